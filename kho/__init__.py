@@ -1,0 +1,1 @@
+"""Shared core of Kho: configuration, errors, time and Vietnamese text helpers."""

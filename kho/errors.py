@@ -1,0 +1,130 @@
+"""Errors that carry a stable machine code and a Vietnamese message for people.
+
+Every error raised across a package boundary is a :class:`KhoError`. ``code`` is stable
+(API clients and tests match on it); ``message`` is Vietnamese and meant for a person;
+``details`` carries structured data (field names, limits, ids). Always chain the cause:
+``raise StoreUnavailable(...) from exc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class KhoError(Exception):
+    """Base of every Kho error."""
+
+    code: str = "KHO_ERROR"
+    http_status: int = 500
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details: dict[str, Any] = details
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            data["details"] = self.details
+        return data
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class ConfigError(KhoError):
+    code = "CONFIG_INVALID"
+
+
+class NotFound(KhoError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class AlreadyExists(KhoError):
+    """A create-if-absent write found the key taken."""
+
+    code = "ALREADY_EXISTS"
+    http_status = 409
+
+
+class Conflict(KhoError):
+    """A concurrent update won the race; re-read and try again."""
+
+    code = "VERSION_CONFLICT"
+    http_status = 409
+
+
+class Duplicate(KhoError):
+    code = "DUPLICATE_DOCUMENT"
+    http_status = 409
+
+
+class StoreUnavailable(KhoError):
+    code = "STORE_UNAVAILABLE"
+    http_status = 503
+
+
+class StoreFull(KhoError):
+    code = "STORE_FULL"
+    http_status = 507
+
+
+class IntegrityError(KhoError):
+    """Stored bytes no longer match their recorded digest (fixity failure)."""
+
+    code = "INTEGRITY_FAILED"
+    http_status = 500
+
+
+class RetentionLocked(KhoError):
+    code = "RETENTION_LOCKED"
+    http_status = 409
+
+
+class KeyDestroyed(KhoError):
+    code = "KEY_DESTROYED"
+    http_status = 410
+
+
+class BadFile(KhoError):
+    code = "FILE_INVALID"
+    http_status = 422
+
+
+class PermissionDenied(KhoError):
+    code = "PERMISSION_DENIED"
+    http_status = 403
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid metadata field."""
+
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Errors:
+    items: tuple[FieldError, ...] = field(default_factory=tuple)
+
+
+class ValidationFailed(KhoError):
+    """Metadata failed validation; ``errors`` lists every invalid field."""
+
+    code = "VALIDATION_FAILED"
+    http_status = 422
+
+    def __init__(self, errors: list[FieldError] | tuple[FieldError, ...]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0].message if self.errors else "Dữ liệu không hợp lệ."
+        more = f" (và {len(self.errors) - 1} lỗi khác)" if len(self.errors) > 1 else ""
+        super().__init__(first + more, errors=[e.__dict__ for e in self.errors])
+        if len(self.errors) == 1:
+            # A single error keeps its own, more precise code.
+            self.code = self.errors[0].code

@@ -1,0 +1,33 @@
+"""Object storage behind one small interface, with two backends.
+
+* :class:`~repository.storage.local.LocalStore` — a folder (embedded default);
+* :class:`~repository.storage.s3.S3Store` — any S3 server through the ``minio`` client
+  (MinIO in production, Ceph RGW in the tests).
+
+Both pass ``tests/contract/test_object_store.py``. The store never rewrites an object in
+place: :meth:`ObjectStore.put_if_absent` is the only way to create, and every higher-level
+invariant (immutable originals, gapless registers, the audit chain, version conflicts) is
+built on it.
+"""
+
+from __future__ import annotations
+
+from repository.storage.base import ObjectInfo, ObjectStore, Retention
+
+__all__ = ["ObjectInfo", "ObjectStore", "Retention", "open_store"]
+
+
+def open_store(url: str, **options: object) -> ObjectStore:
+    """Open a store from a URL: ``file:///path`` / a plain path, or ``s3://bucket``.
+
+    S3 options (``endpoint``, ``access_key``, ``secret_key``, ``secure``, ``region``,
+    ``object_lock``) come from the configuration.
+    """
+    if url.startswith("s3://"):
+        from repository.storage.s3 import S3Store
+
+        return S3Store.from_url(url, **options)  # type: ignore[arg-type]
+    from repository.storage.local import LocalStore
+
+    path = url.removeprefix("file://")
+    return LocalStore(path, fsync=bool(options.get("fsync", True)))

@@ -1,0 +1,94 @@
+"""The object-store contract shared by every backend."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing or a stat says of one object."""
+
+    key: str
+    size: int
+    version_id: str | None = None
+    """Backend version id (S3 versioning); ``None`` where the backend keeps one version."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """WORM retention of one object (S3 Object Lock semantics)."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    until: datetime
+
+
+class ObjectStore(abc.ABC):
+    """Keys are ``/``-separated ASCII paths (``records/<id>/v000001.json``).
+
+    Errors: :class:`kho.errors.NotFound` for a missing key,
+    :class:`kho.errors.AlreadyExists` when ``put_if_absent`` finds the key taken,
+    :class:`kho.errors.StoreUnavailable` / :class:`kho.errors.StoreFull` for the backend,
+    :class:`kho.errors.RetentionLocked` for a delete refused by retention or legal hold.
+    """
+
+    name: str = "abstract"
+
+    @abc.abstractmethod
+    def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
+        """Create ``key`` atomically; raise ``AlreadyExists`` if it exists (content untouched).
+
+        Readers never see a partially written object.
+        """
+
+    @abc.abstractmethod
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        """The bytes of ``key`` (or of one earlier version of it)."""
+
+    @abc.abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Size and version of ``key``; ``NotFound`` if absent."""
+
+    def exists(self, key: str) -> bool:
+        from kho.errors import NotFound
+
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    @abc.abstractmethod
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, in ascending key order."""
+
+    @abc.abstractmethod
+    def list_versions(self, key: str) -> list[ObjectInfo]:
+        """Every stored version of ``key``, oldest first."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (all versions). Refused with ``RetentionLocked`` under retention or
+        legal hold. Deleting a missing key is not an error."""
+
+    # Retention / legal hold: optional capabilities.
+    supports_retention: bool = False
+
+    def set_retention(self, key: str, retention: Retention) -> None:
+        raise NotImplementedError(f"{self.name} does not support retention")
+
+    def get_retention(self, key: str) -> Retention | None:
+        raise NotImplementedError(f"{self.name} does not support retention")
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        raise NotImplementedError(f"{self.name} does not support legal hold")
+
+    def get_legal_hold(self, key: str) -> bool:
+        raise NotImplementedError(f"{self.name} does not support legal hold")
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

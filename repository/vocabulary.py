@@ -1,0 +1,263 @@
+"""Controlled vocabularies of NĐ 30/2020/NĐ-CP and pure parsers for số/ký hiệu and codes.
+
+No I/O here: every rule is a plain function so that ingest, search and the web layer can use
+it without a store.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC (TCVN 6909:2001)."""
+    return unicodedata.normalize("NFC", text)
+
+
+# Phụ lục III, I: administrative document types and their abbreviations (exact case).
+ADMINISTRATIVE_TYPES: dict[str, str] = {
+    "Nghị quyết": "NQ",
+    "Quyết định": "QĐ",
+    "Chỉ thị": "CT",
+    "Quy chế": "QC",
+    "Quy định": "QyĐ",
+    "Thông cáo": "TC",
+    "Thông báo": "TB",
+    "Hướng dẫn": "HD",
+    "Chương trình": "CTr",
+    "Kế hoạch": "KH",
+    "Phương án": "PA",
+    "Đề án": "ĐA",
+    "Dự án": "DA",
+    "Báo cáo": "BC",
+    "Biên bản": "BB",
+    "Tờ trình": "TTr",
+    "Hợp đồng": "HĐ",
+    "Công điện": "CĐ",
+    "Bản ghi nhớ": "BGN",
+    "Bản thỏa thuận": "BTT",
+    "Giấy ủy quyền": "GUQ",
+    "Giấy mời": "GM",
+    "Giấy giới thiệu": "GGT",
+    "Giấy nghỉ phép": "GNP",
+    "Phiếu gửi": "PG",
+    "Phiếu chuyển": "PC",
+    "Phiếu báo": "PB",
+    "Bản sao y": "SY",
+    "Bản trích sao": "TrS",
+    "Bản sao lục": "SL",
+}
+
+# Types without an abbreviation of their own (ký hiệu = cơ quan-đơn vị).
+TYPES_WITHOUT_ABBREVIATION: tuple[str, ...] = ("Công văn", "Thư công")
+
+# Legal normative documents (VBQPPL, Luật Ban hành VBQPPL) and their usual ký hiệu groups.
+LEGAL_TYPES: dict[str, str] = {
+    "Hiến pháp": "HP",
+    "Bộ luật": "BLDS",  # placeholder group; bộ luật numbers are NN/YYYY/QHxx
+    "Luật": "QH",
+    "Pháp lệnh": "UBTVQH",
+    "Lệnh": "L-CTN",
+    "Nghị định": "NĐ",
+    "Thông tư": "TT",
+    "Thông tư liên tịch": "TTLT",
+    "Văn bản hợp nhất": "VBHN",
+}
+
+COPY_TYPES: frozenset[str] = frozenset({"SY", "TrS", "SL"})
+
+DOCUMENT_TYPES: tuple[str, ...] = (
+    *ADMINISTRATIVE_TYPES.keys(),
+    *TYPES_WITHOUT_ABBREVIATION,
+    *LEGAL_TYPES.keys(),
+)
+
+_ABBREVIATION_TO_TYPE: dict[str, str] = {v: k for k, v in ADMINISTRATIVE_TYPES.items()} | {
+    "NĐ": "Nghị định",
+    "TT": "Thông tư",
+    "TTLT": "Thông tư liên tịch",
+    "VBHN": "Văn bản hợp nhất",
+}
+
+
+def _fold_type(name: str) -> str:
+    # "Giấy uỷ quyền" and "Giấy ủy quyền" are the same type (tone-mark placement).
+    return nfc(name).casefold().replace("uỷ", "ủy").replace("oà", "òa").replace("oả", "ỏa")
+
+
+_FOLDED_TYPES = {_fold_type(t): t for t in DOCUMENT_TYPES}
+
+
+def canonical_type(name: str) -> str | None:
+    """The canonical spelling of a loại văn bản, or ``None`` if it is not one."""
+    return _FOLDED_TYPES.get(_fold_type(name.strip()))
+
+
+def type_abbreviation(name: str) -> str | None:
+    canon = canonical_type(name)
+    if canon is None:
+        return None
+    return ADMINISTRATIVE_TYPES.get(canon) or LEGAL_TYPES.get(canon)
+
+
+def type_from_abbreviation(abbreviation: str) -> str | None:
+    return _ABBREVIATION_TO_TYPE.get(abbreviation)
+
+
+class Urgency(IntEnum):
+    """Mức độ khẩn (Phụ lục I III.2.b); edXML Priority 0–3, higher is more urgent."""
+
+    THUONG = 0
+    KHAN = 1
+    THUONG_KHAN = 2
+    HOA_TOC = 3
+
+    @property
+    def label(self) -> str:
+        return _URGENCY_LABELS[self]
+
+
+_URGENCY_LABELS = {
+    Urgency.THUONG: "Thường",
+    Urgency.KHAN: "Khẩn",
+    Urgency.THUONG_KHAN: "Thượng khẩn",
+    Urgency.HOA_TOC: "Hỏa tốc",
+}
+
+
+class Secrecy(IntEnum):
+    """Độ mật (Luật Bảo vệ bí mật nhà nước): kept apart from urgency."""
+
+    THUONG = 0
+    MAT = 1
+    TOI_MAT = 2
+    TUYET_MAT = 3
+
+    @property
+    def label(self) -> str:
+        return _SECRECY_LABELS[self]
+
+
+_SECRECY_LABELS = {
+    Secrecy.THUONG: "Thường",
+    Secrecy.MAT: "Mật",
+    Secrecy.TOI_MAT: "Tối mật",
+    Secrecy.TUYET_MAT: "Tuyệt mật",
+}
+
+
+class Direction(StrEnum):
+    DEN = "den"  # văn bản đến
+    DI = "di"  # văn bản đi
+
+
+# --- số, ký hiệu (Phụ lục I, II.3; STANDARDS §1.3) -------------------------------------
+
+_GROUP = r"[^\W\d_][^\W_]*"  # a letter, then letters/digits (Unicode-aware)
+CODE_NUMBER_RE = re.compile(r"^(?:0[1-9]|[1-9]\d+)$")
+CODE_NOTATION_RE = re.compile(rf"^{_GROUP}(?:-{_GROUP})*$")
+# Legal documents carry the year inside the ký hiệu: 30/2020/NĐ-CP.
+SO_KY_HIEU_RE = re.compile(
+    rf"^(?P<so>0[1-9]|[1-9]\d+)/(?:(?P<year>(?:19|20)\d\d)/)?(?P<kyhieu>{_GROUP}(?:-{_GROUP})*)$"
+)
+
+
+@dataclass(frozen=True)
+class SoKyHieu:
+    """A parsed số, ký hiệu such as ``123/QĐ-UBND`` or ``30/2020/NĐ-CP``."""
+
+    number: int
+    notation: str
+    year: int | None = None
+
+    @property
+    def code_number(self) -> str:
+        return format_number(self.number)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(self.notation.split("-"))
+
+    @property
+    def type_name(self) -> str:
+        """Loại văn bản read from the first group; a công văn when it names an agency."""
+        return type_from_abbreviation(self.groups[0]) or "Công văn"
+
+    def __str__(self) -> str:
+        middle = f"{self.year}/" if self.year else ""
+        return f"{self.code_number}/{middle}{self.notation}"
+
+
+def format_number(number: int) -> str:
+    """Arabic numerals with a leading zero below 10 (``1`` → ``01``)."""
+    if number < 1:
+        raise ValueError("document numbers start at 1")
+    return f"{number:02d}"
+
+
+def parse_so_ky_hieu(text: str) -> SoKyHieu | None:
+    """Parse ``123/QĐ-UBND``; ``None`` if it breaks the format (no spaces, leading zero <10).
+
+    A leading ``Số:`` label and surrounding spaces are tolerated; inner spaces are not.
+    """
+    text = nfc(text).strip()
+    text = re.sub(r"^(?i:số)\s*:?\s*", "", text)
+    match = SO_KY_HIEU_RE.match(text)
+    if not match:
+        return None
+    kyhieu = match["kyhieu"]
+    if not kyhieu[0].isupper():
+        return None
+    year = int(match["year"]) if match["year"] else None
+    return SoKyHieu(number=int(match["so"]), notation=kyhieu, year=year)
+
+
+def is_code_number(text: str) -> bool:
+    return bool(CODE_NUMBER_RE.match(text))
+
+
+def is_code_notation(text: str) -> bool:
+    text = nfc(text)
+    return bool(CODE_NOTATION_RE.match(text)) and text[0].isupper() and len(text) <= 30
+
+
+# --- identifiers (STANDARDS §3.1, §3.2) -------------------------------------------------
+
+ORGAN_ID_RE = re.compile(r"^(?=.{1,35}$)[A-Z0-9]+(?:\.[A-Z0-9]+)*$")
+LEGACY_ORGAN_ID_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+# Mã hồ sơ: <OrganId>.<năm>.<số và ký hiệu hồ sơ>, e.g. 000.00.18.H40.2011.01.TH
+FILE_CODE_RE = re.compile(
+    r"^(?P<organ>[A-Z0-9]+(?:\.[A-Z0-9]+)*?)\.(?P<year>(?:19|20)\d\d)\.(?P<notation>[0-9]{2,}(?:\.[A-ZĐ0-9]+)*)$"
+)
+
+
+def is_organ_id(text: str) -> bool:
+    """Mã định danh cơ quan (QĐ 20/2020/QĐ-TTg: ≤35 chars, A–Z, 0–9 and '.')."""
+    return bool(ORGAN_ID_RE.match(text))
+
+
+@dataclass(frozen=True)
+class FileCode:
+    """Mã hồ sơ = mã định danh cơ quan + năm hình thành + số và ký hiệu hồ sơ."""
+
+    organ_id: str
+    year: int
+    notation: str
+
+    def __str__(self) -> str:
+        return f"{self.organ_id}.{self.year}.{self.notation}"
+
+
+def parse_file_code(text: str) -> FileCode | None:
+    match = FILE_CODE_RE.match(nfc(text).strip())
+    if not match or not is_organ_id(match["organ"]):
+        return None
+    return FileCode(match["organ"], int(match["year"]), match["notation"])
+
+
+def document_identifier(organ_id: str, issued: str, so_ky_hieu: SoKyHieu) -> str:
+    """edXML DocumentId: ``<OrganId>,<yyyy/MM/dd>,<số>/<ký hiệu>`` (``issued`` is ISO date)."""
+    return f"{organ_id},{issued.replace('-', '/')},{so_ky_hieu}"

@@ -1,0 +1,1 @@
+"""Kho retention package."""

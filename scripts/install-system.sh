@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the real services and tools need: Redis (Celery broker), Ceph RGW (S3),
+# Tesseract with the Vietnamese model (OCR), poppler (PDF tools), LibreOffice (legacy .doc).
+set -euo pipefail
+pkgs=(redis-server tesseract-ocr tesseract-ocr-vie ceph-mon ceph-osd radosgw poppler-utils qpdf)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

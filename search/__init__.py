@@ -1,0 +1,1 @@
+"""Kho search package."""
