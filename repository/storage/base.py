@@ -90,5 +90,13 @@ class ObjectStore(abc.ABC):
     def get_legal_hold(self, key: str) -> bool:
         raise NotImplementedError(f"{self.name} does not support legal hold")
 
+    def put(self, key: str, data: bytes) -> ObjectInfo:
+        """Replace ``key`` (a new version; earlier versions stay readable by version id).
+
+        Used only for the few mutable pointers (e.g. the audit witness); records, originals,
+        register entries and audit events are created with ``put_if_absent``.
+        """
+        raise NotImplementedError
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -1,0 +1,299 @@
+"""Object storage in a local folder: the embedded default.
+
+Layout under ``root``::
+
+    objects/<key>                 current version of each object
+    versions/<key>/<version-id>   earlier versions (kept when an object is deleted)
+    meta/<key>.retention.json     retention / legal hold
+    tmp/                          writes in flight (left-overs are removed by ``kho fsck``)
+
+Create-if-absent is a hard link from a fully written, fsync'ed temp file: ``link(2)`` fails with
+``EEXIST`` when the key is taken, so no reader ever sees a half-written object and two writers
+can never both win.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from kho.errors import AlreadyExists, NotFound, RetentionLocked, StoreFull, StoreUnavailable
+from kho.timeutil import parse_iso, utcnow
+from repository.storage.base import ObjectInfo, ObjectStore, Retention
+
+_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=/")
+
+
+def _check_key(key: str) -> None:
+    if (
+        not key
+        or key.startswith("/")
+        or key.endswith("/")
+        or any(part in ("", ".", "..") for part in key.split("/"))
+        or not set(key) <= _SAFE
+    ):
+        raise ValueError(f"invalid object key: {key!r}")
+
+
+class LocalStore(ObjectStore):
+    name = "local"
+    supports_retention = True
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+        try:
+            for sub in ("objects", "versions", "meta", "tmp"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"Không mở được kho lưu trữ tại thư mục {self.root}: {exc.strerror}.",
+                path=str(self.root),
+            ) from exc
+        self._dirs_made: set[Path] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _path(self, key: str) -> Path:
+        _check_key(key)
+        return self.root / "objects" / key
+
+    def _os_error(self, exc: OSError, key: str) -> Exception:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return StoreFull("Kho lưu trữ đã đầy, không ghi được dữ liệu.", key=key)
+        return StoreUnavailable(
+            f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key
+        )
+
+    def _write_temp(self, data: bytes) -> Path:
+        fd, name = tempfile.mkstemp(dir=self.root / "tmp")
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        return Path(name)
+
+    def _ensure_parent(self, path: Path) -> None:
+        parent = path.parent
+        if parent not in self._dirs_made:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs_made.add(parent)
+
+    # -- contract --------------------------------------------------------------------------
+    def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
+        path = self._path(key)
+        if path.exists():
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
+        tmp: Path | None = None
+        try:
+            tmp = self._write_temp(data)
+            self._ensure_parent(path)
+            try:
+                os.link(tmp, path)
+            except FileExistsError as exc:
+                raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
+            except FileNotFoundError:
+                # The parent was removed under us (a concurrent delete); recreate and retry.
+                self._dirs_made.discard(path.parent)
+                self._ensure_parent(path)
+                os.link(tmp, path)
+        except OSError as exc:
+            if isinstance(exc, FileExistsError):
+                raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
+            raise self._os_error(exc, key) from exc
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
+
+    @staticmethod
+    def _version_of(path: Path) -> str:
+        st = path.stat()
+        return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        path = self._path(key)
+        try:
+            if version_id is not None:
+                if path.exists() and self._version_of(path) == version_id:
+                    return path.read_bytes()
+                return (self.root / "versions" / key / version_id).read_bytes()
+            return path.read_bytes()
+        except FileNotFoundError as exc:
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+        except IsADirectoryError as exc:
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            if not path.is_file():
+                raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
+            return ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path))
+        except FileNotFoundError as exc:
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        base = self.root / "objects"
+        # Walk only the deepest directory that the prefix names completely.
+        head, _, _ = prefix.rpartition("/")
+        top = base / head if head else base
+        if not top.is_dir():
+            return
+        yield from self._walk(top, base, prefix, start_after)
+
+    def _walk(
+        self, directory: Path, base: Path, prefix: str, start_after: str | None
+    ) -> Iterator[ObjectInfo]:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        # Keys sort as strings: a directory "a" holds keys "a/..." which sort after "a-..." but
+        # before "a0"; sort children by their key form to keep the global order.
+        items: list[tuple[str, os.DirEntry[str]]] = []
+        for entry in entries:
+            rel = os.path.relpath(entry.path, base).replace(os.sep, "/")
+            items.append((rel + "/" if entry.is_dir() else rel, entry))
+        items.sort(key=lambda item: item[0])
+        for rel, entry in items:
+            if entry.is_dir():
+                if not (rel.startswith(prefix) or prefix.startswith(rel)):
+                    continue
+                if start_after is not None and rel < start_after and not start_after.startswith(rel):
+                    continue
+                yield from self._walk(Path(entry.path), base, prefix, start_after)
+            else:
+                if not rel.startswith(prefix):
+                    continue
+                if start_after is not None and rel <= start_after:
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                yield ObjectInfo(key=rel, size=st.st_size, version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+
+    def list_versions(self, key: str) -> list[ObjectInfo]:
+        path = self._path(key)
+        out: list[ObjectInfo] = []
+        vdir = self.root / "versions" / key
+        if vdir.is_dir():
+            for entry in sorted(vdir.iterdir(), key=lambda p: p.stat().st_mtime_ns):
+                out.append(ObjectInfo(key=key, size=entry.stat().st_size, version_id=entry.name))
+        if path.is_file():
+            out.append(ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path)))
+        return out
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        self._check_deletable(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        shutil.rmtree(self.root / "versions" / key, ignore_errors=True)
+        (self.root / "meta" / f"{key}.retention.json").unlink(missing_ok=True)
+
+    def put(self, key: str, data: bytes) -> ObjectInfo:
+        """Replace ``key``, keeping the previous version readable by its version id."""
+        path = self._path(key)
+        self._check_deletable(key)
+        tmp = self._write_temp(data)
+        try:
+            self._ensure_parent(path)
+            if path.exists():
+                vdir = self.root / "versions" / key
+                vdir.mkdir(parents=True, exist_ok=True)
+                os.link(path, vdir / self._version_of(path))
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise self._os_error(exc, key) from exc
+        return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
+
+    # -- retention -------------------------------------------------------------------------
+    def _meta_path(self, key: str) -> Path:
+        _check_key(key)
+        return self.root / "meta" / f"{key}.retention.json"
+
+    def _read_meta(self, key: str) -> dict[str, object]:
+        try:
+            return json.loads(self._meta_path(key).read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _write_meta(self, key: str, meta: dict[str, object]) -> None:
+        if not self._path(key).is_file():
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
+        path = self._meta_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._write_temp(json.dumps(meta).encode())
+        os.replace(tmp, path)
+
+    def _check_deletable(self, key: str) -> None:
+        meta = self._read_meta(key)
+        if meta.get("legal_hold"):
+            raise RetentionLocked(f"Đối tượng {key} đang bị phong tỏa (legal hold).", key=key)
+        until = meta.get("until")
+        if isinstance(until, str) and parse_iso(until) > utcnow():
+            raise RetentionLocked(
+                f"Đối tượng {key} đang trong thời hạn lưu giữ bắt buộc đến {until}.", key=key
+            )
+
+    def set_retention(self, key: str, retention: Retention) -> None:
+        meta = self._read_meta(key)
+        current = meta.get("until")
+        if (
+            isinstance(current, str)
+            and meta.get("mode") == "COMPLIANCE"
+            and parse_iso(current) > retention.until
+        ):
+            raise RetentionLocked(
+                f"Không được rút ngắn thời hạn lưu giữ COMPLIANCE của {key}.", key=key
+            )
+        meta.update(mode=retention.mode, until=retention.until.isoformat())
+        self._write_meta(key, meta)
+
+    def get_retention(self, key: str) -> Retention | None:
+        meta = self._read_meta(key)
+        until = meta.get("until")
+        if not isinstance(until, str):
+            return None
+        mode = meta.get("mode")
+        assert mode in ("GOVERNANCE", "COMPLIANCE")
+        return Retention(mode=mode, until=datetime.fromisoformat(until))
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        meta = self._read_meta(key)
+        meta["legal_hold"] = on
+        self._write_meta(key, meta)
+
+    def get_legal_hold(self, key: str) -> bool:
+        return bool(self._read_meta(key).get("legal_hold"))
+
+    # -- maintenance -----------------------------------------------------------------------
+    def stale_temp_files(self, older_than_s: float = 60.0) -> list[Path]:
+        """Temp files left by writers that died (``kho fsck`` removes them)."""
+        now = time.time()
+        out = []
+        for entry in (self.root / "tmp").iterdir():
+            try:
+                if now - entry.stat().st_mtime > older_than_s:
+                    out.append(entry)
+            except FileNotFoundError:
+                continue
+        return out
