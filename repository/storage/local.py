@@ -67,9 +67,7 @@ class LocalStore(ObjectStore):
     def _os_error(self, exc: OSError, key: str) -> Exception:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return StoreFull("Kho lưu trữ đã đầy, không ghi được dữ liệu.", key=key)
-        return StoreUnavailable(
-            f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key
-        )
+        return StoreUnavailable(f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key)
 
     def _write_temp(self, data: bytes) -> Path:
         fd, name = tempfile.mkstemp(dir=self.root / "tmp")
@@ -173,7 +171,11 @@ class LocalStore(ObjectStore):
             if entry.is_dir():
                 if not (rel.startswith(prefix) or prefix.startswith(rel)):
                     continue
-                if start_after is not None and rel < start_after and not start_after.startswith(rel):
+                if (
+                    start_after is not None
+                    and rel < start_after
+                    and not start_after.startswith(rel)
+                ):
                     continue
                 yield from self._walk(Path(entry.path), base, prefix, start_after)
             else:
@@ -185,7 +187,9 @@ class LocalStore(ObjectStore):
                     st = entry.stat()
                 except FileNotFoundError:
                     continue
-                yield ObjectInfo(key=rel, size=st.st_size, version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+                yield ObjectInfo(
+                    key=rel, size=st.st_size, version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+                )
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
         path = self._path(key)
@@ -195,7 +199,9 @@ class LocalStore(ObjectStore):
             for entry in sorted(vdir.iterdir(), key=lambda p: p.stat().st_mtime_ns):
                 out.append(ObjectInfo(key=key, size=entry.stat().st_size, version_id=entry.name))
         if path.is_file():
-            out.append(ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path)))
+            out.append(
+                ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path))
+            )
         return out
 
     def delete(self, key: str) -> None:

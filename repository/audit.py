@@ -1,0 +1,290 @@
+"""The audit chain: an append-only, hash-chained log of events kept in the object store.
+
+Each event is one object ``audit/events/<shard>/<seq>.json`` created with create-if-absent, so
+two writers can never take the same sequence number, and it carries the SHA-256 of the event
+before it. ``verify`` walks the chain and names every event that was changed, removed,
+inserted or moved. A witness object (``audit/witness.json``) records the newest sequence number
+so that events cut from the end are found too; on backends with object lock every event is
+also put under COMPLIANCE retention.
+
+Event names follow ``subject:action`` (``record:create``, ``content:read``, ``register:assign``).
+Times are stored in UTC (QCVN 12:2026/BCA 2.2.22) and shown in Vietnam time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from kho.errors import AlreadyExists, NotFound
+from kho.timeutil import to_iso_utc, utcnow
+from repository.storage.base import ObjectStore, Retention
+
+GENESIS = "0" * 64
+_SHARD = 100_000
+EVENTS_PREFIX = "audit/events/"
+WITNESS_KEY = "audit/witness.json"
+
+
+def event_key(seq: int) -> str:
+    return f"{EVENTS_PREFIX}{seq // _SHARD:06d}/{seq:012d}.json"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    at: str
+    """UTC instant, ISO 8601 (``2026-11-21T03:04:05.123456Z``)."""
+    actor: str
+    action: str
+    record_id: str | None
+    version: int | None
+    source: str | None
+    """Where the request came from (IP address, host, ``cli``)."""
+    details: dict[str, Any] = field(default_factory=dict)
+    prev: str = GENESIS
+    hash: str = ""
+
+    def body(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("hash")
+        return data
+
+    def compute_hash(self) -> str:
+        canonical = json.dumps(
+            self.body(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> AuditEvent:
+        return cls(**json.loads(data))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One break in the chain."""
+
+    seq: int
+    kind: str
+    """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``truncated`` | ``unreadable``."""
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    events: int
+    findings: tuple[Finding, ...]
+    last_seq: int | None
+    last_hash: str | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+class AuditLog:
+    def __init__(self, store: ObjectStore, *, retention_days: int | None = None) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self._lock = threading.Lock()
+        self._next: tuple[int, str] | None = None  # (next seq, hash of the event before it)
+        self._witnessed = -1
+
+    # -- writing ---------------------------------------------------------------------------
+    def append(
+        self,
+        actor: str,
+        action: str,
+        *,
+        record_id: str | None = None,
+        version: int | None = None,
+        source: str | None = None,
+        details: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> AuditEvent:
+        moment = to_iso_utc(at or utcnow())
+        with self._lock:
+            seq, prev = self._next if self._next is not None else self._find_head()
+            while True:
+                event = AuditEvent(
+                    seq=seq,
+                    at=moment,
+                    actor=actor,
+                    action=action,
+                    record_id=record_id,
+                    version=version,
+                    source=source,
+                    details=details or {},
+                    prev=prev,
+                )
+                event = AuditEvent(**{**asdict(event), "hash": event.compute_hash()})
+                try:
+                    self.store.put_if_absent(event_key(seq), event.to_json())
+                except AlreadyExists:
+                    # Another process wrote this number first: chain after its event.
+                    other = AuditEvent.from_json(self.store.get(event_key(seq)))
+                    seq, prev = seq + 1, other.hash
+                    continue
+                break
+            self._next = (seq + 1, event.hash)
+            self._protect(event_key(seq))
+            self._write_witness(seq, event.hash)
+        return event
+
+    def _protect(self, key: str) -> None:
+        if self.retention_days and self.store.supports_retention:
+            until = utcnow() + timedelta(days=self.retention_days)
+            self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
+
+    def _write_witness(self, seq: int, digest: str) -> None:
+        if seq <= self._witnessed:
+            return
+        try:
+            current = json.loads(self.store.get(WITNESS_KEY))
+            if current["seq"] >= seq:
+                self._witnessed = current["seq"]
+                return
+        except NotFound:
+            pass
+        self.store.put(WITNESS_KEY, json.dumps({"seq": seq, "hash": digest}).encode())
+        self._witnessed = seq
+
+    def _find_head(self) -> tuple[int, str]:
+        """The next free sequence number and the hash of the newest event."""
+        start = -1
+        try:
+            start = int(json.loads(self.store.get(WITNESS_KEY))["seq"])
+        except NotFound:
+            last = None
+            for info in self.store.list(EVENTS_PREFIX):
+                last = info.key
+            if last is not None:
+                start = int(last.rsplit("/", 1)[1].split(".")[0])
+        if start < 0:
+            return 0, GENESIS
+        seq = start
+        while self.store.exists(event_key(seq + 1)):
+            seq += 1
+        try:
+            newest = AuditEvent.from_json(self.store.get(event_key(seq)))
+        except NotFound:
+            # The witness points past the chain: events were removed. Keep appending after the
+            # witness so the gap stays visible to ``verify``.
+            return start + 1, GENESIS
+        return seq + 1, newest.hash
+
+    # -- reading ---------------------------------------------------------------------------
+    def events(self, start_seq: int = 0) -> Iterator[AuditEvent]:
+        start_after = event_key(start_seq - 1) if start_seq > 0 else None
+        for info in self.store.list(EVENTS_PREFIX, start_after=start_after):
+            yield AuditEvent.from_json(self.store.get(info.key))
+
+    def query(
+        self,
+        *,
+        record_id: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[AuditEvent]:
+        for event in self.events():
+            if record_id and event.record_id != record_id:
+                continue
+            if actor and event.actor != actor:
+                continue
+            if action and not event.action.startswith(action):
+                continue
+            if since and event.at < since:
+                continue
+            if until and event.at > until:
+                continue
+            yield event
+
+    def verify(self) -> VerifyReport:
+        findings: list[Finding] = []
+        expected_seq = 0
+        prev_hash = GENESIS
+        prev_prev_hash: str | None = None
+        count = 0
+        last: AuditEvent | None = None
+        for info in self.store.list(EVENTS_PREFIX):
+            count += 1
+            key_seq = int(info.key.rsplit("/", 1)[1].split(".")[0])
+            try:
+                event = AuditEvent.from_json(self.store.get(info.key))
+            except Exception:
+                findings.append(
+                    Finding(key_seq, "unreadable", f"Sự kiện #{key_seq} không đọc được (hỏng).")
+                )
+                expected_seq, prev_prev_hash, prev_hash = key_seq + 1, prev_hash, ""
+                continue
+            if key_seq > expected_seq:
+                gap = f"#{expected_seq}" + (
+                    f"–#{key_seq - 1}" if key_seq - 1 > expected_seq else ""
+                )
+                findings.append(Finding(expected_seq, "removed", f"Sự kiện {gap} đã bị xóa."))
+            if event.seq != key_seq:
+                findings.append(
+                    Finding(
+                        key_seq,
+                        "moved",
+                        f"Sự kiện ở vị trí #{key_seq} mang số #{event.seq}: thứ tự đã bị đảo.",
+                    )
+                )
+            elif event.compute_hash() != event.hash:
+                findings.append(
+                    Finding(key_seq, "changed", f"Nội dung sự kiện #{key_seq} đã bị sửa.")
+                )
+            elif event.prev != prev_hash and key_seq == expected_seq:
+                if prev_prev_hash is not None and event.prev == prev_prev_hash:
+                    findings.append(
+                        Finding(
+                            key_seq - 1,
+                            "inserted",
+                            f"Sự kiện #{key_seq - 1} đã bị chèn vào chuỗi.",
+                        )
+                    )
+                elif prev_hash:  # unreadable predecessor already reported
+                    findings.append(
+                        Finding(
+                            key_seq,
+                            "inserted",
+                            f"Chuỗi bị đứt trước sự kiện #{key_seq}: sự kiện #{key_seq - 1}"
+                            " đã bị thay thế hoặc chèn.",
+                        )
+                    )
+            prev_prev_hash, prev_hash = prev_hash, event.hash
+            expected_seq = key_seq + 1
+            last = event
+        try:
+            witness = json.loads(self.store.get(WITNESS_KEY))
+            if witness["seq"] >= expected_seq:
+                findings.append(
+                    Finding(
+                        expected_seq,
+                        "truncated",
+                        f"Các sự kiện từ #{expected_seq} đến #{witness['seq']} ở cuối chuỗi đã bị"
+                        " xóa.",
+                    )
+                )
+        except NotFound:
+            if count:
+                findings.append(
+                    Finding(0, "truncated", "Thiếu bản ghi chứng (witness) của nhật ký kiểm toán.")
+                )
+        return VerifyReport(
+            events=count,
+            findings=tuple(findings),
+            last_seq=last.seq if last else None,
+            last_hash=last.hash if last else None,
+        )

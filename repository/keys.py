@@ -1,0 +1,110 @@
+"""Per-record encryption keys, kept apart from the content they protect.
+
+Every record has its own 256-bit data key (AES-256-GCM). Keys live in a separate key store
+(another folder or bucket, ``KHO_KEYSTORE_URL``); when a master key is configured
+(``KHO_MASTER_KEY``) each data key is stored wrapped by it (AES key wrap, RFC 3394).
+Destroying a record's key makes every copy of its content unreadable — backups included —
+which is how destruction reaches media Kho cannot rewrite (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+
+from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, NotFound
+from repository.storage.base import ObjectStore
+
+_MAGIC = b"KHO1"
+_NONCE = 12
+
+
+class KeyRing:
+    """Creates, caches, uses and destroys per-record data keys."""
+
+    def __init__(self, store: ObjectStore, master_key: bytes | None = None, cache_size: int = 4096):
+        if master_key is not None and len(master_key) not in (16, 24, 32):
+            raise ValueError("master key must be 16, 24 or 32 bytes")
+        self.store = store
+        self.master_key = master_key
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key_name(record_id: str) -> str:
+        return f"keys/{record_id}"
+
+    def create(self, record_id: str) -> bytes:
+        """A new key for ``record_id`` (idempotent: an existing key is returned as is)."""
+        key = AESGCM.generate_key(bit_length=256)
+        blob = aes_key_wrap(self.master_key, key) if self.master_key else key
+        try:
+            self.store.put_if_absent(self._key_name(record_id), blob)
+        except AlreadyExists:
+            return self.get(record_id)
+        self._remember(record_id, key)
+        return key
+
+    def get(self, record_id: str) -> bytes:
+        with self._lock:
+            key = self._cache.get(record_id)
+            if key is not None:
+                self._cache.move_to_end(record_id)
+                return key
+        try:
+            blob = self.store.get(self._key_name(record_id))
+        except NotFound as exc:
+            raise KeyDestroyed(
+                "Khóa mã hóa của hồ sơ/văn bản này không còn (đã bị hủy hoặc chưa từng tồn tại);"
+                " nội dung không thể đọc được.",
+                record_id=record_id,
+            ) from exc
+        key = aes_key_unwrap(self.master_key, blob) if self.master_key else blob
+        self._remember(record_id, key)
+        return key
+
+    def destroy(self, record_id: str) -> None:
+        with self._lock:
+            self._cache.pop(record_id, None)
+        self.store.delete(self._key_name(record_id))
+
+    def exists(self, record_id: str) -> bool:
+        return self.store.exists(self._key_name(record_id))
+
+    def _remember(self, record_id: str, key: bytes) -> None:
+        with self._lock:
+            self._cache[record_id] = key
+            self._cache.move_to_end(record_id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    # -- sealing ---------------------------------------------------------------------------
+    def seal(self, record_id: str, plaintext: bytes, context: str) -> bytes:
+        """Encrypt ``plaintext`` with the record's key; ``context`` (the object key) is bound
+        as associated data, so a sealed object moved to another key fails to open."""
+        nonce = os.urandom(_NONCE)
+        aad = f"{record_id}|{context}".encode()
+        return _MAGIC + nonce + AESGCM(self.get(record_id)).encrypt(nonce, plaintext, aad)
+
+    def open(self, record_id: str, sealed: bytes, context: str) -> bytes:
+        if not sealed.startswith(_MAGIC):
+            raise IntegrityError(
+                "Dữ liệu lưu trữ bị hỏng (sai định dạng mã hóa).", record_id=record_id, key=context
+            )
+        nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE]
+        aad = f"{record_id}|{context}".encode()
+        try:
+            return AESGCM(self.get(record_id)).decrypt(nonce, sealed[len(_MAGIC) + _NONCE :], aad)
+        except KeyDestroyed:
+            raise
+        except Exception as exc:  # cryptography raises InvalidTag
+            raise IntegrityError(
+                "Dữ liệu lưu trữ đã bị thay đổi hoặc hỏng (không xác thực được bản mã).",
+                record_id=record_id,
+                key=context,
+            ) from exc

@@ -1,0 +1,821 @@
+"""Records (văn bản đến/đi) and hồ sơ: create, register, read, correct, file.
+
+Store layout::
+
+    catalog/records/<id>               marker written first: the record may exist
+    keys/<id>                          (key store) the record's data key
+    records/<id>/content/<sha256>      the original, sealed; never rewritten
+    records/<id>/v<000001>             versions of the metadata, sealed; never rewritten
+    records/<id>/derived/<name>        text, OCR, signature verdicts (beside the original)
+    registers/<organ>/<year>/<series>/<n>.json   register entries (carry the first version)
+    claims/<kind>/<digest>             duplicate guards (số/ký hiệu/cơ quan/năm; SHA-256; mã hồ sơ)
+    links/<document id>/<hồ sơ id>     reverse index: which hồ sơ a document sits in
+
+A write is committed by one create-if-absent: the register entry for registered documents,
+``v000001`` otherwise. Anything written before the commit and left by a crash is garbage that
+``kho fsck`` removes; a committed first version not yet materialised is rolled forward.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from kho.errors import (
+    AlreadyExists,
+    Conflict,
+    Duplicate,
+    FieldError,
+    IntegrityError,
+    NotFound,
+    ValidationFailed,
+)
+from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
+from repository.audit import AuditLog
+from repository.keys import KeyRing
+from repository.metadata import (
+    DocumentMetadata,
+    FileMetadata,
+    document_from_dict,
+    file_from_dict,
+    parse_document,
+    parse_file,
+)
+from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
+from repository.registers import RegisterEntry, Registers, register_prefix, series_for
+from repository.storage.base import ObjectStore
+from repository.vocabulary import Direction, format_number, is_organ_id, nfc
+
+KIND_FILE = "hoso"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and from where (recorded in every audit event)."""
+
+    user: str
+    source: str | None = None
+    unit: str | None = None
+    roles: tuple[str, ...] = ()
+
+
+SYSTEM = Actor(user="system", source="kho")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    original_name: str
+    stored_name: str
+    media_type: str
+
+    @classmethod
+    def from_info(cls, info: OriginalInfo) -> StoredFile:
+        return cls(info.sha256, info.size, info.original_name, info.stored_name, info.media_type)
+
+
+@dataclass(frozen=True)
+class Registration:
+    organ_id: str
+    year: int
+    series: str
+    number: int
+    registered_at: str
+
+    @property
+    def display_number(self) -> str:
+        return format_number(self.number)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One version of a văn bản or hồ sơ."""
+
+    record_id: str
+    version: int
+    kind: str
+    """``den``, ``di`` or ``hoso``."""
+    created_at: str
+    actor: str
+    metadata: DocumentMetadata | FileMetadata
+    files: tuple[StoredFile, ...] = ()
+    registration: Registration | None = None
+    documents: tuple[str, ...] = ()
+    """For a hồ sơ: its documents, in order (số thứ tự văn bản trong hồ sơ = position + 1)."""
+    state: str = "active"
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def so_ky_hieu(self) -> str | None:
+        md = self.metadata
+        return md.so_ky_hieu if isinstance(md, DocumentMetadata) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "version": self.version,
+            "kind": self.kind,
+            "created_at": self.created_at,
+            "actor": self.actor,
+            "metadata": self.metadata.to_dict(),
+            "files": [f.__dict__ for f in self.files],
+            "registration": self.registration.__dict__ if self.registration else None,
+            "documents": list(self.documents),
+            "state": self.state,
+            "note": self.note,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        kind = data["kind"]
+        metadata: DocumentMetadata | FileMetadata = (
+            file_from_dict(data["metadata"])
+            if kind == KIND_FILE
+            else document_from_dict(data["metadata"])
+        )
+        reg = data.get("registration")
+        return cls(
+            record_id=data["record_id"],
+            version=data["version"],
+            kind=kind,
+            created_at=data["created_at"],
+            actor=data["actor"],
+            metadata=metadata,
+            files=tuple(StoredFile(**f) for f in data.get("files", ())),
+            registration=Registration(**reg) if reg else None,
+            documents=tuple(data.get("documents", ())),
+            state=data.get("state", "active"),
+            note=data.get("note"),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+def new_record_id() -> str:
+    """Time-ordered, unique: 12 hex digits of milliseconds + 12 random."""
+    return f"{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
+
+
+def version_key(record_id: str, version: int) -> str:
+    return f"records/{record_id}/v{version:06d}"
+
+
+def content_key(record_id: str, sha256: str) -> str:
+    return f"records/{record_id}/content/{sha256}"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
+    """Claim for (số, ký hiệu, cơ quan ban hành, năm) — NĐ 30 Phụ lục VI III.1.h."""
+    if not metadata.code_number:
+        return None
+    organ = metadata.organ_id or " ".join(nfc(metadata.organ_name).casefold().split())
+    return "claims/skh/" + _digest(
+        metadata.direction.value,
+        organ,
+        str(year),
+        metadata.code_number.lstrip("0"),
+        metadata.code_notation.upper(),
+    )
+
+
+class Repository:
+    """The system of record. All reads and writes of records go through here."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        keystore: ObjectStore,
+        *,
+        agency_id: str,
+        agency_name: str = "",
+        master_key: bytes | None = None,
+        max_file_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Callable[[], datetime] = utcnow,
+        audit_retention_days: int | None = None,
+        on_change: Callable[[Record], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.keys = KeyRing(keystore, master_key)
+        self.audit = AuditLog(store, retention_days=audit_retention_days)
+        self.registers = Registers(store)
+        self.agency_id = agency_id
+        self.agency_name = agency_name
+        self.max_file_bytes = max_file_bytes
+        self.clock = clock
+        self.on_change = on_change
+        self._known_organs: set[str] = set()
+
+    # -- agencies --------------------------------------------------------------------------
+    def add_agency(self, organ_id: str, name: str, actor: Actor = SYSTEM) -> None:
+        if not is_organ_id(organ_id):
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "organ_id",
+                        "ORGAN_ID_INVALID",
+                        f"Mã định danh “{organ_id}” sai định dạng (QĐ 20/2020/QĐ-TTg).",
+                    )
+                ]
+            )
+        body = json.dumps({"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False).encode()
+        try:
+            self.store.put_if_absent(f"catalog/agencies/{organ_id}.json", body)
+        except AlreadyExists:
+            return
+        self._known_organs.add(organ_id)
+        self.audit.append(
+            actor.user, "agency:add", source=actor.source, details={"organ_id": organ_id}
+        )
+
+    def is_known_organ(self, organ_id: str) -> bool:
+        if organ_id in self._known_organs or organ_id == self.agency_id:
+            return True
+        if self.store.exists(f"catalog/agencies/{organ_id}.json"):
+            self._known_organs.add(organ_id)
+            return True
+        return False
+
+    def agencies(self) -> list[dict[str, str]]:
+        return [json.loads(self.store.get(i.key)) for i in self.store.list("catalog/agencies/")]
+
+    # -- low level -------------------------------------------------------------------------
+    def _seal_version(self, record: Record) -> bytes:
+        plain = json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True).encode()
+        return self.keys.seal(
+            record.record_id, plain, version_key(record.record_id, record.version)
+        )
+
+    def _open_version(self, record_id: str, version: int, sealed: bytes) -> Record:
+        plain = self.keys.open(record_id, sealed, version_key(record_id, version))
+        return Record.from_dict(json.loads(plain))
+
+    def _versions(self, record_id: str) -> list[int]:
+        return [
+            int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")
+        ]
+
+    def _write_marker(self, record_id: str, kind: str, register: str | None = None) -> None:
+        body = json.dumps({"kind": kind, "register": register}).encode()
+        self.store.put_if_absent(f"catalog/records/{record_id}", body)
+
+    def _store_original(self, record_id: str, data: bytes, name: str) -> StoredFile:
+        info = check_original(data, name, max_bytes=self.max_file_bytes)
+        key = content_key(record_id, info.sha256)
+        try:
+            self.store.put_if_absent(key, self.keys.seal(record_id, data, key))
+        except AlreadyExists:
+            pass  # the same bytes, already there (a retried step)
+        return StoredFile.from_info(info)
+
+    def _claim(self, key: str, record_id: str, what: str) -> None:
+        """Take a duplicate guard; a guard left by a crashed write (no committed record behind
+        it after a grace period) is taken over."""
+        body = json.dumps({"record_id": record_id, "at": to_iso_utc(utcnow())}).encode()
+        for _ in range(2):
+            try:
+                self.store.put_if_absent(key, body)
+                return
+            except AlreadyExists:
+                holder = json.loads(self.store.get(key))
+                if holder["record_id"] == record_id:
+                    return
+                if self._exists(holder["record_id"]):
+                    raise Duplicate(what, existing_record_id=holder["record_id"]) from None
+                age = (utcnow() - parse_iso(holder["at"])).total_seconds()
+                if age < 300:
+                    raise Duplicate(what, existing_record_id=holder["record_id"]) from None
+                self.store.delete(key)
+        raise Duplicate(what)
+
+    def _release(self, key: str | None, record_id: str) -> None:
+        if key is None:
+            return
+        try:
+            if json.loads(self.store.get(key))["record_id"] == record_id:
+                self.store.delete(key)
+        except NotFound:
+            pass
+
+    def _exists(self, record_id: str) -> bool:
+        return (
+            self.store.exists(version_key(record_id, 1))
+            or self._roll_forward(record_id) is not None
+        )
+
+    def _emit(self, record: Record) -> None:
+        if self.on_change is not None:
+            self.on_change(record)
+
+    # -- documents -------------------------------------------------------------------------
+    def create_document(
+        self,
+        direction: Direction | str,
+        metadata: Mapping[str, Any],
+        content: bytes | None,
+        filename: str | None,
+        actor: Actor,
+        *,
+        register: bool = True,
+        advisory_body: str | None = None,
+        allow_duplicate_content: bool = False,
+    ) -> Record:
+        """Create a văn bản đến/đi from a file and its metadata; register it (số đến / số đi).
+
+        Validation happens before anything is written. The commit point is the register entry
+        (or the first version when not registered).
+        """
+        direction = Direction(direction)
+        numbered = register and direction is Direction.DI
+        md = parse_document(
+            metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
+        )
+        info = None
+        if content is not None or filename is not None:
+            info = check_original(content or b"", filename or "", max_bytes=self.max_file_bytes)
+        now = self.clock()
+        today = vn_date(now)
+        if direction is Direction.DEN and md.arrival_date is None:
+            md = _replace(md, arrival_date=today)
+        if direction is Direction.DI and md.issued_date is None:
+            md = _replace(md, issued_date=today)
+        if direction is Direction.DI and md.organ_id is None and md.organ_name == self.agency_name:
+            md = _replace(md, organ_id=self.agency_id)
+        reg_date = md.arrival_date if direction is Direction.DEN else md.issued_date
+        assert reg_date is not None
+        year = reg_date.year
+        series = series_for(md, advisory_body) if register else None
+
+        record_id = new_record_id()
+        register_name = register_prefix(self.agency_id, year, series) if series else None
+        self._write_marker(record_id, direction.value, register_name)
+        self.keys.create(record_id)
+        claims: list[str] = []
+        try:
+            files: tuple[StoredFile, ...] = ()
+            if info is not None:
+                assert content is not None
+                if not allow_duplicate_content:
+                    sha_claim = f"claims/sha256/{info.sha256}"
+                    self._claim(
+                        sha_claim,
+                        record_id,
+                        f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+                    )
+                    claims.append(sha_claim)
+                files = (self._store_original(record_id, content, info.original_name),)
+            dup = duplicate_key(md, year) if not numbered else None
+            if dup is not None:
+                self._claim(
+                    dup,
+                    record_id,
+                    f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký"
+                    " (trùng số, ký hiệu, cơ quan ban hành và năm).",
+                )
+                claims.append(dup)
+            base = Record(
+                record_id=record_id,
+                version=1,
+                kind=direction.value,
+                created_at=to_iso_utc(now),
+                actor=actor.user,
+                metadata=md,
+                files=files,
+            )
+            if series is None:
+                self.store.put_if_absent(version_key(record_id, 1), self._seal_version(base))
+                record = base
+            else:
+                record = self._register(base, year, series, now)
+        except BaseException:
+            for claim in claims:
+                self._release(claim, record_id)
+            raise
+        self.audit.append(
+            actor.user,
+            "record:create",
+            record_id=record_id,
+            version=1,
+            source=actor.source,
+            details={"kind": record.kind, "files": [f.sha256 for f in record.files]},
+        )
+        if record.registration is not None:
+            reg = record.registration
+            self.audit.append(
+                actor.user,
+                "register:assign",
+                record_id=record_id,
+                version=1,
+                source=actor.source,
+                details={"series": reg.series, "year": reg.year, "number": reg.number},
+            )
+        self._emit(record)
+        return record
+
+    def _register(self, base: Record, year: int, series: str, now: datetime) -> Record:
+        md = base.metadata
+        assert isinstance(md, DocumentMetadata)
+        made: dict[int, Record] = {}
+
+        def make_entry(number: int) -> RegisterEntry:
+            if md.direction is Direction.DI:
+                numbered_md = _replace(md, code_number=format_number(number))
+            else:
+                numbered_md = md
+            record = Record(
+                **{
+                    **base.__dict__,
+                    "metadata": numbered_md,
+                    "registration": Registration(
+                        organ_id=self.agency_id,
+                        year=year,
+                        series=series,
+                        number=number,
+                        registered_at=to_iso_utc(now),
+                    ),
+                }
+            )
+            made[number] = record
+            sealed = base64.b64encode(self._seal_version(record)).decode()
+            return RegisterEntry(self.agency_id, year, series, number, base.record_id, sealed)
+
+        entry = self.registers.allocate(self.agency_id, year, series, make_entry)
+        record = made[entry.number]
+        # Materialise the first version (idempotent; ``_roll_forward`` redoes it after a crash).
+        try:
+            self.store.put_if_absent(
+                version_key(record.record_id, 1), base64.b64decode(entry.sealed_first_version)
+            )
+        except AlreadyExists:
+            pass
+        return record
+
+    def _roll_forward(self, record_id: str) -> Record | None:
+        """Materialise a committed first version from its register entry (after a crash)."""
+        try:
+            marker = json.loads(self.store.get(f"catalog/records/{record_id}"))
+        except NotFound:
+            return None
+        prefix = marker.get("register")
+        if not prefix:
+            return None
+        for info in self.store.list(prefix):
+            entry = RegisterEntry.from_json(self.store.get(info.key))
+            if entry.record_id == record_id:
+                sealed = base64.b64decode(entry.sealed_first_version)
+                try:
+                    self.store.put_if_absent(version_key(record_id, 1), sealed)
+                except AlreadyExists:
+                    pass
+                return self._open_version(record_id, 1, sealed)
+        return None
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(
+        self, record_id: str, version: int | None = None, *, actor: Actor | None = None
+    ) -> Record:
+        """A version of a record (the latest by default). Audited as ``record:view``."""
+        record = self._load(record_id, version)
+        if actor is not None:
+            self.audit.append(
+                actor.user,
+                "record:view",
+                record_id=record_id,
+                version=record.version,
+                source=actor.source,
+            )
+        return record
+
+    def _load(self, record_id: str, version: int | None = None) -> Record:
+        if version is None:
+            versions = self._versions(record_id)
+            if not versions:
+                rolled = self._roll_forward(record_id)
+                if rolled is None:
+                    raise NotFound(
+                        f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id
+                    )
+                versions = [1]
+            version = versions[-1]
+        try:
+            sealed = self.store.get(version_key(record_id, version))
+        except NotFound:
+            if version == 1 and (rolled := self._roll_forward(record_id)) is not None:
+                return rolled
+            raise NotFound(
+                f"Không tìm thấy phiên bản {version} của “{record_id}”.",
+                record_id=record_id,
+                version=version,
+            ) from None
+        return self._open_version(record_id, version, sealed)
+
+    def history(self, record_id: str) -> list[Record]:
+        versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
+        if not versions:
+            raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
+        return [self._load(record_id, v) for v in versions]
+
+    def read_content(
+        self,
+        record_id: str,
+        sha256: str | None = None,
+        *,
+        actor: Actor,
+        action: str = "content:read",
+    ) -> tuple[StoredFile, bytes]:
+        """The original, checked against its recorded SHA-256. Audited (read or download)."""
+        record = self._load(record_id)
+        if not record.files:
+            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
+        stored = (
+            record.files[0]
+            if sha256 is None
+            else next((f for f in record.files if f.sha256 == sha256), None)
+        )
+        if stored is None:
+            raise NotFound("Không tìm thấy tệp trong văn bản.", record_id=record_id, sha256=sha256)
+        key = content_key(record_id, stored.sha256)
+        data = self.keys.open(record_id, self.store.get(key), key)
+        if hashlib.sha256(data).hexdigest() != stored.sha256:
+            raise IntegrityError(
+                f"Tệp gốc “{stored.original_name}” không khớp mã băm SHA-256 đã ghi nhận: tệp đã bị"
+                " thay đổi.",
+                record_id=record_id,
+                sha256=stored.sha256,
+            )
+        self.audit.append(
+            actor.user,
+            action,
+            record_id=record_id,
+            version=record.version,
+            source=actor.source,
+            details={"sha256": stored.sha256},
+        )
+        return stored, data
+
+    def record_ids(self) -> Iterator[str]:
+        for info in self.store.list("catalog/records/"):
+            yield info.key.rsplit("/", 1)[1]
+
+    def records(self) -> Iterator[Record]:
+        """Every committed record (latest versions), oldest first."""
+        for record_id in self.record_ids():
+            try:
+                yield self._load(record_id)
+            except NotFound:
+                continue  # never committed (crash before the commit); fsck removes it
+
+    # -- changing --------------------------------------------------------------------------
+    def _write_version(
+        self, current: Record, new: Record, actor: Actor, action: str, details: dict[str, Any]
+    ) -> Record:
+        try:
+            self.store.put_if_absent(
+                version_key(new.record_id, new.version), self._seal_version(new)
+            )
+        except AlreadyExists as exc:
+            raise Conflict(
+                f"Văn bản/hồ sơ “{new.record_id}” vừa được người khác cập nhật (phiên bản"
+                f" {new.version} đã tồn tại). Hãy tải lại và sửa lại.",
+                record_id=new.record_id,
+                version=new.version,
+            ) from exc
+        self.audit.append(
+            actor.user,
+            action,
+            record_id=new.record_id,
+            version=new.version,
+            source=actor.source,
+            details=details,
+        )
+        self._emit(new)
+        return new
+
+    def update_metadata(
+        self,
+        record_id: str,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int,
+        actor: Actor,
+        note: str | None = None,
+    ) -> Record:
+        """Correct metadata: a new version; earlier versions stay readable.
+
+        ``expected_version`` is the version the person edited; if another update got there
+        first, :class:`Conflict` is raised and nothing is written.
+        """
+        current = self._load(record_id)
+        if current.version != expected_version:
+            raise Conflict(
+                f"Văn bản/hồ sơ “{record_id}” đã được cập nhật lên phiên bản"
+                f" {current.version} trong khi bạn sửa phiên bản {expected_version}."
+                " Hãy tải lại và sửa lại.",
+                record_id=record_id,
+                current_version=current.version,
+            )
+        merged = {**current.metadata.to_dict(), **changes}
+        if current.kind == KIND_FILE:
+            if "start_date" in changes and "file_catalog" not in changes:
+                merged.pop("file_catalog", None)
+            md: DocumentMetadata | FileMetadata = parse_file(
+                merged, default_organ_id=self.agency_id, known_organ=self.is_known_organ
+            )
+        else:
+            merged.pop("direction", None)
+            old_number = current.metadata.to_dict().get("code_number")
+            if current.registration is not None and merged.get("code_number") != old_number:
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "code_number",
+                            "CODE_NUMBER_LOCKED",
+                            "Không được sửa số văn bản đã cấp trong sổ đăng ký.",
+                        )
+                    ]
+                )
+            md = parse_document(
+                merged, current.kind, known_organ=self.is_known_organ, numbered_by_register=False
+            )
+        changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
+        new = Record(
+            **{
+                **current.__dict__,
+                "version": current.version + 1,
+                "created_at": to_iso_utc(self.clock()),
+                "actor": actor.user,
+                "metadata": md,
+                "note": note,
+            }
+        )
+        return self._write_version(current, new, actor, "record:update", {"fields": changed})
+
+    def set_extra(
+        self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str
+    ) -> Record:
+        """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the
+        signature verdict summary. Retries on a concurrent update (these are system writes)."""
+        for _ in range(20):
+            current = self._load(record_id)
+            new = Record(
+                **{
+                    **current.__dict__,
+                    "version": current.version + 1,
+                    "created_at": to_iso_utc(self.clock()),
+                    "actor": actor.user,
+                    "extra": {**current.extra, **values},
+                }
+            )
+            try:
+                return self._write_version(current, new, actor, action, {"keys": sorted(values)})
+            except Conflict:
+                continue
+        raise Conflict(
+            f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id
+        )
+
+    # -- derived data (text, OCR, signature verdicts): beside the original, never in it ----
+    def put_derived(self, record_id: str, name: str, data: bytes) -> None:
+        key = f"records/{record_id}/derived/{name}"
+        self.store.put(key, self.keys.seal(record_id, data, key))
+
+    def get_derived(self, record_id: str, name: str) -> bytes:
+        key = f"records/{record_id}/derived/{name}"
+        return self.keys.open(record_id, self.store.get(key), key)
+
+    # -- hồ sơ -----------------------------------------------------------------------------
+    def create_file(self, metadata: Mapping[str, Any], actor: Actor) -> Record:
+        md = parse_file(metadata, default_organ_id=self.agency_id, known_organ=self.is_known_organ)
+        record_id = new_record_id()
+        self._write_marker(record_id, KIND_FILE)
+        self.keys.create(record_id)
+        claim = "claims/filecode/" + _digest(md.file_code)
+        self._claim(claim, record_id, f"Mã hồ sơ {md.file_code} đã tồn tại.")
+        record = Record(
+            record_id=record_id,
+            version=1,
+            kind=KIND_FILE,
+            created_at=to_iso_utc(self.clock()),
+            actor=actor.user,
+            metadata=md,
+        )
+        try:
+            self.store.put_if_absent(version_key(record_id, 1), self._seal_version(record))
+        except BaseException:
+            self._release(claim, record_id)
+            raise
+        self.audit.append(
+            actor.user,
+            "file:create",
+            record_id=record_id,
+            version=1,
+            source=actor.source,
+            details={"file_code": md.file_code},
+        )
+        self._emit(record)
+        return record
+
+    def add_to_file(
+        self, file_id: str, document_id: str, *, expected_version: int, actor: Actor
+    ) -> Record:
+        """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""
+        current = self._load(file_id)
+        if current.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        document = self._load(document_id)
+        if document.kind == KIND_FILE:
+            raise NotFound(f"“{document_id}” không phải là văn bản.", record_id=document_id)
+        if current.version != expected_version:
+            raise Conflict(
+                f"Hồ sơ “{file_id}” đã được cập nhật lên phiên bản {current.version}. Hãy tải lại.",
+                record_id=file_id,
+                current_version=current.version,
+            )
+        if document_id in current.documents:
+            return current
+        new = Record(
+            **{
+                **current.__dict__,
+                "version": current.version + 1,
+                "created_at": to_iso_utc(self.clock()),
+                "actor": actor.user,
+                "documents": (*current.documents, document_id),
+            }
+        )
+        record = self._write_version(
+            current,
+            new,
+            actor,
+            "file:add-document",
+            {"document_id": document_id, "ordinal": len(new.documents)},
+        )
+        try:
+            self.store.put_if_absent(f"links/{document_id}/{file_id}", b"{}")
+        except AlreadyExists:
+            pass
+        self._emit(document)
+        return record
+
+    def files_of(self, document_id: str) -> list[str]:
+        """The hồ sơ a document sits in."""
+        return [info.key.rsplit("/", 1)[1] for info in self.store.list(f"links/{document_id}/")]
+
+    def file_totals(self, file: Record) -> tuple[int, int]:
+        """(DocTotal, PageTotal) of a hồ sơ, computed from its documents."""
+        pages = 0
+        for doc_id in file.documents:
+            md = self._load(doc_id).metadata
+            if isinstance(md, DocumentMetadata) and md.page_amount:
+                pages += md.page_amount
+        return len(file.documents), pages
+
+    # -- registers -------------------------------------------------------------------------
+    def register(
+        self,
+        series: str,
+        year: int,
+        *,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        actor: Actor | None = None,
+    ) -> list[Record]:
+        """A register (sổ) for a year, optionally a period, in number order; latest metadata."""
+        out: list[Record] = []
+        for entry in self.registers.entries(self.agency_id, year, series):
+            try:
+                record = self._load(entry.record_id)
+            except NotFound:
+                sealed = base64.b64decode(entry.sealed_first_version)
+                record = self._open_version(entry.record_id, 1, sealed)
+            md = record.metadata
+            assert isinstance(md, DocumentMetadata)
+            day = md.arrival_date if md.direction is Direction.DEN else md.issued_date
+            if date_from and day and day < date_from:
+                continue
+            if date_to and day and day > date_to:
+                continue
+            out.append(record)
+        if actor is not None:
+            self.audit.append(
+                actor.user,
+                "register:list",
+                source=actor.source,
+                details={"series": series, "year": year, "count": len(out)},
+            )
+        return out
+
+
+def _replace(md: DocumentMetadata, **changes: Any) -> DocumentMetadata:
+    return replace(md, **changes)
