@@ -1,0 +1,90 @@
+"""Errors of text extraction: one class per kind, each with a stable code and a Vietnamese message.
+
+File problems are :class:`kho.errors.BadFile` (HTTP 422): the document is kept, its text status
+records the code. ``OcrTimeout`` and ``TikaUnavailable`` are retryable conditions of the
+machinery, not of the file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kho.errors import BadFile, KhoError
+
+if TYPE_CHECKING:
+    from ingest.text.model import ExtractedText
+
+
+class FileEmpty(BadFile):
+    code = "FILE_EMPTY"
+
+
+class FileTooLarge(BadFile):
+    code = "FILE_TOO_LARGE"
+    http_status = 413
+
+
+class FileUnsupported(BadFile):
+    code = "FILE_UNSUPPORTED"
+    http_status = 415
+
+
+class FileTypeMismatch(BadFile):
+    code = "FILE_TYPE_MISMATCH"
+
+
+class FileEncrypted(BadFile):
+    code = "FILE_ENCRYPTED"
+
+
+class FileCorrupt(BadFile):
+    code = "FILE_CORRUPT"
+
+
+class FileTooManyPages(BadFile):
+    code = "FILE_TOO_MANY_PAGES"
+
+
+class FileBomb(BadFile):
+    """Content that would expand far beyond its size (zip, image or page-size bombs)."""
+
+    code = "FILE_BOMB"
+
+
+class OcrUnavailable(KhoError):
+    code = "OCR_UNAVAILABLE"
+    http_status = 503
+
+
+class OcrFailed(KhoError):
+    code = "OCR_FAILED"
+    http_status = 500
+
+
+class OcrTimeout(KhoError):
+    """A page took longer than the per-page OCR limit.
+
+    ``partial`` holds what was extracted before the limit was hit (pages that did not finish
+    have source ``none`` and a warning), so a caller may keep it while it records the status.
+    """
+
+    code = "OCR_TIMEOUT"
+    http_status = 504
+
+    def __init__(
+        self, message: str, *, partial: ExtractedText | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        self.partial = partial
+
+
+class TikaUnavailable(KhoError):
+    code = "TIKA_UNAVAILABLE"
+    http_status = 503
+
+
+class ExtractionFailed(KhoError):
+    """An external tool (antiword, Tika) failed in a way that says nothing about the file."""
+
+    code = "TEXT_EXTRACTION_FAILED"
+    http_status = 500

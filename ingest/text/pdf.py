@@ -1,0 +1,220 @@
+"""PDF text: pdfium's text layer where it is usable, Tesseract on rendered pages where not."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from ingest.text.errors import FileCorrupt, FileEncrypted, FileTooManyPages, OcrTimeout
+from ingest.text.model import (
+    ExtractedText,
+    Format,
+    TextPart,
+    TextSource,
+    TextWarning,
+    clean_text,
+    detect_language,
+)
+from ingest.text.ocr import PageImage, encode_pgm, ocr_pages, resolve_language
+from ingest.text.settings import TextSettings
+
+# pdfium is not thread-safe: every call into it in this process goes through this lock.
+PDFIUM_LOCK = threading.RLock()
+_FPDF_ERR_PASSWORD = 4
+_FPDF_ERR_SECURITY = 5
+_GARBAGE_MAX = 0.10
+_FULL_PAGE_IMAGE = 0.5
+
+
+@dataclass(frozen=True)
+class _PageInfo:
+    number: int
+    text: str
+    needs_ocr: bool
+    empty: bool
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    try:
+        with PDFIUM_LOCK:
+            return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (_FPDF_ERR_PASSWORD, _FPDF_ERR_SECURITY):
+            raise FileEncrypted(
+                "Tệp PDF được bảo vệ bằng mật khẩu, không thể đọc nội dung.", format="pdf"
+            ) from exc
+        raise FileCorrupt(
+            "Tệp PDF bị hỏng hoặc không đúng cấu trúc PDF.", format="pdf", reason=str(exc)
+        ) from exc
+
+
+def _usable(text: str, min_chars: int) -> bool:
+    visible = [ch for ch in text if not ch.isspace()]
+    if len(visible) < min_chars:
+        return False
+    bad = sum(1 for ch in visible if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" or ch < " ")
+    return bad <= _GARBAGE_MAX * len(visible)
+
+
+def _page_info(page: pdfium.PdfPage, number: int, settings: TextSettings) -> _PageInfo:
+    textpage = page.get_textpage()
+    try:
+        text = clean_text(textpage.get_text_bounded())
+    finally:
+        textpage.close()
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    image_area = 0.0
+    has_objects = False
+    for obj in page.get_objects(max_depth=2):
+        has_objects = True
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            left, bottom, right, top = obj.get_bounds()
+            image_area += max(right - left, 0) * max(top - bottom, 0)
+    usable = _usable(text, settings.min_text_layer_chars)
+    # A scan with a short stamped text line (a receipt stamp, a signature label) is still a scan.
+    scanned = image_area >= _FULL_PAGE_IMAGE * area and len(text.strip()) < 200
+    needs_ocr = has_objects and (not usable or scanned)
+    return _PageInfo(number, text, needs_ocr, empty=not has_objects and not text.strip())
+
+
+def render_page(
+    page: pdfium.PdfPage, number: int, settings: TextSettings
+) -> tuple[PageImage, TextWarning | None]:
+    """Render a page in grayscale at ``ocr_dpi``, lowered to stay under ``max_render_pixels``."""
+    width, height = page.get_size()
+    dpi = settings.ocr_dpi
+    pixels = (width / 72 * dpi) * (height / 72 * dpi)
+    warning = None
+    if pixels > settings.max_render_pixels:
+        dpi = max(1, int(dpi * math.sqrt(settings.max_render_pixels / pixels)))
+        warning = TextWarning(
+            code="PAGE_RENDERED_SMALLER",
+            message=(
+                f"Trang {number} quá khổ ({width / 72 * 25.4:.0f}×{height / 72 * 25.4:.0f} mm); "
+                f"đã nhận dạng ở {dpi} dpi thay vì {settings.ocr_dpi} dpi."
+            ),
+            page=number,
+        )
+    bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=True)
+    try:
+        image = bitmap.to_pil()
+        data = encode_pgm(image)
+    finally:
+        bitmap.close()
+    return PageImage(number=number, data=data, dpi=dpi), warning
+
+
+def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> ExtractedText:
+    pdf = open_pdf(data)
+    try:
+        return _extract(pdf, settings, extractor)
+    finally:
+        with PDFIUM_LOCK:
+            pdf.close()
+
+
+def _extract(pdf: pdfium.PdfDocument, settings: TextSettings, extractor: str) -> ExtractedText:
+    with PDFIUM_LOCK:
+        count = len(pdf)
+    if count > settings.max_pages:
+        raise FileTooManyPages(
+            f"Tệp PDF có {count} trang, vượt giới hạn {settings.max_pages} trang.",
+            pages=count, limit=settings.max_pages,
+        )
+    if count == 0:
+        raise FileCorrupt("Tệp PDF không có trang nào.", format="pdf")
+    infos: list[_PageInfo] = []
+    try:
+        with PDFIUM_LOCK:
+            for i in range(count):
+                page = pdf[i]
+                try:
+                    infos.append(_page_info(page, i + 1, settings))
+                finally:
+                    page.close()
+    except pdfium.PdfiumError as exc:
+        raise FileCorrupt("Không đọc được trang của tệp PDF.", reason=str(exc)) from exc
+
+    warnings: list[TextWarning] = []
+    texts: dict[int, tuple[str, TextSource]] = {
+        info.number: (info.text, TextSource.TEXT_LAYER if not info.empty else TextSource.NONE)
+        for info in infos
+        if not info.needs_ocr
+    }
+    to_ocr = [info.number for info in infos if info.needs_ocr]
+    ocr_lang: str | None = None
+    timed_out: list[int] = []
+    if to_ocr and not settings.ocr_enabled:
+        warnings.append(TextWarning(
+            code="OCR_DISABLED",
+            message=f"{len(to_ocr)} trang là ảnh quét nhưng chức năng nhận dạng chữ đang tắt.",
+        ))
+        for number in to_ocr:
+            texts[number] = ("", TextSource.NONE)
+    elif to_ocr:
+        if len(to_ocr) > settings.max_ocr_pages:
+            raise FileTooManyPages(
+                f"Tệp PDF có {len(to_ocr)} trang ảnh cần nhận dạng chữ, vượt giới hạn "
+                f"{settings.max_ocr_pages} trang.",
+                pages=len(to_ocr), limit=settings.max_ocr_pages,
+            )
+        ocr_lang, lang_warning = resolve_language(settings.ocr_lang)
+        if lang_warning:
+            warnings.append(lang_warning)
+
+        def rendered() -> Iterator[PageImage]:
+            for number in to_ocr:
+                with PDFIUM_LOCK:
+                    page = pdf[number - 1]
+                    try:
+                        image, warning = render_page(page, number, settings)
+                    finally:
+                        page.close()
+                if warning:
+                    warnings.append(warning)
+                yield image
+
+        for result in ocr_pages(
+            rendered(), lang=ocr_lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs
+        ):
+            if result.timed_out:
+                timed_out.append(result.number)
+            else:
+                texts[result.number] = (clean_text(result.text).strip("\n"), TextSource.OCR)
+        for number in to_ocr:
+            if number not in texts:
+                texts[number] = ("", TextSource.NONE)
+                warnings.append(TextWarning(
+                    code="OCR_TIMEOUT" if number in timed_out else "OCR_NOT_RUN",
+                    message=(
+                        f"Trang {number}: nhận dạng chữ quá {settings.ocr_page_timeout:g} giây."
+                        if number in timed_out
+                        else f"Trang {number}: chưa nhận dạng chữ vì trang trước quá thời gian."
+                    ),
+                    page=number,
+                ))
+
+    parts = tuple(
+        TextPart(number=n, text=texts[n][0], source=texts[n][1]) for n in range(1, count + 1)
+    )
+    result = ExtractedText(
+        format=Format.PDF,
+        parts=parts,
+        page_count=count,
+        language=detect_language(" ".join(p.text for p in parts)),
+        extractor=extractor,
+        ocr_language=ocr_lang,
+        warnings=tuple(warnings),
+    )
+    if timed_out:
+        raise OcrTimeout(
+            f"Nhận dạng chữ trang {timed_out[0]} vượt quá {settings.ocr_page_timeout:g} giây.",
+            partial=result, pages=timed_out, timeout_seconds=settings.ocr_page_timeout,
+        )
+    return result

@@ -1,0 +1,66 @@
+"""Limits and switches of text extraction, read from ``KHO_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kho.errors import ConfigError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    tika_url: str | None = None
+    """Apache Tika server (``KHO_TIKA_URL``); ``None`` selects the native extractor."""
+    tika_timeout: float = 120.0
+    ocr_enabled: bool = True
+    ocr_lang: str = "vie"
+    """Tesseract language(s), e.g. ``vie`` or ``vie+eng`` (``KHO_OCR_LANG``); falls back to
+    ``eng`` with a warning when a model is missing."""
+    ocr_dpi: int = 300
+    """Render resolution of image-only PDF pages (Tesseract's optimum; NĐ 30 scans are 200 dpi+)."""
+    ocr_page_timeout: float = 120.0
+    """Seconds one page may take in Tesseract (``KHO_OCR_TIMEOUT``)."""
+    ocr_jobs: int = 1
+    """Tesseract processes run in parallel for one document (``KHO_OCR_JOBS``). Keep 1 when
+    the worker pool already runs one worker per core."""
+    max_file_bytes: int = 512 * MIB
+    max_pages: int = 5000
+    """More pages than this: FILE_TOO_MANY_PAGES."""
+    max_ocr_pages: int = 1000
+    """More pages needing OCR than this: FILE_TOO_MANY_PAGES."""
+    max_image_pixels: int = 150_000_000
+    """An image (or TIFF frame) larger than this is a FILE_BOMB."""
+    max_render_pixels: int = 40_000_000
+    """A PDF page is rendered at a lower dpi when the target dpi would exceed this."""
+    max_unzipped_bytes: int = 1024 * MIB
+    max_zip_ratio: int = 200
+    """Entries larger than 10 MiB must not be compressed more than this ratio."""
+    max_zip_entries: int = 20_000
+    tool_timeout: float = 120.0
+    """Seconds for antiword/catdoc."""
+    min_text_layer_chars: int = 16
+    """A PDF page with fewer visible characters in its text layer is OCR'd."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TextSettings:
+        env = os.environ if env is None else env
+        try:
+            return cls(
+                tika_url=(env.get("KHO_TIKA_URL") or "").strip() or None,
+                ocr_enabled=env.get("KHO_OCR", "1").strip().lower() not in ("0", "false", "no"),
+                ocr_lang=(env.get("KHO_OCR_LANG") or "vie").strip(),
+                ocr_dpi=int(env.get("KHO_OCR_DPI", "300")),
+                ocr_page_timeout=float(env.get("KHO_OCR_TIMEOUT", "120")),
+                ocr_jobs=max(1, int(env.get("KHO_OCR_JOBS", "1"))),
+                max_pages=int(env.get("KHO_MAX_PAGES", "5000")),
+                max_ocr_pages=int(env.get("KHO_MAX_OCR_PAGES", "1000")),
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                "Cấu hình trích xuất văn bản (KHO_OCR_*, KHO_MAX_*) không hợp lệ.",
+                code="CONFIG_INVALID",
+            ) from exc

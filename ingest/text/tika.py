@@ -1,0 +1,118 @@
+"""Client of an Apache Tika server (``PUT /rmeta/text``, ``GET /version``) over plain HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from ingest.text.errors import (
+    ExtractionFailed,
+    FileCorrupt,
+    FileEncrypted,
+    FileUnsupported,
+    TikaUnavailable,
+)
+from ingest.text.model import FileFormat
+from ingest.text.settings import TextSettings
+
+_CONTENT = "X-TIKA:content"
+_EXCEPTION = "X-TIKA:EXCEPTION:container_exception"
+_RESOURCE = "X-TIKA:embedded_resource_path"
+
+
+class TikaClient:
+    def __init__(self, url: str, *, timeout: float = 120.0,
+                 session: requests.Session | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def _unavailable(self, exc: Exception | None, **details: Any) -> TikaUnavailable:
+        err = TikaUnavailable(
+            f"Máy chủ trích xuất văn bản Apache Tika ({self.url}) không phản hồi; "
+            "tài liệu sẽ được xử lý lại sau.",
+            url=self.url, **details,
+        )
+        if exc is not None:
+            err.__cause__ = exc
+        return err
+
+    def version(self) -> str:
+        try:
+            resp = self.session.get(f"{self.url}/version", timeout=10)
+        except requests.RequestException as exc:
+            raise self._unavailable(exc) from exc
+        if resp.status_code != 200:
+            raise self._unavailable(None, status=resp.status_code)
+        return resp.text.strip()
+
+    def rmeta_text(self, data: bytes, fmt: FileFormat) -> list[dict[str, Any]]:
+        """Metadata and plain text of the container and each embedded resource."""
+        headers = {
+            "Content-Type": fmt.mime_type,
+            "Accept": "application/json",
+            # Kho runs its own OCR; Tika must not start Tesseract on embedded images.
+            "X-Tika-OCRskipOcr": "true",
+        }
+        try:
+            resp = self.session.put(
+                f"{self.url}/rmeta/text", data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise self._unavailable(exc) from exc
+        body = resp.text[:2000] if resp.status_code != 200 else ""
+        if resp.status_code == 422:
+            if "Encrypted" in body:
+                raise FileEncrypted(
+                    "Tệp được bảo vệ bằng mật khẩu, không thể đọc nội dung.",
+                    format=fmt.format.value,
+                )
+            raise FileCorrupt(
+                f"Tệp {fmt.format.value} bị hỏng: Tika không phân tích được.",
+                format=fmt.format.value, reason=body[:300],
+            )
+        if resp.status_code == 415:
+            raise FileUnsupported(
+                f"Tika không hỗ trợ định dạng {fmt.mime_type}.", format=fmt.format.value
+            )
+        if resp.status_code >= 500 or resp.status_code in (404, 408, 429):
+            raise self._unavailable(None, status=resp.status_code)
+        if resp.status_code != 200:
+            raise ExtractionFailed(
+                f"Máy chủ Tika trả về mã lỗi {resp.status_code}.", status=resp.status_code
+            )
+        try:
+            items = resp.json()
+        except ValueError as exc:
+            raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không phải JSON.") from exc
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+            raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không đúng dạng /rmeta.")
+        trace = str(items[0].get(_EXCEPTION) or "")
+        if trace:
+            if "EncryptedDocumentException" in trace:
+                raise FileEncrypted(
+                    "Tệp được bảo vệ bằng mật khẩu, không thể đọc nội dung.",
+                    format=fmt.format.value,
+                )
+            raise FileCorrupt(
+                f"Tệp {fmt.format.value} bị hỏng: Tika không phân tích được.",
+                format=fmt.format.value, reason=trace.splitlines()[0][:300],
+            )
+        return items
+
+
+def tika_parts(items: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
+    """The container's text first, then each embedded resource that has text."""
+    parts: list[tuple[str | None, str]] = [(None, str(items[0].get(_CONTENT) or ""))]
+    for item in items[1:]:
+        text = str(item.get(_CONTENT) or "")
+        if text.strip():
+            parts.append((str(item.get(_RESOURCE) or "") or None, text))
+    return parts
+
+
+def client_for(settings: TextSettings) -> TikaClient:
+    if not settings.tika_url:
+        raise ValueError("tika_url is not configured")
+    return TikaClient(settings.tika_url, timeout=settings.tika_timeout)
