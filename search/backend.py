@@ -1,0 +1,77 @@
+"""The backend interface every search engine implements (embedded SQLite FTS5, Elasticsearch).
+
+Writes are idempotent and version-aware: indexing a document whose ``version`` is lower than
+the one already indexed is ignored (a late retry never overwrites a newer version).
+
+A rebuild writes into a separate staging index (Elasticsearch: a new index, then an alias swap;
+embedded: a new file, then an atomic rename). While a rebuild is open, ``index``/``delete`` on
+the live backend are applied to the staging index too, so no change is lost. A rebuild left
+unfinished (crash, Ctrl-C) is resumed by the next :meth:`SearchBackend.begin_rebuild` call.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+
+from search.documents import IndexDocument
+from search.query import Principal, Related, SearchResult
+from search.query import Query as Query
+
+
+class IndexWriter(ABC):
+    """Something documents can be written to: the live index or a staging one."""
+
+    @abstractmethod
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        """Add or replace documents (newer or equal version wins); returns how many were written."""
+
+    @abstractmethod
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove documents (destruction); returns how many existed."""
+
+    @abstractmethod
+    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
+        """Every indexed (id, version), for consistency checks and resumable rebuilds."""
+
+
+class Rebuild(IndexWriter):
+    """A staging index being filled by ``kho reindex``."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make the staging index the live one, atomically."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Throw the staging index away."""
+
+
+class SearchBackend(IndexWriter):
+    name: str = "backend"
+
+    @abstractmethod
+    def get(self, doc_id: str) -> IndexDocument | None: ...
+
+    @abstractmethod
+    def search(self, query: Query) -> SearchResult: ...
+
+    @abstractmethod
+    def related(self, doc_id: str, principal: Principal) -> Related:
+        """Visible documents cited by ``doc_id`` and citing it; empty if it is not visible."""
+
+    @abstractmethod
+    def begin_rebuild(self) -> Rebuild:
+        """Open (or resume) a staging index."""
+
+    def count(self) -> int:
+        return sum(1 for _ in self.ids_and_versions())
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> SearchBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

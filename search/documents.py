@@ -1,0 +1,97 @@
+"""What the search index holds for one record: :class:`IndexDocument` (the contract with the store).
+
+The lead maps a stored record (or hồ sơ) to an ``IndexDocument`` and hands it to a backend;
+search never reads the store itself. Every field is plain data; dates are ``datetime.date``.
+
+Visibility (enforced inside every query, see :func:`search.query.Principal`):
+
+- ``do_mat == 0``: visible to members of ``owner_unit``, to users in ``grant_users`` and to
+  members of any unit in ``grant_units``;
+- ``do_mat > 0`` (confidential): visible only to users named in ``grant_users``;
+- principals with a see-all role (auditor, administrator) see every document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from search.analysis import so_ky_hieu_key
+
+DIRECTIONS: tuple[str, ...] = ("den", "di", "hoso")
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    id: str
+    version: int
+    direction: str  # 'den' (văn bản đến), 'di' (văn bản đi), 'hoso' (hồ sơ)
+    title: str = ""
+    trich_yeu: str = ""
+    text: str = ""  # full text (extracted/OCR)
+    loai_van_ban: str = ""
+    so_ky_hieu: str = ""  # as written: "123/QĐ-UBND"
+    number: int | None = None  # số đến / số đi used by the number sort; default: số of so_ky_hieu
+    co_quan_ban_hanh: str = ""
+    ngay_ban_hanh: date | None = None
+    ngay_den: date | None = None
+    do_khan: int = 0  # 0–3 (repository.vocabulary.Urgency)
+    do_mat: int = 0  # 0–3 (repository.vocabulary.Secrecy)
+    signature_verdict: str = ""  # e.g. 'valid', 'invalid', 'indeterminate', 'unsigned'
+    ho_so: tuple[str, ...] = ()  # ids of the hồ sơ holding the document
+    retention_state: str = ""  # e.g. 'active', 'nop_luu', 'hold', 'destroyed'
+    nguoi_ky: str = ""
+    cites: tuple[str, ...] = ()  # số/ký hiệu of the documents this one cites
+    owner_unit: str = ""
+    grant_users: tuple[str, ...] = ()
+    grant_units: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("IndexDocument.id is empty")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}: {self.direction!r}")
+        if not (0 <= self.do_khan <= 3 and 0 <= self.do_mat <= 3):
+            raise ValueError("do_khan and do_mat are 0–3")
+        for name in ("ho_so", "cites", "grant_users", "grant_units"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):  # accept lists from callers, keep it hashable
+                object.__setattr__(self, name, tuple(value))
+
+    @property
+    def so_ky_hieu_key(self) -> str:
+        return so_ky_hieu_key(self.so_ky_hieu) if self.so_ky_hieu else ""
+
+    @property
+    def sort_number(self) -> int | None:
+        if self.number is not None:
+            return self.number
+        head = self.so_ky_hieu.split("/", 1)[0].strip()
+        return int(head) if head.isdigit() else None
+
+    @property
+    def sort_date(self) -> date | None:
+        return self.ngay_ban_hanh or self.ngay_den
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for name in ("ngay_ban_hanh", "ngay_den"):
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
+        for name in ("ho_so", "cites", "grant_users", "grant_units"):
+            data[name] = list(data[name])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexDocument:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in ("ngay_ban_hanh", "ngay_den"):
+            if values.get(name):
+                values[name] = date.fromisoformat(values[name])
+        for name in ("ho_so", "cites", "grant_users", "grant_units"):
+            values[name] = tuple(values.get(name) or ())
+        return cls(**values)
+
