@@ -1,0 +1,210 @@
+"""Configuration from environment variables (one table: README "Configuration").
+
+Every variable is optional; the defaults run Kho embedded on one machine with no services.
+A bad value stops start-up with a Vietnamese message and the code ``CONFIG_INVALID``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kho.errors import ConfigError
+
+# name: (default, description) — the README table is generated from this.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "KHO_DATA_DIR": ("./kho-data", "Folder for the embedded store, key store and index."),
+    "KHO_STORE_URL": (
+        "",
+        "Object store: empty = `<KHO_DATA_DIR>/store`; `file:///path`; or `s3://bucket`.",
+    ),
+    "KHO_S3_ENDPOINT": ("", "S3 endpoint `host:port` (MinIO / any S3) for `s3://` URLs."),
+    "KHO_S3_ACCESS_KEY": ("", "S3 access key."),
+    "KHO_S3_SECRET_KEY": ("", "S3 secret key."),
+    "KHO_S3_SECURE": ("false", "Use HTTPS for S3 (`true`/`false`)."),
+    "KHO_S3_REGION": ("", "S3 region (optional)."),
+    "KHO_S3_OBJECT_LOCK": ("false", "Create the bucket with Object Lock (WORM) enabled."),
+    "KHO_KEYSTORE_URL": (
+        "",
+        "Where per-record keys live, apart from content: empty = `<KHO_DATA_DIR>/keys`.",
+    ),
+    "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
+    "KHO_FSYNC": ("true", "fsync every write of the local store."),
+    "KHO_AGENCY_ID": ("000.00.00.H99", "Mã định danh of the agency that runs Kho (QĐ 20/2020)."),
+    "KHO_AGENCY_NAME": ("Cơ quan sử dụng Kho", "Name of that agency."),
+    "KHO_MAX_FILE_MB": ("50", "Largest accepted original, in MB."),
+    "KHO_AUDIT_RETENTION_DAYS": (
+        "0",
+        "Put each audit event under COMPLIANCE retention for this many days (0 = off).",
+    ),
+    "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
+    "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
+    "KHO_BROKER_URL": ("", "Celery broker (`redis://...`); empty = tasks run in-process."),
+    "KHO_TIKA_URL": ("", "Apache Tika server URL; empty = native text extraction."),
+    "KHO_OCR_LANG": ("vie", "Tesseract languages for OCR."),
+    "KHO_TRUST_DIR": ("", "Folder of trusted root/intermediate certificates (PEM/DER)."),
+    "KHO_ALLOW_FETCHING": ("false", "Let signature validation fetch OCSP/CRL over the network."),
+    "KHO_USER": ("", "Who the CLI acts as (default: the login name)."),
+}
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(
+        f"Biến cấu hình {name}=“{value}” không hợp lệ: dùng true hoặc false.", variable=name
+    )
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ConfigError(
+            f"Biến cấu hình {name}=“{value}” không hợp lệ: cần số nguyên từ {low} đến {high}.",
+            variable=name,
+        )
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    store_url: str
+    keystore_url: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_secure: bool
+    s3_region: str
+    s3_object_lock: bool
+    master_key: bytes | None
+    fsync: bool
+    agency_id: str
+    agency_name: str
+    max_file_bytes: int
+    audit_retention_days: int
+    elasticsearch_url: str
+    elasticsearch_index: str
+    broker_url: str
+    tika_url: str
+    ocr_lang: str
+    trust_dir: str
+    allow_fetching: bool
+    user: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name, VARIABLES[name][0]).strip()
+
+        data_dir = Path(get("KHO_DATA_DIR")).expanduser()
+        store_url = get("KHO_STORE_URL") or f"file://{(data_dir / 'store').resolve()}"
+        keystore_url = get("KHO_KEYSTORE_URL") or f"file://{(data_dir / 'keys').resolve()}"
+        for name, url in (("KHO_STORE_URL", store_url), ("KHO_KEYSTORE_URL", keystore_url)):
+            if not url.startswith(("file://", "s3://", "/")):
+                raise ConfigError(
+                    f"Biến cấu hình {name}=“{url}” không hợp lệ: dùng file:///đường/dẫn hoặc"
+                    " s3://tên-bucket.",
+                    variable=name,
+                )
+        s3_endpoint = get("KHO_S3_ENDPOINT")
+        if "s3://" in (store_url[:5], keystore_url[:5]) and not s3_endpoint:
+            raise ConfigError(
+                "Dùng kho S3 thì phải đặt KHO_S3_ENDPOINT (ví dụ minio:9000).",
+                variable="KHO_S3_ENDPOINT",
+            )
+        master_key = None
+        if raw := get("KHO_MASTER_KEY"):
+            try:
+                master_key = base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError):
+                master_key = b""
+            if len(master_key) not in (16, 24, 32):
+                raise ConfigError(
+                    "KHO_MASTER_KEY phải là base64 của khóa 16, 24 hoặc 32 byte.",
+                    variable="KHO_MASTER_KEY",
+                )
+        from repository.vocabulary import is_organ_id
+
+        agency_id = get("KHO_AGENCY_ID")
+        if not is_organ_id(agency_id):
+            raise ConfigError(
+                f"KHO_AGENCY_ID=“{agency_id}” không phải mã định danh hợp lệ (QĐ 20/2020/QĐ-TTg:"
+                " tối đa 35 ký tự A–Z, 0–9, dấu chấm).",
+                variable="KHO_AGENCY_ID",
+            )
+        broker = get("KHO_BROKER_URL")
+        if broker and not broker.startswith(("redis://", "rediss://", "amqp://", "memory://")):
+            raise ConfigError(
+                f"KHO_BROKER_URL=“{broker}” không hợp lệ: dùng redis://máy:cổng/số.",
+                variable="KHO_BROKER_URL",
+            )
+        for name in ("KHO_ELASTICSEARCH_URL", "KHO_TIKA_URL"):
+            value = get(name)
+            if value and not value.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"Biến cấu hình {name}=“{value}” phải là URL http:// hoặc https://.",
+                    variable=name,
+                )
+        import getpass
+
+        return cls(
+            data_dir=data_dir,
+            store_url=store_url,
+            keystore_url=keystore_url,
+            s3_endpoint=s3_endpoint,
+            s3_access_key=get("KHO_S3_ACCESS_KEY"),
+            s3_secret_key=get("KHO_S3_SECRET_KEY"),
+            s3_secure=_bool("KHO_S3_SECURE", get("KHO_S3_SECURE")),
+            s3_region=get("KHO_S3_REGION"),
+            s3_object_lock=_bool("KHO_S3_OBJECT_LOCK", get("KHO_S3_OBJECT_LOCK")),
+            master_key=master_key,
+            fsync=_bool("KHO_FSYNC", get("KHO_FSYNC")),
+            agency_id=agency_id,
+            agency_name=get("KHO_AGENCY_NAME"),
+            max_file_bytes=_int("KHO_MAX_FILE_MB", get("KHO_MAX_FILE_MB"), 1, 4096) * 1024 * 1024,
+            audit_retention_days=_int(
+                "KHO_AUDIT_RETENTION_DAYS", get("KHO_AUDIT_RETENTION_DAYS"), 0, 36500
+            ),
+            elasticsearch_url=get("KHO_ELASTICSEARCH_URL"),
+            elasticsearch_index=get("KHO_ELASTICSEARCH_INDEX"),
+            broker_url=broker,
+            tika_url=get("KHO_TIKA_URL"),
+            ocr_lang=get("KHO_OCR_LANG"),
+            trust_dir=get("KHO_TRUST_DIR"),
+            allow_fetching=_bool("KHO_ALLOW_FETCHING", get("KHO_ALLOW_FETCHING")),
+            user=get("KHO_USER") or getpass.getuser(),
+        )
+
+    def store_options(self) -> dict[str, object]:
+        return {
+            "endpoint": self.s3_endpoint,
+            "access_key": self.s3_access_key,
+            "secret_key": self.s3_secret_key,
+            "secure": self.s3_secure,
+            "region": self.s3_region or None,
+            "object_lock": self.s3_object_lock,
+            "fsync": self.fsync,
+        }
+
+
+def configuration_table() -> str:
+    """The Markdown table of every variable (kept in the README)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, (default, meaning) in VARIABLES.items():
+        rows.append(
+            f"| `{name}` | `{default}` | {meaning} |" if default else f"| `{name}` | | {meaning} |"
+        )
+    return "\n".join(rows)

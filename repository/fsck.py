@@ -1,0 +1,201 @@
+"""``kho fsck``: find, and with ``repair`` mend, what a crash or tampering left in the store.
+
+A crash can leave only garbage written before a commit point (temp files, a record's key,
+content and duplicate guards with no committed version) or a committed first version not yet
+materialised from its register entry. Neither is visible to readers; fsck removes the first
+and rolls the second forward. It also reports what it cannot mend: register gaps, originals
+whose bytes no longer match their digest (``deep``), and breaks in the audit chain.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, NotFound
+from kho.timeutil import utcnow
+from repository.records import Actor, Repository, content_key, version_key
+from repository.registers import RegisterEntry
+from repository.storage.local import LocalStore
+
+FSCK = Actor(user="system:fsck", source="kho fsck")
+
+
+@dataclass(frozen=True)
+class Issue:
+    kind: str
+    """``temp-file`` | ``uncommitted`` | ``rolled-forward`` | ``stale-claim`` | ``register-gap``
+    | ``fixity`` | ``unaudited`` | ``audit``."""
+    subject: str
+    message: str
+    repaired: bool
+
+
+@dataclass(frozen=True)
+class FsckReport:
+    issues: tuple[Issue, ...]
+    records: int
+    register_entries: int
+
+    @property
+    def clean(self) -> bool:
+        return not self.issues
+
+    @property
+    def unrepaired(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if not i.repaired)
+
+
+def _age_seconds(record_id: str, now: datetime) -> float:
+    try:
+        millis = int(record_id[:12], 16)
+    except ValueError:
+        return float("inf")
+    return now.timestamp() - millis / 1000
+
+
+def fsck(
+    repo: Repository, *, repair: bool = False, deep: bool = False, grace_seconds: float = 300
+) -> FsckReport:
+    store = repo.store
+    issues: list[Issue] = []
+    now = utcnow()
+
+    # 1. Temp files of writers that died.
+    if isinstance(store, LocalStore):
+        for path in store.stale_temp_files(older_than_s=grace_seconds):
+            if repair:
+                path.unlink(missing_ok=True)
+            issues.append(Issue("temp-file", path.name, f"Tệp tạm còn sót: {path.name}.", repair))
+
+    # 2. Register entries: roll forward, and check numbering has no gap.
+    entries = 0
+    registered: set[str] = set()
+    last: tuple[str, int] | None = None
+    for info in store.list("registers/"):
+        entries += 1
+        entry = RegisterEntry.from_json(store.get(info.key))
+        registered.add(entry.record_id)
+        series = info.key.rsplit("/", 1)[0]
+        expected = last[1] + 1 if last and last[0] == series else 1
+        if entry.number != expected:
+            issues.append(
+                Issue(
+                    "register-gap",
+                    info.key,
+                    f"Sổ {series}: thiếu số từ {expected:02d} đến {entry.number - 1:02d}.",
+                    False,
+                )
+            )
+        last = (series, entry.number)
+        if not store.exists(version_key(entry.record_id, 1)):
+            if repair:
+                try:
+                    store.put_if_absent(
+                        version_key(entry.record_id, 1),
+                        base64.b64decode(entry.sealed_first_version),
+                    )
+                except AlreadyExists:
+                    pass
+            issues.append(
+                Issue(
+                    "rolled-forward",
+                    entry.record_id,
+                    f"Văn bản số {entry.number:02d} ({series}) đã cấp số nhưng chưa ghi phiên bản"
+                    " đầu: ghi bù từ sổ đăng ký.",
+                    repair,
+                )
+            )
+
+    # 3. Records that never committed (crash before the commit point).
+    committed: list[str] = []
+    for record_id in list(repo.record_ids()):
+        if store.exists(version_key(record_id, 1)) or record_id in registered:
+            committed.append(record_id)
+            continue
+        if _age_seconds(record_id, now) < grace_seconds:
+            continue  # may still be in flight
+        if repair:
+            for info in list(store.list(f"records/{record_id}/")):
+                store.delete(info.key)
+            repo.keys.destroy(record_id)
+            store.delete(f"catalog/records/{record_id}")
+        issues.append(
+            Issue(
+                "uncommitted",
+                record_id,
+                f"Bản ghi {record_id} dở dang (chưa được xác nhận ghi): dọn bỏ.",
+                repair,
+            )
+        )
+
+    # 4. Duplicate guards that point at nothing.
+    live = set(committed)
+    for info in list(store.list("claims/")):
+        holder = json.loads(store.get(info.key))
+        rid = holder["record_id"]
+        if rid in live or _age_seconds(rid, now) < grace_seconds:
+            continue
+        if repair:
+            store.delete(info.key)
+        issues.append(
+            Issue(
+                "stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repair
+            )
+        )
+
+    # 5. Fixity of every original (deep).
+    if deep:
+        for record_id in committed:
+            try:
+                record = repo._load(record_id)
+            except (NotFound, KeyDestroyed):
+                continue
+            for stored in record.files:
+                key = content_key(record_id, stored.sha256)
+                try:
+                    data = repo.keys.open(record_id, store.get(key), key)
+                    if hashlib.sha256(data).hexdigest() != stored.sha256:
+                        raise IntegrityError("digest mismatch")
+                except (IntegrityError, NotFound):
+                    issues.append(
+                        Issue(
+                            "fixity",
+                            key,
+                            f"Tệp gốc “{stored.original_name}” của {record_id} bị thay đổi hoặc"
+                            " mất (không khớp SHA-256).",
+                            False,
+                        )
+                    )
+
+    # 6. Audit: every committed record has its creation event; the chain holds.
+    creations = ("record:create", "file:create", "record:recovered")
+    created = {e.record_id for e in repo.audit.events() if e.action in creations}
+    for record_id in committed:
+        if record_id not in created:
+            if repair:
+                repo.audit.append(
+                    FSCK.user,
+                    "record:recovered",
+                    record_id=record_id,
+                    version=1,
+                    source=FSCK.source,
+                    details={
+                        "reason": "committed before the writer stopped; event restored by fsck"
+                    },
+                )
+            issues.append(
+                Issue(
+                    "unaudited",
+                    record_id,
+                    f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
+                    repair,
+                )
+            )
+    report = repo.audit.verify()
+    for finding in report.findings:
+        issues.append(Issue("audit", f"#{finding.seq}", finding.message, False))
+    return FsckReport(issues=tuple(issues), records=len(committed), register_entries=entries)

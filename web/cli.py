@@ -1,0 +1,492 @@
+"""The ``kho`` command: every function of the repository from the command line.
+
+Human output is Vietnamese; ``--json`` gives machines one JSON document. Errors print
+``Lỗi [CODE]: message`` on stderr and exit with status 2 (1 for a failed check).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kho.config import Settings, configuration_table
+from kho.errors import KhoError, ValidationFailed
+from kho.timeutil import parse_iso, vn_display
+from repository.metadata import DocumentMetadata, FileMetadata, parse_date
+from repository.records import Actor, Record, Repository
+from repository.registers import INCOMING, series_label
+from repository.vocabulary import Direction
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._repo: Repository | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        return self._settings
+
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            from repository.service import open_repository
+
+            self._repo = open_repository(self.settings)
+        return self._repo
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user=self.settings.user, source="cli")
+
+
+def _fail(error: KhoError, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": error.to_dict()}, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"Lỗi [{error.code}]: {error.message}", err=True)
+        if isinstance(error, ValidationFailed) and len(error.errors) > 1:
+            for item in error.errors:
+                click.echo(f"  - {item.field} [{item.code}]: {item.message}", err=True)
+    sys.exit(2)
+
+
+def handles_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KhoError as error:
+            _fail(error, bool(kwargs.get("as_json")))
+
+    return wrapper  # type: ignore[return-value]
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+json_option = click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
+
+
+def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if json_file:
+        try:
+            data = json.loads(Path(json_file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise KhoError(
+                f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",
+                code="METADATA_FILE_INVALID",
+            ) from exc
+        if not isinstance(data, dict):
+            raise KhoError(
+                "Tệp dữ liệu đặc tả phải là một đối tượng JSON.", code="METADATA_FILE_INVALID"
+            )
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise KhoError(
+                f'“{pair}” không đúng dạng tên=giá trị (ví dụ subject="Về việc …").',
+                code="METADATA_ARGUMENT_INVALID",
+            )
+        if name == "recipients":
+            data[name] = [part.strip() for part in value.split(";") if part.strip()]
+        else:
+            data[name] = value
+    return data
+
+
+def _show_record(record: Record, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+        return
+    md = record.metadata
+    kinds = {"den": "Văn bản đến", "di": "Văn bản đi", "hoso": "Hồ sơ"}
+    click.echo(f"{kinds[record.kind]} {record.record_id} — phiên bản {record.version}")
+    click.echo(f"  Cập nhật: {vn_display(parse_iso(record.created_at))} bởi {record.actor}")
+    if record.registration:
+        reg = record.registration
+        click.echo(f"  {series_label(reg.series)} năm {reg.year}: số {reg.display_number}")
+    if isinstance(md, DocumentMetadata):
+        if md.so_ky_hieu:
+            click.echo(f"  Số, ký hiệu: {md.so_ky_hieu}")
+        click.echo(f"  Tên loại: {md.type_name}")
+        click.echo(f"  Cơ quan ban hành: {md.organ_name}")
+        if md.issued_date:
+            click.echo(f"  Ngày ban hành: {md.issued_date:%d/%m/%Y}")
+        if md.arrival_date:
+            click.echo(f"  Ngày đến: {md.arrival_date:%d/%m/%Y}")
+        click.echo(f"  Trích yếu: {md.subject}")
+        click.echo(f"  Người ký: {md.signer_position} {md.signer_full_name}")
+        click.echo(f"  Độ khẩn: {md.urgency.label}; độ mật: {md.secrecy.label}")
+    elif isinstance(md, FileMetadata):
+        click.echo(f"  Mã hồ sơ: {md.file_code}")
+        click.echo(f"  Tiêu đề: {md.title}")
+        click.echo(f"  Thời hạn bảo quản: {md.maintenance}; người lập: {md.creator}")
+        click.echo(f"  Số văn bản trong hồ sơ: {len(record.documents)}")
+        for ordinal, doc_id in enumerate(record.documents, start=1):
+            click.echo(f"    {ordinal:02d}. {doc_id}")
+    for stored in record.files:
+        click.echo(
+            f"  Tệp: {stored.original_name} ({stored.size} byte, SHA-256 {stored.sha256[:16]}…)"
+        )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Kho — kho lưu trữ văn bản, hồ sơ điện tử (NĐ 30/2020/NĐ-CP)."""
+
+
+@main.command("config")
+def config_command() -> None:
+    """In bảng biến cấu hình."""
+    click.echo(configuration_table())
+
+
+# -- records --------------------------------------------------------------------------------
+@main.group()
+def record() -> None:
+    """Văn bản đến, văn bản đi."""
+
+
+@record.command("create")
+@click.option("--direction", type=click.Choice(["den", "di"]), required=True, help="đến hoặc đi")
+@click.option("--file", "file_path", type=click.Path(dir_okay=False), help="Tệp văn bản.")
+@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False), help="Tệp JSON.")
+@click.option("--no-register", is_flag=True, help="Chỉ lưu, chưa vào sổ.")
+@click.option("--advisory-body", help="Mã tổ chức tư vấn có sổ riêng (Phụ lục I II.3.a).")
+@click.argument("fields", nargs=-1)
+@json_option
+@pass_ctx
+@handles_errors
+def record_create(
+    ctx: Context,
+    direction: str,
+    file_path: str | None,
+    metadata_file: str | None,
+    no_register: bool,
+    advisory_body: str | None,
+    fields: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Tạo văn bản từ tệp và dữ liệu đặc tả (tên=giá trị), cấp số đến/số đi."""
+    metadata = _meta_pairs(fields, metadata_file)
+    content = name = None
+    if file_path:
+        try:
+            content = Path(file_path).read_bytes()
+        except OSError as exc:
+            raise KhoError(
+                f"Không đọc được tệp “{file_path}”: {exc.strerror}.", code="FILE_UNREADABLE"
+            ) from exc
+        name = Path(file_path).name
+    rec = ctx.repo.create_document(
+        direction,
+        metadata,
+        content,
+        name,
+        ctx.actor,
+        register=not no_register,
+        advisory_body=advisory_body,
+    )
+    _show_record(rec, as_json)
+
+
+@record.command("show")
+@click.argument("record_id")
+@click.option("--version", type=int, help="Phiên bản (mặc định: mới nhất).")
+@json_option
+@pass_ctx
+@handles_errors
+def record_show(ctx: Context, record_id: str, version: int | None, as_json: bool) -> None:
+    """Xem một văn bản hoặc hồ sơ."""
+    _show_record(ctx.repo.get(record_id, version, actor=ctx.actor), as_json)
+
+
+@record.command("history")
+@click.argument("record_id")
+@json_option
+@pass_ctx
+@handles_errors
+def record_history(ctx: Context, record_id: str, as_json: bool) -> None:
+    """Các phiên bản của một bản ghi."""
+    versions = ctx.repo.history(record_id)
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2))
+        return
+    for rec in versions:
+        click.echo(
+            f"v{rec.version}  {vn_display(parse_iso(rec.created_at))}  {rec.actor}  {rec.note or ''}"
+        )
+
+
+@record.command("update")
+@click.argument("record_id")
+@click.option("--expected-version", type=int, required=True, help="Phiên bản bạn đang sửa.")
+@click.option("--note", help="Lý do sửa.")
+@click.argument("fields", nargs=-1, required=True)
+@json_option
+@pass_ctx
+@handles_errors
+def record_update(
+    ctx: Context,
+    record_id: str,
+    expected_version: int,
+    note: str | None,
+    fields: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Sửa dữ liệu đặc tả (tạo phiên bản mới)."""
+    rec = ctx.repo.update_metadata(
+        record_id,
+        _meta_pairs(fields, None),
+        expected_version=expected_version,
+        actor=ctx.actor,
+        note=note,
+    )
+    _show_record(rec, as_json)
+
+
+@record.command("download")
+@click.argument("record_id")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Ghi ra tệp (mặc định tên gốc)."
+)
+@pass_ctx
+@handles_errors
+def record_download(ctx: Context, record_id: str, output: str | None) -> None:
+    """Tải tệp gốc (kiểm tra SHA-256 trước khi trả)."""
+    stored, data = ctx.repo.read_content(record_id, actor=ctx.actor, action="content:download")
+    target = Path(output or stored.stored_name)
+    target.write_bytes(data)
+    click.echo(f"Đã ghi {target} ({len(data)} byte, SHA-256 khớp).")
+
+
+# -- registers ------------------------------------------------------------------------------
+@main.group()
+def register() -> None:
+    """Sổ đăng ký văn bản đến / đi (Phụ lục IV)."""
+
+
+@register.command("list")
+@click.option(
+    "--series", default=INCOMING, show_default=True, help="den, hanh-chinh, mat, ban-sao, qppl-…"
+)
+@click.option("--year", type=int, default=lambda: date.today().year)
+@click.option("--from", "date_from", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY).")
+@click.option("--to", "date_to", help="Đến ngày.")
+@json_option
+@pass_ctx
+@handles_errors
+def register_list(
+    ctx: Context, series: str, year: int, date_from: str | None, date_to: str | None, as_json: bool
+) -> None:
+    """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
+    try:
+        start, end = parse_date(date_from), parse_date(date_to)
+    except ValueError as exc:
+        raise KhoError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
+    rows = ctx.repo.register(series, year, date_from=start, date_to=end, actor=ctx.actor)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{series_label(series).upper()} — NĂM {year} ({len(rows)} văn bản)")
+    for rec in rows:
+        md = rec.metadata
+        assert isinstance(md, DocumentMetadata) and rec.registration
+        if md.direction is Direction.DEN:
+            click.echo(
+                f"{md.arrival_date:%d/%m/%Y} | {rec.registration.display_number} | {md.organ_name} |"
+                f" {md.so_ky_hieu} | {md.issued_date:%d/%m/%Y} | {md.type_name}: {md.subject} |"
+                f" {md.to_places or ''}"
+            )
+        else:
+            places = "; ".join(r.organ_name for r in md.recipients)
+            click.echo(
+                f"{md.so_ky_hieu} | {md.issued_date:%d/%m/%Y} | {md.type_name}: {md.subject} |"
+                f" {md.signer_full_name} | {places} | {md.issued_amount or ''}"
+            )
+
+
+# -- hồ sơ ----------------------------------------------------------------------------------
+@main.group("file")
+def file_group() -> None:
+    """Hồ sơ."""
+
+
+@file_group.command("create")
+@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False))
+@click.argument("fields", nargs=-1)
+@json_option
+@pass_ctx
+@handles_errors
+def file_create(
+    ctx: Context, metadata_file: str | None, fields: tuple[str, ...], as_json: bool
+) -> None:
+    """Mở hồ sơ: file_notation, title, maintenance, creator, start_date (bắt buộc)."""
+    _show_record(ctx.repo.create_file(_meta_pairs(fields, metadata_file), ctx.actor), as_json)
+
+
+@file_group.command("add")
+@click.argument("file_id")
+@click.argument("document_id")
+@click.option("--expected-version", type=int, required=True)
+@json_option
+@pass_ctx
+@handles_errors
+def file_add(
+    ctx: Context, file_id: str, document_id: str, expected_version: int, as_json: bool
+) -> None:
+    """Đưa văn bản vào hồ sơ (không sao chép)."""
+    rec = ctx.repo.add_to_file(
+        file_id, document_id, expected_version=expected_version, actor=ctx.actor
+    )
+    _show_record(rec, as_json)
+
+
+# -- agencies -------------------------------------------------------------------------------
+@main.group()
+def agency() -> None:
+    """Danh mục cơ quan, tổ chức (mã định danh QĐ 20/2020)."""
+
+
+@agency.command("add")
+@click.argument("organ_id")
+@click.argument("name")
+@pass_ctx
+@handles_errors
+def agency_add(ctx: Context, organ_id: str, name: str) -> None:
+    ctx.repo.add_agency(organ_id, name, ctx.actor)
+    click.echo(f"Đã thêm {organ_id} — {name}.")
+
+
+@agency.command("list")
+@pass_ctx
+@handles_errors
+def agency_list(ctx: Context) -> None:
+    for item in ctx.repo.agencies():
+        click.echo(f"{item['organ_id']}\t{item['name']}")
+
+
+# -- audit and integrity --------------------------------------------------------------------
+@main.group()
+def audit() -> None:
+    """Nhật ký kiểm toán."""
+
+
+@audit.command("verify")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_verify(ctx: Context, as_json: bool) -> None:
+    """Kiểm tra chuỗi nhật ký: phát hiện sự kiện bị sửa, xóa, chèn, đảo thứ tự."""
+    report = ctx.repo.audit.verify()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "events": report.events,
+                    "last_seq": report.last_seq,
+                    "last_hash": report.last_hash,
+                    "findings": [f.__dict__ for f in report.findings],
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif report.ok:
+        click.echo(f"Nhật ký toàn vẹn: {report.events} sự kiện, mã băm cuối {report.last_hash}.")
+    else:
+        click.echo(f"NHẬT KÝ KHÔNG TOÀN VẸN ({len(report.findings)} vấn đề):")
+        for finding in report.findings:
+            click.echo(f"  - [{finding.kind}] {finding.message}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@audit.command("log")
+@click.option("--record", "record_id")
+@click.option("--actor")
+@click.option("--action")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_log(
+    ctx: Context, record_id: str | None, actor: str | None, action: str | None, as_json: bool
+) -> None:
+    """Ai đã làm gì, với bản ghi nào, khi nào (giờ Việt Nam)."""
+    for event in ctx.repo.audit.query(record_id=record_id, actor=actor, action=action):
+        if as_json:
+            click.echo(json.dumps(event.__dict__, ensure_ascii=False))
+        else:
+            click.echo(
+                f"#{event.seq} {vn_display(parse_iso(event.at))} {event.actor} {event.action}"
+                f" {event.record_id or ''} v{event.version or ''} ({event.source or ''})"
+            )
+
+
+@main.command("fsck")
+@click.option("--repair", is_flag=True, help="Sửa những gì sửa được.")
+@click.option("--deep", is_flag=True, help="Kiểm tra SHA-256 của mọi tệp gốc.")
+@json_option
+@pass_ctx
+@handles_errors
+def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
+    """Kiểm tra tính nhất quán của kho (sau sự cố)."""
+    from repository.fsck import fsck
+
+    report = fsck(ctx.repo, repair=repair, deep=deep)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "clean": report.clean,
+                    "records": report.records,
+                    "register_entries": report.register_entries,
+                    "issues": [i.__dict__ for i in report.issues],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        click.echo(f"{report.records} bản ghi, {report.register_entries} mục sổ đăng ký.")
+        for issue in report.issues:
+            state = "đã sửa" if issue.repaired else "CHƯA SỬA"
+            click.echo(f"  - [{issue.kind}] {issue.message} ({state})")
+        if report.clean:
+            click.echo("Kho nhất quán.")
+    if report.unrepaired:
+        sys.exit(1)
+
+
+def _register_optional_commands() -> None:
+    """Commands of the other packages (ingest, search): absent packages are skipped."""
+    import importlib
+
+    for module_name, attribute in (
+        ("ingest.signatures.cli", "verify"),
+        ("search.cli", "search"),
+        ("search.cli", "reindex"),
+        ("ingest.cli", "ingest"),
+        ("ingest.cli", "worker"),
+        ("web.demo", "demo"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        command = getattr(module, attribute, None)
+        if isinstance(command, click.Command):
+            main.add_command(command)
+
+
+_register_optional_commands()
