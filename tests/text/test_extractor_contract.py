@@ -1,0 +1,100 @@
+"""One contract for every extraction backend: the native one always, Tika when
+``KHO_TEST_TIKA_URL`` names a running Tika server."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+import textdocs as docs
+
+from ingest.text import (
+    Extractor,
+    FileCorrupt,
+    NativeExtractor,
+    TextSettings,
+    TextSource,
+    TikaExtractor,
+    extract_text,
+)
+
+TIKA_URL = os.environ.get("KHO_TEST_TIKA_URL")
+
+
+def _native() -> Extractor:
+    return NativeExtractor(TextSettings())
+
+
+def _tika() -> Extractor:
+    assert TIKA_URL
+    return TikaExtractor(TIKA_URL, TextSettings(tika_url=TIKA_URL))
+
+
+BACKENDS = [
+    pytest.param((_native, TextSource.NATIVE), id="native"),
+    pytest.param(
+        (_tika, TextSource.TIKA), id="tika",
+        marks=[pytest.mark.tika, pytest.mark.skipif(
+            not TIKA_URL, reason="KHO_TEST_TIKA_URL is not set (no Tika server to test against)"
+        )],
+    ),
+]
+
+OFFICE_DOCUMENTS: list[tuple[str, Callable[[], bytes]]] = [
+    ("quyet-dinh.docx", docs.docx_bytes),
+    ("so-dang-ky.xlsx", docs.xlsx_bytes),
+    ("quyet-dinh.odt", docs.odt_bytes),
+    ("danh-muc.ods", docs.ods_bytes),
+    ("quyet-dinh.rtf", docs.rtf_bytes),
+    ("danh-sach.csv", docs.csv_bytes),
+    ("ghi-chu.txt", docs.txt_bytes),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> tuple[Extractor, TextSource]:
+    factory, source = request.param
+    return factory(), source
+
+
+@pytest.mark.parametrize(
+    ("filename", "build"), OFFICE_DOCUMENTS, ids=[n for n, _ in OFFICE_DOCUMENTS]
+)
+def test_office_text_comes_back_exact_and_nfc(
+    backend: tuple[Extractor, TextSource], filename: str, build: Callable[[], bytes]
+) -> None:
+    extractor, source = backend
+    result = extract_text(build(), filename, settings=TextSettings(), extractor=extractor)
+    for line in docs.LINES:
+        assert line in result.text, f"{line!r} missing from {filename}"
+    assert unicodedata.is_normalized("NFC", result.text)
+    assert result.sources == {source}
+    assert result.extractor == extractor.name
+    assert result.language == "vi"
+
+
+def test_pdf_text_layer_is_exact_on_every_backend(
+    backend: tuple[Extractor, TextSource],
+) -> None:
+    extractor, _ = backend
+    if docs.font_path() is None:
+        pytest.skip("no TrueType font with Vietnamese glyphs to build the PDF")
+    result = extract_text(docs.pdf_with_text(pages=2), "van-ban.pdf", settings=TextSettings(),
+                          extractor=extractor)
+    assert result.page_count == 2
+    assert [p.source for p in result.parts] == [TextSource.TEXT_LAYER] * 2
+    assert result.parts[1].text.splitlines() == list(docs.LINES)
+    assert result.ocr_language is None
+
+
+def test_corrupt_docx_is_reported_corrupt_on_every_backend(
+    backend: tuple[Extractor, TextSource],
+) -> None:
+    extractor, _ = backend
+    data = docs.docx_bytes()
+    damaged = data[:200] + b"\x00" * 400 + data[600:]
+    with pytest.raises(FileCorrupt) as info:
+        extract_text(damaged, "hong.docx", settings=TextSettings(), extractor=extractor)
+    assert info.value.code == "FILE_CORRUPT"
