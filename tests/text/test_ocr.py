@@ -1,0 +1,127 @@
+"""Real Tesseract (``vie``) on real scanned pages of the corpus; words checked by eye on the
+rendered pages."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+import textdocs as docs
+from PIL import Image
+
+from ingest.text import (
+    FileTooManyPages,
+    OcrTimeout,
+    PageImage,
+    TextSettings,
+    TextSource,
+    extract_text,
+    ocr_pages,
+)
+from ingest.text.ocr import encode_pgm
+
+SCAN_2_PAGES = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg
+SCAN_143 = docs.CORPUS_PDF / "vn-gov__143-qd.signed.pdf"
+
+pytestmark = pytest.mark.skipif(
+    not SCAN_2_PAGES.exists(), reason=f"corpus not found at {docs.CORPUS_PDF}"
+)
+
+
+def _header_png(dpi: int = 200) -> bytes:
+    """The top quarter of page 1 of 143/QĐ-UBQGNCT as a PNG file (an image-only input)."""
+    pdf = pdfium.PdfDocument(SCAN_143.read_bytes())
+    try:
+        image = pdf[0].render(scale=dpi / 72, grayscale=True).to_pil()
+    finally:
+        pdf.close()
+    crop = image.crop((0, 0, image.width, image.height // 4))
+    out = io.BytesIO()
+    crop.save(out, "PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def test_scanned_government_pdf_is_ocrd_in_vietnamese_on_both_cores() -> None:
+    original = SCAN_2_PAGES.read_bytes()
+    result = extract_text(original, SCAN_2_PAGES.name, settings=TextSettings(ocr_jobs=2))
+    assert result.page_count == 2
+    assert [p.source for p in result.parts] == [TextSource.OCR, TextSource.OCR]
+    assert result.ocr_language == "vie"
+    assert result.language == "vi"
+    page1, page2 = (p.text for p in result.parts)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page1
+    assert "Độc lập - Tự do - Hạnh phúc" in page1
+    assert "CÔNG ĐIỆN" in page1
+    assert "Bộ Tài chính" in page2
+    assert "Văn phòng Chính phủ theo dõi, đôn đốc" in page2
+    assert unicodedata.is_normalized("NFC", result.text)
+    assert SCAN_2_PAGES.read_bytes() == original
+
+
+def test_each_page_records_the_way_its_text_came() -> None:
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(io.BytesIO(docs.pdf_with_text())).pages[0])
+    writer.add_page(pypdf.PdfReader(SCAN_2_PAGES).pages[1])
+    out = io.BytesIO()
+    writer.write(out)
+    result = extract_text(out.getvalue(), "ghep.pdf", settings=TextSettings())
+    assert [p.source for p in result.parts] == [TextSource.TEXT_LAYER, TextSource.OCR]
+    assert result.parts[0].text.splitlines() == list(docs.LINES)
+    assert "Bộ Tài chính" in result.parts[1].text
+    stored = result.to_dict()
+    assert [p["source"] for p in stored["parts"]] == ["text-layer", "ocr"]
+    assert type(result).from_dict(stored) == result
+
+
+def test_image_file_is_ocrd() -> None:
+    result = extract_text(_header_png(), "anh-quet.png", settings=TextSettings())
+    assert result.parts[0].source is TextSource.OCR
+    assert result.page_count == 1
+    assert "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM" in result.text
+    assert "Ban hành Quy chế hoạt động" in result.text
+
+
+def test_missing_language_model_falls_back_to_english_with_a_warning() -> None:
+    result = extract_text(_header_png(), "anh.png", settings=TextSettings(ocr_lang="xyz"))
+    assert result.ocr_language == "eng"
+    assert [w.code for w in result.warnings] == ["OCR_LANG_FALLBACK"]
+    folded = unicodedata.normalize("NFD", result.text).encode("ascii", "ignore").decode()
+    assert "CONG HOA XA HOI CHU NGHIA VIET NAM" in folded
+
+
+def test_ocr_timeout_reports_the_page_and_keeps_the_partial_text() -> None:
+    with pytest.raises(OcrTimeout) as info:
+        extract_text(SCAN_2_PAGES.read_bytes(), "a.pdf",
+                     settings=TextSettings(ocr_page_timeout=0.05))
+    err = info.value
+    assert err.code == "OCR_TIMEOUT"
+    assert err.details["pages"] == [1]
+    assert "giây" in err.message
+    assert err.partial is not None
+    assert [p.source for p in err.partial.parts] == [TextSource.NONE, TextSource.NONE]
+    assert {w.code for w in err.partial.warnings} == {"OCR_TIMEOUT", "OCR_NOT_RUN"}
+
+
+def test_too_many_pages_to_ocr_is_refused_before_ocr() -> None:
+    with pytest.raises(FileTooManyPages) as info:
+        extract_text(SCAN_2_PAGES.read_bytes(), "a.pdf", settings=TextSettings(max_ocr_pages=1))
+    assert info.value.details == {"pages": 2, "limit": 1}
+
+
+def test_ocr_disabled_leaves_scanned_pages_empty_with_a_warning() -> None:
+    result = extract_text(SCAN_2_PAGES.read_bytes(), "a.pdf",
+                          settings=TextSettings(ocr_enabled=False))
+    assert result.sources == {TextSource.NONE}
+    assert [w.code for w in result.warnings] == ["OCR_DISABLED"]
+
+
+def test_ocr_pages_returns_results_in_input_order_with_two_jobs() -> None:
+    image = Image.open(io.BytesIO(_header_png(100)))
+    pages = [PageImage(n, encode_pgm(image), 100) for n in (3, 1, 2)]
+    results = list(ocr_pages(pages, lang="vie", timeout=60, jobs=2))
+    assert [r.number for r in results] == [3, 1, 2]
+    assert all(not r.timed_out for r in results)
+    assert len({r.text for r in results}) == 1
