@@ -1,0 +1,131 @@
+"""Text clean-up for documents that come from PDF text layers, OCR or HTML/Markdown copies.
+
+Pure functions. ``fold`` removes diacritics so that OCR and tone-placement variants
+("CỘNG HOÀ" / "CỘNG HÒA", "Tự đo" / "Tự do") compare equal; it keeps string length, so a
+position found in the folded text is the same position in the original.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from repository.vocabulary import nfc
+
+
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base.lower() if len(base.lower()) == 1 else base
+
+
+def fold(text: str) -> str:
+    """Lower-case, no diacritics, đ → d; same length as ``text`` (NFC input)."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+def fold_words(text: str) -> str:
+    """``fold`` plus: only letters and digits, single spaces (for keyword comparison)."""
+    return " ".join(re.findall(r"[a-z0-9]+", fold(nfc(text))))
+
+
+_TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
+_MD_EMPHASIS_RE = re.compile(r"(?<![\w*])(\*{1,2}|_{1,2})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_LEAD_RE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?)")
+
+
+def clean_line(line: str) -> str:
+    """One line without HTML entities/tags, Markdown emphasis and links; spaces kept."""
+    line = html.unescape(line).replace("\u00a0", " ").replace("\t", "    ")
+    line = _TAG_RE.sub("", line)
+    line = _MD_LINK_RE.sub(r"\1", line)
+    line = _MD_LEAD_RE.sub("", line)
+    line = _MD_EMPHASIS_RE.sub(r"\2", line)
+    line = line.replace("**", "")
+    return line.rstrip()
+
+
+def clean_lines(text: str) -> list[str]:
+    """NFC, cleaned lines; runs of blank lines are dropped (OCR and HTML add many)."""
+    out = []
+    for raw in nfc(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = clean_line(raw)
+        if line.strip():
+            out.append(line)
+    return out
+
+
+def squash(text: str) -> str:
+    """Single spaces, stripped."""
+    return " ".join(text.split())
+
+
+# --- Quốc hiệu and Tiêu ngữ (ô 1) ------------------------------------------------------
+
+_QUOC_HIEU_RE = re.compile(r"c\s*[o0]\s*n\s*g\s+h\s*[o0]\s*a\s+x\s*a\s+h\s*[o0]\s*[il1]")
+_QUOC_HIEU_TAIL_RE = re.compile(
+    r"c\s*h\s*u\s+n\s*g\s*h\s*[il1]\s*a\s+v\s*[il1]\s*e\s*t\s+n\s*a\s*m"
+)
+_TIEU_NGU_RE = re.compile(
+    r"d\s*[o0]\s*c\s+l\s*a\s*p\W+t\s*u\s+d\s*[o0]|t\s*u\s+d\s*[o0]\W+h\s*a\s*n\s*h"
+)
+_SEPARATOR_RE = re.compile(r"^[\s_\-—–=~.*·•|]*$")
+
+
+def quoc_hieu_span(line: str) -> tuple[int, int] | None:
+    """Where "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" sits in ``line`` (OCR-tolerant)."""
+    folded = fold(line)
+    head = _QUOC_HIEU_RE.search(folded)
+    tail = _QUOC_HIEU_TAIL_RE.search(folded)
+    if head:
+        end = tail.end() if tail and tail.start() >= head.start() else head.end()
+        start = head.start()
+        if folded[:start].rstrip().endswith("nuoc"):  # "NƯỚC CỘNG HÒA …"
+            start = folded[:start].rstrip().rfind("nuoc")
+        return start, end
+    if tail:
+        return tail.start(), tail.end()
+    return None
+
+
+def tieu_ngu_span(line: str) -> tuple[int, int] | None:
+    """Where "Độc lập - Tự do - Hạnh phúc" sits in ``line`` (OCR-tolerant)."""
+    folded = fold(line)
+    match = _TIEU_NGU_RE.search(folded)
+    if not match:
+        return None
+    end = folded.find("phuc", match.start())
+    return match.start(), (end + 4 if end >= 0 else len(line))
+
+
+def is_separator(line: str) -> bool:
+    """A rule line (``____``, ``-----``, ``————``) or punctuation only."""
+    return bool(_SEPARATOR_RE.match(line))
+
+
+def split_columns(line: str) -> list[str]:
+    """Split a line where a text layer or OCR joined the two header/footer columns.
+
+    Splits at the Quốc hiệu / Tiêu ngữ and at runs of 3+ spaces. Parts are stripped,
+    separators dropped.
+    """
+    parts: list[str] = []
+    for chunk in re.split(r"\s{3,}", line.strip()):
+        span = quoc_hieu_span(chunk) or tieu_ngu_span(chunk)
+        if span and span[0] > 0:
+            parts.extend([chunk[: span[0]], chunk[span[0] :]])
+        else:
+            parts.append(chunk)
+    return [p.strip() for p in parts if p.strip() and not is_separator(p)]
+
+
+def is_upper_text(text: str) -> bool:
+    """Mostly upper-case letters (a heading, an agency name, a title in the signature)."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 2:
+        return False
+    upper = sum(1 for c in letters if c.isupper())
+    return upper / len(letters) >= 0.8
