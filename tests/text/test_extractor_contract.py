@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
-import textdocs as docs
+from text import textdocs as docs
 
 from ingest.text import (
     Extractor,
