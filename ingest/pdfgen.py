@@ -460,7 +460,7 @@ def sample_document(
         ngay=ngay,
         ten_loai="QUYẾT ĐỊNH",
         trich_yeu=f"Về việc {topic}",
-        tham_quyen=f"{chuc_vu} {' '.join(co_quan.split())}",
+        tham_quyen=f"CHỦ TỊCH {' '.join(co_quan.split())}",
         can_cu=(*rng.sample(_CAN_CU, 3), f"Theo đề nghị của {rng.choice(_PROPOSERS)}."),
         mo_dau="QUYẾT ĐỊNH:",
         noi_nhan=("- Như Điều 3;", "- Bộ Nội vụ;", "- Thường trực Tỉnh ủy;",

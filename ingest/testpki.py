@@ -31,7 +31,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -49,7 +50,9 @@ from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from ingest.signing import RevocationInfo, SignatureRole, SignerIdentity
+from ingest.pdfgen import RenderedPdf, render_pdf, sample_document
+from ingest.signing import RevocationInfo, SignatureRole, SignerIdentity, sign_pdf
+from kho.timeutil import vn_date
 
 SEED = b"kho-test-pki-v1"
 """Changing the seed changes every key and certificate."""
@@ -600,3 +603,147 @@ class TestTimeStamper(DummyTimeStamper):
 def timestamper(pki: TestPKI, at: datetime | None = None) -> TestTimeStamper:
     """The test TSA; ``at`` fixes the time in its tokens (default: the clock at signing)."""
     return TestTimeStamper(pki, at)
+
+
+# --- signed document variants --------------------------------------------------------------
+
+
+class Variant(StrEnum):
+    """Signed test documents, named by what a verifier must find."""
+
+    VALID = "valid"
+    """Personal then organisation signature, both time-stamped, revocation data in the DSS."""
+    NO_TIMESTAMP = "no-timestamp"
+    """Personal then organisation signature, no time-stamps, no revocation data."""
+    PERSONAL_ONLY = "personal-only"
+    """Only the competent person's signature (time-stamped): the agency has not signed yet."""
+    ORGANISATION_ONLY = "organisation-only"
+    """Only the agency signature: violates NĐ 30 Điều 5 (needs the person and the agency)."""
+    WRONG_ORDER = "wrong-order"
+    """Agency signature first, personal second: violates NĐ 30 Điều 32 k2 d."""
+    TAMPERED = "tampered"
+    """``VALID`` with one byte changed inside both signed ranges (Info /CreationDate)."""
+    EXPIRED = "expired"
+    """The personal signer's certificate expired (2024-01-01) before signing."""
+    REVOKED = "revoked"
+    """The personal signer's certificate was revoked (2025-09-01) before signing; the CA's
+    CRL and a "revoked" OCSP response are embedded in the DSS."""
+    UNTRUSTED = "untrusted"
+    """The personal signer chains to a look-alike root that is not the trust anchor."""
+
+
+ORGANISATION_SIGNING_DELAY = timedelta(minutes=37)
+"""The văn thư signs this long after the competent person (fixture documents)."""
+SIGNATURE_RESERVE = 12_288
+"""Signature placeholder for pyHanko, in hex digits (6,144 CMS bytes). The test PKI's CMS
+with a time-stamp token is ~5.1 KB; a fixed size skips pyHanko's dry-run estimate."""
+
+
+def document_for(identity: SignerIdentity, seed: int = 1, pages: int = 1) -> RenderedPdf:
+    """A sample Quyết định whose printed signer is the person in ``identity``."""
+    subject = identity.cert.subject.native
+    title = str(subject.get("title", "Chủ tịch"))
+    if title.casefold() == "chủ tịch":
+        quyen_han, chuc_vu = "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"
+    else:
+        quyen_han, chuc_vu = "KT. CHỦ TỊCH", title.upper()
+    doc = sample_document(
+        seed, pages, nguoi_ky=identity.common_name, chuc_vu=chuc_vu, quyen_han=quyen_han,
+        ngay=vn_date(FIXTURE_TIME),
+    )
+    return render_pdf(doc)
+
+
+def sign_as(
+    data: bytes,
+    pki: TestPKI,
+    identity: SignerIdentity,
+    *,
+    at: datetime,
+    timestamp: bool = True,
+    embed_revocation: bool = False,
+) -> bytes:
+    """One signature by ``identity`` at ``at`` (time-stamped by the test TSA at ``at``)."""
+    return sign_pdf(
+        data,
+        identity,
+        timestamper=timestamper(pki, at) if timestamp else None,
+        signing_time=at,
+        revocation=pki.revocation_for(identity) if embed_revocation else None,
+        bytes_reserved=SIGNATURE_RESERVE,
+    )
+
+
+def sign_personal_then_organisation(
+    data: bytes,
+    pki: TestPKI,
+    *,
+    personal: SignerIdentity | None = None,
+    organisation: SignerIdentity | None = None,
+    at: datetime = FIXTURE_TIME,
+    timestamp: bool = True,
+    embed_revocation: bool = False,
+) -> bytes:
+    """The NĐ 30 sequence: the competent person signs, then the văn thư with the agency key."""
+    once = sign_as(data, pki, personal or pki.personal, at=at, timestamp=timestamp,
+                   embed_revocation=embed_revocation)
+    return sign_as(once, pki, organisation or pki.organisation,
+                   at=at + ORGANISATION_SIGNING_DELAY, timestamp=timestamp,
+                   embed_revocation=embed_revocation)
+
+
+def tamper(data: bytes) -> bytes:
+    """Change one byte inside the first revision (covered by every signature)."""
+    marker = b"/CreationDate (D:"
+    position = data.find(marker)
+    if position < 0:
+        raise ValueError("no /CreationDate to tamper with")
+    position += len(marker) + 3  # the last digit of the year
+    changed = b"7" if data[position:position + 1] != b"7" else b"8"
+    return data[:position] + changed + data[position + 1:]
+
+
+def make_variant(
+    variant: Variant | str,
+    *,
+    pki: TestPKI | None = None,
+    seed: int = 1,
+    pages: int = 1,
+    at: datetime = FIXTURE_TIME,
+) -> bytes:
+    """The signed PDF for ``variant`` (a fresh document from ``seed``, ``pages`` long)."""
+    pki = pki or TestPKI.build()
+    variant = Variant(variant)
+    later = at + ORGANISATION_SIGNING_DELAY
+    match variant:
+        case Variant.VALID | Variant.TAMPERED:
+            data = sign_personal_then_organisation(
+                document_for(pki.personal, seed, pages).data, pki, at=at,
+                embed_revocation=True,
+            )
+            return tamper(data) if variant is Variant.TAMPERED else data
+        case Variant.NO_TIMESTAMP:
+            return sign_personal_then_organisation(
+                document_for(pki.personal, seed, pages).data, pki, at=at, timestamp=False
+            )
+        case Variant.PERSONAL_ONLY:
+            return sign_as(document_for(pki.personal, seed, pages).data, pki, pki.personal,
+                           at=at)
+        case Variant.ORGANISATION_ONLY:
+            return sign_as(document_for(pki.personal, seed, pages).data, pki,
+                           pki.organisation, at=at)
+        case Variant.WRONG_ORDER:
+            first = sign_as(document_for(pki.personal, seed, pages).data, pki,
+                            pki.organisation, at=at)
+            return sign_as(first, pki, pki.personal, at=later)
+        case Variant.EXPIRED | Variant.REVOKED | Variant.UNTRUSTED:
+            person = {
+                Variant.EXPIRED: pki.expired_personal,
+                Variant.REVOKED: pki.revoked_personal,
+                Variant.UNTRUSTED: pki.untrusted_personal,
+            }[variant]
+            return sign_personal_then_organisation(
+                document_for(person, seed, pages).data, pki, personal=person, at=at,
+                embed_revocation=variant is Variant.REVOKED,
+            )
+    raise ValueError(f"unknown variant {variant}")
