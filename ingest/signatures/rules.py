@@ -1,0 +1,430 @@
+"""Pure verdict rules: facts about a signature -> ETSI AdES indication + Vietnamese text.
+
+No PDF, no pyHanko objects: everything here takes plain values so it can be tested alone.
+ETSI EN 319 102-1 clause 5.1.3 names the indications and sub-indications used here.
+
+Order of the checks for one signature (the first that applies decides the verdict, all that
+apply are listed as findings):
+
+1. the signature cannot be processed (broken CMS, unsupported /SubFilter) -> TOTAL-FAILED/FORMAT_FAILURE
+2. digest over /ByteRange differs                     -> TOTAL-FAILED/HASH_FAILURE
+3. signature value does not verify                    -> TOTAL-FAILED/SIG_CRYPTO_FAILURE
+4. /ByteRange does not cover its revision             -> TOTAL-FAILED/FORMAT_FAILURE
+5. a certification signature's DocMDP lock is broken  -> TOTAL-FAILED/FORMAT_FAILURE
+6. the certificate path failed (revoked, not yet valid) -> TOTAL-FAILED/<pyHanko sub-indication>
+7. later revisions hold changes that could not be shown to be permitted
+                                                      -> INDETERMINATE/SIG_CONSTRAINTS_FAILURE
+8. no path to a trust anchor, expired, no revocation... -> INDETERMINATE/<pyHanko sub-indication>
+9. weak digest algorithm (SHA-1, MD5)                 -> INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE
+otherwise TOTAL-PASSED.
+
+A missing trust anchor is never a failure: it is INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND.
+Changes that pyHanko's whitelist cannot explain are INDETERMINATE (a reader must look), not
+TOTAL-FAILED, because legitimate tools make changes the whitelist does not know (choice-field
+/I arrays, rewritten XMP metadata); the văn thư sees the reason and decides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ingest.signatures.model import (
+    Indication,
+    Nd30Check,
+    SignatureType,
+    SignerKind,
+    Verdict,
+)
+
+WEAK_DIGESTS = frozenset({"md2", "md5", "sha1"})
+ACCEPTED_COVERAGE = frozenset({"ENTIRE_FILE", "ENTIRE_REVISION"})
+
+INDICATION_VI: dict[Indication, str] = {
+    Indication.TOTAL_PASSED: "Hợp lệ",
+    Indication.TOTAL_FAILED: "Không hợp lệ",
+    Indication.INDETERMINATE: "Chưa xác định được",
+    Indication.NO_SIGNATURE: "Không có chữ ký số",
+}
+
+# Vietnamese text for the AdES sub-indications pyHanko reports on the certificate path.
+TRUST_PROBLEM_VI: dict[str, str] = {
+    "NO_CERTIFICATE_CHAIN_FOUND": (
+        "không xây dựng được chuỗi chứng thư số tới một chứng thư gốc trong kho tin cậy "
+        "(thiếu chứng thư gốc hoặc chứng thư trung gian)"
+    ),
+    "CHAIN_CONSTRAINTS_FAILURE": (
+        "chuỗi chứng thư số không đáp ứng ràng buộc (ví dụ chứng thư tự ký, sai mục đích sử dụng "
+        "khóa hoặc chứng thư CA không hợp lệ)"
+    ),
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "lỗi khi kiểm tra chuỗi chứng thư số",
+    "CRYPTO_CONSTRAINTS_FAILURE": "thuật toán mật mã trong chuỗi chứng thư không còn được chấp nhận",
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": (
+        "thuật toán mật mã không còn được chấp nhận và không có bằng chứng tồn tại trước đó"
+    ),
+    "EXPIRED": "chứng thư số đã hết hạn",
+    "NOT_YET_VALID": "chứng thư số chưa đến thời hạn có hiệu lực",
+    "OUT_OF_BOUNDS_NO_POE": (
+        "thời điểm kiểm tra nằm ngoài thời hạn hiệu lực của chứng thư và không có dấu thời gian "
+        "đáng tin cậy chứng minh chữ ký được tạo trong thời hạn"
+    ),
+    "OUT_OF_BOUNDS_NOT_REVOKED": "chứng thư số đã hết hạn (không bị thu hồi)",
+    "REVOKED": "chứng thư số đã bị thu hồi",
+    "REVOKED_NO_POE": "chứng thư số đã bị thu hồi và không có bằng chứng chữ ký được tạo trước đó",
+    "REVOKED_CA_NO_POE": "chứng thư của tổ chức cấp đã bị thu hồi",
+    "REVOCATION_OUT_OF_BOUNDS_NO_POE": "thông tin thu hồi không còn phù hợp với thời điểm kiểm tra",
+    "TRY_LATER": (
+        "không có thông tin trạng thái thu hồi (OCSP/CRL) và chế độ ngoại tuyến không cho phép "
+        "tải về"
+    ),
+    "NO_SIGNING_CERTIFICATE_FOUND": "không tìm thấy chứng thư số của người ký",
+    "SIG_CONSTRAINTS_FAILURE": "chữ ký không đáp ứng ràng buộc của chính sách kiểm tra",
+    "NO_POE": "không có bằng chứng tồn tại cần thiết",
+    "GENERIC": "lỗi không xác định khi kiểm tra chứng thư số",
+}
+
+
+@dataclass(frozen=True)
+class TimestampFacts:
+    intact: bool
+    valid: bool
+    trust_problem: str | None  # None when the TSA chains to an anchor
+
+
+@dataclass(frozen=True)
+class SignatureFacts:
+    """What pyHanko found about one signature, as plain values."""
+
+    type: SignatureType = SignatureType.SIGNATURE
+    format_error: str | None = None  # why the signature could not be processed at all
+    intact: bool = False
+    valid: bool = False
+    coverage: str | None = None
+    modification_level: str | None = None  # None with modifications_explained=False: unknown
+    modifications_explained: bool = True
+    modification_detail: str | None = None
+    docmdp_permission: int | None = None
+    trust_problem: str | None = None  # AdES sub-indication name, None when trusted
+    trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
+    digest_algorithm: str | None = None
+    timestamp: TimestampFacts | None = None
+
+
+_LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
+# DocMDP /P -> highest modification level it permits (ISO 32000-2, 12.8.2.2).
+_DOCMDP_MAX = {1: 1, 2: 2, 3: 3}
+
+
+def docmdp_violated(permission: int | None, level: str | None) -> bool:
+    """A certification signature's DocMDP permission is exceeded by a *classified* change.
+
+    LTA updates (DSS, document timestamps) are allowed at every level, as PAdES requires.
+    """
+    if permission is None or level is None:
+        return False
+    return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
+
+
+def signature_verdict(facts: SignatureFacts) -> tuple[Verdict, tuple[str, ...]]:
+    """The ETSI verdict of one signature and every finding, most serious first."""
+    what = "Dấu thời gian tài liệu" if facts.type is SignatureType.DOCUMENT_TIMESTAMP else "Chữ ký"
+    failed: list[tuple[str, str]] = []
+    indeterminate: list[tuple[str, str]] = []
+    notes: list[str] = []
+
+    if facts.format_error is not None:
+        failed.append(
+            (
+                "FORMAT_FAILURE",
+                f"{what} không đúng định dạng nên không kiểm tra được ({facts.format_error}).",
+            )
+        )
+    else:
+        if not facts.intact:
+            failed.append(
+                (
+                    "HASH_FAILURE",
+                    f"{what} không còn toàn vẹn: nội dung được ký đã bị thay đổi sau khi ký "
+                    "(giá trị băm không khớp).",
+                )
+            )
+        elif not facts.valid:
+            failed.append(
+                (
+                    "SIG_CRYPTO_FAILURE",
+                    f"{what} không đúng về mật mã: giá trị chữ ký không khớp với khóa công khai "
+                    "trong chứng thư số.",
+                )
+            )
+        if facts.coverage is not None and facts.coverage not in ACCEPTED_COVERAGE:
+            failed.append(
+                (
+                    "FORMAT_FAILURE",
+                    f"Vùng dữ liệu được ký (/ByteRange) của {what.lower()} không bao phủ trọn "
+                    "phiên bản tài liệu đã ký: phần không được ký có thể bị sửa.",
+                )
+            )
+        if docmdp_violated(facts.docmdp_permission, facts.modification_level):
+            failed.append(
+                (
+                    "FORMAT_FAILURE",
+                    "Tài liệu có chữ ký chứng nhận (DocMDP mức "
+                    f"{facts.docmdp_permission}) nhưng đã bị thay đổi vượt mức cho phép sau khi ký.",
+                )
+            )
+        if facts.trust_problem is not None:
+            text = TRUST_PROBLEM_VI.get(facts.trust_problem, facts.trust_problem)
+            entry = (facts.trust_problem, f"Chứng thư số: {text}.")
+            (failed if facts.trust_problem_is_failure else indeterminate).append(entry)
+        if not facts.modifications_explained and facts.coverage in ACCEPTED_COVERAGE:
+            detail = f" Chi tiết: {facts.modification_detail}" if facts.modification_detail else ""
+            indeterminate.insert(
+                0,
+                (
+                    "SIG_CONSTRAINTS_FAILURE",
+                    "Tài liệu đã bị thay đổi sau khi ký và không xác định được đó là thay đổi "
+                    "được phép (điền biểu mẫu, thêm chữ ký, dữ liệu xác thực dài hạn); cần "
+                    f"đối chiếu nội dung với phiên bản đã ký.{detail}",
+                ),
+            )
+        digest = (facts.digest_algorithm or "").lower()
+        if digest in WEAK_DIGESTS:
+            indeterminate.append(
+                (
+                    "CRYPTO_CONSTRAINTS_FAILURE",
+                    f"{what} dùng thuật toán băm {digest.upper()} không còn an toàn "
+                    "(có thể tạo xung đột), nên không thể khẳng định là hợp lệ.",
+                )
+            )
+        if facts.modification_level in {"FORM_FILLING", "ANNOTATIONS", "LTA_UPDATES"}:
+            notes.append(_modification_note(facts.modification_level))
+        if facts.type is SignatureType.SIGNATURE:
+            notes.extend(_timestamp_notes(facts.timestamp))
+
+    findings = tuple(text for _, text in failed + indeterminate) + tuple(notes)
+    if failed:
+        sub, text = failed[0]
+        return Verdict(Indication.TOTAL_FAILED, sub, text), findings
+    if indeterminate:
+        sub, text = indeterminate[0]
+        return Verdict(Indication.INDETERMINATE, sub, text), findings
+    return (
+        Verdict(
+            Indication.TOTAL_PASSED,
+            None,
+            f"{what} hợp lệ: toàn vẹn, đúng về mật mã và chứng thư số chuỗi tới chứng thư gốc "
+            "tin cậy.",
+        ),
+        findings,
+    )
+
+
+def _modification_note(level: str) -> str:
+    what = {
+        "LTA_UPDATES": "bổ sung dữ liệu xác thực dài hạn (DSS, dấu thời gian tài liệu)",
+        "FORM_FILLING": "điền biểu mẫu hoặc thêm chữ ký khác",
+        "ANNOTATIONS": "thêm chú thích",
+    }[level]
+    return f"Sau khi ký, tài liệu có các phiên bản bổ sung được phép: {what}."
+
+
+def _timestamp_notes(ts: TimestampFacts | None) -> list[str]:
+    if ts is None:
+        return ["Chữ ký không có dấu thời gian; thời điểm ký do người ký tự khai."]
+    if not ts.intact or not ts.valid:
+        return [
+            "Dấu thời gian gắn với chữ ký không hợp lệ (bị sửa hoặc sai chữ ký) và đã bị bỏ qua; "
+            "thời điểm ký do người ký tự khai."
+        ]
+    if ts.trust_problem is not None:
+        text = TRUST_PROBLEM_VI.get(ts.trust_problem, ts.trust_problem)
+        return [
+            "Dấu thời gian nguyên vẹn và đúng về mật mã nhưng chứng thư của đơn vị cấp dấu thời "
+            f"gian chưa được xác thực: {text}."
+        ]
+    return ["Dấu thời gian hợp lệ, do đơn vị cấp dấu thời gian tin cậy cấp."]
+
+
+def unreadable_file_verdict(reason: str, *, is_pdf: bool, encrypted: bool = False) -> Verdict:
+    """Verdict for a file whose signatures could not be reached at all."""
+    if not is_pdf:
+        return Verdict(
+            Indication.TOTAL_FAILED,
+            "FORMAT_FAILURE",
+            f"Tệp không phải là tài liệu PDF nên không có chữ ký số để kiểm tra ({reason}).",
+        )
+    if encrypted:
+        return Verdict(
+            Indication.INDETERMINATE,
+            "SIGNED_DATA_NOT_FOUND",
+            f"Tệp PDF được mã hóa, không mở được để kiểm tra chữ ký ({reason}).",
+        )
+    return Verdict(
+        Indication.INDETERMINATE,
+        "SIGNED_DATA_NOT_FOUND",
+        "Không đọc được cấu trúc tệp PDF (bảng tham chiếu chéo hoặc đối tượng bị hỏng) nên "
+        f"không lấy được dữ liệu đã ký để kiểm tra ({reason}).",
+    )
+
+
+def file_verdict(verdicts: Sequence[Verdict]) -> Verdict:
+    """One verdict for the file: any failure fails it; any doubt leaves it undetermined."""
+    if not verdicts:
+        return Verdict(
+            Indication.NO_SIGNATURE, None, "Tài liệu không có chữ ký số nào."
+        )
+    for wanted in (Indication.TOTAL_FAILED, Indication.INDETERMINATE):
+        hits = [v for v in verdicts if v.indication is wanted]
+        if hits:
+            return Verdict(wanted, hits[0].sub_indication, hits[0].explanation)
+    return Verdict(
+        Indication.TOTAL_PASSED, None, f"Tất cả {len(verdicts)} chữ ký số trong tài liệu hợp lệ."
+    )
+
+
+# --- personal vs organisation certificate -------------------------------------------------
+
+# Leading words of Vietnamese (and common foreign) organisation names, without diacritics.
+_ORG_WORDS = (
+    "uy ban", "ubnd", "hoi dong", "bo ", "so ", "cuc ", "tong cuc", "chi cuc", "vu ",
+    "trung tam", "cong thong tin", "van phong", "ban ", "phong ", "truong ", "dai hoc",
+    "hoc vien", "vien ", "benh vien", "toa an", "vien kiem sat", "kho bac", "ngan hang",
+    "cong ty", "tap doan", "tong cong ty", "hop tac xa", "dang uy", "tinh uy", "thanh uy",
+    "huyen uy", "quan uy", "dang bo", "mat tran", "hoi ", "lien doan", "doan ", "bao ",
+    "dai phat thanh", "co quan", "chinh phu", "quoc hoi", "thanh tra", "bo chi huy",
+    "cong an", "quan khu", "bo tu lenh", "quy ", "xi nghiep", "doanh nghiep", "chi nhanh",
+    "to chuc", "cuc thue", "hai quan", "bao hiem", "kiem toan", "thong tan xa",
+    "government", "ministry", "department", "agency", "company", "corporation",
+    "university", "authority", "office", "council", "bank", "inc", "ltd", "gmbh", "s.a.",
+    "s.p.a", "services", "solution",
+)
+_ORG_RE = re.compile(
+    r"(^|\s)(" + "|".join(re.escape(w.strip()) for w in _ORG_WORDS) + r")(\s|$|[,.])"
+)
+_PERSON_ID_RE = re.compile(r"\b(CMND|CCCD|HC|HO CHIEU|PASSPORT|PNO|IDC|TIN)\s*[:\-]", re.I)
+_ORG_ID_RE = re.compile(r"\b(MST|MNS|MDV|MA NS|NTRVN|VATVN)\s*[:\-]", re.I)
+# eIDAS QCStatement QcType (ETSI EN 319 412-5): esign -> natural person, eseal -> legal person
+QC_TYPE_ESIGN = "0.4.0.1862.1.6.1"
+QC_TYPE_ESEAL = "0.4.0.1862.1.6.2"
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ -> d, collapsed spaces: for keyword matching only."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(bare.lower().split())
+
+
+def _looks_like_org(name: str) -> bool:
+    return bool(_ORG_RE.search(fold(name)))
+
+
+def _looks_like_person(name: str) -> bool:
+    """2-6 capitalised words of letters only, e.g. "Nguyễn Phước Bình", "LÊ VĂN TUẤN"."""
+    words = name.split()
+    if not 2 <= len(words) <= 6:
+        return False
+    return all(w[:1].isupper() and all(c.isalpha() for c in w) for w in words)
+
+
+def classify_signer(
+    subject: Mapping[str, str], qc_types: Iterable[str] = ()
+) -> SignerKind:
+    """Personal (người có thẩm quyền) or organisation (cơ quan, con dấu) certificate.
+
+    ``subject`` maps asn1crypto attribute names (``common_name``, ``organization_name``,
+    ``given_name``, ``surname``, ``title``, ``user_id``, ...) to values.
+
+    Signals, strongest first: eIDAS QcType; person attributes (given name, surname,
+    pseudonym, title) or a personal id (CMND/CCCD) in the UID; an organisation id
+    (MST/MNS) with no person name; the CN equal to the O or starting like an organisation
+    name (Ủy ban, Bộ, Sở, Trung tâm, Cổng thông tin ...); the CN shaped like a personal name.
+    In the Vietnamese corpus, VGCA seal certificates carry CN = the agency (``Ủy ban nhân dân
+    tỉnh Quảng Ngãi``, ``Bộ Khoa học và Công nghệ``) or an MST UID, personal ones a person's
+    name with the unit in OU/O.
+    """
+    qc = set(qc_types)
+    if QC_TYPE_ESEAL in qc and QC_TYPE_ESIGN not in qc:
+        return SignerKind.ORGANISATION
+    if QC_TYPE_ESIGN in qc and QC_TYPE_ESEAL not in qc:
+        return SignerKind.PERSONAL
+    cn = (subject.get("common_name") or "").strip()
+    org = (subject.get("organization_name") or "").strip()
+    uid = fold(subject.get("user_id") or "").upper()
+    if any(subject.get(k) for k in ("given_name", "surname", "pseudonym", "title")):
+        return SignerKind.PERSONAL
+    if _PERSON_ID_RE.search(uid):
+        return SignerKind.PERSONAL
+    if cn and org and fold(cn) == fold(org):
+        return SignerKind.ORGANISATION
+    if cn and _looks_like_org(cn):
+        return SignerKind.ORGANISATION
+    if _ORG_ID_RE.search(uid):
+        return SignerKind.ORGANISATION
+    if cn and _looks_like_person(cn):
+        return SignerKind.PERSONAL
+    return SignerKind.UNKNOWN
+
+
+def nd30_check(kinds_in_signing_order: Sequence[SignerKind]) -> Nd30Check:
+    """NĐ 30/2020 Điều 5: an issued document carries the competent person's and the agency's
+    signature; Điều 32 k2 d: the văn thư signs (agency) after the person."""
+    personal = [i for i, k in enumerate(kinds_in_signing_order) if k is SignerKind.PERSONAL]
+    org = [i for i, k in enumerate(kinds_in_signing_order) if k is SignerKind.ORGANISATION]
+    after = bool(personal and org and max(org) > min(personal))
+    ok = bool(personal and org and after)
+    if ok:
+        message = (
+            "Đủ chữ ký số của người có thẩm quyền và của cơ quan, chữ ký của cơ quan ký sau "
+            "(NĐ 30/2020/NĐ-CP Điều 5)."
+        )
+    elif not personal and not org:
+        message = (
+            "Không nhận diện được chữ ký của người có thẩm quyền và chữ ký của cơ quan, tổ chức "
+            "(NĐ 30/2020/NĐ-CP Điều 5 yêu cầu cả hai đối với văn bản phát hành)."
+        )
+    elif not personal:
+        message = (
+            "Thiếu chữ ký số của người có thẩm quyền: chỉ có chữ ký của cơ quan, tổ chức "
+            "(NĐ 30/2020/NĐ-CP Điều 5)."
+        )
+    elif not org:
+        message = (
+            "Thiếu chữ ký số của cơ quan, tổ chức: chỉ có chữ ký cá nhân "
+            "(NĐ 30/2020/NĐ-CP Điều 5)."
+        )
+    else:
+        message = (
+            "Chữ ký số của cơ quan được ký trước chữ ký của người có thẩm quyền; văn thư chỉ ký "
+            "số văn bản đã có chữ ký của người có thẩm quyền (NĐ 30/2020/NĐ-CP Điều 32)."
+        )
+    return Nd30Check(
+        has_personal=bool(personal),
+        has_organisation=bool(org),
+        organisation_after_personal=after,
+        ok=ok,
+        message=message,
+    )
+
+
+def return_reason(verdict: Verdict) -> str | None:
+    """Reason for the văn thư to return (trả lại) the document, NĐ 30/2020 Điều 21 k2."""
+    if verdict.indication is not Indication.TOTAL_FAILED:
+        return None
+    return (
+        "Trả lại văn bản: kiểm tra tính xác thực và toàn vẹn không đạt (NĐ 30/2020/NĐ-CP "
+        f"Điều 21 khoản 2). Lý do: {verdict.explanation}"
+    )
+
+
+def summary_text(verdict: Verdict, signature_count: int, nd30: Nd30Check) -> str:
+    head = f"{INDICATION_VI[verdict.indication]} ({verdict.indication.value}"
+    head += f"/{verdict.sub_indication})" if verdict.sub_indication else ")"
+    parts = [f"{head}: {verdict.explanation}"]
+    if signature_count:
+        parts.append(f"Số chữ ký: {signature_count}.")
+        if not nd30.ok:
+            parts.append(nd30.message)
+    return " ".join(parts)

@@ -1,0 +1,77 @@
+"""The trust store: a directory of anchor certificates (PEM or DER, any file name)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto import pem, x509
+
+from kho.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    """Trust anchors for signature verification. An empty store trusts nothing."""
+
+    anchors: tuple[x509.Certificate, ...]
+    source: str = ""
+
+    @classmethod
+    def empty(cls) -> TrustStore:
+        return cls(anchors=(), source="")
+
+    @classmethod
+    def from_dir(cls, path: str | Path) -> TrustStore:
+        """Load every certificate in ``path`` (not recursive). Files that hold no certificate
+        are an error: a typo in the trust store must not silently trust less."""
+        directory = Path(path)
+        if not directory.is_dir():
+            raise ConfigError(
+                f"Thư mục kho chứng thư tin cậy không tồn tại: {directory}",
+                code="TRUST_STORE_MISSING",
+                path=str(directory),
+            )
+        anchors: list[x509.Certificate] = []
+        seen: set[bytes] = set()
+        for file in sorted(p for p in directory.iterdir() if p.is_file()):
+            if file.name.startswith("."):
+                continue
+            for cert in _load_certs(file):
+                digest = hashlib.sha256(cert.dump()).digest()
+                if digest not in seen:
+                    seen.add(digest)
+                    anchors.append(cert)
+        return cls(anchors=tuple(anchors), source=str(directory))
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 over the sorted anchor digests: identifies the store a verdict used."""
+        digests = sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.anchors)
+        return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def _load_certs(file: Path) -> list[x509.Certificate]:
+    data = file.read_bytes()
+    try:
+        if pem.detect(data):
+            blobs = [der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+        else:
+            blobs = [data]
+        certs = [x509.Certificate.load(blob) for blob in blobs]
+        for cert in certs:
+            cert.native  # noqa: B018 - force a full parse so a broken file fails here
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"Tệp trong kho chứng thư tin cậy không phải chứng thư số hợp lệ: {file.name}",
+            code="TRUST_STORE_INVALID",
+            path=str(file),
+        ) from exc
+    if not certs:
+        raise ConfigError(
+            f"Tệp trong kho chứng thư tin cậy không chứa chứng thư số: {file.name}",
+            code="TRUST_STORE_INVALID",
+            path=str(file),
+        )
+    return certs

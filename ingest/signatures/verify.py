@@ -1,0 +1,508 @@
+"""Verify every signature in a PDF with pyHanko and turn the result into a verdict.
+
+Offline by default: certificates, OCSP responses and CRLs embedded in the PDF (the DSS and
+the signatures' own revocation archives) are used; nothing is fetched unless
+``allow_fetching=True``. One reader is shared by all signatures (its object and
+difference-analysis caches serve every signature), see :mod:`ingest.signatures._reader`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from asn1crypto import crl, ocsp, x509
+from pyhanko.sign.ades.report import AdESFailure
+from pyhanko.sign.diff_analysis import DiffResult, SuspiciousModification
+from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    EmbeddedPdfSignature,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.errors import NoDSSFoundError
+from pyhanko_certvalidator import ValidationContext
+
+from ingest.signatures import rules
+from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.model import (
+    CertificateInfo,
+    PdfVerification,
+    SignatureReport,
+    SignatureType,
+    SignerKind,
+    TimestampInfo,
+)
+from ingest.signatures.trust import TrustStore
+
+logger = logging.getLogger(__name__)
+
+_SIG_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"})
+_TS_SUBFILTERS = frozenset({"/ETSI.RFC3161"})
+# SHA-1 is judged by the verdict rules (INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE) after the
+# chain is evaluated, so pyHanko must not stop at it; MD2/MD5 stay forbidden outright.
+_PYHANKO_WEAK_HASHES = frozenset({"md2", "md5"})
+# Certificate problems that a trusted signature timestamp inside the validity period resolves.
+_TIME_PROBLEMS = frozenset(
+    {"EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}
+)
+_QC_STATEMENTS_OID = "1.3.6.1.5.5.7.1.3"
+_QC_TYPE_DER = {
+    rules.QC_TYPE_ESIGN: bytes.fromhex("060704008e46010601"),
+    rules.QC_TYPE_ESEAL: bytes.fromhex("060704008e46010602"),
+}
+
+
+class _Unreadable(Exception):
+    def __init__(self, reason: str, *, is_pdf: bool = True, encrypted: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.is_pdf = is_pdf
+        self.encrypted = encrypted
+
+
+@dataclass(frozen=True)
+class _Knowledge:
+    """Validation material embedded in the document (DSS)."""
+
+    certs: tuple[x509.Certificate, ...] = ()
+    ocsps: tuple[ocsp.OCSPResponse, ...] = ()
+    crls: tuple[crl.CertificateList, ...] = ()
+
+    @property
+    def has_revocation_data(self) -> bool:
+        return bool(self.ocsps or self.crls)
+
+
+def verify_pdf(
+    data: bytes,
+    trust: TrustStore,
+    *,
+    allow_fetching: bool = False,
+    now: datetime | None = None,
+) -> PdfVerification:
+    """Verify every signature in ``data``. Never raises for bad input: a broken file or
+    signature gets a verdict."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    reports: tuple[SignatureReport, ...] = ()
+    try:
+        reports = asyncio.run(_verify_all(data, trust, allow_fetching, moment))
+        verdict = rules.file_verdict([r.verdict for r in reports])
+    except _Unreadable as exc:
+        verdict = rules.unreadable_file_verdict(
+            exc.reason, is_pdf=exc.is_pdf, encrypted=exc.encrypted
+        )
+    except Exception as exc:  # a verdict, never a crash: pyHanko raises many types on junk
+        logger.warning("signature verification failed unexpectedly", exc_info=exc)
+        verdict = rules.unreadable_file_verdict(_short(exc), is_pdf=_looks_like_pdf(data))
+    kinds = [r.signer_kind for r in reports if r.type is SignatureType.SIGNATURE]
+    nd30 = rules.nd30_check(kinds)
+    return PdfVerification(
+        verdict=verdict,
+        signatures=reports,
+        nd30=nd30,
+        summary=rules.summary_text(verdict, len(reports), nd30),
+        return_reason=rules.return_reason(verdict),
+        sha256=hashlib.sha256(data).hexdigest(),
+        validated_at=_iso(moment) or "",
+        trust_store=trust.fingerprint,
+        offline=not allow_fetching,
+    )
+
+
+def _looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _open(data: bytes) -> CachingPdfReader:
+    if not _looks_like_pdf(data):
+        raise _Unreadable("thiếu phần đầu %PDF-" if data else "tệp rỗng", is_pdf=False)
+    try:
+        reader = CachingPdfReader(BytesIO(data), strict=False)
+    except Exception as exc:
+        raise _Unreadable(_short(exc), encrypted=b"/Encrypt" in data) from exc
+    if reader.encrypted:
+        try:
+            result = reader.decrypt(b"")
+            ok = result is not None and getattr(result, "status", None) is not None
+            ok = ok and result.status.name != "FAILED"
+        except Exception as exc:
+            raise _Unreadable(_short(exc), encrypted=True) from exc
+        if not ok:
+            raise _Unreadable("cần mật khẩu", encrypted=True)
+    return reader
+
+
+def _read_knowledge(reader: CachingPdfReader) -> _Knowledge:
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return _Knowledge()
+    except Exception as exc:  # a broken DSS is not fatal: validate without it
+        logger.info("unreadable DSS ignored: %s", exc)
+        return _Knowledge()
+    certs: list[x509.Certificate] = []
+    ocsps: list[ocsp.OCSPResponse] = []
+    crls: list[crl.CertificateList] = []
+    try:
+        certs.extend(dss.load_certs())
+        for ref in dss.ocsps:
+            ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
+        for ref in dss.crls:
+            crls.append(crl.CertificateList.load(ref.get_object().data))
+    except Exception as exc:
+        logger.info("partly unreadable DSS: %s", exc)
+    return _Knowledge(tuple(certs), tuple(ocsps), tuple(crls))
+
+
+def _archival(emb: EmbeddedPdfSignature) -> tuple[list[Any], list[Any]]:
+    """OCSP responses and CRLs in the signature's adbe-revocationInfoArchival attribute."""
+    try:
+        for attr in emb.signer_info["signed_attrs"]:
+            if attr["type"].native == "adobe_revocation_info_archival":
+                value = attr["values"][0]
+                return list(value["ocsp"] or []), list(value["crl"] or [])
+    except Exception as exc:
+        logger.info("unreadable revocation archive: %s", exc)
+    return [], []
+
+
+async def _verify_all(
+    data: bytes, trust: TrustStore, allow_fetching: bool, moment: datetime
+) -> tuple[SignatureReport, ...]:
+    reader = _open(data)
+    try:
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
+    except Exception as exc:
+        raise _Unreadable(_short(exc)) from exc
+    knowledge = _read_knowledge(reader)
+    ordered: list[tuple[int, int, SignatureReport]] = []
+    for position, (name, sig_ref, sig_field) in enumerate(fields):
+        report = await _verify_one(
+            reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment
+        )
+        ordered.append((_revision_key(report), position, report))
+    ordered.sort(key=lambda item: (item[0], item[1]))
+    return tuple(report for _, _, report in ordered)
+
+
+def _revision_key(report: SignatureReport) -> int:
+    return report.signed_revision if report.signed_revision is not None else 1 << 30
+
+
+def _validation_context(
+    trust: TrustStore,
+    knowledge: _Knowledge,
+    archival: tuple[list[Any], list[Any]],
+    allow_fetching: bool,
+    moment: datetime,
+) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=list(trust.anchors),
+        other_certs=list(knowledge.certs),
+        ocsps=list(knowledge.ocsps) + archival[0],
+        crls=list(knowledge.crls) + archival[1],
+        allow_fetching=allow_fetching,
+        moment=moment,
+        revocation_mode="soft-fail",
+        weak_hash_algos=_PYHANKO_WEAK_HASHES,
+    )
+
+
+async def _verify_one(
+    reader: CachingPdfReader,
+    name: str,
+    sig_ref: Any,
+    sig_field: Any,
+    trust: TrustStore,
+    knowledge: _Knowledge,
+    allow_fetching: bool,
+    moment: datetime,
+) -> SignatureReport:
+    field_name = str(name)
+    sig_type = SignatureType.SIGNATURE
+    try:
+        sig_obj = sig_ref.get_object()
+        if sig_obj.get("/Type") == "/DocTimeStamp":
+            sig_type = SignatureType.DOCUMENT_TIMESTAMP
+        subfilter = str(sig_obj.get("/SubFilter", ""))
+        allowed = _TS_SUBFILTERS if sig_type is SignatureType.DOCUMENT_TIMESTAMP else _SIG_SUBFILTERS
+        if subfilter not in allowed:
+            return _format_failure(
+                field_name, sig_type, f"định dạng /SubFilter {subfilter or '(trống)'} không được hỗ trợ"
+            )
+        emb = EmbeddedPdfSignature(reader, sig_field, field_name)
+    except Exception as exc:
+        return _format_failure(field_name, sig_type, f"cấu trúc chữ ký hỏng: {_short(exc)}")
+
+    archival = _archival(emb)
+    try:
+        if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
+            vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
+            status = await async_validate_pdf_timestamp(emb, validation_context=vc)
+        else:
+            status = await _validate_signature(emb, trust, knowledge, archival, allow_fetching, moment)
+    except Exception as exc:
+        return _format_failure(
+            field_name, sig_type, _short(exc), signed_revision=_signed_revision(emb), emb=emb
+        )
+    return _report(emb, sig_type, status, knowledge, archival)
+
+
+async def _validate_signature(
+    emb: EmbeddedPdfSignature,
+    trust: TrustStore,
+    knowledge: _Knowledge,
+    archival: tuple[list[Any], list[Any]],
+    allow_fetching: bool,
+    moment: datetime,
+) -> Any:
+    vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
+    status = await async_validate_pdf_signature(emb, signer_validation_context=vc)
+    problem = _problem_name(status.trust_problem_indic)
+    ts = status.timestamp_validity
+    if (
+        problem in _TIME_PROBLEMS
+        and ts is not None
+        and ts.intact
+        and ts.valid
+        and ts.trust_problem_indic is None
+    ):
+        # The certificate is out of its validity now, but a trusted timestamp proves the
+        # signature existed at ts.timestamp: validate the certificate at that time (AdES-T).
+        signer_vc = _validation_context(trust, knowledge, archival, allow_fetching, ts.timestamp)
+        ts_vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
+        status = await async_validate_pdf_signature(
+            emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc
+        )
+    return status
+
+
+def _signed_revision(emb: EmbeddedPdfSignature | None) -> int | None:
+    try:
+        return int(emb.signed_revision) if emb is not None else None
+    except Exception:
+        return None
+
+
+def _problem_name(indic: Any) -> str | None:
+    return None if indic is None else str(getattr(indic, "name", indic))
+
+
+def _format_failure(
+    field_name: str,
+    sig_type: SignatureType,
+    reason: str,
+    *,
+    signed_revision: int | None = None,
+    emb: EmbeddedPdfSignature | None = None,
+) -> SignatureReport:
+    facts = rules.SignatureFacts(type=sig_type, format_error=reason)
+    verdict, findings = rules.signature_verdict(facts)
+    signer: CertificateInfo | None = None
+    kind = SignerKind.UNKNOWN
+    if emb is not None:
+        try:
+            cert = emb.signer_cert
+            signer = certificate_info(cert)
+            kind = _classify(cert) if sig_type is SignatureType.SIGNATURE else SignerKind.UNKNOWN
+        except Exception:
+            signer = None
+    return SignatureReport(
+        field_name=field_name,
+        type=sig_type,
+        verdict=verdict,
+        findings=findings,
+        signer=signer,
+        signer_kind=kind,
+        intact=None,
+        valid=None,
+        trusted=None,
+        trust_problem=None,
+        coverage=None,
+        modification_level=None,
+        modifications_permitted=None,
+        docmdp_permission=None,
+        signed_revision=signed_revision,
+        digest_algorithm=None,
+        signature_mechanism=None,
+        signing_time=None,
+        timestamp=None,
+        revocation_data_embedded=False,
+        chain=(),
+    )
+
+
+def _report(
+    emb: EmbeddedPdfSignature,
+    sig_type: SignatureType,
+    status: Any,
+    knowledge: _Knowledge,
+    archival: tuple[list[Any], list[Any]],
+) -> SignatureReport:
+    diff = status.diff_result
+    if isinstance(diff, DiffResult):
+        level: str | None = diff.modification_level.name
+        explained, detail = True, None
+    elif isinstance(diff, SuspiciousModification):
+        level, explained = None, False
+        detail = str(diff).strip().splitlines()[0][:300] if str(diff).strip() else None
+    else:
+        level, explained, detail = None, True, None
+    docmdp = emb.docmdp_level if sig_type is SignatureType.SIGNATURE else None
+    problem = _problem_name(status.trust_problem_indic)
+    ts_facts: rules.TimestampFacts | None = None
+    ts_info: TimestampInfo | None = None
+    signing_time: datetime | None = None
+    if sig_type is SignatureType.SIGNATURE:
+        ts = status.timestamp_validity
+        signing_time = status.signer_reported_dt
+        if ts is not None:
+            ts_problem = _problem_name(ts.trust_problem_indic)
+            ts_facts = rules.TimestampFacts(ts.intact, ts.valid, ts_problem)
+            ts_info = TimestampInfo(
+                time=_iso(ts.timestamp),
+                intact=bool(ts.intact),
+                valid=bool(ts.valid),
+                trusted=ts.intact and ts.valid and ts_problem is None,
+                problem=ts_problem,
+                tsa=_cn(ts.signing_cert),
+            )
+    else:
+        signing_time = status.timestamp
+    facts = rules.SignatureFacts(
+        type=sig_type,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        coverage=status.coverage.name if status.coverage is not None else None,
+        modification_level=level,
+        modifications_explained=explained,
+        modification_detail=detail,
+        docmdp_permission=docmdp.value if docmdp is not None else None,
+        trust_problem=problem,
+        trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
+        digest_algorithm=status.md_algorithm,
+        timestamp=ts_facts,
+    )
+    verdict, findings = rules.signature_verdict(facts)
+    cert = status.signing_cert
+    revocation = knowledge.has_revocation_data or bool(archival[0] or archival[1])
+    try:
+        revocation = revocation or bool(len(emb.signed_data["crls"] or []))
+    except Exception:
+        pass
+    return SignatureReport(
+        field_name=emb.field_name,
+        type=sig_type,
+        verdict=verdict,
+        findings=findings,
+        signer=certificate_info(cert),
+        signer_kind=_classify(cert) if sig_type is SignatureType.SIGNATURE else SignerKind.UNKNOWN,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.intact and status.valid and problem is None),
+        trust_problem=problem,
+        coverage=facts.coverage,
+        modification_level=level if explained else "OTHER",
+        modifications_permitted=None if diff is None else explained and not rules.docmdp_violated(
+            facts.docmdp_permission, level
+        ),
+        docmdp_permission=facts.docmdp_permission,
+        signed_revision=_signed_revision(emb),
+        digest_algorithm=status.md_algorithm,
+        signature_mechanism=str(status.pkcs7_signature_mechanism),
+        signing_time=_iso(signing_time),
+        timestamp=ts_info,
+        revocation_data_embedded=revocation,
+        chain=_chain(status.validation_path),
+    )
+
+
+def _chain(path: Any) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    try:
+        return tuple(c.subject.human_friendly for c in path.iter_certs(include_root=True))
+    except Exception:
+        return ()
+
+
+def _cn(cert: x509.Certificate | None) -> str | None:
+    if cert is None:
+        return None
+    value = cert.subject.native.get("common_name")
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def subject_fields(name: x509.Name) -> dict[str, str]:
+    """Subject attributes as ``{asn1crypto attribute name: text}`` (multi-values joined)."""
+    out: dict[str, str] = {}
+    for key, value in name.native.items():
+        text = _text(value)
+        if text:
+            out[str(key)] = text
+    return out
+
+
+def _qc_types(cert: x509.Certificate) -> list[str]:
+    found: list[str] = []
+    for ext in cert["tbs_certificate"]["extensions"] or []:
+        if ext["extn_id"].dotted == _QC_STATEMENTS_OID:
+            raw = ext["extn_value"].contents
+            found.extend(oid for oid, der in _QC_TYPE_DER.items() if der in raw)
+    return found
+
+
+def _classify(cert: x509.Certificate) -> SignerKind:
+    try:
+        return rules.classify_signer(subject_fields(cert.subject), _qc_types(cert))
+    except Exception:
+        return SignerKind.UNKNOWN
+
+
+def certificate_info(cert: x509.Certificate) -> CertificateInfo:
+    subject = subject_fields(cert.subject)
+    issuer = subject_fields(cert.issuer)
+    return CertificateInfo(
+        subject=cert.subject.human_friendly,
+        common_name=subject.get("common_name"),
+        organisation=subject.get("organization_name"),
+        organisational_unit=subject.get("organizational_unit_name"),
+        title=subject.get("title"),
+        locality=subject.get("locality_name"),
+        email=subject.get("email_address"),
+        user_id=subject.get("user_id"),
+        serial_hex=format(cert.serial_number, "X"),
+        issuer=cert.issuer.human_friendly,
+        issuer_common_name=issuer.get("common_name"),
+        not_before=_iso(cert.not_valid_before) or "",
+        not_after=_iso(cert.not_valid_after) or "",
+        sha256=hashlib.sha256(cert.dump()).hexdigest(),
+    )
