@@ -1,1 +1,38 @@
-"""Kho search package."""
+"""Kho search: the derived full-text and metadata index (embedded SQLite FTS5 or Elasticsearch).
+
+Entry points: :func:`open_backend` picks the backend from configuration; documents to index
+are :class:`search.documents.IndexDocument`; queries are :class:`search.query.Query` (built by
+:func:`search.query.parse_query`); rebuilds and checks live in :mod:`search.reindex`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from search.backend import SearchBackend
+
+ENV_URL = "KHO_ELASTICSEARCH_URL"
+ENV_DATA_DIR = "KHO_DATA_DIR"
+
+
+def open_backend(url_or_path: str | os.PathLike[str] | None = None) -> SearchBackend:
+    """An Elasticsearch backend for an ``http(s)://`` URL, else the embedded one at that path.
+
+    With no argument: ``KHO_ELASTICSEARCH_URL`` if set, else ``<KHO_DATA_DIR>/index/``
+    (``KHO_DATA_DIR`` defaults to ``./kho-data``).
+    """
+    if url_or_path is None:
+        url_or_path = os.environ.get(ENV_URL) or (
+            Path(os.environ.get(ENV_DATA_DIR, "kho-data")) / "index"
+        )
+    target = str(url_or_path)
+    if target.startswith(("http://", "https://")):
+        from search.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(target)
+    from search.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(Path(target))
