@@ -106,15 +106,19 @@ def _first(
 
 
 def _organ_groups(parts: list[str]) -> list[str]:
-    groups: list[str] = []
+    """Join wrapped lines into agency names; a leading line that names no agency (a stray
+    heading) is dropped when agencies follow."""
+    groups: list[tuple[bool, str]] = []
     for part in parts:
         folded = fold_words(part)
         starts_new = any(folded == h or folded.startswith(h + " ") for h in _ORGAN_HEADS)
         if starts_new or not groups:
-            groups.append(part)
+            groups.append((starts_new, part))
         else:
-            groups[-1] = f"{groups[-1]} {part}"
-    return groups
+            groups[-1] = (groups[-1][0], f"{groups[-1][1]} {part}")
+    if len(groups) > 1 and not groups[0][0]:
+        groups = groups[1:]
+    return [name for _, name in groups]
 
 
 def _header_organs(
@@ -138,7 +142,7 @@ def _header_organs(
                 or find_dates(part)
                 or detect_type_title(part)
                 or re.search(r"\d", part)
-                or folded.split()[:1] in (["so"], ["chuong"], ["muc"], ["dieu"], ["phan"])
+                or folded.split()[:1] in (["chuong"], ["muc"], ["dieu"], ["phan"])
             ):
                 continue
             head = any(folded == h or folded.startswith(h + " ") for h in _ORGAN_HEADS)
@@ -186,6 +190,8 @@ def _trich_yeu(lines: list[str], title_idx: int, rest: str, loai: str) -> tuple[
         following = lines[i + 1] if i + 1 < len(lines) else ""
         if parts and (quoc_hieu_span(following) or _labelled_so_ky_hieu(following)):
             break  # an agency line: the header starts again below the title
+        if parts and is_upper_text(line) != is_upper_text(parts[-1]):
+            break  # "GIÁM ĐỐC SỞ NỘI VỤ" under a Quyết định's trích yếu: the authority line
         parts.append(squash(line.strip("_*\"")))
         used.append(i)
         if line.rstrip().endswith((".", ";")) and loai != "Luật":
@@ -384,13 +390,13 @@ def _noi_nhan(lines: list[str], start: int) -> tuple[list[str], list[str]]:
     items: list[str] = []
     text = "\n".join(stream)
     for chunk in re.split(r"(?:^|\n|;)\s*[-~–•+]+\s+", text):
-        for piece in chunk.split(";"):
-            piece = squash(piece).strip(" .;,-~")
-            if not piece or parse_quyen_han(piece) or _is_position(piece):
+        for index, piece in enumerate(chunk.split(";")):
+            piece = squash(piece).strip(" .;,-~—'\"")
+            if not piece or parse_quyen_han(piece):
                 continue
-            if person_name(piece) and not items:
-                continue
-            if is_upper_text(piece) and items:
+            # After a ";" on the same line comes either another recipient or the signature
+            # column (chức vụ, name) that the text layer put on the same line.
+            if index > 0 and (is_upper_text(piece) or is_position(piece) or person_name(piece)):
                 continue
             items.append(piece)
     return items, sources

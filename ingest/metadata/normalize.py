@@ -15,7 +15,7 @@ from repository.vocabulary import nfc
 
 
 def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
+    if ch in "đĐðÐ":  # Ð (U+00D0) stands in for Đ in some PDF text layers
         return "d"
     base = unicodedata.normalize("NFD", ch)[0]
     return base.lower() if len(base.lower()) == 1 else base
