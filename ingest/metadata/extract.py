@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from repository.vocabulary import SoKyHieu, canonical_type
 
@@ -96,8 +98,8 @@ def _labelled_so_ky_hieu(line: str) -> tuple[SoKyHieu, str] | None:
 
 
 def _first(
-    lines: list[str], lo: int, hi: int, rule
-) -> tuple[int, object] | tuple[None, None]:  # type: ignore[no-untyped-def]
+    lines: list[str], lo: int, hi: int, rule: Callable[[str], Any]
+) -> tuple[int, Any] | tuple[None, None]:
     for i in range(lo, hi):
         found = rule(lines[i])
         if found:
