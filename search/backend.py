@@ -46,6 +46,9 @@ class Rebuild(IndexWriter):
     def abort(self) -> None:
         """Throw the staging index away."""
 
+    def close(self) -> None:
+        """Release connections but keep the staging index, so a later rebuild resumes it."""
+
 
 class SearchBackend(IndexWriter):
     name: str = "backend"

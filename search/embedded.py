@@ -280,11 +280,15 @@ class _EmbeddedRebuild(Rebuild):
         return self.store.ids_and_versions()
 
     def commit(self) -> None:
+        self.backend._close_staging()
         self.store.optimize()
         self.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.store.conn.execute("PRAGMA journal_mode=DELETE")
         self.store.close()
         self.backend._swap_in(self.path)
+
+    def close(self) -> None:
+        self.store.close()
 
     def abort(self) -> None:
         self.store.close()
@@ -325,10 +329,14 @@ class EmbeddedBackend(SearchBackend):
             self._staging = _Index(self.staging_path, bulk=True)
         return self._staging
 
-    def close(self) -> None:
-        self._live.close()
+    def _close_staging(self) -> None:
         if self._staging is not None:
             self._staging.close()
+            self._staging = None
+
+    def close(self) -> None:
+        self._live.close()
+        self._close_staging()
 
     def _swap_in(self, staging: Path) -> None:
         live = self._db()

@@ -63,18 +63,22 @@ def reindex(
             if progress:
                 progress(Progress(seen, written, skipped, time.perf_counter() - started))
 
-    for doc in documents:
-        seen += 1
-        present.add(doc.id)
-        if staged.get(doc.id) == doc.version:
-            skipped += 1
-            continue
-        batch.append(doc)
-        if len(batch) >= batch_size:
-            flush()
-    flush()
-    gone = [doc_id for doc_id in staged if doc_id not in present]
-    removed = rebuild.delete(gone) if gone else 0
+    try:
+        for doc in documents:
+            seen += 1
+            present.add(doc.id)
+            if staged.get(doc.id) == doc.version:
+                skipped += 1
+                continue
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+        gone = [doc_id for doc_id in staged if doc_id not in present]
+        removed = rebuild.delete(gone) if gone else 0
+    except BaseException:
+        rebuild.close()  # keep what is staged: the next run resumes from it
+        raise
     rebuild.commit()
     elapsed = time.perf_counter() - started
     if progress:

@@ -1,0 +1,384 @@
+"""One contract every search backend passes (embedded always, Elasticsearch given its URL)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from search.backend import SearchBackend
+from search.documents import IndexDocument
+from search.query import DateInvalid, DateRange, Filters, Principal, QueryInvalid, Sort, parse_query
+from search.reindex import consistency_check, reindex
+
+AUDITOR = Principal("kt1", roles=("auditor",))
+ADMIN = Principal("qt1", roles=("admin",))
+CLERK_A = Principal("u-a", units=("UNIT-A",))
+CLERK_B = Principal("u-b", units=("UNIT-B",))
+SECRET_READER = Principal("u-secret", units=("UNIT-C",))
+
+
+def doc(doc_id: str, **kw: object) -> IndexDocument:
+    base: dict[str, object] = {
+        "version": 1, "direction": "den", "owner_unit": "UNIT-A", "ngay_ban_hanh": date(2024, 1, 1),
+    }
+    base.update(kw)
+    return IndexDocument(id=doc_id, **base)  # type: ignore[arg-type]
+
+
+DOCS = [
+    doc("d-exact", title="Quyết định ban hành quy chế văn bản điện tử", so_ky_hieu="123/QĐ-UBND",
+        loai_van_ban="Quyết định", co_quan_ban_hanh="UBND tỉnh Hòa Bình", nguoi_ky="Nguyễn Văn An",
+        trich_yeu="Ban hành quy chế quản lý văn bản điện tử",
+        text="Điều 1. Ban hành kèm theo Quyết định này quy chế quản lý văn bản điện tử.",
+        ngay_ban_hanh=date(2024, 3, 15), do_khan=1, signature_verdict="valid",
+        retention_state="active", ho_so=("HS-1",), direction="di"),
+    doc("d-plain", title="quyet dinh ban hanh quy che van ban dien tu (ban khong dau)",
+        so_ky_hieu="45/QĐ-SNV", loai_van_ban="Quyết định", co_quan_ban_hanh="Sở Nội vụ",
+        text="quyet dinh nay ban hanh quy che van ban dien tu cho so noi vu",
+        ngay_ban_hanh=date(2023, 6, 1), signature_verdict="invalid", retention_state="active"),
+    doc("d-cites", title="Công văn triển khai", so_ky_hieu="77/UBND-VP", loai_van_ban="Công văn",
+        co_quan_ban_hanh="UBND tỉnh Hòa Bình",
+        text="Thực hiện Quyết định số 123/QĐ-UBND, đề nghị các sở triển khai.",
+        cites=("123/QĐ-UBND",), ngay_ban_hanh=date(2024, 5, 2), ngay_den=date(2024, 5, 6),
+        do_khan=2, signature_verdict="valid", retention_state="hold", ho_so=("HS-1", "HS-2")),
+    doc("d-tone", title="Hoà giải ở cơ sở", so_ky_hieu="05/KH-UBND", loai_van_ban="Kế hoạch",
+        co_quan_ban_hanh="UBND huyện Kim Bôi", text="Kế hoạch hoà giải; giữ gìn sức khoẻ cộng đồng.",
+        ngay_ban_hanh=date(2022, 11, 30), ngay_den=date(2022, 12, 5), nguoi_ky="Trần Thị Bình"),
+    doc("d-scatter", title="Báo cáo", so_ky_hieu="9/BC-UBND", loai_van_ban="Báo cáo",
+        text="Quy định về văn bản; quy chế làm việc của ban chỉ đạo.", ngay_ban_hanh=date(2021, 2, 3)),
+    doc("d-unit-b", title="Quyết định ban hành quy chế văn bản điện tử của đơn vị B",
+        so_ky_hieu="200/QĐ-UBND", loai_van_ban="Quyết định", owner_unit="UNIT-B",
+        co_quan_ban_hanh="Sở Tài chính", text="Quy chế văn bản điện tử nội bộ đơn vị B.",
+        cites=("123/QĐ-UBND",), ngay_ban_hanh=date(2024, 8, 8), signature_verdict="valid",
+        retention_state="destroyed_pending", nguoi_ky="Lê Văn Cường"),
+    doc("d-secret", title="Quyết định mật về quy chế văn bản điện tử", so_ky_hieu="300/QĐ-UBND",
+        loai_van_ban="Quyết định", owner_unit="UNIT-A", do_mat=2, co_quan_ban_hanh="Bộ Quốc phòng",
+        text="Nội dung mật: quy chế văn bản điện tử đặc biệt.", grant_users=("u-secret",),
+        ngay_ban_hanh=date(2024, 9, 9), nguoi_ky="Phạm Văn Dũng"),
+    doc("d-granted", title="Thông báo kết luận", so_ky_hieu="12/TB-STC", loai_van_ban="Thông báo",
+        owner_unit="UNIT-B", grant_units=("UNIT-A",), text="Thông báo về quy chế chi tiêu nội bộ.",
+        ngay_ban_hanh=date(2020, 4, 4), direction="hoso", do_khan=3),
+]
+
+
+@pytest.fixture
+def loaded(backend: SearchBackend) -> SearchBackend:
+    assert backend.index(DOCS) == len(DOCS)
+    return backend
+
+
+def search(backend: SearchBackend, typed: str, principal: Principal = AUDITOR, **kw: object):
+    return backend.search(parse_query(typed, principal, **kw))  # type: ignore[arg-type]
+
+
+# --- Vietnamese text ----------------------------------------------------------------------------
+
+
+def test_with_and_without_diacritics_find_the_same_documents_exact_first(loaded):
+    accented = search(loaded, "Quyết định ban hành quy chế văn bản điện tử")
+    stripped = search(loaded, "quyet dinh ban hanh quy che van ban dien tu")
+    assert set(accented.ids) == set(stripped.ids)
+    assert accented.ids[0] == "d-exact"
+    assert accented.ids.index("d-exact") < accented.ids.index("d-plain")
+
+
+def test_stripped_query_prefers_the_undiacritised_document(loaded):
+    stripped = search(loaded, "quyet dinh ban hanh quy che van ban dien tu khong dau")
+    assert stripped.ids[0] == "d-plain"
+
+
+def test_tone_mark_placement_variants_match(loaded):
+    for typed in ("hòa giải", "hoà giải", "HOÀ GIẢI", "sức khỏe", "sức khoẻ"):
+        assert search(loaded, typed).ids[0] == "d-tone", typed
+
+
+def test_d_with_stroke_folds_to_d(loaded):
+    assert "d-exact" in search(loaded, "dien tu").ids
+    assert "d-tone" in search(loaded, "cong dong").ids
+
+
+# --- số/ký hiệu -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["123/QĐ-UBND", "123/qd-ubnd", "123/QD-UBND", "số 123/QĐ-UBND"])
+def test_so_ky_hieu_lookup_puts_that_document_first(loaded, typed):
+    result = search(loaded, typed)
+    assert result.ids[0] == "d-exact"
+    assert "d-cites" in result.ids  # mentions it in the body, ranked after
+
+
+def test_so_ky_hieu_with_leading_zero(loaded):
+    assert search(loaded, "5/kh-ubnd").ids[0] == "d-tone"
+
+
+# --- phrases ---------------------------------------------------------------------------------------
+
+
+def test_phrase_requires_adjacent_words(loaded):
+    ids = search(loaded, '"quy chế văn bản"').ids
+    assert "d-exact" in ids and "d-plain" in ids
+    assert "d-scatter" not in ids
+    assert set(search(loaded, '"quy che van ban"').ids) == set(ids)
+
+
+def test_phrase_and_words_combine(loaded):
+    ids = search(loaded, '"văn bản điện tử" nội bộ').ids
+    assert ids[0] == "d-unit-b"
+
+
+# --- filters, facets, sorts, paging ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(direction=("di",)), {"d-exact"}),
+        (Filters(direction=("hoso",)), {"d-granted"}),
+        (Filters(loai_van_ban=("quyết định",)), {"d-exact", "d-plain", "d-unit-b", "d-secret"}),
+        (Filters(co_quan_ban_hanh=("UBND tỉnh Hoà Bình",)), {"d-exact", "d-cites"}),
+        (Filters(ngay_ban_hanh=DateRange(date(2024, 1, 1), date(2024, 5, 31))),
+         {"d-exact", "d-cites"}),
+        (Filters(ngay_den=DateRange(date(2023, 1, 1), None)), {"d-cites"}),
+        (Filters(do_khan=(2, 3)), {"d-cites", "d-granted"}),
+        (Filters(do_mat=(2,)), {"d-secret"}),
+        (Filters(signature_verdict=("invalid",)), {"d-plain"}),
+        (Filters(ho_so=("HS-1",)), {"d-exact", "d-cites"}),
+        (Filters(ho_so=("HS-2",)), {"d-cites"}),
+        (Filters(retention_state=("hold",)), {"d-cites"}),
+        (Filters(nguoi_ky=("nguyễn văn an",)), {"d-exact"}),
+        (Filters(direction=("den",), signature_verdict=("valid",)), {"d-cites", "d-unit-b"}),
+    ],
+)
+def test_every_filter(loaded, filters, expected):
+    result = search(loaded, "", filters=filters)
+    assert set(result.ids) == expected
+    assert result.total == len(expected)
+
+
+def test_filters_apply_to_text_queries_too(loaded):
+    result = search(loaded, "quy chế", filters=Filters(loai_van_ban=("Công văn",)))
+    assert result.ids == []
+    assert result.total == 0
+
+
+def test_facet_counts(loaded):
+    result = search(loaded, '"văn bản điện tử"')
+    assert set(result.ids) == {"d-exact", "d-plain", "d-unit-b", "d-secret"}
+    assert result.total == 4
+    assert result.facet("loai_van_ban") == {"Quyết định": 4}
+    assert result.facet("direction") == {"den": 3, "di": 1}
+    assert result.facet("year") == {"2024": 3, "2023": 1}
+    assert result.facet("ho_so") == {"HS-1": 1}
+    assert result.facet("do_mat") == {"0": 3, "2": 1}
+    assert result.facet("co_quan_ban_hanh") == {
+        "UBND tỉnh Hòa Bình": 1, "Sở Nội vụ": 1, "Sở Tài chính": 1, "Bộ Quốc phòng": 1}
+
+
+def test_sort_by_date_and_number(loaded):
+    by_date = search(loaded, "", sort=Sort.DATE_DESC).ids
+    assert by_date[:3] == ["d-secret", "d-unit-b", "d-cites"]
+    assert search(loaded, "", sort=Sort.DATE_ASC).ids[0] == "d-granted"
+    by_number = search(loaded, "", sort=Sort.NUMBER_ASC).ids
+    assert by_number[:3] == ["d-tone", "d-scatter", "d-granted"]
+    assert search(loaded, "", sort="number_desc").ids[0] == "d-secret"
+
+
+def test_deep_paging_covers_every_document_once(backend):
+    many = [doc(f"p-{i:03d}", title=f"Báo cáo tuần số {i}", text="báo cáo công tác văn thư",
+                so_ky_hieu=f"{i + 1}/BC-VP", ngay_ban_hanh=date(2024, 1, 1 + i % 28))
+            for i in range(130)]
+    backend.index(many)
+    seen: list[str] = []
+    page = 1
+    while True:
+        result = search(backend, "báo cáo văn thư", page=page, page_size=9, sort=Sort.NUMBER_ASC)
+        assert result.total == 130
+        seen += result.ids
+        if not result.has_next:
+            break
+        page += 1
+    assert page == result.pages == 15
+    assert seen == [f"p-{i:03d}" for i in range(130)]
+    past = search(backend, "báo cáo văn thư", page=40, page_size=9)
+    assert past.hits == () and past.total == 130
+
+
+def test_highlights_mark_the_original_words(loaded):
+    result = search(loaded, "quy che dien tu")
+    (top,) = [hit for hit in result.hits if hit.id == "d-exact"]
+    marked = {h.field: h.marked("[", "]", html=False) for h in top.highlights}
+    assert "[quy chế]" in marked["title"] or "[Quy chế]" in marked["title"] or (
+        "[quy]" in marked["title"] and "[chế]" in marked["title"]
+    )
+    assert "[điện]" in marked["text"] or "[điện tử]" in marked["text"]
+
+
+def test_highlight_html_is_escaped(backend):
+    backend.index([doc("x", title="<script>alert(1)</script> quy chế")])
+    (hl,) = [h for h in search(backend, "quy chế").hits[0].highlights if h.field == "title"]
+    assert "<script>" not in hl.marked()
+    assert "<mark>quy</mark>" in hl.marked()
+
+
+def test_related_documents_both_ways(loaded):
+    rel = loaded.related("d-cites", AUDITOR)
+    assert [h.id for h in rel.cites] == ["d-exact"]
+    assert {h.id for h in loaded.related("d-exact", AUDITOR).cited_by} == {"d-cites", "d-unit-b"}
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+def test_unit_scoping_grants_and_confidential_results(loaded):
+    everything = {d.id for d in DOCS}
+    assert set(search(loaded, "").ids) == everything
+    assert set(search(loaded, "", ADMIN).ids) == everything
+    a = set(search(loaded, "", CLERK_A).ids)
+    assert a == {"d-exact", "d-plain", "d-cites", "d-tone", "d-scatter", "d-granted"}
+    b = set(search(loaded, "", CLERK_B).ids)
+    assert b == {"d-unit-b", "d-granted"}
+    assert set(search(loaded, "", SECRET_READER).ids) == {"d-secret"}
+
+
+def test_counts_and_facets_never_reveal_hidden_documents(loaded):
+    result = search(loaded, '"văn bản điện tử"', CLERK_A)
+    assert set(result.ids) == {"d-exact", "d-plain"}
+    assert result.total == 2
+    assert result.facet("loai_van_ban") == {"Quyết định": 2}
+    assert result.facet("co_quan_ban_hanh") == {"UBND tỉnh Hòa Bình": 1, "Sở Nội vụ": 1}
+    assert result.facet("do_mat") == {"0": 2}
+    assert result.facet("year") == {"2024": 1, "2023": 1}
+    lookup = search(loaded, "300/QĐ-UBND", CLERK_A)
+    assert "d-secret" not in lookup.ids
+    hidden_only = search(loaded, '"nội dung mật"', CLERK_B)
+    assert hidden_only.total == 0
+    assert hidden_only.hits == ()
+    assert all(not f.values for f in hidden_only.facets)
+    assert search(loaded, '"nội dung mật"', SECRET_READER).total == 1
+
+
+def test_highlights_only_from_visible_documents(loaded):
+    result = search(loaded, "mật", CLERK_A)
+    assert all("mật" not in h.text.lower() or hit.id != "d-secret"
+               for hit in result.hits for h in hit.highlights)
+    assert "d-secret" not in result.ids
+
+
+def test_related_hides_what_the_user_may_not_see(loaded):
+    assert {h.id for h in loaded.related("d-exact", CLERK_A).cited_by} == {"d-cites"}
+    hidden = loaded.related("d-unit-b", CLERK_A)
+    assert hidden.cites == () and hidden.cited_by == ()
+
+
+# --- writes, versions, rebuilds ------------------------------------------------------------------
+
+
+def test_newer_version_replaces_older_and_late_older_write_is_ignored(loaded):
+    new = doc("d-tone", version=3, title="Kế hoạch tuyên truyền pháp luật",
+              so_ky_hieu="05/KH-UBND", text="tuyên truyền")
+    assert loaded.index([new]) == 1
+    assert "d-tone" not in search(loaded, "hòa giải").ids
+    assert search(loaded, "tuyên truyền").ids == ["d-tone"]
+    assert loaded.index([doc("d-tone", version=2, title="hòa giải cũ")]) == 0
+    assert loaded.get("d-tone").version == 3
+
+
+def test_delete_removes_from_results_counts_and_related(loaded):
+    assert loaded.delete(["d-cites", "missing"]) == 1
+    assert loaded.get("d-cites") is None
+    result = search(loaded, "triển khai")
+    assert "d-cites" not in result.ids
+    assert {h.id for h in loaded.related("d-exact", AUDITOR).cited_by} == {"d-unit-b"}
+
+
+def test_reindex_resumes_and_consistency_check_reports_differences(make_backend):
+    backend = make_backend()
+    backend.index([doc("stale", version=1), doc("extra-one")])
+
+    class Boom(Exception):
+        pass
+
+    def interrupted():
+        yield from DOCS[:5]
+        raise Boom
+
+    with pytest.raises(Boom):
+        reindex(backend, interrupted(), batch_size=2)
+    progress: list[int] = []
+    report = reindex(backend, DOCS, batch_size=2, progress=lambda p: progress.append(p.seen))
+    assert report.skipped >= 4 and report.written + report.skipped == len(DOCS)
+    assert progress[-1] == len(DOCS)
+    assert {i for i, _ in backend.ids_and_versions()} == {d.id for d in DOCS}
+    check = consistency_check(backend, [(d.id, d.version) for d in DOCS])
+    assert check.ok
+    backend.delete(["d-tone"])
+    backend.index([doc("ghost")])
+    expected = [(d.id, 2 if d.id == "d-exact" else d.version) for d in DOCS]
+    check = consistency_check(backend, expected)
+    assert check.missing == ("d-tone",)
+    assert check.extra == ("ghost",)
+    assert check.stale == (("d-exact", 2, 1),)
+    reopened = make_backend()
+    assert {i for i, _ in reopened.ids_and_versions()} == {d.id for d in DOCS} - {"d-tone"} | {
+        "ghost"}
+
+
+def test_writes_during_a_rebuild_reach_the_new_index(backend):
+    rebuild = backend.begin_rebuild()
+    rebuild.index(DOCS[:2])
+    backend.index([doc("late-arrival", title="văn bản đến muộn")])
+    rebuild.commit()
+    assert search(backend, "đến muộn").ids == ["late-arrival"]
+    assert {i for i, _ in backend.ids_and_versions()} == {"d-exact", "d-plain", "late-arrival"}
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '"quy chế văn bản',
+        'quy chế" văn bản',
+        "quy AND chế OR NOT (văn bản",
+        "*quy* ~chế^2 văn:bản {điện} [tử] \\ / + - && || !",
+        "title:(quy chế) OR 1=1; DROP TABLE docs; --",
+        "NEAR(quy chế) quy* ^quy",
+        '""',
+        "   ",
+        "???",
+    ],
+)
+def test_stray_syntax_is_never_an_error(loaded, typed):
+    result = search(loaded, typed)
+    assert result.total >= 0
+    if any(w in typed.lower() for w in ("quy", "chế")):
+        assert "d-exact" in result.ids
+
+
+def test_engine_operators_are_plain_words(loaded):
+    assert search(loaded, "quy NOT chế").total == search(loaded, "quy not chế").total
+
+
+def test_very_long_query_is_refused_with_a_message():
+    with pytest.raises(QueryInvalid) as err:
+        parse_query("quy chế " * 200, AUDITOR)
+    assert err.value.code == "SEARCH_QUERY_TOO_LONG"
+    assert "quá dài" in err.value.message
+
+
+def test_impossible_dates_and_pages_are_refused():
+    from search.query import filters_from_mapping
+
+    with pytest.raises(DateInvalid) as err:
+        filters_from_mapping({"ngay_ban_hanh_from": "31/02/2024"})
+    assert "31/02/2024" in err.value.message
+    with pytest.raises(DateInvalid):
+        filters_from_mapping({"ngay_den_from": "01/05/2024", "ngay_den_to": "01/04/2024"})
+    with pytest.raises(QueryInvalid):
+        parse_query("x", AUDITOR, page=0)
+    with pytest.raises(QueryInvalid):
+        parse_query("x", AUDITOR, page_size=1000)
+    with pytest.raises(QueryInvalid):
+        parse_query("x", AUDITOR, sort="random")
