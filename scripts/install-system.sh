@@ -2,7 +2,7 @@
 # Debian packages the real services and tools need: Redis (Celery broker), Ceph RGW (S3),
 # Tesseract with the Vietnamese model (OCR), poppler (PDF tools), LibreOffice (legacy .doc).
 set -euo pipefail
-pkgs=(redis-server tesseract-ocr tesseract-ocr-vie ceph-mon ceph-osd radosgw poppler-utils qpdf fonts-liberation2 antiword catdoc)
+pkgs=(curl redis-server tesseract-ocr tesseract-ocr-vie ceph-mon ceph-osd radosgw poppler-utils qpdf fonts-liberation2 antiword catdoc)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
