@@ -1,0 +1,604 @@
+"""Elasticsearch backend (production mode), with the official ``elasticsearch`` client.
+
+Indices: concrete indices ``<prefix>-<timestamp>`` created from an index template (analyzers
+and mapping below); the alias ``<prefix>`` names the live one, ``<prefix>-staging`` the one a
+rebuild is filling. A rebuild ends with one atomic ``update_aliases`` call (swap), then the old
+index is deleted.
+
+Analysis mirrors :mod:`search.analysis`: text is NFC-normalised here before it is sent (ES has
+no NFC without the ICU plugin); a ``mapping`` char filter fixes tone-mark placement (all case
+variants of :data:`search.analysis.TONE_PLACEMENT`); a ``pattern`` tokenizer splits on anything
+that is not a letter or digit (as :data:`search.analysis.SYLLABLE_RE`); ``lowercase``; the
+``.folded`` sub-fields add ``asciifolding`` (ạ→a, đ→d); ``.bigram`` adds 2-shingles. Exact
+fields weigh more than folded ones, so exact-diacritic matches rank first.
+
+Versions use ``version_type=external_gte``: a late write of an older version is rejected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+
+from kho.errors import StoreUnavailable
+from search.analysis import TONE_PLACEMENT, query_terms, so_ky_hieu_key, syllables
+from search.backend import Rebuild, SearchBackend
+from search.documents import IndexDocument
+from search.embedded import value_key
+from search.query import (
+    Facet,
+    FacetValue,
+    Filters,
+    Highlight,
+    Hit,
+    Principal,
+    Query,
+    Related,
+    SearchResult,
+    Sort,
+)
+
+MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_PAGE_SIZE
+PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
+
+
+def _case_variants(pair: str) -> list[str]:
+    options = [(c, c.upper()) for c in pair]
+    return sorted({"".join(p) for p in itertools.product(*options)})
+
+
+def _tone_mappings() -> list[str]:
+    return [
+        f"{variant} => {target}"
+        for source, target in TONE_PLACEMENT.items()
+        for variant in _case_variants(source)
+    ]
+
+
+ANALYSIS: dict[str, Any] = {
+    "char_filter": {"vi_tone": {"type": "mapping", "mappings": _tone_mappings()}},
+    "tokenizer": {"vi_syllable": {"type": "pattern", "pattern": r"[^\p{L}\p{N}]+"}},
+    "filter": {
+        "vi_fold": {"type": "asciifolding", "preserve_original": False},
+        "vi_pairs": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2,
+                     "output_unigrams": False, "token_separator": "_"},
+    },
+    "analyzer": {
+        "vi_exact": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
+                     "filter": ["lowercase"]},
+        "vi_folded": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
+                      "filter": ["lowercase", "vi_fold"]},
+        "vi_bigram": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
+                      "filter": ["lowercase", "vi_fold", "vi_pairs"]},
+    },
+    "normalizer": {
+        "vi_key": {"type": "custom", "char_filter": ["vi_tone"], "filter": ["lowercase"]},
+    },
+}
+
+_TEXT = {
+    "type": "text",
+    "analyzer": "vi_exact",
+    "fields": {
+        "folded": {"type": "text", "analyzer": "vi_folded"},
+        "bigram": {"type": "text", "analyzer": "vi_bigram"},
+    },
+}
+_KW = {"type": "keyword"}
+
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": _KW,
+        "version": {"type": "long"},
+        "direction": _KW,
+        "head": _TEXT,
+        "title": _TEXT,
+        "trich_yeu": _TEXT,
+        "so_ky_hieu": _TEXT,
+        "text": _TEXT,
+        "loai_key": _KW, "loai_van_ban": _KW,
+        "co_quan_key": _KW, "co_quan_ban_hanh": _KW,
+        "nguoi_ky_key": _KW, "nguoi_ky": _KW,
+        "signature_verdict": _KW,
+        "retention_state": _KW,
+        "do_khan": {"type": "integer"},
+        "do_mat": {"type": "integer"},
+        "ngay_ban_hanh": {"type": "date", "format": "strict_date"},
+        "ngay_den": {"type": "date", "format": "strict_date"},
+        "sort_date": {"type": "date", "format": "strict_date"},
+        "year": _KW,
+        "sort_number": {"type": "long"},
+        "skh_key": _KW,
+        "cite_keys": _KW,
+        "ho_so": _KW,
+        "owner_unit": _KW,
+        "grant_users": _KW,
+        "grant_units": _KW,
+        "doc": {"type": "object", "enabled": False},
+    },
+}
+
+_FILTER_FIELDS = {
+    "direction": "direction", "loai_van_ban": "loai_key", "co_quan_ban_hanh": "co_quan_key",
+    "nguoi_ky": "nguoi_ky_key", "signature_verdict": "signature_verdict",
+    "retention_state": "retention_state", "do_khan": "do_khan", "do_mat": "do_mat",
+    "ho_so": "ho_so",
+}
+_KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
+_FACET_FIELDS = {  # facet -> (group field, display field)
+    "direction": ("direction", None), "loai_van_ban": ("loai_key", "loai_van_ban"),
+    "co_quan_ban_hanh": ("co_quan_key", "co_quan_ban_hanh"), "nguoi_ky": ("nguoi_ky_key", "nguoi_ky"),
+    "signature_verdict": ("signature_verdict", None), "retention_state": ("retention_state", None),
+    "do_khan": ("do_khan", None), "do_mat": ("do_mat", None), "ho_so": ("ho_so", None),
+    "year": ("year", None),
+}
+# Same weights as the embedded backend's BM25 columns.
+_HEAVY = ["text", "head", "doc.text"]  # never sent back with hits
+_TEXT_FIELDS = ["head^4", "head.folded^2", "text^2", "text.folded^1", "head.bigram^2",
+                "text.bigram^2"]
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "")
+
+
+def to_source(doc: IndexDocument) -> dict[str, Any]:
+    sort_date = doc.sort_date
+    head = "\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
+                      doc.co_quan_ban_hanh, doc.nguoi_ky))
+    return {
+        "id": doc.id,
+        "version": doc.version,
+        "direction": doc.direction,
+        "head": _nfc(head),
+        "title": _nfc(doc.title),
+        "trich_yeu": _nfc(doc.trich_yeu),
+        "so_ky_hieu": _nfc(doc.so_ky_hieu),
+        "text": _nfc(doc.text),
+        "loai_key": value_key(doc.loai_van_ban), "loai_van_ban": doc.loai_van_ban,
+        "co_quan_key": value_key(doc.co_quan_ban_hanh), "co_quan_ban_hanh": doc.co_quan_ban_hanh,
+        "nguoi_ky_key": value_key(doc.nguoi_ky), "nguoi_ky": doc.nguoi_ky,
+        "signature_verdict": doc.signature_verdict,
+        "retention_state": doc.retention_state,
+        "do_khan": doc.do_khan,
+        "do_mat": doc.do_mat,
+        "ngay_ban_hanh": doc.ngay_ban_hanh.isoformat() if doc.ngay_ban_hanh else None,
+        "ngay_den": doc.ngay_den.isoformat() if doc.ngay_den else None,
+        "sort_date": sort_date.isoformat() if sort_date else None,
+        "year": str(sort_date.year) if sort_date else "",
+        "sort_number": doc.sort_number,
+        "skh_key": doc.so_ky_hieu_key,
+        "cite_keys": [so_ky_hieu_key(c) for c in doc.cites if c.strip()],
+        "ho_so": list(doc.ho_so),
+        "owner_unit": doc.owner_unit,
+        "grant_users": list(doc.grant_users),
+        "grant_units": list(doc.grant_units),
+        "doc": doc.to_json(),
+    }
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(
+        "Máy chủ tìm kiếm Elasticsearch không phản hồi hoặc từ chối yêu cầu.",
+        code="SEARCH_INDEX_UNAVAILABLE",
+        reason=str(exc)[:500],
+    )
+
+
+class _Target:
+    """Writes into one index name or alias."""
+
+    def __init__(self, es: Elasticsearch, name: str, refresh: bool) -> None:
+        self.es, self.name, self.refresh = es, name, refresh
+
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        actions = (
+            {"_op_type": "index", "_index": self.name, "_id": d.id, "version": d.version,
+             "version_type": "external_gte", "_source": to_source(d)}
+            for d in docs
+        )
+        written = 0
+        try:
+            for ok, item in helpers.streaming_bulk(
+                self.es, actions, chunk_size=500, raise_on_error=False, max_retries=3
+            ):
+                if ok:
+                    written += 1
+                elif item.get("index", {}).get("status") != 409:  # 409: older version, ignored
+                    raise _unavailable(RuntimeError(str(item)))
+            if self.refresh:
+                self.es.indices.refresh(index=self.name)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return written
+
+    def delete(self, ids: Iterable[str]) -> int:
+        actions = ({"_op_type": "delete", "_index": self.name, "_id": i} for i in ids)
+        removed = 0
+        try:
+            for ok, _item in helpers.streaming_bulk(
+                self.es, actions, raise_on_error=False, max_retries=3
+            ):
+                removed += int(ok)
+            if self.refresh:
+                self.es.indices.refresh(index=self.name)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return removed
+
+    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
+        try:
+            self.es.indices.refresh(index=self.name)
+            rows = [
+                (hit["_id"], int(hit["_version"]))
+                for hit in helpers.scan(
+                    self.es, index=self.name,
+                    query={"query": {"match_all": {}}, "_source": False, "version": True},
+                )
+            ]
+        except NotFoundError:
+            rows = []
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        yield from sorted(rows)
+
+
+class _ElasticRebuild(Rebuild):
+    def __init__(self, backend: ElasticsearchBackend, index_name: str) -> None:
+        self.backend = backend
+        self.index_name = index_name
+        self.target = _Target(backend.es, index_name, refresh=False)
+
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        return self.target.index(docs)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        return self.target.delete(ids)
+
+    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
+        return self.target.ids_and_versions()
+
+    def commit(self) -> None:
+        b = self.backend
+        try:
+            b.es.indices.put_settings(
+                index=self.index_name, settings={"index": {"refresh_interval": None}}
+            )
+            b.es.indices.refresh(index=self.index_name)
+            old = b._indices_of(b.alias)
+            actions: list[dict[str, Any]] = [
+                {"remove": {"index": name, "alias": b.alias}} for name in old
+            ]
+            actions += [
+                {"add": {"index": self.index_name, "alias": b.alias, "is_write_index": True}},
+                {"remove": {"index": self.index_name, "alias": b.staging_alias}},
+            ]
+            b.es.indices.update_aliases(actions=actions)
+            for name in old:
+                if name != self.index_name:
+                    b.es.indices.delete(index=name, ignore_unavailable=True)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
+    def abort(self) -> None:
+        try:
+            self.backend.es.indices.delete(index=self.index_name, ignore_unavailable=True)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+
+    def __init__(self, url: str, *, prefix: str = "kho-documents", refresh: bool = False,
+                 client: Elasticsearch | None = None) -> None:
+        """``refresh=True`` makes every write visible to search at once (tests, CLI tools)."""
+        self.es = client or Elasticsearch(url, request_timeout=30, retry_on_timeout=True)
+        self.alias = prefix
+        self.staging_alias = f"{prefix}-staging"
+        self.refresh = refresh
+        try:
+            self.es.indices.put_index_template(
+                name=f"{prefix}-template",
+                index_patterns=[f"{prefix}-2*"],
+                template={
+                    "settings": {"analysis": ANALYSIS, "number_of_shards": 1,
+                                 "max_result_window": MAX_RESULT_WINDOW},
+                    "mappings": MAPPINGS,
+                },
+                priority=100,
+            )
+            if not self._indices_of(self.alias):
+                name = self._new_index_name()
+                self.es.indices.create(
+                    index=name, aliases={self.alias: {"is_write_index": True}}
+                )
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        self._live = _Target(self.es, self.alias, refresh)
+
+    def _new_index_name(self) -> str:
+        return f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
+
+    def _indices_of(self, alias: str) -> list[str]:
+        try:
+            return sorted(self.es.indices.get_alias(name=alias).body.keys())
+        except NotFoundError:
+            return []
+
+    def drop_all(self) -> None:
+        """Delete every index of this prefix (tests)."""
+        for alias in (self.alias, self.staging_alias):
+            for name in self._indices_of(alias):
+                self.es.indices.delete(index=name, ignore_unavailable=True)
+
+    def close(self) -> None:
+        self.es.close()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _staging_target(self) -> _Target | None:
+        names = self._indices_of(self.staging_alias)
+        return _Target(self.es, names[0], self.refresh) if names else None
+
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        docs = list(docs)
+        staging = self._staging_target()
+        if staging is not None:
+            staging.index(docs)
+        return self._live.index(docs)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        staging = self._staging_target()
+        if staging is not None:
+            staging.delete(ids)
+        return self._live.delete(ids)
+
+    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
+        return self._live.ids_and_versions()
+
+    def begin_rebuild(self) -> Rebuild:
+        try:
+            existing = self._indices_of(self.staging_alias)
+            if existing:
+                return _ElasticRebuild(self, existing[0])
+            name = self._new_index_name()
+            self.es.indices.create(
+                index=name,
+                aliases={self.staging_alias: {}},
+                settings={"refresh_interval": "30s"},
+            )
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return _ElasticRebuild(self, name)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> IndexDocument | None:
+        try:
+            found = self.es.get(index=self.alias, id=doc_id, source_includes=["doc"])
+        except NotFoundError:
+            return None
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return IndexDocument.from_json(found["_source"]["doc"])
+
+    def count(self) -> int:
+        return int(self.es.count(index=self.alias)["count"])
+
+    def search(self, query: Query) -> SearchResult:
+        body = build_search(query)
+        try:
+            response = self.es.search(index=self.alias, **body)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        total = int(response["hits"]["total"]["value"])
+        hits = tuple(_hit(h) for h in response["hits"]["hits"])
+        facets = _facets(response.get("aggregations", {}), query.facets) if total else ()
+        return SearchResult(hits=hits, total=total, page=query.page, page_size=query.page_size,
+                            facets=facets)
+
+    def related(self, doc_id: str, principal: Principal) -> Related:
+        perm = permission_filter(principal)
+        try:
+            own = self.es.search(
+                index=self.alias, size=1, source_includes=["skh_key", "cite_keys"],
+                query={"bool": {"filter": [{"term": {"id": doc_id}}, *perm]}},
+            )["hits"]["hits"]
+            if not own:
+                return Related((), ())
+            key = own[0]["_source"].get("skh_key") or ""
+            cites = own[0]["_source"].get("cite_keys") or []
+            sort = [{"sort_date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+
+            def find(clause: dict[str, Any]) -> tuple[Hit, ...]:
+                found = self.es.search(
+                    index=self.alias, size=200, sort=sort, source_excludes=_HEAVY,
+                    query={"bool": {"filter": [clause, *perm],
+                                    "must_not": [{"term": {"id": doc_id}}]}},
+                )
+                return tuple(_hit(h) for h in found["hits"]["hits"])
+
+            return Related(
+                find({"terms": {"skh_key": cites}}) if cites else (),
+                find({"term": {"cite_keys": key}}) if key else (),
+            )
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
+
+# --- query translation (pure: testable without a server) -------------------------------------
+
+
+def permission_filter(principal: Principal) -> list[dict[str, Any]]:
+    if principal.sees_all:
+        return []
+    units = list(principal.units)
+    return [{
+        "bool": {
+            "minimum_should_match": 1,
+            "should": [
+                {"term": {"grant_users": principal.user_id}},
+                {"bool": {
+                    "filter": [{"term": {"do_mat": 0}}],
+                    "minimum_should_match": 1,
+                    "should": [{"terms": {"owner_unit": units}},
+                               {"terms": {"grant_units": units}}],
+                }},
+            ],
+        }
+    }]
+
+
+def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for name, field in _FILTER_FIELDS.items():
+        values = list(getattr(filters, name))
+        if values:
+            if name in _KEYED:
+                values = [value_key(str(v)) for v in values]
+            out.append({"terms": {field: values}})
+    for name in ("ngay_ban_hanh", "ngay_den"):
+        rng = getattr(filters, name)
+        if rng is not None:
+            bounds = {}
+            if rng.start:
+                bounds["gte"] = rng.start.isoformat()
+            if rng.end:
+                bounds["lte"] = rng.end.isoformat()
+            out.append({"range": {name: bounds}})
+    return out
+
+
+def text_query(query: Query) -> dict[str, Any]:
+    """Only analysed syllables reach ES, always through ``match``-family queries (no syntax)."""
+    should: list[dict[str, Any]] = []
+    must: list[dict[str, Any]] = []
+    terms = query_terms(" ".join(query.terms)) if query.terms else []
+    if terms:
+        should.append({"multi_match": {"query": " ".join(terms), "type": "most_fields",
+                                       "fields": _TEXT_FIELDS, "operator": "or"}})
+    for key in query.so_ky_hieu:
+        should.append({"term": {"skh_key": {"value": key, "boost": 1000}}})
+        should.append({"multi_match": {"query": " ".join(syllables(key)), "type": "phrase",
+                                       "fields": ["head.folded^2", "text.folded"]}})
+    for phrase in query.phrases:
+        words = " ".join(syllables(phrase))
+        must.append({"multi_match": {"query": words, "type": "phrase",
+                                     "fields": ["head.folded", "text.folded"]}})
+        should.append({"multi_match": {"query": words, "type": "phrase",
+                                       "fields": ["head^4", "text^2"]}})
+    clause: dict[str, Any] = {"should": should}
+    if must:
+        clause["must"] = must
+    else:
+        clause["minimum_should_match"] = 1
+    return clause
+
+
+_SORTS: dict[Sort, list[Any]] = {
+    Sort.RELEVANCE: ["_score", {"sort_date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+    Sort.DATE_DESC: [{"sort_date": {"order": "desc", "missing": "_last"}}, "_score", {"id": "asc"}],
+    Sort.DATE_ASC: [{"sort_date": {"order": "asc", "missing": "_last"}}, "_score", {"id": "asc"}],
+    Sort.NUMBER_DESC: [{"sort_number": {"order": "desc", "missing": "_last"}},
+                       {"sort_date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+    Sort.NUMBER_ASC: [{"sort_number": {"order": "asc", "missing": "_last"}},
+                      {"sort_date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+}
+
+
+def build_search(query: Query) -> dict[str, Any]:
+    """Keyword arguments for ``Elasticsearch.search`` (query, aggs, sort, paging, highlight)."""
+    bool_query: dict[str, Any] = {
+        "filter": [*filter_clauses(query.filters), *permission_filter(query.principal)]
+    }
+    if not query.is_empty:
+        bool_query.update(text_query(query))
+    aggs: dict[str, Any] = {}
+    for name in query.facets:
+        field, display = _FACET_FIELDS[name]
+        agg: dict[str, Any] = {"terms": {"field": field, "size": 50, "min_doc_count": 1,
+                                         "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+        if display:
+            agg["aggs"] = {"label": {"terms": {"field": display, "size": 1}}}
+        aggs[name] = agg
+    body: dict[str, Any] = {
+        "query": {"bool": bool_query},
+        "sort": _SORTS[query.sort],
+        "from_": query.offset,
+        "size": query.page_size,
+        "track_total_hits": True,
+        "source_excludes": _HEAVY,
+    }
+    if aggs:
+        body["aggs"] = aggs
+    if query.highlight and not query.is_empty:
+        folded = [f"{f}.folded" for f in ("title", "so_ky_hieu", "trich_yeu", "text")]
+        words = [*(query_terms(" ".join(query.terms)) if query.terms else [])]
+        words += [" ".join(syllables(k)) for k in query.so_ky_hieu]
+        marks: list[dict[str, Any]] = []
+        if words:
+            marks.append({"multi_match": {"query": " ".join(words), "fields": folded}})
+        marks += [{"multi_match": {"query": " ".join(syllables(p)), "type": "phrase",
+                                   "fields": folded}} for p in query.phrases]
+        body["highlight"] = {
+            "highlight_query": {"bool": {"should": marks}},
+            "pre_tags": [PRE], "post_tags": [POST], "type": "unified",
+            "fields": {
+                f"{f}.folded": {"number_of_fragments": 1, "fragment_size": 240,
+                                "no_match_size": 0}
+                for f in ("title", "so_ky_hieu", "trich_yeu", "text")
+            },
+        }
+    return body
+
+
+def _spans(tagged: str) -> Highlight:
+    text, spans, pos, start = [], [], 0, 0
+    for char in tagged:
+        if char == PRE:
+            start = pos
+        elif char == POST:
+            spans.append((start, pos))
+        else:
+            text.append(char)
+            pos += 1
+    return Highlight("", "".join(text), tuple(spans))
+
+
+def _hit(raw: dict[str, Any]) -> Hit:
+    doc = IndexDocument.from_json(raw["_source"]["doc"])
+    marks = []
+    for field in ("title", "so_ky_hieu", "trich_yeu", "text"):
+        for fragment in raw.get("highlight", {}).get(f"{field}.folded", [])[:1]:
+            h = _spans(fragment)
+            marks.append(Highlight(field, h.text, h.spans))
+    return Hit(
+        id=doc.id, version=doc.version, score=float(raw.get("_score") or 0.0),
+        direction=doc.direction, title=doc.title, so_ky_hieu=doc.so_ky_hieu,
+        loai_van_ban=doc.loai_van_ban, co_quan_ban_hanh=doc.co_quan_ban_hanh,
+        ngay_ban_hanh=doc.ngay_ban_hanh, ngay_den=doc.ngay_den, trich_yeu=doc.trich_yeu,
+        highlights=tuple(marks),
+    )
+
+
+def _facets(aggregations: dict[str, Any], names: Iterable[str]) -> tuple[Facet, ...]:
+    out = []
+    for name in names:
+        buckets = aggregations.get(name, {}).get("buckets", [])
+        values = []
+        for b in buckets:
+            labels = b.get("label", {}).get("buckets", [])
+            label = labels[0]["key"] if labels else b.get("key_as_string", b["key"])
+            if label == "":
+                continue
+            values.append(FacetValue(str(label), int(b["doc_count"])))
+        out.append(Facet(name, tuple(values)))
+    return tuple(out)

@@ -1,0 +1,84 @@
+"""Pure parts: Vietnamese analysis, query parsing, and the Elasticsearch request bodies."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+
+from kho.errors import StoreUnavailable
+from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
+from search.elasticsearch import ANALYSIS, ElasticsearchBackend, build_search
+from search.query import Filters, Principal, parse_query
+
+USER = Principal("u1", units=("A",))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("hòa", "hoà"), ("khỏe", "khoẻ"), ("thủy", "thuỷ"), ("Ủy ban", "Uỷ ban"), ("HÒA", "hoà"),
+     (unicodedata.normalize("NFD", "Quyết định"), "quyết định")],
+)
+def test_normalize_unifies_case_nfc_and_tone_placement(a, b):
+    assert normalize(a) == normalize(b)
+
+
+def test_normalize_and_fold_keep_one_character_per_character():
+    text = unicodedata.normalize("NFC", "Đường HOÀ Bình — Quyết định số 123/QĐ-UBND")
+    assert len(normalize(text)) == len(text) == len(fold(normalize(text)))
+    assert fold(normalize(text)) == "duong hoa binh — quyet dinh so 123/qd-ubnd"
+
+
+def test_distinct_words_stay_distinct_before_folding():
+    assert normalize("quyết") != normalize("quyệt") and fold("quyết") == fold("quyệt")
+
+
+def test_so_ky_hieu_keys():
+    assert so_ky_hieu_key("123/QĐ-UBND") == so_ky_hieu_key(" 123/qd-ubnd") == "123/qd-ubnd"
+    assert so_ky_hieu_key("05/KH-UBND") == so_ky_hieu_key("5/kh-ubnd")
+    assert so_ky_hieu_key("30/2020/NĐ-CP") == "30/2020/nd-cp"
+
+
+def test_question_words_are_dropped_but_never_everything():
+    assert query_terms("Người phạm tội bị phạt bao nhiêu năm?") == ["người", "phạm", "tội", "phạt",
+                                                                  "năm"]
+    assert query_terms("là gì") == ["là", "gì"]
+
+
+def test_parse_query_splits_phrases_so_ky_hieu_and_words():
+    q = parse_query('số 123/QĐ-UBND "quy chế  văn bản" điện tử "dangling', USER)
+    assert q.so_ky_hieu == ("123/qd-ubnd",)
+    assert q.phrases == ("quy chế văn bản",)
+    assert q.terms == ("điện", "tử", "dangling")
+
+
+def test_es_tone_mapping_covers_every_case_variant():
+    mappings = ANALYSIS["char_filter"]["vi_tone"]["mappings"]
+    assert "oà => òa" in mappings and "OÀ => òa" in mappings and "Uỷ => ủy" in mappings
+    assert len(mappings) == len({m.split(" => ")[0] for m in mappings})
+
+
+def test_es_request_is_plain_json_with_permissions_and_no_query_syntax():
+    q = parse_query('title:(x) OR "quy chế" 123/QĐ-UBND *', USER,
+                    filters=Filters(do_mat=(0,), loai_van_ban=("Quyết định",)))
+    body = build_search(q)
+    text = json.dumps(body, ensure_ascii=False)
+    assert "query_string" not in text and "simple_query_string" not in text
+    assert '"grant_users": "u1"' in text and '"owner_unit": ["A"]' in text
+    assert '"loai_key": ["quyết định"]' in text
+    assert '"skh_key": {"value": "123/qd-ubnd"' in text
+    assert body["track_total_hits"] is True
+    assert {"direction", "ho_so", "year"} <= set(body["aggs"])
+    assert syllables("title x OR") == ["title", "x", "OR"]
+
+
+def test_auditor_request_has_no_permission_filter():
+    body = build_search(parse_query("", Principal("k", roles=("auditor",))))
+    assert body["query"]["bool"]["filter"] == []
+
+
+def test_unreachable_elasticsearch_is_a_clear_error():
+    with pytest.raises(StoreUnavailable) as err:
+        ElasticsearchBackend("http://127.0.0.1:9", prefix="kho-unreachable")
+    assert err.value.code == "SEARCH_INDEX_UNAVAILABLE"
