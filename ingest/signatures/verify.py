@@ -441,7 +441,8 @@ def _chain(path: Any) -> tuple[str, ...]:
     if path is None:
         return ()
     try:
-        return tuple(c.subject.human_friendly for c in path.iter_certs(include_root=True))
+        certs = [c.subject.human_friendly for c in path.iter_certs(include_root=True)]
+        return tuple(reversed(certs))  # pyHanko yields anchor first; report signer first
     except Exception:
         return ()
 

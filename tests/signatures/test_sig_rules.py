@@ -1,0 +1,186 @@
+"""The verdict rules as pure functions (no PDF, no pyHanko)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.signatures.evaluation import expected_class, rule_violation
+from ingest.signatures.model import Indication, SignatureType, SignerKind, Verdict
+from ingest.signatures.rules import (
+    SignatureFacts,
+    TimestampFacts,
+    classify_signer,
+    file_verdict,
+    nd30_check,
+    return_reason,
+    signature_verdict,
+)
+
+GOOD = SignatureFacts(
+    intact=True, valid=True, coverage="ENTIRE_FILE", modification_level="NONE",
+    digest_algorithm="sha256", timestamp=TimestampFacts(True, True, None),
+)
+
+
+def with_(**changes: object) -> SignatureFacts:
+    return SignatureFacts(**{**GOOD.__dict__, **changes})
+
+
+def test_intact_valid_trusted_signature_passes() -> None:
+    verdict, findings = signature_verdict(GOOD)
+    assert verdict.indication is Indication.TOTAL_PASSED and verdict.sub_indication is None
+    assert any("Dấu thời gian hợp lệ" in f for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("changes", "sub"),
+    [
+        ({"format_error": "cấu trúc hỏng"}, "FORMAT_FAILURE"),
+        ({"intact": False}, "HASH_FAILURE"),
+        ({"valid": False}, "SIG_CRYPTO_FAILURE"),
+        ({"coverage": "CONTIGUOUS_BLOCK_FROM_START"}, "FORMAT_FAILURE"),
+        ({"coverage": "UNCLEAR"}, "FORMAT_FAILURE"),
+        ({"docmdp_permission": 1, "modification_level": "FORM_FILLING"}, "FORMAT_FAILURE"),
+        ({"trust_problem": "REVOKED", "trust_problem_is_failure": True}, "REVOKED"),
+    ],
+)
+def test_failures_are_total_failed_with_their_sub_indication(
+    changes: dict[str, object], sub: str
+) -> None:
+    verdict, _ = signature_verdict(with_(**changes))
+    assert (verdict.indication, verdict.sub_indication) == (Indication.TOTAL_FAILED, sub)
+    assert verdict.explanation
+
+
+def test_missing_anchor_is_indeterminate_never_failed() -> None:
+    verdict, _ = signature_verdict(with_(trust_problem="NO_CERTIFICATE_CHAIN_FOUND"))
+    assert verdict.indication is Indication.INDETERMINATE
+    assert verdict.sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"
+    assert "chứng thư gốc" in verdict.explanation
+
+
+def test_unexplained_changes_are_indeterminate_and_rank_before_the_chain() -> None:
+    verdict, findings = signature_verdict(
+        with_(modification_level=None, modifications_explained=False,
+              modification_detail="/I changed", trust_problem="NO_CERTIFICATE_CHAIN_FOUND")
+    )
+    assert (verdict.indication, verdict.sub_indication) == (
+        Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE")
+    assert "/I changed" in verdict.explanation
+    assert any("chuỗi chứng thư" in f for f in findings)
+
+
+def test_failure_outranks_indeterminate_findings() -> None:
+    verdict, findings = signature_verdict(
+        with_(intact=False, trust_problem="NO_CERTIFICATE_CHAIN_FOUND", digest_algorithm="sha1")
+    )
+    assert verdict.sub_indication == "HASH_FAILURE"
+    assert len([f for f in findings if "SHA1" in f]) == 1
+
+
+def test_sha1_digest_is_a_crypto_constraint_failure() -> None:
+    verdict, _ = signature_verdict(with_(digest_algorithm="sha1"))
+    assert (verdict.indication, verdict.sub_indication) == (
+        Indication.INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE")
+
+
+def test_docmdp_allows_lta_updates_and_form_filling_at_level_two() -> None:
+    assert signature_verdict(with_(docmdp_permission=1, modification_level="LTA_UPDATES"))[
+        0].indication is Indication.TOTAL_PASSED
+    assert signature_verdict(with_(docmdp_permission=2, modification_level="FORM_FILLING"))[
+        0].indication is Indication.TOTAL_PASSED
+    assert signature_verdict(with_(docmdp_permission=2, modification_level="ANNOTATIONS"))[
+        0].indication is Indication.TOTAL_FAILED
+
+
+def test_broken_or_untrusted_timestamp_is_reported_not_fatal() -> None:
+    broken, notes = signature_verdict(with_(timestamp=TimestampFacts(False, True, None)))
+    assert broken.indication is Indication.TOTAL_PASSED
+    assert any("bỏ qua" in n for n in notes)
+    _, notes = signature_verdict(with_(timestamp=TimestampFacts(True, True, "NO_CERTIFICATE_CHAIN_FOUND")))
+    assert any("chưa được xác thực" in n for n in notes)
+    _, notes = signature_verdict(with_(timestamp=None))
+    assert any("không có dấu thời gian" in n for n in notes)
+
+
+def test_document_timestamp_has_no_signature_timestamp_note() -> None:
+    _, notes = signature_verdict(with_(type=SignatureType.DOCUMENT_TIMESTAMP, timestamp=None))
+    assert not any("dấu thời gian" in n.lower() and "không có" in n for n in notes)
+
+
+def test_file_verdict_failure_beats_doubt_beats_pass() -> None:
+    ok = Verdict(Indication.TOTAL_PASSED, None, "ok")
+    doubt = Verdict(Indication.INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND", "x")
+    bad = Verdict(Indication.TOTAL_FAILED, "HASH_FAILURE", "y")
+    assert file_verdict([]).indication is Indication.NO_SIGNATURE
+    assert file_verdict([ok, ok]).indication is Indication.TOTAL_PASSED
+    assert file_verdict([ok, doubt]).sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"
+    assert file_verdict([doubt, bad, ok]).sub_indication == "HASH_FAILURE"
+    assert return_reason(file_verdict([doubt, bad])) is not None
+    assert return_reason(file_verdict([doubt])) is None
+
+
+@pytest.mark.parametrize(
+    ("subject", "kind"),
+    [
+        # the corpus' VGCA organisation seals and the Government portal certificate
+        ({"common_name": "Ủy ban nhân dân tỉnh Quảng Ngãi", "locality_name": "Quảng Ngãi",
+          "organization_name": "Tỉnh Quảng Ngãi"}, SignerKind.ORGANISATION),
+        ({"common_name": "Bộ Khoa học và Công nghệ",
+          "organization_name": "Bộ Khoa học và Công nghệ"}, SignerKind.ORGANISATION),
+        ({"common_name": "CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ",
+          "user_id": "MST:0102357802, MNS:1032158"}, SignerKind.ORGANISATION),
+        ({"common_name": "TRUNG TÂM CÔNG BÁO VÀ TIN HỌC", "user_id": "MST:4300476238"},
+         SignerKind.ORGANISATION),
+        # personal certificates: a person's name, the unit in OU/O
+        ({"common_name": "Nguyễn Phước Bình", "organizational_unit_name": "VĂN PHÒNG",
+          "organization_name": "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI"}, SignerKind.PERSONAL),
+        ({"common_name": "LÊ VĂN TUẤN"}, SignerKind.PERSONAL),
+        ({"common_name": "X", "user_id": "CCCD:001234567890"}, SignerKind.PERSONAL),
+        ({"common_name": "MURUMETS,JAAN", "given_name": "JAAN", "surname": "MURUMETS"},
+         SignerKind.PERSONAL),
+        ({"common_name": "good-user"}, SignerKind.UNKNOWN),
+    ],
+)
+def test_classify_signer_from_subject(subject: dict[str, str], kind: SignerKind) -> None:
+    assert classify_signer(subject) is kind
+
+
+def test_qc_type_overrides_the_name() -> None:
+    assert classify_signer({"common_name": "Nguyễn Văn A"}, ["0.4.0.1862.1.6.2"]) is (
+        SignerKind.ORGANISATION)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "ok", "personal", "organisation"),
+    [
+        ([SignerKind.PERSONAL, SignerKind.ORGANISATION], True, True, True),
+        ([SignerKind.ORGANISATION], False, False, True),
+        ([SignerKind.PERSONAL], False, True, False),
+        ([SignerKind.ORGANISATION, SignerKind.PERSONAL], False, True, True),
+        ([SignerKind.PERSONAL, SignerKind.ORGANISATION, SignerKind.ORGANISATION], True, True, True),
+        ([], False, False, False),
+    ],
+)
+def test_nd30_needs_person_then_agency(
+    kinds: list[SignerKind], ok: bool, personal: bool, organisation: bool
+) -> None:
+    check = nd30_check(kinds)
+    assert (check.ok, check.has_personal, check.has_organisation) == (ok, personal, organisation)
+    assert "Điều" in check.message
+
+
+def test_evaluation_rule() -> None:
+    passed = Verdict(Indication.TOTAL_PASSED, None, "ok")
+    failed = Verdict(Indication.TOTAL_FAILED, "HASH_FAILURE", "bad")
+    named = Verdict(Indication.INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND", "thiếu gốc")
+    unnamed = Verdict(Indication.INDETERMINATE, None, "")
+    none = Verdict(Indication.NO_SIGNATURE, None, "không ký")
+    assert expected_class("valid (all signatures intact ...)") == "valid"
+    assert rule_violation("tampered", passed) and rule_violation("invalid", passed)
+    assert rule_violation("mixed", passed)
+    assert rule_violation("tampered", named) is None
+    assert rule_violation("valid", failed) and rule_violation("valid", unnamed)
+    assert rule_violation("valid-but-untrusted-offline", named) is None
+    assert rule_violation("unsigned", none) is None and rule_violation("unsigned", failed)
+    assert rule_violation("mixed/unknown", failed) is None
