@@ -1,0 +1,92 @@
+"""``kho search``: the same search as the web UI, on the command line (``--json`` for machines).
+
+The lead registers :data:`search_command` under ``kho``. The backend comes from
+:func:`search.open_backend` (``KHO_ELASTICSEARCH_URL``, else ``<KHO_DATA_DIR>/index``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+import click
+
+from kho.errors import KhoError
+from search import open_backend
+from search.query import Principal, SearchResult, Sort, filters_from_mapping, parse_query
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def result_to_dict(result: SearchResult) -> dict[str, Any]:
+    data = asdict(result)
+    data["pages"] = result.pages
+    for hit, raw in zip(result.hits, data["hits"], strict=True):
+        raw["highlights"] = [
+            {"field": h.field, "text": h.text, "spans": [list(s) for s in h.spans],
+             "marked": h.marked(html=False, open_tag="«", close_tag="»")}
+            for h in hit.highlights
+        ]
+    return data
+
+
+@click.command("search")
+@click.argument("text", nargs=-1)
+@click.option("--user", "user_id", required=True, help="Mã người dùng tìm kiếm.")
+@click.option("--unit", "units", multiple=True, help="Đơn vị của người dùng (lặp lại được).")
+@click.option("--role", "roles", multiple=True, help="Vai trò (auditor, admin thấy tất cả).")
+@click.option("--direction", multiple=True, type=click.Choice(["den", "di", "hoso"]))
+@click.option("--loai", "loai_van_ban", multiple=True, help="Loại văn bản.")
+@click.option("--co-quan", "co_quan_ban_hanh", multiple=True, help="Cơ quan ban hành.")
+@click.option("--nguoi-ky", multiple=True)
+@click.option("--do-khan", multiple=True, type=click.IntRange(0, 3))
+@click.option("--do-mat", multiple=True, type=click.IntRange(0, 3))
+@click.option("--chu-ky", "signature_verdict", multiple=True, help="Kết quả kiểm tra chữ ký.")
+@click.option("--ho-so", multiple=True)
+@click.option("--luu-tru", "retention_state", multiple=True, help="Trạng thái lưu trữ.")
+@click.option("--ban-hanh-tu", "ngay_ban_hanh_from", help="Ngày ban hành từ (dd/mm/yyyy).")
+@click.option("--ban-hanh-den", "ngay_ban_hanh_to")
+@click.option("--den-tu", "ngay_den_from", help="Ngày đến từ (dd/mm/yyyy).")
+@click.option("--den-den", "ngay_den_to")
+@click.option("--sort", type=click.Choice([s.value for s in Sort]), default=Sort.RELEVANCE.value)
+@click.option("--page", type=int, default=1)
+@click.option("--page-size", type=int, default=20)
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def search_command(text: tuple[str, ...], user_id: str, units: tuple[str, ...],
+                   roles: tuple[str, ...], sort: str, page: int, page_size: int, as_json: bool,
+                   **filter_values: Any) -> None:
+    """Tìm văn bản (có hoặc không dấu, theo số/ký hiệu, cụm từ trong dấu ngoặc kép)."""
+    try:
+        query = parse_query(
+            " ".join(text), Principal(user_id, units, roles),
+            filters=filters_from_mapping(filter_values), sort=sort, page=page, page_size=page_size,
+        )
+        with open_backend() as backend:
+            result = backend.search(query)
+    except KhoError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
+        else:
+            click.echo(f"Lỗi: {exc.message}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, default=_json_default))
+        return
+    click.echo(f"{result.total} kết quả — trang {result.page}/{result.pages}")
+    for n, hit in enumerate(result.hits, start=result.page_size * (result.page - 1) + 1):
+        when = hit.ngay_ban_hanh.strftime("%d/%m/%Y") if hit.ngay_ban_hanh else ""
+        click.echo(f"{n:>4}. {hit.so_ky_hieu or '—'}  {when}  {hit.title or hit.trich_yeu}")
+        for h in hit.highlights:
+            if h.field == "text":
+                click.echo("      " + h.marked("«", "»", html=False))
+    for facet in result.facets:
+        if facet.values:
+            shown = ", ".join(f"{v.value} ({v.count})" for v in facet.values[:8])
+            click.echo(f"  [{facet.name}] {shown}")
