@@ -11,7 +11,8 @@ apply are listed as findings):
 3. signature value does not verify                    -> TOTAL-FAILED/SIG_CRYPTO_FAILURE
 4. /ByteRange does not cover its revision             -> TOTAL-FAILED/FORMAT_FAILURE
 5. a certification signature's DocMDP lock is broken  -> TOTAL-FAILED/FORMAT_FAILURE
-6. the certificate path failed (revoked, not yet valid) -> TOTAL-FAILED/<pyHanko sub-indication>
+6. the certificate path failed (revoked, not yet valid) -> TOTAL-FAILED/<pyHanko sub-indication>;
+   revoked before the time a trusted signature timestamp proves  -> TOTAL-FAILED/REVOKED
 7. later revisions hold changes that could not be shown to be permitted
                                                       -> INDETERMINATE/SIG_CONSTRAINTS_FAILURE
 8. no path to a trust anchor, expired, no revocation... -> INDETERMINATE/<pyHanko sub-indication>
@@ -110,6 +111,7 @@ class SignatureFacts:
     trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
     digest_algorithm: str | None = None
     timestamp: TimestampFacts | None = None
+    revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
 
 
 _LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
@@ -174,7 +176,15 @@ def signature_verdict(facts: SignatureFacts) -> tuple[Verdict, tuple[str, ...]]:
                     f"{facts.docmdp_permission}) nhưng đã bị thay đổi vượt mức cho phép sau khi ký.",
                 )
             )
-        if facts.trust_problem is not None:
+        if facts.revoked_before_timestamp:
+            failed.append(
+                (
+                    "REVOKED",
+                    "Chứng thư số đã bị thu hồi trước thời điểm ký được dấu thời gian tin cậy "
+                    "chứng minh.",
+                )
+            )
+        elif facts.trust_problem is not None:
             text = TRUST_PROBLEM_VI.get(facts.trust_problem, facts.trust_problem)
             entry = (facts.trust_problem, f"Chứng thư số: {text}.")
             (failed if facts.trust_problem_is_failure else indeterminate).append(entry)

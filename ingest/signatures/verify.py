@@ -402,6 +402,7 @@ def _report(
         trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
+        revoked_before_timestamp=_revoked_before_timestamp(status),
     )
     verdict, findings = rules.signature_verdict(facts)
     cert = status.signing_cert
@@ -435,6 +436,16 @@ def _report(
         revocation_data_embedded=revocation,
         chain=_chain(status.validation_path),
     )
+
+
+def _revoked_before_timestamp(status: Any) -> bool:
+    details = getattr(status, "revocation_details", None)
+    ts = getattr(status, "timestamp_validity", None)
+    if details is None or ts is None or getattr(details, "ca_revoked", False):
+        return False
+    if not (ts.intact and ts.valid and ts.trust_problem_indic is None):
+        return False
+    return bool(details.revocation_date <= ts.timestamp)
 
 
 def _chain(path: Any) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ def test_intact_valid_trusted_signature_passes() -> None:
         ({"coverage": "UNCLEAR"}, "FORMAT_FAILURE"),
         ({"docmdp_permission": 1, "modification_level": "FORM_FILLING"}, "FORMAT_FAILURE"),
         ({"trust_problem": "REVOKED", "trust_problem_is_failure": True}, "REVOKED"),
+        ({"trust_problem": "REVOKED_NO_POE", "revoked_before_timestamp": True}, "REVOKED"),
     ],
 )
 def test_failures_are_total_failed_with_their_sub_indication(
