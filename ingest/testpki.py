@@ -551,11 +551,19 @@ def _build() -> TestPKI:
     )
 
 
+@cache
+def _load_rsa_key(der: bytes) -> rsa.RSAPrivateKey:
+    key = serialization.load_der_private_key(der, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("the test TSA key must be RSA")
+    return key
+
+
 class TestTimeStamper(DummyTimeStamper):
     """pyHanko's in-process RFC 3161 time-stamper, acting as the test TSA.
 
     Two changes to ``DummyTimeStamper``: the token carries the TSA policy OID of the test PKI,
-    and the RSA key is parsed once. The parent re-parses it for every token, and that parse
+    and the RSA key is parsed once per process. The parent re-parses it for every token; that parse
     (with cryptography's RSA consistency check) costs ~20 ms, most of a signature's time.
     Both hooks are pyHanko internals: if they change, the parent's behaviour applies and
     tokens are still valid, only slower.
@@ -570,10 +578,7 @@ class TestTimeStamper(DummyTimeStamper):
             certs_to_embed=[pki.root.cert],
             fixed_dt=at,
         )
-        key = serialization.load_der_private_key(pki.tsa.key_der, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise TypeError("the test TSA key must be RSA")
-        self._rsa_key = key
+        self._rsa_key = _load_rsa_key(pki.tsa.key_der)
 
     def _build_tst_info(self, message_imprint, dt, req):  # type: ignore[no-untyped-def]
         tst_info = super()._build_tst_info(message_imprint, dt, req)
