@@ -17,7 +17,11 @@ Everything is deterministic: EC P-256 keys are derived from a fixed seed, serial
 dates are constants, and certificates, CRLs and OCSP responses are signed with deterministic
 ECDSA (RFC 6979), so :meth:`TestPKI.build` returns byte-identical DER on every run. Keys are EC,
 not RSA like the real VGCA certificates, because only EC keys can be derived from a seed with
-``cryptography``; every PAdES verifier handles ECDSA.
+``cryptography``; every PAdES verifier handles ECDSA. The one exception is the TSA: pyHanko's
+in-process ``DummyTimeStamper`` signs with RSA only, so its key is a fixed constant below.
+
+Signed documents for tests: :func:`make_variant` (see :class:`Variant`), built from
+:func:`sign_personal_then_organisation` and :func:`sign_as`.
 
 The extensions copy the real leaves: critical key usage (digitalSignature, nonRepudiation),
 EKU clientAuth/emailProtection, the VGCA certificate policy OID ``2.16.704.1.1.1.1.1`` (the
