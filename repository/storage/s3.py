@@ -1,0 +1,595 @@
+"""Object storage on any S3 server through the ``minio`` client (MinIO in production, Ceph RGW
+in the tests).
+
+The data bucket is versioned (``put`` keeps earlier versions readable) and, when asked, has
+Object Lock (retention / legal hold). Every object is written with one single PUT, so a reader
+never sees a partial object and a failed write leaves nothing behind.
+
+Create-if-absent is a PUT with ``If-None-Match: *`` (``412`` → :class:`AlreadyExists`). Not every
+server honours that header on a *versioned* bucket: Ceph RGW 16 ignores it there and lets every
+writer win. :class:`S3Store` therefore probes the bucket once when it opens it and, if the
+precondition is ignored, claims keys in a companion *unversioned* bucket (``<bucket>-claims``,
+where RGW's conditional PUT is atomic) before writing the data:
+
+1. PUT ``claims/<key>`` with ``If-None-Match: *`` — the single winner of a race;
+2. PUT the data into the data bucket (on failure the claim is withdrawn).
+
+A claim whose data never arrived (a writer that died between 1 and 2) is taken over after
+``claim_timeout_s`` with a compare-and-swap PUT (``If-Match: <etag of the stale claim>``).
+
+The client (a pooled ``urllib3`` manager) is rebuilt after a ``fork`` and the store pickles as its
+configuration, so one store may be handed to worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import ENABLED
+from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
+from minio.retention import Retention as MinioRetention
+from minio.versioningconfig import VersioningConfig
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from kho.errors import (
+    AlreadyExists,
+    ConfigError,
+    NotFound,
+    RetentionLocked,
+    StoreFull,
+    StoreUnavailable,
+)
+from repository.storage.base import ObjectInfo, ObjectStore, Retention
+from repository.storage.local import _check_key
+
+T = TypeVar("T")
+
+_NOT_FOUND_CODES = frozenset(
+    {"NoSuchKey", "NoSuchVersion", "NoSuchObject", "MethodNotAllowed", "ResourceNotFound"}
+)
+_FULL_CODES = frozenset(
+    {
+        "QuotaExceeded",
+        "XMinioStorageFull",
+        "XMinioAdminBucketQuotaExceeded",
+        "StorageFull",
+        "InsufficientStorage",
+    }
+)
+_NO_LOCK_CODES = frozenset(
+    {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
+)
+_FRACTION = re.compile(r"\.(\d{6})\d*")
+_S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+_CLAIMS_PREFIX = "claims/"
+_PROBE_PREFIX = ".kho-probe/"
+
+
+def _parse_s3_date(text: str) -> datetime:
+    """An S3 timestamp; Ceph RGW sends 9 fractional digits, which ``minio`` 7.2 rejects."""
+    text = _FRACTION.sub(r".\1", text.strip()).replace("Z", "+00:00")
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _xml_text(xml: bytes, tag: str) -> str | None:
+    root = ElementTree.fromstring(xml)
+    for name in (f"{_S3_NS}{tag}", tag):
+        node = root.find(f".//{name}")
+        if node is not None and node.text is not None:
+            return node.text
+    return None
+
+
+class S3Store(ObjectStore):
+    name = "s3"
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint: str,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        secure: bool | None = None,
+        region: str = "us-east-1",
+        object_lock: bool = False,
+        create_bucket: bool = True,
+        conditional_create: bool | None = None,
+        claims_bucket: str | None = None,
+        claim_timeout_s: float = 300.0,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 120.0,
+        max_connections: int = 16,
+    ) -> None:
+        """Open ``bucket`` on ``endpoint`` (``host:port`` or ``http(s)://host:port``).
+
+        ``create_bucket``: create the bucket(s) if missing, turn versioning on and probe the
+        conditional PUT — a :class:`StoreUnavailable` here means the server is unreachable.
+        ``conditional_create``: ``True``/``False`` skips the probe (``None``: probe).
+        """
+        parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+        if not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError(
+                f"Địa chỉ máy chủ S3 không hợp lệ: {endpoint!r} (cần dạng máy:cổng).",
+                endpoint=endpoint,
+            )
+        if secure is None:
+            secure = parts.scheme != "http"
+        self.bucket = bucket
+        self.endpoint = parts.netloc
+        self.secure = secure
+        self.region = region
+        self.object_lock = object_lock
+        self.supports_retention = object_lock
+        self.claims_bucket = claims_bucket or f"{bucket}-claims"
+        self.claim_timeout_s = claim_timeout_s
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._connect_timeout_s = connect_timeout_s
+        self._read_timeout_s = read_timeout_s
+        self._max_connections = max_connections
+        self._lock = threading.Lock()
+        self._client_obj: Minio | None = None
+        self._client_pid = 0
+        self._conditional = conditional_create
+        if create_bucket:
+            self._open_buckets()
+        elif self._conditional is None:
+            self._conditional = True
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> S3Store:
+        """``s3://bucket`` plus options (``endpoint``, ``access_key``, ``secret_key``,
+        ``secure``, ``region``, ``object_lock``, ...)."""
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError(
+                f"Địa chỉ kho S3 không hợp lệ: {url!r} (cần dạng s3://tên-bucket).", url=url
+            )
+        if not options.get("endpoint"):
+            raise ConfigError(
+                "Thiếu địa chỉ máy chủ S3 (endpoint) cho kho lưu trữ.", url=url
+            )
+        return cls(parts.netloc, **options)
+
+    # -- pickling: configuration only; each process builds its own connection pool ----------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_lock"] = None
+        state["_client_obj"] = None
+        state["_client_pid"] = 0
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def _client(self) -> Minio:
+        pid = os.getpid()
+        if self._client_obj is None or self._client_pid != pid:
+            with self._lock:
+                if self._client_obj is None or self._client_pid != pid:
+                    http = urllib3.PoolManager(
+                        num_pools=4,
+                        maxsize=self._max_connections,
+                        timeout=urllib3.Timeout(
+                            connect=self._connect_timeout_s, read=self._read_timeout_s
+                        ),
+                        # Retry only what cannot have reached the server (connection
+                        # errors) and explicit "try again" answers. A lost answer is never
+                        # retried: a conditional PUT would then refuse its own write.
+                        retries=urllib3.Retry(
+                            total=3,
+                            connect=2,
+                            read=0,
+                            other=0,
+                            status=2,
+                            backoff_factor=0.1,
+                            status_forcelist=[502, 503],
+                            raise_on_status=False,
+                        ),
+                    )
+                    self._client_obj = Minio(
+                        self.endpoint,
+                        access_key=self._access_key,
+                        secret_key=self._secret_key,
+                        secure=self.secure,
+                        region=self.region,
+                        http_client=http,
+                    )
+                    self._client_pid = pid
+        return self._client_obj
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client_obj is not None:
+                self._client_obj._http.clear()
+            self._client_obj = None
+
+    # -- error mapping -----------------------------------------------------------------------
+    def _fail(self, exc: Exception, key: str | None = None, *, locked: bool = False) -> NoReturn:
+        details: dict[str, Any] = {"endpoint": self.endpoint, "bucket": self.bucket}
+        if key is not None:
+            details["key"] = key
+        if isinstance(exc, S3Error):
+            code = exc.code or ""
+            details["s3_code"] = code
+            if code in _NOT_FOUND_CODES:
+                raise NotFound(f"Không tìm thấy đối tượng {key}.", **details) from exc
+            if code in _FULL_CODES:
+                raise StoreFull(
+                    "Kho lưu trữ S3 đã đầy hoặc vượt hạn mức, không ghi được dữ liệu.", **details
+                ) from exc
+            if code == "AccessDenied" and locked:
+                raise RetentionLocked(
+                    f"Đối tượng {key} đang trong thời hạn lưu giữ bắt buộc hoặc bị phong tỏa "
+                    "(legal hold), không được xóa hay rút ngắn thời hạn.",
+                    **details,
+                ) from exc
+            if code == "NoSuchBucket":
+                raise StoreUnavailable(
+                    f"Không tìm thấy bucket {self.bucket} trên máy chủ S3 {self.endpoint}.",
+                    **details,
+                ) from exc
+            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"):
+                raise StoreUnavailable(
+                    f"Máy chủ S3 {self.endpoint} từ chối truy cập (sai khóa truy cập "
+                    "hoặc thiếu quyền).",
+                    **details,
+                ) from exc
+            raise StoreUnavailable(
+                f"Máy chủ S3 {self.endpoint} báo lỗi {code}: {exc.message or ''}".strip(),
+                **details,
+            ) from exc
+        if isinstance(exc, ServerError):
+            details["http_status"] = exc.status_code
+            if exc.status_code == 507:
+                raise StoreFull(
+                    "Kho lưu trữ S3 đã đầy, không ghi được dữ liệu.", **details
+                ) from exc
+            raise StoreUnavailable(
+                f"Máy chủ S3 {self.endpoint} đang gặp sự cố (HTTP {exc.status_code}).",
+                **details,
+            ) from exc
+        if isinstance(exc, InvalidResponseError):
+            raise StoreUnavailable(
+                f"Máy chủ S3 {self.endpoint} trả lời không hợp lệ.", **details
+            ) from exc
+        raise StoreUnavailable(
+            f"Không kết nối được kho lưu trữ S3 tại {self.endpoint}: máy chủ không phản hồi "
+            "hoặc mạng gián đoạn.",
+            **details,
+        ) from exc
+
+    def _call(
+        self, fn: Callable[[], T], key: str | None = None, *, locked: bool = False
+    ) -> T:
+        try:
+            return fn()
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key, locked=locked)
+
+    # -- buckets -----------------------------------------------------------------------------
+    def _ensure_bucket(self, name: str, *, versioned: bool, object_lock: bool) -> None:
+        client = self._client
+        if not client.bucket_exists(name):
+            try:
+                client.make_bucket(name, object_lock=object_lock)
+            except S3Error as exc:
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+        if versioned and client.get_bucket_versioning(name).status != ENABLED:
+            client.set_bucket_versioning(name, VersioningConfig(ENABLED))
+        if object_lock:
+            try:
+                client.get_object_lock_config(name)
+            except S3Error as exc:
+                if exc.code in _NO_LOCK_CODES:
+                    raise ConfigError(
+                        f"Bucket {name} đã có sẵn nhưng không bật Object Lock; không thể dùng "
+                        "thời hạn lưu giữ bắt buộc.",
+                        bucket=name,
+                    ) from exc
+                raise
+
+    def _open_buckets(self) -> None:
+        def run() -> None:
+            self._ensure_bucket(self.bucket, versioned=True, object_lock=self.object_lock)
+            if self._conditional is None:
+                self._conditional = self._probe_conditional_put()
+            if not self._conditional:
+                self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+
+        self._call(run)
+
+    def _probe_conditional_put(self) -> bool:
+        """Does the data bucket refuse a second ``If-None-Match: *`` PUT of one key?"""
+        key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
+        client = self._client
+        client._execute("PUT", self.bucket, key, body=b"1", headers={"If-None-Match": "*"})
+        try:
+            client._execute("PUT", self.bucket, key, body=b"2", headers={"If-None-Match": "*"})
+            honoured = False
+        except S3Error as exc:
+            if exc.code != "PreconditionFailed":
+                raise
+            honoured = True
+        for version in client.list_objects(self.bucket, prefix=key, include_version=True):
+            client.remove_object(self.bucket, key, version_id=version.version_id)
+        return honoured
+
+    # -- writes ------------------------------------------------------------------------------
+    def _put_raw(
+        self, bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> urllib3.BaseHTTPResponse:
+        # One PUT whatever the size: atomic on every S3 server (no multipart left-overs).
+        return self._client._execute(
+            "PUT", bucket, key, body=data, headers=dict(headers or {})
+        )
+
+    def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
+        _check_key(key)
+        if self._conditional:
+            try:
+                response = self._put_raw(self.bucket, key, data, {"If-None-Match": "*"})
+            except S3Error as exc:
+                if exc.code == "PreconditionFailed":
+                    raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
+                self._fail(exc, key)
+            except (MinioException, Urllib3Error, OSError) as exc:
+                self._fail(exc, key)
+        else:
+            self._claim(key)
+            try:
+                response = self._put_raw(self.bucket, key, data)
+            except (MinioException, Urllib3Error, OSError) as exc:
+                self._release_claim(key)
+                self._fail(exc, key)
+        return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
+
+    def _claim_body(self) -> bytes:
+        return json.dumps({"writer": uuid.uuid4().hex, "pid": os.getpid(), "at": time.time()}).encode()
+
+    def _claim(self, key: str) -> None:
+        """Win the right to create ``key`` (claims mode) or raise ``AlreadyExists``."""
+        ckey = _CLAIMS_PREFIX + key
+        try:
+            self._put_raw(self.claims_bucket, ckey, self._claim_body(), {"If-None-Match": "*"})
+            return
+        except S3Error as exc:
+            if exc.code != "PreconditionFailed":
+                self._fail(exc, key)
+            taken = exc
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+        # Taken. A claim without data, older than the timeout, was left by a dead writer.
+        stale_etag = self._call(lambda: self._stale_claim_etag(key), key)
+        if stale_etag is None:
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from taken
+        try:
+            self._put_raw(self.claims_bucket, ckey, self._claim_body(), {"If-Match": stale_etag})
+        except S3Error as exc:
+            if exc.code in ("PreconditionFailed", "NoSuchKey"):
+                raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
+            self._fail(exc, key)
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+
+    def _stale_claim_etag(self, key: str) -> str | None:
+        try:
+            self._client.stat_object(self.bucket, key)
+            return None  # the data is there
+        except S3Error as exc:
+            if exc.code not in _NOT_FOUND_CODES:
+                raise
+        try:
+            claim = self._client.stat_object(self.claims_bucket, _CLAIMS_PREFIX + key)
+        except S3Error as exc:
+            if exc.code in _NOT_FOUND_CODES:
+                return None  # withdrawn meanwhile: let the caller retry
+            raise
+        assert claim.last_modified is not None and claim.etag is not None
+        age = (datetime.now(UTC) - claim.last_modified).total_seconds()
+        return claim.etag.strip('"') if age >= self.claim_timeout_s else None
+
+    def _release_claim(self, key: str) -> None:
+        try:
+            self._client.remove_object(self.claims_bucket, _CLAIMS_PREFIX + key)
+        except (MinioException, Urllib3Error, OSError):
+            pass  # left for the takeover after claim_timeout_s
+
+    def put(self, key: str, data: bytes) -> ObjectInfo:
+        _check_key(key)
+        self._check_not_locked(key, self._current_version(key))
+        if not self._conditional:
+            self._call(
+                lambda: self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, self._claim_body()),
+                key,
+            )
+        response = self._call(lambda: self._put_raw(self.bucket, key, data), key)
+        return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        _check_key(key)
+
+        def run() -> bytes:
+            response = self._client.get_object(self.bucket, key, version_id=version_id)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        try:
+            return run()
+        except S3Error as exc:
+            if version_id is not None and exc.code in ("InvalidArgument", "InvalidVersionId"):
+                raise NotFound(
+                    f"Không tìm thấy phiên bản {version_id} của đối tượng {key}.", key=key
+                ) from exc
+            self._fail(exc, key)
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        _check_key(key)
+        st = self._call(lambda: self._client.stat_object(self.bucket, key), key)
+        return ObjectInfo(key=key, size=st.size or 0, version_id=st.version_id)
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        objects = self._client.list_objects(
+            self.bucket, prefix=prefix or None, recursive=True, start_after=start_after
+        )
+        while True:
+            try:
+                obj = next(objects)
+            except StopIteration:
+                return
+            except (MinioException, Urllib3Error, OSError) as exc:
+                self._fail(exc)
+            name = obj.object_name or ""
+            if name.startswith(_PROBE_PREFIX) or obj.is_dir:
+                continue
+            yield ObjectInfo(key=name, size=obj.size or 0, version_id=obj.version_id)
+
+    def _versions(self, key: str) -> list[tuple[str, bool]]:
+        """``(version_id, is_delete_marker)`` of ``key``, newest first."""
+        out = []
+        for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True):
+            if obj.object_name == key and obj.version_id is not None:
+                out.append((obj.version_id, bool(obj.is_delete_marker)))
+        return out
+
+    def list_versions(self, key: str) -> list[ObjectInfo]:
+        _check_key(key)
+
+        def run() -> list[ObjectInfo]:
+            out = []
+            for obj in self._client.list_objects(self.bucket, prefix=key, include_version=True):
+                if obj.object_name == key and not obj.is_delete_marker:
+                    out.append(ObjectInfo(key=key, size=obj.size or 0, version_id=obj.version_id))
+            out.reverse()  # S3 lists the newest first
+            return out
+
+        return self._call(run, key)
+
+    def _current_version(self, key: str) -> str | None:
+        try:
+            return self.stat(key).version_id
+        except NotFound:
+            return None
+
+    # -- delete ------------------------------------------------------------------------------
+    def delete(self, key: str) -> None:
+        _check_key(key)
+        versions = self._call(lambda: self._versions(key), key)
+        # Check every version first: a refusal must come before anything is removed.
+        for version_id, marker in versions:
+            if not marker:
+                self._check_not_locked(key, version_id)
+        for version_id, _ in versions:  # newest first
+            self._call(
+                lambda v=version_id: self._client.remove_object(self.bucket, key, version_id=v),
+                key,
+                locked=True,
+            )
+        if not self._conditional:
+            self._call(
+                lambda: self._client.remove_object(self.claims_bucket, _CLAIMS_PREFIX + key), key
+            )
+
+    def _check_not_locked(self, key: str, version_id: str | None) -> None:
+        if not self.object_lock or version_id is None:
+            return
+        if self._legal_hold(key, version_id):
+            raise RetentionLocked(f"Đối tượng {key} đang bị phong tỏa (legal hold).", key=key)
+        retention = self._retention(key, version_id)
+        if retention is not None and retention.until > datetime.now(UTC):
+            raise RetentionLocked(
+                f"Đối tượng {key} đang trong thời hạn lưu giữ bắt buộc đến "
+                f"{retention.until.isoformat()}.",
+                key=key,
+            )
+
+    # -- retention / legal hold ----------------------------------------------------------------
+    def _require_lock(self) -> None:
+        if not self.object_lock:
+            raise NotImplementedError(
+                f"bucket {self.bucket} was opened without object_lock: no retention"
+            )
+
+    def set_retention(self, key: str, retention: Retention) -> None:
+        _check_key(key)
+        self._require_lock()
+        until = retention.until
+        if until.tzinfo is None:
+            raise ValueError("retention.until must be timezone-aware")
+        self._call(
+            lambda: self._client.set_object_retention(
+                self.bucket, key, MinioRetention(retention.mode, until.astimezone(UTC))
+            ),
+            key,
+            locked=True,
+        )
+
+    def _retention(self, key: str, version_id: str | None = None) -> Retention | None:
+        query = {"retention": ""}
+        if version_id:
+            query["versionId"] = version_id
+        try:
+            response = self._client._execute("GET", self.bucket, key, query_params=query)
+        except S3Error as exc:
+            if exc.code in _NO_LOCK_CODES:
+                return None
+            self._fail(exc, key)
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+        mode = _xml_text(response.data, "Mode")
+        until = _xml_text(response.data, "RetainUntilDate")
+        if mode not in ("GOVERNANCE", "COMPLIANCE") or until is None:
+            return None
+        return Retention(mode=mode, until=_parse_s3_date(until))
+
+    def get_retention(self, key: str) -> Retention | None:
+        _check_key(key)
+        self._require_lock()
+        return self._retention(key)
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        _check_key(key)
+        self._require_lock()
+        client = self._client
+        fn = client.enable_object_legal_hold if on else client.disable_object_legal_hold
+        self._call(lambda: fn(self.bucket, key), key)
+
+    def _legal_hold(self, key: str, version_id: str | None = None) -> bool:
+        try:
+            return bool(
+                self._client.is_object_legal_hold_enabled(self.bucket, key, version_id=version_id)
+            )
+        except S3Error as exc:
+            if exc.code in _NO_LOCK_CODES:
+                return False
+            self._fail(exc, key)
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+
+    def get_legal_hold(self, key: str) -> bool:
+        _check_key(key)
+        self._require_lock()
+        return self._legal_hold(key)
