@@ -1,0 +1,478 @@
+"""One contract for every object-store backend (``local`` and the real S3 gateway)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kho.errors import (
+    AlreadyExists,
+    KhoError,
+    NotFound,
+    RetentionLocked,
+    StoreFull,
+    StoreUnavailable,
+)
+from repository.storage import open_store
+from repository.storage.base import ObjectStore, Retention
+from repository.storage.local import LocalStore
+
+from .conftest import S3_ENDPOINT, S3_SKIP_REASON, fresh_bucket, s3_options
+
+needs_s3 = pytest.mark.skipif(not S3_ENDPOINT, reason=S3_SKIP_REASON)
+
+
+def _is_vietnamese_message(error: KhoError) -> bool:
+    text = error.message
+    return bool(text) and unicodedata.is_normalized("NFC", text) and any(ord(c) > 127 for c in text)
+
+
+# -- create-if-absent ------------------------------------------------------------------------
+def test_second_create_is_refused_and_first_content_stays(store: ObjectStore, ns: str) -> None:
+    key = ns + "records/r1/v000001.json"
+    info = store.put_if_absent(key, b"first")
+    assert info.key == key and info.size == 5
+
+    with pytest.raises(AlreadyExists) as refused:
+        store.put_if_absent(key, b"second, longer content")
+
+    assert refused.value.code == "ALREADY_EXISTS"
+    assert _is_vietnamese_message(refused.value)
+    assert store.get(key) == b"first"
+    assert store.stat(key).size == 5
+    assert [v.size for v in store.list_versions(key)] == [5]
+
+
+def test_concurrent_creates_from_threads_have_exactly_one_winner(
+    store: ObjectStore, ns: str
+) -> None:
+    keys = [f"{ns}register/2026/{n:06d}" for n in range(6)]
+    writers = 6
+    barrier = threading.Barrier(writers)
+    wins: dict[str, list[int]] = {key: [] for key in keys}
+    errors: list[BaseException] = []
+
+    def writer(me: int) -> None:
+        barrier.wait()
+        for key in keys:
+            try:
+                store.put_if_absent(key, f"writer-{me}".encode())
+                wins[key].append(me)
+            except AlreadyExists:
+                pass
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(me,)) for me in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    for key in keys:
+        assert len(wins[key]) == 1, (key, wins[key])
+        assert store.get(key) == f"writer-{wins[key][0]}".encode()
+
+
+def _race_in_process(args: tuple[ObjectStore, list[str], float, int]) -> tuple[int, list[str]]:
+    store, keys, start_at, me = args
+    while time.time() < start_at:
+        time.sleep(0.001)
+    won = []
+    for key in keys:
+        try:
+            store.put_if_absent(key, f"process-{me}".encode())
+            won.append(key)
+        except AlreadyExists:
+            pass
+    return me, won
+
+
+def test_concurrent_creates_from_processes_have_exactly_one_winner(
+    store: ObjectStore, ns: str
+) -> None:
+    keys = [f"{ns}audit/{n:06d}" for n in range(5)]
+    start_at = time.time() + 0.6
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        results = pool.map(_race_in_process, [(store, keys, start_at, me) for me in range(4)])
+
+    winners: dict[str, list[int]] = {key: [] for key in keys}
+    for me, won in results:
+        for key in won:
+            winners[key].append(me)
+    for key in keys:
+        assert len(winners[key]) == 1, (key, winners[key])
+        assert store.get(key) == f"process-{winners[key][0]}".encode()
+
+
+def test_readers_never_see_a_partial_object(store: ObjectStore, ns: str) -> None:
+    key = ns + "originals/big.pdf"
+    data = os.urandom(6 * 1024 * 1024)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            try:
+                seen.append(len(store.get(key)))
+            except NotFound:
+                seen.append(-1)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        store.put_if_absent(key, data)
+        time.sleep(0.05)
+    finally:
+        done.set()
+        thread.join()
+
+    assert set(seen) <= {-1, len(data)}
+    assert seen[-1] == len(data)
+    assert [o.key for o in store.list(ns)] == [key]
+
+
+# -- reads -----------------------------------------------------------------------------------
+def test_get_stat_exists_and_missing_keys(store: ObjectStore, ns: str) -> None:
+    key = ns + "a/b.bin"
+    store.put_if_absent(key, b"abc")
+
+    assert store.exists(key)
+    assert store.stat(key).size == 3
+    assert store.stat(key).version_id == store.list_versions(key)[-1].version_id
+    assert not store.exists(ns + "a/missing")
+    assert not store.exists(ns + "a")  # a prefix is not an object
+    for call in (
+        lambda: store.get(ns + "a/missing"),
+        lambda: store.stat(ns + "a/missing"),
+        lambda: store.get(ns + "a"),
+    ):
+        with pytest.raises(NotFound) as missing:
+            call()
+        assert missing.value.code == "NOT_FOUND"
+        assert _is_vietnamese_message(missing.value)
+
+
+def test_missing_version_is_not_found(store: ObjectStore, ns: str) -> None:
+    key = ns + "pointer"
+    store.put_if_absent(key, b"v1")
+    with pytest.raises(NotFound):
+        store.get(key, version_id="0000000000000000nosuchversion")
+
+
+@pytest.mark.parametrize("key", ["", "/abs", "trailing/", "a//b", "a/../b", "a/./b", "sp ace", "đ"])
+def test_invalid_keys_are_refused(store: ObjectStore, key: str) -> None:
+    with pytest.raises(ValueError):
+        store.put_if_absent(key, b"x")
+
+
+def test_binary_and_empty_payloads_round_trip(store: ObjectStore, ns: str) -> None:
+    every_byte = bytes(range(256)) * 17 + b"\x00\r\n\x1a\xff"
+    store.put_if_absent(ns + "bin", every_byte)
+    store.put_if_absent(ns + "empty", b"")
+
+    assert store.get(ns + "bin") == every_byte
+    assert store.get(ns + "empty") == b""
+    assert store.stat(ns + "empty").size == 0
+
+
+def test_large_object_round_trips(store: ObjectStore, ns: str) -> None:
+    data = os.urandom(20 * 1024 * 1024 + 123)
+    key = ns + "originals/scan.tiff"
+    info = store.put_if_absent(key, data)
+
+    assert info.size == len(data)
+    assert store.stat(key).size == len(data)
+    assert store.get(key) == data
+    with pytest.raises(AlreadyExists):
+        store.put_if_absent(key, b"small")
+    assert store.get(key) == data
+
+
+# -- listing ---------------------------------------------------------------------------------
+LISTED = ["a-b", "a.b", "a/b", "a/c/d", "a0", "ab", "b/x"]
+
+
+def test_listing_is_in_key_order(store: ObjectStore, ns: str) -> None:
+    for name in reversed(LISTED):
+        store.put_if_absent(ns + name, name.encode())
+
+    listed = list(store.list(ns))
+
+    assert [o.key for o in listed] == [ns + n for n in sorted(LISTED)]
+    assert [o.size for o in listed] == [len(n) for n in sorted(LISTED)]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "start_after", "expected"),
+    [
+        ("a/", None, ["a/b", "a/c/d"]),
+        ("a", None, ["a-b", "a.b", "a/b", "a/c/d", "a0", "ab"]),
+        ("a/c", None, ["a/c/d"]),
+        ("", "a/b", ["a/c/d", "a0", "ab", "b/x"]),
+        ("", "a/", ["a/b", "a/c/d", "a0", "ab", "b/x"]),
+        ("a", "a.b", ["a/b", "a/c/d", "a0", "ab"]),
+        ("a", "a/c/d", ["a0", "ab"]),
+        ("b/", None, ["b/x"]),
+        ("c", None, []),
+        ("", "b/x", []),
+    ],
+)
+def test_listing_by_prefix_and_start_after(
+    store: ObjectStore, ns: str, prefix: str, start_after: str | None, expected: list[str]
+) -> None:
+    for name in LISTED:
+        store.put_if_absent(ns + name, b"x")
+
+    after = ns + start_after if start_after is not None else None
+    got = [o.key.removeprefix(ns) for o in store.list(ns + prefix, start_after=after)]
+
+    assert got == expected
+
+
+# -- versions, delete ------------------------------------------------------------------------
+def test_put_keeps_earlier_versions_readable(store: ObjectStore, ns: str) -> None:
+    key = ns + "witness"
+    first = store.put_if_absent(key, b"one")
+    second = store.put(key, b"two!")
+    third = store.put(key, b"three")
+
+    assert store.get(key) == b"three"
+    versions = store.list_versions(key)
+    assert [v.size for v in versions] == [3, 4, 5]
+    assert [v.version_id for v in versions] == [
+        first.version_id,
+        second.version_id,
+        third.version_id,
+    ]
+    assert len({v.version_id for v in versions}) == 3
+    assert store.get(key, version_id=first.version_id) == b"one"
+    assert store.get(key, version_id=second.version_id) == b"two!"
+    with pytest.raises(AlreadyExists):
+        store.put_if_absent(key, b"four")
+
+
+def test_delete_removes_every_version_and_frees_the_key(store: ObjectStore, ns: str) -> None:
+    key = ns + "disposed/r9"
+    other = ns + "disposed/r90"
+    store.put_if_absent(key, b"v1")
+    store.put(key, b"v2")
+    store.put_if_absent(other, b"keep")
+
+    store.delete(key)
+
+    assert not store.exists(key)
+    assert store.list_versions(key) == []
+    with pytest.raises(NotFound):
+        store.get(key)
+    assert [o.key for o in store.list(ns + "disposed/")] == [other]
+    assert store.get(other) == b"keep"
+    store.delete(key)  # deleting a missing key is not an error
+    store.put_if_absent(key, b"new life")
+    assert store.get(key) == b"new life"
+
+
+# -- retention and legal hold ----------------------------------------------------------------
+def _needs_retention(store: ObjectStore) -> None:
+    if not store.supports_retention:
+        pytest.skip(f"{store.name} has no retention")
+
+
+def test_compliance_retention_refuses_delete_overwrite_and_shortening(
+    store: ObjectStore, ns: str
+) -> None:
+    _needs_retention(store)
+    key = ns + "records/locked"
+    store.put_if_absent(key, b"signed original")
+    until = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+
+    store.set_retention(key, Retention("COMPLIANCE", until))
+
+    kept = store.get_retention(key)
+    assert kept is not None and kept.mode == "COMPLIANCE" and kept.until == until
+    with pytest.raises(RetentionLocked) as refused:
+        store.delete(key)
+    assert refused.value.code == "RETENTION_LOCKED"
+    assert _is_vietnamese_message(refused.value)
+    with pytest.raises(RetentionLocked):
+        store.set_retention(key, Retention("COMPLIANCE", until - timedelta(days=1)))
+    with pytest.raises(RetentionLocked):
+        store.put(key, b"replaced")
+    assert store.get(key) == b"signed original"
+    assert len(store.list_versions(key)) == 1
+    later = until + timedelta(days=1)
+    store.set_retention(key, Retention("COMPLIANCE", later))  # extending is allowed
+    assert store.get_retention(key) == Retention("COMPLIANCE", later)
+
+
+def test_no_retention_by_default(store: ObjectStore, ns: str) -> None:
+    _needs_retention(store)
+    store.put_if_absent(ns + "free", b"x")
+    assert store.get_retention(ns + "free") is None
+    assert store.get_legal_hold(ns + "free") is False
+
+
+def test_legal_hold_refuses_delete_until_released(store: ObjectStore, ns: str) -> None:
+    _needs_retention(store)
+    key = ns + "records/held"
+    store.put_if_absent(key, b"evidence")
+
+    store.set_legal_hold(key, True)
+
+    assert store.get_legal_hold(key) is True
+    with pytest.raises(RetentionLocked):
+        store.delete(key)
+    assert store.get(key) == b"evidence"
+    store.set_legal_hold(key, False)
+    assert store.get_legal_hold(key) is False
+    store.delete(key)
+    assert not store.exists(key)
+
+
+def test_retention_on_a_missing_key_is_not_found(store: ObjectStore, ns: str) -> None:
+    _needs_retention(store)
+    until = datetime.now(UTC) + timedelta(days=1)
+    with pytest.raises(NotFound):
+        store.set_retention(ns + "missing", Retention("GOVERNANCE", until))
+    with pytest.raises(NotFound):
+        store.set_legal_hold(ns + "missing", True)
+
+
+# -- an unreachable or full store ------------------------------------------------------------
+def test_unreachable_s3_store_is_store_unavailable() -> None:
+    from repository.storage.s3 import S3Store
+
+    options = s3_options(endpoint="127.0.0.1:1", access_key="k", secret_key="s")
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as at_open:
+        open_store("s3://kho-unreachable", **options)
+    assert at_open.value.code == "STORE_UNAVAILABLE"
+    assert at_open.value.http_status == 503
+    assert _is_vietnamese_message(at_open.value)
+    assert "127.0.0.1:1" in at_open.value.message
+
+    store = S3Store("kho-unreachable", create_bucket=False, **options)  # type: ignore[arg-type]
+    for call in (
+        lambda: store.put_if_absent("k", b"x"),
+        lambda: store.put("k", b"x"),
+        lambda: store.get("k"),
+        lambda: store.stat("k"),
+        lambda: list(store.list("")),
+        lambda: store.list_versions("k"),
+        lambda: store.delete("k"),
+    ):
+        with pytest.raises(StoreUnavailable) as failed:
+            call()
+        assert failed.value.code == "STORE_UNAVAILABLE"
+        assert isinstance(failed.value.__cause__, Exception)
+    assert time.monotonic() - started < 10
+
+
+@needs_s3
+def test_wrong_s3_credentials_are_store_unavailable() -> None:
+    with pytest.raises(StoreUnavailable) as refused:
+        open_store(f"s3://{fresh_bucket('creds')}", **s3_options(secret_key="wrong-secret"))
+    assert refused.value.code == "STORE_UNAVAILABLE"
+    assert _is_vietnamese_message(refused.value)
+
+
+@needs_s3
+def test_full_s3_store_refuses_the_write_and_keeps_what_is_stored() -> None:
+    quota = int(os.environ.get("KHO_TEST_S3_FULL_QUOTA_BYTES", "65536"))
+    store = open_store(
+        f"s3://{fresh_bucket('full')}",
+        **s3_options(
+            access_key=os.environ.get("KHO_TEST_S3_FULL_ACCESS_KEY"),
+            secret_key=os.environ.get("KHO_TEST_S3_FULL_SECRET_KEY"),
+        ),
+    )
+    store.put_if_absent("kept", b"already stored")
+
+    with pytest.raises(StoreFull) as full:
+        store.put_if_absent("big", os.urandom(quota + 1024))
+    assert full.value.code == "STORE_FULL"
+    assert full.value.http_status == 507
+    assert _is_vietnamese_message(full.value)
+    assert not store.exists("big")
+    assert [o.key for o in store.list("")] == ["kept"]
+    assert store.get("kept") == b"already stored"
+    # Nothing half-written: the key is still free for a write that fits.
+    store.put_if_absent("big", b"fits")
+    assert store.get("big") == b"fits"
+
+
+def test_unreachable_local_store_is_store_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    with pytest.raises(StoreUnavailable) as failed:
+        LocalStore(blocker / "store")
+    assert failed.value.code == "STORE_UNAVAILABLE"
+    assert _is_vietnamese_message(failed.value)
+
+
+# -- S3 specifics ----------------------------------------------------------------------------
+@needs_s3
+def test_stale_s3_claim_of_a_dead_writer_is_taken_over() -> None:
+    from repository.storage.s3 import S3Store
+
+    store = S3Store(fresh_bucket("claims"), claim_timeout_s=0.0, **s3_options())  # type: ignore[arg-type]
+    if store._conditional:
+        pytest.skip("this server honours If-None-Match on versioned buckets: no claims")
+    # A writer that claimed the key and died before its data PUT.
+    store._claim("records/r1")
+    assert not store.exists("records/r1")
+
+    store.put_if_absent("records/r1", b"taken over")
+
+    assert store.get("records/r1") == b"taken over"
+    with pytest.raises(AlreadyExists):
+        store.put_if_absent("records/r1", b"again")
+
+
+@needs_s3
+def test_s3_store_pickles_as_its_configuration() -> None:
+    import pickle
+
+    from repository.storage.s3 import S3Store
+
+    store = S3Store(fresh_bucket("pickle"), **s3_options())  # type: ignore[arg-type]
+    store.put_if_absent("k", b"v")
+    copy = pickle.loads(pickle.dumps(store))
+    assert copy.get("k") == b"v"
+    assert copy._secret_key == store._secret_key
+
+
+# -- local specifics -------------------------------------------------------------------------
+def test_local_temp_leftovers_are_invisible_to_readers(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store", fsync=False)
+    store.put_if_absent("records/r1", b"complete")
+    # A writer that died mid-write leaves a partial temp file behind.
+    leftover = tmp_path / "store" / "tmp" / "tmpdeadwriter"
+    leftover.write_bytes(b"half-writ")
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+
+    assert [o.key for o in store.list("")] == ["records/r1"]
+    assert not store.exists("tmp/tmpdeadwriter")
+    with pytest.raises(NotFound):
+        store.get("tmpdeadwriter")
+    assert store.stale_temp_files(older_than_s=60) == [leftover]
+
+
+def test_local_writes_leave_no_temp_files(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store", fsync=False)
+    store.put_if_absent("a/b", b"1")
+    with pytest.raises(AlreadyExists):
+        store.put_if_absent("a/b", b"2")
+    store.put("a/b", b"3")
+    store.set_legal_hold("a/b", False)
+
+    assert list((tmp_path / "store" / "tmp").iterdir()) == []
