@@ -200,3 +200,22 @@ def test_batch_goes_on_past_bad_documents_and_leaves_originals_untouched() -> No
         "tot.txt": "OK",
     }
     assert {n: hashlib.sha256(d).hexdigest() for n, d in batch.items()} == digests
+
+
+def test_damaged_legacy_doc_and_xls_are_corrupt() -> None:
+    ole_header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2000
+    for name in ("cu.doc", "cu.xls"):
+        with pytest.raises(FileCorrupt):
+            extract_text(ole_header, name, settings=SETTINGS)
+
+
+def test_decomposed_and_windows_1258_text_come_back_nfc() -> None:
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", docs.HEADER).encode("utf-8")
+    assert extract_text(nfd, "a.txt", settings=SETTINGS).text == docs.HEADER
+    # Windows-1258 writes tone marks as combining characters.
+    legacy = unicodedata.normalize("NFD", docs.MOTTO).encode("cp1258")
+    result = extract_text(legacy, "b.txt", settings=SETTINGS)
+    assert result.text == docs.MOTTO
+    assert [w.code for w in result.warnings] == ["TEXT_ENCODING_GUESSED"]
