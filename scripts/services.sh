@@ -180,7 +180,8 @@ log to stderr = false
 err to stderr = true
 
 [client.rgw.a]
-rgw frontends = beast endpoint=$HOST:$S3_PORT
+# tcp_nodelay: without it a small GET waits ~40 ms for a delayed ACK (Nagle).
+rgw frontends = beast endpoint=$HOST:$S3_PORT tcp_nodelay=1
 rgw data = $CEPH_DIR/rgw
 rgw thread pool size = 64
 EOF

@@ -356,8 +356,13 @@ class S3Store(ObjectStore):
             self._claim(key)
             try:
                 response = self._put_raw(self.bucket, key, data)
-            except (MinioException, Urllib3Error, OSError) as exc:
+            except MinioException as exc:
+                # The server answered with an error: nothing was written, free the key.
                 self._release_claim(key)
+                self._fail(exc, key)
+            except (Urllib3Error, OSError) as exc:
+                # The answer was lost: the data may be stored. The claim stays; a later
+                # writer takes it over after claim_timeout_s only if the data is absent.
                 self._fail(exc, key)
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
