@@ -99,10 +99,11 @@ def _xlsx(data: bytes, settings: TextSettings) -> Parts:
 
 def _xls(data: bytes, settings: TextSettings) -> Parts:
     import xlrd
+    from xlrd.compdoc import CompDocError
 
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
-    except xlrd.XLRDError as exc:
+    except (xlrd.XLRDError, CompDocError) as exc:
         if "encrypt" in str(exc).lower():
             raise FileEncrypted(
                 "Tệp .xls được bảo vệ bằng mật khẩu, không thể đọc nội dung."
