@@ -43,7 +43,7 @@ def _placement_table() -> dict[str, str]:
 TONE_PLACEMENT: dict[str, str] = _placement_table()
 """Two-letter sequences rewritten to one canonical tone placement (lower case)."""
 
-_PLACEMENT_RE = re.compile("|".join(map(re.escape, TONE_PLACEMENT)))
+_PLACEMENT_ITEMS = tuple(TONE_PLACEMENT.items())
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -67,7 +67,10 @@ def normalize(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few non-Vietnamese letters expand when lower-cased
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return _PLACEMENT_RE.sub(lambda m: TONE_PLACEMENT[m.group(0)], lowered)
+    for source, target in _PLACEMENT_ITEMS:
+        if source in lowered:
+            lowered = lowered.replace(source, target)
+    return lowered
 
 
 def fold(text: str) -> str:

@@ -29,7 +29,7 @@ from kho.errors import StoreUnavailable
 from search.analysis import TONE_PLACEMENT, query_terms, so_ky_hieu_key, syllables
 from search.backend import Rebuild, SearchBackend
 from search.documents import IndexDocument
-from search.embedded import value_key
+from search.embedded import ALL_TERMS_UP_TO, value_key
 from search.query import (
     Facet,
     FacetValue,
@@ -485,6 +485,9 @@ def text_query(query: Query) -> dict[str, Any]:
     if terms:
         should.append({"multi_match": {"query": " ".join(terms), "type": "most_fields",
                                        "fields": _TEXT_FIELDS, "operator": "or"}})
+        if len(set(terms)) <= ALL_TERMS_UP_TO:  # a search box: every word is needed
+            must += [{"multi_match": {"query": t, "fields": ["head.folded", "text.folded"]}}
+                     for t in dict.fromkeys(terms)]
     for key in query.so_ky_hieu:
         should.append({"term": {"skh_key": {"value": key, "boost": 1000}}})
         should.append({"multi_match": {"query": " ".join(syllables(key)), "type": "phrase",

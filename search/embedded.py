@@ -6,9 +6,10 @@ Layout of ``<dir>/search.sqlite3``:
   ``doc_hoso``, ``doc_grants``, ``doc_cites``: the multi-valued fields;
 - ``fts``: a contentless FTS5 table over the analysed text (see :mod:`search.analysis`):
   ``title_e``/``title_f`` (title, số/ký hiệu, trích yếu, loại, cơ quan, người ký; exact and
-  folded), ``ex``/``fo`` (full text, exact and folded) and ``bi`` (folded syllable bigrams).
-  Ranking is FTS5's BM25 with column weights (:data:`WEIGHTS`): exact-diacritic columns weigh
-  more than folded ones, the title more than the body, bigrams reward compounds and word order.
+  folded) and ``ex``/``fo`` (full text, exact and folded). Ranking is FTS5's BM25 with column
+  weights (:data:`WEIGHTS`): exact-diacritic columns weigh more than folded ones, the title more
+  than the body; every pair of adjacent query syllables is also searched as a phrase, which
+  rewards compound words ("quyết định", "hồ sơ") and word order.
 
 Permissions and filters are SQL conditions in the same statement that counts, ranks and facets,
 so nothing hidden is ever counted. A rebuild writes ``search.sqlite3.rebuild`` and renames it
@@ -45,8 +46,11 @@ from search.query import (
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "1"
-WEIGHTS = (4.0, 2.0, 2.0, 1.0, 2.0)  # title_e, title_f, ex, fo, bi
+WEIGHTS = (4.0, 2.0, 2.0, 1.0)  # title_e, title_f, ex, fo
 EXACT_SO_KY_HIEU_BOOST = -1.0e6  # bm25() is negative: lower ranks first
+ALL_TERMS_UP_TO = 5
+"""Queries of up to this many distinct words (after question words) need every word, like a
+search box; longer ones (questions, pasted text) rank documents by any of their words."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,7 +84,7 @@ CREATE TABLE IF NOT EXISTS doc_cites(cite_key TEXT NOT NULL, rowid INTEGER NOT N
   PRIMARY KEY(cite_key, rowid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_cites_rowid ON doc_cites(rowid);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-  title_e, title_f, ex, fo, bi, content='', columnsize=1,
+  title_e, title_f, ex, fo, content='', columnsize=1,
   tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );
 """
@@ -108,6 +112,13 @@ _FILTER_COLUMNS: dict[str, str] = {
     "do_mat": "do_mat",
 }
 _KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
+# Columns copied into the per-query temp table: facets and sorts never go back to ``docs``.
+_CARRY = ", ".join(
+    f"d.{c} AS {c}"
+    for c in ("id", "direction", "loai_key", "loai_van_ban", "co_quan_key", "co_quan_ban_hanh",
+              "nguoi_ky_key", "nguoi_ky", "signature_verdict", "retention_state", "do_khan",
+              "do_mat", "year", "sort_date", "sort_number")
+)
 
 
 def value_key(value: str) -> str:
@@ -115,7 +126,7 @@ def value_key(value: str) -> str:
     return " ".join(normalize(value).split())
 
 
-def _fts_columns(doc: IndexDocument) -> tuple[str, str, str, str, str]:
+def _fts_columns(doc: IndexDocument) -> tuple[str, str, str, str]:
     head = normalize(
         "\n".join(
             (doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban, doc.co_quan_ban_hanh,
@@ -123,9 +134,7 @@ def _fts_columns(doc: IndexDocument) -> tuple[str, str, str, str, str]:
         )
     )
     body = normalize(doc.text)
-    head_f, body_f = fold(head), fold(body)
-    pairs = " ".join(bigrams(head_f)) + "\n" + " ".join(bigrams(body_f))
-    return head, head_f, body, body_f, pairs
+    return head, fold(head), body, fold(body)
 
 
 def _row(doc: IndexDocument) -> dict[str, Any]:
@@ -194,8 +203,8 @@ class _Index:
         (body,) = self.conn.execute("SELECT body FROM docs WHERE rowid=?", (rowid,)).fetchone()
         old = IndexDocument.from_json(json.loads(body))
         self.conn.execute(
-            "INSERT INTO fts(fts, rowid, title_e, title_f, ex, fo, bi) "
-            "VALUES('delete', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO fts(fts, rowid, title_e, title_f, ex, fo) "
+            "VALUES('delete', ?, ?, ?, ?, ?)",
             (rowid, *_fts_columns(old)),
         )
         for table in ("docs", "doc_hoso", "doc_grants", "doc_cites"):
@@ -215,7 +224,7 @@ class _Index:
                 cur = self.conn.execute(_INSERT_DOC, _row(doc))
                 rowid = cur.lastrowid
                 self.conn.execute(
-                    "INSERT INTO fts(rowid, title_e, title_f, ex, fo, bi) VALUES(?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO fts(rowid, title_e, title_f, ex, fo) VALUES(?, ?, ?, ?, ?)",
                     (rowid, *_fts_columns(doc)),
                 )
                 self.conn.executemany(
@@ -393,7 +402,7 @@ class EmbeddedBackend(SearchBackend):
             conn.execute("DROP TABLE IF EXISTS temp.hits")
             if query.is_empty:
                 conn.execute(
-                    f"CREATE TEMP TABLE hits AS SELECT d.rowid AS rowid, 0.0 AS score "
+                    f"CREATE TEMP TABLE hits AS SELECT d.rowid AS rowid, 0.0 AS score, {_CARRY} "
                     f"FROM docs d WHERE {where}",
                     params,
                 )
@@ -417,24 +426,31 @@ class EmbeddedBackend(SearchBackend):
                     src_params.extend(query.so_ky_hieu)
                 union = " UNION ALL ".join(sources)
                 conn.execute(
-                    f"CREATE TEMP TABLE hits AS {cte}SELECT m.rowid AS rowid, m.score AS score FROM "
+                    f"CREATE TEMP TABLE hits AS {cte}SELECT m.rowid AS rowid, m.score AS score, "
+                    f"{_CARRY} FROM "
                     f"(SELECT rowid, sum(score) AS score FROM ({union}) GROUP BY rowid) m "
                     f"JOIN docs d ON d.rowid = m.rowid WHERE {where}",
                     [*src_params, *params],
                 )
             total = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
             order = {
-                Sort.RELEVANCE: "h.score, d.sort_date DESC, d.id",
-                Sort.DATE_DESC: "d.sort_date IS NULL, d.sort_date DESC, h.score, d.id",
-                Sort.DATE_ASC: "d.sort_date IS NULL, d.sort_date ASC, h.score, d.id",
-                Sort.NUMBER_DESC: "d.sort_number IS NULL, d.sort_number DESC, d.sort_date DESC, d.id",
-                Sort.NUMBER_ASC: "d.sort_number IS NULL, d.sort_number ASC, d.sort_date ASC, d.id",
+                Sort.RELEVANCE: "score, sort_date DESC, id",
+                Sort.DATE_DESC: "sort_date IS NULL, sort_date DESC, score, id",
+                Sort.DATE_ASC: "sort_date IS NULL, sort_date ASC, score, id",
+                Sort.NUMBER_DESC: "sort_number IS NULL, sort_number DESC, sort_date DESC, id",
+                Sort.NUMBER_ASC: "sort_number IS NULL, sort_number ASC, sort_date ASC, id",
             }[query.sort]
-            rows = conn.execute(
-                f"SELECT d.body, h.score FROM temp.hits h JOIN docs d ON d.rowid = h.rowid "
-                f"ORDER BY {order} LIMIT ? OFFSET ?",
+            page = conn.execute(
+                f"SELECT rowid, score FROM temp.hits ORDER BY {order} LIMIT ? OFFSET ?",
                 (query.page_size, query.offset),
             ).fetchall()
+            bodies = dict(
+                conn.execute(
+                    f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(page))})",
+                    [r for r, _ in page],
+                ).fetchall()
+            ) if page else {}
+            rows = [(bodies[r], score) for r, score in page]
             facets = _facets(conn, query.facets) if total else ()
             conn.execute("DROP TABLE IF EXISTS temp.hits")
         words = [*query_terms(" ".join(query.terms))] if query.terms else []
@@ -500,18 +516,22 @@ def _match_expression(query: Query) -> str:
     """The FTS5 MATCH string. Built only from analysed syllables, never from raw user text."""
     groups: list[str] = []
     optional: list[str] = []
+    required: list[str] = []
     terms = query_terms(" ".join(query.terms)) if query.terms else []
+    all_terms = len(set(terms)) <= ALL_TERMS_UP_TO
     for term in dict.fromkeys(terms):
-        optional.append(f"{{title_e ex}}:{_q(term)}")
-        optional.append(f"{{title_f fo}}:{_q(fold(term))}")
+        # Exact form (diacritics as typed, or none) and folded form: exact matches score more.
+        either = [f"{{title_e ex}}:{_q(term)}", f"{{title_f fo}}:{_q(fold(term))}"]
+        optional.extend(either)
+        if all_terms:
+            required.append(either[-1])  # the folded form covers the exact one
     folded_terms = [fold(t) for t in terms]
-    for pair in dict.fromkeys(bigrams(" ".join(folded_terms))):
-        optional.append(f"bi:{_q(pair)}")
+    for pair in dict.fromkeys(bigrams(" ".join(folded_terms), joiner=" ")):
+        optional.append(f"{{title_f fo}}:{_q(pair)}")
     for key in query.so_ky_hieu:
         tokens = syllables(key)
         if tokens:
             optional.append(f"{{title_f fo}}:{_q(' '.join(tokens))}")
-    required: list[str] = []
     for phrase in query.phrases:
         exact = syllables(normalize(phrase))
         folded = [fold(t) for t in exact]
@@ -575,9 +595,8 @@ def _facets(conn: sqlite3.Connection, names: Sequence[str]) -> tuple[Facet, ...]
         else:
             key, label = _FACET_COLUMNS[name]
             rows = conn.execute(
-                f"SELECT min(d.{label}), count(*) FROM temp.hits h JOIN docs d ON d.rowid = h.rowid "
-                f"WHERE d.{key} != '' GROUP BY d.{key} ORDER BY count(*) DESC, min(d.{label}) "
-                f"LIMIT 50"
+                f"SELECT min({label}), count(*) FROM temp.hits WHERE {key} != '' "
+                f"GROUP BY {key} ORDER BY count(*) DESC, min({label}) LIMIT 50"
             ).fetchall()
         out.append(Facet(name, tuple(FacetValue(str(v), c) for v, c in rows)))
     return tuple(out)

@@ -1,0 +1,174 @@
+"""Search benchmark (a script, not a test): index N generated Vietnamese documents, then time a
+mixed query set.
+
+    .venv/bin/python bench/bench_search.py [--docs 100000] [--queries 400] [--url ES_URL]
+
+Documents are generated deterministically (seeded) from the sentences of
+``<KHO_SHARED_DIR>/corpora/ir/corpus.jsonl`` wrapped in administrative metadata (loại văn bản,
+số/ký hiệu, cơ quan, dates, độ khẩn/mật, hồ sơ, units, grants, citations), about 2,000
+characters of body each. Prints indexing documents/s (through :func:`search.reindex.reindex`,
+i.e. a full rebuild), query latency p50/p95/p99 per query kind and overall, peak RSS and index
+size. ``--url`` runs the same against Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from search import open_backend
+from search.analysis import fold
+from search.documents import IndexDocument
+from search.query import DateRange, Filters, Principal, Sort, parse_query
+from search.reindex import reindex
+
+SHARED = Path(os.environ.get("KHO_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+TYPES = [("Quyết định", "QĐ"), ("Công văn", ""), ("Thông báo", "TB"), ("Kế hoạch", "KH"),
+         ("Báo cáo", "BC"), ("Tờ trình", "TTr"), ("Chỉ thị", "CT"), ("Giấy mời", "GM")]
+ORGANS = [("UBND tỉnh Hòa Bình", "UBND"), ("Sở Nội vụ", "SNV"), ("Sở Tài chính", "STC"),
+          ("Sở Tư pháp", "STP"), ("Văn phòng UBND tỉnh", "VP"), ("Sở Y tế", "SYT"),
+          ("Sở Giáo dục và Đào tạo", "SGDĐT"), ("Bộ Nội vụ", "BNV")]
+SIGNERS = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em",
+           "Vũ Thị Giang"]
+UNITS = [f"UNIT-{i:02d}" for i in range(20)]
+VERDICTS = ["valid", "valid", "valid", "indeterminate", "invalid", "unsigned"]
+STATES = ["active"] * 6 + ["hold", "nop_luu", "destroyed_pending"]
+
+
+def sentences() -> list[str]:
+    out: list[str] = []
+    with (SHARED / "corpora/ir/corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            text = json.loads(line)["text"]
+            out += [s.strip() for s in re.split(r"(?<=[.;:])\s+|\n+", text) if len(s.strip()) > 30]
+    return out
+
+
+def generate(n: int, pool: list[str], seed: int = 7) -> Iterator[IndexDocument]:
+    rng = random.Random(seed)
+    start = date(2015, 1, 1)
+    for i in range(n):
+        loai, abbr = rng.choice(TYPES)
+        organ, organ_abbr = rng.choice(ORGANS)
+        number = i // 8 + 1
+        skh = f"{number}/{abbr}-{organ_abbr}" if abbr else f"{number}/{organ_abbr}-VP"
+        body_parts: list[str] = []
+        while sum(map(len, body_parts)) < rng.randint(1200, 2800):
+            body_parts.append(rng.choice(pool))
+        issued = start + timedelta(days=rng.randint(0, 3650))
+        direction = rng.choice(("den", "den", "di", "hoso"))
+        cites = [f"{rng.randint(1, max(1, number))}/{rng.choice(TYPES[:1])[1]}-UBND"] if i % 5 == 0 else []
+        body = " ".join(body_parts)
+        yield IndexDocument(
+            id=f"doc-{i:07d}", version=1, direction=direction,
+            title=f"{loai} {body_parts[0][:80]}", trich_yeu=body_parts[0][:200], text=body,
+            loai_van_ban=loai, so_ky_hieu=skh, co_quan_ban_hanh=organ,
+            ngay_ban_hanh=issued,
+            ngay_den=issued + timedelta(days=rng.randint(1, 7)) if direction == "den" else None,
+            do_khan=rng.choice((0, 0, 0, 1, 2, 3)), do_mat=1 if i % 50 == 0 else 0,
+            signature_verdict=rng.choice(VERDICTS), retention_state=rng.choice(STATES),
+            ho_so=(f"HS-{i % 3000:04d}",), nguoi_ky=rng.choice(SIGNERS),
+            cites=tuple(cites), owner_unit=rng.choice(UNITS),
+            grant_units=(rng.choice(UNITS),) if i % 7 == 0 else (),
+        )
+
+
+def query_set(n: int, pool: list[str], n_docs: int, seed: int = 11) -> list[tuple[str, dict]]:
+    rng = random.Random(seed)
+    clerk = Principal("u-bench", units=("UNIT-03", "UNIT-07"))
+    auditor = Principal("kt", roles=("auditor",))
+    out: list[tuple[str, dict]] = []
+    for i in range(n):
+        words = re.findall(r"[^\W\d_]+", rng.choice(pool))
+        k = rng.randint(0, max(0, len(words) - 6))
+        snippet = " ".join(words[k : k + rng.randint(2, 5)]) or "quy chế"
+        principal = clerk if i % 2 else auditor
+        kind = ("free text", "phrase", "filters+facets", "so/ky hieu")[i % 4]
+        if kind == "free text":
+            text = snippet if i % 8 else fold(snippet)
+            out.append((kind, {"typed": text, "principal": principal}))
+        elif kind == "phrase":
+            out.append((kind, {"typed": f'"{" ".join(snippet.split()[:3])}"', "principal": principal}))
+        elif kind == "filters+facets":
+            year = rng.randint(2015, 2024)
+            out.append((kind, {
+                "typed": " ".join(snippet.split()[:2]), "principal": principal,
+                "filters": Filters(loai_van_ban=(rng.choice(TYPES)[0],),
+                                   ngay_ban_hanh=DateRange(date(year, 1, 1), date(year, 12, 31)),
+                                   do_khan=(0, 1)),
+                "sort": Sort.DATE_DESC,
+            }))
+        else:
+            number = rng.randint(1, max(1, n_docs // 8))
+            skh = f"{number}/{rng.choice(['QĐ-UBND', 'qd-ubnd', 'TB-STC', 'KH-SNV'])}"
+            out.append((kind, {"typed": skh, "principal": principal}))
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--url", help="Elasticsearch URL (default: embedded, temporary dir)")
+    parser.add_argument("--dir", help="embedded index directory (default: a temporary one)")
+    args = parser.parse_args()
+
+    pool = sentences()
+    with tempfile.TemporaryDirectory() as tmp:
+        target = args.url or args.dir or tmp
+        backend = open_backend(target)
+        last = [0.0]
+
+        def progress(p) -> None:
+            if p.elapsed - last[0] >= 10:
+                last[0] = p.elapsed
+                print(f"  … {p.seen} documents, {p.rate:.0f}/s", flush=True)
+
+        report = reindex(backend, generate(args.docs, pool), batch_size=1000, progress=progress)
+        rate = report.written / report.elapsed
+        print(f"backend {backend.name}: indexed {report.written} documents in "
+              f"{report.elapsed:.1f} s = {rate:.0f} documents/s (generation included)")
+        if not args.url:
+            size = sum(f.stat().st_size for f in Path(target).rglob("*") if f.is_file())
+            print(f"index size on disk: {size / 1e6:.0f} MB")
+
+        queries = query_set(args.queries, pool, args.docs)
+        for _, q in queries[:20]:  # warm-up
+            backend.search(parse_query(**q))
+        timings: dict[str, list[float]] = {}
+        totals: list[int] = []
+        for kind, q in queries:
+            started = time.perf_counter()
+            result = backend.search(parse_query(**q))
+            timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+            totals.append(result.total)
+        everything = [t for ts in timings.values() for t in ts]
+        for kind, ts in [*timings.items(), ("all", everything)]:
+            print(f"{kind:15s} n={len(ts):4d}  p50 {pct(ts, 50):6.1f} ms  p95 {pct(ts, 95):6.1f} ms"
+                  f"  p99 {pct(ts, 99):6.1f} ms  mean {statistics.mean(ts):6.1f} ms")
+        print(f"median hits per query: {statistics.median(totals):.0f}")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {rss:.0f} MB")
+        backend.close()
+
+
+if __name__ == "__main__":
+    main()
