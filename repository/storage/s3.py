@@ -141,14 +141,12 @@ class S3Store(ObjectStore):
         self._connect_timeout_s = connect_timeout_s
         self._read_timeout_s = read_timeout_s
         self._max_connections = max_connections
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._client_obj: Minio | None = None
         self._client_pid = 0
         self._conditional = conditional_create
         if create_bucket:
             self._open_buckets()
-        elif self._conditional is None:
-            self._conditional = True
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> S3Store:
@@ -175,7 +173,7 @@ class S3Store(ObjectStore):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @property
     def _client(self) -> Minio:
@@ -316,6 +314,25 @@ class S3Store(ObjectStore):
 
         self._call(run)
 
+    @property
+    def create_mode(self) -> str:
+        """``"conditional"`` (``If-None-Match: *``) or ``"claims"`` (companion bucket)."""
+        return "conditional" if self._create_conditionally() else "claims"
+
+    def _create_conditionally(self) -> bool:
+        if self._conditional is None:  # opened with create_bucket=False: probe on first use
+            with self._lock:
+                if self._conditional is None:
+                    conditional = self._call(self._probe_conditional_put)
+                    if not conditional:
+                        self._call(
+                            lambda: self._ensure_bucket(
+                                self.claims_bucket, versioned=False, object_lock=False
+                            )
+                        )
+                    self._conditional = conditional
+        return self._conditional
+
     def _probe_conditional_put(self) -> bool:
         """Does the data bucket refuse a second ``If-None-Match: *`` PUT of one key?"""
         key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
@@ -343,7 +360,7 @@ class S3Store(ObjectStore):
 
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
         _check_key(key)
-        if self._conditional:
+        if self._create_conditionally():
             try:
                 response = self._put_raw(self.bucket, key, data, {"If-None-Match": "*"})
             except S3Error as exc:
@@ -420,7 +437,7 @@ class S3Store(ObjectStore):
     def put(self, key: str, data: bytes) -> ObjectInfo:
         _check_key(key)
         self._check_not_locked(key, self._current_version(key))
-        if not self._conditional:
+        if not self._create_conditionally():
             self._call(
                 lambda: self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, self._claim_body()),
                 key,
@@ -513,7 +530,7 @@ class S3Store(ObjectStore):
                 key,
                 locked=True,
             )
-        if not self._conditional:
+        if not self._create_conditionally():
             self._call(
                 lambda: self._client.remove_object(self.claims_bucket, _CLAIMS_PREFIX + key), key
             )

@@ -433,7 +433,7 @@ def test_stale_s3_claim_of_a_dead_writer_is_taken_over() -> None:
     from repository.storage.s3 import S3Store
 
     store = S3Store(fresh_bucket("claims"), claim_timeout_s=0.0, **s3_options())  # type: ignore[arg-type]
-    if store._conditional:
+    if store.create_mode == "conditional":
         pytest.skip("this server honours If-None-Match on versioned buckets: no claims")
     # A writer that claimed the key and died before its data PUT.
     store._claim("records/r1")
@@ -444,6 +444,11 @@ def test_stale_s3_claim_of_a_dead_writer_is_taken_over() -> None:
     assert store.get("records/r1") == b"taken over"
     with pytest.raises(AlreadyExists):
         store.put_if_absent("records/r1", b"again")
+    # A store opened without the bucket check probes on its first create, to the same mode.
+    late = S3Store(store.bucket, create_bucket=False, **s3_options())  # type: ignore[arg-type]
+    with pytest.raises(AlreadyExists):
+        late.put_if_absent("records/r1", b"late")
+    assert late.create_mode == store.create_mode
 
 
 @needs_s3
