@@ -48,16 +48,20 @@ VERDICTS = ["valid", "valid", "valid", "indeterminate", "invalid", "unsigned"]
 STATES = ["active"] * 6 + ["hold", "nop_luu", "destroyed_pending"]
 
 
-def sentences() -> list[str]:
-    out: list[str] = []
+def sentences() -> list[list[str]]:
+    """Sentences of the IR corpus grouped by law: a generated document stays on one topic."""
+    by_law: dict[str, list[str]] = {}
     with (SHARED / "corpora/ir/corpus.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
-            text = json.loads(line)["text"]
-            out += [s.strip() for s in re.split(r"(?<=[.;:])\s+|\n+", text) if len(s.strip()) > 30]
-    return out
+            row = json.loads(line)
+            law = row["id"].split("__")[0]
+            by_law.setdefault(law, []).extend(
+                s.strip() for s in re.split(r"(?<=[.;:])\s+|\n+", row["text"]) if len(s.strip()) > 30
+            )
+    return list(by_law.values())
 
 
-def generate(n: int, pool: list[str], seed: int = 7) -> Iterator[IndexDocument]:
+def generate(n: int, topics: list[list[str]], seed: int = 7) -> Iterator[IndexDocument]:
     rng = random.Random(seed)
     start = date(2015, 1, 1)
     for i in range(n):
@@ -65,6 +69,7 @@ def generate(n: int, pool: list[str], seed: int = 7) -> Iterator[IndexDocument]:
         organ, organ_abbr = rng.choice(ORGANS)
         number = i // 8 + 1
         skh = f"{number}/{abbr}-{organ_abbr}" if abbr else f"{number}/{organ_abbr}-VP"
+        pool = rng.choice(topics)
         body_parts: list[str] = []
         while sum(map(len, body_parts)) < rng.randint(1200, 2800):
             body_parts.append(rng.choice(pool))
@@ -86,8 +91,9 @@ def generate(n: int, pool: list[str], seed: int = 7) -> Iterator[IndexDocument]:
         )
 
 
-def query_set(n: int, pool: list[str], n_docs: int, seed: int = 11) -> list[tuple[str, dict]]:
+def query_set(n: int, topics: list[list[str]], n_docs: int, seed: int = 11) -> list[tuple[str, dict]]:
     rng = random.Random(seed)
+    pool = [s for t in topics for s in t]
     clerk = Principal("u-bench", units=("UNIT-03", "UNIT-07"))
     auditor = Principal("kt", roles=("auditor",))
     out: list[tuple[str, dict]] = []
@@ -120,7 +126,7 @@ def query_set(n: int, pool: list[str], n_docs: int, seed: int = 11) -> list[tupl
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -412,8 +412,10 @@ class EmbeddedBackend(SearchBackend):
                 cte = ""
                 if match:
                     weights = ", ".join(map(str, WEIGHTS))
+                    # Sorted by date or number: relevance is only a tie-break, skip BM25.
+                    rank = f"bm25(fts, {weights})" if query.sort is Sort.RELEVANCE else "0.0"
                     cte = (
-                        f"WITH t AS MATERIALIZED (SELECT rowid, bm25(fts, {weights}) AS score "
+                        f"WITH t AS MATERIALIZED (SELECT rowid, {rank} AS score "
                         f"FROM fts WHERE fts MATCH ?) "
                     )
                     sources.append("SELECT rowid, score FROM t")
