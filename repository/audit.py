@@ -56,9 +56,7 @@ class AuditEvent:
         return data
 
     def compute_hash(self) -> str:
-        canonical = json.dumps(
-            self.body(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        canonical = json.dumps(self.body(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_json(self) -> bytes:
@@ -131,7 +129,7 @@ class AuditLog:
                     self.store.put_if_absent(event_key(seq), event.to_json())
                 except AlreadyExists:
                     # Another process wrote this number first: chain after its event.
-                    other = AuditEvent.from_json(self.store.get(event_key(seq)))
+                    other = AuditEvent.from_json(self.store.get_after_conflict(event_key(seq)))
                     seq, prev = seq + 1, other.hash
                     continue
                 break
@@ -223,16 +221,13 @@ class AuditLog:
             try:
                 event = AuditEvent.from_json(self.store.get(info.key))
             except Exception:
-                findings.append(
-                    Finding(key_seq, "unreadable", f"Sự kiện #{key_seq} không đọc được (hỏng).")
-                )
+                findings.append(Finding(key_seq, "unreadable", f"Sự kiện #{key_seq} không đọc được (hỏng)."))
                 expected_seq, prev_prev_hash, prev_hash = key_seq + 1, prev_hash, ""
                 continue
             if key_seq > expected_seq:
-                gap = f"#{expected_seq}" + (
-                    f"–#{key_seq - 1}" if key_seq - 1 > expected_seq else ""
-                )
+                gap = f"#{expected_seq}" + (f"–#{key_seq - 1}" if key_seq - 1 > expected_seq else "")
                 findings.append(Finding(expected_seq, "removed", f"Sự kiện {gap} đã bị xóa."))
+            removed_here = key_seq > expected_seq
             if event.seq != key_seq:
                 findings.append(
                     Finding(
@@ -241,28 +236,17 @@ class AuditLog:
                         f"Sự kiện ở vị trí #{key_seq} mang số #{event.seq}: thứ tự đã bị đảo.",
                     )
                 )
-            elif event.compute_hash() != event.hash:
-                findings.append(
-                    Finding(key_seq, "changed", f"Nội dung sự kiện #{key_seq} đã bị sửa.")
-                )
-            elif event.prev != prev_hash and key_seq == expected_seq:
+            if event.compute_hash() != event.hash:
+                findings.append(Finding(key_seq, "changed", f"Nội dung sự kiện #{key_seq} đã bị sửa."))
+            if event.prev != prev_hash and not removed_here and prev_hash:
                 if prev_prev_hash is not None and event.prev == prev_prev_hash:
-                    findings.append(
-                        Finding(
-                            key_seq - 1,
-                            "inserted",
-                            f"Sự kiện #{key_seq - 1} đã bị chèn vào chuỗi.",
-                        )
+                    message = f"Sự kiện #{key_seq - 1} đã bị chèn vào chuỗi."
+                else:
+                    message = (
+                        f"Chuỗi bị đứt trước sự kiện #{key_seq}: sự kiện #{key_seq - 1} đã bị thay"
+                        " thế hoặc chèn."
                     )
-                elif prev_hash:  # unreadable predecessor already reported
-                    findings.append(
-                        Finding(
-                            key_seq,
-                            "inserted",
-                            f"Chuỗi bị đứt trước sự kiện #{key_seq}: sự kiện #{key_seq - 1}"
-                            " đã bị thay thế hoặc chèn.",
-                        )
-                    )
+                findings.append(Finding(key_seq - 1, "inserted", message))
             prev_prev_hash, prev_hash = prev_hash, event.hash
             expected_seq = key_seq + 1
             last = event
@@ -273,8 +257,7 @@ class AuditLog:
                     Finding(
                         expected_seq,
                         "truncated",
-                        f"Các sự kiện từ #{expected_seq} đến #{witness['seq']} ở cuối chuỗi đã bị"
-                        " xóa.",
+                        f"Các sự kiện từ #{expected_seq} đến #{witness['seq']} ở cuối chuỗi đã bị xóa.",
                     )
                 )
         except NotFound:

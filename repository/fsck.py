@@ -9,13 +9,12 @@ whose bytes no longer match their digest (``deep``), and breaks in the audit cha
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, NotFound
+from kho.errors import IntegrityError, KeyDestroyed, NotFound
 from kho.timeutil import utcnow
 from repository.records import Actor, Repository, content_key, version_key
 from repository.registers import RegisterEntry
@@ -91,21 +90,15 @@ def fsck(
                 )
             )
         last = (series, entry.number)
-        if not store.exists(version_key(entry.record_id, 1)):
+        if not store.exists(version_key(entry.record_id, entry.version)):
             if repair:
-                try:
-                    store.put_if_absent(
-                        version_key(entry.record_id, 1),
-                        base64.b64decode(entry.sealed_first_version),
-                    )
-                except AlreadyExists:
-                    pass
+                repo._materialise(entry)
             issues.append(
                 Issue(
                     "rolled-forward",
                     entry.record_id,
                     f"Văn bản số {entry.number:02d} ({series}) đã cấp số nhưng chưa ghi phiên bản"
-                    " đầu: ghi bù từ sổ đăng ký.",
+                    " mang số đó: ghi bù từ sổ đăng ký.",
                     repair,
                 )
             )
@@ -142,9 +135,7 @@ def fsck(
         if repair:
             store.delete(info.key)
         issues.append(
-            Issue(
-                "stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repair
-            )
+            Issue("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repair)
         )
 
     # 5. Fixity of every original (deep).
@@ -183,9 +174,7 @@ def fsck(
                     record_id=record_id,
                     version=1,
                     source=FSCK.source,
-                    details={
-                        "reason": "committed before the writer stopped; event restored by fsck"
-                    },
+                    details={"reason": "committed before the writer stopped; event restored by fsck"},
                 )
             issues.append(
                 Issue(

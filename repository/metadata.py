@@ -236,9 +236,7 @@ class _Collector:
             self.fail(name, "FIELD_NOT_TEXT", f"Trường “{label}” phải là chuỗi ký tự.")
             return None
         if "\x00" in value or any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-            self.fail(
-                name, "FIELD_CONTROL_CHARS", f"Trường “{label}” chứa ký tự điều khiển không hợp lệ."
-            )
+            self.fail(name, "FIELD_CONTROL_CHARS", f"Trường “{label}” chứa ký tự điều khiển không hợp lệ.")
             return None
         text = nfc(value).strip()
         limit = MAX_LENGTH.get(name)
@@ -260,8 +258,7 @@ class _Collector:
             self.fail(
                 name,
                 "FIELD_INVALID_DATE",
-                f"Trường “{label}” không phải ngày hợp lệ: “{value}” (dùng dạng YYYY-MM-DD hoặc"
-                " DD/MM/YYYY).",
+                f"Trường “{label}” không phải ngày hợp lệ: “{value}” (dùng dạng YYYY-MM-DD hoặc DD/MM/YYYY).",
             )
             return None
         if parsed is None and required:
@@ -307,9 +304,7 @@ class _Collector:
                 if folded in (member.label.casefold(), member.name.casefold(), str(int(member))):
                     return member
         allowed = ", ".join(f"{int(m)} = {m.label}" for m in enum)
-        self.fail(
-            name, code, f"Trường “{label}” không hợp lệ: “{value}”. Giá trị cho phép: {allowed}."
-        )
+        self.fail(name, code, f"Trường “{label}” không hợp lệ: “{value}”. Giá trị cho phép: {allowed}.")
         return enum(0)
 
     def organ_id(self, name: str, known: Callable[[str], bool] | None) -> str | None:
@@ -404,9 +399,7 @@ def parse_document(
     recipients: list[Recipient] = []
     raw_recipients = raw.get("recipients") or []
     if isinstance(raw_recipients, str):
-        raw_recipients = [
-            {"organ_name": part} for part in raw_recipients.split(";") if part.strip()
-        ]
+        raw_recipients = [{"organ_name": part} for part in raw_recipients.split(";") if part.strip()]
     if not isinstance(raw_recipients, list | tuple):
         c.fail("recipients", "FIELD_NOT_LIST", "Trường “Nơi nhận” phải là danh sách.")
         raw_recipients = []

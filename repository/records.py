@@ -105,7 +105,8 @@ class Record:
     """``den``, ``di`` or ``hoso``."""
     created_at: str
     actor: str
-    metadata: DocumentMetadata | FileMetadata
+    metadata: DocumentMetadata | FileMetadata | None
+    """None while an arrived document waits for its metadata (``state == "intake"``)."""
     files: tuple[StoredFile, ...] = ()
     registration: Registration | None = None
     documents: tuple[str, ...] = ()
@@ -126,7 +127,7 @@ class Record:
             "kind": self.kind,
             "created_at": self.created_at,
             "actor": self.actor,
-            "metadata": self.metadata.to_dict(),
+            "metadata": self.metadata.to_dict() if self.metadata is not None else None,
             "files": [f.__dict__ for f in self.files],
             "registration": self.registration.__dict__ if self.registration else None,
             "documents": list(self.documents),
@@ -138,11 +139,13 @@ class Record:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
         kind = data["kind"]
-        metadata: DocumentMetadata | FileMetadata = (
-            file_from_dict(data["metadata"])
-            if kind == KIND_FILE
-            else document_from_dict(data["metadata"])
-        )
+        metadata: DocumentMetadata | FileMetadata | None = None
+        if data.get("metadata") is not None:
+            metadata = (
+                file_from_dict(data["metadata"])
+                if kind == KIND_FILE
+                else document_from_dict(data["metadata"])
+            )
         reg = data.get("registration")
         return cls(
             record_id=data["record_id"],
@@ -236,9 +239,7 @@ class Repository:
         except AlreadyExists:
             return
         self._known_organs.add(organ_id)
-        self.audit.append(
-            actor.user, "agency:add", source=actor.source, details={"organ_id": organ_id}
-        )
+        self.audit.append(actor.user, "agency:add", source=actor.source, details={"organ_id": organ_id})
 
     def is_known_organ(self, organ_id: str) -> bool:
         if organ_id in self._known_organs or organ_id == self.agency_id:
@@ -254,18 +255,14 @@ class Repository:
     # -- low level -------------------------------------------------------------------------
     def _seal_version(self, record: Record) -> bytes:
         plain = json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True).encode()
-        return self.keys.seal(
-            record.record_id, plain, version_key(record.record_id, record.version)
-        )
+        return self.keys.seal(record.record_id, plain, version_key(record.record_id, record.version))
 
     def _open_version(self, record_id: str, version: int, sealed: bytes) -> Record:
         plain = self.keys.open(record_id, sealed, version_key(record_id, version))
         return Record.from_dict(json.loads(plain))
 
     def _versions(self, record_id: str) -> list[int]:
-        return [
-            int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")
-        ]
+        return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
 
     def _write_marker(self, record_id: str, kind: str, register: str | None = None) -> None:
         body = json.dumps({"kind": kind, "register": register}).encode()
@@ -289,7 +286,7 @@ class Repository:
                 self.store.put_if_absent(key, body)
                 return
             except AlreadyExists:
-                holder = json.loads(self.store.get(key))
+                holder = json.loads(self.store.get_after_conflict(key))
                 if holder["record_id"] == record_id:
                     return
                 if self._exists(holder["record_id"]):
@@ -310,10 +307,7 @@ class Repository:
             pass
 
     def _exists(self, record_id: str) -> bool:
-        return (
-            self.store.exists(version_key(record_id, 1))
-            or self._roll_forward(record_id) is not None
-        )
+        return self.store.exists(version_key(record_id, 1)) or self._roll_forward(record_id) is not None
 
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:
@@ -348,11 +342,11 @@ class Repository:
         now = self.clock()
         today = vn_date(now)
         if direction is Direction.DEN and md.arrival_date is None:
-            md = _replace(md, arrival_date=today)
+            md = replace(md, arrival_date=today)
         if direction is Direction.DI and md.issued_date is None:
-            md = _replace(md, issued_date=today)
+            md = replace(md, issued_date=today)
         if direction is Direction.DI and md.organ_id is None and md.organ_name == self.agency_name:
-            md = _replace(md, organ_id=self.agency_id)
+            md = replace(md, organ_id=self.agency_id)
         reg_date = md.arrival_date if direction is Direction.DEN else md.issued_date
         assert reg_date is not None
         year = reg_date.year
@@ -376,12 +370,13 @@ class Repository:
                     )
                     claims.append(sha_claim)
                 files = (self._store_original(record_id, content, info.original_name),)
-            dup = duplicate_key(md, year) if not numbered else None
+            doc_year = md.issued_date.year if md.issued_date else year
+            dup = duplicate_key(md, doc_year) if not numbered else None
             if dup is not None:
                 self._claim(
                     dup,
                     record_id,
-                    f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký"
+                    f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {doc_year} đã được đăng ký"
                     " (trùng số, ký hiệu, cơ quan ban hành và năm).",
                 )
                 claims.append(dup)
@@ -425,45 +420,68 @@ class Repository:
         return record
 
     def _register(self, base: Record, year: int, series: str, now: datetime) -> Record:
+        """Allocate the number and commit ``base`` (a new version carrying it) in one step."""
         md = base.metadata
         assert isinstance(md, DocumentMetadata)
         made: dict[int, Record] = {}
 
         def make_entry(number: int) -> RegisterEntry:
-            if md.direction is Direction.DI:
-                numbered_md = _replace(md, code_number=format_number(number))
-            else:
-                numbered_md = md
-            record = Record(
-                **{
-                    **base.__dict__,
-                    "metadata": numbered_md,
-                    "registration": Registration(
-                        organ_id=self.agency_id,
-                        year=year,
-                        series=series,
-                        number=number,
-                        registered_at=to_iso_utc(now),
-                    ),
-                }
+            numbered_md = (
+                replace(md, code_number=format_number(number)) if md.direction is Direction.DI else md
             )
+            registration = Registration(
+                organ_id=self.agency_id,
+                year=year,
+                series=series,
+                number=number,
+                registered_at=to_iso_utc(now),
+            )
+            record = replace(base, metadata=numbered_md, registration=registration, state="active")
             made[number] = record
             sealed = base64.b64encode(self._seal_version(record)).decode()
-            return RegisterEntry(self.agency_id, year, series, number, base.record_id, sealed)
+            return RegisterEntry(
+                self.agency_id, year, series, number, base.record_id, sealed, version=base.version
+            )
 
         entry = self.registers.allocate(self.agency_id, year, series, make_entry)
-        record = made[entry.number]
-        # Materialise the first version (idempotent; ``_roll_forward`` redoes it after a crash).
+        return self._materialise(entry, made[entry.number])
+
+    def _materialise(self, entry: RegisterEntry, record: Record | None = None) -> Record:
+        """Write the version a register entry carries (idempotent; redone after a crash).
+
+        If another writer took that version number meanwhile, the registration is written as
+        the next version on top of theirs, so neither write is lost.
+        """
+        sealed = base64.b64decode(entry.sealed_version)
+        if record is None:
+            record = self._open_version(entry.record_id, entry.version, sealed)
         try:
-            self.store.put_if_absent(
-                version_key(record.record_id, 1), base64.b64decode(entry.sealed_first_version)
-            )
+            self.store.put_if_absent(version_key(entry.record_id, entry.version), sealed)
+            return record
         except AlreadyExists:
             pass
-        return record
+        for _ in range(50):
+            latest = self._load(entry.record_id)
+            if latest.registration == record.registration:
+                return latest
+            merged = replace(
+                latest,
+                version=latest.version + 1,
+                metadata=record.metadata,
+                registration=record.registration,
+                state=record.state,
+            )
+            try:
+                self.store.put_if_absent(
+                    version_key(entry.record_id, merged.version), self._seal_version(merged)
+                )
+                return merged
+            except AlreadyExists:
+                continue
+        raise Conflict(f"Không ghi được số đăng ký cho “{entry.record_id}”.", record_id=entry.record_id)
 
     def _roll_forward(self, record_id: str) -> Record | None:
-        """Materialise a committed first version from its register entry (after a crash)."""
+        """Materialise a committed version from its register entry (after a crash)."""
         try:
             marker = json.loads(self.store.get(f"catalog/records/{record_id}"))
         except NotFound:
@@ -474,18 +492,156 @@ class Repository:
         for info in self.store.list(prefix):
             entry = RegisterEntry.from_json(self.store.get(info.key))
             if entry.record_id == record_id:
-                sealed = base64.b64decode(entry.sealed_first_version)
-                try:
-                    self.store.put_if_absent(version_key(record_id, 1), sealed)
-                except AlreadyExists:
-                    pass
-                return self._open_version(record_id, 1, sealed)
+                if self._versions(record_id):
+                    return None  # materialised already; nothing to roll forward
+                return self._materialise(entry)
         return None
 
-    # -- reading ---------------------------------------------------------------------------
-    def get(
-        self, record_id: str, version: int | None = None, *, actor: Actor | None = None
+    # -- intake: an arrived file before its metadata is known ---------------------------------
+    def create_intake(
+        self, direction: Direction | str, content: bytes, filename: str, actor: Actor
     ) -> Record:
+        """Store an arrived original (ingest's first step): encrypted, SHA-256 addressed, in a
+        record whose metadata is filled later by :meth:`complete_intake`.
+
+        The same bytes twice raise :class:`Duplicate` with the existing record id.
+        """
+        direction = Direction(direction)
+        info = check_original(content, filename, max_bytes=self.max_file_bytes)
+        record_id = new_record_id()
+        self._write_marker(record_id, direction.value)
+        self.keys.create(record_id)
+        claim = f"claims/sha256/{info.sha256}"
+        self._claim(claim, record_id, f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).")
+        try:
+            stored = self._store_original(record_id, content, info.original_name)
+            record = Record(
+                record_id=record_id,
+                version=1,
+                kind=direction.value,
+                created_at=to_iso_utc(self.clock()),
+                actor=actor.user,
+                metadata=None,
+                files=(stored,),
+                state="intake",
+            )
+            self.store.put_if_absent(version_key(record_id, 1), self._seal_version(record))
+        except BaseException:
+            self._release(claim, record_id)
+            raise
+        self.audit.append(
+            actor.user,
+            "record:create",
+            record_id=record_id,
+            version=1,
+            source=actor.source,
+            details={"kind": record.kind, "state": "intake", "files": [stored.sha256]},
+        )
+        self._emit(record)
+        return record
+
+    def find_by_sha256(self, sha256: str) -> str | None:
+        try:
+            holder = json.loads(self.store.get(f"claims/sha256/{sha256}"))
+        except NotFound:
+            return None
+        return holder["record_id"] if self._exists(holder["record_id"]) else None
+
+    def complete_intake(
+        self,
+        record_id: str,
+        metadata: Mapping[str, Any],
+        *,
+        expected_version: int,
+        actor: Actor,
+        register: bool = True,
+        advisory_body: str | None = None,
+    ) -> Record:
+        """Give an intake record its metadata and (by default) its number in the register."""
+        current = self._load(record_id)
+        if current.state != "intake":
+            raise Conflict(f"“{record_id}” đã được vào sổ hoặc hoàn tất.", record_id=record_id)
+        if current.version != expected_version:
+            raise Conflict(
+                f"“{record_id}” đã được cập nhật lên phiên bản {current.version}. Hãy tải lại.",
+                record_id=record_id,
+                current_version=current.version,
+            )
+        direction = Direction(current.kind)
+        numbered = register and direction is Direction.DI
+        md = parse_document(
+            metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
+        )
+        now = self.clock()
+        if direction is Direction.DEN and md.arrival_date is None:
+            md = replace(md, arrival_date=vn_date(now))
+        if direction is Direction.DI and md.issued_date is None:
+            md = replace(md, issued_date=vn_date(now))
+        reg_date = md.arrival_date if direction is Direction.DEN else md.issued_date
+        assert reg_date is not None
+        dup = (
+            None if numbered else duplicate_key(md, md.issued_date.year if md.issued_date else reg_date.year)
+        )
+        if dup is not None:
+            self._claim(
+                dup,
+                record_id,
+                f"Văn bản số {md.so_ky_hieu} của {md.organ_name} đã được đăng ký (trùng số, ký hiệu,"
+                " cơ quan ban hành và năm).",
+            )
+        base = replace(
+            current,
+            version=current.version + 1,
+            created_at=to_iso_utc(now),
+            actor=actor.user,
+            metadata=md,
+            state="active",
+        )
+        try:
+            if register:
+                series = series_for(md, advisory_body)
+                self.store.put(
+                    f"catalog/records/{record_id}",
+                    json.dumps(
+                        {
+                            "kind": direction.value,
+                            "register": register_prefix(self.agency_id, reg_date.year, series),
+                        }
+                    ).encode(),
+                )
+                record = self._register(base, reg_date.year, series, now)
+            else:
+                self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))
+                record = base
+        except AlreadyExists as exc:
+            self._release(dup, record_id)
+            raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
+        except BaseException:
+            self._release(dup, record_id)
+            raise
+        self.audit.append(
+            actor.user,
+            "record:update",
+            record_id=record_id,
+            version=record.version,
+            source=actor.source,
+            details={"fields": sorted(md.to_dict()), "from": "intake"},
+        )
+        if record.registration is not None:
+            reg = record.registration
+            self.audit.append(
+                actor.user,
+                "register:assign",
+                record_id=record_id,
+                version=record.version,
+                source=actor.source,
+                details={"series": reg.series, "year": reg.year, "number": reg.number},
+            )
+        self._emit(record)
+        return record
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, record_id: str, version: int | None = None, *, actor: Actor | None = None) -> Record:
         """A version of a record (the latest by default). Audited as ``record:view``."""
         record = self._load(record_id, version)
         if actor is not None:
@@ -504,9 +660,7 @@ class Repository:
             if not versions:
                 rolled = self._roll_forward(record_id)
                 if rolled is None:
-                    raise NotFound(
-                        f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id
-                    )
+                    raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
                 versions = [1]
             version = versions[-1]
         try:
@@ -540,9 +694,7 @@ class Repository:
         if not record.files:
             raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
         stored = (
-            record.files[0]
-            if sha256 is None
-            else next((f for f in record.files if f.sha256 == sha256), None)
+            record.files[0] if sha256 is None else next((f for f in record.files if f.sha256 == sha256), None)
         )
         if stored is None:
             raise NotFound("Không tìm thấy tệp trong văn bản.", record_id=record_id, sha256=sha256)
@@ -582,9 +734,7 @@ class Repository:
         self, current: Record, new: Record, actor: Actor, action: str, details: dict[str, Any]
     ) -> Record:
         try:
-            self.store.put_if_absent(
-                version_key(new.record_id, new.version), self._seal_version(new)
-            )
+            self.store.put_if_absent(version_key(new.record_id, new.version), self._seal_version(new))
         except AlreadyExists as exc:
             raise Conflict(
                 f"Văn bản/hồ sơ “{new.record_id}” vừa được người khác cập nhật (phiên bản"
@@ -662,9 +812,7 @@ class Repository:
         )
         return self._write_version(current, new, actor, "record:update", {"fields": changed})
 
-    def set_extra(
-        self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str
-    ) -> Record:
+    def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the
         signature verdict summary. Retries on a concurrent update (these are system writes)."""
         for _ in range(20):
@@ -682,9 +830,7 @@ class Repository:
                 return self._write_version(current, new, actor, action, {"keys": sorted(values)})
             except Conflict:
                 continue
-        raise Conflict(
-            f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id
-        )
+        raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
 
     # -- derived data (text, OCR, signature verdicts): beside the original, never in it ----
     def put_derived(self, record_id: str, name: str, data: bytes) -> None:
@@ -727,9 +873,7 @@ class Repository:
         self._emit(record)
         return record
 
-    def add_to_file(
-        self, file_id: str, document_id: str, *, expected_version: int, actor: Actor
-    ) -> Record:
+    def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""
         current = self._load(file_id)
         if current.kind != KIND_FILE:
@@ -797,8 +941,8 @@ class Repository:
             try:
                 record = self._load(entry.record_id)
             except NotFound:
-                sealed = base64.b64decode(entry.sealed_first_version)
-                record = self._open_version(entry.record_id, 1, sealed)
+                sealed = base64.b64decode(entry.sealed_version)
+                record = self._open_version(entry.record_id, entry.version, sealed)
             md = record.metadata
             assert isinstance(md, DocumentMetadata)
             day = md.arrival_date if md.direction is Direction.DEN else md.issued_date
@@ -815,7 +959,3 @@ class Repository:
                 details={"series": series, "year": year, "count": len(out)},
             )
         return out
-
-
-def _replace(md: DocumentMetadata, **changes: Any) -> DocumentMetadata:
-    return replace(md, **changes)

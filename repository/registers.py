@@ -90,8 +90,9 @@ class RegisterEntry:
     series: str
     number: int
     record_id: str
-    sealed_first_version: str
-    """The record's first version, sealed with its key (base64)."""
+    sealed_version: str
+    """The record version that carries this number, sealed with the record's key (base64)."""
+    version: int = 1
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__).encode()
@@ -123,9 +124,7 @@ class Registers:
             while True:
                 entry = make_entry(number)
                 try:
-                    self.store.put_if_absent(
-                        entry_key(organ_id, year, series, number), entry.to_json()
-                    )
+                    self.store.put_if_absent(entry_key(organ_id, year, series, number), entry.to_json())
                 except AlreadyExists:
                     # Others went ahead: jump past the newest entry, not one at a time.
                     number = max(

@@ -49,6 +49,27 @@ class ObjectStore(abc.ABC):
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""
 
+    def get_after_conflict(self, key: str, timeout_s: float = 10.0) -> bytes:
+        """Read a key that ``put_if_absent`` just reported as taken.
+
+        On backends whose create-if-absent claims the key before the data lands (S3 servers
+        without conditional PUT), the winner's bytes can be a moment behind its claim.
+        """
+        import time
+
+        from kho.errors import NotFound
+
+        deadline = time.monotonic() + timeout_s
+        delay = 0.005
+        while True:
+            try:
+                return self.get(key)
+            except NotFound:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+
     @abc.abstractmethod
     def stat(self, key: str) -> ObjectInfo:
         """Size and version of ``key``; ``NotFound`` if absent."""

@@ -31,7 +31,8 @@ from repository.storage.base import ObjectInfo, ObjectStore, Retention
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=/")
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
+    """Refuse keys that are not plain relative ASCII paths."""
     if (
         not key
         or key.startswith("/")
@@ -61,7 +62,7 @@ class LocalStore(ObjectStore):
 
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
-        _check_key(key)
+        check_key(key)
         return self.root / "objects" / key
 
     def _os_error(self, exc: OSError, key: str) -> Exception:
@@ -78,8 +79,11 @@ class LocalStore(ObjectStore):
                 view = view[written:]
             if self.fsync:
                 os.fsync(fd)
-        finally:
+        except BaseException:
             os.close(fd)
+            os.unlink(name)
+            raise
+        os.close(fd)
         return Path(name)
 
     def _ensure_parent(self, path: Path) -> None:
@@ -126,7 +130,10 @@ class LocalStore(ObjectStore):
             if version_id is not None:
                 if path.exists() and self._version_of(path) == version_id:
                     return path.read_bytes()
-                return (self.root / "versions" / key / version_id).read_bytes()
+                archived = self._archived(key, version_id)
+                if archived is None:
+                    raise FileNotFoundError(version_id)
+                return archived.read_bytes()
             return path.read_bytes()
         except FileNotFoundError as exc:
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
@@ -171,11 +178,7 @@ class LocalStore(ObjectStore):
             if entry.is_dir():
                 if not (rel.startswith(prefix) or prefix.startswith(rel)):
                     continue
-                if (
-                    start_after is not None
-                    and rel < start_after
-                    and not start_after.startswith(rel)
-                ):
+                if start_after is not None and rel < start_after and not start_after.startswith(rel):
                     continue
                 yield from self._walk(Path(entry.path), base, prefix, start_after)
             else:
@@ -187,22 +190,27 @@ class LocalStore(ObjectStore):
                     st = entry.stat()
                 except FileNotFoundError:
                     continue
-                yield ObjectInfo(
-                    key=rel, size=st.st_size, version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}"
-                )
+                yield ObjectInfo(key=rel, size=st.st_size, version_id=f"{st.st_ino:x}-{st.st_mtime_ns:x}")
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
         path = self._path(key)
         out: list[ObjectInfo] = []
         vdir = self.root / "versions" / key
         if vdir.is_dir():
-            for entry in sorted(vdir.iterdir(), key=lambda p: p.stat().st_mtime_ns):
-                out.append(ObjectInfo(key=key, size=entry.stat().st_size, version_id=entry.name))
+            # Archive names are "<nanoseconds>_<version id>": they sort oldest first.
+            for entry in sorted(vdir.iterdir(), key=lambda p: p.name):
+                out.append(
+                    ObjectInfo(key=key, size=entry.stat().st_size, version_id=entry.name.split("_", 1)[1])
+                )
         if path.is_file():
-            out.append(
-                ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path))
-            )
+            out.append(ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path)))
         return out
+
+    def _archived(self, key: str, version_id: str) -> Path | None:
+        vdir = self.root / "versions" / key
+        if not vdir.is_dir():
+            return None
+        return next((p for p in vdir.iterdir() if p.name.split("_", 1)[1] == version_id), None)
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -218,22 +226,31 @@ class LocalStore(ObjectStore):
         """Replace ``key``, keeping the previous version readable by its version id."""
         path = self._path(key)
         self._check_deletable(key)
-        tmp = self._write_temp(data)
+        tmp: Path | None = None
         try:
+            tmp = self._write_temp(data)
             self._ensure_parent(path)
             if path.exists():
                 vdir = self.root / "versions" / key
                 vdir.mkdir(parents=True, exist_ok=True)
-                os.link(path, vdir / self._version_of(path))
+                old = self._version_of(path)
+                if self._archived(key, old) is None:
+                    try:
+                        os.link(path, vdir / f"{time.time_ns():020d}_{old}")
+                    except FileNotFoundError:
+                        pass  # replaced meanwhile by a concurrent put, which archived it
             os.replace(tmp, path)
+            tmp = None
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise self._os_error(exc, key) from exc
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
         return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
 
     # -- retention -------------------------------------------------------------------------
     def _meta_path(self, key: str) -> Path:
-        _check_key(key)
+        check_key(key)
         return self.root / "meta" / f"{key}.retention.json"
 
     def _read_meta(self, key: str) -> dict[str, object]:
@@ -246,9 +263,12 @@ class LocalStore(ObjectStore):
         if not self._path(key).is_file():
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
         path = self._meta_path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._write_temp(json.dumps(meta).encode())
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._write_temp(json.dumps(meta).encode())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
 
     def _check_deletable(self, key: str) -> None:
         meta = self._read_meta(key)
@@ -268,9 +288,7 @@ class LocalStore(ObjectStore):
             and meta.get("mode") == "COMPLIANCE"
             and parse_iso(current) > retention.until
         ):
-            raise RetentionLocked(
-                f"Không được rút ngắn thời hạn lưu giữ COMPLIANCE của {key}.", key=key
-            )
+            raise RetentionLocked(f"Không được rút ngắn thời hạn lưu giữ COMPLIANCE của {key}.", key=key)
         meta.update(mode=retention.mode, until=retention.until.isoformat())
         self._write_meta(key, meta)
 
@@ -303,3 +321,4 @@ class LocalStore(ObjectStore):
             except FileNotFoundError:
                 continue
         return out
+

@@ -52,7 +52,7 @@ from kho.errors import (
     StoreUnavailable,
 )
 from repository.storage.base import ObjectInfo, ObjectStore, Retention
-from repository.storage.local import _check_key
+from repository.storage.local import check_key
 
 T = TypeVar("T")
 
@@ -68,9 +68,7 @@ _FULL_CODES = frozenset(
         "InsufficientStorage",
     }
 )
-_NO_LOCK_CODES = frozenset(
-    {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
-)
+_NO_LOCK_CODES = frozenset({"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"})
 _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
@@ -154,13 +152,9 @@ class S3Store(ObjectStore):
         ``secure``, ``region``, ``object_lock``, ...)."""
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.netloc or parts.path not in ("", "/"):
-            raise ConfigError(
-                f"Địa chỉ kho S3 không hợp lệ: {url!r} (cần dạng s3://tên-bucket).", url=url
-            )
+            raise ConfigError(f"Địa chỉ kho S3 không hợp lệ: {url!r} (cần dạng s3://tên-bucket).", url=url)
         if not options.get("endpoint"):
-            raise ConfigError(
-                "Thiếu địa chỉ máy chủ S3 (endpoint) cho kho lưu trữ.", url=url
-            )
+            raise ConfigError("Thiếu địa chỉ máy chủ S3 (endpoint) cho kho lưu trữ.", url=url)
         return cls(parts.netloc, **options)
 
     # -- pickling: configuration only; each process builds its own connection pool ----------
@@ -184,9 +178,7 @@ class S3Store(ObjectStore):
                     http = urllib3.PoolManager(
                         num_pools=4,
                         maxsize=self._max_connections,
-                        timeout=urllib3.Timeout(
-                            connect=self._connect_timeout_s, read=self._read_timeout_s
-                        ),
+                        timeout=urllib3.Timeout(connect=self._connect_timeout_s, read=self._read_timeout_s),
                         # Retry only what cannot have reached the server (connection
                         # errors) and explicit "try again" answers. A lost answer is never
                         # retried: a conditional PUT would then refuse its own write.
@@ -245,8 +237,7 @@ class S3Store(ObjectStore):
                 ) from exc
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"):
                 raise StoreUnavailable(
-                    f"Máy chủ S3 {self.endpoint} từ chối truy cập (sai khóa truy cập "
-                    "hoặc thiếu quyền).",
+                    f"Máy chủ S3 {self.endpoint} từ chối truy cập (sai khóa truy cập hoặc thiếu quyền).",
                     **details,
                 ) from exc
             raise StoreUnavailable(
@@ -256,26 +247,20 @@ class S3Store(ObjectStore):
         if isinstance(exc, ServerError):
             details["http_status"] = exc.status_code
             if exc.status_code == 507:
-                raise StoreFull(
-                    "Kho lưu trữ S3 đã đầy, không ghi được dữ liệu.", **details
-                ) from exc
+                raise StoreFull("Kho lưu trữ S3 đã đầy, không ghi được dữ liệu.", **details) from exc
             raise StoreUnavailable(
                 f"Máy chủ S3 {self.endpoint} đang gặp sự cố (HTTP {exc.status_code}).",
                 **details,
             ) from exc
         if isinstance(exc, InvalidResponseError):
-            raise StoreUnavailable(
-                f"Máy chủ S3 {self.endpoint} trả lời không hợp lệ.", **details
-            ) from exc
+            raise StoreUnavailable(f"Máy chủ S3 {self.endpoint} trả lời không hợp lệ.", **details) from exc
         raise StoreUnavailable(
             f"Không kết nối được kho lưu trữ S3 tại {self.endpoint}: máy chủ không phản hồi "
             "hoặc mạng gián đoạn.",
             **details,
         ) from exc
 
-    def _call(
-        self, fn: Callable[[], T], key: str | None = None, *, locked: bool = False
-    ) -> T:
+    def _call(self, fn: Callable[[], T], key: str | None = None, *, locked: bool = False) -> T:
         try:
             return fn()
         except (MinioException, Urllib3Error, OSError) as exc:
@@ -354,12 +339,10 @@ class S3Store(ObjectStore):
         self, bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None
     ) -> urllib3.BaseHTTPResponse:
         # One PUT whatever the size: atomic on every S3 server (no multipart left-overs).
-        return self._client._execute(
-            "PUT", bucket, key, body=data, headers=dict(headers or {})
-        )
+        return self._client._execute("PUT", bucket, key, body=data, headers=dict(headers or {}))
 
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
-        _check_key(key)
+        check_key(key)
         if self._create_conditionally():
             try:
                 response = self._put_raw(self.bucket, key, data, {"If-None-Match": "*"})
@@ -435,7 +418,7 @@ class S3Store(ObjectStore):
             pass  # left for the takeover after claim_timeout_s
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
-        _check_key(key)
+        check_key(key)
         self._check_not_locked(key, self._current_version(key))
         if not self._create_conditionally():
             self._call(
@@ -447,7 +430,7 @@ class S3Store(ObjectStore):
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, key: str, version_id: str | None = None) -> bytes:
-        _check_key(key)
+        check_key(key)
 
         def run() -> bytes:
             response = self._client.get_object(self.bucket, key, version_id=version_id)
@@ -469,7 +452,7 @@ class S3Store(ObjectStore):
             self._fail(exc, key)
 
     def stat(self, key: str) -> ObjectInfo:
-        _check_key(key)
+        check_key(key)
         st = self._call(lambda: self._client.stat_object(self.bucket, key), key)
         return ObjectInfo(key=key, size=st.size or 0, version_id=st.version_id)
 
@@ -498,7 +481,7 @@ class S3Store(ObjectStore):
         return out
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
-        _check_key(key)
+        check_key(key)
 
         def run() -> list[ObjectInfo]:
             out = []
@@ -518,7 +501,7 @@ class S3Store(ObjectStore):
 
     # -- delete ------------------------------------------------------------------------------
     def delete(self, key: str) -> None:
-        _check_key(key)
+        check_key(key)
         versions = self._call(lambda: self._versions(key), key)
         # Check every version first: a refusal must come before anything is removed.
         for version_id, marker in versions:
@@ -531,9 +514,7 @@ class S3Store(ObjectStore):
                 locked=True,
             )
         if not self._create_conditionally():
-            self._call(
-                lambda: self._client.remove_object(self.claims_bucket, _CLAIMS_PREFIX + key), key
-            )
+            self._call(lambda: self._client.remove_object(self.claims_bucket, _CLAIMS_PREFIX + key), key)
 
     def _check_not_locked(self, key: str, version_id: str | None) -> None:
         if not self.object_lock or version_id is None:
@@ -543,20 +524,17 @@ class S3Store(ObjectStore):
         retention = self._retention(key, version_id)
         if retention is not None and retention.until > datetime.now(UTC):
             raise RetentionLocked(
-                f"Đối tượng {key} đang trong thời hạn lưu giữ bắt buộc đến "
-                f"{retention.until.isoformat()}.",
+                f"Đối tượng {key} đang trong thời hạn lưu giữ bắt buộc đến {retention.until.isoformat()}.",
                 key=key,
             )
 
     # -- retention / legal hold ----------------------------------------------------------------
     def _require_lock(self) -> None:
         if not self.object_lock:
-            raise NotImplementedError(
-                f"bucket {self.bucket} was opened without object_lock: no retention"
-            )
+            raise NotImplementedError(f"bucket {self.bucket} was opened without object_lock: no retention")
 
     def set_retention(self, key: str, retention: Retention) -> None:
-        _check_key(key)
+        check_key(key)
         self._require_lock()
         until = retention.until
         if until.tzinfo is None:
@@ -588,12 +566,12 @@ class S3Store(ObjectStore):
         return Retention(mode=mode, until=_parse_s3_date(until))
 
     def get_retention(self, key: str) -> Retention | None:
-        _check_key(key)
+        check_key(key)
         self._require_lock()
         return self._retention(key)
 
     def set_legal_hold(self, key: str, on: bool) -> None:
-        _check_key(key)
+        check_key(key)
         self._require_lock()
         client = self._client
         fn = client.enable_object_legal_hold if on else client.disable_object_legal_hold
@@ -601,9 +579,7 @@ class S3Store(ObjectStore):
 
     def _legal_hold(self, key: str, version_id: str | None = None) -> bool:
         try:
-            return bool(
-                self._client.is_object_legal_hold_enabled(self.bucket, key, version_id=version_id)
-            )
+            return bool(self._client.is_object_legal_hold_enabled(self.bucket, key, version_id=version_id))
         except S3Error as exc:
             if exc.code in _NO_LOCK_CODES:
                 return False
@@ -612,6 +588,6 @@ class S3Store(ObjectStore):
             self._fail(exc, key)
 
     def get_legal_hold(self, key: str) -> bool:
-        _check_key(key)
+        check_key(key)
         self._require_lock()
         return self._legal_hold(key)

@@ -242,13 +242,6 @@ def test_listing_by_prefix_and_start_after(
 def test_put_keeps_earlier_versions_readable(
     store: ObjectStore, ns: str, request: pytest.FixtureRequest
 ) -> None:
-    if store.name == "local":
-        # Known bug, reported: LocalStore.list_versions orders by st_mtime_ns, which the kernel
-        # stamps with a coarse clock (~4 ms): versions written within one tick come back in
-        # directory order.
-        request.applymarker(
-            pytest.mark.xfail(reason="local list_versions order by coarse mtime", strict=False)
-        )
     key = ns + "witness"
     first = store.put_if_absent(key, b"one")
     second = store.put(key, b"two!")

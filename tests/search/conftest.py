@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-
-# With ``pythonpath = ["tests"]`` this folder would shadow the ``search`` package as a namespace
-# package; make sure the real one (repository root) comes first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pytest
 

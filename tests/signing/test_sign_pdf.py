@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
-from signing.signing_checks import validate_all
+from signing_checks import validate_all
 
 from ingest.pdfgen import render_pdf, sample_document
 from ingest.signing import SignatureRole, SignerIdentity, SigningFailed, sign_pdf

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from signing.signing_checks import validate_all
+from signing_checks import validate_all
 
 from ingest.testpki import FIXTURE_TIME, ORGANISATION_SIGNING_DELAY, TestPKI, Variant, tamper
 

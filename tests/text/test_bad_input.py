@@ -10,8 +10,8 @@ import zipfile
 
 import pypdf
 import pytest
+import textdocs as docs
 from PIL import Image
-from text import textdocs as docs
 
 from ingest.text import (
     ExtractedText,

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
-from text import textdocs as docs
+import textdocs as docs
 
 from ingest.text import (
     Extractor,

@@ -9,8 +9,8 @@ import unicodedata
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+import textdocs as docs
 from PIL import Image
-from text import textdocs as docs
 
 from ingest.text import (
     FileTooManyPages,

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install everything the tests need, start the real services (Ceph S3 gateway, Redis), run the
+# whole suite, stop the services. Used by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-system.sh
+bash scripts/install.sh
+bash scripts/services.sh start
+trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+eval "$(bash scripts/services.sh env)"
+export KHO_SHARED_DIR="${KHO_SHARED_DIR:-$(cd .. && pwd)/shared}"
+.venv/bin/ruff check .
+.venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kho_testing import BACKENDS, new_repository
+
+from repository.records import Repository
+from repository.storage.local import LocalStore
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Repository]:
+    yield new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))

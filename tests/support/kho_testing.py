@@ -1,0 +1,121 @@
+"""Helpers shared by the repository tests (importable: tests/ is on the path)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from repository.records import Actor, Repository
+from repository.storage import ObjectStore, open_store
+from repository.storage.local import LocalStore
+
+AGENCY = "000.00.18.H40"
+AGENCY_NAME = "Ủy ban nhân dân tỉnh Ninh Bình"
+CLERK = Actor(user="vanthu.nguyen", source="127.0.0.1")
+
+
+def s3_options() -> dict[str, Any] | None:
+    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
+    if not endpoint:
+        return None
+    return {
+        "endpoint": endpoint,
+        "access_key": os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""),
+        "secret_key": os.environ.get("KHO_TEST_S3_SECRET_KEY", ""),
+        "secure": False,
+    }
+
+
+BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
+
+
+def make_store(kind: str, base: Path, name: str) -> ObjectStore:
+    if kind == "local":
+        return LocalStore(base / name)
+    options = s3_options()
+    if options is None:
+        pytest.skip(
+            "KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh"
+        )
+    bucket = f"kho-test-{name}-{uuid.uuid4().hex[:10]}"
+    return open_store(f"s3://{bucket}", **options)
+
+
+def store_url(kind: str, base: Path, name: str) -> tuple[str, dict[str, Any]]:
+    """A URL + options another process can open (for multi-process tests)."""
+    if kind == "local":
+        return f"file://{base / name}", {}
+    options = s3_options()
+    if options is None:
+        pytest.skip(
+            "KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh"
+        )
+    return f"s3://kho-test-{name}-{uuid.uuid4().hex[:10]}", options
+
+
+def new_repository(
+    store: ObjectStore, keystore: ObjectStore, clock: Callable[[], datetime] | None = None
+) -> Repository:
+    kwargs: dict[str, Any] = {}
+    if clock is not None:
+        kwargs["clock"] = clock
+    repo = Repository(store, keystore, agency_id=AGENCY, agency_name=AGENCY_NAME, **kwargs)
+    return repo
+
+
+def incoming(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type_name": "Công văn",
+        "code_number": "1234",
+        "code_notation": "BNV-VP",
+        "organ_name": "Bộ Nội vụ",
+        "issued_date": "2026-03-02",
+        "subject": "Về việc triển khai Hệ thống quản lý văn bản và điều hành",
+        "signer_position": "Chánh Văn phòng",
+        "signer_full_name": "Trần Thị Hoà",
+        "to_places": "Văn phòng UBND tỉnh",
+    }
+    data.update(overrides)
+    return data
+
+
+def outgoing(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type_name": "Quyết định",
+        "code_notation": "QĐ-UBND",
+        "organ_name": AGENCY_NAME,
+        "subject": "Ban hành Quy chế quản lý văn bản điện tử",
+        "signer_position": "Chủ tịch",
+        "signer_full_name": "Nguyễn Văn An",
+        "recipients": ["Sở Nội vụ", "Văn phòng UBND tỉnh"],
+    }
+    data.update(overrides)
+    return data
+
+
+def pdf_bytes(tag: str = "", size: int = 2048) -> bytes:
+    head = b"%PDF-1.4\n% " + tag.encode() + b"\n"
+    return head + b"0" * max(0, size - len(head))
+
+
+def register_many(args: tuple[str, dict[str, Any], str, dict[str, Any], int, int]) -> list[int]:
+    """Worker of the multi-process register test (importable by spawned processes)."""
+    url, options, key_url, key_options, worker, count = args
+    repo = new_repository(open_store(url, **options), open_store(key_url, **key_options))
+    numbers = []
+    for i in range(count):
+        if i % 2:
+            record = repo.create_document(
+                "den", incoming(code_number=f"{worker * 1000 + i + 10}"), None, None, CLERK
+            )
+        else:
+            record = repo.create_document("di", outgoing(), None, None, CLERK)
+        assert record.registration is not None
+        numbers.append((record.registration.series, record.registration.number))
+    return numbers
