@@ -10,6 +10,6 @@ export KHO_DATA_DIR="${KHO_DATA_DIR:-$PWD/kho-data}"
 echo
 .venv/bin/kho register list --series den
 echo
-.venv/bin/kho search "quyet dinh ban hanh quy che" --page-size 5 || true
+.venv/bin/kho search "quyet dinh ban hanh quy che" --user demo --role admin --page-size 5
 echo
 echo "Kho đang chạy ở chế độ nhúng, dữ liệu tại $KHO_DATA_DIR. Thử: .venv/bin/kho --help"

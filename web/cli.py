@@ -88,9 +88,7 @@ def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]
                 code="METADATA_FILE_INVALID",
             ) from exc
         if not isinstance(data, dict):
-            raise KhoError(
-                "Tệp dữ liệu đặc tả phải là một đối tượng JSON.", code="METADATA_FILE_INVALID"
-            )
+            raise KhoError("Tệp dữ liệu đặc tả phải là một đối tượng JSON.", code="METADATA_FILE_INVALID")
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
@@ -136,9 +134,7 @@ def _show_record(record: Record, as_json: bool) -> None:
         for ordinal, doc_id in enumerate(record.documents, start=1):
             click.echo(f"    {ordinal:02d}. {doc_id}")
     for stored in record.files:
-        click.echo(
-            f"  Tệp: {stored.original_name} ({stored.size} byte, SHA-256 {stored.sha256[:16]}…)"
-        )
+        click.echo(f"  Tệp: {stored.original_name} ({stored.size} byte, SHA-256 {stored.sha256[:16]}…)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -224,9 +220,7 @@ def record_history(ctx: Context, record_id: str, as_json: bool) -> None:
         click.echo(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2))
         return
     for rec in versions:
-        click.echo(
-            f"v{rec.version}  {vn_display(parse_iso(rec.created_at))}  {rec.actor}  {rec.note or ''}"
-        )
+        click.echo(f"v{rec.version}  {vn_display(parse_iso(rec.created_at))}  {rec.actor}  {rec.note or ''}")
 
 
 @record.command("update")
@@ -258,9 +252,7 @@ def record_update(
 
 @record.command("download")
 @click.argument("record_id")
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False), help="Ghi ra tệp (mặc định tên gốc)."
-)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Ghi ra tệp (mặc định tên gốc).")
 @pass_ctx
 @handles_errors
 def record_download(ctx: Context, record_id: str, output: str | None) -> None:
@@ -278,9 +270,7 @@ def register() -> None:
 
 
 @register.command("list")
-@click.option(
-    "--series", default=INCOMING, show_default=True, help="den, hanh-chinh, mat, ban-sao, qppl-…"
-)
+@click.option("--series", default=INCOMING, show_default=True, help="den, hanh-chinh, mat, ban-sao, qppl-…")
 @click.option("--year", type=int, default=lambda: date.today().year)
 @click.option("--from", "date_from", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY).")
 @click.option("--to", "date_to", help="Đến ngày.")
@@ -329,9 +319,7 @@ def file_group() -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def file_create(
-    ctx: Context, metadata_file: str | None, fields: tuple[str, ...], as_json: bool
-) -> None:
+def file_create(ctx: Context, metadata_file: str | None, fields: tuple[str, ...], as_json: bool) -> None:
     """Mở hồ sơ: file_notation, title, maintenance, creator, start_date (bắt buộc)."""
     _show_record(ctx.repo.create_file(_meta_pairs(fields, metadata_file), ctx.actor), as_json)
 
@@ -343,13 +331,9 @@ def file_create(
 @json_option
 @pass_ctx
 @handles_errors
-def file_add(
-    ctx: Context, file_id: str, document_id: str, expected_version: int, as_json: bool
-) -> None:
+def file_add(ctx: Context, file_id: str, document_id: str, expected_version: int, as_json: bool) -> None:
     """Đưa văn bản vào hồ sơ (không sao chép)."""
-    rec = ctx.repo.add_to_file(
-        file_id, document_id, expected_version=expected_version, actor=ctx.actor
-    )
+    rec = ctx.repo.add_to_file(file_id, document_id, expected_version=expected_version, actor=ctx.actor)
     _show_record(rec, as_json)
 
 
@@ -468,14 +452,74 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Chạy API JSON của Kho."""
+    from web.app import create_app
+
+    create_app().run(host=host, port=port)
+
+
+@main.command("reindex")
+@pass_ctx
+@handles_errors
+def reindex_command(ctx: Context) -> None:
+    """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt)."""
+    from ingest.indexing import reindex_all
+    from search import open_backend
+
+    settings = ctx.settings
+    backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+
+    def progress(p: Any) -> None:
+        click.echo(f"\r  đã đọc {p.seen}, đã ghi {p.written}, bỏ qua {p.skipped} ({p.rate:.0f}/s)", nl=False)
+
+    report = reindex_all(ctx.repo, backend, progress=progress)
+    click.echo(
+        f"\nĐã dựng lại chỉ mục: {report.total} bản ghi, ghi {report.written}, bỏ qua"
+        f" {report.skipped}, {report.elapsed:.1f} s."
+    )
+
+
+@main.command("index-check")
+@json_option
+@pass_ctx
+@handles_errors
+def index_check_command(ctx: Context, as_json: bool) -> None:
+    """So sánh chỉ mục với kho: thiếu, thừa, lỗi thời."""
+    from ingest.indexing import check_index
+    from search import open_backend
+
+    settings = ctx.settings
+    backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+    report = check_index(ctx.repo, backend)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"ok": report.ok, "missing": report.missing, "extra": report.extra, "stale": report.stale},
+                ensure_ascii=False,
+            )
+        )
+    else:
+        click.echo(
+            "Chỉ mục khớp với kho."
+            if report.ok
+            else f"Khác biệt: thiếu {len(report.missing)}, thừa {len(report.extra)},"
+            f" lỗi thời {len(report.stale)}."
+        )
+    if not report.ok:
+        sys.exit(1)
+
+
 def _register_optional_commands() -> None:
     """Commands of the other packages (ingest, search): absent packages are skipped."""
     import importlib
 
     for module_name, attribute in (
         ("ingest.signatures.cli", "verify"),
-        ("search.cli", "search"),
-        ("search.cli", "reindex"),
+        ("search.cli", "search_command"),
         ("ingest.cli", "ingest"),
         ("ingest.cli", "worker"),
         ("web.demo", "demo"),

@@ -1,0 +1,164 @@
+"""Keep the search index following the record store.
+
+The index is derived (ARCHITECTURE invariant 1): an :class:`IndexDocument` is built from a
+record's latest version plus what ingest stored beside its original (text, signature verdict,
+extracted metadata), and ``kho reindex`` rebuilds everything from the store alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kho.errors import KeyDestroyed, NotFound
+from repository.metadata import DocumentMetadata, FileMetadata
+from repository.records import Record, Repository
+from search.backend import SearchBackend
+from search.documents import IndexDocument
+from search.reindex import ConsistencyReport, Progress, ReindexReport, consistency_check, reindex
+
+# Names of the derived objects ingest writes beside an original.
+TEXT = "text.json"
+SIGNATURES = "signatures.json"
+EXTRACTED_METADATA = "metadata.json"
+
+
+def _derived_json(repo: Repository, record_id: str, name: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(repo.get_derived(record_id, name))
+    except (NotFound, KeyDestroyed, ValueError):
+        return None
+
+
+def _text_of(derived: dict[str, Any] | None) -> str:
+    if not derived:
+        return ""
+    parts = derived.get("parts") or []
+    return "\n".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
+
+
+def to_index_document(
+    repo: Repository, record: Record, *, ho_so: tuple[str, ...] | None = None
+) -> IndexDocument:
+    """The search document of a record (pure mapping once the derived data is read)."""
+    text = _text_of(_derived_json(repo, record.record_id, TEXT))
+    extracted = _derived_json(repo, record.record_id, EXTRACTED_METADATA) or {}
+    verdict = str(record.extra.get("signature_verdict", ""))
+    if not verdict and (signatures := _derived_json(repo, record.record_id, SIGNATURES)):
+        verdict = str(signatures.get("verdict", ""))
+    cites = tuple(
+        str(c.get("so_ky_hieu"))
+        for c in extracted.get("can_cu", []) or []
+        if isinstance(c, dict) and c.get("so_ky_hieu")
+    )
+    grants_users = tuple(record.extra.get("grant_users", ()))
+    grants_units = tuple(record.extra.get("grant_units", ()))
+    md = record.metadata
+    common: dict[str, Any] = {
+        "id": record.record_id,
+        "version": record.version,
+        "text": text,
+        "signature_verdict": verdict,
+        "retention_state": record.state,
+        "cites": cites,
+        "grant_users": grants_users,
+        "grant_units": grants_units,
+        "owner_unit": repo.agency_id,
+    }
+    if isinstance(md, FileMetadata):
+        return IndexDocument(
+            direction="hoso",
+            title=md.title,
+            trich_yeu=md.title,
+            so_ky_hieu="",
+            ngay_ban_hanh=md.start_date,
+            **{**common, "owner_unit": md.unit or repo.agency_id},
+        )
+    documents_in = ho_so if ho_so is not None else tuple(repo.files_of(record.record_id))
+    if isinstance(md, DocumentMetadata):
+        number = record.registration.number if record.registration else None
+        return IndexDocument(
+            direction=md.direction.value,
+            title=f"{md.type_name} {md.so_ky_hieu or ''} {md.subject}".strip(),
+            trich_yeu=md.subject,
+            loai_van_ban=md.type_name,
+            so_ky_hieu=md.so_ky_hieu or "",
+            number=number,
+            co_quan_ban_hanh=md.organ_name,
+            ngay_ban_hanh=md.issued_date,
+            ngay_den=md.arrival_date,
+            do_khan=int(md.urgency),
+            do_mat=int(md.secrecy),
+            ho_so=documents_in,
+            nguoi_ky=md.signer_full_name,
+            **{**common, "owner_unit": md.unit or repo.agency_id},
+        )
+
+    # An intake record: only what ingest found so far.
+    def value(name: str) -> str:
+        item = extracted.get(name)
+        if isinstance(item, dict):
+            item = item.get("value")
+        return str(item) if item else ""
+
+    name = record.files[0].original_name if record.files else record.record_id
+    return IndexDocument(
+        direction=record.kind if record.kind in ("den", "di") else "den",
+        title=value("trich_yeu") or name,
+        trich_yeu=value("trich_yeu"),
+        loai_van_ban=value("loai_van_ban"),
+        so_ky_hieu=value("so_ky_hieu"),
+        co_quan_ban_hanh=value("co_quan_ban_hanh"),
+        nguoi_ky=value("nguoi_ky"),
+        ho_so=documents_in,
+        **common,
+    )
+
+
+def index_record(repo: Repository, backend: SearchBackend, record_id: str) -> IndexDocument | None:
+    """Index the latest version of one record; remove it from the index if it is gone."""
+    try:
+        record = repo.get(record_id)
+    except (NotFound, KeyDestroyed):
+        backend.delete([record_id])
+        return None
+    document = to_index_document(repo, record)
+    backend.index([document])
+    return document
+
+
+def follow(repo: Repository, backend: SearchBackend) -> None:
+    """Make every change in the store update the index (in-process mode)."""
+    previous = repo.on_change
+
+    def on_change(record: Record) -> None:
+        if previous is not None:
+            previous(record)
+        backend.index([to_index_document(repo, record)])
+
+    repo.on_change = on_change
+
+
+def _documents(repo: Repository) -> Iterator[IndexDocument]:
+    files: dict[str, list[str]] = {}
+    records = list(repo.records())
+    for record in records:
+        if isinstance(record.metadata, FileMetadata):
+            for doc_id in record.documents:
+                files.setdefault(doc_id, []).append(record.record_id)
+    for record in records:
+        yield to_index_document(repo, record, ho_so=tuple(files.get(record.record_id, ())))
+
+
+def reindex_all(
+    repo: Repository, backend: SearchBackend, progress: Callable[[Progress], None] | None = None
+) -> ReindexReport:
+    """Rebuild the whole index from the store alone (resumable)."""
+    return reindex(backend, _documents(repo), progress=progress)
+
+
+def check_index(repo: Repository, backend: SearchBackend) -> ConsistencyReport:
+    """Every difference between the store and the index."""
+    expected = ((r.record_id, r.version) for r in repo.records())
+    return consistency_check(backend, expected)
