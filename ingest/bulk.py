@@ -1,0 +1,313 @@
+"""Bulk import of files and folders: resumable, no duplicates, progress as it goes.
+
+* Every file is one job whose id is the SHA-256 of its bytes: the same bytes (twice in a
+  folder, or again after a kill) are the same job and the same original, never a second record.
+* A manifest (JSON lines, appended and flushed as each file finishes) remembers which files —
+  by path, size and modification time — reached a final state; a re-run skips them without
+  reading them. Without the manifest a re-run is still correct (finished jobs are found by
+  their SHA-256), only slower.
+* Embedded mode runs the pipeline in a pool of worker processes (one per core by default);
+  with a broker, the originals are stored here and the rest of each job is queued for the
+  Celery workers (``--wait`` follows them to the end).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.status import JobState, JobStatus, JobStore
+from kho.config import Settings
+
+MANIFEST_DIR = "ingest-manifests"
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    path: str
+    job_id: str | None
+    state: str
+    reason_code: str | None = None
+    reason: str | None = None
+    record_id: str | None = None
+    skipped: bool = False
+    """Already final in the manifest: not read again."""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds per step (what ran now)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "job_id": self.job_id,
+            "state": self.state,
+            "reason_code": self.reason_code,
+            "reason": self.reason,
+            "record_id": self.record_id,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    total: int
+    done: int
+    failed: int
+    waiting: int
+    skipped: int
+    seconds: float
+    items: tuple[BulkItem, ...]
+
+    @property
+    def rate(self) -> float:
+        ran = self.total - self.skipped
+        return ran / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "done": self.done,
+            "failed": self.failed,
+            "waiting": self.waiting,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "docs_per_second": round(self.rate, 2),
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+Progress = Callable[[int, int, float, BulkItem], None]
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files named, and every file under folders named (recursive, hidden ones left out),
+    in a stable order."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw).resolve()
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.exists():
+            found = [path]
+        else:
+            from kho.errors import NotFound
+
+            raise NotFound(f"Không tìm thấy tệp hoặc thư mục “{raw}”.", path=str(raw))
+        for p in found:
+            if p not in seen:
+                seen.add(p)
+                out.append(p)
+    return out
+
+
+def _file_key(path: Path) -> str:
+    st = path.stat()
+    return f"{path}\x1f{st.st_size}\x1f{st.st_mtime_ns}"
+
+
+class Manifest:
+    """JSON lines ``{"key", "path", "job_id", "state", ...}``; the last line of a key wins."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        entry = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a line cut short by a kill
+                    self.entries[entry["key"]] = entry
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+
+    @staticmethod
+    def default_path(settings: Settings, roots: Iterable[Path]) -> Path:
+        digest = hashlib.sha256("\n".join(sorted(str(r) for r in roots)).encode()).hexdigest()[:16]
+        return settings.data_dir / MANIFEST_DIR / f"{digest}.jsonl"
+
+    def add(self, key: str, item: BulkItem) -> None:
+        entry = {"key": key, **item.to_dict()}
+        entry.pop("skipped", None)
+        self.entries[key] = entry
+        self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _item(path: Path, status: JobStatus) -> BulkItem:
+    return BulkItem(
+        path=str(path),
+        job_id=status.job_id,
+        state=status.state.value,
+        reason_code=status.reason_code,
+        reason=status.reason,
+        record_id=status.record_id,
+        steps={name: rec.seconds for name, rec in status.steps.items()},
+    )
+
+
+# -- embedded: a pool of worker processes ---------------------------------------------------------
+_worker: Any = None
+
+
+def _init_worker(direction: str) -> None:
+    global _worker
+    from ingest.pipeline import Pipeline
+
+    _worker = (Pipeline.from_settings(Settings.from_env()), direction)
+
+
+def _ingest_one(path_str: str) -> tuple[str, BulkItem]:
+    pipeline, direction = _worker
+    path = Path(path_str)
+    key = _file_key(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return key, BulkItem(
+            str(path), None, JobState.FAILED.value, "SOURCE_UNREADABLE",
+            f"Không đọc được tệp: {exc.strerror or exc}.",
+        )
+    status = pipeline.ingest(data, path.name, direction, source=str(path))
+    return key, _item(path, status)
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak resident memory (MB) of this process and of its largest finished child."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def import_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    direction: str = "den",
+    settings: Settings | None = None,
+    workers: int | None = None,
+    wait: bool = True,
+    manifest_path: Path | None = None,
+    retry_failed: bool = False,
+    progress: Progress | None = None,
+    poll_interval: float = 0.5,
+) -> BulkReport:
+    """Import files and folders; returns what became of each file.
+
+    ``workers`` (embedded mode) defaults to the number of cores; 1 runs in this process.
+    """
+    settings = settings or Settings.from_env()
+    files = collect_files(paths)
+    manifest = Manifest(manifest_path or Manifest.default_path(settings, [Path(p).resolve() for p in paths]))
+    started = time.perf_counter()
+    items: list[BulkItem] = []
+    pending: list[Path] = []
+    keys: dict[str, Path] = {}
+    final_states = {JobState.DONE.value} | (set() if retry_failed else {JobState.FAILED.value})
+    try:
+        for path in files:
+            key = _file_key(path)
+            keys[key] = path
+            entry = manifest.entries.get(key)
+            if entry is not None and entry["state"] in final_states:
+                items.append(
+                    BulkItem(
+                        str(path), entry.get("job_id"), entry["state"], entry.get("reason_code"),
+                        entry.get("reason"), entry.get("record_id"), skipped=True,
+                    )
+                )
+            else:
+                pending.append(path)
+        total = len(files)
+
+        def report(item: BulkItem) -> None:
+            items.append(item)
+            if progress is not None:
+                elapsed = time.perf_counter() - started
+                ran = sum(1 for i in items if not i.skipped)
+                progress(len(items), total, ran / elapsed if elapsed > 0 else 0.0, item)
+
+        if settings.broker_url:
+            _queue_all(pending, direction, settings, manifest, report, wait, poll_interval)
+        else:
+            _run_embedded(pending, direction, workers or os.cpu_count() or 1, manifest, report)
+    finally:
+        manifest.close()
+    seconds = time.perf_counter() - started
+    counts = {s: sum(1 for i in items if i.state == s.value) for s in JobState}
+    return BulkReport(
+        total=len(files),
+        done=counts[JobState.DONE],
+        failed=counts[JobState.FAILED],
+        waiting=counts[JobState.WAITING] + counts[JobState.RUNNING],
+        skipped=sum(1 for i in items if i.skipped),
+        seconds=seconds,
+        items=tuple(items),
+    )
+
+
+def _run_embedded(
+    pending: list[Path], direction: str, workers: int, manifest: Manifest,
+    report: Callable[[BulkItem], None],
+) -> None:
+    if not pending:
+        return
+    names = [str(p) for p in pending]
+    if workers <= 1 or len(pending) == 1:
+        _init_worker(direction)
+        results: Iterator[tuple[str, BulkItem]] = map(_ingest_one, names)
+        for key, item in results:
+            manifest.add(key, item)
+            report(item)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(direction,), maxtasksperchild=2000) as pool:
+        for key, item in pool.imap_unordered(_ingest_one, names, chunksize=2):
+            manifest.add(key, item)
+            report(item)
+
+
+def _queue_all(
+    pending: list[Path], direction: str, settings: Settings, manifest: Manifest,
+    report: Callable[[BulkItem], None], wait: bool, poll_interval: float,
+) -> None:
+    from ingest.pipeline import Pipeline
+    from ingest.tasks import dispatch
+
+    pipeline = Pipeline.from_settings(settings)
+    jobs = JobStore(pipeline.repo.store)
+    queued: dict[str, tuple[str, Path]] = {}
+    for path in pending:
+        key = _file_key(path)
+        status = pipeline.accept(path.read_bytes(), path.name, direction, source=str(path))
+        if status.state is JobState.WAITING:
+            dispatch(status.job_id, settings=settings)
+        if status.state.final:
+            manifest.add(key, _item(path, status))
+            report(_item(path, status))
+        elif wait:
+            queued[status.job_id + "\x1f" + key] = (key, path)
+        else:
+            report(_item(path, status))
+    while queued:
+        time.sleep(poll_interval)
+        for token, (key, path) in list(queued.items()):
+            status = jobs.get(token.split("\x1f", 1)[0])
+            if status.state.final:
+                del queued[token]
+                manifest.add(key, _item(path, status))
+                report(_item(path, status))

@@ -1,0 +1,255 @@
+"""``kho ingest`` (take in files and folders, follow jobs, retry, trả lại) and ``kho worker``.
+
+    kho ingest PATH... [--direction den|di] [--workers N] [--wait/--no-wait] [--retry-failed]
+    kho ingest status [JOB] [--json]
+    kho ingest retry JOB
+    kho ingest return RECORD_OR_JOB [--reason TEXT]
+    kho worker [--concurrency N] [--pool prefork|solo]
+
+Human output is Vietnamese; ``--json`` gives one JSON document. Errors print
+``Lỗi [CODE]: message`` on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ingest.bulk import BulkItem, import_paths
+from ingest.status import JobState, JobStatus, JobStore
+from kho.config import Settings
+from kho.errors import KhoError, NotFound
+from repository.records import Actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STEP_LABELS = {
+    "store": "Lưu bản gốc",
+    "text": "Trích xuất văn bản",
+    "signatures": "Kiểm tra chữ ký số",
+    "metadata": "Trích xuất siêu dữ liệu",
+    "index": "Đánh chỉ mục",
+}
+
+
+def _handles_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KhoError as error:
+            if kwargs.get("as_json"):
+                click.echo(json.dumps({"error": error.to_dict()}, ensure_ascii=False), err=True)
+            else:
+                click.echo(f"Lỗi [{error.code}]: {error.message}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _DefaultGroup(click.Group):
+    """``kho ingest PATH...`` runs the ``files`` subcommand; ``kho ingest status`` etc. as usual."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["files", *args]
+        return super().parse_args(ctx, args)
+
+
+def _actor(settings: Settings) -> Actor:
+    return Actor(user=settings.user, source="cli")
+
+
+def _print_status(status: JobStatus) -> None:
+    click.echo(f"Lượt tiếp nhận: {status.job_id}")
+    click.echo(f"  Tệp:        {status.filename}")
+    click.echo(f"  Trạng thái: {status.state.value}" + (f" (bước: {status.step})" if status.step else ""))
+    if status.record_id:
+        click.echo(f"  Văn bản:    {status.record_id}")
+    if status.reason_code:
+        click.echo(f"  Lý do:      [{status.reason_code}] {status.reason}")
+    for name, rec in status.steps.items():
+        note = f" — {rec.note}" if rec.note else ""
+        label = STEP_LABELS.get(name, name)
+        click.echo(f"  - {label}: {rec.state.value} ({rec.seconds * 1000:.0f} ms){note}")
+    s = status.summary
+    if s.get("signature_verdict"):
+        click.echo(f"  Chữ ký số:  {s['signature_verdict']} — {s.get('signature_explanation') or ''}")
+        if s.get("signature_return_reason"):
+            click.echo(f"  Lý do trả lại: {s['signature_return_reason']}")
+    for key, label in (("so_ky_hieu", "Số, ký hiệu"), ("loai_van_ban", "Loại"), ("ngay_ban_hanh", "Ngày"),
+                       ("trich_yeu", "Trích yếu")):
+        if s.get(key):
+            click.echo(f"  {label}: {s[key]}")
+
+
+@click.group("ingest", cls=_DefaultGroup)
+def ingest() -> None:
+    """Tiếp nhận văn bản: lưu bản gốc, trích xuất văn bản, kiểm tra chữ ký số, siêu dữ liệu."""
+
+
+@ingest.command("files")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--direction", type=click.Choice(["den", "di"]), default="den", show_default=True,
+              help="Văn bản đến (den) hay văn bản đi (di).")
+@click.option("--workers", type=int, default=None,
+              help="Số tiến trình xử lý (chế độ nhúng; mặc định = số lõi).")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Có broker: chờ các worker xử lý xong rồi mới kết thúc.")
+@click.option("--retry-failed", is_flag=True, help="Chạy lại cả các tệp đã lỗi ở lần trước.")
+@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+              help="Tệp ghi tiến độ (để chạy tiếp sau khi bị ngắt).")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
+@_handles_errors
+def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: bool, retry_failed: bool,
+          manifest: str | None, as_json: bool) -> None:
+    """Tiếp nhận các tệp và thư mục PATH (chạy tiếp được sau khi bị ngắt, không tạo bản trùng)."""
+    from pathlib import Path
+
+    settings = Settings.from_env()
+    last = [0.0]
+
+    def progress(n: int, total: int, rate: float, item: BulkItem) -> None:
+        if as_json:
+            return
+        if item.state == JobState.FAILED.value and not item.skipped:
+            click.echo(f"  lỗi [{item.reason_code}] {item.path}: {item.reason}", err=True)
+        now = time.monotonic()
+        if now - last[0] >= 1.0 or n == total:
+            last[0] = now
+            click.echo(f"{n}/{total} tệp — {rate:.1f} văn bản/giây")
+
+    report = import_paths(
+        paths, direction=direction, settings=settings, workers=workers, wait=wait,
+        manifest_path=Path(manifest) if manifest else None, retry_failed=retry_failed,
+        progress=progress,
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(
+            f"Xong: {report.done}, lỗi: {report.failed}, đang chờ: {report.waiting},"
+            f" bỏ qua (đã xử lý trước): {report.skipped} / {report.total} tệp;"
+            f" {report.seconds:.1f} s, {report.rate:.1f} văn bản/giây."
+        )
+    if report.failed:
+        sys.exit(1)
+
+
+@ingest.command("status")
+@click.argument("job", required=False)
+@click.option("--state", type=click.Choice([s.value for s in JobState]), default=None,
+              help="Chỉ liệt kê các lượt ở trạng thái này.")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
+@_handles_errors
+def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
+    """Trạng thái một lượt tiếp nhận (JOB = mã băm SHA-256 hoặc 8+ ký tự đầu), hoặc tất cả."""
+    from repository.service import open_repository
+
+    jobs = JobStore(open_repository(Settings.from_env()).store)
+    if job:
+        found = jobs.get(job)
+        if as_json:
+            click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
+        else:
+            _print_status(found)
+        return
+    listed = [s for s in jobs.all() if state is None or s.state.value == state]
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in listed], ensure_ascii=False))
+        return
+    counts = {s: sum(1 for j in listed if j.state is s) for s in JobState}
+    for item in listed:
+        reason = f" [{item.reason_code}] {item.reason}" if item.reason_code else ""
+        click.echo(f"{item.job_id[:16]}  {item.state.value:<11} {item.filename}{reason}")
+    click.echo(", ".join(f"{s.value}: {n}" for s, n in counts.items()))
+
+
+@ingest.command("retry")
+@click.argument("job")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
+@_handles_errors
+def retry_cmd(job: str, as_json: bool) -> None:
+    """Chạy lại một lượt tiếp nhận từ bước chưa xong (bản gốc đã lưu được giữ nguyên)."""
+    from ingest.pipeline import Pipeline
+    from ingest.tasks import dispatch
+
+    settings = Settings.from_env()
+    pipeline = Pipeline.from_settings(settings)
+    current = pipeline.jobs.get(job)
+    result = dispatch(current.job_id, settings=settings, pipeline=pipeline, force=True)
+    if result is None:
+        result = pipeline.jobs.get(current.job_id)
+        if not as_json:
+            click.echo("Đã gửi lại cho worker xử lý.")
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        _print_status(result)
+    if result.state is JobState.FAILED:
+        sys.exit(1)
+
+
+@ingest.command("return")
+@click.argument("target")
+@click.option("--reason", default=None,
+              help="Lý do trả lại (mặc định: lý do Kho tìm thấy khi kiểm tra chữ ký số).")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
+@_handles_errors
+def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
+    """Trả lại văn bản (TARGET = mã văn bản hoặc mã lượt tiếp nhận) kèm lý do."""
+    from ingest.pipeline import return_document
+    from repository.service import open_repository
+
+    settings = Settings.from_env()
+    repo = open_repository(settings)
+    record_id = target
+    try:
+        repo.get(target)
+    except NotFound:
+        found = JobStore(repo.store).get(target)
+        if found.record_id is None:
+            raise NotFound(
+                "Lượt tiếp nhận này chưa lưu được bản gốc, không có văn bản để trả lại.",
+                job_id=found.job_id,
+            ) from None
+        record_id = found.record_id
+    record = return_document(repo, record_id, actor=_actor(settings), reason=reason)
+    if as_json:
+        click.echo(json.dumps({"record_id": record.record_id, "version": record.version,
+                               "return_reason": record.extra.get("return_reason")}, ensure_ascii=False))
+    else:
+        click.echo(f"Đã trả lại văn bản {record.record_id}. Lý do: {record.extra.get('return_reason')}")
+
+
+@click.command("worker")
+@click.option("--concurrency", "-c", type=int, default=None, help="Số tiến trình (mặc định = số lõi).")
+@click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork",
+              show_default=True)
+@click.option("--loglevel", default="INFO", show_default=True)
+@_handles_errors
+def worker(concurrency: int | None, pool: str, loglevel: str) -> None:
+    """Chạy worker Celery xử lý hàng đợi tiếp nhận (cần KHO_BROKER_URL)."""
+    settings = Settings.from_env()
+    if not settings.broker_url:
+        raise KhoError(
+            "Chưa đặt KHO_BROKER_URL (ví dụ redis://127.0.0.1:6379/0): không có hàng đợi để xử lý."
+            " Ở chế độ nhúng, văn bản được xử lý ngay khi tiếp nhận.",
+            code="CONFIG_INVALID",
+        )
+    from ingest.celery_app import INGEST_QUEUE, app
+
+    argv = ["worker", f"--pool={pool}", f"--loglevel={loglevel}", "-Q", INGEST_QUEUE]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    app.worker_main(argv)
+
+
+if __name__ == "__main__":  # python -m ingest.cli ...
+    ingest()

@@ -1,0 +1,626 @@
+"""The ingest pipeline: an ordered chain of small, idempotent steps.
+
+    store original → extract text → verify signatures → extract metadata → index → done
+
+Each step first looks for its own output (the record, a derived object beside the original,
+the record's extra attributes) and does nothing when it is already there, so a re-run — after
+a crash, a retry or by hand — changes nothing that is finished. A step that fails stops the
+chain:
+
+* a *transient* failure (store, Tika or OCR engine unavailable, a concurrent update) is retried
+  with exponential backoff (in-process here, ``Task.retry`` under Celery) and ends in ``lỗi``
+  only when the retries are used up;
+* a *bad file* (empty, encrypted, corrupt, wrong extension, bomb, too many pages, OCR timeout)
+  ends in ``lỗi`` at once with the error's code and Vietnamese message.
+
+Either way the stored original stays, and ``Pipeline.run(job_id, force=True)`` (``kho ingest
+retry``) runs the chain again from the first unfinished step.
+
+The same :class:`Pipeline` runs embedded (:meth:`Pipeline.ingest`) and in Celery workers
+(``ingest.tasks``): only who calls :meth:`Pipeline.run`, and how a retry waits, differ.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, new_status
+from kho.config import Settings
+from kho.errors import ConfigError, Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
+from kho.timeutil import to_iso_utc, utcnow
+from repository.records import Actor, Record, Repository
+from repository.vocabulary import nfc
+
+if TYPE_CHECKING:
+    from ingest.metadata import ExtractedMetadata
+    from ingest.signatures import PdfVerification, TrustStore
+    from ingest.text import ExtractedText, Extractor, TextSettings
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_ACTOR = Actor(user="kho-ingest", source="ingest")
+
+TEXT_DERIVED = "text.json"
+SIGNATURES_DERIVED = "signatures.json"
+METADATA_DERIVED = "metadata.json"
+
+TRANSIENT_CODES = frozenset(
+    {
+        "STORE_UNAVAILABLE",
+        "TIKA_UNAVAILABLE",
+        "OCR_UNAVAILABLE",
+        "VERSION_CONFLICT",
+        "TEXT_EXTRACTION_FAILED",
+        "INGEST_ORIGINAL_PENDING",
+    }
+)
+"""Failures of the machinery, not of the file: retried with backoff."""
+
+
+class TransientFailure(Exception):
+    """A step failed for a reason that may go away; the job waits (``chờ``) for a retry."""
+
+    def __init__(self, status: JobStatus, error: KhoError) -> None:
+        super().__init__(str(error))
+        self.status = status
+        self.error = error
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: ``base * 2**attempt`` seconds, capped, ``max_retries`` times."""
+
+    max_retries: int = 4
+    base_delay: float = 2.0
+    max_delay: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * (2**attempt))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
+        """``KHO_INGEST_RETRIES`` (default 4) and ``KHO_INGEST_RETRY_DELAY`` (seconds, 2)."""
+        env = os.environ if env is None else env
+        try:
+            return cls(
+                max_retries=int(env.get("KHO_INGEST_RETRIES", "4")),
+                base_delay=float(env.get("KHO_INGEST_RETRY_DELAY", "2")),
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                "KHO_INGEST_RETRIES / KHO_INGEST_RETRY_DELAY phải là số.", variable="KHO_INGEST_RETRIES"
+            ) from exc
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, KhoError):
+        return error.code in TRANSIENT_CODES
+    return isinstance(error, (ConnectionError, TimeoutError))
+
+
+def as_kho_error(error: BaseException) -> KhoError:
+    """Any failure as a KhoError with a code and a Vietnamese message."""
+    if isinstance(error, KhoError):
+        return error
+    if isinstance(error, (ConnectionError, TimeoutError)):
+        return StoreUnavailable(f"Mất kết nối khi xử lý: {type(error).__name__}.")
+    if isinstance(error, MemoryError):
+        return KhoError("Không đủ bộ nhớ để xử lý tệp này.", code="INGEST_OUT_OF_MEMORY")
+    return KhoError(
+        f"Bước xử lý gặp lỗi không lường trước ({type(error).__name__}: {str(error)[:200]}).",
+        code="INGEST_STEP_FAILED",
+    )
+
+
+# -- the context a job's steps share ------------------------------------------------------------
+@dataclass
+class JobContext:
+    pipeline: Pipeline
+    status: JobStatus
+    content: bytes | None = None
+    text: ExtractedText | None = None
+    verification: PdfVerification | None = None
+    metadata: ExtractedMetadata | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def repo(self) -> Repository:
+        return self.pipeline.repo
+
+    @property
+    def record_id(self) -> str:
+        assert self.status.record_id is not None, "the store step has not run"
+        return self.status.record_id
+
+    def original(self) -> bytes:
+        """The original bytes: kept from arrival, else read (and checked) from the store."""
+        if self.content is None:
+            _, self.content = self.repo.read_content(
+                self.record_id, self.status.sha256, actor=self.pipeline.actor, action="content:read"
+            )
+        return self.content
+
+    def derived_json(self, name: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.repo.get_derived(self.record_id, name))
+        except NotFound:
+            return None
+
+    def put_derived_json(self, name: str, data: dict[str, Any]) -> None:
+        body = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+        self.repo.put_derived(self.record_id, name, body)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    state: StepState
+    note: str | None = None
+
+
+DONE = StepOutcome(StepState.DONE)
+
+
+class Step(Protocol):
+    name: str
+    label: str
+    """Vietnamese, for people."""
+
+    def run(self, ctx: JobContext) -> StepOutcome: ...
+
+
+# -- the steps -----------------------------------------------------------------------------------
+class StoreOriginal:
+    """Store the arrived bytes as the record's original (encrypted, SHA-256 addressed). The same
+    bytes again are the same original: the existing record is adopted, never a second one."""
+
+    name = "store"
+    label = "Lưu bản gốc"
+
+    def run(self, ctx: JobContext) -> StepOutcome:
+        if ctx.status.record_id is not None:
+            return StepOutcome(StepState.SKIPPED, "đã lưu")
+        content = ctx.content
+        if content is None and ctx.status.source:
+            try:
+                content = Path(ctx.status.source).read_bytes()
+            except OSError as exc:
+                raise KhoError(
+                    f"Không đọc được tệp nguồn “{ctx.status.source}”: {exc.strerror or exc}.",
+                    code="SOURCE_UNREADABLE",
+                ) from exc
+            ctx.content = content
+        if content is None:
+            raise KhoError(
+                "Bản gốc chưa được lưu và không còn nguồn để đọc lại; hãy gửi lại tệp.",
+                code="SOURCE_MISSING",
+            )
+        import hashlib
+
+        if hashlib.sha256(content).hexdigest() != ctx.status.sha256:
+            raise KhoError(
+                "Tệp nguồn đã thay đổi kể từ khi tiếp nhận (SHA-256 khác); hãy gửi lại tệp.",
+                code="SOURCE_CHANGED",
+            )
+        repo = ctx.repo
+        try:
+            record = repo.create_intake(
+                ctx.status.direction, content, ctx.status.filename, ctx.pipeline.actor
+            )
+            record_id = record.record_id
+            note = None
+        except Duplicate as dup:
+            existing = dup.details.get("existing_record_id")
+            if not existing:
+                raise
+            try:
+                repo.get(existing)
+            except NotFound as exc:
+                # Another writer holds the SHA-256 claim but has not committed (yet, or it
+                # crashed); the repository frees such a claim after a grace period.
+                raise KhoError(
+                    "Một lượt lưu khác của cùng tệp chưa hoàn tất; sẽ thử lại.",
+                    code="INGEST_ORIGINAL_PENDING",
+                    existing_record_id=existing,
+                ) from exc
+            record_id = existing
+            note = "đã có trong kho (trùng SHA-256)"
+        ctx.status = ctx.status.evolve(record_id=record_id)
+        return StepOutcome(StepState.DONE, note)
+
+
+class ExtractText:
+    """Text layer where it is good, Tesseract OCR where it is not; stored as ``text.json``."""
+
+    name = "text"
+    label = "Trích xuất văn bản"
+
+    def run(self, ctx: JobContext) -> StepOutcome:
+        from ingest.text import ExtractedText, extract_text
+
+        stored = ctx.derived_json(TEXT_DERIVED)
+        if stored is not None:
+            ctx.text = ExtractedText.from_dict(stored)
+            outcome = StepOutcome(StepState.SKIPPED, "đã có")
+        else:
+            ctx.text = extract_text(
+                ctx.original(),
+                ctx.status.filename,
+                settings=ctx.pipeline.text_settings,
+                extractor=ctx.pipeline.extractor,
+            )
+            ctx.put_derived_json(TEXT_DERIVED, ctx.text.to_dict())
+            outcome = DONE
+        ctx.summary.update(
+            format=ctx.text.format.value,
+            pages=ctx.text.page_count,
+            text_sources=sorted(s.value for s in ctx.text.sources),
+            characters=len(ctx.text.text),
+        )
+        return outcome
+
+
+class VerifySignatures:
+    """pyHanko verdict of every signature (PDF only), stored as ``signatures.json``; the
+    verdict and the reason to return (trả lại) go on the record as extra attributes."""
+
+    name = "signatures"
+    label = "Kiểm tra chữ ký số"
+
+    def run(self, ctx: JobContext) -> StepOutcome:
+        from ingest.signatures import PdfVerification, verify_pdf
+        from ingest.text import Format
+
+        assert ctx.text is not None
+        if ctx.text.format is not Format.PDF:
+            ctx.summary["signature_verdict"] = None
+            return StepOutcome(StepState.SKIPPED, "không phải PDF")
+        stored = ctx.derived_json(SIGNATURES_DERIVED)
+        outcome = StepOutcome(StepState.SKIPPED, "đã có")
+        if stored is not None:
+            ctx.verification = PdfVerification.from_dict(stored)
+        else:
+            ctx.verification = verify_pdf(
+                ctx.original(), ctx.pipeline.trust, allow_fetching=ctx.pipeline.allow_fetching
+            )
+            ctx.put_derived_json(SIGNATURES_DERIVED, ctx.verification.to_dict())
+            outcome = DONE
+        verdict = ctx.verification.verdict
+        extra = {
+            "signature_verdict": verdict.indication.value,
+            "signature_sub_indication": verdict.sub_indication,
+            "signature_count": len(ctx.verification.signatures),
+            "signature_return_reason": ctx.verification.return_reason,
+        }
+        record = ctx.repo.get(ctx.record_id)
+        if any(record.extra.get(k) != v for k, v in extra.items()):
+            ctx.repo.set_extra(ctx.record_id, extra, actor=ctx.pipeline.actor, action="ingest:signatures")
+            outcome = DONE
+        ctx.summary.update(
+            signature_verdict=verdict.indication.value,
+            signature_explanation=verdict.explanation,
+            signature_return_reason=ctx.verification.return_reason,
+        )
+        return outcome
+
+
+class ExtractMetadata:
+    """Official metadata (số/ký hiệu, ngày, cơ quan, loại, trích yếu, người ký) pre-filled from
+    the text, stored as ``metadata.json`` for the văn thư to confirm when registering."""
+
+    name = "metadata"
+    label = "Trích xuất siêu dữ liệu"
+
+    def run(self, ctx: JobContext) -> StepOutcome:
+        from ingest.metadata import extract_metadata
+
+        assert ctx.text is not None
+        stored = ctx.derived_json(METADATA_DERIVED)
+        outcome = StepOutcome(StepState.SKIPPED, "đã có")
+        if stored is None:
+            ctx.metadata = extract_metadata(ctx.text.text)
+            stored = ctx.metadata.to_dict()
+            ctx.put_derived_json(METADATA_DERIVED, stored)
+            outcome = DONE
+        ctx.summary.update(
+            so_ky_hieu=stored["so_ky_hieu"]["value"],
+            loai_van_ban=stored["loai_van_ban"]["value"],
+            ngay_ban_hanh=stored["ngay_ban_hanh"]["value"],
+            trich_yeu=stored["trich_yeu"]["value"],
+        )
+        return outcome
+
+
+class IndexRecord:
+    """Write the record, its text and verdict to the search index (version-aware: a re-run
+    writes the same version again, a late one never overwrites a newer one)."""
+
+    name = "index"
+    label = "Đánh chỉ mục tìm kiếm"
+
+    def run(self, ctx: JobContext) -> StepOutcome:
+        try:
+            from ingest.indexing import index_record
+        except ModuleNotFoundError:
+            return StepOutcome(StepState.SKIPPED, "chưa có mô-đun đánh chỉ mục")
+        backend = ctx.pipeline.backend()
+        if backend is None:
+            return StepOutcome(StepState.SKIPPED, "không có chỉ mục")
+        index_record(ctx.repo, backend, ctx.record_id)
+        return DONE
+
+
+STEPS: tuple[Step, ...] = (
+    StoreOriginal(),
+    ExtractText(),
+    VerifySignatures(),
+    ExtractMetadata(),
+    IndexRecord(),
+)
+STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
+
+
+# -- the pipeline --------------------------------------------------------------------------------
+class Pipeline:
+    """Everything a worker keeps between documents: the repository, the text extractor, the
+    trust store (loaded once) and the index backend (opened once)."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        *,
+        text_settings: TextSettings | None = None,
+        trust: TrustStore | None = None,
+        allow_fetching: bool = False,
+        actor: Actor = PIPELINE_ACTOR,
+        backend_factory: Callable[[], Any] | None = None,
+        retry: RetryPolicy | None = None,
+        steps: tuple[Step, ...] = STEPS,
+        status_interval: float = 1.0,
+    ) -> None:
+        from ingest.signatures import TrustStore
+        from ingest.text import TextSettings, get_extractor
+
+        self.repo = repo
+        self.jobs = JobStore(repo.store)
+        self.text_settings = text_settings or TextSettings.from_env()
+        self.extractor: Extractor = get_extractor(self.text_settings)
+        self.trust = trust if trust is not None else TrustStore.empty()
+        self.allow_fetching = allow_fetching
+        self.actor = actor
+        self.retry_policy = retry or RetryPolicy.from_env()
+        self.steps = steps
+        self.status_interval = status_interval
+        self._backend_factory = backend_factory
+        self._backend: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
+        from ingest.signatures import TrustStore
+        from ingest.text import TextSettings
+        from repository.service import open_repository
+
+        if "trust" not in kwargs:
+            kwargs["trust"] = (
+                TrustStore.from_dir(settings.trust_dir) if settings.trust_dir else TrustStore.empty()
+            )
+        if "text_settings" not in kwargs:
+            kwargs["text_settings"] = TextSettings.from_env()
+        kwargs.setdefault("allow_fetching", settings.allow_fetching)
+
+        def backend() -> Any:
+            from search import open_backend
+
+            return open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+
+        kwargs.setdefault("backend_factory", backend)
+        return cls(open_repository(settings), **kwargs)
+
+    def backend(self) -> Any:
+        if self._backend is None and self._backend_factory is not None:
+            self._backend = self._backend_factory()
+        return self._backend
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    # -- public entry points ------------------------------------------------------------------
+    def accept(
+        self, content: bytes, filename: str, direction: str = "den", *, source: str | None = None
+    ) -> JobStatus:
+        """Take in a file: create (or find) its job and store the original (step 1).
+
+        Returns the job, ``chờ`` for the remaining steps, or ``lỗi`` when the file was refused
+        before anything could be stored. The same bytes again return the same job.
+        """
+        import hashlib
+
+        job_id = hashlib.sha256(content).hexdigest()
+        name = nfc(Path(filename).name)
+        status = self._job_for(job_id, name, direction, source)
+        if status.state is JobState.DONE or (
+            status.record_id is not None and status.state is not JobState.FAILED
+        ):
+            return status
+        return self.run(job_id, content=content, status=status, force=True, until="store")
+
+    def ingest(
+        self, content: bytes, filename: str, direction: str = "den", *, source: str | None = None
+    ) -> JobStatus:
+        """Embedded mode: accept and run every step now, retrying transient failures in-process.
+
+        The same bytes again: a finished job is returned as it is; a failed one is run again."""
+        import hashlib
+
+        job_id = hashlib.sha256(content).hexdigest()
+        status = self._job_for(job_id, nfc(Path(filename).name), direction, source)
+        if status.state is JobState.DONE:
+            return status
+        return self.run_with_retries(job_id, content=content, status=status, force=True)
+
+    def _job_for(self, job_id: str, filename: str, direction: str, source: str | None) -> JobStatus:
+        status = self.jobs.find(job_id)
+        if status is None:
+            status = self.jobs.put(new_status(job_id, filename, direction, source=source))
+        return status
+
+    def run_with_retries(
+        self,
+        job_id: str,
+        *,
+        content: bytes | None = None,
+        status: JobStatus | None = None,
+        force: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> JobStatus:
+        """:meth:`run`, retrying transient failures in-process with exponential backoff."""
+        attempt = 0
+        while True:
+            final = attempt >= self.retry_policy.max_retries
+            try:
+                return self.run(job_id, content=content, status=status, force=force, final_attempt=final)
+            except TransientFailure as failure:
+                sleep(self.retry_policy.delay(attempt))
+                attempt += 1
+                force = True
+                status = failure.status
+
+    def run(
+        self,
+        job_id: str,
+        *,
+        content: bytes | None = None,
+        status: JobStatus | None = None,
+        force: bool = False,
+        final_attempt: bool = True,
+        until: str | None = None,
+    ) -> JobStatus:
+        """Run the job's steps in order, from the first one whose output is missing.
+
+        A finished job (``xong``) is left alone unless ``force``; a failed one (``lỗi``) is run
+        again only with ``force`` (``kho ingest retry``). A transient failure raises
+        :class:`TransientFailure` unless ``final_attempt`` (then the job ends in ``lỗi``).
+        """
+        status = status or self.jobs.get(job_id)
+        if status.state.final and not force:
+            return status
+        ctx = JobContext(self, status, content=content)
+        ctx.summary.update(status.summary)
+        started_status = status.evolve(
+            state=JobState.RUNNING, attempts=status.attempts + 1, reason_code=None, reason=None
+        )
+        ctx.status = started_status
+        last_write = 0.0
+        steps = self.steps
+        if until is not None:
+            steps = steps[: [s.name for s in steps].index(until) + 1]
+        for step in steps:
+            now = time.monotonic()
+            if now - last_write >= self.status_interval:
+                ctx.status = self.jobs.put(ctx.status.evolve(step=step.name))
+                last_write = now
+            else:
+                ctx.status = ctx.status.evolve(step=step.name)
+            began = time.perf_counter()
+            try:
+                outcome = step.run(ctx)
+            except Exception as exc:
+                error = as_kho_error(exc)
+                elapsed = time.perf_counter() - began
+                return self._failed(ctx, step, error, elapsed, final_attempt, exc)
+            elapsed = time.perf_counter() - began
+            previous = ctx.status.steps.get(step.name)
+            record = StepRecord(outcome.state, round(elapsed, 4), outcome.note)
+            if outcome.state is StepState.SKIPPED and previous and previous.state is StepState.DONE:
+                record = previous  # a re-run found the output: keep the timing of the run that made it
+            steps_done = {**ctx.status.steps, step.name: record}
+            ctx.status = ctx.status.evolve(steps=steps_done, summary=dict(ctx.summary))
+        if until is not None and steps[-1] is not self.steps[-1]:
+            final = ctx.status.evolve(state=JobState.WAITING, step=None)
+        else:
+            final = ctx.status.evolve(state=JobState.DONE, step=None)
+        return self.jobs.put(final)
+
+    def _failed(
+        self,
+        ctx: JobContext,
+        step: Step,
+        error: KhoError,
+        elapsed: float,
+        final_attempt: bool,
+        exc: BaseException,
+    ) -> JobStatus:
+        transient = is_transient(exc) or is_transient(error)
+        if transient and not final_attempt:
+            status = self.jobs.put(
+                ctx.status.evolve(state=JobState.WAITING, reason_code=error.code, reason=error.message)
+            )
+            raise TransientFailure(status, error) from exc
+        if error.code == "INGEST_STEP_FAILED":
+            logger.exception("ingest step %s failed for job %s", step.name, ctx.status.job_id, exc_info=exc)
+        steps_done = {
+            **ctx.status.steps,
+            step.name: StepRecord(StepState.FAILED, round(elapsed, 4), error.code),
+        }
+        return self.jobs.put(
+            ctx.status.evolve(
+                state=JobState.FAILED,
+                step=step.name,
+                reason_code=error.code,
+                reason=f"{step.label}: {error.message}",
+                steps=steps_done,
+                summary=dict(ctx.summary),
+            )
+        )
+
+
+# -- trả lại -------------------------------------------------------------------------------------
+def return_document(
+    repo: Repository, record_id: str, *, actor: Actor, reason: str | None = None
+) -> Record:
+    """Mark a document returned (trả lại) to its sender with the reason Kho found.
+
+    Without ``reason`` the signature verification's ``return_reason`` is used; a document whose
+    signatures passed cannot be returned without a reason given by the person. Returning twice
+    changes nothing. The repository writes the audit event (``record:return``).
+    """
+    current = repo.get(record_id)
+    if current.extra.get("returned"):
+        return current
+    if reason is None or not reason.strip():
+        try:
+            verification = json.loads(repo.get_derived(record_id, SIGNATURES_DERIVED))
+        except NotFound as exc:
+            raise KhoError(
+                "Văn bản chưa được kiểm tra chữ ký số; hãy ghi rõ lý do trả lại.",
+                code="RETURN_REASON_REQUIRED",
+                record_id=record_id,
+            ) from exc
+        reason = verification.get("return_reason")
+        if not reason:
+            raise KhoError(
+                "Chữ ký số của văn bản hợp lệ, Kho không có lý do trả lại; hãy ghi rõ lý do.",
+                code="RETURN_REASON_REQUIRED",
+                record_id=record_id,
+            )
+    values = {
+        "returned": True,
+        "return_reason": nfc(reason.strip()),
+        "returned_at": to_iso_utc(utcnow()),
+        "returned_by": actor.user,
+    }
+    try:
+        return repo.set_extra(record_id, values, actor=actor, action="record:return")
+    except Conflict:
+        latest = repo.get(record_id)
+        if latest.extra.get("returned"):
+            return latest
+        raise

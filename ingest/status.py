@@ -1,0 +1,189 @@
+"""Per-document ingest status: one JSON object per job in the object store.
+
+Layout: ``ingest/jobs/<job id>.json``. The job id is the SHA-256 of the arrived bytes, so the
+same file dropped twice is the same job (and the same original). A person reads the status with
+``kho ingest status``; the API reads it with :func:`read_status`.
+
+States (Vietnamese, shown as they are): ``chờ`` (waiting, also while a transient error waits
+for its retry), ``đang xử lý`` (a step is running), ``xong`` (every step done), ``lỗi`` (a step
+failed for good: ``reason_code`` + ``reason`` say why; the stored original is kept).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from kho.errors import NotFound
+from kho.timeutil import to_iso_utc, utcnow
+from repository.storage.base import ObjectStore
+
+JOBS_PREFIX = "ingest/jobs/"
+
+
+class JobState(StrEnum):
+    WAITING = "chờ"
+    RUNNING = "đang xử lý"
+    DONE = "xong"
+    FAILED = "lỗi"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED)
+
+
+class StepState(StrEnum):
+    DONE = "xong"
+    SKIPPED = "bỏ qua"
+    FAILED = "lỗi"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one step did: its state, its wall time in seconds, a short note."""
+
+    state: StepState
+    seconds: float
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state.value, "seconds": round(self.seconds, 4), "note": self.note}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StepRecord:
+        return cls(StepState(data["state"]), float(data["seconds"]), data.get("note"))
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job_id: str
+    """SHA-256 (hex) of the arrived bytes."""
+    filename: str
+    direction: str
+    state: JobState
+    created_at: str
+    updated_at: str
+    step: str | None = None
+    """The step running, or the one that failed."""
+    record_id: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    """Vietnamese, for people."""
+    source: str | None = None
+    """Where the file came from (a path for bulk imports): lets a job whose original could not
+    be stored be run again."""
+    attempts: int = 0
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    """Results worth showing at a glance: signature verdict, pages, text sources, số/ký hiệu."""
+
+    @property
+    def sha256(self) -> str:
+        return self.job_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "filename": self.filename,
+            "direction": self.direction,
+            "state": self.state.value,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "step": self.step,
+            "record_id": self.record_id,
+            "reason_code": self.reason_code,
+            "reason": self.reason,
+            "source": self.source,
+            "attempts": self.attempts,
+            "steps": {name: rec.to_dict() for name, rec in self.steps.items()},
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobStatus:
+        return cls(
+            job_id=data["job_id"],
+            filename=data["filename"],
+            direction=data["direction"],
+            state=JobState(data["state"]),
+            created_at=data["created_at"],
+            updated_at=data["updated_at"],
+            step=data.get("step"),
+            record_id=data.get("record_id"),
+            reason_code=data.get("reason_code"),
+            reason=data.get("reason"),
+            source=data.get("source"),
+            attempts=int(data.get("attempts", 0)),
+            steps={k: StepRecord.from_dict(v) for k, v in (data.get("steps") or {}).items()},
+            summary=dict(data.get("summary") or {}),
+        )
+
+    def evolve(self, **changes: Any) -> JobStatus:
+        return replace(self, updated_at=to_iso_utc(utcnow()), **changes)
+
+
+def new_status(
+    job_id: str, filename: str, direction: str, *, source: str | None = None
+) -> JobStatus:
+    now = to_iso_utc(utcnow())
+    return JobStatus(
+        job_id=job_id,
+        filename=filename,
+        direction=direction,
+        state=JobState.WAITING,
+        created_at=now,
+        updated_at=now,
+        source=source,
+    )
+
+
+def job_key(job_id: str) -> str:
+    return f"{JOBS_PREFIX}{job_id}.json"
+
+
+class JobStore:
+    """Reads and writes job status objects (last writer wins; one job runs in one place)."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def put(self, status: JobStatus) -> JobStatus:
+        body = json.dumps(status.to_dict(), ensure_ascii=False).encode()
+        self.store.put(job_key(status.job_id), body)
+        return status
+
+    def get(self, job_id: str) -> JobStatus:
+        """A job by its id or by a unique prefix of at least 8 hex digits."""
+        try:
+            return JobStatus.from_dict(json.loads(self.store.get(job_key(job_id))))
+        except NotFound:
+            pass
+        if len(job_id) >= 8:
+            matches = [
+                info.key for info in self.store.list(f"{JOBS_PREFIX}{job_id}") if info.key.endswith(".json")
+            ]
+            if len(matches) == 1:
+                return JobStatus.from_dict(json.loads(self.store.get(matches[0])))
+        raise NotFound(f"Không tìm thấy lượt tiếp nhận “{job_id}”.", code="JOB_NOT_FOUND", job_id=job_id)
+
+    def find(self, job_id: str) -> JobStatus | None:
+        try:
+            return JobStatus.from_dict(json.loads(self.store.get(job_key(job_id))))
+        except NotFound:
+            return None
+
+    def all(self) -> Iterator[JobStatus]:
+        for info in self.store.list(JOBS_PREFIX):
+            if info.key.endswith(".json"):
+                try:
+                    yield JobStatus.from_dict(json.loads(self.store.get(info.key)))
+                except NotFound:
+                    continue
+
+
+def read_status(store: ObjectStore, job_id: str) -> JobStatus:
+    """The status of one ingest job (for the API and the CLI)."""
+    return JobStore(store).get(job_id)

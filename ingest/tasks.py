@@ -1,0 +1,75 @@
+"""Celery tasks of the ingest pipeline, and :func:`submit`, the one entry point for callers.
+
+``submit`` stores the original at once (the caller holds the bytes, and a stored original is
+never lost whatever happens next), then runs the remaining steps: in-process when
+``KHO_BROKER_URL`` is empty (the embedded default), else as the Celery task
+``kho.ingest.process`` on a worker. The task retries transient failures with exponential
+backoff (``Task.retry``); bad files end in ``lỗi`` without retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ingest.celery_app import app
+from ingest.pipeline import Pipeline, RetryPolicy, TransientFailure
+from ingest.status import JobState, JobStatus
+from kho.config import Settings
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "kho.ingest.process"
+
+_pipeline: Pipeline | None = None
+
+
+def worker_pipeline() -> Pipeline:
+    """One pipeline per worker process (trust store, extractor and index opened once)."""
+    global _pipeline
+    if _pipeline is None:
+        _pipeline = Pipeline.from_settings(Settings.from_env())
+    return _pipeline
+
+
+@app.task(bind=True, name=PROCESS_TASK, acks_late=True, max_retries=None)
+def process(self: Any, job_id: str, force: bool = False) -> str:
+    """Run the remaining steps of one job; returns its final state."""
+    pipeline = worker_pipeline()
+    policy: RetryPolicy = pipeline.retry_policy
+    attempt = int(self.request.retries or 0)
+    try:
+        status = pipeline.run(
+            job_id, force=force or attempt > 0, final_attempt=attempt >= policy.max_retries
+        )
+    except TransientFailure as failure:
+        logger.warning("job %s: %s; retry %d", job_id, failure.error, attempt + 1)
+        raise self.retry(countdown=policy.delay(attempt), exc=failure.error) from None
+    return status.state.value
+
+
+def dispatch(job_id: str, *, settings: Settings | None = None, pipeline: Pipeline | None = None,
+             force: bool = False) -> JobStatus | None:
+    """Run a job's remaining steps: send it to the workers (broker set) or run it here.
+
+    Returns the final status when it ran here, ``None`` when it was queued."""
+    settings = settings or Settings.from_env()
+    if settings.broker_url:
+        app.send_task(PROCESS_TASK, args=[job_id], kwargs={"force": force})
+        return None
+    pipeline = pipeline or worker_pipeline()
+    return pipeline.run_with_retries(job_id, force=force)
+
+
+def submit(content: bytes, filename: str, direction: str = "den", *, source: str | None = None,
+           settings: Settings | None = None, pipeline: Pipeline | None = None) -> JobStatus:
+    """Take in one document. Returns its job status (final in embedded mode; ``chờ`` when
+    queued for a worker)."""
+    settings = settings or Settings.from_env()
+    pipeline = pipeline or worker_pipeline()
+    if not settings.broker_url:
+        return pipeline.ingest(content, filename, direction, source=source)
+    status = pipeline.accept(content, filename, direction, source=source)
+    if status.state is JobState.WAITING:
+        dispatch(status.job_id, settings=settings)
+    return status
