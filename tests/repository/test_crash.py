@@ -1,0 +1,132 @@
+"""A process killed mid-write leaves a consistent store; fsck cleans what it left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from kho_testing import CLERK, new_repository
+
+from repository.fsck import fsck
+from repository.records import Repository
+from repository.storage.local import LocalStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The child dies (os._exit: no cleanup, like SIGKILL) at its N-th store write.
+CHILD = textwrap.dedent(
+    """
+    import os, sys
+    sys.path[:0] = [{root!r}, {support!r}]
+    from kho_testing import CLERK, incoming, outgoing, new_repository, pdf_bytes
+    from repository.storage.local import LocalStore
+
+    die_at = int(sys.argv[1])
+    writes = 0
+
+    class Dying(LocalStore):
+        def put_if_absent(self, key, data):
+            global writes
+            writes += 1
+            if writes == die_at:
+                os._exit(137)
+            return super().put_if_absent(key, data)
+
+        def put(self, key, data):
+            global writes
+            writes += 1
+            if writes == die_at:
+                os._exit(137)
+            return super().put(key, data)
+
+    repo = new_repository(Dying({store!r}), Dying({keys!r}))
+    n = int(sys.argv[2])
+    repo.create_document("den", incoming(code_number=str(100 + n)), pdf_bytes(str(n)), "a.pdf", CLERK)
+    repo.create_document("di", outgoing(), None, None, CLERK)
+    sys.exit(0)
+    """
+)
+
+
+def _run_child(tmp_path: Path, die_at: int, n: int) -> int:
+    script = CHILD.format(
+        root=str(ROOT),
+        support=str(ROOT / "tests" / "support"),
+        store=str(tmp_path / "s"),
+        keys=str(tmp_path / "k"),
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, str(die_at), str(n)], check=False
+    ).returncode
+
+
+def _assert_consistent(repo: Repository) -> None:
+    report = fsck(repo, repair=True, grace_seconds=0)
+    after = fsck(repo, grace_seconds=0)
+    assert after.clean, after.issues
+    for series in ("den", "hanh-chinh"):
+        for year_dir in (repo.store.root / "objects" / "registers" / repo.agency_id).glob("*"):  # type: ignore[attr-defined]
+            numbers = [
+                r.registration.number
+                for r in repo.register(series, int(year_dir.name))
+                if r.registration
+            ]
+            assert numbers == list(range(1, len(numbers) + 1))
+    # Every record that readers can see is whole: metadata, number, original.
+    for record in repo.records():
+        if record.kind in ("den", "di"):
+            assert record.registration is not None
+        for stored in record.files:
+            _, data = repo.read_content(record.record_id, actor=CLERK)
+            assert len(data) == stored.size
+    assert repo.audit.verify().ok
+    del report
+
+
+def test_death_at_every_write_leaves_a_consistent_store(tmp_path: Path) -> None:
+    # Count the writes of one clean run first.
+    total_writes = 0
+    die_at = 1
+    while True:
+        code = _run_child(tmp_path, die_at, die_at)
+        if code == 0:
+            total_writes = die_at - 1
+            break
+        assert code == 137
+        repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
+        _assert_consistent(repo)
+        die_at += 1
+    assert total_writes >= 10  # the two creations really were cut at every step
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_stream_of_writes(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests" / "support")!r}]
+        from kho_testing import CLERK, incoming, outgoing, new_repository, pdf_bytes
+        from repository.storage.local import LocalStore
+        repo = new_repository(LocalStore({str(tmp_path / "s")!r}), LocalStore({str(tmp_path / "k")!r}))
+        n = 0
+        while True:
+            n += 1
+            data = pdf_bytes(str(n), 50_000)
+            repo.create_document("den", incoming(code_number=str(1000 + n)), data, "a.pdf", CLERK)
+            repo.create_document("di", outgoing(), None, None, CLERK)
+        """
+    )
+    for round_ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", script])
+        time.sleep(1.5 + 0.37 * round_)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
+        _assert_consistent(repo)
+        assert sum(1 for _ in repo.records()) > 0
