@@ -1,31 +1,52 @@
-"""Embedded search backend: one SQLite file with an FTS5 index (the default, no services).
+"""Embedded search backend: SQLite for the documents, a Tantivy index for text, filters and facets.
 
-Layout of ``<dir>/search.sqlite3``:
+Nothing to run besides this process. Layout next to ``<dir>/search.sqlite3``:
 
-- ``docs``: one row per document (filter/sort/facet columns + the document as JSON);
-  ``doc_hoso``, ``doc_grants``, ``doc_cites``: the multi-valued fields;
-- ``fts``: a contentless FTS5 table over the analysed text (see :mod:`search.analysis`):
-  ``title_e``/``title_f`` (title, số/ký hiệu, trích yếu, loại, cơ quan, người ký; exact and
-  folded) and ``ex``/``fo`` (full text, exact and folded). Ranking is FTS5's BM25 with column
-  weights (:data:`WEIGHTS`): exact-diacritic columns weigh more than folded ones, the title more
-  than the body; every pair of adjacent query syllables is also searched as a phrase, which
-  rewards compound words ("quyết định", "hồ sơ") and word order.
+- ``search.sqlite3`` (the source of truth inside the index): ``docs``, one row per document
+  (filter/sort columns + the document as JSON); ``doc_hoso``, ``doc_grants``, ``doc_cites``: the
+  multi-valued fields (related documents, permissions of :meth:`EmbeddedBackend.related`);
+  ``labels``: the display form of each keyed facet value; ``text_pending``: a redo log of rows
+  whose text-index entry is not yet committed; ``meta.text_dir`` names the Tantivy directory.
+- ``search.sqlite3.text-<id>/``: a `Tantivy <https://github.com/quickwit-oss/tantivy>`_ index
+  (Rust, through the ``tantivy`` package) keyed by the SQLite ``rowid``. It holds the analysed
+  text (see :mod:`search.analysis`): ``title_e``/``title_f`` (title, số/ký hiệu, trích yếu, loại,
+  cơ quan, người ký; exact and folded) and ``ex``/``fo`` (full text, exact and folded), plus
+  every filter, permission, facet and sort value as indexed fast fields.
 
-Permissions and filters are SQL conditions in the same statement that counts, ranks and facets,
-so nothing hidden is ever counted. A rebuild writes ``search.sqlite3.rebuild`` and renames it
-over the live file; every connection notices the new file (inode check) and reopens.
+One Tantivy query carries the words, the filters and the permissions, so the exact total, the
+page, the facets (terms aggregations over the same query) and therefore the highlights (computed
+only for the page's hits) never see a hidden document. Ranking is BM25 with field boosts
+(:data:`WEIGHTS`): exact-diacritic fields weigh more than folded ones, the title more than the
+body; every pair of adjacent query syllables is also searched as a phrase, which rewards compound
+words ("quyết định", "hồ sơ") and word order. SQLite FTS5 scored every matching document through
+its virtual-table interface (0.5–0.7 s for common words at 100,000 documents); Tantivy counts and
+scores the same matches in native code.
+
+Writes: one SQLite transaction records the rows and their ``text_pending`` entries, then the
+Tantivy commit, then the pending entries are cleared; a crash in between is repaired when the
+index is next opened (the pending rows are re-applied from SQLite). Writers (threads and
+processes) are serialised by a lock file inside the Tantivy directory. A rebuild writes
+``search.sqlite3.rebuild`` and its own Tantivy directory, then renames the SQLite file over the
+live one (its ``meta.text_dir`` names the new directory); every connection notices the new file
+(inode check) and reopens. An index written by the FTS5 version is converted when opened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import shutil
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import tantivy
 
 from kho.errors import StoreUnavailable
 from search.analysis import bigrams, fold, normalize, query_terms, so_ky_hieu_key, syllables
@@ -45,12 +66,25 @@ from search.query import (
 )
 
 FILE_NAME = "search.sqlite3"
-SCHEMA_VERSION = "1"
-WEIGHTS = (4.0, 2.0, 2.0, 1.0)  # title_e, title_f, ex, fo
-EXACT_SO_KY_HIEU_BOOST = -1.0e6  # bm25() is negative: lower ranks first
+SCHEMA_VERSION = "2"
+TEXT_SCHEMA_VERSION = "1"
+EXACT_WEIGHT = 2.0
+"""A match with the diacritics as typed counts this many times a diacritic-insensitive one."""
+TITLE_REPEAT = 2
+"""The title block is indexed this many times before the body: a title match counts double."""
+EXACT_SO_KY_HIEU_BOOST = 1.0e6
+PAIR_BOOST = 3.0
+"""Extra weight of two adjacent query syllables found side by side (compound words, word order)."""
 ALL_TERMS_UP_TO = 5
 """Queries of up to this many distinct words (after question words) need every word, like a
 search box; longer ones (questions, pasted text) rank documents by any of their words."""
+MAX_TOKEN_CHARS = 100
+"""Longer letter/digit runs (encoded blobs in extracted text) are not indexed."""
+FACET_SIZE = 50
+FACET_SEGMENT_SIZE = 65_000
+"""Values counted per index segment before merging: counts are exact while no segment holds more
+distinct values of one facet among the matches (Tantivy reports ``doc_count_error_upper_bound``)."""
+_APPLY_CHUNK = 500
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,8 +106,6 @@ CREATE TABLE IF NOT EXISTS docs(
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_skh ON docs(skh_key);
-CREATE INDEX IF NOT EXISTS docs_owner ON docs(owner_unit);
-CREATE INDEX IF NOT EXISTS docs_date ON docs(sort_date);
 CREATE TABLE IF NOT EXISTS doc_hoso(ho_so TEXT NOT NULL, rowid INTEGER NOT NULL,
   PRIMARY KEY(ho_so, rowid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_hoso_rowid ON doc_hoso(rowid);
@@ -83,25 +115,13 @@ CREATE INDEX IF NOT EXISTS doc_grants_rowid ON doc_grants(rowid);
 CREATE TABLE IF NOT EXISTS doc_cites(cite_key TEXT NOT NULL, rowid INTEGER NOT NULL,
   PRIMARY KEY(cite_key, rowid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_cites_rowid ON doc_cites(rowid);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-  title_e, title_f, ex, fo, content='', columnsize=1,
-  tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
-);
+CREATE TABLE IF NOT EXISTS labels(facet TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL,
+  PRIMARY KEY(facet, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS text_pending(rowid INTEGER PRIMARY KEY);
 """
 
-_FACET_COLUMNS: dict[str, tuple[str, str]] = {
-    # facet -> (group key column, display column)
-    "direction": ("direction", "direction"),
-    "loai_van_ban": ("loai_key", "loai_van_ban"),
-    "co_quan_ban_hanh": ("co_quan_key", "co_quan_ban_hanh"),
-    "nguoi_ky": ("nguoi_ky_key", "nguoi_ky"),
-    "signature_verdict": ("signature_verdict", "signature_verdict"),
-    "retention_state": ("retention_state", "retention_state"),
-    "do_khan": ("do_khan", "do_khan"),
-    "do_mat": ("do_mat", "do_mat"),
-    "year": ("year", "year"),
-}
-_FILTER_COLUMNS: dict[str, str] = {
+# facet -> Tantivy fast field counted
+_FACET_FIELDS: dict[str, str] = {
     "direction": "direction",
     "loai_van_ban": "loai_key",
     "co_quan_ban_hanh": "co_quan_key",
@@ -110,15 +130,56 @@ _FILTER_COLUMNS: dict[str, str] = {
     "retention_state": "retention_state",
     "do_khan": "do_khan",
     "do_mat": "do_mat",
+    "year": "year",
+    "ho_so": "ho_so",
+}
+# filter -> Tantivy field (keyed filters compare value_key forms)
+_FILTER_FIELDS: dict[str, str] = {
+    "direction": "direction",
+    "loai_van_ban": "loai_key",
+    "co_quan_ban_hanh": "co_quan_key",
+    "nguoi_ky": "nguoi_ky_key",
+    "signature_verdict": "signature_verdict",
+    "retention_state": "retention_state",
+    "do_khan": "do_khan",
+    "do_mat": "do_mat",
+    "ho_so": "ho_so",
 }
 _KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
-# Columns copied into the per-query temp table: facets and sorts never go back to ``docs``.
-_CARRY = ", ".join(
-    f"d.{c} AS {c}"
-    for c in ("id", "direction", "loai_key", "loai_van_ban", "co_quan_key", "co_quan_ban_hanh",
-              "nguoi_ky_key", "nguoi_ky", "signature_verdict", "retention_state", "do_khan",
-              "do_mat", "year", "sort_date", "sort_number")
+_LABEL_COLUMNS = (
+    ("loai_van_ban", "loai_key", "loai_van_ban"),
+    ("co_quan_ban_hanh", "co_quan_key", "co_quan_ban_hanh"),
+    ("nguoi_ky", "nguoi_ky_key", "nguoi_ky"),
 )
+_TEXT_FIELDS = ("e", "f")
+_KEYWORD_FIELDS = (
+    "direction", "loai_key", "co_quan_key", "nguoi_ky_key", "signature_verdict",
+    "retention_state", "year", "ho_so",
+)
+_INT_FIELDS = ("do_khan", "do_mat", "ngay_ban_hanh", "ngay_den")
+_SORT_FIELDS = ("date_d", "date_a", "num_d", "num_a")
+_NO_DATE_DESC = -1
+_NO_VALUE_ASC = 1 << 62
+_NUMBER_CAP = (1 << 40) - 1
+
+
+def _text_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("rid", indexed=True, fast=True)
+    for name in _TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    for name in _KEYWORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    for name in ("skh_key", "vis_units", "grant_u"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    for name in _INT_FIELDS:
+        builder.add_integer_field(name, indexed=True, fast=True)
+    for name in _SORT_FIELDS:
+        builder.add_integer_field(name, fast=True)
+    return builder.build()
+
+
+_TANTIVY_SCHEMA = _text_schema()
 
 
 def value_key(value: str) -> str:
@@ -126,15 +187,56 @@ def value_key(value: str) -> str:
     return " ".join(normalize(value).split())
 
 
-def _fts_columns(doc: IndexDocument) -> tuple[str, str, str, str]:
-    head = normalize(
+def _tokens(text: str) -> str:
+    return " ".join(t for t in syllables(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
+
+
+def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
+    """The Tantivy entry of one document (analysed text, filter, facet and sort values)."""
+    head = _tokens(
         "\n".join(
             (doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban, doc.co_quan_ban_hanh,
              doc.nguoi_ky)
         )
     )
-    body = normalize(doc.text)
-    return head, fold(head), body, fold(body)
+    text = " ".join([head] * TITLE_REPEAT + [_tokens(doc.text)])
+    sort_date = doc.sort_date
+    day = sort_date.toordinal() if sort_date else None
+    number = doc.sort_number
+    fields: dict[str, Any] = {
+        "rid": rowid, "e": text, "f": fold(text),
+        "do_khan": doc.do_khan, "do_mat": doc.do_mat,
+        "date_d": day if day is not None else _NO_DATE_DESC,
+        "date_a": day if day is not None else _NO_VALUE_ASC,
+    }
+    if number is not None:
+        key = min(max(number, 0), _NUMBER_CAP) * (1 << 20) + (day or 0)
+        fields["num_d"], fields["num_a"] = key, key
+    else:
+        fields["num_d"], fields["num_a"] = _NO_DATE_DESC, _NO_VALUE_ASC
+    keywords = {
+        "direction": doc.direction,
+        "loai_key": value_key(doc.loai_van_ban),
+        "co_quan_key": value_key(doc.co_quan_ban_hanh),
+        "nguoi_ky_key": value_key(doc.nguoi_ky),
+        "signature_verdict": doc.signature_verdict,
+        "retention_state": doc.retention_state,
+        "year": str(sort_date.year) if sort_date else "",
+        "skh_key": doc.so_ky_hieu_key,
+    }
+    fields.update({k: v for k, v in keywords.items() if v})
+    for name in ("ngay_ban_hanh", "ngay_den"):
+        value: date | None = getattr(doc, name)
+        if value is not None:
+            fields[name] = value.toordinal()
+    if doc.ho_so:
+        fields["ho_so"] = list(doc.ho_so)
+    visible_to = [u for u in (doc.owner_unit, *doc.grant_units) if u] if doc.do_mat == 0 else []
+    if visible_to:
+        fields["vis_units"] = visible_to
+    if doc.grant_users:
+        fields["grant_u"] = list(doc.grant_users)
+    return tantivy.Document(**fields)
 
 
 def _row(doc: IndexDocument) -> dict[str, Any]:
@@ -168,13 +270,23 @@ _ROW_COLUMNS = tuple(_row(IndexDocument(id="x", version=0, direction="den")).key
 _INSERT_DOC = (
     f"INSERT INTO docs({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ROW_COLUMNS)})"
 )
+_UPSERT_LABEL = (
+    "INSERT INTO labels(facet, key, label) VALUES(?, ?, ?) "
+    "ON CONFLICT(facet, key) DO UPDATE SET label = min(label, excluded.label)"
+)
+
+
+def _chunks(items: Sequence[int], size: int = _APPLY_CHUNK) -> Iterator[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 class _Index:
-    """One SQLite index file (live or staging)."""
+    """One index (live or staging): a SQLite file and the Tantivy directory it names."""
 
     def __init__(self, path: Path, *, bulk: bool = False) -> None:
         self.path = path
+        self.bulk = bulk
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
@@ -184,74 +296,168 @@ class _Index:
             self.conn.execute("PRAGMA temp_store=MEMORY")
             self.conn.execute("PRAGMA cache_size=-65536")
             self.conn.executescript(_SCHEMA)
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,)
-            )
-        except sqlite3.Error as exc:
+            self.inode = os.stat(path).st_ino
+            self.lock = threading.RLock()
+            self.text_dir = self._text_dir()
+            self.text = tantivy.Index(_TANTIVY_SCHEMA, path=str(self.text_dir), reuse=True)
+            self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
+        except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
                 f"Không mở được chỉ mục tìm kiếm: {path}", code="SEARCH_INDEX_UNAVAILABLE"
             ) from exc
-        self.inode = os.stat(path).st_ino
-        self.lock = threading.RLock()
+        self._replay_pending()
+
+    def _text_dir(self) -> Path:
+        """The Tantivy directory named in ``meta``; created (and filled from ``docs``) if missing."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+            name = meta.get("text_dir")
+            if (
+                name is None
+                or meta.get("text_schema") != TEXT_SCHEMA_VERSION
+                or not (self.path.parent / name).is_dir()
+            ):
+                base = self.path.name.removesuffix(".rebuild")
+                name = f"{base}.text-{uuid.uuid4().hex[:12]}"
+                (self.path.parent / name).mkdir()
+                # Written by the FTS5 version, or the text index was lost: rebuild it from docs.
+                self.conn.execute("DROP TABLE IF EXISTS fts")
+                self.conn.execute("INSERT OR IGNORE INTO text_pending(rowid) SELECT rowid FROM docs")
+                for facet, key, label in _LABEL_COLUMNS:
+                    self.conn.execute(
+                        f"INSERT OR IGNORE INTO labels(facet, key, label) SELECT ?, {key}, "
+                        f"min({label}) FROM docs WHERE {key} != '' GROUP BY {key}",
+                        (facet,),
+                    )
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
+                    [("schema", SCHEMA_VERSION), ("text_dir", name),
+                     ("text_schema", TEXT_SCHEMA_VERSION)],
+                )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return self.path.parent / name
 
     def close(self) -> None:
         self.conn.close()
+        self._lock_file.close()
 
     # -- writes ----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """This thread is the only writer of this index, across threads and processes."""
+        with self.lock:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+
+    def _apply(self, removed: Sequence[int], added: Sequence[tuple[int, IndexDocument]]) -> None:
+        """Make the Tantivy index match SQLite for these rows, then clear their pending marks."""
+        if not removed and not added:
+            return
+        heap = 256_000_000 if self.bulk else 50_000_000
+        writer = self.text.writer(heap_size=heap, num_threads=1)
+        try:
+            for rowid in removed:
+                writer.delete_documents_by_term("rid", rowid)
+            for rowid, doc in added:
+                writer.delete_documents_by_term("rid", rowid)
+                writer.add_document(_text_document(rowid, doc))
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        self.text.reload()
+        done = sorted({*removed, *(r for r, _ in added)})
+        for chunk in _chunks(done):
+            self.conn.execute(
+                f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
+            )
+
+    def _replay_pending(self) -> None:
+        """Re-apply rows written to SQLite whose Tantivy commit did not happen (crash, upgrade)."""
+        with self._writing():
+            pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
+            for chunk in _chunks(pending, 5_000):
+                marks = ", ".join("?" * len(chunk))
+                rows = self.conn.execute(
+                    f"SELECT rowid, body FROM docs WHERE rowid IN ({marks})", chunk
+                ).fetchall()
+                present = {r for r, _ in rows}
+                self._apply(
+                    [r for r in chunk if r not in present],
+                    [(r, IndexDocument.from_json(json.loads(b))) for r, b in rows],
+                )
+
     def _remove_rowid(self, rowid: int) -> None:
-        (body,) = self.conn.execute("SELECT body FROM docs WHERE rowid=?", (rowid,)).fetchone()
-        old = IndexDocument.from_json(json.loads(body))
-        self.conn.execute(
-            "INSERT INTO fts(fts, rowid, title_e, title_f, ex, fo) "
-            "VALUES('delete', ?, ?, ?, ?, ?)",
-            (rowid, *_fts_columns(old)),
-        )
         for table in ("docs", "doc_hoso", "doc_grants", "doc_cites"):
             self.conn.execute(f"DELETE FROM {table} WHERE rowid=?", (rowid,))
 
     def index(self, docs: Iterable[IndexDocument]) -> int:
-        written = 0
-        with self.lock, self._transaction():
-            for doc in docs:
-                current = self.conn.execute(
-                    "SELECT rowid, version FROM docs WHERE id=?", (doc.id,)
-                ).fetchone()
-                if current is not None:
-                    if current[1] > doc.version:
-                        continue  # a late write of an older version
-                    self._remove_rowid(current[0])
-                cur = self.conn.execute(_INSERT_DOC, _row(doc))
-                rowid = cur.lastrowid
-                self.conn.execute(
-                    "INSERT INTO fts(rowid, title_e, title_f, ex, fo) VALUES(?, ?, ?, ?, ?)",
-                    (rowid, *_fts_columns(doc)),
-                )
+        removed: list[int] = []
+        added: list[tuple[int, IndexDocument]] = []
+        with self._writing():
+            with self._transaction():
+                for doc in docs:
+                    current = self.conn.execute(
+                        "SELECT rowid, version FROM docs WHERE id=?", (doc.id,)
+                    ).fetchone()
+                    if current is not None:
+                        if current[1] > doc.version:
+                            continue  # a late write of an older version
+                        self._remove_rowid(current[0])
+                        removed.append(current[0])
+                    row = _row(doc)
+                    rowid = self.conn.execute(_INSERT_DOC, row).lastrowid
+                    assert rowid is not None
+                    added.append((rowid, doc))
+                    self.conn.executemany(
+                        "INSERT OR IGNORE INTO doc_hoso(ho_so, rowid) VALUES(?, ?)",
+                        [(h, rowid) for h in doc.ho_so],
+                    )
+                    self.conn.executemany(
+                        "INSERT OR IGNORE INTO doc_grants(kind, who, rowid) VALUES(?, ?, ?)",
+                        [("u", u, rowid) for u in doc.grant_users]
+                        + [("g", g, rowid) for g in doc.grant_units],
+                    )
+                    self.conn.executemany(
+                        "INSERT OR IGNORE INTO doc_cites(cite_key, rowid) VALUES(?, ?)",
+                        [(so_ky_hieu_key(c), rowid) for c in doc.cites if c.strip()],
+                    )
+                    self.conn.executemany(
+                        _UPSERT_LABEL,
+                        [(facet, row[key], row[label]) for facet, key, label in _LABEL_COLUMNS
+                         if row[key]],
+                    )
                 self.conn.executemany(
-                    "INSERT OR IGNORE INTO doc_hoso(ho_so, rowid) VALUES(?, ?)",
-                    [(h, rowid) for h in doc.ho_so],
+                    "INSERT OR IGNORE INTO text_pending(rowid) VALUES(?)",
+                    [(r,) for r in removed] + [(r,) for r, _ in added],
                 )
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO doc_grants(kind, who, rowid) VALUES(?, ?, ?)",
-                    [("u", u, rowid) for u in doc.grant_users]
-                    + [("g", g, rowid) for g in doc.grant_units],
-                )
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO doc_cites(cite_key, rowid) VALUES(?, ?)",
-                    [(so_ky_hieu_key(c), rowid) for c in doc.cites if c.strip()],
-                )
-                written += 1
-        return written
+            self._apply(removed, added)
+        return len(added)
 
     def delete(self, ids: Iterable[str]) -> int:
-        removed = 0
-        with self.lock, self._transaction():
-            for doc_id in ids:
-                row = self.conn.execute("SELECT rowid FROM docs WHERE id=?", (doc_id,)).fetchone()
-                if row is not None:
-                    self._remove_rowid(row[0])
-                    removed += 1
-        return removed
+        removed: list[int] = []
+        with self._writing():
+            with self._transaction():
+                for doc_id in ids:
+                    row = self.conn.execute("SELECT rowid FROM docs WHERE id=?", (doc_id,)).fetchone()
+                    if row is not None:
+                        self._remove_rowid(row[0])
+                        removed.append(row[0])
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO text_pending(rowid) VALUES(?)", [(r,) for r in removed]
+                )
+            self._apply(removed, [])
+        return len(removed)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -268,9 +474,9 @@ class _Index:
             rows = self.conn.execute("SELECT id, version FROM docs ORDER BY id").fetchall()
         yield from rows
 
-    def optimize(self) -> None:
-        with self.lock:
-            self.conn.execute("INSERT INTO fts(fts) VALUES('optimize')")
+    def searcher(self) -> tantivy.Searcher:
+        self.text.reload()  # another process may have committed (microseconds when it has not)
+        return self.text.searcher()
 
 
 class _EmbeddedRebuild(Rebuild):
@@ -290,7 +496,6 @@ class _EmbeddedRebuild(Rebuild):
 
     def commit(self) -> None:
         self.backend._close_staging()
-        self.store.optimize()
         self.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.store.conn.execute("PRAGMA journal_mode=DELETE")
         self.store.close()
@@ -303,6 +508,7 @@ class _EmbeddedRebuild(Rebuild):
         self.store.close()
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
+        shutil.rmtree(self.store.text_dir, ignore_errors=True)
 
 
 class EmbeddedBackend(SearchBackend):
@@ -349,7 +555,7 @@ class EmbeddedBackend(SearchBackend):
 
     def _swap_in(self, staging: Path) -> None:
         live = self._db()
-        with live.lock:
+        with live._writing():
             live.conn.execute("BEGIN EXCLUSIVE")  # no writer of ours is half-way through
             try:
                 os.replace(staging, self.path)
@@ -358,7 +564,19 @@ class EmbeddedBackend(SearchBackend):
         if self._staging is not None:
             self._staging.close()
             self._staging = None
-        self._db()
+        self._remove_unused_text_dirs(keep={self._db().text_dir.name})
+
+    def _remove_unused_text_dirs(self, keep: set[str]) -> None:
+        """Drop Tantivy directories no index file names any more (replaced by a rebuild)."""
+        if self.staging_path.exists():
+            with (
+                contextlib.closing(sqlite3.connect(self.staging_path)) as conn,
+                contextlib.suppress(sqlite3.Error),
+            ):
+                keep |= {v for (v,) in conn.execute("SELECT value FROM meta WHERE key='text_dir'")}
+        for candidate in self.path.parent.glob(f"{self.path.name}.text-*"):
+            if candidate.name not in keep:
+                shutil.rmtree(candidate, ignore_errors=True)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -395,70 +613,32 @@ class EmbeddedBackend(SearchBackend):
 
     def search(self, query: Query) -> SearchResult:
         db = self._db()
-        where, params = _where(query.filters, query.principal)
-        match = _match_expression(query)
+        tq = _tantivy_query(query)
         with db.lock:
-            conn = db.conn
-            conn.execute("DROP TABLE IF EXISTS temp.hits")
-            if query.is_empty:
-                conn.execute(
-                    f"CREATE TEMP TABLE hits AS SELECT d.rowid AS rowid, 0.0 AS score, {_CARRY} "
-                    f"FROM docs d WHERE {where}",
-                    params,
-                )
+            searcher = db.searcher()
+            sort = Sort.DATE_DESC if query.is_empty and query.sort is Sort.RELEVANCE else query.sort
+            if sort is Sort.RELEVANCE:
+                found = searcher.search(tq, query.page_size, count=True, offset=query.offset)
             else:
-                sources = []
-                src_params: list[Any] = []
-                cte = ""
-                if match:
-                    weights = ", ".join(map(str, WEIGHTS))
-                    # Sorted by date or number: relevance is only a tie-break, skip BM25.
-                    rank = f"bm25(fts, {weights})" if query.sort is Sort.RELEVANCE else "0.0"
-                    cte = (
-                        f"WITH t AS MATERIALIZED (SELECT rowid, {rank} AS score "
-                        f"FROM fts WHERE fts MATCH ?) "
-                    )
-                    sources.append("SELECT rowid, score FROM t")
-                    src_params.append(match)
-                if query.so_ky_hieu:
-                    marks = ", ".join("?" * len(query.so_ky_hieu))
-                    sources.append(
-                        f"SELECT rowid, {EXACT_SO_KY_HIEU_BOOST} FROM docs WHERE skh_key IN ({marks})"
-                    )
-                    src_params.extend(query.so_ky_hieu)
-                union = " UNION ALL ".join(sources)
-                conn.execute(
-                    f"CREATE TEMP TABLE hits AS {cte}SELECT m.rowid AS rowid, m.score AS score, "
-                    f"{_CARRY} FROM "
-                    f"(SELECT rowid, sum(score) AS score FROM ({union}) GROUP BY rowid) m "
-                    f"JOIN docs d ON d.rowid = m.rowid WHERE {where}",
-                    [*src_params, *params],
-                )
-            total = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
-            order = {
-                Sort.RELEVANCE: "score, sort_date DESC, id",
-                Sort.DATE_DESC: "sort_date IS NULL, sort_date DESC, score, id",
-                Sort.DATE_ASC: "sort_date IS NULL, sort_date ASC, score, id",
-                Sort.NUMBER_DESC: "sort_number IS NULL, sort_number DESC, sort_date DESC, id",
-                Sort.NUMBER_ASC: "sort_number IS NULL, sort_number ASC, sort_date ASC, id",
-            }[query.sort]
-            page = conn.execute(
-                f"SELECT rowid, score FROM temp.hits ORDER BY {order} LIMIT ? OFFSET ?",
-                (query.page_size, query.offset),
-            ).fetchall()
+                field, order = _SORTS[sort]
+                found = searcher.search(tq, query.page_size, count=True, offset=query.offset,
+                                        order_by_field=field, order=order)
+            total = found.count or 0
+            page = found.hits
+            scores = [float(s) if sort is Sort.RELEVANCE else 0.0 for s, _ in page]
+            rowids = searcher.fast_field_values("rid", [a for _, a in page]) if page else []
             bodies = dict(
-                conn.execute(
-                    f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(page))})",
-                    [r for r, _ in page],
+                db.conn.execute(
+                    f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(rowids))})",
+                    rowids,
                 ).fetchall()
-            ) if page else {}
-            rows = [(bodies[r], score) for r, score in page]
-            facets = _facets(conn, query.facets) if total else ()
-            conn.execute("DROP TABLE IF EXISTS temp.hits")
+            ) if rowids else {}
+            facets = _facets(searcher, db.conn, tq, query.facets) if total and query.facets else ()
         words = [*query_terms(" ".join(query.terms))] if query.terms else []
         hits = tuple(
-            _hit(IndexDocument.from_json(json.loads(body)), -score, query, words)
-            for body, score in rows
+            _hit(IndexDocument.from_json(json.loads(bodies[r])), score, query, words)
+            for r, score in zip(rowids, scores, strict=True)
+            if r in bodies  # deleted between the two reads
         )
         return SearchResult(
             hits=hits, total=total, page=query.page, page_size=query.page_size, facets=facets
@@ -466,7 +646,7 @@ class EmbeddedBackend(SearchBackend):
 
     def related(self, doc_id: str, principal: Principal) -> Related:
         db = self._db()
-        where, params = _where(Filters(), principal)
+        where, params = _where(principal)
         with db.lock:
             conn = db.conn
             row = conn.execute(
@@ -508,99 +688,161 @@ class EmbeddedBackend(SearchBackend):
 
 # --- query translation ------------------------------------------------------------------------
 
+_SORTS: dict[Sort, tuple[str, tantivy.Order]] = {
+    Sort.DATE_DESC: ("date_d", tantivy.Order.Desc),
+    Sort.DATE_ASC: ("date_a", tantivy.Order.Asc),
+    Sort.NUMBER_DESC: ("num_d", tantivy.Order.Desc),
+    Sort.NUMBER_ASC: ("num_a", tantivy.Order.Asc),
+}
+_MUST = tantivy.Occur.Must
+_SHOULD = tantivy.Occur.Should
+_TQ = tantivy.Query
 
-def _q(token: str) -> str:
-    """One FTS5 string token. Tokens are letter/digit runs, but quote defensively anyway."""
-    return '"' + token.replace('"', '""') + '"'
+
+def _term(field: str, token: str) -> tantivy.Query:
+    return _TQ.term_query(_TANTIVY_SCHEMA, field, token)
 
 
-def _match_expression(query: Query) -> str:
-    """The FTS5 MATCH string. Built only from analysed syllables, never from raw user text."""
-    groups: list[str] = []
-    optional: list[str] = []
-    required: list[str] = []
-    terms = query_terms(" ".join(query.terms)) if query.terms else []
+def _in_field(field: str, tokens: list[str], weight: float) -> tantivy.Query:
+    """The term (one token) or phrase (several) in ``field``, boosted."""
+    if len(tokens) == 1:
+        single = _term(field, tokens[0])
+    else:
+        single = _TQ.phrase_query(_TANTIVY_SCHEMA, field, list(tokens))
+    return _TQ.boost_query(single, weight)
+
+
+def _exact(tokens: list[str]) -> tantivy.Query:
+    return _in_field("e", tokens, EXACT_WEIGHT)
+
+
+def _folded(tokens: list[str]) -> tantivy.Query:
+    return _in_field("f", tokens, 1.0)
+
+
+def _text_query(query: Query) -> tantivy.Query | None:
+    """Words and phrases, built only from analysed syllables (never from raw user text)."""
+    optional: list[tantivy.Query] = []
+    required: list[tantivy.Query] = []
+    terms = [t for t in query_terms(" ".join(query.terms)) if len(t) <= MAX_TOKEN_CHARS] \
+        if query.terms else []
     all_terms = len(set(terms)) <= ALL_TERMS_UP_TO
     for term in dict.fromkeys(terms):
         # Exact form (diacritics as typed, or none) and folded form: exact matches score more.
-        either = [f"{{title_e ex}}:{_q(term)}", f"{{title_f fo}}:{_q(fold(term))}"]
-        optional.extend(either)
+        folded = _folded([fold(term)])
+        optional += [_exact([term]), folded]
         if all_terms:
-            required.append(either[-1])  # the folded form covers the exact one
+            required.append(folded)  # the folded form covers the exact one
     folded_terms = [fold(t) for t in terms]
     for pair in dict.fromkeys(bigrams(" ".join(folded_terms), joiner=" ")):
-        optional.append(f"{{title_f fo}}:{_q(pair)}")
+        optional.append(_TQ.boost_query(_folded(pair.split(" ")), PAIR_BOOST))
     for key in query.so_ky_hieu:
         tokens = syllables(key)
         if tokens:
-            optional.append(f"{{title_f fo}}:{_q(' '.join(tokens))}")
+            optional.append(_folded(tokens))
     for phrase in query.phrases:
         exact = syllables(normalize(phrase))
-        folded = [fold(t) for t in exact]
-        required.append(f"{{title_f fo}}:{_q(' '.join(folded))}")
-        optional.append(f"{{title_e ex}}:{_q(' '.join(exact))}")
-        optional.append(f"{{title_f fo}}:{_q(' '.join(folded))}")
+        folded_phrase = [fold(t) for t in exact]
+        required.append(_folded(folded_phrase))
+        optional += [_exact(exact), _folded(folded_phrase)]
     if required:
-        groups.extend(required)
+        clauses = [(_MUST, q) for q in required]
         if optional:
-            groups.append("(" + " OR ".join(optional) + ")")
-        return " AND ".join(groups)
-    return " OR ".join(optional)
+            clauses.append((_MUST, _TQ.boolean_query([(_SHOULD, q) for q in optional])))
+        return _TQ.boolean_query(clauses)
+    if optional:
+        return _TQ.boolean_query([(_SHOULD, q) for q in optional])
+    return None
 
 
-def _where(filters: Filters, principal: Principal) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for name, column in _FILTER_COLUMNS.items():
+def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Query]:
+    out: list[tantivy.Query] = []
+    for name, field in _FILTER_FIELDS.items():
         values: Sequence[Any] = getattr(filters, name)
         if values:
             if name in _KEYED:
                 values = [value_key(str(v)) for v in values]
-            clauses.append(f"d.{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-    if filters.ho_so:
-        clauses.append(
-            f"d.rowid IN (SELECT rowid FROM doc_hoso WHERE ho_so IN "
-            f"({', '.join('?' * len(filters.ho_so))}))"
-        )
-        params.extend(filters.ho_so)
+            out.append(_TQ.term_set_query(_TANTIVY_SCHEMA, field, list(values)))
     for name in ("ngay_ban_hanh", "ngay_den"):
         rng = getattr(filters, name)
-        if rng is None:
-            continue
-        if rng.start:
-            clauses.append(f"d.{name} >= ?")
-            params.append(rng.start.isoformat())
-        if rng.end:
-            clauses.append(f"d.{name} <= ?")
-            params.append(rng.end.isoformat())
+        if rng is not None:
+            out.append(_TQ.range_query(
+                _TANTIVY_SCHEMA, name, tantivy.FieldType.Integer,
+                rng.start.toordinal() if rng.start else -(1 << 40),
+                rng.end.toordinal() if rng.end else 1 << 40,
+            ))
     if not principal.sees_all:
-        units = list(principal.units)
-        unit_marks = ", ".join("?" * len(units)) or "NULL"
-        clauses.append(
-            "(d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='u' AND who=?)"
-            f" OR (d.do_mat = 0 AND (d.owner_unit IN ({unit_marks})"
-            f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='g' AND who IN ({unit_marks})))))"
-        )
-        params.extend([principal.user_id, *units, *units])
-    return (" AND ".join(clauses) or "1"), params
+        # do_mat == 0 documents index their owner and granted units as ``vis_units``.
+        allowed = [(_SHOULD, _term("grant_u", principal.user_id))]
+        if principal.units:
+            allowed.append(
+                (_SHOULD, _TQ.term_set_query(_TANTIVY_SCHEMA, "vis_units", list(principal.units)))
+            )
+        out.append(_TQ.boolean_query(allowed))
+    return out
 
 
-def _facets(conn: sqlite3.Connection, names: Sequence[str]) -> tuple[Facet, ...]:
+def _tantivy_query(query: Query) -> tantivy.Query:
+    """Words or số/ký hiệu, AND every filter, AND the principal's permissions, in one query."""
+    matches: list[tantivy.Query] = []
+    if not query.is_empty:
+        text = _text_query(query)
+        if text is not None:
+            matches.append(text)
+        if query.so_ky_hieu:
+            exact = _TQ.term_set_query(_TANTIVY_SCHEMA, "skh_key", list(query.so_ky_hieu))
+            matches.append(_TQ.const_score_query(exact, EXACT_SO_KY_HIEU_BOOST))
+        if not matches:
+            return _TQ.empty_query()
+    clauses = [(_MUST, _TQ.const_score_query(q, 0.0))
+               for q in _filter_queries(query.filters, query.principal)]
+    if matches:
+        clauses.append((_MUST, matches[0] if len(matches) == 1
+                        else _TQ.boolean_query([(_SHOULD, q) for q in matches])))
+    elif not clauses:
+        return _TQ.all_query()
+    return _TQ.boolean_query(clauses)
+
+
+def _where(principal: Principal) -> tuple[str, list[Any]]:
+    """The permission condition in SQL (for :meth:`EmbeddedBackend.related`)."""
+    if principal.sees_all:
+        return "1", []
+    units = list(principal.units)
+    unit_marks = ", ".join("?" * len(units)) or "NULL"
+    return (
+        "(d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='u' AND who=?)"
+        f" OR (d.do_mat = 0 AND (d.owner_unit IN ({unit_marks})"
+        f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='g' AND who IN ({unit_marks})))))",
+        [principal.user_id, *units, *units],
+    )
+
+
+def _facets(
+    searcher: tantivy.Searcher, conn: sqlite3.Connection, tq: tantivy.Query, names: Sequence[str]
+) -> tuple[Facet, ...]:
+    """Counts over every match of ``tq`` (same filters and permissions as the hits)."""
+    aggs = {
+        name: {"terms": {"field": _FACET_FIELDS[name], "size": FACET_SIZE * 4,
+                         "segment_size": FACET_SEGMENT_SIZE}}
+        for name in names
+    }
+    result = searcher.aggregate(tq, aggs)
     out: list[Facet] = []
     for name in names:
-        if name == "ho_so":
-            rows = conn.execute(
-                "SELECT x.ho_so, count(*) FROM temp.hits h JOIN doc_hoso x ON x.rowid = h.rowid "
-                "GROUP BY x.ho_so ORDER BY count(*) DESC, x.ho_so LIMIT 50"
-            ).fetchall()
-        else:
-            key, label = _FACET_COLUMNS[name]
-            rows = conn.execute(
-                f"SELECT min({label}), count(*) FROM temp.hits WHERE {key} != '' "
-                f"GROUP BY {key} ORDER BY count(*) DESC, min({label}) LIMIT 50"
-            ).fetchall()
-        out.append(Facet(name, tuple(FacetValue(str(v), c) for v, c in rows)))
+        buckets = result.get(name, {}).get("buckets", [])
+        counts = {str(int(b["key"])) if isinstance(b["key"], float) else str(b["key"]):
+                  int(b["doc_count"]) for b in buckets}
+        counts.pop("", None)
+        labels: dict[str, str] = {}
+        if name in _KEYED and counts:
+            keys = list(counts)
+            labels = dict(conn.execute(
+                f"SELECT key, label FROM labels WHERE facet=? AND key IN ({', '.join('?' * len(keys))})",
+                [name, *keys],
+            ).fetchall())
+        rows = sorted(((labels.get(k, k), c) for k, c in counts.items()), key=lambda r: (-r[1], r[0]))
+        out.append(Facet(name, tuple(FacetValue(v, c) for v, c in rows[:FACET_SIZE])))
     return tuple(out)
 
 
@@ -627,4 +869,3 @@ def _hit(doc: IndexDocument, score: float, query: Query, words: list[str]) -> Hi
         trich_yeu=doc.trich_yeu,
         highlights=marks,
     )
-
