@@ -76,7 +76,8 @@ class IndexDocument:
         return self.ngay_ban_hanh or self.ngay_den
 
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # Every field is a scalar or a tuple of strings: no deep copy needed (asdict is 10x slower).
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         for name in ("ngay_ban_hanh", "ngay_den"):
             if data[name] is not None:
                 data[name] = data[name].isoformat()
@@ -95,3 +96,5 @@ class IndexDocument:
             values[name] = tuple(values.get(name) or ())
         return cls(**values)
 
+
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IndexDocument))

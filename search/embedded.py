@@ -9,18 +9,23 @@ Nothing to run besides this process. Layout next to ``<dir>/search.sqlite3``:
   whose text-index entry is not yet committed; ``meta.text_dir`` names the Tantivy directory.
 - ``search.sqlite3.text-<id>/``: a `Tantivy <https://github.com/quickwit-oss/tantivy>`_ index
   (Rust, through the ``tantivy`` package) keyed by the SQLite ``rowid``. It holds the analysed
-  text (see :mod:`search.analysis`): ``title_e``/``title_f`` (title, số/ký hiệu, trích yếu, loại,
-  cơ quan, người ký; exact and folded) and ``ex``/``fo`` (full text, exact and folded), plus
-  every filter, permission, facet and sort value as indexed fast fields.
+  text (see :mod:`search.analysis`) as space-separated syllables: ``e`` (normalised, exact
+  diacritics) and ``f`` (folded), each the title block (title, số/ký hiệu, trích yếu, loại, cơ
+  quan, người ký) :data:`TITLE_REPEAT` times then the full text; ``b``, every pair of adjacent
+  folded syllables as one term (``quy_dinh``); plus every filter, permission, facet and sort
+  value as indexed or fast fields.
 
 One Tantivy query carries the words, the filters and the permissions, so the exact total, the
-page, the facets (terms aggregations over the same query) and therefore the highlights (computed
-only for the page's hits) never see a hidden document. Ranking is BM25 with field boosts
-(:data:`WEIGHTS`): exact-diacritic fields weigh more than folded ones, the title more than the
-body; every pair of adjacent query syllables is also searched as a phrase, which rewards compound
-words ("quyết định", "hồ sơ") and word order. SQLite FTS5 scored every matching document through
-its virtual-table interface (0.5–0.7 s for common words at 100,000 documents); Tantivy counts and
-scores the same matches in native code.
+page, the facets (terms aggregations over the same matches) and therefore the highlights
+(computed only for the page's hits) never see a hidden document. Ranking is BM25 over the whole
+document per term (as FTS5's ``bm25()`` was): a match with the diacritics as typed weighs
+:data:`EXACT_WEIGHT` times a folded one, a title match twice a body match, and every pair of
+adjacent query syllables found side by side adds :data:`PAIR_BOOST` (compound words such as
+"quyết định", "hồ sơ", and word order). A two-syllable phrase is a single ``b`` term; longer
+phrases check positions in ``f`` only where all their pairs occur. SQLite FTS5 scored every
+matching document through its virtual-table interface (0.5–0.7 s for common words at 100,000
+documents); Tantivy counts and scores the same matches in native code, and facets use a
+matching-only query (no scoring clauses).
 
 Writes: one SQLite transaction records the rows and their ``text_pending`` entries, then the
 Tantivy commit, then the pending entries are cleared; a crash in between is repaired when the
@@ -35,11 +40,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
+import itertools
 import json
 import os
 import shutil
 import sqlite3
 import threading
+import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -67,7 +75,7 @@ from search.query import (
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
-TEXT_SCHEMA_VERSION = "1"
+TEXT_SCHEMA_VERSION = "2"
 EXACT_WEIGHT = 2.0
 """A match with the diacritics as typed counts this many times a diacritic-insensitive one."""
 TITLE_REPEAT = 2
@@ -168,6 +176,7 @@ def _text_schema() -> tantivy.Schema:
     builder.add_integer_field("rid", indexed=True, fast=True)
     for name in _TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    builder.add_text_field("b", tokenizer_name="whitespace", index_option="freq")
     for name in _KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     for name in ("skh_key", "vis_units", "grant_u"):
@@ -187,24 +196,43 @@ def value_key(value: str) -> str:
     return " ".join(normalize(value).split())
 
 
-def _tokens(text: str) -> str:
-    return " ".join(t for t in syllables(normalize(text)) if len(t) <= MAX_TOKEN_CHARS)
+@functools.lru_cache(maxsize=500_000)
+def _analysed(syllable: str) -> tuple[str, str] | None:
+    """(normalised, folded) forms of one syllable; None for runs too long to index."""
+    if len(syllable) > MAX_TOKEN_CHARS:
+        return None
+    exact = normalize(syllable)
+    return exact, fold(exact)
+
+
+def _tokens(text: str) -> tuple[str, str]:
+    """Analysed text as space-separated syllables: (normalised, folded).
+
+    Same result as ``syllables(normalize(text))`` and its :func:`fold`, computed once per distinct
+    syllable (normalisation never moves a syllable boundary: it works inside letters).
+    """
+    forms = [f for f in map(_analysed, syllables(unicodedata.normalize("NFC", text))) if f]
+    return " ".join([e for e, _ in forms]), " ".join([f for _, f in forms])
 
 
 def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
     """The Tantivy entry of one document (analysed text, filter, facet and sort values)."""
-    head = _tokens(
+    head, head_f = _tokens(
         "\n".join(
             (doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban, doc.co_quan_ban_hanh,
              doc.nguoi_ky)
         )
     )
-    text = " ".join([head] * TITLE_REPEAT + [_tokens(doc.text)])
+    body, body_f = _tokens(doc.text)
+    folded = " ".join([head_f] * TITLE_REPEAT + [body_f])
     sort_date = doc.sort_date
     day = sort_date.toordinal() if sort_date else None
     number = doc.sort_number
     fields: dict[str, Any] = {
-        "rid": rowid, "e": text, "f": fold(text),
+        "rid": rowid,
+        "e": " ".join([head] * TITLE_REPEAT + [body]),
+        "f": folded,
+        "b": " ".join(map("_".join, itertools.pairwise(folded.split()))),
         "do_khan": doc.do_khan, "do_mat": doc.do_mat,
         "date_d": day if day is not None else _NO_DATE_DESC,
         "date_a": day if day is not None else _NO_VALUE_ASC,
@@ -613,7 +641,7 @@ class EmbeddedBackend(SearchBackend):
 
     def search(self, query: Query) -> SearchResult:
         db = self._db()
-        tq = _tantivy_query(query)
+        tq, matching = _tantivy_query(query)
         with db.lock:
             searcher = db.searcher()
             sort = Sort.DATE_DESC if query.is_empty and query.sort is Sort.RELEVANCE else query.sort
@@ -633,7 +661,9 @@ class EmbeddedBackend(SearchBackend):
                     rowids,
                 ).fetchall()
             ) if rowids else {}
-            facets = _facets(searcher, db.conn, tq, query.facets) if total and query.facets else ()
+            facets = (
+                _facets(searcher, db.conn, matching, query.facets) if total and query.facets else ()
+            )
         words = [*query_terms(" ".join(query.terms))] if query.terms else []
         hits = tuple(
             _hit(IndexDocument.from_json(json.loads(bodies[r])), score, query, words)
@@ -720,8 +750,29 @@ def _folded(tokens: list[str]) -> tantivy.Query:
     return _in_field("f", tokens, 1.0)
 
 
-def _text_query(query: Query) -> tantivy.Query | None:
-    """Words and phrases, built only from analysed syllables (never from raw user text)."""
+def _pair(first: str, second: str, weight: float) -> tantivy.Query:
+    """Two folded syllables side by side: one term of the ``b`` field (no position lookups)."""
+    return _TQ.boost_query(_term("b", f"{first}_{second}"), weight)
+
+
+def _folded_phrase(tokens: list[str]) -> tantivy.Query:
+    """A folded phrase: a ``b`` term for two syllables; else positions, narrowed by its pairs."""
+    if len(tokens) == 2:
+        return _pair(tokens[0], tokens[1], 1.0)
+    if len(tokens) < 2:
+        return _folded(tokens)
+    narrow = [(_MUST, _TQ.const_score_query(_term("b", f"{x}_{y}"), 0.0))
+              for x, y in dict.fromkeys(itertools.pairwise(tokens))]
+    return _TQ.boolean_query([(_MUST, _folded(tokens)), *narrow])
+
+
+def _text_query(query: Query) -> tuple[tantivy.Query, tantivy.Query] | None:
+    """(ranking query, matching query) for the words and phrases; None if there are none.
+
+    Built only from analysed syllables (never from raw user text). Both match the same
+    documents; the second one leaves out clauses that only add to the score (exact forms,
+    adjacent pairs), so facets count the matches without scoring them.
+    """
     optional: list[tantivy.Query] = []
     required: list[tantivy.Query] = []
     terms = [t for t in query_terms(" ".join(query.terms)) if len(t) <= MAX_TOKEN_CHARS] \
@@ -729,29 +780,33 @@ def _text_query(query: Query) -> tantivy.Query | None:
     all_terms = len(set(terms)) <= ALL_TERMS_UP_TO
     for term in dict.fromkeys(terms):
         # Exact form (diacritics as typed, or none) and folded form: exact matches score more.
+        optional.append(_exact([term]))
         folded = _folded([fold(term)])
-        optional += [_exact([term]), folded]
         if all_terms:
-            required.append(folded)  # the folded form covers the exact one
+            # Required, and counted twice as in the ranking this weighting was tuned with.
+            required.append(_TQ.boost_query(folded, 2.0))
+        else:
+            optional.append(folded)
     folded_terms = [fold(t) for t in terms]
     for pair in dict.fromkeys(bigrams(" ".join(folded_terms), joiner=" ")):
-        optional.append(_TQ.boost_query(_folded(pair.split(" ")), PAIR_BOOST))
+        first, second = pair.split(" ")
+        optional.append(_pair(first, second, PAIR_BOOST))
     for key in query.so_ky_hieu:
         tokens = syllables(key)
         if tokens:
-            optional.append(_folded(tokens))
+            optional.append(_folded_phrase(tokens))
     for phrase in query.phrases:
         exact = syllables(normalize(phrase))
-        folded_phrase = [fold(t) for t in exact]
-        required.append(_folded(folded_phrase))
-        optional += [_exact(exact), _folded(folded_phrase)]
+        required.append(_TQ.boost_query(_folded_phrase([fold(t) for t in exact]), 2.0))
+        optional.append(_exact(exact))
     if required:
-        clauses = [(_MUST, q) for q in required]
-        if optional:
-            clauses.append((_MUST, _TQ.boolean_query([(_SHOULD, q) for q in optional])))
-        return _TQ.boolean_query(clauses)
+        ranking = _TQ.boolean_query(
+            [(_MUST, q) for q in required] + [(_SHOULD, q) for q in optional]
+        )
+        return ranking, _TQ.boolean_query([(_MUST, q) for q in required])
     if optional:
-        return _TQ.boolean_query([(_SHOULD, q) for q in optional])
+        ranking = _TQ.boolean_query([(_SHOULD, q) for q in optional])
+        return ranking, ranking
     return None
 
 
@@ -782,26 +837,32 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
     return out
 
 
-def _tantivy_query(query: Query) -> tantivy.Query:
-    """Words or số/ký hiệu, AND every filter, AND the principal's permissions, in one query."""
-    matches: list[tantivy.Query] = []
+def _tantivy_query(query: Query) -> tuple[tantivy.Query, tantivy.Query]:
+    """(ranking, matching) queries: words or số/ký hiệu, AND every filter, AND the principal's
+    permissions. Both match exactly the same documents."""
+    ranking: list[tantivy.Query] = []
+    matching: list[tantivy.Query] = []
     if not query.is_empty:
         text = _text_query(query)
         if text is not None:
-            matches.append(text)
+            ranking.append(text[0])
+            matching.append(text[1])
         if query.so_ky_hieu:
             exact = _TQ.term_set_query(_TANTIVY_SCHEMA, "skh_key", list(query.so_ky_hieu))
-            matches.append(_TQ.const_score_query(exact, EXACT_SO_KY_HIEU_BOOST))
-        if not matches:
-            return _TQ.empty_query()
-    clauses = [(_MUST, _TQ.const_score_query(q, 0.0))
+            ranking.append(_TQ.const_score_query(exact, EXACT_SO_KY_HIEU_BOOST))
+            matching.append(exact)
+        if not ranking:
+            return _TQ.empty_query(), _TQ.empty_query()
+    filters = [(_MUST, _TQ.const_score_query(q, 0.0))
                for q in _filter_queries(query.filters, query.principal)]
-    if matches:
-        clauses.append((_MUST, matches[0] if len(matches) == 1
-                        else _TQ.boolean_query([(_SHOULD, q) for q in matches])))
-    elif not clauses:
-        return _TQ.all_query()
-    return _TQ.boolean_query(clauses)
+    if not ranking:
+        everything = _TQ.boolean_query(filters) if filters else _TQ.all_query()
+        return everything, everything
+    out = []
+    for parts in (ranking, matching):
+        match = parts[0] if len(parts) == 1 else _TQ.boolean_query([(_SHOULD, q) for q in parts])
+        out.append(_TQ.boolean_query([(_MUST, match), *filters]) if filters else match)
+    return out[0], out[1]
 
 
 def _where(principal: Principal) -> tuple[str, list[Any]]:
