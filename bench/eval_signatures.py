@@ -2,8 +2,12 @@
 (expected_validity x verdict) and exits 1 when the rule is broken.
 
     .venv/bin/python bench/eval_signatures.py ../shared/corpora/pdf/MANIFEST.tsv [--trust DIR]
+    .venv/bin/python bench/eval_signatures.py ../shared/corpora/pdf/MANIFEST.tsv --compare
 
-``--trust`` defaults to the ``trust/`` directory beside the manifest.
+``--trust`` defaults to the ``trust/`` directory beside the manifest. ``--compare`` also
+verifies every file with the stock pyHanko reader (no caches, upstream difference analysis)
+and exits 1 unless every result (verdicts, modification levels, every reported field) is
+identical to the fast reader's.
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import argparse
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pyhanko.pdf_utils.reader import PdfFileReader
+
 from ingest.signatures import TrustStore, verify_pdf
 from ingest.signatures.evaluation import (
+    comparable,
     confusion,
     format_confusion,
     read_manifest,
     rule_violation,
 )
+from ingest.signatures.verify import _verify_pdf
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--trust", type=Path, default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per file")
+    parser.add_argument("--compare", action="store_true", help="compare with stock pyHanko")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     base = args.manifest.parent
@@ -37,8 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     pairs = []
     violations = []
     started = time.perf_counter()
+    differences = []
+    stock_seconds = 0.0
     for entry in read_manifest(args.manifest):
-        result = verify_pdf((base / entry.file).read_bytes(), trust)
+        data = (base / entry.file).read_bytes()
+        moment = datetime.now(UTC)
+        result = verify_pdf(data, trust, now=moment)
+        if args.compare:
+            t0 = time.perf_counter()
+            stock = _verify_pdf(data, trust, False, moment, PdfFileReader)
+            stock_seconds += time.perf_counter() - t0
+            if comparable(stock) != comparable(result):
+                differences.append(entry.file)
         pairs.append((entry.expected, result.verdict))
         problem = rule_violation(entry.expected, result.verdict)
         if problem:
@@ -51,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(pairs)} files, {elapsed:.1f} s, rule violations: {len(violations)}")
     for line in violations:
         print(f"  VIOLATION {line}")
-    return 1 if violations else 0
+    if args.compare:
+        print(
+            f"stock pyHanko comparison: {len(pairs) - len(differences)}/{len(pairs)} files "
+            f"identical ({stock_seconds:.1f} s stock)"
+        )
+        for name in differences:
+            print(f"  DIFFERENT {name}")
+    return 1 if violations or differences else 0
 
 
 if __name__ == "__main__":

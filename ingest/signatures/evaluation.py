@@ -13,12 +13,17 @@ unsigned file is reported as having no signature; unknown files only need a verd
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.signatures.model import Indication, Verdict
+from ingest.signatures.model import Indication, PdfVerification, Verdict
+
+# pyHanko quotes object reprs in some messages ("<... object at 0x7f...>"): run-dependent
+_OBJECT_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+>")
 
 MUST_NOT_PASS = frozenset({"tampered", "invalid", "mixed"})
 MUST_PASS_OR_EXPLAIN = frozenset({"valid", "valid-but-untrusted-offline"})
@@ -87,3 +92,10 @@ def format_confusion(table: Counter[tuple[str, str]]) -> str:
     for r in rows:
         lines.append(r.ljust(width) + "".join(f"  {table.get((r, c), 0):>14}" for c in columns))
     return "\n".join(lines)
+
+
+def comparable(result: PdfVerification) -> str:
+    """``result`` as canonical JSON with run-dependent object addresses removed, for
+    comparing two verifications of the same file (e.g. fast reader against stock pyHanko)."""
+    text = json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True)
+    return _OBJECT_ADDRESS.sub(" object>", text)

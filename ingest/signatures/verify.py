@@ -2,8 +2,8 @@
 
 Offline by default: certificates, OCSP responses and CRLs embedded in the PDF (the DSS and
 the signatures' own revocation archives) are used; nothing is fetched unless
-``allow_fetching=True``. One reader is shared by all signatures (its object and
-difference-analysis caches serve every signature), see :mod:`ingest.signatures._reader`.
+``allow_fetching=True``. One reader is shared by all signatures (its object, historical-view
+and reference-path-map caches serve every signature), see :mod:`ingest.signatures._reader`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from io import BytesIO
 from typing import Any
 
 from asn1crypto import crl, ocsp, x509
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure
 from pyhanko.sign.diff_analysis import DiffResult, SuspiciousModification
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -89,10 +90,22 @@ def verify_pdf(
 ) -> PdfVerification:
     """Verify every signature in ``data``. Never raises for bad input: a broken file or
     signature gets a verdict."""
+    return _verify_pdf(data, trust, allow_fetching, now, CachingPdfReader)
+
+
+def _verify_pdf(
+    data: bytes,
+    trust: TrustStore,
+    allow_fetching: bool,
+    now: datetime | None,
+    reader_class: type[PdfFileReader],
+) -> PdfVerification:
+    """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
+    result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``)."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     reports: tuple[SignatureReport, ...] = ()
     try:
-        reports = asyncio.run(_verify_all(data, trust, allow_fetching, moment))
+        reports = asyncio.run(_verify_all(data, trust, allow_fetching, moment, reader_class))
         verdict = rules.file_verdict([r.verdict for r in reports])
     except _Unreadable as exc:
         verdict = rules.unreadable_file_verdict(
@@ -133,11 +146,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _open(data: bytes) -> CachingPdfReader:
+def _open(data: bytes, reader_class: type[PdfFileReader]) -> PdfFileReader:
     if not _looks_like_pdf(data):
         raise _Unreadable("thiếu phần đầu %PDF-" if data else "tệp rỗng", is_pdf=False)
     try:
-        reader = CachingPdfReader(BytesIO(data), strict=False)
+        reader = reader_class(BytesIO(data), strict=False)
     except Exception as exc:
         raise _Unreadable(_short(exc), encrypted=b"/Encrypt" in data) from exc
     if reader.encrypted:
@@ -152,7 +165,7 @@ def _open(data: bytes) -> CachingPdfReader:
     return reader
 
 
-def _read_knowledge(reader: CachingPdfReader) -> _Knowledge:
+def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
@@ -187,9 +200,13 @@ def _archival(emb: EmbeddedPdfSignature) -> tuple[list[Any], list[Any]]:
 
 
 async def _verify_all(
-    data: bytes, trust: TrustStore, allow_fetching: bool, moment: datetime
+    data: bytes,
+    trust: TrustStore,
+    allow_fetching: bool,
+    moment: datetime,
+    reader_class: type[PdfFileReader],
 ) -> tuple[SignatureReport, ...]:
-    reader = _open(data)
+    reader = _open(data, reader_class)
     try:
         fields = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception as exc:
@@ -229,7 +246,7 @@ def _validation_context(
 
 
 async def _verify_one(
-    reader: CachingPdfReader,
+    reader: PdfFileReader,
     name: str,
     sig_ref: Any,
     sig_field: Any,

@@ -1,0 +1,110 @@
+"""The fast reader reproduces stock pyHanko exactly: the same reference-path maps for the
+difference analysis, and the same verification results, on every corpus file."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+
+from ingest.signatures import TrustStore, verify_pdf
+from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
+from ingest.signatures.evaluation import comparable, read_manifest
+from ingest.signatures.verify import _verify_pdf
+
+BIG = "vn-gov__03-vbhn-bkhcn.pdf"  # 7 revisions, ~7,000 structure elements
+
+
+def _corpus_files(corpus_pdf_dir: Path) -> list[str]:
+    return [entry.file for entry in read_manifest(corpus_pdf_dir / "MANIFEST.tsv")]
+
+
+def _stock_map(
+    reader: PdfFileReader, revision: int
+) -> tuple[dict[object, set[RawPdfPath]] | None, tuple[type, str] | None]:
+    resolver = HistoricalResolver(reader, revision)
+    try:
+        resolver._load_reverse_xref_cache()
+    except Exception as exc:
+        return None, (type(exc), str(exc))
+    return resolver._indirect_object_access_cache, None
+
+
+def _fast_map(
+    reader: CachingPdfReader, revision: int
+) -> tuple[dict[object, set[RawPdfPath]] | None, tuple[type, str] | None]:
+    resolver = reader.get_historical_resolver(revision)
+    assert isinstance(resolver, _PathMapResolver)
+    try:
+        resolver._load_reverse_xref_cache()
+    except Exception as exc:
+        return None, (type(exc), str(exc))
+    assert resolver._paths_by_ref is not None
+    return {ref: resolver._get_usages_of_ref(ref) for ref in resolver._paths_by_ref}, None
+
+
+def test_path_maps_equal_upstream_on_every_corpus_revision(corpus_pdf_dir: Path) -> None:
+    logging.disable(logging.CRITICAL)
+    compared = 0
+    try:
+        for name in _corpus_files(corpus_pdf_dir):
+            data = (corpus_pdf_dir / name).read_bytes()
+            try:
+                stock = PdfFileReader(BytesIO(data), strict=False)
+                fast = CachingPdfReader(BytesIO(data), strict=False)
+            except Exception:
+                continue  # unreadable files never reach the difference analysis
+            if not fast._plain_objects():
+                assert not isinstance(fast.get_historical_resolver(0), _PathMapResolver)
+                continue
+            # the big document costs seconds per revision upstream: one signed revision
+            revisions = [2] if name == BIG else range(stock.total_revisions)
+            for revision in revisions:
+                assert _fast_map(fast, revision) == _stock_map(stock, revision), (name, revision)
+                compared += 1
+    finally:
+        logging.disable(logging.NOTSET)
+    assert compared >= 100
+
+
+def test_usages_are_empty_until_the_map_is_loaded(corpus_pdf_dir: Path) -> None:
+    # upstream answers "no usage" before _load_reverse_xref_cache; the rules rely on the order
+    data = (corpus_pdf_dir / "vn-quangngai__09_TTR.signed_20250219_012025.pdf").read_bytes()
+    resolver = CachingPdfReader(BytesIO(data), strict=False).get_historical_resolver(1)
+    root_ref = resolver.root_ref
+    assert resolver._get_usages_of_ref(root_ref) == set()
+    resolver._load_reverse_xref_cache()
+    assert resolver._get_usages_of_ref(root_ref) == {RawPdfPath("/Root")}
+
+
+@pytest.mark.parametrize("name", [BIG, "vn-quangngai__05.signed_20250517_044750.pdf"])
+def test_multi_signature_results_equal_stock_pyhanko(
+    corpus_pdf_dir: Path, corpus_trust: TrustStore, name: str
+) -> None:
+    data = (corpus_pdf_dir / name).read_bytes()
+    moment = datetime.now(UTC)
+    fast = verify_pdf(data, corpus_trust, now=moment)
+    stock = _verify_pdf(data, corpus_trust, False, moment, PdfFileReader)
+    assert comparable(fast) == comparable(stock)
+    levels = [s.modification_level for s in fast.signatures]
+    assert len(levels) >= 5 and None not in levels[:-1]
+
+
+def test_every_corpus_result_equals_stock_pyhanko(
+    corpus_pdf_dir: Path, corpus_trust: TrustStore
+) -> None:
+    different = []
+    for name in _corpus_files(corpus_pdf_dir):
+        if name == BIG:
+            continue  # compared above
+        data = (corpus_pdf_dir / name).read_bytes()
+        moment = datetime.now(UTC)
+        fast = verify_pdf(data, corpus_trust, now=moment)
+        stock = _verify_pdf(data, corpus_trust, False, moment, PdfFileReader)
+        if comparable(fast) != comparable(stock):
+            different.append(name)
+    assert different == []
