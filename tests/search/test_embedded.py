@@ -1,0 +1,222 @@
+"""Embedded backend internals the shared contract cannot see: the SQLite + Tantivy pair stays
+consistent (crash between the two, conversion of an FTS5-era file, concurrent processes,
+rebuilds), and counts and facets stay exact across index segments and permissions."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from search.documents import IndexDocument
+from search.embedded import FILE_NAME, EmbeddedBackend, _Index
+from search.query import FACETS, Principal, parse_query
+from search.reindex import reindex
+
+AUDITOR = Principal("kt1", roles=("auditor",))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def doc(doc_id: str, **kw: object) -> IndexDocument:
+    base: dict[str, object] = {"version": 1, "direction": "den", "owner_unit": "UNIT-A"}
+    base.update(kw)
+    return IndexDocument(id=doc_id, **base)  # type: ignore[arg-type]
+
+
+def ids(backend: EmbeddedBackend, typed: str, principal: Principal = AUDITOR) -> list[str]:
+    return backend.search(parse_query(typed, principal)).ids
+
+
+def text_dirs(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.glob(f"{FILE_NAME}.text-*"))
+
+
+def test_rows_committed_before_a_crash_reach_the_text_index_when_reopened(tmp_path, monkeypatch):
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([doc("a", title="Quy chế văn thư")])
+
+    def crash(self: _Index, removed: object, added: object) -> None:
+        raise KeyboardInterrupt  # the process dies after the SQLite commit, before Tantivy's
+
+    monkeypatch.setattr(_Index, "_apply", crash)
+    with pytest.raises(KeyboardInterrupt):
+        backend.index([doc("b", title="Kế hoạch hòa giải"), doc("a", version=2, title="Thông báo")])
+    monkeypatch.undo()
+    backend.close()
+
+    reopened = EmbeddedBackend(tmp_path)
+    assert ids(reopened, "hòa giải") == ["b"]
+    assert ids(reopened, "thông báo") == ["a"]
+    assert ids(reopened, "quy chế văn thư") == []  # the replaced version's words are gone
+    assert reopened.search(parse_query("", AUDITOR)).total == 2
+    with sqlite3.connect(reopened.path) as conn:
+        assert conn.execute("SELECT count(*) FROM text_pending").fetchone()[0] == 0
+    reopened.close()
+
+
+def test_an_index_without_text_index_is_converted_when_opened(tmp_path):
+    """A file written by the FTS5 version (no ``text_dir`` in meta, an ``fts`` table)."""
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([doc("a", title="Quyết định ban hành quy chế", loai_van_ban="Quyết định"),
+                   doc("b", title="Công văn đôn đốc", loai_van_ban="Công văn")])
+    backend.close()
+    for name in text_dirs(tmp_path):
+        for path in sorted((tmp_path / name).rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        (tmp_path / name).rmdir()
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.execute("DELETE FROM meta WHERE key IN ('text_dir', 'text_schema')")
+        conn.execute("DELETE FROM labels")
+        conn.execute("CREATE VIRTUAL TABLE fts USING fts5(title_e, content='')")
+
+    converted = EmbeddedBackend(tmp_path)
+    assert ids(converted, "quy chế") == ["a"]
+    result = converted.search(parse_query("", AUDITOR))
+    assert result.total == 2
+    assert result.facet("loai_van_ban") == {"Quyết định": 1, "Công văn": 1}
+    assert len(text_dirs(tmp_path)) == 1
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='fts'").fetchone()[0] == 0
+    converted.close()
+
+
+UNITS = ("U1", "U2", "U3")
+CLERK = Principal("clerk", units=("U1", "U3"))
+
+
+def _visible(d: IndexDocument, p: Principal) -> bool:
+    if p.sees_all or p.user_id in d.grant_users:
+        return True
+    return d.do_mat == 0 and (d.owner_unit in p.units or bool(set(d.grant_units) & set(p.units)))
+
+
+def _corpus(n: int, seed: int = 5) -> list[IndexDocument]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        topic = rng.choice(("Kế hoạch hòa giải ở cơ sở", "Báo cáo công tác văn thư",
+                            "Giải quyết hòa bình tranh chấp"))
+        out.append(doc(
+            f"d{i:04d}", title=topic, text=f"{topic}. Nội dung số {i}.",
+            direction=rng.choice(("den", "di", "hoso")),
+            loai_van_ban=rng.choice(("Quyết định", "quyết định", "Công văn", "Thông báo")),
+            co_quan_ban_hanh=rng.choice(("UBND tỉnh Hòa Bình", "UBND tỉnh Hoà Bình", "Sở Nội vụ")),
+            nguoi_ky=rng.choice(("Nguyễn Văn An", "Trần Thị Bình", "")),
+            do_khan=rng.randint(0, 3), do_mat=rng.choice((0, 0, 0, 1)),
+            signature_verdict=rng.choice(("valid", "invalid", "")),
+            retention_state=rng.choice(("active", "hold")),
+            ngay_ban_hanh=date(2015 + rng.randint(0, 9), 1 + rng.randint(0, 11), 1),
+            ho_so=tuple(rng.sample(("HS-1", "HS-2", "HS-3", "HS-4"), rng.randint(0, 2))),
+            owner_unit=rng.choice(UNITS),
+            grant_units=(rng.choice(UNITS),) if i % 4 == 0 else (),
+            grant_users=("clerk",) if i % 9 == 0 else (),
+        ))
+    return out
+
+
+def _expected_facets(docs: list[IndexDocument]) -> dict[str, dict[str, int]]:
+    from search.embedded import value_key
+
+    def label_of(values: list[str]) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        for v in values:
+            if v:
+                k = value_key(v)
+                labels[k] = min(labels.get(k, v), v)
+        return labels
+
+    out: dict[str, dict[str, int]] = {}
+    for name in ("direction", "signature_verdict", "retention_state"):
+        out[name] = dict(Counter(getattr(d, name) for d in docs if getattr(d, name)))
+    for name in ("do_khan", "do_mat"):
+        out[name] = dict(Counter(str(getattr(d, name)) for d in docs))
+    for name in ("loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"):
+        values = [getattr(d, name) for d in docs]
+        labels = label_of(values)
+        out[name] = dict(Counter(labels[value_key(v)] for v in values if v))
+    out["year"] = dict(Counter(str(d.ngay_ban_hanh.year) for d in docs if d.ngay_ban_hanh))
+    out["ho_so"] = dict(Counter(h for d in docs for h in d.ho_so))
+    return out
+
+
+def test_totals_and_facets_are_exact_across_segments_with_permissions(tmp_path):
+    docs = _corpus(240)
+    backend = EmbeddedBackend(tmp_path)
+    for i in range(0, len(docs), 20):  # twelve commits: several index segments
+        backend.index(docs[i : i + 20])
+    gone = {d.id for d in docs[::7]}
+    backend.delete(sorted(gone))
+    replaced = [doc(d.id, version=2, title="Công văn khác", text="không liên quan",
+                    owner_unit=d.owner_unit) for d in docs[1::11] if d.id not in gone]
+    backend.index(replaced)
+    current = {d.id: d for d in docs if d.id not in gone} | {d.id: d for d in replaced}
+    for principal in (AUDITOR, CLERK):
+        for typed in ("hòa giải", "hoa binh", '"công tác văn thư"', ""):
+            result = backend.search(parse_query(typed, principal, page_size=5))
+            words = [w for w in typed.strip('"').split() if w]
+            from search.analysis import fold, normalize
+
+            def matches(d: IndexDocument, words: list[str] = words, typed: str = typed) -> bool:
+                text = fold(normalize(f"{d.title} {d.text} {d.loai_van_ban} {d.co_quan_ban_hanh}"
+                                      f" {d.nguoi_ky}"))
+                if typed.startswith('"'):
+                    return fold(normalize(" ".join(words))) in text
+                return all(fold(normalize(w)) in text.split() for w in words)
+
+            expected = [d for d in current.values() if _visible(d, principal) and matches(d)]
+            assert result.total == len(expected), (principal, typed)
+            assert 0 < len(expected) < len(current) or typed == ""
+            facets = {name: result.facet(name) for name in FACETS if name != "ho_so"}
+            want = _expected_facets(expected)
+            for name, counts in facets.items():
+                assert counts == want[name], (principal, typed, name)
+            assert result.facet("ho_so") == want["ho_so"]
+    backend.close()
+
+
+WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+from search.embedded import EmbeddedBackend
+from search.documents import IndexDocument
+backend = EmbeddedBackend({path!r})
+for batch in range(10):
+    backend.index([IndexDocument(id=f"{tag}-{{batch}}-{{i}}", version=1, direction="den",
+                                 title="Báo cáo tuần", owner_unit="U") for i in range(5)])
+backend.close()
+"""
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    EmbeddedBackend(tmp_path).close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(tmp_path),
+                                                                tag=tag)])
+        for tag in ("p", "q")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    backend = EmbeddedBackend(tmp_path)
+    result = backend.search(parse_query("báo cáo tuần", AUDITOR))
+    assert result.total == 100
+    assert backend.count() == 100
+    backend.close()
+
+
+def test_rebuild_swaps_in_its_own_text_index_and_drops_the_old_one(tmp_path):
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([doc("old", title="Tài liệu cũ")])
+    (before,) = text_dirs(tmp_path)
+    reindex(backend, [doc("new", title="Tài liệu mới")])
+    (after,) = text_dirs(tmp_path)
+    assert after != before
+    assert ids(backend, "tài liệu") == ["new"]
+    other = EmbeddedBackend(tmp_path)  # another connection sees the same
+    assert ids(other, "tài liệu mới") == ["new"]
+    other.close()
+    backend.close()
