@@ -173,6 +173,11 @@ def main() -> None:
         print(f"median hits per query: {statistics.median(totals):.0f}")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {rss:.0f} MB")
+        status = Path("/proc/self/status")
+        if status.exists():
+            now = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
+            if now:
+                print(f"RSS after the queries: {int(now.group(1)) / 1024:.0f} MB")
         backend.close()
 
 

@@ -1,4 +1,4 @@
-"""Kho search: the derived full-text and metadata index (embedded SQLite FTS5 or Elasticsearch).
+"""Kho search: the derived full-text and metadata index (embedded SQLite + Tantivy, or Elasticsearch).
 
 Entry points: :func:`open_backend` picks the backend from configuration; documents to index
 are :class:`search.documents.IndexDocument`; queries are :class:`search.query.Query` (built by

@@ -1,4 +1,4 @@
-"""The backend interface every search engine implements (embedded SQLite FTS5, Elasticsearch).
+"""The backend interface every search engine implements (embedded SQLite + Tantivy, Elasticsearch).
 
 Writes are idempotent and version-aware: indexing a document whose ``version`` is lower than
 the one already indexed is ignored (a late retry never overwrites a newer version).

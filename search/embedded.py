@@ -322,6 +322,7 @@ class _Index:
             self.conn.execute("PRAGMA journal_mode=" + ("WAL" if bulk else "DELETE"))
             self.conn.execute("PRAGMA synchronous=" + ("OFF" if bulk else "NORMAL"))
             self.conn.execute("PRAGMA temp_store=MEMORY")
+            self.conn.execute("PRAGMA secure_delete=ON")  # a destroyed document's text is zeroed
             self.conn.execute("PRAGMA cache_size=-65536")
             self.conn.executescript(_SCHEMA)
             self.inode = os.stat(path).st_ino
