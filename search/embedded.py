@@ -89,9 +89,11 @@ search box; longer ones (questions, pasted text) rank documents by any of their 
 MAX_TOKEN_CHARS = 100
 """Longer letter/digit runs (encoded blobs in extracted text) are not indexed."""
 FACET_SIZE = 50
-FACET_SEGMENT_SIZE = 65_000
-"""Values counted per index segment before merging: counts are exact while no segment holds more
-distinct values of one facet among the matches (Tantivy reports ``doc_count_error_upper_bound``)."""
+FACET_SEGMENT_SIZE = 1_000_000
+"""Values counted per index segment before segments are merged: every facet count is exact while
+no segment holds more distinct values of one facet among the matches (Tantivy's
+``doc_count_error_upper_bound`` is then 0). The work grows with the distinct values matched
+(80,000 distinct hồ sơ: ~35 ms), not with this limit."""
 _APPLY_CHUNK = 500
 
 _SCHEMA = """
