@@ -44,7 +44,9 @@ from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
-from pyhanko.pdf_utils.xref import ObjStreamRef
+from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
+
+from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,57 @@ class CachingPdfReader(PdfFileReader):
         self._located_cache: dict[tuple[Any, ...], generic.PdfObject] = {}
         # id(raw object) -> (object, {in_struct_tree: outgoing references}), see _edges
         self._edge_cache: dict[int, tuple[generic.PdfObject, dict[bool, _Edges]]] = {}
+        self._file_bytes: bytes | None = None
+        self._unencrypted: bool | None = None
+        # shared by the historical views (_PathMapResolver), see _changed_between
+        self._last_change: dict[generic.Reference, int | None] = {}
+        self._section_ids: dict[int, frozenset[int]] = {}
+        self._changed: dict[tuple[int, int], frozenset[int]] = {}
+        self._struct_memo: list[_StructMemo] = []
+        self._path_memo: dict[tuple[Any, ...], list[_PathMemo]] = {}
         super().__init__(stream, strict=strict)
+
+    def _last_change_of(self, ref: generic.Reference) -> int | None:
+        try:
+            return self._last_change[ref]
+        except KeyError:
+            pass
+        try:
+            last: int | None = self.xrefs.get_last_change(ref)
+        except KeyError:
+            last = None
+        self._last_change[ref] = last
+        return last
+
+    def _changed_between(self, a: int, b: int) -> frozenset[int]:
+        """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
+        to ``max(a, b)`` can resolve (in use, in an object stream, freed; hybrid sections
+        included): every object whose location, hence value, differs between revisions
+        ``a`` and ``b`` is among them."""
+        a, b = min(a, b), max(a, b)
+        try:
+            return self._changed[a, b]
+        except KeyError:
+            pass
+        ids: set[int] = set()
+        sections = self.xrefs._xref_sections
+        for revision in range(a + 1, b + 1):
+            ids |= self._section_idnums(revision, sections[revision])
+        changed = self._changed[a, b] = frozenset(ids)
+        return changed
+
+    def _section_idnums(self, revision: int, section: Any) -> frozenset[int]:
+        try:
+            return self._section_ids[revision]
+        except KeyError:
+            pass
+        ids: set[int] = set()
+        while section is not None:
+            data = section.xref_data
+            ids.update(data.xrefs_in_objstm, data.standard_xrefs, data.freed)
+            section = data.hybrid
+        found = self._section_ids[revision] = frozenset(ids)
+        return found
 
     def get_historical_resolver(self, revision: int) -> HistoricalResolver:
         cache = self._historical_resolver_cache
@@ -105,9 +157,51 @@ class CachingPdfReader(PdfFileReader):
             return self._located_cache[key]
         except KeyError:
             pass
-        obj = super()._read_object(ref, marker, never_decrypt, as_metadata_stream)
+        obj = None
+        if isinstance(marker, int) and not as_metadata_stream:
+            obj = self._fast_top_level_object(ref, marker)
+        if obj is None:
+            obj = super()._read_object(ref, marker, never_decrypt, as_metadata_stream)
         self._located_cache[key] = obj
         return obj
+
+    def _fast_top_level_object(self, ref: generic.Reference, offset: int) -> Any:
+        """Upstream's reading of an object at a file offset, non-strict and unencrypted only
+        (where nothing after the object is checked and nothing is wrapped for decryption), with
+        the fast parser; ``None`` leaves it to upstream."""
+        if self.strict or not isinstance(self.stream, BytesIO) or not self._no_encrypt_entry():
+            return None
+        self.stream.seek(offset)
+        idnum, generation = read_object_header(self.stream, strict=self.strict)
+        if idnum != ref.idnum or generation != ref.generation:
+            return None  # upstream raises
+        if self._file_bytes is None:
+            self._file_bytes = self.stream.getvalue()
+        data = self._file_bytes
+        found = parse_object_at(data, self.stream.tell(), generic.Reference(idnum, generation, self))
+        if found is None:
+            return None
+        obj, end = found
+        # upstream then reads on to "endobj" and the next token: at the end of the file it
+        # raises, so leave those (and comments) to upstream
+        end = next_token(data, end)
+        if end is None:
+            return None
+        if data.startswith(b"endobj", end) and next_token(data, end + 6) is None:
+            return None
+        return obj
+
+    def _no_encrypt_entry(self) -> bool:
+        if self._unencrypted is None:
+            trailer = getattr(self, "trailer", None)
+            if trailer is None:  # still reading the cross-reference data
+                return False
+            try:
+                trailer.raw_get("/Encrypt")
+                self._unencrypted = False
+            except KeyError:
+                self._unencrypted = True
+        return self._unencrypted
 
     def _edges(self, obj: generic.PdfObject, in_struct_tree: bool) -> _Edges:
         """The references in ``obj`` (a raw dictionary or array) that the path walk follows
@@ -182,19 +276,33 @@ class CachingPdfReader(PdfFileReader):
         i, offset = entry
         if self.strict and idx != i:
             raise PdfStrictReadError("Object is in wrong index.")
+        container_ref = generic.Reference(idnum, 0, self)
+        obj = parse_object(index.data, index.first + offset, container_ref)
+        if obj is None:
+            obj = self._pyhanko_parse(index, i, idnum, offset, container_ref)
+        if isinstance(obj, (generic.StreamObject, generic.IndirectObject)):
+            if self.strict:
+                raise PdfStrictReadError("Encountered forbidden object type in object stream")
+            return obj
+        return obj
+
+    def _pyhanko_parse(
+        self,
+        index: _ObjStmIndex,
+        i: int,
+        idnum: int,
+        offset: int,
+        container_ref: generic.Reference,
+    ) -> generic.PdfObject:
         stream_data = BytesIO(index.data)
         stream_data.seek(index.first + offset)
         try:
-            obj = generic.read_object(stream_data, generic.Reference(idnum, 0, self))
+            obj = generic.read_object(stream_data, container_ref)
         except (misc.PdfStreamError, misc.PdfReadError) as exc:
             logger.warning("Invalid stream (index %d) within object %d 0: %s", i, idnum, exc)
             if self.strict:
                 raise PdfStrictReadError(f"Can't read object stream: {exc}") from exc
             obj = generic.NullObject()
-        if isinstance(obj, (generic.StreamObject, generic.IndirectObject)):
-            if self.strict:
-                raise PdfStrictReadError("Encountered forbidden object type in object stream")
-            return obj
         return obj
 
 
@@ -225,6 +333,37 @@ def _collect_edges(
                 _collect_edges(value, (*rel, ix), in_struct_tree, out)
 
 
+@dataclass(frozen=True)
+class _StructMemo:
+    """A structure-tree walk, reusable in any revision where none of the objects it read
+    changed."""
+
+    revision: int
+    root: generic.Reference
+    read: frozenset[int]
+    nodes: frozenset[generic.Reference]
+
+
+@dataclass(frozen=True)
+class _PathMemo:
+    """The paths recorded below one entry of the path walk (object, absolute path, objects on
+    the path, structure-tree mode). The walk below it is the same in any revision where the
+    objects it entered are unchanged and the page-tree and structure-tree node tables are
+    equal; replaying it re-reads the recorded objects in the same order, so read errors
+    surface as in a fresh walk."""
+
+    revision: int
+    entered: frozenset[int]
+    records: tuple[tuple[generic.Reference, _Path], ...]
+    page_tree_nodes: dict[generic.Reference, _Path]
+    struct_tree_nodes: frozenset[generic.Reference]
+
+
+# path walk entries memoised (see _PathMemo): those at most this deep (the catalog's
+# children and grandchildren, e.g. /Root/StructTreeRoot/K), where large unchanged subtrees start
+_MEMO_DEPTH = 3
+
+
 class _PathMapResolver(HistoricalResolver):
     """``HistoricalResolver`` whose reference-path map (``_load_reverse_xref_cache`` /
     ``_get_usages_of_ref``) is computed from raw objects and converted lazily; everything
@@ -237,20 +376,21 @@ class _PathMapResolver(HistoricalResolver):
         self._raw_cache: dict[generic.Reference, generic.PdfObject] = {}
         self._paths_by_ref: dict[generic.Reference, list[_Path]] | None = None
         self._usages: dict[generic.Reference, set[RawPdfPath]] = {}
+        self._reads: set[int] | None = None  # object numbers read, while tracking
 
     # -- raw objects as of this revision (upstream get_object without the copy) --
 
     def _raw(self, ref: generic.Reference) -> generic.PdfObject:
+        if self._reads is not None:
+            self._reads.add(ref.idnum)
         try:
             return self._raw_cache[ref]
         except KeyError:
             pass
         reader = self.reader
-        try:
-            last_change = reader.xrefs.get_last_change(ref)
-        except KeyError:
+        last_change = reader._last_change_of(ref)
+        if last_change is None:
             logger.warning(f"Could not determine history of {ref} in xref sections")
-            last_change = None
         if last_change is not None and last_change <= self.revision:
             obj = reader.get_object(ref, transparent_decrypt=False)
         else:
@@ -292,18 +432,41 @@ class _PathMapResolver(HistoricalResolver):
             return
         page_tree_nodes = self._page_tree_nodes()
         struct_tree_nodes = self._struct_tree_nodes()
-        collected: dict[generic.Reference, list[_Path]] = {}
+        records: list[tuple[generic.Reference, _Path]] = []
+        entered: list[int] = []
         on_path: set[generic.Reference] = set()
-        edges = self.reader._edges
+        reader = self.reader
+        edges = reader._edges
         raw = self._raw
 
         def enter(ref: generic.Reference, path: _Path, in_struct: bool) -> None:
             if ref in on_path:
                 return
-            try:
-                collected[ref].append(path)
-            except KeyError:
-                collected[ref] = [path]
+            if len(path) > _MEMO_DEPTH:
+                enter_object(ref, path, in_struct)
+                return
+            key = (ref, path, frozenset(on_path), in_struct)
+            memo = self._reusable_path_memo(key, page_tree_nodes, struct_tree_nodes)
+            if memo is not None:
+                for old_ref, old_path in memo.records:
+                    raw(old_ref)
+                    records.append((old_ref, old_path))
+                entered.extend(memo.entered)
+                return
+            first_record, first_entered = len(records), len(entered)
+            enter_object(ref, path, in_struct)
+            reader._path_memo.setdefault(key, []).append(
+                _PathMemo(
+                    revision=self.revision,
+                    entered=frozenset(entered[first_entered:]),
+                    records=tuple(records[first_record:]),
+                    page_tree_nodes=page_tree_nodes,
+                    struct_tree_nodes=struct_tree_nodes,
+                )
+            )
+
+        def enter_object(ref: generic.Reference, path: _Path, in_struct: bool) -> None:
+            records.append((ref, path))
             obj = raw(ref)  # read before the checks, as upstream (same read errors)
             if page_tree_nodes.get(ref, path) != path:
                 return
@@ -312,6 +475,7 @@ class _PathMapResolver(HistoricalResolver):
             if not isinstance(obj, generic.DictionaryObject | generic.ArrayObject):
                 return
             on_path.add(ref)
+            entered.append(ref.idnum)
             if len(path) <= len(_STRUCT_SWITCH_AT):
                 walk(obj, path, in_struct)
             else:
@@ -334,9 +498,33 @@ class _PathMapResolver(HistoricalResolver):
                     walk(value, (*path, ix), in_struct)
 
         walk(self.trailer_view, (), False)
+        collected: dict[generic.Reference, list[_Path]] = {}
+        for ref, path in records:
+            try:
+                collected[ref].append(path)
+            except KeyError:
+                collected[ref] = [path]
         self._paths_by_ref = collected
         # upstream's flag: other code checks it to know the map is loaded
         self._indirect_object_access_cache = {}
+
+    def _reusable_path_memo(
+        self,
+        key: tuple[Any, ...],
+        page_tree_nodes: dict[generic.Reference, _Path],
+        struct_tree_nodes: frozenset[generic.Reference],
+    ) -> _PathMemo | None:
+        for memo in self.reader._path_memo.get(key, ()):
+            if (
+                (memo.struct_tree_nodes is struct_tree_nodes
+                 or memo.struct_tree_nodes == struct_tree_nodes)
+                and memo.page_tree_nodes == page_tree_nodes
+                and memo.entered.isdisjoint(
+                    self.reader._changed_between(memo.revision, self.revision)
+                )
+            ):
+                return memo
+        return None
 
     def _page_tree_nodes(self) -> dict[generic.Reference, _Path]:
         def kids(pages_obj: generic.PdfObject, path: _Path) -> Iterator[tuple[Any, _Path]]:
@@ -359,7 +547,7 @@ class _PathMapResolver(HistoricalResolver):
             nodes[ref] = path
         return nodes
 
-    def _struct_tree_nodes(self) -> set[generic.Reference]:
+    def _struct_tree_nodes(self) -> frozenset[generic.Reference]:
         def elements(struct_elem: generic.PdfObject) -> Iterator[generic.Reference]:
             try:
                 children: Any = self._getitem(struct_elem, "/K")
@@ -384,8 +572,18 @@ class _PathMapResolver(HistoricalResolver):
                 yield from elements(child)
 
         nodes: set[generic.Reference] = set()
+        root_ref: generic.Reference | None = None
+        self._reads = set()
         try:
-            root = self._deref(self.root.raw_get("/StructTreeRoot"))
+            root_value = self.root.raw_get("/StructTreeRoot")
+            if isinstance(root_value, generic.IndirectObject):
+                root_ref = root_value.reference
+                for memo in self.reader._struct_memo:
+                    if memo.root == root_ref and memo.read.isdisjoint(
+                        self.reader._changed_between(memo.revision, self.revision)
+                    ):
+                        return memo.nodes
+            root = self._deref(root_value)
             for ref in elements(root):
                 if ref in nodes:
                     raise misc.PdfReadError(
@@ -394,4 +592,11 @@ class _PathMapResolver(HistoricalResolver):
                 nodes.add(ref)
         except KeyError:
             pass
-        return nodes
+        finally:
+            read, self._reads = self._reads, None
+        found = frozenset(nodes)
+        if root_ref is not None:
+            self.reader._struct_memo.append(
+                _StructMemo(self.revision, root_ref, frozenset(read), found)
+            )
+        return found

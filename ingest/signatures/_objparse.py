@@ -1,0 +1,214 @@
+"""A fast parser for the objects inside object streams, identical to pyHanko's.
+
+pyHanko's ``generic.read_object`` reads names, numbers and whitespace one byte at a time
+through a stream; on a tagged document (thousands of structure elements) parsing the
+objects once costs most of the verification time. ``parse_object`` reads the same syntax
+from the decoded object-stream bytes with regular expressions and builds exactly the same
+pyHanko objects (types, values, dictionary order, ``container_ref``, string encoding
+detection through pyHanko's own ``pdf_string``).
+
+It covers the ordinary syntax only. Whenever pyHanko would do something unusual - raise, warn,
+skip a comment, decode a ``#`` escape in a name, meet a duplicate key or a ``stream`` keyword,
+read a number it cannot convert - it returns ``None`` and the caller parses the object with
+pyHanko instead, so every irregular case keeps pyHanko's behaviour. ``tests/signatures``
+compares both parsers on every object of every object stream in the corpus.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+
+_WS = re.compile(rb"[ \n\r\t\f\x00]*")  # misc.PDF_WHITESPACE
+# a name without escapes, then a byte that ends it (whitespace, delimiter) or the end
+_NAME = re.compile(rb"/([!-~]*?)(?=[ \n\r\t\f\x00()<>\[\]{}/%]|\Z)")
+_NAME_BAD = re.compile(rb"[()<>\[\]{}/%#]")
+_NUMBER_RUN = re.compile(rb"[+,\-.0-9]+")  # complement of NumberObject.NumberPattern
+_INT = re.compile(rb"[+-]?[0-9]+\Z")
+_REAL = re.compile(rb"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)\Z")
+_REF = re.compile(rb"([0-9]+)[ \t\n\r\f]+([0-9]+)[ \t\n\r\f]+R")
+_LITERAL_PLAIN = re.compile(rb"[^()\\]*")
+_HEX_BODY = re.compile(rb"[0-9a-fA-F \n\r\t\f\x00]*>")
+_HEX_STRIP = re.compile(rb"[ \n\r\t\f\x00]")
+_KEYWORD_END = re.compile(rb"[ \n\r\t\f\x00()<>\[\]{}/%]|\Z")
+
+
+class _Irregular(Exception):
+    """Leave this object to pyHanko's parser."""
+
+
+def parse_object(data: bytes, pos: int, container_ref: generic.Reference) -> Any:
+    """The object starting at ``data[pos]`` as ``generic.read_object`` would return it, or
+    ``None`` when the object needs pyHanko's parser."""
+    found = parse_object_at(data, pos, container_ref)
+    return None if found is None else found[0]
+
+
+def parse_object_at(
+    data: bytes, pos: int, container_ref: generic.Reference
+) -> tuple[Any, int] | None:
+    """``parse_object`` and the position just after the object."""
+    try:
+        return _Parser(data, container_ref).read(pos)
+    except (_Irregular, IndexError, RecursionError):
+        return None
+
+
+def next_token(data: bytes, pos: int) -> int | None:
+    """Position of the next non-whitespace byte at or after ``pos``, as pyHanko's
+    ``read_non_whitespace`` finds it; ``None`` at the end of the data or at a comment
+    (where pyHanko raises or skips the comment)."""
+    end = _WS.match(data, pos).end()  # type: ignore[union-attr]
+    if end >= len(data) or data[end : end + 1] == b"%":
+        return None
+    return end
+
+
+class _Parser:
+    def __init__(self, data: bytes, container_ref: generic.Reference) -> None:
+        self.data = data
+        self.container_ref = container_ref
+        self.handler = container_ref.get_pdf_handler()
+
+    def skip_ws(self, pos: int) -> int:
+        end = _WS.match(self.data, pos).end()  # type: ignore[union-attr]
+        if self.data[end : end + 1] == b"%":
+            raise _Irregular  # a comment
+        return end
+
+    def read(self, pos: int) -> tuple[Any, int]:
+        data = self.data
+        tok = data[pos : pos + 1]
+        result: Any
+        if tok == b"/":
+            result, pos = self.read_name(pos)
+        elif tok == b"<":
+            if data[pos + 1 : pos + 2] == b"<":
+                result, pos = self.read_dict(pos)
+            else:
+                result, pos = self.read_hex(pos)
+        elif tok == b"[":
+            result, pos = self.read_array(pos)
+        elif tok == b"(":
+            result, pos = self.read_literal(pos)
+        elif tok in (b"t", b"f", b"n"):
+            result, pos = self.read_keyword(pos)
+        elif tok and tok in b"+-.":
+            result, pos = self.read_number(pos)
+        elif tok.isdigit():
+            ref = _REF.match(data, pos)
+            if generic.INDIRECT_PATTERN.match(data, pos, pos + 20) is not None:
+                if ref is None or int(ref.group(1)) <= 0:
+                    raise _Irregular
+                result = generic.IndirectObject(
+                    int(ref.group(1)), int(ref.group(2)), self.handler
+                )
+                pos = ref.end()
+            else:
+                result, pos = self.read_number(pos)
+        else:
+            raise _Irregular
+        result.container_ref = self.container_ref
+        return result, pos
+
+    def read_name(self, pos: int) -> tuple[generic.NameObject, int]:
+        match = _NAME.match(self.data, pos)
+        if match is None or _NAME_BAD.search(match.group(1)):
+            raise _Irregular
+        return generic.NameObject("/" + match.group(1).decode("ascii")), match.end()
+
+    def read_number(self, pos: int) -> tuple[Any, int]:
+        run = _NUMBER_RUN.match(self.data, pos)
+        if run is None:
+            raise _Irregular
+        text = run.group(0)
+        if _INT.match(text):
+            return generic.NumberObject(text.decode("ascii")), run.end()
+        if _REAL.match(text):
+            return generic.FloatObject(text.decode("ascii")), run.end()
+        raise _Irregular
+
+    def read_keyword(self, pos: int) -> tuple[Any, int]:
+        data = self.data
+        for word, value in ((b"true", True), (b"false", False), (b"null", None)):
+            if data.startswith(word, pos):
+                end = pos + len(word)
+                if _KEYWORD_END.match(data, end) is None:
+                    raise _Irregular
+                if value is None:
+                    return generic.NullObject(), end
+                return generic.BooleanObject(value), end
+        raise _Irregular
+
+    def read_array(self, pos: int) -> tuple[generic.ArrayObject, int]:
+        data = self.data
+        arr = generic.ArrayObject()
+        pos += 1
+        while True:
+            pos = self.skip_ws(pos)
+            tok = data[pos : pos + 1]
+            if tok == b"]":
+                return arr, pos + 1
+            if not tok:
+                raise _Irregular
+            value, pos = self.read(pos)
+            arr.append(value)
+
+    def read_dict(self, pos: int) -> tuple[generic.DictionaryObject, int]:
+        data = self.data
+        entries: dict[generic.NameObject, Any] = {}
+        pos += 2
+        while True:
+            pos = self.skip_ws(pos)
+            tok = data[pos : pos + 1]
+            if tok == b">":
+                if data[pos + 1 : pos + 2] != b">":
+                    raise _Irregular
+                pos += 2
+                break
+            if tok != b"/":
+                raise _Irregular
+            key, pos = self.read_name(pos)  # keys get no container_ref, as upstream
+            pos = self.skip_ws(pos)
+            if not data[pos : pos + 1]:
+                raise _Irregular
+            value, pos = self.read(pos)
+            if key in entries:
+                raise _Irregular  # upstream keeps the first and warns
+            entries[key] = value
+        # upstream looks for a 'stream' keyword after every dictionary
+        after = _WS.match(data, pos).end()  # type: ignore[union-attr]
+        if data[after : after + 1] in (b"%", b"s"):
+            raise _Irregular
+        return generic.DictionaryObject(entries), pos
+
+    def read_literal(self, pos: int) -> tuple[Any, int]:
+        data = self.data
+        depth = 1
+        start = pos + 1
+        pos = start
+        while True:
+            pos = _LITERAL_PLAIN.match(data, pos).end()  # type: ignore[union-attr]
+            tok = data[pos : pos + 1]
+            if tok == b"(":
+                depth += 1
+            elif tok == b")":
+                depth -= 1
+                if depth == 0:
+                    break
+            else:  # a backslash escape or the end of the data
+                raise _Irregular
+            pos += 1
+        return generic.pdf_string(data[start:pos]), pos + 1
+
+    def read_hex(self, pos: int) -> tuple[Any, int]:
+        body = _HEX_BODY.match(self.data, pos + 1)
+        if body is None:
+            raise _Irregular
+        digits = _HEX_STRIP.sub(b"", body.group(0)[:-1])
+        if len(digits) % 2:
+            digits += b"0"
+        return generic.pdf_string(binascii.unhexlify(digits)), body.end()

@@ -1,0 +1,130 @@
+"""The fast object parser builds exactly pyHanko's objects, or declines."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from ingest.signatures._objparse import parse_object
+from ingest.signatures._reader import CachingPdfReader
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Same type, value, dictionary order and container reference, recursively."""
+    if type(a) is not type(b) or a.container_ref != b.container_ref:
+        return False
+    if isinstance(a, generic.DictionaryObject):
+        if list(a) != list(b) or any(type(k) is not generic.NameObject for k in [*a, *b]):
+            return False
+        if any(k.container_ref is not None for k in [*a, *b]):
+            return False
+        return all(_same(a.raw_get(k), b.raw_get(k)) for k in a)
+    if isinstance(a, generic.ArrayObject):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, generic.IndirectObject):
+        return a.reference == b.reference and a.reference.pdf is b.reference.pdf
+    if isinstance(a, generic.TextStringObject):
+        return str(a) == str(b) and a.autodetected_encoding == b.autodetected_encoding
+    if isinstance(a, generic.FloatObject):
+        return str(a) == str(b)
+    if isinstance(a, generic.BooleanObject):
+        return a.value == b.value
+    if isinstance(a, generic.NullObject):
+        return True
+    return bool(a == b)
+
+
+def _readers(corpus_pdf_dir: Path) -> Iterator[tuple[str, CachingPdfReader]]:
+    for path in sorted(corpus_pdf_dir.glob("*.pdf")):
+        try:
+            yield path.name, CachingPdfReader(BytesIO(path.read_bytes()), strict=False)
+        except Exception:
+            continue
+
+
+def _sections(reader: CachingPdfReader) -> list[Any]:
+    sections = list(reader.xrefs._xref_sections)
+    return sections + [s.xref_data.hybrid for s in sections if s.xref_data.hybrid is not None]
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Iterator[None]:
+    logging.disable(logging.CRITICAL)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def test_objects_in_object_streams_parse_as_pyhanko_parses_them(corpus_pdf_dir: Path) -> None:
+    parsed = declined = 0
+    different = []
+    for name, reader in _readers(corpus_pdf_dir):
+        streams = {
+            marker.obj_stream_id
+            for section in _sections(reader)
+            for marker in section.xref_data.xrefs_in_objstm.values()
+        }
+        for stream in streams:
+            try:
+                index = reader._objstm_index(stream)
+            except Exception:
+                continue  # e.g. a broken /Encrypt: never reaches the fast parser either
+            for idnum, (_, offset) in index.entries.items():
+                ref = generic.Reference(idnum, 0, reader)
+                fast = parse_object(index.data, index.first + offset, ref)
+                if fast is None:
+                    declined += 1
+                    continue
+                data = BytesIO(index.data)
+                data.seek(index.first + offset)
+                parsed += 1
+                if not _same(fast, generic.read_object(data, ref)):
+                    different.append((name, idnum))
+    assert different == []
+    assert parsed > 9000 and declined < parsed / 5
+
+
+def test_top_level_objects_parse_as_pyhanko_reads_them(corpus_pdf_dir: Path) -> None:
+    parsed = 0
+    different = []
+    for name, reader in _readers(corpus_pdf_dir):
+        for section in _sections(reader):
+            for idnum, (generation, offset) in section.xref_data.standard_xrefs.items():
+                ref = generic.Reference(idnum, generation, reader)
+                try:
+                    fast = reader._fast_top_level_object(ref, offset)
+                except Exception as exc:  # the header is read as upstream reads it
+                    with pytest.raises(type(exc)):
+                        PdfFileReader._read_object(reader, ref, offset)
+                    continue
+                if fast is None:
+                    continue
+                parsed += 1
+                if not _same(fast, PdfFileReader._read_object(reader, ref, offset)):
+                    different.append((name, idnum))
+    assert different == []
+    assert parsed > 2000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"<</A 1/A 2>>",  # duplicate key: upstream keeps the first and warns
+        b"<</A#20B 1>>",  # escape in a name
+        b"<</A (a\\)b)>>",  # escape in a literal string
+        b"<</A 1 % comment\n>>",
+        b"<</Length 0>>stream\n\nendstream",
+        b"[1 2",  # truncated
+        b"[1.2.3]",  # a number upstream cannot convert
+        b"<</A 0 0 R>>",  # object number 0
+    ],
+)
+def test_irregular_syntax_is_left_to_pyhanko(text: bytes) -> None:
+    reader = PdfFileReader.__new__(PdfFileReader)
+    assert parse_object(text, 0, generic.Reference(1, 0, reader)) is None
