@@ -51,7 +51,14 @@ from repository.metadata import (
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
 from repository.registers import RegisterEntry, Registers, register_prefix, series_for
 from repository.storage.base import ObjectStore
-from repository.vocabulary import Direction, format_number, is_organ_id, nfc
+from repository.vocabulary import (
+    Direction,
+    document_identifier,
+    format_number,
+    is_organ_id,
+    nfc,
+    parse_so_ky_hieu,
+)
 
 KIND_FILE = "hoso"
 
@@ -120,9 +127,24 @@ class Record:
         md = self.metadata
         return md.so_ky_hieu if isinstance(md, DocumentMetadata) else None
 
+    @property
+    def document_id(self) -> str | None:
+        """Mã định danh văn bản (edXML DocumentId): ``<OrganId>,<yyyy/MM/dd>,<số>/<ký hiệu>``."""
+        md = self.metadata
+        if not isinstance(md, DocumentMetadata) or not md.code_number or not md.issued_date:
+            return None
+        organ = md.organ_id or (
+            self.registration.organ_id if self.registration and md.direction is Direction.DI else None
+        )
+        skh = parse_so_ky_hieu(md.so_ky_hieu or "")
+        if organ is None or skh is None:
+            return None
+        return document_identifier(organ, md.issued_date.isoformat(), skh)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
+            "document_id": self.document_id,
             "version": self.version,
             "kind": self.kind,
             "created_at": self.created_at,

@@ -40,11 +40,21 @@ class Context:
 
     @property
     def repo(self) -> Repository:
+        """The repository, with the search index following every change made through it."""
         if self._repo is None:
+            from ingest.indexing import follow
             from repository.service import open_repository
 
             self._repo = open_repository(self.settings)
+            follow(self._repo, self.backend)
         return self._repo
+
+    @property
+    def backend(self) -> Any:
+        from search import open_backend
+
+        settings = self.settings
+        return open_backend(settings.elasticsearch_url or settings.data_dir / "index")
 
     @property
     def actor(self) -> Actor:
@@ -117,6 +127,8 @@ def _show_record(record: Record, as_json: bool) -> None:
     if isinstance(md, DocumentMetadata):
         if md.so_ky_hieu:
             click.echo(f"  Số, ký hiệu: {md.so_ky_hieu}")
+        if record.document_id:
+            click.echo(f"  Mã định danh văn bản: {record.document_id}")
         click.echo(f"  Tên loại: {md.type_name}")
         click.echo(f"  Cơ quan ban hành: {md.organ_name}")
         if md.issued_date:
@@ -468,10 +480,8 @@ def serve_command(host: str, port: int) -> None:
 def reindex_command(ctx: Context) -> None:
     """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt)."""
     from ingest.indexing import reindex_all
-    from search import open_backend
 
-    settings = ctx.settings
-    backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+    backend = ctx.backend
 
     def progress(p: Any) -> None:
         click.echo(f"\r  đã đọc {p.seen}, đã ghi {p.written}, bỏ qua {p.skipped} ({p.rate:.0f}/s)", nl=False)
@@ -490,11 +500,8 @@ def reindex_command(ctx: Context) -> None:
 def index_check_command(ctx: Context, as_json: bool) -> None:
     """So sánh chỉ mục với kho: thiếu, thừa, lỗi thời."""
     from ingest.indexing import check_index
-    from search import open_backend
 
-    settings = ctx.settings
-    backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
-    report = check_index(ctx.repo, backend)
+    report = check_index(ctx.repo, ctx.backend)
     if as_json:
         click.echo(
             json.dumps(
