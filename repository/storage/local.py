@@ -321,4 +321,3 @@ class LocalStore(ObjectStore):
             except FileNotFoundError:
                 continue
         return out
-
