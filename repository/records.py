@@ -335,6 +335,35 @@ class Repository:
         if self.on_change is not None:
             self.on_change(record)
 
+    def _event(self, actor: Actor, action: str, record: Record, details: dict[str, Any]) -> None:
+        self.audit.append(
+            actor.user,
+            action,
+            record_id=record.record_id,
+            version=record.version,
+            source=actor.source,
+            details=details,
+        )
+
+    def _announce(self, actor: Actor, record: Record, action: str, details: dict[str, Any]) -> Record:
+        """Audit a committed write (and its registration, if it carries one); tell the index."""
+        self._event(actor, action, record, details)
+        if record.registration is not None:
+            reg = record.registration
+            details = {"series": reg.series, "year": reg.year, "number": reg.number}
+            self._event(actor, "register:assign", record, details)
+        self._emit(record)
+        return record
+
+    def _commit_first(self, record: Record, claims: list[str]) -> None:
+        """Create the first version; on failure give back the duplicate guards taken for it."""
+        try:
+            self.store.put_if_absent(version_key(record.record_id, 1), self._seal_version(record))
+        except BaseException:
+            for claim in claims:
+                self._release(claim, record.record_id)
+            raise
+
     # -- documents -------------------------------------------------------------------------
     def create_document(
         self,
@@ -420,26 +449,8 @@ class Repository:
             for claim in claims:
                 self._release(claim, record_id)
             raise
-        self.audit.append(
-            actor.user,
-            "record:create",
-            record_id=record_id,
-            version=1,
-            source=actor.source,
-            details={"kind": record.kind, "files": [f.sha256 for f in record.files]},
-        )
-        if record.registration is not None:
-            reg = record.registration
-            self.audit.append(
-                actor.user,
-                "register:assign",
-                record_id=record_id,
-                version=1,
-                source=actor.source,
-                details={"series": reg.series, "year": reg.year, "number": reg.number},
-            )
-        self._emit(record)
-        return record
+        details = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
+        return self._announce(actor, record, "record:create", details)
 
     def _register(self, base: Record, year: int, series: str, now: datetime) -> Record:
         """Allocate the number and commit ``base`` (a new version carrying it) in one step."""
@@ -537,30 +548,22 @@ class Repository:
         self._claim(claim, record_id, f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).")
         try:
             stored = self._store_original(record_id, content, info.original_name)
-            record = Record(
-                record_id=record_id,
-                version=1,
-                kind=direction.value,
-                created_at=to_iso_utc(self.clock()),
-                actor=actor.user,
-                metadata=None,
-                files=(stored,),
-                state="intake",
-            )
-            self.store.put_if_absent(version_key(record_id, 1), self._seal_version(record))
         except BaseException:
             self._release(claim, record_id)
             raise
-        self.audit.append(
-            actor.user,
-            "record:create",
+        record = Record(
             record_id=record_id,
             version=1,
-            source=actor.source,
-            details={"kind": record.kind, "state": "intake", "files": [stored.sha256]},
+            kind=direction.value,
+            created_at=to_iso_utc(self.clock()),
+            actor=actor.user,
+            metadata=None,
+            files=(stored,),
+            state="intake",
         )
-        self._emit(record)
-        return record
+        self._commit_first(record, [claim])
+        details = {"kind": record.kind, "state": "intake", "files": [stored.sha256]}
+        return self._announce(actor, record, "record:create", details)
 
     def find_by_sha256(self, sha256: str) -> str | None:
         try:
@@ -641,39 +644,15 @@ class Repository:
         except BaseException:
             self._release(dup, record_id)
             raise
-        self.audit.append(
-            actor.user,
-            "record:update",
-            record_id=record_id,
-            version=record.version,
-            source=actor.source,
-            details={"fields": sorted(md.to_dict()), "from": "intake"},
-        )
-        if record.registration is not None:
-            reg = record.registration
-            self.audit.append(
-                actor.user,
-                "register:assign",
-                record_id=record_id,
-                version=record.version,
-                source=actor.source,
-                details={"series": reg.series, "year": reg.year, "number": reg.number},
-            )
-        self._emit(record)
-        return record
+        details = {"fields": sorted(md.to_dict()), "from": "intake"}
+        return self._announce(actor, record, "record:update", details)
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, record_id: str, version: int | None = None, *, actor: Actor | None = None) -> Record:
         """A version of a record (the latest by default). Audited as ``record:view``."""
         record = self._load(record_id, version)
         if actor is not None:
-            self.audit.append(
-                actor.user,
-                "record:view",
-                record_id=record_id,
-                version=record.version,
-                source=actor.source,
-            )
+            self._event(actor, "record:view", record, {})
         return record
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
@@ -729,14 +708,7 @@ class Repository:
                 record_id=record_id,
                 sha256=stored.sha256,
             )
-        self.audit.append(
-            actor.user,
-            action,
-            record_id=record_id,
-            version=record.version,
-            source=actor.source,
-            details={"sha256": stored.sha256},
-        )
+        self._event(actor, action, record, {"sha256": stored.sha256})
         return stored, data
 
     def record_ids(self) -> Iterator[str]:
@@ -764,14 +736,7 @@ class Repository:
                 record_id=new.record_id,
                 version=new.version,
             ) from exc
-        self.audit.append(
-            actor.user,
-            action,
-            record_id=new.record_id,
-            version=new.version,
-            source=actor.source,
-            details=details,
-        )
+        self._event(actor, action, new, details)
         self._emit(new)
         return new
 
@@ -879,21 +844,8 @@ class Repository:
             actor=actor.user,
             metadata=md,
         )
-        try:
-            self.store.put_if_absent(version_key(record_id, 1), self._seal_version(record))
-        except BaseException:
-            self._release(claim, record_id)
-            raise
-        self.audit.append(
-            actor.user,
-            "file:create",
-            record_id=record_id,
-            version=1,
-            source=actor.source,
-            details={"file_code": md.file_code},
-        )
-        self._emit(record)
-        return record
+        self._commit_first(record, [claim])
+        return self._announce(actor, record, "file:create", {"file_code": md.file_code})
 
     def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""

@@ -397,18 +397,22 @@ def test_full_s3_store_refuses_the_write_and_keeps_what_is_stored() -> None:
         ),
     )
     store.put_if_absent("kept", b"already stored")
-
-    with pytest.raises(StoreFull) as full:
-        store.put_if_absent("big", os.urandom(quota + 1024))
-    assert full.value.code == "STORE_FULL"
-    assert full.value.http_status == 507
-    assert _is_vietnamese_message(full.value)
-    assert not store.exists("big")
-    assert [o.key for o in store.list("")] == ["kept"]
-    assert store.get("kept") == b"already stored"
-    # Nothing half-written: the key is still free for a write that fits.
-    store.put_if_absent("big", b"fits")
-    assert store.get("big") == b"fits"
+    try:
+        with pytest.raises(StoreFull) as full:
+            store.put_if_absent("big", os.urandom(quota + 1024))
+        assert full.value.code == "STORE_FULL"
+        assert full.value.http_status == 507
+        assert _is_vietnamese_message(full.value)
+        assert not store.exists("big")
+        assert [o.key for o in store.list("")] == ["kept"]
+        assert store.get("kept") == b"already stored"
+        # Nothing half-written: the key is still free for a write that fits.
+        store.put_if_absent("big", b"fits")
+        assert store.get("big") == b"fits"
+    finally:
+        # The quota is the test user's, across buckets: give the space back.
+        for key in ("kept", "big"):
+            store.delete(key)
 
 
 def test_unreachable_local_store_is_store_unavailable(tmp_path: Path) -> None:
