@@ -205,10 +205,13 @@ def import_paths(
     retry_failed: bool = False,
     progress: Progress | None = None,
     poll_interval: float = 0.5,
+    wait_timeout: float | None = None,
 ) -> BulkReport:
     """Import files and folders; returns what became of each file.
 
     ``workers`` (embedded mode) defaults to the number of cores; 1 runs in this process.
+    With a broker and ``wait``, jobs still unfinished after ``wait_timeout`` seconds are
+    reported as they stand (``chờ`` / ``đang xử lý``).
     """
     settings = settings or Settings.from_env()
     files = collect_files(paths)
@@ -242,7 +245,7 @@ def import_paths(
                 progress(len(items), total, ran / elapsed if elapsed > 0 else 0.0, item)
 
         if settings.broker_url:
-            _queue_all(pending, direction, settings, manifest, report, wait, poll_interval)
+            _queue_all(pending, direction, settings, manifest, report, wait, poll_interval, wait_timeout)
         else:
             _run_embedded(pending, direction, workers or os.cpu_count() or 1, manifest, report)
     finally:
@@ -284,6 +287,7 @@ def _run_embedded(
 def _queue_all(
     pending: list[Path], direction: str, settings: Settings, manifest: Manifest,
     report: Callable[[BulkItem], None], wait: bool, poll_interval: float,
+    wait_timeout: float | None,
 ) -> None:
     from ingest.pipeline import Pipeline
     from ingest.tasks import dispatch
@@ -303,7 +307,12 @@ def _queue_all(
             queued[status.job_id + "\x1f" + key] = (key, path)
         else:
             report(_item(path, status))
+    deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     while queued:
+        if deadline is not None and time.monotonic() > deadline:
+            for token, (_, path) in queued.items():
+                report(_item(path, jobs.get(token.split("\x1f", 1)[0])))
+            return
         time.sleep(poll_interval)
         for token, (key, path) in list(queued.items()):
             status = jobs.get(token.split("\x1f", 1)[0])

@@ -17,8 +17,13 @@ from celery import Celery
 
 from kho.config import Settings
 
-INGEST_QUEUE = os.environ.get("KHO_INGEST_QUEUE", "kho-ingest")
-"""The queue ingest tasks go to (``KHO_INGEST_QUEUE``; separate queues keep test runs apart)."""
+DEFAULT_QUEUE = "kho-ingest"
+
+
+def ingest_queue() -> str:
+    """The queue ingest tasks go to: ``KHO_INGEST_QUEUE`` (read when used; separate queues keep
+    test runs on one Redis apart), default ``kho-ingest``."""
+    return os.environ.get("KHO_INGEST_QUEUE", "").strip() or DEFAULT_QUEUE
 
 
 def make_app(broker_url: str | None = None) -> Celery:
@@ -31,7 +36,7 @@ def make_app(broker_url: str | None = None) -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_default_queue=INGEST_QUEUE,
+        task_default_queue=ingest_queue(),
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": int(os.environ.get("KHO_TASK_VISIBILITY", "3600"))},
         worker_hijack_root_logger=False,

@@ -112,6 +112,9 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
     """Tiếp nhận các tệp và thư mục PATH (chạy tiếp được sau khi bị ngắt, không tạo bản trùng)."""
     from pathlib import Path
 
+    from ingest.pipeline import quiet_validation_logs
+
+    quiet_validation_logs()
     settings = Settings.from_env()
     last = [0.0]
 
@@ -177,9 +180,10 @@ def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
 @_handles_errors
 def retry_cmd(job: str, as_json: bool) -> None:
     """Chạy lại một lượt tiếp nhận từ bước chưa xong (bản gốc đã lưu được giữ nguyên)."""
-    from ingest.pipeline import Pipeline
+    from ingest.pipeline import Pipeline, quiet_validation_logs
     from ingest.tasks import dispatch
 
+    quiet_validation_logs()
     settings = Settings.from_env()
     pipeline = Pipeline.from_settings(settings)
     current = pipeline.jobs.get(job)
@@ -243,9 +247,9 @@ def worker(concurrency: int | None, pool: str, loglevel: str) -> None:
             " Ở chế độ nhúng, văn bản được xử lý ngay khi tiếp nhận.",
             code="CONFIG_INVALID",
         )
-    from ingest.celery_app import INGEST_QUEUE, app
+    from ingest.celery_app import app, ingest_queue
 
-    argv = ["worker", f"--pool={pool}", f"--loglevel={loglevel}", "-Q", INGEST_QUEUE]
+    argv = ["worker", f"--pool={pool}", f"--loglevel={loglevel}", "-Q", ingest_queue()]
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
     app.worker_main(argv)

@@ -99,6 +99,13 @@ class RetryPolicy:
             ) from exc
 
 
+def quiet_validation_logs() -> None:
+    """pyHanko logs every chain it cannot build as a WARNING with a traceback; the verdict
+    already says it in Vietnamese, so workers and the CLI keep only its errors."""
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, KhoError):
         return error.code in TRANSIENT_CODES

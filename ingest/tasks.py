@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ingest.celery_app import app
-from ingest.pipeline import Pipeline, RetryPolicy, TransientFailure
+from ingest.celery_app import app, ingest_queue
+from ingest.pipeline import Pipeline, RetryPolicy, TransientFailure, quiet_validation_logs
 from ingest.status import JobState, JobStatus
 from kho.config import Settings
 
@@ -28,6 +28,7 @@ def worker_pipeline() -> Pipeline:
     """One pipeline per worker process (trust store, extractor and index opened once)."""
     global _pipeline
     if _pipeline is None:
+        quiet_validation_logs()
         _pipeline = Pipeline.from_settings(Settings.from_env())
     return _pipeline
 
@@ -55,7 +56,7 @@ def dispatch(job_id: str, *, settings: Settings | None = None, pipeline: Pipelin
     Returns the final status when it ran here, ``None`` when it was queued."""
     settings = settings or Settings.from_env()
     if settings.broker_url:
-        app.send_task(PROCESS_TASK, args=[job_id], kwargs={"force": force})
+        app.send_task(PROCESS_TASK, args=[job_id], kwargs={"force": force}, queue=ingest_queue())
         return None
     pipeline = pipeline or worker_pipeline()
     return pipeline.run_with_retries(job_id, force=force)

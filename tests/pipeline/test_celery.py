@@ -1,0 +1,136 @@
+"""The pipeline under Celery: a real Redis broker, a real worker process started here, real
+documents end to end; transient failures retried by the worker with backoff."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import textdocs
+from textdocs import CORPUS_PDF
+
+from ingest.bulk import import_paths
+from ingest.status import JobState, JobStore
+from kho.config import Settings
+from repository.service import open_repository
+
+REDIS_URL = os.environ.get("KHO_TEST_REDIS_URL", "")
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        not REDIS_URL,
+        reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh and "
+        'eval "$(scripts/services.sh env)"',
+    ),
+]
+
+
+@pytest.fixture()
+def broker_env(tmp_path: Path, make_env: Callable[..., dict[str, str]]) -> dict[str, str]:
+    # A queue of its own: other test runs on the same Redis database never take these tasks.
+    return make_env(
+        tmp_path / "kho", KHO_BROKER_URL=REDIS_URL, KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
+        KHO_INGEST_RETRIES="2", KHO_INGEST_RETRY_DELAY="0.2",
+    )
+
+
+@pytest.fixture()
+def start_worker(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], subprocess.Popen[bytes]]]:
+    """Start a real Celery worker process (solo pool) on the test queue; stopped at the end."""
+    procs: list[tuple[subprocess.Popen[bytes], object]] = []
+
+    def start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"worker-{len(procs)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ingest.celery_app", "worker", "--pool=solo",
+             "--loglevel=INFO", "-Q", env["KHO_INGEST_QUEUE"], "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        procs.append((proc, log))
+        return proc
+
+    yield start
+    for proc, log in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()  # type: ignore[attr-defined]
+
+
+def _apply_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    for key, value in env.items():
+        if key.startswith("KHO_"):
+            monkeypatch.setenv(key, value)
+    return Settings.from_env()
+
+
+def test_worker_process_runs_real_documents_end_to_end(
+    start_worker: Callable[[dict[str, str]], subprocess.Popen[bytes]], broker_env: dict[str, str],
+    tmp_path: Path, signed: dict[str, bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = _apply_env(monkeypatch, broker_env)
+    worker = start_worker(broker_env)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "qd-1.pdf").write_bytes(signed["valid-1"])
+    (folder / "sua.pdf").write_bytes(signed["tampered"])
+    shutil.copy(CORPUS_PDF / "dss__pades-bes.pdf", folder / "pades-bes.pdf")
+    (folder / "rong.pdf").write_bytes(b"")
+
+    started = time.monotonic()
+    report = import_paths([folder], settings=settings, wait=True, poll_interval=0.2, wait_timeout=90)
+
+    assert time.monotonic() - started < 90
+    assert worker.poll() is None
+    by_name = {Path(i.path).name: i for i in report.items}
+    assert {n: i.state for n, i in by_name.items()} == {
+        "qd-1.pdf": "xong", "sua.pdf": "xong", "pades-bes.pdf": "xong", "rong.pdf": "lỗi",
+    }
+    assert by_name["rong.pdf"].reason_code == "FILE_EMPTY"
+    repo = open_repository(settings)
+    jobs = JobStore(repo.store)
+    valid = jobs.get(by_name["qd-1.pdf"].job_id)
+    assert valid.summary["signature_verdict"] == "TOTAL-PASSED"
+    assert valid.summary["text_sources"] == ["text-layer"]
+    assert valid.summary["so_ky_hieu"]
+    assert all(step.state.value == "xong" for step in valid.steps.values())
+    tampered = repo.get(by_name["sua.pdf"].record_id)
+    assert tampered.extra["signature_verdict"] == "TOTAL-FAILED"
+    assert tampered.extra["signature_return_reason"]
+    assert repo.get(by_name["pades-bes.pdf"].record_id).extra["signature_count"] == 1
+
+
+def test_worker_retries_a_transient_failure_with_backoff_then_reports_it(
+    start_worker: Callable[[dict[str, str]], subprocess.Popen[bytes]], broker_env: dict[str, str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {**broker_env, "KHO_TIKA_URL": "http://127.0.0.1:9"}  # a Tika server that is down
+    settings = _apply_env(monkeypatch, env)
+    start_worker(env)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "cong-van.docx").write_bytes(textdocs.docx_bytes())
+
+    report = import_paths([folder], settings=settings, wait=True, poll_interval=0.2, wait_timeout=60)
+
+    (item,) = report.items
+    assert item.state == JobState.FAILED.value and item.reason_code == "TIKA_UNAVAILABLE"
+    status = JobStore(open_repository(settings).store).get(item.job_id)
+    # Runs: the store step here, the worker's first run and its two retries with backoff.
+    assert status.attempts == 4
+    assert status.step == "text" and status.record_id is not None
+    worker_log = (tmp_path / "worker-0.log").read_text()
+    assert worker_log.count("Retry in") == 2
