@@ -23,9 +23,14 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 
 _WS = re.compile(rb"[ \n\r\t\f\x00]*")  # misc.PDF_WHITESPACE
-# a name without escapes, then a byte that ends it (whitespace, delimiter) or the end
-_NAME = re.compile(rb"/([!-~]*?)(?=[ \n\r\t\f\x00()<>\[\]{}/%]|\Z)")
-_NAME_BAD = re.compile(rb"[()<>\[\]{}/%#]")
+# name bytes pyHanko takes as they are (printable, not a delimiter, no '#' escape), followed
+# by a byte that ends the name (whitespace, delimiter) or the end of the data
+_NAME_CHARS = bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%#")
+_NAME_BODY = (
+    rb"/([" + re.escape(_NAME_CHARS) + rb"]*)(?=[ \n\r\t\f\x00()<>\[\]{}/%]|\Z)"
+)
+_NAME = re.compile(_NAME_BODY)
+_KEY = re.compile(rb"[ \n\r\t\f\x00]*" + _NAME_BODY + rb"[ \n\r\t\f\x00]*")
 _NUMBER_RUN = re.compile(rb"[+,\-.0-9]+")  # complement of NumberObject.NumberPattern
 _INT = re.compile(rb"[+-]?[0-9]+\Z")
 _REAL = re.compile(rb"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)\Z")
@@ -34,6 +39,12 @@ _LITERAL_PLAIN = re.compile(rb"[^()\\]*")
 _HEX_BODY = re.compile(rb"[0-9a-fA-F \n\r\t\f\x00]*>")
 _HEX_STRIP = re.compile(rb"[ \n\r\t\f\x00]")
 _KEYWORD_END = re.compile(rb"[ \n\r\t\f\x00()<>\[\]{}/%]|\Z")
+# bytes that PDFDocEncoding decodes to the same code point (from pyHanko's own table): a
+# string made of them, without a byte-order mark, decodes as latin-1 would
+_PDFDOC_IDENTITY = bytes(
+    b for b in range(256) if generic._pdfDocEncoding[b] == chr(b)  # type: ignore[attr-defined]
+)
+_PDF_DOC = generic.TextStringEncoding.PDF_DOC
 
 
 class _Irregular(Exception):
@@ -67,6 +78,15 @@ def next_token(data: bytes, pos: int) -> int | None:
     return end
 
 
+def _text_string(raw: bytes) -> Any:
+    """``generic.pdf_string(raw)``, without the per-byte decoding loop when that is latin-1."""
+    if not raw.translate(None, _PDFDOC_IDENTITY) and generic._guess_enc_by_bom(raw) is _PDF_DOC:
+        text = generic.TextStringObject(raw.decode("latin-1"))
+        text.autodetected_encoding = _PDF_DOC
+        return text
+    return generic.pdf_string(raw)
+
+
 class _Parser:
     def __init__(self, data: bytes, container_ref: generic.Reference) -> None:
         self.data = data
@@ -84,7 +104,22 @@ class _Parser:
         tok = data[pos : pos + 1]
         result: Any
         if tok == b"/":
-            result, pos = self.read_name(pos)
+            match = _NAME.match(data, pos)
+            if match is None:
+                raise _Irregular
+            result = generic.NameObject("/" + match.group(1).decode("ascii"))
+            pos = match.end()
+        elif tok.isdigit():
+            if generic.INDIRECT_PATTERN.match(data, pos, pos + 20) is not None:
+                ref = _REF.match(data, pos)
+                if ref is None or int(ref.group(1)) <= 0:
+                    raise _Irregular
+                result = generic.IndirectObject(
+                    int(ref.group(1)), int(ref.group(2)), self.handler
+                )
+                pos = ref.end()
+            else:
+                result, pos = self.read_number(pos)
         elif tok == b"<":
             if data[pos + 1 : pos + 2] == b"<":
                 result, pos = self.read_dict(pos)
@@ -94,21 +129,10 @@ class _Parser:
             result, pos = self.read_array(pos)
         elif tok == b"(":
             result, pos = self.read_literal(pos)
-        elif tok in (b"t", b"f", b"n"):
+        elif tok == b"t" or tok == b"f" or tok == b"n":
             result, pos = self.read_keyword(pos)
-        elif tok and tok in b"+-.":
+        elif tok == b"+" or tok == b"-" or tok == b".":
             result, pos = self.read_number(pos)
-        elif tok.isdigit():
-            ref = _REF.match(data, pos)
-            if generic.INDIRECT_PATTERN.match(data, pos, pos + 20) is not None:
-                if ref is None or int(ref.group(1)) <= 0:
-                    raise _Irregular
-                result = generic.IndirectObject(
-                    int(ref.group(1)), int(ref.group(2)), self.handler
-                )
-                pos = ref.end()
-            else:
-                result, pos = self.read_number(pos)
         else:
             raise _Irregular
         result.container_ref = self.container_ref
@@ -116,7 +140,7 @@ class _Parser:
 
     def read_name(self, pos: int) -> tuple[generic.NameObject, int]:
         match = _NAME.match(self.data, pos)
-        if match is None or _NAME_BAD.search(match.group(1)):
+        if match is None:
             raise _Irregular
         return generic.NameObject("/" + match.group(1).decode("ascii")), match.end()
 
@@ -159,23 +183,25 @@ class _Parser:
 
     def read_dict(self, pos: int) -> tuple[generic.DictionaryObject, int]:
         data = self.data
+        key_at = _KEY.match
         entries: dict[generic.NameObject, Any] = {}
         pos += 2
         while True:
-            pos = self.skip_ws(pos)
-            tok = data[pos : pos + 1]
-            if tok == b">":
-                if data[pos + 1 : pos + 2] != b">":
-                    raise _Irregular
+            # whitespace, a key without escapes, whitespace (as upstream skips it)
+            found = key_at(data, pos)
+            if found is None:
+                pos = self.skip_ws(pos)
+                if data[pos : pos + 2] != b">>":
+                    raise _Irregular  # not a plain key, not the end
                 pos += 2
                 break
-            if tok != b"/":
+            end = found.end()
+            if data[end : end + 1] == b"%":
                 raise _Irregular
-            key, pos = self.read_name(pos)  # keys get no container_ref, as upstream
-            pos = self.skip_ws(pos)
-            if not data[pos : pos + 1]:
+            key = generic.NameObject("/" + found.group(1).decode("ascii"))  # no container_ref
+            if not data[end : end + 1]:
                 raise _Irregular
-            value, pos = self.read(pos)
+            value, pos = self.read(end)
             if key in entries:
                 raise _Irregular  # upstream keeps the first and warns
             entries[key] = value
@@ -202,7 +228,7 @@ class _Parser:
             else:  # a backslash escape or the end of the data
                 raise _Irregular
             pos += 1
-        return generic.pdf_string(data[start:pos]), pos + 1
+        return _text_string(data[start:pos]), pos + 1
 
     def read_hex(self, pos: int) -> tuple[Any, int]:
         body = _HEX_BODY.match(self.data, pos + 1)

@@ -35,6 +35,7 @@ Encrypted documents use the upstream path map (objects must be decrypted through
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -49,6 +50,47 @@ from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
+
+
+# one header entry of an object stream as the loop in CachingPdfReader._objstm_index reads
+# it when nothing is unusual: digits, whitespace, digits, then (after optional whitespace) a
+# token that is not a comment
+_WS = rb"[ \n\r\t\f\x00]"
+_OBJSTM_PAIR = re.compile(
+    _WS + rb"*([0-9]+)" + _WS + rb"+([0-9]+)(?![+,\-.0-9])(?=" + _WS + rb"*[^ \n\r\t\f\x00%])"
+)
+
+
+def _plain_objstm_header(data: bytes, count: int) -> dict[int, tuple[int, int]] | None:
+    """The header index (object number -> (index, offset), first entry wins) when all
+    ``count`` entries are plain; ``None`` leaves the header to the general loop."""
+    entries: dict[int, tuple[int, int]] = {}
+    pos = 0
+    match = _OBJSTM_PAIR.match
+    for i in range(count):
+        pair = match(data, pos)
+        if pair is None:
+            return None
+        entries.setdefault(int(pair.group(1)), (i, int(pair.group(2))))
+        pos = pair.end()
+    return entries
+
+
+def _general_objstm_header(data: bytes, count: int) -> tuple[dict[int, tuple[int, int]], bool]:
+    """The header index as upstream's loop reads it, and whether it stopped early."""
+    reader = BytesIO(data)
+    entries: dict[int, tuple[int, int]] = {}
+    for i in range(count):
+        try:
+            misc.read_non_whitespace(reader, seek_back=True)
+            objnum = generic.NumberObject.read_from_stream(reader)
+            misc.read_non_whitespace(reader, seek_back=True)
+            offset = generic.NumberObject.read_from_stream(reader)
+            misc.read_non_whitespace(reader, seek_back=True)
+        except ValueError:
+            return entries, True
+        entries.setdefault(int(objnum), (i, int(offset)))
+    return entries, False
 
 
 @dataclass(frozen=True)
@@ -74,24 +116,35 @@ class CachingPdfReader(PdfFileReader):
         self._file_bytes: bytes | None = None
         self._unencrypted: bool | None = None
         # shared by the historical views (_PathMapResolver), see _changed_between
-        self._last_change: dict[generic.Reference, int | None] = {}
+        self._last_change: dict[_Key, int | None] = {}
+        self._current: dict[_Key, generic.PdfObject] = {}
         self._section_ids: dict[int, frozenset[int]] = {}
         self._changed: dict[tuple[int, int], frozenset[int]] = {}
         self._struct_memo: list[_StructMemo] = []
         self._path_memo: dict[tuple[Any, ...], list[_PathMemo]] = {}
         super().__init__(stream, strict=strict)
 
-    def _last_change_of(self, ref: generic.Reference) -> int | None:
+    def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
         try:
-            return self._last_change[ref]
+            return self._last_change[key]
         except KeyError:
             pass
         try:
             last: int | None = self.xrefs.get_last_change(ref)
         except KeyError:
             last = None
-        self._last_change[ref] = last
+        self._last_change[key] = last
         return last
+
+    def _current_raw(self, ref: generic.Reference, key: _Key) -> generic.PdfObject:
+        """``get_object(ref, transparent_decrypt=False)``, which returns the same cached
+        object every time (unencrypted documents only, see _PathMapResolver)."""
+        try:
+            return self._current[key]
+        except KeyError:
+            pass
+        obj = self._current[key] = self.get_object(ref, transparent_decrypt=False)
+        return obj
 
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
@@ -122,6 +175,31 @@ class CachingPdfReader(PdfFileReader):
             section = data.hybrid
         found = self._section_ids[revision] = frozenset(ids)
         return found
+
+    def release(self) -> None:
+        """Break the reader's reference cycles once it is no longer needed; the reader must not
+        be used afterwards. Parsed objects, the historical views, the cross-reference tables
+        and the trailer all point back at the reader, so without this everything read is freed
+        only by the cyclic garbage collector (a full scan of some 10^5 objects on a large
+        tagged document); afterwards reference counting frees it."""
+        self.resolved_objects.clear()
+        for resolver in self._historical_resolver_cache.values():
+            resolver.cache.clear()  # its copies point back at it
+            if isinstance(resolver, _PathMapResolver):
+                resolver._release()
+        self._historical_resolver_cache.clear()
+        self._embedded_signatures = None
+        for cache in (
+            self._objstm_cache,
+            self._located_cache,
+            self._edge_cache,
+            self._current,
+            self._last_change,
+            self._path_memo,
+        ):
+            cache.clear()
+        self._struct_memo.clear()
+        self.__dict__.clear()
 
     def get_historical_resolver(self, revision: int) -> HistoricalResolver:
         cache = self._historical_resolver_cache
@@ -217,7 +295,7 @@ class CachingPdfReader(PdfFileReader):
             return by_mode[in_struct_tree]
         except KeyError:
             pass
-        out: list[tuple[tuple[str | int, ...], generic.Reference]] = []
+        out: list[_Edge] = []
         _collect_edges(obj, (), in_struct_tree, out)
         edges = by_mode[in_struct_tree] = tuple(out)
         return edges
@@ -232,20 +310,11 @@ class CachingPdfReader(PdfFileReader):
         assert stream['/Type'] == '/ObjStm'
         count = int(stream['/N'])
         data = stream.read_data(DecodePurpose.OBJECT_STREAM)
-        reader = BytesIO(data)
-        entries: dict[int, tuple[int, int]] = {}
-        truncated = False
-        for i in range(count):
-            try:
-                misc.read_non_whitespace(reader, seek_back=True)
-                objnum = generic.NumberObject.read_from_stream(reader)
-                misc.read_non_whitespace(reader, seek_back=True)
-                offset = generic.NumberObject.read_from_stream(reader)
-                misc.read_non_whitespace(reader, seek_back=True)
-            except ValueError:
-                truncated = True
-                break
-            entries.setdefault(int(objnum), (i, int(offset)))
+        found = _plain_objstm_header(data, count)
+        if found is not None:
+            entries, truncated = found, False
+        else:
+            entries, truncated = _general_objstm_header(data, count)
         index = _ObjStmIndex(
             data=data,
             first=int(stream['/First']),
@@ -307,7 +376,9 @@ class CachingPdfReader(PdfFileReader):
 
 
 _Path = tuple[str | int, ...]
-_Edges = tuple[tuple[_Path, generic.Reference], ...]
+_Key = tuple[int, int]  # (object number, generation): Reference equality, at C speed
+_Edge = tuple[_Path, generic.Reference, _Key]
+_Edges = tuple[_Edge, ...]
 _STRUCT_SWITCH_AT: _Path = ("/Root", "/StructTreeRoot")
 
 
@@ -315,21 +386,24 @@ def _collect_edges(
     obj: generic.PdfObject,
     rel: _Path,
     in_struct_tree: bool,
-    out: list[tuple[_Path, generic.Reference]],
+    out: list[_Edge],
 ) -> None:
+    indirect = generic.IndirectObject
     if isinstance(obj, generic.DictionaryObject):
         for key, value in obj.items():
             if key == "/Parent" or (in_struct_tree and key == "/P"):
                 continue
-            if isinstance(value, generic.IndirectObject):
-                out.append(((*rel, key), value.reference))
-            else:
+            if isinstance(value, indirect):
+                ref = value.reference
+                out.append(((*rel, key), ref, (ref.idnum, ref.generation)))
+            elif isinstance(value, generic.DictionaryObject | generic.ArrayObject):
                 _collect_edges(value, (*rel, key), in_struct_tree, out)
     elif isinstance(obj, generic.ArrayObject):
         for ix, value in enumerate(obj):
-            if isinstance(value, generic.IndirectObject):
-                out.append(((*rel, ix), value.reference))
-            else:
+            if isinstance(value, indirect):
+                ref = value.reference
+                out.append(((*rel, ix), ref, (ref.idnum, ref.generation)))
+            elif isinstance(value, generic.DictionaryObject | generic.ArrayObject):
                 _collect_edges(value, (*rel, ix), in_struct_tree, out)
 
 
@@ -339,9 +413,9 @@ class _StructMemo:
     changed."""
 
     revision: int
-    root: generic.Reference
+    root: _Key
     read: frozenset[int]
-    nodes: frozenset[generic.Reference]
+    nodes: frozenset[_Key]
 
 
 @dataclass(frozen=True)
@@ -354,9 +428,9 @@ class _PathMemo:
 
     revision: int
     entered: frozenset[int]
-    records: tuple[tuple[generic.Reference, _Path], ...]
-    page_tree_nodes: dict[generic.Reference, _Path]
-    struct_tree_nodes: frozenset[generic.Reference]
+    records: tuple[tuple[generic.Reference, _Key, _Path], ...]
+    page_tree_nodes: dict[_Key, _Path]
+    struct_tree_nodes: frozenset[_Key]
 
 
 # path walk entries memoised (see _PathMemo): those at most this deep (the catalog's
@@ -367,35 +441,43 @@ _MEMO_DEPTH = 3
 class _PathMapResolver(HistoricalResolver):
     """``HistoricalResolver`` whose reference-path map (``_load_reverse_xref_cache`` /
     ``_get_usages_of_ref``) is computed from raw objects and converted lazily; everything
-    else is upstream's."""
+    else is upstream's. References are keyed by ``(object number, generation)``, which is how
+    ``Reference`` compares."""
 
     reader: CachingPdfReader
 
     def __init__(self, reader: CachingPdfReader, revision: int) -> None:
         super().__init__(reader, revision)
-        self._raw_cache: dict[generic.Reference, generic.PdfObject] = {}
-        self._paths_by_ref: dict[generic.Reference, list[_Path]] | None = None
-        self._usages: dict[generic.Reference, set[RawPdfPath]] = {}
+        self._raw_cache: dict[_Key, generic.PdfObject] = {}
+        self._paths_by_ref: dict[_Key, list[_Path]] | None = None
+        self._usages: dict[_Key, set[RawPdfPath]] = {}
         self._reads: set[int] | None = None  # object numbers read, while tracking
+
+    def _release(self) -> None:
+        self._raw_cache.clear()
+        self._paths_by_ref = None
+        self._usages.clear()
 
     # -- raw objects as of this revision (upstream get_object without the copy) --
 
-    def _raw(self, ref: generic.Reference) -> generic.PdfObject:
+    def _raw(self, ref: generic.Reference, key: _Key | None = None) -> generic.PdfObject:
+        if key is None:
+            key = (ref.idnum, ref.generation)
         if self._reads is not None:
-            self._reads.add(ref.idnum)
+            self._reads.add(key[0])
         try:
-            return self._raw_cache[ref]
+            return self._raw_cache[key]
         except KeyError:
             pass
         reader = self.reader
-        last_change = reader._last_change_of(ref)
+        last_change = reader._last_change_of(ref, key)
         if last_change is None:
             logger.warning(f"Could not determine history of {ref} in xref sections")
         if last_change is not None and last_change <= self.revision:
-            obj = reader.get_object(ref, transparent_decrypt=False)
+            obj = reader._current_raw(ref, key)
         else:
             obj = reader.get_object(ref, self.revision, transparent_decrypt=False)
-        self._raw_cache[ref] = obj
+        self._raw_cache[key] = obj
         return obj
 
     def _deref(self, obj: generic.PdfObject) -> generic.PdfObject:
@@ -419,12 +501,13 @@ class _PathMapResolver(HistoricalResolver):
         paths_by_ref = self._paths_by_ref
         if paths_by_ref is None:  # upstream answers "no usage" before the map is loaded
             return set()
+        key = (ref.idnum, ref.generation)
         try:
-            return self._usages[ref]
+            return self._usages[key]
         except KeyError:
             pass
-        usages = {RawPdfPath(*path) for path in paths_by_ref.get(ref, ())}
-        self._usages[ref] = usages
+        usages = {RawPdfPath(*path) for path in paths_by_ref.get(key, ())}
+        self._usages[key] = usages
         return usages
 
     def _load_reverse_xref_cache(self) -> None:
@@ -432,30 +515,30 @@ class _PathMapResolver(HistoricalResolver):
             return
         page_tree_nodes = self._page_tree_nodes()
         struct_tree_nodes = self._struct_tree_nodes()
-        records: list[tuple[generic.Reference, _Path]] = []
+        records: list[tuple[generic.Reference, _Key, _Path]] = []
         entered: list[int] = []
-        on_path: set[generic.Reference] = set()
+        on_path: set[_Key] = set()
         reader = self.reader
         edges = reader._edges
         raw = self._raw
 
-        def enter(ref: generic.Reference, path: _Path, in_struct: bool) -> None:
-            if ref in on_path:
+        def enter(ref: generic.Reference, key: _Key, path: _Path, in_struct: bool) -> None:
+            if key in on_path:
                 return
             if len(path) > _MEMO_DEPTH:
-                enter_object(ref, path, in_struct)
+                enter_object(ref, key, path, in_struct)
                 return
-            key = (ref, path, frozenset(on_path), in_struct)
-            memo = self._reusable_path_memo(key, page_tree_nodes, struct_tree_nodes)
+            memo_key = (key, path, frozenset(on_path), in_struct)
+            memo = self._reusable_path_memo(memo_key, page_tree_nodes, struct_tree_nodes)
             if memo is not None:
-                for old_ref, old_path in memo.records:
-                    raw(old_ref)
-                    records.append((old_ref, old_path))
+                for record in memo.records:
+                    raw(record[0], record[1])  # the same reads, in the same order
+                records.extend(memo.records)
                 entered.extend(memo.entered)
                 return
             first_record, first_entered = len(records), len(entered)
-            enter_object(ref, path, in_struct)
-            reader._path_memo.setdefault(key, []).append(
+            enter_object(ref, key, path, in_struct)
+            reader._path_memo.setdefault(memo_key, []).append(
                 _PathMemo(
                     revision=self.revision,
                     entered=frozenset(entered[first_entered:]),
@@ -465,28 +548,31 @@ class _PathMapResolver(HistoricalResolver):
                 )
             )
 
-        def enter_object(ref: generic.Reference, path: _Path, in_struct: bool) -> None:
-            records.append((ref, path))
-            obj = raw(ref)  # read before the checks, as upstream (same read errors)
-            if page_tree_nodes.get(ref, path) != path:
+        def enter_object(
+            ref: generic.Reference, key: _Key, path: _Path, in_struct: bool
+        ) -> None:
+            records.append((ref, key, path))
+            obj = raw(ref, key)  # read before the checks, as upstream (same read errors)
+            if page_tree_nodes.get(key, path) != path:
                 return
-            if not in_struct and ref in struct_tree_nodes:
+            if not in_struct and key in struct_tree_nodes:
                 return
             if not isinstance(obj, generic.DictionaryObject | generic.ArrayObject):
                 return
-            on_path.add(ref)
-            entered.append(ref.idnum)
+            on_path.add(key)
+            entered.append(key[0])
             if len(path) <= len(_STRUCT_SWITCH_AT):
                 walk(obj, path, in_struct)
             else:
-                for rel, target in edges(obj, in_struct):
-                    enter(target, path + rel, in_struct)
-            on_path.discard(ref)
+                for rel, target, target_key in edges(obj, in_struct):
+                    enter(target, target_key, path + rel, in_struct)
+            on_path.discard(key)
 
         def walk(obj: generic.PdfObject, path: _Path, in_struct: bool) -> None:
             # upstream's walk of direct objects, used where the struct-tree switch can happen
             if isinstance(obj, generic.IndirectObject):
-                enter(obj.reference, path, in_struct)
+                ref = obj.reference
+                enter(ref, (ref.idnum, ref.generation), path, in_struct)
             elif isinstance(obj, generic.DictionaryObject):
                 for key, value in obj.items():
                     if key == "/Parent" or (in_struct and key == "/P"):
@@ -497,27 +583,34 @@ class _PathMapResolver(HistoricalResolver):
                 for ix, value in enumerate(obj):
                     walk(value, (*path, ix), in_struct)
 
-        walk(self.trailer_view, (), False)
-        collected: dict[generic.Reference, list[_Path]] = {}
-        for ref, path in records:
+        try:
+            walk(self.trailer_view, (), False)
+        finally:
+            # the three closures refer to each other: unbind them so that reference counting,
+            # not the cyclic collector, frees them and the walk's lists
+            enter = enter_object = walk = None  # type: ignore[assignment]
+        collected: dict[_Key, list[_Path]] = {}
+        for _, key, path in records:
             try:
-                collected[ref].append(path)
+                collected[key].append(path)
             except KeyError:
-                collected[ref] = [path]
+                collected[key] = [path]
         self._paths_by_ref = collected
         # upstream's flag: other code checks it to know the map is loaded
         self._indirect_object_access_cache = {}
 
     def _reusable_path_memo(
         self,
-        key: tuple[Any, ...],
-        page_tree_nodes: dict[generic.Reference, _Path],
-        struct_tree_nodes: frozenset[generic.Reference],
+        memo_key: tuple[Any, ...],
+        page_tree_nodes: dict[_Key, _Path],
+        struct_tree_nodes: frozenset[_Key],
     ) -> _PathMemo | None:
-        for memo in self.reader._path_memo.get(key, ()):
+        for memo in self.reader._path_memo.get(memo_key, ()):
             if (
-                (memo.struct_tree_nodes is struct_tree_nodes
-                 or memo.struct_tree_nodes == struct_tree_nodes)
+                (
+                    memo.struct_tree_nodes is struct_tree_nodes
+                    or memo.struct_tree_nodes == struct_tree_nodes
+                )
                 and memo.page_tree_nodes == page_tree_nodes
                 and memo.entered.isdisjoint(
                     self.reader._changed_between(memo.revision, self.revision)
@@ -526,29 +619,29 @@ class _PathMapResolver(HistoricalResolver):
                 return memo
         return None
 
-    def _page_tree_nodes(self) -> dict[generic.Reference, _Path]:
-        def kids(pages_obj: generic.PdfObject, path: _Path) -> Iterator[tuple[Any, _Path]]:
+    def _page_tree_nodes(self) -> dict[_Key, _Path]:
+        def kids(pages_obj: generic.PdfObject, path: _Path) -> Iterator[tuple[_Key, _Path]]:
             for ix, kid in enumerate(self._getitem(pages_obj, "/Kids")):  # type: ignore[arg-type]
                 kid_path = (*path, "/Kids", ix)
                 if isinstance(kid, generic.IndirectObject):
-                    yield kid.reference, kid_path
+                    yield (kid.idnum, kid.generation), kid_path
                 kid = self._deref(kid)
                 if kid.get("/Type", None) == "/Pages":  # type: ignore[attr-defined]
                     yield from kids(kid, kid_path)
 
         pages_ref = self.root.raw_get("/Pages")
         pages_path: _Path = ("/Root", "/Pages")
-        nodes: dict[generic.Reference, _Path] = {}
+        nodes: dict[_Key, _Path] = {}
         if isinstance(pages_ref, generic.IndirectObject):
-            nodes[pages_ref.reference] = pages_path
-        for ref, path in kids(self._deref(pages_ref), pages_path):
-            if ref in nodes:
+            nodes[pages_ref.idnum, pages_ref.generation] = pages_path
+        for key, path in kids(self._deref(pages_ref), pages_path):
+            if key in nodes:
                 raise misc.PdfReadError("Circular reference in page tree in mapping stage")
-            nodes[ref] = path
+            nodes[key] = path
         return nodes
 
-    def _struct_tree_nodes(self) -> frozenset[generic.Reference]:
-        def elements(struct_elem: generic.PdfObject) -> Iterator[generic.Reference]:
+    def _struct_tree_nodes(self) -> frozenset[_Key]:
+        def elements(struct_elem: generic.PdfObject) -> Iterator[_Key]:
             try:
                 children: Any = self._getitem(struct_elem, "/K")
             except KeyError:
@@ -556,9 +649,9 @@ class _PathMapResolver(HistoricalResolver):
             if not isinstance(children, generic.ArrayObject):
                 children = (children,)
             for child in children:
-                child_ref = None
+                child_key = None
                 if isinstance(child, generic.IndirectObject):
-                    child_ref = child.reference
+                    child_key = (child.idnum, child.generation)
                     child = self._deref(child)
                 if not isinstance(child, generic.DictionaryObject):
                     continue
@@ -567,36 +660,36 @@ class _PathMapResolver(HistoricalResolver):
                         continue
                 except KeyError:
                     pass
-                if child_ref is not None:
-                    yield child_ref
+                if child_key is not None:
+                    yield child_key
                 yield from elements(child)
 
-        nodes: set[generic.Reference] = set()
-        root_ref: generic.Reference | None = None
+        nodes: set[_Key] = set()
+        root_key: _Key | None = None
         self._reads = set()
         try:
             root_value = self.root.raw_get("/StructTreeRoot")
             if isinstance(root_value, generic.IndirectObject):
-                root_ref = root_value.reference
+                root_key = (root_value.idnum, root_value.generation)
                 for memo in self.reader._struct_memo:
-                    if memo.root == root_ref and memo.read.isdisjoint(
+                    if memo.root == root_key and memo.read.isdisjoint(
                         self.reader._changed_between(memo.revision, self.revision)
                     ):
                         return memo.nodes
             root = self._deref(root_value)
-            for ref in elements(root):
-                if ref in nodes:
+            for key in elements(root):
+                if key in nodes:
                     raise misc.PdfReadError(
                         "Circular reference in structure tree in mapping stage"
                     )
-                nodes.add(ref)
+                nodes.add(key)
         except KeyError:
             pass
         finally:
             read, self._reads = self._reads, None
         found = frozenset(nodes)
-        if root_ref is not None:
+        if root_key is not None:
             self.reader._struct_memo.append(
-                _StructMemo(self.revision, root_ref, frozenset(read), found)
+                _StructMemo(self.revision, root_key, frozenset(read), found)
             )
         return found

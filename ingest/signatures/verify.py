@@ -9,8 +9,11 @@ and reference-path-map caches serve every signature), see :mod:`ingest.signature
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -105,7 +108,10 @@ def _verify_pdf(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     reports: tuple[SignatureReport, ...] = ()
     try:
-        reports = asyncio.run(_verify_all(data, trust, allow_fetching, moment, reader_class))
+        with _cycle_collection_paused():
+            reports = asyncio.run(
+                _verify_all(data, trust, allow_fetching, moment, reader_class)
+            )
         verdict = rules.file_verdict([r.verdict for r in reports])
     except _Unreadable as exc:
         verdict = rules.unreadable_file_verdict(
@@ -127,6 +133,24 @@ def _verify_pdf(
         trust_store=trust.fingerprint,
         offline=not allow_fetching,
     )
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a document is verified.
+
+    Reading a tagged document creates tens of thousands of long-lived PDF objects (all kept
+    by the reader until the verification ends); every automatic collection re-scans them, which
+    took about a third of the verification time of the largest corpus document. Peak memory
+    is unchanged (the reader holds those objects anyway). The collector is re-enabled at the
+    end, only if it was enabled at the start."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _looks_like_pdf(data: bytes) -> bool:
@@ -208,18 +232,22 @@ async def _verify_all(
 ) -> tuple[SignatureReport, ...]:
     reader = _open(data, reader_class)
     try:
-        fields = list(enumerate_sig_fields(reader, filled_status=True))
-    except Exception as exc:
-        raise _Unreadable(_short(exc)) from exc
-    knowledge = _read_knowledge(reader)
-    ordered: list[tuple[int, int, SignatureReport]] = []
-    for position, (name, sig_ref, sig_field) in enumerate(fields):
-        report = await _verify_one(
-            reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment
-        )
-        ordered.append((_revision_key(report), position, report))
-    ordered.sort(key=lambda item: (item[0], item[1]))
-    return tuple(report for _, _, report in ordered)
+        try:
+            fields = list(enumerate_sig_fields(reader, filled_status=True))
+        except Exception as exc:
+            raise _Unreadable(_short(exc)) from exc
+        knowledge = _read_knowledge(reader)
+        ordered: list[tuple[int, int, SignatureReport]] = []
+        for position, (name, sig_ref, sig_field) in enumerate(fields):
+            report = await _verify_one(
+                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment
+            )
+            ordered.append((_revision_key(report), position, report))
+        ordered.sort(key=lambda item: (item[0], item[1]))
+        return tuple(report for _, _, report in ordered)
+    finally:
+        if isinstance(reader, CachingPdfReader):
+            reader.release()
 
 
 def _revision_key(report: SignatureReport) -> int:

@@ -9,6 +9,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils.generic import Reference
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 
 from ingest.signatures import TrustStore, verify_pdf
@@ -44,7 +45,8 @@ def _fast_map(
     except Exception as exc:
         return None, (type(exc), str(exc))
     assert resolver._paths_by_ref is not None
-    return {ref: resolver._get_usages_of_ref(ref) for ref in resolver._paths_by_ref}, None
+    refs = [Reference(idnum, generation) for idnum, generation in resolver._paths_by_ref]
+    return {ref: resolver._get_usages_of_ref(ref) for ref in refs}, None
 
 
 def test_path_maps_equal_upstream_on_every_corpus_revision(corpus_pdf_dir: Path) -> None:

@@ -13,7 +13,11 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ingest.signatures._objparse import parse_object
-from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures._reader import (
+    CachingPdfReader,
+    _general_objstm_header,
+    _plain_objstm_header,
+)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -88,6 +92,30 @@ def test_objects_in_object_streams_parse_as_pyhanko_parses_them(corpus_pdf_dir: 
                     different.append((name, idnum))
     assert different == []
     assert parsed > 9000 and declined < parsed / 5
+
+
+def test_object_stream_headers_read_as_the_general_loop_reads_them(corpus_pdf_dir: Path) -> None:
+    plain = 0
+    for _, reader in _readers(corpus_pdf_dir):
+        for stream_id in {
+            marker.obj_stream_id
+            for section in _sections(reader)
+            for marker in section.xref_data.xrefs_in_objstm.values()
+        }:
+            try:
+                stream = generic.Reference(stream_id, 0, reader).get_object()
+                data, count = stream.data, int(stream["/N"])
+            except Exception:
+                continue
+            found = _plain_objstm_header(data, count)
+            if found is not None:
+                plain += 1
+                assert (found, False) == _general_objstm_header(data, count)
+    assert plain > 20
+    # a header cut short, a comment, a non-integer: left to the general loop
+    for data in (b"1 0 2", b"1 0 % c\n2 5 x", b"1 0 2 5.0 x"):
+        assert _plain_objstm_header(data, 2) is None
+    assert _general_objstm_header(b"1 0 2 x5 y", 2) == ({1: (0, 0)}, True)
 
 
 def test_top_level_objects_parse_as_pyhanko_reads_them(corpus_pdf_dir: Path) -> None:
