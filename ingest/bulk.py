@@ -28,6 +28,8 @@ from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 
 MANIFEST_DIR = "ingest-manifests"
+BATCH = 16
+"""Files a worker ingests before it commits their search documents in one go."""
 
 
 @dataclass(frozen=True)
@@ -172,19 +174,30 @@ def _init_worker(direction: str) -> None:
     _worker = (Pipeline.from_settings(Settings.from_env()), direction)
 
 
-def _ingest_one(path_str: str) -> tuple[str, BulkItem]:
+def _ingest_chunk(path_strs: list[str]) -> list[tuple[str, BulkItem]]:
+    """Ingest a few files, then index them in one commit (the index commit dominates)."""
     pipeline, direction = _worker
-    path = Path(path_str)
-    key = _file_key(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return key, BulkItem(
-            str(path), None, JobState.FAILED.value, "SOURCE_UNREADABLE",
-            f"Không đọc được tệp: {exc.strerror or exc}.",
-        )
-    status = pipeline.ingest(data, path.name, direction, source=str(path))
-    return key, _item(path, status)
+    pipeline.defer_index = True
+    results: list[tuple[str, Path, JobStatus | BulkItem]] = []
+    for path_str in path_strs:
+        path = Path(path_str)
+        key = _file_key(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            results.append((key, path, BulkItem(
+                str(path), None, JobState.FAILED.value, "SOURCE_UNREADABLE",
+                f"Không đọc được tệp: {exc.strerror or exc}.",
+            )))
+            continue
+        results.append((key, path, pipeline.ingest(data, path.name, direction, source=str(path))))
+    flushed = {status.job_id: status for status in pipeline.flush_index()}
+    out = []
+    for key, path, result in results:
+        if isinstance(result, JobStatus):
+            result = _item(path, flushed.get(result.job_id, result))
+        out.append((key, result))
+    return out
 
 
 def peak_rss_mb() -> tuple[float, float]:
@@ -270,18 +283,22 @@ def _run_embedded(
     if not pending:
         return
     names = [str(p) for p in pending]
+    size = max(1, min(BATCH, len(names) // (workers * 2) or 1))
+    chunks = [names[i:i + size] for i in range(0, len(names), size)]
     if workers <= 1 or len(pending) == 1:
         _init_worker(direction)
-        results: Iterator[tuple[str, BulkItem]] = map(_ingest_one, names)
-        for key, item in results:
-            manifest.add(key, item)
-            report(item)
+        results: Iterator[list[tuple[str, BulkItem]]] = map(_ingest_chunk, chunks)
+        for batch in results:
+            for key, item in batch:
+                manifest.add(key, item)
+                report(item)
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(direction,), maxtasksperchild=2000) as pool:
-        for key, item in pool.imap_unordered(_ingest_one, names, chunksize=2):
-            manifest.add(key, item)
-            report(item)
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(direction,), maxtasksperchild=200) as pool:
+        for batch in pool.imap_unordered(_ingest_chunk, chunks):
+            for key, item in batch:
+                manifest.add(key, item)
+                report(item)
 
 
 def _queue_all(

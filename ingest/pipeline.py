@@ -136,6 +136,8 @@ class JobContext:
     verification: PdfVerification | None = None
     metadata: ExtractedMetadata | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    deferred_document: Any = None
+    """The search document waiting for the batch commit (``Pipeline.defer_index``)."""
 
     @property
     def repo(self) -> Repository:
@@ -352,13 +354,15 @@ class IndexRecord:
     label = "Đánh chỉ mục tìm kiếm"
 
     def run(self, ctx: JobContext) -> StepOutcome:
-        try:
-            from ingest.indexing import index_record
-        except ModuleNotFoundError:
-            return StepOutcome(StepState.SKIPPED, "chưa có mô-đun đánh chỉ mục")
+        from ingest.indexing import index_record, to_index_document
+
         backend = ctx.pipeline.backend()
         if backend is None:
             return StepOutcome(StepState.SKIPPED, "không có chỉ mục")
+        if ctx.pipeline.defer_index:
+            # Bulk import: one index commit per batch (see Pipeline.flush_index).
+            ctx.deferred_document = to_index_document(ctx.repo, ctx.repo.get(ctx.record_id))
+            return DONE
         index_record(ctx.repo, backend, ctx.record_id)
         return DONE
 
@@ -406,6 +410,10 @@ class Pipeline:
         self.status_interval = status_interval
         self._backend_factory = backend_factory
         self._backend: Any = None
+        self.defer_index = False
+        """Bulk mode: the index step only builds each search document; :meth:`flush_index`
+        writes them in one commit and only then are their jobs ``xong``."""
+        self._deferred: list[tuple[JobStatus, Any, float]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
@@ -552,9 +560,42 @@ class Pipeline:
             ctx.status = ctx.status.evolve(steps=steps_done, summary=dict(ctx.summary))
         if until is not None and steps[-1] is not self.steps[-1]:
             final = ctx.status.evolve(state=JobState.WAITING, step=None)
+        elif ctx.deferred_document is not None:
+            self._deferred.append((ctx.status, ctx.deferred_document, time.perf_counter()))
+            return ctx.status  # still "đang xử lý": xong once flush_index has committed it
         else:
             final = ctx.status.evolve(state=JobState.DONE, step=None)
         return self.jobs.put(final)
+
+    def flush_index(self) -> list[JobStatus]:
+        """Write the search documents of deferred jobs in one commit; their jobs end ``xong``
+        (or ``lỗi`` if the index refused them — the stored data stays, a retry re-indexes)."""
+        if not self._deferred:
+            return []
+        deferred, self._deferred = self._deferred, []
+        began = time.perf_counter()
+        error: KhoError | None = None
+        try:
+            self.backend().index([doc for _, doc, _ in deferred])
+        except Exception as exc:
+            error = as_kho_error(exc)
+            logger.exception("indexing a batch of %d documents failed", len(deferred))
+        share = (time.perf_counter() - began) / len(deferred)
+        out = []
+        for status, _, _ in deferred:
+            previous = status.steps["index"]
+            seconds = round(previous.seconds + share, 4)
+            if error is None:
+                steps = {**status.steps, "index": StepRecord(StepState.DONE, seconds, previous.note)}
+                final = status.evolve(state=JobState.DONE, step=None, steps=steps)
+            else:
+                steps = {**status.steps, "index": StepRecord(StepState.FAILED, seconds, error.code)}
+                final = status.evolve(
+                    state=JobState.FAILED, step="index", reason_code=error.code,
+                    reason=f"{IndexRecord.label}: {error.message}", steps=steps,
+                )
+            out.append(self.jobs.put(final))
+        return out
 
     def _failed(
         self,
