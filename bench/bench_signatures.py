@@ -1,18 +1,23 @@
 """Time signature verification on the real multi-signature Vietnamese documents.
 
     .venv/bin/python bench/bench_signatures.py [MANIFEST] [--trust DIR] [--repeat N] [--plain]
+    .venv/bin/python bench/bench_signatures.py --profile [--only NAME]
 
 Documents: every ``vn-*`` manifest row with two or more signatures (``signed xN``, N >= 2).
 Prints per-document times (best of ``--repeat``) and the mean. ``--plain`` times plain pyHanko
 use (stock reader, one ``validate_pdf_signature`` call per signature) for comparison.
+``--profile`` runs each document once more under cProfile and prints where the
+time goes: the functions with the most own time and the cumulative time of the main stages.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import logging
 import os
+import pstats
 import re
 import sys
 import time
@@ -56,10 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trust", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--plain", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print a CPU profile too")
+    parser.add_argument("--only", default=None, help="only documents whose name contains this")
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)
     trust = TrustStore.from_dir(args.trust or args.manifest.parent / "trust")
     docs = multi_signature_documents(args.manifest)
+    if args.only:
+        docs = [d for d in docs if args.only in d.name]
     times = []
     for path in docs:
         data = path.read_bytes()
@@ -76,7 +85,44 @@ def main(argv: list[str] | None = None) -> int:
     mean = sum(times) / len(times)
     label = "plain pyHanko" if args.plain else "verify_pdf"
     print(f"{label}: mean {mean * 1000:.1f} ms per document over {len(times)} documents")
+    if args.profile:
+        profile(docs, trust, args.plain)
     return 0
+
+
+# cumulative CPU time of these stages is printed by --profile: (file name, function name)
+_STAGES = {
+    "whole verification": ("verify.py", "verify_pdf"),
+    "difference analysis (pyHanko review_file)": ("policies.py", "review_file"),
+    "  reference-path maps": ("_reader.py", "_load_reverse_xref_cache"),
+    "object parsing, fast parser": ("_objparse.py", "parse_object_at"),
+    "object parsing, pyHanko parser": ("generic.py", "read_object"),
+    "CMS integrity, signature, certificates": ("generic_cms.py", "cms_basic_validation"),
+    "timestamps": ("generic_cms.py", "collect_timing_info"),
+}
+
+
+def profile(docs: list[Path], trust: TrustStore, plain: bool) -> None:
+    profiler = cProfile.Profile()
+    for path in docs:
+        data = path.read_bytes()
+        profiler.enable()
+        if plain:
+            plain_pyhanko(data, trust)
+        else:
+            verify_pdf(data, trust)
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    entries = stats.stats  # type: ignore[attr-defined]
+    print("\ncumulative time by stage (profiled, so slower than above):")
+    for label, needle in _STAGES.items():
+        total = sum(
+            cumulative
+            for (file, _, name), (_, _, _, cumulative, _) in entries.items()
+            if (Path(file).name, name) == needle
+        )
+        print(f"  {total * 1000:9.1f} ms  {label}")
+    stats.sort_stats("tottime").print_stats(20)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ _PDFDOC_IDENTITY = bytes(
     b for b in range(256) if generic._pdfDocEncoding[b] == chr(b)  # type: ignore[attr-defined]
 )
 _PDF_DOC = generic.TextStringEncoding.PDF_DOC
+_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 class _Irregular(Exception):
@@ -212,23 +213,62 @@ class _Parser:
         return generic.DictionaryObject(entries), pos
 
     def read_literal(self, pos: int) -> tuple[Any, int]:
+        # generic._read_string_literal_bytes, escapes included
         data = self.data
+        out = bytearray()
         depth = 1
-        start = pos + 1
-        pos = start
+        pos += 1
         while True:
-            pos = _LITERAL_PLAIN.match(data, pos).end()  # type: ignore[union-attr]
+            end = _LITERAL_PLAIN.match(data, pos).end()  # type: ignore[union-attr]
+            out += data[pos:end]
+            pos = end
             tok = data[pos : pos + 1]
             if tok == b"(":
                 depth += 1
             elif tok == b")":
                 depth -= 1
                 if depth == 0:
-                    break
-            else:  # a backslash escape or the end of the data
+                    return _text_string(bytes(out)), pos + 1
+            elif tok == b"\\":
+                escaped, pos = self.read_escape(pos + 1)
+                out += escaped
+                continue
+            else:  # the end of the data: upstream raises
                 raise _Irregular
+            out += tok
             pos += 1
-        return _text_string(data[start:pos]), pos + 1
+
+    def read_escape(self, pos: int) -> tuple[bytes, int]:
+        """The bytes that the escape after a backslash stands for, and where it ends."""
+        data = self.data
+        tok = data[pos : pos + 1]
+        if not tok:
+            raise _Irregular
+        if tok in b"() /%<>[]#_&$\\":
+            return tok, pos + 1
+        if tok in _SIMPLE_ESCAPES:
+            return _SIMPLE_ESCAPES[tok], pos + 1
+        if tok.isdigit():
+            digits = tok
+            pos += 1
+            for _ in range(2):
+                following = data[pos : pos + 1]
+                if not following:
+                    raise _Irregular  # upstream steps back at the end of the data
+                if not following.isdigit():
+                    break
+                digits += following
+                pos += 1
+            try:
+                return bytes((int(digits, 8),)), pos
+            except ValueError as exc:  # 8 or 9, or above 255: upstream raises
+                raise _Irregular from exc
+        if tok in (b"\n", b"\r"):  # an escaped line break, one or two characters
+            following = data[pos + 1 : pos + 2]
+            if not following:
+                raise _Irregular
+            return b"", pos + 2 if following in (b"\n", b"\r") else pos + 1
+        raise _Irregular  # upstream: "Unexpected escaped string"
 
     def read_hex(self, pos: int) -> tuple[Any, int]:
         body = _HEX_BODY.match(self.data, pos + 1)

@@ -145,7 +145,9 @@ def test_top_level_objects_parse_as_pyhanko_reads_them(corpus_pdf_dir: Path) -> 
     [
         b"<</A 1/A 2>>",  # duplicate key: upstream keeps the first and warns
         b"<</A#20B 1>>",  # escape in a name
-        b"<</A (a\\)b)>>",  # escape in a literal string
+        b"(\\8)",  # not an octal digit
+        b"(\\q)",  # not an escape
+        b"(abc",  # unterminated
         b"<</A 1 % comment\n>>",
         b"<</Length 0>>stream\n\nendstream",
         b"[1 2",  # truncated
@@ -156,3 +158,26 @@ def test_top_level_objects_parse_as_pyhanko_reads_them(corpus_pdf_dir: Path) -> 
 def test_irregular_syntax_is_left_to_pyhanko(text: bytes) -> None:
     reader = PdfFileReader.__new__(PdfFileReader)
     assert parse_object(text, 0, generic.Reference(1, 0, reader)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"(a\\)b)",
+        b"(nested (parens) and \\( escaped)",
+        b"(\\101\\1012\\7x)",
+        b"(x\\\r\ny\\\nz)",
+        b"(\\n\\r\\t\\b\\f\\\\\\/)",
+        b"(\\376\\377\\000V\\036\\355)",  # UTF-16BE with a byte-order mark
+        b"(\xfe\xff\x00A)",
+        b"(caf\xe9 \x18)",
+        b"<FEFF00 41>",
+        b"[(a)<62>/N 1 0 R -.5 +3 true null]",
+    ],
+)
+def test_strings_parse_as_pyhanko_parses_them(text: bytes) -> None:
+    reader = PdfFileReader.__new__(PdfFileReader)
+    ref = generic.Reference(1, 0, reader)
+    fast = parse_object(text + b" ", 0, ref)
+    assert fast is not None
+    assert _same(fast, generic.read_object(BytesIO(text + b" "), ref))
