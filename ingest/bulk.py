@@ -283,7 +283,7 @@ def _run_embedded(
     if not pending:
         return
     names = [str(p) for p in pending]
-    size = max(1, min(BATCH, len(names) // (workers * 2) or 1))
+    size = max(1, min(BATCH, len(names) // (workers * 4)))  # enough chunks to balance OCR-heavy files
     chunks = [names[i:i + size] for i in range(0, len(names), size)]
     if workers <= 1 or len(pending) == 1:
         _init_worker(direction)
