@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import binascii
 import re
-from typing import Any
+from typing import Any, BinaryIO
 
-from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import generic, misc
 
 _WS = re.compile(rb"[ \n\r\t\f\x00]*")  # misc.PDF_WHITESPACE
-# name bytes pyHanko takes as they are (printable, not a delimiter, no '#' escape), followed
-# by a byte that ends the name (whitespace, delimiter) or the end of the data
-_NAME_CHARS = bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%#")
+# a name, followed by a byte that ends it (whitespace, delimiter) or the end of the data
+# printable, not a delimiter; a name with a '#' escape is decoded by pyHanko's _decode_name
+_NAME_CHARS = bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%")
 _NAME_BODY = (
     rb"/([" + re.escape(_NAME_CHARS) + rb"]*)(?=[ \n\r\t\f\x00()<>\[\]{}/%]|\Z)"
 )
@@ -60,11 +60,16 @@ def parse_object(data: bytes, pos: int, container_ref: generic.Reference) -> Any
 
 
 def parse_object_at(
-    data: bytes, pos: int, container_ref: generic.Reference
+    data: bytes,
+    pos: int,
+    container_ref: generic.Reference,
+    stream_source: BinaryIO | None = None,
 ) -> tuple[Any, int] | None:
-    """``parse_object`` and the position just after the object."""
+    """``parse_object`` and the position just after the object. With ``stream_source`` (a
+    stream over ``data``: a top-level object of the file), a dictionary followed by
+    ``stream`` becomes a stream object, its data read by pyHanko's own code."""
     try:
-        return _Parser(data, container_ref).read(pos)
+        return _Parser(data, container_ref, stream_source, pos).read(pos)
     except (_Irregular, IndexError, RecursionError):
         return None
 
@@ -79,6 +84,15 @@ def next_token(data: bytes, pos: int) -> int | None:
     return end
 
 
+def _name(raw: bytes) -> generic.NameObject:
+    if b"#" in raw:
+        try:
+            return generic._decode_name(raw)  # type: ignore[attr-defined, no-any-return]
+        except misc.PdfReadError as exc:
+            raise _Irregular from exc
+    return generic.NameObject("/" + raw.decode("ascii"))
+
+
 def _text_string(raw: bytes) -> Any:
     """``generic.pdf_string(raw)``, without the per-byte decoding loop when that is latin-1."""
     if not raw.translate(None, _PDFDOC_IDENTITY) and generic._guess_enc_by_bom(raw) is _PDF_DOC:
@@ -89,10 +103,18 @@ def _text_string(raw: bytes) -> Any:
 
 
 class _Parser:
-    def __init__(self, data: bytes, container_ref: generic.Reference) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        container_ref: generic.Reference,
+        stream_source: BinaryIO | None,
+        start: int,
+    ) -> None:
         self.data = data
         self.container_ref = container_ref
         self.handler = container_ref.get_pdf_handler()
+        self.stream_source = stream_source
+        self.start = start
 
     def skip_ws(self, pos: int) -> int:
         end = _WS.match(self.data, pos).end()  # type: ignore[union-attr]
@@ -108,7 +130,7 @@ class _Parser:
             match = _NAME.match(data, pos)
             if match is None:
                 raise _Irregular
-            result = generic.NameObject("/" + match.group(1).decode("ascii"))
+            result = _name(match.group(1))
             pos = match.end()
         elif tok.isdigit():
             if generic.INDIRECT_PATTERN.match(data, pos, pos + 20) is not None:
@@ -143,7 +165,7 @@ class _Parser:
         match = _NAME.match(self.data, pos)
         if match is None:
             raise _Irregular
-        return generic.NameObject("/" + match.group(1).decode("ascii")), match.end()
+        return _name(match.group(1)), match.end()
 
     def read_number(self, pos: int) -> tuple[Any, int]:
         run = _NUMBER_RUN.match(self.data, pos)
@@ -186,6 +208,7 @@ class _Parser:
         data = self.data
         key_at = _KEY.match
         entries: dict[generic.NameObject, Any] = {}
+        top_level = pos == self.start
         pos += 2
         while True:
             # whitespace, a key without escapes, whitespace (as upstream skips it)
@@ -199,7 +222,7 @@ class _Parser:
             end = found.end()
             if data[end : end + 1] == b"%":
                 raise _Irregular
-            key = generic.NameObject("/" + found.group(1).decode("ascii"))  # no container_ref
+            key = _name(found.group(1))  # keys get no container_ref, as upstream
             if not data[end : end + 1]:
                 raise _Irregular
             value, pos = self.read(end)
@@ -208,9 +231,27 @@ class _Parser:
             entries[key] = value
         # upstream looks for a 'stream' keyword after every dictionary
         after = _WS.match(data, pos).end()  # type: ignore[union-attr]
-        if data[after : after + 1] in (b"%", b"s"):
+        follows = data[after : after + 1]
+        if follows == b"s" and top_level and self.stream_source is not None:
+            return self.read_stream_payload(entries, pos)
+        if follows in (b"%", b"s"):
             raise _Irregular
         return generic.DictionaryObject(entries), pos
+
+    def read_stream_payload(self, entries: dict[Any, Any], pos: int) -> tuple[Any, int]:
+        # DictionaryObject.read_from_stream's ending, with pyHanko's own payload reader
+        source = self.stream_source
+        assert source is not None
+        source.seek(pos)
+        try:
+            payload = generic._maybe_read_stream_payload(  # type: ignore[attr-defined]
+                source, entries, self.handler
+            )
+        except Exception as exc:  # upstream raises it again
+            raise _Irregular from exc
+        if payload is None:  # an 's' that does not start 'stream'
+            return generic.DictionaryObject(entries), pos
+        return generic.StreamObject(entries, encoded_data=payload), source.tell()
 
     def read_literal(self, pos: int) -> tuple[Any, int]:
         # generic._read_string_literal_bytes, escapes included

@@ -256,7 +256,8 @@ class CachingPdfReader(PdfFileReader):
         if self._file_bytes is None:
             self._file_bytes = self.stream.getvalue()
         data = self._file_bytes
-        found = parse_object_at(data, self.stream.tell(), generic.Reference(idnum, generation, self))
+        container_ref = generic.Reference(idnum, generation, self)
+        found = parse_object_at(data, self.stream.tell(), container_ref, self.stream)
         if found is None:
             return None
         obj, end = found
