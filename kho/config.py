@@ -49,6 +49,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_TRUST_DIR": ("", "Folder of trusted root/intermediate certificates (PEM/DER)."),
     "KHO_ALLOW_FETCHING": ("false", "Let signature validation fetch OCSP/CRL over the network."),
     "KHO_USER": ("", "Who the CLI acts as (default: the login name)."),
+    # Read by ingest (ingest/text/settings.py, ingest/pipeline.py, ingest/celery_app.py).
+    "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
+    "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),
+    "KHO_OCR_TIMEOUT": ("120", "Seconds one page may take in Tesseract."),
+    "KHO_OCR_JOBS": ("1", "Tesseract processes for one document."),
+    "KHO_MAX_PAGES": ("5000", "Largest page count accepted."),
+    "KHO_MAX_OCR_PAGES": ("1000", "Most pages OCR'd in one document."),
+    "KHO_INGEST_RETRIES": ("4", "Attempts of a pipeline step that failed for a passing reason."),
+    "KHO_INGEST_RETRY_DELAY": ("2", "First retry delay in seconds (doubles each time)."),
+    "KHO_INGEST_QUEUE": ("kho-ingest", "Celery queue of the ingest tasks."),
+    "KHO_TASK_VISIBILITY": ("3600", "Seconds before an unacknowledged task is delivered again."),
 }
 
 
