@@ -61,6 +61,9 @@ from repository.vocabulary import (
 )
 
 KIND_FILE = "hoso"
+# A duplicate guard whose record has not committed after this long was left by a writer that
+# died (guards are taken just before the commit, after the original is stored).
+CLAIM_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -314,7 +317,7 @@ class Repository:
                 if self._exists(holder["record_id"]):
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
                 age = (utcnow() - parse_iso(holder["at"])).total_seconds()
-                if age < 300:
+                if age < CLAIM_GRACE_SECONDS:
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
                 self.store.delete(key)
         raise Duplicate(what)
@@ -412,6 +415,10 @@ class Repository:
             files: tuple[StoredFile, ...] = ()
             if info is not None:
                 assert content is not None
+                # The original goes in first: the guards below are then held only for the
+                # moment between them and the commit, so a writer that dies leaves a guard
+                # that is stale within seconds.
+                files = (self._store_original(record_id, content, info.original_name),)
                 if not allow_duplicate_content:
                     sha_claim = f"claims/sha256/{info.sha256}"
                     self._claim(
@@ -420,7 +427,6 @@ class Repository:
                         f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
                     )
                     claims.append(sha_claim)
-                files = (self._store_original(record_id, content, info.original_name),)
             doc_year = md.issued_date.year if md.issued_date else year
             dup = duplicate_key(md, doc_year) if not numbered else None
             if dup is not None:
@@ -544,13 +550,13 @@ class Repository:
         record_id = new_record_id()
         self._write_marker(record_id, direction.value)
         self.keys.create(record_id)
+        what = f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256)."
+        if (existing := self.find_by_sha256(info.sha256)) is not None:
+            raise Duplicate(what, existing_record_id=existing)
+        # The original goes in before the guard, so the guard is held only until the commit.
+        stored = self._store_original(record_id, content, info.original_name)
         claim = f"claims/sha256/{info.sha256}"
-        self._claim(claim, record_id, f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).")
-        try:
-            stored = self._store_original(record_id, content, info.original_name)
-        except BaseException:
-            self._release(claim, record_id)
-            raise
+        self._claim(claim, record_id, what)
         record = Record(
             record_id=record_id,
             version=1,
