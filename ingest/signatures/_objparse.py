@@ -1,17 +1,18 @@
-"""A fast parser for the objects inside object streams, identical to pyHanko's.
+"""A fast parser for PDF objects, building exactly the objects pyHanko's parser builds.
 
 pyHanko's ``generic.read_object`` reads names, numbers and whitespace one byte at a time
 through a stream; on a tagged document (thousands of structure elements) parsing the
-objects once costs most of the verification time. ``parse_object`` reads the same syntax
-from the decoded object-stream bytes with regular expressions and builds exactly the same
-pyHanko objects (types, values, dictionary order, ``container_ref``, string encoding
-detection through pyHanko's own ``pdf_string``).
+objects once cost most of the verification time. ``parse_object`` reads the same syntax
+from the bytes with regular expressions and builds the same pyHanko objects (types, values,
+dictionary order, ``container_ref``, string escapes and encoding detection; escaped names go
+through pyHanko's ``_decode_name``, stream payloads through pyHanko's own payload reader).
 
-It covers the ordinary syntax only. Whenever pyHanko would do something unusual - raise, warn,
-skip a comment, decode a ``#`` escape in a name, meet a duplicate key or a ``stream`` keyword,
-read a number it cannot convert - it returns ``None`` and the caller parses the object with
-pyHanko instead, so every irregular case keeps pyHanko's behaviour. ``tests/signatures``
-compares both parsers on every object of every object stream in the corpus.
+Whenever pyHanko would do something unusual - raise, warn, skip a comment, meet a duplicate
+key, a ``stream`` keyword inside an object stream, a number it cannot convert - it returns
+``None`` and the caller parses the object with pyHanko instead, so every irregular case keeps
+pyHanko's behaviour. ``tests/signatures/test_sig_objparse.py`` compares both parsers on every
+object of the corpus (on the corpus, 37 of 4,370 top-level objects and none of the 10,934
+objects in object streams go back to pyHanko).
 """
 
 from __future__ import annotations

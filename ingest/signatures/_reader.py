@@ -1,21 +1,24 @@
 """A pyHanko reader that makes the difference analysis fast on large tagged documents.
 
-Three costs of stock pyHanko are removed; none changes what is checked or decided.
+The costs of stock pyHanko removed here (none changes what is checked or decided):
 
 1. Object streams. ``PdfFileReader._get_object_from_stream`` decompresses the whole object
    stream and re-parses its header for every object it returns; ``CachingPdfReader`` keeps, per
-   object stream, the decoded bytes and the header index (object number -> position), and
-   parses each requested object from them. The stream is resolved exactly as pyHanko resolves
-   it, the same index checks and strict-mode errors apply, and the first header entry for an
-   object number wins, as in the upstream loop.
+   object stream, the decoded bytes and the header index (object number -> position). The
+   stream is resolved exactly as pyHanko resolves it, the same index checks and strict-mode
+   errors apply, and the first header entry for an object number wins, as upstream.
 
-2. Historical objects. pyHanko never caches an object read "as of" an older revision, so every
+2. Parsing. pyHanko's parser reads names, numbers and whitespace one byte at a time. Objects
+   are parsed with :mod:`ingest.signatures._objparse`, which builds the same objects and hands
+   anything irregular back to pyHanko (non-strict, unencrypted files only).
+
+3. Historical objects. pyHanko never caches an object read "as of" an older revision, so every
    historical view re-parses it (a signature dictionary with its 20-40 kB hex string, once per
    view). Here the parse is cached by the object's cross-reference location (file offset or
    object-stream slot), which identifies its bytes; the historical views still copy
    ("subsume") what they get, as upstream, so nothing is shared between views.
 
-3. The reference-path map. For every signature, the difference analysis asks the signed
+4. The reference-path map. For every signature, the difference analysis asks the signed
    revision's ``HistoricalResolver`` for every path from the trailer to each object that a
    later revision overwrites (``_load_reverse_xref_cache``). Upstream builds the map by copying
    every object of the revision and walking all of them, then converts every path (tens of
@@ -23,13 +26,19 @@ Three costs of stock pyHanko are removed; none changes what is checked or decide
    revision. ``_PathMapResolver`` computes the same map with the same walk and the same
    pruning rules (page-tree nodes entered only by their canonical path, structure elements
    not entered from outside the structure tree, ``/Parent`` never followed, ``/P`` not followed
-   inside the structure tree, no object twice on one path, the same "circular reference"
-   errors), but over the raw parsed objects, with each object's outgoing references extracted
-   once per object version and shared by all revisions, and converts paths to
-   ``RawPdfPath`` only for the objects the rules ask about. ``tests/signatures`` compares the
-   maps with upstream's on every corpus file and revision.
+   inside the structure tree, no object twice on one path, objects read in the same order,
+   the same "circular reference" errors), but over the raw parsed objects, with each object's
+   outgoing references extracted once per object version, the structure-tree walk and the
+   walk below the catalog's children reused by later revisions in which none of the objects
+   they read changed (see ``_changed_between``), and paths converted to ``RawPdfPath`` only for
+   the objects the rules ask about.
 
-Encrypted documents use the upstream path map (objects must be decrypted through proxies).
+``tests/signatures`` compares the parser with pyHanko's on every object of the corpus, the
+path maps with upstream's on every corpus revision, and whole verification results with a
+stock-reader run on every corpus file (also ``bench/eval_signatures.py --compare``).
+
+Encrypted documents use the upstream parser and path map (objects are decrypted through
+proxies).
 """
 
 from __future__ import annotations
@@ -105,7 +114,8 @@ class _ObjStmIndex:
 
 
 class CachingPdfReader(PdfFileReader):
-    """``PdfFileReader`` with a per-object-stream decode and header cache."""
+    """``PdfFileReader`` with the caches and the fast parsing and path map described above.
+    Call :meth:`release` when done with it."""
 
     def __init__(self, stream: BytesIO, strict: bool = True) -> None:
         self._objstm_cache: dict[int, _ObjStmIndex] = {}
