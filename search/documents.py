@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from search.analysis import so_ky_hieu_key
+from search.analysis import normalize, so_ky_hieu_key
 
 DIRECTIONS: tuple[str, ...] = ("den", "di", "hoso")
 
@@ -98,3 +98,35 @@ class IndexDocument:
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IndexDocument))
+
+
+def value_key(value: str) -> str:
+    """Filter/facet key of a name: tone placement, case and spacing do not matter."""
+    return " ".join(normalize(value).split())
+
+
+def flat_fields(doc: IndexDocument) -> dict[str, Any]:
+    """The filterable, sortable and facetable fields both backends store, one name each."""
+    sort_date = doc.sort_date
+    return {
+        "id": doc.id,
+        "version": doc.version,
+        "direction": doc.direction,
+        "loai_key": value_key(doc.loai_van_ban),
+        "loai_van_ban": doc.loai_van_ban,
+        "co_quan_key": value_key(doc.co_quan_ban_hanh),
+        "co_quan_ban_hanh": doc.co_quan_ban_hanh,
+        "nguoi_ky_key": value_key(doc.nguoi_ky),
+        "nguoi_ky": doc.nguoi_ky,
+        "signature_verdict": doc.signature_verdict,
+        "retention_state": doc.retention_state,
+        "do_khan": doc.do_khan,
+        "do_mat": doc.do_mat,
+        "ngay_ban_hanh": doc.ngay_ban_hanh.isoformat() if doc.ngay_ban_hanh else None,
+        "ngay_den": doc.ngay_den.isoformat() if doc.ngay_den else None,
+        "sort_date": sort_date.isoformat() if sort_date else None,
+        "year": str(sort_date.year) if sort_date else "",
+        "sort_number": doc.sort_number,
+        "skh_key": doc.so_ky_hieu_key,
+        "owner_unit": doc.owner_unit,
+    }

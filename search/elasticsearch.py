@@ -28,8 +28,8 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from kho.errors import StoreUnavailable
 from search.analysis import TONE_PLACEMENT, query_terms, so_ky_hieu_key, syllables
 from search.backend import Rebuild, SearchBackend
-from search.documents import IndexDocument
-from search.embedded import ALL_TERMS_UP_TO, value_key
+from search.documents import IndexDocument, flat_fields, value_key
+from search.embedded import ALL_TERMS_UP_TO
 from search.query import (
     Facet,
     FacetValue,
@@ -149,34 +149,17 @@ def _nfc(text: str) -> str:
 
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
-    sort_date = doc.sort_date
     head = "\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
                       doc.co_quan_ban_hanh, doc.nguoi_ky))
     return {
-        "id": doc.id,
-        "version": doc.version,
-        "direction": doc.direction,
+        **flat_fields(doc),
         "head": _nfc(head),
         "title": _nfc(doc.title),
         "trich_yeu": _nfc(doc.trich_yeu),
         "so_ky_hieu": _nfc(doc.so_ky_hieu),
         "text": _nfc(doc.text),
-        "loai_key": value_key(doc.loai_van_ban), "loai_van_ban": doc.loai_van_ban,
-        "co_quan_key": value_key(doc.co_quan_ban_hanh), "co_quan_ban_hanh": doc.co_quan_ban_hanh,
-        "nguoi_ky_key": value_key(doc.nguoi_ky), "nguoi_ky": doc.nguoi_ky,
-        "signature_verdict": doc.signature_verdict,
-        "retention_state": doc.retention_state,
-        "do_khan": doc.do_khan,
-        "do_mat": doc.do_mat,
-        "ngay_ban_hanh": doc.ngay_ban_hanh.isoformat() if doc.ngay_ban_hanh else None,
-        "ngay_den": doc.ngay_den.isoformat() if doc.ngay_den else None,
-        "sort_date": sort_date.isoformat() if sort_date else None,
-        "year": str(sort_date.year) if sort_date else "",
-        "sort_number": doc.sort_number,
-        "skh_key": doc.so_ky_hieu_key,
         "cite_keys": [so_ky_hieu_key(c) for c in doc.cites if c.strip()],
         "ho_so": list(doc.ho_so),
-        "owner_unit": doc.owner_unit,
         "grant_users": list(doc.grant_users),
         "grant_units": list(doc.grant_units),
         "doc": doc.to_json(),

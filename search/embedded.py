@@ -59,7 +59,7 @@ import tantivy
 from kho.errors import StoreUnavailable
 from search.analysis import bigrams, fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import Rebuild, SearchBackend
-from search.documents import IndexDocument
+from search.documents import IndexDocument, flat_fields, value_key
 from search.highlight import highlights
 from search.query import (
     Facet,
@@ -193,11 +193,6 @@ def _text_schema() -> tantivy.Schema:
 _TANTIVY_SCHEMA = _text_schema()
 
 
-def value_key(value: str) -> str:
-    """Filter/facet key of a name: tone placement, case and spacing do not matter."""
-    return " ".join(normalize(value).split())
-
-
 @functools.lru_cache(maxsize=500_000)
 def _analysed(syllable: str) -> tuple[str, str] | None:
     """(normalised, folded) forms of one syllable; None for runs too long to index."""
@@ -270,30 +265,7 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
 
 
 def _row(doc: IndexDocument) -> dict[str, Any]:
-    sort_date = doc.sort_date
-    return {
-        "id": doc.id,
-        "version": doc.version,
-        "direction": doc.direction,
-        "loai_key": value_key(doc.loai_van_ban),
-        "loai_van_ban": doc.loai_van_ban,
-        "co_quan_key": value_key(doc.co_quan_ban_hanh),
-        "co_quan_ban_hanh": doc.co_quan_ban_hanh,
-        "nguoi_ky_key": value_key(doc.nguoi_ky),
-        "nguoi_ky": doc.nguoi_ky,
-        "signature_verdict": doc.signature_verdict,
-        "retention_state": doc.retention_state,
-        "do_khan": doc.do_khan,
-        "do_mat": doc.do_mat,
-        "ngay_ban_hanh": doc.ngay_ban_hanh.isoformat() if doc.ngay_ban_hanh else None,
-        "ngay_den": doc.ngay_den.isoformat() if doc.ngay_den else None,
-        "sort_date": sort_date.isoformat() if sort_date else None,
-        "year": str(sort_date.year) if sort_date else "",
-        "sort_number": doc.sort_number,
-        "skh_key": doc.so_ky_hieu_key,
-        "owner_unit": doc.owner_unit,
-        "body": json.dumps(doc.to_json(), ensure_ascii=False),
-    }
+    return {**flat_fields(doc), "body": json.dumps(doc.to_json(), ensure_ascii=False)}
 
 
 _ROW_COLUMNS = tuple(_row(IndexDocument(id="x", version=0, direction="den")).keys())
