@@ -26,7 +26,8 @@ def open_store(url: str, **options: object) -> ObjectStore:
     if url.startswith("s3://"):
         from repository.storage.s3 import S3Store
 
-        return S3Store.from_url(url, **options)  # type: ignore[arg-type]
+        s3_options = {k: v for k, v in options.items() if k != "fsync" and v not in (None, "")}
+        return S3Store.from_url(url, **s3_options)  # type: ignore[arg-type]
     from repository.storage.local import LocalStore
 
     path = url.removeprefix("file://")

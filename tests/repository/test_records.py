@@ -50,9 +50,7 @@ def test_outgoing_document_gets_its_number_from_the_register(repo: Repository) -
         "ban-sao",
         1,
     )
-    assert [
-        r.metadata.code_number for r in repo.register("hanh-chinh", first.registration.year)
-    ] == [
+    assert [r.metadata.code_number for r in repo.register("hanh-chinh", first.registration.year)] == [
         "01",
         "02",
     ]
@@ -68,9 +66,7 @@ def test_correction_makes_a_new_version_and_keeps_the_old(repo: Repository) -> N
     assert repo.get(record.record_id).metadata.subject == "Về việc sửa trích yếu"
     assert [r.version for r in repo.history(record.record_id)] == [1, 2]
     with pytest.raises(ValidationFailed) as info:
-        repo.update_metadata(
-            record.record_id, {"code_number": "99"}, expected_version=2, actor=CLERK
-        )
+        repo.update_metadata(record.record_id, {"code_number": "99"}, expected_version=2, actor=CLERK)
     assert info.value.code == "CODE_NUMBER_LOCKED"
 
 
@@ -78,17 +74,13 @@ def test_stale_update_gets_a_conflict(repo: Repository) -> None:
     record = repo.create_document("den", incoming(), None, None, CLERK)
     repo.update_metadata(record.record_id, {"subject": "Lần một"}, expected_version=1, actor=CLERK)
     with pytest.raises(Conflict) as info:
-        repo.update_metadata(
-            record.record_id, {"subject": "Lần hai"}, expected_version=1, actor=CLERK
-        )
+        repo.update_metadata(record.record_id, {"subject": "Lần hai"}, expected_version=1, actor=CLERK)
     assert info.value.code == "VERSION_CONFLICT"
     assert repo.get(record.record_id).metadata.subject == "Lần một"
 
 
 def test_concurrent_updates_never_lose_a_write(tmp_path: Path) -> None:
-    repos = [
-        new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")) for _ in range(8)
-    ]
+    repos = [new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")) for _ in range(8)]
     record = repos[0].create_document("den", incoming(), None, None, CLERK)
     barrier = threading.Barrier(8)
     outcomes: list[str] = []
@@ -232,6 +224,32 @@ def test_destroying_the_key_makes_content_unreadable(repo: Repository, tmp_path:
     with pytest.raises(KeyDestroyed):
         restored.read_content(record.record_id, actor=CLERK)
     # Encrypted at rest: the plaintext marker is nowhere in the stored bytes.
-    assert all(
-        b"secret" not in p.read_bytes() for p in (tmp_path / "backup").rglob("*") if p.is_file()
-    )
+    assert all(b"secret" not in p.read_bytes() for p in (tmp_path / "backup").rglob("*") if p.is_file())
+
+
+def test_repository_opens_on_s3_from_the_configuration(backend: str, tmp_path: Path) -> None:
+    """The settings' store options (incl. the local-only fsync flag) open an S3 repository."""
+    import uuid
+
+    from kho_testing import s3_options
+
+    from kho.config import Settings
+    from repository.service import open_repository
+
+    if backend == "local":
+        env = {"KHO_DATA_DIR": str(tmp_path / "data")}
+    else:
+        options = s3_options()
+        if options is None:
+            pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
+        name = uuid.uuid4().hex[:10]
+        env = {
+            "KHO_STORE_URL": f"s3://kho-cfg-{name}",
+            "KHO_KEYSTORE_URL": f"s3://kho-cfg-keys-{name}",
+            "KHO_S3_ENDPOINT": options["endpoint"],
+            "KHO_S3_ACCESS_KEY": options["access_key"],
+            "KHO_S3_SECRET_KEY": options["secret_key"],
+        }
+    repo = open_repository(Settings.from_env(env))
+    record = repo.create_document("den", incoming(), pdf_bytes("cfg"), "cfg.pdf", CLERK)
+    assert repo.read_content(record.record_id, actor=CLERK)[1] == pdf_bytes("cfg")
