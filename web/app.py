@@ -20,9 +20,14 @@ from repository.records import Actor, Repository
 def create_app(settings: Settings | None = None, repo: Repository | None = None) -> Flask:
     app = Flask("kho")
     if repo is None:
+        from ingest.indexing import follow
         from repository.service import open_repository
+        from search import open_backend
 
-        repo = open_repository(settings or Settings.from_env())
+        settings = settings or Settings.from_env()
+        repo = open_repository(settings)
+        # Changes made through the API update the search index, as through the CLI.
+        follow(repo, open_backend(settings.elasticsearch_url or settings.data_dir / "index"))
     app.extensions["kho.repo"] = repo
 
     def actor() -> Actor:

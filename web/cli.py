@@ -31,6 +31,7 @@ class Context:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._repo: Repository | None = None
+        self._backend: Any = None
 
     @property
     def settings(self) -> Settings:
@@ -51,10 +52,13 @@ class Context:
 
     @property
     def backend(self) -> Any:
-        from search import open_backend
+        """The search index (opened once per command)."""
+        if self._backend is None:
+            from search import open_backend
 
-        settings = self.settings
-        return open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+            settings = self.settings
+            self._backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+        return self._backend
 
     @property
     def actor(self) -> Actor:
