@@ -143,18 +143,8 @@ _FACET_FIELDS: dict[str, str] = {
     "year": "year",
     "ho_so": "ho_so",
 }
-# filter -> Tantivy field (keyed filters compare value_key forms)
-_FILTER_FIELDS: dict[str, str] = {
-    "direction": "direction",
-    "loai_van_ban": "loai_key",
-    "co_quan_ban_hanh": "co_quan_key",
-    "nguoi_ky": "nguoi_ky_key",
-    "signature_verdict": "signature_verdict",
-    "retention_state": "retention_state",
-    "do_khan": "do_khan",
-    "do_mat": "do_mat",
-    "ho_so": "ho_so",
-}
+# filter -> Tantivy field (keyed filters compare value_key forms): every facet but the year
+_FILTER_FIELDS: dict[str, str] = {k: v for k, v in _FACET_FIELDS.items() if k != "year"}
 _KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
 _LABEL_COLUMNS = (
     ("loai_van_ban", "loai_key", "loai_van_ban"),
