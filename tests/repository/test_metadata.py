@@ -46,9 +46,7 @@ INVALID_DOCUMENTS: list[tuple[str, dict[str, Any], str, str]] = [
     [case[1:] for case in INVALID_DOCUMENTS],
     ids=[case[0] for case in INVALID_DOCUMENTS],
 )
-def test_invalid_incoming_metadata_has_its_own_code(
-    change: dict[str, Any], field: str, code: str
-) -> None:
+def test_invalid_incoming_metadata_has_its_own_code(change: dict[str, Any], field: str, code: str) -> None:
     with pytest.raises(ValidationFailed) as info:
         parse_document(incoming(**change), Direction.DEN)
     assert [(e.field, e.code) for e in info.value.errors] == [(field, code)]

@@ -49,12 +49,9 @@ def test_numbers_restart_at_01_on_1_january_vietnam_time(tmp_path: Path) -> None
     from repository.storage.local import LocalStore
 
     now = [datetime(2026, 12, 31, 16, 59, 58, tzinfo=UTC)]  # 23:59:58 in Hà Nội
-    repo = new_repository(
-        LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"), clock=lambda: now[0]
-    )
+    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"), clock=lambda: now[0])
     last_year = [
-        repo.create_document("den", incoming(code_number=f"{n}"), None, None, CLERK)
-        for n in (10, 11)
+        repo.create_document("den", incoming(code_number=f"{n}"), None, None, CLERK) for n in (10, 11)
     ]
     assert [r.registration.number for r in last_year if r.registration] == [1, 2]
     assert all(r.registration and r.registration.year == 2026 for r in last_year)

@@ -38,9 +38,7 @@ def test_full_store_is_reported_and_nothing_is_lost(small_disk: Path, tmp_path: 
     repo = new_repository(LocalStore(small_disk / "s"), LocalStore(tmp_path / "k"))
     kept = repo.create_document("den", incoming(), pdf_bytes("a", 100_000), "a.pdf", CLERK)
     with pytest.raises(StoreFull) as info:
-        repo.create_document(
-            "den", incoming(code_number="77"), pdf_bytes("b", 3_000_000), "b.pdf", CLERK
-        )
+        repo.create_document("den", incoming(code_number="77"), pdf_bytes("b", 3_000_000), "b.pdf", CLERK)
     assert info.value.code == "STORE_FULL"
     assert "đầy" in info.value.message
     # What was stored is intact; the failed document left no number and no visible record.

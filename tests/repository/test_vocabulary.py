@@ -24,9 +24,7 @@ from repository.vocabulary import (
         ("01/SY-UBND", 1, "SY-UBND", None, "Bản sao y"),
     ],
 )
-def test_so_ky_hieu_parses(
-    text: str, number: int, notation: str, year: int | None, type_name: str
-) -> None:
+def test_so_ky_hieu_parses(text: str, number: int, notation: str, year: int | None, type_name: str) -> None:
     parsed = parse_so_ky_hieu(text)
     assert parsed is not None
     assert (parsed.number, parsed.notation, parsed.year, parsed.type_name) == (
@@ -62,8 +60,7 @@ def test_identifiers() -> None:
     skh = parse_so_ky_hieu("7816/VPCP-TTĐT")
     assert skh is not None
     assert (
-        document_identifier("000.00.00.G22", "2015-09-30", skh)
-        == "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"
+        document_identifier("000.00.00.G22", "2015-09-30", skh) == "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"
     )
 
 
