@@ -33,7 +33,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import rules
+from ingest.signatures import _names, rules
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -46,6 +46,7 @@ from ingest.signatures.model import (
 from ingest.signatures.trust import TrustStore
 
 logger = logging.getLogger(__name__)
+_names.install()
 
 _SIG_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"})
 _TS_SUBFILTERS = frozenset({"/ETSI.RFC3161"})

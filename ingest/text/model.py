@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -206,10 +207,15 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_WORD_WITH_LETTER_RE = re.compile(r"\S*[^\W\d_]\S*")
+_WORD_WITH_VI_LETTER_RE = re.compile(r"\S*[" + "".join(sorted(_VI_LETTERS)) + r"]\S*")
+
+
 def detect_language(text: str) -> str | None:
     """``"vi"`` when at least a fifth of the words carry Vietnamese letters, else ``None``."""
-    words = [w for w in text.lower().split() if any(ch.isalpha() for ch in w)]
-    if len(words) < 3:
+    lowered = text.lower()
+    words = len(_WORD_WITH_LETTER_RE.findall(lowered))
+    if words < 3:
         return None
-    marked = sum(1 for w in words if any(ch in _VI_LETTERS for ch in w))
-    return "vi" if marked * 5 >= len(words) else None
+    marked = len(_WORD_WITH_VI_LETTER_RE.findall(lowered))
+    return "vi" if marked * 5 >= words else None

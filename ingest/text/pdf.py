@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,11 +54,15 @@ def open_pdf(data: bytes) -> pdfium.PdfDocument:
         ) from exc
 
 
+_WHITESPACE_RE = re.compile(r"\s+")
+_GARBAGE_RE = re.compile("[\ufffd\ue000-\uf8ff\x00-\x1f]")
+
+
 def _usable(text: str, min_chars: int) -> bool:
-    visible = [ch for ch in text if not ch.isspace()]
+    visible = _WHITESPACE_RE.sub("", text)
     if len(visible) < min_chars:
         return False
-    bad = sum(1 for ch in visible if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" or ch < " ")
+    bad = len(_GARBAGE_RE.findall(visible))
     return bad <= _GARBAGE_MAX * len(visible)
 
 

@@ -174,3 +174,13 @@ def test_fold_keeps_length_and_clean_lines_strips_markup():
         "Hà Nội, ngày 05 tháng 02 năm 2010",
         "Số: 08/2010/NĐ-CP",
     ]
+
+
+def test_fold_table_equals_the_per_character_rule_on_every_bmp_character():
+    from ingest.metadata.normalize import _fold_char
+
+    text = "".join(chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c <= 0xDFFF)
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert folded == "".join(_fold_char(ch) for ch in text)
+    assert fold("Ðồng ĐỨC đức") == "dong duc duc"

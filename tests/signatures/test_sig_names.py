@@ -1,0 +1,59 @@
+"""The memoised X.509 name preparation gives asn1crypto's own results (and errors)."""
+
+from __future__ import annotations
+
+import pytest
+from asn1crypto import x509
+
+from ingest.signatures import _names
+from ingest.signatures.trust import TrustStore
+
+VIETNAMESE_NAMES = [
+    "CÔNG TY CỔ PHẦN CHỮ KÝ SỐ VI NA",
+    "Ủy ban nhân dân tỉnh Quảng Ngãi",
+    "Uỷ Ban  Nhân   Dân",  # old tone placement, repeated spaces
+    "  Nguyễn Văn A  ",
+    "Sở Tài chính\u00adHà Nội",  # soft hyphen is mapped out
+    "CỤC CHỨNG THỰC SỐ VÀ BẢO MẬT THÔNG TIN",
+]
+
+
+def _values(trust: TrustStore) -> list[str]:
+    values = []
+    for cert in trust.anchors:
+        for name in (cert.subject, cert.issuer):
+            for rdn in name.chosen:
+                for ntv in rdn:
+                    value = ntv["value"].native
+                    if isinstance(value, str):
+                        values.append(value)
+    return values
+
+
+def test_memo_equals_asn1crypto_on_corpus_and_vietnamese_names(corpus_trust: TrustStore) -> None:
+    _names.install()
+    values = _values(corpus_trust) + VIETNAMESE_NAMES
+    assert len(values) > 10
+    for value in values:
+        memoised = x509.NameTypeAndValue()._ldap_string_prep(value)
+        assert memoised == _names.original_string_prep(value)
+        assert x509.NameTypeAndValue()._ldap_string_prep(value) == memoised  # second call, from the memo
+
+
+def test_memo_raises_like_asn1crypto_every_time() -> None:
+    _names.install()
+    private_use = "Tên\ue000riêng"
+    with pytest.raises(ValueError):
+        _names.original_string_prep(private_use)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            x509.NameTypeAndValue()._ldap_string_prep(private_use)
+
+
+def test_names_still_compare_by_rfc5280_rules() -> None:
+    _names.install()
+    a = x509.Name.build({"common_name": "Nguyễn  Văn A", "organization_name": "Sở Nội vụ"})
+    b = x509.Name.build({"common_name": "nguyễn văn a", "organization_name": "SỞ NỘI VỤ"})
+    c = x509.Name.build({"common_name": "Nguyễn Văn B", "organization_name": "Sở Nội vụ"})
+    assert a == b
+    assert a != c
