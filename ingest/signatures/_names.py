@@ -8,10 +8,11 @@ certificates are parsed afresh) prepares the same few strings again, character b
 through :mod:`stringprep`. On generated two-signature documents this was about a fifth of the
 verification time.
 
-The preparation is a pure function of the string, so :func:`install` puts a bounded memo in
-front of ``NameTypeAndValue._ldap_string_prep``. Results are identical (strings that the
-preparation rejects raise again every time: exceptions are not cached), which
-``tests/signatures/test_names.py`` checks against the original on every name in the corpus.
+Both the preparation (a function of the string) and name equality (a function of the two
+DER encodings) are pure, so :func:`install` puts bounded memos in front of
+``NameTypeAndValue._ldap_string_prep`` and ``Name.__eq__``. Results are identical (inputs
+that the preparation rejects raise again every time: exceptions are not cached), which
+``tests/signatures/test_sig_names.py`` checks against the originals.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from asn1crypto import x509
 
 _MEMO_SIZE = 8192
 _original: Callable[[x509.NameTypeAndValue, str], str] | None = None
+_original_name_eq: Callable[[x509.Name, object], bool] | None = None
 
 
 def install() -> None:
     """Put the memo in front of asn1crypto's string preparation (once per process)."""
-    global _original
+    global _original, _original_name_eq
     if _original is not None:
         return
     original = x509.NameTypeAndValue._ldap_string_prep
@@ -41,8 +43,33 @@ def install() -> None:
     def memoised(self: x509.NameTypeAndValue, value: str) -> str:
         return prepared(value)
 
+    name_eq = x509.Name.__eq__
+    known: dict[tuple[bytes, bytes], bool] = {}
+
+    def memoised_eq(self: x509.Name, other: object) -> bool:
+        if not isinstance(other, x509.Name):
+            return False
+        # The RDN sequences' encodings: a Name inside a GeneralName carries a context tag
+        # of its own that is not part of the name.
+        key = (self.chosen.dump(), other.chosen.dump())
+        found = known.get(key)
+        if found is None:
+            found = key[0] == key[1] or name_eq(self, other)
+            if len(known) >= _MEMO_SIZE:
+                known.clear()
+            known[key] = found
+        return found
+
     _original = original
+    _original_name_eq = name_eq
     x509.NameTypeAndValue._ldap_string_prep = memoised  # type: ignore[method-assign]
+    x509.Name.__eq__ = memoised_eq  # type: ignore[method-assign,assignment]
+
+
+def original_names_equal(left: x509.Name, right: x509.Name) -> bool:
+    """The unmemoised name comparison (for tests comparing the two)."""
+    function = _original_name_eq or x509.Name.__eq__
+    return function(left, right)
 
 
 def original_string_prep(value: str) -> str:

@@ -57,3 +57,30 @@ def test_names_still_compare_by_rfc5280_rules() -> None:
     c = x509.Name.build({"common_name": "Nguyễn Văn B", "organization_name": "Sở Nội vụ"})
     assert a == b
     assert a != c
+
+
+def test_memoised_name_equality_agrees_with_asn1crypto_on_every_pair(corpus_trust: TrustStore) -> None:
+    _names.install()
+    names = [n for cert in corpus_trust.anchors for n in (cert.subject, cert.issuer)]
+    names += [
+        x509.Name.build({"common_name": "Nguyễn  Văn A", "organization_name": "Sở Nội vụ"}),
+        x509.Name.build({"common_name": "nguyễn văn a", "organization_name": "SỞ NỘI VỤ"}),
+        x509.Name.build({"common_name": "Nguyễn Văn A"}),
+    ]
+    reloaded = [x509.Name.load(n.dump()) for n in names]
+    for left in names:
+        for right in reloaded:
+            assert (left == right) is _names.original_names_equal(left, right)
+            assert (left != right) is not _names.original_names_equal(left, right)
+    assert x509.Name.build({"common_name": "A"}) != "A"
+
+
+def test_memoised_name_equality_ignores_the_general_name_tag() -> None:
+    _names.install()
+    name = x509.Name.build({"common_name": "Máy chủ cấp dấu thời gian", "country_name": "VN"})
+    general = x509.GeneralName(name="directory_name", value=name)
+    inside = x509.GeneralName.load(general.dump()).chosen
+    assert inside.dump() != name.dump()  # the [4] tag
+    assert inside == name and name == inside
+    other = x509.Name.build({"common_name": "Máy chủ khác", "country_name": "VN"})
+    assert inside != other
