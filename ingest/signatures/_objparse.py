@@ -47,6 +47,18 @@ _PDFDOC_IDENTITY = bytes(
 )
 _PDF_DOC = generic.TextStringEncoding.PDF_DOC
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+# an array of plain numbers (font widths, boxes, matrices): one match instead of a parse per
+# number; a reference, a comment or anything else needs the general path
+_PDF_WS = rb"[ \n\r\t\f\x00]"
+_NUMBER_TOKEN = rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_NUMBER_ARRAY = re.compile(
+    rb"\[" + _PDF_WS + rb"*((?:" + _NUMBER_TOKEN + rb"(?:" + _PDF_WS + rb"+" + _NUMBER_TOKEN + rb")*)?)"
+    + _PDF_WS + rb"*\]"
+)
+_NUMBER = re.compile(_NUMBER_TOKEN)
+# a string literal without nested parentheses; its escapes are decoded by _ESCAPE
+_FLAT_LITERAL = re.compile(rb"\(((?:[^()\\]++|\\.)*+)\)", re.S)
+_ESCAPE = re.compile(rb"\\(?:([0-9]{1,3})|([\r\n][\r\n]?)|(.))", re.S)
 
 
 class _Irregular(Exception):
@@ -101,6 +113,23 @@ def _text_string(raw: bytes) -> Any:
         text.autodetected_encoding = _PDF_DOC
         return text
     return generic.pdf_string(raw)
+
+
+def _unescape(escape: re.Match[bytes]) -> bytes:
+    """``_Parser.read_escape`` for one escape inside a literal known to end later on."""
+    digits, line_break, other = escape.groups()
+    if digits is not None:
+        try:
+            return bytes((int(digits, 8),))
+        except ValueError as exc:  # 8 or 9, or above 255: upstream raises
+            raise _Irregular from exc
+    if line_break is not None:
+        return b""
+    if other in b"() /%<>[]#_&$\\":
+        return other  # type: ignore[no-any-return]
+    if other in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[other]
+    raise _Irregular  # upstream: "Unexpected escaped string"
 
 
 class _Parser:
@@ -193,6 +222,9 @@ class _Parser:
 
     def read_array(self, pos: int) -> tuple[generic.ArrayObject, int]:
         data = self.data
+        numbers = _NUMBER_ARRAY.match(data, pos)
+        if numbers is not None:
+            return self.number_array(numbers.group(1)), numbers.end()
         arr = generic.ArrayObject()
         pos += 1
         while True:
@@ -204,6 +236,18 @@ class _Parser:
                 raise _Irregular
             value, pos = self.read(pos)
             arr.append(value)
+
+    def number_array(self, body: bytes) -> generic.ArrayObject:
+        """What ``read`` gives for each number token of ``body`` (integers as NumberObject,
+        reals as FloatObject), with this object's container reference."""
+        arr = generic.ArrayObject()
+        container_ref = self.container_ref
+        for token in _NUMBER.findall(body):
+            text = token.decode("ascii")
+            number = generic.FloatObject(text) if "." in text else generic.NumberObject(text)
+            number.container_ref = container_ref
+            arr.append(number)
+        return arr
 
     def read_dict(self, pos: int) -> tuple[generic.DictionaryObject, int]:
         data = self.data
@@ -257,6 +301,12 @@ class _Parser:
     def read_literal(self, pos: int) -> tuple[Any, int]:
         # generic._read_string_literal_bytes, escapes included
         data = self.data
+        flat = _FLAT_LITERAL.match(data, pos)
+        if flat is not None:
+            body = flat.group(1)
+            if b"\\" in body:
+                body = _ESCAPE.sub(_unescape, body)
+            return _text_string(body), flat.end()
         out = bytearray()
         depth = 1
         pos += 1

@@ -155,6 +155,9 @@ def test_top_level_objects_parse_as_pyhanko_reads_them(corpus_pdf_dir: Path) -> 
         b"[1 2",  # truncated
         b"[1.2.3]",  # a number upstream cannot convert
         b"<</A 0 0 R>>",  # object number 0
+        b"(\\777)",  # an octal escape above 255
+        b"[1 2-3]",  # a number run upstream cannot convert
+        b"[1 2 % comment\n]",
     ],
 )
 def test_irregular_syntax_is_left_to_pyhanko(text: bytes) -> None:
@@ -176,6 +179,13 @@ def test_irregular_syntax_is_left_to_pyhanko(text: bytes) -> None:
         b"<FEFF00 41>",
         b"[(a)<62>/N 1 0 R -.5 +3 true null]",
         b"<</Times#20New#20Roman#2cBold/A#a9#41>>",
+        b"(x\\\n\ry\\\r\rz\\\n)",  # escaped line breaks of every shape
+        b"(\\0\\12\\0123)",  # one, two and three digits, then a plain digit
+        b"()",
+        b"[0 0 595.28 841.89]",
+        b"[ 1 -2 +3 .5 4. -.25\x002 ]",
+        b"[]",
+        b"<</W [1 [500 600] 5 [700]] /Widths [278 278 355]>>",
     ],
 )
 def test_strings_and_names_parse_as_pyhanko_parses_them(text: bytes) -> None:
