@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -74,18 +76,43 @@ def _page_info(page: pdfium.PdfPage, number: int, settings: TextSettings) -> _Pa
         textpage.close()
     width, height = page.get_size()
     area = max(width * height, 1.0)
-    image_area = 0.0
-    has_objects = False
-    for obj in page.get_objects(max_depth=2):
-        has_objects = True
-        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            left, bottom, right, top = obj.get_bounds()
-            image_area += max(right - left, 0) * max(top - bottom, 0)
+    has_objects, image_area = _objects_and_image_area(page)
     usable = _usable(text, settings.min_text_layer_chars)
     # A scan with a short stamped text line (a receipt stamp, a signature label) is still a scan.
     scanned = image_area >= _FULL_PAGE_IMAGE * area and len(text.strip()) < 200
     needs_ocr = has_objects and (not usable or scanned)
     return _PageInfo(number, text, needs_ocr, empty=not has_objects and not text.strip())
+
+
+def _objects_and_image_area(page: pdfium.PdfPage, max_depth: int = 2) -> tuple[bool, float]:
+    """Whether the page has content objects, and the area its images cover: the objects
+    ``page.get_objects(max_depth=2)`` yields, read through the raw API (a Python wrapper
+    per object, on text-heavy pages, was a seventh of the text step)."""
+    bounds = [ctypes.c_float() for _ in range(4)]
+    found = False
+    area = 0.0
+
+    def visit(parent: Any, count: Any, get: Any, level: int) -> None:
+        nonlocal found, area
+        n_objects = count(parent)
+        if n_objects < 0:
+            raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+        for i in range(n_objects):
+            obj = get(parent, i)
+            if not obj:
+                raise pdfium.PdfiumError("Failed to get pageobject.")
+            found = True
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                if not pdfium_c.FPDFPageObj_GetBounds(obj, *bounds):
+                    raise pdfium.PdfiumError("Failed to locate pageobject.")
+                left, bottom, right, top = (b.value for b in bounds)
+                area += max(right - left, 0) * max(top - bottom, 0)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level < max_depth - 1:
+                visit(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, level + 1)
+
+    visit(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0)
+    return found, area
 
 
 def render_page(
