@@ -8,11 +8,13 @@ certificates are parsed afresh) prepares the same few strings again, character b
 through :mod:`stringprep`. On generated two-signature documents this was about a fifth of the
 verification time.
 
-Both the preparation (a function of the string) and name equality (a function of the two
-DER encodings) are pure, so :func:`install` puts bounded memos in front of
-``NameTypeAndValue._ldap_string_prep`` and ``Name.__eq__``. Results are identical (inputs
-that the preparation rejects raise again every time: exceptions are not cached), which
-``tests/signatures/test_sig_names.py`` checks against the originals.
+The preparation (a function of the string), name equality (a function of the two DER
+encodings) and the name's lookup key (``Name.hashable``, a function of its encoding: the
+certificate registry looks issuers up by it) are pure, so :func:`install` puts bounded memos
+in front of ``NameTypeAndValue._ldap_string_prep``, ``Name.__eq__`` and ``Name.hashable``.
+Results are identical (inputs that the preparation rejects raise again every time:
+exceptions are not cached), which ``tests/signatures/test_sig_names.py`` checks against the
+originals.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from asn1crypto import x509
 _MEMO_SIZE = 8192
 _original: Callable[[x509.NameTypeAndValue, str], str] | None = None
 _original_name_eq: Callable[[x509.Name, object], bool] | None = None
+_original_hashable: property | None = None
 
 
 def install() -> None:
     """Put the memo in front of asn1crypto's string preparation (once per process)."""
-    global _original, _original_name_eq
+    global _original, _original_name_eq, _original_hashable
     if _original is not None:
         return
     original = x509.NameTypeAndValue._ldap_string_prep
@@ -60,8 +63,23 @@ def install() -> None:
             known[key] = found
         return found
 
+    hashable = x509.Name.hashable
+    hashables: dict[bytes, str] = {}
+
+    def memoised_hashable(self: x509.Name) -> str:
+        key = self.chosen.dump()
+        found = hashables.get(key)
+        if found is None:
+            found = hashable.fget(self)  # type: ignore[misc]
+            if len(hashables) >= _MEMO_SIZE:
+                hashables.clear()
+            hashables[key] = found
+        return found
+
     _original = original
     _original_name_eq = name_eq
+    _original_hashable = hashable
+    x509.Name.hashable = property(memoised_hashable)  # type: ignore[method-assign,assignment]
     x509.NameTypeAndValue._ldap_string_prep = memoised  # type: ignore[method-assign]
     x509.Name.__eq__ = memoised_eq  # type: ignore[method-assign,assignment]
 
@@ -70,6 +88,12 @@ def original_names_equal(left: x509.Name, right: x509.Name) -> bool:
     """The unmemoised name comparison (for tests comparing the two)."""
     function = _original_name_eq or x509.Name.__eq__
     return function(left, right)
+
+
+def original_hashable(name: x509.Name) -> str:
+    """The unmemoised name key (for tests comparing the two)."""
+    prop = _original_hashable or x509.Name.hashable
+    return prop.fget(name)  # type: ignore[attr-defined,no-any-return]
 
 
 def original_string_prep(value: str) -> str:

@@ -84,3 +84,15 @@ def test_memoised_name_equality_ignores_the_general_name_tag() -> None:
     assert inside == name and name == inside
     other = x509.Name.build({"common_name": "Máy chủ khác", "country_name": "VN"})
     assert inside != other
+
+
+def test_memoised_hashable_agrees_with_asn1crypto(corpus_trust: TrustStore) -> None:
+    _names.install()
+    names = [n for cert in corpus_trust.anchors for n in (cert.subject, cert.issuer)]
+    names.append(x509.Name.build({"common_name": "Nguyễn  Văn A", "organization_name": "Sở Nội vụ"}))
+    for name in names:
+        fresh = x509.Name.load(name.dump())
+        assert fresh.hashable == _names.original_hashable(fresh)
+        assert fresh.hashable == name.hashable  # second time, from the memo
+    same = x509.Name.build({"common_name": "nguyễn văn a", "organization_name": "SỞ NỘI VỤ"})
+    assert same.hashable == names[-1].hashable
