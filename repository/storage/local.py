@@ -206,10 +206,26 @@ class LocalStore(ObjectStore):
             out.append(ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path)))
         return out
 
+    @staticmethod
+    def _archive_name(version_id: str) -> str:
+        """``<mtime ns, 20 digits>_<version id>``: a function of the version (its id carries
+        the write time), so archiving is one create-if-absent and finding one is one lookup;
+        names sort oldest first."""
+        _, _, mtime = version_id.partition("-")
+        try:
+            written = int(mtime, 16)
+        except ValueError:
+            written = 0
+        return f"{written:020d}_{version_id}"
+
     def _archived(self, key: str, version_id: str) -> Path | None:
         vdir = self.root / "versions" / key
+        direct = vdir / self._archive_name(version_id)
+        if direct.is_file():
+            return direct
         if not vdir.is_dir():
             return None
+        # archives written before names were derived from the version
         return next((p for p in vdir.iterdir() if p.name.split("_", 1)[1] == version_id), None)
 
     def delete(self, key: str) -> None:
@@ -234,11 +250,14 @@ class LocalStore(ObjectStore):
                 vdir = self.root / "versions" / key
                 vdir.mkdir(parents=True, exist_ok=True)
                 old = self._version_of(path)
-                if self._archived(key, old) is None:
-                    try:
-                        os.link(path, vdir / f"{time.time_ns():020d}_{old}")
-                    except FileNotFoundError:
-                        pass  # replaced meanwhile by a concurrent put, which archived it
+                archive = vdir / self._archive_name(old)
+                try:
+                    os.link(path, archive)
+                except (FileNotFoundError, FileExistsError):
+                    pass  # archived already, or replaced meanwhile by a put that archived it
+                else:
+                    if self._version_of(archive) != old:
+                        archive.unlink()  # a concurrent put replaced it in between (and archived it)
             os.replace(tmp, path)
             tmp = None
         except OSError as exc:
