@@ -33,7 +33,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _names, rules
+from ingest.signatures import _certs, _names, rules
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -47,6 +47,7 @@ from ingest.signatures.trust import TrustStore
 
 logger = logging.getLogger(__name__)
 _names.install()
+_certs.install()
 
 _SIG_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"})
 _TS_SUBFILTERS = frozenset({"/ETSI.RFC3161"})
@@ -202,7 +203,7 @@ def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
     try:
-        certs.extend(dss.load_certs())
+        certs.extend(_certs.shared(cert) for cert in dss.load_certs())
         for ref in dss.ocsps:
             ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
         for ref in dss.crls:
