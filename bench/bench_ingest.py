@@ -8,6 +8,10 @@
 (b) the real scanned signed documents of the corpus (``vn-*`` rows of MANIFEST.tsv with
     ``signed xN``), trust anchors: ``corpora/pdf/trust``.
 
+``--fsync`` sets ``KHO_FSYNC=true`` (the embedded default: every store write is fsynced, 16
+writes per document, and the run is bound by the disk's fsync latency); without it the writes
+stay in the page cache and the figure is the pipeline's own processing throughput.
+
 Each part runs in a fresh process against an empty embedded Kho (store, key store and index in
 a temporary folder) through ``ingest.bulk.import_paths`` — the code ``kho ingest`` runs — with a
 pool of ``--workers`` processes. Prints documents/s (wall clock, pool start included), the
