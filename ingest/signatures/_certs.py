@@ -24,7 +24,7 @@ from asn1crypto import x509
 from pyhanko.sign.general import SignedDataCerts
 from pyhanko.sign.validation import generic_cms
 
-_CAPACITY = 2048
+_CAPACITY = 256  # about 50 KB per parsed certificate: at most ~13 MB per process
 _lock = threading.Lock()
 _shared: dict[bytes, x509.Certificate] = {}
 _installed = False
