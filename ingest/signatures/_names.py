@@ -31,7 +31,8 @@ _original_hashable: property | None = None
 
 
 def install() -> None:
-    """Put the memo in front of asn1crypto's string preparation (once per process)."""
+    """Put the memos in front of asn1crypto's string preparation, name equality and name
+    key (once per process)."""
     global _original, _original_name_eq, _original_hashable
     if _original is not None:
         return
