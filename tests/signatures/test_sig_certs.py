@@ -4,9 +4,7 @@ process verified before."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from asn1crypto import x509
 
 from ingest.signatures import TrustStore, _certs, verify_pdf
@@ -21,16 +19,6 @@ VARIANTS = [
     Variant.TAMPERED,
     Variant.NO_TIMESTAMP,
 ]
-
-
-@pytest.fixture(scope="module")
-def pki() -> TestPKI:
-    return TestPKI.build()
-
-
-@pytest.fixture(scope="module")
-def pki_trust(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> TrustStore:
-    return TrustStore.from_dir(pki.write_trust_dir(Path(tmp_path_factory.mktemp("trust"))))
 
 
 def test_one_object_per_encoding(pki: TestPKI) -> None:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from ingest.signatures import Indication, PdfVerification, SignerKind, TrustStore, verify_pdf
 from ingest.testpki import TestPKI, Variant, make_variant
-
-
-@pytest.fixture(scope="module")
-def pki() -> TestPKI:
-    return TestPKI.build()
-
-
-@pytest.fixture(scope="module")
-def pki_trust(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> TrustStore:
-    return TrustStore.from_dir(pki.write_trust_dir(Path(tmp_path_factory.mktemp("trust"))))
 
 
 @pytest.fixture(scope="module")
