@@ -36,7 +36,18 @@ class IndexWriter(ABC):
 
 
 class Rebuild(IndexWriter):
-    """A staging index being filled by ``kho reindex``."""
+    """A staging index being filled by ``kho reindex``; writes go to :attr:`staging`."""
+
+    staging: IndexWriter
+
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        return self.staging.index(docs)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        return self.staging.delete(ids)
+
+    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
+        return self.staging.ids_and_versions()
 
     @abstractmethod
     def commit(self) -> None:
@@ -52,6 +63,31 @@ class Rebuild(IndexWriter):
 
 class SearchBackend(IndexWriter):
     name: str = "backend"
+
+    @abstractmethod
+    def _live_writer(self) -> IndexWriter:
+        """The index that searches read."""
+
+    @abstractmethod
+    def _staging_writer(self) -> IndexWriter | None:
+        """The staging index of an open rebuild, if any: live writes go to it too."""
+
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        docs = list(docs)
+        staging = self._staging_writer()
+        if staging is not None:
+            staging.index(docs)
+        return self._live_writer().index(docs)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        staging = self._staging_writer()
+        if staging is not None:
+            staging.delete(ids)
+        return self._live_writer().delete(ids)
+
+    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
+        return self._live_writer().ids_and_versions()
 
     @abstractmethod
     def get(self, doc_id: str) -> IndexDocument | None: ...

@@ -27,7 +27,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from kho.errors import StoreUnavailable
 from search.analysis import TONE_PLACEMENT, query_terms, so_ky_hieu_key, syllables
-from search.backend import Rebuild, SearchBackend
+from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
 from search.embedded import ALL_TERMS_UP_TO
 from search.query import (
@@ -174,7 +174,7 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     )
 
 
-class _Target:
+class _Target(IndexWriter):
     """Writes into one index name or alias."""
 
     def __init__(self, es: Elasticsearch, name: str, refresh: bool) -> None:
@@ -236,16 +236,7 @@ class _ElasticRebuild(Rebuild):
     def __init__(self, backend: ElasticsearchBackend, index_name: str) -> None:
         self.backend = backend
         self.index_name = index_name
-        self.target = _Target(backend.es, index_name, refresh=False)
-
-    def index(self, docs: Iterable[IndexDocument]) -> int:
-        return self.target.index(docs)
-
-    def delete(self, ids: Iterable[str]) -> int:
-        return self.target.delete(ids)
-
-    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
-        return self.target.ids_and_versions()
+        self.staging = _Target(backend.es, index_name, refresh=False)
 
     def commit(self) -> None:
         b = self.backend
@@ -326,26 +317,12 @@ class ElasticsearchBackend(SearchBackend):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _staging_target(self) -> _Target | None:
+    def _staging_writer(self) -> _Target | None:
         names = self._indices_of(self.staging_alias)
         return _Target(self.es, names[0], self.refresh) if names else None
 
-    def index(self, docs: Iterable[IndexDocument]) -> int:
-        docs = list(docs)
-        staging = self._staging_target()
-        if staging is not None:
-            staging.index(docs)
-        return self._live.index(docs)
-
-    def delete(self, ids: Iterable[str]) -> int:
-        ids = list(ids)
-        staging = self._staging_target()
-        if staging is not None:
-            staging.delete(ids)
-        return self._live.delete(ids)
-
-    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
-        return self._live.ids_and_versions()
+    def _live_writer(self) -> _Target:
+        return self._live
 
     def begin_rebuild(self) -> Rebuild:
         try:

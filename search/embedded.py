@@ -58,7 +58,7 @@ import tantivy
 
 from kho.errors import StoreUnavailable
 from search.analysis import bigrams, fold, normalize, query_terms, so_ky_hieu_key, syllables
-from search.backend import Rebuild, SearchBackend
+from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
 from search.highlight import highlights
 from search.query import (
@@ -273,7 +273,7 @@ def _chunks(items: Sequence[int], size: int = _APPLY_CHUNK) -> Iterator[Sequence
         yield items[i : i + size]
 
 
-class _Index:
+class _Index(IndexWriter):
     """One index (live or staging): a SQLite file and the Tantivy directory it names."""
 
     def __init__(self, path: Path, *, bulk: bool = False) -> None:
@@ -473,35 +473,28 @@ class _Index:
 
 
 class _EmbeddedRebuild(Rebuild):
+    staging: _Index
+
     def __init__(self, backend: EmbeddedBackend, path: Path) -> None:
         self.backend = backend
         self.path = path
-        self.store = _Index(path, bulk=True)
-
-    def index(self, docs: Iterable[IndexDocument]) -> int:
-        return self.store.index(docs)
-
-    def delete(self, ids: Iterable[str]) -> int:
-        return self.store.delete(ids)
-
-    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
-        return self.store.ids_and_versions()
+        self.staging = _Index(path, bulk=True)
 
     def commit(self) -> None:
         self.backend._close_staging()
-        self.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.store.conn.execute("PRAGMA journal_mode=DELETE")
-        self.store.close()
+        self.staging.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.staging.conn.execute("PRAGMA journal_mode=DELETE")
+        self.staging.close()
         self.backend._swap_in(self.path)
 
     def close(self) -> None:
-        self.store.close()
+        self.staging.close()
 
     def abort(self) -> None:
-        self.store.close()
+        self.staging.close()
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
-        shutil.rmtree(self.store.text_dir, ignore_errors=True)
+        shutil.rmtree(self.staging.text_dir, ignore_errors=True)
 
 
 class EmbeddedBackend(SearchBackend):
@@ -516,7 +509,7 @@ class EmbeddedBackend(SearchBackend):
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _db(self) -> _Index:
+    def _live_writer(self) -> _Index:
         """The live index, reopened if a rebuild (maybe in another process) replaced the file."""
         try:
             inode = os.stat(self.path).st_ino
@@ -527,7 +520,7 @@ class EmbeddedBackend(SearchBackend):
             self._live = _Index(self.path)
         return self._live
 
-    def _staging_index(self) -> _Index | None:
+    def _staging_writer(self) -> _Index | None:
         if not self.staging_path.exists():
             if self._staging is not None:
                 self._staging.close()
@@ -547,7 +540,7 @@ class EmbeddedBackend(SearchBackend):
         self._close_staging()
 
     def _swap_in(self, staging: Path) -> None:
-        live = self._db()
+        live = self._live_writer()
         with live._writing():
             live.conn.execute("BEGIN EXCLUSIVE")  # no writer of ours is half-way through
             try:
@@ -557,7 +550,7 @@ class EmbeddedBackend(SearchBackend):
         if self._staging is not None:
             self._staging.close()
             self._staging = None
-        self._remove_unused_text_dirs(keep={self._db().text_dir.name})
+        self._remove_unused_text_dirs(keep={self._live_writer().text_dir.name})
 
     def _remove_unused_text_dirs(self, keep: set[str]) -> None:
         """Drop Tantivy directories no index file names any more (replaced by a rebuild)."""
@@ -573,23 +566,6 @@ class EmbeddedBackend(SearchBackend):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def index(self, docs: Iterable[IndexDocument]) -> int:
-        docs = list(docs)
-        staging = self._staging_index()
-        if staging is not None:
-            staging.index(docs)
-        return self._db().index(docs)
-
-    def delete(self, ids: Iterable[str]) -> int:
-        ids = list(ids)
-        staging = self._staging_index()
-        if staging is not None:
-            staging.delete(ids)
-        return self._db().delete(ids)
-
-    def ids_and_versions(self) -> Iterator[tuple[str, int]]:
-        return self._db().ids_and_versions()
-
     def begin_rebuild(self) -> Rebuild:
         if self._staging is not None:
             self._staging.close()
@@ -599,13 +575,13 @@ class EmbeddedBackend(SearchBackend):
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> IndexDocument | None:
-        db = self._db()
+        db = self._live_writer()
         with db.lock:
             row = db.conn.execute("SELECT body FROM docs WHERE id=?", (doc_id,)).fetchone()
         return IndexDocument.from_json(json.loads(row[0])) if row else None
 
     def search(self, query: Query) -> SearchResult:
-        db = self._db()
+        db = self._live_writer()
         tq, matching = _tantivy_query(query)
         with db.lock:
             searcher = db.searcher()
@@ -640,7 +616,7 @@ class EmbeddedBackend(SearchBackend):
         )
 
     def related(self, doc_id: str, principal: Principal) -> Related:
-        db = self._db()
+        db = self._live_writer()
         where, params = _where(principal)
         with db.lock:
             conn = db.conn
@@ -676,7 +652,7 @@ class EmbeddedBackend(SearchBackend):
         )
 
     def count(self) -> int:
-        db = self._db()
+        db = self._live_writer()
         with db.lock:
             return db.conn.execute("SELECT count(*) FROM docs").fetchone()[0]
 
