@@ -201,6 +201,21 @@ def content_key(record_id: str, sha256: str) -> str:
     return f"records/{record_id}/content/{sha256}"
 
 
+def _require_version(current: Record, expected_version: int, label: str, *, editing: bool = False) -> None:
+    """Optimistic concurrency: :class:`Conflict` unless ``current`` is the version the person
+    worked from (``label`` names the record in the message)."""
+    if current.version == expected_version:
+        return
+    if editing:
+        message = (
+            f"{label} đã được cập nhật lên phiên bản {current.version} trong khi bạn sửa phiên bản"
+            f" {expected_version}. Hãy tải lại và sửa lại."
+        )
+    else:
+        message = f"{label} đã được cập nhật lên phiên bản {current.version}. Hãy tải lại."
+    raise Conflict(message, record_id=current.record_id, current_version=current.version)
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -592,12 +607,7 @@ class Repository:
         current = self._load(record_id)
         if current.state != "intake":
             raise Conflict(f"“{record_id}” đã được vào sổ hoặc hoàn tất.", record_id=record_id)
-        if current.version != expected_version:
-            raise Conflict(
-                f"“{record_id}” đã được cập nhật lên phiên bản {current.version}. Hãy tải lại.",
-                record_id=record_id,
-                current_version=current.version,
-            )
+        _require_version(current, expected_version, f"“{record_id}”")
         direction = Direction(current.kind)
         numbered = register and direction is Direction.DI
         md = parse_document(
@@ -761,14 +771,7 @@ class Repository:
         first, :class:`Conflict` is raised and nothing is written.
         """
         current = self._load(record_id)
-        if current.version != expected_version:
-            raise Conflict(
-                f"Văn bản/hồ sơ “{record_id}” đã được cập nhật lên phiên bản"
-                f" {current.version} trong khi bạn sửa phiên bản {expected_version}."
-                " Hãy tải lại và sửa lại.",
-                record_id=record_id,
-                current_version=current.version,
-            )
+        _require_version(current, expected_version, f"Văn bản/hồ sơ “{record_id}”", editing=True)
         merged = {**current.metadata.to_dict(), **changes}
         if current.kind == KIND_FILE:
             if "start_date" in changes and "file_catalog" not in changes:
@@ -861,12 +864,7 @@ class Repository:
         document = self._load(document_id)
         if document.kind == KIND_FILE:
             raise NotFound(f"“{document_id}” không phải là văn bản.", record_id=document_id)
-        if current.version != expected_version:
-            raise Conflict(
-                f"Hồ sơ “{file_id}” đã được cập nhật lên phiên bản {current.version}. Hãy tải lại.",
-                record_id=file_id,
-                current_version=current.version,
-            )
+        _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
         if document_id in current.documents:
             return current
         new = Record(

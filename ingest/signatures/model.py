@@ -6,7 +6,7 @@ the field names are part of that stored format, so rename nothing without a migr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -118,31 +118,19 @@ class SignatureReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SignatureReport:
-        signer = data.get("signer")
-        timestamp = data.get("timestamp")
-        return cls(
-            field_name=data["field_name"],
-            type=SignatureType(data["type"]),
-            verdict=Verdict.from_dict(data["verdict"]),
-            findings=tuple(data["findings"]),
+        """The inverse of :meth:`to_dict`: plain fields as stored, the rest rebuilt."""
+        values = {f.name: data[f.name] for f in fields(cls)}
+        signer, timestamp = values["signer"], values["timestamp"]
+        values.update(
+            type=SignatureType(values["type"]),
+            verdict=Verdict.from_dict(values["verdict"]),
+            findings=tuple(values["findings"]),
             signer=CertificateInfo(**signer) if signer else None,
-            signer_kind=SignerKind(data["signer_kind"]),
-            intact=data["intact"],
-            valid=data["valid"],
-            trusted=data["trusted"],
-            trust_problem=data["trust_problem"],
-            coverage=data["coverage"],
-            modification_level=data["modification_level"],
-            modifications_permitted=data["modifications_permitted"],
-            docmdp_permission=data["docmdp_permission"],
-            signed_revision=data["signed_revision"],
-            digest_algorithm=data["digest_algorithm"],
-            signature_mechanism=data["signature_mechanism"],
-            signing_time=data["signing_time"],
+            signer_kind=SignerKind(values["signer_kind"]),
             timestamp=TimestampInfo(**timestamp) if timestamp else None,
-            revocation_data_embedded=data["revocation_data_embedded"],
-            chain=tuple(data["chain"]),
+            chain=tuple(values["chain"]),
         )
+        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -63,15 +63,7 @@ class TikaClient:
             raise self._unavailable(exc) from exc
         body = resp.text[:2000] if resp.status_code != 200 else ""
         if resp.status_code == 422:
-            if "Encrypted" in body:
-                raise FileEncrypted(
-                    "Tệp được bảo vệ bằng mật khẩu, không thể đọc nội dung.",
-                    format=fmt.format.value,
-                )
-            raise FileCorrupt(
-                f"Tệp {fmt.format.value} bị hỏng: Tika không phân tích được.",
-                format=fmt.format.value, reason=body[:300],
-            )
+            raise _unreadable(fmt, encrypted="Encrypted" in body, reason=body[:300])
         if resp.status_code == 415:
             raise FileUnsupported(
                 f"Tika không hỗ trợ định dạng {fmt.mime_type}.", format=fmt.format.value
@@ -90,16 +82,22 @@ class TikaClient:
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không đúng dạng /rmeta.")
         trace = str(items[0].get(_EXCEPTION) or "")
         if trace:
-            if "EncryptedDocumentException" in trace:
-                raise FileEncrypted(
-                    "Tệp được bảo vệ bằng mật khẩu, không thể đọc nội dung.",
-                    format=fmt.format.value,
-                )
-            raise FileCorrupt(
-                f"Tệp {fmt.format.value} bị hỏng: Tika không phân tích được.",
-                format=fmt.format.value, reason=trace.splitlines()[0][:300],
+            raise _unreadable(
+                fmt, encrypted="EncryptedDocumentException" in trace, reason=trace.splitlines()[0][:300]
             )
         return items
+
+
+def _unreadable(fmt: FileFormat, *, encrypted: bool, reason: str) -> FileEncrypted | FileCorrupt:
+    """What Tika's refusal of a file means for the person: a password, or a broken file."""
+    if encrypted:
+        return FileEncrypted(
+            "Tệp được bảo vệ bằng mật khẩu, không thể đọc nội dung.", format=fmt.format.value
+        )
+    return FileCorrupt(
+        f"Tệp {fmt.format.value} bị hỏng: Tika không phân tích được.",
+        format=fmt.format.value, reason=reason,
+    )
 
 
 def tika_parts(items: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
