@@ -22,6 +22,7 @@ The same :class:`Pipeline` runs embedded (:meth:`Pipeline.ingest`) and in Celery
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -204,18 +205,16 @@ class StoreOriginal:
                     f"Không đọc được tệp nguồn “{ctx.status.source}”: {exc.strerror or exc}.",
                     code="SOURCE_UNREADABLE",
                 ) from exc
+            if hashlib.sha256(content).hexdigest() != ctx.status.sha256:
+                raise KhoError(
+                    "Tệp nguồn đã thay đổi kể từ khi tiếp nhận (SHA-256 khác); hãy gửi lại tệp.",
+                    code="SOURCE_CHANGED",
+                )
             ctx.content = content
         if content is None:
             raise KhoError(
                 "Bản gốc chưa được lưu và không còn nguồn để đọc lại; hãy gửi lại tệp.",
                 code="SOURCE_MISSING",
-            )
-        import hashlib
-
-        if hashlib.sha256(content).hexdigest() != ctx.status.sha256:
-            raise KhoError(
-                "Tệp nguồn đã thay đổi kể từ khi tiếp nhận (SHA-256 khác); hãy gửi lại tệp.",
-                code="SOURCE_CHANGED",
             )
         repo = ctx.repo
         try:
@@ -456,8 +455,6 @@ class Pipeline:
         Returns the job, ``chờ`` for the remaining steps, or ``lỗi`` when the file was refused
         before anything could be stored. The same bytes again return the same job.
         """
-        import hashlib
-
         job_id = hashlib.sha256(content).hexdigest()
         name = nfc(Path(filename).name)
         status = self._job_for(job_id, name, direction, source)
@@ -473,8 +470,6 @@ class Pipeline:
         """Embedded mode: accept and run every step now, retrying transient failures in-process.
 
         The same bytes again: a finished job is returned as it is; a failed one is run again."""
-        import hashlib
-
         job_id = hashlib.sha256(content).hexdigest()
         status = self._job_for(job_id, nfc(Path(filename).name), direction, source)
         if status.state is JobState.DONE:
@@ -523,6 +518,9 @@ class Pipeline:
         A finished job (``xong``) is left alone unless ``force``; a failed one (``lỗi``) is run
         again only with ``force`` (``kho ingest retry``). A transient failure raises
         :class:`TransientFailure` unless ``final_attempt`` (then the job ends in ``lỗi``).
+        ``content``, when given, is the arrived file, whose SHA-256 is ``job_id`` (as
+        :meth:`accept` and :meth:`ingest` derive it); without it the original is read back from
+        the store, or from the source path (checked against ``job_id``) if not stored yet.
         """
         status = status or self.jobs.get(job_id)
         if status.state.final and not force:

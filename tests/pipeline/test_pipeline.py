@@ -3,6 +3,7 @@ on corpus and test-PKI documents, the real embedded store and index."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from textdocs import CORPUS_PDF
 
 from ingest.pipeline import STEP_NAMES, Pipeline, return_document
-from ingest.status import JobState, StepState, read_status
+from ingest.status import JobState, StepState, new_status, read_status
 from kho.config import Settings
 from kho.errors import KhoError
 from repository.records import Actor
@@ -145,3 +146,19 @@ def test_failed_step_keeps_the_original_and_can_be_rerun(
     assert _record_ids(pipeline) == [failed.record_id]
     text = json.loads(pipeline.repo.get_derived(done.record_id, "text.json"))
     assert textdocs.SUBJECT in " ".join(p["text"] for p in text["parts"])
+
+
+def test_source_changed_since_arrival_is_refused_and_nothing_stored(
+    pipeline: Pipeline, signed: dict[str, bytes], tmp_path: Path
+) -> None:
+    arrived = next(iter(signed.values()))
+    source = tmp_path / "den.pdf"
+    source.write_bytes(arrived)
+    job_id = hashlib.sha256(arrived).hexdigest()
+    pipeline.jobs.put(new_status(job_id, source.name, "den", source=str(source)))
+    source.write_bytes(arrived + b"\n%changed\n")  # replaced before the store step ran
+
+    status = pipeline.run(job_id)
+
+    assert status.state is JobState.FAILED and status.reason_code == "SOURCE_CHANGED"
+    assert status.record_id is None and _record_ids(pipeline) == []
