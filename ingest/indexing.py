@@ -52,8 +52,8 @@ def to_index_document(
         for c in extracted.get("can_cu", []) or []
         if isinstance(c, dict) and c.get("so_ky_hieu")
     )
-    grants_users = tuple(record.extra.get("grant_users", ()))
-    grants_units = tuple(record.extra.get("grant_units", ()))
+    grants_users = record.grant_users
+    grants_units = record.grant_units
     md = record.metadata
     common: dict[str, Any] = {
         "id": record.record_id,

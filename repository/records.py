@@ -124,6 +124,21 @@ class Record:
     state: str = "active"
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    grant_users: tuple[str, ...] = ()
+    """Accounts granted access to this record (Phụ lục VI III.3.b), beyond its unit."""
+    grant_units: tuple[str, ...] = ()
+    """Units granted access to this record (distribution, per-record grants)."""
+
+    @property
+    def unit(self) -> str | None:
+        """The unit that owns the record (None: the agency itself)."""
+        md = self.metadata
+        return md.unit if md is not None else None
+
+    @property
+    def secrecy(self) -> int:
+        md = self.metadata
+        return int(md.secrecy) if isinstance(md, DocumentMetadata) else 0
 
     @property
     def so_ky_hieu(self) -> str | None:
@@ -159,6 +174,8 @@ class Record:
             "state": self.state,
             "note": self.note,
             "extra": self.extra,
+            "grant_users": list(self.grant_users),
+            "grant_units": list(self.grant_units),
         }
 
     @classmethod
@@ -172,6 +189,7 @@ class Record:
                 else document_from_dict(data["metadata"])
             )
         reg = data.get("registration")
+        extra = dict(data.get("extra", {}))
         return cls(
             record_id=data["record_id"],
             version=data["version"],
@@ -184,7 +202,9 @@ class Record:
             documents=tuple(data.get("documents", ())),
             state=data.get("state", "active"),
             note=data.get("note"),
-            extra=dict(data.get("extra", {})),
+            extra=extra,
+            grant_users=tuple(data.get("grant_users", extra.pop("grant_users", ()))),
+            grant_units=tuple(data.get("grant_units", extra.pop("grant_units", ()))),
         )
 
 
