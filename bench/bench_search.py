@@ -95,7 +95,7 @@ def query_set(n: int, topics: list[list[str]], n_docs: int, seed: int = 11) -> l
     rng = random.Random(seed)
     pool = [s for t in topics for s in t]
     clerk = Principal("u-bench", units=("UNIT-03", "UNIT-07"))
-    auditor = Principal("kt", roles=("auditor",))
+    auditor = Principal("kt", everything=True)
     out: list[tuple[str, dict]] = []
     for i in range(n):
         words = re.findall(r"[^\W\d_]+", rng.choice(pool))

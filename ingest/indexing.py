@@ -13,10 +13,15 @@ from typing import Any
 
 from kho.errors import KeyDestroyed, NotFound
 from repository.metadata import DocumentMetadata, FileMetadata
-from repository.records import Record, Repository
+from repository.policy import index_visibility
+from repository.records import Actor, Record, Repository
 from search.backend import SearchBackend
 from search.documents import IndexDocument
 from search.reindex import ConsistencyReport, Progress, ReindexReport, consistency_check, reindex
+
+INDEXER = Actor(user="kho-index", source="index", system=True)
+"""The index follows the store as Kho's own process; who may *find* a document is decided
+by the visibility fields it writes, at query time."""
 
 # Names of the derived objects ingest writes beside an original.
 TEXT = "text.json"
@@ -52,8 +57,9 @@ def to_index_document(
         for c in extracted.get("can_cu", []) or []
         if isinstance(c, dict) and c.get("so_ky_hieu")
     )
-    grants_users = record.grant_users
-    grants_units = record.grant_units
+    # Who may find it: generated from the access policy's own rule (repository.policy).
+    facts = repo.facts(record)
+    visible_units, named_users = index_visibility(facts)
     md = record.metadata
     common: dict[str, Any] = {
         "id": record.record_id,
@@ -62,9 +68,9 @@ def to_index_document(
         "signature_verdict": verdict,
         "retention_state": record.state,
         "cites": cites,
-        "grant_users": grants_users,
-        "grant_units": grants_units,
-        "owner_unit": repo.agency_id,
+        "grant_users": named_users,
+        "grant_units": tuple(u for u in visible_units if u != facts.unit),
+        "owner_unit": facts.unit,
     }
     if isinstance(md, FileMetadata):
         return IndexDocument(
@@ -73,7 +79,7 @@ def to_index_document(
             trich_yeu=md.title,
             so_ky_hieu="",
             ngay_ban_hanh=md.start_date,
-            **{**common, "owner_unit": md.unit or repo.agency_id},
+            **common,
         )
     documents_in = ho_so if ho_so is not None else tuple(repo.files_of(record.record_id))
     if isinstance(md, DocumentMetadata):
@@ -92,7 +98,7 @@ def to_index_document(
             do_mat=int(md.secrecy),
             ho_so=documents_in,
             nguoi_ky=md.signer_full_name,
-            **{**common, "owner_unit": md.unit or repo.agency_id},
+            **common,
         )
 
     # An intake record: only what ingest found so far.
@@ -119,7 +125,7 @@ def to_index_document(
 def index_record(repo: Repository, backend: SearchBackend, record_id: str) -> IndexDocument | None:
     """Index the latest version of one record; remove it from the index if it is gone."""
     try:
-        record = repo.get(record_id)
+        record = repo.get(record_id, actor=INDEXER)
     except (NotFound, KeyDestroyed):
         backend.delete([record_id])
         return None

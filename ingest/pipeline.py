@@ -36,6 +36,7 @@ from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, 
 from kho.config import Settings
 from kho.errors import ConfigError, Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
 from kho.timeutil import to_iso_utc, utcnow
+from repository.policy import Action
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
 
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_ACTOR = Actor(user="kho-ingest", source="ingest")
+PIPELINE_ACTOR = Actor(user="kho-ingest", source="ingest", system=True)
 
 TEXT_DERIVED = "text.json"
 SIGNATURES_DERIVED = "signatures.json"
@@ -228,7 +229,7 @@ class StoreOriginal:
             if not existing:
                 raise
             try:
-                repo.get(existing)
+                repo.get(existing, actor=ctx.pipeline.actor)
             except NotFound as exc:
                 # Another writer holds the SHA-256 claim but has not committed (yet, or it
                 # crashed); the repository frees such a claim after a grace period.
@@ -306,7 +307,7 @@ class VerifySignatures:
             "signature_count": len(ctx.verification.signatures),
             "signature_return_reason": ctx.verification.return_reason,
         }
-        record = ctx.repo.get(ctx.record_id)
+        record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
         if any(record.extra.get(k) != v for k, v in extra.items()):
             ctx.repo.set_extra(ctx.record_id, extra, actor=ctx.pipeline.actor, action="ingest:signatures")
             outcome = DONE
@@ -360,7 +361,8 @@ class IndexRecord:
             return StepOutcome(StepState.SKIPPED, "không có chỉ mục")
         if ctx.pipeline.defer_index:
             # Bulk import: one index commit per batch (see Pipeline.flush_index).
-            ctx.deferred_document = to_index_document(ctx.repo, ctx.repo.get(ctx.record_id))
+            record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
+            ctx.deferred_document = to_index_document(ctx.repo, record)
             return DONE
         index_record(ctx.repo, backend, ctx.record_id)
         return DONE
@@ -415,7 +417,7 @@ class Pipeline:
         self._deferred: list[tuple[JobStatus, Any, float]] = []
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
+    def from_settings(cls, settings: Settings, repo: Repository | None = None, **kwargs: Any) -> Pipeline:
         from ingest.signatures import TrustStore
         from ingest.text import TextSettings
         from repository.service import open_repository
@@ -434,7 +436,7 @@ class Pipeline:
             return open_backend(settings.elasticsearch_url or settings.data_dir / "index")
 
         kwargs.setdefault("backend_factory", backend)
-        return cls(open_repository(settings), **kwargs)
+        return cls(repo if repo is not None else open_repository(settings), **kwargs)
 
     def backend(self) -> Any:
         if self._backend is None and self._backend_factory is not None:
@@ -638,7 +640,8 @@ def return_document(
     signatures passed cannot be returned without a reason given by the person. Returning twice
     changes nothing. The repository writes the audit event (``record:return``).
     """
-    current = repo.get(record_id)
+    current = repo.get(record_id, actor=actor)
+    repo.authorize(actor, Action.RECORD_RETURN, current)
     if current.extra.get("returned"):
         return current
     if reason is None or not reason.strip():
@@ -666,7 +669,7 @@ def return_document(
     try:
         return repo.set_extra(record_id, values, actor=actor, action="record:return")
     except Conflict:
-        latest = repo.get(record_id)
+        latest = repo.get(record_id, actor=actor)
         if latest.extra.get("returned"):
             return latest
         raise

@@ -20,7 +20,7 @@ from repository.records import Actor, Repository, content_key, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
 
-FSCK = Actor(user="system:fsck", source="kho fsck")
+FSCK = Actor(user="system:fsck", source="kho fsck", system=True)
 
 
 @dataclass(frozen=True)

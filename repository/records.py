@@ -34,7 +34,9 @@ from kho.errors import (
     Duplicate,
     FieldError,
     IntegrityError,
+    KhoError,
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
@@ -49,7 +51,9 @@ from repository.metadata import (
     parse_file,
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
-from repository.registers import RegisterEntry, Registers, register_prefix, series_for
+from repository.policy import Action, Principal, RecordFacts, Role, decide, sees
+from repository.registers import RegisterEntry, Registers, register_prefix
+from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
 from repository.storage.base import ObjectStore
 from repository.vocabulary import (
     Direction,
@@ -68,15 +72,24 @@ CLAIM_GRACE_SECONDS = 30
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts, and from where (recorded in every audit event)."""
+    """Who acts, and from where (recorded in every audit event).
+
+    ``principal`` is the authenticated account as the access policy sees it; an actor without
+    one holds no rights at all. ``system`` marks Kho's own processes (ingest steps, indexing,
+    fsck, the demo loader): they are trusted code, never built from a caller's input.
+    """
 
     user: str
     source: str | None = None
-    unit: str | None = None
-    roles: tuple[str, ...] = ()
+    principal: Principal | None = None
+    system: bool = False
+
+    @property
+    def as_principal(self) -> Principal:
+        return self.principal if self.principal is not None else Principal(user=self.user)
 
 
-SYSTEM = Actor(user="system", source="kho")
+SYSTEM = Actor(user="system", source="kho", system=True)
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,8 @@ class Record:
     """Accounts granted access to this record (Phụ lục VI III.3.b), beyond its unit."""
     grant_units: tuple[str, ...] = ()
     """Units granted access to this record (distribution, per-record grants)."""
+    created_by: str = ""
+    """The account that created the record (its first version)."""
 
     @property
     def unit(self) -> str | None:
@@ -176,6 +191,7 @@ class Record:
             "extra": self.extra,
             "grant_users": list(self.grant_users),
             "grant_units": list(self.grant_units),
+            "created_by": self.created_by,
         }
 
     @classmethod
@@ -205,6 +221,7 @@ class Record:
             extra=extra,
             grant_users=tuple(data.get("grant_users", extra.pop("grant_users", ()))),
             grant_units=tuple(data.get("grant_units", extra.pop("grant_units", ()))),
+            created_by=data.get("created_by") or (data["actor"] if data["version"] == 1 else ""),
         )
 
 
@@ -238,6 +255,19 @@ def _require_version(current: Record, expected_version: int, label: str, *, edit
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _reasons(
+    override: bool, extra: Mapping[str, Any], override_reason: str | None, duplicate_reason: str | None
+) -> dict[str, Any]:
+    """What the audit event of a registration says about a person's overrides."""
+    out: dict[str, Any] = {}
+    if override:
+        out["signature_override"] = nfc((override_reason or "").strip())
+        out["signature_verdict"] = extra.get("signature_verdict")
+    if duplicate_reason and duplicate_reason.strip():
+        out["duplicate_reason"] = nfc(duplicate_reason.strip())
+    return out
 
 
 def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
@@ -282,7 +312,8 @@ class Repository:
         self._known_organs: set[str] = set()
 
     # -- agencies --------------------------------------------------------------------------
-    def add_agency(self, organ_id: str, name: str, actor: Actor = SYSTEM) -> None:
+    def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
+        self.authorize(actor, Action.AGENCY_MANAGE)
         if not is_organ_id(organ_id):
             raise ValidationFailed(
                 [
@@ -369,6 +400,54 @@ class Repository:
     def _exists(self, record_id: str) -> bool:
         return self.store.exists(version_key(record_id, 1)) or self._roll_forward(record_id) is not None
 
+    # -- access ------------------------------------------------------------------------------
+    def facts(self, record: Record) -> RecordFacts:
+        """What the access policy knows of a record: its own grants and those of every hồ sơ
+        it sits in."""
+        users, units = set(record.grant_users), set(record.grant_units)
+        if record.kind != KIND_FILE:
+            for file_id in self.files_of(record.record_id):
+                try:
+                    holder = self._load(file_id)
+                except NotFound:
+                    continue
+                users.update(holder.grant_users)
+                units.update(holder.grant_units)
+        return RecordFacts(
+            record_id=record.record_id,
+            kind=record.kind,
+            unit=record.unit or self.agency_id,
+            secrecy=record.secrecy,
+            created_by=record.created_by,
+            grant_users=frozenset(users),
+            grant_units=frozenset(units),
+            state=record.state,
+        )
+
+    def authorize(self, actor: Actor, action: Action, record: Record | None = None) -> None:
+        """Raise :class:`PermissionDenied` (audited) unless the policy allows the act."""
+        if actor.system:
+            return
+        decision = decide(actor.as_principal, action, self.facts(record) if record is not None else None)
+        if decision.allowed:
+            return
+        self.audit.append(
+            actor.user,
+            "access:denied",
+            record_id=record.record_id if record is not None else None,
+            source=actor.source,
+            details={"action": action.value, "code": decision.code},
+        )
+        raise PermissionDenied(decision.message, code=decision.code)
+
+    def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
+        """The person must hold ``action``'s role for the unit and secrecy of what they are
+        about to write (a văn thư registers for their own unit, at their clearance)."""
+        self.authorize(actor, action, replace(draft, created_by=""))
+
+    def may_see(self, actor: Actor, record: Record) -> bool:
+        return actor.system or sees(actor.as_principal, self.facts(record))
+
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:
             self.on_change(record)
@@ -414,32 +493,34 @@ class Repository:
         register: bool = True,
         advisory_body: str | None = None,
         allow_duplicate_content: bool = False,
+        duplicate_reason: str | None = None,
+        override_reason: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Record:
-        """Create a văn bản đến/đi from a file and its metadata; register it (số đến / số đi).
+        """Create a văn bản đến/đi from its metadata (and, for Kho's own processes, a file);
+        register it (số đến / số đi).
 
+        The CLI, API and web never pass a person's file here: it arrives through the receive
+        service (``ingest.receive``), which checks its signatures before it can be registered.
+        ``duplicate_reason`` registers a document that matches an existing one (số, ký hiệu,
+        cơ quan, năm — a re-sent document) as a new registration, with the reason audited.
         Validation happens before anything is written. The commit point is the register entry
         (or the first version when not registered).
         """
         direction = Direction(direction)
+        self.authorize(actor, Action.RECORD_CREATE)
         numbered = register and direction is Direction.DI
         md = parse_document(
             metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
         )
+        self._authorize_new(actor, Action.RECORD_UPDATE, self._draft(direction.value, md))
         info = None
         if content is not None or filename is not None:
             info = check_original(content or b"", filename or "", max_bytes=self.max_file_bytes)
+        gate = self._gate(actor, extra or {}, override_reason, self._draft(direction.value, md))
         now = self.clock()
-        today = vn_date(now)
-        if direction is Direction.DEN and md.arrival_date is None:
-            md = replace(md, arrival_date=today)
-        if direction is Direction.DI and md.issued_date is None:
-            md = replace(md, issued_date=today)
-        if direction is Direction.DI and md.organ_id is None and md.organ_name == self.agency_name:
-            md = replace(md, organ_id=self.agency_id)
-        reg_date = md.arrival_date if direction is Direction.DEN else md.issued_date
-        assert reg_date is not None
-        year = reg_date.year
-        series = series_for(md, advisory_body) if register else None
+        plan = self._plan(md, now, register, advisory_body)
+        md, year, series = plan.metadata, plan.year, plan.series
 
         record_id = new_record_id()
         register_name = register_prefix(self.agency_id, year, series) if series else None
@@ -462,15 +543,8 @@ class Repository:
                         f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
                     )
                     claims.append(sha_claim)
-            doc_year = md.issued_date.year if md.issued_date else year
-            dup = duplicate_key(md, doc_year) if not numbered else None
+            dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
             if dup is not None:
-                self._claim(
-                    dup,
-                    record_id,
-                    f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {doc_year} đã được đăng ký"
-                    " (trùng số, ký hiệu, cơ quan ban hành và năm).",
-                )
                 claims.append(dup)
             base = Record(
                 record_id=record_id,
@@ -480,6 +554,8 @@ class Repository:
                 actor=actor.user,
                 metadata=md,
                 files=files,
+                created_by=actor.user,
+                extra=dict(extra or {}),
             )
             if series is None:
                 self.store.put_if_absent(version_key(record_id, 1), self._seal_version(base))
@@ -490,8 +566,63 @@ class Repository:
             for claim in claims:
                 self._release(claim, record_id)
             raise
-        details = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
+        details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
+        details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
         return self._announce(actor, record, "record:create", details)
+
+    def _gate(
+        self, actor: Actor, extra: Mapping[str, Any], override_reason: str | None, record: Record
+    ) -> GateDecision:
+        """The signature gate on the verdict ingest recorded; an override needs its right."""
+        gate = signature_gate(
+            extra.get("signature_verdict"),
+            override_reason,
+            str(extra.get("signature_return_reason") or ""),
+        )
+        if not gate.allowed:
+            raise KhoError(gate.message, code=gate.code, record_id=record.record_id or None)
+        if gate.override:
+            self.authorize(actor, Action.RECORD_OVERRIDE, record)
+        return gate
+
+    def _plan(
+        self, md: DocumentMetadata, now: datetime, register: bool, advisory_body: str | None
+    ) -> RegistrationPlan:
+        return plan_registration(
+            md,
+            today=vn_date(now),
+            agency_id=self.agency_id,
+            agency_name=self.agency_name,
+            register=register,
+            advisory_body=advisory_body,
+        )
+
+    def _claim_document(
+        self,
+        md: DocumentMetadata,
+        year: int,
+        record_id: str,
+        numbered: bool,
+        duplicate_reason: str | None,
+    ) -> str | None:
+        """Take the (số, ký hiệu, cơ quan, năm) guard; :class:`Duplicate` names the existing
+        record. With a reason the document is registered again, without the guard."""
+        dup = duplicate_key(md, year) if not numbered else None
+        if dup is None:
+            return None
+        if duplicate_reason and duplicate_reason.strip():
+            return None
+        self._claim(
+            dup,
+            record_id,
+            f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký (trùng số, ký"
+            " hiệu, cơ quan ban hành và năm). Nếu đây là văn bản gửi lại, hãy ghi lý do để vào sổ"
+            " lần nữa.",
+        )
+        return dup
+
+    def _draft(self, kind: str, md: DocumentMetadata | FileMetadata) -> Record:
+        return Record(record_id="", version=0, kind=kind, created_at="", actor="", metadata=md)
 
     def _register(self, base: Record, year: int, series: str, now: datetime) -> Record:
         """Allocate the number and commit ``base`` (a new version carrying it) in one step."""
@@ -581,6 +712,7 @@ class Repository:
         The same bytes twice raise :class:`Duplicate` with the existing record id.
         """
         direction = Direction(direction)
+        self.authorize(actor, Action.RECORD_CREATE)
         info = check_original(content, filename, max_bytes=self.max_file_bytes)
         record_id = new_record_id()
         self._write_marker(record_id, direction.value)
@@ -601,6 +733,7 @@ class Repository:
             metadata=None,
             files=(stored,),
             state="intake",
+            created_by=actor.user,
         )
         self._commit_first(record, [claim])
         details = {"kind": record.kind, "state": "intake", "files": [stored.sha256]}
@@ -622,34 +755,35 @@ class Repository:
         actor: Actor,
         register: bool = True,
         advisory_body: str | None = None,
+        override_reason: str | None = None,
+        duplicate_reason: str | None = None,
     ) -> Record:
-        """Give an intake record its metadata and (by default) its number in the register."""
+        """Give an intake record its metadata and (by default) its number in the register.
+
+        The signature verdict ingest recorded is checked by :func:`signature_gate`: a FAILED
+        document needs ``override_reason`` (and the right to override), audited with it."""
         current = self._load(record_id)
+        self.authorize(actor, Action.RECORD_UPDATE, current)
         if current.state != "intake":
             raise Conflict(f"“{record_id}” đã được vào sổ hoặc hoàn tất.", record_id=record_id)
+        if current.extra.get("returned"):
+            raise KhoError(
+                "Văn bản này đã được trả lại cho nơi gửi, không vào sổ được.",
+                code="RECORD_RETURNED",
+                record_id=record_id,
+            )
         _require_version(current, expected_version, f"“{record_id}”")
         direction = Direction(current.kind)
         numbered = register and direction is Direction.DI
         md = parse_document(
             metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
         )
+        self._authorize_new(actor, Action.RECORD_UPDATE, replace(current, metadata=md))
+        gate = self._gate(actor, current.extra, override_reason, current)
         now = self.clock()
-        if direction is Direction.DEN and md.arrival_date is None:
-            md = replace(md, arrival_date=vn_date(now))
-        if direction is Direction.DI and md.issued_date is None:
-            md = replace(md, issued_date=vn_date(now))
-        reg_date = md.arrival_date if direction is Direction.DEN else md.issued_date
-        assert reg_date is not None
-        dup = (
-            None if numbered else duplicate_key(md, md.issued_date.year if md.issued_date else reg_date.year)
-        )
-        if dup is not None:
-            self._claim(
-                dup,
-                record_id,
-                f"Văn bản số {md.so_ky_hieu} của {md.organ_name} đã được đăng ký (trùng số, ký hiệu,"
-                " cơ quan ban hành và năm).",
-            )
+        plan = self._plan(md, now, register, advisory_body)
+        md, reg_date = plan.metadata, plan.registration_date
+        dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
         base = replace(
             current,
             version=current.version + 1,
@@ -659,8 +793,8 @@ class Repository:
             state="active",
         )
         try:
-            if register:
-                series = series_for(md, advisory_body)
+            if plan.series is not None:
+                series = plan.series
                 self.store.put(
                     f"catalog/records/{record_id}",
                     json.dumps(
@@ -680,14 +814,18 @@ class Repository:
         except BaseException:
             self._release(dup, record_id)
             raise
-        details = {"fields": sorted(md.to_dict()), "from": "intake"}
+        details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
+        details.update(_reasons(gate.override, current.extra, override_reason, duplicate_reason))
         return self._announce(actor, record, "record:update", details)
 
     # -- reading ---------------------------------------------------------------------------
-    def get(self, record_id: str, version: int | None = None, *, actor: Actor | None = None) -> Record:
-        """A version of a record (the latest by default). Audited as ``record:view``."""
-        record = self._load(record_id, version)
-        if actor is not None:
+    def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
+        """A version of a record (the latest by default), if the policy lets ``actor`` see it.
+        Audited as ``record:view`` (Kho's own processes are not)."""
+        latest = self._load(record_id)
+        self.authorize(actor, Action.RECORD_VIEW, latest)
+        record = latest if version is None or version == latest.version else self._load(record_id, version)
+        if not actor.system:
             self._event(actor, "record:view", record, {})
         return record
 
@@ -712,11 +850,18 @@ class Repository:
             ) from None
         return self._open_version(record_id, version, sealed)
 
-    def history(self, record_id: str) -> list[Record]:
+    def history(self, record_id: str, *, actor: Actor) -> list[Record]:
+        """Every version of a record, oldest first (audited as ``record:history``)."""
         versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
         if not versions:
             raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
-        return [self._load(record_id, v) for v in versions]
+        out = [self._load(record_id, v) for v in versions]
+        # Versions carry the metadata: seeing them is seeing the record. Kiểm toán viên read a
+        # record's history as audit events (audit_events), not its content.
+        self.authorize(actor, Action.RECORD_VIEW, out[-1])
+        if not actor.system:
+            self._event(actor, "record:history", out[-1], {"versions": len(out)})
+        return out
 
     def read_content(
         self,
@@ -728,6 +873,7 @@ class Repository:
     ) -> tuple[StoredFile, bytes]:
         """The original, checked against its recorded SHA-256. Audited (read or download)."""
         record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_READ, record)
         if not record.files:
             raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
         stored = (
@@ -791,6 +937,16 @@ class Repository:
         first, :class:`Conflict` is raised and nothing is written.
         """
         current = self._load(record_id)
+        editing = Action.FILE_EDIT if current.kind == KIND_FILE else Action.RECORD_UPDATE
+        self.authorize(actor, editing, current)
+        if current.metadata is None:
+            raise KhoError(
+                "Văn bản đang chờ vào sổ: hãy hoàn tất tiếp nhận (xác nhận dữ liệu đặc tả và vào sổ)"
+                " trước khi sửa.",
+                code="RECORD_NOT_REGISTERED",
+                record_id=record_id,
+                state=current.state,
+            )
         _require_version(current, expected_version, f"Văn bản/hồ sơ “{record_id}”", editing=True)
         merged = {**current.metadata.to_dict(), **changes}
         if current.kind == KIND_FILE:
@@ -833,6 +989,7 @@ class Repository:
         signature verdict summary. Retries on a concurrent update (these are system writes)."""
         for _ in range(20):
             current = self._load(record_id)
+            self.authorize(actor, Action.RECORD_UPDATE, current)
             new = Record(
                 **{
                     **current.__dict__,
@@ -848,6 +1005,109 @@ class Repository:
                 continue
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
 
+    def grant(
+        self,
+        record_id: str,
+        *,
+        users: tuple[str, ...] = (),
+        units: tuple[str, ...] = (),
+        revoke: bool = False,
+        actor: Actor,
+    ) -> Record:
+        """Grant (or revoke) access to a record or hồ sơ for named accounts and units (Phụ lục
+        VI III.3.b, IV.1.d). A grant on a hồ sơ reaches every document in it. Audited."""
+        for _ in range(20):
+            current = self._load(record_id)
+            self.authorize(actor, Action.RECORD_GRANT, current)
+            if revoke:
+                new_users = tuple(u for u in current.grant_users if u not in users)
+                new_units = tuple(u for u in current.grant_units if u not in units)
+            else:
+                new_users = tuple(dict.fromkeys((*current.grant_users, *users)))
+                new_units = tuple(dict.fromkeys((*current.grant_units, *units)))
+            if (new_users, new_units) == (current.grant_users, current.grant_units):
+                return current
+            new = replace(
+                current,
+                version=current.version + 1,
+                created_at=to_iso_utc(self.clock()),
+                actor=actor.user,
+                grant_users=new_users,
+                grant_units=new_units,
+            )
+            details = {"users": list(users), "units": list(units), "revoke": revoke}
+            try:
+                record = self._write_version(current, new, actor, "record:grant", details)
+            except Conflict:
+                continue
+            for document_id in record.documents:  # the index of a hồ sơ's documents follows
+                try:
+                    self._emit(self._load(document_id))
+                except NotFound:
+                    continue
+            return record
+        raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
+
+    def intake_queue(self, *, actor: Actor) -> list[Record]:
+        """Documents received and checked, waiting for a văn thư to confirm and register them."""
+        self.authorize(actor, Action.INTAKE_LIST)
+        out = []
+        for record in self.records():
+            if record.state == "intake" and not record.extra.get("returned") and self.may_see(actor, record):
+                out.append(record)
+        return out
+
+    # -- audit log, through the policy -------------------------------------------------------
+    def audit_events(
+        self,
+        *,
+        actor: Actor,
+        record_id: str | None = None,
+        user: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Any]:
+        """Audit events matching every given filter. Kiểm toán viên read the whole log; anyone
+        may read the events of a record whose history they may see. The read is itself audited."""
+        if record_id is not None and not actor.as_principal.has(Role.KIEM_TOAN):
+            self.authorize(actor, Action.RECORD_HISTORY, self._load(record_id))
+        else:
+            self.authorize(actor, Action.AUDIT_READ)
+        events = [
+            e
+            for e in self.audit.query(record_id=record_id, actor=user, action=action)
+            if (since is None or parse_iso(e.at) >= since) and (until is None or parse_iso(e.at) <= until)
+        ]
+        if not actor.system:
+            filters = {"record_id": record_id, "user": user, "action": action,
+                       "since": to_iso_utc(since) if since else None,
+                       "until": to_iso_utc(until) if until else None}
+            self.audit.append(
+                actor.user,
+                "audit:read",
+                source=actor.source,
+                details={"filters": {k: v for k, v in filters.items() if v}, "count": len(events)},
+            )
+        return events
+
+    def audit_verify(self, *, actor: Actor) -> Any:
+        self.authorize(actor, Action.AUDIT_VERIFY)
+        report = self.audit.verify()
+        if not actor.system:
+            self.audit.append(actor.user, "audit:verify", source=actor.source, details={"ok": report.ok})
+        return report
+
+    def audit_search(self, actor: Actor, text: str, total: int, filters: Mapping[str, Any]) -> None:
+        """Record a search: who, the query, the filters and how many results they got."""
+        self.authorize(actor, Action.SEARCH)
+        self.audit.append(
+            actor.user,
+            "search",
+            source=actor.source,
+            details={"query": text, "filters": dict(filters), "count": total},
+        )
+
     # -- derived data (text, OCR, signature verdicts): beside the original, never in it ----
     def put_derived(self, record_id: str, name: str, data: bytes) -> None:
         key = f"records/{record_id}/derived/{name}"
@@ -859,7 +1119,9 @@ class Repository:
 
     # -- hồ sơ -----------------------------------------------------------------------------
     def create_file(self, metadata: Mapping[str, Any], actor: Actor) -> Record:
+        self.authorize(actor, Action.FILE_CREATE)
         md = parse_file(metadata, default_organ_id=self.agency_id, known_organ=self.is_known_organ)
+        self._authorize_new(actor, Action.FILE_EDIT, self._draft(KIND_FILE, md))
         record_id = new_record_id()
         self._write_marker(record_id, KIND_FILE)
         self.keys.create(record_id)
@@ -872,6 +1134,7 @@ class Repository:
             created_at=to_iso_utc(self.clock()),
             actor=actor.user,
             metadata=md,
+            created_by=actor.user,
         )
         self._commit_first(record, [claim])
         return self._announce(actor, record, "file:create", {"file_code": md.file_code})
@@ -881,7 +1144,9 @@ class Repository:
         current = self._load(file_id)
         if current.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        self.authorize(actor, Action.FILE_EDIT, current)
         document = self._load(document_id)
+        self.authorize(actor, Action.RECORD_VIEW, document)
         if document.kind == KIND_FILE:
             raise NotFound(f"“{document_id}” không phải là văn bản.", record_id=document_id)
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
@@ -931,9 +1196,11 @@ class Repository:
         *,
         date_from: date | None = None,
         date_to: date | None = None,
-        actor: Actor | None = None,
+        actor: Actor,
     ) -> list[Record]:
-        """A register (sổ) for a year, optionally a period, in number order; latest metadata."""
+        """A register (sổ) for a year, optionally a period, in number order; latest metadata.
+        Only rows the person may see are returned (nothing of the others leaks)."""
+        self.authorize(actor, Action.REGISTER_LIST)
         out: list[Record] = []
         for entry in self.registers.entries(self.agency_id, year, series):
             try:
@@ -948,8 +1215,10 @@ class Repository:
                 continue
             if date_to and day and day > date_to:
                 continue
+            if not self.may_see(actor, record):
+                continue
             out.append(record)
-        if actor is not None:
+        if not actor.system:
             self.audit.append(
                 actor.user,
                 "register:list",

@@ -3,12 +3,12 @@
 The lead maps a stored record (or hồ sơ) to an ``IndexDocument`` and hands it to a backend;
 search never reads the store itself. Every field is plain data; dates are ``datetime.date``.
 
-Visibility (enforced inside every query, see :func:`search.query.Principal`):
+Visibility (enforced inside every query, see :class:`search.query.Principal`; the fields are
+written from :func:`repository.policy.index_visibility`, the same rule the store enforces):
 
-- ``do_mat == 0``: visible to members of ``owner_unit``, to users in ``grant_users`` and to
-  members of any unit in ``grant_units``;
-- ``do_mat > 0`` (confidential): visible only to users named in ``grant_users``;
-- principals with a see-all role (auditor, administrator) see every document.
+- never above the searcher's clearance (``do_mat <= max_secrecy``);
+- then visible to members (and leaders) of ``owner_unit`` or of any unit in ``grant_units``,
+  and to users named in ``grant_users`` (grants and the record's creator).
 """
 
 from __future__ import annotations

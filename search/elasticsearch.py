@@ -401,20 +401,19 @@ def permission_filter(principal: Principal) -> list[dict[str, Any]]:
     if principal.sees_all:
         return []
     units = list(principal.units)
-    return [{
-        "bool": {
-            "minimum_should_match": 1,
-            "should": [
-                {"term": {"grant_users": principal.user_id}},
-                {"bool": {
-                    "filter": [{"term": {"do_mat": 0}}],
-                    "minimum_should_match": 1,
-                    "should": [{"terms": {"owner_unit": units}},
-                               {"terms": {"grant_units": units}}],
-                }},
-            ],
-        }
-    }]
+    return [
+        {"range": {"do_mat": {"lte": principal.max_secrecy}}},
+        {
+            "bool": {
+                "minimum_should_match": 1,
+                "should": [
+                    {"term": {"grant_users": principal.user_id}},
+                    {"terms": {"owner_unit": units}},
+                    {"terms": {"grant_units": units}},
+                ],
+            }
+        },
+    ]
 
 
 def filter_clauses(filters: Filters) -> list[dict[str, Any]]:

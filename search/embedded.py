@@ -246,7 +246,7 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
             fields[name] = value.toordinal()
     if doc.ho_so:
         fields["ho_so"] = list(doc.ho_so)
-    visible_to = [u for u in (doc.owner_unit, *doc.grant_units) if u] if doc.do_mat == 0 else []
+    visible_to = [u for u in (doc.owner_unit, *doc.grant_units) if u]
     if visible_to:
         fields["vis_units"] = visible_to
     if doc.grant_users:
@@ -768,13 +768,18 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
                 rng.end.toordinal() if rng.end else 1 << 40,
             ))
     if not principal.sees_all:
-        # do_mat == 0 documents index their owner and granted units as ``vis_units``.
+        # Documents index their owner and granted units as ``vis_units``, named viewers as
+        # ``grant_u``; secrecy above the person's clearance is never visible.
         allowed = [(_SHOULD, _term("grant_u", principal.user_id))]
         if principal.units:
             allowed.append(
                 (_SHOULD, _TQ.term_set_query(_TANTIVY_SCHEMA, "vis_units", list(principal.units)))
             )
         out.append(_TQ.boolean_query(allowed))
+        if principal.max_secrecy < 3:
+            out.append(_TQ.range_query(
+                _TANTIVY_SCHEMA, "do_mat", tantivy.FieldType.Integer, 0, principal.max_secrecy
+            ))
     return out
 
 
@@ -813,10 +818,10 @@ def _where(principal: Principal) -> tuple[str, list[Any]]:
     units = list(principal.units)
     unit_marks = ", ".join("?" * len(units)) or "NULL"
     return (
-        "(d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='u' AND who=?)"
-        f" OR (d.do_mat = 0 AND (d.owner_unit IN ({unit_marks})"
-        f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='g' AND who IN ({unit_marks})))))",
-        [principal.user_id, *units, *units],
+        "(d.do_mat <= ? AND (d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='u' AND who=?)"
+        f" OR d.owner_unit IN ({unit_marks})"
+        f" OR d.rowid IN (SELECT rowid FROM doc_grants WHERE kind='g' AND who IN ({unit_marks}))))",
+        [principal.max_secrecy, principal.user_id, *units, *units],
     )
 
 

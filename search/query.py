@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,8 +24,6 @@ MAX_QUERY_CHARS = 1000
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
 
-SEE_ALL_ROLES: frozenset[str] = frozenset({"auditor", "admin"})
-"""Roles that see every document (kiểm toán viên, quản trị)."""
 
 
 class QueryInvalid(KhoError):
@@ -38,19 +37,32 @@ class DateInvalid(QueryInvalid):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is searching: results, counts, facets and highlights cover only what they may see."""
+    """Who is searching: results, counts, facets and highlights cover only what they may see.
+
+    Built from the access policy (:func:`repository.policy.search_scope`, via
+    :meth:`from_scope`): a document matches when ``do_mat <= max_secrecy`` and its owner unit
+    or a granted unit is in ``units``, or ``user_id`` is among its named viewers
+    (``grant_users``: grants and its creator). ``everything`` is for Kho's own processes only
+    (consistency checks, evaluation scripts), never for a person.
+    """
 
     user_id: str
     units: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
+    max_secrecy: int = 0
+    everything: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "units", tuple(self.units))
-        object.__setattr__(self, "roles", tuple(self.roles))
+        object.__setattr__(self, "units", tuple(sorted(set(self.units))))
 
     @property
     def sees_all(self) -> bool:
-        return bool(SEE_ALL_ROLES.intersection(self.roles))
+        return self.everything
+
+    @classmethod
+    def from_scope(cls, scope: Any) -> Principal:
+        """From a :class:`repository.policy.SearchScope` (duck-typed: search does not import
+        the repository)."""
+        return cls(scope.user, tuple(scope.units), int(scope.max_secrecy))
 
 
 @dataclass(frozen=True)

@@ -1,62 +1,239 @@
-"""A small JSON API over the repository (the staff UI comes later, on the same functions).
+"""The JSON API (``/api/…``): every call is made by an authenticated account.
 
-Errors answer ``{"error": {"code": ..., "message": <Vietnamese>}}`` with the error's HTTP status.
-The caller is named by the ``X-Kho-User`` header (authentication sits in front, at the proxy,
-until accounts and sessions land).
+Authentication is ``Authorization: Bearer <token>`` — a token from ``POST /api/login`` or one a
+quản trị issued. Nothing else names the caller: an ``X-Kho-User`` header is ignored. Every
+record operation goes through the repository service, where the access policy decides.
+
+Errors answer ``{"error": {"code": ..., "message": <Vietnamese>}}`` with the error's HTTP
+status (401 not authenticated, 403 refused, 404 not found, 409 conflict, 413 too large,
+422 invalid input); never a traceback.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from kho.config import Settings
 from kho.errors import KhoError
+from kho.timeutil import parse_iso
+from repository.policy import Action, search_scope
 from repository.records import Actor, Repository
+from web.context import Kho
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,63}$")
 
 
-def create_app(settings: Settings | None = None, repo: Repository | None = None) -> Flask:
+class ApiError(KhoError):
+    http_status = 422
+
+
+class NotAuthenticated(KhoError):
+    code = "AUTH_REQUIRED"
+    http_status = 401
+
+
+def _reply(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False, default=str), status, mimetype="application/json")
+
+
+def _error(code: str, message: str, status: int, details: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return _reply({"error": body}, status)
+
+
+def _record_id(value: str) -> str:
+    if not RECORD_ID.match(value):
+        raise KhoError(
+            "Mã văn bản/hồ sơ không hợp lệ (24 chữ số thập lục phân).",
+            code="RECORD_ID_INVALID",
+        ).with_status(404)
+    return value
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object of the request (422 for anything else)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError("Nội dung yêu cầu phải là một đối tượng JSON.", code="BODY_INVALID")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise ApiError(f"Thiếu trường “{name}”.", code="FIELD_REQUIRED", field=name)
+        return None
+    if not isinstance(value, str):
+        raise ApiError(f"Trường “{name}” phải là chuỗi.", code="FIELD_INVALID", field=name)
+    return value
+
+
+def _int(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(f"Trường “{name}” phải là số nguyên.", code="FIELD_INVALID", field=name)
+    return value
+
+
+def _strings(data: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(f"Trường “{name}” phải là danh sách chuỗi.", code="FIELD_INVALID", field=name)
+    return tuple(value)
+
+
+def _datetime_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
+    except ValueError as exc:
+        raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
+
+
+def create_app(settings: Settings | None = None, repo: Repository | None = None, kho: Kho | None = None) -> Flask:
+    """The API of one installation (``kho`` wires everything; tests may pass a repository)."""
+    settings = settings or Settings.from_env()
+    if kho is None:
+        kho = Kho(settings, repo)
     app = Flask("kho")
-    if repo is None:
-        from ingest.indexing import follow
-        from repository.service import open_repository
-        from search import open_backend
+    # Uploads beyond the limit are refused before they are read (413).
+    app.config["MAX_CONTENT_LENGTH"] = kho.repo.max_file_bytes + 1024 * 1024
+    app.extensions["kho"] = kho
+    accounts = kho.accounts
+    service = kho.repo
 
-        settings = settings or Settings.from_env()
-        repo = open_repository(settings)
-        # Changes made through the API update the search index, as through the CLI.
-        follow(repo, open_backend(settings.elasticsearch_url or settings.data_dir / "index"))
-    app.extensions["kho.repo"] = repo
-
+    # -- identity ------------------------------------------------------------------------------
     def actor() -> Actor:
-        user = request.headers.get("X-Kho-User", "").strip()
-        if not user:
-            raise KhoError("Thiếu danh tính người dùng (X-Kho-User).", code="AUTH_REQUIRED")
-        return Actor(user=user, source=request.remote_addr)
+        if "actor" in g:
+            return g.actor
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated("Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer.")
+        g.actor = kho.actor_from_token(secret.strip(), request.remote_addr)
+        g.token = secret.strip()
+        return g.actor
 
-    def reply(data: Any, status: int = 200) -> Response:
-        return Response(json.dumps(data, ensure_ascii=False), status, mimetype="application/json")
+    def account_of(who: Actor) -> Any:
+        return accounts.get(who.user)
 
+    # -- errors --------------------------------------------------------------------------------
     @app.errorhandler(KhoError)
-    def on_error(error: KhoError) -> Response:
-        status = 401 if error.code == "AUTH_REQUIRED" else error.http_status
-        return reply({"error": error.to_dict()}, status)
+    def on_kho_error(error: KhoError) -> Response:
+        return _error(error.code, error.message, error.http_status, error.details or None)
 
-    @app.errorhandler(404)
-    def on_404(_: Exception) -> Response:
-        return reply({"error": {"code": "NOT_FOUND", "message": "Không tìm thấy địa chỉ này."}}, 404)
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        known = {
+            404: ("NOT_FOUND", "Không tìm thấy địa chỉ này."),
+            405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ ở địa chỉ này."),
+            413: ("FILE_TOO_LARGE",
+                  f"Tệp quá lớn: tối đa {kho.repo.max_file_bytes // (1024 * 1024)} MB."),
+            400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
+        }
+        code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))
+        return _error(code, message, status)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Response:
+        logger.exception("unexpected error on %s %s", request.method, request.path, exc_info=error)
+        return _error("INTERNAL_ERROR", "Lỗi hệ thống; sự cố đã được ghi lại. Vui lòng thử lại sau.", 500)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        return response
 
     @app.get("/healthz")
     def healthz() -> Response:
-        repo.store.exists("catalog/health")
-        return reply({"status": "ok"})
+        kho.repo.store.exists("catalog/health")
+        return _reply({"status": "ok"})
 
+    # -- login ---------------------------------------------------------------------------------
+    @app.post("/api/login")
+    def login() -> Response:
+        data = _body()
+        username = (_text(data, "username", required=True) or "").strip().lower()
+        password = _text(data, "password", required=True) or ""
+        account = accounts.authenticate(username, password, request.remote_addr)
+        token = accounts.issue_token(account.username, "api-login", account, request.remote_addr)
+        return _reply({"token": token, "account": account.public_dict()})
+
+    @app.post("/api/password")
+    def change_password() -> Response:
+        """Change a password with the old one (also the way through a first-login change)."""
+        data = _body()
+        username = (_text(data, "username", required=True) or "").strip().lower()
+        accounts.change_password(
+            username,
+            _text(data, "old_password", required=True) or "",
+            _text(data, "new_password", required=True) or "",
+            request.remote_addr,
+        )
+        return _reply({"ok": True})
+
+    @app.post("/api/logout")
+    def logout() -> Response:
+        who = actor()
+        from repository.accounts import token_digest
+
+        accounts.revoke_token(who.user, token_digest(g.token), account_of(who), request.remote_addr)
+        return _reply({"ok": True})
+
+    @app.get("/api/me")
+    def me() -> Response:
+        who = actor()
+        account = account_of(who)
+        return _reply(
+            {
+                "account": account.public_dict(),
+                "notifications": [n.to_dict() for n in accounts.notifications(who.user)],
+            }
+        )
+
+    # -- records -------------------------------------------------------------------------------
     @app.get("/api/records/<record_id>")
     def get_record(record_id: str) -> Response:
         version = request.args.get("version", type=int)
-        return reply(repo.get(record_id, version, actor=actor()).to_dict())
+        return _reply(service.get(_record_id(record_id), version, actor=actor()).to_dict())
+
+    @app.get("/api/records/<record_id>/history")
+    def record_history(record_id: str) -> Response:
+        return _reply([r.to_dict() for r in service.history(_record_id(record_id), actor=actor())])
+
+    @app.get("/api/records/<record_id>/audit")
+    def record_audit(record_id: str) -> Response:
+        events = service.audit_events(actor=actor(), record_id=_record_id(record_id))
+        return _reply([e.__dict__ for e in events])
+
+    @app.get("/api/records/<record_id>/content")
+    def record_content(record_id: str) -> Response:
+        stored, data = service.read_content(_record_id(record_id), actor=actor(), action="content:download")
+        response = Response(data, mimetype=stored.media_type or "application/octet-stream")
+        response.headers["Content-Disposition"] = f'attachment; filename="{stored.stored_name}"'
+        response.headers["X-Content-SHA256"] = stored.sha256
+        return response
 
     @app.post("/api/records")
     def create_record() -> Response:
@@ -65,26 +242,257 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None)
         try:
             metadata = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise KhoError("Trường metadata phải là JSON hợp lệ.", code="METADATA_FILE_INVALID") from exc
+            raise ApiError("Trường metadata phải là JSON hợp lệ.", code="METADATA_FILE_INVALID") from exc
+        if not isinstance(metadata, dict):
+            raise ApiError("Trường metadata phải là một đối tượng JSON.", code="METADATA_FILE_INVALID")
         direction = request.form.get("direction", "")
         if direction not in ("den", "di"):
-            raise KhoError("Trường direction phải là “den” hoặc “di”.", code="DIRECTION_INVALID")
+            raise ApiError("Trường direction phải là “den” hoặc “di”.", code="DIRECTION_INVALID")
+        register = request.form.get("register", "true") != "false"
+        options = {
+            "register": register,
+            "advisory_body": request.form.get("advisory_body") or None,
+            "override_reason": request.form.get("override_reason") or None,
+            "duplicate_reason": request.form.get("duplicate_reason") or None,
+        }
         upload = request.files.get("file")
-        content = upload.read() if upload else None
-        record = repo.create_document(direction, metadata, content, upload.filename if upload else None, who)
-        return reply(record.to_dict(), 201)
+        if upload is not None:
+            record = kho.receive.receive_and_register(
+                upload.read(), upload.filename or "", direction, metadata, who, **options
+            )
+        else:
+            record = service.create_document(direction, metadata, None, None, who, **options)
+        return _reply(record.to_dict(), 201)
 
+    @app.patch("/api/records/<record_id>")
+    def update_record(record_id: str) -> Response:
+        data = _body()
+        changes = data.get("changes")
+        if not isinstance(changes, dict):
+            raise ApiError("Trường “changes” phải là một đối tượng JSON.", code="FIELD_INVALID", field="changes")
+        record = service.update_metadata(
+            _record_id(record_id),
+            changes,
+            expected_version=_int(data, "expected_version"),
+            actor=actor(),
+            note=_text(data, "note"),
+        )
+        return _reply(record.to_dict())
+
+    @app.post("/api/records/<record_id>/grants")
+    def grant(record_id: str) -> Response:
+        data = _body()
+        record = service.grant(
+            _record_id(record_id),
+            users=_strings(data, "users"),
+            units=_strings(data, "units"),
+            revoke=bool(data.get("revoke", False)),
+            actor=actor(),
+        )
+        return _reply(record.to_dict())
+
+    # -- receive → register ---------------------------------------------------------------------
+    @app.post("/api/intake")
+    def receive() -> Response:
+        who = actor()
+        upload = request.files.get("file")
+        if upload is None:
+            raise ApiError("Thiếu tệp văn bản (trường file).", code="FILE_REQUIRED")
+        direction = request.form.get("direction", "den")
+        review = kho.receive.receive(upload.read(), upload.filename or "", direction, who)
+        return _reply(review.to_dict(), 201)
+
+    @app.get("/api/intake")
+    def intake_list() -> Response:
+        return _reply([r.to_dict() for r in kho.receive.pending(actor())])
+
+    @app.get("/api/intake/<record_id>")
+    def intake_show(record_id: str) -> Response:
+        return _reply(kho.receive.review(_record_id(record_id), actor()).to_dict())
+
+    @app.post("/api/intake/<record_id>/confirm")
+    def intake_confirm(record_id: str) -> Response:
+        data = _body()
+        metadata = data.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise ApiError("Trường “metadata” phải là một đối tượng JSON.", code="FIELD_INVALID")
+        record = kho.receive.confirm(
+            _record_id(record_id),
+            metadata,
+            expected_version=_int(data, "expected_version"),
+            actor=actor(),
+            register=bool(data.get("register", True)),
+            advisory_body=_text(data, "advisory_body"),
+            override_reason=_text(data, "override_reason"),
+            duplicate_reason=_text(data, "duplicate_reason"),
+            use_suggestions=bool(data.get("use_suggestions", False)),
+        )
+        return _reply(record.to_dict())
+
+    @app.post("/api/intake/<record_id>/return")
+    def intake_return(record_id: str) -> Response:
+        data = _body()
+        record = kho.receive.return_document(_record_id(record_id), actor(), _text(data, "reason"))
+        return _reply(record.to_dict())
+
+    # -- registers, hồ sơ ----------------------------------------------------------------------
     @app.get("/api/registers/<series>/<int:year>")
     def register_list(series: str, year: int) -> Response:
-        rows = repo.register(series, year, actor=actor())
-        return reply([r.to_dict() for r in rows])
+        from repository.metadata import parse_date
+
+        who = actor()
+        try:
+            start = parse_date(request.args.get("from"))
+            end = parse_date(request.args.get("to"))
+        except ValueError as exc:
+            raise ApiError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
+        rows = service.register(series, year, date_from=start, date_to=end, actor=who)
+        return _reply([r.to_dict() for r in rows])
+
+    @app.post("/api/files")
+    def file_create() -> Response:
+        data = _body()
+        metadata = data.get("metadata", data)
+        if not isinstance(metadata, dict):
+            raise ApiError("Trường “metadata” phải là một đối tượng JSON.", code="FIELD_INVALID")
+        return _reply(service.create_file(metadata, actor()).to_dict(), 201)
+
+    @app.post("/api/files/<file_id>/documents")
+    def file_add(file_id: str) -> Response:
+        data = _body()
+        record = service.add_to_file(
+            _record_id(file_id),
+            _record_id(_text(data, "document_id", required=True) or ""),
+            expected_version=_int(data, "expected_version"),
+            actor=actor(),
+        )
+        return _reply(record.to_dict())
+
+    # -- search --------------------------------------------------------------------------------
+    @app.get("/api/search")
+    def search() -> Response:
+        from search.cli import result_to_dict
+        from search.query import Principal, filters_from_mapping, parse_query
+
+        who = actor()
+        service.authorize(who, Action.SEARCH)
+        text = request.args.get("q", "")
+        filters = {k: request.args.getlist(k) for k in request.args if k not in ("q", "page", "page_size", "sort")}
+        query = parse_query(
+            text,
+            Principal.from_scope(search_scope(who.as_principal)),
+            filters=filters_from_mapping(filters),
+            sort=request.args.get("sort", "relevance"),
+            page=request.args.get("page", 1, type=int),
+            page_size=request.args.get("page_size", 20, type=int),
+        )
+        result = kho.backend.search(query)
+        service.audit_search(who, text, result.total, filters)
+        return _reply(result_to_dict(result))
+
+    # -- audit ---------------------------------------------------------------------------------
+    @app.get("/api/audit")
+    def audit_log() -> Response:
+        record_id = request.args.get("record")
+        events = service.audit_events(
+            actor=actor(),
+            record_id=_record_id(record_id) if record_id else None,
+            user=request.args.get("user") or None,
+            action=request.args.get("action") or None,
+            since=_datetime_arg("since"),
+            until=_datetime_arg("until"),
+        )
+        return _reply([e.__dict__ for e in events])
 
     @app.get("/api/audit/verify")
     def audit_verify() -> Response:
-        actor()
-        report = repo.audit.verify()
-        return reply(
+        report = service.audit_verify(actor=actor())
+        return _reply(
             {"ok": report.ok, "events": report.events, "findings": [f.__dict__ for f in report.findings]}
         )
+
+    # -- accounts (quản trị) -------------------------------------------------------------------
+    @app.get("/api/units")
+    def units() -> Response:
+        actor()
+        return _reply([u.to_dict() for u in accounts.units()])
+
+    @app.post("/api/units")
+    def unit_create() -> Response:
+        who = actor()
+        data = _body()
+        unit = accounts.create_unit(
+            _text(data, "unit_id", required=True) or "",
+            _text(data, "name", required=True) or "",
+            _text(data, "code", required=True) or "",
+            _text(data, "parent_id"),
+            account_of(who),
+        )
+        return _reply(unit.to_dict(), 201)
+
+    @app.get("/api/accounts")
+    def account_list() -> Response:
+        who = actor()
+        service.authorize(who, Action.ACCOUNT_MANAGE)
+        return _reply([a.public_dict() for a in accounts.accounts()])
+
+    @app.post("/api/accounts")
+    def account_create() -> Response:
+        who = actor()
+        data = _body()
+        account, initial = accounts.create_account(
+            _text(data, "full_name", required=True) or "",
+            _text(data, "unit", required=True) or "",
+            _strings(data, "roles"),
+            _int(data, "clearance") if "clearance" in data else 0,
+            _text(data, "email"),
+            account_of(who),
+        )
+        return _reply({"account": account.public_dict(), "initial_password": initial}, 201)
+
+    def _username(value: str) -> str:
+        if not USERNAME.match(value):
+            raise KhoError("Tên tài khoản không hợp lệ.", code="ACCOUNT_NOT_FOUND").with_status(404)
+        return value
+
+    @app.post("/api/accounts/<username>/lock")
+    def account_lock(username: str) -> Response:
+        who = actor()
+        data = _body()
+        account = accounts.lock(
+            _username(username), _text(data, "reason") or "admin", account_of(who), request.remote_addr
+        )
+        return _reply(account.public_dict())
+
+    @app.post("/api/accounts/<username>/unlock")
+    def account_unlock(username: str) -> Response:
+        who = actor()
+        return _reply(accounts.unlock(_username(username), account_of(who), request.remote_addr).public_dict())
+
+    @app.post("/api/accounts/<username>/roles")
+    def account_roles(username: str) -> Response:
+        who = actor()
+        data = _body()
+        pairs = data.get("memberships")
+        if not isinstance(pairs, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("unit"), str) and isinstance(p.get("role"), str)
+            for p in pairs
+        ):
+            raise ApiError(
+                "Trường “memberships” phải là danh sách {unit, role}.", code="FIELD_INVALID", field="memberships"
+            )
+        account = accounts.set_roles(
+            _username(username), [(p["unit"], p["role"]) for p in pairs], account_of(who), request.remote_addr
+        )
+        return _reply(account.public_dict())
+
+    @app.post("/api/accounts/<username>/tokens")
+    def token_issue(username: str) -> Response:
+        who = actor()
+        data = _body()
+        token = accounts.issue_token(
+            _username(username), _text(data, "name") or "api", account_of(who), request.remote_addr
+        )
+        return _reply({"token": token}, 201)
 
     return app

@@ -17,7 +17,7 @@ from kho.errors import Duplicate
 from repository.records import Actor
 from repository.service import open_repository
 
-DEMO = Actor(user="demo.vanthu", source="kho demo")
+DEMO = Actor(user="demo.vanthu", source="kho demo", system=True)
 
 # (direction, loại, ký hiệu, cơ quan ban hành, trích yếu, chức vụ, người ký, ngày)
 DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (

@@ -26,7 +26,7 @@ from repository.records import Actor
 from repository.service import open_repository
 
 ROOT = Path(__file__).resolve().parents[2]
-CLERK = Actor(user="vanthu.lan", source="127.0.0.1")
+from kho_testing import CLERK  # noqa: E402
 
 
 def _encrypted_pdf() -> bytes:

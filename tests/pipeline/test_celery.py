@@ -19,6 +19,7 @@ from textdocs import CORPUS_PDF
 from ingest.bulk import import_paths
 from ingest.status import JobState, JobStore
 from kho.config import Settings
+from repository.records import SYSTEM
 from repository.service import open_repository
 
 REDIS_URL = os.environ.get("KHO_TEST_REDIS_URL", "")
@@ -107,10 +108,10 @@ def test_worker_process_runs_real_documents_end_to_end(
     assert valid.summary["text_sources"] == ["text-layer"]
     assert valid.summary["so_ky_hieu"]
     assert all(step.state.value == "xong" for step in valid.steps.values())
-    tampered = repo.get(by_name["sua.pdf"].record_id)
+    tampered = repo.get(by_name["sua.pdf"].record_id, actor=SYSTEM)
     assert tampered.extra["signature_verdict"] == "TOTAL-FAILED"
     assert tampered.extra["signature_return_reason"]
-    assert repo.get(by_name["pades-bes.pdf"].record_id).extra["signature_count"] == 1
+    assert repo.get(by_name["pades-bes.pdf"].record_id, actor=SYSTEM).extra["signature_count"] == 1
 
 
 def test_worker_retries_a_transient_failure_with_backoff_then_reports_it(

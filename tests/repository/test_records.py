@@ -20,14 +20,14 @@ def test_incoming_document_round_trip(backend: str, tmp_path: Path) -> None:
     assert record.registration is not None
     assert record.registration.series == "den" and record.registration.number == 1
     assert record.registration.display_number == "01"
-    again = repo.get(record.record_id)
+    again = repo.get(record.record_id, actor=CLERK)
     assert again == record
     stored, content = repo.read_content(record.record_id, actor=CLERK)
     assert content == data
     assert stored.original_name == "Công văn 1234.pdf"
     assert stored.stored_name == "Cong_van_1234.pdf"
     actions = [e.action for e in repo.audit.query(record_id=record.record_id)]
-    assert actions == ["record:create", "register:assign", "content:read"]
+    assert actions == ["record:create", "register:assign", "record:view", "content:read"]
 
 
 def test_outgoing_document_gets_its_number_from_the_register(repo: Repository) -> None:
@@ -50,7 +50,7 @@ def test_outgoing_document_gets_its_number_from_the_register(repo: Repository) -
         "ban-sao",
         1,
     )
-    assert [r.metadata.code_number for r in repo.register("hanh-chinh", first.registration.year)] == [
+    assert [r.metadata.code_number for r in repo.register("hanh-chinh", first.registration.year, actor=CLERK)] == [
         "01",
         "02",
     ]
@@ -62,9 +62,9 @@ def test_correction_makes_a_new_version_and_keeps_the_old(repo: Repository) -> N
         record.record_id, {"subject": "Về việc sửa trích yếu"}, expected_version=1, actor=CLERK
     )
     assert corrected.version == 2
-    assert repo.get(record.record_id, 1).metadata.subject == incoming()["subject"]
-    assert repo.get(record.record_id).metadata.subject == "Về việc sửa trích yếu"
-    assert [r.version for r in repo.history(record.record_id)] == [1, 2]
+    assert repo.get(record.record_id, 1, actor=CLERK).metadata.subject == incoming()["subject"]
+    assert repo.get(record.record_id, actor=CLERK).metadata.subject == "Về việc sửa trích yếu"
+    assert [r.version for r in repo.history(record.record_id, actor=CLERK)] == [1, 2]
     with pytest.raises(ValidationFailed) as info:
         repo.update_metadata(record.record_id, {"code_number": "99"}, expected_version=2, actor=CLERK)
     assert info.value.code == "CODE_NUMBER_LOCKED"
@@ -76,7 +76,7 @@ def test_stale_update_gets_a_conflict(repo: Repository) -> None:
     with pytest.raises(Conflict) as info:
         repo.update_metadata(record.record_id, {"subject": "Lần hai"}, expected_version=1, actor=CLERK)
     assert info.value.code == "VERSION_CONFLICT"
-    assert repo.get(record.record_id).metadata.subject == "Lần một"
+    assert repo.get(record.record_id, actor=CLERK).metadata.subject == "Lần một"
 
 
 def test_concurrent_updates_never_lose_a_write(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_concurrent_updates_never_lose_a_write(tmp_path: Path) -> None:
         t.join()
     winners = [o for o in outcomes if o.startswith("ok")]
     assert len(winners) == 1 and outcomes.count("conflict") == 7
-    latest = repos[0].get(record.record_id)
+    latest = repos[0].get(record.record_id, actor=CLERK)
     assert latest.version == 2
     assert latest.metadata.description == f"ghi chú {winners[0].split()[1]}"
 
@@ -117,7 +117,7 @@ def test_duplicate_so_ky_hieu_agency_year_is_reported(repo: Repository) -> None:
     repo.create_document("den", incoming(organ_name="Bộ Tài chính"), None, None, CLERK)
     repo.create_document("den", incoming(issued_date="2025-03-02"), None, None, CLERK)
     # Nothing half-written: the register holds exactly the three accepted documents.
-    assert [r.registration.number for r in repo.register("den", 2026) if r.registration] == [
+    assert [r.registration.number for r in repo.register("den", 2026, actor=CLERK) if r.registration] == [
         1,
         2,
         3,
@@ -145,7 +145,7 @@ def test_unknown_agency_code_is_refused(repo: Repository) -> None:
     with pytest.raises(ValidationFailed) as info:
         repo.create_document("den", incoming(organ_id="000.00.00.G22"), None, None, CLERK)
     assert info.value.code == "ORGAN_ID_UNKNOWN"
-    repo.add_agency("000.00.00.G22", "Văn phòng Chính phủ")
+    repo.add_agency("000.00.00.G22", "Văn phòng Chính phủ", CLERK)
     record = repo.create_document("den", incoming(organ_id="000.00.00.G22"), None, None, CLERK)
     assert record.metadata.organ_id == "000.00.00.G22"
 
@@ -237,7 +237,7 @@ def test_repository_opens_on_s3_from_the_configuration(backend: str, tmp_path: P
     from repository.service import open_repository
 
     if backend == "local":
-        env = {"KHO_DATA_DIR": str(tmp_path / "data")}
+        env = {"KHO_DATA_DIR": str(tmp_path / "data"), "KHO_AGENCY_ID": AGENCY}
     else:
         options = s3_options()
         if options is None:
@@ -249,6 +249,7 @@ def test_repository_opens_on_s3_from_the_configuration(backend: str, tmp_path: P
             "KHO_S3_ENDPOINT": options["endpoint"],
             "KHO_S3_ACCESS_KEY": options["access_key"],
             "KHO_S3_SECRET_KEY": options["secret_key"],
+            "KHO_AGENCY_ID": AGENCY,
         }
     repo = open_repository(Settings.from_env(env))
     record = repo.create_document("den", incoming(), pdf_bytes("cfg"), "cfg.pdf", CLERK)

@@ -74,7 +74,7 @@ def test_es_request_is_plain_json_with_permissions_and_no_query_syntax():
 
 
 def test_auditor_request_has_no_permission_filter():
-    body = build_search(parse_query("", Principal("k", roles=("auditor",))))
+    body = build_search(parse_query("", Principal("k", everything=True)))
     assert body["query"]["bool"]["filter"] == []
 
 

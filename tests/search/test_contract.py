@@ -11,11 +11,13 @@ from search.documents import IndexDocument
 from search.query import DateInvalid, DateRange, Filters, Principal, QueryInvalid, Sort, parse_query
 from search.reindex import consistency_check, reindex
 
-AUDITOR = Principal("kt1", roles=("auditor",))
-ADMIN = Principal("qt1", roles=("admin",))
+AUDITOR = Principal("kt1", everything=True)  # Kho's own checks: every document
+ADMIN = Principal("qt1")  # a quản trị manages accounts, not content: no unit, no grant
 CLERK_A = Principal("u-a", units=("UNIT-A",))
+CLERK_A_CLEARED = Principal("u-a2", units=("UNIT-A",), max_secrecy=2)
 CLERK_B = Principal("u-b", units=("UNIT-B",))
-SECRET_READER = Principal("u-secret", units=("UNIT-C",))
+SECRET_READER = Principal("u-secret", units=("UNIT-C",), max_secrecy=3)
+UNCLEARED_GRANTEE = Principal("u-secret", units=("UNIT-C",), max_secrecy=1)
 
 
 def doc(doc_id: str, **kw: object) -> IndexDocument:
@@ -233,12 +235,16 @@ def test_related_documents_both_ways(loaded):
 def test_unit_scoping_grants_and_confidential_results(loaded):
     everything = {d.id for d in DOCS}
     assert set(search(loaded, "").ids) == everything
-    assert set(search(loaded, "", ADMIN).ids) == everything
+    assert set(search(loaded, "", ADMIN).ids) == set()
     a = set(search(loaded, "", CLERK_A).ids)
     assert a == {"d-exact", "d-plain", "d-cites", "d-tone", "d-scatter", "d-granted"}
+    # Cleared for Tối mật, the same unit's Tối mật document appears; a grant never lifts the
+    # clearance requirement.
+    assert set(search(loaded, "", CLERK_A_CLEARED).ids) == a | {"d-secret"}
     b = set(search(loaded, "", CLERK_B).ids)
     assert b == {"d-unit-b", "d-granted"}
     assert set(search(loaded, "", SECRET_READER).ids) == {"d-secret"}
+    assert set(search(loaded, "", UNCLEARED_GRANTEE).ids) == set()
 
 
 def test_counts_and_facets_never_reveal_hidden_documents(loaded):

@@ -19,7 +19,7 @@ from search.embedded import FILE_NAME, EmbeddedBackend, _Index
 from search.query import FACETS, Principal, parse_query
 from search.reindex import reindex
 
-AUDITOR = Principal("kt1", roles=("auditor",))
+AUDITOR = Principal("kt1", everything=True)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -87,13 +87,16 @@ def test_an_index_without_text_index_is_converted_when_opened(tmp_path):
 
 
 UNITS = ("U1", "U2", "U3")
-CLERK = Principal("clerk", units=("U1", "U3"))
+CLERK = Principal("clerk", units=("U1", "U3"), max_secrecy=1)
 
 
 def _visible(d: IndexDocument, p: Principal) -> bool:
-    if p.sees_all or p.user_id in d.grant_users:
+    """The access policy's rule (repository.policy.sees), restated over index fields."""
+    if p.sees_all:
         return True
-    return d.do_mat == 0 and (d.owner_unit in p.units or bool(set(d.grant_units) & set(p.units)))
+    if d.do_mat > p.max_secrecy:
+        return False
+    return p.user_id in d.grant_users or d.owner_unit in p.units or bool(set(d.grant_units) & set(p.units))
 
 
 def _corpus(n: int, seed: int = 5) -> list[IndexDocument]:

@@ -11,13 +11,37 @@ from typing import Any
 
 import pytest
 
+from repository.policy import Principal, Role
 from repository.records import Actor, Repository
 from repository.storage import ObjectStore, open_store
 from repository.storage.local import LocalStore
 
 AGENCY = "000.00.18.H40"
 AGENCY_NAME = "Ủy ban nhân dân tỉnh Ninh Bình"
-CLERK = Actor(user="vanthu.nguyen", source="127.0.0.1")
+CLERK = Actor(
+    user="vanthu.nguyen",
+    source="127.0.0.1",
+    principal=Principal(
+        "vanthu.nguyen",
+        roles=frozenset({(AGENCY, Role.VAN_THU), (AGENCY, Role.CHUYEN_VIEN)}),
+        clearance=3,
+    ),
+)
+"""A văn thư (and chuyên viên) of the agency, cleared for every secrecy level."""
+AUDITOR = Actor(
+    user="kiemtoan.le",
+    source="127.0.0.1",
+    principal=Principal("kiemtoan.le", roles=frozenset({(AGENCY, Role.KIEM_TOAN)}), clearance=3),
+)
+
+
+def person(user: str, *roles: tuple[str, Role], clearance: int = 0, led: tuple[str, ...] = ()) -> Actor:
+    """An authenticated person with (unit, role) pairs."""
+    return Actor(
+        user=user,
+        source="127.0.0.1",
+        principal=Principal(user, roles=frozenset(roles), clearance=clearance, led_units=frozenset(led)),
+    )
 
 
 def s3_options() -> dict[str, Any] | None:

@@ -1,0 +1,283 @@
+"""The access policy: one pure function decides every access (ARCHITECTURE invariant 8).
+
+:func:`decide` answers whether a :class:`Principal` may perform an :class:`Action` on a
+resource (a record's :class:`RecordFacts`, or nothing for actions that concern no record).
+The repository service calls it on every read and write; :func:`search_scope` derives the
+search filter from the same rules, so the index and the store can never disagree.
+
+Rules (Phụ lục VI III.3.b, IV.1.d; Thái Nguyên Điều 6):
+
+* **Secrecy first.** A record marked Mật/Tối mật/Tuyệt mật is seen only by a person whose
+  clearance reaches its level — whatever else they hold.
+* **Who sees a record** (metadata, original, versions): members of its unit (văn thư, lãnh đạo,
+  chuyên viên, lưu trữ viên of that unit); members of a unit it was distributed/granted to;
+  people it was granted to by name (on the record or on a hồ sơ holding it); the person who
+  created it; lãnh đạo of its unit or of any unit above it (the agency's leaders see the
+  agency).
+* **Kiểm toán viên** read history (audit events, version list), not content unless granted.
+* **Quản trị** manage units, accounts and grants, not content.
+* Writing needs the role for the act (văn thư register and correct, chuyên viên build hồ sơ,
+  …) *and* sight of the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VAN_THU = "van_thu"
+    LANH_DAO = "lanh_dao"
+    CHUYEN_VIEN = "chuyen_vien"
+    LUU_TRU = "luu_tru"
+    KIEM_TOAN = "kiem_toan"
+    QUAN_TRI = "quan_tri"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.VAN_THU: "văn thư",
+    Role.LANH_DAO: "lãnh đạo",
+    Role.CHUYEN_VIEN: "chuyên viên",
+    Role.LUU_TRU: "lưu trữ viên",
+    Role.KIEM_TOAN: "kiểm toán viên",
+    Role.QUAN_TRI: "quản trị",
+}
+
+CONTENT_ROLES: frozenset[Role] = frozenset({Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU})
+"""Roles whose holders work with the documents of their unit."""
+
+
+class Action(StrEnum):
+    RECORD_VIEW = "record:view"
+    """Metadata of a record or hồ sơ (and seeing it in lists, registers and search)."""
+    RECORD_READ = "record:read"
+    """The original file (read in the page, download, print)."""
+    RECORD_HISTORY = "record:history"
+    """The record's audit events: who did what, when (not its content)."""
+    RECORD_CREATE = "record:create"
+    """Receive or register a document (văn thư)."""
+    RECORD_UPDATE = "record:update"
+    """Correct a document's metadata, complete its intake (văn thư)."""
+    RECORD_OVERRIDE = "record:override-signature"
+    """Register a document whose signature check FAILED (văn thư, with a reason)."""
+    RECORD_RETURN = "record:return"
+    """Trả lại an arrived document to its sender (văn thư)."""
+    RECORD_GRANT = "record:grant"
+    """Grant a person or unit access to a record or hồ sơ."""
+    FILE_CREATE = "file:create"
+    FILE_EDIT = "file:edit"
+    """Add documents to / remove them from a hồ sơ."""
+    REGISTER_LIST = "register:list"
+    """Open a sổ đăng ký (its rows are then filtered by :attr:`RECORD_VIEW`)."""
+    INTAKE_LIST = "intake:list"
+    """See the documents waiting to be registered."""
+    AUDIT_READ = "audit:read"
+    AUDIT_VERIFY = "audit:verify"
+    ACCOUNT_MANAGE = "account:manage"
+    """Create accounts and units, change roles and clearance, unlock, revoke tokens."""
+    ACCOUNT_LOCK = "account:lock"
+    AGENCY_MANAGE = "agency:manage"
+    SEARCH = "search"
+    OPERATE = "system:operate"
+    """fsck, reindex, index-check: operators of the installation."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated person, as the policy needs them."""
+
+    user: str
+    roles: frozenset[tuple[str, Role]] = frozenset()
+    """(unit, role) pairs held."""
+    clearance: int = 0
+    """Highest secrecy level the person may see: 0 Thường … 3 Tuyệt mật."""
+    led_units: frozenset[str] = frozenset()
+    """Units the person leads, with every unit below them (filled from the unit tree)."""
+
+    def has(self, role: Role) -> bool:
+        return any(r == role for _, r in self.roles)
+
+    def units_with(self, roles: Iterable[Role]) -> frozenset[str]:
+        wanted = frozenset(roles)
+        return frozenset(unit for unit, role in self.roles if role in wanted)
+
+    @property
+    def content_units(self) -> frozenset[str]:
+        """Units whose documents the person works with (plus every unit they lead)."""
+        return self.units_with(CONTENT_ROLES) | self.led_units
+
+
+LOCAL_OPERATOR = Principal(user="system", roles=frozenset({("*", Role.QUAN_TRI)}))
+"""The installation's operator acting on the store directly (``kho fsck``, ``kho reindex``)."""
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the policy needs to know about a record or hồ sơ."""
+
+    record_id: str
+    kind: str
+    unit: str
+    secrecy: int = 0
+    created_by: str = ""
+    grant_users: frozenset[str] = frozenset()
+    grant_units: frozenset[str] = frozenset()
+    state: str = "active"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    code: str = ""
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+# Actions that need only a role, and which roles give them.
+_ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.RECORD_CREATE: frozenset({Role.VAN_THU}),
+    Action.FILE_CREATE: frozenset({Role.VAN_THU, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.LANH_DAO}),
+    Action.REGISTER_LIST: frozenset({Role.VAN_THU, Role.LANH_DAO, Role.LUU_TRU}),
+    Action.INTAKE_LIST: frozenset({Role.VAN_THU}),
+    Action.AUDIT_READ: frozenset({Role.KIEM_TOAN}),
+    Action.AUDIT_VERIFY: frozenset({Role.KIEM_TOAN, Role.QUAN_TRI}),
+    Action.ACCOUNT_MANAGE: frozenset({Role.QUAN_TRI}),
+    Action.ACCOUNT_LOCK: frozenset({Role.QUAN_TRI, Role.LANH_DAO}),
+    Action.AGENCY_MANAGE: frozenset({Role.QUAN_TRI, Role.VAN_THU}),
+    Action.SEARCH: frozenset(Role),
+    Action.OPERATE: frozenset({Role.QUAN_TRI}),
+}
+
+# Actions on a record: the roles that may do them, given sight of the record.
+_RECORD_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.RECORD_VIEW: frozenset(CONTENT_ROLES),
+    Action.RECORD_READ: frozenset(CONTENT_ROLES),
+    Action.RECORD_UPDATE: frozenset({Role.VAN_THU}),
+    Action.RECORD_OVERRIDE: frozenset({Role.VAN_THU}),
+    Action.RECORD_RETURN: frozenset({Role.VAN_THU}),
+    Action.FILE_EDIT: frozenset({Role.CHUYEN_VIEN, Role.VAN_THU, Role.LUU_TRU, Role.LANH_DAO}),
+}
+
+_SECRECY_LABELS = ("Thường", "Mật", "Tối mật", "Tuyệt mật")
+
+
+def _named(principal: Principal, facts: RecordFacts) -> bool:
+    if principal.user in facts.grant_users:
+        return True
+    return bool(facts.created_by) and principal.user == facts.created_by
+
+
+def sees(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person may see the record at all (before the role of the act)."""
+    if facts.secrecy > principal.clearance:
+        return False
+    return _named(principal, facts) or bool(principal.content_units & ({facts.unit} | facts.grant_units))
+
+
+def roles_on(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
+    """The roles a person holds *for this record*: in its unit or a unit it was granted to, and
+    lãnh đạo over its unit."""
+    units = {facts.unit} | facts.grant_units
+    held = {role for unit, role in principal.roles if unit in units}
+    if units & principal.led_units:
+        held.add(Role.LANH_DAO)
+    return frozenset(held)
+
+
+def _denied(message: str, code: str = "PERMISSION_DENIED") -> Decision:
+    return Decision(False, code, message)
+
+
+def decide(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
+    """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record)."""
+    held = {role for _, role in principal.roles}
+    if action in _ROLE_ACTIONS:
+        if held & _ROLE_ACTIONS[action]:
+            return ALLOW
+        return _denied(f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}.")
+    if facts is None:
+        raise ValueError(f"{action} needs a record")
+    if action is Action.RECORD_HISTORY:
+        if Role.KIEM_TOAN in held and facts.secrecy <= principal.clearance:
+            return ALLOW
+        action = Action.RECORD_VIEW
+    if action is Action.RECORD_GRANT:
+        if Role.QUAN_TRI in held:
+            return ALLOW
+        if Role.LANH_DAO in held and sees(principal, facts):
+            return ALLOW
+        return _denied("Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền.")
+    if facts.secrecy > principal.clearance:
+        return _denied(
+            f"Văn bản có độ mật “{_SECRECY_LABELS[min(facts.secrecy, 3)]}” vượt quá mức được phép xem"
+            " của tài khoản.",
+            "SECRECY_DENIED",
+        )
+    if not sees(principal, facts):
+        return _denied("Bạn không có quyền xem văn bản/hồ sơ này.")
+    # Named grants and the creator: reading what was given to you needs no particular role.
+    if action in (Action.RECORD_VIEW, Action.RECORD_READ) and _named(principal, facts):
+        return ALLOW
+    if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
+        return ALLOW
+    return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
+
+
+def can(principal: Principal, action: Action, facts: RecordFacts | None = None) -> bool:
+    return decide(principal, action, facts).allowed
+
+
+_ACTION_LABELS = {
+    Action.RECORD_VIEW: "xem văn bản",
+    Action.RECORD_READ: "xem/tải tệp gốc",
+    Action.RECORD_HISTORY: "xem lịch sử",
+    Action.RECORD_CREATE: "tiếp nhận, đăng ký văn bản",
+    Action.RECORD_UPDATE: "sửa dữ liệu đặc tả",
+    Action.RECORD_OVERRIDE: "đăng ký văn bản có chữ ký không hợp lệ",
+    Action.RECORD_RETURN: "trả lại văn bản",
+    Action.RECORD_GRANT: "phân quyền",
+    Action.FILE_CREATE: "lập hồ sơ",
+    Action.FILE_EDIT: "sửa hồ sơ",
+    Action.REGISTER_LIST: "xem sổ đăng ký",
+    Action.INTAKE_LIST: "xem văn bản chờ vào sổ",
+    Action.AUDIT_READ: "xem nhật ký kiểm toán",
+    Action.AUDIT_VERIFY: "kiểm tra nhật ký",
+    Action.ACCOUNT_MANAGE: "quản lý tài khoản",
+    Action.ACCOUNT_LOCK: "khóa tài khoản",
+    Action.AGENCY_MANAGE: "quản lý danh mục cơ quan",
+    Action.SEARCH: "tìm kiếm",
+    Action.OPERATE: "vận hành hệ thống",
+}
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """The search filter generated from :func:`sees`: a document matches when its secrecy is at
+    most ``max_secrecy`` and (its unit or a granted unit is in ``units``, or ``user`` is among
+    its named viewers: grants and its creator)."""
+
+    user: str
+    units: frozenset[str] = field(default_factory=frozenset)
+    max_secrecy: int = 0
+
+
+def search_scope(principal: Principal) -> SearchScope:
+    return SearchScope(principal.user, principal.content_units, principal.clearance)
+
+
+def index_visibility(facts: RecordFacts) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a search document stores so that :class:`SearchScope` reproduces :func:`sees`:
+    (units that see it, users named on it)."""
+    units = tuple(sorted({facts.unit, *facts.grant_units}))
+    users = tuple(sorted({*facts.grant_users, *([facts.created_by] if facts.created_by else [])}))
+    return units, users

@@ -1,0 +1,85 @@
+"""One place that wires Kho's services from the settings, for the CLI, the API and the web pages.
+
+Identity comes only from here: :meth:`Kho.actor_from_token` turns a token an account was
+issued into an :class:`~repository.records.Actor` whose principal the access policy reads.
+Nothing a caller asserts (a header, a ``--user`` flag) ever names who acts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kho.config import Settings
+from repository.accounts import Account, AccountService
+from repository.policy import Principal, Role
+from repository.records import Actor, Repository
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Pipeline
+    from ingest.receive import ReceiveService
+
+
+def principal_of(account: Account, accounts: AccountService) -> Principal:
+    """The policy's view of an account: its (unit, role) pairs, clearance, and every unit below
+    a unit it leads."""
+    roles = frozenset((m.unit, Role(m.role)) for m in account.memberships)
+    led: set[str] = set()
+    for unit, role in roles:
+        if role is Role.LANH_DAO:
+            led |= accounts.units_below(unit)
+    return Principal(user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led))
+
+
+class Kho:
+    """The repository, accounts, search index and receive service of one installation."""
+
+    def __init__(self, settings: Settings, repo: Repository | None = None, *, follow_index: bool = True) -> None:
+        from repository.service import open_accounts, open_repository
+
+        self.settings = settings
+        self.repo = repo if repo is not None else open_repository(settings)
+        self.accounts = open_accounts(self.repo)
+        self._backend: Any = None
+        self._pipeline: Pipeline | None = None
+        if follow_index:
+            from ingest.indexing import follow
+
+            follow(self.repo, self.backend)
+
+    @property
+    def backend(self) -> Any:
+        """The search index (opened on first use)."""
+        if self._backend is None:
+            from search import open_backend
+
+            self._backend = open_backend(self.settings.elasticsearch_url or self.settings.data_dir / "index")
+        return self._backend
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            from ingest.pipeline import Pipeline
+
+            self._pipeline = Pipeline.from_settings(
+                self.settings, self.repo, backend_factory=lambda: self.backend
+            )
+        return self._pipeline
+
+    @property
+    def receive(self) -> ReceiveService:
+        from ingest.receive import ReceiveService
+
+        return ReceiveService(self.repo, self.pipeline)
+
+    def actor_of(self, account: Account, source: str | None) -> Actor:
+        return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))
+
+    def actor_from_token(self, secret: str, source: str | None) -> Actor:
+        """Raises ``TOKEN_INVALID`` (401) or ``ACCOUNT_LOCKED`` (403)."""
+        return self.actor_of(self.accounts.resolve_token(secret), source)
+
+    def close(self) -> None:
+        # The pipeline holds nothing of its own to close: it borrows this context's backend.
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None

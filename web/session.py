@@ -1,0 +1,74 @@
+"""The CLI's login: ``kho login`` keeps a token; every command acts as that account.
+
+The token is read from ``KHO_TOKEN`` (scripts, CI) or from the token file
+(``KHO_TOKEN_FILE``, default ``~/.config/kho/tokens.json``, mode 0600), where one token is
+kept per installation (keyed by its store URL). Only the token's SHA-256 is in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from kho.config import Settings
+from kho.errors import KhoError
+
+
+class NotLoggedIn(KhoError):
+    code = "AUTH_REQUIRED"
+    http_status = 401
+
+
+def token_file(settings: Settings) -> Path:
+    configured = os.environ.get("KHO_TOKEN_FILE")
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "kho" / "tokens.json"
+
+
+def _installation(settings: Settings) -> str:
+    return settings.store_url or str(Path(settings.data_dir).resolve())
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def saved_token(settings: Settings) -> str:
+    """The token to act with; :class:`NotLoggedIn` when there is none."""
+    token = os.environ.get("KHO_TOKEN", "").strip()
+    if token:
+        return token
+    token = _read(token_file(settings)).get(_installation(settings), "")
+    if not token:
+        raise NotLoggedIn("Chưa đăng nhập: hãy chạy “kho login”.")
+    return token
+
+
+def save_token(settings: Settings, token: str) -> Path:
+    path = token_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tokens = _read(path)
+    tokens[_installation(settings)] = token
+    save_token_map(path, tokens)
+    return path
+
+
+def forget_token(settings: Settings) -> None:
+    path = token_file(settings)
+    tokens = _read(path)
+    if tokens.pop(_installation(settings), None) is not None:
+        save_token_map(path, tokens)
+
+
+def save_token_map(path: Path, tokens: dict[str, str]) -> None:
+    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(tokens, out)
+    os.replace(path.with_suffix(".tmp"), path)
