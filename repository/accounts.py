@@ -6,7 +6,7 @@ nothing here is ever rewritten)::
     units/<unit_id>/v<000001>                   versions of a unit
     claims/unit-code/<code>                     one unit per account-name code
     accounts/<username>/v<000001>               versions of an account (every change, every login)
-    notifications/<username>/<id>.json          "your rights changed" messages for the person
+    notifications/<username>/<seq>.json         "your rights changed" messages for the person
     tokens/<sha256>.json                        an API token: only the SHA-256 of its secret
     tokens/<sha256>.revoked.json                its revocation
     token-index/<username>/<sha256>.json        which tokens an account has
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -1073,11 +1072,22 @@ class AccountService:
 
     # -- notifications ---------------------------------------------------------------------
     def _notify(self, username: str, kind: str, message: str, actor: str) -> Notification:
+        """Store a message for the person; ids are a per-person sequence (``000001``), so the
+        list is in the order things happened even within one clock tick."""
         now = self.clock()
-        note_id = f"{int(now.timestamp() * 1000):012x}{os.urandom(6).hex()}"
-        note = Notification(note_id, username, now, kind, nfc(message), actor)
-        self.store.put_if_absent(f"notifications/{username}/{note_id}.json", _json(note.to_dict()))
-        return note
+        prefix = f"notifications/{username}/"
+        last = None
+        for info in self.store.list(prefix):
+            last = info.key
+        seq = int(last[len(prefix) :].split(".")[0]) + 1 if last else 1
+        while True:
+            note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor)
+            try:
+                self.store.put_if_absent(f"{prefix}{note.notification_id}.json", _json(note.to_dict()))
+            except AlreadyExists:
+                seq += 1  # another writer took this number
+                continue
+            return note
 
     def notifications(self, username: str) -> list[Notification]:
         name = username.strip().lower()
