@@ -1136,7 +1136,10 @@ class AccountService:
     def resolve_token(self, secret: str) -> Account:
         """The account a token stands for: :class:`TokenInvalid` (401) if the token is unknown,
         revoked or its account deleted; :class:`AccountLocked` (403) if the account is locked
-        (or idle for 90 days, which locks it)."""
+        (or idle for 90 days, which locks it: using a token is not a login, so a token-only user
+        must still log in at least every 90 days); :class:`PasswordChangeRequired` (403) while
+        the initial password has not been changed. An expired password does not stop a token by
+        itself (the 90-day login rule bounds it)."""
         invalid = TokenInvalid("Mã truy cập (token) không hợp lệ hoặc đã bị thu hồi.")
         if not isinstance(secret, str) or not _TOKEN_RE.match(secret):
             raise invalid
@@ -1156,6 +1159,13 @@ class AccountService:
             account = self._system_lock(account.username, LockReason.IDLE, None)
         if account.status is Status.LOCKED:
             raise self._locked_error(account)
+        if account.must_change_password:
+            # A token must not get round the first-login change (Điều 6 k4 a).
+            raise PasswordChangeRequired(
+                "Bạn phải đăng nhập và đổi mật khẩu trước khi dùng mã truy cập.",
+                account=account,
+                username=account.username,
+            )
         return account
 
     def revoke_token(self, username: str, digest: str, actor: Account, source: str | None = None) -> None:

@@ -533,3 +533,13 @@ def test_a_weak_stored_hash_is_upgraded_at_login(world: World) -> None:
     upgraded = world.svc.get(an.username).password_hash
     assert upgraded.startswith("$argon2id$") and "m=65536" in upgraded
     assert strong.authenticate(an.username, GOOD).password_hash == upgraded
+
+
+def test_a_token_does_not_get_round_the_first_login_change(world: World) -> None:
+    account, initial = world.svc.create_account("Đỗ Thị Cúc", VP, [Role.VAN_THU], 0, None, world.admin)
+    world.secrets.append(initial)
+    secret = world.svc.issue_token(account.username, "api", world.admin)
+    with pytest.raises(PasswordChangeRequired):
+        world.svc.resolve_token(secret)
+    world.svc.change_password(account.username, initial, GOOD)
+    assert world.svc.resolve_token(secret).username == account.username
