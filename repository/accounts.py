@@ -389,14 +389,6 @@ def _audit_name(text: str) -> str:
     return text if passwords.is_username(text) else "(không hợp lệ)"
 
 
-# --- authorisation of admin operations -------------------------------------------------------
-
-
-def _active_actor(actor: Account) -> None:
-    if not actor.active:
-        raise PermissionDenied("Tài khoản thực hiện thao tác không còn hoạt động.", actor=actor.username)
-
-
 # --- the service -----------------------------------------------------------------------------
 
 
@@ -419,9 +411,17 @@ class AccountService:
         self.hasher = hasher
 
     # -- authorisation ---------------------------------------------------------------------
+    def _current_actor(self, actor: Account) -> Account:
+        """The actor as stored now (an Account object held since login may be stale: roles
+        removed, account locked), which must be active."""
+        current = self._read(actor.username)
+        if current is None or not current.active:
+            raise PermissionDenied("Tài khoản thực hiện thao tác không còn hoạt động.", actor=actor.username)
+        return current
+
     def _require_admin(self, actor: Account, units: Iterable[str]) -> None:
         """The actor is a quản trị of every unit in ``units`` (at it or an ancestor of it)."""
-        _active_actor(actor)
+        actor = self._current_actor(actor)
         scope: set[str] = set()
         for m in actor.memberships:
             if m.role is Role.QUAN_TRI:
@@ -436,7 +436,7 @@ class AccountService:
 
     def _require_head_of(self, actor: Account, target: Account) -> None:
         """The actor is a lãnh đạo of one of the target's units (or of a unit above it)."""
-        _active_actor(actor)
+        actor = self._current_actor(actor)
         for m in actor.memberships:
             if m.role is Role.LANH_DAO and target.units & self.units_below(m.unit):
                 return
@@ -1105,7 +1105,8 @@ class AccountService:
         target = self.get(username)
         if actor.username != target.username:
             self._require_admin(actor, target.units)
-        _active_actor(actor)
+        else:
+            self._current_actor(actor)
         if not target.active:
             raise (
                 self._locked_error(target)

@@ -362,12 +362,17 @@ def test_head_of_unit_locks_a_leaving_member_but_not_someone_of_another_unit(wor
     )
 
 
-def test_a_locked_or_deleted_actor_cannot_administer(world: World) -> None:
+def test_a_locked_or_demoted_actor_cannot_administer_even_with_a_stale_account(world: World) -> None:
     second_admin = world.person("Phan Quản Trị", ROOT, Role.QUAN_TRI)
+    third_admin = world.person("Lâm Quản Trị", ROOT, Role.QUAN_TRI)
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
-    locked_admin = world.svc.lock(second_admin.username, "admin", world.admin)
-    with pytest.raises(PermissionDenied):
-        world.svc.lock(an.username, "admin", locked_admin)
+    world.svc.lock(second_admin.username, "admin", world.admin)
+    world.svc.set_roles(third_admin.username, [Membership(ROOT, Role.CHUYEN_VIEN)], world.admin)
+    for stale in (second_admin, third_admin):  # objects from before the change still say quản trị
+        assert stale.has_role(Role.QUAN_TRI)
+        with pytest.raises(PermissionDenied):
+            world.svc.lock(an.username, "admin", stale)
+    assert world.svc.get(an.username).status is Status.ACTIVE
 
 
 def test_deleted_account_cannot_log_in(world: World) -> None:
