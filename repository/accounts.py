@@ -69,7 +69,8 @@ from repository.vocabulary import Secrecy, is_organ_id, nfc
 FORMAT = 1
 """Format version of every object this module stores."""
 
-LOGIN_RETRIES = 5
+LOGIN_RETRIES = 20
+"""Re-reads of an account after losing a write race (each lost race means another writer won)."""
 
 
 class Role(StrEnum):

@@ -4,6 +4,7 @@ controllable clock."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -422,6 +423,29 @@ def test_roles_change_needs_an_admin_of_every_unit_involved(world: World) -> Non
     with pytest.raises(PermissionDenied):
         world.svc.set_roles(an.username, [Membership(VP, Role.QUAN_TRI)], an)  # not oneself either
     assert world.svc.get(an.username).memberships == (Membership(VP, Role.CHUYEN_VIEN),)
+
+
+def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            world.svc.authenticate(an.username, "Sai#1abcd")
+        except (LoginFailed, AccountLocked) as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["LOGIN_FAILED"] * 4
+    assert world.svc.get(an.username).failed_logins == 4
+    with pytest.raises(AccountLocked):
+        world.svc.authenticate(an.username, "Sai#1abcd")
 
 
 def test_a_stale_write_is_a_conflict(world: World) -> None:
