@@ -128,3 +128,58 @@ class ValidationFailed(KhoError):
         if len(self.errors) == 1:
             # A single error keeps its own, more precise code.
             self.code = self.errors[0].code
+
+
+# --- accounts (repository/accounts.py) -------------------------------------------------------
+
+
+class AccountNotFound(NotFound):
+    code = "ACCOUNT_NOT_FOUND"
+
+
+class UnitNotFound(NotFound):
+    code = "UNIT_NOT_FOUND"
+
+
+class LoginFailed(KhoError):
+    """Unknown account or wrong password: one code for both, so the answer does not tell which
+    account names exist."""
+
+    code = "LOGIN_FAILED"
+    http_status = 401
+
+
+class AccountLocked(KhoError):
+    """The account is locked (``details["reason"]``); a quản trị must unlock it."""
+
+    code = "ACCOUNT_LOCKED"
+    http_status = 403
+
+
+class PasswordChangeRequired(KhoError):
+    """The password was right but must be changed before anything else (first login).
+
+    The login itself succeeded: ``account`` is the authenticated account, so the caller can offer
+    the password change (and nothing else). It is deliberately not in ``details``: ``to_dict``
+    must never carry a password hash.
+    """
+
+    code = "PASSWORD_CHANGE_REQUIRED"
+    http_status = 403
+
+    def __init__(self, message: str, *, account: Any = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.account = account
+
+
+class PasswordExpired(PasswordChangeRequired):
+    """The password is older than the regulation allows (3 months); same handling as above."""
+
+    code = "PASSWORD_EXPIRED"
+
+
+class TokenInvalid(KhoError):
+    """An API token that is unknown, revoked, malformed or of a deleted account."""
+
+    code = "TOKEN_INVALID"
+    http_status = 401

@@ -1,0 +1,1221 @@
+"""Units (đơn vị), accounts, API tokens and rights-change notifications, kept in the object store.
+
+Store layout (every object is JSON with ``"format": 1`` and is written with create-if-absent;
+nothing here is ever rewritten)::
+
+    units/<unit_id>/v<000001>                   versions of a unit
+    claims/unit-code/<code>                     one unit per account-name code
+    accounts/<username>/v<000001>               versions of an account (every change, every login)
+    notifications/<username>/<seq>.json         "your rights changed" messages for the person
+    tokens/<sha256>.json                        an API token: only the SHA-256 of its secret
+    tokens/<sha256>.revoked.json                its revocation
+    token-index/<username>/<sha256>.json        which tokens an account has
+
+A concurrent second update of the same version gets :class:`Conflict` (like records); the
+login path re-reads and retries, so two simultaneous logins both count.
+
+Admin operations take the acting :class:`Account` and check it in :func:`_require_admin` /
+:func:`_require_head_of` only (the access policy may take these over later). A quản trị
+administers the units at and below the units where they hold the role.
+
+Authentication outcomes (:meth:`AccountService.authenticate`):
+
+* unknown, deleted account or wrong password → :class:`LoginFailed` (401), same answer;
+* locked account → :class:`AccountLocked` (403), without looking at the password; a login after
+  90 days without one locks the account (reason ``idle``); the N-th consecutive wrong password
+  locks it (reason ``failed_logins``);
+* right password but a change is due → :class:`PasswordChangeRequired` / :class:`PasswordExpired`
+  (403) with ``.account`` attached: the login counted (failures reset, last login set), and the
+  caller may let the person call :meth:`AccountService.change_password` and nothing else. An
+  exception rather than a flag on the result, so that a caller that forgets to look cannot let
+  the person in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from kho.errors import (
+    AccountLocked,
+    AccountNotFound,
+    AlreadyExists,
+    Conflict,
+    FieldError,
+    LoginFailed,
+    NotFound,
+    PasswordChangeRequired,
+    PasswordExpired,
+    PermissionDenied,
+    TokenInvalid,
+    UnitNotFound,
+    ValidationFailed,
+)
+from kho.timeutil import parse_iso, to_iso_utc, vn_display
+from repository import passwords
+from repository.audit import AuditLog
+from repository.storage.base import ObjectStore
+from repository.vocabulary import Secrecy, is_organ_id, nfc
+
+FORMAT = 1
+"""Format version of every object this module stores."""
+
+LOGIN_RETRIES = 20
+"""Re-reads of an account after losing a write race (each lost race means another writer won)."""
+
+
+class Role(StrEnum):
+    VAN_THU = "van_thu"
+    LANH_DAO = "lanh_dao"
+    CHUYEN_VIEN = "chuyen_vien"
+    LUU_TRU = "luu_tru"
+    KIEM_TOAN = "kiem_toan"
+    QUAN_TRI = "quan_tri"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.VAN_THU: "văn thư",
+    Role.LANH_DAO: "lãnh đạo",
+    Role.CHUYEN_VIEN: "chuyên viên",
+    Role.LUU_TRU: "lưu trữ viên",
+    Role.KIEM_TOAN: "kiểm toán viên",
+    Role.QUAN_TRI: "quản trị",
+}
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    LOCKED = "locked"
+    DELETED = "deleted"
+
+
+class LockReason(StrEnum):
+    FAILED_LOGINS = "failed_logins"
+    IDLE = "idle"
+    LEFT = "left"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return _LOCK_LABELS[self]
+
+
+_LOCK_LABELS = {
+    LockReason.FAILED_LOGINS: "nhập sai mật khẩu quá số lần quy định",
+    LockReason.IDLE: f"không đăng nhập trong {passwords.IDLE_LOCK_DAYS} ngày liên tục",
+    LockReason.LEFT: "cán bộ đã chuyển công tác, nghỉ hưu hoặc thôi việc",
+    LockReason.ADMIN: "quản trị hệ thống khóa tài khoản",
+}
+
+
+def _check_format(data: Mapping[str, Any], what: str) -> None:
+    found = data.get("format")
+    if found != FORMAT:
+        raise ValueError(f"{what}: unknown format {found!r}")
+
+
+def _time(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return to_iso_utc(moment) if moment is not None else None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One role of a person in one unit."""
+
+    unit: str
+    role: Role
+
+    def to_dict(self) -> dict[str, str]:
+        return {"unit": self.unit, "role": self.role.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Membership:
+        return cls(unit=data["unit"], role=Role(data["role"]))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An đơn vị of the agency; the agency itself is the root (``parent_id`` None)."""
+
+    unit_id: str
+    """Mã định danh (QĐ 20/2020/QĐ-TTg style: ``000.01.18.H40``)."""
+    name: str
+    parent_id: str | None
+    code: str
+    """Short lower-case code used in account names (``vpub``)."""
+    version: int = 1
+    created_at: datetime | None = None
+    actor: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "unit_id": self.unit_id,
+            "name": self.name,
+            "parent_id": self.parent_id,
+            "code": self.code,
+            "version": self.version,
+            "created_at": _iso(self.created_at),
+            "actor": self.actor,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Unit:
+        _check_format(data, "unit")
+        return cls(
+            unit_id=data["unit_id"],
+            name=data["name"],
+            parent_id=data.get("parent_id"),
+            code=data["code"],
+            version=int(data["version"]),
+            created_at=_time(data.get("created_at")),
+            actor=data.get("actor", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    """One version of a person's account."""
+
+    username: str
+    full_name: str
+    email: str | None
+    memberships: tuple[Membership, ...]
+    clearance: int
+    """Highest secrecy level the person may read: 0 Thường, 1 Mật, 2 Tối mật, 3 Tuyệt mật."""
+    password_hash: str
+    password_changed_at: datetime
+    must_change_password: bool
+    failed_logins: int
+    last_login_at: datetime | None
+    created_at: datetime
+    status: Status = Status.ACTIVE
+    lock_reason: LockReason | None = None
+    version: int = 1
+    unlocked_at: datetime | None = None
+    """Last unlock by a quản trị (the 90 idle days count from it too)."""
+    changed_at: datetime | None = None
+    """When this version was written."""
+    changed_by: str = ""
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(m.unit for m in self.memberships)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(m.role for m in self.memberships)
+
+    def has_role(self, role: Role, unit: str | None = None) -> bool:
+        return any(m.role is role and (unit is None or m.unit == unit) for m in self.memberships)
+
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "username": self.username,
+            "full_name": self.full_name,
+            "email": self.email,
+            "memberships": [m.to_dict() for m in self.memberships],
+            "clearance": self.clearance,
+            "password_hash": self.password_hash,
+            "password_changed_at": _iso(self.password_changed_at),
+            "must_change_password": self.must_change_password,
+            "failed_logins": self.failed_logins,
+            "last_login_at": _iso(self.last_login_at),
+            "created_at": _iso(self.created_at),
+            "status": self.status.value,
+            "lock_reason": self.lock_reason.value if self.lock_reason else None,
+            "version": self.version,
+            "unlocked_at": _iso(self.unlocked_at),
+            "changed_at": _iso(self.changed_at),
+            "changed_by": self.changed_by,
+        }
+
+    def public_dict(self) -> dict[str, Any]:
+        """What may be shown or sent anywhere: everything but the password hash."""
+        data = self.to_dict()
+        del data["password_hash"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Account:
+        _check_format(data, "account")
+        created = parse_iso(data["created_at"])
+        return cls(
+            username=data["username"],
+            full_name=data["full_name"],
+            email=data.get("email"),
+            memberships=tuple(Membership.from_dict(m) for m in data.get("memberships", ())),
+            clearance=int(data["clearance"]),
+            password_hash=data["password_hash"],
+            password_changed_at=_time(data.get("password_changed_at")) or created,
+            must_change_password=bool(data["must_change_password"]),
+            failed_logins=int(data.get("failed_logins", 0)),
+            last_login_at=_time(data.get("last_login_at")),
+            created_at=created,
+            status=Status(data.get("status", "active")),
+            lock_reason=LockReason(data["lock_reason"]) if data.get("lock_reason") else None,
+            version=int(data["version"]),
+            unlocked_at=_time(data.get("unlocked_at")),
+            changed_at=_time(data.get("changed_at")),
+            changed_by=data.get("changed_by", ""),
+        )
+
+    def __repr__(self) -> str:  # never print the hash in logs or tracebacks
+        return f"Account({self.username!r}, v{self.version}, {self.status.value})"
+
+
+@dataclass(frozen=True)
+class Notification:
+    notification_id: str
+    username: str
+    at: datetime
+    kind: str
+    message: str
+    actor: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "notification_id": self.notification_id,
+            "username": self.username,
+            "at": _iso(self.at),
+            "kind": self.kind,
+            "message": self.message,
+            "actor": self.actor,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Notification:
+        _check_format(data, "notification")
+        return cls(
+            notification_id=data["notification_id"],
+            username=data["username"],
+            at=parse_iso(data["at"]),
+            kind=data["kind"],
+            message=data["message"],
+            actor=data["actor"],
+        )
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token as stored: never its secret, only the SHA-256 of it."""
+
+    digest: str
+    username: str
+    name: str
+    created_at: datetime
+    created_by: str
+    revoked: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "digest": self.digest,
+            "username": self.username,
+            "name": self.name,
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+            "revoked": False,  # revocation is its own object, written once
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, revoked: bool = False) -> Token:
+        _check_format(data, "token")
+        return cls(
+            digest=data["digest"],
+            username=data["username"],
+            name=data["name"],
+            created_at=parse_iso(data["created_at"]),
+            created_by=data.get("created_by", ""),
+            revoked=revoked or bool(data.get("revoked", False)),
+        )
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def account_key(username: str, version: int) -> str:
+    return f"accounts/{username}/v{version:06d}"
+
+
+def unit_key(unit_id: str, version: int) -> str:
+    return f"units/{unit_id}/v{version:06d}"
+
+
+def token_key(digest: str) -> str:
+    return f"tokens/{digest}.json"
+
+
+def token_revoked_key(digest: str) -> str:
+    return f"tokens/{digest}.revoked.json"
+
+
+def _json(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _audit_name(text: str) -> str:
+    """An attempted account name as it may appear in the audit log: only if it looks like an
+    account name (people sometimes type their password in the name field)."""
+    return text if passwords.is_username(text) else "(không hợp lệ)"
+
+
+# --- the service -----------------------------------------------------------------------------
+
+
+class AccountService:
+    def __init__(
+        self,
+        store: ObjectStore,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        max_failed: int = passwords.DEFAULT_MAX_FAILED,
+        *,
+        hasher: PasswordHasher = passwords.DEFAULT_HASHER,
+    ) -> None:
+        if max_failed < 1:
+            raise ValueError("max_failed must be at least 1")
+        self.store = store
+        self.audit = audit
+        self.clock = clock
+        self.max_failed = max_failed
+        self.hasher = hasher
+
+    # -- authorisation ---------------------------------------------------------------------
+    def _current_actor(self, actor: Account) -> Account:
+        """The actor as stored now (an Account object held since login may be stale: roles
+        removed, account locked), which must be active."""
+        current = self._read(actor.username)
+        if current is None or not current.active:
+            raise PermissionDenied("Tài khoản thực hiện thao tác không còn hoạt động.", actor=actor.username)
+        return current
+
+    def _require_admin(self, actor: Account, units: Iterable[str]) -> None:
+        """The actor is a quản trị of every unit in ``units`` (at it or an ancestor of it)."""
+        actor = self._current_actor(actor)
+        scope: set[str] = set()
+        for m in actor.memberships:
+            if m.role is Role.QUAN_TRI:
+                scope |= self.units_below(m.unit)
+        missing = sorted(set(units) - scope)
+        if not scope or missing:
+            raise PermissionDenied(
+                "Chỉ quản trị hệ thống của đơn vị mới được thực hiện thao tác này.",
+                actor=actor.username,
+                units=missing,
+            )
+
+    def _require_head_of(self, actor: Account, target: Account) -> None:
+        """The actor is a lãnh đạo of one of the target's units (or of a unit above it)."""
+        actor = self._current_actor(actor)
+        for m in actor.memberships:
+            if m.role is Role.LANH_DAO and target.units & self.units_below(m.unit):
+                return
+        raise PermissionDenied(
+            "Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.",
+            actor=actor.username,
+            username=target.username,
+        )
+
+    def _is_admin_of(self, actor: Account, units: Iterable[str]) -> bool:
+        try:
+            self._require_admin(actor, units)
+        except PermissionDenied:
+            return False
+        return True
+
+    # -- units -----------------------------------------------------------------------------
+    def create_unit(
+        self, unit_id: str, name: str, code: str, parent_id: str | None, actor: Account | None
+    ) -> Unit:
+        """A new unit. The root (``parent_id`` None) can be created only while there is none,
+        by a local operator (``actor`` None); other units by a quản trị of the parent."""
+        errors: list[FieldError] = []
+        if not is_organ_id(unit_id):
+            errors.append(
+                FieldError("unit_id", "UNIT_ID_INVALID", f"Mã định danh đơn vị “{unit_id}” sai định dạng.")
+            )
+        if not nfc(name).strip():
+            errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
+        folded = passwords.unit_code_of(code) if code.strip() else ""
+        if not folded:
+            errors.append(
+                FieldError("code", "UNIT_CODE_INVALID", "Tên viết tắt của đơn vị không được để trống.")
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        if parent_id is None:
+            if any(u.parent_id is None for u in self.units()):
+                raise ValidationFailed(
+                    [FieldError("parent_id", "UNIT_ROOT_EXISTS", "Cơ quan (đơn vị gốc) đã có.")]
+                )
+            if actor is not None:
+                self._require_admin(actor, [])
+        else:
+            self.get_unit(parent_id)
+            if actor is None:
+                raise PermissionDenied("Cần tài khoản quản trị để tạo đơn vị.")
+            self._require_admin(actor, [parent_id])
+        now = self.clock()
+        who = actor.username if actor else "system"
+        unit = Unit(unit_id, nfc(name).strip(), parent_id, folded, 1, now, who)
+        try:
+            self.store.put_if_absent(
+                f"claims/unit-code/{folded}", _json({"format": FORMAT, "unit_id": unit_id})
+            )
+        except AlreadyExists:
+            raise ValidationFailed(
+                [FieldError("code", "UNIT_CODE_TAKEN", f"Tên viết tắt “{folded}” đã dùng cho đơn vị khác.")]
+            ) from None
+        try:
+            self.store.put_if_absent(unit_key(unit_id, 1), _json(unit.to_dict()))
+        except AlreadyExists:
+            self.store.delete(f"claims/unit-code/{folded}")
+            raise ValidationFailed(
+                [FieldError("unit_id", "UNIT_EXISTS", f"Đơn vị “{unit_id}” đã có.")]
+            ) from None
+        self.audit.append(
+            who,
+            "unit:create",
+            source=None,
+            at=now,
+            details={"unit_id": unit_id, "code": folded, "parent_id": parent_id},
+        )
+        return unit
+
+    def _latest(self, prefix: str) -> tuple[int, bytes] | None:
+        last: str | None = None
+        for info in self.store.list(prefix):
+            last = info.key
+        if last is None:
+            return None
+        return int(last.rsplit("/v", 1)[1]), self.store.get(last)
+
+    def get_unit(self, unit_id: str) -> Unit:
+        found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
+        if found is None:
+            raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
+        return Unit.from_dict(json.loads(found[1]))
+
+    def units(self) -> list[Unit]:
+        latest: dict[str, str] = {}
+        for info in self.store.list("units/"):
+            unit_id = info.key.split("/")[1]
+            latest[unit_id] = info.key  # keys come in order: the last is the newest version
+        return [Unit.from_dict(json.loads(self.store.get(k))) for k in latest.values()]
+
+    def units_below(self, unit_id: str) -> frozenset[str]:
+        """``unit_id`` and every unit under it (empty if there is no such unit)."""
+        children: dict[str | None, list[str]] = {}
+        known: set[str] = set()
+        for unit in self.units():
+            children.setdefault(unit.parent_id, []).append(unit.unit_id)
+            known.add(unit.unit_id)
+        if unit_id not in known:
+            return frozenset()
+        out: set[str] = set()
+        stack = [unit_id]
+        while stack:
+            current = stack.pop()
+            if current in out:
+                continue
+            out.add(current)
+            stack.extend(children.get(current, ()))
+        return frozenset(out)
+
+    # -- accounts: reading and writing -----------------------------------------------------
+    def _read(self, username: str) -> Account | None:
+        name = username.strip().lower()
+        if not passwords.is_username(name):
+            return None
+        found = self._latest(f"accounts/{name}/v")
+        return Account.from_dict(json.loads(found[1])) if found else None
+
+    def get(self, username: str) -> Account:
+        account = self._read(username)
+        if account is None:
+            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+        return account
+
+    def accounts(self) -> list[Account]:
+        latest: dict[str, str] = {}
+        for info in self.store.list("accounts/"):
+            latest[info.key.split("/")[1]] = info.key
+        return [Account.from_dict(json.loads(self.store.get(k))) for k in latest.values()]
+
+    def _save(self, current: Account, actor: str, **changes: Any) -> Account:
+        """The next version of ``current``; :class:`Conflict` if someone wrote it first."""
+        new = replace(
+            current, version=current.version + 1, changed_at=self.clock(), changed_by=actor, **changes
+        )
+        try:
+            self.store.put_if_absent(account_key(new.username, new.version), _json(new.to_dict()))
+        except AlreadyExists:
+            raise Conflict(
+                f"Tài khoản “{current.username}” vừa được thay đổi. Hãy tải lại và thử lại.",
+                username=current.username,
+                current_version=current.version + 1,
+            ) from None
+        return new
+
+    def _update(
+        self, username: str, actor: str, change: Callable[[Account], dict[str, Any]]
+    ) -> tuple[Account, Account]:
+        """Apply ``change`` (current → fields) to the newest version, retrying on a race.
+
+        Returns ``(before, after)``."""
+        for attempt in range(LOGIN_RETRIES):
+            current = self.get(username)
+            changes = change(current)
+            if not changes:
+                return current, current
+            try:
+                return current, self._save(current, actor, **changes)
+            except Conflict:
+                if attempt == LOGIN_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # -- accounts: creation ----------------------------------------------------------------
+    def _memberships(self, items: Iterable[Membership | tuple[str, Role | str]]) -> tuple[Membership, ...]:
+        out: list[Membership] = []
+        errors: list[FieldError] = []
+        for item in items:
+            unit, role = (item.unit, item.role) if isinstance(item, Membership) else item
+            try:
+                membership = Membership(unit, Role(role))
+            except ValueError:
+                errors.append(FieldError("roles", "ROLE_INVALID", f"Vai trò “{role}” không có."))
+                continue
+            if membership not in out:
+                out.append(membership)
+        for unit in sorted({m.unit for m in out}):
+            try:
+                self.get_unit(unit)
+            except UnitNotFound as exc:
+                errors.append(FieldError("unit_id", "UNIT_NOT_FOUND", exc.message))
+        if errors:
+            raise ValidationFailed(errors)
+        return tuple(out)
+
+    @staticmethod
+    def _clearance(value: int) -> int:
+        try:
+            return int(Secrecy(int(value)))
+        except (ValueError, TypeError):
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "clearance",
+                        "CLEARANCE_INVALID",
+                        "Mức được tiếp cận bí mật phải là 0 (Thường), 1 (Mật), 2 (Tối mật)"
+                        " hoặc 3 (Tuyệt mật).",
+                    )
+                ]
+            ) from None
+
+    def _new_account(
+        self,
+        full_name: str,
+        unit: Unit,
+        memberships: tuple[Membership, ...],
+        clearance: int,
+        email: str | None,
+        actor: str,
+    ) -> tuple[Account, str]:
+        full_name = " ".join(nfc(full_name).split())
+        initial = passwords.generate_password()
+        now = self.clock()
+        for _ in range(LOGIN_RETRIES):
+            username = passwords.propose_username(
+                full_name, unit.code, lambda name: self.store.exists(account_key(name, 1))
+            )
+            account = Account(
+                username=username,
+                full_name=full_name,
+                email=(email or "").strip() or None,
+                memberships=memberships,
+                clearance=clearance,
+                password_hash=passwords.hash_password(initial, self.hasher),
+                password_changed_at=now,
+                must_change_password=True,
+                failed_logins=0,
+                last_login_at=None,
+                created_at=now,
+                version=1,
+                changed_at=now,
+                changed_by=actor,
+            )
+            try:
+                self.store.put_if_absent(account_key(username, 1), _json(account.to_dict()))
+            except AlreadyExists:
+                continue  # a namesake was created at the same moment: take the next number
+            self.audit.append(
+                actor,
+                "account:create",
+                at=now,
+                details={
+                    "username": username,
+                    "memberships": [m.to_dict() for m in memberships],
+                    "clearance": clearance,
+                },
+            )
+            return account, initial
+        raise Conflict("Không tạo được tên tài khoản, hãy thử lại.")
+
+    def bootstrap(
+        self, unit_id: str, name: str, code: str, admin_full_name: str, email: str | None = None
+    ) -> tuple[Unit, Account, str]:
+        """First start (a local operator with direct store access): the agency's root unit and
+        its first quản trị. Refused once any account exists."""
+        if any(True for _ in self.store.list("accounts/")):
+            raise PermissionDenied("Hệ thống đã có tài khoản: hãy đăng nhập bằng tài khoản quản trị.")
+        roots = [u for u in self.units() if u.parent_id is None]
+        unit = roots[0] if roots else self.create_unit(unit_id, name, code, None, None)
+        account, initial = self._new_account(
+            admin_full_name, unit, (Membership(unit.unit_id, Role.QUAN_TRI),), 0, email, "system"
+        )
+        return unit, account, initial
+
+    def create_account(
+        self,
+        full_name: str,
+        unit_id: str,
+        roles: Iterable[Role | str],
+        clearance: int,
+        email: str | None,
+        actor: Account,
+    ) -> tuple[Account, str]:
+        """A new account for a person of ``unit_id`` with ``roles`` there; returns it and its
+        random initial password (to hand over securely; it must be changed at first login)."""
+        unit = self.get_unit(unit_id)
+        self._require_admin(actor, [unit_id])
+        memberships = self._memberships((unit_id, r) for r in roles)
+        if not memberships:
+            raise ValidationFailed([FieldError("roles", "ROLES_REQUIRED", "Cần ít nhất một vai trò.")])
+        account, initial = self._new_account(
+            full_name, unit, memberships, self._clearance(clearance), email, actor.username
+        )
+        self._notify(
+            account.username,
+            "rights",
+            f"Tài khoản của bạn đã được tạo với vai trò: {_describe(memberships, self)}.",
+            actor.username,
+        )
+        return account, initial
+
+    # -- authentication --------------------------------------------------------------------
+    def authenticate(self, username: str, password: str, source: str | None = None) -> Account:
+        """Log a person in (see the module docstring for every outcome)."""
+        who = _audit_name(username.strip().lower())
+        account = self._read(username)
+        if account is None or account.status is Status.DELETED:
+            passwords.burn_verify(password, self.hasher)
+            self.audit.append(
+                who,
+                "account:login-failed",
+                source=source,
+                at=self.clock(),
+                details={"reason": "unknown-account"},
+            )
+            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        account = self._check_not_locked(account, source)
+        ok, new_hash = passwords.verify_password(account.password_hash, password, self.hasher)
+        if not ok:
+            self._record_failure(account.username, source)
+        now = self.clock()
+
+        def success(current: Account) -> dict[str, Any]:
+            if current.status is not Status.ACTIVE:
+                return {}
+            changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
+            if new_hash is not None and current.password_hash == account.password_hash:
+                changes["password_hash"] = new_hash
+            return changes
+
+        _, account = self._update(account.username, account.username, success)
+        account = self._check_not_locked(account, source)  # locked meanwhile by someone else
+        due = self._password_due(account, now)
+        self.audit.append(
+            account.username,
+            "account:login",
+            source=source,
+            at=now,
+            details={"password_change_due": due.code} if due else {},
+        )
+        if due is not None:
+            raise due
+        return account
+
+    def _password_due(self, account: Account, now: datetime) -> PasswordChangeRequired | None:
+        if account.must_change_password:
+            return PasswordChangeRequired(
+                "Bạn phải đổi mật khẩu trước khi sử dụng hệ thống (lần đăng nhập đầu tiên hoặc mật khẩu"
+                " do quản trị cấp lại).",
+                account=account,
+                username=account.username,
+            )
+        if passwords.password_expired(account.password_changed_at, now):
+            expired = passwords.password_expires_at(account.password_changed_at)
+            return PasswordExpired(
+                f"Mật khẩu đã hết hạn từ {vn_display(expired)} (phải đổi ít nhất"
+                f" {passwords.PASSWORD_MAX_AGE_MONTHS:02d} tháng một lần). Hãy đổi mật khẩu.",
+                account=account,
+                username=account.username,
+            )
+        return None
+
+    def _locked_error(self, account: Account) -> AccountLocked:
+        reason = account.lock_reason or LockReason.ADMIN
+        return AccountLocked(
+            f"Tài khoản “{account.username}” đang bị khóa ({reason.label}). Hãy liên hệ quản trị hệ"
+            " thống để mở khóa.",
+            username=account.username,
+            reason=reason.value,
+        )
+
+    def _check_not_locked(self, account: Account, source: str | None) -> Account:
+        """Raise :class:`AccountLocked` for a locked account, locking it first if it has been
+        idle too long; otherwise return it."""
+        now = self.clock()
+        if account.status is Status.ACTIVE and passwords.idle_locked(
+            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
+        ):
+            account = self._system_lock(account.username, LockReason.IDLE, source)
+        if account.status is Status.LOCKED:
+            self.audit.append(
+                account.username,
+                "account:login-failed",
+                source=source,
+                at=now,
+                details={"reason": "locked", "lock_reason": (account.lock_reason or LockReason.ADMIN).value},
+            )
+            raise self._locked_error(account)
+        if account.status is Status.DELETED:
+            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        return account
+
+    def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:
+        def lock(current: Account) -> dict[str, Any]:
+            if current.status is not Status.ACTIVE:
+                return {}
+            return {"status": Status.LOCKED, "lock_reason": reason}
+
+        before, after = self._update(username, "system", lock)
+        if before.status is Status.ACTIVE:
+            self.audit.append(
+                "system",
+                "account:lock",
+                source=source,
+                at=self.clock(),
+                details={"username": username, "reason": reason.value},
+            )
+            self._notify(username, "lock", f"Tài khoản của bạn đã bị khóa: {reason.label}.", "system")
+        return after
+
+    def _record_failure(self, username: str, source: str | None) -> None:
+        """Count a wrong password; the ``max_failed``-th in a row locks the account."""
+
+        def fail(current: Account) -> dict[str, Any]:
+            if current.status is not Status.ACTIVE:
+                return {}
+            count = current.failed_logins + 1
+            changes: dict[str, Any] = {"failed_logins": count}
+            if passwords.locks_after_failure(count, self.max_failed):
+                changes |= {"status": Status.LOCKED, "lock_reason": LockReason.FAILED_LOGINS}
+            return changes
+
+        before, after = self._update(username, username, fail)
+        now = self.clock()
+        self.audit.append(
+            username,
+            "account:login-failed",
+            source=source,
+            at=now,
+            details={"reason": "wrong-password", "failed_logins": after.failed_logins},
+        )
+        if before.status is Status.ACTIVE and after.status is Status.LOCKED:
+            self.audit.append(
+                "system",
+                "account:lock",
+                source=source,
+                at=now,
+                details={"username": username, "reason": LockReason.FAILED_LOGINS.value},
+            )
+            self._notify(
+                username, "lock", f"Tài khoản của bạn đã bị khóa: {LockReason.FAILED_LOGINS.label}.", "system"
+            )
+            raise self._locked_error(after)
+        if after.status is Status.LOCKED:
+            raise self._locked_error(after)
+        raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+
+    def change_password(self, username: str, old: str, new: str, source: str | None = None) -> Account:
+        """The person changes their own password (checks the old one like a login does)."""
+        account = self._read(username)
+        if account is None or account.status is Status.DELETED:
+            passwords.burn_verify(old, self.hasher)
+            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        account = self._check_not_locked(account, source)
+        ok, _ = passwords.verify_password(account.password_hash, old, self.hasher)
+        if not ok:
+            self._record_failure(account.username, source)
+        passwords.require_strong(new, account.username)
+        if new == old:
+            raise ValidationFailed(
+                [FieldError("password", "PASSWORD_REUSED", "Mật khẩu mới phải khác mật khẩu cũ.")]
+            )
+        now = self.clock()
+        new_hash = passwords.hash_password(new, self.hasher)
+        _, after = self._update(
+            account.username,
+            account.username,
+            lambda _: {
+                "password_hash": new_hash,
+                "password_changed_at": now,
+                "must_change_password": False,
+                "failed_logins": 0,
+            },
+        )
+        self.audit.append(account.username, "account:password", source=source, at=now, details={})
+        return after
+
+    def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
+        """A quản trị gives the person a new random password, to be changed at the next login."""
+        target = self.get(username)
+        self._require_admin(actor, target.units)
+        initial = passwords.generate_password()
+        new_hash = passwords.hash_password(initial, self.hasher)
+        now = self.clock()
+        _, after = self._update(
+            username,
+            actor.username,
+            lambda _: {"password_hash": new_hash, "password_changed_at": now, "must_change_password": True},
+        )
+        self.audit.append(
+            actor.username,
+            "account:password",
+            source=source,
+            at=now,
+            details={"username": after.username, "reset": True},
+        )
+        return after, initial
+
+    # -- rights ----------------------------------------------------------------------------
+    def set_roles(
+        self,
+        username: str,
+        memberships: Iterable[Membership | tuple[str, Role | str]],
+        actor: Account,
+        source: str | None = None,
+    ) -> Account:
+        target = self.get(username)
+        wanted = self._memberships(memberships)
+        self._require_admin(actor, target.units | {m.unit for m in wanted})
+        before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
+        if set(before.memberships) == set(after.memberships):
+            return after
+        self.audit.append(
+            actor.username,
+            "account:roles",
+            source=source,
+            at=self.clock(),
+            details={
+                "username": after.username,
+                "before": [m.to_dict() for m in before.memberships],
+                "after": [m.to_dict() for m in after.memberships],
+            },
+        )
+        self._notify(
+            after.username,
+            "rights",
+            f"Vai trò của bạn đã thay đổi: {_describe(before.memberships, self)} → "
+            f"{_describe(after.memberships, self)}.",
+            actor.username,
+        )
+        return after
+
+    def set_clearance(
+        self, username: str, clearance: int, actor: Account, source: str | None = None
+    ) -> Account:
+        target = self.get(username)
+        level = self._clearance(clearance)
+        self._require_admin(actor, target.units)
+        before, after = self._update(username, actor.username, lambda _: {"clearance": level})
+        if before.clearance == after.clearance:
+            return after
+        self.audit.append(
+            actor.username,
+            "account:clearance",
+            source=source,
+            at=self.clock(),
+            details={"username": after.username, "before": before.clearance, "after": after.clearance},
+        )
+        self._notify(
+            after.username,
+            "rights",
+            f"Mức được tiếp cận thông tin mật của bạn đã thay đổi: {Secrecy(before.clearance).label}"
+            f" → {Secrecy(after.clearance).label}.",
+            actor.username,
+        )
+        return after
+
+    def lock(
+        self, username: str, reason: LockReason | str, actor: Account, source: str | None = None
+    ) -> Account:
+        """Lock an account: reason ``left`` by a quản trị or the head (lãnh đạo) of the person's
+        unit (Điều 7 k4 a); ``admin`` by a quản trị only."""
+        try:
+            why = LockReason(reason)
+        except ValueError:
+            why = None
+        if why not in (LockReason.LEFT, LockReason.ADMIN):
+            raise ValidationFailed(
+                [FieldError("reason", "LOCK_REASON_INVALID", "Lý do khóa phải là “left” hoặc “admin”.")]
+            )
+        target = self.get(username)
+        if why is LockReason.LEFT and not self._is_admin_of(actor, target.units):
+            self._require_head_of(actor, target)
+        elif why is LockReason.ADMIN:
+            self._require_admin(actor, target.units)
+        if target.status is Status.DELETED:
+            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+        _, after = self._update(
+            username,
+            actor.username,
+            lambda c: {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {},
+        )
+        self.audit.append(
+            actor.username,
+            "account:lock",
+            source=source,
+            at=self.clock(),
+            details={"username": after.username, "reason": why.value},
+        )
+        self._notify(after.username, "lock", f"Tài khoản của bạn đã bị khóa: {why.label}.", actor.username)
+        return after
+
+    def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
+        """A quản trị unlocks: failures reset, the 90 idle days start again."""
+        target = self.get(username)
+        self._require_admin(actor, target.units)
+        if target.status is not Status.LOCKED:
+            return target
+        now = self.clock()
+        before, after = self._update(
+            username,
+            actor.username,
+            lambda c: (
+                {"status": Status.ACTIVE, "lock_reason": None, "failed_logins": 0, "unlocked_at": now}
+                if c.status is Status.LOCKED
+                else {}
+            ),
+        )
+        self.audit.append(
+            actor.username,
+            "account:unlock",
+            source=source,
+            at=now,
+            details={
+                "username": after.username,
+                "previous_reason": before.lock_reason and before.lock_reason.value,
+            },
+        )
+        self._notify(after.username, "unlock", "Tài khoản của bạn đã được mở khóa.", actor.username)
+        return after
+
+    def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
+        """Thu hồi: the account stops working (its tokens too); its versions stay for the audit
+        trail and its name is never given to anyone else."""
+        target = self.get(username)
+        self._require_admin(actor, target.units)
+        if target.status is Status.DELETED:
+            return target
+        _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})
+        self.audit.append(
+            actor.username,
+            "account:delete",
+            source=source,
+            at=self.clock(),
+            details={"username": after.username},
+        )
+        return after
+
+    # -- notifications ---------------------------------------------------------------------
+    def _notify(self, username: str, kind: str, message: str, actor: str) -> Notification:
+        """Store a message for the person; ids are a per-person sequence (``000001``), so the
+        list is in the order things happened even within one clock tick."""
+        now = self.clock()
+        prefix = f"notifications/{username}/"
+        last = None
+        for info in self.store.list(prefix):
+            last = info.key
+        seq = int(last[len(prefix) :].split(".")[0]) + 1 if last else 1
+        while True:
+            note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor)
+            try:
+                self.store.put_if_absent(f"{prefix}{note.notification_id}.json", _json(note.to_dict()))
+            except AlreadyExists:
+                seq += 1  # another writer took this number
+                continue
+            return note
+
+    def notifications(self, username: str) -> list[Notification]:
+        name = username.strip().lower()
+        if not passwords.is_username(name):
+            return []
+        return [
+            Notification.from_dict(json.loads(self.store.get(info.key)))
+            for info in self.store.list(f"notifications/{name}/")
+        ]
+
+    # -- API tokens ------------------------------------------------------------------------
+    def issue_token(self, username: str, name: str, actor: Account, source: str | None = None) -> str:
+        """A new API token for ``username`` (by the person or a quản trị of their units); the
+        secret is returned once and never stored."""
+        target = self.get(username)
+        if actor.username != target.username:
+            self._require_admin(actor, target.units)
+        else:
+            self._current_actor(actor)
+        if not target.active:
+            raise (
+                self._locked_error(target)
+                if target.status is Status.LOCKED
+                else AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+            )
+        secret = secrets.token_urlsafe(32)
+        digest = token_digest(secret)
+        token = Token(digest, target.username, nfc(name).strip() or "token", self.clock(), actor.username)
+        self.store.put_if_absent(token_key(digest), _json(token.to_dict()))
+        self.store.put_if_absent(
+            f"token-index/{target.username}/{digest}.json",
+            _json({"format": FORMAT, "digest": digest}),
+        )
+        self.audit.append(
+            actor.username,
+            "account:token-issue",
+            source=source,
+            at=token.created_at,
+            details={"username": target.username, "name": token.name, "token": digest[:12]},
+        )
+        return secret
+
+    def _token(self, digest: str) -> Token:
+        data = json.loads(self.store.get(token_key(digest)))
+        return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
+
+    def resolve_token(self, secret: str) -> Account:
+        """The account a token stands for: :class:`TokenInvalid` (401) if the token is unknown,
+        revoked or its account deleted; :class:`AccountLocked` (403) if the account is locked
+        (or idle for 90 days, which locks it: using a token is not a login, so a token-only user
+        must still log in at least every 90 days); :class:`PasswordChangeRequired` (403) while
+        the initial password has not been changed. An expired password does not stop a token by
+        itself (the 90-day login rule bounds it)."""
+        invalid = TokenInvalid("Mã truy cập (token) không hợp lệ hoặc đã bị thu hồi.")
+        if not isinstance(secret, str) or not _TOKEN_RE.match(secret):
+            raise invalid
+        try:
+            token = self._token(token_digest(secret))
+        except NotFound:
+            raise invalid from None
+        if token.revoked:
+            raise invalid
+        account = self._read(token.username)
+        if account is None or account.status is Status.DELETED:
+            raise invalid
+        now = self.clock()
+        if account.status is Status.ACTIVE and passwords.idle_locked(
+            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
+        ):
+            account = self._system_lock(account.username, LockReason.IDLE, None)
+        if account.status is Status.LOCKED:
+            raise self._locked_error(account)
+        if account.must_change_password:
+            # A token must not get round the first-login change (Điều 6 k4 a).
+            raise PasswordChangeRequired(
+                "Bạn phải đăng nhập và đổi mật khẩu trước khi dùng mã truy cập.",
+                account=account,
+                username=account.username,
+            )
+        return account
+
+    def revoke_token(self, username: str, digest: str, actor: Account, source: str | None = None) -> None:
+        """Revoke one token of ``username`` (by its digest, as :meth:`tokens_of` lists it)."""
+        target = self.get(username)
+        if actor.username != target.username:
+            self._require_admin(actor, target.units)
+        try:
+            token = self._token(digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None
+        except NotFound:
+            token = None
+        if token is None or token.username != target.username:
+            raise NotFound("Không có mã truy cập này.", code="TOKEN_NOT_FOUND")
+        try:
+            self.store.put_if_absent(
+                token_revoked_key(digest),
+                _json(
+                    {"format": FORMAT, "digest": digest, "at": _iso(self.clock()), "actor": actor.username}
+                ),
+            )
+        except AlreadyExists:
+            return
+        self.audit.append(
+            actor.username,
+            "account:token-revoke",
+            source=source,
+            at=self.clock(),
+            details={"username": target.username, "token": digest[:12]},
+        )
+
+    def tokens_of(self, username: str) -> list[Token]:
+        name = username.strip().lower()
+        if not passwords.is_username(name):
+            return []
+        out = []
+        for info in self.store.list(f"token-index/{name}/"):
+            digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
+            out.append(self._token(digest))
+        return out
+
+
+def _describe(memberships: Iterable[Membership], service: AccountService) -> str:
+    """``văn thư (Văn phòng), lãnh đạo (Phòng Tổng hợp)`` for a notification."""
+    parts = []
+    for m in memberships:
+        try:
+            unit_name = service.get_unit(m.unit).name
+        except UnitNotFound:
+            unit_name = m.unit
+        parts.append(f"{m.role.label} ({unit_name})")
+    return ", ".join(parts) or "không có vai trò"

@@ -1,0 +1,574 @@
+"""Accounts, units, logins, locks and tokens (issue 8; Thái Nguyên regulation Điều 6–7), with a
+controllable clock."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from kho.errors import (
+    AccountLocked,
+    Conflict,
+    LoginFailed,
+    PasswordChangeRequired,
+    PasswordExpired,
+    PermissionDenied,
+    TokenInvalid,
+    ValidationFailed,
+)
+from repository.accounts import (
+    Account,
+    AccountService,
+    LockReason,
+    Membership,
+    Role,
+    Status,
+    Unit,
+    account_key,
+)
+from repository.audit import AuditLog
+from repository.storage.local import LocalStore
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+ROOT, VP, STC, VP_TH = "000.00.18.H40", "000.01.18.H40", "000.02.18.H40", "001.01.18.H40"
+GOOD = "Kho@2026-mới"
+SECOND = "Đổi#Lần2-2026"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class World:
+    store: LocalStore
+    audit: AuditLog
+    clock: FakeClock
+    svc: AccountService
+    admin: Account
+    secrets: list[str]
+    """Every password handed out or typed in the test: none may appear in the audit log."""
+
+    def person(self, full_name: str, unit: str, *roles: Role, clearance: int = 0) -> Account:
+        """A person who has logged in once and set their own password (``GOOD``)."""
+        account, initial = self.svc.create_account(full_name, unit, roles, clearance, None, self.admin)
+        self.secrets.append(initial)
+        self.svc.change_password(account.username, initial, GOOD)
+        return self.svc.authenticate(account.username, GOOD, "10.0.0.1")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    store = LocalStore(tmp_path / "store")
+    audit = AuditLog(store)
+    clock = FakeClock()
+    svc = AccountService(store, audit, clock, hasher=CHEAP)
+    _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
+    svc.create_unit(STC, "Sở Tài chính", "stc", ROOT, admin)
+    svc.create_unit(VP_TH, "Phòng Tổng hợp", "pth", VP, admin)
+    return World(store, audit, clock, svc, admin, [initial, GOOD, SECOND])
+
+
+def audit_actions(world: World, username: str) -> list[str]:
+    return [
+        e.action for e in world.audit.events() if e.actor == username or e.details.get("username") == username
+    ]
+
+
+def assert_no_secret_in_audit(world: World) -> None:
+    for event in world.audit.events():
+        raw = event.to_json().decode()
+        assert "$argon2" not in raw
+        for secret in world.secrets:
+            assert secret not in raw, (event.action, secret)
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def test_units_below_is_the_unit_and_its_descendants(world: World) -> None:
+    assert world.svc.units_below(ROOT) == {ROOT, VP, STC, VP_TH}
+    assert world.svc.units_below(VP) == {VP, VP_TH}
+    assert world.svc.units_below(STC) == {STC}
+    assert world.svc.units_below("999.99.99.H99") == frozenset()
+
+
+def test_unit_codes_are_unique_and_units_are_format_1(world: World) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        world.svc.create_unit("000.03.18.H40", "Văn phòng khác", "VPUB", ROOT, world.admin)
+    assert err.value.code == "UNIT_CODE_TAKEN"
+    stored = json.loads(world.store.get(f"units/{VP}/v000001"))
+    assert stored["format"] == 1
+    assert Unit.from_dict(stored) == world.svc.get_unit(VP)
+
+
+def test_only_a_quan_tri_creates_units(world: World) -> None:
+    clerk = world.person("Lê Văn Thư", VP, Role.VAN_THU)
+    with pytest.raises(PermissionDenied):
+        world.svc.create_unit("000.04.18.H40", "Sở Nội vụ", "snv", ROOT, clerk)
+
+
+# --- creation and names -------------------------------------------------------------------
+
+
+def test_create_account_proposes_the_name_and_numbers_namesakes(world: World) -> None:
+    first, initial = world.svc.create_account("Nguyễn Văn An", VP, [Role.VAN_THU], 0, None, world.admin)
+    second, _ = world.svc.create_account("Nguyễn Văn An", VP, [Role.CHUYEN_VIEN], 0, None, world.admin)
+    other_unit, _ = world.svc.create_account("Nguyễn Văn An", STC, [Role.VAN_THU], 0, None, world.admin)
+    assert (first.username, second.username, other_unit.username) == ("annv.vpub", "annv1.vpub", "annv.stc")
+    assert first.must_change_password and first.status is Status.ACTIVE
+    assert first.memberships == (Membership(VP, Role.VAN_THU),)
+    stored = json.loads(world.store.get(account_key("annv.vpub", 1)))
+    assert stored["format"] == 1 and stored["password_hash"].startswith("$argon2id$")
+    assert initial not in json.dumps(stored)
+    assert Account.from_dict(stored) == world.svc.get("annv.vpub")
+
+
+def test_a_deleted_accounts_name_is_not_given_again(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.VAN_THU)
+    world.svc.delete(an.username, world.admin)
+    again, _ = world.svc.create_account("Nguyễn Văn An", VP, [Role.VAN_THU], 0, None, world.admin)
+    assert again.username == "annv1.vpub"
+
+
+def test_an_admin_of_one_unit_cannot_create_accounts_in_another(world: World) -> None:
+    stc_admin = world.person("Phạm Quản Trị", STC, Role.QUAN_TRI)
+    account, _ = world.svc.create_account("Võ Thị Mai", STC, [Role.CHUYEN_VIEN], 0, None, stc_admin)
+    assert account.username == "maivt.stc"
+    with pytest.raises(PermissionDenied):
+        world.svc.create_account("Võ Thị Lan", VP, [Role.CHUYEN_VIEN], 0, None, stc_admin)
+
+
+def test_bad_roles_units_and_clearance_are_refused(world: World) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        world.svc.create_account("Võ Thị Mai", VP, ["boss"], 0, None, world.admin)
+    assert err.value.code == "ROLE_INVALID"
+    with pytest.raises(ValidationFailed) as err:
+        world.svc.create_account("Võ Thị Mai", VP, [Role.VAN_THU], 4, None, world.admin)
+    assert err.value.code == "CLEARANCE_INVALID"
+    with pytest.raises(ValidationFailed):
+        world.svc.create_account("Võ Thị Mai", VP, [], 0, None, world.admin)
+
+
+def test_bootstrap_only_once(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        world.svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Kẻ Lạ")
+
+
+# --- first login and password changes ------------------------------------------------------
+
+
+def test_first_login_requires_a_password_change(world: World) -> None:
+    account, initial = world.svc.create_account("Trần Thị Hoà", VP, [Role.VAN_THU], 0, None, world.admin)
+    world.secrets.append(initial)
+    with pytest.raises(PasswordChangeRequired) as err:
+        world.svc.authenticate("hoatt.vpub", initial, "10.0.0.2")
+    assert err.value.code == "PASSWORD_CHANGE_REQUIRED" and err.value.http_status == 403
+    assert err.value.account.username == "hoatt.vpub"  # the login itself succeeded
+    assert "$argon2" not in json.dumps(err.value.to_dict())
+    assert world.svc.get("hoatt.vpub").last_login_at == world.clock.now
+
+    with pytest.raises(ValidationFailed) as weak:
+        world.svc.change_password("hoatt.vpub", initial, "password")
+    assert {e.code for e in weak.value.errors} >= {"PASSWORD_NO_UPPER", "PASSWORD_NO_DIGIT"}
+    with pytest.raises(ValidationFailed) as reused:
+        world.svc.change_password("hoatt.vpub", initial, initial)
+    assert reused.value.code == "PASSWORD_REUSED"
+
+    changed = world.svc.change_password("hoatt.vpub", initial, GOOD, source="10.0.0.2")
+    assert not changed.must_change_password
+    assert world.svc.authenticate("hoatt.vpub", GOOD, "10.0.0.2").username == "hoatt.vpub"
+    with pytest.raises(LoginFailed):
+        world.svc.authenticate("hoatt.vpub", initial)  # the old password no longer works
+    assert account.version < world.svc.get("hoatt.vpub").version
+
+
+def test_password_expires_after_three_months(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    for _ in range(2):  # logs in every month: never idle
+        world.clock.advance(days=31)
+        world.svc.authenticate(an.username, GOOD)
+    world.clock.advance(days=28)  # 2 March + 3 months = 2 June, 01:00 UTC: not yet
+    world.svc.authenticate(an.username, GOOD)
+    world.clock.advance(days=3)
+    with pytest.raises(PasswordExpired) as err:
+        world.svc.authenticate(an.username, GOOD)
+    assert err.value.code == "PASSWORD_EXPIRED" and err.value.account.username == an.username
+    world.svc.change_password(an.username, GOOD, SECOND)
+    assert world.svc.authenticate(an.username, SECOND).password_changed_at == world.clock.now
+
+
+def test_an_admin_reset_requires_a_change_at_next_login(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    _, temporary = world.svc.reset_password(an.username, world.admin)
+    world.secrets.append(temporary)
+    with pytest.raises(PasswordChangeRequired):
+        world.svc.authenticate(an.username, temporary)
+    with pytest.raises(LoginFailed):
+        world.svc.authenticate(an.username, GOOD)
+
+
+# --- failed logins and locks -----------------------------------------------------------------
+
+
+def test_unknown_account_and_wrong_password_get_the_same_answer(world: World) -> None:
+    world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(LoginFailed) as wrong:
+        world.svc.authenticate("annv.vpub", "Sai#Mat1khau")
+    with pytest.raises(LoginFailed) as unknown:
+        world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
+    with pytest.raises(LoginFailed) as garbage:
+        world.svc.authenticate("../../etc/passwd", "Sai#Mat1khau")
+    assert wrong.value.to_dict() == unknown.value.to_dict() == garbage.value.to_dict()
+    assert wrong.value.http_status == 401
+    world.secrets.append("Sai#Mat1khau")
+    assert_no_secret_in_audit(world)
+
+
+def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    for attempt in range(1, 5):
+        with pytest.raises(LoginFailed):
+            world.svc.authenticate(an.username, f"Sai#{attempt}abcd", "10.9.9.9")
+        assert world.svc.get(an.username).failed_logins == attempt
+    with pytest.raises(AccountLocked) as fifth:
+        world.svc.authenticate(an.username, "Sai#5abcd", "10.9.9.9")
+    assert fifth.value.details["reason"] == "failed_logins" and fifth.value.http_status == 403
+    assert "quản trị" in fifth.value.message
+    with pytest.raises(AccountLocked):
+        world.svc.authenticate(an.username, GOOD, "10.9.9.9")  # the 6th, with the right password
+    locked = world.svc.get(an.username)
+    assert locked.status is Status.LOCKED and locked.lock_reason is LockReason.FAILED_LOGINS
+    actions = audit_actions(world, an.username)
+    assert actions.count("account:login-failed") == 6 and "account:lock" in actions
+
+
+def test_a_successful_login_resets_the_failure_count(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    for _ in range(4):
+        with pytest.raises(LoginFailed):
+            world.svc.authenticate(an.username, "Sai#1abcd")
+    assert world.svc.authenticate(an.username, GOOD).failed_logins == 0
+    for _ in range(4):
+        with pytest.raises(LoginFailed):
+            world.svc.authenticate(an.username, "Sai#1abcd")
+    assert world.svc.get(an.username).status is Status.ACTIVE
+
+
+def test_the_failure_limit_is_configurable(world: World) -> None:
+    strict = AccountService(world.store, world.audit, world.clock, max_failed=2, hasher=CHEAP)
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(LoginFailed):
+        strict.authenticate(an.username, "Sai#1abcd")
+    with pytest.raises(AccountLocked):
+        strict.authenticate(an.username, "Sai#1abcd")
+
+
+def test_wrong_old_password_in_a_change_counts_as_a_failure(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(LoginFailed):
+        world.svc.change_password(an.username, "Sai#1abcd", SECOND)
+    assert world.svc.get(an.username).failed_logins == 1
+
+
+def test_unlock_by_a_quan_tri_only_and_it_resets_failures(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    for _ in range(5):
+        with pytest.raises((LoginFailed, AccountLocked)):
+            world.svc.authenticate(an.username, "Sai#1abcd")
+    for not_admin in (head, world.svc.get(an.username)):
+        with pytest.raises(PermissionDenied):
+            world.svc.unlock(an.username, not_admin)
+    unlocked = world.svc.unlock(an.username, world.admin, source="10.0.0.5")
+    assert unlocked.status is Status.ACTIVE and unlocked.failed_logins == 0 and unlocked.lock_reason is None
+    assert world.svc.authenticate(an.username, GOOD).status is Status.ACTIVE
+    assert "account:unlock" in audit_actions(world, an.username)
+
+
+def test_ninety_days_without_login_locks_on_the_next_attempt(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.clock.advance(days=89, hours=23)
+    world.svc.authenticate(an.username, GOOD)  # 89 days: still fine, and starts the count again
+    world.clock.advance(days=90)
+    with pytest.raises(AccountLocked) as err:
+        world.svc.authenticate(an.username, GOOD)
+    assert err.value.details["reason"] == "idle"
+    stored = world.svc.get(an.username)
+    assert stored.status is Status.LOCKED and stored.lock_reason is LockReason.IDLE
+    lock_events = [e for e in world.audit.events() if e.action == "account:lock"]
+    assert lock_events[-1].actor == "system" and lock_events[-1].details["reason"] == "idle"
+    world.svc.unlock(an.username, world.admin)
+    # Unlocked: the password is right and the idle days start again, but after 6 months the
+    # password has expired too, so the person must change it before anything else.
+    with pytest.raises(PasswordExpired) as expired:
+        world.svc.authenticate(an.username, GOOD)
+    assert expired.value.account.status is Status.ACTIVE
+
+
+def test_never_used_account_locks_ninety_days_after_creation(world: World) -> None:
+    account, initial = world.svc.create_account("Đỗ Thị Cúc", VP, [Role.VAN_THU], 0, None, world.admin)
+    world.secrets.append(initial)
+    world.clock.advance(days=90)
+    with pytest.raises(AccountLocked):
+        world.svc.authenticate(account.username, initial)
+
+
+def test_head_of_unit_locks_a_leaving_member_but_not_someone_of_another_unit(world: World) -> None:
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    member = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    below = world.person("Bùi Thị Hạnh", VP_TH, Role.CHUYEN_VIEN)
+    stranger = world.person("Võ Thị Mai", STC, Role.CHUYEN_VIEN)
+    colleague = world.person("Lý Văn Tâm", VP, Role.CHUYEN_VIEN)
+
+    with pytest.raises(PermissionDenied):
+        world.svc.lock(stranger.username, "left", head)
+    with pytest.raises(PermissionDenied):
+        world.svc.lock(member.username, "admin", head)  # only "left" is the head's to decide
+    with pytest.raises(PermissionDenied):
+        world.svc.lock(member.username, "left", colleague)  # a chuyên viên is not the head
+    with pytest.raises(ValidationFailed):
+        world.svc.lock(member.username, "idle", world.admin)  # system reasons are not chosen
+
+    locked = world.svc.lock(member.username, LockReason.LEFT, head, source="10.0.0.7")
+    assert locked.status is Status.LOCKED and locked.lock_reason is LockReason.LEFT
+    assert world.svc.lock(below.username, "left", head).status is Status.LOCKED  # a unit under hers
+    assert world.svc.get(stranger.username).status is Status.ACTIVE
+    with pytest.raises(AccountLocked) as err:
+        world.svc.authenticate(member.username, GOOD)
+    assert err.value.details["reason"] == "left"
+    with pytest.raises(PermissionDenied):
+        world.svc.unlock(member.username, head)
+    event = next(e for e in world.audit.events() if e.action == "account:lock")
+    assert (event.actor, event.source, event.details) == (
+        head.username,
+        "10.0.0.7",
+        {"username": member.username, "reason": "left"},
+    )
+
+
+def test_a_locked_or_demoted_actor_cannot_administer_even_with_a_stale_account(world: World) -> None:
+    second_admin = world.person("Phan Quản Trị", ROOT, Role.QUAN_TRI)
+    third_admin = world.person("Lâm Quản Trị", ROOT, Role.QUAN_TRI)
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.svc.lock(second_admin.username, "admin", world.admin)
+    world.svc.set_roles(third_admin.username, [Membership(ROOT, Role.CHUYEN_VIEN)], world.admin)
+    for stale in (second_admin, third_admin):  # objects from before the change still say quản trị
+        assert stale.has_role(Role.QUAN_TRI)
+        with pytest.raises(PermissionDenied):
+            world.svc.lock(an.username, "admin", stale)
+    assert world.svc.get(an.username).status is Status.ACTIVE
+
+
+def test_deleted_account_cannot_log_in(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(PermissionDenied):
+        world.svc.delete(an.username, an)
+    world.svc.delete(an.username, world.admin)
+    with pytest.raises(LoginFailed):
+        world.svc.authenticate(an.username, GOOD)
+    assert world.svc.get(an.username).status is Status.DELETED
+
+
+# --- rights and notifications ----------------------------------------------------------------
+
+
+def test_role_change_is_audited_and_notifies_the_person(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    before = len(world.svc.notifications(an.username))
+    changed = world.svc.set_roles(
+        an.username, [Membership(VP, Role.LANH_DAO), (STC, "chuyen_vien")], world.admin, source="10.0.0.3"
+    )
+    assert set(changed.memberships) == {Membership(VP, Role.LANH_DAO), Membership(STC, Role.CHUYEN_VIEN)}
+    notes = world.svc.notifications(an.username)
+    assert len(notes) == before + 1
+    assert "chuyên viên (Văn phòng UBND tỉnh)" in notes[-1].message
+    assert "lãnh đạo (Văn phòng UBND tỉnh)" in notes[-1].message
+    assert "chuyên viên (Sở Tài chính)" in notes[-1].message
+    stored = json.loads(world.store.get(f"notifications/{an.username}/{notes[-1].notification_id}.json"))
+    assert stored["format"] == 1
+    event = [e for e in world.audit.events() if e.action == "account:roles"][-1]
+    assert event.actor == world.admin.username and event.source == "10.0.0.3"
+    assert event.details["after"] == [{"unit": VP, "role": "lanh_dao"}, {"unit": STC, "role": "chuyen_vien"}]
+
+    cleared = world.svc.set_clearance(an.username, 2, world.admin)
+    assert cleared.clearance == 2
+    assert "Tối mật" in world.svc.notifications(an.username)[-1].message
+    assert "account:clearance" in audit_actions(world, an.username)
+
+
+def test_roles_change_needs_an_admin_of_every_unit_involved(world: World) -> None:
+    stc_admin = world.person("Phạm Quản Trị", STC, Role.QUAN_TRI)
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(PermissionDenied):
+        world.svc.set_roles(an.username, [Membership(STC, Role.QUAN_TRI)], stc_admin)
+    with pytest.raises(PermissionDenied):
+        world.svc.set_clearance(an.username, 3, stc_admin)
+    with pytest.raises(PermissionDenied):
+        world.svc.set_roles(an.username, [Membership(VP, Role.QUAN_TRI)], an)  # not oneself either
+    assert world.svc.get(an.username).memberships == (Membership(VP, Role.CHUYEN_VIEN),)
+
+
+def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            world.svc.authenticate(an.username, "Sai#1abcd")
+        except (LoginFailed, AccountLocked) as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["LOGIN_FAILED"] * 4
+    assert world.svc.get(an.username).failed_logins == 4
+    with pytest.raises(AccountLocked):
+        world.svc.authenticate(an.username, "Sai#1abcd")
+
+
+def test_a_stale_write_is_a_conflict(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    stale = world.svc.get(an.username)
+    world.svc.set_clearance(an.username, 1, world.admin)
+    with pytest.raises(Conflict):
+        world.svc._save(stale, "someone", clearance=3)
+    assert world.svc.get(an.username).clearance == 1
+
+
+def test_readers_check_the_format_version(world: World) -> None:
+    data = json.loads(world.store.get(account_key(world.admin.username, 1)))
+    data["format"] = 99
+    with pytest.raises(ValueError):
+        Account.from_dict(data)
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+def test_token_lifecycle(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    secret = world.svc.issue_token(an.username, "CLI máy trạm", an)
+    world.secrets.append(secret)
+    assert world.svc.resolve_token(secret).username == an.username
+    (token,) = world.svc.tokens_of(an.username)
+    assert token.name == "CLI máy trạm" and not token.revoked
+    stored = world.store.get(f"tokens/{token.digest}.json")
+    assert json.loads(stored)["format"] == 1 and secret.encode() not in stored
+    for bad in ("", "x" * 43, secret[:-1], "../" * 15, secret + "A"):
+        with pytest.raises(TokenInvalid):
+            world.svc.resolve_token(bad)
+    world.svc.revoke_token(an.username, token.digest, an)
+    with pytest.raises(TokenInvalid) as err:
+        world.svc.resolve_token(secret)
+    assert err.value.http_status == 401
+    assert world.svc.tokens_of(an.username)[0].revoked
+    actions = audit_actions(world, an.username)
+    assert "account:token-issue" in actions and "account:token-revoke" in actions
+    assert_no_secret_in_audit(world)
+
+
+def test_tokens_of_a_locked_or_deleted_account_stop_working(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    secret = world.svc.issue_token(an.username, "api", an)
+    world.svc.lock(an.username, "admin", world.admin)
+    with pytest.raises(AccountLocked) as locked:
+        world.svc.resolve_token(secret)
+    assert locked.value.http_status == 403
+    world.svc.unlock(an.username, world.admin)
+    assert world.svc.resolve_token(secret).username == an.username
+    world.svc.delete(an.username, world.admin)
+    with pytest.raises(TokenInvalid) as deleted:
+        world.svc.resolve_token(secret)
+    assert deleted.value.http_status == 401
+
+
+def test_a_token_unused_by_logins_for_ninety_days_locks_the_account(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    secret = world.svc.issue_token(an.username, "api", an)
+    world.clock.advance(days=90)
+    with pytest.raises(AccountLocked):
+        world.svc.resolve_token(secret)
+    assert world.svc.get(an.username).lock_reason is LockReason.IDLE
+
+
+def test_only_the_person_or_an_admin_issues_their_tokens(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    other = world.person("Võ Thị Mai", STC, Role.CHUYEN_VIEN)
+    with pytest.raises(PermissionDenied):
+        world.svc.issue_token(an.username, "stolen", other)
+    with pytest.raises(PermissionDenied):
+        world.svc.revoke_token(an.username, "0" * 64, other)
+    assert world.svc.resolve_token(world.svc.issue_token(an.username, "by admin", world.admin)) == (
+        world.svc.get(an.username)
+    )
+
+
+# --- the audit trail as a whole ------------------------------------------------------------
+
+
+def test_every_account_event_is_audited_and_no_password_is(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(LoginFailed):
+        world.svc.authenticate(an.username, "Sai#Mat1khau", "10.1.1.1")
+    world.secrets.append("Sai#Mat1khau")
+    world.svc.set_roles(an.username, [Membership(VP, Role.VAN_THU)], world.admin)
+    world.svc.lock(an.username, "admin", world.admin)
+    world.svc.unlock(an.username, world.admin)
+    world.svc.change_password(an.username, GOOD, SECOND)
+    actions = audit_actions(world, an.username)
+    for expected in (
+        "account:create",
+        "account:password",
+        "account:login",
+        "account:login-failed",
+        "account:roles",
+        "account:lock",
+        "account:unlock",
+    ):
+        assert expected in actions, expected
+    failed = next(e for e in world.audit.events() if e.action == "account:login-failed")
+    assert failed.source == "10.1.1.1" and failed.actor == an.username
+    assert world.audit.verify().ok
+    assert_no_secret_in_audit(world)
+
+
+def test_a_weak_stored_hash_is_upgraded_at_login(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    assert "m=1024" in world.svc.get(an.username).password_hash
+    strong = AccountService(world.store, world.audit, world.clock)  # the default argon2id parameters
+    strong.authenticate(an.username, GOOD)
+    upgraded = world.svc.get(an.username).password_hash
+    assert upgraded.startswith("$argon2id$") and "m=65536" in upgraded
+    assert strong.authenticate(an.username, GOOD).password_hash == upgraded
+
+
+def test_a_token_does_not_get_round_the_first_login_change(world: World) -> None:
+    account, initial = world.svc.create_account("Đỗ Thị Cúc", VP, [Role.VAN_THU], 0, None, world.admin)
+    world.secrets.append(initial)
+    secret = world.svc.issue_token(account.username, "api", world.admin)
+    with pytest.raises(PasswordChangeRequired):
+        world.svc.resolve_token(secret)
+    world.svc.change_password(account.username, initial, GOOD)
+    assert world.svc.resolve_token(secret).username == account.username
