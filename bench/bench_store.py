@@ -102,7 +102,9 @@ def run(
         done = sum(r[0] for r in results)
         repo = _open(url, options)
         year = time.gmtime().tm_year
-        numbers = [r.registration.number for r in repo.register("hanh-chinh", year, actor=CLERK) if r.registration]
+        numbers = [
+            r.registration.number for r in repo.register("hanh-chinh", year, actor=CLERK) if r.registration
+        ]
         exact = sorted(numbers) == list(range(1, done + 1))
         print(
             f"number {p} process(es): {done} registrations in {wall:.2f} s = {done / wall:.1f} numbers/s"

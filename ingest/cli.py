@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -25,7 +26,10 @@ from ingest.bulk import BulkItem, import_paths
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError, NotFound
+from repository.policy import Action
 from repository.records import Actor
+
+RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,8 +66,13 @@ class _DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _actor(settings: Settings) -> Actor:
-    return Actor(user=settings.user, source="cli")
+def _person(action: Action) -> tuple[Any, Actor]:
+    """The ``kho`` command's context (its ``obj``) and the logged-in account, if the access
+    policy lets it do ``action``. Identity comes from ``kho login``, never from a flag."""
+    obj = click.get_current_context().find_root().obj
+    actor: Actor = obj.actor
+    obj.repo.authorize(actor, action)
+    return obj, actor
 
 
 def _print_status(status: JobStatus) -> None:
@@ -115,6 +124,7 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
     from ingest.pipeline import quiet_validation_logs
 
     quiet_validation_logs()
+    _person(Action.RECORD_CREATE)
     settings = Settings.from_env()
     last = [0.0]
 
@@ -153,9 +163,8 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
 @_handles_errors
 def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
     """Trạng thái một lượt tiếp nhận (JOB = mã băm SHA-256 hoặc 8+ ký tự đầu), hoặc tất cả."""
-    from repository.service import open_repository
-
-    jobs = JobStore(open_repository(Settings.from_env()).store)
+    obj, _ = _person(Action.INTAKE_LIST)
+    jobs = JobStore(obj.repo.store)
     if job:
         found = jobs.get(job)
         if as_json:
@@ -184,6 +193,7 @@ def retry_cmd(job: str, as_json: bool) -> None:
     from ingest.tasks import dispatch
 
     quiet_validation_logs()
+    _person(Action.RECORD_CREATE)
     settings = Settings.from_env()
     pipeline = Pipeline.from_settings(settings)
     current = pipeline.jobs.get(job)
@@ -208,15 +218,10 @@ def retry_cmd(job: str, as_json: bool) -> None:
 @_handles_errors
 def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
     """Trả lại văn bản (TARGET = mã văn bản hoặc mã lượt tiếp nhận) kèm lý do."""
-    from ingest.pipeline import return_document
-    from repository.service import open_repository
-
-    settings = Settings.from_env()
-    repo = open_repository(settings)
+    obj, actor = _person(Action.INTAKE_LIST)
+    repo = obj.repo
     record_id = target
-    try:
-        repo.get(target)
-    except NotFound:
+    if not RECORD_ID.match(target):
         found = JobStore(repo.store).get(target)
         if found.record_id is None:
             raise NotFound(
@@ -224,7 +229,7 @@ def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
                 job_id=found.job_id,
             ) from None
         record_id = found.record_id
-    record = return_document(repo, record_id, actor=_actor(settings), reason=reason)
+    record = obj.kho.receive.return_document(record_id, actor, reason)
     if as_json:
         click.echo(json.dumps({"record_id": record.record_id, "version": record.version,
                                "return_reason": record.extra.get("return_reason")}, ensure_ascii=False))

@@ -202,8 +202,9 @@ class ReceiveService:
                 " do để vào sổ lần nữa.",
                 existing_record_id=record_id,
             )
-        return self._register_again(record, values, actor, register, advisory_body, override_reason,
-                                    duplicate_reason)
+        return self._register_again(
+            record, values, actor, register, advisory_body, override_reason, duplicate_reason
+        )
 
     def _register_again(
         self,
@@ -217,8 +218,12 @@ class ReceiveService:
     ) -> Record:
         """A re-sent document: a new record with the same original and the verdict of the first."""
         stored, content = self.repo.read_content(existing.record_id, actor=actor)
-        verdict_keys = ("signature_verdict", "signature_sub_indication", "signature_count",
-                        "signature_return_reason")
+        verdict_keys = (
+            "signature_verdict",
+            "signature_sub_indication",
+            "signature_count",
+            "signature_return_reason",
+        )
         extra = {k: existing.extra[k] for k in verdict_keys if k in existing.extra}
         return self.repo.create_document(
             existing.kind,
@@ -265,7 +270,5 @@ class ReceiveService:
     def return_document(self, record_id: str, actor: Actor, reason: str | None = None) -> Record:
         record = self.repo.get(record_id, actor=actor)
         if record.state != "intake":
-            raise Conflict(
-                "Văn bản đã vào sổ, không trả lại từ hàng chờ được.", record_id=record_id
-            )
+            raise Conflict("Văn bản đã vào sổ, không trả lại từ hàng chờ được.", record_id=record_id)
         return return_document(self.repo, record_id, actor=actor, reason=reason)

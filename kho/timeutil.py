@@ -34,3 +34,8 @@ def vn_display(moment: datetime) -> str:
 def vn_date(moment: datetime) -> date:
     """The calendar date in Vietnam of an instant (registers count years in Vietnam time)."""
     return to_vn(moment).date()
+
+
+def vn_day_start(day: date) -> datetime:
+    """Midnight in Vietnam at the start of ``day`` (for date-range filters people type)."""
+    return datetime(day.year, day.month, day.day, tzinfo=VN_TZ)

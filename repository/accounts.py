@@ -63,6 +63,7 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import passwords
 from repository.audit import AuditLog
+from repository.policy import Role
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
 
@@ -71,29 +72,6 @@ FORMAT = 1
 
 LOGIN_RETRIES = 20
 """Re-reads of an account after losing a write race (each lost race means another writer won)."""
-
-
-class Role(StrEnum):
-    VAN_THU = "van_thu"
-    LANH_DAO = "lanh_dao"
-    CHUYEN_VIEN = "chuyen_vien"
-    LUU_TRU = "luu_tru"
-    KIEM_TOAN = "kiem_toan"
-    QUAN_TRI = "quan_tri"
-
-    @property
-    def label(self) -> str:
-        return _ROLE_LABELS[self]
-
-
-_ROLE_LABELS = {
-    Role.VAN_THU: "văn thư",
-    Role.LANH_DAO: "lãnh đạo",
-    Role.CHUYEN_VIEN: "chuyên viên",
-    Role.LUU_TRU: "lưu trữ viên",
-    Role.KIEM_TOAN: "kiểm toán viên",
-    Role.QUAN_TRI: "quản trị",
-}
 
 
 class Status(StrEnum):

@@ -1080,9 +1080,13 @@ class Repository:
             if (since is None or parse_iso(e.at) >= since) and (until is None or parse_iso(e.at) <= until)
         ]
         if not actor.system:
-            filters = {"record_id": record_id, "user": user, "action": action,
-                       "since": to_iso_utc(since) if since else None,
-                       "until": to_iso_utc(until) if until else None}
+            filters = {
+                "record_id": record_id,
+                "user": user,
+                "action": action,
+                "since": to_iso_utc(since) if since else None,
+                "until": to_iso_utc(until) if until else None,
+            }
             self.audit.append(
                 actor.user,
                 "audit:read",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kho.config import Settings
+from repository.accounts import AccountService
 from repository.records import Repository
 from repository.storage import open_store
 
@@ -20,3 +21,8 @@ def open_repository(settings: Settings) -> Repository:
         max_file_bytes=settings.max_file_bytes,
         audit_retention_days=settings.audit_retention_days or None,
     )
+
+
+def open_accounts(repo: Repository) -> AccountService:
+    """Accounts and units live in the same store as the records, audited in the same chain."""
+    return AccountService(repo.store, repo.audit, repo.clock)

@@ -1,7 +1,8 @@
 """``kho search``: the same search as the web UI, on the command line (``--json`` for machines).
 
-The lead registers :data:`search_command` under ``kho``. The backend comes from
-:func:`search.open_backend` (``KHO_ELASTICSEARCH_URL``, else ``<KHO_DATA_DIR>/index``).
+Registered under ``kho``, whose context object (``click`` ``obj``) supplies who searches: its
+``search_identity()`` returns the logged-in person's :class:`Principal` (generated from the
+access policy) and a callback that audits the search. Search itself never decides identity.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import click
 
 from kho.errors import KhoError
 from search import open_backend
-from search.query import Principal, SearchResult, Sort, filters_from_mapping, parse_query
+from search.query import SearchResult, Sort, filters_from_mapping, parse_query
 
 
 def _json_default(value: object) -> str:
@@ -39,9 +40,6 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
 
 @click.command("search")
 @click.argument("text", nargs=-1)
-@click.option("--user", "user_id", required=True, help="Mã người dùng tìm kiếm.")
-@click.option("--unit", "units", multiple=True, help="Đơn vị của người dùng (lặp lại được).")
-@click.option("--role", "roles", multiple=True, help="Vai trò (auditor, admin thấy tất cả).")
 @click.option("--direction", multiple=True, type=click.Choice(["den", "di", "hoso"]))
 @click.option("--loai", "loai_van_ban", multiple=True, help="Loại văn bản.")
 @click.option("--co-quan", "co_quan_ban_hanh", multiple=True, help="Cơ quan ban hành.")
@@ -59,17 +57,20 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
 @click.option("--page", type=int, default=1)
 @click.option("--page-size", type=int, default=20)
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
-def search_command(text: tuple[str, ...], user_id: str, units: tuple[str, ...],
-                   roles: tuple[str, ...], sort: str, page: int, page_size: int, as_json: bool,
-                   **filter_values: Any) -> None:
+@click.pass_context
+def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, page: int,
+                   page_size: int, as_json: bool, **filter_values: Any) -> None:
     """Tìm văn bản (có hoặc không dấu, theo số/ký hiệu, cụm từ trong dấu ngoặc kép)."""
     try:
+        principal, audit = click_ctx.obj.search_identity()
+        typed = " ".join(text)
         query = parse_query(
-            " ".join(text), Principal(user_id, units, roles),
+            typed, principal,
             filters=filters_from_mapping(filter_values), sort=sort, page=page, page_size=page_size,
         )
         with open_backend() as backend:
             result = backend.search(query)
+        audit(typed, result.total, {k: v for k, v in filter_values.items() if v})
     except KhoError as exc:
         if as_json:
             click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from html import escape
+from typing import Any
 
 from kho.errors import KhoError
 from search.analysis import find_so_ky_hieu, syllables

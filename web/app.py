@@ -108,7 +108,9 @@ def _datetime_arg(name: str) -> datetime | None:
         raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
 
 
-def create_app(settings: Settings | None = None, repo: Repository | None = None, kho: Kho | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, repo: Repository | None = None, kho: Kho | None = None
+) -> Flask:
     """The API of one installation (``kho`` wires everything; tests may pass a repository)."""
     settings = settings or Settings.from_env()
     if kho is None:
@@ -146,8 +148,7 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None,
         known = {
             404: ("NOT_FOUND", "Không tìm thấy địa chỉ này."),
             405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ ở địa chỉ này."),
-            413: ("FILE_TOO_LARGE",
-                  f"Tệp quá lớn: tối đa {kho.repo.max_file_bytes // (1024 * 1024)} MB."),
+            413: ("FILE_TOO_LARGE", f"Tệp quá lớn: tối đa {kho.repo.max_file_bytes // (1024 * 1024)} MB."),
             400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
         }
         code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))
@@ -269,7 +270,9 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None,
         data = _body()
         changes = data.get("changes")
         if not isinstance(changes, dict):
-            raise ApiError("Trường “changes” phải là một đối tượng JSON.", code="FIELD_INVALID", field="changes")
+            raise ApiError(
+                "Trường “changes” phải là một đối tượng JSON.", code="FIELD_INVALID", field="changes"
+            )
         record = service.update_metadata(
             _record_id(record_id),
             changes,
@@ -377,7 +380,9 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None,
         who = actor()
         service.authorize(who, Action.SEARCH)
         text = request.args.get("q", "")
-        filters = {k: request.args.getlist(k) for k in request.args if k not in ("q", "page", "page_size", "sort")}
+        filters = {
+            k: request.args.getlist(k) for k in request.args if k not in ("q", "page", "page_size", "sort")
+        }
         query = parse_query(
             text,
             Principal.from_scope(search_scope(who.as_principal)),
@@ -467,7 +472,9 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None,
     @app.post("/api/accounts/<username>/unlock")
     def account_unlock(username: str) -> Response:
         who = actor()
-        return _reply(accounts.unlock(_username(username), account_of(who), request.remote_addr).public_dict())
+        return _reply(
+            accounts.unlock(_username(username), account_of(who), request.remote_addr).public_dict()
+        )
 
     @app.post("/api/accounts/<username>/roles")
     def account_roles(username: str) -> Response:
@@ -479,7 +486,9 @@ def create_app(settings: Settings | None = None, repo: Repository | None = None,
             for p in pairs
         ):
             raise ApiError(
-                "Trường “memberships” phải là danh sách {unit, role}.", code="FIELD_INVALID", field="memberships"
+                "Trường “memberships” phải là danh sách {unit, role}.",
+                code="FIELD_INVALID",
+                field="memberships",
             )
         account = accounts.set_roles(
             _username(username), [(p["unit"], p["role"]) for p in pairs], account_of(who), request.remote_addr

@@ -10,7 +10,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,20 +18,29 @@ import click
 
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
-from kho.timeutil import parse_iso, vn_display
+from kho.timeutil import parse_iso, vn_day_start, vn_display
 from repository.metadata import DocumentMetadata, FileMetadata, parse_date
 from repository.records import Actor, Record, Repository
 from repository.registers import INCOMING, series_label
 from repository.vocabulary import Direction
+from web.context import Kho
+from web.session import saved_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Context:
+    """What one command works with: the settings, the installation's services, and who acts.
+
+    Record commands act as the account logged in with ``kho login`` (its token); operator
+    commands (``fsck``, ``reindex``, ``index-check``, ``account init``) act with direct store
+    access and say so.
+    """
+
     def __init__(self) -> None:
         self._settings: Settings | None = None
-        self._repo: Repository | None = None
-        self._backend: Any = None
+        self._kho: Kho | None = None
+        self._actor: Actor | None = None
 
     @property
     def settings(self) -> Settings:
@@ -40,29 +49,48 @@ class Context:
         return self._settings
 
     @property
+    def kho(self) -> Kho:
+        if self._kho is None:
+            self._kho = Kho(self.settings)
+        return self._kho
+
+    @property
     def repo(self) -> Repository:
         """The repository, with the search index following every change made through it."""
-        if self._repo is None:
-            from ingest.indexing import follow
-            from repository.service import open_repository
-
-            self._repo = open_repository(self.settings)
-            follow(self._repo, self.backend)
-        return self._repo
+        return self.kho.repo
 
     @property
     def backend(self) -> Any:
         """The search index (opened once per command)."""
-        if self._backend is None:
-            from search import open_backend
-
-            settings = self.settings
-            self._backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
-        return self._backend
+        return self.kho.backend
 
     @property
     def actor(self) -> Actor:
-        return Actor(user=self.settings.user, source="cli")
+        """The logged-in account (``kho login``); ``AUTH_REQUIRED`` when there is none."""
+        if self._actor is None:
+            self._actor = self.kho.actor_from_token(saved_token(self.settings), "cli")
+        return self._actor
+
+    def search_identity(self) -> tuple[Any, Callable[[str, int, dict[str, Any]], None]]:
+        """Who searches (from the access policy) and how their search is audited."""
+        from repository.policy import search_scope
+        from search.query import Principal
+
+        actor = self.actor
+
+        def audit(text: str, total: int, filters: dict[str, Any]) -> None:
+            self.repo.audit_search(actor, text, total, filters)
+
+        return Principal.from_scope(search_scope(actor.as_principal)), audit
+
+    @property
+    def operator(self) -> Actor:
+        """Direct store access: whoever can run this command can already read the store."""
+        click.echo("(Thao tác vận hành trực tiếp trên kho lưu trữ.)", err=True)
+        return OPERATOR
+
+
+OPERATOR = Actor(user="operator", source="cli", system=True)
 
 
 def _fail(error: KhoError, as_json: bool) -> None:
@@ -154,8 +182,10 @@ def _show_record(record: Record, as_json: bool) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(click_ctx: click.Context) -> None:
     """Kho — kho lưu trữ văn bản, hồ sơ điện tử (NĐ 30/2020/NĐ-CP)."""
+    click_ctx.ensure_object(Context)
 
 
 @main.command("config")
@@ -176,6 +206,8 @@ def record() -> None:
 @click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False), help="Tệp JSON.")
 @click.option("--no-register", is_flag=True, help="Chỉ lưu, chưa vào sổ.")
 @click.option("--advisory-body", help="Mã tổ chức tư vấn có sổ riêng (Phụ lục I II.3.a).")
+@click.option("--override-reason", help="Lý do vẫn vào sổ văn bản có chữ ký số không hợp lệ.")
+@click.option("--duplicate-reason", help="Lý do vào sổ lại văn bản trùng (văn bản gửi lại).")
 @click.argument("fields", nargs=-1)
 @json_option
 @pass_ctx
@@ -187,6 +219,8 @@ def record_create(
     metadata_file: str | None,
     no_register: bool,
     advisory_body: str | None,
+    override_reason: str | None,
+    duplicate_reason: str | None,
     fields: tuple[str, ...],
     as_json: bool,
 ) -> None:
@@ -201,15 +235,16 @@ def record_create(
                 f"Không đọc được tệp “{file_path}”: {exc.strerror}.", code="FILE_UNREADABLE"
             ) from exc
         name = Path(file_path).name
-    rec = ctx.repo.create_document(
-        direction,
-        metadata,
-        content,
-        name,
-        ctx.actor,
-        register=not no_register,
-        advisory_body=advisory_body,
-    )
+    options: dict[str, Any] = {
+        "register": not no_register,
+        "advisory_body": advisory_body,
+        "override_reason": override_reason,
+        "duplicate_reason": duplicate_reason,
+    }
+    if content is not None and name is not None:
+        rec = ctx.kho.receive.receive_and_register(content, name, direction, metadata, ctx.actor, **options)
+    else:
+        rec = ctx.repo.create_document(direction, metadata, None, None, ctx.actor, **options)
     _show_record(rec, as_json)
 
 
@@ -231,7 +266,7 @@ def record_show(ctx: Context, record_id: str, version: int | None, as_json: bool
 @handles_errors
 def record_history(ctx: Context, record_id: str, as_json: bool) -> None:
     """Các phiên bản của một bản ghi."""
-    versions = ctx.repo.history(record_id)
+    versions = ctx.repo.history(record_id, actor=ctx.actor)
     if as_json:
         click.echo(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2))
         return
@@ -277,6 +312,22 @@ def record_download(ctx: Context, record_id: str, output: str | None) -> None:
     target = Path(output or stored.stored_name)
     target.write_bytes(data)
     click.echo(f"Đã ghi {target} ({len(data)} byte, SHA-256 khớp).")
+
+
+@record.command("grant")
+@click.argument("record_id")
+@click.option("--user", "users", multiple=True, help="Tài khoản được cấp quyền (lặp lại được).")
+@click.option("--unit", "units", multiple=True, help="Đơn vị được cấp quyền (lặp lại được).")
+@click.option("--revoke", is_flag=True, help="Thu hồi thay vì cấp.")
+@json_option
+@pass_ctx
+@handles_errors
+def record_grant(
+    ctx: Context, record_id: str, users: tuple[str, ...], units: tuple[str, ...], revoke: bool, as_json: bool
+) -> None:
+    """Phân quyền xem một văn bản hoặc hồ sơ (cả các văn bản trong hồ sơ) cho người, đơn vị."""
+    rec = ctx.repo.grant(record_id, users=users, units=units, revoke=revoke, actor=ctx.actor)
+    _show_record(rec, as_json)
 
 
 # -- registers ------------------------------------------------------------------------------
@@ -389,7 +440,7 @@ def audit() -> None:
 @handles_errors
 def audit_verify(ctx: Context, as_json: bool) -> None:
     """Kiểm tra chuỗi nhật ký: phát hiện sự kiện bị sửa, xóa, chèn, đảo thứ tự."""
-    report = ctx.repo.audit.verify()
+    report = ctx.repo.audit_verify(actor=ctx.actor)
     if as_json:
         click.echo(
             json.dumps(
@@ -414,17 +465,37 @@ def audit_verify(ctx: Context, as_json: bool) -> None:
 
 
 @audit.command("log")
-@click.option("--record", "record_id")
-@click.option("--actor")
-@click.option("--action")
+@click.option("--record", "record_id", help="Mã văn bản/hồ sơ.")
+@click.option("--actor", "--user", "user", help="Tài khoản thực hiện.")
+@click.option("--action", help="Hành động (tiền tố, ví dụ content: hoặc account:login).")
+@click.option("--since", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY, giờ Việt Nam).")
+@click.option("--until", help="Đến hết ngày.")
 @json_option
 @pass_ctx
 @handles_errors
 def audit_log(
-    ctx: Context, record_id: str | None, actor: str | None, action: str | None, as_json: bool
+    ctx: Context,
+    record_id: str | None,
+    user: str | None,
+    action: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
 ) -> None:
     """Ai đã làm gì, với bản ghi nào, khi nào (giờ Việt Nam)."""
-    for event in ctx.repo.audit.query(record_id=record_id, actor=actor, action=action):
+    try:
+        start, end = parse_date(since), parse_date(until)
+    except ValueError as exc:
+        raise KhoError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
+    events = ctx.repo.audit_events(
+        actor=ctx.actor,
+        record_id=record_id,
+        user=user,
+        action=action,
+        since=vn_day_start(start) if start else None,
+        until=vn_day_start(end + timedelta(days=1)) if end else None,
+    )
+    for event in events:
         if as_json:
             click.echo(json.dumps(event.__dict__, ensure_ascii=False))
         else:
@@ -444,6 +515,7 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
     """Kiểm tra tính nhất quán của kho (sau sự cố)."""
     from repository.fsck import fsck
 
+    ctx.operator  # noqa: B018  (announces direct store access)
     report = fsck(ctx.repo, repair=repair, deep=deep)
     if as_json:
         click.echo(
@@ -485,6 +557,7 @@ def reindex_command(ctx: Context) -> None:
     """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt)."""
     from ingest.indexing import reindex_all
 
+    ctx.operator  # noqa: B018  (announces direct store access)
     backend = ctx.backend
 
     def progress(p: Any) -> None:
@@ -505,6 +578,7 @@ def index_check_command(ctx: Context, as_json: bool) -> None:
     """So sánh chỉ mục với kho: thiếu, thừa, lỗi thời."""
     from ingest.indexing import check_index
 
+    ctx.operator  # noqa: B018  (announces direct store access)
     report = check_index(ctx.repo, ctx.backend)
     if as_json:
         click.echo(
@@ -534,6 +608,13 @@ def _register_optional_commands() -> None:
         ("ingest.cli", "ingest"),
         ("ingest.cli", "worker"),
         ("web.demo", "demo"),
+        ("web.accounts_cli", "login"),
+        ("web.accounts_cli", "logout"),
+        ("web.accounts_cli", "whoami"),
+        ("web.accounts_cli", "password"),
+        ("web.accounts_cli", "account"),
+        ("web.accounts_cli", "unit"),
+        ("web.accounts_cli", "intake"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -27,13 +27,17 @@ def principal_of(account: Account, accounts: AccountService) -> Principal:
     for unit, role in roles:
         if role is Role.LANH_DAO:
             led |= accounts.units_below(unit)
-    return Principal(user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led))
+    return Principal(
+        user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led)
+    )
 
 
 class Kho:
     """The repository, accounts, search index and receive service of one installation."""
 
-    def __init__(self, settings: Settings, repo: Repository | None = None, *, follow_index: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, repo: Repository | None = None, *, follow_index: bool = True
+    ) -> None:
         from repository.service import open_accounts, open_repository
 
         self.settings = settings

@@ -7,17 +7,13 @@ some in hồ sơ and indexes everything. Idempotent: a second run adds nothing.
 
 from __future__ import annotations
 
-import json
 from datetime import date
+from typing import Any
 
 import click
 
 from kho.config import Settings
 from kho.errors import Duplicate
-from repository.records import Actor
-from repository.service import open_repository
-
-DEMO = Actor(user="demo.vanthu", source="kho demo", system=True)
 
 # (direction, loại, ký hiệu, cơ quan ban hành, trích yếu, chức vụ, người ký, ngày)
 DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
@@ -124,30 +120,65 @@ DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
 )
 
 
+DEMO_PASSWORD = "Kho@demo2026"
+"""Password of every demo account (demo data only; a real installation starts with
+``kho account init``)."""
+
+# (full name, role, clearance) of the demo accounts, all in the agency's root unit.
+DEMO_PEOPLE: tuple[tuple[str, str, int], ...] = (
+    ("Đỗ Thị Khuê", "van_thu", 3),
+    ("Lưu Quang Hưng", "lanh_dao", 3),
+    ("Phạm Minh Chính", "chuyen_vien", 0),
+    ("Hoàng Thu Hà", "luu_tru", 1),
+    ("Lê Văn Kiểm", "kiem_toan", 1),
+)
+
+
+def create_demo_accounts(kho: Any) -> dict[str, str]:
+    """The demo's quản trị and one person per role, each with :data:`DEMO_PASSWORD`.
+    Returns role → username."""
+    accounts = kho.accounts
+    settings = kho.settings
+    _, admin, initial = accounts.bootstrap(settings.agency_id, settings.agency_name, "ubnd", "Quản Trị Viên")
+    accounts.change_password(admin.username, initial, DEMO_PASSWORD, "kho demo")
+    admin = accounts.get(admin.username)
+    names = {"quan_tri": admin.username}
+    for full_name, role, clearance in DEMO_PEOPLE:
+        person, first = accounts.create_account(full_name, settings.agency_id, [role], clearance, None, admin)
+        accounts.change_password(person.username, first, DEMO_PASSWORD, "kho demo")
+        names[role] = person.username
+    return names
+
+
 @click.command("demo")
 def demo() -> None:
-    """Nạp dữ liệu mẫu (văn bản đến, đi đã ký số; hồ sơ) vào kho nhúng và lập chỉ mục."""
-    from ingest.indexing import SIGNATURES, TEXT, follow, reindex_all
+    """Nạp dữ liệu mẫu (tài khoản; văn bản đến, đi đã ký số; hồ sơ) vào kho nhúng và lập chỉ mục."""
+    from ingest.indexing import reindex_all
     from ingest.pdfgen import OfficialDocument, render_pdf
-    from ingest.signatures import TrustStore, verify_pdf
+    from ingest.pipeline import Pipeline
+    from ingest.receive import ReceiveService
+    from ingest.signatures import TrustStore
     from ingest.testpki import TestPKI, sign_personal_then_organisation
-    from ingest.text import extract_text
-    from search import open_backend
+    from web.context import Kho
 
     settings = Settings.from_env()
-    repo = open_repository(settings)
-    backend = open_backend(settings.elasticsearch_url or settings.data_dir / "index")
+    kho = Kho(settings)
+    repo, backend = kho.repo, kho.backend
     if next(repo.record_ids(), None) is not None:
         report = reindex_all(repo, backend)
         click.echo(f"Kho đã có dữ liệu ({report.total} bản ghi trong chỉ mục): không nạp thêm.")
         return
-    follow(repo, backend)
+    names = create_demo_accounts(kho)
+    clerk = kho.actor_of(kho.accounts.get(names["van_thu"]), "kho demo")
     pki = TestPKI.build()
     trust_dir = settings.data_dir / "trust"
     if not trust_dir.is_dir():
         trust_dir.mkdir(parents=True)
         pki.write_trust_dir(trust_dir)
-    trust = TrustStore.from_dir(trust_dir)
+    pipeline = Pipeline.from_settings(
+        settings, repo, trust=TrustStore.from_dir(trust_dir), backend_factory=lambda: backend
+    )
+    receive = ReceiveService(repo, pipeline)
     added = 0
     filed: list[str] = []
     for i, (direction, loai, ky_hieu, co_quan, trich_yeu, chuc_vu, nguoi_ky, day) in enumerate(DOCUMENTS, 1):
@@ -184,21 +215,9 @@ def demo() -> None:
         else:
             metadata["recipients"] = ["Các sở, ban, ngành", "Lưu: VT"]
         try:
-            record = repo.create_document(direction, metadata, pdf, f"{loai} {number}.pdf", DEMO)
+            record = receive.receive_and_register(pdf, f"{loai} {number}.pdf", direction, metadata, clerk)
         except Duplicate:
             continue
-        text = extract_text(pdf, "demo.pdf")
-        repo.put_derived(record.record_id, TEXT, json.dumps(text.to_dict(), ensure_ascii=False).encode())
-        verdict = verify_pdf(pdf, trust)
-        repo.put_derived(
-            record.record_id, SIGNATURES, json.dumps(verdict.to_dict(), ensure_ascii=False).encode()
-        )
-        repo.set_extra(
-            record.record_id,
-            {"signature_verdict": verdict.verdict.indication.value},
-            actor=DEMO,
-            action="record:verify",
-        )
         filed.append(record.record_id)
         added += 1
     if filed:
@@ -211,10 +230,10 @@ def demo() -> None:
                     "creator": "Đỗ Thị Khuê",
                     "start_date": "2026-01-05",
                 },
-                DEMO,
+                clerk,
             )
             for version, doc_id in enumerate(filed[:4], start=file.version):
-                repo.add_to_file(file.record_id, doc_id, expected_version=version, actor=DEMO)
+                repo.add_to_file(file.record_id, doc_id, expected_version=version, actor=clerk)
         except Duplicate:
             pass
     report = reindex_all(repo, backend)
@@ -222,3 +241,6 @@ def demo() -> None:
         f"Dữ liệu mẫu: thêm {added} văn bản; chỉ mục có {report.total} bản ghi. Thư mục dữ liệu:"
         f" {settings.data_dir}"
     )
+    click.echo(f"Tài khoản mẫu (mật khẩu {DEMO_PASSWORD}):")
+    for role, username in names.items():
+        click.echo(f"  {username}  ({role})")

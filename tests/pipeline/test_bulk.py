@@ -22,7 +22,6 @@ from textdocs import CORPUS_PDF
 from ingest.bulk import import_paths
 from ingest.status import JobState, JobStore
 from kho.config import Settings
-from repository.records import Actor
 from repository.service import open_repository
 
 ROOT = Path(__file__).resolve().parents[2]

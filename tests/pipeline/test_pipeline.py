@@ -14,7 +14,7 @@ from ingest.pipeline import STEP_NAMES, Pipeline, return_document
 from ingest.status import JobState, StepState, new_status, read_status
 from kho.config import Settings
 from kho.errors import KhoError
-from repository.records import SYSTEM, Actor
+from repository.records import SYSTEM
 
 SCAN = CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg: 2 image-only pages
 from kho_testing import CLERK  # noqa: E402

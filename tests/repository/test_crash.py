@@ -71,7 +71,9 @@ def _assert_consistent(repo: Repository) -> None:
     for series in ("den", "hanh-chinh"):
         for year_dir in (repo.store.root / "objects" / "registers" / repo.agency_id).glob("*"):  # type: ignore[attr-defined]
             numbers = [
-                r.registration.number for r in repo.register(series, int(year_dir.name), actor=CLERK) if r.registration
+                r.registration.number
+                for r in repo.register(series, int(year_dir.name), actor=CLERK)
+                if r.registration
             ]
             assert numbers == list(range(1, len(numbers) + 1))
     # Every record that readers can see is whole: metadata, number, original.

@@ -50,7 +50,9 @@ def test_outgoing_document_gets_its_number_from_the_register(repo: Repository) -
         "ban-sao",
         1,
     )
-    assert [r.metadata.code_number for r in repo.register("hanh-chinh", first.registration.year, actor=CLERK)] == [
+    assert [
+        r.metadata.code_number for r in repo.register("hanh-chinh", first.registration.year, actor=CLERK)
+    ] == [
         "01",
         "02",
     ]

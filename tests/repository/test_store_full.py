@@ -44,7 +44,9 @@ def test_full_store_is_reported_and_nothing_is_lost(small_disk: Path, tmp_path: 
     # What was stored is intact; the failed document left no number and no visible record.
     _, data = repo.read_content(kept.record_id, actor=CLERK)
     assert data == pdf_bytes("a", 100_000)
-    assert [r.record_id for r in repo.register("den", kept.registration.year, actor=CLERK)] == [kept.record_id]  # type: ignore[union-attr]
+    assert [r.record_id for r in repo.register("den", kept.registration.year, actor=CLERK)] == [
+        kept.record_id
+    ]  # type: ignore[union-attr]
     report = fsck(repo, repair=True, grace_seconds=0)
     assert {i.kind for i in report.issues} <= {"uncommitted", "stale-claim", "temp-file"}
     assert fsck(repo, grace_seconds=0).clean

@@ -1,0 +1,367 @@
+"""``kho login``/``logout``/``whoami``/``password``, ``kho account …``, ``kho unit …`` and
+``kho intake …`` (receive → check → confirm → register, from the command line).
+
+    kho account init --agency-name NAME --code CODE --admin "Họ và tên"    (operator, first start)
+    kho login [USERNAME] [--password-stdin]
+    kho account create --full-name "Nguyễn Văn An" --unit UNIT --role van_thu [--clearance 1]
+    kho account lock USER --reason left|admin      kho account unlock USER
+    kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from kho.errors import KhoError, PasswordChangeRequired
+from web.cli import Context, _meta_pairs, _show_record, handles_errors, json_option, pass_ctx
+from web.session import forget_token, save_token, saved_token
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _read_secret(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise KhoError("Không đọc được mật khẩu từ đầu vào chuẩn.", code="PASSWORD_MISSING")
+        return line.rstrip("\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+# -- login ------------------------------------------------------------------------------------
+@click.command("login")
+@click.argument("username", required=False)
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu (và mật khẩu mới nếu phải đổi) từ stdin.")
+@pass_ctx
+@handles_errors
+def login(ctx: Context, username: str | None, password_stdin: bool) -> None:
+    """Đăng nhập; mã truy cập được lưu cho các lệnh sau."""
+    accounts = ctx.kho.accounts
+    name = (username or click.prompt("Tên đăng nhập")).strip().lower()
+    password = _read_secret("Mật khẩu", password_stdin)
+    try:
+        account = accounts.authenticate(name, password, "cli")
+    except PasswordChangeRequired as required:
+        click.echo(f"{required.message}", err=True)
+        new = _read_secret("Mật khẩu mới", password_stdin, confirm=not password_stdin)
+        accounts.change_password(name, password, new, "cli")
+        account = accounts.authenticate(name, new, "cli")
+    token = accounts.issue_token(account.username, "cli", account, "cli")
+    path = save_token(ctx.settings, token)
+    click.echo(f"Đã đăng nhập: {account.username} ({account.full_name}). Mã truy cập lưu ở {path}.")
+
+
+@click.command("logout")
+@pass_ctx
+@handles_errors
+def logout(ctx: Context) -> None:
+    """Đăng xuất: thu hồi mã truy cập đang dùng."""
+    from repository.accounts import token_digest
+
+    token = saved_token(ctx.settings)
+    account = ctx.kho.accounts.resolve_token(token)
+    ctx.kho.accounts.revoke_token(account.username, token_digest(token), account, "cli")
+    forget_token(ctx.settings)
+    click.echo("Đã đăng xuất.")
+
+
+@click.command("whoami")
+@json_option
+@pass_ctx
+@handles_errors
+def whoami(ctx: Context, as_json: bool) -> None:
+    """Tài khoản đang đăng nhập, vai trò và thông báo."""
+    account = ctx.kho.accounts.get(ctx.actor.user)
+    notes = ctx.kho.accounts.notifications(account.username)
+    if as_json:
+        _echo_json({"account": account.public_dict(), "notifications": [n.to_dict() for n in notes]})
+        return
+    click.echo(f"{account.username} — {account.full_name}")
+    for m in account.memberships:
+        click.echo(f"  {m.role.label} tại {m.unit}")
+    for note in notes[-5:]:
+        click.echo(f"  • {note.message}")
+
+
+@click.command("password")
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu cũ rồi mật khẩu mới từ stdin.")
+@pass_ctx
+@handles_errors
+def password(ctx: Context, password_stdin: bool) -> None:
+    """Đổi mật khẩu của tài khoản đang đăng nhập."""
+    old = _read_secret("Mật khẩu hiện tại", password_stdin)
+    new = _read_secret("Mật khẩu mới", password_stdin, confirm=not password_stdin)
+    ctx.kho.accounts.change_password(ctx.actor.user, old, new, "cli")
+    click.echo("Đã đổi mật khẩu.")
+
+
+# -- accounts ---------------------------------------------------------------------------------
+@click.group("account")
+def account() -> None:
+    """Tài khoản người dùng (quản trị)."""
+
+
+@account.command("init")
+@click.option("--unit-id", help="Mã định danh của cơ quan (mặc định KHO_AGENCY_ID).")
+@click.option("--agency-name", help="Tên cơ quan (mặc định KHO_AGENCY_NAME).")
+@click.option("--code", required=True, help="Chữ viết tắt của cơ quan dùng trong tên tài khoản.")
+@click.option("--admin", "admin_name", required=True, help="Họ và tên người quản trị đầu tiên.")
+@json_option
+@pass_ctx
+@handles_errors
+def account_init(
+    ctx: Context, unit_id: str | None, agency_name: str | None, code: str, admin_name: str, as_json: bool
+) -> None:
+    """Lần khởi tạo đầu tiên: đơn vị gốc và tài khoản quản trị đầu tiên (truy cập trực tiếp kho)."""
+    ctx.operator  # noqa: B018  (announces direct store access)
+    settings = ctx.settings
+    unit, admin, initial = ctx.kho.accounts.bootstrap(
+        unit_id or settings.agency_id, agency_name or settings.agency_name, code, admin_name
+    )
+    if as_json:
+        _echo_json({"unit": unit.to_dict(), "account": admin.public_dict(), "initial_password": initial})
+        return
+    click.echo(f"Đơn vị gốc: {unit.unit_id} — {unit.name}")
+    click.echo(f"Tài khoản quản trị: {admin.username}; mật khẩu ban đầu: {initial}")
+    click.echo("Phải đổi mật khẩu ở lần đăng nhập đầu tiên (kho login).")
+
+
+@account.command("create")
+@click.option("--full-name", required=True, help="Họ và tên.")
+@click.option("--unit", required=True, help="Mã đơn vị.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="van_thu, lanh_dao, chuyen_vien, luu_tru, kiem_toan, quan_tri (lặp lại được).")
+@click.option("--clearance", type=click.IntRange(0, 3), default=0, show_default=True,
+              help="Mức mật được xem: 0 thường, 1 Mật, 2 Tối mật, 3 Tuyệt mật.")
+@click.option("--email")
+@json_option
+@pass_ctx
+@handles_errors
+def account_create(
+    ctx: Context,
+    full_name: str,
+    unit: str,
+    roles: tuple[str, ...],
+    clearance: int,
+    email: str | None,
+    as_json: bool,
+) -> None:
+    """Tạo tài khoản; tên đăng nhập được đề xuất theo họ tên và đơn vị."""
+    accounts = ctx.kho.accounts
+    actor_account = accounts.get(ctx.actor.user)
+    created, initial = accounts.create_account(full_name, unit, roles, clearance, email, actor_account)
+    if as_json:
+        _echo_json({"account": created.public_dict(), "initial_password": initial})
+        return
+    click.echo(f"Đã tạo tài khoản {created.username}; mật khẩu ban đầu: {initial}")
+
+
+@account.command("list")
+@json_option
+@pass_ctx
+@handles_errors
+def account_list(ctx: Context, as_json: bool) -> None:
+    """Danh sách tài khoản."""
+    from repository.policy import Action
+
+    ctx.repo.authorize(ctx.actor, Action.ACCOUNT_MANAGE)
+    items = ctx.kho.accounts.accounts()
+    if as_json:
+        _echo_json([a.public_dict() for a in items])
+        return
+    for item in items:
+        roles = ", ".join(f"{m.role.label}@{m.unit}" for m in item.memberships)
+        click.echo(f"{item.username}\t{item.full_name}\t{item.status.value}\t{roles}")
+
+
+@account.command("lock")
+@click.argument("username")
+@click.option("--reason", default="admin", show_default=True, help="admin hoặc left (nghỉ việc).")
+@pass_ctx
+@handles_errors
+def account_lock(ctx: Context, username: str, reason: str) -> None:
+    """Khóa tài khoản (quản trị; lãnh đạo đơn vị khi người đó nghỉ việc)."""
+    accounts = ctx.kho.accounts
+    accounts.lock(username, reason, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Đã khóa tài khoản {username}.")
+
+
+@account.command("unlock")
+@click.argument("username")
+@pass_ctx
+@handles_errors
+def account_unlock(ctx: Context, username: str) -> None:
+    """Mở khóa tài khoản (quản trị)."""
+    accounts = ctx.kho.accounts
+    accounts.unlock(username, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Đã mở khóa tài khoản {username}.")
+
+
+@account.command("roles")
+@click.argument("username")
+@click.option("--role", "pairs", multiple=True, required=True, help="ĐƠN_VỊ:VAI_TRÒ (lặp lại được).")
+@pass_ctx
+@handles_errors
+def account_roles(ctx: Context, username: str, pairs: tuple[str, ...]) -> None:
+    """Đặt lại vai trò của một tài khoản (người đó được thông báo)."""
+    memberships = []
+    for pair in pairs:
+        unit, sep, role = pair.rpartition(":")
+        if not sep or not unit:
+            raise KhoError(f"“{pair}” không đúng dạng ĐƠN_VỊ:VAI_TRÒ.", code="ROLE_INVALID")
+        memberships.append((unit, role))
+    accounts = ctx.kho.accounts
+    accounts.set_roles(username, memberships, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Đã cập nhật vai trò của {username}.")
+
+
+@account.command("token")
+@click.argument("username")
+@click.option("--name", default="api", show_default=True, help="Tên gợi nhớ của mã truy cập.")
+@pass_ctx
+@handles_errors
+def account_token(ctx: Context, username: str, name: str) -> None:
+    """Cấp mã truy cập cá nhân cho API (in ra một lần duy nhất)."""
+    accounts = ctx.kho.accounts
+    click.echo(accounts.issue_token(username, name, accounts.get(ctx.actor.user), "cli"))
+
+
+# -- units ------------------------------------------------------------------------------------
+@click.group("unit")
+def unit() -> None:
+    """Đơn vị (phòng, ban) của cơ quan."""
+
+
+@unit.command("create")
+@click.argument("unit_id")
+@click.argument("name")
+@click.argument("code")
+@click.option("--parent", help="Mã đơn vị cấp trên (mặc định: cơ quan).")
+@pass_ctx
+@handles_errors
+def unit_create(ctx: Context, unit_id: str, name: str, code: str, parent: str | None) -> None:
+    accounts = ctx.kho.accounts
+    parent_id = parent or ctx.settings.agency_id
+    created = accounts.create_unit(unit_id, name, code, parent_id, accounts.get(ctx.actor.user))
+    click.echo(f"Đã tạo đơn vị {created.unit_id} — {created.name}.")
+
+
+@unit.command("list")
+@pass_ctx
+@handles_errors
+def unit_list(ctx: Context) -> None:
+    ctx.actor  # noqa: B018  (logged in)
+    for item in ctx.kho.accounts.units():
+        click.echo(f"{item.unit_id}\t{item.code}\t{item.name}\t{item.parent_id or ''}")
+
+
+# -- intake: receive → check → confirm → register ---------------------------------------------
+@click.group("intake")
+def intake() -> None:
+    """Văn bản đã tiếp nhận, chờ xác nhận và vào sổ."""
+
+
+def _show_review(review: Any, as_json: bool) -> None:
+    if as_json:
+        _echo_json(review.to_dict())
+        return
+    record = review.record
+    name = record.files[0].original_name if record.files else ""
+    click.echo(f"{record.record_id}  v{record.version}  {name}")
+    verdict = review.signature_verdict or "không kiểm tra (không phải PDF)"
+    click.echo(f"  Chữ ký số: {verdict}")
+    if review.signature_explanation:
+        click.echo(f"    {review.signature_explanation}")
+    if review.return_reason:
+        click.echo(f"    Lý do có thể trả lại: {review.return_reason}")
+    if review.needs_override:
+        click.echo("    Chữ ký KHÔNG HỢP LỆ: chỉ vào sổ được với --override-reason.")
+    if review.duplicate_of:
+        click.echo(f"  Trùng với văn bản đã vào sổ {review.duplicate_of} (cần --duplicate-reason).")
+    for key, value in review.suggested.items():
+        click.echo(f"  Đề xuất {key} = {value}  ({review.confidence.get(key, 0):.0%})")
+
+
+@intake.command("list")
+@json_option
+@pass_ctx
+@handles_errors
+def intake_list(ctx: Context, as_json: bool) -> None:
+    """Văn bản chờ vào sổ."""
+    reviews = ctx.kho.receive.pending(ctx.actor)
+    if as_json:
+        _echo_json([r.to_dict() for r in reviews])
+        return
+    click.echo(f"{len(reviews)} văn bản chờ vào sổ")
+    for review in reviews:
+        _show_review(review, False)
+
+
+@intake.command("show")
+@click.argument("record_id")
+@json_option
+@pass_ctx
+@handles_errors
+def intake_show(ctx: Context, record_id: str, as_json: bool) -> None:
+    """Kết quả kiểm tra chữ ký và dữ liệu đặc tả đề xuất của một văn bản."""
+    _show_review(ctx.kho.receive.review(record_id, ctx.actor), as_json)
+
+
+@intake.command("confirm")
+@click.argument("record_id")
+@click.option("--expected-version", type=int, required=True, help="Phiên bản bạn đã xem.")
+@click.option("--use-suggestions", is_flag=True, help="Lấy các trường còn thiếu từ đề xuất của Kho.")
+@click.option("--override-reason", help="Lý do vẫn vào sổ văn bản có chữ ký số không hợp lệ.")
+@click.option("--duplicate-reason", help="Lý do vào sổ lại văn bản trùng.")
+@click.option("--no-register", is_flag=True, help="Chỉ lưu, chưa vào sổ.")
+@click.option("--advisory-body", help="Mã tổ chức tư vấn có sổ riêng.")
+@click.argument("fields", nargs=-1)
+@json_option
+@pass_ctx
+@handles_errors
+def intake_confirm(
+    ctx: Context,
+    record_id: str,
+    expected_version: int,
+    use_suggestions: bool,
+    override_reason: str | None,
+    duplicate_reason: str | None,
+    no_register: bool,
+    advisory_body: str | None,
+    fields: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Xác nhận dữ liệu đặc tả (tên=giá trị) và vào sổ: cấp số đến/số đi."""
+    record = ctx.kho.receive.confirm(
+        record_id,
+        _meta_pairs(fields, None),
+        expected_version=expected_version,
+        actor=ctx.actor,
+        register=not no_register,
+        advisory_body=advisory_body,
+        override_reason=override_reason,
+        duplicate_reason=duplicate_reason,
+        use_suggestions=use_suggestions,
+    )
+    _show_record(record, as_json)
+
+
+@intake.command("return")
+@click.argument("record_id")
+@click.option("--reason", help="Lý do trả lại (mặc định: lý do Kho tìm thấy khi kiểm tra chữ ký số).")
+@json_option
+@pass_ctx
+@handles_errors
+def intake_return(ctx: Context, record_id: str, reason: str | None, as_json: bool) -> None:
+    """Trả lại văn bản cho nơi gửi, kèm lý do."""
+    record = ctx.kho.receive.return_document(record_id, ctx.actor, reason)
+    if as_json:
+        _echo_json(record.to_dict())
+        return
+    click.echo(f"Đã trả lại {record.record_id}: {record.extra.get('return_reason')}")
