@@ -16,7 +16,9 @@ class KhoError(Exception):
     """Base of every Kho error."""
 
     code: str = "KHO_ERROR"
-    http_status: int = 500
+    http_status: int = 422
+    """A request Kho refuses is the caller's to fix (422) unless a subclass says otherwise;
+    failures of Kho or its services carry 5xx in their own classes."""
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
@@ -37,6 +39,7 @@ class KhoError(Exception):
 
 class ConfigError(KhoError):
     code = "CONFIG_INVALID"
+    http_status = 500
 
 
 class NotFound(KhoError):
@@ -183,3 +186,16 @@ class TokenInvalid(KhoError):
 
     code = "TOKEN_INVALID"
     http_status = 401
+
+
+class IdentifierInvalid(NotFound):
+    """An id in a path that cannot name anything Kho stores (``..``, NUL, non-ASCII, wrong form)."""
+
+    code = "ID_INVALID"
+
+
+class SignatureRejected(KhoError):
+    """The document's signature check FAILED and nobody gave an override reason."""
+
+    code = "SIGNATURE_FAILED"
+    http_status = 422

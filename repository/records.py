@@ -34,9 +34,9 @@ from kho.errors import (
     Duplicate,
     FieldError,
     IntegrityError,
-    KhoError,
     NotFound,
     PermissionDenied,
+    SignatureRejected,
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
@@ -580,7 +580,7 @@ class Repository:
             str(extra.get("signature_return_reason") or ""),
         )
         if not gate.allowed:
-            raise KhoError(gate.message, code=gate.code, record_id=record.record_id or None)
+            raise SignatureRejected(gate.message, record_id=record.record_id or None)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
@@ -767,7 +767,7 @@ class Repository:
         if current.state != "intake":
             raise Conflict(f"“{record_id}” đã được vào sổ hoặc hoàn tất.", record_id=record_id)
         if current.extra.get("returned"):
-            raise KhoError(
+            raise Conflict(
                 "Văn bản này đã được trả lại cho nơi gửi, không vào sổ được.",
                 code="RECORD_RETURNED",
                 record_id=record_id,
@@ -940,7 +940,7 @@ class Repository:
         editing = Action.FILE_EDIT if current.kind == KIND_FILE else Action.RECORD_UPDATE
         self.authorize(actor, editing, current)
         if current.metadata is None:
-            raise KhoError(
+            raise Conflict(
                 "Văn bản đang chờ vào sổ: hãy hoàn tất tiếp nhận (xác nhận dữ liệu đặc tả và vào sổ)"
                 " trước khi sửa.",
                 code="RECORD_NOT_REGISTERED",

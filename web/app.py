@@ -22,7 +22,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from kho.config import Settings
-from kho.errors import KhoError
+from kho.errors import IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository
@@ -58,10 +58,9 @@ def _error(code: str, message: str, status: int, details: dict[str, Any] | None 
 
 def _record_id(value: str) -> str:
     if not RECORD_ID.match(value):
-        raise KhoError(
-            "Mã văn bản/hồ sơ không hợp lệ (24 chữ số thập lục phân).",
-            code="RECORD_ID_INVALID",
-        ).with_status(404)
+        raise IdentifierInvalid(
+            "Mã văn bản/hồ sơ không hợp lệ (24 chữ số thập lục phân).", code="RECORD_ID_INVALID"
+        )
     return value
 
 
@@ -457,7 +456,7 @@ def create_app(
 
     def _username(value: str) -> str:
         if not USERNAME.match(value):
-            raise KhoError("Tên tài khoản không hợp lệ.", code="ACCOUNT_NOT_FOUND").with_status(404)
+            raise IdentifierInvalid("Tên tài khoản không hợp lệ.", code="ACCOUNT_NOT_FOUND")
         return value
 
     @app.post("/api/accounts/<username>/lock")
