@@ -128,3 +128,17 @@ class ValidationFailed(KhoError):
         if len(self.errors) == 1:
             # A single error keeps its own, more precise code.
             self.code = self.errors[0].code
+
+
+class FormatUnsupported(KhoError):
+    """A stored object was written in a format version newer than this code knows."""
+
+    code = "FORMAT_UNSUPPORTED"
+    http_status = 500
+
+
+class FormatInvalid(KhoError):
+    """A stored object is not an object of its kind (not JSON, no valid format version)."""
+
+    code = "FORMAT_INVALID"
+    http_status = 500

@@ -38,6 +38,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
+from repository import formats
 from repository.audit import AuditLog
 from repository.keys import KeyRing
 from repository.metadata import (
@@ -160,7 +161,8 @@ class Record:
         return document_identifier(organ, md.issued_date.isoformat(), skh)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The stored form of this version (stamped with its format version)."""
+        return formats.stamp(formats.RECORD.name, {
             "record_id": self.record_id,
             "document_id": self.document_id,
             "version": self.version,
@@ -176,10 +178,12 @@ class Record:
             "extra": self.extra,
             "grant_users": list(self.grant_users),
             "grant_units": list(self.grant_units),
-        }
+        })
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+    def from_dict(cls, stored: Mapping[str, Any]) -> Record:
+        """A version from its stored form, of any known format version (upcast first)."""
+        data = formats.upcast(formats.RECORD.name, stored)
         kind = data["kind"]
         metadata: DocumentMetadata | FileMetadata | None = None
         if data.get("metadata") is not None:
@@ -189,7 +193,6 @@ class Record:
                 else document_from_dict(data["metadata"])
             )
         reg = data.get("registration")
-        extra = dict(data.get("extra", {}))
         return cls(
             record_id=data["record_id"],
             version=data["version"],
@@ -202,9 +205,9 @@ class Record:
             documents=tuple(data.get("documents", ())),
             state=data.get("state", "active"),
             note=data.get("note"),
-            extra=extra,
-            grant_users=tuple(data.get("grant_users", extra.pop("grant_users", ()))),
-            grant_units=tuple(data.get("grant_units", extra.pop("grant_units", ()))),
+            extra=dict(data["extra"]),
+            grant_users=tuple(data["grant_users"]),
+            grant_units=tuple(data["grant_units"]),
         )
 
 
@@ -293,7 +296,9 @@ class Repository:
                     )
                 ]
             )
-        body = json.dumps({"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False).encode()
+        body = formats.dumps(
+            formats.AGENCY.name, {"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False
+        )
         try:
             self.store.put_if_absent(f"catalog/agencies/{organ_id}.json", body)
         except AlreadyExists:
@@ -310,7 +315,10 @@ class Repository:
         return False
 
     def agencies(self) -> list[dict[str, str]]:
-        return [json.loads(self.store.get(i.key)) for i in self.store.list("catalog/agencies/")]
+        return [
+            formats.unstamped(formats.AGENCY.name, formats.loads(formats.AGENCY.name, self.store.get(i.key)))
+            for i in self.store.list("catalog/agencies/")
+        ]
 
     # -- low level -------------------------------------------------------------------------
     def _seal_version(self, record: Record) -> bytes:
@@ -325,7 +333,7 @@ class Repository:
         return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
 
     def _write_marker(self, record_id: str, kind: str, register: str | None = None) -> None:
-        body = json.dumps({"kind": kind, "register": register}).encode()
+        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
         self.store.put_if_absent(f"catalog/records/{record_id}", body)
 
     def _store_original(self, record_id: str, data: bytes, name: str) -> StoredFile:

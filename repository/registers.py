@@ -9,12 +9,12 @@ entry, so the register has no gap and no duplicate; each (agency, year, series) 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from kho.errors import AlreadyExists
+from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
 from repository.vocabulary import COPY_TYPES, LEGAL_TYPES, Direction, Secrecy, type_abbreviation
@@ -95,11 +95,13 @@ class RegisterEntry:
     version: int = 1
 
     def to_json(self) -> bytes:
-        return json.dumps(self.__dict__).encode()
+        return formats.dumps(formats.REGISTER_ENTRY.name, asdict(self))
 
     @classmethod
     def from_json(cls, data: bytes) -> RegisterEntry:
-        return cls(**json.loads(data))
+        """An entry of any known format version."""
+        kind = formats.REGISTER_ENTRY.name
+        return cls(**formats.unstamped(kind, formats.loads(kind, data)))
 
 
 class Registers:

@@ -7,13 +7,13 @@ some in hồ sơ and indexes everything. Idempotent: a second run adds nothing.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import click
 
 from kho.config import Settings
 from kho.errors import Duplicate
+from repository.formats import dump_derived
 from repository.records import Actor
 from repository.service import open_repository
 
@@ -188,10 +188,10 @@ def demo() -> None:
         except Duplicate:
             continue
         text = extract_text(pdf, "demo.pdf")
-        repo.put_derived(record.record_id, TEXT, json.dumps(text.to_dict(), ensure_ascii=False).encode())
+        repo.put_derived(record.record_id, TEXT, dump_derived(text.to_dict(), TEXT))
         verdict = verify_pdf(pdf, trust)
         repo.put_derived(
-            record.record_id, SIGNATURES, json.dumps(verdict.to_dict(), ensure_ascii=False).encode()
+            record.record_id, SIGNATURES, dump_derived(verdict.to_dict(), SIGNATURES)
         )
         repo.set_extra(
             record.record_id,
