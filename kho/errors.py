@@ -142,3 +142,16 @@ class FormatInvalid(KhoError):
 
     code = "FORMAT_INVALID"
     http_status = 500
+
+
+class RegisterSeriesUnknown(NotFound):
+    """A register (sổ) name that names no series."""
+
+    code = "REGISTER_SERIES_UNKNOWN"
+
+
+class RegisterSeriesAmbiguous(KhoError):
+    """A name that stands for several series (``di``: văn bản đi are numbered in several)."""
+
+    code = "REGISTER_SERIES_AMBIGUOUS"
+    http_status = 422

@@ -50,7 +50,13 @@ from repository.metadata import (
     parse_file,
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
-from repository.registers import RegisterEntry, Registers, register_prefix, series_for
+from repository.registers import (
+    RegisterEntry,
+    Registers,
+    frozen_field_errors,
+    register_prefix,
+    series_for,
+)
 from repository.storage.base import ObjectStore
 from repository.vocabulary import (
     Direction,
@@ -809,20 +815,13 @@ class Repository:
             )
         else:
             merged.pop("direction", None)
-            old_number = current.metadata.to_dict().get("code_number")
-            if current.registration is not None and merged.get("code_number") != old_number:
-                raise ValidationFailed(
-                    [
-                        FieldError(
-                            "code_number",
-                            "CODE_NUMBER_LOCKED",
-                            "Không được sửa số văn bản đã cấp trong sổ đăng ký.",
-                        )
-                    ]
-                )
             md = parse_document(
                 merged, current.kind, known_organ=self.is_known_organ, numbered_by_register=False
             )
+            assert isinstance(current.metadata, DocumentMetadata)
+            frozen = frozen_field_errors(current.metadata, md, registered=current.registration is not None)
+            if frozen:
+                raise ValidationFailed(frozen)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = Record(
             **{
