@@ -21,7 +21,7 @@ from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_display
 from repository.metadata import DocumentMetadata, FileMetadata, parse_date
 from repository.records import Actor, Record, Repository
-from repository.registers import INCOMING, series_label
+from repository.registers import INCOMING, resolve_series, series_label
 from repository.vocabulary import Direction
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -286,7 +286,12 @@ def register() -> None:
 
 
 @register.command("list")
-@click.option("--series", default=INCOMING, show_default=True, help="den, hanh-chinh, mat, ban-sao, qppl-…")
+@click.option(
+    "--series",
+    default=INCOMING,
+    show_default=True,
+    help="den, den-mat, hanh-chinh, mat, ban-sao, qppl-…, tu-van-…",
+)
 @click.option("--year", type=int, default=lambda: date.today().year)
 @click.option("--from", "date_from", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY).")
 @click.option("--to", "date_to", help="Đến ngày.")
@@ -301,6 +306,7 @@ def register_list(
         start, end = parse_date(date_from), parse_date(date_to)
     except ValueError as exc:
         raise KhoError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
+    series = resolve_series(series, ctx.repo.registers.series_of(ctx.repo.agency_id, year), year=year)
     rows = ctx.repo.register(series, year, date_from=start, date_to=end, actor=ctx.actor)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))

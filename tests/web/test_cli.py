@@ -93,3 +93,28 @@ def test_bad_configuration_is_refused(run: CliRunner, monkeypatch: pytest.Monkey
     result = run.invoke(main, ["register", "list"])
     assert result.exit_code == 2
     assert "Lỗi [CONFIG_INVALID]: Biến cấu hình KHO_MAX_FILE_MB" in result.stderr
+
+
+def test_register_list_answers_di_and_unknown_series_clearly(run: CliRunner) -> None:
+    created = run.invoke(main, ["record", "create", "--direction", "den", *INCOMING, "--json"])
+    assert created.exit_code == 0, created.output
+    year = json.loads(created.output)["registration"]["year"]
+    listed = run.invoke(main, ["register", "list", "--series", "den", "--year", str(year)])
+    assert listed.exit_code == 0, listed.output
+    assert "(1 văn bản)" in listed.output
+
+    di = run.invoke(main, ["register", "list", "--series", "di", "--year", str(year)])
+    assert di.exit_code == 2
+    assert "Lỗi [REGISTER_SERIES_AMBIGUOUS]" in di.stderr
+    assert "hanh-chinh (Sổ văn bản hành chính)" in di.stderr
+    assert "Traceback" not in di.output
+
+    unknown = run.invoke(main, ["register", "list", "--series", "khong-co", "--year", str(year), "--json"])
+    assert unknown.exit_code == 2
+    error = json.loads(unknown.stderr)["error"]
+    assert error["code"] == "REGISTER_SERIES_UNKNOWN"
+    assert "den (Sổ đăng ký văn bản đến)" in error["message"]
+
+    secret = run.invoke(main, ["register", "list", "--series", "den-mat", "--year", str(year)])
+    assert secret.exit_code == 0, secret.output
+    assert "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN MẬT" in secret.output
