@@ -644,17 +644,24 @@ def return_document(
         try:
             verification = load_derived(repo.get_derived(record_id, SIGNATURES_DERIVED), SIGNATURES_DERIVED)
         except NotFound as exc:
+            from ingest.signatures.rules import no_return_reason_message
+
             raise KhoError(
-                "Văn bản chưa được kiểm tra chữ ký số; hãy ghi rõ lý do trả lại.",
+                no_return_reason_message(None),
                 code="RETURN_REASON_REQUIRED",
                 record_id=record_id,
             ) from exc
         reason = verification.get("return_reason")
         if not reason:
+            from ingest.signatures.model import Verdict
+            from ingest.signatures.rules import no_return_reason_message
+
+            verdict = Verdict.from_dict(verification["verdict"]) if verification.get("verdict") else None
             raise KhoError(
-                "Chữ ký số của văn bản hợp lệ, Kho không có lý do trả lại; hãy ghi rõ lý do.",
+                no_return_reason_message(verdict),
                 code="RETURN_REASON_REQUIRED",
                 record_id=record_id,
+                signature_verdict=verdict.indication.value if verdict else None,
             )
     values = {
         "returned": True,
