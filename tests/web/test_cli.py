@@ -74,7 +74,7 @@ def test_create_update_register_search_and_audit(run: CliRunner, tmp_path: Path)
 
 
 def test_bad_input_gets_a_vietnamese_message_and_a_code(run: CliRunner, tmp_path: Path) -> None:
-    bad = run.invoke(main, ["record", "create", "--direction", "den", "code_number=5", "--json"])
+    bad = run.invoke(main, ["record", "create", "--direction", "den", "code_number=5a", "--json"])
     assert bad.exit_code == 2
     error = json.loads(bad.stderr)["error"]
     assert error["code"] == "VALIDATION_FAILED"
