@@ -7,11 +7,11 @@ extracted metadata), and ``kho reindex`` rebuilds everything from the store alon
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kho.errors import KeyDestroyed, NotFound
+from kho.errors import KeyDestroyed, KhoError, NotFound
+from repository.formats import load_derived
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import index_visibility
 from repository.records import Actor, Record, Repository
@@ -31,8 +31,8 @@ EXTRACTED_METADATA = "metadata.json"
 
 def _derived_json(repo: Repository, record_id: str, name: str) -> dict[str, Any] | None:
     try:
-        return json.loads(repo.get_derived(record_id, name))
-    except (NotFound, KeyDestroyed, ValueError):
+        return load_derived(repo.get_derived(record_id, name), name)
+    except (NotFound, KeyDestroyed, ValueError, KhoError):
         return None
 
 

@@ -23,7 +23,6 @@ The same :class:`Pipeline` runs embedded (:meth:`Pipeline.ingest`) and in Celery
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -36,6 +35,7 @@ from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, 
 from kho.config import Settings
 from kho.errors import ConfigError, Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
 from kho.timeutil import to_iso_utc, utcnow
+from repository.formats import dump_derived, load_derived
 from repository.policy import Action
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
@@ -160,13 +160,12 @@ class JobContext:
 
     def derived_json(self, name: str) -> dict[str, Any] | None:
         try:
-            return json.loads(self.repo.get_derived(self.record_id, name))
+            return load_derived(self.repo.get_derived(self.record_id, name), name)
         except NotFound:
             return None
 
     def put_derived_json(self, name: str, data: dict[str, Any]) -> None:
-        body = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
-        self.repo.put_derived(self.record_id, name, body)
+        self.repo.put_derived(self.record_id, name, dump_derived(data, name))
 
 
 @dataclass(frozen=True)
@@ -646,19 +645,26 @@ def return_document(
         return current
     if reason is None or not reason.strip():
         try:
-            verification = json.loads(repo.get_derived(record_id, SIGNATURES_DERIVED))
+            verification = load_derived(repo.get_derived(record_id, SIGNATURES_DERIVED), SIGNATURES_DERIVED)
         except NotFound as exc:
+            from ingest.signatures.rules import no_return_reason_message
+
             raise KhoError(
-                "Văn bản chưa được kiểm tra chữ ký số; hãy ghi rõ lý do trả lại.",
+                no_return_reason_message(None),
                 code="RETURN_REASON_REQUIRED",
                 record_id=record_id,
             ) from exc
         reason = verification.get("return_reason")
         if not reason:
+            from ingest.signatures.model import Verdict
+            from ingest.signatures.rules import no_return_reason_message
+
+            verdict = Verdict.from_dict(verification["verdict"]) if verification.get("verdict") else None
             raise KhoError(
-                "Chữ ký số của văn bản hợp lệ, Kho không có lý do trả lại; hãy ghi rõ lý do.",
+                no_return_reason_message(verdict),
                 code="RETURN_REASON_REQUIRED",
                 record_id=record_id,
+                signature_verdict=verdict.indication.value if verdict else None,
             )
     values = {
         "returned": True,

@@ -17,7 +17,6 @@ the web pages, later edXML — calls :class:`ReceiveService`:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from ingest.pipeline import (
 )
 from ingest.status import JobState
 from kho.errors import Conflict, Duplicate, KhoError, NotFound
+from repository.formats import load_derived
 from repository.policy import Action
 from repository.records import SYSTEM, Actor, Record, Repository
 
@@ -141,10 +141,9 @@ class ReceiveService:
 
     def _derived(self, record_id: str, name: str) -> dict[str, Any]:
         try:
-            data = json.loads(self.repo.get_derived(record_id, name))
-        except (NotFound, ValueError):
+            return load_derived(self.repo.get_derived(record_id, name), name)
+        except (NotFound, KhoError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
 
     def _review(self, record: Record, duplicate_of: str | None = None) -> Review:
         signatures = self._derived(record.record_id, SIGNATURES_DERIVED)

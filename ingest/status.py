@@ -19,6 +19,7 @@ from typing import Any
 
 from kho.errors import NotFound
 from kho.timeutil import to_iso_utc, utcnow
+from repository import formats
 from repository.storage.base import ObjectStore
 
 JOBS_PREFIX = "ingest/jobs/"
@@ -85,7 +86,8 @@ class JobStatus:
         return self.job_id
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The stored form (stamped with its format version)."""
+        return formats.stamp(formats.JOB.name, {
             "job_id": self.job_id,
             "filename": self.filename,
             "direction": self.direction,
@@ -100,10 +102,12 @@ class JobStatus:
             "attempts": self.attempts,
             "steps": {name: rec.to_dict() for name, rec in self.steps.items()},
             "summary": self.summary,
-        }
+        })
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> JobStatus:
+    def from_dict(cls, stored: Mapping[str, Any]) -> JobStatus:
+        """A job status of any known format version."""
+        data = formats.upcast(formats.JOB.name, stored)
         return cls(
             job_id=data["job_id"],
             filename=data["filename"],

@@ -48,7 +48,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_OCR_LANG": ("vie", "Tesseract languages for OCR."),
     "KHO_TRUST_DIR": ("", "Folder of trusted root/intermediate certificates (PEM/DER)."),
     "KHO_ALLOW_FETCHING": ("false", "Let signature validation fetch OCSP/CRL over the network."),
-    "KHO_USER": ("", "Who the CLI acts as (default: the login name)."),
+    "KHO_TOKEN": ("", "Access token the CLI acts with (else the one `kho login` saved)."),
+    "KHO_TOKEN_FILE": ("", "Where `kho login` keeps tokens (default `~/.config/kho/tokens.json`)."),
+    "KHO_PASSWORD_MEMORY_KB": ("65536", "argon2id memory cost of password hashes, in KiB."),
+    "KHO_PASSWORD_TIME_COST": ("3", "argon2id passes over that memory."),
+    "KHO_LOGIN_MAX_FAILURES": ("5", "Wrong passwords in a row that lock an account."),
     # Read by ingest (ingest/text/settings.py, ingest/pipeline.py, ingest/celery_app.py).
     "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
     "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),
@@ -111,7 +115,9 @@ class Settings:
     ocr_lang: str
     trust_dir: str
     allow_fetching: bool
-    user: str
+    password_memory_kb: int = 65536
+    password_time_cost: int = 3
+    login_max_failures: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -169,8 +175,6 @@ class Settings:
                     f"Biến cấu hình {name}=“{value}” phải là URL http:// hoặc https://.",
                     variable=name,
                 )
-        import getpass
-
         return cls(
             data_dir=data_dir,
             store_url=store_url,
@@ -196,7 +200,9 @@ class Settings:
             ocr_lang=get("KHO_OCR_LANG"),
             trust_dir=get("KHO_TRUST_DIR"),
             allow_fetching=_bool("KHO_ALLOW_FETCHING", get("KHO_ALLOW_FETCHING")),
-            user=get("KHO_USER") or getpass.getuser(),
+            password_memory_kb=_int("KHO_PASSWORD_MEMORY_KB", get("KHO_PASSWORD_MEMORY_KB"), 1024, 4_194_304),
+            password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
+            login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
         )
 
     def store_options(self) -> dict[str, object]:

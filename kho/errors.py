@@ -198,4 +198,30 @@ class SignatureRejected(KhoError):
     """The document's signature check FAILED and nobody gave an override reason."""
 
     code = "SIGNATURE_FAILED"
+
+
+class FormatUnsupported(KhoError):
+    """A stored object was written in a format version newer than this code knows."""
+
+    code = "FORMAT_UNSUPPORTED"
+    http_status = 500
+
+
+class FormatInvalid(KhoError):
+    """A stored object is not an object of its kind (not JSON, no valid format version)."""
+
+    code = "FORMAT_INVALID"
+    http_status = 500
+
+
+class RegisterSeriesUnknown(NotFound):
+    """A register (sổ) name that names no series."""
+
+    code = "REGISTER_SERIES_UNKNOWN"
+
+
+class RegisterSeriesAmbiguous(KhoError):
+    """A name that stands for several series (``di``: văn bản đi are numbered in several)."""
+
+    code = "REGISTER_SERIES_AMBIGUOUS"
     http_status = 422

@@ -4,7 +4,7 @@ Store layout (every object is JSON with ``"format": 1`` and is written with crea
 nothing here is ever rewritten)::
 
     units/<unit_id>/v<000001>                   versions of a unit
-    claims/unit-code/<code>                     one unit per account-name code
+    catalog/unit-codes/<code>              one unit per account-name code
     accounts/<username>/v<000001>               versions of an account (every change, every login)
     notifications/<username>/<seq>.json         "your rights changed" messages for the person
     tokens/<sha256>.json                        an API token: only the SHA-256 of its secret
@@ -469,7 +469,7 @@ class AccountService:
         unit = Unit(unit_id, nfc(name).strip(), parent_id, folded, 1, now, who)
         try:
             self.store.put_if_absent(
-                f"claims/unit-code/{folded}", _json({"format": FORMAT, "unit_id": unit_id})
+                f"catalog/unit-codes/{folded}", _json({"format": FORMAT, "unit_id": unit_id})
             )
         except AlreadyExists:
             raise ValidationFailed(
@@ -478,7 +478,7 @@ class AccountService:
         try:
             self.store.put_if_absent(unit_key(unit_id, 1), _json(unit.to_dict()))
         except AlreadyExists:
-            self.store.delete(f"claims/unit-code/{folded}")
+            self.store.delete(f"catalog/unit-codes/{folded}")
             raise ValidationFailed(
                 [FieldError("unit_id", "UNIT_EXISTS", f"Đơn vị “{unit_id}” đã có.")]
             ) from None

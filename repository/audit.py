@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kho.errors import AlreadyExists, NotFound
+from kho.errors import AlreadyExists, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
+from repository import formats
 from repository.storage.base import ObjectStore, Retention
 
 GENESIS = "0" * 64
@@ -33,6 +34,11 @@ WITNESS_KEY = "audit/witness.json"
 
 def event_key(seq: int) -> str:
     return f"{EVENTS_PREFIX}{seq // _SHARD:06d}/{seq:012d}.json"
+
+
+def read_witness(store: ObjectStore) -> dict[str, Any]:
+    """The witness (``seq``, ``hash``) in the current format; :class:`NotFound` if none."""
+    return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,16 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
     prev: str = GENESIS
     hash: str = ""
+    format_version: int | None = None
+    """The stored format (:mod:`repository.formats`); None for events written before formats
+    were versioned, whose hashed body has no such field (so they still verify)."""
 
     def body(self) -> dict[str, Any]:
+        """What the hash covers: every field but the hash; the format version when it is set."""
         data = asdict(self)
         data.pop("hash")
+        if data[formats.FORMAT_KEY] is None:
+            del data[formats.FORMAT_KEY]
         return data
 
     def compute_hash(self) -> str:
@@ -60,11 +72,22 @@ class AuditEvent:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
+        data = asdict(self)
+        if data[formats.FORMAT_KEY] is None:
+            del data[formats.FORMAT_KEY]
+        return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> AuditEvent:
-        return cls(**json.loads(data))
+        """An event of any known format version, keeping the version it was written in (the
+        hash covers the body as written)."""
+        kind = formats.AUDIT_EVENT.name
+        try:
+            raw = json.loads(data)
+        except ValueError as exc:
+            raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
+        fields = formats.unstamped(kind, formats.upcast(kind, raw))
+        return cls(**fields, format_version=raw.get(formats.FORMAT_KEY))
 
 
 @dataclass(frozen=True)
@@ -123,6 +146,7 @@ class AuditLog:
                     source=source,
                     details=details or {},
                     prev=prev,
+                    format_version=formats.AUDIT_EVENT.current,
                 )
                 event = AuditEvent(**{**asdict(event), "hash": event.compute_hash()})
                 try:
@@ -147,20 +171,20 @@ class AuditLog:
         if seq <= self._witnessed:
             return
         try:
-            current = json.loads(self.store.get(WITNESS_KEY))
+            current = read_witness(self.store)
             if current["seq"] >= seq:
                 self._witnessed = current["seq"]
                 return
         except NotFound:
             pass
-        self.store.put(WITNESS_KEY, json.dumps({"seq": seq, "hash": digest}).encode())
+        self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
         self._witnessed = seq
 
     def _find_head(self) -> tuple[int, str]:
         """The next free sequence number and the hash of the newest event."""
         start = -1
         try:
-            start = int(json.loads(self.store.get(WITNESS_KEY))["seq"])
+            start = int(read_witness(self.store)["seq"])
         except NotFound:
             last = None
             for info in self.store.list(EVENTS_PREFIX):
@@ -251,7 +275,7 @@ class AuditLog:
             expected_seq = key_seq + 1
             last = event
         try:
-            witness = json.loads(self.store.get(WITNESS_KEY))
+            witness = read_witness(self.store)
             if witness["seq"] >= expected_seq:
                 findings.append(
                     Finding(

@@ -9,17 +9,21 @@ whose bytes no longer match their digest (``deep``), and breaks in the audit cha
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from kho.errors import IntegrityError, KeyDestroyed, NotFound
+from kho.errors import IntegrityError, KeyDestroyed, KhoError, NotFound
 from kho.timeutil import utcnow
-from repository.records import Actor, Repository, content_key, version_key
+from repository import formats
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent
+from repository.records import Actor, Record, Repository, content_key, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
 
+JOBS_PREFIX = "ingest/jobs/"
 FSCK = Actor(user="system:fsck", source="kho fsck", system=True)
 
 
@@ -27,7 +31,7 @@ FSCK = Actor(user="system:fsck", source="kho fsck", system=True)
 class Issue:
     kind: str
     """``temp-file`` | ``uncommitted`` | ``rolled-forward`` | ``stale-claim`` | ``register-gap``
-    | ``fixity`` | ``unaudited`` | ``audit``."""
+    | ``fixity`` | ``unaudited`` | ``audit`` | ``format`` (a stored object that does not load)."""
     subject: str
     message: str
     repaired: bool
@@ -56,6 +60,89 @@ def _age_seconds(record_id: str, now: datetime) -> float:
     return now.timestamp() - millis / 1000
 
 
+def _unloadable(key: str, label: str, exc: BaseException) -> Issue:
+    reason = exc.message if isinstance(exc, KhoError) else f"{type(exc).__name__}: {exc}"
+    code = f"[{exc.code}] " if isinstance(exc, KhoError) else ""
+    return Issue("format", key, f"Không đọc được {label} “{key}”: {code}{reason}", False)
+
+
+def _load_object(repo: Repository, key: str) -> str | None:
+    """Load the stored object at ``key`` the way its readers do; the label of its kind, or None
+    for objects that are not JSON of a known kind (originals, links)."""
+    store = repo.store
+    parts = key.split("/")
+    if key.startswith("catalog/records/"):
+        formats.loads(formats.CATALOG_MARKER.name, store.get(key))
+        return formats.CATALOG_MARKER.label
+    if key.startswith("catalog/agencies/"):
+        formats.loads(formats.AGENCY.name, store.get(key))
+        return formats.AGENCY.label
+    if key.startswith("records/") and len(parts) == 3 and parts[2].startswith("v"):
+        record_id, version = parts[1], int(parts[2][1:])
+        record = repo._open_version(record_id, version, store.get(key))
+        if (record.record_id, record.version) != (record_id, version):
+            raise ValueError(f"the object holds {record.record_id} v{record.version}")
+        return formats.RECORD.label
+    if key.startswith("records/") and len(parts) == 4 and parts[2] == "derived":
+        if formats.derived_kind(parts[3]) is None:
+            return None
+        formats.load_derived(repo.keys.open(parts[1], store.get(key), key), parts[3])
+        return formats.KINDS[formats.DERIVED_KINDS[parts[3]]].label
+    if key.startswith("registers/"):
+        entry = RegisterEntry.from_json(store.get(key))
+        sealed = base64.b64decode(entry.sealed_version)
+        plain = repo.keys.open(entry.record_id, sealed, version_key(entry.record_id, entry.version))
+        Record.from_dict(json.loads(plain))
+        return formats.REGISTER_ENTRY.label
+    if key.startswith(EVENTS_PREFIX):
+        AuditEvent.from_json(store.get(key))
+        return formats.AUDIT_EVENT.label
+    if key == WITNESS_KEY:
+        formats.loads(formats.WITNESS.name, store.get(key))
+        return formats.WITNESS.label
+    if key.startswith(JOBS_PREFIX) and key.endswith(".json"):
+        from ingest.status import JobStatus
+
+        JobStatus.from_dict(json.loads(store.get(key)))
+        return formats.JOB.label
+    if key.startswith("claims/"):
+        formats.loads(formats.CLAIM.name, store.get(key))
+        return formats.CLAIM.label
+    return None
+
+
+def _label_of(key: str) -> str:
+    for prefix, kind in (
+        ("catalog/records/", formats.CATALOG_MARKER),
+        ("catalog/agencies/", formats.AGENCY),
+        ("registers/", formats.REGISTER_ENTRY),
+        (EVENTS_PREFIX, formats.AUDIT_EVENT),
+        (WITNESS_KEY, formats.WITNESS),
+        (JOBS_PREFIX, formats.JOB),
+        ("claims/", formats.CLAIM),
+    ):
+        if key.startswith(prefix):
+            return kind.label
+    if "/derived/" in key:
+        return formats.KINDS[formats.DERIVED_KINDS.get(key.rsplit("/", 1)[1], "derived-text")].label
+    return formats.RECORD.label
+
+
+def check_formats(repo: Repository) -> list[Issue]:
+    """Open every stored object the way its readers do (record versions, register entries and
+    the versions they carry, audit events, the witness, ingest jobs, derived JSON, catalog
+    entries, duplicate guards); one ``format`` issue per object that does not load."""
+    issues: list[Issue] = []
+    for info in repo.store.list(""):
+        try:
+            _load_object(repo, info.key)
+        except KeyDestroyed:
+            continue  # destroyed on purpose (a record past its retention): nothing to read
+        except Exception as exc:  # every failure is reported; none stops the walk
+            issues.append(_unloadable(info.key, _label_of(info.key), exc))
+    return issues
+
+
 def fsck(
     repo: Repository, *, repair: bool = False, deep: bool = False, grace_seconds: float = 300
 ) -> FsckReport:
@@ -76,7 +163,11 @@ def fsck(
     last: tuple[str, int] | None = None
     for info in store.list("registers/"):
         entries += 1
-        entry = RegisterEntry.from_json(store.get(info.key))
+        try:
+            entry = RegisterEntry.from_json(store.get(info.key))
+        except (KhoError, ValueError, TypeError) as exc:
+            issues.append(_unloadable(info.key, formats.REGISTER_ENTRY.label, exc))
+            continue
         registered.add(entry.record_id)
         series = info.key.rsplit("/", 1)[0]
         expected = last[1] + 1 if last and last[0] == series else 1
@@ -128,8 +219,11 @@ def fsck(
     # 4. Duplicate guards that point at nothing.
     live = set(committed)
     for info in list(store.list("claims/")):
-        holder = json.loads(store.get(info.key))
-        rid = holder["record_id"]
+        try:
+            rid = formats.loads(formats.CLAIM.name, store.get(info.key))["record_id"]
+        except (KhoError, KeyError) as exc:
+            issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
+            continue
         if rid in live or _age_seconds(rid, now) < grace_seconds:
             continue
         if repair:
@@ -143,8 +237,8 @@ def fsck(
         for record_id in committed:
             try:
                 record = repo._load(record_id)
-            except (NotFound, KeyDestroyed):
-                continue
+            except KhoError:
+                continue  # destroyed, or does not load (named by the format check)
             for stored in record.files:
                 key = content_key(record_id, stored.sha256)
                 try:
@@ -162,9 +256,20 @@ def fsck(
                         )
                     )
 
-    # 6. Audit: every committed record has its creation event; the chain holds.
+    # 6. Every stored object loads in the formats this code reads (deep).
+    if deep:
+        issues.extend(check_formats(repo))
+
+    # 7. Audit: every committed record has its creation event; the chain holds.
     creations = ("record:create", "file:create", "record:recovered")
-    created = {e.record_id for e in repo.audit.events() if e.action in creations}
+    created: set[str | None] = set()
+    for info in store.list(EVENTS_PREFIX):
+        try:
+            event = AuditEvent.from_json(store.get(info.key))
+        except (KhoError, ValueError, TypeError):
+            continue  # reported by the chain check below
+        if event.action in creations:
+            created.add(event.record_id)
     for record_id in committed:
         if record_id not in created:
             if repair:

@@ -23,6 +23,7 @@ from repository.vocabulary import (
     is_code_number,
     is_organ_id,
     nfc,
+    pad_code_number,
     parse_file_code,
 )
 
@@ -363,6 +364,8 @@ def parse_document(
             )
 
     code_number = c.text("code_number", required=not numbered_by_register)
+    if code_number is not None and not numbered_by_register:
+        code_number = pad_code_number(code_number)
     if code_number is not None:
         if numbered_by_register:
             c.fail(

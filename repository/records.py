@@ -40,6 +40,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
+from repository import formats
 from repository.audit import AuditLog
 from repository.keys import KeyRing
 from repository.metadata import (
@@ -52,7 +53,13 @@ from repository.metadata import (
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
 from repository.policy import Action, Principal, RecordFacts, Role, decide, sees
-from repository.registers import RegisterEntry, Registers, register_prefix
+from repository.registers import (
+    RegisterEntry,
+    Registers,
+    frozen_field_errors,
+    register_prefix,
+    resolve_series,
+)
 from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
 from repository.storage.base import ObjectStore
 from repository.vocabulary import (
@@ -175,7 +182,8 @@ class Record:
         return document_identifier(organ, md.issued_date.isoformat(), skh)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The stored form of this version (stamped with its format version)."""
+        return formats.stamp(formats.RECORD.name, {
             "record_id": self.record_id,
             "document_id": self.document_id,
             "version": self.version,
@@ -192,10 +200,12 @@ class Record:
             "grant_users": list(self.grant_users),
             "grant_units": list(self.grant_units),
             "created_by": self.created_by,
-        }
+        })
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+    def from_dict(cls, stored: Mapping[str, Any]) -> Record:
+        """A version from its stored form, of any known format version (upcast first)."""
+        data = formats.upcast(formats.RECORD.name, stored)
         kind = data["kind"]
         metadata: DocumentMetadata | FileMetadata | None = None
         if data.get("metadata") is not None:
@@ -205,7 +215,6 @@ class Record:
                 else document_from_dict(data["metadata"])
             )
         reg = data.get("registration")
-        extra = dict(data.get("extra", {}))
         return cls(
             record_id=data["record_id"],
             version=data["version"],
@@ -218,9 +227,9 @@ class Record:
             documents=tuple(data.get("documents", ())),
             state=data.get("state", "active"),
             note=data.get("note"),
-            extra=extra,
-            grant_users=tuple(data.get("grant_users", extra.pop("grant_users", ()))),
-            grant_units=tuple(data.get("grant_units", extra.pop("grant_units", ()))),
+            extra=dict(data["extra"]),
+            grant_users=tuple(data["grant_users"]),
+            grant_units=tuple(data["grant_units"]),
             created_by=data.get("created_by") or (data["actor"] if data["version"] == 1 else ""),
         )
 
@@ -324,7 +333,9 @@ class Repository:
                     )
                 ]
             )
-        body = json.dumps({"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False).encode()
+        body = formats.dumps(
+            formats.AGENCY.name, {"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False
+        )
         try:
             self.store.put_if_absent(f"catalog/agencies/{organ_id}.json", body)
         except AlreadyExists:
@@ -341,7 +352,10 @@ class Repository:
         return False
 
     def agencies(self) -> list[dict[str, str]]:
-        return [json.loads(self.store.get(i.key)) for i in self.store.list("catalog/agencies/")]
+        return [
+            formats.unstamped(formats.AGENCY.name, formats.loads(formats.AGENCY.name, self.store.get(i.key)))
+            for i in self.store.list("catalog/agencies/")
+        ]
 
     # -- low level -------------------------------------------------------------------------
     def _seal_version(self, record: Record) -> bytes:
@@ -356,7 +370,7 @@ class Repository:
         return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
 
     def _write_marker(self, record_id: str, kind: str, register: str | None = None) -> None:
-        body = json.dumps({"kind": kind, "register": register}).encode()
+        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
         self.store.put_if_absent(f"catalog/records/{record_id}", body)
 
     def _store_original(self, record_id: str, data: bytes, name: str) -> StoredFile:
@@ -957,20 +971,13 @@ class Repository:
             )
         else:
             merged.pop("direction", None)
-            old_number = current.metadata.to_dict().get("code_number")
-            if current.registration is not None and merged.get("code_number") != old_number:
-                raise ValidationFailed(
-                    [
-                        FieldError(
-                            "code_number",
-                            "CODE_NUMBER_LOCKED",
-                            "Không được sửa số văn bản đã cấp trong sổ đăng ký.",
-                        )
-                    ]
-                )
             md = parse_document(
                 merged, current.kind, known_organ=self.is_known_organ, numbered_by_register=False
             )
+            assert isinstance(current.metadata, DocumentMetadata)
+            frozen = frozen_field_errors(current.metadata, md, registered=current.registration is not None)
+            if frozen:
+                raise ValidationFailed(frozen)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = Record(
             **{
@@ -1205,6 +1212,7 @@ class Repository:
         """A register (sổ) for a year, optionally a period, in number order; latest metadata.
         Only rows the person may see are returned (nothing of the others leaks)."""
         self.authorize(actor, Action.REGISTER_LIST)
+        series = resolve_series(series, self.registers.series_of(self.agency_id, year), year=year)
         out: list[Record] = []
         for entry in self.registers.entries(self.agency_id, year, series):
             try:

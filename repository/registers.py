@@ -9,17 +9,28 @@ entry, so the register has no gap and no duplicate; each (agency, year, series) 
 
 from __future__ import annotations
 
-import json
+import hashlib
+import re
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
 
-from kho.errors import AlreadyExists
+from kho.errors import AlreadyExists, FieldError, RegisterSeriesAmbiguous, RegisterSeriesUnknown
+from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
-from repository.vocabulary import COPY_TYPES, LEGAL_TYPES, Direction, Secrecy, type_abbreviation
+from repository.vocabulary import (
+    COPY_TYPES,
+    LEGAL_TYPES,
+    Direction,
+    Secrecy,
+    nfc,
+    type_abbreviation,
+)
 
 INCOMING = "den"
+INCOMING_SECRET = "den-mat"
 ADMINISTRATIVE = "hanh-chinh"
 SECRET = "mat"
 COPIES = "ban-sao"
@@ -35,8 +46,13 @@ _SLUGS = {
     "Văn bản hợp nhất": "van-ban-hop-nhat",
 }
 
+OUTGOING = "di"
+"""Not a series: văn bản đi are numbered in several (``resolve_series`` lists them)."""
+ADVISORY_PREFIX = "tu-van-"
+
 SERIES_LABELS = {
     INCOMING: "Sổ đăng ký văn bản đến",
+    INCOMING_SECRET: "Sổ đăng ký văn bản đến mật",
     ADMINISTRATIVE: "Sổ văn bản hành chính",
     SECRET: "Sổ văn bản mật",
     COPIES: "Sổ bản sao văn bản",
@@ -50,29 +66,163 @@ def series_label(series: str) -> str:
         slug = series.removeprefix("qppl-")
         name = next((k for k, v in _SLUGS.items() if v == slug), slug)
         return f"Sổ {name}"
-    if series.startswith("tu-van-"):
-        return f"Sổ của tổ chức tư vấn {series.removeprefix('tu-van-').upper()}"
+    if series.startswith(ADVISORY_PREFIX):
+        slug = series.removeprefix(ADVISORY_PREFIX)
+        if _ADVISORY_HASHED.match(slug):
+            slug = slug.rsplit("-", 1)[0]  # the name folded to ASCII, without its hash
+        return f"Sổ của tổ chức tư vấn {slug.upper()}"
     return series
 
 
-def series_for(metadata: DocumentMetadata, advisory_body: str | None = None) -> str:
-    """Which number series a document takes (NĐ 30 Điều 15; Phụ lục I II.1.c, II.3.a).
+_ADVISORY_HASHED = re.compile(r"^[a-z0-9-]*-[0-9a-f]{10}$")
+_ASCII_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 
-    đến: one series per agency and year. đi: secret documents; copies (SY/TrS/SL share one
-    counter); each legal-document type; each advisory body; otherwise administrative.
+
+def advisory_series(name: str) -> str:
+    """The series of an advisory body (hội đồng, ban, tổ tư vấn; Phụ lục I II.1.c), injective in
+    the name (NFC, spaces collapsed, case ignored).
+
+    A name of plain ASCII letters and digits keeps the key it always had (``ABC`` →
+    ``tu-van-abc``). Any other name is folded to ASCII for people (``đ`` → ``d``, diacritics
+    dropped) and followed by 10 hex digits of the SHA-256 of the name, so ``HĐT`` and ``HĐTĐ``
+    no longer share a counter: ``tu-van-hdt-…`` and ``tu-van-hdtd-…``. The two forms cannot
+    meet (plain keys have no hyphen after the prefix; hashed ones always have one).
+    """
+    normal = " ".join(nfc(name).split()).casefold()
+    if not normal:
+        raise ValueError("an advisory body needs a name")
+    if normal.isascii() and normal.isalnum():
+        return f"{ADVISORY_PREFIX}{normal}"
+    folded = unicodedata.normalize("NFKD", normal.translate(_ASCII_FOLD))
+    ascii_name = "".join(ch for ch in folded if ch.isascii())
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
+    digest = hashlib.sha256(normal.encode()).hexdigest()[:10]
+    return f"{ADVISORY_PREFIX}{slug}-{digest}" if slug else f"{ADVISORY_PREFIX}{digest}"
+
+
+def legacy_advisory_series(name: str) -> str:
+    """The key an advisory body's series had before keys were injective (non-ASCII letters
+    dropped: ``HĐT`` → ``tu-van-h-t``). Registers written then keep these names."""
+    slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in name.lower())
+    return f"{ADVISORY_PREFIX}{slug.strip('-')}"
+
+
+def series_for(metadata: DocumentMetadata, advisory_body: str | None = None) -> str:
+    """Which number series a document takes (NĐ 30 Điều 15, Điều 22; Phụ lục I II.1.c, II.3.a).
+
+    đến: one series per agency and year, and a separate one for văn bản mật of every level
+    (Mật, Tối mật, Tuyệt mật): NĐ 30 Điều 22 k4 sends them to the state-secrets law, which
+    keeps secret documents in their own register. đi: secret documents (Điều 15 k2); copies
+    (SY/TrS/SL share one counter); each legal-document type; each advisory body; otherwise
+    administrative.
     """
     if metadata.direction is Direction.DEN:
-        return INCOMING
+        return INCOMING if metadata.secrecy is Secrecy.THUONG else INCOMING_SECRET
     if metadata.secrecy is not Secrecy.THUONG:
         return SECRET
     if type_abbreviation(metadata.type_name) in COPY_TYPES:
         return COPIES
     if metadata.type_name in LEGAL_TYPES:
         return f"qppl-{_SLUGS[metadata.type_name]}"
-    if advisory_body:
-        slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in advisory_body.lower())
-        return f"tu-van-{slug.strip('-')}"
+    if advisory_body and advisory_body.strip():
+        return advisory_series(advisory_body)
     return ADMINISTRATIVE
+
+
+STANDARD_SERIES: tuple[str, ...] = (
+    INCOMING,
+    INCOMING_SECRET,
+    ADMINISTRATIVE,
+    SECRET,
+    COPIES,
+    *(f"qppl-{slug}" for slug in _SLUGS.values()),
+)
+"""Series any agency may have in any year (advisory bodies' series exist once used)."""
+
+
+def is_incoming_series(series: str) -> bool:
+    return series in (INCOMING, INCOMING_SECRET)
+
+
+def _listing(series: Iterable[str]) -> str:
+    return "; ".join(f"{s} ({series_label(s)})" for s in series)
+
+
+def resolve_series(name: str, existing: Iterable[str], *, year: int | None = None) -> str:
+    """The series a person means by ``name`` (for ``register list`` and the API); pure.
+
+    ``existing`` are the series that have entries (for the year asked). A series that exists,
+    or a standard one (an empty register is an answer), is returned as it is. ``di`` names no
+    series: văn bản đi are numbered in several, so :class:`RegisterSeriesAmbiguous` lists those
+    that exist. Anything else is :class:`RegisterSeriesUnknown`, listing the valid names.
+    """
+    existing = list(existing)
+    key = nfc(name).strip().lower()
+    when = f" năm {year}" if year is not None else ""
+    if key in existing or key in STANDARD_SERIES:
+        return key
+    if key == OUTGOING:
+        outgoing = [s for s in existing if not is_incoming_series(s)]
+        if not outgoing:
+            standard = _listing(s for s in STANDARD_SERIES if not is_incoming_series(s))
+            raise RegisterSeriesAmbiguous(
+                f"Văn bản đi được cấp số theo từng sổ riêng; chưa có sổ văn bản đi nào{when}."
+                f" Các sổ văn bản đi: {standard}.",
+                series=name,
+                candidates=[],
+            )
+        raise RegisterSeriesAmbiguous(
+            f"Văn bản đi được cấp số theo từng sổ riêng; hãy chọn một sổ{when}:"
+            f" {_listing(outgoing)}.",
+            series=name,
+            candidates=outgoing,
+        )
+    valid = [*existing, *(s for s in STANDARD_SERIES if s not in existing)]
+    raise RegisterSeriesUnknown(
+        f"Không có sổ đăng ký “{name}”{when}. Các sổ hợp lệ: {_listing(valid)}.",
+        series=name,
+        valid=valid,
+    )
+
+
+REGISTERED_FROZEN: dict[str, tuple[str, str]] = {
+    "code_number": ("CODE_NUMBER_LOCKED", "Không được sửa số văn bản đã cấp trong sổ đăng ký."),
+    "issued_date": (
+        "ISSUED_DATE_LOCKED",
+        "Không được sửa ngày tháng văn bản đã vào sổ đăng ký: số và thời gian ban hành đã được"
+        " cấp cùng nhau và sổ đã được in, đóng sổ (NĐ 30/2020/NĐ-CP Điều 15, Điều 16, Điều 22).",
+    ),
+    "arrival_date": (
+        "ARRIVAL_DATE_LOCKED",
+        "Không được sửa ngày đến của văn bản đã vào sổ: số đến được lấy theo trình tự thời gian"
+        " tiếp nhận (NĐ 30/2020/NĐ-CP Điều 22 khoản 2).",
+    ),
+}
+"""Fields of a registered document that no correction may change, with their error."""
+
+
+def frozen_field_errors(
+    before: DocumentMetadata, after: DocumentMetadata, *, registered: bool
+) -> list[FieldError]:
+    """The frozen fields a correction of a registered document would change; pure.
+
+    Số and ngày tháng văn bản (for văn bản đi the number and date the register gave; for văn
+    bản đến those of the sender, which identify it in the register and its duplicate guard)
+    and, for văn bản đến, the ngày đến that orders the số đến (Điều 22 k2). The register is
+    printed, signed for and bound (Điều 16 k2 b, Điều 22 k3 b): what it shows cannot change.
+    """
+    if not registered:
+        return []
+    errors: list[FieldError] = []
+    for name, (code, message) in REGISTERED_FROZEN.items():
+        if name == "arrival_date" and before.direction is not Direction.DEN:
+            continue
+        old, new = getattr(before, name), getattr(after, name)
+        if name == "code_number" and old and new:
+            old, new = old.lstrip("0"), new.lstrip("0")
+        if old != new:
+            errors.append(FieldError(name, code, message))
+    return errors
 
 
 def register_prefix(organ_id: str, year: int, series: str) -> str:
@@ -95,11 +245,13 @@ class RegisterEntry:
     version: int = 1
 
     def to_json(self) -> bytes:
-        return json.dumps(self.__dict__).encode()
+        return formats.dumps(formats.REGISTER_ENTRY.name, asdict(self))
 
     @classmethod
     def from_json(cls, data: bytes) -> RegisterEntry:
-        return cls(**json.loads(data))
+        """An entry of any known format version."""
+        kind = formats.REGISTER_ENTRY.name
+        return cls(**formats.unstamped(kind, formats.loads(kind, data)))
 
 
 class Registers:

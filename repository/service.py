@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
+
 from kho.config import Settings
 from repository.accounts import AccountService
 from repository.records import Repository
@@ -23,6 +25,11 @@ def open_repository(settings: Settings) -> Repository:
     )
 
 
-def open_accounts(repo: Repository) -> AccountService:
+def open_accounts(repo: Repository, settings: Settings) -> AccountService:
     """Accounts and units live in the same store as the records, audited in the same chain."""
-    return AccountService(repo.store, repo.audit, repo.clock)
+    hasher = PasswordHasher(
+        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kb, parallelism=4
+    )
+    return AccountService(
+        repo.store, repo.audit, repo.clock, max_failed=settings.login_max_failures, hasher=hasher
+    )

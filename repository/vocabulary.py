@@ -215,6 +215,12 @@ def parse_so_ky_hieu(text: str) -> SoKyHieu | None:
     return SoKyHieu(number=int(match["so"]), notation=kyhieu, year=year)
 
 
+def pad_code_number(text: str) -> str:
+    """A number below 10 typed without its leading zero gets it (``5`` → ``05``, Phụ lục I
+    II.3.a); anything else is returned as it is, for :func:`is_code_number` to judge."""
+    return f"0{text}" if len(text) == 1 and text in "123456789" else text
+
+
 def is_code_number(text: str) -> bool:
     return bool(CODE_NUMBER_RE.match(text))
 

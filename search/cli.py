@@ -75,7 +75,7 @@ def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, p
         if as_json:
             click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
         else:
-            click.echo(f"Lỗi: {exc.message}", err=True)
+            click.echo(f"Lỗi [{exc.code}]: {exc.message}", err=True)
         sys.exit(2)
     if as_json:
         click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, default=_json_default))

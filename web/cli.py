@@ -337,7 +337,12 @@ def register() -> None:
 
 
 @register.command("list")
-@click.option("--series", default=INCOMING, show_default=True, help="den, hanh-chinh, mat, ban-sao, qppl-…")
+@click.option(
+    "--series",
+    default=INCOMING,
+    show_default=True,
+    help="den, den-mat, hanh-chinh, mat, ban-sao, qppl-…, tu-van-…",
+)
 @click.option("--year", type=int, default=lambda: date.today().year)
 @click.option("--from", "date_from", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY).")
 @click.option("--to", "date_to", help="Đến ngày.")

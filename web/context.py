@@ -42,7 +42,7 @@ class Kho:
 
         self.settings = settings
         self.repo = repo if repo is not None else open_repository(settings)
-        self.accounts = open_accounts(self.repo)
+        self.accounts = open_accounts(self.repo, settings)
         self._backend: Any = None
         self._pipeline: Pipeline | None = None
         if follow_index:

@@ -429,6 +429,26 @@ def return_reason(verdict: Verdict) -> str | None:
     )
 
 
+def no_return_reason_message(verdict: Verdict | None) -> str:
+    """What to tell a văn thư who asks to return (trả lại) a document without a reason when
+    the signature check found none: it names the verdict as it is, and never calls a signature
+    valid that was not (INDETERMINATE is not valid, it is undecided)."""
+    ask = "hãy ghi rõ lý do trả lại."
+    if verdict is None:
+        return f"Văn bản chưa được kiểm tra chữ ký số; {ask}"
+    if verdict.indication is Indication.TOTAL_PASSED:
+        return f"Chữ ký số của văn bản hợp lệ, Kho không có lý do trả lại; {ask}"
+    if verdict.indication is Indication.INDETERMINATE:
+        return (
+            "Chưa xác định được chữ ký số của văn bản có hợp lệ hay không (INDETERMINATE"
+            f"{'/' + verdict.sub_indication if verdict.sub_indication else ''}): {verdict.explanation}"
+            f" Kho không tự trả lại văn bản khi chưa có kết luận; hãy kiểm tra lại và {ask}"
+        )
+    if verdict.indication is Indication.NO_SIGNATURE:
+        return f"Văn bản không có chữ ký số, Kho không có lý do trả lại; {ask}"
+    return f"Kho không có lý do trả lại văn bản ({INDICATION_VI[verdict.indication]}); {ask}"
+
+
 def summary_text(verdict: Verdict, signature_count: int, nd30: Nd30Check) -> str:
     head = f"{INDICATION_VI[verdict.indication]} ({verdict.indication.value}"
     head += f"/{verdict.sub_indication})" if verdict.sub_indication else ")"

@@ -64,6 +64,8 @@ def _kho_env(data_dir: Path, trust_dir: Path, **extra: str) -> dict[str, str]:
         "KHO_INGEST_RETRIES": "2",
         "KHO_INGEST_RETRY_DELAY": "0.05",
         "KHO_AGENCY_ID": "000.00.18.H40",
+        "KHO_PASSWORD_MEMORY_KB": "1024",
+        "KHO_PASSWORD_TIME_COST": "1",
     }
     env.update(extra)
     return env

@@ -15,7 +15,8 @@ INVALID_DOCUMENTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("missing subject", {"subject": ""}, "subject", "FIELD_REQUIRED"),
     ("missing type", {"type_name": None}, "type_name", "FIELD_REQUIRED"),
     ("unknown type", {"type_name": "Thư tình"}, "type_name", "DOCUMENT_TYPE_UNKNOWN"),
-    ("number without leading zero", {"code_number": "5"}, "code_number", "CODE_NUMBER_INVALID"),
+    ("number with two leading zeros", {"code_number": "005"}, "code_number", "CODE_NUMBER_INVALID"),
+    ("number zero", {"code_number": "0"}, "code_number", "CODE_NUMBER_INVALID"),
     ("number with letters", {"code_number": "12a"}, "code_number", "CODE_NUMBER_INVALID"),
     (
         "notation with space",
@@ -59,7 +60,7 @@ def test_invalid_incoming_metadata_has_its_own_code(change: dict[str, Any], fiel
 
 def test_all_errors_are_reported_at_once() -> None:
     with pytest.raises(ValidationFailed) as info:
-        parse_document({"code_number": "5"}, Direction.DEN)
+        parse_document({"code_number": "5a"}, Direction.DEN)
     codes = {e.field: e.code for e in info.value.errors}
     assert codes["code_number"] == "CODE_NUMBER_INVALID"
     assert codes["subject"] == "FIELD_REQUIRED"
@@ -162,3 +163,22 @@ def test_file_metadata_rules() -> None:
 )
 def test_maintenance_values(raw: str, expected: str | None) -> None:
     assert normalize_maintenance(raw) == expected
+
+
+@pytest.mark.parametrize(("typed", "read"), [("5", "05"), ("9", "09"), ("05", "05"), ("10", "10")])
+def test_a_number_below_ten_typed_without_its_zero_is_read_with_it(typed: str, read: str) -> None:
+    md = parse_document(
+        {
+            "type_name": "Công văn",
+            "code_number": typed,
+            "code_notation": "BNV-VP",
+            "organ_name": "Bộ Nội vụ",
+            "issued_date": "2026-03-02",
+            "subject": "Về việc thử",
+            "signer_position": "Chánh Văn phòng",
+            "signer_full_name": "Trần Thị Hoà",
+        },
+        Direction.DEN,
+    )
+    assert md.code_number == read
+    assert md.so_ky_hieu == f"{read}/BNV-VP"

@@ -7,10 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kho_testing import CLERK, incoming, new_repository, outgoing, register_many, store_url
 
+from kho.errors import KhoError, ValidationFailed
 from repository.metadata import parse_document
-from repository.registers import series_for
+from repository.records import Repository
+from repository.registers import (
+    SERIES_LABELS,
+    advisory_series,
+    legacy_advisory_series,
+    resolve_series,
+    series_for,
+    series_label,
+)
 from repository.storage import open_store
 
 PROCESSES = 8
@@ -70,7 +80,9 @@ def test_series_rules() -> None:
         return series_for(parse_document(data, direction))
 
     assert series("den") == "den"
-    assert series("den", secrecy="Mật") == "den"
+    assert series("den", secrecy="Mật") == "den-mat"
+    assert series("den", secrecy="Tối mật") == "den-mat"
+    assert series("den", secrecy="Tuyệt mật") == "den-mat"
     assert series("di") == "hanh-chinh"
     assert series("di", type_name="Công văn", code_notation="UBND-VP") == "hanh-chinh"
     assert series("di", secrecy="Tối mật") == "mat"
@@ -78,5 +90,103 @@ def test_series_rules() -> None:
     assert series("di", type_name="Bản sao lục", code_notation="SL-UBND") == "ban-sao"
     assert series("di", type_name="Nghị định", code_notation="NĐ-CP") == "qppl-nghi-dinh"
     md = parse_document(outgoing(), "di")
-    assert series_for(md, advisory_body="HĐTĐ") == "tu-van-h-t"
+    assert series_for(md, advisory_body="HĐTĐ").startswith("tu-van-hdtd-")
     assert series_for(md, advisory_body="HDTD2026") == "tu-van-hdtd2026"
+
+
+ADVISORY_NAMES = [
+    *("HĐT", "HĐTĐ", "HDT", "HĐT Đ", "Hội đồng thi đua", "Hội đồng thị đua", "A-B", "A B", "AB", "ĐĐ"),
+]
+
+
+def test_advisory_series_keys_are_injective_and_readable() -> None:
+    keys = [advisory_series(name) for name in ADVISORY_NAMES]
+    assert len(set(keys)) == len(ADVISORY_NAMES), dict(zip(ADVISORY_NAMES, keys, strict=True))
+    # The bug: both names lost their non-ASCII letters and shared one counter.
+    assert legacy_advisory_series("HĐT") == legacy_advisory_series("HĐTĐ") == "tu-van-h-t"
+    assert advisory_series("HĐT").startswith("tu-van-hdt-")
+    assert series_label(advisory_series("HĐTĐ")) == "Sổ của tổ chức tư vấn HDTD"
+    # Same body however it is typed (case, spaces, NFD); ASCII names keep the key they had.
+    assert advisory_series("  hđt ") == advisory_series("HĐT")
+    assert advisory_series("HDTD2026") == legacy_advisory_series("HDTD2026") == "tu-van-hdtd2026"
+    # Registers written before keep their names and labels.
+    assert series_label("tu-van-h-t") == "Sổ của tổ chức tư vấn H-T"
+    for key in keys:
+        assert key.isascii() and "/" not in key
+
+
+def test_two_advisory_bodies_count_apart(repo: Repository) -> None:
+    a = repo.create_document("di", outgoing(), None, None, CLERK, advisory_body="HĐT")
+    b = repo.create_document("di", outgoing(), None, None, CLERK, advisory_body="HĐTĐ")
+    assert a.registration and b.registration
+    assert a.registration.series != b.registration.series
+    assert (a.metadata.code_number, b.metadata.code_number) == ("01", "01")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("secrecy", ["Mật", "Tối mật", "Tuyệt mật"])
+def test_secret_incoming_documents_have_their_own_register(repo: Repository, secrecy: str) -> None:
+    plain = repo.create_document("den", incoming(), None, None, CLERK)
+    secret = repo.create_document("den", incoming(code_number="77", secrecy=secrecy), None, None, CLERK)
+    assert plain.registration and secret.registration
+    assert (plain.registration.series, plain.registration.number) == ("den", 1)
+    assert (secret.registration.series, secret.registration.number) == ("den-mat", 1)
+    year = plain.registration.year
+    assert [r.record_id for r in repo.register("den", year)] == [plain.record_id]
+    assert [r.record_id for r in repo.register("den-mat", year)] == [secret.record_id]
+    assert SERIES_LABELS["den-mat"] == "Sổ đăng ký văn bản đến mật"
+
+
+def test_registered_number_and_dates_are_frozen(repo: Repository) -> None:
+    den = repo.create_document("den", incoming(arrival_date="2026-03-04"), None, None, CLERK)
+    rid = den.record_id
+    for changes, code in [
+        ({"code_number": "99"}, "CODE_NUMBER_LOCKED"),
+        ({"issued_date": "2026-03-03"}, "ISSUED_DATE_LOCKED"),
+        ({"arrival_date": "2026-03-05"}, "ARRIVAL_DATE_LOCKED"),
+    ]:
+        with pytest.raises(ValidationFailed) as info:
+            repo.update_metadata(rid, changes, expected_version=1, actor=CLERK)
+        assert info.value.code == code
+        assert "sổ" in info.value.message
+    # The same values written another way are no change; other fields stay correctable.
+    same = {"code_number": "1234", "issued_date": "02/03/2026", "subject": "Trích yếu đã sửa"}
+    assert repo.update_metadata(rid, same, expected_version=1, actor=CLERK).version == 2
+    di = repo.create_document("di", outgoing(), None, None, CLERK)
+    with pytest.raises(ValidationFailed) as info:
+        repo.update_metadata(di.record_id, {"issued_date": "2020-01-01"}, expected_version=1, actor=CLERK)
+    assert info.value.code == "ISSUED_DATE_LOCKED"
+    with pytest.raises(ValidationFailed) as info:
+        repo.update_metadata(di.record_id, {"code_number": "7"}, expected_version=1, actor=CLERK)
+    assert info.value.code == "CODE_NUMBER_LOCKED"
+
+
+def test_unregistered_documents_keep_their_dates_correctable(repo: Repository) -> None:
+    record = repo.create_document("den", incoming(), None, None, CLERK, register=False)
+    changes = {"issued_date": "2026-03-03"}
+    fixed = repo.update_metadata(record.record_id, changes, expected_version=1, actor=CLERK)
+    assert fixed.metadata.issued_date.isoformat() == "2026-03-03"  # type: ignore[union-attr]
+
+
+def test_resolve_series() -> None:
+    existing = ["den", "hanh-chinh", "tu-van-hdt-5b4294007c"]
+    assert resolve_series("den", existing) == "den"
+    assert resolve_series("DEN", existing) == "den"
+    assert resolve_series("mat", existing) == "mat"  # standard: an empty register is an answer
+    assert resolve_series("den-mat", []) == "den-mat"
+    assert resolve_series("tu-van-hdt-5b4294007c", existing) == "tu-van-hdt-5b4294007c"
+    with pytest.raises(KhoError) as info:
+        resolve_series("di", existing, year=2026)
+    assert info.value.code == "REGISTER_SERIES_AMBIGUOUS"
+    assert info.value.details["candidates"] == ["hanh-chinh", "tu-van-hdt-5b4294007c"]
+    assert "hanh-chinh (Sổ văn bản hành chính)" in info.value.message
+    assert "năm 2026" in info.value.message
+    with pytest.raises(KhoError) as info:
+        resolve_series("di", ["den"], year=2026)
+    assert info.value.code == "REGISTER_SERIES_AMBIGUOUS"
+    assert "chưa có sổ văn bản đi nào" in info.value.message
+    for name in ("xyz", "tu-van-khong-co", "../den", ""):
+        with pytest.raises(KhoError) as info:
+            resolve_series(name, existing, year=2026)
+        assert info.value.code == "REGISTER_SERIES_UNKNOWN"
+        assert "den (Sổ đăng ký văn bản đến)" in info.value.message
+        assert info.value.http_status == 404

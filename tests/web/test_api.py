@@ -35,9 +35,17 @@ def test_api_creates_reads_and_reports_errors(tmp_path: Path) -> None:
     register = client.get(f"/api/registers/den/{year}", headers=headers).json
     assert [r["record_id"] for r in register] == [record["record_id"]]
 
-    bad = client.post(
+    # A number below 10 typed without its leading zero is read with it (5 → 05).
+    five = client.post(
         "/api/records",
         data={"direction": "den", "metadata": json.dumps(incoming(code_number="5"))},
+        headers=headers,
+    )
+    assert five.status_code == 201, five.json
+    assert five.json["metadata"]["code_number"] == "05"
+    bad = client.post(
+        "/api/records",
+        data={"direction": "den", "metadata": json.dumps(incoming(code_number="005"))},
         headers=headers,
     )
     assert bad.status_code == 422

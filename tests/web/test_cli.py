@@ -7,18 +7,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kho_testing import pdf_bytes
+from kho_people import PASSWORD, People
 
 from web.cli import main
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("KHO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KHO_AGENCY_ID", "000.00.18.H40")
-    monkeypatch.setenv("KHO_USER", "vanthu.a")
-    monkeypatch.delenv("KHO_ELASTICSEARCH_URL", raising=False)
-    return CliRunner()
+def run(people: People, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The CLI, logged in as the agency's văn thư (``kho login`` keeps the token)."""
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["van_thu"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    return runner
 
 
 INCOMING = [
@@ -33,9 +35,11 @@ INCOMING = [
 ]
 
 
-def test_create_update_register_search_and_audit(run: CliRunner, tmp_path: Path) -> None:
+def test_create_update_register_search_and_audit(
+    run: CliRunner, tmp_path: Path, people: People, monkeypatch: pytest.MonkeyPatch, signed: dict[str, bytes]
+) -> None:
     source = tmp_path / "Công văn 1234.pdf"
-    source.write_bytes(pdf_bytes("cli"))
+    source.write_bytes(signed["valid"])
     created = run.invoke(
         main, ["record", "create", "--direction", "den", "--file", str(source), *INCOMING, "--json"]
     )
@@ -45,20 +49,25 @@ def test_create_update_register_search_and_audit(run: CliRunner, tmp_path: Path)
     assert record["registration"]["number"] == 1
     assert record["document_id"] is None  # the sender's organ id is unknown
 
-    found = run.invoke(main, ["search", "trien khai he thong", "--user", "x", "--role", "auditor", "--json"])
+    found = run.invoke(main, ["search", "trien khai he thong", "--json"])
     assert found.exit_code == 0, found.output
     assert [h["id"] for h in json.loads(found.output)["hits"]] == [rid]
 
+    # Received through the checks (v1 intake, v2 signature verdict), registered as v3.
+    version = str(record["version"])
+    assert record["extra"]["signature_verdict"] == "TOTAL-PASSED"
     updated = run.invoke(
-        main, ["record", "update", rid, "--expected-version", "1", "subject=Về việc sửa đổi quy chế"]
+        main, ["record", "update", rid, "--expected-version", version, "subject=Về việc sửa đổi quy chế"]
     )
     assert updated.exit_code == 0, updated.output
-    stale = run.invoke(main, ["record", "update", rid, "--expected-version", "1", "subject=Khác", "--json"])
+    stale = run.invoke(
+        main, ["record", "update", rid, "--expected-version", version, "subject=Khác", "--json"]
+    )
     assert stale.exit_code == 2
     assert json.loads(stale.stderr)["error"]["code"] == "VERSION_CONFLICT"
     # The index followed the new version.
     assert run.invoke(main, ["index-check"]).exit_code == 0
-    found = run.invoke(main, ["search", "sua doi quy che", "--user", "x", "--role", "auditor", "--json"])
+    found = run.invoke(main, ["search", "sua doi quy che", "--json"])
     assert [h["id"] for h in json.loads(found.output)["hits"]] == [rid]
 
     register = run.invoke(
@@ -66,15 +75,21 @@ def test_create_update_register_search_and_audit(run: CliRunner, tmp_path: Path)
     )
     assert "| 01 | Bộ Nội vụ | 1234/BNV-VP |" in register.output
     download = run.invoke(main, ["record", "download", rid, "-o", str(tmp_path / "out.pdf")])
-    assert download.exit_code == 0 and (tmp_path / "out.pdf").read_bytes() == pdf_bytes("cli")
+    assert download.exit_code == 0 and (tmp_path / "out.pdf").read_bytes() == signed["valid"]
     log = run.invoke(main, ["audit", "log", "--record", rid])
     assert "content:download" in log.output and "(GMT+7)" in log.output
+    # The whole log and its verification are the auditor's.
+    assert "PERMISSION_DENIED" in run.invoke(main, ["audit", "verify"]).output
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["kiem_toan"])
+    whole = run.invoke(main, ["audit", "log", "--user", people.usernames["van_thu"], "--action", "content:"])
+    assert whole.exit_code == 0 and "content:download" in whole.output
     assert run.invoke(main, ["audit", "verify"]).exit_code == 0
-    assert run.invoke(main, ["fsck", "--deep"]).exit_code == 0
+    checked = run.invoke(main, ["fsck", "--deep"])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_bad_input_gets_a_vietnamese_message_and_a_code(run: CliRunner, tmp_path: Path) -> None:
-    bad = run.invoke(main, ["record", "create", "--direction", "den", "code_number=5", "--json"])
+    bad = run.invoke(main, ["record", "create", "--direction", "den", "code_number=5a", "--json"])
     assert bad.exit_code == 2
     error = json.loads(bad.stderr)["error"]
     assert error["code"] == "VALIDATION_FAILED"
@@ -93,3 +108,184 @@ def test_bad_configuration_is_refused(run: CliRunner, monkeypatch: pytest.Monkey
     result = run.invoke(main, ["register", "list"])
     assert result.exit_code == 2
     assert "Lỗi [CONFIG_INVALID]: Biến cấu hình KHO_MAX_FILE_MB" in result.stderr
+
+
+def test_register_list_answers_di_and_unknown_series_clearly(run: CliRunner) -> None:
+    created = run.invoke(main, ["record", "create", "--direction", "den", *INCOMING, "--json"])
+    assert created.exit_code == 0, created.output
+    year = json.loads(created.output)["registration"]["year"]
+    listed = run.invoke(main, ["register", "list", "--series", "den", "--year", str(year)])
+    assert listed.exit_code == 0, listed.output
+    assert "(1 văn bản)" in listed.output
+
+    di = run.invoke(main, ["register", "list", "--series", "di", "--year", str(year)])
+    assert di.exit_code == 2
+    assert "Lỗi [REGISTER_SERIES_AMBIGUOUS]" in di.stderr
+    assert "hanh-chinh (Sổ văn bản hành chính)" in di.stderr
+    assert "Traceback" not in di.output
+
+    unknown = run.invoke(main, ["register", "list", "--series", "khong-co", "--year", str(year), "--json"])
+    assert unknown.exit_code == 2
+    error = json.loads(unknown.stderr)["error"]
+    assert error["code"] == "REGISTER_SERIES_UNKNOWN"
+    assert "den (Sổ đăng ký văn bản đến)" in error["message"]
+
+    secret = run.invoke(main, ["register", "list", "--series", "den-mat", "--year", str(year)])
+    assert secret.exit_code == 0, secret.output
+    assert "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN MẬT" in secret.output
+
+
+def test_commands_refuse_without_login_and_ignore_a_claimed_user(
+    env: dict[str, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("KHO_USER", people.usernames["van_thu"])  # claiming a name gives nothing
+    for args in (
+        ["register", "list"],
+        ["record", "show", "0" * 24],
+        ["record", "history", "0" * 24],
+        ["record", "download", "0" * 24],
+        ["record", "create", "--direction", "den", *INCOMING],
+        [
+            "file",
+            "create",
+            "file_notation=01.VP",
+            "title=X",
+            "maintenance=20 năm",
+            "creator=X",
+            "start_date=2026-01-05",
+        ],
+        ["audit", "log"],
+        ["audit", "verify"],
+        ["search", "quy che"],
+        ["intake", "list"],
+        ["whoami"],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Lỗi [AUTH_REQUIRED]" in result.output, args
+    monkeypatch.setenv("KHO_TOKEN", "forged-token")
+    result = runner.invoke(main, ["register", "list"])
+    assert result.exit_code == 2 and "TOKEN_INVALID" in result.output
+
+
+def test_a_locked_account_cannot_log_in_and_its_token_stops(
+    env: dict[str, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+    locked = runner.invoke(main, ["account", "lock", people.usernames["chuyen_vien"], "--reason", "left"])
+    assert locked.exit_code == 0, locked.output
+    monkeypatch.delenv("KHO_TOKEN")
+    login = runner.invoke(
+        main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 2 and "ACCOUNT_LOCKED" in login.output
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["chuyen_vien"])
+    assert "ACCOUNT_LOCKED" in runner.invoke(main, ["search", "x"]).output
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["kiem_toan"])
+    log = runner.invoke(main, ["audit", "log", "--action", "account:"])
+    assert "account:lock" in log.output and "account:login-failed" in log.output
+
+
+def test_first_login_must_change_the_password(env: dict[str, str], people: People, monkeypatch) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+    made = runner.invoke(
+        main,
+        [
+            "account",
+            "create",
+            "--full-name",
+            "Vũ Thị Mai",
+            "--unit",
+            "000.00.18.H40",
+            "--role",
+            "van_thu",
+            "--json",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    data = json.loads(made.output)
+    assert data["account"]["username"] == "maivt.ubnd"
+    monkeypatch.delenv("KHO_TOKEN")
+    weak = runner.invoke(
+        main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{data['initial_password']}\nyeu\n"
+    )
+    assert weak.exit_code == 2 and "PASSWORD_" in weak.output
+    good = runner.invoke(
+        main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{data['initial_password']}\nMai@Kho2026\n"
+    )
+    assert good.exit_code == 0, good.output
+    assert "maivt.ubnd" in runner.invoke(main, ["whoami"]).output
+
+
+def test_record_update_never_crashes_on_an_intake_record(
+    run: CliRunner, people: People, signed: dict[str, bytes], tmp_path: Path
+) -> None:
+    source = tmp_path / "qd.pdf"
+    source.write_bytes(signed["valid"])
+    taken = run.invoke(main, ["ingest", str(source), "--workers", "1", "--json"])
+    assert taken.exit_code == 0, taken.output
+    record_id = json.loads(taken.output)["items"][0]["record_id"]
+    update = run.invoke(main, ["record", "update", record_id, "--expected-version", "1", "subject=X"])
+    assert update.exit_code == 2 and "RECORD_NOT_REGISTERED" in update.output
+    assert "Traceback" not in update.output
+
+
+def test_an_ingested_document_is_confirmed_and_registered_from_the_cli(
+    run: CliRunner, signed: dict[str, bytes], tmp_path: Path
+) -> None:
+    folder = tmp_path / "den"
+    folder.mkdir()
+    (folder / "qd.pdf").write_bytes(signed["valid"])
+    (folder / "sua.pdf").write_bytes(signed["tampered"])
+    taken = run.invoke(main, ["ingest", str(folder), "--workers", "1", "--json"])
+    assert taken.exit_code == 0, taken.output
+    ids = {Path(i["path"]).name: i["record_id"] for i in json.loads(taken.output)["items"]}
+    queue = json.loads(run.invoke(main, ["intake", "list", "--json"]).output)
+    assert {r["record"]["record_id"] for r in queue} == set(ids.values())
+    review = json.loads(run.invoke(main, ["intake", "show", ids["qd.pdf"], "--json"]).output)
+    assert review["signature_verdict"] == "TOTAL-PASSED"
+    assert review["suggested"]  # metadata pre-filled from the text
+    version = str(review["record"]["version"])
+    confirmed = run.invoke(
+        main,
+        [
+            "intake",
+            "confirm",
+            ids["qd.pdf"],
+            "--expected-version",
+            version,
+            "--use-suggestions",
+            *INCOMING,
+            "--json",
+        ],
+    )
+    assert confirmed.exit_code == 0, confirmed.output
+    assert json.loads(confirmed.output)["registration"]["number"] == 1
+
+    bad = json.loads(run.invoke(main, ["intake", "show", ids["sua.pdf"], "--json"]).output)
+    assert bad["signature_verdict"] == "TOTAL-FAILED" and bad["needs_override"]
+    other = [*INCOMING[:1], "code_number=99", *INCOMING[2:]]
+    refused = run.invoke(
+        main,
+        ["intake", "confirm", ids["sua.pdf"], "--expected-version", str(bad["record"]["version"]), *other],
+    )
+    assert refused.exit_code == 2 and "SIGNATURE_FAILED" in refused.output
+    forced = run.invoke(
+        main,
+        [
+            "intake",
+            "confirm",
+            ids["sua.pdf"],
+            "--expected-version",
+            str(bad["record"]["version"]),
+            "--override-reason",
+            "Lãnh đạo chỉ đạo vào sổ để xử lý",
+            *other,
+            "--json",
+        ],
+    )
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.output)["registration"]["number"] == 2

@@ -1,0 +1,200 @@
+"""Versions of stored formats (ARCHITECTURE invariant 10): stamp on write, upcast on read.
+
+Every JSON object Kho stores carries the version of its format under :data:`FORMAT_KEY`
+(``format_version``; not ``format``, which text.json already uses for the document's file
+format). Writers call :func:`stamp`; readers call :func:`upcast`, which brings an object of any
+older version to the current one through a chain of pure functions, version n → n + 1.
+
+An object without the key was written before formats were versioned and is version 0 (its
+kind's ``unversioned`` value; ``signatures.json`` has always carried ``schema_version`` 1).
+An object of a version newer than this code knows raises :class:`FormatUnsupported`
+(``FORMAT_UNSUPPORTED``): never guess at a newer format.
+
+Changing a stored format: add an upcaster ``v_n → v_n+1`` to the kind's chain (its ``current``
+follows), keep the fixtures of the old format in ``tests/fixtures/formats/`` and add new ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kho.errors import FormatInvalid, FormatUnsupported
+
+FORMAT_KEY = "format_version"
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of stored object and the upcasters of its format."""
+
+    name: str
+    label: str
+    """Vietnamese, for messages (“phiên bản văn bản, hồ sơ”)."""
+    upcasters: tuple[Upcaster, ...] = ()
+    """``upcasters[i]`` takes version ``unversioned + i`` to the next one."""
+    key: str = FORMAT_KEY
+    unversioned: int = 0
+    """The version of an object that does not carry ``key``."""
+
+    @property
+    def current(self) -> int:
+        return self.unversioned + len(self.upcasters)
+
+
+def _same(data: dict[str, Any]) -> dict[str, Any]:
+    """An upcaster for a version step that only added the format key."""
+    return data
+
+
+def _record_v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 records may keep their grants in ``extra`` (before grants were fields)."""
+    extra = dict(data.get("extra") or {})
+    out = dict(data)
+    for name in ("grant_users", "grant_units"):
+        moved = extra.pop(name, ())
+        if name not in out:
+            out[name] = list(moved)
+    out["extra"] = extra
+    out.setdefault("files", [])
+    out.setdefault("documents", [])
+    out.setdefault("state", "active")
+    out.setdefault("note", None)
+    return out
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def define(kind: Kind) -> Kind:
+    """Register a kind of stored object (once, at import time of the module that owns it)."""
+    if kind.name in KINDS and KINDS[kind.name] != kind:
+        raise ValueError(f"stored format kind {kind.name!r} is defined twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+RECORD = define(Kind("record", "phiên bản văn bản, hồ sơ", (_record_v0_to_v1,)))
+REGISTER_ENTRY = define(Kind("register-entry", "mục sổ đăng ký", (_same,)))
+AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same,)))
+"""The event hash covers the body as written: upcasters of this kind must change no field."""
+WITNESS = define(Kind("witness", "bản ghi chứng của nhật ký kiểm toán", (_same,)))
+JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
+CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
+AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
+CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
+DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))
+DERIVED_METADATA = define(Kind("derived-metadata", "siêu dữ liệu gợi ý (metadata.json)", (_same,)))
+DERIVED_SIGNATURES = define(
+    Kind(
+        "derived-signatures",
+        "kết quả kiểm tra chữ ký số (signatures.json)",
+        key="schema_version",
+        unversioned=1,
+    )
+)
+
+DERIVED_KINDS: dict[str, str] = {
+    "text.json": DERIVED_TEXT.name,
+    "metadata.json": DERIVED_METADATA.name,
+    "signatures.json": DERIVED_SIGNATURES.name,
+}
+"""Derived objects stored beside an original, by file name."""
+
+
+def _kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown stored format kind {name!r}") from None
+
+
+def stamp(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with the current format version of ``kind`` (a new dict)."""
+    k = _kind(kind)
+    return {**data, k.key: k.current}
+
+
+def version_of(kind: str, data: Mapping[str, Any]) -> int:
+    """The format version ``data`` was written in (:class:`FormatInvalid` if it is not one)."""
+    k = _kind(kind)
+    version = data.get(k.key, k.unversioned)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise FormatInvalid(
+            f"{k.label.capitalize()} mang phiên bản định dạng không hợp lệ ({version!r}).",
+            kind=kind,
+            version=repr(version),
+        )
+    return version
+
+
+def upcast(kind: str, data: Any) -> dict[str, Any]:
+    """``data`` brought to the current format of ``kind`` (a new dict, stamped); pure."""
+    k = _kind(kind)
+    if not isinstance(data, Mapping):
+        raise FormatInvalid(
+            f"{k.label.capitalize()} không phải là một đối tượng JSON.", kind=kind
+        )
+    version = version_of(kind, data)
+    if version > k.current:
+        raise FormatUnsupported(
+            f"{k.label.capitalize()} được ghi theo định dạng phiên bản {version}, mới hơn phiên bản"
+            f" {k.current} mà phần mềm Kho này đọc được. Hãy nâng cấp Kho trước khi đọc dữ liệu này.",
+            kind=kind,
+            version=version,
+            supported=k.current,
+        )
+    out = dict(data)
+    for step in k.upcasters[max(0, version - k.unversioned) :]:
+        out = step(out)
+    out[k.key] = k.current
+    return out
+
+
+def loads(kind: str, raw: bytes | str) -> dict[str, Any]:
+    """Parse stored JSON and upcast it (:class:`FormatInvalid` for bytes that are not JSON)."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise FormatInvalid(
+            f"{_kind(kind).label.capitalize()} không phải là JSON hợp lệ.", kind=kind
+        ) from exc
+    return upcast(kind, data)
+
+
+def dumps(kind: str, data: Mapping[str, Any], **options: Any) -> bytes:
+    """Stamp and serialise (``options`` go to :func:`json.dumps`)."""
+    return json.dumps(stamp(kind, data), **options).encode()
+
+
+def unstamped(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` without its format key (for constructors that take only their fields)."""
+    k = _kind(kind)
+    return {name: value for name, value in data.items() if name != k.key}
+
+
+def derived_kind(name: str) -> str | None:
+    """The format kind of a derived object by its file name (None: not a JSON kind Kho knows)."""
+    return DERIVED_KINDS.get(name)
+
+
+def dump_derived(data: Mapping[str, Any], name: str) -> bytes:
+    """The stored bytes of a derived object (``text.json`` …), stamped when Kho knows its kind."""
+    kind = derived_kind(name)
+    body = stamp(kind, data) if kind is not None else dict(data)
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+
+
+def load_derived(raw: bytes, name: str) -> dict[str, Any]:
+    """A derived object read back, upcast when Kho knows its kind."""
+    kind = derived_kind(name)
+    if kind is None:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise FormatInvalid(f"Dữ liệu dẫn xuất “{name}” không phải là một đối tượng JSON.", name=name)
+        return data
+    return loads(kind, raw)

@@ -1,0 +1,222 @@
+"""Stored formats are versioned (ARCHITECTURE invariant 10): fixtures of every format Kho ever
+wrote load forever; a newer-than-known version is refused with FORMAT_UNSUPPORTED."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_testing import incoming, new_repository
+
+from ingest.signatures import PdfVerification
+from ingest.status import JobStatus, JobStore
+from ingest.text import ExtractedText
+from kho.errors import FormatInvalid, FormatUnsupported, KhoError
+from repository import formats
+from repository.audit import AuditEvent, read_witness
+from repository.fsck import check_formats, fsck
+from repository.records import Actor, Record, Repository, version_key
+from repository.registers import RegisterEntry
+from repository.storage.local import LocalStore
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+CLERK = Actor(user="vanthu.vp", source="test")
+
+
+def _read_signatures(data: dict[str, Any]) -> object:
+    return PdfVerification.from_dict(formats.upcast(formats.DERIVED_SIGNATURES.name, data))
+
+
+def _read_event(data: dict[str, Any]) -> object:
+    event = AuditEvent.from_json(json.dumps(data, ensure_ascii=False).encode())
+    assert event.compute_hash() == event.hash, "an old event must still verify"
+    return event
+
+
+READERS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "record": Record.from_dict,
+    "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
+    "audit-event": _read_event,
+    "job": JobStatus.from_dict,
+    "derived-text": lambda d: ExtractedText.from_dict(formats.upcast(formats.DERIVED_TEXT.name, d)),
+    "derived-signatures": _read_signatures,
+    "derived-metadata": lambda d: formats.upcast(formats.DERIVED_METADATA.name, d)["so_ky_hieu"],
+    "witness": lambda d: formats.upcast(formats.WITNESS.name, d)["seq"],
+    "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],
+    "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
+    "claim": lambda d: formats.upcast(formats.CLAIM.name, d)["record_id"],
+}
+
+FIXTURE_FILES = sorted(p for p in FIXTURES.glob("v*/*/*.json"))
+
+
+def test_every_kind_has_fixtures_of_the_first_format() -> None:
+    kinds = {p.parent.name for p in FIXTURE_FILES if p.parent.parent.name == "v0"}
+    assert kinds == set(READERS)
+    assert set(READERS) == set(formats.KINDS)
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}"[:60])
+def test_every_fixture_loads_forever(path: Path) -> None:
+    data = json.loads(path.read_text())
+    assert READERS[path.parent.name](data) is not None
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("v*/record/*.json")), ids=lambda p: p.name)
+def test_a_record_fixture_round_trips_in_the_current_format(path: Path) -> None:
+    record = Record.from_dict(json.loads(path.read_text()))
+    stored = record.to_dict()
+    assert stored[formats.FORMAT_KEY] == formats.RECORD.current
+    assert Record.from_dict(stored) == record
+
+
+def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
+    data = json.loads((FIXTURES / "v0" / "record" / "legacy-grants-in-extra.json").read_text())
+    record = Record.from_dict(data)
+    assert record.grant_users == ("lananh.vp",)
+    assert record.grant_units == ("VP",)
+    assert "grant_users" not in record.extra
+    assert data["extra"]["grant_users"] == ["lananh.vp"], "upcasting must not change its input"
+
+
+def _future(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    k = formats.KINDS[kind]
+    return {**data, k.key: k.current + 1}
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURE_FILES if p.parent.parent.name == "v0"][::3], ids=str)
+def test_a_future_version_is_refused_with_its_code(path: Path) -> None:
+    kind = path.parent.name
+    with pytest.raises(FormatUnsupported) as info:
+        READERS[kind](_future(kind, json.loads(path.read_text())))
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+    assert "nâng cấp Kho" in info.value.message
+    assert info.value.details["version"] == formats.KINDS[kind].current + 1
+
+
+@pytest.mark.parametrize("bad", ["2", -1, 1.5, True, None])
+def test_a_format_version_that_is_not_one_is_invalid(bad: object) -> None:
+    with pytest.raises(FormatInvalid):
+        formats.upcast("job", {formats.FORMAT_KEY: bad})
+    with pytest.raises(FormatInvalid):
+        formats.upcast("job", [1, 2])
+
+
+def test_stamp_and_upcast_are_pure() -> None:
+    data = {"seq": 1, "hash": "x"}
+    assert formats.stamp("witness", data) == {**data, formats.FORMAT_KEY: 1}
+    assert formats.upcast("witness", data) == {**data, formats.FORMAT_KEY: 1}
+    assert data == {"seq": 1, "hash": "x"}
+
+
+# -- a store written by the code before formats were versioned -----------------------------------
+@pytest.fixture
+def old_store(tmp_path: Path) -> Repository:
+    shutil.copytree(FIXTURES / "store-v0", tmp_path / "kho")
+    return new_repository(LocalStore(tmp_path / "kho" / "store"), LocalStore(tmp_path / "kho" / "keys"))
+
+
+def test_a_store_written_before_versioning_loads(old_store: Repository) -> None:
+    repo = old_store
+    records = list(repo.records())
+    assert len(records) == 6
+    for record in records:
+        assert [v.version for v in repo.history(record.record_id)] == list(range(1, record.version + 1))
+    assert len(repo.register("den", 2026)) >= 2
+    assert len(repo.register("hanh-chinh", 2026)) == 1
+    assert repo.agencies() == [{"organ_id": "000.00.00.G22", "name": "Văn phòng Chính phủ"}]
+    jobs = list(JobStore(repo.store).all())
+    assert len(jobs) == 1 and jobs[0].state.value == "xong"
+    ingested = repo.get(jobs[0].record_id)
+    text = formats.load_derived(repo.get_derived(ingested.record_id, "text.json"), "text.json")
+    assert ExtractedText.from_dict(text).page_count == 1
+    assert repo.audit.verify().ok
+    assert check_formats(repo) == []
+    assert fsck(repo, deep=True).clean
+
+
+def test_an_old_store_takes_new_writes_and_stays_verifiable(old_store: Repository) -> None:
+    repo = old_store
+    den = next(r for r in repo.records() if r.kind == "den" and r.registration is not None)
+    changes = {"subject": "Trích yếu mới"}
+    repo.update_metadata(den.record_id, changes, expected_version=den.version, actor=CLERK)
+    repo.create_document("den", incoming(code_number="4321"), None, None, CLERK)
+    report = repo.audit.verify()
+    assert report.ok, report.findings
+    newest = AuditEvent.from_json(repo.store.get(f"audit/events/000000/{report.last_seq:012d}.json"))
+    assert newest.format_version == formats.AUDIT_EVENT.current
+    assert read_witness(repo.store)[formats.FORMAT_KEY] == formats.WITNESS.current
+    assert fsck(repo, deep=True).clean
+
+
+# -- what is written now carries its version -------------------------------------------------
+@pytest.fixture
+def repo(tmp_path: Path) -> Repository:
+    return new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+
+
+def test_new_objects_carry_their_format_version(repo: Repository) -> None:
+    record = repo.create_document("den", incoming(), None, None, CLERK)
+    repo.add_agency("000.00.00.G22", "Văn phòng Chính phủ", CLERK)
+    store = repo.store
+    key = version_key(record.record_id, 1)
+    plain = repo.keys.open(record.record_id, store.get(key), key)
+    assert json.loads(plain)[formats.FORMAT_KEY] == formats.RECORD.current
+    entry_info = next(iter(store.list("registers/")))
+    assert json.loads(store.get(entry_info.key))[formats.FORMAT_KEY] == formats.REGISTER_ENTRY.current
+    marker = json.loads(store.get(f"catalog/records/{record.record_id}"))
+    assert marker[formats.FORMAT_KEY] == formats.CATALOG_MARKER.current
+    agency = json.loads(store.get("catalog/agencies/000.00.00.G22.json"))
+    assert agency[formats.FORMAT_KEY] == formats.AGENCY.current
+    for info in store.list("audit/events/"):
+        event = json.loads(store.get(info.key))
+        assert event[formats.FORMAT_KEY] == formats.AUDIT_EVENT.current
+    assert repo.audit.verify().ok
+    JobStore(store).put(JobStatus.from_dict(json.loads((next(FIXTURES.glob("v0/job/*.json"))).read_text())))
+    job = json.loads(store.get(next(iter(store.list("ingest/jobs/"))).key))
+    assert job[formats.FORMAT_KEY] == formats.JOB.current
+
+
+def test_the_format_version_of_a_new_event_is_covered_by_its_hash(repo: Repository) -> None:
+    repo.create_document("den", incoming(), None, None, CLERK)
+    key = next(iter(repo.store.list("audit/events/"))).key
+    data = json.loads(repo.store.get(key))
+    data[formats.FORMAT_KEY] = 0
+    repo.store.put(key, json.dumps(data).encode())
+    assert any(f.kind == "changed" for f in repo.audit.verify().findings)
+
+
+def test_reading_a_future_record_gives_the_code_not_a_traceback(repo: Repository) -> None:
+    record = repo.create_document("den", incoming(), None, None, CLERK)
+    future = {**record.to_dict(), formats.FORMAT_KEY: formats.RECORD.current + 1, "renamed": 1}
+    key = version_key(record.record_id, 2)
+    repo.store.put(key, repo.keys.seal(record.record_id, json.dumps(future).encode(), key))
+    with pytest.raises(KhoError) as info:
+        repo.get(record.record_id)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+
+
+def test_fsck_deep_names_every_object_that_does_not_load(repo: Repository) -> None:
+    record = repo.create_document("den", incoming(), None, None, CLERK)
+    repo.create_document("den", incoming(code_number="99"), None, None, CLERK)
+    store = repo.store
+    entries = [info.key for info in store.list("registers/")]
+    first = json.loads(store.get(entries[0]))
+    store.put(entries[0], json.dumps({**first, formats.FORMAT_KEY: 99}).encode())
+    store.put("ingest/jobs/" + "ab" * 32 + ".json", b"not json")
+    key = version_key(record.record_id, 2)
+    future = {**record.to_dict(), "version": 2, formats.FORMAT_KEY: 42}
+    store.put(key, repo.keys.seal(record.record_id, json.dumps(future).encode(), key))
+    report = fsck(repo, deep=True)
+    broken = {i.subject: i.message for i in report.issues if i.kind == "format"}
+    assert set(broken) == {entries[0], "ingest/jobs/" + "ab" * 32 + ".json", key}
+    assert "FORMAT_UNSUPPORTED" in broken[entries[0]]
+    assert "mục sổ đăng ký" in broken[entries[0]]
+    assert "trạng thái lượt tiếp nhận" in broken["ingest/jobs/" + "ab" * 32 + ".json"]
+    # Without --deep only the register entries are read (and one that does not load is named).
+    shallow = [i.subject for i in fsck(repo).issues if i.kind == "format"]
+    assert shallow == [entries[0]]

@@ -1,0 +1,71 @@
+"""An installation with real accounts (one per role, two units), its API client and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from kho_people import People, make_people
+
+from ingest.testpki import TestPKI, Variant, make_variant
+from kho.config import Settings
+from web.app import create_app
+from web.context import Kho
+
+
+@pytest.fixture(scope="session")
+def pki_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("web-trust")
+    TestPKI.build().write_trust_dir(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def signed() -> dict[str, bytes]:
+    pki = TestPKI.build()
+    return {
+        "valid": make_variant(Variant.VALID, pki=pki, seed=31, pages=1),
+        "valid-2": make_variant(Variant.VALID, pki=pki, seed=32, pages=1),
+        "tampered": make_variant(Variant.TAMPERED, pki=pki, seed=33, pages=1),
+    }
+
+
+@pytest.fixture
+def env(tmp_path: Path, pki_trust: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "KHO_DATA_DIR": str(tmp_path / "kho"),
+        "KHO_AGENCY_ID": "000.00.18.H40",
+        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
+        "KHO_TRUST_DIR": str(pki_trust),
+        "KHO_FSYNC": "false",
+        "KHO_BROKER_URL": "",
+        "KHO_TIKA_URL": "",
+        "KHO_ELASTICSEARCH_URL": "",
+        "KHO_TOKEN_FILE": str(tmp_path / "tokens.json"),
+        # argon2id at its smallest here (the production cost is measured in bench/bench_login.py).
+        "KHO_PASSWORD_MEMORY_KB": "1024",
+        "KHO_PASSWORD_TIME_COST": "1",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("KHO_TOKEN", raising=False)
+    return values
+
+
+@pytest.fixture
+def kho(env: dict[str, str]) -> Iterator[Kho]:
+    installation = Kho(Settings.from_env())
+    yield installation
+    installation.close()
+
+
+@pytest.fixture
+def people(kho: Kho) -> People:
+    return make_people(kho)
+
+
+@pytest.fixture
+def client(kho: Kho, people: People) -> FlaskClient:
+    return create_app(kho.settings, kho=kho).test_client()
