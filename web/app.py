@@ -379,8 +379,11 @@ def create_app(
         who = actor()
         service.authorize(who, Action.SEARCH)
         text = request.args.get("q", "")
-        filters = {
-            k: request.args.getlist(k) for k in request.args if k not in ("q", "page", "page_size", "sort")
+        # Dates are one value each; every other filter may repeat (values are alternatives).
+        filters: dict[str, Any] = {
+            k: (request.args.get(k) if k.endswith(("_from", "_to")) else request.args.getlist(k))
+            for k in request.args
+            if k not in ("q", "page", "page_size", "sort")
         }
         query = parse_query(
             text,

@@ -1,56 +1,309 @@
-"""The JSON API answers with the repository's data and its error codes."""
+"""The JSON API: authenticated accounts only, the access policy on every route, clear errors."""
 
 from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
+from typing import Any
 
-from kho_testing import incoming, new_repository, pdf_bytes
+import pytest
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_testing import incoming
 
-from repository.storage.local import LocalStore
-from web.app import create_app
+from web.context import Kho
+
+SOME_ID = "0" * 24
+
+# Every route that touches records or accounts, with a body that would otherwise be valid enough.
+ROUTES: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", f"/api/records/{SOME_ID}", {}),
+    ("GET", f"/api/records/{SOME_ID}/history", {}),
+    ("GET", f"/api/records/{SOME_ID}/audit", {}),
+    ("GET", f"/api/records/{SOME_ID}/content", {}),
+    ("POST", "/api/records", {"data": {"direction": "den", "metadata": "{}"}}),
+    ("PATCH", f"/api/records/{SOME_ID}", {"json": {"expected_version": 1, "changes": {}}}),
+    ("POST", f"/api/records/{SOME_ID}/grants", {"json": {"users": ["x"]}}),
+    ("POST", "/api/intake", {"data": {"direction": "den"}}),
+    ("GET", "/api/intake", {}),
+    ("GET", f"/api/intake/{SOME_ID}", {}),
+    ("POST", f"/api/intake/{SOME_ID}/confirm", {"json": {"expected_version": 1, "metadata": {}}}),
+    ("POST", f"/api/intake/{SOME_ID}/return", {"json": {"reason": "x"}}),
+    ("GET", "/api/registers/den/2026", {}),
+    ("POST", "/api/files", {"json": {"metadata": {}}}),
+    ("POST", f"/api/files/{SOME_ID}/documents", {"json": {"document_id": SOME_ID, "expected_version": 1}}),
+    ("GET", "/api/search?q=quy+che", {}),
+    ("GET", "/api/audit", {}),
+    ("GET", "/api/audit/verify", {}),
+    ("GET", "/api/units", {}),
+    ("POST", "/api/units", {"json": {}}),
+    ("GET", "/api/accounts", {}),
+    ("POST", "/api/accounts", {"json": {}}),
+    ("POST", "/api/accounts/someone.ubnd/lock", {"json": {}}),
+    ("POST", "/api/accounts/someone.ubnd/unlock", {"json": {}}),
+    ("POST", "/api/accounts/someone.ubnd/roles", {"json": {"memberships": []}}),
+    ("POST", "/api/accounts/someone.ubnd/tokens", {"json": {}}),
+    ("GET", "/api/me", {}),
+    ("POST", "/api/logout", {}),
+]
 
 
-def test_api_creates_reads_and_reports_errors(tmp_path: Path) -> None:
-    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
-    client = create_app(repo=repo).test_client()
-    assert client.get("/healthz").json == {"status": "ok"}
-    headers = {"X-Kho-User": "vanthu.a"}
-    created = client.post(
+def call(
+    client: FlaskClient, method: str, path: str, headers: dict[str, str] | None = None, **kw: Any
+) -> Any:
+    return client.open(path, method=method, headers=headers or {}, **kw)
+
+
+@pytest.mark.parametrize(("method", "path", "kw"), ROUTES)
+def test_every_route_needs_a_real_token(
+    client: FlaskClient, people: People, method: str, path: str, kw: dict
+) -> None:
+    anonymous = call(client, method, path, **kw)
+    assert anonymous.status_code == 401, anonymous.json
+    assert anonymous.json["error"]["code"] == "AUTH_REQUIRED"
+    forged = call(client, method, path, {"X-Kho-User": people.usernames["van_thu"]}, **kw)
+    assert forged.status_code == 401
+    bad = call(client, method, path, {"Authorization": "Bearer not-a-token"}, **kw)
+    assert bad.status_code == 401 and bad.json["error"]["code"] == "TOKEN_INVALID"
+
+
+def register(client: FlaskClient, people: People, pdf: bytes, who: str = "van_thu", **fields: Any) -> dict:
+    response = client.post(
         "/api/records",
         data={
             "direction": "den",
-            "metadata": json.dumps(incoming()),
-            "file": (io.BytesIO(pdf_bytes("api")), "Công văn.pdf"),
+            "metadata": json.dumps(incoming(**fields)),
+            "file": (io.BytesIO(pdf), "cv.pdf"),
         },
-        headers=headers,
+        headers=people.headers(who),
     )
-    assert created.status_code == 201
-    record = created.json
-    assert record["registration"]["number"] == 1
-    got = client.get(f"/api/records/{record['record_id']}", headers=headers)
-    assert got.json["metadata"]["subject"] == incoming()["subject"]
-    year = record["registration"]["year"]
-    register = client.get(f"/api/registers/den/{year}", headers=headers).json
-    assert [r["record_id"] for r in register] == [record["record_id"]]
+    assert response.status_code == 201, response.json
+    return response.json
 
-    # A number below 10 typed without its leading zero is read with it (5 → 05).
-    five = client.post(
-        "/api/records",
-        data={"direction": "den", "metadata": json.dumps(incoming(code_number="5"))},
-        headers=headers,
+
+def test_login_password_change_and_logout(client: FlaskClient, people: People) -> None:
+    name = people.usernames["chuyen_vien"]
+    wrong = client.post("/api/login", json={"username": name, "password": "Sai@mat-khau1"})
+    assert wrong.status_code == 401 and wrong.json["error"]["code"] == "LOGIN_FAILED"
+    unknown = client.post("/api/login", json={"username": "khong.co", "password": PASSWORD})
+    assert unknown.status_code == 401 and unknown.json["error"] == wrong.json["error"]
+    assert client.post("/api/login", json=["not", "an", "object"]).json["error"]["code"] == "BODY_INVALID"
+    ok = client.post("/api/login", json={"username": name, "password": PASSWORD})
+    assert ok.status_code == 200
+    token = ok.json["token"]
+    assert "password_hash" not in json.dumps(ok.json)
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json["account"]["username"] == name
+    assert client.post("/api/logout", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    after = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401
+
+
+def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    ordinary = register(client, people, signed["valid"])
+    secret = register(
+        client, people, signed["valid-2"], code_number="77", secrecy=2, subject="Phương án Xuyên Sơn tuyệt mật"
     )
-    assert five.status_code == 201, five.json
-    assert five.json["metadata"]["code_number"] == "05"
-    bad = client.post(
-        "/api/records",
-        data={"direction": "den", "metadata": json.dumps(incoming(code_number="005"))},
-        headers=headers,
+    assert secret["registration"]["series"] == "den-mat"
+    year = ordinary["registration"]["year"]
+    for who in ("van_thu_b", "chuyen_vien_b"):
+        for rid in (ordinary["record_id"], secret["record_id"]):
+            for path in (f"/api/records/{rid}", f"/api/records/{rid}/content", f"/api/records/{rid}/history"):
+                refused = client.get(path, headers=people.headers(who))
+                assert refused.status_code == 403, (who, path)
+                assert "Xuyên Sơn" not in refused.get_data(as_text=True)
+    # The agency's chuyên viên (cleared for nothing secret) sees the ordinary one only.
+    cv = people.headers("chuyen_vien")
+    assert client.get(f"/api/records/{ordinary['record_id']}", headers=cv).status_code == 200
+    denied = client.get(f"/api/records/{secret['record_id']}", headers=cv)
+    assert denied.status_code == 403 and denied.json["error"]["code"] == "SECRECY_DENIED"
+    # Registers: the unit-B văn thư sees no row of the agency's register, not even a subject.
+    rows = client.get(f"/api/registers/den/{year}", headers=people.headers("van_thu_b")).json
+    assert rows == []
+    secret_rows = client.get(f"/api/registers/den-mat/{year}", headers=people.headers("van_thu"))
+    assert [r["record_id"] for r in secret_rows.json] == [secret["record_id"]]
+    # Search: counts and facets cover only what the person may see.
+    found = client.get("/api/search?q=xuyen+son", headers=cv).json
+    assert found["total"] == 0 and all(not f["values"] for f in found["facets"])
+    assert client.get("/api/search?q=xuyen+son", headers=people.headers("van_thu")).json["total"] == 1
+    everything = client.get("/api/search?q=", headers=people.headers("van_thu_b")).json
+    assert everything["total"] == 0
+    # Refusals are audited for the auditor.
+    audit = client.get("/api/audit?action=access:denied", headers=people.headers("kiem_toan")).json
+    assert {e["record_id"] for e in audit} >= {ordinary["record_id"], secret["record_id"]}
+
+
+def test_roles_do_their_table_through_the_api(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    record = register(client, people, signed["valid"])
+    rid, year = record["record_id"], record["registration"]["year"]
+    expected = {
+        # who: (read record, download, register list, audit log, accounts list, create record)
+        "van_thu": (200, 200, 200, 403, 403, True),
+        "lanh_dao": (200, 200, 200, 403, 403, False),
+        "chuyen_vien": (200, 200, 403, 403, 403, False),
+        "luu_tru": (200, 200, 200, 403, 403, False),
+        "kiem_toan": (403, 403, 403, 200, 403, False),
+        "quan_tri": (403, 403, 403, 403, 200, False),
+    }
+    for who, (read, download, reg, audit, accounts, creates) in expected.items():
+        h = people.headers(who)
+        assert client.get(f"/api/records/{rid}", headers=h).status_code == read, who
+        assert client.get(f"/api/records/{rid}/content", headers=h).status_code == download, who
+        assert client.get(f"/api/registers/den/{year}", headers=h).status_code == reg, who
+        assert client.get("/api/audit", headers=h).status_code == audit, who
+        assert client.get("/api/accounts", headers=h).status_code == accounts, who
+        made = client.post(
+            "/api/records",
+            data={"direction": "den", "metadata": json.dumps(incoming(code_number=f"{len(who) + 100}"))},
+            headers=h,
+        )
+        assert (made.status_code == 201) is creates, (who, made.json)
+    # The auditor reads the record's history as events, not its content.
+    events = client.get(f"/api/records/{rid}/audit", headers=people.headers("kiem_toan")).json
+    assert "content:download" in {e["action"] for e in events}
+    assert "metadata" not in json.dumps(events)
+
+
+def test_receive_check_confirm_register_through_the_api(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    h = people.headers("van_thu")
+    received = client.post(
+        "/api/intake",
+        data={"direction": "den", "file": (io.BytesIO(signed["tampered"]), "sua.pdf")},
+        headers=h,
     )
-    assert bad.status_code == 422
-    assert bad.json["error"]["code"] == "CODE_NUMBER_INVALID"
-    assert "số 0" in bad.json["error"]["message"]
-    assert client.get("/api/records/khong-co", headers=headers).json["error"]["code"] == "NOT_FOUND"
-    assert client.get(f"/api/records/{record['record_id']}").status_code == 401
-    assert client.get("/api/audit/verify", headers=headers).json["ok"] is True
+    assert received.status_code == 201, received.json
+    review = received.json
+    assert review["signature_verdict"] == "TOTAL-FAILED" and review["needs_override"]
+    rid, version = review["record"]["record_id"], review["record"]["version"]
+    assert [r["record"]["record_id"] for r in client.get("/api/intake", headers=h).json] == [rid]
+    refused = client.post(
+        f"/api/intake/{rid}/confirm", json={"expected_version": version, "metadata": incoming()}, headers=h
+    )
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "SIGNATURE_FAILED"
+    forced = client.post(
+        f"/api/intake/{rid}/confirm",
+        json={
+            "expected_version": version,
+            "metadata": incoming(),
+            "override_reason": "Bản giấy đã đối chiếu",
+        },
+        headers=h,
+    )
+    assert forced.status_code == 200, forced.json
+    assert forced.json["registration"]["number"] == 1
+    events = client.get(f"/api/audit?record={rid}", headers=people.headers("kiem_toan")).json
+    override = [e for e in events if e["details"].get("signature_override")]
+    assert override and override[0]["details"]["signature_override"] == "Bản giấy đã đối chiếu"
+    assert override[0]["actor"] == people.usernames["van_thu"]
+
+    # The same document sent again: a warning naming the first, then a new registration with a reason.
+    again = client.post(
+        "/api/intake",
+        data={"direction": "den", "file": (io.BytesIO(signed["tampered"]), "sua.pdf")},
+        headers=h,
+    ).json
+    assert again["duplicate_of"] == rid
+    dup = client.post(
+        f"/api/intake/{rid}/confirm",
+        json={
+            "expected_version": 0,
+            "metadata": incoming(code_number="1235"),
+            "override_reason": "Đã đối chiếu",
+        },
+        headers=h,
+    )
+    assert dup.status_code == 409 and dup.json["error"]["code"] == "DUPLICATE_DOCUMENT"
+    resent = client.post(
+        f"/api/intake/{rid}/confirm",
+        json={
+            "expected_version": 0,
+            "metadata": incoming(code_number="1235"),
+            "override_reason": "Đã đối chiếu",
+            "duplicate_reason": "Cơ quan gửi lại bản đã sửa số",
+        },
+        headers=h,
+    )
+    assert resent.status_code == 200, resent.json
+    assert resent.json["registration"]["number"] == 2 and resent.json["record_id"] != rid
+
+    # Trả lại from the same place, with the reason Kho found.
+    other = client.post(
+        "/api/intake", data={"direction": "den", "file": (io.BytesIO(signed["valid-2"]), "qd.pdf")}, headers=h
+    ).json
+    returned = client.post(
+        f"/api/intake/{other['record']['record_id']}/return", json={"reason": "Sai nơi nhận"}, headers=h
+    )
+    assert returned.status_code == 200 and returned.json["extra"]["return_reason"] == "Sai nơi nhận"
+
+
+def test_bad_input_gets_codes_never_a_500(client: FlaskClient, people: People, kho: Kho) -> None:
+    h = people.headers("van_thu")
+    for bad_id in ("..", "..%2F..%2Fetc", "%00", "v%C4%83n-b%E1%BA%A3n", "0" * 23 + "g"):
+        response = client.get(f"/api/records/{bad_id}", headers=h)
+        assert response.status_code == 404, bad_id
+        assert response.json["error"]["code"] in ("RECORD_ID_INVALID", "NOT_FOUND")
+    assert client.get(f"/api/records/{SOME_ID}", headers=h).status_code == 404
+    body = client.patch(f"/api/records/{SOME_ID}", data="[1, 2]", content_type="application/json", headers=h)
+    assert body.status_code == 422 and body.json["error"]["code"] == "BODY_INVALID"
+    not_json = client.post("/api/records", data={"direction": "den", "metadata": "{không"}, headers=h)
+    assert not_json.status_code == 422 and not_json.json["error"]["code"] == "METADATA_FILE_INVALID"
+    limit = kho.repo.max_file_bytes
+    huge = client.post(
+        "/api/intake",
+        data={
+            "direction": "den",
+            "file": (io.BytesIO(b"%PDF-1.7\n" + b"0" * (limit + 2 * 1024 * 1024)), "to.pdf"),
+        },
+        headers=h,
+    )
+    assert huge.status_code == 413 and huge.json["error"]["code"] == "FILE_TOO_LARGE"
+    assert client.delete("/api/intake", headers=h).status_code == 405
+    wrong_type = client.post("/api/files", json={"metadata": "x"}, headers=h)
+    assert wrong_type.status_code == 422
+    bad_search = client.get("/api/search?q=x&ngay_ban_hanh_from=31/02/2026", headers=h)
+    assert bad_search.status_code in (400, 422) and "error" in bad_search.json
+    # Nothing already stored was lost.
+    assert client.get("/api/audit/verify", headers=people.headers("kiem_toan")).json["ok"] is True
+
+
+def test_a_locked_account_and_a_deleted_accounts_token_are_refused(
+    client: FlaskClient, people: People
+) -> None:
+    admin = people.headers("quan_tri")
+    target = people.usernames["chuyen_vien"]
+    locked = client.post(f"/api/accounts/{target}/lock", json={"reason": "left"}, headers=admin)
+    assert locked.status_code == 200, locked.json
+    refused = client.get("/api/me", headers=people.headers("chuyen_vien"))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "ACCOUNT_LOCKED"
+    login = client.post("/api/login", json={"username": target, "password": PASSWORD})
+    assert login.status_code == 403 and login.json["error"]["code"] == "ACCOUNT_LOCKED"
+    # Only a quản trị unlocks.
+    assert (
+        client.post(f"/api/accounts/{target}/unlock", json={}, headers=people.headers("lanh_dao")).status_code
+        == 403
+    )
+    assert client.post(f"/api/accounts/{target}/unlock", json={}, headers=admin).status_code == 200
+    assert client.get("/api/me", headers=people.headers("chuyen_vien")).status_code == 200
+    people.kho.accounts.delete(target, people.kho.accounts.get(people.usernames["quan_tri"]))
+    gone = client.get("/api/me", headers=people.headers("chuyen_vien"))
+    assert gone.status_code == 401
+
+
+def test_roles_change_notifies_the_person(client: FlaskClient, people: People) -> None:
+    target = people.usernames["chuyen_vien"]
+    changed = client.post(
+        f"/api/accounts/{target}/roles",
+        json={"memberships": [{"unit": "000.00.18.H40", "role": "luu_tru"}]},
+        headers=people.headers("quan_tri"),
+    )
+    assert changed.status_code == 200, changed.json
+    me = client.get("/api/me", headers=people.headers("chuyen_vien")).json
+    assert any("lưu trữ viên" in n["message"] for n in me["notifications"])
+    events = client.get("/api/audit?action=account:roles", headers=people.headers("kiem_toan")).json
+    assert events and events[-1]["actor"] == people.usernames["quan_tri"]
