@@ -94,8 +94,10 @@ def generate(n: int, topics: list[list[str]], seed: int = 7) -> Iterator[IndexDo
 def query_set(n: int, topics: list[list[str]], n_docs: int, seed: int = 11) -> list[tuple[str, dict]]:
     rng = random.Random(seed)
     pool = [s for t in topics for s in t]
-    clerk = Principal("u-bench", units=("UNIT-03", "UNIT-07"))
-    auditor = Principal("kt", everything=True)
+    # Permission filters as the access policy generates them (repository.policy.search_scope):
+    # a clerk of two units cleared for Mật, and a leader of four units cleared for Tối mật.
+    clerk = Principal("u-bench", units=("UNIT-03", "UNIT-07"), max_secrecy=1)
+    auditor = Principal("lead", units=("UNIT-01", "UNIT-02", "UNIT-03", "UNIT-04"), max_secrecy=2)
     out: list[tuple[str, dict]] = []
     for i in range(n):
         words = re.findall(r"[^\W\d_]+", rng.choice(pool))
@@ -160,14 +162,20 @@ def main() -> None:
         for _, q in queries[:20]:  # warm-up
             backend.search(parse_query(**q))
         timings: dict[str, list[float]] = {}
+        baseline: list[float] = []
         totals: list[int] = []
+        unfiltered = Principal("bench-baseline", everything=True)
         for kind, q in queries:
             started = time.perf_counter()
             result = backend.search(parse_query(**q))
             timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
             totals.append(result.total)
+            # Baseline in the same run: the same query without any permission filter.
+            started = time.perf_counter()
+            backend.search(parse_query(**{**q, "principal": unfiltered}))
+            baseline.append((time.perf_counter() - started) * 1000)
         everything = [t for ts in timings.values() for t in ts]
-        for kind, ts in [*timings.items(), ("all", everything)]:
+        for kind, ts in [*timings.items(), ("all", everything), ("no-permission", baseline)]:
             print(f"{kind:15s} n={len(ts):4d}  p50 {pct(ts, 50):6.1f} ms  p95 {pct(ts, 95):6.1f} ms"
                   f"  p99 {pct(ts, 99):6.1f} ms  mean {statistics.mean(ts):6.1f} ms")
         print(f"median hits per query: {statistics.median(totals):.0f}")

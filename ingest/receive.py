@@ -30,7 +30,7 @@ from ingest.pipeline import (
 from ingest.status import JobState
 from kho.errors import Conflict, Duplicate, KhoError, NotFound
 from repository.formats import load_derived
-from repository.policy import Action
+from repository.policy import Action, Role
 from repository.records import SYSTEM, Actor, Record, Repository
 
 RECEIVER = Actor(user="kho-receive", source="receive", system=True)
@@ -128,7 +128,9 @@ class ReceiveService:
             # The same bytes were received and registered before.
             return self._review(record, duplicate_of=record.record_id)
         if not self.repo.may_see(actor, record):
-            record = self.repo.grant(record.record_id, users=(actor.user,), actor=RECEIVER)
+            # Received by a unit's own văn thư: the document waits in that unit's queue.
+            units = tuple(sorted(actor.as_principal.units_with([Role.VAN_THU])))
+            record = self.repo.grant(record.record_id, units=units, actor=RECEIVER)
         return self._review(record)
 
     # -- 2. review --------------------------------------------------------------------------

@@ -527,6 +527,7 @@ class Repository:
         md = parse_document(
             metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
         )
+        md = self._default_unit(md, actor)
         self._authorize_new(actor, Action.RECORD_UPDATE, self._draft(direction.value, md))
         info = None
         if content is not None or filename is not None:
@@ -634,6 +635,16 @@ class Repository:
             " lần nữa.",
         )
         return dup
+
+    def _default_unit(self, md: DocumentMetadata, actor: Actor) -> DocumentMetadata:
+        """A văn thư of one unit (not the agency's own văn thư) registers for that unit unless
+        the document names another."""
+        if md.unit is not None or actor.system:
+            return md
+        units = actor.as_principal.units_with([Role.VAN_THU]) - {self.agency_id}
+        if len(units) == 1 and not actor.as_principal.units_with([Role.VAN_THU]) & {self.agency_id}:
+            return replace(md, unit=next(iter(units)))
+        return md
 
     def _draft(self, kind: str, md: DocumentMetadata | FileMetadata) -> Record:
         return Record(record_id="", version=0, kind=kind, created_at="", actor="", metadata=md)
@@ -792,6 +803,7 @@ class Repository:
         md = parse_document(
             metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
         )
+        md = self._default_unit(md, actor)
         self._authorize_new(actor, Action.RECORD_UPDATE, replace(current, metadata=md))
         gate = self._gate(actor, current.extra, override_reason, current)
         now = self.clock()

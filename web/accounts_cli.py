@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from kho.errors import KhoError, PasswordChangeRequired
+from repository.policy import Action
 from web.cli import Context, _meta_pairs, _show_record, handles_errors, json_option, pass_ctx
 from web.session import forget_token, save_token, saved_token
 
@@ -119,7 +120,7 @@ def account_init(
     ctx: Context, unit_id: str | None, agency_name: str | None, code: str, admin_name: str, as_json: bool
 ) -> None:
     """Lần khởi tạo đầu tiên: đơn vị gốc và tài khoản quản trị đầu tiên (truy cập trực tiếp kho)."""
-    ctx.operator  # noqa: B018  (announces direct store access)
+    ctx.operator_access()
     settings = ctx.settings
     unit, admin, initial = ctx.kho.accounts.bootstrap(
         unit_id or settings.agency_id, agency_name or settings.agency_name, code, admin_name
@@ -168,8 +169,6 @@ def account_create(
 @handles_errors
 def account_list(ctx: Context, as_json: bool) -> None:
     """Danh sách tài khoản."""
-    from repository.policy import Action
-
     ctx.repo.authorize(ctx.actor, Action.ACCOUNT_MANAGE)
     items = ctx.kho.accounts.accounts()
     if as_json:
@@ -256,7 +255,7 @@ def unit_create(ctx: Context, unit_id: str, name: str, code: str, parent: str | 
 @pass_ctx
 @handles_errors
 def unit_list(ctx: Context) -> None:
-    ctx.actor  # noqa: B018  (logged in)
+    ctx.repo.authorize(ctx.actor, Action.SEARCH)  # any logged-in person
     for item in ctx.kho.accounts.units():
         click.echo(f"{item.unit_id}\t{item.code}\t{item.name}\t{item.parent_id or ''}")
 

@@ -83,9 +83,9 @@ class Context:
 
         return Principal.from_scope(search_scope(actor.as_principal)), audit
 
-    @property
-    def operator(self) -> Actor:
-        """Direct store access: whoever can run this command can already read the store."""
+    def operator_access(self) -> Actor:
+        """Direct store access, said aloud: whoever can run an operator command can already read
+        the store's files, so no account stands between them and it."""
         click.echo("(Thao tác vận hành trực tiếp trên kho lưu trữ.)", err=True)
         return OPERATOR
 
@@ -520,7 +520,7 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
     """Kiểm tra tính nhất quán của kho (sau sự cố)."""
     from repository.fsck import fsck
 
-    ctx.operator  # noqa: B018  (announces direct store access)
+    ctx.operator_access()
     report = fsck(ctx.repo, repair=repair, deep=deep)
     if as_json:
         click.echo(
@@ -562,7 +562,7 @@ def reindex_command(ctx: Context) -> None:
     """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt)."""
     from ingest.indexing import reindex_all
 
-    ctx.operator  # noqa: B018  (announces direct store access)
+    ctx.operator_access()
     backend = ctx.backend
 
     def progress(p: Any) -> None:
@@ -583,7 +583,7 @@ def index_check_command(ctx: Context, as_json: bool) -> None:
     """So sánh chỉ mục với kho: thiếu, thừa, lỗi thời."""
     from ingest.indexing import check_index
 
-    ctx.operator  # noqa: B018  (announces direct store access)
+    ctx.operator_access()
     report = check_index(ctx.repo, ctx.backend)
     if as_json:
         click.echo(
@@ -631,3 +631,7 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+
+if __name__ == "__main__":  # python -m web.cli ...
+    main()

@@ -17,15 +17,17 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import textdocs
+from kho_people import make_people
+from kho_testing import CLERK
 from textdocs import CORPUS_PDF
 
 from ingest.bulk import import_paths
 from ingest.status import JobState, JobStore
 from kho.config import Settings
 from repository.service import open_repository
+from web.context import Kho
 
 ROOT = Path(__file__).resolve().parents[2]
-from kho_testing import CLERK  # noqa: E402
 
 
 def _encrypted_pdf() -> bytes:
@@ -106,9 +108,15 @@ def test_same_bytes_twice_in_a_folder_are_one_record(
     assert len(list(open_repository(Settings.from_env()).record_ids())) == 1
 
 
+def clerk_token(env: dict[str, str]) -> str:
+    """A văn thư of the installation in ``env`` (bulk import needs the right to receive)."""
+    people = make_people(Kho(Settings.from_env(env), follow_index=False))
+    return people.tokens["van_thu"]
+
+
 def _statuses(data_dir: Path, env: dict[str, str]) -> list[dict[str, object]]:
     out = subprocess.run(
-        [sys.executable, "-m", "ingest.cli", "status", "--json"],
+        [sys.executable, "-m", "web.cli", "ingest", "status", "--json"],
         env={**env, "KHO_DATA_DIR": str(data_dir)}, cwd=ROOT, capture_output=True, text=True, check=True,
     )
     return json.loads(out.stdout)
@@ -119,8 +127,9 @@ def test_bulk_import_resumes_after_sigkill_without_duplicates(
 ) -> None:
     data_dir = tmp_path / "kho"
     env = make_env(data_dir)
+    env["KHO_TOKEN"] = clerk_token(env)
     manifest = tmp_path / "manifest.jsonl"
-    command = [sys.executable, "-m", "ingest.cli", str(signed_folder), "--workers", "1",
+    command = [sys.executable, "-m", "web.cli", "ingest", str(signed_folder), "--workers", "1",
                "--manifest", str(manifest)]
     total = len(list(signed_folder.iterdir()))
 

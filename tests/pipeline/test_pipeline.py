@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from kho_testing import CLERK
 from textdocs import CORPUS_PDF
 
 from ingest.pipeline import STEP_NAMES, Pipeline, return_document
@@ -17,7 +18,6 @@ from kho.errors import KhoError
 from repository.records import SYSTEM
 
 SCAN = CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg: 2 image-only pages
-from kho_testing import CLERK  # noqa: E402
 
 
 def _record_ids(pipeline: Pipeline) -> list[str]:

@@ -104,7 +104,12 @@ def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
 ) -> None:
     ordinary = register(client, people, signed["valid"])
     secret = register(
-        client, people, signed["valid-2"], code_number="77", secrecy=2, subject="Phương án Xuyên Sơn tuyệt mật"
+        client,
+        people,
+        signed["valid-2"],
+        code_number="77",
+        secrecy=2,
+        subject="Phương án Xuyên Sơn tuyệt mật",
     )
     assert secret["registration"]["series"] == "den-mat"
     year = ordinary["registration"]["year"]
@@ -307,3 +312,25 @@ def test_roles_change_notifies_the_person(client: FlaskClient, people: People) -
     assert any("lưu trữ viên" in n["message"] for n in me["notifications"])
     events = client.get("/api/audit?action=account:roles", headers=people.headers("kiem_toan")).json
     assert events and events[-1]["actor"] == people.usernames["quan_tri"]
+
+
+def test_a_units_own_clerk_registers_for_that_unit(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    record = register(client, people, signed["valid"], who="van_thu_b")
+    assert record["metadata"]["unit"] == "000.01.18.H40"
+    rid = record["record_id"]
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 200
+    # Not the agency's chuyên viên; the agency's lãnh đạo leads every unit below it.
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien")).status_code == 403
+    assert client.get(f"/api/records/{rid}", headers=people.headers("lanh_dao")).status_code == 200
+    # A grant to the agency's chuyên viên by the lãnh đạo lets them read it, and find it.
+    granted = client.post(
+        f"/api/records/{rid}/grants",
+        json={"users": [people.usernames["chuyen_vien"]]},
+        headers=people.headers("lanh_dao"),
+    )
+    assert granted.status_code == 200, granted.json
+    assert client.get(f"/api/records/{rid}/content", headers=people.headers("chuyen_vien")).status_code == 200
+    hits = client.get("/api/search?q=1234/BNV-VP", headers=people.headers("chuyen_vien")).json["hits"]
+    assert [h["id"] for h in hits] == [rid]
