@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import incoming, new_repository
+from kho_testing import CLERK, incoming, new_repository
 
 from ingest.signatures import PdfVerification
 from ingest.status import JobStatus, JobStore
@@ -19,12 +19,11 @@ from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
 from repository.audit import AuditEvent, read_witness
 from repository.fsck import check_formats, fsck
-from repository.records import Actor, Record, Repository, version_key
+from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
-CLERK = Actor(user="vanthu.vp", source="test")
 
 
 def _read_signatures(data: dict[str, Any]) -> object:
@@ -125,13 +124,14 @@ def test_a_store_written_before_versioning_loads(old_store: Repository) -> None:
     records = list(repo.records())
     assert len(records) == 6
     for record in records:
-        assert [v.version for v in repo.history(record.record_id)] == list(range(1, record.version + 1))
-    assert len(repo.register("den", 2026)) >= 2
-    assert len(repo.register("hanh-chinh", 2026)) == 1
+        versions = [v.version for v in repo.history(record.record_id, actor=CLERK)]
+        assert versions == list(range(1, record.version + 1))
+    assert len(repo.register("den", 2026, actor=CLERK)) >= 2
+    assert len(repo.register("hanh-chinh", 2026, actor=CLERK)) == 1
     assert repo.agencies() == [{"organ_id": "000.00.00.G22", "name": "Văn phòng Chính phủ"}]
     jobs = list(JobStore(repo.store).all())
     assert len(jobs) == 1 and jobs[0].state.value == "xong"
-    ingested = repo.get(jobs[0].record_id)
+    ingested = repo.get(jobs[0].record_id, actor=CLERK)
     text = formats.load_derived(repo.get_derived(ingested.record_id, "text.json"), "text.json")
     assert ExtractedText.from_dict(text).page_count == 1
     assert repo.audit.verify().ok
@@ -196,7 +196,7 @@ def test_reading_a_future_record_gives_the_code_not_a_traceback(repo: Repository
     key = version_key(record.record_id, 2)
     repo.store.put(key, repo.keys.seal(record.record_id, json.dumps(future).encode(), key))
     with pytest.raises(KhoError) as info:
-        repo.get(record.record_id)
+        repo.get(record.record_id, actor=CLERK)
     assert info.value.code == "FORMAT_UNSUPPORTED"
 
 
