@@ -1,15 +1,21 @@
 """Units (đơn vị), accounts, API tokens and rights-change notifications, kept in the object store.
 
-Store layout (every object is JSON with ``"format": 1`` and is written with create-if-absent;
-nothing here is ever rewritten)::
+Store layout (every object is JSON stamped with its format version, :mod:`repository.formats`,
+one kind per line below, and is written with create-if-absent; nothing here is ever
+rewritten)::
 
-    units/<unit_id>/v<000001>                   versions of a unit
-    catalog/unit-codes/<code>              one unit per account-name code
-    accounts/<username>/v<000001>               versions of an account (every change, every login)
-    notifications/<username>/<seq>.json         "your rights changed" messages for the person
-    tokens/<sha256>.json                        an API token: only the SHA-256 of its secret
-    tokens/<sha256>.revoked.json                its revocation
-    token-index/<username>/<sha256>.json        which tokens an account has
+    units/<unit_id>/v<000001>                   versions of a unit                      unit
+    catalog/unit-codes/<code>                   one unit per account-name code          unit-code
+    accounts/<username>/v<000001>               versions of an account (every change,   account
+                                                every login)
+    notifications/<username>/<seq>.json         "your rights changed" messages          notification
+    tokens/<sha256>.json                        an API token: only the SHA-256 of its   token
+                                                secret
+    tokens/<sha256>.revoked.json                its revocation                          token-revocation
+    token-index/<username>/<sha256>.json        which tokens an account has             token-index
+
+Objects written before they carried ``format_version`` have ``"format": 1``; they read as
+version 0 and are upcast (:func:`repository.formats.legacy_stamp`).
 
 A concurrent second update of the same version gets :class:`Conflict` (like records); the
 login path re-reads and retries, so two simultaneous logins both count.
@@ -34,7 +40,6 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -61,14 +66,11 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
-from repository import passwords
+from repository import formats, passwords
 from repository.audit import AuditLog
 from repository.policy import Role
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
-
-FORMAT = 1
-"""Format version of every object this module stores."""
 
 LOGIN_RETRIES = 20
 """Re-reads of an account after losing a write race (each lost race means another writer won)."""
@@ -97,12 +99,6 @@ _LOCK_LABELS = {
     LockReason.LEFT: "cán bộ đã chuyển công tác, nghỉ hưu hoặc thôi việc",
     LockReason.ADMIN: "quản trị hệ thống khóa tài khoản",
 }
-
-
-def _check_format(data: Mapping[str, Any], what: str) -> None:
-    found = data.get("format")
-    if found != FORMAT:
-        raise ValueError(f"{what}: unknown format {found!r}")
 
 
 def _time(text: str | None) -> datetime | None:
@@ -143,8 +139,7 @@ class Unit:
     actor: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "unit_id": self.unit_id,
             "name": self.name,
             "parent_id": self.parent_id,
@@ -153,10 +148,11 @@ class Unit:
             "created_at": _iso(self.created_at),
             "actor": self.actor,
         }
+        return formats.stamp(formats.UNIT.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Unit:
-        _check_format(data, "unit")
+        data = formats.upcast(formats.UNIT.name, data)
         return cls(
             unit_id=data["unit_id"],
             name=data["name"],
@@ -209,8 +205,7 @@ class Account:
         return self.status is Status.ACTIVE
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "username": self.username,
             "full_name": self.full_name,
             "email": self.email,
@@ -229,6 +224,7 @@ class Account:
             "changed_at": _iso(self.changed_at),
             "changed_by": self.changed_by,
         }
+        return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
         """What may be shown or sent anywhere: everything but the password hash."""
@@ -238,7 +234,7 @@ class Account:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Account:
-        _check_format(data, "account")
+        data = formats.upcast(formats.ACCOUNT.name, data)
         created = parse_iso(data["created_at"])
         return cls(
             username=data["username"],
@@ -274,8 +270,7 @@ class Notification:
     actor: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "notification_id": self.notification_id,
             "username": self.username,
             "at": _iso(self.at),
@@ -283,10 +278,11 @@ class Notification:
             "message": self.message,
             "actor": self.actor,
         }
+        return formats.stamp(formats.NOTIFICATION.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Notification:
-        _check_format(data, "notification")
+        data = formats.upcast(formats.NOTIFICATION.name, data)
         return cls(
             notification_id=data["notification_id"],
             username=data["username"],
@@ -309,8 +305,7 @@ class Token:
     revoked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "digest": self.digest,
             "username": self.username,
             "name": self.name,
@@ -318,10 +313,11 @@ class Token:
             "created_by": self.created_by,
             "revoked": False,  # revocation is its own object, written once
         }
+        return formats.stamp(formats.TOKEN.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, revoked: bool = False) -> Token:
-        _check_format(data, "token")
+        data = formats.upcast(formats.TOKEN.name, data)
         return cls(
             digest=data["digest"],
             username=data["username"],
@@ -351,8 +347,9 @@ def token_revoked_key(digest: str) -> str:
     return f"tokens/{digest}.revoked.json"
 
 
-def _json(data: Mapping[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+def _dump(kind: formats.Kind, data: Mapping[str, Any]) -> bytes:
+    """The stored bytes of an object of ``kind``, stamped with its format version."""
+    return formats.dumps(kind.name, data, ensure_ascii=False, sort_keys=True)
 
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -469,14 +466,14 @@ class AccountService:
         unit = Unit(unit_id, nfc(name).strip(), parent_id, folded, 1, now, who)
         try:
             self.store.put_if_absent(
-                f"catalog/unit-codes/{folded}", _json({"format": FORMAT, "unit_id": unit_id})
+                f"catalog/unit-codes/{folded}", _dump(formats.UNIT_CODE, {"unit_id": unit_id})
             )
         except AlreadyExists:
             raise ValidationFailed(
                 [FieldError("code", "UNIT_CODE_TAKEN", f"Tên viết tắt “{folded}” đã dùng cho đơn vị khác.")]
             ) from None
         try:
-            self.store.put_if_absent(unit_key(unit_id, 1), _json(unit.to_dict()))
+            self.store.put_if_absent(unit_key(unit_id, 1), _dump(formats.UNIT, unit.to_dict()))
         except AlreadyExists:
             self.store.delete(f"catalog/unit-codes/{folded}")
             raise ValidationFailed(
@@ -503,14 +500,14 @@ class AccountService:
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
         if found is None:
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
-        return Unit.from_dict(json.loads(found[1]))
+        return Unit.from_dict(formats.loads(formats.UNIT.name, found[1]))
 
     def units(self) -> list[Unit]:
         latest: dict[str, str] = {}
         for info in self.store.list("units/"):
             unit_id = info.key.split("/")[1]
             latest[unit_id] = info.key  # keys come in order: the last is the newest version
-        return [Unit.from_dict(json.loads(self.store.get(k))) for k in latest.values()]
+        return [Unit.from_dict(formats.loads(formats.UNIT.name, self.store.get(k))) for k in latest.values()]
 
     def units_below(self, unit_id: str) -> frozenset[str]:
         """``unit_id`` and every unit under it (empty if there is no such unit)."""
@@ -537,7 +534,7 @@ class AccountService:
         if not passwords.is_username(name):
             return None
         found = self._latest(f"accounts/{name}/v")
-        return Account.from_dict(json.loads(found[1])) if found else None
+        return Account.from_dict(formats.loads(formats.ACCOUNT.name, found[1])) if found else None
 
     def get(self, username: str) -> Account:
         account = self._read(username)
@@ -549,7 +546,9 @@ class AccountService:
         latest: dict[str, str] = {}
         for info in self.store.list("accounts/"):
             latest[info.key.split("/")[1]] = info.key
-        return [Account.from_dict(json.loads(self.store.get(k))) for k in latest.values()]
+        return [
+            Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(k))) for k in latest.values()
+        ]
 
     def _save(self, current: Account, actor: str, **changes: Any) -> Account:
         """The next version of ``current``; :class:`Conflict` if someone wrote it first."""
@@ -557,7 +556,9 @@ class AccountService:
             current, version=current.version + 1, changed_at=self.clock(), changed_by=actor, **changes
         )
         try:
-            self.store.put_if_absent(account_key(new.username, new.version), _json(new.to_dict()))
+            self.store.put_if_absent(
+                account_key(new.username, new.version), _dump(formats.ACCOUNT, new.to_dict())
+            )
         except AlreadyExists:
             raise Conflict(
                 f"Tài khoản “{current.username}” vừa được thay đổi. Hãy tải lại và thử lại.",
@@ -655,7 +656,7 @@ class AccountService:
                 changed_by=actor,
             )
             try:
-                self.store.put_if_absent(account_key(username, 1), _json(account.to_dict()))
+                self.store.put_if_absent(account_key(username, 1), _dump(formats.ACCOUNT, account.to_dict()))
             except AlreadyExists:
                 continue  # a namesake was created at the same moment: take the next number
             self.audit.append(
@@ -1062,7 +1063,9 @@ class AccountService:
         while True:
             note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor)
             try:
-                self.store.put_if_absent(f"{prefix}{note.notification_id}.json", _json(note.to_dict()))
+                self.store.put_if_absent(
+                    f"{prefix}{note.notification_id}.json", _dump(formats.NOTIFICATION, note.to_dict())
+                )
             except AlreadyExists:
                 seq += 1  # another writer took this number
                 continue
@@ -1073,7 +1076,7 @@ class AccountService:
         if not passwords.is_username(name):
             return []
         return [
-            Notification.from_dict(json.loads(self.store.get(info.key)))
+            Notification.from_dict(formats.loads(formats.NOTIFICATION.name, self.store.get(info.key)))
             for info in self.store.list(f"notifications/{name}/")
         ]
 
@@ -1095,10 +1098,10 @@ class AccountService:
         secret = secrets.token_urlsafe(32)
         digest = token_digest(secret)
         token = Token(digest, target.username, nfc(name).strip() or "token", self.clock(), actor.username)
-        self.store.put_if_absent(token_key(digest), _json(token.to_dict()))
+        self.store.put_if_absent(token_key(digest), _dump(formats.TOKEN, token.to_dict()))
         self.store.put_if_absent(
             f"token-index/{target.username}/{digest}.json",
-            _json({"format": FORMAT, "digest": digest}),
+            _dump(formats.TOKEN_INDEX, {"digest": digest}),
         )
         self.audit.append(
             actor.username,
@@ -1110,7 +1113,7 @@ class AccountService:
         return secret
 
     def _token(self, digest: str) -> Token:
-        data = json.loads(self.store.get(token_key(digest)))
+        data = formats.loads(formats.TOKEN.name, self.store.get(token_key(digest)))
         return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
 
     def resolve_token(self, secret: str) -> Account:
@@ -1162,8 +1165,9 @@ class AccountService:
         try:
             self.store.put_if_absent(
                 token_revoked_key(digest),
-                _json(
-                    {"format": FORMAT, "digest": digest, "at": _iso(self.clock()), "actor": actor.username}
+                _dump(
+                    formats.TOKEN_REVOCATION,
+                    {"digest": digest, "at": _iso(self.clock()), "actor": actor.username},
                 ),
             )
         except AlreadyExists:

@@ -17,6 +17,7 @@ from ingest.status import JobStatus, JobStore
 from ingest.text import ExtractedText
 from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
+from repository.accounts import Account, Notification, Token, Unit
 from repository.audit import AuditEvent, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
@@ -48,6 +49,19 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
     "claim": lambda d: formats.upcast(formats.CLAIM.name, d)["record_id"],
+    "unit": Unit.from_dict,
+    "unit-code": lambda d: formats.upcast(formats.UNIT_CODE.name, d)["unit_id"],
+    "account": Account.from_dict,
+    "notification": Notification.from_dict,
+    "token": Token.from_dict,
+    "token-revocation": lambda d: formats.upcast(formats.TOKEN_REVOCATION.name, d)["digest"],
+    "token-index": lambda d: formats.upcast(formats.TOKEN_INDEX.name, d)["digest"],
+}
+ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
+    "unit": Unit,
+    "account": Account,
+    "notification": Notification,
+    "token": Token,
 }
 
 FIXTURE_FILES = sorted(p for p in FIXTURES.glob("v*/*/*.json"))
@@ -71,6 +85,29 @@ def test_a_record_fixture_round_trips_in_the_current_format(path: Path) -> None:
     stored = record.to_dict()
     assert stored[formats.FORMAT_KEY] == formats.RECORD.current
     assert Record.from_dict(stored) == record
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for kind in ACCOUNT_CLASSES for p in sorted(FIXTURES.glob(f"v0/{kind}/*.json"))],
+    ids=lambda p: p.name,
+)
+def test_an_account_object_stamped_format_1_round_trips_in_the_current_format(path: Path) -> None:
+    kind = path.parent.name
+    data = json.loads(path.read_text())
+    assert data["format"] == 1, "these objects were written with the accounts' own stamp"
+    obj = ACCOUNT_CLASSES[kind].from_dict(data)
+    stored = obj.to_dict()
+    assert stored[formats.FORMAT_KEY] == formats.KINDS[kind].current and "format" not in stored
+    assert ACCOUNT_CLASSES[kind].from_dict(stored) == obj
+
+
+@pytest.mark.parametrize("kind", ["unit", "unit-code", "account", "notification", "token", "token-index"])
+def test_an_account_object_with_an_unknown_legacy_stamp_is_refused(kind: str) -> None:
+    path = next(FIXTURES.glob(f"v0/{kind}/*.json"))
+    with pytest.raises(FormatUnsupported) as info:
+        READERS[kind]({**json.loads(path.read_text()), "format": 2})
+    assert info.value.code == "FORMAT_UNSUPPORTED"
 
 
 def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
