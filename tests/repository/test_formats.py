@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from kho_testing import CLERK, incoming, new_repository
 
 from ingest.signatures import PdfVerification
@@ -17,7 +18,7 @@ from ingest.status import JobStatus, JobStore
 from ingest.text import ExtractedText
 from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
-from repository.accounts import Account, Notification, Token, Unit
+from repository.accounts import Account, AccountService, Notification, Token, Unit, account_key
 from repository.audit import AuditEvent, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
@@ -257,3 +258,37 @@ def test_fsck_deep_names_every_object_that_does_not_load(repo: Repository) -> No
     # Without --deep only the register entries are read (and one that does not load is named).
     shallow = [i.subject for i in fsck(repo).issues if i.kind == "format"]
     assert shallow == [entries[0]]
+
+
+def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(repo: Repository) -> None:
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    svc = AccountService(repo.store, repo.audit, repo.clock, hasher=cheap)
+    _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.create_unit("000.01.18.H40", "Văn phòng", "vp", "000.00.18.H40", admin)
+    an, _ = svc.create_account("Nguyễn Văn An", "000.01.18.H40", ["chuyen_vien"], 0, None, admin)
+    svc.issue_token(an.username, "api", admin)
+    (token,) = svc.tokens_of(an.username)
+    svc.revoke_token(an.username, token.digest, admin)
+    store = repo.store
+    prefixes = ("units/", "catalog/unit-codes/", "accounts/", "tokens/", "token-index/", "notifications/")
+    assert {p for p in prefixes for info in store.list(p)} == set(prefixes)
+    assert check_formats(repo) == []
+
+    version = account_key(an.username, 1)
+    store.put(version, json.dumps({**json.loads(store.get(version)), formats.FORMAT_KEY: 7}).encode())
+    store.put(f"tokens/{token.digest}.json", b"{not json")
+    broken = {i.subject: i.message for i in fsck(repo, deep=True).issues if i.kind == "format"}
+    assert set(broken) == {version, f"tokens/{token.digest}.json"}
+    assert "FORMAT_UNSUPPORTED" in broken[version] and "phiên bản tài khoản" in broken[version]
+    assert "FORMAT_INVALID" in broken[f"tokens/{token.digest}.json"]
+    assert "mã truy cập" in broken[f"tokens/{token.digest}.json"]
+
+
+def test_fsck_deep_names_an_account_version_stored_under_another_key(repo: Repository) -> None:
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    svc = AccountService(repo.store, repo.audit, repo.clock, hasher=cheap)
+    _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    moved = account_key(admin.username, 2)
+    repo.store.put(moved, repo.store.get(account_key(admin.username, 1)))
+    (issue,) = check_formats(repo)
+    assert issue.subject == moved and "holds" in issue.message
