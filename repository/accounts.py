@@ -20,9 +20,11 @@ version 0 and are upcast (:func:`repository.formats.legacy_stamp`).
 A concurrent second update of the same version gets :class:`Conflict` (like records); the
 login path re-reads and retries, so two simultaneous logins both count.
 
-Admin operations take the acting :class:`Account` and check it in :func:`_require_admin` /
-:func:`_require_head_of` only (the access policy may take these over later). A quản trị
-administers the units at and below the units where they hold the role.
+Admin operations take the acting :class:`Account`, re-read it (it must still be active) and ask
+the access policy (:func:`repository.policy.manages_accounts_of`, :func:`repository.policy.may_lock`)
+with the unit tree: a quản trị administers the units at and below the units where they hold the
+role; a lãnh đạo locks the account of a person leaving a unit they lead. Every refusal is audited
+(``access:denied``, details ``{"action", "target"}``) before :class:`PermissionDenied` is raised.
 
 Authentication outcomes (:meth:`AccountService.authenticate`):
 
@@ -46,7 +48,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 
@@ -68,7 +70,7 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
 from repository.audit import AuditLog
-from repository.policy import Role
+from repository.policy import LEAVING, Decision, Principal, Role, manages_accounts_of, may_lock
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
 
@@ -85,7 +87,7 @@ class Status(StrEnum):
 class LockReason(StrEnum):
     FAILED_LOGINS = "failed_logins"
     IDLE = "idle"
-    LEFT = "left"
+    LEFT = LEAVING
     ADMIN = "admin"
 
     @property
@@ -387,51 +389,90 @@ class AccountService:
         self.hasher = hasher
 
     # -- authorisation ---------------------------------------------------------------------
-    def _current_actor(self, actor: Account) -> Account:
+    def principal_of(self, account: Account) -> Principal:
+        """The policy's view of an account: its (unit, role) pairs, clearance, and every unit
+        below a unit it leads."""
+        roles = frozenset((m.unit, m.role) for m in account.memberships)
+        led: set[str] = set()
+        for unit, role in roles:
+            if role is Role.LANH_DAO:
+                led |= self.units_below(unit)
+        return Principal(
+            user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led)
+        )
+
+    def _deny(
+        self, actor: str, message: str, *, action: str, target: str, source: str | None, code: str = ""
+    ) -> NoReturn:
+        """Audit a refused operation (like :meth:`repository.records.Repository.authorize`),
+        then refuse it."""
+        self.audit.append(
+            actor,
+            "access:denied",
+            source=source,
+            at=self.clock(),
+            details={"action": action, "target": target},
+        )
+        raise PermissionDenied(message, code=code or "PERMISSION_DENIED", actor=actor, target=target)
+
+    def _current_actor(self, actor: Account, *, action: str, target: str, source: str | None) -> Account:
         """The actor as stored now (an Account object held since login may be stale: roles
         removed, account locked), which must be active."""
         current = self._read(actor.username)
         if current is None or not current.active:
-            raise PermissionDenied("Tài khoản thực hiện thao tác không còn hoạt động.", actor=actor.username)
+            self._deny(
+                actor.username,
+                "Tài khoản thực hiện thao tác không còn hoạt động.",
+                action=action,
+                target=target,
+                source=source,
+            )
         return current
 
-    def _require_admin(self, actor: Account, units: Iterable[str]) -> None:
-        """The actor is a quản trị of every unit in ``units`` (at it or an ancestor of it)."""
-        actor = self._current_actor(actor)
-        scope: set[str] = set()
-        for m in actor.memberships:
-            if m.role is Role.QUAN_TRI:
-                scope |= self.units_below(m.unit)
-        missing = sorted(set(units) - scope)
-        if not scope or missing:
-            raise PermissionDenied(
-                "Chỉ quản trị hệ thống của đơn vị mới được thực hiện thao tác này.",
-                actor=actor.username,
-                units=missing,
+    def _require(
+        self,
+        actor: Account,
+        decide: Callable[[Principal], Decision],
+        *,
+        action: str,
+        target: str,
+        source: str | None,
+    ) -> None:
+        """Ask the policy about the actor as stored now; audit and refuse what it refuses."""
+        current = self._current_actor(actor, action=action, target=target, source=source)
+        decision = decide(self.principal_of(current))
+        if not decision:
+            self._deny(
+                current.username,
+                decision.message,
+                action=action,
+                target=target,
+                source=source,
+                code=decision.code,
             )
 
-    def _require_head_of(self, actor: Account, target: Account) -> None:
-        """The actor is a lãnh đạo of one of the target's units (or of a unit above it)."""
-        actor = self._current_actor(actor)
-        for m in actor.memberships:
-            if m.role is Role.LANH_DAO and target.units & self.units_below(m.unit):
-                return
-        raise PermissionDenied(
-            "Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.",
-            actor=actor.username,
-            username=target.username,
+    def _require_admin(
+        self, actor: Account, units: Iterable[str], *, action: str, target: str, source: str | None
+    ) -> None:
+        """The actor is a quản trị of every unit in ``units`` (at it or an ancestor of it)."""
+        wanted = frozenset(units)
+        self._require(
+            actor,
+            lambda p: manages_accounts_of(p, self.units_below, wanted),
+            action=action,
+            target=target,
+            source=source,
         )
-
-    def _is_admin_of(self, actor: Account, units: Iterable[str]) -> bool:
-        try:
-            self._require_admin(actor, units)
-        except PermissionDenied:
-            return False
-        return True
 
     # -- units -----------------------------------------------------------------------------
     def create_unit(
-        self, unit_id: str, name: str, code: str, parent_id: str | None, actor: Account | None
+        self,
+        unit_id: str,
+        name: str,
+        code: str,
+        parent_id: str | None,
+        actor: Account | None,
+        source: str | None = None,
     ) -> Unit:
         """A new unit. The root (``parent_id`` None) can be created only while there is none,
         by a local operator (``actor`` None); other units by a quản trị of the parent."""
@@ -455,12 +496,18 @@ class AccountService:
                     [FieldError("parent_id", "UNIT_ROOT_EXISTS", "Cơ quan (đơn vị gốc) đã có.")]
                 )
             if actor is not None:
-                self._require_admin(actor, [])
+                self._require_admin(actor, [], action="unit:create", target=unit_id, source=source)
         else:
             self.get_unit(parent_id)
             if actor is None:
-                raise PermissionDenied("Cần tài khoản quản trị để tạo đơn vị.")
-            self._require_admin(actor, [parent_id])
+                self._deny(
+                    "system",
+                    "Cần tài khoản quản trị để tạo đơn vị.",
+                    action="unit:create",
+                    target=unit_id,
+                    source=source,
+                )
+            self._require_admin(actor, [parent_id], action="unit:create", target=unit_id, source=source)
         now = self.clock()
         who = actor.username if actor else "system"
         unit = Unit(unit_id, nfc(name).strip(), parent_id, folded, 1, now, who)
@@ -482,7 +529,7 @@ class AccountService:
         self.audit.append(
             who,
             "unit:create",
-            source=None,
+            source=source,
             at=now,
             details={"unit_id": unit_id, "code": folded, "parent_id": parent_id},
         )
@@ -678,7 +725,13 @@ class AccountService:
         """First start (a local operator with direct store access): the agency's root unit and
         its first quản trị. Refused once any account exists."""
         if any(True for _ in self.store.list("accounts/")):
-            raise PermissionDenied("Hệ thống đã có tài khoản: hãy đăng nhập bằng tài khoản quản trị.")
+            self._deny(
+                "system",
+                "Hệ thống đã có tài khoản: hãy đăng nhập bằng tài khoản quản trị.",
+                action="account:bootstrap",
+                target=unit_id,
+                source=None,
+            )
         roots = [u for u in self.units() if u.parent_id is None]
         unit = roots[0] if roots else self.create_unit(unit_id, name, code, None, None)
         account, initial = self._new_account(
@@ -694,11 +747,12 @@ class AccountService:
         clearance: int,
         email: str | None,
         actor: Account,
+        source: str | None = None,
     ) -> tuple[Account, str]:
         """A new account for a person of ``unit_id`` with ``roles`` there; returns it and its
         random initial password (to hand over securely; it must be changed at first login)."""
         unit = self.get_unit(unit_id)
-        self._require_admin(actor, [unit_id])
+        self._require_admin(actor, [unit_id], action="account:create", target=unit_id, source=source)
         memberships = self._memberships((unit_id, r) for r in roles)
         if not memberships:
             raise ValidationFailed([FieldError("roles", "ROLES_REQUIRED", "Cần ít nhất một vai trò.")])
@@ -892,7 +946,9 @@ class AccountService:
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
         """A quản trị gives the person a new random password, to be changed at the next login."""
         target = self.get(username)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:password", target=target.username, source=source
+        )
         initial = passwords.generate_password()
         new_hash = passwords.hash_password(initial, self.hasher)
         now = self.clock()
@@ -920,7 +976,13 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         wanted = self._memberships(memberships)
-        self._require_admin(actor, target.units | {m.unit for m in wanted})
+        self._require_admin(
+            actor,
+            target.units | {m.unit for m in wanted},
+            action="account:roles",
+            target=target.username,
+            source=source,
+        )
         before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
         if set(before.memberships) == set(after.memberships):
             return after
@@ -949,7 +1011,9 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         level = self._clearance(clearance)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:clearance", target=target.username, source=source
+        )
         before, after = self._update(username, actor.username, lambda _: {"clearance": level})
         if before.clearance == after.clearance:
             return after
@@ -978,15 +1042,19 @@ class AccountService:
             why = LockReason(reason)
         except ValueError:
             why = None
-        if why not in (LockReason.LEFT, LockReason.ADMIN):
+        if why is None or why not in (LockReason.LEFT, LockReason.ADMIN):
             raise ValidationFailed(
                 [FieldError("reason", "LOCK_REASON_INVALID", "Lý do khóa phải là “left” hoặc “admin”.")]
             )
         target = self.get(username)
-        if why is LockReason.LEFT and not self._is_admin_of(actor, target.units):
-            self._require_head_of(actor, target)
-        elif why is LockReason.ADMIN:
-            self._require_admin(actor, target.units)
+        units, asked = target.units, why.value
+        self._require(
+            actor,
+            lambda p: may_lock(p, self.units_below, units, asked),
+            action="account:lock",
+            target=target.username,
+            source=source,
+        )
         if target.status is Status.DELETED:
             raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
         _, after = self._update(
@@ -1007,7 +1075,9 @@ class AccountService:
     def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
         """A quản trị unlocks: failures reset, the 90 idle days start again."""
         target = self.get(username)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:unlock", target=target.username, source=source
+        )
         if target.status is not Status.LOCKED:
             return target
         now = self.clock()
@@ -1037,7 +1107,9 @@ class AccountService:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit
         trail and its name is never given to anyone else."""
         target = self.get(username)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:delete", target=target.username, source=source
+        )
         if target.status is Status.DELETED:
             return target
         _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})
@@ -1085,10 +1157,11 @@ class AccountService:
         """A new API token for ``username`` (by the person or a quản trị of their units); the
         secret is returned once and never stored."""
         target = self.get(username)
+        action, about = "account:token-issue", target.username
         if actor.username != target.username:
-            self._require_admin(actor, target.units)
+            self._require_admin(actor, target.units, action=action, target=about, source=source)
         else:
-            self._current_actor(actor)
+            self._current_actor(actor, action=action, target=about, source=source)
         if not target.active:
             raise (
                 self._locked_error(target)
@@ -1155,7 +1228,9 @@ class AccountService:
         """Revoke one token of ``username`` (by its digest, as :meth:`tokens_of` lists it)."""
         target = self.get(username)
         if actor.username != target.username:
-            self._require_admin(actor, target.units)
+            self._require_admin(
+                actor, target.units, action="account:token-revoke", target=target.username, source=source
+            )
         try:
             token = self._token(digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None
         except NotFound:

@@ -430,6 +430,88 @@ def test_roles_change_needs_an_admin_of_every_unit_involved(world: World) -> Non
     assert world.svc.get(an.username).memberships == (Membership(VP, Role.CHUYEN_VIEN),)
 
 
+def test_every_refused_admin_operation_is_audited(world: World) -> None:
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    stranger = world.person("Võ Thị Mai", STC, Role.CHUYEN_VIEN)
+    stc_admin = world.person("Phạm Quản Trị", STC, Role.QUAN_TRI)
+    svc = world.svc
+    refused = [
+        (
+            an,
+            "unit:create",
+            "000.04.18.H40",
+            lambda: svc.create_unit("000.04.18.H40", "Sở", "snv", ROOT, an, "ip"),
+        ),
+        (
+            an,
+            "account:create",
+            VP,
+            lambda: svc.create_account("Lê Văn B", VP, ["van_thu"], 0, None, an, "ip"),
+        ),
+        (stc_admin, "account:roles", an.username, lambda: svc.set_roles(an.username, [], stc_admin, "ip")),
+        (
+            stc_admin,
+            "account:clearance",
+            an.username,
+            lambda: svc.set_clearance(an.username, 3, stc_admin, "ip"),
+        ),
+        (
+            stc_admin,
+            "account:password",
+            an.username,
+            lambda: svc.reset_password(an.username, stc_admin, "ip"),
+        ),
+        (head, "account:lock", stranger.username, lambda: svc.lock(stranger.username, "left", head, "ip")),
+        (head, "account:lock", an.username, lambda: svc.lock(an.username, "admin", head, "ip")),
+        (head, "account:unlock", an.username, lambda: svc.unlock(an.username, head, "ip")),
+        (head, "account:delete", an.username, lambda: svc.delete(an.username, head, "ip")),
+        (
+            stranger,
+            "account:token-issue",
+            an.username,
+            lambda: svc.issue_token(an.username, "x", stranger, "ip"),
+        ),
+        (
+            stranger,
+            "account:token-revoke",
+            an.username,
+            lambda: svc.revoke_token(an.username, "0" * 64, stranger, "ip"),
+        ),
+    ]
+    for actor, action, target, attempt in refused:
+        seen = len(list(world.audit.events()))
+        with pytest.raises(PermissionDenied):
+            attempt()
+        (event,) = list(world.audit.events())[seen:]
+        assert (event.action, event.actor, event.source, event.details) == (
+            "access:denied",
+            actor.username,
+            "ip",
+            {"action": action, "target": target},
+        ), action
+    # A locked actor is refused (and audited) before the policy is asked.
+    svc.lock(head.username, "admin", world.admin)
+    with pytest.raises(PermissionDenied):
+        svc.lock(an.username, "left", head, "10.0.0.9")
+    last = list(world.audit.events())[-1]
+    assert (last.action, last.actor, last.source) == ("access:denied", head.username, "10.0.0.9")
+    assert last.details == {"action": "account:lock", "target": an.username}
+    # Refusals changed nothing, and the chain still verifies.
+    assert svc.get(an.username).memberships == (Membership(VP, Role.CHUYEN_VIEN),)
+    assert svc.get(an.username).status is Status.ACTIVE
+    assert world.audit.verify().ok
+
+
+def test_allowed_admin_operations_leave_no_denial(world: World) -> None:
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    an = world.person("Nguyễn Văn An", VP_TH, Role.CHUYEN_VIEN)
+    world.svc.lock(an.username, "left", head)  # lãnh đạo of a unit above hers
+    world.svc.unlock(an.username, world.admin)
+    world.svc.lock(an.username, "left", world.admin)
+    assert not [e for e in world.audit.events() if e.action == "access:denied"]
+
+
 def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
     barrier = threading.Barrier(4)
