@@ -1,22 +1,30 @@
 """Units (đơn vị), accounts, API tokens and rights-change notifications, kept in the object store.
 
-Store layout (every object is JSON with ``"format": 1`` and is written with create-if-absent;
-nothing here is ever rewritten)::
+Store layout (every object is JSON stamped with its format version, :mod:`repository.formats`,
+one kind per line below, and is written with create-if-absent; nothing here is ever
+rewritten)::
 
-    units/<unit_id>/v<000001>                   versions of a unit
-    catalog/unit-codes/<code>              one unit per account-name code
-    accounts/<username>/v<000001>               versions of an account (every change, every login)
-    notifications/<username>/<seq>.json         "your rights changed" messages for the person
-    tokens/<sha256>.json                        an API token: only the SHA-256 of its secret
-    tokens/<sha256>.revoked.json                its revocation
-    token-index/<username>/<sha256>.json        which tokens an account has
+    units/<unit_id>/v<000001>                   versions of a unit                      unit
+    catalog/unit-codes/<code>                   one unit per account-name code          unit-code
+    accounts/<username>/v<000001>               versions of an account (every change,   account
+                                                every login)
+    notifications/<username>/<seq>.json         "your rights changed" messages          notification
+    tokens/<sha256>.json                        an API token: only the SHA-256 of its   token
+                                                secret
+    tokens/<sha256>.revoked.json                its revocation                          token-revocation
+    token-index/<username>/<sha256>.json        which tokens an account has             token-index
+
+Objects written before they carried ``format_version`` have ``"format": 1``; they read as
+version 0 and are upcast (:func:`repository.formats.legacy_stamp`).
 
 A concurrent second update of the same version gets :class:`Conflict` (like records); the
 login path re-reads and retries, so two simultaneous logins both count.
 
-Admin operations take the acting :class:`Account` and check it in :func:`_require_admin` /
-:func:`_require_head_of` only (the access policy may take these over later). A quản trị
-administers the units at and below the units where they hold the role.
+Admin operations take the acting :class:`Account`, re-read it (it must still be active) and ask
+the access policy (:func:`repository.policy.manages_accounts_of`, :func:`repository.policy.may_lock`)
+with the unit tree: a quản trị administers the units at and below the units where they hold the
+role; a lãnh đạo locks the account of a person leaving a unit they lead. Every refusal is audited
+(``access:denied``, details ``{"action", "target"}``) before :class:`PermissionDenied` is raised.
 
 Authentication outcomes (:meth:`AccountService.authenticate`):
 
@@ -34,14 +42,13 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 
@@ -61,14 +68,11 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
-from repository import passwords
+from repository import formats, passwords
 from repository.audit import AuditLog
-from repository.policy import Role
+from repository.policy import LEAVING, Decision, Principal, Role, manages_accounts_of, may_lock
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
-
-FORMAT = 1
-"""Format version of every object this module stores."""
 
 LOGIN_RETRIES = 20
 """Re-reads of an account after losing a write race (each lost race means another writer won)."""
@@ -83,7 +87,7 @@ class Status(StrEnum):
 class LockReason(StrEnum):
     FAILED_LOGINS = "failed_logins"
     IDLE = "idle"
-    LEFT = "left"
+    LEFT = LEAVING
     ADMIN = "admin"
 
     @property
@@ -97,12 +101,6 @@ _LOCK_LABELS = {
     LockReason.LEFT: "cán bộ đã chuyển công tác, nghỉ hưu hoặc thôi việc",
     LockReason.ADMIN: "quản trị hệ thống khóa tài khoản",
 }
-
-
-def _check_format(data: Mapping[str, Any], what: str) -> None:
-    found = data.get("format")
-    if found != FORMAT:
-        raise ValueError(f"{what}: unknown format {found!r}")
 
 
 def _time(text: str | None) -> datetime | None:
@@ -143,8 +141,7 @@ class Unit:
     actor: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "unit_id": self.unit_id,
             "name": self.name,
             "parent_id": self.parent_id,
@@ -153,10 +150,11 @@ class Unit:
             "created_at": _iso(self.created_at),
             "actor": self.actor,
         }
+        return formats.stamp(formats.UNIT.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Unit:
-        _check_format(data, "unit")
+        data = formats.upcast(formats.UNIT.name, data)
         return cls(
             unit_id=data["unit_id"],
             name=data["name"],
@@ -209,8 +207,7 @@ class Account:
         return self.status is Status.ACTIVE
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "username": self.username,
             "full_name": self.full_name,
             "email": self.email,
@@ -229,6 +226,7 @@ class Account:
             "changed_at": _iso(self.changed_at),
             "changed_by": self.changed_by,
         }
+        return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
         """What may be shown or sent anywhere: everything but the password hash."""
@@ -238,7 +236,7 @@ class Account:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Account:
-        _check_format(data, "account")
+        data = formats.upcast(formats.ACCOUNT.name, data)
         created = parse_iso(data["created_at"])
         return cls(
             username=data["username"],
@@ -274,8 +272,7 @@ class Notification:
     actor: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "notification_id": self.notification_id,
             "username": self.username,
             "at": _iso(self.at),
@@ -283,10 +280,11 @@ class Notification:
             "message": self.message,
             "actor": self.actor,
         }
+        return formats.stamp(formats.NOTIFICATION.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Notification:
-        _check_format(data, "notification")
+        data = formats.upcast(formats.NOTIFICATION.name, data)
         return cls(
             notification_id=data["notification_id"],
             username=data["username"],
@@ -309,8 +307,7 @@ class Token:
     revoked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
+        fields: dict[str, Any] = {
             "digest": self.digest,
             "username": self.username,
             "name": self.name,
@@ -318,10 +315,11 @@ class Token:
             "created_by": self.created_by,
             "revoked": False,  # revocation is its own object, written once
         }
+        return formats.stamp(formats.TOKEN.name, fields)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, revoked: bool = False) -> Token:
-        _check_format(data, "token")
+        data = formats.upcast(formats.TOKEN.name, data)
         return cls(
             digest=data["digest"],
             username=data["username"],
@@ -351,8 +349,9 @@ def token_revoked_key(digest: str) -> str:
     return f"tokens/{digest}.revoked.json"
 
 
-def _json(data: Mapping[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+def _dump(kind: formats.Kind, data: Mapping[str, Any]) -> bytes:
+    """The stored bytes of an object of ``kind``, stamped with its format version."""
+    return formats.dumps(kind.name, data, ensure_ascii=False, sort_keys=True)
 
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -390,51 +389,90 @@ class AccountService:
         self.hasher = hasher
 
     # -- authorisation ---------------------------------------------------------------------
-    def _current_actor(self, actor: Account) -> Account:
+    def principal_of(self, account: Account) -> Principal:
+        """The policy's view of an account: its (unit, role) pairs, clearance, and every unit
+        below a unit it leads."""
+        roles = frozenset((m.unit, m.role) for m in account.memberships)
+        led: set[str] = set()
+        for unit, role in roles:
+            if role is Role.LANH_DAO:
+                led |= self.units_below(unit)
+        return Principal(
+            user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led)
+        )
+
+    def _deny(
+        self, actor: str, message: str, *, action: str, target: str, source: str | None, code: str = ""
+    ) -> NoReturn:
+        """Audit a refused operation (like :meth:`repository.records.Repository.authorize`),
+        then refuse it."""
+        self.audit.append(
+            actor,
+            "access:denied",
+            source=source,
+            at=self.clock(),
+            details={"action": action, "target": target},
+        )
+        raise PermissionDenied(message, code=code or "PERMISSION_DENIED", actor=actor, target=target)
+
+    def _current_actor(self, actor: Account, *, action: str, target: str, source: str | None) -> Account:
         """The actor as stored now (an Account object held since login may be stale: roles
         removed, account locked), which must be active."""
         current = self._read(actor.username)
         if current is None or not current.active:
-            raise PermissionDenied("Tài khoản thực hiện thao tác không còn hoạt động.", actor=actor.username)
+            self._deny(
+                actor.username,
+                "Tài khoản thực hiện thao tác không còn hoạt động.",
+                action=action,
+                target=target,
+                source=source,
+            )
         return current
 
-    def _require_admin(self, actor: Account, units: Iterable[str]) -> None:
-        """The actor is a quản trị of every unit in ``units`` (at it or an ancestor of it)."""
-        actor = self._current_actor(actor)
-        scope: set[str] = set()
-        for m in actor.memberships:
-            if m.role is Role.QUAN_TRI:
-                scope |= self.units_below(m.unit)
-        missing = sorted(set(units) - scope)
-        if not scope or missing:
-            raise PermissionDenied(
-                "Chỉ quản trị hệ thống của đơn vị mới được thực hiện thao tác này.",
-                actor=actor.username,
-                units=missing,
+    def _require(
+        self,
+        actor: Account,
+        decide: Callable[[Principal], Decision],
+        *,
+        action: str,
+        target: str,
+        source: str | None,
+    ) -> None:
+        """Ask the policy about the actor as stored now; audit and refuse what it refuses."""
+        current = self._current_actor(actor, action=action, target=target, source=source)
+        decision = decide(self.principal_of(current))
+        if not decision:
+            self._deny(
+                current.username,
+                decision.message,
+                action=action,
+                target=target,
+                source=source,
+                code=decision.code,
             )
 
-    def _require_head_of(self, actor: Account, target: Account) -> None:
-        """The actor is a lãnh đạo of one of the target's units (or of a unit above it)."""
-        actor = self._current_actor(actor)
-        for m in actor.memberships:
-            if m.role is Role.LANH_DAO and target.units & self.units_below(m.unit):
-                return
-        raise PermissionDenied(
-            "Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.",
-            actor=actor.username,
-            username=target.username,
+    def _require_admin(
+        self, actor: Account, units: Iterable[str], *, action: str, target: str, source: str | None
+    ) -> None:
+        """The actor is a quản trị of every unit in ``units`` (at it or an ancestor of it)."""
+        wanted = frozenset(units)
+        self._require(
+            actor,
+            lambda p: manages_accounts_of(p, self.units_below, wanted),
+            action=action,
+            target=target,
+            source=source,
         )
-
-    def _is_admin_of(self, actor: Account, units: Iterable[str]) -> bool:
-        try:
-            self._require_admin(actor, units)
-        except PermissionDenied:
-            return False
-        return True
 
     # -- units -----------------------------------------------------------------------------
     def create_unit(
-        self, unit_id: str, name: str, code: str, parent_id: str | None, actor: Account | None
+        self,
+        unit_id: str,
+        name: str,
+        code: str,
+        parent_id: str | None,
+        actor: Account | None,
+        source: str | None = None,
     ) -> Unit:
         """A new unit. The root (``parent_id`` None) can be created only while there is none,
         by a local operator (``actor`` None); other units by a quản trị of the parent."""
@@ -458,25 +496,31 @@ class AccountService:
                     [FieldError("parent_id", "UNIT_ROOT_EXISTS", "Cơ quan (đơn vị gốc) đã có.")]
                 )
             if actor is not None:
-                self._require_admin(actor, [])
+                self._require_admin(actor, [], action="unit:create", target=unit_id, source=source)
         else:
             self.get_unit(parent_id)
             if actor is None:
-                raise PermissionDenied("Cần tài khoản quản trị để tạo đơn vị.")
-            self._require_admin(actor, [parent_id])
+                self._deny(
+                    "system",
+                    "Cần tài khoản quản trị để tạo đơn vị.",
+                    action="unit:create",
+                    target=unit_id,
+                    source=source,
+                )
+            self._require_admin(actor, [parent_id], action="unit:create", target=unit_id, source=source)
         now = self.clock()
         who = actor.username if actor else "system"
         unit = Unit(unit_id, nfc(name).strip(), parent_id, folded, 1, now, who)
         try:
             self.store.put_if_absent(
-                f"catalog/unit-codes/{folded}", _json({"format": FORMAT, "unit_id": unit_id})
+                f"catalog/unit-codes/{folded}", _dump(formats.UNIT_CODE, {"unit_id": unit_id})
             )
         except AlreadyExists:
             raise ValidationFailed(
                 [FieldError("code", "UNIT_CODE_TAKEN", f"Tên viết tắt “{folded}” đã dùng cho đơn vị khác.")]
             ) from None
         try:
-            self.store.put_if_absent(unit_key(unit_id, 1), _json(unit.to_dict()))
+            self.store.put_if_absent(unit_key(unit_id, 1), _dump(formats.UNIT, unit.to_dict()))
         except AlreadyExists:
             self.store.delete(f"catalog/unit-codes/{folded}")
             raise ValidationFailed(
@@ -485,7 +529,7 @@ class AccountService:
         self.audit.append(
             who,
             "unit:create",
-            source=None,
+            source=source,
             at=now,
             details={"unit_id": unit_id, "code": folded, "parent_id": parent_id},
         )
@@ -503,14 +547,14 @@ class AccountService:
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
         if found is None:
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
-        return Unit.from_dict(json.loads(found[1]))
+        return Unit.from_dict(formats.loads(formats.UNIT.name, found[1]))
 
     def units(self) -> list[Unit]:
         latest: dict[str, str] = {}
         for info in self.store.list("units/"):
             unit_id = info.key.split("/")[1]
             latest[unit_id] = info.key  # keys come in order: the last is the newest version
-        return [Unit.from_dict(json.loads(self.store.get(k))) for k in latest.values()]
+        return [Unit.from_dict(formats.loads(formats.UNIT.name, self.store.get(k))) for k in latest.values()]
 
     def units_below(self, unit_id: str) -> frozenset[str]:
         """``unit_id`` and every unit under it (empty if there is no such unit)."""
@@ -537,7 +581,7 @@ class AccountService:
         if not passwords.is_username(name):
             return None
         found = self._latest(f"accounts/{name}/v")
-        return Account.from_dict(json.loads(found[1])) if found else None
+        return Account.from_dict(formats.loads(formats.ACCOUNT.name, found[1])) if found else None
 
     def get(self, username: str) -> Account:
         account = self._read(username)
@@ -549,7 +593,9 @@ class AccountService:
         latest: dict[str, str] = {}
         for info in self.store.list("accounts/"):
             latest[info.key.split("/")[1]] = info.key
-        return [Account.from_dict(json.loads(self.store.get(k))) for k in latest.values()]
+        return [
+            Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(k))) for k in latest.values()
+        ]
 
     def _save(self, current: Account, actor: str, **changes: Any) -> Account:
         """The next version of ``current``; :class:`Conflict` if someone wrote it first."""
@@ -557,7 +603,9 @@ class AccountService:
             current, version=current.version + 1, changed_at=self.clock(), changed_by=actor, **changes
         )
         try:
-            self.store.put_if_absent(account_key(new.username, new.version), _json(new.to_dict()))
+            self.store.put_if_absent(
+                account_key(new.username, new.version), _dump(formats.ACCOUNT, new.to_dict())
+            )
         except AlreadyExists:
             raise Conflict(
                 f"Tài khoản “{current.username}” vừa được thay đổi. Hãy tải lại và thử lại.",
@@ -655,7 +703,7 @@ class AccountService:
                 changed_by=actor,
             )
             try:
-                self.store.put_if_absent(account_key(username, 1), _json(account.to_dict()))
+                self.store.put_if_absent(account_key(username, 1), _dump(formats.ACCOUNT, account.to_dict()))
             except AlreadyExists:
                 continue  # a namesake was created at the same moment: take the next number
             self.audit.append(
@@ -677,7 +725,13 @@ class AccountService:
         """First start (a local operator with direct store access): the agency's root unit and
         its first quản trị. Refused once any account exists."""
         if any(True for _ in self.store.list("accounts/")):
-            raise PermissionDenied("Hệ thống đã có tài khoản: hãy đăng nhập bằng tài khoản quản trị.")
+            self._deny(
+                "system",
+                "Hệ thống đã có tài khoản: hãy đăng nhập bằng tài khoản quản trị.",
+                action="account:bootstrap",
+                target=unit_id,
+                source=None,
+            )
         roots = [u for u in self.units() if u.parent_id is None]
         unit = roots[0] if roots else self.create_unit(unit_id, name, code, None, None)
         account, initial = self._new_account(
@@ -693,11 +747,12 @@ class AccountService:
         clearance: int,
         email: str | None,
         actor: Account,
+        source: str | None = None,
     ) -> tuple[Account, str]:
         """A new account for a person of ``unit_id`` with ``roles`` there; returns it and its
         random initial password (to hand over securely; it must be changed at first login)."""
         unit = self.get_unit(unit_id)
-        self._require_admin(actor, [unit_id])
+        self._require_admin(actor, [unit_id], action="account:create", target=unit_id, source=source)
         memberships = self._memberships((unit_id, r) for r in roles)
         if not memberships:
             raise ValidationFailed([FieldError("roles", "ROLES_REQUIRED", "Cần ít nhất một vai trò.")])
@@ -891,7 +946,9 @@ class AccountService:
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
         """A quản trị gives the person a new random password, to be changed at the next login."""
         target = self.get(username)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:password", target=target.username, source=source
+        )
         initial = passwords.generate_password()
         new_hash = passwords.hash_password(initial, self.hasher)
         now = self.clock()
@@ -919,7 +976,13 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         wanted = self._memberships(memberships)
-        self._require_admin(actor, target.units | {m.unit for m in wanted})
+        self._require_admin(
+            actor,
+            target.units | {m.unit for m in wanted},
+            action="account:roles",
+            target=target.username,
+            source=source,
+        )
         before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
         if set(before.memberships) == set(after.memberships):
             return after
@@ -948,7 +1011,9 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         level = self._clearance(clearance)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:clearance", target=target.username, source=source
+        )
         before, after = self._update(username, actor.username, lambda _: {"clearance": level})
         if before.clearance == after.clearance:
             return after
@@ -977,15 +1042,19 @@ class AccountService:
             why = LockReason(reason)
         except ValueError:
             why = None
-        if why not in (LockReason.LEFT, LockReason.ADMIN):
+        if why is None or why not in (LockReason.LEFT, LockReason.ADMIN):
             raise ValidationFailed(
                 [FieldError("reason", "LOCK_REASON_INVALID", "Lý do khóa phải là “left” hoặc “admin”.")]
             )
         target = self.get(username)
-        if why is LockReason.LEFT and not self._is_admin_of(actor, target.units):
-            self._require_head_of(actor, target)
-        elif why is LockReason.ADMIN:
-            self._require_admin(actor, target.units)
+        units, asked = target.units, why.value
+        self._require(
+            actor,
+            lambda p: may_lock(p, self.units_below, units, asked),
+            action="account:lock",
+            target=target.username,
+            source=source,
+        )
         if target.status is Status.DELETED:
             raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
         _, after = self._update(
@@ -1006,7 +1075,9 @@ class AccountService:
     def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
         """A quản trị unlocks: failures reset, the 90 idle days start again."""
         target = self.get(username)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:unlock", target=target.username, source=source
+        )
         if target.status is not Status.LOCKED:
             return target
         now = self.clock()
@@ -1036,7 +1107,9 @@ class AccountService:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit
         trail and its name is never given to anyone else."""
         target = self.get(username)
-        self._require_admin(actor, target.units)
+        self._require_admin(
+            actor, target.units, action="account:delete", target=target.username, source=source
+        )
         if target.status is Status.DELETED:
             return target
         _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})
@@ -1062,7 +1135,9 @@ class AccountService:
         while True:
             note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor)
             try:
-                self.store.put_if_absent(f"{prefix}{note.notification_id}.json", _json(note.to_dict()))
+                self.store.put_if_absent(
+                    f"{prefix}{note.notification_id}.json", _dump(formats.NOTIFICATION, note.to_dict())
+                )
             except AlreadyExists:
                 seq += 1  # another writer took this number
                 continue
@@ -1073,7 +1148,7 @@ class AccountService:
         if not passwords.is_username(name):
             return []
         return [
-            Notification.from_dict(json.loads(self.store.get(info.key)))
+            Notification.from_dict(formats.loads(formats.NOTIFICATION.name, self.store.get(info.key)))
             for info in self.store.list(f"notifications/{name}/")
         ]
 
@@ -1082,10 +1157,11 @@ class AccountService:
         """A new API token for ``username`` (by the person or a quản trị of their units); the
         secret is returned once and never stored."""
         target = self.get(username)
+        action, about = "account:token-issue", target.username
         if actor.username != target.username:
-            self._require_admin(actor, target.units)
+            self._require_admin(actor, target.units, action=action, target=about, source=source)
         else:
-            self._current_actor(actor)
+            self._current_actor(actor, action=action, target=about, source=source)
         if not target.active:
             raise (
                 self._locked_error(target)
@@ -1095,10 +1171,10 @@ class AccountService:
         secret = secrets.token_urlsafe(32)
         digest = token_digest(secret)
         token = Token(digest, target.username, nfc(name).strip() or "token", self.clock(), actor.username)
-        self.store.put_if_absent(token_key(digest), _json(token.to_dict()))
+        self.store.put_if_absent(token_key(digest), _dump(formats.TOKEN, token.to_dict()))
         self.store.put_if_absent(
             f"token-index/{target.username}/{digest}.json",
-            _json({"format": FORMAT, "digest": digest}),
+            _dump(formats.TOKEN_INDEX, {"digest": digest}),
         )
         self.audit.append(
             actor.username,
@@ -1110,7 +1186,7 @@ class AccountService:
         return secret
 
     def _token(self, digest: str) -> Token:
-        data = json.loads(self.store.get(token_key(digest)))
+        data = formats.loads(formats.TOKEN.name, self.store.get(token_key(digest)))
         return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
 
     def resolve_token(self, secret: str) -> Account:
@@ -1152,7 +1228,9 @@ class AccountService:
         """Revoke one token of ``username`` (by its digest, as :meth:`tokens_of` lists it)."""
         target = self.get(username)
         if actor.username != target.username:
-            self._require_admin(actor, target.units)
+            self._require_admin(
+                actor, target.units, action="account:token-revoke", target=target.username, source=source
+            )
         try:
             token = self._token(digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None
         except NotFound:
@@ -1162,8 +1240,9 @@ class AccountService:
         try:
             self.store.put_if_absent(
                 token_revoked_key(digest),
-                _json(
-                    {"format": FORMAT, "digest": digest, "at": _iso(self.clock()), "actor": actor.username}
+                _dump(
+                    formats.TOKEN_REVOCATION,
+                    {"digest": digest, "at": _iso(self.clock()), "actor": actor.username},
                 ),
             )
         except AlreadyExists:

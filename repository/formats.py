@@ -7,6 +7,8 @@ older version to the current one through a chain of pure functions, version n �
 
 An object without the key was written before formats were versioned and is version 0 (its
 kind's ``unversioned`` value; ``signatures.json`` has always carried ``schema_version`` 1).
+Units, accounts, tokens and notifications carried ``"format": 1`` before they used this key;
+that stamp is their version 0 (:func:`legacy_stamp`).
 An object of a version newer than this code knows raises :class:`FormatUnsupported`
 (``FORMAT_UNSUPPORTED``): never guess at a newer format.
 
@@ -67,6 +69,26 @@ def _record_v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def legacy_stamp(key: str, version: int, label: str) -> Upcaster:
+    """An upcaster v0 → v1 for objects that carried a stamp of their own, ``{key: version}``,
+    before :data:`FORMAT_KEY` (accounts and units wrote ``"format": 1``): it drops that stamp;
+    any other value under ``key`` is a format this code never wrote, refused like a newer one."""
+
+    def step(data: dict[str, Any]) -> dict[str, Any]:
+        out = dict(data)
+        found = out.pop(key, version)
+        if found != version or isinstance(found, bool):
+            raise FormatUnsupported(
+                f"{label.capitalize()} mang dấu định dạng cũ “{key}” = {found!r} mà phần mềm Kho này"
+                " không đọc được. Hãy nâng cấp Kho trước khi đọc dữ liệu này.",
+                version=repr(found),
+                key=key,
+            )
+        return out
+
+    return step
+
+
 KINDS: dict[str, Kind] = {}
 
 
@@ -97,6 +119,21 @@ DERIVED_SIGNATURES = define(
         unversioned=1,
     )
 )
+
+
+def _account_kind(name: str, label: str) -> Kind:
+    """Units, accounts, tokens, notifications: written with ``"format": 1`` before they used
+    :data:`FORMAT_KEY`; that stamp reads as version 0."""
+    return define(Kind(name, label, (legacy_stamp("format", 1, label),)))
+
+
+UNIT = _account_kind("unit", "phiên bản đơn vị")
+UNIT_CODE = _account_kind("unit-code", "khóa tên viết tắt đơn vị")
+ACCOUNT = _account_kind("account", "phiên bản tài khoản")
+TOKEN = _account_kind("token", "mã truy cập (token)")
+TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập")
+TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")
+NOTIFICATION = _account_kind("notification", "thông báo cho cán bộ")
 
 DERIVED_KINDS: dict[str, str] = {
     "text.json": DERIVED_TEXT.name,

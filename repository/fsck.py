@@ -18,6 +18,7 @@ from datetime import datetime
 from kho.errors import IntegrityError, KeyDestroyed, KhoError, NotFound
 from kho.timeutil import utcnow
 from repository import formats
+from repository.accounts import Account, Notification, Token, Unit
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent
 from repository.records import Actor, Record, Repository, content_key, version_key
 from repository.registers import RegisterEntry
@@ -66,11 +67,58 @@ def _unloadable(key: str, label: str, exc: BaseException) -> Issue:
     return Issue("format", key, f"Không đọc được {label} “{key}”: {code}{reason}", False)
 
 
+ACCOUNT_PREFIXES: tuple[tuple[str, formats.Kind], ...] = (
+    ("catalog/unit-codes/", formats.UNIT_CODE),
+    ("units/", formats.UNIT),
+    ("accounts/", formats.ACCOUNT),
+    ("token-index/", formats.TOKEN_INDEX),
+    ("notifications/", formats.NOTIFICATION),
+)
+"""Objects of :mod:`repository.accounts`, by prefix (``tokens/`` is told apart by file name)."""
+
+
+def _account_kind(key: str) -> formats.Kind | None:
+    if key.startswith("tokens/"):
+        return formats.TOKEN_REVOCATION if key.endswith(".revoked.json") else formats.TOKEN
+    return next((kind for prefix, kind in ACCOUNT_PREFIXES if key.startswith(prefix)), None)
+
+
+def _load_account_object(key: str, kind: formats.Kind, raw: bytes) -> None:
+    """Read an object of :mod:`repository.accounts` the way the account service does, and check
+    that a version holds what its key names."""
+    data = formats.loads(kind.name, raw)
+    parts = key.split("/")
+    held: tuple[object, ...] | None = None
+    if kind is formats.UNIT:
+        unit = Unit.from_dict(data)
+        held, named = (unit.unit_id, unit.version), (parts[1], int(parts[2].removeprefix("v")))
+    elif kind is formats.ACCOUNT:
+        account = Account.from_dict(data)
+        held, named = (account.username, account.version), (parts[1], int(parts[2].removeprefix("v")))
+    elif kind is formats.NOTIFICATION:
+        note = Notification.from_dict(data)
+        held, named = (note.username,), (parts[1],)
+    elif kind is formats.TOKEN:
+        token = Token.from_dict(data)
+        held, named = (token.digest,), (parts[1].removesuffix(".json"),)
+    elif kind is formats.UNIT_CODE:
+        if not isinstance(data.get("unit_id"), str):
+            raise ValueError("the guard names no unit")
+    else:  # token revocation, token index: the digest they are about
+        held, named = (data["digest"],), (parts[-1].split(".")[0],)
+    if held is not None and held != named:
+        raise ValueError(f"the object holds {held}, its key names {named}")
+
+
 def _load_object(repo: Repository, key: str) -> str | None:
     """Load the stored object at ``key`` the way its readers do; the label of its kind, or None
     for objects that are not JSON of a known kind (originals, links)."""
     store = repo.store
     parts = key.split("/")
+    account_kind = _account_kind(key)
+    if account_kind is not None:
+        _load_account_object(key, account_kind, store.get(key))
+        return account_kind.label
     if key.startswith("catalog/records/"):
         formats.loads(formats.CATALOG_MARKER.name, store.get(key))
         return formats.CATALOG_MARKER.label
@@ -112,6 +160,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
 
 
 def _label_of(key: str) -> str:
+    account_kind = _account_kind(key)
+    if account_kind is not None:
+        return account_kind.label
     for prefix, kind in (
         ("catalog/records/", formats.CATALOG_MARKER),
         ("catalog/agencies/", formats.AGENCY),
@@ -131,7 +182,9 @@ def _label_of(key: str) -> str:
 def check_formats(repo: Repository) -> list[Issue]:
     """Open every stored object the way its readers do (record versions, register entries and
     the versions they carry, audit events, the witness, ingest jobs, derived JSON, catalog
-    entries, duplicate guards); one ``format`` issue per object that does not load."""
+    entries, duplicate guards, and the units, unit-code guards, accounts, tokens, token
+    revocations, token index and notifications of :mod:`repository.accounts`); one ``format``
+    issue per object that does not load, naming its key."""
     issues: list[Issue] = []
     for info in repo.store.list(""):
         try:

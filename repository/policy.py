@@ -15,14 +15,16 @@ Rules (Phụ lục VI III.3.b, IV.1.d; Thái Nguyên Điều 6):
   created it; lãnh đạo of its unit or of any unit above it (the agency's leaders see the
   agency).
 * **Kiểm toán viên** read history (audit events, version list), not content unless granted.
-* **Quản trị** manage units, accounts and grants, not content.
+* **Quản trị** manage units, accounts and grants, not content: the accounts of the units at and
+  below the units where they hold the role (:func:`manages_accounts_of`). A **lãnh đạo** locks the
+  account of a person leaving a unit they lead (:func:`may_lock`; Thái Nguyên Điều 7 k4 a).
 * Writing needs the role for the act (văn thư register and correct, chuyên viên build hồ sơ,
   …) *and* sight of the record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -258,6 +260,52 @@ _ACTION_LABELS = {
     Action.SEARCH: "tìm kiếm",
     Action.OPERATE: "vận hành hệ thống",
 }
+
+
+UnitsBelow = Callable[[str], frozenset[str]]
+"""A unit and every unit under it (empty for a unit that does not exist): the unit tree, given by
+the caller so that the policy stays pure."""
+
+LEAVING = "left"
+"""The lock reason a lãnh đạo may give: the person left the unit (chuyển công tác, nghỉ hưu)."""
+
+
+def _reach(principal: Principal, roles: Iterable[Role], units_below: UnitsBelow) -> frozenset[str]:
+    """Every unit at or below a unit where the person holds one of ``roles``."""
+    out: set[str] = set()
+    for unit in principal.units_with(roles):
+        out |= units_below(unit)
+    return frozenset(out)
+
+
+def manages_accounts_of(
+    principal: Principal, units_below: UnitsBelow, target_units: Iterable[str]
+) -> Decision:
+    """Whether the person may manage (:attr:`Action.ACCOUNT_MANAGE`) the accounts and units of
+    every unit in ``target_units``: the role for it, held at each of them or at a unit above it.
+    No target units (the agency's root unit, not yet created): the role somewhere that exists."""
+    decision = decide(principal, Action.ACCOUNT_MANAGE)
+    if not decision:
+        return decision
+    reach = _reach(principal, _ROLE_ACTIONS[Action.ACCOUNT_MANAGE], units_below)
+    if not reach or not set(target_units) <= reach:
+        return _denied("Chỉ quản trị hệ thống của đơn vị mới được thực hiện thao tác này.")
+    return ALLOW
+
+
+def may_lock(
+    principal: Principal, units_below: UnitsBelow, target_units: Iterable[str], reason: str
+) -> Decision:
+    """Whether the person may lock the account of someone of ``target_units`` for ``reason``:
+    a quản trị of all of them for any reason; for :data:`LEAVING` also a lãnh đạo of one of
+    them or of a unit above it (:attr:`Action.ACCOUNT_LOCK`)."""
+    targets = frozenset(target_units)
+    managed = manages_accounts_of(principal, units_below, targets)
+    if managed or reason != LEAVING:
+        return managed
+    if decide(principal, Action.ACCOUNT_LOCK) and targets & _reach(principal, {Role.LANH_DAO}, units_below):
+        return ALLOW
+    return _denied("Chỉ người đứng đầu đơn vị của cán bộ hoặc quản trị hệ thống mới được khóa tài khoản này.")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kho.config import Settings
 from repository.accounts import Account, AccountService
-from repository.policy import Principal, Role
+from repository.policy import Principal
 from repository.records import Actor, Repository
 
 if TYPE_CHECKING:
@@ -22,14 +22,7 @@ if TYPE_CHECKING:
 def principal_of(account: Account, accounts: AccountService) -> Principal:
     """The policy's view of an account: its (unit, role) pairs, clearance, and every unit below
     a unit it leads."""
-    roles = frozenset((m.unit, Role(m.role)) for m in account.memberships)
-    led: set[str] = set()
-    for unit, role in roles:
-        if role is Role.LANH_DAO:
-            led |= accounts.units_below(unit)
-    return Principal(
-        user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led)
-    )
+    return accounts.principal_of(account)
 
 
 class Kho:

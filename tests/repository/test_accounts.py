@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from kho.errors import (
     AccountLocked,
     Conflict,
+    FormatUnsupported,
     LoginFailed,
     PasswordChangeRequired,
     PasswordExpired,
@@ -22,6 +23,7 @@ from kho.errors import (
     TokenInvalid,
     ValidationFailed,
 )
+from repository import formats
 from repository.accounts import (
     Account,
     AccountService,
@@ -39,6 +41,7 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ROOT, VP, STC, VP_TH = "000.00.18.H40", "000.01.18.H40", "000.02.18.H40", "001.01.18.H40"
 GOOD = "Kho@2026-mới"
 SECOND = "Đổi#Lần2-2026"
+ACCOUNT_PREFIXES = ("units/", "catalog/unit-codes/", "accounts/", "tokens/", "token-index/", "notifications/")
 
 
 class FakeClock:
@@ -109,12 +112,12 @@ def test_units_below_is_the_unit_and_its_descendants(world: World) -> None:
     assert world.svc.units_below("999.99.99.H99") == frozenset()
 
 
-def test_unit_codes_are_unique_and_units_are_format_1(world: World) -> None:
+def test_unit_codes_are_unique_and_units_carry_their_format_version(world: World) -> None:
     with pytest.raises(ValidationFailed) as err:
         world.svc.create_unit("000.03.18.H40", "Văn phòng khác", "VPUB", ROOT, world.admin)
     assert err.value.code == "UNIT_CODE_TAKEN"
     stored = json.loads(world.store.get(f"units/{VP}/v000001"))
-    assert stored["format"] == 1
+    assert stored[formats.FORMAT_KEY] == formats.UNIT.current and "format" not in stored
     assert Unit.from_dict(stored) == world.svc.get_unit(VP)
 
 
@@ -135,7 +138,9 @@ def test_create_account_proposes_the_name_and_numbers_namesakes(world: World) ->
     assert first.must_change_password and first.status is Status.ACTIVE
     assert first.memberships == (Membership(VP, Role.VAN_THU),)
     stored = json.loads(world.store.get(account_key("annv.vpub", 1)))
-    assert stored["format"] == 1 and stored["password_hash"].startswith("$argon2id$")
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current and stored["password_hash"].startswith(
+        "$argon2id$"
+    )
     assert initial not in json.dumps(stored)
     assert Account.from_dict(stored) == world.svc.get("annv.vpub")
 
@@ -402,7 +407,7 @@ def test_role_change_is_audited_and_notifies_the_person(world: World) -> None:
     assert "lãnh đạo (Văn phòng UBND tỉnh)" in notes[-1].message
     assert "chuyên viên (Sở Tài chính)" in notes[-1].message
     stored = json.loads(world.store.get(f"notifications/{an.username}/{notes[-1].notification_id}.json"))
-    assert stored["format"] == 1
+    assert stored[formats.FORMAT_KEY] == formats.NOTIFICATION.current
     event = [e for e in world.audit.events() if e.action == "account:roles"][-1]
     assert event.actor == world.admin.username and event.source == "10.0.0.3"
     assert event.details["after"] == [{"unit": VP, "role": "lanh_dao"}, {"unit": STC, "role": "chuyen_vien"}]
@@ -423,6 +428,88 @@ def test_roles_change_needs_an_admin_of_every_unit_involved(world: World) -> Non
     with pytest.raises(PermissionDenied):
         world.svc.set_roles(an.username, [Membership(VP, Role.QUAN_TRI)], an)  # not oneself either
     assert world.svc.get(an.username).memberships == (Membership(VP, Role.CHUYEN_VIEN),)
+
+
+def test_every_refused_admin_operation_is_audited(world: World) -> None:
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    stranger = world.person("Võ Thị Mai", STC, Role.CHUYEN_VIEN)
+    stc_admin = world.person("Phạm Quản Trị", STC, Role.QUAN_TRI)
+    svc = world.svc
+    refused = [
+        (
+            an,
+            "unit:create",
+            "000.04.18.H40",
+            lambda: svc.create_unit("000.04.18.H40", "Sở", "snv", ROOT, an, "ip"),
+        ),
+        (
+            an,
+            "account:create",
+            VP,
+            lambda: svc.create_account("Lê Văn B", VP, ["van_thu"], 0, None, an, "ip"),
+        ),
+        (stc_admin, "account:roles", an.username, lambda: svc.set_roles(an.username, [], stc_admin, "ip")),
+        (
+            stc_admin,
+            "account:clearance",
+            an.username,
+            lambda: svc.set_clearance(an.username, 3, stc_admin, "ip"),
+        ),
+        (
+            stc_admin,
+            "account:password",
+            an.username,
+            lambda: svc.reset_password(an.username, stc_admin, "ip"),
+        ),
+        (head, "account:lock", stranger.username, lambda: svc.lock(stranger.username, "left", head, "ip")),
+        (head, "account:lock", an.username, lambda: svc.lock(an.username, "admin", head, "ip")),
+        (head, "account:unlock", an.username, lambda: svc.unlock(an.username, head, "ip")),
+        (head, "account:delete", an.username, lambda: svc.delete(an.username, head, "ip")),
+        (
+            stranger,
+            "account:token-issue",
+            an.username,
+            lambda: svc.issue_token(an.username, "x", stranger, "ip"),
+        ),
+        (
+            stranger,
+            "account:token-revoke",
+            an.username,
+            lambda: svc.revoke_token(an.username, "0" * 64, stranger, "ip"),
+        ),
+    ]
+    for actor, action, target, attempt in refused:
+        seen = len(list(world.audit.events()))
+        with pytest.raises(PermissionDenied):
+            attempt()
+        (event,) = list(world.audit.events())[seen:]
+        assert (event.action, event.actor, event.source, event.details) == (
+            "access:denied",
+            actor.username,
+            "ip",
+            {"action": action, "target": target},
+        ), action
+    # A locked actor is refused (and audited) before the policy is asked.
+    svc.lock(head.username, "admin", world.admin)
+    with pytest.raises(PermissionDenied):
+        svc.lock(an.username, "left", head, "10.0.0.9")
+    last = list(world.audit.events())[-1]
+    assert (last.action, last.actor, last.source) == ("access:denied", head.username, "10.0.0.9")
+    assert last.details == {"action": "account:lock", "target": an.username}
+    # Refusals changed nothing, and the chain still verifies.
+    assert svc.get(an.username).memberships == (Membership(VP, Role.CHUYEN_VIEN),)
+    assert svc.get(an.username).status is Status.ACTIVE
+    assert world.audit.verify().ok
+
+
+def test_allowed_admin_operations_leave_no_denial(world: World) -> None:
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    an = world.person("Nguyễn Văn An", VP_TH, Role.CHUYEN_VIEN)
+    world.svc.lock(an.username, "left", head)  # lãnh đạo of a unit above hers
+    world.svc.unlock(an.username, world.admin)
+    world.svc.lock(an.username, "left", world.admin)
+    assert not [e for e in world.audit.events() if e.action == "access:denied"]
 
 
 def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
@@ -459,9 +546,31 @@ def test_a_stale_write_is_a_conflict(world: World) -> None:
 
 def test_readers_check_the_format_version(world: World) -> None:
     data = json.loads(world.store.get(account_key(world.admin.username, 1)))
-    data["format"] = 99
-    with pytest.raises(ValueError):
-        Account.from_dict(data)
+    with pytest.raises(FormatUnsupported):
+        Account.from_dict({**data, formats.FORMAT_KEY: formats.ACCOUNT.current + 1})
+    legacy = {k: v for k, v in data.items() if k != formats.FORMAT_KEY}
+    with pytest.raises(FormatUnsupported):  # the stamp accounts wrote before format_version
+        Account.from_dict({**legacy, "format": 99})
+    assert Account.from_dict({**legacy, "format": 1}) == Account.from_dict(data)
+
+
+def test_objects_stamped_the_old_way_still_load(world: World) -> None:
+    """Before ``format_version`` every object of this module carried ``"format": 1``."""
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.svc.issue_token(an.username, "api", an)
+    world.svc.revoke_token(an.username, world.svc.tokens_of(an.username)[0].digest, an)
+    before = (world.svc.get(an.username), world.svc.units(), world.svc.notifications(an.username))
+    rewritten = 0
+    for info in list(world.store.list("")):
+        if info.key.startswith(ACCOUNT_PREFIXES):
+            data = json.loads(world.store.get(info.key))
+            del data[formats.FORMAT_KEY]
+            world.store.put(info.key, json.dumps({**data, "format": 1}).encode())
+            rewritten += 1
+    assert rewritten > 10
+    assert (world.svc.get(an.username), world.svc.units(), world.svc.notifications(an.username)) == before
+    assert world.svc.tokens_of(an.username)[0].revoked
+    assert world.svc.authenticate(an.username, GOOD).version == before[0].version + 1
 
 
 # --- tokens ----------------------------------------------------------------------------------
@@ -475,7 +584,7 @@ def test_token_lifecycle(world: World) -> None:
     (token,) = world.svc.tokens_of(an.username)
     assert token.name == "CLI máy trạm" and not token.revoked
     stored = world.store.get(f"tokens/{token.digest}.json")
-    assert json.loads(stored)["format"] == 1 and secret.encode() not in stored
+    assert json.loads(stored)[formats.FORMAT_KEY] == formats.TOKEN.current and secret.encode() not in stored
     for bad in ("", "x" * 43, secret[:-1], "../" * 15, secret + "A"):
         with pytest.raises(TokenInvalid):
             world.svc.resolve_token(bad)

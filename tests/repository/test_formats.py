@@ -10,21 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import incoming, new_repository
+from argon2 import PasswordHasher
+from kho_testing import CLERK, incoming, new_repository
 
 from ingest.signatures import PdfVerification
 from ingest.status import JobStatus, JobStore
 from ingest.text import ExtractedText
 from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
+from repository.accounts import Account, AccountService, Notification, Token, Unit, account_key
 from repository.audit import AuditEvent, read_witness
 from repository.fsck import check_formats, fsck
-from repository.records import Actor, Record, Repository, version_key
+from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
-CLERK = Actor(user="vanthu.vp", source="test")
 
 
 def _read_signatures(data: dict[str, Any]) -> object:
@@ -49,6 +50,19 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
     "claim": lambda d: formats.upcast(formats.CLAIM.name, d)["record_id"],
+    "unit": Unit.from_dict,
+    "unit-code": lambda d: formats.upcast(formats.UNIT_CODE.name, d)["unit_id"],
+    "account": Account.from_dict,
+    "notification": Notification.from_dict,
+    "token": Token.from_dict,
+    "token-revocation": lambda d: formats.upcast(formats.TOKEN_REVOCATION.name, d)["digest"],
+    "token-index": lambda d: formats.upcast(formats.TOKEN_INDEX.name, d)["digest"],
+}
+ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
+    "unit": Unit,
+    "account": Account,
+    "notification": Notification,
+    "token": Token,
 }
 
 FIXTURE_FILES = sorted(p for p in FIXTURES.glob("v*/*/*.json"))
@@ -72,6 +86,29 @@ def test_a_record_fixture_round_trips_in_the_current_format(path: Path) -> None:
     stored = record.to_dict()
     assert stored[formats.FORMAT_KEY] == formats.RECORD.current
     assert Record.from_dict(stored) == record
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for kind in ACCOUNT_CLASSES for p in sorted(FIXTURES.glob(f"v0/{kind}/*.json"))],
+    ids=lambda p: p.name,
+)
+def test_an_account_object_stamped_format_1_round_trips_in_the_current_format(path: Path) -> None:
+    kind = path.parent.name
+    data = json.loads(path.read_text())
+    assert data["format"] == 1, "these objects were written with the accounts' own stamp"
+    obj = ACCOUNT_CLASSES[kind].from_dict(data)
+    stored = obj.to_dict()
+    assert stored[formats.FORMAT_KEY] == formats.KINDS[kind].current and "format" not in stored
+    assert ACCOUNT_CLASSES[kind].from_dict(stored) == obj
+
+
+@pytest.mark.parametrize("kind", ["unit", "unit-code", "account", "notification", "token", "token-index"])
+def test_an_account_object_with_an_unknown_legacy_stamp_is_refused(kind: str) -> None:
+    path = next(FIXTURES.glob(f"v0/{kind}/*.json"))
+    with pytest.raises(FormatUnsupported) as info:
+        READERS[kind]({**json.loads(path.read_text()), "format": 2})
+    assert info.value.code == "FORMAT_UNSUPPORTED"
 
 
 def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
@@ -125,13 +162,14 @@ def test_a_store_written_before_versioning_loads(old_store: Repository) -> None:
     records = list(repo.records())
     assert len(records) == 6
     for record in records:
-        assert [v.version for v in repo.history(record.record_id)] == list(range(1, record.version + 1))
-    assert len(repo.register("den", 2026)) >= 2
-    assert len(repo.register("hanh-chinh", 2026)) == 1
+        versions = [v.version for v in repo.history(record.record_id, actor=CLERK)]
+        assert versions == list(range(1, record.version + 1))
+    assert len(repo.register("den", 2026, actor=CLERK)) >= 2
+    assert len(repo.register("hanh-chinh", 2026, actor=CLERK)) == 1
     assert repo.agencies() == [{"organ_id": "000.00.00.G22", "name": "Văn phòng Chính phủ"}]
     jobs = list(JobStore(repo.store).all())
     assert len(jobs) == 1 and jobs[0].state.value == "xong"
-    ingested = repo.get(jobs[0].record_id)
+    ingested = repo.get(jobs[0].record_id, actor=CLERK)
     text = formats.load_derived(repo.get_derived(ingested.record_id, "text.json"), "text.json")
     assert ExtractedText.from_dict(text).page_count == 1
     assert repo.audit.verify().ok
@@ -196,7 +234,7 @@ def test_reading_a_future_record_gives_the_code_not_a_traceback(repo: Repository
     key = version_key(record.record_id, 2)
     repo.store.put(key, repo.keys.seal(record.record_id, json.dumps(future).encode(), key))
     with pytest.raises(KhoError) as info:
-        repo.get(record.record_id)
+        repo.get(record.record_id, actor=CLERK)
     assert info.value.code == "FORMAT_UNSUPPORTED"
 
 
@@ -220,3 +258,37 @@ def test_fsck_deep_names_every_object_that_does_not_load(repo: Repository) -> No
     # Without --deep only the register entries are read (and one that does not load is named).
     shallow = [i.subject for i in fsck(repo).issues if i.kind == "format"]
     assert shallow == [entries[0]]
+
+
+def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(repo: Repository) -> None:
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    svc = AccountService(repo.store, repo.audit, repo.clock, hasher=cheap)
+    _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.create_unit("000.01.18.H40", "Văn phòng", "vp", "000.00.18.H40", admin)
+    an, _ = svc.create_account("Nguyễn Văn An", "000.01.18.H40", ["chuyen_vien"], 0, None, admin)
+    svc.issue_token(an.username, "api", admin)
+    (token,) = svc.tokens_of(an.username)
+    svc.revoke_token(an.username, token.digest, admin)
+    store = repo.store
+    prefixes = ("units/", "catalog/unit-codes/", "accounts/", "tokens/", "token-index/", "notifications/")
+    assert {p for p in prefixes for info in store.list(p)} == set(prefixes)
+    assert check_formats(repo) == []
+
+    version = account_key(an.username, 1)
+    store.put(version, json.dumps({**json.loads(store.get(version)), formats.FORMAT_KEY: 7}).encode())
+    store.put(f"tokens/{token.digest}.json", b"{not json")
+    broken = {i.subject: i.message for i in fsck(repo, deep=True).issues if i.kind == "format"}
+    assert set(broken) == {version, f"tokens/{token.digest}.json"}
+    assert "FORMAT_UNSUPPORTED" in broken[version] and "phiên bản tài khoản" in broken[version]
+    assert "FORMAT_INVALID" in broken[f"tokens/{token.digest}.json"]
+    assert "mã truy cập" in broken[f"tokens/{token.digest}.json"]
+
+
+def test_fsck_deep_names_an_account_version_stored_under_another_key(repo: Repository) -> None:
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    svc = AccountService(repo.store, repo.audit, repo.clock, hasher=cheap)
+    _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    moved = account_key(admin.username, 2)
+    repo.store.put(moved, repo.store.get(account_key(admin.username, 1)))
+    (issue,) = check_formats(repo)
+    assert issue.subject == moved and "holds" in issue.message

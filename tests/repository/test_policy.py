@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from repository.policy import (
+    LEAVING,
     Action,
     Principal,
     RecordFacts,
     Role,
     decide,
     index_visibility,
+    manages_accounts_of,
+    may_lock,
     search_scope,
     sees,
 )
@@ -148,3 +151,77 @@ def test_the_search_filter_reproduces_the_policy(principal: Principal) -> None:
                             bool(set(units) & scope.units) or scope.user in users
                         )
                         assert found is sees(principal, facts), facts
+
+
+# --- accounts: the role from the table, scoped by the unit tree ------------------------------
+UNIT_C = "000.03.18.H40"
+UNIT_B1 = "001.01.18.H40"
+TREE = {
+    AGENCY: {AGENCY, UNIT_B, UNIT_B1, UNIT_C},
+    UNIT_B: {UNIT_B, UNIT_B1},
+    UNIT_B1: {UNIT_B1},
+    UNIT_C: {UNIT_C},
+}
+
+
+def below(unit: str) -> frozenset[str]:
+    return frozenset(TREE.get(unit, ()))
+
+
+def holder(*roles: tuple[str, Role]) -> Principal:
+    return Principal("x", roles=frozenset(roles))
+
+
+# (principal's (unit, role) pairs, target units) → may manage
+MANAGE: list[tuple[tuple[tuple[str, Role], ...], frozenset[str], bool]] = [
+    (((AGENCY, Role.QUAN_TRI),), frozenset({UNIT_B1, UNIT_C}), Y),  # the agency's quản trị: all
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({UNIT_B1}), Y),  # a unit below
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({UNIT_B}), Y),  # its own unit
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({AGENCY}), N),  # not above
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({UNIT_B, UNIT_C}), N),  # every target unit counts
+    (((UNIT_B, Role.QUAN_TRI), (UNIT_C, Role.QUAN_TRI)), frozenset({UNIT_B1, UNIT_C}), Y),
+    (((UNIT_B, Role.QUAN_TRI),), frozenset(), Y),  # nothing to scope (the root unit)
+    (((UNIT_B, Role.LANH_DAO), (UNIT_C, Role.QUAN_TRI)), frozenset({UNIT_B}), N),  # role per unit
+    (((AGENCY, Role.LANH_DAO),), frozenset({UNIT_B}), N),
+    (((AGENCY, Role.VAN_THU), (AGENCY, Role.KIEM_TOAN)), frozenset(), N),
+    ((("999.99.99.H99", Role.QUAN_TRI),), frozenset(), N),  # of a unit that does not exist
+    ((), frozenset(), N),
+]
+
+
+@pytest.mark.parametrize(("roles", "targets", "allowed"), MANAGE)
+def test_who_manages_the_accounts_of_which_units(
+    roles: tuple[tuple[str, Role], ...], targets: frozenset[str], allowed: bool
+) -> None:
+    decision = manages_accounts_of(holder(*roles), below, targets)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.code == "PERMISSION_DENIED" and decision.message
+
+
+# (principal's pairs, target units, reason) → may lock
+LOCK: list[tuple[tuple[tuple[str, Role], ...], frozenset[str], str, bool]] = [
+    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B}), LEAVING, Y),  # a member who leaves
+    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B1}), LEAVING, Y),  # of a unit below
+    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B1, UNIT_C}), LEAVING, Y),  # one of their units
+    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_C}), LEAVING, N),  # another unit
+    (((UNIT_B1, Role.LANH_DAO),), frozenset({UNIT_B}), LEAVING, N),  # a unit above
+    (((UNIT_B, Role.LANH_DAO),), frozenset({UNIT_B}), "admin", N),  # only leaving is theirs
+    (((UNIT_B, Role.CHUYEN_VIEN),), frozenset({UNIT_B}), LEAVING, N),
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({UNIT_B1}), "admin", Y),
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({UNIT_B1}), LEAVING, Y),
+    (((UNIT_B, Role.QUAN_TRI),), frozenset({UNIT_B, UNIT_C}), LEAVING, N),  # quản trị: all units
+    (((UNIT_C, Role.QUAN_TRI), (UNIT_B, Role.LANH_DAO)), frozenset({UNIT_B}), LEAVING, Y),
+    (((UNIT_C, Role.QUAN_TRI), (UNIT_B, Role.LANH_DAO)), frozenset({UNIT_B}), "admin", N),
+    ((), frozenset({UNIT_B}), LEAVING, N),
+]
+
+
+@pytest.mark.parametrize(("roles", "targets", "reason", "allowed"), LOCK)
+def test_who_locks_whose_account(
+    roles: tuple[tuple[str, Role], ...], targets: frozenset[str], reason: str, allowed: bool
+) -> None:
+    decision = may_lock(holder(*roles), below, targets, reason)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.code == "PERMISSION_DENIED" and decision.message

@@ -131,8 +131,8 @@ def test_secret_incoming_documents_have_their_own_register(repo: Repository, sec
     assert (plain.registration.series, plain.registration.number) == ("den", 1)
     assert (secret.registration.series, secret.registration.number) == ("den-mat", 1)
     year = plain.registration.year
-    assert [r.record_id for r in repo.register("den", year)] == [plain.record_id]
-    assert [r.record_id for r in repo.register("den-mat", year)] == [secret.record_id]
+    assert [r.record_id for r in repo.register("den", year, actor=CLERK)] == [plain.record_id]
+    assert [r.record_id for r in repo.register("den-mat", year, actor=CLERK)] == [secret.record_id]
     assert SERIES_LABELS["den-mat"] == "Sổ đăng ký văn bản đến mật"
 
 
