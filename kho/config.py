@@ -49,6 +49,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_TRUST_DIR": ("", "Folder of trusted root/intermediate certificates (PEM/DER)."),
     "KHO_ALLOW_FETCHING": ("false", "Let signature validation fetch OCSP/CRL over the network."),
     "KHO_USER": ("", "Who the CLI acts as (default: the login name)."),
+    # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
+    "KHO_SIGNATURE_FAST_PATH": (
+        "1",
+        "Fast signature reader and name/certificate memos in the verification workers (`0` = stock pyHanko).",
+    ),
+    "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
+    "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
+    "KHO_SIGNATURE_MEMORY_MB": ("2048", "Address-space limit of a verification worker, in MB."),
     # Read by ingest (ingest/text/settings.py, ingest/pipeline.py, ingest/celery_app.py).
     "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
     "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),

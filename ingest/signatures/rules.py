@@ -279,6 +279,17 @@ def unreadable_file_verdict(reason: str, *, is_pdf: bool, encrypted: bool = Fals
     )
 
 
+def unverifiable_file_verdict(reason: str) -> Verdict:
+    """Verdict for a file whose verification could not finish (time or memory limit, a
+    worker that died): nothing is known, so nothing passes."""
+    return Verdict(
+        Indication.INDETERMINATE,
+        "SIGNED_DATA_NOT_FOUND",
+        f"Không hoàn tất được việc kiểm tra chữ ký số của tệp ({reason}); cần kiểm tra lại "
+        "hoặc đối chiếu thủ công.",
+    )
+
+
 def file_verdict(verdicts: Sequence[Verdict]) -> Verdict:
     """One verdict for the file: any failure fails it; any doubt leaves it undetermined."""
     if not verdicts:

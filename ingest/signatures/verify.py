@@ -33,7 +33,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _certs, _names, _structure, _viewer, rules
+from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -47,8 +47,6 @@ from ingest.signatures.model import (
 from ingest.signatures.trust import TrustStore
 
 logger = logging.getLogger(__name__)
-_names.install()
-_certs.install()
 
 _SIG_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"})
 _TS_SUBFILTERS = frozenset({"/ETSI.RFC3161"})
@@ -94,9 +92,46 @@ def verify_pdf(
     allow_fetching: bool = False,
     now: datetime | None = None,
 ) -> PdfVerification:
-    """Verify every signature in ``data``. Never raises for bad input: a broken file or
-    signature gets a verdict."""
-    return _verify_pdf(data, trust, allow_fetching, now, CachingPdfReader)
+    """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`).
+    Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        status, payload = _pool.shared_pool().verify(
+            data, trust.der, trust.source, allow_fetching, moment
+        )
+    except Exception as exc:  # the pool itself failed: still a verdict, never a crash
+        logger.warning("signature worker pool failed", exc_info=exc)
+        status, payload = "error", _short(exc)
+    if status == "ok":
+        return PdfVerification.from_dict(payload)
+    reason = _pool.verdict_for_problem(status, payload)
+    verdict = rules.unverifiable_file_verdict(reason)
+    nd30 = rules.nd30_check([])
+    return PdfVerification(
+        verdict=verdict,
+        signatures=(),
+        nd30=nd30,
+        summary=rules.summary_text(verdict, 0, nd30),
+        return_reason=rules.return_reason(verdict),
+        sha256=hashlib.sha256(data).hexdigest(),
+        validated_at=_iso(moment) or "",
+        trust_store=trust.fingerprint,
+        offline=not allow_fetching,
+        appended_bytes=None,
+    )
+
+
+def verify_in_process(
+    data: bytes,
+    trust: TrustStore,
+    *,
+    allow_fetching: bool = False,
+    now: datetime | None = None,
+) -> PdfVerification:
+    """``verify_pdf`` in this process, with the fast reader when :mod:`._fastpath` is active
+    here (the pool's workers) and the stock reader otherwise."""
+    reader_class = CachingPdfReader if _fastpath.active() else PdfFileReader
+    return _verify_pdf(data, trust, allow_fetching, now, reader_class)
 
 
 def _verify_pdf(
@@ -212,13 +247,17 @@ def _withhold(
 
 @contextmanager
 def _cycle_collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a document is verified.
+    """Pause Python's cyclic garbage collector while a document is verified (only where the
+    fast path is active: a verification worker, never the caller's process).
 
     Reading a tagged document creates tens of thousands of long-lived PDF objects (all kept
     by the reader until the verification ends); every automatic collection re-scans them, which
     took about a third of the verification time of the largest corpus document. Peak memory
     is unchanged (the reader holds those objects anyway). The collector is re-enabled at the
     end, only if it was enabled at the start."""
+    if not _fastpath.active():
+        yield
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -276,7 +315,8 @@ def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
     try:
-        certs.extend(_certs.shared(cert) for cert in dss.load_certs())
+        share = _certs.shared if _fastpath.active() else (lambda cert: cert)
+        certs.extend(share(cert) for cert in dss.load_certs())
         for ref in dss.ocsps:
             ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
         for ref in dss.crls:
@@ -354,7 +394,7 @@ def _validation_context(
     moment: datetime,
 ) -> ValidationContext:
     return ValidationContext(
-        trust_roots=list(trust.anchors),
+        trust_manager=trust.trust_manager,
         other_certs=list(knowledge.certs),
         ocsps=list(knowledge.ocsps) + archival[0],
         crls=list(knowledge.crls) + archival[1],
