@@ -5,13 +5,13 @@ RUN apt-get update \
       fonts-liberation2 poppler-utils curl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY kho kho
 COPY repository repository
 COPY ingest ingest
 COPY search search
 COPY retention retention
 COPY web web
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir -c constraints.txt .
 ENV KHO_DATA_DIR=/data
 VOLUME ["/data"]

@@ -6,8 +6,9 @@
 
 ``--trust`` defaults to the ``trust/`` directory beside the manifest. ``--compare`` also
 verifies every file with the stock pyHanko reader (no caches, upstream difference analysis)
-and exits 1 unless every result (verdicts, modification levels, every reported field) is
-identical to the fast reader's.
+(without Kho's whole-document checks) and exits 1 unless every result (verdicts,
+modification levels, every reported field) is identical to Kho's, or Kho's verdict is stricter
+because a whole-document check withheld it (those files are listed as STRICTER).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ingest.signatures.evaluation import (
     format_confusion,
     read_manifest,
     rule_violation,
+    stricter_on_purpose,
 )
 from ingest.signatures.verify import _verify_pdf
 
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     violations = []
     started = time.perf_counter()
     differences = []
+    stricter = []
     stock_seconds = 0.0
     for entry in read_manifest(args.manifest):
         data = (base / entry.file).read_bytes()
@@ -55,9 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         result = verify_pdf(data, trust, now=moment)
         if args.compare:
             t0 = time.perf_counter()
-            stock = _verify_pdf(data, trust, False, moment, PdfFileReader)
+            stock = _verify_pdf(data, trust, False, moment, PdfFileReader, cross_check=False)
             stock_seconds += time.perf_counter() - t0
-            if comparable(stock) != comparable(result):
+            if stricter_on_purpose(result, stock):
+                stricter.append(
+                    f"{entry.file}: {stock.verdict.indication.value} -> "
+                    f"{result.verdict.indication.value}/{result.verdict.sub_indication}"
+                )
+            elif comparable(stock) != comparable(result):
                 differences.append(entry.file)
         pairs.append((entry.expected, result.verdict))
         problem = rule_violation(entry.expected, result.verdict)
@@ -73,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  VIOLATION {line}")
     if args.compare:
         print(
-            f"stock pyHanko comparison: {len(pairs) - len(differences)}/{len(pairs)} files "
-            f"identical ({stock_seconds:.1f} s stock)"
+            f"stock pyHanko comparison: {len(pairs) - len(differences) - len(stricter)}/"
+            f"{len(pairs)} files "
+            f"identical, {len(stricter)} stricter on purpose ({stock_seconds:.1f} s stock)"
         )
+        for line in stricter:
+            print(f"  STRICTER {line}")
         for name in differences:
             print(f"  DIFFERENT {name}")
     return 1 if violations or differences else 0

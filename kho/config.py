@@ -53,6 +53,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_PASSWORD_MEMORY_KB": ("65536", "argon2id memory cost of password hashes, in KiB."),
     "KHO_PASSWORD_TIME_COST": ("3", "argon2id passes over that memory."),
     "KHO_LOGIN_MAX_FAILURES": ("5", "Wrong passwords in a row that lock an account."),
+    # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
+    "KHO_SIGNATURE_FAST_PATH": (
+        "1",
+        "Fast signature reader and name/certificate memos in the verification workers (`0` = stock pyHanko).",
+    ),
+    "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
+    "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
+    "KHO_SIGNATURE_MEMORY_MB": ("2048", "Address-space limit of a verification worker, in MB."),
     # Read by ingest (ingest/text/settings.py, ingest/pipeline.py, ingest/celery_app.py).
     "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
     "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),

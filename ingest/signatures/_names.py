@@ -58,7 +58,9 @@ def install() -> None:
         key = (self.chosen.dump(), other.chosen.dump())
         found = known.get(key)
         if found is None:
-            found = key[0] == key[1] or name_eq(self, other)
+            # byte-identical names still go through the RFC 4518 preparation: stock
+            # asn1crypto rejects a name it cannot prepare even when compared with itself
+            found = name_eq(self, other)
             if len(known) >= _MEMO_SIZE:
                 known.clear()
             known[key] = found

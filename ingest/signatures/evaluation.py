@@ -95,7 +95,34 @@ def format_confusion(table: Counter[tuple[str, str]]) -> str:
 
 
 def comparable(result: PdfVerification) -> str:
-    """``result`` as canonical JSON with run-dependent object addresses removed, for
-    comparing two verifications of the same file (e.g. fast reader against stock pyHanko)."""
-    text = json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True)
+    """``result`` as canonical JSON with run-dependent object addresses and the
+    whole-document checks (which stock pyHanko does not make) removed, for comparing two
+    verifications of the same file (e.g. fast reader against stock pyHanko)."""
+    data = result.to_dict()
+    data.pop("document_findings", None)
+    data.pop("appended_bytes", None)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return _OBJECT_ADDRESS.sub(" object>", text)
+
+
+_STRICTNESS = {
+    Indication.TOTAL_FAILED: 0,
+    Indication.INDETERMINATE: 1,
+    Indication.TOTAL_PASSED: 2,
+    Indication.NO_SIGNATURE: 2,
+}
+
+
+def stricter_on_purpose(kho: PdfVerification, stock: PdfVerification) -> bool:
+    """Kho's verdict is stricter than stock pyHanko's because a whole-document check (a
+    revision read only leniently, a viewer showing other content) withheld it."""
+    return bool(kho.document_findings) and (
+        _STRICTNESS[kho.verdict.indication] < _STRICTNESS[stock.verdict.indication]
+    )
+
+
+def agrees_or_stricter(kho: PdfVerification, stock: PdfVerification) -> bool:
+    """Kho and stock pyHanko reach the same result, or Kho is the stricter one."""
+    return comparable(kho) == comparable(stock) or _STRICTNESS[kho.verdict.indication] < (
+        _STRICTNESS[stock.verdict.indication]
+    )

@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first stored shape. 2: adds ``document_findings`` and ``appended_bytes`` (a version 1
+result is read with none and ``None``: it was not checked)."""
 
 
 class Indication(StrEnum):
@@ -155,6 +157,12 @@ class PdfVerification:
     validated_at: str  # ISO 8601 UTC
     trust_store: str  # fingerprint of the trust store used
     offline: bool
+    document_findings: tuple[str, ...] = ()
+    """What the checks of the whole document found (Vietnamese): revisions after signing that
+    only lenient reading could read, a viewer showing other pages or content than what was
+    signed, bytes after the last ``%%EOF``."""
+    appended_bytes: int | None = 0
+    """Bytes after the last ``%%EOF`` other than line ends (``None``: not checked, version 1)."""
     schema_version: int = field(default=SCHEMA_VERSION)
 
     @property
@@ -173,10 +181,16 @@ class PdfVerification:
             "validated_at": self.validated_at,
             "trust_store": self.trust_store,
             "offline": self.offline,
+            "document_findings": list(self.document_findings),
+            "appended_bytes": self.appended_bytes,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PdfVerification:
+        """Read any stored version; older ones are upcast to the current shape."""
+        version = int(data.get("schema_version", 1))
+        if version > SCHEMA_VERSION:
+            raise ValueError(f"signature result format {version} is newer than this Kho")
         return cls(
             verdict=Verdict.from_dict(data["verdict"]),
             signatures=tuple(SignatureReport.from_dict(s) for s in data["signatures"]),
@@ -187,5 +201,7 @@ class PdfVerification:
             validated_at=data["validated_at"],
             trust_store=data["trust_store"],
             offline=data["offline"],
-            schema_version=data.get("schema_version", SCHEMA_VERSION),
+            document_findings=tuple(data.get("document_findings", ())),
+            appended_bytes=data["appended_bytes"] if version >= 2 else None,
+            schema_version=SCHEMA_VERSION,
         )

@@ -279,6 +279,17 @@ def unreadable_file_verdict(reason: str, *, is_pdf: bool, encrypted: bool = Fals
     )
 
 
+def unverifiable_file_verdict(reason: str) -> Verdict:
+    """Verdict for a file whose verification could not finish (time or memory limit, a
+    worker that died): nothing is known, so nothing passes."""
+    return Verdict(
+        Indication.INDETERMINATE,
+        "SIGNED_DATA_NOT_FOUND",
+        f"Không hoàn tất được việc kiểm tra chữ ký số của tệp ({reason}); cần kiểm tra lại "
+        "hoặc đối chiếu thủ công.",
+    )
+
+
 def file_verdict(verdicts: Sequence[Verdict]) -> Verdict:
     """One verdict for the file: any failure fails it; any doubt leaves it undetermined."""
     if not verdicts:
@@ -292,6 +303,59 @@ def file_verdict(verdicts: Sequence[Verdict]) -> Verdict:
     return Verdict(
         Indication.TOTAL_PASSED, None, f"Tất cả {len(verdicts)} chữ ký số trong tài liệu hợp lệ."
     )
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What the checks of the whole document found, beyond each signature."""
+
+    recovery_problems: tuple[str, ...] = ()  # revisions after signing read only leniently
+    view_difference: str | None = None  # a viewer shows other pages/content than was signed
+    viewer_error: str | None = None  # a viewer could not open the document pyHanko read
+    appended_bytes: int = 0  # after the last %%EOF, line ends excluded
+
+
+def document_verdict(verdict: Verdict, facts: DocumentFacts) -> tuple[Verdict, tuple[str, ...]]:
+    """The file verdict once the whole-document checks are in, and their findings.
+
+    Order: a viewer showing other pages or content than the signed revision fails the file
+    (TOTAL-FAILED/FORMAT_FAILURE: content was modified after signing, whatever the
+    modification analysis read); revisions that only lenient reading could read, or a
+    document a viewer cannot open, withhold a pass (INDETERMINATE/SIG_CONSTRAINTS_FAILURE);
+    a failure found per signature stays. Bytes after the last ``%%EOF`` are only reported."""
+    findings: list[str] = []
+    outcome = verdict
+    if facts.view_difference is not None:
+        text = (
+            "Nội dung tài liệu mà trình xem PDF hiển thị khác với phiên bản đã ký "
+            f"({facts.view_difference}): tài liệu đã bị sửa sau khi ký."
+        )
+        findings.append(text)
+        if verdict.indication is not Indication.TOTAL_FAILED:
+            outcome = Verdict(Indication.TOTAL_FAILED, "FORMAT_FAILURE", text)
+    if facts.recovery_problems:
+        text = (
+            "Các phiên bản bổ sung sau khi ký chỉ đọc được khi bỏ qua lỗi cấu trúc (bảng tham "
+            "chiếu chéo hỏng hoặc không khớp), nên không khẳng định được nội dung hiển thị là "
+            "nội dung đã ký: " + " ".join(facts.recovery_problems)
+        )
+        findings.append(text)
+        if outcome.indication in (Indication.TOTAL_PASSED, Indication.NO_SIGNATURE):
+            outcome = Verdict(Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", text)
+    if facts.viewer_error is not None:
+        text = (
+            "Trình xem PDF không mở được tài liệu để đối chiếu nội dung hiển thị với phiên bản "
+            f"đã ký ({facts.viewer_error})."
+        )
+        findings.append(text)
+        if outcome.indication is Indication.TOTAL_PASSED:
+            outcome = Verdict(Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", text)
+    if facts.appended_bytes:
+        findings.append(
+            f"Có {facts.appended_bytes} byte dữ liệu sau dấu kết thúc tệp (%%EOF) cuối cùng; "
+            "phần này không thuộc phiên bản nào và không được ký."
+        )
+    return outcome, tuple(findings)
 
 
 # --- personal vs organisation certificate -------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from asn1crypto import pem, x509
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from kho.errors import ConfigError
 
@@ -45,11 +47,31 @@ class TrustStore:
                     anchors.append(cert)
         return cls(anchors=tuple(anchors), source=str(directory))
 
+    @classmethod
+    def from_der(cls, anchors: tuple[bytes, ...], source: str = "") -> TrustStore:
+        """The store whose anchors are these DER encodings (as :attr:`der` gives them)."""
+        certs = []
+        for blob in anchors:
+            cert = x509.Certificate.load(blob)
+            cert.native  # noqa: B018 - parse fully, as from_dir does
+            certs.append(cert)
+        return cls(anchors=tuple(certs), source=source)
+
     @property
+    def der(self) -> tuple[bytes, ...]:
+        return tuple(c.dump() for c in self.anchors)
+
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 over the sorted anchor digests: identifies the store a verdict used."""
         digests = sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.anchors)
         return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+    @cached_property
+    def trust_manager(self) -> SimpleTrustManager:
+        """pyHanko's trust manager for these anchors, built once per store and process and
+        shared by every validation context (it only indexes the anchors)."""
+        return SimpleTrustManager.build(trust_roots=list(self.anchors))
 
 
 def _load_certs(file: Path) -> list[x509.Certificate]:

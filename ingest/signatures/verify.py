@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -33,10 +33,11 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _certs, _names, rules
+from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
+    Indication,
     PdfVerification,
     SignatureReport,
     SignatureType,
@@ -46,8 +47,6 @@ from ingest.signatures.model import (
 from ingest.signatures.trust import TrustStore
 
 logger = logging.getLogger(__name__)
-_names.install()
-_certs.install()
 
 _SIG_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"})
 _TS_SUBFILTERS = frozenset({"/ETSI.RFC3161"})
@@ -93,9 +92,46 @@ def verify_pdf(
     allow_fetching: bool = False,
     now: datetime | None = None,
 ) -> PdfVerification:
-    """Verify every signature in ``data``. Never raises for bad input: a broken file or
-    signature gets a verdict."""
-    return _verify_pdf(data, trust, allow_fetching, now, CachingPdfReader)
+    """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`).
+    Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        status, payload = _pool.shared_pool().verify(
+            data, trust.der, trust.source, allow_fetching, moment
+        )
+    except Exception as exc:  # the pool itself failed: still a verdict, never a crash
+        logger.warning("signature worker pool failed", exc_info=exc)
+        status, payload = "error", _short(exc)
+    if status == "ok":
+        return PdfVerification.from_dict(payload)
+    reason = _pool.verdict_for_problem(status, payload)
+    verdict = rules.unverifiable_file_verdict(reason)
+    nd30 = rules.nd30_check([])
+    return PdfVerification(
+        verdict=verdict,
+        signatures=(),
+        nd30=nd30,
+        summary=rules.summary_text(verdict, 0, nd30),
+        return_reason=rules.return_reason(verdict),
+        sha256=hashlib.sha256(data).hexdigest(),
+        validated_at=_iso(moment) or "",
+        trust_store=trust.fingerprint,
+        offline=not allow_fetching,
+        appended_bytes=None,
+    )
+
+
+def verify_in_process(
+    data: bytes,
+    trust: TrustStore,
+    *,
+    allow_fetching: bool = False,
+    now: datetime | None = None,
+) -> PdfVerification:
+    """``verify_pdf`` in this process, with the fast reader when :mod:`._fastpath` is active
+    here (the pool's workers) and the stock reader otherwise."""
+    reader_class = CachingPdfReader if _fastpath.active() else PdfFileReader
+    return _verify_pdf(data, trust, allow_fetching, now, reader_class)
 
 
 def _verify_pdf(
@@ -104,17 +140,29 @@ def _verify_pdf(
     allow_fetching: bool,
     now: datetime | None,
     reader_class: type[PdfFileReader],
+    *,
+    cross_check: bool = True,
 ) -> PdfVerification:
     """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
-    result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``)."""
+    result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``).
+    ``cross_check=False`` leaves out the whole-document checks (:mod:`._structure`,
+    :mod:`._viewer`), which gives what stock pyHanko alone concludes."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     reports: tuple[SignatureReport, ...] = ()
+    document_findings: tuple[str, ...] = ()
+    appended: int | None = None
     try:
         with _cycle_collection_paused():
-            reports = asyncio.run(
-                _verify_all(data, trust, allow_fetching, moment, reader_class)
+            reports, recovery = asyncio.run(
+                _verify_all(data, trust, allow_fetching, moment, reader_class, cross_check)
             )
         verdict = rules.file_verdict([r.verdict for r in reports])
+        if cross_check:
+            appended = _structure.appended_after_eof(data)
+            facts = _document_facts(data, reports, recovery, verdict, appended)
+            checked, document_findings = rules.document_verdict(verdict, facts)
+            if checked != verdict:
+                reports, verdict = _withhold(reports, checked), checked
     except _Unreadable as exc:
         verdict = rules.unreadable_file_verdict(
             exc.reason, is_pdf=exc.is_pdf, encrypted=exc.encrypted
@@ -134,18 +182,82 @@ def _verify_pdf(
         validated_at=_iso(moment) or "",
         trust_store=trust.fingerprint,
         offline=not allow_fetching,
+        document_findings=document_findings,
+        appended_bytes=appended,
+    )
+
+
+@dataclass(frozen=True)
+class _Recovery:
+    """What the strict reading of the revisions after the first signature found."""
+
+    signed_ends: tuple[int, ...]  # end of each signed revision (its /ByteRange)
+    problems: tuple[str, ...]
+
+
+def _document_facts(
+    data: bytes,
+    reports: tuple[SignatureReport, ...],
+    recovery: _Recovery | None,
+    verdict: Any,
+    appended: int,
+) -> rules.DocumentFacts:
+    """Compare the document as pdfium shows it with the signed revisions, where that can
+    change the verdict: a pass, revisions read only leniently, or changes after signing
+    that the modification analysis could not explain."""
+    if recovery is None or not recovery.signed_ends:
+        return rules.DocumentFacts(appended_bytes=appended)
+    unexplained = any(r.modification_level == "OTHER" for r in reports)
+    wanted = verdict.indication is Indication.TOTAL_PASSED or recovery.problems or unexplained
+    first, last = min(recovery.signed_ends), max(recovery.signed_ends)
+    difference = error = None
+    if wanted and len(data[first:].strip(b" \t\r\n\f\x00")) > 0:
+        try:
+            final = _viewer.page_view(data)
+        except _viewer.Unrenderable as exc:
+            error = _short(exc)
+        else:
+            for end in sorted({first, last}):
+                try:
+                    signed = _viewer.page_view(data[:end])
+                except _viewer.Unrenderable:
+                    continue  # the signature's own checks judge its revision
+                difference = _viewer.differences(signed, final)
+                if difference is not None:
+                    break
+    return rules.DocumentFacts(
+        recovery_problems=recovery.problems,
+        view_difference=difference,
+        viewer_error=error,
+        appended_bytes=appended,
+    )
+
+
+def _withhold(
+    reports: tuple[SignatureReport, ...], verdict: Any
+) -> tuple[SignatureReport, ...]:
+    """A signature cannot pass in a document whose whole-document checks withheld the pass."""
+    return tuple(
+        replace(r, verdict=verdict, findings=(verdict.explanation, *r.findings))
+        if r.verdict.indication is Indication.TOTAL_PASSED
+        else r
+        for r in reports
     )
 
 
 @contextmanager
 def _cycle_collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a document is verified.
+    """Pause Python's cyclic garbage collector while a document is verified (only where the
+    fast path is active: a verification worker, never the caller's process).
 
     Reading a tagged document creates tens of thousands of long-lived PDF objects (all kept
     by the reader until the verification ends); every automatic collection re-scans them, which
     took about a third of the verification time of the largest corpus document. Peak memory
     is unchanged (the reader holds those objects anyway). The collector is re-enabled at the
     end, only if it was enabled at the start."""
+    if not _fastpath.active():
+        yield
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -203,7 +315,8 @@ def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
     try:
-        certs.extend(_certs.shared(cert) for cert in dss.load_certs())
+        share = _certs.shared if _fastpath.active() else (lambda cert: cert)
+        certs.extend(share(cert) for cert in dss.load_certs())
         for ref in dss.ocsps:
             ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
         for ref in dss.crls:
@@ -231,7 +344,8 @@ async def _verify_all(
     allow_fetching: bool,
     moment: datetime,
     reader_class: type[PdfFileReader],
-) -> tuple[SignatureReport, ...]:
+    cross_check: bool = True,
+) -> tuple[tuple[SignatureReport, ...], _Recovery | None]:
     reader = _open(data, reader_class)
     try:
         try:
@@ -246,10 +360,26 @@ async def _verify_all(
             )
             ordered.append((_revision_key(report), position, report))
         ordered.sort(key=lambda item: (item[0], item[1]))
-        return tuple(report for _, _, report in ordered)
+        recovery = _recovery(data, reader, fields) if cross_check else None
+        return tuple(report for _, _, report in ordered), recovery
     finally:
         if isinstance(reader, CachingPdfReader):
             reader.release()
+
+
+def _recovery(data: bytes, reader: PdfFileReader, fields: list[Any]) -> _Recovery:
+    ends: list[int] = []
+    for _, sig_ref, _ in fields:
+        try:
+            byte_range = [int(v) for v in sig_ref.get_object()["/ByteRange"]]
+            ends.append(byte_range[-2] + byte_range[-1])
+        except Exception:
+            continue
+    ends = [end for end in ends if 0 < end <= len(data)]
+    if not ends:
+        return _Recovery((), ())
+    audit = _structure.audit(data, min(ends), reader)
+    return _Recovery(tuple(ends), tuple(audit.problems))
 
 
 def _revision_key(report: SignatureReport) -> int:
@@ -264,7 +394,7 @@ def _validation_context(
     moment: datetime,
 ) -> ValidationContext:
     return ValidationContext(
-        trust_roots=list(trust.anchors),
+        trust_manager=trust.trust_manager,
         other_certs=list(knowledge.certs),
         ocsps=list(knowledge.ocsps) + archival[0],
         crls=list(knowledge.crls) + archival[1],

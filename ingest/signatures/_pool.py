@@ -1,0 +1,246 @@
+"""Verification in worker processes, with a time and memory limit per document.
+
+Signed PDFs come from outside: a hostile one may make pyHanko run for minutes or allocate
+without bound, and the fast path (:mod:`._fastpath`) changes process-wide state. Every
+verification therefore runs in a worker process that the pipeline and ``kho verify`` share
+(one pool per process that asks, started on first use). A worker is a fresh interpreter
+(not forked: nothing of the caller's state, threads or patches is inherited), limits its own address
+space (``KHO_SIGNATURE_MEMORY_MB``), activates the fast path and keeps, per trust store, the
+parsed anchors and pyHanko's trust manager across documents. A document that takes longer
+than ``KHO_SIGNATURE_TIMEOUT`` seconds, or kills its worker, gets an INDETERMINATE verdict
+and the worker is replaced.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ingest.signatures.model import PdfVerification
+
+logger = logging.getLogger(__name__)
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float
+    memory_mb: int
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            timeout=float(os.environ.get("KHO_SIGNATURE_TIMEOUT", "120")),
+            memory_mb=int(os.environ.get("KHO_SIGNATURE_MEMORY_MB", "2048")),
+        )
+
+
+def _send(stream: BinaryIO, message: Any) -> None:
+    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack(">Q", len(blob)) + blob)
+    stream.flush()
+
+
+def _recv(stream: BinaryIO) -> Any:
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError("worker pipe closed")
+    (size,) = struct.unpack(">Q", head)
+    blob = stream.read(size)
+    if len(blob) < size:
+        raise EOFError("worker pipe closed")
+    return pickle.loads(blob)
+
+
+def worker_main(memory_mb: int) -> None:
+    """Loop of one worker process (``python -m ingest.signatures._worker MB``): requests on
+    stdin, results on the original stdout (anything printed goes to stderr)."""
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    protocol_in = sys.stdin.buffer
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    from ingest.signatures import _fastpath
+    from ingest.signatures.trust import TrustStore
+    from ingest.signatures.verify import verify_in_process
+
+    _fastpath.activate()
+    stores: dict[str, TrustStore] = {}
+    while True:
+        try:
+            data, anchors, source, allow_fetching, now = _recv(protocol_in)
+        except (EOFError, OSError):
+            return
+        key = hashlib.sha256(b"".join(anchors)).hexdigest()
+        trust = stores.get(key)
+        if trust is None:
+            trust = stores[key] = TrustStore.from_der(anchors, source)
+        try:
+            reply: tuple[str, Any] = (
+                "ok", verify_in_process(data, trust, allow_fetching=allow_fetching, now=now).to_dict()
+            )
+        except MemoryError:
+            reply = ("memory", None)
+        except BaseException as exc:  # never leave the caller waiting
+            reply = ("error", f"{type(exc).__name__}: {exc}"[:300])
+        _send(protocol_out, reply)
+
+
+class _Worker:
+    """A fresh interpreter (nothing of the caller's state, threads or patches is inherited,
+    and the caller's main module is not re-imported)."""
+
+    def __init__(self, memory_mb: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ingest.signatures._worker", str(memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=str(_ROOT),
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin: BinaryIO = self.process.stdin
+        self.stdout: BinaryIO = self.process.stdout
+
+    def call(self, request: Any, timeout: float) -> Any:
+        """The reply, or :class:`TimeoutError`; :class:`EOFError` when the worker died."""
+        _send(self.stdin, request)
+        ready, _, _ = select.select([self.stdout], [], [], timeout)
+        if not ready:
+            raise TimeoutError
+        return _recv(self.stdout)
+
+    def stop(self) -> None:
+        for stream in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+
+
+class VerifierPool:
+    """Worker processes that verify documents one at a time each."""
+
+    def __init__(self, size: int = 1, limits: Limits | None = None) -> None:
+        self.size = max(1, size)
+        self.limits = limits or Limits.from_env()
+        self._idle: list[_Worker] = []
+        self._started = 0
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def _take(self) -> _Worker:
+        with self._cond:
+            while not self._idle and self._started >= self.size:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+        try:
+            return _Worker(self.limits.memory_mb)
+        except BaseException:
+            with self._cond:
+                self._started -= 1
+                self._cond.notify()
+            raise
+
+    def _give_back(self, worker: _Worker | None) -> None:
+        with self._cond:
+            if worker is None or self._closed:
+                self._started -= 1
+            else:
+                self._idle.append(worker)
+            self._cond.notify()
+        if worker is not None and self._closed:
+            worker.stop()
+
+    def verify(
+        self,
+        data: bytes,
+        anchors: tuple[bytes, ...],
+        source: str,
+        allow_fetching: bool,
+        now: datetime | None,
+    ) -> tuple[str, Any]:
+        """``("ok", result dict)``, or ``(problem, detail)`` with problem one of
+        ``timeout``, ``memory``, ``crash``, ``error``."""
+        worker = self._take()
+        keep: _Worker | None = worker
+        try:
+            status, payload = worker.call(
+                (data, anchors, source, allow_fetching, now), self.limits.timeout
+            )
+            if status == "memory":
+                keep = None
+            return status, payload
+        except TimeoutError:
+            keep = None
+            return "timeout", self.limits.timeout
+        except (EOFError, OSError, pickle.UnpicklingError):
+            keep = None
+            return "crash", worker.process.poll()
+        finally:
+            if keep is None:
+                worker.stop()
+            self._give_back(keep)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._started -= len(idle)
+        for worker in idle:
+            worker.stop()
+
+
+_shared: VerifierPool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool() -> VerifierPool:
+    """The process's pool (``KHO_SIGNATURE_WORKERS`` workers), started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = VerifierPool(int(os.environ.get("KHO_SIGNATURE_WORKERS", "1")))
+            atexit.register(_shared.close)
+        return _shared
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def verdict_for_problem(problem: str, detail: Any) -> str:
+    """Vietnamese reason for a verification the worker could not finish."""
+    if problem == "timeout":
+        return f"kiểm tra chữ ký vượt quá thời gian cho phép ({detail:g} giây)"
+    if problem == "memory":
+        return "kiểm tra chữ ký vượt quá giới hạn bộ nhớ"
+    if problem == "crash":
+        return f"tiến trình kiểm tra chữ ký dừng bất thường (mã {detail})"
+    return f"lỗi khi kiểm tra chữ ký ({detail})"
+
+
+__all__ = ["Limits", "PdfVerification", "VerifierPool", "shared_pool", "verdict_for_problem"]

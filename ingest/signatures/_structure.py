@@ -1,0 +1,274 @@
+"""What a strict reader finds in the revisions added after the first signature.
+
+pyHanko reads documents leniently (``strict=False``): a cross-reference entry it cannot parse
+is skipped, an entry whose generation does not match any reference is never read, and an
+object the newest revision fails to list is taken from an older revision. A viewer rebuilds
+the cross-reference data by scanning instead, and shows the newer objects. Where the two
+disagree, the difference analysis judged a document nobody sees.
+
+:func:`audit` reads, independently of pyHanko's lenient reader, every revision that starts
+after ``start`` (the end of the earliest signed revision) and lists every place where only
+lenient recovery could read it:
+
+- the ``startxref`` / ``/Prev`` chain does not reach every revision, or points at no
+  cross-reference section;
+- a cross-reference table entry or subsection header is malformed;
+- an in-use entry points at a place where that object (number *and* generation) does not
+  start;
+- an object is defined in the appended bytes but no cross-reference entry of those revisions
+  points at it (it can only be found by scanning, as viewers do).
+
+Cross-reference streams of those revisions are decoded with pyHanko's parser in strict mode.
+Bytes after the last ``%%EOF`` are measured (:func:`appended_after_eof`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+_WS = rb"[ \t\r\n\f\x00]"
+_STARTXREF = re.compile(rb"startxref" + _WS + rb"+(\d+)" + _WS + rb"+%%EOF")
+_OBJ_HEADER = re.compile(rb"(?<![0-9])(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj(?![A-Za-z])")
+_HEADER_AT = re.compile(_WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj(?![A-Za-z])")
+_SUBSECTION = re.compile(rb"(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\r|\n)")
+_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?:\r\n| \r| \n|\r|\n)")
+_TRAILER = re.compile(_WS + rb"*trailer" + _WS + rb"*<<")
+_PREV = re.compile(rb"/Prev" + _WS + rb"+(\d+)")
+_XREFSTM = re.compile(rb"/XRefStm" + _WS + rb"+(\d+)")
+_STREAM_OR_END = re.compile(rb"stream(?:\r\n|\n)|endobj")
+_ENDSTREAM = re.compile(rb"endstream")
+_MAX_FINDINGS = 5
+
+
+@dataclass
+class Audit:
+    """Problems found in the revisions after ``start`` (Vietnamese, for people)."""
+
+    start: int
+    problems: list[str] = field(default_factory=list)
+    # offsets of the cross-reference sections read after ``start``
+    sections: list[int] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        if len(self.problems) < _MAX_FINDINGS and text not in self.problems:
+            self.problems.append(text)
+
+
+def appended_after_eof(data: bytes) -> int:
+    """Bytes after the last ``%%EOF`` other than end-of-line whitespace (0 if none, or no
+    ``%%EOF`` at all)."""
+    last = data.rfind(b"%%EOF")
+    if last < 0:
+        return 0
+    return len(data[last + 5:].strip(b" \t\r\n\f\x00"))
+
+
+def audit(data: bytes, start: int, handler: Any = None) -> Audit:
+    """Read the revisions after byte ``start`` strictly; ``handler`` is a pyHanko reader of
+    the same bytes, used only to decode cross-reference streams."""
+    result = Audit(start=start)
+    if start >= len(data):
+        return result
+    in_use: dict[int, tuple[int, int]] = {}  # offset -> (object number, generation)
+    startxrefs = [m for m in _STARTXREF.finditer(data) if m.start() >= start]
+    if not startxrefs:
+        if _OBJ_HEADER.search(data, start):
+            result.add(
+                "Phần bổ sung sau khi ký có đối tượng PDF nhưng không có bảng tham chiếu chéo "
+                "(startxref) hợp lệ."
+            )
+        return result
+    offset: int | None = int(startxrefs[-1].group(1))
+    seen: set[int] = set()
+    while offset is not None and offset >= start:
+        if offset in seen or offset >= len(data):
+            result.add("Chuỗi bảng tham chiếu chéo (startxref, /Prev) bị lặp hoặc trỏ ra ngoài tệp.")
+            break
+        seen.add(offset)
+        result.sections.append(offset)
+        offset = _read_section(data, offset, result, in_use, handler)
+    declared = {int(m.group(1)) for m in startxrefs}
+    if not declared <= seen | {o for o in declared if o < start}:
+        result.add(
+            "Chuỗi bảng tham chiếu chéo (startxref, /Prev) không đi qua mọi phiên bản bổ sung "
+            "sau khi ký: có phiên bản chỉ đọc được bằng cách dò tìm."
+        )
+    _check_definitions(data, start, result, in_use)
+    return result
+
+
+def _read_section(
+    data: bytes,
+    offset: int,
+    result: Audit,
+    in_use: dict[int, tuple[int, int]],
+    handler: Any,
+) -> int | None:
+    """Read the section at ``offset``; return its ``/Prev`` (or ``None``). Whitespace before
+    the section is tolerated, as by every reader (pyHanko even in strict mode)."""
+    offset = _skip_ws(data, offset)
+    if data.startswith(b"xref", offset):
+        return _read_table(data, offset + 4, result, in_use)
+    header = _HEADER_AT.match(data, offset)
+    if header is None:
+        result.add(
+            "startxref hoặc /Prev của một phiên bản bổ sung sau khi ký không trỏ tới bảng tham "
+            "chiếu chéo."
+        )
+        return None
+    return _read_stream_section(data, offset, result, in_use, handler)
+
+
+def _read_table(
+    data: bytes, pos: int, result: Audit, in_use: dict[int, tuple[int, int]]
+) -> int | None:
+    pos = _skip_ws(data, pos)
+    while True:
+        sub = _SUBSECTION.match(data, pos)
+        if sub is None:
+            break
+        first, count = int(sub.group(1)), int(sub.group(2))
+        pos = sub.end()
+        for i in range(count):
+            entry = _ENTRY.match(data, pos)
+            if entry is None:
+                result.add(
+                    f"Bảng tham chiếu chéo của phiên bản bổ sung sau khi ký có mục sai định dạng "
+                    f"(đối tượng {first + i}, vị trí {pos})."
+                )
+                return _trailer_prev(data, pos, result, in_use, lenient=True)
+            pos = entry.end()
+            if entry.group(3) == b"n" and first + i != 0:
+                _note_entry(data, int(entry.group(1)), first + i, int(entry.group(2)), result, in_use)
+        pos = _skip_ws(data, pos)
+    return _trailer_prev(data, pos, result, in_use, lenient=False)
+
+
+def _trailer_prev(
+    data: bytes, pos: int, result: Audit, in_use: dict[int, tuple[int, int]], *, lenient: bool
+) -> int | None:
+    trailer = _TRAILER.match(data, pos)
+    if trailer is None:
+        if not lenient:
+            result.add(
+                "Bảng tham chiếu chéo của phiên bản bổ sung sau khi ký không kết thúc bằng "
+                "trailer hợp lệ."
+            )
+        found = data.find(b"trailer", pos)
+        if found < 0:
+            return None
+        trailer = _TRAILER.match(data, found)
+        if trailer is None:
+            return None
+    end = data.find(b"startxref", trailer.end())
+    body = data[trailer.end(): end if end >= 0 else len(data)]
+    stm = _XREFSTM.search(body)
+    if stm is not None:  # hybrid file: the stream's entries belong to this revision
+        _read_stream_section(data, int(stm.group(1)), result, in_use, None, hybrid=True)
+    prev = _PREV.search(body)
+    return int(prev.group(1)) if prev is not None else None
+
+
+def _read_stream_section(
+    data: bytes,
+    offset: int,
+    result: Audit,
+    in_use: dict[int, tuple[int, int]],
+    handler: Any,
+    *,
+    hybrid: bool = False,
+) -> int | None:
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.xref import XRefType, parse_xref_stream
+
+    header = _HEADER_AT.match(data, offset)
+    if header is None:
+        result.add("Vị trí luồng tham chiếu chéo của phiên bản bổ sung sau khi ký không hợp lệ.")
+        return None
+    idnum, generation = int(header.group(1)), int(header.group(2))
+    in_use.setdefault(header.start(1), (idnum, generation))
+    try:
+        stream = BytesIO(data)
+        stream.seek(_skip_comments(data, header.end()))
+        obj = generic.read_object(stream, generic.Reference(idnum, generation, handler))
+        if not isinstance(obj, generic.StreamObject) or obj.get("/Type") != "/XRef":
+            raise ValueError("not an /XRef stream")
+        entries = list(parse_xref_stream(obj, strict=True))
+    except Exception as exc:
+        result.add(
+            "Luồng tham chiếu chéo của phiên bản bổ sung sau khi ký không đọc được khi đọc chặt "
+            f"chẽ ({type(exc).__name__})."
+        )
+        return None
+    for entry in entries:
+        if entry.xref_type is XRefType.STANDARD and entry.idnum != 0:
+            _note_entry(data, int(entry.location), entry.idnum, entry.generation, result, in_use)
+    if hybrid:
+        return None
+    prev = obj.get("/Prev")
+    return int(prev) if isinstance(prev, int) else None
+
+
+def _note_entry(
+    data: bytes,
+    offset: int,
+    idnum: int,
+    generation: int,
+    result: Audit,
+    in_use: dict[int, tuple[int, int]],
+) -> None:
+    header = _HEADER_AT.match(data, offset)
+    if header is None:
+        result.add(
+            f"Mục tham chiếu chéo của đối tượng {idnum} trong phiên bản bổ sung sau khi ký trỏ "
+            "tới vị trí không có đối tượng."
+        )
+        return
+    found = (int(header.group(1)), int(header.group(2)))
+    if found != (idnum, generation):
+        result.add(
+            f"Mục tham chiếu chéo {idnum} {generation} trong phiên bản bổ sung sau khi ký trỏ tới "
+            f"đối tượng {found[0]} {found[1]} (sai số hiệu hoặc số thế hệ)."
+        )
+        return
+    in_use.setdefault(header.start(1), found)
+
+
+def _check_definitions(
+    data: bytes, start: int, result: Audit, in_use: dict[int, tuple[int, int]]
+) -> None:
+    """Every object defined after ``start`` must be listed by a later cross-reference entry."""
+    pos = start
+    while True:
+        match = _OBJ_HEADER.search(data, pos)
+        if match is None:
+            return
+        where = match.start(1)
+        if where not in in_use:
+            result.add(
+                f"Đối tượng {int(match.group(1))} {int(match.group(2))} (vị trí {where}) trong "
+                "phần bổ sung sau khi ký không có trong bảng tham chiếu chéo: chỉ tìm được bằng "
+                "cách dò tìm, trình xem PDF có thể hiển thị nó."
+            )
+        pos = match.end()
+        body = _STREAM_OR_END.search(data, pos)
+        if body is not None and body.group(0).startswith(b"stream"):
+            end = _ENDSTREAM.search(data, body.end())
+            pos = end.end() if end is not None else len(data)
+
+
+def _skip_comments(data: bytes, pos: int) -> int:
+    pos = _skip_ws(data, pos)
+    while data.startswith(b"%", pos):
+        newline = re.compile(rb"[\r\n]").search(data, pos)
+        pos = _skip_ws(data, newline.end() if newline else len(data))
+    return pos
+
+
+def _skip_ws(data: bytes, pos: int) -> int:
+    while pos < len(data) and data[pos] in b" \t\r\n\f\x00":
+        pos += 1
+    return pos
