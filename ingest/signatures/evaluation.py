@@ -122,7 +122,11 @@ def stricter_on_purpose(kho: PdfVerification, stock: PdfVerification) -> bool:
 
 
 def agrees_or_stricter(kho: PdfVerification, stock: PdfVerification) -> bool:
-    """Kho and stock pyHanko reach the same result, or Kho is the stricter one."""
-    return comparable(kho) == comparable(stock) or _STRICTNESS[kho.verdict.indication] < (
-        _STRICTNESS[stock.verdict.indication]
-    )
+    """Kho and stock pyHanko reach the same result, or Kho is the stricter one: a stricter
+    indication, or the same indication for a reason only Kho's whole-document checks found
+    (stock pyHanko reads on leniently where Kho stops)."""
+    kho_rank, stock_rank = _STRICTNESS[kho.verdict.indication], _STRICTNESS[stock.verdict.indication]
+    if comparable(kho) == comparable(stock) or kho_rank < stock_rank:
+        return True
+    below_pass = kho_rank < _STRICTNESS[Indication.TOTAL_PASSED]
+    return kho_rank == stock_rank and below_pass and bool(kho.document_findings)

@@ -358,6 +358,18 @@ def document_verdict(verdict: Verdict, facts: DocumentFacts) -> tuple[Verdict, t
     return outcome, tuple(findings)
 
 
+def document_check_failed(verdict: Verdict, reason: str) -> tuple[Verdict, tuple[str, ...]]:
+    """The whole-document checks could not run on this file (a viewer or the strict reader
+    broke on it): a failure found per signature stays; anything milder is withheld."""
+    text = (
+        "Không đối chiếu được nội dung hiển thị của tài liệu với phiên bản đã ký vì cấu trúc tệp"
+        f" bị lỗi ({reason})."
+    )
+    if verdict.indication is Indication.TOTAL_FAILED:
+        return verdict, (text,)
+    return Verdict(Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", text), (text,)
+
+
 # --- personal vs organisation certificate -------------------------------------------------
 
 # Leading words of Vietnamese (and common foreign) organisation names, without diacritics.

@@ -12,6 +12,7 @@ import asyncio
 import gc
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -47,6 +48,7 @@ from ingest.signatures.model import (
 from ingest.signatures.trust import TrustStore
 
 logger = logging.getLogger(__name__)
+_MEMORY_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 
 _SIG_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES"})
 _TS_SUBFILTERS = frozenset({"/ETSI.RFC3161"})
@@ -159,8 +161,12 @@ def _verify_pdf(
         verdict = rules.file_verdict([r.verdict for r in reports])
         if cross_check:
             appended = _structure.appended_after_eof(data)
-            facts = _document_facts(data, reports, recovery, verdict, appended)
-            checked, document_findings = rules.document_verdict(verdict, facts)
+            try:
+                facts = _document_facts(data, reports, recovery, verdict, appended)
+                checked, document_findings = rules.document_verdict(verdict, facts)
+            except Exception as exc:  # the check itself broke on this file: withhold, never relax
+                logger.info("whole-document check failed: %s", exc)
+                checked, document_findings = rules.document_check_failed(verdict, _short(exc))
             if checked != verdict:
                 reports, verdict = _withhold(reports, checked), checked
     except _Unreadable as exc:
@@ -542,7 +548,9 @@ def _report(
         explained, detail = True, None
     elif isinstance(diff, SuspiciousModification):
         level, explained = None, False
-        detail = str(diff).strip().splitlines()[0][:300] if str(diff).strip() else None
+        # Object reprs carry memory addresses: meaningless to people and different every run.
+        text = _MEMORY_ADDRESS.sub("", str(diff).strip())
+        detail = text.splitlines()[0][:300] if text else None
     else:
         level, explained, detail = None, True, None
     docmdp = emb.docmdp_level if sig_type is SignatureType.SIGNATURE else None

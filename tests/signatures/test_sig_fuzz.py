@@ -115,7 +115,11 @@ def test_no_mutant_of_the_unsigned_bytes_passes_while_rendering_differently(
         kho = verify(mutant, trust, now=MOMENT)
         stock = _verify_pdf(mutant, trust, False, MOMENT, PdfFileReader, cross_check=False)
         if not agrees_or_stricter(kho, stock):  # type: ignore[arg-type]
-            problems.append(f"{name} #{tried}: Kho {kho.verdict} vs stock {stock.verdict}")  # type: ignore[attr-defined]
+            problems.append(  # the indications and sub-indications first: the explanations are long
+                f"{name} #{tried}: Kho {kho.verdict.indication}/{kho.verdict.sub_indication} vs stock"  # type: ignore[attr-defined]
+                f" {stock.verdict.indication}/{stock.verdict.sub_indication}: Kho {kho.verdict.explanation}"  # type: ignore[attr-defined]
+                f" | stock {stock.verdict.explanation}"  # type: ignore[attr-defined]
+            )
         if kho.verdict.indication is not stock.verdict.indication:  # type: ignore[attr-defined]
             stricter += 1
         if kho.verdict.indication is Indication.TOTAL_PASSED:  # type: ignore[attr-defined]
@@ -129,4 +133,6 @@ def test_no_mutant_of_the_unsigned_bytes_passes_while_rendering_differently(
     print(f"fuzz: seed {SEED}, {tried} mutants in {SECONDS:.0f} s, {passed} passed, "
           f"{stricter} where Kho is stricter than stock pyHanko, {len(problems)} problems")
     assert tried > 0
+    for problem in problems:
+        print(problem)
     assert not problems, problems[:5]
