@@ -5,19 +5,18 @@ and mapping below); the alias ``<prefix>`` names the live one, ``<prefix>-stagin
 rebuild is filling. A rebuild ends with one atomic ``update_aliases`` call (swap), then the old
 index is deleted.
 
-Analysis mirrors :mod:`search.analysis`: text is NFC-normalised here before it is sent (ES has
-no NFC without the ICU plugin); a ``mapping`` char filter fixes tone-mark placement (all case
-variants of :data:`search.analysis.TONE_PLACEMENT`); a ``pattern`` tokenizer splits on anything
-that is not a letter or digit (as :data:`search.analysis.SYLLABLE_RE`); ``lowercase``; the
-``.folded`` sub-fields add ``asciifolding`` (ạ→a, đ→d); ``.bigram`` adds 2-shingles. Exact
-fields weigh more than folded ones, so exact-diacritic matches rank first.
+Analysis is :mod:`search.analysis` itself, ported to Java as an Elasticsearch plugin
+(``search/es-analysis``, installed by ``scripts/services.sh`` and the production image):
+syllables (letters/digit runs), NFC + lower case + one tone-mark placement (``kho_normalize``);
+the ``.folded`` sub-fields add ``kho_fold`` (ạ→a, đ→d); ``.bigram`` holds syllable pairs inside
+a clause. Text is NFC-normalised here before it is sent too (highlight offsets). Exact fields
+weigh more than folded ones, so exact-diacritic matches rank first.
 
 Versions use ``version_type=external_gte``: a late write of an older version is rejected.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -26,7 +25,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from kho.errors import StoreUnavailable
-from search.analysis import TONE_PLACEMENT, query_terms, so_ky_hieu_key, syllables
+from search.analysis import query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
 from search.embedded import ALL_TERMS_UP_TO
@@ -47,37 +46,15 @@ MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_P
 PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
 
 
-def _case_variants(pair: str) -> list[str]:
-    options = [(c, c.upper()) for c in pair]
-    return sorted({"".join(p) for p in itertools.product(*options)})
-
-
-def _tone_mappings() -> list[str]:
-    return [
-        f"{variant} => {target}"
-        for source, target in TONE_PLACEMENT.items()
-        for variant in _case_variants(source)
-    ]
-
-
 ANALYSIS: dict[str, Any] = {
-    "char_filter": {"vi_tone": {"type": "mapping", "mappings": _tone_mappings()}},
-    "tokenizer": {"vi_syllable": {"type": "pattern", "pattern": r"[^\p{L}\p{N}]+"}},
-    "filter": {
-        "vi_fold": {"type": "asciifolding", "preserve_original": False},
-        "vi_pairs": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2,
-                     "output_unigrams": False, "token_separator": "_"},
-    },
+    # Tokenizers and filters of Kho's analysis plugin (search/es-analysis): the same steps as
+    # search.analysis, term for term.
     "analyzer": {
-        "vi_exact": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
-                     "filter": ["lowercase"]},
-        "vi_folded": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
-                      "filter": ["lowercase", "vi_fold"]},
-        "vi_bigram": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
-                      "filter": ["lowercase", "vi_fold", "vi_pairs"]},
-    },
-    "normalizer": {
-        "vi_key": {"type": "custom", "char_filter": ["vi_tone"], "filter": ["lowercase"]},
+        "vi_exact": {"type": "custom", "tokenizer": "kho_syllable", "filter": ["kho_normalize"]},
+        "vi_folded": {"type": "custom", "tokenizer": "kho_syllable",
+                      "filter": ["kho_normalize", "kho_fold"]},
+        "vi_bigram": {"type": "custom", "tokenizer": "kho_clause",
+                      "filter": ["kho_normalize", "kho_fold", "kho_pairs"]},
     },
 }
 

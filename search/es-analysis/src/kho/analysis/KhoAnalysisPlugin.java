@@ -1,0 +1,300 @@
+package kho.analysis;
+
+import java.io.IOException;
+import java.text.Normalizer;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.apache.lucene.analysis.TokenFilter;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.Tokenizer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
+import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
+import org.apache.lucene.analysis.tokenattributes.PositionLengthAttribute;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
+import org.elasticsearch.index.analysis.TokenizerFactory;
+import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
+import org.elasticsearch.plugins.AnalysisPlugin;
+import org.elasticsearch.plugins.Plugin;
+
+/**
+ * Kho's Vietnamese analysis for Elasticsearch, the same steps as search/analysis.py:
+ *
+ * <ul>
+ *   <li>tokenizer {@code kho_syllable}: runs of letters and digits (Python {@code [^\W_]+});
+ *       {@code kho_clause} also leaves a position gap at a clause boundary (punctuation,
+ *       underscore or a line break, Python {@code _CLAUSE_RE}), so syllable pairs never span one;</li>
+ *   <li>filter {@code kho_normalize}: NFC, lower case, one tone-mark placement ("hoà" → "hòa");</li>
+ *   <li>filter {@code kho_fold}: diacritics removed, đ → d (one character for one);</li>
+ *   <li>filter {@code kho_pairs}: adjacent syllables inside a clause joined by "_", no unigrams.</li>
+ * </ul>
+ *
+ * The official analysis-common module is not published for Elasticsearch 8 outside its
+ * distributions, and its filters (asciifolding, mapping) differ in details from Kho's own
+ * analysis anyway: this plugin makes both backends index exactly the same terms.
+ */
+public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
+
+    @Override
+    public Map<String, AnalysisProvider<TokenizerFactory>> getTokenizers() {
+        Map<String, AnalysisProvider<TokenizerFactory>> out = new HashMap<>();
+        out.put("kho_syllable",
+            (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, () -> new SyllableTokenizer(false)));
+        out.put("kho_clause",
+            (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, () -> new SyllableTokenizer(true)));
+        return out;
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
+        Map<String, AnalysisProvider<TokenFilterFactory>> out = new HashMap<>();
+        out.put("kho_normalize", (indexSettings, env, name, settings) -> factory(name, NormalizeFilter::new));
+        out.put("kho_fold", (indexSettings, env, name, settings) -> factory(name, FoldFilter::new));
+        out.put("kho_pairs", (indexSettings, env, name, settings) -> factory(name, PairsFilter::new));
+        return out;
+    }
+
+    private interface Wrap {
+        TokenStream wrap(TokenStream in);
+    }
+
+    private static TokenFilterFactory factory(String name, Wrap wrap) {
+        return new TokenFilterFactory() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TokenStream create(TokenStream in) {
+                return wrap.wrap(in);
+            }
+        };
+    }
+
+    // --- character classes (Python's str.isalnum / \s) -------------------------------------
+
+    static boolean isWord(int cp) {
+        if (Character.isLetter(cp)) {
+            return true;
+        }
+        int type = Character.getType(cp);
+        return type == Character.DECIMAL_DIGIT_NUMBER || type == Character.LETTER_NUMBER
+            || type == Character.OTHER_NUMBER;
+    }
+
+    static boolean isSpace(int cp) {
+        return cp != '\n' && (Character.isWhitespace(cp) || Character.isSpaceChar(cp));
+    }
+
+    /** Syllables; with {@code gaps}, a position gap after a clause boundary. */
+    static final class SyllableTokenizer extends Tokenizer {
+        private final boolean gaps;
+        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+        private final OffsetAttribute offset = addAttribute(OffsetAttribute.class);
+        private final PositionIncrementAttribute posInc = addAttribute(PositionIncrementAttribute.class);
+        private String text;
+        private int pos;
+
+        SyllableTokenizer(boolean gaps) {
+            this.gaps = gaps;
+        }
+
+        @Override
+        public void reset() throws IOException {
+            super.reset();
+            StringBuilder sb = new StringBuilder();
+            char[] buf = new char[4096];
+            int n;
+            while ((n = input.read(buf)) > 0) {
+                sb.append(buf, 0, n);
+            }
+            text = sb.toString();
+            pos = 0;
+        }
+
+        @Override
+        public boolean incrementToken() {
+            clearAttributes();
+            boolean boundary = false;
+            int len = text.length();
+            while (pos < len) {
+                int cp = text.codePointAt(pos);
+                if (isWord(cp)) {
+                    break;
+                }
+                if (!isSpace(cp)) {
+                    boundary = true;  // punctuation, underscore or a line break
+                }
+                pos += Character.charCount(cp);
+            }
+            if (pos >= len) {
+                return false;
+            }
+            int start = pos;
+            while (pos < len) {
+                int cp = text.codePointAt(pos);
+                if (!isWord(cp)) {
+                    break;
+                }
+                pos += Character.charCount(cp);
+            }
+            term.append(text, start, pos);
+            offset.setOffset(correctOffset(start), correctOffset(pos));
+            posInc.setPositionIncrement(gaps && boundary ? 2 : 1);
+            return true;
+        }
+
+        @Override
+        public void end() throws IOException {
+            super.end();
+            int last = correctOffset(text == null ? 0 : text.length());
+            offset.setOffset(last, last);
+        }
+
+        @Override
+        public void close() throws IOException {
+            super.close();
+            text = null;
+        }
+    }
+
+    // --- normalize / fold ------------------------------------------------------------------
+
+    private static final String[] TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"};
+    static final Map<String, String> PLACEMENT = new HashMap<>();
+    static final Map<Integer, Character> FOLD = new HashMap<>();
+
+    static {
+        String[][] pairs = {{"o", "a"}, {"o", "e"}, {"u", "y"}};
+        for (String[] p : pairs) {
+            for (String tone : TONES) {
+                PLACEMENT.put(p[0] + nfc(p[1] + tone), nfc(p[0] + tone) + p[1]);
+            }
+        }
+        FOLD.put((int) 'đ', 'd');
+        FOLD.put((int) 'Đ', 'D');
+        for (int cp = 0x00C0; cp <= 0x1EFF; cp++) {
+            String base = Normalizer.normalize(new String(Character.toChars(cp)), Normalizer.Form.NFD)
+                .replaceAll("\\p{M}", "");
+            if (base.length() == 1 && base.charAt(0) != cp && base.charAt(0) < 128) {
+                FOLD.put(cp, base.charAt(0));
+            }
+        }
+    }
+
+    static String nfc(String s) {
+        return Normalizer.normalize(s, Normalizer.Form.NFC);
+    }
+
+    static String normalize(String s) {
+        String t = nfc(s);
+        StringBuilder sb = new StringBuilder(t.length());
+        t.codePoints().forEach(cp -> sb.appendCodePoint(Character.toLowerCase(cp)));
+        for (int i = 0; i + 1 < sb.length(); i++) {
+            String target = PLACEMENT.get(sb.substring(i, i + 2));
+            if (target != null) {
+                sb.replace(i, i + 2, target);
+            }
+        }
+        return sb.toString();
+    }
+
+    static String fold(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        s.codePoints().forEach(cp -> {
+            Character c = FOLD.get(cp);
+            if (c != null) {
+                sb.append(c.charValue());
+            } else {
+                sb.appendCodePoint(cp);
+            }
+        });
+        return sb.toString();
+    }
+
+    static final class NormalizeFilter extends TokenFilter {
+        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+
+        NormalizeFilter(TokenStream in) {
+            super(in);
+        }
+
+        @Override
+        public boolean incrementToken() throws IOException {
+            if (!input.incrementToken()) {
+                return false;
+            }
+            String out = normalize(term.toString());
+            term.setEmpty().append(out);
+            return true;
+        }
+    }
+
+    static final class FoldFilter extends TokenFilter {
+        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+
+        FoldFilter(TokenStream in) {
+            super(in);
+        }
+
+        @Override
+        public boolean incrementToken() throws IOException {
+            if (!input.incrementToken()) {
+                return false;
+            }
+            String out = fold(term.toString());
+            term.setEmpty().append(out);
+            return true;
+        }
+    }
+
+    /** "a b c" → "a_b", "b_c"; a position gap (clause boundary) starts again. */
+    static final class PairsFilter extends TokenFilter {
+        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+        private final OffsetAttribute offset = addAttribute(OffsetAttribute.class);
+        private final PositionIncrementAttribute posInc = addAttribute(PositionIncrementAttribute.class);
+        private final PositionLengthAttribute posLen = addAttribute(PositionLengthAttribute.class);
+        private String prev;
+        private int prevStart;
+        private int pending;
+
+        PairsFilter(TokenStream in) {
+            super(in);
+        }
+
+        @Override
+        public boolean incrementToken() throws IOException {
+            while (input.incrementToken()) {
+                String cur = term.toString();
+                int inc = posInc.getPositionIncrement();
+                int start = offset.startOffset();
+                int end = offset.endOffset();
+                String before = prev;
+                int beforeStart = prevStart;
+                prev = cur;
+                prevStart = start;
+                if (before == null || inc != 1) {
+                    pending += inc;
+                    continue;
+                }
+                term.setEmpty().append(before).append('_').append(cur);
+                offset.setOffset(beforeStart, end);
+                posInc.setPositionIncrement(pending > 0 ? pending : 1);
+                posLen.setPositionLength(1);
+                pending = 0;
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        public void reset() throws IOException {
+            super.reset();
+            prev = null;
+            prevStart = 0;
+            pending = 0;
+        }
+    }
+}
