@@ -84,6 +84,9 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
             || type == Character.OTHER_NUMBER;
     }
 
+    /** search.embedded.MAX_TOKEN_CHARS: longer letter/digit runs are not indexed. */
+    static final int MAX_TOKEN_CHARS = 100;
+
     static boolean isSpace(int cp) {
         return cp != '\n' && (Character.isWhitespace(cp) || Character.isSpaceChar(cp));
     }
@@ -119,31 +122,38 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
             clearAttributes();
             boolean boundary = false;
             int len = text.length();
-            while (pos < len) {
-                int cp = text.codePointAt(pos);
-                if (isWord(cp)) {
-                    break;
+            while (true) {
+                while (pos < len) {
+                    int cp = text.codePointAt(pos);
+                    if (isWord(cp)) {
+                        break;
+                    }
+                    if (!isSpace(cp)) {
+                        boundary = true;  // punctuation, underscore or a line break
+                    }
+                    pos += Character.charCount(cp);
                 }
-                if (!isSpace(cp)) {
-                    boundary = true;  // punctuation, underscore or a line break
+                if (pos >= len) {
+                    return false;
                 }
-                pos += Character.charCount(cp);
-            }
-            if (pos >= len) {
-                return false;
-            }
-            int start = pos;
-            while (pos < len) {
-                int cp = text.codePointAt(pos);
-                if (!isWord(cp)) {
-                    break;
+                int start = pos;
+                int count = 0;
+                while (pos < len) {
+                    int cp = text.codePointAt(pos);
+                    if (!isWord(cp)) {
+                        break;
+                    }
+                    pos += Character.charCount(cp);
+                    count++;
                 }
-                pos += Character.charCount(cp);
+                if (count > MAX_TOKEN_CHARS) {
+                    continue;  // an encoded blob, not a syllable: not indexed (as the embedded index)
+                }
+                term.append(text, start, pos);
+                offset.setOffset(correctOffset(start), correctOffset(pos));
+                posInc.setPositionIncrement(gaps && boundary ? 2 : 1);
+                return true;
             }
-            term.append(text, start, pos);
-            offset.setOffset(correctOffset(start), correctOffset(pos));
-            posInc.setPositionIncrement(gaps && boundary ? 2 : 1);
-            return true;
         }
 
         @Override
