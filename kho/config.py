@@ -43,6 +43,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
+    "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
+    "KHO_ELASTICSEARCH_REPLICAS": ("1", "Replicas of each shard (0 on a single node)."),
     "KHO_BROKER_URL": ("", "Celery broker (`redis://...`); empty = tasks run in-process."),
     "KHO_TIKA_URL": ("", "Apache Tika server URL; empty = native text extraction."),
     "KHO_OCR_LANG": ("vie", "Tesseract languages for OCR."),
@@ -106,6 +108,8 @@ class Settings:
     audit_retention_days: int
     elasticsearch_url: str
     elasticsearch_index: str
+    elasticsearch_shards: int
+    elasticsearch_replicas: int
     broker_url: str
     tika_url: str
     ocr_lang: str
@@ -191,6 +195,10 @@ class Settings:
             ),
             elasticsearch_url=get("KHO_ELASTICSEARCH_URL"),
             elasticsearch_index=get("KHO_ELASTICSEARCH_INDEX"),
+            elasticsearch_shards=_int("KHO_ELASTICSEARCH_SHARDS", get("KHO_ELASTICSEARCH_SHARDS"),
+                                      1, 1024),
+            elasticsearch_replicas=_int("KHO_ELASTICSEARCH_REPLICAS",
+                                        get("KHO_ELASTICSEARCH_REPLICAS"), 0, 16),
             broker_url=broker,
             tika_url=get("KHO_TIKA_URL"),
             ocr_lang=get("KHO_OCR_LANG"),

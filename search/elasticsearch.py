@@ -260,10 +260,20 @@ class _ElasticRebuild(Rebuild):
 class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
 
-    def __init__(self, url: str, *, prefix: str = "kho-documents", refresh: bool = False,
+    def __init__(self, url: str, *, prefix: str = "kho-records", refresh: bool = False,
+                 shards: int = 1, replicas: int = 0,
                  client: Elasticsearch | None = None) -> None:
-        """``refresh=True`` makes every write visible to search at once (tests, CLI tools)."""
-        self.es = client or Elasticsearch(url, request_timeout=30, retry_on_timeout=True)
+        """``url``: one node, or several comma-separated (the client fails over between them).
+
+        ``refresh=True`` makes every write visible to search at once (tests, CLI tools).
+        ``shards``/``replicas`` go into the index template: they apply to indices created from
+        then on (a new alias target, every rebuild).
+        """
+        hosts = [u.strip() for u in url.split(",") if u.strip()]
+        self.es = client or Elasticsearch(
+            hosts, request_timeout=30, retry_on_timeout=True, max_retries=3,
+            retry_on_status=(502, 503, 504),
+        )
         self.alias = prefix
         self.staging_alias = f"{prefix}-staging"
         self.refresh = refresh
@@ -272,7 +282,8 @@ class ElasticsearchBackend(SearchBackend):
                 name=f"{prefix}-template",
                 index_patterns=[f"{prefix}-2*"],
                 template={
-                    "settings": {"analysis": ANALYSIS, "number_of_shards": 1,
+                    "settings": {"analysis": ANALYSIS, "number_of_shards": shards,
+                                 "number_of_replicas": replicas,
                                  "max_result_window": MAX_RESULT_WINDOW},
                     "mappings": MAPPINGS,
                 },
