@@ -32,6 +32,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "",
         "Where per-record keys live, apart from content: empty = `<KHO_DATA_DIR>/keys`.",
     ),
+    "KHO_KEYSTORE_ACCESS_KEY": ("", "S3 access key of the key store (empty = `KHO_S3_ACCESS_KEY`)."),
+    "KHO_KEYSTORE_SECRET_KEY": ("", "S3 secret key of the key store (empty = `KHO_S3_SECRET_KEY`)."),
     "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
     "KHO_AGENCY_ID": ("000.00.00.H99", "Mã định danh of the agency that runs Kho (QĐ 20/2020)."),
@@ -94,6 +96,8 @@ class Settings:
     data_dir: Path
     store_url: str
     keystore_url: str
+    keystore_access_key: str
+    keystore_secret_key: str
     s3_endpoint: str
     s3_access_key: str
     s3_secret_key: str
@@ -179,6 +183,8 @@ class Settings:
             data_dir=data_dir,
             store_url=store_url,
             keystore_url=keystore_url,
+            keystore_access_key=get("KHO_KEYSTORE_ACCESS_KEY"),
+            keystore_secret_key=get("KHO_KEYSTORE_SECRET_KEY"),
             s3_endpoint=s3_endpoint,
             s3_access_key=get("KHO_S3_ACCESS_KEY"),
             s3_secret_key=get("KHO_S3_SECRET_KEY"),
@@ -217,6 +223,15 @@ class Settings:
             "object_lock": self.s3_object_lock,
             "fsync": self.fsync,
         }
+
+    def keystore_options(self) -> dict[str, object]:
+        """Options of the key store: its own S3 credentials when configured (production keeps
+        keys and content apart: a leaked content credential does not reach the keys)."""
+        options = self.store_options()
+        if self.keystore_access_key:
+            options["access_key"] = self.keystore_access_key
+            options["secret_key"] = self.keystore_secret_key
+        return options
 
 
 def configuration_table() -> str:
