@@ -98,3 +98,37 @@ def test_corrupt_docx_is_reported_corrupt_on_every_backend(
     with pytest.raises(FileCorrupt) as info:
         extract_text(damaged, "hong.docx", settings=TextSettings(), extractor=extractor)
     assert info.value.code == "FILE_CORRUPT"
+
+
+def test_scanned_pdf_is_handed_to_ocr_on_every_backend(
+    backend: tuple[Extractor, TextSource],
+) -> None:
+    import io
+
+    import pypdf
+
+    scan = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg, image-only
+    if not scan.exists():
+        pytest.fail(f"corpus not found at {docs.CORPUS_PDF}")
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(scan).pages[1])
+    out = io.BytesIO()
+    writer.write(out)
+    extractor, _ = backend
+    result = extract_text(out.getvalue(), "quet.pdf", settings=TextSettings(), extractor=extractor)
+    assert [p.source for p in result.parts] == [TextSource.OCR]
+    assert "Bộ Tài chính" in result.text
+    assert unicodedata.is_normalized("NFC", result.text)
+    assert result.extractor == extractor.name
+
+
+@pytest.mark.tika
+@pytest.mark.skipif(not TIKA_URL, reason="KHO_TEST_TIKA_URL is not set (no Tika server to test against)")
+def test_real_tika_that_does_not_answer_in_time_is_tika_unavailable() -> None:
+    from ingest.text import TikaUnavailable
+
+    assert TIKA_URL
+    extractor = TikaExtractor(TIKA_URL, TextSettings(tika_url=TIKA_URL, tika_timeout=0.001))
+    with pytest.raises(TikaUnavailable) as info:
+        extract_text(docs.docx_bytes(), "cham.docx", settings=TextSettings(), extractor=extractor)
+    assert info.value.code == "TIKA_UNAVAILABLE"
