@@ -494,7 +494,8 @@ def text_query(query: Query) -> dict[str, Any] | None:
         words = {"bool": {"should": optional, "minimum_should_match": 1}}
     either = [words] if words else []
     if query.so_ky_hieu:
-        either.append({"constant_score": {"filter": {"terms": {"skh_key": list(query.so_ky_hieu)}},
+        exact = [{"term": {"skh_key": {"value": key}}} for key in query.so_ky_hieu]
+        either.append({"constant_score": {"filter": {"bool": {"should": exact}},
                                           "boost": EXACT_SO_KY_HIEU_BOOST}})
     if not either:
         return None

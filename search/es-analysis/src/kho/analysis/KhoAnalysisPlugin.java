@@ -84,6 +84,12 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
             || type == Character.OTHER_NUMBER;
     }
 
+    static boolean isMark(int cp) {
+        int type = Character.getType(cp);
+        return type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK
+            || type == Character.ENCLOSING_MARK;
+    }
+
     /** search.embedded.MAX_TOKEN_CHARS: longer letter/digit runs are not indexed. */
     static final int MAX_TOKEN_CHARS = 100;
 
@@ -140,11 +146,15 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
                 int count = 0;
                 while (pos < len) {
                     int cp = text.codePointAt(pos);
-                    if (!isWord(cp)) {
+                    // A combining mark inside a syllable is decomposed (NFD) text: it stays with
+                    // its letter, and kho_normalize composes them (Python NFCs before splitting).
+                    if (!isWord(cp) && !isMark(cp)) {
                         break;
                     }
                     pos += Character.charCount(cp);
-                    count++;
+                    if (!isMark(cp)) {
+                        count++;
+                    }
                 }
                 if (count > MAX_TOKEN_CHARS) {
                     continue;  // an encoded blob, not a syllable: not indexed (as the embedded index)
