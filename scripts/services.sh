@@ -342,7 +342,7 @@ EOF
   # Earlier builds (another plugin source or version) that no running process uses.
   local old
   for old in "$CACHE"/elasticsearch-*-kho-*; do
-    [ "$old" = "$home" ] || ps -eo args | grep -qF "$old" || rm -rf "$old"
+    [ "$old" = "$home" ] || pgrep -f -- "$old/" >/dev/null || rm -rf "$old"
   done
   say "elasticsearch $ES_VERSION fetched and prepared in $((SECONDS - t0)) s ($home)"
 }

@@ -22,12 +22,12 @@ import org.elasticsearch.plugins.Plugin;
  * Kho's Vietnamese analysis for Elasticsearch, the same steps as search/analysis.py:
  *
  * <ul>
- *   <li>tokenizer {@code kho_syllable}: runs of letters and digits (Python {@code [^\W_]+});
- *       {@code kho_clause} also leaves a position gap at a clause boundary (punctuation,
- *       underscore or a line break, Python {@code _CLAUSE_RE}), so syllable pairs never span one;</li>
+ *   <li>tokenizer {@code kho_syllable}: runs of letters and digits (Python {@code [^\W_]+}),
+ *       runs longer than search.embedded.MAX_TOKEN_CHARS left out;</li>
  *   <li>filter {@code kho_normalize}: NFC, lower case, one tone-mark placement ("hoà" → "hòa");</li>
  *   <li>filter {@code kho_fold}: diacritics removed, đ → d (one character for one);</li>
- *   <li>filter {@code kho_pairs}: adjacent syllables inside a clause joined by "_", no unigrams.</li>
+ *   <li>filter {@code kho_pairs}: adjacent syllables joined by "_", no unigrams (the embedded
+ *       index's {@code b} field).</li>
  * </ul>
  *
  * The official analysis-common module is not published for Elasticsearch 8 outside its
@@ -40,9 +40,7 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
     public Map<String, AnalysisProvider<TokenizerFactory>> getTokenizers() {
         Map<String, AnalysisProvider<TokenizerFactory>> out = new HashMap<>();
         out.put("kho_syllable",
-            (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, () -> new SyllableTokenizer(false)));
-        out.put("kho_clause",
-            (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, () -> new SyllableTokenizer(true)));
+            (indexSettings, env, name, settings) -> TokenizerFactory.newFactory(name, SyllableTokenizer::new));
         return out;
     }
 
@@ -93,22 +91,13 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
     /** search.embedded.MAX_TOKEN_CHARS: longer letter/digit runs are not indexed. */
     static final int MAX_TOKEN_CHARS = 100;
 
-    static boolean isSpace(int cp) {
-        return cp != '\n' && (Character.isWhitespace(cp) || Character.isSpaceChar(cp));
-    }
-
-    /** Syllables; with {@code gaps}, a position gap after a clause boundary. */
+    /** Syllables: runs of letters and digits. */
     static final class SyllableTokenizer extends Tokenizer {
-        private final boolean gaps;
         private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
         private final OffsetAttribute offset = addAttribute(OffsetAttribute.class);
         private final PositionIncrementAttribute posInc = addAttribute(PositionIncrementAttribute.class);
         private String text;
         private int pos;
-
-        SyllableTokenizer(boolean gaps) {
-            this.gaps = gaps;
-        }
 
         @Override
         public void reset() throws IOException {
@@ -126,16 +115,12 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
         @Override
         public boolean incrementToken() {
             clearAttributes();
-            boolean boundary = false;
             int len = text.length();
             while (true) {
                 while (pos < len) {
                     int cp = text.codePointAt(pos);
                     if (isWord(cp)) {
                         break;
-                    }
-                    if (!isSpace(cp)) {
-                        boundary = true;  // punctuation, underscore or a line break
                     }
                     pos += Character.charCount(cp);
                 }
@@ -161,7 +146,7 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
                 }
                 term.append(text, start, pos);
                 offset.setOffset(correctOffset(start), correctOffset(pos));
-                posInc.setPositionIncrement(gaps && boundary ? 2 : 1);
+                posInc.setPositionIncrement(1);
                 return true;
             }
         }
@@ -270,7 +255,7 @@ public final class KhoAnalysisPlugin extends Plugin implements AnalysisPlugin {
         }
     }
 
-    /** "a b c" → "a_b", "b_c"; a position gap (clause boundary) starts again. */
+    /** "a b c" → "a_b", "b_c"; a position gap (a removed token) starts again. */
     static final class PairsFilter extends TokenFilter {
         private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
         private final OffsetAttribute offset = addAttribute(OffsetAttribute.class);
