@@ -336,8 +336,9 @@ java.version=17
 elasticsearch.version=$ES_VERSION
 EOF
   chmod -R a+rX "$dist"
-  rm -rf "$home"
-  mv "$dist" "$home"
+  # rename(2): atomic; if another run got there first, its copy (maybe running) is kept.
+  mv -T "$dist" "$home" 2>/dev/null || [ -x "$home/bin/elasticsearch" ] \
+    || die "could not put elasticsearch in $home"
   rm -rf "$tmp"
   # Earlier builds (another plugin source or version) that no running process uses.
   local old

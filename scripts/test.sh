@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system.sh
 bash scripts/install.sh
+trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT  # also after a failed start
 bash scripts/services.sh start
-trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(bash scripts/services.sh env)"
 export KHO_REQUIRE_SERVICES=1
 export KHO_SHARED_DIR="${KHO_SHARED_DIR:-$(cd .. && pwd)/shared}"
