@@ -139,15 +139,16 @@ def _nfc(text: str) -> str:
 
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
+    text = _nfc(doc.text)
     head = _nfc("\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
                            doc.co_quan_ban_hanh, doc.nguoi_ky)))
     return {
         **flat_fields(doc),
-        "e": "\n".join([head] * TITLE_REPEAT + [_nfc(doc.text)]),
+        "e": "\n".join([head] * TITLE_REPEAT + [text]),
         "title": _nfc(doc.title),
         "trich_yeu": _nfc(doc.trich_yeu),
         "so_ky_hieu": _nfc(doc.so_ky_hieu),
-        "text": _nfc(doc.text),
+        "text": text,
         "cite_keys": [so_ky_hieu_key(c) for c in doc.cites if c.strip()],
         "ho_so": list(doc.ho_so),
         "grant_users": list(doc.grant_users),
