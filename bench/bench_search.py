@@ -8,7 +8,10 @@ Documents are generated deterministically (seeded) from the sentences of
 số/ký hiệu, cơ quan, dates, độ khẩn/mật, hồ sơ, units, grants, citations), about 2,000
 characters of body each. Prints indexing documents/s (through :func:`search.reindex.reindex`,
 i.e. a full rebuild), query latency p50/p95/p99 per query kind and overall, peak RSS and index
-size. ``--url`` runs the same against Elasticsearch.
+size. The embedded index always runs; ``--url`` (one node or several, comma-separated) runs the
+same against Elasticsearch in the same run (alias ``KHO_ELASTICSEARCH_INDEX``, dropped after;
+its index size from ``_stats``, the server's RSS from /proc when it runs on this machine).
+``--only-es`` skips the embedded run.
 """
 
 from __future__ import annotations
@@ -137,56 +140,87 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--url", help="Elasticsearch URL (default: embedded, temporary dir)")
     parser.add_argument("--dir", help="embedded index directory (default: a temporary one)")
+    parser.add_argument("--only-es", action="store_true", help="skip the embedded run")
     args = parser.parse_args()
 
     pool = sentences()
-    with tempfile.TemporaryDirectory() as tmp:
-        target = args.url or args.dir or tmp
-        backend = open_backend(target)
-        last = [0.0]
+    targets = [] if args.only_es else [None]
+    targets += [args.url] if args.url else []
+    for url in targets:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(url or args.dir or tmp, url, args, pool)
 
-        def progress(p) -> None:
-            if p.elapsed - last[0] >= 10:
-                last[0] = p.elapsed
-                print(f"  … {p.seen} documents, {p.rate:.0f}/s", flush=True)
 
-        report = reindex(backend, generate(args.docs, pool), batch_size=1000, progress=progress)
-        rate = report.written / report.elapsed
-        print(f"backend {backend.name}: indexed {report.written} documents in "
-              f"{report.elapsed:.1f} s = {rate:.0f} documents/s (generation included)")
-        if not args.url:
-            size = sum(f.stat().st_size for f in Path(target).rglob("*") if f.is_file())
-            print(f"index size on disk: {size / 1e6:.0f} MB")
+def _es_figures(backend) -> None:
+    """Index size and the server's memory (ES nodes on this machine: RSS from /proc)."""
+    es = backend.es
+    stats = es.indices.stats(index=backend.alias, metric="store")
+    size = stats["_all"]["primaries"]["store"]["size_in_bytes"]
+    print(f"index size (primaries, after refresh): {size / 1e6:.0f} MB")
+    nodes = es.nodes.stats(metric="jvm,process")["nodes"]
+    info = es.nodes.info(metric="process")["nodes"]
+    for node_id, node in nodes.items():
+        heap = node["jvm"]["mem"]["heap_used_in_bytes"] / 1e6
+        pid = info.get(node_id, {}).get("process", {}).get("id")
+        rss = ""
+        status = Path(f"/proc/{pid}/status")
+        if pid and status.exists():
+            found = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
+            if found:
+                rss = f", RSS {int(found.group(1)) / 1024:.0f} MB"
+        print(f"node {node['name']}: heap used {heap:.0f} MB{rss}")
 
-        queries = query_set(args.queries, pool, args.docs)
-        for _, q in queries[:20]:  # warm-up
-            backend.search(parse_query(**q))
-        timings: dict[str, list[float]] = {}
-        baseline: list[float] = []
-        totals: list[int] = []
-        unfiltered = Principal("bench-baseline", everything=True)
-        for kind, q in queries:
-            started = time.perf_counter()
-            result = backend.search(parse_query(**q))
-            timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
-            totals.append(result.total)
-            # Baseline in the same run: the same query without any permission filter.
-            started = time.perf_counter()
-            backend.search(parse_query(**{**q, "principal": unfiltered}))
-            baseline.append((time.perf_counter() - started) * 1000)
-        everything = [t for ts in timings.values() for t in ts]
-        for kind, ts in [*timings.items(), ("all", everything), ("no-permission", baseline)]:
-            print(f"{kind:15s} n={len(ts):4d}  p50 {pct(ts, 50):6.1f} ms  p95 {pct(ts, 95):6.1f} ms"
-                  f"  p99 {pct(ts, 99):6.1f} ms  mean {statistics.mean(ts):6.1f} ms")
-        print(f"median hits per query: {statistics.median(totals):.0f}")
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {rss:.0f} MB")
-        status = Path("/proc/self/status")
-        if status.exists():
-            now = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-            if now:
-                print(f"RSS after the queries: {int(now.group(1)) / 1024:.0f} MB")
-        backend.close()
+
+def run(target: str, url: str | None, args: argparse.Namespace, pool: list[str]) -> None:
+    backend = open_backend(target)
+    last = [0.0]
+
+    def progress(p) -> None:
+        if p.elapsed - last[0] >= 10:
+            last[0] = p.elapsed
+            print(f"  … {p.seen} documents, {p.rate:.0f}/s", flush=True)
+
+    report = reindex(backend, generate(args.docs, pool), batch_size=1000, progress=progress)
+    rate = report.written / report.elapsed
+    print(f"backend {backend.name}: indexed {report.written} documents in "
+          f"{report.elapsed:.1f} s = {rate:.0f} documents/s (generation included)")
+    if url:
+        _es_figures(backend)
+    else:
+        size = sum(f.stat().st_size for f in Path(target).rglob("*") if f.is_file())
+        print(f"index size on disk: {size / 1e6:.0f} MB")
+
+    queries = query_set(args.queries, pool, args.docs)
+    for _, q in queries[:20]:  # warm-up
+        backend.search(parse_query(**q))
+    timings: dict[str, list[float]] = {}
+    baseline: list[float] = []
+    totals: list[int] = []
+    unfiltered = Principal("bench-baseline", everything=True)
+    for kind, q in queries:
+        started = time.perf_counter()
+        result = backend.search(parse_query(**q))
+        timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        totals.append(result.total)
+        # Baseline in the same run: the same query without any permission filter.
+        started = time.perf_counter()
+        backend.search(parse_query(**{**q, "principal": unfiltered}))
+        baseline.append((time.perf_counter() - started) * 1000)
+    everything = [t for ts in timings.values() for t in ts]
+    for kind, ts in [*timings.items(), ("all", everything), ("no-permission", baseline)]:
+        print(f"{kind:15s} n={len(ts):4d}  p50 {pct(ts, 50):6.1f} ms  p95 {pct(ts, 95):6.1f} ms"
+              f"  p99 {pct(ts, 99):6.1f} ms  mean {statistics.mean(ts):6.1f} ms")
+    print(f"median hits per query: {statistics.median(totals):.0f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {rss:.0f} MB")
+    status = Path("/proc/self/status")
+    if status.exists():
+        now = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
+        if now:
+            print(f"RSS after the queries: {int(now.group(1)) / 1024:.0f} MB")
+    if url:
+        backend.drop_all()
+    backend.close()
 
 
 if __name__ == "__main__":

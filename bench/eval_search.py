@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/eval_search.py CORPUS QUERIES QRELS [--url ES_URL] [--k 10]
 
+The embedded index is always evaluated; with ``--url`` Elasticsearch too, on the same questions,
+and both are printed (its alias is ``KHO_ELASTICSEARCH_INDEX``, dropped afterwards).
+
 CORPUS: JSONL ``{"id","title","text"}``; QUERIES: JSONL ``{"id","text"}``; QRELS: TSV
 ``query_id<TAB>doc_id<TAB>relevance`` (relevance > 0 counts). Each question is searched through
 the public query path (:func:`search.query.parse_query` with an auditor principal, so nothing
@@ -84,24 +87,28 @@ def main() -> None:
     queries = load_jsonl(args.queries)
     qrels = load_qrels(args.qrels)
     with tempfile.TemporaryDirectory() as tmp:
-        backend = open_backend(args.url or tmp)
-        started = time.perf_counter()
-        rebuild = backend.begin_rebuild()
-        batch = [
-            IndexDocument(id=d["id"], version=1, direction="di", title=d.get("title", ""),
-                          text=d.get("text", ""))
-            for d in corpus
-        ]
-        for i in range(0, len(batch), 500):
-            rebuild.index(batch[i : i + 500])
-        rebuild.commit()
-        print(f"indexed {len(corpus)} documents in {time.perf_counter() - started:.1f} s "
-              f"({backend.name})")
-        for label, strip in (("as written", False), ("diacritics stripped", True)):
-            mrr, rec, per_query = evaluate(backend, queries, qrels, args.k, strip)
-            print(f"{label:20s} MRR@{args.k} {mrr:.4f}  Recall@{args.k} {rec:.4f}  "
-                  f"({per_query * 1000:.1f} ms/query, {len(queries)} queries)")
-        backend.close()
+        for target in [tmp, *([args.url] if args.url else [])]:
+            backend = open_backend(target)
+            started = time.perf_counter()
+            rebuild = backend.begin_rebuild()
+            batch = [
+                IndexDocument(id=d["id"], version=1, direction="di", title=d.get("title", ""),
+                              text=d.get("text", ""))
+                for d in corpus
+            ]
+            for i in range(0, len(batch), 500):
+                rebuild.index(batch[i : i + 500])
+            rebuild.commit()
+            print(f"{backend.name}: indexed {len(corpus)} documents in "
+                  f"{time.perf_counter() - started:.1f} s")
+            for label, strip in (("as written", False), ("diacritics stripped", True)):
+                mrr, rec, per_query = evaluate(backend, queries, qrels, args.k, strip)
+                print(f"  {label:20s} MRR@{args.k} {mrr:.4f}  Recall@{args.k} {rec:.4f}  "
+                      f"({per_query * 1000:.1f} ms/query, {len(queries)} queries)")
+            drop = getattr(backend, "drop_all", None)
+            if drop is not None:
+                drop()
+            backend.close()
 
 
 if __name__ == "__main__":

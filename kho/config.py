@@ -32,6 +32,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "",
         "Where per-record keys live, apart from content: empty = `<KHO_DATA_DIR>/keys`.",
     ),
+    "KHO_KEYSTORE_ACCESS_KEY": ("", "S3 access key of the key store (empty = `KHO_S3_ACCESS_KEY`)."),
+    "KHO_KEYSTORE_SECRET_KEY": ("", "S3 secret key of the key store (empty = `KHO_S3_SECRET_KEY`)."),
     "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
     "KHO_AGENCY_ID": ("000.00.00.H99", "Mã định danh of the agency that runs Kho (QĐ 20/2020)."),
@@ -43,6 +45,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
+    "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
+    "KHO_ELASTICSEARCH_REPLICAS": ("1", "Replicas of each shard (0 on a single node)."),
     "KHO_BROKER_URL": ("", "Celery broker (`redis://...`); empty = tasks run in-process."),
     "KHO_TIKA_URL": ("", "Apache Tika server URL; empty = native text extraction."),
     "KHO_OCR_LANG": ("vie", "Tesseract languages for OCR."),
@@ -104,6 +108,8 @@ class Settings:
     data_dir: Path
     store_url: str
     keystore_url: str
+    keystore_access_key: str
+    keystore_secret_key: str
     s3_endpoint: str
     s3_access_key: str
     s3_secret_key: str
@@ -118,6 +124,8 @@ class Settings:
     audit_retention_days: int
     elasticsearch_url: str
     elasticsearch_index: str
+    elasticsearch_shards: int
+    elasticsearch_replicas: int
     broker_url: str
     tika_url: str
     ocr_lang: str
@@ -187,6 +195,8 @@ class Settings:
             data_dir=data_dir,
             store_url=store_url,
             keystore_url=keystore_url,
+            keystore_access_key=get("KHO_KEYSTORE_ACCESS_KEY"),
+            keystore_secret_key=get("KHO_KEYSTORE_SECRET_KEY"),
             s3_endpoint=s3_endpoint,
             s3_access_key=get("KHO_S3_ACCESS_KEY"),
             s3_secret_key=get("KHO_S3_SECRET_KEY"),
@@ -203,6 +213,10 @@ class Settings:
             ),
             elasticsearch_url=get("KHO_ELASTICSEARCH_URL"),
             elasticsearch_index=get("KHO_ELASTICSEARCH_INDEX"),
+            elasticsearch_shards=_int("KHO_ELASTICSEARCH_SHARDS", get("KHO_ELASTICSEARCH_SHARDS"),
+                                      1, 1024),
+            elasticsearch_replicas=_int("KHO_ELASTICSEARCH_REPLICAS",
+                                        get("KHO_ELASTICSEARCH_REPLICAS"), 0, 16),
             broker_url=broker,
             tika_url=get("KHO_TIKA_URL"),
             ocr_lang=get("KHO_OCR_LANG"),
@@ -223,6 +237,15 @@ class Settings:
             "object_lock": self.s3_object_lock,
             "fsync": self.fsync,
         }
+
+    def keystore_options(self) -> dict[str, object]:
+        """Options of the key store: its own S3 credentials when configured (production keeps
+        keys and content apart: a leaked content credential does not reach the keys)."""
+        options = self.store_options()
+        if self.keystore_access_key:
+            options["access_key"] = self.keystore_access_key
+            options["secret_key"] = self.keystore_secret_key
+        return options
 
 
 def configuration_table() -> str:

@@ -11,9 +11,8 @@ from repository.storage import open_store
 
 
 def open_repository(settings: Settings) -> Repository:
-    options = settings.store_options()
-    store = open_store(settings.store_url, **options)
-    keystore = open_store(settings.keystore_url, **options)
+    store = open_store(settings.store_url, **settings.store_options())
+    keystore = open_store(settings.keystore_url, **settings.keystore_options())
     return Repository(
         store,
         keystore,

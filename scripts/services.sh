@@ -2,14 +2,21 @@
 # Real services for the tests, on 127.0.0.1 only:
 #   * a single-node Ceph cluster (monitor + memstore OSD + RADOS Gateway = S3 on port 7480)
 #     with a test user that has fixed keys, and a second user with a tiny quota (STORE_FULL tests);
-#   * a Redis server on port 6379 (Celery broker / result backend in the tests).
+#   * a Redis server on port 6379 (Celery broker / result backend in the tests);
+#   * Elasticsearch 8 on port 9200 (the integ-test distribution from Maven Central, plus Kho's
+#     Vietnamese analysis plugin built from search/es-analysis), run as an unprivileged user;
+#   * an Apache Tika server (tika-server-standard 3.x from Maven Central) on port 9998.
 #
-#   scripts/services.sh start    start what is not running (idempotent), wait until ready
+#   scripts/services.sh start [SERVICE...]   start what is not running (idempotent), wait until
+#                                            ready; SERVICE: redis s3 elasticsearch tika (all)
 #   scripts/services.sh stop     stop what start started and remove ./.services
 #   scripts/services.sh status   one line per service; exit 0 only if all are up
 #   scripts/services.sh env      the variables the tests read:  eval "$(scripts/services.sh env)"
 #
 # Data, logs and pids live under ./.services (gitignored; KHO_SERVICES_DIR overrides it).
+# Downloaded Java servers are cached outside the repository, in KHO_CACHE_DIR (default
+# /var/cache/kho for root, ~/.cache/kho otherwise) and Maven's ~/.m2: only the first run fetches.
+# KHO_ES_PORT, KHO_ES_TRANSPORT_PORT and KHO_TIKA_PORT move those two servers to other ports.
 # memstore keeps the OSD's data in RAM: a restart of the cluster starts from an empty store.
 # Needs the Debian packages of scripts/install-system.sh (ceph-mon ceph-osd radosgw redis-server).
 set -euo pipefail
@@ -20,6 +27,14 @@ HOST=127.0.0.1
 MON_PORT=6789
 S3_PORT=7480
 REDIS_PORT=6379
+ES_VERSION=8.19.21
+TIKA_VERSION=3.2.2
+ES_PORT=${KHO_ES_PORT:-9200}
+ES_TRANSPORT_PORT=${KHO_ES_TRANSPORT_PORT:-9300}
+ES_HEAP=${KHO_ES_HEAP:-512m}
+TIKA_PORT=${KHO_TIKA_PORT:-9998}
+if [ "$(id -u)" = 0 ]; then CACHE=${KHO_CACHE_DIR:-/var/cache/kho}
+else CACHE=${KHO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kho}; fi
 # Fixed test credentials (a throw-away cluster on loopback; never used outside the tests).
 S3_ACCESS_KEY=KHOTESTACCESSKEY0001
 S3_SECRET_KEY=khotestsecretkey0000000000000000000000001
@@ -275,22 +290,214 @@ stop_ceph() {
   rm -f "$LOG"/ceph-* "$LOG/bootstrap.log"
 }
 
+# -- Java servers: fetched with Maven into the cache ---------------------------------------
+java_home() { # JAVA_HOME of the default java (17 on the project's machines)
+  local java
+  java=$(readlink -f "$(command -v java)") || return 1
+  dirname "$(dirname "$java")"
+}
+
+# Elasticsearch refuses to run as root: as root, it runs as nobody.
+SERVICE_USER=()
+[ "$(id -u)" = 0 ] && SERVICE_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+
+mvn_copy() { # mvn_copy <groupId:artifactId:version:type> <dir>: into ~/.m2, then copied to dir
+  command -v mvn >/dev/null || die "mvn is not installed: run scripts/install-system.sh"
+  mvn -B -q dependency:copy -Dartifact="$1" -DoutputDirectory="$2" -Dmdep.overWriteReleases=true \
+    >>"$LOG/maven.log" 2>&1 || die "maven could not fetch $1" "$LOG/maven.log"
+}
+
+plugin_hash() { sha256sum "$ROOT"/search/es-analysis/src/kho/analysis/*.java | sha256sum | cut -c1-12; }
+
+es_home() { echo "$CACHE/elasticsearch-$ES_VERSION-kho-$(plugin_hash)"; }
+
+fetch_es() { # the distribution, unpacked, with Kho's analysis plugin compiled into plugins/
+  local home tmp
+  home=$(es_home)
+  [ -x "$home/bin/elasticsearch" ] && [ -s "$home/plugins/kho-analysis/kho-analysis.jar" ] && return 0
+  local t0=$SECONDS
+  mkdir -p "$CACHE"
+  chmod 755 "$CACHE"
+  tmp=$(mktemp -d "$CACHE/.es-XXXXXX")
+  mvn_copy "org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" "$tmp"
+  unzip -q "$tmp/elasticsearch-$ES_VERSION.zip" -d "$tmp" || die "unzip of elasticsearch failed"
+  rm -f "$tmp/elasticsearch-$ES_VERSION.zip"
+  local dist="$tmp/elasticsearch-$ES_VERSION" build="$tmp/build"
+  mkdir -p "$build" "$dist/plugins/kho-analysis"
+  javac -nowarn -d "$build" -cp "$dist/lib/*" "$ROOT"/search/es-analysis/src/kho/analysis/*.java \
+    >>"$LOG/maven.log" 2>&1 || die "the Kho analysis plugin does not compile" "$LOG/maven.log"
+  jar cf "$dist/plugins/kho-analysis/kho-analysis.jar" -C "$build" . || die "jar failed"
+  cat >"$dist/plugins/kho-analysis/plugin-descriptor.properties" <<EOF
+description=Kho Vietnamese analysis (search/es-analysis)
+version=1.0
+name=kho-analysis
+classname=kho.analysis.KhoAnalysisPlugin
+java.version=17
+elasticsearch.version=$ES_VERSION
+EOF
+  chmod -R a+rX "$dist"
+  # rename(2): atomic; if another run got there first, its copy (maybe running) is kept.
+  mv -T "$dist" "$home" 2>/dev/null || [ -x "$home/bin/elasticsearch" ] \
+    || die "could not put elasticsearch in $home"
+  rm -rf "$tmp"
+  # Earlier builds (another plugin source or version) that no running process uses.
+  local old
+  for old in "$CACHE"/elasticsearch-*-kho-*; do
+    [ "$old" = "$home" ] || pgrep -f -- "$old/" >/dev/null || rm -rf "$old"
+  done
+  say "elasticsearch $ES_VERSION fetched and prepared in $((SECONDS - t0)) s ($home)"
+}
+
+tika_jar() { echo "$CACHE/tika-server-standard-$TIKA_VERSION.jar"; }
+
+fetch_tika() {
+  local jar tmp
+  jar=$(tika_jar)
+  [ -s "$jar" ] && return 0
+  mkdir -p "$CACHE"
+  tmp=$(mktemp -d "$CACHE/.tika-XXXXXX")
+  mvn_copy "org.apache.tika:tika-server-standard:$TIKA_VERSION:jar" "$tmp"
+  chmod a+r "$tmp/tika-server-standard-$TIKA_VERSION.jar"
+  mv "$tmp/tika-server-standard-$TIKA_VERSION.jar" "$jar"
+  rm -rf "$tmp"
+  say "tika server $TIKA_VERSION fetched"
+}
+
+stop_group() { # stop_group <pidfile>: TERM the process group (launcher + server JVM), KILL after 20 s
+  local file=$1 pid
+  [ -s "$file" ] || { rm -f "$file"; return 0; }
+  pid=$(cat "$file")
+  if proc_alive "$pid"; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 200); do
+      proc_alive "$pid" || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+# -- Elasticsearch -------------------------------------------------------------------------
+es_url() { echo "http://$HOST:$ES_PORT"; }
+
+es_ready() {
+  [ "$(curl -s -o /dev/null -m 3 -w '%{http_code}' \
+      "$(es_url)/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null)" = 200 ]
+}
+
+es_running() { pid_alive "$RUN/elasticsearch.pid" && es_ready; }
+
+launch_es() { # start the JVM, do not wait (start_java_services waits for it)
+  if es_running; then
+    say "elasticsearch already running on $HOST:$ES_PORT"
+    return 0
+  fi
+  if es_ready; then
+    die "port $HOST:$ES_PORT is taken by an Elasticsearch not started by this script"
+  fi
+  stop_group "$RUN/elasticsearch.pid"
+  fetch_es
+  local home dir="$SVC/elasticsearch"
+  home=$(es_home)
+  rm -rf "$dir"
+  mkdir -p "$dir"/{data,logs,tmp}
+  cp -r "$home/config" "$dir/config"
+  [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$dir"
+  date +%s.%N >"$RUN/elasticsearch.t0"
+  ES_JAVA_HOME=$(java_home) ES_PATH_CONF="$dir/config" ES_TMPDIR="$dir/tmp" \
+    ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${KHO_ES_JAVA_OPTS:-}" \
+    spawn elasticsearch "${SERVICE_USER[@]}" "$home/bin/elasticsearch" \
+      -E cluster.name=kho-test -E node.name=kho-test-1 -E discovery.type=single-node \
+      -E network.host="$HOST" -E http.port="$ES_PORT" -E transport.port="$ES_TRANSPORT_PORT" \
+      -E path.data="$dir/data" -E path.logs="$dir/logs" -E xpack.security.enabled=false \
+      -E cluster.routing.allocation.disk.threshold_enabled=false \
+      -E action.destructive_requires_name=false -E bootstrap.memory_lock=false
+}
+
+# -- Tika ----------------------------------------------------------------------------------
+tika_url() { echo "http://$HOST:$TIKA_PORT"; }
+
+tika_ready() { curl -s -f -m 3 "$(tika_url)/version" 2>/dev/null | grep -q Tika; }
+
+tika_running() { pid_alive "$RUN/tika.pid" && tika_ready; }
+
+launch_tika() {
+  if tika_running; then
+    say "tika already running on $HOST:$TIKA_PORT"
+    return 0
+  fi
+  if tika_ready; then
+    die "port $HOST:$TIKA_PORT is taken by a Tika server not started by this script"
+  fi
+  stop_group "$RUN/tika.pid"
+  fetch_tika
+  mkdir -p "$SVC/tika"
+  date +%s.%N >"$RUN/tika.t0"
+  (cd "$SVC/tika" && spawn tika java -Xms32m -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Djava.io.tmpdir="$SVC/tika" -jar "$(tika_jar)" --host "$HOST" --port "$TIKA_PORT" \
+    --config "$ROOT/scripts/services/tika-config.xml")
+}
+
+wait_java() { # wait_java <name> <seconds> <ready-check> <log...>
+  local name=$1 limit=$2 check=$3 deadline t0
+  shift 3
+  deadline=$((SECONDS + limit))
+  until "$check"; do
+    pid_alive "$RUN/$name.pid" || die "$name exited while starting" "$LOG/$name.out" "$@"
+    [ "$SECONDS" -lt "$deadline" ] || die "$name is not ready after $limit s" "$LOG/$name.out" "$@"
+    sleep 0.25
+  done
+  if [ -s "$RUN/$name.t0" ]; then
+    t0=$(cat "$RUN/$name.t0")
+    rm -f "$RUN/$name.t0"
+    say "$name ready ($(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s after launch)"
+  fi
+}
+
+stop_es() { stop_group "$RUN/elasticsearch.pid"; rm -rf "$SVC/elasticsearch"; }
+stop_tika() { stop_group "$RUN/tika.pid"; rm -rf "$SVC/tika"; }
+
 # -- commands ------------------------------------------------------------------------------
+wanted() { # wanted <service>: named on the command line (or nothing named: every service)
+  [ ${#SERVICES[@]} -eq 0 ] && return 0
+  local s
+  for s in "${SERVICES[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
+
 cmd_start() {
   mkdir -p "$SVC" "$RUN" "$LOG"
   exec 9>"$SVC/lock"
   flock -w 120 9 || die "another 'services.sh' holds $SVC/lock"
-  start_redis
-  start_ceph
+  local t0=$SECONDS
+  # The JVMs start first, in the background (fetching them on a first run), while Redis and
+  # Ceph come up; then wait for both.
+  local es_pid="" tika_pid=""
+  if wanted elasticsearch; then launch_es & es_pid=$!; fi
+  if wanted tika; then launch_tika & tika_pid=$!; fi
+  if wanted redis; then start_redis; fi
+  if wanted s3; then start_ceph; fi
+  if [ -n "$es_pid" ]; then
+    wait "$es_pid" || die "elasticsearch did not start"
+    wait_java elasticsearch 240 es_ready "$SVC/elasticsearch/logs/kho-test.log"
+  fi
+  if [ -n "$tika_pid" ]; then
+    wait "$tika_pid" || die "tika did not start"
+    wait_java tika 180 tika_ready
+  fi
+  say "services ready in $((SECONDS - t0)) s"
 }
 
 cmd_stop() {
   [ -d "$SVC" ] || { say "nothing to stop"; return 0; }
   exec 9>"$SVC/lock"
   flock -w 120 9 || die "another 'services.sh' holds $SVC/lock"
-  stop_ceph
-  stop_redis
-  rm -rf "$SVC"
+  if wanted elasticsearch; then stop_es; fi
+  if wanted tika; then stop_tika; fi
+  if wanted s3; then stop_ceph; fi
+  if wanted redis; then stop_redis; fi
+  if [ ${#SERVICES[@]} -eq 0 ]; then rm -rf "$SVC"; fi
   say "stopped"
 }
 
@@ -299,6 +506,10 @@ cmd_status() {
   if redis_ping; then echo "redis  up    redis://$HOST:$REDIS_PORT"; else echo "redis  down"; ok=1; fi
   if ceph_running; then echo "s3     up    http://$HOST:$S3_PORT (ceph radosgw)"
   else echo "s3     down"; ok=1; fi
+  if es_ready; then echo "es     up    $(es_url) (elasticsearch $ES_VERSION)"
+  else echo "es     down"; ok=1; fi
+  if tika_ready; then echo "tika   up    $(tika_url) (tika-server $TIKA_VERSION)"
+  else echo "tika   down"; ok=1; fi
   return $ok
 }
 
@@ -311,13 +522,27 @@ export KHO_TEST_S3_FULL_ACCESS_KEY=$S3_FULL_ACCESS_KEY
 export KHO_TEST_S3_FULL_SECRET_KEY=$S3_FULL_SECRET_KEY
 export KHO_TEST_S3_FULL_QUOTA_BYTES=$S3_FULL_QUOTA_BYTES
 export KHO_TEST_REDIS_URL=redis://$HOST:$REDIS_PORT/15
+export KHO_TEST_ELASTICSEARCH_URL=$(es_url)
+export KHO_TEST_ELASTICSEARCH_HOME=$(es_home)
+export KHO_TEST_TIKA_URL=$(tika_url)
+export KHO_TEST_SERVICES=1
 EOF
 }
 
-case "${1:-}" in
+CMD=${1:-}
+[ $# -gt 0 ] && shift
+SERVICES=("$@")
+for s in "${SERVICES[@]}"; do
+  case "$s" in
+    redis | s3 | elasticsearch | tika) ;;
+    *) echo "unknown service: $s (redis s3 elasticsearch tika)" >&2; exit 2 ;;
+  esac
+done
+
+case "$CMD" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env [redis|s3|elasticsearch|tika]..." >&2; exit 2 ;;
 esac

@@ -22,7 +22,9 @@ def open_backend(url_or_path: str | os.PathLike[str] | None = None) -> SearchBac
     """An Elasticsearch backend for an ``http(s)://`` URL, else the embedded one at that path.
 
     With no argument: ``KHO_ELASTICSEARCH_URL`` if set, else ``<KHO_DATA_DIR>/index/``
-    (``KHO_DATA_DIR`` defaults to ``./kho-data``).
+    (``KHO_DATA_DIR`` defaults to ``./kho-data``). Elasticsearch takes its alias, shards and
+    replicas from ``KHO_ELASTICSEARCH_INDEX``/``_SHARDS``/``_REPLICAS``; several nodes are
+    comma-separated URLs.
     """
     if url_or_path is None:
         url_or_path = os.environ.get(ENV_URL) or (
@@ -30,9 +32,14 @@ def open_backend(url_or_path: str | os.PathLike[str] | None = None) -> SearchBac
         )
     target = str(url_or_path)
     if target.startswith(("http://", "https://")):
+        from kho.config import Settings
         from search.elasticsearch import ElasticsearchBackend
 
-        return ElasticsearchBackend(target)
+        settings = Settings.from_env()
+        return ElasticsearchBackend(
+            target, prefix=settings.elasticsearch_index, shards=settings.elasticsearch_shards,
+            replicas=settings.elasticsearch_replicas,
+        )
     from search.embedded import EmbeddedBackend
 
     return EmbeddedBackend(Path(target))

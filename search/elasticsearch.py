@@ -5,19 +5,21 @@ and mapping below); the alias ``<prefix>`` names the live one, ``<prefix>-stagin
 rebuild is filling. A rebuild ends with one atomic ``update_aliases`` call (swap), then the old
 index is deleted.
 
-Analysis mirrors :mod:`search.analysis`: text is NFC-normalised here before it is sent (ES has
-no NFC without the ICU plugin); a ``mapping`` char filter fixes tone-mark placement (all case
-variants of :data:`search.analysis.TONE_PLACEMENT`); a ``pattern`` tokenizer splits on anything
-that is not a letter or digit (as :data:`search.analysis.SYLLABLE_RE`); ``lowercase``; the
-``.folded`` sub-fields add ``asciifolding`` (ạ→a, đ→d); ``.bigram`` adds 2-shingles. Exact
-fields weigh more than folded ones, so exact-diacritic matches rank first.
+Analysis is :mod:`search.analysis` itself, ported to Java as an Elasticsearch plugin
+(``search/es-analysis``, installed by ``scripts/services.sh`` and the production image):
+syllables (letters/digit runs), NFC + lower case + one tone-mark placement (``kho_normalize``);
+``kho_fold`` folds (ạ→a, đ→d); ``kho_pairs`` joins adjacent syllables. The searched field ``e``
+holds what the embedded index's Tantivy fields hold (the title block twice, then the text; ``.f``
+folded, ``.b`` pairs) and :func:`text_query` builds the embedded backend's query on it (same
+BM25 terms, boosts, required and optional clauses): both backends rank alike, exact diacritics
+first. Text is NFC-normalised here before it is sent (highlight offsets).
 
 Versions use ``version_type=external_gte``: a late write of an older version is rejected.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -26,10 +28,17 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from kho.errors import StoreUnavailable
-from search.analysis import TONE_PLACEMENT, query_terms, so_ky_hieu_key, syllables
+from search.analysis import bigrams, fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
-from search.embedded import ALL_TERMS_UP_TO
+from search.embedded import (
+    ALL_TERMS_UP_TO,
+    EXACT_SO_KY_HIEU_BOOST,
+    EXACT_WEIGHT,
+    MAX_TOKEN_CHARS,
+    PAIR_BOOST,
+    TITLE_REPEAT,
+)
 from search.query import (
     Facet,
     FacetValue,
@@ -47,61 +56,45 @@ MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_P
 PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
 
 
-def _case_variants(pair: str) -> list[str]:
-    options = [(c, c.upper()) for c in pair]
-    return sorted({"".join(p) for p in itertools.product(*options)})
-
-
-def _tone_mappings() -> list[str]:
-    return [
-        f"{variant} => {target}"
-        for source, target in TONE_PLACEMENT.items()
-        for variant in _case_variants(source)
-    ]
-
-
 ANALYSIS: dict[str, Any] = {
-    "char_filter": {"vi_tone": {"type": "mapping", "mappings": _tone_mappings()}},
-    "tokenizer": {"vi_syllable": {"type": "pattern", "pattern": r"[^\p{L}\p{N}]+"}},
-    "filter": {
-        "vi_fold": {"type": "asciifolding", "preserve_original": False},
-        "vi_pairs": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2,
-                     "output_unigrams": False, "token_separator": "_"},
-    },
+    # Tokenizers and filters of Kho's analysis plugin (search/es-analysis): the same steps as
+    # search.analysis, term for term.
     "analyzer": {
-        "vi_exact": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
-                     "filter": ["lowercase"]},
-        "vi_folded": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
-                      "filter": ["lowercase", "vi_fold"]},
-        "vi_bigram": {"type": "custom", "char_filter": ["vi_tone"], "tokenizer": "vi_syllable",
-                      "filter": ["lowercase", "vi_fold", "vi_pairs"]},
-    },
-    "normalizer": {
-        "vi_key": {"type": "custom", "char_filter": ["vi_tone"], "filter": ["lowercase"]},
+        "vi_exact": {"type": "custom", "tokenizer": "kho_syllable", "filter": ["kho_normalize"]},
+        "vi_folded": {"type": "custom", "tokenizer": "kho_syllable",
+                      "filter": ["kho_normalize", "kho_fold"]},
+        "vi_bigram": {"type": "custom", "tokenizer": "kho_syllable",
+                      "filter": ["kho_normalize", "kho_fold", "kho_pairs"]},
     },
 }
 
-_TEXT = {
+# The searched text, as the embedded index holds it (``e``/``f``/``b`` there): the title block
+# TITLE_REPEAT times, then the full text; ``.f`` folded, ``.b`` adjacent folded syllable pairs.
+_SEARCHED = {
     "type": "text",
     "analyzer": "vi_exact",
     "fields": {
-        "folded": {"type": "text", "analyzer": "vi_folded"},
-        "bigram": {"type": "text", "analyzer": "vi_bigram"},
+        "f": {"type": "text", "analyzer": "vi_folded"},
+        "b": {"type": "text", "analyzer": "vi_bigram", "index_options": "freqs"},
     },
 }
+# Fields highlights are cut from (diacritic-insensitive marks on the original text).
+_SHOWN = {"type": "text", "analyzer": "vi_exact",
+          "fields": {"folded": {"type": "text", "analyzer": "vi_folded"}}}
 _KW = {"type": "keyword"}
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
+    "_source": {"excludes": ["e"]},  # indexed only: it repeats the title block and the text
     "properties": {
         "id": _KW,
         "version": {"type": "long"},
         "direction": _KW,
-        "head": _TEXT,
-        "title": _TEXT,
-        "trich_yeu": _TEXT,
-        "so_ky_hieu": _TEXT,
-        "text": _TEXT,
+        "e": _SEARCHED,
+        "title": _SHOWN,
+        "trich_yeu": _SHOWN,
+        "so_ky_hieu": _SHOWN,
+        "text": _SHOWN,
         "loai_key": _KW, "loai_van_ban": _KW,
         "co_quan_key": _KW, "co_quan_ban_hanh": _KW,
         "nguoi_ky_key": _KW, "nguoi_ky": _KW,
@@ -138,10 +131,7 @@ _FACET_FIELDS = {  # facet -> (group field, display field)
     "do_khan": ("do_khan", None), "do_mat": ("do_mat", None), "ho_so": ("ho_so", None),
     "year": ("year", None),
 }
-# Same weights as the embedded backend's BM25 columns.
-_HEAVY = ["text", "head", "doc.text"]  # never sent back with hits
-_TEXT_FIELDS = ["head^4", "head.folded^2", "text^2", "text.folded^1", "head.bigram^2",
-                "text.bigram^2"]
+_HEAVY = ["text", "doc.text"]  # never sent back with hits
 
 
 def _nfc(text: str) -> str:
@@ -149,15 +139,16 @@ def _nfc(text: str) -> str:
 
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
-    head = "\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
-                      doc.co_quan_ban_hanh, doc.nguoi_ky))
+    text = _nfc(doc.text)
+    head = _nfc("\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
+                           doc.co_quan_ban_hanh, doc.nguoi_ky)))
     return {
         **flat_fields(doc),
-        "head": _nfc(head),
+        "e": "\n".join([head] * TITLE_REPEAT + [text]),
         "title": _nfc(doc.title),
         "trich_yeu": _nfc(doc.trich_yeu),
         "so_ky_hieu": _nfc(doc.so_ky_hieu),
-        "text": _nfc(doc.text),
+        "text": text,
         "cite_keys": [so_ky_hieu_key(c) for c in doc.cites if c.strip()],
         "ho_so": list(doc.ho_so),
         "grant_users": list(doc.grant_users),
@@ -270,10 +261,20 @@ class _ElasticRebuild(Rebuild):
 class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
 
-    def __init__(self, url: str, *, prefix: str = "kho-documents", refresh: bool = False,
+    def __init__(self, url: str, *, prefix: str = "kho-records", refresh: bool = False,
+                 shards: int = 1, replicas: int = 0,
                  client: Elasticsearch | None = None) -> None:
-        """``refresh=True`` makes every write visible to search at once (tests, CLI tools)."""
-        self.es = client or Elasticsearch(url, request_timeout=30, retry_on_timeout=True)
+        """``url``: one node, or several comma-separated (the client fails over between them).
+
+        ``refresh=True`` makes every write visible to search at once (tests, CLI tools).
+        ``shards``/``replicas`` go into the index template: they apply to indices created from
+        then on (a new alias target, every rebuild).
+        """
+        hosts = [u.strip() for u in url.split(",") if u.strip()]
+        self.es = client or Elasticsearch(
+            hosts, request_timeout=30, retry_on_timeout=True, max_retries=3,
+            retry_on_status=(502, 503, 504),
+        )
         self.alias = prefix
         self.staging_alias = f"{prefix}-staging"
         self.refresh = refresh
@@ -282,7 +283,8 @@ class ElasticsearchBackend(SearchBackend):
                 name=f"{prefix}-template",
                 index_patterns=[f"{prefix}-2*"],
                 template={
-                    "settings": {"analysis": ANALYSIS, "number_of_shards": 1,
+                    "settings": {"analysis": ANALYSIS, "number_of_shards": shards,
+                                 "number_of_replicas": replicas,
                                  "max_result_window": MAX_RESULT_WINDOW},
                     "mappings": MAPPINGS,
                 },
@@ -311,6 +313,8 @@ class ElasticsearchBackend(SearchBackend):
         for alias in (self.alias, self.staging_alias):
             for name in self._indices_of(alias):
                 self.es.indices.delete(index=name, ignore_unavailable=True)
+        with contextlib.suppress(NotFoundError):
+            self.es.indices.delete_index_template(name=f"{self.alias}-template")
 
     def close(self) -> None:
         self.es.close()
@@ -436,33 +440,67 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
     return out
 
 
-def text_query(query: Query) -> dict[str, Any]:
-    """Only analysed syllables reach ES, always through ``match``-family queries (no syntax)."""
-    should: list[dict[str, Any]] = []
-    must: list[dict[str, Any]] = []
-    terms = query_terms(" ".join(query.terms)) if query.terms else []
-    if terms:
-        should.append({"multi_match": {"query": " ".join(terms), "type": "most_fields",
-                                       "fields": _TEXT_FIELDS, "operator": "or"}})
-        if len(set(terms)) <= ALL_TERMS_UP_TO:  # a search box: every word is needed
-            must += [{"multi_match": {"query": t, "fields": ["head.folded", "text.folded"]}}
-                     for t in dict.fromkeys(terms)]
+def _term(field: str, token: str, boost: float) -> dict[str, Any]:
+    return {"term": {field: {"value": token, "boost": boost}}}
+
+
+def _in_field(field: str, tokens: list[str], boost: float) -> dict[str, Any]:
+    """The term (one token) or phrase (several) in ``field``, boosted (embedded ``_in_field``)."""
+    if len(tokens) == 1:
+        return _term(field, tokens[0], boost)
+    return {"match_phrase": {field: {"query": " ".join(tokens), "boost": boost}}}
+
+
+def _folded_phrase(tokens: list[str], boost: float) -> dict[str, Any]:
+    """A folded phrase: one pair term for two syllables, else positions (embedded ``_folded_phrase``)."""
+    if len(tokens) == 2:
+        return _term("e.b", f"{tokens[0]}_{tokens[1]}", boost)
+    return _in_field("e.f", tokens, boost)
+
+
+def text_query(query: Query) -> dict[str, Any] | None:
+    """The words, phrases and số/ký hiệu as the embedded backend scores them (BM25 on the same
+    terms, the same boosts and the same required/optional clauses), so both rank alike.
+
+    Only analysed syllables reach ES, through ``term``/``match_phrase`` queries (no syntax).
+    None when nothing can match.
+    """
+    optional: list[dict[str, Any]] = []
+    required: list[dict[str, Any]] = []
+    terms = [t for t in query_terms(" ".join(query.terms)) if len(t) <= MAX_TOKEN_CHARS] \
+        if query.terms else []
+    all_terms = len(set(terms)) <= ALL_TERMS_UP_TO
+    for term in dict.fromkeys(terms):
+        optional.append(_term("e", term, EXACT_WEIGHT))
+        if all_terms:
+            required.append(_term("e.f", fold(term), 2.0))
+        else:
+            optional.append(_term("e.f", fold(term), 1.0))
+    for pair in dict.fromkeys(bigrams(" ".join(fold(t) for t in terms), joiner="_")):
+        optional.append(_term("e.b", pair, PAIR_BOOST))
     for key in query.so_ky_hieu:
-        should.append({"term": {"skh_key": {"value": key, "boost": 1000}}})
-        should.append({"multi_match": {"query": " ".join(syllables(key)), "type": "phrase",
-                                       "fields": ["head.folded^2", "text.folded"]}})
+        tokens = syllables(key)
+        if tokens:
+            optional.append(_folded_phrase(tokens, 1.0))
     for phrase in query.phrases:
-        words = " ".join(syllables(phrase))
-        must.append({"multi_match": {"query": words, "type": "phrase",
-                                     "fields": ["head.folded", "text.folded"]}})
-        should.append({"multi_match": {"query": words, "type": "phrase",
-                                       "fields": ["head^4", "text^2"]}})
-    clause: dict[str, Any] = {"should": should}
-    if must:
-        clause["must"] = must
-    else:
-        clause["minimum_should_match"] = 1
-    return clause
+        exact = syllables(normalize(phrase))
+        if exact:
+            required.append(_folded_phrase([fold(t) for t in exact], 2.0))
+            optional.append(_in_field("e", exact, EXACT_WEIGHT))
+    words: dict[str, Any] | None = None
+    if required:
+        words = {"bool": {"must": required, "should": optional}}
+    elif optional:
+        words = {"bool": {"should": optional, "minimum_should_match": 1}}
+    either = [words] if words else []
+    if query.so_ky_hieu:
+        exact = [{"term": {"skh_key": {"value": key}}} for key in query.so_ky_hieu]
+        either.append({"constant_score": {"filter": {"bool": {"should": exact}},
+                                          "boost": EXACT_SO_KY_HIEU_BOOST}})
+    if not either:
+        return None
+    return either[0] if len(either) == 1 else {"bool": {"should": either,
+                                                         "minimum_should_match": 1}}
 
 
 _SORTS: dict[Sort, list[Any]] = {
@@ -482,7 +520,8 @@ def build_search(query: Query) -> dict[str, Any]:
         "filter": [*filter_clauses(query.filters), *permission_filter(query.principal)]
     }
     if not query.is_empty:
-        bool_query.update(text_query(query))
+        words = text_query(query)
+        bool_query["must"] = [words if words is not None else {"match_none": {}}]
     aggs: dict[str, Any] = {}
     for name in query.facets:
         field, display = _FACET_FIELDS[name]

@@ -1,4 +1,9 @@
-"""Fixtures shared by every test area."""
+"""Fixtures shared by every test area.
+
+``KHO_REQUIRE_SERVICES=1`` (set by ``scripts/test.sh``, which starts the real services first)
+turns a missing service variable into an error before any test runs, and every skipped test into
+a failure: under CI nothing may quietly not run.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KHO_SHARED_DIR", ROOT.parent / "shared"))
+
+SERVICE_VARIABLES = (
+    "KHO_TEST_S3_ENDPOINT",
+    "KHO_TEST_REDIS_URL",
+    "KHO_TEST_ELASTICSEARCH_URL",
+    "KHO_TEST_ELASTICSEARCH_HOME",
+    "KHO_TEST_TIKA_URL",
+)
+
+
+def _services_required() -> bool:
+    return os.environ.get("KHO_REQUIRE_SERVICES", "") not in ("", "0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _services_required():
+        missing = [name for name in SERVICE_VARIABLES if not os.environ.get(name)]
+        if missing:
+            raise pytest.UsageError(
+                "KHO_REQUIRE_SERVICES is set but these variables are not: " + ", ".join(missing)
+                + ' (run: eval "$(scripts/services.sh env)")'
+            )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if _services_required() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped while KHO_REQUIRE_SERVICES is set (nothing may skip): {reason}"
 
 
 @pytest.fixture(scope="session")

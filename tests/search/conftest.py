@@ -15,13 +15,12 @@ from search.embedded import EmbeddedBackend
 ES_URL = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
 
 
-def _make(kind: str, tmp_path: Path) -> SearchBackend:
+def _make(kind: str, tmp_path: Path, prefix: str) -> SearchBackend:
     if kind == "embedded":
         return EmbeddedBackend(tmp_path / "index")
     from search.elasticsearch import ElasticsearchBackend
 
-    return ElasticsearchBackend(ES_URL or "", prefix=f"kho-test-{uuid.uuid4().hex[:8]}",
-                                refresh=True)
+    return ElasticsearchBackend(ES_URL or "", prefix=prefix, refresh=True)
 
 
 @pytest.fixture(
@@ -42,9 +41,10 @@ def _make(kind: str, tmp_path: Path) -> SearchBackend:
 def make_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     """A factory so a test can open a second backend on the same index (e.g. after a rebuild)."""
     made: list[SearchBackend] = []
+    prefix = f"kho-test-{uuid.uuid4().hex[:8]}"  # one index per test, reopened by each call
 
     def factory() -> SearchBackend:
-        backend = _make(request.param, tmp_path)
+        backend = _make(request.param, tmp_path, prefix)
         made.append(backend)
         return backend
 

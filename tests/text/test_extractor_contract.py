@@ -98,3 +98,43 @@ def test_corrupt_docx_is_reported_corrupt_on_every_backend(
     with pytest.raises(FileCorrupt) as info:
         extract_text(damaged, "hong.docx", settings=TextSettings(), extractor=extractor)
     assert info.value.code == "FILE_CORRUPT"
+
+
+def test_scanned_pdf_is_handed_to_ocr_on_every_backend(
+    backend: tuple[Extractor, TextSource],
+) -> None:
+    import io
+
+    import pypdf
+
+    scan = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg, image-only
+    if not scan.exists():
+        pytest.fail(f"corpus not found at {docs.CORPUS_PDF}")
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(scan).pages[1])
+    out = io.BytesIO()
+    writer.write(out)
+    extractor, _ = backend
+    result = extract_text(out.getvalue(), "quet.pdf", settings=TextSettings(), extractor=extractor)
+    assert [p.source for p in result.parts] == [TextSource.OCR]
+    assert "Bộ Tài chính" in result.text
+    assert unicodedata.is_normalized("NFC", result.text)
+    assert result.extractor == extractor.name
+
+
+def test_tika_that_does_not_answer_in_time_is_tika_unavailable() -> None:
+    """A server that accepts the connection and never answers (a stuck Tika): the timeout is
+    TIKA_UNAVAILABLE, so the pipeline retries later. (A 1 ms timeout against the real server is
+    not deterministic: on loopback it often answers in time.)"""
+    import socket
+
+    from ingest.text import TikaUnavailable
+
+    with socket.socket() as stuck:
+        stuck.bind(("127.0.0.1", 0))
+        stuck.listen(1)
+        url = f"http://127.0.0.1:{stuck.getsockname()[1]}"
+        extractor = TikaExtractor(url, TextSettings(tika_url=url, tika_timeout=0.5))
+        with pytest.raises(TikaUnavailable) as info:
+            extract_text(docs.docx_bytes(), "cham.docx", settings=TextSettings(), extractor=extractor)
+    assert info.value.code == "TIKA_UNAVAILABLE"
