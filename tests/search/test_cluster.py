@@ -35,7 +35,7 @@ pytestmark = [
 
 NODES = 3
 HEAP = "256m"
-AUDITOR = Principal("kt1", roles=("auditor",))
+AUDITOR = Principal("kt1", everything=True)  # Kho's own checks: every document
 
 
 def doc(doc_id: str, **kw: object) -> IndexDocument:
