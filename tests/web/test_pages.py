@@ -353,3 +353,19 @@ def test_content_disposition_is_safe_for_any_name() -> None:
     assert header.startswith('attachment; filename="Cong van so 1.pdf"') or "\r" not in header
     assert "\n" not in header and '"số' not in header and "..%2F" not in header
     assert "filename*=UTF-8''" in header
+
+
+def test_an_unexpected_error_is_a_vietnamese_page_and_the_api_stays_json(
+    web: FlaskClient, people: People, kho: Kho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(web, people, "van_thu")
+
+    def broken(**_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(kho.repo, "intake_queue", broken)
+    page = web.get("/")
+    assert page.status_code == 500 and "Lỗi hệ thống" in text(page) and "boom" not in text(page)
+    assert page.mimetype == "text/html"
+    api = web.get("/api/intake", headers=people.headers("van_thu"))
+    assert api.status_code == 500 and api.json["error"]["code"] == "INTERNAL_ERROR"

@@ -264,12 +264,20 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
     # Errors: JSON under /api (the API's own handlers), a Vietnamese page everywhere else.
     api_kho = app.error_handler_spec[None][None].get(KhoError)
     api_http = app.error_handler_spec[None][None].get(HTTPException)
+    api_unexpected = app.error_handler_spec[None][None].get(Exception)
 
     @app.errorhandler(KhoError)
     def on_kho_error(error: KhoError) -> Any:
         if request.path.startswith("/api/") and api_kho is not None:
             return api_kho(error)
         return _error_page(error.http_status, error.message)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Any:
+        if request.path.startswith("/api/") and api_unexpected is not None:
+            return api_unexpected(error)
+        current_app.logger.exception("page error on %s %s", request.method, request.path, exc_info=error)
+        return _error_page(500, "Lỗi hệ thống; sự cố đã được ghi lại. Vui lòng thử lại sau.")
 
     @app.errorhandler(HTTPException)
     def on_http_error(error: HTTPException) -> Any:
