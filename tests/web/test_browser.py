@@ -1,7 +1,7 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against a real HTTP server.
 
 Each role's main path: the văn thư receives a signed PDF and registers it, finds it without
-diacritics, opens and downloads it, prints the register as PDF; a lãnh đạo builds a hồ sơ; the
+diacritics, opens and downloads it, prints the register as PDF; a chuyên viên builds a hồ sơ; the
 auditor finds the download in the log; the quản trị locks an account, which then cannot log in.
 Screenshots of the main pages at 1280 and 360 px go to a temporary folder (``KHO_SCREENSHOT_DIR``
 to choose it); axe-core (``npm install axe-core``, see scripts/install.sh) checks every main page
@@ -151,6 +151,13 @@ def test_each_role_main_path_in_chromium(
     context = browser.new_context(accept_downloads=True, locale="vi-VN")
     walk = Walk(context.new_page(), server, shots, axe_source)
     page = walk.page
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    scripted_uploads: list[str] = []
+    page.on(
+        "request",
+        lambda r: scripted_uploads.append(r.url) if r.headers.get("x-kho-upload") == "1" else None,
+    )
     year = vn_date(utcnow()).year
 
     # -- văn thư: receive, confirm → số đến -----------------------------------------------------
@@ -208,10 +215,25 @@ def test_each_role_main_path_in_chromium(
     pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.body())).pages)
     assert "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN" in pdf_text and f"Năm: {year}" in pdf_text and "1234/BNV-VP" in pdf_text
     (shots / "so-dang-ky.pdf").write_bytes(printed.body())
+
+    # -- several files at once: the page's script sends each with its own progress bar ---------
+    walk.go("/intake")
+    page.set_input_files(
+        "#files",
+        files=[
+            {"name": "quyet-dinh.pdf", "mimeType": "application/pdf", "buffer": signed["valid-2"]},
+            {"name": "bi-sua.pdf", "mimeType": "application/pdf", "buffer": signed["tampered"]},
+        ],
+    )
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_url(server + "/intake")
+    queue = page.inner_text("table")
+    assert "quyet-dinh.pdf" in queue and "bi-sua.pdf" in queue and "Không hợp lệ" in queue
+    assert len(scripted_uploads) == 3  # one request per file, sent by web/pages/static/kho.js
     walk.logout()
 
-    # -- lãnh đạo builds a hồ sơ --------------------------------------------------------------
-    walk.login(people.usernames["lanh_dao"])
+    # -- chuyên viên builds a hồ sơ ------------------------------------------------------------
+    walk.login(people.usernames["chuyen_vien"])
     page.wait_for_url(server + "/")
     walk.go("/files")
     page.fill("#h-file_notation", "01.VP")
@@ -224,6 +246,8 @@ def test_each_role_main_path_in_chromium(
     page.wait_for_url("**/files/*")
     assert "1234/BNV-VP" in page.inner_text("table.register")
     walk.check("ho-so")
+    walk.go("/")
+    assert "1 hồ sơ đang lập" in " ".join(page.inner_text(".counts").split())
     walk.logout()
 
     # -- kiểm toán viên finds the download ----------------------------------------------------
@@ -255,6 +279,7 @@ def test_each_role_main_path_in_chromium(
     assert page.url.endswith("/login")
 
     context.close()
+    assert not script_errors, script_errors
     print(f"\nscreenshots: {shots} ({len(walk.taken)} files)")
     print(f"axe-core checked {walk.axe_checked}; moderate/minor findings: {walk.minor or 'none'}")
     assert all(p.stat().st_size > 1000 for p in walk.taken)

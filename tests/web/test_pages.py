@@ -283,11 +283,11 @@ def test_hoso_is_built_with_its_muc_luc(web: FlaskClient, people: People, signed
     record_path = register_one(web, people, signed["valid"], page_amount="3")
     document_id = record_path.rsplit("/", 1)[1]
     post(web, "/logout", {})
-    login(web, people, "lanh_dao")
+    login(web, people, "chuyen_vien")
     created = post(
         web, "/files",
         {"file_notation": "01.VP", "title": "Hồ sơ triển khai hệ thống", "maintenance": "20 năm",
-         "creator": "Lưu Quang Hưng", "start_date": "01/03/2026"},
+         "creator": "Phạm Minh Chính", "start_date": "01/03/2026"},
         "/files",
     )
     assert created.status_code == 302, text(created)
@@ -369,3 +369,17 @@ def test_an_unexpected_error_is_a_vietnamese_page_and_the_api_stays_json(
     assert page.mimetype == "text/html"
     api = web.get("/api/intake", headers=people.headers("van_thu"))
     assert api.status_code == 500 and api.json["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_the_upload_script_gets_one_outcome_per_file(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    answer = post(
+        web, "/intake", {"direction": "den", "files": (io.BytesIO(signed["valid"]), "cv.pdf")}, "/intake",
+        content_type="multipart/form-data", headers={"X-Kho-Upload": "1"},
+    )
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    outcome = answer.json["files"][0]
+    assert outcome["ok"] and outcome["url"].startswith("/intake/") and "cv.pdf" in outcome["message"]
+    assert 'src="/assets/kho.js"' in text(web.get("/intake")) and web.get("/assets/kho.js").status_code == 200

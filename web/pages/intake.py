@@ -3,6 +3,7 @@ số đến / số đi, or trả lại."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -56,20 +57,27 @@ def index() -> Response:
 def upload() -> Response:
     direction = request.form.get("direction", "den")
     uploads = [f for f in request.files.getlist("files") if f.filename]
+    # The page's script sends one file per request and shows each outcome beside its progress bar.
+    scripted = request.headers.get("X-Kho-Upload") == "1"
     if not uploads:
         flash("Chưa chọn tệp nào.", "error")
         return redirect(url_for("intake.index"))  # type: ignore[return-value]
-    reviews = []
+    outcomes: list[dict[str, Any]] = []
     for upload in uploads:
         name = upload.filename or ""
         try:
-            reviews.append(kho().receive.receive(upload.read(), name, direction, actor()))
+            review = kho().receive.receive(upload.read(), name, direction, actor())
         except KhoError as exc:
-            flash(f"{name}: {exc.message}", "error")
-    if len(reviews) == 1 and len(uploads) == 1:
-        return redirect(url_for("intake.review", record_id=reviews[0].record.record_id))  # type: ignore[return-value]
-    for review in reviews:
-        flash(f"Đã tiếp nhận {review.record.files[0].original_name if review.record.files else ''}.", "info")
+            outcomes.append({"name": name, "ok": False, "message": f"{name}: {exc.message}"})
+            continue
+        url = url_for("intake.review", record_id=review.record.record_id)
+        outcomes.append({"name": name, "ok": True, "message": f"Đã tiếp nhận {name}.", "url": url})
+    if scripted:
+        return Response(json.dumps({"files": outcomes}, ensure_ascii=False), mimetype="application/json")
+    if len(outcomes) == 1 and outcomes[0]["ok"]:
+        return redirect(outcomes[0]["url"])  # type: ignore[return-value]
+    for outcome in outcomes:
+        flash(outcome["message"], "info" if outcome["ok"] else "error")
     return redirect(url_for("intake.index"))  # type: ignore[return-value]
 
 
