@@ -383,3 +383,13 @@ def test_the_upload_script_gets_one_outcome_per_file(
     outcome = answer.json["files"][0]
     assert outcome["ok"] and outcome["url"].startswith("/intake/") and "cv.pdf" in outcome["message"]
     assert 'src="/assets/kho.js"' in text(web.get("/intake")) and web.get("/assets/kho.js").status_code == 200
+
+
+def test_five_wrong_passwords_lock_the_account_with_the_services_message(
+    web: FlaskClient, people: People
+) -> None:
+    for _ in range(5):
+        assert login(web, people, "luu_tru", "Sai@mat-khau1").status_code == 401
+    refused = login(web, people, "luu_tru")  # the right password, too late
+    assert refused.status_code == 401 and "khóa" in text(refused)
+    assert people.kho.accounts.get(people.usernames["luu_tru"]).status.value == "locked"
