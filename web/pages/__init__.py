@@ -7,6 +7,7 @@ logout) and a CSRF secret; who acts is always resolved from that token by the ac
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +18,7 @@ from web.context import Kho
 from web.pages import admin, audit, auth, files, home, intake, records, registers, search
 from web.pages.common import install_common
 
+logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 BLUEPRINTS = (auth, home, intake, records, registers, search, files, audit, admin)
 
@@ -34,7 +36,10 @@ def register_pages(app: Flask, kho: Kho) -> None:
     """Mount the pages on the API's app (the API under /api stays token-authenticated)."""
     # A fixed secret lets several workers share sessions; without one, sessions last as long as
     # the process (a restart logs everyone out, which is safe).
-    app.secret_key = os.environ.get("KHO_SESSION_SECRET") or secrets.token_hex(32)
+    secret = os.environ.get("KHO_SESSION_SECRET", "")
+    if not secret:
+        logger.warning("KHO_SESSION_SECRET is not set: page sessions last only as long as this process")
+    app.secret_key = secret or secrets.token_hex(32)
     app.config.update(
         SESSION_COOKIE_NAME="kho_session",
         SESSION_COOKIE_SECURE=_secure_cookies(),

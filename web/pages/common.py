@@ -251,6 +251,7 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
         DIRECTION_LABELS=DIRECTION_LABELS,
         action_label=action_label,
         agency_name=installation.settings.agency_name,
+        max_failures=installation.settings.login_max_failures,
     )
     attempts, window = app.config["KHO_LOGIN_LIMIT"]
     app.extensions["kho_login_limiter"] = LoginLimiter(attempts, window)
