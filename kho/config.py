@@ -57,6 +57,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_PASSWORD_MEMORY_KB": ("65536", "argon2id memory cost of password hashes, in KiB."),
     "KHO_PASSWORD_TIME_COST": ("3", "argon2id passes over that memory."),
     "KHO_LOGIN_MAX_FAILURES": ("5", "Wrong passwords in a row that lock an account."),
+    # Read by web/pages/__init__.py (the web pages' sessions).
+    "KHO_SESSION_SECRET": (
+        "",
+        "Signs the web pages' session cookies; the same in every web worker (empty: per process).",
+    ),
+    "KHO_COOKIE_SECURE": ("true", "Session cookies only over HTTPS (`false` only for http on loopback)."),
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",

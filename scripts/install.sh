@@ -6,3 +6,11 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test]"
+# axe-core (accessibility rules) for the browser tests, from npm into a cache outside the tree;
+# without npm or the registry the browser test still runs and says axe was not checked.
+AXE_DIR=${KHO_AXE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kho/axe}
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+  mkdir -p "$AXE_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$AXE_DIR" axe-core@4 >/dev/null 2>&1 \
+    || echo "install.sh: axe-core not installed (npm unreachable); accessibility checks will be skipped" >&2
+fi

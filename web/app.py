@@ -506,4 +506,7 @@ def create_app(
         )
         return _reply({"token": token}, 201)
 
+    from web.pages import register_pages
+
+    register_pages(app, kho)
     return app

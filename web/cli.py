@@ -549,7 +549,8 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve_command(host: str, port: int) -> None:
-    """Chạy API JSON của Kho."""
+    """Chạy Kho: trang web tiếng Việt và API JSON (/api). Chạy qua http (không TLS) thì đặt
+    KHO_COOKIE_SECURE=false; nhiều tiến trình dùng chung phiên thì đặt KHO_SESSION_SECRET."""
     from web.app import create_app
 
     create_app().run(host=host, port=port)

@@ -1,0 +1,289 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against a real HTTP server.
+
+Each role's main path: the văn thư receives a signed PDF and registers it, finds it without
+diacritics, opens and downloads it, prints the register as PDF; a chuyên viên builds a hồ sơ; the
+auditor finds the download in the log; the quản trị locks an account, which then cannot log in.
+Screenshots of the main pages at 1280 and 360 px go to a temporary folder (``KHO_SCREENSHOT_DIR``
+to choose it); axe-core (``npm install axe-core``, see scripts/install.sh) checks every main page
+for serious or critical accessibility violations.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_people import PASSWORD, People
+from pypdf import PdfReader
+from werkzeug.serving import make_server
+
+from kho.timeutil import utcnow, vn_date
+from web.app import create_app
+from web.context import Kho
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("KHO_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+AXE_CANDIDATES = (
+    os.environ.get("KHO_AXE_JS", ""),
+    str(Path(os.environ.get("KHO_AXE_DIR") or _CACHE / "kho/axe") / "node_modules/axe-core/axe.min.js"),
+    "/var/cache/kho/axe/node_modules/axe-core/axe.min.js",
+)
+WIDTHS = (1280, 360)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The whole application (pages and API) on a real HTTP server on loopback, like ``kho serve``."""
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # plain http on 127.0.0.1
+    app = create_app(kho.settings, kho=kho)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (scripts/install-system.sh)")
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    configured = os.environ.get("KHO_SCREENSHOT_DIR")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str | None:
+    for candidate in AXE_CANDIDATES:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate).read_text(encoding="utf-8")
+    return None
+
+
+class Walk:
+    """One browser tab, with the checks every main page gets."""
+
+    def __init__(self, page: Any, base: str, shots: Path, axe: str | None) -> None:
+        self.page, self.base, self.shots, self.axe = page, base, shots, axe
+        self.violations: dict[str, list[str]] = {}
+        self.overflow: dict[str, int] = {}
+        self.taken: list[Path] = []
+        self.axe_checked: list[str] = []
+        self.minor: dict[str, list[str]] = {}
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.go("/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        self.page.click("form button[type=submit]")
+
+    def logout(self) -> None:
+        self.page.click("header form button")
+        self.page.wait_for_url("**/login")
+
+    def check(self, name: str) -> None:
+        """Screenshots at both widths, no sideways scrolling on a phone, axe on the page."""
+        for width in WIDTHS:
+            self.page.set_viewport_size({"width": width, "height": 800})
+            path = self.shots / f"{name}-{width}.png"
+            self.page.screenshot(path=str(path), full_page=True)
+            self.taken.append(path)
+            if width == 360:
+                scroll = self.page.evaluate("document.documentElement.scrollWidth")
+                if scroll > 362:
+                    self.overflow[name] = scroll
+        self.page.set_viewport_size({"width": 1280, "height": 800})
+        if self.axe is not None:
+            self.page.evaluate(self.axe)
+            result = self.page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length,"
+                " target: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+            )
+            bad = [f"{v['id']} ({v['impact']}): {v['target']}" for v in result
+                   if v["impact"] in ("serious", "critical")]
+            self.axe_checked.append(name)
+            if bad:
+                self.violations[name] = bad
+            rest = [
+                f"{v['id']} ({v['impact']})" for v in result if v["impact"] not in ("serious", "critical")
+            ]
+            if rest:
+                self.minor[name] = rest
+
+
+def test_each_role_main_path_in_chromium(
+    server: str, browser: Any, people: People, signed: dict[str, bytes], shots: Path,
+    axe_source: str | None,
+) -> None:
+    context = browser.new_context(accept_downloads=True, locale="vi-VN")
+    walk = Walk(context.new_page(), server, shots, axe_source)
+    page = walk.page
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    scripted_uploads: list[str] = []
+    page.on(
+        "request",
+        lambda r: scripted_uploads.append(r.url) if r.headers.get("x-kho-upload") == "1" else None,
+    )
+    year = vn_date(utcnow()).year
+
+    # -- văn thư: receive, confirm → số đến -----------------------------------------------------
+    walk.go("/login")
+    walk.check("dang-nhap")
+    walk.login(people.usernames["van_thu"])
+    page.wait_for_url(server + "/")
+    walk.check("trang-chu")
+    walk.go("/intake")
+    page.set_input_files(
+        "#files", files=[{"name": "cong-van.pdf", "mimeType": "application/pdf", "buffer": signed["valid"]}]
+    )
+    walk.check("tiep-nhan")
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_url("**/intake/*")
+    assert "Hợp lệ" in page.inner_text(".verdict")
+    values = {
+        "type_name": "Công văn", "code_number": "1234", "code_notation": "BNV-VP",
+        "issued_date": "02/03/2026", "organ_name": "Bộ Nội vụ",
+        "subject": "Về việc triển khai Hệ thống quản lý văn bản và điều hành",
+        "signer_position": "Chánh Văn phòng", "signer_full_name": "Trần Thị Hoà",
+        "to_places": "Văn phòng UBND tỉnh", "page_amount": "2",
+    }
+    for name, value in values.items():
+        page.fill(f"#f-{name}", value)
+    walk.check("kiem-tra")
+    page.click("text=Xác nhận và vào sổ")
+    page.wait_for_url("**/records/*")
+    assert "Số đến: 01" in page.inner_text(".messages")
+    record_url = page.url
+
+    # -- search without diacritics, open, download -------------------------------------------
+    walk.go("/search")
+    page.fill("#q", "trien khai he thong")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("mark").count() > 0
+    walk.check("tim-kiem")
+    page.click(f"a[href='{record_url.removeprefix(server)}']")
+    page.wait_for_url(record_url)
+    walk.check("van-ban")
+    with page.expect_download() as info:
+        page.click("text=Tải bản gốc")
+    download = info.value
+    assert download.suggested_filename == "cong-van.pdf"
+    assert Path(download.path()).read_bytes() == signed["valid"]
+
+    # -- the register on screen, printed as PDF ------------------------------------------------
+    walk.go(f"/registers?series=den&year={year}")
+    assert "1234/BNV-VP" in page.inner_text("table.register")
+    walk.check("so-dang-ky")
+    href = page.get_attribute("#print-pdf", "href")
+    printed = context.request.get(server + href)
+    assert printed.ok and printed.headers["content-type"] == "application/pdf"
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.body())).pages)
+    assert "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN" in pdf_text and f"Năm: {year}" in pdf_text and "1234/BNV-VP" in pdf_text
+    (shots / "so-dang-ky.pdf").write_bytes(printed.body())
+
+    # -- several files at once: the page's script sends each with its own progress bar ---------
+    walk.go("/intake")
+    page.set_input_files(
+        "#files",
+        files=[
+            {"name": "quyet-dinh.pdf", "mimeType": "application/pdf", "buffer": signed["valid-2"]},
+            {"name": "bi-sua.pdf", "mimeType": "application/pdf", "buffer": signed["tampered"]},
+        ],
+    )
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_url(server + "/intake")
+    queue = page.inner_text("table")
+    assert "quyet-dinh.pdf" in queue and "bi-sua.pdf" in queue and "Không hợp lệ" in queue
+    assert len(scripted_uploads) == 3  # one request per file, sent by web/pages/static/kho.js
+    walk.logout()
+
+    # -- chuyên viên builds a hồ sơ ------------------------------------------------------------
+    walk.login(people.usernames["chuyen_vien"])
+    page.wait_for_url(server + "/")
+    walk.go("/files")
+    page.fill("#h-file_notation", "01.VP")
+    page.fill("#h-title", "Hồ sơ triển khai hệ thống quản lý văn bản")
+    page.fill("#h-maintenance", "20 năm")
+    page.click("text=Tạo hồ sơ")
+    page.wait_for_url("**/files/*")
+    page.goto(record_url)
+    page.click("text=Thêm vào hồ sơ")
+    page.wait_for_url("**/files/*")
+    assert "1234/BNV-VP" in page.inner_text("table.register")
+    walk.check("ho-so")
+    walk.go("/")
+    assert "1 hồ sơ đang lập" in " ".join(page.inner_text(".counts").split())
+    walk.logout()
+
+    # -- kiểm toán viên finds the download ----------------------------------------------------
+    walk.login(people.usernames["kiem_toan"])
+    page.wait_for_url(server + "/")
+    walk.go("/audit")
+    page.select_option("#action", "content:download")
+    page.click("text=Tra cứu")
+    page.wait_for_url("**/audit?*")
+    table = page.inner_text("table")
+    assert people.usernames["van_thu"] in table and "Tải bản gốc" in table
+    walk.check("nhat-ky")
+    walk.go("/audit/verify")
+    assert "toàn vẹn" in page.inner_text("main")
+    walk.logout()
+
+    # -- quản trị locks an account; it can no longer log in -------------------------------------
+    target = people.usernames["chuyen_vien"]
+    walk.login(people.usernames["quan_tri"])
+    page.wait_for_url(server + "/")
+    walk.go("/admin/accounts")
+    walk.check("tai-khoan")
+    page.click(f"button[aria-label='Khóa tài khoản {target}']")
+    page.wait_for_url("**/admin/accounts")
+    assert f"Đã khóa tài khoản {target}" in page.inner_text(".messages")
+    walk.logout()
+    walk.login(target)
+    assert "khóa" in page.inner_text("[role=alert]")
+    assert page.url.endswith("/login")
+
+    context.close()
+    assert not script_errors, script_errors
+    print(f"\nscreenshots: {shots} ({len(walk.taken)} files)")
+    print(f"axe-core checked {walk.axe_checked}; moderate/minor findings: {walk.minor or 'none'}")
+    assert all(p.stat().st_size > 1000 for p in walk.taken)
+    assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
+    if axe_source is None:
+        pytest.skip("axe-core not found (npm install axe-core --prefix ~/.cache/kho/axe): not checked")
+    assert len(walk.axe_checked) == 10 and not walk.violations, walk.violations

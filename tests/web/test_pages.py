@@ -1,0 +1,395 @@
+"""The web pages through Flask's test client: each area and role, CSRF, rate limit, headers."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_testing import incoming
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from web.app import create_app
+from web.context import Kho
+from web.pages.common import LoginLimiter
+from web.pages.records import content_disposition
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # the test client speaks plain http
+    return create_app(kho.settings, kho=kho)
+
+
+@pytest.fixture
+def web(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    found = CSRF.search(client.get(path).get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+def login(client: FlaskClient, people: People, who: str, password: str = PASSWORD) -> Any:
+    token = csrf(client)
+    return client.post(
+        "/login", data={"username": people.usernames[who], "password": password, "csrf_token": token}
+    )
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any], page: str = "/", **kw: Any) -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)}, **kw)
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def register_one(web: FlaskClient, people: People, pdf: bytes, **overrides: Any) -> str:
+    """Upload, review and confirm one document as the văn thư; the record page's path."""
+    uploaded = post(
+        web, "/intake", {"direction": "den", "files": (io.BytesIO(pdf), "cong-van.pdf")}, "/intake",
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302, text(uploaded)
+    review_path = uploaded.headers["Location"]
+    review = web.get(review_path)
+    version = re.search(r'name="expected_version" value="(\d+)"', text(review))
+    assert version
+    metadata = {**incoming(issued_date="02/03/2026", arrival_date="05/03/2026"), **overrides}
+    confirmed = post(
+        web, review_path + "/confirm", {**metadata, "expected_version": version.group(1)}, review_path
+    )
+    assert confirmed.status_code == 302, text(confirmed)
+    return confirmed.headers["Location"]
+
+
+def test_pages_need_a_login_and_send_security_headers(web: FlaskClient) -> None:
+    home = web.get("/")
+    assert home.status_code == 302 and "/login" in home.headers["Location"]
+    page = web.get("/login")
+    assert page.status_code == 200 and "Đăng nhập" in text(page) and 'lang="vi"' in text(page)
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "tối thiểu 08 ký tự" in text(page).lower()
+    assert web.get("/assets/kho.css").status_code == 200
+    # The API is untouched: still JSON and token-authenticated.
+    api = web.get("/api/me")
+    assert api.status_code == 401 and api.json["error"]["code"] == "AUTH_REQUIRED"
+    missing = web.get("/khong-co")
+    assert missing.status_code == 404 and "Không tìm thấy" in text(missing)
+
+
+def test_session_cookie_is_secure_httponly_lax_by_default(kho: Kho, people: People) -> None:
+    client = create_app(kho.settings, kho=kho).test_client()
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("van_thu", ("Tiếp nhận", "Sổ đăng ký", "Tìm kiếm", "văn bản chờ vào sổ")),
+        ("chuyen_vien", ("Tìm kiếm", "Hồ sơ", "hồ sơ đang lập")),
+        ("kiem_toan", ("Nhật ký",)),
+        ("quan_tri", ("Tài khoản",)),
+    ],
+)
+def test_each_role_logs_in_sees_its_home_and_logs_out(
+    web: FlaskClient, people: People, who: str, expected: tuple[str, ...]
+) -> None:
+    assert login(web, people, who).status_code == 302
+    home = web.get("/")
+    assert home.status_code == 200
+    for word in expected:
+        assert word in text(home), word
+    assert post(web, "/logout", {}).status_code == 302
+    assert web.get("/").status_code == 302
+    # The session's token was revoked, not just forgotten.
+    tokens = [t for t in people.kho.accounts.tokens_of(people.usernames[who]) if t.name == "web-session"]
+    assert tokens and all(t.revoked for t in tokens)
+
+
+def test_a_wrong_password_a_post_without_csrf_and_a_foreign_next_are_refused(
+    web: FlaskClient, people: People
+) -> None:
+    bad = login(web, people, "van_thu", "Sai@mat-khau1")
+    assert bad.status_code == 401 and "không đúng" in text(bad)
+    no_token = web.post("/login", data={"username": people.usernames["van_thu"], "password": PASSWORD})
+    assert no_token.status_code == 400 and "chống giả mạo" in text(no_token)
+    token = csrf(web)
+    away = web.post(
+        "/login",
+        data={"username": people.usernames["van_thu"], "password": PASSWORD, "csrf_token": token,
+              "next": "//evil.example/x"},
+    )
+    assert away.status_code == 302 and away.headers["Location"] == "/"
+    forged = web.post("/intake", data={"direction": "den", "csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert web.post("/logout", data={}).status_code == 400
+
+
+def test_login_is_rate_limited_per_ip_and_username(app: Flask, web: FlaskClient, people: People) -> None:
+    app.extensions["kho_login_limiter"] = LoginLimiter(3, 60)
+    for _ in range(3):
+        token = csrf(web)
+        refused = web.post("/login", data={"username": "khongco.ubnd", "password": "x", "csrf_token": token})
+        assert refused.status_code == 401
+    token = csrf(web)
+    limited = web.post("/login", data={"username": "khongco.ubnd", "password": "x", "csrf_token": token})
+    assert limited.status_code == 429 and "Quá nhiều lần" in text(limited)
+    # Another username from the same address is not blocked.
+    assert login(web, people, "van_thu").status_code == 302
+
+
+def test_first_login_change_and_lockout_messages(web: FlaskClient, people: People) -> None:
+    login(web, people, "quan_tri")
+    created = post(
+        web, "/admin/accounts",
+        {"full_name": "Vũ Thị Mới", "unit": "000.00.18.H40", "roles": "chuyen_vien", "clearance": "0"},
+        "/admin/accounts",
+    )
+    assert created.status_code == 201
+    username = re.search(r'id="new-username">([^<]+)<', text(created)).group(1)  # type: ignore[union-attr]
+    initial = re.search(r'id="initial-password">([^<]+)<', text(created)).group(1)  # type: ignore[union-attr]
+    assert initial not in text(web.get("/admin/accounts"))  # shown once
+    post(web, "/logout", {})
+
+    first = web.post("/login", data={"username": username, "password": initial, "csrf_token": csrf(web)})
+    assert first.status_code == 302 and first.headers["Location"].endswith("/password")
+    assert web.get("/").status_code == 302  # nothing else before the change
+    weak = post(web, "/password", {"old_password": initial, "new_password": "yeu", "confirm_password": "yeu"},
+                "/password")
+    assert weak.status_code == 422 and "chữ hoa" in text(weak)
+    new = "Moi@Kho2026x"
+    done = post(web, "/password", {"old_password": initial, "new_password": new, "confirm_password": new},
+                "/password")
+    assert done.status_code == 302
+    ok = web.post("/login", data={"username": username, "password": new, "csrf_token": csrf(web)})
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"
+    post(web, "/logout", {})
+
+    login(web, people, "quan_tri")
+    locked = post(web, f"/admin/accounts/{username}/lock", {"reason": "admin"}, "/admin/accounts")
+    assert locked.status_code == 302
+    assert "Đã khóa" in text(web.get("/admin/accounts"))
+    post(web, "/logout", {})
+    refused = web.post("/login", data={"username": username, "password": new, "csrf_token": csrf(web)})
+    assert refused.status_code == 401 and "khóa" in text(refused)
+
+
+def test_van_thu_receives_confirms_downloads_prints_and_exports(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    uploaded = post(
+        web, "/intake", {"direction": "den", "files": (io.BytesIO(signed["valid"]), "cv.pdf")}, "/intake",
+        content_type="multipart/form-data",
+    )
+    review = web.get(uploaded.headers["Location"])
+    assert review.status_code == 200 and "Hợp lệ" in text(review) and "Xác nhận và vào sổ" in text(review)
+    assert 'for="f-subject"' in text(review)
+    version = re.search(r'name="expected_version" value="(\d+)"', text(review)).group(1)  # type: ignore[union-attr]
+    missing = post(web, uploaded.headers["Location"] + "/confirm", {"expected_version": version},
+                   uploaded.headers["Location"])
+    assert missing.status_code == 422 and 'role="alert"' in text(missing)
+    confirmed = post(
+        web, uploaded.headers["Location"] + "/confirm",
+        {**incoming(issued_date="02/03/2026", arrival_date="05/03/2026"), "expected_version": version},
+        uploaded.headers["Location"],
+    )
+    assert confirmed.status_code == 302
+    record = web.get(confirmed.headers["Location"])
+    body = text(record)
+    assert "Số đến: 01" in body and "02/03/2026" in body and "Bộ Nội vụ" in body and "Lịch sử xử lý" in body
+    download = web.get(confirmed.headers["Location"] + "/download")
+    assert download.status_code == 200 and download.data == signed["valid"]
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="cv.pdf"')
+
+    screen = web.get("/registers?series=den&year=2026")
+    assert screen.status_code == 200
+    for column in ("Ngày đến", "Số đến", "Tác giả", "Tên loại và trích yếu nội dung", "Ký nhận"):
+        assert column in text(screen)
+    assert "Từ số: 01" in text(screen)
+    printed = web.get("/registers/print.pdf?series=den&year=2026")
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.data)).pages)
+    for expected in ("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", "Năm: 2026", "Từ số: 01", "Đến số: 01", "05/03/2026",
+                     "Quyển số", "1234/BNV-VP", "Bộ Nội vụ"):
+        assert expected in pdf_text, expected
+    exported = web.get("/registers/export.xlsx?series=den&year=2026&volume=02")
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "Năm: 2026" in cells and "Quyển số: 02" in cells and "Số, ký hiệu văn bản" in cells
+    assert "1234/BNV-VP" in cells and "01" in cells
+
+
+def test_a_failed_signature_needs_a_reason_and_a_document_can_be_returned(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    files = [(io.BytesIO(signed["tampered"]), "sua.pdf"), (io.BytesIO(signed["valid-2"]), "qd.pdf")]
+    many = post(web, "/intake", {"direction": "den", "files": files}, "/intake",
+                content_type="multipart/form-data")
+    assert many.status_code == 302 and many.headers["Location"].endswith("/intake")
+    queue = text(web.get("/intake"))
+    assert "sua.pdf" in queue and "qd.pdf" in queue and "Không hợp lệ" in queue
+    links = re.findall(r'href="(/intake/[0-9a-f]{24})"', queue)
+    assert len(links) == 2
+    failed = next(link for link in links if "Không hợp lệ" in text(web.get(link)))
+    other = next(link for link in links if link != failed)
+    review = text(web.get(failed))
+    assert 'name="override_reason"' in review
+    version = re.search(r'name="expected_version" value="(\d+)"', review).group(1)  # type: ignore[union-attr]
+    metadata = {**incoming(issued_date="02/03/2026"), "expected_version": version}
+    refused = post(web, failed + "/confirm", metadata, failed)
+    assert refused.status_code == 422 and "chữ ký" in text(refused).lower()
+    forced = post(web, failed + "/confirm", {**metadata, "override_reason": "Đã đối chiếu bản giấy"}, failed)
+    assert forced.status_code == 302
+    returned = post(web, other + "/return", {"reason": "Sai nơi nhận"}, other)
+    assert returned.status_code == 302
+    assert "qd.pdf" not in text(web.get("/intake"))
+
+
+def test_search_without_diacritics_with_highlights_and_vietnamese_facets(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    record_path = register_one(web, people, signed["valid"])
+    results = web.get("/search?q=trien+khai+he+thong")
+    body = text(results)
+    assert results.status_code == 200 and record_path in body
+    assert "<mark>" in body and "Văn bản đến" in body and "Loại văn bản" in body
+    filtered = web.get("/search?q=trien+khai&direction=di")
+    assert record_path not in text(filtered)
+    events = people.kho.repo.audit_events(actor=people.actor("kiem_toan"), action="search")
+    assert any(e.details.get("query") == "trien khai he thong" for e in events)
+
+
+def test_hoso_is_built_with_its_muc_luc(web: FlaskClient, people: People, signed: dict[str, bytes]) -> None:
+    login(web, people, "van_thu")
+    record_path = register_one(web, people, signed["valid"], page_amount="3")
+    document_id = record_path.rsplit("/", 1)[1]
+    post(web, "/logout", {})
+    login(web, people, "chuyen_vien")
+    created = post(
+        web, "/files",
+        {"file_notation": "01.VP", "title": "Hồ sơ triển khai hệ thống", "maintenance": "20 năm",
+         "creator": "Phạm Minh Chính", "start_date": "01/03/2026"},
+        "/files",
+    )
+    assert created.status_code == 302, text(created)
+    file_path = created.headers["Location"]
+    added = post(web, "/files/add", {"file_id": file_path.rsplit("/", 1)[1], "document_id": document_id},
+                 record_path)
+    assert added.status_code == 302
+    page = text(web.get(file_path))
+    for expected in ("Mục lục văn bản", "Tờ số/Trang số", "1234/BNV-VP", "02/03/2026", "1-3", "Bộ Nội vụ"):
+        assert expected in page, expected
+    assert document_id not in page.split("<table")[1].split("</table>")[0]  # no ids in the mục lục
+    assert "01.VP" in text(web.get(record_path))
+    assert "01.VP" in text(web.get("/files"))
+
+
+def test_auditor_finds_a_download_and_verifies_the_chain(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    record_path = register_one(web, people, signed["valid"])
+    web.get(record_path + "/download")
+    post(web, "/logout", {})
+    login(web, people, "kiem_toan")
+    found = web.get(f"/audit?action=content:download&user={people.usernames['van_thu']}")
+    assert found.status_code == 200 and "1 sự kiện" in text(found) and record_path in text(found)
+    today = web.get("/audit?since=01/01/2020&until=31/12/2099&action=content:download")
+    assert "1 sự kiện" in text(today)
+    record_id = record_path.rsplit("/", 1)[1]
+    history = text(web.get(f"/audit?record={record_id}"))
+    assert "Tải bản gốc" in history and "Tạo văn bản" in history
+    verify = web.get("/audit/verify")
+    assert "toàn vẹn" in text(verify)
+    assert web.get("/audit?since=31/02/2026").status_code == 422
+
+
+def test_roles_are_refused_what_the_policy_refuses(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "chuyen_vien")
+    assert web.get("/admin/accounts").status_code == 403
+    assert web.get("/audit?user=x").status_code == 403
+    assert web.get("/intake/" + "0" * 24).status_code in (403, 404)
+    assert web.get("/records/not-an-id").status_code == 404
+
+
+def test_uploads_over_the_limit_are_refused_before_reading(
+    app: Flask, web: FlaskClient, people: People, kho: Kho
+) -> None:
+    login(web, people, "van_thu")
+    token = csrf(web, "/intake")
+    limit = kho.repo.max_file_bytes
+    huge = web.post(
+        "/intake",
+        data={"csrf_token": token, "direction": "den",
+              "files": (io.BytesIO(b"%PDF-1.7\n" + b"0" * (limit + 2 * 1024 * 1024)), "to.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert huge.status_code == 413 and "Tệp quá lớn" in text(huge)
+
+
+def test_content_disposition_is_safe_for_any_name() -> None:
+    header = content_disposition('../Công văn "số 1"\r\n.pdf')
+    assert header.startswith('attachment; filename="Cong van so 1.pdf"') or "\r" not in header
+    assert "\n" not in header and '"số' not in header and "..%2F" not in header
+    assert "filename*=UTF-8''" in header
+
+
+def test_an_unexpected_error_is_a_vietnamese_page_and_the_api_stays_json(
+    web: FlaskClient, people: People, kho: Kho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(web, people, "van_thu")
+
+    def broken(**_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(kho.repo, "intake_queue", broken)
+    page = web.get("/")
+    assert page.status_code == 500 and "Lỗi hệ thống" in text(page) and "boom" not in text(page)
+    assert page.mimetype == "text/html"
+    api = web.get("/api/intake", headers=people.headers("van_thu"))
+    assert api.status_code == 500 and api.json["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_the_upload_script_gets_one_outcome_per_file(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    answer = post(
+        web, "/intake", {"direction": "den", "files": (io.BytesIO(signed["valid"]), "cv.pdf")}, "/intake",
+        content_type="multipart/form-data", headers={"X-Kho-Upload": "1"},
+    )
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    outcome = answer.json["files"][0]
+    assert outcome["ok"] and outcome["url"].startswith("/intake/") and "cv.pdf" in outcome["message"]
+    assert 'src="/assets/kho.js"' in text(web.get("/intake")) and web.get("/assets/kho.js").status_code == 200
+
+
+def test_five_wrong_passwords_lock_the_account_with_the_services_message(
+    web: FlaskClient, people: People
+) -> None:
+    for _ in range(5):
+        assert login(web, people, "luu_tru", "Sai@mat-khau1").status_code == 401
+    refused = login(web, people, "luu_tru")  # the right password, too late
+    assert refused.status_code == 401 and "khóa" in text(refused)
+    assert people.kho.accounts.get(people.usernames["luu_tru"]).status.value == "locked"

@@ -1,0 +1,63 @@
+"""The Vietnamese web pages: server-rendered, one blueprint per area, no business rules.
+
+Pages call the same services the API and the CLI call (:class:`web.context.Kho`). A page
+session is Flask's signed cookie holding only an API-style token issued at login (revoked at
+logout) and a CSRF secret; who acts is always resolved from that token by the account service.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+from web.context import Kho
+from web.pages import admin, audit, auth, files, home, intake, records, registers, search
+from web.pages.common import install_common
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+BLUEPRINTS = (auth, home, intake, records, registers, search, files, audit, admin)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _secure_cookies() -> bool:
+    return os.environ.get("KHO_COOKIE_SECURE", "true").strip().lower() not in ("0", "false", "no")
+
+
+def register_pages(app: Flask, kho: Kho) -> None:
+    """Mount the pages on the API's app (the API under /api stays token-authenticated)."""
+    # A fixed secret lets several workers share sessions; without one, sessions last as long as
+    # the process (a restart logs everyone out, which is safe).
+    secret = os.environ.get("KHO_SESSION_SECRET", "")
+    if not secret:
+        logger.warning("KHO_SESSION_SECRET is not set: page sessions last only as long as this process")
+    app.secret_key = secret or secrets.token_hex(32)
+    app.config.update(
+        SESSION_COOKIE_NAME="kho_session",
+        SESSION_COOKIE_SECURE=_secure_cookies(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.setdefault("KHO_LOGIN_LIMIT", (10, 15 * 60))
+    install_common(app, kho, HERE / "templates", HERE / "static")
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
+
+    @app.after_request
+    def page_headers(response: Response) -> Response:
+        if not request.path.startswith("/api/"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "same-origin"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            if not request.path.startswith("/assets/"):
+                response.headers["Cache-Control"] = "no-store"
+        return response

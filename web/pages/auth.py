@@ -1,0 +1,113 @@
+"""Đăng nhập, đăng xuất, đổi mật khẩu (first login and expired passwords too)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
+
+from kho.errors import AccountLocked, KhoError, LoginFailed, PasswordChangeRequired, ValidationFailed
+from repository import passwords
+from repository.accounts import token_digest
+from web.pages.common import current_account, current_actor, kho, limiter, page, safe_next
+
+bp = Blueprint("auth", __name__)
+
+RULES = (
+    f"Tối thiểu {passwords.MIN_LENGTH:02d} ký tự",
+    "có chữ hoa, chữ thường, chữ số và ký tự đặc biệt (ví dụ: ! @ # $ %)",
+    "không chứa tên tài khoản",
+    f"đổi mật khẩu ít nhất {passwords.PASSWORD_MAX_AGE_MONTHS} tháng một lần",
+)
+
+
+def _start_session(token: str) -> None:
+    session.clear()  # a new session id and CSRF secret at every login (no fixation)
+    session["t"] = token
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    if request.method == "GET":
+        if current_actor() is not None:
+            return redirect(safe_next(request.args.get("next")))  # type: ignore[return-value]
+        return page("login.html", next=request.args.get("next", ""), rules=RULES)
+    username = request.form.get("username", "").strip().lower()
+    password = request.form.get("password", "")
+    target = safe_next(request.form.get("next"))
+    ip = request.remote_addr or ""
+    if limiter().blocked(ip, username):
+        abort(429)
+    error: str | None = None
+    try:
+        account = kho().accounts.authenticate(username, password, ip)
+    except PasswordChangeRequired as exc:
+        limiter().succeeded(ip, username)
+        session.clear()
+        session["change_for"] = exc.account.username if exc.account is not None else username
+        flash(exc.message, "warning")
+        return redirect(url_for("auth.change_password"))  # type: ignore[return-value]
+    except (LoginFailed, AccountLocked) as exc:
+        limiter().failed(ip, username)
+        error = exc.message
+    except KhoError as exc:
+        error = exc.message
+    if error is not None:
+        return page("login.html", 401, next=target, rules=RULES, error=error, username=username)
+    limiter().succeeded(ip, username)
+    token = kho().accounts.issue_token(account.username, "web-session", account, ip)
+    _start_session(token)
+    return redirect(target)  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    who = current_actor()
+    token = session.get("t")
+    if who is not None and token:
+        try:
+            kho().accounts.revoke_token(
+                who.user, token_digest(str(token)), current_account(), request.remote_addr
+            )
+        except KhoError:
+            pass  # already revoked: the session ends anyway
+    session.clear()
+    flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("auth.login"))  # type: ignore[return-value]
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> Response:
+    """Logged in, or right after a login that requires a change (first login, expired)."""
+    who = current_actor()
+    username = who.user if who is not None else session.get("change_for")
+    if not username:
+        return redirect(url_for("auth.login"))  # type: ignore[return-value]
+    errors: list[str] = []
+    if request.method == "POST":
+        old = request.form.get("old_password", "")
+        new = request.form.get("new_password", "")
+        if new != request.form.get("confirm_password", ""):
+            errors.append("Mật khẩu mới và mật khẩu nhập lại không khớp.")
+        else:
+            try:
+                kho().accounts.change_password(str(username), old, new, request.remote_addr)
+            except ValidationFailed as exc:
+                errors.extend(e.message for e in exc.errors)
+            except KhoError as exc:
+                errors.append(exc.message)
+        if not errors:
+            if who is None:
+                session.clear()
+                flash("Đã đổi mật khẩu. Hãy đăng nhập bằng mật khẩu mới.", "info")
+                return redirect(url_for("auth.login"))  # type: ignore[return-value]
+            flash("Đã đổi mật khẩu.", "info")
+            return redirect(url_for("home.index"))  # type: ignore[return-value]
+    return page(
+        "password.html",
+        422 if errors else 200,
+        username=username,
+        rules=RULES,
+        errors=errors,
+        forced=who is None,
+    )
+
+

@@ -1,0 +1,300 @@
+"""What every page shares: the session's actor, CSRF, login rate limit, errors, date filters."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import jinja2
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
+
+from kho.errors import KhoError, PermissionDenied
+from kho.timeutil import parse_iso, vn_date, vn_display
+from repository.accounts import Account
+from repository.policy import Action, Role
+from repository.records import Actor
+from web.context import Kho
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+VERDICT_LABELS = {
+    "TOTAL-PASSED": "Hợp lệ",
+    "TOTAL-FAILED": "Không hợp lệ",
+    "INDETERMINATE": "Chưa xác định",
+    "NO_SIGNATURE": "Không có chữ ký số",
+}
+ACTION_LABELS = {
+    "content:download": "Tải bản gốc",
+    "content:read": "Đọc bản gốc",
+    "record:create": "Tạo văn bản",
+    "record:update": "Sửa dữ liệu đặc tả",
+    "record:view": "Xem văn bản",
+    "record:grant": "Cấp quyền truy cập",
+    "ingest:signatures": "Kiểm tra chữ ký số",
+    "file:create": "Lập hồ sơ",
+    "file:add-document": "Thêm văn bản vào hồ sơ",
+    "register:list": "Xem sổ đăng ký",
+    "search": "Tìm kiếm",
+    "account:login": "Đăng nhập",
+    "account:login-failed": "Đăng nhập thất bại",
+    "account:lock": "Khóa tài khoản",
+    "account:unlock": "Mở khóa tài khoản",
+    "account:create": "Tạo tài khoản",
+    "account:token-issue": "Cấp mã truy cập",
+    "account:token-revoke": "Thu hồi mã truy cập",
+    "audit:read": "Đọc nhật ký",
+    "audit:verify": "Kiểm tra nhật ký",
+}
+
+
+def action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return f"{label} ({code})" if label else code
+
+
+DIRECTION_LABELS = {"den": "Văn bản đến", "di": "Văn bản đi", "hoso": "Hồ sơ"}
+
+
+def kho() -> Kho:
+    return current_app.extensions["kho"]
+
+
+# -- CSRF: a per-session secret, sent back in every POST form ------------------------------------
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return str(session["csrf"])
+
+
+def _check_csrf() -> None:
+    if request.method != "POST" or request.path.startswith("/api/"):
+        return
+    expected = session.get("csrf")
+    sent = request.form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(str(expected), sent):
+        abort(400, description="csrf")
+
+
+# -- login rate limit: failures per (IP, username) in a sliding window --------------------------
+class LoginLimiter:
+    def __init__(self, attempts: int, window: float) -> None:
+        self.attempts, self.window = attempts, window
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, ip: str, username: str) -> bool:
+        with self._lock:
+            return len(self._recent((ip, username), time.monotonic())) >= self.attempts
+
+    def failed(self, ip: str, username: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent((ip, username), now).append(now)
+            if len(self._failures) > 100_000:  # bounded memory under a spray of usernames
+                self._failures.clear()
+
+    def succeeded(self, ip: str, username: str) -> None:
+        with self._lock:
+            self._failures.pop((ip, username), None)
+
+
+def limiter() -> LoginLimiter:
+    return current_app.extensions["kho_login_limiter"]
+
+
+# -- who is logged in ----------------------------------------------------------------------------
+def current_actor() -> Actor | None:
+    if "actor" in g:
+        return g.actor
+    token = session.get("t")
+    if not token:
+        return None
+    try:
+        g.actor = kho().actor_from_token(str(token), request.remote_addr)
+    except KhoError:
+        session.clear()  # revoked token, locked account: log out
+        return None
+    g.account = kho().accounts.get(g.actor.user)
+    return g.actor
+
+
+def current_account() -> Account:
+    current_actor()
+    return g.account
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_actor() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def actor() -> Actor:
+    who = current_actor()
+    assert who is not None, "login_required"
+    return who
+
+
+def allowed(action: Action) -> bool:
+    who = current_actor()
+    if who is None:
+        return False
+    try:
+        kho().repo.authorize(who, action)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def has_role(role: Role) -> bool:
+    who = current_actor()
+    return who is not None and who.as_principal.has(role)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (never another host) to go back to after login."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+def page(template: str, http_status: int = 200, **context: Any) -> Response:
+    response = Response(render_template(template, **context), http_status, mimetype="text/html")
+    return response
+
+
+# -- display helpers -----------------------------------------------------------------------------
+def fmt_date(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return vn_date(value).strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = str(value)
+    try:
+        if "T" in text:
+            return vn_date(parse_iso(text)).strftime("%d/%m/%Y")
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
+
+
+def fmt_time(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else parse_iso(str(value))
+    except ValueError:
+        return str(value)
+    return vn_display(moment)
+
+
+def _error_page(status: int, message: str) -> Response:
+    return page("error.html", status, status=status, message=message)
+
+
+class RecordIdConverter(BaseConverter):
+    """``<rid:record_id>``: 24 hex digits, anything else is a 404 before any view runs."""
+
+    regex = "[0-9a-f]{24}"
+
+
+def install_common(app: Flask, installation: Kho, templates: Path, static: Path) -> None:
+    app.url_map.converters["rid"] = RecordIdConverter
+    app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(templates))])
+    app.jinja_env.filters.update(vn_date=fmt_date, vn_time=fmt_time)
+    app.jinja_env.globals.update(
+        csrf_token=csrf_token,
+        current_actor=current_actor,
+        allowed=allowed,
+        has_role=has_role,
+        Action=Action,
+        Role=Role,
+        VERDICT_LABELS=VERDICT_LABELS,
+        DIRECTION_LABELS=DIRECTION_LABELS,
+        action_label=action_label,
+        agency_name=installation.settings.agency_name,
+        max_failures=installation.settings.login_max_failures,
+    )
+    attempts, window = app.config["KHO_LOGIN_LIMIT"]
+    app.extensions["kho_login_limiter"] = LoginLimiter(attempts, window)
+    app.before_request(_check_csrf)
+
+    @app.get("/assets/<path:name>", endpoint="assets")
+    def assets(name: str) -> Response:
+        response = send_from_directory(static, name, max_age=3600)
+        return response
+
+    # Errors: JSON under /api (the API's own handlers), a Vietnamese page everywhere else.
+    api_kho = app.error_handler_spec[None][None].get(KhoError)
+    api_http = app.error_handler_spec[None][None].get(HTTPException)
+    api_unexpected = app.error_handler_spec[None][None].get(Exception)
+
+    @app.errorhandler(KhoError)
+    def on_kho_error(error: KhoError) -> Any:
+        if request.path.startswith("/api/") and api_kho is not None:
+            return api_kho(error)
+        return _error_page(error.http_status, error.message)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Any:
+        if request.path.startswith("/api/") and api_unexpected is not None:
+            return api_unexpected(error)
+        current_app.logger.exception("page error on %s %s", request.method, request.path, exc_info=error)
+        return _error_page(500, "Lỗi hệ thống; sự cố đã được ghi lại. Vui lòng thử lại sau.")
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/") and api_http is not None:
+            return api_http(error)
+        status = error.code or 500
+        messages = {
+            400: "Yêu cầu không hợp lệ.",
+            404: "Không tìm thấy trang này.",
+            405: "Phương thức không được hỗ trợ ở địa chỉ này.",
+            413: f"Tệp quá lớn: tối đa {installation.repo.max_file_bytes // (1024 * 1024)} MB mỗi lần gửi.",
+            429: "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.",
+        }
+        message = messages.get(status, "Yêu cầu không xử lý được.")
+        if status == 400 and error.description == "csrf":
+            message = (
+                "Biểu mẫu đã hết hạn hoặc không hợp lệ (mã chống giả mạo). Hãy tải lại trang và gửi lại."
+            )
+        return _error_page(status, message)

@@ -1,0 +1,163 @@
+"""Hồ sơ: create, add documents, list with the mục lục văn bản (Phụ lục V columns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+
+from kho.errors import KhoError, NotFound, PermissionDenied, ValidationFailed
+from kho.timeutil import utcnow, vn_date
+from repository.metadata import DocumentMetadata
+from repository.policy import Action
+from repository.records import Record
+from web.pages.common import actor, current_account, kho, login_required, page
+
+bp = Blueprint("files", __name__, url_prefix="/files")
+
+FIELDS = (
+    ("file_notation", "Số và ký hiệu hồ sơ (ví dụ 01.TCCB)", True),
+    ("title", "Tiêu đề hồ sơ", True),
+    ("maintenance", "Thời hạn bảo quản (Vĩnh viễn hoặc số năm, ví dụ 20 năm)", True),
+    ("creator", "Người lập hồ sơ", True),
+    ("start_date", "Thời gian bắt đầu (dd/mm/yyyy)", True),
+    ("description", "Ghi chú", False),
+)
+INDEX_COLUMNS = (
+    "STT",
+    "Số, ký hiệu văn bản",
+    "Ngày tháng năm văn bản",
+    "Tên loại và trích yếu nội dung",
+    "Tác giả văn bản",
+    "Tờ số/Trang số",
+    "Ghi chú",
+)
+
+
+def _visible_files() -> list[Record]:
+    who, service = actor(), kho().repo
+    return [r for r in service.records() if r.kind == "hoso" and service.may_see(who, r)]
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "creator": current_account().full_name,
+        "start_date": vn_date(utcnow()).strftime("%d/%m/%Y"),
+        "maintenance": "10 năm",
+    }
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    return _index_page()
+
+
+def _index_page(
+    values: dict[str, Any] | None = None, errors: list[str] | None = None, status: int = 200
+) -> Response:
+    return page(
+        "files.html",
+        status,
+        files=_visible_files(),
+        fields=FIELDS,
+        values=values or _defaults(),
+        errors=errors or [],
+    )
+
+
+@bp.post("")
+@login_required
+def create() -> Response:
+    values = {name: request.form.get(name, "").strip() for name, _label, _req in FIELDS}
+    try:
+        record = kho().repo.create_file({k: v for k, v in values.items() if v}, actor())
+    except ValidationFailed as exc:
+        return _index_page(values, [e.message for e in exc.errors], 422)
+    except KhoError as exc:
+        return _index_page(values, [exc.message], exc.http_status)
+    flash("Đã tạo hồ sơ.", "info")
+    return redirect(url_for("files.show", file_id=record.record_id))  # type: ignore[return-value]
+
+
+def index_rows(documents: list[Record]) -> list[tuple[str, ...]]:
+    """Mục lục văn bản, tài liệu trong hồ sơ (Phụ lục V): one row per document, in order."""
+    rows = []
+    page_no = 1
+    for ordinal, doc in enumerate(documents, start=1):
+        md = doc.metadata
+        if not isinstance(md, DocumentMetadata):
+            continue
+        pages = md.page_amount or 0
+        sheet = f"{page_no}-{page_no + pages - 1}" if pages > 1 else (str(page_no) if pages else "")
+        page_no += pages
+        rows.append(
+            (
+                str(ordinal),
+                md.so_ky_hieu or "",
+                md.issued_date.strftime("%d/%m/%Y") if md.issued_date else "",
+                f"{md.type_name}: {md.subject}",
+                md.organ_name,
+                sheet,
+                md.description or "",
+            )
+        )
+    return rows
+
+
+@bp.get("/<rid:file_id>")
+@login_required
+def show(file_id: str) -> Response:
+    who, service = actor(), kho().repo
+    record = service.get(file_id, actor=who)
+    if record.kind != "hoso":
+        return redirect(url_for("records.show", record_id=file_id))  # type: ignore[return-value]
+    documents = []
+    for doc_id in record.documents:
+        try:
+            documents.append(service.get(doc_id, actor=who))
+        except (NotFound, PermissionDenied):
+            continue
+    try:
+        service.authorize(who, Action.FILE_EDIT, record)
+        editable = True
+    except PermissionDenied:
+        editable = False
+    return page(
+        "file.html",
+        record=record,
+        md=record.metadata,
+        columns=INDEX_COLUMNS,
+        rows=index_rows(documents),
+        documents=documents,
+        editable=editable,
+    )
+
+
+def _add(file_id: str, document_id: str) -> Response:
+    service = kho().repo
+    current = service.get(file_id, actor=actor())
+    service.add_to_file(file_id, document_id, expected_version=current.version, actor=actor())
+    flash("Đã thêm văn bản vào hồ sơ.", "info")
+    return redirect(url_for("files.show", file_id=file_id))  # type: ignore[return-value]
+
+
+@bp.post("/<rid:file_id>/documents")
+@login_required
+def add(file_id: str) -> Response:
+    document_id = request.form.get("document_id", "").strip().lower()
+    if len(document_id) != 24 or any(c not in "0123456789abcdef" for c in document_id):
+        flash("Mã văn bản không hợp lệ (24 chữ số thập lục phân, xem ở trang văn bản).", "error")
+        return redirect(url_for("files.show", file_id=file_id))  # type: ignore[return-value]
+    return _add(file_id, document_id)
+
+
+@bp.post("/add")
+@login_required
+def add_from_record() -> Response:
+    file_id = request.form.get("file_id", "")
+    document_id = request.form.get("document_id", "")
+    for value in (file_id, document_id):
+        if len(value) != 24 or any(c not in "0123456789abcdef" for c in value):
+            raise NotFound("Không tìm thấy hồ sơ hoặc văn bản.")
+    return _add(file_id, document_id)

@@ -1,0 +1,142 @@
+"""Văn thư: receive files, review each (signature verdict beside suggested metadata), confirm →
+số đến / số đi, or trả lại."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+
+from kho.errors import KhoError, ValidationFailed
+from repository.vocabulary import Secrecy, Urgency
+from web.pages.common import actor, kho, login_required, page
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+# (field, label, input type, required) — the metadata a văn thư confirms (Phụ lục VI names).
+FIELDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("type_name", "Tên loại văn bản", "text", True),
+    ("code_number", "Số văn bản", "text", False),
+    ("code_notation", "Ký hiệu văn bản", "text", True),
+    ("issued_date", "Ngày tháng văn bản (dd/mm/yyyy)", "text", True),
+    ("organ_name", "Cơ quan ban hành (tác giả)", "text", True),
+    ("subject", "Trích yếu nội dung", "textarea", True),
+    ("signer_position", "Chức vụ người ký", "text", True),
+    ("signer_full_name", "Người ký", "text", True),
+    ("arrival_date", "Ngày đến (dd/mm/yyyy, để trống: hôm nay)", "text", False),
+    ("to_places", "Đơn vị hoặc người nhận", "text", False),
+    ("page_amount", "Số trang", "number", False),
+    ("description", "Ghi chú", "text", False),
+)
+URGENCY = [(int(u), u.label) for u in Urgency]
+SECRECY = [(int(s), s.label) for s in Secrecy]
+
+
+def _metadata(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, _label, kind, _required in FIELDS:
+        value = (form.get(name) or "").strip()
+        if value:
+            values[name] = int(value) if kind == "number" and value.isdigit() else value
+    for name in ("urgency", "secrecy"):
+        value = form.get(name, "0")
+        values[name] = int(value) if value.isdigit() else value
+    return values
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    queue = kho().receive.pending(actor())
+    return page("intake.html", queue=queue, limit_mb=kho().repo.max_file_bytes // (1024 * 1024))
+
+
+@bp.post("")
+@login_required
+def upload() -> Response:
+    direction = request.form.get("direction", "den")
+    uploads = [f for f in request.files.getlist("files") if f.filename]
+    # The page's script sends one file per request and shows each outcome beside its progress bar.
+    scripted = request.headers.get("X-Kho-Upload") == "1"
+    if not uploads:
+        flash("Chưa chọn tệp nào.", "error")
+        return redirect(url_for("intake.index"))  # type: ignore[return-value]
+    outcomes: list[dict[str, Any]] = []
+    for upload in uploads:
+        name = upload.filename or ""
+        try:
+            review = kho().receive.receive(upload.read(), name, direction, actor())
+        except KhoError as exc:
+            outcomes.append({"name": name, "ok": False, "message": f"{name}: {exc.message}"})
+            continue
+        url = url_for("intake.review", record_id=review.record.record_id)
+        outcomes.append({"name": name, "ok": True, "message": f"Đã tiếp nhận {name}.", "url": url})
+    if scripted:
+        return Response(json.dumps({"files": outcomes}, ensure_ascii=False), mimetype="application/json")
+    if len(outcomes) == 1 and outcomes[0]["ok"]:
+        return redirect(outcomes[0]["url"])  # type: ignore[return-value]
+    for outcome in outcomes:
+        flash(outcome["message"], "info" if outcome["ok"] else "error")
+    return redirect(url_for("intake.index"))  # type: ignore[return-value]
+
+
+def _review_page(record_id: str, values: dict[str, Any] | None = None, errors: list[str] | None = None,
+                 field_errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    review = kho().receive.review(record_id, actor())
+    if values is None:
+        values = dict(review.suggested)
+        if isinstance(values.get("issued_date"), str) and "-" in values["issued_date"]:
+            y, m, d = values["issued_date"].split("-")[:3]
+            values["issued_date"] = f"{d[:2]}/{m}/{y}"
+    return page(
+        "review.html",
+        status,
+        review=review,
+        values=values,
+        fields=FIELDS,
+        urgency=URGENCY,
+        secrecy=SECRECY,
+        errors=errors or [],
+        field_errors=field_errors or {},
+    )
+
+
+@bp.get("/<rid:record_id>")
+@login_required
+def review(record_id: str) -> Response:
+    return _review_page(record_id)
+
+
+@bp.post("/<rid:record_id>/confirm")
+@login_required
+def confirm(record_id: str) -> Response:
+    values = _metadata(request.form)
+    try:
+        record = kho().receive.confirm(
+            record_id,
+            values,
+            expected_version=request.form.get("expected_version", 0, type=int) or 0,
+            actor=actor(),
+            override_reason=request.form.get("override_reason", "").strip() or None,
+            duplicate_reason=request.form.get("duplicate_reason", "").strip() or None,
+        )
+    except ValidationFailed as exc:
+        return _review_page(
+            record_id, values, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422
+        )
+    except KhoError as exc:
+        return _review_page(record_id, values, [exc.message], status=exc.http_status)
+    if record.registration is not None:
+        label = "Số đến" if record.kind == "den" else "Số"
+        flash(f"Đã vào sổ. {label}: {record.registration.display_number}.", "info")
+    return redirect(url_for("records.show", record_id=record.record_id))  # type: ignore[return-value]
+
+
+@bp.post("/<rid:record_id>/return")
+@login_required
+def give_back(record_id: str) -> Response:
+    reason = request.form.get("reason", "").strip() or None
+    kho().receive.return_document(record_id, actor(), reason)
+    flash("Đã trả lại văn bản.", "info")
+    return redirect(url_for("intake.index"))  # type: ignore[return-value]

@@ -1,0 +1,82 @@
+"""Sổ đăng ký on screen, printed (PDF) and exported (XLSX) with the Phụ lục IV columns."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import Blueprint, Response, request
+
+from kho.errors import KhoError
+from kho.timeutil import utcnow, vn_date, vn_display
+from repository.metadata import parse_date
+from repository.registers import INCOMING, SERIES_LABELS, is_incoming_series, series_label
+from web.pages.common import actor, kho, login_required, page
+from web.pages.register_export import build_sheet, to_pdf, to_xlsx
+
+bp = Blueprint("registers", __name__, url_prefix="/registers")
+
+
+class DateInvalid(KhoError):
+    code = "DATE_INVALID"
+
+
+def _args() -> tuple[str, int, date | None, date | None, str]:
+    series = request.args.get("series", INCOMING).strip() or INCOMING
+    year = request.args.get("year", vn_date(utcnow()).year, type=int)
+    try:
+        start = parse_date(request.args.get("from") or None)
+        end = parse_date(request.args.get("to") or None)
+    except ValueError as exc:
+        raise DateInvalid(f"Ngày không hợp lệ: {exc}.") from exc
+    volume = (request.args.get("volume") or "01").strip()[:10]
+    return series, year, start, end, volume
+
+
+def _sheet():  # type: ignore[no-untyped-def]
+    series, year, start, end, volume = _args()
+    rows = kho().repo.register(series, year, date_from=start, date_to=end, actor=actor())
+    incoming = is_incoming_series(series)
+    return build_sheet(
+        series_label(series), year, rows, incoming=incoming, date_from=start, date_to=end, volume=volume
+    ), series
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    sheet, series = _sheet()
+    return page(
+        "register.html",
+        sheet=sheet,
+        series=series,
+        choices=SERIES_LABELS,
+        query=request.query_string.decode(),
+        args=request.args,
+    )
+
+
+def _filename(series: str, year: int, ext: str) -> str:
+    return f"so-dang-ky-{re.sub(r'[^a-z0-9-]', '', series.lower()) or 'so'}-{year}.{ext}"
+
+
+@bp.get("/print.pdf")
+@login_required
+def print_pdf() -> Response:
+    sheet, series = _sheet()
+    data = to_pdf(sheet, actor().user, vn_display(utcnow()))
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{_filename(series, sheet.year, "pdf")}"'
+    return response
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export_xlsx() -> Response:
+    sheet, series = _sheet()
+    response = Response(
+        to_xlsx(sheet), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = _filename(series, sheet.year, "xlsx")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
