@@ -8,7 +8,9 @@ Stores N records (local folder, fsync off), then times, over the same random rea
 * ``get (system)``: ``Repository.get`` as Kho's own process (policy skipped, not audited);
 * ``get (person)``: ``Repository.get`` as a văn thư: the record's facts (its hồ sơ grants
   included), the policy decision and the ``record:view`` audit event;
-* ``decide()``: the pure policy function alone.
+* ``decide()``: the pure policy function alone;
+* ``facts+decide``: the record's facts (one listing of the hồ sơ it sits in) and the decision;
+* ``audit append``: the ``record:view`` event alone (event and witness writes).
 
 Prints p50/p95 in microseconds and reads/s for each, and peak RSS.
 """
@@ -96,6 +98,9 @@ def main() -> None:
         facts = RecordFacts("r", "den", AGENCY, 0, "someone", frozenset(), frozenset({"UNIT-B"}))
         principal = clerk.as_principal
         timed("decide()", reads, lambda _: decide(principal, Action.RECORD_VIEW, facts))
+        loaded = {r: repo._load(r) for r in set(reads)}
+        timed("facts+decide", reads, lambda r: decide(principal, Action.RECORD_VIEW, repo.facts(loaded[r])))
+        timed("audit append", reads, lambda r: repo.audit.append("bench", "record:view", record_id=r))
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -1154,14 +1154,22 @@ class AccountService:
 
     # -- API tokens ------------------------------------------------------------------------
     def issue_token(self, username: str, name: str, actor: Account, source: str | None = None) -> str:
-        """A new API token for ``username`` (by the person or a quản trị of their units); the
-        secret is returned once and never stored."""
+        """A new API token for the person themself; the secret is returned once and never stored.
+
+        Nobody issues a token for someone else, a quản trị included: whoever held it would act
+        as that person (a quản trị would read content the policy keeps from them). A quản trị
+        lists and revokes tokens instead."""
         target = self.get(username)
         action, about = "account:token-issue", target.username
         if actor.username != target.username:
-            self._require_admin(actor, target.units, action=action, target=about, source=source)
-        else:
-            self._current_actor(actor, action=action, target=about, source=source)
+            self._deny(
+                actor.username,
+                "Chỉ chính người dùng mới tạo được mã truy cập của mình; quản trị chỉ thu hồi được.",
+                action=action,
+                target=about,
+                source=source,
+            )
+        self._current_actor(actor, action=action, target=about, source=source)
         if not target.active:
             raise (
                 self._locked_error(target)

@@ -152,7 +152,12 @@ def require_strong(password: str, username: str = "") -> None:
 
 
 _SPECIALS = "!@#$%^&*-_=+?"
-_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o") + _SPECIALS
+_HANDED_OVER_SPECIALS = "@#%+=?!*-_"
+"""Special characters of generated passwords: easy to read aloud and type, and nothing HTML,
+a shell or a spreadsheet treats specially (no ``<>&"'`` or backslash)."""
+_ALPHABET = (
+    "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o") + _HANDED_OVER_SPECIALS
+)
 
 
 def generate_password(length: int = 16) -> str:

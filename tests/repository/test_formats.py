@@ -266,7 +266,7 @@ def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(
     _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.create_unit("000.01.18.H40", "Văn phòng", "vp", "000.00.18.H40", admin)
     an, _ = svc.create_account("Nguyễn Văn An", "000.01.18.H40", ["chuyen_vien"], 0, None, admin)
-    svc.issue_token(an.username, "api", admin)
+    svc.issue_token(an.username, "api", an)
     (token,) = svc.tokens_of(an.username)
     svc.revoke_token(an.username, token.digest, admin)
     store = repo.store
