@@ -43,6 +43,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "0",
         "Put each audit event under COMPLIANCE retention for this many days (0 = off).",
     ),
+    "KHO_AUDIT_SIGNING_KEY": (
+        "",
+        "PEM file of the Ed25519 key that signs audit checkpoints, kept off the store"
+        " (`kho audit keygen`).",
+    ),
+    "KHO_AUDIT_PUBLIC_KEY": (
+        "", "PEM public key checkpoints are verified with (default: the signing key's)."
+    ),
+    "KHO_AUDIT_CHECKPOINT_DIR": (
+        "",
+        "Folder outside the store that keeps a copy of every checkpoint:"
+        " empty = `<KHO_DATA_DIR>/audit-checkpoints`.",
+    ),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -134,6 +147,9 @@ class Settings:
     password_memory_kb: int = 65536
     password_time_cost: int = 3
     login_max_failures: int = 5
+    audit_signing_key: Path | None = None
+    audit_public_key: Path | None = None
+    audit_checkpoint_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -225,6 +241,11 @@ class Settings:
             password_memory_kb=_int("KHO_PASSWORD_MEMORY_KB", get("KHO_PASSWORD_MEMORY_KB"), 1024, 4_194_304),
             password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
+            audit_signing_key=Path(v).expanduser() if (v := get("KHO_AUDIT_SIGNING_KEY")) else None,
+            audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,
+            audit_checkpoint_dir=Path(
+                get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
+            ).expanduser(),
         )
 
     def store_options(self) -> dict[str, object]:

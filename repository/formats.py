@@ -105,6 +105,11 @@ REGISTER_ENTRY = define(Kind("register-entry", "mục sổ đăng ký", (_same,)
 AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same,)))
 """The event hash covers the body as written: upcasters of this kind must change no field."""
 WITNESS = define(Kind("witness", "bản ghi chứng của nhật ký kiểm toán", (_same,)))
+AUDIT_CHECKPOINT = define(
+    Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", unversioned=1)
+)
+"""Written stamped from the start (version 1). The signature covers the body as written, format
+version included: readers verify the stored bytes, never an upcast copy."""
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))

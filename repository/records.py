@@ -23,10 +23,10 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kho.errors import (
     AlreadyExists,
@@ -70,6 +70,9 @@ from repository.vocabulary import (
     nfc,
     parse_so_ky_hieu,
 )
+
+if TYPE_CHECKING:
+    from repository.anchor import Anchor
 
 KIND_FILE = "hoso"
 # A duplicate guard whose record has not committed after this long was left by a writer that
@@ -319,6 +322,8 @@ class Repository:
         self.clock = clock
         self.on_change = on_change
         self._known_organs: set[str] = set()
+        self.anchor: Anchor | None = None
+        """Where audit checkpoints are signed and kept outside the store (set by the service)."""
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
@@ -1114,9 +1119,15 @@ class Repository:
             )
         return events
 
-    def audit_verify(self, *, actor: Actor) -> Any:
+    def audit_verify(
+        self, *, actor: Actor, checkpoints: Sequence[Mapping[str, Any]] = (), public_key: Any = None
+    ) -> Any:
+        """The chain's check against every checkpoint reachable (the store's, the folder outside
+        it, ``checkpoints`` an auditor kept)."""
+        from repository.anchor import verify_anchored
+
         self.authorize(actor, Action.AUDIT_VERIFY)
-        report = self.audit.verify()
+        report = verify_anchored(self.audit, self.anchor, checkpoints, public_key)
         if not actor.system:
             self.audit.append(actor.user, "audit:verify", source=actor.source, details={"ok": report.ok})
         return report

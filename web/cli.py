@@ -20,6 +20,7 @@ from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
 from repository.metadata import DocumentMetadata, FileMetadata, parse_date
+from repository.policy import Action
 from repository.records import Actor, Record, Repository
 from repository.registers import INCOMING, series_label
 from repository.vocabulary import Direction
@@ -439,13 +440,83 @@ def audit() -> None:
     """Nhật ký kiểm toán."""
 
 
-@audit.command("verify")
+@audit.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@handles_errors
+def audit_keygen(path: Path) -> None:
+    """Tạo khóa Ed25519 ký điểm mốc nhật ký (giữ ngoài kho; đặt KHO_AUDIT_SIGNING_KEY)."""
+    from repository.anchor import generate_key
+
+    try:
+        public = generate_key(path)
+    except FileExistsError as exc:
+        raise KhoError(f"Tệp “{path}” đã có; không ghi đè khóa.", code="FILE_EXISTS") from exc
+    click.echo(f"Khóa ký: {path} (chỉ chủ sở hữu đọc được). Khóa công khai: {public}.")
+
+
+@audit.command("checkpoint")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Ghi thêm một bản điểm mốc cho kiểm toán viên giữ.")
 @json_option
 @pass_ctx
 @handles_errors
-def audit_verify(ctx: Context, as_json: bool) -> None:
-    """Kiểm tra chuỗi nhật ký: phát hiện sự kiện bị sửa, xóa, chèn, đảo thứ tự."""
-    report = ctx.repo.audit_verify(actor=ctx.actor)
+def audit_checkpoint(ctx: Context, outs: tuple[Path, ...], as_json: bool) -> None:
+    """Ký điểm mốc của chuỗi nhật ký (khóa ngoài kho) và lưu ở nơi người ghi kho không sửa được."""
+    from repository.anchor import Anchor, make_checkpoint
+
+    actor = ctx.operator_access()
+    repo = ctx.repo
+    cp = make_checkpoint(repo.store, repo.anchor or Anchor(), out=outs)
+    repo.audit.append(
+        actor.user,
+        "audit:checkpoint",
+        source=actor.source,
+        details={"number": cp["number"], "seq": cp["seq"], "head": cp["head"]},
+    )
+    if as_json:
+        click.echo(json.dumps(cp, ensure_ascii=False))
+    else:
+        click.echo(f"Điểm mốc #{cp['number']}: sự kiện #{cp['seq']}, mã băm {cp['head']}.")
+
+
+@audit.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@pass_ctx
+@handles_errors
+def audit_export(ctx: Context, directory: Path) -> None:
+    """Xuất nhật ký, các điểm mốc, khóa công khai và công cụ kiểm tra ngoại tuyến."""
+    from repository.anchor import export
+
+    actor = ctx.actor
+    repo = ctx.repo
+    repo.authorize(actor, Action.AUDIT_VERIFY)
+    events, checkpoints = export(repo.audit, repo.anchor, directory)
+    if not actor.system:
+        repo.audit.append(
+            actor.user, "audit:export", source=actor.source,
+            details={"events": events, "checkpoints": checkpoints},
+        )
+    click.echo(f"Đã xuất {events} sự kiện, {checkpoints} điểm mốc vào {directory} (xem VERIFY.md).")
+
+
+@audit.command("verify")
+@click.option("--checkpoint", "checkpoint_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Điểm mốc kiểm toán viên tự giữ (có thể lặp lại).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Khóa công khai kiểm toán viên tự giữ.")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_verify(
+    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, as_json: bool
+) -> None:
+    """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
+    from repository.audit_offline import load_public_key
+
+    checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
+    key = load_public_key(public_key) if public_key else None
+    report = ctx.repo.audit_verify(actor=ctx.actor, checkpoints=checkpoints, public_key=key)
     if as_json:
         click.echo(
             json.dumps(

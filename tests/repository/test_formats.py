@@ -38,7 +38,16 @@ def _read_event(data: dict[str, Any]) -> object:
     return event
 
 
+def _read_checkpoint(data: dict[str, Any]) -> object:
+    from repository import audit_offline
+
+    key = audit_offline.load_public_key(FIXTURES / "v0" / "audit-checkpoint" / "checkpoint.pub.pem")
+    assert audit_offline.signature_valid(data, key), "an old checkpoint must still verify"
+    return formats.upcast(formats.AUDIT_CHECKPOINT.name, data)["head"]
+
+
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "audit-checkpoint": _read_checkpoint,
     "record": Record.from_dict,
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
     "audit-event": _read_event,
