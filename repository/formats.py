@@ -112,6 +112,9 @@ AUDIT_CHECKPOINT = define(
 version included: readers verify the stored bytes, never an upcast copy."""
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
+DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
+"""The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
+the start (version 1)."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
 CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))

@@ -242,6 +242,14 @@ def new_record_id() -> str:
     return f"{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
 
 
+DESTROYED_PREFIX = "catalog/destroyed/"
+"""``catalog/destroyed/<id>``: the "đã hủy" row of a record whose key was destroyed."""
+
+
+def destroyed_key(record_id: str) -> str:
+    return f"{DESTROYED_PREFIX}{record_id}"
+
+
 def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
@@ -927,6 +935,10 @@ class Repository:
     def record_ids(self) -> Iterator[str]:
         for info in self.store.list("catalog/records/"):
             yield info.key.rsplit("/", 1)[1]
+
+    def destroyed_ids(self) -> set[str]:
+        """Records whose key was destroyed (each keeps its "đã hủy" row)."""
+        return {info.key.rsplit("/", 1)[1] for info in self.store.list(DESTROYED_PREFIX)}
 
     def records(self) -> Iterator[Record]:
         """Every committed record (latest versions), oldest first."""
