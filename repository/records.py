@@ -34,6 +34,8 @@ from kho.errors import (
     Duplicate,
     FieldError,
     IntegrityError,
+    KeyDestroyed,
+    KhoError,
     NotFound,
     PermissionDenied,
     SignatureRejected,
@@ -248,6 +250,52 @@ DESTROYED_PREFIX = "catalog/destroyed/"
 
 def destroyed_key(record_id: str) -> str:
     return f"{DESTROYED_PREFIX}{record_id}"
+
+
+DESTROYED_KEEPS = frozenset(
+    {
+        "direction",
+        "type_name",
+        "code_number",
+        "code_notation",
+        "organ_name",
+        "organ_id",
+        "issued_date",
+        "arrival_date",
+        "secrecy",
+        "urgency",
+        "unit",
+        "file_notation",
+        "maintenance",
+        "start_date",
+        "end_date",
+    }
+)
+"""Metadata a destroyed record keeps in its "đã hủy" row: its register columns and what the
+access policy reads, nothing of its content (no trích yếu, signer, description or files)."""
+DESTROYED_PLACEHOLDER = "[Đã hủy]"
+
+
+def destroyed_row(record: Record, *, by: str, at: str, decision: str) -> dict[str, Any]:
+    """The "đã hủy" row of ``record`` (pure): who destroyed it, when, under which decision, and
+    the minimal record registers, reindex and fsck keep working with."""
+    data = record.to_dict()
+    metadata = {k: v for k, v in (data.get("metadata") or {}).items() if k in DESTROYED_KEEPS}
+    if record.kind != KIND_FILE and data.get("metadata") is not None:
+        metadata.update(subject=DESTROYED_PLACEHOLDER, signer_position="", signer_full_name="")
+    elif data.get("metadata") is not None:
+        metadata.update(title=DESTROYED_PLACEHOLDER, creator=data["metadata"].get("creator", ""))
+    reduced = {
+        **data,
+        "metadata": metadata if data.get("metadata") is not None else None,
+        "files": [],
+        "documents": [],
+        "extra": {},
+        "note": None,
+        "state": "destroyed",
+    }
+    return {"record_id": record.record_id, "destroyed_by": by, "destroyed_at": at, "decision": decision,
+            "record": reduced}
 
 
 def version_key(record_id: str, version: int) -> str:
@@ -887,7 +935,48 @@ class Repository:
                 record_id=record_id,
                 version=version,
             ) from None
-        return self._open_version(record_id, version, sealed)
+        try:
+            return self._open_version(record_id, version, sealed)
+        except KeyDestroyed:
+            tombstone = self.destroyed(record_id)
+            if tombstone is None:
+                raise
+            return tombstone
+
+    def destroyed(self, record_id: str) -> Record | None:
+        """The "đã hủy" row of a destroyed record as a record (state ``destroyed``), or None."""
+        try:
+            row = formats.loads(formats.DESTROYED.name, self.store.get(destroyed_key(record_id)))
+        except NotFound:
+            return None
+        return Record.from_dict(row["record"])
+
+    def destroy(self, record_id: str, *, decision: str, actor: Actor) -> Record:
+        """Destroy a record (crypto-shredding): write its "đã hủy" row, then destroy its key, so
+        no copy of its content, backups included, can be read again. Audited. The retention
+        workflow (approval, the decision itself) is :mod:`retention`'s; this is the last step."""
+        self.authorize(actor, Action.OPERATE)
+        if not decision.strip():
+            raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
+        record = self._load(record_id)
+        if record.state != "destroyed":
+            row = destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip())
+            try:
+                self.store.put_if_absent(
+                    destroyed_key(record_id),
+                    formats.dumps(formats.DESTROYED.name, row, ensure_ascii=False, sort_keys=True),
+                )
+            except AlreadyExists:
+                pass  # destroyed already (a retried destruction): finish shredding
+        self.keys.destroy(record_id)
+        self.audit.append(
+            actor.user, "record:destroy", record_id=record_id, source=actor.source,
+            details={"decision": decision.strip()},
+        )
+        tombstone = self.destroyed(record_id)
+        assert tombstone is not None
+        self._emit(tombstone)
+        return tombstone
 
     def history(self, record_id: str, *, actor: Actor) -> list[Record]:
         """Every version of a record, oldest first (audited as ``record:history``)."""
