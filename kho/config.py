@@ -56,6 +56,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Folder outside the store that keeps a copy of every checkpoint:"
         " empty = `<KHO_DATA_DIR>/audit-checkpoints`.",
     ),
+    "KHO_BACKUP_URLS": (
+        "",
+        "Where `kho backup` copies the store: comma-separated `file:///path` (movable media) and"
+        " `s3://bucket` (a second bucket).",
+    ),
+    "KHO_BACKUP_KEYS_URL": ("", "Where `kho backup` copies the key store (apart from the store's copies)."),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -150,6 +156,8 @@ class Settings:
     audit_signing_key: Path | None = None
     audit_public_key: Path | None = None
     audit_checkpoint_dir: Path | None = None
+    backup_urls: tuple[str, ...] = ()
+    backup_keys_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -243,6 +251,8 @@ class Settings:
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
             audit_signing_key=Path(v).expanduser() if (v := get("KHO_AUDIT_SIGNING_KEY")) else None,
             audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,
+            backup_urls=tuple(u.strip() for u in get("KHO_BACKUP_URLS").split(",") if u.strip()),
+            backup_keys_url=get("KHO_BACKUP_KEYS_URL"),
             audit_checkpoint_dir=Path(
                 get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
             ).expanduser(),

@@ -240,3 +240,10 @@ class KeyUnwrapFailed(KhoError):
 
     code = "MASTER_KEY_MISMATCH"
     http_status = 500
+
+
+class BackupError(KhoError):
+    """A backup that cannot be made, verified or restored as asked."""
+
+    code = "BACKUP_INVALID"
+    http_status = 500

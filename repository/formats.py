@@ -115,6 +115,8 @@ CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_s
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
 """The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
 the start (version 1)."""
+BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
+"""Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
 CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))

@@ -48,6 +48,7 @@ def _read_checkpoint(data: dict[str, Any]) -> object:
 
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "audit-checkpoint": _read_checkpoint,
+    "backup-manifest": lambda d: formats.upcast(formats.BACKUP_MANIFEST.name, d)["objects"][0]["sha256"],
     "destroyed": lambda d: Record.from_dict(formats.upcast(formats.DESTROYED.name, d)["record"]),
     "record": Record.from_dict,
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
