@@ -198,3 +198,17 @@ def test_export_script_runs_standalone(
         cwd=out,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_checkpoints_are_write_once_where_the_store_has_retention(
+    anchored: tuple[Repository, LocalStore, Anchor],
+) -> None:
+    from kho.errors import RetentionLocked
+
+    _repo, store, anchor = anchored
+    locked = Anchor(signing_key=anchor.signing_key, retention_days=30)
+    make_checkpoint(store, locked)
+    retention = store.get_retention(checkpoint_key(1))
+    assert retention is not None and retention.mode == "COMPLIANCE"
+    with pytest.raises(RetentionLocked):
+        store.delete(checkpoint_key(1))
