@@ -62,6 +62,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " `s3://bucket` (a second bucket).",
     ),
     "KHO_BACKUP_KEYS_URL": ("", "Where `kho backup` copies the key store (apart from the store's copies)."),
+    "KHO_KEY_BACKUP_SHRED_DAYS": (
+        "30",
+        "Days after a destruction when the record's key is also removed from every key-store backup.",
+    ),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -158,6 +162,7 @@ class Settings:
     audit_checkpoint_dir: Path | None = None
     backup_urls: tuple[str, ...] = ()
     backup_keys_url: str = ""
+    key_backup_shred_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -253,6 +258,9 @@ class Settings:
             audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,
             backup_urls=tuple(u.strip() for u in get("KHO_BACKUP_URLS").split(",") if u.strip()),
             backup_keys_url=get("KHO_BACKUP_KEYS_URL"),
+            key_backup_shred_days=_int(
+                "KHO_KEY_BACKUP_SHRED_DAYS", get("KHO_KEY_BACKUP_SHRED_DAYS"), 0, 3650
+            ),
             audit_checkpoint_dir=Path(
                 get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
             ).expanduser(),

@@ -943,6 +943,14 @@ class Repository:
                 raise
             return tombstone
 
+    def destruction_times(self) -> dict[str, str]:
+        """When each destroyed record was destroyed (record id → UTC instant)."""
+        times: dict[str, str] = {}
+        for info in self.store.list(DESTROYED_PREFIX):
+            row = formats.loads(formats.DESTROYED.name, self.store.get(info.key))
+            times[row["record_id"]] = row["destroyed_at"]
+        return times
+
     def destroyed(self, record_id: str) -> Record | None:
         """The "đã hủy" row of a destroyed record as a record (state ``destroyed``), or None."""
         try:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from kho.errors import AlreadyExists, BackupError, NotFound
-from kho.timeutil import to_iso_utc, utcnow
+from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
 from repository.storage.base import ObjectStore
@@ -239,13 +240,65 @@ __all__ = [
     "BackupError",
     "BackupReport",
     "RestoreReport",
+    "ShredReport",
     "VerifyReport",
     "backup",
     "backups",
     "describe",
+    "due_for_shredding",
     "manifest_hashes",
     "read_manifest",
     "restore",
+    "shred_destroyed_keys",
     "store_hashes",
     "verify_backup",
 ]
+
+
+# -- crypto-shredding reaches the key-store backups ------------------------------------------------
+@dataclass(frozen=True)
+class ShredReport:
+    due: tuple[str, ...]
+    """Records whose keys were removed from the key backups in this run."""
+    manifests: int
+    """Manifests rewritten without those keys."""
+    blobs: int
+    """Key blobs deleted."""
+
+
+def due_for_shredding(destroyed: Mapping[str, str], *, period_days: int, now: datetime) -> set[str]:
+    """Records destroyed at least ``period_days`` before ``now`` (``destroyed``: record id → UTC
+    instant of its destruction): their keys must be gone from every key backup (pure)."""
+    cutoff = now - timedelta(days=period_days)
+    return {rid for rid, at in destroyed.items() if parse_iso(at) <= cutoff}
+
+
+def shred_destroyed_keys(
+    key_destination: ObjectStore, destroyed: Mapping[str, str], *, period_days: int, now: datetime
+) -> ShredReport:
+    """Remove the keys of records destroyed ``period_days`` ago or more from every key-store
+    backup in ``key_destination``: each manifest is rewritten without them, then every blob no
+    manifest lists any more is deleted. An old backup restored afterwards has no such key, so
+    the record's content stays unreadable (invariant 7). Before the period ends, a restore can
+    still bring a key back; that window is what ``KHO_KEY_BACKUP_SHRED_DAYS`` states."""
+    due = due_for_shredding(destroyed, period_days=period_days, now=now)
+    gone = {f"keys/{rid}" for rid in due}
+    referenced: set[str] = set()
+    rewritten = 0
+    for backup_id in backups(key_destination):
+        manifest = read_manifest(key_destination, backup_id)
+        kept = [e for e in manifest["objects"] if e["key"] not in gone]
+        if len(kept) != len(manifest["objects"]):
+            body = formats.dumps(
+                BACKUP_MANIFEST.name, {**manifest, "objects": kept}, ensure_ascii=False, sort_keys=True
+            )
+            key_destination.put(manifest_key(backup_id), body)
+            rewritten += 1
+        referenced.update(blob_key(e["sha256"]) for e in kept)
+    deleted = 0
+    if rewritten:
+        for info in list(key_destination.list(BLOBS_PREFIX)):
+            if info.key not in referenced:
+                key_destination.delete(info.key)
+                deleted += 1
+    return ShredReport(tuple(sorted(due)), rewritten, deleted)

@@ -664,8 +664,40 @@ def backup_group(
                     f" (ghi mới {report.copied_bytes / 1e6:.1f} MB), đọc lại kiểm tra {report.sampled},"
                     f" mã {report.backup_id}."
                 )
+    _shred_key_backups(ctx, open_store(keys_to, **settings.store_options()), keys_to, quiet=as_json)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False))
+
+
+def _shred_key_backups(ctx: Context, destination: Any, url: str, *, quiet: bool = False) -> None:
+    """Crypto-shredding reaches the key backups once KHO_KEY_BACKUP_SHRED_DAYS have passed."""
+    from kho.timeutil import utcnow
+    from retention.backup import shred_destroyed_keys
+
+    repo = ctx.repo
+    report = shred_destroyed_keys(
+        destination, repo.destruction_times(), period_days=ctx.settings.key_backup_shred_days, now=utcnow()
+    )
+    if report.blobs or report.manifests:
+        repo.audit.append(
+            OPERATOR.user, "backup:shred-keys", source=OPERATOR.source,
+            details={"destination": url, "records": list(report.due), "manifests": report.manifests,
+                     "blobs": report.blobs},
+        )
+        if not quiet:
+            click.echo(f"Đã xóa khóa của {len(report.due)} bản ghi đã hủy khỏi các bản sao lưu khóa ở {url}.")
+
+
+@backup_group.command("shred-keys")
+@click.option("--from", "source", required=True, help="Nơi sao lưu kho khóa.")
+@pass_ctx
+@handles_errors
+def backup_shred_keys(ctx: Context, source: str) -> None:
+    """Xóa khóa của các bản ghi đã hủy (quá KHO_KEY_BACKUP_SHRED_DAYS) khỏi mọi bản sao lưu khóa."""
+    from repository.storage import open_store
+
+    ctx.operator_access()
+    _shred_key_backups(ctx, open_store(source, **ctx.settings.store_options()), source)
 
 
 @backup_group.command("verify")

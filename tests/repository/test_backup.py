@@ -90,3 +90,39 @@ def test_verify_names_a_damaged_or_missing_copy(tmp_path: Path) -> None:
     assert not report.ok and len(report.problems) == 2
     with pytest.raises(BackupError):
         restore(target, LocalStore(tmp_path / "elsewhere"))
+
+
+def test_destroyed_key_leaves_key_backups_after_the_stated_period(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from kho.errors import KeyDestroyed
+    from kho.timeutil import utcnow
+    from retention.backup import shred_destroyed_keys
+
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    ids = [
+        repo.create_document(
+            "den", incoming(code_number=f"{n}"), b"%PDF-1.4\n" + bytes([n]) * 99, "a.pdf", CLERK
+        ).record_id
+        for n in (1, 2)
+    ]
+    store_copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+    backup(repo.store, store_copy, label="store")  # made before the destruction
+    backup(repo.keys.store, key_copy, label="keys")
+    repo.destroy(ids[0], decision="QĐ 12/QĐ-UBND", actor=OPERATOR)
+    times = repo.destruction_times()
+
+    early = shred_destroyed_keys(key_copy, times, period_days=30, now=utcnow())
+    assert early.due == () and early.blobs == 0  # within the period a restore can still undo it
+    later = shred_destroyed_keys(key_copy, times, period_days=30, now=utcnow() + timedelta(days=31))
+    assert later.due == (ids[0],) and later.blobs == 1 and later.manifests == 1
+    assert verify_backup(key_copy).ok
+
+    shutil.rmtree(tmp_path / "store")
+    shutil.rmtree(tmp_path / "keys")
+    old = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    restore(store_copy, old.store)
+    restore(key_copy, old.keys.store)
+    with pytest.raises(KeyDestroyed):
+        old.read_content(ids[0], actor=CLERK)
+    assert old.read_content(ids[1], actor=CLERK)

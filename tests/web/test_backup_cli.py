@@ -34,6 +34,10 @@ def test_backup_wipe_restore_from_the_cli(
     assert [r["label"] for r in results] == ["store", "store", "keys"]
     before = store_hashes(LocalStore(data / "store"))
     assert runner.invoke(main, ["backup", "verify", "--from", media]).exit_code == 0
+    assert runner.invoke(main, ["backup", "verify", "--from", keys, "--label", "keys"]).exit_code == 0
+    assert (
+        runner.invoke(main, ["backup", "shred-keys", "--from", keys]).exit_code == 0
+    )  # nothing destroyed yet
 
     for name in ("store", "keys", "index"):
         shutil.rmtree(data / name, ignore_errors=True)
