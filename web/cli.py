@@ -727,6 +727,35 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
         sys.exit(1)
 
 
+@main.command("fixity")
+@click.option("--period-days", default=30, show_default=True, type=click.IntRange(1, 3650),
+              help="Mỗi tệp gốc được kiểm tra một lần trong chừng ấy ngày (chạy hằng ngày).")
+@click.option("--all", "check_all", is_flag=True, help="Kiểm tra mọi tệp gốc trong lần chạy này.")
+@click.option(
+    "--from", "sources", multiple=True, help="Nơi sao lưu để sửa tệp hỏng; mặc định KHO_BACKUP_URLS."
+)
+@pass_ctx
+@handles_errors
+def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tuple[str, ...]) -> None:
+    """Kiểm tra SHA-256 tệp gốc theo lượt và tự sửa tệp hỏng từ bản sao lưu đã kiểm tra."""
+    from repository.storage import open_store
+    from retention.fixity import audit_fixity
+
+    actor = ctx.operator_access()
+    settings = ctx.settings
+    copies = [open_store(url, **settings.store_options()) for url in sources or settings.backup_urls]
+    period = 1 if check_all else period_days
+    report = audit_fixity(ctx.repo, actor=actor, period=period, run=date.today().toordinal(), copies=copies)
+    click.echo(
+        f"Đã kiểm tra {report.checked} tệp gốc ({report.bytes / 1e6:.1f} MB, {report.seconds:.1f} s):"
+        f" hỏng {len(report.damaged)}, đã sửa {len(report.repaired)}."
+    )
+    for key in report.unrepaired:
+        click.echo(f"  - CHƯA SỬA ĐƯỢC: {key}")
+    if report.unrepaired:
+        sys.exit(1)
+
+
 @main.command("restore")
 @click.option("--from", "source", required=True, help="Nơi sao lưu kho.")
 @click.option("--keys-from", required=True, help="Nơi sao lưu kho khóa.")

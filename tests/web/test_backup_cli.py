@@ -48,6 +48,8 @@ def test_backup_wipe_restore_from_the_cli(
     # Only the restore's own audit event (and the witness that follows it) are new.
     assert all(k.startswith("audit/") for k in changed) and len(changed) == 2
     assert runner.invoke(main, ["fsck", "--deep"]).exit_code == 0
+    fixity = runner.invoke(main, ["fixity", "--all", "--from", media])
+    assert fixity.exit_code == 0 and "hỏng 0" in fixity.output, fixity.output
     login = runner.invoke(
         main, ["login", people.usernames["kiem_toan"], "--password-stdin"], input=PASSWORD + "\n"
     )
