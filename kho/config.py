@@ -66,6 +66,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "30",
         "Days after a destruction when the record's key is also removed from every key-store backup.",
     ),
+    "KHO_CAPACITY_WARN_PERCENT": (
+        "80",
+        "`kho status` warns (and audits an alert) when a store is this full.",
+    ),
+    "KHO_CAPACITY_CRITICAL_PERCENT": ("95", "…and calls it critical from this level."),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -163,6 +168,8 @@ class Settings:
     backup_urls: tuple[str, ...] = ()
     backup_keys_url: str = ""
     key_backup_shred_days: int = 30
+    capacity_warn_percent: int = 80
+    capacity_critical_percent: int = 95
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -258,6 +265,10 @@ class Settings:
             audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,
             backup_urls=tuple(u.strip() for u in get("KHO_BACKUP_URLS").split(",") if u.strip()),
             backup_keys_url=get("KHO_BACKUP_KEYS_URL"),
+            capacity_warn_percent=_int("KHO_CAPACITY_WARN_PERCENT", get("KHO_CAPACITY_WARN_PERCENT"), 1, 100),
+            capacity_critical_percent=_int(
+                "KHO_CAPACITY_CRITICAL_PERCENT", get("KHO_CAPACITY_CRITICAL_PERCENT"), 1, 100
+            ),
             key_backup_shred_days=_int(
                 "KHO_KEY_BACKUP_SHRED_DAYS", get("KHO_KEY_BACKUP_SHRED_DAYS"), 0, 3650
             ),

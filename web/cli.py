@@ -756,6 +756,43 @@ def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tup
         sys.exit(1)
 
 
+@main.command("status")
+@json_option
+@pass_ctx
+@handles_errors
+def status_command(ctx: Context, as_json: bool) -> None:
+    """Dung lượng kho, kho khóa và nơi sao lưu; cảnh báo trước khi đầy."""
+    from repository.storage import open_store
+    from retention.capacity import measure
+
+    actor = ctx.operator_access()
+    settings, repo = ctx.settings, ctx.repo
+    limits = {
+        "warn_percent": settings.capacity_warn_percent,
+        "critical_percent": settings.capacity_critical_percent,
+    }
+    places = [("store", repo.store), ("keys", repo.keys.store)]
+    places += [(url, open_store(url, **settings.store_options())) for url in settings.backup_urls]
+    if url := settings.backup_keys_url:
+        places.append((url, open_store(url, **settings.store_options())))
+    found = [measure(name, store, **limits) for name, store in places]
+    alerts = [c for c in found if c.level in ("warning", "critical")]
+    if alerts:
+        repo.audit.append(
+            actor.user, "capacity:warning", source=actor.source,
+            details={c.name: {"level": c.level, "percent": round(c.percent, 1)} for c in alerts},
+        )
+    if as_json:
+        rows = [{**c.__dict__, "percent": round(c.percent, 1)} for c in found]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for c in found:
+            shown = f"{c.percent:.0f}% của {c.total / 1e9:.1f} GB" if c.total else "không đo được (S3)"
+            click.echo(f"  {c.name}: {shown} [{c.level}]")
+    if any(c.level == "critical" for c in found):
+        sys.exit(1)
+
+
 @main.command("restore")
 @click.option("--from", "source", required=True, help="Nơi sao lưu kho.")
 @click.option("--keys-from", required=True, help="Nơi sao lưu kho khóa.")

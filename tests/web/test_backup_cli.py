@@ -48,6 +48,9 @@ def test_backup_wipe_restore_from_the_cli(
     # Only the restore's own audit event (and the witness that follows it) are new.
     assert all(k.startswith("audit/") for k in changed) and len(changed) == 2
     assert runner.invoke(main, ["fsck", "--deep"]).exit_code == 0
+    monkeypatch.setenv("KHO_CAPACITY_WARN_PERCENT", "1")
+    status = runner.invoke(main, ["status", "--json"])
+    assert status.exit_code in (0, 1) and json.loads(status.output.splitlines()[-1])[0]["name"] == "store"
     fixity = runner.invoke(main, ["fixity", "--all", "--from", media])
     assert fixity.exit_code == 0 and "hỏng 0" in fixity.output, fixity.output
     login = runner.invoke(
