@@ -371,7 +371,7 @@ class Repository:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
         self.audit = AuditLog(store, retention_days=audit_retention_days)
-        self.registers = Registers(store)
+        self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id
         self.agency_name = agency_name
         self.max_file_bytes = max_file_bytes
@@ -942,6 +942,16 @@ class Repository:
             if tombstone is None:
                 raise
             return tombstone
+
+    def _register_floor(self, prefix: str) -> int:
+        """The newest number of a register that any checkpoint vouches for (the store's and,
+        when configured, the copies outside it, signatures checked): never handed out again."""
+        from repository.anchor import latest_register_heads
+
+        try:
+            return latest_register_heads(self.store, self.anchor).get(prefix, 0)
+        except KhoError:
+            return self.registers._checkpointed(prefix)  # key unreadable: the store's newest
 
     def destruction_times(self) -> dict[str, str]:
         """When each destroyed record was destroyed (record id → UTC instant)."""

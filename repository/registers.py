@@ -255,8 +255,11 @@ class RegisterEntry:
 
 
 class Registers:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, floor: Callable[[str], int] | None = None) -> None:
         self.store = store
+        self.floor = floor
+        """The newest number of a register (by prefix) that signed audit checkpoints vouch for;
+        default: the newest checkpoint in the store."""
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -289,7 +292,8 @@ class Registers:
         """Take the next number in the series and write its entry in the same step."""
         prefix = register_prefix(organ_id, year, series)
         with self._lock:
-            number = self._next.get(prefix) or max(self._newest(prefix), self._checkpointed(prefix)) + 1
+            floor = self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)
+            number = self._next.get(prefix) or max(self._newest(prefix), floor) + 1
             while True:
                 entry = make_entry(number)
                 try:

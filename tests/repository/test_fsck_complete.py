@@ -112,3 +112,18 @@ def test_several_corruptions_at_once_are_all_named(filled: Repository) -> None:
     assert ("key-corrupt", f"keys/{ids[1]}") in found
     assert "register-gap" in kinds
     assert all(not i.repairable for i in fsck(filled).issues if i.kind in {"register-gap", "key-corrupt"})
+
+
+def test_number_stays_taken_when_the_store_checkpoint_is_deleted_too(filled: Repository) -> None:
+    from repository.anchor import checkpoint_key
+
+    anchor = filled.anchor or Anchor()
+    make_checkpoint(filled.store, anchor)
+    filled.store.delete(_entries(filled)[-1])
+    filled.store.delete(checkpoint_key(1))  # the copy outside the store still vouches for số 04
+    again = new_repository(filled.store, filled.keys.store)
+    again.anchor = anchor
+    record = again.create_document("den", incoming(code_number="901"), None, None, CLERK)
+    assert record.registration is not None and record.registration.number == 5
+    assert "register-truncated" not in {i.kind for i in fsck(again).issues}  # 05 exists; 04 is a gap
+    assert "register-gap" in {i.kind for i in fsck(again).issues}
