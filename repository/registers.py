@@ -269,6 +269,9 @@ class Registers:
             newest = int(info.key.rsplit("/", 1)[1].split(".")[0])
         return newest
 
+    def _floor(self, prefix: str) -> int:
+        return self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)
+
     def _checkpointed(self, prefix: str) -> int:
         """The newest number of the register that the latest audit checkpoint in the store
         signed: numbers up to it were issued, so an entry deleted since is never handed out
@@ -292,8 +295,7 @@ class Registers:
         """Take the next number in the series and write its entry in the same step."""
         prefix = register_prefix(organ_id, year, series)
         with self._lock:
-            floor = self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)
-            number = self._next.get(prefix) or max(self._newest(prefix), floor) + 1
+            number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
             while True:
                 entry = make_entry(number)
                 try:
