@@ -608,8 +608,9 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
     else:
         click.echo(f"{report.records} bản ghi, {report.register_entries} mục sổ đăng ký.")
         for issue in report.issues:
-            state = "đã sửa" if issue.repaired else "CHƯA SỬA"
-            click.echo(f"  - [{issue.kind}] {issue.message} ({state})")
+            fixable = "sửa được bằng --repair" if issue.repairable else "CHƯA SỬA"
+            state = "đã sửa" if issue.repaired else fixable
+            click.echo(f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state})")
         if report.clean:
             click.echo("Kho nhất quán.")
     if report.unrepaired:
