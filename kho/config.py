@@ -43,6 +43,34 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "0",
         "Put each audit event under COMPLIANCE retention for this many days (0 = off).",
     ),
+    "KHO_AUDIT_SIGNING_KEY": (
+        "",
+        "PEM file of the Ed25519 key that signs audit checkpoints, kept off the store"
+        " (`kho audit keygen`).",
+    ),
+    "KHO_AUDIT_PUBLIC_KEY": (
+        "", "PEM public key checkpoints are verified with (default: the signing key's)."
+    ),
+    "KHO_AUDIT_CHECKPOINT_DIR": (
+        "",
+        "Folder outside the store that keeps a copy of every checkpoint:"
+        " empty = `<KHO_DATA_DIR>/audit-checkpoints`.",
+    ),
+    "KHO_BACKUP_URLS": (
+        "",
+        "Where `kho backup` copies the store: comma-separated `file:///path` (movable media) and"
+        " `s3://bucket` (a second bucket).",
+    ),
+    "KHO_BACKUP_KEYS_URL": ("", "Where `kho backup` copies the key store (apart from the store's copies)."),
+    "KHO_KEY_BACKUP_SHRED_DAYS": (
+        "30",
+        "Days after a destruction when the record's key is also removed from every key-store backup.",
+    ),
+    "KHO_CAPACITY_WARN_PERCENT": (
+        "80",
+        "`kho status` warns (and audits an alert) when a store is this full.",
+    ),
+    "KHO_CAPACITY_CRITICAL_PERCENT": ("95", "…and calls it critical from this level."),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -140,6 +168,14 @@ class Settings:
     password_memory_kb: int = 65536
     password_time_cost: int = 3
     login_max_failures: int = 5
+    audit_signing_key: Path | None = None
+    audit_public_key: Path | None = None
+    audit_checkpoint_dir: Path | None = None
+    backup_urls: tuple[str, ...] = ()
+    backup_keys_url: str = ""
+    key_backup_shred_days: int = 30
+    capacity_warn_percent: int = 80
+    capacity_critical_percent: int = 95
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -231,6 +267,20 @@ class Settings:
             password_memory_kb=_int("KHO_PASSWORD_MEMORY_KB", get("KHO_PASSWORD_MEMORY_KB"), 1024, 4_194_304),
             password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
+            audit_signing_key=Path(v).expanduser() if (v := get("KHO_AUDIT_SIGNING_KEY")) else None,
+            audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,
+            backup_urls=tuple(u.strip() for u in get("KHO_BACKUP_URLS").split(",") if u.strip()),
+            backup_keys_url=get("KHO_BACKUP_KEYS_URL"),
+            capacity_warn_percent=_int("KHO_CAPACITY_WARN_PERCENT", get("KHO_CAPACITY_WARN_PERCENT"), 1, 100),
+            capacity_critical_percent=_int(
+                "KHO_CAPACITY_CRITICAL_PERCENT", get("KHO_CAPACITY_CRITICAL_PERCENT"), 1, 100
+            ),
+            key_backup_shred_days=_int(
+                "KHO_KEY_BACKUP_SHRED_DAYS", get("KHO_KEY_BACKUP_SHRED_DAYS"), 0, 3650
+            ),
+            audit_checkpoint_dir=Path(
+                get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
+            ).expanduser(),
         )
 
     def store_options(self) -> dict[str, object]:

@@ -225,3 +225,25 @@ class RegisterSeriesAmbiguous(KhoError):
 
     code = "REGISTER_SERIES_AMBIGUOUS"
     http_status = 422
+
+
+class AuditKeyMissing(KhoError):
+    """No audit signing key (``KHO_AUDIT_SIGNING_KEY``) or it cannot be read."""
+
+    code = "AUDIT_KEY_MISSING"
+    http_status = 500
+
+
+class KeyUnwrapFailed(KhoError):
+    """A record key does not unwrap with the configured master key (wrong ``KHO_MASTER_KEY``),
+    which is a configuration problem, not damaged data."""
+
+    code = "MASTER_KEY_MISMATCH"
+    http_status = 500
+
+
+class BackupError(KhoError):
+    """A backup that cannot be made, verified or restored as asked."""
+
+    code = "BACKUP_INVALID"
+    http_status = 500

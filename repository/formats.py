@@ -105,8 +105,18 @@ REGISTER_ENTRY = define(Kind("register-entry", "mục sổ đăng ký", (_same,)
 AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same,)))
 """The event hash covers the body as written: upcasters of this kind must change no field."""
 WITNESS = define(Kind("witness", "bản ghi chứng của nhật ký kiểm toán", (_same,)))
+AUDIT_CHECKPOINT = define(
+    Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", unversioned=1)
+)
+"""Written stamped from the start (version 1). The signature covers the body as written, format
+version included: readers verify the stored bytes, never an upcast copy."""
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
+DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
+"""The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
+the start (version 1)."""
+BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
+"""Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
 CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))

@@ -15,13 +15,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from kho.errors import IntegrityError, KeyDestroyed, KhoError, NotFound
+from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, KhoError, NotFound
 from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
+from repository.anchor import CHECKPOINTS_PREFIX, latest_register_heads, verify_anchored
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent
 from repository.records import Actor, Record, Repository, content_key, version_key
-from repository.registers import RegisterEntry
+from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.storage.local import LocalStore
 
 JOBS_PREFIX = "ingest/jobs/"
@@ -31,11 +32,17 @@ FSCK = Actor(user="system:fsck", source="kho fsck", system=True)
 @dataclass(frozen=True)
 class Issue:
     kind: str
-    """``temp-file`` | ``uncommitted`` | ``rolled-forward`` | ``stale-claim`` | ``register-gap``
-    | ``fixity`` | ``unaudited`` | ``audit`` | ``format`` (a stored object that does not load)."""
+    """``temp-file`` | ``uncommitted`` | ``rolled-forward`` | ``stale-claim`` | ``catalog-missing``
+    | ``unaudited`` (repairable) | ``register-gap`` | ``register-truncated`` (a checkpoint signed
+    a higher number) | ``register-mismatch`` (entry and record disagree) | ``key-missing`` |
+    ``key-corrupt`` | ``key-not-destroyed`` | ``master-key`` (wrong ``KHO_MASTER_KEY``) |
+    ``fixity`` | ``audit`` | ``checkpoint`` | ``format`` (a stored object that does not load)."""
     subject: str
+    """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
     repaired: bool
+    repairable: bool = False
+    """Whether ``fsck --repair`` mends it."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,12 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith(EVENTS_PREFIX):
         AuditEvent.from_json(store.get(key))
         return formats.AUDIT_EVENT.label
+    if key.startswith(CHECKPOINTS_PREFIX):
+        formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(key))
+        return formats.AUDIT_CHECKPOINT.label
+    if key.startswith("catalog/destroyed/"):
+        formats.loads(formats.DESTROYED.name, store.get(key))
+        return formats.DESTROYED.label
     if key == WITNESS_KEY:
         formats.loads(formats.WITNESS.name, store.get(key))
         return formats.WITNESS.label
@@ -169,6 +182,8 @@ def _label_of(key: str) -> str:
         ("registers/", formats.REGISTER_ENTRY),
         (EVENTS_PREFIX, formats.AUDIT_EVENT),
         (WITNESS_KEY, formats.WITNESS),
+        (CHECKPOINTS_PREFIX, formats.AUDIT_CHECKPOINT),
+        ("catalog/destroyed/", formats.DESTROYED),
         (JOBS_PREFIX, formats.JOB),
         ("claims/", formats.CLAIM),
     ):
@@ -189,8 +204,8 @@ def check_formats(repo: Repository) -> list[Issue]:
     for info in repo.store.list(""):
         try:
             _load_object(repo, info.key)
-        except KeyDestroyed:
-            continue  # destroyed on purpose (a record past its retention): nothing to read
+        except (KeyDestroyed, KeyUnwrapFailed):
+            continue  # destroyed on purpose, or a key problem the key check names once
         except Exception as exc:  # every failure is reported; none stops the walk
             issues.append(_unloadable(info.key, _label_of(info.key), exc))
     return issues
@@ -199,59 +214,91 @@ def check_formats(repo: Repository) -> list[Issue]:
 def fsck(
     repo: Repository, *, repair: bool = False, deep: bool = False, grace_seconds: float = 300
 ) -> FsckReport:
+    """Check everything against everything; no bad object stops the walk. Each issue names the
+    object, its kind and whether ``repair`` mends it."""
     store = repo.store
     issues: list[Issue] = []
     now = utcnow()
+
+    def add(kind: str, subject: str, message: str, *, repairable: bool = False) -> None:
+        issues.append(Issue(kind, subject, message, repair and repairable, repairable))
 
     # 1. Temp files of writers that died.
     if isinstance(store, LocalStore):
         for path in store.stale_temp_files(older_than_s=grace_seconds):
             if repair:
                 path.unlink(missing_ok=True)
-            issues.append(Issue("temp-file", path.name, f"Tệp tạm còn sót: {path.name}.", repair))
+            add("temp-file", path.name, f"Tệp tạm còn sót: {path.name}.", repairable=True)
 
-    # 2. Register entries: roll forward, and check numbering has no gap.
+    # 2. Register entries: roll forward, numbering has no gap and reaches every checkpointed head.
     entries = 0
-    registered: set[str] = set()
+    by_key: dict[str, RegisterEntry] = {}
+    newest: dict[str, int] = {}
     last: tuple[str, int] | None = None
     for info in store.list("registers/"):
         entries += 1
         try:
             entry = RegisterEntry.from_json(store.get(info.key))
-        except (KhoError, ValueError, TypeError) as exc:
+        except Exception as exc:  # every failure is reported; none stops the walk
             issues.append(_unloadable(info.key, formats.REGISTER_ENTRY.label, exc))
             continue
-        registered.add(entry.record_id)
+        by_key[info.key] = entry
         series = info.key.rsplit("/", 1)[0]
+        newest[series + "/"] = max(newest.get(series + "/", 0), entry.number)
         expected = last[1] + 1 if last and last[0] == series else 1
         if entry.number != expected:
-            issues.append(
-                Issue(
-                    "register-gap",
-                    info.key,
-                    f"Sổ {series}: thiếu số từ {expected:02d} đến {entry.number - 1:02d}.",
-                    False,
-                )
+            add(
+                "register-gap",
+                info.key,
+                f"Sổ {series}: thiếu số từ {expected:02d} đến {entry.number - 1:02d}.",
             )
         last = (series, entry.number)
         if not store.exists(version_key(entry.record_id, entry.version)):
-            if repair:
-                repo._materialise(entry)
-            issues.append(
-                Issue(
+            try:
+                if repair:
+                    repo._materialise(entry)
+                add(
                     "rolled-forward",
                     entry.record_id,
                     f"Văn bản số {entry.number:02d} ({series}) đã cấp số nhưng chưa ghi phiên bản"
                     " mang số đó: ghi bù từ sổ đăng ký.",
-                    repair,
+                    repairable=True,
                 )
+            except Exception as exc:
+                issues.append(_unloadable(info.key, formats.REGISTER_ENTRY.label, exc))
+    registered = {e.record_id for e in by_key.values()}
+    try:
+        heads = latest_register_heads(store, repo.anchor)
+    except KhoError as exc:
+        heads = {}
+        add("checkpoint", "audit/checkpoints/", f"Không kiểm tra được đầu sổ theo điểm mốc: {exc.message}")
+    for prefix, head in sorted(heads.items()):
+        have = newest.get(prefix, 0)
+        if have < head:
+            add(
+                "register-truncated",
+                prefix,
+                f"Sổ {prefix.rstrip('/')}: điểm mốc đã ký ghi nhận đến số {head:02d}, kho chỉ còn đến"
+                f" số {have:02d}: các mục {have + 1:02d}–{head:02d} đã bị xóa.",
             )
 
-    # 3. Records that never committed (crash before the commit point).
+    # 3. Records: committed, never committed (crash before the commit point), catalog markers.
+    catalog = set(repo.record_ids())
+    folders = {info.key.split("/")[1] for info in store.list("records/")}
+    destroyed = repo.destroyed_ids()
     committed: list[str] = []
-    for record_id in list(repo.record_ids()):
-        if store.exists(version_key(record_id, 1)) or record_id in registered:
+    for record_id in sorted(catalog | folders | registered | destroyed):
+        if store.exists(version_key(record_id, 1)) or record_id in registered or record_id in destroyed:
             committed.append(record_id)
+            if record_id not in catalog:
+                if repair:
+                    _restore_marker(repo, record_id)
+                add(
+                    "catalog-missing",
+                    f"catalog/records/{record_id}",
+                    f"Bản ghi {record_id} thiếu mục danh mục: ghi lại.",
+                    repairable=True,
+                )
             continue
         if _age_seconds(record_id, now) < grace_seconds:
             continue  # may still be in flight
@@ -260,38 +307,101 @@ def fsck(
                 store.delete(info.key)
             repo.keys.destroy(record_id)
             store.delete(f"catalog/records/{record_id}")
-        issues.append(
-            Issue(
-                "uncommitted",
-                record_id,
-                f"Bản ghi {record_id} dở dang (chưa được xác nhận ghi): dọn bỏ.",
-                repair,
-            )
+        add(
+            "uncommitted",
+            record_id,
+            f"Bản ghi {record_id} dở dang (chưa được xác nhận ghi): dọn bỏ.",
+            repairable=True,
         )
 
-    # 4. Duplicate guards that point at nothing.
+    # 4. Duplicate guards that point at nothing (a live record's guard is never stale).
     live = set(committed)
     for info in list(store.list("claims/")):
         try:
             rid = formats.loads(formats.CLAIM.name, store.get(info.key))["record_id"]
-        except (KhoError, KeyError) as exc:
+        except (KhoError, KeyError, ValueError, TypeError) as exc:
             issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
             continue
-        if rid in live or _age_seconds(rid, now) < grace_seconds:
+        if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid, now) < grace_seconds:
             continue
         if repair:
             store.delete(info.key)
-        issues.append(
-            Issue("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repair)
-        )
+        add("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repairable=True)
 
-    # 5. Fixity of every original (deep).
+    # 5. Keys: present for every live record, gone for every destroyed one; a wrong master key
+    # (every key fails to unwrap) is a configuration error, not damaged data.
+    unwrap_failed: list[str] = []
+    checked = 0
+    for record_id in committed:
+        if record_id in destroyed:
+            if repo.keys.exists(record_id):
+                add("key-not-destroyed", f"keys/{record_id}", f"Bản ghi {record_id} đã hủy nhưng khóa còn.")
+            continue
+        if not repo.keys.exists(record_id):
+            add(
+                "key-missing",
+                f"keys/{record_id}",
+                f"Khóa mã hóa của bản ghi {record_id} bị mất (bản ghi chưa hủy): nội dung không đọc được.",
+            )
+            continue
+        checked += 1
+        try:
+            repo.keys.get(record_id)
+        except KeyUnwrapFailed:
+            unwrap_failed.append(record_id)
+    if unwrap_failed and len(unwrap_failed) == checked and checked > 1:
+        add(
+            "master-key",
+            "KHO_MASTER_KEY",
+            f"Không khóa nào trong {checked} khóa mở được bằng KHO_MASTER_KEY đang cấu hình: sai khóa chủ"
+            " (cấu hình), dữ liệu không hỏng.",
+        )
+    else:
+        for record_id in unwrap_failed:
+            add("key-corrupt", f"keys/{record_id}", f"Khóa của bản ghi {record_id} bị hỏng (không mở được).")
+    bad_keys = set(unwrap_failed)
+
+    # 6. Every register entry against its record's registration, and back.
+    loaded: dict[str, Record] = {}
+    for record_id in committed:
+        if record_id in destroyed or record_id in bad_keys or not repo.keys.exists(record_id):
+            continue
+        try:
+            record = repo._load(record_id)
+        except Exception as exc:
+            versions = repo._versions(record_id) or [1]
+            issues.append(_unloadable(version_key(record_id, versions[-1]), formats.RECORD.label, exc))
+            continue
+        loaded[record_id] = record
+        reg = record.registration
+        if reg is None:
+            continue
+        key = entry_key(reg.organ_id, reg.year, reg.series, reg.number)
+        entry = by_key.get(key)
+        if entry is None or entry.record_id != record_id:
+            held = "không có mục đó" if entry is None else f"mục đó thuộc {entry.record_id}"
+            add(
+                "register-mismatch",
+                record_id,
+                f"Bản ghi {record_id} mang số {reg.number:02d} ({reg.series}, {reg.year}) nhưng sổ {held}.",
+            )
+    for key, entry in by_key.items():
+        record = loaded.get(entry.record_id)
+        if record is None:
+            continue
+        reg = record.registration
+        if reg is None or entry_key(reg.organ_id, reg.year, reg.series, reg.number) != key:
+            held = "không mang số nào" if reg is None else f"mang số {reg.number:02d} ({reg.series})"
+            add(
+                "register-mismatch",
+                key,
+                f"Mục sổ số {entry.number:02d} ({entry.series}) ghi bản ghi {entry.record_id}, nhưng bản"
+                f" ghi đó {held}.",
+            )
+
+    # 7. Fixity of every original (deep).
     if deep:
-        for record_id in committed:
-            try:
-                record = repo._load(record_id)
-            except KhoError:
-                continue  # destroyed, or does not load (named by the format check)
+        for record_id, record in loaded.items():
             for stored in record.files:
                 key = content_key(record_id, stored.sha256)
                 try:
@@ -299,21 +409,20 @@ def fsck(
                     if hashlib.sha256(data).hexdigest() != stored.sha256:
                         raise IntegrityError("digest mismatch")
                 except (IntegrityError, NotFound):
-                    issues.append(
-                        Issue(
-                            "fixity",
-                            key,
-                            f"Tệp gốc “{stored.original_name}” của {record_id} bị thay đổi hoặc"
-                            " mất (không khớp SHA-256).",
-                            False,
-                        )
+                    add(
+                        "fixity",
+                        key,
+                        f"Tệp gốc “{stored.original_name}” của {record_id} bị thay đổi hoặc"
+                        " mất (không khớp SHA-256).",
                     )
+                except KhoError as exc:
+                    issues.append(_unloadable(key, "tệp gốc", exc))
 
-    # 6. Every stored object loads in the formats this code reads (deep).
+    # 8. Every stored object loads in the formats this code reads (deep).
     if deep:
         issues.extend(check_formats(repo))
 
-    # 7. Audit: every committed record has its creation event; the chain holds.
+    # 9. Audit: every committed record has its creation event; the chain holds, checkpoints too.
     creations = ("record:create", "file:create", "record:recovered")
     created: set[str | None] = set()
     for info in store.list(EVENTS_PREFIX):
@@ -334,15 +443,34 @@ def fsck(
                     source=FSCK.source,
                     details={"reason": "committed before the writer stopped; event restored by fsck"},
                 )
-            issues.append(
-                Issue(
-                    "unaudited",
-                    record_id,
-                    f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
-                    repair,
-                )
+            add(
+                "unaudited",
+                record_id,
+                f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
+                repairable=True,
             )
-    report = repo.audit.verify()
+    try:
+        report = verify_anchored(repo.audit, repo.anchor)
+    except KhoError as exc:
+        report = repo.audit.verify()
+        add("checkpoint", "audit/checkpoints/", f"Không kiểm tra được điểm mốc: {exc.message}")
     for finding in report.findings:
-        issues.append(Issue("audit", f"#{finding.seq}", finding.message, False))
-    return FsckReport(issues=tuple(issues), records=len(committed), register_entries=entries)
+        add("audit", f"#{finding.seq}", finding.message)
+    unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
+    ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
+    return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+
+
+def _restore_marker(repo: Repository, record_id: str) -> None:
+    """Write the catalog marker of a committed record again (its kind and register from the
+    record itself)."""
+    try:
+        record = repo._load(record_id)
+    except KhoError:
+        return
+    reg = record.registration
+    prefix = register_prefix(reg.organ_id, reg.year, reg.series) if reg else None
+    try:
+        repo._write_marker(record_id, record.kind, prefix)
+    except AlreadyExists:
+        pass

@@ -14,9 +14,9 @@ import threading
 from collections import OrderedDict
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, NotFound
+from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, NotFound
 from repository.storage.base import ObjectStore
 
 _MAGIC = b"KHO1"
@@ -64,9 +64,30 @@ class KeyRing:
                 " nội dung không thể đọc được.",
                 record_id=record_id,
             ) from exc
-        key = aes_key_unwrap(self.master_key, blob) if self.master_key else blob
+        key = self._unwrap(record_id, blob)
         self._remember(record_id, key)
         return key
+
+    def _unwrap(self, record_id: str, blob: bytes) -> bytes:
+        """The data key in ``blob``; :class:`KeyUnwrapFailed` when it does not unwrap with the
+        configured master key (or is wrapped while none is configured). One such key is a
+        damaged key blob; every key failing is a wrong ``KHO_MASTER_KEY`` (fsck tells them apart)."""
+        if self.master_key is None:
+            if len(blob) != 32:
+                raise KeyUnwrapFailed(
+                    "Khóa của bản ghi được bọc bằng khóa chủ nhưng KHO_MASTER_KEY chưa được cấu hình"
+                    " (hoặc khóa bị hỏng).",
+                    record_id=record_id,
+                )
+            return blob
+        try:
+            return aes_key_unwrap(self.master_key, blob)
+        except (InvalidUnwrap, ValueError) as exc:
+            raise KeyUnwrapFailed(
+                "Không mở được khóa của bản ghi bằng KHO_MASTER_KEY đang cấu hình (sai khóa chủ,"
+                " hoặc khóa của bản ghi này bị hỏng).",
+                record_id=record_id,
+            ) from exc
 
     def destroy(self, record_id: str) -> None:
         with self._lock:
@@ -100,7 +121,7 @@ class KeyRing:
         aad = f"{record_id}|{context}".encode()
         try:
             return AESGCM(self.get(record_id)).decrypt(nonce, sealed[len(_MAGIC) + _NONCE :], aad)
-        except KeyDestroyed:
+        except (KeyDestroyed, KeyUnwrapFailed):
             raise
         except Exception as exc:  # cryptography raises InvalidTag
             raise IntegrityError(

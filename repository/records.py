@@ -23,10 +23,10 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kho.errors import (
     AlreadyExists,
@@ -34,6 +34,8 @@ from kho.errors import (
     Duplicate,
     FieldError,
     IntegrityError,
+    KeyDestroyed,
+    KhoError,
     NotFound,
     PermissionDenied,
     SignatureRejected,
@@ -70,6 +72,9 @@ from repository.vocabulary import (
     nfc,
     parse_so_ky_hieu,
 )
+
+if TYPE_CHECKING:
+    from repository.anchor import Anchor
 
 KIND_FILE = "hoso"
 # A duplicate guard whose record has not committed after this long was left by a writer that
@@ -239,6 +244,60 @@ def new_record_id() -> str:
     return f"{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
 
 
+DESTROYED_PREFIX = "catalog/destroyed/"
+"""``catalog/destroyed/<id>``: the "đã hủy" row of a record whose key was destroyed."""
+
+
+def destroyed_key(record_id: str) -> str:
+    return f"{DESTROYED_PREFIX}{record_id}"
+
+
+DESTROYED_KEEPS = frozenset(
+    {
+        "direction",
+        "type_name",
+        "code_number",
+        "code_notation",
+        "organ_name",
+        "organ_id",
+        "issued_date",
+        "arrival_date",
+        "secrecy",
+        "urgency",
+        "unit",
+        "file_notation",
+        "maintenance",
+        "start_date",
+        "end_date",
+    }
+)
+"""Metadata a destroyed record keeps in its "đã hủy" row: its register columns and what the
+access policy reads, nothing of its content (no trích yếu, signer, description or files)."""
+DESTROYED_PLACEHOLDER = "[Đã hủy]"
+
+
+def destroyed_row(record: Record, *, by: str, at: str, decision: str) -> dict[str, Any]:
+    """The "đã hủy" row of ``record`` (pure): who destroyed it, when, under which decision, and
+    the minimal record registers, reindex and fsck keep working with."""
+    data = record.to_dict()
+    metadata = {k: v for k, v in (data.get("metadata") or {}).items() if k in DESTROYED_KEEPS}
+    if record.kind != KIND_FILE and data.get("metadata") is not None:
+        metadata.update(subject=DESTROYED_PLACEHOLDER, signer_position="", signer_full_name="")
+    elif data.get("metadata") is not None:
+        metadata.update(title=DESTROYED_PLACEHOLDER, creator=data["metadata"].get("creator", ""))
+    reduced = {
+        **data,
+        "metadata": metadata if data.get("metadata") is not None else None,
+        "files": [],
+        "documents": [],
+        "extra": {},
+        "note": None,
+        "state": "destroyed",
+    }
+    return {"record_id": record.record_id, "destroyed_by": by, "destroyed_at": at, "decision": decision,
+            "record": reduced}
+
+
 def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
@@ -312,13 +371,15 @@ class Repository:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
         self.audit = AuditLog(store, retention_days=audit_retention_days)
-        self.registers = Registers(store)
+        self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id
         self.agency_name = agency_name
         self.max_file_bytes = max_file_bytes
         self.clock = clock
         self.on_change = on_change
         self._known_organs: set[str] = set()
+        self.anchor: Anchor | None = None
+        """Where audit checkpoints are signed and kept outside the store (set by the service)."""
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
@@ -874,7 +935,66 @@ class Repository:
                 record_id=record_id,
                 version=version,
             ) from None
-        return self._open_version(record_id, version, sealed)
+        try:
+            return self._open_version(record_id, version, sealed)
+        except KeyDestroyed:
+            tombstone = self.destroyed(record_id)
+            if tombstone is None:
+                raise
+            return tombstone
+
+    def _register_floor(self, prefix: str) -> int:
+        """The newest number of a register that any checkpoint vouches for (the store's and,
+        when configured, the copies outside it, signatures checked): never handed out again."""
+        from repository.anchor import latest_register_heads
+
+        try:
+            return latest_register_heads(self.store, self.anchor).get(prefix, 0)
+        except KhoError:
+            return self.registers._checkpointed(prefix)  # key unreadable: the store's newest
+
+    def destruction_times(self) -> dict[str, str]:
+        """When each destroyed record was destroyed (record id → UTC instant)."""
+        times: dict[str, str] = {}
+        for info in self.store.list(DESTROYED_PREFIX):
+            row = formats.loads(formats.DESTROYED.name, self.store.get(info.key))
+            times[row["record_id"]] = row["destroyed_at"]
+        return times
+
+    def destroyed(self, record_id: str) -> Record | None:
+        """The "đã hủy" row of a destroyed record as a record (state ``destroyed``), or None."""
+        try:
+            row = formats.loads(formats.DESTROYED.name, self.store.get(destroyed_key(record_id)))
+        except NotFound:
+            return None
+        return Record.from_dict(row["record"])
+
+    def destroy(self, record_id: str, *, decision: str, actor: Actor) -> Record:
+        """Destroy a record (crypto-shredding): write its "đã hủy" row, then destroy its key, so
+        no copy of its content, backups included, can be read again. Audited. The retention
+        workflow (approval, the decision itself) is :mod:`retention`'s; this is the last step."""
+        self.authorize(actor, Action.OPERATE)
+        if not decision.strip():
+            raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
+        record = self._load(record_id)
+        if record.state != "destroyed":
+            row = destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip())
+            try:
+                self.store.put_if_absent(
+                    destroyed_key(record_id),
+                    formats.dumps(formats.DESTROYED.name, row, ensure_ascii=False, sort_keys=True),
+                )
+            except AlreadyExists:
+                pass  # destroyed already (a retried destruction): finish shredding
+        self.keys.destroy(record_id)
+        self.audit.append(
+            actor.user, "record:destroy", record_id=record_id, source=actor.source,
+            details={"decision": decision.strip()},
+        )
+        tombstone = self.destroyed(record_id)
+        assert tombstone is not None
+        self._emit(tombstone)
+        return tombstone
 
     def history(self, record_id: str, *, actor: Actor) -> list[Record]:
         """Every version of a record, oldest first (audited as ``record:history``)."""
@@ -922,6 +1042,10 @@ class Repository:
     def record_ids(self) -> Iterator[str]:
         for info in self.store.list("catalog/records/"):
             yield info.key.rsplit("/", 1)[1]
+
+    def destroyed_ids(self) -> set[str]:
+        """Records whose key was destroyed (each keeps its "đã hủy" row)."""
+        return {info.key.rsplit("/", 1)[1] for info in self.store.list(DESTROYED_PREFIX)}
 
     def records(self) -> Iterator[Record]:
         """Every committed record (latest versions), oldest first."""
@@ -1114,9 +1238,15 @@ class Repository:
             )
         return events
 
-    def audit_verify(self, *, actor: Actor) -> Any:
+    def audit_verify(
+        self, *, actor: Actor, checkpoints: Sequence[Mapping[str, Any]] = (), public_key: Any = None
+    ) -> Any:
+        """The chain's check against every checkpoint reachable (the store's, the folder outside
+        it, ``checkpoints`` an auditor kept)."""
+        from repository.anchor import verify_anchored
+
         self.authorize(actor, Action.AUDIT_VERIFY)
-        report = self.audit.verify()
+        report = verify_anchored(self.audit, self.anchor, checkpoints, public_key)
         if not actor.system:
             self.audit.append(actor.user, "audit:verify", source=actor.source, details={"ok": report.ok})
         return report

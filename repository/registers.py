@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 
-from kho.errors import AlreadyExists, FieldError, RegisterSeriesAmbiguous, RegisterSeriesUnknown
+from kho.errors import AlreadyExists, FieldError, KhoError, RegisterSeriesAmbiguous, RegisterSeriesUnknown
 from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
@@ -255,8 +255,11 @@ class RegisterEntry:
 
 
 class Registers:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, floor: Callable[[str], int] | None = None) -> None:
         self.store = store
+        self.floor = floor
+        """The newest number of a register (by prefix) that signed audit checkpoints vouch for;
+        default: the newest checkpoint in the store."""
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -266,13 +269,33 @@ class Registers:
             newest = int(info.key.rsplit("/", 1)[1].split(".")[0])
         return newest
 
+    def _floor(self, prefix: str) -> int:
+        return self.floor(prefix) if self.floor is not None else self._checkpointed(prefix)
+
+    def _checkpointed(self, prefix: str) -> int:
+        """The newest number of the register that the latest audit checkpoint in the store
+        signed: numbers up to it were issued, so an entry deleted since is never handed out
+        again (fsck names the loss)."""
+        from repository.anchor import CHECKPOINTS_PREFIX
+
+        newest = None
+        for info in self.store.list(CHECKPOINTS_PREFIX):
+            newest = info.key
+        if newest is None:
+            return 0
+        try:
+            heads = formats.loads(formats.AUDIT_CHECKPOINT.name, self.store.get(newest)).get("registers", {})
+            return int(heads.get(prefix, 0))
+        except (KhoError, ValueError, TypeError, AttributeError):
+            return 0  # a damaged checkpoint is fsck's and audit verify's to report
+
     def allocate(
         self, organ_id: str, year: int, series: str, make_entry: Callable[[int], RegisterEntry]
     ) -> RegisterEntry:
         """Take the next number in the series and write its entry in the same step."""
         prefix = register_prefix(organ_id, year, series)
         with self._lock:
-            number = self._next.get(prefix) or self._newest(prefix) + 1
+            number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
             while True:
                 entry = make_entry(number)
                 try:

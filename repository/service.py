@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 
 from kho.config import Settings
 from repository.accounts import AccountService
+from repository.anchor import Anchor
 from repository.records import Repository
 from repository.storage import open_store
 
@@ -13,7 +14,7 @@ from repository.storage import open_store
 def open_repository(settings: Settings) -> Repository:
     store = open_store(settings.store_url, **settings.store_options())
     keystore = open_store(settings.keystore_url, **settings.keystore_options())
-    return Repository(
+    repo = Repository(
         store,
         keystore,
         agency_id=settings.agency_id,
@@ -22,6 +23,13 @@ def open_repository(settings: Settings) -> Repository:
         max_file_bytes=settings.max_file_bytes,
         audit_retention_days=settings.audit_retention_days or None,
     )
+    repo.anchor = Anchor(
+        signing_key=settings.audit_signing_key,
+        public_key_file=settings.audit_public_key,
+        checkpoint_dir=settings.audit_checkpoint_dir,
+        retention_days=settings.audit_retention_days,
+    )
+    return repo
 
 
 def open_accounts(repo: Repository, settings: Settings) -> AccountService:

@@ -20,6 +20,7 @@ from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
 from repository.metadata import DocumentMetadata, FileMetadata, parse_date
+from repository.policy import Action
 from repository.records import Actor, Record, Repository
 from repository.registers import INCOMING, series_label
 from repository.vocabulary import Direction
@@ -439,13 +440,83 @@ def audit() -> None:
     """Nhật ký kiểm toán."""
 
 
-@audit.command("verify")
+@audit.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@handles_errors
+def audit_keygen(path: Path) -> None:
+    """Tạo khóa Ed25519 ký điểm mốc nhật ký (giữ ngoài kho; đặt KHO_AUDIT_SIGNING_KEY)."""
+    from repository.anchor import generate_key
+
+    try:
+        public = generate_key(path)
+    except FileExistsError as exc:
+        raise KhoError(f"Tệp “{path}” đã có; không ghi đè khóa.", code="FILE_EXISTS") from exc
+    click.echo(f"Khóa ký: {path} (chỉ chủ sở hữu đọc được). Khóa công khai: {public}.")
+
+
+@audit.command("checkpoint")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Ghi thêm một bản điểm mốc cho kiểm toán viên giữ.")
 @json_option
 @pass_ctx
 @handles_errors
-def audit_verify(ctx: Context, as_json: bool) -> None:
-    """Kiểm tra chuỗi nhật ký: phát hiện sự kiện bị sửa, xóa, chèn, đảo thứ tự."""
-    report = ctx.repo.audit_verify(actor=ctx.actor)
+def audit_checkpoint(ctx: Context, outs: tuple[Path, ...], as_json: bool) -> None:
+    """Ký điểm mốc của chuỗi nhật ký (khóa ngoài kho) và lưu ở nơi người ghi kho không sửa được."""
+    from repository.anchor import Anchor, make_checkpoint
+
+    actor = ctx.operator_access()
+    repo = ctx.repo
+    cp = make_checkpoint(repo.store, repo.anchor or Anchor(), out=outs)
+    repo.audit.append(
+        actor.user,
+        "audit:checkpoint",
+        source=actor.source,
+        details={"number": cp["number"], "seq": cp["seq"], "head": cp["head"]},
+    )
+    if as_json:
+        click.echo(json.dumps(cp, ensure_ascii=False))
+    else:
+        click.echo(f"Điểm mốc #{cp['number']}: sự kiện #{cp['seq']}, mã băm {cp['head']}.")
+
+
+@audit.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@pass_ctx
+@handles_errors
+def audit_export(ctx: Context, directory: Path) -> None:
+    """Xuất nhật ký, các điểm mốc, khóa công khai và công cụ kiểm tra ngoại tuyến."""
+    from repository.anchor import export
+
+    actor = ctx.actor
+    repo = ctx.repo
+    repo.authorize(actor, Action.AUDIT_VERIFY)
+    events, checkpoints = export(repo.audit, repo.anchor, directory)
+    if not actor.system:
+        repo.audit.append(
+            actor.user, "audit:export", source=actor.source,
+            details={"events": events, "checkpoints": checkpoints},
+        )
+    click.echo(f"Đã xuất {events} sự kiện, {checkpoints} điểm mốc vào {directory} (xem VERIFY.md).")
+
+
+@audit.command("verify")
+@click.option("--checkpoint", "checkpoint_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Điểm mốc kiểm toán viên tự giữ (có thể lặp lại).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Khóa công khai kiểm toán viên tự giữ.")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_verify(
+    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, as_json: bool
+) -> None:
+    """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
+    from repository.audit_offline import load_public_key
+
+    checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
+    key = load_public_key(public_key) if public_key else None
+    report = ctx.repo.audit_verify(actor=ctx.actor, checkpoints=checkpoints, public_key=key)
     if as_json:
         click.echo(
             json.dumps(
@@ -537,12 +608,225 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
     else:
         click.echo(f"{report.records} bản ghi, {report.register_entries} mục sổ đăng ký.")
         for issue in report.issues:
-            state = "đã sửa" if issue.repaired else "CHƯA SỬA"
-            click.echo(f"  - [{issue.kind}] {issue.message} ({state})")
+            fixable = "sửa được bằng --repair" if issue.repairable else "CHƯA SỬA"
+            state = "đã sửa" if issue.repaired else fixable
+            click.echo(f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state})")
         if report.clean:
             click.echo("Kho nhất quán.")
     if report.unrepaired:
         sys.exit(1)
+
+
+@main.group("backup", invoke_without_command=True)
+@click.option(
+    "--to", "targets", multiple=True, help="Nơi sao lưu kho (file:///…, s3://…); mặc định KHO_BACKUP_URLS."
+)
+@click.option(
+    "--keys-to", help="Nơi sao lưu kho khóa, tách khỏi nơi sao lưu kho; mặc định KHO_BACKUP_KEYS_URL."
+)
+@json_option
+@click.pass_context
+@handles_errors
+def backup_group(
+    click_ctx: click.Context, targets: tuple[str, ...], keys_to: str | None, as_json: bool
+) -> None:
+    """Sao lưu toàn bộ kho và kho khóa (kiểm tra ngay khi tạo, ghi nhật ký)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from repository.anchor import make_checkpoint
+    from repository.storage import open_store
+    from retention.backup import backup, describe
+
+    ctx = click_ctx.ensure_object(Context)
+    actor = ctx.operator_access()
+    settings, repo = ctx.settings, ctx.repo
+    targets = targets or settings.backup_urls
+    keys_to = keys_to or settings.backup_keys_url
+    if not targets or not keys_to:
+        raise KhoError(
+            "Cần nơi sao lưu kho (--to hoặc KHO_BACKUP_URLS) và nơi sao lưu kho khóa riêng (--keys-to hoặc"
+            " KHO_BACKUP_KEYS_URL).",
+            code="BACKUP_TARGET_MISSING",
+        )
+    if keys_to in targets:
+        raise KhoError("Kho khóa phải được sao lưu ở nơi khác với kho.", code="BACKUP_TARGET_MISSING")
+    if repo.anchor is not None and repo.anchor.signing_key is not None:
+        make_checkpoint(repo.store, repo.anchor)  # each copy carries a signed head of the audit chain
+    results = []
+    for label, source, urls in (("store", repo.store, targets), ("keys", repo.keys.store, (keys_to,))):
+        for url in urls:
+            report = backup(source, open_store(url, **settings.store_options()), label=label)
+            details = {**describe(report), "destination": url, "label": label}
+            repo.audit.append(actor.user, "backup:create", source=actor.source, details=details)
+            results.append({**details, "seconds": round(report.seconds, 3)})
+            if not as_json:
+                click.echo(
+                    f"Đã sao lưu {label} → {url}: {report.objects} đối tượng, {report.bytes / 1e6:.1f} MB"
+                    f" (ghi mới {report.copied_bytes / 1e6:.1f} MB), đọc lại kiểm tra {report.sampled},"
+                    f" mã {report.backup_id}."
+                )
+    _shred_key_backups(ctx, open_store(keys_to, **settings.store_options()), keys_to, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False))
+
+
+def _shred_key_backups(ctx: Context, destination: Any, url: str, *, quiet: bool = False) -> None:
+    """Crypto-shredding reaches the key backups once KHO_KEY_BACKUP_SHRED_DAYS have passed."""
+    from kho.timeutil import utcnow
+    from retention.backup import shred_destroyed_keys
+
+    repo = ctx.repo
+    report = shred_destroyed_keys(
+        destination, repo.destruction_times(), period_days=ctx.settings.key_backup_shred_days, now=utcnow()
+    )
+    if report.blobs or report.manifests:
+        repo.audit.append(
+            OPERATOR.user, "backup:shred-keys", source=OPERATOR.source,
+            details={"destination": url, "records": list(report.due), "manifests": report.manifests,
+                     "blobs": report.blobs},
+        )
+        if not quiet:
+            click.echo(f"Đã xóa khóa của {len(report.due)} bản ghi đã hủy khỏi các bản sao lưu khóa ở {url}.")
+
+
+@backup_group.command("shred-keys")
+@click.option("--from", "source", required=True, help="Nơi sao lưu kho khóa.")
+@pass_ctx
+@handles_errors
+def backup_shred_keys(ctx: Context, source: str) -> None:
+    """Xóa khóa của các bản ghi đã hủy (quá KHO_KEY_BACKUP_SHRED_DAYS) khỏi mọi bản sao lưu khóa."""
+    from repository.storage import open_store
+
+    ctx.operator_access()
+    _shred_key_backups(ctx, open_store(source, **ctx.settings.store_options()), source)
+
+
+@backup_group.command("verify")
+@click.option("--from", "source", required=True, help="Nơi sao lưu.")
+@click.option("--id", "backup_id", help="Mã bản sao lưu (mặc định: bản mới nhất).")
+@click.option("--label", type=click.Choice(["store", "keys"]), help="Loại bản sao lưu.")
+@pass_ctx
+@handles_errors
+def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str | None) -> None:
+    """Đọc lại và kiểm tra SHA-256 của mọi đối tượng trong một bản sao lưu."""
+    from repository.storage import open_store
+    from retention.backup import verify_backup
+
+    actor = ctx.operator_access()
+    report = verify_backup(open_store(source, **ctx.settings.store_options()), backup_id, label)
+    ctx.repo.audit.append(
+        actor.user, "backup:verify", source=actor.source,
+        details={"backup_id": report.backup_id, "destination": source, "ok": report.ok},
+    )
+    for problem in report.problems:
+        click.echo(f"  - {problem}")
+    click.echo(
+        f"Bản sao lưu {report.backup_id}: {report.objects} đối tượng, "
+        + ("nguyên vẹn." if report.ok else f"{len(report.problems)} vấn đề.")
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("fixity")
+@click.option("--period-days", default=30, show_default=True, type=click.IntRange(1, 3650),
+              help="Mỗi tệp gốc được kiểm tra một lần trong chừng ấy ngày (chạy hằng ngày).")
+@click.option("--all", "check_all", is_flag=True, help="Kiểm tra mọi tệp gốc trong lần chạy này.")
+@click.option(
+    "--from", "sources", multiple=True, help="Nơi sao lưu để sửa tệp hỏng; mặc định KHO_BACKUP_URLS."
+)
+@pass_ctx
+@handles_errors
+def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tuple[str, ...]) -> None:
+    """Kiểm tra SHA-256 tệp gốc theo lượt và tự sửa tệp hỏng từ bản sao lưu đã kiểm tra."""
+    from repository.storage import open_store
+    from retention.fixity import audit_fixity
+
+    actor = ctx.operator_access()
+    settings = ctx.settings
+    copies = [open_store(url, **settings.store_options()) for url in sources or settings.backup_urls]
+    period = 1 if check_all else period_days
+    report = audit_fixity(ctx.repo, actor=actor, period=period, run=date.today().toordinal(), copies=copies)
+    click.echo(
+        f"Đã kiểm tra {report.checked} tệp gốc ({report.bytes / 1e6:.1f} MB, {report.seconds:.1f} s):"
+        f" hỏng {len(report.damaged)}, đã sửa {len(report.repaired)}."
+    )
+    for key in report.unrepaired:
+        click.echo(f"  - CHƯA SỬA ĐƯỢC: {key}")
+    if report.unrepaired:
+        sys.exit(1)
+
+
+@main.command("status")
+@json_option
+@pass_ctx
+@handles_errors
+def status_command(ctx: Context, as_json: bool) -> None:
+    """Dung lượng kho, kho khóa và nơi sao lưu; cảnh báo trước khi đầy."""
+    from repository.storage import open_store
+    from retention.capacity import measure
+
+    actor = ctx.operator_access()
+    settings, repo = ctx.settings, ctx.repo
+    limits = {
+        "warn_percent": settings.capacity_warn_percent,
+        "critical_percent": settings.capacity_critical_percent,
+    }
+    places = [("store", repo.store), ("keys", repo.keys.store)]
+    places += [(url, open_store(url, **settings.store_options())) for url in settings.backup_urls]
+    if url := settings.backup_keys_url:
+        places.append((url, open_store(url, **settings.store_options())))
+    found = [measure(name, store, **limits) for name, store in places]
+    alerts = [c for c in found if c.level in ("warning", "critical")]
+    if alerts:
+        repo.audit.append(
+            actor.user, "capacity:warning", source=actor.source,
+            details={c.name: {"level": c.level, "percent": round(c.percent, 1)} for c in alerts},
+        )
+    if as_json:
+        rows = [{**c.__dict__, "percent": round(c.percent, 1)} for c in found]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for c in found:
+            shown = f"{c.percent:.0f}% của {c.total / 1e9:.1f} GB" if c.total else "không đo được (S3)"
+            click.echo(f"  {c.name}: {shown} [{c.level}]")
+    if any(c.level == "critical" for c in found):
+        sys.exit(1)
+
+
+@main.command("restore")
+@click.option("--from", "source", required=True, help="Nơi sao lưu kho.")
+@click.option("--keys-from", required=True, help="Nơi sao lưu kho khóa.")
+@click.option("--id", "backup_id", help="Mã bản sao lưu kho (mặc định: bản mới nhất).")
+@click.option("--keys-id", help="Mã bản sao lưu kho khóa (mặc định: bản mới nhất).")
+@click.option("--force", is_flag=True, help="Ghi đè kho không rỗng về đúng trạng thái của bản sao lưu.")
+@pass_ctx
+@handles_errors
+def restore_command(
+    ctx: Context, source: str, keys_from: str, backup_id: str | None, keys_id: str | None, force: bool
+) -> None:
+    """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), rồi dựng lại chỉ mục."""
+    from ingest.indexing import reindex_all
+    from repository.storage import open_store
+    from retention.backup import restore
+
+    actor = ctx.operator_access()
+    settings, repo = ctx.settings, ctx.repo
+    options = settings.store_options()
+    done = restore(open_store(source, **options), repo.store, backup_id=backup_id, label="store", force=force)
+    keys = restore(
+        open_store(keys_from, **options), repo.keys.store, backup_id=keys_id, label="keys", force=force
+    )
+    index = reindex_all(repo, ctx.backend)
+    repo.audit.append(
+        actor.user, "backup:restore", source=actor.source,
+        details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
+                 "removed": done.removed, "indexed": index.total},
+    )
+    click.echo(
+        f"Đã khôi phục {done.objects} đối tượng ({done.bytes / 1e6:.1f} MB) từ {done.backup_id} và"
+        f" {keys.objects} khóa từ {keys.backup_id}; chỉ mục: {index.total} bản ghi."
+    )
 
 
 @main.command("serve")

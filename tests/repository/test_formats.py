@@ -38,7 +38,18 @@ def _read_event(data: dict[str, Any]) -> object:
     return event
 
 
+def _read_checkpoint(data: dict[str, Any]) -> object:
+    from repository import audit_offline
+
+    key = audit_offline.load_public_key(FIXTURES / "v0" / "audit-checkpoint" / "checkpoint.pub.pem")
+    assert audit_offline.signature_valid(data, key), "an old checkpoint must still verify"
+    return formats.upcast(formats.AUDIT_CHECKPOINT.name, data)["head"]
+
+
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "audit-checkpoint": _read_checkpoint,
+    "backup-manifest": lambda d: formats.upcast(formats.BACKUP_MANIFEST.name, d)["objects"][0]["sha256"],
+    "destroyed": lambda d: Record.from_dict(formats.upcast(formats.DESTROYED.name, d)["record"]),
     "record": Record.from_dict,
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
     "audit-event": _read_event,
@@ -255,9 +266,10 @@ def test_fsck_deep_names_every_object_that_does_not_load(repo: Repository) -> No
     assert "FORMAT_UNSUPPORTED" in broken[entries[0]]
     assert "mục sổ đăng ký" in broken[entries[0]]
     assert "trạng thái lượt tiếp nhận" in broken["ingest/jobs/" + "ab" * 32 + ".json"]
-    # Without --deep only the register entries are read (and one that does not load is named).
+    # Without --deep the register entries and each record's newest version are read (to check
+    # them against each other); originals, derived data and the rest are left to --deep.
     shallow = [i.subject for i in fsck(repo).issues if i.kind == "format"]
-    assert shallow == [entries[0]]
+    assert shallow == [entries[0], key]
 
 
 def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(repo: Repository) -> None:

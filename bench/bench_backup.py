@@ -1,0 +1,102 @@
+"""Backup / restore benchmark: MB/s and objects/s of ``retention.backup`` against a plain copy of
+the same data measured in the same run (``shutil.copytree`` of the store folder locally; a raw
+put of every object into a fresh bucket, ``mc mirror``-like, on S3).
+
+    .venv/bin/python bench/bench_backup.py [--large 48] [--large-kb 1024] [--small 2000] [--small-kb 2]
+
+The S3 run happens when KHO_TEST_S3_* are set (``eval "$(bash scripts/services.sh env)"``).
+The store is written with fsync off and copies are made with fsync off, so both sides compare
+like with like. Prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from repository.storage import open_store
+from repository.storage.base import ObjectStore
+from repository.storage.local import LocalStore
+from retention.backup import backup, restore, store_hashes
+
+
+def fill(store: ObjectStore, large: int, large_kb: int, small: int, small_kb: int) -> tuple[int, int]:
+    total = 0
+    for i in range(large):
+        data = os.urandom(large_kb * 1024)
+        store.put_if_absent(f"records/{i:08x}/content/{i:064x}", data)
+        total += len(data)
+    for i in range(small):
+        data = os.urandom(small_kb * 1024)
+        store.put_if_absent(f"records/{i:08x}/v{i:06d}", data)
+        total += len(data)
+    return large + small, total
+
+
+def timed(label: str, objects: int, size: int, run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - started
+    rate = size / 1e6 / seconds
+    print(f"  {label:<34} {seconds:7.2f} s  {rate:8.1f} MB/s  {objects / seconds:8.0f} objects/s")
+    return seconds
+
+
+def raw_copy(source: ObjectStore, target: ObjectStore) -> None:
+    for info in source.list(""):
+        target.put_if_absent(info.key, source.get(info.key))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--large", type=int, default=48)
+    parser.add_argument("--large-kb", type=int, default=1024)
+    parser.add_argument("--small", type=int, default=2000)
+    parser.add_argument("--small-kb", type=int, default=2)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="kho-bench-backup-"))
+    try:
+        store = LocalStore(base / "store", fsync=False)
+        objects, size = fill(store, args.large, args.large_kb, args.small, args.small_kb)
+        print(f"{objects} objects, {size / 1e6:.1f} MB ({os.cpu_count()} cores)")
+        print("local folder:")
+        copy = base / "copy"
+        timed("plain copy (shutil.copytree)", objects, size, lambda: shutil.copytree(base / "store", copy))
+        dest = LocalStore(base / "backup", fsync=False)
+        timed("kho backup (verified)", objects, size, lambda: backup(store, dest, label="store"))
+        timed("kho backup again (incremental)", objects, size, lambda: backup(store, dest, label="store"))
+        target = LocalStore(base / "restored", fsync=False)
+        timed("kho restore", objects, size, lambda: restore(dest, target, label="store"))
+        assert store_hashes(target) == store_hashes(store)
+        endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
+        if endpoint:
+            options = {
+                "endpoint": endpoint,
+                "access_key": os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""),
+                "secret_key": os.environ.get("KHO_TEST_S3_SECRET_KEY", ""),
+                "secure": False,
+            }
+            tag = uuid.uuid4().hex[:8]
+            raw = open_store(f"s3://kho-bench-raw-{tag}", **options)
+            s3 = open_store(f"s3://kho-bench-backup-{tag}", **options)
+            print(f"S3 ({endpoint}):")
+            timed("raw copy (put every object)", objects, size, lambda: raw_copy(store, raw))
+            timed("kho backup (verified)", objects, size, lambda: backup(store, s3, label="store"))
+            again = LocalStore(base / "restored-s3", fsync=False)
+            timed("kho restore", objects, size, lambda: restore(s3, again, label="store"))
+            assert store_hashes(again) == store_hashes(store)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

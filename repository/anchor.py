@@ -1,0 +1,307 @@
+"""Signed checkpoints that anchor the audit chain outside the store (ARCHITECTURE invariant 11).
+
+The chain's witness lives in the store, so anyone who can write the store can rewrite the log
+consistently (drop events, renumber, rehash, lower the witness). A checkpoint records the head
+of the chain (its newest sequence number and hash, a few sampled hashes behind it, the event
+count and the newest number of every register) signed with an Ed25519 key the store does not
+hold (``KHO_AUDIT_SIGNING_KEY``, a PEM file). Each checkpoint is written
+
+- to the store as ``audit/checkpoints/<n>.json`` (create-if-absent, under COMPLIANCE retention
+  where the backend has object lock, so not even its owner can rewrite it before it expires);
+- to a folder outside the store (``KHO_AUDIT_CHECKPOINT_DIR``) that backups and auditors copy;
+- to any file the operator names (``kho audit checkpoint --out``), for an auditor to keep.
+
+:func:`verify_anchored` checks the chain against every checkpoint it can reach; the comparison
+itself is :func:`repository.audit_offline.check_checkpoints`, which auditors also run offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
+from kho.timeutil import to_iso_utc, utcnow
+from repository import audit_offline as offline
+from repository import formats
+from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
+from repository.storage.base import ObjectStore, Retention
+
+CHECKPOINTS_PREFIX = "audit/checkpoints/"
+
+
+def checkpoint_key(number: int) -> str:
+    return f"{CHECKPOINTS_PREFIX}{number:012d}.json"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where the signing key and the checkpoints outside the store are."""
+
+    signing_key: Path | None = None
+    public_key_file: Path | None = None
+    checkpoint_dir: Path | None = None
+    retention_days: int = 0
+    """COMPLIANCE retention of each checkpoint in the store (0 = none)."""
+
+    def private_key(self) -> Ed25519PrivateKey:
+        if self.signing_key is None:
+            raise AuditKeyMissing(
+                "Chưa cấu hình khóa ký điểm mốc nhật ký (KHO_AUDIT_SIGNING_KEY); tạo bằng"
+                " “kho audit keygen TỆP”."
+            )
+        try:
+            key = serialization.load_pem_private_key(self.signing_key.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise AuditKeyMissing(
+                f"Không đọc được khóa ký điểm mốc “{self.signing_key}”.", path=str(self.signing_key)
+            ) from exc
+        if not isinstance(key, Ed25519PrivateKey):
+            raise AuditKeyMissing(
+                f"“{self.signing_key}” không phải khóa Ed25519.", path=str(self.signing_key)
+            )
+        return key
+
+    def public_key(self) -> Ed25519PublicKey | None:
+        """The key checkpoints are checked with: the public key file, else the signing key's."""
+        if self.public_key_file is not None:
+            try:
+                return offline.load_public_key(self.public_key_file)
+            except (OSError, ValueError) as exc:
+                raise AuditKeyMissing(
+                    f"Không đọc được khóa công khai “{self.public_key_file}”.", path=str(self.public_key_file)
+                ) from exc
+        if self.signing_key is not None:
+            return self.private_key().public_key()
+        return None
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def generate_key(path: Path) -> Path:
+    """Write a new Ed25519 signing key (mode 0600, refusing to overwrite) and its public key
+    beside it (``<path>.pub``); returns the public key's path."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    public = path.with_name(path.name + ".pub")
+    public.write_bytes(public_pem(key.public_key()))
+    return public
+
+
+# -- reading the chain and the checkpoints ---------------------------------------------------------
+def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None]]:
+    """Every stored event by the position its key names, parsed (None if it does not parse)."""
+    positions: list[tuple[int, dict[str, Any] | None]] = []
+    for info in store.list(EVENTS_PREFIX):
+        position = int(info.key.rsplit("/", 1)[1].split(".")[0])
+        try:
+            raw = json.loads(store.get(info.key))
+            positions.append((position, raw if isinstance(raw, dict) else None))
+        except (ValueError, KhoError):
+            positions.append((position, None))
+    return positions
+
+
+def chain_hashes(positions: Iterable[tuple[int, Mapping[str, Any] | None]]) -> dict[int, str]:
+    return {p: offline.event_hash(raw) for p, raw in positions if raw is not None}
+
+
+def register_heads(store: ObjectStore) -> dict[str, int]:
+    """The newest number of every register (``registers/<organ>/<year>/<series>/`` → number)."""
+    heads: dict[str, int] = {}
+    for info in store.list("registers/"):
+        prefix, name = info.key.rsplit("/", 1)
+        try:
+            number = int(name.split(".")[0])
+        except ValueError:
+            continue
+        heads[prefix + "/"] = max(heads.get(prefix + "/", 0), number)
+    return heads
+
+
+def stored_checkpoints(store: ObjectStore) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """The checkpoints in the store, and a finding for each one that does not load."""
+    found: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    for info in store.list(CHECKPOINTS_PREFIX):
+        try:
+            found.append(formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(info.key)))
+        except (KhoError, ValueError) as exc:
+            findings.append(Finding(-1, "checkpoint", f"Điểm mốc “{info.key}” không đọc được: {exc}"))
+    return found, findings
+
+
+def folder_checkpoints(folder: Path | None) -> list[dict[str, Any]]:
+    if folder is None or not folder.is_dir():
+        return []
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> dict[str, int]:
+    """The newest number each register had at any checkpoint (store and folder copies whose
+    signature holds when a key is configured): numbers at or below it were issued."""
+    cps, _ = stored_checkpoints(store)
+    cps += folder_checkpoints(anchor.checkpoint_dir if anchor else None)
+    key = anchor.public_key() if anchor else None
+    heads: dict[str, int] = {}
+    for cp in cps:
+        if key is not None and not offline.signature_valid(cp, key):
+            continue
+        for prefix, number in dict(cp.get("registers", {})).items():
+            heads[prefix] = max(heads.get(prefix, 0), int(number))
+    return heads
+
+
+# -- writing a checkpoint --------------------------------------------------------------------------
+def make_checkpoint(
+    store: ObjectStore, anchor: Anchor, *, out: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``)."""
+    key = anchor.private_key()
+    positions = chain_positions(store)
+    hashes = chain_hashes(positions)
+    seq = max(hashes, default=-1)
+    body: dict[str, Any] = {
+        "seq": seq,
+        "head": hashes.get(seq, offline.GENESIS),
+        "events": len(positions),
+        "samples": {str(p): hashes[p] for p in offline.sample_points(seq) if p in hashes},
+        "registers": register_heads(store),
+        "at": to_iso_utc(utcnow()),
+        "key_id": offline.key_id(key.public_key()),
+    }
+    existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
+    number = max(existing, default=0) + 1
+    while True:
+        cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
+        cp["signature"] = base64.b64encode(key.sign(offline.signing_payload(cp))).decode()
+        data = json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1).encode()
+        try:
+            store.put_if_absent(checkpoint_key(number), data)
+            break
+        except AlreadyExists:
+            number += 1
+    if anchor.retention_days and store.supports_retention:
+        until = utcnow() + timedelta(days=anchor.retention_days)
+        store.set_retention(checkpoint_key(number), Retention(mode="COMPLIANCE", until=until))
+    targets = list(out)
+    if anchor.checkpoint_dir is not None:
+        anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        targets.append(anchor.checkpoint_dir / f"{number:012d}.json")
+    for target in targets:
+        target.write_bytes(data)
+    return cp
+
+
+# -- verifying -------------------------------------------------------------------------------------
+def _converted(findings: Iterable[offline.Finding]) -> list[Finding]:
+    return [Finding(f.seq, f.kind, f.message) for f in findings]
+
+
+def verify_anchored(
+    log: AuditLog,
+    anchor: Anchor | None,
+    extra: Sequence[Mapping[str, Any]] = (),
+    public_key: Ed25519PublicKey | None = None,
+) -> VerifyReport:
+    """The chain's own check plus every checkpoint reachable: the store's, the folder's and
+    ``extra`` (files an auditor kept). A checkpoint an outside copy holds but the store lost is
+    named too."""
+    base = log.verify()
+    stored, findings = stored_checkpoints(log.store)
+    outside = [*folder_checkpoints(anchor.checkpoint_dir if anchor else None), *extra]
+    if not stored and not outside:
+        return base
+    key = public_key or (anchor.public_key() if anchor else None)
+    unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
+    for cp in [*stored, *outside]:
+        unique.setdefault((cp.get("number"), cp.get("signature")), cp)
+    in_store = {cp.get("number") for cp in stored}
+    for cp in outside:
+        if cp.get("number") not in in_store and key is not None and offline.signature_valid(cp, key):
+            findings.append(
+                Finding(
+                    -1,
+                    "checkpoint",
+                    f"Điểm mốc #{cp.get('number')} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
+                )
+            )
+    numbers = sorted(int(n) for n in in_store if isinstance(n, int))
+    for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) if numbers else ():
+        if not any(cp.get("number") == missing for cp in outside):
+            findings.append(
+                Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
+            )
+    hashes = chain_hashes(chain_positions(log.store))
+    findings += _converted(offline.check_checkpoints(hashes, list(unique.values()), key))
+    return VerifyReport(
+        events=base.events,
+        findings=base.findings + tuple(findings),
+        last_seq=base.last_seq,
+        last_hash=base.last_hash,
+    )
+
+
+# -- export ----------------------------------------------------------------------------------------
+def export(log: AuditLog, anchor: Anchor | None, directory: Path) -> tuple[int, int]:
+    """Write the log (``events.jsonl``), every checkpoint, the public key and the standalone
+    verifier into ``directory``; returns (events, checkpoints)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    positions = chain_positions(log.store)
+    with (directory / offline.EVENTS_FILE).open("w", encoding="utf-8") as out:
+        for position, raw in positions:
+            out.write(json.dumps({"position": position, "event": raw}, ensure_ascii=False) + "\n")
+    stored, _ = stored_checkpoints(log.store)
+    outside = folder_checkpoints(anchor.checkpoint_dir if anchor else None)
+    unique = {cp.get("number"): cp for cp in [*outside, *stored]}
+    folder = directory / offline.CHECKPOINTS_DIR
+    folder.mkdir(exist_ok=True)
+    for number, cp in unique.items():
+        (folder / f"{int(number):012d}.json").write_text(
+            json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8"
+        )
+    key = anchor.public_key() if anchor else None
+    if key is not None:
+        (directory / offline.PUBLIC_KEY_FILE).write_bytes(public_pem(key))
+    shutil.copyfile(offline.__file__, directory / "verify_audit.py")
+    (directory / "VERIFY.md").write_text(VERIFY_PROCEDURE, encoding="utf-8")
+    return len(positions), len(unique)
+
+
+VERIFY_PROCEDURE = """\
+# Kiểm tra nhật ký kiểm toán ngoại tuyến (offline)
+
+1. Use the public key and the checkpoint files you received and kept yourself, not only the
+   ones in this folder (whoever handed over the export could have replaced them).
+2. On any machine with Python 3.9+ and `pip install cryptography`:
+
+       python3 verify_audit.py . --public-key YOUR-public-key.pem --checkpoint YOUR-checkpoint.json
+
+3. Exit status 0 and `OK: ...`: every event links to the one before it, every hash matches, and
+   the chain agrees with every checkpoint. Otherwise each line names a finding:
+   `changed`, `removed`, `inserted`, `moved`, `unreadable` (the chain itself), `truncated`
+   (events a checkpoint signed are missing at the end), `rewritten` (the chain no longer matches a
+   signed checkpoint from the named event on), `checkpoint` (a forged or unverifiable checkpoint).
+
+What is checked (see the docstring of verify_audit.py): each event's hash is SHA-256 of its
+canonical JSON (sorted keys, no spaces, UTF-8) without the `hash` field; `prev` is the hash of
+the event before (64 zeros for the first); each checkpoint's Ed25519 signature covers its canonical
+JSON without `signature`, and its `head` must equal the hash of the event at `seq`.
+"""

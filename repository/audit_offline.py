@@ -1,0 +1,236 @@
+"""Verify an exported audit log against its signed checkpoints, with nothing of Kho installed.
+
+This file depends only on the Python standard library and ``cryptography``; ``kho audit export``
+copies it beside the log as ``verify_audit.py``. An auditor runs::
+
+    python3 verify_audit.py EXPORT_DIR [--public-key public-key.pem] [--checkpoint FILE ...]
+
+using the public key and checkpoint files they kept themselves (not the ones in the export, which
+whoever handed over the export could have replaced). Exit status 0: the chain is intact and agrees
+with every checkpoint; 1: findings are printed, one per line.
+
+Kho uses the same functions for ``kho audit verify``: :func:`check_checkpoints` compares a chain
+with signed checkpoints, :func:`sample_points` and :func:`signing_payload` define what a
+checkpoint holds and what is signed. All of them are pure.
+
+A checkpoint (``audit/checkpoints/<n>.json``) is a JSON object: ``number``, ``seq`` (newest event
+covered, -1 for an empty log), ``head`` (that event's hash), ``events`` (events in the log then),
+``samples`` (hashes of the events at ``seq``, ``seq - 1``, ``seq - 3``, ``seq - 7`` … and 0, so a
+cut or rewrite is placed to within a power of two), ``registers`` (newest number of each register),
+``at``, ``key_id`` and ``signature`` (Ed25519, base64, over every other field as canonical JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+GENESIS = "0" * 64
+EVENTS_FILE = "events.jsonl"
+CHECKPOINTS_DIR = "checkpoints"
+PUBLIC_KEY_FILE = "public-key.pem"
+
+
+@dataclass(frozen=True)
+class Finding:
+    seq: int
+    kind: str
+    """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``unreadable`` | ``truncated`` |
+    ``rewritten`` | ``checkpoint`` (a checkpoint that is forged, unverifiable or missing)."""
+    message: str
+
+
+def canonical(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(raw: Mapping[str, Any]) -> str:
+    """The hash of a stored event: SHA-256 of its canonical JSON without the ``hash`` field."""
+    return hashlib.sha256(canonical({k: v for k, v in raw.items() if k != "hash"})).hexdigest()
+
+
+def sample_points(seq: int) -> list[int]:
+    """The sequence numbers whose hashes a checkpoint at ``seq`` keeps: ``seq``, ``seq - 1``,
+    ``seq - 3``, ``seq - 7`` … and 0 (about log2(seq) points)."""
+    if seq < 0:
+        return []
+    points, step = [seq], 1
+    while seq - step > 0:
+        points.append(seq - step)
+        step = step * 2 + 1
+    if points[-1] != 0:
+        points.append(0)
+    return points
+
+
+def signing_payload(checkpoint: Mapping[str, Any]) -> bytes:
+    """What the signature covers: every field but the signature, canonical JSON."""
+    return canonical({k: v for k, v in checkpoint.items() if k != "signature"})
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def signature_valid(checkpoint: Mapping[str, Any], public_key: Ed25519PublicKey) -> bool:
+    try:
+        public_key.verify(base64.b64decode(str(checkpoint.get("signature", ""))), signing_payload(checkpoint))
+    except (InvalidSignature, ValueError):
+        return False
+    return checkpoint.get("key_id") == key_id(public_key)
+
+
+def check_chain(positions: Iterable[tuple[int, Mapping[str, Any] | None]]) -> list[Finding]:
+    """Walk the chain (position = the sequence number of the object's key; ``None`` = the object
+    does not parse) and name every changed, removed, inserted, moved or unreadable event."""
+    findings: list[Finding] = []
+    expected, prev = 0, GENESIS
+    for position, raw in positions:
+        if position > expected:
+            gap = f"#{expected}" + (f"–#{position - 1}" if position - 1 > expected else "")
+            findings.append(Finding(expected, "removed", f"Sự kiện {gap} đã bị xóa."))
+        if raw is None:
+            findings.append(Finding(position, "unreadable", f"Sự kiện #{position} không đọc được (hỏng)."))
+            expected, prev = position + 1, ""
+            continue
+        if raw.get("seq") != position:
+            findings.append(
+                Finding(position, "moved", f"Sự kiện ở vị trí #{position} mang số #{raw.get('seq')}.")
+            )
+        if event_hash(raw) != raw.get("hash"):
+            findings.append(Finding(position, "changed", f"Nội dung sự kiện #{position} đã bị sửa."))
+        if prev and position == expected and raw.get("prev") != prev:
+            findings.append(
+                Finding(position - 1, "inserted", f"Chuỗi bị đứt trước sự kiện #{position}.")
+            )
+        expected, prev = position + 1, str(raw.get("hash"))
+    return findings
+
+
+def check_checkpoints(
+    hashes: Mapping[int, str],
+    checkpoints: Sequence[Mapping[str, Any]],
+    public_key: Ed25519PublicKey | None,
+) -> list[Finding]:
+    """Compare a chain (position → recomputed hash of the event stored there) with signed
+    checkpoints: a checkpoint whose head is missing or different names the cut or rewrite.
+
+    A forged or unverifiable checkpoint is named and otherwise ignored; one that holds vouches
+    for every event up to its head (the chain links do the rest)."""
+    findings: list[Finding] = []
+    end = max(hashes, default=-1)
+    vouched = -1
+    unique = {(str(c.get("number")), str(c.get("signature"))): c for c in checkpoints}  # copies count once
+    for cp in sorted(unique.values(), key=lambda c: (int(c.get("number", -1)), int(c.get("seq", -1)))):
+        number = cp.get("number")
+        if public_key is None:
+            findings.append(
+                Finding(-1, "checkpoint", f"Không có khóa công khai để kiểm tra điểm mốc #{number}.")
+            )
+            continue
+        if not signature_valid(cp, public_key):
+            findings.append(
+                Finding(
+                    -1,
+                    "checkpoint",
+                    f"Điểm mốc #{number} có chữ ký không hợp lệ (bị giả mạo hoặc ký bằng khóa khác): bỏ qua.",
+                )
+            )
+            continue
+        seq, head = int(cp["seq"]), str(cp["head"])
+        if seq < 0:
+            continue
+        if hashes.get(seq) == head:
+            vouched = max(vouched, seq)
+            continue
+        samples = {int(k): v for k, v in dict(cp.get("samples", {})).items()}
+        good = [p for p, h in samples.items() if hashes.get(p) == h]
+        bad = [p for p, h in samples.items() if p <= end and hashes.get(p) != h]
+        since = max([vouched, *good])
+        when = f"điểm mốc #{number} ({cp.get('at')})"
+        if seq > end and not bad:
+            findings.append(
+                Finding(
+                    end + 1,
+                    "truncated",
+                    f"{when.capitalize()} ghi nhận chuỗi đến sự kiện #{seq}; chuỗi hiện chỉ đến #{end}:"
+                    f" các sự kiện #{end + 1}–#{seq} ở cuối đã bị cắt.",
+                )
+            )
+            continue
+        counted = int(cp.get("events", seq + 1))
+        now = sum(1 for p in hashes if p <= seq)
+        fewer = f" Điểm mốc đếm {counted} sự kiện đến #{seq}, nay còn {now}." if now != counted else ""
+        findings.append(
+            Finding(
+                since + 1,
+                "rewritten",
+                f"Chuỗi đã bị viết lại so với {when}: khớp đến sự kiện #{since}, từ #{since + 1} đến"
+                f" #{seq} không khớp bản đã ký (sự kiện bị sửa, xóa, chèn hoặc đảo rồi băm lại).{fewer}",
+            )
+        )
+    return findings
+
+
+# -- the standalone procedure ------------------------------------------------------------------
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def read_export(directory: Path) -> tuple[list[tuple[int, dict[str, Any] | None]], list[dict[str, Any]]]:
+    """The events (position, parsed event or None) and the checkpoints of an export folder."""
+    positions: list[tuple[int, dict[str, Any] | None]] = []
+    for line in (directory / EVENTS_FILE).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            positions.append((int(row["position"]), row.get("event")))
+    checkpoints = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((directory / CHECKPOINTS_DIR).glob("*.json"))
+    ]
+    return positions, checkpoints
+
+
+def verify_export(
+    directory: Path, public_key: Ed25519PublicKey, extra_checkpoints: Sequence[Mapping[str, Any]] = ()
+) -> list[Finding]:
+    positions, checkpoints = read_export(directory)
+    hashes = {p: event_hash(raw) for p, raw in positions if raw is not None}
+    return check_chain(positions) + check_checkpoints(hashes, [*checkpoints, *extra_checkpoints], public_key)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Verify an exported Kho audit log offline.")
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--public-key", type=Path, help="the public key you kept (default: the export's)")
+    parser.add_argument("--checkpoint", type=Path, action="append", default=[], help="a checkpoint you kept")
+    args = parser.parse_args(argv)
+    key = load_public_key(args.public_key or args.directory / PUBLIC_KEY_FILE)
+    extra = [json.loads(p.read_text(encoding="utf-8")) for p in args.checkpoint]
+    findings = verify_export(args.directory, key, extra)
+    positions, checkpoints = read_export(args.directory)
+    for finding in findings:
+        print(f"[{finding.kind}] #{finding.seq}: {finding.message}")
+    if not findings:
+        print(f"OK: {len(positions)} events, {len(checkpoints) + len(extra)} checkpoints agree.")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

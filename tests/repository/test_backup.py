@@ -1,0 +1,128 @@
+"""Backup and restore drill: data → backup (local folder, second S3 bucket) → wipe → restore →
+every object bit-identical, fsck --deep and the anchored audit verify clean."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
+
+from kho.errors import BackupError
+from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
+from repository.fsck import fsck
+from repository.records import Actor, Repository
+from repository.storage.local import LocalStore
+from retention.backup import backup, blob_key, read_manifest, restore, store_hashes, verify_backup
+
+OPERATOR = Actor(user="operator", source="test", system=True)
+
+
+def _fill(tmp_path: Path) -> Repository:
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    key = tmp_path / "offsite" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    repo.anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "offsite" / "checkpoints")
+    ids = []
+    for n in range(6):
+        content = b"%PDF-1.4\n" + bytes([n]) * (2000 + 500 * n)
+        record = repo.create_document("den", incoming(code_number=f"{n + 1}"), content, f"cv{n}.pdf", CLERK)
+        ids.append(record.record_id)
+    repo.update_metadata(ids[0], {"subject": "Về việc sửa đổi"}, expected_version=1, actor=CLERK)
+    repo.destroy(ids[5], decision="QĐ 12/QĐ-UBND", actor=OPERATOR)
+    make_checkpoint(repo.store, repo.anchor)
+    return repo
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_restore_drill_is_bit_identical(backend: str, tmp_path: Path) -> None:
+    repo = _fill(tmp_path)
+    before, keys_before = store_hashes(repo.store), store_hashes(repo.keys.store)
+    target = make_store(backend, tmp_path, "backup")
+    key_target = make_store("local", tmp_path, "backup-keys")  # keys on a medium of their own
+    made = backup(repo.store, target, label="store")
+    made_keys = backup(repo.keys.store, key_target, label="keys")
+    assert made.objects == len(before) and made.sampled >= 1
+    assert made_keys.objects == len(keys_before)
+    assert verify_backup(target).ok and verify_backup(key_target).ok
+
+    shutil.rmtree(tmp_path / "store")
+    shutil.rmtree(tmp_path / "keys")
+    fresh = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    fresh.anchor = repo.anchor
+    done = restore(target, fresh.store, label="store")
+    restore(key_target, fresh.keys.store, label="keys")
+    assert done.objects == len(before)
+    assert store_hashes(fresh.store) == before
+    assert store_hashes(fresh.keys.store) == keys_before
+    assert fsck(fresh, deep=True).clean
+    assert verify_anchored(fresh.audit, fresh.anchor).ok
+
+    # A second backup to the same place copies only what changed.
+    fresh.create_document("den", incoming(code_number="99"), b"%PDF-1.4\nnew", "moi.pdf", CLERK)
+    again = backup(fresh.store, target, label="store")
+    assert 0 < again.copied_bytes < again.bytes
+
+
+def test_restore_refuses_a_non_empty_store_unless_forced(tmp_path: Path) -> None:
+    repo = _fill(tmp_path)
+    target = LocalStore(tmp_path / "backup")
+    backup(repo.store, target, label="store")
+    before = store_hashes(repo.store)
+    repo.create_document("den", incoming(code_number="77"), None, None, CLERK)  # after the backup
+    with pytest.raises(BackupError):
+        restore(target, repo.store)
+    report = restore(target, repo.store, force=True)
+    assert report.removed > 0
+    assert store_hashes(repo.store) == before  # exactly the backed-up state
+
+
+def test_verify_names_a_damaged_or_missing_copy(tmp_path: Path) -> None:
+    repo = _fill(tmp_path)
+    target = LocalStore(tmp_path / "backup")
+    backup(repo.store, target, label="store")
+    entries = read_manifest(target)["objects"]
+    (target.root / "objects" / blob_key(entries[3]["sha256"])).write_bytes(b"rot")
+    target.delete(blob_key(entries[5]["sha256"]))
+    report = verify_backup(target)
+    assert not report.ok and len(report.problems) == 2
+    with pytest.raises(BackupError):
+        restore(target, LocalStore(tmp_path / "elsewhere"))
+
+
+def test_destroyed_key_leaves_key_backups_after_the_stated_period(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from kho.errors import KeyDestroyed
+    from kho.timeutil import utcnow
+    from retention.backup import shred_destroyed_keys
+
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    ids = [
+        repo.create_document(
+            "den", incoming(code_number=f"{n}"), b"%PDF-1.4\n" + bytes([n]) * 99, "a.pdf", CLERK
+        ).record_id
+        for n in (1, 2)
+    ]
+    store_copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+    backup(repo.store, store_copy, label="store")  # made before the destruction
+    backup(repo.keys.store, key_copy, label="keys")
+    repo.destroy(ids[0], decision="QĐ 12/QĐ-UBND", actor=OPERATOR)
+    times = repo.destruction_times()
+
+    early = shred_destroyed_keys(key_copy, times, period_days=30, now=utcnow())
+    assert early.due == () and early.blobs == 0  # within the period a restore can still undo it
+    later = shred_destroyed_keys(key_copy, times, period_days=30, now=utcnow() + timedelta(days=31))
+    assert later.due == (ids[0],) and later.blobs == 1 and later.manifests == 1
+    assert verify_backup(key_copy).ok
+
+    shutil.rmtree(tmp_path / "store")
+    shutil.rmtree(tmp_path / "keys")
+    old = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    restore(store_copy, old.store)
+    restore(key_copy, old.keys.store)
+    with pytest.raises(KeyDestroyed):
+        old.read_content(ids[0], actor=CLERK)
+    assert old.read_content(ids[1], actor=CLERK)
