@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -34,6 +34,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,63}$")
+
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = 200
+"""List routes answer one page: ``?page=`` (from 1) and ``?page_size=`` (1…200, default 50)."""
+PAGE_MAX = 1_000_000
 
 
 class ApiError(KhoError):
@@ -105,6 +110,45 @@ def _datetime_arg(name: str) -> datetime | None:
         return parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
     except ValueError as exc:
         raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
+
+
+def _page_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ApiError(
+            f"Tham số “{name}” phải là số nguyên từ 1 đến {maximum}.", code="PAGE_INVALID", field=name
+        )
+    return int(raw)
+
+
+def _paged(items: Sequence[Any], convert: Callable[[Any], Any]) -> Response:
+    """One page of a list: ``{"items", "page", "page_size", "total", "pages"}``."""
+    page = _page_arg("page", 1, PAGE_MAX)
+    size = _page_arg("page_size", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+    total = len(items)
+    start = (page - 1) * size
+    return _reply(
+        {
+            "items": [convert(item) for item in items[start : start + size]],
+            "page": page,
+            "page_size": size,
+            "total": total,
+            "pages": max(1, -(-total // size)),
+        }
+    )
+
+
+def _token_dict(token: Any) -> dict[str, Any]:
+    """A personal access token as listed: never its secret (only the SHA-256 digest names it)."""
+    return {
+        "digest": token.digest,
+        "name": token.name,
+        "created_at": token.created_at,
+        "created_by": token.created_by,
+        "revoked": token.revoked,
+    }
 
 
 def create_app(
@@ -220,12 +264,12 @@ def create_app(
 
     @app.get("/api/records/<record_id>/history")
     def record_history(record_id: str) -> Response:
-        return _reply([r.to_dict() for r in service.history(_record_id(record_id), actor=actor())])
+        return _paged(service.history(_record_id(record_id), actor=actor()), lambda r: r.to_dict())
 
     @app.get("/api/records/<record_id>/audit")
     def record_audit(record_id: str) -> Response:
         events = service.audit_events(actor=actor(), record_id=_record_id(record_id))
-        return _reply([e.__dict__ for e in events])
+        return _paged(events, lambda e: e.__dict__)
 
     @app.get("/api/records/<record_id>/content")
     def record_content(record_id: str) -> Response:
@@ -306,7 +350,7 @@ def create_app(
 
     @app.get("/api/intake")
     def intake_list() -> Response:
-        return _reply([r.to_dict() for r in kho.receive.pending(actor())])
+        return _paged(kho.receive.pending(actor()), lambda r: r.to_dict())
 
     @app.get("/api/intake/<record_id>")
     def intake_show(record_id: str) -> Response:
@@ -349,7 +393,7 @@ def create_app(
         except ValueError as exc:
             raise ApiError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
         rows = service.register(series, year, date_from=start, date_to=end, actor=who)
-        return _reply([r.to_dict() for r in rows])
+        return _paged(rows, lambda r: r.to_dict())
 
     @app.post("/api/files")
     def file_create() -> Response:
@@ -409,7 +453,7 @@ def create_app(
             since=_datetime_arg("since"),
             until=_datetime_arg("until"),
         )
-        return _reply([e.__dict__ for e in events])
+        return _paged(events, lambda e: e.__dict__)
 
     @app.get("/api/audit/verify")
     def audit_verify() -> Response:
@@ -422,7 +466,7 @@ def create_app(
     @app.get("/api/units")
     def units() -> Response:
         actor()
-        return _reply([u.to_dict() for u in accounts.units()])
+        return _paged(accounts.units(), lambda u: u.to_dict())
 
     @app.post("/api/units")
     def unit_create() -> Response:
@@ -441,7 +485,7 @@ def create_app(
     def account_list() -> Response:
         who = actor()
         service.authorize(who, Action.ACCOUNT_MANAGE)
-        return _reply([a.public_dict() for a in accounts.accounts()])
+        return _paged(accounts.accounts(), lambda a: a.public_dict())
 
     @app.post("/api/accounts")
     def account_create() -> Response:
@@ -505,5 +549,17 @@ def create_app(
             _username(username), _text(data, "name") or "api", account_of(who), request.remote_addr
         )
         return _reply({"token": token}, 201)
+
+    @app.get("/api/accounts/<username>/tokens")
+    def token_list(username: str) -> Response:
+        who = actor()
+        tokens = accounts.list_tokens(_username(username), account_of(who), request.remote_addr)
+        return _paged(tokens, _token_dict)
+
+    @app.delete("/api/accounts/<username>/tokens/<digest>")
+    def token_revoke(username: str, digest: str) -> Response:
+        who = actor()
+        accounts.revoke_token(_username(username), digest, account_of(who), request.remote_addr)
+        return _reply({"ok": True})
 
     return app
