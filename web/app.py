@@ -214,6 +214,13 @@ def create_app(
         kho.repo.store.exists("catalog/health")
         return _reply({"status": "ok"})
 
+    @app.get("/api/openapi.json")
+    def openapi() -> Response:
+        """The OpenAPI 3.1 description of this API (public: it holds no data)."""
+        from web.openapi import build
+
+        return _reply(build())
+
     # -- login ---------------------------------------------------------------------------------
     @app.post("/api/login")
     def login() -> Response:
