@@ -545,11 +545,39 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
         sys.exit(1)
 
 
+WSGI_APP = "web.app:create_app()"
+"""What gunicorn loads (the web container of docker-compose.yml runs the same)."""
+
+
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    """The gunicorn command ``kho serve --production`` replaces itself with."""
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--timeout", "120",
+        "--access-logfile", "-",
+        WSGI_APP,
+    ]  # fmt: skip
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Chạy API JSON của Kho."""
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Chạy bằng gunicorn (máy chủ WSGI thật), không phải máy chủ phát triển của Flask.",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host: str, port: int, production: bool, workers: int) -> None:
+    """Chạy API JSON của Kho (--production: bằng gunicorn)."""
+    if production:
+        import os
+
+        argv = gunicorn_argv(host, port, workers)
+        os.execv(argv[0], argv)
+        return  # not reached: gunicorn replaced this process
     from web.app import create_app
 
     create_app().run(host=host, port=port)
