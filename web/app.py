@@ -112,6 +112,17 @@ def _datetime_arg(name: str) -> datetime | None:
         raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
 
 
+def _count_arg(name: str, default: int | None, code: str) -> int | None:
+    """A non-negative integer query parameter, strictly: ``?version=2.0`` is refused (422), not
+    silently read as absent."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise ApiError(f"Tham số “{name}” phải là số nguyên không âm.", code=code, field=name)
+    return int(raw)
+
+
 def _page_arg(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -266,7 +277,7 @@ def create_app(
     # -- records -------------------------------------------------------------------------------
     @app.get("/api/records/<record_id>")
     def get_record(record_id: str) -> Response:
-        version = request.args.get("version", type=int)
+        version = _count_arg("version", None, "VERSION_INVALID")
         return _reply(service.get(_record_id(record_id), version, actor=actor()).to_dict())
 
     @app.get("/api/records/<record_id>/history")
@@ -441,8 +452,8 @@ def create_app(
             Principal.from_scope(search_scope(who.as_principal)),
             filters=filters_from_mapping(filters),
             sort=request.args.get("sort", "relevance"),
-            page=request.args.get("page", 1, type=int),
-            page_size=request.args.get("page_size", 20, type=int),
+            page=_count_arg("page", 1, "SEARCH_PAGE_INVALID") or 0,
+            page_size=_count_arg("page_size", 20, "SEARCH_PAGE_INVALID") or 0,
         )
         result = kho.backend.search(query)
         service.audit_search(who, text, result.total, filters)

@@ -473,7 +473,7 @@ def _paths() -> dict[str, dict[str, Schema]]:
                 "Một văn bản/hồ sơ (phiên bản mới nhất hoặc ?version=)",
                 "records",
                 record,
-                (404, 410),
+                (404, 410, 422),
                 parameters=[*RID, _query("version", {"type": "integer", "minimum": 0}, "Phiên bản.")],
             ),
             "patch": _op(

@@ -273,6 +273,13 @@ def test_bad_input_gets_codes_never_a_500(client: FlaskClient, people: People, k
     assert client.delete("/api/intake", headers=h).status_code == 405
     wrong_type = client.post("/api/files", json={"metadata": "x"}, headers=h)
     assert wrong_type.status_code == 422
+    for bad in ("version=2.0", "version=-1", "version=x"):
+        refused = client.get(f"/api/records/{SOME_ID}?{bad}", headers=h)
+        assert refused.status_code == 422 and refused.json["error"]["code"] == "VERSION_INVALID", bad
+    for bad in ("page=1.5", "page_size=x", "page=0", "page_size=1000"):
+        refused = client.get(f"/api/search?q=x&{bad}", headers=h)
+        assert refused.status_code in (400, 422), bad
+        assert refused.json["error"]["code"] == "SEARCH_PAGE_INVALID", bad
     bad_search = client.get("/api/search?q=x&ngay_ban_hanh_from=31/02/2026", headers=h)
     assert bad_search.status_code in (400, 422) and "error" in bad_search.json
     # Nothing already stored was lost.
