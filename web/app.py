@@ -206,7 +206,10 @@ def create_app(
             400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
         }
         code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))
-        return _error(code, message, status)
+        response = _error(code, message, status)
+        if status == 405 and "Allow" in dict(error.get_headers()):
+            response.headers["Allow"] = dict(error.get_headers())["Allow"]  # RFC 9110: what is offered
+        return response
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

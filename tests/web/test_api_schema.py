@@ -85,6 +85,23 @@ def test_the_spec_and_the_routes_agree_both_ways(client: FlaskClient) -> None:
             assert sorted(p["name"] for p in params if p["in"] == "path") == sorted(names), path
 
 
+def test_a_method_a_path_does_not_offer_is_405_naming_the_ones_it_does(
+    client: FlaskClient, people: People
+) -> None:
+    spec = build()
+    for template, ops in spec["paths"].items():
+        path = re.sub(
+            r"{([a-z_]+)}", lambda m: {"year": "2026", "digest": "a" * 64}.get(m[1], "0" * 24), template
+        )
+        offered = {m.upper() for m in ops}
+        for method in sorted(METHODS - offered):
+            answer = client.open(path, method=method, headers=people.headers("van_thu"))
+            assert answer.status_code == 405, (method, path)
+            assert answer.json["error"]["code"] == "METHOD_NOT_ALLOWED"
+            allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
+            assert allowed - {"HEAD", "OPTIONS"} == offered, (method, path, allowed)
+
+
 class Caller:
     """A person's token, issued again if a generated request revoked it (logout, DELETE) and
     the account unlocked if a generated request locked it."""
