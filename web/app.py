@@ -95,6 +95,14 @@ def _int(data: dict[str, Any], name: str) -> int:
     return value
 
 
+def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
+    """A JSON boolean (``"false"`` or ``0`` are refused, not read as true or false)."""
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ApiError(f"Trường “{name}” phải là true hoặc false.", code="FIELD_INVALID", field=name)
+    return value
+
+
 def _strings(data: dict[str, Any], name: str) -> tuple[str, ...]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -116,7 +124,7 @@ def _count_arg(name: str, default: int | None, code: str) -> int | None:
     """A non-negative integer query parameter, strictly: ``?version=2.0`` is refused (422), not
     silently read as absent."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
         raise ApiError(f"Tham số “{name}” phải là số nguyên không âm.", code=code, field=name)
@@ -125,7 +133,7 @@ def _count_arg(name: str, default: int | None, code: str) -> int | None:
 
 def _page_arg(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise ApiError(
@@ -353,7 +361,7 @@ def create_app(
             _record_id(record_id),
             users=_strings(data, "users"),
             units=_strings(data, "units"),
-            revoke=bool(data.get("revoke", False)),
+            revoke=_flag(data, "revoke", False),
             actor=actor(),
         )
         return _reply(record.to_dict())
@@ -388,11 +396,11 @@ def create_app(
             metadata,
             expected_version=_int(data, "expected_version"),
             actor=actor(),
-            register=bool(data.get("register", True)),
+            register=_flag(data, "register", True),
             advisory_body=_text(data, "advisory_body"),
             override_reason=_text(data, "override_reason"),
             duplicate_reason=_text(data, "duplicate_reason"),
-            use_suggestions=bool(data.get("use_suggestions", False)),
+            use_suggestions=_flag(data, "use_suggestions", False),
         )
         return _reply(record.to_dict())
 

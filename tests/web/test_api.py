@@ -271,6 +271,9 @@ def test_bad_input_gets_codes_never_a_500(client: FlaskClient, people: People, k
     )
     assert huge.status_code == 413 and huge.json["error"]["code"] == "FILE_TOO_LARGE"
     assert client.delete("/api/intake", headers=h).status_code == 405
+    flag = {"users": [], "revoke": "false"}
+    not_a_flag = client.post(f"/api/records/{SOME_ID}/grants", json=flag, headers=h)
+    assert not_a_flag.status_code == 422 and not_a_flag.json["error"]["details"]["field"] == "revoke"
     wrong_type = client.post("/api/files", json={"metadata": "x"}, headers=h)
     assert wrong_type.status_code == 422
     for bad in ("version=2.0", "version=-1", "version=x"):
@@ -357,7 +360,8 @@ def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> Non
     assert all(p["total"] == 8 and p["pages"] == 3 for p in pages)
     names = [a["username"] for p in pages for a in p["items"]]
     assert names == [a["username"] for a in everyone["items"]]
-    for bad in ("page=0", "page=-1", "page=x", "page_size=0", "page_size=201", "page_size=1e3", "page=٣"):
+    bad_pages = ("page=0", "page=-1", "page=x", "page_size=0", "page_size=201", "page_size=1e3", "page=٣")
+    for bad in (*bad_pages, "page="):
         refused = client.get(f"/api/accounts?{bad}", headers=admin)
         assert refused.status_code == 422, bad
         assert refused.json["error"]["code"] == "PAGE_INVALID"
