@@ -6,7 +6,9 @@ record operation goes through the repository service, where the access policy de
 
 Errors answer ``{"error": {"code": ..., "message": <Vietnamese>}}`` with the error's HTTP
 status (401 not authenticated, 403 refused, 404 not found, 409 conflict, 413 too large,
-422 invalid input); never a traceback.
+422 invalid input); never a traceback. Lists answer one page (``?page=&page_size=``,
+``{"items", "page", "page_size", "total", "pages"}``). The contract is the OpenAPI document at
+``/api/openapi.json`` (:mod:`web.openapi`): a route added here must be described there.
 """
 
 from __future__ import annotations
