@@ -1263,6 +1263,17 @@ class AccountService:
             details={"username": target.username, "token": digest[:12]},
         )
 
+    def list_tokens(self, username: str, actor: Account, source: str | None = None) -> list[Token]:
+        """The tokens of ``username`` as the person or a quản trị of their units may see them
+        (digest, name, dates, revoked — a secret is never stored)."""
+        target = self.get(username)
+        action, about = "account:token-list", target.username
+        if actor.username != target.username:
+            self._require_admin(actor, target.units, action=action, target=about, source=source)
+        else:
+            self._current_actor(actor, action=action, target=about, source=source)
+        return sorted(self.tokens_of(target.username), key=lambda t: (t.created_at, t.digest))
+
     def tokens_of(self, username: str) -> list[Token]:
         name = username.strip().lower()
         if not passwords.is_username(name):

@@ -6,7 +6,9 @@ record operation goes through the repository service, where the access policy de
 
 Errors answer ``{"error": {"code": ..., "message": <Vietnamese>}}`` with the error's HTTP
 status (401 not authenticated, 403 refused, 404 not found, 409 conflict, 413 too large,
-422 invalid input); never a traceback.
+422 invalid input); never a traceback. Lists answer one page (``?page=&page_size=``,
+``{"items", "page", "page_size", "total", "pages"}``). The contract is the OpenAPI document at
+``/api/openapi.json`` (:mod:`web.openapi`): a route added here must be described there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -34,6 +36,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,63}$")
+
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = 200
+"""List routes answer one page: ``?page=`` (from 1) and ``?page_size=`` (1…200, default 50)."""
+PAGE_MAX = 1_000_000
 
 
 class ApiError(KhoError):
@@ -90,6 +97,14 @@ def _int(data: dict[str, Any], name: str) -> int:
     return value
 
 
+def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
+    """A JSON boolean (``"false"`` or ``0`` are refused, not read as true or false)."""
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ApiError(f"Trường “{name}” phải là true hoặc false.", code="FIELD_INVALID", field=name)
+    return value
+
+
 def _strings(data: dict[str, Any], name: str) -> tuple[str, ...]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -105,6 +120,56 @@ def _datetime_arg(name: str) -> datetime | None:
         return parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
     except ValueError as exc:
         raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
+
+
+def _count_arg(name: str, default: int | None, code: str) -> int | None:
+    """A non-negative integer query parameter, strictly: ``?version=2.0`` is refused (422), not
+    silently read as absent."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise ApiError(f"Tham số “{name}” phải là số nguyên không âm.", code=code, field=name)
+    return int(raw)
+
+
+def _page_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ApiError(
+            f"Tham số “{name}” phải là số nguyên từ 1 đến {maximum}.", code="PAGE_INVALID", field=name
+        )
+    return int(raw)
+
+
+def _paged(items: Sequence[Any], convert: Callable[[Any], Any]) -> Response:
+    """One page of a list: ``{"items", "page", "page_size", "total", "pages"}``."""
+    page = _page_arg("page", 1, PAGE_MAX)
+    size = _page_arg("page_size", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+    total = len(items)
+    start = (page - 1) * size
+    return _reply(
+        {
+            "items": [convert(item) for item in items[start : start + size]],
+            "page": page,
+            "page_size": size,
+            "total": total,
+            "pages": max(1, -(-total // size)),
+        }
+    )
+
+
+def _token_dict(token: Any) -> dict[str, Any]:
+    """A personal access token as listed: never its secret (only the SHA-256 digest names it)."""
+    return {
+        "digest": token.digest,
+        "name": token.name,
+        "created_at": token.created_at,
+        "created_by": token.created_by,
+        "revoked": token.revoked,
+    }
 
 
 def create_app(
@@ -151,7 +216,10 @@ def create_app(
             400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
         }
         code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))
-        return _error(code, message, status)
+        response = _error(code, message, status)
+        if status == 405 and "Allow" in dict(error.get_headers()):
+            response.headers["Allow"] = dict(error.get_headers())["Allow"]  # RFC 9110: what is offered
+        return response
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:
@@ -169,6 +237,13 @@ def create_app(
     def healthz() -> Response:
         kho.repo.store.exists("catalog/health")
         return _reply({"status": "ok"})
+
+    @app.get("/api/openapi.json")
+    def openapi() -> Response:
+        """The OpenAPI 3.1 description of this API (public: it holds no data)."""
+        from web.openapi import build
+
+        return _reply(build())
 
     # -- login ---------------------------------------------------------------------------------
     @app.post("/api/login")
@@ -215,17 +290,17 @@ def create_app(
     # -- records -------------------------------------------------------------------------------
     @app.get("/api/records/<record_id>")
     def get_record(record_id: str) -> Response:
-        version = request.args.get("version", type=int)
+        version = _count_arg("version", None, "VERSION_INVALID")
         return _reply(service.get(_record_id(record_id), version, actor=actor()).to_dict())
 
     @app.get("/api/records/<record_id>/history")
     def record_history(record_id: str) -> Response:
-        return _reply([r.to_dict() for r in service.history(_record_id(record_id), actor=actor())])
+        return _paged(service.history(_record_id(record_id), actor=actor()), lambda r: r.to_dict())
 
     @app.get("/api/records/<record_id>/audit")
     def record_audit(record_id: str) -> Response:
         events = service.audit_events(actor=actor(), record_id=_record_id(record_id))
-        return _reply([e.__dict__ for e in events])
+        return _paged(events, lambda e: e.__dict__)
 
     @app.get("/api/records/<record_id>/content")
     def record_content(record_id: str) -> Response:
@@ -288,7 +363,7 @@ def create_app(
             _record_id(record_id),
             users=_strings(data, "users"),
             units=_strings(data, "units"),
-            revoke=bool(data.get("revoke", False)),
+            revoke=_flag(data, "revoke", False),
             actor=actor(),
         )
         return _reply(record.to_dict())
@@ -306,7 +381,7 @@ def create_app(
 
     @app.get("/api/intake")
     def intake_list() -> Response:
-        return _reply([r.to_dict() for r in kho.receive.pending(actor())])
+        return _paged(kho.receive.pending(actor()), lambda r: r.to_dict())
 
     @app.get("/api/intake/<record_id>")
     def intake_show(record_id: str) -> Response:
@@ -323,11 +398,11 @@ def create_app(
             metadata,
             expected_version=_int(data, "expected_version"),
             actor=actor(),
-            register=bool(data.get("register", True)),
+            register=_flag(data, "register", True),
             advisory_body=_text(data, "advisory_body"),
             override_reason=_text(data, "override_reason"),
             duplicate_reason=_text(data, "duplicate_reason"),
-            use_suggestions=bool(data.get("use_suggestions", False)),
+            use_suggestions=_flag(data, "use_suggestions", False),
         )
         return _reply(record.to_dict())
 
@@ -349,7 +424,7 @@ def create_app(
         except ValueError as exc:
             raise ApiError(f"Ngày không hợp lệ: {exc}.", code="DATE_INVALID") from exc
         rows = service.register(series, year, date_from=start, date_to=end, actor=who)
-        return _reply([r.to_dict() for r in rows])
+        return _paged(rows, lambda r: r.to_dict())
 
     @app.post("/api/files")
     def file_create() -> Response:
@@ -390,8 +465,8 @@ def create_app(
             Principal.from_scope(search_scope(who.as_principal)),
             filters=filters_from_mapping(filters),
             sort=request.args.get("sort", "relevance"),
-            page=request.args.get("page", 1, type=int),
-            page_size=request.args.get("page_size", 20, type=int),
+            page=_count_arg("page", 1, "SEARCH_PAGE_INVALID") or 0,
+            page_size=_count_arg("page_size", 20, "SEARCH_PAGE_INVALID") or 0,
         )
         result = kho.backend.search(query)
         service.audit_search(who, text, result.total, filters)
@@ -409,7 +484,7 @@ def create_app(
             since=_datetime_arg("since"),
             until=_datetime_arg("until"),
         )
-        return _reply([e.__dict__ for e in events])
+        return _paged(events, lambda e: e.__dict__)
 
     @app.get("/api/audit/verify")
     def audit_verify() -> Response:
@@ -422,7 +497,7 @@ def create_app(
     @app.get("/api/units")
     def units() -> Response:
         actor()
-        return _reply([u.to_dict() for u in accounts.units()])
+        return _paged(accounts.units(), lambda u: u.to_dict())
 
     @app.post("/api/units")
     def unit_create() -> Response:
@@ -441,7 +516,7 @@ def create_app(
     def account_list() -> Response:
         who = actor()
         service.authorize(who, Action.ACCOUNT_MANAGE)
-        return _reply([a.public_dict() for a in accounts.accounts()])
+        return _paged(accounts.accounts(), lambda a: a.public_dict())
 
     @app.post("/api/accounts")
     def account_create() -> Response:
@@ -505,6 +580,18 @@ def create_app(
             _username(username), _text(data, "name") or "api", account_of(who), request.remote_addr
         )
         return _reply({"token": token}, 201)
+
+    @app.get("/api/accounts/<username>/tokens")
+    def token_list(username: str) -> Response:
+        who = actor()
+        tokens = accounts.list_tokens(_username(username), account_of(who), request.remote_addr)
+        return _paged(tokens, _token_dict)
+
+    @app.delete("/api/accounts/<username>/tokens/<digest>")
+    def token_revoke(username: str, digest: str) -> Response:
+        who = actor()
+        accounts.revoke_token(_username(username), digest, account_of(who), request.remote_addr)
+        return _reply({"ok": True})
 
     from web.pages import register_pages
 

@@ -829,12 +829,41 @@ def restore_command(
     )
 
 
+WSGI_APP = "web.app:create_app()"
+"""What gunicorn loads (the web container of docker-compose.yml runs the same)."""
+
+
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    """The gunicorn command ``kho serve --production`` replaces itself with."""
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--timeout", "120",
+        "--access-logfile", "-",
+        WSGI_APP,
+    ]  # fmt: skip
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Chạy Kho: trang web tiếng Việt và API JSON (/api). Chạy qua http (không TLS) thì đặt
-    KHO_COOKIE_SECURE=false; nhiều tiến trình dùng chung phiên thì đặt KHO_SESSION_SECRET."""
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Chạy bằng gunicorn (máy chủ WSGI thật), không phải máy chủ phát triển của Flask.",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host: str, port: int, production: bool, workers: int) -> None:
+    """Chạy Kho: trang web tiếng Việt và API JSON (/api); --production chạy bằng gunicorn.
+    Chạy qua http (không TLS) thì đặt KHO_COOKIE_SECURE=false; nhiều tiến trình dùng chung phiên
+    thì đặt KHO_SESSION_SECRET."""
+    if production:
+        import os
+
+        argv = gunicorn_argv(host, port, workers)
+        os.execv(argv[0], argv)
+        return  # not reached: gunicorn replaced this process
     from web.app import create_app
 
     create_app().run(host=host, port=port)

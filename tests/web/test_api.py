@@ -43,6 +43,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/api/accounts/someone.ubnd/unlock", {"json": {}}),
     ("POST", "/api/accounts/someone.ubnd/roles", {"json": {"memberships": []}}),
     ("POST", "/api/accounts/someone.ubnd/tokens", {"json": {}}),
+    ("GET", "/api/accounts/someone.ubnd/tokens", {}),
+    ("DELETE", f"/api/accounts/someone.ubnd/tokens/{'a' * 64}", {}),
     ("GET", "/api/me", {}),
     ("POST", "/api/logout", {}),
 ]
@@ -126,9 +128,9 @@ def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
     assert denied.status_code == 403 and denied.json["error"]["code"] == "SECRECY_DENIED"
     # Registers: the unit-B văn thư sees no row of the agency's register, not even a subject.
     rows = client.get(f"/api/registers/den/{year}", headers=people.headers("van_thu_b")).json
-    assert rows == []
+    assert rows["items"] == [] and rows["total"] == 0
     secret_rows = client.get(f"/api/registers/den-mat/{year}", headers=people.headers("van_thu"))
-    assert [r["record_id"] for r in secret_rows.json] == [secret["record_id"]]
+    assert [r["record_id"] for r in secret_rows.json["items"]] == [secret["record_id"]]
     # Search: counts and facets cover only what the person may see.
     found = client.get("/api/search?q=xuyen+son", headers=cv).json
     assert found["total"] == 0 and all(not f["values"] for f in found["facets"])
@@ -137,7 +139,7 @@ def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
     assert everything["total"] == 0
     # Refusals are audited for the auditor.
     audit = client.get("/api/audit?action=access:denied", headers=people.headers("kiem_toan")).json
-    assert {e["record_id"] for e in audit} >= {ordinary["record_id"], secret["record_id"]}
+    assert {e["record_id"] for e in audit["items"]} >= {ordinary["record_id"], secret["record_id"]}
 
 
 def test_roles_do_their_table_through_the_api(
@@ -168,7 +170,7 @@ def test_roles_do_their_table_through_the_api(
         )
         assert (made.status_code == 201) is creates, (who, made.json)
     # The auditor reads the record's history as events, not its content.
-    events = client.get(f"/api/records/{rid}/audit", headers=people.headers("kiem_toan")).json
+    events = client.get(f"/api/records/{rid}/audit", headers=people.headers("kiem_toan")).json["items"]
     assert "content:download" in {e["action"] for e in events}
     assert "metadata" not in json.dumps(events)
 
@@ -186,7 +188,7 @@ def test_receive_check_confirm_register_through_the_api(
     review = received.json
     assert review["signature_verdict"] == "TOTAL-FAILED" and review["needs_override"]
     rid, version = review["record"]["record_id"], review["record"]["version"]
-    assert [r["record"]["record_id"] for r in client.get("/api/intake", headers=h).json] == [rid]
+    assert [r["record"]["record_id"] for r in client.get("/api/intake", headers=h).json["items"]] == [rid]
     refused = client.post(
         f"/api/intake/{rid}/confirm", json={"expected_version": version, "metadata": incoming()}, headers=h
     )
@@ -202,7 +204,7 @@ def test_receive_check_confirm_register_through_the_api(
     )
     assert forced.status_code == 200, forced.json
     assert forced.json["registration"]["number"] == 1
-    events = client.get(f"/api/audit?record={rid}", headers=people.headers("kiem_toan")).json
+    events = client.get(f"/api/audit?record={rid}", headers=people.headers("kiem_toan")).json["items"]
     override = [e for e in events if e["details"].get("signature_override")]
     assert override and override[0]["details"]["signature_override"] == "Bản giấy đã đối chiếu"
     assert override[0]["actor"] == people.usernames["van_thu"]
@@ -269,8 +271,18 @@ def test_bad_input_gets_codes_never_a_500(client: FlaskClient, people: People, k
     )
     assert huge.status_code == 413 and huge.json["error"]["code"] == "FILE_TOO_LARGE"
     assert client.delete("/api/intake", headers=h).status_code == 405
+    flag = {"users": [], "revoke": "false"}
+    not_a_flag = client.post(f"/api/records/{SOME_ID}/grants", json=flag, headers=h)
+    assert not_a_flag.status_code == 422 and not_a_flag.json["error"]["details"]["field"] == "revoke"
     wrong_type = client.post("/api/files", json={"metadata": "x"}, headers=h)
     assert wrong_type.status_code == 422
+    for bad in ("version=2.0", "version=-1", "version=x"):
+        refused = client.get(f"/api/records/{SOME_ID}?{bad}", headers=h)
+        assert refused.status_code == 422 and refused.json["error"]["code"] == "VERSION_INVALID", bad
+    for bad in ("page=1.5", "page_size=x", "page=0", "page_size=1000"):
+        refused = client.get(f"/api/search?q=x&{bad}", headers=h)
+        assert refused.status_code in (400, 422), bad
+        assert refused.json["error"]["code"] == "SEARCH_PAGE_INVALID", bad
     bad_search = client.get("/api/search?q=x&ngay_ban_hanh_from=31/02/2026", headers=h)
     assert bad_search.status_code in (400, 422) and "error" in bad_search.json
     # Nothing already stored was lost.
@@ -310,7 +322,7 @@ def test_roles_change_notifies_the_person(client: FlaskClient, people: People) -
     assert changed.status_code == 200, changed.json
     me = client.get("/api/me", headers=people.headers("chuyen_vien")).json
     assert any("lưu trữ viên" in n["message"] for n in me["notifications"])
-    events = client.get("/api/audit?action=account:roles", headers=people.headers("kiem_toan")).json
+    events = client.get("/api/audit?action=account:roles", headers=people.headers("kiem_toan")).json["items"]
     assert events and events[-1]["actor"] == people.usernames["quan_tri"]
 
 
@@ -334,3 +346,62 @@ def test_a_units_own_clerk_registers_for_that_unit(
     assert client.get(f"/api/records/{rid}/content", headers=people.headers("chuyen_vien")).status_code == 200
     hits = client.get("/api/search?q=1234/BNV-VP", headers=people.headers("chuyen_vien")).json["hits"]
     assert [h["id"] for h in hits] == [rid]
+
+
+def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
+    admin = people.headers("quan_tri")
+    everyone = client.get("/api/accounts", headers=admin).json
+    assert everyone["page"] == 1 and everyone["page_size"] == 50
+    assert everyone["total"] == len(everyone["items"]) == len(people.usernames)
+    pages = [
+        client.get(f"/api/accounts?page={n}&page_size=3", headers=admin).json for n in (1, 2, 3, 4)
+    ]
+    assert [len(p["items"]) for p in pages] == [3, 3, 2, 0]
+    assert all(p["total"] == 8 and p["pages"] == 3 for p in pages)
+    names = [a["username"] for p in pages for a in p["items"]]
+    assert names == [a["username"] for a in everyone["items"]]
+    bad_pages = ("page=0", "page=-1", "page=x", "page_size=0", "page_size=201", "page_size=1e3", "page=٣")
+    for bad in (*bad_pages, "page="):
+        refused = client.get(f"/api/accounts?{bad}", headers=admin)
+        assert refused.status_code == 422, bad
+        assert refused.json["error"]["code"] == "PAGE_INVALID"
+        assert refused.json["error"]["details"]["field"] in ("page", "page_size")
+    assert client.get("/api/accounts?page_size=200", headers=admin).status_code == 200
+
+
+def test_a_quan_tri_lists_and_revokes_personal_access_tokens(client: FlaskClient, people: People) -> None:
+    admin = people.headers("quan_tri")
+    target = people.usernames["chuyen_vien"]
+    issued = client.post(f"/api/accounts/{target}/tokens", json={"name": "tích hợp"}, headers=admin)
+    assert issued.status_code == 201
+    secret = issued.json["token"]
+    listed = client.get(f"/api/accounts/{target}/tokens", headers=admin)
+    assert listed.status_code == 200, listed.json
+    assert secret not in listed.get_data(as_text=True)
+    tokens = listed.json["items"]
+    assert [t["name"] for t in tokens] == ["test", "tích hợp"]  # oldest first
+    assert set(tokens[0]) == {"digest", "name", "created_at", "created_by", "revoked"}
+    assert not any(t["revoked"] for t in tokens)
+    mine = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/me", headers=mine).status_code == 200
+    # The person sees their own tokens; another văn thư or chuyên viên does not.
+    own = client.get(f"/api/accounts/{target}/tokens", headers=people.headers("chuyen_vien"))
+    assert own.status_code == 200 and own.json["total"] == 2
+    other = client.get(f"/api/accounts/{target}/tokens", headers=people.headers("van_thu"))
+    assert other.status_code == 403
+    (digest,) = [t["digest"] for t in tokens if t["name"] == "tích hợp"]
+    refused = client.delete(f"/api/accounts/{target}/tokens/{digest}", headers=people.headers("van_thu"))
+    assert refused.status_code == 403
+    revoked = client.delete(f"/api/accounts/{target}/tokens/{digest}", headers=admin)
+    assert revoked.status_code == 200, revoked.json
+    assert client.get("/api/me", headers=mine).status_code == 401
+    # The test token still works; the list says which one was revoked.
+    assert client.get("/api/me", headers=people.headers("chuyen_vien")).status_code == 200
+    after = client.get(f"/api/accounts/{target}/tokens", headers=admin).json["items"]
+    assert {t["name"]: t["revoked"] for t in after} == {"test": False, "tích hợp": True}
+    unknown = client.delete(f"/api/accounts/{target}/tokens/{'0' * 64}", headers=admin)
+    assert unknown.status_code == 404 and unknown.json["error"]["code"] == "TOKEN_NOT_FOUND"
+    nobody = client.get("/api/accounts/khong.co/tokens", headers=admin)
+    assert nobody.status_code == 404
+    events = client.get("/api/audit?action=account:token-revoke", headers=people.headers("kiem_toan")).json
+    assert events["items"][-1]["details"]["username"] == target

@@ -127,3 +127,30 @@ def test_application_image_runs_unprivileged_and_installs_dependencies_before_th
 def test_no_development_server_and_no_empty_scheduler(name):
     assert "beat" not in SERVICES  # returns with the backup and fixity jobs
     assert SERVICES[name]["command"][:2] != ["kho", "serve"]
+
+
+def test_kho_serve_production_runs_gunicorn_on_the_app_the_container_runs(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from web import cli
+
+    assert SERVICES["web"]["command"][-1] == cli.WSGI_APP
+    started: list[list[str]] = []
+    monkeypatch.setattr("os.execv", lambda path, argv: started.append(argv))
+    result = CliRunner().invoke(cli.main, ["serve", "--production", "--port", "8123", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    (argv,) = started
+    assert argv[1:3] == ["-m", "gunicorn"] and argv[-1] == "web.app:create_app()"
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
+    assert argv[argv.index("--workers") + 1] == "3"
+    # The interpreter has gunicorn, and gunicorn builds the app from that string.
+    import subprocess
+
+    env = {"KHO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    check = subprocess.run(
+        [argv[0], "-c", "from gunicorn.util import import_app; import sys; "
+         "app = import_app(sys.argv[1]); print(app.test_client().get('/api/openapi.json').status_code)",
+         argv[-1]],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+    )
+    assert check.stdout.strip() == "200", check.stderr

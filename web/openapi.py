@@ -1,0 +1,821 @@
+"""The OpenAPI 3.1 description of the JSON API (served at ``/api/openapi.json``).
+
+This module is the one source of truth for the contract of :mod:`web.app`: every ``/api`` route
+of the Flask app has an operation here and every operation here has a route (a test compares
+both ways), and the property test (tests/web/test_api_schema.py) runs the document against the
+real app: no 500, every answered status documented, every JSON body conforms.
+
+Conventions:
+
+* Authentication: ``Authorization: Bearer <token>`` (``POST /api/login`` or a personal access
+  token a quản trị issued). Only login, the password change and this document are public.
+* Errors: ``{"error": {"code", "message", "details"?}}`` — ``code`` is stable (a client branches
+  on it), ``message`` is Vietnamese for people, ``details`` names e.g. the ``field``.
+* Lists: one page, ``{"items", "page", "page_size", "total", "pages"}`` with ``?page=`` (from 1)
+  and ``?page_size=`` (1…200, default 50); anything else is 422 ``PAGE_INVALID``.
+* A method a path does not offer answers 405 ``METHOD_NOT_ALLOWED``; a body larger than the
+  upload limit answers 413 ``FILE_TOO_LARGE`` before it is read.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from web.app import PAGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+
+JSON = "application/json"
+
+Schema = dict[str, Any]
+
+STATUS_TEXT = {
+    200: "Thành công.",
+    201: "Đã tạo.",
+    400: "Yêu cầu sai cú pháp: câu tìm kiếm không hợp lệ (SEARCH_…), nội dung multipart hỏng.",
+    401: "Chưa đăng nhập, hoặc mã truy cập không hợp lệ / đã bị thu hồi (AUTH_REQUIRED, TOKEN_INVALID).",
+    403: "Bị từ chối: vai trò, phạm vi đơn vị, độ mật, tài khoản bị khóa hoặc phải đổi mật khẩu.",
+    404: "Không có (hoặc mã định danh sai dạng).",
+    405: "Phương thức không được hỗ trợ ở địa chỉ này.",
+    409: "Xung đột: phiên bản đã thay đổi, trùng lặp, đã tồn tại.",
+    410: "Nội dung đã bị hủy (khóa mã hóa đã bị xóa).",
+    413: "Nội dung quá lớn.",
+    422: "Dữ liệu không hợp lệ (mã lỗi và trường trong details).",
+    500: "Lỗi hệ thống (INTERNAL_ERROR); sự cố được ghi lại, không có traceback.",
+    503: "Kho lưu trữ tạm thời không truy cập được.",
+    507: "Kho lưu trữ đã đầy.",
+}
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema_type: str, **extra: Any) -> Schema:
+    return {"type": [schema_type, "null"], **extra}
+
+
+def _page_of(item: str) -> Schema:
+    return {
+        "type": "object",
+        "required": ["items", "page", "page_size", "total", "pages"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(item)},
+            "page": {"type": "integer", "minimum": 1},
+            "page_size": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
+                    "message": {"type": "string", "minLength": 1},
+                    "details": {"type": "object"},
+                },
+            }
+        },
+    },
+    "Ok": {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}},
+    "Record": {
+        "type": "object",
+        "description": "One version of a văn bản (document) or hồ sơ (file).",
+        "required": ["record_id", "version", "kind", "created_at", "actor", "state"],
+        "properties": {
+            "record_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+            "document_id": _nullable("string"),
+            "version": {"type": "integer", "minimum": 0},
+            "kind": {"type": "string"},
+            "created_at": {"type": "string"},
+            "actor": {"type": "string"},
+            "metadata": _nullable("object"),
+            "files": {"type": "array", "items": {"type": "object"}},
+            "registration": _nullable("object"),
+            "documents": {"type": "array", "items": {"type": "string"}},
+            "state": {"type": "string"},
+            "note": _nullable("string"),
+            "extra": {"type": "object"},
+            "grant_users": {"type": "array", "items": {"type": "string"}},
+            "grant_units": {"type": "array", "items": {"type": "string"}},
+            "created_by": _nullable("string"),
+            "format_version": {"type": "integer"},
+        },
+    },
+    "Review": {
+        "type": "object",
+        "description": "A received document before confirmation: its checks and suggestions.",
+        "required": ["record", "signature_verdict", "needs_override", "suggested", "confidence"],
+        "properties": {
+            "record": _ref("Record"),
+            "signature_verdict": _nullable("string"),
+            "signature_explanation": _nullable("string"),
+            "return_reason": _nullable("string"),
+            "needs_override": {"type": "boolean"},
+            "suggested": {"type": "object"},
+            "confidence": {"type": "object", "additionalProperties": {"type": "number"}},
+            "duplicate_of": _nullable("string"),
+        },
+    },
+    "AuditEvent": {
+        "type": "object",
+        "required": ["seq", "at", "actor", "action", "record_id", "version", "source", "details", "hash"],
+        "properties": {
+            "seq": {"type": "integer"},
+            "at": {"type": "string"},
+            "actor": {"type": "string"},
+            "action": {"type": "string"},
+            "record_id": _nullable("string"),
+            "version": _nullable("integer"),
+            "source": _nullable("string"),
+            "details": {"type": "object"},
+            "prev": {"type": "string"},
+            "hash": {"type": "string"},
+            "format_version": _nullable("integer"),
+        },
+    },
+    "Membership": {
+        "type": "object",
+        "required": ["unit", "role"],
+        "properties": {"unit": {"type": "string"}, "role": {"type": "string"}},
+    },
+    "Account": {
+        "type": "object",
+        "description": "An account as it may be shown: never the password hash.",
+        "required": ["username", "full_name", "memberships", "clearance", "status"],
+        "not": {"required": ["password_hash"]},
+        "properties": {
+            "username": {"type": "string"},
+            "full_name": {"type": "string"},
+            "email": _nullable("string"),
+            "memberships": {"type": "array", "items": _ref("Membership")},
+            "clearance": {"type": "integer", "minimum": 0, "maximum": 3},
+            "password_changed_at": _nullable("string"),
+            "must_change_password": {"type": "boolean"},
+            "failed_logins": {"type": "integer"},
+            "last_login_at": _nullable("string"),
+            "created_at": _nullable("string"),
+            "status": {"type": "string"},
+            "lock_reason": _nullable("string"),
+            "version": {"type": "integer"},
+            "unlocked_at": _nullable("string"),
+            "changed_at": _nullable("string"),
+            "changed_by": _nullable("string"),
+            "format_version": {"type": "integer"},
+        },
+    },
+    "Notification": {
+        "type": "object",
+        "required": ["notification_id", "at", "kind", "message"],
+        "properties": {
+            "notification_id": {"type": "string"},
+            "username": {"type": "string"},
+            "at": _nullable("string"),
+            "kind": {"type": "string"},
+            "message": {"type": "string"},
+            "actor": {"type": "string"},
+            "format_version": {"type": "integer"},
+        },
+    },
+    "Unit": {
+        "type": "object",
+        "required": ["unit_id", "name", "parent_id", "code"],
+        "properties": {
+            "unit_id": {"type": "string"},
+            "name": {"type": "string"},
+            "parent_id": _nullable("string"),
+            "code": {"type": "string"},
+            "version": {"type": "integer"},
+            "created_at": _nullable("string"),
+            "actor": {"type": "string"},
+            "format_version": {"type": "integer"},
+        },
+    },
+    "Token": {
+        "type": "object",
+        "description": "A personal access token as listed: named by the SHA-256 of its secret, "
+        "which is shown once when it is issued and never stored.",
+        "required": ["digest", "name", "created_at", "created_by", "revoked"],
+        "additionalProperties": False,
+        "properties": {
+            "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "name": {"type": "string"},
+            "created_at": {"type": "string"},
+            "created_by": {"type": "string"},
+            "revoked": {"type": "boolean"},
+        },
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["hits", "total", "page", "page_size", "pages", "facets"],
+        "properties": {
+            "hits": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "version", "score", "title"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "score": {"type": "number"},
+                        "title": {"type": "string"},
+                        "highlights": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            },
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer"},
+            "page_size": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "facets": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "values"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "values": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["value", "count"],
+                                "properties": {"value": {"type": "string"}, "count": {"type": "integer"}},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "AuditVerification": {
+        "type": "object",
+        "required": ["ok", "events", "findings"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "events": {"type": "integer"},
+            "findings": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Page_Record": _page_of("Record"),
+    "Page_Review": _page_of("Review"),
+    "Page_AuditEvent": _page_of("AuditEvent"),
+    "Page_Unit": _page_of("Unit"),
+    "Page_Account": _page_of("Account"),
+    "Page_Token": _page_of("Token"),
+}
+
+# -- parameters -------------------------------------------------------------------------------
+
+RECORD_ID: Schema = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+USERNAME: Schema = {"type": "string", "pattern": "^[a-z0-9][a-z0-9.\\-]{0,63}$"}
+
+
+def _path(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+def _query(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+PARAMETERS: dict[str, Schema] = {
+    "record_id": _path("record_id", RECORD_ID, "Mã văn bản/hồ sơ (24 chữ số thập lục phân)."),
+    "username": _path("username", USERNAME, "Tên tài khoản."),
+    "page": _query(
+        "page", {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 1}, "Trang (từ 1)."
+    ),
+    "page_size": _query(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": PAGE_SIZE_DEFAULT},
+        f"Số mục mỗi trang (1…{PAGE_SIZE_MAX}).",
+    ),
+}
+
+
+def _param(name: str) -> Schema:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+PAGING = [_param("page"), _param("page_size")]
+
+# -- bodies -----------------------------------------------------------------------------------
+
+
+def _object(required: list[str], **properties: Schema) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+STRING: Schema = {"type": "string"}
+OPTIONAL_STRING: Schema = {"type": ["string", "null"]}
+STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
+
+
+def _json_body(schema: Schema) -> Schema:
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+def _multipart(schema: Schema) -> Schema:
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": schema,
+                "encoding": {"file": {"contentType": "application/octet-stream"}},
+            }
+        },
+    }
+
+
+# -- operations -------------------------------------------------------------------------------
+
+
+def _response(status: int, schema: Schema | None) -> Schema:
+    answer: Schema = {"description": STATUS_TEXT[status]}
+    if schema is not None:
+        answer["content"] = {JSON: {"schema": schema}}
+    return answer
+
+
+def _op(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    ok: Schema,
+    errors: tuple[int, ...],
+    *,
+    ok_status: int = 200,
+    parameters: list[Schema] | None = None,
+    body: Schema | None = None,
+    public: bool = False,
+    ok_content: dict[str, Any] | None = None,
+) -> Schema:
+    responses: dict[str, Schema] = {}
+    responses[str(ok_status)] = (
+        {"description": STATUS_TEXT[ok_status], "content": ok_content}
+        if ok_content
+        else _response(ok_status, ok)
+    )
+    # Every route may fail on the server side; each answers the error body then.
+    statuses = set(errors) | {500, 503}
+    if not public:
+        statuses |= {401, 403}
+    if body is not None:
+        statuses |= {413, 422}
+    for status in sorted(statuses):
+        responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
+    operation: Schema = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "responses": responses,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = body
+    if public:
+        operation["security"] = []
+    return operation
+
+
+RID = [_param("record_id")]
+USER = [_param("username")]
+METADATA_FORM: dict[str, Schema] = {
+    "advisory_body": {"type": "string", "description": "Đơn vị tham mưu."},
+    "override_reason": {"type": "string", "description": "Lý do đăng ký dù chữ ký không hợp lệ."},
+    "duplicate_reason": {"type": "string", "description": "Lý do đăng ký lại một văn bản trùng."},
+}
+
+
+def _paths() -> dict[str, dict[str, Schema]]:
+    record, page_record = _ref("Record"), _ref("Page_Record")
+    account, ok = _ref("Account"), _ref("Ok")
+    return {
+        "/api/openapi.json": {
+            "get": _op("openapi", "Tài liệu OpenAPI này", "meta", {"type": "object"}, (), public=True)
+        },
+        "/api/login": {
+            "post": _op(
+                "login",
+                "Đăng nhập, nhận mã truy cập",
+                "accounts",
+                _object(["token", "account"], token=STRING, account=account),
+                (401, 403),
+                body=_json_body(_object(["username", "password"], username=STRING, password=STRING)),
+                public=True,
+            )
+        },
+        "/api/password": {
+            "post": _op(
+                "change_password",
+                "Đổi mật khẩu bằng mật khẩu cũ (kể cả lần đăng nhập đầu)",
+                "accounts",
+                ok,
+                (401, 403),
+                body=_json_body(
+                    _object(
+                        ["username", "old_password", "new_password"],
+                        username=STRING,
+                        old_password=STRING,
+                        new_password=STRING,
+                    )
+                ),
+                public=True,
+            )
+        },
+        "/api/logout": {"post": _op("logout", "Thu hồi mã truy cập đang dùng", "accounts", ok, ())},
+        "/api/me": {
+            "get": _op(
+                "me",
+                "Tài khoản đang đăng nhập và thông báo",
+                "accounts",
+                _object(
+                    ["account", "notifications"],
+                    account=account,
+                    notifications={"type": "array", "items": _ref("Notification")},
+                ),
+                (),
+            )
+        },
+        "/api/records": {
+            "post": _op(
+                "create_record",
+                "Đăng ký văn bản đến/đi (có hoặc không có tệp)",
+                "records",
+                record,
+                (400, 404, 409),
+                ok_status=201,
+                body=_multipart(
+                    _object(
+                        ["direction"],
+                        direction={"type": "string", "enum": ["den", "di"]},
+                        metadata={"type": "string", "description": "Đối tượng JSON các trường siêu dữ liệu."},
+                        register={"type": "string", "enum": ["true", "false"]},
+                        file={"type": "string", "format": "binary"},
+                        **METADATA_FORM,
+                    )
+                ),
+            )
+        },
+        "/api/records/{record_id}": {
+            "get": _op(
+                "get_record",
+                "Một văn bản/hồ sơ (phiên bản mới nhất hoặc ?version=)",
+                "records",
+                record,
+                (404, 410, 422),
+                parameters=[*RID, _query("version", {"type": "integer", "minimum": 0}, "Phiên bản.")],
+            ),
+            "patch": _op(
+                "update_record",
+                "Sửa siêu dữ liệu (khóa lạc quan bằng expected_version)",
+                "records",
+                record,
+                (404, 409),
+                parameters=RID,
+                body=_json_body(
+                    _object(
+                        ["changes", "expected_version"],
+                        changes={"type": "object"},
+                        expected_version={"type": "integer"},
+                        note=OPTIONAL_STRING,
+                    )
+                ),
+            ),
+        },
+        "/api/records/{record_id}/history": {
+            "get": _op(
+                "record_history", "Các phiên bản", "records", page_record, (404, 422), parameters=RID + PAGING
+            )
+        },
+        "/api/records/{record_id}/audit": {
+            "get": _op(
+                "record_audit",
+                "Nhật ký của một văn bản/hồ sơ",
+                "audit",
+                _ref("Page_AuditEvent"),
+                (404, 422),
+                parameters=RID + PAGING,
+            )
+        },
+        "/api/records/{record_id}/content": {
+            "get": _op(
+                "record_content",
+                "Tải bản gốc (được ghi nhật ký); kiểu nội dung là của tệp",
+                "records",
+                {},
+                (404, 410),
+                parameters=RID,
+                ok_content={"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            )
+        },
+        "/api/records/{record_id}/grants": {
+            "post": _op(
+                "grant",
+                "Cho phép (hoặc thu hồi) người/đơn vị xem",
+                "records",
+                record,
+                (404, 409),
+                parameters=RID,
+                body=_json_body(_object([], users=STRINGS, units=STRINGS, revoke={"type": "boolean"})),
+            )
+        },
+        "/api/intake": {
+            "get": _op(
+                "intake_list", "Văn bản chờ đăng ký", "intake", _ref("Page_Review"), (422,), parameters=PAGING
+            ),
+            "post": _op(
+                "intake_receive",
+                "Tiếp nhận một tệp (kiểm tra chữ ký, gợi ý siêu dữ liệu)",
+                "intake",
+                _ref("Review"),
+                (400, 409),
+                ok_status=201,
+                body=_multipart(
+                    _object(
+                        ["file"],
+                        file={"type": "string", "format": "binary"},
+                        direction={"type": "string", "enum": ["den", "di"]},
+                    )
+                ),
+            ),
+        },
+        "/api/intake/{record_id}": {
+            "get": _op(
+                "intake_show", "Một văn bản chờ đăng ký", "intake", _ref("Review"), (404,), parameters=RID
+            )
+        },
+        "/api/intake/{record_id}/confirm": {
+            "post": _op(
+                "intake_confirm",
+                "Xác nhận siêu dữ liệu và đăng ký (cấp số đến/đi)",
+                "intake",
+                record,
+                (404, 409),
+                parameters=RID,
+                body=_json_body(
+                    _object(
+                        ["expected_version"],
+                        expected_version={"type": "integer"},
+                        metadata={"type": "object"},
+                        register={"type": "boolean"},
+                        use_suggestions={"type": "boolean"},
+                        advisory_body=OPTIONAL_STRING,
+                        override_reason=OPTIONAL_STRING,
+                        duplicate_reason=OPTIONAL_STRING,
+                    )
+                ),
+            )
+        },
+        "/api/intake/{record_id}/return": {
+            "post": _op(
+                "intake_return",
+                "Trả lại văn bản, có lý do",
+                "intake",
+                record,
+                (404, 409),
+                parameters=RID,
+                body=_json_body(_object([], reason=OPTIONAL_STRING)),
+            )
+        },
+        "/api/registers/{series}/{year}": {
+            "get": _op(
+                "register_list",
+                "Sổ đăng ký văn bản của một năm",
+                "registers",
+                page_record,
+                (404, 422),
+                parameters=[
+                    _path("series", {"type": "string"}, "Sổ (den, di, den-mat…)."),
+                    _path("year", {"type": "integer", "minimum": 0}, "Năm."),
+                    _query("from", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+                    _query("to", {"type": "string"}, "Đến ngày."),
+                    *PAGING,
+                ],
+            )
+        },
+        "/api/files": {
+            "post": _op(
+                "file_create",
+                "Lập hồ sơ",
+                "files",
+                record,
+                (404, 409),
+                ok_status=201,
+                body=_json_body(_object([], metadata={"type": "object"})),
+            )
+        },
+        "/api/files/{file_id}/documents": {
+            "post": _op(
+                "file_add",
+                "Đưa một văn bản vào hồ sơ",
+                "files",
+                record,
+                (404, 409),
+                parameters=[_path("file_id", RECORD_ID, "Mã hồ sơ.")],
+                body=_json_body(
+                    _object(
+                        ["document_id", "expected_version"],
+                        document_id=RECORD_ID,
+                        expected_version={"type": "integer"},
+                    )
+                ),
+            )
+        },
+        "/api/search": {
+            "get": _op(
+                "search",
+                "Tìm kiếm (chỉ trong những gì người hỏi được xem); các bộ lọc khác có thể lặp lại",
+                "search",
+                _ref("SearchResult"),
+                (400, 422),
+                parameters=[
+                    _query("q", {"type": "string"}, "Nội dung tìm (có hoặc không dấu)."),
+                    _query(
+                        "sort",
+                        {
+                            "type": "string",
+                            "enum": ["relevance", "date_desc", "date_asc", "number_desc", "number_asc"],
+                        },
+                        "Thứ tự.",
+                    ),
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": 10_000}, "Trang."),
+                    _query("page_size", {"type": "integer", "minimum": 1, "maximum": 100}, "Cỡ trang."),
+                ],
+            )
+        },
+        "/api/audit": {
+            "get": _op(
+                "audit_log",
+                "Tra cứu nhật ký (kiểm toán viên)",
+                "audit",
+                _ref("Page_AuditEvent"),
+                (404, 422),
+                parameters=[
+                    _query("record", RECORD_ID, "Văn bản/hồ sơ."),
+                    _query("user", {"type": "string"}, "Người thực hiện."),
+                    _query("action", {"type": "string"}, "Thao tác (content:download…)."),
+                    _query("since", {"type": "string"}, "Từ thời điểm (ISO 8601 hoặc yyyy-mm-dd)."),
+                    _query("until", {"type": "string"}, "Đến thời điểm."),
+                    *PAGING,
+                ],
+            )
+        },
+        "/api/audit/verify": {
+            "get": _op("audit_verify", "Kiểm tra chuỗi nhật ký", "audit", _ref("AuditVerification"), ())
+        },
+        "/api/units": {
+            "get": _op("units", "Các đơn vị", "accounts", _ref("Page_Unit"), (422,), parameters=PAGING),
+            "post": _op(
+                "unit_create",
+                "Tạo đơn vị (quản trị)",
+                "accounts",
+                _ref("Unit"),
+                (404, 409),
+                ok_status=201,
+                body=_json_body(
+                    _object(
+                        ["unit_id", "name", "code"],
+                        unit_id=STRING,
+                        name=STRING,
+                        code=STRING,
+                        parent_id=OPTIONAL_STRING,
+                    )
+                ),
+            ),
+        },
+        "/api/accounts": {
+            "get": _op(
+                "account_list",
+                "Các tài khoản (quản trị)",
+                "accounts",
+                _ref("Page_Account"),
+                (422,),
+                parameters=PAGING,
+            ),
+            "post": _op(
+                "account_create",
+                "Tạo tài khoản; mật khẩu ban đầu chỉ hiện một lần",
+                "accounts",
+                _object(["account", "initial_password"], account=account, initial_password=STRING),
+                (404, 409),
+                ok_status=201,
+                body=_json_body(
+                    _object(
+                        ["full_name", "unit"],
+                        full_name=STRING,
+                        unit=STRING,
+                        roles=STRINGS,
+                        clearance={"type": "integer", "minimum": 0, "maximum": 3},
+                        email=OPTIONAL_STRING,
+                    )
+                ),
+            ),
+        },
+        "/api/accounts/{username}/lock": {
+            "post": _op(
+                "account_lock",
+                "Khóa tài khoản",
+                "accounts",
+                account,
+                (404, 409),
+                parameters=USER,
+                body=_json_body(_object([], reason=OPTIONAL_STRING)),
+            )
+        },
+        "/api/accounts/{username}/unlock": {
+            "post": _op(
+                "account_unlock", "Mở khóa tài khoản", "accounts", account, (404, 409), parameters=USER
+            )
+        },
+        "/api/accounts/{username}/roles": {
+            "post": _op(
+                "account_roles",
+                "Đặt vai trò (thay toàn bộ)",
+                "accounts",
+                account,
+                (404, 409),
+                parameters=USER,
+                body=_json_body(
+                    _object(["memberships"], memberships={"type": "array", "items": _ref("Membership")})
+                ),
+            )
+        },
+        "/api/accounts/{username}/tokens": {
+            "get": _op(
+                "token_list",
+                "Các mã truy cập cá nhân (không bao giờ kèm bí mật)",
+                "accounts",
+                _ref("Page_Token"),
+                (404, 422),
+                parameters=USER + PAGING,
+            ),
+            "post": _op(
+                "token_issue",
+                "Cấp mã truy cập cá nhân; bí mật chỉ hiện một lần",
+                "accounts",
+                _object(["token"], token=STRING),
+                (404,),
+                ok_status=201,
+                parameters=USER,
+                body=_json_body(_object([], name=OPTIONAL_STRING)),
+            ),
+        },
+        "/api/accounts/{username}/tokens/{digest}": {
+            "delete": _op(
+                "token_revoke",
+                "Thu hồi một mã truy cập (theo SHA-256 của nó)",
+                "accounts",
+                ok,
+                (404,),
+                parameters=[*USER, _path("digest", {"type": "string"}, "SHA-256 của mã (như danh sách).")],
+            )
+        },
+    }
+
+
+def _responses() -> dict[str, Schema]:
+    out: dict[str, Schema] = {}
+    for status, text in STATUS_TEXT.items():
+        if status >= 400:
+            out[f"E{status}"] = {"description": text, "content": {JSON: {"schema": _ref("Error")}}}
+    return out
+
+
+def build() -> dict[str, Any]:
+    """The document (a fresh copy each time: callers may change theirs)."""
+    return copy.deepcopy(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Kho — API lưu trữ hồ sơ điện tử",
+                "version": "1.0.0",
+                "description": __doc__,
+            },
+            "servers": [{"url": "/"}],
+            "security": [{"bearerAuth": []}],
+            "paths": _paths(),
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "Mã từ POST /api/login hoặc mã truy cập cá nhân do quản trị cấp.",
+                    }
+                },
+                "schemas": SCHEMAS,
+                "parameters": PARAMETERS,
+                "responses": _responses(),
+            },
+        }
+    )
