@@ -372,7 +372,12 @@ def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> Non
 def test_a_quan_tri_lists_and_revokes_personal_access_tokens(client: FlaskClient, people: People) -> None:
     admin = people.headers("quan_tri")
     target = people.usernames["chuyen_vien"]
-    issued = client.post(f"/api/accounts/{target}/tokens", json={"name": "tích hợp"}, headers=admin)
+    # A quản trị never issues someone else's token (whoever held it would act as that person).
+    by_admin = client.post(f"/api/accounts/{target}/tokens", json={"name": "x"}, headers=admin)
+    assert by_admin.status_code == 403
+    issued = client.post(
+        f"/api/accounts/{target}/tokens", json={"name": "tích hợp"}, headers=people.headers("chuyen_vien")
+    )
     assert issued.status_code == 201
     secret = issued.json["token"]
     listed = client.get(f"/api/accounts/{target}/tokens", headers=admin)

@@ -119,7 +119,7 @@ class Caller:
         except KhoError:
             if self.accounts.get(self.username).status is Status.LOCKED:
                 self.accounts.unlock(self.username, self.admin)
-            self.token = self.accounts.issue_token(self.username, "schema", self.admin)
+            self.token = self.accounts.issue_token(self.username, "schema", self.accounts.get(self.username))
         return {"Authorization": f"Bearer {self.token}"}
 
 
