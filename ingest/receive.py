@@ -125,7 +125,12 @@ class ReceiveService:
             )
         record = self.repo.get(status.record_id, actor=SYSTEM)
         if record.state != "intake":
-            # The same bytes were received and registered before.
+            # The same bytes were received and registered before; show that record only to
+            # someone who may see it (holding the same file tells nothing more than that).
+            if not self.repo.may_see(actor, record):
+                raise Duplicate(
+                    "Tệp này đã được tiếp nhận và vào sổ trước đây (bởi đơn vị khác).",
+                )
             return self._review(record, duplicate_of=record.record_id)
         if not self.repo.may_see(actor, record):
             # Received by a unit's own văn thư: the document waits in that unit's queue.

@@ -353,9 +353,7 @@ def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> Non
     everyone = client.get("/api/accounts", headers=admin).json
     assert everyone["page"] == 1 and everyone["page_size"] == 50
     assert everyone["total"] == len(everyone["items"]) == len(people.usernames)
-    pages = [
-        client.get(f"/api/accounts?page={n}&page_size=3", headers=admin).json for n in (1, 2, 3, 4)
-    ]
+    pages = [client.get(f"/api/accounts?page={n}&page_size=3", headers=admin).json for n in (1, 2, 3, 4)]
     assert [len(p["items"]) for p in pages] == [3, 3, 2, 0]
     assert all(p["total"] == 8 and p["pages"] == 3 for p in pages)
     names = [a["username"] for p in pages for a in p["items"]]
@@ -410,3 +408,17 @@ def test_a_quan_tri_lists_and_revokes_personal_access_tokens(client: FlaskClient
     assert nobody.status_code == 404
     events = client.get("/api/audit?action=account:token-revoke", headers=people.headers("kiem_toan")).json
     assert events["items"][-1]["details"]["username"] == target
+
+
+def test_a_file_registered_by_another_unit_is_not_shown_to_whoever_sends_it_again(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    secret = register(client, people, signed["valid"], subject="Phương án Xuyên Sơn")
+    again = client.post(
+        "/api/intake",
+        data={"direction": "den", "file": (io.BytesIO(signed["valid"]), "lai.pdf")},
+        headers=people.headers("van_thu_b"),
+    )
+    assert again.status_code == 409 and again.json["error"]["code"] == "DUPLICATE_DOCUMENT"
+    assert secret["record_id"] not in again.get_data(as_text=True)
+    assert "Xuyên Sơn" not in again.get_data(as_text=True)
