@@ -1261,6 +1261,11 @@ class Repository:
             details={"query": text, "filters": dict(filters), "count": total},
         )
 
+    def audit_export(self, actor: Actor, what: str, details: Mapping[str, Any]) -> None:
+        """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom."""
+        if not actor.system:
+            self.audit.append(actor.user, f"{what}:export", source=actor.source, details=dict(details))
+
     # -- derived data (text, OCR, signature verdicts): beside the original, never in it ----
     def put_derived(self, record_id: str, name: str, data: bytes) -> None:
         key = f"records/{record_id}/derived/{name}"

@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 from kho_people import PASSWORD, People
+from playwright import sync_api as playwright_api
 from pypdf import PdfReader
 from werkzeug.serving import make_server
 
 from kho.timeutil import utcnow, vn_date
 from web.app import create_app
 from web.context import Kho
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("KHO_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -66,7 +65,7 @@ def server(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Iterato
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (scripts/install-system.sh)")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/install-system.sh)")
     with playwright_api.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield instance
@@ -82,11 +81,11 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def axe_source() -> str | None:
+def axe_source() -> str:
     for candidate in AXE_CANDIDATES:
         if candidate and Path(candidate).is_file():
             return Path(candidate).read_text(encoding="utf-8")
-    return None
+    pytest.fail("axe-core not found: run scripts/install.sh (npm install axe-core --prefix ~/.cache/kho/axe)")
 
 
 class Walk:
@@ -146,7 +145,7 @@ class Walk:
 
 def test_each_role_main_path_in_chromium(
     server: str, browser: Any, people: People, signed: dict[str, bytes], shots: Path,
-    axe_source: str | None,
+    axe_source: str,
 ) -> None:
     context = browser.new_context(accept_downloads=True, locale="vi-VN")
     walk = Walk(context.new_page(), server, shots, axe_source)
@@ -284,6 +283,4 @@ def test_each_role_main_path_in_chromium(
     print(f"axe-core checked {walk.axe_checked}; moderate/minor findings: {walk.minor or 'none'}")
     assert all(p.stat().st_size > 1000 for p in walk.taken)
     assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
-    if axe_source is None:
-        pytest.skip("axe-core not found (npm install axe-core --prefix ~/.cache/kho/axe): not checked")
     assert len(walk.axe_checked) == 10 and not walk.violations, walk.violations

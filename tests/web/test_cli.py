@@ -159,6 +159,15 @@ def test_commands_refuse_without_login_and_ignore_a_claimed_user(
         ["audit", "verify"],
         ["search", "quy che"],
         ["intake", "list"],
+        ["intake", "show", "0" * 24],
+        ["intake", "confirm", "0" * 24, "--expected-version", "1", *INCOMING],
+        ["intake", "return", "0" * 24, "--reason", "x"],
+        ["record", "update", "0" * 24, "--expected-version", "1", "subject=X"],
+        ["record", "grant", "0" * 24, "--user", "x"],
+        ["file", "add", "0" * 24, "1" * 24, "--expected-version", "1"],
+        ["agency", "add", "000.00.00.G22", "Văn phòng Chính phủ"],
+        ["ingest", "status"],
+        ["account", "list"],
         ["whoami"],
     ):
         result = runner.invoke(main, args)

@@ -235,6 +235,12 @@ def test_van_thu_receives_confirms_downloads_prints_and_exports(
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert "Năm: 2026" in cells and "Quyển số: 02" in cells and "Số, ký hiệu văn bản" in cells
     assert "1234/BNV-VP" in cells and "01" in cells
+    # Both files that left Kho are on the record.
+    exports = [e for e in people.kho.repo.audit.query(action="register:export")]
+    assert [(e.actor, e.details["format"]) for e in exports] == [
+        (people.usernames["van_thu"], "pdf"),
+        (people.usernames["van_thu"], "xlsx"),
+    ]
 
 
 def test_a_failed_signature_needs_a_reason_and_a_document_can_be_returned(

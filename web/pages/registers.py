@@ -33,9 +33,14 @@ def _args() -> tuple[str, int, date | None, date | None, str]:
     return series, year, start, end, volume
 
 
-def _sheet():  # type: ignore[no-untyped-def]
+def _sheet(export: str | None = None):  # type: ignore[no-untyped-def]
+    """The register sheet; ``export`` (a format) records that it leaves Kho as a file."""
     series, year, start, end, volume = _args()
     rows = kho().repo.register(series, year, date_from=start, date_to=end, actor=actor())
+    if export is not None:
+        kho().repo.audit_export(
+            actor(), "register", {"series": series, "year": year, "format": export, "count": len(rows)}
+        )
     incoming = is_incoming_series(series)
     return build_sheet(
         series_label(series), year, rows, incoming=incoming, date_from=start, date_to=end, volume=volume
@@ -63,7 +68,7 @@ def _filename(series: str, year: int, ext: str) -> str:
 @bp.get("/print.pdf")
 @login_required
 def print_pdf() -> Response:
-    sheet, series = _sheet()
+    sheet, series = _sheet(export="pdf")
     data = to_pdf(sheet, actor().user, vn_display(utcnow()))
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{_filename(series, sheet.year, "pdf")}"'
@@ -73,7 +78,7 @@ def print_pdf() -> Response:
 @bp.get("/export.xlsx")
 @login_required
 def export_xlsx() -> Response:
-    sheet, series = _sheet()
+    sheet, series = _sheet(export="xlsx")
     response = Response(
         to_xlsx(sheet), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
