@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -27,9 +26,7 @@ from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError, NotFound
 from repository.policy import Action
-from repository.records import Actor
-
-RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
+from repository.records import Actor, is_record_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -221,7 +218,7 @@ def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
     obj, actor = _person(Action.INTAKE_LIST)
     repo = obj.repo
     record_id = target
-    if not RECORD_ID.match(target):
+    if not is_record_id(target):
         found = JobStore(repo.store).get(target)
         if found.record_id is None:
             raise NotFound(

@@ -7,7 +7,7 @@ extracted metadata), and ``kho reindex`` rebuilds everything from the store alon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kho.errors import KeyDestroyed, KhoError, NotFound
@@ -44,9 +44,12 @@ def _text_of(derived: dict[str, Any] | None) -> str:
 
 
 def to_index_document(
-    repo: Repository, record: Record, *, ho_so: tuple[str, ...] | None = None
+    repo: Repository, record: Record, *, holders: Sequence[Record] | None = None
 ) -> IndexDocument:
-    """The search document of a record (pure mapping once the derived data is read)."""
+    """The search document of a record (pure mapping once the derived data is read).
+    ``holders``: the hồ sơ it sits in, when the caller has them (a reindex does)."""
+    if holders is None:
+        holders = repo.holders_of(record)
     text = _text_of(_derived_json(repo, record.record_id, TEXT))
     extracted = _derived_json(repo, record.record_id, EXTRACTED_METADATA) or {}
     verdict = str(record.extra.get("signature_verdict", ""))
@@ -58,7 +61,7 @@ def to_index_document(
         if isinstance(c, dict) and c.get("so_ky_hieu")
     )
     # Who may find it: generated from the access policy's own rule (repository.policy).
-    facts = repo.facts(record)
+    facts = repo.facts(record, holders=holders)
     visible_units, named_users = index_visibility(facts)
     md = record.metadata
     common: dict[str, Any] = {
@@ -81,7 +84,7 @@ def to_index_document(
             ngay_ban_hanh=md.start_date,
             **common,
         )
-    documents_in = ho_so if ho_so is not None else tuple(repo.files_of(record.record_id))
+    documents_in = tuple(h.record_id for h in holders)
     if isinstance(md, DocumentMetadata):
         number = record.registration.number if record.registration else None
         return IndexDocument(
@@ -147,14 +150,14 @@ def follow(repo: Repository, backend: SearchBackend) -> None:
 
 
 def _documents(repo: Repository) -> Iterator[IndexDocument]:
-    files: dict[str, list[str]] = {}
+    holders: dict[str, list[Record]] = {}
     records = list(repo.records())
     for record in records:
         if isinstance(record.metadata, FileMetadata):
             for doc_id in record.documents:
-                files.setdefault(doc_id, []).append(record.record_id)
+                holders.setdefault(doc_id, []).append(record)
     for record in records:
-        yield to_index_document(repo, record, ho_so=tuple(files.get(record.record_id, ())))
+        yield to_index_document(repo, record, holders=holders.get(record.record_id, []))
 
 
 def reindex_all(

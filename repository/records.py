@@ -22,8 +22,9 @@ import base64
 import hashlib
 import json
 import os
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -242,6 +243,14 @@ class Record:
 def new_record_id() -> str:
     """Time-ordered, unique: 12 hex digits of milliseconds + 12 random."""
     return f"{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
+
+
+_RECORD_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def is_record_id(text: str) -> bool:
+    """Whether ``text`` has the form :func:`new_record_id` gives (for ids a caller sends)."""
+    return _RECORD_ID.fullmatch(text) is not None
 
 
 DESTROYED_PREFIX = "catalog/destroyed/"
@@ -476,18 +485,25 @@ class Repository:
         return self.store.exists(version_key(record_id, 1)) or self._roll_forward(record_id) is not None
 
     # -- access ------------------------------------------------------------------------------
-    def facts(self, record: Record) -> RecordFacts:
+    def holders_of(self, record: Record) -> list[Record]:
+        """The hồ sơ a document sits in (latest versions); none for a hồ sơ itself."""
+        if record.kind == KIND_FILE:
+            return []
+        out = []
+        for file_id in self.files_of(record.record_id):
+            try:
+                out.append(self._load(file_id))
+            except NotFound:
+                continue
+        return out
+
+    def facts(self, record: Record, *, holders: Iterable[Record] | None = None) -> RecordFacts:
         """What the access policy knows of a record: its own grants and those of every hồ sơ
-        it sits in."""
+        it sits in (``holders``, when the caller has them already)."""
         users, units = set(record.grant_users), set(record.grant_units)
-        if record.kind != KIND_FILE:
-            for file_id in self.files_of(record.record_id):
-                try:
-                    holder = self._load(file_id)
-                except NotFound:
-                    continue
-                users.update(holder.grant_users)
-                units.update(holder.grant_units)
+        for holder in self.holders_of(record) if holders is None else holders:
+            users.update(holder.grant_users)
+            units.update(holder.grant_units)
         return RecordFacts(
             record_id=record.record_id,
             kind=record.kind,
@@ -1217,11 +1233,15 @@ class Repository:
             self.authorize(actor, Action.RECORD_HISTORY, self._load(record_id))
         else:
             self.authorize(actor, Action.AUDIT_READ)
-        events = [
-            e
-            for e in self.audit.query(record_id=record_id, actor=user, action=action)
-            if (since is None or parse_iso(e.at) >= since) and (until is None or parse_iso(e.at) <= until)
-        ]
+        events = list(
+            self.audit.query(
+                record_id=record_id,
+                actor=user,
+                action=action,
+                since=to_iso_utc(since) if since else None,
+                until=to_iso_utc(until) if until else None,
+            )
+        )
         if not actor.system:
             filters = {
                 "record_id": record_id,

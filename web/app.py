@@ -27,14 +27,13 @@ from kho.config import Settings
 from kho.errors import IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
-from repository.records import Actor, Repository
+from repository.records import Actor, Repository, is_record_id
 from web.context import Kho
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,63}$")
 
 PAGE_SIZE_DEFAULT = 50
@@ -64,7 +63,7 @@ def _error(code: str, message: str, status: int, details: dict[str, Any] | None 
 
 
 def _record_id(value: str) -> str:
-    if not RECORD_ID.match(value):
+    if not is_record_id(value):
         raise IdentifierInvalid(
             "Mã văn bản/hồ sơ không hợp lệ (24 chữ số thập lục phân).", code="RECORD_ID_INVALID"
         )
