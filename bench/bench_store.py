@@ -1,8 +1,15 @@
 """Store benchmark: records/s and MB/s for 200 KB PDFs (hashing, encryption, audit included),
-and register-number allocation rate under concurrency, for each backend.
+and register-number allocation rate under concurrency, for each backend — each beside its raw
+baseline measured in the same run, with the writes it costs per record.
 
     .venv/bin/python bench/bench_store.py [--records 500] [--size-kb 200] [--processes 1,2,4]
-                                          [--s3-endpoint 127.0.0.1:7480 --s3-access-key ... ]
+                                          [--repeat 3] [--s3-endpoint 127.0.0.1:7480 ...]
+
+Raw baselines: local, a loop of SHA-256 + AES-GCM + write + fsync of one file per record; S3,
+one ``put_object`` per record into a plain bucket on the same gateway, and one conditional PUT
+(``If-None-Match: *``, unversioned bucket) per register number. Per record it prints the HTTP
+requests by kind (S3, counted by a wrapper around the client's connection pool) and the fsync
+calls (local). Each figure is min/median of ``--repeat`` runs.
 
 The S3 run happens when an endpoint is given (or KHO_TEST_S3_* are set: scripts/services.sh env).
 Prints figures; it is not a test.
@@ -11,23 +18,53 @@ Prints figures; it is not a test.
 from __future__ import annotations
 
 import argparse
+import collections
+import hashlib
 import multiprocessing as mp
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import urllib3
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from repository.records import Actor, Repository
 from repository.storage import open_store
 
 CLERK = Actor(user="bench", source="bench", system=True)
 AGENCY = "000.00.18.H40"
+
+# -- counting: every HTTP request (by method and bucket kind) and every fsync of this process ---
+COUNTS: collections.Counter[str] = collections.Counter()
+_urlopen = urllib3.PoolManager.urlopen
+_fsync = os.fsync
+
+
+def _counting_urlopen(self: urllib3.PoolManager, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    path = url.split("://", 1)[-1].split("/", 2)
+    bucket = path[1] if len(path) > 1 else ""
+    query = "?" in url
+    kind = method + (" claims" if bucket.endswith("-claims") else "") + (" ?query" if query else "")
+    COUNTS[kind] += 1
+    return _urlopen(self, method, url, *args, **kwargs)
+
+
+def _counting_fsync(fd: int) -> None:
+    COUNTS["fsync"] += 1
+    _fsync(fd)
+
+
+urllib3.PoolManager.urlopen = _counting_urlopen  # type: ignore[method-assign]
+os.fsync = _counting_fsync
 
 
 def _metadata(i: int, direction: str) -> dict[str, Any]:
@@ -52,72 +89,236 @@ def _open(url: str, options: dict[str, Any]) -> Repository:
     return Repository(open_store(url, **options), open_store(key_url, **options), agency_id=AGENCY)
 
 
-def _store_worker(args: tuple[str, dict[str, Any], int, int, int]) -> tuple[int, float]:
+Result = tuple[int, float, dict[str, int]]
+
+
+def _store_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
     url, options, worker, count, size = args
     repo = _open(url, options)
     body = os.urandom(size)
+    COUNTS.clear()
     started = time.perf_counter()
     for i in range(count):
         n = worker * 1_000_000 + i
         data = b"%PDF-1.7\n" + n.to_bytes(8, "big") + body
         repo.create_document("den", _metadata(n, "den"), data, f"vb{n}.pdf", CLERK)
-    return count, time.perf_counter() - started
+    return count, time.perf_counter() - started, dict(COUNTS)
 
 
-def _number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> tuple[int, float]:
+def _number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
     url, options, worker, count, _ = args
     repo = _open(url, options)
+    COUNTS.clear()
     started = time.perf_counter()
     for _ in range(count):
         repo.create_document("di", _metadata(worker, "di"), None, None, CLERK)
-    return count, time.perf_counter() - started
+    return count, time.perf_counter() - started, dict(COUNTS)
+
+
+def _raw_local_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
+    """SHA-256 + AES-GCM + write + fsync, one file per record."""
+    url, _, worker, count, size = args
+    folder = Path(url.removeprefix("file://")) / f"raw-{worker}"
+    folder.mkdir(parents=True, exist_ok=True)
+    body = os.urandom(size)
+    aead = AESGCM(AESGCM.generate_key(bit_length=256))
+    COUNTS.clear()
+    started = time.perf_counter()
+    for i in range(count):
+        data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
+        digest = hashlib.sha256(data).hexdigest()
+        nonce = os.urandom(12)
+        sealed = nonce + aead.encrypt(nonce, data, digest.encode())
+        fd = os.open(folder / digest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, sealed)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return count, time.perf_counter() - started, dict(COUNTS)
+
+
+def _minio(options: dict[str, Any]) -> Any:
+    from minio import Minio
+
+    return Minio(
+        options["endpoint"],
+        access_key=options["access_key"],
+        secret_key=options["secret_key"],
+        secure=options["secure"],
+    )
+
+
+def _raw_s3_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
+    """One ``put_object`` per record into a plain bucket."""
+    import io
+
+    url, options, worker, count, size = args
+    bucket = url.removeprefix("s3://")
+    client = _minio(options)
+    body = os.urandom(size)
+    COUNTS.clear()
+    started = time.perf_counter()
+    for i in range(count):
+        data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
+        client.put_object(bucket, f"raw/{worker}/{i:08d}", io.BytesIO(data), len(data))
+    return count, time.perf_counter() - started, dict(COUNTS)
+
+
+def _raw_number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
+    """One conditional PUT per number (the next free number, as a register would take it)."""
+    from minio.error import S3Error
+
+    url, options, _worker, count, _ = args
+    bucket = url.removeprefix("s3://")
+    client = _minio(options)
+    COUNTS.clear()
+    started = time.perf_counter()
+    number, done = 1, 0
+    while done < count:
+        try:
+            client._execute("PUT", bucket, f"n/{number:08d}", body=b"1", headers={"If-None-Match": "*"})
+            done += 1
+        except S3Error as exc:
+            if exc.code != "PreconditionFailed":
+                raise
+        number += 1
+    return count, time.perf_counter() - started, dict(COUNTS)
+
+
+def _pool(p: int, worker: Callable[..., Result], jobs: list[Any]) -> tuple[int, float, dict[str, int]]:
+    ctx = mp.get_context("fork")
+    started = time.perf_counter()
+    with ctx.Pool(p) as pool:
+        results = pool.map(worker, jobs)
+    wall = time.perf_counter() - started
+    counts: collections.Counter[str] = collections.Counter()
+    for r in results:
+        counts.update(r[2])
+    return sum(r[0] for r in results), wall, dict(counts)
+
+
+def _stats(rates: list[float]) -> str:
+    return f"min {min(rates):.1f} / median {statistics.median(rates):.1f}"
+
+
+def _per(counts: dict[str, int], done: int) -> str:
+    total = sum(counts.values())
+    parts = ", ".join(f"{k} {v / done:.2f}" for k, v in sorted(counts.items()))
+    return f"{total / done:.2f} per record ({parts})" if counts else "none"
+
+
+def _measure(
+    label: str,
+    p: int,
+    repeat: int,
+    fresh: Callable[[], str],
+    prepare: Callable[[str], None],
+    worker: Callable[..., Result],
+    options: dict[str, Any],
+    per: int,
+    size: int,
+    check: Callable[[str, int], str] | None = None,
+) -> float:
+    rates: list[float] = []
+    counts: dict[str, int] = {}
+    done = 0
+    note = ""
+    for _ in range(repeat):
+        url = fresh()
+        prepare(url)
+        done, wall, counts = _pool(p, worker, [(url, options, w, per, size) for w in range(p)])
+        rates.append(done / wall)
+        if check is not None:
+            note = check(url, done)
+    median = statistics.median(rates)
+    print(f"{label:<34} {p} proc: {_stats(rates)} /s   writes: {_per(counts, done)}{note}")
+    return median
 
 
 def run(
-    label: str, url_factory: Any, options: dict[str, Any], records: int, size: int, procs: list[int]
+    label: str,
+    fresh: Callable[[], str],
+    options: dict[str, Any],
+    records: int,
+    size: int,
+    procs: list[int],
+    repeat: int,
 ) -> None:
-    print(f"\n== {label} ==")
-    ctx = mp.get_context("fork")
-    for p in procs:
-        url = url_factory()
-        per = max(1, records // p)
+    s3 = label.startswith("S3")
+    print(f"\n== {label}: {size // 1024} KB records, {records} per run, min/median of {repeat} ==")
+
+    def prepare_repo(url: str) -> None:
         _open(url, options)  # create buckets / folders once
-        started = time.perf_counter()
-        with ctx.Pool(p) as pool:
-            results = pool.map(_store_worker, [(url, options, w, per, size) for w in range(p)])
-        wall = time.perf_counter() - started
-        done = sum(r[0] for r in results)
-        print(
-            f"store  {p} process(es): {done} records of {size // 1024} KB in {wall:.2f} s ="
-            f" {done / wall:.1f} records/s, {done * size / wall / 1048576:.1f} MB/s"
-        )
-    for p in procs:
-        url = url_factory()
-        per = max(1, records // p)
-        _open(url, options)
-        started = time.perf_counter()
-        with ctx.Pool(p) as pool:
-            results = pool.map(_number_worker, [(url, options, w, per, 0) for w in range(p)])
-        wall = time.perf_counter() - started
-        done = sum(r[0] for r in results)
+
+    def prepare_raw(url: str) -> None:
+        if s3:
+            client = _minio(options)
+            client.make_bucket(url.removeprefix("s3://"))
+
+    def exact(url: str, done: int) -> str:
         repo = _open(url, options)
         year = time.gmtime().tm_year
         numbers = [
             r.registration.number for r in repo.register("hanh-chinh", year, actor=CLERK) if r.registration
         ]
-        exact = sorted(numbers) == list(range(1, done + 1))
-        print(
-            f"number {p} process(es): {done} registrations in {wall:.2f} s = {done / wall:.1f} numbers/s"
-            f" (exact, no gap/duplicate: {exact})"
+        return f"   exact: {sorted(numbers) == list(range(1, done + 1))}"
+
+    for p in procs:
+        per = max(1, records // p)
+        raw = _measure(
+            "raw " + ("put_object" if s3 else "sha256+aes-gcm+write+fsync"),
+            p,
+            repeat,
+            fresh,
+            prepare_raw,
+            _raw_s3_worker if s3 else _raw_local_worker,
+            options,
+            per,
+            size,
         )
+        kho = _measure("Kho store", p, repeat, fresh, prepare_repo, _store_worker, options, per, size)
+        print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
+    for p in procs:
+        per = max(1, records // p)
+        raw = 0.0
+        if s3:
+            raw = _measure(
+                "raw conditional PUT per number",
+                p,
+                repeat,
+                fresh,
+                prepare_raw,
+                _raw_number_worker,
+                options,
+                per,
+                0,
+            )
+        kho = _measure(
+            "Kho register numbers",
+            p,
+            repeat,
+            fresh,
+            prepare_repo,
+            _number_worker,
+            options,
+            per,
+            0,
+            check=exact,
+        )
+        if raw:
+            print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=500)
+    parser.add_argument("--s3-records", type=int, default=0, help="default: records / 5, at least 50")
     parser.add_argument("--size-kb", type=int, default=200)
     parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-local", action="store_true")
     parser.add_argument("--s3-endpoint", default=os.environ.get("KHO_TEST_S3_ENDPOINT", ""))
     parser.add_argument("--s3-access-key", default=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""))
     parser.add_argument("--s3-secret-key", default=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""))
@@ -125,7 +326,16 @@ def main() -> None:
     procs = [int(p) for p in args.processes.split(",")]
     size = args.size_kb * 1024
     base = Path(tempfile.mkdtemp(prefix="kho-bench-", dir=os.environ.get("TMPDIR")))
-    run("local folder", lambda: f"file://{base / uuid.uuid4().hex / 'store'}", {}, args.records, size, procs)
+    if not args.skip_local:
+        run(
+            "local folder",
+            lambda: f"file://{base / uuid.uuid4().hex / 'store'}",
+            {},
+            args.records,
+            size,
+            procs,
+            args.repeat,
+        )
     if args.s3_endpoint:
         options = {
             "endpoint": args.s3_endpoint,
@@ -137,9 +347,10 @@ def main() -> None:
             f"S3 at {args.s3_endpoint}",
             lambda: f"s3://kho-bench-{uuid.uuid4().hex[:12]}",
             options,
-            max(50, args.records // 5),
+            args.s3_records or max(50, args.records // 5),
             size,
             procs,
+            args.repeat,
         )
     else:
         print("\nS3: skipped (no --s3-endpoint and KHO_TEST_S3_ENDPOINT unset)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +91,18 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
+class EventDraft:
+    """An event to append: what :meth:`AuditLog.append` takes, for :meth:`AuditLog.append_many`."""
+
+    actor: str
+    action: str
+    record_id: str | None = None
+    version: int | None = None
+    source: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One break in the chain."""
 
@@ -132,35 +144,53 @@ class AuditLog:
         details: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> AuditEvent:
+        return self.append_many(
+            [EventDraft(actor, action, record_id=record_id, version=version, source=source, details=details)],
+            at=at,
+        )[0]
+
+    def append_many(self, drafts: Sequence[EventDraft], *, at: datetime | None = None) -> list[AuditEvent]:
+        """Append events of one act (a record's creation and its number) in order, each its own
+        link in the chain, and move the witness once, past the last of them."""
         moment = to_iso_utc(at or utcnow())
+        out: list[AuditEvent] = []
         with self._lock:
             seq, prev = self._next if self._next is not None else self._find_head()
-            while True:
-                event = AuditEvent(
-                    seq=seq,
-                    at=moment,
-                    actor=actor,
-                    action=action,
-                    record_id=record_id,
-                    version=version,
-                    source=source,
-                    details=details or {},
-                    prev=prev,
-                    format_version=formats.AUDIT_EVENT.current,
-                )
-                event = AuditEvent(**{**asdict(event), "hash": event.compute_hash()})
-                try:
-                    self.store.put_if_absent(event_key(seq), event.to_json())
-                except AlreadyExists:
-                    # Another process wrote this number first: chain after its event.
-                    other = AuditEvent.from_json(self.store.get_after_conflict(event_key(seq)))
-                    seq, prev = seq + 1, other.hash
-                    continue
-                break
-            self._next = (seq + 1, event.hash)
-            self._protect(event_key(seq))
-            self._write_witness(seq, event.hash)
-        return event
+            try:
+                for draft in drafts:
+                    event = self._write_event(seq, prev, moment, draft)
+                    out.append(event)
+                    seq, prev = event.seq + 1, event.hash
+                    self._next = (seq, prev)
+                    self._protect(event_key(event.seq))
+            finally:
+                if out:
+                    self._write_witness(out[-1].seq, out[-1].hash)
+        return out
+
+    def _write_event(self, seq: int, prev: str, moment: str, draft: EventDraft) -> AuditEvent:
+        while True:
+            event = AuditEvent(
+                seq=seq,
+                at=moment,
+                actor=draft.actor,
+                action=draft.action,
+                record_id=draft.record_id,
+                version=draft.version,
+                source=draft.source,
+                details=draft.details or {},
+                prev=prev,
+                format_version=formats.AUDIT_EVENT.current,
+            )
+            event = AuditEvent(**{**asdict(event), "hash": event.compute_hash()})
+            try:
+                self.store.put_if_absent(event_key(seq), event.to_json())
+            except AlreadyExists:
+                # Another process wrote this number first: chain after its event.
+                other = AuditEvent.from_json(self.store.get_after_conflict(event_key(seq)))
+                seq, prev = seq + 1, other.hash
+                continue
+            return event
 
     def _protect(self, key: str) -> None:
         if self.retention_days and self.store.supports_retention:

@@ -39,12 +39,17 @@ class KeyRing:
     def _key_name(record_id: str) -> str:
         return f"keys/{record_id}"
 
-    def create(self, record_id: str) -> bytes:
-        """A new key for ``record_id`` (idempotent: an existing key is returned as is)."""
+    def create(self, record_id: str, *, fresh: bool = False) -> bytes:
+        """A new key for ``record_id`` (idempotent: an existing key is returned as is).
+
+        ``fresh``: the caller has just made ``record_id`` and holds the only copy of it, so no
+        other writer can race for its key (one write without a guard on S3 servers that need
+        one for create-if-absent)."""
         key = AESGCM.generate_key(bit_length=256)
         blob = aes_key_wrap(self.master_key, key) if self.master_key else key
+        put = self.store.put_new if fresh else self.store.put_if_absent
         try:
-            self.store.put_if_absent(self._key_name(record_id), blob)
+            put(self._key_name(record_id), blob)
         except AlreadyExists:
             return self.get(record_id)
         self._remember(record_id, key)

@@ -44,7 +44,7 @@ from kho.errors import (
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
-from repository.audit import AuditLog
+from repository.audit import AuditLog, EventDraft
 from repository.keys import KeyRing
 from repository.metadata import (
     DocumentMetadata,
@@ -439,15 +439,20 @@ class Repository:
     def _versions(self, record_id: str) -> list[int]:
         return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
 
-    def _write_marker(self, record_id: str, kind: str, register: str | None = None) -> None:
+    def _write_marker(
+        self, record_id: str, kind: str, register: str | None = None, *, fresh: bool = False
+    ) -> None:
+        """``fresh``: ``record_id`` was made by this call's caller just now (no race on it)."""
         body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
-        self.store.put_if_absent(f"catalog/records/{record_id}", body)
+        put = self.store.put_new if fresh else self.store.put_if_absent
+        put(f"catalog/records/{record_id}", body)
 
-    def _store_original(self, record_id: str, data: bytes, name: str) -> StoredFile:
+    def _store_original(self, record_id: str, data: bytes, name: str, *, fresh: bool = False) -> StoredFile:
         info = check_original(data, name, max_bytes=self.max_file_bytes)
         key = content_key(record_id, info.sha256)
+        put = self.store.put_new if fresh else self.store.put_if_absent
         try:
-            self.store.put_if_absent(key, self.keys.seal(record_id, data, key))
+            put(key, self.keys.seal(record_id, data, key))
         except AlreadyExists:
             pass  # the same bytes, already there (a retried step)
         return StoredFile.from_info(info)
@@ -554,19 +559,33 @@ class Repository:
         )
 
     def _announce(self, actor: Actor, record: Record, action: str, details: dict[str, Any]) -> Record:
-        """Audit a committed write (and its registration, if it carries one); tell the index."""
-        self._event(actor, action, record, details)
+        """Audit a committed write (and its registration, if it carries one: two events, one
+        witness write); tell the index."""
+
+        def draft(what: str, data: dict[str, Any]) -> EventDraft:
+            return EventDraft(
+                actor.user,
+                what,
+                record_id=record.record_id,
+                version=record.version,
+                source=actor.source,
+                details=data,
+            )
+
+        drafts = [draft(action, details)]
         if record.registration is not None:
             reg = record.registration
-            details = {"series": reg.series, "year": reg.year, "number": reg.number}
-            self._event(actor, "register:assign", record, details)
+            number = {"series": reg.series, "year": reg.year, "number": reg.number}
+            drafts.append(draft("register:assign", number))
+        self.audit.append_many(drafts)
         self._emit(record)
         return record
 
     def _commit_first(self, record: Record, claims: list[str]) -> None:
-        """Create the first version; on failure give back the duplicate guards taken for it."""
+        """Create the first version of a record made just now (only its maker writes it); on
+        failure give back the duplicate guards taken for it."""
         try:
-            self.store.put_if_absent(version_key(record.record_id, 1), self._seal_version(record))
+            self.store.put_new(version_key(record.record_id, 1), self._seal_version(record))
         except BaseException:
             for claim in claims:
                 self._release(claim, record.record_id)
@@ -616,8 +635,8 @@ class Repository:
 
         record_id = new_record_id()
         register_name = register_prefix(self.agency_id, year, series) if series else None
-        self._write_marker(record_id, direction.value, register_name)
-        self.keys.create(record_id)
+        self._write_marker(record_id, direction.value, register_name, fresh=True)
+        self.keys.create(record_id, fresh=True)
         claims: list[str] = []
         try:
             files: tuple[StoredFile, ...] = ()
@@ -626,7 +645,7 @@ class Repository:
                 # The original goes in first: the guards below are then held only for the
                 # moment between them and the commit, so a writer that dies leaves a guard
                 # that is stale within seconds.
-                files = (self._store_original(record_id, content, info.original_name),)
+                files = (self._store_original(record_id, content, info.original_name, fresh=True),)
                 if not allow_duplicate_content:
                     sha_claim = f"claims/sha256/{info.sha256}"
                     self._claim(
@@ -650,7 +669,7 @@ class Repository:
                 extra=dict(extra or {}),
             )
             if series is None:
-                self.store.put_if_absent(version_key(record_id, 1), self._seal_version(base))
+                self.store.put_new(version_key(record_id, 1), self._seal_version(base))
                 record = base
             else:
                 record = self._register(base, year, series, now)
@@ -762,8 +781,11 @@ class Repository:
         sealed = base64.b64decode(entry.sealed_version)
         if record is None:
             record = self._open_version(entry.record_id, entry.version, sealed)
+        # A first version comes only from its entry (the writer, or a roll-forward after a
+        # crash): every writer of it writes these same bytes, so it needs no guard.
+        put = self.store.put_new if entry.version == 1 else self.store.put_if_absent
         try:
-            self.store.put_if_absent(version_key(entry.record_id, entry.version), sealed)
+            put(version_key(entry.record_id, entry.version), sealed)
             return record
         except AlreadyExists:
             pass
@@ -817,13 +839,13 @@ class Repository:
         self.authorize(actor, Action.RECORD_CREATE)
         info = check_original(content, filename, max_bytes=self.max_file_bytes)
         record_id = new_record_id()
-        self._write_marker(record_id, direction.value)
-        self.keys.create(record_id)
+        self._write_marker(record_id, direction.value, fresh=True)
+        self.keys.create(record_id, fresh=True)
         what = f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256)."
         if (existing := self.find_by_sha256(info.sha256)) is not None:
             raise Duplicate(what, existing_record_id=existing)
         # The original goes in before the guard, so the guard is held only until the commit.
-        stored = self._store_original(record_id, content, info.original_name)
+        stored = self._store_original(record_id, content, info.original_name, fresh=True)
         claim = f"claims/sha256/{info.sha256}"
         self._claim(claim, record_id, what)
         record = Record(
@@ -1004,7 +1026,10 @@ class Repository:
                 pass  # destroyed already (a retried destruction): finish shredding
         self.keys.destroy(record_id)
         self.audit.append(
-            actor.user, "record:destroy", record_id=record_id, source=actor.source,
+            actor.user,
+            "record:destroy",
+            record_id=record_id,
+            source=actor.source,
             details={"decision": decision.strip()},
         )
         tombstone = self.destroyed(record_id)
@@ -1301,8 +1326,8 @@ class Repository:
         md = parse_file(metadata, default_organ_id=self.agency_id, known_organ=self.is_known_organ)
         self._authorize_new(actor, Action.FILE_EDIT, self._draft(KIND_FILE, md))
         record_id = new_record_id()
-        self._write_marker(record_id, KIND_FILE)
-        self.keys.create(record_id)
+        self._write_marker(record_id, KIND_FILE, fresh=True)
+        self.keys.create(record_id, fresh=True)
         claim = "claims/filecode/" + _digest(md.file_code)
         self._claim(claim, record_id, f"Mã hồ sơ {md.file_code} đã tồn tại.")
         record = Record(

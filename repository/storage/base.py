@@ -45,6 +45,17 @@ class ObjectStore(abc.ABC):
         Readers never see a partially written object.
         """
 
+    def put_new(self, key: str, data: bytes) -> ObjectInfo:
+        """Create ``key`` whose name no other writer can produce (it sits under a record id this
+        process has just made), or that every writer writes with the same bytes.
+
+        No race is possible on such a key, so a backend may write it without the guard
+        ``put_if_absent`` needs (S3 servers that ignore ``If-None-Match`` on versioned buckets:
+        one PUT instead of a claim and a PUT). Elsewhere it is ``put_if_absent``;
+        ``AlreadyExists`` may or may not be raised for a key that exists.
+        """
+        return self.put_if_absent(key, data)
+
     @abc.abstractmethod
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """The bytes of ``key`` (or of one earlier version of it)."""

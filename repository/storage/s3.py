@@ -17,6 +17,10 @@ where RGW's conditional PUT is atomic) before writing the data:
 A claim whose data never arrived (a writer that died between 1 and 2) is taken over after
 ``claim_timeout_s`` with a compare-and-swap PUT (``If-Match: <etag of the stale claim>``).
 
+Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
+has just made, or one every writer writes with the same bytes) and ``put`` of a mutable pointer
+(:data:`POINTERS`, the audit witness) are one PUT.
+
 The client (a pooled ``urllib3`` manager) is rebuilt after a ``fork`` and the store pickles as its
 configuration, so one store may be handed to worker processes.
 """
@@ -73,6 +77,9 @@ _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
+POINTERS = frozenset({"audit/witness.json"})
+"""Mutable pointers: only ever replaced with ``put``, never created by a writer with
+``put_if_absent`` (a restore into an empty store excepted), so replacing one needs no claim."""
 
 
 def _parse_s3_date(text: str) -> datetime:
@@ -366,6 +373,14 @@ class S3Store(ObjectStore):
                 self._fail(exc, key)
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
+    def put_new(self, key: str, data: bytes) -> ObjectInfo:
+        """One PUT: on a key no other writer can produce, a claim guards against nothing."""
+        check_key(key)
+        if self._create_conditionally():
+            return self.put_if_absent(key, data)
+        response = self._call(lambda: self._put_raw(self.bucket, key, data), key)
+        return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
+
     def _claim_body(self) -> bytes:
         return json.dumps({"writer": uuid.uuid4().hex, "pid": os.getpid(), "at": time.time()}).encode()
 
@@ -419,8 +434,9 @@ class S3Store(ObjectStore):
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         check_key(key)
-        self._check_not_locked(key, self._current_version(key))
-        if not self._create_conditionally():
+        if self.object_lock:  # without object lock nothing can refuse the write: no HEAD
+            self._check_not_locked(key, self._current_version(key))
+        if not self._create_conditionally() and key not in POINTERS:
             self._call(
                 lambda: self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, self._claim_body()),
                 key,
