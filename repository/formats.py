@@ -118,7 +118,13 @@ the start (version 1)."""
 BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
 """Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
-CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
+def _claim_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 names the writer's process (``host``: host name and boot id, ``pid``), so a
+    guard whose writer is known dead is taken over at once; older guards name none."""
+    return {**data, "host": data.get("host"), "pid": data.get("pid")}
+
+
+CLAIM = define(Kind("claim", "khóa chống trùng", (_same, _claim_v1_to_v2)))
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))
 DERIVED_METADATA = define(Kind("derived-metadata", "siêu dữ liệu gợi ý (metadata.json)", (_same,)))
 DERIVED_SIGNATURES = define(

@@ -23,10 +23,12 @@ import hashlib
 import json
 import os
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kho.errors import (
@@ -81,6 +83,49 @@ KIND_FILE = "hoso"
 # A duplicate guard whose record has not committed after this long was left by a writer that
 # died (guards are taken just before the commit, after the original is stored).
 CLAIM_GRACE_SECONDS = 30
+
+
+def this_host() -> str:
+    """This machine in this boot (host name and kernel boot id): a process id names one
+    process only within it."""
+    global _HOST
+    if _HOST is None:
+        try:
+            boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        except OSError:
+            boot = ""
+        _HOST = f"{socket.gethostname()}/{boot}"
+    return _HOST
+
+
+_HOST: str | None = None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine exists (a reused id counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def claim_is_stale(
+    holder: Mapping[str, Any], *, now: datetime, host: str, alive: Callable[[int], bool]
+) -> bool:
+    """May the guard ``holder`` (whose record has not committed) be taken over? Pure, given
+    ``alive``.
+
+    Yes when its writer ran on this machine in this boot and its process is gone (a killed
+    import re-run at once), or when it is older than :data:`CLAIM_GRACE_SECONDS` (a writer
+    elsewhere: its process cannot be asked). Without a boot id nothing is known of the host.
+    """
+    pid, where = holder.get("pid"), holder.get("host")
+    if isinstance(pid, int) and where == host and not host.endswith("/") and not alive(pid):
+        return True
+    return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -459,20 +504,22 @@ class Repository:
 
     def _claim(self, key: str, record_id: str, what: str) -> None:
         """Take a duplicate guard; a guard left by a crashed write (no committed record behind
-        it after a grace period) is taken over."""
-        body = json.dumps({"record_id": record_id, "at": to_iso_utc(utcnow())}).encode()
+        it, and its writer's process gone or a grace period past) is taken over."""
+        body = formats.dumps(
+            formats.CLAIM.name,
+            {"record_id": record_id, "at": to_iso_utc(utcnow()), "host": this_host(), "pid": os.getpid()},
+        )
         for _ in range(2):
             try:
                 self.store.put_if_absent(key, body)
                 return
             except AlreadyExists:
-                holder = json.loads(self.store.get_after_conflict(key))
+                holder = formats.loads(formats.CLAIM.name, self.store.get_after_conflict(key))
                 if holder["record_id"] == record_id:
                     return
                 if self._exists(holder["record_id"]):
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
-                age = (utcnow() - parse_iso(holder["at"])).total_seconds()
-                if age < CLAIM_GRACE_SECONDS:
+                if not claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive):
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
                 self.store.delete(key)
         raise Duplicate(what)
@@ -481,7 +528,7 @@ class Repository:
         if key is None:
             return
         try:
-            if json.loads(self.store.get(key))["record_id"] == record_id:
+            if formats.loads(formats.CLAIM.name, self.store.get(key))["record_id"] == record_id:
                 self.store.delete(key)
         except NotFound:
             pass
@@ -865,7 +912,7 @@ class Repository:
 
     def find_by_sha256(self, sha256: str) -> str | None:
         try:
-            holder = json.loads(self.store.get(f"claims/sha256/{sha256}"))
+            holder = formats.loads(formats.CLAIM.name, self.store.get(f"claims/sha256/{sha256}"))
         except NotFound:
             return None
         return holder["record_id"] if self._exists(holder["record_id"]) else None
