@@ -5,9 +5,11 @@
   (MinIO in production, Ceph RGW in the tests).
 
 Both pass ``tests/contract/test_object_store.py``. The store never rewrites an object in
-place: :meth:`ObjectStore.put_if_absent` is the only way to create, and every higher-level
+place: :meth:`ObjectStore.put_if_absent` is the way to create, and every higher-level
 invariant (immutable originals, gapless registers, the audit chain, version conflicts) is
-built on it.
+built on it. :meth:`ObjectStore.put_new` creates a key no other writer can race for (under a
+record id its writer has just made): the same on a local folder, one PUT without a claim on
+S3 servers that need claims.
 """
 
 from __future__ import annotations
