@@ -169,6 +169,7 @@ class AuditLog:
         return out
 
     def _write_event(self, seq: int, prev: str, moment: str, draft: EventDraft) -> AuditEvent:
+        conflicts = 0
         while True:
             event = AuditEvent(
                 seq=seq,
@@ -186,11 +187,22 @@ class AuditLog:
             try:
                 self.store.put_if_absent(event_key(seq), event.to_json())
             except AlreadyExists:
-                # Another process wrote this number first: chain after its event.
-                other = AuditEvent.from_json(self.store.get_after_conflict(event_key(seq)))
-                seq, prev = seq + 1, other.hash
+                # Another process wrote this number first: chain after its event. Behind by
+                # more than one (other writers went ahead), jump past the newest event listed
+                # instead of trying every number in turn.
+                conflicts += 1
+                newest = self._newest_after(seq) if conflicts > 1 else None
+                key = newest if newest is not None else event_key(seq)
+                other = AuditEvent.from_json(self.store.get_after_conflict(key))
+                seq, prev = int(key.rsplit("/", 1)[1].split(".")[0]) + 1, other.hash
                 continue
             return event
+
+    def _newest_after(self, seq: int) -> str | None:
+        newest = None
+        for info in self.store.list(EVENTS_PREFIX, start_after=event_key(seq)):
+            newest = info.key
+        return newest
 
     def _protect(self, key: str) -> None:
         if self.retention_days and self.store.supports_retention:

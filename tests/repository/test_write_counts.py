@@ -95,3 +95,31 @@ def test_s3_claims_only_keys_where_a_race_is_possible(tmp_path: Path) -> None:
     assert [v.version_id for v in store.list_versions(f"records/{record.record_id}/v000001")]
     assert len(store.list_versions(f"records/{record.record_id}/v000001")) == 1
     assert repo.audit.verify().ok
+
+
+class CountingReads(LocalStore):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads = 0
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        self.reads += key.startswith("audit/events/")
+        return super().get(key, version_id)
+
+
+def test_a_writer_left_behind_jumps_to_the_head_of_the_chain(tmp_path: Path) -> None:
+    from repository.audit import AuditLog
+
+    store = CountingReads(tmp_path / "s")
+    behind, ahead = AuditLog(store), AuditLog(store)
+    behind.append("a", "x:first")
+    for n in range(6):
+        ahead.append("b", f"x:{n}")  # `behind` still believes the next number is 1
+    store.reads = 0
+
+    event = behind.append("a", "x:late")
+
+    assert store.reads == 2  # the event it collided with, then the newest one: not all six
+    assert event.seq == 7
+    assert event.prev == next(e for e in AuditLog(store).events() if e.seq == 6).hash
+    assert AuditLog(store).verify().ok
