@@ -86,15 +86,18 @@ CLAIM_GRACE_SECONDS = 30
 
 
 def this_host() -> str:
-    """This machine in this boot (host name and kernel boot id): a process id names one
-    process only within it."""
+    """This machine in this boot and this process-id namespace (host name, kernel boot id, pid
+    namespace: containers on one kernel do not see each other's processes): a process id names
+    one process only within it. Ends in ``/`` when any of them is unknown."""
     global _HOST
     if _HOST is None:
         try:
             boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+            namespace = os.readlink("/proc/self/ns/pid")
         except OSError:
-            boot = ""
-        _HOST = f"{socket.gethostname()}/{boot}"
+            boot = namespace = ""
+        name = socket.gethostname()
+        _HOST = f"{name}/{boot}/{namespace}" if boot and namespace else f"{name}/"
     return _HOST
 
 
@@ -120,7 +123,8 @@ def claim_is_stale(
 
     Yes when its writer ran on this machine in this boot and its process is gone (a killed
     import re-run at once), or when it is older than :data:`CLAIM_GRACE_SECONDS` (a writer
-    elsewhere: its process cannot be asked). Without a boot id nothing is known of the host.
+    elsewhere: its process cannot be asked). Without a boot id and pid namespace (``host``
+    ending in ``/``) nothing is known of the host.
     """
     pid, where = holder.get("pid"), holder.get("host")
     if isinstance(pid, int) and where == host and not host.endswith("/") and not alive(pid):
