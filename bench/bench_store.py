@@ -244,6 +244,7 @@ def run(
     size: int,
     procs: list[int],
     repeat: int,
+    parts: tuple[str, ...] = ("store", "numbers"),
 ) -> None:
     s3 = label.startswith("S3")
     print(f"\n== {label}: {size // 1024} KB records, {records} per run, min/median of {repeat} ==")
@@ -264,7 +265,7 @@ def run(
         ]
         return f"   exact: {sorted(numbers) == list(range(1, done + 1))}"
 
-    for p in procs:
+    for p in procs if "store" in parts else []:
         per = max(1, records // p)
         raw = _measure(
             "raw " + ("put_object" if s3 else "sha256+aes-gcm+write+fsync"),
@@ -279,7 +280,7 @@ def run(
         )
         kho = _measure("Kho store", p, repeat, fresh, prepare_repo, _store_worker, options, per, size)
         print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
-    for p in procs:
+    for p in procs if "numbers" in parts else []:
         per = max(1, records // p)
         raw = 0.0
         if s3:
@@ -319,11 +320,13 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--parts", default="store,numbers", help="store, numbers or both")
     parser.add_argument("--s3-endpoint", default=os.environ.get("KHO_TEST_S3_ENDPOINT", ""))
     parser.add_argument("--s3-access-key", default=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""))
     parser.add_argument("--s3-secret-key", default=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""))
     args = parser.parse_args()
     procs = [int(p) for p in args.processes.split(",")]
+    parts = tuple(args.parts.split(","))
     size = args.size_kb * 1024
     base = Path(tempfile.mkdtemp(prefix="kho-bench-", dir=os.environ.get("TMPDIR")))
     if not args.skip_local:
@@ -335,6 +338,7 @@ def main() -> None:
             size,
             procs,
             args.repeat,
+            parts,
         )
     if args.s3_endpoint:
         options = {
@@ -351,6 +355,7 @@ def main() -> None:
             size,
             procs,
             args.repeat,
+            parts,
         )
     else:
         print("\nS3: skipped (no --s3-endpoint and KHO_TEST_S3_ENDPOINT unset)")
