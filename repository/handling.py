@@ -171,8 +171,7 @@ class WorkIndex:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.tx() as db:
-            db.executescript(self.SCHEMA)
+        self._db().executescript(self.SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -415,7 +414,6 @@ class HandlingService:
             **list_fields,
             **other,
         )
-        check(state, step, today)
         if not actor.system:
             assert actor.principal is not None
             decision = decide_step(actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work_facts(state, step))
@@ -428,6 +426,7 @@ class HandlingService:
                     details={"action": _ACT_ACTIONS[act].value, "code": decision.code},
                 )
                 raise PermissionDenied(decision.message, code=decision.code)
+        check(state, step, today)
         self._check_targets(
             (*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units)
         )
@@ -721,14 +720,14 @@ class HandlingService:
             if unit and unit != (record.unit or self.repo.agency_id) and unit not in record.grant_units:
                 continue
             state = derive(record_id, self.steps(record_id))
-            out.append(tracking_row(record, state, end, self.calendar))
+            out.append(tracking_row(record, state, min(end, self.today()), self.calendar))
         return out
 
     def report(
         self, actor: Actor, start: date, end: date, unit: str | None = None, kind: str = "den"
     ) -> dict[str, Any]:
         """Báo cáo tình hình giải quyết văn bản đến (``den``) or đi (``di``), Phụ lục VI V.2 /
-        V.4: each document once, in one column, as of ``end``."""
+        V.4: each document once, in one column, as of ``end`` (or today, for a period not over)."""
         rows = self.tracking_rows(actor, start, end, unit, kind)
         columns = ("done_on_time", "done_late", "open_in_time", "open_overdue", "file_only")
         totals = dict.fromkeys(columns, 0)

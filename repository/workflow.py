@@ -372,6 +372,8 @@ def apply(state: Handling, step: Step) -> Handling:
             return _with_task(state, replace(task, extension=ext))
         case Act.DECIDE_EXTENSION if task is not None and task.extension is not None:
             if step.approved:
+                if task.task_id == MAIN_TASK:
+                    state = replace(state, deadline=task.extension.new_deadline)
                 return _with_task(
                     state,
                     replace(task, deadline=task.extension.new_deadline, extension=None, extensions=task.extensions + 1),
