@@ -224,6 +224,8 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
         return _denied(f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}.")
     if facts is None:
         raise ValueError(f"{action} needs a record")
+    if action in _STEP_ACTIONS:
+        return decide_step(principal, action, facts, WorkFacts())
     if action is Action.RECORD_HISTORY:
         if Role.KIEM_TOAN in held and facts.secrecy <= principal.clearance:
             return ALLOW
@@ -301,6 +303,17 @@ class WorkFacts:
     """Who asks for what is to be approved (the extension's requester, the task's handler)."""
 
 
+_STEP_ACTIONS = frozenset({
+    Action.HANDLE_SUBMIT,
+    Action.HANDLE_DIRECT,
+    Action.HANDLE_ASSIGN,
+    Action.HANDLE_WORK,
+    Action.HANDLE_APPROVE,
+    Action.OUTGOING_STATUS,
+})
+"""Handling steps: decided by :func:`decide_step` (with what is known of the handling)."""
+
+
 def _leads_one_of(principal: Principal, units: frozenset[str]) -> bool:
     return bool(units & (principal.units_with({Role.LANH_DAO}) | principal.led_units))
 
@@ -321,7 +334,8 @@ def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: 
     if not seen:
         return seen
     held = roles_on(principal, facts)
-    may_direct = principal.has(Role.LANH_DAO) and (principal.user in work.leaders or Role.LANH_DAO in held)
+    leads_owner = _leads_one_of(principal, frozenset({facts.unit}))
+    may_direct = principal.has(Role.LANH_DAO) and (principal.user in work.leaders or leads_owner)
     if action is Action.HANDLE_SUBMIT:
         if Role.VAN_THU in held:
             return ALLOW

@@ -486,6 +486,8 @@ def check(state: Handling, step: Step, today: date) -> None:
                 f"Thời hạn giải quyết {deadline:%d/%m/%Y} đã qua (hôm nay {today:%d/%m/%Y}).",
                 deadline=step.deadline,
             )
+    if step.task and task is None and step.act not in (Act.DIRECT, Act.ADD_TASK):
+        raise _refuse("TASK_NOT_FOUND", f"Văn bản không có nhiệm vụ số “{step.task}”.")
     if finished and step.act not in (Act.OUTGOING_STATUS, Act.REDO):
         raise _refuse("HANDLING_FINISHED", "Văn bản đã giải quyết xong; không thể thêm bước xử lý.")
     match step.act:
