@@ -132,3 +132,30 @@ def test_reports_as_pdf_and_xlsx_from_the_same_data(web: FlaskClient, kho: Kho, 
     web.post("/logout", data={"csrf_token": csrf(web, "/")})
     login(web, people, "chuyen_vien")
     assert web.get("/handling/reports").status_code == 403
+
+
+def test_the_api_takes_steps_and_refuses_bad_input_with_codes(app: Flask, kho: Kho, people: People) -> None:
+    api = app.test_client()
+    doc = kho.repo.create_document("den", incoming(), None, None, people.actor("van_thu"))
+    url = f"/api/handling/{doc.record_id}/steps"
+    bad = api.post(url, json={"act": "bay", "expected_seq": 0}, headers=people.headers("van_thu"))
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "FIELD_INVALID"
+    bad = api.post(url, json={"act": "submit", "expected_seq": "0"}, headers=people.headers("van_thu"))
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "FIELD_INVALID"
+    ok = api.post(url, json={"act": "submit", "expected_seq": 0, "users": [people.usernames["lanh_dao"]]},
+                  headers=people.headers("van_thu"))
+    assert ok.status_code == 201 and ok.json["status"] == "submitted" and ok.json["seq"] == 1
+    again = api.post(url, json={"act": "submit", "expected_seq": 0, "users": [people.usernames["lanh_dao"]]},
+                     headers=people.headers("van_thu"))
+    assert again.status_code == 409 and again.json["error"]["code"] == "WORKFLOW_CONFLICT"
+    past = api.post(url, json={"act": "direct", "expected_seq": 1, "units": [UNIT_B], "deadline": "2001-01-01"},
+                    headers=people.headers("lanh_dao"))
+    assert past.status_code == 422 and past.json["error"]["code"] == "DEADLINE_IN_PAST"
+    work = api.get("/api/work", headers=people.headers("lanh_dao")).json
+    assert work["counts"]["to_direct"] == 1
+    shown = api.get(f"/api/handling/{doc.record_id}", headers=people.headers("chuyen_vien_b"))
+    assert shown.status_code == 403  # not distributed to them
+    report = api.get("/api/handling/report?start=2000-01-01&kind=x", headers=people.headers("van_thu"))
+    assert report.status_code == 422
+    report = api.get("/api/handling/report?start=2000-01-01", headers=people.headers("van_thu")).json
+    assert report["total"] == 1 and report["totals"]["open_in_time"] == 1
