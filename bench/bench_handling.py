@@ -32,11 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repository.accounts import AccountService  # noqa: E402
-from repository.handling import HandlingService, WorkIndex  # noqa: E402
-from repository.records import Actor, Repository  # noqa: E402
-from repository.storage.local import LocalStore  # noqa: E402
-from repository.workflow import load_holidays  # noqa: E402
+from repository.accounts import AccountService
+from repository.handling import HandlingService, WorkIndex
+from repository.records import Actor, Repository
+from repository.storage.local import LocalStore
+from repository.workflow import load_holidays
 
 AGENCY = "000.00.18.H40"
 TODAY = date(2026, 6, 15)
@@ -57,28 +57,71 @@ def build(index: WorkIndex, documents: int, open_tasks: int, rng: random.Random)
             rid = f"{n:024x}"
             arrival = TODAY - timedelta(days=rng.randint(0, 360))
             is_open = n in open_ids
-            deadline = (TODAY + timedelta(days=rng.randint(-40, 40))) if is_open else arrival + timedelta(days=10)
+            deadline = (
+                (TODAY + timedelta(days=rng.randint(-40, 40))) if is_open else arrival + timedelta(days=10)
+            )
             status = rng.choice(("open", "in_progress", "reported")) if is_open else "done"
             finished = None if is_open else (arrival + timedelta(days=rng.randint(1, 14))).isoformat()
             handler, leader, unit = rng.choice(handlers), rng.choice(leaders), rng.choice(units)
             label = f"Công văn {n}/UBND-VP"
             db.execute(
                 "INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (rid, "den", AGENCY, arrival.isoformat(), f"{n % 9999 + 1:02d}", label, "Về việc thử nghiệm",
-                 "Bộ Nội vụ", n % 4, "in_progress" if is_open else "done", deadline.isoformat(), finished,
-                 unit, "", "[]", "", 3, "[]"),
+                (
+                    rid,
+                    "den",
+                    AGENCY,
+                    arrival.isoformat(),
+                    f"{n % 9999 + 1:02d}",
+                    label,
+                    "Về việc thử nghiệm",
+                    "Bộ Nội vụ",
+                    n % 4,
+                    "in_progress" if is_open else "done",
+                    deadline.isoformat(),
+                    finished,
+                    unit,
+                    "",
+                    "[]",
+                    "",
+                    3,
+                    "[]",
+                ),
             )
             db.execute(
                 "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (rid, "1", unit, handler, "", leader, deadline.isoformat(), status, finished,
-                 1 if status == "reported" else 0, "open", label, "Về việc thử nghiệm", n % 4),
+                (
+                    rid,
+                    "1",
+                    unit,
+                    handler,
+                    "",
+                    leader,
+                    deadline.isoformat(),
+                    status,
+                    finished,
+                    1 if status == "reported" else 0,
+                    "open",
+                    label,
+                    "Về việc thử nghiệm",
+                    n % 4,
+                ),
             )
-            db.execute("INSERT INTO task_units VALUES (?,?,?,?,?)", (rid, "1", unit, status, deadline.isoformat()))
+            db.execute(
+                "INSERT INTO task_units VALUES (?,?,?,?,?)", (rid, "1", unit, status, deadline.isoformat())
+            )
             for seq, user in ((1, leader), (3, handler)):
                 db.execute(
                     "INSERT INTO notices VALUES (?,?,?,?,?,?,?,?)",
-                    (user, rid, seq, f"{arrival.isoformat()}T02:00:00.000000Z", "assign", "x", label,
-                     1 if not is_open or rng.random() < 0.7 else 0),
+                    (
+                        user,
+                        rid,
+                        seq,
+                        f"{arrival.isoformat()}T02:00:00.000000Z",
+                        "assign",
+                        "x",
+                        label,
+                        1 if not is_open or rng.random() < 0.7 else 0,
+                    ),
                 )
 
 
@@ -101,19 +144,29 @@ def main() -> None:
     rng = random.Random(15)
     work = Path(tempfile.mkdtemp(prefix="kho-bench-handling-"))
     try:
-        repo = Repository(LocalStore(work / "store", fsync=False), LocalStore(work / "keys", fsync=False),
-                          agency_id=AGENCY, clock=lambda: datetime(2026, 6, 15, 1, tzinfo=UTC))
+        repo = Repository(
+            LocalStore(work / "store", fsync=False),
+            LocalStore(work / "keys", fsync=False),
+            agency_id=AGENCY,
+            clock=lambda: datetime(2026, 6, 15, 1, tzinfo=UTC),
+        )
         accounts = AccountService(repo.store, repo.audit, repo.clock)
         index = WorkIndex(work / "work-index.sqlite")
         started = time.perf_counter()
         build(index, args.documents, args.open, rng)
-        print(f"work index: {args.documents} documents, {args.open} open tasks, built in"
-              f" {time.perf_counter() - started:.1f} s ({(work / 'work-index.sqlite').stat().st_size / 1e6:.1f} MB)")
+        print(
+            f"work index: {args.documents} documents, {args.open} open tasks, built in"
+            f" {time.perf_counter() - started:.1f} s"
+            f" ({(work / 'work-index.sqlite').stat().st_size / 1e6:.1f} MB)"
+        )
         service = HandlingService(repo, accounts, index, load_holidays())
         people = [f"cv{i:03d}.ubnd" for i in range(500)] + [f"ld{i:02d}.ubnd" for i in range(40)]
         time_counts(service, people, 50, rng)  # warm the page cache
         fast = time_counts(service, people, args.calls, rng)
-        print(f"counts (indexed)      p50 {pct(fast, 50):7.2f} ms  p95 {pct(fast, 95):7.2f} ms  ({args.calls} calls)")
+        print(
+            f"counts (indexed)      p50 {pct(fast, 50):7.2f} ms  p95 {pct(fast, 95):7.2f} ms"
+            f"  ({args.calls} calls)"
+        )
 
         # Baseline: the same queries without the secondary indexes (a scan per request).
         copy_path = work / "no-index.sqlite"
@@ -123,7 +176,9 @@ def main() -> None:
         service = HandlingService(repo, accounts, index, load_holidays())
         plain = WorkIndex(copy_path)
         with plain.tx() as db:
-            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL").fetchall():
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+            ).fetchall():
                 db.execute(f"DROP INDEX {name}")
         slow_service = HandlingService(repo, accounts, plain, load_holidays())
         # WorkIndex() recreates its indexes on open; drop them again for the baseline connection.
@@ -132,8 +187,11 @@ def main() -> None:
                 db.execute(f"DROP INDEX {name}")
         baseline_calls = max(20, args.calls // 20)
         slow = time_counts(slow_service, people, baseline_calls, rng)
-        print(f"counts (no index)     p50 {pct(slow, 50):7.2f} ms  p95 {pct(slow, 95):7.2f} ms  ({baseline_calls} calls,"
-              " baseline)")
+        print(
+            f"counts (no index)     p50 {pct(slow, 50):7.2f} ms  p95 {pct(slow, 95):7.2f} ms"
+            f"  ({baseline_calls} calls,"
+            " baseline)"
+        )
 
         t = time.perf_counter()
         first = service.flag_deadlines(TODAY)
@@ -146,8 +204,10 @@ def main() -> None:
         t = time.perf_counter()
         baseline = slow_service.flag_deadlines(TODAY)
         print(f"flag job (no index)   {time.perf_counter() - t:7.2f} s  {baseline}  (baseline)")
-        print(f"targets: counts p95 <= 100 ms: {'OK' if pct(fast, 95) <= 100 else 'MISSED'};"
-              f" daily job <= 10 s: {'OK' if first_s <= 10 else 'MISSED'}")
+        print(
+            f"targets: counts p95 <= 100 ms: {'OK' if pct(fast, 95) <= 100 else 'MISSED'};"
+            f" daily job <= 10 s: {'OK' if first_s <= 10 else 'MISSED'}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -77,7 +77,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_SMTP_USER": ("", "SMTP login (with KHO_SMTP_PASSWORD); empty = no login."),
     "KHO_SMTP_PASSWORD": ("", "SMTP password."),
     "KHO_SMTP_STARTTLS": ("false", "Upgrade the SMTP connection with STARTTLS."),
-    "KHO_HOLIDAYS_FILE": ("", "JSON list of public holidays for deadlines; empty = the one shipped with Kho."),
+    "KHO_HOLIDAYS_FILE": (
+        "",
+        "JSON list of public holidays for deadlines; empty = the one shipped with Kho.",
+    ),
     "KHO_BASE_URL": ("", "Public address of the web pages, for links in e-mails."),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),

@@ -95,7 +95,8 @@ def work_facts(state: Handling, step: Step) -> WorkFacts:
         requester = task.extension.requested_by
     elif step.act in (Act.APPROVE_DONE, Act.REDO):
         reported = next(
-            (s.actor for s in reversed(state.steps) if s.act is Act.REPORT_DONE and s.task == task.task_id), ""
+            (s.actor for s in reversed(state.steps) if s.act is Act.REPORT_DONE and s.task == task.task_id),
+            "",
         )
         requester = reported or task.handler
     return WorkFacts(
@@ -205,7 +206,7 @@ class WorkIndex:
     def clear(self) -> None:
         with self.tx() as db:
             for table in ("docs", "tasks", "task_units", "notices", "flags"):
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+                db.execute(f"DELETE FROM {table}")
 
     def put(
         self, record: Record, state: Handling, today: date, calendar: WorkCalendar, db: sqlite3.Connection
@@ -307,8 +308,13 @@ class HandlingService:
         out = []
         for info in self.repo.store.list(f"{STEP_PREFIX}{record_id}/"):
             plain = self.repo.keys.open(record_id, self.repo.store.get(info.key), info.key)
-            out.append(Step.from_dict(formats.unstamped(formats.WORKFLOW_STEP.name, formats.loads(
-                formats.WORKFLOW_STEP.name, plain))))
+            out.append(
+                Step.from_dict(
+                    formats.unstamped(
+                        formats.WORKFLOW_STEP.name, formats.loads(formats.WORKFLOW_STEP.name, plain)
+                    )
+                )
+            )
         return sorted(out, key=lambda s: s.seq)
 
     def state(self, record_id: str, *, actor: Actor) -> tuple[Record, Handling]:
@@ -317,7 +323,9 @@ class HandlingService:
         record = self.repo.get(record_id, actor=actor)
         state = derive(record_id, self.steps(record_id))
         with self.index.tx() as db:
-            db.execute("UPDATE notices SET seen = 1 WHERE user = ? AND record_id = ?", (actor.user, record_id))
+            db.execute(
+                "UPDATE notices SET seen = 1 WHERE user = ? AND record_id = ?", (actor.user, record_id)
+            )
         return record, state
 
     def allowed_acts(self, record: Record, state: Handling, actor: Actor) -> frozenset[Act]:
@@ -361,14 +369,18 @@ class HandlingService:
             try:
                 self.accounts.get_unit(unit)
             except NotFound as exc:
-                raise WorkflowRefused(f"Không có đơn vị “{unit}”.", code="TARGET_UNKNOWN", target=unit) from exc
+                raise WorkflowRefused(
+                    f"Không có đơn vị “{unit}”.", code="TARGET_UNKNOWN", target=unit
+                ) from exc
 
-    def take(self, record_id: str, act: Act | str, *, expected_seq: int, actor: Actor, **fields: Any) -> Handling:
+    def take(
+        self, record_id: str, act: Act | str, *, expected_seq: int, actor: Actor, **fields: Any
+    ) -> Handling:
         """Take one step. ``expected_seq`` is how many steps the person saw when deciding: if
         another step was recorded since, ``WORKFLOW_CONFLICT`` and nothing is written."""
         act = Act(act)
         record = self.repo.get(record_id, actor=actor)
-        if record.metadata is None or record.registration is None and act is not Act.OUTGOING_STATUS:
+        if record.metadata is None or record.registration is None:
             raise WorkflowRefused(
                 "Văn bản chưa được vào sổ: hãy đăng ký trước khi trình, giao xử lý.", code="NOT_REGISTERED"
             )
@@ -388,7 +400,11 @@ class HandlingService:
             )
         now = self.clock()
         today = vn_date(now)
-        text_fields = {k: nfc(str(v)).strip() for k, v in fields.items() if k in ("note", "content", "ref_label", "organ")}
+        text_fields = {
+            k: nfc(str(v)).strip()
+            for k, v in fields.items()
+            if k in ("note", "content", "ref_label", "organ")
+        }
         list_fields = {
             k: tuple(dict.fromkeys(x.strip() for x in v if x and x.strip()))
             for k, v in fields.items()
@@ -416,7 +432,9 @@ class HandlingService:
         )
         if not actor.system:
             assert actor.principal is not None
-            decision = decide_step(actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work_facts(state, step))
+            decision = decide_step(
+                actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work_facts(state, step)
+            )
             if not decision:
                 self.repo.audit.append(
                     actor.user,
@@ -427,9 +445,7 @@ class HandlingService:
                 )
                 raise PermissionDenied(decision.message, code=decision.code)
         check(state, step, today)
-        self._check_targets(
-            (*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units)
-        )
+        self._check_targets((*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units))
         if act is Act.ANSWER or (act is Act.REQUEST_EXTENSION and step.ref):
             ref = self.repo.get(step.ref, actor=actor)
             if act is Act.ANSWER and (ref.kind != "di" or ref.registration is None):
@@ -518,7 +534,11 @@ class HandlingService:
     def _mail(self, users: Iterable[str], record: Record, text: str) -> None:
         if self.mailer is None:
             return
-        link = f"{self.base_url}/handling/{record.record_id}" if self.base_url else f"/handling/{record.record_id}"
+        link = (
+            f"{self.base_url}/handling/{record.record_id}"
+            if self.base_url
+            else f"/handling/{record.record_id}"
+        )
         for user in sorted(users):
             try:
                 account = self.accounts.get(user)
@@ -538,20 +558,39 @@ class HandlingService:
         q = self.index.read
         inbox = q("SELECT count(*) FROM notices WHERE user = ? AND seen = 0", (user,))[0][0]
         mine = "(handler = ? OR (handler = '' AND chu_tri = ?)) AND status != 'done'"
-        open_ = q(f"SELECT count(*) FROM tasks WHERE {mine}", (user, user))[0][0]  # noqa: S608
-        overdue = q(f"SELECT count(*) FROM tasks WHERE {mine} AND deadline < ?", (user, user, t))[0][0]  # noqa: S608
+        open_ = q(f"SELECT count(*) FROM tasks WHERE {mine}", (user, user))[0][0]
+        overdue = q(f"SELECT count(*) FROM tasks WHERE {mine} AND deadline < ?", (user, user, t))[0][0]
         due_soon = q(
-            f"SELECT count(*) FROM tasks WHERE {mine} AND deadline >= ? AND deadline <= ?",  # noqa: S608
+            f"SELECT count(*) FROM tasks WHERE {mine} AND deadline >= ? AND deadline <= ?",
             (user, user, t, soon),
         )[0][0]
-        to_approve = q("SELECT count(*) FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))[0][0]
-        to_direct = q("SELECT count(*) FROM docs WHERE status = 'submitted' AND leaders LIKE ?", (f"%,{user},%",))[0][0]
+        to_approve = q("SELECT count(*) FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))[0][
+            0
+        ]
+        to_direct = q(
+            "SELECT count(*) FROM docs WHERE status = 'submitted' AND leaders LIKE ?", (f"%,{user},%",)
+        )[0][0]
         return Counts(inbox, open_, due_soon, overdue, to_approve, to_direct)
 
     def _items(self, rows: list[tuple[Any, ...]], today: date) -> list[WorkItem]:
         out = []
         for r in rows:
-            record_id, task_id, units, handler, _chu, assigner, deadline, status, finished, _p, _f, label, subject, urg = r
+            (
+                record_id,
+                task_id,
+                units,
+                handler,
+                _chu,
+                assigner,
+                deadline,
+                status,
+                finished,
+                _p,
+                _f,
+                label,
+                subject,
+                urg,
+            ) = r
             flag = "open"
             if status == "done":
                 flag = "late" if deadline and finished and finished > deadline else "on_time"
@@ -559,7 +598,11 @@ class HandlingService:
                 flag = "overdue"
             elif deadline and self.calendar.working_days_left(today, date.fromisoformat(deadline)) <= 2:
                 flag = "due_soon"
-            out.append(WorkItem(record_id, task_id, label, subject, deadline, status, handler, assigner, units, urg, flag))
+            out.append(
+                WorkItem(
+                    record_id, task_id, label, subject, deadline, status, handler, assigner, units, urg, flag
+                )
+            )
         return out
 
     def my_work(self, actor: Actor, today: date | None = None) -> list[WorkItem]:
@@ -579,7 +622,8 @@ class HandlingService:
         return [
             tuple(r)  # type: ignore[misc]
             for r in self.index.read(
-                "SELECT record_id, label, subject, urgency FROM docs WHERE status = 'submitted' AND leaders LIKE ?"
+                "SELECT record_id, label, subject, urgency FROM docs"
+                " WHERE status = 'submitted' AND leaders LIKE ?"
                 " ORDER BY urgency DESC, arrival",
                 (f"%,{actor.user},%",),
             )
@@ -589,7 +633,8 @@ class HandlingService:
         return [
             Notice(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
             for r in self.index.read(
-                "SELECT record_id, at, act, actor, text, seen FROM notices WHERE user = ? ORDER BY at DESC LIMIT ?",
+                "SELECT record_id, at, act, actor, text, seen FROM notices"
+                " WHERE user = ? ORDER BY at DESC LIMIT ?",
                 (actor.user, limit),
             )
         ]
@@ -603,7 +648,7 @@ class HandlingService:
         marks = ",".join("?" * len(units))
         rows = self.index.read(
             "SELECT t.* FROM task_units u JOIN tasks t ON t.record_id = u.record_id AND t.task_id = u.task_id"
-            f" WHERE u.unit IN ({marks}) AND u.status != 'done' AND u.deadline <= ?"  # noqa: S608
+            f" WHERE u.unit IN ({marks}) AND u.status != 'done' AND u.deadline <= ?"
             " ORDER BY u.deadline",
             (*units, soon),
         )
@@ -644,7 +689,10 @@ class HandlingService:
             for record_id, task_id, handler, chu_tri, assigner, deadline, label in rows:
                 flag = "overdue" if deadline < t else "due_soon"
                 counts[flag] += 1
-                db.execute("UPDATE tasks SET flag = ? WHERE record_id = ? AND task_id = ?", (flag, record_id, task_id))
+                db.execute(
+                    "UPDATE tasks SET flag = ? WHERE record_id = ? AND task_id = ?",
+                    (flag, record_id, task_id),
+                )
                 new = db.execute(
                     "INSERT OR IGNORE INTO flags VALUES (?,?,?,?)", (record_id, task_id, flag, t)
                 ).rowcount
@@ -652,7 +700,9 @@ class HandlingService:
                     continue
                 people = {u for u in (handler or chu_tri, assigner) if u}
                 word = "Quá hạn" if flag == "overdue" else "Sắp đến hạn"
-                text = f"{word}: {label} (nhiệm vụ {task_id}), thời hạn {date.fromisoformat(deadline):%d/%m/%Y}"
+                text = (
+                    f"{word}: {label} (nhiệm vụ {task_id}), thời hạn {date.fromisoformat(deadline):%d/%m/%Y}"
+                )
                 seq = -(int(task_id) * 10 + (1 if flag == "overdue" else 2))  # one notice per task and flag
                 for user in people:
                     db.execute(
@@ -668,9 +718,7 @@ class HandlingService:
                 except NotFound:
                     continue
                 self._mail(people, record, text)
-        self.repo.audit.append(
-            "kho", "handling:flag-deadlines", details={"day": t, **counts}
-        )
+        self.repo.audit.append("kho", "handling:flag-deadlines", details={"day": t, **counts})
         return counts
 
     # -- rebuild ------------------------------------------------------------------------------
@@ -693,7 +741,9 @@ class HandlingService:
                 for step in steps:
                     partial.append(step)
                     state = derive(record_id, partial)
-                    self.index.notify(db, self._recipients(record, state, step), step, self._describe(record, step))
+                    self.index.notify(
+                        db, self._recipients(record, state, step), step, self._describe(record, step)
+                    )
                 if state is not None:
                     self.index.put(record, state, today, self.calendar, db)
         return len(ids)
@@ -706,7 +756,8 @@ class HandlingService:
         ``start`` and ``end``: only those the person may see (the one policy)."""
         self.repo.authorize(actor, Action.HANDLE_REPORT)
         rows = self.index.read(
-            "SELECT record_id FROM docs WHERE kind = ? AND arrival >= ? AND arrival <= ? ORDER BY arrival, number",
+            "SELECT record_id FROM docs WHERE kind = ? AND arrival >= ? AND arrival <= ?"
+            " ORDER BY arrival, number",
             (kind, start.isoformat(), end.isoformat()),
         )
         out = []
@@ -733,8 +784,15 @@ class HandlingService:
         totals = dict.fromkeys(columns, 0)
         for row in rows:
             totals[row["column"]] += 1
-        return {"start": start, "end": end, "unit": unit or "", "kind": kind, "total": len(rows),
-                "totals": totals, "rows": rows}
+        return {
+            "start": start,
+            "end": end,
+            "unit": unit or "",
+            "kind": kind,
+            "total": len(rows),
+            "totals": totals,
+            "rows": rows,
+        }
 
 
 COLUMN_LABELS = {
@@ -761,7 +819,14 @@ def tracking_row(record: Record, state: Handling, as_of: date, calendar: WorkCal
         "record_id": record.record_id,
         "number": record.registration.display_number if record.registration else "",
         "document": ", ".join(
-            p for p in (md.type_name if md else "", md.so_ky_hieu if md else "", issued, md.organ_name if md else "") if p
+            p
+            for p in (
+                md.type_name if md else "",
+                md.so_ky_hieu if md else "",
+                issued,
+                md.organ_name if md else "",
+            )
+            if p
         ),
         "subject": md.subject if md else "",
         "receivers": ", ".join((*state.units, *(main.people if main else ()))),

@@ -343,7 +343,9 @@ def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: 
     if action is Action.HANDLE_DIRECT:
         if may_direct:
             return ALLOW
-        return _denied("Chỉ lãnh đạo được trình văn bản (hoặc lãnh đạo phụ trách đơn vị) mới cho ý kiến chỉ đạo.")
+        return _denied(
+            "Chỉ lãnh đạo được trình văn bản (hoặc lãnh đạo phụ trách đơn vị) mới cho ý kiến chỉ đạo."
+        )
     may_assign = may_direct or _leads_one_of(principal, work.units)
     if action is Action.HANDLE_ASSIGN:
         if may_assign:

@@ -315,7 +315,9 @@ def apply(state: Handling, step: Step) -> Handling:
     task = state.task(step.task) if step.task else None
     match step.act:
         case Act.SUBMIT:
-            return replace(state, leaders=_merge(state.leaders, step.users), units=_merge(state.units, step.units))
+            return replace(
+                state, leaders=_merge(state.leaders, step.users), units=_merge(state.units, step.units)
+            )
         case Act.FORWARD:
             return replace(state, units=_merge(state.units, step.units))
         case Act.DIRECT:
@@ -354,7 +356,9 @@ def apply(state: Handling, step: Step) -> Handling:
             )
             return _with_task(replace(state, units=_merge(state.units, step.units)), new)
         case Act.ASSIGN if task is not None:
-            return _with_task(state, replace(task, handler=step.users[0], deadline=step.deadline or task.deadline))
+            return _with_task(
+                state, replace(task, handler=step.users[0], deadline=step.deadline or task.deadline)
+            )
         case Act.PROGRESS:
             state = replace(state, progress=step.note)
             if task is not None and task.status == "open":
@@ -376,7 +380,12 @@ def apply(state: Handling, step: Step) -> Handling:
                     state = replace(state, deadline=task.extension.new_deadline)
                 return _with_task(
                     state,
-                    replace(task, deadline=task.extension.new_deadline, extension=None, extensions=task.extensions + 1),
+                    replace(
+                        task,
+                        deadline=task.extension.new_deadline,
+                        extension=None,
+                        extensions=task.extensions + 1,
+                    ),
                 )
             return _with_task(state, replace(task, extension=None))
         case Act.REPORT_DONE if task is not None:
@@ -479,7 +488,9 @@ def check(state: Handling, step: Step, today: date) -> None:
         try:
             deadline = date.fromisoformat(step.deadline)
         except ValueError as exc:
-            raise _refuse("DEADLINE_INVALID", "Thời hạn giải quyết không đúng định dạng ngày (YYYY-MM-DD).") from exc
+            raise _refuse(
+                "DEADLINE_INVALID", "Thời hạn giải quyết không đúng định dạng ngày (YYYY-MM-DD)."
+            ) from exc
         if deadline < today and step.act is not Act.DECIDE_EXTENSION:
             raise _refuse(
                 "DEADLINE_IN_PAST",

@@ -607,7 +607,10 @@ def create_app(
             "directed_by": state.directed_by,
             "tasks": [
                 {
-                    "task_id": t.task_id, "assigner": t.assigner, "units": list(t.units), "users": list(t.users),
+                    "task_id": t.task_id,
+                    "assigner": t.assigner,
+                    "units": list(t.units),
+                    "users": list(t.users),
                     "handler": t.handler, "deadline": t.deadline, "content": t.content, "status": t.status,
                     "finished_on": t.finished_on, "extensions": t.extensions,
                     "extension": t.extension.__dict__ if t.extension else None,
@@ -666,7 +669,9 @@ def create_app(
         try:
             return date.fromisoformat(raw)
         except ValueError as exc:
-            raise ApiError(f"Ngày “{name}” không hợp lệ (YYYY-MM-DD).", code="DATE_INVALID", field=name) from exc
+            raise ApiError(
+                f"Ngày “{name}” không hợp lệ (YYYY-MM-DD).", code="DATE_INVALID", field=name
+            ) from exc
 
     @app.get("/api/handling/report")
     def handling_report() -> Response:

@@ -28,8 +28,17 @@ def show(ctx: Context, record_id: str, as_json: bool) -> None:
     """Phiếu giải quyết của một văn bản: tình trạng, nhiệm vụ, các bước."""
     _, state = ctx.kho.handling.state(record_id, actor=ctx.actor)
     if as_json:
-        click.echo(json.dumps({"seq": state.seq, "status": state.status, "deadline": state.deadline,
-                               "steps": [s.to_dict() for s in state.steps]}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "seq": state.seq,
+                    "status": state.status,
+                    "deadline": state.deadline,
+                    "steps": [s.to_dict() for s in state.steps],
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     click.echo(f"Tình trạng: {state.status_label} (bước {state.seq})")
     if state.deadline:
@@ -74,10 +83,14 @@ def work(ctx: Context, as_json: bool) -> None:
     h = ctx.kho.handling
     counts, items = h.counts(ctx.actor), h.my_work(ctx.actor)
     if as_json:
-        click.echo(json.dumps({"counts": counts.__dict__, "items": [i.__dict__ for i in items]}, ensure_ascii=False))
+        click.echo(
+            json.dumps({"counts": counts.__dict__, "items": [i.__dict__ for i in items]}, ensure_ascii=False)
+        )
         return
-    click.echo(f"Mới đến: {counts.inbox} · Chờ chỉ đạo: {counts.to_direct} · Đang giải quyết: {counts.open}"
-               f" · Sắp đến hạn: {counts.due_soon} · Quá hạn: {counts.overdue} · Chờ duyệt: {counts.to_approve}")
+    click.echo(
+        f"Mới đến: {counts.inbox} · Chờ chỉ đạo: {counts.to_direct} · Đang giải quyết: {counts.open}"
+        f" · Sắp đến hạn: {counts.due_soon} · Quá hạn: {counts.overdue} · Chờ duyệt: {counts.to_approve}"
+    )
     for i in items:
         click.echo(f"{i.record_id}  {i.label}  hạn {i.deadline or '-'}  {i.flag}")
 
@@ -100,4 +113,6 @@ def flag(ctx: Context, today: str | None) -> None:
     """Chạy ngay việc hằng ngày: đánh dấu quá hạn, sắp đến hạn và thông báo."""
     ctx.operator_access()
     counts = ctx.kho.handling.flag_deadlines(date.fromisoformat(today) if today else None)
-    click.echo(f"Quá hạn: {counts['overdue']} · Sắp đến hạn: {counts['due_soon']} · Thông báo: {counts['notified']}")
+    click.echo(
+        f"Quá hạn: {counts['overdue']} · Sắp đến hạn: {counts['due_soon']} · Thông báo: {counts['notified']}"
+    )

@@ -270,7 +270,10 @@ SCHEMAS: dict[str, Schema] = {
         "properties": {
             "record_id": {"type": "string"},
             "seq": {"type": "integer"},
-            "status": {"type": "string", "enum": ["new", "submitted", "assigned", "in_progress", "done", "file_only"]},
+            "status": {
+                "type": "string",
+                "enum": ["new", "submitted", "assigned", "in_progress", "done", "file_only"],
+            },
             "status_label": {"type": "string"},
             "deadline": {"type": ["string", "null"]},
             "leaders": {"type": "array", "items": {"type": "string"}},
@@ -462,8 +465,14 @@ def _handling_paths() -> dict[str, dict[str, Schema]]:
     )
     return {
         "/api/handling/{record_id}": {
-            "get": _op("handling_show", "Phiếu giải quyết của một văn bản", "handling", _ref("Handling"), (404,),
-                       parameters=RID)
+            "get": _op(
+                "handling_show",
+                "Phiếu giải quyết của một văn bản",
+                "handling",
+                _ref("Handling"),
+                (404,),
+                parameters=RID,
+            )
         },
         "/api/handling/{record_id}/steps": {
             "post": _op(
@@ -491,7 +500,9 @@ def _handling_paths() -> dict[str, dict[str, Schema]]:
                     _query("start", day, "Từ ngày (mặc định: đầu tháng)."),
                     _query("end", day, "Đến ngày (mặc định: hôm nay)."),
                     _query("unit", STRING, "Mã đơn vị."),
-                    _query("kind", {"type": "string", "enum": ["den", "di"]}, "den: văn bản đến; di: văn bản đi."),
+                    _query(
+                        "kind", {"type": "string", "enum": ["den", "di"]}, "den: văn bản đến; di: văn bản đi."
+                    ),
                 ],
             )
         },

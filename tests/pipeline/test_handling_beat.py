@@ -33,7 +33,9 @@ def test_the_job_is_on_the_beat_schedule_daily() -> None:
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh")
+@pytest.mark.skipif(
+    not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh"
+)
 def test_a_real_worker_flags_an_overdue_task_and_notifies(
     tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -41,8 +43,13 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
     from kho_people import UNIT_B, make_people
     from kho_testing import incoming
 
-    env = make_env(tmp_path / "kho", KHO_BROKER_URL=REDIS_URL, KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
-                   KHO_PASSWORD_MEMORY_KB="1024", KHO_PASSWORD_TIME_COST="1")
+    env = make_env(
+        tmp_path / "kho",
+        KHO_BROKER_URL=REDIS_URL,
+        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
+        KHO_PASSWORD_MEMORY_KB="1024",
+        KHO_PASSWORD_TIME_COST="1",
+    )
     for key, value in env.items():
         if key.startswith("KHO_"):
             monkeypatch.setenv(key, value)
@@ -50,23 +57,54 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
     people = make_people(kho)
     doc = kho.repo.create_document("den", incoming(), None, None, people.actor("van_thu"))
     h = kho.handling
-    h.take(doc.record_id, Act.SUBMIT, expected_seq=0, actor=people.actor("van_thu"),
-           users=[people.usernames["lanh_dao"]])
+    h.take(
+        doc.record_id,
+        Act.SUBMIT,
+        expected_seq=0,
+        actor=people.actor("van_thu"),
+        users=[people.usernames["lanh_dao"]],
+    )
     tomorrow = date.today().toordinal() + 1
-    h.take(doc.record_id, Act.DIRECT, expected_seq=1, actor=people.actor("lanh_dao"), units=[UNIT_B],
-           users=[people.usernames["chuyen_vien_b"]], deadline=date.fromordinal(tomorrow).isoformat())
+    h.take(
+        doc.record_id,
+        Act.DIRECT,
+        expected_seq=1,
+        actor=people.actor("lanh_dao"),
+        units=[UNIT_B],
+        users=[people.usernames["chuyen_vien_b"]],
+        deadline=date.fromordinal(tomorrow).isoformat(),
+    )
     kho.close()
 
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ingest.celery_app", "worker", "--pool=solo", "--loglevel=INFO",
-         "-Q", env["KHO_INGEST_QUEUE"], "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ingest.celery_app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-Q",
+            env["KHO_INGEST_QUEUE"],
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         # As beat would send it (its options name the queue), for the day after the deadline.
-        make_app(REDIS_URL).send_task(FLAG_DEADLINES_TASK, kwargs={"today": date.fromordinal(tomorrow + 1).isoformat()},
-                      queue=env["KHO_INGEST_QUEUE"])
+        make_app(REDIS_URL).send_task(
+            FLAG_DEADLINES_TASK,
+            kwargs={"today": date.fromordinal(tomorrow + 1).isoformat()},
+            queue=env["KHO_INGEST_QUEUE"],
+        )
         kho = Kho(Settings.from_env(), follow_index=False)
         handler = people.actor("chuyen_vien_b")
         deadline = time.monotonic() + 60

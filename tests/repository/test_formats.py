@@ -23,8 +23,8 @@ from repository.audit import AuditEvent, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
-from repository.workflow import Step
 from repository.storage.local import LocalStore
+from repository.workflow import Step
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 

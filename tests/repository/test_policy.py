@@ -10,13 +10,13 @@ from repository.policy import (
     Principal,
     RecordFacts,
     Role,
+    WorkFacts,
     decide,
+    decide_step,
     index_visibility,
     manages_accounts_of,
     may_lock,
     search_scope,
-    WorkFacts,
-    decide_step,
     sees,
 )
 
@@ -257,7 +257,8 @@ def test_a_leader_submitted_to_directs_a_document_of_another_unit() -> None:
     other_leader = Principal("ld.khac", roles=frozenset({(UNIT_B, Role.LANH_DAO)}))
     submitted = RecordFacts(**{**DOC.__dict__, "grant_users": frozenset({other_leader.user})})
     assert not decide_step(other_leader, Action.HANDLE_DIRECT, submitted, WorkFacts())
-    assert decide_step(other_leader, Action.HANDLE_DIRECT, submitted, WorkFacts(leaders=frozenset({"ld.khac"})))
+    named = WorkFacts(leaders=frozenset({"ld.khac"}))
+    assert decide_step(other_leader, Action.HANDLE_DIRECT, submitted, named)
     # Without sight of the document, being named in the handling gives nothing.
     assert not decide_step(other_leader, Action.HANDLE_DIRECT, DOC, WorkFacts(leaders=frozenset({"ld.khac"})))
 
@@ -288,7 +289,8 @@ def test_only_the_handler_of_the_task_works_on_it() -> None:
 def test_only_the_assigner_approves_and_never_their_own_request(
     who: Principal, assigner: str, requester: str, code: str
 ) -> None:
-    decision = decide_step(who, Action.HANDLE_APPROVE, DISTRIBUTED, WorkFacts(assigner=assigner, requester=requester))
+    work = WorkFacts(assigner=assigner, requester=requester)
+    decision = decide_step(who, Action.HANDLE_APPROVE, DISTRIBUTED, work)
     assert decision.allowed is (code == "") and decision.code == code
 
 

@@ -80,7 +80,9 @@ def test_a_redirect_replaces_the_lead_and_keeps_the_earlier_direction() -> None:
     steps = [*_directed(), step(4, Act.DIRECT, "ld", task=MAIN_TASK, units=("vp",), deadline="2026-03-12")]
     state = derive("r1", steps)
     task = state.task(MAIN_TASK)
-    assert task is not None and task.units == ("vp",) and task.handler == "" and state.deadline == "2026-03-12"
+    assert (
+        task is not None and task.units == ("vp",) and task.handler == "" and state.deadline == "2026-03-12"
+    )
     assert set(state.units) == {"pth", "vp"}  # the earlier unit keeps sight of it
     assert [s.act for s in state.steps].count(Act.DIRECT) == 2
 
@@ -99,8 +101,14 @@ def test_extension_then_completion_counts_on_time_against_the_new_deadline() -> 
     assert task is not None and task.deadline == "2026-03-17" and task.extensions == 1
     assert state.status == "done" and timeliness(task, date(2026, 3, 20), CAL) == "on_time"
     assert classify(state, date(2026, 3, 31), CAL) == "done_on_time"
-    late = derive("r1", [*steps[:3], *[s for s in steps[5:7]], step(8, Act.APPROVE_DONE, "ld", on="2026-03-12",
-                                                                       task=MAIN_TASK)])
+    late = derive(
+        "r1",
+        [
+            *steps[:3],
+            *[s for s in steps[5:7]],
+            step(8, Act.APPROVE_DONE, "ld", on="2026-03-12", task=MAIN_TASK),
+        ],
+    )
     assert classify(late, date(2026, 3, 31), CAL) == "done_late"
 
 
@@ -116,8 +124,12 @@ def test_a_refused_extension_keeps_the_deadline() -> None:
 
 @pytest.mark.parametrize(
     ("today", "flag"),
-    [(date(2026, 3, 2), "open"), (date(2026, 3, 6), "due_soon"), (date(2026, 3, 10), "due_soon"),
-     (date(2026, 3, 11), "overdue")],
+    [
+        (date(2026, 3, 2), "open"),
+        (date(2026, 3, 6), "due_soon"),
+        (date(2026, 3, 10), "due_soon"),
+        (date(2026, 3, 11), "overdue"),
+    ],
 )
 def test_timeliness_of_an_open_task(today: date, flag: str) -> None:
     task = derive("r1", _directed()).task(MAIN_TASK)
@@ -133,20 +145,40 @@ def test_a_task_reported_but_never_approved_is_not_finished() -> None:
 @pytest.mark.parametrize(
     ("new", "today", "code"),
     [
-        (step(4, Act.DIRECT, task=MAIN_TASK, units=("pth",), deadline="2026-03-01"), date(2026, 3, 2),
-         "DEADLINE_IN_PAST"),
+        (
+            step(4, Act.DIRECT, task=MAIN_TASK, units=("pth",), deadline="2026-03-01"),
+            date(2026, 3, 2),
+            "DEADLINE_IN_PAST",
+        ),
         (step(4, Act.DIRECT, task=MAIN_TASK, units=("pth",)), date(2026, 3, 2), "DEADLINE_REQUIRED"),
         (step(4, Act.DIRECT, task=MAIN_TASK, deadline="2026-03-09"), date(2026, 3, 2), "TARGET_REQUIRED"),
-        (step(4, Act.REQUEST_EXTENSION, "cv", task=MAIN_TASK, deadline="2026-03-20"), date(2026, 3, 11),
-         "EXTENSION_TOO_LATE"),
-        (step(4, Act.REQUEST_EXTENSION, "cv", task=MAIN_TASK, deadline="2026-03-09"), date(2026, 3, 3),
-         "EXTENSION_DATE_INVALID"),
-        (step(4, Act.DECIDE_EXTENSION, task=MAIN_TASK, approved=True), date(2026, 3, 3), "NO_EXTENSION_PENDING"),
+        (
+            step(4, Act.REQUEST_EXTENSION, "cv", task=MAIN_TASK, deadline="2026-03-20"),
+            date(2026, 3, 11),
+            "EXTENSION_TOO_LATE",
+        ),
+        (
+            step(4, Act.REQUEST_EXTENSION, "cv", task=MAIN_TASK, deadline="2026-03-09"),
+            date(2026, 3, 3),
+            "EXTENSION_DATE_INVALID",
+        ),
+        (
+            step(4, Act.DECIDE_EXTENSION, task=MAIN_TASK, approved=True),
+            date(2026, 3, 3),
+            "NO_EXTENSION_PENDING",
+        ),
         (step(4, Act.APPROVE_DONE, task=MAIN_TASK), date(2026, 3, 3), "TASK_NOT_REPORTED"),
         (step(4, Act.PROGRESS, "cv", task="9"), date(2026, 3, 3), "TASK_NOT_FOUND"),
-        (step(4, Act.ASSIGN, "tp", task=MAIN_TASK, users=("cv2",), deadline="2026-03-11"), date(2026, 3, 3),
-         "DEADLINE_AFTER_DIRECTION"),
-        (step(4, Act.OUTGOING_STATUS, "vt", organ="Sở Nội vụ", code="07"), date(2026, 3, 3), "STATUS_CODE_UNKNOWN"),
+        (
+            step(4, Act.ASSIGN, "tp", task=MAIN_TASK, users=("cv2",), deadline="2026-03-11"),
+            date(2026, 3, 3),
+            "DEADLINE_AFTER_DIRECTION",
+        ),
+        (
+            step(4, Act.OUTGOING_STATUS, "vt", organ="Sở Nội vụ", code="07"),
+            date(2026, 3, 3),
+            "STATUS_CODE_UNKNOWN",
+        ),
         (step(4, Act.ANSWER, "cv", task=MAIN_TASK), date(2026, 3, 3), "ANSWER_REQUIRED"),
     ],
 )

@@ -31,7 +31,7 @@ class _Capture:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -82,7 +82,9 @@ class Office:
 def office(kho: Kho, people: People, smtp: _Capture) -> Office:
     clock = Clock()
     kho.repo.clock = clock
-    kho.settings = replace(kho.settings, smtp_host="127.0.0.1", smtp_port=smtp.port, base_url="https://kho.test")
+    kho.settings = replace(
+        kho.settings, smtp_host="127.0.0.1", smtp_port=smtp.port, base_url="https://kho.test"
+    )
     accounts = kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
     actors = {who: people.actor(who) for who in people.usernames}
@@ -102,7 +104,10 @@ def office(kho: Kho, people: People, smtp: _Capture) -> Office:
 
 def register_incoming(office: Office, number: str = "1234", **overrides: Any) -> Record:
     return office.kho.repo.create_document(
-        "den", incoming(code_number=number, issued_date="2026-02-27", **overrides), None, None,
+        "den",
+        incoming(code_number=number, issued_date="2026-02-27", **overrides),
+        None,
+        None,
         office.actors["clerk"],
     )
 
@@ -111,11 +116,13 @@ def mails_to(smtp: _Capture, address: str) -> list[EmailMessage]:
     return [m for m in smtp.messages if m["To"] == address]
 
 
-def test_register_direct_assign_overdue_extend_answer_approve_and_report(office: Office, smtp: _Capture) -> None:
+def test_register_direct_assign_overdue_extend_answer_approve_and_report(
+    office: Office, smtp: _Capture
+) -> None:
     kho, h = office.kho, office.handling
     doc = register_incoming(office, urgency=2)
     rid = doc.record_id
-    leader, head_b, handler = office.user("leader"), office.user("head_b"), office.user("handler")
+    leader, handler = office.user("leader"), office.user("handler")
     # Before anything reached them, the handler cannot see the document.
     assert not kho.repo.may_see(office.actors["handler"], doc)
 
@@ -128,7 +135,12 @@ def test_register_direct_assign_overdue_extend_answer_approve_and_report(office:
 
     # The leader directs: chủ trì Phòng Tổng hợp, deadline Thursday 5 March.
     state = office.step(
-        rid, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-05", note="Phòng Tổng hợp tham mưu trả lời"
+        rid,
+        Act.DIRECT,
+        "leader",
+        units=[UNIT_B],
+        deadline="2026-03-05",
+        note="Phòng Tổng hợp tham mưu trả lời",
     )
     assert state.status == "assigned" and state.deadline == "2026-03-05"
     assert h.counts(office.actors["leader"]).to_direct == 0
@@ -149,11 +161,19 @@ def test_register_direct_assign_overdue_extend_answer_approve_and_report(office:
     counts = h.counts(office.actors["handler"])
     assert counts.due_soon == 1
     request_doc = kho.repo.create_document(
-        "di", outgoing(type_name="Công văn", code_notation="PTH", subject="Đề nghị gia hạn trả lời"), None, None,
+        "di",
+        outgoing(type_name="Công văn", code_notation="PTH", subject="Đề nghị gia hạn trả lời"),
+        None,
+        None,
         office.actors["van_thu_b"],
     )
     office.step(
-        rid, Act.REQUEST_EXTENSION, "handler", task="1", deadline="2026-03-12", ref=request_doc.record_id,
+        rid,
+        Act.REQUEST_EXTENSION,
+        "handler",
+        task="1",
+        deadline="2026-03-12",
+        ref=request_doc.record_id,
         note="Chờ số liệu của các huyện",
     )
     assert h.counts(office.actors["leader"]).to_approve == 1
@@ -187,12 +207,26 @@ def test_register_direct_assign_overdue_extend_answer_approve_and_report(office:
     # Every step is in the trace (who, when, what) and in the audit log.
     _, state = h.state(rid, actor=office.actors["leader"])
     trace = state.trace()
-    for text in ("Kính trình", "Phòng Tổng hợp tham mưu trả lời", "Đ/c Bình", "Chờ số liệu", "Đồng ý kết thúc"):
+    for text in (
+        "Kính trình",
+        "Phòng Tổng hợp tham mưu trả lời",
+        "Đ/c Bình",
+        "Chờ số liệu",
+        "Đồng ý kết thúc",
+    ):
         assert text in trace
-    actions = [e.action for e in kho.repo.audit.events() if e.record_id == rid and e.action.startswith("handling:")]
+    actions = [
+        e.action for e in kho.repo.audit.events() if e.record_id == rid and e.action.startswith("handling:")
+    ]
     assert actions == [
-        "handling:submit", "handling:direct", "handling:assign", "handling:request_extension",
-        "handling:decide_extension", "handling:answer", "handling:report_done", "handling:approve_done",
+        "handling:submit",
+        "handling:direct",
+        "handling:assign",
+        "handling:request_extension",
+        "handling:decide_extension",
+        "handling:answer",
+        "handling:report_done",
+        "handling:approve_done",
     ]
 
     # The reports for March show it once, done on time (within the extended deadline).
@@ -235,17 +269,37 @@ def directed(office: Office) -> str:
 
 
 def test_a_person_or_unit_that_does_not_exist_or_is_locked_is_refused(office: Office, directed: str) -> None:
-    _refused("TARGET_UNKNOWN", office, directed, Act.DIRECT, "leader", units=["999.99.99.H40"], deadline="2026-03-10")
-    _refused("TARGET_UNKNOWN", office, directed, Act.DIRECT, "leader", users=["khongco.ubnd"], deadline="2026-03-10")
+    _refused(
+        "TARGET_UNKNOWN",
+        office,
+        directed,
+        Act.DIRECT,
+        "leader",
+        units=["999.99.99.H40"],
+        deadline="2026-03-10",
+    )
+    _refused(
+        "TARGET_UNKNOWN",
+        office,
+        directed,
+        Act.DIRECT,
+        "leader",
+        users=["khongco.ubnd"],
+        deadline="2026-03-10",
+    )
     admin = office.kho.accounts.get(office.people.usernames["quan_tri"])
     office.kho.accounts.lock(office.user("handler"), "admin", admin)
     office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-10")
-    err = _refused("TARGET_LOCKED", office, directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    err = _refused(
+        "TARGET_LOCKED", office, directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")]
+    )
     assert "khóa" in err.message
 
 
 def test_a_deadline_before_today_is_refused(office: Office, directed: str) -> None:
-    err = _refused("DEADLINE_IN_PAST", office, directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-01")
+    err = _refused(
+        "DEADLINE_IN_PAST", office, directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-01"
+    )
     assert "01/03/2026" in err.message
     _refused("DEADLINE_INVALID", office, directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="ngày mai")
 
@@ -254,8 +308,15 @@ def test_an_extension_asked_after_the_deadline_passed_is_refused(office: Office,
     office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-04")
     office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
     office.clock.set(date(2026, 3, 5))
-    _refused("EXTENSION_TOO_LATE", office, directed, Act.REQUEST_EXTENSION, "handler", task="1",
-             deadline="2026-03-20")
+    _refused(
+        "EXTENSION_TOO_LATE",
+        office,
+        directed,
+        Act.REQUEST_EXTENSION,
+        "handler",
+        task="1",
+        deadline="2026-03-20",
+    )
 
 
 def test_approving_ones_own_task_is_refused(office: Office, directed: str) -> None:
@@ -275,20 +336,37 @@ def test_a_handler_cannot_approve_nor_finish_without_an_answer(office: Office, d
     _refused("SELF_APPROVAL", office, directed, Act.APPROVE_DONE, "handler", task="1")
     _refused("ANSWER_MISSING", office, directed, Act.APPROVE_DONE, "leader", task="1")
     # A task "finished" outside the flow (reported, never approved) is not finished.
-    assert office.handling.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"][
-        "open_in_time"
-    ] == 1
+    assert (
+        office.handling.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"][
+            "open_in_time"
+        ]
+        == 1
+    )
 
 
 def test_two_leaders_directing_at_once_the_second_gets_a_conflict(office: Office, directed: str) -> None:
     h = office.handling
     seen = len(h.steps(directed))  # both leaders opened the page at this point
-    h.take(directed, Act.DIRECT, expected_seq=seen, actor=office.actors["leader"], units=[UNIT_B],
-           deadline="2026-03-10", note="Phòng Tổng hợp chủ trì")
+    h.take(
+        directed,
+        Act.DIRECT,
+        expected_seq=seen,
+        actor=office.actors["leader"],
+        units=[UNIT_B],
+        deadline="2026-03-10",
+        note="Phòng Tổng hợp chủ trì",
+    )
     before = _unchanged(office, directed)
     with pytest.raises(WorkflowConflict) as info:
-        h.take(directed, Act.DIRECT, expected_seq=seen, actor=office.actors["leader2"], units=[AGENCY],
-               deadline="2026-03-12", note="Văn phòng chủ trì")
+        h.take(
+            directed,
+            Act.DIRECT,
+            expected_seq=seen,
+            actor=office.actors["leader2"],
+            units=[AGENCY],
+            deadline="2026-03-12",
+            note="Văn phòng chủ trì",
+        )
     assert info.value.code == "WORKFLOW_CONFLICT" and info.value.http_status == 409
     assert _unchanged(office, directed) == before
     _, state = h.state(directed, actor=office.actors["leader"])
@@ -304,8 +382,14 @@ def test_a_real_race_of_two_directions_keeps_one_and_refuses_the_other(office: O
         service = office.kho.handling
         barrier.wait()
         try:
-            service.take(directed, Act.DIRECT, expected_seq=seen, actor=office.actors[who], units=[unit],
-                         deadline="2026-03-10")
+            service.take(
+                directed,
+                Act.DIRECT,
+                expected_seq=seen,
+                actor=office.actors[who],
+                units=[unit],
+                deadline="2026-03-10",
+            )
             outcome[who] = "ok"
         except KhoError as exc:
             outcome[who] = exc.code
@@ -320,25 +404,54 @@ def test_a_real_race_of_two_directions_keeps_one_and_refuses_the_other(office: O
 
 
 def test_only_the_right_people_take_each_step(office: Office, directed: str) -> None:
-    err = _refused("PERMISSION_DENIED", office, directed, Act.DIRECT, "handler", units=[UNIT_B],
-                   deadline="2026-03-10")
+    err = _refused(
+        "PERMISSION_DENIED", office, directed, Act.DIRECT, "handler", units=[UNIT_B], deadline="2026-03-10"
+    )
     assert isinstance(err, PermissionDenied)
     office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-10")
     # A chuyên viên of the unit cannot pass it on; the văn thư cannot direct.
-    _refused("PERMISSION_DENIED", office, directed, Act.ASSIGN, "chuyen_vien_b", task="1",
-             users=[office.user("handler")])
-    _refused("PERMISSION_DENIED", office, directed, Act.DIRECT, "clerk", units=[UNIT_B], deadline="2026-03-10")
+    _refused(
+        "PERMISSION_DENIED",
+        office,
+        directed,
+        Act.ASSIGN,
+        "chuyen_vien_b",
+        task="1",
+        users=[office.user("handler")],
+    )
+    _refused(
+        "PERMISSION_DENIED", office, directed, Act.DIRECT, "clerk", units=[UNIT_B], deadline="2026-03-10"
+    )
 
 
 def test_outgoing_status_codes_of_qcvn_102_by_hand(office: Office) -> None:
     doc = office.kho.repo.create_document("di", outgoing(), None, None, office.actors["clerk"])
     h = office.handling
-    h.take(doc.record_id, Act.OUTGOING_STATUS, expected_seq=0, actor=office.actors["clerk"],
-           organ="Sở Nội vụ", code="03")
-    state = h.take(doc.record_id, Act.OUTGOING_STATUS, expected_seq=1, actor=office.actors["clerk"],
-                   organ="Sở Nội vụ", code="05", note="Đang xử lý")
+    h.take(
+        doc.record_id,
+        Act.OUTGOING_STATUS,
+        expected_seq=0,
+        actor=office.actors["clerk"],
+        organ="Sở Nội vụ",
+        code="03",
+    )
+    state = h.take(
+        doc.record_id,
+        Act.OUTGOING_STATUS,
+        expected_seq=1,
+        actor=office.actors["clerk"],
+        organ="Sở Nội vụ",
+        code="05",
+        note="Đang xử lý",
+    )
     assert [(s.organ, s.code, s.label) for s in state.outgoing] == [("Sở Nội vụ", "05", "Đang xử lý")]
     with pytest.raises(WorkflowRefused) as info:
-        h.take(doc.record_id, Act.OUTGOING_STATUS, expected_seq=2, actor=office.actors["clerk"],
-               organ="Sở Nội vụ", code="09")
+        h.take(
+            doc.record_id,
+            Act.OUTGOING_STATUS,
+            expected_seq=2,
+            actor=office.actors["clerk"],
+            organ="Sở Nội vụ",
+            code="09",
+        )
     assert info.value.code == "STATUS_CODE_UNKNOWN"

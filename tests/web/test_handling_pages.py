@@ -74,7 +74,9 @@ def test_leader_directs_head_assigns_handler_reports_through_the_pages(
     doc = kho.repo.create_document("den", incoming(urgency=3), None, None, people.actor("van_thu"))
     path = f"/handling/{doc.record_id}"
     login(web, people, "van_thu")
-    response = _form(web, path, {"act": "submit", "users": people.usernames["lanh_dao"], "note": "Kính trình"})
+    response = _form(
+        web, path, {"act": "submit", "users": people.usernames["lanh_dao"], "note": "Kính trình"}
+    )
     assert response.status_code == 302
     web.post("/logout", data={"csrf_token": csrf(web, "/")})
 
@@ -87,8 +89,16 @@ def test_leader_directs_head_assigns_handler_reports_through_the_pages(
     assert bad.status_code == 422 and "DEADLINE_IN_PAST" in text(bad) and "đã qua" in text(bad)
     # A stale page (someone recorded a step since): conflict, nothing written.
     token = csrf(web, path)
-    stale = web.post(path, data={"csrf_token": token, "expected_seq": "0", "act": "direct", "units": UNIT_B,
-                                 "deadline": "2099-01-05"})
+    stale = web.post(
+        path,
+        data={
+            "csrf_token": token,
+            "expected_seq": "0",
+            "act": "direct",
+            "units": UNIT_B,
+            "deadline": "2099-01-05",
+        },
+    )
     assert stale.status_code == 409 and "WORKFLOW_CONFLICT" in text(stale)
     ok = _form(web, path, {"act": "direct", "units": UNIT_B, "deadline": "2099-01-05", "note": "PTH chủ trì"})
     assert ok.status_code == 302
@@ -96,7 +106,12 @@ def test_leader_directs_head_assigns_handler_reports_through_the_pages(
     web.post("/logout", data={"csrf_token": csrf(web, "/")})
 
     login(web, people, "head_b")
-    assert _form(web, path, {"act": "assign", "task": "1", "users": people.usernames["chuyen_vien_b"]}).status_code == 302
+    assert (
+        _form(
+            web, path, {"act": "assign", "task": "1", "users": people.usernames["chuyen_vien_b"]}
+        ).status_code
+        == 302
+    )
     web.post("/logout", data={"csrf_token": csrf(web, "/")})
 
     login(web, people, "chuyen_vien_b")
@@ -111,8 +126,13 @@ def test_leader_directs_head_assigns_handler_reports_through_the_pages(
 
 def test_reports_as_pdf_and_xlsx_from_the_same_data(web: FlaskClient, kho: Kho, people: People) -> None:
     doc = kho.repo.create_document("den", incoming(), None, None, people.actor("van_thu"))
-    kho.handling.take(doc.record_id, Act.SUBMIT, expected_seq=0, actor=people.actor("van_thu"),
-                      users=[people.usernames["lanh_dao"]])
+    kho.handling.take(
+        doc.record_id,
+        Act.SUBMIT,
+        expected_seq=0,
+        actor=people.actor("van_thu"),
+        users=[people.usernames["lanh_dao"]],
+    )
     login(web, people, "van_thu")
     page = web.get("/handling/reports?start=2000-01-01")
     assert page.status_code == 200 and 'id="thong-ke"' in text(page)
@@ -142,14 +162,23 @@ def test_the_api_takes_steps_and_refuses_bad_input_with_codes(app: Flask, kho: K
     assert bad.status_code == 422 and bad.json["error"]["code"] == "FIELD_INVALID"
     bad = api.post(url, json={"act": "submit", "expected_seq": "0"}, headers=people.headers("van_thu"))
     assert bad.status_code == 422 and bad.json["error"]["code"] == "FIELD_INVALID"
-    ok = api.post(url, json={"act": "submit", "expected_seq": 0, "users": [people.usernames["lanh_dao"]]},
-                  headers=people.headers("van_thu"))
+    ok = api.post(
+        url,
+        json={"act": "submit", "expected_seq": 0, "users": [people.usernames["lanh_dao"]]},
+        headers=people.headers("van_thu"),
+    )
     assert ok.status_code == 201 and ok.json["status"] == "submitted" and ok.json["seq"] == 1
-    again = api.post(url, json={"act": "submit", "expected_seq": 0, "users": [people.usernames["lanh_dao"]]},
-                     headers=people.headers("van_thu"))
+    again = api.post(
+        url,
+        json={"act": "submit", "expected_seq": 0, "users": [people.usernames["lanh_dao"]]},
+        headers=people.headers("van_thu"),
+    )
     assert again.status_code == 409 and again.json["error"]["code"] == "WORKFLOW_CONFLICT"
-    past = api.post(url, json={"act": "direct", "expected_seq": 1, "units": [UNIT_B], "deadline": "2001-01-01"},
-                    headers=people.headers("lanh_dao"))
+    past = api.post(
+        url,
+        json={"act": "direct", "expected_seq": 1, "units": [UNIT_B], "deadline": "2001-01-01"},
+        headers=people.headers("lanh_dao"),
+    )
     assert past.status_code == 422 and past.json["error"]["code"] == "DEADLINE_IN_PAST"
     work = api.get("/api/work", headers=people.headers("lanh_dao")).json
     assert work["counts"]["to_direct"] == 1

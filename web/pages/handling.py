@@ -65,8 +65,9 @@ def work() -> Response:
     )
 
 
-def _handling_page(record_id: str, errors: list[str] | None = None, status: int = 200,
-                   values: dict[str, Any] | None = None) -> Response:
+def _handling_page(
+    record_id: str, errors: list[str] | None = None, status: int = 200, values: dict[str, Any] | None = None
+) -> Response:
     who = actor()
     h = kho().handling
     record, state = h.state(record_id, actor=who)
@@ -168,8 +169,11 @@ def reports() -> Response:
     if report is not None and fmt in ("pdf", "xlsx"):
         names = _names()
         sheet = handling_export.build(report, kho().settings.agency_name, names.get(unit, unit))
-        kho().repo.audit_export(who, "handling:report", {"kind": kind, "start": start.isoformat(),
-                                                         "end": end.isoformat(), "unit": unit, "format": fmt})
+        kho().repo.audit_export(
+            who,
+            "handling:report",
+            {"kind": kind, "start": start.isoformat(), "end": end.isoformat(), "unit": unit, "format": fmt},
+        )
         name = f"bao-cao-giai-quyet-{kind}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
         if fmt == "pdf":
             body = handling_export.to_pdf(sheet, who.user, vn_display(utcnow()))
@@ -177,7 +181,9 @@ def reports() -> Response:
         else:
             body = handling_export.to_xlsx(sheet)
             mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
     if fmt and fmt not in ("pdf", "xlsx", "html"):
         errors.append("Định dạng không hợp lệ: chọn pdf hoặc xlsx.")
     _, units = _people_and_units()

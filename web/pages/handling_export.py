@@ -129,13 +129,23 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
     title = ParagraphStyle("title", fontName=bold, fontSize=15, leading=19, alignment=1)
     line = ParagraphStyle("line", fontName=regular, fontSize=11, leading=15, alignment=1)
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=12 * mm, bottomMargin=14 * mm, title=sheet.title, author="Kho")
-    grid = TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-    ])
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=landscape(A4),
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title=sheet.title,
+        author="Kho",
+    )
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ]
+    )
     story: list = [Paragraph(_escape(sheet.title.upper()), title), Spacer(1, 3 * mm)]
     story += [Paragraph(_escape(t), line) for t in sheet.lines]
     story.append(Spacer(1, 5 * mm))
@@ -154,7 +164,9 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
     def footer(canvas: Any, document: Any) -> None:
         canvas.saveState()
         canvas.setFont(regular, 8)
-        canvas.drawString(12 * mm, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {canvas.getPageNumber()}")
+        canvas.drawString(
+            12 * mm, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {canvas.getPageNumber()}"
+        )
         canvas.restoreState()
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
