@@ -351,7 +351,7 @@ class HandlingService:
                 return role.value
         return next(iter(sorted(r.value for _, r in actor.principal.roles)), "")
 
-    def _check_targets(self, users: Iterable[str], units: Iterable[str]) -> None:
+    def _check_targets(self, users: Iterable[str], units: Iterable[str], secrecy: int = 0) -> None:
         for user in users:
             try:
                 account = self.accounts.get(user)
@@ -363,6 +363,13 @@ class HandlingService:
                 raise WorkflowRefused(
                     f"Tài khoản “{user}” đang bị khóa: không thể giao văn bản cho người này.",
                     code="TARGET_LOCKED",
+                    target=user,
+                )
+            if account.clearance < secrecy:
+                raise WorkflowRefused(
+                    f"Cán bộ “{user}” không được phép xem văn bản có độ mật này:"
+                    " không thể chuyển cho người này.",
+                    code="TARGET_NO_CLEARANCE",
                     target=user,
                 )
         for unit in units:
@@ -445,7 +452,9 @@ class HandlingService:
                 )
                 raise PermissionDenied(decision.message, code=decision.code)
         check(state, step, today)
-        self._check_targets((*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units))
+        self._check_targets(
+            (*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units), record.secrecy
+        )
         if act is Act.ANSWER or (act is Act.REQUEST_EXTENSION and step.ref):
             ref = self.repo.get(step.ref, actor=actor)
             if act is Act.ANSWER and (ref.kind != "di" or ref.registration is None):
@@ -545,6 +554,9 @@ class HandlingService:
             except NotFound:
                 continue
             if account.email:
+                if record.secrecy > 0:
+                    # Nothing of a secret document's content leaves Kho by mail: only that there is one.
+                    text = "Có văn bản mật cần xử lý: xem trong hệ thống Kho (không gửi nội dung qua thư)."
                 subject = text.splitlines()[0][:180]
                 self.mailer.send(account.email, f"[Kho] {subject}", f"{text}\n\nXem: {link}\n")
 
@@ -658,7 +670,16 @@ class HandlingService:
             if (item.record_id, item.task_id) not in seen:
                 seen.add((item.record_id, item.task_id))
                 out.append(item)
-        return out
+        if actor.system:
+            return out
+        visible = []
+        for item in out:  # the one policy decides what the person sees (secrecy included)
+            try:
+                if self.repo.may_see(actor, self.repo._load(item.record_id)):
+                    visible.append(item)
+            except NotFound:
+                continue
+        return visible
 
     def _report_units(self, actor: Actor, unit: str | None) -> list[str]:
         if actor.system:

@@ -267,6 +267,16 @@ class Handling:
     def handlers(self) -> frozenset[str]:
         return frozenset(u for t in self.tasks for u in t.people) | frozenset(self.cooperate_users)
 
+    def phu_luc_vi(self) -> dict[str, str | None]:
+        """Fields 16–18 of Phụ lục VI Phần II.II (edXML ``ToPlaces``, ``TraceHeaderList``,
+        ``DueDate``) as this handling fills them."""
+        main = self.task(MAIN_TASK)
+        return {
+            "ToPlaces": ", ".join((*self.units, *(main.people if main else ()))) or None,
+            "TraceHeaderList": self.trace() or None,
+            "DueDate": self.deadline,
+        }
+
     def trace(self) -> str:
         """The TraceHeaderList text (Phụ lục VI field 17): one line per step."""
         lines = []

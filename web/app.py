@@ -621,6 +621,7 @@ def create_app(
             "outgoing": [s.__dict__ for s in state.outgoing],
             "steps": [s.to_dict() for s in state.steps],
             "trace": state.trace(),
+            "phu_luc_vi": state.phu_luc_vi(),
         }
 
     @app.get("/api/handling/<record_id>")

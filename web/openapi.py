@@ -284,6 +284,10 @@ SCHEMAS: dict[str, Schema] = {
             "outgoing": {"type": "array", "items": {"type": "object"}},
             "steps": {"type": "array", "items": {"type": "object"}},
             "trace": {"type": "string"},
+            "phu_luc_vi": {
+                "type": "object",
+                "description": "Trường 16–18 Phụ lục VI: ToPlaces, TraceHeaderList, DueDate.",
+            },
         },
     },
     "Work": {

@@ -455,3 +455,50 @@ def test_outgoing_status_codes_of_qcvn_102_by_hand(office: Office) -> None:
             code="09",
         )
     assert info.value.code == "STATUS_CODE_UNKNOWN"
+
+
+def test_a_secret_document_goes_only_to_cleared_people_and_its_mail_says_nothing(
+    office: Office, smtp: _Capture
+) -> None:
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    low, first = kho.accounts.create_account("Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, "thap@ubnd.test", admin)
+    kho.accounts.change_password(low.username, first, PASSWORD)
+    secret = register_incoming(office, number="999", secrecy=1, subject="Kế hoạch bảo vệ bí mật")
+    _refused("TARGET_NO_CLEARANCE", office, secret.record_id, Act.SUBMIT, "clerk", users=[low.username])
+    office.step(secret.record_id, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    [mail] = mails_to(smtp, "hung@ubnd.test")
+    assert "Kế hoạch bảo vệ bí mật" not in mail["Subject"] + mail.get_content()
+    assert "văn bản mật" in mail["Subject"]
+
+
+def test_several_tasks_with_a_follower_and_a_forward_straight_to_a_unit(office: Office) -> None:
+    h = office.handling
+    rid = register_incoming(office, number="31").record_id
+    office.step(rid, Act.FORWARD, "clerk", units=[UNIT_B], note="Chuyển Phòng Tổng hợp theo quy chế")
+    assert office.kho.repo.may_see(office.actors["head_b"], office.kho.repo._load(rid))
+    office.step(rid, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-20")
+    state = office.step(
+        rid,
+        Act.ADD_TASK,
+        "leader",
+        units=[AGENCY],
+        content="Văn phòng tổng hợp báo cáo quý",
+        deadline="2026-03-31",
+        cooperate_users=[office.user("leader2")],
+    )
+    extra = state.task("2")
+    assert (
+        extra is not None
+        and extra.follower == office.user("leader2")
+        and extra.assigner == office.user("leader")
+    )
+    assert [t.task_id for t in state.tasks] == ["1", "2"]
+    assert (
+        state.phu_luc_vi()["DueDate"] == "2026-03-20"
+        and "Giao nhiệm vụ" in state.phu_luc_vi()["TraceHeaderList"]
+    )
+    # The document is finished only when every task is approved.
+    assert (
+        h.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"]["open_in_time"] == 1
+    )
