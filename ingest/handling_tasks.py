@@ -14,13 +14,13 @@ FLAG_DEADLINES_TASK = "kho.handling.flag_deadlines"
 def flag_deadlines(settings: Settings | None = None, today: str | None = None) -> dict[str, int]:
     """Run the job once (the task body; ``kho handling flag`` calls it too). ``today`` (ISO date)
     replaces the clock for a catch-up run."""
-    from web.context import Kho
+    from repository.service import open_handling
 
-    kho = Kho(settings or Settings.from_env(), follow_index=False)
+    service = open_handling(settings or Settings.from_env())
     try:
-        return kho.handling.flag_deadlines(date.fromisoformat(today) if today else None)
+        return service.flag_deadlines(date.fromisoformat(today) if today else None)
     finally:
-        kho.close()
+        service.index.close()
 
 
 @app.task(name=FLAG_DEADLINES_TASK, acks_late=True, ignore_result=True)

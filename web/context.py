@@ -74,20 +74,12 @@ class Kho:
     def handling(self) -> HandlingService:
         """Trình, chỉ đạo, giao xử lý, theo dõi (:mod:`repository.handling`); its work index is a
         SQLite file in the data folder, rebuilt from the store by ``kho handling reindex``."""
-        from kho.mail import Mailer
-        from repository.handling import HandlingService, WorkIndex
-        from repository.workflow import load_holidays
+        from repository.handling import WorkIndex
+        from repository.service import open_handling
 
         if self._work_index is None:
             self._work_index = WorkIndex(self.settings.data_dir / "work-index.sqlite")
-        return HandlingService(
-            self.repo,
-            self.accounts,
-            self._work_index,
-            load_holidays(self.settings.holidays_file),
-            mailer=Mailer.from_settings(self.settings),
-            base_url=self.settings.base_url,
-        )
+        return open_handling(self.settings, self.repo, self.accounts, self._work_index)
 
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))
