@@ -47,6 +47,7 @@ from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
 from repository.workflow import (
     MAIN_TASK,
+    STATUS_CODES,
     Act,
     Counts,
     Handling,
@@ -559,6 +560,56 @@ class HandlingService:
                     text = "Có văn bản mật cần xử lý: xem trong hệ thống Kho (không gửi nội dung qua thư)."
                 subject = text.splitlines()[0][:180]
                 self.mailer.send(account.email, f"[Kho] {subject}", f"{text}\n\nXem: {link}\n")
+
+    def import_statuses(self, rows: Iterable[dict[str, str]], *, actor: Actor) -> int:
+        """Recipients' statuses of outgoing documents from a file (``record_id``, ``organ``,
+        ``code``, ``note``), until the edXML exchange sends them. Every row is checked first
+        (code, record, the right to record it); one bad row refuses the whole file, with the
+        row numbers, before anything is written."""
+        parsed = []
+        problems: list[str] = []
+        for n, row in enumerate(rows, start=2):  # row 1 is the header
+            record_id, organ = (row.get("record_id") or "").strip(), nfc(row.get("organ") or "").strip()
+            code = (row.get("code") or "").strip().zfill(2)
+            if code not in STATUS_CODES:
+                problems.append(f"dòng {n}: mã trạng thái “{code}” không thuộc QCVN 102")
+                continue
+            if not organ:
+                problems.append(f"dòng {n}: thiếu cơ quan nhận")
+                continue
+            try:
+                record = self.repo.get(record_id, actor=actor)
+            except (NotFound, PermissionDenied, ValueError):
+                problems.append(f"dòng {n}: không có văn bản “{record_id}” hoặc bạn không được xem")
+                continue
+            if record.kind != "di" or (
+                not actor.system
+                and actor.principal is not None
+                and not decide_step(
+                    actor.principal, Action.OUTGOING_STATUS, self.repo.facts(record), WorkFacts()
+                )
+            ):
+                problems.append(f"dòng {n}: không ghi được trạng thái cho văn bản “{record_id}”")
+                continue
+            parsed.append((record_id, organ, code, (row.get("note") or "").strip()))
+        if problems:
+            raise WorkflowRefused(
+                "Tệp trạng thái có lỗi, chưa ghi dòng nào: " + "; ".join(problems[:10]),
+                code="STATUS_IMPORT_INVALID",
+                problems=problems,
+            )
+        for record_id, organ, code, note in parsed:
+            seq = len(self.steps(record_id))
+            self.take(
+                record_id,
+                Act.OUTGOING_STATUS,
+                expected_seq=seq,
+                actor=actor,
+                organ=organ,
+                code=code,
+                note=note,
+            )
+        return len(parsed)
 
     # -- follow-up ----------------------------------------------------------------------------
     def counts(self, actor: Actor, today: date | None = None) -> Counts:

@@ -95,6 +95,20 @@ def work(ctx: Context, as_json: bool) -> None:
         click.echo(f"{i.record_id}  {i.label}  hạn {i.deadline or '-'}  {i.flag}")
 
 
+@handling.command("import-status")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+@handles_errors
+def import_status(ctx: Context, csv_file: str) -> None:
+    """Nhập trạng thái bên nhận của văn bản đi (QCVN 102) từ tệp CSV: record_id,organ,code,note."""
+    import csv
+
+    with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    count = ctx.kho.handling.import_statuses(rows, actor=ctx.actor)
+    click.echo(f"Đã ghi {count} trạng thái.")
+
+
 @handling.command("reindex")
 @pass_ctx
 @handles_errors

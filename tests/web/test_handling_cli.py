@@ -4,6 +4,7 @@ rebuild of the work index from the store."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 from kho_people import PASSWORD, People
@@ -74,3 +75,38 @@ def test_submit_show_conflict_and_reindex(kho: Kho, people: People) -> None:
     )
     work = json.loads(run.invoke(main, ["handling", "work", "--json"]).output)
     assert work["counts"]["to_direct"] == 1
+
+
+def test_outgoing_statuses_imported_from_a_file_all_or_nothing(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    from kho_testing import outgoing
+
+    doc = kho.repo.create_document("di", outgoing(), None, None, people.actor("van_thu"))
+    run = CliRunner()
+    login = run.invoke(
+        main, ["login", people.usernames["van_thu"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"record_id,organ,code,note\n{doc.record_id},Sở Nội vụ,03,\n"
+        f"{doc.record_id},Văn phòng UBND tỉnh,07,\n",
+        encoding="utf-8",
+    )
+    refused = run.invoke(main, ["handling", "import-status", str(bad)])
+    assert refused.exit_code == 2 and "STATUS_IMPORT_INVALID" in refused.stderr and "dòng 3" in refused.stderr
+    assert kho.handling.steps(doc.record_id) == []
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"record_id,organ,code,note\n{doc.record_id},Sở Nội vụ,3,\n"
+        f"{doc.record_id},Văn phòng UBND tỉnh,06,Xong\n",
+        encoding="utf-8",
+    )
+    done = run.invoke(main, ["handling", "import-status", str(good)])
+    assert done.exit_code == 0 and "2 trạng thái" in done.output
+    _, state = kho.handling.state(doc.record_id, actor=people.actor("van_thu"))
+    assert sorted((s.organ, s.code) for s in state.outgoing) == [
+        ("Sở Nội vụ", "03"),
+        ("Văn phòng UBND tỉnh", "06"),
+    ]
