@@ -42,6 +42,20 @@ def make_app(broker_url: str | None = None) -> Celery:
         worker_hijack_root_logger=False,
         enable_utc=True,
     )
+    # -- handling incoming documents (issue 15): the daily deadline job -----------------------
+    # 23:30 UTC = 06:30 Vietnam time, before office hours; the task goes to the ingest queue.
+    from celery.schedules import crontab
+
+    app.conf.include = [*app.conf.include, "ingest.handling_tasks"]
+    app.conf.beat_schedule = {
+        **(app.conf.beat_schedule or {}),
+        "kho-handling-flag-deadlines": {
+            "task": "kho.handling.flag_deadlines",
+            "schedule": crontab(hour=23, minute=30),
+            "options": {"queue": ingest_queue()},
+        },
+    }
+    # -- end of the handling block -------------------------------------------------------------
     return app
 
 

@@ -71,6 +71,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "`kho status` warns (and audits an alert) when a store is this full.",
     ),
     "KHO_CAPACITY_CRITICAL_PERCENT": ("95", "…and calls it critical from this level."),
+    "KHO_SMTP_HOST": ("", "SMTP server for handling notifications by e-mail; empty = no e-mail (web only)."),
+    "KHO_SMTP_PORT": ("25", "SMTP port."),
+    "KHO_SMTP_FROM": ("kho@localhost", "Sender address of notification e-mails."),
+    "KHO_SMTP_USER": ("", "SMTP login (with KHO_SMTP_PASSWORD); empty = no login."),
+    "KHO_SMTP_PASSWORD": ("", "SMTP password."),
+    "KHO_SMTP_STARTTLS": ("false", "Upgrade the SMTP connection with STARTTLS."),
+    "KHO_HOLIDAYS_FILE": (
+        "",
+        "JSON list of public holidays for deadlines; empty = the one shipped with Kho.",
+    ),
+    "KHO_BASE_URL": ("", "Public address of the web pages, for links in e-mails."),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -176,6 +187,14 @@ class Settings:
     key_backup_shred_days: int = 30
     capacity_warn_percent: int = 80
     capacity_critical_percent: int = 95
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "kho@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    holidays_file: Path | None = None
+    base_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -278,6 +297,14 @@ class Settings:
             key_backup_shred_days=_int(
                 "KHO_KEY_BACKUP_SHRED_DAYS", get("KHO_KEY_BACKUP_SHRED_DAYS"), 0, 3650
             ),
+            smtp_host=get("KHO_SMTP_HOST"),
+            smtp_port=_int("KHO_SMTP_PORT", get("KHO_SMTP_PORT"), 1, 65535),
+            smtp_from=get("KHO_SMTP_FROM"),
+            smtp_user=get("KHO_SMTP_USER"),
+            smtp_password=get("KHO_SMTP_PASSWORD"),
+            smtp_starttls=_bool("KHO_SMTP_STARTTLS", get("KHO_SMTP_STARTTLS")),
+            holidays_file=Path(v).expanduser() if (v := get("KHO_HOLIDAYS_FILE")) else None,
+            base_url=get("KHO_BASE_URL").rstrip("/"),
             audit_checkpoint_dir=Path(
                 get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
             ).expanduser(),

@@ -247,3 +247,22 @@ class BackupError(KhoError):
 
     code = "BACKUP_INVALID"
     http_status = 500
+
+
+# --- handling incoming documents (repository/workflow.py, repository/handling.py) ----------------
+
+
+class WorkflowRefused(KhoError):
+    """A handling step that the rules of the flow refuse (deadline in the past, extension asked
+    too late, completion without an answer, …); ``code`` names the rule."""
+
+    code = "WORKFLOW_REFUSED"
+    http_status = 422
+
+
+class WorkflowConflict(Conflict):
+    """Another step was recorded on the document since the person loaded it (two leaders
+    directing at once): nothing was written; reload and decide again."""
+
+    code = "WORKFLOW_CONFLICT"
+    http_status = 409

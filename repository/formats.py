@@ -151,6 +151,10 @@ TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy c
 TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")
 NOTIFICATION = _account_kind("notification", "thông báo cho cán bộ")
 
+WORKFLOW_STEP = define(Kind("workflow-step", "bước xử lý văn bản", unversioned=1))
+"""One immutable step of a document's handling (:mod:`repository.workflow`); stamped from the
+start (version 1)."""
+
 DERIVED_KINDS: dict[str, str] = {
     "text.json": DERIVED_TEXT.name,
     "metadata.json": DERIVED_METADATA.name,

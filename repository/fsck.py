@@ -169,6 +169,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith("claims/"):
         formats.loads(formats.CLAIM.name, store.get(key))
         return formats.CLAIM.label
+    if key.startswith("workflow/") and len(parts) == 3:
+        formats.loads(formats.WORKFLOW_STEP.name, repo.keys.open(parts[1], store.get(key), key))
+        return formats.WORKFLOW_STEP.label
     return None
 
 
@@ -186,6 +189,7 @@ def _label_of(key: str) -> str:
         ("catalog/destroyed/", formats.DESTROYED),
         (JOBS_PREFIX, formats.JOB),
         ("claims/", formats.CLAIM),
+        ("workflow/", formats.WORKFLOW_STEP),
     ):
         if key.startswith(prefix):
             return kind.label

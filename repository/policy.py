@@ -88,6 +88,20 @@ class Action(StrEnum):
     SEARCH = "search"
     OPERATE = "system:operate"
     """fsck, reindex, index-check: operators of the installation."""
+    HANDLE_SUBMIT = "handling:submit"
+    """Trình a registered document to a leader or chuyển giao it to a unit (văn thư)."""
+    HANDLE_DIRECT = "handling:direct"
+    """Record the leader's direction (chủ trì, phối hợp, thời hạn) or add a task."""
+    HANDLE_ASSIGN = "handling:assign"
+    """Pass a task on to a chuyên viên (the head of the unit in charge)."""
+    HANDLE_WORK = "handling:work"
+    """Progress, answer, để biết/lưu, extension request, completion report (the handler)."""
+    HANDLE_APPROVE = "handling:approve"
+    """Decide an extension, approve completion or ask to redo (the assigner, never oneself)."""
+    HANDLE_REPORT = "handling:report"
+    """Follow-up lists of a unit, the Sổ theo dõi giải quyết and the reports."""
+    OUTGOING_STATUS = "handling:outgoing-status"
+    """Record a recipient's status of an outgoing document (văn thư, its drafter)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,7 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.AGENCY_MANAGE: frozenset({Role.QUAN_TRI, Role.VAN_THU}),
     Action.SEARCH: frozenset(Role),
     Action.OPERATE: frozenset({Role.QUAN_TRI}),
+    Action.HANDLE_REPORT: frozenset({Role.VAN_THU, Role.LANH_DAO}),
 }
 
 # Actions on a record: the roles that may do them, given sight of the record.
@@ -209,6 +224,8 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
         return _denied(f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}.")
     if facts is None:
         raise ValueError(f"{action} needs a record")
+    if action in _STEP_ACTIONS:
+        return decide_step(principal, action, facts, WorkFacts())
     if action is Action.RECORD_HISTORY:
         if Role.KIEM_TOAN in held and facts.secrecy <= principal.clearance:
             return ALLOW
@@ -259,7 +276,96 @@ _ACTION_LABELS = {
     Action.AGENCY_MANAGE: "quản lý danh mục cơ quan",
     Action.SEARCH: "tìm kiếm",
     Action.OPERATE: "vận hành hệ thống",
+    Action.HANDLE_SUBMIT: "trình, chuyển giao văn bản",
+    Action.HANDLE_DIRECT: "cho ý kiến chỉ đạo",
+    Action.HANDLE_ASSIGN: "giao xử lý",
+    Action.HANDLE_WORK: "xử lý văn bản",
+    Action.HANDLE_APPROVE: "duyệt gia hạn, hoàn thành",
+    Action.HANDLE_REPORT: "xem báo cáo giải quyết văn bản",
+    Action.OUTGOING_STATUS: "cập nhật trạng thái văn bản đi",
 }
+
+
+@dataclass(frozen=True)
+class WorkFacts:
+    """What the policy needs to know of a document's handling (from
+    :func:`repository.workflow.derive`) to decide a handling step."""
+
+    leaders: frozenset[str] = frozenset()
+    """People it was submitted (trình) to."""
+    units: frozenset[str] = frozenset()
+    """Units in charge of the task concerned (chủ trì), or every unit it reached."""
+    handlers: frozenset[str] = frozenset()
+    """People who handle the task concerned (chủ trì by name, the chuyên viên it was given to)."""
+    assigner: str = ""
+    """Who gave the task concerned."""
+    requester: str = ""
+    """Who asks for what is to be approved (the extension's requester, the task's handler)."""
+
+
+_STEP_ACTIONS = frozenset({
+    Action.HANDLE_SUBMIT,
+    Action.HANDLE_DIRECT,
+    Action.HANDLE_ASSIGN,
+    Action.HANDLE_WORK,
+    Action.HANDLE_APPROVE,
+    Action.OUTGOING_STATUS,
+})
+"""Handling steps: decided by :func:`decide_step` (with what is known of the handling)."""
+
+
+def _leads_one_of(principal: Principal, units: frozenset[str]) -> bool:
+    return bool(units & (principal.units_with({Role.LANH_DAO}) | principal.led_units))
+
+
+def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: WorkFacts) -> Decision:
+    """Whether the person may take a handling step on a document (Điều 23–24; Lạng Sơn Điều
+    13–16). Sight of the document comes first (:func:`decide` with :attr:`Action.RECORD_VIEW`:
+    a person sees it because it was distributed or assigned to them). Then:
+
+    * trình / chuyển giao: a văn thư of the document's unit;
+    * chỉ đạo, thêm nhiệm vụ: a lãnh đạo it was submitted to, or a lãnh đạo over its unit;
+    * giao xử lý: the head (lãnh đạo) of a unit in charge, or whoever may direct;
+    * xử lý (tiến độ, trả lời, xin gia hạn, báo cáo hoàn thành): a handler of the task, or who may
+      assign it;
+    * duyệt (gia hạn, hoàn thành, làm lại): only the assigner, and never on their own request.
+    """
+    seen = decide(principal, Action.RECORD_VIEW, facts)
+    if not seen:
+        return seen
+    held = roles_on(principal, facts)
+    leads_owner = _leads_one_of(principal, frozenset({facts.unit}))
+    may_direct = principal.has(Role.LANH_DAO) and (principal.user in work.leaders or leads_owner)
+    if action is Action.HANDLE_SUBMIT:
+        if Role.VAN_THU in held:
+            return ALLOW
+        return _denied("Chỉ văn thư của đơn vị mới trình, chuyển giao văn bản.")
+    if action is Action.HANDLE_DIRECT:
+        if may_direct:
+            return ALLOW
+        return _denied(
+            "Chỉ lãnh đạo được trình văn bản (hoặc lãnh đạo phụ trách đơn vị) mới cho ý kiến chỉ đạo."
+        )
+    may_assign = may_direct or _leads_one_of(principal, work.units)
+    if action is Action.HANDLE_ASSIGN:
+        if may_assign:
+            return ALLOW
+        return _denied("Chỉ lãnh đạo đơn vị chủ trì mới giao xử lý cho chuyên viên.")
+    if action is Action.HANDLE_WORK:
+        if principal.user in work.handlers or may_assign:
+            return ALLOW
+        return _denied("Văn bản/nhiệm vụ này không được giao cho bạn.")
+    if action is Action.HANDLE_APPROVE:
+        if principal.user == work.requester:
+            return _denied("Không được tự duyệt đề nghị hoặc nhiệm vụ của chính mình.", "SELF_APPROVAL")
+        if principal.user == work.assigner:
+            return ALLOW
+        return _denied("Chỉ người giao nhiệm vụ mới được duyệt gia hạn hoặc hoàn thành.", "NOT_ASSIGNER")
+    if action is Action.OUTGOING_STATUS:
+        if Role.VAN_THU in held or principal.user == facts.created_by:
+            return ALLOW
+        return _denied("Chỉ văn thư hoặc người soạn văn bản đi mới cập nhật trạng thái bên nhận.")
+    raise ValueError(f"{action} is not a handling step")
 
 
 UnitsBelow = Callable[[str], frozenset[str]]

@@ -1283,6 +1283,37 @@ class Repository:
             return record
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
 
+    def distribute(
+        self, record_id: str, *, users: Iterable[str] = (), units: Iterable[str] = (), actor: Actor
+    ) -> Record:
+        """Give the people and units a handling step reached sight of the document (Điều 23:
+        phân phối, chuyển giao) — a new version with them added to its grants. The caller (the
+        handling service) has already had the step itself decided by the policy; here the actor
+        must at least see the document. Audited as ``record:distribute``."""
+        users, units = tuple(users), tuple(units)
+        for _ in range(20):
+            current = self._load(record_id)
+            self.authorize(actor, Action.RECORD_VIEW, current)
+            new_users = tuple(dict.fromkeys((*current.grant_users, *users)))
+            new_units = tuple(dict.fromkeys((*current.grant_units, *units)))
+            if (new_users, new_units) == (current.grant_users, current.grant_units):
+                return current
+            new = replace(
+                current,
+                version=current.version + 1,
+                created_at=to_iso_utc(self.clock()),
+                actor=actor.user,
+                grant_users=new_users,
+                grant_units=new_units,
+            )
+            try:
+                return self._write_version(
+                    current, new, actor, "record:distribute", {"users": list(users), "units": list(units)}
+                )
+            except Conflict:
+                continue
+        raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
+
     def intake_queue(self, *, actor: Actor) -> list[Record]:
         """Documents received and checked, waiting for a văn thư to confirm and register them."""
         self.authorize(actor, Action.INTAKE_LIST)

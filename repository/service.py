@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from argon2 import PasswordHasher
 
 from kho.config import Settings
@@ -9,6 +11,9 @@ from repository.accounts import AccountService
 from repository.anchor import Anchor
 from repository.records import Repository
 from repository.storage import open_store
+
+if TYPE_CHECKING:
+    from repository.handling import HandlingService, WorkIndex
 
 
 def open_repository(settings: Settings) -> Repository:
@@ -30,6 +35,30 @@ def open_repository(settings: Settings) -> Repository:
         retention_days=settings.audit_retention_days,
     )
     return repo
+
+
+def open_handling(
+    settings: Settings,
+    repo: Repository | None = None,
+    accounts: AccountService | None = None,
+    index: WorkIndex | None = None,
+) -> HandlingService:
+    """The handling service (:mod:`repository.handling`): its work index is a SQLite file in the
+    data folder (derived; ``kho handling reindex`` rebuilds it), mail through the SMTP server in
+    the settings, deadlines on the holiday calendar of ``KHO_HOLIDAYS_FILE``."""
+    from kho.mail import Mailer
+    from repository.handling import HandlingService, WorkIndex
+    from repository.workflow import load_holidays
+
+    repo = repo if repo is not None else open_repository(settings)
+    return HandlingService(
+        repo,
+        accounts if accounts is not None else open_accounts(repo, settings),
+        index if index is not None else WorkIndex(settings.data_dir / "work-index.sqlite"),
+        load_holidays(settings.holidays_file),
+        mailer=Mailer.from_settings(settings),
+        base_url=settings.base_url,
+    )
 
 
 def open_accounts(repo: Repository, settings: Settings) -> AccountService:

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
@@ -591,6 +591,100 @@ def create_app(
         who = actor()
         accounts.revoke_token(_username(username), digest, account_of(who), request.remote_addr)
         return _reply({"ok": True})
+
+    # -- handling incoming documents (issue 15) -------------------------------------------------
+    from repository.workflow import Act, Handling
+
+    def _handling_dict(state: Handling) -> dict[str, Any]:
+        return {
+            "record_id": state.record_id,
+            "seq": state.seq,
+            "status": state.status,
+            "status_label": state.status_label,
+            "deadline": state.deadline,
+            "leaders": list(state.leaders),
+            "units": list(state.units),
+            "directed_by": state.directed_by,
+            "tasks": [
+                {
+                    "task_id": t.task_id,
+                    "assigner": t.assigner,
+                    "units": list(t.units),
+                    "users": list(t.users),
+                    "handler": t.handler, "deadline": t.deadline, "content": t.content, "status": t.status,
+                    "finished_on": t.finished_on, "extensions": t.extensions,
+                    "extension": t.extension.__dict__ if t.extension else None,
+                }
+                for t in state.tasks
+            ],
+            "answers": [{"record_id": a, "label": b} for a, b in state.answers],
+            "outgoing": [s.__dict__ for s in state.outgoing],
+            "steps": [s.to_dict() for s in state.steps],
+            "trace": state.trace(),
+            "phu_luc_vi": state.phu_luc_vi(),
+        }
+
+    @app.get("/api/handling/<record_id>")
+    def handling_show(record_id: str) -> Response:
+        _, state = kho.handling.state(_record_id(record_id), actor=actor())
+        return _reply(_handling_dict(state))
+
+    @app.post("/api/handling/<record_id>/steps")
+    def handling_step(record_id: str) -> Response:
+        data = _body()
+        try:
+            act = Act(_text(data, "act", required=True))
+        except ValueError as exc:
+            raise ApiError(
+                "Trường “act” không hợp lệ: " + ", ".join(a.value for a in Act) + ".", code="FIELD_INVALID",
+                field="act",
+            ) from exc
+        fields: dict[str, Any] = {}
+        for name in ("users", "units", "cooperate_users", "cooperate_units"):
+            if name in data:
+                fields[name] = _strings(data, name)
+        for name in ("task", "deadline", "note", "content", "ref", "code", "organ"):
+            value = _text(data, name)
+            if value is not None:
+                fields[name] = value
+        if "ref" in fields:
+            _record_id(fields["ref"])
+        if "approved" in data:
+            fields["approved"] = _flag(data, "approved", False)
+        expected = _int(data, "expected_seq")
+        if expected < 0:
+            raise ApiError("Trường “expected_seq” phải ≥ 0.", code="FIELD_INVALID", field="expected_seq")
+        state = kho.handling.take(_record_id(record_id), act, expected_seq=expected, actor=actor(), **fields)
+        return _reply(_handling_dict(state), 201)
+
+    @app.get("/api/work")
+    def my_work() -> Response:
+        who = actor()
+        h = kho.handling
+        return _reply({"counts": h.counts(who).__dict__, "items": [i.__dict__ for i in h.my_work(who)]})
+
+    def _date_arg(name: str, default: date) -> date:
+        raw = request.args.get(name)
+        if raw is None:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError as exc:
+            raise ApiError(
+                f"Ngày “{name}” không hợp lệ (YYYY-MM-DD).", code="DATE_INVALID", field=name
+            ) from exc
+
+    @app.get("/api/handling/report")
+    def handling_report() -> Response:
+        today = kho.handling.today()
+        start, end = _date_arg("start", today.replace(day=1)), _date_arg("end", today)
+        if end < start:
+            raise ApiError("“end” phải sau “start”.", code="DATE_INVALID", field="end")
+        kind = request.args.get("kind", "den")
+        if kind not in ("den", "di"):
+            raise ApiError("“kind” phải là den hoặc di.", code="FIELD_INVALID", field="kind")
+        report = kho.handling.report(actor(), start, end, request.args.get("unit") or None, kind)
+        return _reply({**report, "start": start.isoformat(), "end": end.isoformat()})
 
     from web.pages import register_pages
 

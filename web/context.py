@@ -17,6 +17,7 @@ from repository.records import Actor, Repository
 if TYPE_CHECKING:
     from ingest.pipeline import Pipeline
     from ingest.receive import ReceiveService
+    from repository.handling import HandlingService, WorkIndex
 
 
 def principal_of(account: Account, accounts: AccountService) -> Principal:
@@ -38,6 +39,7 @@ class Kho:
         self.accounts = open_accounts(self.repo, settings)
         self._backend: Any = None
         self._pipeline: Pipeline | None = None
+        self._work_index: WorkIndex | None = None
         if follow_index:
             from ingest.indexing import follow
 
@@ -68,6 +70,17 @@ class Kho:
 
         return ReceiveService(self.repo, self.pipeline)
 
+    @property
+    def handling(self) -> HandlingService:
+        """Trình, chỉ đạo, giao xử lý, theo dõi (:mod:`repository.handling`); its work index is a
+        SQLite file in the data folder, rebuilt from the store by ``kho handling reindex``."""
+        from repository.handling import WorkIndex
+        from repository.service import open_handling
+
+        if self._work_index is None:
+            self._work_index = WorkIndex(self.settings.data_dir / "work-index.sqlite")
+        return open_handling(self.settings, self.repo, self.accounts, self._work_index)
+
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))
 
@@ -76,6 +89,9 @@ class Kho:
         return self.actor_of(self.accounts.resolve_token(secret), source)
 
     def close(self) -> None:
+        if self._work_index is not None:
+            self._work_index.close()
+            self._work_index = None
         # The pipeline holds nothing of its own to close: it borrows this context's backend.
         if self._backend is not None:
             self._backend.close()

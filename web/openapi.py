@@ -263,6 +263,54 @@ SCHEMAS: dict[str, Schema] = {
             "findings": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "Handling": {
+        "type": "object",
+        "description": "Phiếu giải quyết: trạng thái suy ra từ các bước (Phụ lục VI trường 17, 18).",
+        "required": ["record_id", "seq", "status", "tasks", "steps", "trace"],
+        "properties": {
+            "record_id": {"type": "string"},
+            "seq": {"type": "integer"},
+            "status": {
+                "type": "string",
+                "enum": ["new", "submitted", "assigned", "in_progress", "done", "file_only"],
+            },
+            "status_label": {"type": "string"},
+            "deadline": {"type": ["string", "null"]},
+            "leaders": {"type": "array", "items": {"type": "string"}},
+            "units": {"type": "array", "items": {"type": "string"}},
+            "directed_by": {"type": "string"},
+            "tasks": {"type": "array", "items": {"type": "object"}},
+            "answers": {"type": "array", "items": {"type": "object"}},
+            "outgoing": {"type": "array", "items": {"type": "object"}},
+            "steps": {"type": "array", "items": {"type": "object"}},
+            "trace": {"type": "string"},
+            "phu_luc_vi": {
+                "type": "object",
+                "description": "Trường 16–18 Phụ lục VI: ToPlaces, TraceHeaderList, DueDate.",
+            },
+        },
+    },
+    "Work": {
+        "type": "object",
+        "required": ["counts", "items"],
+        "properties": {
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "items": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "HandlingReport": {
+        "type": "object",
+        "required": ["start", "end", "kind", "total", "totals", "rows"],
+        "properties": {
+            "start": {"type": "string"},
+            "end": {"type": "string"},
+            "unit": {"type": "string"},
+            "kind": {"type": "string", "enum": ["den", "di"]},
+            "total": {"type": "integer"},
+            "totals": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "rows": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     "Page_Record": _page_of("Record"),
     "Page_Review": _page_of("Review"),
     "Page_AuditEvent": _page_of("AuditEvent"),
@@ -397,7 +445,79 @@ METADATA_FORM: dict[str, Schema] = {
 }
 
 
+def _handling_paths() -> dict[str, dict[str, Schema]]:
+    """Handling incoming documents (issue 15): trình, chỉ đạo, giao xử lý, theo dõi, báo cáo."""
+    day: Schema = {"type": "string", "format": "date"}
+    acts = ["submit", "forward", "direct", "assign", "add_task", "progress", "answer", "file_only",
+            "request_extension", "decide_extension", "report_done", "approve_done", "redo", "outgoing_status"]
+    step = _object(
+        ["act", "expected_seq"],
+        act={"type": "string", "enum": acts},
+        expected_seq={"type": "integer", "minimum": 0, "description": "Số bước đã thấy (chống ghi đè)."},
+        task=STRING,
+        users=STRINGS,
+        units=STRINGS,
+        cooperate_users=STRINGS,
+        cooperate_units=STRINGS,
+        deadline=day,
+        note=STRING,
+        content=STRING,
+        ref=RECORD_ID,
+        approved={"type": "boolean"},
+        code={"type": "string", "enum": ["01", "02", "03", "04", "05", "06", "13", "15", "16"]},
+        organ=STRING,
+    )
+    return {
+        "/api/handling/{record_id}": {
+            "get": _op(
+                "handling_show",
+                "Phiếu giải quyết của một văn bản",
+                "handling",
+                _ref("Handling"),
+                (404,),
+                parameters=RID,
+            )
+        },
+        "/api/handling/{record_id}/steps": {
+            "post": _op(
+                "handling_step",
+                "Ghi một bước xử lý (trình, chỉ đạo, giao, tiến độ, gia hạn, hoàn thành, trạng thái đi)",
+                "handling",
+                _ref("Handling"),
+                (404, 409),
+                ok_status=201,
+                parameters=RID,
+                body=_json_body(step),
+            )
+        },
+        "/api/work": {
+            "get": _op("my_work", "Việc của tôi: số việc và danh sách", "handling", _ref("Work"), ())
+        },
+        "/api/handling/report": {
+            "get": _op(
+                "handling_report",
+                "Báo cáo tình hình giải quyết văn bản đến/đi (Phụ lục VI V.2, V.4)",
+                "handling",
+                _ref("HandlingReport"),
+                (422,),
+                parameters=[
+                    _query("start", day, "Từ ngày (mặc định: đầu tháng)."),
+                    _query("end", day, "Đến ngày (mặc định: hôm nay)."),
+                    _query("unit", STRING, "Mã đơn vị."),
+                    _query(
+                        "kind", {"type": "string", "enum": ["den", "di"]}, "den: văn bản đến; di: văn bản đi."
+                    ),
+                ],
+            )
+        },
+    }
+
+
 def _paths() -> dict[str, dict[str, Schema]]:
+    return {**_core_paths(), **_handling_paths()}
+
+
+def _core_paths() -> dict[str, dict[str, Schema]]:
     record, page_record = _ref("Record"), _ref("Page_Record")
     account, ok = _ref("Account"), _ref("Ok")
     return {

@@ -24,6 +24,7 @@ from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
+from repository.workflow import Step
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
@@ -68,6 +69,9 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "token": Token.from_dict,
     "token-revocation": lambda d: formats.upcast(formats.TOKEN_REVOCATION.name, d)["digest"],
     "token-index": lambda d: formats.upcast(formats.TOKEN_INDEX.name, d)["digest"],
+    "workflow-step": lambda d: Step.from_dict(
+        formats.unstamped(formats.WORKFLOW_STEP.name, formats.upcast(formats.WORKFLOW_STEP.name, d))
+    ),
 }
 ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
     "unit": Unit,

@@ -10,7 +10,9 @@ from repository.policy import (
     Principal,
     RecordFacts,
     Role,
+    WorkFacts,
     decide,
+    decide_step,
     index_visibility,
     manages_accounts_of,
     may_lock,
@@ -55,6 +57,14 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.AGENCY_MANAGE: (Y, N, N, N, N, Y),
     Action.SEARCH: (Y, Y, Y, Y, Y, Y),
     Action.OPERATE: (N, N, N, N, N, Y),
+    # Handling steps, with nothing yet known of the handling (no one submitted, assigned, asked):
+    Action.HANDLE_SUBMIT: (Y, N, N, N, N, N),
+    Action.HANDLE_DIRECT: (N, Y, N, N, N, N),
+    Action.HANDLE_ASSIGN: (N, Y, N, N, N, N),
+    Action.HANDLE_WORK: (N, Y, N, N, N, N),
+    Action.HANDLE_APPROVE: (N, N, N, N, N, N),
+    Action.HANDLE_REPORT: (Y, Y, N, N, N, N),
+    Action.OUTGOING_STATUS: (Y, N, N, N, N, N),
 }
 ROLES = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.KIEM_TOAN, Role.QUAN_TRI)
 RECORD_ACTIONS = {
@@ -66,6 +76,12 @@ RECORD_ACTIONS = {
     Action.RECORD_RETURN,
     Action.RECORD_GRANT,
     Action.FILE_EDIT,
+    Action.HANDLE_SUBMIT,
+    Action.HANDLE_DIRECT,
+    Action.HANDLE_ASSIGN,
+    Action.HANDLE_WORK,
+    Action.HANDLE_APPROVE,
+    Action.OUTGOING_STATUS,
 }
 
 
@@ -81,7 +97,7 @@ def test_each_role_does_exactly_its_table(action: Action, index: int) -> None:
     decision = decide(person(role), action, facts)
     assert decision.allowed is TABLE[action][index], (role, action, decision.message)
     if not decision.allowed:
-        assert decision.code in ("PERMISSION_DENIED", "SECRECY_DENIED")
+        assert decision.code in ("PERMISSION_DENIED", "SECRECY_DENIED", "NOT_ASSIGNER")
         assert decision.message  # Vietnamese, for people
 
 
@@ -225,3 +241,59 @@ def test_who_locks_whose_account(
     assert decision.allowed is allowed
     if not allowed:
         assert decision.code == "PERMISSION_DENIED" and decision.message
+
+
+# -- handling steps (Điều 23–24; Lạng Sơn Điều 13–16) ---------------------------------------------
+
+LEADER_B = person(Role.LANH_DAO, unit=UNIT_B)
+HANDLER_B = person(Role.CHUYEN_VIEN, unit=UNIT_B)
+TOP = Principal("ld.top", roles=frozenset({(AGENCY, Role.LANH_DAO)}), led_units=frozenset({AGENCY, UNIT_B}))
+DISTRIBUTED = RecordFacts(
+    **{**DOC.__dict__, "grant_units": frozenset({UNIT_B}), "grant_users": frozenset({HANDLER_B.user})}
+)
+
+
+def test_a_leader_submitted_to_directs_a_document_of_another_unit() -> None:
+    other_leader = Principal("ld.khac", roles=frozenset({(UNIT_B, Role.LANH_DAO)}))
+    submitted = RecordFacts(**{**DOC.__dict__, "grant_users": frozenset({other_leader.user})})
+    assert not decide_step(other_leader, Action.HANDLE_DIRECT, submitted, WorkFacts())
+    named = WorkFacts(leaders=frozenset({"ld.khac"}))
+    assert decide_step(other_leader, Action.HANDLE_DIRECT, submitted, named)
+    # Without sight of the document, being named in the handling gives nothing.
+    assert not decide_step(other_leader, Action.HANDLE_DIRECT, DOC, WorkFacts(leaders=frozenset({"ld.khac"})))
+
+
+def test_the_head_of_the_unit_in_charge_assigns_and_a_chuyen_vien_does_not() -> None:
+    work = WorkFacts(units=frozenset({UNIT_B}))
+    assert decide_step(LEADER_B, Action.HANDLE_ASSIGN, DISTRIBUTED, work)
+    assert not decide_step(HANDLER_B, Action.HANDLE_ASSIGN, DISTRIBUTED, work)
+    assert not decide_step(LEADER_B, Action.HANDLE_ASSIGN, DISTRIBUTED, WorkFacts(units=frozenset({"khac"})))
+
+
+def test_only_the_handler_of_the_task_works_on_it() -> None:
+    work = WorkFacts(units=frozenset({UNIT_B}), handlers=frozenset({HANDLER_B.user}))
+    assert decide_step(HANDLER_B, Action.HANDLE_WORK, DISTRIBUTED, work)
+    colleague = Principal("cv.khac", roles=frozenset({(UNIT_B, Role.CHUYEN_VIEN)}))
+    assert not decide_step(colleague, Action.HANDLE_WORK, DISTRIBUTED, work)
+
+
+@pytest.mark.parametrize(
+    ("who", "assigner", "requester", "code"),
+    [
+        (TOP, "ld.top", "chuyen_vien.x", ""),
+        (TOP, "ld.top", "ld.top", "SELF_APPROVAL"),
+        (LEADER_B, "ld.top", "chuyen_vien.x", "NOT_ASSIGNER"),
+        (HANDLER_B, "ld.top", HANDLER_B.user, "SELF_APPROVAL"),
+    ],
+)
+def test_only_the_assigner_approves_and_never_their_own_request(
+    who: Principal, assigner: str, requester: str, code: str
+) -> None:
+    work = WorkFacts(assigner=assigner, requester=requester)
+    decision = decide_step(who, Action.HANDLE_APPROVE, DISTRIBUTED, work)
+    assert decision.allowed is (code == "") and decision.code == code
+
+
+def test_secrecy_still_comes_first_for_handling_steps() -> None:
+    work = WorkFacts(leaders=frozenset({TOP.user}))
+    assert decide_step(TOP, Action.HANDLE_DIRECT, SECRET, work).code == "SECRECY_DENIED"

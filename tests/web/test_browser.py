@@ -284,3 +284,92 @@ def test_each_role_main_path_in_chromium(
     assert all(p.stat().st_size > 1000 for p in walk.taken)
     assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
     assert len(walk.axe_checked) == 10 and not walk.violations, walk.violations
+
+
+def test_handling_paths_of_the_leader_and_the_handler_in_chromium(
+    server: str, browser: Any, kho: Kho, people: People, shots: Path, axe_source: str
+) -> None:
+    """Xử lý văn bản đến in the browser: the văn thư trình, the leader reads the count on the home
+    page and directs with a deadline, the handler finds it in Việc của tôi, records progress and
+    reports completion; the leader sees it waiting for approval; the report page. axe on each."""
+    from kho_people import UNIT_B
+    from kho_testing import incoming
+
+    doc = kho.repo.create_document("den", incoming(urgency=1), None, None, people.actor("van_thu"))
+    handling_url = f"/handling/{doc.record_id}"
+    context = browser.new_context(locale="vi-VN")
+    walk = Walk(context.new_page(), server, shots, axe_source)
+    page = walk.page
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    leader, handler = people.usernames["lanh_dao"], people.usernames["chuyen_vien_b"]
+
+    def submit(field: str) -> None:
+        """Send the form that holds ``field`` and wait for the answer page."""
+        with page.expect_navigation():
+            page.click(f"{field} >> xpath=ancestor::form//button[@type='submit']")
+
+    # -- văn thư: trình lãnh đạo -----------------------------------------------------------------
+    walk.login(people.usernames["van_thu"])
+    page.wait_for_url(server + "/")
+    walk.go(handling_url)
+    page.select_option("#s-users", leader)
+    page.fill("#s-note", "Kính trình đồng chí")
+    submit("#s-note")
+    assert "Chờ chỉ đạo" in page.inner_text("#tinh-trang")
+    walk.logout()
+
+    # -- lãnh đạo: the count on the home page, Việc của tôi, the direction -------------------------
+    walk.login(leader)
+    page.wait_for_url(server + "/")
+    assert page.inner_text("#home-inbox") == "1"
+    walk.go("/work")
+    assert page.inner_text("#c-direct") == "1" and "KHẨN" in page.inner_text("main").upper()
+    walk.check("viec-cua-toi")
+    page.click(f"a[href='{handling_url}']")
+    page.wait_for_url("**" + handling_url)
+    walk.check("phieu-giai-quyet")
+    page.select_option("#d-units", UNIT_B)
+    page.select_option("#d-users", handler)
+    page.fill("#d-deadline", "2099-01-05")
+    page.fill("#d-note", "Phòng Tổng hợp chủ trì, đồng chí Nghĩa trực tiếp xử lý")
+    submit("#d-note")
+    assert "05/01/2099" in page.inner_text("#thoi-han")
+    assert "đồng chí Nghĩa trực tiếp xử lý" in page.inner_text(".trace")
+    walk.logout()
+
+    # -- chuyên viên: Việc của tôi, progress, completion report -----------------------------------
+    walk.login(handler)
+    page.wait_for_url(server + "/")
+    assert page.inner_text("#home-open") == "1"
+    walk.go("/work")
+    page.click(f"a[href='{handling_url}']")
+    page.wait_for_url("**" + handling_url)
+    page.select_option("#p1-act", "progress")
+    page.fill("#p1-note", "Đang tổng hợp số liệu")
+    submit("#p1-act")
+    assert "Đang xử lý" in page.inner_text("#tinh-trang")
+    page.select_option("#p1-act", "report_done")
+    page.fill("#p1-note", "Đã xong, xin kết thúc")
+    submit("#p1-act")
+    walk.check("phieu-xu-ly")
+    walk.logout()
+
+    # -- lãnh đạo: waiting for approval; finishing without an answer is refused, in Vietnamese ---
+    walk.login(leader)
+    page.wait_for_url(server + "/")
+    walk.go("/work")
+    assert page.inner_text("#c-approve") == "1"
+    walk.go(handling_url)
+    page.select_option("#v1-act", "approve_done")
+    submit("#v1-act")
+    assert "Chưa có văn bản trả lời" in page.inner_text("[role=alert]")
+    walk.go("/handling/reports?start=2000-01-01")
+    assert page.inner_text("#thong-ke tbody td") == "1"
+    walk.check("bao-cao-giai-quyet")
+    walk.logout()
+
+    context.close()
+    assert not script_errors, script_errors
+    assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
+    assert len(walk.axe_checked) == 4 and not walk.violations, walk.violations

@@ -124,9 +124,13 @@ def test_application_image_runs_unprivileged_and_installs_dependencies_before_th
 
 
 @pytest.mark.parametrize("name", ["worker", "web"])
-def test_no_development_server_and_no_empty_scheduler(name):
-    assert "beat" not in SERVICES  # returns with the backup and fixity jobs
+def test_no_development_server_and_one_scheduler_with_a_schedule(name):
+    from ingest.celery_app import make_app
+
     assert SERVICES[name]["command"][:2] != ["kho", "serve"]
+    assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "ingest.celery_app", "beat"]
+    assert "deploy" not in SERVICES["beat"]  # one instance: each job sent once
+    assert make_app("memory://").conf.beat_schedule  # something to schedule (the handling job)
 
 
 def test_kho_serve_production_runs_gunicorn_on_the_app_the_container_runs(monkeypatch, tmp_path):

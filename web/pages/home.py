@@ -26,6 +26,7 @@ def index() -> Response:
     notifications = sorted(kho().accounts.notifications(who.user), key=lambda n: n.at, reverse=True)
     return page(
         "home.html",
+        work=kho().handling.counts(who),
         waiting=waiting,
         files=files,
         notifications=notifications[:10],

@@ -1,0 +1,28 @@
+"""The daily deadline job of document handling (Celery beat): flag overdue and due-soon tasks and
+notify their handlers and assigners (Phụ lục VI III.1.i, l; Lạng Sơn Điều 16)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ingest.celery_app import app
+from kho.config import Settings
+
+FLAG_DEADLINES_TASK = "kho.handling.flag_deadlines"
+
+
+def flag_deadlines(settings: Settings | None = None, today: str | None = None) -> dict[str, int]:
+    """Run the job once (the task body; ``kho handling flag`` calls it too). ``today`` (ISO date)
+    replaces the clock for a catch-up run."""
+    from repository.service import open_handling
+
+    service = open_handling(settings or Settings.from_env())
+    try:
+        return service.flag_deadlines(date.fromisoformat(today) if today else None)
+    finally:
+        service.index.close()
+
+
+@app.task(name=FLAG_DEADLINES_TASK, acks_late=True, ignore_result=True)
+def flag_deadlines_task(today: str | None = None) -> dict[str, int]:
+    return flag_deadlines(today=today)

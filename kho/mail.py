@@ -1,0 +1,56 @@
+"""E-mail for notifications, through the SMTP server in the settings (none configured: no mail)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from kho.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mailer:
+    host: str
+    port: int = 25
+    sender: str = "kho@localhost"
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Mailer | None:
+        if not settings.smtp_host:
+            return None
+        return cls(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_user,
+            settings.smtp_password,
+            settings.smtp_starttls,
+        )
+
+    def send(self, to: str, subject: str, body: str) -> bool:
+        """Send one message; a mail server that fails never undoes the step that was taken (the
+        person still sees it in the web app): the failure is logged and False returned."""
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("notification mail to %s failed: %s", to, exc)
+            return False
+        return True

@@ -1,0 +1,917 @@
+"""The handling service: trình, chỉ đạo, giao xử lý, tiến độ, gia hạn, hoàn thành — each step an
+immutable event in the store, decided by the one access policy, audited, and followed by the
+derived work index and notifications.
+
+Store layout::
+
+    workflow/<record id>/<seq:06d>    one step (format ``workflow-step``), sealed with the
+                                      record's key; written create-if-absent
+
+A step is committed by that single create-if-absent at the next sequence number: two leaders
+directing the same document at once both aim at the same key and the second gets
+``WORKFLOW_CONFLICT`` — its direction is not lost silently, it is refused and shown again. After
+the commit the people and units it reached are given sight of the document
+(:meth:`Repository.distribute`), the work index is updated and the people are notified.
+
+The work index (:class:`WorkIndex`, a SQLite file beside the search index) is derived: it holds
+one row per task and one per notification, so home-page counts and the daily overdue job never
+scan the records. ``kho handling reindex`` rebuilds it from the steps in the store alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from kho.errors import (
+    AlreadyExists,
+    NotFound,
+    PermissionDenied,
+    WorkflowConflict,
+    WorkflowRefused,
+)
+from kho.mail import Mailer
+from kho.timeutil import to_iso_utc, vn_date
+from repository import formats
+from repository.accounts import AccountService, Status
+from repository.metadata import DocumentMetadata
+from repository.policy import Action, Role, WorkFacts, decide_step
+from repository.records import Actor, Record, Repository
+from repository.vocabulary import nfc
+from repository.workflow import (
+    MAIN_TASK,
+    STATUS_CODES,
+    Act,
+    Counts,
+    Handling,
+    Step,
+    WorkCalendar,
+    check,
+    classify,
+    derive,
+    timeliness,
+)
+
+STEP_PREFIX = "workflow/"
+
+# Which policy action each act needs.
+_ACT_ACTIONS: dict[Act, Action] = {
+    Act.SUBMIT: Action.HANDLE_SUBMIT,
+    Act.FORWARD: Action.HANDLE_SUBMIT,
+    Act.DIRECT: Action.HANDLE_DIRECT,
+    Act.ADD_TASK: Action.HANDLE_DIRECT,
+    Act.ASSIGN: Action.HANDLE_ASSIGN,
+    Act.PROGRESS: Action.HANDLE_WORK,
+    Act.ANSWER: Action.HANDLE_WORK,
+    Act.FILE_ONLY: Action.HANDLE_WORK,
+    Act.REQUEST_EXTENSION: Action.HANDLE_WORK,
+    Act.REPORT_DONE: Action.HANDLE_WORK,
+    Act.DECIDE_EXTENSION: Action.HANDLE_APPROVE,
+    Act.APPROVE_DONE: Action.HANDLE_APPROVE,
+    Act.REDO: Action.HANDLE_APPROVE,
+    Act.OUTGOING_STATUS: Action.OUTGOING_STATUS,
+}
+
+
+def step_key(record_id: str, seq: int) -> str:
+    return f"{STEP_PREFIX}{record_id}/{seq:06d}"
+
+
+def work_facts(state: Handling, step: Step) -> WorkFacts:
+    """The policy's view of the handling for one step: the task concerned, its people."""
+    task = state.task(step.task) if step.task else None
+    if task is None:
+        units = frozenset(state.units)
+        handlers = state.handlers()
+        return WorkFacts(frozenset(state.leaders), units, handlers)
+    requester = ""
+    if step.act is Act.DECIDE_EXTENSION and task.extension is not None:
+        requester = task.extension.requested_by
+    elif step.act in (Act.APPROVE_DONE, Act.REDO):
+        reported = next(
+            (s.actor for s in reversed(state.steps) if s.act is Act.REPORT_DONE and s.task == task.task_id),
+            "",
+        )
+        requester = reported or task.handler
+    return WorkFacts(
+        frozenset(state.leaders),
+        frozenset(task.units),
+        frozenset(task.people),
+        assigner=task.assigner,
+        requester=requester,
+    )
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A row of "Việc của tôi" and of the follow-up lists."""
+
+    record_id: str
+    task_id: str
+    label: str
+    subject: str
+    deadline: str | None
+    status: str
+    handler: str
+    assigner: str
+    units: str
+    urgency: int
+    flag: str
+    """``overdue`` / ``due_soon`` / ``open`` / ``on_time`` / ``late`` as of the last update."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    record_id: str
+    at: str
+    act: str
+    actor: str
+    text: str
+    seen: bool
+
+
+class WorkIndex:
+    """The derived work index: tasks, per-person notices and per-document summaries in SQLite."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS docs (
+        record_id TEXT PRIMARY KEY, kind TEXT, unit TEXT, arrival TEXT, number TEXT, label TEXT,
+        subject TEXT, organ TEXT, urgency INTEGER, status TEXT, deadline TEXT, finished TEXT,
+        receivers TEXT, progress TEXT, answers TEXT, leaders TEXT, seq INTEGER,
+        outgoing TEXT);
+    CREATE INDEX IF NOT EXISTS docs_arrival ON docs(kind, arrival);
+    CREATE INDEX IF NOT EXISTS docs_pending ON docs(status, leaders);
+    CREATE TABLE IF NOT EXISTS tasks (
+        record_id TEXT, task_id TEXT, units TEXT, handler TEXT, chu_tri TEXT, assigner TEXT,
+        deadline TEXT, status TEXT, finished TEXT, pending_approval INTEGER, flag TEXT,
+        label TEXT, subject TEXT, urgency INTEGER, PRIMARY KEY (record_id, task_id));
+    CREATE INDEX IF NOT EXISTS tasks_handler ON tasks(handler, status, deadline);
+    CREATE INDEX IF NOT EXISTS tasks_chu_tri ON tasks(chu_tri, status, deadline);
+    CREATE INDEX IF NOT EXISTS tasks_assigner ON tasks(assigner, pending_approval);
+    CREATE INDEX IF NOT EXISTS tasks_open ON tasks(status, deadline);
+    CREATE TABLE IF NOT EXISTS task_units (record_id TEXT, task_id TEXT, unit TEXT, status TEXT,
+        deadline TEXT);
+    CREATE INDEX IF NOT EXISTS task_units_unit ON task_units(unit, status, deadline);
+    CREATE INDEX IF NOT EXISTS task_units_doc ON task_units(record_id);
+    CREATE TABLE IF NOT EXISTS notices (
+        user TEXT, record_id TEXT, seq INTEGER, at TEXT, act TEXT, actor TEXT, text TEXT,
+        seen INTEGER DEFAULT 0, PRIMARY KEY (user, record_id, seq));
+    CREATE INDEX IF NOT EXISTS notices_unseen ON notices(user, seen);
+    CREATE TABLE IF NOT EXISTS flags (record_id TEXT, task_id TEXT, flag TEXT, day TEXT,
+        PRIMARY KEY (record_id, task_id, flag));
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._db().executescript(self.SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def read(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._db().execute(sql, tuple(args)).fetchall()
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def clear(self) -> None:
+        with self.tx() as db:
+            for table in ("docs", "tasks", "task_units", "notices", "flags"):
+                db.execute(f"DELETE FROM {table}")
+
+    def put(
+        self, record: Record, state: Handling, today: date, calendar: WorkCalendar, db: sqlite3.Connection
+    ) -> None:
+        """Replace the rows of one document."""
+        md = record.metadata if isinstance(record.metadata, DocumentMetadata) else None
+        number = record.registration.display_number if record.registration else ""
+        label = ", ".join(p for p in (md.type_name if md else "", md.so_ky_hieu if md else "") if p)
+        subject = md.subject if md else ""
+        urgency = int(md.urgency) if md else 0
+        main = state.task(MAIN_TASK)
+        receivers = ", ".join((*state.units, *(main.people if main else ()), *state.leaders))
+        db.execute("DELETE FROM tasks WHERE record_id = ?", (record.record_id,))
+        db.execute("DELETE FROM task_units WHERE record_id = ?", (record.record_id,))
+        db.execute(
+            "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.record_id,
+                record.kind,
+                record.unit or "",
+                (md.arrival_date.isoformat() if md and md.arrival_date else record.created_at[:10]),
+                number,
+                label,
+                subject,
+                md.organ_name if md else "",
+                urgency,
+                state.status,
+                state.deadline,
+                state.finished_on,
+                receivers,
+                state.progress,
+                json.dumps([a[1] or a[0] for a in state.answers], ensure_ascii=False),
+                "," + ",".join(state.leaders) + "," if state.leaders and not state.tasks else "",
+                state.seq,
+                json.dumps([s.__dict__ for s in state.outgoing], ensure_ascii=False),
+            ),
+        )
+        for task in state.tasks:
+            db.execute(
+                "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.record_id,
+                    task.task_id,
+                    ",".join(task.units),
+                    task.handler,
+                    task.users[0] if task.users else "",
+                    task.assigner,
+                    task.deadline,
+                    task.status,
+                    task.finished_on,
+                    1 if task.extension is not None or task.status == "reported" else 0,
+                    timeliness(task, today, calendar),
+                    label,
+                    subject,
+                    urgency,
+                ),
+            )
+            for unit in task.units:
+                db.execute(
+                    "INSERT INTO task_units VALUES (?,?,?,?,?)",
+                    (record.record_id, task.task_id, unit, task.status, task.deadline),
+                )
+
+    def notify(self, db: sqlite3.Connection, users: Iterable[str], step: Step, text: str) -> None:
+        for user in users:
+            db.execute(
+                "INSERT OR IGNORE INTO notices VALUES (?,?,?,?,?,?,?,0)",
+                (user, step.record_id, step.seq, step.at, step.act.value, step.actor, text),
+            )
+
+
+class HandlingService:
+    """Every handling step and every follow-up read goes through here."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        accounts: AccountService,
+        index: WorkIndex,
+        calendar: WorkCalendar,
+        *,
+        mailer: Mailer | None = None,
+        base_url: str = "",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.repo = repo
+        self.accounts = accounts
+        self.index = index
+        self.calendar = calendar
+        self.mailer = mailer
+        self.base_url = base_url
+        self.clock = clock or repo.clock
+
+    # -- reading ------------------------------------------------------------------------------
+    def today(self) -> date:
+        return vn_date(self.clock())
+
+    def steps(self, record_id: str) -> list[Step]:
+        out = []
+        for info in self.repo.store.list(f"{STEP_PREFIX}{record_id}/"):
+            plain = self.repo.keys.open(record_id, self.repo.store.get(info.key), info.key)
+            out.append(
+                Step.from_dict(
+                    formats.unstamped(
+                        formats.WORKFLOW_STEP.name, formats.loads(formats.WORKFLOW_STEP.name, plain)
+                    )
+                )
+            )
+        return sorted(out, key=lambda s: s.seq)
+
+    def state(self, record_id: str, *, actor: Actor) -> tuple[Record, Handling]:
+        """The document (the person must see it) and its handling; opening it marks the
+        person's notices about it as seen."""
+        record = self.repo.get(record_id, actor=actor)
+        state = derive(record_id, self.steps(record_id))
+        with self.index.tx() as db:
+            db.execute(
+                "UPDATE notices SET seen = 1 WHERE user = ? AND record_id = ?", (actor.user, record_id)
+            )
+        return record, state
+
+    def allowed_acts(self, record: Record, state: Handling, actor: Actor) -> frozenset[Act]:
+        """The steps the person may take now (for the page's buttons); the policy decides."""
+        if actor.principal is None:
+            return frozenset()
+        facts = self.repo.facts(record)
+        out = set()
+        for act, action in _ACT_ACTIONS.items():
+            probe = Step(record.record_id, state.seq + 1, act, actor.user, "", "", "", task=MAIN_TASK)
+            if act in (Act.SUBMIT, Act.FORWARD, Act.DIRECT, Act.ADD_TASK, Act.OUTGOING_STATUS):
+                probe = replace(probe, task="")
+            if decide_step(actor.principal, action, facts, work_facts(state, probe)):
+                out.add(act)
+        return frozenset(out)
+
+    # -- writing ------------------------------------------------------------------------------
+    def _role_of(self, actor: Actor) -> str:
+        if actor.principal is None:
+            return ""
+        for role in (Role.LANH_DAO, Role.VAN_THU, Role.CHUYEN_VIEN):
+            if actor.principal.has(role):
+                return role.value
+        return next(iter(sorted(r.value for _, r in actor.principal.roles)), "")
+
+    def _check_targets(self, users: Iterable[str], units: Iterable[str], secrecy: int = 0) -> None:
+        for user in users:
+            try:
+                account = self.accounts.get(user)
+            except NotFound as exc:
+                raise WorkflowRefused(
+                    f"Không có cán bộ “{user}”.", code="TARGET_UNKNOWN", target=user
+                ) from exc
+            if account.status is not Status.ACTIVE:
+                raise WorkflowRefused(
+                    f"Tài khoản “{user}” đang bị khóa: không thể giao văn bản cho người này.",
+                    code="TARGET_LOCKED",
+                    target=user,
+                )
+            if account.clearance < secrecy:
+                raise WorkflowRefused(
+                    f"Cán bộ “{user}” không được phép xem văn bản có độ mật này:"
+                    " không thể chuyển cho người này.",
+                    code="TARGET_NO_CLEARANCE",
+                    target=user,
+                )
+        for unit in units:
+            try:
+                self.accounts.get_unit(unit)
+            except NotFound as exc:
+                raise WorkflowRefused(
+                    f"Không có đơn vị “{unit}”.", code="TARGET_UNKNOWN", target=unit
+                ) from exc
+
+    def take(
+        self, record_id: str, act: Act | str, *, expected_seq: int, actor: Actor, **fields: Any
+    ) -> Handling:
+        """Take one step. ``expected_seq`` is how many steps the person saw when deciding: if
+        another step was recorded since, ``WORKFLOW_CONFLICT`` and nothing is written."""
+        act = Act(act)
+        record = self.repo.get(record_id, actor=actor)
+        if record.metadata is None or record.registration is None:
+            raise WorkflowRefused(
+                "Văn bản chưa được vào sổ: hãy đăng ký trước khi trình, giao xử lý.", code="NOT_REGISTERED"
+            )
+        if act is Act.OUTGOING_STATUS and record.kind != "di":
+            raise WorkflowRefused("Chỉ văn bản đi mới có trạng thái bên nhận.", code="NOT_OUTGOING")
+        if act is not Act.OUTGOING_STATUS and record.kind != "den":
+            raise WorkflowRefused("Chỉ văn bản đến mới được trình, giao xử lý.", code="NOT_INCOMING")
+        steps = self.steps(record_id)
+        state = derive(record_id, steps)
+        if expected_seq != state.seq:
+            raise WorkflowConflict(
+                "Văn bản vừa có bước xử lý khác (ví dụ một lãnh đạo khác vừa cho ý kiến). Không có"
+                " gì được ghi: hãy tải lại và xem trước khi quyết định.",
+                record_id=record_id,
+                expected=expected_seq,
+                current=state.seq,
+            )
+        now = self.clock()
+        today = vn_date(now)
+        text_fields = {
+            k: nfc(str(v)).strip()
+            for k, v in fields.items()
+            if k in ("note", "content", "ref_label", "organ")
+        }
+        list_fields = {
+            k: tuple(dict.fromkeys(x.strip() for x in v if x and x.strip()))
+            for k, v in fields.items()
+            if k in ("users", "units", "cooperate_users", "cooperate_units")
+        }
+        other = {k: v for k, v in fields.items() if k in ("task", "deadline", "ref", "approved", "code")}
+        unknown = set(fields) - set(text_fields) - set(list_fields) - set(other)
+        if unknown:
+            raise ValueError(f"unknown step fields {sorted(unknown)}")
+        if act is Act.ADD_TASK and not other.get("task"):
+            other["task"] = str(1 + max((int(t.task_id) for t in state.tasks), default=1))
+        if act is Act.DIRECT:
+            other["task"] = MAIN_TASK
+        step = Step(
+            record_id=record_id,
+            seq=state.seq + 1,
+            act=act,
+            actor=actor.user,
+            role=self._role_of(actor),
+            at=to_iso_utc(now),
+            on=today.isoformat(),
+            **text_fields,
+            **list_fields,
+            **other,
+        )
+        if not actor.system:
+            assert actor.principal is not None
+            decision = decide_step(
+                actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work_facts(state, step)
+            )
+            if not decision:
+                self.repo.audit.append(
+                    actor.user,
+                    "access:denied",
+                    record_id=record_id,
+                    source=actor.source,
+                    details={"action": _ACT_ACTIONS[act].value, "code": decision.code},
+                )
+                raise PermissionDenied(decision.message, code=decision.code)
+        check(state, step, today)
+        self._check_targets(
+            (*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units), record.secrecy
+        )
+        if act is Act.ANSWER or (act is Act.REQUEST_EXTENSION and step.ref):
+            ref = self.repo.get(step.ref, actor=actor)
+            if act is Act.ANSWER and (ref.kind != "di" or ref.registration is None):
+                raise WorkflowRefused(
+                    "Văn bản trả lời phải là văn bản đi đã ban hành (đã vào sổ).", code="ANSWER_NOT_ISSUED"
+                )
+            if not step.ref_label:
+                step = replace(step, ref_label=ref.so_ky_hieu or ref.record_id)
+        # The commit: one create-if-absent at the next sequence number.
+        key = step_key(record_id, step.seq)
+        body = formats.dumps(formats.WORKFLOW_STEP.name, step.to_dict(), ensure_ascii=False)
+        try:
+            self.repo.store.put_if_absent(key, self.repo.keys.seal(record_id, body, key))
+        except AlreadyExists as exc:
+            raise WorkflowConflict(
+                "Một bước xử lý khác vừa được ghi cùng lúc (ví dụ hai lãnh đạo cùng cho ý kiến). Bước của"
+                " bạn chưa được ghi: hãy tải lại và quyết định lại.",
+                record_id=record_id,
+                seq=step.seq,
+            ) from exc
+        self.repo.audit.append(
+            actor.user,
+            f"handling:{act.value}",
+            record_id=record_id,
+            version=record.version,
+            source=actor.source,
+            details={
+                "seq": step.seq,
+                "task": step.task,
+                "users": list(step.users),
+                "units": list(step.units),
+                "deadline": step.deadline,
+                **({"approved": step.approved} if step.approved is not None else {}),
+                **({"code": step.code, "organ": step.organ} if step.code else {}),
+            },
+        )
+        new_state = derive(record_id, [*steps, step])
+        reached_users = (*step.users, *step.cooperate_users)
+        reached_units = (*step.units, *step.cooperate_units)
+        if reached_users or reached_units:
+            record = self.repo.distribute(record_id, users=reached_users, units=reached_units, actor=actor)
+        self._after(record, new_state, step)
+        return new_state
+
+    def _recipients(self, record: Record, state: Handling, step: Step) -> set[str]:
+        """Who is told about a step: the people and the heads of the units it reached; the
+        assigner for requests; the handler for decisions."""
+        users = set(step.users) | set(step.cooperate_users)
+        for unit in (*step.units, *step.cooperate_units):
+            users |= self._unit_heads(unit)
+        task = state.task(step.task) if step.task else None
+        if task is not None and step.act in (Act.REQUEST_EXTENSION, Act.REPORT_DONE):
+            users.add(task.assigner)
+        if task is not None and step.act in (Act.DECIDE_EXTENSION, Act.APPROVE_DONE, Act.REDO):
+            users.update(task.people)
+        users.discard(step.actor)
+        return users
+
+    def _unit_heads(self, unit: str) -> set[str]:
+        return {
+            a.username
+            for a in self.accounts.accounts()
+            if a.status is Status.ACTIVE and a.has_role(Role.LANH_DAO, unit)
+        }
+
+    def _after(self, record: Record, state: Handling, step: Step) -> None:
+        text = self._describe(record, step)
+        recipients = self._recipients(record, state, step)
+        with self.index.tx() as db:
+            self.index.put(record, state, vn_date(self.clock()), self.calendar, db)
+            self.index.notify(db, recipients, step, text)
+        self._mail(recipients, record, text)
+
+    def _describe(self, record: Record, step: Step) -> str:
+        md = record.metadata if isinstance(record.metadata, DocumentMetadata) else None
+        what = f"{md.type_name} {md.so_ky_hieu or ''} — {md.subject}" if md else record.record_id
+        urgent = f"[{md.urgency.label.upper()}] " if md and int(md.urgency) else ""
+        parts = [f"{urgent}{step.act.label}: {what}"]
+        if step.deadline:
+            parts.append(f"Thời hạn: {date.fromisoformat(step.deadline):%d/%m/%Y}")
+        if step.note:
+            parts.append(f"Ý kiến: {step.note}")
+        parts.append(f"Người thực hiện: {step.actor}")
+        return "\n".join(parts)
+
+    def _mail(self, users: Iterable[str], record: Record, text: str) -> None:
+        if self.mailer is None:
+            return
+        link = (
+            f"{self.base_url}/handling/{record.record_id}"
+            if self.base_url
+            else f"/handling/{record.record_id}"
+        )
+        for user in sorted(users):
+            try:
+                account = self.accounts.get(user)
+            except NotFound:
+                continue
+            if account.email:
+                if record.secrecy > 0:
+                    # Nothing of a secret document's content leaves Kho by mail: only that there is one.
+                    text = "Có văn bản mật cần xử lý: xem trong hệ thống Kho (không gửi nội dung qua thư)."
+                subject = text.splitlines()[0][:180]
+                self.mailer.send(account.email, f"[Kho] {subject}", f"{text}\n\nXem: {link}\n")
+
+    def import_statuses(self, rows: Iterable[dict[str, str]], *, actor: Actor) -> int:
+        """Recipients' statuses of outgoing documents from a file (``record_id``, ``organ``,
+        ``code``, ``note``), until the edXML exchange sends them. Every row is checked first
+        (code, record, the right to record it); one bad row refuses the whole file, with the
+        row numbers, before anything is written."""
+        parsed = []
+        problems: list[str] = []
+        for n, row in enumerate(rows, start=2):  # row 1 is the header
+            record_id, organ = (row.get("record_id") or "").strip(), nfc(row.get("organ") or "").strip()
+            code = (row.get("code") or "").strip().zfill(2)
+            if code not in STATUS_CODES:
+                problems.append(f"dòng {n}: mã trạng thái “{code}” không thuộc QCVN 102")
+                continue
+            if not organ:
+                problems.append(f"dòng {n}: thiếu cơ quan nhận")
+                continue
+            try:
+                record = self.repo.get(record_id, actor=actor)
+            except (NotFound, PermissionDenied, ValueError):
+                problems.append(f"dòng {n}: không có văn bản “{record_id}” hoặc bạn không được xem")
+                continue
+            if record.kind != "di" or (
+                not actor.system
+                and actor.principal is not None
+                and not decide_step(
+                    actor.principal, Action.OUTGOING_STATUS, self.repo.facts(record), WorkFacts()
+                )
+            ):
+                problems.append(f"dòng {n}: không ghi được trạng thái cho văn bản “{record_id}”")
+                continue
+            parsed.append((record_id, organ, code, (row.get("note") or "").strip()))
+        if problems:
+            raise WorkflowRefused(
+                "Tệp trạng thái có lỗi, chưa ghi dòng nào: " + "; ".join(problems[:10]),
+                code="STATUS_IMPORT_INVALID",
+                problems=problems,
+            )
+        for record_id, organ, code, note in parsed:
+            seq = len(self.steps(record_id))
+            self.take(
+                record_id,
+                Act.OUTGOING_STATUS,
+                expected_seq=seq,
+                actor=actor,
+                organ=organ,
+                code=code,
+                note=note,
+            )
+        return len(parsed)
+
+    # -- follow-up ----------------------------------------------------------------------------
+    def counts(self, actor: Actor, today: date | None = None) -> Counts:
+        """The home page numbers, from the work index only (indexed lookups, no scan)."""
+        user = actor.user
+        today = today or self.today()
+        soon = self.calendar.add_working_days(today, 2).isoformat()
+        t = today.isoformat()
+        q = self.index.read
+        inbox = q("SELECT count(*) FROM notices WHERE user = ? AND seen = 0", (user,))[0][0]
+        mine = "(handler = ? OR (handler = '' AND chu_tri = ?)) AND status != 'done'"
+        open_ = q(f"SELECT count(*) FROM tasks WHERE {mine}", (user, user))[0][0]
+        overdue = q(f"SELECT count(*) FROM tasks WHERE {mine} AND deadline < ?", (user, user, t))[0][0]
+        due_soon = q(
+            f"SELECT count(*) FROM tasks WHERE {mine} AND deadline >= ? AND deadline <= ?",
+            (user, user, t, soon),
+        )[0][0]
+        to_approve = q("SELECT count(*) FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))[0][
+            0
+        ]
+        to_direct = q(
+            "SELECT count(*) FROM docs WHERE status = 'submitted' AND leaders LIKE ?", (f"%,{user},%",)
+        )[0][0]
+        return Counts(inbox, open_, due_soon, overdue, to_approve, to_direct)
+
+    def _items(self, rows: list[tuple[Any, ...]], today: date) -> list[WorkItem]:
+        out = []
+        for r in rows:
+            (
+                record_id,
+                task_id,
+                units,
+                handler,
+                _chu,
+                assigner,
+                deadline,
+                status,
+                finished,
+                _p,
+                _f,
+                label,
+                subject,
+                urg,
+            ) = r
+            flag = "open"
+            if status == "done":
+                flag = "late" if deadline and finished and finished > deadline else "on_time"
+            elif deadline and deadline < today.isoformat():
+                flag = "overdue"
+            elif deadline and self.calendar.working_days_left(today, date.fromisoformat(deadline)) <= 2:
+                flag = "due_soon"
+            out.append(
+                WorkItem(
+                    record_id, task_id, label, subject, deadline, status, handler, assigner, units, urg, flag
+                )
+            )
+        return out
+
+    def my_work(self, actor: Actor, today: date | None = None) -> list[WorkItem]:
+        """Việc của tôi: open tasks given to the person (most urgent and nearest deadline first)
+        and what waits for their approval."""
+        today = today or self.today()
+        rows = self.index.read(
+            "SELECT * FROM tasks WHERE ((handler = ? OR (handler = '' AND chu_tri = ?)) AND status != 'done')"
+            " OR (assigner = ? AND pending_approval = 1)"
+            " ORDER BY urgency DESC, deadline IS NULL, deadline LIMIT 500",
+            (actor.user, actor.user, actor.user),
+        )
+        return self._items(rows, today)
+
+    def to_direct(self, actor: Actor) -> list[tuple[str, str, str, int]]:
+        """Documents submitted to the person and not yet directed (urgent first)."""
+        return [
+            tuple(r)  # type: ignore[misc]
+            for r in self.index.read(
+                "SELECT record_id, label, subject, urgency FROM docs"
+                " WHERE status = 'submitted' AND leaders LIKE ?"
+                " ORDER BY urgency DESC, arrival",
+                (f"%,{actor.user},%",),
+            )
+        ]
+
+    def notices(self, actor: Actor, limit: int = 50) -> list[Notice]:
+        return [
+            Notice(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
+            for r in self.index.read(
+                "SELECT record_id, at, act, actor, text, seen FROM notices"
+                " WHERE user = ? ORDER BY at DESC LIMIT ?",
+                (actor.user, limit),
+            )
+        ]
+
+    def follow_up(self, actor: Actor, unit: str | None = None, today: date | None = None) -> list[WorkItem]:
+        """Overdue and due-soon tasks of a unit (or of every unit the person may report on)."""
+        self.repo.authorize(actor, Action.HANDLE_REPORT)
+        today = today or self.today()
+        units = self._report_units(actor, unit)
+        soon = self.calendar.add_working_days(today, 2).isoformat()
+        marks = ",".join("?" * len(units))
+        rows = self.index.read(
+            "SELECT t.* FROM task_units u JOIN tasks t ON t.record_id = u.record_id AND t.task_id = u.task_id"
+            f" WHERE u.unit IN ({marks}) AND u.status != 'done' AND u.deadline <= ?"
+            " ORDER BY u.deadline",
+            (*units, soon),
+        )
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for item in self._items(rows, today):
+            if (item.record_id, item.task_id) not in seen:
+                seen.add((item.record_id, item.task_id))
+                out.append(item)
+        if actor.system:
+            return out
+        visible = []
+        for item in out:  # the one policy decides what the person sees (secrecy included)
+            try:
+                if self.repo.may_see(actor, self.repo._load(item.record_id)):
+                    visible.append(item)
+            except NotFound:
+                continue
+        return visible
+
+    def _report_units(self, actor: Actor, unit: str | None) -> list[str]:
+        if actor.system:
+            return [unit] if unit else [u.unit_id for u in self.accounts.units()]
+        assert actor.principal is not None
+        mine = actor.principal.content_units
+        if unit:
+            if unit not in mine:
+                raise PermissionDenied("Bạn không theo dõi được đơn vị này.", code="PERMISSION_DENIED")
+            return [unit]
+        return sorted(mine)
+
+    # -- the daily job ------------------------------------------------------------------------
+    def flag_deadlines(self, today: date | None = None) -> dict[str, int]:
+        """Flag overdue and due-soon tasks (once per task and flag) and notify their handler and
+        assigner. Indexed queries over open tasks only; run daily by Celery beat."""
+        today = today or self.today()
+        t = today.isoformat()
+        soon = self.calendar.add_working_days(today, 2).isoformat()
+        rows = self.index.read(
+            "SELECT record_id, task_id, handler, chu_tri, assigner, deadline, label FROM tasks"
+            " WHERE status != 'done' AND deadline IS NOT NULL AND deadline <= ?",
+            (soon,),
+        )
+        counts = {"overdue": 0, "due_soon": 0, "notified": 0}
+        mails: list[tuple[set[str], str, str]] = []
+        with self.index.tx() as db:
+            for record_id, task_id, handler, chu_tri, assigner, deadline, label in rows:
+                flag = "overdue" if deadline < t else "due_soon"
+                counts[flag] += 1
+                db.execute(
+                    "UPDATE tasks SET flag = ? WHERE record_id = ? AND task_id = ?",
+                    (flag, record_id, task_id),
+                )
+                new = db.execute(
+                    "INSERT OR IGNORE INTO flags VALUES (?,?,?,?)", (record_id, task_id, flag, t)
+                ).rowcount
+                if not new:
+                    continue
+                people = {u for u in (handler or chu_tri, assigner) if u}
+                word = "Quá hạn" if flag == "overdue" else "Sắp đến hạn"
+                text = (
+                    f"{word}: {label} (nhiệm vụ {task_id}), thời hạn {date.fromisoformat(deadline):%d/%m/%Y}"
+                )
+                seq = -(int(task_id) * 10 + (1 if flag == "overdue" else 2))  # one notice per task and flag
+                for user in people:
+                    db.execute(
+                        "INSERT OR IGNORE INTO notices VALUES (?,?,?,?,?,?,?,0)",
+                        (user, record_id, seq, to_iso_utc(self.clock()), flag, "kho", text),
+                    )
+                counts["notified"] += len(people)
+                mails.append((people, record_id, text))
+        if self.mailer is not None:
+            for people, record_id, text in mails:
+                try:
+                    record = self.repo._load(record_id)
+                except NotFound:
+                    continue
+                self._mail(people, record, text)
+        self.repo.audit.append("kho", "handling:flag-deadlines", details={"day": t, **counts})
+        return counts
+
+    # -- rebuild ------------------------------------------------------------------------------
+    def rebuild_index(self) -> int:
+        """Rebuild the work index from the steps in the store alone (``kho handling reindex``).
+        Notices are rebuilt from the steps too (all marked unseen after a rebuild: losing the
+        index loses only "already seen")."""
+        self.index.clear()
+        today = self.today()
+        ids = sorted({info.key.split("/")[1] for info in self.repo.store.list(STEP_PREFIX)})
+        for record_id in ids:
+            try:
+                record = self.repo._load(record_id)
+                steps = self.steps(record_id)
+            except NotFound:
+                continue
+            state = None
+            with self.index.tx() as db:
+                partial: list[Step] = []
+                for step in steps:
+                    partial.append(step)
+                    state = derive(record_id, partial)
+                    self.index.notify(
+                        db, self._recipients(record, state, step), step, self._describe(record, step)
+                    )
+                if state is not None:
+                    self.index.put(record, state, today, self.calendar, db)
+        return len(ids)
+
+    # -- reports ------------------------------------------------------------------------------
+    def tracking_rows(
+        self, actor: Actor, start: date, end: date, unit: str | None = None, kind: str = "den"
+    ) -> list[dict[str, Any]]:
+        """The Sổ theo dõi giải quyết văn bản đến (Phụ lục IV) for documents that arrived between
+        ``start`` and ``end``: only those the person may see (the one policy)."""
+        self.repo.authorize(actor, Action.HANDLE_REPORT)
+        rows = self.index.read(
+            "SELECT record_id FROM docs WHERE kind = ? AND arrival >= ? AND arrival <= ?"
+            " ORDER BY arrival, number",
+            (kind, start.isoformat(), end.isoformat()),
+        )
+        out = []
+        for (record_id,) in rows:
+            try:
+                record = self.repo._load(record_id)
+            except NotFound:
+                continue
+            if not self.repo.may_see(actor, record):
+                continue
+            if unit and unit != (record.unit or self.repo.agency_id) and unit not in record.grant_units:
+                continue
+            state = derive(record_id, self.steps(record_id))
+            out.append(tracking_row(record, state, min(end, self.today()), self.calendar))
+        return out
+
+    def report(
+        self, actor: Actor, start: date, end: date, unit: str | None = None, kind: str = "den"
+    ) -> dict[str, Any]:
+        """Báo cáo tình hình giải quyết văn bản đến (``den``) or đi (``di``), Phụ lục VI V.2 /
+        V.4: each document once, in one column, as of ``end`` (or today, for a period not over)."""
+        rows = self.tracking_rows(actor, start, end, unit, kind)
+        columns = ("done_on_time", "done_late", "open_in_time", "open_overdue", "file_only")
+        totals = dict.fromkeys(columns, 0)
+        for row in rows:
+            totals[row["column"]] += 1
+        return {
+            "start": start,
+            "end": end,
+            "unit": unit or "",
+            "kind": kind,
+            "total": len(rows),
+            "totals": totals,
+            "rows": rows,
+        }
+
+
+COLUMN_LABELS = {
+    "done_on_time": "Đã giải quyết đúng hạn",
+    "done_late": "Đã giải quyết quá hạn",
+    "open_in_time": "Chưa giải quyết, trong hạn",
+    "open_overdue": "Chưa giải quyết, quá hạn",
+    "file_only": "Để biết, lưu",
+}
+
+
+def tracking_row(record: Record, state: Handling, as_of: date, calendar: WorkCalendar) -> dict[str, Any]:
+    """One row of the Sổ theo dõi giải quyết văn bản đến (7 columns, STANDARDS §1.5)."""
+    md = record.metadata if isinstance(record.metadata, DocumentMetadata) else None
+    issued = f"{md.issued_date:%d/%m/%Y}" if md and md.issued_date else ""
+    progress = state.status_label
+    if state.progress and state.status not in ("done", "file_only"):
+        progress += f": {state.progress}"
+    main = state.task(MAIN_TASK)
+    if main and main.extensions:
+        progress += f" (gia hạn {main.extensions} lần)"
+    outgoing = "; ".join(f"{s.organ}: {s.code} {s.label}" for s in state.outgoing)
+    return {
+        "record_id": record.record_id,
+        "number": record.registration.display_number if record.registration else "",
+        "document": ", ".join(
+            p
+            for p in (
+                md.type_name if md else "",
+                md.so_ky_hieu if md else "",
+                issued,
+                md.organ_name if md else "",
+            )
+            if p
+        ),
+        "subject": md.subject if md else "",
+        "receivers": ", ".join((*state.units, *(main.people if main else ()))),
+        "deadline": f"{date.fromisoformat(state.deadline):%d/%m/%Y}" if state.deadline else "",
+        "progress": progress if record.kind == "den" else (outgoing or "Chưa có trạng thái"),
+        "answers": ", ".join(a[1] or a[0] for a in state.answers),
+        "note": state.direction_note,
+        "column": classify(state, as_of, calendar) if record.kind == "den" else _outgoing_column(state),
+    }
+
+
+def _outgoing_column(state: Handling) -> str:
+    codes = {s.code for s in state.outgoing}
+    if codes and codes <= {"06"}:
+        return "done_on_time"
+    return "open_in_time"

@@ -1,0 +1,127 @@
+"""The daily deadline job of document handling: on the beat schedule, and run by a real Celery
+worker over a real Redis broker it flags an overdue task and notifies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from celery.schedules import crontab
+
+from ingest.celery_app import app, make_app
+from ingest.handling_tasks import FLAG_DEADLINES_TASK
+from kho.config import Settings
+from repository.workflow import Act
+from web.context import Kho
+
+REDIS_URL = os.environ.get("KHO_TEST_REDIS_URL", "")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_job_is_on_the_beat_schedule_daily() -> None:
+    entry = make_app("memory://").conf.beat_schedule["kho-handling-flag-deadlines"]
+    assert entry["task"] == FLAG_DEADLINES_TASK
+    assert isinstance(entry["schedule"], crontab) and entry["schedule"].hour == {23}
+    assert "ingest.handling_tasks" in app.conf.include
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh"
+)
+def test_a_real_worker_flags_an_overdue_task_and_notifies(
+    tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
+    from kho_people import UNIT_B, make_people
+    from kho_testing import incoming
+
+    env = make_env(
+        tmp_path / "kho",
+        KHO_BROKER_URL=REDIS_URL,
+        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
+        KHO_PASSWORD_MEMORY_KB="1024",
+        KHO_PASSWORD_TIME_COST="1",
+    )
+    for key, value in env.items():
+        if key.startswith("KHO_"):
+            monkeypatch.setenv(key, value)
+    kho = Kho(Settings.from_env(), follow_index=False)
+    people = make_people(kho)
+    doc = kho.repo.create_document("den", incoming(), None, None, people.actor("van_thu"))
+    h = kho.handling
+    h.take(
+        doc.record_id,
+        Act.SUBMIT,
+        expected_seq=0,
+        actor=people.actor("van_thu"),
+        users=[people.usernames["lanh_dao"]],
+    )
+    tomorrow = date.today().toordinal() + 1
+    h.take(
+        doc.record_id,
+        Act.DIRECT,
+        expected_seq=1,
+        actor=people.actor("lanh_dao"),
+        units=[UNIT_B],
+        users=[people.usernames["chuyen_vien_b"]],
+        deadline=date.fromordinal(tomorrow).isoformat(),
+    )
+    kho.close()
+
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ingest.celery_app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-Q",
+            env["KHO_INGEST_QUEUE"],
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # As beat would send it (its options name the queue), for the day after the deadline.
+        make_app(REDIS_URL).send_task(
+            FLAG_DEADLINES_TASK,
+            kwargs={"today": date.fromordinal(tomorrow + 1).isoformat()},
+            queue=env["KHO_INGEST_QUEUE"],
+        )
+        kho = Kho(Settings.from_env(), follow_index=False)
+        handler = people.actor("chuyen_vien_b")
+        deadline = time.monotonic() + 60
+        notices = []
+        while time.monotonic() < deadline:
+            notices = [n for n in kho.handling.notices(handler) if n.act == "overdue"]
+            if notices:
+                break
+            time.sleep(0.5)
+        assert notices and "Quá hạn" in notices[0].text
+        assert any(e.action == "handling:flag-deadlines" for e in kho.repo.audit.events())
+        kho.close()
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()

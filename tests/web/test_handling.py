@@ -1,0 +1,504 @@
+"""Handling incoming documents end to end, with a controlled clock and a real local SMTP server
+(aiosmtpd): register → trình → direction with a deadline → the unit head assigns → notified by
+mail → overdue flag the day after the deadline → extension approved → answer attached →
+completion approved; the reports for the period show the document once, in the right column.
+Then each bad input of the issue, refused with its code and nothing half-written."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from kho_people import AGENCY, PASSWORD, UNIT_B, People
+from kho_testing import incoming, outgoing
+
+from kho.errors import KhoError, PermissionDenied, WorkflowConflict, WorkflowRefused
+from repository.handling import HandlingService
+from repository.records import Actor, Record
+from repository.workflow import Act
+from web.context import Kho
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[_Capture]:
+    capture = _Capture()
+    with socket.socket() as probe:  # a free port (aiosmtpd's start-up check cannot use port 0)
+        probe.bind(("127.0.0.1", 0))
+        capture.port = probe.getsockname()[1]  # type: ignore[attr-defined]
+    controller = Controller(capture, hostname="127.0.0.1", port=capture.port)  # type: ignore[attr-defined]
+    controller.start()
+    yield capture
+    controller.stop()
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, day: date, hour: int = 2) -> None:
+        self.now = datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC)
+
+
+@dataclass
+class Office:
+    kho: Kho
+    people: People
+    clock: Clock
+    actors: dict[str, Actor]
+
+    @property
+    def handling(self) -> HandlingService:
+        return self.kho.handling
+
+    def step(self, record_id: str, act: Act | str, who: str, **fields: Any) -> Any:
+        seq = len(self.handling.steps(record_id))
+        return self.handling.take(record_id, act, expected_seq=seq, actor=self.actors[who], **fields)
+
+    def user(self, who: str) -> str:
+        return self.actors[who].user
+
+
+@pytest.fixture
+def office(kho: Kho, people: People, smtp: _Capture) -> Office:
+    clock = Clock()
+    kho.repo.clock = clock
+    kho.settings = replace(
+        kho.settings, smtp_host="127.0.0.1", smtp_port=smtp.port, base_url="https://kho.test"
+    )
+    accounts = kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    actors = {who: people.actor(who) for who in people.usernames}
+    extra = {
+        "leader": ("Lưu Quang Hưng", AGENCY, ("lanh_dao",), "hung@ubnd.test"),
+        "leader2": ("Nguyễn Thị Lan", AGENCY, ("lanh_dao",), "lan@ubnd.test"),
+        "head_b": ("Vũ Đức Đam", UNIT_B, ("lanh_dao",), "dam@pth.test"),
+        "handler": ("Trần Văn Bình", UNIT_B, ("chuyen_vien",), "binh@pth.test"),
+        "clerk": ("Đỗ Thị Khuê", AGENCY, ("van_thu",), "khue@ubnd.test"),
+    }
+    for who, (name, unit, roles, email) in extra.items():
+        account, first = accounts.create_account(name, unit, roles, 3, email, admin)
+        accounts.change_password(account.username, first, PASSWORD)
+        actors[who] = kho.actor_of(accounts.get(account.username), "test")
+    return Office(kho, people, clock, actors)
+
+
+def register_incoming(office: Office, number: str = "1234", **overrides: Any) -> Record:
+    return office.kho.repo.create_document(
+        "den",
+        incoming(code_number=number, issued_date="2026-02-27", **overrides),
+        None,
+        None,
+        office.actors["clerk"],
+    )
+
+
+def mails_to(smtp: _Capture, address: str) -> list[EmailMessage]:
+    return [m for m in smtp.messages if m["To"] == address]
+
+
+def test_register_direct_assign_overdue_extend_answer_approve_and_report(
+    office: Office, smtp: _Capture
+) -> None:
+    kho, h = office.kho, office.handling
+    doc = register_incoming(office, urgency=2)
+    rid = doc.record_id
+    leader, handler = office.user("leader"), office.user("handler")
+    # Before anything reached them, the handler cannot see the document.
+    assert not kho.repo.may_see(office.actors["handler"], doc)
+
+    # Trình (Điều 23): the văn thư sends it to the leader in charge; urgent, flagged in the mail.
+    office.step(rid, Act.SUBMIT, "clerk", users=[leader], note="Kính trình đồng chí Chủ tịch")
+    assert h.counts(office.actors["leader"]).to_direct == 1
+    [to_leader] = mails_to(smtp, "hung@ubnd.test")
+    assert "[THƯỢNG KHẨN]" in to_leader["Subject"] and "Trình lãnh đạo" in to_leader["Subject"]
+    assert f"https://kho.test/handling/{rid}" in to_leader.get_content()
+
+    # The leader directs: chủ trì Phòng Tổng hợp, deadline Thursday 5 March.
+    state = office.step(
+        rid,
+        Act.DIRECT,
+        "leader",
+        units=[UNIT_B],
+        deadline="2026-03-05",
+        note="Phòng Tổng hợp tham mưu trả lời",
+    )
+    assert state.status == "assigned" and state.deadline == "2026-03-05"
+    assert h.counts(office.actors["leader"]).to_direct == 0
+    [to_head] = mails_to(smtp, "dam@pth.test")
+    assert "Ý kiến chỉ đạo" in to_head["Subject"] and "05/03/2026" in to_head.get_content()
+
+    # The unit head passes it on to a chuyên viên, who now sees it and is told by mail.
+    office.step(rid, Act.ASSIGN, "head_b", task="1", users=[handler], note="Đ/c Bình dự thảo trả lời")
+    assert kho.repo.may_see(office.actors["handler"], kho.repo.get(rid, actor=office.actors["clerk"]))
+    [to_handler] = mails_to(smtp, "binh@pth.test")
+    assert "Giao xử lý" in to_handler["Subject"] and "Đ/c Bình dự thảo trả lời" in to_handler.get_content()
+    counts = h.counts(office.actors["handler"])
+    assert (counts.inbox, counts.open, counts.overdue) == (1, 1, 0)
+    assert [i.record_id for i in h.my_work(office.actors["handler"])] == [rid]
+
+    # On the deadline day the handler asks for an extension, with the requesting document.
+    office.clock.set(date(2026, 3, 5))
+    counts = h.counts(office.actors["handler"])
+    assert counts.due_soon == 1
+    request_doc = kho.repo.create_document(
+        "di",
+        outgoing(type_name="Công văn", code_notation="PTH", subject="Đề nghị gia hạn trả lời"),
+        None,
+        None,
+        office.actors["van_thu_b"],
+    )
+    office.step(
+        rid,
+        Act.REQUEST_EXTENSION,
+        "handler",
+        task="1",
+        deadline="2026-03-12",
+        ref=request_doc.record_id,
+        note="Chờ số liệu của các huyện",
+    )
+    assert h.counts(office.actors["leader"]).to_approve == 1
+
+    # The day after the deadline: the daily job flags it overdue and tells handler and assigner.
+    office.clock.set(date(2026, 3, 6))
+    before = len(smtp.messages)
+    result = h.flag_deadlines()
+    assert result["overdue"] == 1
+    assert h.counts(office.actors["handler"]).overdue == 1
+    overdue_mail = [m for m in smtp.messages[before:] if "Quá hạn" in m["Subject"]]
+    assert {m["To"] for m in overdue_mail} == {"binh@pth.test", "hung@ubnd.test"}
+    assert h.flag_deadlines()["overdue"] == 1 and len(smtp.messages) == before + 2  # flagged once
+
+    # The assigner approves the extension: no longer overdue.
+    office.step(rid, Act.DECIDE_EXTENSION, "leader", task="1", approved=True, note="Đồng ý")
+    counts = h.counts(office.actors["handler"])
+    assert counts.overdue == 0 and counts.open == 1
+
+    # The answer is issued (văn bản đi) and attached; the handler reports, the leader approves.
+    office.clock.set(date(2026, 3, 10))
+    answer = kho.repo.create_document(
+        "di", outgoing(subject="Trả lời Bộ Nội vụ"), None, None, office.actors["van_thu_b"]
+    )
+    office.step(rid, Act.ANSWER, "handler", task="1", ref=answer.record_id)
+    office.step(rid, Act.REPORT_DONE, "handler", task="1", note="Đã ban hành văn bản trả lời")
+    state = office.step(rid, Act.APPROVE_DONE, "leader", task="1", note="Đồng ý kết thúc")
+    assert state.status == "done" and state.finished_on == "2026-03-10"
+    assert h.counts(office.actors["handler"]).open == 0
+
+    # Every step is in the trace (who, when, what) and in the audit log.
+    _, state = h.state(rid, actor=office.actors["leader"])
+    trace = state.trace()
+    for text in (
+        "Kính trình",
+        "Phòng Tổng hợp tham mưu trả lời",
+        "Đ/c Bình",
+        "Chờ số liệu",
+        "Đồng ý kết thúc",
+    ):
+        assert text in trace
+    actions = [
+        e.action for e in kho.repo.audit.events() if e.record_id == rid and e.action.startswith("handling:")
+    ]
+    assert actions == [
+        "handling:submit",
+        "handling:direct",
+        "handling:assign",
+        "handling:request_extension",
+        "handling:decide_extension",
+        "handling:answer",
+        "handling:report_done",
+        "handling:approve_done",
+    ]
+
+    # The reports for March show it once, done on time (within the extended deadline).
+    report = h.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))
+    ours = [r for r in report["rows"] if r["record_id"] == rid]
+    assert len(ours) == 1 and ours[0]["column"] == "done_on_time"
+    assert ours[0]["answers"] == answer.so_ky_hieu
+    assert ours[0]["deadline"] == "12/03/2026"
+    assert report["totals"]["done_on_time"] == 1
+    assert sum(report["totals"].values()) == report["total"] == 1
+
+    # The work index is derived: rebuilt from the store alone it gives the same numbers.
+    leader_counts = h.counts(office.actors["leader"])
+    h.index.clear()
+    assert h.rebuild_index() == 1
+    assert h.counts(office.actors["leader"]).to_approve == leader_counts.to_approve
+    assert h.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"] == report["totals"]
+
+
+def _unchanged(office: Office, rid: str) -> tuple[int, int]:
+    record = office.kho.repo._load(rid)
+    return len(office.handling.steps(rid)), record.version
+
+
+def _refused(code: str, office: Office, rid: str, act: Act, who: str, **fields: Any) -> KhoError:
+    before = _unchanged(office, rid)
+    with pytest.raises(KhoError) as info:
+        office.step(rid, act, who, **fields)
+    assert info.value.code == code, info.value
+    assert info.value.message and info.value.message[0].isupper()
+    assert _unchanged(office, rid) == before, "nothing half-written"
+    return info.value
+
+
+@pytest.fixture
+def directed(office: Office) -> str:
+    rid = register_incoming(office, number="555").record_id
+    office.step(rid, Act.SUBMIT, "clerk", users=[office.user("leader"), office.user("leader2")])
+    return rid
+
+
+def test_a_person_or_unit_that_does_not_exist_or_is_locked_is_refused(office: Office, directed: str) -> None:
+    _refused(
+        "TARGET_UNKNOWN",
+        office,
+        directed,
+        Act.DIRECT,
+        "leader",
+        units=["999.99.99.H40"],
+        deadline="2026-03-10",
+    )
+    _refused(
+        "TARGET_UNKNOWN",
+        office,
+        directed,
+        Act.DIRECT,
+        "leader",
+        users=["khongco.ubnd"],
+        deadline="2026-03-10",
+    )
+    admin = office.kho.accounts.get(office.people.usernames["quan_tri"])
+    office.kho.accounts.lock(office.user("handler"), "admin", admin)
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-10")
+    err = _refused(
+        "TARGET_LOCKED", office, directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")]
+    )
+    assert "khóa" in err.message
+
+
+def test_a_deadline_before_today_is_refused(office: Office, directed: str) -> None:
+    err = _refused(
+        "DEADLINE_IN_PAST", office, directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-01"
+    )
+    assert "01/03/2026" in err.message
+    _refused("DEADLINE_INVALID", office, directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="ngày mai")
+
+
+def test_an_extension_asked_after_the_deadline_passed_is_refused(office: Office, directed: str) -> None:
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-04")
+    office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    office.clock.set(date(2026, 3, 5))
+    _refused(
+        "EXTENSION_TOO_LATE",
+        office,
+        directed,
+        Act.REQUEST_EXTENSION,
+        "handler",
+        task="1",
+        deadline="2026-03-20",
+    )
+
+
+def test_approving_ones_own_task_is_refused(office: Office, directed: str) -> None:
+    leader = office.user("leader")
+    office.step(directed, Act.DIRECT, "leader", users=[leader], deadline="2026-03-10")
+    answer = office.kho.repo.create_document("di", outgoing(), None, None, office.actors["clerk"])
+    office.step(directed, Act.ANSWER, "leader", task="1", ref=answer.record_id)
+    office.step(directed, Act.REPORT_DONE, "leader", task="1")
+    _refused("SELF_APPROVAL", office, directed, Act.APPROVE_DONE, "leader", task="1")
+    _refused("NOT_ASSIGNER", office, directed, Act.APPROVE_DONE, "leader2", task="1")
+
+
+def test_a_handler_cannot_approve_nor_finish_without_an_answer(office: Office, directed: str) -> None:
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-10")
+    office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    office.step(directed, Act.REPORT_DONE, "handler", task="1")
+    _refused("SELF_APPROVAL", office, directed, Act.APPROVE_DONE, "handler", task="1")
+    _refused("ANSWER_MISSING", office, directed, Act.APPROVE_DONE, "leader", task="1")
+    # A task "finished" outside the flow (reported, never approved) is not finished.
+    assert (
+        office.handling.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"][
+            "open_in_time"
+        ]
+        == 1
+    )
+
+
+def test_two_leaders_directing_at_once_the_second_gets_a_conflict(office: Office, directed: str) -> None:
+    h = office.handling
+    seen = len(h.steps(directed))  # both leaders opened the page at this point
+    h.take(
+        directed,
+        Act.DIRECT,
+        expected_seq=seen,
+        actor=office.actors["leader"],
+        units=[UNIT_B],
+        deadline="2026-03-10",
+        note="Phòng Tổng hợp chủ trì",
+    )
+    before = _unchanged(office, directed)
+    with pytest.raises(WorkflowConflict) as info:
+        h.take(
+            directed,
+            Act.DIRECT,
+            expected_seq=seen,
+            actor=office.actors["leader2"],
+            units=[AGENCY],
+            deadline="2026-03-12",
+            note="Văn phòng chủ trì",
+        )
+    assert info.value.code == "WORKFLOW_CONFLICT" and info.value.http_status == 409
+    assert _unchanged(office, directed) == before
+    _, state = h.state(directed, actor=office.actors["leader"])
+    assert state.directed_by == office.user("leader") and state.direction_note == "Phòng Tổng hợp chủ trì"
+
+
+def test_a_real_race_of_two_directions_keeps_one_and_refuses_the_other(office: Office, directed: str) -> None:
+    seen = len(office.handling.steps(directed))
+    barrier = threading.Barrier(2)
+    outcome: dict[str, Any] = {}
+
+    def direct(who: str, unit: str) -> None:
+        service = office.kho.handling
+        barrier.wait()
+        try:
+            service.take(
+                directed,
+                Act.DIRECT,
+                expected_seq=seen,
+                actor=office.actors[who],
+                units=[unit],
+                deadline="2026-03-10",
+            )
+            outcome[who] = "ok"
+        except KhoError as exc:
+            outcome[who] = exc.code
+
+    threads = [threading.Thread(target=direct, args=a) for a in (("leader", UNIT_B), ("leader2", AGENCY))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcome.values()) == ["WORKFLOW_CONFLICT", "ok"]
+    assert len(office.handling.steps(directed)) == seen + 1
+
+
+def test_only_the_right_people_take_each_step(office: Office, directed: str) -> None:
+    err = _refused(
+        "PERMISSION_DENIED", office, directed, Act.DIRECT, "handler", units=[UNIT_B], deadline="2026-03-10"
+    )
+    assert isinstance(err, PermissionDenied)
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-10")
+    # A chuyên viên of the unit cannot pass it on; the văn thư cannot direct.
+    _refused(
+        "PERMISSION_DENIED",
+        office,
+        directed,
+        Act.ASSIGN,
+        "chuyen_vien_b",
+        task="1",
+        users=[office.user("handler")],
+    )
+    _refused(
+        "PERMISSION_DENIED", office, directed, Act.DIRECT, "clerk", units=[UNIT_B], deadline="2026-03-10"
+    )
+
+
+def test_outgoing_status_codes_of_qcvn_102_by_hand(office: Office) -> None:
+    doc = office.kho.repo.create_document("di", outgoing(), None, None, office.actors["clerk"])
+    h = office.handling
+    h.take(
+        doc.record_id,
+        Act.OUTGOING_STATUS,
+        expected_seq=0,
+        actor=office.actors["clerk"],
+        organ="Sở Nội vụ",
+        code="03",
+    )
+    state = h.take(
+        doc.record_id,
+        Act.OUTGOING_STATUS,
+        expected_seq=1,
+        actor=office.actors["clerk"],
+        organ="Sở Nội vụ",
+        code="05",
+        note="Đang xử lý",
+    )
+    assert [(s.organ, s.code, s.label) for s in state.outgoing] == [("Sở Nội vụ", "05", "Đang xử lý")]
+    with pytest.raises(WorkflowRefused) as info:
+        h.take(
+            doc.record_id,
+            Act.OUTGOING_STATUS,
+            expected_seq=2,
+            actor=office.actors["clerk"],
+            organ="Sở Nội vụ",
+            code="09",
+        )
+    assert info.value.code == "STATUS_CODE_UNKNOWN"
+
+
+def test_a_secret_document_goes_only_to_cleared_people_and_its_mail_says_nothing(
+    office: Office, smtp: _Capture
+) -> None:
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    low, first = kho.accounts.create_account("Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, "thap@ubnd.test", admin)
+    kho.accounts.change_password(low.username, first, PASSWORD)
+    secret = register_incoming(office, number="999", secrecy=1, subject="Kế hoạch bảo vệ bí mật")
+    _refused("TARGET_NO_CLEARANCE", office, secret.record_id, Act.SUBMIT, "clerk", users=[low.username])
+    office.step(secret.record_id, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    [mail] = mails_to(smtp, "hung@ubnd.test")
+    assert "Kế hoạch bảo vệ bí mật" not in mail["Subject"] + mail.get_content()
+    assert "văn bản mật" in mail["Subject"]
+
+
+def test_several_tasks_with_a_follower_and_a_forward_straight_to_a_unit(office: Office) -> None:
+    h = office.handling
+    rid = register_incoming(office, number="31").record_id
+    office.step(rid, Act.FORWARD, "clerk", units=[UNIT_B], note="Chuyển Phòng Tổng hợp theo quy chế")
+    assert office.kho.repo.may_see(office.actors["head_b"], office.kho.repo._load(rid))
+    office.step(rid, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-20")
+    state = office.step(
+        rid,
+        Act.ADD_TASK,
+        "leader",
+        units=[AGENCY],
+        content="Văn phòng tổng hợp báo cáo quý",
+        deadline="2026-03-31",
+        cooperate_users=[office.user("leader2")],
+    )
+    extra = state.task("2")
+    assert (
+        extra is not None
+        and extra.follower == office.user("leader2")
+        and extra.assigner == office.user("leader")
+    )
+    assert [t.task_id for t in state.tasks] == ["1", "2"]
+    assert (
+        state.phu_luc_vi()["DueDate"] == "2026-03-20"
+        and "Giao nhiệm vụ" in state.phu_luc_vi()["TraceHeaderList"]
+    )
+    # The document is finished only when every task is approved.
+    assert (
+        h.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"]["open_in_time"] == 1
+    )
