@@ -240,7 +240,9 @@ class Record:
         )
 
 
-_RECORD_PERMISSIONS = frozenset({Action.FILE_EDIT, Action.RECORD_VIEW, Action.RECORD_UPDATE})
+_RECORD_PERMISSIONS = frozenset(
+    {Action.FILE_EDIT, Action.RECORD_VIEW, Action.RECORD_UPDATE, Action.RECORD_GRANT}
+)
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
 

@@ -17,6 +17,7 @@ from repository.records import Actor, Repository
 if TYPE_CHECKING:
     from ingest.pipeline import Pipeline
     from ingest.receive import ReceiveService
+    from retention.service import RetentionService
 
 
 def principal_of(account: Account, accounts: AccountService) -> Principal:
@@ -67,6 +68,13 @@ class Kho:
         from ingest.receive import ReceiveService
 
         return ReceiveService(self.repo, self.pipeline)
+
+    @property
+    def retention(self) -> RetentionService:
+        """Danh mục hồ sơ, closing, nộp lưu (:mod:`retention.service`), on this repository."""
+        from retention.service import RetentionService
+
+        return RetentionService(self.repo)
 
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))
