@@ -24,6 +24,8 @@ from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
+from retention.fileplan import plan_from_dict
+from retention.schedule import schedule_from_dict
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
@@ -68,6 +70,9 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "token": Token.from_dict,
     "token-revocation": lambda d: formats.upcast(formats.TOKEN_REVOCATION.name, d)["digest"],
     "token-index": lambda d: formats.upcast(formats.TOKEN_INDEX.name, d)["digest"],
+    "file-plan": lambda d: plan_from_dict(formats.upcast(formats.FILE_PLAN.name, d)),
+    "retention-schedule": lambda d: schedule_from_dict(formats.upcast(formats.RETENTION_SCHEDULE.name, d)),
+    "submission": lambda d: formats.upcast(formats.SUBMISSION.name, d)["history"][-1]["state"],
 }
 ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
     "unit": Unit,

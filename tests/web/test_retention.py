@@ -221,6 +221,10 @@ def test_a_year_from_the_plan_to_the_archive(
     ):
         assert step in actions, step
     assert kho.repo.audit_verify(actor=people.actor("kiem_toan")).ok
+    from repository.fsck import check_formats, fsck
+
+    assert check_formats(kho.repo) == [], "plans, schedule and submission states load as stored"
+    assert fsck(kho.repo).clean, fsck(kho.repo).issues
 
 
 def test_closing_with_an_unregistered_document_is_refused_and_writes_nothing(
