@@ -135,7 +135,10 @@ def test_a_year_from_the_plan_to_the_archive(
     assert xml.index(b"<CodeNumber>102<") < xml.index(b"<CodeNumber>101<"), "chronological"
 
     late = kho.repo.create_document(
-        "den", incoming(code_number="103", issued_date="2026-03-01", arrival_date="2026-03-02"), None, None,
+        "den",
+        incoming(code_number="103", issued_date="2026-03-01", arrival_date="2026-03-02"),
+        None,
+        None,
         people.actor("van_thu"),
     ).record_id
     refused(
@@ -360,3 +363,47 @@ def test_keeping_a_due_file_needs_the_head_and_at_most_two_years_and_a_leaver_ha
     )
     assert moved == [file.record_id]
     assert service.holder(kho.repo._load(file.record_id)) == people.usernames["luu_tru"]
+
+
+def test_the_api_refuses_the_wrong_role_bad_input_and_runs_the_plan(
+    client: Any, kho: Kho, people: People, clock: Clock
+) -> None:
+    drafted = client.post("/api/plans", json=PLAN, headers=people.headers("van_thu"))
+    assert drafted.status_code == 201 and drafted.json["state"] == "draft"
+    assert drafted.json["footer"] == {"permanent": 0, "years": 3, "until_superseded": 0, "total": 3}
+    wrong = client.post(
+        "/api/plans/2026/approve", json={"expected_version": 1}, headers=people.headers("chuyen_vien")
+    )
+    assert wrong.status_code == 403 and wrong.json["error"]["code"] == "PERMISSION_DENIED"
+    bad = client.post(
+        "/api/plans/2026/approve", json={"expected_version": "1"}, headers=people.headers("lanh_dao")
+    )
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "FIELD_INVALID"
+    again = client.post("/api/plans", json={**PLAN, "year": "x"}, headers=people.headers("van_thu"))
+    assert again.status_code == 422 and again.json["error"]["code"] == "PLAN_YEAR_INVALID"
+    ok = client.post(
+        "/api/plans/2026/approve", json={"expected_version": 1}, headers=people.headers("lanh_dao")
+    )
+    assert ok.status_code == 200 and ok.json["state"] == "approved" and ok.json["approved_by"]
+    issued = client.post(
+        "/api/plans/2026/issue", json={"expected_version": 2}, headers=people.headers("lanh_dao")
+    )
+    assert issued.json["state"] == "issued"
+    opened = client.post(
+        "/api/plans/2026/files", json={"notation": "02.TH"}, headers=people.headers("chuyen_vien")
+    )
+    assert opened.status_code == 201 and opened.json["state_label"] == "Đang lập"
+    check = client.get(
+        f"/api/files/{opened.json['record_id']}/closing?end_date=2026-01-05",
+        headers=people.headers("chuyen_vien"),
+    )
+    assert check.json["blocked"] and check.json["findings"][0]["code"] == "FILE_EMPTY"
+    closing = client.post(
+        f"/api/files/{opened.json['record_id']}/close",
+        json={"end_date": "05/01/2026", "expected_version": 1},
+        headers=people.headers("chuyen_vien"),
+    )
+    assert closing.status_code == 422 and closing.json["error"]["code"] == "DATE_INVALID"
+    inbox = client.get("/api/submissions", headers=people.headers("chuyen_vien"))
+    assert inbox.status_code == 403
+    assert client.get("/api/submissions", headers=people.headers("luu_tru")).json["total"] == 0
