@@ -407,3 +407,57 @@ def test_the_api_refuses_the_wrong_role_bad_input_and_runs_the_plan(
     inbox = client.get("/api/submissions", headers=people.headers("chuyen_vien"))
     assert inbox.status_code == 403
     assert client.get("/api/submissions", headers=people.headers("luu_tru")).json["total"] == 0
+
+
+def test_the_cli_drafts_approves_issues_prints_and_opens(people: People, tmp_path: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from kho_people import PASSWORD
+
+    from web.cli import main
+
+    runner = CliRunner()
+
+    def as_(who: str) -> None:
+        login = runner.invoke(
+            main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n"
+        )
+        assert login.exit_code == 0, login.output
+
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({**PLAN, "year": 2099}, ensure_ascii=False), encoding="utf-8")
+    as_("van_thu")
+    drafted = runner.invoke(main, ["plan", "draft", str(plan_file)])
+    assert drafted.exit_code == 0 and "Dự thảo" in drafted.output, drafted.output
+    own = runner.invoke(main, ["plan", "approve", "2099", "--expected-version", "1"])
+    assert own.exit_code == 2 and "[PERMISSION_DENIED]" in own.output
+    as_("lanh_dao")
+    assert runner.invoke(main, ["plan", "approve", "2099", "--expected-version", "1"]).exit_code == 0
+    issued = runner.invoke(main, ["plan", "issue", "2099", "--expected-version", "2", "--json"])
+    assert json.loads(issued.output)["state"] == "issued"
+    pdf, xlsx = tmp_path / "dm.pdf", tmp_path / "dm.xlsx"
+    assert runner.invoke(main, ["plan", "export", "2099", "-o", str(pdf)]).exit_code == 0
+    assert runner.invoke(main, ["plan", "export", "2099", "--format", "xlsx", "-o", str(xlsx)]).exit_code == 0
+    assert pdf.read_bytes().startswith(b"%PDF") and xlsx.read_bytes().startswith(b"PK")
+    from openpyxl import load_workbook
+
+    cells = [c for row in load_workbook(xlsx).active.iter_rows(values_only=True) for c in row if c]
+    assert "01.TH" in cells and any("03 hồ sơ" in str(c) for c in cells), "rows and footer counts"
+    as_("chuyen_vien")
+    opened = runner.invoke(main, ["plan", "open", "2099", "03.TCCB", "--start-date", "2026-02-01", "--json"])
+    assert opened.exit_code == 0, opened.output
+    file_id = json.loads(opened.output)["record_id"]
+    refused_close = runner.invoke(
+        main, ["file", "close", file_id, "--end-date", "2026-02-02", "--expected-version", "1"]
+    )
+    assert refused_close.exit_code == 2 and "[FILE_EMPTY]" in refused_close.output
+    bad = runner.invoke(
+        main, ["file", "close", file_id, "--end-date", "02/02/2026", "--expected-version", "1"]
+    )
+    assert "[DATE_INVALID]" in bad.output
+    xml = tmp_path / "hs.xml"
+    assert (
+        runner.invoke(main, ["file", "catalogue", file_id, "--format", "xml", "-o", str(xml)]).exit_code == 0
+    )
+    assert b"<FileNotation>03.TCCB</FileNotation>" in xml.read_bytes()
