@@ -56,17 +56,30 @@ class DueDate:
         return self.due - timedelta(days=ALERT_DAYS)
 
 
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return date(day.year + 1, 2, 28)
+
+
 def due_date(end_date: date, *, settled: date | None = None) -> DueDate:
     """The nộp lưu due date of a hồ sơ whose work ended on ``end_date``: the stricter of ND30
     (one year from the day; for XDCB, ``settled`` = the quyết toán date, three months after it)
     and Luật Lưu trữ 2024 (by 31 December of the year after the work ended)."""
-    law = DueDate(date(end_date.year + 1, 12, 31), "luat2024")
-    decree = (
-        DueDate(add_months(settled, CONSTRUCTION_MONTHS), "xdcb")
-        if settled is not None
-        else DueDate(add_years(end_date, 1), "nd30")
-    )
-    return decree if decree.due <= law.due else law
+    if settled is None:
+        # One year from the day is never later than 31 December of the next year.
+        return DueDate(_one_year_after(end_date), "nd30")
+    law = date(end_date.year + 1, 12, 31)
+    decree = add_months(settled, CONSTRUCTION_MONTHS)
+    return DueDate(decree, "xdcb") if decree <= law else DueDate(law, "luat2024")
+
+
+def due_day(end_date: date, settled: date | None = None) -> date:
+    """:func:`due_date`'s day alone (the alert loop's fast path)."""
+    if settled is None:
+        return _one_year_after(end_date)
+    return min(add_months(settled, CONSTRUCTION_MONTHS), date(end_date.year + 1, 12, 31))
 
 
 class AlertLevel(StrEnum):
@@ -114,29 +127,38 @@ class Alert:
         return f"Hồ sơ “{self.title}” đến hạn nộp lưu ngày {self.due:%d/%m/%Y} (còn {self.days_left} ngày)."
 
 
+def _level(left: int, kept_until: date | None, today: date) -> AlertLevel:
+    if kept_until is not None:
+        return AlertLevel.KEPT if today <= kept_until else AlertLevel.KEEP_EXPIRED
+    if left < 0:
+        return AlertLevel.OVERDUE
+    return AlertLevel.SOON if left <= ALERT_DAYS else AlertLevel.NOT_DUE
+
+
 def alert_for(item: DueItem, today: date) -> Alert:
-    due = due_date(item.end_date, settled=item.settled).due
+    due = due_day(item.end_date, item.settled)
     left = (due - today).days
-    if item.kept_until is not None:
-        level = AlertLevel.KEPT if today <= item.kept_until else AlertLevel.KEEP_EXPIRED
-    elif left < 0:
-        level = AlertLevel.OVERDUE
-    elif left <= ALERT_DAYS:
-        level = AlertLevel.SOON
-    else:
-        level = AlertLevel.NOT_DUE
+    level = _level(left, item.kept_until, today)
     return Alert(item.file_id, level, due, left, item.holder, item.title, item.file_notation)
+
+
+_RAISED = frozenset({AlertLevel.SOON, AlertLevel.OVERDUE, AlertLevel.KEEP_EXPIRED})
 
 
 def due_alerts(items: Iterable[DueItem], today: date) -> list[Alert]:
     """The alerts to raise today: hồ sơ due within 30 days, overdue, or kept past their approval
     (most urgent first)."""
-    out = [a for a in (alert_for(i, today) for i in items) if a.level in _RAISED]
+    out = []
+    for item in items:
+        due = due_day(item.end_date, item.settled)
+        left = (due - today).days
+        if item.kept_until is None and left > ALERT_DAYS:
+            continue
+        level = _level(left, item.kept_until, today)
+        if level in _RAISED:
+            out.append(Alert(item.file_id, level, due, left, item.holder, item.title, item.file_notation))
     out.sort(key=lambda a: (a.days_left, a.file_id))
     return out
-
-
-_RAISED = frozenset({AlertLevel.SOON, AlertLevel.OVERDUE, AlertLevel.KEEP_EXPIRED})
 
 
 def check_keep(end_date: date, until: date, today: date, *, settled: date | None = None) -> date:
