@@ -36,7 +36,9 @@ def _items(n: int, today: date, seed: int = 13) -> list[DueItem]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        end = today - timedelta(days=rng.randint(0, 900))
+        # Closed, not yet submitted: mostly recent (most hồ sơ are submitted on time), a tail
+        # of overdue ones.
+        end = today - timedelta(days=rng.randint(0, 400) if rng.random() < 0.9 else rng.randint(400, 900))
         kept = end + timedelta(days=rng.randint(400, 1100)) if rng.random() < 0.05 else None
         settled = end + timedelta(days=rng.randint(0, 60)) if rng.random() < 0.02 else None
         out.append(

@@ -92,7 +92,7 @@ class AlertLevel(StrEnum):
     KEEP_EXPIRED = "keep_expired"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueItem:
     """What the alert rule needs of a closed hồ sơ not yet accepted by the lưu trữ."""
 
@@ -105,7 +105,7 @@ class DueItem:
     file_notation: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alert:
     file_id: str
     level: AlertLevel
