@@ -255,6 +255,9 @@ def file_xml(file_fields: Mapping[str, Any], documents: Sequence[DocumentFacts])
     for row in catalogue(documents):
         f = by_id[row.record_id].fields
         el = ET.SubElement(docs, "Document", {"id": row.record_id})
+        doc_code = ET.SubElement(el, "FileCode")
+        for name in ("OrganId", "FileCatalog", "FileNotation"):
+            ET.SubElement(doc_code, name).text = str(file_fields.get(name, ""))
         ET.SubElement(el, "DocOrdinal").text = str(row.ordinal)
         ET.SubElement(el, "TypeName").text = str(f.get("type_name") or "")
         ET.SubElement(el, "CodeNumber").text = str(f.get("code_number") or "")

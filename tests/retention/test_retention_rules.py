@@ -286,6 +286,9 @@ def test_the_catalogue_is_chronological_with_running_page_numbers_and_exports_as
     assert root.findtext("FileCode/FileNotation") == "01.TH"
     assert [d.get("id") for d in root.iter("Document")] == ["1", "3", "2"]
     assert root.find("Documents/Document/PageAmount").text == "1"  # type: ignore[union-attr]
+    assert [d.findtext("FileCode/FileNotation") for d in root.iter("Document")] == ["01.TH"] * 3, (
+        "every document carries the hồ sơ's code"
+    )
 
 
 def test_the_archivist_checks_fail_on_a_bad_signature_a_changed_file_a_format_and_an_unplanned_file() -> None:

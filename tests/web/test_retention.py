@@ -461,3 +461,56 @@ def test_the_cli_drafts_approves_issues_prints_and_opens(people: People, tmp_pat
         runner.invoke(main, ["file", "catalogue", file_id, "--format", "xml", "-o", str(xml)]).exit_code == 0
     )
     assert b"<FileNotation>03.TCCB</FileNotation>" in xml.read_bytes()
+
+
+def test_nobody_accepts_their_own_submission_and_a_stale_accept_conflicts(
+    kho: Kho, people: People, signed: dict[str, bytes], clock: Clock
+) -> None:
+    service = issue_plan(kho, people)
+    archivist = people.actor("luu_tru")
+    file = service.open_file(2026, "01.TH", actor=archivist)
+    clock.set(date(2026, 2, 10))
+    file = kho.repo.add_to_file(
+        file.record_id,
+        register(kho, people, signed["valid"], "401"),
+        expected_version=file.version,
+        actor=archivist,
+    )
+    clock.set(date(2026, 3, 20))
+    file = service.close_file(
+        file.record_id, end_date=date(2026, 3, 15), expected_version=file.version, actor=archivist
+    )
+    file = service.submit(file.record_id, expected_version=file.version, actor=archivist)
+    refused(
+        "SUBMISSION_SELF_ACCEPT",
+        lambda: service.accept(file.record_id, expected_version=file.version, actor=archivist),
+    )
+    assert kho.repo._load(file.record_id).state == FileState.SUBMITTED, "nothing written"
+    other = _second_archivist(kho, people)
+    refused(
+        "VERSION_CONFLICT",
+        lambda: service.return_file(
+            file.record_id, reason="Thiếu văn bản", expected_version=file.version - 1, actor=other
+        ),
+    )
+    accepted = service.accept(file.record_id, expected_version=file.version, actor=other)
+    assert accepted.state == FileState.ARCHIVED
+    refused(
+        "VERSION_CONFLICT", lambda: service.accept(file.record_id, expected_version=file.version, actor=other)
+    )
+
+
+def _second_archivist(kho: Kho, people: People) -> Any:
+    """Another lưu trữ viên of the agency (created through the account service)."""
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    account, _ = kho.accounts.create_account("Trần Văn Lưu", "000.00.18.H40", ("luu_tru",), 0, None, admin)
+    return kho.actor_of(account, "test")
+
+
+def test_the_beat_entry_names_the_registered_alert_task() -> None:
+    import retention.tasks  # noqa: F401 - the worker imports it through app.conf.include
+    from ingest.celery_app import app
+
+    entry = app.conf.beat_schedule["retention-due-alerts"]
+    assert entry["task"] == "kho.retention.due_alerts" and entry["task"] in app.tasks
+    assert "retention.tasks" in app.conf.include
