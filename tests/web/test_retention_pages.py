@@ -103,3 +103,40 @@ def test_plan_pages_from_draft_to_an_opened_hoso(web: FlaskClient, people: Peopl
     after = html.unescape(text(web.get(file_path)))
     assert "FILE_EMPTY" in after and "Hồ sơ chưa có văn bản nào" in after and "Đang lập" in after
     assert web.get("/archive").status_code == 403
+
+
+def test_the_admin_edits_the_schedule_page_as_a_new_audited_version(
+    web: FlaskClient, people: People, kho: Kho
+) -> None:
+    login(web, people, "chuyen_vien")
+    assert "Lưu phiên bản mới" not in text(web.get("/retention/schedule"))
+    web.post("/logout", data={"csrf_token": csrf(web, "/")})
+    login(web, people, "quan_tri")
+    shown = text(web.get("/retention/schedule"))
+    lines = html.unescape(
+        re.search(r'<textarea id="s-lines" name="lines" rows="14">(.*?)</textarea>', shown, re.S).group(1)
+    )  # type: ignore[union-attr]
+    assert "TCCB.02 | Hồ sơ bổ nhiệm, kỷ luật, giải quyết chế độ | 70 năm" in lines
+    bad = post(
+        web,
+        "/retention/schedule",
+        {"lines": lines + "\nX | Y | mãi mãi", "note": "Thử", "expected_version": "1"},
+        "/retention/schedule",
+    )
+    assert bad.status_code == 422 and "RETENTION_INVALID" in html.unescape(text(bad))
+    ok = post(
+        web,
+        "/retention/schedule",
+        {
+            "lines": lines + "\nVP.09 | Hồ sơ hội nghị | Vĩnh viễn | hội nghị",
+            "note": "Bổ sung theo TT 10/2022",
+            "expected_version": "1",
+        },
+        "/retention/schedule",
+    )
+    assert ok.status_code == 302
+    assert kho.retention.schedule().version == 2 and kho.retention.schedule().entries[-1].code == "VP.09"
+    assert any(
+        e.action == "retention:schedule-edit" and e.actor == people.usernames["quan_tri"]
+        for e in kho.repo.audit.events()
+    )

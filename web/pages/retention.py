@@ -308,3 +308,57 @@ def archive_export(what: str, fmt: str) -> Response:
             vn_display(utcnow())[:10],
         )
     return _download(_sheet_bytes(sheet, fmt), what, fmt)
+
+
+# -- the retention schedule table (quản trị) -----------------------------------------------------
+def schedule_lines(entries: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{e['code']} | {e['title']} | {e['maintenance']} | {', '.join(e.get('keywords', []))}"
+        for e in entries
+    )
+
+
+def parse_schedule_lines(text_: str) -> list[dict[str, Any]]:
+    """One entry per line: ``Mã | Nhóm hồ sơ, tài liệu | Thời hạn | từ khóa, từ khóa``."""
+    out = []
+    for line in text_.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if not any(cells):
+            continue
+        cells += [""] * (4 - len(cells))
+        keywords = [k.strip() for k in cells[3].split(",") if k.strip()]
+        out.append({"code": cells[0], "title": cells[1], "maintenance": cells[2], "keywords": keywords})
+    return out
+
+
+@bp.get("/retention/schedule")
+@login_required
+def schedule() -> Response:
+    return _schedule_page()
+
+
+def _schedule_page(lines: str | None = None, note: str = "", status: int = 200) -> Response:
+    actor()
+    current = service().schedule()
+    return page(
+        "schedule.html",
+        status,
+        schedule=current,
+        lines=lines if lines is not None else schedule_lines([e.to_dict() for e in current.entries]),
+        note=note,
+    )
+
+
+@bp.post("/retention/schedule")
+@login_required
+def schedule_edit() -> Response:
+    lines, note = request.form.get("lines", ""), request.form.get("note", "")
+    try:
+        new = service().edit_schedule(
+            parse_schedule_lines(lines), expected_version=_version(), note=note, actor=actor()
+        )
+    except KhoError as error:
+        _refused(error)
+        return _schedule_page(lines, note, error.http_status)
+    flash(f"Đã lưu bảng thời hạn bảo quản, phiên bản {new.version}.", "info")
+    return _back("retention.schedule")
