@@ -495,9 +495,14 @@ class RetentionService:
         )
 
     def _files(self) -> Iterable[Record]:
-        for record_id in self.repo.record_ids():
+        """Every hồ sơ (latest versions): the catalog marker names each record's kind, so
+        documents are never opened."""
+        for info in self.store.list("catalog/records/"):
             try:
-                record = self.repo._load(record_id)
+                kind = formats.loads(formats.CATALOG_MARKER.name, self.store.get(info.key)).get("kind")
+                if kind != KIND_FILE:
+                    continue
+                record = self.repo._load(info.key.rsplit("/", 1)[1])
             except NotFound:
                 continue
             if record.kind == KIND_FILE:
