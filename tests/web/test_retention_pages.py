@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
+from kho_testing import incoming
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -140,3 +141,67 @@ def test_the_admin_edits_the_schedule_page_as_a_new_audited_version(
         e.action == "retention:schedule-edit" and e.actor == people.usernames["quan_tri"]
         for e in kho.repo.audit.events()
     )
+
+
+def test_the_head_keeps_a_closed_hoso_from_its_page_within_two_years(
+    web: FlaskClient, people: People, kho: Kho
+) -> None:
+    from datetime import date, timedelta
+
+    from kho.timeutil import utcnow, vn_date
+
+    today = vn_date(utcnow())
+    service = kho.retention
+    plan = service.draft_plan(
+        {
+            "year": today.year,
+            "headings": [{"number": "I", "title": "Tổng hợp", "abbreviation": "TH"}],
+            "items": [
+                {
+                    "notation": "01.TH",
+                    "title": "Hồ sơ A",
+                    "maintenance": "10 năm",
+                    "creator": "VP",
+                    "heading": "I",
+                }
+            ],
+        },
+        actor=people.actor("van_thu"),
+    )
+    plan = service.approve_plan(plan.year, expected_version=1, actor=people.actor("lanh_dao"))
+    service.issue_plan(plan.year, expected_version=2, actor=people.actor("lanh_dao"))
+    worker = people.actor("chuyen_vien")
+    file = service.open_file(plan.year, "01.TH", actor=worker, start_date=today - timedelta(days=3))
+    doc = kho.repo.create_document(
+        "den",
+        {
+            **incoming(code_number="77"),
+            "issued_date": today.isoformat(),
+            "arrival_date": today.isoformat(),
+        },
+        None,
+        None,
+        people.actor("van_thu"),
+    )
+    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=worker)
+    file = service.close_file(file.record_id, end_date=today, expected_version=file.version, actor=worker)
+    login(web, people, "lanh_dao")
+    path = f"/files/{file.record_id}"
+    assert "Duyệt giữ lại hồ sơ" in text(web.get(path))
+    due = date(today.year + 1, today.month, min(today.day, 28))
+    too_long = (due + timedelta(days=3 * 365)).strftime("%d/%m/%Y")
+    post(
+        web,
+        path + "/keep",
+        {"until": too_long, "reason": "Còn thanh tra", "expected_version": str(file.version)},
+        path,
+    )
+    assert "KEEP_TOO_LONG" in html.unescape(text(web.get(path)))
+    ok_until = (due + timedelta(days=200)).strftime("%d/%m/%Y")
+    post(
+        web,
+        path + "/keep",
+        {"until": ok_until, "reason": "Còn thanh tra", "expected_version": str(file.version)},
+        path,
+    )
+    assert kho.repo._load(file.record_id).extra["keep_approved_by"] == people.usernames["lanh_dao"]
