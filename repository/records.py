@@ -1120,6 +1120,13 @@ class Repository:
                 state=current.state,
             )
         _require_version(current, expected_version, f"Văn bản/hồ sơ “{record_id}”", editing=True)
+        if current.kind == KIND_FILE and current.state in ("submitted", "archived"):
+            raise Conflict(
+                "Hồ sơ đã nộp lưu: dữ liệu của hồ sơ do lưu trữ quản lý, không sửa được.",
+                code="FILE_STATE_INVALID",
+                record_id=record_id,
+                state=current.state,
+            )
         merged = {**current.metadata.to_dict(), **changes}
         if current.kind == KIND_FILE:
             if "start_date" in changes and "file_catalog" not in changes:

@@ -210,6 +210,12 @@ def test_a_year_from_the_plan_to_the_archive(
         "accepted",
     ]
     assert service.alerts(actor=worker) == []
+    refused(
+        "FILE_STATE_INVALID",
+        lambda: kho.repo.update_metadata(
+            accepted.record_id, {"title": "Đổi tên"}, expected_version=accepted.version, actor=worker
+        ),
+    )
     actions = [e.action for e in kho.repo.audit.events()]
     for step in (
         "plan:draft",
