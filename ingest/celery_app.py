@@ -60,3 +60,13 @@ def make_app(broker_url: str | None = None) -> Celery:
 
 
 app = make_app()
+
+
+# --- retention (issue 13 A): nộp lưu alerts, daily at 07:00 Vietnam time (00:00 UTC) -------------
+from celery.schedules import crontab  # noqa: E402
+
+app.conf.include = [*app.conf.include, "retention.tasks"]
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "retention-due-alerts": {"task": "kho.retention.due_alerts", "schedule": crontab(hour=0, minute=0)},
+}

@@ -1143,6 +1143,10 @@ class AccountService:
                 continue
             return note
 
+    def notify(self, username: str, kind: str, message: str, actor: str = "system") -> Notification:
+        """Leave a message for a person (Kho's own processes: retention alerts, …)."""
+        return self._notify(username.strip().lower(), kind, message, actor)
+
     def notifications(self, username: str) -> list[Notification]:
         name = username.strip().lower()
         if not passwords.is_username(name):

@@ -117,6 +117,12 @@ DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", u
 the start (version 1)."""
 BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
 """Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
+FILE_PLAN = define(Kind("file-plan", "phiên bản danh mục hồ sơ", unversioned=1))
+"""A version of a year's Danh mục hồ sơ (:mod:`retention.fileplan`); stamped from the start."""
+RETENTION_SCHEDULE = define(Kind("retention-schedule", "phiên bản bảng thời hạn bảo quản", unversioned=1))
+"""A version of the retention schedule table (:mod:`retention.schedule`); stamped from the start."""
+SUBMISSION = define(Kind("submission", "trạng thái nộp lưu của hồ sơ", unversioned=1))
+"""The nộp lưu workflow of a hồ sơ, kept in its ``extra["submission"]``; stamped from the start."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
 def _claim_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 names the writer's process (``host``: host name and boot id, ``pid``), so a

@@ -155,6 +155,12 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith(CHECKPOINTS_PREFIX):
         formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(key))
         return formats.AUDIT_CHECKPOINT.label
+    if key.startswith("retention/plans/"):
+        formats.loads(formats.FILE_PLAN.name, store.get(key))
+        return formats.FILE_PLAN.label
+    if key.startswith("retention/schedule/"):
+        formats.loads(formats.RETENTION_SCHEDULE.name, store.get(key))
+        return formats.RETENTION_SCHEDULE.label
     if key.startswith("catalog/destroyed/"):
         formats.loads(formats.DESTROYED.name, store.get(key))
         return formats.DESTROYED.label

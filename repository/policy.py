@@ -102,6 +102,16 @@ class Action(StrEnum):
     """Follow-up lists of a unit, the Sổ theo dõi giải quyết and the reports."""
     OUTGOING_STATUS = "handling:outgoing-status"
     """Record a recipient's status of an outgoing document (văn thư, its drafter)."""
+    PLAN_DRAFT = "plan:draft"
+    """Draft the year's Danh mục hồ sơ (văn thư, lưu trữ viên; ND30 Điều 28)."""
+    PLAN_APPROVE = "plan:approve"
+    """Approve and issue the Danh mục hồ sơ (the head: lãnh đạo)."""
+    SCHEDULE_EDIT = "retention:schedule-edit"
+    """Edit the retention schedule table (quản trị)."""
+    SUBMISSION_REVIEW = "submission:review"
+    """Check, accept or return hồ sơ submitted for nộp lưu (lưu trữ viên; Điều 30 k3)."""
+    FILE_KEEP_APPROVE = "file:keep-approve"
+    """Approve keeping a due hồ sơ in the unit, at most 2 years (lãnh đạo; Điều 31 k3 d)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,11 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.SEARCH: frozenset(Role),
     Action.OPERATE: frozenset({Role.QUAN_TRI}),
     Action.HANDLE_REPORT: frozenset({Role.VAN_THU, Role.LANH_DAO}),
+    Action.PLAN_DRAFT: frozenset({Role.VAN_THU, Role.LUU_TRU}),
+    Action.PLAN_APPROVE: frozenset({Role.LANH_DAO}),
+    Action.SCHEDULE_EDIT: frozenset({Role.QUAN_TRI}),
+    Action.SUBMISSION_REVIEW: frozenset({Role.LUU_TRU}),
+    Action.FILE_KEEP_APPROVE: frozenset({Role.LANH_DAO}),
 }
 
 # Actions on a record: the roles that may do them, given sight of the record.
@@ -283,6 +298,11 @@ _ACTION_LABELS = {
     Action.HANDLE_APPROVE: "duyệt gia hạn, hoàn thành",
     Action.HANDLE_REPORT: "xem báo cáo giải quyết văn bản",
     Action.OUTGOING_STATUS: "cập nhật trạng thái văn bản đi",
+    Action.PLAN_DRAFT: "lập danh mục hồ sơ",
+    Action.PLAN_APPROVE: "phê duyệt, ban hành danh mục hồ sơ",
+    Action.SCHEDULE_EDIT: "sửa bảng thời hạn bảo quản",
+    Action.SUBMISSION_REVIEW: "tiếp nhận hồ sơ nộp lưu",
+    Action.FILE_KEEP_APPROVE: "duyệt giữ lại hồ sơ đến hạn nộp lưu",
 }
 
 

@@ -289,6 +289,12 @@ class Record:
         )
 
 
+_RECORD_PERMISSIONS = frozenset(
+    {Action.FILE_EDIT, Action.RECORD_VIEW, Action.RECORD_UPDATE, Action.RECORD_GRANT}
+)
+"""Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
+
+
 def new_record_id() -> str:
     """Time-ordered, unique: 12 hex digits of milliseconds + 12 random."""
     return f"{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
@@ -1190,6 +1196,13 @@ class Repository:
                 state=current.state,
             )
         _require_version(current, expected_version, f"Văn bản/hồ sơ “{record_id}”", editing=True)
+        if current.kind == KIND_FILE and current.state in ("submitted", "archived"):
+            raise Conflict(
+                "Hồ sơ đã nộp lưu: dữ liệu của hồ sơ do lưu trữ quản lý, không sửa được.",
+                code="FILE_STATE_INVALID",
+                record_id=record_id,
+                state=current.state,
+            )
         merged = {**current.metadata.to_dict(), **changes}
         if current.kind == KIND_FILE:
             if "start_date" in changes and "file_catalog" not in changes:
@@ -1437,6 +1450,13 @@ class Repository:
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
         if document_id in current.documents:
             return current
+        if current.state != "active":
+            raise Conflict(
+                "Hồ sơ đã kết thúc: muốn thêm văn bản phải mở lại hồ sơ.",
+                code="FILE_CLOSED",
+                record_id=file_id,
+                state=current.state,
+            )
         new = Record(
             **{
                 **current.__dict__,
@@ -1459,6 +1479,51 @@ class Repository:
             pass
         self._emit(document)
         return record
+
+    def transition_file(
+        self,
+        file_id: str,
+        *,
+        expected_version: int,
+        actor: Actor,
+        permission: Action,
+        action: str,
+        state: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Record:
+        """A new version of a hồ sơ for a step of its lifecycle (close, reopen, submit, accept):
+        its state, metadata ``changes`` (validated as when created) and ``extra`` attributes,
+        after ``permission`` is checked (on the hồ sơ for record actions). Audited as ``action``.
+        The lifecycle rules themselves are :mod:`retention`'s."""
+        current = self._load(file_id)
+        if current.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        self.authorize(actor, permission, current if permission in _RECORD_PERMISSIONS else None)
+        _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
+        assert isinstance(current.metadata, FileMetadata)
+        md = current.metadata
+        if changes:
+            md = parse_file(
+                {**current.metadata.to_dict(), **changes},
+                default_organ_id=self.agency_id,
+                known_organ=self.is_known_organ,
+            )
+        new = Record(
+            **{
+                **current.__dict__,
+                "version": current.version + 1,
+                "created_at": to_iso_utc(self.clock()),
+                "actor": actor.user,
+                "metadata": md,
+                "state": state or current.state,
+                "extra": {**current.extra, **(extra or {})},
+            }
+        )
+        return self._write_version(
+            current, new, actor, action, {"state": new.state, "from": current.state, **(details or {})}
+        )
 
     def files_of(self, document_id: str) -> list[str]:
         """The hồ sơ a document sits in."""

@@ -685,6 +685,9 @@ def create_app(
             raise ApiError("“kind” phải là den hoặc di.", code="FIELD_INVALID", field="kind")
         report = kho.handling.report(actor(), start, end, request.args.get("unit") or None, kind)
         return _reply({**report, "start": start.isoformat(), "end": end.isoformat()})
+    from web.retention_api import register_retention_api
+
+    register_retention_api(app, kho, actor)
 
     from web.pages import register_pages
 

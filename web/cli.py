@@ -935,6 +935,9 @@ def _register_optional_commands() -> None:
         ("web.accounts_cli", "unit"),
         ("web.accounts_cli", "intake"),
         ("web.handling_cli", "handling"),
+        ("web.retention_cli", "plan"),
+        ("web.retention_cli", "submission"),
+        ("web.retention_cli", "retention"),
     ):
         try:
             module = importlib.import_module(module_name)

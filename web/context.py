@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ingest.pipeline import Pipeline
     from ingest.receive import ReceiveService
     from repository.handling import HandlingService, WorkIndex
+    from retention.service import RetentionService
 
 
 def principal_of(account: Account, accounts: AccountService) -> Principal:
@@ -80,6 +81,13 @@ class Kho:
         if self._work_index is None:
             self._work_index = WorkIndex(self.settings.data_dir / "work-index.sqlite")
         return open_handling(self.settings, self.repo, self.accounts, self._work_index)
+
+    @property
+    def retention(self) -> RetentionService:
+        """Danh mục hồ sơ, closing, nộp lưu (:mod:`retention.service`), on this repository."""
+        from retention.service import RetentionService
+
+        return RetentionService(self.repo)
 
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))

@@ -901,7 +901,15 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 parameters=[*USER, _path("digest", {"type": "string"}, "SHA-256 của mã (như danh sách).")],
             )
         },
+        **_retention_paths(),
     }
+
+
+def _retention_paths() -> dict[str, dict[str, Schema]]:
+    """Danh mục hồ sơ, closing and nộp lưu (:mod:`web.retention_api`)."""
+    from web.openapi_retention import paths
+
+    return paths()
 
 
 def _responses() -> dict[str, Schema]:

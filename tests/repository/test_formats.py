@@ -25,6 +25,8 @@ from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.storage.local import LocalStore
 from repository.workflow import Step
+from retention.fileplan import plan_from_dict
+from retention.schedule import schedule_from_dict
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
@@ -72,6 +74,9 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "workflow-step": lambda d: Step.from_dict(
         formats.unstamped(formats.WORKFLOW_STEP.name, formats.upcast(formats.WORKFLOW_STEP.name, d))
     ),
+    "file-plan": lambda d: plan_from_dict(formats.upcast(formats.FILE_PLAN.name, d)),
+    "retention-schedule": lambda d: schedule_from_dict(formats.upcast(formats.RETENTION_SCHEDULE.name, d)),
+    "submission": lambda d: formats.upcast(formats.SUBMISSION.name, d)["history"][-1]["state"],
 }
 ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
     "unit": Unit,

@@ -65,6 +65,11 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.HANDLE_APPROVE: (N, N, N, N, N, N),
     Action.HANDLE_REPORT: (Y, Y, N, N, N, N),
     Action.OUTGOING_STATUS: (Y, N, N, N, N, N),
+    Action.PLAN_DRAFT: (Y, N, N, Y, N, N),
+    Action.PLAN_APPROVE: (N, Y, N, N, N, N),
+    Action.SCHEDULE_EDIT: (N, N, N, N, N, Y),
+    Action.SUBMISSION_REVIEW: (N, N, N, Y, N, N),
+    Action.FILE_KEEP_APPROVE: (N, Y, N, N, N, N),
 }
 ROLES = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.KIEM_TOAN, Role.QUAN_TRI)
 RECORD_ACTIONS = {

@@ -373,3 +373,108 @@ def test_handling_paths_of_the_leader_and_the_handler_in_chromium(
     assert not script_errors, script_errors
     assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
     assert len(walk.axe_checked) == 4 and not walk.violations, walk.violations
+
+
+def _retention_setup(kho: Kho, people: People, signed: dict[str, bytes]) -> tuple[str, str]:
+    """An issued plan, a hồ sơ closed and submitted (for the inbox) and one closed, due within 30
+    days (for the alert): made through the same service the pages call."""
+    from datetime import timedelta
+
+    from kho_testing import incoming
+
+    service, worker = kho.retention, people.actor("chuyen_vien")
+    today = vn_date(utcnow())
+    plan = service.draft_plan(
+        {
+            "year": today.year,
+            "headings": [{"number": "I", "title": "Tổng hợp", "abbreviation": "TH"}],
+            "items": [
+                {"notation": "01.TH", "title": "Hồ sơ triển khai phần mềm", "maintenance": "20 năm",
+                 "creator": "Văn phòng", "heading": "I"},
+                {"notation": "02.TH", "title": "Công văn trao đổi chung", "maintenance": "10 năm",
+                 "creator": "Văn phòng", "heading": "I"},
+            ],
+        },
+        actor=people.actor("van_thu"),
+    )
+    plan = service.approve_plan(plan.year, expected_version=plan.version, actor=people.actor("lanh_dao"))
+    service.issue_plan(plan.year, expected_version=plan.version, actor=people.actor("lanh_dao"))
+    start = today - timedelta(days=400)
+    ids = []
+    for notation, pdf, number, end in (
+        ("01.TH", signed["valid"], "501", today - timedelta(days=5)),
+        ("02.TH", signed["valid-2"], "502", today - timedelta(days=350)),
+    ):
+        file = service.open_file(plan.year, notation, actor=worker, start_date=start)
+        doc = kho.receive.receive_and_register(
+            pdf, f"{number}.pdf", "den",
+            incoming(code_number=number, issued_date=start.isoformat(), arrival_date=start.isoformat()),
+            people.actor("van_thu"),
+        )
+        file = kho.repo.add_to_file(
+            file.record_id, doc.record_id, expected_version=file.version, actor=worker
+        )
+        file = service.close_file(file.record_id, end_date=end, expected_version=file.version, actor=worker)
+        ids.append(file.record_id)
+    first = kho.repo._load(ids[0])
+    service.submit(ids[0], expected_version=first.version, actor=worker)
+    return ids[0], ids[1]
+
+
+def test_the_archivist_returns_then_accepts_a_submitted_file_in_chromium(
+    server: str, kho: Kho, browser: Any, people: People, signed: dict[str, bytes], shots: Path,
+    axe_source: str,
+) -> None:
+    submitted, due = _retention_setup(kho, people, signed)
+    context = browser.new_context(accept_downloads=True, locale="vi-VN")
+    walk = Walk(context.new_page(), server, shots, axe_source)
+    page = walk.page
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+
+    walk.login(people.usernames["luu_tru"])
+    page.wait_for_url(server + "/")
+    assert "đến hạn nộp lưu" in page.inner_text("main"), "the 30-day alert is on the home page"
+    assert page.locator(f"a[href='/files/{due}']").count() == 1
+    walk.check("trang-chu-canh-bao-nop-luu")
+    walk.go("/plans")
+    walk.check("danh-muc-ho-so")
+    walk.go(f"/plans/{vn_date(utcnow()).year}")
+    assert "Đã ban hành" in page.inner_text("main") and "02 hồ sơ" in page.inner_text("main")
+    walk.check("danh-muc-nam")
+
+    page.click("nav >> text=Nộp lưu")
+    page.wait_for_url("**/archive")
+    walk.check("nop-luu")
+    page.click(f"a[href='/archive/{submitted}']")
+    page.wait_for_url(f"**/archive/{submitted}")
+    assert page.inner_text(".checks").count("Đạt") == 4 and "Không đạt" not in page.inner_text(".checks")
+    walk.check("kiem-tra-nop-luu")
+    page.click("text=Trả lại hồ sơ")  # the reason is required: the browser keeps the form
+    assert page.url.endswith(f"/archive/{submitted}")
+    page.fill("#return_reason", "Thiếu tờ trình phê duyệt")
+    page.click("text=Trả lại hồ sơ")
+    page.wait_for_url("**/archive")
+    assert "Đã trả lại hồ sơ" in page.inner_text(".messages")
+    assert page.locator(f"a[href='/archive/{submitted}']").count() == 0
+
+    returned = kho.repo._load(submitted)
+    assert returned.state == "closed"
+    kho.retention.submit(submitted, expected_version=returned.version, actor=people.actor("chuyen_vien"))
+    walk.go(f"/archive/{submitted}")
+    page.click("text=Tiếp nhận vào lưu trữ cơ quan")
+    page.wait_for_url("**/archive")
+    assert "Đã tiếp nhận hồ sơ" in page.inner_text(".messages")
+    assert kho.repo._load(submitted).state == "archived"
+    with page.expect_download() as download:
+        page.click("text=Biên bản giao nhận (PDF)")
+    text = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert "Tổng số hồ sơ" in text and "Tổng số tệp tin" in text
+    walk.go(f"/files/{submitted}")
+    assert "Lưu trữ cơ quan" in page.inner_text("main") and "Trả lại" in page.inner_text("main")
+    walk.check("ho-so-da-nop-luu")
+
+    context.close()
+    assert not script_errors, script_errors
+    assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
+    assert len(walk.axe_checked) == 6 and not walk.violations, walk.violations

@@ -67,6 +67,20 @@ ACTION_LABELS = {
     "account:token-revoke": "Thu hồi mã truy cập",
     "audit:read": "Đọc nhật ký",
     "audit:verify": "Kiểm tra nhật ký",
+    "plan:draft": "Lập dự thảo danh mục hồ sơ",
+    "plan:approve": "Phê duyệt danh mục hồ sơ",
+    "plan:issue": "Ban hành danh mục hồ sơ",
+    "plan:export": "In/xuất danh mục hồ sơ",
+    "retention:schedule-edit": "Sửa bảng thời hạn bảo quản",
+    "retention:alert": "Cảnh báo đến hạn nộp lưu",
+    "file:close": "Kết thúc hồ sơ",
+    "file:reopen": "Mở lại hồ sơ",
+    "file:keep": "Duyệt giữ lại hồ sơ",
+    "file:handover": "Bàn giao hồ sơ",
+    "submission:submit": "Nộp lưu hồ sơ",
+    "submission:review": "Kiểm tra hồ sơ nộp lưu",
+    "submission:accept": "Tiếp nhận hồ sơ nộp lưu",
+    "submission:return": "Trả lại hồ sơ nộp lưu",
 }
 
 

@@ -31,4 +31,5 @@ def index() -> Response:
         files=files,
         notifications=notifications[:10],
         notification_count=len(notifications),
+        due_alerts=kho().retention.alerts(actor=who),
     )

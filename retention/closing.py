@@ -1,0 +1,273 @@
+"""Closing a hồ sơ (ND30 Điều 29; Phụ lục V; Phụ lục VI III.4.g).
+
+Before a hồ sơ is closed: every document is registered and has the metadata the mục lục needs,
+duplicates and drafts are flagged, the retention period is re-checked against the plan, the end
+date is sane. Blocking findings refuse the close (with the first one's code); flags are shown
+and kept in the closing record. The mục lục văn bản (Phụ lục V columns) and the XML export are
+computed here from plain data.
+
+Pure: no store, no clock (``today`` comes from the caller).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kho.errors import KhoError
+from retention.schedule import Retention
+
+REQUIRED_FIELDS = {
+    "so_ky_hieu": "Số, ký hiệu",
+    "issued_date": "Ngày tháng văn bản",
+    "type_name": "Tên loại văn bản",
+    "subject": "Trích yếu",
+    "organ_name": "Tác giả (cơ quan ban hành)",
+}
+
+
+class ClosingRefused(KhoError):
+    """A hồ sơ cannot be closed yet; ``details["findings"]`` lists every blocking finding."""
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    record_id: str
+    registered: bool
+    state: str
+    fields: Mapping[str, Any]
+    """``so_ky_hieu``, ``issued_date`` (date), ``type_name``, ``subject``, ``organ_name``,
+    ``description``, ``page_amount``."""
+    duplicate_key: str | None = None
+    draft: bool = False
+
+    @property
+    def label(self) -> str:
+        return str(self.fields.get("so_ky_hieu") or self.record_id)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    blocking: bool
+    record_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "blocking": self.blocking,
+            "record_id": self.record_id,
+        }
+
+
+@dataclass(frozen=True)
+class ClosingReport:
+    findings: tuple[Finding, ...]
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocking)
+
+    @property
+    def flags(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.blocking)
+
+    def raise_if_blocked(self) -> None:
+        blocking = self.blocking
+        if blocking:
+            raise ClosingRefused(
+                "Chưa kết thúc được hồ sơ: " + "; ".join(f.message for f in blocking),
+                code=blocking[0].code,
+                findings=[f.to_dict() for f in self.findings],
+            )
+
+
+def check_closing(
+    documents: Sequence[DocumentFacts],
+    *,
+    retention: Retention,
+    plan_retention: Retention | None,
+    start_date: date,
+    end_date: date,
+    today: date,
+) -> ClosingReport:
+    out: list[Finding] = []
+    if not documents:
+        out.append(Finding("FILE_EMPTY", "Hồ sơ chưa có văn bản nào.", True))
+    if end_date < start_date or end_date > today:
+        out.append(
+            Finding(
+                "FILE_END_DATE_INVALID",
+                f"Ngày kết thúc {end_date:%d/%m/%Y} phải từ ngày bắt đầu {start_date:%d/%m/%Y} đến hôm nay.",
+                True,
+            )
+        )
+    if plan_retention is not None and not retention.at_least(plan_retention):
+        out.append(
+            Finding(
+                "RETENTION_BELOW_PLAN",
+                f"Thời hạn bảo quản của hồ sơ ({retention.label}) ngắn hơn thời hạn trong danh mục"
+                f" ({plan_retention.label}): hãy xác định lại.",
+                True,
+            )
+        )
+    seen: dict[str, str] = {}
+    for doc in documents:
+        if doc.state == "destroyed":
+            out.append(Finding("DOCUMENT_DESTROYED", f"Văn bản {doc.label} đã bị hủy.", True, doc.record_id))
+            continue
+        if not doc.registered:
+            out.append(
+                Finding(
+                    "DOCUMENT_NOT_REGISTERED", f"Văn bản {doc.label} chưa được vào sổ.", True, doc.record_id
+                )
+            )
+        missing = [label for name, label in REQUIRED_FIELDS.items() if not doc.fields.get(name)]
+        if missing:
+            out.append(
+                Finding(
+                    "DOCUMENT_METADATA_MISSING",
+                    f"Văn bản {doc.label} thiếu: {', '.join(missing)}.",
+                    True,
+                    doc.record_id,
+                )
+            )
+        if doc.duplicate_key:
+            if doc.duplicate_key in seen:
+                out.append(
+                    Finding(
+                        "DOCUMENT_DUPLICATE",
+                        f"Văn bản {doc.label} trùng với một văn bản khác trong hồ sơ.",
+                        False,
+                        doc.record_id,
+                    )
+                )
+            seen.setdefault(doc.duplicate_key, doc.record_id)
+        if doc.draft:
+            out.append(
+                Finding("DOCUMENT_DRAFT", f"Văn bản {doc.label} là bản dự thảo.", False, doc.record_id)
+            )
+        if not doc.fields.get("page_amount"):
+            out.append(
+                Finding(
+                    "PAGE_COUNT_UNKNOWN",
+                    f"Chưa xác định số trang của văn bản {doc.label}.",
+                    False,
+                    doc.record_id,
+                )
+            )
+    return ClosingReport(tuple(out))
+
+
+CATALOGUE_COLUMNS = (
+    "STT",
+    "Số, ký hiệu văn bản",
+    "Ngày tháng năm văn bản",
+    "Tên loại và trích yếu nội dung",
+    "Tác giả văn bản",
+    "Tờ số/Trang số",
+    "Ghi chú",
+)
+
+
+@dataclass(frozen=True)
+class CatalogueRow:
+    ordinal: int
+    so_ky_hieu: str
+    issued: str
+    type_subject: str
+    author: str
+    pages: str
+    note: str
+    record_id: str = ""
+
+    def cells(self) -> tuple[str, ...]:
+        return (
+            str(self.ordinal),
+            self.so_ky_hieu,
+            self.issued,
+            self.type_subject,
+            self.author,
+            self.pages,
+            self.note,
+        )
+
+
+def catalogue(documents: Sequence[DocumentFacts]) -> tuple[CatalogueRow, ...]:
+    """Mục lục văn bản, tài liệu trong hồ sơ: documents in chronological order (Phụ lục VI
+    III.4.g), page ranges running through the hồ sơ."""
+    ordered = sorted(enumerate(documents), key=lambda p: (p[1].fields.get("issued_date") or date.max, p[0]))
+    rows: list[CatalogueRow] = []
+    page = 1
+    for ordinal, (_, doc) in enumerate(ordered, start=1):
+        f = doc.fields
+        pages = int(f.get("page_amount") or 0)
+        span = f"{page}-{page + pages - 1}" if pages > 1 else (str(page) if pages else "")
+        page += pages
+        issued = f.get("issued_date")
+        rows.append(
+            CatalogueRow(
+                ordinal,
+                str(f.get("so_ky_hieu") or ""),
+                issued.strftime("%d/%m/%Y") if isinstance(issued, date) else "",
+                f"{f.get('type_name') or ''}: {f.get('subject') or ''}".strip(": "),
+                str(f.get("organ_name") or ""),
+                span,
+                str(f.get("description") or ""),
+                doc.record_id,
+            )
+        )
+    return tuple(rows)
+
+
+def page_total(documents: Sequence[DocumentFacts]) -> int:
+    return sum(int(d.fields.get("page_amount") or 0) for d in documents)
+
+
+def file_xml(file_fields: Mapping[str, Any], documents: Sequence[DocumentFacts]) -> bytes:
+    """The hồ sơ and its documents' metadata as XML (Phụ lục VI Phần II, III element names),
+    documents in chronological order (Phụ lục VI III.4.g)."""
+    root = ET.Element("HoSo")
+    ET.SubElement(root, "FormatVersion").text = "1"
+    code = ET.SubElement(root, "FileCode")
+    for name in ("OrganId", "FileCatalog", "FileNotation"):
+        ET.SubElement(code, name).text = str(file_fields.get(name, ""))
+    for name in (
+        "Title",
+        "Maintenance",
+        "Rights",
+        "Creator",
+        "Language",
+        "StartDate",
+        "EndDate",
+        "DocTotal",
+        "PageTotal",
+        "Description",
+    ):
+        ET.SubElement(root, name).text = str(file_fields.get(name) or "")
+    docs = ET.SubElement(root, "Documents")
+    by_id = {d.record_id: d for d in documents}
+    for row in catalogue(documents):
+        f = by_id[row.record_id].fields
+        el = ET.SubElement(docs, "Document", {"id": row.record_id})
+        doc_code = ET.SubElement(el, "FileCode")
+        for name in ("OrganId", "FileCatalog", "FileNotation"):
+            ET.SubElement(doc_code, name).text = str(file_fields.get(name, ""))
+        ET.SubElement(el, "DocOrdinal").text = str(row.ordinal)
+        ET.SubElement(el, "TypeName").text = str(f.get("type_name") or "")
+        ET.SubElement(el, "CodeNumber").text = str(f.get("code_number") or "")
+        ET.SubElement(el, "CodeNotation").text = str(f.get("code_notation") or "")
+        issued = f.get("issued_date")
+        ET.SubElement(el, "IssuedDate").text = issued.isoformat() if isinstance(issued, date) else ""
+        ET.SubElement(el, "OrganName").text = str(f.get("organ_name") or "")
+        ET.SubElement(el, "Subject").text = str(f.get("subject") or "")
+        ET.SubElement(el, "Language").text = str(f.get("language") or "vi")
+        ET.SubElement(el, "PageAmount").text = str(f.get("page_amount") or "")
+        ET.SubElement(el, "Description").text = str(f.get("description") or "")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,779 @@
+"""The retention workflow over the store: the schedule table, the Danh mục hồ sơ, closing hồ sơ
+and nộp lưu. The rules are the pure functions of :mod:`retention.schedule`,
+:mod:`retention.fileplan`, :mod:`retention.closing` and :mod:`retention.submission`; this module
+reads and writes through :class:`~repository.records.Repository` (access decided by its one
+policy, every step an audit event) and keeps its own versioned objects:
+
+* ``retention/schedule/v<n>.json`` — the retention schedule table (format ``retention-schedule``);
+* ``retention/plans/<year>/v<n>.json`` — the Danh mục hồ sơ of a year (format ``file-plan``);
+* the nộp lưu state of a hồ sơ lives in the hồ sơ itself (its ``state`` and, under
+  ``extra["submission"]``, a ``submission``-format object), so a step is one atomic write.
+
+Versions are created with ``put_if_absent``: two people editing the same version cannot both win
+(``VERSION_CONFLICT``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from kho.errors import AlreadyExists, Conflict, IntegrityError, KhoError, NotFound
+from kho.timeutil import to_iso_utc, vn_date
+from repository import formats
+from repository.metadata import DocumentMetadata, FileMetadata
+from repository.policy import Action, Role
+from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
+from retention import closing, fileplan, submission
+from retention.closing import ClosingReport, DocumentFacts
+from retention.fileplan import FilePlan, PlanState
+from retention.schedule import (
+    Schedule,
+    ScheduleEntry,
+    default_schedule,
+    parse_entries,
+    parse_retention,
+    propose,
+)
+from retention.submission import Alert, CheckResult, DueItem, SubmissionError, SubmissionState
+
+RETENTION_ACTOR = Actor(user="system", source="retention", system=True)
+"""Kho's own retention process (page counts, fixity checks, alerts): trusted code."""
+
+SCHEDULE_PREFIX = "retention/schedule/"
+PLAN_PREFIX = "retention/plans/"
+ALERT_PREFIX = "retention/alerts/"
+
+
+class FileState:
+    """States of a hồ sơ along its life (``Record.state``)."""
+
+    OPEN = "active"
+    CLOSED = "closed"
+    SUBMITTED = "submitted"
+    ARCHIVED = "archived"
+    """Accepted by the lưu trữ: under archival management (lưu trữ cơ quan / hiện hành)."""
+
+
+FILE_STATE_LABELS = {
+    "active": "Đang lập",
+    "closed": "Đã kết thúc",
+    "submitted": "Chờ tiếp nhận nộp lưu",
+    "archived": "Lưu trữ cơ quan",
+}
+
+
+def _vkey(prefix: str, version: int) -> str:
+    return f"{prefix}v{version:06d}.json"
+
+
+def page_count(data: bytes) -> int | None:
+    """Pages of a PDF (pypdfium2), None when it is not one Kho can open."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the lưu trữ viên sees of a submitted hồ sơ."""
+
+    file: Record
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+class RetentionService:
+    def __init__(self, repo: Repository, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.repo = repo
+        self.store = repo.store
+        self.clock = clock or repo.clock
+
+    def today(self) -> date:
+        return vn_date(self.clock())
+
+    def _now(self) -> str:
+        return to_iso_utc(self.clock())
+
+    # -- versioned objects -------------------------------------------------------------------
+    def _latest(self, prefix: str) -> int:
+        last = 0
+        for info in self.store.list(prefix):
+            name = info.key[len(prefix) :]
+            if name.startswith("v") and name.endswith(".json") and name[1:-5].isdigit():
+                last = max(last, int(name[1:-5]))
+        return last
+
+    def _read(self, prefix: str, version: int, kind: formats.Kind) -> dict[str, Any]:
+        return formats.unstamped(kind.name, formats.loads(kind.name, self.store.get(_vkey(prefix, version))))
+
+    def _write(
+        self, prefix: str, version: int, kind: formats.Kind, data: Mapping[str, Any], what: str
+    ) -> None:
+        try:
+            self.store.put_if_absent(
+                _vkey(prefix, version), formats.dumps(kind.name, dict(data), ensure_ascii=False)
+            )
+        except AlreadyExists as exc:
+            raise Conflict(
+                f"{what} vừa được người khác cập nhật (phiên bản {version} đã có). Hãy tải lại.",
+                version=version,
+            ) from exc
+
+    @staticmethod
+    def _expect(current: int, expected: int | None, what: str) -> None:
+        if expected is not None and expected != current:
+            raise Conflict(
+                f"{what} đã thay đổi (phiên bản hiện tại {current}, bạn sửa phiên bản {expected})."
+                " Hãy tải lại.",
+                version=current,
+                expected_version=expected,
+            )
+
+    # -- retention schedule ----------------------------------------------------------------
+    def schedule(self) -> Schedule:
+        """The current schedule table (the shipped one until a quản trị edits it)."""
+        latest = self._latest(SCHEDULE_PREFIX)
+        if latest == 0:
+            return default_schedule()
+        data = self._read(SCHEDULE_PREFIX, latest, formats.RETENTION_SCHEDULE)
+        from retention.schedule import schedule_from_dict
+
+        return schedule_from_dict(data)
+
+    def edit_schedule(self, entries: Any, *, expected_version: int, note: str, actor: Actor) -> Schedule:
+        self.repo.authorize(actor, Action.SCHEDULE_EDIT)
+        current = self.schedule()
+        self._expect(current.version, expected_version, "Bảng thời hạn bảo quản")
+        parsed = parse_entries(entries)
+        text = " ".join((note or "").split())
+        if not text:
+            raise KhoError("Cần ghi căn cứ/lý do sửa bảng thời hạn bảo quản.", code="REASON_REQUIRED")
+        new = Schedule(current.version + 1, parsed, current.source, actor.user, self._now(), text[:500])
+        self._write(
+            SCHEDULE_PREFIX, new.version, formats.RETENTION_SCHEDULE, new.to_dict(), "Bảng thời hạn bảo quản"
+        )
+        self.repo.audit.append(
+            actor.user,
+            "retention:schedule-edit",
+            source=actor.source,
+            details={"version": new.version, "entries": len(parsed), "note": new.note},
+        )
+        return new
+
+    def propose(self, title: str) -> ScheduleEntry | None:
+        return propose(self.schedule(), title)
+
+    # -- Danh mục hồ sơ --------------------------------------------------------------------
+    @staticmethod
+    def _plan_prefix(year: int) -> str:
+        return f"{PLAN_PREFIX}{year:04d}/"
+
+    def plan(self, year: int) -> FilePlan:
+        latest = self._latest(self._plan_prefix(year))
+        if latest == 0:
+            raise NotFound(f"Chưa có danh mục hồ sơ năm {year}.", code="PLAN_NOT_FOUND", year=year)
+        return fileplan.plan_from_dict(self._read(self._plan_prefix(year), latest, formats.FILE_PLAN))
+
+    def plan_years(self) -> list[int]:
+        years = {info.key[len(PLAN_PREFIX) :].split("/", 1)[0] for info in self.store.list(PLAN_PREFIX)}
+        return sorted((int(y) for y in years if y.isdigit()), reverse=True)
+
+    def plans(self) -> list[FilePlan]:
+        return [self.plan(y) for y in self.plan_years()]
+
+    def _save_plan(self, plan: FilePlan, actor: Actor, action: str) -> FilePlan:
+        self._write(
+            self._plan_prefix(plan.year),
+            plan.version,
+            formats.FILE_PLAN,
+            plan.to_dict(),
+            f"Danh mục hồ sơ năm {plan.year}",
+        )
+        self.repo.audit.append(
+            actor.user,
+            action,
+            source=actor.source,
+            details={
+                "year": plan.year,
+                "version": plan.version,
+                "state": plan.state.value,
+                "items": len(plan.items),
+            },
+        )
+        return plan
+
+    def draft_plan(
+        self, raw: Mapping[str, Any], *, actor: Actor, expected_version: int | None = None
+    ) -> FilePlan:
+        """Create or revise the draft of a year's plan (văn thư, lưu trữ viên)."""
+        self.repo.authorize(actor, Action.PLAN_DRAFT)
+        new = fileplan.parse_plan(raw, organ_id=self.repo.agency_id)
+        try:
+            current = self.plan(new.year)
+        except NotFound:
+            if expected_version not in (None, 0):
+                raise Conflict(f"Chưa có danh mục hồ sơ năm {new.year} để sửa.", version=0) from None
+            from dataclasses import replace
+
+            return self._save_plan(
+                replace(new, drafted_by=actor.user, updated_at=self._now()), actor, "plan:draft"
+            )
+        if expected_version is None:
+            raise Conflict(
+                f"Danh mục hồ sơ năm {new.year} đã có (phiên bản {current.version}): gửi kèm phiên bản"
+                " đang sửa.",
+                version=current.version,
+            )
+        self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {new.year}")
+        return self._save_plan(
+            fileplan.revise(current, new, by=actor.user, at=self._now()), actor, "plan:draft"
+        )
+
+    def approve_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
+        self.repo.authorize(actor, Action.PLAN_APPROVE)
+        current = self.plan(year)
+        self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
+        return self._save_plan(
+            fileplan.approve(current, by=actor.user, at=self._now()), actor, "plan:approve"
+        )
+
+    def issue_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
+        self.repo.authorize(actor, Action.PLAN_APPROVE)
+        current = self.plan(year)
+        self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
+        issued = fileplan.issue(current, by=actor.user, at=self._now(), today=self.today())
+        return self._save_plan(issued, actor, "plan:issue")
+
+    def export_plan(self, year: int, *, actor: Actor, fmt: str) -> FilePlan:
+        """The plan to print or export (audited as ``plan:export``)."""
+        plan = self.plan(year)
+        self.repo.audit_export(actor, "plan", {"year": year, "version": plan.version, "format": fmt})
+        return plan
+
+    # -- lập hồ sơ -------------------------------------------------------------------------
+    def open_file(
+        self, year: int, notation: str, *, actor: Actor, start_date: date | None = None, description: str = ""
+    ) -> Record:
+        """Open a hồ sơ from an issued plan's row: its số và ký hiệu, title and period come from
+        the plan (ND30 Điều 29 k1); documents added to it carry its file code."""
+        plan = self.plan(year)
+        if plan.state is not PlanState.ISSUED:
+            raise KhoError(
+                f"Danh mục hồ sơ năm {year} chưa được ban hành.", code="PLAN_NOT_ISSUED", year=year
+            )
+        item = plan.item(notation.strip().upper())
+        if item is None:
+            raise NotFound(
+                f"Không có hồ sơ “{notation}” trong danh mục hồ sơ năm {year}.", code="PLAN_ITEM_UNKNOWN"
+            )
+        metadata: dict[str, Any] = {
+            "file_catalog": year,
+            "file_notation": item.notation,
+            "title": item.title,
+            "maintenance": item.retention.label,
+            "creator": item.creator,
+            "start_date": (start_date or self.today()).isoformat(),
+        }
+        if description:
+            metadata["description"] = description
+        return self.repo.create_file(metadata, actor)
+
+    def _documents(self, file: Record) -> list[Record]:
+        out = []
+        for doc_id in file.documents:
+            try:
+                out.append(self.repo._load(doc_id))
+            except NotFound:
+                continue
+        return out
+
+    @staticmethod
+    def facts_of(doc: Record, *, page_amount: int | None = None) -> DocumentFacts:
+        md = doc.metadata
+        fields: dict[str, Any] = {}
+        dup = None
+        if isinstance(md, DocumentMetadata):
+            fields = {
+                "so_ky_hieu": md.so_ky_hieu,
+                "code_number": md.code_number,
+                "code_notation": md.code_notation,
+                "issued_date": md.issued_date,
+                "type_name": md.type_name,
+                "subject": md.subject,
+                "organ_name": md.organ_name,
+                "description": md.description,
+                "language": md.language,
+                "page_amount": md.page_amount or page_amount,
+            }
+            dup = duplicate_key(md, md.issued_date.year) if md.issued_date else None
+        draft = bool(doc.extra.get("draft")) or "dự thảo" in str(fields.get("type_name") or "").casefold()
+        return DocumentFacts(doc.record_id, doc.registration is not None, doc.state, fields, dup, draft)
+
+    def _pages(self, documents: Iterable[Record]) -> dict[str, int]:
+        """Page counts of documents that lack one (PageAmount, Phụ lục VI auto-filled field)."""
+        out: dict[str, int] = {}
+        for doc in documents:
+            md = doc.metadata
+            if (
+                not isinstance(md, DocumentMetadata)
+                or md.page_amount
+                or not doc.files
+                or doc.state == "destroyed"
+            ):
+                continue
+            try:
+                _, data = self.repo.read_content(
+                    doc.record_id, actor=RETENTION_ACTOR, action="retention:page-count"
+                )
+            except (NotFound, IntegrityError):
+                continue
+            pages = page_count(data)
+            if pages:
+                out[doc.record_id] = min(pages, 999)
+        return out
+
+    def closing_report(
+        self, file_id: str, *, end_date: date, actor: Actor
+    ) -> tuple[Record, ClosingReport, dict[str, int]]:
+        file = self.repo.get(file_id, actor=actor)
+        if file.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        self.repo.authorize(actor, Action.FILE_EDIT, file)
+        md = file.metadata
+        assert isinstance(md, FileMetadata)
+        documents = self._documents(file)
+        pages = self._pages(documents)
+        facts = [self.facts_of(d, page_amount=pages.get(d.record_id)) for d in documents]
+        plan_retention = None
+        try:
+            item = self.plan(md.file_catalog).item(md.file_notation)
+            plan_retention = item.retention if item else None
+        except NotFound:
+            pass
+        report = closing.check_closing(
+            facts,
+            retention=parse_retention(md.maintenance),
+            plan_retention=plan_retention,
+            start_date=md.start_date,
+            end_date=end_date,
+            today=self.today(),
+        )
+        return file, report, pages
+
+    def close_file(self, file_id: str, *, end_date: date, expected_version: int, actor: Actor) -> Record:
+        """Kết thúc hồ sơ (Điều 29 k4): refused with the first blocking finding's code (nothing
+        written); otherwise page counts are filled, then the hồ sơ is closed in one version."""
+        file, report, pages = self.closing_report(file_id, end_date=end_date, actor=actor)
+        if file.state != FileState.OPEN:
+            raise KhoError("Hồ sơ đã kết thúc.", code="FILE_STATE_INVALID", state=file.state)
+        if file.version != expected_version:
+            self._expect(file.version, expected_version, f"Hồ sơ “{file_id}”")
+        report.raise_if_blocked()
+        for doc_id, count in pages.items():
+            doc = self.repo._load(doc_id)
+            self.repo.update_metadata(
+                doc_id,
+                {"page_amount": count},
+                expected_version=doc.version,
+                actor=RETENTION_ACTOR,
+                note="Số trang tính từ tệp PDF khi kết thúc hồ sơ",
+            )
+        documents = self._documents(file)
+        facts = [self.facts_of(d) for d in documents]
+        return self.repo.transition_file(
+            file_id,
+            expected_version=expected_version,
+            actor=actor,
+            permission=Action.FILE_EDIT,
+            action="file:close",
+            state=FileState.CLOSED,
+            changes={"end_date": end_date.isoformat()},
+            extra={
+                "closed_at": self._now(),
+                "closed_by": actor.user,
+                "doc_total": len(facts),
+                "page_total": closing.page_total(facts),
+                "closing_flags": [f.to_dict() for f in report.flags],
+            },
+            details={"flags": [f.code for f in report.flags], "documents": len(facts)},
+        )
+
+    def reopen_file(self, file_id: str, *, reason: str, expected_version: int, actor: Actor) -> Record:
+        """Mở lại a closed hồ sơ (not one submitted or archived) with a reason: audited."""
+        file = self.repo.get(file_id, actor=actor)
+        text = " ".join((reason or "").split())
+        if not text:
+            raise KhoError("Cần ghi lý do mở lại hồ sơ.", code="REASON_REQUIRED")
+        if file.state != FileState.CLOSED:
+            raise KhoError(
+                "Chỉ mở lại được hồ sơ đã kết thúc (trạng thái hiện tại:"
+                f" {FILE_STATE_LABELS.get(file.state, file.state)}).",
+                code="FILE_STATE_INVALID",
+                state=file.state,
+            )
+        return self.repo.transition_file(
+            file_id,
+            expected_version=expected_version,
+            actor=actor,
+            permission=Action.FILE_EDIT,
+            action="file:reopen",
+            state=FileState.OPEN,
+            extra={"reopened_at": self._now(), "reopen_reason": text},
+            details={"reason": text},
+        )
+
+    def catalogue(self, file_id: str, *, actor: Actor) -> tuple[Record, list[DocumentFacts]]:
+        """A hồ sơ and its documents (those the person may see), for the mục lục and exports."""
+        file = self.repo.get(file_id, actor=actor)
+        if file.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        docs = [d for d in self._documents(file) if self.repo.may_see(actor, d)]
+        return file, [self.facts_of(d) for d in docs]
+
+    def file_fields(self, file: Record, documents: list[DocumentFacts]) -> dict[str, Any]:
+        md = file.metadata
+        assert isinstance(md, FileMetadata)
+        return {
+            "OrganId": md.organ_id,
+            "FileCatalog": md.file_catalog,
+            "FileNotation": md.file_notation,
+            "Title": md.title,
+            "Maintenance": md.maintenance,
+            "Rights": md.rights,
+            "Creator": md.creator,
+            "Language": md.language,
+            "StartDate": md.start_date.isoformat(),
+            "EndDate": md.end_date.isoformat() if md.end_date else "",
+            "DocTotal": len(documents),
+            "PageTotal": closing.page_total(documents),
+            "Description": md.description or "",
+        }
+
+    def export_file_xml(self, file_id: str, *, actor: Actor) -> bytes:
+        file, docs = self.catalogue(file_id, actor=actor)
+        self.repo.audit_export(actor, "file", {"record_id": file_id, "format": "xml"})
+        return closing.file_xml(self.file_fields(file, docs), docs)
+
+    # -- nộp lưu ---------------------------------------------------------------------------
+    @staticmethod
+    def holder(file: Record) -> str:
+        return str(file.extra.get("holder") or file.created_by)
+
+    @staticmethod
+    def due_item(file: Record) -> DueItem | None:
+        md = file.metadata
+        if (
+            file.kind != KIND_FILE
+            or file.state != FileState.CLOSED
+            or not isinstance(md, FileMetadata)
+            or md.end_date is None
+        ):
+            return None
+        kept = file.extra.get("kept_until")
+        return DueItem(
+            file.record_id,
+            md.end_date,
+            None,
+            date.fromisoformat(kept) if kept else None,
+            RetentionService.holder(file),
+            md.title,
+            md.file_notation,
+        )
+
+    def _files(self) -> Iterable[Record]:
+        """Every hồ sơ (latest versions): the catalog marker names each record's kind, so
+        documents are never opened."""
+        for info in self.store.list("catalog/records/"):
+            try:
+                kind = formats.loads(formats.CATALOG_MARKER.name, self.store.get(info.key)).get("kind")
+                if kind != KIND_FILE:
+                    continue
+                record = self.repo._load(info.key.rsplit("/", 1)[1])
+            except NotFound:
+                continue
+            if record.kind == KIND_FILE:
+                yield record
+
+    def all_alerts(self, today: date | None = None) -> list[Alert]:
+        items = [i for i in (self.due_item(f) for f in self._files()) if i is not None]
+        return submission.due_alerts(items, today or self.today())
+
+    def alerts(self, *, actor: Actor) -> list[Alert]:
+        """Alerts the person should see: those of the hồ sơ they hold; a lưu trữ viên sees every
+        hồ sơ they may see (the lưu trữ is alerted too, Phụ lục VI III.5.b)."""
+        archivist = actor.as_principal.has(Role.LUU_TRU)
+        out = []
+        for alert in self.all_alerts():
+            mine = alert.holder == actor.user
+            if mine or (archivist and self.repo.may_see(actor, self.repo._load(alert.file_id))):
+                out.append(alert)
+        return out
+
+    def send_alerts(self, notify: Callable[[str, str, str], None], archivists: Iterable[str]) -> list[Alert]:
+        """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
+        hồ sơ, level and due date (a marker object makes a rerun send nothing twice)."""
+        sent = []
+        people = list(archivists)
+        for alert in self.all_alerts():
+            marker = f"{ALERT_PREFIX}{alert.file_id}/{alert.level.value}-{alert.due.isoformat()}.json"
+            try:
+                self.store.put_if_absent(marker, b'{"sent": true}')
+            except AlreadyExists:
+                continue
+            for user in dict.fromkeys([alert.holder, *people]):
+                if user:
+                    notify(user, "retention:due", alert.message)
+            self.repo.audit.append(
+                "system",
+                "retention:alert",
+                record_id=alert.file_id,
+                source="retention",
+                details={"level": alert.level.value, "due": alert.due.isoformat(), "holder": alert.holder},
+            )
+            sent.append(alert)
+        return sent
+
+    def _submission(self, file: Record) -> dict[str, Any]:
+        raw = file.extra.get("submission")
+        if not raw:
+            return {"state": "", "history": []}
+        return formats.unstamped(formats.SUBMISSION.name, formats.upcast(formats.SUBMISSION.name, raw))
+
+    def submission_of(self, file: Record) -> dict[str, Any]:
+        return self._submission(file)
+
+    def _step(self, file: Record, state: str, by: str, **more: Any) -> dict[str, Any]:
+        current = self._submission(file)
+        entry = {"state": state, "by": by, "at": self._now(), **more}
+        data = {**current, "state": state, "history": [*current.get("history", []), entry]}
+        if state == SubmissionState.SUBMITTED:
+            data["submitted_by"] = by
+            data["submitted_at"] = entry["at"]
+        return formats.stamp(formats.SUBMISSION.name, data)
+
+    def submit(self, file_id: str, *, expected_version: int, actor: Actor) -> Record:
+        """The holder submits a closed hồ sơ for nộp lưu."""
+        file = self.repo.get(file_id, actor=actor)
+        if file.state != FileState.CLOSED:
+            raise SubmissionError(
+                "Chỉ nộp lưu được hồ sơ đã kết thúc.", code="FILE_NOT_CLOSED", state=file.state
+            )
+        due = self.due_item(file)
+        assert due is not None
+        return self.repo.transition_file(
+            file_id,
+            expected_version=expected_version,
+            actor=actor,
+            permission=Action.FILE_EDIT,
+            action="submission:submit",
+            state=FileState.SUBMITTED,
+            extra={"submission": self._step(file, SubmissionState.SUBMITTED, actor.user)},
+        )
+
+    def inbox(self, *, actor: Actor) -> list[Record]:
+        """Hồ sơ waiting for the lưu trữ viên."""
+        self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
+        return [f for f in self._files() if f.state == FileState.SUBMITTED]
+
+    def _evidence(self, doc: Record) -> submission.DocumentEvidence:
+        label = doc.so_ky_hieu or doc.record_id
+        if not doc.files or doc.state == "destroyed":
+            return submission.DocumentEvidence(doc.record_id, label, None, False, "")
+        stored = doc.files[0]
+        ok = True
+        try:
+            _, data = self.repo.read_content(doc.record_id, actor=RETENTION_ACTOR, action="retention:fixity")
+            ok = hashlib.sha256(data).hexdigest() == stored.sha256
+        except (IntegrityError, NotFound, KhoError):
+            ok = False
+        return submission.DocumentEvidence(
+            doc.record_id, label, doc.extra.get("signature_verdict"), ok, stored.media_type
+        )
+
+    def review(self, file_id: str, *, actor: Actor) -> Review:
+        """The four checks of a submitted hồ sơ (the lưu trữ viên; audited as a view)."""
+        self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
+        file = self.repo._load(file_id)
+        if file.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        md = file.metadata
+        assert isinstance(md, FileMetadata)
+        try:
+            plan = self.plan(md.file_catalog)
+            notations: list[str] | None = (
+                [i.notation for i in plan.items] if plan.state is PlanState.ISSUED else []
+            )
+        except NotFound:
+            notations = []
+        checks = submission.run_checks(
+            [self._evidence(d) for d in self._documents(file)],
+            file_notation=md.file_notation,
+            plan_notations=notations,
+        )
+        self.repo.audit.append(
+            actor.user,
+            "submission:review",
+            record_id=file_id,
+            source=actor.source,
+            details={c.name.value: c.passed for c in checks},
+        )
+        return Review(file, checks)
+
+    def accept(self, file_id: str, *, expected_version: int, actor: Actor) -> Record:
+        """The lưu trữ viên accepts: the hồ sơ passes to archival management (lưu trữ cơ quan)."""
+        review = self.review(file_id, actor=actor)
+        file = review.file
+        sub = self._submission(file)
+        if file.state != FileState.SUBMITTED:
+            raise SubmissionError(
+                "Hồ sơ không ở trạng thái chờ tiếp nhận nộp lưu.", code="SUBMISSION_STATE_INVALID"
+            )
+        submission.check_accept(
+            sub.get("state", ""),
+            submitted_by=sub.get("submitted_by", ""),
+            by=actor.user,
+            checks=review.checks,
+        )
+        return self.repo.transition_file(
+            file_id,
+            expected_version=expected_version,
+            actor=actor,
+            permission=Action.SUBMISSION_REVIEW,
+            action="submission:accept",
+            state=FileState.ARCHIVED,
+            extra={
+                "submission": self._step(
+                    file,
+                    SubmissionState.ACCEPTED,
+                    actor.user,
+                    checks={c.name.value: c.passed for c in review.checks},
+                ),
+                "archived_at": self._now(),
+            },
+        )
+
+    def return_file(self, file_id: str, *, reason: str, expected_version: int, actor: Actor) -> Record:
+        """The lưu trữ viên returns a submitted hồ sơ to its holder with a reason (it is closed
+        again: the holder reopens it to fix it, or submits it again)."""
+        self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
+        file = self.repo._load(file_id)
+        sub = self._submission(file)
+        text = submission.check_return(
+            sub.get("state", "") if file.state == FileState.SUBMITTED else "", reason
+        )
+        if actor.user == sub.get("submitted_by"):
+            raise SubmissionError(
+                "Người nộp lưu không được tự xử lý hồ sơ của mình.", code="SUBMISSION_SELF_ACCEPT"
+            )
+        return self.repo.transition_file(
+            file_id,
+            expected_version=expected_version,
+            actor=actor,
+            permission=Action.SUBMISSION_REVIEW,
+            action="submission:return",
+            state=FileState.CLOSED,
+            extra={"submission": self._step(file, SubmissionState.RETURNED, actor.user, reason=text)},
+            details={"reason": text},
+        )
+
+    def keep(self, file_id: str, *, until: date, reason: str, expected_version: int, actor: Actor) -> Record:
+        """The head approves keeping a due hồ sơ in the unit until ``until`` (≤ 2 years past
+        the due date; Điều 31 k3 d)."""
+        self.repo.authorize(actor, Action.FILE_KEEP_APPROVE)
+        file = self.repo.get(file_id, actor=actor)
+        item = self.due_item(file)
+        if item is None:
+            raise SubmissionError("Chỉ giữ lại được hồ sơ đã kết thúc, chưa nộp lưu.", code="FILE_NOT_CLOSED")
+        text = " ".join((reason or "").split())
+        if not text:
+            raise KhoError("Cần ghi lý do giữ lại hồ sơ.", code="REASON_REQUIRED")
+        submission.check_keep(item.end_date, until, self.today())
+        return self.repo.transition_file(
+            file_id,
+            expected_version=expected_version,
+            actor=actor,
+            permission=Action.FILE_KEEP_APPROVE,
+            action="file:keep",
+            extra={"kept_until": until.isoformat(), "keep_approved_by": actor.user, "keep_reason": text},
+            details={"until": until.isoformat(), "reason": text},
+        )
+
+    def handover(self, from_user: str, to_user: str, *, actor: Actor) -> list[str]:
+        """A person leaving hands over their hồ sơ (Điều 31 k3 đ): every hồ sơ they hold and
+        that is not yet with the lưu trữ gets ``to_user`` as holder and a grant (lãnh đạo or
+        quản trị; audited per hồ sơ)."""
+        if from_user == to_user or not to_user:
+            raise KhoError("Người nhận bàn giao phải khác người bàn giao.", code="HANDOVER_INVALID")
+        moved = []
+        for file in list(self._files()):
+            if self.holder(file) != from_user or file.state == FileState.ARCHIVED:
+                continue
+            granted = self.repo.grant(file.record_id, users=(to_user,), actor=actor)
+            self.repo.transition_file(
+                file.record_id,
+                expected_version=granted.version,
+                actor=actor,
+                permission=Action.RECORD_GRANT,
+                action="file:handover",
+                extra={"holder": to_user},
+                details={"from": from_user, "to": to_user},
+            )
+            moved.append(file.record_id)
+        return moved
+
+    # -- outputs ---------------------------------------------------------------------------
+    def archived(self, *, actor: Actor) -> list[Record]:
+        self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
+        return [f for f in self._files() if f.state == FileState.ARCHIVED]
+
+
+SUBMISSION_COLUMNS = (
+    "Số TT",
+    "Số, ký hiệu hồ sơ",
+    "Tiêu đề hồ sơ",
+    "Thời gian tài liệu",
+    "Thời hạn bảo quản",
+    "Số tờ/Số trang",
+    "Ghi chú",
+)
+
+
+def submission_rows(files: Iterable[Record]) -> list[tuple[str, ...]]:
+    """Mục lục hồ sơ, tài liệu nộp lưu (Phụ lục V)."""
+    rows = []
+    for n, file in enumerate(files, start=1):
+        md = file.metadata
+        assert isinstance(md, FileMetadata)
+        span = md.start_date.strftime("%d/%m/%Y") + (f" - {md.end_date:%d/%m/%Y}" if md.end_date else "")
+        rows.append(
+            (
+                str(n),
+                md.file_notation,
+                md.title,
+                span,
+                md.maintenance,
+                str(file.extra.get("page_total", "")),
+                md.description or "",
+            )
+        )
+    return rows
+
+
+def handover_totals(files: Iterable[Record]) -> dict[str, int]:
+    """Biên bản giao nhận, electronic: total hồ sơ, total files (tệp tin)."""
+    files = list(files)
+    return {"files": len(files), "documents": sum(len(f.documents) for f in files)}
