@@ -1,6 +1,11 @@
-"""The Celery application of Kho's ingest workers.
+"""The Celery application of Kho's workers, and the Celery beat schedule.
 
     KHO_BROKER_URL=redis://127.0.0.1:6379/0 celery -A ingest.celery_app worker --pool=prefork -c 2
+    KHO_BROKER_URL=redis://127.0.0.1:6379/0 celery -A ingest.celery_app beat -s /data/celerybeat-schedule
+
+The periodic jobs are :data:`BEAT_JOBS`: one :class:`BeatJob` per task, its time taken from a
+setting (``HH:MM`` daily in Vietnam time, ``<N>s|m|h`` every N, ``off``); to add a job, add an
+entry there (and its task to ``include``). Exactly one beat process runs per installation.
 
 The broker comes from ``KHO_BROKER_URL`` (empty: ``memory://``, only useful in-process).
 Tasks are acknowledged after they finish (``task_acks_late``) and re-queued when a worker dies
@@ -12,12 +17,48 @@ uneven (OCR), so a worker must not sit on a queue of them.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
-from kho.config import Settings
+from kho.config import Settings, parse_schedule
 
 DEFAULT_QUEUE = "kho-ingest"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+"""Daily times in the schedule settings are Vietnam time (UTC+7); events are stored in UTC."""
+
+
+@dataclass(frozen=True)
+class BeatJob:
+    """One periodic task: its name in the schedule, the Celery task, and the setting (a
+    :class:`Settings` field) that says when it runs."""
+
+    name: str
+    task: str
+    setting: str
+
+
+BEAT_JOBS: tuple[BeatJob, ...] = (
+    BeatJob("daily-backup", "kho.retention.backup", "backup_schedule"),
+    BeatJob("fixity-audit", "kho.retention.fixity", "fixity_schedule"),
+    BeatJob("capacity-check", "kho.retention.capacity", "capacity_schedule"),
+)
+
+
+def beat_schedule(settings: Settings, jobs: tuple[BeatJob, ...] = BEAT_JOBS) -> dict[str, dict[str, Any]]:
+    """Celery's ``beat_schedule`` from the settings (a job set to ``off`` is left out)."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        when = parse_schedule(str(getattr(settings, job.setting)))
+        if when is None:
+            continue
+        kind, a, b = when
+        every: Any = crontab(hour=a, minute=b) if kind == "daily" else timedelta(seconds=a)
+        schedule[job.name] = {"task": job.task, "schedule": every, "options": {"expires": 23 * 3600}}
+    return schedule
 
 
 def ingest_queue() -> str:
@@ -27,8 +68,9 @@ def ingest_queue() -> str:
 
 
 def make_app(broker_url: str | None = None) -> Celery:
-    broker = broker_url if broker_url is not None else Settings.from_env().broker_url
-    app = Celery("kho", broker=broker or "memory://", include=["ingest.tasks"])
+    settings = Settings.from_env()
+    broker = broker_url if broker_url is not None else settings.broker_url
+    app = Celery("kho", broker=broker or "memory://", include=["ingest.tasks", "retention.tasks"])
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -41,6 +83,8 @@ def make_app(broker_url: str | None = None) -> Celery:
         broker_transport_options={"visibility_timeout": int(os.environ.get("KHO_TASK_VISIBILITY", "3600"))},
         worker_hijack_root_logger=False,
         enable_utc=True,
+        timezone=TIMEZONE,
+        beat_schedule=beat_schedule(settings),
     )
     return app
 

@@ -29,7 +29,7 @@ from kho.errors import AlreadyExists, BackupError, NotFound
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectStore, Retention
 
 MANIFESTS_PREFIX = "backups/"
 BLOBS_PREFIX = "blobs/"
@@ -91,9 +91,16 @@ def backup(
     label: str = "store",
     sample: float = 0.05,
     backup_id: str | None = None,
+    lock_days: int = 0,
 ) -> BackupReport:
-    """Copy every object of ``source`` into ``destination``; write and verify the manifest."""
+    """Copy every object of ``source`` into ``destination``; write and verify the manifest.
+
+    ``lock_days``: where the destination has object lock, every blob written and the manifest
+    are put under COMPLIANCE retention for that many days: the copy is write-once, not even its
+    owner's credential can delete or overwrite it before then."""
     started = time.monotonic()
+    locking = lock_days > 0 and destination.supports_retention
+    until = utcnow() + timedelta(days=lock_days)
     backup_id = backup_id or f"{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}-{label}"
     entries: list[dict[str, Any]] = []
     total = copied = 0
@@ -106,6 +113,8 @@ def backup(
         try:
             destination.put_if_absent(blob_key(digest), data)
             copied += len(data)
+            if locking:
+                destination.set_retention(blob_key(digest), Retention(mode="COMPLIANCE", until=until))
         except AlreadyExists:
             pass
         if destination.stat(blob_key(digest)).size != len(data):
@@ -123,6 +132,8 @@ def backup(
         sort_keys=True,
     )
     destination.put_if_absent(manifest_key(backup_id), manifest)
+    if locking:
+        destination.set_retention(manifest_key(backup_id), Retention(mode="COMPLIANCE", until=until))
     return BackupReport(
         backup_id=backup_id,
         objects=len(entries),

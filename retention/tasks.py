@@ -1,0 +1,82 @@
+"""Celery tasks of the scheduled operations (see ``BEAT_JOBS`` in :mod:`ingest.celery_app`).
+
+Each task opens the installation from the environment, runs the same function the ``kho``
+command runs (:mod:`retention.operations`) as :data:`~retention.operations.SCHEDULER`, and
+returns a small summary. A failure is logged and audited as ``<job>:failed`` (with the error
+code), so a backup that did not happen is visible in the log an auditor reads, not only in a
+worker's output.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from ingest.celery_app import app
+from kho.config import Settings
+from kho.errors import KhoError
+from kho.timeutil import utcnow, vn_date
+from repository.records import Repository
+from retention.operations import SCHEDULER, run_backup, run_capacity, run_fixity
+
+logger = logging.getLogger(__name__)
+
+
+def _repository(settings: Settings) -> Repository:
+    from repository.service import open_repository
+
+    return open_repository(settings)
+
+
+def _guarded(job: str, repo: Repository, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return step()
+    except KhoError as exc:
+        logger.error("%s failed: [%s] %s", job, exc.code, exc)
+        repo.audit.append(
+            SCHEDULER.user, f"{job}:failed", source=SCHEDULER.source,
+            details={"code": exc.code, "message": str(exc)},
+        )
+        return {"ok": False, "code": exc.code}
+
+
+@app.task(name="kho.retention.backup", acks_late=False)
+def scheduled_backup() -> dict[str, Any]:
+    """The daily backup: store to every ``KHO_BACKUP_URLS``, keys to ``KHO_BACKUP_KEYS_URL``."""
+    settings = Settings.from_env()
+    repo = _repository(settings)
+
+    def step() -> dict[str, Any]:
+        done = run_backup(repo, settings, SCHEDULER, now=utcnow())
+        return {"ok": True, "copies": [c["backup_id"] for c in done.copies]}
+
+    return _guarded("backup", repo, step)
+
+
+@app.task(name="kho.retention.fixity", acks_late=False)
+def scheduled_fixity() -> dict[str, Any]:
+    """Today's share of the originals (``KHO_FIXITY_PERIOD_DAYS``), repaired from the copies."""
+    settings = Settings.from_env()
+    repo = _repository(settings)
+
+    def step() -> dict[str, Any]:
+        today: date = vn_date(utcnow())
+        report = run_fixity(repo, settings, SCHEDULER, today=today)
+        return {"ok": not report.unrepaired, "checked": report.checked, "damaged": len(report.damaged)}
+
+    return _guarded("fixity", repo, step)
+
+
+@app.task(name="kho.retention.capacity", acks_late=False)
+def scheduled_capacity() -> dict[str, Any]:
+    """Capacity of the store, key store and backups; an alert event over the thresholds."""
+    settings = Settings.from_env()
+    repo = _repository(settings)
+
+    def step() -> dict[str, Any]:
+        found = run_capacity(repo, settings, SCHEDULER)
+        return {"ok": True, "levels": {c.name: c.level for c in found}}
+
+    return _guarded("capacity", repo, step)
