@@ -44,6 +44,23 @@ def manifest_key(backup_id: str) -> str:
     return f"{MANIFESTS_PREFIX}{backup_id}.json"
 
 
+def read_blob(destination: ObjectStore, sha256: str) -> bytes:
+    """The blob whose SHA-256 is ``sha256``. A blob is written once; if its current version was
+    overwritten since (a versioned, write-once bucket keeps the locked original), the version
+    that still matches is returned. :class:`NotFound` if none is left; the bytes of the current
+    version (to be named as damaged by the caller) when no version matches."""
+    data = destination.get(blob_key(sha256))
+    if hashlib.sha256(data).hexdigest() == sha256:
+        return data
+    for info in destination.list_versions(blob_key(sha256)):
+        if info.version_id is None:
+            continue
+        older = destination.get(blob_key(sha256), version_id=info.version_id)
+        if hashlib.sha256(older).hexdigest() == sha256:
+            return older
+    return data
+
+
 @dataclass(frozen=True)
 class BackupReport:
     backup_id: str
@@ -176,7 +193,7 @@ def verify_backup(
     problems: list[str] = []
     for entry in manifest["objects"]:
         try:
-            data = destination.get(blob_key(entry["sha256"]))
+            data = read_blob(destination, entry["sha256"])
         except NotFound:
             problems.append(f"Thiếu bản sao của “{entry['key']}”.")
             continue
@@ -213,7 +230,7 @@ def restore(
             removed += 1
     total = 0
     for key, entry in wanted.items():
-        data = destination.get(blob_key(entry["sha256"]))
+        data = read_blob(destination, entry["sha256"])
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
         try:
@@ -258,6 +275,7 @@ __all__ = [
     "describe",
     "due_for_shredding",
     "manifest_hashes",
+    "read_blob",
     "read_manifest",
     "restore",
     "shred_destroyed_keys",

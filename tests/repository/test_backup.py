@@ -7,14 +7,23 @@ import shutil
 from pathlib import Path
 
 import pytest
-from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
+from kho_testing import BACKENDS, CLERK, backup_s3_options, incoming, make_store, new_repository, s3_options
 
-from kho.errors import BackupError
+from kho.errors import BackupError, KhoError, RetentionLocked
 from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
 from repository.fsck import fsck
 from repository.records import Actor, Repository
+from repository.storage import open_store
 from repository.storage.local import LocalStore
-from retention.backup import backup, blob_key, read_manifest, restore, store_hashes, verify_backup
+from retention.backup import (
+    backup,
+    blob_key,
+    manifest_key,
+    read_manifest,
+    restore,
+    store_hashes,
+    verify_backup,
+)
 
 OPERATOR = Actor(user="operator", source="test", system=True)
 
@@ -126,3 +135,42 @@ def test_destroyed_key_leaves_key_backups_after_the_stated_period(tmp_path: Path
     with pytest.raises(KeyDestroyed):
         old.read_content(ids[0], actor=CLERK)
     assert old.read_content(ids[1], actor=CLERK)
+
+
+@pytest.mark.s3
+def test_write_once_copy_on_a_second_s3_account(tmp_path: Path) -> None:
+    """The S3 copy lives under the backup destination's own credential, in a bucket made with
+    object lock: its blobs and manifest cannot be deleted, an overwrite leaves the locked
+    original (which verify and restore use), and the store's credential cannot reach it."""
+    import uuid
+
+    options = backup_s3_options()
+    repo = _fill(tmp_path)
+    bucket = f"kho-test-worm-{uuid.uuid4().hex[:10]}"
+    copy = open_store(f"s3://{bucket}", **options, object_lock=True)
+    made = backup(repo.store, copy, label="store", lock_days=1)
+    entries = read_manifest(copy)["objects"]
+    victim = entries[-1]
+    for key in (blob_key(victim["sha256"]), manifest_key(made.backup_id)):
+        assert copy.get_retention(key).mode == "COMPLIANCE"
+        with pytest.raises(RetentionLocked):
+            copy.delete(key)
+    with pytest.raises(RetentionLocked):
+        copy.put(blob_key(victim["sha256"]), b"forged")
+    # A raw client with the backup credential can add a newer version; the locked one stays.
+    import io
+
+    forged = b"forged over the locked version"
+    copy._client.put_object(bucket, blob_key(victim["sha256"]), io.BytesIO(forged), len(forged))
+    assert copy.get(blob_key(victim["sha256"])) == forged
+    assert verify_backup(copy).ok  # the locked original still answers
+    fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    assert store_hashes(fresh.store) == store_hashes(repo.store, [e["key"] for e in entries])
+
+    outsider = open_store(f"s3://{bucket}", **(s3_options() or {}), create_bucket=False,
+                          conditional_create=True)
+    with pytest.raises(KhoError):
+        outsider.get(blob_key(victim["sha256"]))
+    with pytest.raises(KhoError):
+        outsider.delete(blob_key(victim["sha256"]))
