@@ -273,10 +273,12 @@ __all__ = [
     "backup",
     "backups",
     "describe",
+    "destruction_rows",
     "due_for_shredding",
     "manifest_hashes",
     "read_blob",
     "read_manifest",
+    "reapply_destructions",
     "restore",
     "shred_destroyed_keys",
     "store_hashes",
@@ -331,3 +333,50 @@ def shred_destroyed_keys(
                 key_destination.delete(info.key)
                 deleted += 1
     return ShredReport(tuple(sorted(due)), rewritten, deleted)
+
+
+# -- a restore never resurrects a destroyed record -------------------------------------------------
+def destruction_rows(store: ObjectStore, *, backed_up: bool) -> dict[str, bytes]:
+    """The "đã hủy" rows (``catalog/destroyed/<id>`` → bytes) of a live store, or of the newest
+    store backup in a backup destination (``backed_up``). A destination that cannot be read
+    gives none (the restore goes on with what it can reach, and says which it read)."""
+    from repository.records import DESTROYED_PREFIX
+
+    if not backed_up:
+        return {info.key: store.get(info.key) for info in store.list(DESTROYED_PREFIX)}
+    found = backups(store, "store")
+    if not found:
+        return {}
+    rows: dict[str, bytes] = {}
+    for entry in read_manifest(store, found[-1])["objects"]:
+        if entry["key"].startswith(DESTROYED_PREFIX):
+            rows[entry["key"]] = read_blob(store, entry["sha256"])
+    return rows
+
+
+def reapply_destructions(repo: Any, rows: Mapping[str, bytes], *, actor: Any) -> tuple[str, ...]:
+    """After a restore, put back every "đã hủy" row known to a newer state than the restored
+    backup (the store before the restore, the newest copies) and destroy the record's key again
+    if the restored key store brought it back: a restore cannot undo a destruction. Each record
+    so treated is audited as ``backup:reapply-destruction``."""
+    from repository.records import DESTROYED_PREFIX
+
+    done: list[str] = []
+    for key, data in sorted(rows.items()):
+        record_id = key.removeprefix(DESTROYED_PREFIX)
+        wrote = False
+        try:
+            repo.store.put_if_absent(key, data)
+            wrote = True
+        except AlreadyExists:
+            pass
+        had_key = repo.keys.exists(record_id)
+        if had_key:
+            repo.keys.destroy(record_id)
+        if wrote or had_key:
+            repo.audit.append(
+                actor.user, "backup:reapply-destruction", record_id=record_id, source=actor.source,
+                details={"row_restored": wrote, "key_destroyed": had_key},
+            )
+            done.append(record_id)
+    return tuple(done)

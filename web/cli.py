@@ -757,24 +757,33 @@ def restore_command(
     """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), rồi dựng lại chỉ mục."""
     from ingest.indexing import reindex_all
     from repository.storage import open_store
-    from retention.backup import restore
+    from retention.backup import destruction_rows, reapply_destructions, restore
 
     actor = ctx.operator_access()
     settings, repo = ctx.settings, ctx.repo
-    done = restore(
-        open_store(source, **settings.backup_options()), repo.store, backup_id=backup_id, label="store",
-        force=force,
-    )
+    copy = open_store(source, **settings.backup_options())
+    # Destructions newer than the chosen backup: in the store being replaced and in the newest
+    # copy of every destination. Reapplied after the restore, so none is undone.
+    rows = destruction_rows(repo.store, backed_up=False) if force else {}
+    for url in dict.fromkeys((source, *settings.backup_urls)):
+        try:
+            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True))
+        except KhoError as exc:
+            click.echo(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}", err=True)
+    done = restore(copy, repo.store, backup_id=backup_id, label="store", force=force)
     keys = restore(
         open_store(keys_from, **settings.key_backup_options()), repo.keys.store, backup_id=keys_id,
         label="keys", force=force,
     )
+    reapplied = reapply_destructions(repo, rows, actor=actor)
     index = reindex_all(repo, ctx.backend)
     repo.audit.append(
         actor.user, "backup:restore", source=actor.source,
         details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
-                 "removed": done.removed, "indexed": index.total},
+                 "removed": done.removed, "indexed": index.total, "destructions_reapplied": list(reapplied)},
     )
+    if reapplied:
+        click.echo(f"Đã áp dụng lại việc hủy {len(reapplied)} bản ghi bị hủy sau thời điểm của bản sao lưu.")
     click.echo(
         f"Đã khôi phục {done.objects} đối tượng ({done.bytes / 1e6:.1f} MB) từ {done.backup_id} và"
         f" {keys.objects} khóa từ {keys.backup_id}; chỉ mục: {index.total} bản ghi."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from kho_testing import BACKENDS, CLERK, backup_s3_options, incoming, make_store, new_repository, s3_options
 
-from kho.errors import BackupError, KhoError, RetentionLocked
+from kho.errors import BackupError, KhoError, NotFound, RetentionLocked
 from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
 from repository.fsck import fsck
 from repository.records import Actor, Repository
@@ -174,3 +174,55 @@ def test_write_once_copy_on_a_second_s3_account(tmp_path: Path) -> None:
         outsider.get(blob_key(victim["sha256"]))
     with pytest.raises(KhoError):
         outsider.delete(blob_key(victim["sha256"]))
+
+
+def test_restoring_a_backup_made_before_a_destruction_does_not_undo_it(tmp_path: Path) -> None:
+    """The "đã hủy" rows live in the store; an older backup does not have them. The restore
+    takes them from the newest copies (and the store it replaces), puts them back and destroys
+    the key the old key backup brought back: the row shows in the register, the content stays
+    unreadable, fsck is clean; once the key-backup period has passed the key is not even in the
+    backups."""
+    from datetime import timedelta
+
+    from kho.errors import KeyDestroyed
+    from kho.timeutil import utcnow
+    from retention.backup import backups, destruction_rows, reapply_destructions, shred_destroyed_keys
+
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    ids = [
+        repo.create_document(
+            "den", incoming(code_number=f"{n}"), b"%PDF-1.4\n" + bytes([n]) * 99, "a.pdf", CLERK
+        ).record_id
+        for n in (1, 2)
+    ]
+    copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+    before = backup(repo.store, copy, label="store", backup_id="20260101T000000000000Z-store").backup_id
+    old_keys = backup(repo.keys.store, key_copy, label="keys", backup_id="20260101T000000000000Z-keys")
+    repo.destroy(ids[0], decision="QĐ 12/QĐ-UBND", actor=OPERATOR)
+    backup(repo.store, copy, label="store")  # the newest copy knows of the destruction
+    assert len(backups(copy, "store")) == 2
+
+    for period_passed in (False, True):
+        if period_passed:
+            later = utcnow() + timedelta(days=31)
+            shred_destroyed_keys(key_copy, repo.destruction_times(), period_days=30, now=later)
+        shutil.rmtree(tmp_path / "store", ignore_errors=True)
+        shutil.rmtree(tmp_path / "keys", ignore_errors=True)
+        old = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+        rows = destruction_rows(copy, backed_up=True)
+        restore(copy, old.store, backup_id=before)
+        restore(key_copy, old.keys.store, backup_id=old_keys.backup_id)
+        assert old.keys.exists(ids[0]) is not period_passed  # within the period the old key is back
+        assert reapply_destructions(old, rows, actor=OPERATOR) == (ids[0],)
+        assert not old.keys.exists(ids[0])
+        with pytest.raises(KeyDestroyed):
+            old.keys.get(ids[0])
+        with pytest.raises((KeyDestroyed, NotFound)):  # the tombstone has no readable file
+            old.read_content(ids[0], actor=CLERK)
+        row = next(r for r in old.register("den", 2026, actor=OPERATOR) if r.record_id == ids[0])
+        assert row.state == "destroyed"
+        assert old.read_content(ids[1], actor=CLERK)
+        assert fsck(old, deep=True).clean
+        events = [e for e in old.audit.events() if e.action == "backup:reapply-destruction"]
+        assert [e.record_id for e in events] == [ids[0]]
+        assert reapply_destructions(old, rows, actor=OPERATOR) == ()  # idempotent
