@@ -1003,6 +1003,8 @@ class Repository:
             except AlreadyExists:
                 pass  # destroyed already (a retried destruction): finish shredding
         self.keys.destroy(record_id)
+        for info in list(self.store.list(f"records/{record_id}/derived/")):
+            self.store.delete(info.key)  # text/OCR of the original is its content: gone with it
         self.audit.append(
             actor.user, "record:destroy", record_id=record_id, source=actor.source,
             details={"decision": decision.strip()},
