@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
-from repository import formats
+from repository import formats, timestamp
 from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
 from repository.storage.base import ObjectStore, Retention
 
@@ -53,6 +53,10 @@ class Anchor:
     checkpoint_dir: Path | None = None
     retention_days: int = 0
     """COMPLIANCE retention of each checkpoint in the store (0 = none)."""
+    tsa_url: str = ""
+    """RFC 3161 time-stamping authority that stamps every checkpoint (empty = none)."""
+    trust_dir: Path | None = None
+    """Trust anchors the TSA's certificate must chain to (``KHO_TRUST_DIR``)."""
 
     def private_key(self) -> Ed25519PrivateKey:
         if self.signing_key is None:
@@ -187,11 +191,15 @@ def make_checkpoint(
         "at": to_iso_utc(utcnow()),
         "key_id": offline.key_id(key.public_key()),
     }
+    if anchor.tsa_url:
+        body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
     existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
     number = max(existing, default=0) + 1
     while True:
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
         cp["signature"] = base64.b64encode(key.sign(offline.signing_payload(cp))).decode()
+        if anchor.tsa_url:  # before anything is written: a failed stamp leaves nothing behind
+            cp = timestamp.stamp(cp, anchor.tsa_url)
         data = json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1).encode()
         try:
             store.put_if_absent(checkpoint_key(number), data)
@@ -251,12 +259,32 @@ def verify_anchored(
             )
     hashes = chain_hashes(chain_positions(log.store))
     findings += _converted(offline.check_checkpoints(hashes, list(unique.values()), key))
+    findings += timestamp_findings(list(unique.values()), anchor)
     return VerifyReport(
         events=base.events,
         findings=base.findings + tuple(findings),
         last_seq=base.last_seq,
         last_hash=base.last_hash,
     )
+
+
+def timestamp_findings(checkpoints: Sequence[Mapping[str, Any]], anchor: Anchor | None) -> list[Finding]:
+    """A ``timestamp`` finding for each checkpoint whose RFC 3161 token does not hold (changed
+    after it was stamped, a forged or untrusted TSA), and for unstamped checkpoints made while
+    a TSA was configured (a stamp removed)."""
+    anchors = timestamp.load_anchors(anchor.trust_dir if anchor else None)
+    found: list[Finding] = []
+    for cp in sorted(checkpoints, key=lambda c: int(c.get("number") or 0)):
+        check = timestamp.check_checkpoint(cp, anchors)
+        if check is None:
+            if cp.get("tsa"):  # signed as stamped by a TSA: the token was removed
+                found.append(Finding(-1, "timestamp", f"Điểm mốc #{cp.get('number')} mất dấu thời gian."))
+            continue
+        if not check.ok:
+            found.append(
+                Finding(-1, "timestamp", f"Dấu thời gian của điểm mốc #{cp.get('number')}: {check.problem}.")
+            )
+    return found
 
 
 # -- export ----------------------------------------------------------------------------------------

@@ -66,7 +66,13 @@ def run_backup(
 
     stores, keys = backup_targets(settings, targets, keys_to)
     if repo.anchor is not None and repo.anchor.signing_key is not None:
-        make_checkpoint(repo.store, repo.anchor)  # each copy carries a signed head of the chain
+        try:
+            make_checkpoint(repo.store, repo.anchor)  # each copy carries a signed head of the chain
+        except KhoError as exc:  # a TSA down must not stop the daily backup; it is on record
+            repo.audit.append(
+                actor.user, "audit:checkpoint-failed", source=actor.source,
+                details={"code": exc.code, "message": str(exc)},
+            )
     copies: list[dict[str, Any]] = []
     plan = [("store", repo.store, url, settings.backup_options()) for url in stores]
     plan.append(("keys", repo.keys.store, keys, settings.key_backup_options()))
