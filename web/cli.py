@@ -505,18 +505,22 @@ def audit_export(ctx: Context, directory: Path) -> None:
               help="Điểm mốc kiểm toán viên tự giữ (có thể lặp lại).")
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Khóa công khai kiểm toán viên tự giữ.")
+@click.option("--full", is_flag=True,
+              help="Đọc lại toàn bộ chuỗi (mặc định: từ điểm mốc đã kiểm tra gần nhất, rồi toàn bộ nếu cần).")
 @json_option
 @pass_ctx
 @handles_errors
 def audit_verify(
-    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, as_json: bool
+    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, full: bool, as_json: bool
 ) -> None:
     """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
     from repository.audit_offline import load_public_key
 
     checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
     key = load_public_key(public_key) if public_key else None
-    report = ctx.repo.audit_verify(actor=ctx.actor, checkpoints=checkpoints, public_key=key)
+    report = ctx.repo.audit_verify(
+        actor=ctx.actor, checkpoints=checkpoints, public_key=key, incremental=not full
+    )
     if as_json:
         click.echo(
             json.dumps(
