@@ -683,7 +683,8 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
     from retention.backup import verify_backup
 
     actor = ctx.operator_access()
-    report = verify_backup(open_store(source, **ctx.settings.backup_options()), backup_id, label)
+    options = ctx.settings.key_backup_options() if label == "keys" else ctx.settings.backup_options()
+    report = verify_backup(open_store(source, **options), backup_id, label)
     ctx.repo.audit.append(
         actor.user, "backup:verify", source=actor.source,
         details={"backup_id": report.backup_id, "destination": source, "ok": report.ok},
