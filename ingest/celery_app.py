@@ -1,6 +1,11 @@
-"""The Celery application of Kho's ingest workers.
+"""The Celery application of Kho's workers, and the Celery beat schedule.
 
     KHO_BROKER_URL=redis://127.0.0.1:6379/0 celery -A ingest.celery_app worker --pool=prefork -c 2
+    KHO_BROKER_URL=redis://127.0.0.1:6379/0 celery -A ingest.celery_app beat -s /data/celerybeat-schedule
+
+The periodic jobs are :data:`BEAT_JOBS`: one :class:`BeatJob` per task, its time taken from a
+setting (``HH:MM`` daily in Vietnam time, ``<N>s|m|h`` every N, ``off``); to add a job, add an
+entry there (and its task to ``include``). Exactly one beat process runs per installation.
 
 The broker comes from ``KHO_BROKER_URL`` (empty: ``memory://``, only useful in-process).
 Tasks are acknowledged after they finish (``task_acks_late``) and re-queued when a worker dies
@@ -12,12 +17,50 @@ uneven (OCR), so a worker must not sit on a queue of them.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
-from kho.config import Settings
+from kho.config import Settings, parse_schedule
 
 DEFAULT_QUEUE = "kho-ingest"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+"""Daily times in the schedule settings are Vietnam time (UTC+7); events are stored in UTC."""
+
+
+@dataclass(frozen=True)
+class BeatJob:
+    """One periodic task: its name in the schedule, the Celery task, and the setting (a
+    :class:`Settings` field) that says when it runs."""
+
+    name: str
+    task: str
+    setting: str
+
+
+BEAT_JOBS: tuple[BeatJob, ...] = (
+    BeatJob("daily-backup", "kho.retention.backup", "backup_schedule"),
+    BeatJob("fixity-audit", "kho.retention.fixity", "fixity_schedule"),
+    BeatJob("capacity-check", "kho.retention.capacity", "capacity_schedule"),
+    BeatJob("handling-deadlines", "kho.handling.flag_deadlines", "handling_schedule"),
+    BeatJob("due-alerts", "kho.retention.due_alerts", "due_alert_schedule"),
+)
+
+
+def beat_schedule(settings: Settings, jobs: tuple[BeatJob, ...] = BEAT_JOBS) -> dict[str, dict[str, Any]]:
+    """Celery's ``beat_schedule`` from the settings (a job set to ``off`` is left out)."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        when = parse_schedule(str(getattr(settings, job.setting)))
+        if when is None:
+            continue
+        kind, a, b = when
+        every: Any = crontab(hour=a, minute=b) if kind == "daily" else timedelta(seconds=a)
+        schedule[job.name] = {"task": job.task, "schedule": every, "options": {"expires": 23 * 3600}}
+    return schedule
 
 
 def ingest_queue() -> str:
@@ -27,8 +70,10 @@ def ingest_queue() -> str:
 
 
 def make_app(broker_url: str | None = None) -> Celery:
-    broker = broker_url if broker_url is not None else Settings.from_env().broker_url
-    app = Celery("kho", broker=broker or "memory://", include=["ingest.tasks"])
+    settings = Settings.from_env()
+    broker = broker_url if broker_url is not None else settings.broker_url
+    tasks = ["ingest.tasks", "ingest.handling_tasks", "retention.tasks"]
+    app = Celery("kho", broker=broker or "memory://", include=tasks)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -41,32 +86,11 @@ def make_app(broker_url: str | None = None) -> Celery:
         broker_transport_options={"visibility_timeout": int(os.environ.get("KHO_TASK_VISIBILITY", "3600"))},
         worker_hijack_root_logger=False,
         enable_utc=True,
+        timezone=TIMEZONE,
+        beat_schedule=beat_schedule(settings),
     )
-    # -- handling incoming documents (issue 15): the daily deadline job -----------------------
-    # 23:30 UTC = 06:30 Vietnam time, before office hours; the task goes to the ingest queue.
-    from celery.schedules import crontab
-
-    app.conf.include = [*app.conf.include, "ingest.handling_tasks"]
-    app.conf.beat_schedule = {
-        **(app.conf.beat_schedule or {}),
-        "kho-handling-flag-deadlines": {
-            "task": "kho.handling.flag_deadlines",
-            "schedule": crontab(hour=23, minute=30),
-            "options": {"queue": ingest_queue()},
-        },
-    }
-    # -- end of the handling block -------------------------------------------------------------
     return app
 
 
 app = make_app()
 
-
-# --- retention (issue 13 A): nộp lưu alerts, daily at 07:00 Vietnam time (00:00 UTC) -------------
-from celery.schedules import crontab  # noqa: E402
-
-app.conf.include = [*app.conf.include, "retention.tasks"]
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "retention-due-alerts": {"task": "kho.retention.due_alerts", "schedule": crontab(hour=0, minute=0)},
-}

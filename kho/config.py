@@ -82,6 +82,39 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "JSON list of public holidays for deadlines; empty = the one shipped with Kho.",
     ),
     "KHO_BASE_URL": ("", "Public address of the web pages, for links in e-mails."),
+    "KHO_BACKUP_S3_ENDPOINT": (
+        "",
+        "S3 server of the `s3://` backup destinations (a second server; empty = the store's).",
+    ),
+    "KHO_BACKUP_S3_ACCESS_KEY": ("", "The backup destination's own S3 credential (empty = the store's)."),
+    "KHO_BACKUP_S3_SECRET_KEY": ("", "…and its secret."),
+    "KHO_BACKUP_LOCK_DAYS": (
+        "0",
+        "Write-once store backups: `s3://` backup buckets are made with object lock and every blob"
+        " and manifest is kept under COMPLIANCE retention this many days (0 = off).",
+    ),
+    "KHO_BACKUP_SCHEDULE": (
+        "02:00",
+        "When Celery beat runs the backup: `HH:MM` daily (Vietnam time), `<N>s|m|h` every N, `off`.",
+    ),
+    "KHO_FIXITY_SCHEDULE": ("03:00", "When Celery beat runs the fixity audit (same forms)."),
+    "KHO_FIXITY_PERIOD_DAYS": (
+        "30",
+        "Every original is re-hashed once in this many scheduled fixity runs (a rolling share per run).",
+    ),
+    "KHO_CAPACITY_SCHEDULE": ("1h", "When Celery beat checks capacity and raises alert events."),
+    "KHO_HANDLING_SCHEDULE": (
+        "06:30",
+        "When Celery beat flags overdue and due-soon handling tasks and notifies (same forms).",
+    ),
+    "KHO_DUE_ALERT_SCHEDULE": (
+        "07:00",
+        "When Celery beat sends the nộp lưu alerts (30 days before the due date; same forms).",
+    ),
+    "KHO_TSA_URL": (
+        "",
+        "RFC 3161 time-stamping authority that stamps each audit checkpoint (empty = none).",
+    ),
     "KHO_ELASTICSEARCH_URL": ("", "Elasticsearch URL; empty = the embedded index."),
     "KHO_ELASTICSEARCH_INDEX": ("kho-records", "Elasticsearch alias name."),
     "KHO_ELASTICSEARCH_SHARDS": ("1", "Primary shards of each new Elasticsearch index."),
@@ -148,6 +181,41 @@ def _int(name: str, value: str, low: int, high: int) -> int:
     return number
 
 
+def parse_schedule(value: str) -> tuple[str, int, int] | None:
+    """A schedule setting (pure): ``HH:MM`` → ``("daily", hour, minute)``; ``<N>s|m|h`` →
+    ``("every", seconds, 0)``; ``off``/empty → None. ``ValueError`` for anything else."""
+    text = value.strip().lower()
+    if text in ("", "off", "0"):
+        return None
+    if ":" in text:
+        hour, _, minute = text.partition(":")
+        if hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2:
+            return ("daily", int(hour), int(minute))
+        raise ValueError(text)
+    units = {"s": 1, "m": 60, "h": 3600}
+    if len(text) > 1 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
+        return ("every", int(text[:-1]) * units[text[-1]], 0)
+    raise ValueError(text)
+
+
+def _schedule(name: str, value: str) -> str:
+    try:
+        parse_schedule(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"Biến cấu hình {name}=“{value}” không hợp lệ: dùng HH:MM (hằng ngày), <số>s|m|h (lặp lại)"
+            " hoặc off.",
+            variable=name,
+        ) from exc
+    return value.strip()
+
+
+def _http_url(name: str, value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"Biến cấu hình {name}=“{value}” phải là URL http:// hoặc https://.", variable=name)
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -195,6 +263,17 @@ class Settings:
     smtp_starttls: bool = False
     holidays_file: Path | None = None
     base_url: str = ""
+    backup_s3_endpoint: str = ""
+    backup_s3_access_key: str = ""
+    backup_s3_secret_key: str = ""
+    backup_lock_days: int = 0
+    backup_schedule: str = "02:00"
+    fixity_schedule: str = "03:00"
+    fixity_period_days: int = 30
+    capacity_schedule: str = "1h"
+    handling_schedule: str = "06:30"
+    due_alert_schedule: str = "07:00"
+    tsa_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -308,7 +387,36 @@ class Settings:
             audit_checkpoint_dir=Path(
                 get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
             ).expanduser(),
+            backup_s3_endpoint=get("KHO_BACKUP_S3_ENDPOINT"),
+            backup_s3_access_key=get("KHO_BACKUP_S3_ACCESS_KEY"),
+            backup_s3_secret_key=get("KHO_BACKUP_S3_SECRET_KEY"),
+            backup_lock_days=_int("KHO_BACKUP_LOCK_DAYS", get("KHO_BACKUP_LOCK_DAYS"), 0, 36500),
+            backup_schedule=_schedule("KHO_BACKUP_SCHEDULE", get("KHO_BACKUP_SCHEDULE")),
+            fixity_schedule=_schedule("KHO_FIXITY_SCHEDULE", get("KHO_FIXITY_SCHEDULE")),
+            fixity_period_days=_int("KHO_FIXITY_PERIOD_DAYS", get("KHO_FIXITY_PERIOD_DAYS"), 1, 3650),
+            capacity_schedule=_schedule("KHO_CAPACITY_SCHEDULE", get("KHO_CAPACITY_SCHEDULE")),
+            handling_schedule=_schedule("KHO_HANDLING_SCHEDULE", get("KHO_HANDLING_SCHEDULE")),
+            due_alert_schedule=_schedule("KHO_DUE_ALERT_SCHEDULE", get("KHO_DUE_ALERT_SCHEDULE")),
+            tsa_url=_http_url("KHO_TSA_URL", get("KHO_TSA_URL")),
         )
+
+    def backup_options(self) -> dict[str, object]:
+        """Options of the backup destinations: a second S3 server with its own credential when
+        ``KHO_BACKUP_S3_*`` are set (a leaked store credential does not reach the copies), and
+        object lock when write-once backups are asked for."""
+        options = self.store_options()
+        if self.backup_s3_endpoint:
+            options["endpoint"] = self.backup_s3_endpoint
+        if self.backup_s3_access_key:
+            options["access_key"] = self.backup_s3_access_key
+            options["secret_key"] = self.backup_s3_secret_key
+        options["object_lock"] = self.backup_lock_days > 0
+        return options
+
+    def key_backup_options(self) -> dict[str, object]:
+        """The key-store backup is never write-once: crypto-shredding must be able to remove a
+        destroyed record's key from it (``KHO_KEY_BACKUP_SHRED_DAYS``)."""
+        return {**self.backup_options(), "object_lock": False}
 
     def store_options(self) -> dict[str, object]:
         return {

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
-from repository import formats
+from repository import formats, timestamp
 from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
 from repository.storage.base import ObjectStore, Retention
 
@@ -53,6 +53,10 @@ class Anchor:
     checkpoint_dir: Path | None = None
     retention_days: int = 0
     """COMPLIANCE retention of each checkpoint in the store (0 = none)."""
+    tsa_url: str = ""
+    """RFC 3161 time-stamping authority that stamps every checkpoint (empty = none)."""
+    trust_dir: Path | None = None
+    """Trust anchors the TSA's certificate must chain to (``KHO_TRUST_DIR``)."""
 
     def private_key(self) -> Ed25519PrivateKey:
         if self.signing_key is None:
@@ -187,11 +191,15 @@ def make_checkpoint(
         "at": to_iso_utc(utcnow()),
         "key_id": offline.key_id(key.public_key()),
     }
+    if anchor.tsa_url:
+        body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
     existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
     number = max(existing, default=0) + 1
     while True:
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
         cp["signature"] = base64.b64encode(key.sign(offline.signing_payload(cp))).decode()
+        if anchor.tsa_url:  # before anything is written: a failed stamp leaves nothing behind
+            cp = timestamp.stamp(cp, anchor.tsa_url)
         data = json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1).encode()
         try:
             store.put_if_absent(checkpoint_key(number), data)
@@ -220,10 +228,132 @@ def verify_anchored(
     anchor: Anchor | None,
     extra: Sequence[Mapping[str, Any]] = (),
     public_key: Ed25519PublicKey | None = None,
+    *,
+    incremental: bool = False,
 ) -> VerifyReport:
     """The chain's own check plus every checkpoint reachable: the store's, the folder's and
     ``extra`` (files an auditor kept). A checkpoint an outside copy holds but the store lost is
-    named too."""
+    named too.
+
+    ``incremental``: start from the newest checkpoint a previous verification found the chain
+    to match (:data:`VERIFIED_STATE` in the checkpoint folder, outside the store) and read only
+    the events after it, plus the event at the head of every checkpoint. A consistent rewrite
+    (events changed and rehashed), a cut or a reorder before that point changes a signed head
+    and is still found; an in-place edit of one old event that leaves its stored hash stale is
+    left to the full walk (``kho audit verify --full``, and fsck). Anything unusual falls back
+    to the full walk, which names the findings."""
+    if incremental and anchor is not None and anchor.checkpoint_dir is not None:
+        quick = _verify_from_mark(log, anchor, extra, public_key)
+        if quick is not None:
+            return quick
+    report = _verify_full(log, anchor, extra, public_key)
+    if report.ok and anchor is not None and anchor.checkpoint_dir is not None:
+        _save_mark(log, anchor, extra, public_key)
+    return report
+
+
+VERIFIED_STATE = "verified-head.state"
+"""In the checkpoint folder: ``{"seq", "hash"}`` of the newest checkpoint head the chain was last
+verified against in full or from an earlier mark (not ``*.json``: it is not a checkpoint)."""
+
+
+def _reachable(
+    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]]
+) -> tuple[list[Mapping[str, Any]], list[Finding]]:
+    stored, findings = stored_checkpoints(log.store)
+    unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
+    for cp in [*stored, *folder_checkpoints(anchor.checkpoint_dir), *extra]:
+        unique.setdefault((cp.get("number"), cp.get("signature")), cp)
+    return list(unique.values()), findings
+
+
+def _save_mark(
+    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], public_key: Ed25519PublicKey | None
+) -> None:
+    key = public_key or anchor.public_key()
+    cps, _ = _reachable(log, anchor, extra)
+    good = [cp for cp in cps if key is not None and offline.signature_valid(cp, key) and int(cp["seq"]) >= 0]
+    if not good or anchor.checkpoint_dir is None:
+        return
+    newest = max(good, key=lambda cp: int(cp["seq"]))
+    anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    (anchor.checkpoint_dir / VERIFIED_STATE).write_text(
+        json.dumps({"seq": int(newest["seq"]), "hash": newest["head"]}), encoding="utf-8"
+    )
+
+
+def _event_raw(store: ObjectStore, seq: int) -> dict[str, Any] | None:
+    from repository.audit import event_key
+
+    try:
+        raw = json.loads(store.get(event_key(seq)))
+    except (KhoError, ValueError):
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
+def _verify_from_mark(
+    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], public_key: Ed25519PublicKey | None
+) -> VerifyReport | None:
+    """The incremental check; None whenever it cannot vouch for the chain (then: full walk)."""
+    from repository.audit import EVENTS_PREFIX as EVENTS
+    from repository.audit import event_key, read_witness
+
+    try:
+        mark = json.loads((anchor.checkpoint_dir / VERIFIED_STATE).read_text(encoding="utf-8"))  # type: ignore[operator]
+        start, start_hash = int(mark["seq"]), str(mark["hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    key = public_key or anchor.public_key()
+    cps, findings = _reachable(log, anchor, extra)
+    if key is None or findings or any(not offline.signature_valid(cp, key) for cp in cps):
+        return None
+    if not any(int(cp["seq"]) == start and cp["head"] == start_hash for cp in cps):
+        return None  # the mark is not a signed head: do not trust it
+    first = _event_raw(log.store, start)
+    if first is None or offline.event_hash(first) != start_hash or first.get("hash") != start_hash:
+        return None
+    hashes = {start: start_hash}
+    expected, prev = start + 1, start_hash
+    for info in log.store.list(EVENTS, start_after=event_key(start)):
+        position = int(info.key.rsplit("/", 1)[1].split(".")[0])
+        raw = _event_raw(log.store, position)
+        if (
+            position != expected or raw is None or raw.get("seq") != position
+            or raw.get("prev") != prev or offline.event_hash(raw) != raw.get("hash")
+        ):
+            return None
+        hashes[position] = prev = str(raw["hash"])
+        expected += 1
+    last = expected - 1
+    try:
+        if int(read_witness(log.store)["seq"]) > last:
+            return None
+    except (KhoError, KeyError, ValueError):
+        return None
+    for cp in cps:
+        seq = int(cp["seq"])
+        if 0 <= seq < start:
+            raw = _event_raw(log.store, seq)
+            if raw is None or offline.event_hash(raw) != cp["head"]:
+                return None
+            hashes[seq] = str(cp["head"])
+    if offline.check_checkpoints(hashes, cps, key) or timestamp_findings(cps, anchor):
+        return None
+    newest = max(cps, key=lambda cp: int(cp["seq"]), default=None)
+    if newest is not None and int(newest["seq"]) > start:
+        (anchor.checkpoint_dir / VERIFIED_STATE).write_text(  # type: ignore[operator]
+            json.dumps({"seq": int(newest["seq"]), "hash": newest["head"]}), encoding="utf-8"
+        )
+    return VerifyReport(events=last + 1, findings=(), last_seq=last, last_hash=prev)
+
+
+def _verify_full(
+    log: AuditLog,
+    anchor: Anchor | None,
+    extra: Sequence[Mapping[str, Any]] = (),
+    public_key: Ed25519PublicKey | None = None,
+) -> VerifyReport:
     base = log.verify()
     stored, findings = stored_checkpoints(log.store)
     outside = [*folder_checkpoints(anchor.checkpoint_dir if anchor else None), *extra]
@@ -251,12 +381,32 @@ def verify_anchored(
             )
     hashes = chain_hashes(chain_positions(log.store))
     findings += _converted(offline.check_checkpoints(hashes, list(unique.values()), key))
+    findings += timestamp_findings(list(unique.values()), anchor)
     return VerifyReport(
         events=base.events,
         findings=base.findings + tuple(findings),
         last_seq=base.last_seq,
         last_hash=base.last_hash,
     )
+
+
+def timestamp_findings(checkpoints: Sequence[Mapping[str, Any]], anchor: Anchor | None) -> list[Finding]:
+    """A ``timestamp`` finding for each checkpoint whose RFC 3161 token does not hold (changed
+    after it was stamped, a forged or untrusted TSA), and for unstamped checkpoints made while
+    a TSA was configured (a stamp removed)."""
+    anchors = timestamp.load_anchors(anchor.trust_dir if anchor else None)
+    found: list[Finding] = []
+    for cp in sorted(checkpoints, key=lambda c: int(c.get("number") or 0)):
+        check = timestamp.check_checkpoint(cp, anchors)
+        if check is None:
+            if cp.get("tsa"):  # signed as stamped by a TSA: the token was removed
+                found.append(Finding(-1, "timestamp", f"Điểm mốc #{cp.get('number')} mất dấu thời gian."))
+            continue
+        if not check.ok:
+            found.append(
+                Finding(-1, "timestamp", f"Dấu thời gian của điểm mốc #{cp.get('number')}: {check.problem}.")
+            )
+    return found
 
 
 # -- export ----------------------------------------------------------------------------------------

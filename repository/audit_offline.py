@@ -74,8 +74,9 @@ def sample_points(seq: int) -> list[int]:
 
 
 def signing_payload(checkpoint: Mapping[str, Any]) -> bytes:
-    """What the signature covers: every field but the signature, canonical JSON."""
-    return canonical({k: v for k, v in checkpoint.items() if k != "signature"})
+    """What the signature covers: every field but the signature and the RFC 3161 time-stamp
+    (added after signing; its imprint covers the signed checkpoint), canonical JSON."""
+    return canonical({k: v for k, v in checkpoint.items() if k not in ("signature", "timestamp")})
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

@@ -312,9 +312,26 @@ def fsck(
             continue
         if _age_seconds(record_id, now) < grace_seconds:
             continue  # may still be in flight
+        held = [info.key for info in store.list(f"records/{record_id}/")]
+        if held and all(f"records/{record_id}/derived/" in key for key in held):
+            # Text, OCR or verdicts of a record that does not exist (e.g. a pipeline step that
+            # finished after the record was removed): derived data of nothing.
+            for key in held:
+                if repair:
+                    store.delete(key)
+                add(
+                    "derived-orphan",
+                    key,
+                    f"Dữ liệu dẫn xuất “{key}” thuộc bản ghi {record_id} không tồn tại: xóa.",
+                    repairable=True,
+                )
+            if repair:
+                repo.keys.destroy(record_id)
+                store.delete(f"catalog/records/{record_id}")
+            continue
         if repair:
-            for info in list(store.list(f"records/{record_id}/")):
-                store.delete(info.key)
+            for key in held:
+                store.delete(key)
             repo.keys.destroy(record_id)
             store.delete(f"catalog/records/{record_id}")
         add(
@@ -323,6 +340,19 @@ def fsck(
             f"Bản ghi {record_id} dở dang (chưa được xác nhận ghi): dọn bỏ.",
             repairable=True,
         )
+
+    # 3b. Derived data of destroyed records: the text extracted from a destroyed original is
+    # that original's content; it goes with it (the "đã hủy" row keeps no text).
+    for record_id in sorted(destroyed):
+        for info in list(store.list(f"records/{record_id}/derived/")):
+            if repair:
+                store.delete(info.key)
+            add(
+                "derived-orphan",
+                info.key,
+                f"Dữ liệu dẫn xuất “{info.key}” của bản ghi đã hủy {record_id} còn sót: xóa.",
+                repairable=True,
+            )
 
     # 4. Duplicate guards that point at nothing (a live record's guard is never stale).
     live = set(committed)
@@ -430,7 +460,8 @@ def fsck(
 
     # 8. Every stored object loads in the formats this code reads (deep).
     if deep:
-        issues.extend(check_formats(repo))
+        orphans = {i.subject for i in issues if i.kind == "derived-orphan"}  # named once, above
+        issues.extend(i for i in check_formats(repo) if i.subject not in orphans)
 
     # 9. Audit: every committed record has its creation event; the chain holds, checkpoints too.
     creations = ("record:create", "file:create", "record:recovered")

@@ -1082,6 +1082,8 @@ class Repository:
             except AlreadyExists:
                 pass  # destroyed already (a retried destruction): finish shredding
         self.keys.destroy(record_id)
+        for info in list(self.store.list(f"records/{record_id}/derived/")):
+            self.store.delete(info.key)  # text/OCR of the original is its content: gone with it
         self.audit.append(
             actor.user,
             "record:destroy",
@@ -1379,14 +1381,19 @@ class Repository:
         return events
 
     def audit_verify(
-        self, *, actor: Actor, checkpoints: Sequence[Mapping[str, Any]] = (), public_key: Any = None
+        self,
+        *,
+        actor: Actor,
+        checkpoints: Sequence[Mapping[str, Any]] = (),
+        public_key: Any = None,
+        incremental: bool = False,
     ) -> Any:
         """The chain's check against every checkpoint reachable (the store's, the folder outside
-        it, ``checkpoints`` an auditor kept)."""
+        it, ``checkpoints`` an auditor kept); ``incremental``: from the last verified checkpoint."""
         from repository.anchor import verify_anchored
 
         self.authorize(actor, Action.AUDIT_VERIFY)
-        report = verify_anchored(self.audit, self.anchor, checkpoints, public_key)
+        report = verify_anchored(self.audit, self.anchor, checkpoints, public_key, incremental=incremental)
         if not actor.system:
             self.audit.append(actor.user, "audit:verify", source=actor.source, details={"ok": report.ok})
         return report

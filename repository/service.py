@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -33,6 +34,8 @@ def open_repository(settings: Settings) -> Repository:
         public_key_file=settings.audit_public_key,
         checkpoint_dir=settings.audit_checkpoint_dir,
         retention_days=settings.audit_retention_days,
+        tsa_url=settings.tsa_url,
+        trust_dir=Path(settings.trust_dir) if settings.trust_dir else None,
     )
     return repo
 

@@ -18,18 +18,19 @@ store (or, told to, one whose extra objects it removes). The CLI audits each ste
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kho.errors import AlreadyExists, BackupError, NotFound
+from kho.errors import AlreadyExists, BackupError, KhoError, NotFound
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectStore, Retention
 
 MANIFESTS_PREFIX = "backups/"
 BLOBS_PREFIX = "blobs/"
@@ -42,6 +43,23 @@ def blob_key(sha256: str) -> str:
 
 def manifest_key(backup_id: str) -> str:
     return f"{MANIFESTS_PREFIX}{backup_id}.json"
+
+
+def read_blob(destination: ObjectStore, sha256: str) -> bytes:
+    """The blob whose SHA-256 is ``sha256``. A blob is written once; if its current version was
+    overwritten since (a versioned, write-once bucket keeps the locked original), the version
+    that still matches is returned. :class:`NotFound` if none is left; the bytes of the current
+    version (to be named as damaged by the caller) when no version matches."""
+    data = destination.get(blob_key(sha256))
+    if hashlib.sha256(data).hexdigest() == sha256:
+        return data
+    for info in destination.list_versions(blob_key(sha256)):
+        if info.version_id is None:
+            continue
+        older = destination.get(blob_key(sha256), version_id=info.version_id)
+        if hashlib.sha256(older).hexdigest() == sha256:
+            return older
+    return data
 
 
 @dataclass(frozen=True)
@@ -91,27 +109,51 @@ def backup(
     label: str = "store",
     sample: float = 0.05,
     backup_id: str | None = None,
+    lock_days: int = 0,
+    settle_seconds: float = 10.0,
 ) -> BackupReport:
-    """Copy every object of ``source`` into ``destination``; write and verify the manifest."""
+    """Copy every object of ``source`` into ``destination``; write and verify the manifest.
+
+    ``lock_days``: where the destination has object lock, every blob written and the manifest
+    are put under COMPLIANCE retention for that many days: the copy is write-once, not even its
+    owner's credential can delete or overwrite it before then.
+
+    A records store written to while it is copied is settled into a consistent cut
+    (:func:`_settle`), so the copy restores to a state fsck and audit verify call clean."""
     started = time.monotonic()
+    locking = lock_days > 0 and destination.supports_retention
+    until = utcnow() + timedelta(days=lock_days)
     backup_id = backup_id or f"{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}-{label}"
-    entries: list[dict[str, Any]] = []
-    total = copied = 0
-    for key in _keys_in_order(source):
+    found: dict[str, dict[str, Any]] = {}
+    copied = 0
+
+    def copy(key: str) -> bytes | None:
+        nonlocal copied
         try:
             data = source.get(key)
         except NotFound:
-            continue  # removed while we walked (a crash leftover fsck cleaned)
+            return None  # removed while we walked (a crash leftover fsck cleaned)
         digest = hashlib.sha256(data).hexdigest()
         try:
             destination.put_if_absent(blob_key(digest), data)
             copied += len(data)
+            if locking:
+                destination.set_retention(blob_key(digest), Retention(mode="COMPLIANCE", until=until))
         except AlreadyExists:
             pass
         if destination.stat(blob_key(digest)).size != len(data):
             raise BackupError(f"Bản sao của “{key}” ở nơi sao lưu sai kích thước.", key=key)
-        entries.append({"key": key, "size": len(data), "sha256": digest})
-        total += len(data)
+        found[key] = {"key": key, "size": len(data), "sha256": digest}
+        cut.note(key, data)
+        return data
+
+    cut = _Cut()
+    for key in _keys_in_order(source):
+        copy(key)
+    if cut.markers:  # a records store (not the key store): settle it into a consistent cut
+        _settle(source, found, copy, cut, wait_s=settle_seconds)
+    entries = list(found.values())
+    total = sum(e["size"] for e in entries)
     chosen = random.Random(backup_id).sample(entries, k=min(len(entries), max(1, int(len(entries) * sample))))
     for entry in chosen:  # restore-read of a sample
         if hashlib.sha256(destination.get(blob_key(entry["sha256"]))).hexdigest() != entry["sha256"]:
@@ -123,6 +165,8 @@ def backup(
         sort_keys=True,
     )
     destination.put_if_absent(manifest_key(backup_id), manifest)
+    if locking:
+        destination.set_retention(manifest_key(backup_id), Retention(mode="COMPLIANCE", until=until))
     return BackupReport(
         backup_id=backup_id,
         objects=len(entries),
@@ -132,6 +176,126 @@ def backup(
         seconds=time.monotonic() - started,
         manifest_sha256=hashlib.sha256(manifest).hexdigest(),
     )
+
+
+class _Cut:
+    """What the copy of a records store holds, noted as objects are copied: creation events,
+    register entries, catalog markers, duplicate guards, first versions."""
+
+    def __init__(self) -> None:
+        self.events: dict[int, str | None] = {}
+        """seq → the record a creation event names (None for other events)."""
+        self.registered: dict[str, str] = {}
+        self.markers: set[str] = set()
+        self.first_versions: set[str] = set()
+        self.claims: dict[str, str | None] = {}
+
+    def note(self, key: str, data: bytes) -> None:
+        from repository.audit import EVENTS_PREFIX
+        from repository.registers import RegisterEntry
+
+        parts = key.split("/")
+        try:
+            if key.startswith(EVENTS_PREFIX):
+                raw = json.loads(data)
+                creation = raw.get("action") in _CREATIONS
+                self.events[int(parts[-1].split(".")[0])] = raw.get("record_id") if creation else None
+            elif key.startswith("registers/"):
+                self.registered[key] = RegisterEntry.from_json(data).record_id
+            elif key.startswith("catalog/records/"):
+                self.markers.add(parts[2])
+            elif key.startswith("records/") and len(parts) == 3 and parts[2] == "v000001":
+                self.first_versions.add(parts[1])
+            elif key.startswith("claims/"):
+                self.claims[key] = json.loads(data).get("record_id")
+        except (KhoError, ValueError, TypeError, AttributeError):
+            return  # an unreadable object is copied as it is; fsck names it
+
+    @property
+    def committed(self) -> set[str]:
+        return set(self.registered.values()) | self.first_versions
+
+
+_CREATIONS = ("record:create", "file:create", "record:recovered")
+
+
+def _settle(
+    source: ObjectStore,
+    found: dict[str, dict[str, Any]],
+    copy: Callable[[str], bytes | None],
+    cut: _Cut,
+    *,
+    wait_s: float,
+    grace_s: float = 300.0,
+) -> None:
+    """Make a copy taken under concurrent writes a consistent cut of a records store.
+
+    A walk in key order passes each prefix once, so a record written meanwhile can be caught
+    half-way (its register entry but not its first version, a first version without its
+    creation event, an audit event after a gap). After the walk: every object that appeared
+    since is copied (catch-up); then, until nothing is missing (at most ``wait_s``), the audit
+    events up to the newest are made contiguous and the pieces that follow a commit (first
+    version, creation event) are fetched; finally, records still in flight at the cut (a
+    catalog marker or duplicate guard, younger than ``grace_s``, without a commit) are left
+    out, as if their writer had not started yet. Older leftovers of a crash stay in the copy
+    as they are in the store (fsck names them the same way). The witness was copied first, so
+    the chain in the copy never claims more than it holds.
+    """
+    from repository.audit import EVENTS_PREFIX, event_key
+    from repository.records import version_key
+
+    for info in list(source.list("")):
+        if info.key not in found and info.key != WITNESS_KEY:
+            copy(info.key)
+    deadline = time.monotonic() + wait_s
+    while True:
+        if cut.events:
+            newest = max(cut.events)
+            for seq in sorted(set(range(min(cut.events), newest + 1)) - set(cut.events)):
+                copy(event_key(seq))  # written between two passes of the listing
+        now = time.time()
+        audited = {rid for rid in cut.events.values() if rid}
+        # Only records written just now are waited for; an old one missing a piece is a crash
+        # leftover the copy keeps as it is (fsck names it on the restored store too).
+        unversioned = [
+            rid for rid in set(cut.registered.values())
+            if rid not in cut.first_versions and _young(rid, now, grace_s)
+        ]
+        unaudited = {rid for rid in cut.committed - audited if _young(rid, now, grace_s)}
+        if not unversioned and not unaudited:
+            break
+        if time.monotonic() > deadline:
+            raise BackupError(
+                f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
+                f" {len(unversioned) + len(unaudited)} bản ghi chưa ghi xong; chạy lại sao lưu.",
+                code="BACKUP_UNSETTLED",
+            )
+        time.sleep(0.05)
+        for rid in unversioned:
+            copy(version_key(rid, 1))
+        after = event_key(max(cut.events)) if cut.events else None
+        for info in list(source.list(EVENTS_PREFIX, start_after=after)):
+            copy(info.key)
+    now = time.time()
+    in_flight = {
+        rid for rid in (cut.markers | {h for h in cut.claims.values() if h}) - cut.committed
+        if _young(rid, now, grace_s)
+    }
+    for key in list(found):
+        parts = key.split("/")
+        if (
+            (key.startswith("catalog/records/") and parts[2] in in_flight)
+            or (key.startswith("records/") and parts[1] in in_flight)
+            or (key.startswith("claims/") and cut.claims.get(key) in in_flight)
+        ):
+            del found[key]
+
+
+def _young(record_id: str, now: float, grace_s: float) -> bool:
+    try:
+        return now - int(record_id[:12], 16) / 1000 < grace_s
+    except ValueError:
+        return False
 
 
 def backups(destination: ObjectStore, label: str | None = None) -> list[str]:
@@ -165,7 +329,7 @@ def verify_backup(
     problems: list[str] = []
     for entry in manifest["objects"]:
         try:
-            data = destination.get(blob_key(entry["sha256"]))
+            data = read_blob(destination, entry["sha256"])
         except NotFound:
             problems.append(f"Thiếu bản sao của “{entry['key']}”.")
             continue
@@ -202,7 +366,7 @@ def restore(
             removed += 1
     total = 0
     for key, entry in wanted.items():
-        data = destination.get(blob_key(entry["sha256"]))
+        data = read_blob(destination, entry["sha256"])
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
         try:
@@ -245,9 +409,12 @@ __all__ = [
     "backup",
     "backups",
     "describe",
+    "destruction_rows",
     "due_for_shredding",
     "manifest_hashes",
+    "read_blob",
     "read_manifest",
+    "reapply_destructions",
     "restore",
     "shred_destroyed_keys",
     "store_hashes",
@@ -302,3 +469,50 @@ def shred_destroyed_keys(
                 key_destination.delete(info.key)
                 deleted += 1
     return ShredReport(tuple(sorted(due)), rewritten, deleted)
+
+
+# -- a restore never resurrects a destroyed record -------------------------------------------------
+def destruction_rows(store: ObjectStore, *, backed_up: bool) -> dict[str, bytes]:
+    """The "đã hủy" rows (``catalog/destroyed/<id>`` → bytes) of a live store, or of the newest
+    store backup in a backup destination (``backed_up``). A destination that cannot be read
+    gives none (the restore goes on with what it can reach, and says which it read)."""
+    from repository.records import DESTROYED_PREFIX
+
+    if not backed_up:
+        return {info.key: store.get(info.key) for info in store.list(DESTROYED_PREFIX)}
+    found = backups(store, "store")
+    if not found:
+        return {}
+    rows: dict[str, bytes] = {}
+    for entry in read_manifest(store, found[-1])["objects"]:
+        if entry["key"].startswith(DESTROYED_PREFIX):
+            rows[entry["key"]] = read_blob(store, entry["sha256"])
+    return rows
+
+
+def reapply_destructions(repo: Any, rows: Mapping[str, bytes], *, actor: Any) -> tuple[str, ...]:
+    """After a restore, put back every "đã hủy" row known to a newer state than the restored
+    backup (the store before the restore, the newest copies) and destroy the record's key again
+    if the restored key store brought it back: a restore cannot undo a destruction. Each record
+    so treated is audited as ``backup:reapply-destruction``."""
+    from repository.records import DESTROYED_PREFIX
+
+    done: list[str] = []
+    for key, data in sorted(rows.items()):
+        record_id = key.removeprefix(DESTROYED_PREFIX)
+        wrote = False
+        try:
+            repo.store.put_if_absent(key, data)
+            wrote = True
+        except AlreadyExists:
+            pass
+        had_key = repo.keys.exists(record_id)
+        if had_key:
+            repo.keys.destroy(record_id)
+        if wrote or had_key:
+            repo.audit.append(
+                actor.user, "backup:reapply-destruction", record_id=record_id, source=actor.source,
+                details={"row_restored": wrote, "key_destroyed": had_key},
+            )
+            done.append(record_id)
+    return tuple(done)

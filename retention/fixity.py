@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kho.errors import KeyDestroyed, KhoError, NotFound
 from repository.records import Actor, Repository, content_key
 from repository.storage.base import ObjectStore
-from retention.backup import backups, blob_key, read_manifest
+from retention.backup import backups, read_blob, read_manifest
 
 
 def is_due(key: str, *, period: int, run: int) -> bool:
@@ -62,7 +62,7 @@ def _repair_from(
             if entry is None:
                 continue
             try:
-                blob = destination.get(blob_key(entry["sha256"]))
+                blob = read_blob(destination, entry["sha256"])
             except NotFound:
                 continue
             if hashlib.sha256(blob).hexdigest() != entry["sha256"]:

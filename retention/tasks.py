@@ -1,4 +1,10 @@
-"""Celery tasks of the retention module (scheduled by the beat block in :mod:`ingest.celery_app`).
+"""Celery tasks of the scheduled operations (see ``BEAT_JOBS`` in :mod:`ingest.celery_app`).
+
+Each operations task opens the installation from the environment, runs the same function the
+``kho`` command runs (:mod:`retention.operations`) as :data:`~retention.operations.SCHEDULER`, and
+returns a small summary. A failure is logged and audited as ``<job>:failed`` (with the error
+code), so a backup that did not happen is visible in the log an auditor reads, not only in a
+worker's output.
 
 ``kho.retention.due_alerts`` runs daily: every closed hồ sơ due for nộp lưu within 30 days (or
 overdue, or kept past its approval) notifies its holder and the lưu trữ viên once
@@ -7,14 +13,24 @@ overdue, or kept past its approval) notifies its holder and the lưu trữ viên
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ingest.celery_app import app
+from kho.config import Settings
+from kho.errors import KhoError
+from kho.timeutil import utcnow, vn_date
 from repository.policy import Role
+from repository.records import Repository
+from retention.operations import SCHEDULER, run_backup, run_capacity, run_fixity
 from retention.submission import Alert
 
 if TYPE_CHECKING:
     from web.context import Kho
+
+logger = logging.getLogger(__name__)
 
 
 def run_due_alerts(kho: Kho) -> list[Alert]:
@@ -34,3 +50,61 @@ def due_alerts() -> int:
         return len(run_due_alerts(kho))
     finally:
         kho.close()
+
+
+def _repository(settings: Settings) -> Repository:
+    from repository.service import open_repository
+
+    return open_repository(settings)
+
+
+def _guarded(job: str, repo: Repository, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return step()
+    except KhoError as exc:
+        logger.error("%s failed: [%s] %s", job, exc.code, exc)
+        repo.audit.append(
+            SCHEDULER.user, f"{job}:failed", source=SCHEDULER.source,
+            details={"code": exc.code, "message": str(exc)},
+        )
+        return {"ok": False, "code": exc.code}
+
+
+@app.task(name="kho.retention.backup", acks_late=False)
+def scheduled_backup() -> dict[str, Any]:
+    """The daily backup: store to every ``KHO_BACKUP_URLS``, keys to ``KHO_BACKUP_KEYS_URL``."""
+    settings = Settings.from_env()
+    repo = _repository(settings)
+
+    def step() -> dict[str, Any]:
+        done = run_backup(repo, settings, SCHEDULER, now=utcnow())
+        return {"ok": True, "copies": [c["backup_id"] for c in done.copies]}
+
+    return _guarded("backup", repo, step)
+
+
+@app.task(name="kho.retention.fixity", acks_late=False)
+def scheduled_fixity() -> dict[str, Any]:
+    """Today's share of the originals (``KHO_FIXITY_PERIOD_DAYS``), repaired from the copies."""
+    settings = Settings.from_env()
+    repo = _repository(settings)
+
+    def step() -> dict[str, Any]:
+        today: date = vn_date(utcnow())
+        report = run_fixity(repo, settings, SCHEDULER, today=today)
+        return {"ok": not report.unrepaired, "checked": report.checked, "damaged": len(report.damaged)}
+
+    return _guarded("fixity", repo, step)
+
+
+@app.task(name="kho.retention.capacity", acks_late=False)
+def scheduled_capacity() -> dict[str, Any]:
+    """Capacity of the store, key store and backups; an alert event over the thresholds."""
+    settings = Settings.from_env()
+    repo = _repository(settings)
+
+    def step() -> dict[str, Any]:
+        found = run_capacity(repo, settings, SCHEDULER)
+        return {"ok": True, "levels": {c.name: c.level for c in found}}
+
+    return _guarded("capacity", repo, step)

@@ -41,6 +41,9 @@ S3_SECRET_KEY=khotestsecretkey0000000000000000000000001
 S3_FULL_ACCESS_KEY=KHOTESTFULLQUOTA0001
 S3_FULL_SECRET_KEY=khotestfullquota000000000000000000000001
 S3_FULL_QUOTA_BYTES=65536
+# The backup destination's own account: its buckets are out of reach of the store's credential.
+S3_BACKUP_ACCESS_KEY=KHOTESTBACKUPKEY0001
+S3_BACKUP_SECRET_KEY=khotestbackupsecret000000000000000000001
 
 CEPH_DIR=$SVC/ceph
 CONF=$CEPH_DIR/ceph.conf
@@ -258,6 +261,9 @@ start_ceph() {
     || die "radosgw-admin user create failed" "$LOG/bootstrap.log"
   radosgw-admin user create --uid=kho-full --display-name="Kho tests (full quota)" \
     --access-key="$S3_FULL_ACCESS_KEY" --secret-key="$S3_FULL_SECRET_KEY" \
+    >>"$LOG/bootstrap.log" 2>&1 || die "radosgw-admin user create failed" "$LOG/bootstrap.log"
+  radosgw-admin user create --uid=kho-backup --display-name="Kho tests (backup destination)" \
+    --access-key="$S3_BACKUP_ACCESS_KEY" --secret-key="$S3_BACKUP_SECRET_KEY" \
     >>"$LOG/bootstrap.log" 2>&1 || die "radosgw-admin user create failed" "$LOG/bootstrap.log"
   radosgw-admin quota set --quota-scope=user --uid=kho-full --max-size="$S3_FULL_QUOTA_BYTES" \
     >>"$LOG/bootstrap.log" 2>&1 || die "radosgw-admin quota set failed" "$LOG/bootstrap.log"
@@ -521,6 +527,8 @@ export KHO_TEST_S3_SECRET_KEY=$S3_SECRET_KEY
 export KHO_TEST_S3_FULL_ACCESS_KEY=$S3_FULL_ACCESS_KEY
 export KHO_TEST_S3_FULL_SECRET_KEY=$S3_FULL_SECRET_KEY
 export KHO_TEST_S3_FULL_QUOTA_BYTES=$S3_FULL_QUOTA_BYTES
+export KHO_TEST_S3_BACKUP_ACCESS_KEY=$S3_BACKUP_ACCESS_KEY
+export KHO_TEST_S3_BACKUP_SECRET_KEY=$S3_BACKUP_SECRET_KEY
 export KHO_TEST_REDIS_URL=redis://$HOST:$REDIS_PORT/15
 export KHO_TEST_ELASTICSEARCH_URL=$(es_url)
 export KHO_TEST_ELASTICSEARCH_HOME=$(es_home)

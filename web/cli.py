@@ -505,18 +505,22 @@ def audit_export(ctx: Context, directory: Path) -> None:
               help="Điểm mốc kiểm toán viên tự giữ (có thể lặp lại).")
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Khóa công khai kiểm toán viên tự giữ.")
+@click.option("--full", is_flag=True,
+              help="Đọc lại toàn bộ chuỗi (mặc định: từ điểm mốc đã kiểm tra gần nhất, rồi toàn bộ nếu cần).")
 @json_option
 @pass_ctx
 @handles_errors
 def audit_verify(
-    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, as_json: bool
+    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, full: bool, as_json: bool
 ) -> None:
     """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
     from repository.audit_offline import load_public_key
 
     checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
     key = load_public_key(public_key) if public_key else None
-    report = ctx.repo.audit_verify(actor=ctx.actor, checkpoints=checkpoints, public_key=key)
+    report = ctx.repo.audit_verify(
+        actor=ctx.actor, checkpoints=checkpoints, public_key=key, incremental=not full
+    )
     if as_json:
         click.echo(
             json.dumps(
@@ -633,60 +637,24 @@ def backup_group(
     """Sao lưu toàn bộ kho và kho khóa (kiểm tra ngay khi tạo, ghi nhật ký)."""
     if click_ctx.invoked_subcommand is not None:
         return
-    from repository.anchor import make_checkpoint
-    from repository.storage import open_store
-    from retention.backup import backup, describe
+    from kho.timeutil import utcnow
+    from retention.operations import run_backup
 
     ctx = click_ctx.ensure_object(Context)
     actor = ctx.operator_access()
-    settings, repo = ctx.settings, ctx.repo
-    targets = targets or settings.backup_urls
-    keys_to = keys_to or settings.backup_keys_url
-    if not targets or not keys_to:
-        raise KhoError(
-            "Cần nơi sao lưu kho (--to hoặc KHO_BACKUP_URLS) và nơi sao lưu kho khóa riêng (--keys-to hoặc"
-            " KHO_BACKUP_KEYS_URL).",
-            code="BACKUP_TARGET_MISSING",
-        )
-    if keys_to in targets:
-        raise KhoError("Kho khóa phải được sao lưu ở nơi khác với kho.", code="BACKUP_TARGET_MISSING")
-    if repo.anchor is not None and repo.anchor.signing_key is not None:
-        make_checkpoint(repo.store, repo.anchor)  # each copy carries a signed head of the audit chain
-    results = []
-    for label, source, urls in (("store", repo.store, targets), ("keys", repo.keys.store, (keys_to,))):
-        for url in urls:
-            report = backup(source, open_store(url, **settings.store_options()), label=label)
-            details = {**describe(report), "destination": url, "label": label}
-            repo.audit.append(actor.user, "backup:create", source=actor.source, details=details)
-            results.append({**details, "seconds": round(report.seconds, 3)})
-            if not as_json:
-                click.echo(
-                    f"Đã sao lưu {label} → {url}: {report.objects} đối tượng, {report.bytes / 1e6:.1f} MB"
-                    f" (ghi mới {report.copied_bytes / 1e6:.1f} MB), đọc lại kiểm tra {report.sampled},"
-                    f" mã {report.backup_id}."
-                )
-    _shred_key_backups(ctx, open_store(keys_to, **settings.store_options()), keys_to, quiet=as_json)
+    done = run_backup(ctx.repo, ctx.settings, actor, targets=targets, keys_to=keys_to, now=utcnow())
     if as_json:
-        click.echo(json.dumps(results, ensure_ascii=False))
-
-
-def _shred_key_backups(ctx: Context, destination: Any, url: str, *, quiet: bool = False) -> None:
-    """Crypto-shredding reaches the key backups once KHO_KEY_BACKUP_SHRED_DAYS have passed."""
-    from kho.timeutil import utcnow
-    from retention.backup import shred_destroyed_keys
-
-    repo = ctx.repo
-    report = shred_destroyed_keys(
-        destination, repo.destruction_times(), period_days=ctx.settings.key_backup_shred_days, now=utcnow()
-    )
-    if report.blobs or report.manifests:
-        repo.audit.append(
-            OPERATOR.user, "backup:shred-keys", source=OPERATOR.source,
-            details={"destination": url, "records": list(report.due), "manifests": report.manifests,
-                     "blobs": report.blobs},
+        click.echo(json.dumps(list(done.copies), ensure_ascii=False))
+        return
+    for copy in done.copies:
+        click.echo(
+            f"Đã sao lưu {copy['label']} → {copy['destination']}: {copy['objects']} đối tượng,"
+            f" {copy['bytes'] / 1e6:.1f} MB (ghi mới {copy['copied_bytes'] / 1e6:.1f} MB), đọc lại kiểm"
+            f" tra {copy['sampled']}, mã {copy['backup_id']}."
+            + (f" Khóa ghi một lần {copy['lock_days']} ngày." if copy["lock_days"] else "")
         )
-        if not quiet:
-            click.echo(f"Đã xóa khóa của {len(report.due)} bản ghi đã hủy khỏi các bản sao lưu khóa ở {url}.")
+    if done.shredded.due:
+        click.echo(f"Đã xóa khóa của {len(done.shredded.due)} bản ghi đã hủy khỏi các bản sao lưu khóa.")
 
 
 @backup_group.command("shred-keys")
@@ -695,10 +663,12 @@ def _shred_key_backups(ctx: Context, destination: Any, url: str, *, quiet: bool 
 @handles_errors
 def backup_shred_keys(ctx: Context, source: str) -> None:
     """Xóa khóa của các bản ghi đã hủy (quá KHO_KEY_BACKUP_SHRED_DAYS) khỏi mọi bản sao lưu khóa."""
-    from repository.storage import open_store
+    from kho.timeutil import utcnow
+    from retention.operations import shred_key_backups
 
-    ctx.operator_access()
-    _shred_key_backups(ctx, open_store(source, **ctx.settings.store_options()), source)
+    actor = ctx.operator_access()
+    report = shred_key_backups(ctx.repo, ctx.settings, actor, source, now=utcnow())
+    click.echo(f"Đã xóa khóa của {len(report.due)} bản ghi đã hủy khỏi các bản sao lưu khóa ở {source}.")
 
 
 @backup_group.command("verify")
@@ -713,7 +683,8 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
     from retention.backup import verify_backup
 
     actor = ctx.operator_access()
-    report = verify_backup(open_store(source, **ctx.settings.store_options()), backup_id, label)
+    options = ctx.settings.key_backup_options() if label == "keys" else ctx.settings.backup_options()
+    report = verify_backup(open_store(source, **options), backup_id, label)
     ctx.repo.audit.append(
         actor.user, "backup:verify", source=actor.source,
         details={"backup_id": report.backup_id, "destination": source, "ok": report.ok},
@@ -739,14 +710,13 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
 @handles_errors
 def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tuple[str, ...]) -> None:
     """Kiểm tra SHA-256 tệp gốc theo lượt và tự sửa tệp hỏng từ bản sao lưu đã kiểm tra."""
-    from repository.storage import open_store
-    from retention.fixity import audit_fixity
+    from retention.operations import run_fixity
 
     actor = ctx.operator_access()
-    settings = ctx.settings
-    copies = [open_store(url, **settings.store_options()) for url in sources or settings.backup_urls]
-    period = 1 if check_all else period_days
-    report = audit_fixity(ctx.repo, actor=actor, period=period, run=date.today().toordinal(), copies=copies)
+    report = run_fixity(
+        ctx.repo, ctx.settings, actor, today=date.today(), period_days=1 if check_all else period_days,
+        sources=sources,
+    )
     click.echo(
         f"Đã kiểm tra {report.checked} tệp gốc ({report.bytes / 1e6:.1f} MB, {report.seconds:.1f} s):"
         f" hỏng {len(report.damaged)}, đã sửa {len(report.repaired)}."
@@ -763,26 +733,10 @@ def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tup
 @handles_errors
 def status_command(ctx: Context, as_json: bool) -> None:
     """Dung lượng kho, kho khóa và nơi sao lưu; cảnh báo trước khi đầy."""
-    from repository.storage import open_store
-    from retention.capacity import measure
+    from retention.operations import run_capacity
 
     actor = ctx.operator_access()
-    settings, repo = ctx.settings, ctx.repo
-    limits = {
-        "warn_percent": settings.capacity_warn_percent,
-        "critical_percent": settings.capacity_critical_percent,
-    }
-    places = [("store", repo.store), ("keys", repo.keys.store)]
-    places += [(url, open_store(url, **settings.store_options())) for url in settings.backup_urls]
-    if url := settings.backup_keys_url:
-        places.append((url, open_store(url, **settings.store_options())))
-    found = [measure(name, store, **limits) for name, store in places]
-    alerts = [c for c in found if c.level in ("warning", "critical")]
-    if alerts:
-        repo.audit.append(
-            actor.user, "capacity:warning", source=actor.source,
-            details={c.name: {"level": c.level, "percent": round(c.percent, 1)} for c in alerts},
-        )
+    found = run_capacity(ctx.repo, ctx.settings, actor)
     if as_json:
         rows = [{**c.__dict__, "percent": round(c.percent, 1)} for c in found]
         click.echo(json.dumps(rows, ensure_ascii=False))
@@ -808,21 +762,33 @@ def restore_command(
     """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), rồi dựng lại chỉ mục."""
     from ingest.indexing import reindex_all
     from repository.storage import open_store
-    from retention.backup import restore
+    from retention.backup import destruction_rows, reapply_destructions, restore
 
     actor = ctx.operator_access()
     settings, repo = ctx.settings, ctx.repo
-    options = settings.store_options()
-    done = restore(open_store(source, **options), repo.store, backup_id=backup_id, label="store", force=force)
+    copy = open_store(source, **settings.backup_options())
+    # Destructions newer than the chosen backup: in the store being replaced and in the newest
+    # copy of every destination. Reapplied after the restore, so none is undone.
+    rows = destruction_rows(repo.store, backed_up=False) if force else {}
+    for url in dict.fromkeys((source, *settings.backup_urls)):
+        try:
+            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True))
+        except KhoError as exc:
+            click.echo(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}", err=True)
+    done = restore(copy, repo.store, backup_id=backup_id, label="store", force=force)
     keys = restore(
-        open_store(keys_from, **options), repo.keys.store, backup_id=keys_id, label="keys", force=force
+        open_store(keys_from, **settings.key_backup_options()), repo.keys.store, backup_id=keys_id,
+        label="keys", force=force,
     )
+    reapplied = reapply_destructions(repo, rows, actor=actor)
     index = reindex_all(repo, ctx.backend)
     repo.audit.append(
         actor.user, "backup:restore", source=actor.source,
         details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
-                 "removed": done.removed, "indexed": index.total},
+                 "removed": done.removed, "indexed": index.total, "destructions_reapplied": list(reapplied)},
     )
+    if reapplied:
+        click.echo(f"Đã áp dụng lại việc hủy {len(reapplied)} bản ghi bị hủy sau thời điểm của bản sao lưu.")
     click.echo(
         f"Đã khôi phục {done.objects} đối tượng ({done.bytes / 1e6:.1f} MB) từ {done.backup_id} và"
         f" {keys.objects} khóa từ {keys.backup_id}; chỉ mục: {index.total} bản ghi."

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_job_is_on_the_beat_schedule_daily() -> None:
-    entry = make_app("memory://").conf.beat_schedule["kho-handling-flag-deadlines"]
+    entry = make_app("memory://").conf.beat_schedule["handling-deadlines"]
     assert entry["task"] == FLAG_DEADLINES_TASK
-    assert isinstance(entry["schedule"], crontab) and entry["schedule"].hour == {23}
+    assert isinstance(entry["schedule"], crontab) and entry["schedule"].hour == {6}  # 06:30 Vietnam time
     assert "ingest.handling_tasks" in app.conf.include
 
 

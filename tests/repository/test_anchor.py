@@ -212,3 +212,62 @@ def test_checkpoints_are_write_once_where_the_store_has_retention(
     assert retention is not None and retention.mode == "COMPLIANCE"
     with pytest.raises(RetentionLocked):
         store.delete(checkpoint_key(1))
+
+
+class _CountingStore(LocalStore):
+    """Counts the audit events read (to show what an incremental verification rereads)."""
+
+    reads = 0
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        if key.startswith("audit/events/"):
+            type(self).reads += 1
+        return super().get(key, version_id)
+
+
+def test_incremental_verification_reads_only_the_tail_and_still_finds_a_rewrite(tmp_path: Path) -> None:
+    from repository.anchor import VERIFIED_STATE
+
+    store = _CountingStore(tmp_path / "s")
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    key = tmp_path / "outside" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    repo.anchor = anchor
+    for n in range(30):
+        repo.create_document("den", incoming(code_number=f"{100 + n}"), None, None, CLERK)
+    make_checkpoint(store, anchor)
+    assert verify_anchored(repo.audit, anchor, incremental=True).ok  # no mark yet: the full walk
+    assert (anchor.checkpoint_dir / VERIFIED_STATE).exists()  # type: ignore[operator]
+    for n in range(3):
+        repo.create_document("den", incoming(code_number=f"{200 + n}"), None, None, CLERK)
+    make_checkpoint(store, anchor)
+    _CountingStore.reads = 0
+    quick = verify_anchored(repo.audit, anchor, incremental=True)
+    assert quick.ok and quick.events == sum(1 for _ in store.list("audit/events/"))
+    assert _CountingStore.reads <= 10  # the tail after the mark and the checkpoint heads
+    _CountingStore.reads = 0
+    full = verify_anchored(repo.audit, anchor)
+    assert full.ok and full.last_hash == quick.last_hash and _CountingStore.reads > 2 * quick.events - 5
+
+    # A consistent rewrite before the mark changes the signed heads: found, named by the full walk.
+    _rewrite_consistently(store, drop={4})
+    kinds = [f.kind for f in verify_anchored(repo.audit, anchor, incremental=True).findings]
+    assert kinds == ["rewritten", "rewritten"]  # against each of the two checkpoints
+
+
+def test_incremental_verification_finds_a_changed_tail_event(
+    anchored: tuple[Repository, LocalStore, Anchor],
+) -> None:
+    repo, store, anchor = anchored
+    make_checkpoint(store, anchor)
+    assert verify_anchored(repo.audit, anchor).ok  # sets the mark
+    repo.create_document("den", incoming(code_number="300"), None, None, CLERK)
+    last = max(int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list("audit/events/"))
+    raw = json.loads(_path(store, last).read_bytes())
+    raw["actor"] = "someone.else"
+    _path(store, last).chmod(0o644)
+    _path(store, last).write_text(json.dumps(raw))
+    kinds = [f.kind for f in verify_anchored(repo.audit, anchor, incremental=True).findings]
+    assert kinds == ["changed"]

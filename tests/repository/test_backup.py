@@ -7,14 +7,23 @@ import shutil
 from pathlib import Path
 
 import pytest
-from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
+from kho_testing import BACKENDS, CLERK, backup_s3_options, incoming, make_store, new_repository, s3_options
 
-from kho.errors import BackupError
+from kho.errors import BackupError, KhoError, NotFound, RetentionLocked
 from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
 from repository.fsck import fsck
 from repository.records import Actor, Repository
+from repository.storage import open_store
 from repository.storage.local import LocalStore
-from retention.backup import backup, blob_key, read_manifest, restore, store_hashes, verify_backup
+from retention.backup import (
+    backup,
+    blob_key,
+    manifest_key,
+    read_manifest,
+    restore,
+    store_hashes,
+    verify_backup,
+)
 
 OPERATOR = Actor(user="operator", source="test", system=True)
 
@@ -126,3 +135,157 @@ def test_destroyed_key_leaves_key_backups_after_the_stated_period(tmp_path: Path
     with pytest.raises(KeyDestroyed):
         old.read_content(ids[0], actor=CLERK)
     assert old.read_content(ids[1], actor=CLERK)
+
+
+@pytest.mark.s3
+def test_write_once_copy_on_a_second_s3_account(tmp_path: Path) -> None:
+    """The S3 copy lives under the backup destination's own credential, in a bucket made with
+    object lock: its blobs and manifest cannot be deleted, an overwrite leaves the locked
+    original (which verify and restore use), and the store's credential cannot reach it."""
+    import uuid
+
+    options = backup_s3_options()
+    repo = _fill(tmp_path)
+    bucket = f"kho-test-worm-{uuid.uuid4().hex[:10]}"
+    copy = open_store(f"s3://{bucket}", **options, object_lock=True)
+    made = backup(repo.store, copy, label="store", lock_days=1)
+    entries = read_manifest(copy)["objects"]
+    victim = entries[-1]
+    for key in (blob_key(victim["sha256"]), manifest_key(made.backup_id)):
+        assert copy.get_retention(key).mode == "COMPLIANCE"
+        with pytest.raises(RetentionLocked):
+            copy.delete(key)
+    with pytest.raises(RetentionLocked):
+        copy.put(blob_key(victim["sha256"]), b"forged")
+    # A raw client with the backup credential can add a newer version; the locked one stays.
+    import io
+
+    forged = b"forged over the locked version"
+    copy._client.put_object(bucket, blob_key(victim["sha256"]), io.BytesIO(forged), len(forged))
+    assert copy.get(blob_key(victim["sha256"])) == forged
+    assert verify_backup(copy).ok  # the locked original still answers
+    fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    assert store_hashes(fresh.store) == store_hashes(repo.store, [e["key"] for e in entries])
+
+    outsider = open_store(f"s3://{bucket}", **(s3_options() or {}), create_bucket=False,
+                          conditional_create=True)
+    with pytest.raises(KhoError):
+        outsider.get(blob_key(victim["sha256"]))
+    with pytest.raises(KhoError):
+        outsider.delete(blob_key(victim["sha256"]))
+
+
+def test_restoring_a_backup_made_before_a_destruction_does_not_undo_it(tmp_path: Path) -> None:
+    """The "đã hủy" rows live in the store; an older backup does not have them. The restore
+    takes them from the newest copies (and the store it replaces), puts them back and destroys
+    the key the old key backup brought back: the row shows in the register, the content stays
+    unreadable, fsck is clean; once the key-backup period has passed the key is not even in the
+    backups."""
+    from datetime import timedelta
+
+    from kho.errors import KeyDestroyed
+    from kho.timeutil import utcnow
+    from retention.backup import backups, destruction_rows, reapply_destructions, shred_destroyed_keys
+
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    ids = [
+        repo.create_document(
+            "den", incoming(code_number=f"{n}"), b"%PDF-1.4\n" + bytes([n]) * 99, "a.pdf", CLERK
+        ).record_id
+        for n in (1, 2)
+    ]
+    copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+    before = backup(repo.store, copy, label="store", backup_id="20260101T000000000000Z-store").backup_id
+    old_keys = backup(repo.keys.store, key_copy, label="keys", backup_id="20260101T000000000000Z-keys")
+    repo.destroy(ids[0], decision="QĐ 12/QĐ-UBND", actor=OPERATOR)
+    backup(repo.store, copy, label="store")  # the newest copy knows of the destruction
+    assert len(backups(copy, "store")) == 2
+
+    for period_passed in (False, True):
+        if period_passed:
+            later = utcnow() + timedelta(days=31)
+            shred_destroyed_keys(key_copy, repo.destruction_times(), period_days=30, now=later)
+        shutil.rmtree(tmp_path / "store", ignore_errors=True)
+        shutil.rmtree(tmp_path / "keys", ignore_errors=True)
+        old = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+        rows = destruction_rows(copy, backed_up=True)
+        restore(copy, old.store, backup_id=before)
+        restore(key_copy, old.keys.store, backup_id=old_keys.backup_id)
+        assert old.keys.exists(ids[0]) is not period_passed  # within the period the old key is back
+        assert reapply_destructions(old, rows, actor=OPERATOR) == (ids[0],)
+        assert not old.keys.exists(ids[0])
+        with pytest.raises(KeyDestroyed):
+            old.keys.get(ids[0])
+        with pytest.raises((KeyDestroyed, NotFound)):  # the tombstone has no readable file
+            old.read_content(ids[0], actor=CLERK)
+        row = next(r for r in old.register("den", 2026, actor=OPERATOR) if r.record_id == ids[0])
+        assert row.state == "destroyed"
+        assert old.read_content(ids[1], actor=CLERK)
+        assert fsck(old, deep=True).clean
+        events = [e for e in old.audit.events() if e.action == "backup:reapply-destruction"]
+        assert [e.record_id for e in events] == [ids[0]]
+        assert reapply_destructions(old, rows, actor=OPERATOR) == ()  # idempotent
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from kho_testing import CLERK, incoming, new_repository
+from repository.storage.local import LocalStore
+repo = new_repository(LocalStore(sys.argv[1] + "/store"), LocalStore(sys.argv[1] + "/keys"))
+stop, n = Path(sys.argv[2]), 0
+while not stop.exists():
+    n += 1
+    repo.create_document("den", incoming(code_number=str(1000 + n)), b"%PDF-1.4\\n" + str(n).encode() * 300,
+                         f"cv{n}.pdf", CLERK)
+    if n % 3 == 0:
+        repo.create_file({"file_notation": f"{n:02d}.VP", "title": f"Hồ sơ {n}", "maintenance": "10 năm",
+                          "creator": "Nguyễn An", "start_date": "2026-01-05"}, CLERK)
+print(n)
+"""
+
+
+def test_backup_taken_while_records_are_written_restores_consistent(tmp_path: Path) -> None:
+    """A writer process keeps registering documents (and opening hồ sơ) during the backup; the
+    copy restores to a store fsck --deep and audit verify call clean, holding a prefix of what
+    was written: every number up to the newest in the copy, nothing half-written."""
+    import subprocess
+    import sys
+    import time
+
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4\nfirst", "a.pdf", CLERK)
+    stop = tmp_path / "stop"
+    support = Path(__file__).resolve().parents[1] / "support"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path), str(stop), str(support)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        while sum(1 for _ in repo.store.list("registers/")) < 15:
+            assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
+            time.sleep(0.05)
+        copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+        made = backup(repo.store, copy, label="store")  # the store first, then its keys
+        backup(repo.keys.store, key_copy, label="keys")
+        time.sleep(0.3)  # and the writer goes on after the copy
+    finally:
+        stop.touch()
+        out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err.decode()
+    written = int(out.decode().strip())
+    entries = sum(1 for _ in repo.store.list("registers/"))
+    assert written + 1 == entries
+
+    fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    report = fsck(fresh, deep=True, grace_seconds=0)  # nothing may pass as "still in flight"
+    assert report.clean, report.issues
+    assert fresh.audit.verify().ok
+    numbers = [n for n in (r.registration.number for r in fresh.register("den", 2026, actor=OPERATOR)
+                           if r.registration)]
+    assert numbers == list(range(1, len(numbers) + 1)) and 1 < len(numbers) < entries
+    assert made.objects == len(read_manifest(copy)["objects"])

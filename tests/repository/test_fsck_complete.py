@@ -127,3 +127,32 @@ def test_number_stays_taken_when_the_store_checkpoint_is_deleted_too(filled: Rep
     assert record.registration is not None and record.registration.number == 5
     assert "register-truncated" not in {i.kind for i in fsck(again).issues}  # 05 exists; 04 is a gap
     assert "register-gap" in {i.kind for i in fsck(again).issues}
+
+
+def test_orphaned_derived_data_is_found_and_repair_removes_only_it(filled: Repository) -> None:
+    """Derived objects (text, OCR, verdicts) of a record that does not exist or was destroyed
+    are named one by one; --repair deletes them and leaves the live record's derived data."""
+    from repository.records import Actor
+
+    live, gone = sorted(filled.record_ids())[:2]
+    filled.put_derived(live, "text.json", b'{"text": "Ninh B\xc3\xacnh"}')
+    filled.put_derived(gone, "text.json", b'{"text": "b\xc3\xad m\xe1\xba\xadt"}')
+    filled.destroy(gone, decision="QĐ 12/QĐ-UBND", actor=Actor(user="op", source="test", system=True))
+    assert not list(filled.store.list(f"records/{gone}/derived/"))  # destroy takes it along
+    assert fsck(filled, deep=True).clean
+    # Left behind anyway (a crash mid-destruction, an older version of Kho) and of nothing at all.
+    filled.store.put(f"records/{gone}/derived/text.json", b"sealed text of a destroyed original")
+    nobody = "0000000000ff" + "ab" * 6  # an id from 1970: long past the in-flight grace
+    filled.store.put(f"records/{nobody}/derived/signatures.json", b"verdicts of nothing")
+    filled.store.put(f"records/{nobody}/derived/text.json", b"text of nothing")
+    found = [(i.kind, i.subject, i.repairable) for i in fsck(filled, deep=True).issues]
+    assert sorted(found) == sorted([
+        ("derived-orphan", f"records/{nobody}/derived/signatures.json", True),
+        ("derived-orphan", f"records/{nobody}/derived/text.json", True),
+        ("derived-orphan", f"records/{gone}/derived/text.json", True),
+    ])
+    repaired = fsck(filled, repair=True)
+    assert all(i.repaired for i in repaired.issues) and len(repaired.issues) == 3
+    assert fsck(filled, deep=True).clean
+    assert not list(filled.store.list(f"records/{nobody}/"))
+    assert filled.get_derived(live, "text.json") == b'{"text": "Ninh B\xc3\xacnh"}'

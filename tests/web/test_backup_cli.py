@@ -61,3 +61,63 @@ def test_backup_wipe_restore_from_the_cli(
     assert json.loads(checked.output)["ok"] is True, checked.output
     again = runner.invoke(main, ["restore", "--from", second, "--keys-from", keys])
     assert again.exit_code == 2 and "BACKUP_INVALID" in again.output
+
+
+@pytest.mark.s3
+def test_restore_drill_with_the_demo_data_from_the_second_s3_server(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drill CI runs: demo data → backup (movable folder and a write-once bucket of the
+    backup account on S3) → wipe → restore from S3 → every object bit-identical, fsck --deep and
+    the anchored audit verify clean."""
+    import uuid
+
+    from kho_testing import backup_s3_options
+
+    from kho.config import Settings
+    from repository.anchor import verify_anchored
+    from repository.service import open_repository
+    from repository.storage import open_store
+    from retention.backup import manifest_hashes, read_manifest
+
+    options = backup_s3_options()
+    runner = CliRunner()
+    key = tmp_path / "offsite" / "audit.key"
+    key.parent.mkdir()
+    assert runner.invoke(main, ["audit", "keygen", str(key)]).exit_code == 0
+    monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
+    monkeypatch.setenv("KHO_BACKUP_S3_ENDPOINT", options["endpoint"])
+    monkeypatch.setenv("KHO_BACKUP_S3_ACCESS_KEY", options["access_key"])
+    monkeypatch.setenv("KHO_BACKUP_S3_SECRET_KEY", options["secret_key"])
+    monkeypatch.setenv("KHO_S3_SECURE", "false")
+    monkeypatch.setenv("KHO_BACKUP_LOCK_DAYS", "1")
+    demo = runner.invoke(main, ["demo"])
+    assert demo.exit_code == 0, demo.output
+    data = Path(env["KHO_DATA_DIR"])
+    s3 = f"s3://kho-test-drill-{uuid.uuid4().hex[:10]}"
+    media, keys = f"file://{tmp_path / 'usb'}", f"file://{tmp_path / 'keys-backup'}"
+    made = runner.invoke(main, ["backup", "--to", media, "--to", s3, "--keys-to", keys, "--json"])
+    assert made.exit_code == 0, made.output
+    results = json.loads(made.output.splitlines()[-1])
+    assert [(r["label"], r["lock_days"]) for r in results] == [("store", 1), ("store", 1), ("keys", 0)]
+    before = store_hashes(LocalStore(data / "store"))
+    keys_before = store_hashes(LocalStore(data / "keys"))
+    assert sum(k.startswith("records/") for k in before) > 5
+    assert runner.invoke(main, ["backup", "verify", "--from", s3]).exit_code == 0
+
+    for name in ("store", "keys", "index"):
+        shutil.rmtree(data / name, ignore_errors=True)
+    done = runner.invoke(main, ["restore", "--from", s3, "--keys-from", keys])
+    assert done.exit_code == 0, done.output
+    after = store_hashes(LocalStore(data / "store"))
+    # The S3 copy is the store as it was (only the audit events of the copies made after it
+    # differ), and the restore gives it back bit for bit; new are only the restore's own audit
+    # events and the witness that follows them.
+    copied = manifest_hashes(read_manifest(open_store(s3, **options), label="store"))
+    assert {k for k in copied if before.get(k) != copied[k]} <= {"audit/witness.json"}
+    assert {k for k in copied if after.get(k) != copied[k]} == {"audit/witness.json"}
+    assert all(k.startswith("audit/events/") for k in set(after) - set(copied))
+    assert store_hashes(LocalStore(data / "keys")) == keys_before
+    assert runner.invoke(main, ["fsck", "--deep"]).exit_code == 0
+    repo = open_repository(Settings.from_env())
+    assert verify_anchored(repo.audit, repo.anchor).ok

@@ -123,14 +123,35 @@ def test_application_image_runs_unprivileged_and_installs_dependencies_before_th
     assert "constraints.txt" in lines[manifest] and "-c constraints.txt" in lines[deps]  # the pins apply
 
 
-@pytest.mark.parametrize("name", ["worker", "web"])
-def test_no_development_server_and_one_scheduler_with_a_schedule(name):
-    from ingest.celery_app import make_app
-
+@pytest.mark.parametrize("name", ["worker", "web", "beat"])
+def test_no_development_server(name):
     assert SERVICES[name]["command"][:2] != ["kho", "serve"]
-    assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "ingest.celery_app", "beat"]
-    assert "deploy" not in SERVICES["beat"]  # one instance: each job sent once
-    assert make_app("memory://").conf.beat_schedule  # something to schedule (the handling job)
+
+
+def test_one_beat_scheduler_runs_the_backup_fixity_and_capacity_jobs(tmp_path):
+    from ingest.celery_app import BEAT_JOBS, beat_schedule
+
+    beat = SERVICES["beat"]
+    assert beat["command"][:4] == ["celery", "-A", "ingest.celery_app", "beat"]
+    schedule_file = beat["command"][beat["command"].index("--schedule") + 1]
+    assert schedule_file.startswith("/data/")  # on the data volume: survives a restart
+    assert beat.get("deploy", {}).get("replicas") == 1  # never two schedulers
+    assert beat["environment"] == SERVICES["worker"]["environment"]  # the workers run what it sends
+    settings = Settings.from_env({**_kho_env(), "KHO_DATA_DIR": str(tmp_path)})
+    schedule = beat_schedule(settings)
+    assert {job.task for job in BEAT_JOBS} == {
+        "kho.retention.backup", "kho.retention.fixity", "kho.retention.capacity",
+        "kho.handling.flag_deadlines", "kho.retention.due_alerts",
+    }
+    assert {entry["task"] for entry in schedule.values()} == {job.task for job in BEAT_JOBS}
+    backup_at = schedule["daily-backup"]["schedule"]
+    assert backup_at.hour == {2} and backup_at.minute == {0}  # daily, 02:00 Vietnam time
+    # Backups need their destinations on both beat's and the workers' side.
+    assert settings.backup_urls and settings.backup_keys_url
+    assert settings.backup_keys_url not in settings.backup_urls
+    for name in ("worker", "beat"):
+        mounts = {str(v).removesuffix(":ro").rsplit(":", 1)[1] for v in SERVICES[name]["volumes"]}
+        assert {"/backup", "/backup-keys"} <= mounts
 
 
 def test_kho_serve_production_runs_gunicorn_on_the_app_the_container_runs(monkeypatch, tmp_path):

@@ -520,6 +520,6 @@ def test_the_beat_entry_names_the_registered_alert_task() -> None:
     import retention.tasks  # noqa: F401 - the worker imports it through app.conf.include
     from ingest.celery_app import app
 
-    entry = app.conf.beat_schedule["retention-due-alerts"]
+    entry = app.conf.beat_schedule["due-alerts"]
     assert entry["task"] == "kho.retention.due_alerts" and entry["task"] in app.tasks
     assert "retention.tasks" in app.conf.include
