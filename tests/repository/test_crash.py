@@ -112,19 +112,29 @@ def test_sigkill_during_a_stream_of_writes(tmp_path: Path) -> None:
         from kho_testing import CLERK, incoming, outgoing, new_repository, pdf_bytes
         from repository.storage.local import LocalStore
         repo = new_repository(LocalStore({str(tmp_path / "s")!r}), LocalStore({str(tmp_path / "k")!r}))
-        n = 0
+        first = n = int(sys.argv[1])  # each round writes new documents (not duplicates of the last)
         while True:
             n += 1
             data = pdf_bytes(str(n), 50_000)
             repo.create_document("den", incoming(code_number=str(1000 + n)), data, "a.pdf", CLERK)
             repo.create_document("di", outgoing(), None, None, CLERK)
+            if n == first + 1:
+                print("writing", flush=True)
         """
     )
+    written = 0
     for round_ in range(3):
-        child = subprocess.Popen([sys.executable, "-c", script])
-        time.sleep(1.5 + 0.37 * round_)
+        child = subprocess.Popen(
+            [sys.executable, "-c", script, str(100_000 * round_)], stdout=subprocess.PIPE
+        )
+        # Kill mid-stream, not mid-import: under load the child's start-up alone can take
+        # longer than any fixed delay, and a kill before the first write tests nothing.
+        assert child.stdout is not None and child.stdout.readline() == b"writing\n"
+        time.sleep(0.4 + 0.37 * round_)
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
         _assert_consistent(repo)
-        assert sum(1 for _ in repo.records()) > 0
+        count = sum(1 for _ in repo.records())
+        assert count > written  # every round wrote (before, rounds 2 and 3 died on a duplicate)
+        written = count
