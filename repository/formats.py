@@ -117,6 +117,15 @@ DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", u
 the start (version 1)."""
 BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
 """Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
+LEGAL_HOLD = define(Kind("legal-hold", "phong tỏa (legal hold)", unversioned=1))
+"""``holds/<record id>/<hold id>``: one hold (or a recall freeze) on one record or hồ sơ;
+stamped from the start (version 1)."""
+DESTRUCTION_CASE = define(Kind("destruction-case", "hồ sơ hủy tài liệu", unversioned=1))
+"""A destruction case (:mod:`retention.destruction`), one object per workflow version."""
+HOLD_ORDER = define(Kind("hold-order", "lệnh phong tỏa", unversioned=1))
+"""A hold order over one or many records (:mod:`retention.holds`), one object per version."""
+TRANSFER_RECEIPT = define(Kind("transfer-receipt", "biên nhận gói tin nộp lưu lịch sử", unversioned=1))
+RECALL = define(Kind("recall", "lệnh thu hồi văn bản", unversioned=1))
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
 CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))

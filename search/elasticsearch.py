@@ -328,6 +328,19 @@ class ElasticsearchBackend(SearchBackend):
     def _live_writer(self) -> _Target:
         return self._live
 
+    def purge_deleted(self) -> None:
+        """Refresh, then force-merge every index of the alias expunging deleted documents."""
+        try:
+            for alias in (self.alias, self.staging_alias):
+                for name in self._indices_of(alias):
+                    self.es.indices.refresh(index=name)
+                    self.es.indices.forcemerge(
+                        index=name, only_expunge_deletes=True, wait_for_completion=True
+                    )
+                    self.es.indices.forcemerge(index=name, max_num_segments=1, wait_for_completion=True)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
     def begin_rebuild(self) -> Rebuild:
         try:
             existing = self._indices_of(self.staging_alias)
