@@ -277,6 +277,7 @@ DESTROYED_KEEPS = frozenset(
         "urgency",
         "unit",
         "file_notation",
+        "file_catalog",
         "maintenance",
         "start_date",
         "end_date",

@@ -123,8 +123,8 @@ class Destructions:
     def _today(self) -> date:
         return vn_date(self.repo.clock())
 
-    def _event(self, actor: Actor, action: str, case: dict[str, Any], **details: Any) -> None:
-        self.repo.audit.append(actor.user, action, source=actor.source,
+    def _event(self, actor: Actor, what: str, case: dict[str, Any], **details: Any) -> None:
+        self.repo.audit.append(actor.user, what, source=actor.source,
                                details={"case_id": case["case_id"], **details})
 
     def get(self, case_id: str, *, actor: Actor) -> dict[str, Any]:
@@ -207,7 +207,7 @@ class Destructions:
         case = self.cases.latest(case_id)
         self._require(case, "council")
         if actor.user not in case["council"]["members"]:
-            self._event(actor, "access:denied", case, action="destruction:review")
+            self._event(actor, "access:denied", case, action="destruction:review", code="COUNCIL_MEMBER_REQUIRED")
             raise PermissionDenied("Chỉ thành viên Hội đồng xác định giá trị tài liệu mới được cho ý kiến.",
                                    code="COUNCIL_MEMBER_REQUIRED")
         if opinion not in ("agree", "disagree"):
@@ -340,7 +340,7 @@ class Destructions:
         """The dossier (danh mục, thuyết minh, quyết định thành lập hội đồng, biên bản họp, thẩm
         định, quyết định hủy, biên bản hủy) as a hồ sơ kept 20 years; idempotent."""
         today = self._today()
-        notation = f"{case['case_id'][:8].upper()}.HUY"
+        notation = f"00.HUY.{case['case_id'][:8].upper()}"
         keeper = Actor(user=actor.user, source=actor.source, system=True)
         metadata = {"file_notation": notation, "title": f"Hồ sơ hủy tài liệu hết giá trị theo"
                     f" {case['decision']['ref']}", "maintenance": DOSSIER_RETENTION,

@@ -1,0 +1,98 @@
+"""Retention tests: an installation with a controlled clock, closed hồ sơ to retain."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from kho_people import People
+from kho_testing import incoming, pdf_bytes
+
+from kho.config import Settings
+from repository import formats
+from repository.records import Record
+from web.context import Kho
+
+NOW = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def kho_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "KHO_DATA_DIR": str(tmp_path / "kho"),
+        "KHO_AGENCY_ID": "000.00.18.H40",
+        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
+        "KHO_FSYNC": "false",
+        "KHO_BROKER_URL": "",
+        "KHO_TIKA_URL": "",
+        "KHO_ELASTICSEARCH_URL": "",
+        "KHO_PASSWORD_MEMORY_KB": "1024",
+        "KHO_PASSWORD_TIME_COST": "1",
+        **extra,
+    }
+
+
+def s3_env(tmp_path: Path, *, object_lock: bool = False) -> dict[str, str]:
+    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
+    if not endpoint:
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    tag = uuid.uuid4().hex[:10]
+    return kho_env(
+        tmp_path,
+        KHO_STORE_URL=f"s3://kho-ret-{tag}",
+        KHO_KEYSTORE_URL=f"s3://kho-retk-{tag}",
+        KHO_S3_ENDPOINT=endpoint,
+        KHO_S3_ACCESS_KEY=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""),
+        KHO_S3_SECRET_KEY=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""),
+        KHO_S3_SECURE="false",
+        KHO_S3_OBJECT_LOCK="true" if object_lock else "false",
+    )
+
+
+def open_kho(env: dict[str, str], clock: Clock) -> Kho:
+    kho = Kho(Settings.from_env(env))
+    kho.repo.clock = clock
+    kho.accounts.clock = clock
+    return kho
+
+
+SECRET_WORD = "thuốcnổbímật"
+"""A word only the destroyed document's text holds (searched for after destruction)."""
+
+
+def closed_file(
+    kho: Kho, people: People, *, notation: str = "01.TCCB", maintenance: str = "05 năm",
+    end: str = "2015-12-31", docs: int = 2, words: str = SECRET_WORD,
+) -> tuple[Record, list[str]]:
+    """A closed hồ sơ (its end date set) holding ``docs`` registered incoming documents whose
+    text (as ingest would store it) is indexed."""
+    repo = kho.repo
+    clerk, officer = people.actor("van_thu"), people.actor("chuyen_vien")
+    ids = []
+    for n in range(docs):
+        rec = repo.create_document(
+            "den", incoming(code_number=f"{uuid.uuid4().int % 9000 + 100}", issued_date="2015-03-02"),
+            pdf_bytes(f"{notation}-{n}-{uuid.uuid4().hex}"), f"cv{n}.pdf", clerk,
+        )
+        text = {"parts": [{"page": 1, "text": f"Nội dung mật {words} số {n}"}], "format": "pdf"}
+        repo.put_derived(rec.record_id, "text.json", formats.dump_derived(text, "text.json"))
+        repo._emit(repo._load(rec.record_id))
+        ids.append(rec.record_id)
+    file = repo.create_file(
+        {"file_notation": notation, "title": f"Hồ sơ {notation}", "maintenance": maintenance,
+         "creator": "Phạm Minh Chính", "start_date": "2015-01-05", "end_date": end}, officer,
+    )
+    for rid in ids:
+        file = repo.add_to_file(file.record_id, rid, expected_version=file.version, actor=officer)
+    return file, ids
