@@ -207,7 +207,8 @@ class Destructions:
         case = self.cases.latest(case_id)
         self._require(case, "council")
         if actor.user not in case["council"]["members"]:
-            self._event(actor, "access:denied", case, action="destruction:review", code="COUNCIL_MEMBER_REQUIRED")
+            self._event(actor, "access:denied", case, action="destruction:review",
+                        code="COUNCIL_MEMBER_REQUIRED")
             raise PermissionDenied("Chỉ thành viên Hội đồng xác định giá trị tài liệu mới được cho ý kiến.",
                                    code="COUNCIL_MEMBER_REQUIRED")
         if opinion not in ("agree", "disagree"):

@@ -69,7 +69,8 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
     assert {r.record_id for r in rows if r.state == "destroyed"} == set(docs)
     assert search_count(kho, people, SECRET_WORD) == 0
     assert search_count(kho, people, "giữlại") == 2 and search_count(kho, people, "cònhạn") == 2
-    index_files = b"".join(p.read_bytes() for p in (kho.settings.data_dir / "index").rglob("*") if p.is_file())
+    index_dir = kho.settings.data_dir / "index"
+    index_files = b"".join(p.read_bytes() for p in index_dir.rglob("*") if p.is_file())
     assert SECRET_WORD.encode() not in index_files
 
     dossier = d.dossier(case["case_id"], actor=archivist)
@@ -83,8 +84,8 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
     assert check_index(repo, kho.backend).ok
     assert repo.audit.verify().ok
     actions = [e.action for e in repo.audit.events() if e.action.startswith("destruction:")]
-    assert actions == ["destruction:propose", "destruction:council", "destruction:review", "destruction:review",
-                       "destruction:review", "destruction:minutes", "destruction:appraisal",
+    assert actions == ["destruction:propose", "destruction:council", "destruction:review",
+                       "destruction:review", "destruction:review", "destruction:minutes", "destruction:appraisal",
                        "destruction:decide", "destruction:execute-start", "destruction:done"]
     assert kept.record_id and young.record_id
 
@@ -136,7 +137,9 @@ def test_not_expired_items_cannot_be_proposed(kho: Kho, people: People) -> None:
     assert not list(kho.repo.store.list("retention/destruction/"))
 
 
-def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(kho: Kho, people: People) -> None:
+def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(
+    kho: Kho, people: People
+) -> None:
     file, docs = closed_file(kho, people)
     d, case = council_ready(kho, people, [file.record_id])
     case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
@@ -150,7 +153,8 @@ def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(kho
     with pytest.raises(LegalHold):
         kho.repo.destroy(docs[1], decision="QĐ 09", actor=admin)
     with pytest.raises(LegalHold):  # the hold covers the hồ sơ's document: no change either
-        kho.repo.update_metadata(docs[1], {"subject": "Sửa"}, expected_version=kho.repo._load(docs[1]).version,
+        version = kho.repo._load(docs[1]).version
+        kho.repo.update_metadata(docs[1], {"subject": "Sửa"}, expected_version=version,
                                  actor=people.actor("van_thu"))
     with pytest.raises(PermissionDenied):
         holds.release(order["order_id"], "Hết xác minh", actor=people.actor("chuyen_vien"))

@@ -17,7 +17,9 @@ from retention.eligibility import (
 )
 
 
-def facts(maintenance: str = "05 năm", start: date | None = date(2015, 12, 31), **kw: object) -> RetentionFacts:
+def facts(
+    maintenance: str = "05 năm", start: date | None = date(2015, 12, 31), **kw: object
+) -> RetentionFacts:
     return RetentionFacts("r1", maintenance, start, **kw)  # type: ignore[arg-type]
 
 
