@@ -85,7 +85,8 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
     assert repo.audit.verify().ok
     actions = [e.action for e in repo.audit.events() if e.action.startswith("destruction:")]
     assert actions == ["destruction:propose", "destruction:council", "destruction:review",
-                       "destruction:review", "destruction:review", "destruction:minutes", "destruction:appraisal",
+                       "destruction:review", "destruction:review", "destruction:minutes",
+                       "destruction:appraisal",
                        "destruction:decide", "destruction:execute-start", "destruction:done"]
     assert kept.record_id and young.record_id
 
