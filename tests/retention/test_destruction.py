@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from kho_people import PASSWORD, People
-from kho_retention import SECRET_WORD, closed_file
+from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
 
 from ingest.indexing import check_index, reindex_all
 from kho.errors import KeyDestroyed, KhoError, LegalHold, PermissionDenied
@@ -13,27 +13,7 @@ from repository.fsck import fsck
 from repository.records import DESTROYED_PLACEHOLDER
 from retention.destruction import Destructions, review_list
 from retention.holds import Holds
-from search.query import Principal, Query
 from web.context import Kho
-
-
-def council_ready(kho: Kho, people: People, file_ids: list[str]) -> tuple[Destructions, dict]:
-    d = Destructions(kho.repo, kho.accounts, kho.backend)
-    archivist, head = people.actor("luu_tru"), people.actor("lanh_dao")
-    case = d.propose(file_ids, "Hồ sơ hết thời hạn bảo quản 05 năm theo danh mục.", actor=archivist)
-    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
-    case = d.establish_council(case["case_id"], members, "Quyết định số 05/QĐ-UBND ngày 02/01/2027",
-                               actor=head)
-    for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
-        case = d.review(case["case_id"], "agree", "Đồng ý hủy", actor=people.actor(who))
-    case = d.record_minutes(case["case_id"], "Biên bản họp: 3/3 thành viên đồng ý.", actor=archivist)
-    case = d.attach_appraisal(case["case_id"], "Công văn thẩm định số 12/SNV-LT", actor=archivist)
-    return d, case
-
-
-def search_count(kho: Kho, people: People, text: str) -> int:
-    everyone = Principal(user_id="test", everything=True)
-    return kho.backend.search(Query(principal=everyone, terms=(text,))).total
 
 
 def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(

@@ -7,14 +7,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kho_people import PASSWORD as PASSWORD
 from kho_people import People
 from kho_testing import incoming, pdf_bytes
 
 from kho.config import Settings
 from repository import formats
 from repository.records import Record
+from retention.destruction import Destructions
+from search.query import Principal, Query
 from web.context import Kho
 
 NOW = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
@@ -96,3 +100,22 @@ def closed_file(
     for rid in ids:
         file = repo.add_to_file(file.record_id, rid, expected_version=file.version, actor=officer)
     return file, ids
+
+
+def council_ready(kho: Kho, people: People, file_ids: list[str]) -> tuple[Destructions, dict[str, Any]]:
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    archivist, head = people.actor("luu_tru"), people.actor("lanh_dao")
+    case = d.propose(file_ids, "Hồ sơ hết thời hạn bảo quản 05 năm theo danh mục.", actor=archivist)
+    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
+    case = d.establish_council(case["case_id"], members, "Quyết định số 05/QĐ-UBND ngày 02/01/2027",
+                               actor=head)
+    for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
+        case = d.review(case["case_id"], "agree", "Đồng ý hủy", actor=people.actor(who))
+    case = d.record_minutes(case["case_id"], "Biên bản họp: 3/3 thành viên đồng ý.", actor=archivist)
+    case = d.attach_appraisal(case["case_id"], "Công văn thẩm định số 12/SNV-LT", actor=archivist)
+    return d, case
+
+
+def search_count(kho: Kho, people: People, text: str) -> int:
+    everyone = Principal(user_id="test", everything=True)
+    return kho.backend.search(Query(principal=everyone, terms=(text,))).total
