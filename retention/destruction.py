@@ -75,8 +75,7 @@ def facts_of(repo: Repository, record: Record) -> RetentionFacts:
         maintenance=md.maintenance if isinstance(md, FileMetadata) else "",
         start=closed_on(record),
         state=record.state,
-        on_hold=bool(repo.holds_on(record.record_id))
-        or any(repo.holds_on(d) for d in record.documents),
+        on_hold=bool(repo.holds_on(record.record_id)) or any(repo.holds_on(d) for d in record.documents),
     )
 
 
@@ -100,16 +99,30 @@ def review_list(repo: Repository, *, actor: Actor, today: date) -> list[Candidat
         verdict = assess(facts_of(repo, record), today)
         if verdict.eligible and isinstance(record.metadata, FileMetadata):
             md = record.metadata
-            out.append(Candidate(record.record_id, md.file_code, md.title, md.maintenance,
-                                 str(verdict.reason), verdict.expires_on))
+            out.append(
+                Candidate(
+                    record.record_id,
+                    md.file_code,
+                    md.title,
+                    md.maintenance,
+                    str(verdict.reason),
+                    verdict.expires_on,
+                )
+            )
     return out
 
 
 class Destructions:
     """Destruction cases of one installation."""
 
-    def __init__(self, repo: Repository, accounts: AccountService | None = None,
-                 backend: Any = None, *, on_step: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        accounts: AccountService | None = None,
+        backend: Any = None,
+        *,
+        on_step: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.repo = repo
         self.accounts = accounts
         self.backend = backend
@@ -124,8 +137,9 @@ class Destructions:
         return vn_date(self.repo.clock())
 
     def _event(self, actor: Actor, what: str, case: dict[str, Any], **details: Any) -> None:
-        self.repo.audit.append(actor.user, what, source=actor.source,
-                               details={"case_id": case["case_id"], **details})
+        self.repo.audit.append(
+            actor.user, what, source=actor.source, details={"case_id": case["case_id"], **details}
+        )
 
     def get(self, case_id: str, *, actor: Actor) -> dict[str, Any]:
         self.repo.authorize(actor, Action.DISPOSAL_LIST)
@@ -135,8 +149,9 @@ class Destructions:
         self.repo.authorize(actor, Action.DISPOSAL_LIST)
         return sorted(self.cases.all(), key=lambda c: c["created_at"])
 
-    def _step(self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any],
-              **details: Any) -> dict[str, Any]:
+    def _step(
+        self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any], **details: Any
+    ) -> dict[str, Any]:
         body = {**case, **changes}
         body.pop(formats.FORMAT_KEY, None)
         new = self.cases.write(case["case_id"], body, expected=case["version"])
@@ -167,54 +182,86 @@ class Destructions:
         for record_id in ids:
             record = self.repo.get(record_id, actor=actor)
             if record.kind != KIND_FILE:
-                raise WorkflowError("Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",
-                                    code="FILE_REQUIRED", record_id=record_id)
+                raise WorkflowError(
+                    "Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",
+                    code="FILE_REQUIRED",
+                    record_id=record_id,
+                )
             verdict = check_destroyable(facts_of(self.repo, record), self._today())
             md = record.metadata
             assert isinstance(md, FileMetadata)
-            items.append({"record_id": record_id, "file_code": md.file_code, "title": md.title,
-                          "maintenance": md.maintenance, "reason": str(verdict.reason),
-                          "documents": list(record.documents)})
+            items.append(
+                {
+                    "record_id": record_id,
+                    "file_code": md.file_code,
+                    "title": md.title,
+                    "maintenance": md.maintenance,
+                    "reason": str(verdict.reason),
+                    "documents": list(record.documents),
+                }
+            )
         case_id = uuid.uuid4().hex[:16]
-        body = {"case_id": case_id, "state": "proposed", "created_at": self._now(),
-                "proposed_by": actor.user, "explanation": nfc(explanation.strip()), "items": items,
-                "council": None, "reviews": {}, "minutes": None, "appraisal": None, "decision": None,
-                "execution": None}
+        body = {
+            "case_id": case_id,
+            "state": "proposed",
+            "created_at": self._now(),
+            "proposed_by": actor.user,
+            "explanation": nfc(explanation.strip()),
+            "items": items,
+            "council": None,
+            "reviews": {},
+            "minutes": None,
+            "appraisal": None,
+            "decision": None,
+            "execution": None,
+        }
         case = self.cases.write(case_id, body, expected=0)
         self._event(actor, "destruction:propose", case, items=[i["record_id"] for i in items])
         return case
 
-    def establish_council(self, case_id: str, members: Sequence[str], decision_ref: str, *,
-                          actor: Actor) -> dict[str, Any]:
+    def establish_council(
+        self, case_id: str, members: Sequence[str], decision_ref: str, *, actor: Actor
+    ) -> dict[str, Any]:
         """The head's quyết định thành lập hội đồng and its members (usernames)."""
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         case = self.cases.latest(case_id)
         self._require(case, "proposed")
         people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
         if len(people) < 3 or not decision_ref.strip():
-            raise WorkflowError("Hội đồng cần quyết định thành lập và ít nhất 3 thành viên.",
-                                code="COUNCIL_INVALID")
+            raise WorkflowError(
+                "Hội đồng cần quyết định thành lập và ít nhất 3 thành viên.", code="COUNCIL_INVALID"
+            )
         if self.accounts is not None:
             for username in people:
                 self.accounts.get(username)  # ACCOUNT_NOT_FOUND for a name that is no one
-        council = {"members": people, "decision_ref": nfc(decision_ref.strip()), "by": actor.user,
-                   "at": self._now()}
-        return self._step(case, actor, "destruction:council", {"state": "council", "council": council},
-                          members=people)
+        council = {
+            "members": people,
+            "decision_ref": nfc(decision_ref.strip()),
+            "by": actor.user,
+            "at": self._now(),
+        }
+        return self._step(
+            case, actor, "destruction:council", {"state": "council", "council": council}, members=people
+        )
 
     def review(self, case_id: str, opinion: str, note: str = "", *, actor: Actor) -> dict[str, Any]:
         """A council member's opinion: ``agree`` or ``disagree`` (with a note)."""
         case = self.cases.latest(case_id)
         self._require(case, "council")
         if actor.user not in case["council"]["members"]:
-            self._event(actor, "access:denied", case, action="destruction:review",
-                        code="COUNCIL_MEMBER_REQUIRED")
-            raise PermissionDenied("Chỉ thành viên Hội đồng xác định giá trị tài liệu mới được cho ý kiến.",
-                                   code="COUNCIL_MEMBER_REQUIRED")
+            self._event(
+                actor, "access:denied", case, action="destruction:review", code="COUNCIL_MEMBER_REQUIRED"
+            )
+            raise PermissionDenied(
+                "Chỉ thành viên Hội đồng xác định giá trị tài liệu mới được cho ý kiến.",
+                code="COUNCIL_MEMBER_REQUIRED",
+            )
         if opinion not in ("agree", "disagree"):
             raise WorkflowError("Ý kiến phải là “đồng ý” hoặc “không đồng ý”.", code="OPINION_INVALID")
-        reviews = {**case["reviews"], actor.user: {"opinion": opinion, "note": nfc(note.strip()),
-                                                   "at": self._now()}}
+        reviews = {
+            **case["reviews"],
+            actor.user: {"opinion": opinion, "note": nfc(note.strip()), "at": self._now()},
+        }
         return self._step(case, actor, "destruction:review", {"reviews": reviews}, opinion=opinion)
 
     def record_minutes(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
@@ -222,12 +269,16 @@ class Destructions:
         case = self.cases.latest(case_id)
         self._require(case, "council")
         if actor.user not in case["council"]["members"]:
-            raise PermissionDenied("Chỉ thành viên hội đồng mới được ghi biên bản họp.",
-                                   code="COUNCIL_MEMBER_REQUIRED")
+            raise PermissionDenied(
+                "Chỉ thành viên hội đồng mới được ghi biên bản họp.", code="COUNCIL_MEMBER_REQUIRED"
+            )
         missing = [m for m in case["council"]["members"] if m not in case["reviews"]]
         if missing or not text.strip():
-            raise WorkflowError("Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
-                                code="REVIEWS_INCOMPLETE", missing=missing)
+            raise WorkflowError(
+                "Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
+                code="REVIEWS_INCOMPLETE",
+                missing=missing,
+            )
         minutes = {"text": nfc(text.strip()), "by": actor.user, "at": self._now()}
         return self._step(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
 
@@ -241,8 +292,9 @@ class Destructions:
         appraisal = {"text": nfc(text.strip()), "by": actor.user, "at": self._now()}
         return self._step(case, actor, "destruction:appraisal", {"appraisal": appraisal})
 
-    def decide(self, case_id: str, decision_ref: str, *, approve: bool, deadline: date | None = None,
-               actor: Actor) -> dict[str, Any]:
+    def decide(
+        self, case_id: str, decision_ref: str, *, approve: bool, deadline: date | None = None, actor: Actor
+    ) -> dict[str, Any]:
         """The head's quyết định hủy (or refusal). Needs the minutes, the appraisal and a majority
         of the council agreeing."""
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
@@ -257,11 +309,20 @@ class Destructions:
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
         if not decision_ref.strip():
             raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
-        decision = {"ref": nfc(decision_ref.strip()), "approve": approve, "by": actor.user,
-                    "at": self._now(), "deadline": deadline.isoformat() if deadline else None}
-        return self._step(case, actor, "destruction:decide",
-                          {"state": "decided" if approve else "rejected", "decision": decision},
-                          approve=approve)
+        decision = {
+            "ref": nfc(decision_ref.strip()),
+            "approve": approve,
+            "by": actor.user,
+            "at": self._now(),
+            "deadline": deadline.isoformat() if deadline else None,
+        }
+        return self._step(
+            case,
+            actor,
+            "destruction:decide",
+            {"state": "decided" if approve else "rejected", "decision": decision},
+            approve=approve,
+        )
 
     # -- execution ----------------------------------------------------------------------------
     def _reauthenticate(self, actor: Actor, password: str) -> None:
@@ -303,10 +364,16 @@ class Destructions:
         self._require(case, "decided", "executing")
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
-            execution = {"by": actor.user, "started_at": self._now(), "targets": self._targets(case),
-                         "dossier_file_id": None, "finished_at": None}
-            case = self._step(case, actor, "destruction:execute-start",
-                              {"state": "executing", "execution": execution})
+            execution = {
+                "by": actor.user,
+                "started_at": self._now(),
+                "targets": self._targets(case),
+                "dossier_file_id": None,
+                "finished_at": None,
+            }
+            case = self._step(
+                case, actor, "destruction:execute-start", {"state": "executing", "execution": execution}
+            )
         else:
             self._event(actor, "destruction:execute-resume", case)
         decision = case["decision"]["ref"]
@@ -330,8 +397,13 @@ class Destructions:
         self._step_hook(case_id, "shredded")
         dossier_id = self._keep_dossier(case, actor)
         execution = {**case["execution"], "dossier_file_id": dossier_id, "finished_at": self._now()}
-        return self._step(case, actor, "destruction:done", {"state": "done", "execution": execution},
-                          dossier_file_id=dossier_id)
+        return self._step(
+            case,
+            actor,
+            "destruction:done",
+            {"state": "done", "execution": execution},
+            dossier_file_id=dossier_id,
+        )
 
     def _step_hook(self, case_id: str, step: str) -> None:
         if self.on_step is not None:
@@ -343,9 +415,14 @@ class Destructions:
         today = self._today()
         notation = f"00.HUY.{case['case_id'][:8].upper()}"
         keeper = Actor(user=actor.user, source=actor.source, system=True)
-        metadata = {"file_notation": notation, "title": f"Hồ sơ hủy tài liệu hết giá trị theo"
-                    f" {case['decision']['ref']}", "maintenance": DOSSIER_RETENTION,
-                    "creator": actor.user, "start_date": today.isoformat(), "end_date": today.isoformat()}
+        metadata = {
+            "file_notation": notation,
+            "title": f"Hồ sơ hủy tài liệu hết giá trị theo {case['decision']['ref']}",
+            "maintenance": DOSSIER_RETENTION,
+            "creator": actor.user,
+            "start_date": today.isoformat(),
+            "end_date": today.isoformat(),
+        }
         try:
             file_id = self.repo.create_file(metadata, keeper).record_id
         except Duplicate as exc:
@@ -358,8 +435,12 @@ class Destructions:
             "bien_ban_hop": case["minutes"],
             "tham_dinh": case["appraisal"],
             "quyet_dinh_huy": case["decision"],
-            "bien_ban_huy": {"by": actor.user, "at": self._now(), "records": case["execution"]["targets"],
-                             "method": "crypto-shredding (hủy khóa mã hóa của từng tài liệu)"},
+            "bien_ban_huy": {
+                "by": actor.user,
+                "at": self._now(),
+                "records": case["execution"]["targets"],
+                "method": "crypto-shredding (hủy khóa mã hóa của từng tài liệu)",
+            },
         }
         self.repo.put_derived(file_id, DOSSIER_NAME, json.dumps(dossier, ensure_ascii=False).encode())
         return file_id
@@ -371,5 +452,3 @@ class Destructions:
             raise NotFound("Hồ sơ hủy chưa hoàn tất.", code="DOSSIER_NOT_READY")
         self.repo.get(file_id, actor=actor)
         return json.loads(self.repo.get_derived(file_id, DOSSIER_NAME))
-
-

@@ -31,8 +31,9 @@ class Holds:
         self.repo = repo
         self.orders = Versions(repo.store, "holds", formats.HOLD_ORDER.name, "lệnh phong tỏa")
 
-    def place(self, record_ids: Sequence[str], reason: str, *, actor: Actor,
-              query: str | None = None) -> dict[str, Any]:
+    def place(
+        self, record_ids: Sequence[str], reason: str, *, actor: Actor, query: str | None = None
+    ) -> dict[str, Any]:
         """Hold every record in ``record_ids`` (a record, a hồ sơ, or the ids of a query result,
         ``query`` kept for the record). Every target is authorised before any is held."""
         if not reason.strip():
@@ -43,10 +44,22 @@ class Holds:
         for record_id in ids:  # all or nothing: refuse before the first marker is written
             self.repo.authorize(actor, Action.HOLD_PLACE, self.repo._load(record_id))
         order_id = uuid.uuid4().hex[:16]
-        order = self.orders.write(order_id, {
-            "order_id": order_id, "state": "active", "reason": nfc(reason.strip()), "query": query,
-            "targets": ids, "placed_by": actor.user, "placed_at": to_iso_utc(self.repo.clock()),
-            "released_by": None, "released_at": None, "release_reason": None}, expected=0)
+        order = self.orders.write(
+            order_id,
+            {
+                "order_id": order_id,
+                "state": "active",
+                "reason": nfc(reason.strip()),
+                "query": query,
+                "targets": ids,
+                "placed_by": actor.user,
+                "placed_at": to_iso_utc(self.repo.clock()),
+                "released_by": None,
+                "released_at": None,
+                "release_reason": None,
+            },
+            expected=0,
+        )
         for record_id in ids:
             self.repo.place_hold(record_id, order_id, reason, actor=actor)
         return order
@@ -58,8 +71,13 @@ class Holds:
         for record_id in order["targets"]:
             self.repo.authorize(actor, Action.HOLD_PLACE, self.repo._load(record_id))
         if order["state"] == "active":
-            body = {**order, "state": "released", "released_by": actor.user,
-                    "released_at": to_iso_utc(self.repo.clock()), "release_reason": nfc(reason.strip())}
+            body = {
+                **order,
+                "state": "released",
+                "released_by": actor.user,
+                "released_at": to_iso_utc(self.repo.clock()),
+                "release_reason": nfc(reason.strip()),
+            }
             body.pop(formats.FORMAT_KEY, None)
             order = self.orders.write(order_id, body, expected=order["version"])
         for record_id in order["targets"]:  # a release interrupted midway is finished here

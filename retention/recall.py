@@ -35,25 +35,41 @@ class Recalls:
         self, record_id: str, order_ref: str, reason: str, actor: Actor, direction: str
     ) -> tuple[Any, dict[str, Any]]:
         if not order_ref.strip() or not reason.strip():
-            raise RecallError("Cần số, ngày của văn bản thu hồi và lý do thu hồi.",
-                              code="RECALL_REF_REQUIRED")
+            raise RecallError(
+                "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
+            )
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
         if record.kind != direction:
-            raise RecallError("Văn bản không đúng loại cho thao tác thu hồi này.",
-                              code="RECALL_WRONG_DIRECTION", kind=record.kind)
+            raise RecallError(
+                "Văn bản không đúng loại cho thao tác thu hồi này.",
+                code="RECALL_WRONG_DIRECTION",
+                kind=record.kind,
+            )
         recall_id = uuid.uuid4().hex[:16]
-        body = {"recall_id": recall_id, "record_id": record_id, "direction": direction,
-                "order_ref": nfc(order_ref.strip()), "reason": nfc(reason.strip()), "by": actor.user,
-                "at": to_iso_utc(self.repo.clock()), "state": "recorded"}
+        body = {
+            "recall_id": recall_id,
+            "record_id": record_id,
+            "direction": direction,
+            "order_ref": nfc(order_ref.strip()),
+            "reason": nfc(reason.strip()),
+            "by": actor.user,
+            "at": to_iso_utc(self.repo.clock()),
+            "state": "recorded",
+        }
         return record, self.recalls.write(recall_id, body, expected=0)
 
     def recall_outgoing(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
         """Freeze an outgoing document under a recall order (kept with the recall)."""
         record, recall = self._start(record_id, order_ref, reason, actor, Direction.DI.value)
-        self.repo.place_hold(record.record_id, f"recall-{recall['recall_id']}",
-                             f"Thu hồi: {recall['order_ref']}", actor=actor, kind="recall",
-                             authorize=Action.RECORD_RECALL)
+        self.repo.place_hold(
+            record.record_id,
+            f"recall-{recall['recall_id']}",
+            f"Thu hồi: {recall['order_ref']}",
+            actor=actor,
+            kind="recall",
+            authorize=Action.RECORD_RECALL,
+        )
         return recall
 
     def recall_incoming(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
@@ -73,9 +89,18 @@ class Recalls:
             self.backend.purge_deleted()
         md = record.metadata
         sender = getattr(md, "organ_id", None) or getattr(md, "organ_name", "")
-        self.repo.audit.append(actor.user, "recall:notify", record_id=record_id, source=actor.source,
-                               details={"recall_id": recall["recall_id"], "to": sender,
-                                        "order_ref": recall["order_ref"], "channel": "recorded"})
+        self.repo.audit.append(
+            actor.user,
+            "recall:notify",
+            record_id=record_id,
+            source=actor.source,
+            details={
+                "recall_id": recall["recall_id"],
+                "to": sender,
+                "order_ref": recall["order_ref"],
+                "channel": "recorded",
+            },
+        )
         body = {**recall, "state": "destroyed", "notified": sender}
         body.pop(formats.FORMAT_KEY, None)
         return self.recalls.write(recall["recall_id"], body, expected=recall["version"])

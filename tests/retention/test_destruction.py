@@ -54,8 +54,15 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
     assert SECRET_WORD.encode() not in index_files
 
     dossier = d.dossier(case["case_id"], actor=archivist)
-    assert set(dossier) >= {"danh_muc", "thuyet_minh", "quyet_dinh_thanh_lap_hoi_dong", "bien_ban_hop",
-                            "tham_dinh", "quyet_dinh_huy", "bien_ban_huy"}
+    assert set(dossier) >= {
+        "danh_muc",
+        "thuyet_minh",
+        "quyet_dinh_thanh_lap_hoi_dong",
+        "bien_ban_hop",
+        "tham_dinh",
+        "quyet_dinh_huy",
+        "bien_ban_huy",
+    }
     kept_dossier = repo.get(done["execution"]["dossier_file_id"], actor=archivist)
     assert kept_dossier.metadata.maintenance == "20 năm"  # type: ignore[union-attr]
 
@@ -64,10 +71,18 @@ def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
     assert check_index(repo, kho.backend).ok
     assert repo.audit.verify().ok
     actions = [e.action for e in repo.audit.events() if e.action.startswith("destruction:")]
-    assert actions == ["destruction:propose", "destruction:council", "destruction:review",
-                       "destruction:review", "destruction:review", "destruction:minutes",
-                       "destruction:appraisal",
-                       "destruction:decide", "destruction:execute-start", "destruction:done"]
+    assert actions == [
+        "destruction:propose",
+        "destruction:council",
+        "destruction:review",
+        "destruction:review",
+        "destruction:review",
+        "destruction:minutes",
+        "destruction:appraisal",
+        "destruction:decide",
+        "destruction:execute-start",
+        "destruction:done",
+    ]
     assert kept.record_id and young.record_id
 
 
@@ -135,8 +150,9 @@ def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(
         kho.repo.destroy(docs[1], decision="QĐ 09", actor=admin)
     with pytest.raises(LegalHold):  # the hold covers the hồ sơ's document: no change either
         version = kho.repo._load(docs[1]).version
-        kho.repo.update_metadata(docs[1], {"subject": "Sửa"}, expected_version=version,
-                                 actor=people.actor("van_thu"))
+        kho.repo.update_metadata(
+            docs[1], {"subject": "Sửa"}, expected_version=version, actor=people.actor("van_thu")
+        )
     with pytest.raises(PermissionDenied):
         holds.release(order["order_id"], "Hết xác minh", actor=people.actor("chuyen_vien"))
     holds.release(order["order_id"], "Thanh tra kết thúc", actor=people.actor("lanh_dao"))

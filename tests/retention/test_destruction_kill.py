@@ -42,8 +42,13 @@ def test_killed_destruction_resumes_to_the_same_end_state(kho: Kho, people: Peop
     case = d.decide(case["case_id"], "QĐ 09/QĐ-UBND", approve=True, actor=people.actor("lanh_dao"))
     env = kho_env(tmp_path)
     args = json.dumps([env, case["case_id"], people.usernames["luu_tru"], PASSWORD])
-    child = subprocess.run([sys.executable, "-c", CHILD, args], cwd=Path(__file__).parents[2],
-                           env={**os.environ, **env}, capture_output=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, args],
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=300,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
 
     half = d.cases.latest(case["case_id"])

@@ -76,8 +76,14 @@ SECRET_WORD = "thuốcnổbímật"
 
 
 def closed_file(
-    kho: Kho, people: People, *, notation: str = "01.TCCB", maintenance: str = "05 năm",
-    end: str = "2015-12-31", docs: int = 2, words: str = SECRET_WORD,
+    kho: Kho,
+    people: People,
+    *,
+    notation: str = "01.TCCB",
+    maintenance: str = "05 năm",
+    end: str = "2015-12-31",
+    docs: int = 2,
+    words: str = SECRET_WORD,
 ) -> tuple[Record, list[str]]:
     """A closed hồ sơ (its end date set) holding ``docs`` registered incoming documents whose
     text (as ingest would store it) is indexed."""
@@ -86,16 +92,26 @@ def closed_file(
     ids = []
     for n in range(docs):
         rec = repo.create_document(
-            "den", incoming(code_number=f"{uuid.uuid4().int % 9000 + 100}", issued_date="2015-03-02"),
-            pdf_bytes(f"{notation}-{n}-{uuid.uuid4().hex}"), f"cv{n}.pdf", clerk,
+            "den",
+            incoming(code_number=f"{uuid.uuid4().int % 9000 + 100}", issued_date="2015-03-02"),
+            pdf_bytes(f"{notation}-{n}-{uuid.uuid4().hex}"),
+            f"cv{n}.pdf",
+            clerk,
         )
         text = {"parts": [{"page": 1, "text": f"Nội dung mật {words} số {n}"}], "format": "pdf"}
         repo.put_derived(rec.record_id, "text.json", formats.dump_derived(text, "text.json"))
         repo._emit(repo._load(rec.record_id))
         ids.append(rec.record_id)
     file = repo.create_file(
-        {"file_notation": notation, "title": f"Hồ sơ {notation}", "maintenance": maintenance,
-         "creator": "Phạm Minh Chính", "start_date": "2015-01-05", "end_date": end}, officer,
+        {
+            "file_notation": notation,
+            "title": f"Hồ sơ {notation}",
+            "maintenance": maintenance,
+            "creator": "Phạm Minh Chính",
+            "start_date": "2015-01-05",
+            "end_date": end,
+        },
+        officer,
     )
     for rid in ids:
         file = repo.add_to_file(file.record_id, rid, expected_version=file.version, actor=officer)
@@ -107,8 +123,9 @@ def council_ready(kho: Kho, people: People, file_ids: list[str]) -> tuple[Destru
     archivist, head = people.actor("luu_tru"), people.actor("lanh_dao")
     case = d.propose(file_ids, "Hồ sơ hết thời hạn bảo quản 05 năm theo danh mục.", actor=archivist)
     members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
-    case = d.establish_council(case["case_id"], members, "Quyết định số 05/QĐ-UBND ngày 02/01/2027",
-                               actor=head)
+    case = d.establish_council(
+        case["case_id"], members, "Quyết định số 05/QĐ-UBND ngày 02/01/2027", actor=head
+    )
     for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
         case = d.review(case["case_id"], "agree", "Đồng ý hủy", actor=people.actor(who))
     case = d.record_minutes(case["case_id"], "Biên bản họp: 3/3 thành viên đồng ý.", actor=archivist)
