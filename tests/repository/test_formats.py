@@ -68,6 +68,11 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "token": Token.from_dict,
     "token-revocation": lambda d: formats.upcast(formats.TOKEN_REVOCATION.name, d)["digest"],
     "token-index": lambda d: formats.upcast(formats.TOKEN_INDEX.name, d)["digest"],
+    "legal-hold": lambda d: formats.upcast(formats.LEGAL_HOLD.name, d)["hold_id"],
+    "hold-order": lambda d: formats.upcast(formats.HOLD_ORDER.name, d)["targets"],
+    "destruction-case": lambda d: formats.upcast(formats.DESTRUCTION_CASE.name, d)["items"][0]["record_id"],
+    "transfer-receipt": lambda d: formats.upcast(formats.TRANSFER_RECEIPT.name, d)["sha256"],
+    "recall": lambda d: formats.upcast(formats.RECALL.name, d)["order_ref"],
 }
 ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
     "unit": Unit,

@@ -55,6 +55,13 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.AGENCY_MANAGE: (Y, N, N, N, N, Y),
     Action.SEARCH: (Y, Y, Y, Y, Y, Y),
     Action.OPERATE: (N, N, N, N, N, Y),
+    Action.HOLD_PLACE: (N, Y, N, Y, N, N),
+    Action.DISPOSAL_LIST: (N, Y, N, Y, N, N),
+    Action.DESTRUCTION_PROPOSE: (N, N, N, Y, N, N),
+    Action.DESTRUCTION_DECIDE: (N, Y, N, N, N, N),
+    Action.DESTRUCTION_EXECUTE: (N, N, N, Y, N, N),
+    Action.TRANSFER: (N, N, N, Y, N, N),
+    Action.RECORD_RECALL: (Y, Y, N, N, N, N),
 }
 ROLES = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.KIEM_TOAN, Role.QUAN_TRI)
 RECORD_ACTIONS = {
@@ -66,6 +73,8 @@ RECORD_ACTIONS = {
     Action.RECORD_RETURN,
     Action.RECORD_GRANT,
     Action.FILE_EDIT,
+    Action.HOLD_PLACE,
+    Action.RECORD_RECALL,
 }
 
 
@@ -225,3 +234,11 @@ def test_who_locks_whose_account(
     assert decision.allowed is allowed
     if not allowed:
         assert decision.code == "PERMISSION_DENIED" and decision.message
+
+
+def test_what_a_hold_blocks() -> None:
+    from repository.policy import hold_blocks
+
+    assert hold_blocks("destroy")
+    assert all(hold_blocks(a) for a in (Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT))
+    assert not any(hold_blocks(a) for a in (Action.RECORD_VIEW, Action.RECORD_READ, Action.SEARCH))
