@@ -784,6 +784,12 @@ def _paths() -> dict[str, dict[str, Schema]]:
     }
 
 
+def retention_paths() -> dict[str, dict[str, Schema]]:
+    from web.openapi_retention import retention_paths as paths
+
+    return paths()
+
+
 def _responses() -> dict[str, Schema]:
     out: dict[str, Schema] = {}
     for status, text in STATUS_TEXT.items():
@@ -804,7 +810,7 @@ def build() -> dict[str, Any]:
             },
             "servers": [{"url": "/"}],
             "security": [{"bearerAuth": []}],
-            "paths": _paths(),
+            "paths": {**_paths(), **retention_paths()},
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {
