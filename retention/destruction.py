@@ -386,13 +386,13 @@ class Destructions:
             self._step_hook(case_id, f"destroyed:{record_id}")
             for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
                 self.repo.store.delete(info.key)
-            if self.backend is not None:
-                tombstone = self.repo.destroyed(record_id)
-                if tombstone is not None:
-                    from ingest.indexing import to_index_document
-
-                    self.backend.index([to_index_document(self.repo, tombstone, holders=[])])
         if self.backend is not None:
+            # The "đã hủy" rows replace the indexed documents in one write (idempotent), then
+            # what the replaced documents left in the index is purged.
+            from ingest.indexing import to_index_document
+
+            rows = [self.repo.destroyed(r) for r in case["execution"]["targets"]]
+            self.backend.index([to_index_document(self.repo, t, holders=[]) for t in rows if t is not None])
             self.backend.purge_deleted()
         self._step_hook(case_id, "shredded")
         dossier_id = self._keep_dossier(case, actor)

@@ -13,6 +13,7 @@ its issue/arrival date.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -71,6 +72,7 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+@functools.lru_cache(maxsize=256)
 def retention_years(maintenance: str) -> int | None:
     """The period in years (None: permanent, or until the document ceases to have effect)."""
     text = maintenance.strip()
@@ -92,30 +94,41 @@ def expiry(facts: RetentionFacts) -> date | None:
     if years is None or facts.start is None:
         return None
     # Counted from 1 January of the year after the closing year (TT 10/2022 Điều 3).
-    return add_years(date(facts.start.year + 1, 1, 1), years)
+    return date(facts.start.year + 1 + years, 1, 1)
+
+
+def _verdict(facts: RetentionFacts, today: date) -> tuple[Reason | None, date | None, str]:
+    """(reason when eligible, expiry, refusal code when not): the rule, without allocations."""
+    if facts.state == "destroyed":
+        return None, None, "ALREADY_DESTROYED"
+    if facts.on_hold:
+        return None, None, "LEGAL_HOLD"
+    if facts.duplicate_of is not None and facts.duplicate_of != facts.record_id:
+        return Reason.DUPLICATE, None, ""
+    if facts.maintenance == MAINTENANCE_PERMANENT:
+        return None, None, "RETENTION_PERMANENT"
+    ends = expiry(facts)
+    if ends is None:
+        return None, None, "RETENTION_UNKNOWN"
+    if today < ends:
+        return None, ends, "RETENTION_NOT_EXPIRED"
+    return Reason.EXPIRED, ends, ""
 
 
 def assess(facts: RetentionFacts, today: date) -> Eligibility:
     """Whether ``facts`` may be listed for destruction on ``today`` (pure)."""
-    if facts.state == "destroyed":
-        return Eligibility(facts.record_id, False, code="ALREADY_DESTROYED")
-    if facts.on_hold:
-        return Eligibility(facts.record_id, False, code="LEGAL_HOLD")
-    if facts.duplicate_of is not None and facts.duplicate_of != facts.record_id:
-        return Eligibility(facts.record_id, True, Reason.DUPLICATE)
-    if facts.maintenance == MAINTENANCE_PERMANENT:
-        return Eligibility(facts.record_id, False, code="RETENTION_PERMANENT")
-    ends = expiry(facts)
-    if ends is None:
-        return Eligibility(facts.record_id, False, code="RETENTION_UNKNOWN")
-    if today < ends:
-        return Eligibility(facts.record_id, False, expires_on=ends, code="RETENTION_NOT_EXPIRED")
-    return Eligibility(facts.record_id, True, Reason.EXPIRED, expires_on=ends)
+    reason, ends, code = _verdict(facts, today)
+    return Eligibility(facts.record_id, reason is not None, reason, ends, code)
 
 
 def eligible(items: Iterable[RetentionFacts], today: date) -> list[Eligibility]:
-    """The “Xem xét hủy” list: every eligible item, in input order."""
-    return [v for v in (assess(f, today) for f in items) if v.eligible]
+    """The “Xem xét hủy” list: every eligible item, in input order (the rule of :func:`assess`)."""
+    out = []
+    for facts in items:
+        reason, ends, _ = _verdict(facts, today)
+        if reason is not None:
+            out.append(Eligibility(facts.record_id, True, reason, ends))
+    return out
 
 
 _REFUSALS = {
