@@ -592,9 +592,9 @@ def create_app(
         accounts.revoke_token(_username(username), digest, account_of(who), request.remote_addr)
         return _reply({"ok": True})
 
-    from web.retention_api import register_retention_api
+    from web.disposal_api import register_disposal_api
 
-    register_retention_api(
+    register_disposal_api(
         app, kho, actor, reply=_reply, body=_body, text=_text, strings=_strings, flag=_flag,
         record_id=_record_id,
     )

@@ -934,7 +934,7 @@ def _register_optional_commands() -> None:
         ("web.accounts_cli", "account"),
         ("web.accounts_cli", "unit"),
         ("web.accounts_cli", "intake"),
-        ("web.retention_cli", "retention"),
+        ("web.disposal_cli", "archive"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -784,8 +784,8 @@ def _paths() -> dict[str, dict[str, Schema]]:
     }
 
 
-def retention_paths() -> dict[str, dict[str, Schema]]:
-    from web.openapi_retention import retention_paths as paths
+def disposal_paths() -> dict[str, dict[str, Schema]]:
+    from web.openapi_disposal import disposal_paths as paths
 
     return paths()
 
@@ -810,7 +810,7 @@ def build() -> dict[str, Any]:
             },
             "servers": [{"url": "/"}],
             "security": [{"bearerAuth": []}],
-            "paths": {**_paths(), **retention_paths()},
+            "paths": {**_paths(), **disposal_paths()},
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {

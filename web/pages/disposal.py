@@ -18,7 +18,7 @@ from retention.sip import Transfers
 from retention.sip_import import import_package
 from web.pages.common import actor, allowed, kho, login_required, page
 
-bp = Blueprint("retention", __name__, url_prefix="/retention")
+bp = Blueprint("disposal", __name__, url_prefix="/retention")
 
 
 def _destructions() -> Destructions:
@@ -34,7 +34,7 @@ def _index(errors: list[str] | None = None, status: int = 200) -> Response:
     holds = Holds(repo).list(actor=who) if can_list else []
     transfers = Transfers(repo).list(actor=who) if allowed(Action.TRANSFER) else []
     return page(
-        "retention.html",
+        "disposal.html",
         status,
         candidates=candidates,
         cases=cases,
@@ -65,7 +65,7 @@ def propose() -> Response:
     except KhoError as exc:
         return _index([f"{exc.message} ({exc.code})"], exc.http_status)
     flash("Đã lập hồ sơ đề nghị hủy.", "info")
-    return redirect(url_for("retention.case", case_id=case["case_id"]))  # type: ignore[return-value]
+    return redirect(url_for("disposal.case", case_id=case["case_id"]))  # type: ignore[return-value]
 
 
 def _case_page(case_id: str, errors: list[str] | None = None, status: int = 200) -> Response:
@@ -108,7 +108,7 @@ def step(case_id: str, step: str) -> Response:
     except KhoError as exc:
         return _case_page(case_id, [f"{exc.message} ({exc.code})"], exc.http_status)
     flash("Đã ghi nhận.", "info")
-    return redirect(url_for("retention.case", case_id=case_id))  # type: ignore[return-value]
+    return redirect(url_for("disposal.case", case_id=case_id))  # type: ignore[return-value]
 
 
 @bp.post("/holds")
@@ -124,7 +124,7 @@ def hold() -> Response:
     except KhoError as exc:
         return _index([f"{exc.message} ({exc.code})"], exc.http_status)
     flash("Đã phong tỏa.", "info")
-    return redirect(url_for("retention.index"))  # type: ignore[return-value]
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
 
 
 @bp.post("/holds/<order_id>/release")
@@ -135,7 +135,7 @@ def release(order_id: str) -> Response:
     except KhoError as exc:
         return _index([f"{exc.message} ({exc.code})"], exc.http_status)
     flash("Đã gỡ phong tỏa.", "info")
-    return redirect(url_for("retention.index"))  # type: ignore[return-value]
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
 
 
 @bp.post("/transfers")
@@ -148,7 +148,7 @@ def export() -> Response:
     except KhoError as exc:
         return _index([f"{exc.message} ({exc.code})"], exc.http_status)
     flash(f"Đã xuất gói tin {receipt['package']} (SHA-256 {receipt['sha256'][:16]}…).", "info")
-    return redirect(url_for("retention.index"))  # type: ignore[return-value]
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
 
 
 @bp.post("/transfers/check")
@@ -165,4 +165,4 @@ def check() -> Response:
     except KhoError as exc:
         return _index([f"Gói tin bị từ chối: {exc.message} ({exc.code})"], exc.http_status)
     flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).", "info")
-    return redirect(url_for("retention.index"))  # type: ignore[return-value]
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]

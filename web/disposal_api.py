@@ -1,5 +1,5 @@
 """JSON API of retention (part B): Xem xét hủy, destruction cases, legal holds, SIP transfer,
-recall. Registered by :func:`web.app.create_app`; documented in :mod:`web.openapi_retention`.
+recall. Registered by :func:`web.app.create_app`; documented in :mod:`web.openapi_disposal`.
 No rule lives here: each route reads its input, calls :mod:`retention`, and answers."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _workflow_id(value: str) -> str:
     return value
 
 
-def register_retention_api(
+def register_disposal_api(
     app: Flask,
     kho: Kho,
     actor: Callable[[], Actor],

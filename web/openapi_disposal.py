@@ -1,4 +1,4 @@
-"""OpenAPI operations of the retention API (:mod:`web.retention_api`), merged by
+"""OpenAPI operations of the retention API (:mod:`web.disposal_api`), merged by
 :func:`web.openapi.build`."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 Schema = dict[str, Any]
 
 
-def retention_paths() -> dict[str, dict[str, Schema]]:
+def disposal_paths() -> dict[str, dict[str, Schema]]:
     from web.openapi import RID, STRING, STRINGS, _json_body, _multipart, _object, _op, _path
 
     obj: Schema = {"type": "object"}

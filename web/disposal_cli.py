@@ -1,4 +1,4 @@
-"""``kho retention …``: Xem xét hủy, destruction cases, legal holds, SIP transfer, recall.
+"""``kho archive …``: Xem xét hủy, destruction cases, legal holds, SIP transfer, recall.
 
 Every command acts as the logged-in account (``kho login``) through :mod:`retention`; the
 destruction's execution asks for the password again (QCVN 12 2.2.12.2.6).
@@ -26,12 +26,12 @@ def _out(data: Any, as_json: bool, line: str) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2) if as_json else line)
 
 
-@click.group("retention")
-def retention() -> None:
+@click.group("archive")
+def archive() -> None:
     """Lưu trữ: xem xét hủy, hủy tài liệu, phong tỏa, nộp lưu lịch sử, thu hồi."""
 
 
-@retention.command("review")
+@archive.command("review")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Ngày xét (mặc định hôm nay).")
 @json_option
 @pass_ctx
@@ -46,7 +46,7 @@ def review(ctx: Context, today: Any, as_json: bool) -> None:
     _out([c.__dict__ for c in items], as_json, "\n".join(lines) or "Không có hồ sơ nào hết hạn.")
 
 
-@retention.command("hold")
+@archive.command("hold")
 @click.argument("record_ids", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Lý do phong tỏa.")
 @json_option
@@ -58,7 +58,7 @@ def hold(ctx: Context, record_ids: tuple[str, ...], reason: str, as_json: bool) 
     _out(order, as_json, f"Đã phong tỏa {len(order['targets'])} mục, lệnh {order['order_id']}.")
 
 
-@retention.command("release")
+@archive.command("release")
 @click.argument("order_id")
 @click.option("--reason", required=True)
 @json_option
@@ -70,7 +70,7 @@ def release(ctx: Context, order_id: str, reason: str, as_json: bool) -> None:
     _out(order, as_json, f"Đã gỡ phong tỏa lệnh {order_id}.")
 
 
-@retention.group("destruction")
+@archive.group("destruction")
 def destruction() -> None:
     """Hủy tài liệu hết giá trị."""
 
@@ -182,7 +182,7 @@ def destruction_list(ctx: Context, as_json: bool) -> None:
     _out(cases, as_json, "\n".join(_case_line(c) for c in cases) or "Chưa có hồ sơ hủy nào.")
 
 
-@retention.command("export-sip")
+@archive.command("export-sip")
 @click.argument("file_id")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @json_option
@@ -194,7 +194,7 @@ def export_sip(ctx: Context, file_id: str, out_dir: str, as_json: bool) -> None:
     _out(receipt, as_json, f"{receipt['path']}  SHA-256 {receipt['sha256']}  lượt {receipt['transfer_id']}")
 
 
-@retention.command("receipt")
+@archive.command("receipt")
 @click.argument("transfer_id")
 @click.option("--reference", required=True, help="Số, ngày biên bản giao nhận.")
 @json_option
@@ -206,7 +206,7 @@ def receipt(ctx: Context, transfer_id: str, reference: str, as_json: bool) -> No
     _out(done, as_json, f"Đã ghi nhận giao nhận lượt {transfer_id}.")
 
 
-@retention.command("check-sip")
+@archive.command("check-sip")
 @click.argument("package", type=click.Path(dir_okay=False, exists=True))
 @json_option
 @pass_ctx
@@ -217,7 +217,7 @@ def check_sip(ctx: Context, package: str, as_json: bool) -> None:
     _out(result, as_json, f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).")
 
 
-@retention.command("recall")
+@archive.command("recall")
 @click.argument("record_id")
 @click.option("--order", "order_ref", required=True, help="Số, ngày văn bản thu hồi.")
 @click.option("--reason", required=True)
