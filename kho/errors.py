@@ -88,6 +88,13 @@ class RetentionLocked(KhoError):
     http_status = 409
 
 
+class LegalHold(KhoError):
+    """A legal hold (phong tỏa) or a recall freeze blocks the change or the destruction."""
+
+    code = "LEGAL_HOLD"
+    http_status = 409
+
+
 class KeyDestroyed(KhoError):
     code = "KEY_DESTROYED"
     http_status = 410

@@ -112,6 +112,20 @@ class Action(StrEnum):
     """Check, accept or return hồ sơ submitted for nộp lưu (lưu trữ viên; Điều 30 k3)."""
     FILE_KEEP_APPROVE = "file:keep-approve"
     """Approve keeping a due hồ sơ in the unit, at most 2 years (lãnh đạo; Điều 31 k3 d)."""
+    HOLD_PLACE = "retention:hold"
+    """Put a record or hồ sơ under legal hold (phong tỏa), or release it (lưu trữ viên, lãnh đạo)."""
+    DISPOSAL_LIST = "retention:disposal-list"
+    """See the “Xem xét hủy” list and the destruction cases (lưu trữ viên, lãnh đạo)."""
+    DESTRUCTION_PROPOSE = "destruction:propose"
+    """Open a destruction case, attach its danh mục, thuyết minh and thẩm định (lưu trữ viên)."""
+    DESTRUCTION_DECIDE = "destruction:decide"
+    """Set up the council and decide the destruction (the head: lãnh đạo)."""
+    DESTRUCTION_EXECUTE = "destruction:execute"
+    """Carry out a decided destruction, after re-entering one's password (lưu trữ viên)."""
+    TRANSFER = "retention:transfer"
+    """Build, export and import SIPs for the historical archive (lưu trữ viên)."""
+    RECORD_RECALL = "record:recall"
+    """Record a recall (thu hồi) of a document (văn thư, lãnh đạo)."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,11 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.SCHEDULE_EDIT: frozenset({Role.QUAN_TRI}),
     Action.SUBMISSION_REVIEW: frozenset({Role.LUU_TRU}),
     Action.FILE_KEEP_APPROVE: frozenset({Role.LANH_DAO}),
+    Action.DISPOSAL_LIST: frozenset({Role.LUU_TRU, Role.LANH_DAO}),
+    Action.DESTRUCTION_PROPOSE: frozenset({Role.LUU_TRU}),
+    Action.DESTRUCTION_DECIDE: frozenset({Role.LANH_DAO}),
+    Action.DESTRUCTION_EXECUTE: frozenset({Role.LUU_TRU}),
+    Action.TRANSFER: frozenset({Role.LUU_TRU}),
 }
 
 # Actions on a record: the roles that may do them, given sight of the record.
@@ -198,6 +217,8 @@ _RECORD_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.RECORD_OVERRIDE: frozenset({Role.VAN_THU}),
     Action.RECORD_RETURN: frozenset({Role.VAN_THU}),
     Action.FILE_EDIT: frozenset({Role.CHUYEN_VIEN, Role.VAN_THU, Role.LUU_TRU, Role.LANH_DAO}),
+    Action.HOLD_PLACE: frozenset({Role.LUU_TRU, Role.LANH_DAO}),
+    Action.RECORD_RECALL: frozenset({Role.VAN_THU, Role.LANH_DAO}),
 }
 
 _SECRECY_LABELS = ("Thường", "Mật", "Tối mật", "Tuyệt mật")
@@ -303,6 +324,13 @@ _ACTION_LABELS = {
     Action.SCHEDULE_EDIT: "sửa bảng thời hạn bảo quản",
     Action.SUBMISSION_REVIEW: "tiếp nhận hồ sơ nộp lưu",
     Action.FILE_KEEP_APPROVE: "duyệt giữ lại hồ sơ đến hạn nộp lưu",
+    Action.HOLD_PLACE: "phong tỏa hoặc gỡ phong tỏa tài liệu",
+    Action.DISPOSAL_LIST: "xem danh sách tài liệu xem xét hủy",
+    Action.DESTRUCTION_PROPOSE: "lập hồ sơ đề nghị hủy tài liệu",
+    Action.DESTRUCTION_DECIDE: "quyết định hủy tài liệu",
+    Action.DESTRUCTION_EXECUTE: "thực hiện hủy tài liệu",
+    Action.TRANSFER: "lập, xuất, nhập gói tin nộp lưu lịch sử",
+    Action.RECORD_RECALL: "thu hồi văn bản",
 }
 
 
@@ -386,6 +414,19 @@ def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: 
             return ALLOW
         return _denied("Chỉ văn thư hoặc người soạn văn bản đi mới cập nhật trạng thái bên nhận.")
     raise ValueError(f"{action} is not a handling step")
+
+
+HOLD_BLOCKS: frozenset[Action] = frozenset(
+    {Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT}
+)
+"""Changes a legal hold blocks (besides destruction, which it always blocks), for everyone:
+quản trị and Kho's own processes included (Phụ lục VI IV.1.g)."""
+
+
+def hold_blocks(action: Action | str) -> bool:
+    """Whether a legal hold on a record (or on a hồ sơ holding it) blocks ``action``;
+    ``"destroy"`` names destruction."""
+    return action == "destroy" or action in HOLD_BLOCKS
 
 
 UnitsBelow = Callable[[str], frozenset[str]]

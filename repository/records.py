@@ -10,6 +10,7 @@ Store layout::
     registers/<organ>/<year>/<series>/<n>.json   register entries (carry the first version)
     claims/<kind>/<digest>             duplicate guards (số/ký hiệu/cơ quan/năm; SHA-256; mã hồ sơ)
     links/<document id>/<hồ sơ id>     reverse index: which hồ sơ a document sits in
+    holds/<id>/<hold id>               a legal hold (or a recall freeze) on a record or hồ sơ
 
 A write is committed by one create-if-absent: the register entry for registered documents,
 ``v000001`` otherwise. Anything written before the commit and left by a crash is garbage that
@@ -39,6 +40,7 @@ from kho.errors import (
     IntegrityError,
     KeyDestroyed,
     KhoError,
+    LegalHold,
     NotFound,
     PermissionDenied,
     SignatureRejected,
@@ -57,7 +59,7 @@ from repository.metadata import (
     parse_file,
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
-from repository.policy import Action, Principal, RecordFacts, Role, decide, sees
+from repository.policy import Action, Principal, RecordFacts, Role, decide, hold_blocks, sees
 from repository.registers import (
     RegisterEntry,
     Registers,
@@ -330,6 +332,7 @@ DESTROYED_KEEPS = frozenset(
         "urgency",
         "unit",
         "file_notation",
+        "file_catalog",
         "maintenance",
         "start_date",
         "end_date",
@@ -360,6 +363,13 @@ def destroyed_row(record: Record, *, by: str, at: str, decision: str) -> dict[st
     }
     return {"record_id": record.record_id, "destroyed_by": by, "destroyed_at": at, "decision": decision,
             "record": reduced}
+
+
+HOLD_PREFIX = "holds/"
+
+
+def hold_key(record_id: str, hold_id: str) -> str:
+    return f"{HOLD_PREFIX}{record_id}/{hold_id}"
 
 
 def version_key(record_id: str, version: int) -> str:
@@ -545,6 +555,104 @@ class Repository:
 
     def _exists(self, record_id: str) -> bool:
         return self.store.exists(version_key(record_id, 1)) or self._roll_forward(record_id) is not None
+
+    # -- legal holds (phong tỏa): enforced here, for every caller ------------------------------
+    def holds_on(self, record_id: str) -> list[dict[str, Any]]:
+        """The holds placed on this record or hồ sơ itself (not those of the hồ sơ holding it)."""
+        out = []
+        for info in self.store.list(f"{HOLD_PREFIX}{record_id}/"):
+            try:
+                out.append(formats.loads(formats.LEGAL_HOLD.name, self.store.get(info.key)))
+            except NotFound:
+                continue  # released meanwhile
+        return out
+
+    def holds_covering(
+        self, record: Record, *, holders: Iterable[Record] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every hold that reaches ``record``: its own and those of each hồ sơ it sits in."""
+        found = self.holds_on(record.record_id)
+        for holder in self.holders_of(record) if holders is None else holders:
+            found.extend(self.holds_on(holder.record_id))
+        return found
+
+    def refuse_if_held(self, record: Record, action: Action | str) -> None:
+        """Raise :class:`LegalHold` when a hold on the record (or on a hồ sơ holding it) blocks
+        ``action`` (``"destroy"``: destruction). No role lifts it, quản trị and Kho's own
+        processes included: only releasing the hold does. A hồ sơ under hold also refuses the
+        destruction of any of its documents, and a hồ sơ is not destroyed while a document in it
+        is held."""
+        if not hold_blocks(action):
+            return
+        holds = self.holds_covering(record)
+        if action == "destroy" and record.kind == KIND_FILE:
+            for document_id in record.documents:
+                holds.extend(self.holds_on(document_id))
+        if not holds:
+            return
+        first = holds[0]
+        what = "thu hồi (đóng băng)" if first.get("kind") == "recall" else "phong tỏa"
+        raise LegalHold(
+            f"Tài liệu đang bị {what} ({first.get('reason', '')}): không được sửa, thêm/bớt, phân"
+            " quyền hay hủy cho đến khi được gỡ.",
+            record_id=record.record_id,
+            holds=sorted({h["hold_id"] for h in holds}),
+            action=str(action),
+        )
+
+    def _original_keys(self, record: Record) -> list[str]:
+        return [content_key(record.record_id, f.sha256) for f in record.files]
+
+    def place_hold(
+        self, record_id: str, hold_id: str, reason: str, *, actor: Actor, kind: str = "hold",
+        authorize: Action = Action.HOLD_PLACE,
+    ) -> dict[str, Any]:
+        """Put a record or hồ sơ under hold (idempotent per ``hold_id``); on a store with object
+        lock the originals get the backend's legal hold too. Audited ``hold:place``."""
+        record = self._load(record_id)
+        self.authorize(actor, authorize, record)
+        body = {
+            "hold_id": hold_id,
+            "record_id": record_id,
+            "kind": kind,
+            "reason": nfc(reason.strip()),
+            "by": actor.user,
+            "at": to_iso_utc(self.clock()),
+        }
+        try:
+            self.store.put_if_absent(
+                hold_key(record_id, hold_id),
+                formats.dumps(formats.LEGAL_HOLD.name, body, ensure_ascii=False, sort_keys=True),
+            )
+        except AlreadyExists:
+            raw = self.store.get_after_conflict(hold_key(record_id, hold_id))
+            return formats.loads(formats.LEGAL_HOLD.name, raw)
+        if self.store.supports_retention:
+            for key in self._original_keys(record):
+                self.store.set_legal_hold(key, True)
+        self._event(actor, f"{kind}:place", record, {"hold_id": hold_id, "reason": body["reason"]})
+        return body
+
+    def release_hold(self, record_id: str, hold_id: str, *, actor: Actor, reason: str) -> bool:
+        """Release one hold (False: it was not there). The backend's legal hold on the originals
+        is lifted when no other hold remains. Audited ``hold:release``."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.HOLD_PLACE, record)
+        key = hold_key(record_id, hold_id)
+        if not self.store.exists(key):
+            return False
+        held = formats.loads(formats.LEGAL_HOLD.name, self.store.get(key))
+        if held.get("kind") == "recall":
+            raise LegalHold(
+                "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
+                record_id=record_id, hold_id=hold_id,
+            )
+        self.store.delete(key)
+        if self.store.supports_retention and not self.holds_on(record_id):
+            for original in self._original_keys(record):
+                self.store.set_legal_hold(original, False)
+        self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": nfc(reason.strip())})
+        return True
 
     # -- access ------------------------------------------------------------------------------
     def holders_of(self, record: Record) -> list[Record]:
@@ -1073,6 +1181,7 @@ class Repository:
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
         record = self._load(record_id)
         if record.state != "destroyed":
+            self.refuse_if_held(record, "destroy")
             row = destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip())
             try:
                 self.store.put_if_absent(
@@ -1189,6 +1298,7 @@ class Repository:
         current = self._load(record_id)
         editing = Action.FILE_EDIT if current.kind == KIND_FILE else Action.RECORD_UPDATE
         self.authorize(actor, editing, current)
+        self.refuse_if_held(current, editing)
         if current.metadata is None:
             raise Conflict(
                 "Văn bản đang chờ vào sổ: hãy hoàn tất tiếp nhận (xác nhận dữ liệu đặc tả và vào sổ)"
@@ -1269,6 +1379,7 @@ class Repository:
         for _ in range(20):
             current = self._load(record_id)
             self.authorize(actor, Action.RECORD_GRANT, current)
+            self.refuse_if_held(current, Action.RECORD_GRANT)
             if revoke:
                 new_users = tuple(u for u in current.grant_users if u not in users)
                 new_units = tuple(u for u in current.grant_units if u not in units)
@@ -1450,6 +1561,7 @@ class Repository:
         if current.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         self.authorize(actor, Action.FILE_EDIT, current)
+        self.refuse_if_held(current, Action.FILE_EDIT)
         document = self._load(document_id)
         self.authorize(actor, Action.RECORD_VIEW, document)
         if document.kind == KIND_FILE:

@@ -14,3 +14,10 @@ if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/
   npm install --silent --no-audit --no-fund --prefix "$AXE_DIR" axe-core@4 >/dev/null 2>&1 \
     || echo "install.sh: axe-core not installed (npm unreachable); accessibility checks will be skipped" >&2
 fi
+# The independent E-ARK validator (eark-validator from PyPI) in its own environment, so its pins
+# never meet Kho's; retention/sip.py runs it (retention/eark/launcher.py keeps it offline).
+EARK_DIR=${KHO_EARK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kho/eark-validator}
+if [ ! -x "$EARK_DIR/bin/eark-validator" ]; then
+  "$PY" -m venv "$EARK_DIR"
+  "$EARK_DIR/bin/python" -m pip install --quiet "eark-validator==1.1.3"
+fi

@@ -106,6 +106,10 @@ class SearchBackend(IndexWriter):
     def count(self) -> int:
         return sum(1 for _ in self.ids_and_versions())
 
+    def purge_deleted(self) -> None:
+        """Physically drop what deletes and replacements left behind (destruction: the text of a
+        destroyed record must not survive in an old segment)."""
+
     def close(self) -> None:
         """Release connections."""
 

@@ -328,6 +328,24 @@ class ElasticsearchBackend(SearchBackend):
     def _live_writer(self) -> _Target:
         return self._live
 
+    def purge_deleted(self) -> None:
+        """Refresh, then force-merge every index of the alias expunging *every* deleted document
+        (the merge policy's ``expunge_deletes_allowed`` is set to 0 first: by default Lucene
+        leaves segments with under 10 % deletes alone, and with them a destroyed text)."""
+        try:
+            for alias in (self.alias, self.staging_alias):
+                for name in self._indices_of(alias):
+                    self.es.indices.put_settings(
+                        index=name, settings={"index.merge.policy.expunge_deletes_allowed": 0}
+                    )
+                    self.es.indices.refresh(index=name)
+                    self.es.indices.forcemerge(
+                        index=name, only_expunge_deletes=True, wait_for_completion=True
+                    )
+                    self.es.indices.refresh(index=name)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
     def begin_rebuild(self) -> Rebuild:
         try:
             existing = self._indices_of(self.staging_alias)

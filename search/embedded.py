@@ -539,6 +539,20 @@ class EmbeddedBackend(SearchBackend):
         self._live.close()
         self._close_staging()
 
+    def purge_deleted(self) -> None:
+        """SQLite rows are zeroed on delete (``secure_delete``) and the file vacuumed; Tantivy
+        segments no longer used are removed from disk."""
+        for index in (self._live_writer(), self._staging_writer()):
+            if index is None:
+                continue
+            with index._writing():
+                index.conn.execute("VACUUM")
+                writer = index.text.writer(heap_size=15_000_000, num_threads=1)
+                try:
+                    writer.garbage_collect_files()
+                finally:
+                    writer.wait_merging_threads()
+
     def _swap_in(self, staging: Path) -> None:
         live = self._live_writer()
         with live._writing():

@@ -689,6 +689,13 @@ def create_app(
 
     register_retention_api(app, kho, actor)
 
+    from web.disposal_api import register_disposal_api
+
+    register_disposal_api(
+        app, kho, actor, reply=_reply, body=_body, text=_text, strings=_strings, flag=_flag,
+        record_id=_record_id,
+    )
+
     from web.pages import register_pages
 
     register_pages(app, kho)

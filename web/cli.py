@@ -904,6 +904,7 @@ def _register_optional_commands() -> None:
         ("web.retention_cli", "plan"),
         ("web.retention_cli", "submission"),
         ("web.retention_cli", "retention"),
+        ("web.disposal_cli", "archive"),
     ):
         try:
             module = importlib.import_module(module_name)

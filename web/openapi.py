@@ -902,12 +902,20 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
             )
         },
         **_retention_paths(),
+        **_disposal_paths(),
     }
 
 
 def _retention_paths() -> dict[str, dict[str, Schema]]:
     """Danh mục hồ sơ, closing and nộp lưu (:mod:`web.retention_api`)."""
     from web.openapi_retention import paths
+
+    return paths()
+
+
+def _disposal_paths() -> dict[str, dict[str, Schema]]:
+    """Xem xét hủy, destruction, holds, SIP transfer, recall (:mod:`web.disposal_api`)."""
+    from web.openapi_disposal import disposal_paths as paths
 
     return paths()
 

@@ -77,6 +77,11 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "file-plan": lambda d: plan_from_dict(formats.upcast(formats.FILE_PLAN.name, d)),
     "retention-schedule": lambda d: schedule_from_dict(formats.upcast(formats.RETENTION_SCHEDULE.name, d)),
     "submission": lambda d: formats.upcast(formats.SUBMISSION.name, d)["history"][-1]["state"],
+    "legal-hold": lambda d: formats.upcast(formats.LEGAL_HOLD.name, d)["hold_id"],
+    "hold-order": lambda d: formats.upcast(formats.HOLD_ORDER.name, d)["targets"],
+    "destruction-case": lambda d: formats.upcast(formats.DESTRUCTION_CASE.name, d)["items"][0]["record_id"],
+    "transfer-receipt": lambda d: formats.upcast(formats.TRANSFER_RECEIPT.name, d)["sha256"],
+    "recall": lambda d: formats.upcast(formats.RECALL.name, d)["order_ref"],
 }
 ACCOUNT_CLASSES: dict[str, type[Unit | Account | Notification | Token]] = {
     "unit": Unit,

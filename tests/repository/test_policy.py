@@ -70,6 +70,13 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.SCHEDULE_EDIT: (N, N, N, N, N, Y),
     Action.SUBMISSION_REVIEW: (N, N, N, Y, N, N),
     Action.FILE_KEEP_APPROVE: (N, Y, N, N, N, N),
+    Action.HOLD_PLACE: (N, Y, N, Y, N, N),
+    Action.DISPOSAL_LIST: (N, Y, N, Y, N, N),
+    Action.DESTRUCTION_PROPOSE: (N, N, N, Y, N, N),
+    Action.DESTRUCTION_DECIDE: (N, Y, N, N, N, N),
+    Action.DESTRUCTION_EXECUTE: (N, N, N, Y, N, N),
+    Action.TRANSFER: (N, N, N, Y, N, N),
+    Action.RECORD_RECALL: (Y, Y, N, N, N, N),
 }
 ROLES = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.KIEM_TOAN, Role.QUAN_TRI)
 RECORD_ACTIONS = {
@@ -87,6 +94,8 @@ RECORD_ACTIONS = {
     Action.HANDLE_WORK,
     Action.HANDLE_APPROVE,
     Action.OUTGOING_STATUS,
+    Action.HOLD_PLACE,
+    Action.RECORD_RECALL,
 }
 
 
@@ -302,3 +311,9 @@ def test_only_the_assigner_approves_and_never_their_own_request(
 def test_secrecy_still_comes_first_for_handling_steps() -> None:
     work = WorkFacts(leaders=frozenset({TOP.user}))
     assert decide_step(TOP, Action.HANDLE_DIRECT, SECRET, work).code == "SECRECY_DENIED"
+def test_what_a_hold_blocks() -> None:
+    from repository.policy import hold_blocks
+
+    assert hold_blocks("destroy")
+    assert all(hold_blocks(a) for a in (Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT))
+    assert not any(hold_blocks(a) for a in (Action.RECORD_VIEW, Action.RECORD_READ, Action.SEARCH))

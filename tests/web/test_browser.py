@@ -249,6 +249,14 @@ def test_each_role_main_path_in_chromium(
     assert "1 hồ sơ đang lập" in " ".join(page.inner_text(".counts").split())
     walk.logout()
 
+    # -- lưu trữ viên: xem xét hủy, phong tỏa, nộp lưu lịch sử ----------------------------------
+    walk.login(people.usernames["luu_tru"])
+    page.wait_for_url(server + "/")
+    walk.go("/retention")
+    assert "Xem xét hủy" in page.inner_text("main") and "Phong tỏa" in page.inner_text("main")
+    walk.check("luu-tru")
+    walk.logout()
+
     # -- kiểm toán viên finds the download ----------------------------------------------------
     walk.login(people.usernames["kiem_toan"])
     page.wait_for_url(server + "/")
@@ -283,7 +291,7 @@ def test_each_role_main_path_in_chromium(
     print(f"axe-core checked {walk.axe_checked}; moderate/minor findings: {walk.minor or 'none'}")
     assert all(p.stat().st_size > 1000 for p in walk.taken)
     assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
-    assert len(walk.axe_checked) == 10 and not walk.violations, walk.violations
+    assert len(walk.axe_checked) == 11 and not walk.violations, walk.violations
 
 
 def test_handling_paths_of_the_leader_and_the_handler_in_chromium(

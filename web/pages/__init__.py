@@ -19,6 +19,7 @@ from web.pages import (
     admin,
     audit,
     auth,
+    disposal,
     files,
     handling,
     home,
@@ -32,7 +33,9 @@ from web.pages.common import install_common
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-BLUEPRINTS = (auth, home, intake, records, registers, search, files, audit, admin, handling, retention)
+BLUEPRINTS = (
+    auth, home, intake, records, registers, search, files, disposal, audit, admin, handling, retention
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

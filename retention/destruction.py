@@ -1,0 +1,461 @@
+"""Destruction of records whose value has expired (Luật Lưu trữ 2024 Điều 16, TT 06/2025).
+
+The workflow is one versioned record per case (``retention/destruction/<case id>/v…``):
+
+``proposed`` (lưu trữ viên lists the items with a thuyết minh) → ``council`` (the head sets up the
+Hội đồng xác định giá trị tài liệu: quyết định thành lập, members) → members review in Kho →
+``reviewed`` (biên bản họp recorded by a member, after every member gave an opinion) → thẩm định
+attached → ``decided`` (the head's quyết định hủy) or ``rejected`` → ``executing`` → ``done``.
+
+Execution (a lưu trữ viên re-entering their password, QCVN 12 2.2.12.2.6) re-checks every item
+(hold, retention period) before anything is destroyed, then crypto-shreds each item
+(:meth:`repository.records.Repository.destroy`), removes its derived data and its index text
+(delete + purge), and keeps the whole dossier as a hồ sơ of 20 years. Every step is written
+before it is done and is idempotent, so a killed execution, run again, rolls forward to the same
+end state.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kho.errors import Duplicate, KhoError, NotFound, PermissionDenied
+from kho.timeutil import to_iso_utc, vn_date
+from repository import formats
+from repository.accounts import AccountService
+from repository.metadata import FileMetadata
+from repository.policy import Action
+from repository.records import KIND_FILE, Actor, Record, Repository
+from repository.vocabulary import nfc
+from retention.eligibility import RetentionFacts, assess, check_destroyable
+from retention.workflow import Versions
+
+DOSSIER_RETENTION = "20 năm"
+DOSSIER_NAME = "destruction-dossier.json"
+
+STATE_LABELS = {
+    "proposed": "Đã lập danh mục đề nghị hủy",
+    "council": "Hội đồng đang xem xét",
+    "reviewed": "Đã có biên bản họp hội đồng",
+    "decided": "Đã có quyết định hủy",
+    "rejected": "Không duyệt hủy",
+    "executing": "Đang thực hiện hủy",
+    "done": "Đã hủy xong",
+}
+
+
+class WorkflowError(KhoError):
+    http_status = 409
+
+
+CLOSED_STATES = frozenset({"closed", "submitted", "archived"})
+"""States of a hồ sơ after its closing (:class:`retention.service.FileState`)."""
+
+
+def closed_on(file: Record) -> date | None:
+    """The day a hồ sơ's work ended, once it is closed (Điều 29 k4; ``kho file close``): the one
+    place that reads it. An open hồ sơ has none, whatever end date it was given: nothing is
+    eligible for destruction or transfer before it is closed."""
+    if file.state not in CLOSED_STATES:
+        return None
+    md = file.metadata
+    return md.end_date if isinstance(md, FileMetadata) else None
+
+
+def is_closed(file: Record) -> bool:
+    return file.kind == KIND_FILE and closed_on(file) is not None
+
+
+def facts_of(repo: Repository, record: Record) -> RetentionFacts:
+    """What the eligibility rules need of a hồ sơ, read from the store."""
+    md = record.metadata
+    return RetentionFacts(
+        record_id=record.record_id,
+        maintenance=md.maintenance if isinstance(md, FileMetadata) else "",
+        start=closed_on(record),
+        state=record.state,
+        on_hold=bool(repo.holds_on(record.record_id)) or any(repo.holds_on(d) for d in record.documents),
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    record_id: str
+    file_code: str
+    title: str
+    maintenance: str
+    reason: str
+    expires_on: date | None
+
+
+def review_list(repo: Repository, *, actor: Actor, today: date) -> list[Candidate]:
+    """The “Xem xét hủy” list: closed hồ sơ the rules say may be destroyed on ``today``."""
+    repo.authorize(actor, Action.DISPOSAL_LIST)
+    out = []
+    for record in repo.records():
+        if record.kind != KIND_FILE or record.state == "destroyed" or not repo.may_see(actor, record):
+            continue
+        verdict = assess(facts_of(repo, record), today)
+        if verdict.eligible and isinstance(record.metadata, FileMetadata):
+            md = record.metadata
+            out.append(
+                Candidate(
+                    record.record_id,
+                    md.file_code,
+                    md.title,
+                    md.maintenance,
+                    str(verdict.reason),
+                    verdict.expires_on,
+                )
+            )
+    return out
+
+
+class Destructions:
+    """Destruction cases of one installation."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        accounts: AccountService | None = None,
+        backend: Any = None,
+        *,
+        on_step: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.repo = repo
+        self.accounts = accounts
+        self.backend = backend
+        self.cases = Versions(repo.store, "destruction", formats.DESTRUCTION_CASE.name, "hồ sơ hủy tài liệu")
+        self.on_step = on_step
+        """Called with (case id, step) after each execution step (tests stop a process there)."""
+
+    def _now(self) -> str:
+        return to_iso_utc(self.repo.clock())
+
+    def _today(self) -> date:
+        return vn_date(self.repo.clock())
+
+    def _event(self, actor: Actor, what: str, case: dict[str, Any], **details: Any) -> None:
+        self.repo.audit.append(
+            actor.user, what, source=actor.source, details={"case_id": case["case_id"], **details}
+        )
+
+    def get(self, case_id: str, *, actor: Actor) -> dict[str, Any]:
+        """A case: for the lưu trữ and lãnh đạo, and for the members of its council."""
+        case = self.cases.latest(case_id)
+        if actor.user not in ((case.get("council") or {}).get("members") or []):
+            self.repo.authorize(actor, Action.DISPOSAL_LIST)
+        return case
+
+    def list(self, *, actor: Actor) -> list[dict[str, Any]]:
+        self.repo.authorize(actor, Action.DISPOSAL_LIST)
+        return sorted(self.cases.all(), key=lambda c: c["created_at"])
+
+    def _step(
+        self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any], **details: Any
+    ) -> dict[str, Any]:
+        body = {**case, **changes}
+        body.pop(formats.FORMAT_KEY, None)
+        new = self.cases.write(case["case_id"], body, expected=case["version"])
+        self._event(actor, action, new, **details)
+        return new
+
+    @staticmethod
+    def _require(case: dict[str, Any], *states: str) -> None:
+        if case["state"] not in states:
+            raise WorkflowError(
+                f"Hồ sơ hủy đang ở bước “{STATE_LABELS.get(case['state'], case['state'])}”: không"
+                " thực hiện được thao tác này.",
+                code="DESTRUCTION_WRONG_STATE",
+                state=case["state"],
+            )
+
+    # -- steps --------------------------------------------------------------------------------
+    def propose(self, record_ids: Sequence[str], explanation: str, *, actor: Actor) -> dict[str, Any]:
+        """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
+        now (:class:`~retention.eligibility.NotDestroyable` otherwise, nothing written)."""
+        self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
+        if not explanation.strip():
+            raise WorkflowError("Cần có bản thuyết minh tài liệu đề nghị hủy.", code="EXPLANATION_REQUIRED")
+        ids = list(dict.fromkeys(record_ids))
+        if not ids:
+            raise WorkflowError("Danh mục tài liệu đề nghị hủy đang trống.", code="ITEMS_REQUIRED")
+        items = []
+        for record_id in ids:
+            record = self.repo.get(record_id, actor=actor)
+            if record.kind != KIND_FILE:
+                raise WorkflowError(
+                    "Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",
+                    code="FILE_REQUIRED",
+                    record_id=record_id,
+                )
+            verdict = check_destroyable(facts_of(self.repo, record), self._today())
+            md = record.metadata
+            assert isinstance(md, FileMetadata)
+            items.append(
+                {
+                    "record_id": record_id,
+                    "file_code": md.file_code,
+                    "title": md.title,
+                    "maintenance": md.maintenance,
+                    "reason": str(verdict.reason),
+                    "documents": list(record.documents),
+                }
+            )
+        case_id = uuid.uuid4().hex[:16]
+        body = {
+            "case_id": case_id,
+            "state": "proposed",
+            "created_at": self._now(),
+            "proposed_by": actor.user,
+            "explanation": nfc(explanation.strip()),
+            "items": items,
+            "council": None,
+            "reviews": {},
+            "minutes": None,
+            "appraisal": None,
+            "decision": None,
+            "execution": None,
+        }
+        case = self.cases.write(case_id, body, expected=0)
+        self._event(actor, "destruction:propose", case, items=[i["record_id"] for i in items])
+        return case
+
+    def establish_council(
+        self, case_id: str, members: Sequence[str], decision_ref: str, *, actor: Actor
+    ) -> dict[str, Any]:
+        """The head's quyết định thành lập hội đồng and its members (usernames)."""
+        self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
+        case = self.cases.latest(case_id)
+        self._require(case, "proposed")
+        people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
+        if len(people) < 3 or not decision_ref.strip():
+            raise WorkflowError(
+                "Hội đồng cần quyết định thành lập và ít nhất 3 thành viên.", code="COUNCIL_INVALID"
+            )
+        if self.accounts is not None:
+            for username in people:
+                self.accounts.get(username)  # ACCOUNT_NOT_FOUND for a name that is no one
+        council = {
+            "members": people,
+            "decision_ref": nfc(decision_ref.strip()),
+            "by": actor.user,
+            "at": self._now(),
+        }
+        return self._step(
+            case, actor, "destruction:council", {"state": "council", "council": council}, members=people
+        )
+
+    def review(self, case_id: str, opinion: str, note: str = "", *, actor: Actor) -> dict[str, Any]:
+        """A council member's opinion: ``agree`` or ``disagree`` (with a note)."""
+        case = self.cases.latest(case_id)
+        self._require(case, "council")
+        if actor.user not in case["council"]["members"]:
+            self._event(
+                actor, "access:denied", case, action="destruction:review", code="COUNCIL_MEMBER_REQUIRED"
+            )
+            raise PermissionDenied(
+                "Chỉ thành viên Hội đồng xác định giá trị tài liệu mới được cho ý kiến.",
+                code="COUNCIL_MEMBER_REQUIRED",
+            )
+        if opinion not in ("agree", "disagree"):
+            raise WorkflowError("Ý kiến phải là “đồng ý” hoặc “không đồng ý”.", code="OPINION_INVALID")
+        reviews = {
+            **case["reviews"],
+            actor.user: {"opinion": opinion, "note": nfc(note.strip()), "at": self._now()},
+        }
+        return self._step(case, actor, "destruction:review", {"reviews": reviews}, opinion=opinion)
+
+    def record_minutes(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
+        """Biên bản họp hội đồng, by a member, once every member has given an opinion."""
+        case = self.cases.latest(case_id)
+        self._require(case, "council")
+        if actor.user not in case["council"]["members"]:
+            raise PermissionDenied(
+                "Chỉ thành viên hội đồng mới được ghi biên bản họp.", code="COUNCIL_MEMBER_REQUIRED"
+            )
+        missing = [m for m in case["council"]["members"] if m not in case["reviews"]]
+        if missing or not text.strip():
+            raise WorkflowError(
+                "Biên bản họp chỉ được ghi khi mọi thành viên đã cho ý kiến.",
+                code="REVIEWS_INCOMPLETE",
+                missing=missing,
+            )
+        minutes = {"text": nfc(text.strip()), "by": actor.user, "at": self._now()}
+        return self._step(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
+
+    def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
+        """Ý kiến thẩm định of the competent archive authority."""
+        self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
+        case = self.cases.latest(case_id)
+        self._require(case, "reviewed")
+        if not text.strip():
+            raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
+        appraisal = {"text": nfc(text.strip()), "by": actor.user, "at": self._now()}
+        return self._step(case, actor, "destruction:appraisal", {"appraisal": appraisal})
+
+    def decide(
+        self, case_id: str, decision_ref: str, *, approve: bool, deadline: date | None = None, actor: Actor
+    ) -> dict[str, Any]:
+        """The head's quyết định hủy (or refusal). Needs the minutes, the appraisal and a majority
+        of the council agreeing."""
+        self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
+        case = self.cases.latest(case_id)
+        self._require(case, "reviewed")
+        if case["appraisal"] is None:
+            raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
+        if actor.user == case["proposed_by"]:
+            raise PermissionDenied("Người lập đề nghị hủy không tự quyết định hủy.", code="SELF_APPROVAL")
+        agree = sum(1 for r in case["reviews"].values() if r["opinion"] == "agree")
+        if approve and agree * 2 <= len(case["council"]["members"]):
+            raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
+        if not decision_ref.strip():
+            raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
+        decision = {
+            "ref": nfc(decision_ref.strip()),
+            "approve": approve,
+            "by": actor.user,
+            "at": self._now(),
+            "deadline": deadline.isoformat() if deadline else None,
+        }
+        return self._step(
+            case,
+            actor,
+            "destruction:decide",
+            {"state": "decided" if approve else "rejected", "decision": decision},
+            approve=approve,
+        )
+
+    # -- execution ----------------------------------------------------------------------------
+    def _reauthenticate(self, actor: Actor, password: str) -> None:
+        if actor.system:
+            return
+        if self.accounts is None:
+            raise WorkflowError("Không xác thực lại được người thực hiện.", code="REAUTH_UNAVAILABLE")
+        self.accounts.authenticate(actor.user, password, actor.source)  # LOGIN_FAILED, audited
+
+    def _targets(self, case: dict[str, Any]) -> list[str]:
+        """Every record the case destroys: each hồ sơ and its documents, documents first (a
+        document that sits in another hồ sơ not destroyed here is kept)."""
+        files = {i["record_id"] for i in case["items"]}
+        out: list[str] = []
+        for item in case["items"]:
+            for document_id in item["documents"]:
+                if set(self.repo.files_of(document_id)) <= files and document_id not in out:
+                    out.append(document_id)
+            out.append(item["record_id"])
+        return out
+
+    def _check_all(self, case: dict[str, Any]) -> None:
+        today = self._today()
+        for item in case["items"]:
+            record = self.repo._load(item["record_id"])
+            if record.state == "destroyed":
+                continue
+            check_destroyable(facts_of(self.repo, record), today)
+            self.repo.refuse_if_held(record, "destroy")
+            for document_id in item["documents"]:
+                self.repo.refuse_if_held(self.repo._load(document_id), "destroy")
+
+    def execute(self, case_id: str, password: str, *, actor: Actor) -> dict[str, Any]:
+        """Carry out a decided case (or resume one interrupted): re-authentication, every item
+        re-checked, then shredded; the dossier kept as a hồ sơ of 20 years."""
+        self.repo.authorize(actor, Action.DESTRUCTION_EXECUTE)
+        self._reauthenticate(actor, password)
+        case = self.cases.latest(case_id)
+        self._require(case, "decided", "executing")
+        if case["state"] == "decided":
+            self._check_all(case)  # nothing destroyed unless everything may be
+            execution = {
+                "by": actor.user,
+                "started_at": self._now(),
+                "targets": self._targets(case),
+                "dossier_file_id": None,
+                "finished_at": None,
+            }
+            case = self._step(
+                case, actor, "destruction:execute-start", {"state": "executing", "execution": execution}
+            )
+        else:
+            self._event(actor, "destruction:execute-resume", case)
+        decision = case["decision"]["ref"]
+        shredder = Actor(user=actor.user, source=actor.source, system=True)
+        for record_id in case["execution"]["targets"]:
+            record = self.repo._load(record_id)
+            if record.state != "destroyed":
+                self.repo.refuse_if_held(record, "destroy")
+                self.repo.destroy(record_id, decision=decision, actor=shredder)
+            self._step_hook(case_id, f"destroyed:{record_id}")
+            for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
+                self.repo.store.delete(info.key)
+        if self.backend is not None:
+            # The "đã hủy" rows replace the indexed documents in one write (idempotent), then
+            # what the replaced documents left in the index is purged.
+            from ingest.indexing import to_index_document
+
+            rows = [self.repo.destroyed(r) for r in case["execution"]["targets"]]
+            self.backend.index([to_index_document(self.repo, t, holders=[]) for t in rows if t is not None])
+            self.backend.purge_deleted()
+        self._step_hook(case_id, "shredded")
+        dossier_id = self._keep_dossier(case, actor)
+        execution = {**case["execution"], "dossier_file_id": dossier_id, "finished_at": self._now()}
+        return self._step(
+            case,
+            actor,
+            "destruction:done",
+            {"state": "done", "execution": execution},
+            dossier_file_id=dossier_id,
+        )
+
+    def _step_hook(self, case_id: str, step: str) -> None:
+        if self.on_step is not None:
+            self.on_step(case_id, step)
+
+    def _keep_dossier(self, case: dict[str, Any], actor: Actor) -> str:
+        """The dossier (danh mục, thuyết minh, quyết định thành lập hội đồng, biên bản họp, thẩm
+        định, quyết định hủy, biên bản hủy) as a hồ sơ kept 20 years; idempotent."""
+        today = self._today()
+        notation = f"00.HUY.{case['case_id'][:8].upper()}"
+        keeper = Actor(user=actor.user, source=actor.source, system=True)
+        metadata = {
+            "file_notation": notation,
+            "title": f"Hồ sơ hủy tài liệu hết giá trị theo {case['decision']['ref']}",
+            "maintenance": DOSSIER_RETENTION,
+            "creator": actor.user,
+            "start_date": today.isoformat(),
+            "end_date": today.isoformat(),
+        }
+        try:
+            file_id = self.repo.create_file(metadata, keeper).record_id
+        except Duplicate as exc:
+            file_id = exc.details["existing_record_id"]
+        dossier = {
+            "danh_muc": case["items"],
+            "thuyet_minh": case["explanation"],
+            "quyet_dinh_thanh_lap_hoi_dong": case["council"],
+            "y_kien_thanh_vien": case["reviews"],
+            "bien_ban_hop": case["minutes"],
+            "tham_dinh": case["appraisal"],
+            "quyet_dinh_huy": case["decision"],
+            "bien_ban_huy": {
+                "by": actor.user,
+                "at": self._now(),
+                "records": case["execution"]["targets"],
+                "method": "crypto-shredding (hủy khóa mã hóa của từng tài liệu)",
+            },
+        }
+        self.repo.put_derived(file_id, DOSSIER_NAME, json.dumps(dossier, ensure_ascii=False).encode())
+        return file_id
+
+    def dossier(self, case_id: str, *, actor: Actor) -> dict[str, Any]:
+        case = self.get(case_id, actor=actor)
+        file_id = (case.get("execution") or {}).get("dossier_file_id")
+        if not file_id:
+            raise NotFound("Hồ sơ hủy chưa hoàn tất.", code="DOSSIER_NOT_READY")
+        self.repo.get(file_id, actor=actor)
+        return json.loads(self.repo.get_derived(file_id, DOSSIER_NAME))

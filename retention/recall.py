@@ -1,0 +1,110 @@
+"""Recall (thu hồi; NĐ 30/2020 Điều 18 k4, Phụ lục VI III.8).
+
+* An **outgoing** document under a recall order is frozen with its metadata: a permanent hold of
+  kind ``recall`` (no change, no hồ sơ edit, no grant, no destruction) and the recall record kept.
+* An **incoming** document recalled by its issuer is destroyed (crypto-shredding, its derived data
+  and index text removed, the dossier kept — the same path as :mod:`retention.destruction`), and
+  the sender is notified: recorded as a ``recall:notify`` event until the exchange exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kho.errors import KhoError
+from kho.timeutil import to_iso_utc
+from repository import formats
+from repository.policy import Action
+from repository.records import Actor, Repository
+from repository.vocabulary import Direction, nfc
+from retention.workflow import Versions
+
+
+class RecallError(KhoError):
+    http_status = 422
+
+
+class Recalls:
+    def __init__(self, repo: Repository, backend: Any = None) -> None:
+        self.repo = repo
+        self.backend = backend
+        self.recalls = Versions(repo.store, "recalls", formats.RECALL.name, "lệnh thu hồi")
+
+    def _start(
+        self, record_id: str, order_ref: str, reason: str, actor: Actor, direction: str
+    ) -> tuple[Any, dict[str, Any]]:
+        if not order_ref.strip() or not reason.strip():
+            raise RecallError(
+                "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
+            )
+        record = self.repo._load(record_id)
+        self.repo.authorize(actor, Action.RECORD_RECALL, record)
+        if record.kind != direction:
+            raise RecallError(
+                "Văn bản không đúng loại cho thao tác thu hồi này.",
+                code="RECALL_WRONG_DIRECTION",
+                kind=record.kind,
+            )
+        recall_id = uuid.uuid4().hex[:16]
+        body = {
+            "recall_id": recall_id,
+            "record_id": record_id,
+            "direction": direction,
+            "order_ref": nfc(order_ref.strip()),
+            "reason": nfc(reason.strip()),
+            "by": actor.user,
+            "at": to_iso_utc(self.repo.clock()),
+            "state": "recorded",
+        }
+        return record, self.recalls.write(recall_id, body, expected=0)
+
+    def recall_outgoing(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
+        """Freeze an outgoing document under a recall order (kept with the recall)."""
+        record, recall = self._start(record_id, order_ref, reason, actor, Direction.DI.value)
+        self.repo.place_hold(
+            record.record_id,
+            f"recall-{recall['recall_id']}",
+            f"Thu hồi: {recall['order_ref']}",
+            actor=actor,
+            kind="recall",
+            authorize=Action.RECORD_RECALL,
+        )
+        return recall
+
+    def recall_incoming(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
+        """Destroy an incoming document its issuer recalled, keep the recall, notify the sender."""
+        record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value)
+        self.repo.refuse_if_held(record, "destroy")
+        shredder = Actor(user=actor.user, source=actor.source, system=True)
+        self.repo.destroy(record_id, decision=f"Thu hồi theo {recall['order_ref']}", actor=shredder)
+        for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
+            self.repo.store.delete(info.key)
+        if self.backend is not None:
+            from ingest.indexing import to_index_document
+
+            tombstone = self.repo.destroyed(record_id)
+            if tombstone is not None:
+                self.backend.index([to_index_document(self.repo, tombstone, holders=[])])
+            self.backend.purge_deleted()
+        md = record.metadata
+        sender = getattr(md, "organ_id", None) or getattr(md, "organ_name", "")
+        self.repo.audit.append(
+            actor.user,
+            "recall:notify",
+            record_id=record_id,
+            source=actor.source,
+            details={
+                "recall_id": recall["recall_id"],
+                "to": sender,
+                "order_ref": recall["order_ref"],
+                "channel": "recorded",
+            },
+        )
+        body = {**recall, "state": "destroyed", "notified": sender}
+        body.pop(formats.FORMAT_KEY, None)
+        return self.recalls.write(recall["recall_id"], body, expected=recall["version"])
+
+    def list(self, *, actor: Actor) -> list[dict[str, Any]]:
+        self.repo.authorize(actor, Action.DISPOSAL_LIST)
+        return self.recalls.all()

@@ -1,0 +1,607 @@
+"""Transfer packages for the Lưu trữ lịch sử: SIPs derived from E-ARK CSIP (TT 05/2025).
+
+A closed hồ sơ kept “Vĩnh viễn” becomes one information package::
+
+    <OBJID>/METS.xml                               root METS (CSIP + E-ARK SIP profile)
+    <OBJID>/metadata/descriptive/ead.xml           EAD: the hồ sơ and its documents (mục lục)
+    <OBJID>/metadata/preservation/premis.xml       PREMIS: objects, fixity, events, agents
+    <OBJID>/representations/rep1/METS.xml          the representation's METS
+    <OBJID>/representations/rep1/data/NN_<name>    the originals, as stored (checked on read)
+
+Every file carries its SHA-256 and size; every date is ISO 8601 with +07:00. Before it is sent
+a package is checked by Kho (checksums, layout) *and* by an independent E-ARK validator
+(``eark-validator`` from PyPI, run in its own environment by :func:`validate_with_eark`); an
+imported package goes through the same checks after a safe extraction (:mod:`retention.sip_import`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+import uuid
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from kho.errors import KhoError
+from kho.timeutil import to_iso_utc, to_vn
+from repository import formats
+from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
+from repository.policy import Action
+from repository.records import Actor, Record, Repository
+from retention.destruction import closed_on
+from retention.workflow import Versions
+
+METS_NS = "http://www.loc.gov/METS/"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+CSIP_NS = "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"
+SIP_NS = "https://DILCIS.eu/XML/METS/SIPExtensionMETS"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+EAD_NS = "urn:isbn:1-931666-22-9"
+PREMIS_NS = "http://www.loc.gov/premis/v3"
+CSIP_PROFILE = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
+SOFTWARE = "Kho"
+SOFTWARE_VERSION = "1.0"
+
+for prefix, uri in (
+    ("mets", METS_NS),
+    ("xlink", XLINK_NS),
+    ("csip", CSIP_NS),
+    ("sip", SIP_NS),
+    ("xsi", XSI_NS),
+    ("ead", EAD_NS),
+    ("premis", PREMIS_NS),
+):
+    ET.register_namespace(prefix, uri)
+
+
+class SipError(KhoError):
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class PackedFile:
+    path: str
+    """Relative to the package root, ``/``-separated."""
+    size: int
+    sha256: str
+    mime: str
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The independent validator's verdict on one package."""
+
+    valid: bool
+    errors: tuple[dict[str, Any], ...] = ()
+    warnings: int = 0
+    validator: str = ""
+
+
+@dataclass(frozen=True)
+class Package:
+    object_id: str
+    root: Path
+    files: tuple[PackedFile, ...] = field(default_factory=tuple)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def vn_iso(moment: datetime) -> str:
+    """ISO 8601 with the +07:00 offset (no microseconds)."""
+    return to_vn(moment).replace(microsecond=0).isoformat()
+
+
+def _q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def safe_name(name: str) -> str:
+    """A file name for inside a package: ASCII letters, digits, ``._-``; no path."""
+    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    ascii_name = folded.encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._") or "file"
+    return cleaned[:100]
+
+
+def _write(root: Path, rel: str, data: bytes, mime: str) -> PackedFile:
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return PackedFile(rel, len(data), hashlib.sha256(data).hexdigest(), mime)
+
+
+def _xml(element: ET.Element) -> bytes:
+    ET.indent(element)
+    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+
+
+_CIT = {
+    _q(CSIP_NS, "CONTENTINFORMATIONTYPE"): "OTHER",
+    _q(CSIP_NS, "OTHERCONTENTINFORMATIONTYPE"): "TT05/2025/TT-BNV",
+}
+"""Content information type of each file group: the Vietnamese archival package rules."""
+
+
+def _file_attrs(f: PackedFile, file_id: str, created: str) -> dict[str, str]:
+    return {
+        "ID": file_id,
+        "MIMETYPE": f.mime,
+        "SIZE": str(f.size),
+        "CREATED": created,
+        "CHECKSUM": f.sha256.upper(),
+        "CHECKSUMTYPE": "SHA-256",
+    }
+
+
+def _flocat(parent: ET.Element, href: str) -> None:
+    ET.SubElement(
+        parent,
+        _q(METS_NS, "FLocat"),
+        {"LOCTYPE": "URL", _q(XLINK_NS, "type"): "simple", _q(XLINK_NS, "href"): href},
+    )
+
+
+def _mets_root(
+    object_id: str,
+    label: str,
+    created: str,
+    *,
+    content_type: str = "Mixed",
+    agency: tuple[str, str] | None = None,
+) -> ET.Element:
+    mets = ET.Element(
+        _q(METS_NS, "mets"),
+        {
+            "OBJID": object_id,
+            "LABEL": label,
+            "TYPE": content_type,
+            "PROFILE": CSIP_PROFILE,
+            _q(CSIP_NS, "CONTENTINFORMATIONTYPE"): "MIXED",
+            _q(XSI_NS, "schemaLocation"): f"{METS_NS} schemas/mets.xsd {XLINK_NS} schemas/xlink.xsd"
+            f" {CSIP_NS} schemas/DILCISExtensionMETS.xsd {SIP_NS} schemas/DILCISExtensionSIPMETS.xsd",
+        },
+    )
+    hdr = ET.SubElement(
+        mets,
+        _q(METS_NS, "metsHdr"),
+        {
+            "CREATEDATE": created,
+            "LASTMODDATE": created,
+            "RECORDSTATUS": "NEW",
+            _q(CSIP_NS, "OAISPACKAGETYPE"): "SIP",
+        },
+    )
+    agent = ET.SubElement(
+        hdr, _q(METS_NS, "agent"), {"ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"}
+    )
+    ET.SubElement(agent, _q(METS_NS, "name")).text = SOFTWARE
+    ET.SubElement(
+        agent, _q(METS_NS, "note"), {_q(CSIP_NS, "NOTETYPE"): "SOFTWARE VERSION"}
+    ).text = SOFTWARE_VERSION
+    if agency is not None:
+        # The organisation that submits: an ARCHIVIST-role agent (CSIP keeps CREATOR for the software).
+        organ_id, name = agency
+        org = ET.SubElement(hdr, _q(METS_NS, "agent"), {"ROLE": "ARCHIVIST", "TYPE": "ORGANIZATION"})
+        ET.SubElement(org, _q(METS_NS, "name")).text = name
+        ET.SubElement(
+            org, _q(METS_NS, "note"), {_q(CSIP_NS, "NOTETYPE"): "IDENTIFICATIONCODE"}
+        ).text = organ_id
+    return mets
+
+
+def _ead(file: Record, docs: Sequence[Record], agency: str) -> bytes:
+    md = file.metadata
+    assert isinstance(md, FileMetadata)
+    ead = ET.Element(_q(EAD_NS, "ead"))
+    header = ET.SubElement(ead, _q(EAD_NS, "eadheader"))
+    ET.SubElement(header, _q(EAD_NS, "eadid")).text = md.file_code
+    desc = ET.SubElement(header, _q(EAD_NS, "filedesc"))
+    title = ET.SubElement(desc, _q(EAD_NS, "titlestmt"))
+    ET.SubElement(title, _q(EAD_NS, "titleproper")).text = md.title
+    arch = ET.SubElement(ead, _q(EAD_NS, "archdesc"), {"level": "file"})
+    did = ET.SubElement(arch, _q(EAD_NS, "did"))
+    ET.SubElement(did, _q(EAD_NS, "unitid")).text = md.file_code
+    ET.SubElement(did, _q(EAD_NS, "unittitle")).text = md.title
+    end = closed_on(file)
+    dates = f"{md.start_date.isoformat()}/{end.isoformat() if end else ''}"
+    ET.SubElement(did, _q(EAD_NS, "unitdate"), {"normal": dates}).text = dates
+    ET.SubElement(did, _q(EAD_NS, "origination")).text = agency
+    ET.SubElement(did, _q(EAD_NS, "langmaterial")).text = md.language
+    access = ET.SubElement(arch, _q(EAD_NS, "accessrestrict"))
+    ET.SubElement(
+        access, _q(EAD_NS, "p")
+    ).text = f"Chế độ sử dụng: {md.rights}; thời hạn bảo quản: {md.maintenance}"
+    dsc = ET.SubElement(arch, _q(EAD_NS, "dsc"))
+    for n, doc in enumerate(docs, 1):
+        dmd = doc.metadata
+        c = ET.SubElement(dsc, _q(EAD_NS, "c"), {"level": "item", "id": f"doc-{n:03d}"})
+        cdid = ET.SubElement(c, _q(EAD_NS, "did"))
+        ET.SubElement(cdid, _q(EAD_NS, "unitid")).text = (
+            dmd.so_ky_hieu if isinstance(dmd, DocumentMetadata) else None
+        ) or doc.record_id
+        ET.SubElement(cdid, _q(EAD_NS, "unittitle")).text = (
+            f"{dmd.type_name}: {dmd.subject}" if isinstance(dmd, DocumentMetadata) else doc.record_id
+        )
+        if isinstance(dmd, DocumentMetadata) and dmd.issued_date:
+            ET.SubElement(
+                cdid, _q(EAD_NS, "unitdate"), {"normal": dmd.issued_date.isoformat()}
+            ).text = dmd.issued_date.isoformat()
+        if isinstance(dmd, DocumentMetadata):
+            ET.SubElement(cdid, _q(EAD_NS, "origination")).text = dmd.organ_name
+    return _xml(ead)
+
+
+def _premis(files: Sequence[PackedFile], created: str, who: str) -> bytes:
+    premis = ET.Element(_q(PREMIS_NS, "premis"), {"version": "3.0"})
+    for n, f in enumerate(files, 1):
+        obj = ET.SubElement(premis, _q(PREMIS_NS, "object"), {_q(XSI_NS, "type"): "premis:file"})
+        ident = ET.SubElement(obj, _q(PREMIS_NS, "objectIdentifier"))
+        ET.SubElement(ident, _q(PREMIS_NS, "objectIdentifierType")).text = "local"
+        ET.SubElement(ident, _q(PREMIS_NS, "objectIdentifierValue")).text = f.path
+        chars = ET.SubElement(obj, _q(PREMIS_NS, "objectCharacteristics"))
+        fixity = ET.SubElement(chars, _q(PREMIS_NS, "fixity"))
+        ET.SubElement(fixity, _q(PREMIS_NS, "messageDigestAlgorithm")).text = "SHA-256"
+        ET.SubElement(fixity, _q(PREMIS_NS, "messageDigest")).text = f.sha256
+        ET.SubElement(chars, _q(PREMIS_NS, "size")).text = str(f.size)
+        fmt = ET.SubElement(ET.SubElement(chars, _q(PREMIS_NS, "format")), _q(PREMIS_NS, "formatDesignation"))
+        ET.SubElement(fmt, _q(PREMIS_NS, "formatName")).text = f.mime
+        del n
+    for kind, detail in (
+        ("creation", "Gói tin SIP được lập từ hồ sơ đã kết thúc"),
+        ("message digest calculation", "SHA-256 của từng tệp"),
+    ):
+        event = ET.SubElement(premis, _q(PREMIS_NS, "event"))
+        eid = ET.SubElement(event, _q(PREMIS_NS, "eventIdentifier"))
+        ET.SubElement(eid, _q(PREMIS_NS, "eventIdentifierType")).text = "local"
+        ET.SubElement(eid, _q(PREMIS_NS, "eventIdentifierValue")).text = f"event-{uuid.uuid4().hex[:12]}"
+        ET.SubElement(event, _q(PREMIS_NS, "eventType")).text = kind
+        ET.SubElement(event, _q(PREMIS_NS, "eventDateTime")).text = created
+        info = ET.SubElement(event, _q(PREMIS_NS, "eventDetailInformation"))
+        ET.SubElement(info, _q(PREMIS_NS, "eventDetail")).text = detail
+        link = ET.SubElement(event, _q(PREMIS_NS, "linkingAgentIdentifier"))
+        ET.SubElement(link, _q(PREMIS_NS, "linkingAgentIdentifierType")).text = "local"
+        ET.SubElement(link, _q(PREMIS_NS, "linkingAgentIdentifierValue")).text = who
+    for name, kind in ((who, "person"), (f"{SOFTWARE} {SOFTWARE_VERSION}", "software")):
+        agent = ET.SubElement(premis, _q(PREMIS_NS, "agent"))
+        aid = ET.SubElement(agent, _q(PREMIS_NS, "agentIdentifier"))
+        ET.SubElement(aid, _q(PREMIS_NS, "agentIdentifierType")).text = "local"
+        ET.SubElement(aid, _q(PREMIS_NS, "agentIdentifierValue")).text = name
+        ET.SubElement(agent, _q(PREMIS_NS, "agentName")).text = name
+        ET.SubElement(agent, _q(PREMIS_NS, "agentType")).text = kind
+    return _xml(premis)
+
+
+def _structmap(mets: ET.Element, object_id: str) -> ET.Element:
+    smap = ET.SubElement(
+        mets, _q(METS_NS, "structMap"), {"ID": "structmap-csip", "TYPE": "PHYSICAL", "LABEL": "CSIP"}
+    )
+    return ET.SubElement(smap, _q(METS_NS, "div"), {"ID": "div-root", "LABEL": object_id})
+
+
+def _representation_mets(object_id: str, data: Sequence[PackedFile], created: str) -> bytes:
+    mets = _mets_root(f"{object_id}-rep1", "rep1", created)
+    file_sec = ET.SubElement(mets, _q(METS_NS, "fileSec"), {"ID": "filesec-rep1"})
+    grp = ET.SubElement(file_sec, _q(METS_NS, "fileGrp"), {"ID": "filegrp-data", "USE": "Data", **_CIT})
+    for n, f in enumerate(data, 1):
+        el = ET.SubElement(grp, _q(METS_NS, "file"), _file_attrs(f, f"file-{n:04d}", created))
+        _flocat(el, f.path.split("representations/rep1/", 1)[1])
+    root = _structmap(mets, f"{object_id}-rep1")
+    div = ET.SubElement(root, _q(METS_NS, "div"), {"ID": "div-data", "LABEL": "Data"})
+    for n in range(1, len(data) + 1):
+        ET.SubElement(div, _q(METS_NS, "fptr"), {"FILEID": f"file-{n:04d}"})
+    return _xml(mets)
+
+
+SCHEMAS = Path(__file__).with_name("eark") / "schemas"
+"""The XML schemas a package uses, shipped inside it (CSIP113)."""
+
+README = """Gói tin nộp lưu vào Lưu trữ lịch sử (SIP theo E-ARK CSIP/SIP 2.1.0), do phần mềm Kho lập.
+METS.xml: cấu trúc gói tin; metadata/descriptive/ead.xml: mô tả hồ sơ và mục lục văn bản (EAD);
+metadata/preservation/premis.xml: thông tin bảo quản (PREMIS 3), mã băm SHA-256 từng tệp;
+representations/rep1/data: các tệp gốc của văn bản trong hồ sơ.
+"""
+
+
+def write_package(
+    out_dir: Path,
+    file: Record,
+    documents: Sequence[tuple[Record, str, bytes]],
+    *,
+    agency: str,
+    who: str,
+    now: datetime,
+    organ_id: str = "",
+) -> Package:
+    """Lay out one package under ``out_dir/<OBJID>`` (pure apart from writing the files).
+    ``documents``: (record, original name, bytes) in the hồ sơ's order."""
+    md = file.metadata
+    assert isinstance(md, FileMetadata)
+    object_id = f"urn:kho:{safe_name(md.file_code)}"
+    folder = safe_name(md.file_code)
+    root = out_dir / folder
+    if root.exists():
+        shutil.rmtree(root)
+    created = vn_iso(now)
+    data: list[PackedFile] = []
+    for n, (_, name, content) in enumerate(documents, 1):
+        data.append(
+            _write(
+                root,
+                f"representations/rep1/data/{n:03d}_{safe_name(name)}",
+                content,
+                "application/pdf" if content.startswith(b"%PDF") else "application/octet-stream",
+            )
+        )
+    rep_mets = _write(
+        root, "representations/rep1/METS.xml", _representation_mets(object_id, data, created), "text/xml"
+    )
+    ead = _write(
+        root, "metadata/descriptive/ead.xml", _ead(file, [d for d, _, _ in documents], agency), "text/xml"
+    )
+    premis = _write(root, "metadata/preservation/premis.xml", _premis(data, created, who), "text/xml")
+    docs = [_write(root, "documentation/README.txt", README.encode(), "text/plain")]
+    schemas = [
+        _write(root, f"schemas/{p.name}", p.read_bytes(), "text/xml") for p in sorted(SCHEMAS.glob("*.xsd"))
+    ]
+
+    mets = _mets_root(object_id, md.title, created, agency=(organ_id or md.organ_id, agency))
+    dmd = ET.SubElement(
+        mets, _q(METS_NS, "dmdSec"), {"ID": "dmd-ead", "CREATED": created, "STATUS": "CURRENT"}
+    )
+    ET.SubElement(
+        dmd,
+        _q(METS_NS, "mdRef"),
+        {
+            "LOCTYPE": "URL",
+            _q(XLINK_NS, "type"): "simple",
+            _q(XLINK_NS, "href"): ead.path,
+            "MDTYPE": "EAD",
+            "MIMETYPE": "text/xml",
+            "SIZE": str(ead.size),
+            "CREATED": created,
+            "CHECKSUM": ead.sha256.upper(),
+            "CHECKSUMTYPE": "SHA-256",
+        },
+    )
+    amd = ET.SubElement(mets, _q(METS_NS, "amdSec"), {"ID": "amd"})
+    digi = ET.SubElement(
+        amd, _q(METS_NS, "digiprovMD"), {"ID": "digiprov-premis", "CREATED": created, "STATUS": "CURRENT"}
+    )
+    ET.SubElement(
+        digi,
+        _q(METS_NS, "mdRef"),
+        {
+            "LOCTYPE": "URL",
+            _q(XLINK_NS, "type"): "simple",
+            _q(XLINK_NS, "href"): premis.path,
+            "MDTYPE": "PREMIS",
+            "MIMETYPE": "text/xml",
+            "SIZE": str(premis.size),
+            "CREATED": created,
+            "CHECKSUM": premis.sha256.upper(),
+            "CHECKSUMTYPE": "SHA-256",
+        },
+    )
+    file_sec = ET.SubElement(mets, _q(METS_NS, "fileSec"), {"ID": "filesec"})
+    for use, group_id, group in (
+        ("Documentation", "filegrp-doc", docs),
+        ("Schemas", "filegrp-schemas", schemas),
+    ):
+        grp = ET.SubElement(file_sec, _q(METS_NS, "fileGrp"), {"ID": group_id, "USE": use, **_CIT})
+        for n, f in enumerate(group, 1):
+            el = ET.SubElement(grp, _q(METS_NS, "file"), _file_attrs(f, f"{group_id}-{n:02d}", created))
+            _flocat(el, f.path)
+    grp = ET.SubElement(
+        file_sec, _q(METS_NS, "fileGrp"), {"ID": "filegrp-rep1", "USE": "Representations/rep1", **_CIT}
+    )
+    el = ET.SubElement(grp, _q(METS_NS, "file"), _file_attrs(rep_mets, "file-rep1-mets", created))
+    _flocat(el, rep_mets.path)
+    root_div = _structmap(mets, object_id)
+    ET.SubElement(
+        root_div,
+        _q(METS_NS, "div"),
+        {"ID": "div-metadata", "LABEL": "Metadata", "DMDID": "dmd-ead", "ADMID": "digiprov-premis"},
+    )
+    for label, group_id, group in (
+        ("Documentation", "filegrp-doc", docs),
+        ("Schemas", "filegrp-schemas", schemas),
+    ):
+        div = ET.SubElement(root_div, _q(METS_NS, "div"), {"ID": f"div-{group_id}", "LABEL": label})
+        for n in range(1, len(group) + 1):
+            ET.SubElement(div, _q(METS_NS, "fptr"), {"FILEID": f"{group_id}-{n:02d}"})
+    reps = ET.SubElement(
+        root_div, _q(METS_NS, "div"), {"ID": "div-representations", "LABEL": "Representations"}
+    )
+    ET.SubElement(reps, _q(METS_NS, "fptr"), {"FILEID": "file-rep1-mets"})
+    rep_div = ET.SubElement(reps, _q(METS_NS, "div"), {"ID": "div-rep1", "LABEL": "Representations/rep1"})
+    ET.SubElement(
+        rep_div,
+        _q(METS_NS, "mptr"),
+        {
+            "LOCTYPE": "URL",
+            _q(XLINK_NS, "type"): "simple",
+            _q(XLINK_NS, "href"): rep_mets.path,
+            _q(XLINK_NS, "title"): "filegrp-rep1",
+        },
+    )
+    root_mets = _write(root, "METS.xml", _xml(mets), "text/xml")
+    return Package(object_id, root, (root_mets, ead, premis, *docs, *schemas, rep_mets, *data))
+
+
+def zip_package(package: Package, target: Path) -> str:
+    """Zip the package folder (its folder name at the top, as E-ARK expects); SHA-256 of the zip."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(package.root.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{package.root.name}/{path.relative_to(package.root).as_posix()}")
+    digest = hashlib.sha256()
+    with target.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- the independent validator --------------------------------------------------------------------
+LAUNCHER = Path(__file__).with_name("eark") / "launcher.py"
+
+
+def validator_python() -> Path:
+    """The Python of the validator's own environment (``scripts/install.sh`` makes it)."""
+    configured = os.environ.get("KHO_EARK_DIR")
+    if configured:
+        return Path(configured) / "bin" / "python"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "kho" / "eark-validator" / "bin" / "python"
+
+
+def validate_with_eark(path: Path, *, timeout: float = 300) -> ValidationResult:
+    """Run ``eark-validator`` (E-ARK CSIP/SIP 2.1.0) on a package folder or zip."""
+    python = validator_python()
+    if not python.exists():
+        raise SipError(
+            "Chưa cài công cụ kiểm tra gói tin E-ARK (chạy scripts/install.sh).",
+            code="VALIDATOR_UNAVAILABLE",
+            path=str(python),
+        )
+    try:
+        run = subprocess.run(
+            [str(python), str(LAUNCHER), str(path)], capture_output=True, timeout=timeout, check=False
+        )
+        line = run.stdout.decode().strip().splitlines()[-1]
+        report = json.loads(line)
+    except (subprocess.TimeoutExpired, IndexError, ValueError, OSError) as exc:
+        raise SipError("Công cụ kiểm tra gói tin E-ARK không chạy được.", code="VALIDATOR_FAILED") from exc
+    return ValidationResult(
+        bool(report["valid"]),
+        tuple(report["errors"]),
+        int(report["warnings"]),
+        "eark-validator 1.1.3 (E-ARK CSIP/SIP 2.1.0)",
+    )
+
+
+# -- the service ------------------------------------------------------------------------------------
+class Transfers:
+    """Build, check, export SIPs of closed permanent hồ sơ and record their receipt."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.transfers = Versions(
+            repo.store, "transfers", formats.TRANSFER_RECEIPT.name, "lượt nộp lưu lịch sử"
+        )
+
+    def build(self, file_id: str, out_dir: Path, *, actor: Actor) -> Package:
+        self.repo.authorize(actor, Action.TRANSFER)
+        file = self.repo.get(file_id, actor=actor)
+        md = file.metadata
+        if not isinstance(md, FileMetadata):
+            raise SipError("Chỉ lập gói tin cho hồ sơ.", code="FILE_REQUIRED", record_id=file_id)
+        if closed_on(file) is None:
+            raise SipError("Hồ sơ chưa kết thúc: không lập gói tin nộp lưu lịch sử.", code="SIP_NOT_CLOSED")
+        if md.maintenance != MAINTENANCE_PERMANENT:
+            raise SipError(
+                "Chỉ hồ sơ bảo quản vĩnh viễn mới nộp vào Lưu trữ lịch sử.",
+                code="SIP_NOT_PERMANENT",
+                maintenance=md.maintenance,
+            )
+        documents = []
+        for doc_id in file.documents:
+            doc = self.repo.get(doc_id, actor=actor)
+            if doc.state == "destroyed" or not doc.files:
+                continue
+            stored, content = self.repo.read_content(doc_id, actor=actor, action="content:transfer")
+            documents.append((doc, stored.original_name, content))
+        return write_package(
+            out_dir,
+            file,
+            documents,
+            agency=self.repo.agency_name or self.repo.agency_id,
+            who=actor.user,
+            now=self.repo.clock(),
+            organ_id=self.repo.agency_id,
+        )
+
+    def export(self, file_id: str, out_dir: Path, *, actor: Actor) -> dict[str, Any]:
+        """Build, check (Kho's checksums and the independent validator), zip; refused with
+        ``SIP_INVALID`` (nothing exported) when the validator finds an error. Audited."""
+        package = self.build(file_id, out_dir / "build", actor=actor)
+        from retention.sip_import import check_checksums
+
+        check_checksums(package.root)
+        verdict = validate_with_eark(package.root)
+        if not verdict.valid:
+            raise SipError(
+                "Gói tin không đạt kiểm tra E-ARK: không xuất.",
+                code="SIP_INVALID",
+                errors=list(verdict.errors)[:20],
+            )
+        target = out_dir / f"{package.root.name}.zip"
+        digest = zip_package(package, target)
+        transfer_id = uuid.uuid4().hex[:16]
+        receipt = self.transfers.write(
+            transfer_id,
+            {
+                "transfer_id": transfer_id,
+                "file_id": file_id,
+                "object_id": package.object_id,
+                "package": target.name,
+                "sha256": digest,
+                "bytes": target.stat().st_size,
+                "files": len(package.files),
+                "validator": verdict.validator,
+                "warnings": verdict.warnings,
+                "exported_by": actor.user,
+                "exported_at": to_iso_utc(self.repo.clock()),
+                "state": "exported",
+                "receipt": None,
+            },
+            expected=0,
+        )
+        self.repo.audit.append(
+            actor.user,
+            "transfer:export",
+            record_id=file_id,
+            source=actor.source,
+            details={"transfer_id": transfer_id, "sha256": digest},
+        )
+        return {**receipt, "path": str(target)}
+
+    def record_receipt(self, transfer_id: str, reference: str, *, actor: Actor) -> dict[str, Any]:
+        """The historical archive's biên bản giao nhận for an exported package."""
+        self.repo.authorize(actor, Action.TRANSFER)
+        if not reference.strip():
+            raise SipError("Cần số, ngày của biên bản giao nhận.", code="RECEIPT_REQUIRED")
+        current = self.transfers.latest(transfer_id)
+        if current["state"] != "exported":
+            raise SipError("Gói tin này đã được ghi nhận giao nhận.", code="RECEIPT_EXISTS")
+        body = {
+            **current,
+            "state": "received",
+            "receipt": {"ref": reference.strip(), "by": actor.user, "at": to_iso_utc(self.repo.clock())},
+        }
+        body.pop(formats.FORMAT_KEY, None)
+        receipt = self.transfers.write(transfer_id, body, expected=current["version"])
+        self.repo.audit.append(
+            actor.user,
+            "transfer:receipt",
+            record_id=current["file_id"],
+            source=actor.source,
+            details={"transfer_id": transfer_id, "ref": reference.strip()},
+        )
+        return receipt
+
+    def list(self, *, actor: Actor) -> list[dict[str, Any]]:
+        self.repo.authorize(actor, Action.TRANSFER)
+        return self.transfers.all()

@@ -1,0 +1,199 @@
+"""Checking a package that arrives (an imported SIP): safe extraction, then the same checks as
+an export — every METS checksum and size, then the independent E-ARK validator.
+
+Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (absolute paths,
+``..``, links: zip-slip), ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
+``SIP_LAYOUT`` (not one folder at the top), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
+``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_INVALID`` (the validator).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from defusedxml import ElementTree as SafeET
+
+from repository.policy import Action
+from repository.records import Actor, Repository
+from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
+
+MAX_TOTAL_BYTES = 2 * 1024**3
+MAX_FILE_BYTES = 512 * 1024**2
+MAX_ENTRIES = 20_000
+MAX_RATIO = 200
+"""Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    object_id: str
+    files: int
+    bytes: int
+    validation: ValidationResult
+
+
+def safe_extract(
+    archive: Path, target: Path, *, max_total: int = MAX_TOTAL_BYTES, max_file: int = MAX_FILE_BYTES
+) -> Path:
+    """Extract ``archive`` into ``target``, refusing anything unsafe *before* writing a byte;
+    returns the package's root folder."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SipError("Tệp gói tin không phải là tệp ZIP hợp lệ.", code="SIP_NOT_ZIP") from exc
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise SipError("Gói tin có quá nhiều tệp.", code="SIP_TOO_LARGE", entries=len(infos))
+        total = 0
+        tops = set()
+        for info in infos:
+            name = info.filename
+            path = PurePosixPath(name)
+            mode = info.external_attr >> 16
+            if (
+                name.startswith(("/", "\\"))
+                or "\\" in name
+                or ".." in path.parts
+                or ":" in name
+                or stat.S_ISLNK(mode)
+            ):
+                raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
+            if info.file_size > max_file:
+                raise SipError(f"Tệp “{name}” trong gói tin quá lớn.", code="SIP_TOO_LARGE")
+            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                raise SipError(f"Tệp “{name}” có tỉ lệ nén bất thường (zip bomb).", code="SIP_TOO_LARGE")
+            total += info.file_size
+            tops.add(path.parts[0])
+        if total > max_total:
+            raise SipError("Gói tin quá lớn.", code="SIP_TOO_LARGE", bytes=total)
+        if len(tops) != 1:
+            raise SipError("Gói tin phải có đúng một thư mục gốc.", code="SIP_LAYOUT")
+        try:
+            for info in infos:
+                dest = target / info.filename
+                if info.is_dir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, dest.open("wb") as out:
+                    written = 0
+                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                        written += len(chunk)
+                        if written > info.file_size or written > max_file:  # a lying header
+                            raise SipError(f"Tệp “{info.filename}” lớn hơn khai báo.", code="SIP_TOO_LARGE")
+                        out.write(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise SipError("Không đọc được nội dung gói tin (tệp hỏng).", code="SIP_NOT_ZIP") from exc
+    return target / tops.pop()
+
+
+def _mets(path: Path) -> ET.Element:
+    if not path.is_file():
+        raise SipError(f"Thiếu tệp METS.xml ({path.parent.name}).", code="SIP_METS_MISSING")
+    try:
+        return SafeET.parse(path).getroot()
+    except Exception as exc:  # defusedxml raises several kinds for hostile or broken XML
+        raise SipError("Tệp METS.xml không phải XML hợp lệ.", code="SIP_METS_INVALID") from exc
+
+
+def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
+    """Check every file/mdRef of one METS (and the METS it points to); returns files checked."""
+    mets = _mets(mets_path)
+    base = mets_path.parent
+    checked = 0
+    refs: list[tuple[str, dict[str, str]]] = []
+    for el in mets.iter(f"{{{METS_NS}}}file"):
+        loc = el.find(f"{{{METS_NS}}}FLocat")
+        if loc is not None:
+            refs.append((loc.get(f"{{{XLINK_NS}}}href", ""), dict(el.attrib)))
+    for el in mets.iter(f"{{{METS_NS}}}mdRef"):
+        refs.append((el.get(f"{{{XLINK_NS}}}href", ""), dict(el.attrib)))
+    for href, attrs in refs:
+        target = (base / href).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise SipError(f"METS trỏ ra ngoài gói tin: “{href}”.", code="SIP_UNSAFE_PATH")
+        if not target.is_file():
+            raise SipError(f"METS nêu tệp “{href}” nhưng gói tin không có.", code="SIP_FILE_MISSING")
+        if attrs.get("CHECKSUMTYPE", "").upper() != "SHA-256" or not attrs.get("CHECKSUM"):
+            raise SipError(f"Tệp “{href}” thiếu mã băm SHA-256 trong METS.", code="SIP_CHECKSUM_MISSING")
+        digest = hashlib.sha256()
+        with target.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest().lower() != attrs["CHECKSUM"].lower():
+            raise SipError(
+                f"Tệp “{href}” không khớp mã băm SHA-256 ghi trong METS.",
+                code="SIP_CHECKSUM_MISMATCH",
+                file=href,
+            )
+        if attrs.get("SIZE") and int(attrs["SIZE"]) != target.stat().st_size:
+            raise SipError(
+                f"Tệp “{href}” không khớp kích thước ghi trong METS.", code="SIP_CHECKSUM_MISMATCH", file=href
+            )
+        checked += 1
+        if target.name == "METS.xml" and target not in seen:
+            seen.add(target)
+            checked += _check_refs(root, target, seen)
+    return checked
+
+
+def check_checksums(root: Path) -> int:
+    """Kho's own check of a package folder: every file the METS name is there, with its SHA-256
+    and size. Returns how many files were checked."""
+    return _check_refs(root, root / "METS.xml", {root / "METS.xml"})
+
+
+def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:
+    """Safe extraction, Kho's checks, the independent validator; raises ``SIP_*`` codes."""
+    temp = Path(tempfile.mkdtemp(prefix="kho-sip-", dir=work_dir))
+    try:
+        root = safe_extract(archive, temp)
+        mets = _mets(root / "METS.xml")
+        files = check_checksums(root)
+        verdict = validate_with_eark(root)
+        if not verdict.valid:
+            raise SipError(
+                "Gói tin không đạt kiểm tra E-ARK.", code="SIP_INVALID", errors=list(verdict.errors)[:20]
+            )
+        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        return ImportReport(mets.get("OBJID", ""), files, size, verdict)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def import_package(repo: Repository, archive: Path, *, actor: Actor) -> dict[str, Any]:
+    """Check an arriving package (lưu trữ viên); the verdict is audited either way."""
+    repo.authorize(actor, Action.TRANSFER)
+    try:
+        report = check_package(archive)
+    except SipError as exc:
+        repo.audit.append(
+            actor.user,
+            "transfer:import-rejected",
+            source=actor.source,
+            details={"package": archive.name, "code": exc.code},
+        )
+        raise
+    result = {
+        "object_id": report.object_id,
+        "files": report.files,
+        "bytes": report.bytes,
+        "validator": report.validation.validator,
+        "warnings": report.validation.warnings,
+    }
+    repo.audit.append(
+        actor.user,
+        "transfer:import-checked",
+        source=actor.source,
+        details={"package": archive.name, **result},
+    )
+    return result

@@ -1,0 +1,161 @@
+"""Destruction end to end: listed, council, minutes, appraisal, decision, re-authenticated
+execution by crypto-shredding; refusals carry codes and leave nothing half-done."""
+
+from __future__ import annotations
+
+import pytest
+from kho_people import PASSWORD, People
+from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
+
+from ingest.indexing import check_index, reindex_all
+from kho.errors import KeyDestroyed, KhoError, LegalHold, PermissionDenied
+from repository.fsck import fsck
+from repository.records import DESTROYED_PLACEHOLDER
+from retention.destruction import Destructions, review_list
+from retention.holds import Holds
+from web.context import Kho
+
+
+def test_a_year_later_the_expired_file_is_destroyed_and_only_its_row_remains(
+    kho: Kho, people: People
+) -> None:
+    file, docs = closed_file(kho, people)
+    kept, _ = closed_file(kho, people, notation="02.TCCB", maintenance="Vĩnh viễn", words="giữlại")
+    young, _ = closed_file(kho, people, notation="03.TCCB", maintenance="20 năm", words="cònhạn")
+    archivist, head = people.actor("luu_tru"), people.actor("lanh_dao")
+    listed = review_list(kho.repo, actor=archivist, today=kho.repo.clock().date())
+    assert [c.record_id for c in listed] == [file.record_id]
+    assert search_count(kho, people, SECRET_WORD) == 2
+
+    d, case = council_ready(kho, people, [file.record_id])
+    case = d.decide(case["case_id"], "Quyết định số 09/QĐ-UBND ngày 20/02/2027", approve=True, actor=head)
+    with pytest.raises(KhoError) as wrong:
+        d.execute(case["case_id"], "sai-mật-khẩu", actor=archivist)
+    assert wrong.value.code == "LOGIN_FAILED"
+    assert d.cases.latest(case["case_id"])["state"] == "decided"  # nothing done
+    done = d.execute(case["case_id"], PASSWORD, actor=archivist)
+    assert done["state"] == "done"
+
+    repo = kho.repo
+    for rid in [*docs, file.record_id]:
+        assert not repo.keys.exists(rid)
+        assert repo.destroyed(rid) is not None
+        assert not list(repo.store.list(f"records/{rid}/derived/"))
+        with pytest.raises(KeyDestroyed):
+            repo.keys.get(rid)
+    assert repo.get(docs[0], actor=head).state == "destroyed"
+    assert repo.get(docs[0], actor=head).metadata.subject == DESTROYED_PLACEHOLDER  # type: ignore[union-attr]
+    rows = repo.register("den", 2027, actor=head)
+    assert {r.record_id for r in rows if r.state == "destroyed"} == set(docs)
+    assert search_count(kho, people, SECRET_WORD) == 0
+    assert search_count(kho, people, "giữlại") == 2 and search_count(kho, people, "cònhạn") == 2
+    index_dir = kho.settings.data_dir / "index"
+    index_files = b"".join(p.read_bytes() for p in index_dir.rglob("*") if p.is_file())
+    assert SECRET_WORD.encode() not in index_files
+
+    dossier = d.dossier(case["case_id"], actor=archivist)
+    assert set(dossier) >= {
+        "danh_muc",
+        "thuyet_minh",
+        "quyet_dinh_thanh_lap_hoi_dong",
+        "bien_ban_hop",
+        "tham_dinh",
+        "quyet_dinh_huy",
+        "bien_ban_huy",
+    }
+    kept_dossier = repo.get(done["execution"]["dossier_file_id"], actor=archivist)
+    assert kept_dossier.metadata.maintenance == "20 năm"  # type: ignore[union-attr]
+
+    assert fsck(repo, deep=True).clean
+    assert reindex_all(repo, kho.backend).total >= 7
+    assert check_index(repo, kho.backend).ok
+    assert repo.audit.verify().ok
+    actions = [e.action for e in repo.audit.events() if e.action.startswith("destruction:")]
+    assert actions == [
+        "destruction:propose",
+        "destruction:council",
+        "destruction:review",
+        "destruction:review",
+        "destruction:review",
+        "destruction:minutes",
+        "destruction:appraisal",
+        "destruction:decide",
+        "destruction:execute-start",
+        "destruction:done",
+    ]
+    assert kept.record_id and young.record_id
+
+
+def test_wrong_roles_are_refused_with_codes(kho: Kho, people: People) -> None:
+    file, _ = closed_file(kho, people)
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(PermissionDenied):
+        d.propose([file.record_id], "x", actor=people.actor("chuyen_vien"))
+    with pytest.raises(PermissionDenied):
+        d.propose([file.record_id], "x", actor=people.actor("quan_tri"))
+    d, case = council_ready(kho, people, [file.record_id])
+    with pytest.raises(PermissionDenied):
+        d.decide(case["case_id"], "QĐ 1", approve=True, actor=people.actor("luu_tru"))
+    with pytest.raises(PermissionDenied):
+        d.decide(case["case_id"], "QĐ 1", approve=True, actor=people.actor("quan_tri"))
+    with pytest.raises(KhoError) as early:
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    assert early.value.code == "DESTRUCTION_WRONG_STATE"
+    case = d.decide(case["case_id"], "QĐ 1", approve=True, actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied):
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied):
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("quan_tri"))
+    assert kho.repo.keys.exists(file.record_id)
+
+
+def test_an_outsider_cannot_review_and_minutes_wait_for_every_member(kho: Kho, people: People) -> None:
+    file, _ = closed_file(kho, people)
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    case = d.propose([file.record_id], "Hết hạn", actor=people.actor("luu_tru"))
+    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
+    case = d.establish_council(case["case_id"], members, "QĐ 05", actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as outsider:
+        d.review(case["case_id"], "agree", actor=people.actor("van_thu"))
+    assert outsider.value.code == "COUNCIL_MEMBER_REQUIRED"
+    d.review(case["case_id"], "agree", actor=people.actor("luu_tru"))
+    with pytest.raises(KhoError) as early:
+        d.record_minutes(case["case_id"], "Biên bản", actor=people.actor("luu_tru"))
+    assert early.value.code == "REVIEWS_INCOMPLETE"
+
+
+def test_not_expired_items_cannot_be_proposed(kho: Kho, people: People) -> None:
+    young, _ = closed_file(kho, people, maintenance="20 năm")
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(KhoError) as info:
+        d.propose([young.record_id], "Đề nghị", actor=people.actor("luu_tru"))
+    assert info.value.code == "RETENTION_NOT_EXPIRED" and "thời hạn bảo quản" in info.value.message
+    assert not list(kho.repo.store.list("retention/destruction/"))
+
+
+def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(
+    kho: Kho, people: People
+) -> None:
+    file, docs = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    holds = Holds(kho.repo)
+    order = holds.place([docs[1]], "Thanh tra đang xác minh", actor=people.actor("luu_tru"))
+    with pytest.raises(KhoError) as held:
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    assert held.value.code == "LEGAL_HOLD"
+    assert all(kho.repo.keys.exists(r) for r in [*docs, file.record_id])  # nothing half-done
+    admin = people.actor("quan_tri")
+    with pytest.raises(LegalHold):
+        kho.repo.destroy(docs[1], decision="QĐ 09", actor=admin)
+    with pytest.raises(LegalHold):  # the hold covers the hồ sơ's document: no change either
+        version = kho.repo._load(docs[1]).version
+        kho.repo.update_metadata(
+            docs[1], {"subject": "Sửa"}, expected_version=version, actor=people.actor("van_thu")
+        )
+    with pytest.raises(PermissionDenied):
+        holds.release(order["order_id"], "Hết xác minh", actor=people.actor("chuyen_vien"))
+    holds.release(order["order_id"], "Thanh tra kết thúc", actor=people.actor("lanh_dao"))
+    released = [e for e in kho.repo.audit.events() if e.action == "hold:release"]
+    assert [(e.record_id, e.actor) for e in released] == [(docs[1], people.usernames["lanh_dao"])]
+    assert d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"

@@ -1,0 +1,96 @@
+"""Legal holds: placed on a record, a hồ sơ or a query result; they block change and destruction
+for everyone; on S3 with object lock the originals get the gateway's legal hold; release audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kho_people import People, make_people
+from kho_retention import Clock, closed_file, open_kho, s3_env
+
+from kho.errors import KhoError, LegalHold, PermissionDenied, RetentionLocked
+from repository.records import content_key
+from retention.holds import Holds, held_ids
+from web.context import Kho
+
+
+def test_a_hold_on_a_file_blocks_adding_granting_and_changing_its_documents(kho: Kho, people: People) -> None:
+    file, docs = closed_file(kho, people, end="")  # open: adding is allowed once released
+    loose = kho.repo.create_document(
+        "den", {**_incoming(), "code_number": "777"}, b"%PDF-1.4 x" * 30, "x.pdf", people.actor("van_thu")
+    )
+    holds = Holds(kho.repo)
+    order = holds.place([file.record_id], "Phục vụ điều tra", actor=people.actor("lanh_dao"))
+    officer = people.actor("chuyen_vien")
+    current = kho.repo._load(file.record_id)
+    with pytest.raises(LegalHold) as info:
+        kho.repo.add_to_file(file.record_id, loose.record_id, expected_version=current.version, actor=officer)
+    assert info.value.code == "LEGAL_HOLD" and "phong tỏa" in info.value.message
+    with pytest.raises(LegalHold):
+        kho.repo.grant(file.record_id, users=("someone",), actor=people.actor("quan_tri"))
+    with pytest.raises(LegalHold):
+        doc = kho.repo._load(docs[0])
+        kho.repo.update_metadata(
+            docs[0], {"subject": "Đổi"}, expected_version=doc.version, actor=people.actor("van_thu")
+        )
+    assert kho.repo._load(file.record_id).version == current.version  # nothing written
+    assert held_ids(holds.list(actor=people.actor("luu_tru"))) == {file.record_id}
+    holds.release(order["order_id"], "Kết thúc điều tra", actor=people.actor("luu_tru"))
+    assert (
+        kho.repo.add_to_file(
+            file.record_id, loose.record_id, expected_version=current.version, actor=officer
+        ).version
+        == current.version + 1
+    )
+    events = [(e.action, e.actor) for e in kho.repo.audit.events() if e.action.startswith("hold:")]
+    assert events == [
+        ("hold:place", people.usernames["lanh_dao"]),
+        ("hold:release", people.usernames["luu_tru"]),
+    ]
+
+
+def test_only_archivists_and_leaders_hold_and_a_reason_is_required(kho: Kho, people: People) -> None:
+    file, _ = closed_file(kho, people)
+    holds = Holds(kho.repo)
+    for who in ("chuyen_vien", "van_thu", "quan_tri", "kiem_toan"):
+        with pytest.raises(PermissionDenied):
+            holds.place([file.record_id], "Lý do", actor=people.actor(who))
+    with pytest.raises(KhoError) as info:
+        holds.place([file.record_id], "  ", actor=people.actor("luu_tru"))
+    assert info.value.code == "HOLD_REASON_REQUIRED"
+    assert not kho.repo.holds_on(file.record_id)
+
+
+def test_a_query_result_is_held_all_or_nothing(kho: Kho, people: People) -> None:
+    _, docs = closed_file(kho, people, docs=3)
+    holds = Holds(kho.repo)
+    order = holds.place(docs, "Kết quả tìm kiếm: thuốc nổ", actor=people.actor("luu_tru"), query="thuốc nổ")
+    assert all(kho.repo.holds_on(d) for d in docs) and order["query"] == "thuốc nổ"
+
+
+def test_on_s3_with_object_lock_the_originals_get_the_gateway_legal_hold(tmp_path: Path) -> None:
+    kho = open_kho(s3_env(tmp_path, object_lock=True), Clock())
+    try:
+        people = make_people(kho)
+        file, docs = closed_file(kho, people, docs=1)
+        record = kho.repo._load(docs[0])
+        key = content_key(record.record_id, record.files[0].sha256)
+        holds = Holds(kho.repo)
+        order = holds.place([docs[0]], "Thanh tra", actor=people.actor("luu_tru"))
+        assert kho.repo.store.get_legal_hold(key) is True
+        with pytest.raises(RetentionLocked):
+            kho.repo.store.delete(key)
+        with pytest.raises(LegalHold):
+            kho.repo.destroy(docs[0], decision="QĐ 1", actor=people.actor("quan_tri"))
+        holds.release(order["order_id"], "Xong", actor=people.actor("luu_tru"))
+        assert kho.repo.store.get_legal_hold(key) is False
+        assert file.record_id
+    finally:
+        kho.close()
+
+
+def _incoming() -> dict[str, str]:
+    from kho_testing import incoming
+
+    return incoming(issued_date="2015-05-05")

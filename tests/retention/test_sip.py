@@ -1,0 +1,128 @@
+"""SIPs of closed permanent hồ sơ: they pass the independent E-ARK validator; a corrupted one
+fails it; imported packages are checked the same way and bad ones refused with codes."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from kho_people import People
+from kho_retention import closed_file
+
+from kho.errors import KhoError, PermissionDenied
+from retention.sip import Transfers, validate_with_eark, zip_package
+from retention.sip_import import check_checksums, check_package, import_package
+from web.context import Kho
+
+
+@pytest.fixture
+def permanent(kho: Kho, people: People) -> str:
+    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=2)
+    return file.record_id
+
+
+def test_a_closed_permanent_file_passes_the_independent_validator(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    transfers = Transfers(kho.repo)
+    package = transfers.build(permanent, tmp_path / "b", actor=people.actor("luu_tru"))
+    verdict = validate_with_eark(package.root)
+    assert verdict.valid, verdict.errors
+    assert check_checksums(package.root) == 10  # ead, premis, README, 4 schemas, rep METS, 2 originals
+    mets = (package.root / "METS.xml").read_text()
+    assert "+07:00" in mets and 'CHECKSUMTYPE="SHA-256"' in mets
+    exported = transfers.export(permanent, tmp_path / "out", actor=people.actor("luu_tru"))
+    assert Path(exported["path"]).is_file() and exported["state"] == "exported"
+    received = transfers.record_receipt(
+        exported["transfer_id"], "Biên bản giao nhận số 03/BB-LTLS", actor=people.actor("luu_tru")
+    )
+    assert received["state"] == "received"
+    assert check_package(Path(exported["path"])).files == 10
+    actions = [e.action for e in kho.repo.audit.events() if e.action.startswith("transfer:")]
+    assert actions == ["transfer:export", "transfer:receipt"]
+
+
+def test_a_corrupted_package_fails_the_validator(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    package = Transfers(kho.repo).build(permanent, tmp_path / "b", actor=people.actor("luu_tru"))
+    mets = package.root / "METS.xml"
+    mets.write_text(
+        mets.read_text()
+        .replace('OBJID="', 'XOBJID="')
+        .replace("<mets:structMap", "<mets:structMapX")
+        .replace("</mets:structMap>", "</mets:structMapX>")
+    )
+    verdict = validate_with_eark(package.root)
+    assert not verdict.valid and verdict.errors
+    (package.root / "METS.xml").unlink()
+    assert not validate_with_eark(package.root).valid
+
+
+def test_imports_refuse_bad_packages_with_codes(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    package = Transfers(kho.repo).build(permanent, tmp_path / "b", actor=people.actor("luu_tru"))
+    good = tmp_path / "good.zip"
+    zip_package(package, good)
+
+    def refused(path: Path) -> str:
+        with pytest.raises(KhoError) as info:
+            import_package(kho.repo, path, actor=people.actor("luu_tru"))
+        return info.value.code
+
+    slip = tmp_path / "slip.zip"
+    with zipfile.ZipFile(slip, "w") as zf:
+        zf.writestr("pkg/METS.xml", "<x/>")
+        zf.writestr("../../evil.txt", "owned")
+    assert refused(slip) == "SIP_UNSAFE_PATH"
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+    notzip = tmp_path / "not.zip"
+    notzip.write_bytes(b"PK\x03\x04 not really")
+    assert refused(notzip) == "SIP_NOT_ZIP"
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("pkg/METS.xml", b"\0" * (50 * 1024 * 1024))
+    assert refused(bomb) == "SIP_TOO_LARGE"
+
+    no_mets = tmp_path / "nomets.zip"
+    with zipfile.ZipFile(no_mets, "w") as zf:
+        zf.writestr("pkg/representations/rep1/data/a.pdf", b"%PDF-1.4")
+    assert refused(no_mets) == "SIP_METS_MISSING"
+
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if "/data/" in info.filename and data.startswith(b"%PDF"):
+                data = data[:-1] + b"X"
+            dst.writestr(info, data)
+    assert refused(tampered) == "SIP_CHECKSUM_MISMATCH"
+
+    assert import_package(kho.repo, good, actor=people.actor("luu_tru"))["files"] == 10
+    with pytest.raises(PermissionDenied):
+        import_package(kho.repo, good, actor=people.actor("chuyen_vien"))
+    rejected = [e.details["code"] for e in kho.repo.audit.events() if e.action == "transfer:import-rejected"]
+    assert rejected == [
+        "SIP_UNSAFE_PATH",
+        "SIP_NOT_ZIP",
+        "SIP_TOO_LARGE",
+        "SIP_METS_MISSING",
+        "SIP_CHECKSUM_MISMATCH",
+    ]
+
+
+def test_only_closed_permanent_files_are_packaged(kho: Kho, people: People, tmp_path: Path) -> None:
+    limited, _ = closed_file(kho, people, notation="02.VP", maintenance="10 năm", docs=1)
+    with pytest.raises(KhoError) as info:
+        Transfers(kho.repo).build(limited.record_id, tmp_path, actor=people.actor("luu_tru"))
+    assert info.value.code == "SIP_NOT_PERMANENT"
+    open_file, _ = closed_file(kho, people, notation="03.VP", maintenance="Vĩnh viễn", docs=1, end="")
+    with pytest.raises(KhoError) as info:
+        Transfers(kho.repo).build(open_file.record_id, tmp_path, actor=people.actor("luu_tru"))
+    assert info.value.code == "SIP_NOT_CLOSED"
+    with pytest.raises(PermissionDenied):
+        Transfers(kho.repo).build(limited.record_id, tmp_path, actor=people.actor("van_thu"))

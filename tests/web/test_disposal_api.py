@@ -1,0 +1,75 @@
+"""The retention API as the people who use it: codes and Vietnamese messages for refusals."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_retention import closed_file
+
+from web.context import Kho
+
+
+def test_destruction_through_the_api_with_holds_and_refusals(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    file, docs = closed_file(kho, people)
+    h = people.headers
+    listed = client.get("/api/retention/disposal?today=2027-03-01", headers=h("luu_tru"))
+    assert listed.status_code == 200 and [i["record_id"] for i in listed.json["items"]] == [file.record_id]
+    assert client.get("/api/retention/disposal", headers=h("chuyen_vien")).status_code == 403
+    bad = client.get("/api/retention/disposal?today=31/12/2027", headers=h("luu_tru"))
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "DATE_INVALID"
+
+    hold = client.post(
+        "/api/retention/holds",
+        json={"record_ids": [file.record_id], "reason": "Thanh tra"},
+        headers=h("lanh_dao"),
+    )
+    assert hold.status_code == 201
+    proposed = client.post(
+        "/api/retention/destructions",
+        json={"record_ids": [file.record_id], "explanation": "Hết hạn"},
+        headers=h("luu_tru"),
+    )
+    assert proposed.status_code == 409 and proposed.json["error"]["code"] == "LEGAL_HOLD"
+    assert "phong tỏa" in proposed.json["error"]["message"]
+    released = client.post(
+        f"/api/retention/holds/{hold.json['order_id']}/release", json={"reason": "Xong"}, headers=h("luu_tru")
+    )
+    assert released.status_code == 200 and released.json["state"] == "released"
+
+    case = client.post(
+        "/api/retention/destructions",
+        json={"record_ids": [file.record_id], "explanation": "Hết hạn"},
+        headers=h("luu_tru"),
+    ).json
+    path = f"/api/retention/destructions/{case['case_id']}"
+    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
+    assert (
+        client.post(
+            f"{path}/council", json={"members": members, "decision_ref": "QĐ 05"}, headers=h("luu_tru")
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"{path}/council", json={"members": members, "decision_ref": "QĐ 05"}, headers=h("lanh_dao")
+        ).status_code
+        == 200
+    )
+    for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
+        assert client.post(f"{path}/review", json={"opinion": "agree"}, headers=h(who)).status_code == 200
+    assert client.post(f"{path}/minutes", json={"text": "Biên bản"}, headers=h("luu_tru")).status_code == 200
+    assert (
+        client.post(f"{path}/appraisal", json={"text": "Thẩm định"}, headers=h("luu_tru")).status_code == 200
+    )
+    assert (
+        client.post(f"{path}/decision", json={"decision_ref": "QĐ 09"}, headers=h("lanh_dao")).status_code
+        == 200
+    )
+    wrong = client.post(f"{path}/execute", json={"password": "sai"}, headers=h("luu_tru"))
+    assert wrong.status_code == 401 and wrong.json["error"]["code"] == "LOGIN_FAILED"
+    done = client.post(f"{path}/execute", json={"password": PASSWORD}, headers=h("luu_tru"))
+    assert done.status_code == 200 and done.json["state"] == "done"
+    gone = client.get(f"/api/records/{docs[0]}/content", headers=h("lanh_dao"))
+    assert gone.status_code in (404, 410)

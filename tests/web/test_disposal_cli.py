@@ -1,0 +1,50 @@
+"""``kho archive``: the archivist's commands act as the logged-in account, refuse with codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from kho_people import PASSWORD, People
+from kho_retention import closed_file
+
+from web.cli import main
+from web.context import Kho
+
+
+def login(runner: CliRunner, people: People, who: str) -> None:
+    done = runner.invoke(main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n")
+    assert done.exit_code == 0, done.output
+
+
+def test_archivist_lists_holds_and_is_refused_destroying_held_files(kho: Kho, people: People) -> None:
+    file, _ = closed_file(kho, people)
+    runner = CliRunner()
+    login(runner, people, "luu_tru")
+    listed = runner.invoke(main, ["archive", "review", "--today", "2027-03-01", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [c["record_id"] for c in json.loads(listed.output)] == [file.record_id]
+    held = runner.invoke(main, ["archive", "hold", file.record_id, "--reason", "Thanh tra", "--json"])
+    assert held.exit_code == 0, held.output
+    refused = runner.invoke(
+        main, ["archive", "destruction", "propose", file.record_id, "--explanation", "Hết hạn"]
+    )
+    assert refused.exit_code == 2 and "[LEGAL_HOLD]" in refused.output and "phong tỏa" in refused.output
+    order = json.loads(held.output)["order_id"]
+    assert runner.invoke(main, ["archive", "release", order, "--reason", "Xong"]).exit_code == 0
+    proposed = runner.invoke(
+        main, ["archive", "destruction", "propose", file.record_id, "--explanation", "Hết hạn", "--json"]
+    )
+    assert proposed.exit_code == 0, proposed.output
+    case_id = json.loads(proposed.output)["case_id"]
+    not_head = runner.invoke(main, ["archive", "destruction", "decide", case_id, "--decision", "QĐ 1"])
+    assert not_head.exit_code == 2 and "[PERMISSION_DENIED]" in not_head.output
+
+
+def test_a_clerk_cannot_export_a_sip(kho: Kho, people: People, tmp_path: Path) -> None:
+    file, _ = closed_file(kho, people, maintenance="Vĩnh viễn")
+    runner = CliRunner()
+    login(runner, people, "van_thu")
+    refused = runner.invoke(main, ["archive", "export-sip", file.record_id, "--out", str(tmp_path)])
+    assert refused.exit_code == 2 and "[PERMISSION_DENIED]" in refused.output

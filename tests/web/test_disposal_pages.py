@@ -1,0 +1,101 @@
+"""The Lưu trữ pages: Xem xét hủy, council review, decision, execution with the password
+re-entered, holds; refusals shown in Vietnamese with their code, nothing half-done."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_retention import closed_file
+
+from web.app import create_app
+from web.context import Kho
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
+    return create_app(kho.settings, kho=kho)
+
+
+def browser(app: Flask, people: People, who: str) -> FlaskClient:
+    client = app.test_client()
+    token = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    done = client.post(
+        "/login", data={"username": people.usernames[who], "password": PASSWORD, "csrf_token": token}
+    )
+    assert done.status_code in (302, 303), done.get_data(as_text=True)[:500]
+    return client
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any], page: str = "/retention") -> Any:
+    token = CSRF.search(client.get(page).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def test_the_whole_destruction_in_the_pages(app: Flask, kho: Kho, people: People) -> None:
+    file, docs = closed_file(kho, people)
+    archivist = browser(app, people, "luu_tru")
+    listing = archivist.get("/retention").get_data(as_text=True)
+    assert "Xem xét hủy" in listing and file.record_id in listing, listing[listing.find("<main"):][:1500]
+
+    proposed = post(
+        archivist, "/retention/destructions", {"record_ids": file.record_id, "explanation": "Hết hạn"}
+    )
+    assert proposed.status_code == 302
+    case_path = proposed.headers["Location"]
+    case_id = case_path.rsplit("/", 1)[1]
+    head = browser(app, people, "lanh_dao")
+    members = " ".join(people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien"))
+    assert (
+        post(
+            archivist, f"{case_path}/council", {"members": members, "decision_ref": "QĐ 05"}, case_path
+        ).status_code
+        == 403
+    )
+    assert (
+        post(
+            head, f"{case_path}/council", {"members": members, "decision_ref": "QĐ 05"}, case_path
+        ).status_code
+        == 302
+    )
+    officer = browser(app, people, "chuyen_vien")
+    assert "Ý kiến của thành viên hội đồng" in officer.get(case_path).get_data(as_text=True)
+    for client in (head, archivist, officer):
+        assert post(client, f"{case_path}/review", {"opinion": "agree"}, case_path).status_code == 302
+    assert post(officer, f"{case_path}/minutes", {"text": "Biên bản họp"}, case_path).status_code == 302
+    assert post(archivist, f"{case_path}/appraisal", {"text": "Thẩm định"}, case_path).status_code == 302
+    assert (
+        post(
+            head, f"{case_path}/decision", {"decision_ref": "QĐ 09", "approve": "yes"}, case_path
+        ).status_code
+        == 302
+    )
+    wrong = post(archivist, f"{case_path}/execute", {"password": "sai"}, case_path)
+    assert wrong.status_code == 401 and "LOGIN_FAILED" in wrong.get_data(as_text=True)
+    assert kho.repo.keys.exists(docs[0])
+    done = post(archivist, f"{case_path}/execute", {"password": PASSWORD}, case_path)
+    assert done.status_code == 302
+    assert "Đã hủy xong" in archivist.get(case_path).get_data(as_text=True)
+    assert not kho.repo.keys.exists(docs[0]) and case_id
+
+
+def test_holds_in_the_pages_and_a_clerk_sees_no_retention(app: Flask, kho: Kho, people: People) -> None:
+    file, _ = closed_file(kho, people)
+    archivist = browser(app, people, "luu_tru")
+    held = post(archivist, "/retention/holds", {"record_ids": file.record_id, "reason": "Thanh tra"})
+    assert held.status_code == 302
+    page = archivist.get("/retention").get_data(as_text=True)
+    assert "Đang phong tỏa" in page
+    refused = post(archivist, "/retention/destructions", {"record_ids": file.record_id, "explanation": "x"})
+    assert refused.status_code == 409 and "LEGAL_HOLD" in refused.get_data(as_text=True)
+    clerk = browser(app, people, "van_thu")
+    assert "Lưu trữ</a>" not in clerk.get("/").get_data(as_text=True)
+    forbidden = post(clerk, "/retention/holds", {"record_ids": file.record_id, "reason": "x"}, "/")
+    assert forbidden.status_code == 403

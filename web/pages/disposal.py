@@ -1,0 +1,168 @@
+"""Lưu trữ pages: “Xem xét hủy”, destruction cases (council review, minutes, appraisal,
+decision, execution with the password re-entered), legal holds, SIP export and check.
+No rule lives here: every step calls :mod:`retention`, which asks the access policy."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+
+from kho.errors import KhoError
+from kho.timeutil import utcnow, vn_date
+from repository.policy import Action
+from retention.destruction import STATE_LABELS, Destructions, review_list
+from retention.holds import Holds
+from retention.sip import Transfers
+from retention.sip_import import import_package
+from web.pages.common import actor, allowed, kho, login_required, page
+
+bp = Blueprint("disposal", __name__, url_prefix="/retention")
+
+
+def _destructions() -> Destructions:
+    installation = kho()
+    return Destructions(installation.repo, installation.accounts, installation.backend)
+
+
+def _index(errors: list[str] | None = None, status: int = 200) -> Response:
+    who, repo = actor(), kho().repo
+    can_list = allowed(Action.DISPOSAL_LIST)
+    candidates = review_list(repo, actor=who, today=vn_date(utcnow())) if can_list else []
+    cases = _destructions().list(actor=who) if can_list else []
+    holds = Holds(repo).list(actor=who) if can_list else []
+    transfers = Transfers(repo).list(actor=who) if allowed(Action.TRANSFER) else []
+    return page(
+        "disposal.html",
+        status,
+        candidates=candidates,
+        cases=cases,
+        holds=holds,
+        transfers=transfers,
+        labels=STATE_LABELS,
+        errors=errors or [],
+        can_list=can_list,
+    )
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    return _index()
+
+
+def _ids(name: str) -> list[str]:
+    values = request.form.getlist(name) or request.form.get(name, "").split()
+    return [v.strip() for v in values if v.strip()]
+
+
+@bp.post("/destructions")
+@login_required
+def propose() -> Response:
+    try:
+        case = _destructions().propose(_ids("record_ids"), request.form.get("explanation", ""), actor=actor())
+    except KhoError as exc:
+        return _index([f"{exc.message} ({exc.code})"], exc.http_status)
+    flash("Đã lập hồ sơ đề nghị hủy.", "info")
+    return redirect(url_for("disposal.case", case_id=case["case_id"]))  # type: ignore[return-value]
+
+
+def _case_page(case_id: str, errors: list[str] | None = None, status: int = 200) -> Response:
+    try:
+        case = _destructions().get(case_id, actor=actor())
+    except KhoError as exc:
+        return page("error.html", exc.http_status, message=exc.message)
+    return page(
+        "destruction.html", status, case=case, labels=STATE_LABELS, errors=errors or [], me=actor().user
+    )
+
+
+@bp.get("/destructions/<case_id>")
+@login_required
+def case(case_id: str) -> Response:
+    return _case_page(case_id)
+
+
+@bp.post("/destructions/<case_id>/<step>")
+@login_required
+def step(case_id: str, step: str) -> Response:
+    d, who, form = _destructions(), actor(), request.form
+    try:
+        if step == "council":
+            d.establish_council(
+                case_id, form.get("members", "").split(), form.get("decision_ref", ""), actor=who
+            )
+        elif step == "review":
+            d.review(case_id, form.get("opinion", ""), form.get("note", ""), actor=who)
+        elif step == "minutes":
+            d.record_minutes(case_id, form.get("text", ""), actor=who)
+        elif step == "appraisal":
+            d.attach_appraisal(case_id, form.get("text", ""), actor=who)
+        elif step == "decision":
+            d.decide(case_id, form.get("decision_ref", ""), approve=form.get("approve") != "no", actor=who)
+        elif step == "execute":
+            d.execute(case_id, form.get("password", ""), actor=who)
+        else:
+            return page("error.html", 404, message="Không có bước này.")
+    except KhoError as exc:
+        return _case_page(case_id, [f"{exc.message} ({exc.code})"], exc.http_status)
+    flash("Đã ghi nhận.", "info")
+    return redirect(url_for("disposal.case", case_id=case_id))  # type: ignore[return-value]
+
+
+@bp.post("/holds")
+@login_required
+def hold() -> Response:
+    try:
+        Holds(kho().repo).place(
+            _ids("record_ids"),
+            request.form.get("reason", ""),
+            actor=actor(),
+            query=request.form.get("query") or None,
+        )
+    except KhoError as exc:
+        return _index([f"{exc.message} ({exc.code})"], exc.http_status)
+    flash("Đã phong tỏa.", "info")
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
+
+
+@bp.post("/holds/<order_id>/release")
+@login_required
+def release(order_id: str) -> Response:
+    try:
+        Holds(kho().repo).release(order_id, request.form.get("reason", ""), actor=actor())
+    except KhoError as exc:
+        return _index([f"{exc.message} ({exc.code})"], exc.http_status)
+    flash("Đã gỡ phong tỏa.", "info")
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
+
+
+@bp.post("/transfers")
+@login_required
+def export() -> Response:
+    try:
+        receipt = Transfers(kho().repo).export(
+            request.form.get("file_id", "").strip(), kho().settings.data_dir / "transfers", actor=actor()
+        )
+    except KhoError as exc:
+        return _index([f"{exc.message} ({exc.code})"], exc.http_status)
+    flash(f"Đã xuất gói tin {receipt['package']} (SHA-256 {receipt['sha256'][:16]}…).", "info")
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
+
+
+@bp.post("/transfers/check")
+@login_required
+def check() -> Response:
+    upload = request.files.get("package")
+    if upload is None or not upload.filename:
+        return _index(["Hãy chọn tệp gói tin (.zip)."], 422)
+    try:
+        with tempfile.TemporaryDirectory(prefix="kho-check-") as tmp:
+            path = Path(tmp) / "package.zip"
+            upload.save(path)
+            result = import_package(kho().repo, path, actor=actor())
+    except KhoError as exc:
+        return _index([f"Gói tin bị từ chối: {exc.message} ({exc.code})"], exc.http_status)
+    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).", "info")
+    return redirect(url_for("disposal.index"))  # type: ignore[return-value]
