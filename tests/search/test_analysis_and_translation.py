@@ -84,3 +84,16 @@ def test_unreachable_elasticsearch_is_a_clear_error():
     with pytest.raises(StoreUnavailable) as err:
         ElasticsearchBackend("http://127.0.0.1:9", prefix="kho-unreachable")
     assert err.value.code == "SEARCH_INDEX_UNAVAILABLE"
+
+
+def test_fold_table_covers_every_character_the_full_range_rule_folds():
+    """The table is built from a few Unicode blocks (fast start-up); the rule over the whole
+    U+00C0–U+1EFF range gives exactly the same table."""
+    from search.analysis import _FOLD_TABLE
+
+    expected = {ord("đ"): "d", ord("Đ"): "D"}
+    for code in range(0x00C0, 0x1EFF + 1):
+        base = "".join(c for c in unicodedata.normalize("NFD", chr(code)) if not unicodedata.combining(c))
+        if len(base) == 1 and base != chr(code) and base.isascii():
+            expected[code] = base
+    assert expected == _FOLD_TABLE
