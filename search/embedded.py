@@ -294,6 +294,8 @@ class _Index(IndexWriter):
             self.text_dir = self._text_dir()
             self.text = tantivy.Index(_TANTIVY_SCHEMA, path=str(self.text_dir), reuse=True)
             self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
+            self._searcher: tantivy.Searcher | None = None
+            self._searcher_mark: tuple[int, int, int] | None = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
                 f"Không mở được chỉ mục tìm kiếm: {path}", code="SEARCH_INDEX_UNAVAILABLE"
@@ -369,6 +371,7 @@ class _Index(IndexWriter):
         finally:
             writer.wait_merging_threads()
         self.text.reload()
+        self._searcher = None  # the next query takes a searcher on this commit
         done = sorted({*removed, *(r for r, _ in added)})
         for chunk in _chunks(done):
             self.conn.execute(
@@ -467,9 +470,24 @@ class _Index(IndexWriter):
             rows = self.conn.execute("SELECT id, version FROM docs ORDER BY id").fetchall()
         yield from rows
 
+    def _commit_mark(self) -> tuple[int, int, int] | None:
+        """Identity of the Tantivy directory's ``meta.json``, rewritten (renamed over) by
+        every commit, whichever process made it."""
+        try:
+            st = os.stat(self.text_dir / "meta.json")
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
     def searcher(self) -> tantivy.Searcher:
-        self.text.reload()  # another process may have committed (microseconds when it has not)
-        return self.text.searcher()
+        """A searcher on the last commit: the index is reloaded only after a write (this
+        process's or another's), not on every query."""
+        mark = self._commit_mark()
+        if self._searcher is None or mark != self._searcher_mark:
+            self.text.reload()
+            self._searcher = self.text.searcher()
+            self._searcher_mark = mark
+        return self._searcher
 
 
 class _EmbeddedRebuild(Rebuild):

@@ -8,7 +8,16 @@ import pytest
 
 from search.backend import SearchBackend
 from search.documents import IndexDocument
-from search.query import DateInvalid, DateRange, Filters, Principal, QueryInvalid, Sort, parse_query
+from search.query import (
+    FACETS,
+    DateInvalid,
+    DateRange,
+    Filters,
+    Principal,
+    QueryInvalid,
+    Sort,
+    parse_query,
+)
 from search.reindex import consistency_check, reindex
 
 AUDITOR = Principal("kt1", everything=True)  # Kho's own checks: every document
@@ -71,6 +80,8 @@ def loaded(backend: SearchBackend) -> SearchBackend:
 
 
 def search(backend: SearchBackend, typed: str, principal: Principal = AUDITOR, **kw: object):
+    """A search that asks for every facet (as the web page and the API do)."""
+    kw.setdefault("facets", FACETS)
     return backend.search(parse_query(typed, principal, **kw))  # type: ignore[arg-type]
 
 
@@ -245,6 +256,18 @@ def test_unit_scoping_grants_and_confidential_results(loaded):
     assert b == {"d-unit-b", "d-granted"}
     assert set(search(loaded, "", SECRET_READER).ids) == {"d-secret"}
     assert set(search(loaded, "", UNCLEARED_GRANTEE).ids) == set()
+
+
+def test_facets_are_counted_only_when_asked(loaded):
+    assert backend_search(loaded, "quy chế").facets == ()
+    asked = backend_search(loaded, "quy chế", facets=("direction",))
+    assert [f.name for f in asked.facets] == ["direction"] and asked.facet("direction")
+    assert backend_search(loaded, "quy chế").total == asked.total
+
+
+def backend_search(backend: SearchBackend, typed: str, **kw: object):
+    """A search as the caller wrote it (no facets unless asked)."""
+    return backend.search(parse_query(typed, AUDITOR, **kw))  # type: ignore[arg-type]
 
 
 def test_counts_and_facets_never_reveal_hidden_documents(loaded):
