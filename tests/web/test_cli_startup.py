@@ -62,29 +62,6 @@ def test_a_record_command_opens_no_search_engine_before_a_change(tmp_path: Path)
         assert not loaded & set(HEAVY), (args, sorted(loaded & set(HEAVY)))
 
 
-def test_verify_imports_pyhanko_validation_but_not_its_signing_stack() -> None:
-    loaded_full = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, json; import ingest.signatures.verify; "
-         "print(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout
-    modules = set(json.loads(loaded_full.strip().splitlines()[-1]))
-    assert "pyhanko.sign.validation" in modules
-    assert "aiohttp" not in modules and "pyhanko.sign.signers" not in modules
-
-
-def test_signing_still_finds_pyhanko_signers_after_verification_was_imported() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c",
-         "import ingest.signatures.verify; from pyhanko.sign import signers, fields; "
-         "import pyhanko.sign; print(pyhanko.sign.PdfSigner is signers.PdfSigner, "
-         "fields.SigFieldSpec.__name__)"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout.split()
-    assert out == ["True", "SigFieldSpec"]
-
-
 @pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
 def test_lazy_command_help_matches_the_command(name: str) -> None:
     """The help ``kho --help`` shows without importing a command is that command's own."""
