@@ -38,6 +38,7 @@ def _variants() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in groups.items()}
 
 
+@functools.lru_cache(maxsize=4096)
 def _class(char: str) -> str:
     """A regular expression for one folded character: every character folding to it."""
     variants = _variants().get(char)
@@ -83,6 +84,12 @@ class _Matcher:
 
 
 def _patterns(words: Sequence[str], phrases: Sequence[str]) -> _Matcher | None:
+    return _matcher(tuple(words), tuple(phrases))
+
+
+@functools.lru_cache(maxsize=256)
+def _matcher(words: tuple[str, ...], phrases: tuple[str, ...]) -> _Matcher | None:
+    """Built once per query (every hit of a page, and repeated queries, reuse it)."""
     alternatives = sorted(
         {" ".join(fold(normalize(p)).split()) for p in phrases}
         | {" ".join(fold(normalize(w)).split()) for w in words},
