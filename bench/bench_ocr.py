@@ -3,11 +3,14 @@
 Prints pages/s of
   baseline  `tesseract <page>.png stdout` run directly, 2 processes at once, on page images
             pre-rendered by the same renderer at the same dpi (rendering not timed);
-  workers   extract_text() in 2 worker processes (one per core, ocr_jobs=1), the Celery shape;
-  in-doc    extract_text() in 1 process with ocr_jobs=2 (both cores on one document at a time);
+  workers   extract_text() in 2 worker processes (the Celery shape), each document's pages
+            spread over the cores (the default: ocr_jobs = ocr_slots = cores; machine-wide slots);
+  whole-doc the same with ocr_jobs=1 and no slots (before: a worker takes a whole document);
+  in-doc    extract_text() in 1 process with the default settings (one document at a time);
 the ratio of each to the baseline, and peak RSS of the Python workers and of one Tesseract.
+Each figure is min / median of ``--repeat`` runs (pages/s: the median's).
 
-    .venv/bin/python bench/bench_ocr.py [--max-pages N] [--dpi 300] [--lang vie]
+    .venv/bin/python bench/bench_ocr.py [--max-pages N] [--dpi 300] [--lang vie] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import io
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,27 +125,40 @@ def main() -> None:
     parser.add_argument("--dpi", type=int, default=TextSettings().ocr_dpi)
     parser.add_argument("--lang", default="vie")
     parser.add_argument("--skip-in-doc", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    settings = TextSettings(ocr_lang=args.lang, ocr_dpi=args.dpi, ocr_jobs=1)
+    spread = TextSettings(ocr_lang=args.lang, ocr_dpi=args.dpi)
+    whole = TextSettings(ocr_lang=args.lang, ocr_dpi=args.dpi, ocr_jobs=1, ocr_slots=0)
     docs = scanned_documents(args.max_pages)
     pages = sum(n for _, n in docs)
     print(f"{len(docs)} scanned documents, {pages} pages, {args.dpi} dpi, lang={args.lang}, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores, ocr_jobs={spread.ocr_jobs}, ocr_slots={spread.ocr_slots}; "
+          f"seconds min / median of {args.repeat}")
+
+    def show(label: str, runs: list[float], base: float | None) -> float:
+        mid = statistics.median(runs)
+        ratio = f"  ratio {base / mid:.1%}" if base else ""
+        print(f"{label}: {pages / mid:6.3f} pages/s ({min(runs):.1f} / {mid:.1f} s){ratio}")
+        return mid
+
     with tempfile.TemporaryDirectory(prefix="kho-bench-ocr-") as tmp:
-        files = prerender(docs, settings, Path(tmp))
-        base = baseline(files, args.lang, args.dpi)
-    print(f"baseline  tesseract direct x2 : {pages / base:6.3f} pages/s ({base:.1f} s)")
-    elapsed, own_kb, child_kb = pipeline_workers(docs, settings)
-    print(f"workers   extract_text, 2 procs: {pages / elapsed:6.3f} pages/s ({elapsed:.1f} s)"
-          f"  ratio {base / elapsed:.1%}")
+        files = prerender(docs, whole, Path(tmp))
+        base = show("baseline  tesseract direct x2 ",
+                    [baseline(files, args.lang, args.dpi) for _ in range(args.repeat)], None)
+    own_kb = child_kb = 0
+    runs = []
+    for _ in range(args.repeat):
+        elapsed, own_kb, child_kb = pipeline_workers(docs, spread)
+        runs.append(elapsed)
+    show("workers   pages spread, 2 procs", runs, base)
     print(f"peak RSS  python worker {own_kb / 1024:.0f} MB, one tesseract {child_kb / 1024:.0f} MB,"
           f" worker + its tesseract {(own_kb + child_kb) / 1024:.0f} MB")
+    show("whole-doc jobs=1, 2 procs      ",
+         [pipeline_workers(docs, whole)[0] for _ in range(args.repeat)], base)
     if not args.skip_in_doc:
-        in_doc = pipeline_in_doc(docs, TextSettings(ocr_lang=args.lang, ocr_dpi=args.dpi,
-                                                    ocr_jobs=2))
-        print(f"in-doc    extract_text, jobs=2 : {pages / in_doc:6.3f} pages/s ({in_doc:.1f} s)"
-              f"  ratio {base / in_doc:.1%}")
+        show("in-doc    1 process, default   ",
+             [pipeline_in_doc(docs, spread) for _ in range(args.repeat)], base)
         me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(f"peak RSS  this process (in-doc run, includes pre-rendering) {me / 1024:.0f} MB")
 

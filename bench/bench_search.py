@@ -12,6 +12,11 @@ size. The embedded index always runs; ``--url`` (one node or several, comma-sepa
 same against Elasticsearch in the same run (alias ``KHO_ELASTICSEARCH_INDEX``, dropped after;
 its index size from ``_stats``, the server's RSS from /proc when it runs on this machine).
 ``--only-es`` skips the embedded run.
+
+Raw baseline in the same run (embedded): plain Tantivy on the same documents (one text field
+with its default tokenizer, one writer, one commit per 20,000 documents) for the build, and
+the same typed words as Tantivy's own query (top 20 and the count, no highlights, facets or
+permissions) for the queries. Query figures are min/median of ``--repeat`` rounds (default 3).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from search import open_backend
 from search.analysis import fold
 from search.documents import IndexDocument
-from search.query import DateRange, Filters, Principal, Sort, parse_query
+from search.query import FACETS, DateRange, Filters, Principal, Sort, parse_query
 from search.reindex import reindex
 
 SHARED = Path(os.environ.get("KHO_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
@@ -120,7 +125,7 @@ def query_set(n: int, topics: list[list[str]], n_docs: int, seed: int = 11) -> l
                 "filters": Filters(loai_van_ban=(rng.choice(TYPES)[0],),
                                    ngay_ban_hanh=DateRange(date(year, 1, 1), date(year, 12, 31)),
                                    do_khan=(0, 1)),
-                "sort": Sort.DATE_DESC,
+                "sort": Sort.DATE_DESC, "facets": FACETS,
             }))
         else:
             number = rng.randint(1, max(1, n_docs // 8))
@@ -141,6 +146,7 @@ def main() -> None:
     parser.add_argument("--url", help="Elasticsearch URL (default: embedded, temporary dir)")
     parser.add_argument("--dir", help="embedded index directory (default: a temporary one)")
     parser.add_argument("--only-es", action="store_true", help="skip the embedded run")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the query set")
     args = parser.parse_args()
 
     pool = sentences()
@@ -171,6 +177,44 @@ def _es_figures(backend) -> None:
         print(f"node {node['name']}: heap used {heap:.0f} MB{rss}")
 
 
+def plain_tantivy(docs: list[IndexDocument], directory: Path, queries: list[tuple[str, dict]],
+                  repeat: int) -> tuple[float, list[list[float]]]:
+    """Build rate and per-round query times of plain Tantivy on the same documents."""
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("text", tokenizer_name="default")
+    index = tantivy.Index(builder.build(), path=str(directory))
+    started = time.perf_counter()
+    writer = index.writer(heap_size=256_000_000, num_threads=1)
+    for n, doc in enumerate(docs, start=1):
+        writer.add_document(tantivy.Document(id=doc.id, text=f"{doc.title}\n{doc.text}"))
+        if n % 20_000 == 0:
+            writer.commit()
+    writer.commit()
+    writer.wait_merging_threads()
+    rate = len(docs) / (time.perf_counter() - started)
+    index.reload()
+    searcher = index.searcher()
+    texts = [" ".join(re.findall(r"[^\W_]+", q["typed"])) or "a" for _, q in queries]
+    rounds = []
+    for _ in range(repeat):
+        times = []
+        for text in texts:
+            t0 = time.perf_counter()
+            parsed = index.parse_query(text, ["text"])
+            result = searcher.search(parsed, 20, count=True)
+            _ = [searcher.doc(address)["id"] for _, address in result.hits]
+            times.append((time.perf_counter() - t0) * 1000)
+        rounds.append(times)
+    return rate, rounds
+
+
+def _min_median(values: list[float]) -> str:
+    return f"min {min(values):7.2f} / median {statistics.median(values):7.2f}"
+
+
 def run(target: str, url: str | None, args: argparse.Namespace, pool: list[str]) -> None:
     backend = open_backend(target)
     last = [0.0]
@@ -180,10 +224,11 @@ def run(target: str, url: str | None, args: argparse.Namespace, pool: list[str])
             last[0] = p.elapsed
             print(f"  … {p.seen} documents, {p.rate:.0f}/s", flush=True)
 
-    report = reindex(backend, generate(args.docs, pool), batch_size=1000, progress=progress)
+    docs = list(generate(args.docs, pool))  # generated before timing (both builds alike)
+    report = reindex(backend, docs, batch_size=1000, progress=progress)
     rate = report.written / report.elapsed
     print(f"backend {backend.name}: indexed {report.written} documents in "
-          f"{report.elapsed:.1f} s = {rate:.0f} documents/s (generation included)")
+          f"{report.elapsed:.1f} s = {rate:.0f} documents/s")
     if url:
         _es_figures(backend)
     else:
@@ -193,24 +238,42 @@ def run(target: str, url: str | None, args: argparse.Namespace, pool: list[str])
     queries = query_set(args.queries, pool, args.docs)
     for _, q in queries[:20]:  # warm-up
         backend.search(parse_query(**q))
-    timings: dict[str, list[float]] = {}
-    baseline: list[float] = []
-    totals: list[int] = []
     unfiltered = Principal("bench-baseline", everything=True)
-    for kind, q in queries:
-        started = time.perf_counter()
-        result = backend.search(parse_query(**q))
-        timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
-        totals.append(result.total)
-        # Baseline in the same run: the same query without any permission filter.
-        started = time.perf_counter()
-        backend.search(parse_query(**{**q, "principal": unfiltered}))
-        baseline.append((time.perf_counter() - started) * 1000)
-    everything = [t for ts in timings.values() for t in ts]
-    for kind, ts in [*timings.items(), ("all", everything), ("no-permission", baseline)]:
-        print(f"{kind:15s} n={len(ts):4d}  p50 {pct(ts, 50):6.1f} ms  p95 {pct(ts, 95):6.1f} ms"
-              f"  p99 {pct(ts, 99):6.1f} ms  mean {statistics.mean(ts):6.1f} ms")
+    rounds: list[dict[str, list[float]]] = []
+    totals: list[int] = []
+    for _ in range(args.repeat):
+        timings: dict[str, list[float]] = {}
+        for kind, q in queries:
+            started = time.perf_counter()
+            result = backend.search(parse_query(**q))
+            timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+            totals.append(result.total)
+            # The same query without any permission filter.
+            started = time.perf_counter()
+            backend.search(parse_query(**{**q, "principal": unfiltered}))
+            timings.setdefault("no-permission", []).append((time.perf_counter() - started) * 1000)
+        timings["all"] = [t for k, ts in timings.items() if k != "no-permission" for t in ts]
+        rounds.append(timings)
+    print(f"queries: {len(queries)} x {args.repeat} rounds; per kind p50/p95 "
+          "(min / median over the rounds)")
+    for kind in rounds[0]:
+        p50 = [pct(r[kind], 50) for r in rounds]
+        p95 = [pct(r[kind], 95) for r in rounds]
+        p99 = [pct(r[kind], 99) for r in rounds]
+        print(f"{kind:15s} n={len(rounds[0][kind]):4d}  p50 {_min_median(p50)} ms"
+              f"  p95 {_min_median(p95)} ms  p99 {_min_median(p99)} ms")
     print(f"median hits per query: {statistics.median(totals):.0f}")
+    if not url:
+        with tempfile.TemporaryDirectory() as raw_dir:
+            raw_rate, raw_rounds = plain_tantivy(docs, Path(raw_dir), queries, args.repeat)
+        print(f"plain tantivy build: {raw_rate:.0f} documents/s   Kho/plain = {rate / raw_rate:.2f}")
+        p50 = [pct(r, 50) for r in raw_rounds]
+        p95 = [pct(r, 95) for r in raw_rounds]
+        print(f"plain tantivy query  p50 {_min_median(p50)} ms  p95 {_min_median(p95)} ms")
+        kho50 = statistics.median(pct(r["all"], 50) for r in rounds)
+        kho95 = statistics.median(pct(r["all"], 95) for r in rounds)
+        print(f"Kho/plain (median rounds): p50 {kho50 / statistics.median(p50):.1f}x  "
+              f"p95 {kho95 / statistics.median(p95):.1f}x")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MB")
     status = Path("/proc/self/status")

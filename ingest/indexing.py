@@ -137,14 +137,19 @@ def index_record(repo: Repository, backend: SearchBackend, record_id: str) -> In
     return document
 
 
-def follow(repo: Repository, backend: SearchBackend) -> None:
-    """Make every change in the store update the index (in-process mode)."""
+def follow(repo: Repository, backend: SearchBackend | Callable[[], SearchBackend]) -> None:
+    """Make every change in the store update the index (in-process mode).
+
+    ``backend`` may be a function returning it: the index is then opened at the first change,
+    not before (a command that only reads the store never opens the search engine).
+    """
     previous = repo.on_change
 
     def on_change(record: Record) -> None:
         if previous is not None:
             previous(record)
-        backend.index([to_index_document(repo, record)])
+        target = backend if isinstance(backend, SearchBackend) else backend()
+        target.index([to_index_document(repo, record)])
 
     repo.on_change = on_change
 

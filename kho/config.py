@@ -147,7 +147,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
     "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),
     "KHO_OCR_TIMEOUT": ("120", "Seconds one page may take in Tesseract."),
-    "KHO_OCR_JOBS": ("1", "Tesseract processes for one document."),
+    "KHO_OCR_JOBS": ("", "Pages of one document OCR'd at once (default: the cores)."),
+    "KHO_OCR_SLOTS": ("", "Tesseract processes at once on the machine, all workers together "
+                          "(default: the cores; 0: no limit)."),
     "KHO_MAX_PAGES": ("5000", "Largest page count accepted."),
     "KHO_MAX_OCR_PAGES": ("1000", "Most pages OCR'd in one document."),
     "KHO_INGEST_RETRIES": ("4", "Attempts of a pipeline step that failed for a passing reason."),

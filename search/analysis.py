@@ -48,7 +48,11 @@ _PLACEMENT_ITEMS = tuple(TONE_PLACEMENT.items())
 
 def _build_fold_table() -> dict[int, str]:
     table: dict[int, str] = {ord("đ"): "d", ord("Đ"): "D"}
-    for code in range(0x00C0, 0x1EFF + 1):
+    # Every character of U+00C0–U+1EFF whose decomposition is one ASCII character plus marks
+    # lies in these blocks (Latin-1, Latin Extended-A/B, Greek's ";", Latin Extended Additional);
+    # a test checks the table against the whole range. Scanning only these keeps imports fast.
+    for code in itertools.chain(range(0x00C0, 0x0250), range(0x0370, 0x0400),
+                                range(0x1E00, 0x1F00)):
         char = chr(code)
         base = "".join(
             c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)

@@ -17,7 +17,7 @@ import click
 
 from kho.errors import KhoError
 from search import open_backend
-from search.query import SearchResult, Sort, filters_from_mapping, parse_query
+from search.query import FACETS, SearchResult, Sort, filters_from_mapping, parse_query
 
 
 def _json_default(value: object) -> str:
@@ -67,6 +67,7 @@ def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, p
         query = parse_query(
             typed, principal,
             filters=filters_from_mapping(filter_values), sort=sort, page=page, page_size=page_size,
+            facets=FACETS,
         )
         with open_backend() as backend:
             result = backend.search(query)

@@ -8,8 +8,9 @@ Nothing to run besides this process. Layout next to ``<dir>/search.sqlite3``:
   ``labels``: the display form of each keyed facet value; ``text_pending``: a redo log of rows
   whose text-index entry is not yet committed; ``meta.text_dir`` names the Tantivy directory.
 - ``search.sqlite3.text-<id>/``: a `Tantivy <https://github.com/quickwit-oss/tantivy>`_ index
-  (Rust, through the ``tantivy`` package) keyed by the SQLite ``rowid``. It holds the analysed
-  text (see :mod:`search.analysis`) as space-separated syllables: ``e`` (normalised, exact
+  (Rust, through the ``tantivy`` package) keyed by the SQLite ``rowid``. It holds the
+  normalised text (see :mod:`search.analysis`), split into syllables by Tantivy's own
+  analyzers (``kho_syllables``, ``kho_pairs``): ``e`` (normalised, exact
   diacritics) and ``f`` (folded), each the title block (title, số/ký hiệu, trích yếu, loại, cơ
   quan, người ký) :data:`TITLE_REPEAT` times then the full text; ``b``, every pair of adjacent
   folded syllables as one term (``quy_dinh``); plus every filter, permission, facet and sort
@@ -75,7 +76,7 @@ from search.query import (
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
-TEXT_SCHEMA_VERSION = "2"
+TEXT_SCHEMA_VERSION = "3"
 EXACT_WEIGHT = 2.0
 """A match with the diacritics as typed counts this many times a diacritic-insensitive one."""
 TITLE_REPEAT = 2
@@ -95,6 +96,9 @@ no segment holds more distinct values of one facet among the matches (Tantivy's
 ``doc_count_error_upper_bound`` is then 0). The work grows with the distinct values matched
 (80,000 distinct hồ sơ: ~35 ms), not with this limit."""
 _APPLY_CHUNK = 500
+BULK_COMMIT_DOCS = 20_000
+"""A rebuild commits its Tantivy writer this often (and at the end), not once per batch."""
+BULK_HEAP_BYTES = 256_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -151,7 +155,6 @@ _LABEL_COLUMNS = (
     ("co_quan_ban_hanh", "co_quan_key", "co_quan_ban_hanh"),
     ("nguoi_ky", "nguoi_ky_key", "nguoi_ky"),
 )
-_TEXT_FIELDS = ("e", "f")
 _KEYWORD_FIELDS = (
     "direction", "loai_key", "co_quan_key", "nguoi_ky_key", "signature_verdict",
     "retention_state", "year", "ho_so",
@@ -166,9 +169,9 @@ _NUMBER_CAP = (1 << 40) - 1
 def _text_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("rid", indexed=True, fast=True)
-    for name in _TEXT_FIELDS:
-        builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
-    builder.add_text_field("b", tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("e", tokenizer_name="kho_syllables", index_option="position")
+    builder.add_text_field("f", tokenizer_name="kho_syllables", index_option="position")
+    builder.add_text_field("b", tokenizer_name="kho_pairs", index_option="freq")
     for name in _KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     for name in ("skh_key", "vis_units", "grant_u"):
@@ -181,6 +184,21 @@ def _text_schema() -> tantivy.Schema:
 
 
 _TANTIVY_SCHEMA = _text_schema()
+
+
+# Indexing: Python writes the normalised syllables (NFC, lower case, tone placement:
+# :func:`search.analysis.normalize`; runs of letters and digits) separated by single spaces,
+# and their :func:`~search.analysis.fold`, with whole-text operations that run in C; Tantivy
+# (Rust, in its indexing thread) splits them and forms the adjacent pairs.
+_ANALYZERS: dict[str, tantivy.TextAnalyzer] = {
+    "kho_syllables": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build(),
+    # ``b``: every two adjacent syllables as one term "quyet dinh". The folded line is given
+    # twice, from its first syllable and from its second: the pattern's non-overlapping
+    # matches in the two cover every adjacent pair once.
+    "kho_pairs": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\S+ \S+")).build(),
+}
+PAIR_JOINER = " "
+"""Between the two syllables of a ``b`` term."""
 
 
 @functools.lru_cache(maxsize=500_000)
@@ -196,7 +214,8 @@ def _tokens(text: str) -> tuple[str, str]:
     """Analysed text as space-separated syllables: (normalised, folded).
 
     Same result as ``syllables(normalize(text))`` and its :func:`fold`, computed once per distinct
-    syllable (normalisation never moves a syllable boundary: it works inside letters).
+    syllable (normalisation never moves a syllable boundary: it works inside letters); faster
+    than normalising and folding the whole text (measured).
     """
     forms = [f for f in map(_analysed, syllables(unicodedata.normalize("NFC", text))) if f]
     return " ".join([e for e, _ in forms]), " ".join([f for _, f in forms])
@@ -211,15 +230,17 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
         )
     )
     body, body_f = _tokens(doc.text)
-    folded = " ".join([head_f] * TITLE_REPEAT + [body_f])
+    text = " ".join([t for t in [head] * TITLE_REPEAT + [body] if t])
+    folded = " ".join([t for t in [head_f] * TITLE_REPEAT + [body_f] if t])
+    second = folded.find(" ")
     sort_date = doc.sort_date
     day = sort_date.toordinal() if sort_date else None
     number = doc.sort_number
     fields: dict[str, Any] = {
         "rid": rowid,
-        "e": " ".join([head] * TITLE_REPEAT + [body]),
+        "e": text,
         "f": folded,
-        "b": " ".join(map("_".join, itertools.pairwise(folded.split()))),
+        "b": [folded, folded[second + 1 :]] if second > 0 else [],
         "do_khan": doc.do_khan, "do_mat": doc.do_mat,
         "date_d": day if day is not None else _NO_DATE_DESC,
         "date_a": day if day is not None else _NO_VALUE_ASC,
@@ -276,9 +297,11 @@ def _chunks(items: Sequence[int], size: int = _APPLY_CHUNK) -> Iterator[Sequence
 class _Index(IndexWriter):
     """One index (live or staging): a SQLite file and the Tantivy directory it names."""
 
-    def __init__(self, path: Path, *, bulk: bool = False) -> None:
+    def __init__(self, path: Path, *, bulk: bool = False, defer: bool = False) -> None:
         self.path = path
         self.bulk = bulk
+        self.defer = defer
+        """Leave the Tantivy side of :meth:`index` pending until many rows are (a rebuild)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
@@ -293,7 +316,12 @@ class _Index(IndexWriter):
             self.lock = threading.RLock()
             self.text_dir = self._text_dir()
             self.text = tantivy.Index(_TANTIVY_SCHEMA, path=str(self.text_dir), reuse=True)
+            for name, analyzer in _ANALYZERS.items():
+                self.text.register_tokenizer(name, analyzer)
             self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
+            self._searcher: tantivy.Searcher | None = None
+            self._staged: dict[int, IndexDocument] = {}
+            self._searcher_mark: tuple[int, int, int] | None = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
                 f"Không mở được chỉ mục tìm kiếm: {path}", code="SEARCH_INDEX_UNAVAILABLE"
@@ -350,11 +378,27 @@ class _Index(IndexWriter):
             finally:
                 fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
+    def flush(self) -> None:
+        """Apply every pending row to Tantivy in one commit (a rebuild's staged rows)."""
+        self._replay_pending()
+
+    def _defer(self, added: Sequence[tuple[int, IndexDocument]]) -> None:
+        """A rebuild's batch stays pending (rows in SQLite, marked in ``text_pending``) until
+        :data:`BULK_COMMIT_DOCS` are, then all are applied in one Tantivy commit (and at the end,
+        :meth:`flush`): one commit per many batches, not per batch. The pending rows are read back
+        under the write lock, so writes that reach the staging index meanwhile (another process
+        following live changes) are applied as SQLite has them; documents this object staged are
+        taken from memory when SQLite still holds the same id and version. After a crash the
+        pending rows are applied when the index is next opened: resuming loses nothing."""
+        self._staged.update({rowid: doc for rowid, doc in added})
+        if len(self._staged) >= BULK_COMMIT_DOCS:
+            self._apply_pending()
+
     def _apply(self, removed: Sequence[int], added: Sequence[tuple[int, IndexDocument]]) -> None:
         """Make the Tantivy index match SQLite for these rows, then clear their pending marks."""
         if not removed and not added:
             return
-        heap = 256_000_000 if self.bulk else 50_000_000
+        heap = BULK_HEAP_BYTES if self.bulk else 50_000_000
         writer = self.text.writer(heap_size=heap, num_threads=1)
         try:
             for rowid in removed:
@@ -369,6 +413,7 @@ class _Index(IndexWriter):
         finally:
             writer.wait_merging_threads()
         self.text.reload()
+        self._searcher = None  # the next query takes a searcher on this commit
         done = sorted({*removed, *(r for r, _ in added)})
         for chunk in _chunks(done):
             self.conn.execute(
@@ -376,19 +421,53 @@ class _Index(IndexWriter):
             )
 
     def _replay_pending(self) -> None:
-        """Re-apply rows written to SQLite whose Tantivy commit did not happen (crash, upgrade)."""
+        """Re-apply rows written to SQLite whose Tantivy commit did not happen (crash, upgrade,
+        a rebuild's deferred rows)."""
         with self._writing():
-            pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        """Every row marked in ``text_pending``, as SQLite has it now, in one Tantivy commit
+        (the caller holds the write lock)."""
+        pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
+        staged, self._staged = self._staged, {}
+        if not pending:
+            return
+        writer = self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
+                                  num_threads=1)
+        try:
             for chunk in _chunks(pending, 5_000):
                 marks = ", ".join("?" * len(chunk))
                 rows = self.conn.execute(
-                    f"SELECT rowid, body FROM docs WHERE rowid IN ({marks})", chunk
+                    f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
                 ).fetchall()
-                present = {r for r, _ in rows}
-                self._apply(
-                    [r for r in chunk if r not in present],
-                    [(r, IndexDocument.from_json(json.loads(b))) for r, b in rows],
-                )
+                unknown = [r for r, doc_id, version in rows
+                           if (doc := staged.get(r)) is None
+                           or (doc.id, doc.version) != (doc_id, version)]
+                bodies: dict[int, str] = {}
+                for part in _chunks(unknown):
+                    bodies.update(self.conn.execute(
+                        f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(part))})",
+                        part,
+                    ).fetchall())
+                for rowid in chunk:
+                    writer.delete_documents_by_term("rid", rowid)
+                for rowid, _, _ in rows:
+                    body = bodies.get(rowid)
+                    doc = IndexDocument.from_json(json.loads(body)) if body else staged[rowid]
+                    writer.add_document(_text_document(rowid, doc))
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        self.text.reload()
+        self._searcher = None
+        for chunk in _chunks(pending):
+            self.conn.execute(
+                f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
+            )
 
     def _remove_rowid(self, rowid: int) -> None:
         for table in ("docs", "doc_hoso", "doc_grants", "doc_cites"):
@@ -434,7 +513,10 @@ class _Index(IndexWriter):
                     "INSERT OR IGNORE INTO text_pending(rowid) VALUES(?)",
                     [(r,) for r in removed] + [(r,) for r, _ in added],
                 )
-            self._apply(removed, added)
+            if self.defer:
+                self._defer(added)
+            else:
+                self._apply(removed, added)
         return len(added)
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -467,9 +549,24 @@ class _Index(IndexWriter):
             rows = self.conn.execute("SELECT id, version FROM docs ORDER BY id").fetchall()
         yield from rows
 
+    def _commit_mark(self) -> tuple[int, int, int] | None:
+        """Identity of the Tantivy directory's ``meta.json``, rewritten (renamed over) by
+        every commit, whichever process made it."""
+        try:
+            st = os.stat(self.text_dir / "meta.json")
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
     def searcher(self) -> tantivy.Searcher:
-        self.text.reload()  # another process may have committed (microseconds when it has not)
-        return self.text.searcher()
+        """A searcher on the last commit: the index is reloaded only after a write (this
+        process's or another's), not on every query."""
+        mark = self._commit_mark()
+        if self._searcher is None or mark != self._searcher_mark:
+            self.text.reload()
+            self._searcher = self.text.searcher()
+            self._searcher_mark = mark
+        return self._searcher
 
 
 class _EmbeddedRebuild(Rebuild):
@@ -478,9 +575,10 @@ class _EmbeddedRebuild(Rebuild):
     def __init__(self, backend: EmbeddedBackend, path: Path) -> None:
         self.backend = backend
         self.path = path
-        self.staging = _Index(path, bulk=True)
+        self.staging = _Index(path, bulk=True, defer=True)
 
     def commit(self) -> None:
+        self.staging.flush()
         self.backend._close_staging()
         self.staging.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.staging.conn.execute("PRAGMA journal_mode=DELETE")
@@ -488,6 +586,7 @@ class _EmbeddedRebuild(Rebuild):
         self.backend._swap_in(self.path)
 
     def close(self) -> None:
+        self.staging.flush()  # what is staged stays, applied (a later rebuild resumes it)
         self.staging.close()
 
     def abort(self) -> None:
@@ -707,7 +806,7 @@ def _folded(tokens: list[str]) -> tantivy.Query:
 
 def _pair(first: str, second: str, weight: float) -> tantivy.Query:
     """Two folded syllables side by side: one term of the ``b`` field (no position lookups)."""
-    return _TQ.boost_query(_term("b", f"{first}_{second}"), weight)
+    return _TQ.boost_query(_term("b", f"{first}{PAIR_JOINER}{second}"), weight)
 
 
 def _folded_phrase(tokens: list[str]) -> tantivy.Query:
@@ -716,7 +815,7 @@ def _folded_phrase(tokens: list[str]) -> tantivy.Query:
         return _pair(tokens[0], tokens[1], 1.0)
     if len(tokens) < 2:
         return _folded(tokens)
-    narrow = [(_MUST, _TQ.const_score_query(_term("b", f"{x}_{y}"), 0.0))
+    narrow = [(_MUST, _TQ.const_score_query(_term("b", f"{x}{PAIR_JOINER}{y}"), 0.0))
               for x, y in dict.fromkeys(itertools.pairwise(tokens))]
     return _TQ.boolean_query([(_MUST, _folded(tokens)), *narrow])
 

@@ -130,7 +130,8 @@ class Query:
     phrases: tuple[str, ...] = ()  # must each occur as written (diacritics-insensitive)
     so_ky_hieu: tuple[str, ...] = ()  # canonical keys (analysis.so_ky_hieu_key)
     filters: Filters = field(default_factory=Filters)
-    facets: tuple[str, ...] = FACETS
+    facets: tuple[str, ...] = ()
+    """Facets to count (names from :data:`FACETS`); none unless asked (a sixth of a query)."""
     sort: Sort = Sort.RELEVANCE
     page: int = 1
     page_size: int = 20
@@ -292,7 +293,7 @@ def parse_query(
     sort: Sort | str = Sort.RELEVANCE,
     page: int = 1,
     page_size: int = 20,
-    facets: Iterable[str] = FACETS,
+    facets: Iterable[str] = (),
     highlight: bool = True,
 ) -> Query:
     """Split a typed query into phrases (text between double quotes), số/ký hiệu and words.

@@ -448,7 +448,7 @@ def create_app(
     @app.get("/api/search")
     def search() -> Response:
         from search.cli import result_to_dict
-        from search.query import Principal, filters_from_mapping, parse_query
+        from search.query import FACETS, Principal, filters_from_mapping, parse_query
 
         who = actor()
         service.authorize(who, Action.SEARCH)
@@ -466,6 +466,7 @@ def create_app(
             sort=request.args.get("sort", "relevance"),
             page=_count_arg("page", 1, "SEARCH_PAGE_INVALID") or 0,
             page_size=_count_arg("page_size", 20, "SEARCH_PAGE_INVALID") or 0,
+            facets=FACETS,
         )
         result = kho.backend.search(query)
         service.audit_search(who, text, result.total, filters)

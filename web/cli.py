@@ -12,20 +12,20 @@ import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
-from repository.metadata import DocumentMetadata, FileMetadata, parse_date
-from repository.policy import Action
-from repository.records import Actor, Record, Repository
-from repository.registers import INCOMING, series_label
-from repository.vocabulary import Direction
-from web.context import Kho
-from web.session import saved_token
+
+if TYPE_CHECKING:
+    from repository.records import Actor, Record, Repository
+    from web.context import Kho
+
+# The repository, the web context and every command module are imported inside the commands
+# that use them: ``kho --help`` and each command load only what they need (start-up time).
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +52,8 @@ class Context:
     @property
     def kho(self) -> Kho:
         if self._kho is None:
+            from web.context import Kho
+
             self._kho = Kho(self.settings)
         return self._kho
 
@@ -69,6 +71,8 @@ class Context:
     def actor(self) -> Actor:
         """The logged-in account (``kho login``); ``AUTH_REQUIRED`` when there is none."""
         if self._actor is None:
+            from web.session import saved_token
+
             self._actor = self.kho.actor_from_token(saved_token(self.settings), "cli")
         return self._actor
 
@@ -88,10 +92,15 @@ class Context:
         """Direct store access, said aloud: whoever can run an operator command can already read
         the store's files, so no account stands between them and it."""
         click.echo("(Thao tác vận hành trực tiếp trên kho lưu trữ.)", err=True)
-        return OPERATOR
+        return operator_actor()
 
 
-OPERATOR = Actor(user="operator", source="cli", system=True)
+@functools.cache
+def operator_actor() -> Actor:
+    """Who acts in an operator command (direct store access, no account)."""
+    from repository.records import Actor
+
+    return Actor(user="operator", source="cli", system=True)
 
 
 def _fail(error: KhoError, as_json: bool) -> None:
@@ -147,6 +156,9 @@ def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]
 
 
 def _show_record(record: Record, as_json: bool) -> None:
+    from repository.metadata import DocumentMetadata, FileMetadata
+    from repository.registers import series_label
+
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -182,7 +194,85 @@ def _show_record(record: Record, as_json: bool) -> None:
         click.echo(f"  Tệp: {stored.original_name} ({stored.size} byte, SHA-256 {stored.sha256[:16]}…)")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "verify": ("ingest.signatures.cli:verify",
+               "Kiểm tra chữ ký số trong các tệp PDF (PAdES), kết luận theo ETSI AdES."),
+    "search": ("search.cli:search_command",
+               "Tìm văn bản (có hoặc không dấu, theo số/ký hiệu, cụm từ trong dấu ngoặc kép)."),
+    "ingest": ("ingest.cli:ingest",
+               "Tiếp nhận văn bản: lưu bản gốc, trích xuất văn bản, kiểm tra chữ ký số, siêu dữ liệu."),
+    "worker": ("ingest.cli:worker",
+               "Chạy worker Celery xử lý hàng đợi tiếp nhận (cần KHO_BROKER_URL)."),
+    "demo": ("web.demo:demo",
+             "Nạp dữ liệu mẫu (tài khoản; văn bản đến, đi đã ký số; hồ sơ) vào kho nhúng và lập "
+             "chỉ mục."),
+    "login": ("web.accounts_cli:login", "Đăng nhập; mã truy cập được lưu cho các lệnh sau."),
+    "logout": ("web.accounts_cli:logout", "Đăng xuất: thu hồi mã truy cập đang dùng."),
+    "whoami": ("web.accounts_cli:whoami", "Tài khoản đang đăng nhập, vai trò và thông báo."),
+    "password": ("web.accounts_cli:password", "Đổi mật khẩu của tài khoản đang đăng nhập."),
+    "account": ("web.accounts_cli:account", "Tài khoản người dùng (quản trị)."),
+    "unit": ("web.accounts_cli:unit", "Đơn vị (phòng, ban) của cơ quan."),
+    "intake": ("web.accounts_cli:intake", "Văn bản đã tiếp nhận, chờ xác nhận và vào sổ."),
+    "handling": ("web.handling_cli:handling",
+                 "Xử lý văn bản đến: trình, chỉ đạo, giao xử lý, gia hạn, hoàn thành, theo dõi."),
+    "plan": ("web.retention_cli:plan", "Danh mục hồ sơ (Điều 28, Phụ lục V): lập, duyệt, ban hành, in."),
+    "submission": ("web.retention_cli:submission", "Tiếp nhận hồ sơ nộp lưu (lưu trữ viên)."),
+    "retention": ("web.retention_cli:retention", "Thời hạn bảo quản, cảnh báo nộp lưu, bàn giao hồ sơ."),
+    "archive": ("web.disposal_cli:archive",
+                "Lưu trữ: xem xét hủy, hủy tài liệu, phong tỏa, nộp lưu lịch sử, thu hồi."),
+}
+"""Commands of other modules: ``name -> ("module:attribute", help shown by kho --help)``.
+
+Imported only when that command runs (click's lazy-group pattern), so that ``kho --help`` and
+every other command start without pyHanko, Celery or the search engine. The help text is kept
+here so that listing the commands imports nothing; a test checks it against each command."""
+
+
+class LazyGroup(click.Group):
+    """A group whose :data:`LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            command = load_lazy_command(cmd_name)
+            if command is not None:
+                self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, but a command not yet imported shows its help from :data:`LAZY_COMMANDS`."""
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or (
+                click.Command(name, help=LAZY_COMMANDS[name][1]) if name in LAZY_COMMANDS else None
+            )
+            if command is not None and not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in rows])
+
+
+def load_lazy_command(name: str) -> click.Command | None:
+    """Import one of :data:`LAZY_COMMANDS` (None if its package is not installed)."""
+    import importlib
+
+    module_name, attribute = LAZY_COMMANDS[name][0].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # an optional package left out of this installation
+        raise
+    command = getattr(module, attribute, None)
+    return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(click_ctx: click.Context) -> None:
     """Kho — kho lưu trữ văn bản, hồ sơ điện tử (NĐ 30/2020/NĐ-CP)."""
@@ -340,7 +430,7 @@ def register() -> None:
 @register.command("list")
 @click.option(
     "--series",
-    default=INCOMING,
+    default="den",  # repository.registers.INCOMING
     show_default=True,
     help="den, den-mat, hanh-chinh, mat, ban-sao, qppl-…, tu-van-…",
 )
@@ -354,6 +444,10 @@ def register_list(
     ctx: Context, series: str, year: int, date_from: str | None, date_to: str | None, as_json: bool
 ) -> None:
     """In sổ đăng ký cho một năm hoặc một khoảng thời gian."""
+    from repository.metadata import DocumentMetadata, parse_date
+    from repository.registers import series_label
+    from repository.vocabulary import Direction
+
     try:
         start, end = parse_date(date_from), parse_date(date_to)
     except ValueError as exc:
@@ -486,6 +580,7 @@ def audit_checkpoint(ctx: Context, outs: tuple[Path, ...], as_json: bool) -> Non
 def audit_export(ctx: Context, directory: Path) -> None:
     """Xuất nhật ký, các điểm mốc, khóa công khai và công cụ kiểm tra ngoại tuyến."""
     from repository.anchor import export
+    from repository.policy import Action
 
     actor = ctx.actor
     repo = ctx.repo
@@ -563,6 +658,8 @@ def audit_log(
     as_json: bool,
 ) -> None:
     """Ai đã làm gì, với bản ghi nào, khi nào (giờ Việt Nam)."""
+    from repository.metadata import parse_date
+
     try:
         start, end = parse_date(since), parse_date(until)
     except ValueError as exc:
@@ -881,41 +978,6 @@ def index_check_command(ctx: Context, as_json: bool) -> None:
         )
     if not report.ok:
         sys.exit(1)
-
-
-def _register_optional_commands() -> None:
-    """Commands of the other packages (ingest, search): absent packages are skipped."""
-    import importlib
-
-    for module_name, attribute in (
-        ("ingest.signatures.cli", "verify"),
-        ("search.cli", "search_command"),
-        ("ingest.cli", "ingest"),
-        ("ingest.cli", "worker"),
-        ("web.demo", "demo"),
-        ("web.accounts_cli", "login"),
-        ("web.accounts_cli", "logout"),
-        ("web.accounts_cli", "whoami"),
-        ("web.accounts_cli", "password"),
-        ("web.accounts_cli", "account"),
-        ("web.accounts_cli", "unit"),
-        ("web.accounts_cli", "intake"),
-        ("web.handling_cli", "handling"),
-        ("web.retention_cli", "plan"),
-        ("web.retention_cli", "submission"),
-        ("web.retention_cli", "retention"),
-        ("web.disposal_cli", "archive"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        command = getattr(module, attribute, None)
-        if isinstance(command, click.Command):
-            main.add_command(command)
-
-
-_register_optional_commands()
 
 
 if __name__ == "__main__":  # python -m web.cli ...

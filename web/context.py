@@ -44,7 +44,7 @@ class Kho:
         if follow_index:
             from ingest.indexing import follow
 
-            follow(self.repo, self.backend)
+            follow(self.repo, lambda: self.backend)  # opened at the first change
 
     @property
     def backend(self) -> Any:

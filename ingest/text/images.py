@@ -18,7 +18,13 @@ from ingest.text.model import (
     clean_text,
     detect_language,
 )
-from ingest.text.ocr import PageImage, encode_pgm, ocr_pages, resolve_language
+from ingest.text.ocr import (
+    PageImage,
+    encode_pgm,
+    machine_slots,
+    ocr_pages,
+    resolve_language,
+)
 from ingest.text.settings import TextSettings
 
 DEFAULT_DPI = 300
@@ -102,7 +108,8 @@ def extract_image(data: bytes, fmt: Format, settings: TextSettings, *, extractor
     timed_out: list[int] = []
     try:
         for result in ocr_pages(
-            pages(), lang=lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs
+            pages(), lang=lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs,
+            slots=machine_slots(settings.ocr_slots) if settings.ocr_slots else None,
         ):
             if result.timed_out:
                 timed_out.append(result.number)

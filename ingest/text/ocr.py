@@ -1,21 +1,28 @@
 """Tesseract OCR: one process per page, single-threaded, fed a PGM image on stdin.
 
 ``OMP_THREAD_LIMIT=1`` keeps each Tesseract on one core; throughput comes from running one
-process per core (``ocr_pages(..., jobs=2)``, or one worker per core with ``jobs=1``).
+process per core. Pages, not documents, are spread over the cores: every document's pages are
+OCR'd ``jobs`` at a time, and :class:`OcrSlots` (lock files shared by every worker process on
+the machine) lets at most one Tesseract per core run at once, so a long document left alone
+at the end of a batch still uses every core, and several workers share them page by page.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import io
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -94,8 +101,60 @@ def resolve_language(requested: str) -> tuple[str, TextWarning | None]:
     )
 
 
-def ocr_image(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
-    """OCR one page; a timeout kills Tesseract and returns ``timed_out=True``."""
+class OcrSlots:
+    """At most ``count`` Tesseract processes at once across every process of this machine.
+
+    Slot ``i`` is an exclusive ``flock`` on ``<directory>/slot-<i>``: released by the kernel
+    when its holder exits, however it exits, so a crashed worker never keeps a slot. A page
+    waits for a free slot (polled every :attr:`POLL` seconds, small beside a page's 1–3 s).
+    """
+
+    POLL = 0.005
+
+    def __init__(self, count: int, directory: Path | None = None) -> None:
+        self.count = count
+        self.directory = directory or Path(tempfile.gettempdir()) / "kho-ocr-slots"
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[int]:
+        if self.count <= 0:
+            yield -1
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            for number in range(self.count):
+                fd = os.open(self.directory / f"slot-{number}", os.O_RDWR | os.O_CREAT, 0o666)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                try:
+                    yield number
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+                return
+            time.sleep(self.POLL)
+
+
+@functools.cache
+def machine_slots(count: int) -> OcrSlots:
+    return OcrSlots(count)
+
+
+def ocr_image(
+    page: PageImage, *, lang: str, timeout: float, slots: OcrSlots | None = None
+) -> OcrResult:
+    """OCR one page; a timeout kills Tesseract and returns ``timed_out=True``.
+
+    With ``slots``, Tesseract starts once a machine-wide slot is free (the wait is not part
+    of the page's timeout)."""
+    with slots.hold() if slots is not None else contextlib.nullcontext():
+        return _run_tesseract(page, lang=lang, timeout=timeout)
+
+
+def _run_tesseract(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
     start = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -118,7 +177,8 @@ def ocr_image(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
 
 
 def ocr_pages(
-    pages: Iterable[PageImage], *, lang: str, timeout: float, jobs: int = 2
+    pages: Iterable[PageImage], *, lang: str, timeout: float, jobs: int = 2,
+    slots: OcrSlots | None = None,
 ) -> Iterator[OcrResult]:
     """OCR many pages with ``jobs`` Tesseract processes at once; results in input order.
 
@@ -128,7 +188,7 @@ def ocr_pages(
     """
     if jobs <= 1:
         for page in pages:
-            result = ocr_image(page, lang=lang, timeout=timeout)
+            result = ocr_image(page, lang=lang, timeout=timeout, slots=slots)
             yield result
             if result.timed_out:
                 return
@@ -144,7 +204,9 @@ def ocr_pages(
                     if page is None:
                         stop = True
                         break
-                    pending.append(pool.submit(ocr_image, page, lang=lang, timeout=timeout))
+                    pending.append(
+                        pool.submit(ocr_image, page, lang=lang, timeout=timeout, slots=slots)
+                    )
                 if not pending:
                     return
                 result = pending.popleft().result()

@@ -23,7 +23,13 @@ from ingest.text.model import (
     clean_text,
     detect_language,
 )
-from ingest.text.ocr import PageImage, encode_pgm, ocr_pages, resolve_language
+from ingest.text.ocr import (
+    PageImage,
+    encode_pgm,
+    machine_slots,
+    ocr_pages,
+    resolve_language,
+)
 from ingest.text.settings import TextSettings
 
 # pdfium is not thread-safe: every call into it in this process goes through this lock.
@@ -213,7 +219,8 @@ def _extract(pdf: pdfium.PdfDocument, settings: TextSettings, extractor: str) ->
                 yield image
 
         for result in ocr_pages(
-            rendered(), lang=ocr_lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs
+            rendered(), lang=ocr_lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs,
+            slots=machine_slots(settings.ocr_slots) if settings.ocr_slots else None,
         ):
             if result.timed_out:
                 timed_out.append(result.number)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kho.errors import ConfigError
 
@@ -24,9 +24,14 @@ class TextSettings:
     """Render resolution of image-only PDF pages (Tesseract's optimum; NĐ 30 scans are 200 dpi+)."""
     ocr_page_timeout: float = 120.0
     """Seconds one page may take in Tesseract (``KHO_OCR_TIMEOUT``)."""
-    ocr_jobs: int = 1
-    """Tesseract processes run in parallel for one document (``KHO_OCR_JOBS``). Keep 1 when
-    the worker pool already runs one worker per core."""
+    ocr_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Pages of one document OCR'd at once (``KHO_OCR_JOBS``, default: the cores). Every
+    worker spreads its pages over all the cores; :attr:`ocr_slots` keeps the machine from
+    running more Tesseracts than that, so a lone long document uses every core and two
+    documents share them page by page."""
+    ocr_slots: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Tesseract processes at once on this machine, across every worker process
+    (``KHO_OCR_SLOTS``, default: the cores; 0: no limit)."""
     max_file_bytes: int = 512 * MIB
     max_pages: int = 5000
     """More pages than this: FILE_TOO_MANY_PAGES."""
@@ -55,7 +60,8 @@ class TextSettings:
                 ocr_lang=(env.get("KHO_OCR_LANG") or "vie").strip(),
                 ocr_dpi=int(env.get("KHO_OCR_DPI", "300")),
                 ocr_page_timeout=float(env.get("KHO_OCR_TIMEOUT", "120")),
-                ocr_jobs=max(1, int(env.get("KHO_OCR_JOBS", "1"))),
+                ocr_jobs=max(1, int(env.get("KHO_OCR_JOBS") or os.cpu_count() or 1)),
+                ocr_slots=max(0, int(env.get("KHO_OCR_SLOTS") or os.cpu_count() or 1)),
                 max_pages=int(env.get("KHO_MAX_PAGES", "5000")),
                 max_ocr_pages=int(env.get("KHO_MAX_OCR_PAGES", "1000")),
             )

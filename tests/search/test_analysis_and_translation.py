@@ -10,7 +10,7 @@ import pytest
 from kho.errors import StoreUnavailable
 from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.elasticsearch import ANALYSIS, ElasticsearchBackend, build_search
-from search.query import Filters, Principal, parse_query
+from search.query import FACETS, Filters, Principal, parse_query
 
 USER = Principal("u1", units=("A",))
 
@@ -63,7 +63,7 @@ def test_es_analyzers_are_kho_analysis_only():
 
 def test_es_request_is_plain_json_with_permissions_and_no_query_syntax():
     q = parse_query('title:(x) OR "quy chế" 123/QĐ-UBND *', USER,
-                    filters=Filters(do_mat=(0,), loai_van_ban=("Quyết định",)))
+                    filters=Filters(do_mat=(0,), loai_van_ban=("Quyết định",)), facets=FACETS)
     body = build_search(q)
     text = json.dumps(body, ensure_ascii=False)
     assert "query_string" not in text and "simple_query_string" not in text
@@ -72,6 +72,7 @@ def test_es_request_is_plain_json_with_permissions_and_no_query_syntax():
     assert '"skh_key": {"value": "123/qd-ubnd"' in text
     assert body["track_total_hits"] is True
     assert {"direction", "ho_so", "year"} <= set(body["aggs"])
+    assert not build_search(parse_query("quy chế", USER)).get("aggs")  # facets only when asked
     assert syllables("title x OR") == ["title", "x", "OR"]
 
 
@@ -84,3 +85,48 @@ def test_unreachable_elasticsearch_is_a_clear_error():
     with pytest.raises(StoreUnavailable) as err:
         ElasticsearchBackend("http://127.0.0.1:9", prefix="kho-unreachable")
     assert err.value.code == "SEARCH_INDEX_UNAVAILABLE"
+
+
+def test_fold_table_covers_every_character_the_full_range_rule_folds():
+    """The table is built from a few Unicode blocks (fast start-up); the rule over the whole
+    U+00C0–U+1EFF range gives exactly the same table."""
+    from search.analysis import _FOLD_TABLE
+
+    expected = {ord("đ"): "d", ord("Đ"): "D"}
+    for code in range(0x00C0, 0x1EFF + 1):
+        base = "".join(c for c in unicodedata.normalize("NFD", chr(code)) if not unicodedata.combining(c))
+        if len(base) == 1 and base != chr(code) and base.isascii():
+            expected[code] = base
+    assert expected == _FOLD_TABLE
+
+
+_HIGHLIGHT_TEXTS = [
+    "QUYẾT ĐỊNH về việc ban hành Quy chế công tác văn thư, lưu trữ của Ủy ban nhân dân tỉnh",
+    "Uỷ ban nhân dân tỉnh Hoà Bình: hoà giải ở cơ sở; khoẻ mạnh, thuỷ lợi (kiểu bỏ dấu mới)",
+    "bàn giao bản chính; ban hành 123/QĐ-UBND; Bàn Bán BẢN bạn_bàn xbàn bànx đồng Đồng dong",
+    "Điều 5. Xử phạt vi phạm hành chính trong lĩnh vực đất đai — phạt tiền từ 1.000.000 đồng",
+]
+
+
+@pytest.mark.parametrize("text", _HIGHLIGHT_TEXTS)
+@pytest.mark.parametrize(
+    ("words", "phrases"),
+    [(["bàn"], []), (["ban"], []), (["hoà", "uỷ"], []), (["dong", "đồng"], []),
+     (["QĐ", "ubnd", "123"], []), ([], ["văn thư lưu trữ"]), (["x"], ["hoa binh"]),
+     (["xu", "phat"], ["dat dai"])],
+)
+def test_highlight_spans_equal_matching_on_the_folded_text(text, words, phrases):
+    """Highlights match the original text directly; the spans are those the definition gives:
+    whole words of ``fold(normalize(text))``."""
+    import re
+
+    from search.highlight import _patterns
+
+    alternatives = sorted({fold(normalize(p)) for p in phrases} | {fold(normalize(w)) for w in words},
+                          key=len, reverse=True)
+    body = "|".join(r"\W+".join(map(re.escape, a.split())) for a in alternatives if a)
+    reference = re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])")
+    expected = [m.span() for m in reference.finditer(fold(normalize(text)))]
+    matcher = _patterns(words, phrases)
+    assert matcher is not None
+    assert matcher.spans(text) == expected

@@ -6,9 +6,19 @@ from datetime import date
 
 import pytest
 
+from search.analysis import fold
 from search.backend import SearchBackend
 from search.documents import IndexDocument
-from search.query import DateInvalid, DateRange, Filters, Principal, QueryInvalid, Sort, parse_query
+from search.query import (
+    FACETS,
+    DateInvalid,
+    DateRange,
+    Filters,
+    Principal,
+    QueryInvalid,
+    Sort,
+    parse_query,
+)
 from search.reindex import consistency_check, reindex
 
 AUDITOR = Principal("kt1", everything=True)  # Kho's own checks: every document
@@ -71,6 +81,8 @@ def loaded(backend: SearchBackend) -> SearchBackend:
 
 
 def search(backend: SearchBackend, typed: str, principal: Principal = AUDITOR, **kw: object):
+    """A search that asks for every facet (as the web page and the API do)."""
+    kw.setdefault("facets", FACETS)
     return backend.search(parse_query(typed, principal, **kw))  # type: ignore[arg-type]
 
 
@@ -247,6 +259,18 @@ def test_unit_scoping_grants_and_confidential_results(loaded):
     assert set(search(loaded, "", UNCLEARED_GRANTEE).ids) == set()
 
 
+def test_facets_are_counted_only_when_asked(loaded):
+    assert backend_search(loaded, "quy chế").facets == ()
+    asked = backend_search(loaded, "quy chế", facets=("direction",))
+    assert [f.name for f in asked.facets] == ["direction"] and asked.facet("direction")
+    assert backend_search(loaded, "quy chế").total == asked.total
+
+
+def backend_search(backend: SearchBackend, typed: str, **kw: object):
+    """A search as the caller wrote it (no facets unless asked)."""
+    return backend.search(parse_query(typed, AUDITOR, **kw))  # type: ignore[arg-type]
+
+
 def test_counts_and_facets_never_reveal_hidden_documents(loaded):
     result = search(loaded, '"văn bản điện tử"', CLERK_A)
     assert set(result.ids) == {"d-exact", "d-plain"}
@@ -395,3 +419,41 @@ def test_impossible_dates_and_pages_are_refused():
         parse_query("x", AUDITOR, page_size=1000)
     with pytest.raises(QueryInvalid):
         parse_query("x", AUDITOR, sort="random")
+
+
+# --- diacritics as typed rank first, without losing recall --------------------------------------
+
+_TONE_DOCS = [
+    # The same shape of text for every word, so that only the diacritics differ.
+    doc("t-ban", title="Biên bản họp", text="Ban giám đốc đã thống nhất nội dung cuộc họp."),
+    doc("t-ban-grave", title="Biên bản họp", text="Bàn giám đốc đã thống nhất nội dung cuộc họp."),
+    doc("t-ban-acute", title="Biên bản họp", text="Bán giám đốc đã thống nhất nội dung cuộc họp."),
+    doc("t-ban-hook", title="Biên bản họp", text="Bản giám đốc đã thống nhất nội dung cuộc họp."),
+    doc("t-ban-dot", title="Biên bản họp", text="Bạn giám đốc đã thống nhất nội dung cuộc họp."),
+    doc("t-dong", title="Công văn", text="Đồng ý phương án đã trình và giao sở thực hiện."),
+    doc("t-dong-plain", title="Công văn", text="Dong y phuong an da trinh va giao so thuc hien."),
+    doc("t-hoa-old", title="Kế hoạch", text="Hoà giải ở cơ sở theo kế hoạch năm."),
+]
+
+
+@pytest.fixture
+def tones(backend: SearchBackend) -> SearchBackend:
+    backend.index(_TONE_DOCS)
+    return backend
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [("bàn giám đốc", "t-ban-grave"), ("bán giám đốc", "t-ban-acute"),
+     ("bản giám đốc", "t-ban-hook"), ("bạn giám đốc", "t-ban-dot"),
+     ("ban giám đốc", "t-ban"), ("đồng ý", "t-dong"), ("dong y", "t-dong-plain"),
+     ("hòa giải", "t-hoa-old"), ("hoà giải", "t-hoa-old")],
+)
+def test_typed_diacritics_rank_exact_matches_first_without_losing_recall(tones, typed, first):
+    result = search(tones, typed)
+    assert result.ids[0] == first, result.ids
+    if fold(typed) == "ban giam doc":
+        # every spelling of "ban" is still found (diacritic-insensitive recall)
+        assert {"t-ban", "t-ban-grave", "t-ban-acute", "t-ban-hook", "t-ban-dot"} <= set(result.ids)
+    if fold(typed) == "dong y":
+        assert {"t-dong", "t-dong-plain"} <= set(result.ids)

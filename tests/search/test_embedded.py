@@ -77,7 +77,7 @@ def test_an_index_without_text_index_is_converted_when_opened(tmp_path):
 
     converted = EmbeddedBackend(tmp_path)
     assert ids(converted, "quy chế") == ["a"]
-    result = converted.search(parse_query("", AUDITOR))
+    result = converted.search(parse_query("", AUDITOR, facets=FACETS))
     assert result.total == 2
     assert result.facet("loai_van_ban") == {"Quyết định": 1, "Công văn": 1}
     assert len(text_dirs(tmp_path)) == 1
@@ -161,7 +161,7 @@ def test_totals_and_facets_are_exact_across_segments_with_permissions(tmp_path):
     current = {d.id: d for d in docs if d.id not in gone} | {d.id: d for d in replaced}
     for principal in (AUDITOR, CLERK):
         for typed in ("hòa giải", "hoa binh", '"công tác văn thư"', ""):
-            result = backend.search(parse_query(typed, principal, page_size=5))
+            result = backend.search(parse_query(typed, principal, page_size=5, facets=FACETS))
             words = [w for w in typed.strip('"').split() if w]
             from search.analysis import fold, normalize
 

@@ -93,9 +93,10 @@ def test_missing_language_model_falls_back_to_english_with_a_warning() -> None:
 
 
 def test_ocr_timeout_reports_the_page_and_keeps_the_partial_text() -> None:
+    """One page at a time: after a page times out no further page is started."""
     with pytest.raises(OcrTimeout) as info:
         extract_text(SCAN_2_PAGES.read_bytes(), "a.pdf",
-                     settings=TextSettings(ocr_page_timeout=0.05))
+                     settings=TextSettings(ocr_page_timeout=0.05, ocr_jobs=1))
     err = info.value
     assert err.code == "OCR_TIMEOUT"
     assert err.details["pages"] == [1]
@@ -103,6 +104,19 @@ def test_ocr_timeout_reports_the_page_and_keeps_the_partial_text() -> None:
     assert err.partial is not None
     assert [p.source for p in err.partial.parts] == [TextSource.NONE, TextSource.NONE]
     assert {w.code for w in err.partial.warnings} == {"OCR_TIMEOUT", "OCR_NOT_RUN"}
+
+
+def test_ocr_timeout_with_pages_in_parallel_reports_every_page_in_flight() -> None:
+    """Pages spread over the cores (the default): both pages were running; both time out."""
+    with pytest.raises(OcrTimeout) as info:
+        extract_text(SCAN_2_PAGES.read_bytes(), "a.pdf",
+                     settings=TextSettings(ocr_page_timeout=0.05, ocr_jobs=2))
+    err = info.value
+    assert err.code == "OCR_TIMEOUT"
+    assert err.details["pages"] == [1, 2]
+    assert err.partial is not None
+    assert [p.source for p in err.partial.parts] == [TextSource.NONE, TextSource.NONE]
+    assert {w.code for w in err.partial.warnings} == {"OCR_TIMEOUT"}
 
 
 def test_too_many_pages_to_ocr_is_refused_before_ocr() -> None:
@@ -125,3 +139,49 @@ def test_ocr_pages_returns_results_in_input_order_with_two_jobs() -> None:
     assert [r.number for r in results] == [3, 1, 2]
     assert all(not r.timed_out for r in results)
     assert len({r.text for r in results}) == 1
+
+
+def test_machine_slots_bound_tesseracts_across_processes_and_free_on_exit(tmp_path) -> None:
+    """Two slots: a third holder waits until one is released, also when the first two are
+    other processes; a holder that dies (killed) frees its slot."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from ingest.text.ocr import OcrSlots
+
+    hold = (
+        "import sys, time; from pathlib import Path; from ingest.text.ocr import OcrSlots\n"
+        "with OcrSlots(2, Path(sys.argv[1])).hold() as n:\n"
+        "    print(n, flush=True); time.sleep(60)\n"
+    )
+    holders = [subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    try:
+        assert sorted(int(h.stdout.readline()) for h in holders) == [0, 1]
+        got: list[int] = []
+        waiter = threading.Thread(
+            target=lambda: got.extend([n for n in [OcrSlots(2, tmp_path).hold().__enter__()]])
+        )
+        waiter.start()
+        time.sleep(0.5)
+        assert got == []  # both slots are taken by the other processes
+        holders[1].kill()
+        holders[1].wait()
+        waiter.join(10)
+        assert len(got) == 1 and got[0] in (0, 1)
+    finally:
+        for h in holders:
+            h.kill()
+            h.wait()
+
+
+def test_extract_text_spreads_pages_over_the_cores_by_default(monkeypatch) -> None:
+    settings = TextSettings()
+    assert settings.ocr_jobs >= 1 and settings.ocr_jobs == (__import__("os").cpu_count() or 1)
+    assert settings.ocr_slots == settings.ocr_jobs
+    monkeypatch.setenv("KHO_OCR_SLOTS", "0")
+    monkeypatch.setenv("KHO_OCR_JOBS", "3")
+    from_env = TextSettings.from_env()
+    assert (from_env.ocr_jobs, from_env.ocr_slots) == (3, 0)

@@ -46,7 +46,7 @@ def value_label(facet: str, value: str) -> str:
 @bp.get("")
 @login_required
 def index() -> Response:
-    from search.query import Principal, filters_from_mapping, parse_query
+    from search.query import FACETS, Principal, filters_from_mapping, parse_query
 
     who = actor()
     service = kho().repo
@@ -66,6 +66,7 @@ def index() -> Response:
             filters=filters_from_mapping(filters),
             page=max(1, request.args.get("page", 1, type=int) or 1),
             page_size=20,
+            facets=FACETS,
         )
         result = kho().backend.search(query)
         service.audit_search(who, text, result.total, filters)

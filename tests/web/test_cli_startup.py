@@ -1,0 +1,80 @@
+"""The kho command starts without the heavy libraries it does not need (start-up time).
+
+Behaviour tests, not timings: a fresh interpreter runs a command and reports which modules it
+imported. ``bench/bench_cli.py`` measures the wall times.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from web.cli import LAZY_COMMANDS, load_lazy_command, main
+
+HEAVY = ("pyhanko", "pyhanko_certvalidator", "aiohttp", "elasticsearch", "celery", "kombu",
+         "tantivy", "flask", "boto3", "botocore", "pypdfium2", "PIL")
+"""Libraries that cost tenths of a second to import and that listing the commands never needs."""
+
+_PROBE = """
+import json, sys
+from web.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+except Exception as exc:  # a refusal (e.g. not logged in) still shows what was imported
+    print(type(exc).__name__, file=sys.stderr)
+print(json.dumps(sorted(m for m in sys.modules)))
+"""
+
+
+def imported_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
+                          timeout=120, env=env, check=False)
+    last = proc.stdout.strip().splitlines()[-1]
+    modules = set(json.loads(last))
+    return modules | {m.split(".")[0] for m in modules}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["search", "--help"], ["ingest", "--help"],
+                                  ["register", "--help"], ["config"]])
+def test_listing_and_help_import_no_heavy_library(args: list[str]) -> None:
+    loaded = imported_by(args)
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    if args[0] != "ingest":  # (the ingest commands' module names the repository's types)
+        # … nor the repository, the accounts or the web context
+        assert not {"web.context", "repository.records", "repository.accounts"} & loaded
+
+
+def test_a_record_command_opens_no_search_engine_before_a_change(tmp_path: Path) -> None:
+    """``kho whoami`` / ``kho register list`` read the store: the index is opened at the first
+    write, so neither tantivy nor Elasticsearch is imported; pyHanko and Celery neither."""
+    import os
+
+    env = {**os.environ, "KHO_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    for args in (["whoami"], ["register", "list"]):
+        loaded = imported_by(args, env)
+        assert not loaded & set(HEAVY), (args, sorted(loaded & set(HEAVY)))
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_lazy_command_help_matches_the_command(name: str) -> None:
+    """The help ``kho --help`` shows without importing a command is that command's own."""
+    command = load_lazy_command(name)
+    assert isinstance(command, click.Command) and command.name == name
+    assert command.help is not None
+    assert command.help.split("\n\n")[0].split("\n")[0].strip() == LAZY_COMMANDS[name][1]
+
+
+def test_help_lists_every_command_once_with_its_help() -> None:
+    from click.testing import CliRunner
+
+    out = CliRunner().invoke(main, ["--help"]).output
+    for name in LAZY_COMMANDS:
+        assert sum(1 for line in out.splitlines() if line.split()[:1] == [name]) == 1, name
+    assert "Kiểm tra chữ ký số" in out and "record" in out
