@@ -417,14 +417,12 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, repo: Repository | None = None, **kwargs: Any) -> Pipeline:
-        from ingest.signatures import TrustStore
+        from ingest.signatures import trustlist
         from ingest.text import TextSettings
         from repository.service import open_repository
 
         if "trust" not in kwargs:
-            kwargs["trust"] = (
-                TrustStore.from_dir(settings.trust_dir) if settings.trust_dir else TrustStore.empty()
-            )
+            kwargs["trust"] = trustlist.resolve(settings.trust_dir, settings.data_dir)
         if "text_settings" not in kwargs:
             kwargs["text_settings"] = TextSettings.from_env()
         kwargs.setdefault("allow_fetching", settings.allow_fetching)

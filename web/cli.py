@@ -934,6 +934,7 @@ def _register_optional_commands() -> None:
         ("web.accounts_cli", "account"),
         ("web.accounts_cli", "unit"),
         ("web.accounts_cli", "intake"),
+        ("web.trust_cli", "trust"),
     ):
         try:
             module = importlib.import_module(module_name)

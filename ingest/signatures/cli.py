@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from ingest.signatures import rules
+from ingest.signatures import rules, trustlist
 from ingest.signatures.model import Indication, PdfVerification, SignatureReport, SignerKind
-from ingest.signatures.trust import TrustStore
 from ingest.signatures.verify import verify_pdf
 from kho.errors import KhoError
 
@@ -81,7 +80,10 @@ def _signature_lines(index: int, sig: SignatureReport) -> list[str]:
     "--trust-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=lambda: os.environ.get("KHO_TRUST_DIR"),
-    help="Thư mục chứng thư gốc tin cậy (mặc định: biến môi trường KHO_TRUST_DIR).",
+    help=(
+        "Thư mục chứng thư gốc tin cậy (mặc định: KHO_TRUST_DIR, danh sách do `kho trust` "
+        "quản lý, hoặc danh sách Kho cung cấp sẵn)."
+    ),
 )
 @click.option(
     "--allow-fetching",
@@ -92,16 +94,11 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
     """Kiểm tra chữ ký số trong các tệp PDF (PAdES), kết luận theo ETSI AdES."""
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    data_dir = Path(os.environ.get("KHO_DATA_DIR", "./kho-data").strip() or "./kho-data").expanduser()
     try:
-        trust = TrustStore.from_dir(trust_dir) if trust_dir else TrustStore.empty()
+        trust = trustlist.resolve(str(trust_dir or ""), data_dir)
     except KhoError as exc:
-        raise click.ClickException(exc.message) from exc
-    if not trust_dir and not as_json:
-        click.echo(
-            "Cảnh báo: chưa cấu hình kho chứng thư tin cậy (--trust-dir hoặc KHO_TRUST_DIR); "
-            "không chữ ký nào có thể được xác nhận là hợp lệ.",
-            err=True,
-        )
+        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
     all_passed = True
     for path in files:
         try:
