@@ -80,6 +80,11 @@ def worker_main(memory_mb: int) -> None:
         pass
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    # Warnings as one line on stderr (never a traceback in front of a person running
+    # `kho verify`); the verdict itself names every reason.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("kho signature worker: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     from ingest.signatures import _fastpath
     from ingest.signatures.trust import TrustStore
     from ingest.signatures.verify import verify_in_process

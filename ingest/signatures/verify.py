@@ -174,7 +174,9 @@ def _verify_pdf(
             exc.reason, is_pdf=exc.is_pdf, encrypted=exc.encrypted
         )
     except Exception as exc:  # a verdict, never a crash: pyHanko raises many types on junk
-        logger.warning("signature verification failed unexpectedly", exc_info=exc)
+        # One line (the verdict names the reason); the traceback only for debugging.
+        logger.warning("signature verification failed unexpectedly: %s", _short(exc))
+        logger.debug("signature verification failure", exc_info=exc)
         verdict = rules.unreadable_file_verdict(_short(exc), is_pdf=_looks_like_pdf(data))
     kinds = [r.signer_kind for r in reports if r.type is SignatureType.SIGNATURE]
     nd30 = rules.nd30_check(kinds)
@@ -297,7 +299,11 @@ def _open(data: bytes, reader_class: type[PdfFileReader]) -> PdfFileReader:
         reader = reader_class(BytesIO(data), strict=False)
     except Exception as exc:
         raise _Unreadable(_short(exc), encrypted=b"/Encrypt" in data) from exc
-    if reader.encrypted:
+    try:
+        encrypted = reader.encrypted
+    except Exception as exc:  # e.g. a spoofed /Encrypt entry that is no dictionary
+        raise _Unreadable(_short(exc)) from exc
+    if encrypted:
         try:
             result = reader.decrypt(b"")
             ok = result is not None and getattr(result, "status", None) is not None
