@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -32,6 +33,9 @@ from typing import Any, BinaryIO
 from ingest.signatures.model import PdfVerification
 
 logger = logging.getLogger(__name__)
+# How a worker dies when native code (pdfium) cannot allocate under RLIMIT_AS: it aborts,
+# or faults on a failed allocation it did not check.
+_OUT_OF_MEMORY_SIGNALS = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL})
 _ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -204,7 +208,11 @@ class VerifierPool:
             return "timeout", self.limits.timeout
         except (EOFError, OSError, pickle.UnpicklingError):
             keep = None
-            return "crash", worker.process.poll()
+            try:
+                code = worker.process.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            return "crash", code
         finally:
             if keep is None:
                 worker.stop()
@@ -244,6 +252,19 @@ def verdict_for_problem(problem: str, detail: Any) -> str:
     if problem == "memory":
         return "kiểm tra chữ ký vượt quá giới hạn bộ nhớ"
     if problem == "crash":
+        if isinstance(detail, int) and detail < 0:
+            try:
+                name = signal.Signals(-detail).name
+            except ValueError:
+                name = f"tín hiệu {-detail}"
+            if -detail in _OUT_OF_MEMORY_SIGNALS:
+                # pdfium and other native code abort (or fault) when an allocation fails under
+                # the address-space limit: a hostile stream that decompresses without bound
+                return (
+                    "tiến trình kiểm tra chữ ký dừng bất thường do vượt giới hạn bộ nhớ "
+                    f"({name}; tài liệu có thể chứa dữ liệu nén quá lớn)"
+                )
+            return f"tiến trình kiểm tra chữ ký dừng bất thường ({name})"
         return f"tiến trình kiểm tra chữ ký dừng bất thường (mã {detail})"
     return f"lỗi khi kiểm tra chữ ký ({detail})"
 

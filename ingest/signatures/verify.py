@@ -93,12 +93,13 @@ def verify_pdf(
     *,
     allow_fetching: bool = False,
     now: datetime | None = None,
+    pool: _pool.VerifierPool | None = None,
 ) -> PdfVerification:
-    """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`).
-    Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
+    """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`), or
+    in ``pool``. Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     try:
-        status, payload = _pool.shared_pool().verify(
+        status, payload = (pool or _pool.shared_pool()).verify(
             data, trust.der, trust.source, allow_fetching, moment
         )
     except Exception as exc:  # the pool itself failed: still a verdict, never a crash
