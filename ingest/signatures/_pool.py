@@ -97,7 +97,7 @@ def worker_main(memory_mb: int) -> None:
     stores: dict[str, TrustStore] = {}
     while True:
         try:
-            data, anchors, source, allow_fetching, now = _recv(protocol_in)
+            data, anchors, source, allow_fetching, now, policy = _recv(protocol_in)
         except (EOFError, OSError):
             return
         key = hashlib.sha256(b"".join(anchors)).hexdigest()
@@ -106,7 +106,10 @@ def worker_main(memory_mb: int) -> None:
             trust = stores[key] = TrustStore.from_der(anchors, source)
         try:
             reply: tuple[str, Any] = (
-                "ok", verify_in_process(data, trust, allow_fetching=allow_fetching, now=now).to_dict()
+                "ok",
+                verify_in_process(
+                    data, trust, allow_fetching=allow_fetching, now=now, policy=policy
+                ).to_dict(),
             )
         except MemoryError:
             reply = ("memory", None)
@@ -191,6 +194,7 @@ class VerifierPool:
         source: str,
         allow_fetching: bool,
         now: datetime | None,
+        policy: Any = None,
     ) -> tuple[str, Any]:
         """``("ok", result dict)``, or ``(problem, detail)`` with problem one of
         ``timeout``, ``memory``, ``crash``, ``error``."""
@@ -198,7 +202,8 @@ class VerifierPool:
         keep: _Worker | None = worker
         try:
             status, payload = worker.call(
-                (data, anchors, source, allow_fetching, now), self.limits.timeout
+                (data, anchors, source, allow_fetching, now, policy or _safe_policy()),
+                self.limits.timeout,
             )
             if status == "memory":
                 keep = None
@@ -239,6 +244,12 @@ def shared_pool() -> VerifierPool:
             _shared = VerifierPool(int(os.environ.get("KHO_SIGNATURE_WORKERS", "1")))
             atexit.register(_shared.close)
         return _shared
+
+
+def _safe_policy() -> Any:
+    from ingest.signatures.rules import SAFE_CRYPTO
+
+    return SAFE_CRYPTO
 
 
 def now_utc() -> datetime:

@@ -12,6 +12,7 @@ import click
 from ingest.signatures import rules, trustlist
 from ingest.signatures.model import Indication, PdfVerification, SignatureReport, SignerKind
 from ingest.signatures.verify import verify_pdf
+from kho.config import Settings
 from kho.errors import KhoError
 
 _KIND_VI = {
@@ -94,9 +95,10 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
     """Kiểm tra chữ ký số trong các tệp PDF (PAdES), kết luận theo ETSI AdES."""
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
-    data_dir = Path(os.environ.get("KHO_DATA_DIR", "./kho-data").strip() or "./kho-data").expanduser()
     try:
-        trust = trustlist.resolve(str(trust_dir or ""), data_dir)
+        settings = Settings.from_env()
+        trust = trustlist.resolve(str(trust_dir or ""), settings.data_dir)
+        policy = rules.CryptoPolicy(settings.sha1_seals_until)
     except KhoError as exc:
         raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
     all_passed = True
@@ -111,7 +113,7 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
             else:
                 click.echo(f"{path}: LỖI — {message}")
             continue
-        result = verify_pdf(data, trust, allow_fetching=allow_fetching)
+        result = verify_pdf(data, trust, allow_fetching=allow_fetching, policy=policy)
         if result.verdict.indication is not Indication.TOTAL_PASSED:
             all_passed = False
         if as_json:

@@ -94,13 +94,14 @@ def verify_pdf(
     allow_fetching: bool = False,
     now: datetime | None = None,
     pool: _pool.VerifierPool | None = None,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`), or
     in ``pool``. Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         status, payload = (pool or _pool.shared_pool()).verify(
-            data, trust.der, trust.source, allow_fetching, moment
+            data, trust.der, trust.source, allow_fetching, moment, policy
         )
     except Exception as exc:  # the pool itself failed: still a verdict, never a crash
         logger.warning("signature worker pool failed", exc_info=exc)
@@ -130,11 +131,12 @@ def verify_in_process(
     *,
     allow_fetching: bool = False,
     now: datetime | None = None,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """``verify_pdf`` in this process, with the fast reader when :mod:`._fastpath` is active
     here (the pool's workers) and the stock reader otherwise."""
     reader_class = CachingPdfReader if _fastpath.active() else PdfFileReader
-    return _verify_pdf(data, trust, allow_fetching, now, reader_class)
+    return _verify_pdf(data, trust, allow_fetching, now, reader_class, policy=policy)
 
 
 def _verify_pdf(
@@ -145,6 +147,7 @@ def _verify_pdf(
     reader_class: type[PdfFileReader],
     *,
     cross_check: bool = True,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
     result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``).
@@ -157,7 +160,7 @@ def _verify_pdf(
     try:
         with _cycle_collection_paused():
             reports, recovery = asyncio.run(
-                _verify_all(data, trust, allow_fetching, moment, reader_class, cross_check)
+                _verify_all(data, trust, allow_fetching, moment, reader_class, cross_check, policy)
             )
         verdict = rules.file_verdict([r.verdict for r in reports])
         if cross_check:
@@ -358,6 +361,7 @@ async def _verify_all(
     moment: datetime,
     reader_class: type[PdfFileReader],
     cross_check: bool = True,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> tuple[tuple[SignatureReport, ...], _Recovery | None]:
     reader = _open(data, reader_class)
     try:
@@ -369,7 +373,7 @@ async def _verify_all(
         ordered: list[tuple[int, int, SignatureReport]] = []
         for position, (name, sig_ref, sig_field) in enumerate(fields):
             report = await _verify_one(
-                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment
+                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment, policy
             )
             ordered.append((_revision_key(report), position, report))
         ordered.sort(key=lambda item: (item[0], item[1]))
@@ -427,6 +431,7 @@ async def _verify_one(
     knowledge: _Knowledge,
     allow_fetching: bool,
     moment: datetime,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> SignatureReport:
     field_name = str(name)
     sig_type = SignatureType.SIGNATURE
@@ -455,7 +460,7 @@ async def _verify_one(
         return _format_failure(
             field_name, sig_type, _short(exc), signed_revision=_signed_revision(emb), emb=emb
         )
-    return _report(emb, sig_type, status, knowledge, archival)
+    return _report(emb, sig_type, status, knowledge, archival, moment, policy)
 
 
 async def _validate_signature(
@@ -548,6 +553,8 @@ def _report(
     status: Any,
     knowledge: _Knowledge,
     archival: tuple[list[Any], list[Any]],
+    moment: datetime,
+    policy: rules.CryptoPolicy,
 ) -> SignatureReport:
     diff = status.diff_result
     if isinstance(diff, DiffResult):
@@ -565,6 +572,7 @@ def _report(
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
     signing_time: datetime | None = None
+    best_time: datetime | None = moment  # the validation time, unless a trusted timestamp
     if sig_type is SignatureType.SIGNATURE:
         ts = status.timestamp_validity
         signing_time = status.signer_reported_dt
@@ -579,6 +587,8 @@ def _report(
                 problem=ts_problem,
                 tsa=_cn(ts.signing_cert),
             )
+            if ts_info.trusted and ts.timestamp is not None:
+                best_time = ts.timestamp
     else:
         signing_time = status.timestamp
     facts = rules.SignatureFacts(
@@ -595,8 +605,11 @@ def _report(
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
         revoked_before_timestamp=_revoked_before_timestamp(status),
+        signer_kind=_classify(status.signing_cert) if sig_type is SignatureType.SIGNATURE
+        else SignerKind.UNKNOWN,
+        best_signature_time=best_time,
     )
-    verdict, findings = rules.signature_verdict(facts)
+    verdict, findings = rules.signature_verdict(facts, policy)
     cert = status.signing_cert
     revocation = knowledge.has_revocation_data or bool(archival[0] or archival[1])
     try:
