@@ -23,7 +23,14 @@ from typing import Any
 from asn1crypto import crl, ocsp, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure
-from pyhanko.sign.diff_analysis import DiffResult, SuspiciousModification
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    DiffResult,
+    MetadataUpdateRule,
+    ModificationLevel,
+    StandardDiffPolicy,
+    SuspiciousModification,
+)
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import (
     DocumentSecurityStore,
@@ -58,6 +65,19 @@ _PYHANKO_WEAK_HASHES = frozenset({"md2", "md5"})
 # Certificate problems that a trusted signature timestamp inside the validity period resolves.
 _TIME_PROBLEMS = frozenset(
     {"EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}
+)
+# pyHanko's default difference analysis, except that an XMP metadata stream (never rendered)
+# that is not well-formed XML is no reason to call a document changed after signing: the
+# metadata rule still accepts only an update of the catalog's /Metadata stream. A real
+# ministry PDF whose signed revision carries an empty metadata stream was a false alarm.
+_DIFF_POLICY = StandardDiffPolicy(
+    global_rules=[
+        MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
+        if isinstance(getattr(rule, "rule", None), MetadataUpdateRule)
+        else rule
+        for rule in DEFAULT_DIFF_POLICY.global_rules
+    ],
+    form_rule=DEFAULT_DIFF_POLICY.form_rule,
 )
 _QC_STATEMENTS_OID = "1.3.6.1.5.5.7.1.3"
 _QC_TYPE_DER = {
@@ -453,7 +473,9 @@ async def _verify_one(
     try:
         if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
             vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
-            status = await async_validate_pdf_timestamp(emb, validation_context=vc)
+            status = await async_validate_pdf_timestamp(
+                emb, validation_context=vc, diff_policy=_DIFF_POLICY
+            )
         else:
             status = await _validate_signature(emb, trust, knowledge, archival, allow_fetching, moment)
     except Exception as exc:
@@ -472,7 +494,9 @@ async def _validate_signature(
     moment: datetime,
 ) -> Any:
     vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
-    status = await async_validate_pdf_signature(emb, signer_validation_context=vc)
+    status = await async_validate_pdf_signature(
+        emb, signer_validation_context=vc, diff_policy=_DIFF_POLICY
+    )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
     if (
@@ -487,7 +511,8 @@ async def _validate_signature(
         signer_vc = _validation_context(trust, knowledge, archival, allow_fetching, ts.timestamp)
         ts_vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
         status = await async_validate_pdf_signature(
-            emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc
+            emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc,
+            diff_policy=_DIFF_POLICY,
         )
     return status
 
