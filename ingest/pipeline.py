@@ -43,6 +43,7 @@ from repository.vocabulary import nfc
 if TYPE_CHECKING:
     from ingest.metadata import ExtractedMetadata
     from ingest.signatures import PdfVerification, TrustStore
+    from ingest.signatures.rules import CryptoPolicy
     from ingest.text import ExtractedText, Extractor, TextSettings
 
 logger = logging.getLogger(__name__)
@@ -295,7 +296,8 @@ class VerifySignatures:
             ctx.verification = PdfVerification.from_dict(stored)
         else:
             ctx.verification = verify_pdf(
-                ctx.original(), ctx.pipeline.trust, allow_fetching=ctx.pipeline.allow_fetching
+                ctx.original(), ctx.pipeline.trust, allow_fetching=ctx.pipeline.allow_fetching,
+                policy=ctx.pipeline.crypto_policy,
             )
             ctx.put_derived_json(SIGNATURES_DERIVED, ctx.verification.to_dict())
             outcome = DONE
@@ -389,6 +391,7 @@ class Pipeline:
         text_settings: TextSettings | None = None,
         trust: TrustStore | None = None,
         allow_fetching: bool = False,
+        crypto_policy: CryptoPolicy | None = None,
         actor: Actor = PIPELINE_ACTOR,
         backend_factory: Callable[[], Any] | None = None,
         retry: RetryPolicy | None = None,
@@ -404,6 +407,9 @@ class Pipeline:
         self.extractor: Extractor = get_extractor(self.text_settings)
         self.trust = trust if trust is not None else TrustStore.empty()
         self.allow_fetching = allow_fetching
+        if crypto_policy is None:
+            from ingest.signatures.rules import SAFE_CRYPTO as crypto_policy
+        self.crypto_policy = crypto_policy
         self.actor = actor
         self.retry_policy = retry or RetryPolicy.from_env()
         self.steps = steps
@@ -417,17 +423,19 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, repo: Repository | None = None, **kwargs: Any) -> Pipeline:
-        from ingest.signatures import TrustStore
+        from ingest.signatures import trustlist
         from ingest.text import TextSettings
         from repository.service import open_repository
 
         if "trust" not in kwargs:
-            kwargs["trust"] = (
-                TrustStore.from_dir(settings.trust_dir) if settings.trust_dir else TrustStore.empty()
-            )
+            kwargs["trust"] = trustlist.resolve(settings.trust_dir, settings.data_dir)
         if "text_settings" not in kwargs:
             kwargs["text_settings"] = TextSettings.from_env()
         kwargs.setdefault("allow_fetching", settings.allow_fetching)
+        if "crypto_policy" not in kwargs:
+            from ingest.signatures.rules import CryptoPolicy
+
+            kwargs["crypto_policy"] = CryptoPolicy(settings.sha1_seals_until)
 
         def backend() -> Any:
             from search import open_backend

@@ -168,6 +168,7 @@ def sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     bytes_reserved: int | None = None,
+    md_algorithm: str = "sha256",
 ) -> bytes:
     """Add one PAdES signature (``/ETSI.CAdES.detached``, SHA-256) to ``data``; return the PDF.
 
@@ -181,7 +182,8 @@ def sign_pdf(
     incremental update right after the signature (what offline validation reads), without
     validating the signer first, so revoked or expired signers can be documented too.
     ``bytes_reserved``: size of the signature placeholder; default: pyHanko's estimate
-    (a dry run). Raises :class:`SigningFailed` on unreadable input or a pyHanko failure.
+    (a dry run). ``md_algorithm``: the digest (tests of weak digests use ``sha1``).
+    Raises :class:`SigningFailed` on unreadable input or a pyHanko failure.
     """
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
@@ -193,7 +195,7 @@ def sign_pdf(
     name = field_name or _free_field_name(signer.role, existing)
     meta = signers.PdfSignatureMetadata(
         field_name=name,
-        md_algorithm="sha256",
+        md_algorithm=md_algorithm,
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         location=location,

@@ -671,6 +671,7 @@ def sign_as(
     at: datetime,
     timestamp: bool = True,
     embed_revocation: bool = False,
+    md_algorithm: str = "sha256",
 ) -> bytes:
     """One signature by ``identity`` at ``at`` (time-stamped by the test TSA at ``at``)."""
     return sign_pdf(
@@ -680,6 +681,7 @@ def sign_as(
         signing_time=at,
         revocation=pki.revocation_for(identity) if embed_revocation else None,
         bytes_reserved=SIGNATURE_RESERVE,
+        md_algorithm=md_algorithm,
     )
 
 

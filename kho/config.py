@@ -11,6 +11,7 @@ import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kho.errors import ConfigError
@@ -122,8 +123,18 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_BROKER_URL": ("", "Celery broker (`redis://...`); empty = tasks run in-process."),
     "KHO_TIKA_URL": ("", "Apache Tika server URL; empty = native text extraction."),
     "KHO_OCR_LANG": ("vie", "Tesseract languages for OCR."),
-    "KHO_TRUST_DIR": ("", "Folder of trusted root/intermediate certificates (PEM/DER)."),
+    "KHO_TRUST_DIR": (
+        "",
+        "Folder of trusted root/intermediate certificates (PEM/DER); empty = `<KHO_DATA_DIR>/trust`"
+        " once `kho trust add` made it, else the shipped Vietnamese list (ingest/signatures/anchors).",
+    ),
     "KHO_ALLOW_FETCHING": ("false", "Let signature validation fetch OCSP/CRL over the network."),
+    "KHO_SIGNATURE_SHA1_SEALS_UNTIL": (
+        "",
+        "Cut-off date (YYYY-MM-DD) before which SHA-1 is still accepted in organisation seals whose time"
+        " is proven (trusted timestamp, else the validation time), as DSS's cryptographic constraints;"
+        " empty = SHA-1 is never accepted.",
+    ),
     "KHO_TOKEN": ("", "Access token the CLI acts with (else the one `kho login` saved)."),
     "KHO_TOKEN_FILE": ("", "Where `kho login` keeps tokens (default `~/.config/kho/tokens.json`)."),
     "KHO_PASSWORD_MEMORY_KB": ("65536", "argon2id memory cost of password hashes, in KiB."),
@@ -218,6 +229,19 @@ def _http_url(name: str, value: str) -> str:
     return value
 
 
+def _cutoff(name: str, value: str) -> datetime | None:
+    """A cut-off date: the start of that day in UTC (empty: none)."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"Biến cấu hình {name}=“{value}” không hợp lệ: dùng ngày dạng YYYY-MM-DD.", variable=name
+        ) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -246,6 +270,7 @@ class Settings:
     ocr_lang: str
     trust_dir: str
     allow_fetching: bool
+    sha1_seals_until: datetime | None = None
     password_memory_kb: int = 65536
     password_time_cost: int = 3
     login_max_failures: int = 5
@@ -364,6 +389,7 @@ class Settings:
             ocr_lang=get("KHO_OCR_LANG"),
             trust_dir=get("KHO_TRUST_DIR"),
             allow_fetching=_bool("KHO_ALLOW_FETCHING", get("KHO_ALLOW_FETCHING")),
+            sha1_seals_until=_cutoff("KHO_SIGNATURE_SHA1_SEALS_UNTIL", get("KHO_SIGNATURE_SHA1_SEALS_UNTIL")),
             password_memory_kb=_int("KHO_PASSWORD_MEMORY_KB", get("KHO_PASSWORD_MEMORY_KB"), 1024, 4_194_304),
             password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),

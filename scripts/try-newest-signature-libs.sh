@@ -16,6 +16,7 @@ export KHO_SHARED_DIR=${KHO_SHARED_DIR:-$(cd .. && pwd)/shared}
 "$scratch/bin/pytest" -q -p no:cacheprovider \
   tests/signatures/test_sig_fast_diff.py tests/signatures/test_sig_objparse.py \
   tests/signatures/test_sig_names.py tests/signatures/test_sig_certs.py \
-  tests/signatures/test_sig_fuzz.py tests/signatures/test_sig_document_checks.py
+  tests/signatures/test_sig_fuzz.py tests/signatures/test_sig_document_checks.py \
+  tests/signatures/test_sig_properties.py tests/signatures/test_sig_xmp.py
 "$scratch/bin/python" bench/eval_signatures.py "$KHO_SHARED_DIR/corpora/pdf/MANIFEST.tsv" --compare
 echo "newest libraries pass the differential tests: update constraints.txt"

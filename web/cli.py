@@ -218,6 +218,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("web.retention_cli:plan", "Danh mục hồ sơ (Điều 28, Phụ lục V): lập, duyệt, ban hành, in."),
     "submission": ("web.retention_cli:submission", "Tiếp nhận hồ sơ nộp lưu (lưu trữ viên)."),
     "retention": ("web.retention_cli:retention", "Thời hạn bảo quản, cảnh báo nộp lưu, bàn giao hồ sơ."),
+    "trust": ("web.trust_cli:trust", "Danh sách chứng thư gốc tin cậy dùng để kiểm tra chữ ký số."),
     "archive": ("web.disposal_cli:archive",
                 "Lưu trữ: xem xét hủy, hủy tài liệu, phong tỏa, nộp lưu lịch sử, thu hồi."),
 }

@@ -7,7 +7,7 @@ some in hồ sơ and indexes everything. Idempotent: a second run adds nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
@@ -157,7 +157,7 @@ def demo() -> None:
     from ingest.pdfgen import OfficialDocument, render_pdf
     from ingest.pipeline import Pipeline
     from ingest.receive import ReceiveService
-    from ingest.signatures import TrustStore
+    from ingest.signatures import TrustStore, trustlist
     from ingest.testpki import TestPKI, sign_personal_then_organisation
     from web.context import Kho
 
@@ -171,10 +171,15 @@ def demo() -> None:
     names = create_demo_accounts(kho)
     clerk = kho.actor_of(kho.accounts.get(names["van_thu"]), "kho demo")
     pki = TestPKI.build()
-    trust_dir = settings.data_dir / "trust"
+    trust_dir = trustlist.managed_dir(settings.trust_dir, settings.data_dir)
     if not trust_dir.is_dir():
-        trust_dir.mkdir(parents=True)
-        pki.write_trust_dir(trust_dir)
+        # The shipped Vietnamese anchors, plus the demo's own test root (its signed samples).
+        trustlist.initialise(trust_dir)
+        trustlist.add(
+            trust_dir, pki.root.cert_der, source="ingest/testpki.py (demo test PKI)",
+            note="Chứng thư gốc thử nghiệm của dữ liệu mẫu — không dùng trong hệ thống thật",
+            by="kho demo", now=datetime.now(UTC), name="kho-test-root.crt",
+        )
     pipeline = Pipeline.from_settings(
         settings, repo, trust=TrustStore.from_dir(trust_dir), backend_factory=lambda: backend
     )

@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -32,6 +33,9 @@ from typing import Any, BinaryIO
 from ingest.signatures.model import PdfVerification
 
 logger = logging.getLogger(__name__)
+# How a worker dies when native code (pdfium) cannot allocate under RLIMIT_AS: it aborts,
+# or faults on a failed allocation it did not check.
+_OUT_OF_MEMORY_SIGNALS = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL})
 _ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -80,6 +84,11 @@ def worker_main(memory_mb: int) -> None:
         pass
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    # Warnings as one line on stderr (never a traceback in front of a person running
+    # `kho verify`); the verdict itself names every reason.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("kho signature worker: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     from ingest.signatures import _fastpath
     from ingest.signatures.trust import TrustStore
     from ingest.signatures.verify import verify_in_process
@@ -88,7 +97,7 @@ def worker_main(memory_mb: int) -> None:
     stores: dict[str, TrustStore] = {}
     while True:
         try:
-            data, anchors, source, allow_fetching, now = _recv(protocol_in)
+            data, anchors, source, allow_fetching, now, policy = _recv(protocol_in)
         except (EOFError, OSError):
             return
         key = hashlib.sha256(b"".join(anchors)).hexdigest()
@@ -97,7 +106,10 @@ def worker_main(memory_mb: int) -> None:
             trust = stores[key] = TrustStore.from_der(anchors, source)
         try:
             reply: tuple[str, Any] = (
-                "ok", verify_in_process(data, trust, allow_fetching=allow_fetching, now=now).to_dict()
+                "ok",
+                verify_in_process(
+                    data, trust, allow_fetching=allow_fetching, now=now, policy=policy
+                ).to_dict(),
             )
         except MemoryError:
             reply = ("memory", None)
@@ -182,6 +194,7 @@ class VerifierPool:
         source: str,
         allow_fetching: bool,
         now: datetime | None,
+        policy: Any = None,
     ) -> tuple[str, Any]:
         """``("ok", result dict)``, or ``(problem, detail)`` with problem one of
         ``timeout``, ``memory``, ``crash``, ``error``."""
@@ -189,7 +202,8 @@ class VerifierPool:
         keep: _Worker | None = worker
         try:
             status, payload = worker.call(
-                (data, anchors, source, allow_fetching, now), self.limits.timeout
+                (data, anchors, source, allow_fetching, now, policy or _safe_policy()),
+                self.limits.timeout,
             )
             if status == "memory":
                 keep = None
@@ -199,7 +213,11 @@ class VerifierPool:
             return "timeout", self.limits.timeout
         except (EOFError, OSError, pickle.UnpicklingError):
             keep = None
-            return "crash", worker.process.poll()
+            try:
+                code = worker.process.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            return "crash", code
         finally:
             if keep is None:
                 worker.stop()
@@ -228,6 +246,12 @@ def shared_pool() -> VerifierPool:
         return _shared
 
 
+def _safe_policy() -> Any:
+    from ingest.signatures.rules import SAFE_CRYPTO
+
+    return SAFE_CRYPTO
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -239,6 +263,19 @@ def verdict_for_problem(problem: str, detail: Any) -> str:
     if problem == "memory":
         return "kiểm tra chữ ký vượt quá giới hạn bộ nhớ"
     if problem == "crash":
+        if isinstance(detail, int) and detail < 0:
+            try:
+                name = signal.Signals(-detail).name
+            except ValueError:
+                name = f"tín hiệu {-detail}"
+            if -detail in _OUT_OF_MEMORY_SIGNALS:
+                # pdfium and other native code abort (or fault) when an allocation fails under
+                # the address-space limit: a hostile stream that decompresses without bound
+                return (
+                    "tiến trình kiểm tra chữ ký dừng bất thường do vượt giới hạn bộ nhớ "
+                    f"({name}; tài liệu có thể chứa dữ liệu nén quá lớn)"
+                )
+            return f"tiến trình kiểm tra chữ ký dừng bất thường ({name})"
         return f"tiến trình kiểm tra chữ ký dừng bất thường (mã {detail})"
     return f"lỗi khi kiểm tra chữ ký ({detail})"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from ingest.signatures import rules
+from ingest.signatures import rules, trustlist
 from ingest.signatures.model import Indication, PdfVerification, SignatureReport, SignerKind
-from ingest.signatures.trust import TrustStore
 from ingest.signatures.verify import verify_pdf
+from kho.config import Settings
 from kho.errors import KhoError
 
 _KIND_VI = {
@@ -81,7 +81,10 @@ def _signature_lines(index: int, sig: SignatureReport) -> list[str]:
     "--trust-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=lambda: os.environ.get("KHO_TRUST_DIR"),
-    help="Thư mục chứng thư gốc tin cậy (mặc định: biến môi trường KHO_TRUST_DIR).",
+    help=(
+        "Thư mục chứng thư gốc tin cậy (mặc định: KHO_TRUST_DIR, danh sách do `kho trust` "
+        "quản lý, hoặc danh sách Kho cung cấp sẵn)."
+    ),
 )
 @click.option(
     "--allow-fetching",
@@ -93,15 +96,11 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     try:
-        trust = TrustStore.from_dir(trust_dir) if trust_dir else TrustStore.empty()
+        settings = Settings.from_env()
+        trust = trustlist.resolve(str(trust_dir or ""), settings.data_dir)
+        policy = rules.CryptoPolicy(settings.sha1_seals_until)
     except KhoError as exc:
-        raise click.ClickException(exc.message) from exc
-    if not trust_dir and not as_json:
-        click.echo(
-            "Cảnh báo: chưa cấu hình kho chứng thư tin cậy (--trust-dir hoặc KHO_TRUST_DIR); "
-            "không chữ ký nào có thể được xác nhận là hợp lệ.",
-            err=True,
-        )
+        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
     all_passed = True
     for path in files:
         try:
@@ -114,7 +113,7 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
             else:
                 click.echo(f"{path}: LỖI — {message}")
             continue
-        result = verify_pdf(data, trust, allow_fetching=allow_fetching)
+        result = verify_pdf(data, trust, allow_fetching=allow_fetching, policy=policy)
         if result.verdict.indication is not Indication.TOTAL_PASSED:
             all_passed = False
         if as_json:

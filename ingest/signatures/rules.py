@@ -17,6 +17,8 @@ apply are listed as findings):
                                                       -> INDETERMINATE/SIG_CONSTRAINTS_FAILURE
 8. no path to a trust anchor, expired, no revocation... -> INDETERMINATE/<pyHanko sub-indication>
 9. weak digest algorithm (SHA-1, MD5)                 -> INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE
+   (unless :class:`CryptoPolicy` still accepts SHA-1 for an organisation seal proven to
+   exist before its cut-off date)
 otherwise TOTAL-PASSED.
 
 A missing trust anchor is never a failure: it is INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND.
@@ -31,6 +33,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from ingest.signatures.model import (
     Indication,
@@ -88,6 +91,33 @@ TRUST_PROBLEM_VI: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class CryptoPolicy:
+    """Which weak digest algorithms are still accepted, and until when.
+
+    As DSS's cryptographic constraints give each algorithm an expiry date and accept a
+    signature whose existence is proven before it, ``sha1_seals_until`` accepts SHA-1 in
+    *organisation seals* (chữ ký số của cơ quan, tổ chức: many VGCA seal certificates and
+    signing tools still use it) when the signature's best known time - a trusted signature
+    timestamp, otherwise the validation time - is before that instant. ``None`` (the default,
+    ``KHO_SIGNATURE_SHA1_SEALS_UNTIL`` empty) accepts SHA-1 nowhere. Personal signatures and
+    MD5/MD2 are never accepted."""
+
+    sha1_seals_until: datetime | None = None
+
+    def accepts(self, digest: str, kind: SignerKind, proven_at: datetime | None) -> bool:
+        return (
+            digest == "sha1"
+            and kind is SignerKind.ORGANISATION
+            and self.sha1_seals_until is not None
+            and proven_at is not None
+            and proven_at < self.sha1_seals_until
+        )
+
+
+SAFE_CRYPTO = CryptoPolicy()
+
+
+@dataclass(frozen=True)
 class TimestampFacts:
     intact: bool
     valid: bool
@@ -112,6 +142,8 @@ class SignatureFacts:
     digest_algorithm: str | None = None
     timestamp: TimestampFacts | None = None
     revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
+    signer_kind: SignerKind = SignerKind.UNKNOWN
+    best_signature_time: datetime | None = None  # trusted timestamp, else validation time
 
 
 _LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
@@ -129,7 +161,9 @@ def docmdp_violated(permission: int | None, level: str | None) -> bool:
     return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
 
 
-def signature_verdict(facts: SignatureFacts) -> tuple[Verdict, tuple[str, ...]]:
+def signature_verdict(
+    facts: SignatureFacts, policy: CryptoPolicy = SAFE_CRYPTO
+) -> tuple[Verdict, tuple[str, ...]]:
     """The ETSI verdict of one signature and every finding, most serious first."""
     what = "Dấu thời gian tài liệu" if facts.type is SignatureType.DOCUMENT_TIMESTAMP else "Chữ ký"
     failed: list[tuple[str, str]] = []
@@ -200,7 +234,16 @@ def signature_verdict(facts: SignatureFacts) -> tuple[Verdict, tuple[str, ...]]:
                 ),
             )
         digest = (facts.digest_algorithm or "").lower()
-        if digest in WEAK_DIGESTS:
+        if digest in WEAK_DIGESTS and policy.accepts(
+            digest, facts.signer_kind, facts.best_signature_time
+        ):
+            until = policy.sha1_seals_until.date().isoformat()  # type: ignore[union-attr]
+            notes.append(
+                f"Chữ ký của cơ quan, tổ chức dùng thuật toán băm {digest.upper()}: được chấp nhận "
+                f"theo chính sách mật mã của cơ quan (chữ ký có trước ngày {until}, "
+                "KHO_SIGNATURE_SHA1_SEALS_UNTIL)."
+            )
+        elif digest in WEAK_DIGESTS:
             indeterminate.append(
                 (
                     "CRYPTO_CONSTRAINTS_FAILURE",

@@ -12,6 +12,9 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from kho.errors import ConfigError
 
+MANIFEST_NAME = "manifest.json"
+"""A trust list's description of its certificates (:mod:`.trustlist`), not a certificate."""
+
 
 @dataclass(frozen=True)
 class TrustStore:
@@ -38,9 +41,9 @@ class TrustStore:
         anchors: list[x509.Certificate] = []
         seen: set[bytes] = set()
         for file in sorted(p for p in directory.iterdir() if p.is_file()):
-            if file.name.startswith("."):
+            if file.name.startswith(".") or file.name == MANIFEST_NAME:
                 continue
-            for cert in _load_certs(file):
+            for cert in load_certs(file):
                 digest = hashlib.sha256(cert.dump()).digest()
                 if digest not in seen:
                     seen.add(digest)
@@ -74,7 +77,7 @@ class TrustStore:
         return SimpleTrustManager.build(trust_roots=list(self.anchors))
 
 
-def _load_certs(file: Path) -> list[x509.Certificate]:
+def load_certs(file: Path) -> list[x509.Certificate]:
     data = file.read_bytes()
     try:
         if pem.detect(data):

@@ -23,7 +23,14 @@ from typing import Any
 from asn1crypto import crl, ocsp, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure
-from pyhanko.sign.diff_analysis import DiffResult, SuspiciousModification
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    DiffResult,
+    MetadataUpdateRule,
+    ModificationLevel,
+    StandardDiffPolicy,
+    SuspiciousModification,
+)
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import (
     DocumentSecurityStore,
@@ -59,6 +66,19 @@ _PYHANKO_WEAK_HASHES = frozenset({"md2", "md5"})
 _TIME_PROBLEMS = frozenset(
     {"EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}
 )
+# pyHanko's default difference analysis, except that an XMP metadata stream (never rendered)
+# that is not well-formed XML is no reason to call a document changed after signing: the
+# metadata rule still accepts only an update of the catalog's /Metadata stream. A real
+# ministry PDF whose signed revision carries an empty metadata stream was a false alarm.
+_DIFF_POLICY = StandardDiffPolicy(
+    global_rules=[
+        MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
+        if isinstance(getattr(rule, "rule", None), MetadataUpdateRule)
+        else rule
+        for rule in DEFAULT_DIFF_POLICY.global_rules
+    ],
+    form_rule=DEFAULT_DIFF_POLICY.form_rule,
+)
 _QC_STATEMENTS_OID = "1.3.6.1.5.5.7.1.3"
 _QC_TYPE_DER = {
     rules.QC_TYPE_ESIGN: bytes.fromhex("060704008e46010601"),
@@ -93,13 +113,15 @@ def verify_pdf(
     *,
     allow_fetching: bool = False,
     now: datetime | None = None,
+    pool: _pool.VerifierPool | None = None,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
-    """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`).
-    Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
+    """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`), or
+    in ``pool``. Never raises for bad input: a broken, hostile or too slow file gets a verdict."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     try:
-        status, payload = _pool.shared_pool().verify(
-            data, trust.der, trust.source, allow_fetching, moment
+        status, payload = (pool or _pool.shared_pool()).verify(
+            data, trust.der, trust.source, allow_fetching, moment, policy
         )
     except Exception as exc:  # the pool itself failed: still a verdict, never a crash
         logger.warning("signature worker pool failed", exc_info=exc)
@@ -129,11 +151,12 @@ def verify_in_process(
     *,
     allow_fetching: bool = False,
     now: datetime | None = None,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """``verify_pdf`` in this process, with the fast reader when :mod:`._fastpath` is active
     here (the pool's workers) and the stock reader otherwise."""
     reader_class = CachingPdfReader if _fastpath.active() else PdfFileReader
-    return _verify_pdf(data, trust, allow_fetching, now, reader_class)
+    return _verify_pdf(data, trust, allow_fetching, now, reader_class, policy=policy)
 
 
 def _verify_pdf(
@@ -144,6 +167,7 @@ def _verify_pdf(
     reader_class: type[PdfFileReader],
     *,
     cross_check: bool = True,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
     result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``).
@@ -156,7 +180,7 @@ def _verify_pdf(
     try:
         with _cycle_collection_paused():
             reports, recovery = asyncio.run(
-                _verify_all(data, trust, allow_fetching, moment, reader_class, cross_check)
+                _verify_all(data, trust, allow_fetching, moment, reader_class, cross_check, policy)
             )
         verdict = rules.file_verdict([r.verdict for r in reports])
         if cross_check:
@@ -174,7 +198,9 @@ def _verify_pdf(
             exc.reason, is_pdf=exc.is_pdf, encrypted=exc.encrypted
         )
     except Exception as exc:  # a verdict, never a crash: pyHanko raises many types on junk
-        logger.warning("signature verification failed unexpectedly", exc_info=exc)
+        # One line (the verdict names the reason); the traceback only for debugging.
+        logger.warning("signature verification failed unexpectedly: %s", _short(exc))
+        logger.debug("signature verification failure", exc_info=exc)
         verdict = rules.unreadable_file_verdict(_short(exc), is_pdf=_looks_like_pdf(data))
     kinds = [r.signer_kind for r in reports if r.type is SignatureType.SIGNATURE]
     nd30 = rules.nd30_check(kinds)
@@ -297,7 +323,11 @@ def _open(data: bytes, reader_class: type[PdfFileReader]) -> PdfFileReader:
         reader = reader_class(BytesIO(data), strict=False)
     except Exception as exc:
         raise _Unreadable(_short(exc), encrypted=b"/Encrypt" in data) from exc
-    if reader.encrypted:
+    try:
+        encrypted = reader.encrypted
+    except Exception as exc:  # e.g. a spoofed /Encrypt entry that is no dictionary
+        raise _Unreadable(_short(exc)) from exc
+    if encrypted:
         try:
             result = reader.decrypt(b"")
             ok = result is not None and getattr(result, "status", None) is not None
@@ -351,6 +381,7 @@ async def _verify_all(
     moment: datetime,
     reader_class: type[PdfFileReader],
     cross_check: bool = True,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> tuple[tuple[SignatureReport, ...], _Recovery | None]:
     reader = _open(data, reader_class)
     try:
@@ -362,7 +393,7 @@ async def _verify_all(
         ordered: list[tuple[int, int, SignatureReport]] = []
         for position, (name, sig_ref, sig_field) in enumerate(fields):
             report = await _verify_one(
-                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment
+                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment, policy
             )
             ordered.append((_revision_key(report), position, report))
         ordered.sort(key=lambda item: (item[0], item[1]))
@@ -420,6 +451,7 @@ async def _verify_one(
     knowledge: _Knowledge,
     allow_fetching: bool,
     moment: datetime,
+    policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> SignatureReport:
     field_name = str(name)
     sig_type = SignatureType.SIGNATURE
@@ -441,14 +473,16 @@ async def _verify_one(
     try:
         if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
             vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
-            status = await async_validate_pdf_timestamp(emb, validation_context=vc)
+            status = await async_validate_pdf_timestamp(
+                emb, validation_context=vc, diff_policy=_DIFF_POLICY
+            )
         else:
             status = await _validate_signature(emb, trust, knowledge, archival, allow_fetching, moment)
     except Exception as exc:
         return _format_failure(
             field_name, sig_type, _short(exc), signed_revision=_signed_revision(emb), emb=emb
         )
-    return _report(emb, sig_type, status, knowledge, archival)
+    return _report(emb, sig_type, status, knowledge, archival, moment, policy)
 
 
 async def _validate_signature(
@@ -460,7 +494,9 @@ async def _validate_signature(
     moment: datetime,
 ) -> Any:
     vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
-    status = await async_validate_pdf_signature(emb, signer_validation_context=vc)
+    status = await async_validate_pdf_signature(
+        emb, signer_validation_context=vc, diff_policy=_DIFF_POLICY
+    )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
     if (
@@ -475,7 +511,8 @@ async def _validate_signature(
         signer_vc = _validation_context(trust, knowledge, archival, allow_fetching, ts.timestamp)
         ts_vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
         status = await async_validate_pdf_signature(
-            emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc
+            emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc,
+            diff_policy=_DIFF_POLICY,
         )
     return status
 
@@ -541,6 +578,8 @@ def _report(
     status: Any,
     knowledge: _Knowledge,
     archival: tuple[list[Any], list[Any]],
+    moment: datetime,
+    policy: rules.CryptoPolicy,
 ) -> SignatureReport:
     diff = status.diff_result
     if isinstance(diff, DiffResult):
@@ -558,6 +597,7 @@ def _report(
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
     signing_time: datetime | None = None
+    best_time: datetime | None = moment  # the validation time, unless a trusted timestamp
     if sig_type is SignatureType.SIGNATURE:
         ts = status.timestamp_validity
         signing_time = status.signer_reported_dt
@@ -572,6 +612,8 @@ def _report(
                 problem=ts_problem,
                 tsa=_cn(ts.signing_cert),
             )
+            if ts_info.trusted and ts.timestamp is not None:
+                best_time = ts.timestamp
     else:
         signing_time = status.timestamp
     facts = rules.SignatureFacts(
@@ -588,8 +630,11 @@ def _report(
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
         revoked_before_timestamp=_revoked_before_timestamp(status),
+        signer_kind=_classify(status.signing_cert) if sig_type is SignatureType.SIGNATURE
+        else SignerKind.UNKNOWN,
+        best_signature_time=best_time,
     )
-    verdict, findings = rules.signature_verdict(facts)
+    verdict, findings = rules.signature_verdict(facts, policy)
     cert = status.signing_cert
     revocation = knowledge.has_revocation_data or bool(archival[0] or archival[1])
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pdf_equality import same_object
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -18,33 +19,6 @@ from ingest.signatures._reader import (
     _general_objstm_header,
     _plain_objstm_header,
 )
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Same type, value, dictionary order and container reference, recursively."""
-    if type(a) is not type(b) or a.container_ref != b.container_ref:
-        return False
-    if isinstance(a, generic.StreamObject) and a.encoded_data != b.encoded_data:
-        return False
-    if isinstance(a, generic.DictionaryObject):
-        if list(a) != list(b) or any(type(k) is not generic.NameObject for k in [*a, *b]):
-            return False
-        if any(k.container_ref is not None for k in [*a, *b]):
-            return False
-        return all(_same(a.raw_get(k), b.raw_get(k)) for k in a)
-    if isinstance(a, generic.ArrayObject):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, generic.IndirectObject):
-        return a.reference == b.reference and a.reference.pdf is b.reference.pdf
-    if isinstance(a, generic.TextStringObject):
-        return str(a) == str(b) and a.autodetected_encoding == b.autodetected_encoding
-    if isinstance(a, generic.FloatObject):
-        return str(a) == str(b)
-    if isinstance(a, generic.BooleanObject):
-        return a.value == b.value
-    if isinstance(a, generic.NullObject):
-        return True
-    return bool(a == b)
 
 
 def _readers(corpus_pdf_dir: Path) -> Iterator[tuple[str, CachingPdfReader]]:
@@ -90,7 +64,7 @@ def test_objects_in_object_streams_parse_as_pyhanko_parses_them(corpus_pdf_dir: 
                 data = BytesIO(index.data)
                 data.seek(index.first + offset)
                 parsed += 1
-                if not _same(fast, generic.read_object(data, ref)):
+                if not same_object(fast, generic.read_object(data, ref)):
                     different.append((name, idnum))
     assert different == []
     assert parsed > 9000 and declined < parsed / 5
@@ -136,7 +110,7 @@ def test_top_level_objects_parse_as_pyhanko_reads_them(corpus_pdf_dir: Path) -> 
                 if fast is None:
                     continue
                 parsed += 1
-                if not _same(fast, PdfFileReader._read_object(reader, ref, offset)):
+                if not same_object(fast, PdfFileReader._read_object(reader, ref, offset)):
                     different.append((name, idnum))
     assert different == []
     assert parsed > 2000
@@ -193,4 +167,4 @@ def test_strings_and_names_parse_as_pyhanko_parses_them(text: bytes) -> None:
     ref = generic.Reference(1, 0, reader)
     fast = parse_object(text + b" ", 0, ref)
     assert fast is not None
-    assert _same(fast, generic.read_object(BytesIO(text + b" "), ref))
+    assert same_object(fast, generic.read_object(BytesIO(text + b" "), ref))

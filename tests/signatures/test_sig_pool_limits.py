@@ -1,0 +1,73 @@
+"""The per-document memory limit of the verification workers stops a hostile PDF (a page
+added after signing whose content stream decompresses to a gigabyte) with a named
+INDETERMINATE reason, and the pool goes on verifying the next document."""
+
+from __future__ import annotations
+
+import zlib
+from io import BytesIO
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from ingest.signatures import Indication, TrustStore, verify_pdf
+from ingest.signatures._pool import Limits, VerifierPool
+from ingest.testpki import TestPKI, make_variant
+
+BOMB_MB = 1024  # decompressed size of the hostile stream
+LIMIT_MB = 600  # the workers' address-space limit in this test
+
+
+def _bomb(mb: int) -> bytes:
+    packer = zlib.compressobj(9)
+    zeros = bytes(1 << 20)
+    return b"".join([*(packer.compress(zeros) for _ in range(mb)), packer.flush()])
+
+
+@pytest.fixture(scope="module")
+def signed(pki: TestPKI) -> bytes:
+    return make_variant("personal-only", pki=pki)
+
+
+@pytest.fixture(scope="module")
+def hostile(signed: bytes) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
+    content = writer.add_object(generic.StreamObject(
+        {"/Filter": generic.NameObject("/FlateDecode")}, encoded_data=_bomb(BOMB_MB)
+    ))
+    pages_ref = writer.root.raw_get("/Pages")
+    pages = pages_ref.get_object()
+    page = writer.add_object(generic.DictionaryObject({
+        "/Type": generic.NameObject("/Page"),
+        "/Parent": pages_ref,
+        "/Contents": content,
+        "/MediaBox": generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
+    }))
+    pages["/Kids"].append(page)
+    pages["/Count"] = generic.NumberObject(int(pages["/Count"]) + 1)
+    writer.mark_update(pages_ref)
+    out = BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    assert len(data) < 4 * 1024 * 1024  # small on disk, a gigabyte once inflated
+    return data
+
+
+def test_a_decompression_bomb_is_stopped_by_the_memory_limit_and_the_pool_keeps_working(
+    signed: bytes, hostile: bytes, pki_trust: TrustStore
+) -> None:
+    pool = VerifierPool(1, Limits(timeout=300, memory_mb=LIMIT_MB))
+    try:
+        result = verify_pdf(hostile, pki_trust, pool=pool)
+        verdict = result.verdict
+        assert verdict.indication is Indication.INDETERMINATE
+        assert verdict.sub_indication == "SIGNED_DATA_NOT_FOUND"
+        assert "giới hạn bộ nhớ" in verdict.explanation
+        assert result.signatures == ()
+        # the worker that died was replaced: the next document is verified as usual
+        after = verify_pdf(signed, pki_trust, pool=pool)
+        assert after.verdict.indication is Indication.TOTAL_PASSED
+        assert pool._started == 1
+    finally:
+        pool.close()

@@ -1,0 +1,63 @@
+"""Equality of the fast path's results with stock pyHanko's: parsed objects and path maps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import Reference
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+
+from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
+
+
+def same_object(a: Any, b: Any) -> bool:
+    """Same type, value, dictionary order and container reference, recursively."""
+    if type(a) is not type(b) or a.container_ref != b.container_ref:
+        return False
+    if isinstance(a, generic.StreamObject) and a.encoded_data != b.encoded_data:
+        return False
+    if isinstance(a, generic.DictionaryObject):
+        if list(a) != list(b) or any(type(k) is not generic.NameObject for k in [*a, *b]):
+            return False
+        if any(k.container_ref is not None for k in [*a, *b]):
+            return False
+        return all(same_object(a.raw_get(k), b.raw_get(k)) for k in a)
+    if isinstance(a, generic.ArrayObject):
+        return len(a) == len(b) and all(same_object(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, generic.IndirectObject):
+        return a.reference == b.reference and a.reference.pdf is b.reference.pdf
+    if isinstance(a, generic.TextStringObject):
+        return str(a) == str(b) and a.autodetected_encoding == b.autodetected_encoding
+    if isinstance(a, generic.FloatObject):
+        return str(a) == str(b)
+    if isinstance(a, generic.BooleanObject):
+        return a.value == b.value
+    if isinstance(a, generic.NullObject):
+        return True
+    return bool(a == b)
+
+
+def stock_path_map(
+    reader: PdfFileReader, revision: int
+) -> tuple[dict[object, set[RawPdfPath]] | None, tuple[type, str] | None]:
+    resolver = HistoricalResolver(reader, revision)
+    try:
+        resolver._load_reverse_xref_cache()
+    except Exception as exc:
+        return None, (type(exc), str(exc))
+    return resolver._indirect_object_access_cache, None
+
+
+def fast_path_map(
+    reader: CachingPdfReader, revision: int
+) -> tuple[dict[object, set[RawPdfPath]] | None, tuple[type, str] | None]:
+    resolver = reader.get_historical_resolver(revision)
+    assert isinstance(resolver, _PathMapResolver)
+    try:
+        resolver._load_reverse_xref_cache()
+    except Exception as exc:
+        return None, (type(exc), str(exc))
+    assert resolver._paths_by_ref is not None
+    refs = [Reference(idnum, generation) for idnum, generation in resolver._paths_by_ref]
+    return {ref: resolver._get_usages_of_ref(ref) for ref in refs}, None
