@@ -1295,6 +1295,41 @@ class Repository:
         key = f"records/{record_id}/derived/{name}"
         return self.keys.open(record_id, self.store.get(key), key)
 
+    def read_rendition(
+        self,
+        record_id: str,
+        name: str,
+        render: Callable[[bytes], bytes],
+        *,
+        actor: Actor,
+        details: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """A rendition of the original (a page as PNG, …) under the same policy check as the
+        original (``record:read``), cached as derived data named ``name`` plus the original's
+        hash. Audited as ``content:view`` (a cached rendition is read content too)."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_READ, record)
+        if not record.files:
+            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
+        stored = record.files[0]
+        cached = f"{name}-{stored.sha256[:16]}"
+        try:
+            data = self.get_derived(record_id, cached)
+        except NotFound:
+            key = content_key(record_id, stored.sha256)
+            original = self.keys.open(record_id, self.store.get(key), key)
+            if hashlib.sha256(original).hexdigest() != stored.sha256:
+                raise IntegrityError(
+                    f"Tệp gốc “{stored.original_name}” không khớp mã băm SHA-256 đã ghi nhận.",
+                    record_id=record_id,
+                    sha256=stored.sha256,
+                ) from None
+            data = render(original)
+            self.put_derived(record_id, cached, data)
+        if not actor.system:
+            self._event(actor, "content:view", record, {"rendition": name, **(details or {})})
+        return data
+
     # -- hồ sơ -----------------------------------------------------------------------------
     def create_file(self, metadata: Mapping[str, Any], actor: Actor) -> Record:
         self.authorize(actor, Action.FILE_CREATE)

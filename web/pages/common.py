@@ -49,6 +49,12 @@ VERDICT_LABELS = {
 ACTION_LABELS = {
     "content:download": "Tải bản gốc",
     "content:read": "Đọc bản gốc",
+    "content:view": "Xem trang văn bản",
+    "content:print": "In văn bản (có ghi người in)",
+    "search:export": "Xuất kết quả tìm kiếm",
+    "search:save": "Lưu câu tìm kiếm",
+    "audit:export": "Xuất nhật ký",
+    "stats:export": "Xuất thống kê truy cập",
     "record:create": "Tạo văn bản",
     "record:update": "Sửa dữ liệu đặc tả",
     "record:view": "Xem văn bản",

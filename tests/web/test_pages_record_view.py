@@ -1,0 +1,82 @@
+"""The record page shows the document: rendered pages (policy-checked, cached, audited), a print
+with a mark naming who printed it and when, and what changed between versions."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_people import People
+from kho_web import login, logout, post, register_one, text
+from pypdf import PdfReader
+
+from web.app import create_app
+from web.context import Kho
+
+
+@pytest.fixture
+def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
+    return create_app(kho.settings, kho=kho)
+
+
+@pytest.fixture
+def web(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def test_pages_are_rendered_through_the_policy_and_cached(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    path = register_one(web, signed["valid"])
+    record_id = path.rsplit("/", 1)[1]
+    body = text(web.get(path))
+    assert f"{path}/pages/1.png" in body and 'alt="Trang 1 của văn bản"' in body
+    first = web.get(f"{path}/pages/1.png")
+    assert first.status_code == 200 and first.mimetype == "image/png"
+    assert first.data[:8] == b"\x89PNG\r\n\x1a\n"
+    sha = people.kho.repo._load(record_id).files[0].sha256
+    assert people.kho.repo.get_derived(record_id, f"page-1.png-{sha[:16]}") == first.data  # cached
+    assert web.get(f"{path}/pages/1.png").data == first.data
+    assert web.get(f"{path}/pages/2.png").status_code == 404
+    assert web.get(f"{path}/pages/0.png").status_code == 404
+    views = list(people.kho.repo.audit.query(record_id=record_id, action="content:view"))
+    assert len(views) == 2 and all(v.details["page"] == 1 for v in views)
+    logout(web)
+    login(web, people, "chuyen_vien_b")  # another unit: no page, no print
+    assert web.get(f"{path}/pages/1.png").status_code == 403
+    assert post(web, f"{path}/print", {}).status_code == 403
+
+
+def test_print_carries_the_printers_name_and_time_and_is_audited(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    path = register_one(web, signed["valid"])
+    printed = post(web, f"{path}/print", {}, path)
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    assert printed.headers["Content-Disposition"].startswith("inline;")
+    pages = PdfReader(io.BytesIO(printed.data)).pages
+    assert all("In bởi Đỗ Thị Khuê lúc " in p.extract_text() for p in pages)
+    record_id = path.rsplit("/", 1)[1]
+    prints = list(people.kho.repo.audit.query(record_id=record_id, action="content:print"))
+    assert [e.actor for e in prints] == [people.usernames["van_thu"]]
+    assert web.post(f"{path}/print").status_code == 400  # no CSRF token: refused
+
+
+def test_versions_show_what_changed(web: FlaskClient, people: People, signed: dict[str, bytes]) -> None:
+    login(web, people, "van_thu")
+    path = register_one(web, signed["valid"])
+    record_id = path.rsplit("/", 1)[1]
+    repo = people.kho.repo
+    current = repo._load(record_id)
+    repo.update_metadata(
+        record_id, {"to_places": "Phòng Tổng hợp"}, expected_version=current.version,
+        actor=people.actor("van_thu"), note="Chuyển đúng nơi nhận",
+    )
+    body = text(web.get(path))
+    assert "Nội dung thay đổi" in body and "Chuyển đúng nơi nhận" in body
+    assert "<del>Văn phòng UBND tỉnh</del> → <ins>Phòng Tổng hợp</ins>" in body
