@@ -118,6 +118,8 @@ the start (version 1)."""
 BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
 """Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
+SAVED_SEARCH = define(Kind("saved-search", "câu tìm kiếm đã lưu", unversioned=1))
+"""A person's saved search (:mod:`repository.saved_searches`); stamped from the start (version 1)."""
 CLAIM = define(Kind("claim", "khóa chống trùng", (_same,)))
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))
 DERIVED_METADATA = define(Kind("derived-metadata", "siêu dữ liệu gợi ý (metadata.json)", (_same,)))
