@@ -30,6 +30,7 @@ from ingest.pipeline import (
 from ingest.status import JobState
 from kho.errors import Conflict, Duplicate, KhoError, NotFound
 from repository.formats import load_derived
+from repository.metadata import parse_document
 from repository.policy import Action, Role
 from repository.records import SYSTEM, Actor, Record, Repository
 
@@ -259,7 +260,16 @@ class ReceiveService:
         duplicate_reason: str | None = None,
     ) -> Record:
         """Both steps at once, for a person who already typed the metadata (``kho record
-        create --file``, ``POST /api/records``): the same checks, the same gate."""
+        create --file``, ``POST /api/records``): the same checks, the same gate. The metadata
+        is checked before the file is received, so a refusal leaves nothing waiting in intake."""
+        if direction in ("den", "di"):
+            self.repo.authorize(actor, Action.RECORD_CREATE)
+            parse_document(
+                metadata,
+                direction,
+                known_organ=self.repo.is_known_organ,
+                numbered_by_register=register and direction == "di",
+            )
         review = self.receive(content, filename, direction, actor)
         return self.confirm(
             review.record.record_id,

@@ -80,3 +80,39 @@ def test_versions_show_what_changed(web: FlaskClient, people: People, signed: di
     body = text(web.get(path))
     assert "Nội dung thay đổi" in body and "Chuyển đúng nơi nhận" in body
     assert "<del>Văn phòng UBND tỉnh</del> → <ins>Phòng Tổng hợp</ins>" in body
+
+
+def test_an_outgoing_document_is_registered_from_its_page(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    form = text(web.get("/outgoing/new"))
+    assert "Vào sổ văn bản đi" in form and 'for="f-recipients"' in form and "Ủy ban nhân dân tỉnh" in form
+    data = {
+        "type_name": "Quyết định", "code_notation": "QĐ-UBND", "issued_date": "10/03/2026",
+        "organ_name": "Ủy ban nhân dân tỉnh Ninh Bình", "subject": "Ban hành Quy chế văn bản điện tử",
+        "signer_position": "Chủ tịch", "signer_full_name": "Nguyễn Văn An",
+        "recipients": "Sở Nội vụ\nVăn phòng UBND tỉnh", "urgency": "0", "secrecy": "0",
+    }
+    missing = post(
+        web, "/outgoing/new", {**data, "subject": "", "file": (io.BytesIO(signed["valid-2"]), "qd.pdf")},
+        "/outgoing/new", content_type="multipart/form-data",
+    )
+    assert missing.status_code == 422 and 'role="alert"' in text(missing)
+    assert 'class="field-error">Trường “Trích yếu' in text(missing)
+    assert people.kho.repo.intake_queue(actor=people.actor("van_thu")) == []  # nothing half-received
+    no_file = post(web, "/outgoing/new", data, "/outgoing/new")
+    assert no_file.status_code == 422 and "Hãy chọn tệp" in text(no_file)
+    done = post(
+        web, "/outgoing/new", {**data, "file": (io.BytesIO(signed["valid-2"]), "qd.pdf")}, "/outgoing/new",
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302, text(done)
+    record = people.kho.repo._load(done.headers["Location"].rsplit("/", 1)[1])
+    assert record.kind == "di" and record.registration is not None
+    assert [r.organ_name for r in record.metadata.recipients] == ["Sở Nội vụ", "Văn phòng UBND tỉnh"]
+    page = text(web.get(done.headers["Location"]))
+    assert "Đã vào sổ văn bản đi" in page and "Văn bản đi" in page
+    logout(web)
+    login(web, people, "chuyen_vien")
+    assert web.get("/outgoing/new").status_code == 403

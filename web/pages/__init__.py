@@ -15,12 +15,12 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from web.context import Kho
-from web.pages import admin, audit, auth, files, home, intake, records, registers, search
+from web.pages import admin, audit, auth, files, home, intake, outgoing, records, registers, search
 from web.pages.common import install_common
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-BLUEPRINTS = (auth, home, intake, records, registers, search, files, audit, admin)
+BLUEPRINTS = (auth, home, intake, outgoing, records, registers, search, files, audit, admin)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
