@@ -1207,6 +1207,13 @@ class Repository:
             return record
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
 
+    def grants_of(self, record_id: str, *, actor: Actor) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """Who a record or hồ sơ is granted to, for someone who may grant on it (a quản trị
+        grants without reading the record): its kind, the accounts and the units."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_GRANT, record)
+        return record.kind, record.grant_users, record.grant_units
+
     def intake_queue(self, *, actor: Actor) -> list[Record]:
         """Documents received and checked, waiting for a văn thư to confirm and register them."""
         self.authorize(actor, Action.INTAKE_LIST)
