@@ -17,7 +17,7 @@ the web pages, later edXML — calls :class:`ReceiveService`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,9 +143,11 @@ class ReceiveService:
     def review(self, record_id: str, actor: Actor) -> Review:
         return self._review(self.repo.get(record_id, actor=actor))
 
-    def pending(self, actor: Actor) -> list[Review]:
-        """The intake queue the person may see, oldest first."""
-        return [self._review(record) for record in self.repo.intake_queue(actor=actor)]
+    def pending(self, actor: Actor, candidates: Iterable[str] | None = None) -> list[Review]:
+        """The intake queue the person may see, oldest first (``candidates``: ids from an index
+        query instead of a scan of the store)."""
+        queue = self.repo.intake_queue(actor=actor, candidates=candidates)
+        return [self._review(record) for record in queue]
 
     def _derived(self, record_id: str, name: str) -> dict[str, Any]:
         try:

@@ -1214,11 +1214,35 @@ class Repository:
         self.authorize(actor, Action.RECORD_GRANT, record)
         return record.kind, record.grant_users, record.grant_units
 
-    def intake_queue(self, *, actor: Actor) -> list[Record]:
-        """Documents received and checked, waiting for a văn thư to confirm and register them."""
+    def _safe_load(self, record_id: str) -> Record | None:
+        try:
+            return self._load(record_id)
+        except (NotFound, KeyDestroyed):
+            return None
+
+    def visible(self, record_ids: Iterable[str], *, actor: Actor) -> list[Record]:
+        """The latest versions of ``record_ids`` that ``actor`` may see, in the order given
+        (for lists built from an index query: each is checked against the policy again)."""
+        out = []
+        for record_id in record_ids:
+            try:
+                record = self._load(record_id)
+            except (NotFound, KeyDestroyed):
+                continue
+            if self.may_see(actor, record):
+                out.append(record)
+        return out
+
+    def intake_queue(self, *, actor: Actor, candidates: Iterable[str] | None = None) -> list[Record]:
+        """Documents received and checked, waiting for a văn thư to confirm and register them.
+        ``candidates``: record ids from an index query (``retention_state`` intake) instead of a
+        scan of every record."""
         self.authorize(actor, Action.INTAKE_LIST)
         out = []
-        for record in self.records():
+        source = self.records() if candidates is None else (self._safe_load(c) for c in candidates)
+        for record in source:
+            if record is None:
+                continue
             if record.state == "intake" and not record.extra.get("returned") and self.may_see(actor, record):
                 out.append(record)
         return out

@@ -6,6 +6,7 @@ from flask import Blueprint, Response
 
 from kho.errors import PermissionDenied
 from web.pages.common import actor, kho, login_required, page
+from web.worklists import files_in_progress, intake_count
 
 bp = Blueprint("home", __name__)
 
@@ -14,15 +15,12 @@ bp = Blueprint("home", __name__)
 @login_required
 def index() -> Response:
     who = actor()
-    service = kho().repo
     waiting: int | None
     try:
-        waiting = len(service.intake_queue(actor=who))
+        waiting = intake_count(kho(), who)
     except PermissionDenied:
         waiting = None
-    files = [
-        r for r in service.records() if r.kind == "hoso" and r.created_by == who.user and r.state == "active"
-    ]
+    files = files_in_progress(kho(), who)
     notifications = sorted(kho().accounts.notifications(who.user), key=lambda n: n.at, reverse=True)
     return page(
         "home.html",

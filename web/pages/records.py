@@ -15,6 +15,7 @@ from repository.policy import Action
 from repository.records import Actor, Record, Repository
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
+from web.worklists import indexed_ids
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -64,7 +65,8 @@ def show(record_id: str) -> Response:
         events = None
     editable_files = []
     if service.may_see(who, record):
-        for candidate in service.records():
+        candidates = indexed_ids(kho(), who, direction=("hoso",), state=("active",))
+        for candidate in service.visible(candidates, actor=who):
             if candidate.kind != "hoso" or candidate.record_id in record.documents:
                 continue
             try:
