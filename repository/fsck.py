@@ -169,6 +169,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith("claims/"):
         formats.loads(formats.CLAIM.name, store.get(key))
         return formats.CLAIM.label
+    if key.startswith("saved-searches/"):
+        formats.loads(formats.SAVED_SEARCH.name, store.get(key))
+        return formats.SAVED_SEARCH.label
     return None
 
 
@@ -186,6 +189,7 @@ def _label_of(key: str) -> str:
         ("catalog/destroyed/", formats.DESTROYED),
         (JOBS_PREFIX, formats.JOB),
         ("claims/", formats.CLAIM),
+        ("saved-searches/", formats.SAVED_SEARCH),
     ):
         if key.startswith(prefix):
             return kind.label

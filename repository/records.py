@@ -311,6 +311,11 @@ def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
 
+def created_files_prefix(user: str) -> str:
+    """Where the derived list of the hồ sơ a person created lives (one empty object each)."""
+    return f"derived/files-by-creator/{hashlib.sha256(user.encode()).hexdigest()[:32]}/"
+
+
 def content_key(record_id: str, sha256: str) -> str:
     return f"records/{record_id}/content/{sha256}"
 
@@ -1381,7 +1386,16 @@ class Repository:
             created_by=actor.user,
         )
         self._commit_first(record, [claim])
+        # A derived list beside the catalog: the hồ sơ each person created (their home page
+        # lists them without scanning the store; rebuilt from ``created_by`` if lost).
+        self.store.put(created_files_prefix(actor.user) + record_id, b"")
         return self._announce(actor, record, "file:create", {"file_code": md.file_code})
+
+    def files_created_by(self, *, actor: Actor) -> list[Record]:
+        """The hồ sơ ``actor`` created that they may still see, newest first."""
+        ids = [info.key.rsplit("/", 1)[1] for info in self.store.list(created_files_prefix(actor.user))]
+        records = self.visible(reversed(ids), actor=actor)
+        return [r for r in records if r.kind == KIND_FILE and r.created_by == actor.user]
 
     def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""

@@ -64,5 +64,4 @@ def intake_count(kho: Kho, who: Actor) -> int:
 
 def files_in_progress(kho: Kho, who: Actor) -> list[Record]:
     """The hồ sơ ``who`` created and is still building."""
-    ids = indexed_ids(kho, who, direction=("hoso",), state=("active",))
-    return [r for r in kho.repo.visible(ids, actor=who) if r.created_by == who.user]
+    return [r for r in kho.repo.files_created_by(actor=who) if r.state == "active"]

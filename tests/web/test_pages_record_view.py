@@ -116,3 +116,30 @@ def test_an_outgoing_document_is_registered_from_its_page(
     logout(web)
     login(web, people, "chuyen_vien")
     assert web.get("/outgoing/new").status_code == 403
+
+
+def test_home_counts_waiting_documents_and_lists_my_hoso_without_a_scan(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    uploaded = post(
+        web, "/intake", {"direction": "den", "files": (io.BytesIO(signed["valid"]), "cho.pdf")}, "/intake",
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302
+    assert "cho.pdf" in text(web.get("/intake"))
+    home = text(web.get("/"))
+    assert "<strong>1</strong> văn bản chờ vào sổ" in home
+    logout(web)
+    login(web, people, "chuyen_vien")
+    made = post(
+        web, "/files",
+        {"file_notation": "02.VP", "title": "Hồ sơ của tôi", "maintenance": "20 năm",
+         "creator": "Phạm Minh Chính", "start_date": "01/03/2026"},
+        "/files",
+    )
+    assert made.status_code == 302
+    assert "Hồ sơ của tôi" in text(web.get("/"))
+    logout(web)
+    login(web, people, "lanh_dao")  # sees the hồ sơ, did not create it
+    assert "Hồ sơ của tôi" not in text(web.get("/"))
