@@ -143,3 +143,18 @@ def test_home_counts_waiting_documents_and_lists_my_hoso_without_a_scan(
     logout(web)
     login(web, people, "lanh_dao")  # sees the hồ sơ, did not create it
     assert "Hồ sơ của tôi" not in text(web.get("/"))
+
+
+def test_showing_pages_writes_no_denial_for_what_the_menu_leaves_out(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    path = register_one(web, signed["valid"])
+    logout(web)
+    login(web, people, "chuyen_vien")  # no intake, register, audit or accounts in the menu
+    before = len(list(people.kho.repo.audit.query(action="access:denied")))
+    for page in ("/", "/search", "/files", path):
+        assert web.get(page).status_code == 200
+    assert len(list(people.kho.repo.audit.query(action="access:denied"))) == before
+    assert web.get("/audit?user=x").status_code == 403  # an actual attempt is still recorded
+    assert len(list(people.kho.repo.audit.query(action="access:denied"))) == before + 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from kho.errors import PermissionDenied
-from web.pages.common import actor, kho, login_required, page
+from repository.policy import Action
+from web.pages.common import actor, allowed, kho, login_required, page
 from web.worklists import files_in_progress, intake_count
 
 bp = Blueprint("home", __name__)
@@ -15,11 +15,7 @@ bp = Blueprint("home", __name__)
 @login_required
 def index() -> Response:
     who = actor()
-    waiting: int | None
-    try:
-        waiting = intake_count(kho(), who)
-    except PermissionDenied:
-        waiting = None
+    waiting = intake_count(kho(), who) if allowed(Action.INTAKE_LIST) else None
     files = files_in_progress(kho(), who)
     notifications = sorted(kho().accounts.notifications(who.user), key=lambda n: n.at, reverse=True)
     return page(
