@@ -593,7 +593,9 @@ def create_app(
         accounts.revoke_token(_username(username), digest, account_of(who), request.remote_addr)
         return _reply({"ok": True})
 
+    from web.api_extra import register_extra_api
     from web.pages import register_pages
 
+    register_extra_api(app, kho, actor, account_of)
     register_pages(app, kho)
     return app

@@ -41,13 +41,13 @@ def _period(args: Any) -> tuple[Any, Any]:
     )
 
 
-def _query(args: Any) -> list[Any]:
+def _query(args: Any, who: Any = None) -> list[Any]:
     record_id = args.get("record", "").strip().lower() or None
     if record_id and (len(record_id) != 24 or any(c not in "0123456789abcdef" for c in record_id)):
         raise QueryInvalid("Mã văn bản không hợp lệ (24 chữ số thập lục phân).")
     since, until = _period(args)
     return kho().repo.audit_events(
-        actor=actor(),
+        actor=who or actor(),
         record_id=record_id,
         user=args.get("user", "").strip().lower() or None,
         action=args.get("action") or None,
@@ -56,8 +56,9 @@ def _query(args: Any) -> list[Any]:
     )
 
 
-def _query_args() -> dict[str, str]:
-    return {k: v for k in ("record", "user", "action", "since", "until") if (v := request.args.get(k, ""))}
+def _query_args(args: Any = None) -> dict[str, str]:
+    args = request.args if args is None else args
+    return {k: v for k in ("record", "user", "action", "since", "until") if (v := args.get(k, ""))}
 
 
 @bp.get("")
@@ -70,24 +71,21 @@ def index() -> Response:
                 actions=ACTIONS, args=args, query_args=_query_args())
 
 
-@bp.get("/export.<fmt>")
-@login_required
-def export(fmt: str) -> Response:
+def export_events(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes, str]:
     """The query's events with the newest signed checkpoint, so the file can be checked against
-    the chain later. Audited as ``audit:export``."""
+    the chain later. Audited as ``audit:export``. Shared by the page and the API."""
     if fmt not in EXPORT_TYPES:
         raise QueryInvalid("Định dạng xuất không hỗ trợ: chọn CSV hoặc PDF.", code="EXPORT_FORMAT_INVALID")
-    who = actor()
-    events = _query(request.args)
+    events = _query(args, who)
     repo = kho().repo
     checkpoints, _findings = stored_checkpoints(repo.audit.store)
     newest = max(checkpoints, key=lambda cp: int(cp.get("number") or 0), default=None)
-    described = ", ".join(f"{k}={v}" for k, v in _query_args().items()) or "(toàn bộ)"
+    described = ", ".join(f"{k}={v}" for k, v in _query_args(args).items()) or "(toàn bộ)"
     now = to_vn(repo.clock()).strftime("%d/%m/%Y %H:%M")
     header = (
         f"Điều kiện tra cứu: {described}",
         f"Số sự kiện: {len(events)}",
-        f"Người xuất: {current_account().full_name} ({who.user}) lúc {now}",
+        f"Người xuất: {full_name} ({who.user}) lúc {now}",
         *audit_reports.checkpoint_lines(newest),
     )
     if fmt == "csv":
@@ -95,17 +93,25 @@ def export(fmt: str) -> Response:
     else:
         data = audit_reports.events_pdf(events, header, action_label)
     repo.audit_export(who, "audit", {
-        "format": fmt, "filters": _query_args(), "events": len(events),
+        "format": fmt, "filters": _query_args(args), "events": len(events),
         "checkpoint": newest.get("number") if newest else None,
     })
-    response = Response(data, mimetype=EXPORT_TYPES[fmt])
+    return data, EXPORT_TYPES[fmt]
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str) -> Response:
+    data, media_type = export_events(actor(), current_account().full_name, request.args, fmt)
+    response = Response(data, mimetype=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="nhat-ky.{fmt}"'
     return response
 
 
-def _stats(args: Any) -> tuple[audit_reports.AccessStats, dict[str, str]]:
+def access_statistics(args: Any, who: Any = None) -> tuple[audit_reports.AccessStats, dict[str, str]]:
+    """Access counts for the period in ``args`` (since/until, dd/mm/yyyy or yyyy-mm-dd)."""
     since, until = _period(args)
-    who = actor()
+    who = who or actor()
     kho().repo.authorize(who, Action.AUDIT_READ)
     events = kho().repo.audit_events(actor=who, since=since, until=until)
     accounts = kho().accounts
@@ -121,7 +127,7 @@ def _period_label(args: Any) -> str:
 @bp.get("/stats")
 @login_required
 def stats() -> Response:
-    result, names = _stats(request.args) if request.args else (None, {})
+    result, names = access_statistics(request.args) if request.args else (None, {})
     return page("audit_stats.html", stats=result, unit_names=names, args=request.args,
                 query_args={k: v for k in ("since", "until") if (v := request.args.get(k, ""))})
 
@@ -129,7 +135,7 @@ def stats() -> Response:
 @bp.get("/stats.csv")
 @login_required
 def stats_export() -> Response:
-    result, names = _stats(request.args)
+    result, names = access_statistics(request.args)
     period = _period_label(request.args)
     data = audit_reports.stats_csv(result, period, action_label, lambda u: names.get(u, u))
     kho().repo.audit_export(actor(), "stats", {

@@ -119,7 +119,10 @@ def render_page(pdf: bytes, number: int, scale: float = PAGE_SCALE) -> bytes:
     """Page ``number`` (1-based) of a PDF as PNG. Raises ``PAGE_NOT_FOUND`` outside the document."""
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(pdf)
+    try:
+        document = pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError as exc:
+        raise NotFound("Tệp này không hiển thị được như PDF: hãy tải bản gốc.", code="NOT_A_PDF") from exc
     try:
         if not 1 <= number <= len(document):
             raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)

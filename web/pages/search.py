@@ -43,7 +43,7 @@ FACET_LABELS = {
     "ngay_den_to": "Ngày đến đến",
 }
 RETENTION_LABELS = {"active": "Đang hiện hành", "archived": "Đã nộp lưu", "destroyed": "Đã hủy"}
-NOT_FILTERS = ("q", "page", "year", "cols", "format", "name")
+NOT_FILTERS = ("q", "page", "year", "cols", "format", "name", "page_size", "sort", "csrf_token")
 
 
 def value_label(facet: str, value: str) -> str:
@@ -80,12 +80,12 @@ def request_filters(args: Any) -> dict[str, Any]:
     return out
 
 
-def run_query(text: str, filters: dict[str, Any], page_number: int, page_size: int) -> Any:
+def run_query(text: str, filters: dict[str, Any], page_number: int, page_size: int, who: Any = None) -> Any:
     from search.query import Principal, filters_from_mapping, parse_query
 
     query = parse_query(
         text,
-        Principal.from_scope(search_scope(actor().as_principal)),
+        Principal.from_scope(search_scope((who or actor()).as_principal)),
         filters=filters_from_mapping(filters),
         page=page_number,
         page_size=page_size,
@@ -151,25 +151,23 @@ def index() -> Response:
     )
 
 
-@bp.get("/export.<fmt>")
-@login_required
-def export(fmt: str) -> Response:
-    """The results (up to EXPORT_MAX) with the chosen columns; audited as ``search:export``."""
+def export_results(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes, str]:
+    """The results of the search in ``args`` (up to EXPORT_MAX, the person's permission filter
+    applied by the index) with the chosen columns, as ``fmt``; audited as ``search:export``.
+    Shared by the page and the API."""
     if fmt not in search_export.FORMATS:
         raise QueryInvalid(
             "Định dạng xuất không hỗ trợ: chọn PDF, DOCX hoặc XLSX.", code="EXPORT_FORMAT_INVALID"
         )
-
-    who = actor()
     service = kho().repo
     service.authorize(who, Action.SEARCH)
-    text = request.args.get("q", "")
-    filters = request_filters(request.args)
+    text = args.get("q", "")
+    filters = request_filters(args)
     hits: list[Any] = []
     total = 0
     number = 1
     while len(hits) < search_export.EXPORT_MAX:
-        result = run_query(text, filters, number, MAX_PAGE_SIZE)
+        result = run_query(text, filters, number, MAX_PAGE_SIZE, who)
         total = result.total
         hits.extend(result.hits)
         if not result.has_next or not result.hits:
@@ -182,14 +180,21 @@ def export(fmt: str) -> Response:
         for k, vs in filters.items()
     )
     table = search_export.build_table(
-        hits, request.args.getlist("cols"), query=text, filters=described, total=total,
-        by=current_account().full_name, at=now,
+        hits, args.getlist("cols"), query=text, filters=described, total=total, by=full_name, at=now,
     )
     data = search_export.WRITERS[fmt](table)
     service.audit_export(
         who, "search", {"format": fmt, "query": text, "filters": filters, "rows": len(hits), "total": total}
     )
-    response = Response(data, mimetype=search_export.FORMATS[fmt])
+    return data, search_export.FORMATS[fmt]
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str) -> Response:
+    """The results with the chosen columns as PDF, DOCX or XLSX."""
+    data, media_type = export_results(actor(), current_account().full_name, request.args, fmt)
+    response = Response(data, mimetype=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="ket-qua-tim-kiem.{fmt}"'
     return response
 
