@@ -35,6 +35,9 @@ SAFE_TYPES = {
 }
 
 
+HISTORY_SHOWN = 50
+
+
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / 5987)."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
@@ -63,6 +66,9 @@ def show(record_id: str) -> Response:
     principal = who.as_principal
     if principal.has(Role.KIEM_TOAN) or can(principal, Action.RECORD_HISTORY, service.facts(record)):
         events = service.audit_events(actor=who, record_id=record_id)
+    events_total = len(events) if events is not None else 0
+    if events is not None:
+        events = events[-HISTORY_SHOWN:][::-1]  # the newest first; the rest in the audit query
     editable_files = []
     if service.may_see(who, record):
         candidates = indexed_ids(kho(), who, direction=("hoso",), state=("active",))
@@ -83,6 +89,7 @@ def show(record_id: str) -> Response:
         ocr_text=ocr_text,
         files=files,
         events=events,
+        events_total=events_total,
         editable_files=editable_files,
     )
 
