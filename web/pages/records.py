@@ -71,7 +71,8 @@ def show(record_id: str) -> Response:
         events = events[-HISTORY_SHOWN:][::-1]  # the newest first; the rest in the audit query
     editable_files = []
     if service.may_see(who, record):
-        candidates = indexed_ids(kho(), who, direction=("hoso",), state=("active",))
+        # The newest hồ sơ the person may find (a choice list, not a catalogue: /files has all).
+        candidates = indexed_ids(kho(), who, direction=("hoso",), state=("active",), limit=100)
         for candidate in service.visible(candidates, actor=who):
             if candidate.kind != "hoso" or candidate.record_id in record.documents:
                 continue
