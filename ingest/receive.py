@@ -17,7 +17,7 @@ the web pages, later edXML — calls :class:`ReceiveService`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from ingest.pipeline import (
 from ingest.status import JobState
 from kho.errors import Conflict, Duplicate, KhoError, NotFound
 from repository.formats import load_derived
+from repository.metadata import parse_document
 from repository.policy import Action, Role
 from repository.records import SYSTEM, Actor, Record, Repository
 
@@ -142,9 +143,11 @@ class ReceiveService:
     def review(self, record_id: str, actor: Actor) -> Review:
         return self._review(self.repo.get(record_id, actor=actor))
 
-    def pending(self, actor: Actor) -> list[Review]:
-        """The intake queue the person may see, oldest first."""
-        return [self._review(record) for record in self.repo.intake_queue(actor=actor)]
+    def pending(self, actor: Actor, candidates: Iterable[str] | None = None) -> list[Review]:
+        """The intake queue the person may see, oldest first (``candidates``: ids from an index
+        query instead of a scan of the store)."""
+        queue = self.repo.intake_queue(actor=actor, candidates=candidates)
+        return [self._review(record) for record in queue]
 
     def _derived(self, record_id: str, name: str) -> dict[str, Any]:
         try:
@@ -259,7 +262,16 @@ class ReceiveService:
         duplicate_reason: str | None = None,
     ) -> Record:
         """Both steps at once, for a person who already typed the metadata (``kho record
-        create --file``, ``POST /api/records``): the same checks, the same gate."""
+        create --file``, ``POST /api/records``): the same checks, the same gate. The metadata
+        is checked before the file is received, so a refusal leaves nothing waiting in intake."""
+        if direction in ("den", "di"):
+            self.repo.authorize(actor, Action.RECORD_CREATE)
+            parse_document(
+                metadata,
+                direction,
+                known_organ=self.repo.is_known_organ,
+                numbered_by_register=register and direction == "di",
+            )
         review = self.receive(content, filename, direction, actor)
         return self.confirm(
             review.record.record_id,

@@ -535,6 +535,68 @@ class AccountService:
         )
         return unit
 
+    def update_unit(
+        self,
+        unit_id: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        actor: Account,
+        source: str | None = None,
+    ) -> Unit:
+        """Rename a unit or move it under another parent (a new version of the unit). The
+        actor is quản trị of the unit and of its new parent; a unit never moves below itself
+        and the root stays the root. Audited as ``unit:update``."""
+        current = self.get_unit(unit_id)
+        new_name = nfc(name).strip() if name is not None else current.name
+        new_parent = parent_id if parent_id is not None else current.parent_id
+        errors: list[FieldError] = []
+        if not new_name:
+            errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
+        if current.parent_id is None and new_parent is not None:
+            errors.append(
+                FieldError("parent_id", "UNIT_ROOT_FIXED", "Cơ quan (đơn vị gốc) không đặt dưới đơn vị khác.")
+            )
+        elif new_parent is not None and new_parent != current.parent_id:
+            self.get_unit(new_parent)
+            if new_parent in self.units_below(unit_id):
+                errors.append(
+                    FieldError(
+                        "parent_id",
+                        "UNIT_PARENT_CYCLE",
+                        "Không đặt đơn vị dưới chính nó hoặc đơn vị cấp dưới.",
+                    )
+                )
+        if errors:
+            raise ValidationFailed(errors)
+        wanted = [unit_id] + ([new_parent] if new_parent and new_parent != current.parent_id else [])
+        self._require_admin(actor, wanted, action="unit:update", target=unit_id, source=source)
+        if (new_name, new_parent) == (current.name, current.parent_id):
+            return current
+        now = self.clock()
+        unit = replace(
+            current, name=new_name, parent_id=new_parent, version=current.version + 1, created_at=now,
+            actor=actor.username,
+        )
+        try:
+            self.store.put_if_absent(unit_key(unit_id, unit.version), _dump(formats.UNIT, unit.to_dict()))
+        except AlreadyExists:
+            raise Conflict(
+                f"Đơn vị “{unit_id}” vừa được người khác sửa: hãy tải lại và thử lại.", unit_id=unit_id
+            ) from None
+        self.audit.append(
+            actor.username,
+            "unit:update",
+            source=source,
+            at=now,
+            details={
+                "unit_id": unit_id,
+                "before": {"name": current.name, "parent_id": current.parent_id},
+                "after": {"name": new_name, "parent_id": new_parent},
+            },
+        )
+        return unit
+
     def _latest(self, prefix: str) -> tuple[int, bytes] | None:
         last: str | None = None
         for info in self.store.list(prefix):

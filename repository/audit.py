@@ -41,6 +41,10 @@ def read_witness(store: ObjectStore) -> dict[str, Any]:
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
 
 
+PARSED_LIMIT = 200_000
+"""Parsed events kept for queries (about 1 kB each)."""
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     seq: int
@@ -131,6 +135,9 @@ class AuditLog:
         self._lock = threading.Lock()
         self._next: tuple[int, str] | None = None  # (next seq, hash of the event before it)
         self._witnessed = -1
+        # Events never change once written (each is hash-chained; ``verify`` reads the store, not
+        # this): queries keep the ones they parsed, so a page's history does not re-read the log.
+        self._parsed: dict[str, AuditEvent] = {}
 
     # -- writing ---------------------------------------------------------------------------
     def append(
@@ -250,7 +257,13 @@ class AuditLog:
     def events(self, start_seq: int = 0) -> Iterator[AuditEvent]:
         start_after = event_key(start_seq - 1) if start_seq > 0 else None
         for info in self.store.list(EVENTS_PREFIX, start_after=start_after):
-            yield AuditEvent.from_json(self.store.get(info.key))
+            event = self._parsed.get(info.key)
+            if event is None:
+                event = AuditEvent.from_json(self.store.get(info.key))
+                if len(self._parsed) >= PARSED_LIMIT:
+                    self._parsed.clear()
+                self._parsed[info.key] = event
+            yield event
 
     def query(
         self,

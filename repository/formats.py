@@ -133,6 +133,10 @@ HOLD_ORDER = define(Kind("hold-order", "lệnh phong tỏa", unversioned=1))
 TRANSFER_RECEIPT = define(Kind("transfer-receipt", "biên nhận gói tin nộp lưu lịch sử", unversioned=1))
 RECALL = define(Kind("recall", "lệnh thu hồi văn bản", unversioned=1))
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
+SAVED_SEARCH = define(Kind("saved-search", "câu tìm kiếm đã lưu", unversioned=1))
+"""A person's saved search (:mod:`repository.saved_searches`); stamped from the start (version 1)."""
+
+
 def _claim_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 names the writer's process (``host``: host name and boot id, ``pid``), so a
     guard whose writer is known dead is taken over at once; older guards name none."""

@@ -376,6 +376,11 @@ def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
 
+def created_files_prefix(user: str) -> str:
+    """Where the derived list of the hồ sơ a person created lives (one empty object each)."""
+    return f"derived/files-by-creator/{hashlib.sha256(user.encode()).hexdigest()[:32]}/"
+
+
 def content_key(record_id: str, sha256: str) -> str:
     return f"records/{record_id}/content/{sha256}"
 
@@ -1440,11 +1445,42 @@ class Repository:
                 continue
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
 
-    def intake_queue(self, *, actor: Actor) -> list[Record]:
-        """Documents received and checked, waiting for a văn thư to confirm and register them."""
+    def grants_of(self, record_id: str, *, actor: Actor) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """Who a record or hồ sơ is granted to, for someone who may grant on it (a quản trị
+        grants without reading the record): its kind, the accounts and the units."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_GRANT, record)
+        return record.kind, record.grant_users, record.grant_units
+
+    def _safe_load(self, record_id: str) -> Record | None:
+        try:
+            return self._load(record_id)
+        except (NotFound, KeyDestroyed):
+            return None
+
+    def visible(self, record_ids: Iterable[str], *, actor: Actor) -> list[Record]:
+        """The latest versions of ``record_ids`` that ``actor`` may see, in the order given
+        (for lists built from an index query: each is checked against the policy again)."""
+        out = []
+        for record_id in record_ids:
+            try:
+                record = self._load(record_id)
+            except (NotFound, KeyDestroyed):
+                continue
+            if self.may_see(actor, record):
+                out.append(record)
+        return out
+
+    def intake_queue(self, *, actor: Actor, candidates: Iterable[str] | None = None) -> list[Record]:
+        """Documents received and checked, waiting for a văn thư to confirm and register them.
+        ``candidates``: record ids from an index query (``retention_state`` intake) instead of a
+        scan of every record."""
         self.authorize(actor, Action.INTAKE_LIST)
         out = []
-        for record in self.records():
+        source = self.records() if candidates is None else (self._safe_load(c) for c in candidates)
+        for record in source:
+            if record is None:
+                continue
             if record.state == "intake" and not record.extra.get("returned") and self.may_see(actor, record):
                 out.append(record)
         return out
@@ -1533,6 +1569,41 @@ class Repository:
         key = f"records/{record_id}/derived/{name}"
         return self.keys.open(record_id, self.store.get(key), key)
 
+    def read_rendition(
+        self,
+        record_id: str,
+        name: str,
+        render: Callable[[bytes], bytes],
+        *,
+        actor: Actor,
+        details: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """A rendition of the original (a page as PNG, …) under the same policy check as the
+        original (``record:read``), cached as derived data named ``name`` plus the original's
+        hash. Audited as ``content:view`` (a cached rendition is read content too)."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_READ, record)
+        if not record.files:
+            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
+        stored = record.files[0]
+        cached = f"{name}-{stored.sha256[:16]}"
+        try:
+            data = self.get_derived(record_id, cached)
+        except NotFound:
+            key = content_key(record_id, stored.sha256)
+            original = self.keys.open(record_id, self.store.get(key), key)
+            if hashlib.sha256(original).hexdigest() != stored.sha256:
+                raise IntegrityError(
+                    f"Tệp gốc “{stored.original_name}” không khớp mã băm SHA-256 đã ghi nhận.",
+                    record_id=record_id,
+                    sha256=stored.sha256,
+                ) from None
+            data = render(original)
+            self.put_derived(record_id, cached, data)
+        if not actor.system:
+            self._event(actor, "content:view", record, {"rendition": name, **(details or {})})
+        return data
+
     # -- hồ sơ -----------------------------------------------------------------------------
     def create_file(self, metadata: Mapping[str, Any], actor: Actor) -> Record:
         self.authorize(actor, Action.FILE_CREATE)
@@ -1553,7 +1624,16 @@ class Repository:
             created_by=actor.user,
         )
         self._commit_first(record, [claim])
+        # A derived list beside the catalog: the hồ sơ each person created (their home page
+        # lists them without scanning the store; rebuilt from ``created_by`` if lost).
+        self.store.put(created_files_prefix(actor.user) + record_id, b"")
         return self._announce(actor, record, "file:create", {"file_code": md.file_code})
+
+    def files_created_by(self, *, actor: Actor) -> list[Record]:
+        """The hồ sơ ``actor`` created that they may still see, newest first."""
+        ids = [info.key.rsplit("/", 1)[1] for info in self.store.list(created_files_prefix(actor.user))]
+        records = self.visible(reversed(ids), actor=actor)
+        return [r for r in records if r.kind == KIND_FILE and r.created_by == actor.user]
 
     def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""

@@ -28,6 +28,7 @@ from kho.errors import IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
+from web import worklists
 from web.context import Kho
 
 logger = logging.getLogger(__name__)
@@ -380,7 +381,7 @@ def create_app(
 
     @app.get("/api/intake")
     def intake_list() -> Response:
-        return _paged(kho.receive.pending(actor()), lambda r: r.to_dict())
+        return _paged(worklists.intake_queue(kho, actor()), lambda r: r.to_dict())
 
     @app.get("/api/intake/<record_id>")
     def intake_show(record_id: str) -> Response:
@@ -697,7 +698,9 @@ def create_app(
         record_id=_record_id,
     )
 
+    from web.api_extra import register_extra_api
     from web.pages import register_pages
 
+    register_extra_api(app, kho, actor, account_of)
     register_pages(app, kho)
     return app

@@ -68,6 +68,18 @@ def _page_of(item: str) -> Schema:
     }
 
 
+COUNT: Schema = {"type": "integer", "minimum": 0}
+
+
+def _object(required: list[str], **properties: Schema) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+STRING: Schema = {"type": "string"}
+
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
@@ -317,6 +329,74 @@ SCHEMAS: dict[str, Schema] = {
     "Page_Unit": _page_of("Unit"),
     "Page_Account": _page_of("Account"),
     "Page_Token": _page_of("Token"),
+    "SavedSearch": {
+        "type": "object",
+        "required": ["search_id", "name", "query", "filters", "columns", "created_at"],
+        "additionalProperties": False,
+        "properties": {
+            "search_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+            "name": {"type": "string"},
+            "query": {"type": "string"},
+            "filters": {
+                "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}
+            },
+            "columns": {"type": "array", "items": {"type": "string"}},
+            "created_at": {"type": "string"},
+        },
+    },
+    "Page_SavedSearch": _page_of("SavedSearch"),
+    "VersionChanges": {
+        "type": "object",
+        "description": "One version of a record and what changed from the one before it"
+        " (labels in Vietnamese).",
+        "required": ["version", "created_at", "actor", "note", "changes"],
+        "properties": {
+            "version": {"type": "integer", "minimum": 1},
+            "created_at": {"type": "string"},
+            "actor": {"type": "string"},
+            "note": _nullable("string"),
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "label", "before", "after"],
+                    "properties": {
+                        "field": {"type": "string"},
+                        "label": {"type": "string"},
+                        "before": {"type": "string"},
+                        "after": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Page_VersionChanges": _page_of("VersionChanges"),
+    "Grants": {
+        "type": "object",
+        "required": ["kind", "users", "units"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["den", "di", "hoso"]},
+            "users": {"type": "array", "items": {"type": "string"}},
+            "units": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "AccessStats": {
+        "type": "object",
+        "description": "Access counts for a period (Phụ lục VI III.6.a, b).",
+        "required": ["total", "by_person", "by_unit", "by_action", "by_record"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "by_person": {"type": "array", "items": _object(["user", "count"], user=STRING, count=COUNT)},
+            "by_unit": {
+                "type": "array",
+                "items": _object(["unit", "name", "count"], unit=STRING, name=STRING, count=COUNT),
+            },
+            "by_action": {"type": "array", "items": _object(["action", "count"], action=STRING, count=COUNT)},
+            "by_record": {
+                "type": "array", "items": _object(["record_id", "count"], record_id=STRING, count=COUNT)
+            },
+        },
+    },
 }
 
 # -- parameters -------------------------------------------------------------------------------
@@ -356,14 +436,11 @@ PAGING = [_param("page"), _param("page_size")]
 # -- bodies -----------------------------------------------------------------------------------
 
 
-def _object(required: list[str], **properties: Schema) -> Schema:
-    schema: Schema = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
+def BINARY(*media_types: str) -> dict[str, Any]:
+    """The content of a file answer (PNG, PDF, CSV, DOCX, XLSX)."""
+    return {t: {"schema": {"type": "string", "format": "binary"}} for t in media_types}
 
 
-STRING: Schema = {"type": "string"}
 OPTIONAL_STRING: Schema = {"type": ["string", "null"]}
 STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
 
@@ -639,7 +716,47 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 ok_content={"*/*": {"schema": {"type": "string", "format": "binary"}}},
             )
         },
+        "/api/records/{record_id}/pages/{number}": {
+            "get": _op(
+                "record_page",
+                "Một trang của bản gốc PDF dạng PNG (cùng kiểm tra quyền như tải bản gốc; được ghi nhật ký)",
+                "records",
+                {},
+                (404, 410, 422),
+                parameters=[*RID, _path("number", {"type": "integer", "minimum": 1}, "Số trang (từ 1).")],
+                ok_content=BINARY("image/png"),
+            )
+        },
+        "/api/records/{record_id}/print": {
+            "post": _op(
+                "record_print",
+                "Bản in PDF có dòng “In bởi … lúc …” ở mỗi trang (được ghi nhật ký content:print)",
+                "records",
+                {},
+                (404, 410),
+                parameters=RID,
+                ok_content=BINARY("application/pdf"),
+            )
+        },
+        "/api/records/{record_id}/changes": {
+            "get": _op(
+                "record_changes",
+                "Các phiên bản và nội dung thay đổi so với phiên bản trước",
+                "records",
+                _ref("Page_VersionChanges"),
+                (404, 410, 422),
+                parameters=RID + PAGING,
+            )
+        },
         "/api/records/{record_id}/grants": {
+            "get": _op(
+                "record_grants",
+                "Người/đơn vị được cấp quyền (cho người được phân quyền)",
+                "records",
+                _ref("Grants"),
+                (404, 410),
+                parameters=RID,
+            ),
             "post": _op(
                 "grant",
                 "Cho phép (hoặc thu hồi) người/đơn vị xem",
@@ -791,6 +908,37 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 ],
             )
         },
+        "/api/audit/export": {
+            "get": _op(
+                "audit_export",
+                "Xuất kết quả tra cứu nhật ký kèm điểm mốc đã ký mới nhất (CSV hoặc PDF; được ghi nhật ký)",
+                "audit",
+                {},
+                (404, 422),
+                parameters=[
+                    _query("format", {"type": "string", "enum": ["csv", "pdf"]}, "Định dạng."),
+                    _query("record", RECORD_ID, "Văn bản/hồ sơ."),
+                    _query("user", {"type": "string"}, "Người thực hiện."),
+                    _query("action", {"type": "string"}, "Thao tác."),
+                    _query("since", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+                    _query("until", {"type": "string"}, "Đến ngày."),
+                ],
+                ok_content=BINARY("text/csv", "application/pdf"),
+            )
+        },
+        "/api/audit/stats": {
+            "get": _op(
+                "audit_stats",
+                "Thống kê truy cập theo người, đơn vị, thao tác, văn bản trong một khoảng thời gian",
+                "audit",
+                _ref("AccessStats"),
+                (422,),
+                parameters=[
+                    _query("since", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+                    _query("until", {"type": "string"}, "Đến ngày."),
+                ],
+            )
+        },
         "/api/audit/verify": {
             "get": _op("audit_verify", "Kiểm tra chuỗi nhật ký", "audit", _ref("AuditVerification"), ())
         },
@@ -813,6 +961,70 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                     )
                 ),
             ),
+        },
+        "/api/units/{unit_id}": {
+            "patch": _op(
+                "unit_update",
+                "Đổi tên hoặc chuyển đơn vị sang đơn vị cấp trên khác (quản trị; được ghi nhật ký)",
+                "accounts",
+                _ref("Unit"),
+                (404, 409),
+                parameters=[_path("unit_id", {"type": "string"}, "Mã định danh đơn vị.")],
+                body=_json_body(_object([], name=STRING, parent_id=OPTIONAL_STRING)),
+            )
+        },
+        "/api/saved-searches": {
+            "get": _op(
+                "saved_searches", "Các câu tìm kiếm đã lưu của người hỏi", "search", _ref("Page_SavedSearch"),
+                (422,), parameters=PAGING,
+            ),
+            "post": _op(
+                "saved_search_create",
+                "Lưu một câu tìm kiếm (tên, nội dung, bộ lọc, cột hiển thị)",
+                "search",
+                _ref("SavedSearch"),
+                (400, 409),
+                ok_status=201,
+                body=_json_body(
+                    _object(
+                        ["name"],
+                        name=STRING,
+                        query=STRING,
+                        filters={"type": "object", "additionalProperties": STRINGS},
+                        columns=STRINGS,
+                    )
+                ),
+            ),
+        },
+        "/api/saved-searches/{search_id}": {
+            "delete": _op(
+                "saved_search_delete",
+                "Xóa một câu tìm kiếm đã lưu (của chính người hỏi)",
+                "search",
+                ok,
+                (404,),
+                parameters=[_path("search_id", {"type": "string"}, "Mã câu tìm kiếm đã lưu.")],
+            )
+        },
+        "/api/search/export": {
+            "get": _op(
+                "search_export",
+                "Xuất kết quả tìm kiếm (PDF, DOCX, XLSX) với các cột đã chọn; chỉ những gì người hỏi"
+                " được xem",
+                "search",
+                {},
+                (400, 422),
+                parameters=[
+                    _query("format", {"type": "string", "enum": ["pdf", "docx", "xlsx"]}, "Định dạng."),
+                    _query("q", {"type": "string"}, "Nội dung tìm."),
+                    _query("cols", {"type": "string"}, "Cột (lặp lại được)."),
+                ],
+                ok_content=BINARY(
+                    "application/pdf",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            )
         },
         "/api/accounts": {
             "get": _op(

@@ -23,6 +23,7 @@ from repository.audit import AuditEvent, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
+from repository.saved_searches import SavedSearch
 from repository.storage.local import LocalStore
 from repository.workflow import Step
 from retention.fileplan import plan_from_dict
@@ -54,6 +55,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "backup-manifest": lambda d: formats.upcast(formats.BACKUP_MANIFEST.name, d)["objects"][0]["sha256"],
     "destroyed": lambda d: Record.from_dict(formats.upcast(formats.DESTROYED.name, d)["record"]),
     "record": Record.from_dict,
+    "saved-search": lambda d: SavedSearch.from_dict(d).params(),
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
     "audit-event": _read_event,
     "job": JobStatus.from_dict,

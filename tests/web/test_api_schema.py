@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from kho_people import People
+from kho_people import UNIT_B, People
 from kho_testing import incoming
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -180,6 +180,9 @@ def _existing(client: FlaskClient, people: People, signed: dict[str, bytes]) -> 
     hoso = client.post(
         "/api/files", json={"metadata": {"title": "Hồ sơ thử"}}, headers=people.headers("chuyen_vien")
     )
+    saved = client.post(
+        "/api/saved-searches", json={"name": "Thử", "query": "trien khai"}, headers=clerk
+    ).json
     target = people.usernames["chuyen_vien"]
     digest = people.kho.accounts.tokens_of(target)[0].digest
     return {
@@ -195,6 +198,9 @@ def _existing(client: FlaskClient, people: People, signed: dict[str, bytes]) -> 
         "order_id": "0" * 16,
         "case_id": "0" * 16,
         "transfer_id": "0" * 16,
+        "number": 1,
+        "search_id": saved["search_id"],
+        "unit_id": UNIT_B,
     }
 
 

@@ -24,6 +24,7 @@ from web.pages import (
     handling,
     home,
     intake,
+    outgoing,
     records,
     registers,
     retention,
@@ -34,7 +35,8 @@ from web.pages.common import install_common
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 BLUEPRINTS = (
-    auth, home, intake, records, registers, search, files, disposal, audit, admin, handling, retention
+    auth, home, intake, outgoing, records, registers, search, files, disposal, audit, admin, handling,
+    retention,
 )
 
 CSP = (

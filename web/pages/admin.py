@@ -1,11 +1,14 @@
-"""Quản trị: accounts list and create (initial password shown once), lock and unlock."""
+"""Quản trị: accounts (create with the initial password shown once, lock, unlock, roles per
+unit), units (create, rename, move) and grants on a record or hồ sơ. Each change is audited by
+the service that makes it."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from kho.errors import KhoError, ValidationFailed
+from kho.errors import FieldError, KhoError, ValidationFailed
 from repository.policy import Action, Role
+from repository.records import is_record_id
 from web.pages.common import actor, current_account, kho, login_required, page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,3 +79,140 @@ def unlock(username: str) -> Response:
     kho().accounts.unlock(username, current_account(), request.remote_addr)
     flash(f"Đã mở khóa tài khoản {username}.", "info")
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
+
+
+# -- units: create, rename, move under another parent ------------------------------------------
+def _units_page(status: int = 200, errors: list[str] | None = None) -> Response:
+    kho().repo.authorize(actor(), Action.ACCOUNT_MANAGE)
+    units = kho().accounts.units()
+    names = {u.unit_id: u.name for u in units}
+    return page("units.html", status, units=units, unit_names=names, errors=errors or [])
+
+
+@bp.get("/units")
+@login_required
+def units() -> Response:
+    return _units_page()
+
+
+@bp.post("/units")
+@login_required
+def create_unit() -> Response:
+    form = request.form
+    try:
+        unit = kho().accounts.create_unit(
+            form.get("unit_id", "").strip(),
+            form.get("name", ""),
+            form.get("code", ""),
+            form.get("parent_id", "") or None,
+            current_account(),
+            request.remote_addr,
+        )
+    except ValidationFailed as exc:
+        return _units_page(422, [e.message for e in exc.errors])
+    except KhoError as exc:
+        return _units_page(exc.http_status, [exc.message])
+    flash(f"Đã tạo đơn vị {unit.name}.", "info")
+    return redirect(url_for("admin.units"))  # type: ignore[return-value]
+
+
+@bp.post("/units/<unit_id>")
+@login_required
+def update_unit(unit_id: str) -> Response:
+    form = request.form
+    try:
+        unit = kho().accounts.update_unit(
+            unit_id,
+            name=form.get("name"),
+            parent_id=form.get("parent_id") or None,
+            actor=current_account(),
+            source=request.remote_addr,
+        )
+    except ValidationFailed as exc:
+        return _units_page(422, [e.message for e in exc.errors])
+    except KhoError as exc:
+        return _units_page(exc.http_status, [exc.message])
+    flash(f"Đã cập nhật đơn vị {unit.name}.", "info")
+    return redirect(url_for("admin.units"))  # type: ignore[return-value]
+
+
+# -- roles: assign or remove one role of a person on a unit ------------------------------------
+@bp.post("/accounts/<username>/roles")
+@login_required
+def change_role(username: str) -> Response:
+    form = request.form
+    service = kho().accounts
+    wanted = (form.get("unit", ""), form.get("role", ""))
+    try:
+        current = [(m.unit, m.role.value) for m in service.get(username).memberships]
+        if form.get("op") == "remove":
+            memberships = [m for m in current if m != wanted]
+            if len(memberships) == len(current):
+                raise ValidationFailed(
+                    [FieldError("role", "ROLE_NOT_HELD", "Người này không giữ vai trò đó ở đơn vị đó.")]
+                )
+        else:
+            memberships = [*current, wanted] if wanted not in current else current
+        service.set_roles(username, memberships, current_account(), request.remote_addr)
+    except ValidationFailed as exc:
+        return _page(422, [e.message for e in exc.errors])
+    except KhoError as exc:
+        return _page(exc.http_status, [exc.message])
+    flash(f"Đã cập nhật vai trò của {username}.", "info")
+    return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
+
+
+# -- grants on a record or hồ sơ ---------------------------------------------------------------
+def _grants_page(record_id: str, status: int = 200, errors: list[str] | None = None) -> Response:
+    who = actor()
+    record = None
+    if record_id:
+        if not is_record_id(record_id):
+            errors = [*(errors or []), "Mã văn bản/hồ sơ gồm 24 chữ số thập lục phân."]
+            status = 422
+        else:
+            kind, users, granted_units = kho().repo.grants_of(record_id, actor=who)
+            record = {"kind": kind, "users": users, "units": granted_units}
+    units = kho().accounts.units()
+    return page(
+        "grants.html",
+        status,
+        record=record,
+        record_id=record_id,
+        unit_names={u.unit_id: u.name for u in units},
+        units=units,
+        errors=errors or [],
+    )
+
+
+@bp.get("/grants")
+@login_required
+def grants() -> Response:
+    return _grants_page(request.args.get("record", "").strip())
+
+
+@bp.post("/grants")
+@login_required
+def change_grant() -> Response:
+    form = request.form
+    record_id = form.get("record_id", "").strip()
+    users = tuple(u.strip().lower() for u in form.get("users", "").replace(",", " ").split() if u.strip())
+    units = tuple(u for u in form.getlist("units") if u)
+    errors = []
+    if not is_record_id(record_id):
+        errors.append("Mã văn bản/hồ sơ gồm 24 chữ số thập lục phân.")
+    if not users and not units:
+        errors.append("Hãy chọn ít nhất một người hoặc một đơn vị.")
+    for username in users:
+        try:
+            kho().accounts.get(username)
+        except KhoError:
+            errors.append(f"Không có tài khoản “{username}”.")
+    known = {u.unit_id for u in kho().accounts.units()}
+    errors += [f"Không có đơn vị “{u}”." for u in units if u not in known]
+    if errors:
+        return _grants_page(record_id if is_record_id(record_id) else "", 422, errors)
+    revoke = form.get("op") == "revoke"
+    kho().repo.grant(record_id, users=users, units=units, revoke=revoke, actor=actor())
+    flash("Đã thu hồi quyền truy cập." if revoke else "Đã cấp quyền truy cập.", "info")
+    return redirect(url_for("admin.grants", record=record_id))  # type: ignore[return-value]

@@ -1,51 +1,150 @@
-"""Kiểm toán viên: query the audit log (record, person, action, dates) and verify the chain."""
+"""Kiểm toán viên: query the audit log (record, person, action, dates), export the result with
+its checkpoint (CSV/PDF), access statistics for a period (III.6.a, b) and the chain check."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from kho.errors import KhoError
-from kho.timeutil import vn_day_start
+from kho.timeutil import to_vn, vn_day_start
+from repository.anchor import stored_checkpoints
 from repository.metadata import parse_date
-from web.pages.common import ACTION_LABELS, actor, kho, login_required, page
+from repository.policy import Action
+from web.pages import audit_reports
+from web.pages.common import ACTION_LABELS, action_label, actor, current_account, kho, login_required, page
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 ACTIONS = (("", "Tất cả"), *ACTION_LABELS.items())
 MAX_SHOWN = 500
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
 class QueryInvalid(KhoError):
     code = "AUDIT_QUERY_INVALID"
 
 
-@bp.get("")
-@login_required
-def index() -> Response:
-    args = request.args
-    record_id = args.get("record", "").strip().lower() or None
-    if record_id and (len(record_id) != 24 or any(c not in "0123456789abcdef" for c in record_id)):
-        raise QueryInvalid("Mã văn bản không hợp lệ (24 chữ số thập lục phân).")
+def _period(args: Any) -> tuple[Any, Any]:
     try:
         start = parse_date(args.get("since") or None)
         end = parse_date(args.get("until") or None)
     except ValueError as exc:
         raise QueryInvalid(f"Ngày không hợp lệ: {exc}.") from exc
-    events = None
-    if args:
-        events = kho().repo.audit_events(
-            actor=actor(),
-            record_id=record_id,
-            user=args.get("user", "").strip().lower() or None,
-            action=args.get("action") or None,
-            since=vn_day_start(start) if start else None,
-            until=vn_day_start(end) + timedelta(days=1) - timedelta(microseconds=1) if end else None,
-        )
+    if start and end and start > end:
+        raise QueryInvalid("“Từ ngày” phải trước hoặc bằng “Đến ngày”.")
+    return (
+        vn_day_start(start) if start else None,
+        vn_day_start(end) + timedelta(days=1) - timedelta(microseconds=1) if end else None,
+    )
+
+
+def _query(args: Any, who: Any = None) -> list[Any]:
+    record_id = args.get("record", "").strip().lower() or None
+    if record_id and (len(record_id) != 24 or any(c not in "0123456789abcdef" for c in record_id)):
+        raise QueryInvalid("Mã văn bản không hợp lệ (24 chữ số thập lục phân).")
+    since, until = _period(args)
+    return kho().repo.audit_events(
+        actor=who or actor(),
+        record_id=record_id,
+        user=args.get("user", "").strip().lower() or None,
+        action=args.get("action") or None,
+        since=since,
+        until=until,
+    )
+
+
+def _query_args(args: Any = None) -> dict[str, str]:
+    args = request.args if args is None else args
+    return {k: v for k in ("record", "user", "action", "since", "until") if (v := args.get(k, ""))}
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    args = request.args
+    events = _query(args) if args else None
     shown = list(reversed(events))[:MAX_SHOWN] if events is not None else None
     return page("audit.html", events=shown, total=len(events) if events is not None else 0,
-                actions=ACTIONS, args=args)
+                actions=ACTIONS, args=args, query_args=_query_args())
+
+
+def export_events(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes, str]:
+    """The query's events with the newest signed checkpoint, so the file can be checked against
+    the chain later. Audited as ``audit:export``. Shared by the page and the API."""
+    if fmt not in EXPORT_TYPES:
+        raise QueryInvalid("Định dạng xuất không hỗ trợ: chọn CSV hoặc PDF.", code="EXPORT_FORMAT_INVALID")
+    events = _query(args, who)
+    repo = kho().repo
+    checkpoints, _findings = stored_checkpoints(repo.audit.store)
+    newest = max(checkpoints, key=lambda cp: int(cp.get("number") or 0), default=None)
+    described = ", ".join(f"{k}={v}" for k, v in _query_args(args).items()) or "(toàn bộ)"
+    now = to_vn(repo.clock()).strftime("%d/%m/%Y %H:%M")
+    header = (
+        f"Điều kiện tra cứu: {described}",
+        f"Số sự kiện: {len(events)}",
+        f"Người xuất: {full_name} ({who.user}) lúc {now}",
+        *audit_reports.checkpoint_lines(newest),
+    )
+    if fmt == "csv":
+        data = audit_reports.events_csv(events, header, action_label)
+    else:
+        data = audit_reports.events_pdf(events, header, action_label)
+    repo.audit_export(who, "audit", {
+        "format": fmt, "filters": _query_args(args), "events": len(events),
+        "checkpoint": newest.get("number") if newest else None,
+    })
+    return data, EXPORT_TYPES[fmt]
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str) -> Response:
+    data, media_type = export_events(actor(), current_account().full_name, request.args, fmt)
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="nhat-ky.{fmt}"'
+    return response
+
+
+def access_statistics(args: Any, who: Any = None) -> tuple[audit_reports.AccessStats, dict[str, str]]:
+    """Access counts for the period in ``args`` (since/until, dd/mm/yyyy or yyyy-mm-dd)."""
+    since, until = _period(args)
+    who = who or actor()
+    kho().repo.authorize(who, Action.AUDIT_READ)
+    events = kho().repo.audit_events(actor=who, since=since, until=until)
+    accounts = kho().accounts
+    units_of = {a.username: sorted(a.units) for a in accounts.accounts()}
+    names = {u.unit_id: u.name for u in accounts.units()}
+    return audit_reports.access_stats(events, units_of), names
+
+
+def _period_label(args: Any) -> str:
+    return f"từ {args.get('since') or '(đầu)'} đến {args.get('until') or '(nay)'}"
+
+
+@bp.get("/stats")
+@login_required
+def stats() -> Response:
+    result, names = access_statistics(request.args) if request.args else (None, {})
+    return page("audit_stats.html", stats=result, unit_names=names, args=request.args,
+                query_args={k: v for k in ("since", "until") if (v := request.args.get(k, ""))})
+
+
+@bp.get("/stats.csv")
+@login_required
+def stats_export() -> Response:
+    result, names = access_statistics(request.args)
+    period = _period_label(request.args)
+    data = audit_reports.stats_csv(result, period, action_label, lambda u: names.get(u, u))
+    kho().repo.audit_export(actor(), "stats", {
+        "format": "csv", "since": request.args.get("since"), "until": request.args.get("until"),
+        "total": result.total,
+    })
+    response = Response(data, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="thong-ke-truy-cap.csv"'
+    return response
 
 
 @bp.get("/verify")

@@ -12,6 +12,7 @@ from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.records import Record
 from web.pages.common import actor, current_account, kho, login_required, page
+from web.worklists import indexed_ids
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -36,7 +37,7 @@ INDEX_COLUMNS = (
 
 def _visible_files() -> list[Record]:
     who, service = actor(), kho().repo
-    return [r for r in service.records() if r.kind == "hoso" and service.may_see(who, r)]
+    return service.visible(indexed_ids(kho(), who, direction=("hoso",)), actor=who)
 
 
 def _defaults() -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from kho.errors import PermissionDenied
-from web.pages.common import actor, kho, login_required, page
+from repository.policy import Action
+from web.pages.common import actor, allowed, kho, login_required, page
+from web.worklists import files_in_progress, intake_count
 
 bp = Blueprint("home", __name__)
 
@@ -14,15 +15,8 @@ bp = Blueprint("home", __name__)
 @login_required
 def index() -> Response:
     who = actor()
-    service = kho().repo
-    waiting: int | None
-    try:
-        waiting = len(service.intake_queue(actor=who))
-    except PermissionDenied:
-        waiting = None
-    files = [
-        r for r in service.records() if r.kind == "hoso" and r.created_by == who.user and r.state == "active"
-    ]
+    waiting = intake_count(kho(), who) if allowed(Action.INTAKE_LIST) else None
+    files = files_in_progress(kho(), who)
     notifications = sorted(kho().accounts.notifications(who.user), key=lambda n: n.at, reverse=True)
     return page(
         "home.html",

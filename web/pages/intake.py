@@ -11,6 +11,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from kho.errors import KhoError, ValidationFailed
 from repository.vocabulary import Secrecy, Urgency
 from web.pages.common import actor, kho, login_required, page
+from web.worklists import intake_queue
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
@@ -48,7 +49,7 @@ def _metadata(form: Any) -> dict[str, Any]:
 @bp.get("")
 @login_required
 def index() -> Response:
-    queue = kho().receive.pending(actor())
+    queue = intake_queue(kho(), actor())
     return page("intake.html", queue=queue, limit_mb=kho().repo.max_file_bytes // (1024 * 1024))
 
 

@@ -9,8 +9,13 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, url_for
 
 from kho.errors import KhoError, NotFound, PermissionDenied
-from repository.policy import Action
-from web.pages.common import actor, kho, login_required, page
+from kho.timeutil import to_vn
+from repository.formats import load_derived
+from repository.policy import Action, Role, can
+from repository.records import Actor, Record, Repository
+from web.pages import document_view
+from web.pages.common import actor, current_account, kho, login_required, page
+from web.worklists import indexed_ids
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -28,6 +33,9 @@ SAFE_TYPES = {
     "application/zip",
     "application/xml",
 }
+
+
+HISTORY_SHOWN = 50
 
 
 def content_disposition(name: str) -> str:
@@ -54,27 +62,35 @@ def show(record_id: str) -> Response:
             files.append(service.get(file_id, actor=who))
         except (NotFound, PermissionDenied):
             continue
-    try:
+    events = None
+    principal = who.as_principal
+    if principal.has(Role.KIEM_TOAN) or can(principal, Action.RECORD_HISTORY, service.facts(record)):
         events = service.audit_events(actor=who, record_id=record_id)
-    except PermissionDenied:
-        events = None
+    events_total = len(events) if events is not None else 0
+    if events is not None:
+        events = events[-HISTORY_SHOWN:][::-1]  # the newest first; the rest in the audit query
     editable_files = []
     if service.may_see(who, record):
-        for candidate in service.records():
+        # The newest hồ sơ the person may find (a choice list, not a catalogue: /files has all).
+        candidates = indexed_ids(kho(), who, direction=("hoso",), state=("active",), limit=100)
+        for candidate in service.visible(candidates, actor=who):
             if candidate.kind != "hoso" or candidate.record_id in record.documents:
                 continue
-            try:
-                service.authorize(who, Action.FILE_EDIT, candidate)
-            except (PermissionDenied, KhoError):
-                continue
-            editable_files.append(candidate)
+            if can(who.as_principal, Action.FILE_EDIT, service.facts(candidate)):
+                editable_files.append(candidate)
+    readable, pages, ocr_text = _readable_view(service, who, record)
     return page(
         "record.html",
         record=record,
         md=record.metadata,
         versions=versions,
+        changes=document_view.version_changes(versions),
+        readable=readable,
+        pages=pages,
+        ocr_text=ocr_text,
         files=files,
         events=events,
+        events_total=events_total,
         editable_files=editable_files,
     )
 
@@ -87,5 +103,79 @@ def download(record_id: str) -> Response:
     response = Response(data, mimetype=media_type)
     response.headers["Content-Disposition"] = content_disposition(stored.original_name or stored.stored_name)
     response.headers["X-Content-SHA256"] = stored.sha256
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    return response
+
+
+def _text_of(service: Repository, record_id: str) -> dict | None:
+    try:
+        return load_derived(service.get_derived(record_id, "text.json"), "text.json")
+    except (NotFound, KhoError):
+        return None
+
+
+def _readable_view(service: Repository, who: Actor, record: Record) -> tuple[bool, list[int], str]:
+    """Whether the person may read the original, the page numbers to show, and OCR text of
+    scanned pages (text that came from Tesseract, shown beside the page images)."""
+    if not record.files:
+        return False, [], ""
+    if not can(who.as_principal, Action.RECORD_READ, service.facts(record)):
+        return False, [], ""
+    if record.files[0].media_type != "application/pdf":
+        return True, [], ""
+    text = _text_of(service, record.record_id) or {}
+    count = int(text.get("page_count") or 0)
+    if not count:
+        _stored, data = service.read_content(record.record_id, actor=who, action="content:read")
+        count = document_view.page_count(data)
+    ocr = "\n\n".join(
+        f"— Trang {part.get('number')} —\n{part.get('text', '')}"
+        for part in text.get("parts", ())
+        if part.get("source") == "ocr" and part.get("text")
+    )
+    return True, list(range(1, min(count, document_view.MAX_PAGES_SHOWN) + 1)), ocr
+
+
+def _pdf_original(record_id: str, who: Actor, action: str) -> tuple[str, bytes]:
+    stored, data = kho().repo.read_content(record_id, actor=who, action=action)
+    if stored.media_type != "application/pdf":
+        raise NotFound(
+            "Văn bản này không phải tệp PDF: hãy tải bản gốc.", code="NOT_A_PDF", record_id=record_id
+        )
+    return stored.original_name or stored.stored_name, data
+
+
+@bp.get("/<rid:record_id>/pages/<int:number>.png")
+@login_required
+def page_image(record_id: str, number: int) -> Response:
+    """One page of the original as PNG: the same policy check as a download (record:read),
+    the rendering cached as derived data beside the original."""
+    if not 1 <= number <= document_view.MAX_PAGES_SHOWN:
+        raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)
+    png = kho().repo.read_rendition(
+        record_id,
+        f"page-{number}.png",
+        lambda original: document_view.render_page(original, number),
+        actor=actor(),
+        details={"page": number},
+    )
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    return response
+
+
+@bp.post("/<rid:record_id>/print")
+@login_required
+def print_copy(record_id: str) -> Response:
+    """The original as PDF with a footer naming who printed it and when (Phụ lục VI III.6.k).
+    Audited as ``content:print``."""
+    who = actor()
+    now = kho().repo.clock()
+    mark = document_view.print_mark(current_account().full_name, to_vn(now).strftime("%d/%m/%Y %H:%M"))
+    original_name, data = _pdf_original(record_id, who, "content:print")
+    stamped = document_view.stamp_pdf(data, mark)
+    name = original_name.rsplit(".", 1)[0] + "-ban-in.pdf"
+    response = Response(stamped, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = content_disposition(name).replace("attachment", "inline", 1)
     response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     return response

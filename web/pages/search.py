@@ -1,15 +1,28 @@
-"""Tìm kiếm: one box, highlighted snippets, facets with Vietnamese labels."""
+"""Tìm kiếm: one box, filters, highlighted snippets, facets with Vietnamese labels, columns to
+show, saved searches and exports (PDF/DOCX/XLSX) of what the person may see."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.timeutil import to_vn
 from repository.policy import Action, search_scope
+from repository.saved_searches import SavedSearches
 from repository.vocabulary import Secrecy, Urgency
-from web.pages.common import DIRECTION_LABELS, VERDICT_LABELS, actor, kho, login_required, page
+from search.query import MAX_PAGE_SIZE, QueryInvalid
+from web.pages import search_export
+from web.pages.common import (
+    DIRECTION_LABELS,
+    VERDICT_LABELS,
+    actor,
+    current_account,
+    kho,
+    login_required,
+    page,
+)
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -24,8 +37,13 @@ FACET_LABELS = {
     "nguoi_ky": "Người ký",
     "ho_so": "Hồ sơ",
     "year": "Năm",
+    "ngay_ban_hanh_from": "Ngày văn bản từ",
+    "ngay_ban_hanh_to": "Ngày văn bản đến",
+    "ngay_den_from": "Ngày đến từ",
+    "ngay_den_to": "Ngày đến đến",
 }
 RETENTION_LABELS = {"active": "Đang hiện hành", "archived": "Đã nộp lưu", "destroyed": "Đã hủy"}
+NOT_FILTERS = ("q", "page", "year", "cols", "format", "name", "page_size", "sort", "csrf_token")
 
 
 def value_label(facet: str, value: str) -> str:
@@ -40,35 +58,74 @@ def value_label(facet: str, value: str) -> str:
         return VERDICT_LABELS.get(value, value)
     if facet == "retention_state":
         return RETENTION_LABELS.get(value, value)
+    if facet.endswith(("_from", "_to")) and len(value) == 10 and value[4] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
     return value
+
+
+def request_filters(args: Any) -> dict[str, Any]:
+    """The filters in a request's arguments (empty values dropped)."""
+    out: dict[str, Any] = {}
+    for key in args:
+        if key in NOT_FILTERS:
+            continue
+        if key.endswith(("_from", "_to")):
+            value = (args.get(key) or "").strip()
+            if value:
+                out[key] = value
+        else:
+            values = [v for v in args.getlist(key) if v.strip()]
+            if values:
+                out[key] = values
+    return out
+
+
+def run_query(
+    text: str,
+    filters: dict[str, Any],
+    page_number: int,
+    page_size: int,
+    who: Any = None,
+    facets: tuple[str, ...] = (),
+) -> Any:
+    """The search as ``who`` (default: the person logged in); facets only when asked."""
+    from search.query import Principal, filters_from_mapping, parse_query
+
+    query = parse_query(
+        text,
+        Principal.from_scope(search_scope((who or actor()).as_principal)),
+        filters=filters_from_mapping(filters),
+        page=page_number,
+        page_size=page_size,
+        facets=facets,
+    )
+    return kho().backend.search(query)
+
+
+def _values(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def saved_searches() -> SavedSearches:
+    return SavedSearches(kho().repo)
 
 
 @bp.get("")
 @login_required
 def index() -> Response:
-    from search.query import FACETS, Principal, filters_from_mapping, parse_query
+    from search.query import FACETS
 
     who = actor()
     service = kho().repo
     service.authorize(who, Action.SEARCH)
     text = request.args.get("q", "")
-    filters: dict[str, Any] = {
-        k: (request.args.get(k) if k.endswith(("_from", "_to")) else request.args.getlist(k))
-        for k in request.args
-        if k not in ("q", "page", "year")
-    }
-    filters = {k: v for k, v in filters.items() if v}
+    filters = request_filters(request.args)
+    columns = search_export.chosen_columns(request.args.getlist("cols"))
     result = None
     if text.strip() or filters:
-        query = parse_query(
-            text,
-            Principal.from_scope(search_scope(who.as_principal)),
-            filters=filters_from_mapping(filters),
-            page=max(1, request.args.get("page", 1, type=int) or 1),
-            page_size=20,
-            facets=FACETS,
+        result = run_query(
+            text, filters, max(1, request.args.get("page", 1, type=int) or 1), 20, facets=FACETS
         )
-        result = kho().backend.search(query)
         service.audit_search(who, text, result.total, filters)
 
     def with_filter(name: str, value: str) -> str:
@@ -81,13 +138,98 @@ def index() -> Response:
         pairs = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "page"]
         return "?" + urlencode([*pairs, ("page", str(number))])
 
+    def export_link(fmt: str) -> str:
+        pairs = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "page"]
+        return url_for("search.export", fmt=fmt) + "?" + urlencode(pairs)
+
     return page(
         "search.html",
         q=text,
+        filters=filters,
         result=result,
         facet_labels=FACET_LABELS,
         value_label=value_label,
         with_filter=with_filter,
         page_link=page_link,
+        export_link=export_link,
+        columns=columns,
+        all_columns=search_export.COLUMNS,
+        cell=search_export.cell,
+        saved=saved_searches().list(actor=who),
+        saved_link=lambda s: url_for("search.index") + "?" + urlencode(s.params()),
+        urgencies=list(Urgency),
+        secrecies=list(Secrecy),
+        verdicts=VERDICT_LABELS,
         active=[(k, v) for k, vs in filters.items() for v in (vs if isinstance(vs, list) else [vs])],
     )
+
+
+def export_results(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes, str]:
+    """The results of the search in ``args`` (up to EXPORT_MAX, the person's permission filter
+    applied by the index) with the chosen columns, as ``fmt``; audited as ``search:export``.
+    Shared by the page and the API."""
+    if fmt not in search_export.FORMATS:
+        raise QueryInvalid(
+            "Định dạng xuất không hỗ trợ: chọn PDF, DOCX hoặc XLSX.", code="EXPORT_FORMAT_INVALID"
+        )
+    service = kho().repo
+    service.authorize(who, Action.SEARCH)
+    text = args.get("q", "")
+    filters = request_filters(args)
+    hits: list[Any] = []
+    total = 0
+    number = 1
+    while len(hits) < search_export.EXPORT_MAX:
+        result = run_query(text, filters, number, MAX_PAGE_SIZE, who)
+        total = result.total
+        hits.extend(result.hits)
+        if not result.has_next or not result.hits:
+            break
+        number += 1
+    hits = hits[: search_export.EXPORT_MAX]
+    now = to_vn(service.clock()).strftime("%d/%m/%Y %H:%M")
+    described = "; ".join(
+        f"{FACET_LABELS.get(k, k)}: " + ", ".join(value_label(k, v) for v in _values(vs))
+        for k, vs in filters.items()
+    )
+    table = search_export.build_table(
+        hits, args.getlist("cols"), query=text, filters=described, total=total, by=full_name, at=now,
+    )
+    data = search_export.WRITERS[fmt](table)
+    service.audit_export(
+        who, "search", {"format": fmt, "query": text, "filters": filters, "rows": len(hits), "total": total}
+    )
+    return data, search_export.FORMATS[fmt]
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str) -> Response:
+    """The results with the chosen columns as PDF, DOCX or XLSX."""
+    data, media_type = export_results(actor(), current_account().full_name, request.args, fmt)
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="ket-qua-tim-kiem.{fmt}"'
+    return response
+
+
+@bp.post("/saved")
+@login_required
+def save() -> Response:
+    who = actor()
+    filters = request_filters(request.form)
+    filters.pop("csrf_token", None)
+    filters = {k: (v if isinstance(v, list) else [v]) for k, v in filters.items()}
+    form = request.form
+    saved = saved_searches().save(
+        form.get("name", ""), form.get("q", ""), filters, form.getlist("cols"), actor=who
+    )
+    flash(f"Đã lưu câu tìm kiếm “{saved.name}”.", "ok")
+    return redirect(url_for("search.index") + "?" + urlencode(saved.params()))  # type: ignore[return-value]
+
+
+@bp.post("/saved/<search_id>/delete")
+@login_required
+def delete_saved(search_id: str) -> Response:
+    saved_searches().delete(search_id, actor=actor())
+    flash("Đã xóa câu tìm kiếm đã lưu.", "ok")
+    return redirect(url_for("search.index"))  # type: ignore[return-value]

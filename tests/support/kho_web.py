@@ -1,0 +1,57 @@
+"""Helpers for driving the web pages through Flask's test client (log in, CSRF, register)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_testing import incoming
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    found = CSRF.search(client.get(path).get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+def login(client: FlaskClient, people: People, who: str, password: str = PASSWORD) -> Any:
+    token = csrf(client)
+    return client.post(
+        "/login", data={"username": people.usernames[who], "password": password, "csrf_token": token}
+    )
+
+
+def logout(client: FlaskClient) -> None:
+    post(client, "/logout", {})
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any], page: str = "/", **kw: Any) -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)}, **kw)
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def register_one(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf", **overrides: Any) -> str:
+    """Upload, review and confirm one document as the logged-in văn thư; the record page's path."""
+    uploaded = post(
+        web, "/intake", {"direction": "den", "files": (io.BytesIO(pdf), name)}, "/intake",
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302, text(uploaded)
+    review_path = uploaded.headers["Location"]
+    review = web.get(review_path)
+    version = re.search(r'name="expected_version" value="(\d+)"', text(review))
+    assert version
+    metadata = {**incoming(issued_date="02/03/2026", arrival_date="05/03/2026"), **overrides}
+    confirmed = post(
+        web, review_path + "/confirm", {**metadata, "expected_version": version.group(1)}, review_path
+    )
+    assert confirmed.status_code == 302, text(confirmed)
+    return confirmed.headers["Location"]

@@ -1,0 +1,169 @@
+"""A document shown in its page: rendered PDF pages, the print with a mark, what changed between
+versions. Pure layout and comparison; who may see what is decided by the repository's policy
+before any of these run.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from kho.errors import NotFound
+from repository.metadata import LABELS
+from repository.records import Record
+from repository.vocabulary import Secrecy, Urgency
+
+PAGE_SCALE = 1.5
+"""Rendered page size: 1.5 × 72 dpi = 108 dpi, legible on a screen and a few hundred kB."""
+MAX_PAGES_SHOWN = 50
+
+EXTRA_LABELS = {
+    "state": "Trạng thái",
+    "registration": "Số vào sổ",
+    "grant_users": "Người được cấp quyền",
+    "grant_units": "Đơn vị được cấp quyền",
+    "documents": "Văn bản trong hồ sơ",
+    "files": "Tệp đính kèm",
+    "signature_verdict": "Chữ ký số",
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    version: int
+    created_at: str
+    actor: str
+    note: str | None
+    changes: tuple[FieldChange, ...]
+
+
+def _show(name: str, value: Any) -> str:
+    if value is None or value == "" or value == [] or value == ():
+        return "—"
+    if name == "urgency" and isinstance(value, int) and value in Urgency._value2member_map_:
+        return Urgency(value).label
+    if name == "secrecy" and isinstance(value, int) and value in Secrecy._value2member_map_:
+        return Secrecy(value).label
+    if isinstance(value, list | tuple):
+        return "; ".join(_show("", v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_show(k, v)}" for k, v in value.items() if v not in (None, "", []))
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":  # ISO date -> dd/mm/yyyy
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text
+
+
+def _facets(record: Record) -> dict[str, Any]:
+    out: dict[str, Any] = dict(record.metadata.to_dict()) if record.metadata is not None else {}
+    out.pop("direction", None)
+    out["state"] = record.state
+    out["registration"] = record.registration.display_number if record.registration else None
+    out["grant_users"] = list(record.grant_users)
+    out["grant_units"] = list(record.grant_units)
+    out["documents"] = len(record.documents) or None
+    out["files"] = [f.original_name for f in record.files]
+    out["signature_verdict"] = record.extra.get("signature_verdict")
+    return out
+
+
+def diff_versions(before: Record | None, after: Record) -> tuple[FieldChange, ...]:
+    """The fields whose shown value differs between two versions (metadata, state, number,
+    grants, files), labelled in Vietnamese. ``before`` None: the first version, nothing changed."""
+    if before is None:
+        return ()
+    old, new = _facets(before), _facets(after)
+    changes = []
+    for name in dict.fromkeys([*old, *new]):
+        a, b = _show(name, old.get(name)), _show(name, new.get(name))
+        if a != b:
+            label = LABELS.get(name) or EXTRA_LABELS.get(name) or name
+            changes.append(FieldChange(name, label, a, b))
+    return tuple(changes)
+
+
+def version_changes(versions: list[Record]) -> list[VersionChanges]:
+    """Each version (newest first) with what changed from the one before it."""
+    out = []
+    previous: Record | None = None
+    for record in versions:
+        out.append(
+            VersionChanges(
+                record.version, record.created_at, record.actor, record.note, diff_versions(previous, record)
+            )
+        )
+        previous = record
+    return out[::-1]
+
+
+def page_count(pdf: bytes) -> int:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def render_page(pdf: bytes, number: int, scale: float = PAGE_SCALE) -> bytes:
+    """Page ``number`` (1-based) of a PDF as PNG. Raises ``PAGE_NOT_FOUND`` outside the document."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError as exc:
+        raise NotFound("Tệp này không hiển thị được như PDF: hãy tải bản gốc.", code="NOT_A_PDF") from exc
+    try:
+        if not 1 <= number <= len(document):
+            raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)
+        page = document[number - 1]
+        try:
+            image = page.render(scale=scale).to_pil()
+        finally:
+            page.close()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False)
+        return out.getvalue()
+    finally:
+        document.close()
+
+
+def print_mark(full_name: str, when: str) -> str:
+    return f"In bởi {full_name} lúc {when}"
+
+
+def stamp_pdf(pdf: bytes, mark: str) -> bytes:
+    """A copy of the PDF with ``mark`` in the footer of every page (the original is untouched;
+    a signed original's signature no longer covers the copy, which is the point of a print)."""
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfgen import canvas
+
+    from web.pages.register_export import _fonts
+
+    regular, _bold = _fonts()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for page in writer.pages:
+        box = page.mediabox
+        width, height = float(box.width), float(box.height)
+        overlay = io.BytesIO()
+        sheet = canvas.Canvas(overlay, pagesize=(width, height))
+        sheet.setFont(regular, 8)
+        sheet.setFillGray(0.25)
+        sheet.drawString(float(box.left) + 28, float(box.bottom) + 14, mark)
+        sheet.save()
+        stamp = PdfReader(io.BytesIO(overlay.getvalue())).pages[0]
+        page.merge_page(stamp)
+    writer.add_metadata({"/Title": mark, "/Producer": "Kho"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

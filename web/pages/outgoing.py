@@ -1,0 +1,99 @@
+"""Văn thư: register an outgoing document (văn bản đi) → số đi, through the one registration path
+(ReceiveService.receive_and_register: the same checks and signature gate as every other way in)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+
+from kho.errors import KhoError, ValidationFailed
+from repository.policy import Action
+from web.pages.common import actor, kho, login_required, page
+from web.pages.intake import SECRECY, URGENCY
+
+bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
+
+# (field, label, input type, required) — văn bản đi (Phụ lục VI; số is given by the sổ đi).
+FIELDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("type_name", "Tên loại văn bản", "text", True),
+    ("code_notation", "Ký hiệu văn bản", "text", True),
+    ("issued_date", "Ngày tháng văn bản (dd/mm/yyyy)", "text", True),
+    ("organ_name", "Cơ quan ban hành", "text", True),
+    ("subject", "Trích yếu nội dung", "textarea", True),
+    ("signer_position", "Chức vụ người ký", "text", True),
+    ("signer_full_name", "Người ký", "text", True),
+    ("recipients", "Nơi nhận (mỗi dòng một nơi)", "textarea", True),
+    ("issued_amount", "Số lượng bản", "number", False),
+    ("page_amount", "Số trang", "number", False),
+    ("description", "Ghi chú", "text", False),
+)
+
+
+def _metadata(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, _label, kind, _required in FIELDS:
+        value = (form.get(name) or "").strip()
+        if not value:
+            continue
+        if name == "recipients":
+            values[name] = [{"organ_name": line.strip()} for line in value.splitlines() if line.strip()]
+        elif kind == "number" and value.isdigit():
+            values[name] = int(value)
+        else:
+            values[name] = value
+    for name in ("urgency", "secrecy"):
+        value = form.get(name, "0")
+        values[name] = int(value) if value.isdigit() else value
+    return values
+
+
+def _form(values: dict[str, Any], errors: list[str], field_errors: dict[str, str], status: int) -> Response:
+    shown = dict(values)
+    if isinstance(shown.get("recipients"), list):
+        shown["recipients"] = "\n".join(r["organ_name"] for r in shown["recipients"])
+    return page(
+        "outgoing.html",
+        status,
+        values=shown,
+        fields=FIELDS,
+        urgency=URGENCY,
+        secrecy=SECRECY,
+        errors=errors,
+        field_errors=field_errors,
+        limit_mb=kho().repo.max_file_bytes // (1024 * 1024),
+    )
+
+
+@bp.get("/new")
+@login_required
+def new() -> Response:
+    kho().repo.authorize(actor(), Action.RECORD_CREATE)
+    return _form({"organ_name": kho().settings.agency_name}, [], {}, 200)
+
+
+@bp.post("/new")
+@login_required
+def register() -> Response:
+    who = actor()
+    kho().repo.authorize(who, Action.RECORD_CREATE)
+    values = _metadata(request.form)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _form(values, ["Hãy chọn tệp văn bản đi (PDF đã ký số)."], {"file": "Chưa chọn tệp."}, 422)
+    try:
+        record = kho().receive.receive_and_register(
+            upload.read(),
+            upload.filename,
+            "di",
+            values,
+            who,
+            override_reason=request.form.get("override_reason", "").strip() or None,
+        )
+    except ValidationFailed as exc:
+        return _form(values, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422)
+    except KhoError as exc:
+        return _form(values, [exc.message], {}, exc.http_status)
+    if record.registration is not None:
+        flash(f"Đã vào sổ văn bản đi. Số: {record.registration.display_number}.", "info")
+    return redirect(url_for("records.show", record_id=record.record_id))  # type: ignore[return-value]

@@ -1,0 +1,67 @@
+"""The lists on a person's home and intake pages, from the search index instead of a scan of
+every record: the index already holds each record's state and who may find it (generated from
+the access policy), so a query returns the few candidates and the repository checks each one
+against the policy again before it is shown.
+
+The index is derived data and may lag the store by the time one update takes to index; a record
+is never shown because the index says so without the repository's own check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from repository.policy import search_scope
+from repository.records import Actor, Record
+from web.context import Kho
+
+LIST_LIMIT = 500
+"""At most this many candidates per list (the newest first)."""
+
+
+def indexed_ids(
+    kho: Kho,
+    who: Actor,
+    *,
+    direction: tuple[str, ...] = (),
+    state: tuple[str, ...] = (),
+    limit: int = LIST_LIMIT,
+) -> Iterator[str]:
+    """Ids of the records the index says ``who`` may find, newest first."""
+    from search.query import MAX_PAGE_SIZE, Filters, Principal, Query, Sort
+
+    principal = Principal.from_scope(search_scope(who.as_principal))
+    filters = Filters(direction=direction, retention_state=state)
+    seen = 0
+    page = 1
+    while seen < limit:
+        size = min(MAX_PAGE_SIZE, limit - seen)
+        query = Query(
+            principal, filters=filters, facets=(), sort=Sort.DATE_DESC, page=page, page_size=size,
+            highlight=False,
+        )
+        result = kho.backend.search(query)
+        for hit in result.hits:
+            seen += 1
+            yield hit.id
+        if not result.has_next or not result.hits:
+            return
+        page += 1
+
+
+def intake_queue(kho: Kho, who: Actor) -> list[Any]:
+    """The review of every document waiting to be registered that ``who`` may see."""
+    candidates = list(indexed_ids(kho, who, state=("intake",)))
+    return kho.receive.pending(who, candidates=candidates[::-1])  # oldest first
+
+
+def intake_count(kho: Kho, who: Actor) -> int:
+    """How many documents wait to be registered (no review data read)."""
+    candidates = list(indexed_ids(kho, who, state=("intake",)))
+    return len(kho.repo.intake_queue(actor=who, candidates=candidates))
+
+
+def files_in_progress(kho: Kho, who: Actor) -> list[Record]:
+    """The hồ sơ ``who`` created and is still building."""
+    return [r for r in kho.repo.files_created_by(actor=who) if r.state == "active"]
