@@ -313,7 +313,7 @@ mvn_copy() { # mvn_copy <groupId:artifactId:version:type> <dir>: into ~/.m2, the
     >>"$LOG/maven.log" 2>&1 || die "maven could not fetch $1" "$LOG/maven.log"
 }
 
-plugin_hash() { sha256sum "$ROOT"/search/es-analysis/src/kho/analysis/*.java | sha256sum | cut -c1-12; }
+plugin_hash() { cat "$ROOT"/search/es-analysis/src/kho/analysis/*.java | sha256sum | cut -c1-12; }  # the sources, not their path
 
 es_home() { echo "$CACHE/elasticsearch-$ES_VERSION-kho-$(plugin_hash)"; }
 
