@@ -601,13 +601,14 @@ def audit_export(ctx: Context, directory: Path) -> None:
               help="Điểm mốc kiểm toán viên tự giữ (có thể lặp lại).")
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Khóa công khai kiểm toán viên tự giữ.")
-@click.option("--full", is_flag=True,
-              help="Đọc lại toàn bộ chuỗi (mặc định: từ điểm mốc đã kiểm tra gần nhất, rồi toàn bộ nếu cần).")
+@click.option("--quick", is_flag=True,
+              help="Chỉ đọc từ điểm mốc đã kiểm tra gần nhất (nhanh, nhưng không thấy một sự kiện cũ bị"
+                   " sửa tại chỗ mà giữ nguyên mã băm; mặc định đọc lại toàn bộ chuỗi).")
 @json_option
 @pass_ctx
 @handles_errors
 def audit_verify(
-    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, full: bool, as_json: bool
+    ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, quick: bool, as_json: bool
 ) -> None:
     """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
     from repository.audit_offline import load_public_key
@@ -615,7 +616,7 @@ def audit_verify(
     checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
     key = load_public_key(public_key) if public_key else None
     report = ctx.repo.audit_verify(
-        actor=ctx.actor, checkpoints=checkpoints, public_key=key, incremental=not full
+        actor=ctx.actor, checkpoints=checkpoints, public_key=key, incremental=quick
     )
     if as_json:
         click.echo(
