@@ -20,6 +20,7 @@ from kho_testing import incoming
 from kho.errors import PermissionDenied
 from kho.timeutil import vn_date
 from repository import formats
+from repository.fsck import check_formats
 from repository.handling import SEEN_PREFIX
 from repository.workflow import Act
 from web.cli import main
@@ -175,6 +176,7 @@ def test_seen_marks_survive_a_rebuild_of_the_work_index(kho: Kho, people: People
     assert stored[formats.FORMAT_KEY] == formats.WORKFLOW_SEEN.current and stored["seq"] == 1
     h.state(seen_doc, actor=leader)  # nothing unseen: no second mark
     assert len(list(kho.repo.store.list(f"{SEEN_PREFIX}{seen_doc}/"))) == 1
+    assert check_formats(kho.repo) == []  # fsck opens the mark the way its reader does
 
     kho.close()
     for lost in kho.settings.data_dir.glob("work-index.sqlite*"):  # the index is lost
