@@ -16,7 +16,17 @@ Times, in the same run:
 * ``counts, no index``: the same queries with the work index's secondary indexes dropped — the
   baseline: a full scan of the task and notice tables per request;
 * ``flag job``: ``HandlingService.flag_deadlines`` (flags, one notice per task and flag, audit
-  event), first run and a second run the same day (nothing new to notify).
+  event), first run and a second run the same day (nothing new to notify);
+* ``home page``: the whole ``GET /`` (routing, session, policy, the intake and hồ sơ queries of
+  the search index, notifications, the work counts, retention alerts, the template) through
+  Flask's test client, logged in as the leader, the chuyên viên and the văn thư, p50/p95 over
+  ``--requests`` requests, in a real installation (``bench/bench_web.setup_env``: local store,
+  embedded index, accounts from ``tests/support/kho_people``) whose work index is the same
+  ``--documents``/``--open`` index (the three people among its handlers and leaders) and whose
+  search index holds ``--documents`` generated documents (``bench/bench_search.generate``,
+  half the agency's, half the second unit's; one bulk ``search.reindex``). Baselines in the same
+  run: a trivial route on the same app, and the counts call alone for the same person.
+  ``--no-home`` skips it.
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repository.accounts import AccountService
 from repository.handling import HandlingService, WorkIndex
@@ -47,9 +59,16 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def build(index: WorkIndex, documents: int, open_tasks: int, rng: random.Random) -> None:
-    handlers = [f"cv{i:03d}.ubnd" for i in range(500)]
-    leaders = [f"ld{i:02d}.ubnd" for i in range(40)]
+def build(
+    index: WorkIndex,
+    documents: int,
+    open_tasks: int,
+    rng: random.Random,
+    handlers: list[str] | None = None,
+    leaders: list[str] | None = None,
+) -> None:
+    handlers = handlers or [f"cv{i:03d}.ubnd" for i in range(500)]
+    leaders = leaders or [f"ld{i:02d}.ubnd" for i in range(40)]
     units = [f"000.{i:02d}.18.H40" for i in range(1, 21)]
     open_ids = set(rng.sample(range(documents), open_tasks))
     with index.tx() as db:
@@ -135,11 +154,106 @@ def time_counts(service: HandlingService, people: list[str], calls: int, rng: ra
     return samples
 
 
+def time_home(args: argparse.Namespace, rng: random.Random) -> None:
+    """The whole home page at this size (see the module docstring)."""
+    import dataclasses
+    import re
+
+    from bench_search import generate, sentences
+    from bench_web import line, setup_env
+    from kho_people import AGENCY as PEOPLE_AGENCY
+    from kho_people import PASSWORD, UNIT_B, make_people
+
+    from kho.config import Settings
+    from search.reindex import reindex
+    from web.app import create_app
+    from web.context import Kho
+
+    work = Path(tempfile.mkdtemp(prefix="kho-bench-home-"))
+    try:
+        setup_env(work)
+        kho = Kho(Settings.from_env())
+        people = make_people(kho)
+        me = {who: people.usernames[who] for who in ("lanh_dao", "chuyen_vien", "van_thu")}
+        started = time.perf_counter()
+        build(
+            kho.handling.index,
+            args.documents,
+            args.open,
+            rng,
+            handlers=[me["chuyen_vien"]] + [f"cv{i:03d}.ubnd" for i in range(499)],
+            leaders=[me["lanh_dao"]] + [f"ld{i:02d}.ubnd" for i in range(39)],
+        )
+        print(f"\nhome page: work index built in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+
+        def documents():  # type: ignore[no-untyped-def]
+            for n, doc in enumerate(generate(args.documents, sentences())):
+                owner = PEOPLE_AGENCY if n % 2 == 0 else UNIT_B
+                yield dataclasses.replace(doc, id=f"{n:024x}", owner_unit=owner, grant_units=())
+
+        report = reindex(kho.backend, documents(), batch_size=2000)
+        print(
+            f"home page: {report.written} generated documents in the search index in"
+            f" {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        app = create_app(kho.settings, kho=kho)
+
+        @app.get("/bench-baseline")
+        def baseline() -> str:
+            return "ok"
+
+        def login(who: str):  # type: ignore[no-untyped-def]
+            client = app.test_client()
+            page = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            done = client.post(
+                "/login", data={"username": people.usernames[who], "password": PASSWORD, "csrf_token": token}
+            )
+            assert done.status_code == 302, done.status_code
+            return client
+
+        def run(client, path: str, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+            for _ in range(5):
+                client.get(path)
+            out = []
+            for _ in range(n):
+                t = time.perf_counter()
+                response = client.get(path)
+                out.append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            return out
+
+        n = args.requests
+        print(
+            f"home page server time (in-process, {args.documents} documents, {args.open} open tasks,"
+            f" {n} requests each):"
+        )
+        clients = {who: login(who) for who in me}
+        print(line("baseline (trivial route)", run(clients["van_thu"], "/bench-baseline", n)))
+        for who in ("lanh_dao", "chuyen_vien", "van_thu"):
+            actor = people.actor(who)
+            counts = kho.handling.counts(actor)
+            calls = []
+            for _ in range(n):
+                t = time.perf_counter()
+                kho.handling.counts(actor)
+                calls.append((time.perf_counter() - t) * 1000)
+            print(line(f"counts only: {who}", calls))
+            print(line(f"GET / as {who}", run(clients[who], "/", n)), f" {counts}", flush=True)
+        kho.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--open", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=200, help="home-page requests per person")
+    parser.add_argument("--no-home", action="store_true", help="skip the whole home page timing")
     args = parser.parse_args()
     rng = random.Random(15)
     work = Path(tempfile.mkdtemp(prefix="kho-bench-handling-"))
@@ -210,6 +324,8 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if not args.no_home:
+        time_home(args, rng)
 
 
 if __name__ == "__main__":

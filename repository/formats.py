@@ -174,6 +174,11 @@ WORKFLOW_STEP = define(Kind("workflow-step", "bước xử lý văn bản", unve
 """One immutable step of a document's handling (:mod:`repository.workflow`); stamped from the
 start (version 1)."""
 
+WORKFLOW_SEEN = define(Kind("workflow-seen", "dấu đã xem thông báo xử lý văn bản", unversioned=1))
+"""A person opened a document's handling having seen its steps up to ``seq`` (so a rebuilt work
+index keeps their notices seen); one immutable object per person, document and step; stamped
+from the start (version 1)."""
+
 DERIVED_KINDS: dict[str, str] = {
     "text.json": DERIVED_TEXT.name,
     "metadata.json": DERIVED_METADATA.name,

@@ -6,6 +6,9 @@ Store layout::
 
     workflow/<record id>/<seq:06d>    one step (format ``workflow-step``), sealed with the
                                       record's key; written create-if-absent
+    workflow-seen/<record id>/<user>/<seq:06d>
+                                      the person opened the document having its steps up to
+                                      ``seq`` (format ``workflow-seen``), sealed likewise
 
 A step is committed by that single create-if-absent at the next sequence number: two leaders
 directing the same document at once both aim at the same key and the second gets
@@ -15,7 +18,14 @@ the commit the people and units it reached are given sight of the document
 
 The work index (:class:`WorkIndex`, a SQLite file beside the search index) is derived: it holds
 one row per task and one per notification, so home-page counts and the daily overdue job never
-scan the records. ``kho handling reindex`` rebuilds it from the steps in the store alone.
+scan the records. ``kho handling reindex`` rebuilds it from the store alone, "seen" marks included.
+
+Nothing half-written: the step is the commit and everything after it is derived. When the
+writer dies between the two, the index still shows an earlier step; the next read or step of
+the document (:meth:`HandlingService.state`, :meth:`HandlingService.take`) and ``kho handling
+reindex`` notice it and roll forward — the grants the steps imply (a grant withdrawn since by an
+administrator excepted), the index rows and the notices, audited as ``handling:roll-forward``.
+Mail is not re-sent for a rolled-forward step (the notice in the web app is there).
 """
 
 from __future__ import annotations
@@ -60,6 +70,10 @@ from repository.workflow import (
 )
 
 STEP_PREFIX = "workflow/"
+SEEN_PREFIX = "workflow-seen/"
+
+ROLL_FORWARD = Actor(user="kho", source="handling:roll-forward", system=True)
+"""Who re-applies the effects of a committed step whose process died before applying them."""
 
 # Which policy action each act needs.
 _ACT_ACTIONS: dict[Act, Action] = {
@@ -82,6 +96,24 @@ _ACT_ACTIONS: dict[Act, Action] = {
 
 def step_key(record_id: str, seq: int) -> str:
     return f"{STEP_PREFIX}{record_id}/{seq:06d}"
+
+
+def seen_key(record_id: str, user: str, seq: int) -> str:
+    """The mark that ``user`` opened the document's handling having its steps up to ``seq``."""
+    return f"{SEEN_PREFIX}{record_id}/{user}/{seq:06d}"
+
+
+def reached(steps: Iterable[Step]) -> tuple[dict[str, str], dict[str, str]]:
+    """The people and units the steps gave sight of the document, each with the time of the
+    latest step that reached them."""
+    users: dict[str, str] = {}
+    units: dict[str, str] = {}
+    for step in steps:
+        for user in (*step.users, *step.cooperate_users):
+            users[user] = max(users.get(user, ""), step.at)
+        for unit in (*step.units, *step.cooperate_units):
+            units[unit] = max(units.get(unit, ""), step.at)
+    return users, units
 
 
 def work_facts(state: Handling, step: Step) -> WorkFacts:
@@ -211,8 +243,12 @@ class WorkIndex:
 
     def put(
         self, record: Record, state: Handling, today: date, calendar: WorkCalendar, db: sqlite3.Connection
-    ) -> None:
-        """Replace the rows of one document."""
+    ) -> bool:
+        """Replace the rows of one document, unless they already show a later step (a slower
+        writer never takes the index back); whether they were written."""
+        have = db.execute("SELECT seq FROM docs WHERE record_id = ?", (record.record_id,)).fetchone()
+        if have is not None and have[0] is not None and have[0] > state.seq:
+            return False
         md = record.metadata if isinstance(record.metadata, DocumentMetadata) else None
         number = record.registration.display_number if record.registration else ""
         label = ", ".join(p for p in (md.type_name if md else "", md.so_ky_hieu if md else "") if p)
@@ -270,6 +306,23 @@ class WorkIndex:
                     "INSERT INTO task_units VALUES (?,?,?,?,?)",
                     (record.record_id, task.task_id, unit, task.status, task.deadline),
                 )
+        return True
+
+    def seq_of(self, record_id: str) -> int:
+        """The last step of the document the index reflects (0 when it has no row)."""
+        row = self.read("SELECT seq FROM docs WHERE record_id = ?", (record_id,))
+        return int(row[0][0] or 0) if row else 0
+
+    def mark_seen(self, db: sqlite3.Connection, user: str, record_id: str, upto: int | None = None) -> None:
+        """The person's notices about the document seen (those of steps up to ``upto`` only,
+        when given: a seen mark read back from the store)."""
+        if upto is None:
+            db.execute("UPDATE notices SET seen = 1 WHERE user = ? AND record_id = ?", (user, record_id))
+        else:
+            db.execute(
+                "UPDATE notices SET seen = 1 WHERE user = ? AND record_id = ? AND seq > 0 AND seq <= ?",
+                (user, record_id, upto),
+            )
 
     def notify(self, db: sqlite3.Connection, users: Iterable[str], step: Step, text: str) -> None:
         for user in users:
@@ -320,14 +373,114 @@ class HandlingService:
 
     def state(self, record_id: str, *, actor: Actor) -> tuple[Record, Handling]:
         """The document (the person must see it) and its handling; opening it marks the
-        person's notices about it as seen."""
+        person's notices about it as seen (kept in the store, so a rebuilt index keeps it) and
+        rolls forward the effects of a step whose writer died after committing it."""
         record = self.repo.get(record_id, actor=actor)
-        state = derive(record_id, self.steps(record_id))
-        with self.index.tx() as db:
-            db.execute(
-                "UPDATE notices SET seen = 1 WHERE user = ? AND record_id = ?", (actor.user, record_id)
-            )
+        steps = self.steps(record_id)
+        state = derive(record_id, steps)
+        record = self.roll_forward(record, steps, state)
+        self._mark_seen(record_id, state.seq, actor)
         return record, state
+
+    def _mark_seen(self, record_id: str, seq: int, actor: Actor) -> None:
+        if actor.system or not actor.user:
+            return
+        unseen = self.index.read(
+            "SELECT count(*) FROM notices WHERE user = ? AND record_id = ? AND seen = 0",
+            (actor.user, record_id),
+        )[0][0]
+        if not unseen:
+            return
+        if seq > 0:  # first the store (the truth a rebuild reads), then the index
+            key = seen_key(record_id, actor.user, seq)
+            body = formats.dumps(
+                formats.WORKFLOW_SEEN.name,
+                {"record_id": record_id, "user": actor.user, "seq": seq, "at": to_iso_utc(self.clock())},
+                ensure_ascii=False,
+            )
+            try:
+                self.repo.store.put_if_absent(key, self.repo.keys.seal(record_id, body, key))
+            except AlreadyExists:
+                pass  # the same mark, written by another request of the same person
+        with self.index.tx() as db:
+            self.index.mark_seen(db, actor.user, record_id)
+
+    def seen_marks(self, record_id: str) -> dict[str, int]:
+        """For each person, the last step of the document they had when they last opened it."""
+        out: dict[str, int] = {}
+        for info in self.repo.store.list(f"{SEEN_PREFIX}{record_id}/"):
+            data = formats.loads(
+                formats.WORKFLOW_SEEN.name,
+                self.repo.keys.open(record_id, self.repo.store.get(info.key), info.key),
+            )
+            user, seq = str(data["user"]), int(data["seq"])
+            out[user] = max(out.get(user, 0), seq)
+        return out
+
+    # -- roll forward -------------------------------------------------------------------------
+    def roll_forward(self, record: Record, steps: list[Step], state: Handling) -> Record:
+        """Re-apply what committed steps imply when the work index shows their writer did not
+        get that far (it died after the create-if-absent): the grants, the index rows and the
+        notices. Idempotent; a no-op (one indexed lookup) when the index is up to date."""
+        done = self.index.seq_of(record.record_id)
+        if done >= state.seq:
+            return record
+        record = self.regrant(record, steps)
+        with self.index.tx() as db:
+            self._index_steps(db, record, steps, after=done)
+        self.repo.audit.append(
+            ROLL_FORWARD.user,
+            "handling:roll-forward",
+            record_id=record.record_id,
+            source=ROLL_FORWARD.source,
+            details={"seqs": [s.seq for s in steps if s.seq > done]},
+        )
+        return record
+
+    def regrant(self, record: Record, steps: list[Step]) -> Record:
+        """Give sight of the document to the people and units its steps reached and who lack
+        it. A grant an administrator withdrew later is not given back: a target counts as
+        granted once any version of the record written since the step reached it carried it."""
+        users, units = reached(steps)
+        missing_users = {u: at for u, at in users.items() if u not in record.grant_users}
+        missing_units = {u: at for u, at in units.items() if u not in record.grant_units}
+        if not missing_users and not missing_units:
+            return record
+        since = min((*missing_users.values(), *missing_units.values()))
+        later: list[Record] = []
+        for version in reversed(self.repo._versions(record.record_id)):
+            old = self.repo._load(record.record_id, version)
+            if old.created_at < since:
+                break
+            later.append(old)
+        give_users = [
+            u
+            for u, at in missing_users.items()
+            if not any(u in r.grant_users for r in later if r.created_at >= at)
+        ]
+        give_units = [
+            u
+            for u, at in missing_units.items()
+            if not any(u in r.grant_units for r in later if r.created_at >= at)
+        ]
+        if not give_users and not give_units:
+            return record
+        return self.repo.distribute(record.record_id, users=give_users, units=give_units, actor=ROLL_FORWARD)
+
+    def _index_steps(
+        self, db: sqlite3.Connection, record: Record, steps: list[Step], *, after: int = 0
+    ) -> None:
+        """The index rows of the document and the notices of its steps after ``after``."""
+        state = None
+        partial: list[Step] = []
+        for step in steps:
+            partial.append(step)
+            if step.seq <= after:
+                continue
+            state = derive(record.record_id, partial)
+            self.index.notify(db, self._recipients(record, state, step), step, self._describe(record, step))
+        state = derive(record.record_id, partial)
+        self.index.put(record, state, self.today(), self.calendar, db)
 
     def allowed_acts(self, record: Record, state: Handling, actor: Actor) -> frozenset[Act]:
         """The steps the person may take now (for the page's buttons); the policy decides."""
@@ -398,6 +551,7 @@ class HandlingService:
             raise WorkflowRefused("Chỉ văn bản đến mới được trình, giao xử lý.", code="NOT_INCOMING")
         steps = self.steps(record_id)
         state = derive(record_id, steps)
+        record = self.roll_forward(record, steps, state)
         if expected_seq != state.seq:
             raise WorkflowConflict(
                 "Văn bản vừa có bước xử lý khác (ví dụ một lãnh đạo khác vừa cho ý kiến). Không có"
@@ -795,11 +949,10 @@ class HandlingService:
 
     # -- rebuild ------------------------------------------------------------------------------
     def rebuild_index(self) -> int:
-        """Rebuild the work index from the steps in the store alone (``kho handling reindex``).
-        Notices are rebuilt from the steps too (all marked unseen after a rebuild: losing the
-        index loses only "already seen")."""
+        """Rebuild the work index from the store alone (``kho handling reindex``): the rows and
+        notices from the steps, the "seen" marks from the seen objects; and re-apply the grants
+        the steps imply where a writer died before applying them (:meth:`regrant`)."""
         self.index.clear()
-        today = self.today()
         ids = sorted({info.key.split("/")[1] for info in self.repo.store.list(STEP_PREFIX)})
         for record_id in ids:
             try:
@@ -807,17 +960,14 @@ class HandlingService:
                 steps = self.steps(record_id)
             except NotFound:
                 continue
-            state = None
+            if not steps:
+                continue
+            record = self.regrant(record, steps)
+            marks = self.seen_marks(record_id)
             with self.index.tx() as db:
-                partial: list[Step] = []
-                for step in steps:
-                    partial.append(step)
-                    state = derive(record_id, partial)
-                    self.index.notify(
-                        db, self._recipients(record, state, step), step, self._describe(record, step)
-                    )
-                if state is not None:
-                    self.index.put(record, state, today, self.calendar, db)
+                self._index_steps(db, record, steps)
+                for user, upto in marks.items():
+                    self.index.mark_seen(db, user, record_id, upto)
         return len(ids)
 
     # -- reports ------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Generates Vietnamese official documents (born-digital PDFs with a real text layer, signed
 personally and by the agency with Kho's test PKI), registers them as văn bản đến and đi, files
-some in hồ sơ and indexes everything. Idempotent: a second run adds nothing.
+some in hồ sơ, starts the handling of two incoming ones (one trình to the leader and directed
+with a deadline to the chuyên viên, one waiting for the leader's direction) so "Việc của tôi"
+shows counts, and indexes everything. Idempotent: a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -150,6 +152,51 @@ def create_demo_accounts(kho: Any) -> dict[str, str]:
     return names
 
 
+def create_demo_handling(kho: Any, names: dict[str, str], incoming: list[str]) -> int:
+    """Trình the first two incoming documents to the demo leader; the leader directs the first
+    to the chuyên viên with a deadline five working days from today. Returns the steps taken
+    (none when the documents already have steps or fewer than two arrived)."""
+    from repository.workflow import Act
+
+    if len(incoming) < 2:
+        return 0
+    handling = kho.handling
+    first, second = incoming[:2]
+    if handling.steps(first) or handling.steps(second):
+        return 0
+    clerk, leader, handler = (
+        kho.actor_of(kho.accounts.get(names[role]), "kho demo")
+        for role in ("van_thu", "lanh_dao", "chuyen_vien")
+    )
+    deadline = handling.calendar.add_working_days(handling.today(), 5).isoformat()
+    handling.take(
+        first,
+        Act.SUBMIT,
+        expected_seq=0,
+        actor=clerk,
+        users=[leader.user],
+        note="Kính trình đồng chí xem xét, chỉ đạo.",
+    )
+    handling.take(
+        first,
+        Act.DIRECT,
+        expected_seq=1,
+        actor=leader,
+        users=[handler.user],
+        deadline=deadline,
+        note="Giao đồng chí Chính chủ trì nghiên cứu, tham mưu văn bản trả lời đúng thời hạn.",
+    )
+    handling.take(
+        second,
+        Act.SUBMIT,
+        expected_seq=0,
+        actor=clerk,
+        users=[leader.user],
+        note="Kính trình đồng chí cho ý kiến chỉ đạo.",
+    )
+    return 3
+
+
 @click.command("demo")
 def demo() -> None:
     """Nạp dữ liệu mẫu (tài khoản; văn bản đến, đi đã ký số; hồ sơ) vào kho nhúng và lập chỉ mục."""
@@ -186,6 +233,7 @@ def demo() -> None:
     receive = ReceiveService(repo, pipeline)
     added = 0
     filed: list[str] = []
+    incoming: list[str] = []
     for i, (direction, loai, ky_hieu, co_quan, trich_yeu, chuc_vu, nguoi_ky, day) in enumerate(DOCUMENTS, 1):
         organ = co_quan or settings.agency_name
         number = f"{i * 7 + 3:02d}"
@@ -224,6 +272,8 @@ def demo() -> None:
         except Duplicate:
             continue
         filed.append(record.record_id)
+        if direction == "den":
+            incoming.append(record.record_id)
         added += 1
     if filed:
         try:
@@ -241,11 +291,17 @@ def demo() -> None:
                 repo.add_to_file(file.record_id, doc_id, expected_version=version, actor=clerk)
         except Duplicate:
             pass
+    steps = create_demo_handling(kho, names, incoming)
     report = reindex_all(repo, backend)
     click.echo(
         f"Dữ liệu mẫu: thêm {added} văn bản; chỉ mục có {report.total} bản ghi. Thư mục dữ liệu:"
         f" {settings.data_dir}"
     )
+    if steps:
+        click.echo(
+            f"Xử lý văn bản đến: {steps} bước mẫu (trình {names['lanh_dao']},"
+            f" giao {names['chuyen_vien']} có thời hạn)."
+        )
     click.echo(f"Tài khoản mẫu (mật khẩu {DEMO_PASSWORD}):")
     for role, username in names.items():
         click.echo(f"  {username}  ({role})")
