@@ -49,7 +49,7 @@ def at(day: date) -> datetime:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[Kho, People, Clock, dict[str, str]]]:
+def setup(tmp_path: Path) -> Iterator[tuple[Kho, People, Clock, list[bytes]]]:
     trust = tmp_path / "trust"
     pki = TestPKI.build()
     pki.write_trust_dir(trust)
@@ -63,19 +63,15 @@ def setup(tmp_path: Path) -> Iterator[tuple[Kho, People, Clock, dict[str, str]]]
     clock = Clock(at(date(2026, 1, 5)))
     kho = open_kho(env, clock)
     people = make_people(kho)
-    pdfs = {
-        "a": make_variant(Variant.VALID, pki=pki, seed=41, pages=1),
-        "b": make_variant(Variant.VALID, pki=pki, seed=42, pages=1),
-    }
-    env["_pdf_a"], env["_pdf_b"] = pdfs["a"].hex(), pdfs["b"].hex()
-    yield kho, people, clock, env
+    pdfs = [make_variant(Variant.VALID, pki=pki, seed=seed, pages=1) for seed in (41, 42)]
+    yield kho, people, clock, pdfs
     kho.close()
 
 
 def test_a_year_of_a_file_then_its_destruction_leaves_only_the_row(
-    setup: tuple[Kho, People, Clock, dict[str, str]], tmp_path: Path
+    setup: tuple[Kho, People, Clock, list[bytes]], tmp_path: Path
 ) -> None:
-    kho, people, clock, env = setup
+    kho, people, clock, pdfs = setup
     repo, service = kho.repo, kho.retention
     clerk, worker = people.actor("van_thu"), people.actor("chuyen_vien")
     archivist, head, operator = people.actor("luu_tru"), people.actor("lanh_dao"), people.actor("quan_tri")
@@ -90,9 +86,9 @@ def test_a_year_of_a_file_then_its_destruction_leaves_only_the_row(
     file = service.open_file(2026, "01.TH", actor=worker)
     clock.now = at(date(2026, 2, 10))
     docs = []
-    for n, key in enumerate(("_pdf_a", "_pdf_b")):
+    for n, pdf in enumerate(pdfs):
         record = kho.receive.receive_and_register(
-            bytes.fromhex(env[key]),
+            pdf,
             f"cv{n}.pdf",
             "den",
             incoming(code_number=f"{301 + n}", issued_date="2026-02-02", arrival_date="2026-02-05"),

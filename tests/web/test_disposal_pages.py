@@ -132,3 +132,17 @@ def test_holds_in_the_pages_and_a_clerk_sees_no_retention(app: Flask, kho: Kho, 
     assert "Lưu trữ</a>" not in clerk.get("/").get_data(as_text=True)
     forbidden = post(clerk, "/retention/holds", {"record_ids": file.record_id, "reason": "x"}, "/")
     assert forbidden.status_code == 403
+
+
+def test_a_document_registered_twice_is_shown_as_a_duplicate(app: Flask, kho: Kho, people: People) -> None:
+    from kho_testing import incoming, pdf_bytes
+
+    clerk = people.actor("van_thu")
+    first = kho.repo.create_document("den", incoming(code_number="77"), pdf_bytes("a"), "a.pdf", clerk)
+    again = kho.repo.create_document(
+        "den", incoming(code_number="77"), pdf_bytes("b"), "b.pdf", clerk, duplicate_reason="Gửi lại"
+    )
+    listing = browser(app, people, "luu_tru").get("/retention").get_data(as_text=True)
+    table = listing[listing.find('id="duplicates"') :]
+    assert "Tài liệu trùng" in listing and table.find(again.record_id) < table.find(first.record_id)
+    assert 'id="duplicates"' not in browser(app, people, "van_thu").get("/retention").get_data(as_text=True)

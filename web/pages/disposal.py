@@ -15,6 +15,7 @@ from kho.timeutil import vn_date
 from repository.policy import Action
 from retention import dossier_docs
 from retention.destruction import STATE_LABELS, Destructions, deadline_of, is_overdue, review_list
+from retention.duplicates import scan as duplicate_scan
 from retention.holds import Holds
 from retention.sip import Transfers
 from retention.sip_import import import_package
@@ -35,6 +36,15 @@ def _index(errors: list[str] | None = None, status: int = 200) -> Response:
     cases = _destructions().list(actor=who) if can_list else []
     today = vn_date(repo.clock())
     overdue = [c for c in cases if is_overdue(c, today)]
+    duplicates = (
+        [
+            (copy, kept)
+            for copy, kept in duplicate_scan(repo).items()
+            if repo.may_see(who, repo._load(copy)) and repo.may_see(who, repo._load(kept))
+        ]
+        if can_list
+        else []
+    )
     holds = Holds(repo).list(actor=who) if can_list else []
     transfers = Transfers(repo).list(actor=who) if allowed(Action.TRANSFER) else []
     return page(
@@ -43,6 +53,7 @@ def _index(errors: list[str] | None = None, status: int = 200) -> Response:
         candidates=candidates,
         cases=cases,
         overdue=overdue,
+        duplicates=duplicates,
         deadline_of=deadline_of,
         holds=holds,
         transfers=transfers,
