@@ -34,6 +34,7 @@ from repository.storage import open_store
 from repository.storage.local import LocalStore
 from retention.destruction import Destructions
 from retention.eligibility import RetentionFacts, eligible, expiry
+from retention.service import RetentionService
 from retention.sip import Transfers, validate_with_eark
 from search import open_backend
 
@@ -93,7 +94,11 @@ def _filled(repo: Repository, n: int, tag: str, maintenance: str = "05 năm", kb
             },
             SYSTEM,
         )
-        repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=SYSTEM)
+        file = repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=SYSTEM)
+        # Closed through part A's closing: only a closed hồ sơ is ever eligible for destruction.
+        RetentionService(repo).close_file(
+            file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=SYSTEM
+        )
         files.append(file.record_id)
     return files
 
@@ -154,6 +159,9 @@ def bench_sip(docs: int, kb: int, base: Path) -> None:
         payloads.append(data)
         doc = repo.create_document("den", _document(5000 + i), data, f"{i}.pdf", SYSTEM)
         file = repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=SYSTEM)
+    file = RetentionService(repo).close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=SYSTEM
+    )
     total = sum(len(p) for p in payloads) / 1e6
     started = time.perf_counter()
     out = base / "copy"

@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from kho.errors import Duplicate, KhoError, NotFound, PermissionDenied
-from kho.timeutil import to_iso_utc, vn_date
+from kho.timeutil import parse_iso, to_iso_utc, vn_date, vn_display
 from repository import formats
 from repository.accounts import AccountService
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
 from repository.vocabulary import nfc
+from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
 
@@ -114,6 +115,18 @@ def review_list(repo: Repository, *, actor: Actor, today: date) -> list[Candidat
                 )
             )
     return out
+
+
+def deadline_of(case: Mapping[str, Any]) -> date | None:
+    """The deadline to execute the decision (None: the decision set none)."""
+    raw = (case.get("decision") or {}).get("deadline")
+    return date.fromisoformat(raw) if raw else None
+
+
+def is_overdue(case: Mapping[str, Any], today: date) -> bool:
+    """A decided case (or one whose execution was interrupted) past its deadline (pure)."""
+    deadline = deadline_of(case)
+    return case["state"] in ("decided", "executing") and deadline is not None and today > deadline
 
 
 class Destructions:
@@ -316,6 +329,10 @@ class Destructions:
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
         if not decision_ref.strip():
             raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
+        if deadline is not None and deadline < self._today():
+            raise WorkflowError(
+                f"Thời hạn thực hiện hủy {deadline:%d/%m/%Y} đã qua.", code="DEADLINE_PAST"
+            )
         decision = {
             "ref": nfc(decision_ref.strip()),
             "approve": approve,
@@ -402,8 +419,9 @@ class Destructions:
             self.backend.index([to_index_document(self.repo, t, holders=[]) for t in rows if t is not None])
             self.backend.purge_deleted()
         self._step_hook(case_id, "shredded")
-        dossier_id = self._keep_dossier(case, actor)
-        execution = {**case["execution"], "dossier_file_id": dossier_id, "finished_at": self._now()}
+        finished = self._now()
+        dossier_id = self._keep_dossier(case, actor, finished)
+        execution = {**case["execution"], "dossier_file_id": dossier_id, "finished_at": finished}
         return self._step(
             case,
             actor,
@@ -416,7 +434,7 @@ class Destructions:
         if self.on_step is not None:
             self.on_step(case_id, step)
 
-    def _keep_dossier(self, case: dict[str, Any], actor: Actor) -> str:
+    def _keep_dossier(self, case: dict[str, Any], actor: Actor, finished: str) -> str:
         """The dossier (danh mục, thuyết minh, quyết định thành lập hội đồng, biên bản họp, thẩm
         định, quyết định hủy, biên bản hủy) as a hồ sơ kept 20 years; idempotent."""
         today = self._today()
@@ -450,7 +468,44 @@ class Destructions:
             },
         }
         self.repo.put_derived(file_id, DOSSIER_NAME, json.dumps(dossier, ensure_ascii=False).encode())
+        # The printable documents (PDF and XLSX from the same rows) are kept in the hồ sơ too.
+        finished_case = {
+            **case,
+            "execution": {**case["execution"], "dossier_file_id": file_id, "finished_at": finished},
+        }
+        printed_at = vn_display(parse_iso(finished))
+        for document in dossier_docs.available(finished_case, self.repo.agency_name):
+            for fmt in dossier_docs.FORMATS:
+                data = dossier_docs.render(document, fmt, printed_by=actor.user, printed_at=printed_at)
+                self.repo.put_derived(file_id, dossier_docs.file_name(document.name, fmt), data)
         return file_id
+
+    def document(
+        self, case_id: str, name: str, fmt: str, *, actor: Actor
+    ) -> tuple[dossier_docs.DossierDocument, bytes]:
+        """One document of the case's dossier as PDF or XLSX: the copy kept in the dossier hồ
+        sơ once the destruction is done, rendered from the case data before. Audited."""
+        dossier_docs.check_format(fmt)
+        case = self.get(case_id, actor=actor)
+        document = dossier_docs.build(case, name, self.repo.agency_name)
+        file_id = (case.get("execution") or {}).get("dossier_file_id")
+        data = None
+        if file_id and case["state"] == "done":
+            self.repo.get(file_id, actor=actor)
+            try:
+                data = self.repo.get_derived(file_id, dossier_docs.file_name(name, fmt))
+            except NotFound:
+                data = None  # a case executed before the documents were kept
+        if data is None:
+            data = dossier_docs.render(
+                document, fmt, printed_by=actor.user, printed_at=vn_display(self.repo.clock())
+            )
+        self._event(actor, "destruction:export", case, document=name, format=fmt)
+        return document, data
+
+    def overdue(self, *, actor: Actor, today: date) -> list[dict[str, Any]]:
+        """Decided cases not carried out by their deadline (see :func:`is_overdue`)."""
+        return [c for c in self.list(actor=actor) if is_overdue(c, today)]
 
     def dossier(self, case_id: str, *, actor: Actor) -> dict[str, Any]:
         case = self.get(case_id, actor=actor)

@@ -17,6 +17,7 @@ from kho.errors import KhoError, NotFound
 from kho.timeutil import vn_date
 from repository.records import Actor
 from repository.vocabulary import Direction
+from retention import dossier_docs
 from retention.destruction import Destructions, review_list
 from retention.holds import Holds
 from retention.recall import Recalls
@@ -153,13 +154,36 @@ def register_disposal_api(
     @app.post("/api/retention/destructions/<case_id>/decision")
     def destruction_decide(case_id: str) -> Response:
         data = body()
+        raw = text(data, "deadline")
+        try:
+            deadline = date.fromisoformat(raw) if raw else None
+        except ValueError as exc:
+            raise ApiInputError(
+                "Thời hạn thực hiện hủy “deadline” phải có dạng YYYY-MM-DD.", code="DATE_INVALID"
+            ) from exc
         case = destructions().decide(
             _workflow_id(case_id),
             text(data, "decision_ref", required=True) or "",
             approve=flag(data, "approve", True),
+            deadline=deadline,
             actor=actor(),
         )
         return reply(case)
+
+    @app.get("/api/retention/destructions/overdue")
+    def destruction_overdue() -> Response:
+        items = destructions().overdue(actor=actor(), today=vn_date(repo.clock()))
+        return reply({"items": items, "total": len(items)})
+
+    @app.get("/api/retention/destructions/<case_id>/documents/<name>")
+    def destruction_document(case_id: str, name: str) -> Response:
+        fmt = request.args.get("format", "pdf")
+        document, data = destructions().document(_workflow_id(case_id), name, fmt, actor=actor())
+        response = Response(data, mimetype=dossier_docs.FORMATS[fmt])
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{dossier_docs.file_name(document.name, fmt)}"'
+        )
+        return response
 
     @app.post("/api/retention/destructions/<case_id>/execute")
     def destruction_execute(case_id: str) -> Response:

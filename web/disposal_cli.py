@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from kho.timeutil import vn_date
+from retention import dossier_docs
 from retention.destruction import STATE_LABELS, Destructions, review_list
 from retention.holds import Holds
 from retention.recall import Recalls
@@ -149,15 +150,47 @@ def appraisal(ctx: Context, case_id: str, text: str, as_json: bool) -> None:
 @click.argument("case_id")
 @click.option("--decision", "decision_ref", required=True)
 @click.option("--reject", is_flag=True)
+@click.option("--deadline", type=click.DateTime(["%Y-%m-%d"]), help="Thời hạn thực hiện hủy (YYYY-MM-DD).")
 @json_option
 @pass_ctx
 @handles_errors
-def decide(ctx: Context, case_id: str, decision_ref: str, reject: bool, as_json: bool) -> None:
-    """Quyết định hủy (hoặc --reject: không duyệt) của người đứng đầu."""
+def decide(
+    ctx: Context, case_id: str, decision_ref: str, reject: bool, deadline: Any, as_json: bool
+) -> None:
+    """Quyết định hủy (hoặc --reject: không duyệt) của người đứng đầu, với thời hạn thực hiện."""
     case = Destructions(ctx.repo, ctx.kho.accounts).decide(
-        case_id, decision_ref, approve=not reject, actor=ctx.actor
+        case_id,
+        decision_ref,
+        approve=not reject,
+        deadline=deadline.date() if deadline else None,
+        actor=ctx.actor,
     )
     _out(case, as_json, _case_line(case))
+
+
+@destruction.command("document")
+@click.argument("case_id")
+@click.argument("name", type=click.Choice(list(dossier_docs.BUILDERS)))
+@click.option("--format", "fmt", type=click.Choice(list(dossier_docs.FORMATS)), default="pdf")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="Tệp ghi ra.")
+@pass_ctx
+@handles_errors
+def document(ctx: Context, case_id: str, name: str, fmt: str, out_path: str) -> None:
+    """Một tài liệu của hồ sơ hủy (danh mục, biên bản họp, thẩm định, quyết định hủy, biên bản
+    hủy) dạng PDF hoặc XLSX."""
+    doc, data = Destructions(ctx.repo, ctx.kho.accounts).document(case_id, name, fmt, actor=ctx.actor)
+    Path(out_path).write_bytes(data)
+    click.echo(f"Đã ghi “{doc.title}” ({fmt.upper()}, {len(data)} byte) vào {out_path}.")
+
+
+@destruction.command("overdue")
+@json_option
+@pass_ctx
+@handles_errors
+def overdue(ctx: Context, as_json: bool) -> None:
+    """Các hồ sơ hủy đã có quyết định nhưng quá thời hạn thực hiện."""
+    cases = Destructions(ctx.repo).overdue(actor=ctx.actor, today=vn_date(ctx.repo.clock()))
+    _out(cases, as_json, "\n".join(_case_line(c) for c in cases) or "Không có hồ sơ hủy quá hạn.")
 
 
 @destruction.command("execute")

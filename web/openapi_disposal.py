@@ -9,7 +9,8 @@ Schema = dict[str, Any]
 
 
 def disposal_paths() -> dict[str, dict[str, Schema]]:
-    from web.openapi import RID, STRING, STRINGS, _json_body, _multipart, _object, _op, _path
+    from retention.dossier_docs import BUILDERS, FORMATS
+    from web.openapi import BINARY, RID, STRING, STRINGS, _json_body, _multipart, _object, _op, _path
 
     obj: Schema = {"type": "object"}
     listing: Schema = _object(
@@ -138,7 +139,49 @@ def disposal_paths() -> dict[str, dict[str, Schema]]:
                 obj,
                 step,
                 parameters=case,
-                body=_json_body(_object(["decision_ref"], decision_ref=STRING, approve={"type": "boolean"})),
+                body=_json_body(
+                    _object(
+                        ["decision_ref"],
+                        decision_ref=STRING,
+                        approve={"type": "boolean"},
+                        deadline={"type": "string", "format": "date"},
+                    )
+                ),
+            )
+        },
+        "/api/retention/destructions/overdue": {
+            "get": _op(
+                "destruction_overdue",
+                "Các hồ sơ hủy đã có quyết định nhưng quá thời hạn thực hiện",
+                "retention",
+                listing,
+                (),
+            )
+        },
+        "/api/retention/destructions/{case_id}/documents/{name}": {
+            "get": _op(
+                "destruction_document",
+                "Tài liệu của hồ sơ hủy (danh mục, biên bản họp, thẩm định, quyết định hủy, biên bản"
+                " hủy) dạng PDF hoặc XLSX",
+                "retention",
+                {},
+                (404, 409, 422),
+                parameters=[
+                    *case,
+                    _path(
+                        "name",
+                        {"type": "string", "enum": list(BUILDERS)},
+                        "Tài liệu: danh-muc, bien-ban-hop, tham-dinh, quyet-dinh-huy, bien-ban-huy.",
+                    ),
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": list(FORMATS), "default": "pdf"},
+                        "description": "Định dạng (pdf hoặc xlsx).",
+                    },
+                ],
+                ok_content=BINARY(*FORMATS.values()),
             )
         },
         "/api/retention/destructions/{case_id}/execute": {

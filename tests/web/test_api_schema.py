@@ -198,6 +198,7 @@ def _existing(client: FlaskClient, people: People, signed: dict[str, bytes]) -> 
         "order_id": "0" * 16,
         "case_id": "0" * 16,
         "transfer_id": "0" * 16,
+        "name": "danh-muc",  # a destruction dossier document
         "number": 1,
         "search_id": saved["search_id"],
         "unit_id": UNIT_B,

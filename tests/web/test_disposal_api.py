@@ -63,13 +63,36 @@ def test_destruction_through_the_api_with_holds_and_refusals(
     assert (
         client.post(f"{path}/appraisal", json={"text": "Thẩm định"}, headers=h("luu_tru")).status_code == 200
     )
-    assert (
-        client.post(f"{path}/decision", json={"decision_ref": "QĐ 09"}, headers=h("lanh_dao")).status_code
-        == 200
+    bad_day = client.post(
+        f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": "31/12/2099"}, headers=h("lanh_dao")
     )
+    assert bad_day.status_code == 422 and bad_day.json["error"]["code"] == "DATE_INVALID"
+    past = client.post(
+        f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": "2020-01-01"}, headers=h("lanh_dao")
+    )
+    assert past.status_code == 409 and past.json["error"]["code"] == "DEADLINE_PAST"
+    decided = client.post(
+        f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": "2099-12-31"}, headers=h("lanh_dao")
+    )
+    assert decided.status_code == 200 and decided.json["decision"]["deadline"] == "2099-12-31"
+    overdue = client.get("/api/retention/destructions/overdue", headers=h("luu_tru"))
+    assert overdue.status_code == 200 and overdue.json["total"] == 0, "the deadline is ahead"
+    pdf = client.get(f"{path}/documents/quyet-dinh-huy", headers=h("luu_tru"))
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    xlsx = client.get(f"{path}/documents/danh-muc?format=xlsx", headers=h("lanh_dao"))
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK") and "spreadsheetml" in xlsx.mimetype
+    early = client.get(f"{path}/documents/bien-ban-huy", headers=h("luu_tru"))
+    assert early.status_code == 409 and early.json["error"]["code"] == "DOSSIER_DOCUMENT_NOT_READY"
+    assert (
+        client.get(f"{path}/documents/danh-muc?format=doc", headers=h("luu_tru")).json["error"]["code"]
+        == "FORMAT_INVALID"
+    )
+    assert client.get(f"{path}/documents/danh-muc", headers=h("van_thu")).status_code == 403
     wrong = client.post(f"{path}/execute", json={"password": "sai"}, headers=h("luu_tru"))
     assert wrong.status_code == 401 and wrong.json["error"]["code"] == "LOGIN_FAILED"
     done = client.post(f"{path}/execute", json={"password": PASSWORD}, headers=h("luu_tru"))
     assert done.status_code == 200 and done.json["state"] == "done"
+    kept = client.get(f"{path}/documents/bien-ban-huy?format=xlsx", headers=h("luu_tru"))
+    assert kept.status_code == 200 and kept.data.startswith(b"PK")
     gone = client.get(f"/api/records/{docs[0]}/content", headers=h("lanh_dao"))
     assert gone.status_code in (404, 410)

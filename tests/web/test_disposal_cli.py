@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from kho_people import PASSWORD, People
-from kho_retention import closed_file
+from kho_retention import closed_file, council_ready
 
 from web.cli import main
 from web.context import Kho
@@ -48,3 +48,53 @@ def test_a_clerk_cannot_export_a_sip(kho: Kho, people: People, tmp_path: Path) -
     login(runner, people, "van_thu")
     refused = runner.invoke(main, ["archive", "export-sip", file.record_id, "--out", str(tmp_path)])
     assert refused.exit_code == 2 and "[PERMISSION_DENIED]" in refused.output
+
+
+def test_the_decision_deadline_and_the_dossier_documents_from_the_command_line(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    file, _ = closed_file(kho, people, notation="09.VP")
+    d, case = council_ready(kho, people, [file.record_id])
+    case_id = case["case_id"]
+    runner = CliRunner()
+    login(runner, people, "lanh_dao")
+    past = runner.invoke(
+        main, ["archive", "destruction", "decide", case_id, "--decision", "QĐ 9", "--deadline", "2020-01-01"]
+    )
+    assert past.exit_code == 2 and "[DEADLINE_PAST]" in past.output
+    decided = runner.invoke(
+        main,
+        [
+            "archive",
+            "destruction",
+            "decide",
+            case_id,
+            "--decision",
+            "QĐ 9",
+            "--deadline",
+            "2099-12-31",
+            "--json",
+        ],
+    )
+    assert decided.exit_code == 0, decided.output
+    assert json.loads(decided.output)["decision"]["deadline"] == "2099-12-31"
+    login(runner, people, "luu_tru")
+    out = tmp_path / "danh-muc.xlsx"
+    wrote = runner.invoke(
+        main,
+        ["archive", "destruction", "document", case_id, "danh-muc", "--format", "xlsx", "--out", str(out)],
+    )
+    assert wrote.exit_code == 0, wrote.output
+    assert out.read_bytes().startswith(b"PK")
+    from openpyxl import load_workbook
+
+    cells = [v for row in load_workbook(out).active.iter_rows(values_only=True) for v in row if v]
+    assert any("09.VP" in str(v) for v in cells)
+    early = runner.invoke(
+        main,
+        ["archive", "destruction", "document", case_id, "bien-ban-huy", "--out", str(tmp_path / "x.pdf")],
+    )
+    assert early.exit_code == 2 and "[DOSSIER_DOCUMENT_NOT_READY]" in early.output
+    listed = runner.invoke(main, ["archive", "destruction", "overdue", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output) == []
+    assert d.cases.latest(case_id)["state"] == "decided"

@@ -4,6 +4,7 @@ re-entered, holds; refusals shown in Vietnamese with their code, nothing half-do
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -43,7 +44,7 @@ def test_the_whole_destruction_in_the_pages(app: Flask, kho: Kho, people: People
     file, docs = closed_file(kho, people)
     archivist = browser(app, people, "luu_tru")
     listing = archivist.get("/retention").get_data(as_text=True)
-    assert "Xem xét hủy" in listing and file.record_id in listing, listing[listing.find("<main"):][:1500]
+    assert "Xem xét hủy" in listing and file.record_id in listing, listing[listing.find("<main") :][:1500]
 
     proposed = post(
         archivist, "/retention/destructions", {"record_ids": file.record_id, "explanation": "Hết hạn"}
@@ -71,18 +72,50 @@ def test_the_whole_destruction_in_the_pages(app: Flask, kho: Kho, people: People
         assert post(client, f"{case_path}/review", {"opinion": "agree"}, case_path).status_code == 302
     assert post(officer, f"{case_path}/minutes", {"text": "Biên bản họp"}, case_path).status_code == 302
     assert post(archivist, f"{case_path}/appraisal", {"text": "Thẩm định"}, case_path).status_code == 302
+    past = post(
+        head,
+        f"{case_path}/decision",
+        {"decision_ref": "QĐ 09", "approve": "yes", "deadline": "2020-01-01"},
+        case_path,
+    )
+    assert past.status_code == 409 and "DEADLINE_PAST" in past.get_data(as_text=True)
+    today = kho.repo.clock().date()
     assert (
         post(
-            head, f"{case_path}/decision", {"decision_ref": "QĐ 09", "approve": "yes"}, case_path
+            head,
+            f"{case_path}/decision",
+            {"decision_ref": "QĐ 09", "approve": "yes", "deadline": today.isoformat()},
+            case_path,
         ).status_code
         == 302
     )
+    shown = archivist.get(case_path).get_data(as_text=True)
+    assert f"{today:%d/%m/%Y}" in shown and "Quá hạn thực hiện hủy" not in shown
+    for name in ("danh-muc", "bien-ban-hop", "tham-dinh", "quyet-dinh-huy"):
+        assert f"{case_path}/documents/{name}?format=xlsx" in shown, name
+    assert "documents/bien-ban-huy" not in shown, "not before the destruction"
+    got = archivist.get(f"{case_path}/documents/danh-muc?format=pdf")
+    assert got.status_code == 200 and got.data.startswith(b"%PDF")
+    assert archivist.get(f"{case_path}/documents/bien-ban-huy").status_code == 409
+    clock = kho.repo.clock
+    kho.repo.clock = lambda: clock() + timedelta(days=1)  # a day past the deadline
+    try:
+        listing = archivist.get("/retention").get_data(as_text=True)
+        assert (
+            "quá thời hạn thực hiện" in listing and case_id in listing[listing.find("destruction-overdue") :]
+        )
+        assert "Quá hạn thực hiện hủy" in archivist.get(case_path).get_data(as_text=True)
+    finally:
+        kho.repo.clock = clock
     wrong = post(archivist, f"{case_path}/execute", {"password": "sai"}, case_path)
     assert wrong.status_code == 401 and "LOGIN_FAILED" in wrong.get_data(as_text=True)
     assert kho.repo.keys.exists(docs[0])
     done = post(archivist, f"{case_path}/execute", {"password": PASSWORD}, case_path)
     assert done.status_code == 302
-    assert "Đã hủy xong" in archivist.get(case_path).get_data(as_text=True)
+    finished = archivist.get(case_path).get_data(as_text=True)
+    assert "Đã hủy xong" in finished and f"{case_path}/documents/bien-ban-huy?format=pdf" in finished
+    kept = archivist.get(f"{case_path}/documents/bien-ban-huy?format=xlsx")
+    assert kept.status_code == 200 and kept.data.startswith(b"PK")
     assert not kho.repo.keys.exists(docs[0]) and case_id
 
 
@@ -99,3 +132,17 @@ def test_holds_in_the_pages_and_a_clerk_sees_no_retention(app: Flask, kho: Kho, 
     assert "Lưu trữ</a>" not in clerk.get("/").get_data(as_text=True)
     forbidden = post(clerk, "/retention/holds", {"record_ids": file.record_id, "reason": "x"}, "/")
     assert forbidden.status_code == 403
+
+
+def test_a_document_registered_twice_is_shown_as_a_duplicate(app: Flask, kho: Kho, people: People) -> None:
+    from kho_testing import incoming, pdf_bytes
+
+    clerk = people.actor("van_thu")
+    first = kho.repo.create_document("den", incoming(code_number="77"), pdf_bytes("a"), "a.pdf", clerk)
+    again = kho.repo.create_document(
+        "den", incoming(code_number="77"), pdf_bytes("b"), "b.pdf", clerk, duplicate_reason="Gửi lại"
+    )
+    listing = browser(app, people, "luu_tru").get("/retention").get_data(as_text=True)
+    table = listing[listing.find('id="duplicates"') :]
+    assert "Tài liệu trùng" in listing and table.find(again.record_id) < table.find(first.record_id)
+    assert 'id="duplicates"' not in browser(app, people, "van_thu").get("/retention").get_data(as_text=True)

@@ -5,14 +5,17 @@ No rule lives here: every step calls :mod:`retention`, which asks the access pol
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import KhoError
-from kho.timeutil import utcnow, vn_date
+from kho.timeutil import vn_date
 from repository.policy import Action
-from retention.destruction import STATE_LABELS, Destructions, review_list
+from retention import dossier_docs
+from retention.destruction import STATE_LABELS, Destructions, deadline_of, is_overdue, review_list
+from retention.duplicates import scan as duplicate_scan
 from retention.holds import Holds
 from retention.sip import Transfers
 from retention.sip_import import import_package
@@ -29,8 +32,19 @@ def _destructions() -> Destructions:
 def _index(errors: list[str] | None = None, status: int = 200) -> Response:
     who, repo = actor(), kho().repo
     can_list = allowed(Action.DISPOSAL_LIST)
-    candidates = review_list(repo, actor=who, today=vn_date(utcnow())) if can_list else []
+    candidates = review_list(repo, actor=who, today=vn_date(repo.clock())) if can_list else []
     cases = _destructions().list(actor=who) if can_list else []
+    today = vn_date(repo.clock())
+    overdue = [c for c in cases if is_overdue(c, today)]
+    duplicates = (
+        [
+            (copy, kept)
+            for copy, kept in duplicate_scan(repo).items()
+            if repo.may_see(who, repo._load(copy)) and repo.may_see(who, repo._load(kept))
+        ]
+        if can_list
+        else []
+    )
     holds = Holds(repo).list(actor=who) if can_list else []
     transfers = Transfers(repo).list(actor=who) if allowed(Action.TRANSFER) else []
     return page(
@@ -38,6 +52,9 @@ def _index(errors: list[str] | None = None, status: int = 200) -> Response:
         status,
         candidates=candidates,
         cases=cases,
+        overdue=overdue,
+        duplicates=duplicates,
+        deadline_of=deadline_of,
         holds=holds,
         transfers=transfers,
         labels=STATE_LABELS,
@@ -73,8 +90,17 @@ def _case_page(case_id: str, errors: list[str] | None = None, status: int = 200)
         case = _destructions().get(case_id, actor=actor())
     except KhoError as exc:
         return page("error.html", exc.http_status, message=exc.message)
+    today = vn_date(kho().repo.clock())
     return page(
-        "destruction.html", status, case=case, labels=STATE_LABELS, errors=errors or [], me=actor().user
+        "destruction.html",
+        status,
+        case=case,
+        labels=STATE_LABELS,
+        errors=errors or [],
+        me=actor().user,
+        documents=dossier_docs.available(case),
+        deadline=deadline_of(case),
+        overdue=is_overdue(case, today),
     )
 
 
@@ -82,6 +108,29 @@ def _case_page(case_id: str, errors: list[str] | None = None, status: int = 200)
 @login_required
 def case(case_id: str) -> Response:
     return _case_page(case_id)
+
+
+def _deadline(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw.strip()) if raw.strip() else None
+    except ValueError as exc:
+        raise KhoError(
+            "Thời hạn thực hiện hủy phải là một ngày (năm-tháng-ngày).", code="DATE_INVALID"
+        ) from exc
+
+
+@bp.get("/destructions/<case_id>/documents/<name>")
+@login_required
+def document(case_id: str, name: str) -> Response:
+    fmt = request.args.get("format", "pdf")
+    try:
+        doc, data = _destructions().document(case_id, name, fmt, actor=actor())
+    except KhoError as exc:
+        return page("error.html", exc.http_status, message=f"{exc.message} ({exc.code})")
+    response = Response(data, mimetype=dossier_docs.FORMATS[fmt])
+    filename = dossier_docs.file_name(doc.name, fmt)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.post("/destructions/<case_id>/<step>")
@@ -100,7 +149,13 @@ def step(case_id: str, step: str) -> Response:
         elif step == "appraisal":
             d.attach_appraisal(case_id, form.get("text", ""), actor=who)
         elif step == "decision":
-            d.decide(case_id, form.get("decision_ref", ""), approve=form.get("approve") != "no", actor=who)
+            d.decide(
+                case_id,
+                form.get("decision_ref", ""),
+                approve=form.get("approve") != "no",
+                deadline=_deadline(form.get("deadline", "")),
+                actor=who,
+            )
         elif step == "execute":
             d.execute(case_id, form.get("password", ""), actor=who)
         else:
