@@ -27,13 +27,13 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from kho.errors import KhoError
-from kho.timeutil import to_iso_utc, to_vn
+from kho.timeutil import to_iso_utc, to_vn, vn_date
 from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
 from repository.policy import Action
@@ -493,6 +493,53 @@ def validate_with_eark(path: Path, *, timeout: float = 300) -> ValidationResult:
 
 
 # -- the service ------------------------------------------------------------------------------------
+TRANSFER_YEARS = 5
+"""Permanent hồ sơ pass to the Lưu trữ lịch sử within 5 years of their nộp lưu into the agency's
+archive (Luật Lưu trữ 2024)."""
+TRANSFER_HORIZON_DAYS = 180
+"""How far ahead :func:`transfers_due` lists hồ sơ whose transfer falls due."""
+
+
+def transfer_due(archived_on: date) -> date:
+    """The last day to transfer a permanent hồ sơ accepted into the agency archive on
+    ``archived_on`` (pure; 29 February falls back to the 28th)."""
+    try:
+        return archived_on.replace(year=archived_on.year + TRANSFER_YEARS)
+    except ValueError:
+        return archived_on.replace(year=archived_on.year + TRANSFER_YEARS, day=28)
+
+
+@dataclass(frozen=True)
+class TransferDue:
+    """A permanent hồ sơ in the agency archive whose transfer is due soon or overdue."""
+
+    record_id: str
+    notation: str
+    title: str
+    archived_on: date
+    due: date
+    overdue: bool
+
+
+def transfers_due(
+    files: Sequence[tuple[str, str, str, str, date | None]],
+    transferred: set[str],
+    today: date,
+    horizon_days: int = TRANSFER_HORIZON_DAYS,
+) -> list[TransferDue]:
+    """Of ``files`` (record id, notation, title, maintenance, date accepted into the agency
+    archive), the permanent ones not yet ``transferred`` whose 5-year transfer deadline falls
+    within ``horizon_days`` of ``today`` or has passed — most urgent first (pure)."""
+    out = []
+    for record_id, notation, title, maintenance, archived_on in files:
+        if maintenance != MAINTENANCE_PERMANENT or archived_on is None or record_id in transferred:
+            continue
+        due = transfer_due(archived_on)
+        if (due - today).days <= horizon_days:
+            out.append(TransferDue(record_id, notation, title, archived_on, due, due < today))
+    return sorted(out, key=lambda d: (d.due, d.record_id))
+
+
 class Transfers:
     """Build, check, export SIPs of closed permanent hồ sơ and record their receipt."""
 
@@ -605,3 +652,20 @@ class Transfers:
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
         self.repo.authorize(actor, Action.TRANSFER)
         return self.transfers.all()
+
+    def due(self, *, actor: Actor, today: date | None = None) -> list[TransferDue]:
+        """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due
+        within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those already exported."""
+        self.repo.authorize(actor, Action.TRANSFER)
+        transferred = {str(t.get("file_id", "")) for t in self.transfers.all()}
+        files = []
+        for file in self.repo.records():
+            md = file.metadata
+            if file.kind != "file" or file.state != "archived" or not isinstance(md, FileMetadata):
+                continue
+            archived_at = file.extra.get("archived_at")
+            archived_on = (
+                vn_date(datetime.fromisoformat(archived_at)) if isinstance(archived_at, str) else None
+            )
+            files.append((file.record_id, md.file_notation, md.title, md.maintenance, archived_on))
+        return transfers_due(files, transferred, today or vn_date(self.repo.clock()))

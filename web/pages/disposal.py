@@ -47,6 +47,7 @@ def _index(errors: list[str] | None = None, status: int = 200) -> Response:
     )
     holds = Holds(repo).list(actor=who) if can_list else []
     transfers = Transfers(repo).list(actor=who) if allowed(Action.TRANSFER) else []
+    transfers_due = Transfers(repo).due(actor=who, today=today) if allowed(Action.TRANSFER) else []
     return page(
         "disposal.html",
         status,
@@ -57,6 +58,7 @@ def _index(errors: list[str] | None = None, status: int = 200) -> Response:
         deadline_of=deadline_of,
         holds=holds,
         transfers=transfers,
+        transfers_due=transfers_due,
         labels=STATE_LABELS,
         errors=errors or [],
         can_list=can_list,
