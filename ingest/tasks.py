@@ -10,9 +10,12 @@ backoff (``Task.retry``); bad files end in ``lỗi`` without retries.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
-from ingest.celery_app import app, ingest_queue
+from celery import Celery
+
+from ingest.celery_app import app, ingest_queue, make_app
 from ingest.pipeline import Pipeline, RetryPolicy, TransientFailure, quiet_validation_logs
 from ingest.status import JobState, JobStatus
 from kho.config import Settings
@@ -49,6 +52,13 @@ def process(self: Any, job_id: str, force: bool = False) -> str:
     return status.state.value
 
 
+@lru_cache(maxsize=4)
+def _sender(broker_url: str) -> Celery:
+    """The Celery client that sends to ``broker_url``: the module's ``app`` was configured from
+    the environment when first imported, which need not be the settings a caller passes."""
+    return make_app(broker_url)
+
+
 def dispatch(job_id: str, *, settings: Settings | None = None, pipeline: Pipeline | None = None,
              force: bool = False) -> JobStatus | None:
     """Run a job's remaining steps: send it to the workers (broker set) or run it here.
@@ -56,7 +66,9 @@ def dispatch(job_id: str, *, settings: Settings | None = None, pipeline: Pipelin
     Returns the final status when it ran here, ``None`` when it was queued."""
     settings = settings or Settings.from_env()
     if settings.broker_url:
-        app.send_task(PROCESS_TASK, args=[job_id], kwargs={"force": force}, queue=ingest_queue())
+        _sender(settings.broker_url).send_task(
+            PROCESS_TASK, args=[job_id], kwargs={"force": force}, queue=ingest_queue()
+        )
         return None
     pipeline = pipeline or worker_pipeline()
     return pipeline.run_with_retries(job_id, force=force)
