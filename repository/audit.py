@@ -17,6 +17,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -138,6 +139,14 @@ class AuditLog:
         # Events never change once written (each is hash-chained; ``verify`` reads the store, not
         # this): queries keep the ones they parsed, so a page's history does not re-read the log.
         self._parsed: dict[str, AuditEvent] = {}
+        # Derived, rebuildable data (never trusted for integrity: ``verify`` reads the store):
+        # the sequence numbers of each record's events, so a record's history reads its own
+        # events instead of the whole log. Built by one scan on first use, then kept up to date
+        # by reading only the events written since (ours and other processes'), up to the witness.
+        self._by_record: dict[str, list[int]] | None = None
+        self._indexed_next = 0
+        self._index_lock = threading.Lock()
+        self._batch = threading.local()
 
     # -- writing ---------------------------------------------------------------------------
     def append(
@@ -150,11 +159,33 @@ class AuditLog:
         source: str | None = None,
         details: dict[str, Any] | None = None,
         at: datetime | None = None,
-    ) -> AuditEvent:
-        return self.append_many(
-            [EventDraft(actor, action, record_id=record_id, version=version, source=source, details=details)],
-            at=at,
-        )[0]
+    ) -> AuditEvent | None:
+        """Append one event; inside :meth:`batch` (same thread) it is queued and written with the
+        batch's other events when the batch ends, and None is returned."""
+        draft = EventDraft(
+            actor, action, record_id=record_id, version=version, source=source, details=details
+        )
+        queued: list[EventDraft] | None = getattr(self._batch, "drafts", None)
+        if queued is not None and at is None:
+            queued.append(draft)
+            return None
+        return self.append_many([draft], at=at)[0]
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write the events this thread appends inside the block in one :meth:`append_many`
+        (one head lookup and one witness move instead of one per event), when the block ends
+        — also when it ends with an error, so a denial or a failed step is still recorded."""
+        if getattr(self._batch, "drafts", None) is not None:
+            yield  # nested: the outer batch writes
+            return
+        self._batch.drafts = []
+        try:
+            yield
+        finally:
+            drafts, self._batch.drafts = self._batch.drafts, None
+            if drafts:
+                self.append_many(drafts)
 
     def append_many(self, drafts: Sequence[EventDraft], *, at: datetime | None = None) -> list[AuditEvent]:
         """Append events of one act (a record's creation and its number) in order, each its own
@@ -166,6 +197,7 @@ class AuditLog:
             try:
                 for draft in drafts:
                     event = self._write_event(seq, prev, moment, draft)
+                    self._remember(event_key(event.seq), event)
                     out.append(event)
                     seq, prev = event.seq + 1, event.hash
                     self._next = (seq, prev)
@@ -254,16 +286,71 @@ class AuditLog:
         return seq + 1, newest.hash
 
     # -- reading ---------------------------------------------------------------------------
+    def _remember(self, key: str, event: AuditEvent) -> None:
+        if len(self._parsed) >= PARSED_LIMIT:
+            self._parsed.clear()
+        self._parsed[key] = event
+
+    def _read(self, key: str) -> AuditEvent:
+        event = self._parsed.get(key)
+        if event is None:
+            event = AuditEvent.from_json(self.store.get(key))
+            self._remember(key, event)
+        return event
+
     def events(self, start_seq: int = 0) -> Iterator[AuditEvent]:
         start_after = event_key(start_seq - 1) if start_seq > 0 else None
         for info in self.store.list(EVENTS_PREFIX, start_after=start_after):
-            event = self._parsed.get(info.key)
-            if event is None:
-                event = AuditEvent.from_json(self.store.get(info.key))
-                if len(self._parsed) >= PARSED_LIMIT:
-                    self._parsed.clear()
-                self._parsed[info.key] = event
-            yield event
+            yield self._read(info.key)
+
+    def _index(self, event: AuditEvent, by_record: dict[str, list[int]]) -> None:
+        if event.record_id:
+            by_record.setdefault(event.record_id, []).append(event.seq)
+        self._indexed_next = max(self._indexed_next, event.seq + 1)
+
+    def _catch_up(self) -> dict[str, list[int]]:
+        """The by-record index, brought up to the newest event."""
+        with self._index_lock:
+            if self._by_record is None:
+                by_record: dict[str, list[int]] = {}
+                self._indexed_next = 0
+                for info in self.store.list(EVENTS_PREFIX):
+                    try:
+                        event = AuditEvent.from_json(self.store.get(info.key))
+                    except (NotFound, FormatInvalid):
+                        continue  # unreadable: ``verify`` names it
+                    self._index(event, by_record)
+                self._by_record = by_record
+                return by_record
+            by_record = self._by_record
+            try:
+                newest = int(read_witness(self.store)["seq"])
+            except (NotFound, FormatInvalid, KeyError, ValueError):
+                newest = -1
+            seq = self._indexed_next
+            # Up to the witness (a removed event leaves a gap to step over), then past it while
+            # events exist (written by a process that has not moved the witness yet).
+            while seq <= newest or self.store.exists(event_key(seq)):
+                try:
+                    self._index(self._read(event_key(seq)), by_record)
+                except (NotFound, FormatInvalid):
+                    pass
+                seq += 1
+            self._indexed_next = max(self._indexed_next, seq)
+            return by_record
+
+    def record_events(self, record_id: str) -> list[AuditEvent]:
+        """A record's events in order, read through the by-record index (not a scan)."""
+        seqs = list(self._catch_up().get(record_id, ()))
+        out = []
+        for seq in seqs:
+            try:
+                event = self._read(event_key(seq))
+            except (NotFound, FormatInvalid):
+                continue
+            if event.record_id == record_id:
+                out.append(event)
+        return out
 
     def query(
         self,
@@ -274,7 +361,8 @@ class AuditLog:
         since: str | None = None,
         until: str | None = None,
     ) -> Iterator[AuditEvent]:
-        for event in self.events():
+        source = self.record_events(record_id) if record_id else self.events()
+        for event in source:
             if record_id and event.record_id != record_id:
                 continue
             if actor and event.actor != actor:

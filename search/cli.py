@@ -48,6 +48,7 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
 @click.option("--do-mat", multiple=True, type=click.IntRange(0, 3))
 @click.option("--chu-ky", "signature_verdict", multiple=True, help="Kết quả kiểm tra chữ ký.")
 @click.option("--ho-so", multiple=True)
+@click.option("--don-vi", "unit", multiple=True, help="Đơn vị sở hữu văn bản (mã định danh).")
 @click.option("--luu-tru", "retention_state", multiple=True, help="Trạng thái lưu trữ.")
 @click.option("--ban-hanh-tu", "ngay_ban_hanh_from", help="Ngày ban hành từ (dd/mm/yyyy).")
 @click.option("--ban-hanh-den", "ngay_ban_hanh_to")

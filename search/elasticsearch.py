@@ -121,7 +121,7 @@ _FILTER_FIELDS = {
     "direction": "direction", "loai_van_ban": "loai_key", "co_quan_ban_hanh": "co_quan_key",
     "nguoi_ky": "nguoi_ky_key", "signature_verdict": "signature_verdict",
     "retention_state": "retention_state", "do_khan": "do_khan", "do_mat": "do_mat",
-    "ho_so": "ho_so",
+    "ho_so": "ho_so", "unit": "owner_unit",
 }
 _KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
 _FACET_FIELDS = {  # facet -> (group field, display field)

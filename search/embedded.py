@@ -76,7 +76,7 @@ from search.query import (
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
-TEXT_SCHEMA_VERSION = "3"
+TEXT_SCHEMA_VERSION = "4"  # 4: owner_unit indexed for the unit filter
 EXACT_WEIGHT = 2.0
 """A match with the diacritics as typed counts this many times a diacritic-insensitive one."""
 TITLE_REPEAT = 2
@@ -148,7 +148,9 @@ _FACET_FIELDS: dict[str, str] = {
     "ho_so": "ho_so",
 }
 # filter -> Tantivy field (keyed filters compare value_key forms): every facet but the year
-_FILTER_FIELDS: dict[str, str] = {k: v for k, v in _FACET_FIELDS.items() if k != "year"}
+_FILTER_FIELDS: dict[str, str] = {
+    **{k: v for k, v in _FACET_FIELDS.items() if k != "year"}, "unit": "owner_unit"
+}
 _KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
 _LABEL_COLUMNS = (
     ("loai_van_ban", "loai_key", "loai_van_ban"),
@@ -157,7 +159,7 @@ _LABEL_COLUMNS = (
 )
 _KEYWORD_FIELDS = (
     "direction", "loai_key", "co_quan_key", "nguoi_ky_key", "signature_verdict",
-    "retention_state", "year", "ho_so",
+    "retention_state", "year", "ho_so", "owner_unit",
 )
 _INT_FIELDS = ("do_khan", "do_mat", "ngay_ban_hanh", "ngay_den")
 _SORT_FIELDS = ("date_d", "date_a", "num_d", "num_a")
@@ -259,6 +261,7 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
         "retention_state": doc.retention_state,
         "year": str(sort_date.year) if sort_date else "",
         "skh_key": doc.so_ky_hieu_key,
+        "owner_unit": doc.owner_unit,
     }
     fields.update({k: v for k, v in keywords.items() if v})
     for name in ("ngay_ban_hanh", "ngay_den"):

@@ -97,6 +97,8 @@ class Filters:
     ho_so: tuple[str, ...] = ()
     retention_state: tuple[str, ...] = ()
     nguoi_ky: tuple[str, ...] = ()
+    unit: tuple[str, ...] = ()
+    """Owner units (ids): the đơn vị a document belongs to, not the units it is shared with."""
 
     def __post_init__(self) -> None:
         for name in KEYWORD_FILTERS + INT_FILTERS:
@@ -105,7 +107,7 @@ class Filters:
 
 KEYWORD_FILTERS: tuple[str, ...] = (
     "direction", "loai_van_ban", "co_quan_ban_hanh", "signature_verdict", "ho_so",
-    "retention_state", "nguoi_ky",
+    "retention_state", "nguoi_ky", "unit",
 )
 INT_FILTERS: tuple[str, ...] = ("do_khan", "do_mat")
 FACETS: tuple[str, ...] = (

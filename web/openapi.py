@@ -878,6 +878,7 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 (400, 422),
                 parameters=[
                     _query("q", {"type": "string"}, "Nội dung tìm (có hoặc không dấu)."),
+                    _query("unit", {"type": "string"}, "Đơn vị sở hữu văn bản (mã định danh)."),
                     _query(
                         "sort",
                         {

@@ -50,6 +50,21 @@ def indexed_ids(
         page += 1
 
 
+def indexed_page(
+    kho: Kho, who: Actor, *, direction: tuple[str, ...] = (), page: int = 1, page_size: int = 50
+) -> tuple[list[str], int, bool]:
+    """One page of the ids the index says ``who`` may find, newest first: (ids, total, has_next)."""
+    from search.query import MAX_PAGE, Filters, Principal, Query, Sort
+
+    principal = Principal.from_scope(search_scope(who.as_principal))
+    query = Query(
+        principal, filters=Filters(direction=direction), facets=(), sort=Sort.DATE_DESC,
+        page=min(max(page, 1), MAX_PAGE), page_size=page_size, highlight=False,
+    )
+    result = kho.backend.search(query)
+    return [hit.id for hit in result.hits], result.total, result.has_next
+
+
 def intake_queue(kho: Kho, who: Actor) -> list[Any]:
     """The review of every document waiting to be registered that ``who`` may see."""
     candidates = list(indexed_ids(kho, who, state=("intake",)))

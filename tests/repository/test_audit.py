@@ -114,3 +114,58 @@ def test_appending_continues_the_chain_across_processes(tmp_path: Path) -> None:
     assert [e.seq for e in events] == [0, 1, 2]
     assert [e.actor for e in events] == ["a", "b", "c"]
     assert AuditLog(store).verify().ok
+
+
+def test_a_batch_writes_its_events_in_one_append_in_order(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    log = AuditLog(store)
+    log.append("u1", "record:create", record_id="R1")
+    witness_writes = []
+    original = store.put
+
+    def counting_put(key: str, data: bytes, *args: object, **kw: object) -> object:
+        if key.endswith("witness.json"):
+            witness_writes.append(key)
+        return original(key, data, *args, **kw)
+
+    store.put = counting_put  # type: ignore[method-assign]
+    with log.batch():
+        assert log.append("u2", "record:read", record_id="R1") is None
+        assert log.append("u2", "audit:read") is None
+        assert [e.action for e in log.events()] == ["record:create"]  # nothing written yet
+    events = list(log.events())
+    assert [(e.seq, e.action) for e in events] == [
+        (0, "record:create"), (1, "record:read"), (2, "audit:read")
+    ]
+    assert events[1].at == events[2].at and events[2].prev == events[1].hash
+    assert len(witness_writes) == 1  # the witness moved once, past the batch
+    assert AuditLog(store).verify().ok
+
+
+def test_a_batch_is_written_when_its_block_fails(tmp_path: Path) -> None:
+    log = AuditLog(LocalStore(tmp_path / "s"))
+    with pytest.raises(RuntimeError), log.batch():
+        log.append("u1", "access:denied", record_id="R1")
+        raise RuntimeError("denied")
+    assert [e.action for e in log.events()] == ["access:denied"]
+
+
+def test_a_records_events_come_from_the_index_and_follow_other_writers(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    reader, writer = AuditLog(store), AuditLog(store)  # two processes
+    writer.append("u1", "record:create", record_id="R1")
+    writer.append("u1", "record:create", record_id="R2")
+    assert [e.seq for e in reader.query(record_id="R1")] == [0]  # first use: built by one scan
+    writer.append("u2", "content:download", record_id="R1")
+    writer.append("u2", "search")
+    writer.append("u2", "record:read", record_id="R1")
+    (store.root / "objects" / event_key(2)).unlink()  # a removed event: the later ones still come
+    listed = store.list
+    store.list = lambda *a, **k: pytest.fail("a record's history must not scan the log")  # type: ignore[method-assign]
+    history = [(e.seq, e.action) for e in reader.query(record_id="R1")]
+    assert history == [(0, "record:create"), (4, "record:read")]
+    reader.append("u3", "content:download", record_id="R1")
+    assert [e.seq for e in reader.query(record_id="R1", action="content:")] == [5]
+    store.list = listed  # type: ignore[method-assign]
+    scanned = [e.seq for e in AuditLog(store).events() if e.record_id == "R1"]
+    assert [e.seq for e in reader.query(record_id="R1")] == scanned == [0, 4, 5]

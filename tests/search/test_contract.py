@@ -161,6 +161,10 @@ def test_phrase_and_words_combine(loaded):
         (Filters(ho_so=("HS-2",)), {"d-cites"}),
         (Filters(retention_state=("hold",)), {"d-cites"}),
         (Filters(nguoi_ky=("nguyễn văn an",)), {"d-exact"}),
+        (Filters(unit=("UNIT-B",)), {"d-unit-b", "d-granted"}),
+        (Filters(unit=("UNIT-A", "UNIT-B")), {d.id for d in DOCS}),
+        (Filters(unit=("UNIT-Z",)), set()),
+        (Filters(unit=("UNIT-B",), direction=("hoso",)), {"d-granted"}),
         (Filters(direction=("den",), signature_verdict=("valid",)), {"d-cites", "d-unit-b"}),
     ],
 )
@@ -168,6 +172,16 @@ def test_every_filter(loaded, filters, expected):
     result = search(loaded, "", filters=filters)
     assert set(result.ids) == expected
     assert result.total == len(expected)
+
+
+def test_unit_filter_is_the_owner_unit_and_keeps_the_permission_filter(loaded):
+    # d-granted belongs to UNIT-B and is shared with UNIT-A: a UNIT-A clerk filtering by
+    # UNIT-B sees it, never d-unit-b; filtering by their own unit does not bring in shared ones.
+    assert set(search(loaded, "", CLERK_A, filters=Filters(unit=("UNIT-B",))).ids) == {"d-granted"}
+    own = search(loaded, "quy chế", CLERK_A, filters=Filters(unit=("UNIT-A",)))
+    assert "d-granted" not in own.ids and "d-unit-b" not in own.ids
+    assert set(own.ids) <= {"d-exact", "d-plain", "d-cites", "d-tone", "d-scatter"}
+    assert own.total == len(own.ids) > 0
 
 
 def test_filters_apply_to_text_queries_too(loaded):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from search.documents import IndexDocument
-from search.embedded import FILE_NAME, EmbeddedBackend, _Index
-from search.query import FACETS, Principal, parse_query
+from search.embedded import FILE_NAME, TEXT_SCHEMA_VERSION, EmbeddedBackend, _Index
+from search.query import FACETS, Filters, Principal, parse_query
 from search.reindex import reindex
 
 AUDITOR = Principal("kt1", everything=True)
@@ -84,6 +84,27 @@ def test_an_index_without_text_index_is_converted_when_opened(tmp_path):
     with sqlite3.connect(tmp_path / FILE_NAME) as conn:
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='fts'").fetchone()[0] == 0
     converted.close()
+
+
+def test_an_index_of_an_older_text_schema_is_rebuilt_with_the_owner_unit(tmp_path):
+    """Text schema 3 had no ``owner_unit``: opening it rebuilds the text index from ``docs``."""
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([doc("a", title="Quyết định", owner_unit="U1"),
+                   doc("b", title="Công văn", owner_unit="U2")])
+    backend.close()
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        old_dir = conn.execute("SELECT value FROM meta WHERE key='text_dir'").fetchone()[0]
+        conn.execute("UPDATE meta SET value='3' WHERE key='text_schema'")
+
+    rebuilt = EmbeddedBackend(tmp_path)
+    result = rebuilt.search(parse_query("", AUDITOR, filters=Filters(unit=("U2",))))
+    assert result.ids == ["b"]
+    assert result.total == 1
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    assert meta["text_schema"] == TEXT_SCHEMA_VERSION != "3"
+    assert meta["text_dir"] != old_dir
+    rebuilt.close()
 
 
 UNITS = ("U1", "U2", "U3")

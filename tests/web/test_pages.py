@@ -400,3 +400,41 @@ def test_five_wrong_passwords_lock_the_account_with_the_services_message(
     refused = login(web, people, "luu_tru")  # the right password, too late
     assert refused.status_code == 401 and "khóa" in text(refused)
     assert people.kho.accounts.get(people.usernames["luu_tru"]).status.value == "locked"
+
+
+def test_hoso_list_is_paged_at_50(web: FlaskClient, people: People) -> None:
+    creator = people.actor("chuyen_vien")
+    for n in range(52):
+        people.kho.repo.create_file(
+            {"file_notation": f"{n + 1:02d}.VP", "title": f"Hồ sơ số {n + 1}", "maintenance": "10 năm",
+             "creator": "Phạm Minh Chính", "start_date": "2026-03-01"},
+            creator,
+        )
+    login(web, people, "chuyen_vien")
+    first = text(web.get("/files"))
+    assert "52 hồ sơ (trang 1)" in first
+    assert first.count('href="/files/') == 50
+    assert 'href="/files?page=2">Trang sau</a>' in first and "Trang trước" not in first
+    second = text(web.get("/files?page=2"))
+    assert second.count('href="/files/') == 2 and 'href="/files?page=1">Trang trước</a>' in second
+    assert "Trang sau" not in second
+    shown = set(re.findall(r'href="/files/([^"?]+)"', first + second))
+    assert len(shown) == 52  # every hồ sơ once across the pages
+    assert web.get("/files?page=abc").status_code == 200
+    assert web.get("/files?page=99999999").status_code == 200
+
+
+def test_a_record_view_writes_its_events_in_one_append(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    record_path = register_one(web, people, signed["valid"])
+    before = len(list(people.kho.repo.audit.events()))
+    assert web.get(record_path).status_code == 200
+    written = list(people.kho.repo.audit.events())[before:]
+    assert len(written) >= 2
+    assert {e.actor for e in written} == {people.usernames["van_thu"]}
+    assert len({e.at for e in written}) == 1  # one append_many: one moment
+    assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq + len(written)))
+    assert "audit:read" in {e.action for e in written}
+    assert people.kho.repo.audit.verify().ok

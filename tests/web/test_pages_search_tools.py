@@ -108,3 +108,31 @@ def test_a_saved_search_is_listed_for_its_owner_only(
     login(web, people, "van_thu")
     assert post(web, f"/search/saved/{mine[0].search_id}/delete", {}, "/search").status_code == 302
     assert "Văn bản tháng 3" not in text(web.get("/search"))
+
+
+def test_filter_by_unit_offers_unit_names_and_keeps_the_permission_filter(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    from kho_people import AGENCY, UNIT_B
+
+    login(web, people, "van_thu")
+    agency_doc = register_one(web, signed["valid"])
+    logout(web)
+    login(web, people, "van_thu_b")
+    unit_doc = register_one(
+        web, signed["valid-2"], name="b.pdf", code_number="77", subject="Việc của phòng B"
+    )
+    form = web.get("/search").get_data(as_text=True)
+    assert '<label for="f-unit">Đơn vị</label>' in form
+    assert f'<option value="{UNIT_B}">Phòng Tổng hợp</option>' in form
+    own = text(web.get(f"/search?unit={UNIT_B}"))
+    assert unit_doc in own and "Đơn vị: Phòng Tổng hợp" in own and f"Đơn vị: {UNIT_B}" not in own
+    # Filtering by a unit one may not read shows nothing of it (the index's permission filter).
+    assert agency_doc not in text(web.get(f"/search?unit={AGENCY}"))
+    logout(web)
+    login(web, people, "van_thu")
+    mine = text(web.get(f"/search?unit={AGENCY}"))
+    assert agency_doc in mine and unit_doc not in mine
+    assert unit_doc not in text(web.get("/search?unit=000.99.99.H40"))
+    searches = [e for e in people.kho.repo.audit.query(action="search") if e.details.get("filters")]
+    assert {"unit": [AGENCY]} in [e.details["filters"] for e in searches]

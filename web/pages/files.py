@@ -12,7 +12,7 @@ from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.records import Record
 from web.pages.common import actor, current_account, kho, login_required, page
-from web.worklists import indexed_ids
+from web.worklists import indexed_page
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -35,9 +35,17 @@ INDEX_COLUMNS = (
 )
 
 
-def _visible_files() -> list[Record]:
+PAGE_SIZE = 50
+
+
+def _visible_files(number: int) -> tuple[list[Record], int, bool]:
+    """One page of the hồ sơ the person may see (each checked against the policy again), the
+    total the index counts, and whether there is a next page."""
     who, service = actor(), kho().repo
-    return service.visible(indexed_ids(kho(), who, direction=("hoso",)), actor=who)
+    ids, total, has_next = indexed_page(
+        kho(), who, direction=("hoso",), page=number, page_size=PAGE_SIZE
+    )
+    return service.visible(ids, actor=who), total, has_next
 
 
 def _defaults() -> dict[str, Any]:
@@ -57,10 +65,15 @@ def index() -> Response:
 def _index_page(
     values: dict[str, Any] | None = None, errors: list[str] | None = None, status: int = 200
 ) -> Response:
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    files, total, has_next = _visible_files(number)
     return page(
         "files.html",
         status,
-        files=_visible_files(),
+        files=files,
+        total=total,
+        page_number=number,
+        has_next=has_next,
         fields=FIELDS,
         values=values or _defaults(),
         errors=errors or [],

@@ -36,6 +36,8 @@ SAFE_TYPES = {
 
 
 HISTORY_SHOWN = 50
+FILE_CHOICES = 20
+"""Hồ sơ offered on a record page to add it to: the newest the person may edit (all: /files)."""
 
 
 def content_disposition(name: str) -> str:
@@ -50,8 +52,14 @@ def content_disposition(name: str) -> str:
 @bp.get("/<rid:record_id>")
 @login_required
 def show(record_id: str) -> Response:
-    who = actor()
     service = kho().repo
+    # The view's events (the read, the history read, …) are written together, in one append.
+    with service.audit.batch():
+        return _show(record_id, service)
+
+
+def _show(record_id: str, service: Repository) -> Response:
+    who = actor()
     record = service.get(record_id, actor=who)
     if record.kind == "hoso":
         return redirect(url_for("files.show", file_id=record_id))  # type: ignore[return-value]
@@ -72,7 +80,9 @@ def show(record_id: str) -> Response:
     editable_files = []
     if service.may_see(who, record):
         # The newest hồ sơ the person may find (a choice list, not a catalogue: /files has all).
-        candidates = indexed_ids(kho(), who, direction=("hoso",), state=("active",), limit=100)
+        candidates = indexed_ids(
+            kho(), who, direction=("hoso",), state=("active",), limit=FILE_CHOICES
+        )
         for candidate in service.visible(candidates, actor=who):
             if candidate.kind != "hoso" or candidate.record_id in record.documents:
                 continue

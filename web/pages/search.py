@@ -36,6 +36,7 @@ FACET_LABELS = {
     "retention_state": "Trạng thái lưu trữ",
     "nguoi_ky": "Người ký",
     "ho_so": "Hồ sơ",
+    "unit": "Đơn vị",
     "year": "Năm",
     "ngay_ban_hanh_from": "Ngày văn bản từ",
     "ngay_ban_hanh_to": "Ngày văn bản đến",
@@ -46,8 +47,15 @@ RETENTION_LABELS = {"active": "Đang hiện hành", "archived": "Đã nộp lưu
 NOT_FILTERS = ("q", "page", "year", "cols", "format", "name", "page_size", "sort", "csrf_token")
 
 
-def value_label(facet: str, value: str) -> str:
+def unit_names() -> dict[str, str]:
+    """Unit id -> name, for the unit filter (people choose and read names, not ids)."""
+    return {u.unit_id: u.name for u in kho().accounts.units()}
+
+
+def value_label(facet: str, value: str, units: dict[str, str] | None = None) -> str:
     """A facet value as people read it (codes never shown raw)."""
+    if facet == "unit" and units is not None:
+        return units.get(value, value)
     if facet == "direction":
         return DIRECTION_LABELS.get(value, value)
     if facet == "do_khan" and value.isdigit() and int(value) in Urgency._value2member_map_:
@@ -128,6 +136,8 @@ def index() -> Response:
         )
         service.audit_search(who, text, result.total, filters)
 
+    names = unit_names()
+
     def with_filter(name: str, value: str) -> str:
         pairs = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "page"]
         if (name, value) not in pairs:
@@ -148,7 +158,8 @@ def index() -> Response:
         filters=filters,
         result=result,
         facet_labels=FACET_LABELS,
-        value_label=value_label,
+        value_label=lambda facet, value: value_label(facet, value, names),
+        units=sorted(names.items(), key=lambda item: item[1]),
         with_filter=with_filter,
         page_link=page_link,
         export_link=export_link,
@@ -188,8 +199,9 @@ def export_results(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes
         number += 1
     hits = hits[: search_export.EXPORT_MAX]
     now = to_vn(service.clock()).strftime("%d/%m/%Y %H:%M")
+    names = unit_names() if "unit" in filters else None
     described = "; ".join(
-        f"{FACET_LABELS.get(k, k)}: " + ", ".join(value_label(k, v) for v in _values(vs))
+        f"{FACET_LABELS.get(k, k)}: " + ", ".join(value_label(k, v, names) for v in _values(vs))
         for k, vs in filters.items()
     )
     table = search_export.build_table(
