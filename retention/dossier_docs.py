@@ -217,7 +217,7 @@ def file_name(name: str, fmt: str) -> str:
 
 def render(document: DossierDocument, fmt: str, *, printed_by: str, printed_at: str) -> bytes:
     """The document as PDF or XLSX (same rows in both)."""
-    from web.pages.retention_export import Sheet, to_pdf, to_xlsx
+    from kho.sheets import Sheet, to_pdf, to_xlsx
 
     sheet = Sheet(
         document.title,

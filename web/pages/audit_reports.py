@@ -120,7 +120,8 @@ def events_pdf(events: Sequence[Any], header: Sequence[str], label: Any) -> byte
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from web.pages.register_export import _escape, _fonts
+    from kho.sheets import escape as _escape
+    from kho.sheets import fonts as _fonts
 
     regular, bold = _fonts()
     body = ParagraphStyle("body", fontName=regular, fontSize=7, leading=9)

@@ -148,7 +148,7 @@ def stamp_pdf(pdf: bytes, mark: str) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from reportlab.pdfgen import canvas
 
-    from web.pages.register_export import _fonts
+    from kho.sheets import fonts as _fonts
 
     regular, _bold = _fonts()
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))

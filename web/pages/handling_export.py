@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kho.sheets import escape as _escape
+from kho.sheets import fonts as _fonts
 from repository.handling import COLUMN_LABELS
-from web.pages.register_export import _escape, _fonts
 
 TRACKING_COLUMNS = (
     "Số đến",

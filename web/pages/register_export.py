@@ -9,8 +9,9 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
+from kho.sheets import escape as _escape
+from kho.sheets import fonts as _fonts
 from repository.metadata import DocumentMetadata
 from repository.records import Record
 from repository.vocabulary import Direction, format_number
@@ -39,7 +40,6 @@ OUTGOING_COLUMNS = (
     "Ký nhận",
     "Ghi chú",
 )
-FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 
 
 def _d(value: date | None) -> str:
@@ -169,16 +169,6 @@ def to_xlsx(sheet: RegisterSheet) -> bytes:
     return out.getvalue()
 
 
-def _fonts() -> tuple[str, str]:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "KhoSerif" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("KhoSerif", str(FONT_DIR / "LiberationSerif-Regular.ttf")))
-        pdfmetrics.registerFont(TTFont("KhoSerif-Bold", str(FONT_DIR / "LiberationSerif-Bold.ttf")))
-    return "KhoSerif", "KhoSerif-Bold"
-
-
 def to_pdf(sheet: RegisterSheet, printed_by: str, printed_at: str) -> bytes:
     """A landscape A4 register with its header block, ready to sign and bind."""
     from reportlab.lib import colors
@@ -233,7 +223,3 @@ def to_pdf(sheet: RegisterSheet, printed_by: str, printed_at: str) -> bytes:
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -135,7 +135,8 @@ def to_pdf(table: ResultTable) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from web.pages.register_export import _escape, _fonts
+    from kho.sheets import escape as _escape
+    from kho.sheets import fonts as _fonts
 
     regular, bold = _fonts()
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=11)
