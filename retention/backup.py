@@ -262,17 +262,21 @@ def _settle(
             if rid not in cut.first_versions and _young(rid, now, grace_s)
         ]
         unaudited = {rid for rid in cut.committed - audited if _young(rid, now, grace_s)}
-        if not unversioned and not unaudited:
+        unmarked = {rid for rid in cut.committed - cut.markers if _young(rid, now, grace_s)}
+        if not unversioned and not unaudited and not unmarked:
             break
         if time.monotonic() > deadline:
             raise BackupError(
                 f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
-                f" {len(unversioned) + len(unaudited)} bản ghi chưa ghi xong; chạy lại sao lưu.",
+                f" {len(unversioned) + len(unaudited) + len(unmarked)} bản ghi chưa ghi xong;"
+                " chạy lại sao lưu.",
                 code="BACKUP_UNSETTLED",
             )
         time.sleep(0.05)
         for rid in unversioned:
             copy(version_key(rid, 1))
+        for rid in unmarked:  # the catalog marker may follow the commit
+            copy(f"catalog/records/{rid}")
         after = event_key(max(cut.events)) if cut.events else None
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
