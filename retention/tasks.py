@@ -28,28 +28,27 @@ from retention.operations import SCHEDULER, run_backup, run_capacity, run_fixity
 from retention.submission import Alert
 
 if TYPE_CHECKING:
-    from web.context import Kho
+    from repository.accounts import AccountService
+    from retention.service import RetentionService
 
 logger = logging.getLogger(__name__)
 
 
-def run_due_alerts(kho: Kho) -> list[Alert]:
-    archivists = [a.username for a in kho.accounts.accounts() if a.active and a.has_role(Role.LUU_TRU)]
-    return kho.retention.send_alerts(
-        lambda user, kind, message: kho.accounts.notify(user, kind, message), archivists
+def run_due_alerts(accounts: AccountService, retention: RetentionService) -> list[Alert]:
+    archivists = [a.username for a in accounts.accounts() if a.active and a.has_role(Role.LUU_TRU)]
+    return retention.send_alerts(
+        lambda user, kind, message: accounts.notify(user, kind, message), archivists
     )
 
 
 @app.task(name="kho.retention.due_alerts")
 def due_alerts() -> int:
-    from kho.config import Settings
-    from web.context import Kho
+    from repository.service import open_accounts
+    from retention.service import RetentionService
 
-    kho = Kho(Settings.from_env(), follow_index=False)
-    try:
-        return len(run_due_alerts(kho))
-    finally:
-        kho.close()
+    settings = Settings.from_env()
+    repo = _repository(settings)
+    return len(run_due_alerts(open_accounts(repo, settings), RetentionService(repo)))
 
 
 def _repository(settings: Settings) -> Repository:

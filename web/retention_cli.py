@@ -318,7 +318,7 @@ def retention_send_alerts(ctx: Context) -> None:
     from retention.tasks import run_due_alerts
 
     ctx.operator_access()
-    click.echo(f"Đã gửi {len(run_due_alerts(ctx.kho))} cảnh báo.")
+    click.echo(f"Đã gửi {len(run_due_alerts(ctx.kho.accounts, ctx.kho.retention))} cảnh báo.")
 
 
 @retention.command("schedule")

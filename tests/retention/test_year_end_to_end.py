@@ -107,9 +107,10 @@ def test_a_year_of_a_file_then_its_destruction_leaves_only_the_row(
 
     # 30 days before the nộp lưu due date (15/03/2027) the holder and the lưu trữ are alerted.
     clock.now = at(date(2027, 2, 12))
-    assert run_due_alerts(kho) == []
+    assert run_due_alerts(kho.accounts, kho.retention) == []
     clock.now = at(date(2027, 2, 13))
-    assert [(a.file_id, a.due) for a in run_due_alerts(kho)] == [(file.record_id, date(2027, 3, 15))]
+    sent = run_due_alerts(kho.accounts, kho.retention)
+    assert [(a.file_id, a.due) for a in sent] == [(file.record_id, date(2027, 3, 15))]
     for who in ("chuyen_vien", "luu_tru"):
         assert any(n.kind == "retention:due" for n in kho.accounts.notifications(people.usernames[who]))
 

@@ -161,11 +161,11 @@ def test_a_year_from_the_plan_to_the_archive(
 
     # Alerts: 30 days before the due date (15/03/2027), by the real beat task's body.
     clock.set(date(2027, 2, 12))
-    assert run_due_alerts(kho) == []
+    assert run_due_alerts(kho.accounts, kho.retention) == []
     clock.set(date(2027, 2, 13))
-    sent = run_due_alerts(kho)
+    sent = run_due_alerts(kho.accounts, kho.retention)
     assert [a.file_id for a in sent] == [closed.record_id] and sent[0].due == date(2027, 3, 15)
-    assert run_due_alerts(kho) == [], "each alert is sent once"
+    assert run_due_alerts(kho.accounts, kho.retention) == [], "each alert is sent once"
     for who in ("chuyen_vien", "luu_tru"):
         notes = kho.accounts.notifications(people.usernames[who])
         assert any(n.kind == "retention:due" and "15/03/2027" in n.message for n in notes), who
@@ -523,3 +523,22 @@ def test_the_beat_entry_names_the_registered_alert_task() -> None:
     entry = app.conf.beat_schedule["due-alerts"]
     assert entry["task"] == "kho.retention.due_alerts" and entry["task"] in app.tasks
     assert "retention.tasks" in app.conf.include
+
+
+def test_the_daily_alert_task_runs_on_the_service_layer_alone(env: dict[str, str]) -> None:
+    """The beat task opens the repository, accounts and retention service itself: no web layer."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, retention.tasks as t\n"
+        "print(t.due_alerts())\n"
+        "print(sorted(m for m in ('flask', 'web.app', 'web.context') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["0", "[]"]
