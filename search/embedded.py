@@ -19,9 +19,10 @@ Nothing to run besides this process. Layout next to ``<dir>/search.sqlite3``:
 One Tantivy query carries the words, the filters and the permissions, so the exact total, the
 page, the facets (terms aggregations over the same matches) and therefore the highlights
 (computed only for the page's hits) never see a hidden document. Ranking is BM25 over the whole
-document per term (as FTS5's ``bm25()`` was): a match with the diacritics as typed weighs
-:data:`EXACT_WEIGHT` times a folded one, a title match twice a body match, and every pair of
-adjacent query syllables found side by side adds :data:`PAIR_BOOST` (compound words such as
+document per term (as FTS5's ``bm25()`` was), weighted by :mod:`search.ranking` (the same
+plan the Elasticsearch backend translates): a match with the diacritics as typed weighs
+``exact_weight`` times a folded one, a title match twice a body match, and every pair of
+adjacent query syllables found side by side adds ``pair_boost`` (compound words such as
 "quyết định", "hồ sơ", and word order). A two-syllable phrase is a single ``b`` term; longer
 phrases check positions in ``f`` only where all their pairs occur. SQLite FTS5 scored every
 matching document through its virtual-table interface (0.5–0.7 s for common words at 100,000
