@@ -25,7 +25,10 @@ Figures printed per backend:
   each fold, the configuration of the grid (:func:`grid`) with the best mean MRR@10 (as written
   and stripped together) on the other folds is chosen and scored on that fold only; the mean
   over folds is printed, with which configurations were chosen. The baseline's fold mean is the
-  "before" held-out figure (nothing tuned).
+  "before" held-out figure (nothing tuned);
+- ``latency``: the baseline and the default ranking on the same questions, interleaved.
+
+Results and what was tried: ``bench/NOTES-issue11-search-quality.md``.
 """
 
 from __future__ import annotations
@@ -138,6 +141,27 @@ def grid(kind: str) -> list[Ranking]:
     return list(dict.fromkeys(out))
 
 
+def latency(backend: SearchBackend, texts: Sequence[str], k: int, rounds: int) -> None:
+    """p50/p95/p99 of the baseline and the default ranking, each question searched with both
+    one after the other (order alternating per round) so the machine's load hits both alike."""
+    times: dict[str, list[float]] = {"baseline": [], "default": []}
+    both = [("baseline", BASELINE), ("default", DEFAULT_RANKING)]
+    for round_ in range(rounds):
+        for text in texts:
+            query = parse_query(text[:1000], AUDITOR, page_size=k, facets=(), highlight=False)
+            for name, ranking in both if round_ % 2 == 0 else both[::-1]:
+                backend.ranking = ranking  # type: ignore[attr-defined]
+                started = time.perf_counter()
+                backend.search(query)
+                times[name].append(time.perf_counter() - started)
+    for name, values in times.items():
+        values.sort()
+        n = len(values)
+        print(f"  latency {name:8s} n={n} p50 {values[n // 2] * 1000:.2f} ms  "
+              f"p95 {values[int(n * 0.95)] * 1000:.2f} ms  p99 {values[int(n * 0.99)] * 1000:.2f} ms"
+              f"  mean {mean(values) * 1000:.2f} ms")
+
+
 def describe(ranking: Ranking) -> str:
     if ranking == BASELINE:
         return "baseline"
@@ -204,6 +228,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11, help="folds and noisy rewrites")
     parser.add_argument("--grid", choices=("small", "none"), default="small",
                         help="configurations the held-out estimate chooses among")
+    parser.add_argument("--latency-rounds", type=int, default=2,
+                        help="rounds of the baseline/default latency comparison (0: none)")
     args = parser.parse_args()
 
     corpus = load_jsonl(args.corpus)
@@ -260,6 +286,8 @@ def main() -> None:
                 print(f"    best on all questions: {describe(best)}")
                 print(line("  its figures", whole[best], args.k))
             print(f"    default: {describe(DEFAULT_RANKING)}")
+            if args.latency_rounds:
+                latency(backend, texts["as written"], args.k, args.latency_rounds)
             drop = getattr(backend, "drop_all", None)
             if drop is not None:
                 drop()
