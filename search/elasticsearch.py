@@ -28,17 +28,10 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from kho.errors import StoreUnavailable
-from search.analysis import bigrams, fold, normalize, query_terms, so_ky_hieu_key, syllables
+from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
-from search.embedded import (
-    ALL_TERMS_UP_TO,
-    EXACT_SO_KY_HIEU_BOOST,
-    EXACT_WEIGHT,
-    MAX_TOKEN_CHARS,
-    PAIR_BOOST,
-    TITLE_REPEAT,
-)
+from search.embedded import EXACT_SO_KY_HIEU_BOOST, EXACT_WEIGHT, TITLE_REPEAT
 from search.query import (
     Facet,
     FacetValue,
@@ -51,6 +44,7 @@ from search.query import (
     SearchResult,
     Sort,
 )
+from search.ranking import DEFAULT_RANKING, Ranking, plan
 
 MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_PAGE_SIZE
 PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
@@ -260,6 +254,8 @@ class _ElasticRebuild(Rebuild):
 
 class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
+    ranking: Ranking = DEFAULT_RANKING
+    """Query-time weights (:mod:`search.ranking`); ``bench/eval_search.py`` sets others."""
 
     def __init__(self, url: str, *, prefix: str = "kho-records", refresh: bool = False,
                  shards: int = 1, replicas: int = 0,
@@ -376,7 +372,7 @@ class ElasticsearchBackend(SearchBackend):
         return int(self.es.count(index=self.alias)["count"])
 
     def search(self, query: Query) -> SearchResult:
-        body = build_search(query)
+        body = build_search(query, self.ranking)
         try:
             response = self.es.search(index=self.alias, **body)
         except (ApiError, TransportError) as exc:
@@ -476,7 +472,7 @@ def _folded_phrase(tokens: list[str], boost: float) -> dict[str, Any]:
     return _in_field("e.f", tokens, boost)
 
 
-def text_query(query: Query) -> dict[str, Any] | None:
+def text_query(query: Query, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any] | None:
     """The words, phrases and số/ký hiệu as the embedded backend scores them (BM25 on the same
     terms, the same boosts and the same required/optional clauses), so both rank alike.
 
@@ -485,17 +481,19 @@ def text_query(query: Query) -> dict[str, Any] | None:
     """
     optional: list[dict[str, Any]] = []
     required: list[dict[str, Any]] = []
-    terms = [t for t in query_terms(" ".join(query.terms)) if len(t) <= MAX_TOKEN_CHARS] \
-        if query.terms else []
-    all_terms = len(set(terms)) <= ALL_TERMS_UP_TO
-    for term in dict.fromkeys(terms):
-        optional.append(_term("e", term, EXACT_WEIGHT))
-        if all_terms:
-            required.append(_term("e.f", fold(term), 2.0))
-        else:
-            optional.append(_term("e.f", fold(term), 1.0))
-    for pair in dict.fromkeys(bigrams(" ".join(fold(t) for t in terms), joiner="_")):
-        optional.append(_term("e.b", pair, PAIR_BOOST))
+    words_plan = plan(query.terms, ranking) if query.terms else None
+    if words_plan is not None:
+        for term in words_plan.terms:
+            if term.exact_weight > 0:
+                optional.append(_term("e", term.exact, term.exact_weight))
+            folded = _term("e.f", term.folded, term.folded_weight)
+            (required if words_plan.required else optional).append(folded)
+        for first, second in words_plan.pairs:
+            optional.append(_term("e.b", f"{first}_{second}", words_plan.pair_weight))
+        for window in words_plan.windows:
+            optional.append({"match_phrase": {"e.f": {
+                "query": " ".join(window), "slop": words_plan.slop,
+                "boost": words_plan.window_weight}}})
     for key in query.so_ky_hieu:
         tokens = syllables(key)
         if tokens:
@@ -532,13 +530,13 @@ _SORTS: dict[Sort, list[Any]] = {
 }
 
 
-def build_search(query: Query) -> dict[str, Any]:
+def build_search(query: Query, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any]:
     """Keyword arguments for ``Elasticsearch.search`` (query, aggs, sort, paging, highlight)."""
     bool_query: dict[str, Any] = {
         "filter": [*filter_clauses(query.filters), *permission_filter(query.principal)]
     }
     if not query.is_empty:
-        words = text_query(query)
+        words = text_query(query, ranking)
         bool_query["must"] = [words if words is not None else {"match_none": {}}]
     aggs: dict[str, Any] = {}
     for name in query.facets:

@@ -19,9 +19,10 @@ Nothing to run besides this process. Layout next to ``<dir>/search.sqlite3``:
 One Tantivy query carries the words, the filters and the permissions, so the exact total, the
 page, the facets (terms aggregations over the same matches) and therefore the highlights
 (computed only for the page's hits) never see a hidden document. Ranking is BM25 over the whole
-document per term (as FTS5's ``bm25()`` was): a match with the diacritics as typed weighs
-:data:`EXACT_WEIGHT` times a folded one, a title match twice a body match, and every pair of
-adjacent query syllables found side by side adds :data:`PAIR_BOOST` (compound words such as
+document per term (as FTS5's ``bm25()`` was), weighted by :mod:`search.ranking` (the same
+plan the Elasticsearch backend translates): a match with the diacritics as typed weighs
+``exact_weight`` times a folded one, a title match twice a body match, and every pair of
+adjacent query syllables found side by side adds ``pair_boost`` (compound words such as
 "quyết định", "hồ sơ", and word order). A two-syllable phrase is a single ``b`` term; longer
 phrases check positions in ``f`` only where all their pairs occur. SQLite FTS5 scored every
 matching document through its virtual-table interface (0.5–0.7 s for common words at 100,000
@@ -58,7 +59,7 @@ from typing import Any
 import tantivy
 
 from kho.errors import StoreUnavailable
-from search.analysis import bigrams, fold, normalize, query_terms, so_ky_hieu_key, syllables
+from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
 from search.highlight import highlights
@@ -73,22 +74,17 @@ from search.query import (
     SearchResult,
     Sort,
 )
+from search.ranking import DEFAULT_RANKING, MAX_TOKEN_CHARS, Ranking, plan
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
 TEXT_SCHEMA_VERSION = "4"  # 4: owner_unit indexed for the unit filter
-EXACT_WEIGHT = 2.0
-"""A match with the diacritics as typed counts this many times a diacritic-insensitive one."""
+EXACT_WEIGHT = DEFAULT_RANKING.exact_weight
+"""A match with the diacritics as typed counts this many times a diacritic-insensitive one
+(phrases; words follow :class:`search.ranking.Ranking`)."""
 TITLE_REPEAT = 2
 """The title block is indexed this many times before the body: a title match counts double."""
 EXACT_SO_KY_HIEU_BOOST = 1.0e6
-PAIR_BOOST = 3.0
-"""Extra weight of two adjacent query syllables found side by side (compound words, word order)."""
-ALL_TERMS_UP_TO = 5
-"""Queries of up to this many distinct words (after question words) need every word, like a
-search box; longer ones (questions, pasted text) rank documents by any of their words."""
-MAX_TOKEN_CHARS = 100
-"""Longer letter/digit runs (encoded blobs in extracted text) are not indexed."""
 FACET_SIZE = 50
 FACET_SEGMENT_SIZE = 1_000_000
 """Values counted per index segment before segments are merged: every facet count is exact while
@@ -601,6 +597,8 @@ class _EmbeddedRebuild(Rebuild):
 
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
+    ranking: Ranking = DEFAULT_RANKING
+    """Query-time weights (:mod:`search.ranking`); ``bench/eval_search.py`` sets others."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         path = Path(path)
@@ -698,7 +696,7 @@ class EmbeddedBackend(SearchBackend):
 
     def search(self, query: Query) -> SearchResult:
         db = self._live_writer()
-        tq, matching = _tantivy_query(query)
+        tq, matching = _tantivy_query(query, self.ranking)
         with db.lock:
             searcher = db.searcher()
             sort = Sort.DATE_DESC if query.is_empty and query.sort is Sort.RELEVANCE else query.sort
@@ -823,7 +821,9 @@ def _folded_phrase(tokens: list[str]) -> tantivy.Query:
     return _TQ.boolean_query([(_MUST, _folded(tokens)), *narrow])
 
 
-def _text_query(query: Query) -> tuple[tantivy.Query, tantivy.Query] | None:
+def _text_query(
+    query: Query, weights: Ranking = DEFAULT_RANKING
+) -> tuple[tantivy.Query, tantivy.Query] | None:
     """(ranking query, matching query) for the words and phrases; None if there are none.
 
     Built only from analysed syllables (never from raw user text). Both match the same
@@ -832,22 +832,19 @@ def _text_query(query: Query) -> tuple[tantivy.Query, tantivy.Query] | None:
     """
     optional: list[tantivy.Query] = []
     required: list[tantivy.Query] = []
-    terms = [t for t in query_terms(" ".join(query.terms)) if len(t) <= MAX_TOKEN_CHARS] \
-        if query.terms else []
-    all_terms = len(set(terms)) <= ALL_TERMS_UP_TO
-    for term in dict.fromkeys(terms):
-        # Exact form (diacritics as typed, or none) and folded form: exact matches score more.
-        optional.append(_exact([term]))
-        folded = _folded([fold(term)])
-        if all_terms:
-            # Required, and counted twice as in the ranking this weighting was tuned with.
-            required.append(_TQ.boost_query(folded, 2.0))
-        else:
-            optional.append(folded)
-    folded_terms = [fold(t) for t in terms]
-    for pair in dict.fromkeys(bigrams(" ".join(folded_terms), joiner=" ")):
-        first, second = pair.split(" ")
-        optional.append(_pair(first, second, PAIR_BOOST))
+    words = plan(query.terms, weights) if query.terms else None
+    if words is not None:
+        for term in words.terms:
+            # Exact form (diacritics as typed, or none) and folded form: exact matches score more.
+            if term.exact_weight > 0:
+                optional.append(_in_field("e", [term.exact], term.exact_weight))
+            folded = _in_field("f", [term.folded], term.folded_weight)
+            (required if words.required else optional).append(folded)
+        for first, second in words.pairs:
+            optional.append(_pair(first, second, words.pair_weight))
+        for window in words.windows:
+            near = _TQ.phrase_query(_TANTIVY_SCHEMA, "f", list(window), slop=words.slop)
+            optional.append(_TQ.boost_query(near, words.window_weight))
     for key in query.so_ky_hieu:
         tokens = syllables(key)
         if tokens:
@@ -899,13 +896,15 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
     return out
 
 
-def _tantivy_query(query: Query) -> tuple[tantivy.Query, tantivy.Query]:
+def _tantivy_query(
+    query: Query, weights: Ranking = DEFAULT_RANKING
+) -> tuple[tantivy.Query, tantivy.Query]:
     """(ranking, matching) queries: words or số/ký hiệu, AND every filter, AND the principal's
     permissions. Both match exactly the same documents."""
     ranking: list[tantivy.Query] = []
     matching: list[tantivy.Query] = []
     if not query.is_empty:
-        text = _text_query(query)
+        text = _text_query(query, weights)
         if text is not None:
             ranking.append(text[0])
             matching.append(text[1])
