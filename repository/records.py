@@ -80,6 +80,7 @@ from repository.vocabulary import (
 
 if TYPE_CHECKING:
     from repository.anchor import Anchor
+    from repository.ledger import DestructionLedger
 
 KIND_FILE = "hoso"
 # A duplicate guard whose record has not committed after this long was left by a writer that
@@ -459,6 +460,9 @@ class Repository:
         self._known_organs: set[str] = set()
         self.anchor: Anchor | None = None
         """Where audit checkpoints are signed and kept outside the store (set by the service)."""
+        self.ledger: DestructionLedger | None = None
+        """The destruction ledgers at the backup destinations (set by the service when backups
+        are configured): a tombstone is appended there before a key is destroyed."""
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
@@ -1195,6 +1199,10 @@ class Repository:
                 )
             except AlreadyExists:
                 pass  # destroyed already (a retried destruction): finish shredding
+        ledgers: dict[str, str] = {}
+        if self.ledger is not None:
+            # Outside the store, before the key goes: no older backup can bring the record back.
+            ledgers = self.ledger.record(self.store.get(destroyed_key(record_id)), now=self.clock())
         self.keys.destroy(record_id)
         for info in list(self.store.list(f"records/{record_id}/derived/")):
             self.store.delete(info.key)  # text/OCR of the original is its content: gone with it
@@ -1203,7 +1211,7 @@ class Repository:
             "record:destroy",
             record_id=record_id,
             source=actor.source,
-            details={"decision": decision.strip()},
+            details={"decision": decision.strip(), **({"ledgers": ledgers} if ledgers else {})},
         )
         tombstone = self.destroyed(record_id)
         assert tombstone is not None
