@@ -146,33 +146,40 @@ def check_ledger(
     if entries and not present:
         problems.append(LedgerProblem(entry_key(0), "removed", "Thiếu mục khởi đầu của sổ tiêu hủy."))
     prev: bytes | None = None
-    chain_intact = present
+    broken = 0 if not present else None
+    """Without a key, trust ends at the first entry the chain does not vouch for."""
+    candidates: list[tuple[Tombstone, bool]] = []
     expected = 0
+
+    def break_at(seq: int) -> None:
+        nonlocal broken
+        broken = seq if broken is None else min(broken, seq)
     for key, raw in entries:
         try:
             body = formats.loads(TOMBSTONE.name, raw)
             seq = int(body["seq"])
         except (FormatInvalid, KhoError, KeyError, TypeError, ValueError):
             problems.append(LedgerProblem(key, "unreadable", f"Mục “{key}” của sổ tiêu hủy không đọc được."))
-            chain_intact, prev, expected = False, raw, expected + 1
+            break_at(expected)
+            prev, expected = raw, expected + 1
             continue
         if key != entry_key(seq):
             problems.append(LedgerProblem(key, "changed", f"Mục “{key}” mang số thứ tự {seq} của mục khác."))
-            chain_intact = False
+            break_at(min(seq, expected))
         if seq > expected:
             problems.append(
                 LedgerProblem(key, "removed", f"Sổ tiêu hủy thiếu {seq - expected} mục trước “{key}”.")
             )
-            chain_intact = False
+            break_at(expected)
         elif seq < expected:
             problems.append(LedgerProblem(key, "inserted", f"Mục “{key}” bị chèn vào sổ tiêu hủy."))
-            chain_intact = False
+            break_at(seq)
         want = hashlib.sha256(prev).hexdigest() if prev is not None else ""
         if seq > 0 and body.get("prev") != want:
             problems.append(LedgerProblem(
                 key, "changed", f"Mục trước “{key}” đã bị thay đổi (mã băm nối chuỗi không khớp).",
             ))
-            chain_intact = False
+            break_at(seq - 1)
         signed_ok = False
         if public_key is not None:
             signature = body.get("signature")
@@ -192,12 +199,15 @@ def check_ledger(
             row = str(body.get("row", "")).encode()
             if hashlib.sha256(row).hexdigest() != body.get("row_sha256"):
                 problems.append(LedgerProblem(key, "changed", f"Mục “{key}” mang dòng “đã hủy” bị sửa."))
-            elif signed_ok or (public_key is None and chain_intact):
-                trusted.setdefault(body["record_id"], Tombstone(
+            else:
+                candidates.append((Tombstone(
                     seq=seq, record_id=body["record_id"], decision=body["decision"],
                     destroyed_at=body["destroyed_at"], destroyed_by=body["destroyed_by"], row=row,
-                ))
+                ), signed_ok))
         prev, expected = raw, max(expected, seq) + 1
+    for stone, signed_ok in candidates:
+        if signed_ok if public_key is not None else (broken is None or stone.seq < broken):
+            trusted.setdefault(stone.record_id, stone)
     return LedgerReport(present, len(entries), trusted, tuple(problems))
 
 
@@ -312,6 +322,8 @@ class DestructionLedger:
                 done[name] = entry_key(seq)
             except KhoError as exc:
                 done[name] = f"error: {exc.code}"
+            except OSError as exc:  # a folder that cannot even be opened
+                done[name] = f"error: {exc.strerror}"
         if self.places and all(v.startswith("error:") for v in done.values()):
             raise LedgerUnavailable(
                 "Không ghi được sổ tiêu hủy ở nơi sao lưu nào: chưa hủy bản ghi (để không bản sao lưu cũ"

@@ -143,7 +143,7 @@ def read_ledgers(
         try:
             store = place() if callable(place) else place
             report = verify_ledger(store, public_key)
-        except KhoError:
+        except (KhoError, OSError):
             unreachable.append(name)
             continue
         if not report.present:

@@ -783,18 +783,32 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
 
     actor = ctx.operator_access()
     options = ctx.settings.key_backup_options() if label == "keys" else ctx.settings.backup_options()
-    report = verify_backup(open_store(source, **options), backup_id, label)
+    from repository.ledger import verify_ledger
+
+    destination = open_store(source, **options)
+    report = verify_backup(destination, backup_id, label)
+    anchor = ctx.repo.anchor
+    ledger = verify_ledger(destination, anchor.public_key() if anchor is not None else None)
+    ledger_problems = [f"[{p.kind}] {p.message}" for p in ledger.problems]
     ctx.repo.audit.append(
         actor.user, "backup:verify", source=actor.source,
-        details={"backup_id": report.backup_id, "destination": source, "ok": report.ok},
+        details={"backup_id": report.backup_id, "destination": source, "ok": report.ok,
+                 "ledger_entries": ledger.entries, "ledger_problems": ledger_problems},
     )
-    for problem in report.problems:
+    for problem in (*report.problems, *ledger_problems):
         click.echo(f"  - {problem}")
     click.echo(
         f"Bản sao lưu {report.backup_id}: {report.objects} đối tượng, "
         + ("nguyên vẹn." if report.ok else f"{len(report.problems)} vấn đề.")
     )
-    if not report.ok:
+    if ledger.present:
+        click.echo(
+            f"Sổ tiêu hủy: {ledger.entries} mục, "
+            + ("nguyên vẹn." if not ledger.problems else f"{len(ledger.problems)} vấn đề.")
+        )
+    else:
+        click.echo("Nơi sao lưu này chưa có sổ tiêu hủy.")
+    if not report.ok or ledger.problems:
         sys.exit(1)
 
 
