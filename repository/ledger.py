@@ -150,6 +150,9 @@ def check_ledger(
     """Without a key, trust ends at the first entry the chain does not vouch for."""
     candidates: list[tuple[Tombstone, bool]] = []
     expected = 0
+    first_signed = _first_signed(entries)
+    """Entries before it were written before a signing key was configured (legacy, unsigned):
+    the chain vouches for them. From it on, every entry must be signed."""
 
     def break_at(seq: int) -> None:
         nonlocal broken
@@ -183,7 +186,9 @@ def check_ledger(
         signed_ok = False
         if public_key is not None:
             signature = body.get("signature")
-            if not signature:
+            if not signature and seq < first_signed:
+                pass  # legacy entry: trusted on the chain, like a ledger without a key
+            elif not signature:
                 problems.append(
                     LedgerProblem(key, "unsigned", f"Mục “{key}” của sổ tiêu hủy không có chữ ký.")
                 )
@@ -206,9 +211,22 @@ def check_ledger(
                 ), signed_ok))
         prev, expected = raw, max(expected, seq) + 1
     for stone, signed_ok in candidates:
-        if signed_ok if public_key is not None else (broken is None or stone.seq < broken):
+        vouched = broken is None or stone.seq < broken
+        if signed_ok or (vouched and (public_key is None or stone.seq < first_signed)):
             trusted.setdefault(stone.record_id, stone)
     return LedgerReport(present, len(entries), trusted, tuple(problems))
+
+
+def _first_signed(entries: Sequence[tuple[str, bytes]]) -> int:
+    """The number of the first entry that carries a signature (a large number if none does)."""
+    for position, (_key, raw) in enumerate(entries):
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(body, dict) and body.get("signature"):
+            return int(body.get("seq", position)) if isinstance(body.get("seq"), int) else position
+    return 1 << 62
 
 
 def read_ledger(store: ObjectStore) -> list[tuple[str, bytes]]:

@@ -1189,20 +1189,28 @@ class Repository:
         if not decision.strip():
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
         record = self._load(record_id)
-        if record.state != "destroyed":
+        try:
+            row: bytes | None = self.store.get(destroyed_key(record_id))  # a retried destruction
+        except NotFound:
+            row = None
+        if record.state != "destroyed" and row is None:
             self.refuse_if_held(record, "destroy")
-            row = destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip())
+            row = formats.dumps(
+                formats.DESTROYED.name,
+                destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        ledgers: dict[str, str] = {}
+        if self.ledger is not None and row is not None:
+            # Outside the store, before anything changes in it: no older backup can bring the
+            # record back. No ledger written, nothing done (LedgerUnavailable).
+            ledgers = self.ledger.record(row, now=self.clock())
+        if row is not None:
             try:
-                self.store.put_if_absent(
-                    destroyed_key(record_id),
-                    formats.dumps(formats.DESTROYED.name, row, ensure_ascii=False, sort_keys=True),
-                )
+                self.store.put_if_absent(destroyed_key(record_id), row)
             except AlreadyExists:
                 pass  # destroyed already (a retried destruction): finish shredding
-        ledgers: dict[str, str] = {}
-        if self.ledger is not None:
-            # Outside the store, before the key goes: no older backup can bring the record back.
-            ledgers = self.ledger.record(self.store.get(destroyed_key(record_id)), now=self.clock())
         self.keys.destroy(record_id)
         for info in list(self.store.list(f"records/{record_id}/derived/")):
             self.store.delete(info.key)  # text/OCR of the original is its content: gone with it

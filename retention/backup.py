@@ -314,6 +314,13 @@ def _settle(
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
     now = time.time()
+    # Keys list records/ before registers/: a record whose register entry the catch-up saw may
+    # have stored its original after the walk passed its prefix (the first version is fetched
+    # above; its original too, here).
+    for rid in sorted(r for r in cut.committed if _young(r, now, grace_s)):
+        for info in list(source.list(f"records/{rid}/")):
+            if info.key not in found:
+                copy(info.key)
     in_flight = {
         rid for rid in (cut.markers | {h for h in cut.claims.values() if h}) - cut.committed
         if _young(rid, now, grace_s)

@@ -213,4 +213,32 @@ def test_a_destruction_waits_when_no_ledger_can_be_written(tmp_path: Path) -> No
         repo.destroy(record_id, decision="QĐ 12/QĐ-UBND", actor=OPERATOR)
     assert refused.value.code == "LEDGER_UNAVAILABLE"
     assert repo.keys.exists(record_id)  # the key stays until a ledger holds the tombstone
+    assert repo.destroyed(record_id) is None  # nothing half-done: no "đã hủy" row either
     assert not any(e.action == "record:destroy" for e in repo.audit.events())
+
+
+def test_unsigned_entries_from_before_the_key_count_and_unsigned_ones_after_it_do_not(tmp_path: Path) -> None:
+    """A ledger started before KHO_AUDIT_SIGNING_KEY was configured keeps its unsigned entries
+    (the chain vouches for them); once entries are signed, an unsigned one appended after them,
+    even correctly chained, is named and destroys nothing."""
+    from repository.ledger import append_tombstone
+
+    repo, (usb, _second, _keys) = _with_ledger(tmp_path, None)
+    ids = _documents(repo, 4)
+    repo.destroy(ids[0], decision="QĐ 1/QĐ-UBND", actor=OPERATOR)
+    anchor = _signed(tmp_path)
+    repo.anchor = anchor
+    repo.ledger = DestructionLedger([("usb", lambda: usb)], signing_key=anchor.private_key)
+    repo.destroy(ids[1], decision="QĐ 2/QĐ-UBND", actor=OPERATOR)
+    report = verify_ledger(usb, anchor.public_key())
+    assert report.ok and set(report.tombstones) == {ids[0], ids[1]}
+
+    # Someone with write access appends an unsigned tombstone of the live ids[2].
+    other = new_repository(LocalStore(tmp_path / "other"), LocalStore(tmp_path / "other-keys"))
+    forged_id = other.create_document("den", incoming(code_number="9"), None, None, CLERK).record_id
+    other.destroy(forged_id, decision="QĐ giả", actor=OPERATOR)
+    row = other.store.get(f"catalog/destroyed/{forged_id}").replace(forged_id.encode(), ids[2].encode())
+    append_tombstone(usb, row, signing_key=None, lock_days=0, now=repo.clock())
+    forged = verify_ledger(usb, anchor.public_key())
+    assert [(p.key, p.kind) for p in forged.problems] == [(entry_key(3), "unsigned")]
+    assert set(forged.tombstones) == {ids[0], ids[1]}
