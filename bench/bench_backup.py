@@ -3,6 +3,10 @@ the same data measured in the same run (``shutil.copytree`` of the store folder 
 put of every object into a fresh bucket, ``mc mirror``-like, on S3).
 
     .venv/bin/python bench/bench_backup.py [--large 48] [--large-kb 1024] [--small 2000] [--small-kb 2]
+        [--lock-days 1]
+
+The write-once rows lock every blob (COMPLIANCE) and then back up again asking a day more, so
+every reused blob's lock is extended: the cost of keeping an incremental backup write-once.
 
 The S3 run happens when KHO_TEST_S3_* are set (``eval "$(bash scripts/services.sh env)"``).
 The store is written with fsync off and copies are made with fsync off, so both sides compare
@@ -62,6 +66,8 @@ def main() -> None:
     parser.add_argument("--large-kb", type=int, default=1024)
     parser.add_argument("--small", type=int, default=2000)
     parser.add_argument("--small-kb", type=int, default=2)
+    parser.add_argument("--lock-days", type=int, default=1,
+                        help="COMPLIANCE lock of the write-once rows (the second backup asks one day more)")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="kho-bench-backup-"))
     try:
@@ -77,6 +83,11 @@ def main() -> None:
         target = LocalStore(base / "restored", fsync=False)
         timed("kho restore", objects, size, lambda: restore(dest, target, label="store"))
         assert store_hashes(target) == store_hashes(store)
+        locked = LocalStore(base / "backup-locked", fsync=False)
+        timed("kho backup write-once (lock)", objects, size,
+              lambda: backup(store, locked, label="store", lock_days=args.lock_days))
+        timed("  again, every lock extended", objects, size,
+              lambda: backup(store, locked, label="store", lock_days=args.lock_days + 1))
         endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
         if endpoint:
             options = {
@@ -91,9 +102,15 @@ def main() -> None:
             print(f"S3 ({endpoint}):")
             timed("raw copy (put every object)", objects, size, lambda: raw_copy(store, raw))
             timed("kho backup (verified)", objects, size, lambda: backup(store, s3, label="store"))
+            timed("kho backup again (incremental)", objects, size, lambda: backup(store, s3, label="store"))
             again = LocalStore(base / "restored-s3", fsync=False)
             timed("kho restore", objects, size, lambda: restore(s3, again, label="store"))
             assert store_hashes(again) == store_hashes(store)
+            worm = open_store(f"s3://kho-bench-worm-{tag}", **options, object_lock=True)
+            timed("kho backup write-once (lock)", objects, size,
+                  lambda: backup(store, worm, label="store", lock_days=args.lock_days))
+            timed("  again, every lock extended", objects, size,
+                  lambda: backup(store, worm, label="store", lock_days=args.lock_days + 1))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -115,8 +115,21 @@ CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_s
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
 """The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
 the start (version 1)."""
-BACKUP_MANIFEST = define(Kind("backup-manifest", "bản kê của một bản sao lưu", unversioned=1))
+def _manifest_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 manifests say until when the backup is write-once (``lock_until``, None: not
+    locked) and, per object, the effective lock-until of its blob (``lock_until``, or absent)."""
+    return {**data, "lock_until": data.get("lock_until")}
+
+
+BACKUP_MANIFEST = define(
+    Kind("backup-manifest", "bản kê của một bản sao lưu", (_manifest_v1_to_v2,), unversioned=1)
+)
 """Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
+DESTRUCTION_TOMBSTONE = define(
+    Kind("destruction-tombstone", "mục của sổ tiêu hủy (ngoài kho)", unversioned=1)
+)
+"""An entry of the destruction ledger kept at each backup destination (:mod:`repository.ledger`);
+stamped from the start (version 1). The chain hash and the signature cover the bytes as written."""
 FILE_PLAN = define(Kind("file-plan", "phiên bản danh mục hồ sơ", unversioned=1))
 """A version of a year's Danh mục hồ sơ (:mod:`retention.fileplan`); stamped from the start."""
 RETENTION_SCHEDULE = define(Kind("retention-schedule", "phiên bản bảng thời hạn bảo quản", unversioned=1))

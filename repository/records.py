@@ -80,6 +80,7 @@ from repository.vocabulary import (
 
 if TYPE_CHECKING:
     from repository.anchor import Anchor
+    from repository.ledger import DestructionLedger
 
 KIND_FILE = "hoso"
 # A duplicate guard whose record has not committed after this long was left by a writer that
@@ -459,6 +460,9 @@ class Repository:
         self._known_organs: set[str] = set()
         self.anchor: Anchor | None = None
         """Where audit checkpoints are signed and kept outside the store (set by the service)."""
+        self.ledger: DestructionLedger | None = None
+        """The destruction ledgers at the backup destinations (set by the service when backups
+        are configured): a tombstone is appended there before a key is destroyed."""
 
     # -- agencies --------------------------------------------------------------------------
     def add_agency(self, organ_id: str, name: str, actor: Actor) -> None:
@@ -1185,14 +1189,26 @@ class Repository:
         if not decision.strip():
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
         record = self._load(record_id)
-        if record.state != "destroyed":
+        try:
+            row: bytes | None = self.store.get(destroyed_key(record_id))  # a retried destruction
+        except NotFound:
+            row = None
+        if record.state != "destroyed" and row is None:
             self.refuse_if_held(record, "destroy")
-            row = destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip())
+            row = formats.dumps(
+                formats.DESTROYED.name,
+                destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        ledgers: dict[str, str] = {}
+        if self.ledger is not None and row is not None:
+            # Outside the store, before anything changes in it: no older backup can bring the
+            # record back. No ledger written, nothing done (LedgerUnavailable).
+            ledgers = self.ledger.record(row, now=self.clock())
+        if row is not None:
             try:
-                self.store.put_if_absent(
-                    destroyed_key(record_id),
-                    formats.dumps(formats.DESTROYED.name, row, ensure_ascii=False, sort_keys=True),
-                )
+                self.store.put_if_absent(destroyed_key(record_id), row)
             except AlreadyExists:
                 pass  # destroyed already (a retried destruction): finish shredding
         self.keys.destroy(record_id)
@@ -1203,7 +1219,7 @@ class Repository:
             "record:destroy",
             record_id=record_id,
             source=actor.source,
-            details={"decision": decision.strip()},
+            details={"decision": decision.strip(), **({"ledgers": ledgers} if ledgers else {})},
         )
         tombstone = self.destroyed(record_id)
         assert tombstone is not None

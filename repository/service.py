@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kho.config import Settings
 from repository.accounts import AccountService
 from repository.anchor import Anchor
 from repository.records import Repository
 from repository.storage import open_store
+from repository.storage.base import ObjectStore
 
 if TYPE_CHECKING:
     from repository.handling import HandlingService, WorkIndex
+    from repository.ledger import DestructionLedger
 
 
 def open_repository(settings: Settings) -> Repository:
@@ -37,7 +42,31 @@ def open_repository(settings: Settings) -> Repository:
         tsa_url=settings.tsa_url,
         trust_dir=Path(settings.trust_dir) if settings.trust_dir else None,
     )
+    repo.ledger = destruction_ledger(settings, repo.anchor)
     return repo
+
+
+def destruction_ledger(settings: Settings, anchor: Anchor | None) -> DestructionLedger | None:
+    """The destruction ledgers at every backup destination (store copies and the key store's),
+    signed with the audit signing key when one is configured; None without backups. A ledger
+    entry is write-once (object lock) for the longer of ``KHO_BACKUP_LOCK_DAYS`` and
+    ``KHO_KEY_BACKUP_SHRED_DAYS`` where the destination has object lock."""
+    from repository.ledger import DestructionLedger
+
+    places: list[tuple[str, Callable[[], ObjectStore]]] = []
+    for url in settings.backup_urls:
+        places.append((url, partial(open_store, url, **settings.backup_options())))
+    if settings.backup_keys_url:
+        url = settings.backup_keys_url
+        places.append((url, partial(open_store, url, **settings.key_backup_options())))
+    if not places:
+        return None
+
+    def signing_key() -> Ed25519PrivateKey | None:
+        return anchor.private_key() if anchor is not None and anchor.signing_key is not None else None
+
+    lock_days = settings.backup_lock_days and max(settings.backup_lock_days, settings.key_backup_shred_days)
+    return DestructionLedger(places, signing_key=signing_key, lock_days=lock_days)
 
 
 def open_handling(

@@ -73,6 +73,11 @@ class BackupReport:
     """Blobs read back and hashed on creation."""
     seconds: float
     manifest_sha256: str
+    lock_until: str | None = None
+    """Until when the backup is write-once (None: the destination has no object lock or none
+    was asked for); every blob it refers to is locked at least as long."""
+    locks_extended: int = 0
+    """Blobs of earlier backups whose lock was extended to this backup's."""
 
 
 @dataclass(frozen=True)
@@ -122,13 +127,17 @@ def backup(
     (:func:`_settle`), so the copy restores to a state fsck and audit verify call clean."""
     started = time.monotonic()
     locking = lock_days > 0 and destination.supports_retention
-    until = utcnow() + timedelta(days=lock_days)
+    # Whole seconds, rounded up: S3 keeps a retain-until date to the second.
+    until = (utcnow() + timedelta(days=lock_days, seconds=1)).replace(microsecond=0)
     backup_id = backup_id or f"{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}-{label}"
     found: dict[str, dict[str, Any]] = {}
+    locks: dict[str, datetime] = {}
+    """sha256 → the effective lock-until of its blob, once made at least ``until``."""
     copied = 0
+    extended = 0
 
     def copy(key: str) -> bytes | None:
-        nonlocal copied
+        nonlocal copied, extended
         try:
             data = source.get(key)
         except NotFound:
@@ -139,8 +148,12 @@ def backup(
             copied += len(data)
             if locking:
                 destination.set_retention(blob_key(digest), Retention(mode="COMPLIANCE", until=until))
+                locks[digest] = until
         except AlreadyExists:
-            pass
+            if locking and digest not in locks:
+                # A blob of an earlier backup: its lock may end before this backup's.
+                locks[digest], grew = extend_lock(destination, blob_key(digest), until)
+                extended += grew
         if destination.stat(blob_key(digest)).size != len(data):
             raise BackupError(f"Bản sao của “{key}” ở nơi sao lưu sai kích thước.", key=key)
         found[key] = {"key": key, "size": len(data), "sha256": digest}
@@ -153,6 +166,8 @@ def backup(
     if cut.markers:  # a records store (not the key store): settle it into a consistent cut
         _settle(source, found, copy, cut, wait_s=settle_seconds)
     entries = list(found.values())
+    if locking:
+        entries = [{**e, "lock_until": to_iso_utc(locks[e["sha256"]])} for e in entries]
     total = sum(e["size"] for e in entries)
     chosen = random.Random(backup_id).sample(entries, k=min(len(entries), max(1, int(len(entries) * sample))))
     for entry in chosen:  # restore-read of a sample
@@ -160,7 +175,13 @@ def backup(
             raise BackupError(f"Đọc lại bản sao của “{entry['key']}” không khớp SHA-256.", key=entry["key"])
     manifest = formats.dumps(
         BACKUP_MANIFEST.name,
-        {"backup_id": backup_id, "label": label, "created_at": to_iso_utc(utcnow()), "objects": entries},
+        {
+            "backup_id": backup_id,
+            "label": label,
+            "created_at": to_iso_utc(utcnow()),
+            "lock_until": to_iso_utc(until) if locking else None,
+            "objects": entries,
+        },
         ensure_ascii=False,
         sort_keys=True,
     )
@@ -175,7 +196,19 @@ def backup(
         sampled=len(chosen),
         seconds=time.monotonic() - started,
         manifest_sha256=hashlib.sha256(manifest).hexdigest(),
+        lock_until=to_iso_utc(until) if locking else None,
+        locks_extended=extended,
     )
+
+
+def extend_lock(destination: ObjectStore, key: str, until: datetime) -> tuple[datetime, bool]:
+    """Make the COMPLIANCE retention of ``key`` last at least ``until`` (extending, never
+    shortening, as S3 Object Lock allows); returns the effective lock-until and whether it grew."""
+    current = destination.get_retention(key)
+    if current is not None and current.mode == "COMPLIANCE" and current.until >= until:
+        return current.until, False
+    destination.set_retention(key, Retention(mode="COMPLIANCE", until=until))
+    return until, True
 
 
 class _Cut:
@@ -281,6 +314,13 @@ def _settle(
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
     now = time.time()
+    # Keys list records/ before registers/: a record whose register entry the catch-up saw may
+    # have stored its original after the walk passed its prefix (the first version is fetched
+    # above; its original too, here).
+    for rid in sorted(r for r in cut.committed if _young(r, now, grace_s)):
+        for info in list(source.list(f"records/{rid}/")):
+            if info.key not in found:
+                copy(info.key)
     in_flight = {
         rid for rid in (cut.markers | {h for h in cut.claims.values() if h}) - cut.committed
         if _young(rid, now, grace_s)
@@ -339,7 +379,59 @@ def verify_backup(
             continue
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             problems.append(f"Bản sao của “{entry['key']}” đã bị thay đổi (không khớp SHA-256).")
+    problems += lock_problems(destination, manifest)
     return VerifyReport(manifest["backup_id"], len(manifest["objects"]), tuple(problems))
+
+
+def lock_problems(destination: ObjectStore, manifest: Mapping[str, Any]) -> list[str]:
+    """A write-once backup is write-once only while every blob it refers to is: name each blob
+    (and the manifest) whose lock ends before the backup's ``lock_until``. Where the
+    destination cannot tell (a folder read without its lock records), the lock-until the
+    manifest recorded for the blob is compared instead."""
+    if not manifest.get("lock_until"):
+        return []
+    wanted = parse_iso(manifest["lock_until"])
+    problems: list[str] = []
+    seen: set[str] = set()
+    items = [(manifest_key(manifest["backup_id"]), None, "bản kê")]
+    items += [(blob_key(e["sha256"]), e, f"bản sao của “{e['key']}”") for e in manifest["objects"]]
+    for key, entry, label in items:
+        if key in seen:
+            continue
+        seen.add(key)
+        ends: datetime | None
+        if entry is None and not destination.supports_retention:
+            continue  # the manifest's lock is not recorded anywhere else
+        if destination.supports_retention:
+            try:
+                held = destination.get_retention(key)
+            except NotFound:
+                continue  # named as missing above
+            ends = held.until if held is not None and held.mode == "COMPLIANCE" else None
+            if (ends is None or ends < wanted) and entry is not None:
+                ends = _locked_original(destination, key, entry["sha256"], wanted) or ends
+        else:
+            ends = parse_iso(entry["lock_until"]) if entry and entry.get("lock_until") else None
+        if ends is None or ends < wanted:
+            shown = to_iso_utc(ends) if ends is not None else "không khóa"
+            problems.append(
+                f"Khóa ghi một lần của {label} hết hạn trước bản sao lưu ({shown} < {to_iso_utc(wanted)})."
+            )
+    return problems
+
+
+def _locked_original(destination: ObjectStore, key: str, sha256: str, wanted: datetime) -> datetime | None:
+    """The lock-until of an older version of ``key`` that still holds the blob's bytes and is
+    locked long enough (a newer version was written over the locked original), else None."""
+    for info in destination.list_versions(key):
+        if info.version_id is None:
+            continue
+        held = destination.get_retention(key, version_id=info.version_id)
+        if held is None or held.mode != "COMPLIANCE" or held.until < wanted:
+            continue
+        if hashlib.sha256(destination.get(key, version_id=info.version_id)).hexdigest() == sha256:
+            return held.until
+    return None
 
 
 def restore(
@@ -410,6 +502,7 @@ __all__ = [
     "RestoreReport",
     "ShredReport",
     "VerifyReport",
+    "apply_tombstones",
     "backup",
     "backups",
     "describe",
@@ -517,6 +610,42 @@ def reapply_destructions(repo: Any, rows: Mapping[str, bytes], *, actor: Any) ->
             repo.audit.append(
                 actor.user, "backup:reapply-destruction", record_id=record_id, source=actor.source,
                 details={"row_restored": wrote, "key_destroyed": had_key},
+            )
+            done.append(record_id)
+    return tuple(done)
+
+
+def apply_tombstones(repo: Any, tombstones: Mapping[str, Any], *, actor: Any) -> tuple[str, ...]:
+    """Destroy again every record a destruction ledger has a tombstone for (the tombstones of
+    :func:`repository.ledger.check_ledger`), whatever the age of the restored copy: its "đã hủy"
+    row is put back byte for byte from the tombstone when the restored store has the record, its
+    derived text is removed, and its key is destroyed if the restored key store brought it
+    back. Run right after the restore, before anything is indexed or served. Each record so
+    treated is audited as ``backup:reapply-destruction`` (``from``: ``ledger``)."""
+    from repository.records import DESTROYED_PREFIX
+
+    done: list[str] = []
+    for record_id, stone in sorted(tombstones.items()):
+        row_key = f"{DESTROYED_PREFIX}{record_id}"
+        known = repo.store.exists(row_key) or any(True for _ in repo.store.list(f"records/{record_id}/"))
+        wrote = False
+        if known:
+            try:
+                repo.store.put_if_absent(row_key, stone.row)
+                wrote = True
+            except AlreadyExists:
+                pass
+        had_key = repo.keys.exists(record_id)
+        if had_key:
+            repo.keys.destroy(record_id)
+        for info in list(repo.store.list(f"records/{record_id}/derived/")):
+            repo.store.delete(info.key)
+        if wrote or had_key:
+            repo.audit.append(
+                actor.user, "backup:reapply-destruction", record_id=record_id, source=actor.source,
+                details={"from": "ledger", "row_restored": wrote, "key_destroyed": had_key,
+                         "decision": stone.decision, "destroyed_at": stone.destroyed_at,
+                         "ledger_entry": stone.seq},
             )
             done.append(record_id)
     return tuple(done)

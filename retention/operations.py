@@ -9,16 +9,19 @@ audit event through ``repo.audit``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from kho.config import Settings
 from kho.errors import KhoError
-from repository.records import Actor, Repository
+from repository.ledger import Tombstone
+from repository.records import DESTROYED_PREFIX, Actor, Repository
 from repository.storage import open_store
-from retention.backup import ShredReport, backup, describe, shred_destroyed_keys
+from repository.storage.base import ObjectStore
+from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
 from retention.capacity import Capacity, measure
 from retention.fixity import FixityReport, audit_fixity
 
@@ -76,14 +79,81 @@ def run_backup(
     copies: list[dict[str, Any]] = []
     plan = [("store", repo.store, url, settings.backup_options()) for url in stores]
     plan.append(("keys", repo.keys.store, keys, settings.key_backup_options()))
+    rows = [repo.store.get(info.key) for info in repo.store.list(DESTROYED_PREFIX)]
     for label, source, url, options in plan:
         lock_days = settings.backup_lock_days if label == "store" else 0
-        report = backup(source, open_store(url, **options), label=label, lock_days=lock_days)
+        destination = open_store(url, **options)
+        report = backup(source, destination, label=label, lock_days=lock_days)
         details = {**describe(report), "destination": url, "label": label, "lock_days": lock_days}
+        # Every destination carries the destruction ledger, with a tombstone of every destroyed
+        # record (one made while the destination was away is added now).
+        details["tombstones_added"] = sync_ledger(repo, settings, destination, rows, now=now)
         repo.audit.append(actor.user, "backup:create", source=actor.source, details=details)
         copies.append({**details, "seconds": round(report.seconds, 3)})
     shredded = shred_key_backups(repo, settings, actor, keys, now=now)
     return BackupRun(tuple(copies), shredded)
+
+
+def sync_ledger(
+    repo: Repository, settings: Settings, destination: ObjectStore, rows: Sequence[bytes], *, now: datetime
+) -> int:
+    """Start the destruction ledger at ``destination`` and append the tombstone of every "đã
+    hủy" row it lacks; how many were added."""
+    from repository.ledger import INDEX_PREFIX, append_tombstone, ensure_genesis, tombstone_fields
+    from repository.service import destruction_ledger
+
+    ledger = destruction_ledger(settings, repo.anchor)
+    key = ledger.signing_key() if ledger is not None else (
+        repo.anchor.private_key() if repo.anchor is not None and repo.anchor.signing_key is not None else None
+    )
+    lock_days = ledger.lock_days if ledger is not None else 0
+    ensure_genesis(destination, signing_key=key, lock_days=lock_days, now=now)
+    have = {info.key.removeprefix(INDEX_PREFIX) for info in destination.list(INDEX_PREFIX)}
+    added = 0
+    for row in rows:
+        if tombstone_fields(row)["record_id"] not in have:
+            append_tombstone(destination, row, signing_key=key, lock_days=lock_days, now=now)
+            added += 1
+    return added
+
+
+@dataclass(frozen=True)
+class LedgerReading:
+    """What a restore learnt from the destruction ledgers it could reach."""
+
+    reached: tuple[str, ...]
+    unreachable: tuple[str, ...]
+    tombstones: Mapping[str, Tombstone]
+    problems: tuple[str, ...]
+
+
+def read_ledgers(
+    repo: Repository, places: Sequence[tuple[str, ObjectStore | Callable[[], ObjectStore]]]
+) -> LedgerReading:
+    """Read and check the destruction ledger at every place; the union of their trusted
+    tombstones. A place that cannot be read, or holds no ledger, is unreachable."""
+    from repository.ledger import verify_ledger
+
+    public_key = repo.anchor.public_key() if repo.anchor is not None else None
+    reached: list[str] = []
+    unreachable: list[str] = []
+    stones: dict[str, Tombstone] = {}
+    problems: list[str] = []
+    for name, place in places:
+        try:
+            store = place() if callable(place) else place
+            report = verify_ledger(store, public_key)
+        except (KhoError, OSError):
+            unreachable.append(name)
+            continue
+        if not report.present:
+            unreachable.append(name)
+            continue
+        reached.append(name)
+        problems += [f"{name}: [{p.kind}] {p.message}" for p in report.problems]
+        for record_id, stone in report.tombstones.items():
+            stones.setdefault(record_id, stone)
+    return LedgerReading(tuple(reached), tuple(unreachable), stones, tuple(problems))
 
 
 def shred_key_backups(
@@ -146,3 +216,81 @@ def run_capacity(repo: Repository, settings: Settings, actor: Actor) -> tuple[Ca
             details={c.name: {"level": c.level, "percent": round(c.percent, 1)} for c in alerts},
         )
     return found
+
+
+@dataclass(frozen=True)
+class RestoreRun:
+    store: RestoreReport
+    keys: RestoreReport
+    ledger: LedgerReading
+    redestroyed: tuple[str, ...]
+    """Records destroyed again from the ledgers' tombstones."""
+    reapplied: tuple[str, ...]
+    """Records whose "đã hủy" row came from a newer copy or the replaced store."""
+    indexed: int
+
+
+def run_restore(
+    repo: Repository,
+    settings: Settings,
+    actor: Actor,
+    *,
+    source: str,
+    keys_from: str,
+    reindex: Callable[[], int],
+    backup_id: str | None = None,
+    keys_id: str | None = None,
+    force: bool = False,
+    without_ledger: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+) -> RestoreRun:
+    """Restore the store and the key store from their copies, destroy again every record a
+    destruction ledger or a newer copy knows destroyed, then rebuild the index (``reindex``).
+
+    The destruction ledgers of every backup destination are read first; with none reachable
+    the restore is refused (``RESTORE_LEDGER_UNREACHABLE``) unless ``without_ledger``, which
+    the audit event says."""
+    from retention.backup import apply_tombstones, destruction_rows, reapply_destructions, restore
+
+    key_options = settings.key_backup_options()
+    places: dict[str, Callable[[], ObjectStore]] = {}
+    for url in (source, *settings.backup_urls):
+        places.setdefault(url, partial(open_store, url, **settings.backup_options()))
+    for url in (keys_from, settings.backup_keys_url):
+        if url:
+            places.setdefault(url, partial(open_store, url, **key_options))
+    ledger = read_ledgers(repo, list(places.items()))
+    if not ledger.reached and not without_ledger:
+        raise KhoError(
+            "Không đọc được sổ tiêu hủy ở nơi sao lưu nào, nên không biết bản ghi nào đã bị hủy sau bản"
+            " sao lưu này: chưa khôi phục. Kết nối lại nơi sao lưu, hoặc dùng --without-ledger nếu chắc"
+            " chắn (việc này được ghi vào nhật ký).",
+            code="RESTORE_LEDGER_UNREACHABLE",
+            places=list(places),
+        )
+    for problem in ledger.problems:
+        warn(f"Sổ tiêu hủy có vấn đề: {problem}")
+    # "Đã hủy" rows newer than the chosen backup: in the store being replaced and in the newest
+    # copy of every destination. Reapplied after the restore, so none is undone.
+    rows = destruction_rows(repo.store, backed_up=False) if force else {}
+    for url in dict.fromkeys((source, *settings.backup_urls)):
+        try:
+            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True))
+        except KhoError as exc:
+            warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
+    done = restore(open_store(source, **settings.backup_options()), repo.store, backup_id=backup_id,
+                   label="store", force=force)
+    keys = restore(open_store(keys_from, **key_options), repo.keys.store, backup_id=keys_id, label="keys",
+                   force=force)
+    redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
+    reapplied = reapply_destructions(repo, rows, actor=actor)
+    indexed = reindex()
+    repo.audit.append(
+        actor.user, "backup:restore", source=actor.source,
+        details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
+                 "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
+                 "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
+                 "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
+                 "without_ledger": bool(without_ledger and not ledger.reached)},
+    )
+    return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed)

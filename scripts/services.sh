@@ -2,6 +2,8 @@
 # Real services for the tests, on 127.0.0.1 only:
 #   * a single-node Ceph cluster (monitor + memstore OSD + RADOS Gateway = S3 on port 7480)
 #     with a test user that has fixed keys, and a second user with a tiny quota (STORE_FULL tests);
+#     and a second RADOS Gateway on port 7481, the backup destination's "second S3 server": its
+#     own realm, zone and pools (kho-backup.rgw.*) and its own account;
 #   * a Redis server on port 6379 (Celery broker / result backend in the tests);
 #   * Elasticsearch 8 on port 9200 (the integ-test distribution from Maven Central, plus Kho's
 #     Vietnamese analysis plugin built from search/es-analysis), run as an unprivileged user;
@@ -26,6 +28,7 @@ SVC=${KHO_SERVICES_DIR:-$ROOT/.services}
 HOST=127.0.0.1
 MON_PORT=6789
 S3_PORT=7480
+S3_BACKUP_PORT=7481
 REDIS_PORT=6379
 ES_VERSION=8.19.21
 TIKA_VERSION=3.2.2
@@ -202,10 +205,64 @@ err to stderr = true
 rgw frontends = beast endpoint=$HOST:$S3_PORT tcp_nodelay=1
 rgw data = $CEPH_DIR/rgw
 rgw thread pool size = 64
+
+[client.rgw.backup]
+# The second S3 server (backup destination): a realm, zonegroup and zone of its own, so its
+# users, buckets and pools (kho-backup.rgw.*) are apart from the store's gateway.
+rgw frontends = beast endpoint=$HOST:$S3_BACKUP_PORT tcp_nodelay=1
+rgw data = $CEPH_DIR/rgw-backup
+rgw realm = kho-backup
+rgw zonegroup = kho-backup
+rgw zone = kho-backup
 EOF
 }
 
 ceph_running() { pid_alive "$RUN/ceph-rgw.pid" && s3_answers; }
+
+s3_backup_answers() { # any HTTP answer from the second gateway
+  local code
+  code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$HOST:$S3_BACKUP_PORT/" 2>/dev/null) || true
+  [ -n "$code" ] && [ "$code" != "000" ]
+}
+
+s3_backup() { # s3_backup <method> <path> [curl args...]: a signed request as the backup user.
+  local method=$1 path=$2
+  shift 2
+  curl -sS -f -m 30 -X "$method" --aws-sigv4 "aws:amz:us-east-1:s3" \
+    -u "$S3_BACKUP_ACCESS_KEY:$S3_BACKUP_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" \
+    "http://$HOST:$S3_BACKUP_PORT$path"
+}
+
+start_backup_gateway() {
+  # The realm is committed from its own zone's point of view (else radosgw-admin pushes the
+  # period to a master gateway not started yet: EIO). 'realm create' makes the realm the
+  # cluster's default, which a restarted store gateway would then join: the default is removed,
+  # so client.rgw.a stays in the zone without realm and client.rgw.backup names its own.
+  local zone=(--rgw-realm=kho-backup --rgw-zonegroup=kho-backup --rgw-zone=kho-backup)
+  { radosgw-admin realm create --rgw-realm=kho-backup &&
+    radosgw-admin zonegroup create --rgw-realm=kho-backup --rgw-zonegroup=kho-backup --master \
+      --endpoints="http://$HOST:$S3_BACKUP_PORT" &&
+    radosgw-admin zone create "${zone[@]}" --master --endpoints="http://$HOST:$S3_BACKUP_PORT" &&
+    radosgw-admin period update --commit "${zone[@]}" &&
+    rados -p .rgw.root rm default.realm; } >>"$LOG/bootstrap.log" 2>&1 \
+    || die "the backup zone could not be made" "$LOG/bootstrap.log"
+  spawn ceph-rgw-backup radosgw -n client.rgw.backup -f
+  wait_for 60 "second S3 gateway (http://$HOST:$S3_BACKUP_PORT)" s3_backup_answers \
+    || die "the second S3 gateway does not answer" "$LOG/ceph-client.rgw.backup.log" \
+      "$LOG/ceph-rgw-backup.out"
+  radosgw-admin user create "${zone[@]}" --uid=kho-backup --display-name="Kho tests (backup server)" \
+    --access-key="$S3_BACKUP_ACCESS_KEY" --secret-key="$S3_BACKUP_SECRET_KEY" >>"$LOG/bootstrap.log" 2>&1 \
+    || die "radosgw-admin user create (backup zone) failed" "$LOG/bootstrap.log"
+  # The first bucket and object create the zone's pools lazily (~2 s each): once, here.
+  local warm=kho-warmup-backup-$$
+  {
+    s3_backup PUT "/$warm" &&
+      s3_backup PUT "/$warm/o" --data-binary warm &&
+      s3_backup DELETE "/$warm/o" &&
+      s3_backup DELETE "/$warm"
+  } >>"$LOG/bootstrap.log" 2>&1 || die "the second gateway's warm-up requests failed" \
+    "$LOG/bootstrap.log" "$LOG/ceph-client.rgw.backup.log"
+}
 
 start_ceph() {
   if ceph_running; then
@@ -222,7 +279,7 @@ start_ceph() {
   stop_ceph
   ON_DIE=stop_ceph_keep_logs
   local t0=$SECONDS fsid uuid id
-  mkdir -p "$CEPH_DIR"/{run,crash,rgw,mon} "$RUN" "$LOG"
+  mkdir -p "$CEPH_DIR"/{run,crash,rgw,rgw-backup,mon} "$RUN" "$LOG"
   fsid=$(cat /proc/sys/kernel/random/uuid)
   uuid=$(cat /proc/sys/kernel/random/uuid)
   write_conf "$fsid"
@@ -243,6 +300,7 @@ start_ceph() {
   # With authentication off the monitor still checks each daemon's caps in its auth table.
   { ceph auth add "osd.$id" mon 'allow profile osd' mgr 'allow profile osd' osd 'allow *' &&
     ceph auth add client.rgw.a mon 'allow rw' osd 'allow rwx' mgr 'allow rw' &&
+    ceph auth add client.rgw.backup mon 'allow rw' osd 'allow rwx' mgr 'allow rw' &&
     ceph osd crush add "osd.$id" 1.0 host=localhost root=default; } \
     >>"$LOG/bootstrap.log" 2>&1 || die "ceph auth add failed" "$LOG/bootstrap.log"
   mkdir -p "$CEPH_DIR/osd/ceph-$id"
@@ -280,11 +338,13 @@ start_ceph() {
       s3 DELETE "/$warm"
   } >>"$LOG/bootstrap.log" 2>&1 || die "the S3 warm-up requests failed" "$LOG/bootstrap.log" \
     "$LOG/ceph-client.rgw.a.log"
+  start_backup_gateway
   ON_DIE=
   say "ceph started in $((SECONDS - t0)) s"
 }
 
 stop_ceph_keep_logs() {
+  stop_pid "$RUN/ceph-rgw-backup.pid"
   stop_pid "$RUN/ceph-rgw.pid"
   stop_pid "$RUN/ceph-osd.pid"
   stop_pid "$RUN/ceph-mon.pid"
@@ -512,6 +572,8 @@ cmd_status() {
   if redis_ping; then echo "redis  up    redis://$HOST:$REDIS_PORT"; else echo "redis  down"; ok=1; fi
   if ceph_running; then echo "s3     up    http://$HOST:$S3_PORT (ceph radosgw)"
   else echo "s3     down"; ok=1; fi
+  if s3_backup_answers; then echo "s3-bak up    http://$HOST:$S3_BACKUP_PORT (ceph radosgw, backup zone)"
+  else echo "s3-bak down"; ok=1; fi
   if es_ready; then echo "es     up    $(es_url) (elasticsearch $ES_VERSION)"
   else echo "es     down"; ok=1; fi
   if tika_ready; then echo "tika   up    $(tika_url) (tika-server $TIKA_VERSION)"
@@ -529,6 +591,7 @@ export KHO_TEST_S3_FULL_SECRET_KEY=$S3_FULL_SECRET_KEY
 export KHO_TEST_S3_FULL_QUOTA_BYTES=$S3_FULL_QUOTA_BYTES
 export KHO_TEST_S3_BACKUP_ACCESS_KEY=$S3_BACKUP_ACCESS_KEY
 export KHO_TEST_S3_BACKUP_SECRET_KEY=$S3_BACKUP_SECRET_KEY
+$(s3_backup_answers && echo "export KHO_TEST_S3_BACKUP_ENDPOINT=$HOST:$S3_BACKUP_PORT")
 export KHO_TEST_REDIS_URL=redis://$HOST:$REDIS_PORT/15
 export KHO_TEST_ELASTICSEARCH_URL=$(es_url)
 export KHO_TEST_ELASTICSEARCH_HOME=$(es_home)

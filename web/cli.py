@@ -783,18 +783,32 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
 
     actor = ctx.operator_access()
     options = ctx.settings.key_backup_options() if label == "keys" else ctx.settings.backup_options()
-    report = verify_backup(open_store(source, **options), backup_id, label)
+    from repository.ledger import verify_ledger
+
+    destination = open_store(source, **options)
+    report = verify_backup(destination, backup_id, label)
+    anchor = ctx.repo.anchor
+    ledger = verify_ledger(destination, anchor.public_key() if anchor is not None else None)
+    ledger_problems = [f"[{p.kind}] {p.message}" for p in ledger.problems]
     ctx.repo.audit.append(
         actor.user, "backup:verify", source=actor.source,
-        details={"backup_id": report.backup_id, "destination": source, "ok": report.ok},
+        details={"backup_id": report.backup_id, "destination": source, "ok": report.ok,
+                 "ledger_entries": ledger.entries, "ledger_problems": ledger_problems},
     )
-    for problem in report.problems:
+    for problem in (*report.problems, *ledger_problems):
         click.echo(f"  - {problem}")
     click.echo(
         f"Bản sao lưu {report.backup_id}: {report.objects} đối tượng, "
         + ("nguyên vẹn." if report.ok else f"{len(report.problems)} vấn đề.")
     )
-    if not report.ok:
+    if ledger.present:
+        click.echo(
+            f"Sổ tiêu hủy: {ledger.entries} mục, "
+            + ("nguyên vẹn." if not ledger.problems else f"{len(ledger.problems)} vấn đề.")
+        )
+    else:
+        click.echo("Nơi sao lưu này chưa có sổ tiêu hủy.")
+    if not report.ok or ledger.problems:
         sys.exit(1)
 
 
@@ -853,44 +867,42 @@ def status_command(ctx: Context, as_json: bool) -> None:
 @click.option("--id", "backup_id", help="Mã bản sao lưu kho (mặc định: bản mới nhất).")
 @click.option("--keys-id", help="Mã bản sao lưu kho khóa (mặc định: bản mới nhất).")
 @click.option("--force", is_flag=True, help="Ghi đè kho không rỗng về đúng trạng thái của bản sao lưu.")
+@click.option(
+    "--without-ledger", is_flag=True,
+    help="Khôi phục dù không đọc được sổ tiêu hủy ở nơi sao lưu nào (ghi vào nhật ký; bản ghi đã hủy"
+    " sau bản sao lưu có thể bị khôi phục lại).",
+)
 @pass_ctx
 @handles_errors
 def restore_command(
-    ctx: Context, source: str, keys_from: str, backup_id: str | None, keys_id: str | None, force: bool
+    ctx: Context, source: str, keys_from: str, backup_id: str | None, keys_id: str | None, force: bool,
+    without_ledger: bool,
 ) -> None:
-    """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), rồi dựng lại chỉ mục."""
+    """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), hủy lại mọi bản ghi có trong sổ
+    tiêu hủy, rồi dựng lại chỉ mục."""
     from ingest.indexing import reindex_all
-    from repository.storage import open_store
-    from retention.backup import destruction_rows, reapply_destructions, restore
+    from retention.operations import run_restore
 
     actor = ctx.operator_access()
-    settings, repo = ctx.settings, ctx.repo
-    copy = open_store(source, **settings.backup_options())
-    # Destructions newer than the chosen backup: in the store being replaced and in the newest
-    # copy of every destination. Reapplied after the restore, so none is undone.
-    rows = destruction_rows(repo.store, backed_up=False) if force else {}
-    for url in dict.fromkeys((source, *settings.backup_urls)):
-        try:
-            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True))
-        except KhoError as exc:
-            click.echo(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}", err=True)
-    done = restore(copy, repo.store, backup_id=backup_id, label="store", force=force)
-    keys = restore(
-        open_store(keys_from, **settings.key_backup_options()), repo.keys.store, backup_id=keys_id,
-        label="keys", force=force,
+    done = run_restore(
+        ctx.repo, ctx.settings, actor, source=source, keys_from=keys_from,
+        reindex=lambda: reindex_all(ctx.repo, ctx.backend).total, backup_id=backup_id, keys_id=keys_id,
+        force=force, without_ledger=without_ledger, warn=lambda message: click.echo(message, err=True),
     )
-    reapplied = reapply_destructions(repo, rows, actor=actor)
-    index = reindex_all(repo, ctx.backend)
-    repo.audit.append(
-        actor.user, "backup:restore", source=actor.source,
-        details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
-                 "removed": done.removed, "indexed": index.total, "destructions_reapplied": list(reapplied)},
-    )
-    if reapplied:
-        click.echo(f"Đã áp dụng lại việc hủy {len(reapplied)} bản ghi bị hủy sau thời điểm của bản sao lưu.")
+    if not done.ledger.reached:
+        click.echo(
+            "CẢNH BÁO: khôi phục không có sổ tiêu hủy (--without-ledger); đã ghi vào nhật ký.", err=True
+        )
+    if done.redestroyed:
+        click.echo(f"Đã hủy lại {len(done.redestroyed)} bản ghi theo sổ tiêu hủy.")
+    if done.reapplied:
+        click.echo(
+            f"Đã áp dụng lại việc hủy {len(done.reapplied)} bản ghi bị hủy sau thời điểm của bản sao lưu."
+        )
     click.echo(
-        f"Đã khôi phục {done.objects} đối tượng ({done.bytes / 1e6:.1f} MB) từ {done.backup_id} và"
-        f" {keys.objects} khóa từ {keys.backup_id}; chỉ mục: {index.total} bản ghi."
+        f"Đã khôi phục {done.store.objects} đối tượng ({done.store.bytes / 1e6:.1f} MB) từ"
+        f" {done.store.backup_id} và {done.keys.objects} khóa từ {done.keys.backup_id}; chỉ mục:"
+        f" {done.indexed} bản ghi; sổ tiêu hủy đã đọc: {len(done.ledger.reached)}."
     )
 
 

@@ -113,7 +113,8 @@ class ObjectStore(abc.ABC):
     def set_retention(self, key: str, retention: Retention) -> None:
         raise NotImplementedError(f"{self.name} does not support retention")
 
-    def get_retention(self, key: str) -> Retention | None:
+    def get_retention(self, key: str, version_id: str | None = None) -> Retention | None:
+        """The retention of ``key`` (of one version of it where the backend keeps versions)."""
         raise NotImplementedError(f"{self.name} does not support retention")
 
     def set_legal_hold(self, key: str, on: bool) -> None:

@@ -311,7 +311,7 @@ class LocalStore(ObjectStore):
         meta.update(mode=retention.mode, until=retention.until.isoformat())
         self._write_meta(key, meta)
 
-    def get_retention(self, key: str) -> Retention | None:
+    def get_retention(self, key: str, version_id: str | None = None) -> Retention | None:
         meta = self._read_meta(key)
         until = meta.get("until")
         if not isinstance(until, str):

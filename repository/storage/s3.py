@@ -581,10 +581,10 @@ class S3Store(ObjectStore):
             return None
         return Retention(mode=mode, until=_parse_s3_date(until))
 
-    def get_retention(self, key: str) -> Retention | None:
+    def get_retention(self, key: str, version_id: str | None = None) -> Retention | None:
         check_key(key)
         self._require_lock()
-        return self._retention(key)
+        return self._retention(key, version_id)
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         check_key(key)

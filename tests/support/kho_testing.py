@@ -57,14 +57,17 @@ def s3_options() -> dict[str, Any] | None:
 
 
 def backup_s3_options() -> dict[str, Any]:
-    """The backup destination's own S3 account (scripts/services.sh makes it); skips when the
+    """The backup destination's own S3 account on the second S3 server (scripts/services.sh
+    starts a second gateway with its own zone and pools, ``KHO_TEST_S3_BACKUP_ENDPOINT``; on a
+    stack started before it existed, the account on the store's gateway); skips when the
     gateway is not configured."""
     options = s3_options()
     access = os.environ.get("KHO_TEST_S3_BACKUP_ACCESS_KEY", "")
     if options is None or not access:
         pytest.skip("KHO_TEST_S3_BACKUP_ACCESS_KEY is not set: start the S3 gateway with scripts/services.sh")
     secret = os.environ.get("KHO_TEST_S3_BACKUP_SECRET_KEY", "")
-    return {**options, "access_key": access, "secret_key": secret}
+    endpoint = os.environ.get("KHO_TEST_S3_BACKUP_ENDPOINT") or options["endpoint"]
+    return {**options, "endpoint": endpoint, "access_key": access, "secret_key": secret}
 
 
 BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
