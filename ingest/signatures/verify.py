@@ -113,7 +113,7 @@ def verify_pdf(
     *,
     allow_fetching: bool = False,
     now: datetime | None = None,
-    pool: _pool.VerifierPool | None = None,
+    pool: _pool.VerifierPool | _pool.ForkVerifier | None = None,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`), or
