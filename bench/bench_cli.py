@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/bench_cli.py [--repeat 3] [--pdf FILE]
 
-Each line is the wall time of a whole process, min / median of ``--repeat`` runs:
+Each line is the wall time of a whole process, min / median of ``--repeat`` runs, and the
+median CPU time (user + system, its worker processes included: on a loaded machine the wall
+time measures the queue for a core, the CPU time what the command costs):
 
   baseline   ``python -c 'import click'`` (an interpreter and the CLI library, nothing of Kho)
   kho        ``--help``, ``config``, ``search --help``, ``register list`` and ``whoami`` (the last
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,15 +35,21 @@ SHARED = Path(os.environ.get("KHO_SHARED_DIR", ROOT.parent / "shared"))
 DEFAULT_PDF = SHARED / "corpora" / "pdf" / "vn-gov__194-ttg.signed.pdf"
 
 
-def wall(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, float, int]:
+def wall(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, float, float, int]:
+    """Wall min / median, CPU median (user + system of the process and of every process it
+    waited for, e.g. a verification worker), exit code of the last run."""
     times = []
+    cpu = []
     code = 0
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        proc = subprocess.run(argv, env=env, capture_output=True, check=False)
+        proc = subprocess.run(argv, env=env, capture_output=True, check=False, cwd=ROOT)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         code = proc.returncode
-    return min(times), statistics.median(times), code
+    return min(times), statistics.median(times), statistics.median(cpu), code
 
 
 def main() -> None:
@@ -69,14 +78,14 @@ def main() -> None:
             if shutil.which("pdfsig"):
                 rows.append((f"baseline: pdfsig {args.pdf.name}", ["pdfsig", str(args.pdf)]))
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-              f"wall seconds, min / median of {args.repeat}")
+              f"wall seconds, min / median of {args.repeat}; CPU seconds, median")
         base = None
         for label, argv in rows:
-            low, mid, code = wall(argv, env, args.repeat)
+            low, mid, cpu, code = wall(argv, env, args.repeat)
             if base is None:
                 base = mid
             print(f"{label:45s} {low:6.3f} / {mid:6.3f} s  ({mid / base:4.1f}x click)"
-                  f"  exit {code}")
+                  f"  cpu {cpu:6.3f} s  exit {code}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Public API::
     result.to_dict() / PdfVerification.from_dict(...)
 """
 
+from ingest.signatures import _lazy_pyhanko  # noqa: F401 - before any pyHanko import
 from ingest.signatures.model import (
     CertificateInfo,
     Indication,

@@ -232,6 +232,109 @@ class VerifierPool:
             worker.stop()
 
 
+class ForkVerifier:
+    """One forked child per document, for a one-shot process (``kho verify``).
+
+    The worker pool's children are fresh interpreters because the processes that own a pool
+    live long and run other code (the web server, the pipeline): nothing of the fast path may
+    leak into them, and they may hold threads, which ``fork`` does not carry over safely. A
+    one-shot ``kho verify`` process is different: it does nothing but verify, has no other
+    threads, and has already imported pyHanko to build the trust store, so a second interpreter
+    importing everything again (about half of its wall time) buys nothing. A forked child
+    inherits those imports and is still a box of its own: it limits its own address space, turns
+    the fast path on (patches and the paused collector stay in the child), verifies one document
+    and exits; the parent keeps stock libraries and enforces the time limit, and a document that
+    exhausts memory, kills the child or takes too long gets the same verdicts as in the pool.
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits.from_env()
+
+    @staticmethod
+    def available() -> bool:
+        return hasattr(os, "fork") and threading.active_count() == 1
+
+    def verify(
+        self,
+        data: bytes,
+        anchors: tuple[bytes, ...],
+        source: str,
+        allow_fetching: bool,
+        now: datetime | None,
+        policy: Any = None,
+    ) -> tuple[str, Any]:
+        """As :meth:`VerifierPool.verify` (the child parses the anchors as a pool worker does,
+        after turning the fast path on)."""
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_fd)
+            code = 0
+            try:
+                _child_verify(write_fd, self.limits.memory_mb, (
+                    data, anchors, source, allow_fetching, now, policy or _safe_policy()
+                ))
+            except BaseException:  # the parent sees a crash, never a hang
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as stream:
+            reply: tuple[str, Any] | None = None
+            try:
+                ready, _, _ = select.select([stream], [], [], self.limits.timeout)
+                reply = _recv(stream) if ready else ("timeout", self.limits.timeout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                reply = None
+            if reply is not None and reply[0] == "timeout":
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        if reply is None:
+            code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            return "crash", code
+        return reply
+
+    def close(self) -> None:
+        pass
+
+
+def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> None:
+    """Body of a :class:`ForkVerifier` child: limits, fast path, one verification, reply."""
+    out = os.fdopen(write_fd, "wb")
+    import faulthandler
+
+    # a native abort under the memory limit is a verdict, not a traceback on the terminal
+    faulthandler.disable()
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+    from ingest.signatures import _fastpath
+    from ingest.signatures.trust import TrustStore
+    from ingest.signatures.verify import verify_in_process
+
+    _fastpath.activate()
+    data, anchors, source, allow_fetching, now, policy = request
+    trust = TrustStore.from_der(anchors, source)
+    try:
+        reply: tuple[str, Any] = (
+            "ok",
+            verify_in_process(
+                data, trust, allow_fetching=allow_fetching, now=now, policy=policy
+            ).to_dict(),
+        )
+    except MemoryError:
+        reply = ("memory", None)
+    except BaseException as exc:  # never leave the caller waiting
+        reply = ("error", f"{type(exc).__name__}: {exc}"[:300])
+    _send(out, reply)
+    out.close()
+
+
 _shared: VerifierPool | None = None
 _shared_lock = threading.Lock()
 
@@ -280,4 +383,4 @@ def verdict_for_problem(problem: str, detail: Any) -> str:
     return f"lỗi khi kiểm tra chữ ký ({detail})"
 
 
-__all__ = ["Limits", "PdfVerification", "VerifierPool", "shared_pool", "verdict_for_problem"]
+__all__ = ["ForkVerifier", "Limits", "PdfVerification", "VerifierPool", "shared_pool", "verdict_for_problem"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ingest.signatures import rules, trustlist
+from ingest.signatures import _pool, rules, trustlist
 from ingest.signatures.model import Indication, PdfVerification, SignatureReport, SignerKind
 from ingest.signatures.verify import verify_pdf
 from kho.config import Settings
@@ -101,6 +101,9 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
         policy = rules.CryptoPolicy(settings.sha1_seals_until)
     except KhoError as exc:
         raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+    # One forked child per file (see _pool.ForkVerifier: this process is its own box), where
+    # fork is available; otherwise the shared pool of fresh worker interpreters.
+    verifier = _pool.ForkVerifier() if _pool.ForkVerifier.available() else None
     all_passed = True
     for path in files:
         try:
@@ -113,7 +116,9 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
             else:
                 click.echo(f"{path}: LỖI — {message}")
             continue
-        result = verify_pdf(data, trust, allow_fetching=allow_fetching, policy=policy)
+        result = verify_pdf(
+            data, trust, allow_fetching=allow_fetching, policy=policy, pool=verifier
+        )
         if result.verdict.indication is not Indication.TOTAL_PASSED:
             all_passed = False
         if as_json:

@@ -113,7 +113,7 @@ def verify_pdf(
     *,
     allow_fetching: bool = False,
     now: datetime | None = None,
-    pool: _pool.VerifierPool | None = None,
+    pool: _pool.VerifierPool | _pool.ForkVerifier | None = None,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
 ) -> PdfVerification:
     """Verify every signature in ``data`` in the shared worker pool (see :mod:`._pool`), or
@@ -250,6 +250,10 @@ def _document_facts(
             error = _short(exc)
         else:
             for end in sorted({first, last}):
+                if end == len(data):
+                    # the signed revision is the whole file: its view is `final` (the same
+                    # bytes), so there is no difference to find; pdfium need not read it twice
+                    continue
                 try:
                     signed = _viewer.page_view(data[:end])
                 except _viewer.Unrenderable:

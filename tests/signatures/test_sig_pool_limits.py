@@ -5,6 +5,7 @@ INDETERMINATE reason, and the pool goes on verifying the next document."""
 from __future__ import annotations
 
 import zlib
+from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
@@ -71,3 +72,38 @@ def test_a_decompression_bomb_is_stopped_by_the_memory_limit_and_the_pool_keeps_
         assert pool._started == 1
     finally:
         pool.close()
+
+
+def test_the_forked_verifier_of_kho_verify_keeps_the_limits_and_the_caller_stock(
+    signed: bytes, hostile: bytes, pki_trust: TrustStore
+) -> None:
+    """``kho verify`` verifies each file in a forked child (no second interpreter): the same
+    memory and time limits and verdicts as the pool, and nothing of the fast path in the
+    caller."""
+    import gc
+
+    from asn1crypto import x509
+
+    from ingest.signatures import _fastpath
+    from ingest.signatures._pool import ForkVerifier
+
+    assert ForkVerifier.available()
+    name_eq = x509.Name.__eq__
+    forked = ForkVerifier(Limits(timeout=300, memory_mb=LIMIT_MB))
+    bomb = verify_pdf(hostile, pki_trust, pool=forked)
+    assert bomb.verdict.indication is Indication.INDETERMINATE
+    assert "giới hạn bộ nhớ" in bomb.verdict.explanation
+    assert bomb.signatures == ()
+    moment = datetime(2026, 6, 1, tzinfo=UTC)
+    good = verify_pdf(signed, pki_trust, pool=forked, now=moment)
+    assert good.verdict.indication is Indication.TOTAL_PASSED
+    pool = VerifierPool(1, Limits(timeout=300, memory_mb=LIMIT_MB))
+    try:
+        assert verify_pdf(signed, pki_trust, pool=pool, now=moment).to_dict() == good.to_dict()
+    finally:
+        pool.close()
+    slow = verify_pdf(signed, pki_trust, pool=ForkVerifier(Limits(timeout=0.001, memory_mb=600)))
+    assert slow.verdict.indication is Indication.INDETERMINATE
+    assert "thời gian" in slow.verdict.explanation
+    # the caller's process kept stock libraries and its garbage collector
+    assert not _fastpath.active() and gc.isenabled() and x509.Name.__eq__ is name_eq

@@ -1,0 +1,109 @@
+"""Verification imports pyHanko's validation parts without its signing stack (aiohttp), and
+what the signing stack does on import besides signing - registering ASN.1 types with
+asn1crypto - still happens, so signatures parse exactly as with the whole of ``pyhanko.sign``.
+
+The registrations are the reason an earlier attempt was backed out: without ``asn1crypto.pdf``
+imported, a signature's ``adbe-revocationInfoArchival`` attribute read as an unknown type and
+a corpus document (dss-2236) reported no embedded revocation data where stock pyHanko found it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+_SNAPSHOT = """
+import json, sys
+{imports}
+import asn1crypto.core as core
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+tables = {{}}
+for cls in set(subclasses(core.Asn1Value)):
+    for attr in ("_map", "_oid_specs", "_reverse_map"):
+        value = cls.__dict__.get(attr)
+        if isinstance(value, dict):
+            tables[f"{{cls.__module__}}.{{cls.__qualname__}}.{{attr}}"] = {{
+                str(k): getattr(v, "__qualname__", None) or str(v) for k, v in value.items()
+            }}
+print(json.dumps({{"tables": tables, "modules": sorted(sys.modules)}}))
+"""
+
+
+def _run(imports: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", _SNAPSHOT.format(imports=imports)],
+        capture_output=True, text=True, timeout=180, check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def lazy() -> dict[str, object]:
+    return _run("import ingest.signatures.verify")
+
+
+def test_verification_does_not_import_the_signing_stack(lazy: dict[str, object]) -> None:
+    modules = set(lazy["modules"])  # type: ignore[arg-type]
+    assert "pyhanko.sign.validation" in modules and "pyhanko.sign.diff_analysis" in modules
+    assert "aiohttp" not in modules
+    assert "pyhanko.sign.signers.pdf_signer" not in modules
+    assert "pyhanko.sign.timestamps" not in modules
+
+
+def test_asn1_types_are_registered_as_by_the_whole_signing_stack(
+    lazy: dict[str, object],
+) -> None:
+    full = _run("import pyhanko.sign\nimport ingest.signatures.verify")
+    assert "aiohttp" in set(full["modules"])  # type: ignore[arg-type]  # the stack was there
+    lazy_tables, full_tables = lazy["tables"], full["tables"]
+    assert isinstance(lazy_tables, dict) and isinstance(full_tables, dict)
+    # asn1crypto builds a ``_reverse_map`` on first use (a cache): compared where both have it
+    different = sorted(
+        key for key in set(lazy_tables) | set(full_tables)
+        if lazy_tables.get(key) != full_tables.get(key)
+        and not (key.endswith("._reverse_map") and not (key in lazy_tables and key in full_tables))
+    )
+    assert different == []
+    assert full_tables["asn1crypto.cms.CMSAttributeType._map"]["1.2.840.113583.1.1.8"] == (
+        "adobe_revocation_info_archival"
+    )
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        # an encrypted document with a MAC makes the reader import pdfmac, which imports
+        # pyhanko.sign.signers.pdf_byterange: this was a circular ImportError
+        "import pyhanko.pdf_utils.crypt.pdfmac",
+        "import pyhanko.sign.signers.pdf_signer",
+        "from pyhanko.sign import signers",
+        "import pyhanko.sign.timestamps",
+        "from pyhanko.sign import *",
+    ],
+)
+def test_signing_code_imports_in_any_order_after_verification(first: str) -> None:
+    code = (
+        "import ingest.signatures.verify\n"
+        f"{first}\n"
+        "import pyhanko.sign\n"
+        "from pyhanko.sign import signers, fields, timestamps\n"
+        "from pyhanko.sign.signers import pdf_signer\n"
+        "from pyhanko.pdf_utils.crypt import pdfmac\n"
+        "assert pyhanko.sign.PdfSigner is signers.PdfSigner is pdf_signer.PdfSigner\n"
+        "assert pyhanko.sign.sign_pdf is signers.sign_pdf\n"
+        "assert callable(pdfmac.validate_pdf_mac) and fields.SigFieldSpec\n"
+        "assert timestamps.HTTPTimeStamper\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok"]
