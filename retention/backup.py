@@ -191,15 +191,16 @@ class _Cut:
         self.claims: dict[str, str | None] = {}
 
     def note(self, key: str, data: bytes) -> None:
-        from repository.audit import EVENTS_PREFIX
+        from repository.audit import EVENTS_PREFIX, raw_events
         from repository.registers import RegisterEntry
 
         parts = key.split("/")
         try:
             if key.startswith(EVENTS_PREFIX):
-                raw = json.loads(data)
-                creation = raw.get("action") in _CREATIONS
-                self.events[int(parts[-1].split(".")[0])] = raw.get("record_id") if creation else None
+                first = int(parts[-1].split(".")[0])
+                for offset, raw in enumerate(raw_events(json.loads(data))):  # a batch holds several
+                    creation = raw.get("action") in _CREATIONS
+                    self.events[first + offset] = raw.get("record_id") if creation else None
             elif key.startswith("registers/"):
                 self.registered[key] = RegisterEntry.from_json(data).record_id
             elif key.startswith("catalog/records/"):

@@ -19,7 +19,7 @@ from ingest.text import ExtractedText
 from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
 from repository.accounts import Account, AccountService, Notification, Token, Unit, account_key
-from repository.audit import AuditEvent, read_witness
+from repository.audit import AuditEvent, parse_object, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
@@ -42,6 +42,13 @@ def _read_event(data: dict[str, Any]) -> object:
     return event
 
 
+def _read_batch(data: dict[str, Any]) -> object:
+    events = parse_object(json.dumps(data, ensure_ascii=False).encode())
+    assert len(events) > 1 and all(e.compute_hash() == e.hash for e in events)
+    assert all(b.prev == a.hash for a, b in zip(events, events[1:], strict=False))
+    return events
+
+
 def _read_checkpoint(data: dict[str, Any]) -> object:
     from repository import audit_offline
 
@@ -58,6 +65,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "saved-search": lambda d: SavedSearch.from_dict(d).params(),
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
     "audit-event": _read_event,
+    "audit-batch": _read_batch,
     "job": JobStatus.from_dict,
     "derived-text": lambda d: ExtractedText.from_dict(formats.upcast(formats.DERIVED_TEXT.name, d)),
     "derived-signatures": _read_signatures,
