@@ -3,6 +3,7 @@ wrote load forever; a newer-than-known version is refused with FORMAT_UNSUPPORTE
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Callable
@@ -45,7 +46,7 @@ def _read_event(data: dict[str, Any]) -> object:
 def _read_batch(data: dict[str, Any]) -> object:
     events = parse_object(json.dumps(data, ensure_ascii=False).encode())
     assert len(events) > 1 and all(e.compute_hash() == e.hash for e in events)
-    assert all(b.prev == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev == a.hash for a, b in itertools.pairwise(events))
     return events
 
 

@@ -66,7 +66,8 @@ def _mixed(tmp_path: Path) -> tuple[Repository, list[str]]:
     ids = []
     for n, group in enumerate((False, True, True, False, True)):
         repo = grouped(store, keys, group=group)  # a new process each time: finds the head
-        ids.append(repo.create_document("den", incoming(code_number=f"{10 + n}"), None, None, CLERK).record_id)
+        record = repo.create_document("den", incoming(code_number=f"{10 + n}"), None, None, CLERK)
+        ids.append(record.record_id)
         repo.audit.append("x", "note:single")
     return grouped(store, keys), ids
 
@@ -146,7 +147,8 @@ def test_checkpoints_and_their_incremental_check_read_batches(tmp_path: Path) ->
         EventDraft("mallory", "record:create", record_id=data["events"][0]["record_id"]),
         EventDraft("mallory", "register:assign", record_id=data["events"][0]["record_id"]),
     ])
-    repo.store.put(event_key(3), json.dumps({"format_version": 1, "events": [e.stored() for e in rewritten]}).encode())
+    forged = {"format_version": 1, "events": [e.stored() for e in rewritten]}
+    repo.store.put(event_key(3), json.dumps(forged).encode())
     assert not verify_anchored(repo.audit, anchor).ok
 
 
@@ -185,7 +187,7 @@ def test_concurrent_writers_with_batches_never_share_a_number(backend: str, tmp_
             for i in range(acts):
                 size = 1 + (i + n) % 3  # batches of 1, 2 and 3 events, and single events
                 logs[n].append_many([EventDraft(f"w{n}", f"x:{i}.{j}") for j in range(size)])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
