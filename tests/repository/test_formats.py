@@ -53,9 +53,10 @@ def _read_batch(data: dict[str, Any]) -> object:
 def _read_checkpoint(data: dict[str, Any]) -> object:
     from repository import audit_offline
 
+    read = formats.upcast(formats.AUDIT_CHECKPOINT.name, data)  # a newer format is refused first
     key = audit_offline.load_public_key(FIXTURES / "v0" / "audit-checkpoint" / "checkpoint.pub.pem")
     assert audit_offline.signature_valid(data, key), "an old checkpoint must still verify"
-    return formats.upcast(formats.AUDIT_CHECKPOINT.name, data)["head"]
+    return read["head"]
 
 
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
