@@ -59,6 +59,12 @@ def key_seq(key: str) -> int:
 def raw_events(raw: Any) -> list[Any]:
     """The parsed events one stored object holds: itself, or the events of a batch."""
     if isinstance(raw, dict) and "events" in raw and "action" not in raw:
+        if (
+            formats.FORMAT_KEY not in raw
+            or formats.version_of(formats.AUDIT_BATCH.name, raw) < formats.AUDIT_BATCH.unversioned
+        ):
+            # No batch was ever written without its stamp: the wrapper was edited.
+            raise FormatInvalid("Lô sự kiện nhật ký kiểm toán mang phiên bản định dạng không hợp lệ.")
         batch = formats.upcast(formats.AUDIT_BATCH.name, raw)
         items = batch["events"]
         if not isinstance(items, list) or not items:

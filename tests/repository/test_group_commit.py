@@ -99,6 +99,11 @@ def test_tampering_inside_a_batch_is_found(tmp_path: Path) -> None:
     repo.store.put(key, json.dumps(data).encode())
     assert [(f.kind, f.seq) for f in repo.audit.verify().findings] == [("changed", 4)]
 
+    for stamp in (0, None, "1"):  # the wrapper is not hashed: a stamp Kho never wrote is named
+        bad = {**data, formats.FORMAT_KEY: stamp} if stamp is not None else {"events": data["events"]}
+        repo.store.put(key, json.dumps(bad).encode())
+        assert ("unreadable", 3) in [(f.kind, f.seq) for f in repo.audit.verify().findings]
+
     data["events"] = data["events"][::-1]  # reordered within the object
     repo.store.put(key, json.dumps(data).encode())
     kinds = {f.kind for f in repo.audit.verify().findings}
