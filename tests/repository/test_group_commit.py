@@ -216,3 +216,29 @@ def test_concurrent_writers_with_batches_never_share_a_number(backend: str, tmp_
         held = parse_object(store.get(info.key))
         assert len({e.actor for e in held}) == 1
         assert len({e.action.split(".")[0] for e in held}) == 1
+
+
+@pytest.mark.parametrize(("value", "group"), [(None, False), ("true", True), ("false", False)])
+def test_the_setting_turns_group_commit_on(tmp_path: Path, value: str | None, group: bool) -> None:
+    from kho.config import Settings
+    from repository.service import open_repository
+
+    env = {"KHO_DATA_DIR": str(tmp_path / "kho"), "KHO_AGENCY_ID": AGENCY}
+    if value is not None:
+        env["KHO_AUDIT_GROUP_COMMIT"] = value
+    repo = open_repository(Settings.from_env(env))
+    assert repo.audit.group_commit is group
+    repo.create_document("den", incoming(), None, None, CLERK)
+    objects = [i.key for i in repo.store.list("audit/events/")]
+    assert len(objects) == (1 if group else 2)
+    assert repo.audit.verify().ok
+
+
+def test_a_wrong_setting_is_refused_with_its_code(tmp_path: Path) -> None:
+    from kho.config import Settings
+    from kho.errors import KhoError
+
+    env = {"KHO_DATA_DIR": str(tmp_path / "kho"), "KHO_AGENCY_ID": AGENCY, "KHO_AUDIT_GROUP_COMMIT": "có"}
+    with pytest.raises(KhoError) as info:
+        Settings.from_env(env)
+    assert "KHO_AUDIT_GROUP_COMMIT" in info.value.message
