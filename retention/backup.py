@@ -281,6 +281,14 @@ def _settle(
         after = event_key(max(cut.events)) if cut.events else None
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
+    # The originals of the records committed just now: written before their commit, but a
+    # listing walks ``records/`` before ``registers/``, so one can pass a record's folder before
+    # its original lands and reach the register after its entry did (immutable: one more look).
+    now = time.time()
+    for rid in sorted(rid for rid in cut.committed if _young(rid, now, grace_s)):
+        for info in list(source.list(f"records/{rid}/content/")):
+            if info.key not in found:
+                copy(info.key)
     now = time.time()
     in_flight = {
         rid for rid in (cut.markers | {h for h in cut.claims.values() if h}) - cut.committed

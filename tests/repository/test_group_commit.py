@@ -242,3 +242,69 @@ def test_a_wrong_setting_is_refused_with_its_code(tmp_path: Path) -> None:
     with pytest.raises(KhoError) as info:
         Settings.from_env(env)
     assert "KHO_AUDIT_GROUP_COMMIT" in info.value.message
+
+
+WRITER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming
+from repository.records import Repository
+from repository.storage.local import LocalStore
+repo = Repository(LocalStore(sys.argv[1] + "/store"), LocalStore(sys.argv[1] + "/keys"), agency_id=AGENCY,
+                  agency_name=AGENCY_NAME, audit_group_commit=True)
+stop, n = Path(sys.argv[2]), 0
+while not stop.exists():
+    n += 1
+    repo.create_document("den", incoming(code_number=str(1000 + n)), b"%PDF-1.4\\n" + str(n).encode() * 300,
+                         f"cv{n}.pdf", CLERK)
+print(n)
+"""
+
+
+def test_backup_under_a_group_committing_writer_restores_consistent(tmp_path: Path) -> None:
+    """The backup cut under concurrent writes (tests/repository/test_backup.py) with a writer that
+    commits each record's events as one batch: the copy restores clean, chain and numbers whole."""
+    import subprocess
+    import sys
+    import time
+
+    from repository.records import Actor
+    from retention.backup import read_manifest
+
+    operator = Actor(user="operator", source="test", system=True)
+
+    store, keys = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys")
+    repo = grouped(store, keys)
+    repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4\nfirst", "a.pdf", CLERK)
+    stop = tmp_path / "stop"
+    support = Path(__file__).resolve().parents[1] / "support"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path), str(stop), str(support)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        while sum(1 for _ in store.list("registers/")) < 15:
+            assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
+            time.sleep(0.05)
+        copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+        made = backup(store, copy, label="store")
+        backup(keys, key_copy, label="keys")
+        time.sleep(0.3)
+    finally:
+        stop.touch()
+        out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err.decode()
+    entries = sum(1 for _ in store.list("registers/"))
+    assert int(out.decode().strip()) + 1 == entries
+
+    fresh = grouped(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    assert any(len(parse_object(fresh.store.get(i.key))) == 2 for i in fresh.store.list("audit/events/"))
+    report = fsck(fresh, deep=True, grace_seconds=0)
+    assert report.clean, report.issues
+    assert fresh.audit.verify().ok
+    numbers = [r.registration.number for r in fresh.register("den", 2026, actor=operator) if r.registration]
+    assert numbers == list(range(1, len(numbers) + 1)) and 1 < len(numbers) < entries
+    assert made.objects == len(read_manifest(copy)["objects"])
