@@ -4,12 +4,15 @@ baseline measured in the same run, with the writes it costs per record.
 
     .venv/bin/python bench/bench_store.py [--records 500] [--size-kb 200] [--processes 1,2,4]
                                           [--repeat 3] [--s3-endpoint 127.0.0.1:7480 ...]
+                                          [--group-commit off|on|both] [--profile]
 
 Raw baselines: local, a loop of SHA-256 + AES-GCM + write + fsync of one file per record; S3,
 one ``put_object`` per record into a plain bucket on the same gateway, and one conditional PUT
 (``If-None-Match: *``, unversioned bucket) per register number. Per record it prints the HTTP
 requests by kind (S3, counted by a wrapper around the client's connection pool) and the fsync
-calls (local). Each figure is min/median of ``--repeat`` runs.
+calls (local). Each figure is min/median of ``--repeat`` runs. Kho runs once per audit mode asked
+(``--group-commit``: one object per event, or the events of one act in one object).
+``--profile`` first lists every object one record and one number write, and why.
 
 The S3 run happens when an endpoint is given (or KHO_TEST_S3_* are set: scripts/services.sh env).
 Prints figures; it is not a test.
@@ -85,8 +88,98 @@ def _metadata(i: int, direction: str) -> dict[str, Any]:
 
 
 def _open(url: str, options: dict[str, Any]) -> Repository:
+    options = dict(options)
+    group = bool(options.pop("group_commit", False))
     key_url = url + "-keys" if url.startswith("s3://") else url + "/../keys"
-    return Repository(open_store(url, **options), open_store(key_url, **options), agency_id=AGENCY)
+    return Repository(
+        open_store(url, **options),
+        open_store(key_url, **options),
+        agency_id=AGENCY,
+        audit_group_commit=group,
+    )
+
+
+# -- profile: every object one record and one number write, and why ---------------------------
+WHY = [
+    ("keys/", "per-record data key, in the key store (crypto-shredding: never bundled)"),
+    ("catalog/records/", "catalog marker: lists the record, names its register for roll-forward"),
+    ("claims/sha256/", "duplicate guard on the file's SHA-256 (two writers may race)"),
+    ("claims/skh/", "duplicate guard on số, ký hiệu, cơ quan, năm (two writers may race)"),
+    ("registers/", "register entry: the number AND the sealed first version, the commit point"),
+    ("records/*/content/", "the original, sealed (its own blob)"),
+    ("records/*/v", "first version, materialised from the entry (readers, listing, fsck)"),
+    ("audit/events/", "audit event(s) of the act: record:create + register:assign"),
+    ("audit/witness.json", "witness: newest event number (cut-from-the-end check)"),
+]
+
+
+def _why(key: str) -> str:
+    import fnmatch
+
+    for pattern, why in WHY:
+        if key.startswith(pattern) or fnmatch.fnmatch(key, pattern + "*"):
+            return why
+    return "?"
+
+
+def _shape(key: str, record_id: str) -> str:
+    import re
+
+    key = key.replace(record_id, "<id>")
+    key = re.sub(r"[0-9a-f]{64}", "<sha256>", key)
+    return re.sub(r"/\d{8,12}\.json$", "/<n>.json", key)
+
+
+def _logging(
+    real: Any, store: Any, where: str, op: str, calls: list[tuple[str, str, str]], depth: list[int]
+) -> Callable[..., Any]:
+    def wrapped(*a: Any, **k: Any) -> Any:
+        if not depth[0]:
+            calls.append((where, op, str(a[0]) if a else str(k.get("prefix", ""))))
+        depth[0] += 1
+        try:
+            return real(store, *a, **k)
+        finally:
+            depth[0] -= 1
+
+    return wrapped
+
+
+def profile(label: str, fresh: Callable[[], str], options: dict[str, Any], size: int) -> None:
+    for group in (False, True):
+        url = fresh()
+        repo = _open(url, {**options, "group_commit": group})
+        repo.create_document("den", _metadata(0, "den"), b"%PDF-1.7\nwarm", "warm.pdf", CLERK)
+        repo.create_document("di", _metadata(0, "di"), None, None, CLERK)  # caches warm: steady state
+        for what, direction, content in (
+            ("a 200 KB record (incoming, with its file)", "den", b"%PDF-1.7\n" + os.urandom(size)),
+            ("a register number (outgoing, no file)", "di", None),
+        ):
+            calls: list[tuple[str, str, str]] = []
+            depth = [0]  # only the outermost call (put_new may be put_if_absent underneath)
+            for store, where in ((repo.store, "store"), (repo.keys.store, "keys")):
+                for op in ("put_if_absent", "put_new", "put", "get", "stat", "exists", "list"):
+                    setattr(store, op, _logging(getattr(type(store), op), store, where, op, calls, depth))
+            COUNTS.clear()
+            record = repo.create_document(
+                direction, _metadata(1, direction), content, "a.pdf" if content else None, CLERK
+            )
+            counts = dict(COUNTS)
+            for store in (repo.store, repo.keys.store):
+                for op in ("put_if_absent", "put_new", "put", "get", "stat", "exists", "list"):
+                    delattr(store, op)
+            mode = "group commit" if group else "one object per event"
+            print(f"\n-- {label}, {mode}: {what} --")
+            seen: set[tuple[str, str, str]] = set()
+            for where, op, key in calls:
+                if (where, op, key) in seen and op in ("stat", "exists"):
+                    continue
+                seen.add((where, op, key))
+                shaped = _shape(key, record.record_id)
+                print(f"  {where:<5} {op:<13} {shaped:<58} {_why(key)}")
+            writes = sum(op.startswith("put") for _, op, _ in calls)
+            spent = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            print(f"  = {writes} objects written; {spent}")
 
 
 Result = tuple[int, float, dict[str, int]]
@@ -245,6 +338,7 @@ def run(
     procs: list[int],
     repeat: int,
     parts: tuple[str, ...] = ("store", "numbers"),
+    modes: tuple[bool, ...] = (False, True),
 ) -> None:
     s3 = label.startswith("S3")
     print(f"\n== {label}: {size // 1024} KB records, {records} per run, min/median of {repeat} ==")
@@ -278,8 +372,11 @@ def run(
             per,
             size,
         )
-        kho = _measure("Kho store", p, repeat, fresh, prepare_repo, _store_worker, options, per, size)
-        print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
+        for group in modes:
+            name = "Kho store" + (", group commit" if group else "")
+            opts = {**options, "group_commit": group}
+            kho = _measure(name, p, repeat, fresh, prepare_repo, _store_worker, opts, per, size)
+            print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
     for p in procs if "numbers" in parts else []:
         per = max(1, records // p)
         raw = 0.0
@@ -295,20 +392,21 @@ def run(
                 per,
                 0,
             )
-        kho = _measure(
-            "Kho register numbers",
-            p,
-            repeat,
-            fresh,
-            prepare_repo,
-            _number_worker,
-            options,
-            per,
-            0,
-            check=exact,
-        )
-        if raw:
-            print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
+        for group in modes:
+            kho = _measure(
+                "Kho register numbers" + (", group commit" if group else ""),
+                p,
+                repeat,
+                fresh,
+                prepare_repo,
+                _number_worker,
+                {**options, "group_commit": group},
+                per,
+                0,
+                check=exact,
+            )
+            if raw:
+                print(f"{'':<34} ratio (median) Kho/raw = {kho / raw:.2f}")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
@@ -321,6 +419,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-local", action="store_true")
     parser.add_argument("--parts", default="store,numbers", help="store, numbers or both")
+    parser.add_argument("--group-commit", choices=("off", "on", "both"), default="both",
+                        help="audit events of one act: one object each (off) or one batch (on)")
+    parser.add_argument("--profile", action="store_true", help="list the objects one record writes")
     parser.add_argument("--s3-endpoint", default=os.environ.get("KHO_TEST_S3_ENDPOINT", ""))
     parser.add_argument("--s3-access-key", default=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""))
     parser.add_argument("--s3-secret-key", default=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""))
@@ -328,7 +429,20 @@ def main() -> None:
     procs = [int(p) for p in args.processes.split(",")]
     parts = tuple(args.parts.split(","))
     size = args.size_kb * 1024
+    modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.group_commit]
     base = Path(tempfile.mkdtemp(prefix="kho-bench-", dir=os.environ.get("TMPDIR")))
+    s3_options = {
+        "endpoint": args.s3_endpoint,
+        "access_key": args.s3_access_key,
+        "secret_key": args.s3_secret_key,
+        "secure": False,
+    }
+    if args.profile:
+        if not args.skip_local:
+            profile("local folder", lambda: f"file://{base / uuid.uuid4().hex / 'store'}", {}, size)
+        if args.s3_endpoint:
+            s3_url = f"S3 at {args.s3_endpoint}"
+            profile(s3_url, lambda: f"s3://kho-bench-{uuid.uuid4().hex[:12]}", s3_options, size)
     if not args.skip_local:
         run(
             "local folder",
@@ -339,23 +453,19 @@ def main() -> None:
             procs,
             args.repeat,
             parts,
+            modes,
         )
     if args.s3_endpoint:
-        options = {
-            "endpoint": args.s3_endpoint,
-            "access_key": args.s3_access_key,
-            "secret_key": args.s3_secret_key,
-            "secure": False,
-        }
         run(
             f"S3 at {args.s3_endpoint}",
             lambda: f"s3://kho-bench-{uuid.uuid4().hex[:12]}",
-            options,
+            s3_options,
             args.s3_records or max(50, args.records // 5),
             size,
             procs,
             args.repeat,
             parts,
+            modes,
         )
     else:
         print("\nS3: skipped (no --s3-endpoint and KHO_TEST_S3_ENDPOINT unset)")

@@ -37,6 +37,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_KEYSTORE_SECRET_KEY": ("", "S3 secret key of the key store (empty = `KHO_S3_SECRET_KEY`)."),
     "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
+    "KHO_AUDIT_GROUP_COMMIT": (
+        "false",
+        "write the audit events of one act as one object (an audit batch): fewer writes per record.",
+    ),
     "KHO_AGENCY_ID": ("000.00.00.H99", "Mã định danh of the agency that runs Kho (QĐ 20/2020)."),
     "KHO_AGENCY_NAME": ("Cơ quan sử dụng Kho", "Name of that agency."),
     "KHO_MAX_FILE_MB": ("50", "Largest accepted original, in MB."),
@@ -273,6 +277,7 @@ class Settings:
     sha1_seals_until: datetime | None = None
     password_memory_kb: int = 65536
     password_time_cost: int = 3
+    audit_group_commit: bool = False
     login_max_failures: int = 5
     audit_signing_key: Path | None = None
     audit_public_key: Path | None = None
@@ -392,6 +397,7 @@ class Settings:
             sha1_seals_until=_cutoff("KHO_SIGNATURE_SHA1_SEALS_UNTIL", get("KHO_SIGNATURE_SHA1_SEALS_UNTIL")),
             password_memory_kb=_int("KHO_PASSWORD_MEMORY_KB", get("KHO_PASSWORD_MEMORY_KB"), 1024, 4_194_304),
             password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
+            audit_group_commit=_bool("KHO_AUDIT_GROUP_COMMIT", get("KHO_AUDIT_GROUP_COMMIT")),
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
             audit_signing_key=Path(v).expanduser() if (v := get("KHO_AUDIT_SIGNING_KEY")) else None,
             audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,

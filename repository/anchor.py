@@ -112,14 +112,18 @@ def generate_key(path: Path) -> Path:
 # -- reading the chain and the checkpoints ---------------------------------------------------------
 def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None]]:
     """Every stored event by the position its key names, parsed (None if it does not parse)."""
+    from repository.audit import key_seq, raw_events
+
     positions: list[tuple[int, dict[str, Any] | None]] = []
     for info in store.list(EVENTS_PREFIX):
-        position = int(info.key.rsplit("/", 1)[1].split(".")[0])
+        position = key_seq(info.key)
         try:
-            raw = json.loads(store.get(info.key))
-            positions.append((position, raw if isinstance(raw, dict) else None))
+            items = raw_events(json.loads(store.get(info.key)))  # a batch holds several
         except (ValueError, KhoError):
             positions.append((position, None))
+            continue
+        for offset, raw in enumerate(items):
+            positions.append((position + offset, raw if isinstance(raw, dict) else None))
     return positions
 
 
@@ -283,12 +287,15 @@ def _save_mark(
 
 
 def _event_raw(store: ObjectStore, seq: int) -> dict[str, Any] | None:
-    from repository.audit import event_key
+    from repository.audit import raw_holding
 
     try:
-        raw = json.loads(store.get(event_key(seq)))
+        held = raw_holding(store, seq)
     except (KhoError, ValueError):
         return None
+    if held is None:
+        return None
+    raw = held[1][seq - held[0]]
     return raw if isinstance(raw, dict) else None
 
 
@@ -297,7 +304,7 @@ def _verify_from_mark(
 ) -> VerifyReport | None:
     """The incremental check; None whenever it cannot vouch for the chain (then: full walk)."""
     from repository.audit import EVENTS_PREFIX as EVENTS
-    from repository.audit import event_key, read_witness
+    from repository.audit import event_key, key_seq, raw_events, raw_holding, read_witness
 
     try:
         mark = json.loads((anchor.checkpoint_dir / VERIFIED_STATE).read_text(encoding="utf-8"))  # type: ignore[operator]
@@ -315,16 +322,34 @@ def _verify_from_mark(
         return None
     hashes = {start: start_hash}
     expected, prev = start + 1, start_hash
-    for info in log.store.list(EVENTS, start_after=event_key(start)):
-        position = int(info.key.rsplit("/", 1)[1].split(".")[0])
-        raw = _event_raw(log.store, position)
-        if (
-            position != expected or raw is None or raw.get("seq") != position
-            or raw.get("prev") != prev or offline.event_hash(raw) != raw.get("hash")
-        ):
+    try:
+        held = raw_holding(log.store, start)
+    except (KhoError, ValueError):
+        return None
+    if held is None:
+        return None
+    # The events after the mark: the rest of the object holding it (a batch), then every
+    # object after it, batches expanded.
+    pending = [(held[0] + n, raw) for n, raw in enumerate(held[1]) if held[0] + n > start]
+    objects = log.store.list(EVENTS, start_after=event_key(held[0]))
+    while True:
+        for position, raw in pending:
+            if (
+                position != expected or not isinstance(raw, dict) or raw.get("seq") != position
+                or raw.get("prev") != prev or offline.event_hash(raw) != raw.get("hash")
+            ):
+                return None
+            hashes[position] = prev = str(raw["hash"])
+            expected += 1
+        info = next(objects, None)
+        if info is None:
+            break
+        try:
+            items = raw_events(json.loads(log.store.get(info.key)))
+        except (KhoError, ValueError):
             return None
-        hashes[position] = prev = str(raw["hash"])
-        expected += 1
+        first = key_seq(info.key)
+        pending = [(first + n, raw) for n, raw in enumerate(items)]
     last = expected - 1
     try:
         if int(read_witness(log.store)["seq"]) > last:

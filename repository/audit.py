@@ -7,6 +7,15 @@ inserted or moved. A witness object (``audit/witness.json``) records the newest 
 so that events cut from the end are found too; on backends with object lock every event is
 also put under COMPLIANCE retention.
 
+Group commit (``AuditLog(group_commit=True)``, issue 14): the events of one act (a record's
+creation and its number; the events of one :meth:`AuditLog.batch`) are written as one object,
+an *audit batch* (:data:`repository.formats.AUDIT_BATCH`) at the key of its first event: one
+create-if-absent (one claim on S3 servers without conditional PUT) instead of one per event.
+Every event in it keeps its own sequence number, hash and link, so the chain, the witness and
+the checkpoints mean what they meant; readers (here, :mod:`repository.anchor`, ``fsck``,
+backups) expand a batch into its events, and stores holding both shapes read as one chain. The
+events after a batch start at the key of its first event plus its length.
+
 Event names follow ``subject:action`` (``record:create``, ``content:read``, ``register:assign``).
 Times are stored in UTC (QCVN 12:2026/BCA 2.2.22) and shown in Vietnam time.
 """
@@ -35,6 +44,86 @@ WITNESS_KEY = "audit/witness.json"
 
 def event_key(seq: int) -> str:
     return f"{EVENTS_PREFIX}{seq // _SHARD:06d}/{seq:012d}.json"
+
+
+MAX_BATCH = 64
+"""Events per batch object at most (longer acts take several objects); readers look this far
+back for the object holding an event whose number is not a key."""
+
+
+def key_seq(key: str) -> int:
+    """The sequence number an event key names (the first event of a batch)."""
+    return int(key.rsplit("/", 1)[1].split(".")[0])
+
+
+def raw_events(raw: Any) -> list[Any]:
+    """The parsed events one stored object holds: itself, or the events of a batch."""
+    if isinstance(raw, dict) and "events" in raw and "action" not in raw:
+        if (
+            formats.FORMAT_KEY not in raw
+            or formats.version_of(formats.AUDIT_BATCH.name, raw) < formats.AUDIT_BATCH.unversioned
+        ):
+            # No batch was ever written without its stamp: the wrapper was edited.
+            raise FormatInvalid("Lô sự kiện nhật ký kiểm toán mang phiên bản định dạng không hợp lệ.")
+        batch = formats.upcast(formats.AUDIT_BATCH.name, raw)
+        items = batch["events"]
+        if not isinstance(items, list) or not items:
+            raise FormatInvalid("Lô sự kiện nhật ký kiểm toán không chứa sự kiện nào.")
+        return items
+    return [raw]
+
+
+def parse_object(data: bytes) -> list[AuditEvent]:
+    """The events of one stored object (one event, or a batch), in order."""
+    try:
+        raw = json.loads(data)
+    except ValueError as exc:
+        raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
+    try:
+        return [AuditEvent.from_raw(item) for item in raw_events(raw)]
+    except TypeError as exc:
+        raise FormatInvalid("Sự kiện nhật ký kiểm toán thiếu hoặc thừa trường.") from exc
+
+
+def batch_bytes(events: Sequence[AuditEvent]) -> bytes:
+    """The stored form of several consecutive events (format ``audit-batch``)."""
+    body = formats.stamp(formats.AUDIT_BATCH.name, {"events": [e.stored() for e in events]})
+    return json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+
+
+def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
+    """The object that holds event ``seq`` — its key's number and its parsed events — or None.
+
+    Its own key when it starts an object; otherwise the nearest key below it (a batch), found
+    by one listing of at most :data:`MAX_BATCH` keys. :class:`FormatInvalid` if it does not parse.
+    """
+    if seq < 0:
+        return None
+    try:
+        return seq, raw_events(_json(store.get(event_key(seq))))
+    except NotFound:
+        pass
+    low = seq - MAX_BATCH
+    best = None
+    for info in store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
+        if info.key > event_key(seq):
+            break
+        best = info.key
+    if best is None:
+        return None
+    try:
+        items = raw_events(_json(store.get(best)))
+    except NotFound:
+        return None
+    first = key_seq(best)
+    return (first, items) if first + len(items) > seq else None
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
 
 
 def read_witness(store: ObjectStore) -> dict[str, Any]:
@@ -76,21 +165,29 @@ class AuditEvent:
         canonical = json.dumps(self.body(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def to_json(self) -> bytes:
+    def stored(self) -> dict[str, Any]:
         data = asdict(self)
         if data[formats.FORMAT_KEY] is None:
             del data[formats.FORMAT_KEY]
-        return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+        return data
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.stored(), sort_keys=True, ensure_ascii=False).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> AuditEvent:
         """An event of any known format version, keeping the version it was written in (the
         hash covers the body as written)."""
-        kind = formats.AUDIT_EVENT.name
         try:
             raw = json.loads(data)
         except ValueError as exc:
             raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
+        return cls.from_raw(raw)
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> AuditEvent:
+        """:meth:`from_json` of an event already parsed (one of a batch's)."""
+        kind = formats.AUDIT_EVENT.name
         fields = formats.unstamped(kind, formats.upcast(kind, raw))
         return cls(**fields, format_version=raw.get(formats.FORMAT_KEY))
 
@@ -130,20 +227,25 @@ class VerifyReport:
 
 
 class AuditLog:
-    def __init__(self, store: ObjectStore, *, retention_days: int | None = None) -> None:
+    def __init__(
+        self, store: ObjectStore, *, retention_days: int | None = None, group_commit: bool = False
+    ) -> None:
         self.store = store
         self.retention_days = retention_days
+        self.group_commit = group_commit
+        """Write the events of one act as one batch object (module docstring)."""
         self._lock = threading.Lock()
         self._next: tuple[int, str] | None = None  # (next seq, hash of the event before it)
         self._witnessed = -1
         # Events never change once written (each is hash-chained; ``verify`` reads the store, not
         # this): queries keep the ones they parsed, so a page's history does not re-read the log.
-        self._parsed: dict[str, AuditEvent] = {}
+        self._parsed: dict[str, list[AuditEvent]] = {}
         # Derived, rebuildable data (never trusted for integrity: ``verify`` reads the store):
         # the sequence numbers of each record's events, so a record's history reads its own
         # events instead of the whole log. Built by one scan on first use, then kept up to date
         # by reading only the events written since (ours and other processes'), up to the witness.
         self._by_record: dict[str, list[int]] | None = None
+        self._home: dict[int, str] = {}  # seq → key of the batch holding it (not its own key)
         self._indexed_next = 0
         self._index_lock = threading.Lock()
         self._batch = threading.local()
@@ -189,27 +291,31 @@ class AuditLog:
 
     def append_many(self, drafts: Sequence[EventDraft], *, at: datetime | None = None) -> list[AuditEvent]:
         """Append events of one act (a record's creation and its number) in order, each its own
-        link in the chain, and move the witness once, past the last of them."""
+        link in the chain, and move the witness once, past the last of them. With group commit
+        they are one stored object (a batch), else one object each."""
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
+        size = MAX_BATCH if self.group_commit else 1
         with self._lock:
             seq, prev = self._next if self._next is not None else self._find_head()
             try:
-                for draft in drafts:
-                    event = self._write_event(seq, prev, moment, draft)
-                    self._remember(event_key(event.seq), event)
-                    out.append(event)
-                    seq, prev = event.seq + 1, event.hash
+                for start in range(0, len(drafts), size):
+                    written = self._write_object(seq, prev, moment, drafts[start : start + size])
+                    key = event_key(written[0].seq)
+                    self._remember(key, written)
+                    out.extend(written)
+                    seq, prev = written[-1].seq + 1, written[-1].hash
                     self._next = (seq, prev)
-                    self._protect(event_key(event.seq))
+                    self._protect(key)
             finally:
                 if out:
                     self._write_witness(out[-1].seq, out[-1].hash)
         return out
 
-    def _write_event(self, seq: int, prev: str, moment: str, draft: EventDraft) -> AuditEvent:
-        conflicts = 0
-        while True:
+    @staticmethod
+    def _chain(seq: int, prev: str, moment: str, drafts: Sequence[EventDraft]) -> list[AuditEvent]:
+        out = []
+        for draft in drafts:
             event = AuditEvent(
                 seq=seq,
                 at=moment,
@@ -223,19 +329,30 @@ class AuditLog:
                 format_version=formats.AUDIT_EVENT.current,
             )
             event = AuditEvent(**{**asdict(event), "hash": event.compute_hash()})
+            out.append(event)
+            seq, prev = seq + 1, event.hash
+        return out
+
+    def _write_object(
+        self, seq: int, prev: str, moment: str, drafts: Sequence[EventDraft]
+    ) -> list[AuditEvent]:
+        conflicts = 0
+        while True:
+            events = self._chain(seq, prev, moment, drafts)
+            data = events[0].to_json() if len(events) == 1 else batch_bytes(events)
             try:
-                self.store.put_if_absent(event_key(seq), event.to_json())
+                self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
-                # Another process wrote this number first: chain after its event. Behind by
-                # more than one (other writers went ahead), jump past the newest event listed
+                # Another process wrote this number first: chain after its object. Behind by
+                # more than one (other writers went ahead), jump past the newest object listed
                 # instead of trying every number in turn.
                 conflicts += 1
                 newest = self._newest_after(seq) if conflicts > 1 else None
                 key = newest if newest is not None else event_key(seq)
-                other = AuditEvent.from_json(self.store.get_after_conflict(key))
-                seq, prev = int(key.rsplit("/", 1)[1].split(".")[0]) + 1, other.hash
+                other = parse_object(self.store.get_after_conflict(key))
+                seq, prev = key_seq(key) + len(other), other[-1].hash
                 continue
-            return event
+            return events
 
     def _newest_after(self, seq: int) -> str | None:
         newest = None
@@ -271,41 +388,58 @@ class AuditLog:
             for info in self.store.list(EVENTS_PREFIX):
                 last = info.key
             if last is not None:
-                start = int(last.rsplit("/", 1)[1].split(".")[0])
+                start = key_seq(last)
         if start < 0:
             return 0, GENESIS
         seq = start
         while self.store.exists(event_key(seq + 1)):
             seq += 1
-        try:
-            newest = AuditEvent.from_json(self.store.get(event_key(seq)))
-        except NotFound:
+        held = raw_holding(self.store, seq)
+        if held is None:
             # The witness points past the chain: events were removed. Keep appending after the
             # witness so the gap stays visible to ``verify``.
             return start + 1, GENESIS
-        return seq + 1, newest.hash
+        first, items = held
+        events = [AuditEvent.from_raw(item) for item in items]
+        head = first + len(events)
+        if head > seq + 1:  # a batch starts at ``seq``: the objects after it start at its end
+            while True:
+                try:
+                    more = self._read(event_key(head))
+                except NotFound:
+                    break
+                events, head = more, head + len(more)
+        return head, events[-1].hash
 
     # -- reading ---------------------------------------------------------------------------
-    def _remember(self, key: str, event: AuditEvent) -> None:
+    def _remember(self, key: str, events: list[AuditEvent]) -> None:
         if len(self._parsed) >= PARSED_LIMIT:
             self._parsed.clear()
-        self._parsed[key] = event
+        self._parsed[key] = events
 
-    def _read(self, key: str) -> AuditEvent:
-        event = self._parsed.get(key)
-        if event is None:
-            event = AuditEvent.from_json(self.store.get(key))
-            self._remember(key, event)
-        return event
+    def _read(self, key: str) -> list[AuditEvent]:
+        """The events of the object at ``key`` (one, or a batch's)."""
+        events = self._parsed.get(key)
+        if events is None:
+            events = parse_object(self.store.get(key))
+            self._remember(key, events)
+        return events
 
     def events(self, start_seq: int = 0) -> Iterator[AuditEvent]:
-        start_after = event_key(start_seq - 1) if start_seq > 0 else None
+        """Every event from position ``start_seq`` on (batches expanded)."""
+        low = start_seq - MAX_BATCH if start_seq > 0 else -1
+        start_after = event_key(low) if low >= 0 else None
         for info in self.store.list(EVENTS_PREFIX, start_after=start_after):
-            yield self._read(info.key)
+            first = key_seq(info.key)
+            for offset, event in enumerate(self._read(info.key)):
+                if first + offset >= start_seq:
+                    yield event
 
-    def _index(self, event: AuditEvent, by_record: dict[str, list[int]]) -> None:
+    def _index(self, event: AuditEvent, by_record: dict[str, list[int]], key: str) -> None:
         if event.record_id:
             by_record.setdefault(event.record_id, []).append(event.seq)
+            if key != event_key(event.seq):
+                self._home[event.seq] = key
         self._indexed_next = max(self._indexed_next, event.seq + 1)
 
     def _catch_up(self) -> dict[str, list[int]]:
@@ -316,10 +450,11 @@ class AuditLog:
                 self._indexed_next = 0
                 for info in self.store.list(EVENTS_PREFIX):
                     try:
-                        event = AuditEvent.from_json(self.store.get(info.key))
+                        events = parse_object(self.store.get(info.key))
                     except (NotFound, FormatInvalid):
                         continue  # unreadable: ``verify`` names it
-                    self._index(event, by_record)
+                    for event in events:
+                        self._index(event, by_record, info.key)
                 self._by_record = by_record
                 return by_record
             by_record = self._by_record
@@ -332,10 +467,13 @@ class AuditLog:
             # events exist (written by a process that has not moved the witness yet).
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
-                    self._index(self._read(event_key(seq)), by_record)
+                    events = self._read(event_key(seq))
                 except (NotFound, FormatInvalid):
-                    pass
-                seq += 1
+                    seq += 1
+                    continue
+                for event in events:
+                    self._index(event, by_record, event_key(seq))
+                seq += len(events)
             self._indexed_next = max(self._indexed_next, seq)
             return by_record
 
@@ -344,11 +482,13 @@ class AuditLog:
         seqs = list(self._catch_up().get(record_id, ()))
         out = []
         for seq in seqs:
+            key = self._home.get(seq, event_key(seq))
             try:
-                event = self._read(event_key(seq))
+                held = self._read(key)
             except (NotFound, FormatInvalid):
                 continue
-            if event.record_id == record_id:
+            event = next((e for e in held if e.seq == seq), None)
+            if event is not None and event.record_id == record_id:
                 out.append(event)
         return out
 
@@ -375,6 +515,19 @@ class AuditLog:
                 continue
             yield event
 
+    def _positions(self) -> Iterator[tuple[int, AuditEvent | None]]:
+        """Every stored event with the position its object's key gives it (a batch's events
+        follow its key), None for an object that does not parse."""
+        for info in self.store.list(EVENTS_PREFIX):
+            first = key_seq(info.key)
+            try:
+                events = parse_object(self.store.get(info.key))
+            except Exception:
+                yield first, None
+                continue
+            for offset, event in enumerate(events):
+                yield first + offset, event
+
     def verify(self) -> VerifyReport:
         findings: list[Finding] = []
         expected_seq = 0
@@ -382,12 +535,9 @@ class AuditLog:
         prev_prev_hash: str | None = None
         count = 0
         last: AuditEvent | None = None
-        for info in self.store.list(EVENTS_PREFIX):
+        for key_seq, event in self._positions():
             count += 1
-            key_seq = int(info.key.rsplit("/", 1)[1].split(".")[0])
-            try:
-                event = AuditEvent.from_json(self.store.get(info.key))
-            except Exception:
+            if event is None:
                 findings.append(Finding(key_seq, "unreadable", f"Sự kiện #{key_seq} không đọc được (hỏng)."))
                 expected_seq, prev_prev_hash, prev_hash = key_seq + 1, prev_hash, ""
                 continue

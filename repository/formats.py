@@ -104,6 +104,10 @@ RECORD = define(Kind("record", "phiên bản văn bản, hồ sơ", (_record_v0_
 REGISTER_ENTRY = define(Kind("register-entry", "mục sổ đăng ký", (_same,)))
 AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same,)))
 """The event hash covers the body as written: upcasters of this kind must change no field."""
+AUDIT_BATCH = define(Kind("audit-batch", "lô sự kiện nhật ký kiểm toán", unversioned=1))
+"""Several consecutive audit events of one act in one object (group commit, issue 14):
+``{"format_version": 1, "events": [<audit event>, ...]}`` at the key of its first event. Each
+event inside keeps its own format version, hash and link; stamped from the start (version 1)."""
 WITNESS = define(Kind("witness", "bản ghi chứng của nhật ký kiểm toán", (_same,)))
 AUDIT_CHECKPOINT = define(
     Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", unversioned=1)

@@ -20,7 +20,7 @@ from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
 from repository.anchor import CHECKPOINTS_PREFIX, latest_register_heads, verify_anchored
-from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, parse_object
 from repository.records import Actor, Record, Repository, content_key, version_key
 from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.storage.local import LocalStore
@@ -150,8 +150,8 @@ def _load_object(repo: Repository, key: str) -> str | None:
         Record.from_dict(json.loads(plain))
         return formats.REGISTER_ENTRY.label
     if key.startswith(EVENTS_PREFIX):
-        AuditEvent.from_json(store.get(key))
-        return formats.AUDIT_EVENT.label
+        events = parse_object(store.get(key))
+        return (formats.AUDIT_EVENT if len(events) == 1 else formats.AUDIT_BATCH).label
     if key.startswith(CHECKPOINTS_PREFIX):
         formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(key))
         return formats.AUDIT_CHECKPOINT.label
@@ -476,11 +476,10 @@ def fsck(
     created: set[str | None] = set()
     for info in store.list(EVENTS_PREFIX):
         try:
-            event = AuditEvent.from_json(store.get(info.key))
+            events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):
             continue  # reported by the chain check below
-        if event.action in creations:
-            created.add(event.record_id)
+        created.update(event.record_id for event in events if event.action in creations)
     for record_id in committed:
         if record_id not in created:
             if repair:

@@ -446,11 +446,14 @@ class Repository:
         max_file_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], datetime] = utcnow,
         audit_retention_days: int | None = None,
+        audit_group_commit: bool = False,
         on_change: Callable[[Record], None] | None = None,
     ) -> None:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
-        self.audit = AuditLog(store, retention_days=audit_retention_days)
+        self.audit = AuditLog(
+            store, retention_days=audit_retention_days, group_commit=audit_group_commit
+        )
         self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id
         self.agency_name = agency_name

@@ -33,6 +33,7 @@ def open_repository(settings: Settings) -> Repository:
         master_key=settings.master_key,
         max_file_bytes=settings.max_file_bytes,
         audit_retention_days=settings.audit_retention_days or None,
+        audit_group_commit=settings.audit_group_commit,
     )
     repo.anchor = Anchor(
         signing_key=settings.audit_signing_key,

@@ -224,15 +224,16 @@ class _Cut:
         self.claims: dict[str, str | None] = {}
 
     def note(self, key: str, data: bytes) -> None:
-        from repository.audit import EVENTS_PREFIX
+        from repository.audit import EVENTS_PREFIX, raw_events
         from repository.registers import RegisterEntry
 
         parts = key.split("/")
         try:
             if key.startswith(EVENTS_PREFIX):
-                raw = json.loads(data)
-                creation = raw.get("action") in _CREATIONS
-                self.events[int(parts[-1].split(".")[0])] = raw.get("record_id") if creation else None
+                first = int(parts[-1].split(".")[0])
+                for offset, raw in enumerate(raw_events(json.loads(data))):  # a batch holds several
+                    creation = raw.get("action") in _CREATIONS
+                    self.events[first + offset] = raw.get("record_id") if creation else None
             elif key.startswith("registers/"):
                 self.registered[key] = RegisterEntry.from_json(data).record_id
             elif key.startswith("catalog/records/"):
@@ -313,6 +314,14 @@ def _settle(
         after = event_key(max(cut.events)) if cut.events else None
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
+    # The originals of the records committed just now: written before their commit, but a
+    # listing walks ``records/`` before ``registers/``, so one can pass a record's folder before
+    # its original lands and reach the register after its entry did (immutable: one more look).
+    now = time.time()
+    for rid in sorted(rid for rid in cut.committed if _young(rid, now, grace_s)):
+        for info in list(source.list(f"records/{rid}/content/")):
+            if info.key not in found:
+                copy(info.key)
     now = time.time()
     # Keys list records/ before registers/: a record whose register entry the catch-up saw may
     # have stored its original after the walk passed its prefix (the first version is fetched

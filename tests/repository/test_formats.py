@@ -3,6 +3,7 @@ wrote load forever; a newer-than-known version is refused with FORMAT_UNSUPPORTE
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from ingest.text import ExtractedText
 from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
 from repository.accounts import Account, AccountService, Notification, Token, Unit, account_key
-from repository.audit import AuditEvent, read_witness
+from repository.audit import AuditEvent, parse_object, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
@@ -42,12 +43,20 @@ def _read_event(data: dict[str, Any]) -> object:
     return event
 
 
+def _read_batch(data: dict[str, Any]) -> object:
+    events = parse_object(json.dumps(data, ensure_ascii=False).encode())
+    assert len(events) > 1 and all(e.compute_hash() == e.hash for e in events)
+    assert all(b.prev == a.hash for a, b in itertools.pairwise(events))
+    return events
+
+
 def _read_checkpoint(data: dict[str, Any]) -> object:
     from repository import audit_offline
 
+    read = formats.upcast(formats.AUDIT_CHECKPOINT.name, data)  # a newer format is refused first
     key = audit_offline.load_public_key(FIXTURES / "v0" / "audit-checkpoint" / "checkpoint.pub.pem")
     assert audit_offline.signature_valid(data, key), "an old checkpoint must still verify"
-    return formats.upcast(formats.AUDIT_CHECKPOINT.name, data)["head"]
+    return read["head"]
 
 
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
@@ -59,6 +68,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "saved-search": lambda d: SavedSearch.from_dict(d).params(),
     "register-entry": lambda d: RegisterEntry.from_json(json.dumps(d).encode()),
     "audit-event": _read_event,
+    "audit-batch": _read_batch,
     "job": JobStatus.from_dict,
     "derived-text": lambda d: ExtractedText.from_dict(formats.upcast(formats.DERIVED_TEXT.name, d)),
     "derived-signatures": _read_signatures,
