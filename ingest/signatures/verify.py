@@ -21,6 +21,7 @@ from io import BytesIO
 from typing import Any
 
 from asn1crypto import crl, ocsp, x509
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure
 from pyhanko.sign.diff_analysis import (
@@ -42,6 +43,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
 from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
+from ingest.signatures._annotations import AnnotationRule, replaced_appearances
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -70,12 +72,17 @@ _TIME_PROBLEMS = frozenset(
 # that is not well-formed XML is no reason to call a document changed after signing: the
 # metadata rule still accepts only an update of the catalog's /Metadata stream. A real
 # ministry PDF whose signed revision carries an empty metadata stream was a false alarm.
+# Annotation-only revisions are classified as ModificationLevel.ANNOTATIONS (pyHanko has no
+# rule for them; see :mod:`._annotations`), which DocMDP P=3 and approval signatures permit.
 _DIFF_POLICY = StandardDiffPolicy(
     global_rules=[
-        MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
-        if isinstance(getattr(rule, "rule", None), MetadataUpdateRule)
-        else rule
-        for rule in DEFAULT_DIFF_POLICY.global_rules
+        *(
+            MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
+            if isinstance(getattr(rule, "rule", None), MetadataUpdateRule)
+            else rule
+            for rule in DEFAULT_DIFF_POLICY.global_rules
+        ),
+        AnnotationRule().as_qualified(ModificationLevel.ANNOTATIONS),
     ],
     form_rule=DEFAULT_DIFF_POLICY.form_rule,
 )
@@ -197,6 +204,12 @@ def _verify_pdf(
         verdict = rules.unreadable_file_verdict(
             exc.reason, is_pdf=exc.is_pdf, encrypted=exc.encrypted
         )
+        if cross_check and exc.is_pdf:
+            # what the bytes alone prove still counts when pyHanko cannot open the file
+            facts = rules.DocumentFacts(
+                signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data))
+            )
+            verdict, document_findings = rules.document_verdict(verdict, facts)
     except Exception as exc:  # a verdict, never a crash: pyHanko raises many types on junk
         # One line (the verdict names the reason); the traceback only for debugging.
         logger.warning("signature verification failed unexpectedly: %s", _short(exc))
@@ -225,6 +238,8 @@ class _Recovery:
 
     signed_ends: tuple[int, ...]  # end of each signed revision (its /ByteRange)
     problems: tuple[str, ...]
+    appearance_replaced: tuple[str, ...] = ()
+    signature_dictionary_replaced: tuple[str, ...] = ()
 
 
 def _document_facts(
@@ -238,7 +253,10 @@ def _document_facts(
     change the verdict: a pass, revisions read only leniently, or changes after signing
     that the modification analysis could not explain."""
     if recovery is None or not recovery.signed_ends:
-        return rules.DocumentFacts(appended_bytes=appended)
+        return rules.DocumentFacts(
+            appended_bytes=appended,
+            signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data)),
+        )
     unexplained = any(r.modification_level == "OTHER" for r in reports)
     wanted = verdict.indication is Indication.TOTAL_PASSED or recovery.problems or unexplained
     first, last = min(recovery.signed_ends), max(recovery.signed_ends)
@@ -262,6 +280,8 @@ def _document_facts(
         view_difference=difference,
         viewer_error=error,
         appended_bytes=appended,
+        appearance_replaced=recovery.appearance_replaced,
+        signature_dictionary_replaced=recovery.signature_dictionary_replaced,
     )
 
 
@@ -397,14 +417,20 @@ async def _verify_all(
             )
             ordered.append((_revision_key(report), position, report))
         ordered.sort(key=lambda item: (item[0], item[1]))
-        recovery = _recovery(data, reader, fields) if cross_check else None
-        return tuple(report for _, _, report in ordered), recovery
+        reports = tuple(report for _, _, report in ordered)
+        recovery = _recovery(data, reader, fields, reports) if cross_check else None
+        return reports, recovery
     finally:
         if isinstance(reader, CachingPdfReader):
             reader.release()
 
 
-def _recovery(data: bytes, reader: PdfFileReader, fields: list[Any]) -> _Recovery:
+def _recovery(
+    data: bytes,
+    reader: PdfFileReader,
+    fields: list[Any],
+    reports: tuple[SignatureReport, ...] = (),
+) -> _Recovery:
     ends: list[int] = []
     for _, sig_ref, _ in fields:
         try:
@@ -413,10 +439,44 @@ def _recovery(data: bytes, reader: PdfFileReader, fields: list[Any]) -> _Recover
         except Exception:
             continue
     ends = [end for end in ends if 0 < end <= len(data)]
+    replaced_dicts = _structure.replaced_signature_dictionaries(data)
+    replaced_dicts += _rewritten_signature_objects(reader, fields, reports)
     if not ends:
-        return _Recovery((), ())
+        return _Recovery((), (), signature_dictionary_replaced=tuple(replaced_dicts))
     audit = _structure.audit(data, min(ends), reader)
-    return _Recovery(tuple(ends), tuple(audit.problems))
+    revisions = [r.signed_revision for r in reports if r.signed_revision is not None]
+    appearances: list[str] = []
+    if revisions:
+        try:
+            appearances = replaced_appearances(reader, min(revisions))
+        except Exception as exc:  # unreadable objects: the other checks judge the file
+            logger.info("appearance comparison failed: %s", _short(exc))
+    return _Recovery(
+        tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts)
+    )
+
+
+def _rewritten_signature_objects(
+    reader: PdfFileReader, fields: list[Any], reports: tuple[SignatureReport, ...]
+) -> list[str]:
+    """Signature dictionaries that a revision after the one they sign defines again (for
+    example inside an object stream, where the byte scan of :mod:`._structure` cannot see)."""
+    signed = {r.field_name: r.signed_revision for r in reports if r.signed_revision is not None}
+    found: list[str] = []
+    for name, sig_ref, _ in fields:
+        revision = signed.get(str(name))
+        if revision is None or not isinstance(sig_ref, generic.IndirectObject):
+            continue
+        try:
+            last = reader.xrefs.get_last_change(sig_ref.reference)
+        except Exception:
+            continue
+        if last > revision:
+            found.append(
+                f"từ điển chữ ký của trường {name} được định nghĩa lại ở phiên bản {last + 1} "
+                f"sau phiên bản đã ký ({revision + 1})."
+            )
+    return found
 
 
 def _revision_key(report: SignatureReport) -> int:
