@@ -13,6 +13,7 @@ import gc
 import hashlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -269,7 +270,7 @@ def _document_facts(
         else:
             for end in sorted({first, last}):
                 try:
-                    signed = _viewer.page_view(data[:end])
+                    signed = _signed_view(data[:end])
                 except _viewer.Unrenderable:
                     continue  # the signature's own checks judge its revision
                 difference = _viewer.differences(signed, final)
@@ -283,6 +284,31 @@ def _document_facts(
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
     )
+
+
+_SIGNED_VIEWS: OrderedDict[bytes, _viewer.DocumentView | str] = OrderedDict()
+_SIGNED_VIEWS_KEPT = 8
+
+
+def _signed_view(signed: bytes) -> _viewer.DocumentView:
+    """The viewer's view of a signed revision, remembered by its SHA-256 for the next few
+    documents: every later version of a signed document (a re-check, a new signature, the
+    fuzzer's mutants) shares the signed revision's bytes, so its rendering is done once."""
+    key = hashlib.sha256(signed).digest()
+    view = _SIGNED_VIEWS.get(key)
+    if view is None:
+        try:
+            view = _viewer.page_view(signed)
+        except _viewer.Unrenderable as exc:
+            view = str(exc)
+        _SIGNED_VIEWS[key] = view
+        while len(_SIGNED_VIEWS) > _SIGNED_VIEWS_KEPT:
+            _SIGNED_VIEWS.popitem(last=False)
+    else:
+        _SIGNED_VIEWS.move_to_end(key)
+    if isinstance(view, str):
+        raise _viewer.Unrenderable(view)
+    return view
 
 
 def _withhold(
