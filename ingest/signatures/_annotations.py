@@ -306,6 +306,8 @@ def _replaced(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Ref
         return None  # form filling (a new value, a checked box): the appearance may follow
     if value is None:
         return None  # no value to compare the shown text with (tools draw such fields freely)
+    if "/AA" in before or "/AA" in after:
+        return None  # a format action may legitimately show the same value otherwise
     ap_before, ap_after = _normal_appearance(before), _normal_appearance(after)
     if ap_before is None or ap_after is None:
         return None

@@ -305,17 +305,44 @@ def replaced_signature_dictionaries(data: bytes) -> list[str]:
                 f"sau khi ký (vị trí {later[0]})."
             )
             continue
-        headers = list(_OBJ_HEADER.finditer(data, max(0, signed[0] - 65536), signed[0]))
-        if not headers:
+        header = _header_before(data, signed[0])
+        if header is None:
             continue
-        header = headers[-1]
-        again = re.compile(
-            rb"(?<![0-9])" + header.group(1) + _WS + rb"+" + header.group(2) + _WS
-            + rb"+obj(?![A-Za-z])"
-        ).search(data, end)
+        again = _defined_again(data, header.group(1), header.group(2), end)
         if again is not None:
             found.append(
                 f"đối tượng {int(header.group(1))} {int(header.group(2))} chứa từ điển chữ ký "
-                f"được định nghĩa lại sau khi ký (vị trí {again.start()})."
+                f"được định nghĩa lại sau khi ký (vị trí {again})."
             )
     return found[:_MAX_FINDINGS]
+
+
+_HEADER_TAIL = re.compile(rb"(?<![0-9])(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj$")
+
+
+def _header_before(data: bytes, pos: int) -> re.Match[bytes] | None:
+    """The ``N G obj`` header of the object that contains ``pos`` (searched backwards for
+    ``obj`` keywords, at most 64 KiB back)."""
+    low = max(0, pos - 65536)
+    end = pos
+    while True:
+        at = data.rfind(b"obj", low, end)
+        if at < 0:
+            return None
+        header = _HEADER_TAIL.search(data, max(low, at - 48), at + 3)
+        if header is not None:
+            return header
+        end = at
+
+
+def _defined_again(data: bytes, number: bytes, generation: bytes, start: int) -> int | None:
+    """Where ``number generation obj`` starts after ``start``. The pattern starts with the
+    literal number (a regular expression starting with a look-behind would be tried at every
+    byte); a hit preceded by a digit is part of a longer number."""
+    pattern = re.compile(
+        re.escape(number) + _WS + rb"+" + re.escape(generation) + _WS + rb"+obj(?![A-Za-z])"
+    )
+    for match in pattern.finditer(data, start):
+        if match.start() == 0 or data[match.start() - 1] not in b"0123456789":
+            return match.start()
+    return None

@@ -16,6 +16,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
@@ -87,6 +88,9 @@ _DIFF_POLICY = StandardDiffPolicy(
     ],
     form_rule=DEFAULT_DIFF_POLICY.form_rule,
 )
+# The policy in use: Kho's, or pyHanko's own (``upstream_diff=True``) when the evaluation
+# compares Kho's verdicts with what stock pyHanko alone concludes.
+_diff_policy: ContextVar[StandardDiffPolicy] = ContextVar("diff_policy", default=_DIFF_POLICY)
 _QC_STATEMENTS_OID = "1.3.6.1.5.5.7.1.3"
 _QC_TYPE_DER = {
     rules.QC_TYPE_ESIGN: bytes.fromhex("060704008e46010601"),
@@ -176,11 +180,23 @@ def _verify_pdf(
     *,
     cross_check: bool = True,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
+    upstream_diff: bool = False,
 ) -> PdfVerification:
     """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
     result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``).
     ``cross_check=False`` leaves out the whole-document checks (:mod:`._structure`,
-    :mod:`._viewer`), which gives what stock pyHanko alone concludes."""
+    :mod:`._viewer`), which gives what stock pyHanko alone concludes; ``upstream_diff=True``
+    uses pyHanko's default difference analysis instead of Kho's (no annotation rule, XMP
+    syntax checked)."""
+    if upstream_diff:
+        token = _diff_policy.set(DEFAULT_DIFF_POLICY)
+        try:
+            return _verify_pdf(
+                data, trust, allow_fetching, now, reader_class, cross_check=cross_check,
+                policy=policy,
+            )
+        finally:
+            _diff_policy.reset(token)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     reports: tuple[SignatureReport, ...] = ()
     document_findings: tuple[str, ...] = ()
@@ -560,7 +576,7 @@ async def _verify_one(
         if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
             vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
             status = await async_validate_pdf_timestamp(
-                emb, validation_context=vc, diff_policy=_DIFF_POLICY
+                emb, validation_context=vc, diff_policy=_diff_policy.get()
             )
         else:
             status = await _validate_signature(emb, trust, knowledge, archival, allow_fetching, moment)
@@ -581,7 +597,7 @@ async def _validate_signature(
 ) -> Any:
     vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
     status = await async_validate_pdf_signature(
-        emb, signer_validation_context=vc, diff_policy=_DIFF_POLICY
+        emb, signer_validation_context=vc, diff_policy=_diff_policy.get()
     )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
@@ -598,7 +614,7 @@ async def _validate_signature(
         ts_vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
         status = await async_validate_pdf_signature(
             emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc,
-            diff_policy=_DIFF_POLICY,
+            diff_policy=_diff_policy.get(),
         )
     return status
 
