@@ -77,6 +77,11 @@ def _accepted_reason(kho: PdfVerification, stock: PdfVerification) -> str | None
     return "; ".join(sorted(reasons)) or None
 
 
+def _not_finished(result: PdfVerification) -> bool:
+    """The worker pool stopped this verification (time or memory limit, a crash)."""
+    return result.verdict.explanation.startswith("Không hoàn tất được việc kiểm tra")
+
+
 def _multi_signature(manifest: Path) -> set[str]:
     import csv
 
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts_differ: list[str] = []
     unexplained: list[str] = []
     multi_ms: list[float] = []
+    not_finished: list[str] = []
     stock_seconds = 0.0
     for entry in read_manifest(args.manifest):
         data = (base / entry.file).read_bytes()
@@ -121,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         result = verify_pdf(data, trust, now=moment)
         if entry.file in multi:
             multi_ms.append((time.perf_counter() - t0) * 1000)
-        if args.compare:
+        if args.compare and _not_finished(result):
+            not_finished.append(f"{entry.file}: {result.verdict.explanation}")
+        elif args.compare:
             t0 = time.perf_counter()
             same_analysis = _verify_pdf(data, trust, False, moment, PdfFileReader, cross_check=False)
             upstream = _verify_pdf(
@@ -186,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  STRICTER {line}")
         for name in differences:
             print(f"  DIFFERENT {name}")
+        if not_finished:
+            print(
+                f"not compared: {len(not_finished)} files over the worker's time or memory limit "
+                "(INDETERMINATE, never a pass; KHO_SIGNATURE_TIMEOUT)"
+            )
+            for line in not_finished:
+                print(f"  NOT FINISHED {line}")
     return 1 if violations or differences or unexplained or passes else 0
 
 
