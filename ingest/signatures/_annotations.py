@@ -9,8 +9,11 @@ DSS classifies the same changes as annotation changes (``PdfObjectModificationsF
 permitted by an approval signature and by a certification signature with DocMDP P=3, and
 forbidden by P=1 and P=2 (the verdict rules compare the level with the DocMDP permission).
 
-Only what cannot hide signed content is cleared: widget annotations (form fields, signature
-appearances), links and any annotation with an action stay unexplained; an annotation may
+Only revisions that write at least one markup annotation are looked at (which keeps the
+rule off the page tree of revisions that only add a signature); a revision that only removes
+comments stays unexplained. Only what cannot hide signed content is cleared: widget
+annotations (form fields, signature appearances), links and any annotation with an action
+stay unexplained; an annotation may
 not be drawn over a form field or signature appearance (the overlap DSS reports); a page
 dictionary may change in its ``/Annots`` only. Whether the page content itself still shows
 what was signed is checked independently by the viewer comparison (:mod:`._viewer`).
@@ -46,8 +49,8 @@ class AnnotationRule(WhitelistRule):
 
     def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterable[ReferenceUpdate]:
         changed = new.explicit_refs_in_revision()
-        if not changed:
-            return
+        if not any(_is_markup_ref(new, ref) for ref in changed):
+            return  # no comment written in this revision (a removal alone stays unexplained)
         try:
             pairs = list(_page_pairs(old, new))
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
@@ -110,6 +113,13 @@ def _is_markup(annot: Any) -> bool:
         and "/A" not in annot
         and "/AA" not in annot
     )
+
+
+def _is_markup_ref(resolver: HistoricalResolver, ref: generic.Reference) -> bool:
+    try:
+        return _is_markup(resolver(ref))
+    except Exception:
+        return False
 
 
 def _rect(annot: generic.DictionaryObject) -> tuple[float, float, float, float] | None:
