@@ -41,6 +41,10 @@ _XREFSTM = re.compile(rb"/XRefStm" + _WS + rb"+(\d+)")
 _STREAM_OR_END = re.compile(rb"stream(?:\r\n|\n)|endobj")
 _ENDSTREAM = re.compile(rb"endstream")
 _MAX_FINDINGS = 5
+_BYTE_RANGE = re.compile(
+    rb"/ByteRange" + _WS + rb"*\[" + _WS + rb"*(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+(\d+)"
+    + _WS + rb"+(\d+)" + _WS + rb"*\]"
+)
 
 
 @dataclass
@@ -272,3 +276,73 @@ def _skip_ws(data: bytes, pos: int) -> int:
     while pos < len(data) and data[pos] in b" \t\r\n\f\x00":
         pos += 1
     return pos
+
+
+def replaced_signature_dictionaries(data: bytes) -> list[str]:
+    """Signed signature dictionaries that bytes after their signed revision replace
+    (Vietnamese, one line each): another dictionary with the same ``/ByteRange`` written
+    later (the DSS spoofing attack: a forged dictionary whose reason, name or contents a
+    viewer shows instead), or the signed dictionary's object number defined again later.
+
+    Read from the bytes alone, so it also judges a file pyHanko cannot open. The signed
+    dictionary is the one whose ``/ByteRange`` lies in the bytes it covers."""
+    positions: dict[tuple[int, int, int, int], list[int]] = {}
+    for match in _BYTE_RANGE.finditer(data):
+        key = (int(match.group(1)), int(match.group(2)), int(match.group(3)), int(match.group(4)))
+        positions.setdefault(key, []).append(match.start())
+    found: list[str] = []
+    for (a, b, c, d), where in positions.items():
+        end = c + d
+        if a != 0 or not 0 < b < c <= end <= len(data):
+            continue
+        signed = [p for p in where if p < b or c <= p < end]
+        if not signed:
+            continue
+        later = [p for p in where if p >= end]
+        if later:
+            found.append(
+                f"một từ điển chữ ký khác có cùng vùng ký /ByteRange [{a} {b} {c} {d}] được ghi "
+                f"sau khi ký (vị trí {later[0]})."
+            )
+            continue
+        header = _header_before(data, signed[0])
+        if header is None:
+            continue
+        again = _defined_again(data, header.group(1), header.group(2), end)
+        if again is not None:
+            found.append(
+                f"đối tượng {int(header.group(1))} {int(header.group(2))} chứa từ điển chữ ký "
+                f"được định nghĩa lại sau khi ký (vị trí {again})."
+            )
+    return found[:_MAX_FINDINGS]
+
+
+_HEADER_TAIL = re.compile(rb"(?<![0-9])(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj$")
+
+
+def _header_before(data: bytes, pos: int) -> re.Match[bytes] | None:
+    """The ``N G obj`` header of the object that contains ``pos`` (searched backwards for
+    ``obj`` keywords, at most 64 KiB back)."""
+    low = max(0, pos - 65536)
+    end = pos
+    while True:
+        at = data.rfind(b"obj", low, end)
+        if at < 0:
+            return None
+        header = _HEADER_TAIL.search(data, max(low, at - 48), at + 3)
+        if header is not None:
+            return header
+        end = at
+
+
+def _defined_again(data: bytes, number: bytes, generation: bytes, start: int) -> int | None:
+    """Where ``number generation obj`` starts after ``start``. The pattern starts with the
+    literal number (a regular expression starting with a look-behind would be tried at every
+    byte); a hit preceded by a digit is part of a longer number."""
+    pattern = re.compile(
+        re.escape(number) + _WS + rb"+" + re.escape(generation) + _WS + rb"+obj(?![A-Za-z])"
+    )
+    for match in pattern.finditer(data, start):
+        if match.start() == 0 or data[match.start() - 1] not in b"0123456789":
+            return match.start()
+    return None

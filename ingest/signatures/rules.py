@@ -34,6 +34,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from ingest.signatures.model import (
     Indication,
@@ -203,11 +204,13 @@ def signature_verdict(
                 )
             )
         if docmdp_violated(facts.docmdp_permission, facts.modification_level):
-            failed.append(
+            _weigh(Evidence.DOCMDP_EXCEEDED, failed, indeterminate).append(
                 (
                     "FORMAT_FAILURE",
                     "Tài liệu có chữ ký chứng nhận (DocMDP mức "
-                    f"{facts.docmdp_permission}) nhưng đã bị thay đổi vượt mức cho phép sau khi ký.",
+                    f"{facts.docmdp_permission}: {_DOCMDP_VI.get(facts.docmdp_permission, '')}) "
+                    "nhưng đã bị thay đổi vượt mức cho phép sau khi ký"
+                    f"{_LEVEL_VI.get(facts.modification_level or '', '')}.",
                 )
             )
         if facts.revoked_before_timestamp:
@@ -224,7 +227,7 @@ def signature_verdict(
             (failed if facts.trust_problem_is_failure else indeterminate).append(entry)
         if not facts.modifications_explained and facts.coverage in ACCEPTED_COVERAGE:
             detail = f" Chi tiết: {facts.modification_detail}" if facts.modification_detail else ""
-            indeterminate.insert(
+            _weigh(Evidence.UNEXPLAINED_CHANGE, failed, indeterminate).insert(
                 0,
                 (
                     "SIG_CONSTRAINTS_FAILURE",
@@ -274,11 +277,33 @@ def signature_verdict(
     )
 
 
+_DOCMDP_VI = {
+    1: "không cho phép thay đổi",
+    2: "chỉ cho phép điền biểu mẫu và ký",
+    3: "cho phép điền biểu mẫu, ký và thêm chú thích",
+}
+_LEVEL_VI = {
+    "FORM_FILLING": " (điền biểu mẫu hoặc thêm chữ ký)",
+    "ANNOTATIONS": " (có chú thích thêm sau khi ký)",
+}
+
+
+def _weigh(
+    evidence: Evidence, failed: list[tuple[str, str]], indeterminate: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The list a finding of this kind belongs to, as :func:`evidence_outcome` decides."""
+    return failed if evidence_outcome(evidence) is Indication.TOTAL_FAILED else indeterminate
+
+
 def _modification_note(level: str) -> str:
+    if level == "ANNOTATIONS":
+        return (
+            "Tài liệu có chú thích thêm sau khi ký (ghi chú, đánh dấu; không thay đổi nội dung "
+            "trang đã ký), được phép theo PAdES và mức DocMDP của tài liệu."
+        )
     what = {
         "LTA_UPDATES": "bổ sung dữ liệu xác thực dài hạn (DSS, dấu thời gian tài liệu)",
         "FORM_FILLING": "điền biểu mẫu hoặc thêm chữ ký khác",
-        "ANNOTATIONS": "thêm chú thích",
     }[level]
     return f"Sau khi ký, tài liệu có các phiên bản bổ sung được phép: {what}."
 
@@ -348,6 +373,48 @@ def file_verdict(verdicts: Sequence[Verdict]) -> Verdict:
     )
 
 
+class Evidence(StrEnum):
+    """What a check found that bears on whether the document was modified after signing."""
+
+    HASH_MISMATCH = "hash_mismatch"  # the digest over /ByteRange differs
+    DOCMDP_EXCEEDED = "docmdp_exceeded"  # a classified change the certification forbids
+    VIEW_DIFFERENCE = "view_difference"  # a viewer shows other pages/content than was signed
+    APPEARANCE_REPLACED = "appearance_replaced"  # a signed field shows other text, same value
+    SIGNATURE_DICTIONARY_REPLACED = "signature_dictionary_replaced"  # signed /Sig dict rewritten
+    UNEXPLAINED_CHANGE = "unexplained_change"  # a change no whitelist rule explains
+    LENIENT_READING = "lenient_reading"  # later revisions readable only by lenient recovery
+    VIEWER_ERROR = "viewer_error"  # the viewer cannot open what the validator read
+    CHECK_FAILED = "check_failed"  # a whole-document check broke on the file
+    APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
+
+
+EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
+    # proof that what a person sees is not what was signed: TOTAL-FAILED
+    Evidence.HASH_MISMATCH: Indication.TOTAL_FAILED,
+    Evidence.DOCMDP_EXCEEDED: Indication.TOTAL_FAILED,
+    Evidence.VIEW_DIFFERENCE: Indication.TOTAL_FAILED,
+    Evidence.APPEARANCE_REPLACED: Indication.TOTAL_FAILED,
+    Evidence.SIGNATURE_DICTIONARY_REPLACED: Indication.TOTAL_FAILED,
+    # Kho cannot tell: INDETERMINATE, a person must compare
+    Evidence.UNEXPLAINED_CHANGE: Indication.INDETERMINATE,
+    Evidence.LENIENT_READING: Indication.INDETERMINATE,
+    Evidence.VIEWER_ERROR: Indication.INDETERMINATE,
+    Evidence.CHECK_FAILED: Indication.INDETERMINATE,
+    # reported only
+    Evidence.APPENDED_BYTES: None,
+}
+
+
+def evidence_outcome(evidence: Evidence) -> Indication | None:
+    """Whether ``evidence`` proves a modification after signing (TOTAL-FAILED), only leaves
+    Kho unable to decide (INDETERMINATE), or is reported without touching the verdict
+    (``None``). One table for every check: proof is what shows the signed content was
+    changed (a digest, what a viewer renders, a signed object rewritten); doubt is what stops
+    Kho from reading or comparing (lenient recovery, a viewer error, a change no rule explains,
+    which legitimate tools also make)."""
+    return EVIDENCE_OUTCOME[evidence]
+
+
 @dataclass(frozen=True)
 class DocumentFacts:
     """What the checks of the whole document found, beyond each signature."""
@@ -356,49 +423,73 @@ class DocumentFacts:
     view_difference: str | None = None  # a viewer shows other pages/content than was signed
     viewer_error: str | None = None  # a viewer could not open the document pyHanko read
     appended_bytes: int = 0  # after the last %%EOF, line ends excluded
+    appearance_replaced: tuple[str, ...] = ()  # fields whose shown text changed, value kept
+    signature_dictionary_replaced: tuple[str, ...] = ()  # signed /Sig dictionaries rewritten
+
+
+def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
+    """Every finding of the whole-document checks, with its Vietnamese text."""
+    found: list[tuple[Evidence, str]] = []
+    if facts.signature_dictionary_replaced:
+        found.append((
+            Evidence.SIGNATURE_DICTIONARY_REPLACED,
+            "Từ điển chữ ký không nhất quán: từ điển chữ ký đã ký bị thay bằng một đối tượng khác "
+            "sau khi ký (thay đối tượng sau khi ký): "
+            + " ".join(facts.signature_dictionary_replaced),
+        ))
+    if facts.view_difference is not None:
+        found.append((
+            Evidence.VIEW_DIFFERENCE,
+            "Nội dung tài liệu mà trình xem PDF hiển thị khác với phiên bản đã ký "
+            f"({facts.view_difference}): tài liệu đã bị sửa sau khi ký.",
+        ))
+    if facts.appearance_replaced:
+        found.append((
+            Evidence.APPEARANCE_REPLACED,
+            "Hình hiển thị của trường trên tài liệu bị thay bằng đối tượng khác sau khi ký trong "
+            "khi giá trị của trường không đổi (thay đối tượng sau khi ký): "
+            + " ".join(facts.appearance_replaced),
+        ))
+    if facts.recovery_problems:
+        found.append((
+            Evidence.LENIENT_READING,
+            "Các phiên bản bổ sung sau khi ký chỉ đọc được khi bỏ qua lỗi cấu trúc (bảng tham "
+            "chiếu chéo hỏng hoặc không khớp), nên không khẳng định được nội dung hiển thị là "
+            "nội dung đã ký: " + " ".join(facts.recovery_problems),
+        ))
+    if facts.viewer_error is not None:
+        found.append((
+            Evidence.VIEWER_ERROR,
+            "Trình xem PDF không mở được tài liệu để đối chiếu nội dung hiển thị với phiên bản "
+            f"đã ký ({facts.viewer_error}).",
+        ))
+    if facts.appended_bytes:
+        found.append((
+            Evidence.APPENDED_BYTES,
+            f"Có {facts.appended_bytes} byte dữ liệu sau dấu kết thúc tệp (%%EOF) cuối cùng; "
+            "phần này không thuộc phiên bản nào và không được ký.",
+        ))
+    return tuple(found)
 
 
 def document_verdict(verdict: Verdict, facts: DocumentFacts) -> tuple[Verdict, tuple[str, ...]]:
     """The file verdict once the whole-document checks are in, and their findings.
 
-    Order: a viewer showing other pages or content than the signed revision fails the file
-    (TOTAL-FAILED/FORMAT_FAILURE: content was modified after signing, whatever the
-    modification analysis read); revisions that only lenient reading could read, or a
-    document a viewer cannot open, withhold a pass (INDETERMINATE/SIG_CONSTRAINTS_FAILURE);
-    a failure found per signature stays. Bytes after the last ``%%EOF`` are only reported."""
-    findings: list[str] = []
+    Each finding weighs as :func:`evidence_outcome` says: proof of a modification fails the
+    file (TOTAL-FAILED/FORMAT_FAILURE, whatever the modification analysis read), doubt
+    withholds a pass (INDETERMINATE/SIG_CONSTRAINTS_FAILURE); a failure found per signature
+    stays, with its own reason. Bytes after the last ``%%EOF`` are only reported."""
+    evidence = document_evidence(facts)
     outcome = verdict
-    if facts.view_difference is not None:
-        text = (
-            "Nội dung tài liệu mà trình xem PDF hiển thị khác với phiên bản đã ký "
-            f"({facts.view_difference}): tài liệu đã bị sửa sau khi ký."
-        )
-        findings.append(text)
-        if verdict.indication is not Indication.TOTAL_FAILED:
+    for kind, text in evidence:
+        weight = evidence_outcome(kind)
+        if weight is Indication.TOTAL_FAILED and outcome.indication is not Indication.TOTAL_FAILED:
             outcome = Verdict(Indication.TOTAL_FAILED, "FORMAT_FAILURE", text)
-    if facts.recovery_problems:
-        text = (
-            "Các phiên bản bổ sung sau khi ký chỉ đọc được khi bỏ qua lỗi cấu trúc (bảng tham "
-            "chiếu chéo hỏng hoặc không khớp), nên không khẳng định được nội dung hiển thị là "
-            "nội dung đã ký: " + " ".join(facts.recovery_problems)
-        )
-        findings.append(text)
-        if outcome.indication in (Indication.TOTAL_PASSED, Indication.NO_SIGNATURE):
+        elif weight is Indication.INDETERMINATE and outcome.indication in (
+            Indication.TOTAL_PASSED, Indication.NO_SIGNATURE
+        ):
             outcome = Verdict(Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", text)
-    if facts.viewer_error is not None:
-        text = (
-            "Trình xem PDF không mở được tài liệu để đối chiếu nội dung hiển thị với phiên bản "
-            f"đã ký ({facts.viewer_error})."
-        )
-        findings.append(text)
-        if outcome.indication is Indication.TOTAL_PASSED:
-            outcome = Verdict(Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", text)
-    if facts.appended_bytes:
-        findings.append(
-            f"Có {facts.appended_bytes} byte dữ liệu sau dấu kết thúc tệp (%%EOF) cuối cùng; "
-            "phần này không thuộc phiên bản nào và không được ký."
-        )
-    return outcome, tuple(findings)
+    return outcome, tuple(text for _, text in evidence)
 
 
 def document_check_failed(verdict: Verdict, reason: str) -> tuple[Verdict, tuple[str, ...]]:

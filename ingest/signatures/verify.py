@@ -13,14 +13,17 @@ import gc
 import hashlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
 from asn1crypto import crl, ocsp, x509
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure
 from pyhanko.sign.diff_analysis import (
@@ -42,6 +45,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
 from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
+from ingest.signatures._annotations import AnnotationRule, replaced_appearances
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -70,15 +74,23 @@ _TIME_PROBLEMS = frozenset(
 # that is not well-formed XML is no reason to call a document changed after signing: the
 # metadata rule still accepts only an update of the catalog's /Metadata stream. A real
 # ministry PDF whose signed revision carries an empty metadata stream was a false alarm.
+# Annotation-only revisions are classified as ModificationLevel.ANNOTATIONS (pyHanko has no
+# rule for them; see :mod:`._annotations`), which DocMDP P=3 and approval signatures permit.
 _DIFF_POLICY = StandardDiffPolicy(
     global_rules=[
-        MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
-        if isinstance(getattr(rule, "rule", None), MetadataUpdateRule)
-        else rule
-        for rule in DEFAULT_DIFF_POLICY.global_rules
+        *(
+            MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
+            if isinstance(getattr(rule, "rule", None), MetadataUpdateRule)
+            else rule
+            for rule in DEFAULT_DIFF_POLICY.global_rules
+        ),
+        AnnotationRule().as_qualified(ModificationLevel.ANNOTATIONS),
     ],
     form_rule=DEFAULT_DIFF_POLICY.form_rule,
 )
+# The policy in use: Kho's, or pyHanko's own (``upstream_diff=True``) when the evaluation
+# compares Kho's verdicts with what stock pyHanko alone concludes.
+_diff_policy: ContextVar[StandardDiffPolicy] = ContextVar("diff_policy", default=_DIFF_POLICY)
 _QC_STATEMENTS_OID = "1.3.6.1.5.5.7.1.3"
 _QC_TYPE_DER = {
     rules.QC_TYPE_ESIGN: bytes.fromhex("060704008e46010601"),
@@ -168,11 +180,23 @@ def _verify_pdf(
     *,
     cross_check: bool = True,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
+    upstream_diff: bool = False,
 ) -> PdfVerification:
     """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
     result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``).
     ``cross_check=False`` leaves out the whole-document checks (:mod:`._structure`,
-    :mod:`._viewer`), which gives what stock pyHanko alone concludes."""
+    :mod:`._viewer`), which gives what stock pyHanko alone concludes; ``upstream_diff=True``
+    uses pyHanko's default difference analysis instead of Kho's (no annotation rule, XMP
+    syntax checked)."""
+    if upstream_diff:
+        token = _diff_policy.set(DEFAULT_DIFF_POLICY)
+        try:
+            return _verify_pdf(
+                data, trust, allow_fetching, now, reader_class, cross_check=cross_check,
+                policy=policy,
+            )
+        finally:
+            _diff_policy.reset(token)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     reports: tuple[SignatureReport, ...] = ()
     document_findings: tuple[str, ...] = ()
@@ -197,6 +221,12 @@ def _verify_pdf(
         verdict = rules.unreadable_file_verdict(
             exc.reason, is_pdf=exc.is_pdf, encrypted=exc.encrypted
         )
+        if cross_check and exc.is_pdf:
+            # what the bytes alone prove still counts when pyHanko cannot open the file
+            facts = rules.DocumentFacts(
+                signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data))
+            )
+            verdict, document_findings = rules.document_verdict(verdict, facts)
     except Exception as exc:  # a verdict, never a crash: pyHanko raises many types on junk
         # One line (the verdict names the reason); the traceback only for debugging.
         logger.warning("signature verification failed unexpectedly: %s", _short(exc))
@@ -225,6 +255,8 @@ class _Recovery:
 
     signed_ends: tuple[int, ...]  # end of each signed revision (its /ByteRange)
     problems: tuple[str, ...]
+    appearance_replaced: tuple[str, ...] = ()
+    signature_dictionary_replaced: tuple[str, ...] = ()
 
 
 def _document_facts(
@@ -238,7 +270,10 @@ def _document_facts(
     change the verdict: a pass, revisions read only leniently, or changes after signing
     that the modification analysis could not explain."""
     if recovery is None or not recovery.signed_ends:
-        return rules.DocumentFacts(appended_bytes=appended)
+        return rules.DocumentFacts(
+            appended_bytes=appended,
+            signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data)),
+        )
     unexplained = any(r.modification_level == "OTHER" for r in reports)
     wanted = verdict.indication is Indication.TOTAL_PASSED or recovery.problems or unexplained
     first, last = min(recovery.signed_ends), max(recovery.signed_ends)
@@ -255,7 +290,7 @@ def _document_facts(
                     # bytes), so there is no difference to find; pdfium need not read it twice
                     continue
                 try:
-                    signed = _viewer.page_view(data[:end])
+                    signed = _signed_view(data[:end])
                 except _viewer.Unrenderable:
                     continue  # the signature's own checks judge its revision
                 difference = _viewer.differences(signed, final)
@@ -266,7 +301,34 @@ def _document_facts(
         view_difference=difference,
         viewer_error=error,
         appended_bytes=appended,
+        appearance_replaced=recovery.appearance_replaced,
+        signature_dictionary_replaced=recovery.signature_dictionary_replaced,
     )
+
+
+_SIGNED_VIEWS: OrderedDict[bytes, _viewer.DocumentView | str] = OrderedDict()
+_SIGNED_VIEWS_KEPT = 8
+
+
+def _signed_view(signed: bytes) -> _viewer.DocumentView:
+    """The viewer's view of a signed revision, remembered by its SHA-256 for the next few
+    documents: every later version of a signed document (a re-check, a new signature, the
+    fuzzer's mutants) shares the signed revision's bytes, so its rendering is done once."""
+    key = hashlib.sha256(signed).digest()
+    view = _SIGNED_VIEWS.get(key)
+    if view is None:
+        try:
+            view = _viewer.page_view(signed)
+        except _viewer.Unrenderable as exc:
+            view = str(exc)
+        _SIGNED_VIEWS[key] = view
+        while len(_SIGNED_VIEWS) > _SIGNED_VIEWS_KEPT:
+            _SIGNED_VIEWS.popitem(last=False)
+    else:
+        _SIGNED_VIEWS.move_to_end(key)
+    if isinstance(view, str):
+        raise _viewer.Unrenderable(view)
+    return view
 
 
 def _withhold(
@@ -401,14 +463,20 @@ async def _verify_all(
             )
             ordered.append((_revision_key(report), position, report))
         ordered.sort(key=lambda item: (item[0], item[1]))
-        recovery = _recovery(data, reader, fields) if cross_check else None
-        return tuple(report for _, _, report in ordered), recovery
+        reports = tuple(report for _, _, report in ordered)
+        recovery = _recovery(data, reader, fields, reports) if cross_check else None
+        return reports, recovery
     finally:
         if isinstance(reader, CachingPdfReader):
             reader.release()
 
 
-def _recovery(data: bytes, reader: PdfFileReader, fields: list[Any]) -> _Recovery:
+def _recovery(
+    data: bytes,
+    reader: PdfFileReader,
+    fields: list[Any],
+    reports: tuple[SignatureReport, ...] = (),
+) -> _Recovery:
     ends: list[int] = []
     for _, sig_ref, _ in fields:
         try:
@@ -417,10 +485,44 @@ def _recovery(data: bytes, reader: PdfFileReader, fields: list[Any]) -> _Recover
         except Exception:
             continue
     ends = [end for end in ends if 0 < end <= len(data)]
+    replaced_dicts = _structure.replaced_signature_dictionaries(data)
+    replaced_dicts += _rewritten_signature_objects(reader, fields, reports)
     if not ends:
-        return _Recovery((), ())
+        return _Recovery((), (), signature_dictionary_replaced=tuple(replaced_dicts))
     audit = _structure.audit(data, min(ends), reader)
-    return _Recovery(tuple(ends), tuple(audit.problems))
+    revisions = [r.signed_revision for r in reports if r.signed_revision is not None]
+    appearances: list[str] = []
+    if revisions:
+        try:
+            appearances = replaced_appearances(reader, min(revisions))
+        except Exception as exc:  # unreadable objects: the other checks judge the file
+            logger.info("appearance comparison failed: %s", _short(exc))
+    return _Recovery(
+        tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts)
+    )
+
+
+def _rewritten_signature_objects(
+    reader: PdfFileReader, fields: list[Any], reports: tuple[SignatureReport, ...]
+) -> list[str]:
+    """Signature dictionaries that a revision after the one they sign defines again (for
+    example inside an object stream, where the byte scan of :mod:`._structure` cannot see)."""
+    signed = {r.field_name: r.signed_revision for r in reports if r.signed_revision is not None}
+    found: list[str] = []
+    for name, sig_ref, _ in fields:
+        revision = signed.get(str(name))
+        if revision is None or not isinstance(sig_ref, generic.IndirectObject):
+            continue
+        try:
+            last = reader.xrefs.get_last_change(sig_ref.reference)
+        except Exception:
+            continue
+        if last > revision:
+            found.append(
+                f"từ điển chữ ký của trường {name} được định nghĩa lại ở phiên bản {last + 1} "
+                f"sau phiên bản đã ký ({revision + 1})."
+            )
+    return found
 
 
 def _revision_key(report: SignatureReport) -> int:
@@ -478,7 +580,7 @@ async def _verify_one(
         if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
             vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
             status = await async_validate_pdf_timestamp(
-                emb, validation_context=vc, diff_policy=_DIFF_POLICY
+                emb, validation_context=vc, diff_policy=_diff_policy.get()
             )
         else:
             status = await _validate_signature(emb, trust, knowledge, archival, allow_fetching, moment)
@@ -499,7 +601,7 @@ async def _validate_signature(
 ) -> Any:
     vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
     status = await async_validate_pdf_signature(
-        emb, signer_validation_context=vc, diff_policy=_DIFF_POLICY
+        emb, signer_validation_context=vc, diff_policy=_diff_policy.get()
     )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
@@ -516,7 +618,7 @@ async def _validate_signature(
         ts_vc = _validation_context(trust, knowledge, archival, allow_fetching, moment)
         status = await async_validate_pdf_signature(
             emb, signer_validation_context=signer_vc, ts_validation_context=ts_vc,
-            diff_policy=_DIFF_POLICY,
+            diff_policy=_diff_policy.get(),
         )
     return status
 

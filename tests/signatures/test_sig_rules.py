@@ -7,9 +7,14 @@ import pytest
 from ingest.signatures.evaluation import expected_class, rule_violation
 from ingest.signatures.model import Indication, SignatureType, SignerKind, Verdict
 from ingest.signatures.rules import (
+    DocumentFacts,
+    Evidence,
     SignatureFacts,
     TimestampFacts,
     classify_signer,
+    document_evidence,
+    document_verdict,
+    evidence_outcome,
     file_verdict,
     nd30_check,
     return_reason,
@@ -185,3 +190,74 @@ def test_evaluation_rule() -> None:
     assert rule_violation("valid-but-untrusted-offline", named) is None
     assert rule_violation("unsigned", none) is None and rule_violation("unsigned", failed)
     assert rule_violation("mixed/unknown", failed) is None
+
+
+# --- which evidence proves a modification, which only leaves Kho undecided ----------------
+
+EVIDENCE_TABLE = [
+    (Evidence.HASH_MISMATCH, Indication.TOTAL_FAILED),
+    (Evidence.DOCMDP_EXCEEDED, Indication.TOTAL_FAILED),
+    (Evidence.VIEW_DIFFERENCE, Indication.TOTAL_FAILED),
+    (Evidence.APPEARANCE_REPLACED, Indication.TOTAL_FAILED),
+    (Evidence.SIGNATURE_DICTIONARY_REPLACED, Indication.TOTAL_FAILED),
+    (Evidence.UNEXPLAINED_CHANGE, Indication.INDETERMINATE),
+    (Evidence.LENIENT_READING, Indication.INDETERMINATE),
+    (Evidence.VIEWER_ERROR, Indication.INDETERMINATE),
+    (Evidence.CHECK_FAILED, Indication.INDETERMINATE),
+    (Evidence.APPENDED_BYTES, None),
+]
+
+
+def test_every_kind_of_evidence_is_weighed() -> None:
+    assert {kind for kind, _ in EVIDENCE_TABLE} == set(Evidence)
+
+
+@pytest.mark.parametrize(("evidence", "outcome"), EVIDENCE_TABLE)
+def test_evidence_outcome(evidence: Evidence, outcome: Indication | None) -> None:
+    assert evidence_outcome(evidence) is outcome
+
+
+PASSED = Verdict(Indication.TOTAL_PASSED, None, "ok")
+UNDECIDED = Verdict(Indication.INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND", "no anchor")
+FAILED = Verdict(Indication.TOTAL_FAILED, "HASH_FAILURE", "hash")
+UNREADABLE = Verdict(Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "unreadable")
+
+
+@pytest.mark.parametrize(
+    ("before", "facts", "after", "reason"),
+    [
+        # proof of modification fails the file whatever the signatures concluded
+        (PASSED, DocumentFacts(view_difference="trang 2"), Indication.TOTAL_FAILED, "trang 2"),
+        (UNDECIDED, DocumentFacts(appearance_replaced=("trường A",)), Indication.TOTAL_FAILED,
+         "thay đối tượng sau khi ký"),
+        (UNREADABLE, DocumentFacts(signature_dictionary_replaced=("x",)),
+         Indication.TOTAL_FAILED, "Từ điển chữ ký không nhất quán"),
+        # doubt withholds a pass, never relaxes a failure nor replaces another doubt
+        (PASSED, DocumentFacts(recovery_problems=("xref",)), Indication.INDETERMINATE, "xref"),
+        (PASSED, DocumentFacts(viewer_error="pdfium"), Indication.INDETERMINATE, "pdfium"),
+        (UNDECIDED, DocumentFacts(recovery_problems=("xref",)), Indication.INDETERMINATE,
+         "no anchor"),
+        (FAILED, DocumentFacts(recovery_problems=("xref",), view_difference="trang 1"),
+         Indication.TOTAL_FAILED, "hash"),
+        # bytes after %%EOF are reported only
+        (PASSED, DocumentFacts(appended_bytes=7), Indication.TOTAL_PASSED, "ok"),
+    ],
+)
+def test_document_verdict_weighs_evidence(
+    before: Verdict, facts: DocumentFacts, after: Indication, reason: str
+) -> None:
+    verdict, findings = document_verdict(before, facts)
+    assert verdict.indication is after
+    assert reason in verdict.explanation
+    assert len(findings) == len(document_evidence(facts))
+    if after is Indication.TOTAL_FAILED and before.indication is not Indication.TOTAL_FAILED:
+        assert verdict.sub_indication == "FORMAT_FAILURE"
+
+
+def test_annotations_under_docmdp_are_named() -> None:
+    passed, notes = signature_verdict(with_(docmdp_permission=3, modification_level="ANNOTATIONS"))
+    assert passed.indication is Indication.TOTAL_PASSED
+    assert any("có chú thích thêm sau khi ký" in n for n in notes)
+    failed, _ = signature_verdict(with_(docmdp_permission=1, modification_level="ANNOTATIONS"))
+    assert (failed.indication, failed.sub_indication) == (Indication.TOTAL_FAILED, "FORMAT_FAILURE")
+    assert "DocMDP mức 1" in failed.explanation and "chú thích" in failed.explanation

@@ -1,0 +1,332 @@
+"""Annotations after signing: what PAdES permits, and what replaces signed content.
+
+:class:`AnnotationRule` is a pyHanko difference-analysis rule (public ``WhitelistRule`` API)
+that clears, at ``ModificationLevel.ANNOTATIONS``, revisions that only add, change or remove
+*markup* annotations (comments, highlights, stamps, ink...) on pages whose content is
+otherwise untouched. pyHanko's standard policy has no such rule (a ``TODO`` in its form
+rules), so a comment added to a signed document was "changed after signing, cannot tell".
+DSS classifies the same changes as annotation changes (``PdfObjectModificationsFilter``),
+permitted by an approval signature and by a certification signature with DocMDP P=3, and
+forbidden by P=1 and P=2 (the verdict rules compare the level with the DocMDP permission).
+
+Only revisions that write at least one markup annotation are looked at (which keeps the
+rule off the page tree of revisions that only add a signature); a revision that only removes
+comments stays unexplained. Only what cannot hide signed content is cleared: widget
+annotations (form fields, signature appearances), links and any annotation with an action
+stay unexplained; an annotation may
+not be drawn over a form field or signature appearance (the overlap DSS reports); a page
+dictionary may change in its ``/Annots`` only. Whether the page content itself still shows
+what was signed is checked independently by the viewer comparison (:mod:`._viewer`).
+
+:func:`replaced_appearances` finds the opposite: a field of the signed revision that shows
+other text after signing while its value stayed the same (the DSS-2236 "replace" shadow
+attack): no form filling explains that, the signed content was replaced.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
+from pyhanko.sign.diff_analysis import ReferenceUpdate, WhitelistRule
+from pyhanko.sign.diff_analysis.commons import compare_dicts
+
+MARKUP_SUBTYPES = frozenset({
+    "/Text", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine",
+    "/Highlight", "/Underline", "/Squiggly", "/StrikeOut", "/Caret", "/Ink", "/Popup",
+    "/Stamp",
+})
+_MAX_PAGES = 5000
+_MAX_SHOWN = 64 * 1024  # bytes of an appearance stream read for its shown text
+
+
+class AnnotationRule(WhitelistRule):
+    """Clear revisions that only add, change or remove markup annotations."""
+
+    def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterable[ReferenceUpdate]:
+        changed = new.explicit_refs_in_revision()
+        if not any(_is_markup_ref(new, ref) for ref in changed):
+            return  # no comment written in this revision (a removal alone stays unexplained)
+        try:
+            pairs = list(_page_pairs(old, new))
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            return  # page tree changed or unreadable: other rules (or nobody) explain it
+        for old_page, new_page, page_ref in pairs:
+            try:
+                updates = _page_updates(old, new, old_page, new_page, page_ref, changed)
+            except Exception:  # any surprise: this page is not cleared
+                continue
+            yield from updates
+
+
+def _page_pairs(
+    old: HistoricalResolver, new: HistoricalResolver
+) -> Iterator[tuple[generic.DictionaryObject, generic.DictionaryObject, generic.Reference]]:
+    """(old page, new page, its reference) for a page tree whose structure did not change."""
+    stack = [(old.root.raw_get("/Pages"), new.root.raw_get("/Pages"))]
+    seen: set[generic.Reference] = set()
+    while stack:
+        old_node_ref, new_node_ref = stack.pop()
+        if not isinstance(new_node_ref, generic.IndirectObject) or old_node_ref != new_node_ref:
+            raise ValueError("page tree node moved")
+        ref = new_node_ref.reference
+        if ref in seen or len(seen) > _MAX_PAGES:
+            raise ValueError("page tree loop")
+        seen.add(ref)
+        old_node, new_node = old(ref), new(ref)
+        if old_node.get("/Type") == "/Pages":
+            old_kids, new_kids = old_node["/Kids"], new_node["/Kids"]
+            if list(old_kids) != list(new_kids):
+                raise ValueError("page tree changed")
+            stack.extend(zip(reversed(list(old_kids)), reversed(list(new_kids)), strict=True))
+        else:
+            yield old_node, new_node, ref
+
+
+def _annots(resolver: HistoricalResolver, page: generic.DictionaryObject) -> tuple[
+    list[generic.Reference], generic.Reference | None
+]:
+    raw = page.raw_get("/Annots") if "/Annots" in page else None
+    if raw is None:
+        return [], None
+    array_ref = raw.reference if isinstance(raw, generic.IndirectObject) else None
+    array = resolver(array_ref) if array_ref is not None else raw
+    if not isinstance(array, generic.ArrayObject):
+        raise ValueError("/Annots is not an array")
+    refs = []
+    for item in array:
+        if not isinstance(item, generic.IndirectObject):
+            raise ValueError("direct annotation")
+        refs.append(item.reference)
+    return refs, array_ref
+
+
+def _is_markup(annot: Any) -> bool:
+    return (
+        isinstance(annot, generic.DictionaryObject)
+        and annot.get("/Subtype") in MARKUP_SUBTYPES
+        and "/FT" not in annot
+        and "/A" not in annot
+        and "/AA" not in annot
+    )
+
+
+def _is_markup_ref(resolver: HistoricalResolver, ref: generic.Reference) -> bool:
+    try:
+        return _is_markup(resolver(ref))
+    except Exception:
+        return False
+
+
+def _rect(annot: generic.DictionaryObject) -> tuple[float, float, float, float] | None:
+    try:
+        x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+    except Exception:
+        return None
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _page_updates(
+    old: HistoricalResolver,
+    new: HistoricalResolver,
+    old_page: generic.DictionaryObject,
+    new_page: generic.DictionaryObject,
+    page_ref: generic.Reference,
+    changed: set[generic.Reference],
+) -> list[ReferenceUpdate]:
+    old_refs, old_array_ref = _annots(old, old_page)
+    new_refs, new_array_ref = _annots(new, new_page)
+    touched = [r for r in new_refs if r in changed]
+    if page_ref not in changed and new_array_ref not in changed and not touched:
+        return []
+    if page_ref in changed and not compare_dicts(
+        old_page, new_page, frozenset({"/Annots"}), raise_exc=False
+    ):
+        return []  # the page itself changed: not an annotation change
+    old_set, new_set = set(old_refs), set(new_refs)
+    widgets = [
+        rect for ref in old_refs
+        if isinstance(annot := old(ref), generic.DictionaryObject)
+        and annot.get("/Subtype") == "/Widget"
+        and (rect := _rect(annot)) is not None and rect[2] > rect[0] and rect[3] > rect[1]
+    ]
+    updates: list[ReferenceUpdate] = []
+    for ref in old_set - new_set:  # removed: only markup annotations
+        if not _is_markup(old(ref)):
+            return []
+    for ref in new_refs:
+        if ref in old_set and ref not in changed:
+            continue
+        annot = new(ref)
+        if not _is_markup(annot):
+            return []
+        if ref in old_set and old(ref).get("/Subtype") != annot.get("/Subtype"):
+            return []
+        if ref not in old_set and not old.is_ref_unassignable(ref):
+            return []  # an "added" annotation that reuses a number of the signed revision
+        rect = _rect(annot)
+        if rect is None or any(_overlaps(rect, w) for w in widgets):
+            return []  # drawn over a form field or a signature appearance
+        updates.append(ReferenceUpdate(ref))
+        deps = new.collect_dependencies(annot, since_revision=old.revision + 1)
+        if any(not old.is_ref_unassignable(dep) for dep in deps if dep != ref):
+            return []  # reaches a rewritten object of the signed revision
+        updates.extend(ReferenceUpdate(dep) for dep in deps if dep != ref)
+    if page_ref in changed:
+        updates.append(ReferenceUpdate(page_ref))
+    if new_array_ref is not None and new_array_ref in changed:
+        if new_array_ref != old_array_ref and not old.is_ref_unassignable(new_array_ref):
+            return []
+        updates.append(ReferenceUpdate(new_array_ref))
+    return updates
+
+
+# --- appearances replaced after signing ---------------------------------------------------
+
+_SHOWN = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>")
+
+
+def _field_value(resolver: HistoricalResolver, widget: generic.DictionaryObject) -> Any:
+    node: Any = widget
+    for _ in range(32):
+        if "/V" in node:
+            value = node.raw_get("/V")
+            if isinstance(value, generic.IndirectObject):
+                return resolver(value.reference)
+            return value
+        parent = node.raw_get("/Parent") if "/Parent" in node else None
+        if not isinstance(parent, generic.IndirectObject):
+            return None
+        node = resolver(parent.reference)
+        if not isinstance(node, generic.DictionaryObject):
+            return None
+    return None
+
+
+def _field_type(resolver: HistoricalResolver, widget: generic.DictionaryObject) -> Any:
+    node: Any = widget
+    for _ in range(32):
+        if "/FT" in node:
+            return node.get("/FT")
+        parent = node.raw_get("/Parent") if "/Parent" in node else None
+        if not isinstance(parent, generic.IndirectObject):
+            return None
+        node = resolver(parent.reference)
+    return None
+
+
+def _normal_appearance(widget: generic.DictionaryObject) -> Any:
+    try:
+        normal = widget["/AP"]["/N"]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(normal, generic.DictionaryObject) and not isinstance(
+        normal, generic.StreamObject
+    ):
+        state = widget.get("/AS")
+        normal = normal.get(state) if state is not None else None
+    return normal if isinstance(normal, generic.StreamObject) else None
+
+
+_ESCAPES = re.compile(rb"\\([nrtbf()\\]|[0-7]{1,3})")
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    code = match.group(1)
+    if code[:1].isdigit():
+        return bytes([int(code, 8) & 0xFF])
+    return _ESCAPED.get(code, code)
+
+
+def _shown_text(stream: generic.StreamObject) -> str | None:
+    """The text an appearance stream writes, when its strings are plain one-byte text (a
+    simple font); ``None`` when unreadable or glyph-coded (a subset CID font: the same text
+    can be coded differently after re-subsetting, so it proves nothing)."""
+    try:
+        data = stream.data
+    except Exception:
+        try:
+            data = zlib.decompress(stream.encoded_data)
+        except Exception:
+            return None
+    parts = []
+    for match in _SHOWN.finditer(data[:_MAX_SHOWN]):
+        raw = match.group(0)
+        if raw.startswith(b"("):
+            text = _ESCAPES.sub(_unescape, raw[1:-1])
+        else:
+            digits = re.sub(rb"\s", b"", raw[1:-1])
+            try:
+                text = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+            except ValueError:
+                return None
+        if any((c < 0x20 and c not in (9, 10, 13)) or 0x7F <= c < 0xA0 for c in text):
+            return None
+        parts.append(text.decode("latin-1"))
+    return " ".join(" ".join(parts).split())
+
+
+def replaced_appearances(reader: PdfFileReader, signed_revision: int) -> list[str]:
+    """Fields of ``signed_revision`` whose appearance in the final revision writes other text
+    (or, for a signature field, draws anything else) while the field's value is unchanged."""
+    last = reader.xrefs.total_revisions - 1
+    if signed_revision >= last:
+        return []
+    old = reader.get_historical_resolver(signed_revision)
+    new = reader.get_historical_resolver(last)
+    found: list[str] = []
+    try:
+        pairs = list(_page_pairs(old, new))
+    except Exception:
+        return []  # the page tree changed: the viewer comparison judges that
+    for number, (old_page, _new, _ref) in enumerate(pairs, 1):
+        try:
+            old_refs, _ = _annots(old, old_page)
+        except Exception:
+            continue
+        for ref in old_refs:
+            try:
+                problem = _replaced(old, new, ref)
+            except Exception:
+                continue
+            if problem:
+                found.append(f"{problem} (trang {number}, đối tượng {ref.idnum} {ref.generation}).")
+                if len(found) >= 5:
+                    return found
+    return found
+
+
+def _replaced(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    before, after = old(ref), new(ref)
+    if not isinstance(before, generic.DictionaryObject) or before.get("/Subtype") != "/Widget":
+        return None
+    if not isinstance(after, generic.DictionaryObject):
+        return None
+    value = _field_value(old, before)
+    if value != _field_value(new, after) or before.get("/AS") != after.get("/AS"):
+        return None  # form filling (a new value, a checked box): the appearance may follow
+    if value is None:
+        return None  # no value to compare the shown text with (tools draw such fields freely)
+    if "/AA" in before or "/AA" in after:
+        return None  # a format action may legitimately show the same value otherwise
+    ap_before, ap_after = _normal_appearance(before), _normal_appearance(after)
+    if ap_before is None or ap_after is None:
+        return None
+    name = before.get("/T") or ""
+    if _field_type(new, after) == "/Sig":
+        if ap_before.data != ap_after.data:
+            return f"hình chữ ký của trường {name} đã được vẽ lại"
+        return None
+    shown_before, shown_after = _shown_text(ap_before), _shown_text(ap_after)
+    if shown_before is None or shown_after is None or shown_before == shown_after:
+        return None
+    return f"trường {name} hiển thị nội dung khác mà giá trị không đổi"
