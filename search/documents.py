@@ -14,6 +14,7 @@ written from :func:`repository.policy.index_visibility`, the same rule the store
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -100,8 +101,11 @@ class IndexDocument:
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IndexDocument))
 
 
+@functools.lru_cache(maxsize=65_536)
 def value_key(value: str) -> str:
-    """Filter/facet key of a name: tone placement, case and spacing do not matter."""
+    """Filter/facet key of a name: tone placement, case and spacing do not matter.
+
+    Cached: an index build asks for the same few hundred names again and again."""
     return " ".join(normalize(value).split())
 
 
