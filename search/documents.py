@@ -88,7 +88,7 @@ class IndexDocument:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IndexDocument:
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = _KNOWN if cls is IndexDocument else {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         for name in ("ngay_ban_hanh", "ngay_den"):
             if values.get(name):
@@ -99,6 +99,7 @@ class IndexDocument:
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IndexDocument))
+_KNOWN = frozenset(_FIELD_NAMES)
 
 
 @functools.lru_cache(maxsize=65_536)
