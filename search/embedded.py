@@ -211,7 +211,8 @@ def _analysed(syllable: str) -> tuple[str, str] | None:
     return exact, fold(exact)
 
 
-_CHUNK_CACHE_SIZE = 1_000_000
+_CHUNK_CACHE_SIZE = 200_000
+"""Chunks remembered (~50 MB at most); the cache starts again when full."""
 
 
 class _ChunkForms(dict[str, tuple[str, str]]):
