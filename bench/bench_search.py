@@ -147,6 +147,10 @@ def main() -> None:
     parser.add_argument("--dir", help="embedded index directory (default: a temporary one)")
     parser.add_argument("--only-es", action="store_true", help="skip the embedded run")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of the query set")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --dir: keep an index already holding --docs documents "
+                             "(queries only; the build figures are not measured again)")
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain Tantivy baseline")
     args = parser.parse_args()
 
     pool = sentences()
@@ -187,6 +191,7 @@ def plain_tantivy(docs: list[IndexDocument], directory: Path, queries: list[tupl
     builder.add_text_field("text", tokenizer_name="default")
     index = tantivy.Index(builder.build(), path=str(directory))
     started = time.perf_counter()
+    cpu = time.process_time()
     writer = index.writer(heap_size=256_000_000, num_threads=1)
     for n, doc in enumerate(docs, start=1):
         writer.add_document(tantivy.Document(id=doc.id, text=f"{doc.title}\n{doc.text}"))
@@ -195,6 +200,7 @@ def plain_tantivy(docs: list[IndexDocument], directory: Path, queries: list[tupl
     writer.commit()
     writer.wait_merging_threads()
     rate = len(docs) / (time.perf_counter() - started)
+    print(f"plain tantivy build per CPU second: {len(docs) / (time.process_time() - cpu):.0f} documents")
     index.reload()
     searcher = index.searcher()
     texts = [" ".join(re.findall(r"[^\W_]+", q["typed"])) or "a" for _, q in queries]
@@ -225,10 +231,17 @@ def run(target: str, url: str | None, args: argparse.Namespace, pool: list[str])
             print(f"  … {p.seen} documents, {p.rate:.0f}/s", flush=True)
 
     docs = list(generate(args.docs, pool))  # generated before timing (both builds alike)
-    report = reindex(backend, docs, batch_size=1000, progress=progress)
-    rate = report.written / report.elapsed
-    print(f"backend {backend.name}: indexed {report.written} documents in "
-          f"{report.elapsed:.1f} s = {rate:.0f} documents/s")
+    if args.reuse and args.dir and not url and backend.count() == args.docs:
+        rate = 0.0
+        print(f"backend {backend.name}: reusing the index in {target} ({args.docs} documents)")
+    else:
+        cpu = time.process_time()
+        report = reindex(backend, docs, batch_size=1000, progress=progress)
+        rate = report.written / report.elapsed
+        cpu_rate = report.written / (time.process_time() - cpu)
+        print(f"backend {backend.name}: indexed {report.written} documents in "
+              f"{report.elapsed:.1f} s = {rate:.0f} documents/s; per CPU second of this process "
+              f"(all its threads): {cpu_rate:.0f} documents")
     if url:
         _es_figures(backend)
     else:
@@ -263,10 +276,11 @@ def run(target: str, url: str | None, args: argparse.Namespace, pool: list[str])
         print(f"{kind:15s} n={len(rounds[0][kind]):4d}  p50 {_min_median(p50)} ms"
               f"  p95 {_min_median(p95)} ms  p99 {_min_median(p99)} ms")
     print(f"median hits per query: {statistics.median(totals):.0f}")
-    if not url:
+    if not url and not args.no_plain:
         with tempfile.TemporaryDirectory() as raw_dir:
             raw_rate, raw_rounds = plain_tantivy(docs, Path(raw_dir), queries, args.repeat)
-        print(f"plain tantivy build: {raw_rate:.0f} documents/s   Kho/plain = {rate / raw_rate:.2f}")
+        print(f"plain tantivy build: {raw_rate:.0f} documents/s   Kho/plain = {rate / raw_rate:.2f}"
+              + ("" if rate else " (Kho build not measured: --reuse)"))
         p50 = [pct(r, 50) for r in raw_rounds]
         p95 = [pct(r, 95) for r in raw_rounds]
         print(f"plain tantivy query  p50 {_min_median(p50)} ms  p95 {_min_median(p95)} ms")

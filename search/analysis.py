@@ -17,6 +17,7 @@ The Elasticsearch analyzers in :mod:`search.elasticsearch` mirror these steps wi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -144,6 +145,7 @@ SO_KY_HIEU_QUERY_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def so_ky_hieu_key(text: str) -> str:
     """Canonical lookup key of a số/ký hiệu: ``"123/QĐ-UBND"`` and ``"123/qd-ubnd"`` → same.
 

@@ -14,6 +14,7 @@ written from :func:`repository.policy.index_visibility`, the same rule the store
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -87,7 +88,7 @@ class IndexDocument:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IndexDocument:
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = _KNOWN if cls is IndexDocument else {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         for name in ("ngay_ban_hanh", "ngay_den"):
             if values.get(name):
@@ -98,10 +99,14 @@ class IndexDocument:
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IndexDocument))
+_KNOWN = frozenset(_FIELD_NAMES)
 
 
+@functools.lru_cache(maxsize=65_536)
 def value_key(value: str) -> str:
-    """Filter/facet key of a name: tone placement, case and spacing do not matter."""
+    """Filter/facet key of a name: tone placement, case and spacing do not matter.
+
+    Cached: an index build asks for the same few hundred names again and again."""
     return " ".join(normalize(value).split())
 
 

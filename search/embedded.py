@@ -45,6 +45,7 @@ import fcntl
 import functools
 import itertools
 import json
+import operator
 import os
 import shutil
 import sqlite3
@@ -78,7 +79,7 @@ from search.ranking import DEFAULT_RANKING, MAX_TOKEN_CHARS, Ranking, plan
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
-TEXT_SCHEMA_VERSION = "4"  # 4: owner_unit indexed for the unit filter
+TEXT_SCHEMA_VERSION = "5"  # 4: owner_unit indexed for the unit filter; 5: "_" joins pairs
 EXACT_WEIGHT = DEFAULT_RANKING.exact_weight
 """A match with the diacritics as typed counts this many times a diacritic-insensitive one
 (phrases; words follow :class:`search.ranking.Ranking`)."""
@@ -186,17 +187,15 @@ _TANTIVY_SCHEMA = _text_schema()
 
 # Indexing: Python writes the normalised syllables (NFC, lower case, tone placement:
 # :func:`search.analysis.normalize`; runs of letters and digits) separated by single spaces,
-# and their :func:`~search.analysis.fold`, with whole-text operations that run in C; Tantivy
-# (Rust, in its indexing thread) splits them and forms the adjacent pairs.
+# their :func:`~search.analysis.fold`, and every two adjacent folded syllables joined by
+# :data:`PAIR_JOINER`; Tantivy (Rust, in its indexing threads) splits them at the spaces.
+# Tantivy's regex tokenizer formed the pairs before: it cost ~60% of the whole build (measured).
 _ANALYZERS: dict[str, tantivy.TextAnalyzer] = {
     "kho_syllables": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build(),
-    # ``b``: every two adjacent syllables as one term "quyet dinh". The folded line is given
-    # twice, from its first syllable and from its second: the pattern's non-overlapping
-    # matches in the two cover every adjacent pair once.
-    "kho_pairs": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\S+ \S+")).build(),
+    "kho_pairs": tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build(),
 }
-PAIR_JOINER = " "
-"""Between the two syllables of a ``b`` term."""
+PAIR_JOINER = "_"
+"""Between the two syllables of a ``b`` term (never inside a syllable: see SYLLABLE_RE)."""
 
 
 @functools.lru_cache(maxsize=500_000)
@@ -208,15 +207,44 @@ def _analysed(syllable: str) -> tuple[str, str] | None:
     return exact, fold(exact)
 
 
+_CHUNK_CACHE_SIZE = 200_000
+"""Chunks remembered (~50 MB at most); the cache starts again when full."""
+
+
+class _ChunkForms(dict[str, tuple[str, str]]):
+    """Whitespace-separated chunk of NFC text → its syllables' (normalised, folded) forms,
+    space-separated. Text is mostly the same few thousand chunks ("định", "định,", "(2015)"),
+    so a document costs one ``str.split`` and one dictionary look-up per chunk, in C."""
+
+    def __missing__(self, chunk: str) -> tuple[str, str]:
+        if len(self) >= _CHUNK_CACHE_SIZE:
+            self.clear()
+        forms = [f for f in map(_analysed, syllables(chunk)) if f]
+        value = (" ".join([e for e, _ in forms]), " ".join([f for _, f in forms]))
+        self[chunk] = value
+        return value
+
+
+_CHUNKS = _ChunkForms()
+_EXACT_FORM = operator.itemgetter(0)
+_FOLDED_FORM = operator.itemgetter(1)
+
+
 def _tokens(text: str) -> tuple[str, str]:
     """Analysed text as space-separated syllables: (normalised, folded).
 
-    Same result as ``syllables(normalize(text))`` and its :func:`fold`, computed once per distinct
-    syllable (normalisation never moves a syllable boundary: it works inside letters); faster
-    than normalising and folding the whole text (measured).
+    Same syllables as ``syllables(normalize(text))`` and their :func:`fold`: syllables never
+    contain white space, and each is analysed on its own (normalisation never moves a syllable
+    boundary: it works inside letters). Chunks without a syllable leave extra spaces, which
+    the whitespace tokenizer skips.
     """
-    forms = [f for f in map(_analysed, syllables(unicodedata.normalize("NFC", text))) if f]
-    return " ".join([e for e, _ in forms]), " ".join([f for _, f in forms])
+    forms = list(map(_CHUNKS.__getitem__, unicodedata.normalize("NFC", text).split()))
+    return " ".join(map(_EXACT_FORM, forms)), " ".join(map(_FOLDED_FORM, forms))
+
+
+def _pairs(folded: str) -> str:
+    """Every two adjacent folded syllables as one ``b`` term, space-separated."""
+    return " ".join(map(PAIR_JOINER.join, itertools.pairwise(folded.split())))
 
 
 def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
@@ -228,9 +256,8 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
         )
     )
     body, body_f = _tokens(doc.text)
-    text = " ".join([t for t in [head] * TITLE_REPEAT + [body] if t])
-    folded = " ".join([t for t in [head_f] * TITLE_REPEAT + [body_f] if t])
-    second = folded.find(" ")
+    text = " ".join([head] * TITLE_REPEAT + [body])
+    folded = " ".join([head_f] * TITLE_REPEAT + [body_f])
     sort_date = doc.sort_date
     day = sort_date.toordinal() if sort_date else None
     number = doc.sort_number
@@ -238,7 +265,7 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
         "rid": rowid,
         "e": text,
         "f": folded,
-        "b": [folded, folded[second + 1 :]] if second > 0 else [],
+        "b": _pairs(folded),
         "do_khan": doc.do_khan, "do_mat": doc.do_mat,
         "date_d": day if day is not None else _NO_DATE_DESC,
         "date_a": day if day is not None else _NO_VALUE_ASC,
@@ -280,7 +307,8 @@ def _row(doc: IndexDocument) -> dict[str, Any]:
 
 _ROW_COLUMNS = tuple(_row(IndexDocument(id="x", version=0, direction="den")).keys())
 _INSERT_DOC = (
-    f"INSERT INTO docs({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ROW_COLUMNS)})"
+    f"INSERT INTO docs(rowid, {', '.join(_ROW_COLUMNS)}) "
+    f"VALUES (:rowid, {', '.join(':' + c for c in _ROW_COLUMNS)})"
 )
 _UPSERT_LABEL = (
     "INSERT INTO labels(facet, key, label) VALUES(?, ?, ?) "
@@ -473,41 +501,16 @@ class _Index(IndexWriter):
             self.conn.execute(f"DELETE FROM {table} WHERE rowid=?", (rowid,))
 
     def index(self, docs: Iterable[IndexDocument]) -> int:
+        docs = list(docs)
         removed: list[int] = []
         added: list[tuple[int, IndexDocument]] = []
         with self._writing():
             with self._transaction():
-                for doc in docs:
-                    current = self.conn.execute(
-                        "SELECT rowid, version FROM docs WHERE id=?", (doc.id,)
-                    ).fetchone()
-                    if current is not None:
-                        if current[1] > doc.version:
-                            continue  # a late write of an older version
-                        self._remove_rowid(current[0])
-                        removed.append(current[0])
-                    row = _row(doc)
-                    rowid = self.conn.execute(_INSERT_DOC, row).lastrowid
-                    assert rowid is not None
-                    added.append((rowid, doc))
-                    self.conn.executemany(
-                        "INSERT OR IGNORE INTO doc_hoso(ho_so, rowid) VALUES(?, ?)",
-                        [(h, rowid) for h in doc.ho_so],
-                    )
-                    self.conn.executemany(
-                        "INSERT OR IGNORE INTO doc_grants(kind, who, rowid) VALUES(?, ?, ?)",
-                        [("u", u, rowid) for u in doc.grant_users]
-                        + [("g", g, rowid) for g in doc.grant_units],
-                    )
-                    self.conn.executemany(
-                        "INSERT OR IGNORE INTO doc_cites(cite_key, rowid) VALUES(?, ?)",
-                        [(so_ky_hieu_key(c), rowid) for c in doc.cites if c.strip()],
-                    )
-                    self.conn.executemany(
-                        _UPSERT_LABEL,
-                        [(facet, row[key], row[label]) for facet, key, label in _LABEL_COLUMNS
-                         if row[key]],
-                    )
+                if len({d.id for d in docs}) == len(docs):
+                    self._insert_batch(docs, removed, added)
+                else:  # the same id twice in one batch: row by row, the later write decides
+                    for doc in docs:
+                        self._insert_batch([doc], removed, added)
                 self.conn.executemany(
                     "INSERT OR IGNORE INTO text_pending(rowid) VALUES(?)",
                     [(r,) for r in removed] + [(r,) for r, _ in added],
@@ -517,6 +520,61 @@ class _Index(IndexWriter):
             else:
                 self._apply(removed, added)
         return len(added)
+
+    def _insert_batch(
+        self, docs: Sequence[IndexDocument], removed: list[int],
+        added: list[tuple[int, IndexDocument]],
+    ) -> None:
+        """Rows of documents with distinct ids, a few statements for the whole batch (inside
+        the caller's transaction): an older version than the indexed one is left out, a newer
+        one replaces it."""
+        current: dict[str, tuple[int, int]] = {}
+        for chunk in _chunks([d.id for d in docs]):
+            current.update(
+                (doc_id, (rowid, version)) for doc_id, rowid, version in self.conn.execute(
+                    f"SELECT id, rowid, version FROM docs WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        for doc in docs:
+            found = current.get(doc.id)
+            if found is not None and found[1] <= doc.version:
+                self._remove_rowid(found[0])
+                removed.append(found[0])
+        next_rowid = (self.conn.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0) + 1
+        rows: list[dict[str, Any]] = []
+        hoso: list[tuple[str, int]] = []
+        grants: list[tuple[str, str, int]] = []
+        cites: list[tuple[str, int]] = []
+        labels: dict[tuple[str, str], str] = {}
+        for doc in docs:
+            found = current.get(doc.id)
+            if found is not None and found[1] > doc.version:
+                continue  # a late write of an older version
+            rowid = next_rowid
+            next_rowid += 1
+            row = _row(doc)
+            row["rowid"] = rowid
+            rows.append(row)
+            added.append((rowid, doc))
+            hoso.extend((h, rowid) for h in doc.ho_so)
+            grants.extend(("u", u, rowid) for u in doc.grant_users)
+            grants.extend(("g", g, rowid) for g in doc.grant_units)
+            cites.extend((so_ky_hieu_key(c), rowid) for c in doc.cites if c.strip())
+            for facet, key, label in _LABEL_COLUMNS:
+                if row[key]:
+                    seen = labels.get((facet, row[key]))
+                    if seen is None or row[label] < seen:
+                        labels[(facet, row[key])] = row[label]
+        self.conn.executemany(_INSERT_DOC, rows)
+        self.conn.executemany("INSERT OR IGNORE INTO doc_hoso(ho_so, rowid) VALUES(?, ?)", hoso)
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO doc_grants(kind, who, rowid) VALUES(?, ?, ?)", grants
+        )
+        self.conn.executemany("INSERT OR IGNORE INTO doc_cites(cite_key, rowid) VALUES(?, ?)", cites)
+        self.conn.executemany(
+            _UPSERT_LABEL, [(facet, key, label) for (facet, key), label in labels.items()]
+        )
 
     def delete(self, ids: Iterable[str]) -> int:
         removed: list[int] = []

@@ -137,16 +137,22 @@ def highlights(
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _match_key(matched: str) -> str:
+    """What a match counts as in :func:`_best_window` (the same words match again and again)."""
+    return fold(normalize(matched))
+
+
 def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
     """The window of ``size`` characters holding the most distinct matches, cut at spaces."""
     best, best_score = 0, -1
-    folded = {span: fold(normalize(text[span[0] : span[1]])) for span in spans}
+    keys = [_match_key(text[s:e]) for s, e in spans]
     j = 0
     for i, (start, _) in enumerate(spans):
         j = max(j, i)
         while j + 1 < len(spans) and spans[j + 1][1] - start <= size:
             j += 1
-        score = len({folded[span] for span in spans[i : j + 1]}) * 100 + (j - i)
+        score = len(set(keys[i : j + 1])) * 100 + (j - i)
         if score > best_score:
             best, best_score = i, score
     first = spans[best][0]

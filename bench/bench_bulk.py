@@ -1,0 +1,142 @@
+"""Bulk import benchmark (a script, not a test): ``kho ingest files`` over a folder of generated
+legacy documents (3 pages, signed: ``bench/make_signed_corpus.py``), on the local store or the
+S3 gateway, with an optional kill part-way and the resumed run after it.
+
+    .venv/bin/python bench/bench_bulk.py CORPUS --data /tmp/kho-bulk [--s3] [--workers 2]
+        [--trust DIR] [--kill-after 300] [--stop-after 1800]
+
+The installation in ``--data`` is made on first use (a văn thư account through the account
+service, as ``make_people`` does for the tests) and kept, so a second call resumes the same
+import (its manifest is ``<data>/bulk-manifest.jsonl``). ``--kill-after S`` sends SIGKILL to the
+whole command after S seconds and starts it again (the resume); ``--stop-after S`` ends the
+last run after S seconds (SIGKILL as well), for a bounded session: the next call goes on.
+At the end it counts records, distinct originals and the manifest, and prints the rate of each
+run (documents finished by that run / its wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+
+def _env(data: Path, trust: Path, s3: bool) -> dict[str, str]:
+    saved = data / "bench-env.json"
+    if saved.exists():
+        extra = json.loads(saved.read_text())
+    else:
+        extra = {
+            "KHO_DATA_DIR": str(data),
+            "KHO_TRUST_DIR": str(trust),
+            "KHO_FSYNC": os.environ.get("KHO_FSYNC", "false"),
+            "KHO_BROKER_URL": "",
+            "KHO_TIKA_URL": "",
+            "KHO_AGENCY_ID": "000.00.18.H40",
+            "KHO_PASSWORD_MEMORY_KB": "1024",
+            "KHO_PASSWORD_TIME_COST": "1",
+        }
+        if s3:
+            bucket = f"kho-bench-bulk-{uuid.uuid4().hex[:8]}"
+            extra.update(
+                KHO_STORE_URL=f"s3://{bucket}",
+                KHO_KEYSTORE_URL=f"s3://{bucket}-keys",
+                KHO_S3_ENDPOINT=os.environ["KHO_TEST_S3_ENDPOINT"],
+                KHO_S3_ACCESS_KEY=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""),
+                KHO_S3_SECRET_KEY=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""),
+            )
+        data.mkdir(parents=True, exist_ok=True)
+        from kho_people import make_people
+
+        from kho.config import Settings
+        from web.context import Kho
+
+        people = make_people(Kho(Settings.from_env({**os.environ, **extra}), follow_index=False))
+        extra["KHO_TOKEN"] = people.tokens["van_thu"]
+        saved.write_text(json.dumps(extra))
+    return {**os.environ, **extra}
+
+
+def _lines(path: Path) -> int:
+    return path.read_text(encoding="utf-8").count("\n") if path.exists() else 0
+
+
+def _run(command: list[str], env: dict[str, str], manifest: Path, limit: float | None,
+         log: Path) -> tuple[float, int, int | None]:
+    """(seconds, files finished by this run, return code or None when killed)."""
+    before = _lines(manifest)
+    started = time.monotonic()
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ {' '.join(command)}\n")
+        out.flush()
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True,
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=limit)
+            code: int | None = proc.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code = None
+    return time.monotonic() - started, _lines(manifest) - before, code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--s3", action="store_true", help="store on the S3 gateway (KHO_TEST_S3_*)")
+    parser.add_argument("--trust", type=Path, default=None,
+                        help="trust anchors (default: CORPUS/trust, as make_signed_corpus writes)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--kill-after", type=float, default=None)
+    parser.add_argument("--stop-after", type=float, default=None)
+    args = parser.parse_args()
+
+    env = _env(args.data, args.trust or args.corpus / "trust", args.s3)
+    manifest = args.data / "bulk-manifest.jsonl"
+    command = [sys.executable, "-m", "web.cli", "ingest", "files", str(args.corpus),
+               "--workers", str(args.workers), "--manifest", str(manifest)]
+    files = [p for p in args.corpus.iterdir() if p.suffix == ".pdf"]
+    extra = len([p for p in args.corpus.iterdir() if p.is_file() and p.suffix != ".pdf"])
+    print(f"corpus: {len(files)} PDFs (+{extra} other files) in {args.corpus}; store: "
+          f"{'S3 ' + env['KHO_STORE_URL'] if args.s3 else 'local ' + str(args.data)}; "
+          f"already in the manifest: {_lines(manifest)}", flush=True)
+    log = args.data / "bench-bulk.log"
+    runs = []
+    if args.kill_after:
+        runs.append(("killed", _run(command, env, manifest, args.kill_after, log)))
+    runs.append(("run", _run(command, env, manifest, args.stop_after, log)))
+    for name, (seconds, finished, code) in runs:
+        state = "SIGKILL" if code is None else f"exit {code}"
+        print(f"{name:7s} {seconds:8.1f} s  {finished:6d} files finished  "
+              f"{finished / seconds:6.2f} docs/s  ({state})", flush=True)
+
+    from ingest.bulk import Manifest
+    from kho.config import Settings
+    from repository.service import open_repository
+
+    entries = Manifest(manifest).entries
+    states: dict[str, int] = {}
+    for entry in entries.values():
+        states[entry["state"]] = states.get(entry["state"], 0) + 1
+    repo = open_repository(Settings.from_env(env))
+    committed = [r for r in repo.records() if r.files]
+    shas = {r.files[0].sha256 for r in committed}
+    print(f"manifest: {len(entries)} files {states}; records with an original: {len(committed)}, "
+          f"distinct originals: {len(shas)}; duplicates: {len(committed) - len(shas)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
