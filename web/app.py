@@ -445,6 +445,22 @@ def create_app(
         )
         return _reply(record.to_dict())
 
+    @app.delete("/api/files/<file_id>/documents/<document_id>")
+    def file_remove(file_id: str, document_id: str) -> Response:
+        expected = _count_arg("expected_version", None, "FIELD_INVALID")
+        if expected is None:
+            raise ApiError(
+                "Thiếu tham số “expected_version”.", code="FIELD_REQUIRED", field="expected_version"
+            )
+        record = service.remove_from_file(
+            _record_id(file_id),
+            _record_id(document_id),
+            expected_version=expected,
+            actor=actor(),
+            reason=request.args.get("reason", ""),
+        )
+        return _reply(record.to_dict())
+
     # -- search --------------------------------------------------------------------------------
     @app.get("/api/search")
     def search() -> Response:

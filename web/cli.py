@@ -505,6 +505,24 @@ def file_add(ctx: Context, file_id: str, document_id: str, expected_version: int
     _show_record(rec, as_json)
 
 
+@file_group.command("remove")
+@click.argument("file_id")
+@click.argument("document_id")
+@click.option("--expected-version", type=int, required=True)
+@click.option("--reason", default="", help="Lý do (ghi vào nhật ký).")
+@json_option
+@pass_ctx
+@handles_errors
+def file_remove(
+    ctx: Context, file_id: str, document_id: str, expected_version: int, reason: str, as_json: bool
+) -> None:
+    """Bỏ văn bản ra khỏi hồ sơ (hồ sơ có phiên bản mới; văn bản vẫn giữ nguyên)."""
+    rec = ctx.repo.remove_from_file(
+        file_id, document_id, expected_version=expected_version, actor=ctx.actor, reason=reason
+    )
+    _show_record(rec, as_json)
+
+
 # -- agencies -------------------------------------------------------------------------------
 @main.group()
 def agency() -> None:

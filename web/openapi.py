@@ -869,6 +869,28 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 ),
             )
         },
+        "/api/files/{file_id}/documents/{document_id}": {
+            "delete": _op(
+                "file_remove",
+                "Bỏ một văn bản ra khỏi hồ sơ (phiên bản mới của hồ sơ; hồ sơ đã kết thúc: FILE_CLOSED)",
+                "files",
+                record,
+                (404, 409, 422),
+                parameters=[
+                    _path("file_id", RECORD_ID, "Mã hồ sơ."),
+                    _path("document_id", RECORD_ID, "Mã văn bản."),
+                    {
+                        **_query(
+                            "expected_version",
+                            {"type": "integer", "minimum": 0},
+                            "Phiên bản hồ sơ người sửa đang xem.",
+                        ),
+                        "required": True,
+                    },
+                    _query("reason", {"type": "string"}, "Lý do (ghi vào nhật ký)."),
+                ],
+            )
+        },
         "/api/search": {
             "get": _op(
                 "search",

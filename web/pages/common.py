@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "ingest:signatures": "Kiểm tra chữ ký số",
     "file:create": "Lập hồ sơ",
     "file:add-document": "Thêm văn bản vào hồ sơ",
+    "file:remove-document": "Bỏ văn bản ra khỏi hồ sơ",
     "register:list": "Xem sổ đăng ký",
     "search": "Tìm kiếm",
     "account:login": "Đăng nhập",
