@@ -323,6 +323,32 @@ SCHEMAS: dict[str, Schema] = {
             "rows": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "HandlingTotals": {
+        "type": "object",
+        "required": ["start", "end", "unit", "kind", "total", "totals", "by_unit"],
+        "additionalProperties": False,
+        "properties": {
+            "start": {"type": "string"},
+            "end": {"type": "string"},
+            "unit": {"type": "string"},
+            "kind": {"type": "string", "enum": ["den", "di"]},
+            "total": {"type": "integer"},
+            "totals": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "by_unit": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["unit", "name", "total", "totals"],
+                    "properties": {
+                        "unit": {"type": "string"},
+                        "name": {"type": "string"},
+                        "total": {"type": "integer"},
+                        "totals": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    },
+                },
+            },
+        },
+    },
     "Page_Record": _page_of("Record"),
     "Page_Review": _page_of("Review"),
     "Page_AuditEvent": _page_of("AuditEvent"),
@@ -959,6 +985,24 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 parameters=[
                     _query("since", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
                     _query("until", {"type": "string"}, "Đến ngày."),
+                ],
+            )
+        },
+        "/api/audit/handling-report": {
+            "get": _op(
+                "audit_handling_report",
+                "Báo cáo tình hình giải quyết văn bản đến/đi (Phụ lục VI V.2, V.4), chỉ số liệu tổng hợp"
+                " (kiểm toán viên)",
+                "audit",
+                _ref("HandlingTotals"),
+                (422,),
+                parameters=[
+                    _query("start", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+                    _query("end", {"type": "string"}, "Đến ngày (mặc định hôm nay)."),
+                    _query("unit", {"type": "string"}, "Mã đơn vị."),
+                    _query(
+                        "kind", {"type": "string", "enum": ["den", "di"]}, "den: văn bản đến; di: văn bản đi."
+                    ),
                 ],
             )
         },

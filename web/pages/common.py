@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "file:create": "Lập hồ sơ",
     "file:add-document": "Thêm văn bản vào hồ sơ",
     "file:remove-document": "Bỏ văn bản ra khỏi hồ sơ",
+    "handling:report-totals": "Xem số liệu giải quyết văn bản",
+    "handling:report-totals:export": "Xuất số liệu giải quyết văn bản",
     "register:list": "Xem sổ đăng ký",
     "search": "Tìm kiếm",
     "account:login": "Đăng nhập",
