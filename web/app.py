@@ -487,7 +487,14 @@ def create_app(
         )
         result = kho.backend.search(query)
         service.audit_search(who, text, result.total, filters)
-        return _reply(result_to_dict(result))
+        from web.pages.search import value_label
+
+        data = result_to_dict(result)
+        names = {u.unit_id: u.name for u in kho.accounts.units()}
+        for facet in data["facets"]:  # each value as people read it (unit names, not ids)
+            for value in facet["values"]:
+                value["label"] = value_label(facet["name"], value["value"], names)
+        return _reply(data)
 
     # -- audit ---------------------------------------------------------------------------------
     @app.get("/api/audit")

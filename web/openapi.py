@@ -257,8 +257,15 @@ SCHEMAS: dict[str, Schema] = {
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["value", "count"],
-                                "properties": {"value": {"type": "string"}, "count": {"type": "integer"}},
+                                "required": ["value", "count", "label"],
+                                "properties": {
+                                    "value": {"type": "string", "description": "Giá trị dùng để lọc."},
+                                    "count": {"type": "integer"},
+                                    "label": {
+                                        "type": "string",
+                                        "description": "Nhãn tiếng Việt (tên đơn vị, không phải mã).",
+                                    },
+                                },
                             },
                         },
                     },
