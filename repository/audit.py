@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +27,10 @@ from typing import Any
 from kho.errors import AlreadyExists, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
+from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _SHARD = 100_000
@@ -42,6 +47,10 @@ def read_witness(store: ObjectStore) -> dict[str, Any]:
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
 
 
+CATCH_UP_BY_LISTING = 100
+"""Behind the head by more than this many events, the by-record index catches up by listing the
+log (one request per page of keys) instead of probing each sequence number."""
+INDEX_CHUNK = 10_000
 PARSED_LIMIT = 200_000
 """Parsed events kept for queries (about 1 kB each)."""
 
@@ -130,7 +139,9 @@ class VerifyReport:
 
 
 class AuditLog:
-    def __init__(self, store: ObjectStore, *, retention_days: int | None = None) -> None:
+    def __init__(
+        self, store: ObjectStore, *, retention_days: int | None = None, index: RecordIndex | None = None
+    ) -> None:
         self.store = store
         self.retention_days = retention_days
         self._lock = threading.Lock()
@@ -141,11 +152,14 @@ class AuditLog:
         self._parsed: dict[str, AuditEvent] = {}
         # Derived, rebuildable data (never trusted for integrity: ``verify`` reads the store):
         # the sequence numbers of each record's events, so a record's history reads its own
-        # events instead of the whole log. Built by one scan on first use, then kept up to date
-        # by reading only the events written since (ours and other processes'), up to the witness.
-        self._by_record: dict[str, list[int]] | None = None
-        self._indexed_next = 0
+        # events instead of the whole log (:mod:`repository.audit_index`: in memory, or a SQLite
+        # file kept across processes). Built by one scan when empty, given the events this
+        # process appends, and caught up from its ``next_seq`` to the head before each read.
+        self.record_index: RecordIndex = index if index is not None else MemoryRecordIndex()
+        self._anchor_checked = False
         self._index_lock = threading.Lock()
+        self.reads = 0
+        """Events parsed from the store by this log (how much of the log a read touched)."""
         self._batch = threading.local()
 
     # -- writing ---------------------------------------------------------------------------
@@ -205,7 +219,22 @@ class AuditLog:
             finally:
                 if out:
                     self._write_witness(out[-1].seq, out[-1].hash)
+            if out:
+                self._index_appended(out)
         return out
+
+    def _index_appended(self, events: Sequence[AuditEvent]) -> None:
+        """Give the by-record index the events just written (a failure here loses nothing: the
+        next read catches up from the log)."""
+        try:
+            with self._index_lock:
+                self._check_anchor()
+                if events[0].seq == 0 and self.record_index.anchor() != events[0].hash:
+                    self.record_index.reset(events[0].hash)  # the log begins now
+                pairs = [(e.record_id, e.seq) for e in events if e.record_id]
+                self.record_index.add(pairs, events[0].seq, events[-1].seq + 1)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("audit index not updated on append: %s", exc)
 
     def _write_event(self, seq: int, prev: str, moment: str, draft: EventDraft) -> AuditEvent:
         conflicts = 0
@@ -295,6 +324,7 @@ class AuditLog:
         event = self._parsed.get(key)
         if event is None:
             event = AuditEvent.from_json(self.store.get(key))
+            self.reads += 1
             self._remember(key, event)
         return event
 
@@ -303,45 +333,95 @@ class AuditLog:
         for info in self.store.list(EVENTS_PREFIX, start_after=start_after):
             yield self._read(info.key)
 
-    def _index(self, event: AuditEvent, by_record: dict[str, list[int]]) -> None:
-        if event.record_id:
-            by_record.setdefault(event.record_id, []).append(event.seq)
-        self._indexed_next = max(self._indexed_next, event.seq + 1)
+    def _first_hash(self) -> str | None:
+        try:
+            return self._read(event_key(0)).hash
+        except (NotFound, FormatInvalid):
+            return None
 
-    def _catch_up(self) -> dict[str, list[int]]:
-        """The by-record index, brought up to the newest event."""
+    def _check_anchor(self) -> None:
+        """Once per process: the index must have been built from this log (the hash of its first
+        event); otherwise it is emptied, to be rebuilt. Called with the index lock held."""
+        if self._anchor_checked:
+            return
+        first = self._first_hash()
+        if self.record_index.anchor() != first:
+            self.record_index.reset(first)
+        self._anchor_checked = True
+
+    def _head(self) -> int:
+        try:
+            return int(read_witness(self.store)["seq"])
+        except (NotFound, FormatInvalid, KeyError, ValueError):
+            return -1
+
+    def _catch_up(self) -> None:
+        """Bring the by-record index up to the newest event: a listing of the log when far
+        behind (an empty index: one scan), else the few events after ``next_seq``, up to the
+        witness (stepping over a removed event) and past it while events exist (written by a
+        process that has not moved the witness yet)."""
         with self._index_lock:
-            if self._by_record is None:
-                by_record: dict[str, list[int]] = {}
-                self._indexed_next = 0
-                for info in self.store.list(EVENTS_PREFIX):
-                    try:
-                        event = AuditEvent.from_json(self.store.get(info.key))
-                    except (NotFound, FormatInvalid):
-                        continue  # unreadable: ``verify`` names it
-                    self._index(event, by_record)
-                self._by_record = by_record
-                return by_record
-            by_record = self._by_record
-            try:
-                newest = int(read_witness(self.store)["seq"])
-            except (NotFound, FormatInvalid, KeyError, ValueError):
-                newest = -1
-            seq = self._indexed_next
-            # Up to the witness (a removed event leaves a gap to step over), then past it while
-            # events exist (written by a process that has not moved the witness yet).
+            index = self.record_index
+            self._check_anchor()
+            start = index.next_seq()
+            newest = self._head()
+            if 0 <= newest < start - 1:  # the log is shorter than what was indexed: not this log
+                index.reset(self._first_hash())
+                start = 0
+            if newest - start > CATCH_UP_BY_LISTING:
+                self._catch_up_by_listing(start)
+                start = index.next_seq()
+            pairs: list[tuple[str, int]] = []
+            seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
-                    self._index(self._read(event_key(seq)), by_record)
+                    event = self._read(event_key(seq))
+                    if event.record_id:
+                        pairs.append((event.record_id, event.seq))
                 except (NotFound, FormatInvalid):
-                    pass
+                    pass  # removed or unreadable: ``verify`` names it
                 seq += 1
-            self._indexed_next = max(self._indexed_next, seq)
-            return by_record
+            if seq > start:
+                index.add(pairs, start, seq)
+
+    def _catch_up_by_listing(self, start: int) -> None:
+        pairs: list[tuple[str, int]] = []
+        first = end = start
+        after = event_key(start - 1) if start > 0 else None
+        for info in self.store.list(EVENTS_PREFIX, start_after=after):
+            try:
+                event = AuditEvent.from_json(self.store.get(info.key))
+                self.reads += 1
+            except (NotFound, FormatInvalid):
+                continue  # unreadable: ``verify`` names it
+            if event.record_id:
+                pairs.append((event.record_id, event.seq))
+            end = event.seq + 1
+            if end - first >= INDEX_CHUNK:
+                self.record_index.add(pairs, first, end)
+                pairs, first = [], end
+        if end > first:
+            self.record_index.add(pairs, first, end)
+
+    def rebuild_index(self) -> int:
+        """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
+        the number of events read."""
+        before = self.reads
+        with self._index_lock:
+            self.record_index.reset(self._first_hash())
+            self._anchor_checked = True
+        self._catch_up()
+        return self.reads - before
 
     def record_events(self, record_id: str) -> list[AuditEvent]:
-        """A record's events in order, read through the by-record index (not a scan)."""
-        seqs = list(self._catch_up().get(record_id, ()))
+        """A record's events in order, read through the by-record index (not a scan). Should
+        the index fail (a damaged file), the log itself is scanned."""
+        try:
+            self._catch_up()
+            seqs = self.record_index.seqs(record_id)
+        except sqlite3.Error as exc:
+            log.warning("audit index unusable, scanning the log: %s", exc)
+            return [e for e in self.events() if e.record_id == record_id]
         out = []
         for seq in seqs:
             try:

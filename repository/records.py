@@ -49,6 +49,7 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
 from repository.audit import AuditLog, EventDraft
+from repository.audit_index import SqliteRecordIndex
 from repository.keys import KeyRing
 from repository.metadata import (
     DocumentMetadata,
@@ -446,10 +447,17 @@ class Repository:
         clock: Callable[[], datetime] = utcnow,
         audit_retention_days: int | None = None,
         on_change: Callable[[Record], None] | None = None,
+        audit_index: Path | None = None,
     ) -> None:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
-        self.audit = AuditLog(store, retention_days=audit_retention_days)
+        # The audit log's by-record index: a SQLite file when given (kept across processes,
+        # derived: ``kho reindex`` rebuilds it), else in memory.
+        self.audit = AuditLog(
+            store,
+            retention_days=audit_retention_days,
+            index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
+        )
         self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id
         self.agency_name = agency_name

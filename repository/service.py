@@ -16,6 +16,9 @@ from repository.storage import open_store
 if TYPE_CHECKING:
     from repository.handling import HandlingService, WorkIndex
 
+AUDIT_INDEX_FILE = "audit-index.sqlite"
+"""The audit log's by-record index in the data folder (derived; ``kho reindex`` rebuilds it)."""
+
 
 def open_repository(settings: Settings) -> Repository:
     store = open_store(settings.store_url, **settings.store_options())
@@ -28,6 +31,7 @@ def open_repository(settings: Settings) -> Repository:
         master_key=settings.master_key,
         max_file_bytes=settings.max_file_bytes,
         audit_retention_days=settings.audit_retention_days or None,
+        audit_index=settings.data_dir / AUDIT_INDEX_FILE,
     )
     repo.anchor = Anchor(
         signing_key=settings.audit_signing_key,

@@ -956,7 +956,8 @@ def serve_command(host: str, port: int, production: bool, workers: int) -> None:
 @pass_ctx
 @handles_errors
 def reindex_command(ctx: Context) -> None:
-    """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt)."""
+    """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt) và chỉ mục nhật ký
+    theo văn bản."""
     from ingest.indexing import reindex_all
 
     ctx.operator_access()
@@ -970,6 +971,8 @@ def reindex_command(ctx: Context) -> None:
         f"\nĐã dựng lại chỉ mục: {report.total} bản ghi, ghi {report.written}, bỏ qua"
         f" {report.skipped}, {report.elapsed:.1f} s."
     )
+    events = ctx.repo.audit.rebuild_index()
+    click.echo(f"Đã dựng lại chỉ mục nhật ký theo văn bản: {events} sự kiện.")
 
 
 @main.command("index-check")
