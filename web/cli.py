@@ -659,6 +659,37 @@ def audit_verify(
         sys.exit(1)
 
 
+@audit.command("handling-report")
+@click.option("--start", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY; mặc định đầu tháng).")
+@click.option("--end", help="Đến ngày (mặc định hôm nay).")
+@click.option("--kind", type=click.Choice(["den", "di"]), default="den", show_default=True)
+@click.option("--unit", help="Mã đơn vị.")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_handling_report(
+    ctx: Context, start: str | None, end: str | None, kind: str, unit: str | None, as_json: bool
+) -> None:
+    """Báo cáo tình hình giải quyết văn bản (Phụ lục VI V.2, V.4): chỉ số liệu tổng hợp."""
+    from repository.handling import COLUMN_LABELS
+    from web.pages.audit import handling_totals
+
+    args = {k: v for k, v in {"start": start, "end": end, "kind": kind, "unit": unit}.items() if v}
+    report, names = handling_totals(args, ctx.actor, ctx.kho)
+    if as_json:
+        click.echo(json.dumps({
+            **{k: report[k] for k in ("unit", "kind", "total", "totals")},
+            "start": report["start"].isoformat(), "end": report["end"].isoformat(),
+            "by_unit": [{"unit": u, "name": names.get(u, u), **c} for u, c in report["by_unit"].items()],
+        }, ensure_ascii=False))
+        return
+    click.echo(f"Từ {report['start']:%d/%m/%Y} đến {report['end']:%d/%m/%Y}: {report['total']} văn bản")
+    for key, label in COLUMN_LABELS.items():
+        click.echo(f"  {label}: {report['totals'][key]}")
+    for u, c in report["by_unit"].items():
+        click.echo(f"  [{names.get(u, u)}] {c['total']}")
+
+
 @audit.command("log")
 @click.option("--record", "record_id", help="Mã văn bản/hồ sơ.")
 @click.option("--actor", "--user", "user", help="Tài khoản thực hiện.")

@@ -154,3 +154,26 @@ def test_the_audit_section_page_exports_and_api(kho: Kho, people: People, monkey
     assert refused.status_code == 403 and refused.json["error"]["code"] == "PERMISSION_DENIED"
     unknown = api.get("/api/audit/handling-report?unit=x", headers=people.headers("kiem_toan"))
     assert unknown.status_code == 422 and unknown.json["error"]["code"] == "UNIT_NOT_FOUND"
+
+
+def test_kho_audit_handling_report(kho: Kho, people: People) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    _documents(kho, people)
+    runner = CliRunner()
+    for who in ("kiem_toan", "chuyen_vien"):
+        login = runner.invoke(main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n")
+        assert login.exit_code == 0, login.output
+        answer = runner.invoke(main, ["audit", "handling-report", "--start", "01/01/2000", "--json"])
+        if who == "kiem_toan":
+            assert answer.exit_code == 0, answer.output
+            data = json.loads(answer.output)
+            assert data["total"] == 4 and {u["name"]: u["total"] for u in data["by_unit"]} == {
+                "Ủy ban nhân dân tỉnh Ninh Bình": 3, "Phòng Tổng hợp": 1}
+            assert not any(s in answer.output for s in SUBJECTS)
+        else:
+            assert answer.exit_code != 0 and "PERMISSION_DENIED" in answer.output

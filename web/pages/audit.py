@@ -153,12 +153,15 @@ REPORT_TYPES = {
 }
 
 
-def handling_totals(args: Any, who: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+def handling_totals(
+    args: Any, who: Any = None, installation: Any = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The processing report as figures only (Phụ lục VI V.2 đến, V.4 đi) for the period in
     ``args`` (start/end, dd/mm/yyyy or yyyy-mm-dd; default: this month), ``kind`` and ``unit``;
     the policy decides the level (:func:`repository.policy.report_detail`). Shared with the API."""
     who = who or actor()
-    today = kho().handling.today()
+    k = installation or kho()
+    today = k.handling.today()
     try:
         start = parse_date(args.get("start") or None) or today.replace(day=1)
         end = parse_date(args.get("end") or None) or today
@@ -169,11 +172,11 @@ def handling_totals(args: Any, who: Any = None) -> tuple[dict[str, Any], dict[st
     kind = args.get("kind") or "den"
     if kind not in ("den", "di"):
         raise QueryInvalid("Loại báo cáo phải là văn bản đến (den) hoặc văn bản đi (di).")
-    names = {u.unit_id: u.name for u in kho().accounts.units()}
+    names = {u.unit_id: u.name for u in k.accounts.units()}
     unit = args.get("unit") or None
     if unit is not None and unit not in names:
         raise QueryInvalid("Đơn vị không có trong danh mục.", code="UNIT_NOT_FOUND")
-    report = kho().handling.report_totals(who, start, end, unit, kind)
+    report = k.handling.report_totals(who, start, end, unit, kind)
     return report, names
 
 
