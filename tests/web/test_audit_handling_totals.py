@@ -166,7 +166,9 @@ def test_kho_audit_handling_report(kho: Kho, people: People) -> None:
     _documents(kho, people)
     runner = CliRunner()
     for who in ("kiem_toan", "chuyen_vien"):
-        login = runner.invoke(main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n")
+        login = runner.invoke(
+            main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n"
+        )
         assert login.exit_code == 0, login.output
         answer = runner.invoke(main, ["audit", "handling-report", "--start", "01/01/2000", "--json"])
         if who == "kiem_toan":
