@@ -1716,6 +1716,10 @@ class Repository:
                 record_id=file_id,
                 document_id=document_id,
             )
+        try:  # what one may not see one may not take out either (a destroyed one may go)
+            self.authorize(actor, Action.RECORD_VIEW, self._load(document_id))
+        except NotFound:
+            pass
         ordinal = current.documents.index(document_id) + 1
         new = Record(
             **{

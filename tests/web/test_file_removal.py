@@ -109,6 +109,19 @@ def test_strangers_wrong_roles_closed_files_and_stale_versions_are_refused(kho: 
     assert {e.actor for e in denied} >= {people.usernames["chuyen_vien_b"], people.usernames["kiem_toan"]}
     assert all(e.details["action"] == Action.FILE_EDIT.value for e in denied)
     worker = people.actor("chuyen_vien")
+    # A Mật document put in the hồ sơ by the văn thư: the chuyên viên (not cleared) cannot take
+    # it out, as they cannot see it.
+    secret = kho.repo.create_document(
+        "den", incoming(code_number="13", secrecy=1), None, None, people.actor("van_thu")
+    )
+    file = kho.repo.add_to_file(
+        file.record_id, secret.record_id, expected_version=file.version, actor=people.actor("van_thu")
+    )
+    with pytest.raises(PermissionDenied) as hidden:
+        kho.repo.remove_from_file(
+            file.record_id, secret.record_id, expected_version=file.version, actor=worker
+        )
+    assert hidden.value.code == "SECRECY_DENIED"
     with pytest.raises(Conflict) as stale:
         kho.repo.remove_from_file(file.record_id, first.record_id, expected_version=1, actor=worker)
     assert stale.value.code == "VERSION_CONFLICT"
