@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,7 +36,10 @@ from typing import Any
 from kho.errors import AlreadyExists, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
+from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _SHARD = 100_000
@@ -131,6 +136,10 @@ def read_witness(store: ObjectStore) -> dict[str, Any]:
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
 
 
+CATCH_UP_BY_LISTING = 100
+"""Behind the head by more than this many events, the by-record index catches up by listing the
+log (one request per page of keys) instead of probing each sequence number."""
+INDEX_CHUNK = 10_000
 PARSED_LIMIT = 200_000
 """Parsed events kept for queries (about 1 kB each)."""
 
@@ -228,7 +237,12 @@ class VerifyReport:
 
 class AuditLog:
     def __init__(
-        self, store: ObjectStore, *, retention_days: int | None = None, group_commit: bool = False
+        self,
+        store: ObjectStore,
+        *,
+        retention_days: int | None = None,
+        group_commit: bool = False,
+        index: RecordIndex | None = None,
     ) -> None:
         self.store = store
         self.retention_days = retention_days
@@ -242,12 +256,15 @@ class AuditLog:
         self._parsed: dict[str, list[AuditEvent]] = {}
         # Derived, rebuildable data (never trusted for integrity: ``verify`` reads the store):
         # the sequence numbers of each record's events, so a record's history reads its own
-        # events instead of the whole log. Built by one scan on first use, then kept up to date
-        # by reading only the events written since (ours and other processes'), up to the witness.
-        self._by_record: dict[str, list[int]] | None = None
+        # events instead of the whole log (:mod:`repository.audit_index`: in memory, or a SQLite
+        # file kept across processes). Built by one scan when empty, given the events this
+        # process appends, and caught up from its ``next_seq`` to the head before each read.
+        self.record_index: RecordIndex = index if index is not None else MemoryRecordIndex()
+        self._anchor_checked = False
         self._home: dict[int, str] = {}  # seq → key of the batch holding it (not its own key)
-        self._indexed_next = 0
         self._index_lock = threading.Lock()
+        self.reads = 0
+        """Stored objects parsed by this log (how much of the log a read touched)."""
         self._batch = threading.local()
 
     # -- writing ---------------------------------------------------------------------------
@@ -310,7 +327,22 @@ class AuditLog:
             finally:
                 if out:
                     self._write_witness(out[-1].seq, out[-1].hash)
+            if out:
+                self._index_appended(out)
         return out
+
+    def _index_appended(self, events: Sequence[AuditEvent]) -> None:
+        """Give the by-record index the events just written (a failure here loses nothing: the
+        next read catches up from the log)."""
+        try:
+            with self._index_lock:
+                self._check_anchor()
+                if events[0].seq == 0 and self.record_index.anchor() != events[0].hash:
+                    self.record_index.reset(events[0].hash)  # the log begins now
+                pairs = [(e.record_id, e.seq) for e in events if e.record_id]
+                self.record_index.add(pairs, events[0].seq, events[-1].seq + 1)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("audit index not updated on append: %s", exc)
 
     @staticmethod
     def _chain(seq: int, prev: str, moment: str, drafts: Sequence[EventDraft]) -> list[AuditEvent]:
@@ -422,6 +454,7 @@ class AuditLog:
         events = self._parsed.get(key)
         if events is None:
             events = parse_object(self.store.get(key))
+            self.reads += 1
             self._remember(key, events)
         return events
 
@@ -435,56 +468,129 @@ class AuditLog:
                 if first + offset >= start_seq:
                     yield event
 
-    def _index(self, event: AuditEvent, by_record: dict[str, list[int]], key: str) -> None:
-        if event.record_id:
-            by_record.setdefault(event.record_id, []).append(event.seq)
-            if key != event_key(event.seq):
-                self._home[event.seq] = key
-        self._indexed_next = max(self._indexed_next, event.seq + 1)
+    def _first_hash(self) -> str | None:
+        try:
+            return self._read(event_key(0))[0].hash
+        except (NotFound, FormatInvalid):
+            return None
 
-    def _catch_up(self) -> dict[str, list[int]]:
-        """The by-record index, brought up to the newest event."""
+    def _check_anchor(self) -> None:
+        """Once per process: the index must have been built from this log (the hash of its first
+        event); otherwise it is emptied, to be rebuilt. Called with the index lock held."""
+        if self._anchor_checked:
+            return
+        first = self._first_hash()
+        if self.record_index.anchor() != first:
+            self.record_index.reset(first)
+        self._anchor_checked = True
+
+    def _head(self) -> int:
+        try:
+            return int(read_witness(self.store)["seq"])
+        except (NotFound, FormatInvalid, KeyError, ValueError):
+            return -1
+
+    def _note(self, key: str, events: Sequence[AuditEvent], pairs: list[tuple[str, int]]) -> None:
+        """The record pairs of one stored object's events; where a batch holds them, remember
+        the batch's key so this process reads them without a listing."""
+        for event in events:
+            if event.record_id:
+                pairs.append((event.record_id, event.seq))
+                if key != event_key(event.seq):
+                    self._home[event.seq] = key
+
+    def _catch_up(self) -> None:
+        """Bring the by-record index up to the newest event: a listing of the log when far
+        behind (an empty index: one scan), else the few objects after ``next_seq``, up to the
+        witness (stepping over a removed event) and past it while events exist (written by a
+        process that has not moved the witness yet)."""
         with self._index_lock:
-            if self._by_record is None:
-                by_record: dict[str, list[int]] = {}
-                self._indexed_next = 0
-                for info in self.store.list(EVENTS_PREFIX):
-                    try:
-                        events = parse_object(self.store.get(info.key))
-                    except (NotFound, FormatInvalid):
-                        continue  # unreadable: ``verify`` names it
-                    for event in events:
-                        self._index(event, by_record, info.key)
-                self._by_record = by_record
-                return by_record
-            by_record = self._by_record
-            try:
-                newest = int(read_witness(self.store)["seq"])
-            except (NotFound, FormatInvalid, KeyError, ValueError):
-                newest = -1
-            seq = self._indexed_next
-            # Up to the witness (a removed event leaves a gap to step over), then past it while
-            # events exist (written by a process that has not moved the witness yet).
+            index = self.record_index
+            self._check_anchor()
+            start = index.next_seq()
+            newest = self._head()
+            if 0 <= newest < start - 1:  # the log is shorter than what was indexed: not this log
+                index.reset(self._first_hash())
+                start = 0
+            if newest - start > CATCH_UP_BY_LISTING:
+                self._catch_up_by_listing(start)
+                start = index.next_seq()
+            pairs: list[tuple[str, int]] = []
+            seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
                     events = self._read(event_key(seq))
                 except (NotFound, FormatInvalid):
-                    seq += 1
+                    seq += 1  # removed or unreadable: ``verify`` names it
                     continue
-                for event in events:
-                    self._index(event, by_record, event_key(seq))
+                self._note(event_key(seq), events, pairs)
                 seq += len(events)
-            self._indexed_next = max(self._indexed_next, seq)
-            return by_record
+            if seq > start:
+                index.add(pairs, start, seq)
+
+    def _catch_up_by_listing(self, start: int) -> None:
+        pairs: list[tuple[str, int]] = []
+        first = end = start
+        low = start - MAX_BATCH
+        after = event_key(low) if low >= 0 else None
+        for info in self.store.list(EVENTS_PREFIX, start_after=after):
+            try:
+                events = [e for e in self._read(info.key) if e.seq >= start]
+            except (NotFound, FormatInvalid):
+                continue  # unreadable: ``verify`` names it
+            if not events:
+                continue
+            self._note(info.key, events, pairs)
+            end = events[-1].seq + 1
+            if end - first >= INDEX_CHUNK:
+                self.record_index.add(pairs, first, end)
+                pairs, first = [], end
+        if end > first:
+            self.record_index.add(pairs, first, end)
+
+    def rebuild_index(self) -> int:
+        """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
+        the number of stored objects read."""
+        before = self.reads
+        with self._index_lock:
+            self.record_index.reset(self._first_hash())
+            self._anchor_checked = True
+        self._catch_up()
+        return self.reads - before
+
+    def _holding(self, seq: int) -> list[AuditEvent]:
+        """The events of the stored object holding event ``seq``: its own key, a batch this
+        process has seen, or the nearest key below it (one listing of at most
+        :data:`MAX_BATCH` keys). :class:`NotFound` when no object holds it."""
+        key = self._home.get(seq)
+        if key is None:
+            try:
+                return self._read(event_key(seq))
+            except NotFound:
+                pass
+            low = seq - MAX_BATCH
+            for info in self.store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
+                if info.key > event_key(seq):
+                    break
+                key = info.key
+            if key is None:
+                raise NotFound(f"Không có sự kiện số {seq} trong nhật ký.")
+            self._home[seq] = key
+        return self._read(key)
 
     def record_events(self, record_id: str) -> list[AuditEvent]:
-        """A record's events in order, read through the by-record index (not a scan)."""
-        seqs = list(self._catch_up().get(record_id, ()))
+        """A record's events in order, read through the by-record index (not a scan). Should
+        the index fail (a damaged file), the log itself is scanned."""
+        try:
+            self._catch_up()
+            seqs = self.record_index.seqs(record_id)
+        except sqlite3.Error as exc:
+            log.warning("audit index unusable, scanning the log: %s", exc)
+            return [e for e in self.events() if e.record_id == record_id]
         out = []
         for seq in seqs:
-            key = self._home.get(seq, event_key(seq))
             try:
-                held = self._read(key)
+                held = self._holding(seq)
             except (NotFound, FormatInvalid):
                 continue
             event = next((e for e in held if e.seq == seq), None)

@@ -52,7 +52,7 @@ from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
 from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
-from repository.policy import Action, Role, WorkFacts, decide_step
+from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
 from repository.workflow import (
@@ -1014,6 +1014,63 @@ class HandlingService:
             "total": len(rows),
             "totals": totals,
             "rows": rows,
+        }
+
+    def report_totals(
+        self, actor: Actor, start: date, end: date, unit: str | None = None, kind: str = "den"
+    ) -> dict[str, Any]:
+        """The processing report (Phụ lục VI V.2, V.4) as figures only, for a kiểm toán viên
+        (:attr:`Action.HANDLE_REPORT_TOTALS`): the same columns as :meth:`report`, counted over
+        every document of the period the person is cleared for (:func:`counts_in_totals`), per
+        owner unit; no document, title or trích yếu leaves this method. Audited."""
+        self.repo.authorize(actor, Action.HANDLE_REPORT_TOTALS)
+        rows = self.index.read(
+            "SELECT record_id FROM docs WHERE kind = ? AND arrival >= ? AND arrival <= ?",
+            (kind, start.isoformat(), end.isoformat()),
+        )
+        as_of = min(end, self.today())
+        totals = dict.fromkeys(COLUMN_LABELS, 0)
+        by_unit: dict[str, dict[str, int]] = {}
+        principal = actor.as_principal
+        for (record_id,) in rows:
+            try:
+                record = self.repo._load(record_id)
+            except NotFound:
+                continue
+            facts = self.repo.facts(record)
+            if not actor.system and not counts_in_totals(principal, facts):
+                continue
+            if unit and unit != facts.unit and unit not in record.grant_units:
+                continue
+            state = derive(record_id, self.steps(record_id))
+            column = classify(state, as_of, self.calendar) if kind == "den" else _outgoing_column(state)
+            totals[column] += 1
+            counts = by_unit.setdefault(facts.unit, dict.fromkeys(COLUMN_LABELS, 0))
+            counts[column] += 1
+        total = sum(totals.values())
+        if not actor.system:
+            self.repo.audit.append(
+                actor.user,
+                "handling:report-totals",
+                source=actor.source,
+                details={
+                    "kind": kind,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "unit": unit or "",
+                    "total": total,
+                },
+            )
+        return {
+            "start": start,
+            "end": end,
+            "unit": unit or "",
+            "kind": kind,
+            "total": total,
+            "totals": totals,
+            "by_unit": {
+                u: {"total": sum(c.values()), "totals": c} for u, c in sorted(by_unit.items())
+            },
         }
 
 

@@ -100,6 +100,9 @@ class Action(StrEnum):
     """Decide an extension, approve completion or ask to redo (the assigner, never oneself)."""
     HANDLE_REPORT = "handling:report"
     """Follow-up lists of a unit, the Sổ theo dõi giải quyết and the reports."""
+    HANDLE_REPORT_TOTALS = "handling:report-totals"
+    """The processing reports (Phụ lục VI V.2, V.4) as figures only: counts per column, unit and
+    period, no row content (what a kiểm toán viên gets; see :func:`report_detail`)."""
     OUTGOING_STATUS = "handling:outgoing-status"
     """Record a recipient's status of an outgoing document (văn thư, its drafter)."""
     PLAN_DRAFT = "plan:draft"
@@ -197,6 +200,7 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.SEARCH: frozenset(Role),
     Action.OPERATE: frozenset({Role.QUAN_TRI}),
     Action.HANDLE_REPORT: frozenset({Role.VAN_THU, Role.LANH_DAO}),
+    Action.HANDLE_REPORT_TOTALS: frozenset({Role.KIEM_TOAN}),
     Action.PLAN_DRAFT: frozenset({Role.VAN_THU, Role.LUU_TRU}),
     Action.PLAN_APPROVE: frozenset({Role.LANH_DAO}),
     Action.SCHEDULE_EDIT: frozenset({Role.QUAN_TRI}),
@@ -318,6 +322,7 @@ _ACTION_LABELS = {
     Action.HANDLE_WORK: "xử lý văn bản",
     Action.HANDLE_APPROVE: "duyệt gia hạn, hoàn thành",
     Action.HANDLE_REPORT: "xem báo cáo giải quyết văn bản",
+    Action.HANDLE_REPORT_TOTALS: "xem số liệu tổng hợp giải quyết văn bản",
     Action.OUTGOING_STATUS: "cập nhật trạng thái văn bản đi",
     Action.PLAN_DRAFT: "lập danh mục hồ sơ",
     Action.PLAN_APPROVE: "phê duyệt, ban hành danh mục hồ sơ",
@@ -414,6 +419,32 @@ def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: 
             return ALLOW
         return _denied("Chỉ văn thư hoặc người soạn văn bản đi mới cập nhật trạng thái bên nhận.")
     raise ValueError(f"{action} is not a handling step")
+
+
+class ReportDetail(StrEnum):
+    """How much of a processing report (Phụ lục VI V.2, V.4) a person gets."""
+
+    ROWS = "rows"
+    """Each document they may see, with its title and trích yếu, and the totals of those rows."""
+    TOTALS = "totals"
+    """Figures only: counts per column, unit and period over every document of the period whose
+    secrecy the person is cleared for (:func:`counts_in_totals`); no titles, no trích yếu."""
+
+
+def report_detail(principal: Principal) -> tuple[Decision, ReportDetail | None]:
+    """The level of the processing reports a person may have: the rows for those who follow
+    the handling (:attr:`Action.HANDLE_REPORT`: văn thư, lãnh đạo), the totals only for a
+    kiểm toán viên (:attr:`Action.HANDLE_REPORT_TOTALS`), otherwise refused."""
+    if can(principal, Action.HANDLE_REPORT):
+        return ALLOW, ReportDetail.ROWS
+    decision = decide(principal, Action.HANDLE_REPORT_TOTALS)
+    return decision, ReportDetail.TOTALS if decision else None
+
+
+def counts_in_totals(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether a document is counted in the totals-only report a person asks for: any document
+    of the period except one marked above their clearance (its existence is not counted either)."""
+    return facts.secrecy <= principal.clearance
 
 
 HOLD_BLOCKS: frozenset[Action] = frozenset(

@@ -49,6 +49,7 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
 from repository.audit import AuditLog, EventDraft
+from repository.audit_index import SqliteRecordIndex
 from repository.keys import KeyRing
 from repository.metadata import (
     DocumentMetadata,
@@ -448,11 +449,17 @@ class Repository:
         audit_retention_days: int | None = None,
         audit_group_commit: bool = False,
         on_change: Callable[[Record], None] | None = None,
+        audit_index: Path | None = None,
     ) -> None:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
+        # The audit log's by-record index: a SQLite file when given (kept across processes,
+        # derived: ``kho reindex`` rebuilds it), else in memory.
         self.audit = AuditLog(
-            store, retention_days=audit_retention_days, group_commit=audit_group_commit
+            store,
+            retention_days=audit_retention_days,
+            group_commit=audit_group_commit,
+            index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
         )
         self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id
@@ -674,9 +681,11 @@ class Repository:
         out = []
         for file_id in self.files_of(record.record_id):
             try:
-                out.append(self._load(file_id))
+                holder = self._load(file_id)
             except NotFound:
                 continue
+            if record.record_id in holder.documents:  # a link left by an interrupted removal
+                out.append(holder)
         return out
 
     def facts(self, record: Record, *, holders: Iterable[Record] | None = None) -> RecordFacts:
@@ -1696,6 +1705,60 @@ class Repository:
         except AlreadyExists:
             pass
         self._emit(document)
+        return record
+
+    def remove_from_file(
+        self, file_id: str, document_id: str, *, expected_version: int, actor: Actor, reason: str = ""
+    ) -> Record:
+        """Take a document out of a hồ sơ: a new version of the hồ sơ without it (the document
+        itself is untouched; earlier versions of the hồ sơ still list it). Same permission as
+        adding (:attr:`Action.FILE_EDIT`); refused under legal hold and once the hồ sơ is no
+        longer being built (closed, submitted, archived)."""
+        current = self._load(file_id)
+        if current.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        self.authorize(actor, Action.FILE_EDIT, current)
+        self.refuse_if_held(current, Action.FILE_EDIT)
+        _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
+        if current.state != "active":
+            raise Conflict(
+                "Hồ sơ đã kết thúc hoặc đã nộp lưu: muốn bỏ văn bản ra phải mở lại hồ sơ.",
+                code="FILE_CLOSED",
+                record_id=file_id,
+                state=current.state,
+            )
+        if document_id not in current.documents:
+            raise NotFound(
+                "Văn bản này không có trong hồ sơ.",
+                code="FILE_DOCUMENT_ABSENT",
+                record_id=file_id,
+                document_id=document_id,
+            )
+        try:  # what one may not see one may not take out either (a destroyed one may go)
+            self.authorize(actor, Action.RECORD_VIEW, self._load(document_id))
+        except NotFound:
+            pass
+        ordinal = current.documents.index(document_id) + 1
+        new = Record(
+            **{
+                **current.__dict__,
+                "version": current.version + 1,
+                "created_at": to_iso_utc(self.clock()),
+                "actor": actor.user,
+                "documents": tuple(d for d in current.documents if d != document_id),
+            }
+        )
+        details: dict[str, Any] = {"document_id": document_id, "ordinal": ordinal}
+        if reason.strip():
+            details["reason"] = reason.strip()
+        record = self._write_version(current, new, actor, "file:remove-document", details)
+        # The reverse link is derived from the hồ sơ's versions; holders_of also checks the
+        # hồ sơ still lists the document, so a crash before this delete changes nothing.
+        self.store.delete(f"links/{document_id}/{file_id}")
+        try:
+            self._emit(self._load(document_id))
+        except NotFound:
+            pass
         return record
 
     def transition_file(

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from repository.handling import HandlingService, WorkIndex
     from repository.ledger import DestructionLedger
 
+AUDIT_INDEX_FILE = "audit-index.sqlite"
+"""The audit log's by-record index in the data folder (derived; ``kho reindex`` rebuilds it)."""
+
 
 def open_repository(settings: Settings) -> Repository:
     store = open_store(settings.store_url, **settings.store_options())
@@ -34,6 +37,7 @@ def open_repository(settings: Settings) -> Repository:
         max_file_bytes=settings.max_file_bytes,
         audit_retention_days=settings.audit_retention_days or None,
         audit_group_commit=settings.audit_group_commit,
+        audit_index=settings.data_dir / AUDIT_INDEX_FILE,
     )
     repo.anchor = Anchor(
         signing_key=settings.audit_signing_key,

@@ -123,7 +123,7 @@ _FACET_FIELDS = {  # facet -> (group field, display field)
     "co_quan_ban_hanh": ("co_quan_key", "co_quan_ban_hanh"), "nguoi_ky": ("nguoi_ky_key", "nguoi_ky"),
     "signature_verdict": ("signature_verdict", None), "retention_state": ("retention_state", None),
     "do_khan": ("do_khan", None), "do_mat": ("do_mat", None), "ho_so": ("ho_so", None),
-    "year": ("year", None),
+    "year": ("year", None), "unit": ("owner_unit", None),
 }
 _HEAVY = ["text", "doc.text"]  # never sent back with hits
 

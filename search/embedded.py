@@ -143,11 +143,10 @@ _FACET_FIELDS: dict[str, str] = {
     "do_mat": "do_mat",
     "year": "year",
     "ho_so": "ho_so",
+    "unit": "owner_unit",
 }
 # filter -> Tantivy field (keyed filters compare value_key forms): every facet but the year
-_FILTER_FIELDS: dict[str, str] = {
-    **{k: v for k, v in _FACET_FIELDS.items() if k != "year"}, "unit": "owner_unit"
-}
+_FILTER_FIELDS: dict[str, str] = {k: v for k, v in _FACET_FIELDS.items() if k != "year"}
 _KEYED = {"loai_van_ban", "co_quan_ban_hanh", "nguoi_ky"}
 _LABEL_COLUMNS = (
     ("loai_van_ban", "loai_key", "loai_van_ban"),

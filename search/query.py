@@ -112,9 +112,10 @@ KEYWORD_FILTERS: tuple[str, ...] = (
 INT_FILTERS: tuple[str, ...] = ("do_khan", "do_mat")
 FACETS: tuple[str, ...] = (
     "direction", "loai_van_ban", "co_quan_ban_hanh", "do_khan", "do_mat", "signature_verdict",
-    "retention_state", "nguoi_ky", "ho_so", "year",
+    "retention_state", "nguoi_ky", "ho_so", "year", "unit",
 )
-"""Facets a backend can count (``year`` = year of ngày ban hành, or ngày đến)."""
+"""Facets a backend can count (``year`` = year of ngày ban hành, or ngày đến; ``unit`` = the
+owner unit's id, which the caller names: search does not read the unit list)."""
 
 
 class Sort(StrEnum):

@@ -152,6 +152,18 @@ def register_extra_api(
         data, media_type = audit_pages.export_events(who, account_of(who).full_name, request.args, fmt)
         return attachment(data, media_type, f"nhat-ky.{fmt}")
 
+    @app.get("/api/audit/handling-report")
+    def audit_handling_report() -> Response:
+        report, names = audit_pages.handling_totals(request.args, actor())
+        return _reply({
+            **{k: report[k] for k in ("unit", "kind", "total", "totals")},
+            "start": report["start"].isoformat(),
+            "end": report["end"].isoformat(),
+            "by_unit": [
+                {"unit": u, "name": names.get(u, u), **counts} for u, counts in report["by_unit"].items()
+            ],
+        })
+
     @app.get("/api/audit/stats")
     def audit_stats() -> Response:
         stats, names = audit_pages.access_statistics(request.args, actor())

@@ -445,6 +445,22 @@ def create_app(
         )
         return _reply(record.to_dict())
 
+    @app.delete("/api/files/<file_id>/documents/<document_id>")
+    def file_remove(file_id: str, document_id: str) -> Response:
+        expected = _count_arg("expected_version", None, "FIELD_INVALID")
+        if expected is None:
+            raise ApiError(
+                "Thiếu tham số “expected_version”.", code="FIELD_REQUIRED", field="expected_version"
+            )
+        record = service.remove_from_file(
+            _record_id(file_id),
+            _record_id(document_id),
+            expected_version=expected,
+            actor=actor(),
+            reason=request.args.get("reason", ""),
+        )
+        return _reply(record.to_dict())
+
     # -- search --------------------------------------------------------------------------------
     @app.get("/api/search")
     def search() -> Response:
@@ -471,7 +487,14 @@ def create_app(
         )
         result = kho.backend.search(query)
         service.audit_search(who, text, result.total, filters)
-        return _reply(result_to_dict(result))
+        from web.pages.search import value_label
+
+        data = result_to_dict(result)
+        names = {u.unit_id: u.name for u in kho.accounts.units()}
+        for facet in data["facets"]:  # each value as people read it (unit names, not ids)
+            for value in facet["values"]:
+                value["label"] = value_label(facet["name"], value["value"], names)
+        return _reply(data)
 
     # -- audit ---------------------------------------------------------------------------------
     @app.get("/api/audit")

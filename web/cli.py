@@ -505,6 +505,24 @@ def file_add(ctx: Context, file_id: str, document_id: str, expected_version: int
     _show_record(rec, as_json)
 
 
+@file_group.command("remove")
+@click.argument("file_id")
+@click.argument("document_id")
+@click.option("--expected-version", type=int, required=True)
+@click.option("--reason", default="", help="Lý do (ghi vào nhật ký).")
+@json_option
+@pass_ctx
+@handles_errors
+def file_remove(
+    ctx: Context, file_id: str, document_id: str, expected_version: int, reason: str, as_json: bool
+) -> None:
+    """Bỏ văn bản ra khỏi hồ sơ (hồ sơ có phiên bản mới; văn bản vẫn giữ nguyên)."""
+    rec = ctx.repo.remove_from_file(
+        file_id, document_id, expected_version=expected_version, actor=ctx.actor, reason=reason
+    )
+    _show_record(rec, as_json)
+
+
 # -- agencies -------------------------------------------------------------------------------
 @main.group()
 def agency() -> None:
@@ -639,6 +657,37 @@ def audit_verify(
             click.echo(f"  - [{finding.kind}] {finding.message}")
     if not report.ok:
         sys.exit(1)
+
+
+@audit.command("handling-report")
+@click.option("--start", help="Từ ngày (YYYY-MM-DD hoặc DD/MM/YYYY; mặc định đầu tháng).")
+@click.option("--end", help="Đến ngày (mặc định hôm nay).")
+@click.option("--kind", type=click.Choice(["den", "di"]), default="den", show_default=True)
+@click.option("--unit", help="Mã đơn vị.")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_handling_report(
+    ctx: Context, start: str | None, end: str | None, kind: str, unit: str | None, as_json: bool
+) -> None:
+    """Báo cáo tình hình giải quyết văn bản (Phụ lục VI V.2, V.4): chỉ số liệu tổng hợp."""
+    from repository.handling import COLUMN_LABELS
+    from web.pages.audit import handling_totals
+
+    args = {k: v for k, v in {"start": start, "end": end, "kind": kind, "unit": unit}.items() if v}
+    report, names = handling_totals(args, ctx.actor, ctx.kho)
+    if as_json:
+        click.echo(json.dumps({
+            **{k: report[k] for k in ("unit", "kind", "total", "totals")},
+            "start": report["start"].isoformat(), "end": report["end"].isoformat(),
+            "by_unit": [{"unit": u, "name": names.get(u, u), **c} for u, c in report["by_unit"].items()],
+        }, ensure_ascii=False))
+        return
+    click.echo(f"Từ {report['start']:%d/%m/%Y} đến {report['end']:%d/%m/%Y}: {report['total']} văn bản")
+    for key, label in COLUMN_LABELS.items():
+        click.echo(f"  {label}: {report['totals'][key]}")
+    for u, c in report["by_unit"].items():
+        click.echo(f"  [{names.get(u, u)}] {c['total']}")
 
 
 @audit.command("log")
@@ -950,7 +999,8 @@ def serve_command(host: str, port: int, production: bool, workers: int) -> None:
 @pass_ctx
 @handles_errors
 def reindex_command(ctx: Context) -> None:
-    """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt)."""
+    """Dựng lại toàn bộ chỉ mục tìm kiếm từ kho (tiếp tục được nếu bị ngắt) và chỉ mục nhật ký
+    theo văn bản."""
     from ingest.indexing import reindex_all
 
     ctx.operator_access()
@@ -964,6 +1014,8 @@ def reindex_command(ctx: Context) -> None:
         f"\nĐã dựng lại chỉ mục: {report.total} bản ghi, ghi {report.written}, bỏ qua"
         f" {report.skipped}, {report.elapsed:.1f} s."
     )
+    events = ctx.repo.audit.rebuild_index()
+    click.echo(f"Đã dựng lại chỉ mục nhật ký theo văn bản: {events} sự kiện.")
 
 
 @main.command("index-check")

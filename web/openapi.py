@@ -257,8 +257,15 @@ SCHEMAS: dict[str, Schema] = {
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["value", "count"],
-                                "properties": {"value": {"type": "string"}, "count": {"type": "integer"}},
+                                "required": ["value", "count", "label"],
+                                "properties": {
+                                    "value": {"type": "string", "description": "Giá trị dùng để lọc."},
+                                    "count": {"type": "integer"},
+                                    "label": {
+                                        "type": "string",
+                                        "description": "Nhãn tiếng Việt (tên đơn vị, không phải mã).",
+                                    },
+                                },
                             },
                         },
                     },
@@ -321,6 +328,32 @@ SCHEMAS: dict[str, Schema] = {
             "total": {"type": "integer"},
             "totals": {"type": "object", "additionalProperties": {"type": "integer"}},
             "rows": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "HandlingTotals": {
+        "type": "object",
+        "required": ["start", "end", "unit", "kind", "total", "totals", "by_unit"],
+        "additionalProperties": False,
+        "properties": {
+            "start": {"type": "string"},
+            "end": {"type": "string"},
+            "unit": {"type": "string"},
+            "kind": {"type": "string", "enum": ["den", "di"]},
+            "total": {"type": "integer"},
+            "totals": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "by_unit": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["unit", "name", "total", "totals"],
+                    "properties": {
+                        "unit": {"type": "string"},
+                        "name": {"type": "string"},
+                        "total": {"type": "integer"},
+                        "totals": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    },
+                },
+            },
         },
     },
     "Page_Record": _page_of("Record"),
@@ -869,6 +902,28 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 ),
             )
         },
+        "/api/files/{file_id}/documents/{document_id}": {
+            "delete": _op(
+                "file_remove",
+                "Bỏ một văn bản ra khỏi hồ sơ (phiên bản mới của hồ sơ; hồ sơ đã kết thúc: FILE_CLOSED)",
+                "files",
+                record,
+                (404, 409, 422),
+                parameters=[
+                    _path("file_id", RECORD_ID, "Mã hồ sơ."),
+                    _path("document_id", RECORD_ID, "Mã văn bản."),
+                    {
+                        **_query(
+                            "expected_version",
+                            {"type": "integer", "minimum": 0},
+                            "Phiên bản hồ sơ người sửa đang xem.",
+                        ),
+                        "required": True,
+                    },
+                    _query("reason", {"type": "string"}, "Lý do (ghi vào nhật ký)."),
+                ],
+            )
+        },
         "/api/search": {
             "get": _op(
                 "search",
@@ -937,6 +992,24 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 parameters=[
                     _query("since", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
                     _query("until", {"type": "string"}, "Đến ngày."),
+                ],
+            )
+        },
+        "/api/audit/handling-report": {
+            "get": _op(
+                "audit_handling_report",
+                "Báo cáo tình hình giải quyết văn bản đến/đi (Phụ lục VI V.2, V.4), chỉ số liệu tổng hợp"
+                " (kiểm toán viên)",
+                "audit",
+                _ref("HandlingTotals"),
+                (422,),
+                parameters=[
+                    _query("start", {"type": "string"}, "Từ ngày (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+                    _query("end", {"type": "string"}, "Đến ngày (mặc định hôm nay)."),
+                    _query("unit", {"type": "string"}, "Mã đơn vị."),
+                    _query(
+                        "kind", {"type": "string", "enum": ["den", "di"]}, "den: văn bản đến; di: văn bản đi."
+                    ),
                 ],
             )
         },

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, new_repository
+from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
 
-from repository.audit import AuditEvent, AuditLog, event_key
+from repository.audit import EVENTS_PREFIX, AuditEvent, AuditLog, EventDraft, event_key
+from repository.audit_index import SqliteRecordIndex
 from repository.records import Repository
 from repository.storage.local import LocalStore
 
@@ -169,3 +171,82 @@ def test_a_records_events_come_from_the_index_and_follow_other_writers(tmp_path:
     store.list = listed  # type: ignore[method-assign]
     scanned = [e.seq for e in AuditLog(store).events() if e.record_id == "R1"]
     assert [e.seq for e in reader.query(record_id="R1")] == scanned == [0, 4, 5]
+
+
+def _spied(store: Any) -> list[str]:
+    """Every key the store lists or reads under the event prefix, from now on."""
+    seen: list[str] = []
+    listed, got = store.list, store.get
+
+    def list_(prefix: str, start_after: str | None = None) -> Any:
+        if prefix.startswith(EVENTS_PREFIX):
+            seen.append("LIST " + prefix)
+        return listed(prefix, start_after)
+
+    def get(key: str, version_id: str | None = None) -> bytes:
+        if key.startswith(EVENTS_PREFIX):
+            seen.append(key)
+        return got(key, version_id)
+
+    store.list, store.get = list_, get
+    return seen
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fresh_process_reads_a_history_from_the_persistent_index(tmp_path: Path, backend: str) -> None:
+    """The by-record index is a SQLite file: a new process (a new AuditLog on the same store and
+    file) reads a record's events without listing or reading the rest of the log; deleting the
+    file and rebuilding gives the same history; another log's index is not trusted."""
+    store = make_store(backend, tmp_path, "auditidx")
+    path = tmp_path / "audit-index.sqlite"
+    first = AuditLog(store, index=SqliteRecordIndex(path))
+    first.append("u1", "record:create", record_id="R1")
+    for n in range(150):  # other records and record-less events: far more than R1's
+        first.append("u2", "record:view", record_id=f"X{n % 7}")
+        if n % 10 == 0:
+            first.append("u2", "search")
+    first.append_many([EventDraft("u3", "content:download", record_id="R1"), EventDraft("u3", "search")])
+    total = sum(1 for _ in AuditLog(store).events())
+    assert total == 1 + 150 + 15 + 2
+
+    fresh = AuditLog(store, index=SqliteRecordIndex(path))
+    seen = _spied(store)
+    history = [(e.seq, e.action) for e in fresh.query(record_id="R1")]
+    assert history == [(0, "record:create"), (total - 2, "content:download")]
+    assert not [s for s in seen if s.startswith("LIST")], seen
+    assert fresh.reads <= 3 and len(seen) <= 3, seen  # event 0 (the anchor) and R1's own events
+    # It follows another process's appends (without the index, as a writer that died).
+    AuditLog(store).append("u4", "content:print", record_id="R1")
+    assert [e.action for e in fresh.query(record_id="R1")][-1] == "content:print"
+    expected = [(e.seq, e.action) for e in fresh.query(record_id="R1")]
+
+    path.unlink()
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    rebuilt = AuditLog(store, index=SqliteRecordIndex(path))
+    assert rebuilt.rebuild_index() == (total + 1) + 1  # one scan of the whole log, and the anchor
+    assert [(e.seq, e.action) for e in rebuilt.query(record_id="R1")] == expected
+    again = AuditLog(store, index=SqliteRecordIndex(path))
+    assert [(e.seq, e.action) for e in again.query(record_id="R1")] == expected and again.reads <= 4
+
+    # The file of another installation's log is emptied, not believed.
+    other_store = make_store(backend, tmp_path, "auditidx2")
+    other = AuditLog(other_store, index=SqliteRecordIndex(path))
+    other.append("v1", "record:create", record_id="R9")
+    assert [e.record_id for e in other.query(record_id="R1")] == []
+    assert [e.seq for e in other.query(record_id="R9")] == [0]
+
+
+def test_the_repository_keeps_its_audit_index_in_the_data_folder(tmp_path: Path) -> None:
+    from kho.config import Settings
+    from repository.service import AUDIT_INDEX_FILE, open_repository
+
+    settings = Settings.from_env({"KHO_DATA_DIR": str(tmp_path / "kho"), "KHO_AGENCY_ID": "000.00.18.H40"})
+    repo = open_repository(settings)
+    doc = repo.create_document("den", incoming(code_number="501"), None, None, CLERK)
+    assert (settings.data_dir / AUDIT_INDEX_FILE).exists()
+    later = open_repository(settings)
+    seen = _spied(later.store)
+    events = later.audit_events(actor=CLERK, record_id=doc.record_id)
+    assert [e.action for e in events] == ["record:create", "register:assign"]
+    assert not [s for s in seen if s.startswith("LIST")]

@@ -64,6 +64,7 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.HANDLE_WORK: (N, Y, N, N, N, N),
     Action.HANDLE_APPROVE: (N, N, N, N, N, N),
     Action.HANDLE_REPORT: (Y, Y, N, N, N, N),
+    Action.HANDLE_REPORT_TOTALS: (N, N, N, N, Y, N),
     Action.OUTGOING_STATUS: (Y, N, N, N, N, N),
     Action.PLAN_DRAFT: (Y, N, N, Y, N, N),
     Action.PLAN_APPROVE: (N, Y, N, N, N, N),

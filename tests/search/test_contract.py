@@ -201,6 +201,22 @@ def test_facet_counts(loaded):
     assert result.facet("do_mat") == {"0": 3, "2": 1}
     assert result.facet("co_quan_ban_hanh") == {
         "UBND tỉnh Hòa Bình": 1, "Sở Nội vụ": 1, "Sở Tài chính": 1, "Bộ Quốc phòng": 1}
+    assert result.facet("unit") == {"UNIT-A": 3, "UNIT-B": 1}
+
+
+def test_unit_facet_counts_owner_units_within_the_searchers_sight(loaded):
+    """The đơn vị facet counts each match once, under its owner unit (not the units it is
+    shared with), over what the searcher may see; it narrows with the unit filter."""
+    everything = search(loaded, "")
+    assert sum(everything.facet("unit").values()) == everything.total
+    assert set(everything.facet("unit")) == {d.owner_unit for d in DOCS}
+    mine = search(loaded, "", CLERK_A)
+    shared = search(loaded, "", CLERK_A, filters=Filters(unit=("UNIT-B",)))
+    assert mine.facet("unit")["UNIT-B"] == shared.total == 1  # d-granted only, never d-unit-b
+    assert sum(mine.facet("unit").values()) == mine.total
+    assert search(loaded, "", CLERK_A, filters=Filters(unit=("UNIT-A",))).facet("unit") == {
+        "UNIT-A": mine.facet("unit")["UNIT-A"]}
+    assert search(loaded, "", CLERK_B).facet("unit") == {"UNIT-B": 2}
 
 
 def test_sort_by_date_and_number(loaded):

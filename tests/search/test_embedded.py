@@ -166,6 +166,7 @@ def _expected_facets(docs: list[IndexDocument]) -> dict[str, dict[str, int]]:
         out[name] = dict(Counter(labels[value_key(v)] for v in values if v))
     out["year"] = dict(Counter(str(d.ngay_ban_hanh.year) for d in docs if d.ngay_ban_hanh))
     out["ho_so"] = dict(Counter(h for d in docs for h in d.ho_so))
+    out["unit"] = dict(Counter(d.owner_unit for d in docs if d.owner_unit))
     return out
 
 

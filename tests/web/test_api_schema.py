@@ -189,6 +189,7 @@ def _existing(client: FlaskClient, people: People, signed: dict[str, bytes]) -> 
         "record_id": registered["record_id"],
         "intake": pending["record_id"],
         "file_id": hoso.json.get("record_id", registered["record_id"]),
+        "document_id": registered["record_id"],
         "username": target,
         "digest": digest,
         "series": "den",

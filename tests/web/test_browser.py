@@ -77,6 +77,8 @@ def test_each_role_main_path_in_chromium(
     page.press("#q", "Enter")
     page.wait_for_url("**/search?q=*")
     assert page.locator("mark").count() > 0
+    sidebar = page.inner_text("aside")  # the đơn vị facet, by name
+    assert "Đơn vị" in sidebar and "Ủy ban nhân dân tỉnh Ninh Bình (1)" in sidebar
     walk.check("tim-kiem")
     page.click(f"a[href='{record_url.removeprefix(server)}']")
     page.wait_for_url(record_url)
@@ -128,6 +130,20 @@ def test_each_role_main_path_in_chromium(
     page.wait_for_url("**/files/*")
     assert "1234/BNV-VP" in page.inner_text("table.register")
     walk.check("ho-so")
+    # Take it out again: the page asks first (a dismissed question sends nothing), then removes it.
+    file_url = page.url
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("button[aria-label='Bỏ ra văn bản 1234/BNV-VP khỏi hồ sơ']")
+    assert page.url == file_url and "1234/BNV-VP" in page.inner_text("table.register")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("button[aria-label='Bỏ ra văn bản 1234/BNV-VP khỏi hồ sơ']")
+    assert "Đã bỏ văn bản ra khỏi hồ sơ." in page.inner_text(".messages")
+    assert "1234/BNV-VP" not in page.inner_text("table.register")
+    page.goto(record_url)
+    page.click("text=Thêm vào hồ sơ")  # and back in, for the rest of the path
+    page.wait_for_url("**/files/*")
+    assert "1234/BNV-VP" in page.inner_text("table.register")
     walk.go("/")
     assert "1 hồ sơ đang lập" in " ".join(page.inner_text(".counts").split())
     walk.logout()
@@ -152,6 +168,13 @@ def test_each_role_main_path_in_chromium(
     walk.check("nhat-ky")
     walk.go("/audit/verify")
     assert "toàn vẹn" in page.inner_text("main")
+    walk.go("/audit")
+    page.click("text=Báo cáo giải quyết văn bản (số liệu)")
+    page.wait_for_url("**/audit/handling-reports")
+    assert "Tổng số" in page.inner_text("#tong-hop")
+    walk.check("bao-cao-so-lieu")
+    report = context.request.get(server + page.get_attribute("#report-pdf", "href"))
+    assert report.ok and report.headers["content-type"] == "application/pdf"
     walk.logout()
 
     # -- quản trị locks an account; it can no longer log in -------------------------------------
@@ -174,7 +197,7 @@ def test_each_role_main_path_in_chromium(
     print(f"axe-core checked {walk.axe_checked}; moderate/minor findings: {walk.minor or 'none'}")
     assert all(p.stat().st_size > 1000 for p in walk.taken)
     assert not walk.overflow, f"pages wider than a 360 px phone: {walk.overflow}"
-    assert len(walk.axe_checked) == 11 and not walk.violations, walk.violations
+    assert len(walk.axe_checked) == 12 and not walk.violations, walk.violations
 
 
 def test_handling_paths_of_the_leader_and_the_handler_in_chromium(

@@ -147,6 +147,75 @@ def stats_export() -> Response:
     return response
 
 
+REPORT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def handling_totals(
+    args: Any, who: Any = None, installation: Any = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The processing report as figures only (Phụ lục VI V.2 đến, V.4 đi) for the period in
+    ``args`` (start/end, dd/mm/yyyy or yyyy-mm-dd; default: this month), ``kind`` and ``unit``;
+    the policy decides the level (:func:`repository.policy.report_detail`). Shared with the API."""
+    who = who or actor()
+    k = installation or kho()
+    today = k.handling.today()
+    try:
+        start = parse_date(args.get("start") or None) or today.replace(day=1)
+        end = parse_date(args.get("end") or None) or today
+    except ValueError as exc:
+        raise QueryInvalid(f"Ngày không hợp lệ: {exc}.") from exc
+    if end < start:
+        raise QueryInvalid("“Đến ngày” phải sau hoặc bằng “Từ ngày”.")
+    kind = args.get("kind") or "den"
+    if kind not in ("den", "di"):
+        raise QueryInvalid("Loại báo cáo phải là văn bản đến (den) hoặc văn bản đi (di).")
+    names = {u.unit_id: u.name for u in k.accounts.units()}
+    unit = args.get("unit") or None
+    if unit is not None and unit not in names:
+        raise QueryInvalid("Đơn vị không có trong danh mục.", code="UNIT_NOT_FOUND")
+    report = k.handling.report_totals(who, start, end, unit, kind)
+    return report, names
+
+
+@bp.get("/handling-reports")
+@login_required
+def handling_reports() -> Response:
+    """Báo cáo tình hình giải quyết văn bản for the kiểm toán viên: totals only (no rows)."""
+    from web.pages import handling_export
+
+    who = actor()
+    report, names = handling_totals(request.args, who)
+    fmt = request.args.get("format", "")
+    period = {k: v for k in ("start", "end", "kind", "unit") if (v := request.args.get(k, ""))}
+    if fmt:
+        if fmt not in REPORT_TYPES:
+            raise QueryInvalid(
+                "Định dạng xuất không hỗ trợ: chọn PDF hoặc XLSX.", code="EXPORT_FORMAT_INVALID"
+            )
+        unit = report["unit"]
+        sheet = handling_export.build_totals(report, kho().settings.agency_name, names, names.get(unit, unit))
+        if fmt == "pdf":
+            now = to_vn(kho().repo.clock()).strftime("%d/%m/%Y %H:%M")
+            data = handling_export.to_pdf(sheet, who.user, now)
+        else:
+            data = handling_export.to_xlsx(sheet)
+        kho().repo.audit_export(who, "handling:report-totals", {
+            "format": fmt, "kind": report["kind"], "start": report["start"].isoformat(),
+            "end": report["end"].isoformat(), "unit": unit, "total": report["total"],
+        })
+        response = Response(data, mimetype=REPORT_TYPES[fmt])
+        name = f"bao-cao-giai-quyet-{report['kind']}-{report['start']:%Y%m%d}-{report['end']:%Y%m%d}.{fmt}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    from repository.handling import COLUMN_LABELS
+
+    return page("audit_handling.html", report=report, names=names, columns=COLUMN_LABELS,
+                units=sorted(names.items(), key=lambda kv: kv[1]), args=request.args, query_args=period)
+
+
 @bp.get("/verify")
 @login_required
 def verify() -> Response:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from kho.errors import KhoError, NotFound, PermissionDenied, ValidationFailed
+from kho.errors import Conflict, KhoError, NotFound, PermissionDenied, ValidationFailed
 from kho.timeutil import utcnow, vn_date
 from repository.metadata import DocumentMetadata
 from repository.policy import Action
@@ -129,9 +129,11 @@ def show(file_id: str) -> Response:
     documents = []
     for doc_id in record.documents:
         try:
-            documents.append(service.get(doc_id, actor=who))
+            document = service.get(doc_id, actor=who)
         except (NotFound, PermissionDenied):
             continue
+        if isinstance(document.metadata, DocumentMetadata):  # one row of the mục lục each
+            documents.append(document)
     try:
         service.authorize(who, Action.FILE_EDIT, record)
         editable = True
@@ -164,6 +166,35 @@ def add(file_id: str) -> Response:
         flash("Mã văn bản không hợp lệ (24 chữ số thập lục phân, xem ở trang văn bản).", "error")
         return redirect(url_for("files.show", file_id=file_id))  # type: ignore[return-value]
     return _add(file_id, document_id)
+
+
+@bp.post("/<rid:file_id>/documents/<rid:document_id>/remove")
+@login_required
+def remove(file_id: str, document_id: str) -> Response:
+    """Bỏ một văn bản ra khỏi hồ sơ (a new version of the hồ sơ; the document stays)."""
+    service = kho().repo
+    expected = request.form.get("expected_version", type=int)
+    if expected is None:
+        current = service.get(file_id, actor=actor())
+        expected = current.version
+    try:
+        service.remove_from_file(
+            file_id,
+            document_id,
+            expected_version=expected,
+            actor=actor(),
+            reason=request.form.get("reason", ""),
+        )
+    except Conflict as exc:  # closed hồ sơ, or changed meanwhile: say so on the hồ sơ page
+        flash(exc.message, "error")
+        return redirect(url_for("files.show", file_id=file_id))  # type: ignore[return-value]
+    except NotFound as exc:
+        if exc.code != "FILE_DOCUMENT_ABSENT":
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("files.show", file_id=file_id))  # type: ignore[return-value]
+    flash("Đã bỏ văn bản ra khỏi hồ sơ.", "info")
+    return redirect(url_for("files.show", file_id=file_id))  # type: ignore[return-value]
 
 
 @bp.post("/add")

@@ -42,6 +42,9 @@ class Sheet:
     """One row under :data:`SUMMARY_COLUMNS`: the statistics (III.1.l)."""
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    table_title: str = "SỔ THEO DÕI GIẢI QUYẾT"
+    widths_mm: tuple[int, ...] = (16, 70, 36, 22, 58, 36, 35)
+    widths_xlsx: tuple[int, ...] = (10, 48, 24, 14, 34, 20, 24)
 
 
 def _d(day: date) -> str:
@@ -75,6 +78,29 @@ def build(report: dict[str, Any], agency: str, unit_name: str = "") -> Sheet:
     return Sheet(title, lines, summary, TRACKING_COLUMNS if incoming else OUTGOING_TRACKING_COLUMNS, rows)
 
 
+UNIT_COLUMNS = ("Đơn vị", *SUMMARY_COLUMNS)
+
+
+def build_totals(report: dict[str, Any], agency: str, names: dict[str, str], unit_name: str = "") -> Sheet:
+    """The totals-only report (:meth:`repository.handling.HandlingService.report_totals`): the
+    statistics row, then one row of counts per unit; no document appears."""
+    base = build({**report, "rows": []}, agency, unit_name)
+    rows = tuple(
+        (names.get(u, u), str(c["total"]), *(str(c["totals"][k]) for k in COLUMN_LABELS))
+        for u, c in report["by_unit"].items()
+    )
+    return Sheet(
+        base.title + " (số liệu tổng hợp)",
+        base.lines,
+        base.summary,
+        UNIT_COLUMNS,
+        rows,
+        table_title="SỐ LIỆU THEO ĐƠN VỊ",
+        widths_mm=(70, 25, 36, 36, 36, 36, 30),
+        widths_xlsx=(40, 10, 20, 20, 20, 20, 16),
+    )
+
+
 def to_xlsx(sheet: Sheet) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
@@ -98,7 +124,7 @@ def to_xlsx(sheet: Sheet) -> bytes:
     for cell in ws[ws.max_row]:
         cell.border = box
     ws.append([])
-    ws.append(["SỔ THEO DÕI GIẢI QUYẾT"])
+    ws.append([sheet.table_title])
     ws.append(list(sheet.columns))
     header = ws.max_row
     for cell in ws[header]:
@@ -108,7 +134,7 @@ def to_xlsx(sheet: Sheet) -> bytes:
         ws.append(list(row))
         for cell in ws[ws.max_row]:
             cell.alignment, cell.border = Alignment(wrap_text=True, vertical="top"), box
-    for index, width in enumerate((10, 48, 24, 14, 34, 20, 24), start=1):
+    for index, width in enumerate(sheet.widths_xlsx, start=1):
         ws.column_dimensions[chr(64 + index)].width = width
     ws.page_setup.orientation = "landscape"
     ws.print_title_rows = f"{header}:{header}"
@@ -158,7 +184,7 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
     story += [summary, Spacer(1, 6 * mm)]
     data = [[Paragraph(c, head) for c in sheet.columns]]
     data += [[Paragraph(_escape(v), body) for v in row] for row in sheet.rows]
-    table = Table(data, colWidths=[w * mm for w in (16, 70, 36, 22, 58, 36, 35)], repeatRows=1)
+    table = Table(data, colWidths=[w * mm for w in sheet.widths_mm], repeatRows=1)
     table.setStyle(grid)
     story.append(table)
 

@@ -67,9 +67,11 @@ def _show(record_id: str, service: Repository) -> Response:
     files = []
     for file_id in service.files_of(record_id):
         try:
-            files.append(service.get(file_id, actor=who))
+            holder = service.get(file_id, actor=who)
         except (NotFound, PermissionDenied):
             continue
+        if record_id in holder.documents:
+            files.append(holder)
     events = None
     principal = who.as_principal
     if principal.has(Role.KIEM_TOAN) or can(principal, Action.RECORD_HISTORY, service.facts(record)):

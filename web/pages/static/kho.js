@@ -57,3 +57,13 @@
     })(0);
   });
 })();
+/* Forms that remove something ask first (data-confirm holds the question); without script they
+   send straight away, as any plain form. */
+(function () {
+  var forms = document.querySelectorAll("form[data-confirm]");
+  Array.prototype.forEach.call(forms, function (form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
+    });
+  });
+})();

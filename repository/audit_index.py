@@ -1,0 +1,160 @@
+"""The by-record index of the audit log: which sequence numbers hold a record's events.
+
+Derived data, never authoritative (the hash chain in the store is; ``verify`` reads the store):
+it lets a record's history read that record's own events instead of the whole log. Two kinds
+behind one small interface:
+
+* :class:`MemoryRecordIndex`: in the process, built by one scan of the log on first use;
+* :class:`SqliteRecordIndex`: a SQLite file beside the other derived data
+  (``<data>/audit-index.sqlite``), kept across processes: a fresh process reads a record's
+  history without scanning the log. Every process adds the events it appends; reads first catch
+  up from :meth:`next_seq` to the head (events other processes wrote). Deleting the file loses
+  nothing: the next use rebuilds it by one scan, as does ``kho reindex``.
+
+``next_seq`` only ever moves over a contiguous run of indexed events, so an event whose writer
+died before indexing it is picked up by the next catch-up, never skipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
+from typing import Protocol
+
+SCHEMA_VERSION = "1"
+
+
+class RecordIndex(Protocol):
+    def next_seq(self) -> int:
+        """Every event before this sequence number is indexed."""
+
+    def add(self, pairs: Iterable[tuple[str, int]], first: int, end: int) -> None:
+        """Index ``(record id, seq)`` pairs read or written for the events ``first`` ≤ seq <
+        ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end`` when
+        the run joins it."""
+
+    def seqs(self, record_id: str) -> list[int]:
+        """The indexed sequence numbers of a record's events, ascending."""
+
+    def anchor(self) -> str | None:
+        """The hash of event 0 the index was built from (None: empty index)."""
+
+    def reset(self, anchor: str | None) -> None:
+        """Forget everything (the log is not the one indexed); remember ``anchor``."""
+
+
+class MemoryRecordIndex:
+    """Kept in the process only."""
+
+    def __init__(self) -> None:
+        self._seqs: dict[str, set[int]] = {}
+        self._next = 0
+        self._anchor: str | None = None
+
+    def next_seq(self) -> int:
+        return self._next
+
+    def add(self, pairs: Iterable[tuple[str, int]], first: int, end: int) -> None:
+        for record_id, seq in pairs:
+            self._seqs.setdefault(record_id, set()).add(seq)
+        if first <= self._next < end:
+            self._next = end
+
+    def seqs(self, record_id: str) -> list[int]:
+        return sorted(self._seqs.get(record_id, ()))
+
+    def anchor(self) -> str | None:
+        return self._anchor
+
+    def reset(self, anchor: str | None) -> None:
+        self._seqs, self._next, self._anchor = {}, 0, anchor
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(record_id, seq)) WITHOUT ROWID;
+"""
+
+
+class SqliteRecordIndex:
+    """A SQLite file shared by the processes of one installation (WAL; each write is one
+    transaction). An index of another schema version is emptied and rebuilt."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if version is None or version[0] != SCHEMA_VERSION:
+                with conn:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("DELETE FROM events")
+                    conn.execute("DELETE FROM meta")
+                    conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+            self._conn = conn
+        return self._conn
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def next_seq(self) -> int:
+        with self._lock:
+            return int(self._meta("next_seq") or 0)
+
+    def add(self, pairs: Iterable[tuple[str, int]], first: int, end: int) -> None:
+        rows = list(pairs)
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR IGNORE INTO events(record_id, seq) VALUES(?, ?)", rows)
+                current = int(self._meta("next_seq") or 0)
+                if first <= current < end:
+                    db.execute("INSERT OR REPLACE INTO meta VALUES('next_seq', ?)", (str(end),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def seqs(self, record_id: str) -> list[int]:
+        with self._lock, closing(
+            self._db().execute("SELECT seq FROM events WHERE record_id=? ORDER BY seq", (record_id,))
+        ) as cursor:
+            return [row[0] for row in cursor]
+
+    def anchor(self) -> str | None:
+        with self._lock:
+            return self._meta("anchor")
+
+    def reset(self, anchor: str | None) -> None:
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM events")
+                db.execute("DELETE FROM meta WHERE key != 'schema'")
+                if anchor is not None:
+                    db.execute("INSERT INTO meta VALUES('anchor', ?)", (anchor,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
