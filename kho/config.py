@@ -153,7 +153,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",
-        "Fast signature reader and name/certificate memos in the verification workers (`0` = stock pyHanko).",
+        "Fast signature reader and name/certificate memos in the verification workers (`0` = stock pyHanko;"
+        " or some of `reader,names,certs,gc`).",
     ),
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
@@ -172,6 +173,31 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_INGEST_QUEUE": ("kho-ingest", "Celery queue of the ingest tasks."),
     "KHO_TASK_VISIBILITY": ("3600", "Seconds before an unacknowledged task is delivered again."),
 }
+
+
+FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
+"""The parts of the signature fast path (:mod:`ingest.signatures._fastpath`), each switchable
+for measuring what it adds (``bench/bench_fastpath_parts.py``): the caching reader, the name
+memo, the certificate memo and the collector pause."""
+
+
+def fast_path_parts(value: str) -> frozenset[str]:
+    """The parts a ``KHO_SIGNATURE_FAST_PATH`` value asks for: ``1`` all, ``0`` none, or a
+    comma-separated list of :data:`FAST_PATH_PARTS`; :class:`ConfigError` for anything else."""
+    value = value.strip().lower()
+    if value in ("0", "false", "no", "off"):
+        return frozenset()
+    if value in ("", "1", "true", "yes", "on"):
+        return frozenset(FAST_PATH_PARTS)
+    asked = {part.strip() for part in value.split(",") if part.strip()}
+    unknown = sorted(asked - set(FAST_PATH_PARTS))
+    if unknown:
+        raise ConfigError(
+            f"KHO_SIGNATURE_FAST_PATH=“{value}” không hợp lệ: dùng 1, 0 hoặc danh sách các phần"
+            f" {', '.join(FAST_PATH_PARTS)} (không có phần “{', '.join(unknown)}”).",
+            variable="KHO_SIGNATURE_FAST_PATH",
+        )
+    return frozenset(asked)
 
 
 def _bool(name: str, value: str) -> bool:
@@ -350,6 +376,7 @@ class Settings:
                 " tối đa 35 ký tự A–Z, 0–9, dấu chấm).",
                 variable="KHO_AGENCY_ID",
             )
+        fast_path_parts(get("KHO_SIGNATURE_FAST_PATH"))  # refused here, before any worker starts
         broker = get("KHO_BROKER_URL")
         if broker and not broker.startswith(("redis://", "rediss://", "amqp://", "memory://")):
             raise ConfigError(

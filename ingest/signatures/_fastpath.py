@@ -14,26 +14,50 @@ from __future__ import annotations
 
 import os
 
-_active = False
+from kho.config import FAST_PATH_PARTS as PARTS
+from kho.config import fast_path_parts as parts_of
+from kho.errors import ConfigError
+
+__all__ = ["PARTS", "activate", "active", "parts_of", "uses", "wanted", "wanted_parts"]
+
+_parts: frozenset[str] = frozenset()
+
+
+def wanted_parts() -> frozenset[str]:
+    """What ``KHO_SIGNATURE_FAST_PATH`` asks for (default: every part). A value that cannot be
+    read turns the fast path off here (stock pyHanko: slower, never less exact); the settings
+    refuse it with its message before any worker starts."""
+    try:
+        return parts_of(os.environ.get("KHO_SIGNATURE_FAST_PATH", "1"))
+    except ConfigError:
+        return frozenset()
 
 
 def wanted() -> bool:
-    """What ``KHO_SIGNATURE_FAST_PATH`` asks for (default on)."""
-    value = os.environ.get("KHO_SIGNATURE_FAST_PATH", "1").strip().lower()
-    return value not in ("0", "false", "no", "off")
+    return bool(wanted_parts())
 
 
 def activate() -> bool:
-    """Install the memos in this process when the fast path is wanted; whether it is on."""
-    global _active
-    if wanted() and not _active:
-        from ingest.signatures import _certs, _names
+    """Install the asked-for memos in this process; whether any part of the fast path is on."""
+    global _parts
+    if not _parts:
+        parts = wanted_parts()
+        if "names" in parts:
+            from ingest.signatures import _names
 
-        _names.install()
-        _certs.install()
-        _active = True
-    return _active
+            _names.install()
+        if "certs" in parts:
+            from ingest.signatures import _certs
+
+            _certs.install()
+        _parts = parts
+    return bool(_parts)
 
 
 def active() -> bool:
-    return _active
+    return bool(_parts)
+
+
+def uses(part: str) -> bool:
+    """Whether ``part`` (one of :data:`PARTS`) is on in this process."""
+    return part in _parts

@@ -167,7 +167,7 @@ def verify_in_process(
 ) -> PdfVerification:
     """``verify_pdf`` in this process, with the fast reader when :mod:`._fastpath` is active
     here (the pool's workers) and the stock reader otherwise."""
-    reader_class = CachingPdfReader if _fastpath.active() else PdfFileReader
+    reader_class = CachingPdfReader if _fastpath.uses("reader") else PdfFileReader
     return _verify_pdf(data, trust, allow_fetching, now, reader_class, policy=policy)
 
 
@@ -353,7 +353,7 @@ def _cycle_collection_paused() -> Iterator[None]:
     took about a third of the verification time of the largest corpus document. Peak memory
     is unchanged (the reader holds those objects anyway). The collector is re-enabled at the
     end, only if it was enabled at the start."""
-    if not _fastpath.active():
+    if not _fastpath.uses("gc"):
         yield
         return
     was_enabled = gc.isenabled()
@@ -417,7 +417,7 @@ def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
     try:
-        share = _certs.shared if _fastpath.active() else (lambda cert: cert)
+        share = _certs.shared if _fastpath.uses("certs") else (lambda cert: cert)
         certs.extend(share(cert) for cert in dss.load_certs())
         for ref in dss.ocsps:
             ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
