@@ -299,6 +299,15 @@ class ForkVerifier:
         pass
 
 
+def _mapped_bytes() -> int:
+    """The address space this process maps now (0 where ``/proc`` is absent)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> None:
     """Body of a :class:`ForkVerifier` child: limits, fast path, one verification, reply."""
     out = os.fdopen(write_fd, "wb")
@@ -309,7 +318,10 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
     try:
         import resource
 
-        limit = memory_mb * 1024 * 1024
+        # On top of what the child inherits: a fresh pool worker starts almost empty, a forked
+        # child starts with its caller's address space (a long test run, a big CLI process);
+        # either way the document itself gets ``memory_mb``.
+        limit = _mapped_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass

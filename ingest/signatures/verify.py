@@ -227,6 +227,8 @@ def _verify_pdf(
                 signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data))
             )
             verdict, document_findings = rules.document_verdict(verdict, facts)
+    except MemoryError:
+        raise  # the worker's memory limit: its own verdict (INDETERMINATE), never a format failure
     except Exception as exc:  # a verdict, never a crash: pyHanko raises many types on junk
         # One line (the verdict names the reason); the traceback only for debugging.
         logger.warning("signature verification failed unexpectedly: %s", _short(exc))
@@ -572,6 +574,8 @@ async def _verify_one(
                 field_name, sig_type, f"định dạng /SubFilter {subfilter or '(trống)'} không được hỗ trợ"
             )
         emb = EmbeddedPdfSignature(reader, sig_field, field_name)
+    except MemoryError:
+        raise  # out of memory says nothing about the signature (the pool's verdict names it)
     except Exception as exc:
         return _format_failure(field_name, sig_type, f"cấu trúc chữ ký hỏng: {_short(exc)}")
 
@@ -584,6 +588,8 @@ async def _verify_one(
             )
         else:
             status = await _validate_signature(emb, trust, knowledge, archival, allow_fetching, moment)
+    except MemoryError:
+        raise  # out of memory says nothing about the signature (the pool's verdict names it)
     except Exception as exc:
         return _format_failure(
             field_name, sig_type, _short(exc), signed_revision=_signed_revision(emb), emb=emb
