@@ -5,7 +5,6 @@ INDETERMINATE reason, and the pool goes on verifying the next document."""
 from __future__ import annotations
 
 import mmap
-
 import zlib
 from datetime import UTC, datetime
 from io import BytesIO
