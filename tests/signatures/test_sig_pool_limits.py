@@ -90,6 +90,9 @@ def test_the_forked_verifier_of_kho_verify_keeps_the_limits_and_the_caller_stock
 
     assert ForkVerifier.available()
     name_eq = x509.Name.__eq__
+    # (the fuzz test switches the fast path on in this process to compare it with stock
+    # pyHanko: what is asserted is that the children change nothing here)
+    was_active = _fastpath.active()
     forked = ForkVerifier(Limits(timeout=300, memory_mb=LIMIT_MB))
     # The caller may already map more than the limit (a long test run, a big CLI process): the
     # child's limit counts on top of what it inherits, so only the document's own use hits it.
@@ -111,4 +114,4 @@ def test_the_forked_verifier_of_kho_verify_keeps_the_limits_and_the_caller_stock
     assert slow.verdict.indication is Indication.INDETERMINATE
     assert "thời gian" in slow.verdict.explanation
     # the caller's process kept stock libraries and its garbage collector
-    assert not _fastpath.active() and gc.isenabled() and x509.Name.__eq__ is name_eq
+    assert _fastpath.active() is was_active and gc.isenabled() and x509.Name.__eq__ is name_eq
