@@ -1,10 +1,13 @@
 """The fast path, switched on only inside the verification worker processes.
 
-It is the fast reader (:mod:`._reader`), the name and certificate memos that replace
-functions of asn1crypto and pyHanko (:mod:`._names`, :mod:`._certs`) and pausing the cyclic
-garbage collector during one verification. All of it changes process-wide state, so
-:func:`activate` is called only by :mod:`._pool`'s workers (and by tests that compare the
-two paths): the web server, the pipeline process and any other code keep stock libraries.
+Its parts (:data:`kho.config.FAST_PATH_PARTS`) are the caching reader (:mod:`._reader`),
+pausing the cyclic garbage collector during one verification, and two memos that replace
+functions of asn1crypto and pyHanko process-wide (:mod:`._names`, :mod:`._certs`). By default
+only the reader and the pause are on: ``bench/bench_fastpath_parts.py`` measured the memos at
+3 % and 0 %, not worth a process-wide patch (``KHO_SIGNATURE_FAST_PATH=all`` turns them on).
+:func:`activate` is called only by :mod:`._pool`'s workers and forked children (and by tests
+that compare the two paths): the web server, the pipeline process and any other code keep
+stock libraries.
 
 ``KHO_SIGNATURE_FAST_PATH=0`` switches it off (stock pyHanko reader, no patches, the
 collector left alone); verdicts are the same either way.
@@ -14,17 +17,18 @@ from __future__ import annotations
 
 import os
 
+from kho.config import DEFAULT_FAST_PATH_PARTS as DEFAULT_PARTS
 from kho.config import FAST_PATH_PARTS as PARTS
 from kho.config import fast_path_parts as parts_of
 from kho.errors import ConfigError
 
-__all__ = ["PARTS", "activate", "active", "parts_of", "uses", "wanted", "wanted_parts"]
+__all__ = ["DEFAULT_PARTS", "PARTS", "activate", "active", "parts_of", "uses", "wanted", "wanted_parts"]
 
 _parts: frozenset[str] = frozenset()
 
 
 def wanted_parts() -> frozenset[str]:
-    """What ``KHO_SIGNATURE_FAST_PATH`` asks for (default: every part). A value that cannot be
+    """What ``KHO_SIGNATURE_FAST_PATH`` asks for (default: :data:`DEFAULT_PARTS`). A value that cannot be
     read turns the fast path off here (stock pyHanko: slower, never less exact); the settings
     refuse it with its message before any worker starts."""
     try:

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_setting_names_all_none_or_some_parts() -> None:
-    assert fast_path_parts("1") == fast_path_parts("") == frozenset(FAST_PATH_PARTS)
+    assert fast_path_parts("1") == fast_path_parts("") == {"reader", "gc"}  # the parts that pay
+    assert fast_path_parts("all") == frozenset(FAST_PATH_PARTS)
     assert fast_path_parts("0") == fast_path_parts("off") == frozenset()
     assert fast_path_parts(" Reader , GC ") == {"reader", "gc"}
 
@@ -62,8 +63,12 @@ def _probe(parts: str, pdf: Path, trust: Path) -> dict:
 def test_each_part_switches_alone_and_the_verdict_stays_the_same(corpus_pdf_dir: Path) -> None:
     pdf = corpus_pdf_dir / "dss__pades-bes.pdf"
     trust = corpus_pdf_dir / "trust"
-    every = _probe("1", pdf, trust)
+    default = _probe("1", pdf, trust)
+    assert default["uses"] == {"reader": True, "gc": True, "names": False, "certs": False}
+    assert not default["names_patched"], "no process-wide patch unless asked for"
+    every = _probe("all", pdf, trust)
     assert all(every["uses"].values()) and every["names_patched"]
+    assert default["result"] == every["result"]
     stock = _probe("0", pdf, trust)
     assert not any(stock["uses"].values()) and not stock["names_patched"]
     for part in FAST_PATH_PARTS:
