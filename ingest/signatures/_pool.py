@@ -75,13 +75,7 @@ def worker_main(memory_mb: int) -> None:
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     protocol_in = sys.stdin.buffer
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
+    _limit_memory(memory_mb * 1024 * 1024)
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     # Warnings as one line on stderr (never a traceback in front of a person running
@@ -91,7 +85,6 @@ def worker_main(memory_mb: int) -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     from ingest.signatures import _fastpath
     from ingest.signatures.trust import TrustStore
-    from ingest.signatures.verify import verify_in_process
 
     _fastpath.activate()
     stores: dict[str, TrustStore] = {}
@@ -104,18 +97,32 @@ def worker_main(memory_mb: int) -> None:
         trust = stores.get(key)
         if trust is None:
             trust = stores[key] = TrustStore.from_der(anchors, source)
-        try:
-            reply: tuple[str, Any] = (
-                "ok",
-                verify_in_process(
-                    data, trust, allow_fetching=allow_fetching, now=now, policy=policy
-                ).to_dict(),
-            )
-        except MemoryError:
-            reply = ("memory", None)
-        except BaseException as exc:  # never leave the caller waiting
-            reply = ("error", f"{type(exc).__name__}: {exc}"[:300])
-        _send(protocol_out, reply)
+        _send(protocol_out, _verify_reply(data, trust, allow_fetching, now, policy))
+
+
+def _limit_memory(limit: int) -> None:
+    """Cap this process's address space at ``limit`` bytes (where the platform allows)."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _verify_reply(data: bytes, trust: Any, allow_fetching: bool, now: Any, policy: Any) -> tuple[str, Any]:
+    """One verification in a worker or child, as the reply the caller maps to a verdict:
+    ``ok`` with the result, ``memory`` past the memory limit, ``error`` for anything else."""
+    from ingest.signatures.verify import verify_in_process
+
+    try:
+        return "ok", verify_in_process(
+            data, trust, allow_fetching=allow_fetching, now=now, policy=policy
+        ).to_dict()
+    except MemoryError:
+        return "memory", None
+    except BaseException as exc:  # never leave the caller waiting
+        return "error", f"{type(exc).__name__}: {exc}"[:300]
 
 
 class _Worker:
@@ -315,35 +322,17 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
 
     # a native abort under the memory limit is a verdict, not a traceback on the terminal
     faulthandler.disable()
-    try:
-        import resource
-
-        # On top of what the child inherits: a fresh pool worker starts almost empty, a forked
-        # child starts with its caller's address space (a long test run, a big CLI process);
-        # either way the document itself gets ``memory_mb``.
-        limit = _mapped_bytes() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
+    # On top of what the child inherits: a fresh pool worker starts almost empty, a forked
+    # child starts with its caller's address space (a long test run, a big CLI process);
+    # either way the document itself gets ``memory_mb``.
+    _limit_memory(_mapped_bytes() + memory_mb * 1024 * 1024)
     from ingest.signatures import _fastpath
     from ingest.signatures.trust import TrustStore
-    from ingest.signatures.verify import verify_in_process
 
     _fastpath.activate()
     data, anchors, source, allow_fetching, now, policy = request
     trust = TrustStore.from_der(anchors, source)
-    try:
-        reply: tuple[str, Any] = (
-            "ok",
-            verify_in_process(
-                data, trust, allow_fetching=allow_fetching, now=now, policy=policy
-            ).to_dict(),
-        )
-    except MemoryError:
-        reply = ("memory", None)
-    except BaseException as exc:  # never leave the caller waiting
-        reply = ("error", f"{type(exc).__name__}: {exc}"[:300])
-    _send(out, reply)
+    _send(out, _verify_reply(data, trust, allow_fetching, now, policy))
     out.close()
 
 
