@@ -150,7 +150,6 @@ class S3Store(ObjectStore):
         self._client_obj: Minio | None = None
         self._client_pid = 0
         self._conditional = conditional_create
-        self._taken = threading.local()  # the bytes of a key a claim just found written
         if create_bucket:
             self._open_buckets()
 
@@ -169,7 +168,6 @@ class S3Store(ObjectStore):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_lock"] = None
-        state["_taken"] = None
         state["_client_obj"] = None
         state["_client_pid"] = 0
         return state
@@ -177,7 +175,6 @@ class S3Store(ObjectStore):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
-        self._taken = threading.local()
 
     @property
     def _client(self) -> Minio:
@@ -413,8 +410,12 @@ class S3Store(ObjectStore):
             self._fail(exc, key)
 
     def _stale_claim_etag(self, key: str) -> str | None:
-        if self._written(key):
+        try:
+            self._client.stat_object(self.bucket, key)
             return None  # the data is there
+        except S3Error as exc:
+            if exc.code not in _NOT_FOUND_CODES:
+                raise
         try:
             claim = self._client.stat_object(self.claims_bucket, _CLAIMS_PREFIX + key)
         except S3Error as exc:
@@ -424,40 +425,6 @@ class S3Store(ObjectStore):
         assert claim.last_modified is not None and claim.etag is not None
         age = (datetime.now(UTC) - claim.last_modified).total_seconds()
         return claim.etag.strip('"') if age >= self.claim_timeout_s else None
-
-    _TAKEN_MAX = 64 * 1024
-
-    def _written(self, key: str) -> bool:
-        """Is ``key``'s data in the bucket? One GET of at most its first 64 KiB instead of a
-        HEAD: a small object (a guard, a register entry, an audit event) read whole is kept for
-        the :meth:`get_after_conflict` that follows a lost race, so the loser pays one request
-        less."""
-        self._taken.item = None
-        try:
-            response = self._client.get_object(self.bucket, key, offset=0, length=self._TAKEN_MAX)
-        except S3Error as exc:
-            if exc.code == "InvalidRange":  # an empty object
-                self._taken.item = (key, b"")
-                return True
-            if exc.code not in _NOT_FOUND_CODES:
-                raise
-            return False
-        try:
-            data = response.read()
-            total = response.headers.get("Content-Range", "").rpartition("/")[2]
-        finally:
-            response.close()
-            response.release_conn()
-        if not total or (total.isdigit() and int(total) == len(data)):
-            self._taken.item = (key, data)
-        return True
-
-    def get_after_conflict(self, key: str, timeout_s: float = 10.0) -> bytes:
-        taken = getattr(self._taken, "item", None)
-        self._taken.item = None
-        if taken is not None and taken[0] == key:
-            return taken[1]
-        return super().get_after_conflict(key, timeout_s)
 
     def _release_claim(self, key: str) -> None:
         try:

@@ -449,49 +449,6 @@ def test_stale_s3_claim_of_a_dead_writer_is_taken_over() -> None:
 
 
 @needs_s3
-def test_s3_loser_of_a_race_reads_the_winner_in_the_request_that_checked_it() -> None:
-    """Claims mode: the check that the winner's data landed reads it (a small object whole), so
-    the loser's ``get_after_conflict`` costs no request; a large one is read again in full."""
-    import urllib3
-
-    from repository.storage.s3 import S3Store
-
-    winner = S3Store(fresh_bucket("race"), **s3_options())  # type: ignore[arg-type]
-    if winner.create_mode == "conditional":
-        pytest.skip("this server honours If-None-Match on versioned buckets: no claims")
-    loser = S3Store(winner.bucket, **s3_options())  # type: ignore[arg-type]
-    big = os.urandom(200 * 1024)
-    winner.put_if_absent("audit/events/000000/000000000007.json", b'{"seq": 7}')
-    winner.put_if_absent("records/r1/content/big", big)
-    winner.put_if_absent("empty", b"")
-    requests: list[str] = []
-    original = urllib3.PoolManager.urlopen
-
-    def counting(self: urllib3.PoolManager, method: str, url: str, *args: object, **kw: object) -> object:
-        requests.append(method)
-        return original(self, method, url, *args, **kw)
-
-    urllib3.PoolManager.urlopen = counting  # type: ignore[method-assign]
-    try:
-        for key, data in (("audit/events/000000/000000000007.json", b'{"seq": 7}'), ("empty", b"")):
-            with pytest.raises(AlreadyExists):
-                loser.put_if_absent(key, b"other")
-            requests.clear()
-            assert loser.get_after_conflict(key) == data
-            assert requests == []
-        with pytest.raises(AlreadyExists):
-            loser.put_if_absent("records/r1/content/big", b"other")
-        requests.clear()
-        assert loser.get_after_conflict("records/r1/content/big") == big
-        assert requests == ["GET"]
-        # what was kept is for the conflict just lost, never for a later read
-        assert loser.get_after_conflict("audit/events/000000/000000000007.json") == b'{"seq": 7}'
-        assert requests == ["GET", "GET"]
-    finally:
-        urllib3.PoolManager.urlopen = original  # type: ignore[method-assign]
-
-
-@needs_s3
 def test_s3_store_pickles_as_its_configuration() -> None:
     import pickle
 
