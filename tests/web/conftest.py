@@ -69,3 +69,20 @@ def people(kho: Kho) -> People:
 @pytest.fixture
 def client(kho: Kho, people: People) -> FlaskClient:
     return create_app(kho.settings, kho=kho).test_client()
+
+
+@pytest.fixture
+def audit_signing_key(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkpoint signing key made by ``kho audit keygen`` outside the data folder (as an
+    operator keeps it), set as ``KHO_AUDIT_SIGNING_KEY``."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    key = tmp_path / "offsite" / "audit.key"
+    key.parent.mkdir()
+    made = CliRunner().invoke(main, ["audit", "keygen", str(key)])
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
+    return key
+

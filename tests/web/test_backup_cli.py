@@ -16,13 +16,10 @@ from web.cli import main
 
 
 def test_backup_wipe_restore_from_the_cli(
-    people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    audit_signing_key: Path,
 ) -> None:
     runner = CliRunner()
-    key = tmp_path / "offsite" / "audit.key"
-    key.parent.mkdir()
-    assert runner.invoke(main, ["audit", "keygen", str(key)]).exit_code == 0
-    monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
     data = Path(env["KHO_DATA_DIR"])
     media, second, keys = (f"file://{tmp_path / name}" for name in ("usb", "second", "keys-backup"))
 
@@ -65,7 +62,7 @@ def test_backup_wipe_restore_from_the_cli(
 
 @pytest.mark.s3
 def test_restore_drill_with_the_demo_data_from_the_second_s3_server(
-    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, audit_signing_key: Path
 ) -> None:
     """The drill CI runs: demo data → backup (movable folder and a write-once bucket of the
     backup account on S3) → wipe → restore from S3 → every object bit-identical, fsck --deep and
@@ -82,10 +79,6 @@ def test_restore_drill_with_the_demo_data_from_the_second_s3_server(
 
     options = backup_s3_options()
     runner = CliRunner()
-    key = tmp_path / "offsite" / "audit.key"
-    key.parent.mkdir()
-    assert runner.invoke(main, ["audit", "keygen", str(key)]).exit_code == 0
-    monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
     monkeypatch.setenv("KHO_BACKUP_S3_ENDPOINT", options["endpoint"])
     monkeypatch.setenv("KHO_BACKUP_S3_ACCESS_KEY", options["access_key"])
     monkeypatch.setenv("KHO_BACKUP_S3_SECRET_KEY", options["secret_key"])

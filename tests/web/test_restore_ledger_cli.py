@@ -23,14 +23,11 @@ from web.cli import main, operator_actor
 
 
 def test_restoring_a_copy_older_than_a_destruction_keeps_the_record_destroyed(
-    people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    audit_signing_key: Path,
 ) -> None:
     runner = CliRunner()
-    key = tmp_path / "offsite" / "audit.key"
-    key.parent.mkdir()
-    assert runner.invoke(main, ["audit", "keygen", str(key)]).exit_code == 0
     usb, second, keys = (tmp_path / name for name in ("usb", "second", "keys-backup"))
-    monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
     monkeypatch.setenv("KHO_BACKUP_URLS", f"{usb.as_uri()},{second.as_uri()}")
     monkeypatch.setenv("KHO_BACKUP_KEYS_URL", keys.as_uri())
     data = Path(env["KHO_DATA_DIR"])
