@@ -94,6 +94,18 @@ wait_for() { # wait_for <seconds> <what> <command...>
   say "$what ready"
 }
 
+retry() { # retry <times> <command...>: the monitor refuses admin commands now and then
+  # ("EPERM: problem getting command descriptions") while it settles; a refused command
+  # changed nothing, so running it again is safe.
+  local times=$1 n=1
+  shift
+  until "$@"; do
+    [ "$n" -ge "$times" ] && return 1
+    n=$((n + 1))
+    sleep 0.5
+  done
+}
+
 spawn() { # spawn <name> <command...>: run in the background, own session, log + pid file.
   local name=$1
   shift
@@ -295,13 +307,13 @@ start_ceph() {
   wait_for 20 "ceph monitor ($HOST:$MON_PORT)" ceph --connect-timeout 2 osd ls \
     || die "the ceph monitor did not come up" "$LOG/ceph-mon.a.log" "$LOG/ceph-mon.out"
 
-  id=$(ceph osd new "$uuid" 2>>"$LOG/bootstrap.log") \
+  id=$(retry 20 ceph osd new "$uuid" 2>>"$LOG/bootstrap.log") \
     || die "ceph osd new failed" "$LOG/bootstrap.log"
   # With authentication off the monitor still checks each daemon's caps in its auth table.
-  { ceph auth add "osd.$id" mon 'allow profile osd' mgr 'allow profile osd' osd 'allow *' &&
-    ceph auth add client.rgw.a mon 'allow rw' osd 'allow rwx' mgr 'allow rw' &&
-    ceph auth add client.rgw.backup mon 'allow rw' osd 'allow rwx' mgr 'allow rw' &&
-    ceph osd crush add "osd.$id" 1.0 host=localhost root=default; } \
+  { retry 20 ceph auth add "osd.$id" mon 'allow profile osd' mgr 'allow profile osd' osd 'allow *' &&
+    retry 20 ceph auth add client.rgw.a mon 'allow rw' osd 'allow rwx' mgr 'allow rw' &&
+    retry 20 ceph auth add client.rgw.backup mon 'allow rw' osd 'allow rwx' mgr 'allow rw' &&
+    retry 20 ceph osd crush add "osd.$id" 1.0 host=localhost root=default; } \
     >>"$LOG/bootstrap.log" 2>&1 || die "ceph auth add failed" "$LOG/bootstrap.log"
   mkdir -p "$CEPH_DIR/osd/ceph-$id"
   ceph-osd -i "$id" --mkfs --osd-uuid "$uuid" >>"$LOG/bootstrap.log" 2>&1 \
