@@ -1,6 +1,6 @@
 """Tables laid out as PDF (reportlab) and XLSX (openpyxl) from the same rows: the writers every
-printable output of Kho shares (retention outputs, the destruction dossier), and the fonts with
-Vietnamese glyphs the PDF writers register once per process."""
+printable output of Kho shares (registers, handling reports, retention outputs, the destruction
+dossier), and the fonts with Vietnamese glyphs the PDF writers register once per process."""
 
 from __future__ import annotations
 
@@ -25,15 +25,45 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+Cell = str | int
+"""A cell: text, or a count that a spreadsheet should sum as a number."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a sheet: column names, rows, and its widths on paper (millimetres; a
+    spreadsheet column is about a third as wide in its own unit)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    widths_mm: tuple[float, ...] = ()
+    title: str = ""
+    """A line printed above the table."""
+    numbered: bool = True
+    """A row "(1) (2) …" under the column names, as the appendices of the decree print them."""
+
+
 @dataclass(frozen=True)
 class Sheet:
+    """A printable output: a title, header lines, one main table (``columns``, ``rows``), the
+    tables printed before it (``preface``, e.g. a statistics row) and footer lines."""
+
     title: str
     header_lines: tuple[str, ...]
     columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    rows: tuple[tuple[Cell, ...], ...]
     footer_lines: tuple[str, ...] = ()
     widths_mm: tuple[float, ...] = ()
     landscape: bool = False
+    preface: tuple[Table, ...] = ()
+    table_title: str = ""
+    numbered: bool = True
+    font_size: float = 10
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        main = Table(self.columns, self.rows, self.widths_mm, self.table_title, self.numbered)
+        return (*self.preface, main) if self.columns else self.preface
 
 
 def to_xlsx(sheet: Sheet) -> bytes:
@@ -49,28 +79,39 @@ def to_xlsx(sheet: Sheet) -> bytes:
     ws["A1"].font = Font(bold=True, size=14)
     for line in sheet.header_lines:
         ws.append([line])
-    ws.append([])
     thin = Side(style="thin")
     box = Border(top=thin, bottom=thin, left=thin, right=thin)
-    if sheet.columns:
-        ws.append(list(sheet.columns))
+    widths: dict[int, float] = {}
+    tables = sheet.tables
+    for table in tables:
+        ws.append([])
+        if table.title:
+            ws.append([table.title])
+            ws.cell(ws.max_row, 1).font = Font(bold=True)
+        ws.append(list(table.columns))
         header_row = ws.max_row
         for cell in ws[header_row]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
             cell.border = box
-        ws.append([f"({i})" for i in range(1, len(sheet.columns) + 1)])
-        for row in sheet.rows:
+        if table.numbered:
+            ws.append([f"({i})" for i in range(1, len(table.columns) + 1)])
+        for row in table.rows:
             ws.append(list(row))
             for cell in ws[ws.max_row]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 cell.border = box
-        ws.print_title_rows = f"{header_row}:{header_row}"
+        if sheet.columns and table is tables[-1]:  # the main table's names repeat on each page
+            ws.print_title_rows = f"{header_row}:{header_row}"
+        for index, width in enumerate(table.widths_mm or (25,) * len(table.columns), start=1):
+            widths[index] = max(widths.get(index, 0), width)
     ws.append([])
     for line in sheet.footer_lines:
         ws.append([line])
-    for index, width in enumerate(sheet.widths_mm or (25,) * len(sheet.columns), start=1):
+    for index, width in widths.items():
         ws.column_dimensions[get_column_letter(index)].width = max(8, width / 2.2)
+    if sheet.landscape:
+        ws.page_setup.orientation = "landscape"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -81,20 +122,23 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import Table as PdfTable
 
     regular, bold = fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=10, leading=12)
-    head = ParagraphStyle("head", fontName=bold, fontSize=10, leading=12, alignment=1)
+    size, leading = sheet.font_size, sheet.font_size + 2
+    body = ParagraphStyle("body", fontName=regular, fontSize=size, leading=leading)
+    head = ParagraphStyle("head", fontName=bold, fontSize=size, leading=leading, alignment=1)
     title = ParagraphStyle("title", fontName=bold, fontSize=15, leading=19, alignment=1)
     line = ParagraphStyle("line", fontName=regular, fontSize=11, leading=15, alignment=1)
     left = ParagraphStyle("left", fontName=regular, fontSize=11, leading=15)
-    size = landscape(A4) if sheet.landscape else A4
+    caption = ParagraphStyle("caption", fontName=bold, fontSize=11, leading=15)
+    margin = 12 * mm if sheet.landscape else 15 * mm
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
-        pagesize=size,
-        leftMargin=15 * mm,
+        pagesize=landscape(A4) if sheet.landscape else A4,
+        leftMargin=margin,
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=14 * mm,
@@ -104,32 +148,32 @@ def to_pdf(sheet: Sheet, printed_by: str, printed_at: str) -> bytes:
     story: list = [Paragraph(escape(sheet.title.upper()), title), Spacer(1, 3 * mm)]
     story += [Paragraph(escape(text), line) for text in sheet.header_lines]
     story.append(Spacer(1, 5 * mm))
-    if sheet.columns:
-        data = [
-            [Paragraph(escape(c), head) for c in sheet.columns],
-            [Paragraph(f"({i})", head) for i in range(1, len(sheet.columns) + 1)],
-        ]
-        data += [[Paragraph(escape(v), body) for v in row] for row in sheet.rows]
-        widths = [w * mm for w in sheet.widths_mm] if sheet.widths_mm else None
-        table = Table(data, colWidths=widths, repeatRows=2)
-        table.setStyle(
+    for table in sheet.tables:
+        if table.title:
+            story.append(Paragraph(escape(table.title), caption))
+        head_rows = [[Paragraph(escape(c), head) for c in table.columns]]
+        if table.numbered:
+            head_rows.append([Paragraph(f"({i})", head) for i in range(1, len(table.columns) + 1)])
+        data = head_rows + [[Paragraph(escape(str(v)), body) for v in row] for row in table.rows]
+        widths = [w * mm for w in table.widths_mm] if table.widths_mm else None
+        grid = PdfTable(data, colWidths=widths, repeatRows=len(head_rows))
+        grid.setStyle(
             TableStyle(
                 [
                     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#eeeeee")),
+                    ("BACKGROUND", (0, 0), (-1, len(head_rows) - 1), colors.HexColor("#eeeeee")),
                 ]
             )
         )
-        story.append(table)
-    story.append(Spacer(1, 5 * mm))
+        story += [grid, Spacer(1, 5 * mm)]
     story += [Paragraph(escape(text), left) for text in sheet.footer_lines]
 
     def footer(canvas: object, document: object) -> None:
         canvas.saveState()  # type: ignore[attr-defined]
         canvas.setFont(regular, 8)  # type: ignore[attr-defined]
         page = canvas.getPageNumber()  # type: ignore[attr-defined]
-        canvas.drawString(15 * mm, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {page}")  # type: ignore[attr-defined]
+        canvas.drawString(margin, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {page}")  # type: ignore[attr-defined]
         canvas.restoreState()  # type: ignore[attr-defined]
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

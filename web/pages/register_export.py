@@ -5,13 +5,12 @@ The rows are computed from records without I/O (pure); the two writers only lay 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kho.sheets import escape as _escape
-from kho.sheets import fonts as _fonts
+from kho import sheets
+from kho.sheets import Sheet
 from repository.metadata import DocumentMetadata
 from repository.records import Record
 from repository.vocabulary import Direction, format_number
@@ -133,93 +132,26 @@ def build_sheet(
     )
 
 
-def to_xlsx(sheet: RegisterSheet) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
+# Phụ lục IV's register on landscape A4, in millimetres
+_WIDTHS_MM = (20, 16, 34, 28, 20, 70, 34, 18, 18, 15)
 
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = "So dang ky"
-    ws.append([sheet.title.upper()])
-    ws["A1"].font = Font(bold=True, size=14)
-    for line in sheet.header_lines:
-        ws.append([line])
-    ws.append([])
-    ws.append([f"({i})" for i in range(1, len(sheet.columns) + 1)])
-    ws.append(list(sheet.columns))
-    header_row = ws.max_row
-    thin = Side(style="thin")
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-    for row in sheet.rows:
-        ws.append(list(row))
-        for cell in ws[ws.max_row]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-    widths = (12, 10, 24, 18, 12, 40, 22, 12, 12, 16)
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[chr(64 + index)].width = width
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+
+def as_sheet(sheet: RegisterSheet) -> Sheet:
+    return Sheet(
+        sheet.title,
+        sheet.header_lines,
+        sheet.columns,
+        sheet.rows,
+        widths_mm=_WIDTHS_MM,
+        landscape=True,
+        font_size=9,
+    )
+
+
+def to_xlsx(sheet: RegisterSheet) -> bytes:
+    return sheets.to_xlsx(as_sheet(sheet))
 
 
 def to_pdf(sheet: RegisterSheet, printed_by: str, printed_at: str) -> bytes:
     """A landscape A4 register with its header block, ready to sign and bind."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    regular, bold = _fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=11)
-    head = ParagraphStyle("head", fontName=bold, fontSize=9, leading=11, alignment=1)
-    title = ParagraphStyle("title", fontName=bold, fontSize=16, leading=20, alignment=1)
-    line = ParagraphStyle("line", fontName=regular, fontSize=11, leading=15, alignment=1)
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=landscape(A4),
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=14 * mm,
-        title=sheet.title,
-        author="Kho",
-    )
-    story: list = [Paragraph(sheet.title.upper(), title), Spacer(1, 4 * mm)]
-    story += [Paragraph(text, line) for text in sheet.header_lines]
-    story.append(Spacer(1, 6 * mm))
-    table_data = [
-        [Paragraph(c, head) for c in sheet.columns],
-        [Paragraph(f"({i})", head) for i in range(1, len(sheet.columns) + 1)],
-    ]
-    table_data += [[Paragraph(_escape(v), body) for v in row] for row in sheet.rows]
-    widths = [w * mm for w in (20, 16, 34, 28, 20, 70, 34, 18, 18, 15)]
-    table = Table(table_data, colWidths=widths, repeatRows=2)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#eeeeee")),
-            ]
-        )
-    )
-    story.append(table)
-
-    def footer(canvas: object, document: object) -> None:
-        canvas.saveState()  # type: ignore[attr-defined]
-        canvas.setFont(regular, 8)  # type: ignore[attr-defined]
-        page = canvas.getPageNumber()  # type: ignore[attr-defined]
-        canvas.drawString(12 * mm, 7 * mm, f"In bởi {printed_by} lúc {printed_at} — trang {page}")  # type: ignore[attr-defined]
-        canvas.restoreState()  # type: ignore[attr-defined]
-
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return out.getvalue()
+    return sheets.to_pdf(as_sheet(sheet), printed_by, printed_at)
