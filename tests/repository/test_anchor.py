@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import pytest
 import audit_tamper as tamper
+import pytest
 from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, new_repository
 
 from repository import audit_offline as offline

@@ -6,8 +6,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 import audit_tamper as tamper
+import pytest
 from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, CLERK, incoming, make_store, new_repository
 
 from repository.audit import EVENTS_PREFIX, AuditEvent, AuditLog, EventDraft, event_key

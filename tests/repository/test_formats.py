@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import audit_tamper as tamper
 import pytest
 from argon2 import PasswordHasher
-import audit_tamper as tamper
 from kho_testing import CLERK, incoming, new_repository
 
 from ingest.signatures import PdfVerification
@@ -228,7 +228,8 @@ def test_an_old_store_takes_new_writes_and_stays_verifiable(old_store: Repositor
     assert report.last_seq is not None
     newest = tamper.event_at(repo.store, report.last_seq)  # the second event of the newest batch
     assert newest.format_version == formats.AUDIT_EVENT.current
-    newest_object = json.loads(repo.store.get(next(iter(reversed(list(repo.store.list("audit/events/"))))).key))
+    newest_key = list(repo.store.list("audit/events/"))[-1].key
+    newest_object = json.loads(repo.store.get(newest_key))
     assert newest_object[formats.FORMAT_KEY] == formats.AUDIT_BATCH.current
     assert read_witness(repo.store)[formats.FORMAT_KEY] == formats.WITNESS.current
     assert fsck(repo, deep=True).clean
