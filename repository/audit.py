@@ -1,11 +1,12 @@
 """The audit chain: an append-only, hash-chained log of events kept in the object store.
 
-Each event is one object ``audit/events/<shard>/<seq>.json`` created with create-if-absent, so
-two writers can never take the same sequence number, and it carries the SHA-256 of the event
-before it. ``verify`` walks the chain and names every event that was changed, removed,
-inserted or moved. A witness object (``audit/witness.json``) records the newest sequence number
-so that events cut from the end are found too; on backends with object lock every event is
-also put under COMPLIANCE retention.
+Each stored object ``audit/events/<shard>/<seq>.json`` — one event, or by default the events of
+one act (group commit, below) — is created with create-if-absent, so two writers can never take
+the same sequence number, and each event carries the SHA-256 of the event before it. ``verify``
+walks the chain and names every event that was changed, removed, inserted or moved. A witness
+object (``audit/witness.json``) records the newest sequence number so that events cut from the
+end are found too; on backends with object lock every object is also put under COMPLIANCE
+retention.
 
 Group commit (``AuditLog(group_commit=True)``, the default since issue 14; ``False`` or
 ``KHO_AUDIT_GROUP_COMMIT=false`` writes one object per event, as before): the events of one act
