@@ -38,8 +38,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
     "KHO_AUDIT_GROUP_COMMIT": (
-        "false",
-        "write the audit events of one act as one object (an audit batch): fewer writes per record.",
+        "true",
+        "write the audit events of one act as one object (an audit batch): fewer writes per record;"
+        " `false`: one object per event.",
     ),
     "KHO_AGENCY_ID": ("000.00.00.H99", "Mã định danh of the agency that runs Kho (QĐ 20/2020)."),
     "KHO_AGENCY_NAME": ("Cơ quan sử dụng Kho", "Name of that agency."),
@@ -312,7 +313,7 @@ class Settings:
     sha1_seals_until: datetime | None = None
     password_memory_kb: int = 65536
     password_time_cost: int = 3
-    audit_group_commit: bool = False
+    audit_group_commit: bool = True
     login_max_failures: int = 5
     audit_signing_key: Path | None = None
     audit_public_key: Path | None = None

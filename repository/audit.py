@@ -1,18 +1,20 @@
 """The audit chain: an append-only, hash-chained log of events kept in the object store.
 
-Each event is one object ``audit/events/<shard>/<seq>.json`` created with create-if-absent, so
-two writers can never take the same sequence number, and it carries the SHA-256 of the event
-before it. ``verify`` walks the chain and names every event that was changed, removed,
-inserted or moved. A witness object (``audit/witness.json``) records the newest sequence number
-so that events cut from the end are found too; on backends with object lock every event is
-also put under COMPLIANCE retention.
+Each stored object ``audit/events/<shard>/<seq>.json`` — one event, or by default the events of
+one act (group commit, below) — is created with create-if-absent, so two writers can never take
+the same sequence number, and each event carries the SHA-256 of the event before it. ``verify``
+walks the chain and names every event that was changed, removed, inserted or moved. A witness
+object (``audit/witness.json``) records the newest sequence number so that events cut from the
+end are found too; on backends with object lock every object is also put under COMPLIANCE
+retention.
 
-Group commit (``AuditLog(group_commit=True)``, issue 14): the events of one act (a record's
-creation and its number; the events of one :meth:`AuditLog.batch`) are written as one object,
-an *audit batch* (:data:`repository.formats.AUDIT_BATCH`) at the key of its first event: one
-create-if-absent (one claim on S3 servers without conditional PUT) instead of one per event.
-Every event in it keeps its own sequence number, hash and link, so the chain, the witness and
-the checkpoints mean what they meant; readers (here, :mod:`repository.anchor`, ``fsck``,
+Group commit (``AuditLog(group_commit=True)``, the default since issue 14; ``False`` or
+``KHO_AUDIT_GROUP_COMMIT=false`` writes one object per event, as before): the events of one act
+(a record's creation and its number; the events of one :meth:`AuditLog.batch`) are written as
+one object, an *audit batch* (:data:`repository.formats.AUDIT_BATCH`) at the key of its first
+event: one create-if-absent (one claim on S3 servers without conditional PUT) instead of one per
+event. Every event in it keeps its own sequence number, hash and link, so the chain, the witness
+and the checkpoints mean what they meant; readers (here, :mod:`repository.anchor`, ``fsck``,
 backups) expand a batch into its events, and stores holding both shapes read as one chain. The
 events after a batch start at the key of its first event plus its length.
 
@@ -99,8 +101,10 @@ def batch_bytes(events: Sequence[AuditEvent]) -> bytes:
 def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
     """The object that holds event ``seq`` — its key's number and its parsed events — or None.
 
-    Its own key when it starts an object; otherwise the nearest key below it (a batch), found
-    by one listing of at most :data:`MAX_BATCH` keys. :class:`FormatInvalid` if it does not parse.
+    Its own key when it starts an object; else the key before it (the batch of an act of two
+    events, the commonest: a record's creation and its number); otherwise the nearest key below
+    it, found by one listing of at most :data:`MAX_BATCH` keys. :class:`FormatInvalid` if it does
+    not parse.
     """
     if seq < 0:
         return None
@@ -108,6 +112,13 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
         return seq, raw_events(_json(store.get(event_key(seq))))
     except NotFound:
         pass
+    if seq >= 1:
+        try:
+            items = raw_events(_json(store.get(event_key(seq - 1))))
+        except NotFound:
+            pass
+        else:
+            return (seq - 1, items) if len(items) > 1 else None
     low = seq - MAX_BATCH
     best = None
     for info in store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
@@ -241,7 +252,7 @@ class AuditLog:
         store: ObjectStore,
         *,
         retention_days: int | None = None,
-        group_commit: bool = False,
+        group_commit: bool = True,
         index: RecordIndex | None = None,
     ) -> None:
         self.store = store
@@ -261,7 +272,7 @@ class AuditLog:
         # process appends, and caught up from its ``next_seq`` to the head before each read.
         self.record_index: RecordIndex = index if index is not None else MemoryRecordIndex()
         self._anchor_checked = False
-        self._home: dict[int, str] = {}  # seq → key of the batch holding it (not its own key)
+        self._home: dict[int, str] = {}  # seq → key of the batch holding it, found by a listing
         self._index_lock = threading.Lock()
         self.reads = 0
         """Stored objects parsed by this log (how much of the log a read touched)."""
@@ -312,6 +323,7 @@ class AuditLog:
         they are one stored object (a batch), else one object each."""
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
+        homes: list[int] = []  # per event: the first event of the object holding it
         size = MAX_BATCH if self.group_commit else 1
         with self._lock:
             seq, prev = self._next if self._next is not None else self._find_head()
@@ -321,6 +333,7 @@ class AuditLog:
                     key = event_key(written[0].seq)
                     self._remember(key, written)
                     out.extend(written)
+                    homes.extend([written[0].seq] * len(written))
                     seq, prev = written[-1].seq + 1, written[-1].hash
                     self._next = (seq, prev)
                     self._protect(key)
@@ -328,10 +341,10 @@ class AuditLog:
                 if out:
                     self._write_witness(out[-1].seq, out[-1].hash)
             if out:
-                self._index_appended(out)
+                self._index_appended(out, homes)
         return out
 
-    def _index_appended(self, events: Sequence[AuditEvent]) -> None:
+    def _index_appended(self, events: Sequence[AuditEvent], homes: Sequence[int]) -> None:
         """Give the by-record index the events just written (a failure here loses nothing: the
         next read catches up from the log)."""
         try:
@@ -339,8 +352,8 @@ class AuditLog:
                 self._check_anchor()
                 if events[0].seq == 0 and self.record_index.anchor() != events[0].hash:
                     self.record_index.reset(events[0].hash)  # the log begins now
-                pairs = [(e.record_id, e.seq) for e in events if e.record_id]
-                self.record_index.add(pairs, events[0].seq, events[-1].seq + 1)
+                entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
+                self.record_index.add(entries, events[0].seq, events[-1].seq + 1)
         except (sqlite3.Error, OSError) as exc:
             log.warning("audit index not updated on append: %s", exc)
 
@@ -490,14 +503,12 @@ class AuditLog:
         except (NotFound, FormatInvalid, KeyError, ValueError):
             return -1
 
-    def _note(self, key: str, events: Sequence[AuditEvent], pairs: list[tuple[str, int]]) -> None:
-        """The record pairs of one stored object's events; where a batch holds them, remember
-        the batch's key so this process reads them without a listing."""
+    def _note(self, key: str, events: Sequence[AuditEvent], entries: list[tuple[str, int, int]]) -> None:
+        """The index entries (record, seq, home) of one stored object's events."""
+        home = key_seq(key)
         for event in events:
             if event.record_id:
-                pairs.append((event.record_id, event.seq))
-                if key != event_key(event.seq):
-                    self._home[event.seq] = key
+                entries.append((event.record_id, event.seq, home))
 
     def _catch_up(self) -> None:
         """Bring the by-record index up to the newest event: a listing of the log when far
@@ -515,7 +526,7 @@ class AuditLog:
             if newest - start > CATCH_UP_BY_LISTING:
                 self._catch_up_by_listing(start)
                 start = index.next_seq()
-            pairs: list[tuple[str, int]] = []
+            pairs: list[tuple[str, int, int]] = []
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
@@ -529,7 +540,7 @@ class AuditLog:
                 index.add(pairs, start, seq)
 
     def _catch_up_by_listing(self, start: int) -> None:
-        pairs: list[tuple[str, int]] = []
+        pairs: list[tuple[str, int, int]] = []
         first = end = start
         low = start - MAX_BATCH
         after = event_key(low) if low >= 0 else None
@@ -558,39 +569,44 @@ class AuditLog:
         self._catch_up()
         return self.reads - before
 
-    def _holding(self, seq: int) -> list[AuditEvent]:
-        """The events of the stored object holding event ``seq``: its own key, a batch this
-        process has seen, or the nearest key below it (one listing of at most
-        :data:`MAX_BATCH` keys). :class:`NotFound` when no object holds it."""
-        key = self._home.get(seq)
-        if key is None:
-            try:
-                return self._read(event_key(seq))
-            except NotFound:
-                pass
-            low = seq - MAX_BATCH
-            for info in self.store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
-                if info.key > event_key(seq):
-                    break
-                key = info.key
+    def _holding(self, seq: int, home: int) -> list[AuditEvent]:
+        """The events of the stored object holding event ``seq``: the object at ``home`` (the
+        index's word, checked), a batch this process has found, or its own key, or the nearest
+        key below it (one listing of at most :data:`MAX_BATCH` keys). :class:`NotFound` when no
+        object holds it."""
+        for key in (event_key(home), self._home.get(seq), event_key(seq)):
             if key is None:
-                raise NotFound(f"Không có sự kiện số {seq} trong nhật ký.")
-            self._home[seq] = key
-        return self._read(key)
+                continue
+            try:
+                events = self._read(key)
+            except NotFound:
+                continue
+            if any(e.seq == seq for e in events):
+                return events
+        found = None
+        low = seq - MAX_BATCH
+        for info in self.store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
+            if info.key > event_key(seq):
+                break
+            found = info.key
+        if found is None:
+            raise NotFound(f"Không có sự kiện số {seq} trong nhật ký.")
+        self._home[seq] = found
+        return self._read(found)
 
     def record_events(self, record_id: str) -> list[AuditEvent]:
         """A record's events in order, read through the by-record index (not a scan). Should
         the index fail (a damaged file), the log itself is scanned."""
         try:
             self._catch_up()
-            seqs = self.record_index.seqs(record_id)
+            located = self.record_index.seqs(record_id)
         except sqlite3.Error as exc:
             log.warning("audit index unusable, scanning the log: %s", exc)
             return [e for e in self.events() if e.record_id == record_id]
         out = []
-        for seq in seqs:
+        for seq, home in located:
             try:
-                held = self._holding(seq)
+                held = self._holding(seq, home)
             except (NotFound, FormatInvalid):
                 continue
             event = next((e for e in held if e.seq == seq), None)

@@ -13,6 +13,10 @@ behind one small interface:
 
 ``next_seq`` only ever moves over a contiguous run of indexed events, so an event whose writer
 died before indexing it is picked up by the next catch-up, never skipped.
+
+Each entry also names its *home*: the sequence number of the key of the stored object holding
+the event (itself, or the first event of its audit batch), so a fresh process reads an event
+inside a batch with one GET, not a listing. Schema 1 (no home) is emptied and rebuilt.
 """
 
 from __future__ import annotations
@@ -24,20 +28,20 @@ from contextlib import closing
 from pathlib import Path
 from typing import Protocol
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class RecordIndex(Protocol):
     def next_seq(self) -> int:
         """Every event before this sequence number is indexed."""
 
-    def add(self, pairs: Iterable[tuple[str, int]], first: int, end: int) -> None:
-        """Index ``(record id, seq)`` pairs read or written for the events ``first`` ≤ seq <
-        ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end`` when
-        the run joins it."""
+    def add(self, entries: Iterable[tuple[str, int, int]], first: int, end: int) -> None:
+        """Index ``(record id, seq, home)`` entries read or written for the events ``first`` ≤
+        seq < ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end``
+        when the run joins it."""
 
-    def seqs(self, record_id: str) -> list[int]:
-        """The indexed sequence numbers of a record's events, ascending."""
+    def seqs(self, record_id: str) -> list[tuple[int, int]]:
+        """The indexed ``(seq, home)`` of a record's events, ascending."""
 
     def anchor(self) -> str | None:
         """The hash of event 0 the index was built from (None: empty index)."""
@@ -50,21 +54,21 @@ class MemoryRecordIndex:
     """Kept in the process only."""
 
     def __init__(self) -> None:
-        self._seqs: dict[str, set[int]] = {}
+        self._seqs: dict[str, dict[int, int]] = {}
         self._next = 0
         self._anchor: str | None = None
 
     def next_seq(self) -> int:
         return self._next
 
-    def add(self, pairs: Iterable[tuple[str, int]], first: int, end: int) -> None:
-        for record_id, seq in pairs:
-            self._seqs.setdefault(record_id, set()).add(seq)
+    def add(self, entries: Iterable[tuple[str, int, int]], first: int, end: int) -> None:
+        for record_id, seq, home in entries:
+            self._seqs.setdefault(record_id, {})[seq] = home
         if first <= self._next < end:
             self._next = end
 
-    def seqs(self, record_id: str) -> list[int]:
-        return sorted(self._seqs.get(record_id, ()))
+    def seqs(self, record_id: str) -> list[tuple[int, int]]:
+        return sorted(self._seqs.get(record_id, {}).items())
 
     def anchor(self) -> str | None:
         return self._anchor
@@ -73,10 +77,11 @@ class MemoryRecordIndex:
         self._seqs, self._next, self._anchor = {}, 0, anchor
 
 
-_SCHEMA = """
+_EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  home INTEGER NOT NULL, PRIMARY KEY(record_id, seq)) WITHOUT ROWID"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
-  PRIMARY KEY(record_id, seq)) WITHOUT ROWID;
+{_EVENTS_TABLE};
 """
 
 
@@ -100,9 +105,12 @@ class SqliteRecordIndex:
             if version is None or version[0] != SCHEMA_VERSION:
                 with conn:
                     conn.execute("BEGIN IMMEDIATE")
-                    conn.execute("DELETE FROM events")
-                    conn.execute("DELETE FROM meta")
-                    conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+                    again = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                    if again is None or again[0] != SCHEMA_VERSION:  # not done by another process
+                        conn.execute("DROP TABLE IF EXISTS events")
+                        conn.execute("DELETE FROM meta")
+                        conn.execute(_EVENTS_TABLE)
+                        conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
             self._conn = conn
         return self._conn
 
@@ -114,13 +122,13 @@ class SqliteRecordIndex:
         with self._lock:
             return int(self._meta("next_seq") or 0)
 
-    def add(self, pairs: Iterable[tuple[str, int]], first: int, end: int) -> None:
-        rows = list(pairs)
+    def add(self, entries: Iterable[tuple[str, int, int]], first: int, end: int) -> None:
+        rows = list(entries)
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany("INSERT OR IGNORE INTO events(record_id, seq) VALUES(?, ?)", rows)
+                db.executemany("INSERT OR IGNORE INTO events(record_id, seq, home) VALUES(?, ?, ?)", rows)
                 current = int(self._meta("next_seq") or 0)
                 if first <= current < end:
                     db.execute("INSERT OR REPLACE INTO meta VALUES('next_seq', ?)", (str(end),))
@@ -129,11 +137,11 @@ class SqliteRecordIndex:
                 db.execute("ROLLBACK")
                 raise
 
-    def seqs(self, record_id: str) -> list[int]:
+    def seqs(self, record_id: str) -> list[tuple[int, int]]:
         with self._lock, closing(
-            self._db().execute("SELECT seq FROM events WHERE record_id=? ORDER BY seq", (record_id,))
+            self._db().execute("SELECT seq, home FROM events WHERE record_id=? ORDER BY seq", (record_id,))
         ) as cursor:
-            return [row[0] for row in cursor]
+            return [(row[0], row[1]) for row in cursor]
 
     def anchor(self) -> str | None:
         with self._lock:

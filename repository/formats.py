@@ -107,7 +107,9 @@ AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", 
 AUDIT_BATCH = define(Kind("audit-batch", "lô sự kiện nhật ký kiểm toán", unversioned=1))
 """Several consecutive audit events of one act in one object (group commit, issue 14):
 ``{"format_version": 1, "events": [<audit event>, ...]}`` at the key of its first event. Each
-event inside keeps its own format version, hash and link; stamped from the start (version 1)."""
+event inside keeps its own format version, hash and link; stamped from the start (version 1).
+Written by default (``KHO_AUDIT_GROUP_COMMIT=true``); a log holds batches and single events
+side by side (stores written before, or with the setting off)."""
 WITNESS = define(Kind("witness", "bản ghi chứng của nhật ký kiểm toán", (_same,)))
 AUDIT_CHECKPOINT = define(
     Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", unversioned=1)

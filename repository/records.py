@@ -447,7 +447,7 @@ class Repository:
         max_file_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], datetime] = utcnow,
         audit_retention_days: int | None = None,
-        audit_group_commit: bool = False,
+        audit_group_commit: bool = True,
         on_change: Callable[[Record], None] | None = None,
         audit_index: Path | None = None,
     ) -> None:

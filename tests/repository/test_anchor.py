@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
+import audit_tamper as tamper
 import pytest
-from kho_testing import CLERK, incoming, new_repository
+from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, new_repository
 
 from repository import audit_offline as offline
 from repository.anchor import Anchor, checkpoint_key, export, generate_key, make_checkpoint, verify_anchored
-from repository.audit import WITNESS_KEY, AuditEvent, event_key
+from repository.audit import AuditLog
 from repository.records import Repository
 from repository.storage.local import LocalStore
 
 
-@pytest.fixture
-def anchored(tmp_path: Path) -> tuple[Repository, LocalStore, Anchor]:
+@pytest.fixture(params=[True, False], ids=["batches", "single-events"])
+def anchored(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Repository, LocalStore, Anchor]:
+    """Four registered records (events 0..7) as four batches (group commit, the default) or as
+    eight single events, checkpointed outside the store."""
     store = LocalStore(tmp_path / "s")
-    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo = Repository(store, LocalStore(tmp_path / "k"), agency_id=AGENCY, agency_name=AGENCY_NAME,
+                      audit_group_commit=request.param)
     key = tmp_path / "outside" / "audit.key"
     key.parent.mkdir()
     generate_key(key)
@@ -27,35 +31,15 @@ def anchored(tmp_path: Path) -> tuple[Repository, LocalStore, Anchor]:
     repo.anchor = anchor
     for n in range(4):
         repo.create_document("den", incoming(code_number=f"{100 + n}"), None, None, CLERK)
+    assert tamper.is_batched(store) is request.param
     return repo, store, anchor
-
-
-def _path(store: LocalStore, seq: int) -> Path:
-    return store.root / "objects" / event_key(seq)
 
 
 def _kinds(repo: Repository, anchor: Anchor) -> list[str]:
     return [f.kind for f in verify_anchored(repo.audit, anchor).findings]
 
 
-def _rewrite_consistently(store: LocalStore, drop: set[int]) -> None:
-    """What an attacker with store write access does: drop events, renumber and rehash the rest,
-    rewrite the witness, so the chain alone verifies."""
-    events = []
-    seq = 0
-    while _path(store, seq).exists():
-        events.append(AuditEvent.from_json(_path(store, seq).read_bytes()))
-        _path(store, seq).unlink()
-        seq += 1
-    prev = "0" * 64
-    kept = [e for e in events if e.seq not in drop]
-    for n, event in enumerate(kept):
-        forged = replace(event, seq=n, prev=prev, hash="")
-        forged = replace(forged, hash=forged.compute_hash())
-        _path(store, n).parent.mkdir(parents=True, exist_ok=True)
-        _path(store, n).write_bytes(forged.to_json())
-        prev = forged.hash
-    store.put(WITNESS_KEY, json.dumps({"seq": len(kept) - 1, "hash": prev, "format_version": 1}).encode())
+_rewrite_consistently = tamper.rewrite_consistently
 
 
 def test_untouched_chain_agrees_with_its_checkpoints(anchored: tuple[Repository, LocalStore, Anchor]) -> None:
@@ -86,10 +70,8 @@ def test_tail_truncation_with_lowered_witness_is_found(
 ) -> None:
     repo, store, anchor = anchored
     make_checkpoint(store, anchor)
-    for seq in (6, 7):
-        _path(store, seq).unlink()
-    five = AuditEvent.from_json(_path(store, 5).read_bytes())
-    store.put(WITNESS_KEY, json.dumps({"seq": 5, "hash": five.hash, "format_version": 1}).encode())
+    tamper.cut_from(store, 6)  # the last act (its batch, or its two events)
+    tamper.lower_witness(store, 5)
     assert repo.audit.verify().ok
     findings = verify_anchored(repo.audit, anchor).findings
     assert [(f.kind, f.seq) for f in findings] == [("truncated", 6)]
@@ -189,8 +171,8 @@ def test_export_script_runs_standalone(
     make_checkpoint(store, anchor)
     out = tmp_path / "export"
     export(repo.audit, anchor, out)
-    data = json.loads((out / "events.jsonl").read_text().splitlines()[2])["event"]
-    assert data == {**asdict(AuditEvent.from_json(_path(store, 2).read_bytes()))}
+    data = json.loads((out / "events.jsonl").read_text().splitlines()[3])["event"]
+    assert data == {**asdict(tamper.event_at(store, 3))}  # the second event of a batch
     done = subprocess.run(
         [sys.executable, "-I", str(out / "verify_audit.py"), str(out)],
         capture_output=True,
@@ -245,11 +227,12 @@ def test_incremental_verification_reads_only_the_tail_and_still_finds_a_rewrite(
     make_checkpoint(store, anchor)
     _CountingStore.reads = 0
     quick = verify_anchored(repo.audit, anchor, incremental=True)
-    assert quick.ok and quick.events == sum(1 for _ in store.list("audit/events/"))
     assert _CountingStore.reads <= 10  # the tail after the mark and the checkpoint heads
+    objects = sum(1 for _ in store.list("audit/events/"))  # 33 batches of two events
+    assert quick.ok and quick.events == sum(1 for _ in AuditLog(store).events()) == 2 * objects
     _CountingStore.reads = 0
     full = verify_anchored(repo.audit, anchor)
-    assert full.ok and full.last_hash == quick.last_hash and _CountingStore.reads > 2 * quick.events - 5
+    assert full.ok and full.last_hash == quick.last_hash and _CountingStore.reads > 2 * objects - 5
 
     # A consistent rewrite before the mark changes the signed heads: found, named by the full walk.
     _rewrite_consistently(store, drop={4})
@@ -264,10 +247,12 @@ def test_incremental_verification_finds_a_changed_tail_event(
     make_checkpoint(store, anchor)
     assert verify_anchored(repo.audit, anchor).ok  # sets the mark
     repo.create_document("den", incoming(code_number="300"), None, None, CLERK)
-    last = max(int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list("audit/events/"))
-    raw = json.loads(_path(store, last).read_bytes())
-    raw["actor"] = "someone.else"
-    _path(store, last).chmod(0o644)
-    _path(store, last).write_text(json.dumps(raw))
+    last = AuditLog(store).verify().last_seq
+    assert last is not None
+
+    def forge(raw: dict[str, object]) -> None:
+        raw["actor"] = "someone.else"
+
+    tamper.edit_event(store, last, forge)  # inside the newest batch
     kinds = [f.kind for f in verify_anchored(repo.audit, anchor, incremental=True).findings]
     assert kinds == ["changed"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import audit_tamper as tamper
 import pytest
-from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository
+from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, CLERK, incoming, make_store, new_repository
 
 from repository.audit import EVENTS_PREFIX, AuditEvent, AuditLog, EventDraft, event_key
 from repository.audit_index import SqliteRecordIndex
@@ -16,22 +16,29 @@ from repository.records import Repository
 from repository.storage.local import LocalStore
 
 
-@pytest.fixture
-def chain(tmp_path: Path) -> tuple[Repository, LocalStore]:
+@pytest.fixture(params=[True, False], ids=["batches", "single-events"])
+def chain(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Repository, LocalStore]:
+    """Four registered records: eight events, written as four batches of two (group commit, the
+    default) or as eight single events. Every tamper case is found the same in both."""
     store = LocalStore(tmp_path / "s")
-    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo = Repository(store, LocalStore(tmp_path / "k"), agency_id=AGENCY, agency_name=AGENCY_NAME,
+                      audit_group_commit=request.param)
     for n in range(4):
         repo.create_document("den", incoming(code_number=f"{100 + n}"), None, None, CLERK)
     assert repo.audit.verify().ok and repo.audit.verify().events == 8
+    assert tamper.is_batched(store) is request.param
     return repo, store
-
-
-def _path(store: LocalStore, seq: int) -> Path:
-    return store.root / "objects" / event_key(seq)
 
 
 def _findings(repo: Repository) -> list[tuple[str, int]]:
     return [(f.kind, f.seq) for f in AuditLog(repo.store).verify().findings]
+
+
+def test_group_commit_is_on_by_default(tmp_path: Path) -> None:
+    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
+    assert repo.audit.group_commit is True and AuditLog(repo.store).group_commit is True
+    repo.create_document("den", incoming(), None, None, CLERK)
+    assert [i.key for i in repo.store.list(EVENTS_PREFIX)] == [event_key(0)]  # one batch of two
 
 
 def test_events_carry_who_what_which_when_where(chain: tuple[Repository, LocalStore]) -> None:
@@ -44,42 +51,85 @@ def test_events_carry_who_what_which_when_where(chain: tuple[Repository, LocalSt
 
 def test_changed_event_is_named(chain: tuple[Repository, LocalStore]) -> None:
     repo, store = chain
-    data = json.loads(_path(store, 3).read_text())
-    data["actor"] = "ke.gian"
-    _path(store, 3).write_text(json.dumps(data))
+
+    def forge(raw: dict[str, Any]) -> None:
+        raw["actor"] = "ke.gian"
+
+    tamper.edit_event(store, 3, forge)  # the second event of a batch
     assert _findings(repo) == [("changed", 3)]
+
+
+def test_changed_first_event_of_a_batch_is_named(chain: tuple[Repository, LocalStore]) -> None:
+    repo, store = chain
+
+    def forge(raw: dict[str, Any]) -> None:
+        raw["details"] = {**raw["details"], "note": "sửa"}
+
+    tamper.edit_event(store, 4, forge)
+    assert _findings(repo) == [("changed", 4)]
 
 
 def test_changed_event_with_recomputed_hash_breaks_the_chain(
     chain: tuple[Repository, LocalStore],
 ) -> None:
     repo, store = chain
-    event = AuditEvent.from_json(_path(store, 3).read_bytes())
-    forged = replace(event, actor="ke.gian")
+    forged = replace(tamper.event_at(store, 3), actor="ke.gian")
+    tamper.replace_event(store, 3, replace(forged, hash=forged.compute_hash()))
+    assert _findings(repo) == [("inserted", 3)]
+
+
+def test_replaced_batch_with_recomputed_hashes_breaks_the_chain(
+    chain: tuple[Repository, LocalStore],
+) -> None:
+    """Both events of an act rewritten and rehashed (their links kept): the chain breaks after."""
+    repo, store = chain
+    first = tamper.event_at(store, 2)
+    forged = replace(first, actor="ke.gian", hash="")
     forged = replace(forged, hash=forged.compute_hash())
-    _path(store, 3).write_bytes(forged.to_json())
+    second = replace(tamper.event_at(store, 3), actor="ke.gian", prev=forged.hash, hash="")
+    second = replace(second, hash=second.compute_hash())
+    tamper.replace_event(store, 2, forged)
+    tamper.replace_event(store, 3, second)
     assert _findings(repo) == [("inserted", 3)]
 
 
 def test_removed_event_is_named(chain: tuple[Repository, LocalStore]) -> None:
     repo, store = chain
-    _path(store, 5).unlink()
+    tamper.remove_event(store, 5)  # the second event of a batch
     assert _findings(repo) == [("removed", 5)]
+
+
+def test_removed_first_event_of_a_batch_is_named(chain: tuple[Repository, LocalStore]) -> None:
+    repo, store = chain
+    tamper.remove_event(store, 4)  # its partner keeps its position
+    assert _findings(repo) == [("removed", 4)]
+
+
+def test_removed_act_is_named(chain: tuple[Repository, LocalStore]) -> None:
+    repo, store = chain
+    tamper.remove_event(store, 3)
+    tamper.remove_event(store, 2)  # the whole batch of one record's creation
+    assert _findings(repo) == [("removed", 2)]
 
 
 def test_removed_last_events_are_found_by_the_witness(chain: tuple[Repository, LocalStore]) -> None:
     repo, store = chain
-    _path(store, 7).unlink()
-    _path(store, 6).unlink()
+    tamper.cut_from(store, 6)  # the last batch, or the last two events
     assert _findings(repo) == [("truncated", 6)]
+
+
+def test_removed_last_event_of_the_last_batch_is_found_by_the_witness(
+    chain: tuple[Repository, LocalStore],
+) -> None:
+    repo, store = chain
+    tamper.cut_from(store, 7)  # the last batch cut short
+    assert _findings(repo) == [("truncated", 7)]
 
 
 def test_inserted_event_is_named(chain: tuple[Repository, LocalStore]) -> None:
     repo, store = chain
-    # Shift events 4..7 up by one and forge a well-formed event at 4.
-    for seq in range(7, 3, -1):
-        _path(store, seq).rename(_path(store, seq + 1))
-    before = AuditEvent.from_json(_path(store, 3).read_bytes())
+    # A well-formed event forged at 4 (into the batch holding 4); events 4..7 move up by one.
+    before = tamper.event_at(store, 3)
     forged = AuditEvent(
         seq=4,
         at=before.at,
@@ -91,7 +141,7 @@ def test_inserted_event_is_named(chain: tuple[Repository, LocalStore]) -> None:
         prev=before.hash,
     )
     forged = AuditEvent(**{**asdict(forged), "hash": forged.compute_hash()})
-    _path(store, 4).write_bytes(forged.to_json())
+    tamper.insert_event(store, 4, forged)
     findings = _findings(repo)
     assert ("inserted", 4) in findings
     assert ("moved", 5) in findings
@@ -99,11 +149,17 @@ def test_inserted_event_is_named(chain: tuple[Repository, LocalStore]) -> None:
 
 def test_reordered_events_are_named(chain: tuple[Repository, LocalStore]) -> None:
     repo, store = chain
-    a, b = _path(store, 2).read_bytes(), _path(store, 3).read_bytes()
-    _path(store, 2).write_bytes(b)
-    _path(store, 3).write_bytes(a)
+    tamper.swap_events(store, 2, 3)  # inside one batch
     findings = _findings(repo)
     assert ("moved", 2) in findings and ("moved", 3) in findings
+
+
+def test_reordered_acts_are_named(chain: tuple[Repository, LocalStore]) -> None:
+    repo, store = chain
+    tamper.swap_events(store, 2, 4)
+    tamper.swap_events(store, 3, 5)  # two whole batches exchanged
+    findings = _findings(repo)
+    assert {("moved", n) for n in (2, 3, 4, 5)} <= set(findings)
 
 
 def test_appending_continues_the_chain_across_processes(tmp_path: Path) -> None:
@@ -224,7 +280,9 @@ def test_a_fresh_process_reads_a_history_from_the_persistent_index(tmp_path: Pat
     for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         extra.unlink(missing_ok=True)
     rebuilt = AuditLog(store, index=SqliteRecordIndex(path))
-    assert rebuilt.rebuild_index() == total + 1  # one scan: each object read once (anchor included)
+    objects = sum(1 for _ in store.list(EVENTS_PREFIX))  # the first act's two events: one batch
+    assert objects == total
+    assert rebuilt.rebuild_index() == objects  # one scan: each object read once (anchor included)
     assert [(e.seq, e.action) for e in rebuilt.query(record_id="R1")] == expected
     again = AuditLog(store, index=SqliteRecordIndex(path))
     assert [(e.seq, e.action) for e in again.query(record_id="R1")] == expected and again.reads <= 4

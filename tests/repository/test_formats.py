@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import audit_tamper as tamper
 import pytest
 from argon2 import PasswordHasher
 from kho_testing import CLERK, incoming, new_repository
@@ -224,8 +225,12 @@ def test_an_old_store_takes_new_writes_and_stays_verifiable(old_store: Repositor
     repo.create_document("den", incoming(code_number="4321"), None, None, CLERK)
     report = repo.audit.verify()
     assert report.ok, report.findings
-    newest = AuditEvent.from_json(repo.store.get(f"audit/events/000000/{report.last_seq:012d}.json"))
+    assert report.last_seq is not None
+    newest = tamper.event_at(repo.store, report.last_seq)  # the second event of the newest batch
     assert newest.format_version == formats.AUDIT_EVENT.current
+    newest_key = list(repo.store.list("audit/events/"))[-1].key
+    newest_object = json.loads(repo.store.get(newest_key))
+    assert newest_object[formats.FORMAT_KEY] == formats.AUDIT_BATCH.current
     assert read_witness(repo.store)[formats.FORMAT_KEY] == formats.WITNESS.current
     assert fsck(repo, deep=True).clean
 
@@ -249,9 +254,15 @@ def test_new_objects_carry_their_format_version(repo: Repository) -> None:
     assert marker[formats.FORMAT_KEY] == formats.CATALOG_MARKER.current
     agency = json.loads(store.get("catalog/agencies/000.00.00.G22.json"))
     assert agency[formats.FORMAT_KEY] == formats.AGENCY.current
+    batches = 0
+    for stored in tamper.layout(store):
+        batches += stored.batch
+        for event in stored.events:
+            assert event[formats.FORMAT_KEY] == formats.AUDIT_EVENT.current
+    assert batches == 1  # the record's two events; the batch wrapper carries its own version
     for info in store.list("audit/events/"):
-        event = json.loads(store.get(info.key))
-        assert event[formats.FORMAT_KEY] == formats.AUDIT_EVENT.current
+        wrapper = json.loads(store.get(info.key))
+        assert "action" in wrapper or wrapper[formats.FORMAT_KEY] == formats.AUDIT_BATCH.current
     assert repo.audit.verify().ok
     JobStore(store).put(JobStatus.from_dict(json.loads((next(FIXTURES.glob("v0/job/*.json"))).read_text())))
     job = json.loads(store.get(next(iter(store.list("ingest/jobs/"))).key))
@@ -260,11 +271,16 @@ def test_new_objects_carry_their_format_version(repo: Repository) -> None:
 
 def test_the_format_version_of_a_new_event_is_covered_by_its_hash(repo: Repository) -> None:
     repo.create_document("den", incoming(), None, None, CLERK)
-    key = next(iter(repo.store.list("audit/events/"))).key
-    data = json.loads(repo.store.get(key))
-    data[formats.FORMAT_KEY] = 0
-    repo.store.put(key, json.dumps(data).encode())
-    assert any(f.kind == "changed" for f in repo.audit.verify().findings)
+    for seq in (0, 1):  # both events of the batch
+
+        def downgrade(raw: dict[str, Any]) -> None:
+            raw[formats.FORMAT_KEY] = 0
+
+        before = tamper.layout(repo.store)
+        tamper.edit_event(repo.store, seq, downgrade)
+        assert ("changed", seq) in [(f.kind, f.seq) for f in repo.audit.verify().findings]
+        tamper.save(repo.store, tamper.layout(repo.store), before)
+        assert repo.audit.verify().ok
 
 
 def test_reading_a_future_record_gives_the_code_not_a_traceback(repo: Repository) -> None:

@@ -218,7 +218,7 @@ def test_concurrent_writers_with_batches_never_share_a_number(backend: str, tmp_
         assert len({e.action.split(".")[0] for e in held}) == 1
 
 
-@pytest.mark.parametrize(("value", "group"), [(None, False), ("true", True), ("false", False)])
+@pytest.mark.parametrize(("value", "group"), [(None, True), ("true", True), ("false", False)])
 def test_the_setting_turns_group_commit_on(tmp_path: Path, value: str | None, group: bool) -> None:
     from kho.config import Settings
     from repository.service import open_repository
