@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
-from repository import formats, timestamp
+from repository import formats
 from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
 from repository.storage.base import ObjectStore, Retention
 
@@ -203,6 +203,8 @@ def make_checkpoint(
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
         cp["signature"] = base64.b64encode(key.sign(offline.signing_payload(cp))).decode()
         if anchor.tsa_url:  # before anything is written: a failed stamp leaves nothing behind
+            from repository import timestamp  # (asn1crypto, pyHanko: only with a TSA)
+
             cp = timestamp.stamp(cp, anchor.tsa_url)
         data = json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1).encode()
         try:
@@ -419,6 +421,8 @@ def timestamp_findings(checkpoints: Sequence[Mapping[str, Any]], anchor: Anchor 
     """A ``timestamp`` finding for each checkpoint whose RFC 3161 token does not hold (changed
     after it was stamped, a forged or untrusted TSA), and for unstamped checkpoints made while
     a TSA was configured (a stamp removed)."""
+    from repository import timestamp  # (asn1crypto: only when checkpoints are checked)
+
     anchors = timestamp.load_anchors(anchor.trust_dir if anchor else None)
     found: list[Finding] = []
     for cp in sorted(checkpoints, key=lambda c: int(c.get("number") or 0)):

@@ -13,14 +13,15 @@ import os
 import threading
 from collections import OrderedDict
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
-
 from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, NotFound
 from repository.storage.base import ObjectStore
 
 _MAGIC = b"KHO1"
 _NONCE = 12
+
+# ``cryptography`` is imported by the methods that encrypt or wrap (on first use): a command
+# that reads only unencrypted objects (accounts, registers) starts without loading OpenSSL's
+# bindings.
 
 
 class KeyRing:
@@ -45,6 +46,9 @@ class KeyRing:
         ``fresh``: the caller has just made ``record_id`` and holds the only copy of it, so no
         other writer can race for its key (one write without a guard on S3 servers that need
         one for create-if-absent)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
         key = AESGCM.generate_key(bit_length=256)
         blob = aes_key_wrap(self.master_key, key) if self.master_key else key
         put = self.store.put_new if fresh else self.store.put_if_absent
@@ -85,6 +89,8 @@ class KeyRing:
                     record_id=record_id,
                 )
             return blob
+        from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
         try:
             return aes_key_unwrap(self.master_key, blob)
         except (InvalidUnwrap, ValueError) as exc:
@@ -113,6 +119,8 @@ class KeyRing:
     def seal(self, record_id: str, plaintext: bytes, context: str) -> bytes:
         """Encrypt ``plaintext`` with the record's key; ``context`` (the object key) is bound
         as associated data, so a sealed object moved to another key fails to open."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         nonce = os.urandom(_NONCE)
         aad = f"{record_id}|{context}".encode()
         return _MAGIC + nonce + AESGCM(self.get(record_id)).encrypt(nonce, plaintext, aad)
@@ -122,6 +130,8 @@ class KeyRing:
             raise IntegrityError(
                 "Dữ liệu lưu trữ bị hỏng (sai định dạng mã hóa).", record_id=record_id, key=context
             )
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE]
         aad = f"{record_id}|{context}".encode()
         try:
