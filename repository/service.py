@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kho.config import Settings
 from repository.accounts import AccountService
@@ -18,6 +17,8 @@ from repository.storage import open_store
 from repository.storage.base import ObjectStore
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from repository.handling import HandlingService, WorkIndex
     from repository.ledger import DestructionLedger
 
