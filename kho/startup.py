@@ -33,7 +33,6 @@ import marshal
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType
@@ -42,7 +41,7 @@ from typing import Any
 ENV_SWITCH = "KHO_CODE_CACHE"
 """``0`` turns the compiled-code cache off."""
 
-MAX_ENTRIES = 20_000
+MAX_ENTRIES = 5_000
 """A file that grew past this (many versions of many classes) is started afresh."""
 
 _FILENAME = "<string>"  # what dataclasses' own exec() of a text compiles it as
@@ -101,6 +100,8 @@ class CodeCache:
         folder cannot be written, which only costs the next process the compile)."""
         if not self.added:
             return False
+        import tempfile  # (only a process that compiled something writes)
+
         blobs = self.blobs if len(self.blobs) <= MAX_ENTRIES else {}
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
