@@ -28,7 +28,6 @@ import atexit
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import marshal
 import os
 import stat
@@ -69,10 +68,19 @@ class CodeCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.blobs: dict[bytes, bytes] = _load(path)
+        self._blobs: dict[bytes, bytes] | None = None
         self.added = 0
 
+    @property
+    def blobs(self) -> dict[bytes, bytes]:
+        """The file's entries, read at the first class made (``kho --help`` makes none)."""
+        if self._blobs is None:
+            self._blobs = _load(self.path)
+        return self._blobs
+
     def code(self, source: str) -> CodeType:
+        import hashlib  # (a process that makes no class needs none of this)
+
         key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         blob = self.blobs.get(key)
         if blob is not None:
