@@ -46,16 +46,19 @@ MAX_ENTRIES = 5_000
 _FILENAME = "<string>"  # what dataclasses' own exec() of a text compiles it as
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/kho`` (``~/.cache/kho``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kho"
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/kho`` (``~/.cache/kho``); None when neither names an absolute folder
+    (an account without a home: no cache rather than one relative to the working folder)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kho" if os.path.isabs(base) else None
 
 
-def cache_file(directory: Path | None = None) -> Path:
+def cache_file(directory: Path | None = None) -> Path | None:
     """The file of this Python version (code objects are not portable between versions)."""
-    tag = sys.implementation.cache_tag or "python"
-    return (directory or cache_dir()) / f"dataclass-code.{tag}.marshal"
+    folder = directory or cache_dir()
+    if folder is None:
+        return None
+    return folder / f"dataclass-code.{sys.implementation.cache_tag or 'python'}.marshal"
 
 
 class CodeCache:
@@ -156,9 +159,10 @@ def cache_dataclass_code(path: Path | None = None) -> CodeCache | None:
     global _installed
     if _installed is not None:
         return _installed
-    if os.environ.get(ENV_SWITCH, "1") == "0" or "exec" in vars(dataclasses):
+    path = path or cache_file()
+    if path is None or os.environ.get(ENV_SWITCH, "1") == "0" or "exec" in vars(dataclasses):
         return None
-    cache = CodeCache(path or cache_file())
+    cache = CodeCache(path)
     # dataclasses calls exec() by its global name: a module global named exec is found
     # before the builtin, and only dataclasses' own calls see it.
     dataclasses.exec = cache.exec  # type: ignore[attr-defined]

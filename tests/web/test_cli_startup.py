@@ -189,6 +189,12 @@ def test_the_code_cache_can_be_turned_off_and_is_only_installed_once(
     assert startup.cache_dataclass_code(tmp_path / "x") is None
     assert "exec" not in vars(dataclasses)
     monkeypatch.setenv("KHO_CODE_CACHE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # and no home either: no cache
+    monkeypatch.setenv("HOME", "")
+    assert startup.cache_file() is None or startup.cache_file().is_absolute()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert startup.cache_file() == tmp_path / "xdg" / "kho" / startup.cache_file().name
+    monkeypatch.setenv("KHO_CODE_CACHE", "1")
     try:
         cache = startup.cache_dataclass_code(tmp_path / "x")
         assert cache is not None and startup.cache_dataclass_code() is cache
