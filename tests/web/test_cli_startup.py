@@ -226,3 +226,26 @@ def test_imports_pause_the_collector_and_turn_it_back_on() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_the_program_freezes_what_it_imported_and_the_test_runner_does_not() -> None:
+    """``kho`` (its entry point) freezes what a command imported, so no later collection, the
+    one at exit included, walks it again; click's test runner (a process that goes on) and
+    library callers keep every object collectable."""
+    import gc
+
+    from click.testing import CliRunner
+
+    probe = ("import gc, json, sys\nfrom kho import startup\n{setup}\n"
+             "before = gc.get_freeze_count()\nwith startup.imports():\n    import decimal\n"
+             "print(json.dumps([before, gc.get_freeze_count(), gc.isenabled()]))\n")
+    runs = {}
+    for name, setup in (("program", "startup.program()"), ("library", "")):
+        out = subprocess.run([sys.executable, "-c", probe.format(setup=setup)], capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+        runs[name] = json.loads(out.strip().splitlines()[-1])
+    assert runs["program"][0] == 0 and runs["program"][1] > 1000 and runs["program"][2] is True
+    assert runs["library"] == [0, 0, True]
+    frozen = gc.get_freeze_count()
+    assert CliRunner().invoke(main, ["verify", "--help"]).exit_code == 0
+    assert gc.get_freeze_count() == frozen
