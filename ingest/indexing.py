@@ -8,16 +8,21 @@ extracted metadata), and ``kho reindex`` rebuilds everything from the store alon
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kho.errors import KeyDestroyed, KhoError, NotFound
 from repository.formats import load_derived
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import index_visibility
 from repository.records import Actor, Record, Repository
-from search.backend import SearchBackend
-from search.documents import IndexDocument
-from search.reindex import ConsistencyReport, Progress, ReindexReport, consistency_check, reindex
+
+if TYPE_CHECKING:
+    from search.backend import SearchBackend
+    from search.documents import IndexDocument
+    from search.reindex import ConsistencyReport, Progress, ReindexReport
+
+# The search package is imported by the functions that build or write index documents, not
+# here: every record command wires :func:`follow`, and one that only reads never needs it.
 
 INDEXER = Actor(user="kho-index", source="index", system=True)
 """The index follows the store as Kho's own process; who may *find* a document is decided
@@ -48,6 +53,8 @@ def to_index_document(
 ) -> IndexDocument:
     """The search document of a record (pure mapping once the derived data is read).
     ``holders``: the hồ sơ it sits in, when the caller has them (a reindex does)."""
+    from search.documents import IndexDocument
+
     if holders is None:
         holders = repo.holders_of(record)
     text = _text_of(_derived_json(repo, record.record_id, TEXT))
@@ -148,6 +155,8 @@ def follow(repo: Repository, backend: SearchBackend | Callable[[], SearchBackend
     def on_change(record: Record) -> None:
         if previous is not None:
             previous(record)
+        from search.backend import SearchBackend
+
         target = backend if isinstance(backend, SearchBackend) else backend()
         target.index([to_index_document(repo, record)])
 
@@ -169,10 +178,14 @@ def reindex_all(
     repo: Repository, backend: SearchBackend, progress: Callable[[Progress], None] | None = None
 ) -> ReindexReport:
     """Rebuild the whole index from the store alone (resumable)."""
+    from search.reindex import reindex
+
     return reindex(backend, _documents(repo), progress=progress)
 
 
 def check_index(repo: Repository, backend: SearchBackend) -> ConsistencyReport:
     """Every difference between the store and the index."""
+    from search.reindex import consistency_check
+
     expected = ((r.record_id, r.version) for r in repo.records())
     return consistency_check(backend, expected)

@@ -25,17 +25,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
-from repository import formats, timestamp
+from repository import formats
 from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
 from repository.storage.base import ObjectStore, Retention
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# ``cryptography`` is imported where a key is read, made or used: every command opens an Anchor,
+# few sign or check a checkpoint.
 
 CHECKPOINTS_PREFIX = "audit/checkpoints/"
 
@@ -64,6 +67,9 @@ class Anchor:
                 "Chưa cấu hình khóa ký điểm mốc nhật ký (KHO_AUDIT_SIGNING_KEY); tạo bằng"
                 " “kho audit keygen TỆP”."
             )
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         try:
             key = serialization.load_pem_private_key(self.signing_key.read_bytes(), password=None)
         except (OSError, ValueError, TypeError) as exc:
@@ -91,12 +97,17 @@ class Anchor:
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def generate_key(path: Path) -> Path:
     """Write a new Ed25519 signing key (mode 0600, refusing to overwrite) and its public key
     beside it (``<path>.pub``); returns the public key's path."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -203,6 +214,8 @@ def make_checkpoint(
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
         cp["signature"] = base64.b64encode(key.sign(offline.signing_payload(cp))).decode()
         if anchor.tsa_url:  # before anything is written: a failed stamp leaves nothing behind
+            from repository import timestamp  # (asn1crypto, pyHanko: only with a TSA)
+
             cp = timestamp.stamp(cp, anchor.tsa_url)
         data = json.dumps(cp, ensure_ascii=False, sort_keys=True, indent=1).encode()
         try:
@@ -419,6 +432,8 @@ def timestamp_findings(checkpoints: Sequence[Mapping[str, Any]], anchor: Anchor 
     """A ``timestamp`` finding for each checkpoint whose RFC 3161 token does not hold (changed
     after it was stamped, a forged or untrusted TSA), and for unstamped checkpoints made while
     a TSA was configured (a stamp removed)."""
+    from repository import timestamp  # (asn1crypto: only when checkpoints are checked)
+
     anchors = timestamp.load_anchors(anchor.trust_dir if anchor else None)
     found: list[Finding] = []
     for cp in sorted(checkpoints, key=lambda c: int(c.get("number") or 0)):

@@ -29,11 +29,13 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# ``cryptography`` is imported by the functions that check signatures (Kho opens this module in
+# every command that opens the repository, most of which never check a checkpoint).
 
 GENESIS = "0" * 64
 EVENTS_FILE = "events.jsonl"
@@ -80,11 +82,15 @@ def signing_payload(checkpoint: Mapping[str, Any]) -> bytes:
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def signature_valid(checkpoint: Mapping[str, Any], public_key: Ed25519PublicKey) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public_key.verify(base64.b64decode(str(checkpoint.get("signature", ""))), signing_payload(checkpoint))
     except (InvalidSignature, ValueError):
@@ -186,6 +192,9 @@ def check_checkpoints(
 
 # -- the standalone procedure ------------------------------------------------------------------
 def load_public_key(path: Path) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     key = serialization.load_pem_public_key(path.read_bytes())
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path} is not an Ed25519 public key")

@@ -174,6 +174,9 @@ def _to_jsonable(value: Any) -> Any:
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d")
 
 
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def parse_date(value: Any) -> date | None:
     """Accepts ``date``, ``YYYY-MM-DD``, ``DD/MM/YYYY``; returns None for empty; raises
     ValueError for anything else (including impossible dates such as 31/02/2026)."""
@@ -186,6 +189,16 @@ def parse_date(value: Any) -> date | None:
     if not isinstance(value, str):
         raise ValueError(value)
     text = value.strip()
+    if _ISO_DATE_RE.fullmatch(text):
+        # How every stored date is written: read in C (strptime imports its own module and
+        # parses in Python; every record read in a command parses its dates). Same result.
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(value) from None
+        if parsed.year < 1900 or parsed.year > 2200:
+            raise ValueError(value)
+        return parsed
     for fmt in _DATE_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt).date()

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -100,7 +99,7 @@ def this_host() -> str:
             namespace = os.readlink("/proc/self/ns/pid")
         except OSError:
             boot = namespace = ""
-        name = socket.gethostname()
+        name = os.uname().nodename  # (what socket.gethostname() returns, without importing it)
         _HOST = f"{name}/{boot}/{namespace}" if boot and namespace else f"{name}/"
     return _HOST
 

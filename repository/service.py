@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kho.config import Settings
 from repository.accounts import AccountService
@@ -18,6 +17,8 @@ from repository.storage import open_store
 from repository.storage.base import ObjectStore
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from repository.handling import HandlingService, WorkIndex
     from repository.ledger import DestructionLedger
 
@@ -56,8 +57,6 @@ def destruction_ledger(settings: Settings, anchor: Anchor | None) -> Destruction
     signed with the audit signing key when one is configured; None without backups. A ledger
     entry is write-once (object lock) for the longer of ``KHO_BACKUP_LOCK_DAYS`` and
     ``KHO_KEY_BACKUP_SHRED_DAYS`` where the destination has object lock."""
-    from repository.ledger import DestructionLedger
-
     places: list[tuple[str, Callable[[], ObjectStore]]] = []
     for url in settings.backup_urls:
         places.append((url, partial(open_store, url, **settings.backup_options())))
@@ -66,6 +65,7 @@ def destruction_ledger(settings: Settings, anchor: Anchor | None) -> Destruction
         places.append((url, partial(open_store, url, **settings.key_backup_options())))
     if not places:
         return None
+    from repository.ledger import DestructionLedger
 
     def signing_key() -> Ed25519PrivateKey | None:
         return anchor.private_key() if anchor is not None and anchor.signing_key is not None else None

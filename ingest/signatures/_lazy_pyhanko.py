@@ -18,6 +18,18 @@ So the modules that register them (light: no aiohttp) are imported here, and
 ``tests/signatures/test_sig_lazy_import.py`` checks that every asn1crypto table is the same as
 after importing the whole of ``pyhanko.sign``.
 
+Two more modules are imported by pyHanko's reading and validation code only to be used when
+writing or decrypting, and cost more than anything verification does with them
+(``kho verify``'s start-up, measured 2026-12-01): ``cryptography``'s PKCS#12 module (which
+imports the whole of ``cryptography.x509``, whose name parser compiles large regular
+expressions: the single most expensive import left, ~15-40 ms) is used by
+``pdf_utils.crypt.pubkey`` only to open a PKCS#12 file of a decryption key; ``tzlocal`` (with
+``zoneinfo`` and ``sysconfig``) by ``pdf_utils.metadata.info`` only to stamp "now" when
+writing. They are deferred as the two packages are: bound by name as before, and run at
+their first attribute access, by whatever code really uses them. (Not with
+:class:`importlib.util.LazyLoader`: a second ``import tzlocal`` reads the module's
+``__spec__``, which loads a LazyLoader module at once.)
+
 ``pyhanko.sign.signers`` is deferred too because ``pyhanko.pdf_utils.crypt.pdfmac`` (imported
 when an encrypted document is opened) imports ``pyhanko.sign.signers.pdf_byterange``: with only
 ``pyhanko.sign`` deferred, that ran the signers' ``__init__`` in the middle of importing pdfmac,
@@ -43,6 +55,9 @@ REGISTRATIONS = (
     "pyhanko.pdf_utils.crypt._iso32004_asn1",
 )
 """Modules the signing stack imports that register ASN.1 types with asn1crypto."""
+
+LAZY = ("cryptography.hazmat.primitives.serialization.pkcs12", "tzlocal")
+"""Modules whose body runs at their first attribute access, as :data:`DEFERRED`."""
 
 
 def _defer(name: str) -> None:
@@ -73,8 +88,9 @@ def _defer(name: str) -> None:
     module.__getattr__ = __getattr__  # type: ignore[method-assign]
     sys.modules[name] = module
     parent_name, _, child = name.rpartition(".")
-    parent: ModuleType = sys.modules.get(parent_name) or importlib.import_module(parent_name)
-    setattr(parent, child, module)
+    if parent_name:
+        parent: ModuleType = sys.modules.get(parent_name) or importlib.import_module(parent_name)
+        setattr(parent, child, module)
 
 
 def _is_submodule(package: ModuleType, attr: str) -> bool:
@@ -86,9 +102,11 @@ def _is_submodule(package: ModuleType, attr: str) -> bool:
 
 
 def register() -> None:
-    """Put the deferred packages into ``sys.modules`` (nothing for one already imported), then
-    import the ASN.1 registrations."""
+    """Put the deferred packages and modules into ``sys.modules`` (nothing for one already
+    imported), then import the ASN.1 registrations."""
     for name in DEFERRED:
+        _defer(name)
+    for name in LAZY:
         _defer(name)
     for name in REGISTRATIONS:
         importlib.import_module(name)

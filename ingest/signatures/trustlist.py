@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -53,9 +53,25 @@ class Anchor:
 class TrustList:
     directory: Path
     anchors: tuple[Anchor, ...]
+    certs: tuple[x509.Certificate, ...] = field(default=(), repr=False, compare=False)
+    """The certificates :func:`read` checked against the manifest, one per anchor (empty when
+    the list was made otherwise)."""
 
     def store(self) -> TrustStore:
-        return TrustStore.from_dir(self.directory)
+        """The store of these anchors: the certificates already read and checked when there
+        are (what was checked is what is used, and it is not parsed twice: ``kho verify``'s
+        start-up), else the folder read again; the same store either way."""
+        if len(self.certs) != len(self.anchors) or not self.certs:
+            return TrustStore.from_dir(self.directory)
+        unique: list[x509.Certificate] = []
+        seen: set[bytes] = set()
+        for _, cert in sorted(zip((a.file for a in self.anchors), self.certs, strict=True),
+                              key=lambda pair: pair[0]):
+            digest = hashlib.sha256(cert.dump()).digest()
+            if digest not in seen:
+                seen.add(digest)
+                unique.append(cert)
+        return TrustStore(anchors=tuple(unique), source=str(self.directory))
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -95,8 +111,10 @@ def read(directory: Path) -> TrustList:
             code="TRUST_LIST_INVALID", path=str(manifest),
         ) from exc
     listed = {a.file for a in anchors}
+    checked: list[x509.Certificate] = []
     for anchor in anchors:
         certs = load_certs(directory / anchor.file) if (directory / anchor.file).is_file() else []
+        checked.extend(certs[:1])
         if len(certs) != 1 or fingerprint(certs[0]) != anchor.sha256:
             raise ConfigError(
                 f"Chứng thư {anchor.file} trong danh sách tin cậy không khớp dấu vân tay đã ghi "
@@ -112,7 +130,7 @@ def read(directory: Path) -> TrustList:
             f"Danh sách tin cậy {directory} có tệp không ghi trong {MANIFEST_NAME}: {', '.join(extra)}.",
             code="TRUST_LIST_MISMATCH", path=str(directory),
         )
-    return TrustList(directory, anchors)
+    return TrustList(directory, anchors, tuple(checked))
 
 
 def shipped() -> TrustList:

@@ -182,3 +182,37 @@ def test_a_number_below_ten_typed_without_its_zero_is_read_with_it(typed: str, r
     )
     assert md.code_number == read
     assert md.so_ky_hieu == f"{read}/BNV-VP"
+
+
+def _parse_date_by_strptime(text: str) -> object:
+    """The definition: the first of the accepted formats strptime reads, years 1900-2200."""
+    from datetime import datetime
+
+    from repository.metadata import _DATE_FORMATS
+
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+        return parsed if 1900 <= parsed.year <= 2200 else "ValueError"
+    return "ValueError"
+
+
+@pytest.mark.parametrize("text", [
+    "2026-03-05", " 2026-03-05 ", "2026-3-5", "2026-02-29", "2024-02-29", "2026-13-01",
+    "2026-00-10", "0999-01-01", "2201-01-01", "1900-01-01", "2200-12-31", "05/03/2026",
+    "5/3/2026", "05-03-2026", "2026/03/05", "31/02/2026", "20260305", "2026-W10-4",
+    "2026-03-05T10:00", "١٢٣٤-01-01", "2026-03-051", "x", "",
+])
+def test_parse_date_reads_stored_dates_in_c_with_the_same_result(text: str) -> None:
+    """Stored ``YYYY-MM-DD`` dates are read with ``date.fromisoformat`` (no strptime per date
+    read): every string gives what the strptime formats give."""
+    from repository.metadata import parse_date
+
+    try:
+        got: object = parse_date(text)
+    except ValueError:
+        got = "ValueError"
+    expected = None if text == "" else _parse_date_by_strptime(text)
+    assert got == expected

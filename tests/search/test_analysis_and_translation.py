@@ -100,6 +100,22 @@ def test_fold_table_covers_every_character_the_full_range_rule_folds():
     assert expected == _FOLD_TABLE
 
 
+def test_highlight_variants_equal_the_walk_over_the_whole_plane():
+    """The characters folding to each folded character are found from the fold table and the
+    blocks lower case changes (fast start-up of ``kho search``); the definition, every BMP
+    character's ``fold(lower(c))``, gives exactly the same classes."""
+    from search.highlight import _variants
+
+    chars = [chr(code) for code in range(0x20, 0x10000)]
+    lowered = "".join([lo if len(lo := c.lower()) == 1 else c for c in chars])
+    expected: dict[str, set[str]] = {}
+    for char, key in zip(chars, fold(lowered), strict=True):
+        if key != char:
+            expected.setdefault(key, {key}).add(char)
+    assert _variants() == {k: frozenset(v) for k, v in expected.items()}
+    assert _variants()["a"] >= {"A", "à", "Ấ", "ặ"} and _variants()["k"] >= {"K", "\u212a"}
+
+
 _HIGHLIGHT_TEXTS = [
     "QUYẾT ĐỊNH về việc ban hành Quy chế công tác văn thư, lưu trữ của Ủy ban nhân dân tỉnh",
     "Uỷ ban nhân dân tỉnh Hoà Bình: hoà giải ở cơ sở; khoẻ mạnh, thuỷ lợi (kiểu bỏ dấu mới)",

@@ -107,3 +107,48 @@ def test_signing_code_imports_in_any_order_after_verification(first: str) -> Non
                           timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["ok"]
+
+
+def test_verification_leaves_the_pkcs12_and_local_time_zone_modules_unrun(
+    lazy: dict[str, object],
+) -> None:
+    """cryptography's PKCS#12 module (and with it ``cryptography.x509``) and ``tzlocal`` are
+    imported by pyHanko's reader for decrypting with a key file and for writing "now":
+    verification never runs them (start-up of ``kho verify``)."""
+    modules = set(lazy["modules"])  # type: ignore[arg-type]
+    assert "pyhanko.pdf_utils.crypt.pubkey" in modules and "pyhanko.pdf_utils.metadata.info" in modules
+    assert "cryptography.x509" not in modules
+    assert "tzlocal.unix" not in modules and "zoneinfo" not in modules
+
+
+_USE_DEFERRED = """
+import json, sys
+import ingest.signatures.verify
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import pubkey
+from pyhanko.pdf_utils.metadata import info
+import tzlocal
+
+out = {"same": serialization.pkcs12 is pubkey.pkcs12}
+try:
+    pubkey.pkcs12.load_key_and_certificates(b"not a PKCS#12 file", None)
+except ValueError:
+    out["pkcs12_ran"] = "cryptography.x509" in sys.modules
+d = generic.DictionaryObject()
+out["wrote_date"] = info._write_meta_date(d, "/ModDate", "now", False) and "/ModDate" in d
+out["zone"] = str(tzlocal.get_localzone()) != ""
+from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12KeyAndCertificates
+out["class"] = PKCS12KeyAndCertificates.__name__
+print(json.dumps(out))
+"""
+
+
+def test_the_deferred_modules_run_when_used() -> None:
+    """Code that does use them (a key file, a date written) gets the real modules."""
+    out = subprocess.run([sys.executable, "-c", _USE_DEFERRED], capture_output=True, text=True,
+                         timeout=180, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == {
+        "same": True, "pkcs12_ran": True, "wrote_date": True, "zone": True,
+        "class": "PKCS12KeyAndCertificates",
+    }
