@@ -68,6 +68,7 @@ from search.query import (
     Facet,
     FacetValue,
     Filters,
+    Highlight,
     Hit,
     Principal,
     Query,
@@ -778,7 +779,7 @@ class EmbeddedBackend(SearchBackend):
             )
         words = [*query_terms(" ".join(query.terms))] if query.terms else []
         hits = tuple(
-            _hit(IndexDocument.from_json(json.loads(bodies[r])), score, query, words)
+            _hit(json.loads(bodies[r]), score, query, words)
             for r, score in zip(rowids, scores, strict=True)
             if r in bodies  # deleted between the two reads
         )
@@ -816,9 +817,9 @@ class EmbeddedBackend(SearchBackend):
             )
         empty = Query(principal=principal, highlight=False)
         return Related(
-            tuple(_hit(IndexDocument.from_json(json.loads(b)), 0.0, empty, []) for (b,) in cites),
+            tuple(_hit(json.loads(b), 0.0, empty, []) for (b,) in cites),
             tuple(
-                _hit(IndexDocument.from_json(json.loads(b)), 0.0, empty, []) for (b,) in cited_by
+                _hit(json.loads(b), 0.0, empty, []) for (b,) in cited_by
             ),
         )
 
@@ -841,8 +842,20 @@ _SHOULD = tantivy.Occur.Should
 _TQ = tantivy.Query
 
 
-def _term(field: str, token: str) -> tantivy.Query:
+def _term(field: str, token: str | int) -> tantivy.Query:
     return _TQ.term_query(_TANTIVY_SCHEMA, field, token)
+
+
+def _any_of(field: str, values: Iterable[Any]) -> tantivy.Query:
+    """Documents holding any of ``values`` in ``field``: one term, or a union of term queries.
+
+    Not ``term_set_query``: that one marks every matching document of the index in a bit set
+    before the query runs (a unit's documents, a document type: ~0.3–1 ms at 100,000
+    documents), whereas a union of posting lists is only advanced to the documents the other
+    clauses reach (measured at 100k: phrase queries 1.9 → 1.2 ms, filtered ones 2.2 → 1.2 ms
+    in Tantivy, same counts)."""
+    terms = [_term(field, v) for v in dict.fromkeys(values)]
+    return terms[0] if len(terms) == 1 else _TQ.boolean_query([(_SHOULD, t) for t in terms])
 
 
 def _in_field(field: str, tokens: list[str], weight: float) -> tantivy.Query:
@@ -928,7 +941,7 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
         if values:
             if name in _KEYED:
                 values = [value_key(str(v)) for v in values]
-            out.append(_TQ.term_set_query(_TANTIVY_SCHEMA, field, list(values)))
+            out.append(_any_of(field, values))
     for name in ("ngay_ban_hanh", "ngay_den"):
         rng = getattr(filters, name)
         if rng is not None:
@@ -941,10 +954,7 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
         # Documents index their owner and granted units as ``vis_units``, named viewers as
         # ``grant_u``; secrecy above the person's clearance is never visible.
         allowed = [(_SHOULD, _term("grant_u", principal.user_id))]
-        if principal.units:
-            allowed.append(
-                (_SHOULD, _TQ.term_set_query(_TANTIVY_SCHEMA, "vis_units", list(principal.units)))
-            )
+        allowed += [(_SHOULD, _term("vis_units", unit)) for unit in principal.units]
         out.append(_TQ.boolean_query(allowed))
         if principal.max_secrecy < 3:
             out.append(_TQ.range_query(
@@ -966,7 +976,7 @@ def _tantivy_query(
             ranking.append(text[0])
             matching.append(text[1])
         if query.so_ky_hieu:
-            exact = _TQ.term_set_query(_TANTIVY_SCHEMA, "skh_key", list(query.so_ky_hieu))
+            exact = _any_of("skh_key", query.so_ky_hieu)
             ranking.append(_TQ.const_score_query(exact, EXACT_SO_KY_HIEU_BOOST))
             matching.append(exact)
         if not ranking:
@@ -1025,26 +1035,34 @@ def _facets(
     return tuple(out)
 
 
-def _hit(doc: IndexDocument, score: float, query: Query, words: list[str]) -> Hit:
-    marks = ()
+def _hit(data: dict[str, Any], score: float, query: Query, words: list[str]) -> Hit:
+    """A hit from a document's stored JSON (:meth:`IndexDocument.to_json`), read directly: no
+    :class:`IndexDocument` is built for it (that was a quarter of a hit's cost)."""
+    marks: tuple[Highlight, ...] = ()
     if query.highlight and (words or query.phrases or query.so_ky_hieu):
         marks = highlights(
-            (("title", doc.title), ("so_ky_hieu", doc.so_ky_hieu), ("trich_yeu", doc.trich_yeu),
-             ("text", doc.text)),
+            (("title", data.get("title", "")), ("so_ky_hieu", data.get("so_ky_hieu", "")),
+             ("trich_yeu", data.get("trich_yeu", "")), ("text", data.get("text", ""))),
             words,
-            [*query.phrases, *(" ".join(syllables(k)) for k in query.so_ky_hieu)],
+            _highlight_phrases(query),
         )
+    issued = data.get("ngay_ban_hanh")
+    received = data.get("ngay_den")
     return Hit(
-        id=doc.id,
-        version=doc.version,
+        id=data["id"],
+        version=data["version"],
         score=float(score),
-        direction=doc.direction,
-        title=doc.title,
-        so_ky_hieu=doc.so_ky_hieu,
-        loai_van_ban=doc.loai_van_ban,
-        co_quan_ban_hanh=doc.co_quan_ban_hanh,
-        ngay_ban_hanh=doc.ngay_ban_hanh,
-        ngay_den=doc.ngay_den,
-        trich_yeu=doc.trich_yeu,
+        direction=data["direction"],
+        title=data.get("title", ""),
+        so_ky_hieu=data.get("so_ky_hieu", ""),
+        loai_van_ban=data.get("loai_van_ban", ""),
+        co_quan_ban_hanh=data.get("co_quan_ban_hanh", ""),
+        ngay_ban_hanh=date.fromisoformat(issued) if issued else None,
+        ngay_den=date.fromisoformat(received) if received else None,
+        trich_yeu=data.get("trich_yeu", ""),
         highlights=marks,
     )
+
+
+def _highlight_phrases(query: Query) -> list[str]:
+    return [*query.phrases, *(" ".join(syllables(k)) for k in query.so_ky_hieu)]
