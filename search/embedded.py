@@ -839,6 +839,7 @@ _SORTS: dict[Sort, tuple[str, tantivy.Order]] = {
 }
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
+_MUST_NOT = tantivy.Occur.MustNot
 _TQ = tantivy.Query
 
 
@@ -935,6 +936,8 @@ def _text_query(
 
 
 def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Query]:
+    """Every filter and the permissions, each a query the documents must match; secrecy above
+    the person's clearance is left to :func:`_hidden_secrecy` (a clause they must not match)."""
     out: list[tantivy.Query] = []
     for name, field in _FILTER_FIELDS.items():
         values: Sequence[Any] = getattr(filters, name)
@@ -956,11 +959,19 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
         allowed = [(_SHOULD, _term("grant_u", principal.user_id))]
         allowed += [(_SHOULD, _term("vis_units", unit)) for unit in principal.units]
         out.append(_TQ.boolean_query(allowed))
-        if principal.max_secrecy < 3:
-            out.append(_TQ.range_query(
-                _TANTIVY_SCHEMA, "do_mat", tantivy.FieldType.Integer, 0, principal.max_secrecy
-            ))
     return out
+
+
+_MAX_SECRECY = 3
+
+
+def _hidden_secrecy(principal: Principal) -> tantivy.Query | None:
+    """Documents above the person's clearance (``do_mat`` 0–3, always indexed): few, so
+    excluding their posting lists is cheaper than a range over the ``do_mat`` column of every
+    document (measured at 100k: 0.1–0.3 ms a query). None when nothing is above."""
+    if principal.sees_all or principal.max_secrecy >= _MAX_SECRECY:
+        return None
+    return _any_of("do_mat", range(max(principal.max_secrecy, -1) + 1, _MAX_SECRECY + 1))
 
 
 def _tantivy_query(
@@ -983,6 +994,10 @@ def _tantivy_query(
             return _TQ.empty_query(), _TQ.empty_query()
     filters = [(_MUST, _TQ.const_score_query(q, 0.0))
                for q in _filter_queries(query.filters, query.principal)]
+    hidden = _hidden_secrecy(query.principal)
+    if hidden is not None:
+        # A person always has the permission clause, so the query has a clause to match.
+        filters.append((_MUST_NOT, hidden))
     if not ranking:
         everything = _TQ.boolean_query(filters) if filters else _TQ.all_query()
         return everything, everything
