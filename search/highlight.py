@@ -155,28 +155,31 @@ def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[in
     wins. One pass: the window's distinct matches are counted as it slides.
     """
     n = len(spans)
-    keys = [_match_key(text[s:e]) for s, e in spans]
-    counts: dict[str, int] = {}
-    best, best_score = 0, -1
-    j = -1  # last span inside the window of span i
-    for i in range(n):
-        if j < i:
-            j = i
-            counts[keys[i]] = counts.get(keys[i], 0) + 1
-        limit = spans[i][0] + size
-        while j + 1 < n and spans[j + 1][1] <= limit:
-            j += 1
-            counts[keys[j]] = counts.get(keys[j], 0) + 1
-        score = len(counts) * 100 + (j - i)
-        if score > best_score:
-            best, best_score = i, score
+    best = 0
+    if spans[-1][1] - spans[0][0] > size:  # else the first window holds every match
+        memo = _MATCH_KEYS
+        keys = [memo.get(m) or _match_key(m) for m in [text[s:e] for s, e in spans]]
+        counts: dict[str, int] = {}
+        best_score = -1
+        j = -1  # last span inside the window of span i
+        for i in range(n):
+            if j < i:
+                j = i
+                counts[keys[i]] = counts.get(keys[i], 0) + 1
+            limit = spans[i][0] + size
+            while j + 1 < n and spans[j + 1][1] <= limit:
+                j += 1
+                counts[keys[j]] = counts.get(keys[j], 0) + 1
+            score = len(counts) * 100 + (j - i)
+            if score > best_score:
+                best, best_score = i, score
             if j == n - 1:
-                break  # later windows hold a subset of these matches
-        left = keys[i]
-        if counts[left] == 1:
-            del counts[left]
-        else:
-            counts[left] -= 1
+                break  # later windows hold a subset of these matches: never better
+            left = keys[i]
+            if counts[left] == 1:
+                del counts[left]
+            else:
+                counts[left] -= 1
     first = spans[best][0]
     last_end = first
     for _s, e in spans[best:]:
