@@ -40,11 +40,13 @@ live one (its ``meta.text_dir`` names the new directory); every connection notic
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import functools
 import itertools
 import json
+import multiprocessing
 import operator
 import os
 import shutil
@@ -249,6 +251,11 @@ def _pairs(folded: str) -> str:
 
 def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
     """The Tantivy entry of one document (analysed text, filter, facet and sort values)."""
+    return tantivy.Document(**_text_fields(rowid, doc))
+
+
+def _text_fields(rowid: int, doc: IndexDocument) -> dict[str, Any]:
+    """The values of :func:`_text_document` as plain data (picklable: analysis workers)."""
     head, head_f = _tokens(
         "\n".join(
             (doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban, doc.co_quan_ban_hanh,
@@ -298,7 +305,22 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
         fields["vis_units"] = visible_to
     if doc.grant_users:
         fields["grant_u"] = list(doc.grant_users)
-    return tantivy.Document(**fields)
+    return fields
+
+
+def _analyse(items: Sequence[tuple[int, IndexDocument]]) -> list[tuple[int, str, int, dict[str, Any]]]:
+    """A rebuild batch analysed in a worker process: (rowid, id, version, Tantivy fields)."""
+    return [(rowid, doc.id, doc.version, _text_fields(rowid, doc)) for rowid, doc in items]
+
+
+ANALYSIS_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+"""Worker processes analysing a rebuild's text while this one writes SQLite rows and feeds
+Tantivy (0 on one core: analysed inline). Text analysis is pure Python (~0.5 ms a document),
+the rest of a rebuild is SQLite, JSON and Tantivy's own indexing thread. One per core: at
+20,000 documents on the shared 2-core machine, 436 documents/s inline, 454–554 with one
+worker, 829 with two (same index)."""
+PARALLEL_MIN_BATCH = 200
+"""Smaller rebuild batches are analysed inline (a worker process costs ~0.3 s to start)."""
 
 
 def _row(doc: IndexDocument) -> dict[str, Any]:
@@ -348,6 +370,9 @@ class _Index(IndexWriter):
             self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
             self._searcher: tantivy.Searcher | None = None
             self._staged: dict[int, IndexDocument] = {}
+            self._analysing: list[concurrent.futures.Future[list[Any]]] = []
+            self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+            self._workers_failed = False
             self._searcher_mark: tuple[int, int, int] | None = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
@@ -390,8 +415,21 @@ class _Index(IndexWriter):
         return self.path.parent / name
 
     def close(self) -> None:
+        self._stop_workers()
         self.conn.close()
         self._lock_file.close()
+
+    def _workers_broke(self) -> None:
+        """A worker died: this index analyses inline from now on (what was submitted and not
+        returned is analysed from the staged documents)."""
+        self._workers_failed = True
+        self._stop_workers()
+
+    def _stop_workers(self) -> None:
+        self._analysing = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -418,6 +456,18 @@ class _Index(IndexWriter):
         taken from memory when SQLite still holds the same id and version. After a crash the
         pending rows are applied when the index is next opened: resuming loses nothing."""
         self._staged.update({rowid: doc for rowid, doc in added})
+        if (ANALYSIS_WORKERS and not self._workers_failed and len(added) >= PARALLEL_MIN_BATCH
+                and not multiprocessing.current_process().daemon):  # daemons have no children
+            # Analysed in the background while the next batches go to SQLite; a failed worker
+            # only means the rest is analysed here (see _analysed).
+            try:
+                if self._pool is None:
+                    self._pool = concurrent.futures.ProcessPoolExecutor(
+                        ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn")
+                    )
+                self._analysing.append(self._pool.submit(_analyse, list(added)))
+            except Exception:  # a broken pool, no processes allowed here: analyse inline
+                self._workers_broke()
         if len(self._staged) >= BULK_COMMIT_DOCS:
             self._apply_pending()
 
@@ -458,6 +508,7 @@ class _Index(IndexWriter):
         (the caller holds the write lock)."""
         pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
         staged, self._staged = self._staged, {}
+        analysed = self._analysed()
         if not pending:
             return
         writer = self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
@@ -479,8 +530,12 @@ class _Index(IndexWriter):
                     ).fetchall())
                 for rowid in chunk:
                     writer.delete_documents_by_term("rid", rowid)
-                for rowid, _, _ in rows:
+                for rowid, doc_id, version in rows:
                     body = bodies.get(rowid)
+                    if body is None and (ready := analysed.get(rowid)) is not None \
+                            and ready[:2] == (doc_id, version):
+                        writer.add_document(tantivy.Document(**ready[2]))
+                        continue
                     doc = IndexDocument.from_json(json.loads(body)) if body else staged[rowid]
                     writer.add_document(_text_document(rowid, doc))
             writer.commit()
@@ -495,6 +550,20 @@ class _Index(IndexWriter):
             self.conn.execute(
                 f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
             )
+
+    def _analysed(self) -> dict[int, tuple[str, int, dict[str, Any]]]:
+        """What the workers analysed since the last apply: rowid → (id, version, fields).
+        A batch whose worker failed is left out (analysed inline from the staged document)."""
+        futures, self._analysing = self._analysing, []
+        out: dict[int, tuple[str, int, dict[str, Any]]] = {}
+        for future in futures:
+            try:
+                batch = future.result()
+            except Exception:  # a broken worker must not fail the rebuild
+                self._workers_broke()
+                continue
+            out.update((rowid, (doc_id, version, fields)) for rowid, doc_id, version, fields in batch)
+        return out
 
     def _remove_rowid(self, rowid: int) -> None:
         for table in ("docs", "doc_hoso", "doc_grants", "doc_cites"):
