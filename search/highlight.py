@@ -57,10 +57,14 @@ class _Matcher:
         for alternative in alternatives:  # longest first: the longest match wins at a position
             parts = alternative.split()
             tail = [parts[0][1:], *parts[1:]]
-            branches.append(
-                f"(?<={_class(parts[0][0])})"
+            branches.append(  # one group per alternative: a match says which one it is
+                f"((?<={_class(parts[0][0])})"
                 + r"\W+".join("".join(_class(c) for c in part) for part in tail)
+                + ")"
             )
+        # What a match of each alternative counts as in _best_window: a word's matches all fold
+        # to the word itself; a phrase's depend on what separates its words in the text.
+        self.keys: list[str | None] = [None, *(None if " " in a else a for a in alternatives)]
         body = "|".join(branches)
         # Whole words: not preceded nor followed by a letter or digit. The look-behind comes
         # after the first character class so that the engine still skips to candidates in C.
@@ -72,6 +76,14 @@ class _Matcher:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Non-overlapping matches, leftmost first (one scan in C)."""
         return [m.span() for m in self.pattern.finditer(text)]
+
+    def spans_and_keys(self, text: str) -> tuple[list[tuple[int, int]], list[str]]:
+        """:meth:`spans`, and what each match counts as (``fold(normalize(matched))``)."""
+        found = [(m.span(), m.lastindex) for m in self.pattern.finditer(text)]
+        spans = [span for span, _ in found]
+        keys = self.keys
+        return spans, [keys[group] or _match_key(text[s:e])  # type: ignore[index]
+                       for (s, e), group in found]
 
 
 def _patterns(words: Sequence[str], phrases: Sequence[str]) -> _Matcher | None:
@@ -115,13 +127,15 @@ def highlights(
         if not raw:
             continue
         text = nfc("NFC", raw)
-        spans = pattern.spans(text)
+        if len(text) <= fragment_chars:
+            spans = pattern.spans(text)
+            if spans:
+                out.append(Highlight(name, text, tuple(spans)))
+            continue
+        spans, keys = pattern.spans_and_keys(text)
         if not spans:
             continue
-        if len(text) <= fragment_chars:
-            out.append(Highlight(name, text, tuple(spans)))
-            continue
-        start, end = _best_window(text, spans, fragment_chars)
+        start, end = _best_window(text, spans, fragment_chars, keys)
         prefix = "…" if start > 0 else ""
         suffix = "…" if end < len(text) else ""
         shift = len(prefix) - start
@@ -147,7 +161,9 @@ def _match_key(matched: str) -> str:
     return key
 
 
-def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
+def _best_window(
+    text: str, spans: list[tuple[int, int]], size: int, keys: list[str] | None = None
+) -> tuple[int, int]:
     """The window of ``size`` characters holding the most distinct matches, cut at spaces.
 
     Windows start at a match and hold every following match ending within ``size`` characters
@@ -157,8 +173,8 @@ def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[in
     n = len(spans)
     best = 0
     if spans[-1][1] - spans[0][0] > size:  # else the first window holds every match
-        memo = _MATCH_KEYS
-        keys = [memo.get(m) or _match_key(m) for m in [text[s:e] for s, e in spans]]
+        if keys is None:
+            keys = [_match_key(text[s:e]) for s, e in spans]
         counts: dict[str, int] = {}
         best_score = -1
         j = -1  # last span inside the window of span i
