@@ -177,6 +177,7 @@ def _best_window(
             keys = [_match_key(text[s:e]) for s, e in spans]
         counts: dict[str, int] = {}
         best_score = -1
+        most = len(set(keys)) * 100 + n - 2  # bound on the score of the window after i: - i
         j = -1  # last span inside the window of span i
         for i in range(n):
             if j < i:
@@ -189,8 +190,8 @@ def _best_window(
             score = len(counts) * 100 + (j - i)
             if score > best_score:
                 best, best_score = i, score
-            if j == n - 1:
-                break  # later windows hold a subset of these matches: never better
+            if j == n - 1 or best_score >= most - i:
+                break  # no later window can score more (a subset of these, or too few left)
             left = keys[i]
             if counts[left] == 1:
                 del counts[left]
