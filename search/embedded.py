@@ -40,11 +40,13 @@ live one (its ``meta.text_dir`` names the new directory); every connection notic
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import functools
 import itertools
 import json
+import multiprocessing
 import operator
 import os
 import shutil
@@ -68,6 +70,7 @@ from search.query import (
     Facet,
     FacetValue,
     Filters,
+    Highlight,
     Hit,
     Principal,
     Query,
@@ -248,6 +251,11 @@ def _pairs(folded: str) -> str:
 
 def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
     """The Tantivy entry of one document (analysed text, filter, facet and sort values)."""
+    return tantivy.Document(**_text_fields(rowid, doc))
+
+
+def _text_fields(rowid: int, doc: IndexDocument) -> dict[str, Any]:
+    """The values of :func:`_text_document` as plain data (picklable: analysis workers)."""
     head, head_f = _tokens(
         "\n".join(
             (doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban, doc.co_quan_ban_hanh,
@@ -297,7 +305,22 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
         fields["vis_units"] = visible_to
     if doc.grant_users:
         fields["grant_u"] = list(doc.grant_users)
-    return tantivy.Document(**fields)
+    return fields
+
+
+def _analyse(items: Sequence[tuple[int, IndexDocument]]) -> list[tuple[int, str, int, dict[str, Any]]]:
+    """A rebuild batch analysed in a worker process: (rowid, id, version, Tantivy fields)."""
+    return [(rowid, doc.id, doc.version, _text_fields(rowid, doc)) for rowid, doc in items]
+
+
+ANALYSIS_WORKERS = min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+"""Worker processes analysing a rebuild's text while this one writes SQLite rows and feeds
+Tantivy (0 on one core: analysed inline). Text analysis is pure Python (~0.5 ms a document),
+the rest of a rebuild is SQLite, JSON and Tantivy's own indexing thread. One per core: at
+20,000 documents on the shared 2-core machine, 436 documents/s inline, 454–554 with one
+worker, 829 with two (same index)."""
+PARALLEL_MIN_BATCH = 200
+"""Smaller rebuild batches are analysed inline (a worker process costs ~0.3 s to start)."""
 
 
 def _row(doc: IndexDocument) -> dict[str, Any]:
@@ -347,6 +370,9 @@ class _Index(IndexWriter):
             self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
             self._searcher: tantivy.Searcher | None = None
             self._staged: dict[int, IndexDocument] = {}
+            self._analysing: list[concurrent.futures.Future[list[Any]]] = []
+            self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+            self._workers_failed = False
             self._searcher_mark: tuple[int, int, int] | None = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
@@ -389,8 +415,21 @@ class _Index(IndexWriter):
         return self.path.parent / name
 
     def close(self) -> None:
+        self._stop_workers()
         self.conn.close()
         self._lock_file.close()
+
+    def _workers_broke(self) -> None:
+        """A worker died: this index analyses inline from now on (what was submitted and not
+        returned is analysed from the staged documents)."""
+        self._workers_failed = True
+        self._stop_workers()
+
+    def _stop_workers(self) -> None:
+        self._analysing = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -417,6 +456,18 @@ class _Index(IndexWriter):
         taken from memory when SQLite still holds the same id and version. After a crash the
         pending rows are applied when the index is next opened: resuming loses nothing."""
         self._staged.update({rowid: doc for rowid, doc in added})
+        if (ANALYSIS_WORKERS and not self._workers_failed and len(added) >= PARALLEL_MIN_BATCH
+                and not multiprocessing.current_process().daemon):  # daemons have no children
+            # Analysed in the background while the next batches go to SQLite; a failed worker
+            # only means the rest is analysed here (see _analysed).
+            try:
+                if self._pool is None:
+                    self._pool = concurrent.futures.ProcessPoolExecutor(
+                        ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn")
+                    )
+                self._analysing.append(self._pool.submit(_analyse, list(added)))
+            except Exception:  # a broken pool, no processes allowed here: analyse inline
+                self._workers_broke()
         if len(self._staged) >= BULK_COMMIT_DOCS:
             self._apply_pending()
 
@@ -457,6 +508,7 @@ class _Index(IndexWriter):
         (the caller holds the write lock)."""
         pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
         staged, self._staged = self._staged, {}
+        analysed = self._analysed()
         if not pending:
             return
         writer = self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
@@ -478,8 +530,12 @@ class _Index(IndexWriter):
                     ).fetchall())
                 for rowid in chunk:
                     writer.delete_documents_by_term("rid", rowid)
-                for rowid, _, _ in rows:
+                for rowid, doc_id, version in rows:
                     body = bodies.get(rowid)
+                    if body is None and (ready := analysed.get(rowid)) is not None \
+                            and ready[:2] == (doc_id, version):
+                        writer.add_document(tantivy.Document(**ready[2]))
+                        continue
                     doc = IndexDocument.from_json(json.loads(body)) if body else staged[rowid]
                     writer.add_document(_text_document(rowid, doc))
             writer.commit()
@@ -494,6 +550,20 @@ class _Index(IndexWriter):
             self.conn.execute(
                 f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
             )
+
+    def _analysed(self) -> dict[int, tuple[str, int, dict[str, Any]]]:
+        """What the workers analysed since the last apply: rowid → (id, version, fields).
+        A batch whose worker failed is left out (analysed inline from the staged document)."""
+        futures, self._analysing = self._analysing, []
+        out: dict[int, tuple[str, int, dict[str, Any]]] = {}
+        for future in futures:
+            try:
+                batch = future.result()
+            except Exception:  # a broken worker must not fail the rebuild
+                self._workers_broke()
+                continue
+            out.update((rowid, (doc_id, version, fields)) for rowid, doc_id, version, fields in batch)
+        return out
 
     def _remove_rowid(self, rowid: int) -> None:
         for table in ("docs", "doc_hoso", "doc_grants", "doc_cites"):
@@ -778,7 +848,7 @@ class EmbeddedBackend(SearchBackend):
             )
         words = [*query_terms(" ".join(query.terms))] if query.terms else []
         hits = tuple(
-            _hit(IndexDocument.from_json(json.loads(bodies[r])), score, query, words)
+            _hit(json.loads(bodies[r]), score, query, words)
             for r, score in zip(rowids, scores, strict=True)
             if r in bodies  # deleted between the two reads
         )
@@ -816,9 +886,9 @@ class EmbeddedBackend(SearchBackend):
             )
         empty = Query(principal=principal, highlight=False)
         return Related(
-            tuple(_hit(IndexDocument.from_json(json.loads(b)), 0.0, empty, []) for (b,) in cites),
+            tuple(_hit(json.loads(b), 0.0, empty, []) for (b,) in cites),
             tuple(
-                _hit(IndexDocument.from_json(json.loads(b)), 0.0, empty, []) for (b,) in cited_by
+                _hit(json.loads(b), 0.0, empty, []) for (b,) in cited_by
             ),
         )
 
@@ -838,11 +908,24 @@ _SORTS: dict[Sort, tuple[str, tantivy.Order]] = {
 }
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
+_MUST_NOT = tantivy.Occur.MustNot
 _TQ = tantivy.Query
 
 
-def _term(field: str, token: str) -> tantivy.Query:
+def _term(field: str, token: str | int) -> tantivy.Query:
     return _TQ.term_query(_TANTIVY_SCHEMA, field, token)
+
+
+def _any_of(field: str, values: Iterable[Any]) -> tantivy.Query:
+    """Documents holding any of ``values`` in ``field``: one term, or a union of term queries.
+
+    Not ``term_set_query``: that one marks every matching document of the index in a bit set
+    before the query runs (a unit's documents, a document type: ~0.3–1 ms at 100,000
+    documents), whereas a union of posting lists is only advanced to the documents the other
+    clauses reach (measured at 100k: phrase queries 1.9 → 1.2 ms, filtered ones 2.2 → 1.2 ms
+    in Tantivy, same counts)."""
+    terms = [_term(field, v) for v in dict.fromkeys(values)]
+    return terms[0] if len(terms) == 1 else _TQ.boolean_query([(_SHOULD, t) for t in terms])
 
 
 def _in_field(field: str, tokens: list[str], weight: float) -> tantivy.Query:
@@ -922,13 +1005,15 @@ def _text_query(
 
 
 def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Query]:
+    """Every filter and the permissions, each a query the documents must match; secrecy above
+    the person's clearance is left to :func:`_hidden_secrecy` (a clause they must not match)."""
     out: list[tantivy.Query] = []
     for name, field in _FILTER_FIELDS.items():
         values: Sequence[Any] = getattr(filters, name)
         if values:
             if name in _KEYED:
                 values = [value_key(str(v)) for v in values]
-            out.append(_TQ.term_set_query(_TANTIVY_SCHEMA, field, list(values)))
+            out.append(_any_of(field, values))
     for name in ("ngay_ban_hanh", "ngay_den"):
         rng = getattr(filters, name)
         if rng is not None:
@@ -941,16 +1026,21 @@ def _filter_queries(filters: Filters, principal: Principal) -> list[tantivy.Quer
         # Documents index their owner and granted units as ``vis_units``, named viewers as
         # ``grant_u``; secrecy above the person's clearance is never visible.
         allowed = [(_SHOULD, _term("grant_u", principal.user_id))]
-        if principal.units:
-            allowed.append(
-                (_SHOULD, _TQ.term_set_query(_TANTIVY_SCHEMA, "vis_units", list(principal.units)))
-            )
+        allowed += [(_SHOULD, _term("vis_units", unit)) for unit in principal.units]
         out.append(_TQ.boolean_query(allowed))
-        if principal.max_secrecy < 3:
-            out.append(_TQ.range_query(
-                _TANTIVY_SCHEMA, "do_mat", tantivy.FieldType.Integer, 0, principal.max_secrecy
-            ))
     return out
+
+
+_MAX_SECRECY = 3
+
+
+def _hidden_secrecy(principal: Principal) -> tantivy.Query | None:
+    """Documents above the person's clearance (``do_mat`` 0–3, always indexed): few, so
+    excluding their posting lists is cheaper than a range over the ``do_mat`` column of every
+    document (measured at 100k: 0.1–0.3 ms a query). None when nothing is above."""
+    if principal.sees_all or principal.max_secrecy >= _MAX_SECRECY:
+        return None
+    return _any_of("do_mat", range(max(principal.max_secrecy, -1) + 1, _MAX_SECRECY + 1))
 
 
 def _tantivy_query(
@@ -966,13 +1056,17 @@ def _tantivy_query(
             ranking.append(text[0])
             matching.append(text[1])
         if query.so_ky_hieu:
-            exact = _TQ.term_set_query(_TANTIVY_SCHEMA, "skh_key", list(query.so_ky_hieu))
+            exact = _any_of("skh_key", query.so_ky_hieu)
             ranking.append(_TQ.const_score_query(exact, EXACT_SO_KY_HIEU_BOOST))
             matching.append(exact)
         if not ranking:
             return _TQ.empty_query(), _TQ.empty_query()
     filters = [(_MUST, _TQ.const_score_query(q, 0.0))
                for q in _filter_queries(query.filters, query.principal)]
+    hidden = _hidden_secrecy(query.principal)
+    if hidden is not None:
+        # A person always has the permission clause, so the query has a clause to match.
+        filters.append((_MUST_NOT, hidden))
     if not ranking:
         everything = _TQ.boolean_query(filters) if filters else _TQ.all_query()
         return everything, everything
@@ -1025,26 +1119,34 @@ def _facets(
     return tuple(out)
 
 
-def _hit(doc: IndexDocument, score: float, query: Query, words: list[str]) -> Hit:
-    marks = ()
+def _hit(data: dict[str, Any], score: float, query: Query, words: list[str]) -> Hit:
+    """A hit from a document's stored JSON (:meth:`IndexDocument.to_json`), read directly: no
+    :class:`IndexDocument` is built for it (that was a quarter of a hit's cost)."""
+    marks: tuple[Highlight, ...] = ()
     if query.highlight and (words or query.phrases or query.so_ky_hieu):
         marks = highlights(
-            (("title", doc.title), ("so_ky_hieu", doc.so_ky_hieu), ("trich_yeu", doc.trich_yeu),
-             ("text", doc.text)),
+            (("title", data.get("title", "")), ("so_ky_hieu", data.get("so_ky_hieu", "")),
+             ("trich_yeu", data.get("trich_yeu", "")), ("text", data.get("text", ""))),
             words,
-            [*query.phrases, *(" ".join(syllables(k)) for k in query.so_ky_hieu)],
+            _highlight_phrases(query),
         )
+    issued = data.get("ngay_ban_hanh")
+    received = data.get("ngay_den")
     return Hit(
-        id=doc.id,
-        version=doc.version,
+        id=data["id"],
+        version=data["version"],
         score=float(score),
-        direction=doc.direction,
-        title=doc.title,
-        so_ky_hieu=doc.so_ky_hieu,
-        loai_van_ban=doc.loai_van_ban,
-        co_quan_ban_hanh=doc.co_quan_ban_hanh,
-        ngay_ban_hanh=doc.ngay_ban_hanh,
-        ngay_den=doc.ngay_den,
-        trich_yeu=doc.trich_yeu,
+        direction=data["direction"],
+        title=data.get("title", ""),
+        so_ky_hieu=data.get("so_ky_hieu", ""),
+        loai_van_ban=data.get("loai_van_ban", ""),
+        co_quan_ban_hanh=data.get("co_quan_ban_hanh", ""),
+        ngay_ban_hanh=date.fromisoformat(issued) if issued else None,
+        ngay_den=date.fromisoformat(received) if received else None,
+        trich_yeu=data.get("trich_yeu", ""),
         highlights=marks,
     )
+
+
+def _highlight_phrases(query: Query) -> list[str]:
+    return [*query.phrases, *(" ".join(syllables(k)) for k in query.so_ky_hieu)]

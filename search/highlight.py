@@ -71,30 +71,33 @@ class _Matcher:
         for alternative in alternatives:  # longest first: the longest match wins at a position
             parts = alternative.split()
             tail = [parts[0][1:], *parts[1:]]
-            branches.append(
-                f"(?<={_class(parts[0][0])})"
+            branches.append(  # one group per alternative: a match says which one it is
+                f"((?<={_class(parts[0][0])})"
                 + r"\W+".join("".join(_class(c) for c in part) for part in tail)
+                + ")"
             )
+        # What a match of each alternative counts as in _best_window: a word's matches all fold
+        # to the word itself; a phrase's depend on what separates its words in the text.
+        self.keys: list[str | None] = [None, *(None if " " in a else a for a in alternatives)]
         body = "|".join(branches)
+        # Whole words: not preceded nor followed by a letter or digit. The look-behind comes
+        # after the first character class so that the engine still skips to candidates in C.
         self.pattern = re.compile(
-            "[" + "".join(re.escape(c) for c in union) + f"](?:{body})(?![^\\W_])"
+            "[" + "".join(re.escape(c) for c in union) + r"](?<![^\W_].)"
+            + f"(?:{body})(?![^\\W_])"
         )
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Matches not preceded by a letter or digit (the pattern checks what follows)."""
-        out: list[tuple[int, int]] = []
-        search = self.pattern.search
-        pos = 0
-        while True:
-            found = search(text, pos)
-            if found is None:
-                return out
-            start = found.start()
-            if start and text[start - 1].isalnum():
-                pos = start + 1
-                continue
-            out.append(found.span())
-            pos = found.end()
+        """Non-overlapping matches, leftmost first (one scan in C)."""
+        return [m.span() for m in self.pattern.finditer(text)]
+
+    def spans_and_keys(self, text: str) -> tuple[list[tuple[int, int]], list[str]]:
+        """:meth:`spans`, and what each match counts as (``fold(normalize(matched))``)."""
+        found = [(m.span(), m.lastindex) for m in self.pattern.finditer(text)]
+        spans = [span for span, _ in found]
+        keys = self.keys
+        return spans, [keys[group] or _match_key(text[s:e])  # type: ignore[index]
+                       for (s, e), group in found]
 
 
 def _patterns(words: Sequence[str], phrases: Sequence[str]) -> _Matcher | None:
@@ -133,42 +136,81 @@ def highlights(
     if pattern is None:
         return ()
     out: list[Highlight] = []
+    nfc = unicodedata.normalize
     for name, raw in fields:
-        text = unicodedata.normalize("NFC", raw or "")
-        spans = spans_in(text, pattern)
+        if not raw:
+            continue
+        text = nfc("NFC", raw)
+        if len(text) <= fragment_chars:
+            spans = pattern.spans(text)
+            if spans:
+                out.append(Highlight(name, text, tuple(spans)))
+            continue
+        spans, keys = pattern.spans_and_keys(text)
         if not spans:
             continue
-        if len(text) <= fragment_chars:
-            out.append(Highlight(name, text, tuple(spans)))
-            continue
-        start, end = _best_window(text, spans, fragment_chars)
-        inside = tuple((s - start, e - start) for s, e in spans if s >= start and e <= end)
+        start, end = _best_window(text, spans, fragment_chars, keys)
         prefix = "…" if start > 0 else ""
         suffix = "…" if end < len(text) else ""
-        shift = len(prefix)
+        shift = len(prefix) - start
         fragment = prefix + text[start:end].replace("\n", " ") + suffix
-        out.append(Highlight(name, fragment, tuple((s + shift, e + shift) for s, e in inside)))
+        out.append(Highlight(
+            name, fragment, tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
+        ))
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=4096)
+_MATCH_KEYS: dict[str, str] = {}
+_MATCH_KEYS_SIZE = 65_536
+
+
 def _match_key(matched: str) -> str:
-    """What a match counts as in :func:`_best_window` (the same words match again and again)."""
-    return fold(normalize(matched))
+    """What a match counts as in :func:`_best_window` (the same words match again and again,
+    so the folded form is remembered; the memo starts again when full)."""
+    key = _MATCH_KEYS.get(matched)
+    if key is None:
+        if len(_MATCH_KEYS) >= _MATCH_KEYS_SIZE:
+            _MATCH_KEYS.clear()
+        key = _MATCH_KEYS[matched] = fold(normalize(matched))
+    return key
 
 
-def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
-    """The window of ``size`` characters holding the most distinct matches, cut at spaces."""
-    best, best_score = 0, -1
-    keys = [_match_key(text[s:e]) for s, e in spans]
-    j = 0
-    for i, (start, _) in enumerate(spans):
-        j = max(j, i)
-        while j + 1 < len(spans) and spans[j + 1][1] - start <= size:
-            j += 1
-        score = len(set(keys[i : j + 1])) * 100 + (j - i)
-        if score > best_score:
-            best, best_score = i, score
+def _best_window(
+    text: str, spans: list[tuple[int, int]], size: int, keys: list[str] | None = None
+) -> tuple[int, int]:
+    """The window of ``size`` characters holding the most distinct matches, cut at spaces.
+
+    Windows start at a match and hold every following match ending within ``size`` characters
+    of that start; the first window with the most distinct matches (then the most matches)
+    wins. One pass: the window's distinct matches are counted as it slides.
+    """
+    n = len(spans)
+    best = 0
+    if spans[-1][1] - spans[0][0] > size:  # else the first window holds every match
+        if keys is None:
+            keys = [_match_key(text[s:e]) for s, e in spans]
+        counts: dict[str, int] = {}
+        best_score = -1
+        most = len(set(keys)) * 100 + n - 2  # bound on the score of the window after i: - i
+        j = -1  # last span inside the window of span i
+        for i in range(n):
+            if j < i:
+                j = i
+                counts[keys[i]] = counts.get(keys[i], 0) + 1
+            limit = spans[i][0] + size
+            while j + 1 < n and spans[j + 1][1] <= limit:
+                j += 1
+                counts[keys[j]] = counts.get(keys[j], 0) + 1
+            score = len(counts) * 100 + (j - i)
+            if score > best_score:
+                best, best_score = i, score
+            if j == n - 1 or best_score >= most - i:
+                break  # no later window can score more (a subset of these, or too few left)
+            left = keys[i]
+            if counts[left] == 1:
+                del counts[left]
+            else:
+                counts[left] -= 1
     first = spans[best][0]
     last_end = first
     for _s, e in spans[best:]:

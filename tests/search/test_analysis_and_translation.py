@@ -146,3 +146,62 @@ def test_highlight_spans_equal_matching_on_the_folded_text(text, words, phrases)
     matcher = _patterns(words, phrases)
     assert matcher is not None
     assert matcher.spans(text) == expected
+
+
+def _reference_best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
+    """The best window as first written (a set per candidate window): the definition that
+    :func:`search.highlight._best_window`'s one-pass version must keep."""
+    keys = [fold(normalize(text[s:e])) for s, e in spans]
+    best, best_score, j = 0, -1, 0
+    for i, (start, _) in enumerate(spans):
+        j = max(j, i)
+        while j + 1 < len(spans) and spans[j + 1][1] - start <= size:
+            j += 1
+        score = len(set(keys[i : j + 1])) * 100 + (j - i)
+        if score > best_score:
+            best, best_score = i, score
+    first = spans[best][0]
+    last_end = first
+    for _s, e in spans[best:]:
+        if e - first > size:
+            break
+        last_end = e
+    slack = max(0, size - (last_end - first))
+    start = max(0, first - slack // 3)
+    if start > 0:
+        space = text.rfind(" ", 0, start + 1)
+        start = space + 1 if space >= 0 and start - space < 30 else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.find(" ", end)
+        end = space if 0 <= space - end < 30 else end
+    return start, max(end, last_end)
+
+
+def test_best_window_and_match_keys_equal_the_definition():
+    """The one-pass best window (keys from the matched alternative, early stops) picks the
+    same fragment as the set-per-window definition, over random texts of frequent words."""
+    import random
+
+    from search.highlight import _best_window, _patterns
+
+    rng = random.Random(3)
+    vocabulary = ["quy", "Quý", "định", "ĐỊNH", "dinh", "ban", "bàn", "hành", "hoà", "hòa", "x",
+                  "văn", "thư", "lưu", "trữ", "-", ",", "(2015)"]
+    queries = [(["quy", "định"], []), (["ban"], ["ban hành"]), ([], ["văn thư", "lưu trữ"]),
+               (["hoà", "x"], ["quy định"])]
+    checked = 0
+    for _ in range(300):
+        text = " ".join(rng.choices(vocabulary, k=rng.randint(5, 400)))
+        for size in (20, 60, 240):
+            for words, phrases in queries:
+                matcher = _patterns(words, phrases)
+                assert matcher is not None
+                spans, keys = matcher.spans_and_keys(text)
+                assert spans == matcher.spans(text)
+                assert keys == [fold(normalize(text[s:e])) for s, e in spans]
+                if spans:
+                    assert _best_window(text, spans, size, keys) == _reference_best_window(
+                        text, spans, size)
+                    checked += 1
+    assert checked > 2000

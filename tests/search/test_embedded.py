@@ -245,3 +245,74 @@ def test_rebuild_swaps_in_its_own_text_index_and_drops_the_old_one(tmp_path):
     assert ids(other, "tài liệu mới") == ["new"]
     other.close()
     backend.close()
+
+
+def _rebuild_fingerprint(tmp_path: Path, name: str, docs: list[IndexDocument]) -> list[object]:
+    backend = EmbeddedBackend(tmp_path / name)
+    reindex(backend, docs, batch_size=7)
+    out: list[object] = []
+    for typed in ("quy định", "quy dinh", '"ban hành quy chế"', "hồ sơ lưu trữ", "12/QĐ-UBND", ""):
+        result = backend.search(parse_query(typed, AUDITOR, page_size=100, facets=FACETS))
+        out.append((result.total, [(h.id, round(h.score, 6), h.highlights) for h in result.hits],
+                    result.facets))
+    backend.close()
+    return out
+
+
+def _varied_docs(n: int) -> list[IndexDocument]:
+    rng = random.Random(5)
+    words = ["quy", "định", "Quyết", "ĐỊNH", "hoà", "thuỷ", "ban", "hành", "quy chế", "hồ sơ",
+             "lưu trữ", "123/QĐ-UBND", "(2015)", "điều 5.", "ß", "İ", "x" * 120, "văn\u00a0thư"]
+    return [doc(f"d{i}", version=1 + i % 3, title=" ".join(rng.choices(words, k=4)),
+                so_ky_hieu=f"{i}/QĐ-UBND", text=" ".join(rng.choices(words, k=60)),
+                ngay_ban_hanh=date(2020, 1, 1 + i % 28), ho_so=(f"HS-{i % 4}",))
+            for i in range(n)]
+
+
+def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, monkeypatch):
+    """Text analysed by worker processes (a rebuild's batches) gives the index the same
+    entries as analysis in this process: same totals, order, scores, highlights, facets."""
+    import search.embedded as embedded
+
+    docs = _varied_docs(60)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    inline = _rebuild_fingerprint(tmp_path, "inline", docs)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 2)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    submitted: list[int] = []
+    real_submit = embedded.concurrent.futures.ProcessPoolExecutor.submit
+
+    def counting_submit(self, fn, *args, **kwargs):
+        submitted.append(len(args[0]))
+        return real_submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(embedded.concurrent.futures.ProcessPoolExecutor, "submit", counting_submit)
+    parallel = _rebuild_fingerprint(tmp_path, "parallel", docs)
+    assert sum(submitted) == len(docs)  # every document went through a worker
+    assert parallel == inline
+    assert inline[0][0] > 0 and inline[-1][0] == len(docs)
+
+
+def test_a_broken_analysis_worker_leaves_the_rebuild_to_this_process(tmp_path, monkeypatch):
+    """A worker process that dies (killed, out of memory) costs speed, never documents."""
+    import concurrent.futures
+    import multiprocessing
+    import os
+
+    import search.embedded as embedded
+
+    docs = _varied_docs(30)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    expected = _rebuild_fingerprint(tmp_path, "inline", docs)
+
+    real_pool = concurrent.futures.ProcessPoolExecutor
+
+    def broken_pool(*args, **kwargs):  # every worker exits at once: BrokenProcessPool
+        return real_pool(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=os._exit, initargs=(3,)
+        )
+
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 1)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(embedded.concurrent.futures, "ProcessPoolExecutor", broken_pool)
+    assert _rebuild_fingerprint(tmp_path, "broken", docs) == expected
