@@ -14,13 +14,7 @@ time measures the queue for a core, the CPU time what the command costs):
              store (``kho demo``, then ``kho login`` as its văn thư): ``whoami``, ``register
              list`` (reads and prints the incoming register), ``record show`` of one record
              (opens its encrypted version), ``search quy định`` (opens the index, runs the query)
-  verify     ``kho verify`` of one small signed PDF, beside poppler's ``pdfsig`` on it; once more
-             with ``KHO_CODE_CACHE=0`` (every dataclass method compiled again, as in a process
-             whose cache is cold: see :mod:`kho.startup`)
-
-``HOME`` is a fresh temporary folder, so the compiled-code cache of :mod:`kho.startup` starts
-empty: the first run of each command fills it (it is in the median of 3 or more runs, not in
-the min).
+  verify     ``kho verify`` of one small signed PDF, beside poppler's ``pdfsig`` on it
 
 The project's ``.py`` files are byte-compiled first (as an installed package is), so the figures
 do not include compiling source; the data directory is a fresh temporary one.
@@ -116,8 +110,6 @@ def main() -> None:
             rows += logged_in_rows(kho, env, Path(tmp) / "demo")
         if args.pdf.exists():
             rows.append((f"kho verify {args.pdf.name}", [*kho, "verify", str(args.pdf)], env))
-            rows.append((f"kho verify {args.pdf.name} (KHO_CODE_CACHE=0)",
-                         [*kho, "verify", str(args.pdf)], {**env, "KHO_CODE_CACHE": "0"}))
             if shutil.which("pdfsig"):
                 rows.append((f"baseline: pdfsig {args.pdf.name}", ["pdfsig", str(args.pdf)], env))
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
