@@ -56,6 +56,7 @@ from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 
+from ingest.signatures._flat import Flat, flat_dict_at
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,9 @@ class CachingPdfReader(PdfFileReader):
         self._changed: dict[tuple[int, int], frozenset[int]] = {}
         self._struct_memo: list[_StructMemo] = []
         self._path_memo: dict[tuple[Any, ...], list[_PathMemo]] = {}
+        # object-stream slot -> flat dictionary (or None: not one), see _flat_at
+        self._flat_cache: dict[Any, Flat | None] = {}
+        self._current_marker: dict[_Key, Any] = {}
         super().__init__(stream, strict=strict)
 
     def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
@@ -139,10 +143,23 @@ class CachingPdfReader(PdfFileReader):
             return self._last_change[key]
         except KeyError:
             pass
-        try:
-            last: int | None = self.xrefs.get_last_change(ref)
-        except KeyError:
-            last = None
+        last: int | None = None
+        # xrefs.get_last_change(ref): the newest section whose try_resolve does not raise;
+        # try_resolve raises KeyError for an object number that the section (with its hybrid
+        # part) does not list, so only the sections that list it are asked
+        sections = self.xrefs._xref_sections
+        idnum = ref.idnum
+        for revision in range(len(sections) - 1, -1, -1):
+            if idnum not in self._section_idnums(revision, sections[revision]):
+                continue
+            try:
+                marker = sections[revision].xref_data.try_resolve(ref)
+            except KeyError:
+                continue
+            last = revision
+            # what xrefs[ref] answers: the same sections, asked in the same order
+            self._current_marker[key] = marker
+            break
         self._last_change[key] = last
         return last
 
@@ -155,6 +172,39 @@ class CachingPdfReader(PdfFileReader):
             pass
         obj = self._current[key] = self.get_object(ref, transparent_decrypt=False)
         return obj
+
+    def _flat_at(self, ref: generic.Reference, key: _Key, revision: int) -> Flat | None:
+        """The object ``ref`` as of ``revision`` read by :func:`._flat.flat_dict_at` when it is a
+        flat dictionary in an object stream that ``_get_object_from_stream`` would parse without
+        any irregularity (non-strict reading only); ``None`` leaves it to the full parse, which
+        also raises or warns wherever upstream does."""
+        if self.strict:
+            return None
+        last_change = self._last_change_of(ref, key)
+        if last_change is None:
+            return None  # the full read logs upstream's warning
+        if last_change <= revision:
+            marker = self._current_marker[key]
+        else:
+            marker = self.xrefs.get_historical_ref(ref, revision)
+        if not isinstance(marker, ObjStreamRef):
+            return None
+        cache_key = (ref.idnum, marker)
+        try:
+            return self._flat_cache[cache_key]
+        except KeyError:
+            pass
+        flat = None
+        try:
+            index = self._objstm_index(marker.obj_stream_id)
+        except Exception:  # the full read raises it again, as upstream
+            index = None
+        if index is not None and 0 <= marker.ix_in_stream < index.count:
+            entry = index.entries.get(ref.idnum)
+            if entry is not None:
+                flat = flat_dict_at(index.data, index.first + entry[1])
+        self._flat_cache[cache_key] = flat
+        return flat
 
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
@@ -206,6 +256,8 @@ class CachingPdfReader(PdfFileReader):
             self._current,
             self._last_change,
             self._path_memo,
+            self._flat_cache,
+            self._current_marker,
         ):
             cache.clear()
         self._struct_memo.clear()
@@ -439,7 +491,7 @@ class _PathMemo:
 
     revision: int
     entered: frozenset[int]
-    records: tuple[tuple[generic.Reference, _Key, _Path], ...]
+    records: tuple[tuple[_Key, _Path], ...]
     page_tree_nodes: dict[_Key, _Path]
     struct_tree_nodes: frozenset[_Key]
 
@@ -460,12 +512,14 @@ class _PathMapResolver(HistoricalResolver):
     def __init__(self, reader: CachingPdfReader, revision: int) -> None:
         super().__init__(reader, revision)
         self._raw_cache: dict[_Key, generic.PdfObject] = {}
+        self._node_cache: dict[_Key, Flat | generic.PdfObject] = {}
         self._paths_by_ref: dict[_Key, list[_Path]] | None = None
         self._usages: dict[_Key, set[RawPdfPath]] = {}
         self._reads: set[int] | None = None  # object numbers read, while tracking
 
     def _release(self) -> None:
         self._raw_cache.clear()
+        self._node_cache.clear()
         self._paths_by_ref = None
         self._usages.clear()
 
@@ -490,6 +544,29 @@ class _PathMapResolver(HistoricalResolver):
             obj = reader.get_object(ref, self.revision, transparent_decrypt=False)
         self._raw_cache[key] = obj
         return obj
+
+    def _node(self, key: _Key) -> Flat | generic.PdfObject:
+        """What the path walk reads for ``key`` in this revision: a :class:`._flat.Flat` where
+        the object is a flat dictionary in an object stream, else the raw object (``_raw``)."""
+        if self._reads is not None:
+            self._reads.add(key[0])
+        try:
+            return self._node_cache[key]
+        except KeyError:
+            pass
+        ref = generic.Reference(key[0], key[1], self.reader)
+        node: Flat | generic.PdfObject | None = self.reader._flat_at(ref, key, self.revision)
+        if node is None:
+            node = self._raw(ref, key)
+        self._node_cache[key] = node
+        return node
+
+    def _resolve(self, key: _Key) -> Flat | generic.PdfObject:
+        """``_node`` dereferenced as ``IndirectObject.get_object()`` does."""
+        node = self._node(key)
+        if isinstance(node, generic.IndirectObject):  # recursion, as upstream and _deref
+            return self._resolve((node.idnum, node.generation))
+        return node
 
     def _deref(self, obj: generic.PdfObject) -> generic.PdfObject:
         # IndirectObject.get_object(), resolved in this revision
@@ -526,29 +603,30 @@ class _PathMapResolver(HistoricalResolver):
             return
         page_tree_nodes = self._page_tree_nodes()
         struct_tree_nodes = self._struct_tree_nodes()
-        records: list[tuple[generic.Reference, _Key, _Path]] = []
+        records: list[tuple[_Key, _Path]] = []
         entered: list[int] = []
         on_path: set[_Key] = set()
         reader = self.reader
         edges = reader._edges
-        raw = self._raw
+        node_of = self._node
+        flat_type = Flat
 
-        def enter(ref: generic.Reference, key: _Key, path: _Path, in_struct: bool) -> None:
+        def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
                 return
             if len(path) > _MEMO_DEPTH:
-                enter_object(ref, key, path, in_struct)
+                enter_object(key, path, in_struct)
                 return
             memo_key = (key, path, frozenset(on_path), in_struct)
             memo = self._reusable_path_memo(memo_key, page_tree_nodes, struct_tree_nodes)
             if memo is not None:
                 for record in memo.records:
-                    raw(record[0], record[1])  # the same reads, in the same order
+                    node_of(record[0])  # the same reads, in the same order
                 records.extend(memo.records)
                 entered.extend(memo.entered)
                 return
             first_record, first_entered = len(records), len(entered)
-            enter_object(ref, key, path, in_struct)
+            enter_object(key, path, in_struct)
             reader._path_memo.setdefault(memo_key, []).append(
                 _PathMemo(
                     revision=self.revision,
@@ -559,15 +637,24 @@ class _PathMapResolver(HistoricalResolver):
                 )
             )
 
-        def enter_object(
-            ref: generic.Reference, key: _Key, path: _Path, in_struct: bool
-        ) -> None:
-            records.append((ref, key, path))
-            obj = raw(ref, key)  # read before the checks, as upstream (same read errors)
+        def enter_object(key: _Key, path: _Path, in_struct: bool) -> None:
+            records.append((key, path))
+            obj = node_of(key)  # read before the checks, as upstream (same read errors)
             if page_tree_nodes.get(key, path) != path:
                 return
             if not in_struct and key in struct_tree_nodes:
                 return
+            if type(obj) is flat_type:  # a flat dictionary: its references, read once
+                if len(path) <= len(_STRUCT_SWITCH_AT):
+                    obj = self._raw(generic.Reference(key[0], key[1], reader), key)
+                else:
+                    on_path.add(key)
+                    entered.append(key[0])
+                    flat_edges = obj.edges_in_struct if in_struct else obj.edges  # type: ignore[union-attr]
+                    for rel, target_key in flat_edges:
+                        enter(target_key, path + rel, in_struct)
+                    on_path.discard(key)
+                    return
             if not isinstance(obj, generic.DictionaryObject | generic.ArrayObject):
                 return
             on_path.add(key)
@@ -575,15 +662,15 @@ class _PathMapResolver(HistoricalResolver):
             if len(path) <= len(_STRUCT_SWITCH_AT):
                 walk(obj, path, in_struct)
             else:
-                for rel, target, target_key in edges(obj, in_struct):
-                    enter(target, target_key, path + rel, in_struct)
+                for rel, _, target_key in edges(obj, in_struct):
+                    enter(target_key, path + rel, in_struct)
             on_path.discard(key)
 
         def walk(obj: generic.PdfObject, path: _Path, in_struct: bool) -> None:
             # upstream's walk of direct objects, used where the struct-tree switch can happen
             if isinstance(obj, generic.IndirectObject):
                 ref = obj.reference
-                enter(ref, (ref.idnum, ref.generation), path, in_struct)
+                enter((ref.idnum, ref.generation), path, in_struct)
             elif isinstance(obj, generic.DictionaryObject):
                 for key, value in obj.items():
                     if key == "/Parent" or (in_struct and key == "/P"):
@@ -601,7 +688,7 @@ class _PathMapResolver(HistoricalResolver):
             # not the cyclic collector, frees them and the walk's lists
             enter = enter_object = walk = None  # type: ignore[assignment]
         collected: dict[_Key, list[_Path]] = {}
-        for _, key, path in records:
+        for key, path in records:
             try:
                 collected[key].append(path)
             except KeyError:
@@ -651,26 +738,66 @@ class _PathMapResolver(HistoricalResolver):
             nodes[key] = path
         return nodes
 
+    def _getitem_node(self, obj: Any, key: str) -> Any:
+        """``_getitem`` with the value read by ``_resolve`` (a :class:`._flat.Flat` for a
+        flat dictionary)."""
+        if not isinstance(obj, generic.DictionaryObject):
+            return obj[key]  # raises exactly as upstream
+        value = dict.__getitem__(obj, key)
+        if isinstance(value, generic.IndirectObject):
+            value = self._resolve((value.idnum, value.generation))
+        if isinstance(value, generic.NullObject):
+            raise KeyError(key)
+        return value
+
     def _struct_tree_nodes(self) -> frozenset[_Key]:
-        def elements(struct_elem: generic.PdfObject) -> Iterator[_Key]:
-            try:
-                children: Any = self._getitem(struct_elem, "/K")
-            except KeyError:
-                return
-            if not isinstance(children, generic.ArrayObject):
-                children = (children,)
+        resolve = self._resolve
+        flat_type = Flat
+
+        def elements(struct_elem: Any) -> Iterator[_Key]:
+            # upstream's _collect_struct_tree_refs; flat elements answer /K and /Type directly
+            children: Any
+            if type(struct_elem) is flat_type:
+                k = struct_elem.k
+                if k is None:  # no /K, null, or no reference in it
+                    return
+                if k[0] == "array":
+                    children = k[1]  # keys of the references (None: not a dictionary)
+                else:
+                    children = resolve(k[1])
+                    if isinstance(children, generic.NullObject):
+                        return
+                    if not isinstance(children, generic.ArrayObject):
+                        children = (children,)
+            else:
+                try:
+                    children = self._getitem_node(struct_elem, "/K")
+                except KeyError:
+                    return
+                if not isinstance(children, generic.ArrayObject):
+                    children = (children,)
             for child in children:
                 child_key = None
-                if isinstance(child, generic.IndirectObject):
-                    child_key = (child.idnum, child.generation)
-                    child = self._deref(child)
-                if not isinstance(child, generic.DictionaryObject):
+                if type(child) is tuple:  # a reference in a flat /K array
+                    child_key = child
+                    child = resolve(child_key)
+                elif child is None:
                     continue
-                try:
-                    if self._getitem(child, "/Type") != "/StructElem":
+                elif isinstance(child, generic.IndirectObject):
+                    child_key = (child.idnum, child.generation)
+                    child = resolve(child_key)
+                if type(child) is flat_type:
+                    type_name = child.type_name
+                    if type_name is not None and type_name != "/StructElem":
                         continue
-                except KeyError:
-                    pass
+                elif isinstance(child, generic.DictionaryObject):
+                    try:
+                        if self._getitem_node(child, "/Type") != "/StructElem":
+                            continue
+                    except KeyError:
+                        pass
+                else:
+                    continue
                 if child_key is not None:
                     yield child_key
                 yield from elements(child)
@@ -687,7 +814,10 @@ class _PathMapResolver(HistoricalResolver):
                         self.reader._changed_between(memo.revision, self.revision)
                     ):
                         return memo.nodes
-            root = self._deref(root_value)
+            if isinstance(root_value, generic.IndirectObject):
+                root = resolve((root_value.idnum, root_value.generation))
+            else:
+                root = root_value
             for key in elements(root):
                 if key in nodes:
                     raise misc.PdfReadError(
