@@ -136,6 +136,8 @@ class CachingPdfReader(PdfFileReader):
         # object-stream slot -> flat dictionary (or None: not one), see _flat_at
         self._flat_cache: dict[Any, Flat | None] = {}
         self._current_marker: dict[_Key, Any] = {}
+        # id(memo) -> (memo, its records grouped by key, first read of each object number)
+        self._memo_info: dict[int, tuple[_PathMemo, _Group, dict[int, list[tuple[int, _Key]]]]] = {}
         super().__init__(stream, strict=strict)
 
     def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
@@ -206,6 +208,28 @@ class CachingPdfReader(PdfFileReader):
         self._flat_cache[cache_key] = flat
         return flat
 
+    def _memo_group(self, memo: _PathMemo) -> _Group:
+        return self._memo_details(memo)[1]
+
+    def _memo_details(
+        self, memo: _PathMemo
+    ) -> tuple[_PathMemo, _Group, dict[int, list[tuple[int, _Key]]]]:
+        """A memo's records grouped by key (nested memos kept as such), and for every object
+        number recorded below it (nested memos included) the position in the walk of the first
+        record of each of its keys; computed once, on the memo's first reuse."""
+        try:
+            return self._memo_info[id(memo)]
+        except KeyError:
+            pass
+        first: dict[int, list[tuple[int, _Key]]] = {}  # object number -> (position, key)
+        seen: set[_Key] = set()
+        for position, key in enumerate(_record_keys(memo.records)):
+            if key not in seen:
+                seen.add(key)
+                first.setdefault(key[0], []).append((position, key))
+        info = self._memo_info[id(memo)] = (memo, _group(memo.records), first)
+        return info
+
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
         to ``max(a, b)`` can resolve (in use, in an object stream, freed; hybrid sections
@@ -258,6 +282,7 @@ class CachingPdfReader(PdfFileReader):
             self._path_memo,
             self._flat_cache,
             self._current_marker,
+            self._memo_info,
         ):
             cache.clear()
         self._struct_memo.clear()
@@ -470,6 +495,34 @@ def _collect_edges(
                 _collect_edges(value, (*rel, ix), in_struct_tree, out)
 
 
+_Group = tuple[dict[_Key, list[_Path]], tuple[Any, ...]]
+
+
+def _group(records: Any) -> _Group:
+    """(key, path) records grouped by key; reused memos among them kept aside."""
+    fresh: dict[_Key, list[_Path]] = {}
+    memos: list[Any] = []
+    for record in records:
+        if type(record) is tuple:
+            key, path = record
+            try:
+                fresh[key].append(path)
+            except KeyError:
+                fresh[key] = [path]
+        else:
+            memos.append(record)
+    return fresh, tuple(memos)
+
+
+def _record_keys(records: Any) -> Iterator[_Key]:
+    """The keys of the records in walk order, those of reused memos included."""
+    for record in records:
+        if type(record) is tuple:
+            yield record[0]
+        else:
+            yield from _record_keys(record.records)
+
+
 @dataclass(frozen=True)
 class _StructMemo:
     """A structure-tree walk, reusable in any revision where none of the objects it read
@@ -486,12 +539,14 @@ class _PathMemo:
     """The paths recorded below one entry of the path walk (object, absolute path, objects on
     the path, structure-tree mode). The walk below it is the same in any revision where the
     objects it entered are unchanged and the page-tree and structure-tree node tables are
-    equal; replaying it re-reads the recorded objects in the same order, so read errors
-    surface as in a fresh walk."""
+    equal; replaying it re-reads, in the same order, the recorded objects that changed between
+    the two revisions (the others have the same location, hence the same value, in both), so
+    read errors surface as in a fresh walk."""
 
     revision: int
     entered: frozenset[int]
-    records: tuple[tuple[_Key, _Path], ...]
+    # (key, path) records and, where the walk reused a memo below this entry, that memo
+    records: tuple[Any, ...]
     page_tree_nodes: dict[_Key, _Path]
     struct_tree_nodes: frozenset[_Key]
 
@@ -513,14 +568,14 @@ class _PathMapResolver(HistoricalResolver):
         super().__init__(reader, revision)
         self._raw_cache: dict[_Key, generic.PdfObject] = {}
         self._node_cache: dict[_Key, Flat | generic.PdfObject] = {}
-        self._paths_by_ref: dict[_Key, list[_Path]] | None = None
+        self._path_group: _Group | None = None  # the path map once loaded, see _paths_of
         self._usages: dict[_Key, set[RawPdfPath]] = {}
         self._reads: set[int] | None = None  # object numbers read, while tracking
 
     def _release(self) -> None:
         self._raw_cache.clear()
         self._node_cache.clear()
-        self._paths_by_ref = None
+        self._path_group = None
         self._usages.clear()
 
     # -- raw objects as of this revision (upstream get_object without the copy) --
@@ -586,30 +641,58 @@ class _PathMapResolver(HistoricalResolver):
     # -- the path map --
 
     def _get_usages_of_ref(self, ref: generic.Reference) -> set[RawPdfPath]:
-        paths_by_ref = self._paths_by_ref
-        if paths_by_ref is None:  # upstream answers "no usage" before the map is loaded
+        if self._path_group is None:  # upstream answers "no usage" before the map is loaded
             return set()
         key = (ref.idnum, ref.generation)
         try:
             return self._usages[key]
         except KeyError:
             pass
-        usages = {RawPdfPath(*path) for path in paths_by_ref.get(key, ())}
+        usages = {RawPdfPath(*path) for path in self._paths_of(key)}
         self._usages[key] = usages
         return usages
 
+    def _paths_of(self, key: _Key) -> list[_Path]:
+        """Every path recorded for ``key``: the walk's own records and those of the memos it
+        reused."""
+        assert self._path_group is not None
+        found: list[_Path] = []
+        pending = [self._path_group]
+        while pending:
+            fresh, memos = pending.pop()
+            paths = fresh.get(key)
+            if paths:
+                found.extend(paths)
+            for memo in memos:
+                pending.append(self.reader._memo_group(memo))
+        return found
+
+    def _mapped_keys(self) -> set[_Key]:
+        """Every key with at least one path (for the tests)."""
+        assert self._path_group is not None
+        keys: set[_Key] = set()
+        pending = [self._path_group]
+        while pending:
+            fresh, memos = pending.pop()
+            keys.update(fresh)
+            for memo in memos:
+                pending.append(self.reader._memo_group(memo))
+        return keys
+
     def _load_reverse_xref_cache(self) -> None:
-        if self._paths_by_ref is not None:
+        if self._path_group is not None:
             return
         page_tree_nodes = self._page_tree_nodes()
         struct_tree_nodes = self._struct_tree_nodes()
-        records: list[tuple[_Key, _Path]] = []
+        records: list[Any] = []  # (key, path), or a reused memo standing for its records
         entered: list[int] = []
         on_path: set[_Key] = set()
         reader = self.reader
         edges = reader._edges
         node_of = self._node
+        node_cache = self._node_cache
         flat_type = Flat
+        containers = (generic.DictionaryObject, generic.ArrayObject)
 
         def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
@@ -620,9 +703,17 @@ class _PathMapResolver(HistoricalResolver):
             memo_key = (key, path, frozenset(on_path), in_struct)
             memo = self._reusable_path_memo(memo_key, page_tree_nodes, struct_tree_nodes)
             if memo is not None:
-                for record in memo.records:
-                    node_of(record[0])  # the same reads, in the same order
-                records.extend(memo.records)
+                # the same reads, in the same order, of the objects that may read differently
+                # here: an object no section between the two revisions lists has the same
+                # location in both, hence the same value (read without error for the memo)
+                changed = reader._changed_between(memo.revision, self.revision)
+                first = reader._memo_details(memo)[2]
+                replay = sorted(
+                    entry for idnum in changed if idnum in first for entry in first[idnum]
+                )
+                for _, replayed in replay:  # in the order of the walk: the same first error
+                    node_of(replayed)
+                records.append(memo)
                 entered.extend(memo.entered)
                 return
             first_record, first_entered = len(records), len(entered)
@@ -644,26 +735,45 @@ class _PathMapResolver(HistoricalResolver):
                 return
             if not in_struct and key in struct_tree_nodes:
                 return
-            if type(obj) is flat_type:  # a flat dictionary: its references, read once
-                if len(path) <= len(_STRUCT_SWITCH_AT):
-                    obj = self._raw(generic.Reference(key[0], key[1], reader), key)
-                else:
-                    on_path.add(key)
-                    entered.append(key[0])
-                    flat_edges = obj.edges_in_struct if in_struct else obj.edges  # type: ignore[union-attr]
-                    for rel, target_key in flat_edges:
-                        enter(target_key, path + rel, in_struct)
-                    on_path.discard(key)
-                    return
-            if not isinstance(obj, generic.DictionaryObject | generic.ArrayObject):
+            if len(path) > len(_STRUCT_SWITCH_AT):
+                if type(obj) is flat_type or isinstance(obj, containers):
+                    expand(key, path, obj, in_struct)
+                return
+            if type(obj) is flat_type:  # the walk of direct objects needs the parsed object
+                obj = self._raw(generic.Reference(key[0], key[1], reader), key)
+            if not isinstance(obj, containers):
                 return
             on_path.add(key)
             entered.append(key[0])
-            if len(path) <= len(_STRUCT_SWITCH_AT):
-                walk(obj, path, in_struct)
+            walk(obj, path, in_struct)
+            on_path.discard(key)
+
+        def expand(key: _Key, path: _Path, obj: Any, in_struct: bool) -> None:
+            # enter_object's walk below an object entered deeper than the struct-tree switch,
+            # with enter and enter_object inlined for the children deeper than _MEMO_DEPTH
+            on_path.add(key)
+            entered.append(key[0])
+            if type(obj) is flat_type:
+                out: Any = obj.edges_in_struct if in_struct else obj.edges
             else:
-                for rel, _, target_key in edges(obj, in_struct):
-                    enter(target_key, path + rel, in_struct)
+                out = [(rel, target_key) for rel, _, target_key in edges(obj, in_struct)]
+            for rel, target_key in out:
+                if target_key in on_path:
+                    continue
+                target_path = path + rel
+                if len(target_path) <= _MEMO_DEPTH:
+                    enter(target_key, target_path, in_struct)
+                    continue
+                records.append((target_key, target_path))
+                target = node_cache.get(target_key)
+                if target is None:
+                    target = node_of(target_key)
+                if page_tree_nodes.get(target_key, target_path) != target_path:
+                    continue
+                if not in_struct and target_key in struct_tree_nodes:
+                    continue
+                if type(target) is flat_type or isinstance(target, containers):
+                    expand(target_key, target_path, target, in_struct)
             on_path.discard(key)
 
         def walk(obj: generic.PdfObject, path: _Path, in_struct: bool) -> None:
@@ -684,16 +794,10 @@ class _PathMapResolver(HistoricalResolver):
         try:
             walk(self.trailer_view, (), False)
         finally:
-            # the three closures refer to each other: unbind them so that reference counting,
+            # the closures refer to each other: unbind them so that reference counting,
             # not the cyclic collector, frees them and the walk's lists
-            enter = enter_object = walk = None  # type: ignore[assignment]
-        collected: dict[_Key, list[_Path]] = {}
-        for key, path in records:
-            try:
-                collected[key].append(path)
-            except KeyError:
-                collected[key] = [path]
-        self._paths_by_ref = collected
+            enter = enter_object = expand = walk = None  # type: ignore[assignment]
+        self._path_group = _group(records)
         # upstream's flag: other code checks it to know the map is loaded
         self._indirect_object_access_cache = {}
 
