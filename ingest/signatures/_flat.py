@@ -36,8 +36,9 @@ _ATOM = rb"(?:" + _REF + rb"|" + _NUMBER + rb"|" + _NAME + rb"|" + _STRING + rb"
 _ARRAY = rb"\[(?:" + _WS + rb"*" + _ATOM + rb")*" + _WS + rb"*\]"
 _VALUE = rb"(?:" + _ATOM + rb"|" + _ARRAY + rb")"
 _PAIR = _WS + rb"*" + _NAME + _WS + rb"*" + _VALUE
-# the whole dictionary; then (as pyHanko) no 'stream' keyword or comment may follow
-_DICT = re.compile(rb"<<((?:" + _PAIR + rb")*)" + _WS + rb"*>>" + _WS + rb"*(?![s%])")
+# the whole dictionary; then (as pyHanko) no 'stream' keyword or comment may follow (the
+# possessive whitespace: no backtracking to a position before it)
+_DICT = re.compile(rb"<<((?:" + _PAIR + rb")*)" + _WS + rb"*>>" + _WS + rb"*+(?![s%])")
 # Once _DICT has matched, every token is known to be one of the above, so the entries and
 # array items are taken apart with simpler expressions (tokens follow each other; a reference is
 # exactly 'number space number space R' wherever a value or item starts).
