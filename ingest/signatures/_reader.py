@@ -30,11 +30,19 @@ The costs of stock pyHanko removed here (none changes what is checked or decided
    the same "circular reference" errors), but over the raw parsed objects, with each object's
    outgoing references extracted once per object version, the structure-tree walk and the
    walk below the catalog's children reused by later revisions in which none of the objects
-   they read changed (see ``_changed_between``), and paths converted to ``RawPdfPath`` only for
-   the objects the rules ask about.
+   they read changed (see ``_changed_between``; a reused walk stands for its records, grouped
+   by object once, and re-reads only the objects changed in between, whose reads alone can
+   differ), and paths converted to ``RawPdfPath`` only for the objects the rules ask about.
 
-``tests/signatures`` compares the parser with pyHanko's on every object of the corpus, the
-path maps with upstream's on every corpus revision, and whole verification results with a
+5. Flat dictionaries. The walks need only the references, ``/Type`` and ``/K`` of the
+   thousands of structure elements of a tagged document; :mod:`ingest.signatures._flat` reads
+   that much from the bytes of a flat dictionary in an object stream (names, numbers,
+   references, plain strings, arrays of those) without building pyHanko objects, and declines
+   anything else, which is then parsed as in 2. The rules still get parsed objects.
+
+``tests/signatures`` compares the parser and the flat reader with pyHanko's parser on every
+object of the corpus and on generated objects, the path maps with upstream's on every corpus
+revision and on generated incremental updates, and whole verification results with a
 stock-reader run on every corpus file (also ``bench/eval_signatures.py --compare``).
 
 Encrypted documents use the upstream parser and path map (objects are decrypted through
@@ -136,8 +144,10 @@ class CachingPdfReader(PdfFileReader):
         # object-stream slot -> flat dictionary (or None: not one), see _flat_at
         self._flat_cache: dict[Any, Flat | None] = {}
         self._current_marker: dict[_Key, Any] = {}
-        # id(memo) -> (memo, its records grouped by key, first read of each object number)
-        self._memo_info: dict[int, tuple[_PathMemo, _Group, dict[int, list[tuple[int, _Key]]]]] = {}
+        self._newest_first: list[tuple[int, frozenset[int]]] | None = None
+        # id(memo) -> (memo, its records grouped by key); (memo, first read of each object)
+        self._memo_groups: dict[int, tuple[_PathMemo, _Group]] = {}
+        self._memo_reads: dict[int, tuple[_PathMemo, dict[int, list[tuple[int, _Key]]]]] = {}
         super().__init__(stream, strict=strict)
 
     def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
@@ -150,9 +160,14 @@ class CachingPdfReader(PdfFileReader):
         # try_resolve raises KeyError for an object number that the section (with its hybrid
         # part) does not list, so only the sections that list it are asked
         sections = self.xrefs._xref_sections
+        if self._newest_first is None:
+            self._newest_first = [
+                (revision, self._section_idnums(revision, sections[revision]))
+                for revision in range(len(sections) - 1, -1, -1)
+            ]
         idnum = ref.idnum
-        for revision in range(len(sections) - 1, -1, -1):
-            if idnum not in self._section_idnums(revision, sections[revision]):
+        for revision, idnums in self._newest_first:
+            if idnum not in idnums:
                 continue
             try:
                 marker = sections[revision].xref_data.try_resolve(ref)
@@ -209,16 +224,20 @@ class CachingPdfReader(PdfFileReader):
         return flat
 
     def _memo_group(self, memo: _PathMemo) -> _Group:
-        return self._memo_details(memo)[1]
-
-    def _memo_details(
-        self, memo: _PathMemo
-    ) -> tuple[_PathMemo, _Group, dict[int, list[tuple[int, _Key]]]]:
-        """A memo's records grouped by key (nested memos kept as such), and for every object
-        number recorded below it (nested memos included) the position in the walk of the first
-        record of each of its keys; computed once, on the memo's first reuse."""
+        """A memo's records grouped by key (nested memos kept as such); computed once."""
         try:
-            return self._memo_info[id(memo)]
+            return self._memo_groups[id(memo)][1]
+        except KeyError:
+            pass
+        group = _group(memo.records)
+        self._memo_groups[id(memo)] = (memo, group)
+        return group
+
+    def _memo_first_reads(self, memo: _PathMemo) -> dict[int, list[tuple[int, _Key]]]:
+        """For every object number recorded below a memo (nested memos included), the
+        position in the walk of the first record of each of its keys; computed once."""
+        try:
+            return self._memo_reads[id(memo)][1]
         except KeyError:
             pass
         first: dict[int, list[tuple[int, _Key]]] = {}  # object number -> (position, key)
@@ -227,8 +246,8 @@ class CachingPdfReader(PdfFileReader):
             if key not in seen:
                 seen.add(key)
                 first.setdefault(key[0], []).append((position, key))
-        info = self._memo_info[id(memo)] = (memo, _group(memo.records), first)
-        return info
+        self._memo_reads[id(memo)] = (memo, first)
+        return first
 
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
@@ -282,7 +301,8 @@ class CachingPdfReader(PdfFileReader):
             self._path_memo,
             self._flat_cache,
             self._current_marker,
-            self._memo_info,
+            self._memo_groups,
+            self._memo_reads,
         ):
             cache.clear()
         self._struct_memo.clear()
@@ -707,7 +727,7 @@ class _PathMapResolver(HistoricalResolver):
                 # here: an object no section between the two revisions lists has the same
                 # location in both, hence the same value (read without error for the memo)
                 changed = reader._changed_between(memo.revision, self.revision)
-                first = reader._memo_details(memo)[2]
+                first = reader._memo_first_reads(memo)
                 replay = sorted(
                     entry for idnum in changed if idnum in first for entry in first[idnum]
                 )
@@ -768,7 +788,8 @@ class _PathMapResolver(HistoricalResolver):
                 target = node_cache.get(target_key)
                 if target is None:
                     target = node_of(target_key)
-                if page_tree_nodes.get(target_key, target_path) != target_path:
+                canonical = page_tree_nodes.get(target_key)
+                if canonical is not None and canonical != target_path:
                     continue
                 if not in_struct and target_key in struct_tree_nodes:
                     continue
