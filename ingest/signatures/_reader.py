@@ -30,11 +30,19 @@ The costs of stock pyHanko removed here (none changes what is checked or decided
    the same "circular reference" errors), but over the raw parsed objects, with each object's
    outgoing references extracted once per object version, the structure-tree walk and the
    walk below the catalog's children reused by later revisions in which none of the objects
-   they read changed (see ``_changed_between``), and paths converted to ``RawPdfPath`` only for
-   the objects the rules ask about.
+   they read changed (see ``_changed_between``; a reused walk stands for its records, grouped
+   by object once, and re-reads only the objects changed in between, whose reads alone can
+   differ), and paths converted to ``RawPdfPath`` only for the objects the rules ask about.
 
-``tests/signatures`` compares the parser with pyHanko's on every object of the corpus, the
-path maps with upstream's on every corpus revision, and whole verification results with a
+5. Flat dictionaries. The walks need only the references, ``/Type`` and ``/K`` of the
+   thousands of structure elements of a tagged document; :mod:`ingest.signatures._flat` reads
+   that much from the bytes of a flat dictionary in an object stream (names, numbers,
+   references, plain strings, arrays of those) without building pyHanko objects, and declines
+   anything else, which is then parsed as in 2. The rules still get parsed objects.
+
+``tests/signatures`` compares the parser and the flat reader with pyHanko's parser on every
+object of the corpus and on generated objects, the path maps with upstream's on every corpus
+revision and on generated incremental updates, and whole verification results with a
 stock-reader run on every corpus file (also ``bench/eval_signatures.py --compare``).
 
 Encrypted documents use the upstream parser and path map (objects are decrypted through
@@ -56,6 +64,7 @@ from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 
+from ingest.signatures._flat import Flat, flat_dict_at
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
@@ -132,6 +141,13 @@ class CachingPdfReader(PdfFileReader):
         self._changed: dict[tuple[int, int], frozenset[int]] = {}
         self._struct_memo: list[_StructMemo] = []
         self._path_memo: dict[tuple[Any, ...], list[_PathMemo]] = {}
+        # object-stream slot -> flat dictionary (or None: not one), see _flat_at
+        self._flat_cache: dict[Any, Flat | None] = {}
+        self._current_marker: dict[_Key, Any] = {}
+        self._newest_first: list[tuple[int, frozenset[int]]] | None = None
+        # id(memo) -> (memo, its records grouped by key); (memo, first read of each object)
+        self._memo_groups: dict[int, tuple[_PathMemo, _Group]] = {}
+        self._memo_reads: dict[int, tuple[_PathMemo, dict[int, list[tuple[int, _Key]]]]] = {}
         super().__init__(stream, strict=strict)
 
     def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
@@ -139,10 +155,28 @@ class CachingPdfReader(PdfFileReader):
             return self._last_change[key]
         except KeyError:
             pass
-        try:
-            last: int | None = self.xrefs.get_last_change(ref)
-        except KeyError:
-            last = None
+        last: int | None = None
+        # xrefs.get_last_change(ref): the newest section whose try_resolve does not raise;
+        # try_resolve raises KeyError for an object number that the section (with its hybrid
+        # part) does not list, so only the sections that list it are asked
+        sections = self.xrefs._xref_sections
+        if self._newest_first is None:
+            self._newest_first = [
+                (revision, self._section_idnums(revision, sections[revision]))
+                for revision in range(len(sections) - 1, -1, -1)
+            ]
+        idnum = ref.idnum
+        for revision, idnums in self._newest_first:
+            if idnum not in idnums:
+                continue
+            try:
+                marker = sections[revision].xref_data.try_resolve(ref)
+            except KeyError:
+                continue
+            last = revision
+            # what xrefs[ref] answers: the same sections, asked in the same order
+            self._current_marker[key] = marker
+            break
         self._last_change[key] = last
         return last
 
@@ -155,6 +189,65 @@ class CachingPdfReader(PdfFileReader):
             pass
         obj = self._current[key] = self.get_object(ref, transparent_decrypt=False)
         return obj
+
+    def _flat_at(self, ref: generic.Reference, key: _Key, revision: int) -> Flat | None:
+        """The object ``ref`` as of ``revision`` read by :func:`._flat.flat_dict_at` when it is a
+        flat dictionary in an object stream that ``_get_object_from_stream`` would parse without
+        any irregularity (non-strict reading only); ``None`` leaves it to the full parse, which
+        also raises or warns wherever upstream does."""
+        if self.strict:
+            return None
+        last_change = self._last_change_of(ref, key)
+        if last_change is None:
+            return None  # the full read logs upstream's warning
+        if last_change <= revision:
+            marker = self._current_marker[key]
+        else:
+            marker = self.xrefs.get_historical_ref(ref, revision)
+        if not isinstance(marker, ObjStreamRef):
+            return None
+        cache_key = (ref.idnum, marker)
+        try:
+            return self._flat_cache[cache_key]
+        except KeyError:
+            pass
+        flat = None
+        try:
+            index = self._objstm_index(marker.obj_stream_id)
+        except Exception:  # the full read raises it again, as upstream
+            index = None
+        if index is not None and 0 <= marker.ix_in_stream < index.count:
+            entry = index.entries.get(ref.idnum)
+            if entry is not None:
+                flat = flat_dict_at(index.data, index.first + entry[1])
+        self._flat_cache[cache_key] = flat
+        return flat
+
+    def _memo_group(self, memo: _PathMemo) -> _Group:
+        """A memo's records grouped by key (nested memos kept as such); computed once."""
+        try:
+            return self._memo_groups[id(memo)][1]
+        except KeyError:
+            pass
+        group = _group(memo.records)
+        self._memo_groups[id(memo)] = (memo, group)
+        return group
+
+    def _memo_first_reads(self, memo: _PathMemo) -> dict[int, list[tuple[int, _Key]]]:
+        """For every object number recorded below a memo (nested memos included), the
+        position in the walk of the first record of each of its keys; computed once."""
+        try:
+            return self._memo_reads[id(memo)][1]
+        except KeyError:
+            pass
+        first: dict[int, list[tuple[int, _Key]]] = {}  # object number -> (position, key)
+        seen: set[_Key] = set()
+        for position, key in enumerate(_record_keys(memo.records)):
+            if key not in seen:
+                seen.add(key)
+                first.setdefault(key[0], []).append((position, key))
+        self._memo_reads[id(memo)] = (memo, first)
+        return first
 
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
@@ -206,6 +299,10 @@ class CachingPdfReader(PdfFileReader):
             self._current,
             self._last_change,
             self._path_memo,
+            self._flat_cache,
+            self._current_marker,
+            self._memo_groups,
+            self._memo_reads,
         ):
             cache.clear()
         self._struct_memo.clear()
@@ -418,6 +515,34 @@ def _collect_edges(
                 _collect_edges(value, (*rel, ix), in_struct_tree, out)
 
 
+_Group = tuple[dict[_Key, list[_Path]], tuple[Any, ...]]
+
+
+def _group(records: Any) -> _Group:
+    """(key, path) records grouped by key; reused memos among them kept aside."""
+    fresh: dict[_Key, list[_Path]] = {}
+    memos: list[Any] = []
+    for record in records:
+        if type(record) is tuple:
+            key, path = record
+            try:
+                fresh[key].append(path)
+            except KeyError:
+                fresh[key] = [path]
+        else:
+            memos.append(record)
+    return fresh, tuple(memos)
+
+
+def _record_keys(records: Any) -> Iterator[_Key]:
+    """The keys of the records in walk order, those of reused memos included."""
+    for record in records:
+        if type(record) is tuple:
+            yield record[0]
+        else:
+            yield from _record_keys(record.records)
+
+
 @dataclass(frozen=True)
 class _StructMemo:
     """A structure-tree walk, reusable in any revision where none of the objects it read
@@ -434,12 +559,14 @@ class _PathMemo:
     """The paths recorded below one entry of the path walk (object, absolute path, objects on
     the path, structure-tree mode). The walk below it is the same in any revision where the
     objects it entered are unchanged and the page-tree and structure-tree node tables are
-    equal; replaying it re-reads the recorded objects in the same order, so read errors
-    surface as in a fresh walk."""
+    equal; replaying it re-reads, in the same order, the recorded objects that changed between
+    the two revisions (the others have the same location, hence the same value, in both), so
+    read errors surface as in a fresh walk."""
 
     revision: int
     entered: frozenset[int]
-    records: tuple[tuple[generic.Reference, _Key, _Path], ...]
+    # (key, path) records and, where the walk reused a memo below this entry, that memo
+    records: tuple[Any, ...]
     page_tree_nodes: dict[_Key, _Path]
     struct_tree_nodes: frozenset[_Key]
 
@@ -460,13 +587,15 @@ class _PathMapResolver(HistoricalResolver):
     def __init__(self, reader: CachingPdfReader, revision: int) -> None:
         super().__init__(reader, revision)
         self._raw_cache: dict[_Key, generic.PdfObject] = {}
-        self._paths_by_ref: dict[_Key, list[_Path]] | None = None
+        self._node_cache: dict[_Key, Flat | generic.PdfObject] = {}
+        self._path_group: _Group | None = None  # the path map once loaded, see _paths_of
         self._usages: dict[_Key, set[RawPdfPath]] = {}
         self._reads: set[int] | None = None  # object numbers read, while tracking
 
     def _release(self) -> None:
         self._raw_cache.clear()
-        self._paths_by_ref = None
+        self._node_cache.clear()
+        self._path_group = None
         self._usages.clear()
 
     # -- raw objects as of this revision (upstream get_object without the copy) --
@@ -491,6 +620,29 @@ class _PathMapResolver(HistoricalResolver):
         self._raw_cache[key] = obj
         return obj
 
+    def _node(self, key: _Key) -> Flat | generic.PdfObject:
+        """What the path walk reads for ``key`` in this revision: a :class:`._flat.Flat` where
+        the object is a flat dictionary in an object stream, else the raw object (``_raw``)."""
+        if self._reads is not None:
+            self._reads.add(key[0])
+        try:
+            return self._node_cache[key]
+        except KeyError:
+            pass
+        ref = generic.Reference(key[0], key[1], self.reader)
+        node: Flat | generic.PdfObject | None = self.reader._flat_at(ref, key, self.revision)
+        if node is None:
+            node = self._raw(ref, key)
+        self._node_cache[key] = node
+        return node
+
+    def _resolve(self, key: _Key) -> Flat | generic.PdfObject:
+        """``_node`` dereferenced as ``IndirectObject.get_object()`` does."""
+        node = self._node(key)
+        if isinstance(node, generic.IndirectObject):  # recursion, as upstream and _deref
+            return self._resolve((node.idnum, node.generation))
+        return node
+
     def _deref(self, obj: generic.PdfObject) -> generic.PdfObject:
         # IndirectObject.get_object(), resolved in this revision
         if isinstance(obj, generic.IndirectObject):
@@ -509,46 +661,83 @@ class _PathMapResolver(HistoricalResolver):
     # -- the path map --
 
     def _get_usages_of_ref(self, ref: generic.Reference) -> set[RawPdfPath]:
-        paths_by_ref = self._paths_by_ref
-        if paths_by_ref is None:  # upstream answers "no usage" before the map is loaded
+        if self._path_group is None:  # upstream answers "no usage" before the map is loaded
             return set()
         key = (ref.idnum, ref.generation)
         try:
             return self._usages[key]
         except KeyError:
             pass
-        usages = {RawPdfPath(*path) for path in paths_by_ref.get(key, ())}
+        usages = {RawPdfPath(*path) for path in self._paths_of(key)}
         self._usages[key] = usages
         return usages
 
+    def _paths_of(self, key: _Key) -> list[_Path]:
+        """Every path recorded for ``key``: the walk's own records and those of the memos it
+        reused."""
+        assert self._path_group is not None
+        found: list[_Path] = []
+        pending = [self._path_group]
+        while pending:
+            fresh, memos = pending.pop()
+            paths = fresh.get(key)
+            if paths:
+                found.extend(paths)
+            for memo in memos:
+                pending.append(self.reader._memo_group(memo))
+        return found
+
+    def _mapped_keys(self) -> set[_Key]:
+        """Every key with at least one path (for the tests)."""
+        assert self._path_group is not None
+        keys: set[_Key] = set()
+        pending = [self._path_group]
+        while pending:
+            fresh, memos = pending.pop()
+            keys.update(fresh)
+            for memo in memos:
+                pending.append(self.reader._memo_group(memo))
+        return keys
+
     def _load_reverse_xref_cache(self) -> None:
-        if self._paths_by_ref is not None:
+        if self._path_group is not None:
             return
         page_tree_nodes = self._page_tree_nodes()
         struct_tree_nodes = self._struct_tree_nodes()
-        records: list[tuple[generic.Reference, _Key, _Path]] = []
+        records: list[Any] = []  # (key, path), or a reused memo standing for its records
         entered: list[int] = []
         on_path: set[_Key] = set()
         reader = self.reader
         edges = reader._edges
-        raw = self._raw
+        node_of = self._node
+        node_cache = self._node_cache
+        flat_type = Flat
+        containers = (generic.DictionaryObject, generic.ArrayObject)
 
-        def enter(ref: generic.Reference, key: _Key, path: _Path, in_struct: bool) -> None:
+        def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
                 return
             if len(path) > _MEMO_DEPTH:
-                enter_object(ref, key, path, in_struct)
+                enter_object(key, path, in_struct)
                 return
             memo_key = (key, path, frozenset(on_path), in_struct)
             memo = self._reusable_path_memo(memo_key, page_tree_nodes, struct_tree_nodes)
             if memo is not None:
-                for record in memo.records:
-                    raw(record[0], record[1])  # the same reads, in the same order
-                records.extend(memo.records)
+                # the same reads, in the same order, of the objects that may read differently
+                # here: an object no section between the two revisions lists has the same
+                # location in both, hence the same value (read without error for the memo)
+                changed = reader._changed_between(memo.revision, self.revision)
+                first = reader._memo_first_reads(memo)
+                replay = sorted(
+                    entry for idnum in changed if idnum in first for entry in first[idnum]
+                )
+                for _, replayed in replay:  # in the order of the walk: the same first error
+                    node_of(replayed)
+                records.append(memo)
                 entered.extend(memo.entered)
                 return
             first_record, first_entered = len(records), len(entered)
-            enter_object(ref, key, path, in_struct)
+            enter_object(key, path, in_struct)
             reader._path_memo.setdefault(memo_key, []).append(
                 _PathMemo(
                     revision=self.revision,
@@ -559,31 +748,60 @@ class _PathMapResolver(HistoricalResolver):
                 )
             )
 
-        def enter_object(
-            ref: generic.Reference, key: _Key, path: _Path, in_struct: bool
-        ) -> None:
-            records.append((ref, key, path))
-            obj = raw(ref, key)  # read before the checks, as upstream (same read errors)
+        def enter_object(key: _Key, path: _Path, in_struct: bool) -> None:
+            records.append((key, path))
+            obj = node_of(key)  # read before the checks, as upstream (same read errors)
             if page_tree_nodes.get(key, path) != path:
                 return
             if not in_struct and key in struct_tree_nodes:
                 return
-            if not isinstance(obj, generic.DictionaryObject | generic.ArrayObject):
+            if len(path) > len(_STRUCT_SWITCH_AT):
+                if type(obj) is flat_type or isinstance(obj, containers):
+                    expand(key, path, obj, in_struct)
+                return
+            if type(obj) is flat_type:  # the walk of direct objects needs the parsed object
+                obj = self._raw(generic.Reference(key[0], key[1], reader), key)
+            if not isinstance(obj, containers):
                 return
             on_path.add(key)
             entered.append(key[0])
-            if len(path) <= len(_STRUCT_SWITCH_AT):
-                walk(obj, path, in_struct)
+            walk(obj, path, in_struct)
+            on_path.discard(key)
+
+        def expand(key: _Key, path: _Path, obj: Any, in_struct: bool) -> None:
+            # enter_object's walk below an object entered deeper than the struct-tree switch,
+            # with enter and enter_object inlined for the children deeper than _MEMO_DEPTH
+            on_path.add(key)
+            entered.append(key[0])
+            if type(obj) is flat_type:
+                out: Any = obj.edges_in_struct if in_struct else obj.edges
             else:
-                for rel, target, target_key in edges(obj, in_struct):
-                    enter(target, target_key, path + rel, in_struct)
+                out = [(rel, target_key) for rel, _, target_key in edges(obj, in_struct)]
+            for rel, target_key in out:
+                if target_key in on_path:
+                    continue
+                target_path = path + rel
+                if len(target_path) <= _MEMO_DEPTH:
+                    enter(target_key, target_path, in_struct)
+                    continue
+                records.append((target_key, target_path))
+                target = node_cache.get(target_key)
+                if target is None:
+                    target = node_of(target_key)
+                canonical = page_tree_nodes.get(target_key)
+                if canonical is not None and canonical != target_path:
+                    continue
+                if not in_struct and target_key in struct_tree_nodes:
+                    continue
+                if type(target) is flat_type or isinstance(target, containers):
+                    expand(target_key, target_path, target, in_struct)
             on_path.discard(key)
 
         def walk(obj: generic.PdfObject, path: _Path, in_struct: bool) -> None:
             # upstream's walk of direct objects, used where the struct-tree switch can happen
             if isinstance(obj, generic.IndirectObject):
                 ref = obj.reference
-                enter(ref, (ref.idnum, ref.generation), path, in_struct)
+                enter((ref.idnum, ref.generation), path, in_struct)
             elif isinstance(obj, generic.DictionaryObject):
                 for key, value in obj.items():
                     if key == "/Parent" or (in_struct and key == "/P"):
@@ -597,16 +815,10 @@ class _PathMapResolver(HistoricalResolver):
         try:
             walk(self.trailer_view, (), False)
         finally:
-            # the three closures refer to each other: unbind them so that reference counting,
+            # the closures refer to each other: unbind them so that reference counting,
             # not the cyclic collector, frees them and the walk's lists
-            enter = enter_object = walk = None  # type: ignore[assignment]
-        collected: dict[_Key, list[_Path]] = {}
-        for _, key, path in records:
-            try:
-                collected[key].append(path)
-            except KeyError:
-                collected[key] = [path]
-        self._paths_by_ref = collected
+            enter = enter_object = expand = walk = None  # type: ignore[assignment]
+        self._path_group = _group(records)
         # upstream's flag: other code checks it to know the map is loaded
         self._indirect_object_access_cache = {}
 
@@ -651,26 +863,66 @@ class _PathMapResolver(HistoricalResolver):
             nodes[key] = path
         return nodes
 
+    def _getitem_node(self, obj: Any, key: str) -> Any:
+        """``_getitem`` with the value read by ``_resolve`` (a :class:`._flat.Flat` for a
+        flat dictionary)."""
+        if not isinstance(obj, generic.DictionaryObject):
+            return obj[key]  # raises exactly as upstream
+        value = dict.__getitem__(obj, key)
+        if isinstance(value, generic.IndirectObject):
+            value = self._resolve((value.idnum, value.generation))
+        if isinstance(value, generic.NullObject):
+            raise KeyError(key)
+        return value
+
     def _struct_tree_nodes(self) -> frozenset[_Key]:
-        def elements(struct_elem: generic.PdfObject) -> Iterator[_Key]:
-            try:
-                children: Any = self._getitem(struct_elem, "/K")
-            except KeyError:
-                return
-            if not isinstance(children, generic.ArrayObject):
-                children = (children,)
+        resolve = self._resolve
+        flat_type = Flat
+
+        def elements(struct_elem: Any) -> Iterator[_Key]:
+            # upstream's _collect_struct_tree_refs; flat elements answer /K and /Type directly
+            children: Any
+            if type(struct_elem) is flat_type:
+                k = struct_elem.k
+                if k is None:  # no /K, null, or no reference in it
+                    return
+                if k[0] == "array":
+                    children = k[1]  # keys of the references (None: not a dictionary)
+                else:
+                    children = resolve(k[1])
+                    if isinstance(children, generic.NullObject):
+                        return
+                    if not isinstance(children, generic.ArrayObject):
+                        children = (children,)
+            else:
+                try:
+                    children = self._getitem_node(struct_elem, "/K")
+                except KeyError:
+                    return
+                if not isinstance(children, generic.ArrayObject):
+                    children = (children,)
             for child in children:
                 child_key = None
-                if isinstance(child, generic.IndirectObject):
-                    child_key = (child.idnum, child.generation)
-                    child = self._deref(child)
-                if not isinstance(child, generic.DictionaryObject):
+                if type(child) is tuple:  # a reference in a flat /K array
+                    child_key = child
+                    child = resolve(child_key)
+                elif child is None:
                     continue
-                try:
-                    if self._getitem(child, "/Type") != "/StructElem":
+                elif isinstance(child, generic.IndirectObject):
+                    child_key = (child.idnum, child.generation)
+                    child = resolve(child_key)
+                if type(child) is flat_type:
+                    type_name = child.type_name
+                    if type_name is not None and type_name != "/StructElem":
                         continue
-                except KeyError:
-                    pass
+                elif isinstance(child, generic.DictionaryObject):
+                    try:
+                        if self._getitem_node(child, "/Type") != "/StructElem":
+                            continue
+                    except KeyError:
+                        pass
+                else:
+                    continue
                 if child_key is not None:
                     yield child_key
                 yield from elements(child)
@@ -687,7 +939,10 @@ class _PathMapResolver(HistoricalResolver):
                         self.reader._changed_between(memo.revision, self.revision)
                     ):
                         return memo.nodes
-            root = self._deref(root_value)
+            if isinstance(root_value, generic.IndirectObject):
+                root = resolve((root_value.idnum, root_value.generation))
+            else:
+                root = root_value
             for key in elements(root):
                 if key in nodes:
                     raise misc.PdfReadError(

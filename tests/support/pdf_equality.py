@@ -58,6 +58,5 @@ def fast_path_map(
         resolver._load_reverse_xref_cache()
     except Exception as exc:
         return None, (type(exc), str(exc))
-    assert resolver._paths_by_ref is not None
-    refs = [Reference(idnum, generation) for idnum, generation in resolver._paths_by_ref]
+    refs = [Reference(idnum, generation) for idnum, generation in resolver._mapped_keys()]
     return {ref: resolver._get_usages_of_ref(ref) for ref in refs}, None

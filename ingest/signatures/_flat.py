@@ -1,0 +1,146 @@
+"""What the reference-path walk needs from a flat dictionary, read without building it.
+
+A tagged document has thousands of structure elements, each a small dictionary in an object
+stream (``<</P 888 0 R/S/Span/Type/StructElem/K[ 6] /Pg 73 0 R>>``). The difference analysis
+reads every one of them to map the paths to the objects a later revision overwrites, but needs
+only their references, their ``/Type`` and their ``/K``; building pyHanko objects for them cost
+most of the verification time of such a document. :func:`flat_dict_at` reads that much from
+the bytes with two regular expressions, for dictionaries made only of names, numbers,
+references, plain strings, keywords and arrays of those (no nested dictionary or array, no
+comment, no escape, no duplicate key, no ``stream`` after it); for anything else it returns
+``None`` and the caller parses the object with :mod:`._objparse` / pyHanko. Where it answers,
+the answer is what the parsed object gives (``tests/signatures/test_sig_flat.py`` compares
+both on every object of the corpus and on generated dictionaries).
+"""
+
+from __future__ import annotations
+
+import re
+
+_WS = rb"[ \n\r\t\f\x00]"
+_DELIM = rb"(?=[ \n\r\t\f\x00()<>\[\]{}/%]|\Z)"
+# names without '#' escapes (those are decoded by pyHanko), as _objparse reads them
+_NAME_CHARS = re.escape(bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%#"))
+_NAME = rb"/[" + _NAME_CHARS + rb"]+" + _DELIM
+# a reference that pyHanko's INDIRECT_PATTERN sees within its 20-byte window: single spaces,
+# short numbers, object number > 0 (others are left to the parser)
+_REF = rb"[1-9][0-9]{0,6} [0-9]{1,5} R(?=[^a-zA-Z])"
+# a number where pyHanko would not see a reference (else decline: the lookahead fails the match)
+_NOT_REF = rb"(?![0-9]+\s+[0-9]+\s+R[^a-zA-Z])"
+_NUMBER = (
+    rb"(?:" + _NOT_REF + rb"[+-]?[0-9]+|[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+))(?![+,\-.0-9])"
+)
+_STRING = rb"\([^()\\]*\)|<[0-9A-Fa-f]*>"
+_KEYWORD = rb"(?:true|false|null)" + _DELIM
+_ATOM = rb"(?:" + _REF + rb"|" + _NUMBER + rb"|" + _NAME + rb"|" + _STRING + rb"|" + _KEYWORD + rb")"
+_ARRAY = rb"\[(?:" + _WS + rb"*" + _ATOM + rb")*" + _WS + rb"*\]"
+_VALUE = rb"(?:" + _ATOM + rb"|" + _ARRAY + rb")"
+_PAIR = _WS + rb"*" + _NAME + _WS + rb"*" + _VALUE
+# the whole dictionary; then (as pyHanko) no 'stream' keyword or comment may follow (the
+# possessive whitespace: no backtracking to a position before it)
+_DICT = re.compile(rb"<<((?:" + _PAIR + rb")*)" + _WS + rb"*>>" + _WS + rb"*+(?![s%])")
+# Once _DICT has matched, every token is known to be one of the above, so the entries and
+# array items are taken apart with simpler expressions (tokens follow each other; a reference is
+# exactly 'number space number space R' wherever a value or item starts).
+_REGULAR = rb"[^ \n\r\t\f\x00()<>\[\]{}/%]"
+_PLAIN_ATOM = rb"\([^()\\]*\)|<[0-9A-Fa-f]*>|/" + _REGULAR + rb"*|" + _REGULAR + rb"+"
+# key, reference (number, generation), array body, other value
+_ENTRY = re.compile(
+    rb"/(" + _REGULAR + rb"+)" + _WS + rb"*(?:([0-9]+) ([0-9]+) R"
+    + rb"|\[((?:[^\]()]|\([^()\\]*\))*)\]|(" + _PLAIN_ATOM + rb"))"
+)
+# an array item: a reference (number, generation) or another atom (two empty groups)
+_ITEM = re.compile(rb"([0-9]+) ([0-9]+) R|" + _PLAIN_ATOM)
+
+_Key = tuple[int, int]
+_Edge = tuple[tuple[str | int, ...], _Key]
+
+
+class Flat:
+    """A flat dictionary as the path walk sees it.
+
+    ``edges``: ``(relative path, (object number, generation))`` for every reference, in
+    dictionary order, ``/Parent`` left out (the walk never follows it); ``edges_in_struct`` the
+    same without ``/P`` (not followed inside the structure tree). ``type_name``: the ``/Type``
+    name, ``None`` when absent or null. ``k``: ``None`` when ``/K`` is absent or holds no
+    reference, ``("ref", key)`` for a single reference, ``("array", keys)`` for a direct array
+    (``None`` for items that are no reference)."""
+
+    __slots__ = ("edges", "edges_in_struct", "k", "type_name")
+
+    def __init__(
+        self,
+        edges: tuple[_Edge, ...],
+        edges_in_struct: tuple[_Edge, ...],
+        type_name: str | None,
+        k: tuple[str, object] | None,
+    ) -> None:
+        self.edges = edges
+        self.edges_in_struct = edges_in_struct
+        self.type_name = type_name
+        self.k = k
+
+
+_KEY_NAMES: dict[bytes, str] = {}
+
+
+def _key_name(raw: bytes) -> str:
+    try:
+        return _KEY_NAMES[raw]
+    except KeyError:
+        pass
+    name = "/" + raw.decode("ascii")
+    if len(_KEY_NAMES) < 4096:
+        _KEY_NAMES[raw] = name
+    return name
+
+
+def flat_dict_at(data: bytes, pos: int) -> Flat | None:
+    """The flat dictionary starting at ``data[pos]``, or ``None`` when it is not one."""
+    whole = _DICT.match(data, pos)
+    if whole is None:
+        return None
+    entries = _ENTRY.findall(data, whole.start(1), whole.end(1))
+    if len({entry[0] for entry in entries}) != len(entries):
+        return None  # a duplicate key: pyHanko keeps the first and warns; leave it to the parser
+    edges: list[_Edge] = []
+    edges_in_struct: list[_Edge] = []
+    type_name: str | None = None
+    k: tuple[str, object] | None = None
+    for raw_key, num, gen, array, atom in entries:
+        if atom:
+            if raw_key == b"Type":
+                if atom[:1] == b"/":
+                    type_name = atom.decode("ascii")
+                elif atom != b"null":
+                    return None  # a string or number as /Type: leave it to the parser
+            continue
+        if raw_key == b"Type":
+            return None  # a /Type behind a reference or in an array: leave it to the parser
+        key = _key_name(raw_key)
+        if num:
+            ref = (int(num), int(gen))
+            if key == "/K":
+                k = ("ref", ref)
+            if key != "/Parent":
+                edges.append(((key,), ref))
+                if key != "/P":
+                    edges_in_struct.append(((key,), ref))
+            continue
+        # a direct array
+        if b"R" not in array:
+            continue  # no reference in it: no edge, and no child for the structure tree
+        items: list[_Key | None] = []
+        for ix, (item_num, item_gen) in enumerate(_ITEM.findall(array)):
+            if not item_num:
+                items.append(None)
+                continue
+            ref = (int(item_num), int(item_gen))
+            items.append(ref)
+            if key != "/Parent":
+                edges.append(((key, ix), ref))
+                if key != "/P":
+                    edges_in_struct.append(((key, ix), ref))
+        if key == "/K":
+            k = ("array", tuple(items))
+    return Flat(tuple(edges), tuple(edges_in_struct), type_name, k)
