@@ -18,6 +18,7 @@ from celery.schedules import crontab
 from ingest.celery_app import app, make_app
 from ingest.handling_tasks import FLAG_DEADLINES_TASK
 from kho.config import Settings
+from kho.timeutil import utcnow, vn_date
 from repository.workflow import Act
 from web.context import Kho
 
@@ -64,7 +65,7 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
         actor=people.actor("van_thu"),
         users=[people.usernames["lanh_dao"]],
     )
-    tomorrow = date.today().toordinal() + 1
+    tomorrow = vn_date(utcnow()).toordinal() + 1  # the agency's day (UTC+7)
     h.take(
         doc.record_id,
         Act.DIRECT,

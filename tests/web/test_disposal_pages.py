@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_retention import closed_file
 
+from kho.timeutil import vn_date
 from web.app import create_app
 from web.context import Kho
 
@@ -79,7 +80,7 @@ def test_the_whole_destruction_in_the_pages(app: Flask, kho: Kho, people: People
         case_path,
     )
     assert past.status_code == 409 and "DEADLINE_PAST" in past.get_data(as_text=True)
-    today = kho.repo.clock().date()
+    today = vn_date(kho.repo.clock())  # the agency's day (UTC+7), as the rule reads it
     assert (
         post(
             head,
