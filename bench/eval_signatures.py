@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", action="store_true", help="compare with stock pyHanko")
     parser.add_argument("--both", action="store_true", help="fast path on, then off")
     args = parser.parse_args(argv)
+    if not args.manifest.is_file():
+        parser.error(f"không có tệp danh sách {args.manifest} (MANIFEST.tsv of the corpus)")
     if args.both:
         return _both([a for a in (argv if argv is not None else sys.argv[1:]) if a != "--both"])
     logging.disable(logging.WARNING)
