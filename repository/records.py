@@ -1364,16 +1364,7 @@ class Repository:
             if frozen:
                 raise ValidationFailed(frozen)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
-        new = Record(
-            **{
-                **current.__dict__,
-                "version": current.version + 1,
-                "created_at": to_iso_utc(self.clock()),
-                "actor": actor.user,
-                "metadata": md,
-                "note": note,
-            }
-        )
+        new = self._next_version(current, actor, metadata=md, note=note)
         return self._write_version(current, new, actor, "record:update", {"fields": changed})
 
     def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
@@ -1382,15 +1373,7 @@ class Repository:
         for _ in range(20):
             current = self._load(record_id)
             self.authorize(actor, Action.RECORD_UPDATE, current)
-            new = Record(
-                **{
-                    **current.__dict__,
-                    "version": current.version + 1,
-                    "created_at": to_iso_utc(self.clock()),
-                    "actor": actor.user,
-                    "extra": {**current.extra, **values},
-                }
-            )
+            new = self._next_version(current, actor, extra={**current.extra, **values})
             try:
                 return self._write_version(current, new, actor, action, {"keys": sorted(values)})
             except Conflict:
@@ -1664,9 +1647,7 @@ class Repository:
 
     def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""
-        current = self._load(file_id)
-        if current.kind != KIND_FILE:
-            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        current = self._load_file(file_id)
         self.authorize(actor, Action.FILE_EDIT, current)
         self.refuse_if_held(current, Action.FILE_EDIT)
         document = self._load(document_id)
@@ -1683,15 +1664,7 @@ class Repository:
                 record_id=file_id,
                 state=current.state,
             )
-        new = Record(
-            **{
-                **current.__dict__,
-                "version": current.version + 1,
-                "created_at": to_iso_utc(self.clock()),
-                "actor": actor.user,
-                "documents": (*current.documents, document_id),
-            }
-        )
+        new = self._next_version(current, actor, documents=(*current.documents, document_id))
         record = self._write_version(
             current,
             new,
@@ -1713,9 +1686,7 @@ class Repository:
         itself is untouched; earlier versions of the hồ sơ still list it). Same permission as
         adding (:attr:`Action.FILE_EDIT`); refused under legal hold and once the hồ sơ is no
         longer being built (closed, submitted, archived)."""
-        current = self._load(file_id)
-        if current.kind != KIND_FILE:
-            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        current = self._load_file(file_id)
         self.authorize(actor, Action.FILE_EDIT, current)
         self.refuse_if_held(current, Action.FILE_EDIT)
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
@@ -1738,14 +1709,10 @@ class Repository:
         except NotFound:
             pass
         ordinal = current.documents.index(document_id) + 1
-        new = Record(
-            **{
-                **current.__dict__,
-                "version": current.version + 1,
-                "created_at": to_iso_utc(self.clock()),
-                "actor": actor.user,
-                "documents": tuple(d for d in current.documents if d != document_id),
-            }
+        new = self._next_version(
+            current,
+            actor,
+            documents=tuple(d for d in current.documents if d != document_id),
         )
         details: dict[str, Any] = {"document_id": document_id, "ordinal": ordinal}
         if reason.strip():
@@ -1777,9 +1744,7 @@ class Repository:
         its state, metadata ``changes`` (validated as when created) and ``extra`` attributes,
         after ``permission`` is checked (on the hồ sơ for record actions). Audited as ``action``.
         The lifecycle rules themselves are :mod:`retention`'s."""
-        current = self._load(file_id)
-        if current.kind != KIND_FILE:
-            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        current = self._load_file(file_id)
         self.authorize(actor, permission, current if permission in _RECORD_PERMISSIONS else None)
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
         assert isinstance(current.metadata, FileMetadata)
@@ -1790,19 +1755,35 @@ class Repository:
                 default_organ_id=self.agency_id,
                 known_organ=self.is_known_organ,
             )
-        new = Record(
+        new = self._next_version(
+            current,
+            actor,
+            metadata=md,
+            state=state or current.state,
+            extra={**current.extra, **(extra or {})},
+        )
+        return self._write_version(
+            current, new, actor, action, {"state": new.state, "from": current.state, **(details or {})}
+        )
+
+    def _load_file(self, file_id: str) -> Record:
+        """The newest version of hồ sơ ``file_id`` (NotFound when it is a document)."""
+        current = self._load(file_id)
+        if current.kind != KIND_FILE:
+            raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
+        return current
+
+    def _next_version(self, current: Record, actor: Actor, **changes: Any) -> Record:
+        """``current``'s successor written by ``actor`` now, with ``changes`` (not yet stored:
+        :meth:`_write_version` does that)."""
+        return Record(
             **{
                 **current.__dict__,
                 "version": current.version + 1,
                 "created_at": to_iso_utc(self.clock()),
                 "actor": actor.user,
-                "metadata": md,
-                "state": state or current.state,
-                "extra": {**current.extra, **(extra or {})},
+                **changes,
             }
-        )
-        return self._write_version(
-            current, new, actor, action, {"state": new.state, "from": current.state, **(details or {})}
         )
 
     def files_of(self, document_id: str) -> list[str]:

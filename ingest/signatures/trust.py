@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,17 +39,25 @@ class TrustStore:
                 code="TRUST_STORE_MISSING",
                 path=str(directory),
             )
+        certs = [
+            cert
+            for file in sorted(p for p in directory.iterdir() if p.is_file())
+            if not (file.name.startswith(".") or file.name == MANIFEST_NAME)
+            for cert in load_certs(file)
+        ]
+        return cls.from_certs(certs, source=str(directory))
+
+    @classmethod
+    def from_certs(cls, certs: Iterable[x509.Certificate], source: str = "") -> TrustStore:
+        """The store of these certificates, in this order, each one once (by its DER bytes)."""
         anchors: list[x509.Certificate] = []
         seen: set[bytes] = set()
-        for file in sorted(p for p in directory.iterdir() if p.is_file()):
-            if file.name.startswith(".") or file.name == MANIFEST_NAME:
-                continue
-            for cert in load_certs(file):
-                digest = hashlib.sha256(cert.dump()).digest()
-                if digest not in seen:
-                    seen.add(digest)
-                    anchors.append(cert)
-        return cls(anchors=tuple(anchors), source=str(directory))
+        for cert in certs:
+            digest = hashlib.sha256(cert.dump()).digest()
+            if digest not in seen:
+                seen.add(digest)
+                anchors.append(cert)
+        return cls(anchors=tuple(anchors), source=source)
 
     @classmethod
     def from_der(cls, anchors: tuple[bytes, ...], source: str = "") -> TrustStore:

@@ -63,15 +63,9 @@ class TrustList:
         start-up), else the folder read again; the same store either way."""
         if len(self.certs) != len(self.anchors) or not self.certs:
             return TrustStore.from_dir(self.directory)
-        unique: list[x509.Certificate] = []
-        seen: set[bytes] = set()
-        for _, cert in sorted(zip((a.file for a in self.anchors), self.certs, strict=True),
-                              key=lambda pair: pair[0]):
-            digest = hashlib.sha256(cert.dump()).digest()
-            if digest not in seen:
-                seen.add(digest)
-                unique.append(cert)
-        return TrustStore(anchors=tuple(unique), source=str(self.directory))
+        pairs = zip((a.file for a in self.anchors), self.certs, strict=True)
+        by_file = sorted(pairs, key=lambda pair: pair[0])  # the folder's order, as from_dir reads it
+        return TrustStore.from_certs((cert for _, cert in by_file), source=str(self.directory))
 
 
 def fingerprint(cert: x509.Certificate) -> str:
