@@ -40,13 +40,11 @@ live one (its ``meta.text_dir`` names the new directory); every connection notic
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import fcntl
 import functools
 import itertools
 import json
-import multiprocessing
 import operator
 import os
 import shutil
@@ -57,7 +55,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tantivy
 
@@ -79,6 +77,9 @@ from search.query import (
     Sort,
 )
 from search.ranking import DEFAULT_RANKING, MAX_TOKEN_CHARS, Ranking, plan
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
@@ -456,6 +457,10 @@ class _Index(IndexWriter):
         taken from memory when SQLite still holds the same id and version. After a crash the
         pending rows are applied when the index is next opened: resuming loses nothing."""
         self._staged.update({rowid: doc for rowid, doc in added})
+        # Only a rebuild's batches need these: a query's process does not import them (start-up).
+        import concurrent.futures
+        import multiprocessing
+
         if (ANALYSIS_WORKERS and not self._workers_failed and len(added) >= PARALLEL_MIN_BATCH
                 and not multiprocessing.current_process().daemon):  # daemons have no children
             # Analysed in the background while the next batches go to SQLite; a failed worker
