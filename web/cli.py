@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kho import startup
+from kho import startup, verify_agent
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
@@ -237,9 +237,21 @@ class LazyGroup(click.Group):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """The ``kho`` program (its entry point calls the group; click's test runner calls
         ``main`` and leaves the process as it is): what a command imports is frozen for the
-        collector (:mod:`kho.startup`: collecting it at exit cost 0.05 s)."""
+        collector (:mod:`kho.startup`: collecting it at exit cost 0.05 s). ``kho verify`` is
+        handed to the user's warm verification agent when one runs (:mod:`kho.verify_agent`:
+        the same command, without importing pyHanko here), and starts one when none does."""
         startup.program()
-        return super().__call__(*args, **kwargs)
+        argv = sys.argv[1:] if not args and "args" not in kwargs else None
+        if argv is None or not verify_agent.wanted(argv):
+            return super().__call__(*args, **kwargs)
+        prog_name = kwargs.get("prog_name") or click.utils._detect_program_name()
+        code = verify_agent.run(argv, prog_name)
+        if code is not None:
+            sys.exit(code)
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            verify_agent.start()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
