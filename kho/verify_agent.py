@@ -50,6 +50,7 @@ IDLE_VARIABLE = "KHO_VERIFY_AGENT_IDLE"
 DEFAULT_IDLE = 300.0
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ACCEPTED, _STALE = b"A", b"S"
+_MAX_REQUEST = 1 << 22  # arguments and environment: a few kilobytes
 _FAILED = 70  # the agent's child could not run the command (EX_SOFTWARE)
 _AGENT_MAIN = (  # the caller's module path: the agent imports the modules the caller would
     "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
@@ -94,8 +95,13 @@ def socket_path(folder: str) -> str:
         (name, value) for name, value in os.environ.items()
         if name.startswith(("PYTHON", "LC_")) or name in ("LANG", "TZ", IDLE_VARIABLE)
     )
-    key = json.dumps([sys.executable, sys.version, _ROOT, sys.path, os.geteuid(), startup_env])
+    key = json.dumps([sys.executable, sys.version, _ROOT, module_path(), os.geteuid(), startup_env])
     return os.path.join(folder, f"verify-{hashlib.sha256(key.encode()).hexdigest()[:20]}.sock")
+
+
+def module_path() -> list[str]:
+    """This process's module search path, the current folder named (``python -c``, ``-m``)."""
+    return [entry or os.getcwd() for entry in sys.path]
 
 
 def run(args: list[str], prog_name: str) -> int | None:
@@ -144,7 +150,8 @@ def start() -> None:
 
     try:
         subprocess.Popen(
-            [sys.executable, "-P", "-c", _AGENT_MAIN, socket_path(folder), json.dumps(sys.path)],
+            [sys.executable, "-P", "-c", _AGENT_MAIN, socket_path(folder),
+             json.dumps(module_path())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True, cwd="/",
         )
@@ -166,7 +173,8 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes:
 
 
 def _module_files() -> dict[str, tuple[int, int]]:
-    """Size and modification time of every module file this process has loaded."""
+    """Size and modification time of every module file this process has loaded (what the
+    agent compares before each command: :func:`_changed`)."""
     found: dict[str, tuple[int, int]] = {}
     for module in list(sys.modules.values()):
         name = getattr(module, "__file__", None)
@@ -181,6 +189,20 @@ def _module_files() -> dict[str, tuple[int, int]]:
     return found
 
 
+def _changed(loaded: dict[str, tuple[int, int]]) -> bool:
+    """Whether a module file the agent had loaded has changed since (an upgrade)."""
+    for name, (size, mtime) in loaded.items():
+        try:
+            info = os.stat(name)
+        except OSError:
+            if size != -1:
+                return True
+            continue
+        if (info.st_size, info.st_mtime_ns) != (size, mtime):
+            return True
+    return False
+
+
 def same_user(conn: socket.socket) -> bool:
     """Whether the process at the other end of ``conn`` runs as this process's user."""
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -190,15 +212,21 @@ def same_user(conn: socket.socket) -> bool:
 
 def _read_request(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
     head, fds, _flags, _addr = socket.recv_fds(conn, 4, 3)
-    if len(head) < 4:
-        head += _recv_exact(conn, 4 - len(head))
-    (size,) = struct.unpack(">I", head)
-    body = _recv_exact(conn, size)
-    if len(fds) != 3 or len(body) != size:
+    try:
+        if len(head) < 4:
+            head += _recv_exact(conn, 4 - len(head))
+        (size,) = struct.unpack(">I", head) if len(head) == 4 else (-1,)
+        body = _recv_exact(conn, size) if 0 <= size <= _MAX_REQUEST else b""
+        if len(fds) != 3 or size < 0 or len(body) != size:
+            raise OSError("incomplete request")
+        request = json.loads(body)
+        if not isinstance(request, dict):
+            raise OSError("not a request")
+    except BaseException:
         for fd in fds:
             os.close(fd)
-        raise OSError("incomplete request")
-    return json.loads(body), fds
+        raise
+    return request, fds
 
 
 def serve(path: str) -> int:
@@ -259,10 +287,10 @@ def serve(path: str) -> int:
                     continue
                 try:
                     request, fds = _read_request(conn)
-                except (OSError, ValueError):
+                except Exception:  # a bad or empty request closes its connection only
                     continue
                 try:
-                    if _module_files() != loaded:
+                    if _changed(loaded):
                         conn.sendall(_STALE)
                         return 0
                     pid = os.fork()
