@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kho import startup, verify_agent
+from kho import startup
 from kho.config import Settings, configuration_table
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import parse_iso, vn_day_start, vn_display
@@ -242,7 +242,11 @@ class LazyGroup(click.Group):
         the same command, without importing pyHanko here), and starts one when none does."""
         startup.program()
         argv = sys.argv[1:] if not args and "args" not in kwargs else None
-        if argv is None or not verify_agent.wanted(argv):
+        if argv is None or argv[:1] != ["verify"]:
+            return super().__call__(*args, **kwargs)
+        from kho import verify_agent  # (sockets: only for this command)
+
+        if not verify_agent.wanted(argv):
             return super().__call__(*args, **kwargs)
         prog_name = kwargs.get("prog_name") or click.utils._detect_program_name()
         code = verify_agent.run(argv, prog_name)
