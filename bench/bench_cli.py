@@ -40,21 +40,73 @@ SHARED = Path(os.environ.get("KHO_SHARED_DIR", ROOT.parent / "shared"))
 DEFAULT_PDF = SHARED / "corpora" / "pdf" / "vn-gov__194-ttg.signed.pdf"
 
 
-def wall(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, float, float, int]:
+def wall(argv: list[str], env: dict[str, str], repeat: int, agent_dir: Path | None = None
+         ) -> tuple[float, float, float, int]:
     """Wall min / median, CPU median (user + system of the process and of every process it
-    waited for, e.g. a verification worker), exit code of the last run."""
+    waited for, e.g. a verification worker, and of the verify agent's children), exit code of
+    the last run."""
     times = []
     cpu = []
     code = 0
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        agent_before = agent_cpu(agent_dir)
         started = time.perf_counter()
         proc = subprocess.run(argv, env=env, capture_output=True, check=False, cwd=ROOT)
         times.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                   + agent_cpu(agent_dir, wait_for_reap=True) - agent_before)
         code = proc.returncode
     return min(times), statistics.median(times), statistics.median(cpu), code
+
+
+def _agent_pids(agent_dir: Path) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(agent_dir).encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def agent_cpu(agent_dir: Path | None, wait_for_reap: bool = False) -> float:
+    """CPU seconds of the verify agent and of the children it has reaped (``/proc/PID/stat``
+    utime + stime + cutime + cstime); 0 without an agent."""
+    if agent_dir is None or not Path("/proc").is_dir():
+        return 0.0
+    if wait_for_reap:
+        time.sleep(1.1)  # the agent reaps finished children once a second
+    ticks = 0
+    for pid in _agent_pids(agent_dir):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(x) for x in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_agent(agent_dir: Path, timeout: float = 60) -> bool:
+    """Whether a verify agent listens in ``agent_dir`` (within ``timeout`` seconds)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in agent_dir.glob("*.sock"):
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(path))
+                return True
+            except OSError:
+                pass
+            finally:
+                probe.close()
+        time.sleep(0.2)
+    return False
 
 
 def logged_in_rows(
@@ -87,9 +139,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pdf", type=Path, default=DEFAULT_PDF)
+    parser.add_argument("--tree", type=Path, default=ROOT,
+                        help="The source tree whose kho runs (PYTHONPATH, working folder); default "
+                             "this one: another checkout measures a before/after with this venv.")
     parser.add_argument("--no-login", action="store_true",
                         help="Skip the logged-in rows (they first load the demo store, 10-30 s).")
     args = parser.parse_args()
+    global ROOT
+    ROOT = args.tree.resolve()
     for package in ("kho", "repository", "ingest", "search", "web", "retention"):
         compileall.compile_dir(ROOT / package, quiet=1)
     python = sys.executable
@@ -108,19 +165,32 @@ def main() -> None:
         ]
         if not args.no_login:
             rows += logged_in_rows(kho, env, Path(tmp) / "demo")
+        agent_dir = Path(tmp) / "agent"  # private (0700): the verify agent's socket
+        agent_dir.mkdir(mode=0o700)
+        agent_env = {**env, "KHO_VERIFY_AGENT_DIR": str(agent_dir)}
+        verify = [*kho, "verify", str(args.pdf)]
         if args.pdf.exists():
-            rows.append((f"kho verify {args.pdf.name}", [*kho, "verify", str(args.pdf)], env))
+            rows.append((f"kho verify {args.pdf.name} (in-process)", verify,
+                         {**env, "KHO_VERIFY_AGENT": "0"}))
+            rows.append((f"kho verify {args.pdf.name} (warm agent)", verify, agent_env))
             if shutil.which("pdfsig"):
                 rows.append((f"baseline: pdfsig {args.pdf.name}", ["pdfsig", str(args.pdf)], env))
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
               f"wall seconds, min / median of {args.repeat}; CPU seconds, median")
         base = None
         for label, argv, row_env in rows:
-            low, mid, cpu, code = wall(argv, row_env, args.repeat)
+            if row_env is agent_env:  # a first kho verify starts the agent; wait until it listens
+                subprocess.run(argv, env=row_env, capture_output=True, check=False, cwd=ROOT)
+                if not wait_for_agent(agent_dir):
+                    label = label.replace("(warm agent)", "(no agent started)")
+            low, mid, cpu, code = wall(argv, row_env, args.repeat,
+                                       agent_dir if row_env is agent_env else None)
             if base is None:
                 base = mid
             print(f"{label:55s} {low:6.3f} / {mid:6.3f} s  ({mid / base:4.1f}x click)"
                   f"  cpu {cpu:6.3f} s  exit {code}")
+        print(f"(load average at the end {os.getloadavg()[0]:.1f}; the warm agent's CPU is that of "
+              "the client plus the agent's children, read from /proc)")
 
 
 if __name__ == "__main__":
