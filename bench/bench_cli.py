@@ -136,6 +136,7 @@ def logged_in_rows(
 
 
 def main() -> None:
+    global ROOT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pdf", type=Path, default=DEFAULT_PDF)
@@ -145,7 +146,6 @@ def main() -> None:
     parser.add_argument("--no-login", action="store_true",
                         help="Skip the logged-in rows (they first load the demo store, 10-30 s).")
     args = parser.parse_args()
-    global ROOT
     ROOT = args.tree.resolve()
     for package in ("kho", "repository", "ingest", "search", "web", "retention"):
         compileall.compile_dir(ROOT / package, quiet=1)
