@@ -61,7 +61,8 @@ _AGENT_MAIN = (  # the caller's module path: the agent imports the modules the c
 def wanted(args: list[str]) -> bool:
     """Whether this ``kho`` command line is one the agent serves (``kho verify ...``)."""
     return (args[:1] == ["verify"] and os.environ.get(SWITCH, "1") != "0"
-            and hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds") and hasattr(os, "fork"))
+            and hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds")
+            and hasattr(socket, "SO_PEERCRED") and hasattr(os, "fork"))
 
 
 def private_dir(create: bool = False) -> str | None:
