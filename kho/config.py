@@ -160,6 +160,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
     "KHO_SIGNATURE_MEMORY_MB": ("2048", "Address-space limit of a verification worker, in MB."),
+    # Read by kho/verify_agent.py (the `kho verify` program).
+    "KHO_VERIFY_AGENT": ("1", "`kho verify` hands its files to the user's warm verification agent "
+                              "and starts one (`0`: always in-process, no agent)."),
+    "KHO_VERIFY_AGENT_DIR": ("", "Private folder (0700) of the agent's socket (default "
+                                 "`$XDG_RUNTIME_DIR/kho`, else `/tmp/kho-<uid>`)."),
+    "KHO_VERIFY_AGENT_IDLE": ("300", "Seconds the verification agent waits for a command before "
+                                     "it exits."),
     # Read by ingest (ingest/text/settings.py, ingest/pipeline.py, ingest/celery_app.py).
     "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
     "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),
