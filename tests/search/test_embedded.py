@@ -280,13 +280,15 @@ def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, 
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 2)
     monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
     submitted: list[int] = []
-    real_submit = embedded.concurrent.futures.ProcessPoolExecutor.submit
+    import concurrent.futures  # (search.embedded imports it only for a rebuild's batches)
+
+    real_submit = concurrent.futures.ProcessPoolExecutor.submit
 
     def counting_submit(self, fn, *args, **kwargs):
         submitted.append(len(args[0]))
         return real_submit(self, fn, *args, **kwargs)
 
-    monkeypatch.setattr(embedded.concurrent.futures.ProcessPoolExecutor, "submit", counting_submit)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", counting_submit)
     parallel = _rebuild_fingerprint(tmp_path, "parallel", docs)
     assert sum(submitted) == len(docs)  # every document went through a worker
     assert parallel == inline
@@ -314,5 +316,5 @@ def test_a_broken_analysis_worker_leaves_the_rebuild_to_this_process(tmp_path, m
 
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 1)
     monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
-    monkeypatch.setattr(embedded.concurrent.futures, "ProcessPoolExecutor", broken_pool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", broken_pool)
     assert _rebuild_fingerprint(tmp_path, "broken", docs) == expected
