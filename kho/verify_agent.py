@@ -96,7 +96,10 @@ def socket_path(folder: str) -> str:
         (name, value) for name, value in os.environ.items()
         if name.startswith(("PYTHON", "LC_")) or name in ("LANG", "TZ", IDLE_VARIABLE)
     )
-    key = json.dumps([sys.executable, sys.version, _ROOT, module_path(), os.geteuid(), startup_env])
+    # The groups are part of the key: a caller whose groups changed (removed from a group that
+    # may read a folder) is served by an agent with its own groups, never by an older one's.
+    identity = [os.geteuid(), os.getegid(), sorted(os.getgroups())]
+    key = json.dumps([sys.executable, sys.version, _ROOT, module_path(), identity, startup_env])
     return os.path.join(folder, f"verify-{hashlib.sha256(key.encode()).hexdigest()[:20]}.sock")
 
 

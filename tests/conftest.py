@@ -29,6 +29,9 @@ def _services_required() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A `kho verify` run as a program by a test starts no warm agent that outlives the suite;
+    # tests/web/test_cli_verify_agent.py turns it on for its own private folders.
+    os.environ["KHO_VERIFY_AGENT"] = "0"
     if _services_required():
         missing = [name for name in SERVICE_VARIABLES if not os.environ.get(name)]
         if missing:
