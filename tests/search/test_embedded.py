@@ -205,6 +205,75 @@ def test_totals_and_facets_are_exact_across_segments_with_permissions(tmp_path):
     backend.close()
 
 
+def _facet_table(result: object) -> list[tuple[str, list[tuple[str, int]]]]:
+    return [(f.name, [(v.value, v.count) for v in f.values]) for f in result.facets]  # type: ignore[attr-defined]
+
+
+def test_facets_of_few_matches_counted_from_rows_equal_the_aggregation(tmp_path, monkeypatch):
+    """Few matches are counted from their SQLite rows: the same facets, value for value, as
+    Tantivy's aggregation over several segments with deletions, replacements, duplicate
+    hồ sơ ids and permissions; pending rows (SQLite ahead of Tantivy) leave it to the
+    aggregation."""
+    import search.embedded as embedded
+
+    docs = _corpus(240)
+    docs[3] = doc(docs[3].id, title=docs[3].title, text=docs[3].text, ho_so=("HS-1", "HS-1", ""),
+                  owner_unit=docs[3].owner_unit)
+    backend = EmbeddedBackend(tmp_path)
+    for i in range(0, len(docs), 30):
+        backend.index(docs[i : i + 30])
+    backend.delete([d.id for d in docs[::13]])
+    backend.index([doc(d.id, version=2, title="Kế hoạch hòa giải", owner_unit="U1",
+                       loai_van_ban="Tờ trình", ho_so=("HS-9",)) for d in docs[2::17]])
+    counted: list[int] = []
+    real = embedded._counted_facets
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        counted.append(found is not None)
+        return found
+
+    monkeypatch.setattr(embedded, "_counted_facets", spy)
+    queries = [(p, typed, size) for p in (AUDITOR, CLERK)
+               for typed in ("hòa giải", "hoa binh", '"công tác văn thư"', "", "tờ trình")
+               for size in (5, 100)]
+    by_rows = [_facet_table(backend.search(parse_query(t, p, page_size=n, facets=FACETS)))
+               for p, t, n in queries]
+    assert any(counted) and not all(counted)  # both paths ran (the empty query has 200+)
+    monkeypatch.setattr(embedded, "FACET_COUNT_MAX", 0)
+    aggregated = EmbeddedBackend(tmp_path)
+    by_aggregation = [_facet_table(aggregated.search(parse_query(t, p, page_size=n, facets=FACETS)))
+                      for p, t, n in queries]
+    assert by_rows == by_aggregation
+    assert any(dict(table)["ho_so"] for table in by_rows)
+    # SQLite ahead of Tantivy (a write between its two commits): the aggregation decides.
+    monkeypatch.setattr(embedded, "FACET_COUNT_MAX", 200)
+    counted.clear()
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.execute("INSERT INTO text_pending(rowid) VALUES (999999)")
+    backend._live._facet_cache.clear()  # same commit: the answer above would be reused
+    result = backend.search(parse_query("hòa giải", CLERK, facets=FACETS))
+    assert counted == [False]
+    assert _facet_table(result) == by_aggregation[queries.index((CLERK, "hòa giải", 100))]
+    backend.close()
+    aggregated.close()
+
+
+def test_remembered_facets_follow_a_write_by_another_writer(tmp_path):
+    """Facets are remembered per commit: the same query again after another writer's commit
+    counts the new document."""
+    reader = EmbeddedBackend(tmp_path)
+    reader.index([doc("a", title="Kế hoạch hòa giải", loai_van_ban="Công văn")])
+    query = parse_query("hòa giải", AUDITOR, facets=("loai_van_ban",))
+    assert reader.search(query).facet("loai_van_ban") == {"Công văn": 1}
+    assert reader.search(query).facet("loai_van_ban") == {"Công văn": 1}
+    writer = EmbeddedBackend(tmp_path)
+    writer.index([doc("b", title="Kế hoạch hòa giải", loai_van_ban="Tờ trình")])
+    writer.close()
+    assert reader.search(query).facet("loai_van_ban") == {"Công văn": 1, "Tờ trình": 1}
+    reader.close()
+
+
 WRITER = """
 import sys
 sys.path.insert(0, {root!r})
