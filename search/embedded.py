@@ -381,6 +381,10 @@ class _Index(IndexWriter):
             self._workers_failed = False
             self._searcher_mark: tuple[int, int, int] | None = None
             self._facet_cache: dict[tuple[Any, ...], tuple[Facet, ...]] = {}
+            self._holders = 0
+            self._holders_lock = threading.Lock()
+            self._applier: threading.Thread | None = None
+            self._applier_error: BaseException | None = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
                 f"Không mở được chỉ mục tìm kiếm: {path}", code="SEARCH_INDEX_UNAVAILABLE"
@@ -422,8 +426,13 @@ class _Index(IndexWriter):
         return self.path.parent / name
 
     def close(self) -> None:
-        self._stop_workers()
-        self.conn.close()
+        try:
+            self._join_applier()  # its rows stay pending on error: applied when next opened
+        except StoreUnavailable:
+            pass
+        finally:
+            self._stop_workers()
+            self.conn.close()
         self._lock_file.close()
 
     def _workers_broke(self) -> None:
@@ -442,13 +451,27 @@ class _Index(IndexWriter):
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """This thread is the only writer of this index, across threads and processes."""
-        with self.lock:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+        """This thread is the only writer of this index, across threads and processes (a
+        rebuild's background apply, :meth:`_apply_in_background`, holds the file lock too)."""
+        with self.lock, self._file_lock():
+            yield
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """The write lock between processes, held while any thread of this object needs it:
+        taken by the first holder, released by the last (``flock`` is per open file, so one
+        thread's unlock would otherwise release it under another thread's Tantivy writer)."""
+        with self._holders_lock:
+            if self._holders == 0:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._holders_lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
     def flush(self) -> None:
         """Apply every pending row to Tantivy in one commit (a rebuild's staged rows)."""
@@ -476,10 +499,11 @@ class _Index(IndexWriter):
             except Exception:  # a broken pool, no processes allowed here: analyse inline
                 self._workers_broke()
         if len(self._staged) >= BULK_COMMIT_DOCS:
-            self._apply_pending()
+            self._apply_in_background()
 
     def _apply(self, removed: Sequence[int], added: Sequence[tuple[int, IndexDocument]]) -> None:
         """Make the Tantivy index match SQLite for these rows, then clear their pending marks."""
+        self._join_applier()  # one Tantivy writer at a time (the caller holds the write lock)
         if not removed and not added:
             return
         heap = BULK_HEAP_BYTES if self.bulk else 50_000_000
@@ -512,18 +536,69 @@ class _Index(IndexWriter):
 
     def _apply_pending(self) -> None:
         """Every row marked in ``text_pending``, as SQLite has it now, in one Tantivy commit
-        (the caller holds the write lock)."""
+        (the caller holds the write lock; a background apply is waited for first)."""
+        self._join_applier()
         pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
         staged, self._staged = self._staged, {}
-        analysed = self._analysed()
+        futures, self._analysing = self._analysing, []
+        analysed = self._analysed(futures)
+        if self._workers_failed:
+            self._stop_workers()
+        if pending:
+            self._apply_rows(self.conn, pending, staged, analysed)
+
+    def _apply_in_background(self) -> None:
+        """A rebuild's :meth:`_apply_pending` in a thread, while this one goes on writing the
+        next batches to SQLite and the analysis workers go on with them (else they idle while
+        Tantivy indexes). The thread holds the file lock (no other process writes Tantivy
+        meanwhile) and reads and clears marks through its own connection; a mark is cleared
+        only where the row is still what Tantivy got (a row written meanwhile stays pending
+        for the next apply). Its error, if any, is raised by the next apply or flush."""
+        self._join_applier()
+        pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
+        staged, self._staged = self._staged, {}
+        futures, self._analysing = self._analysing, []
         if not pending:
             return
+
+        def run() -> None:
+            try:
+                with self._file_lock(), contextlib.closing(
+                    sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                ) as conn:
+                    self._apply_rows(conn, pending, staged, self._analysed(futures), checked=True)
+            except BaseException as exc:  # raised in the rebuild's thread by _join_applier
+                self._applier_error = exc
+
+        self._applier = threading.Thread(target=run, name="kho-index-apply", daemon=True)
+        self._applier.start()
+
+    def _join_applier(self) -> None:
+        """Wait for the background apply; raise its error (its rows stay pending)."""
+        applier, self._applier = self._applier, None
+        if applier is not None:
+            applier.join()
+        if self._workers_failed and self._pool is not None:
+            self._stop_workers()
+        error, self._applier_error = self._applier_error, None
+        if error is not None:
+            raise StoreUnavailable(
+                "Không cập nhật được chỉ mục tìm kiếm.", code="SEARCH_INDEX_UNAVAILABLE"
+            ) from error
+
+    def _apply_rows(
+        self, conn: sqlite3.Connection, pending: list[int], staged: dict[int, IndexDocument],
+        analysed: dict[int, tuple[str, int, dict[str, Any]]], *, checked: bool = False,
+    ) -> None:
+        """These marked rows, as SQLite has them now, in one Tantivy commit; then their marks
+        are cleared (``checked``: only where the row is unchanged since it was read)."""
         writer = self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
                                   num_threads=1)
+        applied: dict[int, tuple[str, int]] = {}
         try:
             for chunk in _chunks(pending, 5_000):
                 marks = ", ".join("?" * len(chunk))
-                rows = self.conn.execute(
+                rows = conn.execute(
                     f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
                 ).fetchall()
                 unknown = [r for r, doc_id, version in rows
@@ -531,13 +606,14 @@ class _Index(IndexWriter):
                            or (doc.id, doc.version) != (doc_id, version)]
                 bodies: dict[int, str] = {}
                 for part in _chunks(unknown):
-                    bodies.update(self.conn.execute(
+                    bodies.update(conn.execute(
                         f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(part))})",
                         part,
                     ).fetchall())
                 for rowid in chunk:
                     writer.delete_documents_by_term("rid", rowid)
                 for rowid, doc_id, version in rows:
+                    applied[rowid] = (doc_id, version)
                     body = bodies.get(rowid)
                     if body is None and (ready := analysed.get(rowid)) is not None \
                             and ready[:2] == (doc_id, version):
@@ -553,21 +629,42 @@ class _Index(IndexWriter):
             writer.wait_merging_threads()
         self.text.reload()
         self._searcher = None
-        for chunk in _chunks(pending):
-            self.conn.execute(
-                f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
-            )
+        if not checked:
+            for chunk in _chunks(pending):
+                conn.execute(
+                    f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
+                )
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for chunk in _chunks(pending):
+                marks = ", ".join("?" * len(chunk))
+                now = {r: (doc_id, version) for r, doc_id, version in conn.execute(
+                    f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
+                )}
+                done = [r for r in chunk if now.get(r) == applied.get(r)]
+                if done:
+                    conn.execute(
+                        f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(done))})",
+                        done,
+                    )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
-    def _analysed(self) -> dict[int, tuple[str, int, dict[str, Any]]]:
-        """What the workers analysed since the last apply: rowid → (id, version, fields).
-        A batch whose worker failed is left out (analysed inline from the staged document)."""
-        futures, self._analysing = self._analysing, []
+    def _analysed(
+        self, futures: list[concurrent.futures.Future[list[Any]]]
+    ) -> dict[int, tuple[str, int, dict[str, Any]]]:
+        """What the workers analysed for these batches: rowid → (id, version, fields). A batch
+        whose worker failed is left out (analysed inline from the staged document) and no
+        more batches go to the workers."""
         out: dict[int, tuple[str, int, dict[str, Any]]] = {}
         for future in futures:
             try:
                 batch = future.result()
             except Exception:  # a broken worker must not fail the rebuild
-                self._workers_broke()
+                self._workers_failed = True
                 continue
             out.update((rowid, (doc_id, version, fields)) for rowid, doc_id, version, fields in batch)
         return out

@@ -362,6 +362,65 @@ def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, 
     assert inline[0][0] > 0 and inline[-1][0] == len(docs)
 
 
+def test_a_rebuild_applying_to_tantivy_in_the_background_builds_the_same_index(
+    tmp_path, monkeypatch
+):
+    """Tantivy applies a rebuild's rows in a background thread while the next batches are
+    written and analysed: the same index as applied inline at the same commits, several
+    background commits. (Equal scores are ordered by index segment, and the order of
+    segments is Tantivy's own: hits are compared in score order, ties as a set.)"""
+    import search.embedded as embedded
+
+    docs = _varied_docs(60)
+    real = embedded._Index._apply_in_background
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 10)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", embedded._Index._apply_pending)
+    inline = _rebuild_fingerprint(tmp_path, "inline", docs)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 2)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    started: list[int] = []
+
+    def counting(self: _Index) -> None:
+        started.append(len(self._staged))
+        real(self)
+
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", counting)
+    background = _rebuild_fingerprint(tmp_path, "background", docs)
+    assert len(started) >= 4
+
+    def by_score(fingerprint: list[object]) -> list[object]:
+        return [(total, sorted(hits, key=lambda h: (-h[1], h[0])), facets)  # type: ignore[misc]
+                for total, hits, facets in fingerprint]  # type: ignore[misc]
+
+    assert by_score(background) == by_score(inline)
+
+
+def test_rows_rewritten_while_a_background_apply_runs_end_up_as_written(tmp_path, monkeypatch):
+    """A rebuild rewrites documents (newer versions, deletions) while earlier rows are being
+    applied in the background: a mark is cleared only for the row Tantivy got, so no older
+    version survives in the text index and nothing stays pending."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 15)
+    backend = EmbeddedBackend(tmp_path)
+    rebuild = backend.begin_rebuild()
+    n = 45
+    for version, word in ((1, "cũ"), (2, "cũ"), (3, "mới")):
+        for i in range(0, n, 5):
+            rebuild.index([doc(f"d{j}", version=version, title=f"Văn bản {word} {version}")
+                           for j in range(i, i + 5)])
+    rebuild.delete(["d0", "d1"])
+    rebuild.commit()
+    assert backend.search(parse_query("cũ", AUDITOR)).total == 0
+    found = backend.search(parse_query("mới", AUDITOR, page_size=100))
+    assert found.total == n - 2 and len(found.hits) == n - 2
+    assert {h.version for h in found.hits} == {3}
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("SELECT count(*) FROM text_pending").fetchone() == (0,)
+    backend.close()
+
+
 def test_a_broken_analysis_worker_leaves_the_rebuild_to_this_process(tmp_path, monkeypatch):
     """A worker process that dies (killed, out of memory) costs speed, never documents."""
     import concurrent.futures
