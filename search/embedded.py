@@ -17,7 +17,8 @@ Nothing to run besides this process. Layout next to ``<dir>/search.sqlite3``:
   value as indexed or fast fields.
 
 One Tantivy query carries the words, the filters and the permissions, so the exact total, the
-page, the facets (terms aggregations over the same matches) and therefore the highlights
+page, the facets (terms aggregations over the same matches; up to 200 matches, their SQLite
+rows counted instead, see :func:`_counted_facets`) and therefore the highlights
 (computed only for the page's hits) never see a hidden document. Ranking is BM25 over the whole
 document per term (as FTS5's ``bm25()`` was), weighted by :mod:`search.ranking` (the same
 plan the Elasticsearch backend translates): a match with the diacritics as typed weighs
@@ -35,7 +36,9 @@ index is next opened (the pending rows are re-applied from SQLite). Writers (thr
 processes) are serialised by a lock file inside the Tantivy directory. A rebuild writes
 ``search.sqlite3.rebuild`` and its own Tantivy directory, then renames the SQLite file over the
 live one (its ``meta.text_dir`` names the new directory); every connection notices the new file
-(inode check) and reopens. An index written by the FTS5 version is converted when opened.
+(inode check) and reopens. A rebuild's Tantivy commits (every :data:`BULK_COMMIT_DOCS` rows) run
+in a background thread while the next batches are written and analysed. An index written by
+the FTS5 version is converted when opened.
 """
 
 from __future__ import annotations
