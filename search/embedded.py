@@ -717,7 +717,13 @@ class _Index(IndexWriter):
             if found is not None and found[1] <= doc.version:
                 self._remove_rowid(found[0])
                 removed.append(found[0])
-        next_rowid = (self.conn.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0) + 1
+        # Never a rowid used before (a deleted last row's): a search holding the previous
+        # commit's rowids would read another document's row for its hit.
+        next_rowid = max(
+            self.conn.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0,
+            int((self.conn.execute("SELECT value FROM meta WHERE key='last_rowid'").fetchone()
+                 or (0,))[0]),
+        ) + 1
         rows: list[dict[str, Any]] = []
         hoso: list[tuple[str, int]] = []
         grants: list[tuple[str, str, int]] = []
@@ -743,6 +749,9 @@ class _Index(IndexWriter):
                     if seen is None or row[label] < seen:
                         labels[(facet, row[key])] = row[label]
         self.conn.executemany(_INSERT_DOC, rows)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES('last_rowid', ?)", (str(next_rowid - 1),)
+        )
         self.conn.executemany("INSERT OR IGNORE INTO doc_hoso(ho_so, rowid) VALUES(?, ?)", hoso)
         self.conn.executemany(
             "INSERT OR IGNORE INTO doc_grants(kind, who, rowid) VALUES(?, ?, ?)", grants

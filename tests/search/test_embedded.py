@@ -259,6 +259,28 @@ def test_facets_of_few_matches_counted_from_rows_equal_the_aggregation(tmp_path,
     aggregated.close()
 
 
+def test_a_deleted_rowid_is_never_given_to_another_document(tmp_path):
+    """A search that took its hits' rowids from the previous commit reads their rows: a
+    rowid freed by a deletion (or a new version) must not name another document, which the
+    person may not see."""
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([doc("a", title="Công văn"), doc("b", title="Công văn")])
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        before = dict(conn.execute("SELECT id, rowid FROM docs"))
+    backend.delete(["b"])
+    backend.index([doc("secret", title="Công văn mật", do_mat=3, owner_unit="OTHER")])
+    backend.index([doc("a", version=2, title="Công văn")])
+    reopened = EmbeddedBackend(tmp_path)
+    reopened.index([doc("c", title="Công văn")])
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        after = dict(conn.execute("SELECT id, rowid FROM docs"))
+    assert set(after) == {"a", "secret", "c"}
+    assert len(set(after.values())) == 3
+    assert not set(after.values()) & set(before.values())
+    reopened.close()
+    backend.close()
+
+
 def test_remembered_facets_follow_a_write_by_another_writer(tmp_path):
     """Facets are remembered per commit: the same query again after another writer's commit
     counts the new document."""
