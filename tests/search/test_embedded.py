@@ -205,6 +205,97 @@ def test_totals_and_facets_are_exact_across_segments_with_permissions(tmp_path):
     backend.close()
 
 
+def _facet_table(result: object) -> list[tuple[str, list[tuple[str, int]]]]:
+    return [(f.name, [(v.value, v.count) for v in f.values]) for f in result.facets]  # type: ignore[attr-defined]
+
+
+def test_facets_of_few_matches_counted_from_rows_equal_the_aggregation(tmp_path, monkeypatch):
+    """Few matches are counted from their SQLite rows: the same facets, value for value, as
+    Tantivy's aggregation over several segments with deletions, replacements, duplicate
+    hồ sơ ids and permissions; pending rows (SQLite ahead of Tantivy) leave it to the
+    aggregation."""
+    import search.embedded as embedded
+
+    docs = _corpus(240)
+    docs[3] = doc(docs[3].id, title=docs[3].title, text=docs[3].text, ho_so=("HS-1", "HS-1", ""),
+                  owner_unit=docs[3].owner_unit)
+    backend = EmbeddedBackend(tmp_path)
+    for i in range(0, len(docs), 30):
+        backend.index(docs[i : i + 30])
+    backend.delete([d.id for d in docs[::13]])
+    backend.index([doc(d.id, version=2, title="Kế hoạch hòa giải", owner_unit="U1",
+                       loai_van_ban="Tờ trình", ho_so=("HS-9",)) for d in docs[2::17]])
+    counted: list[int] = []
+    real = embedded._counted_facets
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        counted.append(found is not None)
+        return found
+
+    monkeypatch.setattr(embedded, "_counted_facets", spy)
+    queries = [(p, typed, size) for p in (AUDITOR, CLERK)
+               for typed in ("hòa giải", "hoa binh", '"công tác văn thư"', "", "tờ trình")
+               for size in (5, 100)]
+    by_rows = [_facet_table(backend.search(parse_query(t, p, page_size=n, facets=FACETS)))
+               for p, t, n in queries]
+    assert any(counted) and not all(counted)  # both paths ran (the empty query has 200+)
+    monkeypatch.setattr(embedded, "FACET_COUNT_MAX", 0)
+    aggregated = EmbeddedBackend(tmp_path)
+    by_aggregation = [_facet_table(aggregated.search(parse_query(t, p, page_size=n, facets=FACETS)))
+                      for p, t, n in queries]
+    assert by_rows == by_aggregation
+    assert any(dict(table)["ho_so"] for table in by_rows)
+    # SQLite ahead of Tantivy (a write between its two commits): the aggregation decides.
+    monkeypatch.setattr(embedded, "FACET_COUNT_MAX", 200)
+    counted.clear()
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.execute("INSERT INTO text_pending(rowid) VALUES (999999)")
+    backend._live._facet_cache.clear()  # same commit: the answer above would be reused
+    result = backend.search(parse_query("hòa giải", CLERK, facets=FACETS))
+    assert counted == [False]
+    assert _facet_table(result) == by_aggregation[queries.index((CLERK, "hòa giải", 100))]
+    backend.close()
+    aggregated.close()
+
+
+def test_a_deleted_rowid_is_never_given_to_another_document(tmp_path):
+    """A search that took its hits' rowids from the previous commit reads their rows: a
+    rowid freed by a deletion (or a new version) must not name another document, which the
+    person may not see."""
+    backend = EmbeddedBackend(tmp_path)
+    backend.index([doc("a", title="Công văn"), doc("b", title="Công văn")])
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        before = dict(conn.execute("SELECT id, rowid FROM docs"))
+    backend.delete(["b"])
+    backend.index([doc("secret", title="Công văn mật", do_mat=3, owner_unit="OTHER")])
+    backend.index([doc("a", version=2, title="Công văn")])
+    reopened = EmbeddedBackend(tmp_path)
+    reopened.index([doc("c", title="Công văn")])
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        after = dict(conn.execute("SELECT id, rowid FROM docs"))
+    assert set(after) == {"a", "secret", "c"}
+    assert len(set(after.values())) == 3
+    assert not set(after.values()) & set(before.values())
+    reopened.close()
+    backend.close()
+
+
+def test_remembered_facets_follow_a_write_by_another_writer(tmp_path):
+    """Facets are remembered per commit: the same query again after another writer's commit
+    counts the new document."""
+    reader = EmbeddedBackend(tmp_path)
+    reader.index([doc("a", title="Kế hoạch hòa giải", loai_van_ban="Công văn")])
+    query = parse_query("hòa giải", AUDITOR, facets=("loai_van_ban",))
+    assert reader.search(query).facet("loai_van_ban") == {"Công văn": 1}
+    assert reader.search(query).facet("loai_van_ban") == {"Công văn": 1}
+    writer = EmbeddedBackend(tmp_path)
+    writer.index([doc("b", title="Kế hoạch hòa giải", loai_van_ban="Tờ trình")])
+    writer.close()
+    assert reader.search(query).facet("loai_van_ban") == {"Công văn": 1, "Tờ trình": 1}
+    reader.close()
+
+
 WRITER = """
 import sys
 sys.path.insert(0, {root!r})
@@ -293,6 +384,65 @@ def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, 
     assert sum(submitted) == len(docs)  # every document went through a worker
     assert parallel == inline
     assert inline[0][0] > 0 and inline[-1][0] == len(docs)
+
+
+def test_a_rebuild_applying_to_tantivy_in_the_background_builds_the_same_index(
+    tmp_path, monkeypatch
+):
+    """Tantivy applies a rebuild's rows in a background thread while the next batches are
+    written and analysed: the same index as applied inline at the same commits, several
+    background commits. (Equal scores are ordered by index segment, and the order of
+    segments is Tantivy's own: hits are compared in score order, ties as a set.)"""
+    import search.embedded as embedded
+
+    docs = _varied_docs(60)
+    real = embedded._Index._apply_in_background
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 10)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", embedded._Index._apply_pending)
+    inline = _rebuild_fingerprint(tmp_path, "inline", docs)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 2)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    started: list[int] = []
+
+    def counting(self: _Index) -> None:
+        started.append(len(self._staged))
+        real(self)
+
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", counting)
+    background = _rebuild_fingerprint(tmp_path, "background", docs)
+    assert len(started) >= 4
+
+    def by_score(fingerprint: list[object]) -> list[object]:
+        return [(total, sorted(hits, key=lambda h: (-h[1], h[0])), facets)  # type: ignore[misc]
+                for total, hits, facets in fingerprint]  # type: ignore[misc]
+
+    assert by_score(background) == by_score(inline)
+
+
+def test_rows_rewritten_while_a_background_apply_runs_end_up_as_written(tmp_path, monkeypatch):
+    """A rebuild rewrites documents (newer versions, deletions) while earlier rows are being
+    applied in the background: a mark is cleared only for the row Tantivy got, so no older
+    version survives in the text index and nothing stays pending."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 15)
+    backend = EmbeddedBackend(tmp_path)
+    rebuild = backend.begin_rebuild()
+    n = 45
+    for version, word in ((1, "cũ"), (2, "cũ"), (3, "mới")):
+        for i in range(0, n, 5):
+            rebuild.index([doc(f"d{j}", version=version, title=f"Văn bản {word} {version}")
+                           for j in range(i, i + 5)])
+    rebuild.delete(["d0", "d1"])
+    rebuild.commit()
+    assert backend.search(parse_query("cũ", AUDITOR)).total == 0
+    found = backend.search(parse_query("mới", AUDITOR, page_size=100))
+    assert found.total == n - 2 and len(found.hits) == n - 2
+    assert {h.version for h in found.hits} == {3}
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("SELECT count(*) FROM text_pending").fetchone() == (0,)
+    backend.close()
 
 
 def test_a_broken_analysis_worker_leaves_the_rebuild_to_this_process(tmp_path, monkeypatch):
