@@ -56,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configurations = [("all parts", ",".join(FAST_PATH_PARTS))]
     configurations.append((f"default ({','.join(DEFAULT_FAST_PATH_PARTS)})", "1"))
-    configurations.append(("no memos (reader,gc)", "reader,gc"))
     configurations += [
         (f"all but {part}", ",".join(p for p in FAST_PATH_PARTS if p != part)) for part in FAST_PATH_PARTS
     ]

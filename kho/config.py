@@ -154,8 +154,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",
-        "Fast signature path in the verification workers: reader, name/certificate memos, collector"
-        " pause (`0` = stock pyHanko; or a list of `reader,names,certs,gc`).",
+        "Fast signature reader and collector pause in the verification workers (`0` = stock pyHanko;"
+        " `all` adds the name/certificate memos; or a list of `reader,names,certs,gc`).",
     ),
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
@@ -180,19 +180,16 @@ FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
 """The parts of the signature fast path (:mod:`ingest.signatures._fastpath`), each switchable
 for measuring what it adds (``bench/bench_fastpath_parts.py``): the caching reader, the name
 memo, the certificate memo and the collector pause."""
-DEFAULT_FAST_PATH_PARTS = FAST_PATH_PARTS
-"""The parts that pay: all of them. Measured in the worker pool on the nine real
-multi-signature documents, each verified once in corpus order as ``bench/eval_signatures.py``
-does (1 December 2026, 19:08 UTC, load 6.4-6.9, worker CPU per document, 3 interleaved runs):
-reader and collector pause only 197 / 207 / 179 ms, every part 162 / 156 / 138 ms (the name
-and certificate memos save 18-23 %: documents of one agency carry the same certificates, and
-RFC 4518 preparation of their names was a tenth of a small document's time);
-``bench/bench_fastpath_parts.py --repeat 2`` (load 4-7, CPU per document against every part on):
-without the reader 22.5x, without the collector pause 1.34x, without the name memo 1.27x,
-without the certificate memo 1.29x, reader and pause only 1.18x. An earlier measurement
-(load 0.9, each document verified three times in a row) had put the memos at 3 %. The memos
-replace functions of asn1crypto and pyHanko, but only inside the verification workers
-(:mod:`ingest.signatures._fastpath` is activated nowhere else); ``reader,gc`` leaves them out."""
+DEFAULT_FAST_PATH_PARTS = ("reader", "gc")
+"""The parts that pay, as measured by ``bench/bench_fastpath_parts.py`` on the nine real
+multi-signature documents (1 December 2026, load 0.9, CPU per document against every part on):
+without the reader 13.8x, without the collector pause 1.26x, without the name memo 1.03x,
+without the certificate memo 0.99x. The two memos replace functions of asn1crypto and pyHanko
+process-wide; for 3 % they are not worth it, so they are off unless asked for (``all``).
+Re-measured in the worker pool as ``bench/eval_signatures.py`` verifies (each document once, in
+corpus order, worker CPU; 6 interleaved rounds at load 5-9, bench/NOTES-issue9-speed.md): the
+name memo saves ~3 % of the mean (158 against 163 ms; ~7 % on the small documents, nothing on
+``vn-gov__03``), the certificate memo costs the first document more than it saves."""
 
 
 def fast_path_parts(value: str) -> frozenset[str]:

@@ -2,12 +2,12 @@
 
 Its parts (:data:`kho.config.FAST_PATH_PARTS`) are the caching reader (:mod:`._reader`),
 pausing the cyclic garbage collector during one verification, and two memos that replace
-functions of asn1crypto and pyHanko in the worker process (:mod:`._names`, :mod:`._certs`). By
-default every part is on (the memos save about a fifth of the worker's CPU on the real
-multi-signature documents, see :data:`kho.config.DEFAULT_FAST_PATH_PARTS`;
-``KHO_SIGNATURE_FAST_PATH=reader,gc`` leaves them out). :func:`activate` is called only by
-:mod:`._pool`'s workers and forked children (and by tests that compare the two paths): the web
-server, the pipeline process and any other code keep stock libraries.
+functions of asn1crypto and pyHanko process-wide (:mod:`._names`, :mod:`._certs`). By default
+only the reader and the pause are on: ``bench/bench_fastpath_parts.py`` measured the memos at
+3 % and 0 %, not worth a process-wide patch (``KHO_SIGNATURE_FAST_PATH=all`` turns them on).
+:func:`activate` is called only by :mod:`._pool`'s workers and forked children (and by tests
+that compare the two paths): the web server, the pipeline process and any other code keep
+stock libraries.
 
 ``KHO_SIGNATURE_FAST_PATH=0`` switches it off (stock pyHanko reader, no patches, the
 collector left alone); verdicts are the same either way.
