@@ -17,7 +17,9 @@ analysis gives a result identical to Kho's fast reader (every reported field) un
 whole-document check made Kho stricter (DIFFERENT otherwise, exit 1).
 
 Reports the mean time per real multi-signature document (``vn-*`` rows signed two or more
-times), verified in the worker pool as the pipeline does. ``--both`` runs everything twice,
+times), verified in the worker pool as the pipeline does, and the mean CPU time the worker
+spent on them (on a shared machine the wall time includes waiting for a core; the CPU time
+does not). ``--both`` runs everything twice,
 with the fast path on and off (``KHO_SIGNATURE_FAST_PATH``), in fresh processes.
 """
 
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ingest.signatures import PdfVerification, TrustStore, verify_pdf
+from ingest.signatures._pool import shared_pool
 from ingest.signatures.evaluation import (
     comparable,
     confusion,
@@ -120,15 +123,22 @@ def main(argv: list[str] | None = None) -> int:
     verdicts_differ: list[str] = []
     unexplained: list[str] = []
     multi_ms: list[float] = []
+    multi_cpu_ms: list[float] = []
+    pool = shared_pool()
     not_finished: list[str] = []
     stock_seconds = 0.0
     for entry in read_manifest(args.manifest):
         data = (base / entry.file).read_bytes()
         moment = datetime.now(UTC)
+        cpu_before = pool.idle_worker_cpu()
         t0 = time.perf_counter()
         result = verify_pdf(data, trust, now=moment)
         if entry.file in multi:
             multi_ms.append((time.perf_counter() - t0) * 1000)
+            cpu_after = pool.idle_worker_cpu()
+            if len(cpu_before) == 1 and cpu_before.keys() == cpu_after.keys():  # the same worker
+                (pid,) = cpu_before
+                multi_cpu_ms.append((cpu_after[pid] - cpu_before[pid]) * 1000)
         if args.compare and _not_finished(result):
             not_finished.append(f"{entry.file}: {result.verdict.explanation}")
         elif args.compare:
@@ -177,7 +187,12 @@ def main(argv: list[str] | None = None) -> int:
           f"tampered/invalid/mixed passes: {passes}")
     if multi_ms:
         print(f"real multi-signature documents: {len(multi_ms)}, mean {sum(multi_ms) / len(multi_ms):.0f} ms "
-              f"(min {min(multi_ms):.0f}, max {max(multi_ms):.0f}) in the worker pool")
+              f"(min {min(multi_ms):.0f}, max {max(multi_ms):.0f}) in the worker pool, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        if len(multi_cpu_ms) == len(multi_ms):
+            print(f"  worker CPU per document: mean {sum(multi_cpu_ms) / len(multi_cpu_ms):.0f} ms "
+                  f"(min {min(multi_cpu_ms):.0f}, max {max(multi_cpu_ms):.0f}; "
+                  f"clock ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms)")
     for line in violations:
         print(f"  VIOLATION {line}")
     if args.compare:

@@ -192,7 +192,11 @@ DEFAULT_FAST_PATH_PARTS = ("reader", "gc")
 multi-signature documents (1 December 2026, load 0.9, CPU per document against every part on):
 without the reader 13.8x, without the collector pause 1.26x, without the name memo 1.03x,
 without the certificate memo 0.99x. The two memos replace functions of asn1crypto and pyHanko
-process-wide; for 3 % they are not worth it, so they are off unless asked for (``all``)."""
+process-wide; for 3 % they are not worth it, so they are off unless asked for (``all``).
+Re-measured in the worker pool as ``bench/eval_signatures.py`` verifies (each document once, in
+corpus order, worker CPU; 6 interleaved rounds at load 5-9, bench/NOTES-issue9-speed.md): the
+name memo saves ~3 % of the mean (158 against 163 ms; ~7 % on the small documents, nothing on
+``vn-gov__03``), the certificate memo costs the first document more than it saves."""
 
 
 def fast_path_parts(value: str) -> frozenset[str]:

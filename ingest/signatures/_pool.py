@@ -230,6 +230,21 @@ class VerifierPool:
                 worker.stop()
             self._give_back(keep)
 
+    def idle_worker_cpu(self) -> dict[int, float]:
+        """CPU seconds (user + system) used so far by each idle worker, by process id, read from
+        ``/proc`` (empty where there is none). For benchmarks: with one worker, the difference
+        of its reading before and after :meth:`verify` is the CPU that document took in the
+        worker, which the load of other processes on the machine does not inflate as it does
+        the wall time (``bench/eval_signatures.py``)."""
+        with self._cond:
+            pids = [worker.process.pid for worker in self._idle]
+        found = {}
+        for pid in pids:
+            seconds = _process_cpu_seconds(pid)
+            if seconds is not None:
+                found[pid] = seconds
+        return found
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -304,6 +319,19 @@ class ForkVerifier:
 
     def close(self) -> None:
         pass
+
+
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` from ``/proc/PID/stat`` (``None`` where
+    that cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            # after the command name (in parentheses, may hold spaces): state is field 0,
+            # utime and stime are fields 11 and 12
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _mapped_bytes() -> int:

@@ -115,3 +115,24 @@ def test_the_forked_verifier_of_kho_verify_keeps_the_limits_and_the_caller_stock
     assert "thời gian" in slow.verdict.explanation
     # the caller's process kept stock libraries and its garbage collector
     assert _fastpath.active() is was_active and gc.isenabled() and x509.Name.__eq__ is name_eq
+
+
+def test_the_pool_reads_the_cpu_time_of_its_idle_worker(signed: bytes, pki_trust: TrustStore) -> None:
+    """What bench/eval_signatures.py reports beside the wall time: the CPU a document took in
+    the worker (its reading before and after a verification)."""
+    pool = VerifierPool(1, Limits(timeout=300, memory_mb=LIMIT_MB))
+    try:
+        assert pool.idle_worker_cpu() == {}  # no worker started yet
+        verify_pdf(signed, pki_trust, pool=pool)
+        before = pool.idle_worker_cpu()
+        assert len(before) == 1
+        (pid,) = before
+        assert pid == pool._idle[0].process.pid
+        assert before[pid] > 0  # it imported pyHanko and verified a document
+        result = verify_pdf(signed, pki_trust, pool=pool)
+        assert result.verdict.indication is Indication.TOTAL_PASSED
+        after = pool.idle_worker_cpu()
+        assert after.keys() == before.keys() and after[pid] >= before[pid]
+    finally:
+        pool.close()
+    assert pool.idle_worker_cpu() == {}  # closed: no worker left to read
