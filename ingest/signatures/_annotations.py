@@ -9,9 +9,14 @@ DSS classifies the same changes as annotation changes (``PdfObjectModificationsF
 permitted by an approval signature and by a certification signature with DocMDP P=3, and
 forbidden by P=1 and P=2 (the verdict rules compare the level with the DocMDP permission).
 
-Only revisions that write at least one markup annotation are looked at (which keeps the
-rule off the page tree of revisions that only add a signature); a revision that only removes
-comments stays unexplained. Only what cannot hide signed content is cleared: widget
+Only revisions that write, drop from a page's ``/Annots`` or free at least one markup
+annotation are looked at (which keeps the rule off the page tree of revisions that only add
+a signature). A removed comment is an annotation change as DSS counts it (an ``/Annots``
+deletion), whether the annotation is only dropped from the page or also freed in the
+cross-reference section: :class:`CommentFreeingPolicy` lets a revision free objects only when
+every one of them was a markup annotation in the revision before (pyHanko's standard policy
+rejects all freeing), and :class:`AnnotationRule` then clears those freed comments. Only
+what cannot hide signed content is cleared: widget
 annotations (form fields, signature appearances), links and any annotation with an action
 stay unexplained; an annotation may
 not be drawn over a form field or signature appearance (the overlap DSS reports); a page
@@ -32,7 +37,13 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
-from pyhanko.sign.diff_analysis import ReferenceUpdate, WhitelistRule
+from pyhanko.sign.diff_analysis import (
+    DiffResult,
+    ReferenceUpdate,
+    StandardDiffPolicy,
+    SuspiciousModification,
+    WhitelistRule,
+)
 from pyhanko.sign.diff_analysis.commons import compare_dicts
 
 MARKUP_SUBTYPES = frozenset({
@@ -49,8 +60,15 @@ class AnnotationRule(WhitelistRule):
 
     def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterable[ReferenceUpdate]:
         changed = new.explicit_refs_in_revision()
-        if not any(_is_markup_ref(new, ref) for ref in changed):
-            return  # no comment written in this revision (a removal alone stays unexplained)
+        freed = freed_comments(new)
+        if not (
+            freed
+            or any(_is_markup_ref(new, ref) for ref in changed)
+            or _drops_markup(old, new, changed)
+        ):
+            return  # no comment written, dropped or freed in this revision
+        # a freed comment is gone from every view; the page that listed it is judged below
+        yield from (ReferenceUpdate(ref) for ref in freed)
         try:
             pairs = list(_page_pairs(old, new))
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
@@ -61,6 +79,73 @@ class AnnotationRule(WhitelistRule):
             except Exception:  # any surprise: this page is not cleared
                 continue
             yield from updates
+
+
+class CommentFreeingPolicy(StandardDiffPolicy):
+    """pyHanko's ``StandardDiffPolicy``, except that a revision may free objects that were
+    markup annotations in the revision before it (a deleted comment, as Acrobat writes it);
+    freeing anything else is refused as the standard policy refuses all freeing. The freed
+    comments still need a rule to clear them (:class:`AnnotationRule` does, at
+    ``ModificationLevel.ANNOTATIONS``), and the pages that listed them are judged as any
+    annotation change."""
+
+    def __init__(self, global_rules: list[Any], form_rule: Any) -> None:
+        super().__init__(global_rules, form_rule, reject_object_freeing=False)
+
+    def apply(
+        self,
+        old: HistoricalResolver,
+        new: HistoricalResolver,
+        field_mdp_spec: Any = None,
+        doc_mdp: Any = None,
+    ) -> DiffResult:
+        others = set(new.refs_freed_in_revision()) - freed_comments(new)
+        if others:
+            raise SuspiciousModification(
+                f"The refs {sorted(others, key=lambda r: r.idnum)} were freed in the revision "
+                "provided; only markup annotations (comments) may be freed."
+            )
+        return super().apply(old, new, field_mdp_spec, doc_mdp)
+
+
+def freed_comments(new: HistoricalResolver) -> set[generic.Reference]:
+    """The references ``new``'s revision frees that were markup annotations just before."""
+    try:
+        freed = new.refs_freed_in_revision()
+    except Exception:
+        return set()
+    if not freed or new.revision < 1:
+        return set()
+    previous = new.reader.get_historical_resolver(new.revision - 1)
+    return {ref for ref in freed if _is_markup_ref(previous, ref)}
+
+
+def _drops_markup(
+    old: HistoricalResolver, new: HistoricalResolver, changed: set[generic.Reference]
+) -> bool:
+    """Whether a page (or ``/Annots`` array) of ``old`` rewritten in ``new`` no longer lists
+    a markup annotation it listed."""
+    for ref in changed:
+        try:
+            before = old(ref)
+            if isinstance(before, generic.DictionaryObject) and before.get("/Type") == "/Page":
+                old_refs, _ = _annots(old, before)
+                after = new(ref)
+                new_refs = _annots(new, after)[0] if isinstance(after, generic.DictionaryObject) else []
+            elif isinstance(before, generic.ArrayObject):
+                old_refs = [i.reference for i in before if isinstance(i, generic.IndirectObject)]
+                after = new(ref)
+                new_refs = [
+                    i.reference for i in after if isinstance(i, generic.IndirectObject)
+                ] if isinstance(after, generic.ArrayObject) else []
+            else:
+                continue
+        except Exception:
+            continue
+        kept = set(new_refs)
+        if any(r not in kept and _is_markup_ref(old, r) for r in old_refs):
+            return True
+    return False
 
 
 def _page_pairs(

@@ -45,7 +45,11 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
 from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
-from ingest.signatures._annotations import AnnotationRule, replaced_appearances
+from ingest.signatures._annotations import (
+    AnnotationRule,
+    CommentFreeingPolicy,
+    replaced_appearances,
+)
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -75,8 +79,10 @@ _TIME_PROBLEMS = frozenset(
 # metadata rule still accepts only an update of the catalog's /Metadata stream. A real
 # ministry PDF whose signed revision carries an empty metadata stream was a false alarm.
 # Annotation-only revisions are classified as ModificationLevel.ANNOTATIONS (pyHanko has no
-# rule for them; see :mod:`._annotations`), which DocMDP P=3 and approval signatures permit.
-_DIFF_POLICY = StandardDiffPolicy(
+# rule for them; see :mod:`._annotations`), which DocMDP P=3 and approval signatures permit;
+# a revision may free objects only when they were comments (a deleted comment, DSS's
+# annotation deletion), anything else freed stays refused as in pyHanko's policy.
+_DIFF_POLICY = CommentFreeingPolicy(
     global_rules=[
         *(
             MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
