@@ -278,6 +278,19 @@ def _skip_ws(data: bytes, pos: int) -> int:
     return pos
 
 
+def signed_revisions(data: bytes) -> int:
+    """How many distinct signed revisions the bytes hold: ``/ByteRange [0 b c d]`` arrays that
+    fit the file and lie inside the bytes they cover (as a signature dictionary's does),
+    whatever the final revision's form lists."""
+    found: set[tuple[int, int, int, int]] = set()
+    for match in _BYTE_RANGE.finditer(data):
+        a, b, c, d = (int(match.group(i)) for i in range(1, 5))
+        at = match.start()
+        if a == 0 and 0 < b < c <= c + d <= len(data) and (at < b or c <= at < c + d):
+            found.add((a, b, c, d))
+    return len(found)
+
+
 def replaced_signature_dictionaries(data: bytes) -> list[str]:
     """Signed signature dictionaries that bytes after their signed revision replace
     (Vietnamese, one line each): another dictionary with the same ``/ByteRange`` written

@@ -386,6 +386,7 @@ class Evidence(StrEnum):
     VIEWER_ERROR = "viewer_error"  # the viewer cannot open what the validator read
     CHECK_FAILED = "check_failed"  # a whole-document check broke on the file
     APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
+    SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -400,6 +401,7 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     Evidence.LENIENT_READING: Indication.INDETERMINATE,
     Evidence.VIEWER_ERROR: Indication.INDETERMINATE,
     Evidence.CHECK_FAILED: Indication.INDETERMINATE,
+    Evidence.SIGNATURE_HIDDEN: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -425,6 +427,7 @@ class DocumentFacts:
     appended_bytes: int = 0  # after the last %%EOF, line ends excluded
     appearance_replaced: tuple[str, ...] = ()  # fields whose shown text changed, value kept
     signature_dictionary_replaced: tuple[str, ...] = ()  # signed /Sig dictionaries rewritten
+    hidden_signatures: int = 0  # signed revisions in the bytes when the final one lists none
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -456,6 +459,13 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "Các phiên bản bổ sung sau khi ký chỉ đọc được khi bỏ qua lỗi cấu trúc (bảng tham "
             "chiếu chéo hỏng hoặc không khớp), nên không khẳng định được nội dung hiển thị là "
             "nội dung đã ký: " + " ".join(facts.recovery_problems),
+        ))
+    if facts.hidden_signatures:
+        found.append((
+            Evidence.SIGNATURE_HIDDEN,
+            f"Tệp chứa {facts.hidden_signatures} phiên bản đã được ký số nhưng phiên bản cuối "
+            "cùng của tài liệu không còn chữ ký nào: chữ ký có thể đã bị gỡ khỏi tài liệu sau "
+            "khi ký; cần đối chiếu với phiên bản đã ký.",
         ))
     if facts.viewer_error is not None:
         found.append((

@@ -281,6 +281,8 @@ def _document_facts(
         return rules.DocumentFacts(
             appended_bytes=appended,
             signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data)),
+            # no signature listed: signed revisions in the bytes were hidden after signing
+            hidden_signatures=_structure.signed_revisions(data) if not reports else 0,
         )
     unexplained = any(r.modification_level == "OTHER" for r in reports)
     wanted = verdict.indication is Indication.TOTAL_PASSED or recovery.problems or unexplained
