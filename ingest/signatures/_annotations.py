@@ -274,6 +274,51 @@ def _page_updates(
     return updates
 
 
+# --- annotations added after signing, cleared or not --------------------------------------
+
+
+def adds_annotations(reader: PdfFileReader, signed_revision: int) -> bool:
+    """Whether a revision after ``signed_revision`` adds, to a page it rewrites, an annotation
+    other than a widget (a comment, a link, a markup annotation with an action...): what DSS
+    counts as an annotation change, which DocMDP P=1 and P=2 forbid, whether or not
+    :class:`AnnotationRule` could clear it. Widgets (form fields, signatures, document
+    timestamps) are never counted: they are form filling or signing."""
+    total = reader.xrefs.total_revisions
+    for revision in range(signed_revision + 1, min(total, signed_revision + 1 + _MAX_REVISIONS)):
+        try:
+            if _adds_annotation(reader, revision):
+                return True
+        except Exception:  # unreadable: proves nothing (the change stays unexplained)
+            continue
+    return False
+
+
+_MAX_REVISIONS = 64
+
+
+def _adds_annotation(reader: PdfFileReader, revision: int) -> bool:
+    new = reader.get_historical_resolver(revision)
+    previous = reader.get_historical_resolver(revision - 1)
+    for ref in new.explicit_refs_in_revision():
+        page = new(ref)
+        if not isinstance(page, generic.DictionaryObject) or page.get("/Type") != "/Page":
+            continue
+        refs, _ = _annots(new, page)
+        for annot_ref in refs:
+            if not previous.is_ref_unassignable(annot_ref):
+                continue  # existed before: not added here
+            annot = new(annot_ref)
+            if (
+                isinstance(annot, generic.DictionaryObject)
+                and isinstance(annot.get("/Subtype"), generic.NameObject)
+                and annot.get("/Subtype") != "/Widget"
+                and "/FT" not in annot
+                and "/Rect" in annot
+            ):
+                return True
+    return False
+
+
 # --- appearances replaced after signing ---------------------------------------------------
 
 _SHOWN = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>")

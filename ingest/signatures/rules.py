@@ -137,6 +137,10 @@ class SignatureFacts:
     modification_level: str | None = None  # None with modifications_explained=False: unknown
     modifications_explained: bool = True
     modification_detail: str | None = None
+    # the least level an unexplained change is known to reach ("ANNOTATIONS": a revision
+    # after signing adds an annotation other than a form field, as DSS counts annotation
+    # changes), so a DocMDP level that forbids it is proven exceeded even unexplained
+    least_level: str | None = None
     docmdp_permission: int | None = None
     trust_problem: str | None = None  # AdES sub-indication name, None when trusted
     trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
@@ -160,6 +164,14 @@ def docmdp_violated(permission: int | None, level: str | None) -> bool:
     if permission is None or level is None:
         return False
     return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
+
+
+def known_level(facts: SignatureFacts) -> str | None:
+    """The modification level the DocMDP permission is compared with: the classified level,
+    or for a change no rule explains the least level it is known to reach (if any)."""
+    if facts.modifications_explained:
+        return facts.modification_level
+    return facts.least_level
 
 
 def signature_verdict(
@@ -203,14 +215,14 @@ def signature_verdict(
                     "phiên bản tài liệu đã ký: phần không được ký có thể bị sửa.",
                 )
             )
-        if docmdp_violated(facts.docmdp_permission, facts.modification_level):
+        if docmdp_violated(facts.docmdp_permission, known_level(facts)):
             _weigh(Evidence.DOCMDP_EXCEEDED, failed, indeterminate).append(
                 (
                     "FORMAT_FAILURE",
                     "Tài liệu có chữ ký chứng nhận (DocMDP mức "
                     f"{facts.docmdp_permission}: {_DOCMDP_VI.get(facts.docmdp_permission, '')}) "
                     "nhưng đã bị thay đổi vượt mức cho phép sau khi ký"
-                    f"{_LEVEL_VI.get(facts.modification_level or '', '')}.",
+                    f"{_LEVEL_VI.get(known_level(facts) or '', '')}.",
                 )
             )
         if facts.revoked_before_timestamp:

@@ -48,6 +48,7 @@ from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rul
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
+    adds_annotations,
     replaced_appearances,
 )
 from ingest.signatures._reader import CachingPdfReader
@@ -713,6 +714,11 @@ def _report(
     else:
         level, explained, detail = None, True, None
     docmdp = emb.docmdp_level if sig_type is SignatureType.SIGNATURE else None
+    least_level = None
+    if not explained and docmdp is not None and docmdp.value in (1, 2):
+        # DocMDP forbids annotation changes here: an annotation added after signing proves
+        # the lock broken even where no rule could clear the revision (a link, an action)
+        least_level = "ANNOTATIONS" if _adds_annotations(emb) else None
     problem = _problem_name(status.trust_problem_indic)
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
@@ -744,6 +750,7 @@ def _report(
         modification_level=level,
         modifications_explained=explained,
         modification_detail=detail,
+        least_level=least_level,
         docmdp_permission=docmdp.value if docmdp is not None else None,
         trust_problem=problem,
         trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
@@ -775,7 +782,7 @@ def _report(
         coverage=facts.coverage,
         modification_level=level if explained else "OTHER",
         modifications_permitted=None if diff is None else explained and not rules.docmdp_violated(
-            facts.docmdp_permission, level
+            facts.docmdp_permission, rules.known_level(facts)
         ),
         docmdp_permission=facts.docmdp_permission,
         signed_revision=_signed_revision(emb),
@@ -786,6 +793,17 @@ def _report(
         revocation_data_embedded=revocation,
         chain=_chain(status.validation_path),
     )
+
+
+def _adds_annotations(emb: EmbeddedPdfSignature) -> bool:
+    revision = _signed_revision(emb)
+    if revision is None:
+        return False
+    try:
+        return adds_annotations(emb.reader, revision)
+    except Exception as exc:  # proves nothing: the change stays unexplained
+        logger.info("annotation check failed: %s", _short(exc))
+        return False
 
 
 def _revoked_before_timestamp(status: Any) -> bool:

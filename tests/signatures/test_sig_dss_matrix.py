@@ -467,12 +467,18 @@ def test_a_new_annotation_with_an_action_is_not_cleared(
 ) -> None:
     """DSS's default policy calls these annotation changes (passing at P=3 and without
     certification); Kho is stricter on purpose: an action runs when clicked, no rule clears
-    it, a person looks (INDETERMINATE). Under P=1/P=2 DSS fails them: never a pass here."""
+    it, a person looks (INDETERMINATE). Under P=1/P=2 an added annotation that is no form
+    field is an annotation change DocMDP forbids, cleared or not: TOTAL-FAILED as in DSS. A
+    new widget may be a form field (DSS's form-fill class): undecided there, never passed."""
     for level in LEVELS:
         result = _verify(_add_annotation(signed("plain", level), subtype, extra), pki_trust, reader)
         assert result.verdict.indication is not Indication.TOTAL_PASSED, (level, result.verdict)
         assert result.signatures[0].modification_level == "OTHER"
-        if level is None or level == 3:
+        assert result.signatures[0].modifications_permitted is False
+        if level in (1, 2) and subtype != "/Widget":
+            assert _verdict(result) == FAILED, (level, result.verdict)
+            assert f"DocMDP mức {level}" in result.verdict.explanation
+        else:
             assert _verdict(result) == UNEXPLAINED, (level, result.verdict)
 
 
