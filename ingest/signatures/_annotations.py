@@ -99,13 +99,40 @@ class CommentFreeingPolicy(StandardDiffPolicy):
         field_mdp_spec: Any = None,
         doc_mdp: Any = None,
     ) -> DiffResult:
-        others = set(new.refs_freed_in_revision()) - freed_comments(new)
-        if others:
-            raise SuspiciousModification(
-                f"The refs {sorted(others, key=lambda r: r.idnum)} were freed in the revision "
-                "provided; only markup annotations (comments) may be freed."
-            )
+        freed = set(new.refs_freed_in_revision())
+        if freed:
+            comments = freed_comments(new)
+            others = {ref for ref in freed if ref not in comments or _used_otherwise(old, ref)}
+            if others:
+                raise SuspiciousModification(
+                    f"The refs {sorted(others, key=lambda r: r.idnum)} were freed in the "
+                    "revision provided; only markup annotations (comments), used nowhere but "
+                    "in a page's /Annots or another comment, may be freed."
+                )
         return super().apply(old, new, field_mdp_spec, doc_mdp)
+
+
+_COMMENT_LINKS = frozenset({"/Popup", "/Parent", "/IRT"})
+
+
+def _used_otherwise(old: HistoricalResolver, ref: generic.Reference) -> bool:
+    """Whether the signed revision reaches ``ref`` other than as an entry of a page's
+    ``/Annots`` or a comment's ``/Popup``/``/Parent``/``/IRT`` (a "comment" that is also,
+    say, a resource of the page: freeing it would change what the page shows).
+
+    Reads pyHanko's reverse reference map of the signed revision (internal API, the same map
+    its standard policy loads for every revision it reviews)."""
+    if old.is_ref_unassignable(ref):
+        return False  # written after signing: never part of what was signed
+    old._load_reverse_xref_cache()
+    for path in old._get_usages_of_ref(ref):
+        steps = list(path)
+        if len(steps) >= 2 and steps[-2] == "/Annots" and isinstance(steps[-1], int):
+            continue
+        if steps and steps[-1] in _COMMENT_LINKS:
+            continue
+        return True
+    return False
 
 
 def freed_comments(new: HistoricalResolver) -> set[generic.Reference]:

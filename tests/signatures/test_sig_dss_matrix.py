@@ -491,3 +491,36 @@ def test_the_freed_entry_is_where_the_test_puts_it(
     last = reader.xrefs.total_revisions - 1
     assert {r.idnum for r in reader.xrefs.refs_freed_in_revision(last)} == {ref.idnum}
     assert re.search(rb"\d+ 1\n0000000000 00001 f\r\n", freed[-2000:])
+
+
+def _with_comment_as_resource(data: bytes) -> bytes:
+    """A comment on page 1 whose dictionary is also the page's graphics state /GSC (alpha 1):
+    freeing the "comment" after signing would change how the page is drawn."""
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    page_ref, page = _page(writer)
+    annot = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Annot"), N("/Subtype"): N("/Square"), N("/Rect"): _floats(20, 20, 70, 70),
+        N("/CA"): generic.FloatObject(1), N("/ca"): generic.FloatObject(1),
+    }))
+    page[N("/Annots")] = generic.ArrayObject([annot])
+    resources = page["/Resources"]
+    states = resources.get("/ExtGState") or generic.DictionaryObject()
+    states[N("/GSC")] = annot
+    resources[N("/ExtGState")] = states
+    if isinstance(page.raw_get("/Resources"), generic.IndirectObject):
+        writer.mark_update(page.raw_get("/Resources"))
+    writer.mark_update(page_ref)
+    return _written(writer)
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_freed_comment_that_is_also_used_elsewhere_is_not_cleared(
+    pki: TestPKI, bases: dict[str, bytes], pki_trust: TrustStore, reader: str
+) -> None:
+    data = _sign(_with_comment_as_resource(bases["plain"]), pki, None)
+    assert _verdict(_verify(data, pki_trust, reader)) == PASSED
+    result = _verify(_remove_comment_freed(data), pki_trust, reader)
+    assert result.verdict.indication is not Indication.TOTAL_PASSED, result.verdict
+    assert result.signatures[0].modification_level == "OTHER"
+    # dropped from /Annots only (the object stays): a comment removal like any other
+    assert _verdict(_verify(_drop_comment(data)[0], pki_trust, reader)) == PASSED
