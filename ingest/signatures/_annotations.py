@@ -154,17 +154,19 @@ def _drops_markup(
     a markup annotation it listed."""
     for ref in changed:
         try:
-            before = old(ref)
-            if isinstance(before, generic.DictionaryObject) and before.get("/Type") == "/Page":
+            after = new(ref)  # already read by the markup check: only pages and arrays
+            if isinstance(after, generic.DictionaryObject) and after.get("/Type") == "/Page":
+                before = old(ref)
+                if not isinstance(before, generic.DictionaryObject):
+                    continue
                 old_refs, _ = _annots(old, before)
-                after = new(ref)
-                new_refs = _annots(new, after)[0] if isinstance(after, generic.DictionaryObject) else []
-            elif isinstance(before, generic.ArrayObject):
+                new_refs, _ = _annots(new, after)
+            elif isinstance(after, generic.ArrayObject):
+                before = old(ref)
+                if not isinstance(before, generic.ArrayObject):
+                    continue
                 old_refs = [i.reference for i in before if isinstance(i, generic.IndirectObject)]
-                after = new(ref)
-                new_refs = [
-                    i.reference for i in after if isinstance(i, generic.IndirectObject)
-                ] if isinstance(after, generic.ArrayObject) else []
+                new_refs = [i.reference for i in after if isinstance(i, generic.IndirectObject)]
             else:
                 continue
         except Exception:
