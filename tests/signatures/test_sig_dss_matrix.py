@@ -360,6 +360,11 @@ SHAPES: dict[str, tuple[str, Callable[..., bytes], dict[int | None, tuple[Indica
     "comment-changed": ("comment", _change_comment, ANNOTATION),
     "comment-dropped": ("comment", lambda d: _drop_comment(d)[0], ANNOTATION),
     "comment-freed": ("comment", _remove_comment_freed, ANNOTATION),
+    # a comment added after signing, removed again in the next update
+    "comment-added-then-dropped": (
+        "plain", lambda d: _drop_comment(_add_annotation(d))[0], ANNOTATION
+    ),
+    "comment-added-then-freed": ("plain", lambda d: _remove_comment_freed(_add_annotation(d)), ANNOTATION),
     # signature or form-fill changes
     "field-filled": ("form", _fill_field, FORM),
     "second-signature": ("plain", "approve", FORM),
