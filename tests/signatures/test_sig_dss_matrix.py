@@ -110,6 +110,36 @@ def _add_annotation(
     return _written(writer)
 
 
+def _add_note_with_popup(data: bytes) -> bytes:
+    """A sticky note as Acrobat saves one: a /Text annotation with its /Popup (both in the
+    page's /Annots, linked by /Popup and /Parent), a reply (/IRT), and the /Info dates
+    updated in the same revision."""
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    page_ref, page = _page(writer)
+    note = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Annot"), N("/Subtype"): N("/Text"), N("/Rect"): _floats(40, 40, 60, 60),
+        N("/Contents"): generic.TextStringObject("Đề nghị xem lại điều 2"), N("/P"): page_ref,
+        N("/T"): generic.TextStringObject("Chuyên viên"), N("/Name"): N("/Comment"),
+    }))
+    popup = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Annot"), N("/Subtype"): N("/Popup"), N("/Rect"): _floats(60, 60, 260, 160),
+        N("/Parent"): note, N("/Open"): generic.BooleanObject(False),
+    }))
+    note.get_object()[N("/Popup")] = popup
+    reply = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Annot"), N("/Subtype"): N("/Text"), N("/Rect"): _floats(40, 40, 60, 60),
+        N("/Contents"): generic.TextStringObject("Đã xem"), N("/IRT"): note, N("/RT"): N("/R"),
+    }))
+    annots = page.get("/Annots") or generic.ArrayObject()
+    annots.extend([note, popup, reply])
+    page[N("/Annots")] = annots
+    writer.mark_update(page_ref)
+    info_ref = writer.trailer.raw_get("/Info")
+    info_ref.get_object()[N("/ModDate")] = generic.pdf_string("D:20260105093000+07'00'")
+    writer.mark_update(info_ref)
+    return _written(writer)
+
+
 def _change_comment(data: bytes) -> bytes:
     """The comment of the signed revision gets other text and another appearance."""
     writer = IncrementalPdfFileWriter(BytesIO(data))
@@ -258,6 +288,14 @@ def _replace_content(data: bytes) -> bytes:
     return _written(writer)
 
 
+def _rotate_page(data: bytes) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    page_ref, page = _page(writer)
+    page[N("/Rotate")] = generic.NumberObject(90)
+    writer.mark_update(page_ref)
+    return _written(writer)
+
+
 def _update_info(data: bytes) -> bytes:
     """A viewer's save: /Info /ModDate and /Producer rewritten, nothing else."""
     writer = IncrementalPdfFileWriter(BytesIO(data))
@@ -358,6 +396,7 @@ SHAPES: dict[str, tuple[str, Callable[..., bytes], dict[int | None, tuple[Indica
     # annotation changes (DSS: created, modified or deleted under /Annots)
     "comment-added": ("plain", _add_annotation, ANNOTATION),
     "comment-changed": ("comment", _change_comment, ANNOTATION),
+    "note-with-popup-reply-and-info": ("plain", _add_note_with_popup, ANNOTATION),
     "comment-dropped": ("comment", lambda d: _drop_comment(d)[0], ANNOTATION),
     "comment-freed": ("comment", _remove_comment_freed, ANNOTATION),
     # a comment added after signing, removed again in the next update
@@ -376,6 +415,7 @@ SHAPES: dict[str, tuple[str, Callable[..., bytes], dict[int | None, tuple[Indica
     "page-added": ("plain", _add_page, NOWHERE),
     "page-removed": ("two-pages", _remove_page, NOWHERE),
     "content-replaced": ("plain", _replace_content, NOWHERE),
+    "page-rotated": ("plain", _rotate_page, NOWHERE),
     "signature-dictionary-rewritten": ("plain", _rewrite_signature_dictionary, NOWHERE),
 }
 
@@ -393,6 +433,7 @@ _REASON = {
     "page-added": "khác với phiên bản đã ký",
     "page-removed": "khác với phiên bản đã ký",
     "content-replaced": "khác với phiên bản đã ký",
+    "page-rotated": "khác với phiên bản đã ký",
     "signature-dictionary-rewritten": "Từ điển chữ ký không nhất quán",
 }
 
