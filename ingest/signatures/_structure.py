@@ -280,13 +280,17 @@ def _skip_ws(data: bytes, pos: int) -> int:
 
 def signed_revisions(data: bytes) -> int:
     """How many distinct signed revisions the bytes hold: ``/ByteRange [0 b c d]`` arrays that
-    fit the file and lie inside the bytes they cover (as a signature dictionary's does),
-    whatever the final revision's form lists."""
+    fit the file, lie inside the bytes they cover (as a signature dictionary's does) and end
+    at an ``%%EOF`` (a revision's end: not the offsets of a signed PDF attached inside this
+    one), whatever the final revision's form lists."""
     found: set[tuple[int, int, int, int]] = set()
     for match in _BYTE_RANGE.finditer(data):
         a, b, c, d = (int(match.group(i)) for i in range(1, 5))
-        at = match.start()
-        if a == 0 and 0 < b < c <= c + d <= len(data) and (at < b or c <= at < c + d):
+        at, end = match.start(), c + d
+        if (
+            a == 0 and 0 < b < c <= end <= len(data) and (at < b or c <= at < end)
+            and data.rfind(b"%%EOF", max(0, end - 16), end) >= 0
+        ):
             found.add((a, b, c, d))
     return len(found)
 
