@@ -9,9 +9,14 @@ DSS classifies the same changes as annotation changes (``PdfObjectModificationsF
 permitted by an approval signature and by a certification signature with DocMDP P=3, and
 forbidden by P=1 and P=2 (the verdict rules compare the level with the DocMDP permission).
 
-Only revisions that write at least one markup annotation are looked at (which keeps the
-rule off the page tree of revisions that only add a signature); a revision that only removes
-comments stays unexplained. Only what cannot hide signed content is cleared: widget
+Only revisions that write, drop from a page's ``/Annots`` or free at least one markup
+annotation are looked at (which keeps the rule off the page tree of revisions that only add
+a signature). A removed comment is an annotation change as DSS counts it (an ``/Annots``
+deletion), whether the annotation is only dropped from the page or also freed in the
+cross-reference section: :class:`CommentFreeingPolicy` lets a revision free objects only when
+every one of them was a markup annotation in the revision before (pyHanko's standard policy
+rejects all freeing), and :class:`AnnotationRule` then clears those freed comments. Only
+what cannot hide signed content is cleared: widget
 annotations (form fields, signature appearances), links and any annotation with an action
 stay unexplained; an annotation may
 not be drawn over a form field or signature appearance (the overlap DSS reports); a page
@@ -32,7 +37,13 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
-from pyhanko.sign.diff_analysis import ReferenceUpdate, WhitelistRule
+from pyhanko.sign.diff_analysis import (
+    DiffResult,
+    ReferenceUpdate,
+    StandardDiffPolicy,
+    SuspiciousModification,
+    WhitelistRule,
+)
 from pyhanko.sign.diff_analysis.commons import compare_dicts
 
 MARKUP_SUBTYPES = frozenset({
@@ -49,8 +60,15 @@ class AnnotationRule(WhitelistRule):
 
     def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterable[ReferenceUpdate]:
         changed = new.explicit_refs_in_revision()
-        if not any(_is_markup_ref(new, ref) for ref in changed):
-            return  # no comment written in this revision (a removal alone stays unexplained)
+        freed = freed_comments(new)
+        if not (
+            freed
+            or any(_is_markup_ref(new, ref) for ref in changed)
+            or _drops_markup(old, new, changed)
+        ):
+            return  # no comment written, dropped or freed in this revision
+        # a freed comment is gone from every view; the page that listed it is judged below
+        yield from (ReferenceUpdate(ref) for ref in freed)
         try:
             pairs = list(_page_pairs(old, new))
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
@@ -61,6 +79,102 @@ class AnnotationRule(WhitelistRule):
             except Exception:  # any surprise: this page is not cleared
                 continue
             yield from updates
+
+
+class CommentFreeingPolicy(StandardDiffPolicy):
+    """pyHanko's ``StandardDiffPolicy``, except that a revision may free objects that were
+    markup annotations in the revision before it (a deleted comment, as Acrobat writes it);
+    freeing anything else is refused as the standard policy refuses all freeing. The freed
+    comments still need a rule to clear them (:class:`AnnotationRule` does, at
+    ``ModificationLevel.ANNOTATIONS``), and the pages that listed them are judged as any
+    annotation change."""
+
+    def __init__(self, global_rules: list[Any], form_rule: Any) -> None:
+        super().__init__(global_rules, form_rule, reject_object_freeing=False)
+
+    def apply(
+        self,
+        old: HistoricalResolver,
+        new: HistoricalResolver,
+        field_mdp_spec: Any = None,
+        doc_mdp: Any = None,
+    ) -> DiffResult:
+        freed = set(new.refs_freed_in_revision())
+        if freed:
+            comments = freed_comments(new)
+            others = {ref for ref in freed if ref not in comments or _used_otherwise(old, ref)}
+            if others:
+                raise SuspiciousModification(
+                    f"The refs {sorted(others, key=lambda r: r.idnum)} were freed in the "
+                    "revision provided; only markup annotations (comments), used nowhere but "
+                    "in a page's /Annots or another comment, may be freed."
+                )
+        return super().apply(old, new, field_mdp_spec, doc_mdp)
+
+
+_COMMENT_LINKS = frozenset({"/Popup", "/Parent", "/IRT"})
+
+
+def _used_otherwise(old: HistoricalResolver, ref: generic.Reference) -> bool:
+    """Whether the signed revision reaches ``ref`` other than as an entry of a page's
+    ``/Annots`` or a comment's ``/Popup``/``/Parent``/``/IRT`` (a "comment" that is also,
+    say, a resource of the page: freeing it would change what the page shows).
+
+    Reads pyHanko's reverse reference map of the signed revision (internal API, the same map
+    its standard policy loads for every revision it reviews)."""
+    if old.is_ref_unassignable(ref):
+        return False  # written after signing: never part of what was signed
+    old._load_reverse_xref_cache()
+    for path in old._get_usages_of_ref(ref):
+        steps = list(path)
+        if len(steps) >= 2 and steps[-2] == "/Annots" and isinstance(steps[-1], int):
+            continue
+        if steps and steps[-1] in _COMMENT_LINKS:
+            continue
+        return True
+    return False
+
+
+def freed_comments(new: HistoricalResolver) -> set[generic.Reference]:
+    """The references ``new``'s revision frees that were markup annotations just before."""
+    try:
+        freed = new.refs_freed_in_revision()
+    except Exception:
+        return set()
+    if not freed or new.revision < 1:
+        return set()
+    previous = new.reader.get_historical_resolver(new.revision - 1)
+    return {ref for ref in freed if _is_markup_ref(previous, ref)}
+
+
+def _drops_markup(
+    old: HistoricalResolver, new: HistoricalResolver, changed: set[generic.Reference]
+) -> bool:
+    """Whether a page (or ``/Annots`` array) of ``old`` rewritten in ``new`` no longer lists
+    a markup annotation it listed."""
+    for ref in changed:
+        try:
+            after = new(ref)  # already read by the markup check: only pages and arrays
+            if isinstance(after, generic.DictionaryObject) and after.get("/Type") == "/Page":
+                before = old(ref)
+                if not isinstance(before, generic.DictionaryObject):
+                    continue
+                old_refs, _ = _annots(old, before)
+                new_refs, _ = _annots(new, after)
+            elif isinstance(after, generic.ArrayObject):
+                before = old(ref)
+                if not isinstance(before, generic.ArrayObject):
+                    continue
+                old_refs = [i.reference for i in before if isinstance(i, generic.IndirectObject)]
+                new_refs = [i.reference for i in after if isinstance(i, generic.IndirectObject)]
+            else:
+                continue
+        except Exception:
+            continue
+        kept = set(new_refs)
+        if any(r not in kept and _is_markup_ref(old, r) for r in old_refs):
+            return True
+    return False
 
 
 def _page_pairs(
@@ -187,6 +301,51 @@ def _page_updates(
             return []
         updates.append(ReferenceUpdate(new_array_ref))
     return updates
+
+
+# --- annotations added after signing, cleared or not --------------------------------------
+
+
+def adds_annotations(reader: PdfFileReader, signed_revision: int) -> bool:
+    """Whether a revision after ``signed_revision`` adds, to a page it rewrites, an annotation
+    other than a widget (a comment, a link, a markup annotation with an action...): what DSS
+    counts as an annotation change, which DocMDP P=1 and P=2 forbid, whether or not
+    :class:`AnnotationRule` could clear it. Widgets (form fields, signatures, document
+    timestamps) are never counted: they are form filling or signing."""
+    total = reader.xrefs.total_revisions
+    for revision in range(signed_revision + 1, min(total, signed_revision + 1 + _MAX_REVISIONS)):
+        try:
+            if _adds_annotation(reader, revision):
+                return True
+        except Exception:  # unreadable: proves nothing (the change stays unexplained)
+            continue
+    return False
+
+
+_MAX_REVISIONS = 64
+
+
+def _adds_annotation(reader: PdfFileReader, revision: int) -> bool:
+    new = reader.get_historical_resolver(revision)
+    previous = reader.get_historical_resolver(revision - 1)
+    for ref in new.explicit_refs_in_revision():
+        page = new(ref)
+        if not isinstance(page, generic.DictionaryObject) or page.get("/Type") != "/Page":
+            continue
+        refs, _ = _annots(new, page)
+        for annot_ref in refs:
+            if not previous.is_ref_unassignable(annot_ref):
+                continue  # existed before: not added here
+            annot = new(annot_ref)
+            if (
+                isinstance(annot, generic.DictionaryObject)
+                and isinstance(annot.get("/Subtype"), generic.NameObject)
+                and annot.get("/Subtype") != "/Widget"
+                and "/FT" not in annot
+                and "/Rect" in annot
+            ):
+                return True
+    return False
 
 
 # --- appearances replaced after signing ---------------------------------------------------

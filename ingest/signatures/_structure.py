@@ -278,6 +278,23 @@ def _skip_ws(data: bytes, pos: int) -> int:
     return pos
 
 
+def signed_revisions(data: bytes) -> int:
+    """How many distinct signed revisions the bytes hold: ``/ByteRange [0 b c d]`` arrays that
+    fit the file, lie inside the bytes they cover (as a signature dictionary's does) and end
+    at an ``%%EOF`` (a revision's end: not the offsets of a signed PDF attached inside this
+    one), whatever the final revision's form lists."""
+    found: set[tuple[int, int, int, int]] = set()
+    for match in _BYTE_RANGE.finditer(data):
+        a, b, c, d = (int(match.group(i)) for i in range(1, 5))
+        at, end = match.start(), c + d
+        if (
+            a == 0 and 0 < b < c <= end <= len(data) and (at < b or c <= at < end)
+            and data.rfind(b"%%EOF", max(0, end - 16), end) >= 0
+        ):
+            found.add((a, b, c, d))
+    return len(found)
+
+
 def replaced_signature_dictionaries(data: bytes) -> list[str]:
     """Signed signature dictionaries that bytes after their signed revision replace
     (Vietnamese, one line each): another dictionary with the same ``/ByteRange`` written

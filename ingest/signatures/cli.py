@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 
 import click
@@ -74,8 +76,63 @@ def _signature_lines(index: int, sig: SignatureReport) -> list[str]:
     return out
 
 
+_MAX_FILE_BYTES = 1 << 30  # larger "PDFs" are refused before they are read into memory
+
+
+class _Refused(ValueError):
+    """A path that is not read: its stable code and the Vietnamese reason."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a regular file; a directory, a device or a pipe (which could block or
+    never end) is refused (:class:`_Refused`), as is a file over 1 GiB."""
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise _Refused("NOT_A_FILE", "đây là một thư mục, không phải tệp PDF")
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("NOT_A_FILE", "không phải tệp thông thường (thiết bị, ống dẫn hoặc socket)")
+    if info.st_size > _MAX_FILE_BYTES:
+        raise _Refused(
+            "FILE_TOO_LARGE", f"tệp quá lớn ({info.st_size} byte, tối đa {_MAX_FILE_BYTES} byte)"
+        )
+    with path.open("rb") as handle:
+        return handle.read(_MAX_FILE_BYTES + 1)
+
+
+_OS_REASON_VI = {
+    errno.ENOENT: "không tồn tại",
+    errno.EACCES: "không có quyền đọc",
+    errno.EPERM: "không có quyền đọc",
+    errno.EISDIR: "đây là một thư mục, không phải tệp PDF",
+    errno.ENAMETOOLONG: "tên tệp quá dài",
+    errno.ELOOP: "liên kết tượng trưng lặp vòng",
+    errno.EIO: "lỗi vào/ra khi đọc đĩa",
+}
+
+
+def _error_code(exc: OSError | _Refused) -> str:
+    """A stable code for machines: FILE_NOT_FOUND, NOT_A_FILE, FILE_TOO_LARGE, FILE_UNREADABLE."""
+    if isinstance(exc, _Refused):
+        return exc.code
+    if isinstance(exc, FileNotFoundError):
+        return "FILE_NOT_FOUND"
+    if isinstance(exc, IsADirectoryError):
+        return "NOT_A_FILE"
+    return "FILE_UNREADABLE"
+
+
+def _reason_vi(exc: OSError | _Refused) -> str:
+    if isinstance(exc, OSError):
+        return _OS_REASON_VI.get(exc.errno or 0, f"lỗi hệ thống ({exc.strerror or exc})")
+    return str(exc)
+
+
 @click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Mỗi tệp một đối tượng JSON trên một dòng.")
 @click.option(
     "--trust-dir",
@@ -107,12 +164,15 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
     all_passed = True
     for path in files:
         try:
-            data = path.read_bytes()
-        except OSError as exc:
+            data = _read_file(path)
+        except (OSError, _Refused) as exc:
             all_passed = False
-            message = f"Không đọc được tệp: {exc.strerror or exc}"
+            message = f"Không đọc được tệp: {_reason_vi(exc)}"
             if as_json:
-                click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+                click.echo(json.dumps(
+                    {"file": str(path), "error": message, "code": _error_code(exc)},
+                    ensure_ascii=False,
+                ))
             else:
                 click.echo(f"{path}: LỖI — {message}")
             continue

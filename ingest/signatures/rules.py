@@ -137,6 +137,10 @@ class SignatureFacts:
     modification_level: str | None = None  # None with modifications_explained=False: unknown
     modifications_explained: bool = True
     modification_detail: str | None = None
+    # the least level an unexplained change is known to reach ("ANNOTATIONS": a revision
+    # after signing adds an annotation other than a form field, as DSS counts annotation
+    # changes), so a DocMDP level that forbids it is proven exceeded even unexplained
+    least_level: str | None = None
     docmdp_permission: int | None = None
     trust_problem: str | None = None  # AdES sub-indication name, None when trusted
     trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
@@ -160,6 +164,14 @@ def docmdp_violated(permission: int | None, level: str | None) -> bool:
     if permission is None or level is None:
         return False
     return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
+
+
+def known_level(facts: SignatureFacts) -> str | None:
+    """The modification level the DocMDP permission is compared with: the classified level,
+    or for a change no rule explains the least level it is known to reach (if any)."""
+    if facts.modifications_explained:
+        return facts.modification_level
+    return facts.least_level
 
 
 def signature_verdict(
@@ -203,14 +215,14 @@ def signature_verdict(
                     "phiên bản tài liệu đã ký: phần không được ký có thể bị sửa.",
                 )
             )
-        if docmdp_violated(facts.docmdp_permission, facts.modification_level):
+        if docmdp_violated(facts.docmdp_permission, known_level(facts)):
             _weigh(Evidence.DOCMDP_EXCEEDED, failed, indeterminate).append(
                 (
                     "FORMAT_FAILURE",
                     "Tài liệu có chữ ký chứng nhận (DocMDP mức "
                     f"{facts.docmdp_permission}: {_DOCMDP_VI.get(facts.docmdp_permission, '')}) "
                     "nhưng đã bị thay đổi vượt mức cho phép sau khi ký"
-                    f"{_LEVEL_VI.get(facts.modification_level or '', '')}.",
+                    f"{_LEVEL_VI.get(known_level(facts) or '', '')}.",
                 )
             )
         if facts.revoked_before_timestamp:
@@ -386,6 +398,7 @@ class Evidence(StrEnum):
     VIEWER_ERROR = "viewer_error"  # the viewer cannot open what the validator read
     CHECK_FAILED = "check_failed"  # a whole-document check broke on the file
     APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
+    SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -400,6 +413,7 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     Evidence.LENIENT_READING: Indication.INDETERMINATE,
     Evidence.VIEWER_ERROR: Indication.INDETERMINATE,
     Evidence.CHECK_FAILED: Indication.INDETERMINATE,
+    Evidence.SIGNATURE_HIDDEN: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -425,6 +439,7 @@ class DocumentFacts:
     appended_bytes: int = 0  # after the last %%EOF, line ends excluded
     appearance_replaced: tuple[str, ...] = ()  # fields whose shown text changed, value kept
     signature_dictionary_replaced: tuple[str, ...] = ()  # signed /Sig dictionaries rewritten
+    hidden_signatures: int = 0  # signed revisions in the bytes when the final one lists none
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -456,6 +471,13 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "Các phiên bản bổ sung sau khi ký chỉ đọc được khi bỏ qua lỗi cấu trúc (bảng tham "
             "chiếu chéo hỏng hoặc không khớp), nên không khẳng định được nội dung hiển thị là "
             "nội dung đã ký: " + " ".join(facts.recovery_problems),
+        ))
+    if facts.hidden_signatures:
+        found.append((
+            Evidence.SIGNATURE_HIDDEN,
+            f"Tệp chứa {facts.hidden_signatures} phiên bản đã được ký số nhưng phiên bản cuối "
+            "cùng của tài liệu không còn chữ ký nào: chữ ký có thể đã bị gỡ khỏi tài liệu sau "
+            "khi ký; cần đối chiếu với phiên bản đã ký.",
         ))
     if facts.viewer_error is not None:
         found.append((

@@ -45,7 +45,12 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
 from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
-from ingest.signatures._annotations import AnnotationRule, replaced_appearances
+from ingest.signatures._annotations import (
+    AnnotationRule,
+    CommentFreeingPolicy,
+    adds_annotations,
+    replaced_appearances,
+)
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -75,8 +80,10 @@ _TIME_PROBLEMS = frozenset(
 # metadata rule still accepts only an update of the catalog's /Metadata stream. A real
 # ministry PDF whose signed revision carries an empty metadata stream was a false alarm.
 # Annotation-only revisions are classified as ModificationLevel.ANNOTATIONS (pyHanko has no
-# rule for them; see :mod:`._annotations`), which DocMDP P=3 and approval signatures permit.
-_DIFF_POLICY = StandardDiffPolicy(
+# rule for them; see :mod:`._annotations`), which DocMDP P=3 and approval signatures permit;
+# a revision may free objects only when they were comments (a deleted comment, DSS's
+# annotation deletion), anything else freed stays refused as in pyHanko's policy.
+_DIFF_POLICY = CommentFreeingPolicy(
     global_rules=[
         *(
             MetadataUpdateRule(check_xml_syntax=False).as_qualified(ModificationLevel.LTA_UPDATES)
@@ -275,6 +282,8 @@ def _document_facts(
         return rules.DocumentFacts(
             appended_bytes=appended,
             signature_dictionary_replaced=tuple(_structure.replaced_signature_dictionaries(data)),
+            # no signature listed: signed revisions in the bytes were hidden after signing
+            hidden_signatures=_structure.signed_revisions(data) if not reports else 0,
         )
     unexplained = any(r.modification_level == "OTHER" for r in reports)
     wanted = verdict.indication is Indication.TOTAL_PASSED or recovery.problems or unexplained
@@ -705,6 +714,11 @@ def _report(
     else:
         level, explained, detail = None, True, None
     docmdp = emb.docmdp_level if sig_type is SignatureType.SIGNATURE else None
+    least_level = None
+    if not explained and docmdp is not None and docmdp.value in (1, 2):
+        # DocMDP forbids annotation changes here: an annotation added after signing proves
+        # the lock broken even where no rule could clear the revision (a link, an action)
+        least_level = "ANNOTATIONS" if _adds_annotations(emb) else None
     problem = _problem_name(status.trust_problem_indic)
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
@@ -736,6 +750,7 @@ def _report(
         modification_level=level,
         modifications_explained=explained,
         modification_detail=detail,
+        least_level=least_level,
         docmdp_permission=docmdp.value if docmdp is not None else None,
         trust_problem=problem,
         trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
@@ -767,7 +782,7 @@ def _report(
         coverage=facts.coverage,
         modification_level=level if explained else "OTHER",
         modifications_permitted=None if diff is None else explained and not rules.docmdp_violated(
-            facts.docmdp_permission, level
+            facts.docmdp_permission, rules.known_level(facts)
         ),
         docmdp_permission=facts.docmdp_permission,
         signed_revision=_signed_revision(emb),
@@ -778,6 +793,17 @@ def _report(
         revocation_data_embedded=revocation,
         chain=_chain(status.validation_path),
     )
+
+
+def _adds_annotations(emb: EmbeddedPdfSignature) -> bool:
+    revision = _signed_revision(emb)
+    if revision is None:
+        return False
+    try:
+        return adds_annotations(emb.reader, revision)
+    except Exception as exc:  # proves nothing: the change stays unexplained
+        logger.info("annotation check failed: %s", _short(exc))
+        return False
 
 
 def _revoked_before_timestamp(status: Any) -> bool:

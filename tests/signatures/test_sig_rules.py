@@ -204,6 +204,7 @@ EVIDENCE_TABLE = [
     (Evidence.LENIENT_READING, Indication.INDETERMINATE),
     (Evidence.VIEWER_ERROR, Indication.INDETERMINATE),
     (Evidence.CHECK_FAILED, Indication.INDETERMINATE),
+    (Evidence.SIGNATURE_HIDDEN, Indication.INDETERMINATE),
     (Evidence.APPENDED_BYTES, None),
 ]
 
@@ -241,6 +242,9 @@ UNREADABLE = Verdict(Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "unreada
          Indication.TOTAL_FAILED, "hash"),
         # bytes after %%EOF are reported only
         (PASSED, DocumentFacts(appended_bytes=7), Indication.TOTAL_PASSED, "ok"),
+        # signed revisions in the bytes that the final revision no longer lists: not unsigned
+        (Verdict(Indication.NO_SIGNATURE, None, "none"), DocumentFacts(hidden_signatures=2),
+         Indication.INDETERMINATE, "không còn chữ ký nào"),
     ],
 )
 def test_document_verdict_weighs_evidence(
@@ -261,3 +265,31 @@ def test_annotations_under_docmdp_are_named() -> None:
     failed, _ = signature_verdict(with_(docmdp_permission=1, modification_level="ANNOTATIONS"))
     assert (failed.indication, failed.sub_indication) == (Indication.TOTAL_FAILED, "FORMAT_FAILURE")
     assert "DocMDP mức 1" in failed.explanation and "chú thích" in failed.explanation
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_an_unexplained_change_known_to_add_annotations_exceeds_docmdp(level: int) -> None:
+    """A link added after P=1/P=2: no rule clears it, yet DSS's annotation class is proven."""
+    facts = with_(docmdp_permission=level, modifications_explained=False, least_level="ANNOTATIONS")
+    verdict, findings = signature_verdict(facts)
+    assert (verdict.indication, verdict.sub_indication) == (Indication.TOTAL_FAILED, "FORMAT_FAILURE")
+    assert f"DocMDP mức {level}" in verdict.explanation and "chú thích" in verdict.explanation
+    assert any("không xác định được" in f for f in findings)  # the unexplained change is named
+
+
+@pytest.mark.parametrize(
+    ("docmdp", "least"), [(3, "ANNOTATIONS"), (None, "ANNOTATIONS"), (1, None)]
+)
+def test_an_unexplained_change_stays_undecided_where_nothing_is_proven(
+    docmdp: int | None, least: str | None
+) -> None:
+    facts = with_(docmdp_permission=docmdp, modifications_explained=False, least_level=least)
+    verdict, _ = signature_verdict(facts)
+    assert (verdict.indication, verdict.sub_indication) == (
+        Indication.INDETERMINATE, "SIG_CONSTRAINTS_FAILURE"
+    )
+
+
+def test_an_explained_level_is_not_overridden_by_the_least_level() -> None:
+    facts = with_(docmdp_permission=2, modification_level="FORM_FILLING", least_level="ANNOTATIONS")
+    assert signature_verdict(facts)[0].indication is Indication.TOTAL_PASSED
