@@ -36,6 +36,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from verify_cli import agent_socket  # noqa: E402
+
 SHARED = Path(os.environ.get("KHO_SHARED_DIR", ROOT.parent / "shared"))
 DEFAULT_PDF = SHARED / "corpora" / "pdf" / "vn-gov__194-ttg.signed.pdf"
 
@@ -90,23 +94,6 @@ def agent_cpu(agent_dir: Path | None, wait_for_reap: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wait_for_agent(agent_dir: Path, timeout: float = 60) -> bool:
-    """Whether a verify agent listens in ``agent_dir`` (within ``timeout`` seconds)."""
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in agent_dir.glob("*.sock"):
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                probe.connect(str(path))
-                return True
-            except OSError:
-                pass
-            finally:
-                probe.close()
-        time.sleep(0.2)
-    return False
 
 
 def logged_in_rows(
@@ -181,7 +168,7 @@ def main() -> None:
         for label, argv, row_env in rows:
             if row_env is agent_env:  # a first kho verify starts the agent; wait until it listens
                 subprocess.run(argv, env=row_env, capture_output=True, check=False, cwd=ROOT)
-                if not wait_for_agent(agent_dir):
+                if agent_socket(agent_dir, 60) is None:
                     label = label.replace("(warm agent)", "(no agent started)")
             low, mid, cpu, code = wall(argv, row_env, args.repeat,
                                        agent_dir if row_env is agent_env else None)

@@ -7,36 +7,20 @@ update the way an annotating reader (or an attacker) writes it."""
 
 from __future__ import annotations
 
-import asyncio
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+from signature_shapes import sign_with_docmdp
 
 from ingest.signatures import Indication, PdfVerification, TrustStore, verify_pdf
-from ingest.testpki import FIXTURE_TIME, TestPKI, document_for, timestamper
+from ingest.testpki import TestPKI, document_for
 
 N = generic.NameObject
 
 
-def _sign(data: bytes, pki: TestPKI, docmdp: int | None) -> bytes:
-    """An approval signature (``docmdp=None``) or a certification signature with P=docmdp."""
-    writer = IncrementalPdfFileWriter(BytesIO(data))
-    meta = signers.PdfSignatureMetadata(
-        field_name="Sig1",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        certify=docmdp is not None,
-        docmdp_permissions=fields.MDPPerm(docmdp or 2),
-    )
-    signer = signers.PdfSigner(
-        meta, pki.personal.pyhanko_signer(), timestamper=timestamper(pki, FIXTURE_TIME)
-    )
-    out = BytesIO()
-    asyncio.run(signer.async_sign_pdf(writer, output=out))
-    return out.getvalue()
 
 
 def _form_xobject(
@@ -100,7 +84,7 @@ def unsigned(pki: TestPKI) -> bytes:
 
 @pytest.fixture(scope="module")
 def signed(unsigned: bytes, pki: TestPKI) -> dict[int | None, bytes]:
-    return {level: _sign(unsigned, pki, level) for level in (None, 1, 2, 3)}
+    return {level: sign_with_docmdp(unsigned, pki, level) for level in (None, 1, 2, 3)}
 
 
 def _verdict(result: PdfVerification) -> tuple[Indication, str | None]:
@@ -220,7 +204,7 @@ def _set_field(data: bytes, shown: str, value: str | None = None) -> bytes:
 
 @pytest.fixture(scope="module")
 def signed_form(unsigned: bytes, pki: TestPKI) -> bytes:
-    return _sign(_with_text_field(unsigned, "Bo Tai chinh", "Bo Tai chinh"), pki, None)
+    return sign_with_docmdp(_with_text_field(unsigned, "Bo Tai chinh", "Bo Tai chinh"), pki, None)
 
 
 def test_the_signed_form_passes(signed_form: bytes, pki_trust: TrustStore) -> None:

@@ -4,23 +4,12 @@ verdict or a Vietnamese error for each file, never a traceback."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from verify_cli import run_kho_verify
 
 from ingest.signatures import trustlist
-
-
-def _kho_verify(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
-    env["KHO_DATA_DIR"] = str(tmp_path / "kho")
-    return subprocess.run(
-        [sys.executable, "-m", "web.cli", "verify", *args],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +20,7 @@ def samples(corpus_pdf_dir: Path) -> list[Path]:
 
 
 def test_every_corpus_sample_gets_a_verdict_and_no_traceback(samples: list[Path], tmp_path: Path) -> None:
-    done = _kho_verify(*map(str, samples), tmp_path=tmp_path)
+    done = run_kho_verify(*map(str, samples), tmp_path=tmp_path)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
     assert done.returncode == 1  # some samples are tampered
     heads = [line for line in done.stdout.splitlines() if not line.startswith(" ")]
@@ -42,7 +31,7 @@ def test_every_corpus_sample_gets_a_verdict_and_no_traceback(samples: list[Path]
 def test_json_output_has_one_verdict_per_sample_and_the_spoofing_one_never_passes(
     samples: list[Path], tmp_path: Path
 ) -> None:
-    done = _kho_verify("--json", *map(str, samples), tmp_path=tmp_path)
+    done = run_kho_verify("--json", *map(str, samples), tmp_path=tmp_path)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
     results = {Path(r["file"]).name: r for r in map(json.loads, done.stdout.splitlines())}
     assert len(results) == len(samples)
@@ -59,7 +48,7 @@ def test_junk_and_missing_files_get_vietnamese_reasons(tmp_path: Path, samples: 
     text.write_text("không phải PDF", encoding="utf-8")
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(samples[0].read_bytes()[:5000])
-    done = _kho_verify(str(empty), str(text), str(cut), str(tmp_path / "absent.pdf"), tmp_path=tmp_path)
+    done = run_kho_verify(str(empty), str(text), str(cut), str(tmp_path / "absent.pdf"), tmp_path=tmp_path)
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 1
     assert "Không đọc được tệp" in done.stdout

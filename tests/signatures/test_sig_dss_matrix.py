@@ -44,6 +44,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from signature_shapes import sign_with_docmdp
 
 from ingest.signatures import Indication, PdfVerification, TrustStore
 from ingest.signatures._reader import CachingPdfReader
@@ -338,20 +339,6 @@ def _rewrite_signature_dictionary(data: bytes) -> bytes:
 # --- the signed documents -------------------------------------------------------------------
 
 
-def _sign(data: bytes, pki: TestPKI, docmdp: int | None) -> bytes:
-    writer = IncrementalPdfFileWriter(BytesIO(data))
-    meta = signers.PdfSignatureMetadata(
-        field_name="Sig1",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        certify=docmdp is not None,
-        docmdp_permissions=fields.MDPPerm(docmdp or 2),
-    )
-    signer = signers.PdfSigner(
-        meta, pki.personal.pyhanko_signer(), timestamper=timestamper(pki, FIXTURE_TIME)
-    )
-    out = BytesIO()
-    asyncio.run(signer.async_sign_pdf(writer, output=out))
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -372,7 +359,7 @@ def signed(bases: dict[str, bytes], pki: TestPKI) -> Callable[[str, int | None],
 
     def get(base: str, level: int | None) -> bytes:
         if (base, level) not in cache:
-            cache[base, level] = _sign(bases[base], pki, level)
+            cache[base, level] = sign_with_docmdp(bases[base], pki, level)
         return cache[base, level]
 
     return get
@@ -563,7 +550,7 @@ def _with_comment_as_resource(data: bytes) -> bytes:
 def test_a_freed_comment_that_is_also_used_elsewhere_is_not_cleared(
     pki: TestPKI, bases: dict[str, bytes], pki_trust: TrustStore, reader: str
 ) -> None:
-    data = _sign(_with_comment_as_resource(bases["plain"]), pki, None)
+    data = sign_with_docmdp(_with_comment_as_resource(bases["plain"]), pki, None)
     assert _verdict(_verify(data, pki_trust, reader)) == PASSED
     result = _verify(_remove_comment_freed(data), pki_trust, reader)
     assert result.verdict.indication is not Indication.TOTAL_PASSED, result.verdict

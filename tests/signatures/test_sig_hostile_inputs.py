@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from verify_cli import run_kho_verify
 
 from ingest.signatures import Indication, TrustStore, verify_pdf
 from ingest.testpki import TestPKI, make_variant
@@ -88,13 +87,6 @@ def signed(pki: TestPKI) -> bytes:
     return make_variant("personal-only", pki=pki)
 
 
-def _kho_verify(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
-    env["KHO_DATA_DIR"] = str(tmp_path / "kho")
-    return subprocess.run(
-        [sys.executable, "-m", "web.cli", "verify", *args],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
-    )
 
 
 def test_hostile_inputs_get_verdicts_and_no_traceback(signed: bytes, tmp_path: Path) -> None:
@@ -106,7 +98,7 @@ def test_hostile_inputs_get_verdicts_and_no_traceback(signed: bytes, tmp_path: P
     folder.mkdir()
     pipe = tmp_path / "ong.pdf"
     os.mkfifo(pipe)  # reading it would block forever: refused, never opened
-    done = _kho_verify("--json", *map(str, files), str(folder), str(pipe), "/dev/null",
+    done = run_kho_verify("--json", *map(str, files), str(folder), str(pipe), "/dev/null",
                        tmp_path=tmp_path)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr[-3000:]
     assert done.returncode == 1
@@ -131,7 +123,7 @@ def test_hostile_inputs_get_verdicts_and_no_traceback(signed: bytes, tmp_path: P
 def test_human_output_names_a_directory_in_vietnamese(tmp_path: Path) -> None:
     folder = tmp_path / "ho-so"
     folder.mkdir()
-    done = _kho_verify(str(folder), str(tmp_path / "khong-co.pdf"), tmp_path=tmp_path)
+    done = run_kho_verify(str(folder), str(tmp_path / "khong-co.pdf"), tmp_path=tmp_path)
     assert "Traceback" not in done.stdout + done.stderr
     assert "Usage" not in done.stdout + done.stderr  # every path gets its line, none aborts
     assert done.returncode == 1

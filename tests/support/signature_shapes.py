@@ -3,10 +3,14 @@ update that adds a page, and one byte of that update's cross-reference table cha
 
 from __future__ import annotations
 
+import asyncio
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+
+from ingest.testpki import FIXTURE_TIME, TestPKI, timestamper
 
 
 def add_page_update(data: bytes) -> tuple[bytes, int]:
@@ -56,3 +60,21 @@ def malformed_marker(data: bytes, idnum: int) -> bytes:
 def off_generation(data: bytes, idnum: int) -> bytes:
     pos = xref_entry_position(data, idnum) + 11
     return data[:pos] + b"00001" + data[pos + 5:]
+
+
+def sign_with_docmdp(data: bytes, pki: TestPKI, docmdp: int | None) -> bytes:
+    """An approval signature (``docmdp=None``) or a certification signature with P=docmdp, by
+    the test PKI's personal identity, time-stamped at the fixture time."""
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    meta = signers.PdfSignatureMetadata(
+        field_name="Sig1",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=docmdp is not None,
+        docmdp_permissions=fields.MDPPerm(docmdp or 2),
+    )
+    signer = signers.PdfSigner(
+        meta, pki.personal.pyhanko_signer(), timestamper=timestamper(pki, FIXTURE_TIME)
+    )
+    out = BytesIO()
+    asyncio.run(signer.async_sign_pdf(writer, output=out))
+    return out.getvalue()
