@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -41,7 +40,13 @@ from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
 
-log = logging.getLogger(__name__)
+
+def _warn(message: str, *args: object) -> None:
+    """A warning in the log (``logging`` imported only then: a reading command never needs it)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
+
 
 GENESIS = "0" * 64
 _SHARD = 100_000
@@ -355,7 +360,7 @@ class AuditLog:
                 entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
                 self.record_index.add(entries, events[0].seq, events[-1].seq + 1)
         except (sqlite3.Error, OSError) as exc:
-            log.warning("audit index not updated on append: %s", exc)
+            _warn("audit index not updated on append: %s", exc)
 
     @staticmethod
     def _chain(seq: int, prev: str, moment: str, drafts: Sequence[EventDraft]) -> list[AuditEvent]:
@@ -601,7 +606,7 @@ class AuditLog:
             self._catch_up()
             located = self.record_index.seqs(record_id)
         except sqlite3.Error as exc:
-            log.warning("audit index unusable, scanning the log: %s", exc)
+            _warn("audit index unusable, scanning the log: %s", exc)
             return [e for e in self.events() if e.record_id == record_id]
         out = []
         for seq, home in located:

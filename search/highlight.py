@@ -45,10 +45,12 @@ def _variants() -> dict[str, frozenset[str]]:
         block = plane[start : start + 256]
         if block.lower() != block:
             candidates.update(c for c in block if c.lower() != c)
+    # Folded all at once (one character out per character in): a call per character was as
+    # long as the rest of this function.
+    chars = list(candidates)
+    lowered = "".join(low if len(low := char.lower()) == 1 else char for char in chars)
     groups: dict[str, set[str]] = {}
-    for char in candidates:
-        lowered = char.lower()
-        key = fold(lowered if len(lowered) == 1 else char)
+    for char, key in zip(chars, fold(lowered), strict=True):
         if key != char:
             groups.setdefault(key, {key}).add(char)
     return {k: frozenset(v) for k, v in groups.items()}

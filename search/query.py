@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from html import escape
 from typing import Any
 
 from kho.errors import KhoError
@@ -182,7 +181,10 @@ class Highlight:
         self, open_tag: str = "<mark>", close_tag: str = "</mark>", *, html: bool = True
     ) -> str:
         """The fragment with matches wrapped; HTML-escaped unless ``html=False``."""
-        esc = escape if html else (lambda s: s)
+        if html:
+            from html import escape as esc  # (only pages need it: not imported by kho search)
+        else:
+            esc = str
         out, pos = [], 0
         for start, end in self.spans:
             out += [esc(self.text[pos:start]), open_tag, esc(self.text[start:end]), close_tag]
