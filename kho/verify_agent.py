@@ -39,12 +39,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import stat
 import struct
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
 
 SWITCH = "KHO_VERIFY_AGENT"
+PRESTART_VARIABLE = "KHO_VERIFY_AGENT_PRESTART"
 DIR_VARIABLE = "KHO_VERIFY_AGENT_DIR"
 IDLE_VARIABLE = "KHO_VERIFY_AGENT_IDLE"
 DEFAULT_IDLE = 300.0
@@ -52,17 +56,40 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ACCEPTED, _STALE = b"A", b"S"
 _MAX_REQUEST = 1 << 22  # arguments and environment: a few kilobytes
 _FAILED = 70  # the agent's child could not run the command (EX_SOFTWARE)
-_AGENT_MAIN = (  # the caller's module path: the agent imports the modules the caller would
-    "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
+_STARTING_WAIT = 1.5
+"""Seconds a ``kho verify`` waits for an agent that is still importing (its lock is held, its
+socket not yet made; e.g. just started by ``kho login``) before it runs in-process."""
+_AGENT_MAIN = (  # the caller's module path: the agent imports the modules the caller would.
+    # It keeps no folder busy and holds none of its starter's other descriptors (pipes).
+    "import json, os, sys; os.chdir('/'); os.closerange(3, 1 << 16); "
+    "sys.path[:] = json.loads(sys.argv[2]); "
     "from kho.verify_agent import serve; sys.exit(serve(sys.argv[1]))"
 )
 
 
 def wanted(args: list[str]) -> bool:
     """Whether this ``kho`` command line is one the agent serves (``kho verify ...``)."""
+    import socket
+
     return (args[:1] == ["verify"] and os.environ.get(SWITCH, "1") != "0"
             and hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds")
-            and hasattr(socket, "SO_PEERCRED") and hasattr(os, "fork"))
+            and hasattr(socket, "SO_PEERCRED") and hasattr(os, "fork")
+            and hasattr(os, "posix_spawn"))
+
+
+PRESTARTING = ("login", "whoami")
+"""The commands a văn thư runs first in a session: after their output, they start the agent
+(:func:`prestart`) so that the session's first ``kho verify`` finds it warm."""
+
+
+def prestart_wanted(args: list[str]) -> bool:
+    """Whether this command line starts the agent ahead of need: one of :data:`PRESTARTING`,
+    the agent on (``KHO_VERIFY_AGENT``, not ``0``) and ahead-of-need starts on
+    (``KHO_VERIFY_AGENT_PRESTART``, not ``0``), on Linux (``SO_PEERCRED``) only."""
+    return (args[:1] in ([name] for name in PRESTARTING)
+            and "--help" not in args and "-h" not in args
+            and os.environ.get(SWITCH, "1") != "0" and os.environ.get(PRESTART_VARIABLE, "1") != "0"
+            and sys.platform.startswith("linux") and hasattr(os, "posix_spawn"))
 
 
 def private_dir(create: bool = False) -> str | None:
@@ -108,15 +135,60 @@ def module_path() -> list[str]:
     return [entry or os.getcwd() for entry in sys.path]
 
 
+def _alive(path: str) -> bool:
+    """Whether an agent holds the lock of ``path`` (serving, or still importing)."""
+    import fcntl
+
+    try:
+        lock = os.open(path + ".lock", os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(lock)  # (closing releases a lock taken here)
+    return False
+
+
+def _connect(path: str) -> socket.socket:
+    """A connection to the agent at ``path``; if it is still importing (its lock held, no
+    socket yet), waited for up to :data:`_STARTING_WAIT` seconds. ``OSError`` if none."""
+    import socket
+    import time
+
+    deadline = None
+    while True:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            client.connect(path)
+            return client
+        except (FileNotFoundError, ConnectionRefusedError):
+            client.close()
+            now = time.monotonic()
+            deadline = deadline or now + _STARTING_WAIT
+            if now >= deadline or not _alive(path):
+                raise
+            time.sleep(0.02)
+        except OSError:
+            client.close()
+            raise
+
+
 def run(args: list[str], prog_name: str) -> int | None:
     """Run ``kho <args>`` in the agent; its exit status, or None when no agent took it (then
     the caller runs the command itself)."""
+    import socket
+
     folder = private_dir()
     if folder is None:
         return None
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        client.connect(socket_path(folder))
+        client = _connect(socket_path(folder))
+    except OSError:
+        return None
+    try:
         request = json.dumps({
             "argv": args, "prog_name": prog_name, "cwd": os.getcwd(), "env": dict(os.environ),
             "stdout": [sys.stdout.encoding, sys.stdout.errors],
@@ -145,22 +217,46 @@ def run(args: list[str], prog_name: str) -> int | None:
 
 
 def start() -> None:
-    """Start the agent in the background (after an in-process ``kho verify``); nothing when
-    the folder is not private. The agent itself exits at once if another one serves."""
+    """Start the agent in the background (after an in-process ``kho verify``, or ahead of need
+    by :func:`prestart`); nothing when the folder is not private or an agent already holds the
+    socket's lock. The agent itself exits at once if another one serves (two starting at once).
+
+    Spawned (``posix_spawn``: no copy of this process, no ``subprocess`` import) in a session
+    of its own, its standard streams on ``/dev/null``: the command that starts it returns at
+    once and a shell or pipe waiting for that command's output never waits for the agent."""
     folder = private_dir(create=True)
     if folder is None:
         return
-    import subprocess
-
+    path = socket_path(folder)
+    if _alive(path):
+        return
+    null = os.devnull
     try:
-        subprocess.Popen(
-            [sys.executable, "-P", "-c", _AGENT_MAIN, socket_path(folder),
-             json.dumps(module_path())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True, cwd="/",
+        os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-P", "-c", _AGENT_MAIN, path, json.dumps(module_path())],
+            os.environ,
+            file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+                          (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+                          (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],
+            setsid=True,
         )
     except OSError:
         pass
+
+
+def prestart(args: list[str]) -> None:
+    """After a successful :data:`PRESTARTING` command (its output written and flushed): start
+    the agent unless switched off (:func:`prestart_wanted`). The agent has the protections of
+    one a ``kho verify`` starts: it is the same program (:func:`start`)."""
+    if not prestart_wanted(args):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    start()
 
 
 def _recv_exact(conn: socket.socket, size: int) -> bytes:
@@ -209,12 +305,16 @@ def _changed(loaded: dict[str, tuple[int, int]]) -> bool:
 
 def same_user(conn: socket.socket) -> bool:
     """Whether the process at the other end of ``conn`` runs as this process's user."""
+    import socket
+
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     return uid == os.geteuid()
 
 
 def _read_request(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
+    import socket
+
     head, fds, _flags, _addr = socket.recv_fds(conn, 4, 3)
     try:
         if len(head) < 4:
@@ -238,6 +338,7 @@ def serve(path: str) -> int:
     import fcntl
     import gc
     import select
+    import socket
     import time
 
     folder = os.path.dirname(path)

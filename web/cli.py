@@ -242,6 +242,8 @@ class LazyGroup(click.Group):
         the same command, without importing pyHanko here), and starts one when none does."""
         startup.program()
         argv = sys.argv[1:] if not args and "args" not in kwargs else None
+        if argv is not None and argv[:1] in (["login"], ["whoami"]):
+            return self._then_prestart(argv, *args, **kwargs)
         if argv is None or argv[:1] != ["verify"]:
             return super().__call__(*args, **kwargs)
         from kho import verify_agent  # (sockets: only for this command)
@@ -256,6 +258,20 @@ class LazyGroup(click.Group):
             return super().__call__(*args, **kwargs)
         finally:
             verify_agent.start()
+
+    def _then_prestart(self, argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        """``kho login`` / ``kho whoami``, then, once it succeeded and its output is written,
+        the verification agent started in the background (:func:`kho.verify_agent.prestart`,
+        switched off by ``KHO_VERIFY_AGENT=0`` or ``KHO_VERIFY_AGENT_PRESTART=0``): the first
+        ``kho verify`` of the session finds it warm."""
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            if done.code in (0, None):
+                from kho import verify_agent
+
+                verify_agent.prestart(argv)
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})

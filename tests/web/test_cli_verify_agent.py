@@ -199,16 +199,9 @@ def test_the_private_folder_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert verify_agent.private_dir() is None  # a symbolic link is not followed
 
 
-def test_another_user_is_refused(warm: dict[str, str], agent_dir: Path, tmp_path: Path) -> None:
-    """Even with the folder and the socket opened to everyone, the agent serves only its user.
-    Acting as another user needs root, which the test command has (it installs Debian
-    packages): without it this test fails rather than skips."""
-    assert os.geteuid() == 0, "the test suite runs as root (scripts/test.sh); this test needs it"
-    sock = _wait_for_agent(agent_dir)
-    agent_dir.chmod(0o711)
-    sock.chmod(0o666)
-    out = tmp_path / "out"
-    out.write_text("")
+def _intruder_answer(sock: Path, out: Path) -> bytes:
+    """What user ``nobody`` gets from the agent at ``sock`` when it asks for a command writing
+    to ``out`` (the agent's folder and socket must let it connect)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the intruder (user nobody), holding a file to write to
@@ -236,8 +229,20 @@ def test_another_user_is_refused(warm: dict[str, str], agent_dir: Path, tmp_path
     os.close(write_fd)
     os.waitpid(pid, 0)
     with os.fdopen(read_fd, "rb") as pipe:
-        answer = pipe.read()
-    assert answer == b"closed"  # connected, then dropped without a word
+        return pipe.read()
+
+
+def test_another_user_is_refused(warm: dict[str, str], agent_dir: Path, tmp_path: Path) -> None:
+    """Even with the folder and the socket opened to everyone, the agent serves only its user.
+    Acting as another user needs root, which the test command has (it installs Debian
+    packages): without it this test fails rather than skips."""
+    assert os.geteuid() == 0, "the test suite runs as root (scripts/test.sh); this test needs it"
+    sock = _wait_for_agent(agent_dir)
+    agent_dir.chmod(0o711)
+    sock.chmod(0o666)
+    out = tmp_path / "out"
+    out.write_text("")
+    assert _intruder_answer(sock, out) == b"closed"  # connected, then dropped without a word
     assert out.read_text() == ""  # nothing ran for it
 
 
@@ -319,3 +324,109 @@ def test_in_process_verification_imports_no_signing_or_network_stack(
         capture_output=True, text=True, timeout=300, check=True).stderr, re.M))
     assert "pyhanko.sign.validation" in agent_modules
     assert not _loaded(agent_modules, NEVER_IN_PROCESS), sorted(_loaded(agent_modules, NEVER_IN_PROCESS))
+
+
+# --- started ahead of need by `kho login` / `kho whoami` ------------------------------------
+
+
+def _agents_of(folder: Path) -> list[int]:
+    """Processes whose command line names ``folder`` (agents serving a socket in it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(folder).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def _kho(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m web.cli ARGS`` (the ``kho`` program) in ``cwd``; with a timeout far below the
+    agent's idle time, so a command whose pipes the agent kept open would fail here."""
+    return subprocess.run([sys.executable, "-m", "web.cli", *args], env={"PYTHONPATH": str(ROOT), **env},
+                          cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
+
+
+@pytest.fixture
+def logged_in(env: dict[str, str], people, agent_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """The văn thư's environment with a valid token, the agent on (default settings) in a
+    private folder of the test's own."""
+    base = {k: v for k, v in os.environ.items() if k != "KHO_VERIFY_AGENT"}
+    return {**base, **env, "KHO_TOKEN": people.tokens["van_thu"],
+            "KHO_VERIFY_AGENT_DIR": str(agent_dir), "KHO_VERIFY_AGENT_IDLE": "60"}
+
+
+def test_whoami_starts_the_agent_that_serves_the_first_verify(
+    logged_in: dict[str, str], agent_dir: Path, tmp_path: Path, corpus_pdf_dir: Path
+) -> None:
+    """After ``kho whoami`` (its output whole, its pipes closed at once), an agent listens with
+    the protections of one ``kho verify`` starts: folder 0700, socket 0600, another user
+    refused; the session's first ``kho verify`` is served by it (no pyHanko imported by the
+    command) with the output and status of an in-process run."""
+    work = tmp_path / "work"
+    work.mkdir()
+    alone = _kho(["whoami"], {**logged_in, "KHO_VERIFY_AGENT_PRESTART": "0"}, work)
+    assert alone.returncode == 0 and "Đỗ Thị Khuê" in alone.stdout
+    assert not list(agent_dir.iterdir()) and not _agents_of(agent_dir)
+    started = time.monotonic()
+    proc = _kho(["whoami"], logged_in, work)
+    assert time.monotonic() - started < 20  # returned without waiting for the agent
+    assert (proc.returncode, proc.stdout, proc.stderr) == (alone.returncode, alone.stdout, alone.stderr)
+    sock = _wait_for_agent(agent_dir)
+    assert stat.S_IMODE(agent_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+    assert len(_agents_of(agent_dir)) == 1
+    again = _kho(["whoami"], logged_in, work)  # an agent is alive: no second one
+    assert again.stdout == alone.stdout and len(_agents_of(agent_dir)) == 1
+    pdf = ["--json", str(corpus_pdf_dir / PDF)]
+    served, modules = _kho_verify(pdf, logged_in)  # (in tmp_path/work, as the whoami)
+    assert not _loaded(modules, NEVER_SERVED), sorted(_loaded(modules, NEVER_SERVED))
+    here, _ = _kho_verify(pdf, {**logged_in, "KHO_VERIFY_AGENT": "0"})
+    assert (served.returncode, _same_moment(served.stdout)) == (here.returncode, _same_moment(here.stdout))
+    assert _messages(served.stderr) == _messages(here.stderr)
+    assert os.geteuid() == 0, "the test suite runs as root (scripts/test.sh); this test needs it"
+    agent_dir.chmod(0o711)
+    sock.chmod(0o666)
+    out = tmp_path / "out"
+    out.write_text("")
+    assert _intruder_answer(sock, out) == b"closed" and out.read_text() == ""
+
+
+def _login(env: dict[str, str], cwd: Path, username: str, password: str, *extra: str
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "web.cli", "login", username, "--password-stdin", *extra],
+                          env={"PYTHONPATH": str(ROOT), **env}, cwd=cwd, input=password + "\n",
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+@pytest.mark.parametrize("switch", [{"KHO_VERIFY_AGENT": "0"}, {"KHO_VERIFY_AGENT_PRESTART": "0"},
+                                    {"ARGS": "--help"}, {"KHO_TOKEN": "not-a-token"},
+                                    {"PASSWORD": "sai-mat-khau"}])
+def test_no_agent_is_started_ahead_when_switched_off_or_refused(
+    logged_in: dict[str, str], people, agent_dir: Path, tmp_path: Path, switch: dict[str, str]
+) -> None:
+    """``KHO_VERIFY_AGENT=0`` (never an agent), ``KHO_VERIFY_AGENT_PRESTART=0`` (only a first
+    ``kho verify`` starts one), ``--help``, a refused ``whoami`` (bad token) and a failed login
+    start none. The agent is spawned before the command's process exits, so none exists after
+    it (the same check finds the one a successful command starts: the last lines)."""
+    from kho_people import PASSWORD
+
+    work = tmp_path / "work"
+    work.mkdir()
+    extra = [switch["ARGS"]] if "ARGS" in switch else []
+    env = {**logged_in, **{k: v for k, v in switch.items() if k not in ("ARGS", "PASSWORD")}}
+    if "PASSWORD" not in switch:  # (with a valid token whoami would start it)
+        who = _kho(["whoami", *extra], env, work)
+        assert who.returncode == (2 if "KHO_TOKEN" in switch else 0), who.stderr
+        assert not _agents_of(agent_dir), switch
+    if "KHO_TOKEN" not in switch:
+        login = _login(env, work, people.usernames["van_thu"], switch.get("PASSWORD", PASSWORD), *extra)
+        assert login.returncode == (2 if "PASSWORD" in switch else 0), login.stderr
+        assert not _agents_of(agent_dir), switch
+    assert not list(agent_dir.iterdir())
+    good = {k: v for k, v in logged_in.items() if k != "KHO_TOKEN"}
+    assert _login(good, work, people.usernames["van_thu"], PASSWORD).returncode == 0
+    assert len(_agents_of(agent_dir)) == 1  # a successful login does start it
+    _wait_for_agent(agent_dir)
