@@ -163,6 +163,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by kho/verify_agent.py (the `kho verify` program).
     "KHO_VERIFY_AGENT": ("1", "`kho verify` hands its files to the user's warm verification agent "
                               "and starts one (`0`: always in-process, no agent)."),
+    "KHO_VERIFY_AGENT_PRESTART": ("1", "`kho login` and `kho whoami` start the verification "
+                                       "agent after their output, so that the session's first "
+                                       "`kho verify` finds it warm (`0`: only a first `kho "
+                                       "verify` starts it)."),
     "KHO_VERIFY_AGENT_DIR": ("", "Private folder (0700) of the agent's socket (default "
                                  "`$XDG_RUNTIME_DIR/kho`, else `/tmp/kho-<uid>`)."),
     "KHO_VERIFY_AGENT_IDLE": ("300", "Seconds the verification agent waits for a command before "

@@ -26,6 +26,10 @@ Safety:
   ``TZ``); before each command the agent checks that no module file it loaded has changed (size,
   modification time) and otherwise answers "stale" and exits: the caller runs in-process and a
   fresh agent starts.
+* **Started ahead of need.** ``kho login`` and ``kho whoami`` (what a văn thư runs first in a
+  session) start it after their output (:func:`prestart`), so that the session's first
+  ``kho verify`` is served warm too; ``KHO_VERIFY_AGENT_PRESTART=0`` leaves the start to the
+  first ``kho verify``. It is the same agent, started the same way (:func:`start`).
 * **Bounded life.** The agent exits after ``KHO_VERIFY_AGENT_IDLE`` seconds without a command
   (default 300), or as soon as its socket is removed or replaced. ``KHO_VERIFY_AGENT=0`` turns
   it off (every ``kho verify`` runs in-process and starts none).
