@@ -7,6 +7,7 @@ imported. ``bench/bench_cli.py`` measures the wall times.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,59 @@ def test_the_program_freezes_what_it_imported_and_the_test_runner_does_not() -> 
     frozen = gc.get_freeze_count()
     assert CliRunner().invoke(main, ["verify", "--help"]).exit_code == 0
     assert gc.get_freeze_count() == frozen
+
+
+def _kho_run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "web.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+SECRET_NOTICE = [
+    "type_name=Công văn", "code_number=77", "code_notation=UBND-VP", "organ_name=Bộ Nội vụ",
+    "issued_date=02/03/2026", "subject=Về việc kiểm kê kho lưu trữ chuyên dụng",
+    "signer_position=Chánh Văn phòng", "signer_full_name=Trần Thị Hoà", "secrecy=2",
+]
+
+
+def test_logged_in_search_imports_only_what_a_query_needs(env: dict[str, str], people) -> None:
+    """``kho search`` as a logged-in account runs its query (the index opened, the search
+    audited) without pyHanko, Celery, Flask, boto3, Elasticsearch, pdfium, asyncio, asn1crypto,
+    cryptography (no record is decrypted), the ingest pipeline, and without ``logging`` and
+    ``html`` (imported only to warn and to escape for pages)."""
+    actor = people.actor("van_thu")
+    metadata = dict(pair.split("=", 1) for pair in SECRET_NOTICE)
+    people.kho.repo.create_document("den", {**metadata, "secrecy": "0"}, None, None, actor)
+    run_env = {**env, "KHO_TOKEN": people.tokens["van_thu"], "KHO_VERIFY_AGENT_PRESTART": "0"}
+    proc = _kho_run(["search", "--json", "kiểm kê kho"], run_env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["total"] == 1  # the query ran on the index
+    loaded = imported_by(["search", "kiểm", "kê", "kho"], {**os.environ, **run_env})
+    never = {"pyhanko", "pyhanko_certvalidator", "aiohttp", "celery", "kombu", "flask", "boto3",
+             "botocore", "elasticsearch", "pypdfium2", "PIL", "asyncio", "asn1crypto",
+             "cryptography", "ingest.pipeline", "logging", "html", "multiprocessing",
+             "concurrent"}
+    assert "tantivy" in loaded and "repository.policy" in loaded
+    assert not loaded & never, sorted(loaded & never)
+
+
+def test_logged_in_search_still_filters_through_the_policy(env: dict[str, str], people) -> None:
+    """The ``kho`` program's search (the process the start-up work made lighter) shows a
+    document only to who may see it: the văn thư who registered a "Mật" notice finds it, a
+    chuyên viên without clearance and a văn thư of another unit do not (and learn nothing of it
+    from the total or the facets); each search is audited under its own account."""
+    actor = people.actor("van_thu")
+    metadata = dict(pair.split("=", 1) for pair in SECRET_NOTICE)
+    secret = people.kho.repo.create_document("den", metadata, None, None, actor)
+    found = {}
+    for who in ("van_thu", "chuyen_vien", "van_thu_b"):
+        proc = _kho_run(["search", "--json", "kiểm kê kho lưu trữ"],
+                        {**env, "KHO_TOKEN": people.tokens[who], "KHO_VERIFY_AGENT_PRESTART": "0"})
+        assert proc.returncode == 0, (who, proc.stderr)
+        result = json.loads(proc.stdout)
+        found[who] = [hit["id"] for hit in result["hits"]]
+        if who != "van_thu":
+            assert result["total"] == 0 and secret.record_id not in proc.stdout, who
+    assert found == {"van_thu": [secret.record_id], "chuyen_vien": [], "van_thu_b": []}
+    searches = [e for e in people.kho.repo.audit.events() if e.action == "search"]
+    who_searched = [people.usernames[w] for w in ("van_thu", "chuyen_vien", "van_thu_b")]
+    assert [e.actor for e in searches[-3:]] == who_searched
