@@ -430,3 +430,47 @@ def test_no_agent_is_started_ahead_when_switched_off_or_refused(
     assert _login(good, work, people.usernames["van_thu"], PASSWORD).returncode == 0
     assert len(_agents_of(agent_dir)) == 1  # a successful login does start it
     _wait_for_agent(agent_dir)
+
+
+def test_a_verify_waits_for_an_agent_still_importing_and_only_then(tmp_path: Path) -> None:
+    """An agent holds its lock from the start and makes its socket after its imports: a
+    ``kho verify`` in between waits for the socket (bounded); with no lock holder it does not
+    wait at all, and a holder that never listens is given up after the bound."""
+    import fcntl
+    import threading
+
+    folder = Path(tempfile.mkdtemp(prefix="kho-agent-"))
+    try:
+        path = str(folder / "verify-test.sock")
+        started = time.monotonic()
+        with pytest.raises(OSError):
+            verify_agent._connect(path)  # nobody: refused at once
+        assert time.monotonic() - started < 0.5
+        lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # an agent is importing …
+        assert verify_agent._alive(path)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+
+        def listen_later() -> None:
+            time.sleep(0.5)
+            server.bind(path)
+            server.listen(1)
+
+        later = threading.Thread(target=listen_later)
+        later.start()
+        started = time.monotonic()
+        client = verify_agent._connect(path)  # … and listens 0.5 s later: waited for
+        waited = time.monotonic() - started
+        later.join()
+        client.close()
+        server.close()
+        assert 0.4 < waited < verify_agent._STARTING_WAIT
+        os.unlink(path)
+        started = time.monotonic()
+        with pytest.raises(OSError):
+            verify_agent._connect(path)  # a holder that never listens: given up
+        assert verify_agent._STARTING_WAIT <= time.monotonic() - started < 5
+        os.close(lock)
+        assert not verify_agent._alive(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
