@@ -239,10 +239,11 @@ class LazyGroup(click.Group):
         ``main`` and leaves the process as it is): what a command imports is frozen for the
         collector (:mod:`kho.startup`: collecting it at exit cost 0.05 s). ``kho verify`` is
         handed to the user's warm verification agent when one runs (:mod:`kho.verify_agent`:
-        the same command, without importing pyHanko here), and starts one when none does."""
+        the same command, without importing pyHanko here), and starts one when none does;
+        ``kho login`` and ``kho whoami`` start one after their output (:meth:`_then_prestart`)."""
         startup.program()
         argv = sys.argv[1:] if not args and "args" not in kwargs else None
-        if argv is not None and argv[:1] in (["login"], ["whoami"]):
+        if argv is not None and argv[:1] in (["login"], ["whoami"]):  # verify_agent.PRESTARTING
             return self._then_prestart(argv, *args, **kwargs)
         if argv is None or argv[:1] != ["verify"]:
             return super().__call__(*args, **kwargs)
