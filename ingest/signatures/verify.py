@@ -756,6 +756,11 @@ def _report(
                 best_time = ts.timestamp
     else:
         signing_time = status.timestamp
+    # the signer's kind, read once from its certificate's subject and QC statements
+    kind = (
+        _classify(status.signing_cert) if sig_type is SignatureType.SIGNATURE
+        else SignerKind.UNKNOWN
+    )
     facts = rules.SignatureFacts(
         type=sig_type,
         intact=bool(status.intact),
@@ -771,8 +776,7 @@ def _report(
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
         revoked_before_timestamp=_revoked_before_timestamp(status),
-        signer_kind=_classify(status.signing_cert) if sig_type is SignatureType.SIGNATURE
-        else SignerKind.UNKNOWN,
+        signer_kind=kind,
         best_signature_time=best_time,
     )
     verdict, findings = rules.signature_verdict(facts, policy)
@@ -788,7 +792,7 @@ def _report(
         verdict=verdict,
         findings=findings,
         signer=certificate_info(cert),
-        signer_kind=_classify(cert) if sig_type is SignatureType.SIGNATURE else SignerKind.UNKNOWN,
+        signer_kind=kind,
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.intact and status.valid and problem is None),
