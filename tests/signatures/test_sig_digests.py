@@ -113,3 +113,32 @@ def test_a_range_pyhanko_cannot_read_still_fails_as_in_pyhanko(corpus_pdf_dir: P
         stock.compute_digest()
     with pytest.raises(type(from_stock.value)):
         shared.compute_digest()
+
+
+def test_a_change_after_the_first_signature_breaks_only_the_second(
+    corpus_pdf_dir: Path, corpus_trust: object
+) -> None:
+    """Where reusing the first signature's prefix would be wrong: a byte changed inside the
+    second signature's range after the first signature's revision must make the second
+    signature not intact and leave the first intact; a byte changed in the shared prefix breaks
+    both. The shared digests give stock pyHanko's answer in both cases."""
+    from ingest.signatures._reader import CachingPdfReader
+    from ingest.signatures.verify import _verify_pdf
+
+    data = (corpus_pdf_dir / "vn-quangngai__11_CT.signed_20250513_153510.pdf").read_bytes()
+    second = data.rindex(b"/M(D:2024091207")
+    first_end = 2735177 + 28470  # the first signature's /ByteRange end
+    assert second > first_end and data.count(b"/ByteRange") == 2
+    after_first = data[:second + 13] + b"8" + data[second + 14:]
+    # a byte of an image's data before the first signature's /Contents: in both ranges
+    in_prefix_at = data.index(b"stream", data.index(b"/Subtype/Image")) + 100
+    assert in_prefix_at < 2710407  # the first signature's /Contents starts there
+    in_prefix = data[:in_prefix_at] + bytes([data[in_prefix_at] ^ 1]) + data[in_prefix_at + 1:]
+
+    def intact(pdf: bytes, reader_class: type) -> list[bool | None]:
+        result = _verify_pdf(pdf, corpus_trust, False, None, reader_class)  # type: ignore[arg-type]
+        return [s.intact for s in sorted(result.signatures, key=lambda s: s.signed_revision or 0)]
+
+    assert intact(data, CachingPdfReader) == [True, True]
+    assert intact(after_first, CachingPdfReader) == [True, False] == intact(after_first, PdfFileReader)
+    assert intact(in_prefix, CachingPdfReader) == [False, False] == intact(in_prefix, PdfFileReader)
