@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(multi_cpu_ms) == len(multi_ms):
             print(f"  worker CPU per document: mean {sum(multi_cpu_ms) / len(multi_cpu_ms):.0f} ms "
                   f"(min {min(multi_cpu_ms):.0f}, max {max(multi_cpu_ms):.0f}; "
-                  f"clock ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms)")
+                  "/proc/PID/schedstat, else clock ticks)")
     for line in violations:
         print(f"  VIOLATION {line}")
     if args.compare:

@@ -154,8 +154,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",
-        "Fast signature reader and collector pause in the verification workers (`0` = stock pyHanko;"
-        " `all` adds the name/certificate memos; or a list of `reader,names,certs,gc`).",
+        "Fast signature reader, name memo and collector pause in the verification workers (`0` ="
+        " stock pyHanko; `all` adds the certificate memo; or a list of `reader,names,certs,gc`).",
     ),
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
@@ -191,7 +191,7 @@ FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
 """The parts of the signature fast path (:mod:`ingest.signatures._fastpath`), each switchable
 for measuring what it adds (``bench/bench_fastpath_parts.py``): the caching reader, the name
 memo, the certificate memo and the collector pause."""
-DEFAULT_FAST_PATH_PARTS = ("reader", "gc")
+DEFAULT_FAST_PATH_PARTS = ("reader", "names", "gc")
 """The parts that pay, as measured by ``bench/bench_fastpath_parts.py`` on the nine real
 multi-signature documents (1 December 2026, load 0.9, CPU per document against every part on):
 without the reader 13.8x, without the collector pause 1.26x, without the name memo 1.03x,
@@ -200,7 +200,13 @@ process-wide; for 3 % they are not worth it, so they are off unless asked for (`
 Re-measured in the worker pool as ``bench/eval_signatures.py`` verifies (each document once, in
 corpus order, worker CPU; 6 interleaved rounds at load 5-9, bench/NOTES-issue9-speed.md): the
 name memo saves ~3 % of the mean (158 against 163 ms; ~7 % on the small documents, nothing on
-``vn-gov__03``), the certificate memo costs the first document more than it saves."""
+``vn-gov__03``), the certificate memo costs the first document more than it saves.
+Round 5b (same evening, after the digests and the strict reading's scans got cheaper, so the
+name preparation was a larger share): each document once in corpus order, fresh process, 5
+interleaved rounds, minimum per document: the eight smaller documents 62.3 ms without the name
+memo, 51.9 ms with it (lower on 8 of 8), the median of the round means 171 against 162 ms; so
+the name memo joined the default (it runs only in the workers, and its answers are asn1crypto's:
+``tests/signatures/test_sig_names.py``). The certificate memo stays off."""
 
 
 def fast_path_parts(value: str) -> frozenset[str]:

@@ -51,6 +51,7 @@ from ingest.signatures._annotations import (
     adds_annotations,
     replaced_appearances,
 )
+from ingest.signatures._digests import PrefixDigests, SharedDigestSignature
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -208,10 +209,16 @@ def _verify_pdf(
     reports: tuple[SignatureReport, ...] = ()
     document_findings: tuple[str, ...] = ()
     appended: int | None = None
+    # With the fast reader, the signatures' /ByteRange digests and the document's SHA-256
+    # share the hashing of common prefixes (see :mod:`._digests`); the stock path hashes
+    # as pyHanko does.
+    digests = PrefixDigests(data) if issubclass(reader_class, CachingPdfReader) else None
     try:
         with _cycle_collection_paused():
             reports, recovery = asyncio.run(
-                _verify_all(data, trust, allow_fetching, moment, reader_class, cross_check, policy)
+                _verify_all(
+                    data, trust, allow_fetching, moment, reader_class, cross_check, policy, digests
+                )
             )
         verdict = rules.file_verdict([r.verdict for r in reports])
         if cross_check:
@@ -249,7 +256,7 @@ def _verify_pdf(
         nd30=nd30,
         summary=rules.summary_text(verdict, len(reports), nd30),
         return_reason=rules.return_reason(verdict),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digests.hexdigest() if digests is not None else hashlib.sha256(data).hexdigest(),
         validated_at=_iso(moment) or "",
         trust_store=trust.fingerprint,
         offline=not allow_fetching,
@@ -459,6 +466,7 @@ async def _verify_all(
     reader_class: type[PdfFileReader],
     cross_check: bool = True,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
+    digests: PrefixDigests | None = None,
 ) -> tuple[tuple[SignatureReport, ...], _Recovery | None]:
     reader = _open(data, reader_class)
     try:
@@ -470,7 +478,8 @@ async def _verify_all(
         ordered: list[tuple[int, int, SignatureReport]] = []
         for position, (name, sig_ref, sig_field) in enumerate(fields):
             report = await _verify_one(
-                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment, policy
+                reader, name, sig_ref, sig_field, trust, knowledge, allow_fetching, moment, policy,
+                digests,
             )
             ordered.append((_revision_key(report), position, report))
         ordered.sort(key=lambda item: (item[0], item[1]))
@@ -569,6 +578,7 @@ async def _verify_one(
     allow_fetching: bool,
     moment: datetime,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
+    digests: PrefixDigests | None = None,
 ) -> SignatureReport:
     field_name = str(name)
     sig_type = SignatureType.SIGNATURE
@@ -582,7 +592,11 @@ async def _verify_one(
             return _format_failure(
                 field_name, sig_type, f"định dạng /SubFilter {subfilter or '(trống)'} không được hỗ trợ"
             )
-        emb = EmbeddedPdfSignature(reader, sig_field, field_name)
+        emb = (
+            EmbeddedPdfSignature(reader, sig_field, field_name)
+            if digests is None
+            else SharedDigestSignature(reader, sig_field, field_name, digests)
+        )
     except MemoryError:
         raise  # out of memory says nothing about the signature (the pool's verdict names it)
     except Exception as exc:
@@ -742,6 +756,11 @@ def _report(
                 best_time = ts.timestamp
     else:
         signing_time = status.timestamp
+    # the signer's kind, read once from its certificate's subject and QC statements
+    kind = (
+        _classify(status.signing_cert) if sig_type is SignatureType.SIGNATURE
+        else SignerKind.UNKNOWN
+    )
     facts = rules.SignatureFacts(
         type=sig_type,
         intact=bool(status.intact),
@@ -757,8 +776,7 @@ def _report(
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
         revoked_before_timestamp=_revoked_before_timestamp(status),
-        signer_kind=_classify(status.signing_cert) if sig_type is SignatureType.SIGNATURE
-        else SignerKind.UNKNOWN,
+        signer_kind=kind,
         best_signature_time=best_time,
     )
     verdict, findings = rules.signature_verdict(facts, policy)
@@ -774,7 +792,7 @@ def _report(
         verdict=verdict,
         findings=findings,
         signer=certificate_info(cert),
-        signer_kind=_classify(cert) if sig_type is SignatureType.SIGNATURE else SignerKind.UNKNOWN,
+        signer_kind=kind,
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.intact and status.valid and problem is None),
