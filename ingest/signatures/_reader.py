@@ -826,15 +826,17 @@ class _PathMapResolver(HistoricalResolver):
                 return
             first_record, first_entered = len(records), len(entered)
             enter_object(key, path, in_struct)
-            reader._path_memo.setdefault(memo_key, []).append(
-                _PathMemo(
-                    revision=self.revision,
-                    entered=frozenset(entered[first_entered:]),
-                    records=tuple(records[first_record:]),
-                    page_tree_nodes=page_tree_nodes,
-                    struct_tree_nodes=struct_tree_nodes,
-                )
+            memo = _PathMemo(
+                revision=self.revision,
+                entered=frozenset(entered[first_entered:]),
+                records=tuple(records[first_record:]),
+                page_tree_nodes=page_tree_nodes,
+                struct_tree_nodes=struct_tree_nodes,
             )
+            reader._path_memo.setdefault(memo_key, []).append(memo)
+            # from now on the memo stands for its records, here as in the later revisions
+            # that reuse it: they are grouped once (_memo_group), not once per revision
+            records[first_record:] = [memo]
 
         def enter_object(key: _Key, path: _Path, in_struct: bool) -> None:
             records.append((key, path))
