@@ -660,6 +660,8 @@ class _PathMemo:
     struct_tree_nodes: frozenset[_Key]
 
 
+_MISSING: Any = object()
+
 # path walk entries memoised (see _PathMemo): those at most this deep (the catalog's
 # children and grandchildren, e.g. /Root/StructTreeRoot/K), where large unchanged subtrees start
 _MEMO_DEPTH = 3
@@ -694,10 +696,10 @@ class _PathMapResolver(HistoricalResolver):
             key = (ref.idnum, ref.generation)
         if self._reads is not None:
             self._reads.add(key[0])
-        try:
-            return self._raw_cache[key]
-        except KeyError:
-            pass
+        # a miss is the common case on the first walk: get(), not a caught KeyError
+        cached = self._raw_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         reader = self.reader
         last_change = reader._last_change_of(ref, key)
         if last_change is None:
@@ -714,10 +716,9 @@ class _PathMapResolver(HistoricalResolver):
         the object is a flat dictionary in an object stream, else the raw object (``_raw``)."""
         if self._reads is not None:
             self._reads.add(key[0])
-        try:
-            return self._node_cache[key]
-        except KeyError:
-            pass
+        cached = self._node_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         node: Flat | generic.PdfObject | None = self.reader._node_flat(key, self.revision)
         if node is None:
             node = self._raw(generic.Reference(key[0], key[1], self.reader), key)
@@ -969,8 +970,11 @@ class _PathMapResolver(HistoricalResolver):
         resolve = self._resolve
         flat_type = Flat
 
-        def elements(struct_elem: Any) -> Iterator[_Key]:
-            # upstream's _collect_struct_tree_refs; flat elements answer /K and /Type directly
+        def elements(struct_elem: Any) -> None:
+            # upstream's _collect_struct_tree_refs (a generator of the elements' keys, each
+            # checked by the caller before the walk goes below it), with the check made here
+            # at the same point, so no key passes up a chain of generators; flat elements
+            # answer /K and /Type directly
             children: Any
             if type(struct_elem) is flat_type:
                 k = struct_elem.k
@@ -1014,8 +1018,12 @@ class _PathMapResolver(HistoricalResolver):
                 else:
                     continue
                 if child_key is not None:
-                    yield child_key
-                yield from elements(child)
+                    if child_key in nodes:
+                        raise misc.PdfReadError(
+                            "Circular reference in structure tree in mapping stage"
+                        )
+                    nodes.add(child_key)
+                elements(child)
 
         nodes: set[_Key] = set()
         root_key: _Key | None = None
@@ -1033,16 +1041,12 @@ class _PathMapResolver(HistoricalResolver):
                 root = resolve((root_value.idnum, root_value.generation))
             else:
                 root = root_value
-            for key in elements(root):
-                if key in nodes:
-                    raise misc.PdfReadError(
-                        "Circular reference in structure tree in mapping stage"
-                    )
-                nodes.add(key)
+            elements(root)
         except KeyError:
             pass
         finally:
             read, self._reads = self._reads, None
+            elements = None  # type: ignore[assignment]  # it refers to itself: free it now
         found = frozenset(nodes)
         if root_key is not None:
             self.reader._struct_memo.append(
