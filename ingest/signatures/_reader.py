@@ -51,6 +51,7 @@ proxies).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 
-from ingest.signatures._flat import Flat, flat_dict_at
+from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,9 @@ class CachingPdfReader(PdfFileReader):
         # object-stream slot -> flat dictionary (or None: not one), see _flat_at
         self._flat_cache: dict[Any, Flat | None] = {}
         self._current_marker: dict[_Key, Any] = {}
+        # see _newest_objstm_slots and _stream_flats
+        self._objstm_slots: dict[int, tuple[int, ObjStreamRef]] | None = None
+        self._stream_flat_cache: dict[int, tuple[int, dict[int, Flat | None]] | None] = {}
         self._newest_first: list[tuple[int, frozenset[int]]] | None = None
         # id(memo) -> (memo, its records grouped by key); (memo, first read of each object)
         self._memo_groups: dict[int, tuple[_PathMemo, _Group]] = {}
@@ -223,6 +227,90 @@ class CachingPdfReader(PdfFileReader):
         self._flat_cache[cache_key] = flat
         return flat
 
+    def _node_flat(self, key: _Key, revision: int) -> Flat | None:
+        """``_flat_at`` for the common case, without its per-object bookkeeping: an object of
+        generation 0 whose newest cross-reference entry is an object-stream entry of a revision
+        not after ``revision`` (then its current location is its location as of ``revision``),
+        answered from its stream's one-pass reading (``_stream_flats``). Anything else, or a
+        stream declined as a whole, goes through ``_flat_at``."""
+        if key[1] == 0 and not self.strict:
+            slots = self._objstm_slots
+            if slots is None:
+                slots = self._objstm_slots = self._newest_objstm_slots()
+            slot = slots.get(key[0])
+            if slot is not None and slot[0] <= revision:
+                marker = slot[1]
+                flats = self._stream_flats(marker.obj_stream_id)
+                if flats is not None:
+                    count, by_idnum = flats
+                    if 0 <= marker.ix_in_stream < count:
+                        return by_idnum.get(key[0])
+                    return None
+        return self._flat_at(generic.Reference(key[0], key[1], self), key, revision)
+
+    def _newest_objstm_slots(self) -> dict[int, tuple[int, ObjStreamRef]]:
+        """Object number -> (revision, object-stream entry) where the newest section that lists
+        the number (``_last_change_of`` asks only those) resolves generation 0 to an
+        object-stream entry (in its own table, or in its hybrid part when its own table neither
+        has the number in use nor frees it for generation 0): that section is the object's last
+        change and that entry its current location (``xrefs[ref]``), as ``_last_change_of``
+        finds them one object at a time."""
+        sections = self.xrefs._xref_sections
+        newest: dict[int, int] = {}
+        for revision, section in enumerate(sections):
+            newest.update(dict.fromkeys(self._section_idnums(revision, section), revision))
+        slots: dict[int, tuple[int, ObjStreamRef]] = {}
+        for revision, section in enumerate(sections):
+            # try_resolve of (idnum, 0) walks the section's own table, then its hybrid part:
+            # the object-stream table first; a standard entry or a matching free entry ends the
+            # walk elsewhere (those numbers are left to _flat_at)
+            stopped: set[int] = set()
+            part = section
+            while part is not None:
+                data = part.xref_data
+                for idnum, marker in data.xrefs_in_objstm.items():
+                    if newest[idnum] == revision and idnum not in stopped:
+                        slots.setdefault(idnum, (revision, marker))
+                stopped.update(data.xrefs_in_objstm, data.standard_xrefs)
+                stopped.update(idnum for idnum, nxt in data.freed.items() if nxt == 1)
+                part = data.hybrid
+        return slots
+
+    def _stream_flats(self, stmnum: int) -> tuple[int, dict[int, Flat | None]] | None:
+        """Every object of object stream ``stmnum`` read by :func:`._flat.flat_dicts` in one
+        pass: ``(/N, object number -> flat dictionary or None)``, exactly ``_flat_at``'s answer
+        for each entry of the header index. ``None`` (declined: each object is then read on
+        its own, as before) for anything unusual: a stream that does not resolve, a header
+        that could not be read to its end, an object number listed twice, offsets not strictly
+        increasing, a ``/First`` outside the data."""
+        try:
+            return self._stream_flat_cache[stmnum]
+        except KeyError:
+            pass
+        found: tuple[int, dict[int, Flat | None]] | None = None
+        try:
+            index = self._objstm_index(stmnum)
+        except Exception:  # the full read raises it again, as upstream
+            index = None
+        if (
+            index is not None
+            and not index.truncated
+            and len(index.entries) == index.count
+            and 0 <= index.first <= len(index.data)
+        ):
+            order = sorted(index.entries.items(), key=lambda item: item[1][0])
+            offsets = [offset for _, (_, offset) in order]
+            if all(a < b for a, b in itertools.pairwise(offsets)) and (
+                not offsets or offsets[0] >= 0
+            ):
+                flats = flat_dicts(index.data, [index.first + offset for offset in offsets])
+                found = (
+                    index.count,
+                    {idnum: flat for (idnum, _), flat in zip(order, flats, strict=True)},
+                )
+        self._stream_flat_cache[stmnum] = found
+        return found
+
     def _memo_group(self, memo: _PathMemo) -> _Group:
         """A memo's records grouped by key (nested memos kept as such); computed once."""
         try:
@@ -301,6 +389,7 @@ class CachingPdfReader(PdfFileReader):
             self._path_memo,
             self._flat_cache,
             self._current_marker,
+            self._stream_flat_cache,
             self._memo_groups,
             self._memo_reads,
         ):
@@ -571,6 +660,8 @@ class _PathMemo:
     struct_tree_nodes: frozenset[_Key]
 
 
+_MISSING: Any = object()
+
 # path walk entries memoised (see _PathMemo): those at most this deep (the catalog's
 # children and grandchildren, e.g. /Root/StructTreeRoot/K), where large unchanged subtrees start
 _MEMO_DEPTH = 3
@@ -605,10 +696,10 @@ class _PathMapResolver(HistoricalResolver):
             key = (ref.idnum, ref.generation)
         if self._reads is not None:
             self._reads.add(key[0])
-        try:
-            return self._raw_cache[key]
-        except KeyError:
-            pass
+        # a miss is the common case on the first walk: get(), not a caught KeyError
+        cached = self._raw_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         reader = self.reader
         last_change = reader._last_change_of(ref, key)
         if last_change is None:
@@ -625,14 +716,12 @@ class _PathMapResolver(HistoricalResolver):
         the object is a flat dictionary in an object stream, else the raw object (``_raw``)."""
         if self._reads is not None:
             self._reads.add(key[0])
-        try:
-            return self._node_cache[key]
-        except KeyError:
-            pass
-        ref = generic.Reference(key[0], key[1], self.reader)
-        node: Flat | generic.PdfObject | None = self.reader._flat_at(ref, key, self.revision)
+        cached = self._node_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        node: Flat | generic.PdfObject | None = self.reader._node_flat(key, self.revision)
         if node is None:
-            node = self._raw(ref, key)
+            node = self._raw(generic.Reference(key[0], key[1], self.reader), key)
         self._node_cache[key] = node
         return node
 
@@ -738,15 +827,17 @@ class _PathMapResolver(HistoricalResolver):
                 return
             first_record, first_entered = len(records), len(entered)
             enter_object(key, path, in_struct)
-            reader._path_memo.setdefault(memo_key, []).append(
-                _PathMemo(
-                    revision=self.revision,
-                    entered=frozenset(entered[first_entered:]),
-                    records=tuple(records[first_record:]),
-                    page_tree_nodes=page_tree_nodes,
-                    struct_tree_nodes=struct_tree_nodes,
-                )
+            memo = _PathMemo(
+                revision=self.revision,
+                entered=frozenset(entered[first_entered:]),
+                records=tuple(records[first_record:]),
+                page_tree_nodes=page_tree_nodes,
+                struct_tree_nodes=struct_tree_nodes,
             )
+            reader._path_memo.setdefault(memo_key, []).append(memo)
+            # from now on the memo stands for its records, here as in the later revisions
+            # that reuse it: they are grouped once (_memo_group), not once per revision
+            records[first_record:] = [memo]
 
         def enter_object(key: _Key, path: _Path, in_struct: bool) -> None:
             records.append((key, path))
@@ -879,8 +970,11 @@ class _PathMapResolver(HistoricalResolver):
         resolve = self._resolve
         flat_type = Flat
 
-        def elements(struct_elem: Any) -> Iterator[_Key]:
-            # upstream's _collect_struct_tree_refs; flat elements answer /K and /Type directly
+        def elements(struct_elem: Any) -> None:
+            # upstream's _collect_struct_tree_refs (a generator of the elements' keys, each
+            # checked by the caller before the walk goes below it), with the check made here
+            # at the same point, so no key passes up a chain of generators; flat elements
+            # answer /K and /Type directly
             children: Any
             if type(struct_elem) is flat_type:
                 k = struct_elem.k
@@ -924,8 +1018,12 @@ class _PathMapResolver(HistoricalResolver):
                 else:
                     continue
                 if child_key is not None:
-                    yield child_key
-                yield from elements(child)
+                    if child_key in nodes:
+                        raise misc.PdfReadError(
+                            "Circular reference in structure tree in mapping stage"
+                        )
+                    nodes.add(child_key)
+                elements(child)
 
         nodes: set[_Key] = set()
         root_key: _Key | None = None
@@ -943,16 +1041,12 @@ class _PathMapResolver(HistoricalResolver):
                 root = resolve((root_value.idnum, root_value.generation))
             else:
                 root = root_value
-            for key in elements(root):
-                if key in nodes:
-                    raise misc.PdfReadError(
-                        "Circular reference in structure tree in mapping stage"
-                    )
-                nodes.add(key)
+            elements(root)
         except KeyError:
             pass
         finally:
             read, self._reads = self._reads, None
+            elements = None  # type: ignore[assignment]  # it refers to itself: free it now
         found = frozenset(nodes)
         if root_key is not None:
             self.reader._struct_memo.append(

@@ -1,7 +1,10 @@
 """The flat-dictionary reader of the path walk (:mod:`ingest.signatures._flat`) answers exactly
 what the parsed object gives - its references with their paths (``/Parent`` left out, ``/P``
 too inside the structure tree), its ``/Type`` and its ``/K`` - or declines: on every object of
-the corpus's object streams and on generated dictionaries, against pyHanko's own parser."""
+the corpus's object streams and on generated dictionaries, against pyHanko's own parser. The
+one-pass reading of a whole object stream (``flat_dicts``, ``CachingPdfReader._stream_flats``)
+answers what the per-object reader answers for every object: on every object stream of the
+corpus and on generated streams with hostile contents and offsets."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from hypothesis import strategies as st
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from ingest.signatures._flat import Flat, flat_dict_at
+from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts
 from ingest.signatures._objparse import parse_object
 from ingest.signatures._reader import CachingPdfReader, _collect_edges
 from ingest.signatures.evaluation import read_manifest
@@ -179,3 +182,72 @@ def test_plain_dictionaries_of_references_are_always_read() -> None:
 
     run()
     assert all(answered)  # plain keys (no /Type) and plain references: always read
+
+
+# -- whole object streams read in one pass ------------------------------------------------------
+def _answers(flats: list[Flat | None]) -> list[tuple[Any, ...] | None]:
+    return [None if flat is None else _got(flat) for flat in flats]
+
+
+def test_object_streams_of_the_corpus_read_in_one_pass_as_one_by_one(corpus_pdf_dir: Path) -> None:
+    streams_read = objects = 0
+    for entry in read_manifest(corpus_pdf_dir / "MANIFEST.tsv"):
+        try:
+            reader = CachingPdfReader(BytesIO((corpus_pdf_dir / entry.file).read_bytes()), strict=False)
+        except Exception:
+            continue
+        streams = set()
+        for revision in range(reader.xrefs.total_revisions):
+            section = reader.xrefs.get_xref_data(revision)
+            while section is not None:
+                streams.update(ref.obj_stream_id for ref in section.xrefs_in_objstm.values())
+                section = section.hybrid.xref_data if section.hybrid is not None else None
+        for stream in streams:
+            try:
+                index = reader._objstm_index(stream)
+            except Exception:
+                continue
+            one_pass = reader._stream_flats(stream)
+            if one_pass is None:
+                continue
+            streams_read += 1
+            count, by_idnum = one_pass
+            assert count == index.count
+            assert set(by_idnum) == set(index.entries), (entry.file, stream)
+            for idnum, (_, offset) in index.entries.items():
+                expected = flat_dict_at(index.data, index.first + offset)
+                got = by_idnum[idnum]
+                assert (None if got is None else _got(got)) == (
+                    None if expected is None else _got(expected)
+                ), (entry.file, stream, idnum)
+                objects += 1
+    assert streams_read > 20 and objects > 10_000, (streams_read, objects)
+
+
+_OTHER_OBJECTS = st.sampled_from(
+    [b"[1 0 R 2 0 R]", b"12", b"(<<)", b"(a>>b<<c)", b"<</A<</K 3 0 R>>>>", b"<</K[[4 0 R]]>>",
+     b"<</A(x\\)<<)/K 5 0 R>>", b"<</A 1 0 R%c\n>>", b"<</N#41 2 0 R>>", b"null", b"<<",
+     b">>", b"<</A(()>>", b"<</K 6 0 R>>stream", b"%<<\n", b"<4142>"]
+)
+_STREAM_OBJECTS = st.lists(
+    st.tuples(st.one_of(_DICTS, _OTHER_OBJECTS, st.binary(max_size=4)), _WS), min_size=1, max_size=8
+)
+
+
+@settings(max_examples=EXAMPLES * 4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_STREAM_OBJECTS, st.lists(st.integers(-3, 3), max_size=8), st.binary(max_size=3))
+def test_generated_streams_read_in_one_pass_as_one_by_one(
+    objects: list[tuple[bytes, bytes]], shifts: list[int], prefix: bytes
+) -> None:
+    # the objects one after the other, as in an object stream; some offsets moved into, before
+    # or after their object (a header that disagrees with the contents)
+    data = prefix
+    positions: list[int] = []
+    for ix, (text, ws) in enumerate(objects):
+        shift = shifts[ix] if ix < len(shifts) else 0
+        positions.append(max(0, min(len(data) + shift, len(data) + len(text))))
+        data += text + ws
+    positions = sorted(set(positions))
+    expected = _answers([flat_dict_at(data, position) for position in positions])
+    assert _answers(flat_dicts(data, positions)) == expected, (data, positions)
