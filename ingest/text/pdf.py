@@ -25,7 +25,7 @@ from ingest.text.model import (
 )
 from ingest.text.ocr import (
     PageImage,
-    encode_pgm,
+    encode_page,
     machine_slots,
     ocr_pages,
     resolve_language,
@@ -142,7 +142,7 @@ def render_page(
     bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=True)
     try:
         image = bitmap.to_pil()
-        data = encode_pgm(image)
+        data = encode_page(image)
     finally:
         bitmap.close()
     return PageImage(number=number, data=data, dpi=dpi), warning

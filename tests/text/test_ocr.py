@@ -21,7 +21,7 @@ from ingest.text import (
     extract_text,
     ocr_pages,
 )
-from ingest.text.ocr import encode_pgm
+from ingest.text.ocr import encode_page
 
 SCAN_2_PAGES = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg
 SCAN_143 = docs.CORPUS_PDF / "vn-gov__143-qd.signed.pdf"
@@ -134,7 +134,7 @@ def test_ocr_disabled_leaves_scanned_pages_empty_with_a_warning() -> None:
 
 def test_ocr_pages_returns_results_in_input_order_with_two_jobs() -> None:
     image = Image.open(io.BytesIO(_header_png(100)))
-    pages = [PageImage(n, encode_pgm(image), 100) for n in (3, 1, 2)]
+    pages = [PageImage(n, encode_page(image), 100) for n in (3, 1, 2)]
     results = list(ocr_pages(pages, lang="vie", timeout=60, jobs=2))
     assert [r.number for r in results] == [3, 1, 2]
     assert all(not r.timed_out for r in results)
