@@ -5,6 +5,9 @@ Prints pages/s of
             pre-rendered by the same renderer at the same dpi (rendering not timed);
   workers   extract_text() in 2 worker processes (the Celery shape), each document's pages
             spread over the cores (the default: ocr_jobs = ocr_slots = cores; machine-wide slots);
+  scan      the same with ocr_scan_images=True (a page that is only a scan is OCR'd from the
+            scan at its own resolution, not rendered at --dpi; off by default; only asked with
+            --rows ...,scan);
   whole-doc the same with ocr_jobs=1 and no slots (before: a worker takes a whole document);
   in-doc    extract_text() in 1 process with the default settings (one document at a time);
 the ratio of each to the baseline, CPU seconds per page (Tesseract's, and the Python
@@ -182,6 +185,11 @@ def main() -> None:
         print(f"peak RSS  python worker {own_kb / 1024:.0f} MB, one tesseract "
               f"{child_kb / 1024:.0f} MB, worker + its tesseract "
               f"{(own_kb + child_kb) / 1024:.0f} MB")
+    if "scan" in rows:
+        scan = TextSettings(ocr_lang=args.lang, ocr_dpi=args.dpi, ocr_scan_images=True)
+        runs = [pipeline_workers(docs, scan) for _ in range(args.repeat)]
+        show("scan      own-resolution scans ", [r[0] for r in runs], base)
+        cpu("scan    ", [r[4] for r in runs], [r[3] for r in runs])
     if "whole-doc" in rows:
         show("whole-doc jobs=1, 2 procs      ",
              [pipeline_workers(docs, whole)[0] for _ in range(args.repeat)], base)

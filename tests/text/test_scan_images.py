@@ -105,10 +105,12 @@ def _garble(page: pypdf.PageObject) -> None:
         pytest.param(SCAN_194, 1, _stamp, ON, id="text-over-the-scan"),
         pytest.param(SCAN_19, 1, _garble, ON, id="undecodable-image"),
         pytest.param(SCAN_100_DPI, 1, None, ON, id="coarser-than-200-dpi"),
-        pytest.param(SCAN_194, 1, None, TextSettings(ocr_dpi=150), id="finer-than-ocr-dpi"),
-        pytest.param(SCAN_194, 1, None, TextSettings(max_render_pixels=1_000_000),
+        pytest.param(SCAN_194, 1, None, TextSettings(ocr_scan_images=True, ocr_dpi=150),
+                     id="finer-than-ocr-dpi"),
+        pytest.param(SCAN_194, 1, None, TextSettings(ocr_scan_images=True,
+                                                      max_render_pixels=1_000_000),
                      id="more-pixels-than-the-limit"),
-        pytest.param(SCAN_194, 1, None, TextSettings(ocr_scan_images=False), id="switched-off"),
+        pytest.param(SCAN_194, 1, None, TextSettings(), id="off-by-default"),
     ],
 )
 def test_anything_but_a_plain_scan_is_rendered(path, index, change, settings) -> None:
@@ -132,3 +134,9 @@ def test_an_undecodable_scan_still_gives_a_result_not_an_error() -> None:
     result = extract_text(_one_page(SCAN_19, 1, _garble), "hong.pdf", settings=ON)
     assert result.page_count == 1
     assert result.parts[0].source in (TextSource.OCR, TextSource.NONE)
+
+
+def test_the_switch_is_read_from_the_environment() -> None:
+    assert TextSettings.from_env({}).ocr_scan_images is False
+    assert TextSettings.from_env({"KHO_OCR_SCAN_IMAGES": "1"}).ocr_scan_images is True
+    assert TextSettings.from_env({"KHO_OCR_SCAN_IMAGES": "no"}).ocr_scan_images is False
