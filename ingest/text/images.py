@@ -20,7 +20,7 @@ from ingest.text.model import (
 )
 from ingest.text.ocr import (
     PageImage,
-    encode_pgm,
+    encode_page,
     machine_slots,
     ocr_pages,
     resolve_language,
@@ -98,7 +98,7 @@ def extract_image(data: bytes, fmt: Format, settings: TextSettings, *, extractor
                 image.seek(index)
                 _check_pixels(image, index + 1, settings)
                 frame = ImageOps.exif_transpose(image) if index == 0 else image
-                yield PageImage(index + 1, encode_pgm(frame), _dpi(image))
+                yield PageImage(index + 1, encode_page(frame), _dpi(image))
             except (OSError, ValueError, EOFError) as exc:
                 raise FileCorrupt(
                     f"Không giải mã được khung {index + 1} của ảnh {fmt.value}."

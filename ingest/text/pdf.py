@@ -25,7 +25,7 @@ from ingest.text.model import (
 )
 from ingest.text.ocr import (
     PageImage,
-    encode_pgm,
+    encode_page,
     machine_slots,
     ocr_pages,
     resolve_language,
@@ -142,10 +142,109 @@ def render_page(
     bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=True)
     try:
         image = bitmap.to_pil()
-        data = encode_pgm(image)
+        data = encode_page(image)
     finally:
         bitmap.close()
     return PageImage(number=number, data=data, dpi=dpi), warning
+
+
+_SCAN_COLORSPACES = frozenset({
+    pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB,
+    pdfium_c.FPDF_COLORSPACE_ICCBASED,
+})
+_FIT = 0.02
+"""How far (a fraction of the page side) a scan may be from covering the page exactly."""
+
+
+def page_image(
+    page: pdfium.PdfPage, number: int, settings: TextSettings
+) -> tuple[PageImage, TextWarning | None]:
+    """What Tesseract reads for a page: its own scan (:func:`scan_image`) where the page is only
+    that, else the page rendered (:func:`render_page`). Call with ``PDFIUM_LOCK`` held."""
+    scan = scan_image(page, number, settings)
+    return (scan, None) if scan is not None else render_page(page, number, settings)
+
+
+def scan_image(page: pdfium.PdfPage, number: int, settings: TextSettings) -> PageImage | None:
+    """The page's one image decoded at its own resolution, or ``None`` when the page is
+    anything more than an upright scan that covers it.
+
+    ``None`` (so the page is rendered) when ``ocr_scan_images`` is off, and for: a rotated
+    page; any other content object; a visible annotation (a signature's stamp is text on the
+    page); an image that is rotated, skewed, cropped or does not cover the page; an unusual
+    colour space or bit depth; a resolution below ``ocr_min_scan_dpi``, above ``ocr_dpi``
+    (rendering then shrinks it) or not the same across and down; more pixels than
+    ``max_render_pixels``; an image pdfium cannot decode. Pixels are counted before anything
+    is decoded. (pdfium does not say whether an image has a soft mask; scans carry none.)"""
+    if not settings.ocr_scan_images:
+        return None
+    raw = page.raw
+    if page.get_rotation() % 360 or pdfium_c.FPDFPage_CountObjects(raw) != 1:
+        return None
+    if _visible_annotations(raw):
+        return None
+    obj = pdfium_c.FPDFPage_GetObject(raw, 0)
+    if not obj or pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return None
+    matrix = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, matrix):
+        return None
+    width, height = page.get_size()
+    left, bottom = _page_origin(page)
+    if (matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0
+            or abs(matrix.a - width) > _FIT * width or abs(matrix.d - height) > _FIT * height
+            or abs(matrix.e - left) > _FIT * width or abs(matrix.f - bottom) > _FIT * height):
+        return None
+    meta = pdfium_c.FPDF_IMAGEOBJ_METADATA()
+    if not pdfium_c.FPDFImageObj_GetImageMetadata(obj, raw, meta):
+        return None
+    pixels_x, pixels_y = meta.width, meta.height
+    if (meta.colorspace not in _SCAN_COLORSPACES or meta.bits_per_pixel not in (1, 8, 24)
+            or pixels_x <= 0 or pixels_y <= 0
+            or pixels_x * pixels_y > settings.max_render_pixels):
+        return None
+    dpi_x, dpi_y = pixels_x / (matrix.a / 72), pixels_y / (matrix.d / 72)
+    if (abs(dpi_x - dpi_y) > _FIT * dpi_x or dpi_x < settings.ocr_min_scan_dpi
+            or dpi_x > settings.ocr_dpi * (1 + _FIT)):
+        return None
+    handle = pdfium_c.FPDFImageObj_GetBitmap(obj)
+    if not handle:
+        return None
+    bitmap = pdfium.PdfBitmap.from_raw(handle)
+    try:
+        if (bitmap.width, bitmap.height) != (pixels_x, pixels_y):
+            return None
+        data = encode_page(bitmap.to_pil())
+    finally:
+        # Safe: nothing derived from its buffer outlives encode_page (which copies it).
+        bitmap.warn_on_close = False
+        bitmap.close()
+    return PageImage(number=number, data=data, dpi=round(dpi_x))
+
+
+def _page_origin(page: pdfium.PdfPage) -> tuple[float, float]:
+    """Lower-left corner of the page's crop box (where a full-page scan is placed)."""
+    left, bottom, _, _ = page.get_cropbox()
+    return left, bottom
+
+
+def _visible_annotations(raw: Any) -> bool:
+    for index in range(pdfium_c.FPDFPage_GetAnnotCount(raw)):
+        annot = pdfium_c.FPDFPage_GetAnnot(raw, index)
+        if not annot:
+            return True
+        try:
+            rect = pdfium_c.FS_RECTF()
+            hidden = pdfium_c.FPDFAnnot_GetFlags(annot) & (
+                pdfium_c.FPDF_ANNOT_FLAG_HIDDEN | pdfium_c.FPDF_ANNOT_FLAG_NOVIEW
+            )
+            if not pdfium_c.FPDFAnnot_GetRect(annot, rect):
+                return True
+            if not hidden and rect.right > rect.left and rect.top > rect.bottom:
+                return True
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return False
 
 
 def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> ExtractedText:
@@ -211,7 +310,7 @@ def _extract(pdf: pdfium.PdfDocument, settings: TextSettings, extractor: str) ->
                 with PDFIUM_LOCK:
                     page = pdf[number - 1]
                     try:
-                        image, warning = render_page(page, number, settings)
+                        image, warning = page_image(page, number, settings)
                     finally:
                         page.close()
                 if warning:

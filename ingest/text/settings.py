@@ -22,6 +22,14 @@ class TextSettings:
     ``eng`` with a warning when a model is missing."""
     ocr_dpi: int = 300
     """Render resolution of image-only PDF pages (Tesseract's optimum; NĐ 30 scans are 200 dpi+)."""
+    ocr_scan_images: bool = False
+    """A PDF page that is only one upright scanned image, between :attr:`ocr_min_scan_dpi` and
+    ``ocr_dpi``, is OCR'd from that image at its own resolution instead of a rendering of the
+    page (``KHO_OCR_SCAN_IMAGES=1``). A 200 dpi scan then costs Tesseract about a third less
+    CPU, but on the corpus it recognised slightly fewer words than the 300 dpi rendering
+    (bench/NOTES-issue14-ocr.md), so it is off by default."""
+    ocr_min_scan_dpi: int = 200
+    """Scans coarser than this (NĐ 30/2020 Phụ lục I: 200 dpi) are rendered at ``ocr_dpi``."""
     ocr_page_timeout: float = 120.0
     """Seconds one page may take in Tesseract (``KHO_OCR_TIMEOUT``)."""
     ocr_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -59,6 +67,8 @@ class TextSettings:
                 ocr_enabled=env.get("KHO_OCR", "1").strip().lower() not in ("0", "false", "no"),
                 ocr_lang=(env.get("KHO_OCR_LANG") or "vie").strip(),
                 ocr_dpi=int(env.get("KHO_OCR_DPI", "300")),
+                ocr_scan_images=env.get("KHO_OCR_SCAN_IMAGES", "0").strip().lower()
+                in ("1", "true", "yes"),
                 ocr_page_timeout=float(env.get("KHO_OCR_TIMEOUT", "120")),
                 ocr_jobs=max(1, int(env.get("KHO_OCR_JOBS") or os.cpu_count() or 1)),
                 ocr_slots=max(0, int(env.get("KHO_OCR_SLOTS") or os.cpu_count() or 1)),

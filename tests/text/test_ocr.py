@@ -21,7 +21,7 @@ from ingest.text import (
     extract_text,
     ocr_pages,
 )
-from ingest.text.ocr import encode_pgm
+from ingest.text.ocr import encode_page
 
 SCAN_2_PAGES = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg
 SCAN_143 = docs.CORPUS_PDF / "vn-gov__143-qd.signed.pdf"
@@ -134,7 +134,7 @@ def test_ocr_disabled_leaves_scanned_pages_empty_with_a_warning() -> None:
 
 def test_ocr_pages_returns_results_in_input_order_with_two_jobs() -> None:
     image = Image.open(io.BytesIO(_header_png(100)))
-    pages = [PageImage(n, encode_pgm(image), 100) for n in (3, 1, 2)]
+    pages = [PageImage(n, encode_page(image), 100) for n in (3, 1, 2)]
     results = list(ocr_pages(pages, lang="vie", timeout=60, jobs=2))
     assert [r.number for r in results] == [3, 1, 2]
     assert all(not r.timed_out for r in results)
@@ -185,3 +185,56 @@ def test_extract_text_spreads_pages_over_the_cores_by_default(monkeypatch) -> No
     monkeypatch.setenv("KHO_OCR_JOBS", "3")
     from_env = TextSettings.from_env()
     assert (from_env.ocr_jobs, from_env.ocr_slots) == (3, 0)
+
+
+def test_page_reaches_tesseract_as_a_private_file_with_the_baseline_text(
+    tmp_path, monkeypatch
+) -> None:
+    """The encoded page gives the same text as ``tesseract <page>.png`` on the same pixels,
+    and its temporary file is gone afterwards."""
+    import subprocess
+    import tempfile
+
+    from ingest.text.ocr import ocr_image, tesseract_command, tesseract_env
+
+    png = tmp_path / "page.png"
+    png.write_bytes(_header_png(200))
+    with Image.open(png) as image:
+        page = PageImage(1, encode_page(image), 200)
+    assert page.data.startswith(b"BM")
+    raw = subprocess.run(tesseract_command("vie", 200, source=str(png)), env=tesseract_env(),
+                         capture_output=True, check=True).stdout.decode()
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(work))
+    result = ocr_image(page, lang="vie", timeout=60)
+    assert result.text == raw
+    assert "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM" in unicodedata.normalize("NFC", result.text)
+    assert list(work.iterdir()) == []
+
+
+def test_timed_out_page_leaves_no_temporary_file(tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    from ingest.text.ocr import ocr_image
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with Image.open(io.BytesIO(_header_png(200))) as image:
+        page = PageImage(1, encode_page(image), 200)
+    assert ocr_image(page, lang="vie", timeout=0.05).timed_out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bytes_that_are_not_an_image_never_reach_tesseract(tmp_path) -> None:
+    """Tesseract reads an input it cannot identify as a list of file names and OCRs each:
+    a page whose bytes name a readable image on the server is refused, not OCR'd."""
+    from ingest.text import OcrFailed
+    from ingest.text.ocr import ocr_image
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(_header_png(200))
+    with pytest.raises(OcrFailed) as info:
+        ocr_image(PageImage(7, f"{secret}\n".encode(), 200), lang="vie", timeout=60)
+    assert info.value.code == "OCR_FAILED"
+    assert info.value.details == {"page": 7, "reason": "not-an-image"}
+    assert "trang 7" in info.value.message
