@@ -130,19 +130,9 @@ def flat_dict_at(data: bytes, pos: int) -> Flat | None:
         # a direct array
         if b"R" not in array:
             continue  # no reference in it: no edge, and no child for the structure tree
-        items: list[_Key | None] = []
-        for ix, (item_num, item_gen) in enumerate(_ITEM.findall(array)):
-            if not item_num:
-                items.append(None)
-                continue
-            ref = (int(item_num), int(item_gen))
-            items.append(ref)
-            if key != "/Parent":
-                edges.append(((key, ix), ref))
-                if key != "/P":
-                    edges_in_struct.append(((key, ix), ref))
+        items = _array_edges(key, array, edges, edges_in_struct)
         if key == "/K":
-            k = ("array", tuple(items))
+            k = ("array", items)
     return Flat(tuple(edges), tuple(edges_in_struct), type_name, k)
 
 
@@ -246,16 +236,26 @@ def _build_all(found: list[tuple[bytes, ...]], slots: list[int], answers: list[F
             continue
         if b"R" not in array:
             continue
-        items: list[_Key | None] = []
-        for ix, (item_num, item_gen) in enumerate(_ITEM.findall(array)):
-            if not item_num:
-                items.append(None)
-                continue
-            ref = (int(item_num), int(item_gen))
-            items.append(ref)
-            if key != "/Parent":
-                edges.append(((key, ix), ref))
-                if key != "/P":
-                    edges_in_struct.append(((key, ix), ref))
+        items = _array_edges(key, array, edges, edges_in_struct)
         if key == "/K":
-            k = ("array", tuple(items))
+            k = ("array", items)
+
+
+def _array_edges(
+    key: str, array: bytes, edges: list[_Edge], edges_in_struct: list[_Edge]
+) -> tuple[_Key | None, ...]:
+    """The items of the direct array ``array`` (the value of ``key``): a reference's key, or
+    ``None`` for anything else; each reference appended to ``edges`` (not under ``/Parent``)
+    and to ``edges_in_struct`` (not under ``/Parent`` or ``/P``), as upstream's walk sees them."""
+    items: list[_Key | None] = []
+    for ix, (item_num, item_gen) in enumerate(_ITEM.findall(array)):
+        if not item_num:
+            items.append(None)
+            continue
+        ref = (int(item_num), int(item_gen))
+        items.append(ref)
+        if key != "/Parent":
+            edges.append(((key, ix), ref))
+            if key != "/P":
+                edges_in_struct.append(((key, ix), ref))
+    return tuple(items)

@@ -73,8 +73,9 @@ def _got(flat: Flat) -> tuple[Any, ...]:
     return flat.edges, flat.edges_in_struct, flat.type_name, flat.k
 
 
-def test_flat_objects_of_the_corpus_read_as_parsed(corpus_pdf_dir: Path) -> None:
-    answered = declined = 0
+def _corpus_object_streams(corpus_pdf_dir: Path) -> Iterator[tuple[str, Any, int, Any]]:
+    """(file name, reader, object-stream number, its parsed index) for every object stream
+    any revision of a corpus file lists (files or streams pyHanko cannot open are passed over)."""
     for entry in read_manifest(corpus_pdf_dir / "MANIFEST.tsv"):
         try:
             reader = CachingPdfReader(BytesIO((corpus_pdf_dir / entry.file).read_bytes()), strict=False)
@@ -91,17 +92,23 @@ def test_flat_objects_of_the_corpus_read_as_parsed(corpus_pdf_dir: Path) -> None
                 index = reader._objstm_index(stream)
             except Exception:
                 continue
-            for idnum, (_, offset) in index.entries.items():
-                at = index.first + offset
-                flat = flat_dict_at(index.data, at)
-                if flat is None:
-                    declined += 1
-                    continue
-                parsed = parse_object(index.data, at, generic.Reference(idnum, 0, reader))
-                assert isinstance(parsed, generic.DictionaryObject), (entry.file, idnum)
-                assert not isinstance(parsed, generic.StreamObject), (entry.file, idnum)
-                assert _got(flat) == _expected(parsed), (entry.file, idnum)
-                answered += 1
+            yield entry.file, reader, stream, index
+
+
+def test_flat_objects_of_the_corpus_read_as_parsed(corpus_pdf_dir: Path) -> None:
+    answered = declined = 0
+    for name, reader, _stream, index in _corpus_object_streams(corpus_pdf_dir):
+        for idnum, (_, offset) in index.entries.items():
+            at = index.first + offset
+            flat = flat_dict_at(index.data, at)
+            if flat is None:
+                declined += 1
+                continue
+            parsed = parse_object(index.data, at, generic.Reference(idnum, 0, reader))
+            assert isinstance(parsed, generic.DictionaryObject), (name, idnum)
+            assert not isinstance(parsed, generic.StreamObject), (name, idnum)
+            assert _got(flat) == _expected(parsed), (name, idnum)
+            answered += 1
     # most of them are structure elements and other flat dictionaries
     assert answered > 8000 and answered > 3 * declined, (answered, declined)
 
@@ -191,36 +198,21 @@ def _answers(flats: list[Flat | None]) -> list[tuple[Any, ...] | None]:
 
 def test_object_streams_of_the_corpus_read_in_one_pass_as_one_by_one(corpus_pdf_dir: Path) -> None:
     streams_read = objects = 0
-    for entry in read_manifest(corpus_pdf_dir / "MANIFEST.tsv"):
-        try:
-            reader = CachingPdfReader(BytesIO((corpus_pdf_dir / entry.file).read_bytes()), strict=False)
-        except Exception:
+    for name, reader, stream, index in _corpus_object_streams(corpus_pdf_dir):
+        one_pass = reader._stream_flats(stream)
+        if one_pass is None:
             continue
-        streams = set()
-        for revision in range(reader.xrefs.total_revisions):
-            section = reader.xrefs.get_xref_data(revision)
-            while section is not None:
-                streams.update(ref.obj_stream_id for ref in section.xrefs_in_objstm.values())
-                section = section.hybrid.xref_data if section.hybrid is not None else None
-        for stream in streams:
-            try:
-                index = reader._objstm_index(stream)
-            except Exception:
-                continue
-            one_pass = reader._stream_flats(stream)
-            if one_pass is None:
-                continue
-            streams_read += 1
-            count, by_idnum = one_pass
-            assert count == index.count
-            assert set(by_idnum) == set(index.entries), (entry.file, stream)
-            for idnum, (_, offset) in index.entries.items():
-                expected = flat_dict_at(index.data, index.first + offset)
-                got = by_idnum[idnum]
-                assert (None if got is None else _got(got)) == (
-                    None if expected is None else _got(expected)
-                ), (entry.file, stream, idnum)
-                objects += 1
+        streams_read += 1
+        count, by_idnum = one_pass
+        assert count == index.count
+        assert set(by_idnum) == set(index.entries), (name, stream)
+        for idnum, (_, offset) in index.entries.items():
+            expected = flat_dict_at(index.data, index.first + offset)
+            got = by_idnum[idnum]
+            assert (None if got is None else _got(got)) == (
+                None if expected is None else _got(expected)
+            ), (name, stream, idnum)
+            objects += 1
     assert streams_read > 20 and objects > 10_000, (streams_read, objects)
 
 

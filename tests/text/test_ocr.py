@@ -26,10 +26,6 @@ from ingest.text.ocr import encode_page
 SCAN_2_PAGES = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # Công điện 194/CĐ-TTg
 SCAN_143 = docs.CORPUS_PDF / "vn-gov__143-qd.signed.pdf"
 
-pytestmark = pytest.mark.skipif(
-    not SCAN_2_PAGES.exists(), reason=f"corpus not found at {docs.CORPUS_PDF}"
-)
-
 
 def _header_png(dpi: int = 200) -> bytes:
     """The top quarter of page 1 of 143/QĐ-UBQGNCT as a PNG file (an image-only input)."""

@@ -21,10 +21,6 @@ SCAN_194 = docs.CORPUS_PDF / "vn-gov__194-ttg.signed.pdf"  # CCITT G4, 200 dpi
 SCAN_19 = docs.CORPUS_PDF / "vn-gov__19-bkhcn.pdf"  # JPEG, 200 dpi
 SCAN_100_DPI = docs.CORPUS_PDF / "vn-quangngai__01CT_20250509_154257.pdf"
 
-pytestmark = pytest.mark.skipif(
-    not SCAN_194.exists(), reason=f"corpus not found at {docs.CORPUS_PDF}"
-)
-
 ON = TextSettings(ocr_scan_images=True)
 
 
