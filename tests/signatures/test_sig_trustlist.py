@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def test_docker_compose_mounts_only_folders_that_exist() -> None:
     mounts = []
     for service in compose["services"].values():
         for volume in service.get("volumes", []):
+            # ${KHO_BACKUP_DIR:-./backup}:/backup mounts ./backup when the variable is unset.
+            volume = re.sub(r"^\$\{\w+:-([^}]*)\}", r"\1", volume)
             source = volume.split(":", 1)[0]
             if source.startswith((".", "/")):
                 mounts.append(source)
