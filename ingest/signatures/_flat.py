@@ -100,7 +100,38 @@ def flat_dict_at(data: bytes, pos: int) -> Flat | None:
     whole = _DICT.match(data, pos)
     if whole is None:
         return None
+    return _flat_of(_ENTRY.findall(data, whole.start(1), whole.end(1)))
+
+
+# a top-level object's dictionary: _DICT without what may follow it (a top-level dictionary may
+# be a stream's; the caller checks what follows as pyHanko's reading of the object does)
+_TOP_DICT = re.compile(rb"<<((?:" + _PAIR + rb")*)" + _WS + rb"*>>")
+_PLAIN_LENGTH = re.compile(rb"[0-9]+")
+
+
+def flat_top_dict_at(data: bytes, pos: int) -> tuple[Flat, int, int | None] | None:
+    """The flat dictionary starting at ``data[pos]`` whatever follows it (a top-level object,
+    possibly a stream's dictionary): ``(flat, position after '>>', /Length)``, the length only
+    when it is a plain unsigned integer (``None`` otherwise: absent, a reference, a sign, a
+    real - a stream with such a length is then left to the parser). ``None`` when it is not a
+    flat dictionary."""
+    whole = _TOP_DICT.match(data, pos)
+    if whole is None:
+        return None
     entries = _ENTRY.findall(data, whole.start(1), whole.end(1))
+    flat = _flat_of(entries)
+    if flat is None:
+        return None
+    length: int | None = None
+    for raw_key, _num, _gen, _array, atom in entries:
+        if raw_key == b"Length" and _PLAIN_LENGTH.fullmatch(atom):
+            length = int(atom)
+    return flat, whole.end(), length
+
+
+def _flat_of(entries: list[tuple[bytes, ...]]) -> Flat | None:
+    """A validated dictionary's entries (``_ENTRY.findall``) as a :class:`Flat`; ``None`` for
+    a duplicate key or a ``/Type`` that is no name or null."""
     if len({entry[0] for entry in entries}) != len(entries):
         return None  # a duplicate key: pyHanko keeps the first and warns; leave it to the parser
     edges: list[_Edge] = []

@@ -38,7 +38,10 @@ The costs of stock pyHanko removed here (none changes what is checked or decided
    thousands of structure elements of a tagged document; :mod:`ingest.signatures._flat` reads
    that much from the bytes of a flat dictionary in an object stream (names, numbers,
    references, plain strings, arrays of those) without building pyHanko objects, and declines
-   anything else, which is then parsed as in 2. The rules still get parsed objects.
+   anything else, which is then parsed as in 2. The same holds for top-level objects (at a
+   file offset) that the walk reads and nothing else needs, such as image XObjects: their
+   dictionaries are read flat where the parse as in 2 would succeed without any irregularity
+   (stream payload and all); the rules, which read pages and the like anyway, parse them then.
 
 ``tests/signatures`` compares the parser and the flat reader with pyHanko's parser on every
 object of the corpus and on generated objects, the path maps with upstream's on every corpus
@@ -65,7 +68,7 @@ from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 
-from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts
+from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts, flat_top_dict_at
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
@@ -78,6 +81,13 @@ _WS = rb"[ \n\r\t\f\x00]"
 _OBJSTM_PAIR = re.compile(
     _WS + rb"*([0-9]+)" + _WS + rb"+([0-9]+)(?![+,\-.0-9])(?=" + _WS + rb"*[^ \n\r\t\f\x00%])"
 )
+
+
+# a top-level object's header in its plainest form ("12 0 obj", single spaces), then whitespace
+# up to a dictionary: where this matches, pyHanko's read_object_header reads these numbers and
+# leaves the stream at the '<<' (see CachingPdfReader._top_level_flat)
+_TOP_HEADER = re.compile(rb"([0-9]+) ([0-9]+) obj" + _WS + rb"*(?=<<)")
+_STREAM_LENGTH_KEY = generic.NameObject("/Length")
 
 
 def _plain_objstm_header(data: bytes, count: int) -> dict[int, tuple[int, int]] | None:
@@ -208,6 +218,12 @@ class CachingPdfReader(PdfFileReader):
             marker = self._current_marker[key]
         else:
             marker = self.xrefs.get_historical_ref(ref, revision)
+        if type(marker) is int:
+            top_key = (ref.idnum, ref.generation, marker)
+            cached = self._flat_cache.get(top_key, _MISSING)
+            if cached is _MISSING:
+                cached = self._flat_cache[top_key] = self._top_level_flat(ref, marker)
+            return cached  # type: ignore[no-any-return]
         if not isinstance(marker, ObjStreamRef):
             return None
         cache_key = (ref.idnum, marker)
@@ -225,6 +241,62 @@ class CachingPdfReader(PdfFileReader):
             if entry is not None:
                 flat = flat_dict_at(index.data, index.first + entry[1])
         self._flat_cache[cache_key] = flat
+        return flat
+
+    def _top_level_flat(self, ref: generic.Reference, offset: int) -> Flat | None:
+        """The top-level object ``ref`` at file ``offset`` read by
+        :func:`._flat.flat_top_dict_at`, where ``_read_object(ref, offset)`` would return the
+        fast parser's object (``_fast_top_level_object`` answers: nothing irregular, nothing
+        that pyHanko's own reading would raise or warn about) and that object is a flat
+        dictionary or a stream with a flat dictionary and a direct plain ``/Length``.
+
+        Why: the walk reads every object reachable from the trailer, among them hundreds of
+        image XObjects, content streams and font dictionaries that nothing else in the
+        verification reads; building pyHanko objects for them cost ~50 ms on a large document.
+        The answer is the one the parsed object gives, and because the full read of the same
+        bytes would succeed, reading it later (the rules parse what they need) or never gives
+        the same results and errors. Anything else - an object already parsed, a header that
+        is not ``N G obj``, a comment, a stream whose payload pyHanko's reader would not accept
+        as it is, the end of the file after it - returns ``None``: the full read."""
+        if not isinstance(self.stream, BytesIO) or not self._no_encrypt_entry():
+            return None
+        if (ref.idnum, ref.generation, offset, False, False) in self._located_cache:
+            return None  # parsed already: the walk takes it from there
+        if self._file_bytes is None:
+            self._file_bytes = self.stream.getvalue()
+        data = self._file_bytes
+        header = _TOP_HEADER.match(data, offset)
+        if header is None or int(header[1]) != ref.idnum or int(header[2]) != ref.generation:
+            return None
+        found = flat_top_dict_at(data, header.end())
+        if found is None:
+            return None
+        flat, end, length = found
+        # what _objparse's read_dict does after the dictionary of a top-level object
+        after = next_token(data, end)
+        if after is None:
+            return None  # a comment or the end of the file: left to the parser
+        if data[after : after + 1] == b"s":
+            if length is None:
+                return None
+            # pyHanko's own payload reading, as the parser calls it (a direct /Length: the
+            # handler is not used)
+            self.stream.seek(end)
+            try:
+                payload = generic._maybe_read_stream_payload(  # type: ignore[attr-defined]
+                    self.stream, {_STREAM_LENGTH_KEY: generic.NumberObject(length)}, None
+                )
+            except Exception:  # the parser declines, pyHanko's reading raises it
+                return None
+            if payload is None:  # an 's' that does not start 'stream': left to the parser
+                return None
+            end = self.stream.tell()
+        # _fast_top_level_object's checks after the object
+        after = next_token(data, end)
+        if after is None:
+            return None
+        if data.startswith(b"endobj", after) and next_token(data, after + 6) is None:
+            return None
         return flat
 
     def _node_flat(self, key: _Key, revision: int) -> Flat | None:
@@ -713,13 +785,18 @@ class _PathMapResolver(HistoricalResolver):
 
     def _node(self, key: _Key) -> Flat | generic.PdfObject:
         """What the path walk reads for ``key`` in this revision: a :class:`._flat.Flat` where
-        the object is a flat dictionary in an object stream, else the raw object (``_raw``)."""
+        the object is a flat dictionary (in an object stream, or a top-level one that the
+        full read would parse without irregularity), else the raw object (``_raw``); an
+        object this view has read in full already is taken as it is."""
         if self._reads is not None:
             self._reads.add(key[0])
         cached = self._node_cache.get(key, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        node: Flat | generic.PdfObject | None = self.reader._node_flat(key, self.revision)
+        # read in full already (the page tree, the catalog): no flat reading besides
+        node: Flat | generic.PdfObject | None = self._raw_cache.get(key)
+        if node is None:
+            node = self.reader._node_flat(key, self.revision)
         if node is None:
             node = self._raw(generic.Reference(key[0], key[1], self.reader), key)
         self._node_cache[key] = node
