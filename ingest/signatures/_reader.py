@@ -37,8 +37,9 @@ The costs of stock pyHanko removed here (none changes what is checked or decided
 5. Flat dictionaries. The walks need only the references, ``/Type`` and ``/K`` of the
    thousands of structure elements of a tagged document; :mod:`ingest.signatures._flat` reads
    that much from the bytes of a flat dictionary in an object stream (names, numbers,
-   references, plain strings, arrays of those) without building pyHanko objects, and declines
-   anything else, which is then parsed as in 2. The same holds for top-level objects (at a
+   references, plain strings, arrays of those) without building pyHanko objects - and as much
+   from a flat array (the ``/ParentTree``'s arrays of references) - and declines anything
+   else, which is then parsed as in 2. The same holds for top-level objects (at a
    file offset) that the walk reads and nothing else needs, such as image XObjects: their
    dictionaries are read flat where the parse as in 2 would succeed without any irregularity
    (stream payload and all); the rules, which read pages and the like anyway, parse them then.
@@ -68,7 +69,13 @@ from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 
-from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts, flat_top_dict_at
+from ingest.signatures._flat import (
+    Flat,
+    FlatArray,
+    flat_dicts,
+    flat_object_at,
+    flat_top_dict_at,
+)
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
@@ -239,7 +246,7 @@ class CachingPdfReader(PdfFileReader):
         if index is not None and 0 <= marker.ix_in_stream < index.count:
             entry = index.entries.get(ref.idnum)
             if entry is not None:
-                flat = flat_dict_at(index.data, index.first + entry[1])
+                flat = flat_object_at(index.data, index.first + entry[1])
         self._flat_cache[cache_key] = flat
         return flat
 
@@ -879,6 +886,8 @@ class _PathMapResolver(HistoricalResolver):
         node_cache = self._node_cache
         flat_type = Flat
         containers = (generic.DictionaryObject, generic.ArrayObject)
+        # what the walk goes below: containers, flat dictionaries and flat arrays
+        walkable = (Flat, generic.DictionaryObject, generic.ArrayObject)
 
         def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
@@ -924,10 +933,10 @@ class _PathMapResolver(HistoricalResolver):
             if not in_struct and key in struct_tree_nodes:
                 return
             if len(path) > len(_STRUCT_SWITCH_AT):
-                if type(obj) is flat_type or isinstance(obj, containers):
+                if isinstance(obj, walkable):
                     expand(key, path, obj, in_struct)
                 return
-            if type(obj) is flat_type:  # the walk of direct objects needs the parsed object
+            if isinstance(obj, flat_type):  # the walk of direct objects needs the parsed object
                 obj = self._raw(generic.Reference(key[0], key[1], reader), key)
             if not isinstance(obj, containers):
                 return
@@ -941,7 +950,7 @@ class _PathMapResolver(HistoricalResolver):
             # with enter and enter_object inlined for the children deeper than _MEMO_DEPTH
             on_path.add(key)
             entered.append(key[0])
-            if type(obj) is flat_type:
+            if isinstance(obj, flat_type):  # a flat dictionary or array
                 out: Any = obj.edges_in_struct if in_struct else obj.edges
             else:
                 out = [(rel, target_key) for rel, _, target_key in edges(obj, in_struct)]
@@ -961,7 +970,7 @@ class _PathMapResolver(HistoricalResolver):
                     continue
                 if not in_struct and target_key in struct_tree_nodes:
                     continue
-                if type(target) is flat_type or isinstance(target, containers):
+                if isinstance(target, walkable):
                     expand(target_key, target_path, target, in_struct)
             on_path.discard(key)
 
@@ -1046,6 +1055,7 @@ class _PathMapResolver(HistoricalResolver):
     def _struct_tree_nodes(self) -> frozenset[_Key]:
         resolve = self._resolve
         flat_type = Flat
+        flat_array = FlatArray
 
         def elements(struct_elem: Any) -> None:
             # upstream's _collect_struct_tree_refs (a generator of the elements' keys, each
@@ -1063,14 +1073,18 @@ class _PathMapResolver(HistoricalResolver):
                     children = resolve(k[1])
                     if isinstance(children, generic.NullObject):
                         return
-                    if not isinstance(children, generic.ArrayObject):
+                    if type(children) is flat_array:
+                        children = children.items  # keys of the references, as above
+                    elif not isinstance(children, generic.ArrayObject):
                         children = (children,)
             else:
                 try:
                     children = self._getitem_node(struct_elem, "/K")
                 except KeyError:
                     return
-                if not isinstance(children, generic.ArrayObject):
+                if type(children) is flat_array:
+                    children = children.items
+                elif not isinstance(children, generic.ArrayObject):
                     children = (children,)
             for child in children:
                 child_key = None
@@ -1116,6 +1130,8 @@ class _PathMapResolver(HistoricalResolver):
                         return memo.nodes
             if isinstance(root_value, generic.IndirectObject):
                 root = resolve((root_value.idnum, root_value.generation))
+                if type(root) is flat_array:  # an array as the root: read /K of it as upstream
+                    root = self._raw(generic.Reference(*root_key, self.reader), root_key)
             else:
                 root = root_value
             elements(root)

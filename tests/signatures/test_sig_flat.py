@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts
+from ingest.signatures._flat import (
+    Flat,
+    FlatArray,
+    flat_array_at,
+    flat_dict_at,
+    flat_dicts,
+    flat_object_at,
+)
 from ingest.signatures._objparse import parse_object
 from ingest.signatures._reader import CachingPdfReader, _collect_edges
 from ingest.signatures.evaluation import read_manifest
@@ -70,7 +77,28 @@ def _expected(obj: generic.DictionaryObject) -> tuple[Any, ...] | None:
 
 
 def _got(flat: Flat) -> tuple[Any, ...]:
+    if isinstance(flat, FlatArray):
+        return flat.edges, flat.edges_in_struct, flat.type_name, flat.k, flat.items
     return flat.edges, flat.edges_in_struct, flat.type_name, flat.k
+
+
+def _expected_array(obj: generic.ArrayObject) -> tuple[Any, ...]:
+    """What a FlatArray must hold for ``obj``."""
+    edges: list[Any] = []
+    _collect_edges(obj, (), False, edges)
+    struct_edges: list[Any] = []
+    _collect_edges(obj, (), True, struct_edges)
+    items = tuple(
+        (item.idnum, item.generation) if isinstance(item, generic.IndirectObject) else None
+        for item in obj
+    )
+    return (
+        tuple((rel, key) for rel, _, key in edges),
+        tuple((rel, key) for rel, _, key in struct_edges),
+        None,
+        None,
+        items,
+    )
 
 
 def _corpus_object_streams(corpus_pdf_dir: Path) -> Iterator[tuple[str, Any, int, Any]]:
@@ -111,6 +139,23 @@ def test_flat_objects_of_the_corpus_read_as_parsed(corpus_pdf_dir: Path) -> None
             answered += 1
     # most of them are structure elements and other flat dictionaries
     assert answered > 8000 and answered > 3 * declined, (answered, declined)
+
+
+def test_flat_arrays_of_the_corpus_read_as_parsed(corpus_pdf_dir: Path) -> None:
+    answered = 0
+    for name, reader, _stream, index in _corpus_object_streams(corpus_pdf_dir):
+        for idnum, (_, offset) in index.entries.items():
+            at = index.first + offset
+            flat = flat_object_at(index.data, at)
+            parsed = parse_object(index.data, at, generic.Reference(idnum, 0, reader))
+            if isinstance(flat, FlatArray):
+                assert isinstance(parsed, generic.ArrayObject), (name, idnum)
+                assert _got(flat) == _expected_array(parsed), (name, idnum)
+                answered += 1
+            elif flat is not None:
+                assert _got(flat) == _got(flat_dict_at(index.data, at))  # type: ignore[arg-type]
+    # the /ParentTree's arrays of references, /Nums arrays, ...
+    assert answered > 100, answered
 
 
 # -- generated dictionaries -------------------------------------------------------------------
@@ -172,6 +217,39 @@ def test_generated_dictionaries_read_as_pyhanko_parses_them_or_are_declined(
     assert _expected(parse_object(data, len(prefix), ref)) == _got(flat), text
 
 
+_ARRAYS = st.one_of(
+    st.lists(st.tuples(_WS, _ATOMS), max_size=8).map(
+        lambda items: b"[" + b"".join(ws + item for ws, item in items)
+    ).flatmap(lambda head: st.sampled_from([head + b"]", head + b" ]", head, head + b"]x"])),
+    st.sampled_from([b"[[1 0 R]]", b"[/A 2 0 R]", b"[1 2 R 3]", b"[1 0 R<</A 2 0 R>>]", b"[(a]b) 1 0 R]",
+                     b"[1 0 R%c\n]", b"[ 5827 0 R 5829 0 R]"]),
+)
+
+
+@settings(max_examples=EXAMPLES * 4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_ARRAYS, st.binary(max_size=3))
+def test_generated_arrays_read_as_pyhanko_parses_them_or_are_declined(
+    text: bytes, prefix: bytes
+) -> None:
+    data = prefix + text
+    flat = flat_object_at(data, len(prefix))
+    assert flat is None or isinstance(flat, FlatArray)
+    assert (None if flat is None else _got(flat)) == (
+        None if flat_array_at(data, len(prefix)) is None else _got(flat_array_at(data, len(prefix)))  # type: ignore[arg-type]
+    )
+    if flat is None:
+        return
+    ref = generic.Reference(7, 0, PdfFileReader.__new__(PdfFileReader))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stock = generic.read_object(BytesIO(text), ref)
+    assert isinstance(stock, generic.ArrayObject), text
+    assert _got(flat) == _expected_array(stock), text
+    fast = parse_object(data, len(prefix), ref)
+    assert isinstance(fast, generic.ArrayObject) and _expected_array(fast) == _got(flat), text
+
+
 def test_plain_dictionaries_of_references_are_always_read() -> None:
     answered: list[bool] = []
 
@@ -207,7 +285,7 @@ def test_object_streams_of_the_corpus_read_in_one_pass_as_one_by_one(corpus_pdf_
         assert count == index.count
         assert set(by_idnum) == set(index.entries), (name, stream)
         for idnum, (_, offset) in index.entries.items():
-            expected = flat_dict_at(index.data, index.first + offset)
+            expected = flat_object_at(index.data, index.first + offset)
             got = by_idnum[idnum]
             assert (None if got is None else _got(got)) == (
                 None if expected is None else _got(expected)
@@ -241,7 +319,7 @@ def test_generated_streams_read_in_one_pass_as_one_by_one(
         positions.append(max(0, min(len(data) + shift, len(data) + len(text))))
         data += text + ws
     positions = sorted(set(positions))
-    expected = _answers([flat_dict_at(data, position) for position in positions])
+    expected = _answers([flat_object_at(data, position) for position in positions])
     assert _answers(flat_dicts(data, positions)) == expected, (data, positions)
 
 
