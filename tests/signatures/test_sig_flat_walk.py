@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from pdf_equality import fast_path_map, stock_path_map
@@ -18,7 +19,12 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from ingest.signatures._flat import Flat, FlatArray
-from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
+from ingest.signatures._reader import (
+    CachingPdfReader,
+    _PathMapResolver,
+    _PathMemo,
+    _record_key_list,
+)
 
 N = generic.NameObject
 
@@ -128,3 +134,49 @@ def test_flat_arrays_and_top_level_objects_walk_as_upstream(variant: str) -> Non
         assert any(type(node) is FlatArray for node in nodes)
     if variant == "plain":  # (the others stop in the structure tree)
         assert any(type(node) is Flat and node.type_name == "/XObject" for node in nodes)
+
+
+# -- the replay of a reused walk memo ------------------------------------------------------------
+def _replay_by_position(memo: _PathMemo, changed: frozenset[int]) -> list[tuple[int, int]]:
+    """The replay order by its definition: every key recorded below the memo (nested memos
+    included) whose object number changed, at the position of its first record in the walk."""
+    first: dict[tuple[int, int], int] = {}
+    for position, key in enumerate(_record_key_list(memo.records)):
+        first.setdefault(key, position)
+    return sorted((key for key in first if key[0] in changed), key=first.__getitem__)
+
+
+def _memo(records: tuple[object, ...]) -> _PathMemo:
+    return _PathMemo(revision=0, entered=frozenset(), records=records, page_tree_nodes={},
+                     struct_tree_nodes=frozenset())
+
+
+def test_replayed_reads_follow_the_first_records_of_the_walk() -> None:
+    inner = _memo((((9, 0), ("/A",)), ((4, 2), ("/B",)), ((5, 0), ("/C",))))
+    outer = _memo((
+        ((5, 0), ("/X",)), inner, ((4, 0), ("/Y",)), ((9, 0), ("/Z",)), ((4, 2), ("/W",)),
+        ((7, 1), ("/V",)), inner, ((3, 0), ("/U",)),
+    ))
+    reader = CachingPdfReader.__new__(CachingPdfReader)
+    reader._memo_reads = {}
+    for changed in (frozenset(), frozenset({4}), frozenset({9, 5}), frozenset({3, 4, 5, 7, 9, 11})):
+        for memo in (inner, outer):
+            assert reader._replayed_reads(memo, changed) == _replay_by_position(memo, changed)
+    assert reader._replayed_reads(outer, frozenset({4, 7, 9})) == [(9, 0), (4, 2), (4, 0), (7, 1)]
+
+
+def test_replayed_reads_of_the_big_document_follow_the_walk(corpus_pdf_dir: Path) -> None:
+    data = (corpus_pdf_dir / "vn-gov__03-vbhn-bkhcn.pdf").read_bytes()
+    reader = CachingPdfReader(BytesIO(data), strict=False)
+    reader.get_historical_resolver(2)._load_reverse_xref_cache()
+    memos = [memo for found in reader._path_memo.values() for memo in found]
+    assert len(memos) > 5
+    compared = 0
+    for memo in memos:
+        for revision in range(reader.total_revisions):
+            changed = reader._changed_between(memo.revision, revision)
+            expected = _replay_by_position(memo, changed)
+            assert reader._replayed_reads(memo, changed) == expected
+            compared += bool(expected)
+    assert compared > 0
+    reader.release()
