@@ -81,6 +81,20 @@ class Flat:
         self.k = k
 
 
+class FlatArray(Flat):
+    """A flat array (names, numbers, references, plain strings, keywords; nothing nested) as the
+    path walk sees it: ``edges`` (and ``edges_in_struct``, the same: an array has no keys)
+    ``((index,), key)`` for every reference, ``items`` the key of each item's reference or
+    ``None``. It is no dictionary: ``type_name`` and ``k`` are ``None``, and the
+    structure-tree walk treats it as the array it is (``type(x) is Flat`` is false for it)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, edges: tuple[_Edge, ...], items: tuple[_Key | None, ...]) -> None:
+        super().__init__(edges, edges, None, None)
+        self.items = items
+
+
 _KEY_NAMES: dict[bytes, str] = {}
 
 
@@ -100,7 +114,73 @@ def flat_dict_at(data: bytes, pos: int) -> Flat | None:
     whole = _DICT.match(data, pos)
     if whole is None:
         return None
+    return _flat_of(_ENTRY.findall(data, whole.start(1), whole.end(1)))
+
+
+_ARRAY_AT = re.compile(_ARRAY)
+
+
+def flat_array_at(data: bytes, pos: int) -> FlatArray | None:
+    """The flat array starting at ``data[pos]`` (in an object stream, where nothing after an
+    array is read), or ``None`` when it is not one.
+
+    Why: the structure tree's ``/ParentTree`` holds one array of references per page (thousands
+    of references on a tagged document); building pyHanko objects for them cost ~30 ms on a
+    large document, while the walk needs only the references."""
+    whole = _ARRAY_AT.match(data, pos)
+    if whole is None:
+        return None
+    edges: list[_Edge] = []
+    items: list[_Key | None] = []
+    for ix, (num, gen) in enumerate(_ITEM.findall(data, pos + 1, whole.end() - 1)):
+        if num:
+            ref = (int(num), int(gen))
+            items.append(ref)
+            edges.append(((ix,), ref))
+        else:
+            items.append(None)
+    return FlatArray(tuple(edges), tuple(items))
+
+
+def flat_object_at(data: bytes, pos: int) -> Flat | None:
+    """:func:`flat_dict_at` or :func:`flat_array_at`, whichever the first byte calls for."""
+    first = data[pos : pos + 1]
+    if first == b"<":
+        return flat_dict_at(data, pos)
+    if first == b"[":
+        return flat_array_at(data, pos)
+    return None
+
+
+# a top-level object's dictionary: _DICT without what may follow it (a top-level dictionary may
+# be a stream's; the caller checks what follows as pyHanko's reading of the object does)
+_TOP_DICT = re.compile(rb"<<((?:" + _PAIR + rb")*)" + _WS + rb"*>>")
+_PLAIN_LENGTH = re.compile(rb"[0-9]+")
+
+
+def flat_top_dict_at(data: bytes, pos: int) -> tuple[Flat, int, int | None] | None:
+    """The flat dictionary starting at ``data[pos]`` whatever follows it (a top-level object,
+    possibly a stream's dictionary): ``(flat, position after '>>', /Length)``, the length only
+    when it is a plain unsigned integer (``None`` otherwise: absent, a reference, a sign, a
+    real - a stream with such a length is then left to the parser). ``None`` when it is not a
+    flat dictionary."""
+    whole = _TOP_DICT.match(data, pos)
+    if whole is None:
+        return None
     entries = _ENTRY.findall(data, whole.start(1), whole.end(1))
+    flat = _flat_of(entries)
+    if flat is None:
+        return None
+    length: int | None = None
+    for raw_key, _num, _gen, _array, atom in entries:
+        if raw_key == b"Length" and _PLAIN_LENGTH.fullmatch(atom):
+            length = int(atom)
+    return flat, whole.end(), length
+
+
+def _flat_of(entries: list[tuple[bytes, ...]]) -> Flat | None:
+    """A validated dictionary's entries (``_ENTRY.findall``) as a :class:`Flat`; ``None`` for
+    a duplicate key or a ``/Type`` that is no name or null."""
     if len({entry[0] for entry in entries}) != len(entries):
         return None  # a duplicate key: pyHanko keeps the first and warns; leave it to the parser
     edges: list[_Edge] = []
@@ -143,7 +223,7 @@ _REL: dict[bytes, tuple[str, tuple[str]]] = {}
 
 
 def flat_dicts(data: bytes, positions: list[int]) -> list[Flat | None]:
-    """``[flat_dict_at(data, p) for p in positions]`` for strictly increasing ``positions`` (the
+    """``[flat_object_at(data, p) for p in positions]`` for strictly increasing ``positions`` (the
     objects of one object stream), in one pass over the stream.
 
     Reading each element on its own cost one regular-expression match, one ``findall`` and some
@@ -154,7 +234,7 @@ def flat_dicts(data: bytes, positions: list[int]) -> list[Flat | None]:
     other ``<<`` outside its strings, which the entry alternatives consume; the count is checked),
     and one loop builds the answers. A position where no validated dictionary starts (a nested
     dictionary, an array, a comment, a dictionary overlapping another, ...) gets
-    ``flat_dict_at`` itself, so the answer is always the per-object reader's."""
+    ``flat_object_at`` itself, so the answer is always the per-object reader's."""
     answers: list[Flat | None] = [None] * len(positions)
     if not positions:
         return answers
@@ -174,7 +254,7 @@ def flat_dicts(data: bytes, positions: list[int]) -> list[Flat | None]:
     done = set(slots)
     for slot, position in enumerate(positions):
         if slot not in done:
-            answers[slot] = flat_dict_at(data, position)
+            answers[slot] = flat_object_at(data, position)
     return answers
 
 

@@ -37,8 +37,12 @@ The costs of stock pyHanko removed here (none changes what is checked or decided
 5. Flat dictionaries. The walks need only the references, ``/Type`` and ``/K`` of the
    thousands of structure elements of a tagged document; :mod:`ingest.signatures._flat` reads
    that much from the bytes of a flat dictionary in an object stream (names, numbers,
-   references, plain strings, arrays of those) without building pyHanko objects, and declines
-   anything else, which is then parsed as in 2. The rules still get parsed objects.
+   references, plain strings, arrays of those) without building pyHanko objects - and as much
+   from a flat array (the ``/ParentTree``'s arrays of references) - and declines anything
+   else, which is then parsed as in 2. The same holds for top-level objects (at a
+   file offset) that the walk reads and nothing else needs, such as image XObjects: their
+   dictionaries are read flat where the parse as in 2 would succeed without any irregularity
+   (stream payload and all); the rules, which read pages and the like anyway, parse them then.
 
 ``tests/signatures`` compares the parser and the flat reader with pyHanko's parser on every
 object of the corpus and on generated objects, the path maps with upstream's on every corpus
@@ -65,7 +69,13 @@ from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef, read_object_header
 
-from ingest.signatures._flat import Flat, flat_dict_at, flat_dicts
+from ingest.signatures._flat import (
+    Flat,
+    FlatArray,
+    flat_dicts,
+    flat_object_at,
+    flat_top_dict_at,
+)
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
 
 logger = logging.getLogger(__name__)
@@ -80,18 +90,48 @@ _OBJSTM_PAIR = re.compile(
 )
 
 
+# a top-level object's header in its plainest form ("12 0 obj", single spaces), then whitespace
+# up to a dictionary: where this matches, pyHanko's read_object_header reads these numbers and
+# leaves the stream at the '<<' (see CachingPdfReader._top_level_flat)
+_TOP_HEADER = re.compile(rb"([0-9]+) ([0-9]+) obj" + _WS + rb"*(?=<<)")
+_STREAM_LENGTH_KEY = generic.NameObject("/Length")
+
+
+# one plain header entry's two numbers, in a header already known to be made of such entries
+_OBJSTM_NUMBERS = re.compile(rb"([0-9]+)" + _WS + rb"+([0-9]+)")
+# count -> the expression of a header of exactly that many plain entries (see below)
+_OBJSTM_HEADERS: dict[int, re.Pattern[bytes]] = {}
+
+
 def _plain_objstm_header(data: bytes, count: int) -> dict[int, tuple[int, int]] | None:
     """The header index (object number -> (index, offset), first entry wins) when all
-    ``count`` entries are plain; ``None`` leaves the header to the general loop."""
-    entries: dict[int, tuple[int, int]] = {}
-    pos = 0
-    match = _OBJSTM_PAIR.match
-    for i in range(count):
-        pair = match(data, pos)
-        if pair is None:
-            return None
-        entries.setdefault(int(pair.group(1)), (i, int(pair.group(2))))
-        pos = pair.end()
+    ``count`` entries are plain; ``None`` leaves the header to the general loop.
+
+    Why one match: a large document has thousands of entries; matching ``_OBJSTM_PAIR`` once
+    per entry in a Python loop cost ~10 ms. ``count`` repetitions of ``_OBJSTM_PAIR`` match
+    exactly where that loop succeeds (each entry can match only one way: the first number
+    must be followed by whitespace and the second by no digit, sign or dot), then the numbers
+    are taken apart with ``findall`` and the index built at C speed."""
+    if count <= 0:
+        return {}
+    header = _OBJSTM_HEADERS.get(count)
+    if header is None:
+        header = re.compile(rb"(?:" + _OBJSTM_PAIR.pattern + rb"){%d}" % count)
+        if len(_OBJSTM_HEADERS) < 256:
+            _OBJSTM_HEADERS[count] = header
+    whole = header.match(data)
+    if whole is None:
+        return None
+    pairs = _OBJSTM_NUMBERS.findall(data, 0, whole.end())
+    if len(pairs) != count:  # cannot happen (each entry is two numbers); be safe
+        return None
+    numbers = [int(number) for number, _ in pairs]
+    slots = list(zip(range(count), [int(offset) for _, offset in pairs], strict=True))
+    entries = dict(zip(numbers, slots, strict=True))
+    if len(entries) != count:  # a number listed twice: its first entry wins, as upstream
+        entries = {}
+        for number, slot in zip(numbers, slots, strict=True):
+            entries.setdefault(number, slot)
     return entries
 
 
@@ -151,7 +191,7 @@ class CachingPdfReader(PdfFileReader):
         self._newest_first: list[tuple[int, frozenset[int]]] | None = None
         # id(memo) -> (memo, its records grouped by key); (memo, first read of each object)
         self._memo_groups: dict[int, tuple[_PathMemo, _Group]] = {}
-        self._memo_reads: dict[int, tuple[_PathMemo, dict[int, list[tuple[int, _Key]]]]] = {}
+        self._memo_reads: dict[int, tuple[_PathMemo, _FirstReads]] = {}
         super().__init__(stream, strict=strict)
 
     def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
@@ -208,6 +248,12 @@ class CachingPdfReader(PdfFileReader):
             marker = self._current_marker[key]
         else:
             marker = self.xrefs.get_historical_ref(ref, revision)
+        if type(marker) is int:
+            top_key = (ref.idnum, ref.generation, marker)
+            cached = self._flat_cache.get(top_key, _MISSING)
+            if cached is _MISSING:
+                cached = self._flat_cache[top_key] = self._top_level_flat(ref, marker)
+            return cached  # type: ignore[no-any-return]
         if not isinstance(marker, ObjStreamRef):
             return None
         cache_key = (ref.idnum, marker)
@@ -223,8 +269,64 @@ class CachingPdfReader(PdfFileReader):
         if index is not None and 0 <= marker.ix_in_stream < index.count:
             entry = index.entries.get(ref.idnum)
             if entry is not None:
-                flat = flat_dict_at(index.data, index.first + entry[1])
+                flat = flat_object_at(index.data, index.first + entry[1])
         self._flat_cache[cache_key] = flat
+        return flat
+
+    def _top_level_flat(self, ref: generic.Reference, offset: int) -> Flat | None:
+        """The top-level object ``ref`` at file ``offset`` read by
+        :func:`._flat.flat_top_dict_at`, where ``_read_object(ref, offset)`` would return the
+        fast parser's object (``_fast_top_level_object`` answers: nothing irregular, nothing
+        that pyHanko's own reading would raise or warn about) and that object is a flat
+        dictionary or a stream with a flat dictionary and a direct plain ``/Length``.
+
+        Why: the walk reads every object reachable from the trailer, among them hundreds of
+        image XObjects, content streams and font dictionaries that nothing else in the
+        verification reads; building pyHanko objects for them cost ~50 ms on a large document.
+        The answer is the one the parsed object gives, and because the full read of the same
+        bytes would succeed, reading it later (the rules parse what they need) or never gives
+        the same results and errors. Anything else - an object already parsed, a header that
+        is not ``N G obj``, a comment, a stream whose payload pyHanko's reader would not accept
+        as it is, the end of the file after it - returns ``None``: the full read."""
+        if not isinstance(self.stream, BytesIO) or not self._no_encrypt_entry():
+            return None
+        if (ref.idnum, ref.generation, offset, False, False) in self._located_cache:
+            return None  # parsed already: the walk takes it from there
+        if self._file_bytes is None:
+            self._file_bytes = self.stream.getvalue()
+        data = self._file_bytes
+        header = _TOP_HEADER.match(data, offset)
+        if header is None or int(header[1]) != ref.idnum or int(header[2]) != ref.generation:
+            return None
+        found = flat_top_dict_at(data, header.end())
+        if found is None:
+            return None
+        flat, end, length = found
+        # what _objparse's read_dict does after the dictionary of a top-level object
+        after = next_token(data, end)
+        if after is None:
+            return None  # a comment or the end of the file: left to the parser
+        if data[after : after + 1] == b"s":
+            if length is None:
+                return None
+            # pyHanko's own payload reading, as the parser calls it (a direct /Length: the
+            # handler is not used)
+            self.stream.seek(end)
+            try:
+                payload = generic._maybe_read_stream_payload(  # type: ignore[attr-defined]
+                    self.stream, {_STREAM_LENGTH_KEY: generic.NumberObject(length)}, None
+                )
+            except Exception:  # the parser declines, pyHanko's reading raises it
+                return None
+            if payload is None:  # an 's' that does not start 'stream': left to the parser
+                return None
+            end = self.stream.tell()
+        # _fast_top_level_object's checks after the object
+        after = next_token(data, end)
+        if after is None:
+            return None
+        if data.startswith(b"endobj", after) and next_token(data, after + 6) is None:
+            return None
         return flat
 
     def _node_flat(self, key: _Key, revision: int) -> Flat | None:
@@ -321,21 +423,31 @@ class CachingPdfReader(PdfFileReader):
         self._memo_groups[id(memo)] = (memo, group)
         return group
 
-    def _memo_first_reads(self, memo: _PathMemo) -> dict[int, list[tuple[int, _Key]]]:
-        """For every object number recorded below a memo (nested memos included), the
-        position in the walk of the first record of each of its keys; computed once."""
+    def _memo_first_reads(self, memo: _PathMemo) -> _FirstReads:
+        """The keys recorded below a memo (nested memos included) ranked by their first record
+        in the walk, and those of them of a generation other than 0; computed once.
+
+        Why this shape: replaying a memo needs, for the few object numbers changed since, their
+        keys in the order of the walk. Ranking the keys with ``dict.fromkeys`` (first
+        occurrence kept, in order) costs one pass at C speed over the ~27,000 records of a
+        large structure tree, where a per-record Python loop cost ~12 ms."""
         try:
             return self._memo_reads[id(memo)][1]
         except KeyError:
             pass
-        first: dict[int, list[tuple[int, _Key]]] = {}  # object number -> (position, key)
-        seen: set[_Key] = set()
-        for position, key in enumerate(_record_keys(memo.records)):
-            if key not in seen:
-                seen.add(key)
-                first.setdefault(key[0], []).append((position, key))
+        order = dict.fromkeys(_record_key_list(memo.records))
+        rank = dict(zip(order, range(len(order)), strict=True))
+        first = (rank, tuple(key for key in order if key[1] != 0))
         self._memo_reads[id(memo)] = (memo, first)
         return first
+
+    def _replayed_reads(self, memo: _PathMemo, changed: frozenset[int]) -> list[_Key]:
+        """The keys recorded below ``memo`` whose object number is in ``changed``, in the order
+        of their first record in the walk (the order in which a fresh walk reads them)."""
+        rank, other_generations = self._memo_first_reads(memo)
+        found = [(idnum, 0) for idnum in changed]
+        found += [key for key in other_generations if key[0] in changed]
+        return sorted((key for key in found if key in rank), key=rank.__getitem__)
 
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
@@ -623,13 +735,21 @@ def _group(records: Any) -> _Group:
     return fresh, tuple(memos)
 
 
-def _record_keys(records: Any) -> Iterator[_Key]:
+def _record_key_list(records: Any, out: list[_Key] | None = None) -> list[_Key]:
     """The keys of the records in walk order, those of reused memos included."""
+    if out is None:
+        out = []
+    append = out.append
     for record in records:
         if type(record) is tuple:
-            yield record[0]
+            append(record[0])
         else:
-            yield from _record_keys(record.records)
+            _record_key_list(record.records, out)
+    return out
+
+
+# a memo's keys ranked by first record, and its keys of a generation other than 0
+_FirstReads = tuple[dict[_Key, int], tuple[_Key, ...]]
 
 
 @dataclass(frozen=True)
@@ -713,13 +833,18 @@ class _PathMapResolver(HistoricalResolver):
 
     def _node(self, key: _Key) -> Flat | generic.PdfObject:
         """What the path walk reads for ``key`` in this revision: a :class:`._flat.Flat` where
-        the object is a flat dictionary in an object stream, else the raw object (``_raw``)."""
+        the object is a flat dictionary (in an object stream, or a top-level one that the
+        full read would parse without irregularity), else the raw object (``_raw``); an
+        object this view has read in full already is taken as it is."""
         if self._reads is not None:
             self._reads.add(key[0])
         cached = self._node_cache.get(key, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        node: Flat | generic.PdfObject | None = self.reader._node_flat(key, self.revision)
+        # read in full already (the page tree, the catalog): no flat reading besides
+        node: Flat | generic.PdfObject | None = self._raw_cache.get(key)
+        if node is None:
+            node = self.reader._node_flat(key, self.revision)
         if node is None:
             node = self._raw(generic.Reference(key[0], key[1], self.reader), key)
         self._node_cache[key] = node
@@ -802,6 +927,8 @@ class _PathMapResolver(HistoricalResolver):
         node_cache = self._node_cache
         flat_type = Flat
         containers = (generic.DictionaryObject, generic.ArrayObject)
+        # what the walk goes below: containers, flat dictionaries and flat arrays
+        walkable = (Flat, generic.DictionaryObject, generic.ArrayObject)
 
         def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
@@ -816,11 +943,8 @@ class _PathMapResolver(HistoricalResolver):
                 # here: an object no section between the two revisions lists has the same
                 # location in both, hence the same value (read without error for the memo)
                 changed = reader._changed_between(memo.revision, self.revision)
-                first = reader._memo_first_reads(memo)
-                replay = sorted(
-                    entry for idnum in changed if idnum in first for entry in first[idnum]
-                )
-                for _, replayed in replay:  # in the order of the walk: the same first error
+                # in the order of the walk: the same first error
+                for replayed in reader._replayed_reads(memo, changed):
                     node_of(replayed)
                 records.append(memo)
                 entered.extend(memo.entered)
@@ -847,10 +971,10 @@ class _PathMapResolver(HistoricalResolver):
             if not in_struct and key in struct_tree_nodes:
                 return
             if len(path) > len(_STRUCT_SWITCH_AT):
-                if type(obj) is flat_type or isinstance(obj, containers):
+                if isinstance(obj, walkable):
                     expand(key, path, obj, in_struct)
                 return
-            if type(obj) is flat_type:  # the walk of direct objects needs the parsed object
+            if isinstance(obj, flat_type):  # the walk of direct objects needs the parsed object
                 obj = self._raw(generic.Reference(key[0], key[1], reader), key)
             if not isinstance(obj, containers):
                 return
@@ -864,7 +988,7 @@ class _PathMapResolver(HistoricalResolver):
             # with enter and enter_object inlined for the children deeper than _MEMO_DEPTH
             on_path.add(key)
             entered.append(key[0])
-            if type(obj) is flat_type:
+            if isinstance(obj, flat_type):  # a flat dictionary or array
                 out: Any = obj.edges_in_struct if in_struct else obj.edges
             else:
                 out = [(rel, target_key) for rel, _, target_key in edges(obj, in_struct)]
@@ -884,7 +1008,7 @@ class _PathMapResolver(HistoricalResolver):
                     continue
                 if not in_struct and target_key in struct_tree_nodes:
                     continue
-                if type(target) is flat_type or isinstance(target, containers):
+                if isinstance(target, walkable):
                     expand(target_key, target_path, target, in_struct)
             on_path.discard(key)
 
@@ -969,6 +1093,7 @@ class _PathMapResolver(HistoricalResolver):
     def _struct_tree_nodes(self) -> frozenset[_Key]:
         resolve = self._resolve
         flat_type = Flat
+        flat_array = FlatArray
 
         def elements(struct_elem: Any) -> None:
             # upstream's _collect_struct_tree_refs (a generator of the elements' keys, each
@@ -986,14 +1111,18 @@ class _PathMapResolver(HistoricalResolver):
                     children = resolve(k[1])
                     if isinstance(children, generic.NullObject):
                         return
-                    if not isinstance(children, generic.ArrayObject):
+                    if type(children) is flat_array:
+                        children = children.items  # keys of the references, as above
+                    elif not isinstance(children, generic.ArrayObject):
                         children = (children,)
             else:
                 try:
                     children = self._getitem_node(struct_elem, "/K")
                 except KeyError:
                     return
-                if not isinstance(children, generic.ArrayObject):
+                if type(children) is flat_array:
+                    children = children.items
+                elif not isinstance(children, generic.ArrayObject):
                     children = (children,)
             for child in children:
                 child_key = None
@@ -1039,6 +1168,8 @@ class _PathMapResolver(HistoricalResolver):
                         return memo.nodes
             if isinstance(root_value, generic.IndirectObject):
                 root = resolve((root_value.idnum, root_value.generation))
+                if type(root) is flat_array:  # an array as the root: read /K of it as upstream
+                    root = self._raw(generic.Reference(*root_key, self.reader), root_key)
             else:
                 root = root_value
             elements(root)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pdf_equality import same_object
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -168,3 +170,49 @@ def test_strings_and_names_parse_as_pyhanko_parses_them(text: bytes) -> None:
     fast = parse_object(text + b" ", 0, ref)
     assert fast is not None
     assert same_object(fast, generic.read_object(BytesIO(text + b" "), ref))
+
+
+_HEADER_TOKENS = st.sampled_from(
+    [b"1", b"12", b"007", b"3", b"0", b" ", b"  ", b"\n", b"\r\n", b"\x00", b"\t", b"%c\n", b"-1",
+     b"+2", b"1.5", b".", b"x", b"<<", b"[", b"/A", b"99999999999"]
+)
+
+
+_HEADER_NUMBERS = st.sampled_from([b"1", b"12", b"007", b"0", b"5", b"65535"])
+_HEADER_SPACES = st.sampled_from([b" ", b"\n", b"  ", b"\r\n", b"\x00"])
+
+
+@settings(max_examples=600, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(_HEADER_NUMBERS, _HEADER_SPACES, _HEADER_NUMBERS, _HEADER_SPACES), max_size=8),
+    st.one_of(st.none(), st.tuples(st.integers(0, 60), _HEADER_TOKENS)),
+    st.sampled_from([0, 0, 0, 1, 2, -1, 9]),
+    st.sampled_from([b"<<", b"", b"[", b"%c\n<<", b"1", b" <<"]),
+)
+def test_generated_object_stream_headers_read_as_the_general_loop(
+    entries: list[tuple[bytes, bytes, bytes, bytes]],
+    noise: tuple[int, bytes] | None,
+    short_by: int,
+    tail: bytes,
+) -> None:
+    # "number whitespace number whitespace" entries, sometimes one token inserted anywhere;
+    # /N mostly the number of entries, sometimes fewer or more
+    data = b"".join(b"".join(entry) for entry in entries) + tail
+    if noise is not None:
+        at = min(noise[0], len(data))
+        data = data[:at] + noise[1] + data[at:]
+    count = len(entries) - short_by
+    found = _plain_objstm_header(data, count)
+    if found is not None:
+        expected, truncated = _general_objstm_header(data, count)
+        assert not truncated and list(found.items()) == list(expected.items()), (data, count)
+
+
+def test_plain_object_stream_headers_are_read_in_one_match() -> None:
+    # plain headers are answered (one match), the first entry of a number listed twice wins,
+    # in the order of the header
+    assert list(_plain_objstm_header(b"5 0 7 12 5 30 <<", 3).items()) == [(5, (0, 0)), (7, (1, 12))]  # type: ignore[union-attr]
+    assert _plain_objstm_header(b"5 0 7 12\n9 30\r\n<<", 3) == {5: (0, 0), 7: (1, 12), 9: (2, 30)}
+    assert _plain_objstm_header(b"5 0 7 12 9 30", 3) is None  # nothing after the last entry
+    assert _plain_objstm_header(b"5 0 7 12 9 3.0 <<", 3) is None
