@@ -67,7 +67,7 @@ def test_each_part_switches_alone_and_the_verdict_stays_the_same(corpus_pdf_dir:
     # the default: the parts that pay (kho.config.DEFAULT_FAST_PATH_PARTS); the name memo is
     # installed in this (worker-like) process only, the caller's stays stock
     # (test_sig_document_checks, test_sig_pool_limits)
-    assert default["uses"] == {"reader": True, "gc": True, "names": True, "certs": False}
+    assert default["uses"] == {"reader": True, "gc": True, "names": True, "certs": True}
     assert default["names_patched"]
     every = _probe("all", pdf, trust)
     assert all(every["uses"].values()) and every["names_patched"]
