@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_setting_names_all_none_or_some_parts() -> None:
-    assert fast_path_parts("1") == fast_path_parts("") == {"reader", "names", "gc"}  # what pays
+    assert fast_path_parts("1") == fast_path_parts("") == {"reader", "names", "certs", "gc"}  # what pays
     assert fast_path_parts("all") == frozenset(FAST_PATH_PARTS)
     assert fast_path_parts("0") == fast_path_parts("off") == frozenset()
     assert fast_path_parts(" Reader , GC ") == {"reader", "gc"}
