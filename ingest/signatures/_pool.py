@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -310,16 +311,19 @@ class VerifierPool:
                 worker.stop()
             self._give_back(keep)
 
-    def idle_worker_cpu(self) -> dict[int, float]:
+    def idle_worker_cpu(self, settle: float = 2.0) -> dict[int, float]:
         """CPU seconds (user + system) used so far by each idle worker, by process id, read from
         ``/proc`` (empty where there is none). For benchmarks: with one worker, the difference
         of its reading before and after :meth:`verify` is the CPU that document took in the
         worker, which the load of other processes on the machine does not inflate as it does
-        the wall time (``bench/eval_signatures.py``)."""
+        the wall time (``bench/eval_signatures.py``). Read once the worker waits for its next
+        request (at most ``settle`` seconds later), so that the housekeeping it does after
+        replying counts for the document it belongs to."""
         with self._cond:
             pids = [worker.process.pid for worker in self._idle]
         found = {}
         for pid in pids:
+            _wait_until_waiting(pid, settle)
             seconds = _process_cpu_seconds(pid)
             if seconds is not None:
                 found[pid] = seconds
@@ -418,6 +422,21 @@ def _process_cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _wait_until_waiting(pid: int, timeout: float) -> None:
+    """Return once process ``pid`` sleeps (``S`` in ``/proc/PID/stat``: an idle worker blocked
+    on its request pipe), or after ``timeout`` seconds, or at once where ``/proc`` is absent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state != "R" or time.monotonic() >= deadline:
+            return
+        time.sleep(0.001)
 
 
 def _mapped_bytes() -> int:

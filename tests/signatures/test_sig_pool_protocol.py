@@ -163,3 +163,23 @@ def test_a_worker_after_its_housekeeping_answers_as_a_fresh_child(
     fresh = [verify_pdf(d, corpus_trust, now=MOMENT, pool=child).to_dict() for d in documents]
     assert in_worker == fresh * 2
     assert all(r["verdict"]["indication"] != "NO_SIGNATURE" for r in fresh)
+
+
+def test_the_cpu_reading_waits_for_the_housekeeping() -> None:
+    """``idle_worker_cpu`` reads a worker once it waits for its next request: a running
+    process is waited for (up to the bound), a sleeping one is read at once."""
+    import subprocess
+    import sys
+    import time
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        _pool._wait_until_waiting(sleeper.pid, 5.0)
+        assert time.monotonic() - started < 1.0
+    finally:
+        sleeper.communicate(b"")
+    started = time.monotonic()
+    _pool._wait_until_waiting(os.getpid(), 0.2)  # this process is running: waits for the bound
+    assert time.monotonic() - started >= 0.2
