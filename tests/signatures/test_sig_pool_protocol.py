@@ -81,27 +81,34 @@ def test_a_request_cut_short_is_a_closed_pipe() -> None:
         _through_pipe(lambda stream: stream.write(b"\x00" * 7))
 
 
-def test_deferred_housekeeping_gives_the_same_result(signed: bytes, pki_trust: TrustStore) -> None:
+def test_deferred_housekeeping_gives_the_same_result(
+    signed: bytes, pki_trust: TrustStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the reader alone (an earlier test may have turned the whole fast path on here)
+    monkeypatch.setattr(_fastpath, "_parts", frozenset({"reader"}))
     before = verify_module._verify_pdf(signed, pki_trust, False, MOMENT, CachingPdfReader)
     steps: list[Any] = []
-    deferred = verify_module._verify_pdf(
-        signed, pki_trust, False, MOMENT, CachingPdfReader, cleanup=steps
-    )
-    assert deferred.verdict.indication is Indication.TOTAL_PASSED
-    assert deferred.to_dict() == before.to_dict()
-    # the reader was handed back unreleased, and is released by the step
-    (release,) = steps
-    reader = release.__self__
-    assert isinstance(reader, CachingPdfReader) and reader.__dict__
-    _pool._housekeeping(steps)
-    assert reader.__dict__ == {} and steps == []
+    try:
+        deferred = verify_module._verify_pdf(
+            signed, pki_trust, False, MOMENT, CachingPdfReader, cleanup=steps
+        )
+        assert deferred.verdict.indication is Indication.TOTAL_PASSED
+        assert deferred.to_dict() == before.to_dict()
+        # the reader was handed back unreleased, and is released by the step
+        assert len(steps) == 1
+        reader = steps[0].__self__
+        assert isinstance(reader, CachingPdfReader) and reader.__dict__
+        _pool._housekeeping(steps)
+        assert reader.__dict__ == {} and steps == []
+    finally:
+        _pool._housekeeping(steps)
 
 
 def test_the_collector_is_re_enabled_by_the_last_step(
     signed: bytes, pki_trust: TrustStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_fastpath, "_parts", frozenset({"reader", "gc"}))
-    assert gc.isenabled()
+    gc.enable()
     steps: list[Any] = []
     try:
         result = verify_module.verify_in_process(signed, pki_trust, now=MOMENT, cleanup=steps)
@@ -114,6 +121,7 @@ def test_the_collector_is_re_enabled_by_the_last_step(
         verify_module.verify_in_process(signed, pki_trust, now=MOMENT)
         assert gc.isenabled()
     finally:
+        _pool._housekeeping(steps)
         gc.enable()
 
 
@@ -131,19 +139,30 @@ def test_pdfium_never_renders_while_the_reader_is_held(
         return render(pdf, *args, **kwargs)
 
     monkeypatch.setattr(_viewer, "page_view", page_view)
-    result = verify_module._verify_pdf(
-        mutant, pki_trust, False, MOMENT, CachingPdfReader, cleanup=steps
-    )
-    assert result.verdict.indication is Indication.TOTAL_FAILED
-    assert seen and set(seen) == {0}  # every step ran before the first rendering
-    assert steps == []
+    try:
+        result = verify_module._verify_pdf(
+            mutant, pki_trust, False, MOMENT, CachingPdfReader, cleanup=steps
+        )
+        assert result.verdict.indication is Indication.TOTAL_FAILED
+        assert seen and set(seen) == {0}  # every step ran before the first rendering
+        assert steps == []
+    finally:
+        _pool._housekeeping(steps)
 
 
-def test_the_stock_reader_has_nothing_to_defer(signed: bytes, pki_trust: TrustStore) -> None:
+def test_the_stock_reader_has_nothing_to_defer(
+    signed: bytes, pki_trust: TrustStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_fastpath, "_parts", frozenset())  # the fast path off
     steps: list[Any] = []
-    result = verify_module._verify_pdf(signed, pki_trust, False, MOMENT, PdfFileReader, cleanup=steps)
-    assert result.verdict.indication is Indication.TOTAL_PASSED
-    assert steps == []
+    try:
+        result = verify_module._verify_pdf(
+            signed, pki_trust, False, MOMENT, PdfFileReader, cleanup=steps
+        )
+        assert result.verdict.indication is Indication.TOTAL_PASSED
+        assert steps == []
+    finally:
+        _pool._housekeeping(steps)
 
 
 def test_a_worker_after_its_housekeeping_answers_as_a_fresh_child(
