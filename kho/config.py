@@ -154,8 +154,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",
-        "Fast signature reader, name memo and collector pause in the verification workers (`0` ="
-        " stock pyHanko; `all` adds the certificate memo; or a list of `reader,names,certs,gc`).",
+        "Fast signature reader, name and certificate memos and collector pause in the verification"
+        " workers (`0` = stock pyHanko; `all` = every part; or a list of `reader,names,certs,gc`).",
     ),
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
@@ -191,7 +191,7 @@ FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
 """The parts of the signature fast path (:mod:`ingest.signatures._fastpath`), each switchable
 for measuring what it adds (``bench/bench_fastpath_parts.py``): the caching reader, the name
 memo, the certificate memo and the collector pause."""
-DEFAULT_FAST_PATH_PARTS = ("reader", "names", "gc")
+DEFAULT_FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
 """The parts that pay, as measured by ``bench/bench_fastpath_parts.py`` on the nine real
 multi-signature documents (1 December 2026, load 0.9, CPU per document against every part on):
 without the reader 13.8x, without the collector pause 1.26x, without the name memo 1.03x,
@@ -206,7 +206,15 @@ name preparation was a larger share): each document once in corpus order, fresh 
 interleaved rounds, minimum per document: the eight smaller documents 62.3 ms without the name
 memo, 51.9 ms with it (lower on 8 of 8), the median of the round means 171 against 162 ms; so
 the name memo joined the default (it runs only in the workers, and its answers are asn1crypto's:
-``tests/signatures/test_sig_names.py``). The certificate memo stays off."""
+``tests/signatures/test_sig_names.py``). The certificate memo stays off.
+Round 6c (with the reader and the names memo cheaper again): each document once in corpus order,
+fresh process, 4 interleaved rounds at load 3.7-4.5, minimum per document: the eight smaller
+documents 52.2 ms without the certificate memo, 44.6 ms with it (lower on 7 of 8), ``vn-gov__03``
+as the first document 779 against 739 ms (no first-document loss left), the median of the round
+means 143 against 131 ms; so the certificate memo joined the default too (it keys on the whole
+DER encoding, asn1crypto caches only what that encoding determines, and a certificate that
+differs in one byte from one seen before is judged on its own:
+``tests/signatures/test_sig_certs.py``)."""
 
 
 def fast_path_parts(value: str) -> frozenset[str]:

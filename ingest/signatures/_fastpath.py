@@ -3,10 +3,9 @@
 Its parts (:data:`kho.config.FAST_PATH_PARTS`) are the caching reader (:mod:`._reader`),
 pausing the cyclic garbage collector during one verification, and two memos that replace
 functions of asn1crypto and pyHanko process-wide (:mod:`._names`, :mod:`._certs`). By default
-the reader, the pause and the name memo are on (the name memo saves ~10 ms of the ~60 ms a
-two-signature document costs now, see :data:`kho.config.DEFAULT_FAST_PATH_PARTS`); the
-certificate memo is not (measured as a loss on a worker's first document;
-``KHO_SIGNATURE_FAST_PATH=all`` turns it on).
+every part is on (the name memo saves ~10 ms of the ~60 ms a two-signature document cost in
+round 5b, the certificate memo ~8 ms of the ~52 ms in round 6c, see
+:data:`kho.config.DEFAULT_FAST_PATH_PARTS`).
 :func:`activate` is called only by :mod:`._pool`'s workers and forked children (and by tests
 that compare the two paths): the web server, the pipeline process and any other code keep
 stock libraries.

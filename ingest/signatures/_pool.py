@@ -25,6 +25,8 @@ import struct
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +71,39 @@ def _recv(stream: BinaryIO) -> Any:
     return pickle.loads(blob)
 
 
+def _send_request(stream: BinaryIO, data: bytes, rest: tuple[Any, ...]) -> None:
+    """A request: the document's bytes as they are (no pickled copy of a few megabytes),
+    the other arguments pickled."""
+    meta = pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack(">QQ", len(meta), len(data)) + meta)
+    stream.write(data)
+    stream.flush()
+
+
+def _recv_request(stream: BinaryIO) -> tuple[Any, ...]:
+    """``(data, *rest)`` of :func:`_send_request`; :class:`EOFError` when the pipe closed."""
+    head = stream.read(16)
+    if len(head) < 16:
+        raise EOFError("worker pipe closed")
+    meta_size, data_size = struct.unpack(">QQ", head)
+    meta = stream.read(meta_size)
+    data = stream.read(data_size)
+    if len(meta) < meta_size or len(data) < data_size:
+        raise EOFError("worker pipe closed")
+    return (data, *pickle.loads(meta))
+
+
+def _widen_pipe(stream: BinaryIO) -> None:
+    """Let the request pipe hold 1 MiB (Linux; 64 KiB by default), so a document of a few
+    megabytes crosses in a few writes rather than one wake-up of each side per 64 KiB."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass  # the default size works, only with more wake-ups
+
+
 def worker_main(memory_mb: int) -> None:
     """Loop of one worker process (``python -m ingest.signatures._worker MB``): requests on
     stdin, results on the original stdout (anything printed goes to stderr)."""
@@ -91,7 +126,7 @@ def worker_main(memory_mb: int) -> None:
     stores: dict[str, TrustStore] = {}
     while True:
         try:
-            data, anchors, source, allow_fetching, now, policy = _recv(protocol_in)
+            data, anchors, source, allow_fetching, now, policy = _recv_request(protocol_in)
         except (EOFError, OSError):
             return
         key = hashlib.sha256(b"".join(anchors)).hexdigest()
@@ -102,7 +137,25 @@ def worker_main(memory_mb: int) -> None:
             # store and worker when the store arrives rather than inside the first document
             # (~10-15 ms of its time)
             _ = trust.trust_manager
-        _send(protocol_out, _verify_reply(data, trust, allow_fetching, now, policy))
+        # The reply goes out first; freeing the document's objects and re-enabling the
+        # collector happen after it, while the caller reads the result (and before the
+        # next request is read, so a document never starts with the last one's garbage).
+        cleanup: list[Callable[[], None]] = []
+        reply = _verify_reply(data, trust, allow_fetching, now, policy, cleanup)
+        _send(protocol_out, reply)
+        del reply, data
+        _housekeeping(cleanup)
+
+
+def _housekeeping(steps: list[Callable[[], None]]) -> None:
+    """Run every deferred step in order; one that fails is logged and the rest still run
+    (the last one re-enables the collector)."""
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:
+            logger.warning("signature worker housekeeping failed: %s", exc)
+    steps.clear()
 
 
 def _warm_up() -> None:
@@ -128,14 +181,22 @@ def _limit_memory(limit: int) -> None:
         pass
 
 
-def _verify_reply(data: bytes, trust: Any, allow_fetching: bool, now: Any, policy: Any) -> tuple[str, Any]:
+def _verify_reply(
+    data: bytes,
+    trust: Any,
+    allow_fetching: bool,
+    now: Any,
+    policy: Any,
+    cleanup: list[Callable[[], None]] | None = None,
+) -> tuple[str, Any]:
     """One verification in a worker or child, as the reply the caller maps to a verdict:
-    ``ok`` with the result, ``memory`` past the memory limit, ``error`` for anything else."""
+    ``ok`` with the result, ``memory`` past the memory limit, ``error`` for anything else.
+    ``cleanup`` collects the housekeeping steps to run after the reply is sent."""
     from ingest.signatures.verify import verify_in_process
 
     try:
         return "ok", verify_in_process(
-            data, trust, allow_fetching=allow_fetching, now=now, policy=policy
+            data, trust, allow_fetching=allow_fetching, now=now, policy=policy, cleanup=cleanup
         ).to_dict()
     except MemoryError:
         return "memory", None
@@ -157,10 +218,11 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin: BinaryIO = self.process.stdin
         self.stdout: BinaryIO = self.process.stdout
+        _widen_pipe(self.stdin)
 
-    def call(self, request: Any, timeout: float) -> Any:
+    def call(self, data: bytes, rest: tuple[Any, ...], timeout: float) -> Any:
         """The reply, or :class:`TimeoutError`; :class:`EOFError` when the worker died."""
-        _send(self.stdin, request)
+        _send_request(self.stdin, data, rest)
         ready, _, _ = select.select([self.stdout], [], [], timeout)
         if not ready:
             raise TimeoutError
@@ -227,7 +289,8 @@ class VerifierPool:
         keep: _Worker | None = worker
         try:
             status, payload = worker.call(
-                (data, anchors, source, allow_fetching, now, policy or _safe_policy()),
+                data,
+                (anchors, source, allow_fetching, now, policy or _safe_policy()),
                 self.limits.timeout,
             )
             if status == "memory":
@@ -248,16 +311,19 @@ class VerifierPool:
                 worker.stop()
             self._give_back(keep)
 
-    def idle_worker_cpu(self) -> dict[int, float]:
+    def idle_worker_cpu(self, settle: float = 2.0) -> dict[int, float]:
         """CPU seconds (user + system) used so far by each idle worker, by process id, read from
         ``/proc`` (empty where there is none). For benchmarks: with one worker, the difference
         of its reading before and after :meth:`verify` is the CPU that document took in the
         worker, which the load of other processes on the machine does not inflate as it does
-        the wall time (``bench/eval_signatures.py``)."""
+        the wall time (``bench/eval_signatures.py``). Read once the worker waits for its next
+        request (at most ``settle`` seconds later), so that the housekeeping it does after
+        replying counts for the document it belongs to."""
         with self._cond:
             pids = [worker.process.pid for worker in self._idle]
         found = {}
         for pid in pids:
+            _wait_until_waiting(pid, settle)
             seconds = _process_cpu_seconds(pid)
             if seconds is not None:
                 found[pid] = seconds
@@ -358,6 +424,21 @@ def _process_cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def _wait_until_waiting(pid: int, timeout: float) -> None:
+    """Return once process ``pid`` sleeps (``S`` in ``/proc/PID/stat``: an idle worker blocked
+    on its request pipe), or after ``timeout`` seconds, or at once where ``/proc`` is absent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state != "R" or time.monotonic() >= deadline:
+            return
+        time.sleep(0.001)
+
+
 def _mapped_bytes() -> int:
     """The address space this process maps now (0 where ``/proc`` is absent)."""
     try:
@@ -384,7 +465,9 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
     _fastpath.activate()
     data, anchors, source, allow_fetching, now, policy = request
     trust = TrustStore.from_der(anchors, source)
-    _send(out, _verify_reply(data, trust, allow_fetching, now, policy))
+    # the child exits right after replying: the operating system frees the document's
+    # objects, so the deferred housekeeping is never run
+    _send(out, _verify_reply(data, trust, allow_fetching, now, policy, []))
     out.close()
 
 

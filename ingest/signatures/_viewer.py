@@ -75,16 +75,20 @@ def _page(pdfium: object, page: object) -> PageView:
     finally:
         textpage.close()
     objects = []
+    failure = pdfium.PdfiumError  # type: ignore[attr-defined]
     for obj in page.get_objects(max_depth=2):  # type: ignore[attr-defined]
+        # pypdfium2 5 calls it get_bounds, 4 get_pos; anything else is a programming error,
+        # never a reason to compare pages without their objects' positions
+        bounds_of = getattr(obj, "get_bounds", None) or obj.get_pos
         try:
-            bounds = tuple(round(v, 2) for v in obj.get_pos())
-        except Exception:
-            bounds = ()
+            bounds = tuple(round(v, 2) for v in bounds_of())
+        except failure:
+            bounds = ()  # pdfium has no bounds for this object (the same in both views)
         digest = ""
         if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE:  # type: ignore[attr-defined]
             try:
                 digest = hashlib.sha256(bytes(obj.get_data(decode_simple=False))).hexdigest()
-            except Exception:
+            except failure:
                 digest = "?"
         objects.append((int(obj.type), bounds, digest))
     return PageView(

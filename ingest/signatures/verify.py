@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -172,11 +172,17 @@ def verify_in_process(
     allow_fetching: bool = False,
     now: datetime | None = None,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
+    cleanup: list[Callable[[], None]] | None = None,
 ) -> PdfVerification:
     """``verify_pdf`` in this process, with the fast reader when :mod:`._fastpath` is active
-    here (the pool's workers) and the stock reader otherwise."""
+    here (the pool's workers) and the stock reader otherwise.
+
+    ``cleanup``: where a worker wants the verification's housekeeping (freeing the reader's
+    object graph, re-enabling the paused collector) handed back instead of done before the
+    result is returned; it runs those steps after it has sent the result, while the caller
+    is already reading it. Nothing of the verdict depends on them."""
     reader_class = CachingPdfReader if _fastpath.uses("reader") else PdfFileReader
-    return _verify_pdf(data, trust, allow_fetching, now, reader_class, policy=policy)
+    return _verify_pdf(data, trust, allow_fetching, now, reader_class, policy=policy, cleanup=cleanup)
 
 
 def _verify_pdf(
@@ -189,6 +195,7 @@ def _verify_pdf(
     cross_check: bool = True,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
     upstream_diff: bool = False,
+    cleanup: list[Callable[[], None]] | None = None,
 ) -> PdfVerification:
     """``verify_pdf`` with a chosen reader class: ``PdfFileReader`` gives the stock pyHanko
     result that the fast reader must reproduce (see ``bench/eval_signatures.py --compare``).
@@ -201,7 +208,7 @@ def _verify_pdf(
         try:
             return _verify_pdf(
                 data, trust, allow_fetching, now, reader_class, cross_check=cross_check,
-                policy=policy,
+                policy=policy, cleanup=cleanup,
             )
         finally:
             _diff_policy.reset(token)
@@ -214,17 +221,18 @@ def _verify_pdf(
     # as pyHanko does.
     digests = PrefixDigests(data) if issubclass(reader_class, CachingPdfReader) else None
     try:
-        with _cycle_collection_paused():
+        with _cycle_collection_paused(cleanup):
             reports, recovery = asyncio.run(
                 _verify_all(
-                    data, trust, allow_fetching, moment, reader_class, cross_check, policy, digests
+                    data, trust, allow_fetching, moment, reader_class, cross_check, policy, digests,
+                    cleanup,
                 )
             )
         verdict = rules.file_verdict([r.verdict for r in reports])
         if cross_check:
             appended = _structure.appended_after_eof(data)
             try:
-                facts = _document_facts(data, reports, recovery, verdict, appended)
+                facts = _document_facts(data, reports, recovery, verdict, appended, cleanup)
                 checked, document_findings = rules.document_verdict(verdict, facts)
             except Exception as exc:  # the check itself broke on this file: withhold, never relax
                 logger.info("whole-document check failed: %s", exc)
@@ -281,10 +289,13 @@ def _document_facts(
     recovery: _Recovery | None,
     verdict: Any,
     appended: int,
+    cleanup: list[Callable[[], None]] | None = None,
 ) -> rules.DocumentFacts:
     """Compare the document as pdfium shows it with the signed revisions, where that can
     change the verdict: a pass, revisions read only leniently, or changes after signing
-    that the modification analysis could not explain."""
+    that the modification analysis could not explain. Housekeeping a worker deferred
+    (``cleanup``) is done before pdfium renders, so that the reader's objects and pdfium's
+    pages are never held at once (the worker's memory limit sees the same peak as before)."""
     if recovery is None or not recovery.signed_ends:
         return rules.DocumentFacts(
             appended_bytes=appended,
@@ -297,6 +308,7 @@ def _document_facts(
     first, last = min(recovery.signed_ends), max(recovery.signed_ends)
     difference = error = None
     if wanted and len(data[first:].strip(b" \t\r\n\f\x00")) > 0:
+        _settle(cleanup)
         try:
             final = _viewer.page_view(data)
         except _viewer.Unrenderable as exc:
@@ -322,6 +334,12 @@ def _document_facts(
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
     )
+
+
+def _settle(cleanup: list[Callable[[], None]] | None) -> None:
+    """Run the deferred housekeeping steps now, in order (each once)."""
+    while cleanup:
+        cleanup.pop(0)()
 
 
 _SIGNED_VIEWS: OrderedDict[bytes, _viewer.DocumentView | str] = OrderedDict()
@@ -362,7 +380,7 @@ def _withhold(
 
 
 @contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
+def _cycle_collection_paused(cleanup: list[Callable[[], None]] | None = None) -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a document is verified (only where the
     fast path is active: a verification worker, never the caller's process).
 
@@ -370,7 +388,9 @@ def _cycle_collection_paused() -> Iterator[None]:
     by the reader until the verification ends); every automatic collection re-scans them, which
     took about a third of the verification time of the largest corpus document. Peak memory
     is unchanged (the reader holds those objects anyway). The collector is re-enabled at the
-    end, only if it was enabled at the start."""
+    end, only if it was enabled at the start; with ``cleanup``, by the last of its steps (the
+    worker runs them after sending the result, so that the first collection after the pause,
+    which scans what the verification allocated, is not part of the caller's wait)."""
     if not _fastpath.uses("gc"):
         yield
         return
@@ -380,7 +400,10 @@ def _cycle_collection_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            gc.enable()
+            if cleanup is None:
+                gc.enable()
+            else:
+                cleanup.append(gc.enable)
 
 
 def _looks_like_pdf(data: bytes) -> bool:
@@ -467,6 +490,7 @@ async def _verify_all(
     cross_check: bool = True,
     policy: rules.CryptoPolicy = rules.SAFE_CRYPTO,
     digests: PrefixDigests | None = None,
+    cleanup: list[Callable[[], None]] | None = None,
 ) -> tuple[tuple[SignatureReport, ...], _Recovery | None]:
     reader = _open(data, reader_class)
     try:
@@ -488,7 +512,12 @@ async def _verify_all(
         return reports, recovery
     finally:
         if isinstance(reader, CachingPdfReader):
-            reader.release()
+            # freeing the reader's object graph (~30 ms on the largest corpus document) is
+            # housekeeping: a worker does it after sending the result
+            if cleanup is None:
+                reader.release()
+            else:
+                cleanup.append(reader.release)
 
 
 def _recovery(

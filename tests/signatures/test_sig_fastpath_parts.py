@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_setting_names_all_none_or_some_parts() -> None:
-    assert fast_path_parts("1") == fast_path_parts("") == {"reader", "names", "gc"}  # what pays
+    assert fast_path_parts("1") == fast_path_parts("") == {"reader", "names", "certs", "gc"}  # what pays
     assert fast_path_parts("all") == frozenset(FAST_PATH_PARTS)
     assert fast_path_parts("0") == fast_path_parts("off") == frozenset()
     assert fast_path_parts(" Reader , GC ") == {"reader", "gc"}
@@ -67,7 +67,7 @@ def test_each_part_switches_alone_and_the_verdict_stays_the_same(corpus_pdf_dir:
     # the default: the parts that pay (kho.config.DEFAULT_FAST_PATH_PARTS); the name memo is
     # installed in this (worker-like) process only, the caller's stays stock
     # (test_sig_document_checks, test_sig_pool_limits)
-    assert default["uses"] == {"reader": True, "gc": True, "names": True, "certs": False}
+    assert default["uses"] == {"reader": True, "gc": True, "names": True, "certs": True}
     assert default["names_patched"]
     every = _probe("all", pdf, trust)
     assert all(every["uses"].values()) and every["names_patched"]
