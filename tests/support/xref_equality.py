@@ -1,0 +1,123 @@
+"""Field-by-field equality of cross-reference sections and of what a reader's constructor
+sets, for the bulk cross-reference reader's differential tests (:mod:`ingest.signatures._xref`)."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.xref import XRefSection, XRefSectionData
+
+from ingest.signatures._reader import CachingPdfReader
+
+
+def _ref(ref: Any, reader: Any) -> Any:
+    if ref is None:
+        return None
+    if isinstance(ref, generic.TrailerReference):
+        return ("trailer", ref.reader is reader)
+    if isinstance(ref, generic.Reference):
+        return ("ref", ref.idnum, ref.generation, ref.pdf is reader)
+    return ("other", type(ref).__name__)
+
+
+def normal_form(obj: Any, reader: Any) -> Any:
+    """An object as comparable data: types, values, dictionary order, container references
+    (with "the reader itself" in place of the reader), recursively."""
+    head = (type(obj).__name__, _ref(getattr(obj, "container_ref", None), reader))
+    if isinstance(obj, generic.StreamObject):
+        head += (obj.encoded_data,)
+    if isinstance(obj, generic.DictionaryObject):
+        return (*head, [(type(k).__name__, str(k), normal_form(obj.raw_get(k), reader)) for k in obj])
+    if isinstance(obj, generic.ArrayObject):
+        return (*head, [normal_form(x, reader) for x in list.__iter__(obj)])
+    if isinstance(obj, generic.IndirectObject):
+        return (*head, _ref(obj.reference, reader))
+    if isinstance(obj, generic.TextStringObject):
+        return (*head, str(obj), obj.autodetected_encoding)
+    if isinstance(obj, generic.NullObject):
+        return head
+    if isinstance(obj, (generic.FloatObject, generic.BooleanObject)):
+        return (*head, str(obj))
+    return (*head, obj)
+
+
+def section_data_differences(a: XRefSectionData, b: XRefSectionData) -> list[str]:
+    """Where two ``XRefSectionData`` differ: every field, dictionary order and key types too."""
+    found = []
+    for name in ("freed", "standard_xrefs", "xrefs_in_objstm"):
+        x, y = getattr(a, name), getattr(b, name)
+        if list(x.items()) != list(y.items()) or [type(k) for k in x] != [type(k) for k in y]:
+            found.append(name)
+    for name in ("explicit_refs_in_revision", "obj_streams_used"):
+        if getattr(a, name) != getattr(b, name):
+            found.append(name)
+    if (a.hybrid is None) != (b.hybrid is None):
+        found.append("hybrid")
+    elif a.hybrid is not None:
+        found.extend("hybrid." + d for d in section_differences(a.hybrid, b.hybrid))
+    return found
+
+
+def section_differences(a: XRefSection, b: XRefSection) -> list[str]:
+    found = [] if a.meta_info == b.meta_info else ["meta_info"]
+    return found + section_data_differences(a.xref_data, b.xref_data)
+
+
+def open_both(data: bytes, strict: bool = False) -> tuple[Any, Any]:
+    """(stock reader or its exception, caching reader or its exception)."""
+    out = []
+    for cls in (PdfFileReader, CachingPdfReader):
+        try:
+            out.append(cls(BytesIO(data), strict=strict))
+        except Exception as exc:  # noqa: BLE001 - compared below
+            out.append(exc)
+    return out[0], out[1]
+
+
+_CACHING_ONLY = {
+    "_objstm_cache", "_located_cache", "_edge_cache", "_file_bytes", "_unencrypted",
+    "_last_change", "_current", "_section_ids", "_changed", "_struct_memo", "_path_memo",
+    "_flat_cache", "_current_marker", "_objstm_slots", "_stream_flat_cache", "_newest_first",
+    "_memo_groups", "_memo_reads",
+}
+
+
+def reader_differences(stock: Any, fast: Any) -> list[str]:
+    """Where the caching reader's constructor result differs from the stock reader's: the same
+    exception (type and message), or the same attributes, sections, trailers and marks."""
+    if isinstance(stock, Exception) or isinstance(fast, Exception):
+        if type(stock) is not type(fast) or str(stock) != str(fast):
+            return [f"outcome: {stock!r} / {fast!r}"]
+        return []
+    found = []
+    stock_vars = set(vars(stock))
+    fast_vars = set(vars(fast)) - _CACHING_ONLY
+    if stock_vars != fast_vars:
+        found.append(f"attributes {sorted(stock_vars ^ fast_vars)}")
+    for name in ("strict", "last_startxref", "has_xref_stream", "_header_version",
+                 "_input_version", "_embedded_signatures", "_security_handler"):
+        if getattr(stock, name) != getattr(fast, name):
+            found.append(name)
+    if stock.resolved_objects.keys() != fast.resolved_objects.keys():
+        found.append("resolved_objects")
+    for name in ("_decode_context",):
+        if vars(getattr(stock, name)) != vars(getattr(fast, name)):
+            found.append(name)
+    a, b = stock.xrefs._xref_sections, fast.xrefs._xref_sections
+    if len(a) != len(b):
+        return [*found, "section count"]
+    for ix, (x, y) in enumerate(zip(a, b, strict=True)):
+        found.extend(f"section {ix}: {d}" for d in section_differences(x, y))
+    if stock.xrefs.xref_stream_refs != fast.xrefs.xref_stream_refs:
+        found.append("xref_stream_refs")
+    ta, tb = stock.trailer._trailer_revisions, fast.trailer._trailer_revisions
+    if [normal_form(x, stock) for x in ta] != [normal_form(x, fast) for x in tb]:
+        found.append("trailer revisions")
+    if _ref(stock.trailer.container_ref, stock) != _ref(fast.trailer.container_ref, fast):
+        found.append("trailer container_ref")
+    if list(stock.trailer._new_changes) != list(fast.trailer._new_changes):
+        found.append("trailer changes")
+    return found
