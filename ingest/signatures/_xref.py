@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from io import BytesIO
 from typing import Any
 
@@ -60,9 +61,7 @@ _TRAILER_END = re.compile(rb"trailer" + _WS + rb"*")
 _MAX_GENERATION = 0xFFFF
 
 
-def read_table_entries(
-    data: bytes, pos: int
-) -> tuple[XRefSectionData, int, int] | None:
+def read_table_entries(data: bytes, pos: int) -> tuple[XRefSectionData, int, int] | None:
     """``process_entries(parse_xref_table(stream))`` for a table whose entries start at
     ``pos`` (where ``parse_xref_table`` starts): ``(section data, highest object number,
     position after "trailer" and the whitespace after it)``, or ``None`` (declined) for anything
@@ -71,7 +70,7 @@ def read_table_entries(
     section = XRefSectionData()
     standard = section.standard_xrefs
     freed = section.freed
-    explicit_add = section.explicit_refs_in_revision.add
+    explicit = section.explicit_refs_in_revision
     highest = 0
     last_end = 0
     while True:
@@ -90,21 +89,21 @@ def read_table_entries(
             return None
         if count:
             highest = max(highest, first + count - 1)
+            generations = [int(gen) for _, gen, _ in rows]
+            if max(generations) > _MAX_GENERATION:
+                return None  # upstream skips the entry (non-strict) or raises: its call
             # the first object number of a subsection is pyHanko's NumberObject, the others
-            # plain ints (num += 1), as upstream
-            idnums: Any = (generic.NumberObject(first), *range(first + 1, first + count))
-            for idnum, (offset, gen, marker) in zip(idnums, rows, strict=True):
-                generation = int(gen)
-                if generation > _MAX_GENERATION:
-                    return None  # upstream skips it (non-strict) or raises: its call
-                if idnum == 0:
-                    continue
-                if marker == b"n":
-                    standard[idnum] = (generation, int(offset))
-                    explicit_add((idnum, generation))
-                else:
-                    freed[idnum] = generation
-                    explicit_add((idnum, generation - 1))
+            # plain ints (num += 1), as upstream; object 0 is skipped, as upstream
+            idnums = [generic.NumberObject(first), *range(first + 1, first + count)]
+            entries = [
+                (idnum, generation, marker == b"n", offset)
+                for idnum, generation, (offset, _, marker) in zip(idnums, generations, rows, strict=True)
+                if idnum
+            ]
+            # in entry order, so that every dictionary and set is filled as by upstream's loop
+            standard.update({i: (g, int(o)) for i, g, used, o in entries if used})
+            freed.update({i: g for i, g, used, _ in entries if not used})
+            explicit.update([(i, g if used else g - 1) for i, g, used, _ in entries])
         last_end = first + count
         pos = end
         while pos < len(data) and data[pos] in b" \n\r\t\f\x00":
@@ -126,6 +125,29 @@ def _direct_numbers(value: Any) -> list[int] | None:
     items = list.__iter__(value)
     numbers = [item for item in items if type(item) is generic.NumberObject and item >= 0]
     return numbers if len(numbers) == len(value) else None
+
+
+_STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "q"}
+
+
+def _rows(data: bytes, widths: list[int]) -> Any:
+    """The stream's rows as (type, field 2, field 3) integers, each field read as
+    ``convert_to_int`` reads it (big-endian; 8 bytes signed, as its ``struct`` format ">q")."""
+    codes = [_STRUCT_CODES.get(width) for width in widths]
+    if None not in codes:
+        return struct.iter_unpack(">" + "".join(codes), data)  # type: ignore[arg-type]
+    row = sum(widths)
+    columns = []
+    offset = 0
+    for width in widths:
+        columns.append(
+            [
+                int.from_bytes(data[i : i + width], "big", signed=width == 8)
+                for i in range(offset, len(data), row)
+            ]
+        )
+        offset += width
+    return zip(*columns, strict=True)
 
 
 def read_stream_entries(xref_stream: generic.StreamObject) -> tuple[XRefSectionData, int] | None:
@@ -167,52 +189,24 @@ def read_stream_entries(xref_stream: generic.StreamObject) -> tuple[XRefSectionD
     total = sum(size for _, size in pairs)
     if len(data) != total * row:
         return None
-    fields: list[Any] = []
-    offset = 0
-    for width in widths:
-        if width == 1:
-            fields.append(data[offset::row])
-        else:
-            # convert_to_int: struct ">q" on zero-padded bytes, so 8 bytes are signed
-            signed = width == 8
-            fields.append(
-                [
-                    int.from_bytes(data[i : i + width], "big", signed=signed)
-                    for i in range(offset, len(data), row)
-                ]
-            )
-        offset += width
-    types, first_values, second_values = fields
-    if widths[0] == 1:
-        if types.translate(None, b"\x00\x01\x02"):
-            return None
-    elif not set(types) <= {0, 1, 2}:
-        return None
-    for width, values in zip(widths[1:], (first_values, second_values), strict=True):
-        if width == 8 and values and min(values) < 0:
-            return None
-    section = XRefSectionData()
-    standard = section.standard_xrefs
-    in_objstm = section.xrefs_in_objstm
-    freed = section.freed
-    used_add = section.obj_streams_used.add
-    explicit_add = section.explicit_refs_in_revision.add
+    rows = list(_rows(data, widths))
+    if {row[0] for row in rows} - {0, 1, 2}:
+        return None  # an unknown type, which upstream skips
+    if max((second for kind, _, second in rows if kind != 2), default=0) > _MAX_GENERATION:
+        return None  # upstream skips the entry (non-strict) or raises: its call
+    if 8 in widths and any(value < 0 for row in rows for value in row):
+        return None  # an 8-byte field with its high bit set: negative for upstream's ">q"
     idnums = [idnum for start, size in pairs for idnum in range(start, start + size)]
-    for idnum, kind, first, second in zip(idnums, types, first_values, second_values, strict=True):
-        if kind == 2:
-            if idnum:
-                in_objstm[idnum] = ObjStreamRef(first, second)
-                used_add(first)
-                explicit_add((idnum, 0))
-        elif second > _MAX_GENERATION:
-            return None
-        elif kind == 1:
-            if idnum:
-                standard[idnum] = (second, first)
-                explicit_add((idnum, second))
-        elif idnum:
-            freed[idnum] = second
-            explicit_add((idnum, second - 1))
+    entries = [(idnum, *row) for idnum, row in zip(idnums, rows, strict=True) if idnum]
+    # in entry order, so that every dictionary and set is filled as by upstream's loop
+    section = XRefSectionData()
+    section.standard_xrefs.update({i: (b, a) for i, kind, a, b in entries if kind == 1})
+    section.xrefs_in_objstm.update({i: ObjStreamRef(a, b) for i, kind, a, b in entries if kind == 2})
+    section.freed.update({i: b for i, kind, _, b in entries if kind == 0})
+    section.obj_streams_used.update([a for _, kind, a, _ in entries if kind == 2])
+    section.explicit_refs_in_revision.update(
+        [(i, 0 if kind == 2 else b if kind == 1 else b - 1) for i, kind, _, b in entries]
+    )
     highest = max(idnums, default=0)
     return section, highest
 

@@ -72,16 +72,30 @@ def open_both(data: bytes, strict: bool = False) -> tuple[Any, Any]:
     for cls in (PdfFileReader, CachingPdfReader):
         try:
             out.append(cls(BytesIO(data), strict=strict))
-        except Exception as exc:  # noqa: BLE001 - compared below
+        except Exception as exc:
             out.append(exc)
     return out[0], out[1]
 
 
 _CACHING_ONLY = {
-    "_objstm_cache", "_located_cache", "_edge_cache", "_file_bytes", "_unencrypted",
-    "_last_change", "_current", "_section_ids", "_changed", "_struct_memo", "_path_memo",
-    "_flat_cache", "_current_marker", "_objstm_slots", "_stream_flat_cache", "_newest_first",
-    "_memo_groups", "_memo_reads",
+    "_objstm_cache",
+    "_located_cache",
+    "_edge_cache",
+    "_file_bytes",
+    "_unencrypted",
+    "_last_change",
+    "_current",
+    "_section_ids",
+    "_changed",
+    "_struct_memo",
+    "_path_memo",
+    "_flat_cache",
+    "_current_marker",
+    "_objstm_slots",
+    "_stream_flat_cache",
+    "_newest_first",
+    "_memo_groups",
+    "_memo_reads",
 }
 
 
@@ -97,8 +111,15 @@ def reader_differences(stock: Any, fast: Any) -> list[str]:
     fast_vars = set(vars(fast)) - _CACHING_ONLY
     if stock_vars != fast_vars:
         found.append(f"attributes {sorted(stock_vars ^ fast_vars)}")
-    for name in ("strict", "last_startxref", "has_xref_stream", "_header_version",
-                 "_input_version", "_embedded_signatures", "_security_handler"):
+    for name in (
+        "strict",
+        "last_startxref",
+        "has_xref_stream",
+        "_header_version",
+        "_input_version",
+        "_embedded_signatures",
+        "_security_handler",
+    ):
         if getattr(stock, name) != getattr(fast, name):
             found.append(name)
     if stock.resolved_objects.keys() != fast.resolved_objects.keys():
