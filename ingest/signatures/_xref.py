@@ -47,7 +47,7 @@ from pyhanko.pdf_utils.xref import (
     parse_xref_stream,
 )
 
-__all__ = ["BulkXRefBuilder", "init_reader", "read_stream_entries", "read_table_entries"]
+__all__ = ["BulkXRefBuilder", "ListedXRefCache", "init_reader", "read_stream_entries", "read_table_entries"]
 
 _WS = rb"[ \n\r\t\f\x00]"
 # a subsection header as parse_xref_table reads it when nothing is unusual: (whitespace) digits,
@@ -313,6 +313,70 @@ class BulkXRefBuilder(XRefBuilder):
         return _prev(new_trailer)
 
 
+class ListedXRefCache(XRefCache):
+    """``XRefCache`` whose look-ups ask only the sections that list the object number.
+
+    Upstream's ``get_last_change``, ``get_introducing_revision`` and ``get_historical_ref`` call
+    ``try_resolve`` on every section in turn, and a section (with its hybrid part) that does not
+    list the number at all answers by raising ``KeyError``: ~8,000 raised and caught exceptions
+    per verification of a document with seven revisions. Skipping exactly those sections gives
+    the same answers (and the same ``KeyError`` where upstream raises one), in the same order."""
+
+    def __init__(self, reader: Any, xref_sections: list[XRefSection]) -> None:
+        super().__init__(reader, xref_sections)
+        self._section_idnums: list[frozenset[int]] = []
+        for section in xref_sections:
+            idnums: set[int] = set()
+            part: XRefSection | None = section
+            while part is not None:
+                data = part.xref_data
+                idnums.update(data.xrefs_in_objstm, data.standard_xrefs, data.freed)
+                part = data.hybrid
+            self._section_idnums.append(frozenset(idnums))
+        self._listed: dict[int, list[int]] = {}
+
+    def _listing(self, idnum: int) -> list[int]:
+        """The revisions whose sections list ``idnum``, oldest first."""
+        try:
+            return self._listed[idnum]
+        except KeyError:
+            pass
+        found = [rev for rev, idnums in enumerate(self._section_idnums) if idnum in idnums]
+        self._listed[idnum] = found
+        return found
+
+    def get_last_change(self, ref: generic.Reference) -> int:
+        sections = self._xref_sections
+        for revision in reversed(self._listing(ref.idnum)):
+            try:
+                sections[revision].xref_data.try_resolve(ref)
+                return revision
+            except KeyError:
+                pass
+        raise KeyError(ref)
+
+    def get_introducing_revision(self, ref: generic.Reference) -> int:
+        sections = self._xref_sections
+        for revision in self._listing(ref.idnum):
+            try:
+                if sections[revision].xref_data.try_resolve(ref) is not None:
+                    return revision
+            except KeyError:
+                pass
+        raise KeyError(ref)
+
+    def get_historical_ref(self, ref: Any, revision: int) -> int | ObjStreamRef | None:
+        sections = self._xref_sections
+        for listed in reversed(self._listing(ref.idnum)):
+            if listed > revision:
+                continue
+            try:
+                return sections[listed].xref_data.try_resolve(ref)
+            except KeyError:
+                continue
+        return None
+
+
 def init_reader(reader: Any, stream: BytesIO, strict: bool) -> None:
     """``PdfFileReader.__init__`` (pyHanko 0.38, default decode limits) with the cross-reference
     sections read by :class:`BulkXRefBuilder`; the tests compare every attribute it sets with a
@@ -331,7 +395,7 @@ def init_reader(reader: Any, stream: BytesIO, strict: bool) -> None:
     stream.seek(-1, os.SEEK_END)
     last_startxref = process_data_at_eof(stream)
     builder = BulkXRefBuilder(reader, stream, strict, last_startxref)
-    reader.xrefs = XRefCache(reader, builder.read_xrefs())
+    reader.xrefs = ListedXRefCache(reader, builder.read_xrefs())
     reader.last_startxref = builder.last_startxref
     reader.trailer = builder.trailer
     reader.has_xref_stream = builder.has_xref_stream

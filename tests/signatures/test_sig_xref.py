@@ -33,7 +33,12 @@ from pyhanko.pdf_utils.xref import (
 from ingest.signatures import _xref
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.evaluation import read_manifest
-from tests.support.xref_equality import open_both, reader_differences, section_data_differences
+from tests.support.xref_equality import (
+    lookup_differences,
+    open_both,
+    reader_differences,
+    section_data_differences,
+)
 
 EXAMPLES = int(os.environ.get("KHO_HYPOTHESIS_EXAMPLES", "150"))
 
@@ -161,6 +166,21 @@ def test_every_corpus_file_opens_as_with_the_stock_reader(corpus_pdf_dir: Path) 
                 stock.stream.close()
 
 
+def test_look_ups_ask_only_the_sections_that_list_the_object(corpus_pdf_dir: Path) -> None:
+    """``ListedXRefCache`` answers every look-up (last change, introducing revision, location
+    as of each revision, current location) as ``XRefCache`` does, KeyErrors included, for every
+    object number of every corpus file."""
+    compared = 0
+    for name, data in _corpus(corpus_pdf_dir):
+        try:
+            stock = PdfFileReader(BytesIO(data), strict=False)
+        except ValueError:
+            continue
+        assert lookup_differences(stock.xrefs._xref_sections) == [], name
+        compared += 1
+    assert compared > 40
+
+
 def _xref_regions(data: bytes) -> list[tuple[int, int]]:
     """The byte ranges of the cross-reference sections (tables with their trailers, streams)."""
     reader = PdfFileReader(BytesIO(data), strict=False)
@@ -207,6 +227,8 @@ def test_mutated_cross_reference_regions_read_as_with_the_stock_reader(corpus_pd
             mutant = _mutate(data, rng, start, end)
             stock, fast = open_both(mutant)
             assert reader_differences(stock, fast) == [], (name, start, end)
+            if not isinstance(stock, Exception):
+                assert lookup_differences(stock.xrefs._xref_sections, limit=60) == []
             if data[start + 6 : start + 6 + 1] not in (b"",) and b"xref" in data[start : start + 8]:
                 read_in_bulk += _table_agrees(mutant, data.index(b"xref", start) + 5)
             mutants += 1

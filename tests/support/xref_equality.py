@@ -142,3 +142,56 @@ def reader_differences(stock: Any, fast: Any) -> list[str]:
     if list(stock.trailer._new_changes) != list(fast.trailer._new_changes):
         found.append("trailer changes")
     return found
+
+
+def _outcome(call: Any, *args: Any) -> Any:
+    try:
+        return ("ok", call(*args))
+    except KeyError as exc:
+        return ("KeyError", exc.args)
+
+
+def lookup_differences(sections: list[XRefSection], limit: int | None = None) -> list[str]:
+    """Where ``ListedXRefCache``'s look-ups differ from ``XRefCache``'s over the same sections:
+    every listed object number (the first ``limit`` of them) and two unlisted ones, at the
+    generations the sections give and at 0, 1 and 65535, in every revision."""
+    from pyhanko.pdf_utils.generic import Reference
+    from pyhanko.pdf_utils.xref import XRefCache
+
+    from ingest.signatures._xref import ListedXRefCache
+
+    stock, listed = XRefCache(None, sections), ListedXRefCache(None, sections)
+    generations: dict[int, set[int]] = {}
+    for section in sections:
+        part: Any = section
+        while part is not None:
+            data = part.xref_data
+            for idnum, (generation, _) in data.standard_xrefs.items():
+                generations.setdefault(idnum, set()).add(generation)
+            for idnum, generation in data.freed.items():
+                generations.setdefault(idnum, set()).update((generation, generation - 1))
+            for idnum in data.xrefs_in_objstm:
+                generations.setdefault(idnum, set())
+            part = data.hybrid
+    idnums = sorted(generations)[:limit]
+    top = max(generations, default=0)
+    found = []
+    for idnum in [*idnums, top + 1, top + 1000]:
+        for generation in sorted(generations.get(idnum, set()) | {0, 1, 65535}):
+            if generation < 0:
+                continue
+            ref = Reference(idnum, generation)
+            calls: list[tuple[str, Any, Any]] = [
+                ("last", stock.get_last_change, listed.get_last_change),
+                ("introducing", stock.get_introducing_revision, listed.get_introducing_revision),
+                ("current", stock.__getitem__, listed.__getitem__),
+            ]
+            for name, a, b in calls:
+                if _outcome(a, ref) != _outcome(b, ref):
+                    found.append(f"{name} {idnum} {generation}")
+            for revision in range(len(sections)):
+                a = _outcome(stock.get_historical_ref, ref, revision)
+                b = _outcome(listed.get_historical_ref, ref, revision)
+                if a != b:
+                    found.append(f"historical {idnum} {generation} {revision}")
+    return found
