@@ -33,7 +33,7 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.decode_limits import DecodeContext, DecodeLimits, DecodePurpose
-from pyhanko.pdf_utils.reader import _read_header_version, process_data_at_eof
+from pyhanko.pdf_utils.reader import PdfFileReader, _read_header_version, process_data_at_eof
 from pyhanko.pdf_utils.xref import (
     ObjStreamRef,
     XRefBuilder,
@@ -380,7 +380,10 @@ class ListedXRefCache(XRefCache):
 def init_reader(reader: Any, stream: BytesIO, strict: bool) -> None:
     """``PdfFileReader.__init__`` (pyHanko 0.38, default decode limits) with the cross-reference
     sections read by :class:`BulkXRefBuilder`; the tests compare every attribute it sets with a
-    stock reader's."""
+    stock reader's. Anything but an in-memory stream is read by ``PdfFileReader.__init__``."""
+    if not isinstance(stream, BytesIO):
+        PdfFileReader.__init__(reader, stream, strict=strict)
+        return
     reader._security_handler = None
     reader.strict = strict
     stream.seek(0, os.SEEK_END)
