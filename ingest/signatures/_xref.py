@@ -366,6 +366,8 @@ class ListedXRefCache(XRefCache):
         raise KeyError(ref)
 
     def get_historical_ref(self, ref: Any, revision: int) -> int | ObjStreamRef | None:
+        if revision < 0:  # upstream slices sections[: revision + 1]: leave that to it
+            return super().get_historical_ref(ref, revision)
         sections = self._xref_sections
         for listed in reversed(self._listing(ref.idnum)):
             if listed > revision:

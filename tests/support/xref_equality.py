@@ -189,7 +189,7 @@ def lookup_differences(sections: list[XRefSection], limit: int | None = None) ->
             for name, a, b in calls:
                 if _outcome(a, ref) != _outcome(b, ref):
                     found.append(f"{name} {idnum} {generation}")
-            for revision in range(len(sections)):
+            for revision in range(-len(sections) - 1, len(sections) + 1):
                 a = _outcome(stock.get_historical_ref, ref, revision)
                 b = _outcome(listed.get_historical_ref, ref, revision)
                 if a != b:
