@@ -77,6 +77,7 @@ from ingest.signatures._flat import (
     flat_top_dict_at,
 )
 from ingest.signatures._objparse import next_token, parse_object, parse_object_at
+from ingest.signatures._xref import init_reader
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +193,8 @@ class CachingPdfReader(PdfFileReader):
         # id(memo) -> (memo, its records grouped by key); (memo, first read of each object)
         self._memo_groups: dict[int, tuple[_PathMemo, _Group]] = {}
         self._memo_reads: dict[int, tuple[_PathMemo, _FirstReads]] = {}
-        super().__init__(stream, strict=strict)
+        # PdfFileReader.__init__ with the cross-reference sections read in bulk (see _xref)
+        init_reader(self, stream, strict)
 
     def _last_change_of(self, ref: generic.Reference, key: _Key) -> int | None:
         try:
