@@ -62,6 +62,7 @@ TRANSIENT_CODES = frozenset(
         "VERSION_CONFLICT",
         "TEXT_EXTRACTION_FAILED",
         "INGEST_ORIGINAL_PENDING",
+        "CLAIM_PENDING",
     }
 )
 """Failures of the machinery, not of the file: retried with backoff."""

@@ -45,6 +45,7 @@ from kho.errors import (
     SignatureRejected,
     ValidationFailed,
 )
+from kho.process import process_alive, this_host, writer_gone
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
 from repository.audit import AuditLog, EventDraft
@@ -88,36 +89,6 @@ KIND_FILE = "hoso"
 CLAIM_GRACE_SECONDS = 30
 
 
-def this_host() -> str:
-    """This machine in this boot and this process-id namespace (host name, kernel boot id, pid
-    namespace: containers on one kernel do not see each other's processes): a process id names
-    one process only within it. Ends in ``/`` when any of them is unknown."""
-    global _HOST
-    if _HOST is None:
-        try:
-            boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-            namespace = os.readlink("/proc/self/ns/pid")
-        except OSError:
-            boot = namespace = ""
-        name = os.uname().nodename  # (what socket.gethostname() returns, without importing it)
-        _HOST = f"{name}/{boot}/{namespace}" if boot and namespace else f"{name}/"
-    return _HOST
-
-
-_HOST: str | None = None
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` of this machine exists (a reused id counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
 def claim_is_stale(
     holder: Mapping[str, Any], *, now: datetime, host: str, alive: Callable[[int], bool]
 ) -> bool:
@@ -129,8 +100,7 @@ def claim_is_stale(
     elsewhere: its process cannot be asked). Without a boot id and pid namespace (``host``
     ending in ``/``) nothing is known of the host.
     """
-    pid, where = holder.get("pid"), holder.get("host")
-    if isinstance(pid, int) and where == host and not host.endswith("/") and not alive(pid):
+    if writer_gone(holder.get("pid"), holder.get("host"), here=host, alive=alive):
         return True
     return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
 
@@ -552,7 +522,17 @@ class Repository:
                 self.store.put_if_absent(key, body)
                 return
             except AlreadyExists:
-                holder = formats.loads(formats.CLAIM.name, self.store.get_after_conflict(key))
+                try:
+                    raw = self.store.get_after_conflict(key)
+                except NotFound as exc:
+                    # The store's own claim on the guard is held by a writer whose guard never
+                    # arrived (still writing, or dead elsewhere): a later attempt gets through.
+                    raise Conflict(
+                        "Một lượt ghi khác của cùng nội dung chưa hoàn tất; hãy thử lại sau.",
+                        code="CLAIM_PENDING",
+                        key=key,
+                    ) from exc
+                holder = formats.loads(formats.CLAIM.name, raw)
                 if holder["record_id"] == record_id:
                     return
                 if self._exists(holder["record_id"]):

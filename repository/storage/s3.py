@@ -14,8 +14,10 @@ where RGW's conditional PUT is atomic) before writing the data:
 1. PUT ``claims/<key>`` with ``If-None-Match: *`` — the single winner of a race;
 2. PUT the data into the data bucket (on failure the claim is withdrawn).
 
-A claim whose data never arrived (a writer that died between 1 and 2) is taken over after
-``claim_timeout_s`` with a compare-and-swap PUT (``If-Match: <etag of the stale claim>``).
+A claim whose data never arrived (a writer that died between 1 and 2) is taken over with a
+compare-and-swap PUT (``If-Match: <etag of the stale claim>``): after ``claim_timeout_s``, or — when
+the claim names a writer process of this machine that is gone (a killed import re-run at once) —
+after :data:`DEAD_WRITER_SETTLE_S`, so that a data PUT it had sent before dying has landed.
 
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
 has just made, or one every writer writes with the same bytes) and ``put`` of a mutable pointer
@@ -55,6 +57,7 @@ from kho.errors import (
     StoreFull,
     StoreUnavailable,
 )
+from kho.process import process_alive, this_host, writer_gone
 from repository.storage.base import ObjectInfo, ObjectStore, Retention
 from repository.storage.local import check_key
 
@@ -77,6 +80,9 @@ _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
+DEAD_WRITER_SETTLE_S = 1.0
+"""How long after a claim of a dead writer is seen before it is taken over: a data PUT that the
+writer had fully sent when it was killed is stored by the server within this time."""
 POINTERS = frozenset({"audit/witness.json"})
 """Mutable pointers: only ever replaced with ``put``, never created by a writer with
 ``put_if_absent`` (a restore into an empty store excepted), so replacing one needs no claim."""
@@ -382,7 +388,9 @@ class S3Store(ObjectStore):
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
     def _claim_body(self) -> bytes:
-        return json.dumps({"writer": uuid.uuid4().hex, "pid": os.getpid(), "at": time.time()}).encode()
+        return json.dumps(
+            {"writer": uuid.uuid4().hex, "pid": os.getpid(), "host": this_host(), "at": time.time()}
+        ).encode()
 
     def _claim(self, key: str) -> None:
         """Win the right to create ``key`` (claims mode) or raise ``AlreadyExists``."""
@@ -423,8 +431,44 @@ class S3Store(ObjectStore):
                 return None  # withdrawn meanwhile: let the caller retry
             raise
         assert claim.last_modified is not None and claim.etag is not None
+        etag = claim.etag.strip('"')
         age = (datetime.now(UTC) - claim.last_modified).total_seconds()
-        return claim.etag.strip('"') if age >= self.claim_timeout_s else None
+        if age >= self.claim_timeout_s:
+            return etag
+        if not self._claim_writer_gone(key):
+            return None
+        # Its writer is dead: nothing more can come from it once a PUT it sent has landed.
+        time.sleep(DEAD_WRITER_SETTLE_S)
+        if self.exists(key):
+            return None
+        try:
+            again = self._client.stat_object(self.claims_bucket, _CLAIMS_PREFIX + key)
+        except S3Error as exc:
+            if exc.code in _NOT_FOUND_CODES:
+                return None
+            raise
+        return etag if again.etag is not None and again.etag.strip('"') == etag else None
+
+    def _claim_writer_gone(self, key: str) -> bool:
+        """Does the claim on ``key`` name a writer process of this machine that is gone?"""
+        try:
+            response = self._client.get_object(self.claims_bucket, _CLAIMS_PREFIX + key)
+            try:
+                raw = response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except S3Error as exc:
+            if exc.code in _NOT_FOUND_CODES:
+                return False
+            raise
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return False
+        if not isinstance(body, dict):
+            return False
+        return writer_gone(body.get("pid"), body.get("host"), here=this_host(), alive=process_alive)
 
     def _release_claim(self, key: str) -> None:
         try:
