@@ -21,7 +21,7 @@ from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
 from repository.anchor import CHECKPOINTS_PREFIX, latest_register_heads, verify_anchored
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, parse_object
-from repository.records import Actor, Record, Repository, content_key, version_key
+from repository.records import CREATION_EVENTS, Actor, Record, Repository, content_key, version_key
 from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.storage.local import LocalStore
 
@@ -472,7 +472,7 @@ def fsck(
         issues.extend(i for i in check_formats(repo) if i.subject not in orphans)
 
     # 9. Audit: every committed record has its creation event; the chain holds, checkpoints too.
-    creations = ("record:create", "file:create", "record:recovered")
+    creations = CREATION_EVENTS
     created: set[str | None] = set()
     for info in store.list(EVENTS_PREFIX):
         try:

@@ -87,6 +87,8 @@ KIND_FILE = "hoso"
 # A duplicate guard whose record has not committed after this long was left by a writer that
 # died (guards are taken just before the commit, after the original is stored).
 CLAIM_GRACE_SECONDS = 30
+CREATION_EVENTS = ("record:create", "file:create", "record:recovered")
+"""Audit events that record a record's creation (one of them for every committed record)."""
 
 
 def claim_is_stale(
@@ -1007,12 +1009,18 @@ class Repository:
         self._write_marker(record_id, direction.value, fresh=True)
         self.keys.create(record_id, fresh=True)
         what = f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256)."
-        if (existing := self.find_by_sha256(info.sha256)) is not None:
-            raise Duplicate(what, existing_record_id=existing)
+        if (holder := self._sha256_holder(info.sha256)) is not None:
+            self._restore_creation_event(holder, actor)
+            raise Duplicate(what, existing_record_id=holder["record_id"])
         # The original goes in before the guard, so the guard is held only until the commit.
         stored = self._store_original(record_id, content, info.original_name, fresh=True)
         claim = f"claims/sha256/{info.sha256}"
-        self._claim(claim, record_id, what)
+        try:
+            self._claim(claim, record_id, what)
+        except Duplicate:
+            if (holder := self._sha256_holder(info.sha256)) is not None:
+                self._restore_creation_event(holder, actor)
+            raise
         record = Record(
             record_id=record_id,
             version=1,
@@ -1029,11 +1037,35 @@ class Repository:
         return self._announce(actor, record, "record:create", details)
 
     def find_by_sha256(self, sha256: str) -> str | None:
+        holder = self._sha256_holder(sha256)
+        return None if holder is None else holder["record_id"]
+
+    def _sha256_holder(self, sha256: str) -> dict[str, Any] | None:
+        """The SHA-256 guard of a committed record (its writer named), None without one."""
         try:
             holder = formats.loads(formats.CLAIM.name, self.store.get(f"claims/sha256/{sha256}"))
         except NotFound:
             return None
-        return holder["record_id"] if self._exists(holder["record_id"]) else None
+        return holder if self._exists(holder["record_id"]) else None
+
+    def _restore_creation_event(self, holder: Mapping[str, Any], actor: Actor) -> None:
+        """A record committed by a writer killed before it wrote the creation event: the event
+        is restored now (what ``kho fsck --repair`` does), so that a re-run of the import leaves
+        the audit log complete. Only when the writer is provably dead; otherwise it is still on
+        its way to writing the event itself (and fsck is the backstop)."""
+        if not writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive):
+            return
+        record_id = holder["record_id"]
+        if any(e.action in CREATION_EVENTS for e in self.audit.record_events(record_id)):
+            return
+        self.audit.append(
+            actor.user,
+            "record:recovered",
+            record_id=record_id,
+            version=1,
+            source=actor.source,
+            details={"reason": "committed before the writer was killed; event restored on re-run"},
+        )
 
     def complete_intake(
         self,

@@ -27,11 +27,13 @@ from kho_testing import BACKENDS, make_store, new_repository, pdf_bytes
 
 from ingest.pipeline import Pipeline, StoreOriginal
 from ingest.status import JobState
+from repository.fsck import fsck
 from repository.records import SYSTEM, Repository
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 from repository.storage.s3 import S3Store
 
+CREATIONS = ("record:create", "record:recovered")
 MAX_WRITES = 40
 """More than one document's intake writes (the loop stops at the first k the writer outlives)."""
 
@@ -110,5 +112,11 @@ def test_intake_killed_at_every_write_resumes_exactly_once(backend: str, tmp_pat
     for sha, record_id in resumed.items():
         assert committed.get(sha) == [record_id], f"{sha[:12]}: {committed.get(sha)} != [{record_id}]"
         assert repo.find_by_sha256(sha) == record_id
+        created = repo.audit_events(actor=SYSTEM, record_id=record_id)
+        assert [e.action for e in created if e.action in CREATIONS], f"{record_id}: no creation event"
     assert repo.audit_verify(actor=SYSTEM).ok
+    # What the kills left behind is only what fsck cleans (originals and markers of record ids
+    # never committed); nothing is unaudited, nothing is inconsistent.
+    report = fsck(repo, grace_seconds=0)
+    assert {i.kind for i in report.issues} <= {"uncommitted"}, [(i.kind, i.subject) for i in report.issues]
     assert time.monotonic() - started < 60
