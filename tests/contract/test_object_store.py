@@ -449,6 +449,43 @@ def test_stale_s3_claim_of_a_dead_writer_is_taken_over() -> None:
 
 
 @needs_s3
+def test_s3_claim_of_a_killed_writer_on_this_machine_is_taken_over_at_once() -> None:
+    """A writer killed between its claim and its data PUT (a bulk import SIGKILLed, re-run at
+    once): its claim names its process, which is gone, so the re-run does not wait for
+    ``claim_timeout_s``; the claim of a live writer still holds."""
+    import json
+    import subprocess
+
+    from kho.process import this_host
+    from repository.storage.s3 import DEAD_WRITER_SETTLE_S, S3Store
+
+    store = S3Store(fresh_bucket("killed"), claim_timeout_s=300.0, **s3_options())  # type: ignore[arg-type]
+    if store.create_mode == "conditional":
+        pytest.skip("this server honours If-None-Match on versioned buckets: no claims")
+    child = subprocess.Popen(["true"])
+    child.wait()
+
+    def leave_claim(key: str, pid: int, host: str) -> None:
+        body = json.dumps({"writer": "w", "pid": pid, "host": host, "at": time.time()}).encode()
+        store._put_raw(store.claims_bucket, "claims/" + key, body, {"If-None-Match": "*"})
+
+    leave_claim("claims/sha256/dead", child.pid, this_host())
+    began = time.monotonic()
+    store.put_if_absent("claims/sha256/dead", b"taken over")
+    assert DEAD_WRITER_SETTLE_S <= time.monotonic() - began < 10
+    assert store.get("claims/sha256/dead") == b"taken over"
+    with pytest.raises(AlreadyExists):
+        store.put_if_absent("claims/sha256/dead", b"again")
+
+    leave_claim("claims/sha256/live", os.getppid(), this_host())  # alive: still writing
+    leave_claim("claims/sha256/elsewhere", child.pid, "kho-2/77/pid:[1]")  # cannot be asked
+    for key in ("claims/sha256/live", "claims/sha256/elsewhere"):
+        with pytest.raises(AlreadyExists):
+            store.put_if_absent(key, b"too early")
+        assert not store.exists(key)
+
+
+@needs_s3
 def test_s3_store_pickles_as_its_configuration() -> None:
     import pickle
 
