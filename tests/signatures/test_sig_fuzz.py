@@ -10,8 +10,8 @@ passes; stock pyHanko is skipped where its result cannot matter (Kho TOTAL-FAILE
 whole-document evidence is stricter than or equal to anything stock can say, see
 ``agrees_or_stricter``); the next base is the one that has used the least time, so one slow
 document does not eat the budget; Kho renders each signed revision once (``_signed_view``).
-The longer run for the notes is ``KHO_FUZZ_SECONDS=1500 KHO_FUZZ_SEED=... pytest -s`` on this
-file under ``nice``.
+The longer run for the notes is ``KHO_FUZZ_SECONDS=900 KHO_FUZZ_SEED=... pytest -s --timeout=0``
+on this file under ``nice`` (``--timeout=0``: a budget beyond pytest-timeout's 600 s).
 """
 
 from __future__ import annotations
