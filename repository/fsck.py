@@ -21,7 +21,15 @@ from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
 from repository.anchor import CHECKPOINTS_PREFIX, latest_register_heads, verify_anchored
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, parse_object
-from repository.records import CREATION_EVENTS, Actor, Record, Repository, content_key, version_key
+from repository.records import (
+    CREATION_EVENTS,
+    Actor,
+    Record,
+    Repository,
+    append_recovered_event,
+    content_key,
+    version_key,
+)
 from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.storage.local import LocalStore
 
@@ -483,13 +491,8 @@ def fsck(
     for record_id in committed:
         if record_id not in created:
             if repair:
-                repo.audit.append(
-                    FSCK.user,
-                    "record:recovered",
-                    record_id=record_id,
-                    version=1,
-                    source=FSCK.source,
-                    details={"reason": "committed before the writer stopped; event restored by fsck"},
+                append_recovered_event(
+                    repo.audit, FSCK, record_id, "committed before the writer stopped; event restored by fsck"
                 )
             add(
                 "unaudited",

@@ -91,6 +91,20 @@ CREATION_EVENTS = ("record:create", "file:create", "record:recovered")
 """Audit events that record a record's creation (one of them for every committed record)."""
 
 
+def append_recovered_event(audit: AuditLog, actor: Actor, record_id: str, reason: str) -> None:
+    """The creation event of a record committed by a writer that stopped before writing its
+    own (``record:recovered``: written by a re-run that adopts the record and by ``kho fsck
+    --repair``, in one shape)."""
+    audit.append(
+        actor.user,
+        "record:recovered",
+        record_id=record_id,
+        version=1,
+        source=actor.source,
+        details={"reason": reason},
+    )
+
+
 def claim_is_stale(
     holder: Mapping[str, Any], *, now: datetime, host: str, alive: Callable[[int], bool]
 ) -> bool:
@@ -1058,13 +1072,8 @@ class Repository:
         record_id = holder["record_id"]
         if any(e.action in CREATION_EVENTS for e in self.audit.record_events(record_id)):
             return
-        self.audit.append(
-            actor.user,
-            "record:recovered",
-            record_id=record_id,
-            version=1,
-            source=actor.source,
-            details={"reason": "committed before the writer was killed; event restored on re-run"},
+        append_recovered_event(
+            self.audit, actor, record_id, "committed before the writer was killed; event restored on re-run"
         )
 
     def complete_intake(

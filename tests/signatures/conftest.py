@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,12 @@ def pki() -> TestPKI:
 @pytest.fixture(scope="session")
 def pki_trust(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> TrustStore:
     return TrustStore.from_dir(pki.write_trust_dir(Path(tmp_path_factory.mktemp("trust"))))
+
+
+@pytest.fixture
+def quiet_logging() -> Iterator[None]:
+    """No log output while hostile and generated documents are read (pyHanko logs every
+    recovery it makes); the modules that read thousands of them use it."""
+    logging.disable(logging.CRITICAL)
+    yield
+    logging.disable(logging.NOTSET)

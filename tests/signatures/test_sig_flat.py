@@ -8,7 +8,6 @@ corpus and on generated streams with hostile contents and offsets."""
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from collections.abc import Iterator
@@ -37,11 +36,7 @@ from ingest.signatures.evaluation import read_manifest
 EXAMPLES = int(os.environ.get("KHO_HYPOTHESIS_EXAMPLES", "150"))
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logging")
 
 
 def _expected(obj: generic.DictionaryObject) -> tuple[Any, ...] | None:

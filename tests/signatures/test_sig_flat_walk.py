@@ -6,8 +6,6 @@ image XObjects at file offsets, compared with stock pyHanko's walk on every revi
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -29,11 +27,7 @@ from ingest.signatures._reader import (
 N = generic.NameObject
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logging")
 
 
 def _element(kind: str, **entries: generic.PdfObject) -> generic.DictionaryObject:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -36,11 +35,7 @@ def _sections(reader: CachingPdfReader) -> list[Any]:
     return sections + [s.xref_data.hybrid for s in sections if s.xref_data.hybrid is not None]
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logging")
 
 
 def test_objects_in_object_streams_parse_as_pyhanko_parses_them(corpus_pdf_dir: Path) -> None:

@@ -12,10 +12,8 @@ Seeded (``derandomize``) so a CI run is reproducible; ``KHO_HYPOTHESIS_EXAMPLES`
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
-from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
 
@@ -42,11 +40,7 @@ PROFILE = settings(
 )
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logging")
 
 
 # -- the object parser ------------------------------------------------------------------------

@@ -9,11 +9,9 @@ decode budget spent, same exception where pyHanko raises."""
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import struct
-from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -43,11 +41,7 @@ from tests.support.xref_equality import (
 EXAMPLES = int(os.environ.get("KHO_HYPOTHESIS_EXAMPLES", "150"))
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logging")
 
 
 # -- the entry readers against pyHanko's generators --
