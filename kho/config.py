@@ -196,7 +196,7 @@ DEFAULT_FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
 multi-signature documents (1 December 2026, load 0.9, CPU per document against every part on):
 without the reader 13.8x, without the collector pause 1.26x, without the name memo 1.03x,
 without the certificate memo 0.99x. The two memos replace functions of asn1crypto and pyHanko
-process-wide; for 3 % they are not worth it, so they are off unless asked for (``all``).
+process-wide; for 3 % they were not worth it, so at first they were off unless asked for (``all``).
 Re-measured in the worker pool as ``bench/eval_signatures.py`` verifies (each document once, in
 corpus order, worker CPU; 6 interleaved rounds at load 5-9, bench/NOTES-issue9-speed.md): the
 name memo saves ~3 % of the mean (158 against 163 ms; ~7 % on the small documents, nothing on
@@ -206,7 +206,7 @@ name preparation was a larger share): each document once in corpus order, fresh 
 interleaved rounds, minimum per document: the eight smaller documents 62.3 ms without the name
 memo, 51.9 ms with it (lower on 8 of 8), the median of the round means 171 against 162 ms; so
 the name memo joined the default (it runs only in the workers, and its answers are asn1crypto's:
-``tests/signatures/test_sig_names.py``). The certificate memo stays off.
+``tests/signatures/test_sig_names.py``). The certificate memo stayed off then.
 Round 6c (with the reader and the names memo cheaper again): each document once in corpus order,
 fresh process, 4 interleaved rounds at load 3.7-4.5, minimum per document: the eight smaller
 documents 52.2 ms without the certificate memo, 44.6 ms with it (lower on 7 of 8), ``vn-gov__03``

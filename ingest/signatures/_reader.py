@@ -115,6 +115,11 @@ def _plain_objstm_header(data: bytes, count: int) -> dict[int, tuple[int, int]] 
     are taken apart with ``findall`` and the index built at C speed."""
     if count <= 0:
         return {}
+    if count > len(data) // 3:
+        # more entries than the data can hold (each takes three bytes at least): declined, as the
+        # loop declines it, before a pattern of that many repetitions is compiled (a /N of 2**32
+        # or more overflows the regular-expression compiler)
+        return None
     header = _OBJSTM_HEADERS.get(count)
     if header is None:
         header = re.compile(rb"(?:" + _OBJSTM_PAIR.pattern + rb"){%d}" % count)
@@ -290,8 +295,8 @@ class CachingPdfReader(PdfFileReader):
         the same results and errors. Anything else - an object already parsed, a header that
         is not ``N G obj``, a comment, a stream whose payload pyHanko's reader would not accept
         as it is, the end of the file after it - returns ``None``: the full read."""
-        if not isinstance(self.stream, BytesIO) or not self._no_encrypt_entry():
-            return None
+        if self.strict or not isinstance(self.stream, BytesIO) or not self._no_encrypt_entry():
+            return None  # (a strict read raises where this one would not look)
         if (ref.idnum, ref.generation, offset, False, False) in self._located_cache:
             return None  # parsed already: the walk takes it from there
         if self._file_bytes is None:

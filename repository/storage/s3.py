@@ -16,8 +16,9 @@ where RGW's conditional PUT is atomic) before writing the data:
 
 A claim whose data never arrived (a writer that died between 1 and 2) is taken over with a
 compare-and-swap PUT (``If-Match: <etag of the stale claim>``): after ``claim_timeout_s``, or — when
-the claim names a writer process of this machine that is gone (a killed import re-run at once) —
-after :data:`DEAD_WRITER_SETTLE_S`, so that a data PUT it had sent before dying has landed.
+the claim names a writer process of this machine that is gone (a killed import re-run at once) and
+is younger than a request may take — once it is :data:`DEAD_WRITER_SETTLE_S` old, so that a data
+PUT the writer had sent before dying has landed.
 
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
 has just made, or one every writer writes with the same bytes) and ``put`` of a mutable pointer
@@ -80,9 +81,12 @@ _FRACTION = re.compile(r"\.(\d{6})\d*")
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _CLAIMS_PREFIX = "claims/"
 _PROBE_PREFIX = ".kho-probe/"
-DEAD_WRITER_SETTLE_S = 1.0
-"""How long after a claim of a dead writer is seen before it is taken over: a data PUT that the
-writer had fully sent when it was killed is stored by the server within this time."""
+DEAD_WRITER_SETTLE_S = 10.0
+"""The age a claim of a dead writer must reach before it is taken over: a data PUT the writer had
+sent (or was sending) when it was killed is stored by the server well within this time of the
+claim (tens of milliseconds measured on Ceph RGW, under load too). Nothing on the server can
+confirm it, so the margin is wide; a claim older than the client's read timeout may stand for a
+PUT whose answer was lost and still in progress, and waits for ``claim_timeout_s``."""
 POINTERS = frozenset({"audit/witness.json"})
 """Mutable pointers: only ever replaced with ``put``, never created by a writer with
 ``put_if_absent`` (a restore into an empty store excepted), so replacing one needs no claim."""
@@ -375,7 +379,8 @@ class S3Store(ObjectStore):
                 self._fail(exc, key)
             except (Urllib3Error, OSError) as exc:
                 # The answer was lost: the data may be stored. The claim stays; a later
-                # writer takes it over after claim_timeout_s only if the data is absent.
+                # writer takes it over after claim_timeout_s only if the data is absent (a
+                # dead writer's younger claim sooner, see DEAD_WRITER_SETTLE_S).
                 self._fail(exc, key)
         return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
@@ -435,10 +440,13 @@ class S3Store(ObjectStore):
         age = (datetime.now(UTC) - claim.last_modified).total_seconds()
         if age >= self.claim_timeout_s:
             return etag
-        if not self._claim_writer_gone(key):
+        if age >= self._read_timeout_s or not self._claim_writer_gone(key):
+            # (older than a request may take: its writer may have lost the answer of a data PUT
+            # the server is still storing, then exited; only claim_timeout_s frees it)
             return None
-        # Its writer is dead: nothing more can come from it once a PUT it sent has landed.
-        time.sleep(DEAD_WRITER_SETTLE_S)
+        # Its writer was killed: nothing more can come from it once the PUT it had sent has
+        # landed, which the server does within DEAD_WRITER_SETTLE_S of the claim.
+        time.sleep(max(0.0, DEAD_WRITER_SETTLE_S - age))
         if self.exists(key):
             return None
         try:

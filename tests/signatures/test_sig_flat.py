@@ -476,3 +476,15 @@ def test_plain_top_level_streams_are_read_flat() -> None:
         "comment": None,
         "other number": None,
     }
+
+
+def test_a_strict_reader_reads_no_top_level_object_flat(corpus_pdf_dir: Path) -> None:
+    # a strict read raises on irregularities the flat reading does not look for: never flat
+    data = (corpus_pdf_dir / "vn-gov__03-vbhn-bkhcn.pdf").read_bytes()
+    lenient = CachingPdfReader(BytesIO(data), strict=False)
+    strict = CachingPdfReader(BytesIO(data), strict=True)
+    offsets = list(_top_level_offsets(lenient))[:200]
+    assert any(lenient._top_level_flat(ref, offset) is not None for ref, offset in offsets)
+    assert all(strict._top_level_flat(ref, offset) is None for ref, offset in offsets)
+    lenient.release()
+    strict.release()

@@ -211,3 +211,13 @@ def test_plain_object_stream_headers_are_read_in_one_match() -> None:
     assert _plain_objstm_header(b"5 0 7 12\n9 30\r\n<<", 3) == {5: (0, 0), 7: (1, 12), 9: (2, 30)}
     assert _plain_objstm_header(b"5 0 7 12 9 30", 3) is None  # nothing after the last entry
     assert _plain_objstm_header(b"5 0 7 12 9 3.0 <<", 3) is None
+
+
+@pytest.mark.parametrize("count", [4, 2**31, 2**32, 2**32 + 1, 2**63])
+def test_an_object_stream_listing_more_entries_than_it_can_hold_is_left_to_the_general_loop(
+    count: int,
+) -> None:
+    # a hostile /N: declined (the general loop reads what is there), never an OverflowError of
+    # the pattern compiler, which the fast reader would raise where pyHanko reads the document
+    assert _plain_objstm_header(b"4 0 << /Hello /World >>", count) is None
+    assert _plain_objstm_header(b"4 0 5 9 <<", 2) == {4: (0, 0), 5: (1, 9)}
