@@ -803,6 +803,10 @@ _DICTIONARY = generic.DictionaryObject
 _STREAM = generic.StreamObject
 _COPIED = frozenset({_ARRAY, _DICTIONARY, _STREAM})
 _NAME_ONLY = frozenset({generic.NameObject})
+_UPSTREAM_SUBSUME = HistoricalResolver._subsume_object
+# levels of nesting copied with their leaves inline; deeper, each leaf costs upstream's call
+# (see _PathMapResolver._subsume_object)
+_INLINE_LEAVES_DEPTH = 64
 _ATOMS = frozenset(
     {
         generic.NameObject,
@@ -835,6 +839,7 @@ class _PathMapResolver(HistoricalResolver):
         self._path_group: _Group | None = None  # the path map once loaded, see _paths_of
         self._usages: dict[_Key, set[RawPdfPath]] = {}
         self._reads: set[int] | None = None  # object numbers read, while tracking
+        self._copy_depth = 0  # containers being copied by _subsume_object, outermost first
 
     def _release(self) -> None:
         self._raw_cache.clear()
@@ -858,45 +863,75 @@ class _PathMapResolver(HistoricalResolver):
         ``IndirectObject`` bound to this view - what upstream returns for them); containers get
         a ``container_ref`` of their own, as upstream. Any other object, or a child whose
         ``container_ref`` is not a ``Reference`` (upstream raises for those, or builds
-        something else), goes to upstream's method, in the same order, so errors are the same."""
+        something else), goes to upstream's method, in the same order, so errors are the same.
+
+        Recursion: each level of nesting costs the frames upstream's costs (a frame for the
+        children's loop, as upstream's comprehension; for arrays a generator consumed inside
+        the type call, as upstream's ``ArrayObject(<genexpr>)``). Below
+        :data:`_INLINE_LEAVES_DEPTH` levels the leaves too are handed to upstream's method, one
+        call each as upstream makes them, so a nesting deep enough to exhaust the stack fails
+        with ``RecursionError`` at exactly the depth where upstream's copy fails."""
         cls = type(obj)
         if cls not in _COPIED or type(obj.container_ref) is not _REFERENCE:
             return super()._subsume_object(obj)
         ref = obj.container_ref
         container_ref = _REFERENCE(idnum=ref.idnum, generation=ref.generation, pdf=self)
-        result: Any
-        if cls is _ARRAY:
-            result = _ARRAY(self._subsumed_children(obj))
-        else:
-            values = self._subsumed_children(obj.values())
-            if cls is _STREAM:
-                result = _STREAM(dict(zip(obj, values, strict=True)), encoded_data=obj.encoded_data)
-            elif set(map(type, obj)) <= _NAME_ONLY:
-                # the keys are names already: what DictionaryObject's key normalisation keeps
-                result = _DICTIONARY()
-                dict.update(result, zip(obj, values, strict=True))
+        depth = self._copy_depth
+        inline = depth < _INLINE_LEAVES_DEPTH
+        self._copy_depth = depth + 1
+        try:
+            result: Any
+            if cls is _ARRAY:
+                result = _ARRAY(self._subsumed_items(obj, inline))
             else:
-                result = _DICTIONARY(dict(zip(obj, values, strict=True)))
+                values = self._subsumed_children(obj.values(), inline)
+                if cls is _STREAM:
+                    result = _STREAM(dict(zip(obj, values, strict=True)), encoded_data=obj.encoded_data)
+                elif set(map(type, obj)) <= _NAME_ONLY:
+                    # the keys are names already: what DictionaryObject's key normalisation keeps
+                    result = _DICTIONARY()
+                    dict.update(result, zip(obj, values, strict=True))
+                else:
+                    result = _DICTIONARY(dict(zip(obj, values, strict=True)))
+        finally:
+            self._copy_depth = depth
         result.container_ref = container_ref
         return result
 
-    def _subsumed_children(self, values: Any) -> list[Any]:
-        """``[self._subsume_object(v) for v in values]``: atoms and references copied here,
-        containers and anything unusual by ``_subsume_object``."""
-        out: list[Any] = []
-        append = out.append
-        reference = _REFERENCE
-        atoms = _ATOMS
-        indirect = _INDIRECT
+    def _subsumed_items(self, values: Any, inline: bool) -> Iterator[Any]:
+        """``(self._subsume_object(v) for v in values)``: containers by ``_subsume_object``;
+        atoms and references copied here when ``inline``, else (and anything unusual) by
+        upstream's method, as upstream calls it. A generator, for arrays."""
+        upstream = _UPSTREAM_SUBSUME
         for value in values:
             cls = type(value)
-            if cls in atoms and type(value.container_ref) is reference:
-                append(value)  # upstream returns the atom itself
-            elif cls is indirect and type(value.container_ref) is reference:
+            if cls in _COPIED:
+                yield self._subsume_object(value)
+            elif inline and cls in _ATOMS and type(value.container_ref) is _REFERENCE:
+                yield value  # upstream returns the atom itself
+            elif inline and cls is _INDIRECT and type(value.container_ref) is _REFERENCE:
                 target = value.reference
-                append(indirect(target.idnum, target.generation, self))
+                yield _INDIRECT(target.idnum, target.generation, self)
             else:
+                yield upstream(self, value)
+
+    def _subsumed_children(self, values: Any, inline: bool) -> list[Any]:
+        """``list(self._subsumed_items(values, inline))`` built in this frame, for dictionaries
+        and streams (upstream's dict comprehension costs one frame per level too)."""
+        out: list[Any] = []
+        append = out.append
+        upstream = _UPSTREAM_SUBSUME
+        for value in values:
+            cls = type(value)
+            if cls in _COPIED:
                 append(self._subsume_object(value))
+            elif inline and cls in _ATOMS and type(value.container_ref) is _REFERENCE:
+                append(value)  # upstream returns the atom itself
+            elif inline and cls is _INDIRECT and type(value.container_ref) is _REFERENCE:
+                target = value.reference
+                append(_INDIRECT(target.idnum, target.generation, self))
+            else:
+                append(upstream(self, value))
         return out
 
     # -- raw objects as of this revision (upstream get_object without the copy) --

@@ -75,7 +75,7 @@ _REFS = st.one_of(
     st.sampled_from([b"0 0 R", b"12345678 0 R", b"5 123456 R", b"5  0 R", b"5 0 R5", b"05 0 R",
                      b"5 0 Rx", b"-5 0 R", b"5\n0 R", b"5 0 obj", b"7010 0 R"]),
 )
-_PARTS = st.fixed_dictionaries({
+_ANY_PARTS = st.fixed_dictionaries({
     "p": _REFS,
     "s": st.sampled_from([b"/Span", b"/P", b"/H1", b"/A#20B", b"/", b"(x)", b" /Span", b"/Type",
                           b"/K", b"/Span/Alt(a)"]),
@@ -91,6 +91,30 @@ _PARTS = st.fixed_dictionaries({
     "tail": st.sampled_from([b"", b"\r\n", b"\r\n<</K 1>>", b" stream\n", b"stream", b"s", b"%x",
                              b"\n%x", b"endobj", b"\x00", b" \x00 s", b">", b"\r\n  "]),
 })
+# a leaf of the shape the shortcut reads (each part in a form _LEAF accepts)
+_VALID_PARTS = st.fixed_dictionaries({
+    "p": st.tuples(st.integers(1, 9_999_999), st.integers(0, 99_999)).map(lambda t: b"%d %d R" % t),
+    "s": st.sampled_from([b"/Span", b"/P", b"/H1", b"/Span!~"]),
+    "type": st.just(b"/StructElem"),
+    "lang": st.sampled_from([b"", b"/Lang(vi)", b"/Lang(vi) ", b"/Lang()", b"/Lang(<<x>>)"]),
+    "k": st.sampled_from([b"[ 5]", b"[5]", b"[ 5 ]", b"[ 12345]", b"[0]"]),
+    "sep": st.sampled_from([b" ", b""]),
+    "pg": st.tuples(st.integers(1, 9_999_999), st.integers(0, 99_999)).map(lambda t: b"%d %d R" % t),
+    "tail": st.sampled_from([b"", b"\r\n", b"\r\n<</K 1>>", b"endobj", b"\r\n  "]),
+})
+
+
+@st.composite
+def _one_part_off(draw: st.DrawFn) -> dict[str, bytes]:
+    """A valid leaf with one part taken from the near misses: the boundary of the shortcut."""
+    parts = dict(draw(_VALID_PARTS))
+    key = draw(st.sampled_from(sorted(parts)))
+    parts[key] = draw(_ANY_PARTS)[key]
+    return parts
+
+
+# half valid leaves, half one part off; the independent mix for pairs of odd parts
+_PARTS = st.one_of(_VALID_PARTS, _one_part_off(), _ANY_PARTS)
 
 
 def _mutated(text: bytes, how: int, where: int, byte: int) -> bytes:

@@ -204,3 +204,62 @@ def test_stream_copied_as_upstream(view: _PathMapResolver) -> None:
     copy = view._subsume_object(raw)
     assert_same_copy(copy, upstream_copy(view, raw), raw, view)
     assert copy.encoded_data == b"abc"
+
+
+def _one_page_pdf(value: bytes) -> bytes:
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 1 1]/X " + value + b">>",
+    ]
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+def _page_copy_outcome(reader_class: type, value: bytes) -> str:
+    """Read the page in revision 0's view, as the rules do: 'ok' or the exception's name."""
+    try:
+        reader = reader_class(BytesIO(_one_page_pdf(value)), strict=False)
+        reader.get_historical_resolver(0).get_object(generic.Reference(3, 0, reader))
+    except RecursionError:
+        return "RecursionError"
+    except Exception as exc:  # the outcome is what is compared
+        return type(exc).__name__
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    "nest",
+    [
+        pytest.param(lambda d: b"[" * d + b"1" + b"]" * d, id="arrays"),
+        pytest.param(lambda d: b"<</A " * d + b"1" + b">>" * d, id="dictionaries"),
+        pytest.param(lambda d: b"[<</A " * d + b"1" + b">>]" * d, id="mixed"),
+    ],
+)
+def test_deep_nesting_fails_at_the_depth_where_upstream_fails(nest: Any) -> None:
+    # The copy recurses once per level, as upstream's does; a copy that used fewer frames per
+    # level would read a page upstream cannot read, and the fast and stock verdicts would differ.
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    logging.disable(logging.CRITICAL)
+    try:
+        low, high = 10, 2000
+        assert _page_copy_outcome(PdfFileReader, nest(low)) == "ok"
+        assert _page_copy_outcome(PdfFileReader, nest(high)) != "ok"
+        while high - low > 1:  # the first depth upstream cannot read
+            middle = (low + high) // 2
+            if _page_copy_outcome(PdfFileReader, nest(middle)) == "ok":
+                low = middle
+            else:
+                high = middle
+        for depth in (low - 1, low, high, high + 1):
+            stock = _page_copy_outcome(PdfFileReader, nest(depth))
+            assert _page_copy_outcome(CachingPdfReader, nest(depth)) == stock, (depth, stock)
+    finally:
+        logging.disable(logging.NOTSET)
