@@ -8,6 +8,8 @@ with this interpreter (the tree chosen by ``PYTHONPATH`` and the working folder)
 byte-compiled first. Printed: wall min / median and CPU min / median (user + system of the
 process and of the children it waited for, from ``wait4``), the load average over the run, and
 the UTC minutes it ran. A script, not a test: the figures go into bench/NOTES-issue14-startup.md.
+(Written on branch p14a; taken with round 7. On a machine shared by others, see also
+``bench/ir_verify_cold.py``: instruction counts do not depend on the load.)
 """
 
 from __future__ import annotations
