@@ -29,8 +29,10 @@ _NAME = rb"/[" + _NAME_CHARS + rb"]+" + _DELIM
 _REF = rb"[1-9][0-9]{0,6} [0-9]{1,5} R(?=[^a-zA-Z])"
 # a number where pyHanko would not see a reference (else decline: the lookahead fails the match)
 _NOT_REF = rb"(?![0-9]+\s+[0-9]+\s+R[^a-zA-Z])"
+# a number glued to a keyword ("0true": pyHanko reads 0 and true, the item expression one token)
+# is declined too: the lookahead takes letters as well
 _NUMBER = (
-    rb"(?:" + _NOT_REF + rb"[+-]?[0-9]+|[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+))(?![+,\-.0-9])"
+    rb"(?:" + _NOT_REF + rb"[+-]?[0-9]+|[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+))(?![+,\-.0-9A-Za-z])"
 )
 _STRING = rb"\([^()\\]*\)|<[0-9A-Fa-f]*>"
 _KEYWORD = rb"(?:true|false|null)" + _DELIM
