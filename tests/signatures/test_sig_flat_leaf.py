@@ -1,4 +1,4 @@
-"""The leaf shortcut of the one-pass stream reading (``_flat._LEAF``, ``_read_leaves``): where it
+"""The leaf shortcut of the one-pass stream reading (``_flat._patterns().leaf``, ``_read_leaves``): where it
 answers, the answer is the per-object reader's (``flat_object_at``) and pyHanko's parse of the
 same bytes; near misses (every part of the shape changed, a byte flipped, inserted or deleted,
 hostile tails, offsets moved) are left to the general reading; and the shortcut is taken for
@@ -91,7 +91,7 @@ _ANY_PARTS = st.fixed_dictionaries({
     "tail": st.sampled_from([b"", b"\r\n", b"\r\n<</K 1>>", b" stream\n", b"stream", b"s", b"%x",
                              b"\n%x", b"endobj", b"\x00", b" \x00 s", b">", b"\r\n  "]),
 })
-# a leaf of the shape the shortcut reads (each part in a form _LEAF accepts)
+# a leaf of the shape the shortcut reads (each part in a form _Patterns.leaf accepts)
 _VALID_PARTS = st.fixed_dictionaries({
     "p": st.tuples(st.integers(1, 9_999_999), st.integers(0, 99_999)).map(lambda t: b"%d %d R" % t),
     "s": st.sampled_from([b"/Span", b"/P", b"/H1", b"/Span!~"]),
@@ -140,7 +140,7 @@ def test_leaves_read_as_the_per_object_reader_and_pyhanko(
     at = len(prefix)
     expected = flat_object_at(data, at)
     assert _got(flat_dicts(data, [at])[0]) == _got(expected), data
-    leaf = _flat._LEAF.match(data, at)
+    leaf = _flat._patterns().leaf.match(data, at)
     if leaf is None:
         return
     # the shortcut answers here: the general reader must read the same, and so must pyHanko
@@ -213,7 +213,7 @@ def test_a_leaf_inside_a_string_is_not_taken_for_an_object() -> None:
     ],
 )
 def test_near_misses_are_left_to_the_general_reading(text: bytes) -> None:
-    assert _flat._LEAF.match(text) is None
+    assert _flat._patterns().leaf.match(text) is None
     assert _got(flat_dicts(text, [0])[0]) == _got(flat_object_at(text, 0))
 
 
