@@ -234,7 +234,7 @@ def test_the_big_documents_leaves_are_read_by_the_shortcut(corpus_pdf_dir: Path)
                 positions = sorted(index.first + offset for _, offset in index.entries.values())
                 slot_of = {position: slot for slot, position in enumerate(positions)}
                 answers: list[Flat | None] = [None] * len(positions)
-                _flat._read_leaves(index.data, positions[0], slot_of, answers)
+                _flat._read_leaves(index.data, positions[0], slot_of, answers, _flat._patterns().leaf)
                 leaves += len(positions) - len(slot_of)
                 objects += len(positions)
                 for position, answer in zip(positions, answers, strict=True):
