@@ -55,6 +55,7 @@ import queue
 import shutil
 import sqlite3
 import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -113,6 +114,12 @@ APPLY_STEP_DOCS = 2_000
 """A rebuild hands its staged rows to the background apply this often (or every
 :data:`BULK_COMMIT_DOCS`, if fewer): Tantivy indexes from the first batches on, beside the
 SQLite rows and the analysis of the next ones, in one writer per commit."""
+APPLY_IDLE_COMMIT_SECONDS = 10.0
+"""The background apply commits early (and releases the write lock) when it has waited
+:data:`_APPLY_IDLE_POLL` for rows with a writer open this long: a rebuild whose source is
+slower than Tantivy (documents read from S3) must not keep other writers of the staging index
+(live changes, :meth:`SearchBackend.index`) waiting for 20,000 of its rows."""
+_APPLY_IDLE_POLL = 1.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -608,54 +615,64 @@ class _Index(IndexWriter):
         _put(self._applier_work, (rowids, staged, futures), self._applier)
 
     def _run_applier(self, work: queue.Queue[_ApplyWork | None]) -> None:
-        """The background apply: one Tantivy writer (and the file lock: no other process
+        """The background apply: one Tantivy writer (and the write lock: no other process
         writes Tantivy meanwhile) from the first rows after a commit until
-        :data:`BULK_COMMIT_DOCS` rows are added, then its commit, then the marks are cleared
-        through this thread's own connection only where the row is still what Tantivy got (a
-        row written meanwhile stays pending for the next apply). Ends at ``None`` (committing
-        what it holds). After an error it only empties the queue (so the rebuild never waits
-        on it): those rows stay pending, applied by the next apply or when the index is opened."""
+        :data:`BULK_COMMIT_DOCS` rows are added, or until it has waited for rows
+        :data:`APPLY_IDLE_COMMIT_SECONDS` after opening; then its commit, then the marks are
+        cleared through this thread's own connection only where the row is still what Tantivy
+        got (a row written meanwhile stays pending for the next apply). Ends at ``None``
+        (committing what it holds). After an error it only empties the queue (so the rebuild
+        never waits on it): those rows stay pending, applied by the next apply or when the
+        index is opened."""
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        window = contextlib.ExitStack()
+        window = contextlib.ExitStack()  # the write lock while a writer is open
         writer: tantivy.IndexWriter | None = None
         applied: dict[int, tuple[str, int]] = {}
         marked: list[int] = []
+        opened = 0.0
+
+        def commit() -> None:
+            nonlocal writer, applied, marked
+            done, writer = writer, None
+            assert done is not None
+            self._commit(done)
+            self._clear_marks(conn, marked, applied, checked=True)
+            applied, marked = {}, []
+            window.close()
+
         try:
-            while (item := work.get()) is not None:
+            while True:
+                try:
+                    item = work.get(timeout=_APPLY_IDLE_POLL)
+                except queue.Empty:
+                    if writer is not None and time.monotonic() - opened >= APPLY_IDLE_COMMIT_SECONDS:
+                        commit()
+                    continue
+                if item is None:
+                    break
                 if self._applier_error is not None:
                     continue
-                try:
-                    rowids, staged, futures = item
-                    analysed = self._analysed(futures)
-                    if writer is None:
-                        window.enter_context(self._file_lock())
-                        writer = self._bulk_writer()
-                    marked.extend(rowids)
-                    self._add_rows(writer, conn, rowids, staged, analysed, applied)
-                    if len(marked) >= BULK_COMMIT_DOCS:
-                        writer, done = None, writer
-                        self._commit(done)
-                        self._clear_marks(conn, marked, applied, checked=True)
-                        applied, marked = {}, []
-                        window.close()
-                except BaseException as exc:  # raised in the rebuild's thread
-                    self._applier_error = exc
-                    if writer is not None:
-                        writer, failed = None, writer
-                        with contextlib.suppress(Exception):
-                            failed.rollback()
-                            failed.wait_merging_threads()
-                    window.close()
-            if writer is not None and self._applier_error is None:
-                writer, done = None, writer
-                self._commit(done)
-                self._clear_marks(conn, marked, applied, checked=True)
-        except BaseException as exc:
+                rowids, staged, futures = item
+                analysed = self._analysed(futures)
+                if writer is None:
+                    window.enter_context(self._file_lock())
+                    writer = self._bulk_writer()
+                    opened = time.monotonic()
+                marked.extend(rowids)
+                self._add_rows(writer, conn, rowids, staged, analysed, applied)
+                if len(marked) >= BULK_COMMIT_DOCS:
+                    commit()
+            if writer is not None:
+                commit()
+        except BaseException as exc:  # raised in the rebuild's thread
             self._applier_error = exc
             if writer is not None:
                 with contextlib.suppress(Exception):
                     writer.rollback()
                     writer.wait_merging_threads()
+            window.close()
+            while work.get() is not None:  # emptied until the end: the rebuild never waits
+                pass
         finally:
             window.close()
             conn.close()

@@ -554,3 +554,36 @@ def test_a_failed_background_apply_stops_the_rebuild_and_loses_no_document(tmp_p
     assert backend.search(parse_query("", AUDITOR)).total == len(docs)
     assert ids(backend, "thuỷ") == ids(backend, "thủy") != []
     backend.close()
+
+
+def test_a_rebuild_waiting_for_its_source_lets_live_writes_reach_the_staging_index(
+    tmp_path, monkeypatch
+):
+    """A rebuild whose documents come slowly (read from S3) must not hold the staging index's
+    write lock until BULK_COMMIT_DOCS rows: once the background apply has waited for rows with
+    a writer open APPLY_IDLE_COMMIT_SECONDS, it commits them and lets go, and a live write
+    (``SearchBackend.index`` follows live changes into the staging index) goes through."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "APPLY_IDLE_COMMIT_SECONDS", 0.2)
+    monkeypatch.setattr(embedded, "_APPLY_IDLE_POLL", 0.05)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    backend = EmbeddedBackend(tmp_path)
+    rebuild = backend.begin_rebuild()
+    rebuild.index([doc(f"d{i}", title=f"Văn bản {i} hoà") for i in range(4)])  # one hand-off
+    staging = rebuild.staging
+    assert staging._applier is not None and staging._applier.is_alive()
+    live_wrote: list[int] = []
+    follower = threading.Thread(target=lambda: live_wrote.append(
+        backend.index([doc("live", title="Văn bản mới đến")])))
+    follower.start()
+    follower.join(timeout=20)
+    assert not follower.is_alive() and live_wrote == [1]
+    staging.text.reload()
+    searcher = staging.text.searcher()
+    assert searcher.num_docs == 5  # the rebuild's four rows were committed, then the live one
+    rebuild.commit()
+    assert backend.search(parse_query("hòa", AUDITOR)).total == 4
+    assert ids(backend, "mới đến") == ["live"]
+    backend.close()
