@@ -36,8 +36,9 @@ index is next opened (the pending rows are re-applied from SQLite). Writers (thr
 processes) are serialised by a lock file inside the Tantivy directory. A rebuild writes
 ``search.sqlite3.rebuild`` and its own Tantivy directory, then renames the SQLite file over the
 live one (its ``meta.text_dir`` names the new directory); every connection notices the new file
-(inode check) and reopens. A rebuild's Tantivy commits (every :data:`BULK_COMMIT_DOCS` rows) run
-in a background thread while the next batches are written and analysed. An index written by
+(inode check) and reopens. A rebuild's rows go to Tantivy in a background thread from its first
+batches on (every :data:`APPLY_STEP_DOCS` rows, one writer committing every
+:data:`BULK_COMMIT_DOCS`) while the next batches are written and analysed. An index written by
 the FTS5 version is converted when opened.
 """
 

@@ -484,6 +484,7 @@ def test_a_rebuild_feeds_tantivy_from_its_first_batches_and_commits_every_bulk_c
 
     monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 6)
     monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 24)
+    monkeypatch.setattr(embedded, "APPLY_IDLE_COMMIT_SECONDS", 1e9)  # commits by rows only
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
     handed: list[int] = []
     commits: list[str] = []
