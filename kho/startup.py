@@ -77,9 +77,8 @@ def leave(code: object) -> NoReturn:
         status = 0
     elif isinstance(code, int):
         status = code
-    else:  # as the interpreter does with SystemExit("message")
-        status = 1
-        print(code, file=sys.stderr)
+    else:  # a message: the interpreter's own exit prints it (kho verify exits with statuses)
+        raise SystemExit(code)
     run_exit_handlers()
     try:
         for stream in (sys.stdout, sys.stderr):

@@ -418,6 +418,9 @@ class _Index(IndexWriter):
             self._applier: threading.Thread | None = None
             self._applier_work: queue.Queue[_ApplyWork | None] | None = None
             self._applier_error: BaseException | None = None
+            # set when the rebuild's thread left without handing the end (an exception while
+            # it waited): the background apply then ends by itself once its queue is empty
+            self._applier_stop = threading.Event()
             self._removed: list[int] = []
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
@@ -467,7 +470,8 @@ class _Index(IndexWriter):
         finally:
             self._stop_workers()
             self.conn.close()
-        self._lock_file.close()
+        if self._applier is None:  # (never under a background apply's open writer)
+            self._lock_file.close()
 
     def _workers_broke(self) -> None:
         """A worker died: this index analyses inline from now on (what was submitted and not
@@ -607,15 +611,16 @@ class _Index(IndexWriter):
             return
         if self._applier is None:
             self._applier_work = queue.Queue(max(1, BULK_COMMIT_DOCS // APPLY_STEP_DOCS))
+            self._applier_stop = threading.Event()
             self._applier = threading.Thread(
-                target=self._run_applier, args=(self._applier_work,), name="kho-index-apply",
-                daemon=True,
+                target=self._run_applier, args=(self._applier_work, self._applier_stop),
+                name="kho-index-apply", daemon=True,
             )
             self._applier.start()
         assert self._applier_work is not None
         _put(self._applier_work, (rowids, staged, futures), self._applier)
 
-    def _run_applier(self, work: queue.Queue[_ApplyWork | None]) -> None:
+    def _run_applier(self, work: queue.Queue[_ApplyWork | None], stop: threading.Event) -> None:
         """The background apply: one Tantivy writer (and the write lock: no other process
         writes Tantivy meanwhile) from the first rows after a commit until
         :data:`BULK_COMMIT_DOCS` rows are added, or until it has waited for rows
@@ -624,8 +629,9 @@ class _Index(IndexWriter):
         got (a row written meanwhile stays pending for the next apply). Ends at ``None``
         (committing what it holds). After an error it only empties the queue (so the rebuild
         never waits on it): those rows stay pending, applied by the next apply or when the
-        index is opened."""
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        index is opened. Ends too when ``stop`` is set and nothing is queued (the rebuild's
+        thread was interrupted before it could hand the end)."""
+        conn: sqlite3.Connection | None = None
         window = contextlib.ExitStack()  # the write lock while a writer is open
         writer: tantivy.IndexWriter | None = None
         applied: dict[int, tuple[str, int]] = {}
@@ -635,17 +641,20 @@ class _Index(IndexWriter):
         def commit() -> None:
             nonlocal writer, applied, marked
             done, writer = writer, None
-            assert done is not None
+            assert done is not None and conn is not None
             self._commit(done)
             self._clear_marks(conn, marked, applied, checked=True)
             applied, marked = {}, []
             window.close()
 
         try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             while True:
                 try:
                     item = work.get(timeout=_APPLY_IDLE_POLL)
                 except queue.Empty:
+                    if stop.is_set():
+                        break  # (what it holds is committed below)
                     if writer is not None and time.monotonic() - opened >= APPLY_IDLE_COMMIT_SECONDS:
                         commit()
                     continue
@@ -672,21 +681,32 @@ class _Index(IndexWriter):
                     writer.rollback()
                     writer.wait_merging_threads()
             window.close()
-            while work.get() is not None:  # emptied until the end: the rebuild never waits
-                pass
+            while True:  # emptied until the end: the rebuild never waits
+                try:
+                    if work.get(timeout=_APPLY_IDLE_POLL) is None:
+                        break
+                except queue.Empty:
+                    if stop.is_set():
+                        break
         finally:
             window.close()
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     def _join_applier(self) -> None:
         """Let the background apply commit what it holds and end; raise its error (its rows
         stay pending)."""
-        applier, self._applier = self._applier, None
-        work, self._applier_work = self._applier_work, None
+        applier, work = self._applier, self._applier_work
         if applier is not None:
             assert work is not None
-            _put(work, None, applier)
-            applier.join()
+            try:
+                _put(work, None, applier)
+                applier.join()
+            finally:
+                if applier.is_alive():  # interrupted while handing the end or waiting for it:
+                    self._applier_stop.set()  # it ends by itself; a later join finds it
+                else:
+                    self._applier = self._applier_work = None
         if self._workers_failed and self._pool is not None:
             self._stop_workers()
         error, self._applier_error = self._applier_error, None
@@ -977,7 +997,11 @@ class _EmbeddedRebuild(Rebuild):
         self.staging = _Index(path, bulk=True, defer=True)
 
     def commit(self) -> None:
-        self.staging.flush()
+        try:
+            self.staging.flush()
+        except BaseException:
+            self.staging.close()  # its background apply ends; what is staged stays pending
+            raise
         self.backend._close_staging()
         self.staging.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.staging.conn.execute("PRAGMA journal_mode=DELETE")

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -588,3 +589,69 @@ def test_a_rebuild_waiting_for_its_source_lets_live_writes_reach_the_staging_ind
     assert backend.search(parse_query("hòa", AUDITOR)).total == 4
     assert ids(backend, "mới đến") == ["live"]
     backend.close()
+
+
+def _apply_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "kho-index-apply" and t.is_alive()]
+
+
+def test_a_rebuild_interrupted_while_handing_the_end_leaves_no_apply_running(tmp_path, monkeypatch):
+    """An exception reaches the rebuild's thread while it hands the background apply its end
+    (Ctrl-C, a worker's soft time limit): the apply still ends, the staging index is closed, and
+    the next rebuild in the same process completes (it used to find the old writer holding the
+    index: 'database is locked' on every later rebuild of the process)."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    real_put = embedded._put
+    interrupted: list[bool] = []
+
+    def put(work: Any, item: Any, applier: threading.Thread) -> None:
+        if item is None and not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt("soft time limit")
+        real_put(work, item, applier)
+
+    monkeypatch.setattr(embedded, "_put", put)
+    docs = _varied_docs(12)
+    backend = EmbeddedBackend(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        reindex(backend, docs, batch_size=2)
+    assert interrupted and _apply_threads() == []
+    report = reindex(backend, docs, batch_size=2)
+    assert report.skipped + report.written == len(docs)
+    assert backend.search(parse_query("", AUDITOR)).total == len(docs)
+    assert _apply_threads() == []
+
+
+def test_an_apply_whose_end_was_never_handed_ends_by_itself(tmp_path, monkeypatch):
+    """The rebuild's thread is interrupted while handing the end and nothing closes the index:
+    the background apply commits what it holds and ends once its queue is empty, and a later
+    close finds it ended and releases the index's lock."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 2)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    monkeypatch.setattr(embedded, "_APPLY_IDLE_POLL", 0.05)
+    real_put = embedded._put
+
+    def put(work: Any, item: Any, applier: threading.Thread) -> None:
+        if item is None:
+            raise KeyboardInterrupt
+        real_put(work, item, applier)
+
+    monkeypatch.setattr(embedded, "_put", put)
+    staging = _Index(tmp_path / "s.sqlite3", bulk=True, defer=True)
+    staging.index(_varied_docs(6))
+    staging._apply_in_background()
+    assert len(_apply_threads()) == 1
+    with pytest.raises(KeyboardInterrupt):
+        staging._join_applier()
+    deadline = time.monotonic() + 10
+    while _apply_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _apply_threads() == []
+    monkeypatch.setattr(embedded, "_put", real_put)
+    staging.close()
+    assert staging._lock_file.closed
