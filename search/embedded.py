@@ -553,22 +553,18 @@ class _Index(IndexWriter):
         self._join_applier()  # one Tantivy writer at a time (the caller holds the write lock)
         if not removed and not added:
             return
-        heap = BULK_HEAP_BYTES if self.bulk else 50_000_000
-        writer = self.text.writer(heap_size=heap, num_threads=1)
+        writer = self._bulk_writer()
         try:
             for rowid in removed:
                 writer.delete_documents_by_term("rid", rowid)
             for rowid, doc in added:
                 writer.delete_documents_by_term("rid", rowid)
                 writer.add_document(_text_document(rowid, doc))
-            writer.commit()
         except BaseException:
             writer.rollback()
-            raise
-        finally:
             writer.wait_merging_threads()
-        self.text.reload()
-        self._searcher = None  # the next query takes a searcher on this commit
+            raise
+        self._commit(writer)
         done = sorted({*removed, *(r for r, _ in added)})
         for chunk in _chunks(done):
             self.conn.execute(
