@@ -553,18 +553,12 @@ class _Index(IndexWriter):
         self._join_applier()  # one Tantivy writer at a time (the caller holds the write lock)
         if not removed and not added:
             return
-        writer = self._bulk_writer()
-        try:
+        with self._tantivy_commit() as writer:
             for rowid in removed:
                 writer.delete_documents_by_term("rid", rowid)
             for rowid, doc in added:
                 writer.delete_documents_by_term("rid", rowid)
                 writer.add_document(_text_document(rowid, doc))
-        except BaseException:
-            writer.rollback()
-            writer.wait_merging_threads()
-            raise
-        self._commit(writer)
         done = sorted({*removed, *(r for r, _ in added)})
         for chunk in _chunks(done):
             self.conn.execute(
@@ -662,7 +656,7 @@ class _Index(IndexWriter):
                 analysed = self._analysed(futures)
                 if writer is None:
                     window.enter_context(self._file_lock())
-                    writer = self._bulk_writer()
+                    writer = self._new_writer()
                     opened = time.monotonic()
                 marked.extend(rowids)
                 self._add_rows(writer, conn, rowids, staged, analysed, applied)
@@ -674,8 +668,7 @@ class _Index(IndexWriter):
             self._applier_error = exc
             if writer is not None:
                 with contextlib.suppress(Exception):
-                    writer.rollback()
-                    writer.wait_merging_threads()
+                    self._discard(writer)
             window.close()
             while True:  # emptied until the end: the rebuild never waits
                 try:
@@ -711,9 +704,26 @@ class _Index(IndexWriter):
                 "Không cập nhật được chỉ mục tìm kiếm.", code="SEARCH_INDEX_UNAVAILABLE"
             ) from error
 
-    def _bulk_writer(self) -> tantivy.IndexWriter:
+    def _new_writer(self) -> tantivy.IndexWriter:
         return self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
                                 num_threads=1)
+
+    @staticmethod
+    def _discard(writer: tantivy.IndexWriter) -> None:
+        """Drop what this writer added since its last commit and wait for its merges."""
+        writer.rollback()
+        writer.wait_merging_threads()
+
+    @contextlib.contextmanager
+    def _tantivy_commit(self) -> Iterator[tantivy.IndexWriter]:
+        """A new writer: what the block adds is committed when it ends, dropped if it raises."""
+        writer = self._new_writer()
+        try:
+            yield writer
+        except BaseException:
+            self._discard(writer)
+            raise
+        self._commit(writer)
 
     def _commit(self, writer: tantivy.IndexWriter) -> None:
         """Commit this writer (rolled back on error), wait for its merges, take the commit."""
@@ -733,15 +743,9 @@ class _Index(IndexWriter):
     ) -> None:
         """These marked rows, as SQLite has them now, in one Tantivy commit; then their marks
         are cleared (``checked``: only where the row is unchanged since it was read)."""
-        writer = self._bulk_writer()
         applied: dict[int, tuple[str, int]] = {}
-        try:
+        with self._tantivy_commit() as writer:
             self._add_rows(writer, conn, pending, staged, analysed, applied)
-        except BaseException:
-            writer.rollback()
-            writer.wait_merging_threads()
-            raise
-        self._commit(writer)
         self._clear_marks(conn, pending, applied, checked=checked)
 
     def _add_rows(
