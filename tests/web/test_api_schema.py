@@ -10,7 +10,6 @@ import io
 import json
 import os
 import re
-import time
 from typing import Any
 
 import pytest
@@ -129,8 +128,10 @@ def _exercise(
     caller: Caller,
     failures: list[str],
     path_parameters: dict[str, Any] | None = None,
-) -> None:
+) -> int:
+    """Send generated requests of one operation; return how many were sent."""
     seen: set[str] = set()
+    sent = 0
 
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     @settings(
@@ -141,8 +142,10 @@ def _exercise(
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
+        nonlocal sent
         headers = caller.headers()
         response = case.call(headers=headers)
+        sent += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (AssertionError, BaseExceptionGroup) as exc:  # collected, reported together
@@ -158,6 +161,7 @@ def _exercise(
         run()
     except Unsatisfiable:  # nothing of this operation can be made invalid (no parameters, no body)
         assert mode is GenerationMode.NEGATIVE, operation.label
+    return sent
 
 
 def _existing(client: FlaskClient, people: People, signed: dict[str, bytes]) -> dict[str, Any]:
@@ -229,15 +233,20 @@ def test_generated_requests_get_documented_answers(
     schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
     caller = Caller(kho, people, who)
     failures: list[str] = []
-    started = time.monotonic()
+    valid_requests: dict[str, int] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _exercise(operation, mode, caller, failures)
+        sent = _exercise(operation, GenerationMode.POSITIVE, caller, failures)
+        _exercise(operation, GenerationMode.NEGATIVE, caller, failures)
         real = _real_path_parameters(operation.path, existing)
         if real:  # the same again on things that exist: bodies reach the services
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                _exercise(operation, mode, caller, failures, real)
-    elapsed = time.monotonic() - started
+            sent += _exercise(operation, GenerationMode.POSITIVE, caller, failures, real)
+            _exercise(operation, GenerationMode.NEGATIVE, caller, failures, real)
+        valid_requests[operation.label] = sent
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
-    assert elapsed < 120 * max(1, EXAMPLES // 6), elapsed
+    # Every documented operation was reached with requests its schema allows: an operation
+    # whose parameters no generated request can satisfy would otherwise pass unexercised.
+    # (schemathesis leaves out the schema document it was loaded from)
+    routes = {f"{m.upper()} {p}" for p, m in _api_routes(app)} - {"GET /api/openapi.json"}
+    assert valid_requests.keys() == routes
+    assert all(valid_requests.values()), [label for label, n in valid_requests.items() if not n]
