@@ -416,17 +416,43 @@ class AuditLog:
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
     def _write_witness(self, seq: int, digest: str) -> None:
-        if seq <= self._witnessed:
-            return
-        try:
-            current = read_witness(self.store)
-            if current["seq"] >= seq:
-                self._witnessed = current["seq"]
+        """Move the witness up to event ``seq`` (never down).
+
+        The witness is read, compared and replaced without a condition, so another writer's
+        higher witness can land between our read and our write and be replaced by our lower
+        one — the newest events would then be cut undetected. Every writer's events are stored
+        before it moves the witness: after our write, an event past ``seq`` means such a writer
+        may have been overwritten, and the witness is moved on to the newest event found (again,
+        until none follows). The last writer to move the witness thus always sees every event
+        of a writer it may have overwritten."""
+        while True:
+            if seq <= self._witnessed:
                 return
-        except NotFound:
-            pass
-        self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
-        self._witnessed = seq
+            try:
+                current = read_witness(self.store)
+                if current["seq"] >= seq:
+                    self._witnessed = current["seq"]
+                    return
+            except NotFound:
+                pass
+            self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
+            self._witnessed = seq
+            newer = self._newest_from(seq + 1)
+            if newer is None:
+                return
+            seq, digest = newer
+
+    def _newest_from(self, seq: int) -> tuple[int, str] | None:
+        """The sequence number and hash of the newest event of the objects that follow each
+        other from event ``seq`` on; None when no object starts at ``seq``."""
+        newest: AuditEvent | None = None
+        while True:
+            try:
+                events = self._read(event_key(seq))
+            except (NotFound, FormatInvalid):  # an unreadable object: ``verify`` names it
+                break
+            newest, seq = events[-1], seq + len(events)
+        return None if newest is None else (newest.seq, newest.hash)
 
     def _find_head(self) -> tuple[int, str]:
         """The next free sequence number and the hash of the newest event."""

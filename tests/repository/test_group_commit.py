@@ -308,3 +308,35 @@ def test_backup_under_a_group_committing_writer_restores_consistent(tmp_path: Pa
     numbers = [r.registration.number for r in fresh.register("den", 2026, actor=operator) if r.registration]
     assert numbers == list(range(1, len(numbers) + 1)) and 1 < len(numbers) < entries
     assert made.objects == len(read_manifest(copy)["objects"])
+
+
+class Overtaken(LocalStore):
+    """A store where, just before the witness write of the first log, another log appends and
+    moves the witness further — the interleaving two processes can meet."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.before_witness: list[object] = []
+
+    def put(self, key: str, data: bytes) -> ObjectInfo:
+        if key == "audit/witness.json" and self.before_witness:
+            self.before_witness.pop()()  # type: ignore[operator]
+        return super().put(key, data)
+
+
+@pytest.mark.parametrize("group", [True, False])
+def test_a_witness_write_overtaken_by_a_later_writer_is_not_left_behind(tmp_path: Path, group: bool) -> None:
+    store = Overtaken(tmp_path / "s")
+    first, second = AuditLog(store, group_commit=group), AuditLog(store, group_commit=group)
+    first.append("w1", "x:0")
+    # The first log has read the witness (seq 0) and is about to write seq 1 when the second
+    # log appends seq 2-3 and moves the witness to 3; the first log's write then lands.
+    store.before_witness.append(
+        lambda: second.append_many([EventDraft("w2", "y:0"), EventDraft("w2", "y:1")])
+    )
+    first.append("w1", "x:1")
+    assert [e.seq for e in AuditLog(store).events()] == [0, 1, 2, 3]
+    assert read_witness(store)["seq"] == 3
+    # and the chain's end is held by it: cutting the newest event is detected
+    store.delete(event_key(2 if group else 3))
+    assert not AuditLog(store).verify().ok
