@@ -326,7 +326,9 @@ start_ceph() {
   wait_for 60 "S3 gateway (http://$HOST:$S3_PORT)" s3_answers \
     || die "the S3 gateway does not answer" "$LOG/ceph-client.rgw.a.log" "$LOG/ceph-rgw.out"
 
-  radosgw-admin user create --uid=kho-test --display-name="Kho tests" \
+  # Each S3 test makes buckets of its own and memstore drops them at stop: the default cap of
+  # 1,000 buckets per user would fail a whole test run (TooManyBuckets) once it is reached.
+  radosgw-admin user create --uid=kho-test --display-name="Kho tests" --max-buckets=100000 \
     --access-key="$S3_ACCESS_KEY" --secret-key="$S3_SECRET_KEY" >>"$LOG/bootstrap.log" 2>&1 \
     || die "radosgw-admin user create failed" "$LOG/bootstrap.log"
   radosgw-admin user create --uid=kho-full --display-name="Kho tests (full quota)" \
