@@ -1,0 +1,270 @@
+"""A record's independent objects written in one step (``storage.group.write_group``): durable
+together, visible in today's order, a failure mid-group leaves what a failure there leaves when
+they are written one after another, and a process killed anywhere in it leaves a store that
+``fsck`` makes clean."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_testing import CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
+
+from kho.errors import AlreadyExists, Duplicate, StoreFull
+from repository.fsck import fsck
+from repository.records import Repository
+from repository.storage.base import ObjectInfo
+from repository.storage.group import NewObject, write_group, written
+from repository.storage.local import LocalStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Trace:
+    """Every fsync (of which file, on which thread) and every link, in the order they ran."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+
+    def fsync(self, real: Callable[[int], None]) -> Callable[[int], None]:
+        def traced(fd: int) -> None:
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            real(fd)
+            with self._lock:
+                self.events.append(("fsync", path, threading.get_ident()))
+
+        return traced
+
+    def link(self, real: Callable[..., None]) -> Callable[..., None]:
+        def traced(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+            real(src, dst, *args, **kwargs)
+            with self._lock:
+                self.events.append(("link", f"{src}\0{dst}", threading.get_ident()))
+
+        return traced
+
+    def links(self) -> list[tuple[int, str, str]]:
+        out = []
+        for i, (kind, what, _) in enumerate(self.events):
+            if kind == "link":
+                src, dst = what.split("\0")
+                if "/objects/" in dst:  # not the archive of a replaced witness
+                    out.append((i, src, dst))
+        return out
+
+    def fsync_at(self, path: str) -> int:
+        return next(i for i, (kind, what, _) in enumerate(self.events) if kind == "fsync" and what == path)
+
+
+@pytest.fixture
+def trace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trace]:
+    t = Trace()
+    monkeypatch.setattr(os, "fsync", t.fsync(os.fsync))
+    monkeypatch.setattr(os, "link", t.link(os.link))
+    yield t
+
+
+def _kind(dst: str) -> str:
+    key = dst.split("/objects/", 1)[1]
+    for prefix, kind in (
+        ("catalog/records/", "marker"),
+        ("keys/", "key"),
+        ("claims/sha256/", "sha-guard"),
+        ("claims/skh/", "skh-guard"),
+        ("registers/", "entry"),
+        ("audit/events/", "audit"),
+    ):
+        if key.startswith(prefix):
+            return kind
+    if "/content/" in key:
+        return "original"
+    if "/v0" in key:
+        return "version"
+    return key
+
+
+def test_every_object_is_durable_before_visible_and_before_the_commit_point(
+    tmp_path: Path, trace: Trace
+) -> None:
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    repo.create_document("den", incoming(code_number="7"), pdf_bytes("warm"), "w.pdf", CLERK)
+    trace.events.clear()
+
+    repo.create_document("den", incoming(code_number="8"), pdf_bytes("a", 200_000), "a.pdf", CLERK)
+
+    links = trace.links()
+    # Visible in the order a one-after-another write made them visible.
+    assert [_kind(dst) for _, _, dst in links] == [
+        "marker", "key", "original", "sha-guard", "skh-guard", "entry", "version", "audit",
+    ]
+    for at, src, _ in links:
+        assert trace.fsync_at(src) < at  # durable before visible
+    commit = next(at for at, _, dst in links if _kind(dst) == "entry")
+    for at, src, dst in links:
+        if at < commit:
+            assert trace.fsync_at(src) < commit, dst  # all it refers to is durable before it
+    # The fsyncs before the commit point overlapped: they ran on more than one thread.
+    pre_commit = {
+        trace.fsync_at(src) for at, src, _ in links if at < commit
+    }
+    threads = {trace.events[i][2] for i in pre_commit}
+    assert len(threads) >= 2
+    assert repo.audit.verify().ok
+
+
+def test_a_write_refused_mid_group_leaves_no_later_object_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    real_write = os.write
+
+    def disk_full_for_big_writes(fd: int, data: Any) -> int:
+        if len(data) > 100_000:  # the 200 KB original only
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", disk_full_for_big_writes)
+    with pytest.raises(StoreFull):
+        repo.create_document("den", incoming(code_number="9"), pdf_bytes("b", 200_000), "b.pdf", CLERK)
+    monkeypatch.setattr(os, "write", real_write)
+
+    store = repo.store
+    assert isinstance(store, LocalStore)
+    markers = [i.key for i in store.list("catalog/records/")]
+    assert len(markers) == 1  # the objects before the original are visible, as before
+    record_id = markers[0].rsplit("/", 1)[1]
+    assert repo.keys.store.exists(f"keys/{record_id}")
+    # ... and nothing after it: no original, guard, entry, version or audit event.
+    for prefix in ("records/", "claims/", "registers/", "audit/events/"):
+        assert list(store.list(prefix)) == [], prefix
+    assert list((store.root / "tmp").iterdir()) == []  # no staged object left behind
+    assert fsck(repo, repair=True, grace_seconds=0) is not None
+    assert fsck(repo, grace_seconds=0).clean
+    # The same document goes in afterwards.
+    record = repo.create_document("den", incoming(code_number="9"), pdf_bytes("b", 200_000), "b.pdf", CLERK)
+    assert record.registration is not None and record.registration.number == 1
+
+
+def test_a_guard_held_by_another_record_holds_back_the_rest_of_the_group(tmp_path: Path) -> None:
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    first = repo.create_document("den", incoming(code_number="10"), pdf_bytes("c"), "c.pdf", CLERK)
+    with pytest.raises(Duplicate) as caught:
+        # Same file (its SHA-256 guard is taken), another số/ký hiệu (its guard would be free).
+        repo.create_document("den", incoming(code_number="11"), pdf_bytes("c"), "c.pdf", CLERK)
+    assert caught.value.details.get("existing_record_id") == first.record_id
+    store = repo.store
+    holders = {
+        store.get(i.key).decode().count(first.record_id) > 0 for i in store.list("claims/")
+    }
+    assert holders == {True}  # every guard there is the first record's: none of the loser's
+    assert len(list(store.list("claims/"))) == 2
+    assert len(list(store.list("registers/"))) == 1
+    assert fsck(repo, repair=True, grace_seconds=0) is not None
+    assert fsck(repo, grace_seconds=0).clean
+
+
+def test_write_group_stops_at_the_first_failure_on_the_local_folder(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    store.put_if_absent("b", b"taken")
+    group = [NewObject(store, k, k.encode() * 10) for k in ("a", "b", "c")]
+    outcomes = write_group(group)
+    assert isinstance(outcomes[0], ObjectInfo)
+    assert isinstance(outcomes[1], AlreadyExists)
+    assert outcomes[2] is None  # held back
+    assert store.get("a") == b"a" * 10 and store.get("b") == b"taken" and not store.exists("c")
+    assert list((store.root / "tmp").iterdir()) == []
+    # An object every writer writes with the same bytes counts as written when it is there.
+    again = write_group([NewObject(store, "a", b"a" * 10, same_bytes=True), NewObject(store, "c", b"c")])
+    assert all(written(o) for o in again) and store.get("c") == b"c"
+
+
+@pytest.mark.s3
+def test_write_group_on_s3_sends_every_object_and_reports_each(tmp_path: Path) -> None:
+    store = make_store("s3", tmp_path, "group")
+    store.put_if_absent("b", b"taken")
+    group = [NewObject(store, k, k.encode() * 10, fresh=k != "b") for k in ("a", "b", "c", "d")]
+    outcomes = write_group(group)
+    assert isinstance(outcomes[1], AlreadyExists)
+    assert [written(o) for o in outcomes] == [True, False, True, True]
+    assert [store.get(k) for k in ("a", "b", "c", "d")] == [b"a" * 10, b"taken", b"c" * 10, b"d" * 10]
+
+
+@pytest.mark.s3
+def test_records_on_s3_written_in_groups_read_back_whole(tmp_path: Path) -> None:
+    repo = new_repository(make_store("s3", tmp_path, "gs"), make_store("s3", tmp_path, "gk"))
+    made = [
+        repo.create_document("den", incoming(code_number=str(20 + i)), pdf_bytes(f"s{i}"), "s.pdf", CLERK)
+        for i in range(3)
+    ] + [repo.create_document("di", outgoing(), None, None, CLERK)]
+    for record in made:
+        assert repo.get(record.record_id, actor=CLERK).registration == record.registration
+    assert [r.registration.number for r in made if r.registration] == [1, 2, 3, 1]
+    assert repo.audit.verify().ok
+    assert fsck(repo, grace_seconds=0).clean
+
+
+# A child that dies (os._exit: no cleanup, like SIGKILL) at its N-th fsync or link, on a plain
+# local folder, where the objects of a group are staged in threads and linked in order.
+CHILD = textwrap.dedent(
+    """
+    import os, sys, threading
+    sys.path[:0] = [{root!r}, {support!r}]
+    from kho_testing import CLERK, incoming, outgoing, new_repository, pdf_bytes
+    from repository.storage.local import LocalStore
+
+    what, die_at, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    count = [0]
+    lock = threading.Lock()
+    real = getattr(os, what)
+
+    def dying(*args, **kwargs):
+        with lock:
+            count[0] += 1
+            if count[0] == die_at:
+                os._exit(137)
+        return real(*args, **kwargs)
+
+    setattr(os, what, dying)
+    repo = new_repository(LocalStore({store!r}), LocalStore({keys!r}))
+    repo.create_document("den", incoming(code_number=str(100 + n)), pdf_bytes(str(n)), "a.pdf", CLERK)
+    repo.create_document("di", outgoing(), None, None, CLERK)
+    sys.exit(0)
+    """
+)
+
+
+def _assert_consistent(repo: Repository) -> None:
+    fsck(repo, repair=True, grace_seconds=0)
+    after = fsck(repo, grace_seconds=0)
+    assert after.clean, after.issues
+    for record in repo.records():
+        assert record.registration is not None
+        for stored in record.files:
+            _, data = repo.read_content(record.record_id, actor=CLERK)
+            assert len(data) == stored.size
+    assert repo.audit.verify().ok
+
+
+@pytest.mark.parametrize("what", ["fsync", "link"])
+def test_death_at_every_fsync_or_link_of_a_group_leaves_a_consistent_store(tmp_path: Path, what: str) -> None:
+    script = CHILD.format(
+        root=str(ROOT), support=str(ROOT / "tests" / "support"), store=str(tmp_path / "s"), keys=str(tmp_path / "k")
+    )
+    die_at = 1
+    while True:
+        code = subprocess.run([sys.executable, "-c", script, what, str(die_at), str(die_at)], check=False).returncode
+        if code == 0:
+            break
+        assert code == 137
+        _assert_consistent(new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")))
+        die_at += 1
+    assert die_at > 8  # the two creations really were cut at every step
