@@ -104,7 +104,14 @@ def test_every_object_is_durable_before_visible_and_before_the_commit_point(
     links = trace.links()
     # Visible in the order a one-after-another write made them visible.
     assert [_kind(dst) for _, _, dst in links] == [
-        "marker", "key", "original", "sha-guard", "skh-guard", "entry", "version", "audit",
+        "marker",
+        "key",
+        "original",
+        "sha-guard",
+        "skh-guard",
+        "entry",
+        "version",
+        "audit",
     ]
     for at, src, _ in links:
         assert trace.fsync_at(src) < at  # durable before visible
@@ -113,9 +120,7 @@ def test_every_object_is_durable_before_visible_and_before_the_commit_point(
         if at < commit:
             assert trace.fsync_at(src) < commit, dst  # all it refers to is durable before it
     # The fsyncs before the commit point overlapped: they ran on more than one thread.
-    pre_commit = {
-        trace.fsync_at(src) for at, src, _ in links if at < commit
-    }
+    pre_commit = {trace.fsync_at(src) for at, src, _ in links if at < commit}
     threads = {trace.events[i][2] for i in pre_commit}
     assert len(threads) >= 2
     assert repo.audit.verify().ok
@@ -162,9 +167,7 @@ def test_a_guard_held_by_another_record_holds_back_the_rest_of_the_group(tmp_pat
         repo.create_document("den", incoming(code_number="11"), pdf_bytes("c"), "c.pdf", CLERK)
     assert caught.value.details.get("existing_record_id") == first.record_id
     store = repo.store
-    holders = {
-        store.get(i.key).decode().count(first.record_id) > 0 for i in store.list("claims/")
-    }
+    holders = {store.get(i.key).decode().count(first.record_id) > 0 for i in store.list("claims/")}
     assert holders == {True}  # every guard there is the first record's: none of the loser's
     assert len(list(store.list("claims/"))) == 2
     assert len(list(store.list("registers/"))) == 1
@@ -257,11 +260,16 @@ def _assert_consistent(repo: Repository) -> None:
 @pytest.mark.parametrize("what", ["fsync", "link"])
 def test_death_at_every_fsync_or_link_of_a_group_leaves_a_consistent_store(tmp_path: Path, what: str) -> None:
     script = CHILD.format(
-        root=str(ROOT), support=str(ROOT / "tests" / "support"), store=str(tmp_path / "s"), keys=str(tmp_path / "k")
+        root=str(ROOT),
+        support=str(ROOT / "tests" / "support"),
+        store=str(tmp_path / "s"),
+        keys=str(tmp_path / "k"),
     )
     die_at = 1
     while True:
-        code = subprocess.run([sys.executable, "-c", script, what, str(die_at), str(die_at)], check=False).returncode
+        code = subprocess.run(
+            [sys.executable, "-c", script, what, str(die_at), str(die_at)], check=False
+        ).returncode
         if code == 0:
             break
         assert code == 137
