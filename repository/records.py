@@ -554,16 +554,6 @@ class Repository:
                 self._claim(key, record_id, what, taken=isinstance(outcome, AlreadyExists))
                 claims.append(key)
 
-    def _store_original(self, record_id: str, data: bytes, name: str, *, fresh: bool = False) -> StoredFile:
-        info = check_original(data, name, max_bytes=self.max_file_bytes)
-        key = content_key(record_id, info.sha256)
-        put = self.store.put_new if fresh else self.store.put_if_absent
-        try:
-            put(key, self.keys.seal(record_id, data, key))
-        except AlreadyExists:
-            pass  # the same bytes, already there (a retried step)
-        return StoredFile.from_info(info)
-
     @staticmethod
     def _claim_body(record_id: str) -> bytes:
         return formats.dumps(
@@ -1100,20 +1090,29 @@ class Repository:
         self.authorize(actor, Action.RECORD_CREATE)
         info = check_original(content, filename, max_bytes=self.max_file_bytes)
         record_id = new_record_id()
-        self._write_marker(record_id, direction.value, fresh=True)
-        self.keys.create(record_id, fresh=True)
         what = f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256)."
         if (holder := self._sha256_holder(info.sha256)) is not None:
             self._restore_creation_event(holder, actor)
             raise Duplicate(what, existing_record_id=holder["record_id"])
-        # The original goes in before the guard, so the guard is held only until the commit.
-        stored = self._store_original(record_id, content, info.original_name, fresh=True)
+        # Marker, key, original and guard in one step, visible in that order: the original goes
+        # in before the guard, so the guard is held only until the commit.
+        key = content_key(record_id, info.sha256)
+        in_flight = [self._marker_object(record_id, direction.value, None), self.keys.new_object(record_id)]
+        in_flight.append(
+            NewObject(self.store, key, self.keys.seal(record_id, content, key), fresh=True, same_bytes=True)
+        )
+        stored = StoredFile.from_info(info)
         claim = f"claims/sha256/{info.sha256}"
+        taken: list[str] = []
         try:
-            self._claim(claim, record_id, what)
+            self._write_in_flight(in_flight, [(claim, what)], record_id, taken)
         except Duplicate:
             if (holder := self._sha256_holder(info.sha256)) is not None:
                 self._restore_creation_event(holder, actor)
+            raise
+        except BaseException:
+            for held in taken:
+                self._release(held, record_id)
             raise
         record = Record(
             record_id=record_id,
@@ -1721,10 +1720,16 @@ class Repository:
         md = parse_file(metadata, default_organ_id=self.agency_id, known_organ=self.is_known_organ)
         self._authorize_new(actor, Action.FILE_EDIT, self._draft(KIND_FILE, md))
         record_id = new_record_id()
-        self._write_marker(record_id, KIND_FILE, fresh=True)
-        self.keys.create(record_id, fresh=True)
         claim = "claims/filecode/" + _digest(md.file_code)
-        self._claim(claim, record_id, f"Mã hồ sơ {md.file_code} đã tồn tại.")
+        in_flight = [self._marker_object(record_id, KIND_FILE, None), self.keys.new_object(record_id)]
+        taken: list[str] = []
+        try:
+            guard = (claim, f"Mã hồ sơ {md.file_code} đã tồn tại.")
+            self._write_in_flight(in_flight, [guard], record_id, taken)
+        except BaseException:
+            for held in taken:
+                self._release(held, record_id)
+            raise
         record = Record(
             record_id=record_id,
             version=1,
