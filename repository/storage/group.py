@@ -33,6 +33,16 @@ _pool_pid = 0
 _pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    """A child of ``fork`` has none of the parent's threads, and a lock held by one of them at
+    the fork would stay held: start from nothing."""
+    global _pool, _pool_pid, _pool_lock
+    _pool, _pool_pid, _pool_lock = None, 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _executor() -> ThreadPoolExecutor:
     """One pool per process (a pool inherited through ``fork`` has no threads behind it)."""
     global _pool, _pool_pid
