@@ -156,14 +156,5 @@ def _done(value: Outcome) -> Future[Outcome]:
     return future
 
 
-def raise_first(objects: Sequence[NewObject], outcomes: Sequence[Outcome]) -> list[ObjectInfo]:
-    """The infos of a group that had to be written whole; else the first failure, raised."""
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    assert all(o is not None for o in outcomes), "an object held back without a failure before it"
-    return [o for o in outcomes if isinstance(o, ObjectInfo)]
-
-
 def written(outcome: Outcome) -> bool:
     return isinstance(outcome, ObjectInfo)
