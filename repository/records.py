@@ -228,24 +228,27 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form of this version (stamped with its format version)."""
-        return formats.stamp(formats.RECORD.name, {
-            "record_id": self.record_id,
-            "document_id": self.document_id,
-            "version": self.version,
-            "kind": self.kind,
-            "created_at": self.created_at,
-            "actor": self.actor,
-            "metadata": self.metadata.to_dict() if self.metadata is not None else None,
-            "files": [f.__dict__ for f in self.files],
-            "registration": self.registration.__dict__ if self.registration else None,
-            "documents": list(self.documents),
-            "state": self.state,
-            "note": self.note,
-            "extra": self.extra,
-            "grant_users": list(self.grant_users),
-            "grant_units": list(self.grant_units),
-            "created_by": self.created_by,
-        })
+        return formats.stamp(
+            formats.RECORD.name,
+            {
+                "record_id": self.record_id,
+                "document_id": self.document_id,
+                "version": self.version,
+                "kind": self.kind,
+                "created_at": self.created_at,
+                "actor": self.actor,
+                "metadata": self.metadata.to_dict() if self.metadata is not None else None,
+                "files": [f.__dict__ for f in self.files],
+                "registration": self.registration.__dict__ if self.registration else None,
+                "documents": list(self.documents),
+                "state": self.state,
+                "note": self.note,
+                "extra": self.extra,
+                "grant_users": list(self.grant_users),
+                "grant_units": list(self.grant_units),
+                "created_by": self.created_by,
+            },
+        )
 
     @classmethod
     def from_dict(cls, stored: Mapping[str, Any]) -> Record:
@@ -349,8 +352,13 @@ def destroyed_row(record: Record, *, by: str, at: str, decision: str) -> dict[st
         "note": None,
         "state": "destroyed",
     }
-    return {"record_id": record.record_id, "destroyed_by": by, "destroyed_at": at, "decision": decision,
-            "record": reduced}
+    return {
+        "record_id": record.record_id,
+        "destroyed_by": by,
+        "destroyed_at": at,
+        "decision": decision,
+        "record": reduced,
+    }
 
 
 HOLD_PREFIX = "holds/"
@@ -526,30 +534,30 @@ class Repository:
     def _write_in_flight(
         self, objects: list[NewObject], guards: list[tuple[str, str]], record_id: str, claims: list[str]
     ) -> None:
-        """Write the objects of a record in flight (marker, key, original) and take its
-        duplicate guards (key, message) in one step: all durable at once, visible in this order
-        (``storage.group.write_group``), as writing them one after another would leave them at
-        any failure. Every guard taken goes into ``claims`` (the caller gives them back if the
-        record is not committed). A guard another writer holds is settled as :meth:`_claim`
-        settles it (taken over if stale, else :class:`Duplicate`), after the others."""
+        """Write the objects of a record in flight (marker, key, original) in one step, then take
+        its duplicate guards (key, message) in a second one.
+
+        The first step makes its objects durable at once and visible in this order, as writing
+        them one after another would leave them at any failure. The guards are stamped only once the original
+        is stored (as one after another): a guard is then held only for the moment between it
+        and the commit, and ``claim_is_stale`` cannot hand it to another writer while a slow
+        original is still on its way. Every guard taken goes into ``claims`` (the caller gives
+        them back if the record is not committed). A guard another writer holds is settled as
+        :meth:`_claim` settles it (taken over if stale, else :class:`Duplicate`), after the
+        others."""
+        for outcome in write_group(objects):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if not guards:
+            return
         body = self._claim_body(record_id)
-        group = objects + [NewObject(self.store, key, body) for key, _ in guards]
+        group = [NewObject(self.store, key, body) for key, _ in guards]
         outcomes = write_group(group)
-        failure: BaseException | None = None
-        for i, (obj, outcome) in enumerate(zip(group, outcomes, strict=True)):
-            guard = i >= len(objects)
-            if written(outcome):
-                if guard:
-                    claims.append(obj.key)
-            elif (
-                isinstance(outcome, BaseException)
-                and failure is None
-                and not (guard and isinstance(outcome, AlreadyExists))
-            ):
-                failure = outcome
-        if failure is not None:
-            raise failure
-        for (key, what), outcome in zip(guards, outcomes[len(objects) :], strict=True):
+        claims.extend(obj.key for obj, outcome in zip(group, outcomes, strict=True) if written(outcome))
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, AlreadyExists):
+                raise outcome
+        for (key, what), outcome in zip(guards, outcomes, strict=True):
             if not written(outcome):
                 self._claim(key, record_id, what, taken=isinstance(outcome, AlreadyExists))
                 claims.append(key)
@@ -653,7 +661,13 @@ class Repository:
         return [content_key(record.record_id, f.sha256) for f in record.files]
 
     def place_hold(
-        self, record_id: str, hold_id: str, reason: str, *, actor: Actor, kind: str = "hold",
+        self,
+        record_id: str,
+        hold_id: str,
+        reason: str,
+        *,
+        actor: Actor,
+        kind: str = "hold",
         authorize: Action = Action.HOLD_PLACE,
     ) -> dict[str, Any]:
         """Put a record or hồ sơ under hold (idempotent per ``hold_id``); on a store with object
@@ -694,7 +708,8 @@ class Repository:
         if held.get("kind") == "recall":
             raise LegalHold(
                 "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
-                record_id=record_id, hold_id=hold_id,
+                record_id=record_id,
+                hold_id=hold_id,
             )
         self.store.delete(key)
         if self.store.supports_retention and not self.holds_on(record_id):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from kho_testing import CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
 
+import repository.records as records_module
 from kho.errors import AlreadyExists, Duplicate, StoreFull
 from repository.fsck import fsck
 from repository.records import Repository
@@ -276,3 +278,50 @@ def test_death_at_every_fsync_or_link_of_a_group_leaves_a_consistent_store(tmp_p
         _assert_consistent(new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")))
         die_at += 1
     assert die_at > 8  # the two creations really were cut at every step
+
+
+# Review findings on the group write (F1..F3): each test below failed before its fix.
+
+
+def test_a_slow_original_keeps_its_guards_from_a_second_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard is stamped once the original is stored, so a grace period shorter than the
+    original's write does not hand it to a competing writer of the same file (F1)."""
+    monkeypatch.setattr(records_module, "CLAIM_GRACE_SECONDS", 1)  # stands for the real 30 s
+    real_write_temp = LocalStore._write_temp
+
+    def slow_write_temp(self: LocalStore, data: bytes) -> Path:  # a large original: longer than the grace
+        if len(data) > 100_000:
+            time.sleep(1.5)
+        return real_write_temp(self, data)
+
+    real_allocate = Repository._allocate
+
+    def busy_allocate(self: Repository, *args: Any, **kwargs: Any) -> Any:  # well under the grace
+        time.sleep(0.5)
+        return real_allocate(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalStore, "_write_temp", slow_write_temp)
+    monkeypatch.setattr(Repository, "_allocate", busy_allocate)
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    content = pdf_bytes("same", size=200_000)
+    out: dict[str, str] = {}
+
+    def create(tag: str, number: str) -> None:
+        try:
+            out[tag] = repo.create_document(
+                "den", incoming(code_number=number), content, "x.pdf", CLERK
+            ).record_id
+        except Duplicate as exc:
+            out[tag] = "Duplicate:" + str(exc.details.get("existing_record_id"))
+
+    first = threading.Thread(target=create, args=("A", "901"))
+    second = threading.Thread(target=create, args=("B", "902"))
+    first.start()
+    time.sleep(0.1)
+    second.start()
+    first.join()
+    second.join()
+    assert out["B"] == "Duplicate:" + out["A"]  # the same file is stored once
+    assert [r.record_id for r in repo.records()] == [out["A"]]
