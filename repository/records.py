@@ -537,15 +537,16 @@ class Repository:
         """Write the objects of a record in flight (marker, key, original) in one step, then take
         its duplicate guards (key, message) in a second one.
 
-        The first step makes its objects durable at once and visible in this order, as writing
-        them one after another would leave them at any failure. The guards are stamped only once the original
+        The first step makes its objects durable at once and visible in this order (the
+        marker first also where a group is sent concurrently: ``lead``), as writing them one after
+        another would leave them at any failure. The guards are stamped only once the original
         is stored (as one after another): a guard is then held only for the moment between it
         and the commit, and ``claim_is_stale`` cannot hand it to another writer while a slow
         original is still on its way. Every guard taken goes into ``claims`` (the caller gives
         them back if the record is not committed). A guard another writer holds is settled as
         :meth:`_claim` settles it (taken over if stale, else :class:`Duplicate`), after the
         others."""
-        for outcome in write_group(objects):
+        for outcome in write_group(objects, lead=True):
             if isinstance(outcome, BaseException):
                 raise outcome
         if not guards:

@@ -72,17 +72,20 @@ NOT_WRITTEN = None
 Outcome = ObjectInfo | BaseException | None
 
 
-def write_group(objects: Sequence[NewObject]) -> list[Outcome]:
+def write_group(objects: Sequence[NewObject], *, lead: bool = False) -> list[Outcome]:
     """Create ``objects`` as one step; per object its :class:`ObjectInfo`, the error it met, or
-    ``None`` when an earlier failure held it back (ordered backends only). Never raises for an
-    object's own failure: the caller decides (a duplicate guard that is taken is not an error
-    of the group)."""
+    ``None`` when an earlier failure held it back. Never raises for an object's own failure:
+    the caller decides (a duplicate guard that is taken is not an error of the group).
+
+    ``lead``: the first object is made visible before any other is sent, also where the group
+    is sent concurrently; a failure of it holds back the rest (a record's catalog marker: what
+    ``kho fsck`` finds a record in flight by)."""
     if not objects:
         return []
     staged: list[Staged | BaseException] = _stage_all(objects)
     if all(not isinstance(s, BaseException) and s.ordered for s in staged):
         return _publish_in_order(objects, staged)
-    return _publish_concurrently(objects, staged)
+    return _publish_concurrently(objects, staged, lead)
 
 
 def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
@@ -136,8 +139,15 @@ def _publish_in_order(
 
 
 def _publish_concurrently(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException]
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], lead: bool
 ) -> list[Outcome]:
+    head: list[Outcome] = []
+    if lead:
+        first = staged[0]
+        head = [first if isinstance(first, BaseException) else _outcome(objects[0], first)]
+        if isinstance(head[0], BaseException):
+            return head + [NOT_WRITTEN] * (len(objects) - 1)
+        objects, staged = objects[1:], staged[1:]
     pool = _executor()
     futures: list[Future[Outcome] | BaseException] = []
     for obj, item in zip(objects, staged, strict=True):
@@ -147,7 +157,7 @@ def _publish_concurrently(
             futures.append(_done(_outcome(obj, item)))
         else:
             futures.append(pool.submit(_outcome, obj, item))
-    return [f if isinstance(f, BaseException) else f.result() for f in futures]
+    return head + [f if isinstance(f, BaseException) else f.result() for f in futures]
 
 
 def _done(value: Outcome) -> Future[Outcome]:

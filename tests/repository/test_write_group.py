@@ -20,7 +20,7 @@ import pytest
 from kho_testing import CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
 
 import repository.records as records_module
-from kho.errors import AlreadyExists, Duplicate, StoreFull
+from kho.errors import AlreadyExists, Duplicate, StoreFull, StoreUnavailable
 from repository.fsck import fsck
 from repository.records import Repository
 from repository.storage.base import ObjectInfo
@@ -325,3 +325,28 @@ def test_a_slow_original_keeps_its_guards_from_a_second_writer(
     second.join()
     assert out["B"] == "Duplicate:" + out["A"]  # the same file is stored once
     assert [r.record_id for r in repo.records()] == [out["A"]]
+
+
+@pytest.mark.s3
+def test_a_failed_marker_on_s3_leaves_no_key_behind(tmp_path: Path) -> None:
+    """The marker goes first also where a group is sent concurrently: a record whose marker was
+    refused leaves nothing fsck cannot find (F2)."""
+    store, keystore = make_store("s3", tmp_path, "ms"), make_store("s3", tmp_path, "mk")
+    real_put_new = type(store).put_new
+
+    def refusing_marker(key: str, data: bytes) -> ObjectInfo:
+        if key.startswith("catalog/records/"):
+            raise StoreUnavailable("injected 503 on the marker", key=key)
+        return real_put_new(store, key, data)
+
+    store.put_new = refusing_marker  # type: ignore[method-assign]
+    repo = new_repository(store, keystore)
+    with pytest.raises(StoreUnavailable):
+        repo.create_document("di", outgoing(), None, None, CLERK)
+    with pytest.raises(StoreUnavailable):
+        repo.create_document("den", incoming(code_number="31"), pdf_bytes("m"), "m.pdf", CLERK)
+    del store.put_new
+    assert [i.key for i in keystore.list("keys/")] == []
+    for prefix in ("records/", "claims/", "registers/", "catalog/"):
+        assert [i.key for i in store.list(prefix)] == [], prefix
+    assert fsck(repo, grace_seconds=0).clean
