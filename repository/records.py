@@ -70,7 +70,7 @@ from repository.registers import (
 )
 from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
 from repository.storage.base import ObjectStore
-from repository.storage.group import NewObject, write_group, written
+from repository.storage.group import NewObject, Outcome, write_group, written
 from repository.vocabulary import (
     Direction,
     document_identifier,
@@ -537,15 +537,15 @@ class Repository:
         """Write the objects of a record in flight (marker, key, original) in one step, then take
         its duplicate guards (key, message) in a second one.
 
-        The first step makes its objects durable at once and visible in this order (the
-        marker first also where a group is sent concurrently: ``lead``), as writing them one after
+        The first step makes its objects durable at once and visible in this order (the marker
+        first also where a group is sent concurrently: ``lead``), as writing them one after
         another would leave them at any failure. The guards are stamped only once the original
         is stored (as one after another): a guard is then held only for the moment between it
         and the commit, and ``claim_is_stale`` cannot hand it to another writer while a slow
-        original is still on its way. Every guard taken goes into ``claims`` (the caller gives
-        them back if the record is not committed). A guard another writer holds is settled as
-        :meth:`_claim` settles it (taken over if stale, else :class:`Duplicate`), after the
-        others."""
+        original is still on its way. Every guard taken goes into ``claims`` as soon as it is
+        known to be taken, also when the step is interrupted (the caller gives them back if the
+        record is not committed). A guard another writer holds is settled as :meth:`_claim`
+        settles it (taken over if stale, else :class:`Duplicate`), after the others."""
         for outcome in write_group(objects, lead=True):
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -553,8 +553,12 @@ class Repository:
             return
         body = self._claim_body(record_id)
         group = [NewObject(self.store, key, body) for key, _ in guards]
-        outcomes = write_group(group)
-        claims.extend(obj.key for obj, outcome in zip(group, outcomes, strict=True) if written(outcome))
+
+        def taken(i: int, outcome: Outcome) -> None:
+            if written(outcome) and group[i].key not in claims:
+                claims.append(group[i].key)
+
+        outcomes = write_group(group, report=taken)
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, AlreadyExists):
                 raise outcome

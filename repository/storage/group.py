@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from kho.errors import AlreadyExists
@@ -71,21 +71,44 @@ NOT_WRITTEN = None
 
 Outcome = ObjectInfo | BaseException | None
 
+SETTLE_SECONDS = 30.0
+"""How long an interrupted group waits for the requests it has already sent (a duplicate guard
+that landed later than that is stale by then: ``records.CLAIM_GRACE_SECONDS``)."""
 
-def write_group(objects: Sequence[NewObject], *, lead: bool = False) -> list[Outcome]:
+Report = Callable[[int, Outcome], None]
+
+
+def _ignore(index: int, outcome: Outcome) -> None:
+    pass
+
+
+def write_group(
+    objects: Sequence[NewObject], *, lead: bool = False, report: Report | None = None
+) -> list[Outcome]:
     """Create ``objects`` as one step; per object its :class:`ObjectInfo`, the error it met, or
     ``None`` when an earlier failure held it back. Never raises for an object's own failure:
     the caller decides (a duplicate guard that is taken is not an error of the group).
 
     ``lead``: the first object is made visible before any other is sent, also where the group
     is sent concurrently; a failure of it holds back the rest (a record's catalog marker: what
-    ``kho fsck`` finds a record in flight by)."""
+    ``kho fsck`` finds a record in flight by). ``report(i, outcome)`` is called in the calling
+    thread as soon as an object's outcome is known, also when the group is interrupted (a
+    ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
+    :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
+    object not made visible, and raises the interruption."""
     if not objects:
         return []
+    tell = report or _ignore
     staged: list[Staged | BaseException] = _stage_all(objects)
-    if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-        return _publish_in_order(objects, staged)
-    return _publish_concurrently(objects, staged, lead)
+    try:
+        if all(not isinstance(s, BaseException) and s.ordered for s in staged):
+            return _publish_in_order(objects, staged, tell)
+        return _publish_concurrently(objects, staged, tell, lead)
+    finally:
+        # Published or not, a staged object's temp is no longer needed (a no-op once linked).
+        for item in staged:
+            if not isinstance(item, BaseException):
+                item.discard()
 
 
 def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
@@ -96,16 +119,36 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
             return exc
 
     costly = [obj for obj in objects if obj.store.stages_durably(obj.key)]
+    out: list[Staged | BaseException] = []
     if len(costly) < 2:
-        return [stage(obj) for obj in objects]
+        try:
+            for obj in objects:
+                out.append(stage(obj))
+        except BaseException:
+            _discard(out)
+            raise
+        return out
     pool = _executor()
     futures: list[Future[Staged | BaseException] | None] = [
         pool.submit(stage, obj) if obj.store.stages_durably(obj.key) else None for obj in objects
     ]
-    out: list[Staged | BaseException] = []
-    for obj, future in zip(objects, futures, strict=True):
-        out.append(future.result() if future is not None else stage(obj))
+    try:
+        for obj, future in zip(objects, futures, strict=True):
+            out.append(future.result() if future is not None else stage(obj))
+    except BaseException:
+        # Interrupted: let what was sent finish, then give up every staged temp file.
+        sent = [f for f in futures if f is not None and not f.cancel()]
+        wait(sent, timeout=SETTLE_SECONDS)
+        _discard(out)
+        _discard(f.result() for f in sent if f.done() and not f.cancelled())
+        raise
     return out
+
+
+def _discard(items: Iterable[Staged | BaseException | None]) -> None:
+    for item in items:
+        if isinstance(item, Staged):
+            item.discard()
 
 
 def _outcome(obj: NewObject, publish: Staged) -> Outcome:
@@ -120,50 +163,56 @@ def _outcome(obj: NewObject, publish: Staged) -> Outcome:
 
 
 def _publish_in_order(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException]
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
-    failed = False
     for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
-        if failed:
-            if not isinstance(item, BaseException):
-                item.discard()
-            continue
-        if isinstance(item, BaseException):
-            out[i] = item
-            failed = True
-            continue
-        out[i] = _outcome(obj, item)
-        failed = isinstance(out[i], BaseException)
+        out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
+        tell(i, out[i])
+        if isinstance(out[i], BaseException):
+            break  # the rest is held back (write_group discards their temp files)
     return out
 
 
 def _publish_concurrently(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], lead: bool
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, lead: bool
 ) -> list[Outcome]:
-    head: list[Outcome] = []
+    out: list[Outcome] = [NOT_WRITTEN] * len(objects)
+    start = 0
     if lead:
         first = staged[0]
-        head = [first if isinstance(first, BaseException) else _outcome(objects[0], first)]
-        if isinstance(head[0], BaseException):
-            return head + [NOT_WRITTEN] * (len(objects) - 1)
-        objects, staged = objects[1:], staged[1:]
+        out[0] = first if isinstance(first, BaseException) else _outcome(objects[0], first)
+        tell(0, out[0])
+        if isinstance(out[0], BaseException):
+            return out
+        start = 1
     pool = _executor()
-    futures: list[Future[Outcome] | BaseException] = []
-    for obj, item in zip(objects, staged, strict=True):
-        if isinstance(item, BaseException):
-            futures.append(item)
-        elif len(objects) == 1 or item.ordered:
-            futures.append(_done(_outcome(obj, item)))
-        else:
-            futures.append(pool.submit(_outcome, obj, item))
-    return head + [f if isinstance(f, BaseException) else f.result() for f in futures]
-
-
-def _done(value: Outcome) -> Future[Outcome]:
-    future: Future[Outcome] = Future()
-    future.set_result(value)
-    return future
+    futures: dict[int, Future[Outcome]] = {}
+    try:
+        for i in range(start, len(objects)):
+            obj, item = objects[i], staged[i]
+            if isinstance(item, BaseException):
+                out[i] = item
+                tell(i, item)
+            elif len(objects) - start == 1 or item.ordered:
+                out[i] = _outcome(obj, item)
+                tell(i, out[i])
+            else:
+                futures[i] = pool.submit(_outcome, obj, item)
+        for i in list(futures):
+            out[i] = futures[i].result()
+            tell(i, out[i])
+            del futures[i]
+    except BaseException:
+        # Interrupted: nothing more is sent; what was sent is waited for and reported, so that
+        # the caller can give back what landed (a guard) before the interruption goes on.
+        sent = {i: f for i, f in futures.items() if not f.cancel()}
+        wait(list(sent.values()), timeout=SETTLE_SECONDS)
+        for i, f in sent.items():
+            if f.done():
+                tell(i, f.result())
+        raise
+    return out
 
 
 def written(outcome: Outcome) -> bool:

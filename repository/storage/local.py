@@ -383,12 +383,18 @@ class _LocalStaged(Staged):
     def __init__(self, store: LocalStore, key: str, path: Path, tmp: Path, size: int) -> None:
         super().__init__(store, key, b"", fresh=False)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._settled = False  # the temp file is gone (published or discarded): its name may be reused
 
     def publish(self) -> ObjectInfo:
         if self._path.exists():
             self.discard()
             raise AlreadyExists(f"Đối tượng {self.key} đã tồn tại.", key=self.key)
-        return self._local._link_new(self._tmp, self.key, self._path, self._size)
+        try:
+            return self._local._link_new(self._tmp, self.key, self._path, self._size)
+        finally:
+            self._settled = True  # _link_new removed the temp file either way
 
     def discard(self) -> None:
-        self._tmp.unlink(missing_ok=True)
+        if not self._settled:
+            self._settled = True
+            self._tmp.unlink(missing_ok=True)

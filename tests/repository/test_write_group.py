@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -350,3 +351,85 @@ def test_a_failed_marker_on_s3_leaves_no_key_behind(tmp_path: Path) -> None:
     for prefix in ("records/", "claims/", "registers/", "catalog/"):
         assert [i.key for i in store.list(prefix)] == [], prefix
     assert fsck(repo, grace_seconds=0).clean
+
+
+class _Interrupt:
+    """Interrupt the main thread (as Ctrl-C would) from a thread doing a write of the group."""
+
+    def __init__(self) -> None:
+        self.sent = False
+        self._old: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        def raise_interrupt(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        self._old = signal.signal(signal.SIGUSR1, raise_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGUSR1, self._old)
+
+    def fire(self) -> None:
+        with _FIRE_LOCK:
+            if not self.sent:
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGUSR1)
+
+
+_FIRE_LOCK = threading.Lock()
+
+
+@pytest.mark.s3
+def test_an_interrupt_while_guards_are_sent_on_s3_gives_every_guard_back(tmp_path: Path) -> None:
+    """Interrupted while its guards are on their way, a creation waits for them and gives back
+    each one that landed: the same file goes in afterwards (F3)."""
+    store, keystore = make_store("s3", tmp_path, "is"), make_store("s3", tmp_path, "ik")
+    real_put_if_absent = type(store).put_if_absent
+    repo = new_repository(store, keystore)
+    content = pdf_bytes("interrupted", size=50_000)
+    with _Interrupt() as interrupt:
+
+        def slow_guard(key: str, data: bytes) -> ObjectInfo:
+            if key.startswith("claims/"):
+                interrupt.fire()
+                time.sleep(1.0)
+            return real_put_if_absent(store, key, data)
+
+        store.put_if_absent = slow_guard  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            repo.create_document("den", incoming(code_number="77"), content, "a.pdf", CLERK)
+        del store.put_if_absent
+    assert interrupt.sent
+    assert [i.key for i in store.list("claims/")] == []  # each guard that landed was given back
+    time.sleep(1.2)
+    assert [i.key for i in store.list("claims/")] == []  # and none lands afterwards
+    record = repo.create_document("den", incoming(code_number="78"), content, "a.pdf", CLERK)
+    assert record.registration is not None
+    fsck(repo, repair=True, grace_seconds=0)
+    assert fsck(repo, grace_seconds=0).clean
+
+
+def test_an_interrupt_while_a_group_is_staged_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted while its objects are made durable, a group waits for them and gives up
+    every staged temp file (F3)."""
+    store = LocalStore(tmp_path / "store")
+    real_write_temp = LocalStore._write_temp
+    with _Interrupt() as interrupt:
+
+        def slow_write_temp(self: LocalStore, data: bytes) -> Path:
+            if len(data) > 100_000:
+                interrupt.fire()
+                time.sleep(0.5)
+            return real_write_temp(self, data)
+
+        monkeypatch.setattr(LocalStore, "_write_temp", slow_write_temp)
+        group = [NewObject(store, "small", b"s"), NewObject(store, "big", b"b" * 200_000)]
+        with pytest.raises(KeyboardInterrupt):
+            write_group(group)
+    assert interrupt.sent
+    time.sleep(0.7)
+    assert list((store.root / "tmp").iterdir()) == []
+    assert not store.exists("small") and not store.exists("big")
