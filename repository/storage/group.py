@@ -28,7 +28,12 @@ from kho.errors import AlreadyExists
 from repository.storage.base import ObjectInfo, ObjectStore, Staged
 
 _MAX_THREADS = 8
-_pool: ThreadPoolExecutor | None = None
+_SMALL_THREADS = 4
+SMALL_BYTES = 64 * 1024
+"""Objects up to this size go to a pool of their own: a record's guards, markers, versions and
+audit events (the audit step runs under the log's lock) never wait behind other requests'
+large originals."""
+_pools: dict[bool, ThreadPoolExecutor] = {}
 _pool_pid = 0
 _pool_lock = threading.Lock()
 
@@ -36,21 +41,28 @@ _pool_lock = threading.Lock()
 def _forget_pool_after_fork() -> None:
     """A child of ``fork`` has none of the parent's threads, and a lock held by one of them at
     the fork would stay held: start from nothing."""
-    global _pool, _pool_pid, _pool_lock
-    _pool, _pool_pid, _pool_lock = None, 0, threading.Lock()
+    global _pools, _pool_pid, _pool_lock
+    _pools, _pool_pid, _pool_lock = {}, 0, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _executor() -> ThreadPoolExecutor:
-    """One pool per process (a pool inherited through ``fork`` has no threads behind it)."""
-    global _pool, _pool_pid
+def _executor(obj: NewObject) -> ThreadPoolExecutor:
+    """The pool for ``obj``: one for small objects, one for the rest, per process (a pool
+    inherited through ``fork`` has no threads behind it)."""
+    global _pools, _pool_pid
+    small = len(obj.data) <= SMALL_BYTES
     with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="kho-group")
-            _pool_pid = os.getpid()
-        return _pool
+        if _pool_pid != os.getpid():
+            _pools, _pool_pid = {}, os.getpid()
+        pool = _pools.get(small)
+        if pool is None:
+            pool = _pools[small] = ThreadPoolExecutor(
+                max_workers=_SMALL_THREADS if small else _MAX_THREADS,
+                thread_name_prefix="kho-group-small" if small else "kho-group",
+            )
+        return pool
 
 
 @dataclass(frozen=True)
@@ -128,9 +140,8 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
             _discard(out)
             raise
         return out
-    pool = _executor()
     futures: list[Future[Staged | BaseException] | None] = [
-        pool.submit(stage, obj) if obj.store.stages_durably(obj.key) else None for obj in objects
+        _executor(obj).submit(stage, obj) if obj.store.stages_durably(obj.key) else None for obj in objects
     ]
     try:
         for obj, future in zip(objects, futures, strict=True):
@@ -186,7 +197,6 @@ def _publish_concurrently(
         if isinstance(out[0], BaseException):
             return out
         start = 1
-    pool = _executor()
     futures: dict[int, Future[Outcome]] = {}
     try:
         for i in range(start, len(objects)):
@@ -198,7 +208,7 @@ def _publish_concurrently(
                 out[i] = _outcome(obj, item)
                 tell(i, out[i])
             else:
-                futures[i] = pool.submit(_outcome, obj, item)
+                futures[i] = _executor(obj).submit(_outcome, obj, item)
         for i in list(futures):
             out[i] = futures[i].result()
             tell(i, out[i])

@@ -25,7 +25,7 @@ from kho.errors import AlreadyExists, Duplicate, StoreFull, StoreUnavailable
 from repository.fsck import fsck
 from repository.records import Repository
 from repository.storage.base import ObjectInfo
-from repository.storage.group import NewObject, write_group, written
+from repository.storage.group import SMALL_BYTES, NewObject, write_group, written
 from repository.storage.local import LocalStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -433,3 +433,38 @@ def test_an_interrupt_while_a_group_is_staged_leaves_no_temp_file(
     time.sleep(0.7)
     assert list((store.root / "tmp").iterdir()) == []
     assert not store.exists("small") and not store.exists("big")
+
+
+def test_small_objects_do_not_wait_behind_large_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards, versions and audit events (the audit step runs under the log's lock) are written
+    while every thread writing large originals is busy."""
+    store = LocalStore(tmp_path / "store")
+    real_write_temp = LocalStore._write_temp
+    release, busy = threading.Event(), threading.Semaphore(0)
+
+    def stuck_large_write(self: LocalStore, data: bytes) -> Path:
+        if len(data) > SMALL_BYTES:
+            busy.release()
+            release.wait(30)
+        return real_write_temp(self, data)
+
+    monkeypatch.setattr(LocalStore, "_write_temp", stuck_large_write)
+    large = [NewObject(store, f"big/{i}", b"b" * (SMALL_BYTES + 1)) for i in range(12)]
+    other = threading.Thread(target=write_group, args=(large,))
+    other.start()
+    try:
+        for _ in range(8):
+            assert busy.acquire(timeout=10)  # every large-write thread is taken
+        done: list[list[Any]] = []
+        small = threading.Thread(
+            target=lambda: done.append(write_group([NewObject(store, f"small/{i}", b"s") for i in range(3)]))
+        )
+        small.start()
+        small.join(timeout=5)
+        assert done and all(written(o) for o in done[0])
+    finally:
+        release.set()
+        other.join()
+    assert all(store.exists(f"big/{i}") for i in range(12))
