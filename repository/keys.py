@@ -76,8 +76,8 @@ class KeyRing:
         key = _aesgcm().generate_key(bit_length=256)
         blob = aes_key_wrap(self.master_key, key) if self.master_key else key
         # Cached before it is durable, and harmless: the id is new and known only to the caller,
-        # who seals with it objects written in the same group after the key (visible only once
-        # it is; a failed group is never committed, and a retry makes a new id and a new key).
+        # whose record commits (and so becomes readable) only after the key's write succeeded;
+        # a failed group is never committed, and a retry makes a new id and a new key.
         self._remember(record_id, key)
         return NewObject(self.store, self._key_name(record_id), blob, fresh=True)
 
