@@ -558,7 +558,10 @@ class Repository:
             if written(outcome) and group[i].key not in claims:
                 claims.append(group[i].key)
 
-        outcomes = write_group(group, report=taken)
+        # lead: on S3 too, a guard taken by another writer holds back the ones after it (as one
+        # after another): two writers of the same file and number cannot each take one guard and
+        # both be refused.
+        outcomes = write_group(group, lead=True, report=taken)
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, AlreadyExists):
                 raise outcome

@@ -6,6 +6,7 @@ they are written one after another, and a process killed anywhere in it leaves a
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -468,3 +469,50 @@ def test_small_objects_do_not_wait_behind_large_writes(
         release.set()
         other.join()
     assert all(store.exists(f"big/{i}") for i in range(12))
+
+
+@pytest.mark.s3
+def test_two_writers_of_one_file_and_number_on_s3_let_one_commit(tmp_path: Path) -> None:
+    """On S3 a record's guards are taken one after another (as on main): two writers of the
+    same file and số/ký hiệu cannot each take one guard and both be refused."""
+    store, keystore = make_store("s3", tmp_path, "gs"), make_store("s3", tmp_path, "gk")
+    real_put_if_absent = type(store).put_if_absent
+    lock, meet = threading.Lock(), threading.Barrier(2, timeout=10)
+    order: list[str] = []  # record ids in the order they reached their guards
+
+    def crossing_guards(key: str, data: bytes) -> ObjectInfo:
+        """The first writer's number guard and the second's file guard are slow: sent at once,
+        the writers would take one guard each."""
+        if key.startswith("claims/"):
+            record_id = json.loads(data)["record_id"]
+            with lock:
+                first_seen = record_id not in order
+                if first_seen:
+                    order.append(record_id)
+            if first_seen:
+                meet.wait()
+            first = record_id == order[0]
+            if (first and key.startswith("claims/skh/")) or (not first and key.startswith("claims/sha256/")):
+                time.sleep(0.5)
+        return real_put_if_absent(store, key, data)
+
+    store.put_if_absent = crossing_guards  # type: ignore[method-assign]
+    repo = new_repository(store, keystore)
+    content = pdf_bytes("twice", size=50_000)
+    out: list[str] = []
+
+    def create() -> None:
+        try:
+            made = repo.create_document("den", incoming(code_number="55"), content, "t.pdf", CLERK)
+            out.append(made.record_id)
+        except Duplicate:
+            out.append("Duplicate")
+
+    writers = [threading.Thread(target=create) for _ in range(2)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    del store.put_if_absent
+    assert sorted(out, key=lambda x: x == "Duplicate") == [order[0], "Duplicate"]
+    assert [r.record_id for r in repo.records()] == [order[0]]
