@@ -406,7 +406,7 @@ class Settings:
                     "KHO_MASTER_KEY phải là base64 của khóa 16, 24 hoặc 32 byte.",
                     variable="KHO_MASTER_KEY",
                 )
-        from repository.vocabulary import is_organ_id
+        from repository.identifiers import is_organ_id
 
         agency_id = get("KHO_AGENCY_ID")
         if not is_organ_id(agency_id):

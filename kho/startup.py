@@ -14,13 +14,24 @@ collectable.
 Only the ``kho`` program calls :func:`program` (``web.cli``; ``kho serve`` and ``kho worker``
 too, where it only shortens their start), never the library, the tests' CLI runner, or a server
 or worker started otherwise. Only public :mod:`gc` functions are used; no module is patched.
+
+:func:`leave` ends the program after a command that writes nothing but its standard output and
+error (``kho verify`` run in this process): the exit handlers run and the streams are flushed as
+at any exit, but the interpreter's finalization, which tears down every module it imported one
+object at a time, is skipped (after a ``kho verify``: 10.8 M instructions, ~15 ms of CPU at
+load 8, measured in round 7 of issue 14). It runs the handlers with ``atexit._run_exitfuncs``
+(what the interpreter's own exit runs; not a documented function: where it is missing, the
+normal exit is taken); nothing is patched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import sys
 from collections.abc import Iterator
+from typing import NoReturn
 
 _program = False
 
@@ -47,3 +58,32 @@ def imports() -> Iterator[None]:
             gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def leave(code: object) -> NoReturn:
+    """End the ``kho`` program with ``code`` (a :class:`SystemExit`'s: None, a status or a
+    message) as the interpreter would, without its finalization: only in the program
+    (:func:`program`), only with no other thread (whose end the interpreter would wait for), and
+    only for a command whose only output is its standard streams (the process's other open
+    files are not flushed). Otherwise, or when the standard streams cannot be flushed (a closed
+    pipe), the normal exit (``SystemExit``) does it all, reporting what it always reports."""
+    import atexit
+    import threading
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if not _program or threading.active_count() != 1 or run_exit_handlers is None:
+        raise SystemExit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # a message: the interpreter's own exit prints it (kho verify exits with statuses)
+        raise SystemExit(code)
+    run_exit_handlers()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # (None: the descriptor was closed when the program started)
+                stream.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(status)

@@ -356,7 +356,15 @@ def serve(path: str) -> int:
     idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))
     gc.disable()
     import ingest.signatures.cli  # noqa: F401 - the stack a verification uses
-    from ingest.signatures import _fastpath, _pool, rules, trust, trustlist, verify  # noqa: F401
+    from ingest.signatures import (  # noqa: F401 - and what a document imports on first need
+        _fastpath,
+        _pool,
+        _viewer,
+        rules,
+        trust,
+        trustlist,
+        verify,
+    )
     from web.cli import main
 
     gc.freeze()

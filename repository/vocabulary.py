@@ -11,6 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from repository.identifiers import ORGAN_ID_RE as ORGAN_ID_RE
+from repository.identifiers import is_organ_id as is_organ_id
+
 
 def nfc(text: str) -> str:
     """Unicode NFC (TCVN 6909:2001)."""
@@ -232,17 +235,11 @@ def is_code_notation(text: str) -> bool:
 
 # --- identifiers (STANDARDS §3.1, §3.2) -------------------------------------------------
 
-ORGAN_ID_RE = re.compile(r"^(?=.{1,35}$)[A-Z0-9]+(?:\.[A-Z0-9]+)*$")
 LEGACY_ORGAN_ID_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
 # Mã hồ sơ: <OrganId>.<năm>.<số và ký hiệu hồ sơ>, e.g. 000.00.18.H40.2011.01.TH
 FILE_CODE_RE = re.compile(
     r"^(?P<organ>[A-Z0-9]+(?:\.[A-Z0-9]+)*?)\.(?P<year>(?:19|20)\d\d)\.(?P<notation>[0-9]{2,}(?:\.[A-ZĐ0-9]+)*)$"
 )
-
-
-def is_organ_id(text: str) -> bool:
-    """Mã định danh cơ quan (QĐ 20/2020/QĐ-TTg: ≤35 chars, A–Z, 0–9 and '.')."""
-    return bool(ORGAN_ID_RE.match(text))
 
 
 @dataclass(frozen=True)

@@ -12,4 +12,22 @@ eval "$(bash scripts/services.sh env)"
 export KHO_REQUIRE_SERVICES=1
 export KHO_SHARED_DIR="${KHO_SHARED_DIR:-$(cd .. && pwd)/shared}"
 .venv/bin/ruff check .
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+if [ $# -gt 0 ] || [ "$(nproc)" -lt 2 ]; then
+  .venv/bin/pytest -q -p no:cacheprovider "$@"
+  exit $?
+fi
+# The whole suite. tests/signatures uses no service and is CPU-bound (a quarter of the suite's
+# time); the rest waits on services much of the time. On two or more cores the signature tests
+# run beside the rest in their own pytest (own temporary folder), and the run fails if either does.
+sig_tmp="$(mktemp -d /tmp/kho-sigtests.XXXXXX)"
+.venv/bin/pytest -q -p no:cacheprovider --basetemp="$sig_tmp/t" tests/signatures >"$sig_tmp/log" 2>&1 &
+sig_pid=$!
+rest=0
+.venv/bin/pytest -q -p no:cacheprovider --ignore=tests/signatures || rest=$?
+sig=0
+wait "$sig_pid" || sig=$?
+echo "== tests/signatures (run beside the rest) =="
+cat "$sig_tmp/log"
+rm -rf "$sig_tmp"
+echo "rest of the suite: exit $rest; tests/signatures: exit $sig"
+[ "$rest" -eq 0 ] && [ "$sig" -eq 0 ]

@@ -36,8 +36,9 @@ index is next opened (the pending rows are re-applied from SQLite). Writers (thr
 processes) are serialised by a lock file inside the Tantivy directory. A rebuild writes
 ``search.sqlite3.rebuild`` and its own Tantivy directory, then renames the SQLite file over the
 live one (its ``meta.text_dir`` names the new directory); every connection notices the new file
-(inode check) and reopens. A rebuild's Tantivy commits (every :data:`BULK_COMMIT_DOCS` rows) run
-in a background thread while the next batches are written and analysed. An index written by
+(inode check) and reopens. A rebuild's rows go to Tantivy in a background thread from its first
+batches on (every :data:`APPLY_STEP_DOCS` rows, one writer committing every
+:data:`BULK_COMMIT_DOCS`) while the next batches are written and analysed. An index written by
 the FTS5 version is converted when opened.
 """
 
@@ -51,9 +52,11 @@ import itertools
 import json
 import operator
 import os
+import queue
 import shutil
 import sqlite3
 import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -108,6 +111,16 @@ _APPLY_CHUNK = 500
 BULK_COMMIT_DOCS = 20_000
 """A rebuild commits its Tantivy writer this often (and at the end), not once per batch."""
 BULK_HEAP_BYTES = 256_000_000
+APPLY_STEP_DOCS = 2_000
+"""A rebuild hands its staged rows to the background apply this often (or every
+:data:`BULK_COMMIT_DOCS`, if fewer): Tantivy indexes from the first batches on, beside the
+SQLite rows and the analysis of the next ones, in one writer per commit."""
+APPLY_IDLE_COMMIT_SECONDS = 10.0
+"""The background apply commits early (and releases the write lock) when it has waited
+:data:`_APPLY_IDLE_POLL` for rows with a writer open this long: a rebuild whose source is
+slower than Tantivy (documents read from S3) must not keep other writers of the staging index
+(live changes, :meth:`SearchBackend.index`) waiting for 20,000 of its rows."""
+_APPLY_IDLE_POLL = 1.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -347,6 +360,22 @@ _UPSERT_LABEL = (
 )
 
 
+_ApplyWork = tuple[list[int], dict[int, IndexDocument], list["concurrent.futures.Future[list[Any]]"]]
+"""A hand-off to the background apply: rowids to apply, the staged documents, their analysis."""
+
+
+def _put(work: queue.Queue[_ApplyWork | None], item: _ApplyWork | None,
+         applier: threading.Thread) -> None:
+    """Queue ``item`` for the background apply, unless it has ended (its error is raised by
+    :meth:`_Index._join_applier`; the rows stay pending)."""
+    while applier.is_alive():
+        try:
+            work.put(item, timeout=1.0)
+            return
+        except queue.Full:
+            continue
+
+
 def _chunks(items: Sequence[int], size: int = _APPLY_CHUNK) -> Iterator[Sequence[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -387,7 +416,12 @@ class _Index(IndexWriter):
             self._holders = 0
             self._holders_lock = threading.Lock()
             self._applier: threading.Thread | None = None
+            self._applier_work: queue.Queue[_ApplyWork | None] | None = None
             self._applier_error: BaseException | None = None
+            # set when the rebuild's thread left without handing the end (an exception while
+            # it waited): the background apply then ends by itself once its queue is empty
+            self._applier_stop = threading.Event()
+            self._removed: list[int] = []
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(
                 f"Không mở được chỉ mục tìm kiếm: {path}", code="SEARCH_INDEX_UNAVAILABLE"
@@ -436,7 +470,8 @@ class _Index(IndexWriter):
         finally:
             self._stop_workers()
             self.conn.close()
-        self._lock_file.close()
+        if self._applier is None:  # (never under a background apply's open writer)
+            self._lock_file.close()
 
     def _workers_broke(self) -> None:
         """A worker died: this index analyses inline from now on (what was submitted and not
@@ -480,15 +515,20 @@ class _Index(IndexWriter):
         """Apply every pending row to Tantivy in one commit (a rebuild's staged rows)."""
         self._replay_pending()
 
-    def _defer(self, added: Sequence[tuple[int, IndexDocument]]) -> None:
-        """A rebuild's batch stays pending (rows in SQLite, marked in ``text_pending``) until
-        :data:`BULK_COMMIT_DOCS` are, then all are applied in one Tantivy commit (and at the end,
-        :meth:`flush`): one commit per many batches, not per batch. The pending rows are read back
-        under the write lock, so writes that reach the staging index meanwhile (another process
-        following live changes) are applied as SQLite has them; documents this object staged are
-        taken from memory when SQLite still holds the same id and version. After a crash the
-        pending rows are applied when the index is next opened: resuming loses nothing."""
+    def _defer(
+        self, added: Sequence[tuple[int, IndexDocument]], removed: Sequence[int] = ()
+    ) -> None:
+        """A rebuild's batch stays pending (rows in SQLite, marked in ``text_pending``); every
+        :data:`APPLY_STEP_DOCS` staged rows go to the background apply, which commits every
+        :data:`BULK_COMMIT_DOCS` (and at the end, :meth:`flush`): one commit per many batches,
+        not per batch. The rows are read back as SQLite has them when applied, so writes that
+        reach the staging index meanwhile (another process following live changes) are applied
+        as SQLite has them (those of other processes by the next :meth:`flush`); documents this
+        object staged are taken from memory when SQLite still holds the same id and version.
+        After a crash the pending rows are applied when the index is next opened: resuming
+        loses nothing."""
         self._staged.update({rowid: doc for rowid, doc in added})
+        self._removed.extend(removed)
         # Only a rebuild's batches need these: a query's process does not import them (start-up).
         import concurrent.futures
         import multiprocessing
@@ -505,7 +545,7 @@ class _Index(IndexWriter):
                 self._analysing.append(self._pool.submit(_analyse, list(added)))
             except Exception:  # a broken pool, no processes allowed here: analyse inline
                 self._workers_broke()
-        if len(self._staged) >= BULK_COMMIT_DOCS:
+        if len(self._staged) >= min(APPLY_STEP_DOCS, BULK_COMMIT_DOCS):
             self._apply_in_background()
 
     def _apply(self, removed: Sequence[int], added: Sequence[tuple[int, IndexDocument]]) -> None:
@@ -513,22 +553,12 @@ class _Index(IndexWriter):
         self._join_applier()  # one Tantivy writer at a time (the caller holds the write lock)
         if not removed and not added:
             return
-        heap = BULK_HEAP_BYTES if self.bulk else 50_000_000
-        writer = self.text.writer(heap_size=heap, num_threads=1)
-        try:
+        with self._tantivy_commit() as writer:
             for rowid in removed:
                 writer.delete_documents_by_term("rid", rowid)
             for rowid, doc in added:
                 writer.delete_documents_by_term("rid", rowid)
                 writer.add_document(_text_document(rowid, doc))
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            writer.wait_merging_threads()
-        self.text.reload()
-        self._searcher = None  # the next query takes a searcher on this commit
         done = sorted({*removed, *(r for r, _ in added)})
         for chunk in _chunks(done):
             self.conn.execute(
@@ -547,6 +577,7 @@ class _Index(IndexWriter):
         self._join_applier()
         pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
         staged, self._staged = self._staged, {}
+        self._removed = []
         futures, self._analysing = self._analysing, []
         analysed = self._analysed(futures)
         if self._workers_failed:
@@ -555,36 +586,116 @@ class _Index(IndexWriter):
             self._apply_rows(self.conn, pending, staged, analysed)
 
     def _apply_in_background(self) -> None:
-        """A rebuild's :meth:`_apply_pending` in a thread, while this one goes on writing the
-        next batches to SQLite and the analysis workers go on with them (else they idle while
-        Tantivy indexes). The thread holds the file lock (no other process writes Tantivy
-        meanwhile) and reads and clears marks through its own connection; a mark is cleared
-        only where the row is still what Tantivy got (a row written meanwhile stays pending
-        for the next apply). Its error, if any, is raised by the next apply or flush."""
-        self._join_applier()
-        pending = [r for (r,) in self.conn.execute("SELECT rowid FROM text_pending")]
+        """Hand the rows staged since the last hand-off (and the rowids the rebuild's batches
+        replaced) to the background apply (started if not running), while this thread goes on
+        writing the next batches to SQLite and the analysis workers go on with them. The queue
+        holds up to :data:`BULK_COMMIT_DOCS` rows: a rebuild faster than Tantivy waits here.
+        An error of the background apply is raised here (its rows stay pending)."""
         staged, self._staged = self._staged, {}
+        removed, self._removed = self._removed, []
         futures, self._analysing = self._analysing, []
-        if not pending:
+        rowids = list(dict.fromkeys([*removed, *staged]))
+        if self._applier_error is not None:
+            self._join_applier()  # raises it
+        if not rowids:
             return
+        if self._applier is None:
+            self._applier_work = queue.Queue(max(1, BULK_COMMIT_DOCS // APPLY_STEP_DOCS))
+            self._applier_stop = threading.Event()
+            self._applier = threading.Thread(
+                target=self._run_applier, args=(self._applier_work, self._applier_stop),
+                name="kho-index-apply", daemon=True,
+            )
+            self._applier.start()
+        assert self._applier_work is not None
+        _put(self._applier_work, (rowids, staged, futures), self._applier)
 
-        def run() -> None:
-            try:
-                with self._file_lock(), contextlib.closing(
-                    sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                ) as conn:
-                    self._apply_rows(conn, pending, staged, self._analysed(futures), checked=True)
-            except BaseException as exc:  # raised in the rebuild's thread by _join_applier
-                self._applier_error = exc
+    def _run_applier(self, work: queue.Queue[_ApplyWork | None], stop: threading.Event) -> None:
+        """The background apply: one Tantivy writer (and the write lock: no other process
+        writes Tantivy meanwhile) from the first rows after a commit until
+        :data:`BULK_COMMIT_DOCS` rows are added, or until it has waited for rows
+        :data:`APPLY_IDLE_COMMIT_SECONDS` after opening; then its commit, then the marks are
+        cleared through this thread's own connection only where the row is still what Tantivy
+        got (a row written meanwhile stays pending for the next apply). Ends at ``None``
+        (committing what it holds). After an error it only empties the queue (so the rebuild
+        never waits on it): those rows stay pending, applied by the next apply or when the
+        index is opened. Ends too when ``stop`` is set and nothing is queued (the rebuild's
+        thread was interrupted before it could hand the end)."""
+        conn: sqlite3.Connection | None = None
+        window = contextlib.ExitStack()  # the write lock while a writer is open
+        writer: tantivy.IndexWriter | None = None
+        applied: dict[int, tuple[str, int]] = {}
+        marked: list[int] = []
+        opened = 0.0
 
-        self._applier = threading.Thread(target=run, name="kho-index-apply", daemon=True)
-        self._applier.start()
+        def commit() -> None:
+            nonlocal writer, applied, marked
+            done, writer = writer, None
+            assert done is not None and conn is not None
+            self._commit(done)
+            self._clear_marks(conn, marked, applied, checked=True)
+            applied, marked = {}, []
+            window.close()
+
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            while True:
+                try:
+                    item = work.get(timeout=_APPLY_IDLE_POLL)
+                except queue.Empty:
+                    if stop.is_set():
+                        break  # (what it holds is committed below)
+                    if writer is not None and time.monotonic() - opened >= APPLY_IDLE_COMMIT_SECONDS:
+                        commit()
+                    continue
+                if item is None:
+                    break
+                if self._applier_error is not None:
+                    continue
+                rowids, staged, futures = item
+                analysed = self._analysed(futures)
+                if writer is None:
+                    window.enter_context(self._file_lock())
+                    writer = self._new_writer()
+                    opened = time.monotonic()
+                marked.extend(rowids)
+                self._add_rows(writer, conn, rowids, staged, analysed, applied)
+                if len(marked) >= BULK_COMMIT_DOCS:
+                    commit()
+            if writer is not None:
+                commit()
+        except BaseException as exc:  # raised in the rebuild's thread
+            self._applier_error = exc
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    self._discard(writer)
+            window.close()
+            while True:  # emptied until the end: the rebuild never waits
+                try:
+                    if work.get(timeout=_APPLY_IDLE_POLL) is None:
+                        break
+                except queue.Empty:
+                    if stop.is_set():
+                        break
+        finally:
+            window.close()
+            if conn is not None:
+                conn.close()
 
     def _join_applier(self) -> None:
-        """Wait for the background apply; raise its error (its rows stay pending)."""
-        applier, self._applier = self._applier, None
+        """Let the background apply commit what it holds and end; raise its error (its rows
+        stay pending)."""
+        applier, work = self._applier, self._applier_work
         if applier is not None:
-            applier.join()
+            assert work is not None
+            try:
+                _put(work, None, applier)
+                applier.join()
+            finally:
+                if applier.is_alive():  # interrupted while handing the end or waiting for it:
+                    self._applier_stop.set()  # it ends by itself; a later join finds it
+                else:
+                    self._applier = self._applier_work = None
         if self._workers_failed and self._pool is not None:
             self._stop_workers()
         error, self._applier_error = self._applier_error, None
@@ -593,41 +704,30 @@ class _Index(IndexWriter):
                 "Không cập nhật được chỉ mục tìm kiếm.", code="SEARCH_INDEX_UNAVAILABLE"
             ) from error
 
-    def _apply_rows(
-        self, conn: sqlite3.Connection, pending: list[int], staged: dict[int, IndexDocument],
-        analysed: dict[int, tuple[str, int, dict[str, Any]]], *, checked: bool = False,
-    ) -> None:
-        """These marked rows, as SQLite has them now, in one Tantivy commit; then their marks
-        are cleared (``checked``: only where the row is unchanged since it was read)."""
-        writer = self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
-                                  num_threads=1)
-        applied: dict[int, tuple[str, int]] = {}
+    def _new_writer(self) -> tantivy.IndexWriter:
+        return self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
+                                num_threads=1)
+
+    @staticmethod
+    def _discard(writer: tantivy.IndexWriter) -> None:
+        """Drop what this writer added since its last commit and wait for its merges."""
+        writer.rollback()
+        writer.wait_merging_threads()
+
+    @contextlib.contextmanager
+    def _tantivy_commit(self) -> Iterator[tantivy.IndexWriter]:
+        """A new writer: what the block adds is committed when it ends, dropped if it raises."""
+        writer = self._new_writer()
         try:
-            for chunk in _chunks(pending, 5_000):
-                marks = ", ".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
-                ).fetchall()
-                unknown = [r for r, doc_id, version in rows
-                           if (doc := staged.get(r)) is None
-                           or (doc.id, doc.version) != (doc_id, version)]
-                bodies: dict[int, str] = {}
-                for part in _chunks(unknown):
-                    bodies.update(conn.execute(
-                        f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(part))})",
-                        part,
-                    ).fetchall())
-                for rowid in chunk:
-                    writer.delete_documents_by_term("rid", rowid)
-                for rowid, doc_id, version in rows:
-                    applied[rowid] = (doc_id, version)
-                    body = bodies.get(rowid)
-                    if body is None and (ready := analysed.get(rowid)) is not None \
-                            and ready[:2] == (doc_id, version):
-                        writer.add_document(tantivy.Document(**ready[2]))
-                        continue
-                    doc = IndexDocument.from_json(json.loads(body)) if body else staged[rowid]
-                    writer.add_document(_text_document(rowid, doc))
+            yield writer
+        except BaseException:
+            self._discard(writer)
+            raise
+        self._commit(writer)
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        """Commit this writer (rolled back on error), wait for its merges, take the commit."""
+        try:
             writer.commit()
         except BaseException:
             writer.rollback()
@@ -635,7 +735,59 @@ class _Index(IndexWriter):
         finally:
             writer.wait_merging_threads()
         self.text.reload()
-        self._searcher = None
+        self._searcher = None  # the next query takes a searcher on this commit
+
+    def _apply_rows(
+        self, conn: sqlite3.Connection, pending: list[int], staged: dict[int, IndexDocument],
+        analysed: dict[int, tuple[str, int, dict[str, Any]]], *, checked: bool = False,
+    ) -> None:
+        """These marked rows, as SQLite has them now, in one Tantivy commit; then their marks
+        are cleared (``checked``: only where the row is unchanged since it was read)."""
+        applied: dict[int, tuple[str, int]] = {}
+        with self._tantivy_commit() as writer:
+            self._add_rows(writer, conn, pending, staged, analysed, applied)
+        self._clear_marks(conn, pending, applied, checked=checked)
+
+    def _add_rows(
+        self, writer: tantivy.IndexWriter, conn: sqlite3.Connection, pending: Sequence[int],
+        staged: dict[int, IndexDocument], analysed: dict[int, tuple[str, int, dict[str, Any]]],
+        applied: dict[int, tuple[str, int]],
+    ) -> None:
+        """Replace these rows' Tantivy entries by what SQLite holds now (none for a row no
+        longer there); ``applied`` records the (id, version) given to Tantivy."""
+        for chunk in _chunks(pending, 5_000):
+            marks = ", ".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
+            ).fetchall()
+            unknown = [r for r, doc_id, version in rows
+                       if (doc := staged.get(r)) is None
+                       or (doc.id, doc.version) != (doc_id, version)]
+            bodies: dict[int, str] = {}
+            for part in _chunks(unknown):
+                bodies.update(conn.execute(
+                    f"SELECT rowid, body FROM docs WHERE rowid IN ({', '.join('?' * len(part))})",
+                    part,
+                ).fetchall())
+            for rowid in chunk:
+                writer.delete_documents_by_term("rid", rowid)
+                applied.pop(rowid, None)
+            for rowid, doc_id, version in rows:
+                applied[rowid] = (doc_id, version)
+                body = bodies.get(rowid)
+                if body is None and (ready := analysed.get(rowid)) is not None \
+                        and ready[:2] == (doc_id, version):
+                    writer.add_document(tantivy.Document(**ready[2]))
+                    continue
+                doc = IndexDocument.from_json(json.loads(body)) if body else staged[rowid]
+                writer.add_document(_text_document(rowid, doc))
+
+    def _clear_marks(
+        self, conn: sqlite3.Connection, pending: Sequence[int],
+        applied: dict[int, tuple[str, int]], *, checked: bool,
+    ) -> None:
+        """Clear the ``text_pending`` marks of rows just committed (``checked``: only where
+        the row is still what Tantivy got, or still absent)."""
         if not checked:
             for chunk in _chunks(pending):
                 conn.execute(
@@ -644,7 +796,7 @@ class _Index(IndexWriter):
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for chunk in _chunks(pending):
+            for chunk in _chunks(list(dict.fromkeys(pending))):
                 marks = ", ".join("?" * len(chunk))
                 now = {r: (doc_id, version) for r, doc_id, version in conn.execute(
                     f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
@@ -696,7 +848,7 @@ class _Index(IndexWriter):
                     [(r,) for r in removed] + [(r,) for r, _ in added],
                 )
             if self.defer:
-                self._defer(added)
+                self._defer(added, removed)
             else:
                 self._apply(removed, added)
         return len(added)
@@ -845,7 +997,11 @@ class _EmbeddedRebuild(Rebuild):
         self.staging = _Index(path, bulk=True, defer=True)
 
     def commit(self) -> None:
-        self.staging.flush()
+        try:
+            self.staging.flush()
+        except BaseException:
+            self.staging.close()  # its background apply ends; what is staged stays pending
+            raise
         self.backend._close_staging()
         self.staging.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.staging.conn.execute("PRAGMA journal_mode=DELETE")

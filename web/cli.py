@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -250,15 +250,27 @@ class LazyGroup(click.Group):
         from kho import verify_agent  # (sockets: only for this command)
 
         if not verify_agent.wanted(argv):
-            return super().__call__(*args, **kwargs)
+            self._verify_here(None, *args, **kwargs)
         prog_name = kwargs.get("prog_name") or click.utils._detect_program_name()
         code = verify_agent.run(argv, prog_name)
         if code is not None:
             sys.exit(code)
+        self._verify_here(verify_agent.start, *args, **kwargs)
+
+    def _verify_here(self, then: Callable[[], None] | None, *args: Any, **kwargs: Any) -> NoReturn:
+        """``kho verify`` in this process, then ``then`` (the agent's start), then the exit
+        without the interpreter's finalization (:func:`kho.startup.leave`: the command's only
+        output is its standard streams)."""
         try:
-            return super().__call__(*args, **kwargs)
+            super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            code = done.code
+        else:  # (click's standalone mode always exits)
+            code = None
         finally:
-            verify_agent.start()
+            if then is not None:
+                then()
+        startup.leave(code)
 
     def _then_prestart(self, argv: list[str], *args: Any, **kwargs: Any) -> Any:
         """``kho login`` / ``kho whoami``, then, once it succeeded and its output is written,

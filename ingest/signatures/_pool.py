@@ -166,6 +166,7 @@ def _warm_up() -> None:
 
     import pyhanko.pdf_utils.filters  # noqa: F401
 
+    import ingest.signatures._viewer  # (verify imports it where it renders a document)
     import ingest.signatures.verify  # noqa: F401
 
     codecs.lookup("cp1252")

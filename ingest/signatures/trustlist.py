@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -242,6 +241,8 @@ def _write_manifest(directory: Path, anchors: tuple[Anchor, ...]) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile  # (with shutil and random: ~3 ms that reading a trust list never needs)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:

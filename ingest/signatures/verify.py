@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import crl, ocsp, x509
 from pyhanko.pdf_utils import generic
@@ -44,7 +44,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _certs, _fastpath, _pool, _structure, _viewer, rules
+from ingest.signatures import _certs, _fastpath, _pool, _structure, rules
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
@@ -63,6 +63,11 @@ from ingest.signatures.model import (
     TimestampInfo,
 )
 from ingest.signatures.trust import TrustStore
+
+if TYPE_CHECKING:
+    # imported where a document is rendered (content after a signed revision): its module and
+    # data classes are ~3 ms of every kho verify process that never renders
+    from ingest.signatures import _viewer
 
 logger = logging.getLogger(__name__)
 _MEMORY_ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
@@ -308,6 +313,8 @@ def _document_facts(
     first, last = min(recovery.signed_ends), max(recovery.signed_ends)
     difference = error = None
     if wanted and len(data[first:].strip(b" \t\r\n\f\x00")) > 0:
+        from ingest.signatures import _viewer
+
         _settle(cleanup)
         try:
             final = _viewer.page_view(data)
@@ -350,6 +357,8 @@ def _signed_view(signed: bytes) -> _viewer.DocumentView:
     """The viewer's view of a signed revision, remembered by its SHA-256 for the next few
     documents: every later version of a signed document (a re-check, a new signature, the
     fuzzer's mutants) shares the signed revision's bytes, so its rendering is done once."""
+    from ingest.signatures import _viewer
+
     key = hashlib.sha256(signed).digest()
     view = _SIGNED_VIEWS.get(key)
     if view is None:

@@ -8,9 +8,12 @@ import random
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -298,6 +301,7 @@ def test_remembered_facets_follow_a_write_by_another_writer(tmp_path):
 
 WRITER = """
 import sys
+import threading
 sys.path.insert(0, {root!r})
 from search.embedded import EmbeddedBackend
 from search.documents import IndexDocument
@@ -468,3 +472,186 @@ def test_a_broken_analysis_worker_leaves_the_rebuild_to_this_process(tmp_path, m
     monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", broken_pool)
     assert _rebuild_fingerprint(tmp_path, "broken", docs) == expected
+
+
+def test_a_rebuild_feeds_tantivy_from_its_first_batches_and_commits_every_bulk_commit_docs(
+    tmp_path, monkeypatch
+):
+    """A rebuild hands its rows to the background apply every APPLY_STEP_DOCS (Tantivy indexes
+    beside the SQLite writes from the start, not only once BULK_COMMIT_DOCS are staged), and
+    the one writer of the background apply still commits only every BULK_COMMIT_DOCS rows
+    (plus the end): no more Tantivy commits, and so no more segments, than before."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 6)
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 24)
+    monkeypatch.setattr(embedded, "APPLY_IDLE_COMMIT_SECONDS", 1e9)  # commits by rows only
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    handed: list[int] = []
+    commits: list[str] = []
+    real_hand_off = embedded._Index._apply_in_background
+    real_commit = embedded._Index._commit
+
+    def hand_off(self: _Index) -> None:
+        handed.append(len(self._staged))
+        real_hand_off(self)
+
+    def commit(self: _Index, writer: object) -> None:
+        commits.append(threading.current_thread().name)
+        real_commit(self, writer)
+
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", hand_off)
+    monkeypatch.setattr(embedded._Index, "_commit", commit)
+    docs = _varied_docs(60)
+    backend = EmbeddedBackend(tmp_path)
+    reindex(backend, docs, batch_size=3)
+    assert handed == [6] * 10  # every 6 staged rows, from the first two batches on
+    # 60 rows: two commits of 24 in the background, the last 12 when the rebuild ends
+    assert commits == ["kho-index-apply"] * 3
+    assert backend.search(parse_query("", AUDITOR)).total == 60
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("SELECT count(*) FROM text_pending").fetchone() == (0,)
+    backend.close()
+
+
+def test_a_failed_background_apply_stops_the_rebuild_and_loses_no_document(tmp_path, monkeypatch):
+    """The background apply fails (disk full, a Tantivy error): the rebuild stops with
+    SEARCH_INDEX_UNAVAILABLE instead of waiting on it, the failed rows stay pending in the
+    staging index, and the next run resumes it into a complete index."""
+    import search.embedded as embedded
+    from kho.errors import StoreUnavailable
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 8)  # a queue of two hand-offs
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    real_add = embedded._Index._add_rows
+    failures: list[str] = []
+
+    def failing_once(self: _Index, *args: object) -> None:
+        if not failures:
+            failures.append(threading.current_thread().name)
+            raise OSError("No space left on device")
+        real_add(self, *args)
+
+    real_hand_off = embedded._Index._apply_in_background
+
+    def hand_off(self: _Index) -> None:  # the next hand-off comes after the failure
+        waited = 0
+        while failures and self._applier_error is None and waited < 500:
+            time.sleep(0.01)
+            waited += 1
+        real_hand_off(self)
+
+    monkeypatch.setattr(embedded._Index, "_add_rows", failing_once)
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", hand_off)
+    docs = _varied_docs(40)
+    backend = EmbeddedBackend(tmp_path)
+    with pytest.raises(StoreUnavailable) as failed:
+        reindex(backend, docs, batch_size=2)
+    assert failed.value.code == "SEARCH_INDEX_UNAVAILABLE"
+    assert isinstance(failed.value.__cause__, OSError)
+    assert failures == ["kho-index-apply"]
+    report = reindex(backend, docs, batch_size=2)
+    assert report.skipped > 0 and report.skipped + report.written == len(docs)
+    assert backend.search(parse_query("", AUDITOR)).total == len(docs)
+    assert ids(backend, "thuỷ") == ids(backend, "thủy") != []
+    backend.close()
+
+
+def test_a_rebuild_waiting_for_its_source_lets_live_writes_reach_the_staging_index(
+    tmp_path, monkeypatch
+):
+    """A rebuild whose documents come slowly (read from S3) must not hold the staging index's
+    write lock until BULK_COMMIT_DOCS rows: once the background apply has waited for rows with
+    a writer open APPLY_IDLE_COMMIT_SECONDS, it commits them and lets go, and a live write
+    (``SearchBackend.index`` follows live changes into the staging index) goes through."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "APPLY_IDLE_COMMIT_SECONDS", 0.2)
+    monkeypatch.setattr(embedded, "_APPLY_IDLE_POLL", 0.05)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    backend = EmbeddedBackend(tmp_path)
+    rebuild = backend.begin_rebuild()
+    rebuild.index([doc(f"d{i}", title=f"Văn bản {i} hoà") for i in range(4)])  # one hand-off
+    staging = rebuild.staging
+    assert staging._applier is not None and staging._applier.is_alive()
+    live_wrote: list[int] = []
+    follower = threading.Thread(target=lambda: live_wrote.append(
+        backend.index([doc("live", title="Văn bản mới đến")])))
+    follower.start()
+    follower.join(timeout=20)
+    assert not follower.is_alive() and live_wrote == [1]
+    staging.text.reload()
+    searcher = staging.text.searcher()
+    assert searcher.num_docs == 5  # the rebuild's four rows were committed, then the live one
+    rebuild.commit()
+    assert backend.search(parse_query("hòa", AUDITOR)).total == 4
+    assert ids(backend, "mới đến") == ["live"]
+    backend.close()
+
+
+def _apply_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "kho-index-apply" and t.is_alive()]
+
+
+def test_a_rebuild_interrupted_while_handing_the_end_leaves_no_apply_running(tmp_path, monkeypatch):
+    """An exception reaches the rebuild's thread while it hands the background apply its end
+    (Ctrl-C, a worker's soft time limit): the apply still ends, the staging index is closed, and
+    the next rebuild in the same process completes (it used to find the old writer holding the
+    index: 'database is locked' on every later rebuild of the process)."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    real_put = embedded._put
+    interrupted: list[bool] = []
+
+    def put(work: Any, item: Any, applier: threading.Thread) -> None:
+        if item is None and not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt("soft time limit")
+        real_put(work, item, applier)
+
+    monkeypatch.setattr(embedded, "_put", put)
+    docs = _varied_docs(12)
+    backend = EmbeddedBackend(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        reindex(backend, docs, batch_size=2)
+    assert interrupted and _apply_threads() == []
+    report = reindex(backend, docs, batch_size=2)
+    assert report.skipped + report.written == len(docs)
+    assert backend.search(parse_query("", AUDITOR)).total == len(docs)
+    assert _apply_threads() == []
+
+
+def test_an_apply_whose_end_was_never_handed_ends_by_itself(tmp_path, monkeypatch):
+    """The rebuild's thread is interrupted while handing the end and nothing closes the index:
+    the background apply commits what it holds and ends once its queue is empty, and a later
+    close finds it ended and releases the index's lock."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 2)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    monkeypatch.setattr(embedded, "_APPLY_IDLE_POLL", 0.05)
+    real_put = embedded._put
+
+    def put(work: Any, item: Any, applier: threading.Thread) -> None:
+        if item is None:
+            raise KeyboardInterrupt
+        real_put(work, item, applier)
+
+    monkeypatch.setattr(embedded, "_put", put)
+    staging = _Index(tmp_path / "s.sqlite3", bulk=True, defer=True)
+    staging.index(_varied_docs(6))
+    staging._apply_in_background()
+    assert len(_apply_threads()) == 1
+    with pytest.raises(KeyboardInterrupt):
+        staging._join_applier()
+    deadline = time.monotonic() + 10
+    while _apply_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _apply_threads() == []
+    monkeypatch.setattr(embedded, "_put", real_put)
+    staging.close()
+    assert staging._lock_file.closed

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -224,6 +224,7 @@ _ARRAYS = st.one_of(
 @settings(max_examples=EXAMPLES * 4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_ARRAYS, st.binary(max_size=3))
+@example(b"[ 0true]", b"")  # a number glued to a keyword: two objects for pyHanko (found in round 7)
 def test_generated_arrays_read_as_pyhanko_parses_them_or_are_declined(
     text: bytes, prefix: bytes
 ) -> None:

@@ -196,3 +196,67 @@ def test_logged_in_search_still_filters_through_the_policy(env: dict[str, str], 
     searches = [e for e in people.kho.repo.audit.events() if e.action == "search"]
     who_searched = [people.usernames[w] for w in ("van_thu", "chuyen_vien", "van_thu_b")]
     assert [e.actor for e in searches[-3:]] == who_searched
+
+
+NOT_IN_A_COLD_VERIFY = ("ingest.signatures._viewer", "repository.vocabulary", "tempfile", "shutil")
+"""What a cold ``kho verify`` of a one-revision document no longer imports (round 7 of issue 14):
+the viewer cross-check (only for content after a signed revision), the vocabulary (the settings
+check the agency identifier with :mod:`repository.identifiers`), ``tempfile`` (only to write a
+trust list)."""
+
+_VERIFY_PROBE = """
+import atexit, json, sys
+REPORT = sys.argv[1]
+def report():
+    from ingest.signatures import _flat
+    with open(REPORT, "w") as out:
+        json.dump({"modules": sorted(sys.modules),
+                   "flat_patterns": (_flat._patterns.cache_info().currsize
+                                     if hasattr(_flat, "_patterns") else None)}, out)
+atexit.register(report)
+sys.argv = ["kho", "verify", *sys.argv[2:]]
+from web.cli import main
+sys.exit(main())
+"""
+
+
+def test_cold_verify_imports_only_what_a_one_revision_document_needs(
+    tmp_path: Path, corpus_pdf_dir: Path
+) -> None:
+    """The ``kho`` program verifying in-process (no agent): same verdict, exit handlers run
+    before the quick exit (:func:`kho.startup.leave`), and none of the modules or compiled
+    patterns round 7 made lazy is loaded for a single-revision signed document."""
+    pdf = corpus_pdf_dir / "vn-gov__194-ttg.signed.pdf"
+    report = tmp_path / "report.json"
+    env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
+    env.update(KHO_VERIFY_AGENT="0", KHO_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.run([sys.executable, "-c", _VERIFY_PROBE, str(report), str(pdf)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{pdf}: HỢP LỆ (TOTAL-PASSED)" in proc.stdout
+    found = json.loads(report.read_text())  # written by the exit handler
+    assert "pyhanko.sign.validation" in found["modules"]  # it did verify in this process
+    assert [m for m in NOT_IN_A_COLD_VERIFY if m in found["modules"]] == []
+    assert found["flat_patterns"] == 0
+
+
+def test_cold_verify_exits_as_before_on_failures_and_closed_streams(
+    tmp_path: Path, corpus_pdf_dir: Path
+) -> None:
+    """The quick exit keeps the statuses and output of a normal one: 1 with every file's line
+    when one fails, 2 for a usage error, 0 and no traceback when standard output was closed."""
+    pdf = corpus_pdf_dir / "vn-gov__194-ttg.signed.pdf"
+    env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
+    env.update(KHO_VERIFY_AGENT="0", KHO_DATA_DIR=str(tmp_path / "data"))
+    kho = [sys.executable, "-m", "web.cli", "verify"]
+    missing = subprocess.run([*kho, "--json", str(tmp_path / "none.pdf"), str(pdf)],
+                             capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert missing.returncode == 1, missing.stderr
+    lines = [json.loads(line) for line in missing.stdout.splitlines()]
+    assert lines[0]["code"] == "FILE_NOT_FOUND"
+    assert lines[1]["verdict"]["indication"] == "TOTAL-PASSED"
+    usage = subprocess.run(kho, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+    closed = subprocess.run(["sh", "-c", '"$@" >&-', "sh", *kho, str(pdf)],
+                            capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert closed.returncode == 0 and closed.stderr == ""
