@@ -58,7 +58,9 @@ def _kind(key: str) -> str:
     return "other"
 
 
-def _hook(write: Callable[..., Any], key_of: Callable[..., str], hold: frozenset[str], out: int) -> Callable[..., Any]:
+def _hook(
+    write: Callable[..., Any], key_of: Callable[..., str], hold: frozenset[str], out: int
+) -> Callable[..., Any]:
     """In the child: tell the parent what became visible; stop before an object to hold."""
 
     def hooked(*args: Any, **kwargs: Any) -> Any:
@@ -108,9 +110,10 @@ def _kill_between(
     buffer = b""
     deadline = time.monotonic() + 60
     try:
-        while not (wait <= {w.split()[1] for w in seen if w.startswith("landed")} and any(
-            w.startswith("held") for w in seen
-        )):
+        while not (
+            wait <= {w.split()[1] for w in seen if w.startswith("landed")}
+            and any(w.startswith("held") for w in seen)
+        ):
             left = deadline - time.monotonic()
             assert left > 0, f"the writer never reached the state: {seen}"
             ready, _, _ = select.select([read_end], [], [], left)
