@@ -23,6 +23,7 @@ import select
 import signal
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,90 @@ def test_a_creation_killed_between_the_steps_of_its_group_on_the_local_folder(
 @pytest.mark.parametrize("state", list(STATES))
 def test_a_creation_killed_between_the_steps_of_its_group_on_s3(state: str, tmp_path: Path) -> None:
     _run("s3", state, tmp_path)
+
+
+def _file_md(n: int) -> dict[str, str]:
+    return {
+        "file_notation": f"{n:02d}.VP",
+        "title": f"Hồ sơ {n}",
+        "maintenance": "10 năm",
+        "creator": "Nguyễn An",
+        "start_date": "2026-01-05",
+    }
+
+
+def _once_or_duplicate(make: Callable[[], Any], repo: Repository) -> str:
+    """Run a creation again: it goes in, or names the record a killed writer committed."""
+    try:
+        return str(make().record_id)
+    except Duplicate as exc:
+        existing = str(exc.details.get("existing_record_id"))
+        assert repo.store.exists(f"records/{existing}/v000001.json") or repo._exists(existing)
+        return existing
+
+
+def _intake_and_file_dying_at(
+    what: str, die_at: int, store: ObjectStore, keys: ObjectStore, content: bytes
+) -> None:  # pragma: no cover - the child
+    """In a forked child: an intake and a hồ sơ creation, SIGKILLed at the ``die_at``-th call
+    of ``os.fsync`` or ``os.link`` (staging threads included)."""
+    code = 1
+    try:
+        count = [0]
+        real = getattr(os, what)
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            count[0] += 1  # (under the GIL: one increment at a time)
+            if count[0] == die_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+
+        setattr(os, what, dying)
+        repo = new_repository(store, keys)
+        repo.create_intake("den", content, "a.pdf", CLERK)
+        repo.create_file(_file_md(die_at), CLERK)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+@pytest.mark.parametrize("what", ["fsync", "link"])
+def test_an_intake_and_a_file_killed_at_every_fsync_or_link_of_their_groups(
+    what: str, tmp_path: Path
+) -> None:
+    """Intake and hồ sơ creation write marker, key, original and guard as groups on the plain
+    local folder (staged in threads): a writer killed at any of their fsyncs or links leaves a
+    store fsck cleans, and running the same creation again goes in exactly once."""
+    store, keys = LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")
+    made: dict[str, str] = {}
+    die_at = 1
+    while True:
+        content = pdf_bytes(f"intake {what} {die_at}", size=150_000)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            _intake_and_file_dying_at(what, die_at, store, keys, content)
+        _, status = os.waitpid(pid, 0)
+        killed = os.WIFSIGNALED(status)
+        assert killed or os.WEXITSTATUS(status) == 0, status
+        repo = new_repository(store, keys)
+        fsck(repo, repair=True, grace_seconds=0)
+        sha = hashlib.sha256(content).hexdigest()
+        made[sha] = _once_or_duplicate(partial(repo.create_intake, "den", content, "a.pdf", CLERK), repo)
+        made[f"file {die_at}"] = _once_or_duplicate(partial(repo.create_file, _file_md(die_at), CLERK), repo)
+        report = fsck(repo, repair=True, grace_seconds=0)
+        assert fsck(repo, grace_seconds=0).clean, [(i.kind, i.subject) for i in report.issues]
+        if not killed:
+            break
+        die_at += 1
+    assert die_at > 6  # both creations really were cut at every step
+    repo = new_repository(store, keys)
+    records = list(repo.records())
+    assert sorted(r.record_id for r in records) == sorted(made.values())  # one each, no duplicate
+    for record in records:
+        for stored in record.files:
+            assert repo.find_by_sha256(stored.sha256) == record.record_id
+            _, data = repo.read_content(record.record_id, actor=CLERK)
+            assert len(data) == stored.size
+    assert {i.key.split("/")[1] for i in keys.list("keys/")} == set(made.values())  # no orphan key
+    assert list((store.root / "tmp").iterdir()) == []
+    assert repo.audit.verify().ok
