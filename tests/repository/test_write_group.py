@@ -516,3 +516,47 @@ def test_two_writers_of_one_file_and_number_on_s3_let_one_commit(tmp_path: Path)
     del store.put_if_absent
     assert sorted(out, key=lambda x: x == "Duplicate") == [order[0], "Duplicate"]
     assert [r.record_id for r in repo.records()] == [order[0]]
+
+
+# Re-review (2026-12-02): faults found in the fixed branch; each test failed before its fix.
+
+LATE_WRITER = textwrap.dedent(
+    """
+    import sys, threading, time
+    sys.path[:0] = [{root!r}, {support!r}]
+    from kho_testing import CLERK, incoming, new_repository, pdf_bytes
+    from repository.storage.local import LocalStore
+
+    repo = new_repository(LocalStore({store!r}), LocalStore({keys!r}))
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("before"), "a.pdf", CLERK)
+
+    def late() -> None:
+        time.sleep(0.5)  # the main thread has finished: the interpreter is shutting down
+        try:
+            made = repo.create_document("den", incoming(code_number="2"), pdf_bytes("late"), "b.pdf", CLERK)
+            print("written", made.registration.number, flush=True)
+        except BaseException as exc:
+            print("failed", type(exc).__name__, exc, flush=True)
+
+    threading.Thread(target=late).start()
+    """
+)
+
+
+def test_a_thread_that_writes_while_the_interpreter_shuts_down_still_writes(tmp_path: Path) -> None:
+    """``concurrent.futures`` refuses new work once the main thread has finished (its atexit
+    hook runs before the non-daemon threads are joined); a record written then by a thread
+    still running is written as before the groups, not refused with a ``RuntimeError``."""
+    script = LATE_WRITER.format(
+        root=str(ROOT),
+        support=str(ROOT / "tests" / "support"),
+        store=str(tmp_path / "s"),
+        keys=str(tmp_path / "k"),
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "written 2", done.stdout + done.stderr
+    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
+    assert sorted(r.registration.number for r in repo.records() if r.registration) == [1, 2]
+    assert fsck(repo, grace_seconds=0).clean
+    assert list((tmp_path / "s" / "tmp").iterdir()) == []
