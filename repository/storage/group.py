@@ -23,10 +23,12 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from kho.errors import AlreadyExists
 from repository.storage.base import ObjectInfo, ObjectStore, Staged
 
+_T = TypeVar("_T")
 _MAX_THREADS = 8
 _SMALL_THREADS = 4
 SMALL_BYTES = 64 * 1024
@@ -63,6 +65,19 @@ def _executor(obj: NewObject) -> ThreadPoolExecutor:
                 thread_name_prefix="kho-group-small" if small else "kho-group",
             )
         return pool
+
+
+def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+    """Run ``fn(*args)`` on ``obj``'s pool; in the calling thread, done already, once the
+    interpreter is shutting down: ``concurrent.futures`` then refuses new work (its exit hook
+    runs before the threads still running are joined, and one of them may be writing a
+    record), and the group is written as one object after another."""
+    try:
+        return _executor(obj).submit(fn, *args)
+    except RuntimeError:
+        done: Future[_T] = Future()
+        done.set_result(fn(*args))  # fn reports its own failures; an interrupt goes on up
+        return done
 
 
 @dataclass(frozen=True)
@@ -140,10 +155,10 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
             _discard(out)
             raise
         return out
-    futures: list[Future[Staged | BaseException] | None] = [
-        _executor(obj).submit(stage, obj) if obj.store.stages_durably(obj.key) else None for obj in objects
-    ]
+    futures: list[Future[Staged | BaseException] | None] = []
     try:
+        for obj in objects:
+            futures.append(_submit(obj, stage, obj) if obj.store.stages_durably(obj.key) else None)
         for obj, future in zip(objects, futures, strict=True):
             out.append(future.result() if future is not None else stage(obj))
     except BaseException:
@@ -208,7 +223,7 @@ def _publish_concurrently(
                 out[i] = _outcome(obj, item)
                 tell(i, out[i])
             else:
-                futures[i] = _executor(obj).submit(_outcome, obj, item)
+                futures[i] = _submit(obj, _outcome, obj, item)
         for i in list(futures):
             out[i] = futures[i].result()
             tell(i, out[i])
