@@ -560,3 +560,36 @@ def test_a_thread_that_writes_while_the_interpreter_shuts_down_still_writes(tmp_
     assert sorted(r.registration.number for r in repo.records() if r.registration) == [1, 2]
     assert fsck(repo, grace_seconds=0).clean
     assert list((tmp_path / "s" / "tmp").iterdir()) == []
+
+
+class _Replicating(LocalStore):
+    """A store whose create writes two copies as a group of its own (a nested group: its
+    writes run on the pool threads of the group that called it)."""
+
+    groups_in_order = False  # a create is a round trip: an outer group sends them concurrently
+
+    def __init__(self, root: Path, inner: LocalStore) -> None:
+        super().__init__(root)
+        self.inner = inner
+
+    def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
+        copies = [NewObject(self.inner, key, data), NewObject(self.inner, key + ".copy", data)]
+        for outcome in write_group(copies):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return ObjectInfo(key=key, size=len(data))
+
+
+def test_a_group_written_from_a_pool_thread_does_not_wait_for_its_own_pool(tmp_path: Path) -> None:
+    """A group whose objects' writes start groups of their own (every thread of the pool busy
+    with the outer writes) is written, not deadlocked waiting for threads it occupies."""
+    store = _Replicating(tmp_path / "outer", LocalStore(tmp_path / "inner"))
+    big = b"b" * (SMALL_BYTES + 1)
+    outer = [NewObject(store, f"big/{i}", big) for i in range(12)]
+    done: list[list[Any]] = []
+    writer = threading.Thread(target=lambda: done.append(write_group(outer)), daemon=True)
+    writer.start()
+    writer.join(timeout=30)
+    assert not writer.is_alive(), "the nested groups wait for the pool their callers occupy"
+    assert all(written(o) for o in done[0])
+    assert all(store.inner.exists(f"big/{i}") and store.inner.exists(f"big/{i}.copy") for i in range(12))
