@@ -40,6 +40,13 @@ _pool_pid = 0
 _pool_lock = threading.Lock()
 
 
+_in_pool = threading.local()
+
+
+def _mark_pool_thread() -> None:
+    _in_pool.worker = True
+
+
 def _forget_pool_after_fork() -> None:
     """A child of ``fork`` has none of the parent's threads, and a lock held by one of them at
     the fork would stay held: start from nothing."""
@@ -63,6 +70,7 @@ def _executor(obj: NewObject) -> ThreadPoolExecutor:
             pool = _pools[small] = ThreadPoolExecutor(
                 max_workers=_SMALL_THREADS if small else _MAX_THREADS,
                 thread_name_prefix="kho-group-small" if small else "kho-group",
+                initializer=_mark_pool_thread,
             )
         return pool
 
@@ -72,6 +80,12 @@ def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     interpreter is shutting down: ``concurrent.futures`` then refuses new work (its exit hook
     runs before the threads still running are joined, and one of them may be writing a
     record), and the group is written as one object after another."""
+    if getattr(_in_pool, "worker", False):
+        # Called from a pool thread (a write that starts a group of its own): waiting for the
+        # pool from one of its threads could wait forever behind the callers occupying it.
+        done_here: Future[_T] = Future()
+        done_here.set_result(fn(*args))
+        return done_here
     try:
         return _executor(obj).submit(fn, *args)
     except RuntimeError:
