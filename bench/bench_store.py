@@ -10,7 +10,9 @@ Raw baselines: local, a loop of SHA-256 + AES-GCM + write + fsync of one file pe
 one ``put_object`` per record into a plain bucket on the same gateway, and one conditional PUT
 (``If-None-Match: *``, unversioned bucket) per register number. Per record it prints the HTTP
 requests by kind (S3, counted by a wrapper around the client's connection pool) and the fsync
-calls (local). Each figure is min/median of ``--repeat`` runs. Kho runs once per audit mode asked
+calls (local), and the rounds of each (``~ fsync rounds``, ``~ request rounds``: the sequential
+stages of the critical path, where the objects of one step are written at the same time). Each
+figure is min/median of ``--repeat`` runs. Kho runs once per audit mode asked
 (``--group-commit``: one object per event, or the events of one act in one object).
 ``--profile`` first lists every object one record and one number write, and why.
 
@@ -29,6 +31,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -50,6 +53,27 @@ AGENCY = "000.00.18.H40"
 COUNTS: collections.Counter[str] = collections.Counter()
 _urlopen = urllib3.PoolManager.urlopen
 _fsync = os.fsync
+_IN_FLIGHT = {"fsync": 0, "request": 0}
+_FLIGHT_LOCK = threading.Lock()
+
+
+class _Round:
+    """Counts the sequential stages of the critical path: a ``~ rounds`` is one fsync (request)
+    that began while no other fsync (request) of this process was running; those that overlap
+    it belong to its round."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        with _FLIGHT_LOCK:
+            if not _IN_FLIGHT[self.what]:
+                COUNTS[f"~ {self.what} rounds"] += 1
+            _IN_FLIGHT[self.what] += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with _FLIGHT_LOCK:
+            _IN_FLIGHT[self.what] -= 1
 
 
 def _counting_urlopen(self: urllib3.PoolManager, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
@@ -58,12 +82,14 @@ def _counting_urlopen(self: urllib3.PoolManager, method: str, url: str, *args: A
     query = "?" in url
     kind = method + (" claims" if bucket.endswith("-claims") else "") + (" ?query" if query else "")
     COUNTS[kind] += 1
-    return _urlopen(self, method, url, *args, **kwargs)
+    with _Round("request"):
+        return _urlopen(self, method, url, *args, **kwargs)
 
 
 def _counting_fsync(fd: int) -> None:
     COUNTS["fsync"] += 1
-    _fsync(fd)
+    with _Round("fsync"):
+        _fsync(fd)
 
 
 urllib3.PoolManager.urlopen = _counting_urlopen  # type: ignore[method-assign]
@@ -296,7 +322,7 @@ def _stats(rates: list[float]) -> str:
 
 
 def _per(counts: dict[str, int], done: int) -> str:
-    total = sum(counts.values())
+    total = sum(v for k, v in counts.items() if not k.startswith("~"))
     parts = ", ".join(f"{k} {v / done:.2f}" for k, v in sorted(counts.items()))
     return f"{total / done:.2f} per record ({parts})" if counts else "none"
 

@@ -39,6 +39,7 @@ from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
+from repository.storage.group import NewObject, write_group, written
 
 
 def _warn(message: str, *args: object) -> None:
@@ -322,19 +323,37 @@ class AuditLog:
             if drafts:
                 self.append_many(drafts)
 
-    def append_many(self, drafts: Sequence[EventDraft], *, at: datetime | None = None) -> list[AuditEvent]:
+    def append_many(
+        self,
+        drafts: Sequence[EventDraft],
+        *,
+        at: datetime | None = None,
+        alongside: Sequence[NewObject] = (),
+    ) -> list[AuditEvent]:
         """Append events of one act (a record's creation and its number) in order, each its own
         link in the chain, and move the witness once, past the last of them. With group commit
-        they are one stored object (a batch), else one object each."""
+        they are one stored object (a batch), else one object each.
+
+        ``alongside``: objects of the act that do not depend on its events and on which they do
+        not depend (a registered record's first version, written after its commit point): they
+        are written in one step with the first event object and become visible before it
+        (``storage.group.write_group``). When one of them fails and the event object was held
+        back, nothing is appended and its error is raised; when the event object was written
+        anyway (a backend that sends a group concurrently), the events are appended and the
+        error is raised after the witness moved past them."""
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
         homes: list[int] = []  # per event: the first event of the object holding it
         size = MAX_BATCH if self.group_commit else 1
+        late: list[BaseException] = []
         with self._lock:
             seq, prev = self._next if self._next is not None else self._find_head()
             try:
                 for start in range(0, len(drafts), size):
-                    written = self._write_object(seq, prev, moment, drafts[start : start + size])
+                    first = start == 0
+                    written = self._write_object(
+                        seq, prev, moment, drafts[start : start + size], alongside if first else (), late
+                    )
                     key = event_key(written[0].seq)
                     self._remember(key, written)
                     out.extend(written)
@@ -347,6 +366,8 @@ class AuditLog:
                     self._write_witness(out[-1].seq, out[-1].hash)
             if out:
                 self._index_appended(out, homes)
+        if late:
+            raise late[0]
         return out
 
     def _index_appended(self, events: Sequence[AuditEvent], homes: Sequence[int]) -> None:
@@ -384,14 +405,24 @@ class AuditLog:
         return out
 
     def _write_object(
-        self, seq: int, prev: str, moment: str, drafts: Sequence[EventDraft]
+        self,
+        seq: int,
+        prev: str,
+        moment: str,
+        drafts: Sequence[EventDraft],
+        alongside: Sequence[NewObject] = (),
+        late: list[BaseException] | None = None,
     ) -> list[AuditEvent]:
         conflicts = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
             data = events[0].to_json() if len(events) == 1 else batch_bytes(events)
             try:
-                self.store.put_if_absent(event_key(seq), data)
+                if alongside:
+                    pending, alongside = alongside, ()  # written once, also if the event collides
+                    self._put_with(pending, event_key(seq), data, late)
+                else:
+                    self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
                 # Another process wrote this number first: chain after its object. Behind by
                 # more than one (other writers went ahead), jump past the newest object listed
@@ -403,6 +434,25 @@ class AuditLog:
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 continue
             return events
+
+    def _put_with(
+        self, alongside: Sequence[NewObject], key: str, data: bytes, late: list[BaseException] | None
+    ) -> None:
+        """Write an event object in one step with the objects ``alongside`` it (they first);
+        raise what ``put_if_absent`` of the event object alone would, or the first failure of
+        the others when the event object was held back by it."""
+        group = [*alongside, NewObject(self.store, key, data)]
+        outcomes = write_group(group)
+        others = next((o for o in outcomes[:-1] if isinstance(o, BaseException)), None)
+        own = outcomes[-1]
+        if others is not None:
+            if not written(own):
+                raise others
+            if late is not None:
+                late.append(others)
+        if isinstance(own, BaseException):
+            raise own
+        assert own is not None
 
     def _newest_after(self, seq: int) -> str | None:
         newest = None

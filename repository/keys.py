@@ -17,6 +17,7 @@ from typing import Any
 
 from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, NotFound
 from repository.storage.base import ObjectStore
+from repository.storage.group import NewObject
 
 _MAGIC = b"KHO1"
 _NONCE = 12
@@ -65,6 +66,20 @@ class KeyRing:
             return self.get(record_id)
         self._remember(record_id, key)
         return key
+
+    def new_object(self, record_id: str) -> NewObject:
+        """A new key for a ``record_id`` its caller has just made, as an object for the caller
+        to write with others (``storage.group.write_group``); sealing with it works at once.
+        Nothing sealed with it may become visible before the key is durable."""
+        from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
+        key = _aesgcm().generate_key(bit_length=256)
+        blob = aes_key_wrap(self.master_key, key) if self.master_key else key
+        # Cached before it is durable, and harmless: the id is new and known only to the caller,
+        # whose record commits (and so becomes readable) only after the key's write succeeded;
+        # a failed group is never committed, and a retry makes a new id and a new key.
+        self._remember(record_id, key)
+        return NewObject(self.store, self._key_name(record_id), blob, fresh=True)
 
     def get(self, record_id: str) -> bytes:
         with self._lock:

@@ -70,6 +70,7 @@ from repository.registers import (
 )
 from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
 from repository.storage.base import ObjectStore
+from repository.storage.group import NewObject, Outcome, write_group, written
 from repository.vocabulary import (
     Direction,
     document_identifier,
@@ -227,24 +228,27 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form of this version (stamped with its format version)."""
-        return formats.stamp(formats.RECORD.name, {
-            "record_id": self.record_id,
-            "document_id": self.document_id,
-            "version": self.version,
-            "kind": self.kind,
-            "created_at": self.created_at,
-            "actor": self.actor,
-            "metadata": self.metadata.to_dict() if self.metadata is not None else None,
-            "files": [f.__dict__ for f in self.files],
-            "registration": self.registration.__dict__ if self.registration else None,
-            "documents": list(self.documents),
-            "state": self.state,
-            "note": self.note,
-            "extra": self.extra,
-            "grant_users": list(self.grant_users),
-            "grant_units": list(self.grant_units),
-            "created_by": self.created_by,
-        })
+        return formats.stamp(
+            formats.RECORD.name,
+            {
+                "record_id": self.record_id,
+                "document_id": self.document_id,
+                "version": self.version,
+                "kind": self.kind,
+                "created_at": self.created_at,
+                "actor": self.actor,
+                "metadata": self.metadata.to_dict() if self.metadata is not None else None,
+                "files": [f.__dict__ for f in self.files],
+                "registration": self.registration.__dict__ if self.registration else None,
+                "documents": list(self.documents),
+                "state": self.state,
+                "note": self.note,
+                "extra": self.extra,
+                "grant_users": list(self.grant_users),
+                "grant_units": list(self.grant_units),
+                "created_by": self.created_by,
+            },
+        )
 
     @classmethod
     def from_dict(cls, stored: Mapping[str, Any]) -> Record:
@@ -348,8 +352,13 @@ def destroyed_row(record: Record, *, by: str, at: str, decision: str) -> dict[st
         "note": None,
         "state": "destroyed",
     }
-    return {"record_id": record.record_id, "destroyed_by": by, "destroyed_at": at, "decision": decision,
-            "record": reduced}
+    return {
+        "record_id": record.record_id,
+        "destroyed_by": by,
+        "destroyed_at": at,
+        "decision": decision,
+        "record": reduced,
+    }
 
 
 HOLD_PREFIX = "holds/"
@@ -516,27 +525,69 @@ class Repository:
         put = self.store.put_new if fresh else self.store.put_if_absent
         put(f"catalog/records/{record_id}", body)
 
-    def _store_original(self, record_id: str, data: bytes, name: str, *, fresh: bool = False) -> StoredFile:
-        info = check_original(data, name, max_bytes=self.max_file_bytes)
-        key = content_key(record_id, info.sha256)
-        put = self.store.put_new if fresh else self.store.put_if_absent
-        try:
-            put(key, self.keys.seal(record_id, data, key))
-        except AlreadyExists:
-            pass  # the same bytes, already there (a retried step)
-        return StoredFile.from_info(info)
+    def _marker_object(self, record_id: str, kind: str, register: str | None) -> NewObject:
+        """The catalog marker of a record made just now, to write with the record's other
+        objects in flight (see :meth:`_write_in_flight`)."""
+        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
+        return NewObject(self.store, f"catalog/records/{record_id}", body, fresh=True)
 
-    def _claim(self, key: str, record_id: str, what: str) -> None:
-        """Take a duplicate guard; a guard left by a crashed write (no committed record behind
-        it, and its writer's process gone or a grace period past) is taken over."""
-        body = formats.dumps(
+    def _write_in_flight(
+        self, objects: list[NewObject], guards: list[tuple[str, str]], record_id: str, claims: list[str]
+    ) -> None:
+        """Write the objects of a record in flight (marker, key, original) in one step, then take
+        its duplicate guards (key, message) in a second one.
+
+        The first step makes its objects durable at once and visible in this order (the marker
+        first also where a group is sent concurrently: ``lead``), as writing them one after
+        another would leave them at any failure. The guards are stamped only once the original
+        is stored (as one after another): a guard is then held only for the moment between it
+        and the commit, and ``claim_is_stale`` cannot hand it to another writer while a slow
+        original is still on its way. Every guard taken goes into ``claims`` as soon as it is
+        known to be taken, also when the step is interrupted (the caller gives them back if the
+        record is not committed). A guard another writer holds is settled as :meth:`_claim`
+        settles it (taken over if stale, else :class:`Duplicate`), after the others."""
+        for outcome in write_group(objects, lead=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if not guards:
+            return
+        body = self._claim_body(record_id)
+        group = [NewObject(self.store, key, body) for key, _ in guards]
+
+        def taken(i: int, outcome: Outcome) -> None:
+            if written(outcome) and group[i].key not in claims:
+                claims.append(group[i].key)
+
+        # lead: on S3 too, a guard taken by another writer holds back the ones after it (as one
+        # after another): two writers of the same file and number cannot each take one guard and
+        # both be refused.
+        outcomes = write_group(group, lead=True, report=taken)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, AlreadyExists):
+                raise outcome
+        for (key, what), outcome in zip(guards, outcomes, strict=True):
+            if not written(outcome):
+                self._claim(key, record_id, what, taken=isinstance(outcome, AlreadyExists))
+                claims.append(key)
+
+    @staticmethod
+    def _claim_body(record_id: str) -> bytes:
+        return formats.dumps(
             formats.CLAIM.name,
             {"record_id": record_id, "at": to_iso_utc(utcnow()), "host": this_host(), "pid": os.getpid()},
         )
-        for _ in range(2):
+
+    def _claim(self, key: str, record_id: str, what: str, *, taken: bool = False) -> None:
+        """Take a duplicate guard; a guard left by a crashed write (no committed record behind
+        it, and its writer's process gone or a grace period past) is taken over. ``taken``: a
+        create of the guard has just found it held (start from settling that)."""
+        body = self._claim_body(record_id)
+        for attempt in range(2):
             try:
-                self.store.put_if_absent(key, body)
-                return
+                if not (taken and attempt == 0):
+                    self.store.put_if_absent(key, body)
+                    return
+                raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
             except AlreadyExists:
                 try:
                     raw = self.store.get_after_conflict(key)
@@ -618,7 +669,13 @@ class Repository:
         return [content_key(record.record_id, f.sha256) for f in record.files]
 
     def place_hold(
-        self, record_id: str, hold_id: str, reason: str, *, actor: Actor, kind: str = "hold",
+        self,
+        record_id: str,
+        hold_id: str,
+        reason: str,
+        *,
+        actor: Actor,
+        kind: str = "hold",
         authorize: Action = Action.HOLD_PLACE,
     ) -> dict[str, Any]:
         """Put a record or hồ sơ under hold (idempotent per ``hold_id``); on a store with object
@@ -659,7 +716,8 @@ class Repository:
         if held.get("kind") == "recall":
             raise LegalHold(
                 "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
-                record_id=record_id, hold_id=hold_id,
+                record_id=record_id,
+                hold_id=hold_id,
             )
         self.store.delete(key)
         if self.store.supports_retention and not self.holds_on(record_id):
@@ -739,9 +797,18 @@ class Repository:
             details=details,
         )
 
-    def _announce(self, actor: Actor, record: Record, action: str, details: dict[str, Any]) -> Record:
+    def _announce(
+        self,
+        actor: Actor,
+        record: Record,
+        action: str,
+        details: dict[str, Any],
+        *,
+        alongside: Sequence[NewObject] = (),
+    ) -> Record:
         """Audit a committed write (and its registration, if it carries one: two events, one
-        witness write); tell the index."""
+        witness write); tell the index. ``alongside``: objects the commit point already
+        carries (a registered record's first version), written in one step with the events."""
 
         def draft(what: str, data: dict[str, Any]) -> EventDraft:
             return EventDraft(
@@ -758,7 +825,7 @@ class Repository:
             reg = record.registration
             number = {"series": reg.series, "year": reg.year, "number": reg.number}
             drafts.append(draft("register:assign", number))
-        self.audit.append_many(drafts)
+        self.audit.append_many(drafts, alongside=alongside)
         self._emit(record)
         return record
 
@@ -816,28 +883,36 @@ class Repository:
 
         record_id = new_record_id()
         register_name = register_prefix(self.agency_id, year, series) if series else None
-        self._write_marker(record_id, direction.value, register_name, fresh=True)
-        self.keys.create(record_id, fresh=True)
+        # Everything before the commit point in one step (``_write_in_flight``): the marker,
+        # the key, the original and the duplicate guards are durable together, then visible in
+        # that order. The original precedes the guards: they are held only for the moment
+        # between them and the commit, so a writer that dies leaves a guard that is stale
+        # within seconds.
+        in_flight = [
+            self._marker_object(record_id, direction.value, register_name),
+            self.keys.new_object(record_id),
+        ]
+        guards: list[tuple[str, str]] = []
         claims: list[str] = []
         try:
             files: tuple[StoredFile, ...] = ()
             if info is not None:
                 assert content is not None
-                # The original goes in first: the guards below are then held only for the
-                # moment between them and the commit, so a writer that dies leaves a guard
-                # that is stale within seconds.
-                files = (self._store_original(record_id, content, info.original_name, fresh=True),)
+                key = content_key(record_id, info.sha256)
+                sealed = self.keys.seal(record_id, content, key)
+                in_flight.append(NewObject(self.store, key, sealed, fresh=True, same_bytes=True))
+                files = (StoredFile.from_info(info),)
                 if not allow_duplicate_content:
-                    sha_claim = f"claims/sha256/{info.sha256}"
-                    self._claim(
-                        sha_claim,
-                        record_id,
-                        f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+                    guards.append(
+                        (
+                            f"claims/sha256/{info.sha256}",
+                            f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+                        )
                     )
-                    claims.append(sha_claim)
-            dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
+            dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
             if dup is not None:
-                claims.append(dup)
+                guards.append(dup)
+            self._write_in_flight(in_flight, guards, record_id, claims)
             base = Record(
                 record_id=record_id,
                 version=1,
@@ -849,18 +924,24 @@ class Repository:
                 created_by=actor.user,
                 extra=dict(extra or {}),
             )
+            first: list[NewObject] = []
             if series is None:
                 self.store.put_new(version_key(record_id, 1), self._seal_version(base))
                 record = base
             else:
-                record = self._register(base, year, series, now)
+                # The entry is the commit point; the first version it carries and the audit
+                # events of the act depend on it, not on each other: one step after it.
+                entry, record = self._allocate(base, year, series, now)
+                sealed_first = base64.b64decode(entry.sealed_version)
+                first_key = version_key(record_id, 1)
+                first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
         except BaseException:
             for claim in claims:
                 self._release(claim, record_id)
             raise
         details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
         details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
-        return self._announce(actor, record, "record:create", details)
+        return self._announce(actor, record, "record:create", details, alongside=first)
 
     def _gate(
         self, actor: Actor, extra: Mapping[str, Any], override_reason: str | None, record: Record
@@ -889,6 +970,20 @@ class Repository:
             advisory_body=advisory_body,
         )
 
+    def _document_guard(
+        self, md: DocumentMetadata, year: int, numbered: bool, duplicate_reason: str | None
+    ) -> tuple[str, str] | None:
+        """The (số, ký hiệu, cơ quan, năm) guard to take and the message of :class:`Duplicate`;
+        none for a numbered document or one registered again with a reason."""
+        dup = duplicate_key(md, year) if not numbered else None
+        if dup is None or (duplicate_reason and duplicate_reason.strip()):
+            return None
+        return dup, (
+            f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký (trùng số, ký"
+            " hiệu, cơ quan ban hành và năm). Nếu đây là văn bản gửi lại, hãy ghi lý do để vào sổ"
+            " lần nữa."
+        )
+
     def _claim_document(
         self,
         md: DocumentMetadata,
@@ -899,19 +994,11 @@ class Repository:
     ) -> str | None:
         """Take the (số, ký hiệu, cơ quan, năm) guard; :class:`Duplicate` names the existing
         record. With a reason the document is registered again, without the guard."""
-        dup = duplicate_key(md, year) if not numbered else None
-        if dup is None:
+        guard = self._document_guard(md, year, numbered, duplicate_reason)
+        if guard is None:
             return None
-        if duplicate_reason and duplicate_reason.strip():
-            return None
-        self._claim(
-            dup,
-            record_id,
-            f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký (trùng số, ký"
-            " hiệu, cơ quan ban hành và năm). Nếu đây là văn bản gửi lại, hãy ghi lý do để vào sổ"
-            " lần nữa.",
-        )
-        return dup
+        self._claim(guard[0], record_id, guard[1])
+        return guard[0]
 
     def _default_unit(self, md: DocumentMetadata, actor: Actor) -> DocumentMetadata:
         """A văn thư of one unit (not the agency's own văn thư) registers for that unit unless
@@ -928,6 +1015,12 @@ class Repository:
 
     def _register(self, base: Record, year: int, series: str, now: datetime) -> Record:
         """Allocate the number and commit ``base`` (a new version carrying it) in one step."""
+        entry, record = self._allocate(base, year, series, now)
+        return self._materialise(entry, record)
+
+    def _allocate(self, base: Record, year: int, series: str, now: datetime) -> tuple[RegisterEntry, Record]:
+        """Allocate the number and write its entry (the commit point): the entry and the
+        version it carries, not yet written apart."""
         md = base.metadata
         assert isinstance(md, DocumentMetadata)
         made: dict[int, Record] = {}
@@ -951,7 +1044,7 @@ class Repository:
             )
 
         entry = self.registers.allocate(self.agency_id, year, series, make_entry)
-        return self._materialise(entry, made[entry.number])
+        return entry, made[entry.number]
 
     def _materialise(self, entry: RegisterEntry, record: Record | None = None) -> Record:
         """Write the version a register entry carries (idempotent; redone after a crash).
@@ -1020,20 +1113,29 @@ class Repository:
         self.authorize(actor, Action.RECORD_CREATE)
         info = check_original(content, filename, max_bytes=self.max_file_bytes)
         record_id = new_record_id()
-        self._write_marker(record_id, direction.value, fresh=True)
-        self.keys.create(record_id, fresh=True)
         what = f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256)."
         if (holder := self._sha256_holder(info.sha256)) is not None:
             self._restore_creation_event(holder, actor)
             raise Duplicate(what, existing_record_id=holder["record_id"])
-        # The original goes in before the guard, so the guard is held only until the commit.
-        stored = self._store_original(record_id, content, info.original_name, fresh=True)
+        # Marker, key, original and guard in one step, visible in that order: the original goes
+        # in before the guard, so the guard is held only until the commit.
+        key = content_key(record_id, info.sha256)
+        in_flight = [self._marker_object(record_id, direction.value, None), self.keys.new_object(record_id)]
+        in_flight.append(
+            NewObject(self.store, key, self.keys.seal(record_id, content, key), fresh=True, same_bytes=True)
+        )
+        stored = StoredFile.from_info(info)
         claim = f"claims/sha256/{info.sha256}"
+        taken: list[str] = []
         try:
-            self._claim(claim, record_id, what)
+            self._write_in_flight(in_flight, [(claim, what)], record_id, taken)
         except Duplicate:
             if (holder := self._sha256_holder(info.sha256)) is not None:
                 self._restore_creation_event(holder, actor)
+            raise
+        except BaseException:
+            for held in taken:
+                self._release(held, record_id)
             raise
         record = Record(
             record_id=record_id,
@@ -1641,10 +1743,16 @@ class Repository:
         md = parse_file(metadata, default_organ_id=self.agency_id, known_organ=self.is_known_organ)
         self._authorize_new(actor, Action.FILE_EDIT, self._draft(KIND_FILE, md))
         record_id = new_record_id()
-        self._write_marker(record_id, KIND_FILE, fresh=True)
-        self.keys.create(record_id, fresh=True)
         claim = "claims/filecode/" + _digest(md.file_code)
-        self._claim(claim, record_id, f"Mã hồ sơ {md.file_code} đã tồn tại.")
+        in_flight = [self._marker_object(record_id, KIND_FILE, None), self.keys.new_object(record_id)]
+        taken: list[str] = []
+        try:
+            guard = (claim, f"Mã hồ sơ {md.file_code} đã tồn tại.")
+            self._write_in_flight(in_flight, [guard], record_id, taken)
+        except BaseException:
+            for held in taken:
+                self._release(held, record_id)
+            raise
         record = Record(
             record_id=record_id,
             version=1,

@@ -27,6 +27,32 @@ class Retention:
     until: datetime
 
 
+class Staged:
+    """An object of a group (``storage.group.write_group``): made durable by
+    :meth:`ObjectStore.stage`, made visible by :meth:`publish`, or given up by :meth:`discard`.
+
+    This default stages nothing: :meth:`publish` is the store's own create (``put_new`` or
+    ``put_if_absent``, so a wrapper of those sees every write), which makes the object durable
+    and visible at once.
+    """
+
+    ordered = True
+    """Whether the group is published in order, stopping at the first failure (the default,
+    and the local folder, where publishing is a link); False where publishing is the write
+    itself and a round trip (S3: a request): the group's requests are sent concurrently."""
+
+    def __init__(self, store: ObjectStore, key: str, data: bytes, *, fresh: bool) -> None:
+        self.store, self.key, self.data, self.fresh = store, key, data, fresh
+        self.ordered = store.groups_in_order
+
+    def publish(self) -> ObjectInfo:
+        put = self.store.put_new if self.fresh else self.store.put_if_absent
+        return put(self.key, self.data)
+
+    def discard(self) -> None:
+        """Give up an object that was staged but will not be published."""
+
+
 class ObjectStore(abc.ABC):
     """Keys are ``/``-separated ASCII paths (``records/<id>/v000001.json``).
 
@@ -55,6 +81,19 @@ class ObjectStore(abc.ABC):
         ``AlreadyExists`` may or may not be raised for a key that exists.
         """
         return self.put_if_absent(key, data)
+
+    def stage(self, key: str, data: bytes, *, fresh: bool = False) -> Staged:
+        """Make ``key``'s bytes durable without making them visible (one object of a group
+        written with ``storage.group.write_group``); ``fresh`` as for :meth:`put_new`."""
+        return Staged(self, key, data, fresh=fresh)
+
+    groups_in_order: bool = True
+    """False where a create is a round trip that makes the object durable and visible at once
+    (S3): the objects of a group are then sent concurrently (``storage.group``)."""
+
+    def stages_durably(self, key: str) -> bool:
+        """Whether :meth:`stage` does the durable write itself (worth a thread of its own)."""
+        return False
 
     @abc.abstractmethod
     def get(self, key: str, version_id: str | None = None) -> bytes:

@@ -110,6 +110,7 @@ def _xml_text(xml: bytes, tag: str) -> str | None:
 
 class S3Store(ObjectStore):
     name = "s3"
+    groups_in_order = False  # a group's requests are sent concurrently (storage.group)
 
     def __init__(
         self,

@@ -50,6 +50,36 @@ def test_second_create_is_refused_and_first_content_stays(store: ObjectStore, ns
     assert [v.size for v in store.list_versions(key)] == [5]
 
 
+def test_a_staged_object_is_visible_only_once_published(store: ObjectStore, ns: str) -> None:
+    staged = store.stage(ns + "records/r2/v000001.json", b"staged")
+    given_up = store.stage(ns + "records/r3/v000001.json", b"never")
+    assert not store.exists(ns + "records/r2/v000001.json")
+    info = staged.publish()
+    assert info.size == 6 and store.get(ns + "records/r2/v000001.json") == b"staged"
+    given_up.discard()
+    assert not store.exists(ns + "records/r3/v000001.json")
+    if isinstance(store, LocalStore):
+        assert list((store.root / "tmp").iterdir()) == []  # nothing staged is left behind
+
+    taken = store.stage(ns + "records/r2/v000001.json", b"second")
+    with pytest.raises(AlreadyExists):
+        taken.publish()
+    assert store.get(ns + "records/r2/v000001.json") == b"staged"
+
+
+def test_a_group_writes_every_free_key_up_to_a_taken_one(store: ObjectStore, ns: str) -> None:
+    from repository.storage.group import NewObject, write_group, written
+
+    store.put_if_absent(ns + "g/b", b"first")
+    keys = [ns + "g/a", ns + "g/b", ns + "g/c"]
+    outcomes = write_group([NewObject(store, k, b"group " + k.encode()) for k in keys])
+    assert written(outcomes[0]) and isinstance(outcomes[1], AlreadyExists)
+    assert store.get(ns + "g/a") == b"group " + keys[0].encode()
+    assert store.get(ns + "g/b") == b"first"  # the holder's content stays
+    # In order (local folder): held back and not visible. Concurrently (S3): written.
+    assert written(outcomes[2]) == store.exists(ns + "g/c") == (not store.groups_in_order)
+
+
 def test_concurrent_creates_from_threads_have_exactly_one_winner(
     store: ObjectStore, ns: str
 ) -> None:

@@ -1,0 +1,258 @@
+"""Writing objects that do not depend on each other in one step.
+
+The store's promise is: each object is durable before it is visible, and everything a commit
+point refers to is durable before the commit point. Neither needs the durable writes of
+independent objects to run one after another. :func:`write_group` makes every object of a group
+durable at the same time (``ObjectStore.stage``: on the local folder a temp file written and
+fsync'd, in threads, so the fsyncs share journal commits), then makes them visible one by one in
+the order given (``Staged.publish``: a link), stopping at the first failure: a failure at object
+*k* leaves exactly objects *0..k-1* visible, as writing them in sequence would.
+
+A backend whose create is one request that makes the object durable and visible at once (S3)
+has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
+does not hold back the others, which may then be visible; each one is durable when it is).
+Callers group only objects whose every subset is a state a crash can leave today (before a
+commit point: a record in flight, which ``kho fsck`` cleans; after it: what a roll-forward
+redoes).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kho.errors import AlreadyExists
+from repository.storage.base import ObjectInfo, ObjectStore, Staged
+
+_T = TypeVar("_T")
+_MAX_THREADS = 8
+_SMALL_THREADS = 4
+SMALL_BYTES = 64 * 1024
+"""Objects up to this size go to a pool of their own: a record's guards, markers, versions and
+audit events (the audit step runs under the log's lock) never wait behind other requests'
+large originals."""
+_pools: dict[bool, ThreadPoolExecutor] = {}
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+_in_pool = threading.local()
+
+
+def _mark_pool_thread() -> None:
+    _in_pool.worker = True
+
+
+def _forget_pool_after_fork() -> None:
+    """A child of ``fork`` has none of the parent's threads, and a lock held by one of them at
+    the fork would stay held: start from nothing."""
+    global _pools, _pool_pid, _pool_lock
+    _pools, _pool_pid, _pool_lock = {}, 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _executor(obj: NewObject) -> ThreadPoolExecutor:
+    """The pool for ``obj``: one for small objects, one for the rest, per process (a pool
+    inherited through ``fork`` has no threads behind it)."""
+    global _pools, _pool_pid
+    small = len(obj.data) <= SMALL_BYTES
+    with _pool_lock:
+        if _pool_pid != os.getpid():
+            _pools, _pool_pid = {}, os.getpid()
+        pool = _pools.get(small)
+        if pool is None:
+            pool = _pools[small] = ThreadPoolExecutor(
+                max_workers=_SMALL_THREADS if small else _MAX_THREADS,
+                thread_name_prefix="kho-group-small" if small else "kho-group",
+                initializer=_mark_pool_thread,
+            )
+        return pool
+
+
+def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+    """Run ``fn(*args)`` on ``obj``'s pool; in the calling thread, done already, once the
+    interpreter is shutting down: ``concurrent.futures`` then refuses new work (its exit hook
+    runs before the threads still running are joined, and one of them may be writing a
+    record), and the group is written as one object after another."""
+    if getattr(_in_pool, "worker", False):
+        # Called from a pool thread (a write that starts a group of its own): waiting for the
+        # pool from one of its threads could wait forever behind the callers occupying it.
+        done_here: Future[_T] = Future()
+        done_here.set_result(fn(*args))
+        return done_here
+    try:
+        return _executor(obj).submit(fn, *args)
+    except RuntimeError:
+        done: Future[_T] = Future()
+        done.set_result(fn(*args))  # fn reports its own failures; an interrupt goes on up
+        return done
+
+
+@dataclass(frozen=True)
+class NewObject:
+    """One object of a group."""
+
+    store: ObjectStore
+    key: str
+    data: bytes
+    fresh: bool = False
+    """``put_new``: the key sits under a record id its writer has just made (no race on it)."""
+    same_bytes: bool = False
+    """Every writer of this key writes these bytes: finding it there already counts as written."""
+
+
+NOT_WRITTEN = None
+"""The outcome of an object a failure before it held back."""
+
+Outcome = ObjectInfo | BaseException | None
+
+SETTLE_SECONDS = 30.0
+"""How long an interrupted group waits for the requests it has already sent (a duplicate guard
+that landed later than that is stale by then: ``records.CLAIM_GRACE_SECONDS``)."""
+
+Report = Callable[[int, Outcome], None]
+
+
+def _ignore(index: int, outcome: Outcome) -> None:
+    pass
+
+
+def write_group(
+    objects: Sequence[NewObject], *, lead: bool = False, report: Report | None = None
+) -> list[Outcome]:
+    """Create ``objects`` as one step; per object its :class:`ObjectInfo`, the error it met, or
+    ``None`` when an earlier failure held it back. Never raises for an object's own failure:
+    the caller decides (a duplicate guard that is taken is not an error of the group).
+
+    ``lead``: the first object is made visible before any other is sent, also where the group
+    is sent concurrently; a failure of it holds back the rest (a record's catalog marker: what
+    ``kho fsck`` finds a record in flight by). ``report(i, outcome)`` is called in the calling
+    thread as soon as an object's outcome is known, also when the group is interrupted (a
+    ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
+    :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
+    object not made visible, and raises the interruption."""
+    if not objects:
+        return []
+    tell = report or _ignore
+    staged: list[Staged | BaseException] = _stage_all(objects)
+    try:
+        if all(not isinstance(s, BaseException) and s.ordered for s in staged):
+            return _publish_in_order(objects, staged, tell)
+        return _publish_concurrently(objects, staged, tell, lead)
+    finally:
+        # Published or not, a staged object's temp is no longer needed (a no-op once linked).
+        for item in staged:
+            if not isinstance(item, BaseException):
+                item.discard()
+
+
+def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
+    def stage(obj: NewObject) -> Staged | BaseException:
+        try:
+            return obj.store.stage(obj.key, obj.data, fresh=obj.fresh)
+        except Exception as exc:
+            return exc
+
+    costly = [obj for obj in objects if obj.store.stages_durably(obj.key)]
+    out: list[Staged | BaseException] = []
+    if len(costly) < 2:
+        try:
+            for obj in objects:
+                out.append(stage(obj))
+        except BaseException:
+            _discard(out)
+            raise
+        return out
+    futures: list[Future[Staged | BaseException] | None] = []
+    try:
+        for obj in objects:
+            futures.append(_submit(obj, stage, obj) if obj.store.stages_durably(obj.key) else None)
+        for obj, future in zip(objects, futures, strict=True):
+            out.append(future.result() if future is not None else stage(obj))
+    except BaseException:
+        # Interrupted: let what was sent finish, then give up every staged temp file.
+        sent = [f for f in futures if f is not None and not f.cancel()]
+        wait(sent, timeout=SETTLE_SECONDS)
+        _discard(out)
+        _discard(f.result() for f in sent if f.done() and not f.cancelled())
+        raise
+    return out
+
+
+def _discard(items: Iterable[Staged | BaseException | None]) -> None:
+    for item in items:
+        if isinstance(item, Staged):
+            item.discard()
+
+
+def _outcome(obj: NewObject, publish: Staged) -> Outcome:
+    try:
+        return publish.publish()
+    except AlreadyExists as exc:
+        if obj.same_bytes:
+            return ObjectInfo(key=obj.key, size=len(obj.data))
+        return exc
+    except Exception as exc:
+        return exc
+
+
+def _publish_in_order(
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report
+) -> list[Outcome]:
+    out: list[Outcome] = [NOT_WRITTEN] * len(objects)
+    for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
+        out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
+        tell(i, out[i])
+        if isinstance(out[i], BaseException):
+            break  # the rest is held back (write_group discards their temp files)
+    return out
+
+
+def _publish_concurrently(
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, lead: bool
+) -> list[Outcome]:
+    out: list[Outcome] = [NOT_WRITTEN] * len(objects)
+    start = 0
+    if lead:
+        first = staged[0]
+        out[0] = first if isinstance(first, BaseException) else _outcome(objects[0], first)
+        tell(0, out[0])
+        if isinstance(out[0], BaseException):
+            return out
+        start = 1
+    futures: dict[int, Future[Outcome]] = {}
+    try:
+        for i in range(start, len(objects)):
+            obj, item = objects[i], staged[i]
+            if isinstance(item, BaseException):
+                out[i] = item
+                tell(i, item)
+            elif len(objects) - start == 1 or item.ordered:
+                out[i] = _outcome(obj, item)
+                tell(i, out[i])
+            else:
+                futures[i] = _submit(obj, _outcome, obj, item)
+        for i in list(futures):
+            out[i] = futures[i].result()
+            tell(i, out[i])
+            del futures[i]
+    except BaseException:
+        # Interrupted: nothing more is sent; what was sent is waited for and reported, so that
+        # the caller can give back what landed (a guard) before the interruption goes on.
+        sent = {i: f for i, f in futures.items() if not f.cancel()}
+        wait(list(sent.values()), timeout=SETTLE_SECONDS)
+        for i, f in sent.items():
+            if f.done():
+                tell(i, f.result())
+        raise
+    return out
+
+
+def written(outcome: Outcome) -> bool:
+    return isinstance(outcome, ObjectInfo)

@@ -1,0 +1,324 @@
+"""A creation SIGKILLed between the steps of its group write leaves only what ``kho fsck``
+cleans, and the same creation run again goes in exactly once.
+
+The writer is a real child process (``fork``) that announces on a pipe each object of the record
+that became visible and stops (sleeps) before the objects it is told to hold; the parent waits
+for the announced state and kills it with SIGKILL. On S3 a record's catalog marker is published
+before the rest of its group and then key and original are sent concurrently, so a kill can
+leave states one-after-another writes never left (an original without its key; an audit event
+without the first version): each is covered here, on S3 (Ceph RGW) and on the local folder.
+
+After each kill: the same create is run again (it must go in, or be refused as a ``Duplicate``
+naming the killed writer's record when that one had passed its commit point), ``fsck --repair``
+runs, and then the store is clean: ``fsck`` reports nothing, one record holds the file, the
+register has no gap, every key belongs to a committed record, every guard to a live one, the
+audit chain verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import select
+import signal
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
+
+from kho.errors import Duplicate
+from repository import formats
+from repository.fsck import fsck
+from repository.records import Repository
+from repository.storage.base import ObjectStore
+from repository.storage.local import LocalStore
+from repository.storage.s3 import S3Store
+
+NUMBER = "4242"
+
+
+def _kind(key: str) -> str:
+    for prefix, kind in (
+        ("catalog/records/", "marker"),
+        ("keys/", "key"),
+        ("claims/sha256/", "sha-guard"),
+        ("claims/skh/", "skh-guard"),
+        ("registers/", "entry"),
+        ("audit/events/", "event"),
+    ):
+        if key.startswith(prefix):
+            return kind
+    if "/content/" in key:
+        return "original"
+    if key.endswith("/v000001.json") or "/v000001" in key:
+        return "version"
+    return "other"
+
+
+def _hook(
+    write: Callable[..., Any], key_of: Callable[..., str], hold: frozenset[str], out: int
+) -> Callable[..., Any]:
+    """In the child: tell the parent what became visible; stop before an object to hold."""
+
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        kind = _kind(key_of(*args, **kwargs))
+        if kind in hold:
+            os.write(out, f"held {kind}\n".encode())
+            time.sleep(120)  # the parent kills us here
+            os._exit(3)
+        result = write(*args, **kwargs)
+        os.write(out, f"landed {kind}\n".encode())
+        return result
+
+    return hooked
+
+
+def _create(repo: Repository, content: bytes, number: str = NUMBER) -> Any:
+    return repo.create_document("den", incoming(code_number=number), content, "qd.pdf", CLERK)
+
+
+def _kill_between(
+    backend: str, store: ObjectStore, keys: ObjectStore, content: bytes, hold: set[str], wait: set[str]
+) -> None:
+    """Run the creation in a child; SIGKILL it once everything in ``wait`` is visible and it is
+    stopped before something in ``hold``."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            os.close(read_end)
+            held = frozenset(hold)
+            if backend == "s3":
+                for name in ("put_new", "put_if_absent"):
+                    setattr(S3Store, name, _hook(getattr(S3Store, name), lambda s, k, d: k, held, write_end))
+            else:
+                # Every create of the local folder (a group's publish and a single write alike)
+                # ends in this link; patching it keeps the group path (staged in threads).
+                LocalStore._link_new = _hook(  # type: ignore[method-assign]
+                    LocalStore._link_new, lambda s, tmp, k, path, size: k, held, write_end
+                )
+            _create(new_repository(store, keys), content)
+            code = 2  # finished: the parent never let it get there
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    seen: list[str] = []
+    buffer = b""
+    deadline = time.monotonic() + 60
+    try:
+        while not (
+            wait <= {w.split()[1] for w in seen if w.startswith("landed")}
+            and any(w.startswith("held") for w in seen)
+        ):
+            left = deadline - time.monotonic()
+            assert left > 0, f"the writer never reached the state: {seen}"
+            ready, _, _ = select.select([read_end], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(read_end, 4096)
+            assert chunk, f"the writer ended before the state: {seen}"
+            buffer += chunk
+            *lines, rest = buffer.split(b"\n")
+            buffer = rest
+            seen.extend(line.decode() for line in lines)
+        time.sleep(0.2)  # what was sent beside the held object lands (or is held too)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(read_end)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, seen
+    landed = {w.split()[1] for w in seen if w.startswith("landed")}
+    assert not landed & hold, seen
+
+
+# (what is held, what must have landed, whether the killed writer passed its commit point)
+STATES = {
+    "after-marker": ({"key", "original"}, {"marker"}, False),
+    "marker-and-key": ({"original"}, {"marker", "key"}, False),
+    "marker-and-original": ({"key"}, {"marker", "original"}, False),  # S3 only: sent concurrently
+    "first-guard": ({"skh-guard"}, {"sha-guard"}, False),
+    "after-commit-point": ({"version", "event"}, {"entry"}, True),
+    "event-without-version": ({"version"}, {"entry", "event"}, True),  # S3 only
+}
+LOCAL_STATES = [s for s in STATES if s not in ("marker-and-original", "event-without-version")]
+
+
+def _assert_clean_after(
+    repo: Repository, store: ObjectStore, keys: ObjectStore, sha: str, earlier: str
+) -> None:
+    fsck(repo, repair=True, grace_seconds=0)
+    report = fsck(repo, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
+    records = [r for r in repo.records() if r.record_id != earlier]
+    assert len(records) == 1, [r.record_id for r in records]  # no duplicate
+    (record,) = records
+    assert record.registration is not None and record.registration.number == 2  # no gap
+    assert [f.sha256 for f in record.files] == [sha]
+    _, data = repo.read_content(record.record_id, actor=CLERK)
+    assert hashlib.sha256(data).hexdigest() == sha
+    # No orphan: every key, folder, marker and guard belongs to a committed record.
+    live = {record.record_id, earlier}
+    assert {i.key.split("/")[1] for i in keys.list("keys/")} == live
+    assert {i.key.split("/")[1] for i in store.list("records/")} == live
+    assert {i.key.rsplit("/", 1)[1] for i in store.list("catalog/records/")} == live
+    assert len(list(store.list("registers/"))) == 2
+    for info in store.list("claims/"):
+        holder = formats.loads(formats.CLAIM.name, store.get(info.key))["record_id"]
+        assert holder in live, info.key
+    assert repo.find_by_sha256(sha) == record.record_id
+    assert repo.audit.verify().ok
+    if isinstance(store, LocalStore):
+        assert list((store.root / "tmp").iterdir()) == []
+
+
+def _drop(store: ObjectStore) -> None:
+    """Remove a test bucket and its claims bucket (the shared gateway limits buckets per user)."""
+    if not isinstance(store, S3Store):
+        return
+    client = store._client
+    for bucket in (store.bucket, store.claims_bucket):
+        if not client.bucket_exists(bucket):
+            continue
+        for obj in client.list_objects(bucket, recursive=True, include_version=True):
+            client.remove_object(bucket, obj.object_name, version_id=obj.version_id)
+        client.remove_bucket(bucket)
+
+
+def _run(backend: str, state: str, tmp_path: Path) -> None:
+    store, keys = make_store(backend, tmp_path, "gkill"), make_store(backend, tmp_path, "gkillk")
+    try:
+        _run_on(backend, state, store, keys)
+    finally:
+        _drop(store)
+        _drop(keys)
+
+
+def _run_on(backend: str, state: str, store: ObjectStore, keys: ObjectStore) -> None:
+    hold, wait, committed = STATES[state]
+    content = pdf_bytes(f"killed {state}", size=200_000)
+    sha = hashlib.sha256(content).hexdigest()
+    # An earlier record: the audit log has a witness (a store whose very first event lost its
+    # witness to a kill is a case fsck does not repair, on main too).
+    earlier = _create(new_repository(store, keys), pdf_bytes("earlier"), "1").record_id
+    _kill_between(backend, store, keys, content, hold, wait)
+    killed = [i.key.rsplit("/", 1)[1] for i in store.list("catalog/records/") if earlier not in i.key]
+    assert len(killed) == 1  # the marker of the killed writer is there to find it by
+
+    repo = new_repository(store, keys)
+    if committed:
+        with pytest.raises(Duplicate) as refused:
+            _create(repo, content)
+        assert refused.value.details.get("existing_record_id") == killed[0]
+    else:
+        again = _create(repo, content)
+        assert again.record_id != killed[0]
+        assert again.registration is not None and again.registration.number == 2
+    _assert_clean_after(new_repository(store, keys), store, keys, sha, earlier)
+    # The guards are live and refuse the same file again.
+    with pytest.raises(Duplicate):
+        _create(new_repository(store, keys), content)
+
+
+@pytest.mark.parametrize("state", LOCAL_STATES)
+def test_a_creation_killed_between_the_steps_of_its_group_on_the_local_folder(
+    state: str, tmp_path: Path
+) -> None:
+    _run("local", state, tmp_path)
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("state", list(STATES))
+def test_a_creation_killed_between_the_steps_of_its_group_on_s3(state: str, tmp_path: Path) -> None:
+    _run("s3", state, tmp_path)
+
+
+def _file_md(n: int) -> dict[str, str]:
+    return {
+        "file_notation": f"{n:02d}.VP",
+        "title": f"Hồ sơ {n}",
+        "maintenance": "10 năm",
+        "creator": "Nguyễn An",
+        "start_date": "2026-01-05",
+    }
+
+
+def _once_or_duplicate(make: Callable[[], Any], repo: Repository) -> str:
+    """Run a creation again: it goes in, or names the record a killed writer committed."""
+    try:
+        return str(make().record_id)
+    except Duplicate as exc:
+        existing = str(exc.details.get("existing_record_id"))
+        assert repo.store.exists(f"records/{existing}/v000001.json") or repo._exists(existing)
+        return existing
+
+
+def _intake_and_file_dying_at(
+    what: str, die_at: int, store: ObjectStore, keys: ObjectStore, content: bytes
+) -> None:  # pragma: no cover - the child
+    """In a forked child: an intake and a hồ sơ creation, SIGKILLed at the ``die_at``-th call
+    of ``os.fsync`` or ``os.link`` (staging threads included)."""
+    code = 1
+    try:
+        count = [0]
+        real = getattr(os, what)
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            count[0] += 1  # (under the GIL: one increment at a time)
+            if count[0] == die_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+
+        setattr(os, what, dying)
+        repo = new_repository(store, keys)
+        repo.create_intake("den", content, "a.pdf", CLERK)
+        repo.create_file(_file_md(die_at), CLERK)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+@pytest.mark.parametrize("what", ["fsync", "link"])
+def test_an_intake_and_a_file_killed_at_every_fsync_or_link_of_their_groups(
+    what: str, tmp_path: Path
+) -> None:
+    """Intake and hồ sơ creation write marker, key, original and guard as groups on the plain
+    local folder (staged in threads): a writer killed at any of their fsyncs or links leaves a
+    store fsck cleans, and running the same creation again goes in exactly once."""
+    store, keys = LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")
+    made: dict[str, str] = {}
+    die_at = 1
+    while True:
+        content = pdf_bytes(f"intake {what} {die_at}", size=150_000)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            _intake_and_file_dying_at(what, die_at, store, keys, content)
+        _, status = os.waitpid(pid, 0)
+        killed = os.WIFSIGNALED(status)
+        assert killed or os.WEXITSTATUS(status) == 0, status
+        repo = new_repository(store, keys)
+        fsck(repo, repair=True, grace_seconds=0)
+        sha = hashlib.sha256(content).hexdigest()
+        made[sha] = _once_or_duplicate(partial(repo.create_intake, "den", content, "a.pdf", CLERK), repo)
+        made[f"file {die_at}"] = _once_or_duplicate(partial(repo.create_file, _file_md(die_at), CLERK), repo)
+        report = fsck(repo, repair=True, grace_seconds=0)
+        assert fsck(repo, grace_seconds=0).clean, [(i.kind, i.subject) for i in report.issues]
+        if not killed:
+            break
+        die_at += 1
+    assert die_at > 6  # both creations really were cut at every step
+    repo = new_repository(store, keys)
+    records = list(repo.records())
+    assert sorted(r.record_id for r in records) == sorted(made.values())  # one each, no duplicate
+    for record in records:
+        for stored in record.files:
+            assert repo.find_by_sha256(stored.sha256) == record.record_id
+            _, data = repo.read_content(record.record_id, actor=CLERK)
+            assert len(data) == stored.size
+    assert {i.key.split("/")[1] for i in keys.list("keys/")} == set(made.values())  # no orphan key
+    assert list((store.root / "tmp").iterdir()) == []
+    assert repo.audit.verify().ok
