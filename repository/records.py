@@ -121,6 +121,66 @@ def claim_is_stale(
     return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
 
 
+def claim_body(record_id: str, at: datetime) -> bytes:
+    """A guard's stored bytes (format ``claim``): the record it is taken for, when, and the
+    writer process (this one), so that a re-run can tell a killed writer's guard."""
+    return formats.dumps(
+        formats.CLAIM.name,
+        {"record_id": record_id, "at": to_iso_utc(at), "host": this_host(), "pid": os.getpid()},
+    )
+
+
+TAKEOVER_PREFIX = "claims/takeover/"
+"""``claims/takeover/<SHA-256 of a stale guard's bytes>``: held (format ``claim``, naming the
+taker) while one taker removes that guard."""
+
+
+def take_over_guard(
+    store: ObjectStore, key: str, seen: bytes, taker: bytes, *, now: datetime, _depth: int = 0
+) -> bool:
+    """Remove the guard ``key`` judged stale from its bytes ``seen``, unless another taker of the
+    same holder is at it or the guard changed since; whether this caller removed it (either way
+    the caller's next create-if-absent decides).
+
+    Two re-runs that read the same stale holder must not both remove a guard: the second would
+    delete the first's fresh guard and both would commit the same content. The store offers no
+    conditional delete, so the removal is done under a takeover token of that holder, created
+    with ``put_if_absent`` (exactly one creator on every backend), and only while the guard
+    still holds ``seen`` (a holder's bytes never come back: they name its record and time). The
+    token is removed at once; one left by a taker killed in between is itself stale and taken
+    over the same way (once; ``kho fsck`` removes what is left deeper).
+    """
+    token = TAKEOVER_PREFIX + hashlib.sha256(seen).hexdigest()
+    try:
+        store.put_if_absent(token, taker)
+    except AlreadyExists:
+        if _depth:
+            return False
+        try:
+            held = store.get(token)
+        except NotFound:
+            return False  # that taker is done
+        holder = formats.loads(formats.CLAIM.name, held)
+        if not claim_is_stale(holder, now=now, host=this_host(), alive=process_alive):
+            return False
+        if not take_over_guard(store, token, held, taker, now=now, _depth=1):
+            return False
+        try:
+            store.put_if_absent(token, taker)
+        except AlreadyExists:
+            return False
+    try:
+        try:
+            if store.get(key) != seen:
+                return False
+        except NotFound:
+            return False  # released by its holder meanwhile
+        store.delete(key)
+        return True
+    finally:
+        store.delete(token)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts, and from where (recorded in every audit event).
@@ -529,10 +589,7 @@ class Repository:
     def _claim(self, key: str, record_id: str, what: str) -> None:
         """Take a duplicate guard; a guard left by a crashed write (no committed record behind
         it, and its writer's process gone or a grace period past) is taken over."""
-        body = formats.dumps(
-            formats.CLAIM.name,
-            {"record_id": record_id, "at": to_iso_utc(utcnow()), "host": this_host(), "pid": os.getpid()},
-        )
+        body = claim_body(record_id, utcnow())
         for _ in range(2):
             try:
                 self.store.put_if_absent(key, body)
@@ -555,7 +612,9 @@ class Repository:
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
                 if not claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive):
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
-                self.store.delete(key)
+                # Another re-run may have judged the same holder stale: only one of them
+                # removes it; the others find the winner's guard on the next attempt.
+                take_over_guard(self.store, key, raw, body, now=utcnow())
         raise Duplicate(what)
 
     def _release(self, key: str | None, record_id: str) -> None:
