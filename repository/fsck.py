@@ -26,9 +26,9 @@ from repository.records import (
     Actor,
     Record,
     Repository,
-    append_recovered_event,
     claim_body,
     content_key,
+    restore_creation_event,
     take_over_guard,
     version_key,
 )
@@ -498,8 +498,13 @@ def fsck(
     for record_id in committed:
         if record_id not in created:
             if repair:
-                append_recovered_event(
-                    repo.audit, FSCK, record_id, "committed before the writer stopped; event restored by fsck"
+                restore_creation_event(
+                    store,
+                    repo.audit,
+                    FSCK,
+                    record_id,
+                    "committed before the writer stopped; event restored by fsck",
+                    now=now,
                 )
             add(
                 "unaudited",

@@ -105,6 +105,50 @@ def append_recovered_event(audit: AuditLog, actor: Actor, record_id: str, reason
     )
 
 
+RECOVERED_PREFIX = "claims/recovered/"
+"""``claims/recovered/<record id>``: the guard (format ``claim``) of the one restorer of a
+record's creation event; kept, it names who restored it."""
+
+
+def restore_creation_event(
+    store: ObjectStore, audit: AuditLog, actor: Actor, record_id: str, reason: str, *, now: datetime
+) -> bool:
+    """Write the ``record:recovered`` event of a committed record that has no creation event,
+    exactly once however many re-runs and ``kho fsck --repair`` runs (threads, processes,
+    machines) adopt it at once; whether this call wrote it.
+
+    The check of the record's history and the append are not one step, so the restorer first
+    takes the record's restoration guard with ``put_if_absent`` and checks again. A guard whose
+    restorer died before its event is stale like a duplicate guard and taken over.
+    """
+    key = RECOVERED_PREFIX + record_id
+    body = claim_body(record_id, now)
+    for _ in range(2):
+        if _has_creation_event(audit, record_id):
+            return False
+        try:
+            store.put_if_absent(key, body)
+        except AlreadyExists:
+            try:
+                raw = store.get_after_conflict(key)
+            except NotFound:
+                return False  # another restorer's guard is on its way
+            holder = formats.loads(formats.CLAIM.name, raw)
+            if not claim_is_stale(holder, now=now, host=this_host(), alive=process_alive):
+                return False  # another restorer is writing it
+            take_over_guard(store, key, raw, body, now=now)
+            continue
+        if _has_creation_event(audit, record_id):
+            return False  # written between the check and the guard (by the record's writer)
+        append_recovered_event(audit, actor, record_id, reason)
+        return True
+    return False
+
+
+def _has_creation_event(audit: AuditLog, record_id: str) -> bool:
+    return any(e.action in CREATION_EVENTS for e in audit.record_events(record_id))
+
+
 def claim_is_stale(
     holder: Mapping[str, Any], *, now: datetime, host: str, alive: Callable[[int], bool]
 ) -> bool:
@@ -1128,11 +1172,13 @@ class Repository:
         its way to writing the event itself (and fsck is the backstop)."""
         if not writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive):
             return
-        record_id = holder["record_id"]
-        if any(e.action in CREATION_EVENTS for e in self.audit.record_events(record_id)):
-            return
-        append_recovered_event(
-            self.audit, actor, record_id, "committed before the writer was killed; event restored on re-run"
+        restore_creation_event(
+            self.store,
+            self.audit,
+            actor,
+            holder["record_id"],
+            "committed before the writer was killed; event restored on re-run",
+            now=utcnow(),
         )
 
     def complete_intake(

@@ -3,6 +3,9 @@
 1. Two re-runs that find the same stale duplicate guard (its writer killed before the commit)
    both judge it stale: only one may remove it. Before the fix the second deleted the first's
    fresh guard and both committed the same original (the duplicate the guard exists to refuse).
+2. Two re-runs that adopt the same orphan (a record committed by a writer killed before its
+   creation event), or a re-run and ``kho fsck --repair``, both restore that event: it must be
+   written once.
 
 The order is forced by :class:`PacedStore`, a store wrapper used only here: it delegates every
 call to the real store and holds threads at named points (no library is patched).
@@ -11,10 +14,12 @@ call to the real store and holds threads at named points (no library is patched)
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kho_testing import BACKENDS, CLERK, make_store, new_repository, pdf_bytes
@@ -22,8 +27,16 @@ from kho_testing import BACKENDS, CLERK, make_store, new_repository, pdf_bytes
 from kho.errors import Duplicate
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
+from repository.audit import AuditLog
 from repository.fsck import fsck
-from repository.records import SYSTEM, TAKEOVER_PREFIX, Record, Repository, this_host
+from repository.records import (
+    RECOVERED_PREFIX,
+    SYSTEM,
+    TAKEOVER_PREFIX,
+    Record,
+    Repository,
+    this_host,
+)
 from repository.storage.base import ObjectInfo, ObjectStore, Retention
 
 WAIT_S = 30.0
@@ -178,6 +191,119 @@ def test_two_takeovers_of_one_stale_guard_commit_one_record(
     assert _records_holding(repo, sha) == [made[0].record_id]
     assert repo.find_by_sha256(sha) == made[0].record_id
     assert repo.audit_verify(actor=SYSTEM).ok
+
+
+def _orphan(store: ObjectStore, keys: ObjectStore, data: bytes) -> None:
+    """A writer (a forked process) that commits the intake of ``data`` and dies before its
+    creation event, as a SIGKILL there would leave it."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+
+            def die(*args: Any, **kwargs: Any) -> Any:
+                os._exit(137)
+
+            AuditLog.append_many = die  # type: ignore[method-assign]
+            new_repository(store, keys).create_intake("den", data, "qd.pdf", CLERK)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 137, "the writer did not die at its creation event"
+
+
+def test_two_adoptions_of_one_orphan_restore_its_event_once(
+    stores: tuple[ObjectStore, ObjectStore],
+) -> None:
+    real, keys = stores
+    data = pdf_bytes("one orphan, two re-runs")
+    sha = hashlib.sha256(data).hexdigest()
+    _orphan(real, keys, data)
+    repo = new_repository(real, keys)
+    [orphan] = _records_holding(repo, sha)
+    assert not repo.audit_events(actor=SYSTEM, record_id=orphan)
+
+    store = PacedStore(real)
+    checked = threading.Barrier(2, timeout=WAIT_S)
+    local = threading.local()
+
+    def before_write(key: str) -> None:
+        # both re-runs have read the orphan's history before either restores anything
+        if key.startswith(("audit/", "claims/")) and not getattr(local, "met", False):
+            local.met = True
+            checked.wait()
+
+    store.before_write = before_write
+
+    def rerun() -> Record:
+        return new_repository(store, keys).create_intake("den", data, "qd.pdf", CLERK)
+
+    outcomes = _in_threads(rerun, rerun)
+
+    assert all(isinstance(o, Duplicate) for o in outcomes), outcomes
+    assert {o.details.get("existing_record_id") for o in outcomes} == {orphan}  # type: ignore[union-attr]
+    repo = new_repository(real, keys)
+    events = repo.audit_events(actor=SYSTEM, record_id=orphan)
+    assert [e.action for e in events] == ["record:recovered"]
+    assert repo.audit_verify(actor=SYSTEM).ok
+    assert not fsck(repo).issues
+
+
+def test_an_orphan_adopted_by_a_rerun_and_repaired_by_fsck_at_once_gets_one_event(
+    stores: tuple[ObjectStore, ObjectStore],
+) -> None:
+    real, keys = stores
+    data = pdf_bytes("one orphan, a re-run and fsck")
+    sha = hashlib.sha256(data).hexdigest()
+    _orphan(real, keys, data)
+    [orphan] = _records_holding(new_repository(real, keys), sha)
+
+    store = PacedStore(real)
+    checked = threading.Barrier(2, timeout=WAIT_S)
+    local = threading.local()
+
+    def before_write(key: str) -> None:
+        if key.startswith(("audit/", "claims/")) and not getattr(local, "met", False):
+            local.met = True
+            checked.wait()
+
+    store.before_write = before_write
+    repair = new_repository(store, keys)
+
+    def run_fsck() -> object:
+        return fsck(repair, repair=True)
+
+    def rerun() -> Record:
+        return new_repository(store, keys).create_intake("den", data, "qd.pdf", CLERK)
+
+    outcomes = _in_threads(run_fsck, rerun)
+
+    assert isinstance(outcomes[1], Duplicate), outcomes
+    repo = new_repository(real, keys)
+    events = repo.audit_events(actor=SYSTEM, record_id=orphan)
+    assert [e.action for e in events] == ["record:recovered"]
+    assert repo.audit_verify(actor=SYSTEM).ok
+    assert not fsck(repo).issues
+
+
+def test_a_restoration_whose_restorer_died_is_finished_by_the_next(
+    stores: tuple[ObjectStore, ObjectStore],
+) -> None:
+    """A restorer killed between its guard and the event leaves the guard: the next re-run
+    takes it over (its writer is gone) and writes the event."""
+    real, keys = stores
+    data = pdf_bytes("a restorer killed")
+    sha = hashlib.sha256(data).hexdigest()
+    _orphan(real, keys, data)
+    repo = new_repository(real, keys)
+    [orphan] = _records_holding(repo, sha)
+    dead = {"record_id": orphan, "at": to_iso_utc(utcnow()), "host": this_host(), "pid": _dead_pid()}
+    real.put_if_absent(f"{RECOVERED_PREFIX}{orphan}", formats.dumps(formats.CLAIM.name, dead))
+
+    with pytest.raises(Duplicate):
+        repo.create_intake("den", data, "qd.pdf", CLERK)
+
+    events = new_repository(real, keys).audit_events(actor=SYSTEM, record_id=orphan)
+    assert [e.action for e in events] == ["record:recovered"]
 
 
 def test_a_takeover_token_left_by_a_killed_taker_does_not_block_the_guard(
