@@ -388,7 +388,7 @@ def fsck(
         if repair:
             # (a re-run may be taking the same guard over: only one of them removes it, and
             # only while it still holds what was read here)
-            take_over_guard(store, info.key, raw, claim_body(rid, now), now=now)
+            take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
         add("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repairable=True)
 
     # 5. Keys: present for every live record, gone for every destroyed one; a wrong master key

@@ -9,6 +9,8 @@ Store layout::
     records/<id>/derived/<name>        text, OCR, signature verdicts (beside the original)
     registers/<organ>/<year>/<series>/<n>.json   register entries (carry the first version)
     claims/<kind>/<digest>             duplicate guards (số/ký hiệu/cơ quan/năm; SHA-256; mã hồ sơ)
+    claims/takeover/<digest>           held while one re-run removes a stale guard (that digest)
+    claims/recovered/<id>              the one restorer of a record's lost creation event
     links/<document id>/<hồ sơ id>     reverse index: which hồ sơ a document sits in
     holds/<id>/<hold id>               a legal hold (or a recall freeze) on a record or hồ sơ
 
@@ -136,8 +138,8 @@ def restore_creation_event(
             holder = formats.loads(formats.CLAIM.name, raw)
             if not claim_is_stale(holder, now=now, host=this_host(), alive=process_alive):
                 return False  # another restorer is writing it
-            take_over_guard(store, key, raw, body, now=now)
-            continue
+            if not take_over_guard(store, key, raw, body, now=now):
+                continue
         if _has_creation_event(audit, record_id):
             return False  # written between the check and the guard (by the record's writer)
         append_recovered_event(audit, actor, record_id, reason)
@@ -180,19 +182,27 @@ taker) while one taker removes that guard."""
 
 
 def take_over_guard(
-    store: ObjectStore, key: str, seen: bytes, taker: bytes, *, now: datetime, _depth: int = 0
+    store: ObjectStore,
+    key: str,
+    seen: bytes,
+    taker: bytes,
+    *,
+    now: datetime,
+    replace: bool = True,
+    _depth: int = 0,
 ) -> bool:
-    """Remove the guard ``key`` judged stale from its bytes ``seen``, unless another taker of the
-    same holder is at it or the guard changed since; whether this caller removed it (either way
-    the caller's next create-if-absent decides).
+    """Take over the guard ``key`` judged stale from its bytes ``seen``: remove it and (with
+    ``replace``) create ``taker`` in its place. True when done; False when another taker of the
+    same holder came first (waited for, so that its guard is there to be read) or the guard
+    changed since.
 
     Two re-runs that read the same stale holder must not both remove a guard: the second would
     delete the first's fresh guard and both would commit the same content. The store offers no
-    conditional delete, so the removal is done under a takeover token of that holder, created
-    with ``put_if_absent`` (exactly one creator on every backend), and only while the guard
-    still holds ``seen`` (a holder's bytes never come back: they name its record and time). The
-    token is removed at once; one left by a taker killed in between is itself stale and taken
-    over the same way (once; ``kho fsck`` removes what is left deeper).
+    conditional delete, so the takeover is done under a token of that holder, created with
+    ``put_if_absent`` (exactly one creator on every backend), and only while the guard still
+    holds ``seen`` (a holder's bytes never come back: they name its record and time). The token
+    is removed at once; one left by a taker killed in between is itself stale and taken over
+    the same way (once; ``kho fsck`` removes what is left deeper).
     """
     token = TAKEOVER_PREFIX + hashlib.sha256(seen).hexdigest()
     try:
@@ -201,13 +211,14 @@ def take_over_guard(
         if _depth:
             return False
         try:
-            held = store.get(token)
+            held = store.get_after_conflict(token)
         except NotFound:
-            return False  # that taker is done
+            return False  # that taker is done (or its token never arrived)
         holder = formats.loads(formats.CLAIM.name, held)
         if not claim_is_stale(holder, now=now, host=this_host(), alive=process_alive):
+            _wait_gone(store, token)
             return False
-        if not take_over_guard(store, token, held, taker, now=now, _depth=1):
+        if not take_over_guard(store, token, held, taker, now=now, replace=False, _depth=1):
             return False
         try:
             store.put_if_absent(token, taker)
@@ -220,9 +231,24 @@ def take_over_guard(
         except NotFound:
             return False  # released by its holder meanwhile
         store.delete(key)
+        if not replace:
+            return True
+        try:
+            store.put_if_absent(key, taker)
+        except AlreadyExists:
+            return False  # (a writer that found the key free in between)
         return True
     finally:
         store.delete(token)
+
+
+def _wait_gone(store: ObjectStore, key: str, timeout_s: float = 10.0) -> None:
+    """Until ``key`` is gone (another taker's token: a few store calls), at most ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.005
+    while store.exists(key) and time.monotonic() < deadline:
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 @dataclass(frozen=True)
@@ -657,8 +683,9 @@ class Repository:
                 if not claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive):
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
                 # Another re-run may have judged the same holder stale: only one of them
-                # removes it; the others find the winner's guard on the next attempt.
-                take_over_guard(self.store, key, raw, body, now=utcnow())
+                # takes it over; the others find the winner's guard on the next attempt.
+                if take_over_guard(self.store, key, raw, body, now=utcnow()):
+                    return
         raise Duplicate(what)
 
     def _release(self, key: str | None, record_id: str) -> None:
