@@ -160,6 +160,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_SIGNATURE_WORKERS": ("1", "Worker processes that verify signatures (shared by pipeline and CLI)."),
     "KHO_SIGNATURE_TIMEOUT": ("120", "Seconds one document's signature verification may take."),
     "KHO_SIGNATURE_MEMORY_MB": ("2048", "Address-space limit of a verification worker, in MB."),
+    "KHO_SIGNATURE_READY_TIMEOUT": (
+        "10",
+        "Seconds a verification worker may take to be ready for its next document (its"
+        " housekeeping after a reply); past it the worker is replaced and the document sent to"
+        " the new one.",
+    ),
     # Read by kho/verify_agent.py (the `kho verify` program).
     "KHO_VERIFY_AGENT": ("1", "`kho verify` hands its files to the user's warm verification agent "
                               "and starts one (`0`: always in-process, no agent)."),

@@ -26,8 +26,10 @@ from repository.records import (
     Actor,
     Record,
     Repository,
-    append_recovered_event,
+    claim_body,
     content_key,
+    restore_creation_event,
+    take_over_guard,
     version_key,
 )
 from repository.registers import RegisterEntry, entry_key, register_prefix
@@ -374,14 +376,19 @@ def fsck(
     live = set(committed)
     for info in list(store.list("claims/")):
         try:
-            rid = formats.loads(formats.CLAIM.name, store.get(info.key))["record_id"]
+            raw = store.get(info.key)
+            rid = formats.loads(formats.CLAIM.name, raw)["record_id"]
+        except NotFound:
+            continue  # released or taken over meanwhile
         except (KhoError, KeyError, ValueError, TypeError) as exc:
             issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
             continue
         if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid, now) < grace_seconds:
             continue
         if repair:
-            store.delete(info.key)
+            # (a re-run may be taking the same guard over: only one of them removes it, and
+            # only while it still holds what was read here)
+            take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
         add("stale-claim", info.key, f"Khóa chống trùng {info.key} không còn bản ghi.", repairable=True)
 
     # 5. Keys: present for every live record, gone for every destroyed one; a wrong master key
@@ -491,8 +498,13 @@ def fsck(
     for record_id in committed:
         if record_id not in created:
             if repair:
-                append_recovered_event(
-                    repo.audit, FSCK, record_id, "committed before the writer stopped; event restored by fsck"
+                restore_creation_event(
+                    store,
+                    repo.audit,
+                    FSCK,
+                    record_id,
+                    "committed before the writer stopped; event restored by fsck",
+                    now=now,
                 )
             add(
                 "unaudited",

@@ -9,6 +9,8 @@ Store layout::
     records/<id>/derived/<name>        text, OCR, signature verdicts (beside the original)
     registers/<organ>/<year>/<series>/<n>.json   register entries (carry the first version)
     claims/<kind>/<digest>             duplicate guards (số/ký hiệu/cơ quan/năm; SHA-256; mã hồ sơ)
+    claims/takeover/<digest>           held while one re-run removes a stale guard (that digest)
+    claims/recovered/<id>              the one restorer of a record's lost creation event
     links/<document id>/<hồ sơ id>     reverse index: which hồ sơ a document sits in
     holds/<id>/<hold id>               a legal hold (or a recall freeze) on a record or hồ sơ
 
@@ -106,6 +108,50 @@ def append_recovered_event(audit: AuditLog, actor: Actor, record_id: str, reason
     )
 
 
+RECOVERED_PREFIX = "claims/recovered/"
+"""``claims/recovered/<record id>``: the guard (format ``claim``) of the one restorer of a
+record's creation event; kept, it names who restored it."""
+
+
+def restore_creation_event(
+    store: ObjectStore, audit: AuditLog, actor: Actor, record_id: str, reason: str, *, now: datetime
+) -> bool:
+    """Write the ``record:recovered`` event of a committed record that has no creation event,
+    exactly once however many re-runs and ``kho fsck --repair`` runs (threads, processes,
+    machines) adopt it at once; whether this call wrote it.
+
+    The check of the record's history and the append are not one step, so the restorer first
+    takes the record's restoration guard with ``put_if_absent`` and checks again. A guard whose
+    restorer died before its event is stale like a duplicate guard and taken over.
+    """
+    key = RECOVERED_PREFIX + record_id
+    body = claim_body(record_id, now)
+    for _ in range(2):
+        if _has_creation_event(audit, record_id):
+            return False
+        try:
+            store.put_if_absent(key, body)
+        except AlreadyExists:
+            try:
+                raw = store.get_after_conflict(key)
+            except NotFound:
+                return False  # another restorer's guard is on its way
+            holder = formats.loads(formats.CLAIM.name, raw)
+            if not claim_is_stale(holder, now=now, host=this_host(), alive=process_alive):
+                return False  # another restorer is writing it
+            if not take_over_guard(store, key, raw, body, now=now):
+                continue
+        if _has_creation_event(audit, record_id):
+            return False  # written between the check and the guard (by the record's writer)
+        append_recovered_event(audit, actor, record_id, reason)
+        return True
+    return False
+
+
+def _has_creation_event(audit: AuditLog, record_id: str) -> bool:
+    return any(e.action in CREATION_EVENTS for e in audit.record_events(record_id))
+
+
 def claim_is_stale(
     holder: Mapping[str, Any], *, now: datetime, host: str, alive: Callable[[int], bool]
 ) -> bool:
@@ -120,6 +166,90 @@ def claim_is_stale(
     if writer_gone(holder.get("pid"), holder.get("host"), here=host, alive=alive):
         return True
     return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
+
+
+def claim_body(record_id: str, at: datetime) -> bytes:
+    """A guard's stored bytes (format ``claim``): the record it is taken for, when, and the
+    writer process (this one), so that a re-run can tell a killed writer's guard."""
+    return formats.dumps(
+        formats.CLAIM.name,
+        {"record_id": record_id, "at": to_iso_utc(at), "host": this_host(), "pid": os.getpid()},
+    )
+
+
+TAKEOVER_PREFIX = "claims/takeover/"
+"""``claims/takeover/<SHA-256 of a stale guard's bytes>``: held (format ``claim``, naming the
+taker) while one taker removes that guard."""
+
+
+def take_over_guard(
+    store: ObjectStore,
+    key: str,
+    seen: bytes,
+    taker: bytes,
+    *,
+    now: datetime,
+    replace: bool = True,
+    _depth: int = 0,
+) -> bool:
+    """Take over the guard ``key`` judged stale from its bytes ``seen``: remove it and (with
+    ``replace``) create ``taker`` in its place. True when done; False when another taker of the
+    same holder came first (waited for, so that its guard is there to be read) or the guard
+    changed since.
+
+    Two re-runs that read the same stale holder must not both remove a guard: the second would
+    delete the first's fresh guard and both would commit the same content. The store offers no
+    conditional delete, so the takeover is done under a token of that holder, created with
+    ``put_if_absent`` (exactly one creator on every backend), and only while the guard still
+    holds ``seen`` (a holder's bytes never come back: they name its record and time). The token
+    is removed at once; one left by a taker killed in between is itself stale and taken over
+    the same way (once; ``kho fsck`` removes what is left deeper).
+    """
+    token = TAKEOVER_PREFIX + hashlib.sha256(seen).hexdigest()
+    try:
+        store.put_if_absent(token, taker)
+    except AlreadyExists:
+        if _depth:
+            return False
+        try:
+            held = store.get_after_conflict(token)
+        except NotFound:
+            return False  # that taker is done (or its token never arrived)
+        holder = formats.loads(formats.CLAIM.name, held)
+        if not claim_is_stale(holder, now=now, host=this_host(), alive=process_alive):
+            _wait_gone(store, token)
+            return False
+        if not take_over_guard(store, token, held, taker, now=now, replace=False, _depth=1):
+            return False
+        try:
+            store.put_if_absent(token, taker)
+        except AlreadyExists:
+            return False
+    try:
+        try:
+            if store.get(key) != seen:
+                return False
+        except NotFound:
+            return False  # released by its holder meanwhile
+        store.delete(key)
+        if not replace:
+            return True
+        try:
+            store.put_if_absent(key, taker)
+        except AlreadyExists:
+            return False  # (a writer that found the key free in between)
+        return True
+    finally:
+        store.delete(token)
+
+
+def _wait_gone(store: ObjectStore, key: str, timeout_s: float = 10.0) -> None:
+    """Until ``key`` is gone (another taker's token: a few store calls), at most ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.005
+    while store.exists(key) and time.monotonic() < deadline:
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 @dataclass(frozen=True)
@@ -551,7 +681,7 @@ class Repository:
                 raise outcome
         if not guards:
             return
-        body = self._claim_body(record_id)
+        body = claim_body(record_id, utcnow())
         group = [NewObject(self.store, key, body) for key, _ in guards]
 
         def taken(i: int, outcome: Outcome) -> None:
@@ -570,18 +700,11 @@ class Repository:
                 self._claim(key, record_id, what, taken=isinstance(outcome, AlreadyExists))
                 claims.append(key)
 
-    @staticmethod
-    def _claim_body(record_id: str) -> bytes:
-        return formats.dumps(
-            formats.CLAIM.name,
-            {"record_id": record_id, "at": to_iso_utc(utcnow()), "host": this_host(), "pid": os.getpid()},
-        )
-
     def _claim(self, key: str, record_id: str, what: str, *, taken: bool = False) -> None:
         """Take a duplicate guard; a guard left by a crashed write (no committed record behind
         it, and its writer's process gone or a grace period past) is taken over. ``taken``: a
         create of the guard has just found it held (start from settling that)."""
-        body = self._claim_body(record_id)
+        body = claim_body(record_id, utcnow())
         for attempt in range(2):
             try:
                 if not (taken and attempt == 0):
@@ -606,7 +729,10 @@ class Repository:
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
                 if not claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive):
                     raise Duplicate(what, existing_record_id=holder["record_id"]) from None
-                self.store.delete(key)
+                # Another re-run may have judged the same holder stale: only one of them
+                # takes it over; the others find the winner's guard on the next attempt.
+                if take_over_guard(self.store, key, raw, body, now=utcnow()):
+                    return
         raise Duplicate(what)
 
     def _release(self, key: str | None, record_id: str) -> None:
@@ -1171,11 +1297,13 @@ class Repository:
         its way to writing the event itself (and fsck is the backstop)."""
         if not writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive):
             return
-        record_id = holder["record_id"]
-        if any(e.action in CREATION_EVENTS for e in self.audit.record_events(record_id)):
-            return
-        append_recovered_event(
-            self.audit, actor, record_id, "committed before the writer was killed; event restored on re-run"
+        restore_creation_event(
+            self.store,
+            self.audit,
+            actor,
+            holder["record_id"],
+            "committed before the writer was killed; event restored on re-run",
+            now=utcnow(),
         )
 
     def complete_intake(

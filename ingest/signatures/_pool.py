@@ -8,7 +8,10 @@ verification therefore runs in a worker process that the pipeline and ``kho veri
 space (``KHO_SIGNATURE_MEMORY_MB``), activates the fast path and keeps, per trust store, the
 parsed anchors and pyHanko's trust manager across documents. A document that takes longer
 than ``KHO_SIGNATURE_TIMEOUT`` seconds, or kills its worker, gets an INDETERMINATE verdict
-and the worker is replaced.
+and the worker is replaced. A worker not ready for the next document within
+``KHO_SIGNATURE_READY_TIMEOUT`` seconds of its last reply (stuck in the housekeeping it does
+after replying) is killed and the document goes to a new one: every exchange with a worker has
+a deadline, none can hang the caller.
 """
 
 from __future__ import annotations
@@ -44,14 +47,32 @@ _ROOT = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class Limits:
     timeout: float
+    """Seconds one document may take in a worker (``KHO_SIGNATURE_TIMEOUT``)."""
     memory_mb: int
+    """Address space of a worker (``KHO_SIGNATURE_MEMORY_MB``)."""
+    ready_timeout: float = 10.0
+    """Seconds a worker that has answered may take to be ready for the next document (its
+    after-reply housekeeping), and to take in a request or hand over its reply
+    (``KHO_SIGNATURE_READY_TIMEOUT``); past it the worker is killed and replaced and the
+    document sent to the new one."""
 
     @classmethod
     def from_env(cls) -> Limits:
         return cls(
             timeout=float(os.environ.get("KHO_SIGNATURE_TIMEOUT", "120")),
             memory_mb=int(os.environ.get("KHO_SIGNATURE_MEMORY_MB", "2048")),
+            ready_timeout=float(os.environ.get("KHO_SIGNATURE_READY_TIMEOUT", "10")),
         )
+
+
+class WorkerStuck(Exception):
+    """A worker was not ready for a request, or did not take it in or hand over its reply,
+    within :attr:`Limits.ready_timeout` (stuck in its housekeeping, or wedged)."""
+
+
+READY = b"\x06"
+"""What a worker writes when it waits for its next request (after starting, and after each
+reply's housekeeping): the caller sends a request only once it has read it."""
 
 
 def _send(stream: BinaryIO, message: Any) -> None:
@@ -104,9 +125,11 @@ def _widen_pipe(stream: BinaryIO) -> None:
         pass  # the default size works, only with more wake-ups
 
 
-def worker_main(memory_mb: int) -> None:
+def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None) -> None:
     """Loop of one worker process (``python -m ingest.signatures._worker MB``): requests on
-    stdin, results on the original stdout (anything printed goes to stderr)."""
+    stdin, results on the original stdout (anything printed goes to stderr), :data:`READY`
+    before each request. ``after_reply``: one more housekeeping step after each reply (tests
+    start a worker with a stuck one through their own entry point)."""
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     protocol_in = sys.stdin.buffer
@@ -125,6 +148,8 @@ def worker_main(memory_mb: int) -> None:
     _warm_up()
     stores: dict[str, TrustStore] = {}
     while True:
+        protocol_out.write(READY)
+        protocol_out.flush()
         try:
             data, anchors, source, allow_fetching, now, policy = _recv_request(protocol_in)
         except (EOFError, OSError):
@@ -144,6 +169,8 @@ def worker_main(memory_mb: int) -> None:
         reply = _verify_reply(data, trust, allow_fetching, now, policy, cleanup)
         _send(protocol_out, reply)
         del reply, data
+        if after_reply is not None:
+            cleanup.append(after_reply)
         _housekeeping(cleanup)
 
 
@@ -207,27 +234,77 @@ def _verify_reply(
 
 class _Worker:
     """A fresh interpreter (nothing of the caller's state, threads or patches is inherited,
-    and the caller's main module is not re-imported)."""
+    and the caller's main module is not re-imported).
 
-    def __init__(self, memory_mb: int) -> None:
+    The caller talks to it through the raw pipe ends, every step under a deadline: a worker
+    that is not ready for the next request (stuck in the housekeeping after its last reply),
+    or that stops taking in a request or handing over a reply, costs at most
+    ``ready_timeout`` (:class:`WorkerStuck`), never a hang on a full pipe."""
+
+    def __init__(self, memory_mb: int, command: tuple[str, ...] | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ingest.signatures._worker", str(memory_mb)],
+            [*(command or (sys.executable, "-m", "ingest.signatures._worker")), str(memory_mb)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=str(_ROOT),
+            bufsize=0,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin: BinaryIO = self.process.stdin
         self.stdout: BinaryIO = self.process.stdout
         _widen_pipe(self.stdin)
+        os.set_blocking(self.stdin.fileno(), False)
+        self.served = False
+        """Has it answered a request (then its readiness is bounded by ``ready_timeout``;
+        a new worker's start, imports included, by the document's timeout)."""
 
-    def call(self, data: bytes, rest: tuple[Any, ...], timeout: float) -> Any:
-        """The reply, or :class:`TimeoutError`; :class:`EOFError` when the worker died."""
-        _send_request(self.stdin, data, rest)
-        ready, _, _ = select.select([self.stdout], [], [], timeout)
-        if not ready:
+    def call(self, data: bytes, rest: tuple[Any, ...], timeout: float, ready_timeout: float) -> Any:
+        """The reply; :class:`WorkerStuck` (nothing of the document done: send it elsewhere),
+        :class:`TimeoutError` (the document took longer than ``timeout``), :class:`EOFError`
+        when the worker died."""
+        ready = self._read(1, ready_timeout if self.served else max(timeout, ready_timeout), "ready")
+        if ready != READY:
+            raise EOFError("worker out of step")
+        meta = pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL)
+        self._write(struct.pack(">QQ", len(meta), len(data)) + meta, data, ready_timeout)
+        readable, _, _ = select.select([self.stdout], [], [], timeout)
+        if not readable:
             raise TimeoutError
-        return _recv(self.stdout)
+        (size,) = struct.unpack(">Q", self._read(8, ready_timeout, "reply"))
+        reply = pickle.loads(self._read(size, ready_timeout, "reply"))
+        self.served = True
+        return reply
+
+    def _write(self, head: bytes, data: bytes, limit: float) -> None:
+        deadline = time.monotonic() + limit
+        fd = self.stdin.fileno()
+        for part in (memoryview(head), memoryview(data)):
+            while part:
+                left = deadline - time.monotonic()
+                _, writable, _ = select.select([], [fd], [], max(0.0, left))
+                if not writable:
+                    raise WorkerStuck(f"worker took no request in {limit:g} s")
+                try:
+                    part = part[os.write(fd, part[: 1 << 20]) :]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError as exc:
+                    raise EOFError("worker pipe closed") from exc
+
+    def _read(self, size: int, limit: float, what: str) -> bytes:
+        deadline = time.monotonic() + limit
+        fd = self.stdout.fileno()
+        chunks: list[bytes] = []
+        while size:
+            readable, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not readable:
+                raise WorkerStuck(f"worker sent no {what} in {limit:g} s")
+            chunk = os.read(fd, min(size, 1 << 20))
+            if not chunk:
+                raise EOFError("worker pipe closed")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def stop(self) -> None:
         for stream in (self.stdin, self.stdout):
@@ -242,9 +319,14 @@ class _Worker:
 class VerifierPool:
     """Worker processes that verify documents one at a time each."""
 
-    def __init__(self, size: int = 1, limits: Limits | None = None) -> None:
+    def __init__(
+        self, size: int = 1, limits: Limits | None = None, *, command: tuple[str, ...] | None = None
+    ) -> None:
+        """``command``: how to start a worker (its memory limit is appended), by default
+        ``python -m ingest.signatures._worker``."""
         self.size = max(1, size)
         self.limits = limits or Limits.from_env()
+        self.command = command
         self._idle: list[_Worker] = []
         self._started = 0
         self._cond = threading.Condition()
@@ -258,7 +340,7 @@ class VerifierPool:
                 return self._idle.pop()
             self._started += 1
         try:
-            return _Worker(self.limits.memory_mb)
+            return _Worker(self.limits.memory_mb, self.command)
         except BaseException:
             with self._cond:
                 self._started -= 1
@@ -285,32 +367,42 @@ class VerifierPool:
         policy: Any = None,
     ) -> tuple[str, Any]:
         """``("ok", result dict)``, or ``(problem, detail)`` with problem one of
-        ``timeout``, ``memory``, ``crash``, ``error``."""
-        worker = self._take()
-        keep: _Worker | None = worker
-        try:
-            status, payload = worker.call(
-                data,
-                (anchors, source, allow_fetching, now, policy or _safe_policy()),
-                self.limits.timeout,
-            )
-            if status == "memory":
-                keep = None
-            return status, payload
-        except TimeoutError:
-            keep = None
-            return "timeout", self.limits.timeout
-        except (EOFError, OSError, pickle.UnpicklingError):
-            keep = None
+        ``timeout``, ``memory``, ``crash``, ``error``, ``stuck``.
+
+        A worker found stuck before it took the document (not ready within
+        ``limits.ready_timeout`` after its last reply) is killed and the document goes to a new
+        one; ``stuck`` only if that one is stuck too."""
+        request = (anchors, source, allow_fetching, now, policy or _safe_policy())
+        for attempt in (1, 2):
+            worker = self._take()
+            keep: _Worker | None = worker
             try:
-                code = worker.process.wait(5)
-            except subprocess.TimeoutExpired:
-                code = None
-            return "crash", code
-        finally:
-            if keep is None:
-                worker.stop()
-            self._give_back(keep)
+                status, payload = worker.call(
+                    data, request, self.limits.timeout, self.limits.ready_timeout
+                )
+                if status == "memory":
+                    keep = None
+                return status, payload
+            except WorkerStuck as exc:
+                keep = None
+                logger.warning("signature worker %s replaced: %s", worker.process.pid, exc)
+                if attempt == 2:
+                    return "stuck", self.limits.ready_timeout
+            except TimeoutError:
+                keep = None
+                return "timeout", self.limits.timeout
+            except (EOFError, OSError, pickle.UnpicklingError):
+                keep = None
+                try:
+                    code = worker.process.wait(5)
+                except subprocess.TimeoutExpired:
+                    code = None
+                return "crash", code
+            finally:
+                if keep is None:
+                    worker.stop()
+                self._give_back(keep)
+        raise AssertionError("unreachable")
 
     def idle_worker_cpu(self, settle: float = 2.0) -> dict[int, float]:
         """CPU seconds (user + system) used so far by each idle worker, by process id, read from
@@ -502,6 +594,11 @@ def verdict_for_problem(problem: str, detail: Any) -> str:
         return f"kiểm tra chữ ký vượt quá thời gian cho phép ({detail:g} giây)"
     if problem == "memory":
         return "kiểm tra chữ ký vượt quá giới hạn bộ nhớ"
+    if problem == "stuck":
+        return (
+            "tiến trình kiểm tra chữ ký không sẵn sàng nhận tài liệu sau "
+            f"{detail:g} giây, kể cả tiến trình thay thế"
+        )
     if problem == "crash":
         if isinstance(detail, int) and detail < 0:
             try:
@@ -520,4 +617,12 @@ def verdict_for_problem(problem: str, detail: Any) -> str:
     return f"lỗi khi kiểm tra chữ ký ({detail})"
 
 
-__all__ = ["ForkVerifier", "Limits", "PdfVerification", "VerifierPool", "shared_pool", "verdict_for_problem"]
+__all__ = [
+    "ForkVerifier",
+    "Limits",
+    "PdfVerification",
+    "VerifierPool",
+    "WorkerStuck",
+    "shared_pool",
+    "verdict_for_problem",
+]
