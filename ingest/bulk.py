@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import resource
@@ -30,6 +31,8 @@ from kho.config import Settings
 MANIFEST_DIR = "ingest-manifests"
 BATCH = 16
 """Files a worker ingests before it commits their search documents in one go."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,13 @@ def _init_worker(direction: str) -> None:
     from ingest.signatures import _pool
 
     # The verification worker (a fresh interpreter, ~0.5 s to import pyHanko) starts now and
-    # imports while this worker opens its repository and stores its first originals.
-    _pool.shared_pool().prestart()
+    # imports while this worker opens its repository and stores its first originals. Only a
+    # head start: a failure here must not kill the pool's worker (the pool would replace it
+    # for ever), so it is left to the first document's own verification to meet and report.
+    try:
+        _pool.shared_pool().prestart()
+    except Exception as exc:  # any failure is met again by the first document
+        logger.warning("signature worker not started ahead: %s", exc)
     _worker = (Pipeline.from_settings(Settings.from_env()), direction)
 
 

@@ -42,14 +42,28 @@ def fold(text: str) -> str:
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
 
-@lru_cache(maxsize=8192)
+FOLD_CACHE_MAX_CHARS = 256
+"""Texts up to this length are remembered by :func:`fold_words` (a line of a document);
+longer ones (a text layer without line breaks) are folded each time, so the cache holds at
+most 8,192 short texts, never whole documents."""
+
+
 def fold_words(text: str) -> str:
     """``fold`` plus: only letters and digits, single spaces (for keyword comparison).
 
-    Remembered for the last few thousand texts: the metadata finders fold the same lines
-    several times per document, and the fixed parts of a document (Quốc hiệu, Nơi nhận, the
-    signature block) recur from one document to the next."""
+    Short texts are remembered (the last few thousand): the metadata finders fold the same
+    lines several times per document, and the fixed parts of a document (Quốc hiệu, Nơi nhận,
+    the signature block) recur from one document to the next."""
+    if len(text) <= FOLD_CACHE_MAX_CHARS:
+        return _fold_words_remembered(text)
+    return _fold_words(text)
+
+
+def _fold_words(text: str) -> str:
     return " ".join(_WORD_RE.findall(fold(nfc(text))))
+
+
+_fold_words_remembered = lru_cache(maxsize=8192)(_fold_words)
 
 
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")

@@ -95,6 +95,7 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
     import pypdfium2.raw as pdfium_c
 
     image, form = pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM
+    unknown = pdfium_c.FPDF_PAGEOBJ_UNKNOWN
     get_type, get_bounds = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDFPageObj_GetBounds
     image_data = pdfium_c.FPDFImageObj_GetImageDataRaw
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
@@ -109,6 +110,8 @@ def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple
             if not obj:
                 raise pdfium.PdfiumError("Failed to get pageobject.")
             kind = int(get_type(obj))
+            if kind == unknown:  # pypdfium2's wrapper refuses it: so does this reading
+                raise pdfium.PdfiumError("Page object of unknown type.")
             if get_bounds(obj, left, bottom, right, top):
                 bounds: tuple[float, ...] = (
                     round(left.value, 2), round(bottom.value, 2),

@@ -67,14 +67,29 @@ def test_clean_line_is_unchanged_on_every_corpus_line_and_on_entity_markup() -> 
 
 
 def test_fold_words_is_unchanged_and_remembered() -> None:
-    normalize.fold_words.cache_clear()
+    remembered = normalize._fold_words_remembered
+    remembered.cache_clear()
     lines = _corpus_lines() + _TRICKY + ["Đ Ð đ ð", "CỘNG HOÀ", "CỘNG HÒA"]
     for line in lines:
         assert normalize.fold_words(line) == _reference_fold_words(line), line
-    recent = list(dict.fromkeys(lines[-200:]))  # well within what is remembered
-    first = normalize.fold_words.cache_info()
+    recent = [
+        line for line in dict.fromkeys(lines[-200:]) if len(line) <= normalize.FOLD_CACHE_MAX_CHARS
+    ]  # well within what is remembered
+    assert len(recent) > 100
+    first = remembered.cache_info()
     for line in recent:
         assert normalize.fold_words(line) == _reference_fold_words(line), line
-    again = normalize.fold_words.cache_info()
+    again = remembered.cache_info()
     assert again.hits - first.hits == len(recent)  # the second pass folded nothing again
     assert normalize.fold_words("CỘNG HOÀ") == normalize.fold_words("CỘNG HÒA") == "cong hoa"
+
+
+def test_fold_words_does_not_keep_long_texts() -> None:
+    """A text layer without line breaks is one long "line": folding it must not keep it (and
+    thousands like it) alive in the cache of a long-running worker."""
+    remembered = normalize._fold_words_remembered
+    remembered.cache_clear()
+    long_text = "Cộng hòa xã hội chủ nghĩa Việt Nam " * 2000
+    assert normalize.fold_words(long_text) == _reference_fold_words(long_text)
+    assert normalize.fold_words(long_text) == _reference_fold_words(long_text)
+    assert remembered.cache_info().currsize == 0
