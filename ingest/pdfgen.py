@@ -21,7 +21,7 @@ import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -178,7 +178,9 @@ def _find_fonts() -> dict[str, Path]:
     )
 
 
+@lru_cache(maxsize=65536)
 def _width(text: str, style: str, size: float) -> float:
+    """Width of ``text`` in points (remembered: the words of generated documents recur)."""
     return pdfmetrics.stringWidth(text, _font_names()[style], size)
 
 

@@ -487,9 +487,13 @@ class Pipeline:
         return self.run_with_retries(job_id, content=content, status=status, force=True)
 
     def _job_for(self, job_id: str, filename: str, direction: str, source: str | None) -> JobStatus:
+        """The stored job, or a new one *not yet written*: its caller runs it at once, and
+        :meth:`run` writes it (``đang xử lý``) before its first step does anything, so a
+        ``chờ`` written just before would be overwritten within the same call (one store
+        write per document saved; a kill in between leaves nothing stored either way)."""
         status = self.jobs.find(job_id)
         if status is None:
-            status = self.jobs.put(new_status(job_id, filename, direction, source=source))
+            status = new_status(job_id, filename, direction, source=source)
         return status
 
     def run_with_retries(
@@ -541,13 +545,13 @@ class Pipeline:
             state=JobState.RUNNING, attempts=status.attempts + 1, reason_code=None, reason=None
         )
         ctx.status = started_status
-        last_write = 0.0
+        last_write: float | None = None  # the first step always writes the job first
         steps = self.steps
         if until is not None:
             steps = steps[: [s.name for s in steps].index(until) + 1]
         for step in steps:
             now = time.monotonic()
-            if now - last_write >= self.status_interval:
+            if last_write is None or now - last_write >= self.status_interval:
                 ctx.status = self.jobs.put(ctx.status.evolve(step=step.name))
                 last_write = now
             else:

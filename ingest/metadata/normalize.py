@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 from repository.vocabulary import nfc
 
@@ -38,9 +39,31 @@ def fold(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+FOLD_CACHE_MAX_CHARS = 256
+"""Texts up to this length are remembered by :func:`fold_words` (a line of a document);
+longer ones (a text layer without line breaks) are folded each time, so the cache holds at
+most 8,192 short texts, never whole documents."""
+
+
 def fold_words(text: str) -> str:
-    """``fold`` plus: only letters and digits, single spaces (for keyword comparison)."""
-    return " ".join(re.findall(r"[a-z0-9]+", fold(nfc(text))))
+    """``fold`` plus: only letters and digits, single spaces (for keyword comparison).
+
+    Short texts are remembered (the last few thousand): the metadata finders fold the same
+    lines several times per document, and the fixed parts of a document (Quốc hiệu, Nơi nhận,
+    the signature block) recur from one document to the next."""
+    if len(text) <= FOLD_CACHE_MAX_CHARS:
+        return _fold_words_remembered(text)
+    return _fold_words(text)
+
+
+def _fold_words(text: str) -> str:
+    return " ".join(_WORD_RE.findall(fold(nfc(text))))
+
+
+_fold_words_remembered = lru_cache(maxsize=8192)(_fold_words)
 
 
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -52,11 +75,18 @@ _MD_LEAD_RE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?)")
 def clean_line(line: str) -> str:
     """One line without HTML entities/tags, Markdown emphasis and links; spaces kept."""
     line = html.unescape(line).replace("\u00a0", " ").replace("\t", "    ")
-    line = _TAG_RE.sub("", line)
-    line = _MD_LINK_RE.sub(r"\1", line)
-    line = _MD_LEAD_RE.sub("", line)
-    line = _MD_EMPHASIS_RE.sub(r"\2", line)
-    line = line.replace("**", "")
+    # Each pattern only where the character it cannot match without is in the line (the
+    # substitutions only remove characters, so none brings in what a later one needs): most
+    # lines of a text layer have none of them.
+    if "<" in line:
+        line = _TAG_RE.sub("", line)
+    if "[" in line:
+        line = _MD_LINK_RE.sub(r"\1", line)
+    if "#" in line or ">" in line:
+        line = _MD_LEAD_RE.sub("", line)
+    if "*" in line or "_" in line:
+        line = _MD_EMPHASIS_RE.sub(r"\2", line)
+        line = line.replace("**", "")
     return line.rstrip()
 
 

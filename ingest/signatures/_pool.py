@@ -347,6 +347,22 @@ class VerifierPool:
                 self._cond.notify()
             raise
 
+    def prestart(self) -> None:
+        """Start a worker now if none is started yet, so that its interpreter start-up overlaps
+        what the caller does before its first document (returns at once)."""
+        with self._cond:
+            if self._idle or self._started or self._closed:
+                return
+            self._started += 1
+        try:
+            worker = _Worker(self.limits.memory_mb)
+        except BaseException:
+            with self._cond:
+                self._started -= 1
+                self._cond.notify()
+            raise
+        self._give_back(worker)
+
     def _give_back(self, worker: _Worker | None) -> None:
         with self._cond:
             if worker is None or self._closed:

@@ -74,27 +74,63 @@ def _page(pdfium: object, page: object) -> PageView:
         text = textpage.get_text_range()
     finally:
         textpage.close()
-    objects = []
-    failure = pdfium.PdfiumError  # type: ignore[attr-defined]
-    for obj in page.get_objects(max_depth=2):  # type: ignore[attr-defined]
-        # pypdfium2 5 calls it get_bounds, 4 get_pos; anything else is a programming error,
-        # never a reason to compare pages without their objects' positions
-        bounds_of = getattr(obj, "get_bounds", None) or obj.get_pos
-        try:
-            bounds = tuple(round(v, 2) for v in bounds_of())
-        except failure:
-            bounds = ()  # pdfium has no bounds for this object (the same in both views)
-        digest = ""
-        if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE:  # type: ignore[attr-defined]
-            try:
-                digest = hashlib.sha256(bytes(obj.get_data(decode_simple=False))).hexdigest()
-            except failure:
-                digest = "?"
-        objects.append((int(obj.type), bounds, digest))
     return PageView(
         round(width, 2), round(height, 2), int(page.get_rotation()),  # type: ignore[attr-defined]
-        text, tuple(objects),
+        text, page_objects(page.raw),  # type: ignore[attr-defined]
     )
+
+
+def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple[float, ...], str], ...]:
+    """Every page object pdfium resolves on the page, in the order (and to the depth) of
+    pypdfium2's ``page.get_objects(max_depth)``: a form XObject, then what it holds. Each is
+    its type, its bounds rounded to 2 decimals (``()`` where pdfium has none: the same in both
+    views) and, for an image, the SHA-256 of its raw (undecoded) stream data. The caller keeps
+    the page (``raw_page`` is its handle) open meanwhile.
+
+    Read through pdfium's C API: a Python wrapper object per page object was about a fifth of
+    the view of a text page (tests/signatures/test_sig_viewer.py compares both readings)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    image, form = pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM
+    unknown = pdfium_c.FPDF_PAGEOBJ_UNKNOWN
+    get_type, get_bounds = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDFPageObj_GetBounds
+    image_data = pdfium_c.FPDFImageObj_GetImageDataRaw
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    objects: list[tuple[int, tuple[float, ...], str]] = []
+
+    def visit(parent: object, count: object, get: object, level: int) -> None:
+        n_objects = count(parent)  # type: ignore[operator]
+        if n_objects < 0:
+            raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+        for index in range(n_objects):
+            obj = get(parent, index)  # type: ignore[operator]
+            if not obj:
+                raise pdfium.PdfiumError("Failed to get pageobject.")
+            kind = int(get_type(obj))
+            if kind == unknown:  # pypdfium2's wrapper refuses it: so does this reading
+                raise pdfium.PdfiumError("Page object of unknown type.")
+            if get_bounds(obj, left, bottom, right, top):
+                bounds: tuple[float, ...] = (
+                    round(left.value, 2), round(bottom.value, 2),
+                    round(right.value, 2), round(top.value, 2),
+                )
+            else:
+                bounds = ()  # pdfium has no bounds for this object (the same in both views)
+            digest = ""
+            if kind == image:
+                size = image_data(obj, None, 0)
+                buffer = (ctypes.c_ubyte * size)()
+                image_data(obj, buffer, size)
+                digest = hashlib.sha256(bytes(buffer)).hexdigest()
+            objects.append((kind, bounds, digest))
+            if kind == form and level < max_depth - 1:
+                visit(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, level + 1)
+
+    visit(raw_page, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0)
+    return tuple(objects)
 
 
 def differences(signed: DocumentView, final: DocumentView) -> str | None:

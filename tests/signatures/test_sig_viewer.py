@@ -58,3 +58,60 @@ def test_a_rectangle_moved_under_the_same_text_is_a_different_page() -> None:
     covered = _viewer.page_view(_pdf(text + b"1 1 1 rg 60 750 300 30 re f\n".replace(b"750", b"755")))
     assert signed.pages[0].text == covered.pages[0].text
     assert _viewer.differences(signed, covered) is not None
+
+
+def _wrapped_objects(page: object) -> tuple[tuple[int, tuple[float, ...], str], ...]:
+    """The page objects as the view read them before, through pypdfium2's wrappers
+    (``page.get_objects(max_depth=2)``): what :func:`_viewer.page_objects` must reproduce."""
+    import hashlib
+
+    import pypdfium2 as pdfium
+
+    out = []
+    for obj in page.get_objects(max_depth=2):  # type: ignore[attr-defined]
+        try:
+            bounds = tuple(round(v, 2) for v in obj.get_bounds())
+        except pdfium.PdfiumError:
+            bounds = ()
+        digest = ""
+        if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE:
+            digest = hashlib.sha256(bytes(obj.get_data(decode_simple=False))).hexdigest()
+        out.append((int(obj.type), bounds, digest))
+    return tuple(out)
+
+
+def test_page_objects_read_through_the_c_api_are_those_of_the_wrappers() -> None:
+    """Every page of the corpus (scans: images; born-digital: text, paths, forms; signed:
+    stamps) gives the same objects, in the same order, read either way."""
+    import os
+    from pathlib import Path
+
+    import pypdfium2 as pdfium
+
+    shared = Path(os.environ.get("KHO_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+    files = sorted((shared / "corpora" / "pdf").glob("*.pdf"))
+    assert len(files) >= 20, "corpus not found (set KHO_SHARED_DIR)"
+    kinds: set[int] = set()
+    pages = 0
+    for path in files:
+        try:
+            doc = pdfium.PdfDocument(path.read_bytes())
+        except pdfium.PdfiumError:
+            continue  # unreadable on purpose (the hostile part of the corpus)
+        try:
+            for index in range(min(len(doc), 6)):
+                page = doc[index]
+                try:
+                    got = _viewer.page_objects(page.raw)
+                    assert got == _wrapped_objects(page), f"{path.name} page {index + 1}"
+                    kinds.update(kind for kind, _, _ in got)
+                    pages += 1
+                finally:
+                    page.close()
+        finally:
+            doc.close()
+    raw = pdfium.raw
+    # the comparison covered text, paths, images and form XObjects (nested objects included)
+    wanted = {raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM}
+    assert wanted <= kinds
+    assert pages >= 60
