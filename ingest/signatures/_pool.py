@@ -355,7 +355,7 @@ class VerifierPool:
                 return
             self._started += 1
         try:
-            worker = _Worker(self.limits.memory_mb)
+            worker = _Worker(self.limits.memory_mb, self.command)
         except BaseException:
             with self._cond:
                 self._started -= 1
