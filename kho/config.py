@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -269,6 +270,19 @@ def _int(name: str, value: str, low: int, high: int) -> int:
     return number
 
 
+def _seconds(name: str, value: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not low <= number <= high:  # NaN is refused too
+        raise ConfigError(
+            f"Biến cấu hình {name}=“{value}” không hợp lệ: cần số giây từ {low:g} đến {high:g}.",
+            variable=name,
+        )
+    return number
+
+
 def parse_schedule(value: str) -> tuple[str, int, int] | None:
     """A schedule setting (pure): ``HH:MM`` → ``("daily", hour, minute)``; ``<N>s|m|h`` →
     ``("every", seconds, 0)``; ``off``/empty → None. ``ValueError`` for anything else."""
@@ -421,7 +435,13 @@ class Settings:
                 " tối đa 35 ký tự A–Z, 0–9, dấu chấm).",
                 variable="KHO_AGENCY_ID",
             )
-        fast_path_parts(get("KHO_SIGNATURE_FAST_PATH"))  # refused here, before any worker starts
+        # Read by the verification pool from the environment (ingest/signatures/_pool.py):
+        # refused here with their names, before any worker starts, not as a traceback there.
+        fast_path_parts(get("KHO_SIGNATURE_FAST_PATH"))
+        _int("KHO_SIGNATURE_WORKERS", get("KHO_SIGNATURE_WORKERS"), 1, 64)
+        _int("KHO_SIGNATURE_MEMORY_MB", get("KHO_SIGNATURE_MEMORY_MB"), 256, 1_048_576)
+        _seconds("KHO_SIGNATURE_TIMEOUT", get("KHO_SIGNATURE_TIMEOUT"), 1, 86_400)
+        _seconds("KHO_SIGNATURE_READY_TIMEOUT", get("KHO_SIGNATURE_READY_TIMEOUT"), 1, 3_600)
         broker = get("KHO_BROKER_URL")
         if broker and not broker.startswith(("redis://", "rediss://", "amqp://", "memory://")):
             raise ConfigError(

@@ -156,8 +156,12 @@ def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow
         settings = Settings.from_env()
         trust = trustlist.resolve(str(trust_dir or ""), settings.data_dir)
         policy = rules.CryptoPolicy(settings.sha1_seals_until)
-    except KhoError as exc:
-        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+    except KhoError as exc:  # as every kho command reports a refusal (web/cli.py)
+        if as_json:
+            click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False), err=True)
+        else:
+            click.echo(f"Lỗi [{exc.code}]: {exc.message}", err=True)
+        raise SystemExit(2) from exc
     # One forked child per file (see _pool.ForkVerifier: this process is its own box), where
     # fork is available; otherwise the shared pool of fresh worker interpreters.
     verifier = _pool.ForkVerifier() if _pool.ForkVerifier.available() else None

@@ -110,6 +110,33 @@ def test_bad_configuration_is_refused(run: CliRunner, monkeypatch: pytest.Monkey
     assert "Lỗi [CONFIG_INVALID]: Biến cấu hình KHO_MAX_FILE_MB" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KHO_SIGNATURE_MEMORY_MB", "abc"),
+        ("KHO_SIGNATURE_WORKERS", "0"),
+        ("KHO_SIGNATURE_TIMEOUT", "-5"),
+        ("KHO_SIGNATURE_READY_TIMEOUT", "nan"),
+    ],
+)
+def test_bad_signature_limits_are_refused_before_a_worker_starts(
+    run: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, value: str
+) -> None:
+    """The verification pool reads these from the environment: a bad one was a traceback in
+    ``kho verify`` (or a verdict nobody could reach); now it is the configuration's refusal."""
+    monkeypatch.setenv(variable, value)
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    for argv in (["verify", str(pdf)], ["register", "list"]):
+        result = run.invoke(main, argv)
+        assert result.exit_code == 2, (argv, result.output)
+        assert f"Lỗi [CONFIG_INVALID]: Biến cấu hình {variable}=“{value}”" in result.stderr
+        assert "Traceback" not in result.output
+    result = run.invoke(main, ["verify", "--json", str(pdf)])
+    assert result.exit_code == 2
+    assert json.loads(result.stderr)["error"]["details"] == {"variable": variable}
+
+
 def test_register_list_answers_di_and_unknown_series_clearly(run: CliRunner) -> None:
     created = run.invoke(main, ["record", "create", "--direction", "den", *INCOMING, "--json"])
     assert created.exit_code == 0, created.output
