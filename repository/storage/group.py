@@ -21,12 +21,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kho.errors import AlreadyExists
 from repository.storage.base import ObjectInfo, ObjectStore, Staged
+
+if TYPE_CHECKING:  # imported where a group is written: a read-only command never needs them
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 _T = TypeVar("_T")
 _MAX_THREADS = 8
@@ -60,6 +62,8 @@ os.register_at_fork(after_in_child=_forget_pool_after_fork)
 def _executor(obj: NewObject) -> ThreadPoolExecutor:
     """The pool for ``obj``: one for small objects, one for the rest, per process (a pool
     inherited through ``fork`` has no threads behind it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     global _pools, _pool_pid
     small = len(obj.data) <= SMALL_BYTES
     with _pool_lock:
@@ -80,6 +84,8 @@ def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     interpreter is shutting down: ``concurrent.futures`` then refuses new work (its exit hook
     runs before the threads still running are joined, and one of them may be writing a
     record), and the group is written as one object after another."""
+    from concurrent.futures import Future
+
     if getattr(_in_pool, "worker", False):
         # Called from a pool thread (a write that starts a group of its own): waiting for the
         # pool from one of its threads could wait forever behind the callers occupying it.
@@ -177,6 +183,8 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
             out.append(future.result() if future is not None else stage(obj))
     except BaseException:
         # Interrupted: let what was sent finish, then give up every staged temp file.
+        from concurrent.futures import wait
+
         sent = [f for f in futures if f is not None and not f.cancel()]
         wait(sent, timeout=SETTLE_SECONDS)
         _discard(out)
@@ -245,6 +253,8 @@ def _publish_concurrently(
     except BaseException:
         # Interrupted: nothing more is sent; what was sent is waited for and reported, so that
         # the caller can give back what landed (a guard) before the interruption goes on.
+        from concurrent.futures import wait
+
         sent = {i: f for i, f in futures.items() if not f.cancel()}
         wait(list(sent.values()), timeout=SETTLE_SECONDS)
         for i, f in sent.items():
