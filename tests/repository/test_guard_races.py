@@ -233,6 +233,23 @@ def _orphan(store: ObjectStore, keys: ObjectStore, data: bytes) -> None:
     assert os.waitstatus_to_exitcode(status) == 137, "the writer did not die at its creation event"
 
 
+def _meeting_before_restoring(real: ObjectStore) -> PacedStore:
+    """``real`` where two threads both read the orphan's history before either writes
+    anything of its restoration (an audit event or a guard): each waits for the other at its
+    first such write."""
+    store = PacedStore(real)
+    checked = threading.Barrier(2, timeout=WAIT_S)
+    local = threading.local()
+
+    def before_write(key: str) -> None:
+        if key.startswith(("audit/", "claims/")) and not getattr(local, "met", False):
+            local.met = True
+            checked.wait()
+
+    store.before_write = before_write
+    return store
+
+
 def test_two_adoptions_of_one_orphan_restore_its_event_once(
     stores: tuple[ObjectStore, ObjectStore],
 ) -> None:
@@ -244,17 +261,7 @@ def test_two_adoptions_of_one_orphan_restore_its_event_once(
     [orphan] = _records_holding(repo, sha)
     assert not repo.audit_events(actor=SYSTEM, record_id=orphan)
 
-    store = PacedStore(real)
-    checked = threading.Barrier(2, timeout=WAIT_S)
-    local = threading.local()
-
-    def before_write(key: str) -> None:
-        # both re-runs have read the orphan's history before either restores anything
-        if key.startswith(("audit/", "claims/")) and not getattr(local, "met", False):
-            local.met = True
-            checked.wait()
-
-    store.before_write = before_write
+    store = _meeting_before_restoring(real)
 
     def rerun() -> Record:
         return new_repository(store, keys).create_intake("den", data, "qd.pdf", CLERK)
@@ -279,16 +286,7 @@ def test_an_orphan_adopted_by_a_rerun_and_repaired_by_fsck_at_once_gets_one_even
     _orphan(real, keys, data)
     [orphan] = _records_holding(new_repository(real, keys), sha)
 
-    store = PacedStore(real)
-    checked = threading.Barrier(2, timeout=WAIT_S)
-    local = threading.local()
-
-    def before_write(key: str) -> None:
-        if key.startswith(("audit/", "claims/")) and not getattr(local, "met", False):
-            local.met = True
-            checked.wait()
-
-    store.before_write = before_write
+    store = _meeting_before_restoring(real)
     repair = new_repository(store, keys)
 
     def run_fsck() -> object:
