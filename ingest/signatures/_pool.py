@@ -92,17 +92,16 @@ def _recv(stream: BinaryIO) -> Any:
     return pickle.loads(blob)
 
 
-def _send_request(stream: BinaryIO, data: bytes, rest: tuple[Any, ...]) -> None:
-    """A request: the document's bytes as they are (no pickled copy of a few megabytes),
-    the other arguments pickled."""
+def _request_head(data_size: int, rest: tuple[Any, ...]) -> bytes:
+    """What precedes a request's document: the sizes, then the other arguments pickled (the
+    document's bytes follow as they are, no pickled copy of a few megabytes)."""
     meta = pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack(">QQ", len(meta), len(data)) + meta)
-    stream.write(data)
-    stream.flush()
+    return struct.pack(">QQ", len(meta), data_size) + meta
 
 
 def _recv_request(stream: BinaryIO) -> tuple[Any, ...]:
-    """``(data, *rest)`` of :func:`_send_request`; :class:`EOFError` when the pipe closed."""
+    """``(data, *rest)`` of a request (:func:`_request_head` and the document's bytes);
+    :class:`EOFError` when the pipe closed."""
     head = stream.read(16)
     if len(head) < 16:
         raise EOFError("worker pipe closed")
@@ -265,8 +264,7 @@ class _Worker:
         ready = self._read(1, ready_timeout if self.served else max(timeout, ready_timeout), "ready")
         if ready != READY:
             raise EOFError("worker out of step")
-        meta = pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL)
-        self._write(struct.pack(">QQ", len(meta), len(data)) + meta, data, ready_timeout)
+        self._write(_request_head(len(data), rest), data, ready_timeout)
         readable, _, _ = select.select([self.stdout], [], [], timeout)
         if not readable:
             raise TimeoutError
@@ -339,13 +337,7 @@ class VerifierPool:
             if self._idle:
                 return self._idle.pop()
             self._started += 1
-        try:
-            return _Worker(self.limits.memory_mb, self.command)
-        except BaseException:
-            with self._cond:
-                self._started -= 1
-                self._cond.notify()
-            raise
+        return self._start_counted()
 
     def prestart(self) -> None:
         """Start a worker now if none is started yet, so that its interpreter start-up overlaps
@@ -354,14 +346,17 @@ class VerifierPool:
             if self._idle or self._started or self._closed:
                 return
             self._started += 1
+        self._give_back(self._start_counted())
+
+    def _start_counted(self) -> _Worker:
+        """A new worker, already counted in ``_started`` (the count given back if it fails)."""
         try:
-            worker = _Worker(self.limits.memory_mb, self.command)
+            return _Worker(self.limits.memory_mb, self.command)
         except BaseException:
             with self._cond:
                 self._started -= 1
                 self._cond.notify()
             raise
-        self._give_back(worker)
 
     def _give_back(self, worker: _Worker | None) -> None:
         with self._cond:

@@ -86,18 +86,16 @@ def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     record), and the group is written as one object after another."""
     from concurrent.futures import Future
 
-    if getattr(_in_pool, "worker", False):
-        # Called from a pool thread (a write that starts a group of its own): waiting for the
-        # pool from one of its threads could wait forever behind the callers occupying it.
-        done_here: Future[_T] = Future()
-        done_here.set_result(fn(*args))
-        return done_here
-    try:
-        return _executor(obj).submit(fn, *args)
-    except RuntimeError:
-        done: Future[_T] = Future()
-        done.set_result(fn(*args))  # fn reports its own failures; an interrupt goes on up
-        return done
+    # Called from a pool thread (a write that starts a group of its own), waiting for the pool
+    # from one of its threads could wait forever behind the callers occupying it.
+    if not getattr(_in_pool, "worker", False):
+        try:
+            return _executor(obj).submit(fn, *args)
+        except RuntimeError:
+            pass
+    done: Future[_T] = Future()
+    done.set_result(fn(*args))  # fn reports its own failures; an interrupt goes on up
+    return done
 
 
 @dataclass(frozen=True)

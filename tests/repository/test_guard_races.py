@@ -233,6 +233,16 @@ def _orphan(store: ObjectStore, keys: ObjectStore, data: bytes) -> None:
     assert os.waitstatus_to_exitcode(status) == 137, "the writer did not die at its creation event"
 
 
+def _assert_restored_once(real: ObjectStore, keys: ObjectStore, orphan: str) -> None:
+    """The orphan's history is its one ``record:recovered`` event; the log and the store
+    check out."""
+    repo = new_repository(real, keys)
+    events = repo.audit_events(actor=SYSTEM, record_id=orphan)
+    assert [e.action for e in events] == ["record:recovered"]
+    assert repo.audit_verify(actor=SYSTEM).ok
+    assert not fsck(repo).issues
+
+
 def _meeting_before_restoring(real: ObjectStore) -> PacedStore:
     """``real`` where two threads both read the orphan's history before either writes
     anything of its restoration (an audit event or a guard): each waits for the other at its
@@ -270,11 +280,7 @@ def test_two_adoptions_of_one_orphan_restore_its_event_once(
 
     assert all(isinstance(o, Duplicate) for o in outcomes), outcomes
     assert {o.details.get("existing_record_id") for o in outcomes} == {orphan}  # type: ignore[union-attr]
-    repo = new_repository(real, keys)
-    events = repo.audit_events(actor=SYSTEM, record_id=orphan)
-    assert [e.action for e in events] == ["record:recovered"]
-    assert repo.audit_verify(actor=SYSTEM).ok
-    assert not fsck(repo).issues
+    _assert_restored_once(real, keys, orphan)
 
 
 def test_an_orphan_adopted_by_a_rerun_and_repaired_by_fsck_at_once_gets_one_event(
@@ -298,11 +304,7 @@ def test_an_orphan_adopted_by_a_rerun_and_repaired_by_fsck_at_once_gets_one_even
     outcomes = _in_threads(run_fsck, rerun)
 
     assert isinstance(outcomes[1], Duplicate), outcomes
-    repo = new_repository(real, keys)
-    events = repo.audit_events(actor=SYSTEM, record_id=orphan)
-    assert [e.action for e in events] == ["record:recovered"]
-    assert repo.audit_verify(actor=SYSTEM).ok
-    assert not fsck(repo).issues
+    _assert_restored_once(real, keys, orphan)
 
 
 def test_a_restoration_whose_restorer_died_is_finished_by_the_next(

@@ -50,21 +50,28 @@ def _through_pipe(write: Any) -> tuple[Any, ...]:
             writer.join()
 
 
+def _send_request(stream: Any, data: bytes, rest: tuple[Any, ...]) -> None:
+    """A request as ``_Worker.call`` sends it: its head, then the document's bytes."""
+    stream.write(_pool._request_head(len(data), rest))
+    stream.write(data)
+    stream.flush()
+
+
 def test_a_request_arrives_byte_for_byte() -> None:
     rng = random.Random(6)
     # every byte value, a pickle opcode stream and a length header inside the document
     data = bytes(range(256)) + b"\x80\x05." + bytes(rng.getrandbits(8) for _ in range(3 << 20))
     rest = (("anchor-1", b"\x00der"), "nguồn", True, MOMENT, None)
-    received = _through_pipe(lambda stream: _pool._send_request(stream, data, rest))
+    received = _through_pipe(lambda stream: _send_request(stream, data, rest))
     assert received[0] == data
     assert received[1:] == rest
-    empty = _through_pipe(lambda stream: _pool._send_request(stream, b"", rest))
+    empty = _through_pipe(lambda stream: _send_request(stream, b"", rest))
     assert empty == (b"", *rest)
 
 
 def test_a_request_cut_short_is_a_closed_pipe() -> None:
     def truncated(stream: Any) -> None:
-        _pool._send_request(stream, b"%PDF-1.7 " * 1000, ("a",))
+        _send_request(stream, b"%PDF-1.7 " * 1000, ("a",))
         stream.flush()
 
     def cut(stream: Any) -> None:
