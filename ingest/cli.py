@@ -100,6 +100,16 @@ def ingest() -> None:
     """Tiếp nhận văn bản: lưu bản gốc, trích xuất văn bản, kiểm tra chữ ký số, siêu dữ liệu."""
 
 
+def progress_line(done: int, total: int, rate: float) -> str:
+    """One progress line of a bulk import: files done, the rate, and the time left at it."""
+    line = f"{done}/{total} tệp — {rate:.1f} văn bản/giây"
+    if done >= total or rate <= 0:
+        return line
+    minutes = round((total - done) / rate / 60)
+    left = "dưới 1 phút" if minutes < 1 else f"khoảng {minutes} phút"
+    return f"{line} — còn {left}"
+
+
 @ingest.command("files")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--direction", type=click.Choice(["den", "di"]), default="den", show_default=True,
@@ -133,7 +143,7 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
         now = time.monotonic()
         if now - last[0] >= 1.0 or n == total:
             last[0] = now
-            click.echo(f"{n}/{total} tệp — {rate:.1f} văn bản/giây")
+            click.echo(progress_line(n, total, rate))
 
     report = import_paths(
         paths, direction=direction, settings=settings, workers=workers, wait=wait,
