@@ -153,6 +153,8 @@ def read_witness(store: ObjectStore) -> dict[str, Any]:
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
 
 
+STEPS_BEFORE_LISTING = 16
+"""Objects an append reads forward after a collision before it lists the log instead."""
 CATCH_UP_BY_LISTING = 100
 """Behind the head by more than this many events, the by-record index catches up by listing the
 log (one request per page of keys) instead of probing each sequence number."""
@@ -413,7 +415,7 @@ class AuditLog:
         alongside: Sequence[NewObject] = (),
         late: list[BaseException] | None = None,
     ) -> list[AuditEvent]:
-        conflicts = 0
+        stepped = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
             data = events[0].to_json() if len(events) == 1 else batch_bytes(events)
@@ -424,14 +426,25 @@ class AuditLog:
                 else:
                     self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
-                # Another process wrote this number first: chain after its object. Behind by
-                # more than one (other writers went ahead), jump past the newest object listed
-                # instead of trying every number in turn.
-                conflicts += 1
-                newest = self._newest_after(seq) if conflicts > 1 else None
-                key = newest if newest is not None else event_key(seq)
+                # Another process wrote this number first: chain after its object and after
+                # the objects that follow it, one read each (other writers went ahead by a few
+                # objects: the common case with two or more writers). Far behind — more than
+                # STEPS_BEFORE_LISTING objects read in this append — jump past the newest object
+                # listed instead: a listing costs one request on S3 but reads the whole shard
+                # folder on the local store (100,000 names), so it is the rare path.
+                key = event_key(seq)
+                if stepped >= STEPS_BEFORE_LISTING:
+                    key = self._newest_after(seq) or key
                 other = parse_object(self.store.get_after_conflict(key))
                 seq, prev = key_seq(key) + len(other), other[-1].hash
+                stepped += 1
+                while stepped < STEPS_BEFORE_LISTING:
+                    try:
+                        following = self._read(event_key(seq))
+                    except (NotFound, FormatInvalid):
+                        break  # free (or unreadable: the next put meets it and says so)
+                    seq, prev = seq + len(following), following[-1].hash
+                    stepped += 1
                 continue
             return events
 

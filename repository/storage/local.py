@@ -196,14 +196,17 @@ class LocalStore(ObjectStore):
         self, directory: Path, base: Path, prefix: str, start_after: str | None
     ) -> Iterator[ObjectInfo]:
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            entries = list(os.scandir(directory))
         except FileNotFoundError:
             return
         # Keys sort as strings: a directory "a" holds keys "a/..." which sort after "a-..." but
-        # before "a0"; sort children by their key form to keep the global order.
+        # before "a0"; sort children by their key form to keep the global order. The key of a
+        # child is the folder's key and its name (one join per name: a shard folder of the
+        # audit log holds 100,000 names).
+        folder = "" if directory == base else directory.relative_to(base).as_posix() + "/"
         items: list[tuple[str, os.DirEntry[str]]] = []
         for entry in entries:
-            rel = os.path.relpath(entry.path, base).replace(os.sep, "/")
+            rel = folder + entry.name
             items.append((rel + "/" if entry.is_dir() else rel, entry))
         items.sort(key=lambda item: item[0])
         for rel, entry in items:

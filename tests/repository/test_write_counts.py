@@ -4,13 +4,14 @@ race is possible, the audit witness moved once per act."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
 
-from repository.audit import EventDraft, read_witness
+from repository.audit import STEPS_BEFORE_LISTING, AuditLog, EventDraft, read_witness
 from repository.records import Repository
 from repository.storage.base import ObjectInfo
 from repository.storage.local import LocalStore
@@ -107,27 +108,50 @@ class CountingReads(LocalStore):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.reads = 0
+        self.listings = 0
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         self.reads += key.startswith("audit/events/")
         return super().get(key, version_id)
 
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        self.listings += prefix.startswith("audit/")
+        return super().list(prefix, start_after)
 
-def test_a_writer_left_behind_jumps_to_the_head_of_the_chain(tmp_path: Path) -> None:
-    from repository.audit import AuditLog
 
+def _left_behind(tmp_path: Path, others: int) -> tuple[CountingReads, AuditLog]:
     store = CountingReads(tmp_path / "s")
     behind, ahead = AuditLog(store), AuditLog(store)
     behind.append("a", "x:first")
-    for n in range(6):
+    for n in range(others):
         ahead.append("b", f"x:{n}")  # `behind` still believes the next number is 1
-    store.reads = 0
+    store.reads = store.listings = 0
+    return store, behind
+
+
+def test_a_writer_a_few_objects_behind_reads_forward_without_listing(tmp_path: Path) -> None:
+    store, behind = _left_behind(tmp_path, 6)
 
     event = behind.append("a", "x:late")
 
-    # the event it collided with, then the newest one (not all six), then the look for an
-    # event after its own once the witness has moved (none)
-    assert store.reads == 3
+    # the event it collided with, the five after it, the free number after them, then the
+    # look for an event after its own once the witness has moved (none); no listing: on the
+    # local store a listing reads the whole shard folder
+    assert (store.reads, store.listings) == (8, 0)
     assert event.seq == 7
     assert event.prev == next(e for e in AuditLog(store).events() if e.seq == 6).hash
+    assert AuditLog(store).verify().ok
+
+
+def test_a_writer_far_behind_jumps_to_the_head_of_the_chain(tmp_path: Path) -> None:
+    store, behind = _left_behind(tmp_path, STEPS_BEFORE_LISTING + 30)
+
+    event = behind.append("a", "x:late")
+
+    # STEPS_BEFORE_LISTING objects read forward, then one listing and the newest object (not
+    # all 46), then the look after its own event
+    assert store.listings == 1
+    assert store.reads == STEPS_BEFORE_LISTING + 2
+    assert event.seq == STEPS_BEFORE_LISTING + 31
+    assert event.prev == next(e for e in AuditLog(store).events() if e.seq == event.seq - 1).hash
     assert AuditLog(store).verify().ok
