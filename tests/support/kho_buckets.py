@@ -95,32 +95,34 @@ def _drop_one(client: Minio, bucket: str) -> list[str]:
     refused = _remove_versions(client, bucket)
     if refused:
         # A legal hold refuses even a governance bypass: switch it off, then try once more.
-        for name, version_id in refused:
+        for name, version_id, _ in refused:
             try:
                 client.disable_object_legal_hold(bucket, name, version_id=version_id)
             except S3Error:
                 pass  # no object lock on this bucket: the refusal was something else
         refused = _remove_versions(client, bucket)
     if refused:
-        name, version_id = refused[0]
+        name, version_id, code = refused[0]
         return [
             f"S3 bucket {bucket} left on the gateway: {len(refused)} object version(s) refused "
-            f"deletion (e.g. {name} {version_id}; COMPLIANCE retention cannot be bypassed)"
+            f"deletion with the governance bypass and legal holds off (e.g. {name} {version_id}: "
+            f"{code}; COMPLIANCE retention lasts until its date)"
         ]
     client.remove_bucket(bucket)
     return []
 
 
-def _remove_versions(client: Minio, bucket: str) -> list[tuple[str, str | None]]:
-    """Delete every version and delete marker of ``bucket``; the ones the gateway refused."""
+def _remove_versions(client: Minio, bucket: str) -> list[tuple[str, str | None, str]]:
+    """Delete every version and delete marker of ``bucket``; the ones the gateway refused
+    (key, version, error code)."""
     versions = [
         DeleteObject(obj.object_name or "", obj.version_id)
         for obj in client.list_objects(bucket, recursive=True, include_version=True)
     ]
-    refused: list[tuple[str, str | None]] = []
+    refused: list[tuple[str, str | None, str]] = []
     for start in range(0, len(versions), _BATCH):
         errors = client.remove_objects(
             bucket, versions[start : start + _BATCH], bypass_governance_mode=True
         )
-        refused.extend((error.name or "", error.version_id) for error in errors)
+        refused.extend((error.name or "", error.version_id, error.code) for error in errors)
     return refused
