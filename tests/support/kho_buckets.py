@@ -27,7 +27,8 @@ from typing import Any
 
 from minio import Minio
 from minio.deleteobjects import DeleteObject
-from minio.error import S3Error
+from minio.error import MinioException, S3Error
+from urllib3.exceptions import HTTPError
 
 _BATCH = 500  # a multi-object delete takes at most 1,000 keys
 _made: list[tuple[str, dict[str, Any]]] = []
@@ -84,6 +85,9 @@ def drop_bucket(bucket: str, options: Mapping[str, Any]) -> list[str]:
                 problems.extend(_drop_one(client, name))
             except S3Error as exc:
                 problems.append(f"S3 bucket {name} left on the gateway: {exc.code} {exc.message}")
+            except (MinioException, HTTPError, OSError) as exc:  # the gateway did not answer
+                problems.append(f"S3 bucket {name} left on the gateway: {type(exc).__name__}: {exc}")
+                break
     finally:
         client._http.clear()
     return problems
