@@ -21,11 +21,13 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from kho_buckets import drop_made, new_bucket
 
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
@@ -96,9 +98,8 @@ def main() -> None:
                 "secret_key": os.environ.get("KHO_TEST_S3_SECRET_KEY", ""),
                 "secure": False,
             }
-            tag = uuid.uuid4().hex[:8]
-            raw = open_store(f"s3://kho-bench-raw-{tag}", **options)
-            s3 = open_store(f"s3://kho-bench-backup-{tag}", **options)
+            raw = open_store(f"s3://{new_bucket('bench-raw', options)}", **options)
+            s3 = open_store(f"s3://{new_bucket('bench-backup', options)}", **options)
             print(f"S3 ({endpoint}):")
             timed("raw copy (put every object)", objects, size, lambda: raw_copy(store, raw))
             timed("kho backup (verified)", objects, size, lambda: backup(store, s3, label="store"))
@@ -106,13 +107,15 @@ def main() -> None:
             again = LocalStore(base / "restored-s3", fsync=False)
             timed("kho restore", objects, size, lambda: restore(s3, again, label="store"))
             assert store_hashes(again) == store_hashes(store)
-            worm = open_store(f"s3://kho-bench-worm-{tag}", **options, object_lock=True)
+            # (its COMPLIANCE-locked versions stay until --lock-days pass: kho_buckets says which)
+            worm = open_store(f"s3://{new_bucket('bench-worm', options)}", **options, object_lock=True)
             timed("kho backup write-once (lock)", objects, size,
                   lambda: backup(store, worm, label="store", lock_days=args.lock_days))
             timed("  again, every lock extended", objects, size,
                   lambda: backup(store, worm, label="store", lock_days=args.lock_days + 1))
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        drop_made()  # the gateway keeps every object in RAM (tests/support/kho_buckets.py)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ import (its manifest is ``<data>/bulk-manifest.jsonl``). ``--kill-after S`` send
 whole command after S seconds and starts it again (the resume); ``--stop-after S`` ends the
 last run after S seconds (SIGKILL as well), for a bounded session: the next call goes on.
 At the end it counts records, distinct originals and the manifest, and prints the rate of each
-run (documents finished by that run / its wall time).
+run (documents finished by that run / its wall time). With ``--s3``, once the import is complete
+(the last run exited 0: the import command ran to its end) the installation's
+buckets are removed (the gateway keeps its objects in RAM) with ``bench-env.json`` and the
+manifest, so a next call starts a new installation; ``--keep`` keeps them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +49,9 @@ def _env(data: Path, trust: Path, s3: bool) -> dict[str, str]:
             "KHO_PASSWORD_TIME_COST": "1",
         }
         if s3:
-            bucket = f"kho-bench-bulk-{uuid.uuid4().hex[:8]}"
+            from kho_buckets import bucket_name
+
+            bucket = bucket_name("bench-bulk")
             extra.update(
                 KHO_STORE_URL=f"s3://{bucket}",
                 KHO_KEYSTORE_URL=f"s3://{bucket}-keys",
@@ -101,6 +105,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kill-after", type=float, default=None)
     parser.add_argument("--stop-after", type=float, default=None)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the S3 buckets of a complete import (default: removed)")
     args = parser.parse_args()
 
     env = _env(args.data, args.trust or args.corpus / "trust", args.s3)
@@ -135,7 +141,27 @@ def main() -> int:
     shas = {r.files[0].sha256 for r in committed}
     print(f"manifest: {len(entries)} files {states}; records with an original: {len(committed)}, "
           f"distinct originals: {len(shas)}; duplicates: {len(committed) - len(shas)}")
+    complete = runs[-1][1][2] == 0  # the import command ran to its end, not stopped or killed
+    if args.s3 and complete and not args.keep:
+        _drop_installation(env, args.data, manifest)
     return 0
+
+
+def _drop_installation(env: dict[str, str], data: Path, manifest: Path) -> None:
+    """Remove the S3 buckets of a complete import, and what names them in ``data``."""
+    from kho_buckets import drop_bucket
+
+    gateway = {"endpoint": env["KHO_S3_ENDPOINT"], "access_key": env["KHO_S3_ACCESS_KEY"],
+               "secret_key": env["KHO_S3_SECRET_KEY"], "secure": False}
+    problems = []
+    for url in (env["KHO_STORE_URL"], env["KHO_KEYSTORE_URL"]):
+        problems += drop_bucket(url.removeprefix("s3://"), gateway)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    (data / "bench-env.json").unlink(missing_ok=True)
+    manifest.unlink(missing_ok=True)
+    print(f"S3 buckets removed: {env['KHO_STORE_URL']}, {env['KHO_KEYSTORE_URL']} (--keep keeps them);"
+          " the next import needs a new --data")
 
 
 if __name__ == "__main__":

@@ -23,11 +23,13 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from kho_buckets import drop_made, new_bucket
 
 from repository.records import Actor, Repository
 from repository.storage import open_store
@@ -197,7 +199,6 @@ def main() -> None:
         bench_destruction("local", lambda name: LocalStore(base / name, fsync=False), args.destroy, base)
         endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
         if endpoint:
-            tag = uuid.uuid4().hex[:8]
             options = {
                 "endpoint": endpoint,
                 "access_key": os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""),
@@ -205,13 +206,17 @@ def main() -> None:
                 "secure": False,
             }
             bench_destruction(
-                "S3", lambda name: open_store(f"s3://kho-bench-{name}-{tag}", **options), args.destroy, base
+                "S3",
+                lambda name: open_store(f"s3://{new_bucket(f'bench-{name}', options)}", **options),
+                args.destroy,
+                base,
             )
         else:
             print("destruction (S3): skipped, KHO_TEST_S3_ENDPOINT is not set")
         bench_sip(args.sip_docs, args.sip_kb, base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        drop_made()  # the gateway keeps every object in RAM (tests/support/kho_buckets.py)
 
 
 if __name__ == "__main__":

@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 import urllib3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from kho_buckets import drop_made, new_bucket, track
 
 from repository.records import Actor, Repository
 from repository.storage import open_store
@@ -463,12 +465,34 @@ def main() -> None:
         "secret_key": args.s3_secret_key,
         "secure": False,
     }
+
+    def fresh_s3() -> str:
+        """A new bucket, and its key store's (``_open``), removed at the end (drop_made)."""
+        bucket = new_bucket("bench", s3_options)
+        track(f"{bucket}-keys", s3_options)
+        return f"s3://{bucket}"
+
+    try:
+        _main_runs(args, base, s3_options, fresh_s3, procs, parts, size, modes)
+    finally:
+        drop_made()  # the gateway keeps every object in RAM (tests/support/kho_buckets.py)
+
+
+def _main_runs(
+    args: argparse.Namespace,
+    base: Path,
+    s3_options: dict[str, Any],
+    fresh_s3: Callable[[], str],
+    procs: list[int],
+    parts: tuple[str, ...],
+    size: int,
+    modes: tuple[bool, ...],
+) -> None:
     if args.profile:
         if not args.skip_local:
             profile("local folder", lambda: f"file://{base / uuid.uuid4().hex / 'store'}", {}, size)
         if args.s3_endpoint:
-            s3_url = f"S3 at {args.s3_endpoint}"
-            profile(s3_url, lambda: f"s3://kho-bench-{uuid.uuid4().hex[:12]}", s3_options, size)
+            profile(f"S3 at {args.s3_endpoint}", fresh_s3, s3_options, size)
     if not args.skip_local:
         run(
             "local folder",
@@ -484,7 +508,7 @@ def main() -> None:
     if args.s3_endpoint:
         run(
             f"S3 at {args.s3_endpoint}",
-            lambda: f"s3://kho-bench-{uuid.uuid4().hex[:12]}",
+            fresh_s3,
             s3_options,
             args.s3_records or max(50, args.records // 5),
             size,

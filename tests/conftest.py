@@ -8,8 +8,10 @@ a failure: under CI nothing may quietly not run.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import kho_buckets
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +51,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped while KHO_REQUIRE_SERVICES is set (nothing may skip): {reason}"
+
+
+@pytest.fixture(autouse=True)
+def drop_test_buckets() -> Iterator[None]:
+    """Every S3 bucket the test named with ``kho_buckets.new_bucket`` is removed when it ends,
+    passed or failed (the gateway keeps its objects in RAM and is shared)."""
+    yield
+    kho_buckets.drop_made()
 
 
 @pytest.fixture(scope="session")

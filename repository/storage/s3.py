@@ -24,7 +24,12 @@ Claims are taken only where a race is possible: ``put_new`` (a key under a recor
 has just made, or one every writer writes with the same bytes) and ``put`` of a mutable pointer
 (:data:`POINTERS`, the audit witness) are one PUT.
 
-The client (a pooled ``urllib3`` manager) is rebuilt after a ``fork`` and the store pickles as its
+Fork safety: a child of ``fork`` has only the thread that forked, so a lock another thread held
+at that moment stays held for ever, and the parent's pooled connections are the parent's sockets.
+After a ``fork`` every store of the child starts afresh (:func:`_start_stores_after_fork`): a new
+lock and no client, so its first request builds the child's own connection pool. The parent's
+client is kept in the child unused, never closed (closing it takes locks of its pool that a parent
+thread may have held, and would act on the parent's connections). The store also pickles as its
 configuration, so one store may be handed to worker processes.
 """
 
@@ -36,6 +41,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
@@ -108,6 +114,22 @@ def _xml_text(xml: bytes, tag: str) -> str | None:
     return None
 
 
+_stores: weakref.WeakSet[S3Store] = weakref.WeakSet()
+"""Every store of this process (made or unpickled), to start afresh after a ``fork``."""
+_inherited: list[Minio] = []
+"""Clients a ``fork`` child inherited: kept so that nothing closes or collects them here."""
+
+
+def _start_stores_after_fork() -> None:
+    """In the child of a ``fork``: every store gets a new lock and no client (see the module's
+    docstring)."""
+    for store in list(_stores):
+        store._start_after_fork()
+
+
+os.register_at_fork(after_in_child=_start_stores_after_fork)
+
+
 class S3Store(ObjectStore):
     name = "s3"
     groups_in_order = False  # a group's requests are sent concurrently (storage.group)
@@ -159,8 +181,8 @@ class S3Store(ObjectStore):
         self._max_connections = max_connections
         self._lock = threading.RLock()
         self._client_obj: Minio | None = None
-        self._client_pid = 0
         self._conditional = conditional_create
+        _stores.add(self)
         if create_bucket:
             self._open_buckets()
 
@@ -180,19 +202,25 @@ class S3Store(ObjectStore):
         state = self.__dict__.copy()
         state["_lock"] = None
         state["_client_obj"] = None
-        state["_client_pid"] = 0
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        _stores.add(self)
+
+    def _start_after_fork(self) -> None:
+        """Called in the child of a ``fork``, before any other code runs there."""
+        if self._client_obj is not None:
+            _inherited.append(self._client_obj)
+        self._client_obj = None
+        self._lock = threading.RLock()
 
     @property
     def _client(self) -> Minio:
-        pid = os.getpid()
-        if self._client_obj is None or self._client_pid != pid:
+        if self._client_obj is None:
             with self._lock:
-                if self._client_obj is None or self._client_pid != pid:
+                if self._client_obj is None:
                     http = urllib3.PoolManager(
                         num_pools=4,
                         maxsize=self._max_connections,
@@ -219,7 +247,6 @@ class S3Store(ObjectStore):
                         region=self.region,
                         http_client=http,
                     )
-                    self._client_pid = pid
         return self._client_obj
 
     def close(self) -> None:

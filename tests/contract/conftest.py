@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kho_buckets import bucket_name, drop_bucket
 
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
@@ -35,19 +37,21 @@ def s3_options(**overrides: object) -> dict[str, object]:
     return options
 
 
-def fresh_bucket(tag: str) -> str:
-    return f"kho-{tag}-{uuid.uuid4().hex[:12]}"
-
-
 @pytest.fixture(scope="module")
 def s3_store() -> Iterator[ObjectStore]:
     if not S3_ENDPOINT:
         pytest.skip(S3_SKIP_REASON)
     from repository.storage.s3 import S3Store
 
-    store = S3Store(fresh_bucket("contract"), object_lock=True, **s3_options())  # type: ignore[arg-type]
-    yield store
-    store.close()
+    options = s3_options()
+    bucket = bucket_name("contract")  # shared by the module's tests: removed when they are done
+    try:
+        store = S3Store(bucket, object_lock=True, **options)  # type: ignore[arg-type]
+        yield store
+        store.close()
+    finally:
+        for problem in drop_bucket(bucket, options):
+            warnings.warn(problem, stacklevel=1)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from kho_buckets import bucket_name, new_bucket
 
 from kho.errors import (
     AlreadyExists,
@@ -24,7 +25,7 @@ from repository.storage import open_store
 from repository.storage.base import ObjectStore, Retention
 from repository.storage.local import LocalStore
 
-from .conftest import S3_ENDPOINT, S3_SKIP_REASON, fresh_bucket, s3_options
+from .conftest import S3_ENDPOINT, S3_SKIP_REASON, s3_options
 
 needs_s3 = pytest.mark.skipif(not S3_ENDPOINT, reason=S3_SKIP_REASON)
 
@@ -411,7 +412,7 @@ def test_unreachable_s3_store_is_store_unavailable() -> None:
 @needs_s3
 def test_wrong_s3_credentials_are_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable) as refused:
-        open_store(f"s3://{fresh_bucket('creds')}", **s3_options(secret_key="wrong-secret"))
+        open_store(f"s3://{bucket_name('creds')}", **s3_options(secret_key="wrong-secret"))
     assert refused.value.code == "STORE_UNAVAILABLE"
     assert _is_vietnamese_message(refused.value)
 
@@ -419,13 +420,11 @@ def test_wrong_s3_credentials_are_store_unavailable() -> None:
 @needs_s3
 def test_full_s3_store_refuses_the_write_and_keeps_what_is_stored() -> None:
     quota = int(os.environ.get("KHO_TEST_S3_FULL_QUOTA_BYTES", "65536"))
-    store = open_store(
-        f"s3://{fresh_bucket('full')}",
-        **s3_options(
-            access_key=os.environ.get("KHO_TEST_S3_FULL_ACCESS_KEY"),
-            secret_key=os.environ.get("KHO_TEST_S3_FULL_SECRET_KEY"),
-        ),
+    options = s3_options(
+        access_key=os.environ.get("KHO_TEST_S3_FULL_ACCESS_KEY"),
+        secret_key=os.environ.get("KHO_TEST_S3_FULL_SECRET_KEY"),
     )
+    store = open_store(f"s3://{new_bucket('full', options)}", **options)
     store.put_if_absent("kept", b"already stored")
     try:
         with pytest.raises(StoreFull) as full:
@@ -459,7 +458,7 @@ def test_unreachable_local_store_is_store_unavailable(tmp_path: Path) -> None:
 def test_stale_s3_claim_of_a_dead_writer_is_taken_over() -> None:
     from repository.storage.s3 import S3Store
 
-    store = S3Store(fresh_bucket("claims"), claim_timeout_s=0.0, **s3_options())  # type: ignore[arg-type]
+    store = S3Store(new_bucket("claims", s3_options()), claim_timeout_s=0.0, **s3_options())  # type: ignore[arg-type]
     # the test command's Ceph RGW ignores If-None-Match on versioned buckets: claims mode
     assert store.create_mode == "claims"
     # A writer that claimed the key and died before its data PUT.
@@ -489,7 +488,7 @@ def test_s3_claim_of_a_killed_writer_on_this_machine_is_taken_over_at_once() -> 
     from kho.process import this_host
     from repository.storage.s3 import DEAD_WRITER_SETTLE_S, S3Store
 
-    store = S3Store(fresh_bucket("killed"), claim_timeout_s=300.0, **s3_options())  # type: ignore[arg-type]
+    store = S3Store(new_bucket("killed", s3_options()), claim_timeout_s=300.0, **s3_options())  # type: ignore[arg-type]
     # the test command's Ceph RGW ignores If-None-Match on versioned buckets: claims mode
     assert store.create_mode == "claims"
     child = subprocess.Popen(["true"])
@@ -530,7 +529,7 @@ def test_s3_store_pickles_as_its_configuration() -> None:
 
     from repository.storage.s3 import S3Store
 
-    store = S3Store(fresh_bucket("pickle"), **s3_options())  # type: ignore[arg-type]
+    store = S3Store(new_bucket("pickle", s3_options()), **s3_options())  # type: ignore[arg-type]
     store.put_if_absent("k", b"v")
     copy = pickle.loads(pickle.dumps(store))
     assert copy.get("k") == b"v"

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import textdocs
+from kho_buckets import new_bucket
 from kho_people import make_people
 from kho_testing import BACKENDS, CLERK, s3_options
 from textdocs import CORPUS_PDF
@@ -130,10 +130,9 @@ def _store_env(backend: str) -> dict[str, str]:
     options = s3_options()
     if options is None:
         pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
-    bucket = f"kho-test-bulk-{uuid.uuid4().hex[:10]}"
     return {
-        "KHO_STORE_URL": f"s3://{bucket}",
-        "KHO_KEYSTORE_URL": f"s3://{bucket}-keys",
+        "KHO_STORE_URL": f"s3://{new_bucket('bulk', options)}",
+        "KHO_KEYSTORE_URL": f"s3://{new_bucket('bulk-keys', options)}",
         "KHO_S3_ENDPOINT": options["endpoint"],
         "KHO_S3_ACCESS_KEY": options["access_key"],
         "KHO_S3_SECRET_KEY": options["secret_key"],

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from kho_buckets import new_bucket
 from kho_testing import BACKENDS, CLERK, backup_s3_options, incoming, make_store, new_repository, s3_options
 
 from kho.errors import BackupError, KhoError, NotFound, RetentionLocked
@@ -142,11 +143,9 @@ def test_write_once_copy_on_a_second_s3_account(tmp_path: Path) -> None:
     """The S3 copy lives under the backup destination's own credential, in a bucket made with
     object lock: its blobs and manifest cannot be deleted, an overwrite leaves the locked
     original (which verify and restore use), and the store's credential cannot reach it."""
-    import uuid
-
     options = backup_s3_options()
     repo = _fill(tmp_path)
-    bucket = f"kho-test-worm-{uuid.uuid4().hex[:10]}"
+    bucket = new_bucket("worm", options)
     copy = open_store(f"s3://{bucket}", **options, object_lock=True)
     made = backup(repo.store, copy, label="store", lock_days=1)
     entries = read_manifest(copy)["objects"]

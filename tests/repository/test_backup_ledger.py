@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from kho_buckets import new_bucket
 from kho_testing import CLERK, backup_s3_options, incoming, new_repository
 
 from kho.errors import KeyDestroyed, NotFound
@@ -92,12 +93,10 @@ def test_an_incremental_backup_extends_the_lock_of_every_blob_it_reuses(tmp_path
 def test_reused_blobs_on_a_write_once_bucket_are_locked_as_long_as_the_newest_backup(tmp_path: Path) -> None:
     """Ceph object lock (COMPLIANCE): after an incremental backup, each reused blob's
     retain-until is at least the new backup's."""
-    import uuid
-
     repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
     _documents(repo, 3)
-    bucket = f"s3://kho-test-extend-{uuid.uuid4().hex[:10]}"
-    copy = open_store(bucket, **backup_s3_options(), object_lock=True)
+    options = backup_s3_options()
+    copy = open_store(f"s3://{new_bucket('extend', options)}", **options, object_lock=True)
     first = backup(repo.store, copy, label="store", lock_days=1)
     _documents(repo, 1, start=10)
     second = backup(repo.store, copy, label="store", lock_days=2)

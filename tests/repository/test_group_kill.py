@@ -176,26 +176,9 @@ def _assert_clean_after(
         assert list((store.root / "tmp").iterdir()) == []
 
 
-def _drop(store: ObjectStore) -> None:
-    """Remove a test bucket and its claims bucket (the shared gateway limits buckets per user)."""
-    if not isinstance(store, S3Store):
-        return
-    client = store._client
-    for bucket in (store.bucket, store.claims_bucket):
-        if not client.bucket_exists(bucket):
-            continue
-        for obj in client.list_objects(bucket, recursive=True, include_version=True):
-            client.remove_object(bucket, obj.object_name, version_id=obj.version_id)
-        client.remove_bucket(bucket)
-
-
 def _run(backend: str, state: str, tmp_path: Path) -> None:
-    store, keys = make_store(backend, tmp_path, "gkill"), make_store(backend, tmp_path, "gkillk")
-    try:
-        _run_on(backend, state, store, keys)
-    finally:
-        _drop(store)
-        _drop(keys)
+    # (S3 buckets are removed when the test ends: tests/conftest.py drop_test_buckets)
+    _run_on(backend, state, make_store(backend, tmp_path, "gkill"), make_store(backend, tmp_path, "gkillk"))
 
 
 def _run_on(backend: str, state: str, store: ObjectStore, keys: ObjectStore) -> None:

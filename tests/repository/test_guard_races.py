@@ -38,7 +38,6 @@ from repository.records import (
     this_host,
 )
 from repository.storage.base import ObjectInfo, ObjectStore, Retention
-from repository.storage.s3 import S3Store
 
 WAIT_S = 30.0
 
@@ -138,25 +137,7 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Obj
     made = make_store(request.param, tmp_path, "store"), make_store(request.param, tmp_path, "keys")
     yield made
     for store in made:
-        if isinstance(store, S3Store):
-            _drop_buckets(store)  # (the gateway is shared and counts buckets)
-
-
-def _drop_buckets(store: S3Store) -> None:
-    from minio.deleteobjects import DeleteObject
-
-    client = store._client
-    for bucket in (store.bucket, store.claims_bucket):
-        if not client.bucket_exists(bucket):
-            continue
-        versions = [
-            DeleteObject(o.object_name or "", o.version_id)
-            for o in client.list_objects(bucket, recursive=True, include_version=True)
-        ]
-        for start in range(0, len(versions), 500):
-            assert not list(client.remove_objects(bucket, versions[start : start + 500]))
-        client.remove_bucket(bucket)
-    store.close()
+        store.close()  # (S3 buckets are removed when the test ends: tests/conftest.py)
 
 
 def test_two_takeovers_of_one_stale_guard_commit_one_record(

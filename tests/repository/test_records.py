@@ -231,8 +231,8 @@ def test_destroying_the_key_makes_content_unreadable(repo: Repository, tmp_path:
 
 def test_repository_opens_on_s3_from_the_configuration(backend: str, tmp_path: Path) -> None:
     """The settings' store options (incl. the local-only fsync flag) open an S3 repository."""
-    import uuid
 
+    from kho_buckets import new_bucket
     from kho_testing import s3_options
 
     from kho.config import Settings
@@ -244,10 +244,9 @@ def test_repository_opens_on_s3_from_the_configuration(backend: str, tmp_path: P
         options = s3_options()
         if options is None:
             pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
-        name = uuid.uuid4().hex[:10]
         env = {
-            "KHO_STORE_URL": f"s3://kho-cfg-{name}",
-            "KHO_KEYSTORE_URL": f"s3://kho-cfg-keys-{name}",
+            "KHO_STORE_URL": f"s3://{new_bucket('cfg', options)}",
+            "KHO_KEYSTORE_URL": f"s3://{new_bucket('cfg-keys', options)}",
             "KHO_S3_ENDPOINT": options["endpoint"],
             "KHO_S3_ACCESS_KEY": options["access_key"],
             "KHO_S3_SECRET_KEY": options["secret_key"],

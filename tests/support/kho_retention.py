@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kho_buckets import new_bucket
 from kho_people import PASSWORD as PASSWORD
 from kho_people import People
 from kho_testing import incoming, pdf_bytes
@@ -51,14 +52,16 @@ def s3_env(tmp_path: Path, *, object_lock: bool = False) -> dict[str, str]:
     endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
     if not endpoint:
         pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
-    tag = uuid.uuid4().hex[:10]
+    access_key = os.environ.get("KHO_TEST_S3_ACCESS_KEY", "")
+    secret_key = os.environ.get("KHO_TEST_S3_SECRET_KEY", "")
+    gateway = {"endpoint": endpoint, "access_key": access_key, "secret_key": secret_key, "secure": False}
     return kho_env(
         tmp_path,
-        KHO_STORE_URL=f"s3://kho-ret-{tag}",
-        KHO_KEYSTORE_URL=f"s3://kho-retk-{tag}",
+        KHO_STORE_URL=f"s3://{new_bucket('ret', gateway)}",
+        KHO_KEYSTORE_URL=f"s3://{new_bucket('retk', gateway)}",
         KHO_S3_ENDPOINT=endpoint,
-        KHO_S3_ACCESS_KEY=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""),
-        KHO_S3_SECRET_KEY=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""),
+        KHO_S3_ACCESS_KEY=access_key,
+        KHO_S3_SECRET_KEY=secret_key,
         KHO_S3_SECURE="false",
         KHO_S3_OBJECT_LOCK="true" if object_lock else "false",
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kho_buckets import new_bucket
 
 from repository.policy import Principal, Role
 from repository.records import Actor, Repository
@@ -81,12 +81,12 @@ def make_store(kind: str, base: Path, name: str) -> ObjectStore:
         pytest.skip(
             "KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh"
         )
-    bucket = f"kho-test-{name}-{uuid.uuid4().hex[:10]}"
-    return open_store(f"s3://{bucket}", **options)
+    return open_store(f"s3://{new_bucket(name, options)}", **options)
 
 
 def store_url(kind: str, base: Path, name: str) -> tuple[str, dict[str, Any]]:
-    """A URL + options another process can open (for multi-process tests)."""
+    """A URL + options another process can open (for multi-process tests); an S3 bucket is
+    removed when the test ends."""
     if kind == "local":
         return f"file://{base / name}", {}
     options = s3_options()
@@ -94,7 +94,7 @@ def store_url(kind: str, base: Path, name: str) -> tuple[str, dict[str, Any]]:
         pytest.skip(
             "KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh"
         )
-    return f"s3://kho-test-{name}-{uuid.uuid4().hex[:10]}", options
+    return f"s3://{new_bucket(name, options)}", options
 
 
 def new_repository(

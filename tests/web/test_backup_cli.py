@@ -67,8 +67,8 @@ def test_restore_drill_with_the_demo_data_from_the_second_s3_server(
     """The drill CI runs: demo data → backup (movable folder and a write-once bucket of the
     backup account on S3) → wipe → restore from S3 → every object bit-identical, fsck --deep and
     the anchored audit verify clean."""
-    import uuid
 
+    from kho_buckets import new_bucket
     from kho_testing import backup_s3_options
 
     from kho.config import Settings
@@ -87,7 +87,7 @@ def test_restore_drill_with_the_demo_data_from_the_second_s3_server(
     demo = runner.invoke(main, ["demo"])
     assert demo.exit_code == 0, demo.output
     data = Path(env["KHO_DATA_DIR"])
-    s3 = f"s3://kho-test-drill-{uuid.uuid4().hex[:10]}"
+    s3 = f"s3://{new_bucket('drill', options)}"
     media, keys = f"file://{tmp_path / 'usb'}", f"file://{tmp_path / 'keys-backup'}"
     made = runner.invoke(main, ["backup", "--to", media, "--to", s3, "--keys-to", keys, "--json"])
     assert made.exit_code == 0, made.output

@@ -1,0 +1,60 @@
+"""The tests' bucket helper (``tests/support/kho_buckets.py``) empties and removes a bucket the
+way the shared gateway allows: every version and delete marker, governance retention bypassed,
+legal holds switched off, the claims bucket too; COMPLIANCE retention is reported, not forced."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kho_buckets import drop_bucket, new_bucket
+from minio import Minio
+
+from repository.storage.base import Retention
+from repository.storage.s3 import S3Store
+
+from .conftest import S3_ENDPOINT, S3_SKIP_REASON, s3_options
+
+pytestmark = [pytest.mark.s3, pytest.mark.skipif(not S3_ENDPOINT, reason=S3_SKIP_REASON)]
+
+
+def _exists(store: S3Store, bucket: str) -> bool:
+    client: Minio = store._client
+    return client.bucket_exists(bucket)
+
+
+def test_a_bucket_with_versions_markers_locks_and_claims_is_removed_whole() -> None:
+    options = s3_options()
+    store = S3Store(new_bucket("cleanup", options), object_lock=True, **options)  # type: ignore[arg-type]
+    assert store.create_mode == "claims"  # Ceph RGW: the claims bucket exists too
+    store.put_if_absent("a", b"1")
+    store.put("a", b"2")  # a second version
+    store._client.remove_object(store.bucket, "a")  # a delete marker over both
+    store.put_if_absent("governed", b"g")
+    store.set_retention("governed", Retention("GOVERNANCE", datetime.now(UTC) + timedelta(days=1)))
+    store.put_if_absent("held", b"h")
+    store.set_legal_hold("held", True)
+
+    assert drop_bucket(store.bucket, options) == []
+
+    assert not _exists(store, store.bucket)
+    assert not _exists(store, store.claims_bucket)
+
+
+def test_a_compliance_locked_version_is_reported_and_its_bucket_kept_until_the_date() -> None:
+    options = s3_options()
+    store = S3Store(new_bucket("cleanup", options), object_lock=True, **options)  # type: ignore[arg-type]
+    store.put_if_absent("other", b"o")
+    store.put_if_absent("kept", b"k")
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    store.set_retention("kept", Retention("COMPLIANCE", until))
+
+    problems = drop_bucket(store.bucket, options)
+
+    assert len(problems) == 1 and store.bucket in problems[0] and "COMPLIANCE" in problems[0]
+    assert _exists(store, store.bucket)
+    assert [info.key for info in store.list("")] == ["kept"]  # the rest is gone already
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 1.5)
+    assert drop_bucket(store.bucket, options) == []
+    assert not _exists(store, store.bucket)
