@@ -19,6 +19,10 @@ COPY search search
 COPY retention retention
 COPY web web
 RUN pip install --no-cache-dir --no-deps .
+# gunicorn and celery put the working folder first on sys.path, so their processes import these
+# copies, not the installed (byte-compiled) package; the user kho cannot write their bytecode,
+# so without this every process would compile Kho's modules again as it starts.
+RUN python -m compileall -q kho repository ingest search retention web
 ENV KHO_DATA_DIR=/data
 USER kho
 VOLUME ["/data"]

@@ -70,7 +70,7 @@ def main() -> None:
     n = args.iterations
     fsync = not args.no_fsync
 
-    strong = passwords.DEFAULT_HASHER
+    strong = passwords.default_hasher()
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     print(
         f"argon2id parameters: t={strong.time_cost} m={strong.memory_cost} KiB p={strong.parallelism};"

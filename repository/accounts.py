@@ -43,14 +43,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NoReturn
-
-from argon2 import PasswordHasher
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kho.errors import (
     AccountLocked,
@@ -73,6 +70,9 @@ from repository.audit import AuditLog
 from repository.policy import LEAVING, Decision, Principal, Role, manages_accounts_of, may_lock
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 LOGIN_RETRIES = 20
 """Re-reads of an account after losing a write race (each lost race means another writer won)."""
@@ -378,15 +378,26 @@ class AccountService:
         clock: Callable[[], datetime],
         max_failed: int = passwords.DEFAULT_MAX_FAILED,
         *,
-        hasher: PasswordHasher = passwords.DEFAULT_HASHER,
+        hasher: PasswordHasher | None = None,
+        make_hasher: Callable[[], PasswordHasher] = passwords.default_hasher,
     ) -> None:
+        """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
+        password is first hashed or checked (argon2 is not imported by the commands that only
+        read with a token)."""
         if max_failed < 1:
             raise ValueError("max_failed must be at least 1")
         self.store = store
         self.audit = audit
         self.clock = clock
         self.max_failed = max_failed
-        self.hasher = hasher
+        self._hasher = hasher
+        self._make_hasher = make_hasher
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        if self._hasher is None:
+            self._hasher = self._make_hasher()
+        return self._hasher
 
     # -- authorisation ---------------------------------------------------------------------
     def principal_of(self, account: Account) -> Principal:
@@ -1242,6 +1253,8 @@ class AccountService:
                 if target.status is Status.LOCKED
                 else AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
             )
+        import secrets  # (with random: only where a token is issued)
+
         secret = secrets.token_urlsafe(32)
         digest = token_digest(secret)
         token = Token(digest, target.username, nfc(name).strip() or "token", self.clock(), actor.username)

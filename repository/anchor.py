@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -470,6 +469,8 @@ def export(log: AuditLog, anchor: Anchor | None, directory: Path) -> tuple[int, 
     key = anchor.public_key() if anchor else None
     if key is not None:
         (directory / offline.PUBLIC_KEY_FILE).write_bytes(public_pem(key))
+    import shutil  # (only here: every command that opens the repository imports this module)
+
     shutil.copyfile(offline.__file__, directory / "verify_audit.py")
     (directory / "VERIFY.md").write_text(VERIFY_PROCEDURE, encoding="utf-8")
     return len(positions), len(unique)

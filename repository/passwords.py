@@ -18,18 +18,21 @@ time from its clock, so every rule is tested with plain values.
 
 from __future__ import annotations
 
+import functools
 import re
-import secrets
-import string
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING
 
 from kho.errors import FieldError, ValidationFailed
 from kho.timeutil import VN_TZ
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+# argon2 (its cffi binding) and secrets (with random) are imported where a password is hashed,
+# checked or generated, not here: every command that opens the accounts imports this module.
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -156,12 +159,15 @@ _HANDED_OVER_SPECIALS = "@#%+=?!*-_"
 """Special characters of generated passwords: easy to read aloud and type, and nothing HTML,
 a shell or a spreadsheet treats specially (no ``<>&"'`` or backslash)."""
 _ALPHABET = (
-    "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o") + _HANDED_OVER_SPECIALS
+    "".join(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" if c not in "Il1O0o")
+    + _HANDED_OVER_SPECIALS
 )
 
 
 def generate_password(length: int = 16) -> str:
     """A random initial password that passes :func:`check_password_strength`."""
+    import secrets
+
     if length < MIN_LENGTH:
         raise ValueError("length")
     while True:
@@ -218,19 +224,37 @@ def locks_after_failure(failed_logins: int, max_failed: int = DEFAULT_MAX_FAILED
 
 # --- hashing ---------------------------------------------------------------------------------
 
-DEFAULT_HASHER = PasswordHasher()
-"""argon2id with argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)."""
+@functools.cache
+def default_hasher() -> PasswordHasher:
+    """argon2id with argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
-def hash_password(password: str, hasher: PasswordHasher = DEFAULT_HASHER) -> str:
+def configured_hasher(time_cost: int, memory_kb: int) -> PasswordHasher:
+    """argon2id with the installation's cost (``KHO_PASSWORD_TIME_COST``,
+    ``KHO_PASSWORD_MEMORY_KB``), 4 lanes."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kb, parallelism=4)
+
+
+def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
+    if hasher is None:
+        hasher = default_hasher()
     return hasher.hash(unicodedata.normalize("NFC", password))
 
 
 def verify_password(
-    stored_hash: str, password: str, hasher: PasswordHasher = DEFAULT_HASHER
+    stored_hash: str, password: str, hasher: PasswordHasher | None = None
 ) -> tuple[bool, str | None]:
     """``(matches, new_hash)``: ``new_hash`` is set when the password matched a hash made with
     other parameters than ``hasher``'s (store it: rehash-if-needed)."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    if hasher is None:
+        hasher = default_hasher()
     if len(password) > MAX_LENGTH:
         return False, None
     pw = unicodedata.normalize("NFC", password)
@@ -246,9 +270,13 @@ def verify_password(
 _DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
 
 
-def burn_verify(password: str, hasher: PasswordHasher = DEFAULT_HASHER) -> None:
+def burn_verify(password: str, hasher: PasswordHasher | None = None) -> None:
     """Spend the time of one verification (unknown account), so that response time does not tell
     which account names exist."""
+    import secrets
+
+    if hasher is None:
+        hasher = default_hasher()
     key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
     if key not in _DUMMY_HASHES:
         _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(16))

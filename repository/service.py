@@ -7,9 +7,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-
 from kho.config import Settings
+from repository import passwords
 from repository.accounts import AccountService
 from repository.anchor import Anchor
 from repository.records import Repository
@@ -100,9 +99,10 @@ def open_handling(
 
 def open_accounts(repo: Repository, settings: Settings) -> AccountService:
     """Accounts and units live in the same store as the records, audited in the same chain."""
-    hasher = PasswordHasher(
-        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kb, parallelism=4
+    make_hasher = partial(
+        passwords.configured_hasher, settings.password_time_cost, settings.password_memory_kb
     )
     return AccountService(
-        repo.store, repo.audit, repo.clock, max_failed=settings.login_max_failures, hasher=hasher
+        repo.store, repo.audit, repo.clock, max_failed=settings.login_max_failures,
+        make_hasher=make_hasher,
     )

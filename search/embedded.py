@@ -53,7 +53,6 @@ import json
 import operator
 import os
 import queue
-import shutil
 import sqlite3
 import threading
 import time
@@ -1016,6 +1015,8 @@ class _EmbeddedRebuild(Rebuild):
         self.staging.close()
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
+        import shutil  # (a rebuild's clean-up: a query's process does not import it)
+
         shutil.rmtree(self.staging.text_dir, ignore_errors=True)
 
 
@@ -1098,6 +1099,8 @@ class EmbeddedBackend(SearchBackend):
                 contextlib.suppress(sqlite3.Error),
             ):
                 keep |= {v for (v,) in conn.execute("SELECT value FROM meta WHERE key='text_dir'")}
+        import shutil  # (clean-up after a rebuild: a query's process does not import it)
+
         for candidate in self.path.parent.glob(f"{self.path.name}.text-*"):
             if candidate.name not in keep:
                 shutil.rmtree(candidate, ignore_errors=True)

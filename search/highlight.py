@@ -10,10 +10,8 @@ every word) so that the regular-expression engine skips to candidate characters 
 
 from __future__ import annotations
 
-import array
 import functools
 import re
-import sys
 import unicodedata
 from collections.abc import Sequence
 
@@ -37,9 +35,13 @@ def _variants() -> dict[str, frozenset[str]]:
     ``kho search`` process, where the walk was a sixth of its time.
     """
     # The plane without the surrogates (no case, no fold, never in a str of text), decoded in
-    # C: with them, "surrogatepass" made the decoding half of this function's time.
-    plane = "".join(array.array("I", codes).tobytes().decode(f"utf-32-{sys.byteorder[0]}e")
-                    for codes in (range(0x20, 0xD800), range(0xE000, 0x10000)))
+    # C: with them, "surrogatepass" made the decoding half of this function's time. Its UTF-32
+    # is written a byte column at a time (code point n: n & 0xFF, n >> 8, 0, 0), not from an
+    # array of 65,000 ints (2 ms of every search's start-up, 0.6 ms this way).
+    utf32 = bytearray(4 * 0x10000)
+    utf32[0::4] = bytes(range(256)) * 256
+    utf32[1::4] = b"".join(bytes([high]) * 256 for high in range(256))
+    plane = utf32[4 * 0x20 : 4 * 0xD800].decode("utf-32-le") + utf32[4 * 0xE000 :].decode("utf-32-le")
     candidates = set(map(chr, _FOLD_TABLE))
     for start in range(0, len(plane), 256):
         block = plane[start : start + 256]

@@ -17,8 +17,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -71,7 +69,7 @@ class LocalStore(ObjectStore):
         return StoreUnavailable(f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key)
 
     def _write_temp(self, data: bytes) -> Path:
-        fd, name = tempfile.mkstemp(dir=self.root / "tmp")
+        fd, name = self._new_temp()
         try:
             view = memoryview(data)
             while view:
@@ -84,7 +82,20 @@ class LocalStore(ObjectStore):
             os.unlink(name)
             raise
         os.close(fd)
-        return Path(name)
+        return name
+
+    def _new_temp(self) -> tuple[int, Path]:
+        """A new file in ``tmp/``, created exclusively (``O_EXCL``, not through a symlink),
+        readable by this user only: what :func:`tempfile.mkstemp` makes, without importing
+        :mod:`tempfile` (with :mod:`shutil` and :mod:`random`) into every command that writes
+        an audit event."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        while True:
+            name = self.root / "tmp" / f"tmp{os.urandom(8).hex()}"
+            try:
+                return os.open(name, flags, 0o600), name
+            except FileExistsError:
+                continue
 
     def _ensure_parent(self, path: Path) -> None:
         parent = path.parent
@@ -270,6 +281,8 @@ class LocalStore(ObjectStore):
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
+        import shutil  # (only here: the other commands' imports stay without it)
+
         shutil.rmtree(self.root / "versions" / key, ignore_errors=True)
         (self.root / "meta" / f"{key}.retention.json").unlink(missing_ok=True)
 

@@ -562,3 +562,24 @@ def test_local_writes_leave_no_temp_files(tmp_path: Path) -> None:
     store.set_legal_hold("a/b", False)
 
     assert list((tmp_path / "store" / "tmp").iterdir()) == []
+
+
+def test_local_temp_files_are_private_exclusive_and_never_follow_a_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write's temp file (made without :mod:`tempfile`) is created only if its name is free,
+    never through a symlink planted at that name (the next name is drawn instead), and is
+    readable by this user only, as :func:`tempfile.mkstemp` made it."""
+    store = LocalStore(tmp_path / "store", fsync=False)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"untouched")
+    planted = tmp_path / "store" / "tmp" / ("tmp" + "01" * 8)
+    planted.symlink_to(victim)
+    draws = iter([b"\x01" * 8, b"\x02" * 8])
+    monkeypatch.setattr(os, "urandom", lambda n: next(draws))
+
+    temp = store._write_temp(b"payload")
+
+    assert temp == tmp_path / "store" / "tmp" / ("tmp" + "02" * 8)
+    assert temp.read_bytes() == b"payload" and victim.read_bytes() == b"untouched"
+    assert temp.stat().st_mode & 0o777 == 0o600

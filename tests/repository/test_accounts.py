@@ -687,3 +687,39 @@ def test_a_token_does_not_get_round_the_first_login_change(world: World) -> None
         world.svc.resolve_token(secret)
     world.svc.change_password(account.username, initial, GOOD)
     assert world.svc.resolve_token(secret).username == account.username
+
+
+def test_the_installation_hasher_is_made_at_the_first_password_with_its_cost(tmp_path: Path) -> None:
+    """``open_accounts`` does not build an argon2 hasher (nor import argon2) for commands that
+    only read with a token: it is made when a password is first hashed or checked, once, with
+    the installation's ``KHO_PASSWORD_TIME_COST`` / ``KHO_PASSWORD_MEMORY_KB`` and 4 lanes, and
+    a login still checks the password with it."""
+    from kho.config import Settings
+    from repository.service import open_accounts, open_repository
+
+    settings = Settings.from_env({
+        "KHO_DATA_DIR": str(tmp_path / "kho"), "KHO_AGENCY_ID": "000.00.18.H40",
+        "KHO_PASSWORD_TIME_COST": "2", "KHO_PASSWORD_MEMORY_KB": "2048",
+    })
+    svc = open_accounts(open_repository(settings), settings)
+    assert svc._hasher is None  # nothing built at open
+    hasher = svc.hasher
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (2, 2048, 4)
+    assert svc.hasher is hasher
+
+    made: list[PasswordHasher] = []
+
+    def make() -> PasswordHasher:
+        made.append(CHEAP)
+        return CHEAP
+
+    store = LocalStore(tmp_path / "store")
+    lazy = AccountService(store, AuditLog(store), FakeClock(), make_hasher=make)
+    assert made == []
+    _, admin, initial = lazy.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    assert len(made) == 1  # the initial password was hashed with the hasher made
+    with pytest.raises(PasswordChangeRequired):  # the password matched: first login
+        lazy.authenticate(admin.username, initial)
+    with pytest.raises(LoginFailed):
+        lazy.authenticate(admin.username, initial + "x")
+    assert len(made) == 1

@@ -123,6 +123,19 @@ def test_application_image_runs_unprivileged_and_installs_dependencies_before_th
     assert "constraints.txt" in lines[manifest] and "-c constraints.txt" in lines[deps]  # the pins apply
 
 
+def test_application_image_byte_compiles_the_code_its_processes_import():
+    """gunicorn and celery import the copies in the working folder, which the unprivileged user
+    cannot write bytecode for: they are compiled in the image, after the last copy of code and
+    before the user changes."""
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    copied = {line.split()[1] for line in lines if re.match(r"COPY [a-z]+ [a-z]+$", line)}
+    last_copy = max(i for i, line in enumerate(lines) if re.match(r"COPY [a-z]+ [a-z]+$", line))
+    user = max(i for i, line in enumerate(lines) if line.startswith("USER "))
+    compiles = [i for i, line in enumerate(lines) if line.startswith("RUN python -m compileall")]
+    assert compiles and last_copy < compiles[0] < user
+    assert copied and copied <= set(lines[compiles[0]].split()[4:])
+
+
 @pytest.mark.parametrize("name", ["worker", "web", "beat"])
 def test_no_development_server(name):
     assert SERVICES[name]["command"][:2] != ["kho", "serve"]
