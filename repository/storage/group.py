@@ -6,7 +6,12 @@ independent objects to run one after another. :func:`write_group` makes every ob
 durable at the same time (``ObjectStore.stage``: on the local folder a temp file written and
 fsync'd, in threads, so the fsyncs share journal commits), then makes them visible one by one in
 the order given (``Staged.publish``: a link), stopping at the first failure: a failure at object
-*k* leaves exactly objects *0..k-1* visible, as writing them in sequence would.
+*k* leaves exactly objects *0..k-1* visible, as writing them in sequence would. A link is
+durable once its directory is fsync'd: the group syncs each distinct directory its links went
+into once, after the last link and before it returns (the ``lead`` object's first, before any
+other is linked), so a group that depends on an earlier one finds it durable. Within a group,
+a power loss may keep any subset of the links after the lead: callers group only objects that
+do not depend on each other.
 
 A backend whose create is one request that makes the object durable and visible at once (S3)
 has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
@@ -147,7 +152,7 @@ def write_group(
     staged: list[Staged | BaseException] = _stage_all(objects)
     try:
         if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-            return _publish_in_order(objects, staged, tell)
+            return _publish_in_order(objects, staged, tell, lead)
         return _publish_concurrently(objects, staged, tell, lead)
     finally:
         # Published or not, a staged object's temp is no longer needed (a no-op once linked).
@@ -208,15 +213,57 @@ def _outcome(obj: NewObject, publish: Staged) -> Outcome:
         return exc
 
 
+def _sync(
+    objects: Sequence[NewObject],
+    staged: Sequence[Staged | BaseException],
+    out: list[Outcome],
+    start: int,
+    upto: int,
+) -> None:
+    """Make the links of objects ``start..upto-1`` durable: each distinct directory of each
+    store synced once. An object whose directory could not be synced gets that error as its
+    outcome."""
+    by_store: dict[int, tuple[ObjectStore, set[str]]] = {}
+    for i in range(start, upto):
+        item = staged[i]
+        if written(out[i]) and isinstance(item, Staged):
+            store = objects[i].store
+            by_store.setdefault(id(store), (store, set()))[1].update(item.unsynced_directories())
+    for store, directories in by_store.values():
+        if not directories:
+            continue
+        try:
+            store.sync_directories(directories)
+        except Exception as exc:
+            for i in range(start, upto):
+                item = staged[i]
+                if (
+                    objects[i].store is store
+                    and isinstance(item, Staged)
+                    and written(out[i])
+                    and item.unsynced_directories() & directories
+                ):
+                    out[i] = exc
+
+
 def _publish_in_order(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, lead: bool
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
-    for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
-        out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
-        tell(i, out[i])
-        if isinstance(out[i], BaseException):
-            break  # the rest is held back (write_group discards their temp files)
+    synced = published = 0
+    try:
+        for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
+            out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
+            published = i + 1
+            if i == 0 and lead and len(objects) > 1:
+                _sync(objects, staged, out, 0, 1)  # durable before anything after it is visible
+                synced = 1
+            tell(i, out[i])
+            if isinstance(out[i], BaseException):
+                break  # the rest is held back (write_group discards their temp files)
+    finally:
+        # What was linked is made durable before the group returns (also when interrupted).
+        _sync(objects, staged, out, synced, published)
     return out
 
 
