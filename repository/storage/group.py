@@ -272,9 +272,12 @@ def _publish_concurrently(
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
     start = 0
+    # A group spanning a local folder (linked, ordered) and S3 comes here too: the local links
+    # are synced as in order (nothing to sync for a request, which is durable when it returns).
     if lead:
         first = staged[0]
         out[0] = first if isinstance(first, BaseException) else _outcome(objects[0], first)
+        _sync(objects, staged, out, 0, 1)
         tell(0, out[0])
         if isinstance(out[0], BaseException):
             return out
@@ -304,8 +307,11 @@ def _publish_concurrently(
         wait(list(sent.values()), timeout=SETTLE_SECONDS)
         for i, f in sent.items():
             if f.done():
-                tell(i, f.result())
+                out[i] = f.result()
+                tell(i, out[i])
         raise
+    finally:
+        _sync(objects, staged, out, start, len(objects))
     return out
 
 
