@@ -64,13 +64,16 @@ def _forget_pool_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _executor(obj: NewObject) -> ThreadPoolExecutor:
-    """The pool for ``obj``: one for small objects, one for the rest, per process (a pool
+def _small(obj: NewObject) -> bool:
+    return len(obj.data) <= SMALL_BYTES
+
+
+def _executor(small: bool) -> ThreadPoolExecutor:
+    """The pool for small objects (and directory syncs) or for the rest, per process (a pool
     inherited through ``fork`` has no threads behind it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     global _pools, _pool_pid
-    small = len(obj.data) <= SMALL_BYTES
     with _pool_lock:
         if _pool_pid != os.getpid():
             _pools, _pool_pid = {}, os.getpid()
@@ -84,8 +87,8 @@ def _executor(obj: NewObject) -> ThreadPoolExecutor:
         return pool
 
 
-def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
-    """Run ``fn(*args)`` on ``obj``'s pool; in the calling thread, done already, once the
+def _submit(small: bool, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+    """Run ``fn(*args)`` on the ``small`` pool or the other; in the calling thread, done already, once the
     interpreter is shutting down: ``concurrent.futures`` then refuses new work (its exit hook
     runs before the threads still running are joined, and one of them may be writing a
     record), and the group is written as one object after another."""
@@ -95,7 +98,7 @@ def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     # from one of its threads could wait forever behind the callers occupying it.
     if not getattr(_in_pool, "worker", False):
         try:
-            return _executor(obj).submit(fn, *args)
+            return _executor(small).submit(fn, *args)
         except RuntimeError:
             pass
     done: Future[_T] = Future()
@@ -181,7 +184,7 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
     futures: list[Future[Staged | BaseException] | None] = []
     try:
         for obj in objects:
-            futures.append(_submit(obj, stage, obj) if obj.store.stages_durably(obj.key) else None)
+            futures.append(_submit(_small(obj), stage, obj) if obj.store.stages_durably(obj.key) else None)
         for obj, future in zip(objects, futures, strict=True):
             out.append(future.result() if future is not None else stage(obj))
     except BaseException:
@@ -221,29 +224,41 @@ def _sync(
     upto: int,
 ) -> None:
     """Make the links of objects ``start..upto-1`` durable: each distinct directory of each
-    store synced once. An object whose directory could not be synced gets that error as its
-    outcome."""
-    by_store: dict[int, tuple[ObjectStore, set[str]]] = {}
+    store synced once, all at the same time (threads: the syncs share journal commits). An
+    object whose directory could not be synced gets that error as its outcome."""
+    jobs: dict[tuple[int, str], ObjectStore] = {}
     for i in range(start, upto):
         item = staged[i]
         if written(out[i]) and isinstance(item, Staged):
-            store = objects[i].store
-            by_store.setdefault(id(store), (store, set()))[1].update(item.unsynced_directories())
-    for store, directories in by_store.values():
-        if not directories:
-            continue
+            for directory in item.unsynced_directories():
+                jobs[(id(objects[i].store), directory)] = objects[i].store
+    if not jobs:
+        return
+
+    def sync(store: ObjectStore, directory: str) -> Exception | None:
         try:
-            store.sync_directories(directories)
+            store.sync_directories({directory})
         except Exception as exc:
-            for i in range(start, upto):
-                item = staged[i]
-                if (
-                    objects[i].store is store
-                    and isinstance(item, Staged)
-                    and written(out[i])
-                    and item.unsynced_directories() & directories
-                ):
-                    out[i] = exc
+            return exc
+        return None
+
+    if len(jobs) == 1:
+        results = [sync(store, directory) for (_, directory), store in jobs.items()]
+    else:
+        futures = [_submit(True, sync, store, directory) for (_, directory), store in jobs.items()]
+        results = [future.result() for future in futures]
+    for ((_, directory), store), error in zip(jobs.items(), results, strict=True):
+        if error is None:
+            continue
+        for i in range(start, upto):
+            item = staged[i]
+            if (
+                objects[i].store is store
+                and isinstance(item, Staged)
+                and written(out[i])
+                and directory in item.unsynced_directories()
+            ):
+                out[i] = error
 
 
 def _publish_in_order(
@@ -293,7 +308,7 @@ def _publish_concurrently(
                 out[i] = _outcome(obj, item)
                 tell(i, out[i])
             else:
-                futures[i] = _submit(obj, _outcome, obj, item)
+                futures[i] = _submit(_small(obj), _outcome, obj, item)
         for i in list(futures):
             out[i] = futures[i].result()
             tell(i, out[i])
