@@ -8,10 +8,10 @@ fsync'd, in threads, so the fsyncs share journal commits), then makes them visib
 the order given (``Staged.publish``: a link), stopping at the first failure: a failure at object
 *k* leaves exactly objects *0..k-1* visible, as writing them in sequence would. A link is
 durable once its directory is fsync'd: the group syncs each distinct directory its links went
-into once, after the last link and before it returns (the ``lead`` object's first, before any
-other is linked), so a group that depends on an earlier one finds it durable. Within a group,
-a power loss may keep any subset of the links after the lead: callers group only objects that
-do not depend on each other.
+into once, after the last link and before it returns (with ``durable_lead``, the first object's
+before any other is linked), so a group that depends on an earlier one finds it durable. Within
+a group, a power loss may keep any subset of the links (after a durable lead): callers group
+only objects that do not depend on each other.
 
 A backend whose create is one request that makes the object durable and visible at once (S3)
 has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
@@ -136,7 +136,11 @@ def _ignore(index: int, outcome: Outcome) -> None:
 
 
 def write_group(
-    objects: Sequence[NewObject], *, lead: bool = False, report: Report | None = None
+    objects: Sequence[NewObject],
+    *,
+    lead: bool = False,
+    durable_lead: bool = False,
+    report: Report | None = None,
 ) -> list[Outcome]:
     """Create ``objects`` as one step; per object its :class:`ObjectInfo`, the error it met, or
     ``None`` when an earlier failure held it back. Never raises for an object's own failure:
@@ -144,7 +148,10 @@ def write_group(
 
     ``lead``: the first object is made visible before any other is sent, also where the group
     is sent concurrently; a failure of it holds back the rest (a record's catalog marker: what
-    ``kho fsck`` finds a record in flight by). ``report(i, outcome)`` is called in the calling
+    ``kho fsck`` finds a record in flight by). ``durable_lead``: ``lead``, and the first
+    object is durable (on the local folder: its directory synced) before any other is made
+    visible, so a power loss never keeps the others without it (the marker, again: a key and an
+    original no marker names are never found). ``report(i, outcome)`` is called in the calling
     thread as soon as an object's outcome is known, also when the group is interrupted (a
     ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
     :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
@@ -155,8 +162,8 @@ def write_group(
     staged: list[Staged | BaseException] = _stage_all(objects)
     try:
         if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-            return _publish_in_order(objects, staged, tell, lead)
-        return _publish_concurrently(objects, staged, tell, lead)
+            return _publish_in_order(objects, staged, tell, durable_lead)
+        return _publish_concurrently(objects, staged, tell, lead or durable_lead)
     finally:
         # Published or not, a staged object's temp is no longer needed (a no-op once linked).
         for item in staged:
@@ -262,7 +269,7 @@ def _sync(
 
 
 def _publish_in_order(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, lead: bool
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, durable_lead: bool
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
     synced = published = 0
@@ -270,7 +277,7 @@ def _publish_in_order(
         for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
             out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
             published = i + 1
-            if i == 0 and lead and len(objects) > 1:
+            if i == 0 and durable_lead and len(objects) > 1:
                 _sync(objects, staged, out, 0, 1)  # durable before anything after it is visible
                 synced = 1
             tell(i, out[i])

@@ -134,7 +134,7 @@ def test_a_group_syncs_each_directory_once_and_its_lead_first(tmp_path: Path) ->
     assert sorted(rec.directory_calls()) == sorted(expected)  # one sync per directory, not per file
     rec.calls.clear()
     lead = [NewObject(store, "m/0", b"m")] + [NewObject(store, f"d/{i}", b"y") for i in range(4, 6)]
-    write_group(lead, lead=True)
+    write_group(lead, lead=True, durable_lead=True)
     calls = [(p, seen) for kind, p, seen in rec.calls if kind == "directory"]
     m_dir = str(store.root / "objects/m")
     assert [p for p, _ in calls].count(str(store.root / "objects/d")) == 1
