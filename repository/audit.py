@@ -505,6 +505,13 @@ class AuditLog:
                 return
             seq, digest = newer
 
+    def restore_witness(self, seq: int, digest: str) -> None:
+        """Write the witness of a log that has none at event ``seq`` (``kho fsck --repair``,
+        which decides when that is safe: the writer of the log's first act died before its
+        witness write). Moves it on past any event written meanwhile, as an append does."""
+        with self._lock:
+            self._write_witness(seq, digest)
+
     def _newest_from(self, seq: int) -> tuple[int, str] | None:
         """The sequence number and hash of the newest event of the objects that follow each
         other from event ``seq`` on; None when no object starts at ``seq``."""

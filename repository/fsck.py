@@ -19,8 +19,8 @@ from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFai
 from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
-from repository.anchor import CHECKPOINTS_PREFIX, latest_register_heads, verify_anchored
-from repository.audit import EVENTS_PREFIX, WITNESS_KEY, parse_object
+from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, VerifyReport, parse_object
 from repository.records import (
     CREATION_EVENTS,
     Actor,
@@ -46,7 +46,8 @@ class Issue:
     | ``unaudited`` (repairable) | ``register-gap`` | ``register-truncated`` (a checkpoint signed
     a higher number) | ``register-mismatch`` (entry and record disagree) | ``key-missing`` |
     ``key-corrupt`` | ``key-not-destroyed`` | ``master-key`` (wrong ``KHO_MASTER_KEY``) |
-    ``fixity`` | ``audit`` | ``checkpoint`` | ``format`` (a stored object that does not load)."""
+    ``fixity`` | ``audit`` | ``witness-missing`` (repairable: the log's first act lost its
+    witness to a kill) | ``checkpoint`` | ``format`` (a stored object that does not load)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -517,11 +518,54 @@ def fsck(
     except KhoError as exc:
         report = repo.audit.verify()
         add("checkpoint", "audit/checkpoints/", f"Không kiểm tra được điểm mốc: {exc.message}")
-    for finding in report.findings:
+    findings = list(report.findings)
+    if _first_act_without_witness(repo, report):
+        # The only finding is the missing witness (verify's "truncated" at #0).
+        assert report.last_seq is not None and report.last_hash is not None
+        if repair:
+            repo.audit.restore_witness(report.last_seq, report.last_hash)
+        add(
+            "witness-missing",
+            WITNESS_KEY,
+            "Nhật ký kiểm toán thiếu bản ghi chứng (witness): người ghi hành động đầu tiên của"
+            f" nhật ký đã dừng trước khi ghi nó; ghi lại ở sự kiện #{report.last_seq}.",
+            repairable=True,
+        )
+        findings = []
+    for finding in findings:
         add("audit", f"#{finding.seq}", finding.message)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+
+
+def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:
+    """Whether a missing witness is what a writer killed in the log's very first act leaves,
+    and nothing says the history was ever longer — the only case ``fsck --repair`` writes
+    the witness again (at the newest event).
+
+    Every append writes the witness after its events, so a log that lost it to a crash holds
+    only the events of acts whose writers died before that write: on a new store, the first
+    act. Anything else is a witness deleted, and writing it at the head would let a history
+    cut at its end pass as whole. So: no witness; a chain that verifies from the first event
+    on with no other finding; every event of the one act of event #0 (one moment: the events
+    of one append share it); and no checkpoint anywhere (in the store or the folder outside
+    it): a checkpoint is the outside evidence of a history, and against it only an auditor
+    decides. A later act's writer killed before its witness write needs none of this: the
+    witness is then behind, which ``verify`` accepts, and the next append moves it on."""
+    if report.last_seq is None or not report.findings:
+        return False
+    if any(f.kind != "truncated" or f.seq != 0 for f in report.findings):
+        return False
+    store = repo.store
+    if store.exists(WITNESS_KEY):
+        return False
+    if any(True for _ in store.list(CHECKPOINTS_PREFIX)):
+        return False
+    if repo.anchor is not None and folder_checkpoints(repo.anchor.checkpoint_dir):
+        return False
+    moments = {event.at for event in repo.audit.events()}
+    return len(moments) == 1
 
 
 def _restore_marker(repo: Repository, record_id: str) -> None:

@@ -676,7 +676,7 @@ class Repository:
         known to be taken, also when the step is interrupted (the caller gives them back if the
         record is not committed). A guard another writer holds is settled as :meth:`_claim`
         settles it (taken over if stale, else :class:`Duplicate`), after the others."""
-        for outcome in write_group(objects, lead=True):
+        for outcome in write_group(objects, lead=True, durable_lead=True):
             if isinstance(outcome, BaseException):
                 raise outcome
         if not guards:

@@ -52,6 +52,13 @@ class Staged:
     def discard(self) -> None:
         """Give up an object that was staged but will not be published."""
 
+    def unsynced_directories(self) -> frozenset[str]:
+        """After :meth:`publish`: the directories whose new entries are not durable yet (the
+        local folder links a staged file into one); the group syncs each distinct one once with
+        :meth:`ObjectStore.sync_directories` before it returns. Empty where publishing made the
+        object durable (this default, S3)."""
+        return frozenset()
+
 
 class ObjectStore(abc.ABC):
     """Keys are ``/``-separated ASCII paths (``records/<id>/v000001.json``).
@@ -90,6 +97,9 @@ class ObjectStore(abc.ABC):
     groups_in_order: bool = True
     """False where a create is a round trip that makes the object durable and visible at once
     (S3): the objects of a group are then sent concurrently (``storage.group``)."""
+
+    def sync_directories(self, directories: set[str]) -> None:  # noqa: B027 - local folder only
+        """Make the entries of ``directories`` (:meth:`Staged.unsynced_directories`) durable."""
 
     def stages_durably(self, key: str) -> bool:
         """Whether :meth:`stage` does the durable write itself (worth a thread of its own)."""

@@ -6,7 +6,12 @@ independent objects to run one after another. :func:`write_group` makes every ob
 durable at the same time (``ObjectStore.stage``: on the local folder a temp file written and
 fsync'd, in threads, so the fsyncs share journal commits), then makes them visible one by one in
 the order given (``Staged.publish``: a link), stopping at the first failure: a failure at object
-*k* leaves exactly objects *0..k-1* visible, as writing them in sequence would.
+*k* leaves exactly objects *0..k-1* visible, as writing them in sequence would. A link is
+durable once its directory is fsync'd: the group syncs each distinct directory its links went
+into once, after the last link and before it returns (with ``durable_lead``, the first object's
+before any other is linked), so a group that depends on an earlier one finds it durable. Within
+a group, a power loss may keep any subset of the links (after a durable lead): callers group
+only objects that do not depend on each other.
 
 A backend whose create is one request that makes the object durable and visible at once (S3)
 has nothing to stage: its group is sent concurrently, and every object is attempted (a failure
@@ -59,13 +64,16 @@ def _forget_pool_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _executor(obj: NewObject) -> ThreadPoolExecutor:
-    """The pool for ``obj``: one for small objects, one for the rest, per process (a pool
+def _small(obj: NewObject) -> bool:
+    return len(obj.data) <= SMALL_BYTES
+
+
+def _executor(small: bool) -> ThreadPoolExecutor:
+    """The pool for small objects (and directory syncs) or for the rest, per process (a pool
     inherited through ``fork`` has no threads behind it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     global _pools, _pool_pid
-    small = len(obj.data) <= SMALL_BYTES
     with _pool_lock:
         if _pool_pid != os.getpid():
             _pools, _pool_pid = {}, os.getpid()
@@ -79,8 +87,8 @@ def _executor(obj: NewObject) -> ThreadPoolExecutor:
         return pool
 
 
-def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
-    """Run ``fn(*args)`` on ``obj``'s pool; in the calling thread, done already, once the
+def _submit(small: bool, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+    """Run ``fn(*args)`` on the ``small`` pool or the other; in the calling thread, done already, once the
     interpreter is shutting down: ``concurrent.futures`` then refuses new work (its exit hook
     runs before the threads still running are joined, and one of them may be writing a
     record), and the group is written as one object after another."""
@@ -90,7 +98,7 @@ def _submit(obj: NewObject, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     # from one of its threads could wait forever behind the callers occupying it.
     if not getattr(_in_pool, "worker", False):
         try:
-            return _executor(obj).submit(fn, *args)
+            return _executor(small).submit(fn, *args)
         except RuntimeError:
             pass
     done: Future[_T] = Future()
@@ -128,7 +136,11 @@ def _ignore(index: int, outcome: Outcome) -> None:
 
 
 def write_group(
-    objects: Sequence[NewObject], *, lead: bool = False, report: Report | None = None
+    objects: Sequence[NewObject],
+    *,
+    lead: bool = False,
+    durable_lead: bool = False,
+    report: Report | None = None,
 ) -> list[Outcome]:
     """Create ``objects`` as one step; per object its :class:`ObjectInfo`, the error it met, or
     ``None`` when an earlier failure held it back. Never raises for an object's own failure:
@@ -136,7 +148,10 @@ def write_group(
 
     ``lead``: the first object is made visible before any other is sent, also where the group
     is sent concurrently; a failure of it holds back the rest (a record's catalog marker: what
-    ``kho fsck`` finds a record in flight by). ``report(i, outcome)`` is called in the calling
+    ``kho fsck`` finds a record in flight by). ``durable_lead``: ``lead``, and the first
+    object is durable (on the local folder: its directory synced) before any other is made
+    visible, so a power loss never keeps the others without it (the marker, again: a key and an
+    original no marker names are never found). ``report(i, outcome)`` is called in the calling
     thread as soon as an object's outcome is known, also when the group is interrupted (a
     ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
     :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
@@ -147,8 +162,8 @@ def write_group(
     staged: list[Staged | BaseException] = _stage_all(objects)
     try:
         if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-            return _publish_in_order(objects, staged, tell)
-        return _publish_concurrently(objects, staged, tell, lead)
+            return _publish_in_order(objects, staged, tell, durable_lead)
+        return _publish_concurrently(objects, staged, tell, lead or durable_lead)
     finally:
         # Published or not, a staged object's temp is no longer needed (a no-op once linked).
         for item in staged:
@@ -176,7 +191,7 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
     futures: list[Future[Staged | BaseException] | None] = []
     try:
         for obj in objects:
-            futures.append(_submit(obj, stage, obj) if obj.store.stages_durably(obj.key) else None)
+            futures.append(_submit(_small(obj), stage, obj) if obj.store.stages_durably(obj.key) else None)
         for obj, future in zip(objects, futures, strict=True):
             out.append(future.result() if future is not None else stage(obj))
     except BaseException:
@@ -208,15 +223,69 @@ def _outcome(obj: NewObject, publish: Staged) -> Outcome:
         return exc
 
 
+def _sync(
+    objects: Sequence[NewObject],
+    staged: Sequence[Staged | BaseException],
+    out: list[Outcome],
+    start: int,
+    upto: int,
+) -> None:
+    """Make the links of objects ``start..upto-1`` durable: each distinct directory of each
+    store synced once, all at the same time (threads: the syncs share journal commits). An
+    object whose directory could not be synced gets that error as its outcome."""
+    jobs: dict[tuple[int, str], ObjectStore] = {}
+    for i in range(start, upto):
+        item = staged[i]
+        if written(out[i]) and isinstance(item, Staged):
+            for directory in item.unsynced_directories():
+                jobs[(id(objects[i].store), directory)] = objects[i].store
+    if not jobs:
+        return
+
+    def sync(store: ObjectStore, directory: str) -> Exception | None:
+        try:
+            store.sync_directories({directory})
+        except Exception as exc:
+            return exc
+        return None
+
+    if len(jobs) == 1:
+        results = [sync(store, directory) for (_, directory), store in jobs.items()]
+    else:
+        futures = [_submit(True, sync, store, directory) for (_, directory), store in jobs.items()]
+        results = [future.result() for future in futures]
+    for ((_, directory), store), error in zip(jobs.items(), results, strict=True):
+        if error is None:
+            continue
+        for i in range(start, upto):
+            item = staged[i]
+            if (
+                objects[i].store is store
+                and isinstance(item, Staged)
+                and written(out[i])
+                and directory in item.unsynced_directories()
+            ):
+                out[i] = error
+
+
 def _publish_in_order(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, durable_lead: bool
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
-    for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
-        out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
-        tell(i, out[i])
-        if isinstance(out[i], BaseException):
-            break  # the rest is held back (write_group discards their temp files)
+    synced = published = 0
+    try:
+        for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
+            out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
+            published = i + 1
+            if i == 0 and durable_lead and len(objects) > 1:
+                _sync(objects, staged, out, 0, 1)  # durable before anything after it is visible
+                synced = 1
+            tell(i, out[i])
+            if isinstance(out[i], BaseException):
+                break  # the rest is held back (write_group discards their temp files)
+    finally:
+        # What was linked is made durable before the group returns (also when interrupted).
+        _sync(objects, staged, out, synced, published)
     return out
 
 
@@ -225,9 +294,12 @@ def _publish_concurrently(
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
     start = 0
+    # A group spanning a local folder (linked, ordered) and S3 comes here too: the local links
+    # are synced as in order (nothing to sync for a request, which is durable when it returns).
     if lead:
         first = staged[0]
         out[0] = first if isinstance(first, BaseException) else _outcome(objects[0], first)
+        _sync(objects, staged, out, 0, 1)
         tell(0, out[0])
         if isinstance(out[0], BaseException):
             return out
@@ -243,7 +315,7 @@ def _publish_concurrently(
                 out[i] = _outcome(obj, item)
                 tell(i, out[i])
             else:
-                futures[i] = _submit(obj, _outcome, obj, item)
+                futures[i] = _submit(_small(obj), _outcome, obj, item)
         for i in list(futures):
             out[i] = futures[i].result()
             tell(i, out[i])
@@ -257,8 +329,11 @@ def _publish_concurrently(
         wait(list(sent.values()), timeout=SETTLE_SECONDS)
         for i, f in sent.items():
             if f.done():
-                tell(i, f.result())
+                out[i] = f.result()
+                tell(i, out[i])
         raise
+    finally:
+        _sync(objects, staged, out, start, len(objects))
     return out
 
 

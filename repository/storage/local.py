@@ -9,7 +9,10 @@ Layout under ``root``::
 
 Create-if-absent is a hard link from a fully written, fsync'ed temp file: ``link(2)`` fails with
 ``EEXIST`` when the key is taken, so no reader ever sees a half-written object and two writers
-can never both win.
+can never both win. A name is durable once its directory is fsync'd (POSIX): every write that
+returns has synced the directory it linked or renamed into, and the parent of every directory
+it made, through the store's :class:`~repository.storage.durability.Durability` (a group of
+objects syncs each distinct directory once, after its links: ``storage.group``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from kho.errors import AlreadyExists, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ObjectInfo, ObjectStore, Retention, Staged
+from repository.storage.durability import Durability, NoDurability
 
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=/")
 
@@ -45,12 +49,18 @@ class LocalStore(ObjectStore):
     name = "local"
     supports_retention = True
 
-    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, fsync: bool = True, durability: Durability | None = None
+    ) -> None:
         self.root = Path(root)
         self.fsync = fsync
+        self.durability = durability if durability is not None else Durability() if fsync else NoDurability()
+        """Every fsync of this store, of a file or of a directory, goes through it."""
         try:
+            made: set[Path] = set()
             for sub in ("objects", "versions", "meta", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                made |= self._make_dirs(self.root / sub)
+            self._sync_dirs(made)
         except OSError as exc:
             raise StoreUnavailable(
                 f"Không mở được kho lưu trữ tại thư mục {self.root}: {exc.strerror}.",
@@ -75,8 +85,7 @@ class LocalStore(ObjectStore):
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            if self.fsync:
-                os.fsync(fd)
+            self.durability.file(fd, Path(name))
         except BaseException:
             os.close(fd)
             os.unlink(name)
@@ -97,11 +106,52 @@ class LocalStore(ObjectStore):
             except FileExistsError:
                 continue
 
-    def _ensure_parent(self, path: Path) -> None:
+    @staticmethod
+    def _make_dirs(directory: Path) -> set[Path]:
+        """Make ``directory`` and its missing ancestors; the directories whose entries that
+        changed and must be synced: the parent of each one made (also of one a racing writer
+        made first: its entry may not be durable yet)."""
+        missing: list[Path] = []
+        here = directory
+        while not here.is_dir():
+            missing.append(here)
+            here = here.parent
+        changed: set[Path] = set()
+        for made in reversed(missing):
+            try:
+                made.mkdir()
+            except FileExistsError:
+                pass
+            changed.add(made.parent)
+        return changed
+
+    def _ensure_parent(self, path: Path) -> set[Path]:
+        """Make ``path``'s directory; the directories to sync once ``path`` is linked or renamed
+        into it (its directory, and the parents of the directories made)."""
         parent = path.parent
-        if parent not in self._dirs_made:
-            parent.mkdir(parents=True, exist_ok=True)
-            self._dirs_made.add(parent)
+        if parent in self._dirs_made:
+            return {parent}
+        changed = self._make_dirs(parent)
+        self._dirs_made.add(parent)
+        return {parent} | changed
+
+    def _sync_dirs(self, directories: set[Path]) -> None:
+        for directory in sorted(directories):
+            self.durability.directory(directory)
+
+    def sync_directories(self, directories: set[str]) -> None:
+        try:
+            self._sync_dirs({Path(d) for d in directories})
+        except OSError as exc:
+            raise self._os_error(exc, min(directories)) from exc
+
+    def _parent_of(self, tmp: Path, key: str, path: Path) -> set[Path]:
+        """:meth:`_ensure_parent` for a link of ``tmp`` (given up if the directory cannot be made)."""
+        try:
+            return self._ensure_parent(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise self._os_error(exc, key) from exc
 
     # -- contract --------------------------------------------------------------------------
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
@@ -112,11 +162,14 @@ class LocalStore(ObjectStore):
             tmp = self._write_temp(data)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return self._link_new(tmp, key, path, len(data))
+        directories = self._parent_of(tmp, key, path)
+        info = self._link_new(tmp, key, path, len(data))
+        self.sync_directories({str(d) for d in directories})
+        return info
 
     def _link_new(self, tmp: Path, key: str, path: Path, size: int) -> ObjectInfo:
         """Make a durable temp file visible at ``key`` unless the key is taken (the temp file
-        goes either way)."""
+        goes either way). The caller syncs the directory (:meth:`_ensure_parent`'s)."""
         try:
             self._ensure_parent(path)
             try:
@@ -126,8 +179,9 @@ class LocalStore(ObjectStore):
             except FileNotFoundError:
                 # The parent was removed under us (a concurrent delete); recreate and retry.
                 self._dirs_made.discard(path.parent)
-                self._ensure_parent(path)
+                remade = self._ensure_parent(path)
                 os.link(tmp, path)
+                self._sync_dirs(remade)  # the directories made again: the caller's may be others
         except OSError as exc:
             if isinstance(exc, FileExistsError):
                 raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
@@ -277,14 +331,19 @@ class LocalStore(ObjectStore):
     def delete(self, key: str) -> None:
         path = self._path(key)
         self._check_deletable(key)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise self._os_error(exc, key) from exc
+        vdir = self.root / "versions" / key
+        meta = self.root / "meta" / f"{key}.retention.json"
+        # Gone for good (a destroyed record's objects): the directories losing a name are synced.
+        removed = {p.parent for p in (path, vdir, meta) if p.exists()}
         import shutil  # (only here: the other commands' imports stay without it)
 
-        shutil.rmtree(self.root / "versions" / key, ignore_errors=True)
-        (self.root / "meta" / f"{key}.retention.json").unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+            shutil.rmtree(vdir, ignore_errors=True)
+            meta.unlink(missing_ok=True)
+            self._sync_dirs(removed)
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``, keeping the previous version readable by its version id."""
@@ -293,10 +352,10 @@ class LocalStore(ObjectStore):
         tmp: Path | None = None
         try:
             tmp = self._write_temp(data)
-            self._ensure_parent(path)
+            directories = self._ensure_parent(path)
             if path.exists():
                 vdir = self.root / "versions" / key
-                vdir.mkdir(parents=True, exist_ok=True)
+                archived = self._make_dirs(vdir) | {vdir}
                 old = self._version_of(path)
                 archive = vdir / self._archive_name(old)
                 try:
@@ -306,8 +365,11 @@ class LocalStore(ObjectStore):
                 else:
                     if self._version_of(archive) != old:
                         archive.unlink()  # a concurrent put replaced it in between (and archived it)
+                    else:
+                        self._sync_dirs(archived)  # the old version is kept before it is replaced
             os.replace(tmp, path)
             tmp = None
+            self._sync_dirs(directories)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
         finally:
@@ -331,9 +393,10 @@ class LocalStore(ObjectStore):
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
         path = self._meta_path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            directories = self._make_dirs(path.parent) | {path.parent}
             tmp = self._write_temp(json.dumps(meta).encode())
             os.replace(tmp, path)
+            self._sync_dirs(directories)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
 
@@ -400,15 +463,23 @@ class _LocalStaged(Staged):
         super().__init__(store, key, b"", fresh=False)
         self._local, self._path, self._tmp, self._size = store, path, tmp, size
         self._settled = False  # the temp file is gone (published or discarded): its name may be reused
+        self._unsynced: frozenset[str] = frozenset()
 
     def publish(self) -> ObjectInfo:
+        """The link; its directory is synced by the group, once for all its objects there."""
         if self._path.exists():
             self.discard()
             raise AlreadyExists(f"Đối tượng {self.key} đã tồn tại.", key=self.key)
         try:
-            return self._local._link_new(self._tmp, self.key, self._path, self._size)
+            directories = self._local._parent_of(self._tmp, self.key, self._path)
+            info = self._local._link_new(self._tmp, self.key, self._path, self._size)
         finally:
-            self._settled = True  # _link_new removed the temp file either way
+            self._settled = True  # the temp file is gone either way
+        self._unsynced = frozenset(str(d) for d in directories)
+        return info
+
+    def unsynced_directories(self) -> frozenset[str]:
+        return self._unsynced
 
     def discard(self) -> None:
         if not self._settled:

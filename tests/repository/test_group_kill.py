@@ -32,6 +32,8 @@ from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import Duplicate
 from repository import formats
+from repository.anchor import Anchor, generate_key, make_checkpoint
+from repository.audit import WITNESS_KEY, read_witness
 from repository.fsck import fsck
 from repository.records import Repository
 from repository.storage.base import ObjectStore
@@ -49,6 +51,7 @@ def _kind(key: str) -> str:
         ("claims/skh/", "skh-guard"),
         ("registers/", "entry"),
         ("audit/events/", "event"),
+        ("audit/witness.json", "witness"),
     ):
         if key.startswith(prefix):
             return kind
@@ -93,6 +96,9 @@ def _kill_between(
         try:
             os.close(read_end)
             held = frozenset(hold)
+            # The audit witness is replaced (``put``), never created with the others.
+            cls = S3Store if backend == "s3" else LocalStore
+            cls.put = _hook(cls.put, lambda s, k, d: k, held, write_end)  # type: ignore[method-assign]
             if backend == "s3":
                 for name in ("put_new", "put_if_absent"):
                     setattr(S3Store, name, _hook(getattr(S3Store, name), lambda s, k, d: k, held, write_end))
@@ -186,7 +192,7 @@ def _run_on(backend: str, state: str, store: ObjectStore, keys: ObjectStore) -> 
     content = pdf_bytes(f"killed {state}", size=200_000)
     sha = hashlib.sha256(content).hexdigest()
     # An earlier record: the audit log has a witness (a store whose very first event lost its
-    # witness to a kill is a case fsck does not repair, on main too).
+    # witness to a kill: ``test_the_first_act_of_a_new_store_killed_before_its_witness``).
     earlier = _create(new_repository(store, keys), pdf_bytes("earlier"), "1").record_id
     _kill_between(backend, store, keys, content, hold, wait)
     killed = [i.key.rsplit("/", 1)[1] for i in store.list("catalog/records/") if earlier not in i.key]
@@ -305,3 +311,74 @@ def test_an_intake_and_a_file_killed_at_every_fsync_or_link_of_their_groups(
     assert {i.key.split("/")[1] for i in keys.list("keys/")} == set(made.values())  # no orphan key
     assert list((store.root / "tmp").iterdir()) == []
     assert repo.audit.verify().ok
+
+
+@pytest.mark.parametrize("backend", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_the_first_act_of_a_new_store_killed_before_its_witness(backend: str, tmp_path: Path) -> None:
+    """The very first creation of a new store, SIGKILLed at its witness write (entry, first
+    version and audit event written): ``fsck`` names the missing witness as repairable,
+    ``fsck --repair`` writes it at the newest event, and then everything is clean; the same
+    file is refused as a duplicate of the killed writer's record, the next one is number 2."""
+    store, keys = make_store(backend, tmp_path, "wkill"), make_store(backend, tmp_path, "wkillk")
+    try:
+        content = pdf_bytes("first of a store", size=200_000)
+        _kill_between(backend, store, keys, content, {"witness"}, {"entry", "version", "event"})
+        assert not store.exists(WITNESS_KEY)
+        repo = new_repository(store, keys)
+        found = fsck(repo, grace_seconds=0)
+        assert [(i.kind, i.repairable) for i in found.issues] == [("witness-missing", True)]
+        repaired = fsck(repo, repair=True, grace_seconds=0)
+        assert [(i.kind, i.repaired) for i in repaired.issues] == [("witness-missing", True)]
+        repo = new_repository(store, keys)
+        report = fsck(repo, grace_seconds=0)
+        assert report.clean, [(i.kind, i.subject, i.message) for i in report.issues]
+        verified = repo.audit.verify()
+        assert verified.ok and read_witness(store)["seq"] == verified.last_seq
+        (killed,) = [r.record_id for r in repo.records()]
+        with pytest.raises(Duplicate) as refused:
+            _create(repo, content)
+        assert refused.value.details.get("existing_record_id") == killed
+        second = _create(repo, pdf_bytes("second of a store"), "2")
+        assert second.registration is not None and second.registration.number == 2
+        fsck(new_repository(store, keys), repair=True, grace_seconds=0)  # the refused writer's marker
+        assert fsck(new_repository(store, keys), grace_seconds=0).clean
+        assert new_repository(store, keys).audit.verify().ok
+    finally:
+        _drop(store)
+        _drop(keys)
+
+
+def _fsck_keeps_the_missing_witness(repo: Repository) -> None:
+    """``fsck --repair`` leaves a missing witness reported, unrepaired, and writes none."""
+    for _ in range(2):
+        report = fsck(repo, repair=True, grace_seconds=0)
+        audit = [i for i in report.issues if i.kind in ("audit", "witness-missing")]
+        assert audit and all(i.kind == "audit" and not i.repairable for i in audit), audit
+    assert not repo.store.exists(WITNESS_KEY)
+    assert not repo.audit.verify().ok
+
+
+def test_a_witness_deleted_after_later_acts_is_not_written_again(tmp_path: Path) -> None:
+    """A witness missing from a log of more than one act was deleted (every act writes it):
+    writing it at the head would let the log's end, cut with it, pass as whole."""
+    store, keys = LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")
+    repo = new_repository(store, keys)
+    _create(repo, pdf_bytes("one"), "1")
+    record = _create(repo, pdf_bytes("two"), "2")
+    repo.read_content(record.record_id, actor=CLERK)  # a later act: a content:read event
+    last = max(i.key for i in store.list("audit/events/"))
+    assert "content:read" in store.get(last).decode()
+    store.delete(last)  # the end of the history, cut with the witness
+    store.delete(WITNESS_KEY)
+    _fsck_keeps_the_missing_witness(new_repository(store, keys))
+
+
+def test_a_missing_first_witness_is_not_written_against_a_checkpoint(tmp_path: Path) -> None:
+    """Once a checkpoint exists, the history has evidence outside the store: a missing witness
+    is for an auditor to judge, not for fsck to write."""
+    store, keys = LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k")
+    _create(new_repository(store, keys), pdf_bytes("one"), "1")
+    generate_key(tmp_path / "audit.key")
+    make_checkpoint(store, Anchor(signing_key=tmp_path / "audit.key"))
+    store.delete(WITNESS_KEY)
+    _fsck_keeps_the_missing_witness(new_repository(store, keys))

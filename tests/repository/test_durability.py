@@ -1,0 +1,142 @@
+"""The local folder makes a name durable (POSIX: fsync of its directory) before it returns and
+before anything that depends on it becomes visible.
+
+Both stores of a repository are built with one recording :class:`Durability`: each call (a file
+or a directory) is recorded with what was visible in both folders when it began (every file and
+directory, with its inode, so a replaced witness counts as new). From that trace: every object
+and directory a creation made is under a directory synced after it appeared, and that sync came
+before any object of a later step (which refers to it) appeared.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kho_testing import CLERK, incoming, new_repository, pdf_bytes
+
+from repository.storage.durability import Durability
+from repository.storage.group import NewObject, write_group
+from repository.storage.local import LocalStore
+
+Seen = frozenset[tuple[str, int]]
+
+
+class Recorder(Durability):
+    """Syncs for real and records (kind, path, what was visible when the call began)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Seen]] = []
+        self.roots: list[Path] = []
+
+    def visible(self) -> Seen:
+        out: set[tuple[str, int]] = set()
+        for root in self.roots:
+            for here, dirs, files in os.walk(root / "objects"):
+                for name in [*dirs, *files]:
+                    path = os.path.join(here, name)
+                    try:
+                        out.add((path, os.stat(path).st_ino))
+                    except FileNotFoundError:
+                        continue
+        return frozenset(out)
+
+    def file(self, fd: int, path: Path) -> None:
+        self.calls.append(("file", str(path), frozenset()))
+        super().file(fd, path)
+
+    def directory(self, path: Path) -> None:
+        self.calls.append(("directory", str(path), self.visible()))
+        super().directory(path)
+
+    def directory_calls(self) -> list[str]:
+        return [path for kind, path, _ in self.calls if kind == "directory"]
+
+
+def _stores(tmp_path: Path) -> tuple[LocalStore, LocalStore, Recorder]:
+    rec = Recorder()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    keys = LocalStore(tmp_path / "k", durability=rec)
+    rec.roots = [store.root, keys.root]
+    rec.calls.clear()
+    return store, keys, rec
+
+
+STEPS = ("marker", "key+original", "guards", "entry", "version+event", "witness")
+
+
+def _step(path: str) -> int:
+    rel = path.split("/objects/", 1)[1]
+    if rel.startswith("catalog/records/"):
+        return 0
+    if rel.startswith("keys/") or "/content/" in rel or rel.endswith("/content"):
+        return 1
+    if rel.startswith("claims/"):
+        return 2
+    if rel.startswith("registers/"):
+        return 3
+    if rel.startswith("audit/events/") or rel.startswith("records/"):
+        return 4  # the first version (and the record's folder, made with the original: see below)
+    if rel == "audit/witness.json":
+        return 5
+    raise AssertionError(f"an object no step names: {rel}")
+
+
+def test_a_registered_creation_syncs_each_name_before_what_depends_on_it(tmp_path: Path) -> None:
+    store, keys, rec = _stores(tmp_path)
+    repo = new_repository(store, keys)
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("earlier"), "a.pdf", CLERK)
+    before = rec.visible()
+    rec.calls.clear()
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("second", size=200_000), "b.pdf", CLERK)
+    new = rec.visible() - before
+    steps = {path: _step(path) for path, _ in new}
+    # The record's folder records/<id>/ is made with its original (content/ inside it).
+    for path in steps:
+        if path.endswith("/content"):
+            steps[str(Path(path).parent)] = 1
+    assert set(steps.values()) == set(range(len(STEPS))), steps
+    for name in new:
+        path, _ = name
+        synced = [
+            i for i, (kind, where, seen) in enumerate(rec.calls)
+            if kind == "directory" and where == str(Path(path).parent) and name in seen
+        ]
+        assert synced, f"{path} ({STEPS[steps[path]]}) was never made durable (its directory not synced)"
+        first = synced[0]
+        seen = rec.calls[first][2]
+        later = [p for p, _ in seen - before if steps.get(p, -1) > steps[path]]
+        assert not later, f"{path} ({STEPS[steps[path]]}) became durable only after {later} appeared"
+
+
+def test_a_put_syncs_the_directories_it_made_and_keeps_the_old_version_first(tmp_path: Path) -> None:
+    store, _, rec = _stores(tmp_path)
+    objects = store.root / "objects"
+    store.put_if_absent("a/b/c", b"one")
+    assert sorted(rec.directory_calls()) == sorted(str(p) for p in (objects, objects / "a", objects / "a/b"))
+    rec.calls.clear()
+    store.put("a/b/c", b"two")  # the old version is archived (linked) and must be durable first
+    calls = rec.directory_calls()
+    vdir = str(store.root / "versions" / "a/b/c")
+    assert vdir in calls and str(objects / "a/b") in calls
+    assert calls.index(vdir) < calls.index(str(objects / "a/b"))
+    assert store.get("a/b/c") == b"two"
+
+
+def test_a_group_syncs_each_directory_once_and_its_lead_first(tmp_path: Path) -> None:
+    store, keys, rec = _stores(tmp_path)
+    store.put_if_absent("d/0", b"x")
+    keys.put_if_absent("d/0", b"x")
+    rec.calls.clear()
+    group = [NewObject(store, f"d/{i}", b"y" * 100) for i in range(1, 4)] + [NewObject(keys, "d/1", b"k")]
+    assert all(o is not None and not isinstance(o, BaseException) for o in write_group(group))
+    expected = [str(store.root / "objects/d"), str(keys.root / "objects/d")]
+    assert sorted(rec.directory_calls()) == sorted(expected)  # one sync per directory, not per file
+    rec.calls.clear()
+    lead = [NewObject(store, "m/0", b"m")] + [NewObject(store, f"d/{i}", b"y") for i in range(4, 6)]
+    write_group(lead, lead=True, durable_lead=True)
+    calls = [(p, seen) for kind, p, seen in rec.calls if kind == "directory"]
+    m_dir = str(store.root / "objects/m")
+    assert [p for p, _ in calls].count(str(store.root / "objects/d")) == 1
+    (at_m,) = [seen for p, seen in calls if p == m_dir]
+    assert not any(p.endswith("/d/4") or p.endswith("/d/5") for p, _ in at_m)  # lead durable first
