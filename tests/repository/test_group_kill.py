@@ -319,33 +319,30 @@ def test_the_first_act_of_a_new_store_killed_before_its_witness(backend: str, tm
     version and audit event written): ``fsck`` names the missing witness as repairable,
     ``fsck --repair`` writes it at the newest event, and then everything is clean; the same
     file is refused as a duplicate of the killed writer's record, the next one is number 2."""
+    # buckets made by make_store are removed after the test (tests/support/kho_buckets.py)
     store, keys = make_store(backend, tmp_path, "wkill"), make_store(backend, tmp_path, "wkillk")
-    try:
-        content = pdf_bytes("first of a store", size=200_000)
-        _kill_between(backend, store, keys, content, {"witness"}, {"entry", "version", "event"})
-        assert not store.exists(WITNESS_KEY)
-        repo = new_repository(store, keys)
-        found = fsck(repo, grace_seconds=0)
-        assert [(i.kind, i.repairable) for i in found.issues] == [("witness-missing", True)]
-        repaired = fsck(repo, repair=True, grace_seconds=0)
-        assert [(i.kind, i.repaired) for i in repaired.issues] == [("witness-missing", True)]
-        repo = new_repository(store, keys)
-        report = fsck(repo, grace_seconds=0)
-        assert report.clean, [(i.kind, i.subject, i.message) for i in report.issues]
-        verified = repo.audit.verify()
-        assert verified.ok and read_witness(store)["seq"] == verified.last_seq
-        (killed,) = [r.record_id for r in repo.records()]
-        with pytest.raises(Duplicate) as refused:
-            _create(repo, content)
-        assert refused.value.details.get("existing_record_id") == killed
-        second = _create(repo, pdf_bytes("second of a store"), "2")
-        assert second.registration is not None and second.registration.number == 2
-        fsck(new_repository(store, keys), repair=True, grace_seconds=0)  # the refused writer's marker
-        assert fsck(new_repository(store, keys), grace_seconds=0).clean
-        assert new_repository(store, keys).audit.verify().ok
-    finally:
-        _drop(store)
-        _drop(keys)
+    content = pdf_bytes("first of a store", size=200_000)
+    _kill_between(backend, store, keys, content, {"witness"}, {"entry", "version", "event"})
+    assert not store.exists(WITNESS_KEY)
+    repo = new_repository(store, keys)
+    found = fsck(repo, grace_seconds=0)
+    assert [(i.kind, i.repairable) for i in found.issues] == [("witness-missing", True)]
+    repaired = fsck(repo, repair=True, grace_seconds=0)
+    assert [(i.kind, i.repaired) for i in repaired.issues] == [("witness-missing", True)]
+    repo = new_repository(store, keys)
+    report = fsck(repo, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject, i.message) for i in report.issues]
+    verified = repo.audit.verify()
+    assert verified.ok and read_witness(store)["seq"] == verified.last_seq
+    (killed,) = [r.record_id for r in repo.records()]
+    with pytest.raises(Duplicate) as refused:
+        _create(repo, content)
+    assert refused.value.details.get("existing_record_id") == killed
+    second = _create(repo, pdf_bytes("second of a store"), "2")
+    assert second.registration is not None and second.registration.number == 2
+    fsck(new_repository(store, keys), repair=True, grace_seconds=0)  # the refused writer's marker
+    assert fsck(new_repository(store, keys), grace_seconds=0).clean
+    assert new_repository(store, keys).audit.verify().ok
 
 
 def _fsck_keeps_the_missing_witness(repo: Repository) -> None:
