@@ -1,9 +1,11 @@
 """Bulk import benchmark (a script, not a test): ``kho ingest files`` over a folder of generated
-legacy documents (3 pages, signed: ``bench/make_signed_corpus.py``), on the local store or the
-S3 gateway, with an optional kill part-way and the resumed run after it.
+legacy documents (3 pages, signed: ``bench/make_legacy_corpus.py`` makes 100,000 in ~6 min,
+``bench/make_signed_corpus.py`` renders and signs each one afresh), on the local store or the S3
+gateway, with an optional kill part-way and the resumed run after it.
 
-    .venv/bin/python bench/bench_bulk.py CORPUS --data /tmp/kho-bulk [--s3] [--workers 2]
-        [--trust DIR] [--kill-after 300] [--stop-after 1800]
+    .venv/bin/python bench/make_legacy_corpus.py /tmp/legacy --count 100000
+    .venv/bin/python bench/bench_bulk.py /tmp/legacy/pdfs --trust /tmp/legacy/trust \
+        --data /tmp/kho-bulk [--s3] [--workers 2] [--kill-after 300] [--stop-after 1800]
 
 The installation in ``--data`` is made on first use (a văn thư account through the account
 service, as ``make_people`` does for the tests) and kept, so a second call resumes the same

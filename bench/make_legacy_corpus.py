@@ -3,7 +3,7 @@
     .venv/bin/python bench/make_legacy_corpus.py OUTDIR --count 100000 [--templates 500]
 
 ``bench/make_signed_corpus.py`` renders and signs every document through reportlab and pyHanko
-(~90 ms of CPU per document here: 100,000 take ~1.3 h on 2 cores). This script makes the same
+(~86 ms of CPU per document here: 100,000 take ~1.2 h on 2 cores). This script makes the same
 kind of document — 3 pages, the NĐ 30 pair of signatures (the competent person, then the agency
 seal 37 minutes later), no time-stamps — from a pool of ``--templates`` documents rendered and
 signed through pyHanko, and then re-signs a copy of a template for every document:
