@@ -4,6 +4,7 @@ legal holds switched off, the claims bucket too; COMPLIANCE retention is reporte
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -58,3 +59,31 @@ def test_a_compliance_locked_version_is_reported_and_its_bucket_kept_until_the_d
     time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 1.5)
     assert drop_bucket(store.bucket, options) == []
     assert not _exists(store, store.bucket)
+
+
+def test_a_bucket_the_helper_did_not_name_is_never_emptied_or_removed() -> None:
+    """Only ``kho-test-…`` buckets (:func:`kho_buckets.bucket_name`) are ever removed: a name
+    read from elsewhere (a benchmark's ``bench-env.json``, a ``track`` of the wrong name) is
+    reported, and the bucket and its objects are left as they are."""
+    import uuid
+
+    options = s3_options()
+    client = Minio(str(options["endpoint"]), access_key=str(options["access_key"]),
+                   secret_key=str(options["secret_key"]), secure=False)
+    foreign = f"kho-r1-foreign-{uuid.uuid4().hex[:10]}"
+    client.make_bucket(foreign)
+    try:
+        client.put_object(foreign, "record", io.BytesIO(b"not the tests'"), 14)
+
+        problems = drop_bucket(foreign, options)
+
+        assert len(problems) == 1 and foreign in problems[0] and "kho-test-" in problems[0]
+        assert client.bucket_exists(foreign)
+        assert [o.object_name for o in client.list_objects(foreign)] == ["record"]
+    finally:  # this test made it: removed by name, directly (unless the helper already did)
+        for obj in (client.list_objects(foreign, include_version=True)
+                    if client.bucket_exists(foreign) else []):
+            client.remove_object(foreign, obj.object_name or "", version_id=obj.version_id)
+        if client.bucket_exists(foreign):
+            client.remove_bucket(foreign)
+
