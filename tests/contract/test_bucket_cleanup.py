@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from kho_buckets import drop_bucket, new_bucket
@@ -87,3 +88,29 @@ def test_a_bucket_the_helper_did_not_name_is_never_emptied_or_removed() -> None:
         if client.bucket_exists(foreign):
             client.remove_bucket(foreign)
 
+
+def test_bench_bulk_keeps_the_file_naming_its_buckets_when_they_are_not_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bench_bulk`` removes ``bench-env.json`` and the manifest only once its buckets are
+    gone: when a bucket is left (refused, unreachable, COMPLIANCE), the file that names it stays,
+    so the buckets left on the gateway can still be found and removed."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_bulk_under_test", Path(__file__).resolve().parents[2] / "bench" / "bench_bulk.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench_bulk = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_bulk)
+    saved, manifest = tmp_path / "bench-env.json", tmp_path / "bulk-manifest.jsonl"
+    saved.write_text("{}")
+    manifest.write_text("")
+    env = {"KHO_S3_ENDPOINT": str(s3_options()["endpoint"]), "KHO_S3_ACCESS_KEY": "",
+           "KHO_S3_SECRET_KEY": "", "KHO_STORE_URL": "s3://kho-bench-bulk-0123abcd",
+           "KHO_KEYSTORE_URL": "s3://kho-bench-bulk-0123abcd-keys"}
+
+    bench_bulk._drop_installation(env, tmp_path, manifest)
+
+    assert saved.exists() and manifest.exists()
+    assert "kho-bench-bulk-0123abcd" in capsys.readouterr().err
