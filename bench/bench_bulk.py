@@ -160,6 +160,10 @@ def _drop_installation(env: dict[str, str], data: Path, manifest: Path) -> None:
         problems += drop_bucket(url.removeprefix("s3://"), gateway)
     for problem in problems:
         print(problem, file=sys.stderr)
+    if problems:  # bench-env.json is what names the buckets left: kept with the manifest
+        print(f"kept {data / 'bench-env.json'} and the manifest: they name what is left",
+              file=sys.stderr)
+        return
     (data / "bench-env.json").unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)
     print(f"S3 buckets removed: {env['KHO_STORE_URL']}, {env['KHO_KEYSTORE_URL']} (--keep keeps them);"

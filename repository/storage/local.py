@@ -45,6 +45,11 @@ def check_key(key: str) -> None:
         raise ValueError(f"invalid object key: {key!r}")
 
 
+TEMP_NAME_DRAWS = 100
+"""Names a write draws for its temp file before giving up (64 random bits each: a second draw
+is already a sign that the random source repeats)."""
+
+
 class LocalStore(ObjectStore):
     name = "local"
     supports_retention = True
@@ -99,12 +104,15 @@ class LocalStore(ObjectStore):
         :mod:`tempfile` (with :mod:`shutil` and :mod:`random`) into every command that writes
         an audit event."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        while True:
+        for _ in range(TEMP_NAME_DRAWS):
             name = self.root / "tmp" / f"tmp{os.urandom(8).hex()}"
             try:
                 return os.open(name, flags, 0o600), name
             except FileExistsError:
                 continue
+        # Only a random source that repeats gets here: an error the caller maps to
+        # STORE_UNAVAILABLE, not a writer spinning for ever (mkstemp stopped too).
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(name))
 
     @staticmethod
     def _make_dirs(directory: Path) -> set[Path]:

@@ -583,3 +583,32 @@ def test_local_temp_files_are_private_exclusive_and_never_follow_a_link(
     assert temp == tmp_path / "store" / "tmp" / ("tmp" + "02" * 8)
     assert temp.read_bytes() == b"payload" and victim.read_bytes() == b"untouched"
     assert temp.stat().st_mode & 0o777 == 0o600
+
+
+def test_local_temp_names_that_keep_clashing_end_in_store_unavailable_not_a_spin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write whose temp names are all taken (a random source that repeats) gives up with
+    ``STORE_UNAVAILABLE`` after a bounded number of draws, as :func:`tempfile.mkstemp` did, and
+    never loops for ever holding the writer (and its caller's locks)."""
+    store = LocalStore(tmp_path / "store", fsync=False)
+    (tmp_path / "store" / "tmp" / ("tmp" + "01" * 8)).write_bytes(b"")
+    monkeypatch.setattr(os, "urandom", lambda n: b"\x01" * n)
+    outcome: list[BaseException | None] = []
+
+    def write() -> None:
+        try:
+            store.put_if_absent("a", b"x")
+            outcome.append(None)
+        except BaseException as exc:  # reported to the test's thread
+            outcome.append(exc)
+
+    writer = threading.Thread(target=write, daemon=True)  # a spinning writer must not block exit
+    writer.start()
+    writer.join(timeout=30)
+
+    assert not writer.is_alive(), "the writer is still drawing temp names after 30 s"
+    assert len(outcome) == 1 and isinstance(outcome[0], StoreUnavailable), outcome
+    assert outcome[0].code == "STORE_UNAVAILABLE" and _is_vietnamese_message(outcome[0])
+    assert not store.exists("a")
+    assert sorted(p.name for p in (tmp_path / "store" / "tmp").iterdir()) == ["tmp" + "01" * 8]

@@ -35,9 +35,13 @@ _made: list[tuple[str, dict[str, Any]]] = []
 """Buckets named by :func:`new_bucket` during the running test, with their gateway."""
 
 
+PREFIX = "kho-test-"
+"""Every name :func:`bucket_name` gives starts so; :func:`drop_bucket` removes no other bucket."""
+
+
 def bucket_name(tag: str) -> str:
     """A fresh bucket name (``kho-test-<tag>-<10 hex>``); nothing is registered."""
-    return f"kho-test-{tag}-{uuid.uuid4().hex[:10]}"
+    return f"{PREFIX}{tag}-{uuid.uuid4().hex[:10]}"
 
 
 def new_bucket(tag: str, options: Mapping[str, Any]) -> str:
@@ -76,7 +80,12 @@ def _client(options: Mapping[str, Any]) -> Minio:
 
 def drop_bucket(bucket: str, options: Mapping[str, Any]) -> list[str]:
     """Remove ``bucket`` and ``<bucket>-claims`` (when they exist) with every version and delete
-    marker in them. Returns what could not be removed, and why (empty: all gone)."""
+    marker in them. Returns what could not be removed, and why (empty: all gone). A name
+    :func:`bucket_name` did not give (a name read from a file, a mistyped ``track``) is refused
+    without asking the gateway: a bucket the tests did not make is never touched."""
+    if not bucket.startswith(PREFIX):
+        return [f"S3 bucket {bucket} not removed: only buckets named {PREFIX}… by the tests' "
+                "helper are removed (remove it by hand if it is really a test's)"]
     client = _client(options)
     problems: list[str] = []
     try:
