@@ -59,6 +59,10 @@ class Staged:
         object durable (this default, S3)."""
         return frozenset()
 
+    def synced(self) -> None:
+        """Every directory of :meth:`unsynced_directories` was synced (the group calls it): the
+        local folder then trusts the object's directory for later writes."""
+
 
 class ObjectStore(abc.ABC):
     """Keys are ``/``-separated ASCII paths (``records/<id>/v000001.json``).

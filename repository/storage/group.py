@@ -266,6 +266,10 @@ def _sync(
                 and directory in item.unsynced_directories()
             ):
                 out[i] = error
+    for i in range(start, upto):
+        item = staged[i]
+        if written(out[i]) and isinstance(item, Staged) and item.unsynced_directories():
+            item.synced()
 
 
 def _publish_in_order(

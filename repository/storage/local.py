@@ -62,7 +62,7 @@ class LocalStore(ObjectStore):
         self.durability = durability if durability is not None else Durability() if fsync else NoDurability()
         """Every fsync of this store, of a file or of a directory, goes through it."""
         try:
-            made: set[Path] = set()
+            made: set[Path] = {self.root}  # the four entries, also when another process made them
             for sub in ("objects", "versions", "meta", "tmp"):
                 made |= self._make_dirs(self.root / sub)
             self._sync_dirs(made)
@@ -71,7 +71,8 @@ class LocalStore(ObjectStore):
                 f"Không mở được kho lưu trữ tại thư mục {self.root}: {exc.strerror}.",
                 path=str(self.root),
             ) from exc
-        self._dirs_made: set[Path] = set()
+        self._dirs_made: set[Path] = {self.root / sub for sub in ("objects", "versions", "meta", "tmp")}
+        """Directories known durable: their entry and every ancestor's synced (:meth:`_settle`)."""
 
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
@@ -135,13 +136,27 @@ class LocalStore(ObjectStore):
 
     def _ensure_parent(self, path: Path) -> set[Path]:
         """Make ``path``'s directory; the directories to sync once ``path`` is linked or renamed
-        into it (its directory, and the parents of the directories made)."""
+        into it: its directory, and the parent of it and of each ancestor not yet known durable
+        (made here, or found made by another thread or process whose sync of its entry may not
+        have happened yet). Known durable (:meth:`_settle`) only after those syncs succeeded."""
         parent = path.parent
         if parent in self._dirs_made:
             return {parent}
-        changed = self._make_dirs(parent)
-        self._dirs_made.add(parent)
+        self._make_dirs(parent)
+        changed: set[Path] = set()
+        here = parent
+        while here not in self._dirs_made and here != self.root:
+            changed.add(here.parent)
+            here = here.parent
         return {parent} | changed
+
+    def _settle(self, directory: Path) -> None:
+        """``directory`` and its ancestors are durable (the syncs :meth:`_ensure_parent` named
+        succeeded): later writes into it sync only it."""
+        here = directory
+        while here not in self._dirs_made and here != self.root:
+            self._dirs_made.add(here)
+            here = here.parent
 
     def _sync_dirs(self, directories: set[Path]) -> None:
         for directory in sorted(directories):
@@ -173,6 +188,7 @@ class LocalStore(ObjectStore):
         directories = self._parent_of(tmp, key, path)
         info = self._link_new(tmp, key, path, len(data))
         self.sync_directories({str(d) for d in directories})
+        self._settle(path.parent)
         return info
 
     def _link_new(self, tmp: Path, key: str, path: Path, size: int) -> ObjectInfo:
@@ -190,6 +206,7 @@ class LocalStore(ObjectStore):
                 remade = self._ensure_parent(path)
                 os.link(tmp, path)
                 self._sync_dirs(remade)  # the directories made again: the caller's may be others
+                self._settle(path.parent)
         except OSError as exc:
             if isinstance(exc, FileExistsError):
                 raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key) from exc
@@ -378,6 +395,7 @@ class LocalStore(ObjectStore):
             os.replace(tmp, path)
             tmp = None
             self._sync_dirs(directories)
+            self._settle(path.parent)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
         finally:
@@ -488,6 +506,9 @@ class _LocalStaged(Staged):
 
     def unsynced_directories(self) -> frozenset[str]:
         return self._unsynced
+
+    def synced(self) -> None:
+        self._local._settle(self._path.parent)
 
     def discard(self) -> None:
         if not self._settled:

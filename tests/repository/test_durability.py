@@ -11,6 +11,7 @@ before any object of a later step (which refers to it) appeared.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes
@@ -140,3 +141,68 @@ def test_a_group_syncs_each_directory_once_and_its_lead_first(tmp_path: Path) ->
     assert [p for p, _ in calls].count(str(store.root / "objects/d")) == 1
     (at_m,) = [seen for p, seen in calls if p == m_dir]
     assert not any(p.endswith("/d/4") or p.endswith("/d/5") for p, _ in at_m)  # lead durable first
+
+
+class _FailOnce(Recorder):
+    """Fails the first sync of one directory (EIO), syncs and records the rest."""
+
+    def __init__(self, fail: Path | None) -> None:
+        super().__init__()
+        self.fail: Path | None = fail
+
+    def directory(self, path: Path) -> None:
+        if path == self.fail:
+            self.fail = None
+            raise OSError(5, "Input/output error")
+        super().directory(path)
+
+
+def test_a_directory_whose_entry_failed_to_sync_is_not_trusted_later(tmp_path: Path) -> None:
+    rec = _FailOnce(None)
+    store = LocalStore(tmp_path / "s", durability=rec)
+    rec.fail = store.root / "objects"
+    try:
+        store.put_if_absent("n/x", b"x")  # makes objects/n; the sync of its entry fails
+    except Exception:
+        pass
+    rec.calls.clear()
+    store.put_if_absent("n/y", b"y")
+    # objects/n's own entry is still not durable: this write must sync it before it returns.
+    assert str(store.root / "objects") in rec.directory_calls()
+
+
+class _Held(Recorder):
+    """Holds the first sync of one directory until released (a writer paused between its
+    mkdir and the sync of the directory's entry)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold: Path | None = None
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.by_thread: list[tuple[int, str]] = []
+
+    def directory(self, path: Path) -> None:
+        if path == self.hold:
+            self.hold = None
+            self.reached.set()
+            self.release.wait(30)
+        self.by_thread.append((threading.get_ident(), str(path)))
+        super().directory(path)
+
+
+def test_a_directory_another_thread_made_is_synced_before_a_write_into_it_returns(tmp_path: Path) -> None:
+    rec = _Held()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    rec.hold = store.root / "objects"
+    first = threading.Thread(target=store.put_if_absent, args=("n/x", b"x"))
+    first.start()
+    try:
+        assert rec.reached.wait(30)  # objects/n made; its entry (in objects/) not synced yet
+        store.put_if_absent("n/y", b"y")
+        mine = [p for who, p in rec.by_thread if who == threading.get_ident()]
+        # Acknowledged: n/y survives a power loss only if objects/n does.
+        assert str(store.root / "objects") in mine
+    finally:
+        rec.release.set()
+        first.join()
