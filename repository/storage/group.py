@@ -64,6 +64,45 @@ def _forget_pool_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
+class _Sent:
+    """The tasks one group sent to a pool, as the tasks see themselves: each says so when it
+    starts and leaves its result when it ends, in its own thread, where no interrupt of the
+    caller can come in between. An interrupted caller thus finds every task that ran, also
+    one whose future it had not stored yet when the interrupt came (``submit`` returned, the
+    assignment not done)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running = 0
+        self._abandoned = False
+        self._finished: list[tuple[int, Any]] = []
+
+    def run(self, index: int, fn: Callable[..., _T], *args: Any) -> _T | None:
+        with self._cond:
+            if self._abandoned:
+                return None  # the caller was interrupted before this task started: not run
+            self._running += 1
+        finished = False
+        try:
+            result = fn(*args)
+            finished = True
+            return result
+        finally:
+            with self._cond:
+                self._running -= 1
+                if finished:
+                    self._finished.append((index, result))
+                self._cond.notify_all()
+
+    def abandon(self, timeout: float) -> list[tuple[int, Any]]:
+        """No task starts from now on; wait (at most ``timeout``) for those running; the
+        (index, result) of every task that ended."""
+        with self._cond:
+            self._abandoned = True
+            self._cond.wait_for(lambda: self._running == 0, timeout)
+            return list(self._finished)
+
+
 def _small(obj: NewObject) -> bool:
     return len(obj.data) <= SMALL_BYTES
 
@@ -188,20 +227,25 @@ def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
             _discard(out)
             raise
         return out
-    futures: list[Future[Staged | BaseException] | None] = []
+    futures: list[Future[Staged | BaseException | None] | None] = []
+    sent = _Sent()
     try:
-        for obj in objects:
-            futures.append(_submit(_small(obj), stage, obj) if obj.store.stages_durably(obj.key) else None)
+        for i, obj in enumerate(objects):
+            costly_one = obj.store.stages_durably(obj.key)
+            futures.append(_submit(_small(obj), sent.run, i, stage, obj) if costly_one else None)
         for obj, future in zip(objects, futures, strict=True):
-            out.append(future.result() if future is not None else stage(obj))
+            item = future.result() if future is not None else stage(obj)
+            assert item is not None  # None only for a task started after an interrupt
+            out.append(item)
     except BaseException:
-        # Interrupted: let what was sent finish, then give up every staged temp file.
-        from concurrent.futures import wait
-
-        sent = [f for f in futures if f is not None and not f.cancel()]
-        wait(sent, timeout=SETTLE_SECONDS)
+        # Interrupted: nothing more starts; what runs is waited for, then every staged temp
+        # file is given up (each task reports itself: see _Sent).
+        for future in futures:
+            if future is not None:
+                future.cancel()
+        finished = sent.abandon(SETTLE_SECONDS)
         _discard(out)
-        _discard(f.result() for f in sent if f.done() and not f.cancelled())
+        _discard(item for _, item in finished)
         raise
     return out
 
@@ -309,6 +353,8 @@ def _publish_concurrently(
             return out
         start = 1
     futures: dict[int, Future[Outcome]] = {}
+    sent = _Sent()
+    told: set[int] = set()
     try:
         for i in range(start, len(objects)):
             obj, item = objects[i], staged[i]
@@ -319,22 +365,21 @@ def _publish_concurrently(
                 out[i] = _outcome(obj, item)
                 tell(i, out[i])
             else:
-                futures[i] = _submit(_small(obj), _outcome, obj, item)
+                futures[i] = _submit(_small(obj), sent.run, i, _outcome, obj, item)
         for i in list(futures):
             out[i] = futures[i].result()
             tell(i, out[i])
-            del futures[i]
+            told.add(i)
     except BaseException:
         # Interrupted: nothing more is sent; what was sent is waited for and reported, so that
-        # the caller can give back what landed (a guard) before the interruption goes on.
-        from concurrent.futures import wait
-
-        sent = {i: f for i, f in futures.items() if not f.cancel()}
-        wait(list(sent.values()), timeout=SETTLE_SECONDS)
-        for i, f in sent.items():
-            if f.done():
-                out[i] = f.result()
-                tell(i, out[i])
+        # the caller can give back what landed (a guard) before the interruption goes on (each
+        # task reports itself: see _Sent).
+        for future in futures.values():
+            future.cancel()
+        for i, outcome in sent.abandon(SETTLE_SECONDS):
+            if i not in told:
+                out[i] = outcome
+                tell(i, outcome)
         raise
     finally:
         _sync(objects, staged, out, start, len(objects))
