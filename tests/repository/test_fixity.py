@@ -36,7 +36,8 @@ def test_damaged_original_is_repaired_from_a_verified_backup(tmp_path: Path) -> 
     rotten = content_key(records[0].record_id, records[0].files[0].sha256)
     lost = content_key(records[1].record_id, records[1].files[0].sha256)
     path = repo.store.root / "objects" / rotten
-    path.write_bytes(path.read_bytes()[:-1] + b"\x00")  # one flipped byte
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0x01]))  # one flipped bit, never a no-op
     repo.store.delete(lost)
 
     report = audit_fixity(repo, actor=OPERATOR, copies=[copy])
