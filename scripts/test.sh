@@ -16,18 +16,50 @@ if [ $# -gt 0 ] || [ "$(nproc)" -lt 2 ]; then
   .venv/bin/pytest -q -p no:cacheprovider "$@"
   exit $?
 fi
-# The whole suite. tests/signatures uses no service and is CPU-bound (a quarter of the suite's
-# time); the rest waits on services much of the time. On two or more cores the signature tests
-# run beside the rest in their own pytest (own temporary folder), and the run fails if either does.
-sig_tmp="$(mktemp -d /tmp/kho-sigtests.XXXXXX)"
-.venv/bin/pytest -q -p no:cacheprovider --basetemp="$sig_tmp/t" tests/signatures >"$sig_tmp/log" 2>&1 &
-sig_pid=$!
-rest=0
-.venv/bin/pytest -q -p no:cacheprovider --ignore=tests/signatures || rest=$?
-sig=0
-wait "$sig_pid" || sig=$?
-echo "== tests/signatures (run beside the rest) =="
-cat "$sig_tmp/log"
-rm -rf "$sig_tmp"
-echo "rest of the suite: exit $rest; tests/signatures: exit $sig"
-[ "$rest" -eq 0 ] && [ "$sig" -eq 0 ]
+# The whole suite, in three pytest runs at once, each with its own temporary folder; the run
+# fails if any of them does. tests/signatures uses no service and is CPU-bound; the other two
+# wait on services and fsyncs much of the time, so one alone leaves a core idle. The split is by
+# folder: only tests/pipeline uses Redis (its own database per run all the same), every S3 bucket
+# and search index a test makes has a fresh name, and every port is chosen free at run time.
+runs_tmp="$(mktemp -d /tmp/kho-tests.XXXXXX)"
+redis_base="${KHO_TEST_REDIS_URL%/*}"
+run_part() {  # name, Redis database, pytest arguments...
+  local name=$1 db=$2
+  shift 2
+  KHO_TEST_REDIS_URL="$redis_base/$db" \
+    .venv/bin/pytest -q -p no:cacheprovider --basetemp="$runs_tmp/$name" "$@" \
+    >"$runs_tmp/$name.log" 2>&1
+}
+declare -A parts=(
+  [signatures]="tests/signatures"
+  [store]="tests/repository tests/contract tests/search tests/text tests/metadata tests/signing"
+  [service]="tests/web tests/pipeline tests/retention"
+)
+# Every folder of tests/ is in exactly one part: a new folder must be added above.
+listed=" ${parts[*]} "
+for dir in tests/*/; do
+  dir=${dir%/}
+  case "$dir" in tests/support|tests/fixtures) continue ;; esac
+  if [[ "$listed" != *" $dir "* ]]; then
+    echo "scripts/test.sh: $dir is in no part of the suite" >&2
+    exit 2
+  fi
+done
+declare -A pids=()
+db=1
+for name in signatures store service; do
+  # shellcheck disable=SC2086  # the folders are words
+  run_part "$name" "$db" ${parts[$name]} &
+  pids[$name]=$!
+  db=$((db + 1))
+done
+failed=0
+for name in signatures store service; do
+  status=0
+  wait "${pids[$name]}" || status=$?
+  echo "== ${parts[$name]} (exit $status) =="
+  cat "$runs_tmp/$name.log"
+  [ "$status" -eq 0 ] || failed=1
+done
+rm -rf "$runs_tmp"
+exit "$failed"

@@ -35,6 +35,7 @@ pytestmark = [
 
 NODES = 3
 HEAP = "256m"
+JIT = "-XX:TieredStopAtLevel=1"  # C1 only: a node that lives one test needs no C2 (half the CPU)
 AUDITOR = Principal("kt1", everything=True)  # Kho's own checks: every document
 
 
@@ -85,7 +86,7 @@ class Node:
                 os.chown(path, 65534, 65534)
             prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
         env = {**os.environ, "ES_JAVA_HOME": _java_home(), "ES_PATH_CONF": str(self.base / "config"),
-               "ES_TMPDIR": str(self.base / "tmp"), "ES_JAVA_OPTS": f"-Xms{HEAP} -Xmx{HEAP}"}
+               "ES_TMPDIR": str(self.base / "tmp"), "ES_JAVA_OPTS": f"-Xms{HEAP} -Xmx{HEAP} {JIT}"}
         settings = {
             "cluster.name": cluster, "node.name": self.name, "network.host": "127.0.0.1",
             "http.port": self.http, "transport.port": self.transport,
