@@ -14,10 +14,12 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
+from kho.errors import StoreUnavailable
 from repository.storage.durability import Durability
-from repository.storage.group import NewObject, write_group
+from repository.storage.group import NewObject, Settling, write_group
 from repository.storage.local import LocalStore
 
 Seen = frozenset[tuple[str, int]]
@@ -298,3 +300,20 @@ def test_a_put_keeps_the_old_version_durable_before_the_new_one_replaces_it(tmp_
     ((_, _, end),) = [(p, b, e) for p, b, e in rec.syncs if p == vdir]
     assert (str(store.root / "objects/a/b/c"), old) in end  # not yet replaced when it ended
     assert store.get("a/b/c") == b"two"
+
+
+def test_a_group_after_a_step_whose_directory_failed_to_sync_links_nothing(tmp_path: Path) -> None:
+    rec = _FailOnce(None)
+    store = LocalStore(tmp_path / "s", durability=rec)
+    store.put_if_absent("a/0", b"x")
+    store.put_if_absent("b/0", b"x")
+    rec.fail = store.root / "objects/a"
+    settling = Settling()
+    outcomes = write_group([NewObject(store, "a/1", b"y"), NewObject(store, "a/2", b"y")], settling=settling)
+    assert all(not isinstance(o, BaseException) for o in outcomes)  # linked; the sync still pending
+    with pytest.raises(StoreUnavailable):
+        write_group([NewObject(store, "b/1", b"z")], after=settling)  # depends on a/1, a/2
+    assert not (store.root / "objects/b/1").exists()
+    assert not list((store.root / "tmp").iterdir())  # its staged temp file given up
+    rec.fail = None
+    settling.wait()  # nothing left pending
