@@ -20,6 +20,7 @@ from kho.errors import AlreadyExists, FieldError, KhoError, RegisterSeriesAmbigu
 from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
+from repository.storage.group import NewObject, Settling, write_group
 from repository.vocabulary import (
     COPY_TYPES,
     LEGAL_TYPES,
@@ -290,23 +291,36 @@ class Registers:
             return 0  # a damaged checkpoint is fsck's and audit verify's to report
 
     def allocate(
-        self, organ_id: str, year: int, series: str, make_entry: Callable[[int], RegisterEntry]
+        self,
+        organ_id: str,
+        year: int,
+        series: str,
+        make_entry: Callable[[int], RegisterEntry],
+        *,
+        after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> RegisterEntry:
-        """Take the next number in the series and write its entry in the same step."""
+        """Take the next number in the series and write its entry in the same step.
+
+        ``after``: the directory syncs of the step before (the record's guards), waited for
+        before the entry is linked, while the entry's temp file is written. ``settling``: the
+        entry's own directory sync is left running in it (``storage.group.write_group``): the
+        caller waits for it before anything that depends on the entry is linked."""
         prefix = register_prefix(organ_id, year, series)
         with self._lock:
             number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
             while True:
                 entry = make_entry(number)
-                try:
-                    self.store.put_if_absent(entry_key(organ_id, year, series, number), entry.to_json())
-                except AlreadyExists:
+                key = entry_key(organ_id, year, series, number)
+                (outcome,) = write_group(
+                    [NewObject(self.store, key, entry.to_json())], after=after, settling=settling
+                )
+                if isinstance(outcome, AlreadyExists):
                     # Others went ahead: jump past the newest entry, not one at a time.
-                    number = max(
-                        number + 1,
-                        self._newest(prefix, after=entry_key(organ_id, year, series, number)) + 1,
-                    )
+                    number = max(number + 1, self._newest(prefix, after=key) + 1)
                     continue
+                if isinstance(outcome, BaseException):
+                    raise outcome
                 self._next[prefix] = number + 1
                 return entry
 
