@@ -1040,62 +1040,59 @@ class Repository:
         guards: list[tuple[str, str]] = []
         claims: list[str] = []
         # The directory syncs of each step run while the next step writes its temp files; the
-        # next step links nothing before they succeeded (``storage.group.write_group``).
-        settling = Settling()
-        try:
-            files: tuple[StoredFile, ...] = ()
-            if info is not None:
-                assert content is not None
-                key = content_key(record_id, info.sha256)
-                sealed = self.keys.seal(record_id, content, key)
-                in_flight.append(NewObject(self.store, key, sealed, fresh=True, same_bytes=True))
-                files = (StoredFile.from_info(info),)
-                if not allow_duplicate_content:
-                    guards.append(
-                        (
-                            f"claims/sha256/{info.sha256}",
-                            f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+        # next step links nothing before they succeeded (``storage.group.write_group``). Every
+        # sync has ended before this returns or raises: the events wait for the commit point's
+        # before their links, the end of the block for whatever is left (``Settling``).
+        with Settling() as settling:
+            try:
+                files: tuple[StoredFile, ...] = ()
+                if info is not None:
+                    assert content is not None
+                    key = content_key(record_id, info.sha256)
+                    sealed = self.keys.seal(record_id, content, key)
+                    in_flight.append(NewObject(self.store, key, sealed, fresh=True, same_bytes=True))
+                    files = (StoredFile.from_info(info),)
+                    if not allow_duplicate_content:
+                        guards.append(
+                            (
+                                f"claims/sha256/{info.sha256}",
+                                f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+                            )
                         )
-                    )
-            dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
-            if dup is not None:
-                guards.append(dup)
-            self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
-            base = Record(
-                record_id=record_id,
-                version=1,
-                kind=direction.value,
-                created_at=to_iso_utc(now),
-                actor=actor.user,
-                metadata=md,
-                files=files,
-                created_by=actor.user,
-                extra=dict(extra or {}),
-            )
-            first: list[NewObject] = []
-            if series is None:
-                settling.wait()
-                self.store.put_new(version_key(record_id, 1), self._seal_version(base))
-                record = base
-            else:
-                # The entry is the commit point; the first version it carries and the audit
-                # events of the act depend on it, not on each other: one step after it.
-                entry, record = self._allocate(base, year, series, now, after=settling, settling=settling)
-                sealed_first = base64.b64decode(entry.sealed_version)
-                first_key = version_key(record_id, 1)
-                first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
-        except BaseException:
-            for claim in claims:
-                self._release(claim, record_id)
-            raise
-        details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
-        details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
-        try:
+                dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
+                if dup is not None:
+                    guards.append(dup)
+                self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
+                base = Record(
+                    record_id=record_id,
+                    version=1,
+                    kind=direction.value,
+                    created_at=to_iso_utc(now),
+                    actor=actor.user,
+                    metadata=md,
+                    files=files,
+                    created_by=actor.user,
+                    extra=dict(extra or {}),
+                )
+                first: list[NewObject] = []
+                if series is None:
+                    settling.wait()
+                    self.store.put_new(version_key(record_id, 1), self._seal_version(base))
+                    record = base
+                else:
+                    # The entry is the commit point; the first version it carries and the audit
+                    # events of the act depend on it, not on each other: one step after it.
+                    entry, record = self._allocate(base, year, series, now, after=settling, settling=settling)
+                    sealed_first = base64.b64decode(entry.sealed_version)
+                    first_key = version_key(record_id, 1)
+                    first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
+            except BaseException:
+                for claim in claims:
+                    self._release(claim, record_id)
+                raise
+            details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
+            details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
             return self._announce(actor, record, "record:create", details, alongside=first, after=settling)
-        finally:
-            # The commit point is durable before this returns or raises (a no-op once the
-            # events waited for it).
-            settling.wait()
 
     def _gate(
         self, actor: Actor, extra: Mapping[str, Any], override_reason: str | None, record: Record

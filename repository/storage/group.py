@@ -27,7 +27,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from kho.errors import AlreadyExists
 from repository.storage.base import ObjectInfo, ObjectStore, Staged
@@ -384,22 +384,48 @@ def _sync(
 
 class Settling:
     """Directory syncs of a group's links, still running (``write_group(..., settling=)``): the
-    group is durable once :meth:`wait` returns."""
+    group is durable once :meth:`wait` returns.
+
+    Its owner opens it with ``with``: leaving the block waits for every sync, also when the
+    block raises (then the block's error goes on, chained to a sync error: :meth:`fail`), so
+    no path leaves a sync unwaited or an error masked by one."""
 
     def __init__(self) -> None:
         self._pending: list[_Syncs] = []
+
+    def __enter__(self) -> Settling:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if error is None:
+            self.wait()
+        else:
+            self.fail(error)
 
     def _add(self, syncs: _Syncs) -> None:
         self._pending.append(syncs)
 
     def wait(self) -> None:
         """Wait for every sync; raise the first one's error (the links it was to make durable
-        may not survive a power loss: what depends on them must not be written)."""
-        pending, self._pending = self._pending, []
-        errors = [syncs.finish() for syncs in pending]
-        first = next((error for error in errors if error is not None), None)
+        may not survive a power loss: what depends on them must not be written). A sync leaves
+        the list only once waited for: a wait interrupted (``KeyboardInterrupt``) leaves the
+        rest to the next one."""
+        first: Exception | None = None
+        while self._pending:
+            error = self._pending[0].finish()
+            self._pending.pop(0)
+            first = first or error
         if first is not None:
             raise first
+
+    def fail(self, error: BaseException) -> NoReturn:
+        """Raise ``error`` (the step failed) once every sync ended; a sync error meanwhile is
+        its cause (``raise … from …``), not its replacement: an interruption stays one."""
+        try:
+            self.wait()
+        except Exception as sync_error:
+            raise error from sync_error
+        raise error
 
 
 def _publish_in_order(

