@@ -387,9 +387,15 @@ class LocalStore(ObjectStore):
             archiving = self._archive_current(key, path)
             try:
                 tmp = self._write_temp(data)
-            finally:
+            except BaseException as exc:
                 if archiving is not None:
-                    archiving.result()
+                    try:
+                        archiving.result()
+                    except OSError as sync_error:
+                        raise exc from sync_error  # the write's error, not the sync's, goes on
+                raise
+            if archiving is not None:
+                archiving.result()
             os.replace(tmp, path)
             tmp = None
             self._sync_dirs(directories)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kho_testing import CLERK, incoming, new_repository
 
-from kho.errors import StoreUnavailable
+from kho.errors import StoreFull, StoreUnavailable
 from repository.storage import group
 from repository.storage.durability import Durability
 from repository.storage.group import Settling
@@ -48,6 +48,25 @@ def test_an_interrupt_is_not_replaced_by_the_commit_points_sync_error(
     with pytest.raises(KeyboardInterrupt) as caught:
         repo.create_document("den", incoming(code_number="2"), None, None, CLERK)
     assert isinstance(caught.value.__cause__, StoreUnavailable)  # the sync error is kept, chained
+
+
+def test_a_put_that_cannot_write_says_so_also_when_the_archive_failed_to_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = _FailUnder()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    store.put("a/b", b"one")
+
+    def full(data: bytes) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_write_temp", full)
+    rec.armed = "/versions/"  # the archive's directory sync fails meanwhile
+    with pytest.raises(StoreFull) as caught:
+        store.put("a/b", b"two")
+    assert isinstance(caught.value.__cause__.__cause__, OSError)  # ENOSPC, caused by the sync's EIO
+    assert caught.value.__cause__.__cause__.errno == 5
+    assert store.get("a/b") == b"one"
 
 
 class _InterruptedOnce(Future[Exception | None]):
