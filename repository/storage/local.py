@@ -423,6 +423,8 @@ class LocalStore(ObjectStore):
         if self._version_of(archive) != old:
             archive.unlink()  # a concurrent put replaced it in between (and archived it)
             return None
+        if not self.fsync:
+            return None  # nothing to sync (KHO_FSYNC=false): no thread either
         return beside(self._sync_dirs, archived)
 
     # -- retention -------------------------------------------------------------------------
@@ -523,7 +525,10 @@ class _LocalStaged(Staged):
             info = self._local._link_new(self._tmp, self.key, self._path, self._size)
         finally:
             self._settled = True  # the temp file is gone either way
-        self._unsynced = frozenset(str(d) for d in directories)
+        if self._local.fsync:
+            self._unsynced = frozenset(str(d) for d in directories)
+        else:
+            self._local._settle(self._path.parent)  # nothing to sync (KHO_FSYNC=false): no thread
         return info
 
     def unsynced_directories(self) -> frozenset[str]:

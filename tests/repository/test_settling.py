@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, new_repository
+from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
 from kho.errors import StoreFull, StoreUnavailable
 from repository.storage import group
@@ -102,3 +102,23 @@ def test_an_interrupted_wait_leaves_the_other_syncs_waited_for(tmp_path: Path) -
     assert not ended.wait(0.3), "a second wait returned while a sync was still running"
     slow.set_result(None)
     assert ended.wait(10)
+
+
+def test_no_fsync_sends_no_directory_sync_to_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    real = group._submit
+
+    def counting(small: bool, fn: Any, *args: Any) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return real(small, fn, *args)
+
+    monkeypatch.setattr(group, "_submit", counting)
+    store = LocalStore(tmp_path / "s", fsync=False)
+    repo = new_repository(store, LocalStore(tmp_path / "k", fsync=False))
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("a"), "a.pdf", CLERK)
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("b"), "b.pdf", CLERK)
+    store.put("x/y", b"1")
+    store.put("x/y", b"2")  # archives the first
+    assert [name for name in sent if name in ("_sync_one", "_sync_dirs")] == []
