@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
-from kho.errors import StoreFull, StoreUnavailable
+from kho.errors import Duplicate, StoreFull, StoreUnavailable
+from repository.fsck import fsck
+from repository.records import version_key
+from repository.registers import RegisterEntry
 from repository.storage import group
 from repository.storage.durability import Durability
 from repository.storage.group import Settling
@@ -69,6 +72,28 @@ def test_a_put_that_cannot_write_says_so_also_when_the_archive_failed_to_sync(
     assert store.get("a/b") == b"one"
 
 
+def test_a_failed_sync_of_the_entry_leaves_a_record_fsck_rolls_forward(tmp_path: Path) -> None:
+    rec = _FailUnder()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo.create_document("den", incoming(code_number="1"), None, None, CLERK)
+    entries = {info.key for info in store.list("registers/")}
+    rec.armed = "/objects/registers/"
+    with pytest.raises(StoreUnavailable):
+        repo.create_document("den", incoming(code_number="2"), pdf_bytes("b"), "b.pdf", CLERK)
+    (entry,) = {info.key for info in store.list("registers/")} - entries  # the commit point is visible
+    record_id = RegisterEntry.from_json(store.get(entry)).record_id
+    assert not store.exists(version_key(record_id, 1))  # nothing after it was linked
+    # The guards stay with the committed record: the same file is still refused.
+    with pytest.raises(Duplicate):
+        repo.create_document("den", incoming(code_number="3"), pdf_bytes("b"), "b.pdf", CLERK)
+    report = fsck(repo, repair=True, grace_seconds=0)
+    assert report.issues and all(i.repaired for i in report.issues), report.issues
+    assert store.exists(version_key(record_id, 1))
+    assert repo.get(record_id, actor=CLERK).registration is not None
+    assert fsck(repo, deep=True).clean
+
+
 class _InterruptedOnce(Future[Exception | None]):
     """A sync whose first waiter is interrupted (``KeyboardInterrupt`` while it waits)."""
 
@@ -122,3 +147,34 @@ def test_no_fsync_sends_no_directory_sync_to_a_thread(
     store.put("x/y", b"1")
     store.put("x/y", b"2")  # archives the first
     assert [name for name in sent if name in ("_sync_one", "_sync_dirs")] == []
+
+
+def test_creations_from_pool_threads_and_callers_do_not_deadlock(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo.create_document("den", incoming(code_number="99"), None, None, CLERK)
+    errors: list[BaseException] = []
+
+    def create(n: int) -> None:
+        try:
+            md = incoming(code_number=str(100 + n))
+            repo.create_document("den", md, pdf_bytes(str(n)), f"{n}.pdf", CLERK)
+        except BaseException as exc:
+            errors.append(exc)
+
+    # Callers in the small pool's own threads (a write that starts its own groups) and as
+    # many plain threads as the pool has workers, at once.
+    futures = [group._executor(True).submit(create, n) for n in range(1, 9)]
+    threads = [threading.Thread(target=create, args=(n,), daemon=True) for n in range(9, 25)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    for future in futures:
+        future.result(timeout=60)
+    assert errors == []
+    numbers = sorted(
+        RegisterEntry.from_json(store.get(info.key)).number for info in store.list("registers/")
+    )
+    assert numbers == list(range(1, 26))
