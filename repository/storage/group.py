@@ -405,6 +405,11 @@ class Settling:
     def _add(self, syncs: _Syncs) -> None:
         self._pending.append(syncs)
 
+    def include(self, other: Settling) -> None:
+        """Wait for ``other``'s pending syncs too (each of the two reports their errors to its
+        own waiter: a sync waited for twice ends once)."""
+        self._pending.extend(other._pending)
+
     def wait(self) -> None:
         """Wait for every sync; raise the first one's error (the links it was to make durable
         may not survive a power loss: what depends on them must not be written). A sync leaves

@@ -178,3 +178,45 @@ def test_creations_from_pool_threads_and_callers_do_not_deadlock(tmp_path: Path)
         RegisterEntry.from_json(store.get(info.key)).number for info in store.list("registers/")
     )
     assert numbers == list(range(1, 26))
+
+
+class _HoldRegisters(Durability):
+    """Holds the next sync of a register directory until released."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def directory(self, path: Path) -> None:
+        if self.armed and "/objects/registers/" in str(path):
+            self.armed = False
+            self.reached.set()
+            self.release.wait(20)
+        super().directory(path)
+
+
+def test_the_next_number_is_linked_only_once_the_entry_before_it_is_durable(tmp_path: Path) -> None:
+    rec = _HoldRegisters()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo.create_document("den", incoming(code_number="01"), None, None, CLERK)
+    rec.armed = True  # the sync of entry 2's directory is held
+    first = threading.Thread(
+        target=repo.create_document, args=("den", incoming(code_number="02"), None, None, CLERK), daemon=True
+    )
+    first.start()
+    assert rec.reached.wait(20)
+    second = threading.Thread(
+        target=repo.create_document, args=("den", incoming(code_number="03"), None, None, CLERK), daemon=True
+    )
+    second.start()
+    second.join(1.0)
+    linked = len(list(store.list("registers/")))
+    rec.release.set()
+    first.join(20)
+    second.join(20)
+    assert not first.is_alive() and not second.is_alive()
+    # Entry 3 became visible while entry 2 could still vanish in a power loss: a gap.
+    assert linked == 2, "số 03 was linked before số 02 was durable"
+    assert len(list(store.list("registers/"))) == 3
