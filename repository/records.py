@@ -687,16 +687,16 @@ class Repository:
         visible: a guard is stamped once the original is linked, one directory sync before its
         name is durable); no guard is linked before those syncs succeeded (``after``).
         ``settling``: the last step's directory syncs are left running in it (the caller's next
-        step waits for them before its links: ``storage.group.write_group``); without it they
-        are done when this returns."""
-        first = settling if settling is not None else Settling()
-        for outcome in write_group(objects, lead=True, durable_lead=True, settling=first):
+        step waits for them before its links: ``storage.group.write_group``; the caller owns it
+        with ``with``); without it they are done when this returns or raises."""
+        if settling is None:
+            with Settling() as own:  # every sync ended before this returns or raises
+                self._write_in_flight(objects, guards, record_id, claims, settling=own)
+            return
+        for outcome in write_group(objects, lead=True, durable_lead=True, settling=settling):
             if isinstance(outcome, BaseException):
-                first.wait()  # what was linked is durable before the failure is reported
-                raise outcome
+                settling.fail(outcome)  # what was linked is durable before the failure is reported
         if not guards:
-            if settling is None:
-                first.wait()
             return
         body = claim_body(record_id, utcnow())
         group = [NewObject(self.store, key, body) for key, _ in guards]
@@ -708,7 +708,7 @@ class Repository:
         # lead: on S3 too, a guard taken by another writer holds back the ones after it (as one
         # after another): two writers of the same file and number cannot each take one guard and
         # both be refused.
-        outcomes = write_group(group, lead=True, report=taken, after=first, settling=settling)
+        outcomes = write_group(group, lead=True, report=taken, after=settling, settling=settling)
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, AlreadyExists):
                 raise outcome

@@ -220,3 +220,41 @@ def test_the_next_number_is_linked_only_once_the_entry_before_it_is_durable(tmp_
     # Entry 3 became visible while entry 2 could still vanish in a power loss: a gap.
     assert linked == 2, "số 03 was linked before số 02 was durable"
     assert len(list(store.list("registers/"))) == 3
+
+
+class _HoldContent(Durability):
+    """Holds the next sync of a record's ``content/`` directory for a moment; says when it ended."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.ended = threading.Event()
+
+    def directory(self, path: Path) -> None:
+        if self.armed and path.name == "content":
+            self.armed = False
+            threading.Event().wait(0.5)
+            super().directory(path)
+            self.ended.set()
+            return
+        super().directory(path)
+
+
+def test_an_intake_interrupted_while_staging_its_guard_waits_for_what_it_linked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = _HoldContent()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    repo.create_intake("den", pdf_bytes("a"), "a.pdf", CLERK)
+    real = store.stage
+
+    def interrupted(key: str, data: bytes, *, fresh: bool = False) -> Any:
+        if key.startswith("claims/"):
+            raise KeyboardInterrupt
+        return real(key, data, fresh=fresh)
+
+    monkeypatch.setattr(store, "stage", interrupted)
+    rec.armed = True  # the original's directory sync takes a moment
+    with pytest.raises(KeyboardInterrupt):
+        repo.create_intake("den", pdf_bytes("b"), "b.pdf", CLERK)
+    assert rec.ended.is_set(), "the interruption went on while the original's directory still synced"
