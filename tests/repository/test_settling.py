@@ -149,10 +149,12 @@ def test_no_fsync_sends_no_directory_sync_to_a_thread(
     assert [name for name in sent if name in ("_sync_one", "_sync_dirs")] == []
 
 
-def test_creations_from_pool_threads_and_callers_do_not_deadlock(tmp_path: Path) -> None:
+def test_creations_and_puts_from_the_pools_own_threads_do_not_deadlock(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s")
     repo = new_repository(store, LocalStore(tmp_path / "k"))
     repo.create_document("den", incoming(code_number="99"), None, None, CLERK)
+    for n in range(8):
+        store.put(f"p/{n}", b"0")
     errors: list[BaseException] = []
 
     def create(n: int) -> None:
@@ -162,22 +164,22 @@ def test_creations_from_pool_threads_and_callers_do_not_deadlock(tmp_path: Path)
         except BaseException as exc:
             errors.append(exc)
 
-    # Callers in the small pool's own threads (a write that starts its own groups) and as
-    # many plain threads as the pool has workers, at once.
-    futures = [group._executor(True).submit(create, n) for n in range(1, 9)]
-    threads = [threading.Thread(target=create, args=(n,), daemon=True) for n in range(9, 25)]
+    # Puts in every thread of the small pool at once: each archives the old version and waits
+    # for that directory sync (``beside``), which must not queue behind the pool's own callers;
+    # meanwhile more creations than the pool has threads, each leaving syncs in the pool.
+    futures = [group._executor(True).submit(store.put, f"p/{n}", b"1") for n in range(8)]
+    threads = [threading.Thread(target=create, args=(n,), daemon=True) for n in range(1, 17)]
     for thread in threads:
         thread.start()
+    for future in futures:
+        future.result(timeout=60)
     for thread in threads:
         thread.join(60)
     assert not any(thread.is_alive() for thread in threads), "deadlocked"
-    for future in futures:
-        future.result(timeout=60)
     assert errors == []
-    numbers = sorted(
-        RegisterEntry.from_json(store.get(info.key)).number for info in store.list("registers/")
-    )
-    assert numbers == list(range(1, 26))
+    numbers = sorted(RegisterEntry.from_json(store.get(info.key)).number for info in store.list("registers/"))
+    assert numbers == list(range(1, 18))
+    assert all(store.get(f"p/{n}") == b"1" for n in range(8))
 
 
 class _HoldRegisters(Durability):
