@@ -39,7 +39,7 @@ from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
-from repository.storage.group import NewObject, write_group, written
+from repository.storage.group import NewObject, Settling, write_group, written
 
 
 def _warn(message: str, *args: object) -> None:
@@ -331,6 +331,7 @@ class AuditLog:
         *,
         at: datetime | None = None,
         alongside: Sequence[NewObject] = (),
+        after: Settling | None = None,
     ) -> list[AuditEvent]:
         """Append events of one act (a record's creation and its number) in order, each its own
         link in the chain, and move the witness once, past the last of them. With group commit
@@ -342,7 +343,9 @@ class AuditLog:
         (``storage.group.write_group``). When one of them fails and the event object was held
         back, nothing is appended and its error is raised; when the event object was written
         anyway (a backend that sends a group concurrently), the events are appended and the
-        error is raised after the witness moved past them."""
+        error is raised after the witness moved past them. ``after``: the directory syncs of
+        the act's commit point, waited for before the first event object (and ``alongside``)
+        is linked, while they are staged."""
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
         homes: list[int] = []  # per event: the first event of the object holding it
@@ -354,7 +357,13 @@ class AuditLog:
                 for start in range(0, len(drafts), size):
                     first = start == 0
                     written = self._write_object(
-                        seq, prev, moment, drafts[start : start + size], alongside if first else (), late
+                        seq,
+                        prev,
+                        moment,
+                        drafts[start : start + size],
+                        alongside if first else (),
+                        late,
+                        after if first else None,
                     )
                     key = event_key(written[0].seq)
                     self._remember(key, written)
@@ -414,15 +423,17 @@ class AuditLog:
         drafts: Sequence[EventDraft],
         alongside: Sequence[NewObject] = (),
         late: list[BaseException] | None = None,
+        after: Settling | None = None,
     ) -> list[AuditEvent]:
         stepped = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
             data = events[0].to_json() if len(events) == 1 else batch_bytes(events)
             try:
-                if alongside:
-                    pending, alongside = alongside, ()  # written once, also if the event collides
-                    self._put_with(pending, event_key(seq), data, late)
+                if alongside or after is not None:
+                    # written once, also if the event collides (``after`` is waited for once)
+                    pending, alongside, waited, after = alongside, (), after, None
+                    self._put_with(pending, event_key(seq), data, late, waited)
                 else:
                     self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
@@ -449,13 +460,18 @@ class AuditLog:
             return events
 
     def _put_with(
-        self, alongside: Sequence[NewObject], key: str, data: bytes, late: list[BaseException] | None
+        self,
+        alongside: Sequence[NewObject],
+        key: str,
+        data: bytes,
+        late: list[BaseException] | None,
+        after: Settling | None = None,
     ) -> None:
-        """Write an event object in one step with the objects ``alongside`` it (they first);
-        raise what ``put_if_absent`` of the event object alone would, or the first failure of
-        the others when the event object was held back by it."""
+        """Write an event object in one step with the objects ``alongside`` it (they first),
+        linked once ``after`` succeeded; raise what ``put_if_absent`` of the event object alone
+        would, or the first failure of the others when the event object was held back by it."""
         group = [*alongside, NewObject(self.store, key, data)]
-        outcomes = write_group(group)
+        outcomes = write_group(group, after=after)
         others = next((o for o in outcomes[:-1] if isinstance(o, BaseException)), None)
         own = outcomes[-1]
         if others is not None:

@@ -72,7 +72,7 @@ from repository.registers import (
 )
 from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
 from repository.storage.base import ObjectStore
-from repository.storage.group import NewObject, Outcome, write_group, written
+from repository.storage.group import NewObject, Outcome, Settling, write_group, written
 from repository.vocabulary import (
     Direction,
     document_identifier,
@@ -662,7 +662,13 @@ class Repository:
         return NewObject(self.store, f"catalog/records/{record_id}", body, fresh=True)
 
     def _write_in_flight(
-        self, objects: list[NewObject], guards: list[tuple[str, str]], record_id: str, claims: list[str]
+        self,
+        objects: list[NewObject],
+        guards: list[tuple[str, str]],
+        record_id: str,
+        claims: list[str],
+        *,
+        settling: Settling | None = None,
     ) -> None:
         """Write the objects of a record in flight (marker, key, original) in one step, then take
         its duplicate guards (key, message) in a second one.
@@ -675,10 +681,21 @@ class Repository:
         original is still on its way. Every guard taken goes into ``claims`` as soon as it is
         known to be taken, also when the step is interrupted (the caller gives them back if the
         record is not committed). A guard another writer holds is settled as :meth:`_claim`
-        settles it (taken over if stale, else :class:`Duplicate`), after the others."""
-        for outcome in write_group(objects, lead=True, durable_lead=True):
+        settles it (taken over if stale, else :class:`Duplicate`), after the others.
+
+        The first step's directory syncs run while the guards are staged (temp files, not
+        visible: a guard is stamped once the original is linked, one directory sync before its
+        name is durable); no guard is linked before those syncs succeeded (``after``).
+        ``settling``: the last step's directory syncs are left running in it (the caller's next
+        step waits for them before its links: ``storage.group.write_group``; the caller owns it
+        with ``with``); without it they are done when this returns or raises."""
+        if settling is None:
+            with Settling() as own:  # every sync ended before this returns or raises
+                self._write_in_flight(objects, guards, record_id, claims, settling=own)
+            return
+        for outcome in write_group(objects, lead=True, durable_lead=True, settling=settling):
             if isinstance(outcome, BaseException):
-                raise outcome
+                settling.fail(outcome)  # what was linked is durable before the failure is reported
         if not guards:
             return
         body = claim_body(record_id, utcnow())
@@ -691,7 +708,7 @@ class Repository:
         # lead: on S3 too, a guard taken by another writer holds back the ones after it (as one
         # after another): two writers of the same file and number cannot each take one guard and
         # both be refused.
-        outcomes = write_group(group, lead=True, report=taken)
+        outcomes = write_group(group, lead=True, report=taken, after=settling, settling=settling)
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, AlreadyExists):
                 raise outcome
@@ -931,10 +948,12 @@ class Repository:
         details: dict[str, Any],
         *,
         alongside: Sequence[NewObject] = (),
+        after: Settling | None = None,
     ) -> Record:
         """Audit a committed write (and its registration, if it carries one: two events, one
         witness write); tell the index. ``alongside``: objects the commit point already
-        carries (a registered record's first version), written in one step with the events."""
+        carries (a registered record's first version), written in one step with the events.
+        ``after``: the commit point's directory sync, waited for before they are linked."""
 
         def draft(what: str, data: dict[str, Any]) -> EventDraft:
             return EventDraft(
@@ -951,7 +970,7 @@ class Repository:
             reg = record.registration
             number = {"series": reg.series, "year": reg.year, "number": reg.number}
             drafts.append(draft("register:assign", number))
-        self.audit.append_many(drafts, alongside=alongside)
+        self.audit.append_many(drafts, alongside=alongside, after=after)
         self._emit(record)
         return record
 
@@ -1020,54 +1039,60 @@ class Repository:
         ]
         guards: list[tuple[str, str]] = []
         claims: list[str] = []
-        try:
-            files: tuple[StoredFile, ...] = ()
-            if info is not None:
-                assert content is not None
-                key = content_key(record_id, info.sha256)
-                sealed = self.keys.seal(record_id, content, key)
-                in_flight.append(NewObject(self.store, key, sealed, fresh=True, same_bytes=True))
-                files = (StoredFile.from_info(info),)
-                if not allow_duplicate_content:
-                    guards.append(
-                        (
-                            f"claims/sha256/{info.sha256}",
-                            f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+        # The directory syncs of each step run while the next step writes its temp files; the
+        # next step links nothing before they succeeded (``storage.group.write_group``). Every
+        # sync has ended before this returns or raises: the events wait for the commit point's
+        # before their links, the end of the block for whatever is left (``Settling``).
+        with Settling() as settling:
+            try:
+                files: tuple[StoredFile, ...] = ()
+                if info is not None:
+                    assert content is not None
+                    key = content_key(record_id, info.sha256)
+                    sealed = self.keys.seal(record_id, content, key)
+                    in_flight.append(NewObject(self.store, key, sealed, fresh=True, same_bytes=True))
+                    files = (StoredFile.from_info(info),)
+                    if not allow_duplicate_content:
+                        guards.append(
+                            (
+                                f"claims/sha256/{info.sha256}",
+                                f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
+                            )
                         )
-                    )
-            dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
-            if dup is not None:
-                guards.append(dup)
-            self._write_in_flight(in_flight, guards, record_id, claims)
-            base = Record(
-                record_id=record_id,
-                version=1,
-                kind=direction.value,
-                created_at=to_iso_utc(now),
-                actor=actor.user,
-                metadata=md,
-                files=files,
-                created_by=actor.user,
-                extra=dict(extra or {}),
-            )
-            first: list[NewObject] = []
-            if series is None:
-                self.store.put_new(version_key(record_id, 1), self._seal_version(base))
-                record = base
-            else:
-                # The entry is the commit point; the first version it carries and the audit
-                # events of the act depend on it, not on each other: one step after it.
-                entry, record = self._allocate(base, year, series, now)
-                sealed_first = base64.b64decode(entry.sealed_version)
-                first_key = version_key(record_id, 1)
-                first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
-        except BaseException:
-            for claim in claims:
-                self._release(claim, record_id)
-            raise
-        details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
-        details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
-        return self._announce(actor, record, "record:create", details, alongside=first)
+                dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
+                if dup is not None:
+                    guards.append(dup)
+                self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
+                base = Record(
+                    record_id=record_id,
+                    version=1,
+                    kind=direction.value,
+                    created_at=to_iso_utc(now),
+                    actor=actor.user,
+                    metadata=md,
+                    files=files,
+                    created_by=actor.user,
+                    extra=dict(extra or {}),
+                )
+                first: list[NewObject] = []
+                if series is None:
+                    settling.wait()
+                    self.store.put_new(version_key(record_id, 1), self._seal_version(base))
+                    record = base
+                else:
+                    # The entry is the commit point; the first version it carries and the audit
+                    # events of the act depend on it, not on each other: one step after it.
+                    entry, record = self._allocate(base, year, series, now, after=settling, settling=settling)
+                    sealed_first = base64.b64decode(entry.sealed_version)
+                    first_key = version_key(record_id, 1)
+                    first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
+            except BaseException:
+                for claim in claims:
+                    self._release(claim, record_id)
+                raise
+            details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
+            details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
+            return self._announce(actor, record, "record:create", details, alongside=first, after=settling)
 
     def _gate(
         self, actor: Actor, extra: Mapping[str, Any], override_reason: str | None, record: Record
@@ -1144,9 +1169,19 @@ class Repository:
         entry, record = self._allocate(base, year, series, now)
         return self._materialise(entry, record)
 
-    def _allocate(self, base: Record, year: int, series: str, now: datetime) -> tuple[RegisterEntry, Record]:
+    def _allocate(
+        self,
+        base: Record,
+        year: int,
+        series: str,
+        now: datetime,
+        *,
+        after: Settling | None = None,
+        settling: Settling | None = None,
+    ) -> tuple[RegisterEntry, Record]:
         """Allocate the number and write its entry (the commit point): the entry and the
-        version it carries, not yet written apart."""
+        version it carries, not yet written apart. ``after``, ``settling``: as
+        :meth:`Registers.allocate`'s."""
         md = base.metadata
         assert isinstance(md, DocumentMetadata)
         made: dict[int, Record] = {}
@@ -1169,7 +1204,9 @@ class Repository:
                 self.agency_id, year, series, number, base.record_id, sealed, version=base.version
             )
 
-        entry = self.registers.allocate(self.agency_id, year, series, make_entry)
+        entry = self.registers.allocate(
+            self.agency_id, year, series, make_entry, after=after, settling=settling
+        )
         return entry, made[entry.number]
 
     def _materialise(self, entry: RegisterEntry, record: Record | None = None) -> Record:

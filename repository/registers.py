@@ -20,6 +20,7 @@ from kho.errors import AlreadyExists, FieldError, KhoError, RegisterSeriesAmbigu
 from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
+from repository.storage.group import NewObject, Settling, write_group
 from repository.vocabulary import (
     COPY_TYPES,
     LEGAL_TYPES,
@@ -261,6 +262,9 @@ class Registers:
         """The newest number of a register (by prefix) that signed audit checkpoints vouch for;
         default: the newest checkpoint in the store."""
         self._next: dict[str, int] = {}
+        self._unsettled: dict[str, Settling] = {}
+        """Per register, the directory sync of the last entry written here, when its writer left
+        it running (``allocate(..., settling=)``): the next entry waits for it."""
         self._lock = threading.Lock()
 
     def _newest(self, prefix: str, after: str | None = None) -> int:
@@ -290,24 +294,46 @@ class Registers:
             return 0  # a damaged checkpoint is fsck's and audit verify's to report
 
     def allocate(
-        self, organ_id: str, year: int, series: str, make_entry: Callable[[int], RegisterEntry]
+        self,
+        organ_id: str,
+        year: int,
+        series: str,
+        make_entry: Callable[[int], RegisterEntry],
+        *,
+        after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> RegisterEntry:
-        """Take the next number in the series and write its entry in the same step."""
+        """Take the next number in the series and write its entry in the same step.
+
+        ``after``: the directory syncs of the step before (the record's guards), waited for
+        before the entry is linked, while the entry's temp file is written. ``settling``: the
+        entry's own directory sync is left running in it (``storage.group.write_group``): the
+        caller waits for it before anything that depends on the entry is linked, and the next
+        allocation in this register waits for it before its entry is linked (no number is
+        visible before the one before it is durable: a power loss leaves no gap)."""
         prefix = register_prefix(organ_id, year, series)
         with self._lock:
+            earlier = self._unsettled.pop(prefix, None)
+            if earlier is not None:
+                earlier.wait()  # the entry before is durable before the next one is visible: no gap
             number = self._next.get(prefix) or max(self._newest(prefix), self._floor(prefix)) + 1
             while True:
                 entry = make_entry(number)
-                try:
-                    self.store.put_if_absent(entry_key(organ_id, year, series, number), entry.to_json())
-                except AlreadyExists:
+                key = entry_key(organ_id, year, series, number)
+                # The entry's own directory sync, left running when the caller's is (``settling``).
+                mine = Settling() if settling is not None else None
+                objects = [NewObject(self.store, key, entry.to_json())]
+                (outcome,) = write_group(objects, after=after, settling=mine)
+                if isinstance(outcome, AlreadyExists):
                     # Others went ahead: jump past the newest entry, not one at a time.
-                    number = max(
-                        number + 1,
-                        self._newest(prefix, after=entry_key(organ_id, year, series, number)) + 1,
-                    )
+                    number = max(number + 1, self._newest(prefix, after=key) + 1)
                     continue
+                if isinstance(outcome, BaseException):
+                    raise outcome  # not linked
                 self._next[prefix] = number + 1
+                if settling is not None and mine is not None:
+                    settling.include(mine)  # the caller waits for it before what depends on the entry
+                    self._unsettled[prefix] = mine  # and so does the next entry here
                 return entry
 
     def entries(self, organ_id: str, year: int, series: str) -> Iterator[RegisterEntry]:

@@ -27,7 +27,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from kho.errors import AlreadyExists
 from repository.storage.base import ObjectInfo, ObjectStore, Staged
@@ -37,7 +37,9 @@ if TYPE_CHECKING:  # imported where a group is written: a read-only command neve
 
 _T = TypeVar("_T")
 _MAX_THREADS = 8
-_SMALL_THREADS = 4
+_SMALL_THREADS = 8
+"""Room for a group's directory syncs and the next group's temp-file fsyncs at once (a record's
+first step leaves up to four directories syncing while its guards are staged)."""
 SMALL_BYTES = 64 * 1024
 """Objects up to this size go to a pool of their own: a record's guards, markers, versions and
 audit events (the audit step runs under the log's lock) never wait behind other requests'
@@ -145,6 +147,12 @@ def _submit(small: bool, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     return done
 
 
+def beside(fn: Callable[..., _T], *args: Any) -> Future[_T]:
+    """Run ``fn(*args)`` in the small pool while the caller goes on (a directory sync beside a
+    temp file's fsync); the caller waits for the future before it depends on the result."""
+    return _submit(True, fn, *args)
+
+
 @dataclass(frozen=True)
 class NewObject:
     """One object of a group."""
@@ -180,6 +188,8 @@ def write_group(
     lead: bool = False,
     durable_lead: bool = False,
     report: Report | None = None,
+    after: Settling | None = None,
+    settling: Settling | None = None,
 ) -> list[Outcome]:
     """Create ``objects`` as one step; per object its :class:`ObjectInfo`, the error it met, or
     ``None`` when an earlier failure held it back. Never raises for an object's own failure:
@@ -194,14 +204,26 @@ def write_group(
     thread as soon as an object's outcome is known, also when the group is interrupted (a
     ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
     :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
-    object not made visible, and raises the interruption."""
+    object not made visible, and raises the interruption.
+
+    ``after``: the :class:`Settling` of the group this one depends on. Its directory syncs run
+    while this group stages (temp files written and fsync'd: nothing visible), and this group
+    links nothing before they have all succeeded; if one failed, its error is raised and
+    nothing of this group is made visible. ``settling``: on the local folder, the directory
+    syncs of this group's links are left running in it instead of being waited for here (the
+    outcomes are then those of the links); the caller hands it to the dependent group as
+    ``after``, or calls :meth:`Settling.wait`, before it treats the group as durable."""
     if not objects:
+        if after is not None:
+            after.wait()
         return []
     tell = report or _ignore
     staged: list[Staged | BaseException] = _stage_all(objects)
     try:
+        if after is not None:
+            after.wait()  # the group this one depends on is durable before any link of this one
         if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-            return _publish_in_order(objects, staged, tell, durable_lead)
+            return _publish_in_order(objects, staged, tell, durable_lead, settling)
         return _publish_concurrently(objects, staged, tell, lead or durable_lead)
     finally:
         # Published or not, a staged object's temp is no longer needed (a no-op once linked).
@@ -267,6 +289,87 @@ def _outcome(obj: NewObject, publish: Staged) -> Outcome:
         return exc
 
 
+class _Syncs:
+    """The directory syncs of the links of objects ``start..upto-1`` of a group, started."""
+
+    def __init__(
+        self,
+        objects: Sequence[NewObject],
+        staged: Sequence[Staged | BaseException],
+        out: list[Outcome],
+        start: int,
+        upto: int,
+        jobs: dict[tuple[int, str], ObjectStore],
+        results: list[Future[Exception | None]],
+    ) -> None:
+        self._objects, self._staged, self._out = objects, staged, out
+        self._start, self._upto, self._jobs, self._results = start, upto, jobs, results
+
+    def finish(self) -> Exception | None:
+        """Wait for the syncs; an object whose directory could not be synced gets that error as
+        its outcome (the first such error is returned); the others are known durable."""
+        objects, staged, out = self._objects, self._staged, self._out
+        first: Exception | None = None
+        results = [future.result() for future in self._results]
+        for ((_, directory), store), error in zip(self._jobs.items(), results, strict=True):
+            if error is None:
+                continue
+            first = first or error
+            for i in range(self._start, self._upto):
+                item = staged[i]
+                if (
+                    objects[i].store is store
+                    and isinstance(item, Staged)
+                    and written(out[i])
+                    and directory in item.unsynced_directories()
+                ):
+                    out[i] = error
+        for i in range(self._start, self._upto):
+            item = staged[i]
+            if written(out[i]) and isinstance(item, Staged) and item.unsynced_directories():
+                item.synced()
+        return first
+
+
+def _sync_one(store: ObjectStore, directory: str) -> Exception | None:
+    try:
+        store.sync_directories({directory})
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _start_sync(
+    objects: Sequence[NewObject],
+    staged: Sequence[Staged | BaseException],
+    out: list[Outcome],
+    start: int,
+    upto: int,
+    *,
+    inline_one: bool = True,
+) -> _Syncs:
+    """Start making the links of objects ``start..upto-1`` durable: each distinct directory of
+    each store synced once, all at the same time (threads: the syncs share journal commits).
+    ``inline_one``: a single directory is synced in the calling thread, done on return."""
+    from concurrent.futures import Future
+
+    jobs: dict[tuple[int, str], ObjectStore] = {}
+    for i in range(start, upto):
+        item = staged[i]
+        if written(out[i]) and isinstance(item, Staged):
+            for directory in item.unsynced_directories():
+                jobs[(id(objects[i].store), directory)] = objects[i].store
+    results: list[Future[Exception | None]] = []
+    if len(jobs) == 1 and inline_one:
+        ((_, directory), store), = jobs.items()
+        done: Future[Exception | None] = Future()
+        done.set_result(_sync_one(store, directory))
+        results.append(done)
+    else:
+        results = [_submit(True, _sync_one, store, directory) for (_, directory), store in jobs.items()]
+    return _Syncs(objects, staged, out, start, upto, jobs, results)
+
+
 def _sync(
     objects: Sequence[NewObject],
     staged: Sequence[Staged | BaseException],
@@ -274,50 +377,68 @@ def _sync(
     start: int,
     upto: int,
 ) -> None:
-    """Make the links of objects ``start..upto-1`` durable: each distinct directory of each
-    store synced once, all at the same time (threads: the syncs share journal commits). An
-    object whose directory could not be synced gets that error as its outcome."""
-    jobs: dict[tuple[int, str], ObjectStore] = {}
-    for i in range(start, upto):
-        item = staged[i]
-        if written(out[i]) and isinstance(item, Staged):
-            for directory in item.unsynced_directories():
-                jobs[(id(objects[i].store), directory)] = objects[i].store
-    if not jobs:
-        return
+    """Make the links of objects ``start..upto-1`` durable before returning (:func:`_start_sync`,
+    :meth:`_Syncs.finish`)."""
+    _start_sync(objects, staged, out, start, upto).finish()
 
-    def sync(store: ObjectStore, directory: str) -> Exception | None:
-        try:
-            store.sync_directories({directory})
-        except Exception as exc:
-            return exc
-        return None
 
-    if len(jobs) == 1:
-        results = [sync(store, directory) for (_, directory), store in jobs.items()]
-    else:
-        futures = [_submit(True, sync, store, directory) for (_, directory), store in jobs.items()]
-        results = [future.result() for future in futures]
-    for ((_, directory), store), error in zip(jobs.items(), results, strict=True):
+class Settling:
+    """Directory syncs of a group's links, still running (``write_group(..., settling=)``): the
+    group is durable once :meth:`wait` returns.
+
+    Its owner opens it with ``with``: leaving the block waits for every sync, also when the
+    block raises (then the block's error goes on, chained to a sync error: :meth:`fail`), so
+    no path leaves a sync unwaited or an error masked by one."""
+
+    def __init__(self) -> None:
+        self._pending: list[_Syncs] = []
+
+    def __enter__(self) -> Settling:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
         if error is None:
-            continue
-        for i in range(start, upto):
-            item = staged[i]
-            if (
-                objects[i].store is store
-                and isinstance(item, Staged)
-                and written(out[i])
-                and directory in item.unsynced_directories()
-            ):
-                out[i] = error
-    for i in range(start, upto):
-        item = staged[i]
-        if written(out[i]) and isinstance(item, Staged) and item.unsynced_directories():
-            item.synced()
+            self.wait()
+        else:
+            self.fail(error)
+
+    def _add(self, syncs: _Syncs) -> None:
+        self._pending.append(syncs)
+
+    def include(self, other: Settling) -> None:
+        """Wait for ``other``'s pending syncs too (each of the two reports their errors to its
+        own waiter: a sync waited for twice ends once)."""
+        self._pending.extend(other._pending)
+
+    def wait(self) -> None:
+        """Wait for every sync; raise the first one's error (the links it was to make durable
+        may not survive a power loss: what depends on them must not be written). A sync leaves
+        the list only once waited for: a wait interrupted (``KeyboardInterrupt``) leaves the
+        rest to the next one."""
+        first: Exception | None = None
+        while self._pending:
+            error = self._pending[0].finish()
+            self._pending.pop(0)
+            first = first or error
+        if first is not None:
+            raise first
+
+    def fail(self, error: BaseException) -> NoReturn:
+        """Raise ``error`` (the step failed) once every sync ended; a sync error meanwhile is
+        its cause (``raise … from …``), not its replacement: an interruption stays one."""
+        try:
+            self.wait()
+        except Exception as sync_error:
+            raise error from sync_error
+        raise error
 
 
 def _publish_in_order(
-    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, durable_lead: bool
+    objects: Sequence[NewObject],
+    staged: Sequence[Staged | BaseException],
+    tell: Report,
+    durable_lead: bool,
+    settling: Settling | None,
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
     synced = published = 0
@@ -331,9 +452,14 @@ def _publish_in_order(
             tell(i, out[i])
             if isinstance(out[i], BaseException):
                 break  # the rest is held back (write_group discards their temp files)
-    finally:
-        # What was linked is made durable before the group returns (also when interrupted).
+    except BaseException:
+        # Interrupted: what was linked is made durable before the interruption goes on.
         _sync(objects, staged, out, synced, published)
+        raise
+    if settling is None:
+        _sync(objects, staged, out, synced, published)  # durable before the group returns
+    else:
+        settling._add(_start_sync(objects, staged, out, synced, published, inline_one=False))
     return out
 
 

@@ -24,11 +24,16 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kho.errors import AlreadyExists, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ObjectInfo, ObjectStore, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
+from repository.storage.group import beside
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=/")
 
@@ -376,22 +381,21 @@ class LocalStore(ObjectStore):
         self._check_deletable(key)
         tmp: Path | None = None
         try:
-            tmp = self._write_temp(data)
             directories = self._ensure_parent(path)
-            if path.exists():
-                vdir = self.root / "versions" / key
-                archived = self._make_dirs(vdir) | {vdir}
-                old = self._version_of(path)
-                archive = vdir / self._archive_name(old)
-                try:
-                    os.link(path, archive)
-                except (FileNotFoundError, FileExistsError):
-                    pass  # archived already, or replaced meanwhile by a put that archived it
-                else:
-                    if self._version_of(archive) != old:
-                        archive.unlink()  # a concurrent put replaced it in between (and archived it)
-                    else:
-                        self._sync_dirs(archived)  # the old version is kept before it is replaced
+            # The old version is archived (its directory synced: kept before it is replaced)
+            # while the new one's temp file is written and fsync'd; both before the replace.
+            archiving = self._archive_current(key, path)
+            try:
+                tmp = self._write_temp(data)
+            except BaseException as exc:
+                if archiving is not None:
+                    try:
+                        archiving.result()
+                    except OSError as sync_error:
+                        raise exc from sync_error  # the write's error, not the sync's, goes on
+                raise
+            if archiving is not None:
+                archiving.result()
             os.replace(tmp, path)
             tmp = None
             self._sync_dirs(directories)
@@ -402,6 +406,26 @@ class LocalStore(ObjectStore):
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
         return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
+
+    def _archive_current(self, key: str, path: Path) -> Future[None] | None:
+        """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
+        directories that made, started beside the caller (None: nothing to wait for)."""
+        if not path.exists():
+            return None
+        vdir = self.root / "versions" / key
+        archived = self._make_dirs(vdir) | {vdir}
+        old = self._version_of(path)
+        archive = vdir / self._archive_name(old)
+        try:
+            os.link(path, archive)
+        except (FileNotFoundError, FileExistsError):
+            return None  # archived already, or replaced meanwhile by a put that archived it
+        if self._version_of(archive) != old:
+            archive.unlink()  # a concurrent put replaced it in between (and archived it)
+            return None
+        if not self.fsync:
+            return None  # nothing to sync (KHO_FSYNC=false): no thread either
+        return beside(self._sync_dirs, archived)
 
     # -- retention -------------------------------------------------------------------------
     def _meta_path(self, key: str) -> Path:
@@ -501,7 +525,10 @@ class _LocalStaged(Staged):
             info = self._local._link_new(self._tmp, self.key, self._path, self._size)
         finally:
             self._settled = True  # the temp file is gone either way
-        self._unsynced = frozenset(str(d) for d in directories)
+        if self._local.fsync:
+            self._unsynced = frozenset(str(d) for d in directories)
+        else:
+            self._local._settle(self._path.parent)  # nothing to sync (KHO_FSYNC=false): no thread
         return info
 
     def unsynced_directories(self) -> frozenset[str]:

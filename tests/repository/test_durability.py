@@ -14,10 +14,12 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
+from kho.errors import StoreUnavailable
 from repository.storage.durability import Durability
-from repository.storage.group import NewObject, write_group
+from repository.storage.group import NewObject, Settling, write_group
 from repository.storage.local import LocalStore
 
 Seen = frozenset[tuple[str, int]]
@@ -206,3 +208,112 @@ def test_a_directory_another_thread_made_is_synced_before_a_write_into_it_return
     finally:
         rec.release.set()
         first.join()
+
+
+class _Ends(Recorder):
+    """Records each directory sync with what was visible when it began and when it ended (the
+    end is seen before the sync returns, so before anything waiting for it goes on)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.syncs: list[tuple[str, Seen, Seen]] = []
+
+    def directory(self, path: Path) -> None:
+        began = self.visible()
+        super().directory(path)
+        self.syncs.append((str(path), began, self.visible()))
+
+
+def test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended(tmp_path: Path) -> None:
+    # A step's directory syncs may still run while the next step writes its temp files; its
+    # links must wait for them: a power loss in between never keeps a name without what it
+    # depends on.
+    rec = _Ends()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    keys = LocalStore(tmp_path / "k", durability=rec)
+    rec.roots = [store.root, keys.root]
+    repo = new_repository(store, keys)
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("earlier"), "a.pdf", CLERK)
+    before = rec.visible()
+    rec.syncs.clear()
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("second", size=200_000), "b.pdf", CLERK)
+    new = rec.visible() - before
+    steps = {path: _step(path) for path, _ in new}
+    for path in steps:
+        if path.endswith("/content"):
+            steps[str(Path(path).parent)] = 1
+    for name in new:
+        path, _ = name
+        ended = [end for where, began, end in rec.syncs if where == str(Path(path).parent) and name in began]
+        assert ended, f"{path} ({STEPS[steps[path]]}) was never made durable (its directory not synced)"
+        later = [p for p, _ in ended[0] - before if steps.get(p, -1) > steps[path]]
+        assert not later, f"{path} ({STEPS[steps[path]]}) was not durable yet when {later} appeared"
+
+
+class _HeldContent(Recorder):
+    """Holds the sync of a record's content/ directory (the original's step) until a temp file
+    is fsync'd meanwhile (or 10 s), noting what was visible then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+        self.overlapped = threading.Event()
+        self.seen_then: Seen = frozenset()
+
+    def file(self, fd: int, path: Path) -> None:
+        if self.holding.is_set() and not self.overlapped.is_set():
+            self.seen_then = self.visible()
+            self.overlapped.set()
+        super().file(fd, path)
+
+    def directory(self, path: Path) -> None:
+        if path.name == "content" and not self.overlapped.is_set():
+            self.holding.set()
+            self.overlapped.wait(10)
+            self.holding.clear()
+        super().directory(path)
+
+
+def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_after(tmp_path: Path) -> None:
+    rec = _HeldContent()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    keys = LocalStore(tmp_path / "k", durability=rec)
+    rec.roots = [store.root, keys.root]
+    repo = new_repository(store, keys)
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("one", size=200_000), "b.pdf", CLERK)
+    # The next step's temp file (a guard) was written and fsync'd during the held sync...
+    assert rec.overlapped.is_set(), "the guards waited for the original's directory syncs to stage"
+    # ...but nothing of it was visible yet.
+    assert not [p for p, _ in rec.seen_then if "/claims/" in p]
+    assert [p for p, _ in rec.visible() if "/claims/sha256/" in p]
+
+
+def test_a_put_keeps_the_old_version_durable_before_the_new_one_replaces_it(tmp_path: Path) -> None:
+    rec = _Ends()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    rec.roots = [store.root]
+    store.put_if_absent("a/b/c", b"one")
+    old = (store.root / "objects/a/b/c").stat().st_ino
+    rec.syncs.clear()
+    store.put("a/b/c", b"two")
+    vdir = str(store.root / "versions" / "a/b/c")
+    ((_, _, end),) = [(p, b, e) for p, b, e in rec.syncs if p == vdir]
+    assert (str(store.root / "objects/a/b/c"), old) in end  # not yet replaced when it ended
+    assert store.get("a/b/c") == b"two"
+
+
+def test_a_group_after_a_step_whose_directory_failed_to_sync_links_nothing(tmp_path: Path) -> None:
+    rec = _FailOnce(None)
+    store = LocalStore(tmp_path / "s", durability=rec)
+    store.put_if_absent("a/0", b"x")
+    store.put_if_absent("b/0", b"x")
+    rec.fail = store.root / "objects/a"
+    settling = Settling()
+    outcomes = write_group([NewObject(store, "a/1", b"y"), NewObject(store, "a/2", b"y")], settling=settling)
+    assert all(not isinstance(o, BaseException) for o in outcomes)  # linked; the sync still pending
+    with pytest.raises(StoreUnavailable):
+        write_group([NewObject(store, "b/1", b"z")], after=settling)  # depends on a/1, a/2
+    assert not (store.root / "objects/b/1").exists()
+    assert not list((store.root / "tmp").iterdir())  # its staged temp file given up
+    rec.fail = None
+    settling.wait()  # nothing left pending
