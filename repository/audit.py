@@ -166,12 +166,23 @@ def _cut(message: str) -> AuditChainBroken:
     )
 
 
-def checked_witness(store: ObjectStore) -> dict[str, Any] | None:
-    """The witness, checked against the log before anything is chained after the log's end (the
-    first append of a process, a checkpoint); None for a log without one that may lack it (empty,
-    or only the events of its first act: their writer was killed before its witness write, or is
-    about to write it). :class:`AuditChainBroken` otherwise — an append would then chain after a
-    cut end and, moving the witness, make the shortened history verify whole.
+@dataclass(frozen=True)
+class WitnessedEnd:
+    """The event the witness names, found in the log: its number and the stored object holding
+    it (the number in its key, its parsed raw events)."""
+
+    seq: int
+    first: int
+    items: list[Any]
+
+
+def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
+    """The event the witness names, checked against the log before anything is chained after
+    the log's end (the first append of a process, a checkpoint); None for a log without a
+    witness that may lack it (empty, or only the events of its first act: their writer was
+    killed before its witness write, or is about to write it). :class:`AuditChainBroken`
+    otherwise — an append would then chain after a cut end and, moving the witness, make the
+    shortened history verify whole.
 
     A witness behind the newest event is accepted however far (writers killed before their
     witness write, and concurrent writers that have not written it yet, leave it behind; one who
@@ -191,15 +202,14 @@ def checked_witness(store: ObjectStore) -> dict[str, Any] | None:
             if pause is not None:
                 time.sleep(pause)
             continue
-        _check_witness(store, witness)
-        return witness
+        return _check_witness(store, witness)
     raise _cut(
         "Nhật ký kiểm toán có nhiều hành động nhưng thiếu bản ghi chứng (witness): phần cuối"
         " nhật ký có thể đã bị cắt cùng với nó."
     )
 
 
-def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> None:
+def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
     seq = int(witness["seq"])
     held = raw_holding(store, seq)
     if held is None:
@@ -208,6 +218,7 @@ def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> None:
     event = AuditEvent.from_raw(items[seq - first])
     if event.seq != seq or event.hash != witness["hash"]:
         raise _cut(f"Sự kiện #{seq} không khớp với bản ghi chứng (witness) của nhật ký.")
+    return WitnessedEnd(seq, first, items)
 
 
 def _first_act_only(store: ObjectStore) -> bool:
@@ -610,9 +621,9 @@ class AuditLog:
     def _find_head(self) -> tuple[int, str]:
         """The next free sequence number and the hash of the newest event, once the log's end
         has been checked against its witness (:meth:`_checked_witness`)."""
-        witness = self._checked_witness()
-        if witness is not None:
-            start = int(witness["seq"])
+        end = self._checked_witness()
+        if end is not None:
+            start = end.seq
         else:
             last = None
             for info in self.store.list(EVENTS_PREFIX):
@@ -623,7 +634,7 @@ class AuditLog:
         seq = start
         while self.store.exists(event_key(seq + 1)):
             seq += 1
-        held = raw_holding(self.store, seq)
+        held = (end.first, end.items) if end is not None and seq == start else raw_holding(self.store, seq)
         if held is None:  # the witnessed event went meanwhile: refused as at the check
             raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không còn trong nhật ký.")
         first, items = held
@@ -638,12 +649,12 @@ class AuditLog:
                 events, head = more, head + len(more)
         return head, events[-1].hash
 
-    def _checked_witness(self) -> dict[str, Any] | None:
+    def _checked_witness(self) -> WitnessedEnd | None:
         """:func:`checked_witness`, remembering that this process has seen the witness."""
-        witness = checked_witness(self.store)
-        if witness is not None:
+        end = checked_witness(self.store)
+        if end is not None:
             self._witness_seen = True
-        return witness
+        return end
 
     # -- reading ---------------------------------------------------------------------------
     def _remember(self, key: str, events: list[AuditEvent]) -> None:

@@ -304,8 +304,8 @@ def fsck(
         )
 
     def add(kind: str, subject: str, message: str, *, repairable: bool = False) -> None:
-        held = refused if repairable else None
-        issues.append(Issue(kind, subject, message, mend and repairable, repairable, held))
+        why = refused if repairable else None
+        issues.append(Issue(kind, subject, message, mend and repairable, repairable, why))
 
     # 1. Temp files of writers that died (never objects of the store, never read: a writer's
     # staged copy that was not linked into place). Removed even while the chain is broken.
