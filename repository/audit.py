@@ -211,11 +211,14 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
 
 def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
     seq = int(witness["seq"])
-    held = raw_holding(store, seq)
-    if held is None:
-        raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không còn trong nhật ký.")
-    first, items = held
-    event = AuditEvent.from_raw(items[seq - first])
+    try:
+        held = raw_holding(store, seq)
+        if held is None:
+            raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không còn trong nhật ký.")
+        first, items = held
+        event = AuditEvent.from_raw(items[seq - first])
+    except (FormatInvalid, TypeError):
+        raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không đọc được (hỏng).") from None
     if event.seq != seq or event.hash != witness["hash"]:
         raise _cut(f"Sự kiện #{seq} không khớp với bản ghi chứng (witness) của nhật ký.")
     return WitnessedEnd(seq, first, items)
@@ -226,7 +229,10 @@ def _first_act_only(store: ObjectStore) -> bool:
     do): the log holds at most its first act. Stops at the second moment."""
     moments = set()
     for info in store.list(EVENTS_PREFIX):
-        moments.update(event.at for event in parse_object(store.get(info.key)))
+        try:
+            moments.update(event.at for event in parse_object(store.get(info.key)))
+        except (FormatInvalid, NotFound):
+            return False  # not shown to be one act
         if len(moments) > 1:
             return False
     return True
@@ -635,8 +641,8 @@ class AuditLog:
         while self.store.exists(event_key(seq + 1)):
             seq += 1
         held = (end.first, end.items) if end is not None and seq == start else raw_holding(self.store, seq)
-        if held is None:  # the witnessed event went meanwhile: refused as at the check
-            raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không còn trong nhật ký.")
+        if held is None:  # the newest event went between the listing and its read
+            raise _cut(f"Sự kiện #{seq} ở cuối nhật ký không còn trong nhật ký.")
         first, items = held
         events = [AuditEvent.from_raw(item) for item in items]
         head = first + len(events)

@@ -200,3 +200,21 @@ class _Killed(Exception):
 
 def _never(*args: object, **kwargs: object) -> None:
     raise _Killed
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_append_under_a_witnessed_event_that_does_not_parse_is_refused(
+    backend: str, tmp_path: Path
+) -> None:
+    """The object holding the witnessed event overwritten with garbage: refused with the code
+    (the API answers 503), not a format error (500)."""
+    store, keys = _stores(backend, tmp_path)
+    repo = new_repository(store, keys)
+    for n in (1, 2):
+        _create(repo, n)
+    store.put(_event_keys(store)[-1], b"not json")
+    with pytest.raises(AuditChainBroken):
+        new_repository(store, keys).audit.append("clerk", "content:read", record_id="x")
+    store.delete(WITNESS_KEY)  # and without the witness: the log cannot be shown to be one act
+    with pytest.raises(AuditChainBroken):
+        new_repository(store, keys).audit.append("clerk", "content:read", record_id="x")
