@@ -30,7 +30,7 @@ from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
 from repository import formats
-from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
+from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport, checked_witness
 from repository.storage.base import ObjectStore, Retention
 
 if TYPE_CHECKING:
@@ -191,8 +191,12 @@ def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> d
 def make_checkpoint(
     store: ObjectStore, anchor: Anchor, *, out: Sequence[Path] = ()
 ) -> dict[str, Any]:
-    """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``)."""
+    """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``).
+
+    Refused (:class:`AuditChainBroken`) when the log's end is not what its witness says, as an
+    append is: a checkpoint signed after a cut would anchor the shortened history."""
     key = anchor.private_key()
+    checked_witness(store)
     positions = chain_positions(store)
     hashes = chain_hashes(positions)
     seq = max(hashes, default=-1)
