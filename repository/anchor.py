@@ -368,9 +368,10 @@ def _verify_from_mark(
         pending = [(first + n, raw) for n, raw in enumerate(items)]
     last = expected - 1
     try:
-        if int(read_witness(log.store)["seq"]) > last:
-            return None
-    except (KhoError, KeyError, ValueError):
+        witness = read_witness(log.store)
+        if int(witness["seq"]) > last or hashes.get(int(witness["seq"])) != witness["hash"]:
+            return None  # past the chain, not an event read here, or not its hash: the full walk
+    except (KhoError, KeyError, ValueError, TypeError):
         return None
     for cp in cps:
         seq = int(cp["seq"])

@@ -210,7 +210,12 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
 
 
 def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
-    seq = int(witness["seq"])
+    """The rule for a witness, in one place (appends, checkpoints and :meth:`AuditLog.verify`):
+    it names an event that is there and carries that event's hash."""
+    try:
+        seq, digest = int(witness["seq"]), str(witness["hash"])
+    except (KeyError, TypeError, ValueError):
+        raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
     try:
         held = raw_holding(store, seq)
         if held is None:
@@ -219,7 +224,7 @@ def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
         event = AuditEvent.from_raw(items[seq - first])
     except (FormatInvalid, TypeError):
         raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không đọc được (hỏng).") from None
-    if event.seq != seq or event.hash != witness["hash"]:
+    if event.seq != seq or event.hash != digest:
         raise _cut(f"Sự kiện #{seq} không khớp với bản ghi chứng (witness) của nhật ký.")
     return WitnessedEnd(seq, first, items)
 
@@ -662,6 +667,33 @@ class AuditLog:
             self._witness_seen = True
         return end
 
+    def _witness_findings(self, witness: dict[str, Any], expected_seq: int) -> list[Finding]:
+        """What :meth:`verify` says of the witness: it points past the chain (events cut from the
+        end), or it does not name an event that is there with its hash (:func:`_check_witness`,
+        the rule an append refuses by: the end was cut and the witness replaced)."""
+        seq = witness.get("seq")
+        if isinstance(seq, int) and seq >= expected_seq:
+            return [
+                Finding(
+                    expected_seq,
+                    "truncated",
+                    f"Các sự kiện từ #{expected_seq} đến #{seq} ở cuối chuỗi đã bị xóa.",
+                )
+            ]
+        try:
+            _check_witness(self.store, witness)
+        except AuditChainBroken:
+            at = seq if isinstance(seq, int) else expected_seq
+            return [
+                Finding(
+                    at,
+                    "truncated",
+                    f"Bản ghi chứng (witness) không khớp với sự kiện #{seq} mà nó trỏ tới: phần cuối"
+                    " nhật ký có thể đã bị cắt và bản ghi chứng bị thay.",
+                )
+            ]
+        return []
+
     # -- reading ---------------------------------------------------------------------------
     def _remember(self, key: str, events: list[AuditEvent]) -> None:
         if len(self._parsed) >= PARSED_LIMIT:
@@ -897,19 +929,13 @@ class AuditLog:
             last = event
         try:
             witness = read_witness(self.store)
-            if witness["seq"] >= expected_seq:
-                findings.append(
-                    Finding(
-                        expected_seq,
-                        "truncated",
-                        f"Các sự kiện từ #{expected_seq} đến #{witness['seq']} ở cuối chuỗi đã bị xóa.",
-                    )
-                )
         except NotFound:
             if count:
                 findings.append(
                     Finding(0, "truncated", "Thiếu bản ghi chứng (witness) của nhật ký kiểm toán.")
                 )
+        else:
+            findings.extend(self._witness_findings(witness, expected_seq))
         return VerifyReport(
             events=count,
             findings=tuple(findings),

@@ -1,0 +1,66 @@
+"""Review r4 of f1: the witness rule is the same for ``verify`` (and so fsck and the audit page)
+as for an append. On the local folder and on S3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
+
+from kho.errors import AuditChainBroken
+from repository import formats
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, parse_object, read_witness
+from repository.fsck import REFUSED_CHAIN_BROKEN, fsck
+from repository.records import Repository
+from repository.storage.base import ObjectStore
+
+BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
+
+
+def _create(repo: Repository, number: int) -> str:
+    content = pdf_bytes(f"review {number}")
+    return repo.create_document("den", incoming(code_number=str(number)), content, "cv.pdf", CLERK).record_id
+
+
+def _event_keys(store: ObjectStore) -> list[str]:
+    return [info.key for info in store.list(EVENTS_PREFIX)]
+
+
+def _put_witness(store: ObjectStore, seq: int, digest: str) -> None:
+    store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_verify_names_a_witness_that_does_not_match_its_event(backend: str, tmp_path: Path) -> None:
+    """The tail cut and the witness lowered to the new end with a hash that is not that event's:
+    an append refuses it (AUDIT_CHAIN_BROKEN), so ``verify`` must not call the history whole, and
+    fsck must not run the repairs that append (it would meet the refusal half-way)."""
+    store, keys = make_store(backend, tmp_path, "wr"), make_store(backend, tmp_path, "wrk")
+    repo = new_repository(store, keys)
+    ids = [_create(repo, n) for n in (1, 2, 3)]
+    tail = _event_keys(store)[-1]
+    store.delete(tail)
+    end = parse_object(store.get(_event_keys(store)[-1]))[-1]
+    _put_witness(store, end.seq, "0" * 64)
+    with pytest.raises(AuditChainBroken):
+        new_repository(store, keys).audit.append("x", "probe")
+    report = new_repository(store, keys).audit.verify()
+    assert not report.ok
+    assert [f.kind for f in report.findings] == ["truncated"]
+    checked = fsck(new_repository(store, keys), repair=True, grace_seconds=0)
+    (unaudited,) = [i for i in checked.issues if i.kind == "unaudited"]
+    assert unaudited.subject == ids[2] and unaudited.refused == REFUSED_CHAIN_BROKEN
+    assert read_witness(store)["hash"] == "0" * 64  # nothing moved it
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_verify_accepts_a_witness_behind_that_matches(backend: str, tmp_path: Path) -> None:
+    """Guard: a witness one act behind (a writer killed before its witness write) stays fine."""
+    store, keys = make_store(backend, tmp_path, "wb"), make_store(backend, tmp_path, "wbk")
+    repo = new_repository(store, keys)
+    _create(repo, 1)
+    behind = read_witness(store)
+    _create(repo, 2)
+    _put_witness(store, behind["seq"], behind["hash"])
+    assert new_repository(store, keys).audit.verify().ok
