@@ -166,6 +166,12 @@ def _cut(message: str) -> AuditChainBroken:
     )
 
 
+def _unreadable_end(seq: int) -> AuditChainBroken:
+    """An object at the log's end that does not parse (written whole by every writer: forged or
+    damaged): chaining after it would hide it like a cut."""
+    return _cut(f"Sự kiện #{seq} ở cuối nhật ký kiểm toán không đọc được (hỏng).")
+
+
 @dataclass(frozen=True)
 class WitnessedEnd:
     """The event the witness names, found in the log: its number and the stored object holding
@@ -527,7 +533,10 @@ class AuditLog:
                 key = event_key(seq)
                 if stepped >= STEPS_BEFORE_LISTING:
                     key = self._newest_after(seq) or key
-                other = parse_object(self.store.get_after_conflict(key))
+                try:
+                    other = parse_object(self.store.get_after_conflict(key))
+                except FormatInvalid:
+                    raise _unreadable_end(key_seq(key)) from None
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 stepped += 1
                 while stepped < STEPS_BEFORE_LISTING:
@@ -645,19 +654,23 @@ class AuditLog:
         seq = start
         while self.store.exists(event_key(seq + 1)):
             seq += 1
-        held = (end.first, end.items) if end is not None and seq == start else raw_holding(self.store, seq)
-        if held is None:  # the newest event went between the listing and its read
-            raise _cut(f"Sự kiện #{seq} ở cuối nhật ký không còn trong nhật ký.")
-        first, items = held
-        events = [AuditEvent.from_raw(item) for item in items]
-        head = first + len(events)
-        if head > seq + 1:  # a batch starts at ``seq``: the objects after it start at its end
-            while True:
-                try:
-                    more = self._read(event_key(head))
-                except NotFound:
-                    break
-                events, head = more, head + len(more)
+        try:
+            reuse = end is not None and seq == start
+            held = (end.first, end.items) if end is not None and reuse else raw_holding(self.store, seq)
+            if held is None:  # the newest event went between the listing and its read
+                raise _cut(f"Sự kiện #{seq} ở cuối nhật ký không còn trong nhật ký.")
+            first, items = held
+            events = [AuditEvent.from_raw(item) for item in items]
+            head = first + len(events)
+            if head > seq + 1:  # a batch starts at ``seq``: the objects after it start at its end
+                while True:
+                    try:
+                        more = self._read(event_key(head))
+                    except NotFound:
+                        break
+                    events, head = more, head + len(more)
+        except (FormatInvalid, TypeError):
+            raise _unreadable_end(seq) from None
         return head, events[-1].hash
 
     def _checked_witness(self) -> WitnessedEnd | None:

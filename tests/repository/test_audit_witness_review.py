@@ -1,5 +1,5 @@
 """Review r4 of f1: the witness rule is the same for ``verify`` (and so fsck and the audit page)
-as for an append. On the local folder and on S3."""
+as for an append, and a cut end never turns into a 500. On the local folder and on S3."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import AuditChainBroken
 from repository import formats
-from repository.audit import EVENTS_PREFIX, WITNESS_KEY, parse_object, read_witness
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, event_key, parse_object, read_witness
 from repository.fsck import REFUSED_CHAIN_BROKEN, fsck
 from repository.records import Repository
 from repository.storage.base import ObjectStore
@@ -64,3 +64,20 @@ def test_verify_accepts_a_witness_behind_that_matches(backend: str, tmp_path: Pa
     _create(repo, 2)
     _put_witness(store, behind["seq"], behind["hash"])
     assert new_repository(store, keys).audit.verify().ok
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unreadable_object_after_the_witness_is_a_refusal_not_a_format_error(
+    backend: str, tmp_path: Path
+) -> None:
+    """An object forged just past the witnessed end: the next process's head lookup and the
+    running process's collision both meet it. AUDIT_CHAIN_BROKEN (503), not FORMAT_INVALID (500)."""
+    store, keys = make_store(backend, tmp_path, "wf"), make_store(backend, tmp_path, "wfk")
+    repo = new_repository(store, keys)
+    _create(repo, 1)
+    witness = read_witness(store)
+    store.put(event_key(witness["seq"] + 1), b"{not json")
+    with pytest.raises(AuditChainBroken):
+        new_repository(store, keys).audit.append("x", "probe")
+    with pytest.raises(AuditChainBroken):
+        repo.audit.append("x", "probe")  # the running process: its next number is taken
