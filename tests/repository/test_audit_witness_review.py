@@ -10,6 +10,7 @@ from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import AuditChainBroken
 from repository import formats
+from repository.anchor import Anchor, generate_key, make_checkpoint, stored_checkpoints, verify_anchored
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, event_key, parse_object, read_witness
 from repository.fsck import REFUSED_CHAIN_BROKEN, fsck
 from repository.records import Repository
@@ -81,3 +82,46 @@ def test_an_unreadable_object_after_the_witness_is_a_refusal_not_a_format_error(
         new_repository(store, keys).audit.append("x", "probe")
     with pytest.raises(AuditChainBroken):
         repo.audit.append("x", "probe")  # the running process: its next number is taken
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_checkpoint_is_not_signed_over_a_chain_an_earlier_checkpoint_contradicts(
+    backend: str, tmp_path: Path
+) -> None:
+    """The tail cut below a signed checkpoint and the witness lowered to the new end (the hash
+    copied: consistent, so the append check passes). ``kho audit checkpoint`` must not sign the
+    shortened history: an auditor who keeps only the newest checkpoint would take it as whole."""
+    store, keys = make_store(backend, tmp_path, "wc"), make_store(backend, tmp_path, "wck")
+    key = tmp_path / "outside" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    repo = new_repository(store, keys)
+    for n in (1, 2, 3):
+        _create(repo, n)
+    first = make_checkpoint(store, anchor)
+    tail = _event_keys(store)[-1]
+    store.delete(tail)
+    end = parse_object(store.get(_event_keys(store)[-1]))[-1]
+    _put_witness(store, end.seq, end.hash)
+    assert end.seq < first["seq"]
+    with pytest.raises(AuditChainBroken):
+        make_checkpoint(store, anchor)
+    assert [cp["number"] for cp in stored_checkpoints(store)[0]] == [first["number"]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_checkpoint_after_an_earlier_one_that_still_holds_is_signed(backend: str, tmp_path: Path) -> None:
+    """Guard: the ordinary sequence (records, checkpoint, more records, checkpoint) still signs."""
+    store, keys = make_store(backend, tmp_path, "wg"), make_store(backend, tmp_path, "wgk")
+    key = tmp_path / "outside" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    repo = new_repository(store, keys)
+    _create(repo, 1)
+    make_checkpoint(store, anchor)
+    _create(repo, 2)
+    second = make_checkpoint(store, anchor)
+    assert second["number"] == 2
+    assert verify_anchored(repo.audit, anchor).ok
