@@ -655,8 +655,11 @@ class AuditLog:
         while self.store.exists(event_key(seq + 1)):
             seq += 1
         try:
-            reuse = end is not None and seq == start
-            held = (end.first, end.items) if end is not None and reuse else raw_holding(self.store, seq)
+            held: tuple[int, list[Any]] | None
+            if end is not None and seq == start:
+                held = (end.first, end.items)  # read by the witness check
+            else:
+                held = raw_holding(self.store, seq)
             if held is None:  # the newest event went between the listing and its read
                 raise _cut(f"Sự kiện #{seq} ở cuối nhật ký không còn trong nhật ký.")
             first, items = held
