@@ -125,3 +125,25 @@ def test_a_checkpoint_after_an_earlier_one_that_still_holds_is_signed(backend: s
     second = make_checkpoint(store, anchor)
     assert second["number"] == 2
     assert verify_anchored(repo.audit, anchor).ok
+
+
+def test_the_quick_check_does_not_vouch_for_a_witness_that_does_not_match(tmp_path: Path) -> None:
+    """``kho audit verify --quick`` (from the last verified checkpoint) after the tail past that
+    checkpoint was cut and the witness lowered with a wrong hash: the full walk's finding, not ok."""
+    store, keys = make_store("local", tmp_path, "wq"), make_store("local", tmp_path, "wqk")
+    key = tmp_path / "outside" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    repo = new_repository(store, keys)
+    _create(repo, 1)
+    make_checkpoint(store, anchor)
+    assert verify_anchored(repo.audit, anchor).ok  # leaves the mark the quick check starts from
+    for n in (2, 3):
+        _create(repo, n)
+    store.delete(_event_keys(store)[-1])
+    end = parse_object(store.get(_event_keys(store)[-1]))[-1]
+    _put_witness(store, end.seq, "0" * 64)
+    report = verify_anchored(new_repository(store, keys).audit, anchor, incremental=True)
+    assert not report.ok
+    assert [f.kind for f in report.findings] == ["truncated"]
