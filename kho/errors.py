@@ -241,6 +241,16 @@ class AuditKeyMissing(KhoError):
     http_status = 500
 
 
+class AuditChainBroken(KhoError):
+    """The end of the audit log is not what its witness says (the witness is missing from a log
+    of more than one act, or names an event that is not there or differs): events were cut from
+    the end. Appending now would chain after the cut and hide it, so nothing is appended until an
+    auditor has looked (``kho audit verify``, ``kho fsck``)."""
+
+    code = "AUDIT_CHAIN_BROKEN"
+    http_status = 503
+
+
 class KeyUnwrapFailed(KhoError):
     """A record key does not unwrap with the configured master key (wrong ``KHO_MASTER_KEY``),
     which is a configuration problem, not damaged data."""

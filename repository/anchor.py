@@ -26,11 +26,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kho.errors import AlreadyExists, AuditKeyMissing, KhoError
+from kho.errors import AlreadyExists, AuditChainBroken, AuditKeyMissing, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
 from repository import formats
-from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport
+from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport, checked_witness
 from repository.storage.base import ObjectStore, Retention
 
 if TYPE_CHECKING:
@@ -191,10 +191,17 @@ def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> d
 def make_checkpoint(
     store: ObjectStore, anchor: Anchor, *, out: Sequence[Path] = ()
 ) -> dict[str, Any]:
-    """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``)."""
+    """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``).
+
+    Refused (:class:`AuditChainBroken`) when the log's end is not what its witness says, as an
+    append is, and when a checkpoint signed before no longer matches the chain (events it vouched
+    for cut or rewritten, the witness lowered with them): a checkpoint signed then would anchor
+    the shortened history, and an auditor who keeps only the newest one would take it as whole."""
     key = anchor.private_key()
+    checked_witness(store)
     positions = chain_positions(store)
     hashes = chain_hashes(positions)
+    _refuse_if_contradicted(store, anchor, hashes, key.public_key())
     seq = max(hashes, default=-1)
     body: dict[str, Any] = {
         "seq": seq,
@@ -232,6 +239,24 @@ def make_checkpoint(
     for target in targets:
         target.write_bytes(data)
     return cp
+
+
+def _refuse_if_contradicted(
+    store: ObjectStore, anchor: Anchor, hashes: Mapping[int, str], key: Ed25519PublicKey
+) -> None:
+    """:class:`AuditChainBroken` when a checkpoint signed with this key (the store's, the
+    folder's) disagrees with the chain. Checkpoints that do not load or carry another signature
+    are left to ``verify`` (a forged file in the store does not stop the signing)."""
+    stored, _ = stored_checkpoints(store)
+    signed = [
+        cp for cp in [*stored, *folder_checkpoints(anchor.checkpoint_dir)] if offline.signature_valid(cp, key)
+    ]
+    findings = offline.check_checkpoints(hashes, signed, key)
+    if findings:
+        raise AuditChainBroken(
+            "Không ký điểm mốc mới: chuỗi nhật ký kiểm toán không còn khớp với điểm mốc đã ký trước"
+            f" ({findings[0].message}). Cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)."
+        )
 
 
 # -- verifying -------------------------------------------------------------------------------------
@@ -364,9 +389,10 @@ def _verify_from_mark(
         pending = [(first + n, raw) for n, raw in enumerate(items)]
     last = expected - 1
     try:
-        if int(read_witness(log.store)["seq"]) > last:
-            return None
-    except (KhoError, KeyError, ValueError):
+        witness = read_witness(log.store)
+        if int(witness["seq"]) > last or hashes.get(int(witness["seq"])) != witness["hash"]:
+            return None  # past the chain, not an event read here, or not its hash: the full walk
+    except (KhoError, KeyError, ValueError, TypeError):
         return None
     for cp in cps:
         seq = int(cp["seq"])

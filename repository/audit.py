@@ -28,13 +28,14 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kho.errors import AlreadyExists, FormatInvalid, NotFound
+from kho.errors import AlreadyExists, AuditChainBroken, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
@@ -151,6 +152,101 @@ def _json(data: bytes) -> Any:
 def read_witness(store: ObjectStore) -> dict[str, Any]:
     """The witness (``seq``, ``hash``) in the current format; :class:`NotFound` if none."""
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
+
+
+WITNESS_PATIENCE = (0.1, 0.3, 0.6)
+"""Pauses (seconds) between reads of a witness missing from a log of several acts before an
+append is refused: concurrent writers of a new store's first acts write it just after their
+events."""
+
+
+def _cut(message: str) -> AuditChainBroken:
+    return AuditChainBroken(
+        message + " Không ghi thêm sự kiện; cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)."
+    )
+
+
+def _unreadable_end(seq: int) -> AuditChainBroken:
+    """An object at the log's end that does not parse (written whole by every writer: forged or
+    damaged): chaining after it would hide it like a cut."""
+    return _cut(f"Sự kiện #{seq} ở cuối nhật ký kiểm toán không đọc được (hỏng).")
+
+
+@dataclass(frozen=True)
+class WitnessedEnd:
+    """The event the witness names, found in the log: its number and the stored object holding
+    it (the number in its key, its parsed raw events)."""
+
+    seq: int
+    first: int
+    items: list[Any]
+
+
+def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
+    """The event the witness names, checked against the log before anything is chained after
+    the log's end (the first append of a process, a checkpoint); None for a log without a
+    witness that may lack it (empty, or only the events of its first act: their writer was
+    killed before its witness write, or is about to write it). :class:`AuditChainBroken`
+    otherwise — an append would then chain after a cut end and, moving the witness, make the
+    shortened history verify whole.
+
+    A witness behind the newest event is accepted however far (writers killed before their
+    witness write, and concurrent writers that have not written it yet, leave it behind; one who
+    can write the witness can also lower it to a consistent point, which only a checkpoint
+    finds). A witness must name an event that is there and carries its hash. Missing from a log
+    of several acts, it is read again for a moment first: concurrent writers of a new store's
+    first acts write theirs just after their events."""
+    may_lack: bool | None = None
+    for pause in (*WITNESS_PATIENCE, None):
+        try:
+            witness = read_witness(store)
+        except NotFound:
+            if may_lack is None:
+                may_lack = _first_act_only(store)
+            if may_lack:
+                return None
+            if pause is not None:
+                time.sleep(pause)
+            continue
+        return _check_witness(store, witness)
+    raise _cut(
+        "Nhật ký kiểm toán có nhiều hành động nhưng thiếu bản ghi chứng (witness): phần cuối"
+        " nhật ký có thể đã bị cắt cùng với nó."
+    )
+
+
+def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
+    """The rule for a witness, in one place (appends, checkpoints and :meth:`AuditLog.verify`):
+    it names an event that is there and carries that event's hash."""
+    try:
+        seq, digest = int(witness["seq"]), str(witness["hash"])
+    except (KeyError, TypeError, ValueError):
+        raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+    try:
+        held = raw_holding(store, seq)
+        if held is None:
+            raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không còn trong nhật ký.")
+        first, items = held
+        event = AuditEvent.from_raw(items[seq - first])
+    except (FormatInvalid, TypeError):
+        raise _cut(f"Sự kiện #{seq} mà bản ghi chứng (witness) trỏ tới không đọc được (hỏng).") from None
+    if event.seq != seq or event.hash != digest:
+        raise _cut(f"Sự kiện #{seq} không khớp với bản ghi chứng (witness) của nhật ký.")
+    return WitnessedEnd(seq, first, items)
+
+
+def _first_act_only(store: ObjectStore) -> bool:
+    """Whether every event of the log (none, too) shares one moment (the events of one append
+    do): the log holds at most its first act. Stops at the second moment."""
+    moments = set()
+    for info in store.list(EVENTS_PREFIX):
+        try:
+            moments.update(event.at for event in parse_object(store.get(info.key)))
+        except (FormatInvalid, NotFound):
+            return False  # not shown to be one act
+        if len(moments) > 1:
+            return False
+    return True
 
 
 STEPS_BEFORE_LISTING = 16
@@ -270,6 +366,8 @@ class AuditLog:
         self._lock = threading.Lock()
         self._next: tuple[int, str] | None = None  # (next seq, hash of the event before it)
         self._witnessed = -1
+        self._witness_seen = False
+        """This process has read or written the witness: from then on it is never missing."""
         # Events never change once written (each is hash-chained; ``verify`` reads the store, not
         # this): queries keep the ones they parsed, so a page's history does not re-read the log.
         self._parsed: dict[str, list[AuditEvent]] = {}
@@ -446,7 +544,10 @@ class AuditLog:
                 key = event_key(seq)
                 if stepped >= STEPS_BEFORE_LISTING:
                     key = self._newest_after(seq) or key
-                other = parse_object(self.store.get_after_conflict(key))
+                try:
+                    other = parse_object(self.store.get_after_conflict(key))
+                except FormatInvalid:
+                    raise _unreadable_end(key_seq(key)) from None
                 seq, prev = key_seq(key) + len(other), other[-1].hash
                 stepped += 1
                 while stepped < STEPS_BEFORE_LISTING:
@@ -494,8 +595,14 @@ class AuditLog:
             until = utcnow() + timedelta(days=self.retention_days)
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
-    def _write_witness(self, seq: int, digest: str) -> None:
+    def _write_witness(self, seq: int, digest: str, *, restoring: bool = False) -> None:
         """Move the witness up to event ``seq`` (never down).
+
+        A witness this process has seen (read or written) that is gone now was deleted: writing
+        a new one would cover the cut. :class:`AuditChainBroken` then, the witness left missing
+        (``verify`` names it), and the next append checks the log again (:meth:`_find_head`)
+        before it writes anything. ``restoring``: ``kho fsck --repair`` writes a witness lost to
+        a kill (:meth:`restore_witness`).
 
         The witness is read, compared and replaced without a condition, so another writer's
         higher witness can land between our read and our write and be replaced by our lower
@@ -511,11 +618,18 @@ class AuditLog:
                 current = read_witness(self.store)
                 if current["seq"] >= seq:
                     self._witnessed = current["seq"]
+                    self._witness_seen = True
                     return
             except NotFound:
-                pass
+                if self._witness_seen and not restoring:
+                    self._next = None
+                    raise _cut(
+                        "Bản ghi chứng (witness) của nhật ký kiểm toán đã bị xóa trong khi hệ thống"
+                        " đang chạy: không ghi lại để khỏi che phần cuối nhật ký có thể đã bị cắt."
+                    ) from None
             self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
             self._witnessed = seq
+            self._witness_seen = True
             newer = self._newest_from(seq + 1)
             if newer is None:
                 return
@@ -526,7 +640,7 @@ class AuditLog:
         which decides when that is safe: the writer of the log's first act died before its
         witness write). Moves it on past any event written meanwhile, as an append does."""
         with self._lock:
-            self._write_witness(seq, digest)
+            self._write_witness(seq, digest, restoring=True)
 
     def _newest_from(self, seq: int) -> tuple[int, str] | None:
         """The sequence number and hash of the newest event of the objects that follow each
@@ -541,37 +655,76 @@ class AuditLog:
         return None if newest is None else (newest.seq, newest.hash)
 
     def _find_head(self) -> tuple[int, str]:
-        """The next free sequence number and the hash of the newest event."""
-        start = -1
-        try:
-            start = int(read_witness(self.store)["seq"])
-        except NotFound:
+        """The next free sequence number and the hash of the newest event, once the log's end
+        has been checked against its witness (:meth:`_checked_witness`)."""
+        end = self._checked_witness()
+        if end is not None:
+            start = end.seq
+        else:
             last = None
             for info in self.store.list(EVENTS_PREFIX):
                 last = info.key
-            if last is not None:
-                start = key_seq(last)
-        if start < 0:
-            return 0, GENESIS
+            if last is None:
+                return 0, GENESIS
+            start = key_seq(last)
         seq = start
         while self.store.exists(event_key(seq + 1)):
             seq += 1
-        held = raw_holding(self.store, seq)
-        if held is None:
-            # The witness points past the chain: events were removed. Keep appending after the
-            # witness so the gap stays visible to ``verify``.
-            return start + 1, GENESIS
-        first, items = held
-        events = [AuditEvent.from_raw(item) for item in items]
-        head = first + len(events)
-        if head > seq + 1:  # a batch starts at ``seq``: the objects after it start at its end
-            while True:
-                try:
-                    more = self._read(event_key(head))
-                except NotFound:
-                    break
-                events, head = more, head + len(more)
+        try:
+            held: tuple[int, list[Any]] | None
+            if end is not None and seq == start:
+                held = (end.first, end.items)  # read by the witness check
+            else:
+                held = raw_holding(self.store, seq)
+            if held is None:  # the newest event went between the listing and its read
+                raise _cut(f"Sự kiện #{seq} ở cuối nhật ký không còn trong nhật ký.")
+            first, items = held
+            events = [AuditEvent.from_raw(item) for item in items]
+            head = first + len(events)
+            if head > seq + 1:  # a batch starts at ``seq``: the objects after it start at its end
+                while True:
+                    try:
+                        more = self._read(event_key(head))
+                    except NotFound:
+                        break
+                    events, head = more, head + len(more)
+        except (FormatInvalid, TypeError):
+            raise _unreadable_end(seq) from None
         return head, events[-1].hash
+
+    def _checked_witness(self) -> WitnessedEnd | None:
+        """:func:`checked_witness`, remembering that this process has seen the witness."""
+        end = checked_witness(self.store)
+        if end is not None:
+            self._witness_seen = True
+        return end
+
+    def _witness_findings(self, witness: dict[str, Any], expected_seq: int) -> list[Finding]:
+        """What :meth:`verify` says of the witness: it points past the chain (events cut from the
+        end), or it does not name an event that is there with its hash (:func:`_check_witness`,
+        the rule an append refuses by: the end was cut and the witness replaced)."""
+        seq = witness.get("seq")
+        if isinstance(seq, int) and seq >= expected_seq:
+            return [
+                Finding(
+                    expected_seq,
+                    "truncated",
+                    f"Các sự kiện từ #{expected_seq} đến #{seq} ở cuối chuỗi đã bị xóa.",
+                )
+            ]
+        try:
+            _check_witness(self.store, witness)
+        except AuditChainBroken:
+            at = seq if isinstance(seq, int) else expected_seq
+            return [
+                Finding(
+                    at,
+                    "truncated",
+                    f"Bản ghi chứng (witness) không khớp với sự kiện #{seq} mà nó trỏ tới: phần cuối"
+                    " nhật ký có thể đã bị cắt và bản ghi chứng bị thay.",
+                )
+            ]
+        return []
 
     # -- reading ---------------------------------------------------------------------------
     def _remember(self, key: str, events: list[AuditEvent]) -> None:
@@ -808,19 +961,13 @@ class AuditLog:
             last = event
         try:
             witness = read_witness(self.store)
-            if witness["seq"] >= expected_seq:
-                findings.append(
-                    Finding(
-                        expected_seq,
-                        "truncated",
-                        f"Các sự kiện từ #{expected_seq} đến #{witness['seq']} ở cuối chuỗi đã bị xóa.",
-                    )
-                )
         except NotFound:
             if count:
                 findings.append(
                     Finding(0, "truncated", "Thiếu bản ghi chứng (witness) của nhật ký kiểm toán.")
                 )
+        else:
+            findings.extend(self._witness_findings(witness, expected_seq))
         return VerifyReport(
             events=count,
             findings=tuple(findings),

@@ -15,7 +15,15 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, KhoError, NotFound
+from kho.errors import (
+    AlreadyExists,
+    AuditChainBroken,
+    IntegrityError,
+    KeyDestroyed,
+    KeyUnwrapFailed,
+    KhoError,
+    NotFound,
+)
 from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
@@ -36,6 +44,12 @@ from repository.registers import RegisterEntry, entry_key, register_prefix
 from repository.storage.local import LocalStore
 
 JOBS_PREFIX = "ingest/jobs/"
+REFUSED_CHAIN_BROKEN = AuditChainBroken.code
+REFUSED_MESSAGE = (
+    "không sửa: nhật ký kiểm toán có chỗ hỏng chưa được kiểm toán viên xem xét (xem các mục"
+    " [audit]); sửa lúc này sẽ ghi thêm vào kho đang bị nghi can thiệp hoặc che mất chỗ hỏng đó"
+)
+"""What fsck says of each repair it refuses while the audit chain is broken (Vietnamese)."""
 FSCK = Actor(user="system:fsck", source="kho fsck", system=True)
 
 
@@ -53,7 +67,10 @@ class Issue:
     message: str
     repaired: bool
     repairable: bool = False
-    """Whether ``fsck --repair`` mends it."""
+    """Whether ``fsck --repair`` mends it (when nothing refuses it: ``refused``)."""
+    refused: str | None = None
+    """Why ``fsck --repair`` does not mend this repairable issue now: the code
+    :data:`REFUSED_CHAIN_BROKEN` while the audit chain has a finding fsck cannot mend."""
 
 
 @dataclass(frozen=True)
@@ -249,15 +266,54 @@ def fsck(
     issues: list[Issue] = []
     now = utcnow()
 
-    def add(kind: str, subject: str, message: str, *, repairable: bool = False) -> None:
-        issues.append(Issue(kind, subject, message, repair and repairable, repairable))
+    # 0. The audit chain first, with its checkpoints: a chain with a finding fsck cannot mend
+    # (events cut, changed, a witness deleted) is evidence for an auditor. Then nothing is
+    # repaired but temp files (1): an appended event would chain after a cut end, and the
+    # witness it moves would make the shortened history verify whole; the other repairs write
+    # or delete objects (a record's key among them) of a store someone may have tampered with.
+    chain: list[Issue] = []
+    try:
+        report = verify_anchored(repo.audit, repo.anchor)
+    except KhoError as exc:
+        report = repo.audit.verify()
+        chain.append(
+            Issue("checkpoint", "audit/checkpoints/", f"Không kiểm tra được điểm mốc: {exc.message}", False)
+        )
+    first_act = _first_act_without_witness(repo, report)
+    chain.extend(
+        Issue("audit", f"#{finding.seq}", finding.message, False)
+        for finding in ([] if first_act else report.findings)
+    )
+    refused = REFUSED_CHAIN_BROKEN if chain else None
+    mend = repair and refused is None
+    if first_act:
+        # The only finding is the missing witness (verify's "truncated" at #0), written first so
+        # that the events restored below chain after a witnessed log.
+        assert report.last_seq is not None and report.last_hash is not None
+        if mend:
+            repo.audit.restore_witness(report.last_seq, report.last_hash)
+        chain.append(
+            Issue(
+                "witness-missing",
+                WITNESS_KEY,
+                "Nhật ký kiểm toán thiếu bản ghi chứng (witness): người ghi hành động đầu tiên của"
+                f" nhật ký đã dừng trước khi ghi nó; ghi lại ở sự kiện #{report.last_seq}.",
+                mend,
+                True,
+            )
+        )
 
-    # 1. Temp files of writers that died.
+    def add(kind: str, subject: str, message: str, *, repairable: bool = False) -> None:
+        why = refused if repairable else None
+        issues.append(Issue(kind, subject, message, mend and repairable, repairable, why))
+
+    # 1. Temp files of writers that died (never objects of the store, never read: a writer's
+    # staged copy that was not linked into place). Removed even while the chain is broken.
     if isinstance(store, LocalStore):
         for path in store.stale_temp_files(older_than_s=grace_seconds):
             if repair:
                 path.unlink(missing_ok=True)
-            add("temp-file", path.name, f"Tệp tạm còn sót: {path.name}.", repairable=True)
+            issues.append(Issue("temp-file", path.name, f"Tệp tạm còn sót: {path.name}.", repair, True))
 
     # 2. Register entries: roll forward, numbering has no gap and reaches every checkpointed head.
     entries = 0
@@ -284,7 +340,7 @@ def fsck(
         last = (series, entry.number)
         if not store.exists(version_key(entry.record_id, entry.version)):
             try:
-                if repair:
+                if mend:
                     repo._materialise(entry)
                 add(
                     "rolled-forward",
@@ -320,7 +376,7 @@ def fsck(
         if store.exists(version_key(record_id, 1)) or record_id in registered or record_id in destroyed:
             committed.append(record_id)
             if record_id not in catalog:
-                if repair:
+                if mend:
                     _restore_marker(repo, record_id)
                 add(
                     "catalog-missing",
@@ -336,7 +392,7 @@ def fsck(
             # Text, OCR or verdicts of a record that does not exist (e.g. a pipeline step that
             # finished after the record was removed): derived data of nothing.
             for key in held:
-                if repair:
+                if mend:
                     store.delete(key)
                 add(
                     "derived-orphan",
@@ -344,11 +400,11 @@ def fsck(
                     f"Dữ liệu dẫn xuất “{key}” thuộc bản ghi {record_id} không tồn tại: xóa.",
                     repairable=True,
                 )
-            if repair:
+            if mend:
                 repo.keys.destroy(record_id)
                 store.delete(f"catalog/records/{record_id}")
             continue
-        if repair:
+        if mend:
             for key in held:
                 store.delete(key)
             repo.keys.destroy(record_id)
@@ -364,7 +420,7 @@ def fsck(
     # that original's content; it goes with it (the "đã hủy" row keeps no text).
     for record_id in sorted(destroyed):
         for info in list(store.list(f"records/{record_id}/derived/")):
-            if repair:
+            if mend:
                 store.delete(info.key)
             add(
                 "derived-orphan",
@@ -386,7 +442,7 @@ def fsck(
             continue
         if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid, now) < grace_seconds:
             continue
-        if repair:
+        if mend:
             # (a re-run may be taking the same guard over: only one of them removes it, and
             # only while it still holds what was read here)
             take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
@@ -487,18 +543,18 @@ def fsck(
         orphans = {i.subject for i in issues if i.kind == "derived-orphan"}  # named once, above
         issues.extend(i for i in check_formats(repo) if i.subject not in orphans)
 
-    # 9. Audit: every committed record has its creation event; the chain holds, checkpoints too.
+    # 9. Audit: every committed record has its creation event (the chain was checked at 0).
     creations = CREATION_EVENTS
     created: set[str | None] = set()
     for info in store.list(EVENTS_PREFIX):
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):
-            continue  # reported by the chain check below
+            continue  # reported by the chain check (0)
         created.update(event.record_id for event in events if event.action in creations)
     for record_id in committed:
         if record_id not in created:
-            if repair:
+            if mend:
                 restore_creation_event(
                     store,
                     repo.audit,
@@ -513,27 +569,7 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
-    try:
-        report = verify_anchored(repo.audit, repo.anchor)
-    except KhoError as exc:
-        report = repo.audit.verify()
-        add("checkpoint", "audit/checkpoints/", f"Không kiểm tra được điểm mốc: {exc.message}")
-    findings = list(report.findings)
-    if _first_act_without_witness(repo, report):
-        # The only finding is the missing witness (verify's "truncated" at #0).
-        assert report.last_seq is not None and report.last_hash is not None
-        if repair:
-            repo.audit.restore_witness(report.last_seq, report.last_hash)
-        add(
-            "witness-missing",
-            WITNESS_KEY,
-            "Nhật ký kiểm toán thiếu bản ghi chứng (witness): người ghi hành động đầu tiên của"
-            f" nhật ký đã dừng trước khi ghi nó; ghi lại ở sự kiện #{report.last_seq}.",
-            repairable=True,
-        )
-        findings = []
-    for finding in findings:
-        add("audit", f"#{finding.seq}", finding.message)
+    issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)

@@ -796,7 +796,7 @@ def audit_log(
 @handles_errors
 def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
     """Kiểm tra tính nhất quán của kho (sau sự cố)."""
-    from repository.fsck import fsck
+    from repository.fsck import REFUSED_MESSAGE, fsck
 
     ctx.operator_access()
     report = fsck(ctx.repo, repair=repair, deep=deep)
@@ -816,6 +816,8 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
         click.echo(f"{report.records} bản ghi, {report.register_entries} mục sổ đăng ký.")
         for issue in report.issues:
             fixable = "sửa được bằng --repair" if issue.repairable else "CHƯA SỬA"
+            if issue.refused:
+                fixable = f"CHƯA SỬA [{issue.refused}]: {REFUSED_MESSAGE}"
             state = "đã sửa" if issue.repaired else fixable
             click.echo(f"  - [{issue.kind}] {issue.subject}: {issue.message} ({state})")
         if report.clean:
