@@ -27,13 +27,13 @@ run_part() {  # name, Redis database, pytest arguments...
   local name=$1 db=$2
   shift 2
   KHO_TEST_REDIS_URL="$redis_base/$db" \
-    .venv/bin/pytest -q -p no:cacheprovider --basetemp="$runs_tmp/$name" "$@" \
+    .venv/bin/pytest -q -p no:cacheprovider --durations=15 --basetemp="$runs_tmp/$name" "$@" \
     >"$runs_tmp/$name.log" 2>&1
 }
 declare -A parts=(
   [signatures]="tests/signatures"
-  [store]="tests/repository tests/contract tests/search tests/text tests/metadata tests/signing"
-  [service]="tests/web tests/pipeline tests/retention"
+  [store]="tests/repository tests/contract tests/search tests/retention tests/text tests/metadata tests/signing"
+  [service]="tests/web tests/pipeline"
 )
 # Every folder of tests/ is in exactly one part: a new folder must be added above.
 listed=" ${parts[*]} "
