@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
 from kho.errors import StoreUnavailable
+from repository.records import Repository
 from repository.storage.durability import Durability
 from repository.storage.group import NewObject, Settling, write_group
 from repository.storage.local import LocalStore
@@ -85,12 +87,14 @@ def _step(path: str) -> int:
     raise AssertionError(f"an object no step names: {rel}")
 
 
-def test_a_registered_creation_syncs_each_name_before_what_depends_on_it(tmp_path: Path) -> None:
-    store, keys, rec = _stores(tmp_path)
-    repo = new_repository(store, keys)
+def _second_record(
+    repo: Repository, rec: Recorder, *, forget: Callable[[], None]
+) -> tuple[Seen, Seen, dict[str, int]]:
+    """Create a record after a first one (so the store's folders exist), ``forget`` what was
+    recorded in between; what was visible before, the names it made, each name's step."""
     repo.create_document("den", incoming(code_number="1"), pdf_bytes("earlier"), "a.pdf", CLERK)
     before = rec.visible()
-    rec.calls.clear()
+    forget()
     repo.create_document("den", incoming(code_number="2"), pdf_bytes("second", size=200_000), "b.pdf", CLERK)
     new = rec.visible() - before
     steps = {path: _step(path) for path, _ in new}
@@ -98,6 +102,12 @@ def test_a_registered_creation_syncs_each_name_before_what_depends_on_it(tmp_pat
     for path in steps:
         if path.endswith("/content"):
             steps[str(Path(path).parent)] = 1
+    return before, new, steps
+
+
+def test_a_registered_creation_syncs_each_name_before_what_depends_on_it(tmp_path: Path) -> None:
+    store, keys, rec = _stores(tmp_path)
+    before, new, steps = _second_record(new_repository(store, keys), rec, forget=rec.calls.clear)
     assert set(steps.values()) == set(range(len(STEPS))), steps
     for name in new:
         path, _ = name
@@ -232,16 +242,7 @@ def test_no_step_links_a_name_before_the_syncs_of_the_step_before_it_ended(tmp_p
     store = LocalStore(tmp_path / "s", durability=rec)
     keys = LocalStore(tmp_path / "k", durability=rec)
     rec.roots = [store.root, keys.root]
-    repo = new_repository(store, keys)
-    repo.create_document("den", incoming(code_number="1"), pdf_bytes("earlier"), "a.pdf", CLERK)
-    before = rec.visible()
-    rec.syncs.clear()
-    repo.create_document("den", incoming(code_number="2"), pdf_bytes("second", size=200_000), "b.pdf", CLERK)
-    new = rec.visible() - before
-    steps = {path: _step(path) for path, _ in new}
-    for path in steps:
-        if path.endswith("/content"):
-            steps[str(Path(path).parent)] = 1
+    before, new, steps = _second_record(new_repository(store, keys), rec, forget=rec.syncs.clear)
     for name in new:
         path, _ = name
         ended = [end for where, began, end in rec.syncs if where == str(Path(path).parent) and name in began]
