@@ -470,10 +470,17 @@ class AuditLog:
                     seq, prev = written[-1].seq + 1, written[-1].hash
                     self._next = (seq, prev)
                     self._protect(key)
-            finally:
+            except BaseException as error:
+                # What was written is witnessed all the same; a refusal to move the witness
+                # (a cut found meanwhile) is the cause of this error, not its replacement.
                 if out:
-                    self._write_witness(out[-1].seq, out[-1].hash)
+                    try:
+                        self._write_witness(out[-1].seq, out[-1].hash)
+                    except Exception as witness_error:
+                        raise error from witness_error
+                raise
             if out:
+                self._write_witness(out[-1].seq, out[-1].hash)
                 self._index_appended(out, homes)
         if late:
             raise late[0]

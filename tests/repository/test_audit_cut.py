@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
-from kho.errors import AuditChainBroken
+from kho.errors import AuditChainBroken, StoreUnavailable
 from repository import formats
-from repository.audit import EVENTS_PREFIX, WITNESS_KEY, read_witness
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditLog, EventDraft, event_key, read_witness
 from repository.fsck import REFUSED_CHAIN_BROKEN, fsck
 from repository.records import Repository
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.local import LocalStore
 
 BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
 
@@ -218,3 +219,31 @@ def test_an_append_under_a_witnessed_event_that_does_not_parse_is_refused(
     store.delete(WITNESS_KEY)  # and without the witness: the log cannot be shown to be one act
     with pytest.raises(AuditChainBroken):
         new_repository(store, keys).audit.append("clerk", "content:read", record_id="x")
+
+
+class _FailingEventWrite(LocalStore):
+    """A local folder whose next write of the event object ``fail_at`` fails (a disk error)."""
+
+    fail_at: str | None = None
+
+    def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
+        if key == self.fail_at:
+            self.fail_at = None
+            raise StoreUnavailable("không ghi được (lỗi đĩa giả lập)")
+        return super().put_if_absent(key, data)
+
+
+def test_a_failed_act_whose_witness_is_refused_raises_its_own_error_caused_by_the_cut(tmp_path: Path) -> None:
+    """An act's second event object fails to write after its first was written, and the witness
+    it must then move was deleted meanwhile: the caller gets the act's own error (a retry or an
+    operator needs it), with the refusal as its cause — neither is lost."""
+    store = _FailingEventWrite(tmp_path / "s", fsync=False)
+    log = AuditLog(store, group_commit=False)
+    log.append("clerk", "content:read", record_id="a")  # this process has seen the witness
+    store.delete(WITNESS_KEY)
+    store.fail_at = event_key(2)
+    drafts = [EventDraft("clerk", "content:read", record_id=r) for r in ("b", "c")]
+    with pytest.raises(StoreUnavailable) as raised:
+        log.append_many(drafts)
+    assert isinstance(raised.value.__cause__, AuditChainBroken)
+    assert _event_keys(store) == [event_key(0), event_key(1)] and not store.exists(WITNESS_KEY)
