@@ -202,7 +202,7 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
             witness = read_witness(store)
         except NotFound:
             if may_lack is None:
-                may_lack = _first_act_only(store)
+                may_lack = first_act_only(store)
             if may_lack:
                 return None
             if pause is not None:
@@ -235,9 +235,10 @@ def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
     return WitnessedEnd(seq, first, items)
 
 
-def _first_act_only(store: ObjectStore) -> bool:
+def first_act_only(store: ObjectStore) -> bool:
     """Whether every event of the log (none, too) shares one moment (the events of one append
-    do): the log holds at most its first act. Stops at the second moment."""
+    do): the log holds at most its first act. Stops at the second moment. The one rule for a
+    log that may lack its witness (an append's check, ``kho fsck``'s repair of it)."""
     moments = set()
     for info in store.list(EVENTS_PREFIX):
         try:

@@ -28,7 +28,7 @@ from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, Notification, Token, Unit
 from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
-from repository.audit import EVENTS_PREFIX, WITNESS_KEY, VerifyReport, parse_object
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, VerifyReport, first_act_only, parse_object
 from repository.records import (
     CREATION_EVENTS,
     Actor,
@@ -600,8 +600,7 @@ def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:
         return False
     if repo.anchor is not None and folder_checkpoints(repo.anchor.checkpoint_dir):
         return False
-    moments = {event.at for event in repo.audit.events()}
-    return len(moments) == 1
+    return first_act_only(store)
 
 
 def _restore_marker(repo: Repository, record_id: str) -> None:
