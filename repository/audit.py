@@ -40,7 +40,7 @@ from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
-from repository.storage.group import NewObject, Settling, write_group, written
+from repository.storage.group import NewObject, Settling, start_after_fork, write_group, written
 
 
 def _warn(message: str, *args: object) -> None:
@@ -384,6 +384,15 @@ class AuditLog:
         self.reads = 0
         """Stored objects parsed by this log (how much of the log a read touched)."""
         self._batch = threading.local()
+        start_after_fork(self)
+
+    def _start_after_fork(self) -> None:
+        """In the child of a ``fork`` (``storage.group.start_after_fork``): new locks (one held
+        by another thread of the parent at the fork would be held for ever here). The next
+        append looks the log's head up again: the parent may write on meanwhile."""
+        self._lock = threading.Lock()
+        self._index_lock = threading.Lock()
+        self._next = None
 
     # -- writing ---------------------------------------------------------------------------
     def append(

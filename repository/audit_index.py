@@ -28,6 +28,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Protocol
 
+from repository.storage.group import start_after_fork
+
 SCHEMA_VERSION = "2"
 
 
@@ -93,6 +95,17 @@ class SqliteRecordIndex:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._inherited: list[sqlite3.Connection] = []
+        start_after_fork(self)
+
+    def _start_after_fork(self) -> None:
+        """In the child of a ``fork`` (``storage.group.start_after_fork``): a new lock, and the
+        child opens its own connection (SQLite's must not be used across a fork; the parent's is
+        kept unused, never closed here: closing acts on the parent's file locks)."""
+        self._lock = threading.Lock()
+        if self._conn is not None:
+            self._inherited.append(self._conn)
+        self._conn = None
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:

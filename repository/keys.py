@@ -17,7 +17,7 @@ from typing import Any
 
 from kho.errors import AlreadyExists, IntegrityError, KeyDestroyed, KeyUnwrapFailed, NotFound
 from repository.storage.base import ObjectStore
-from repository.storage.group import NewObject
+from repository.storage.group import NewObject, start_after_fork
 
 _MAGIC = b"KHO1"
 _NONCE = 12
@@ -43,6 +43,12 @@ class KeyRing:
         self.master_key = master_key
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
+        start_after_fork(self)
+
+    def _start_after_fork(self) -> None:
+        """In the child of a ``fork`` (``storage.group.start_after_fork``): a new lock (one held
+        by another thread of the parent at the fork would be held for ever here)."""
         self._lock = threading.Lock()
 
     @staticmethod

@@ -20,7 +20,7 @@ from kho.errors import AlreadyExists, FieldError, KhoError, RegisterSeriesAmbigu
 from repository import formats
 from repository.metadata import DocumentMetadata
 from repository.storage.base import ObjectStore
-from repository.storage.group import NewObject, Settling, write_group
+from repository.storage.group import NewObject, Settling, start_after_fork, write_group
 from repository.vocabulary import (
     COPY_TYPES,
     LEGAL_TYPES,
@@ -266,6 +266,18 @@ class Registers:
         """Per register, the directory sync of the last entry written here, when its writer left
         it running (``allocate(..., settling=)``): the next entry waits for it."""
         self._lock = threading.Lock()
+        start_after_fork(self)
+
+    def _start_after_fork(self) -> None:
+        """In the child of a ``fork`` (``storage.group.start_after_fork``): a new lock (one held
+        by another thread of the parent at the fork would be held for ever here), and the
+        entries' syncs left running are the parent's, which the child cannot wait for: the
+        child allocates as a new process would (the parent finishes those syncs; until then a
+        number the child links may be visible before the one before it is durable, the window
+        every other writer process has too: NOTES-r3, "Across processes")."""
+        self._lock = threading.Lock()
+        self._unsettled = {}
+        self._next = {}
 
     def _newest(self, prefix: str, after: str | None = None) -> int:
         newest = 0

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
-from kho.errors import AlreadyExists
+from kho.errors import AlreadyExists, StoreUnavailable
 from repository.storage.base import ObjectInfo, ObjectStore, Staged
 
 if TYPE_CHECKING:  # imported where a group is written: a read-only command never needs them
@@ -56,14 +57,35 @@ def _mark_pool_thread() -> None:
     _in_pool.worker = True
 
 
-def _forget_pool_after_fork() -> None:
-    """A child of ``fork`` has none of the parent's threads, and a lock held by one of them at
-    the fork would stay held: start from nothing."""
+class StartsAfterFork(Protocol):
+    def _start_after_fork(self) -> None:
+        """Called in the child of a ``fork`` before any other code runs there: replace every
+        lock (and whatever else only the parent's threads could finish) with a new one."""
+
+
+_after_fork: weakref.WeakSet[StartsAfterFork] = weakref.WeakSet()
+
+
+def start_after_fork(owner: StartsAfterFork) -> None:
+    """Have ``owner._start_after_fork()`` called in the child of every later ``fork``: the
+    objects of a process that hold a lock (the audit log, the key ring, the registers, an S3
+    store) register here when they are made."""
+    _after_fork.add(owner)
+
+
+def _start_afresh_after_fork() -> None:
+    """The one fork hook of the write path. A child of ``fork`` has only the thread that forked:
+    a lock that another thread held at that instant stays held for ever, and a pool's threads
+    and the futures they were to complete are gone. The pools are forgotten (the child makes
+    its own), every registered owner replaces its locks, and a :class:`Settling` inherited with
+    syncs pending refuses to wait for them (:meth:`_Syncs.finish`)."""
     global _pools, _pool_pid, _pool_lock
     _pools, _pool_pid, _pool_lock = {}, 0, threading.Lock()
+    for owner in list(_after_fork):
+        owner._start_after_fork()
 
 
-os.register_at_fork(after_in_child=_forget_pool_after_fork)
+os.register_at_fork(after_in_child=_start_afresh_after_fork)
 
 
 class _Sent:
@@ -304,13 +326,25 @@ class _Syncs:
     ) -> None:
         self._objects, self._staged, self._out = objects, staged, out
         self._start, self._upto, self._jobs, self._results = start, upto, jobs, results
+        self._pid = os.getpid()
 
     def finish(self) -> Exception | None:
         """Wait for the syncs; an object whose directory could not be synced gets that error as
-        its outcome (the first such error is returned); the others are known durable."""
+        its outcome (the first such error is returned); the others are known durable.
+
+        In the child of a ``fork`` the syncs were started in the parent, by threads the child
+        does not have: waiting would never end, so every one of them counts as failed (the
+        child cannot know whether they succeeded)."""
         objects, staged, out = self._objects, self._staged, self._out
         first: Exception | None = None
-        results = [future.result() for future in self._results]
+        if self._pid != os.getpid():
+            inherited = StoreUnavailable(
+                "Tiến trình con (fork) không chờ được việc đồng bộ thư mục mà tiến trình cha đã"
+                " bắt đầu: không biết các đối tượng vừa ghi đã bền vững hay chưa."
+            )
+            results: list[Exception | None] = [inherited] * len(self._results)
+        else:
+            results = [future.result() for future in self._results]
         for ((_, directory), store), error in zip(self._jobs.items(), results, strict=True):
             if error is None:
                 continue

@@ -26,8 +26,9 @@ has just made, or one every writer writes with the same bytes) and ``put`` of a 
 
 Fork safety: a child of ``fork`` has only the thread that forked, so a lock another thread held
 at that moment stays held for ever, and the parent's pooled connections are the parent's sockets.
-After a ``fork`` every store of the child starts afresh (:func:`_start_stores_after_fork`): a new
-lock and no client, so its first request builds the child's own connection pool. The parent's
+After a ``fork`` every store of the child starts afresh (:meth:`S3Store._start_after_fork`, run by
+the write path's one fork hook, ``storage.group.start_after_fork``): a new lock and no client, so
+its first request builds the child's own connection pool. The parent's
 client is kept in the child unused, never closed (closing it takes locks of its pool that a parent
 thread may have held, and would act on the parent's connections). The store also pickles as its
 configuration, so one store may be handed to worker processes.
@@ -41,7 +42,6 @@ import re
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
@@ -66,6 +66,7 @@ from kho.errors import (
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository.storage.base import ObjectInfo, ObjectStore, Retention
+from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
 T = TypeVar("T")
@@ -114,20 +115,8 @@ def _xml_text(xml: bytes, tag: str) -> str | None:
     return None
 
 
-_stores: weakref.WeakSet[S3Store] = weakref.WeakSet()
-"""Every store of this process (made or unpickled), to start afresh after a ``fork``."""
 _inherited: list[Minio] = []
 """Clients a ``fork`` child inherited: kept so that nothing closes or collects them here."""
-
-
-def _start_stores_after_fork() -> None:
-    """In the child of a ``fork``: every store gets a new lock and no client (see the module's
-    docstring)."""
-    for store in list(_stores):
-        store._start_after_fork()
-
-
-os.register_at_fork(after_in_child=_start_stores_after_fork)
 
 
 class S3Store(ObjectStore):
@@ -182,7 +171,7 @@ class S3Store(ObjectStore):
         self._lock = threading.RLock()
         self._client_obj: Minio | None = None
         self._conditional = conditional_create
-        _stores.add(self)
+        start_after_fork(self)
         if create_bucket:
             self._open_buckets()
 
@@ -207,7 +196,7 @@ class S3Store(ObjectStore):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
-        _stores.add(self)
+        start_after_fork(self)
 
     def _start_after_fork(self) -> None:
         """Called in the child of a ``fork``, before any other code runs there."""

@@ -1,0 +1,139 @@
+"""A ``fork`` child of a process that writes records can write at once (``storage.group``'s one
+fork hook).
+
+A child has only the thread that forked: a lock another thread held at that instant is held for
+ever in the child, and the pool threads that were to finish a :class:`Settling`'s directory
+syncs are gone. Each test forks for real while another thread of the parent holds one of the
+write path's locks (the audit log's, the key ring's, the registers') or while a
+:class:`Settling` has a sync still running; the child must create a registered document within a
+time limit (and, for the Settling, be told at once that it cannot wait for the parent's syncs).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kho_testing import CLERK, incoming, new_repository
+
+from kho.errors import StoreUnavailable
+from repository.records import Repository
+from repository.storage.durability import Durability
+from repository.storage.group import NewObject, Settling, write_group, written
+from repository.storage.local import LocalStore
+
+CHILD_LIMIT_S = 60.0
+"""Generous for a loaded machine: the child writes one record on a local folder."""
+
+
+def _in_child(work: Callable[[], None]) -> str:
+    """Fork; the child runs ``work`` and reports ``ok`` or its error on a pipe. The child's report
+    (``"stuck"`` if it has none within :data:`CHILD_LIMIT_S`; the child is then killed)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read_end)
+        code = 1
+        try:
+            work()
+            os.write(write_end, b"ok")
+            code = 0
+        except BaseException as exc:
+            os.write(write_end, f"{type(exc).__name__}: {exc}".encode()[:4000])
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], CHILD_LIMIT_S)
+        report = os.read(read_end, 4096).decode() if ready else "stuck"
+    finally:
+        os.close(read_end)
+        if report == "stuck":
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return report
+
+
+def _create(repo: Repository, number: str) -> Callable[[], None]:
+    def work() -> None:
+        content = b"%PDF-1.4 child " + number.encode()
+        repo.create_document("den", incoming(code_number=number), content, "a.pdf", CLERK)
+
+    return work
+
+
+@pytest.mark.parametrize("owner", ["audit", "keys", "registers"])
+def test_a_child_forked_while_another_thread_holds_a_write_lock_writes_a_record(
+    tmp_path: Path, owner: str
+) -> None:
+    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
+    _create(repo, "1")()  # the parent has written: its log knows its head, its pools run
+    lock = getattr(repo, owner)._lock
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holding.set()
+            release.wait(CHILD_LIMIT_S * 2)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        report = _in_child(_create(repo, "2"))
+    finally:
+        release.set()
+        holder.join()
+    assert report == "ok"
+    numbers = [entry.number for entry in repo.registers.all_entries()]
+    assert numbers == [1, 2]
+    assert repo.audit.verify().ok
+
+
+class _HeldSync(Durability):
+    """Holds every directory sync under ``held`` until released (a slow disk)."""
+
+    def __init__(self) -> None:
+        self.held: str | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def directory(self, path: Path) -> None:
+        if self.held is not None and self.held in str(path):
+            self.holding.set()
+            self.release.wait(CHILD_LIMIT_S * 2)
+        super().directory(path)
+
+
+def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_path: Path) -> None:
+    rec = _HeldSync()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    repo = new_repository(store, LocalStore(tmp_path / "k"))
+    _create(repo, "1")()
+    settling = Settling()
+    rec.held = "/objects/held/"
+    outcomes = write_group(
+        [NewObject(store, "held/a/one", b"1"), NewObject(store, "held/b/two", b"2")], settling=settling
+    )
+    assert all(written(o) for o in outcomes)
+    assert rec.holding.wait(10)  # a pool thread of the parent is inside the sync
+
+    def work() -> None:
+        rec.held = None  # the child's own syncs are not held
+        with pytest.raises(StoreUnavailable):
+            settling.wait()
+        settling.wait()  # refused once: nothing is left pending
+        _create(repo, "2")()
+
+    try:
+        report = _in_child(work)
+    finally:
+        rec.release.set()
+        settling.wait()  # the parent's own wait ends normally
+    assert report == "ok"
+    assert [entry.number for entry in repo.registers.all_entries()] == [1, 2]
