@@ -155,6 +155,18 @@ class LocalStore(ObjectStore):
             here = here.parent
         return {parent} | changed
 
+    def _prepare_directory(self, directory: Path) -> set[Path]:
+        """Make ``directory`` (again, if it was removed); the directories to sync once a name is
+        linked or renamed into it: it, the parent of each directory made, and the parent of it
+        and of each ancestor not known durable — also one found already there, which a writer
+        that crashed before its sync may have made (its entry not durable in its parent)."""
+        changed = self._make_dirs(directory) | {directory}
+        here = directory
+        while here not in self._dirs_made and here != self.root:
+            changed.add(here.parent)
+            here = here.parent
+        return changed
+
     def _settle(self, directory: Path) -> None:
         """``directory`` and its ancestors are durable (the syncs :meth:`_ensure_parent` named
         succeeded): later writes into it sync only it."""
@@ -413,7 +425,7 @@ class LocalStore(ObjectStore):
         if not path.exists():
             return None
         vdir = self.root / "versions" / key
-        archived = self._make_dirs(vdir) | {vdir}
+        archived = self._prepare_directory(vdir)
         old = self._version_of(path)
         archive = vdir / self._archive_name(old)
         try:
@@ -425,7 +437,11 @@ class LocalStore(ObjectStore):
             return None
         if not self.fsync:
             return None  # nothing to sync (KHO_FSYNC=false): no thread either
-        return beside(self._sync_dirs, archived)
+        return beside(self._sync_and_settle, archived, vdir)
+
+    def _sync_and_settle(self, directories: set[Path], directory: Path) -> None:
+        self._sync_dirs(directories)
+        self._settle(directory)
 
     # -- retention -------------------------------------------------------------------------
     def _meta_path(self, key: str) -> Path:
@@ -443,10 +459,10 @@ class LocalStore(ObjectStore):
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
         path = self._meta_path(key)
         try:
-            directories = self._make_dirs(path.parent) | {path.parent}
+            directories = self._prepare_directory(path.parent)
             tmp = self._write_temp(json.dumps(meta).encode())
             os.replace(tmp, path)
-            self._sync_dirs(directories)
+            self._sync_and_settle(directories, path.parent)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
 

@@ -136,6 +136,29 @@ def test_a_put_syncs_the_directories_it_made_and_keeps_the_old_version_first(tmp
     assert store.get("a/b/c") == b"two"
 
 
+def test_a_directory_found_already_made_is_synced_in_its_parent_by_an_archive_and_a_retention(
+    tmp_path: Path,
+) -> None:
+    # A writer that crashed after mkdir and before syncing the parent left these directories:
+    # their entries may not survive a power loss, so the first write into each syncs the parent.
+    LocalStore(tmp_path / "s").put_if_absent("a/b", b"one")
+    for crashed in ("versions/a/b", "meta/a"):
+        (tmp_path / "s" / crashed).mkdir(parents=True)
+    store, _, rec = _stores(tmp_path)  # a new process: it made none of them
+    store.put("a/b", b"two")  # the old version is archived into versions/a/b
+    store.set_legal_hold("a/b", True)  # the retention file goes into meta/a
+    calls = rec.directory_calls()
+    for parent in ("versions/a", "versions", "meta"):
+        assert str(store.root / parent) in calls, parent
+    assert store.get("a/b") == b"two" and store.get_legal_hold("a/b")
+    rec.calls.clear()
+    store.set_legal_hold("a/b", False)  # known durable now: only the directories written into
+    store.put("a/b", b"three")
+    assert sorted(rec.directory_calls()) == sorted(
+        str(store.root / d) for d in ("versions/a/b", "objects/a", "meta/a")
+    )
+
+
 def test_a_group_syncs_each_directory_once_and_its_lead_first(tmp_path: Path) -> None:
     store, keys, rec = _stores(tmp_path)
     store.put_if_absent("d/0", b"x")
