@@ -459,8 +459,18 @@ class AuditLog:
         homes: list[int] = []  # per event: the first event of the object holding it
         size = MAX_BATCH if self.group_commit else 1
         late: list[BaseException] = []
+        # A process's first append checks the log's end against the witness before it takes the
+        # lock: a missing witness is read again for up to a second (checked_witness), and the
+        # other threads of the process need not queue behind that wait. The end found is only
+        # a starting point: the head is looked up from it under the lock (events written
+        # meanwhile follow it; the witness never moves down).
+        checked = self._next is None
+        end = self._checked_witness() if checked else None
         with self._lock:
-            seq, prev = self._next if self._next is not None else self._find_head()
+            if self._next is not None:
+                seq, prev = self._next
+            else:  # (not checked: the log was found cut meanwhile, and the check is made again)
+                seq, prev = self._find_head(end if checked else self._checked_witness())
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
@@ -671,10 +681,9 @@ class AuditLog:
             newest, seq = events[-1], seq + len(events)
         return None if newest is None else (newest.seq, newest.hash)
 
-    def _find_head(self) -> tuple[int, str]:
-        """The next free sequence number and the hash of the newest event, once the log's end
-        has been checked against its witness (:meth:`_checked_witness`)."""
-        end = self._checked_witness()
+    def _find_head(self, end: WitnessedEnd | None) -> tuple[int, str]:
+        """The next free sequence number and the hash of the newest event, from the log's end
+        checked against its witness (``end``, from :meth:`_checked_witness`)."""
         if end is not None:
             start = end.seq
         else:

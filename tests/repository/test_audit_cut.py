@@ -13,7 +13,7 @@ import pytest
 from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import AuditChainBroken, StoreUnavailable
-from repository import formats
+from repository import audit, formats
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditLog, EventDraft, event_key, read_witness
 from repository.fsck import REFUSED_CHAIN_BROKEN, fsck
 from repository.records import Repository
@@ -247,3 +247,19 @@ def test_a_failed_act_whose_witness_is_refused_raises_its_own_error_caused_by_th
         log.append_many(drafts)
     assert isinstance(raised.value.__cause__, AuditChainBroken)
     assert _event_keys(store) == [event_key(0), event_key(1)] and not store.exists(WITNESS_KEY)
+
+
+def test_a_new_process_waits_for_a_missing_witness_without_holding_the_logs_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patience for a witness that a new store's first writers are about to write (up to a
+    second) is spent outside the log's lock: the process's other threads do not queue behind
+    it (NOTES-r4, "Reported, not fixed")."""
+    store, keys = _stores("local", tmp_path)
+    _three_records_then_cut(store, keys)
+    log = new_repository(store, keys).audit  # a new process: it has not seen the witness
+    held_while_waiting: list[bool] = []
+    monkeypatch.setattr(audit.time, "sleep", lambda seconds: held_while_waiting.append(log._lock.locked()))
+    with pytest.raises(AuditChainBroken):
+        log.append("system", "test:cut")
+    assert held_while_waiting == [False] * len(audit.WITNESS_PATIENCE)
