@@ -60,8 +60,9 @@ class Staged:
         return frozenset()
 
     def synced(self) -> None:
-        """Every directory of :meth:`unsynced_directories` was synced (the group calls it): the
-        local folder then trusts the object's directory for later writes."""
+        """Every directory of :meth:`unsynced_directories` was synced (the group calls it): none
+        is left unsynced, and the local folder then trusts the object's directory for later
+        writes."""
 
 
 class ObjectStore(abc.ABC):

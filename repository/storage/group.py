@@ -311,6 +311,23 @@ def _outcome(obj: NewObject, publish: Staged) -> Outcome:
         return exc
 
 
+def _durable_outcome(obj: NewObject, publish: Staged) -> Outcome:
+    """:func:`_outcome` of an object published in a pool thread, its link made durable in that
+    thread too: an interrupted group stops waiting for its threads after
+    :data:`SETTLE_SECONDS`, and a link that lands later has no group left to sync it. (The
+    backends sent here today, S3 and the stores' own creates, are durable when publish returns:
+    nothing to sync.)"""
+    outcome = _outcome(obj, publish)
+    directories = publish.unsynced_directories()
+    if written(outcome) and directories:
+        try:
+            obj.store.sync_directories(set(directories))
+        except Exception as exc:
+            return exc
+        publish.synced()
+    return outcome
+
+
 class _Syncs:
     """The directory syncs of the links of objects ``start..upto-1`` of a group, started."""
 
@@ -525,7 +542,7 @@ def _publish_concurrently(
                 out[i] = _outcome(obj, item)
                 tell(i, out[i])
             else:
-                futures[i] = _submit(_small(obj), sent.run, i, _outcome, obj, item)
+                futures[i] = _submit(_small(obj), sent.run, i, _durable_outcome, obj, item)
         for i in list(futures):
             out[i] = futures[i].result()
             tell(i, out[i])

@@ -551,6 +551,7 @@ class _LocalStaged(Staged):
         return self._unsynced
 
     def synced(self) -> None:
+        self._unsynced = frozenset()  # a later sync of the group has nothing left to do for it
         self._local._settle(self._path.parent)
 
     def discard(self) -> None:
