@@ -468,6 +468,12 @@ class AuditLog:
         end = self._checked_witness() if checked else None
         with self._lock:
             if self._next is not None:
+                # Not checked again per act: a witness deleted (with the tail) while this process
+                # runs is found when this act moves it (_write_witness refuses, and the next
+                # append checks the log). This act is then written past the gap, chained to the
+                # removed event's hash: evidence ``verify`` names, not a cover. A check here
+                # would cost a request per act under this lock (S3: a HEAD; local: +0.10 M
+                # instructions, +6 %: bench/NOTES-h2.md) and still leave the same race.
                 seq, prev = self._next
             else:  # (not checked: the log was found cut meanwhile, and the check is made again)
                 seq, prev = self._find_head(end if checked else self._checked_witness())
