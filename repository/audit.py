@@ -369,6 +369,9 @@ class AuditLog:
         self._witnessed = -1
         self._witness_seen = False
         """This process has read or written the witness: from then on it is never missing."""
+        self._cuts_found = 0
+        """Appends refused because the witness went missing (a witness check made before one of
+        them is not used after it)."""
         # Events never change once written (each is hash-chained; ``verify`` reads the store, not
         # this): queries keep the ones they parsed, so a page's history does not re-read the log.
         self._parsed: dict[str, list[AuditEvent]] = {}
@@ -464,7 +467,7 @@ class AuditLog:
         # other threads of the process need not queue behind that wait. The end found is only
         # a starting point: the head is looked up from it under the lock (events written
         # meanwhile follow it; the witness never moves down).
-        checked = self._next is None
+        checked, cuts = self._next is None, self._cuts_found
         end = self._checked_witness() if checked else None
         with self._lock:
             if self._next is not None:
@@ -475,8 +478,9 @@ class AuditLog:
                 # would cost a request per act under this lock (S3: a HEAD; local: +0.10 M
                 # instructions, +6 %: bench/NOTES-h2.md) and still leave the same race.
                 seq, prev = self._next
-            else:  # (not checked: the log was found cut meanwhile, and the check is made again)
-                seq, prev = self._find_head(end if checked else self._checked_witness())
+            else:  # checked again if another thread's append found the log cut meanwhile
+                fresh = checked and cuts == self._cuts_found
+                seq, prev = self._find_head(end if fresh else self._checked_witness())
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
@@ -656,6 +660,7 @@ class AuditLog:
             except NotFound:
                 if self._witness_seen and not restoring:
                     self._next = None
+                    self._cuts_found += 1
                     raise _cut(
                         "Bản ghi chứng (witness) của nhật ký kiểm toán đã bị xóa trong khi hệ thống"
                         " đang chạy: không ghi lại để khỏi che phần cuối nhật ký có thể đã bị cắt."

@@ -7,6 +7,7 @@ repairs and still takes appends. On the local folder and on S3 (Ceph RGW)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,46 @@ def test_a_new_process_waits_for_a_missing_witness_without_holding_the_logs_lock
     with pytest.raises(AuditChainBroken):
         log.append("system", "test:cut")
     assert held_while_waiting == [False] * len(audit.WITNESS_PATIENCE)
+
+
+def test_a_witness_check_made_before_another_thread_found_the_cut_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process's first append checks the witness before it takes the log's lock; if,
+    while it waits for the lock, another thread's append finds the witness gone, the check is
+    made again under the lock: nothing is written past the cut."""
+    store, keys = _stores("local", tmp_path)
+    repo = new_repository(store, keys)
+    for n in (1, 2, 3):
+        _create(repo, n)
+    log = new_repository(store, keys).audit  # a new process
+    checked = threading.Event()
+    real_check = log._checked_witness
+
+    def check_then_tell() -> object:
+        end = real_check()
+        checked.set()
+        return end
+
+    monkeypatch.setattr(log, "_checked_witness", check_then_tell)
+    monkeypatch.setattr(audit.time, "sleep", lambda seconds: None)
+    refused: list[BaseException] = []
+
+    def first_append() -> None:
+        try:
+            log.append("clerk", "content:read", record_id="a")
+        except AuditChainBroken as exc:
+            refused.append(exc)
+
+    with log._lock:  # another thread of the process is appending
+        writer = threading.Thread(target=first_append)
+        writer.start()
+        assert checked.wait(30)  # the witness was there when checked; the writer waits for the lock
+        store.delete(_event_keys(store)[-1])
+        store.delete(WITNESS_KEY)
+        with pytest.raises(AuditChainBroken):  # what that other append's witness step meets
+            log._write_witness(10**6, "x")
+        events = _event_keys(store)
+    writer.join(30)
+    assert len(refused) == 1
+    assert _event_keys(store) == events  # nothing written past the cut
