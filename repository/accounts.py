@@ -67,7 +67,15 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
 from repository.audit import AuditLog
-from repository.policy import LEAVING, Decision, Principal, Role, manages_accounts_of, may_lock
+from repository.policy import (
+    LEAVING,
+    Decision,
+    Principal,
+    Role,
+    manages_accounts_of,
+    manages_rights_of,
+    may_lock,
+)
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
 
@@ -472,6 +480,20 @@ class AccountService:
             lambda p: manages_accounts_of(p, self.units_below, wanted),
             action=action,
             target=target,
+            source=source,
+        )
+
+    def _require_rights_admin(
+        self, actor: Account, target: Account, units: Iterable[str], *, action: str, source: str | None
+    ) -> None:
+        """The actor is a quản trị of every unit in ``units`` and not ``target`` themself
+        (:func:`~repository.policy.manages_rights_of`)."""
+        wanted = frozenset(units)
+        self._require(
+            actor,
+            lambda p: manages_rights_of(p, self.units_below, target.username, wanted),
+            action=action,
+            target=target.username,
             source=source,
         )
 
@@ -1049,12 +1071,8 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         wanted = self._memberships(memberships)
-        self._require_admin(
-            actor,
-            target.units | {m.unit for m in wanted},
-            action="account:roles",
-            target=target.username,
-            source=source,
+        self._require_rights_admin(
+            actor, target, target.units | {m.unit for m in wanted}, action="account:roles", source=source
         )
         before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
         if set(before.memberships) == set(after.memberships):
@@ -1084,9 +1102,7 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         level = self._clearance(clearance)
-        self._require_admin(
-            actor, target.units, action="account:clearance", target=target.username, source=source
-        )
+        self._require_rights_admin(actor, target, target.units, action="account:clearance", source=source)
         before, after = self._update(username, actor.username, lambda _: {"clearance": level})
         if before.clearance == after.clearance:
             return after

@@ -63,7 +63,17 @@ from repository.metadata import (
     parse_file,
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
-from repository.policy import Action, Principal, RecordFacts, Role, decide, hold_blocks, sees
+from repository.policy import (
+    Action,
+    Decision,
+    Principal,
+    RecordFacts,
+    Role,
+    decide,
+    decide_grant,
+    hold_blocks,
+    sees,
+)
 from repository.registers import (
     RegisterEntry,
     Registers,
@@ -907,7 +917,11 @@ class Repository:
         """Raise :class:`PermissionDenied` (audited) unless the policy allows the act."""
         if actor.system:
             return
-        decision = decide(actor.as_principal, action, self.facts(record) if record is not None else None)
+        facts = self.facts(record) if record is not None else None
+        self._enforce(actor, action, record, decide(actor.as_principal, action, facts))
+
+    def _enforce(self, actor: Actor, action: Action, record: Record | None, decision: Decision) -> None:
+        """Audit and refuse (:class:`PermissionDenied`) what the policy refused."""
         if decision.allowed:
             return
         self.audit.append(
@@ -1682,7 +1696,10 @@ class Repository:
         VI III.3.b, IV.1.d). A grant on a hồ sơ reaches every document in it. Audited."""
         for _ in range(20):
             current = self._load(record_id)
-            self.authorize(actor, Action.RECORD_GRANT, current)
+            if not actor.system:
+                wanted = ((), ()) if revoke else (users, units)
+                decision = decide_grant(actor.as_principal, self.facts(current), *wanted)
+                self._enforce(actor, Action.RECORD_GRANT, current, decision)
             self.refuse_if_held(current, Action.RECORD_GRANT)
             if revoke:
                 new_users = tuple(u for u in current.grant_users if u not in users)

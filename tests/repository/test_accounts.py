@@ -229,6 +229,27 @@ def test_an_admin_reset_requires_a_change_at_next_login(world: World) -> None:
         world.svc.authenticate(an.username, GOOD)
 
 
+
+def test_nobody_changes_their_own_roles_or_clearance(world: World) -> None:
+    """A quản trị manages accounts, not content: giving themselves a content role or a higher
+    clearance would let them read what they manage. Another quản trị of the unit does it."""
+    me = world.admin
+    with pytest.raises(PermissionDenied) as roles:
+        wanted = [Membership(ROOT, Role.QUAN_TRI), Membership(ROOT, Role.CHUYEN_VIEN)]
+        world.svc.set_roles(me.username, wanted, me)
+    assert roles.value.code == "SELF_CHANGE"
+    with pytest.raises(PermissionDenied) as clearance:
+        world.svc.set_clearance(me.username, 3, me)
+    assert clearance.value.code == "SELF_CHANGE"
+    unchanged = world.svc.get(me.username)
+    assert unchanged.clearance == 0 and {m.role for m in unchanged.memberships} == {Role.QUAN_TRI}
+    denied = [e for e in world.audit.events() if e.action == "access:denied"]
+    assert [e.details["action"] for e in denied][-2:] == ["account:roles", "account:clearance"]
+    # Another quản trị of the unit may.
+    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    assert world.svc.set_clearance(me.username, 1, other).clearance == 1
+
+
 # --- failed logins and locks -----------------------------------------------------------------
 
 

@@ -348,6 +348,27 @@ def test_a_units_own_clerk_registers_for_that_unit(
     assert [h["id"] for h in hits] == [rid]
 
 
+
+def test_a_quan_tri_does_not_grant_themselves_a_record(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A quản trị manages grants without reading content: a grant naming themselves is refused
+    (403 SELF_GRANT, audited), the original stays out of reach; granting someone else works."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    admin, me = people.headers("quan_tri"), people.usernames["quan_tri"]
+    own = client.post(f"/api/records/{rid}/grants", json={"users": [me]}, headers=admin)
+    assert own.status_code == 403 and own.json["error"]["code"] == "SELF_GRANT", own.json
+    assert client.get(f"/api/records/{rid}/content", headers=admin).status_code == 403
+    assert client.get(f"/api/records/{rid}/grants", headers=admin).json["users"] == []
+    denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
+    assert any(e.actor == me and e.details["code"] == "SELF_GRANT" for e in denied)
+    other = people.usernames["chuyen_vien_b"]
+    given = client.post(f"/api/records/{rid}/grants", json={"users": [other]}, headers=admin)
+    assert given.status_code == 200, given.json
+    reader = people.headers("chuyen_vien_b")
+    assert client.get(f"/api/records/{rid}/content", headers=reader).status_code == 200
+
+
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
     admin = people.headers("quan_tri")
     everyone = client.get("/api/accounts", headers=admin).json
