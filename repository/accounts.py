@@ -1047,6 +1047,10 @@ class AccountService:
         initial = passwords.generate_password()
         new_hash = passwords.hash_password(initial, self.hasher)
         now = self.clock()
+        # A reset is what a quản trị does when a password is lost or known to someone else: every
+        # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever
+        # holds one would be let in again once the person has set their new password.
+        revoked = self._revoke_all_tokens(target.username, actor.username, now)
         _, after = self._update(
             username,
             actor.username,
@@ -1057,9 +1061,27 @@ class AccountService:
             "account:password",
             source=source,
             at=now,
-            details={"username": after.username, "reset": True},
+            details={"username": after.username, "reset": True, "tokens_revoked": revoked},
         )
         return after, initial
+
+    def _revoke_all_tokens(self, username: str, actor: str, now: datetime) -> int:
+        """Revoke every token of ``username`` not yet revoked; returns how many were."""
+        revoked = 0
+        for token in self.tokens_of(username):
+            if token.revoked:
+                continue
+            try:
+                self.store.put_if_absent(
+                    token_revoked_key(token.digest),
+                    _dump(
+                        formats.TOKEN_REVOCATION, {"digest": token.digest, "at": _iso(now), "actor": actor}
+                    ),
+                )
+            except AlreadyExists:
+                continue
+            revoked += 1
+        return revoked
 
     # -- rights ----------------------------------------------------------------------------
     def set_roles(
