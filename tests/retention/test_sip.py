@@ -43,6 +43,27 @@ def test_a_closed_permanent_file_passes_the_independent_validator(
     assert actions == ["transfer:export", "transfer:receipt"]
 
 
+
+def test_a_file_goes_to_the_historical_archive_once(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """Once the archive's receipt of a hồ sơ's package is recorded, no second package of it is
+    exported, and no second receipt recorded; before the receipt a lost package may be redone."""
+    transfers, archivist = Transfers(kho.repo), people.actor("luu_tru")
+    first = transfers.export(permanent, tmp_path / "1", actor=archivist)
+    again = transfers.export(permanent, tmp_path / "2", actor=archivist)  # the first one got lost
+    transfers.record_receipt(first["transfer_id"], "Biên bản số 03/BB-LTLS", actor=archivist)
+    with pytest.raises(KhoError) as twice:
+        transfers.export(permanent, tmp_path / "3", actor=archivist)
+    assert twice.value.code == "SIP_ALREADY_TRANSFERRED" and "03/BB-LTLS" in twice.value.message
+    assert not (tmp_path / "3").exists()
+    with pytest.raises(KhoError) as second_receipt:
+        transfers.record_receipt(again["transfer_id"], "Biên bản số 04/BB-LTLS", actor=archivist)
+    assert second_receipt.value.code == "SIP_ALREADY_TRANSFERRED"
+    states = sorted(t["state"] for t in transfers.list(actor=archivist))
+    assert states == ["exported", "received"]
+
+
 def test_a_corrupted_package_fails_the_validator(
     kho: Kho, people: People, permanent: str, tmp_path: Path
 ) -> None:
