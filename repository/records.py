@@ -1650,6 +1650,15 @@ class Repository:
                 record_id=record_id,
                 state=current.state,
             )
+        if current.kind == KIND_FILE and current.state != "active":
+            # Its end date and thời hạn bảo quản decide when it may be destroyed or transferred:
+            # changed only through a reopening (with its reason, audited), then a new closing.
+            raise Conflict(
+                "Hồ sơ đã kết thúc: muốn sửa dữ liệu của hồ sơ phải mở lại hồ sơ.",
+                code="FILE_CLOSED",
+                record_id=record_id,
+                state=current.state,
+            )
         merged = {**current.metadata.to_dict(), **changes}
         if current.kind == KIND_FILE:
             if "start_date" in changes and "file_catalog" not in changes:
