@@ -136,6 +136,26 @@ def test_imports_refuse_bad_packages_with_codes(
     ]
 
 
+
+def test_an_import_with_a_malformed_size_is_refused_with_a_code(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """A METS SIZE that is not a number is a clear refusal (SIP_METS_INVALID, audited), not a
+    500 from int()."""
+    package = Transfers(kho.repo).build(permanent, tmp_path / "b", actor=people.actor("luu_tru"))
+    mets = package.root / "METS.xml"
+    text = mets.read_text()
+    assert 'SIZE="' in text
+    mets.write_text(text.replace('SIZE="', 'SIZE="x', 1))
+    hostile = tmp_path / "size.zip"
+    zip_package(package, hostile)
+    with pytest.raises(KhoError) as info:
+        import_package(kho.repo, hostile, actor=people.actor("luu_tru"))
+    assert info.value.code == "SIP_METS_INVALID" and "kích thước" in info.value.message
+    rejected = [e.details["code"] for e in kho.repo.audit.events() if e.action == "transfer:import-rejected"]
+    assert rejected == ["SIP_METS_INVALID"]
+
+
 def test_only_closed_permanent_files_are_packaged(kho: Kho, people: People, tmp_path: Path) -> None:
     limited, _ = closed_file(kho, people, notation="02.VP", maintenance="10 năm", docs=1)
     with pytest.raises(KhoError) as info:
