@@ -369,6 +369,28 @@ def test_a_quan_tri_does_not_grant_themselves_a_record(
     assert client.get(f"/api/records/{rid}/content", headers=reader).status_code == 200
 
 
+
+def test_a_grant_names_existing_accounts_and_units(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant to a name nobody has is refused (422, nothing written): it would do nothing
+    today and hand the record to whoever is later created under that name. A name typed in
+    another case is the account's stored name."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    head = people.headers("lanh_dao")
+    before = client.get(f"/api/records/{rid}", headers=head).json["version"]
+    ghost = client.post(f"/api/records/{rid}/grants", json={"users": ["annv2.ubnd"]}, headers=head)
+    assert ghost.status_code == 422 and ghost.json["error"]["code"] == "GRANT_USER_UNKNOWN", ghost.json
+    assert "annv2.ubnd" in json.dumps(ghost.json, ensure_ascii=False)
+    nowhere = client.post(f"/api/records/{rid}/grants", json={"units": ["999.99.99.H99"]}, headers=head)
+    assert nowhere.status_code == 422 and nowhere.json["error"]["code"] == "GRANT_UNIT_UNKNOWN"
+    assert client.get(f"/api/records/{rid}", headers=head).json["version"] == before
+    shouted = people.usernames["chuyen_vien_b"].upper()
+    given = client.post(f"/api/records/{rid}/grants", json={"users": [shouted]}, headers=head)
+    assert given.status_code == 200 and given.json["grant_users"] == [people.usernames["chuyen_vien_b"]]
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 200
+
+
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
     admin = people.headers("quan_tri")
     everyone = client.get("/api/accounts", headers=admin).json
