@@ -1981,6 +1981,7 @@ class Repository:
         self.authorize(actor, Action.RECORD_VIEW, document)
         if document.kind == KIND_FILE:
             raise NotFound(f"“{document_id}” không phải là văn bản.", record_id=document_id)
+        self._authorize_sharing(actor, current, document)
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
         if document_id in current.documents:
             return current
@@ -2005,6 +2006,27 @@ class Repository:
             pass
         self._emit(document)
         return record
+
+    def _authorize_sharing(self, actor: Actor, file: Record, document: Record) -> None:
+        """A grant on a hồ sơ reaches every document in it: putting a document in a hồ sơ
+        granted to people or units who do not see the document yet is granting it to them, and
+        needs the right to grant on the document (:func:`~repository.policy.decide_grant`)."""
+        if actor.system:
+            return
+        facts = self.facts(document)
+        users = set(file.grant_users) - facts.grant_users - {facts.created_by, actor.user}
+        units = set(file.grant_units) - facts.grant_units - {facts.unit}
+        if not users and not units:
+            return
+        decision = decide_grant(actor.as_principal, facts, users, units)
+        if not decision:
+            decision = Decision(
+                False,
+                decision.code,
+                "Hồ sơ này được chia sẻ cho người hoặc đơn vị chưa được xem văn bản: đưa văn bản vào"
+                " hồ sơ là cấp quyền xem văn bản cho họ. " + decision.message,
+            )
+        self._enforce(actor, Action.RECORD_GRANT, document, decision)
 
     def remove_from_file(
         self, file_id: str, document_id: str, *, expected_version: int, actor: Actor, reason: str = ""

@@ -391,6 +391,36 @@ def test_a_grant_names_existing_accounts_and_units(
     assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 200
 
 
+
+def test_putting_a_document_in_a_shared_file_is_granting_it(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant on a hồ sơ reaches its documents: a chuyên viên (who may not grant) cannot
+    hand a document of their unit to another unit by putting it in a hồ sơ shared with that
+    unit (403, audited, nothing written). The lãnh đạo, who may grant, can."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    officer, head, outsider = (people.headers(w) for w in ("chuyen_vien", "lanh_dao", "chuyen_vien_b"))
+    fields = {"file_notation": "09.VP", "title": "Hồ sơ phối hợp", "maintenance": "10 năm",
+              "creator": "Phạm Minh Chính", "start_date": "2026-01-05"}
+    fid = client.post("/api/files", json=fields, headers=officer).json["record_id"]
+    shared = client.post(f"/api/records/{fid}/grants", json={"units": ["000.01.18.H40"]}, headers=head)
+    assert shared.status_code == 200, shared.json
+    version = client.get(f"/api/records/{fid}", headers=officer).json["version"]
+    added = client.post(
+        f"/api/files/{fid}/documents", json={"document_id": rid, "expected_version": version}, headers=officer
+    )
+    assert added.status_code == 403 and "cấp quyền" in added.json["error"]["message"], added.json
+    assert client.get(f"/api/records/{fid}", headers=officer).json["documents"] == []
+    assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 403
+    denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
+    assert any(e.actor == people.usernames["chuyen_vien"] for e in denied)
+    by_head = client.post(
+        f"/api/files/{fid}/documents", json={"document_id": rid, "expected_version": version}, headers=head
+    )
+    assert by_head.status_code == 200, by_head.json
+    assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 200
+
+
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
     admin = people.headers("quan_tri")
     everyone = client.get("/api/accounts", headers=admin).json
