@@ -421,6 +421,30 @@ def test_putting_a_document_in_a_shared_file_is_granting_it(
     assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 200
 
 
+
+def test_a_records_audit_history_follows_the_auditors_clearance(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The policy lets a kiểm toán viên read a record's history up to their clearance: the
+    per-record audit route asks it (403 SECRECY_DENIED for a Mật record and an auditor cleared
+    for Thường), instead of answering every auditor from the whole log."""
+    accounts = people.kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    low, first = accounts.create_account("Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
+    accounts.change_password(low.username, first, PASSWORD)
+    low_token = accounts.issue_token(low.username, "test", accounts.get(low.username))
+    rid = register(client, people, signed["valid"], secrecy=2)["record_id"]
+    refused = client.get(f"/api/records/{rid}/audit", headers={"Authorization": f"Bearer {low_token}"})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "SECRECY_DENIED", refused.json
+    also = client.get(f"/api/audit?record={rid}", headers={"Authorization": f"Bearer {low_token}"})
+    assert also.status_code == 403
+    cleared = client.get(f"/api/records/{rid}/audit", headers=people.headers("kiem_toan"))
+    assert cleared.status_code == 200 and cleared.json["total"] >= 1
+    # An id that names no record: the auditor still reads what the log holds of it.
+    ghost = client.get("/api/audit?record=" + "0" * 24, headers={"Authorization": f"Bearer {low_token}"})
+    assert ghost.status_code == 200 and ghost.json["total"] == 0
+
+
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
     admin = people.headers("quan_tri")
     everyone = client.get("/api/accounts", headers=admin).json
