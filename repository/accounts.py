@@ -67,7 +67,15 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
 from repository.audit import AuditLog
-from repository.policy import LEAVING, Decision, Principal, Role, manages_accounts_of, may_lock
+from repository.policy import (
+    LEAVING,
+    Decision,
+    Principal,
+    Role,
+    manages_accounts_of,
+    manages_rights_of,
+    may_lock,
+)
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
 
@@ -472,6 +480,20 @@ class AccountService:
             lambda p: manages_accounts_of(p, self.units_below, wanted),
             action=action,
             target=target,
+            source=source,
+        )
+
+    def _require_rights_admin(
+        self, actor: Account, target: Account, units: Iterable[str], *, action: str, source: str | None
+    ) -> None:
+        """The actor is a quản trị of every unit in ``units`` and not ``target`` themself
+        (:func:`~repository.policy.manages_rights_of`)."""
+        wanted = frozenset(units)
+        self._require(
+            actor,
+            lambda p: manages_rights_of(p, self.units_below, target.username, wanted),
+            action=action,
+            target=target.username,
             source=source,
         )
 
@@ -1025,6 +1047,10 @@ class AccountService:
         initial = passwords.generate_password()
         new_hash = passwords.hash_password(initial, self.hasher)
         now = self.clock()
+        # A reset is what a quản trị does when a password is lost or known to someone else: every
+        # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever
+        # holds one would be let in again once the person has set their new password.
+        revoked = self._revoke_all_tokens(target.username, actor.username, now)
         _, after = self._update(
             username,
             actor.username,
@@ -1035,9 +1061,27 @@ class AccountService:
             "account:password",
             source=source,
             at=now,
-            details={"username": after.username, "reset": True},
+            details={"username": after.username, "reset": True, "tokens_revoked": revoked},
         )
         return after, initial
+
+    def _revoke_all_tokens(self, username: str, actor: str, now: datetime) -> int:
+        """Revoke every token of ``username`` not yet revoked; returns how many were."""
+        revoked = 0
+        for token in self.tokens_of(username):
+            if token.revoked:
+                continue
+            try:
+                self.store.put_if_absent(
+                    token_revoked_key(token.digest),
+                    _dump(
+                        formats.TOKEN_REVOCATION, {"digest": token.digest, "at": _iso(now), "actor": actor}
+                    ),
+                )
+            except AlreadyExists:
+                continue
+            revoked += 1
+        return revoked
 
     # -- rights ----------------------------------------------------------------------------
     def set_roles(
@@ -1049,12 +1093,8 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         wanted = self._memberships(memberships)
-        self._require_admin(
-            actor,
-            target.units | {m.unit for m in wanted},
-            action="account:roles",
-            target=target.username,
-            source=source,
+        self._require_rights_admin(
+            actor, target, target.units | {m.unit for m in wanted}, action="account:roles", source=source
         )
         before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
         if set(before.memberships) == set(after.memberships):
@@ -1084,9 +1124,7 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         level = self._clearance(clearance)
-        self._require_admin(
-            actor, target.units, action="account:clearance", target=target.username, source=source
-        )
+        self._require_rights_admin(actor, target, target.units, action="account:clearance", source=source)
         before, after = self._update(username, actor.username, lambda _: {"clearance": level})
         if before.clearance == after.clearance:
             return after

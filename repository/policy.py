@@ -25,7 +25,7 @@ Rules (Phụ lục VI III.3.b, IV.1.d; Thái Nguyên Điều 6):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -296,6 +296,30 @@ def can(principal: Principal, action: Action, facts: RecordFacts | None = None) 
     return decide(principal, action, facts).allowed
 
 
+def decide_grant(
+    principal: Principal, facts: RecordFacts, users: Iterable[str] = (), units: Iterable[str] = ()
+) -> Decision:
+    """Whether ``principal`` may grant sight of a record or hồ sơ to ``users`` and ``units``
+    (:attr:`Action.RECORD_GRANT`), given who they would be. Nobody gives themselves sight they do
+    not have: a quản trị grants without reading (naming themselves, or a unit where they hold a
+    content role, would let them read), and a lãnh đạo already sees what they grant."""
+    decision = decide(principal, Action.RECORD_GRANT, facts)
+    if not decision:
+        return decision
+    widened = replace(
+        facts,
+        grant_users=facts.grant_users | frozenset(users),
+        grant_units=facts.grant_units | frozenset(units),
+    )
+    if sees(principal, widened) and not sees(principal, facts):
+        return _denied(
+            "Không được tự cấp cho mình quyền xem văn bản/hồ sơ: việc cấp quyền cho chính người"
+            " cấp phải do người khác có thẩm quyền thực hiện.",
+            "SELF_GRANT",
+        )
+    return ALLOW
+
+
 _ACTION_LABELS = {
     Action.RECORD_VIEW: "xem văn bản",
     Action.RECORD_READ: "xem/tải tệp gốc",
@@ -489,6 +513,22 @@ def manages_accounts_of(
     if not reach or not set(target_units) <= reach:
         return _denied("Chỉ quản trị hệ thống của đơn vị mới được thực hiện thao tác này.")
     return ALLOW
+
+
+def manages_rights_of(
+    principal: Principal, units_below: UnitsBelow, target_user: str, target_units: Iterable[str]
+) -> Decision:
+    """Whether the person may change the roles or the clearance of ``target_user`` (of
+    ``target_units``): :func:`manages_accounts_of` them, and never their own — a quản trị who
+    gave themselves a content role or a higher clearance would read what they manage without
+    reading (another quản trị of the unit does it, audited)."""
+    if principal.user == target_user:
+        return _denied(
+            "Không được tự thay đổi vai trò hoặc mức tiếp cận thông tin mật của chính mình: hãy đề"
+            " nghị một quản trị khác thực hiện.",
+            "SELF_CHANGE",
+        )
+    return manages_accounts_of(principal, units_below, target_units)
 
 
 def may_lock(

@@ -583,6 +583,7 @@ class Transfers:
     def export(self, file_id: str, out_dir: Path, *, actor: Actor) -> dict[str, Any]:
         """Build, check (Kho's checksums and the independent validator), zip; refused with
         ``SIP_INVALID`` (nothing exported) when the validator finds an error. Audited."""
+        self._refuse_if_transferred(file_id)
         package = self.build(file_id, out_dir / "build", actor=actor)
         from retention.sip_import import check_checksums
 
@@ -633,6 +634,7 @@ class Transfers:
         current = self.transfers.latest(transfer_id)
         if current["state"] != "exported":
             raise SipError("Gói tin này đã được ghi nhận giao nhận.", code="RECEIPT_EXISTS")
+        self._refuse_if_transferred(str(current["file_id"]))
         body = {
             **current,
             "state": "received",
@@ -648,6 +650,21 @@ class Transfers:
             details={"transfer_id": transfer_id, "ref": reference.strip()},
         )
         return receipt
+
+    def _refuse_if_transferred(self, file_id: str) -> None:
+        """A hồ sơ goes to the Lưu trữ lịch sử once: refused (``SIP_ALREADY_TRANSFERRED``) when
+        the archive's receipt of one of its packages is recorded. (A package exported but not yet
+        received may be exported again, e.g. when the first copy was lost on the way.)"""
+        for transfer in self.transfers.all():
+            if transfer.get("file_id") == file_id and transfer.get("state") == "received":
+                receipt = transfer.get("receipt") or {}
+                raise SipError(
+                    "Hồ sơ này đã được nộp vào Lưu trữ lịch sử (biên bản giao nhận"
+                    f" “{receipt.get('ref', '')}”): không nộp lần thứ hai.",
+                    code="SIP_ALREADY_TRANSFERRED",
+                    record_id=file_id,
+                    transfer_id=transfer.get("transfer_id"),
+                )
 
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
         self.repo.authorize(actor, Action.TRANSFER)

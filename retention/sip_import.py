@@ -135,7 +135,14 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
                 code="SIP_CHECKSUM_MISMATCH",
                 file=href,
             )
-        if attrs.get("SIZE") and int(attrs["SIZE"]) != target.stat().st_size:
+        size = attrs.get("SIZE")
+        if size and not (size.isascii() and size.isdigit()):
+            raise SipError(
+                f"Tệp “{href}” có kích thước ghi trong METS không hợp lệ: “{size[:40]}”.",
+                code="SIP_METS_INVALID",
+                file=href,
+            )
+        if size and int(size) != target.stat().st_size:
             raise SipError(
                 f"Tệp “{href}” không khớp kích thước ghi trong METS.", code="SIP_CHECKSUM_MISMATCH", file=href
             )

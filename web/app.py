@@ -359,7 +359,7 @@ def create_app(
     @app.post("/api/records/<record_id>/grants")
     def grant(record_id: str) -> Response:
         data = _body()
-        record = service.grant(
+        record = kho.grant(
             _record_id(record_id),
             users=_strings(data, "users"),
             units=_strings(data, "units"),

@@ -473,7 +473,7 @@ def record_grant(
     ctx: Context, record_id: str, users: tuple[str, ...], units: tuple[str, ...], revoke: bool, as_json: bool
 ) -> None:
     """Phân quyền xem một văn bản hoặc hồ sơ (cả các văn bản trong hồ sơ) cho người, đơn vị."""
-    rec = ctx.repo.grant(record_id, users=users, units=units, revoke=revoke, actor=ctx.actor)
+    rec = ctx.kho.grant(record_id, users=users, units=units, revoke=revoke, actor=ctx.actor)
     _show_record(rec, as_json)
 
 

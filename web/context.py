@@ -7,12 +7,15 @@ Nothing a caller asserts (a header, a ``--user`` flag) ever names who acts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kho.config import Settings
+from kho.errors import AccountNotFound, FieldError, ValidationFailed
 from repository.accounts import Account, AccountService
 from repository.policy import Principal
-from repository.records import Actor, Repository
+from repository.records import Actor, Record, Repository
+from repository.vocabulary import nfc
 
 if TYPE_CHECKING:
     from ingest.pipeline import Pipeline
@@ -88,6 +91,40 @@ class Kho:
         from retention.service import RetentionService
 
         return RetentionService(self.repo)
+
+    def grant(
+        self,
+        record_id: str,
+        *,
+        users: Iterable[str] = (),
+        units: Iterable[str] = (),
+        revoke: bool = False,
+        actor: Actor,
+    ) -> Record:
+        """Grant (or revoke) sight of a record or hồ sơ, for the API, the pages and the CLI
+        alike: each account and unit granted must exist (``GRANT_USER_UNKNOWN``,
+        ``GRANT_UNIT_UNKNOWN``), named as it is stored. A name that matches nobody would be a
+        grant that does nothing today, and one an account created later under that name would
+        inherit. Revoking takes any name (a grant left to a removed account can go)."""
+        wanted_users, wanted_units = tuple(users), tuple(units)
+        if not revoke:
+            errors: list[FieldError] = []
+            names = []
+            for name in wanted_users:
+                try:
+                    names.append(self.accounts.get(nfc(name).strip().lower()).username)
+                except AccountNotFound:
+                    errors.append(FieldError("users", "GRANT_USER_UNKNOWN", f"Không có tài khoản “{name}”."))
+            known = {u.unit_id for u in self.accounts.units()}
+            errors += [
+                FieldError("units", "GRANT_UNIT_UNKNOWN", f"Không có đơn vị “{u}”.")
+                for u in wanted_units
+                if u not in known
+            ]
+            if errors:
+                raise ValidationFailed(errors)
+            wanted_users = tuple(names)
+        return self.repo.grant(record_id, users=wanted_users, units=wanted_units, revoke=revoke, actor=actor)
 
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))

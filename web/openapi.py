@@ -795,7 +795,7 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 "Cho phép (hoặc thu hồi) người/đơn vị xem",
                 "records",
                 record,
-                (404, 409),
+                (404, 409, 422),
                 parameters=RID,
                 body=_json_body(_object([], users=STRINGS, units=STRINGS, revoke={"type": "boolean"})),
             )

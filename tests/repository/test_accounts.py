@@ -229,6 +229,49 @@ def test_an_admin_reset_requires_a_change_at_next_login(world: World) -> None:
         world.svc.authenticate(an.username, GOOD)
 
 
+
+def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
+    """A reset is for a password lost or known to someone else: whoever holds a session or a
+    token of the account is not let in again once the person has set their new password."""
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    stolen = world.svc.issue_token(an.username, "web-session", an)
+    personal = world.svc.issue_token(an.username, "CLI máy trạm", an)
+    _, temporary = world.svc.reset_password(an.username, world.admin)
+    world.secrets += [stolen, personal, temporary]
+    world.svc.change_password(an.username, temporary, SECOND)
+    for secret in (stolen, personal):
+        with pytest.raises(TokenInvalid):
+            world.svc.resolve_token(secret)
+    assert all(t.revoked for t in world.svc.tokens_of(an.username))
+    reset = next(e for e in world.audit.events() if e.details.get("reset"))
+    assert reset.details["tokens_revoked"] == 2
+    # A token issued after the new password works.
+    after = world.svc.issue_token(an.username, "mới", world.svc.get(an.username))
+    world.secrets.append(after)
+    assert world.svc.resolve_token(after).username == an.username
+    assert_no_secret_in_audit(world)
+
+
+def test_nobody_changes_their_own_roles_or_clearance(world: World) -> None:
+    """A quản trị manages accounts, not content: giving themselves a content role or a higher
+    clearance would let them read what they manage. Another quản trị of the unit does it."""
+    me = world.admin
+    with pytest.raises(PermissionDenied) as roles:
+        wanted = [Membership(ROOT, Role.QUAN_TRI), Membership(ROOT, Role.CHUYEN_VIEN)]
+        world.svc.set_roles(me.username, wanted, me)
+    assert roles.value.code == "SELF_CHANGE"
+    with pytest.raises(PermissionDenied) as clearance:
+        world.svc.set_clearance(me.username, 3, me)
+    assert clearance.value.code == "SELF_CHANGE"
+    unchanged = world.svc.get(me.username)
+    assert unchanged.clearance == 0 and {m.role for m in unchanged.memberships} == {Role.QUAN_TRI}
+    denied = [e for e in world.audit.events() if e.action == "access:denied"]
+    assert [e.details["action"] for e in denied][-2:] == ["account:roles", "account:clearance"]
+    # Another quản trị of the unit may.
+    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    assert world.svc.set_clearance(me.username, 1, other).clearance == 1
+
+
 # --- failed logins and locks -----------------------------------------------------------------
 
 

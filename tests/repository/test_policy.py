@@ -12,6 +12,7 @@ from repository.policy import (
     Role,
     WorkFacts,
     decide,
+    decide_grant,
     decide_step,
     index_visibility,
     manages_accounts_of,
@@ -318,3 +319,18 @@ def test_what_a_hold_blocks() -> None:
     assert hold_blocks("destroy")
     assert all(hold_blocks(a) for a in (Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT))
     assert not any(hold_blocks(a) for a in (Action.RECORD_VIEW, Action.RECORD_READ, Action.SEARCH))
+
+
+def test_nobody_grants_themselves_sight() -> None:
+    """A quản trị grants without reading: naming themselves (or a unit where they hold a content
+    role) is refused; granting others is not. A lãnh đạo grants what they already see."""
+    admin = Principal("qt.x", roles=frozenset({(AGENCY, Role.QUAN_TRI)}), clearance=3)
+    assert decide_grant(admin, OTHER_UNIT, users=("someone",)).allowed
+    own = decide_grant(admin, OTHER_UNIT, users=(admin.user,))
+    assert not own.allowed and own.code == "SELF_GRANT" and own.message
+    both = Principal("qt.y", roles=frozenset({(AGENCY, Role.QUAN_TRI), (AGENCY, Role.CHUYEN_VIEN)}))
+    assert decide_grant(both, OTHER_UNIT, units=(AGENCY,)).code == "SELF_GRANT"
+    assert decide_grant(both, OTHER_UNIT, units=(UNIT_B,)).allowed
+    leader = person(Role.LANH_DAO)
+    assert decide_grant(leader, DOC, users=(leader.user, "someone")).allowed
+    assert not decide_grant(person(Role.CHUYEN_VIEN), DOC, users=("someone",)).allowed

@@ -133,6 +133,24 @@ def test_not_expired_items_cannot_be_proposed(kho: Kho, people: People) -> None:
     assert not list(kho.repo.store.list("retention/destruction/"))
 
 
+
+def test_a_closed_files_retention_is_not_edited_to_make_it_expire(kho: Kho, people: People) -> None:
+    """Backdating: the end date and thời hạn bảo quản of a closed hồ sơ decide when it may be
+    destroyed; they are not edited in place (reopening, with its reason, is the way)."""
+    young, _ = closed_file(kho, people, maintenance="20 năm")
+    for changes in ({"maintenance": "05 năm"}, {"end_date": "2001-12-31"}, {"title": "Đổi tên"}):
+        with pytest.raises(KhoError) as info:
+            kho.repo.update_metadata(
+                young.record_id, changes, expected_version=young.version, actor=people.actor("chuyen_vien")
+            )
+        assert info.value.code == "FILE_CLOSED" and "mở lại" in info.value.message
+    assert kho.repo._load(young.record_id).version == young.version  # nothing written
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(KhoError) as proposed:
+        d.propose([young.record_id], "Đề nghị", actor=people.actor("luu_tru"))
+    assert proposed.value.code == "RETENTION_NOT_EXPIRED"
+
+
 def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(
     kho: Kho, people: People
 ) -> None:

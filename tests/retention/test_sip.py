@@ -43,6 +43,27 @@ def test_a_closed_permanent_file_passes_the_independent_validator(
     assert actions == ["transfer:export", "transfer:receipt"]
 
 
+
+def test_a_file_goes_to_the_historical_archive_once(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """Once the archive's receipt of a hồ sơ's package is recorded, no second package of it is
+    exported, and no second receipt recorded; before the receipt a lost package may be redone."""
+    transfers, archivist = Transfers(kho.repo), people.actor("luu_tru")
+    first = transfers.export(permanent, tmp_path / "1", actor=archivist)
+    again = transfers.export(permanent, tmp_path / "2", actor=archivist)  # the first one got lost
+    transfers.record_receipt(first["transfer_id"], "Biên bản số 03/BB-LTLS", actor=archivist)
+    with pytest.raises(KhoError) as twice:
+        transfers.export(permanent, tmp_path / "3", actor=archivist)
+    assert twice.value.code == "SIP_ALREADY_TRANSFERRED" and "03/BB-LTLS" in twice.value.message
+    assert not (tmp_path / "3").exists()
+    with pytest.raises(KhoError) as second_receipt:
+        transfers.record_receipt(again["transfer_id"], "Biên bản số 04/BB-LTLS", actor=archivist)
+    assert second_receipt.value.code == "SIP_ALREADY_TRANSFERRED"
+    states = sorted(t["state"] for t in transfers.list(actor=archivist))
+    assert states == ["exported", "received"]
+
+
 def test_a_corrupted_package_fails_the_validator(
     kho: Kho, people: People, permanent: str, tmp_path: Path
 ) -> None:
@@ -113,6 +134,26 @@ def test_imports_refuse_bad_packages_with_codes(
         "SIP_METS_MISSING",
         "SIP_CHECKSUM_MISMATCH",
     ]
+
+
+
+def test_an_import_with_a_malformed_size_is_refused_with_a_code(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """A METS SIZE that is not a number is a clear refusal (SIP_METS_INVALID, audited), not a
+    500 from int()."""
+    package = Transfers(kho.repo).build(permanent, tmp_path / "b", actor=people.actor("luu_tru"))
+    mets = package.root / "METS.xml"
+    text = mets.read_text()
+    assert 'SIZE="' in text
+    mets.write_text(text.replace('SIZE="', 'SIZE="x', 1))
+    hostile = tmp_path / "size.zip"
+    zip_package(package, hostile)
+    with pytest.raises(KhoError) as info:
+        import_package(kho.repo, hostile, actor=people.actor("luu_tru"))
+    assert info.value.code == "SIP_METS_INVALID" and "kích thước" in info.value.message
+    rejected = [e.details["code"] for e in kho.repo.audit.events() if e.action == "transfer:import-rejected"]
+    assert rejected == ["SIP_METS_INVALID"]
 
 
 def test_only_closed_permanent_files_are_packaged(kho: Kho, people: People, tmp_path: Path) -> None:

@@ -348,6 +348,103 @@ def test_a_units_own_clerk_registers_for_that_unit(
     assert [h["id"] for h in hits] == [rid]
 
 
+
+def test_a_quan_tri_does_not_grant_themselves_a_record(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A quản trị manages grants without reading content: a grant naming themselves is refused
+    (403 SELF_GRANT, audited), the original stays out of reach; granting someone else works."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    admin, me = people.headers("quan_tri"), people.usernames["quan_tri"]
+    own = client.post(f"/api/records/{rid}/grants", json={"users": [me]}, headers=admin)
+    assert own.status_code == 403 and own.json["error"]["code"] == "SELF_GRANT", own.json
+    assert client.get(f"/api/records/{rid}/content", headers=admin).status_code == 403
+    assert client.get(f"/api/records/{rid}/grants", headers=admin).json["users"] == []
+    denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
+    assert any(e.actor == me and e.details["code"] == "SELF_GRANT" for e in denied)
+    other = people.usernames["chuyen_vien_b"]
+    given = client.post(f"/api/records/{rid}/grants", json={"users": [other]}, headers=admin)
+    assert given.status_code == 200, given.json
+    reader = people.headers("chuyen_vien_b")
+    assert client.get(f"/api/records/{rid}/content", headers=reader).status_code == 200
+
+
+
+def test_a_grant_names_existing_accounts_and_units(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant to a name nobody has is refused (422, nothing written): it would do nothing
+    today and hand the record to whoever is later created under that name. A name typed in
+    another case is the account's stored name."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    head = people.headers("lanh_dao")
+    before = client.get(f"/api/records/{rid}", headers=head).json["version"]
+    ghost = client.post(f"/api/records/{rid}/grants", json={"users": ["annv2.ubnd"]}, headers=head)
+    assert ghost.status_code == 422 and ghost.json["error"]["code"] == "GRANT_USER_UNKNOWN", ghost.json
+    assert "annv2.ubnd" in json.dumps(ghost.json, ensure_ascii=False)
+    nowhere = client.post(f"/api/records/{rid}/grants", json={"units": ["999.99.99.H99"]}, headers=head)
+    assert nowhere.status_code == 422 and nowhere.json["error"]["code"] == "GRANT_UNIT_UNKNOWN"
+    assert client.get(f"/api/records/{rid}", headers=head).json["version"] == before
+    shouted = people.usernames["chuyen_vien_b"].upper()
+    given = client.post(f"/api/records/{rid}/grants", json={"users": [shouted]}, headers=head)
+    assert given.status_code == 200 and given.json["grant_users"] == [people.usernames["chuyen_vien_b"]]
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 200
+
+
+
+def test_putting_a_document_in_a_shared_file_is_granting_it(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant on a hồ sơ reaches its documents: a chuyên viên (who may not grant) cannot
+    hand a document of their unit to another unit by putting it in a hồ sơ shared with that
+    unit (403, audited, nothing written). The lãnh đạo, who may grant, can."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    officer, head, outsider = (people.headers(w) for w in ("chuyen_vien", "lanh_dao", "chuyen_vien_b"))
+    fields = {"file_notation": "09.VP", "title": "Hồ sơ phối hợp", "maintenance": "10 năm",
+              "creator": "Phạm Minh Chính", "start_date": "2026-01-05"}
+    fid = client.post("/api/files", json=fields, headers=officer).json["record_id"]
+    shared = client.post(f"/api/records/{fid}/grants", json={"units": ["000.01.18.H40"]}, headers=head)
+    assert shared.status_code == 200, shared.json
+    version = client.get(f"/api/records/{fid}", headers=officer).json["version"]
+    added = client.post(
+        f"/api/files/{fid}/documents", json={"document_id": rid, "expected_version": version}, headers=officer
+    )
+    assert added.status_code == 403 and "cấp quyền" in added.json["error"]["message"], added.json
+    assert client.get(f"/api/records/{fid}", headers=officer).json["documents"] == []
+    assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 403
+    denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
+    assert any(e.actor == people.usernames["chuyen_vien"] for e in denied)
+    by_head = client.post(
+        f"/api/files/{fid}/documents", json={"document_id": rid, "expected_version": version}, headers=head
+    )
+    assert by_head.status_code == 200, by_head.json
+    assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 200
+
+
+
+def test_a_records_audit_history_follows_the_auditors_clearance(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The policy lets a kiểm toán viên read a record's history up to their clearance: the
+    per-record audit route asks it (403 SECRECY_DENIED for a Mật record and an auditor cleared
+    for Thường), instead of answering every auditor from the whole log."""
+    accounts = people.kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    low, first = accounts.create_account("Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
+    accounts.change_password(low.username, first, PASSWORD)
+    low_token = accounts.issue_token(low.username, "test", accounts.get(low.username))
+    rid = register(client, people, signed["valid"], secrecy=2)["record_id"]
+    refused = client.get(f"/api/records/{rid}/audit", headers={"Authorization": f"Bearer {low_token}"})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "SECRECY_DENIED", refused.json
+    also = client.get(f"/api/audit?record={rid}", headers={"Authorization": f"Bearer {low_token}"})
+    assert also.status_code == 403
+    cleared = client.get(f"/api/records/{rid}/audit", headers=people.headers("kiem_toan"))
+    assert cleared.status_code == 200 and cleared.json["total"] >= 1
+    # An id that names no record: the auditor still reads what the log holds of it.
+    ghost = client.get("/api/audit?record=" + "0" * 24, headers={"Authorization": f"Bearer {low_token}"})
+    assert ghost.status_code == 200 and ghost.json["total"] == 0
+
+
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
     admin = people.headers("quan_tri")
     everyone = client.get("/api/accounts", headers=admin).json

@@ -203,16 +203,12 @@ def change_grant() -> Response:
         errors.append("Mã văn bản/hồ sơ gồm 24 chữ số thập lục phân.")
     if not users and not units:
         errors.append("Hãy chọn ít nhất một người hoặc một đơn vị.")
-    for username in users:
-        try:
-            kho().accounts.get(username)
-        except KhoError:
-            errors.append(f"Không có tài khoản “{username}”.")
-    known = {u.unit_id for u in kho().accounts.units()}
-    errors += [f"Không có đơn vị “{u}”." for u in units if u not in known]
     if errors:
         return _grants_page(record_id if is_record_id(record_id) else "", 422, errors)
     revoke = form.get("op") == "revoke"
-    kho().repo.grant(record_id, users=users, units=units, revoke=revoke, actor=actor())
+    try:
+        kho().grant(record_id, users=users, units=units, revoke=revoke, actor=actor())
+    except ValidationFailed as exc:
+        return _grants_page(record_id, 422, [e.message for e in exc.errors])
     flash("Đã thu hồi quyền truy cập." if revoke else "Đã cấp quyền truy cập.", "info")
     return redirect(url_for("admin.grants", record=record_id))  # type: ignore[return-value]
