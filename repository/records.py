@@ -1867,6 +1867,21 @@ class Repository:
         with ``PERMISSION_DENIED`` all the same (not the log's refusal), unrecorded."""
         from repository.acknowledge import acknowledge
 
+        self.authorize_acknowledge(actor)
+        return acknowledge(
+            self.audit,
+            self.anchor,
+            actor=actor.user,
+            source=actor.source,
+            digest=digest,
+            reason=reason,
+            login=login,
+            out=out,
+        )
+
+    def authorize_acknowledge(self, actor: Actor) -> None:
+        """:class:`PermissionDenied` unless ``actor`` is a person with role ``kiem_toan``; a
+        denial is refused as such also while the log refuses its event (then unrecorded)."""
         if actor.system:
             raise PermissionDenied(
                 "Chỉ kiểm toán viên (vai trò kiem_toan) đăng nhập bằng tài khoản của mình mới chấp nhận"
@@ -1878,16 +1893,6 @@ class Repository:
         except AuditChainBroken:  # the denial's own event was refused: the denial stands
             decision = decide(actor.as_principal, Action.AUDIT_ACKNOWLEDGE, None)
             raise PermissionDenied(decision.message, code=decision.code) from None
-        return acknowledge(
-            self.audit,
-            self.anchor,
-            actor=actor.user,
-            source=actor.source,
-            digest=digest,
-            reason=reason,
-            login=login,
-            out=out,
-        )
 
     def audit_search(self, actor: Actor, text: str, total: int, filters: Mapping[str, Any]) -> None:
         """Record a search: who, the query, the filters and how many results they got."""
