@@ -403,6 +403,7 @@ def _verify_from_mark(
             if (
                 position != expected or not isinstance(raw, dict) or raw.get("seq") != position
                 or raw.get("prev") != prev or offline.event_hash(raw) != raw.get("hash")
+                or raw.get("action") == ACKNOWLEDGE_ACTION  # judged (and listed) by the full walk
             ):
                 return None
             hashes[position] = prev = str(raw["hash"])

@@ -329,3 +329,18 @@ def test_a_tamper_after_the_acknowledgement_is_a_fresh_finding(
     assert not report.ok
     assert report.open_findings
 
+
+
+def test_the_quick_check_does_not_vouch_for_an_acknowledgement_after_its_mark(tmp_path: Path) -> None:
+    """``kho audit verify --quick`` reads only the events after the last verified checkpoint: an
+    unsigned ``audit:acknowledge`` among them is left to the full walk, which names it."""
+    store, keys = make_store("local", tmp_path, "qk"), make_store("local", tmp_path, "qkk")
+    anchor = _anchor_outside(tmp_path)
+    repo = _repo(store, keys, anchor)
+    _create(repo, 1)
+    make_checkpoint(store, anchor)
+    assert verify_anchored(repo.audit, anchor).ok  # the mark is saved
+    repo.audit.append(AUDITOR.user, ACKNOWLEDGE_ACTION, details={"reason": "giả"})
+    quick = verify_anchored(_repo(store, keys, anchor).audit, anchor, incremental=True)
+    assert not quick.ok
+    assert [f.kind for f in quick.open_findings] == [FORGED]
