@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from kho.errors import (
     AcknowledgeKeyMissing,
+    AcknowledgeReasonInvalid,
     AcknowledgeRefused,
     AlreadyExists,
     AuditKeyMissing,
@@ -200,15 +201,12 @@ def historical(acks: Sequence[Acknowledgement], seen: set[tuple[str, int, str]])
 def clean_reason(reason: str) -> str:
     text = unicodedata.normalize("NFC", reason or "").strip()
     if not text:
-        raise AcknowledgeRefused(
-            "Phải ghi lý do chấp nhận (--reason): vì sao các phát hiện này không phải là tấn công.",
-            code="REASON_INVALID",
+        raise AcknowledgeReasonInvalid(
+            "Phải ghi lý do chấp nhận (--reason): vì sao các phát hiện này không phải là tấn công."
         )
     if len(text) > REASON_MAX:
-        raise AcknowledgeRefused(
-            f"Lý do chấp nhận dài {len(text)} ký tự, tối đa {REASON_MAX}.",
-            code="REASON_INVALID",
-            limit=REASON_MAX,
+        raise AcknowledgeReasonInvalid(
+            f"Lý do chấp nhận dài {len(text)} ký tự, tối đa {REASON_MAX}.", limit=REASON_MAX
         )
     return text
 

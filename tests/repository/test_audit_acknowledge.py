@@ -251,7 +251,7 @@ def test_the_reason_is_required_and_bounded(tmp_path: Path) -> None:
     for reason in ("   ", "x" * 2001):
         with pytest.raises(AcknowledgeRefused) as refused:
             repo.audit_acknowledge(actor=AUDITOR, digest=_digest(repo), reason=reason, login=LOGIN)
-        assert refused.value.code == "REASON_INVALID"
+        assert refused.value.code == "REASON_INVALID" and refused.value.http_status == 422
     assert not store.exists(WITNESS_KEY)
 
 
