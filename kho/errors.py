@@ -251,6 +251,31 @@ class AuditChainBroken(KhoError):
     http_status = 503
 
 
+class AcknowledgeRefused(KhoError):
+    """``kho audit acknowledge`` (and its web form) refuses the auditor's decision: the findings
+    changed since the auditor looked (``FINDINGS_CHANGED``), there is nothing to acknowledge
+    (``NOTHING_TO_ACKNOWLEDGE``), no readable event is left to chain the decision after
+    (``NOTHING_TO_CHAIN_AFTER``), or the reason is missing or too long (``REASON_INVALID``,
+    :class:`AcknowledgeReasonInvalid`)."""
+
+    code = "FINDINGS_CHANGED"
+    http_status = 409
+
+
+class AcknowledgeReasonInvalid(AcknowledgeRefused):
+    """The reason of an acknowledgement is missing or longer than allowed: the caller's to fix."""
+
+    code = "REASON_INVALID"
+    http_status = 422
+
+
+class AcknowledgeKeyMissing(AuditKeyMissing):
+    """``kho audit acknowledge`` without the checkpoint signing key: the auditor's decision must
+    be signed outside the store, so it is refused (the caller's setup to fix, not a failure)."""
+
+    http_status = 409
+
+
 class KeyUnwrapFailed(KhoError):
     """A record key does not unwrap with the configured master key (wrong ``KHO_MASTER_KEY``),
     which is a configuration problem, not damaged data."""

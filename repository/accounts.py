@@ -53,6 +53,7 @@ from kho.errors import (
     AccountLocked,
     AccountNotFound,
     AlreadyExists,
+    AuditChainBroken,
     Conflict,
     FieldError,
     LoginFailed,
@@ -901,6 +902,38 @@ class AccountService:
             at=now,
             details={"password_change_due": due.code} if due else {},
         )
+        if due is not None:
+            raise due
+        return account
+
+    def authenticate_unrecorded(self, username: str, password: str, source: str | None = None) -> Account:
+        """Check a person's password like :meth:`authenticate` but record no ``account:login``:
+        for the one act that must work while the audit log refuses every event (``kho audit
+        acknowledge``), which records the login inside its own event. A wrong password still
+        counts towards the lock; its ``account:login-failed`` is recorded when the log takes it
+        (a log that refuses it leaves the answer a plain :class:`LoginFailed`)."""
+        account = self._read(username)
+        if account is None or account.status is not Status.ACTIVE:
+            passwords.burn_verify(password, self.hasher)
+            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        ok, _ = passwords.verify_password(account.password_hash, password, self.hasher)
+        if not ok:
+            try:
+                self._record_failure(account.username, source)
+            except AuditChainBroken:
+                pass
+            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        now = self.clock()
+        if passwords.idle_locked(
+            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
+        ):
+            raise AccountLocked(
+                f"Tài khoản “{account.username}” bị khóa ({LockReason.IDLE.label}). Hãy liên hệ quản trị"
+                " hệ thống để mở khóa.",
+                username=account.username,
+                reason=LockReason.IDLE.value,
+            )
+        due = self._password_due(account, now)
         if due is not None:
             raise due
         return account

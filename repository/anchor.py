@@ -30,7 +30,14 @@ from kho.errors import AlreadyExists, AuditChainBroken, AuditKeyMissing, KhoErro
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
 from repository import formats
-from repository.audit import EVENTS_PREFIX, AuditLog, Finding, VerifyReport, checked_witness
+from repository.audit import (
+    ACKNOWLEDGE_ACTION,
+    EVENTS_PREFIX,
+    AuditLog,
+    Finding,
+    VerifyReport,
+    checked_witness,
+)
 from repository.storage.base import ObjectStore, Retention
 
 if TYPE_CHECKING:
@@ -189,19 +196,35 @@ def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> d
 
 # -- writing a checkpoint --------------------------------------------------------------------------
 def make_checkpoint(
-    store: ObjectStore, anchor: Anchor, *, out: Sequence[Path] = ()
+    store: ObjectStore,
+    anchor: Anchor,
+    *,
+    out: Sequence[Path] = (),
+    acknowledging: tuple[int, str, frozenset[int]] | None = None,
 ) -> dict[str, Any]:
     """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``).
 
     Refused (:class:`AuditChainBroken`) when the log's end is not what its witness says, as an
     append is, and when a checkpoint signed before no longer matches the chain (events it vouched
     for cut or rewritten, the witness lowered with them): a checkpoint signed then would anchor
-    the shortened history, and an auditor who keeps only the newest one would take it as whole."""
+    the shortened history, and an auditor who keeps only the newest one would take it as whole.
+    A checkpoint whose contradiction an auditor acknowledged (a valid ``audit:acknowledge``, or
+    the one being signed: ``acknowledging`` = its event's position, hash and the checkpoints it
+    accepts, written into the checkpoint as ``acknowledges``) no longer refuses."""
+    from repository import acknowledge
+
     key = anchor.private_key()
     checked_witness(store)
     positions = chain_positions(store)
     hashes = chain_hashes(positions)
-    _refuse_if_contradicted(store, anchor, hashes, key.public_key())
+    public = key.public_key()
+    signed = [cp for cp in reachable_checkpoints(store, anchor) if offline.signature_valid(cp, public)]
+    events = [(p, raw) for p, raw in positions if raw is not None and raw.get("action") == ACKNOWLEDGE_ACTION]
+    acks, _ = acknowledge.judge(events, signed, public)
+    excused = set(acknowledge.acknowledged_checkpoints(acks))
+    if acknowledging is not None:
+        excused |= acknowledging[2]
+    _refuse_if_contradicted([cp for cp in signed if cp.get("number") not in excused], hashes, public)
     seq = max(hashes, default=-1)
     body: dict[str, Any] = {
         "seq": seq,
@@ -214,6 +237,8 @@ def make_checkpoint(
     }
     if anchor.tsa_url:
         body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
+    if acknowledging is not None:
+        body["acknowledges"] = {"seq": acknowledging[0], "hash": acknowledging[1]}
     existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
     number = max(existing, default=0) + 1
     while True:
@@ -241,16 +266,19 @@ def make_checkpoint(
     return cp
 
 
-def _refuse_if_contradicted(
-    store: ObjectStore, anchor: Anchor, hashes: Mapping[int, str], key: Ed25519PublicKey
-) -> None:
-    """:class:`AuditChainBroken` when a checkpoint signed with this key (the store's, the
-    folder's) disagrees with the chain. Checkpoints that do not load or carry another signature
-    are left to ``verify`` (a forged file in the store does not stop the signing)."""
+def reachable_checkpoints(store: ObjectStore, anchor: Anchor | None) -> list[dict[str, Any]]:
+    """The checkpoints in the store that load and those in the folder outside it."""
     stored, _ = stored_checkpoints(store)
-    signed = [
-        cp for cp in [*stored, *folder_checkpoints(anchor.checkpoint_dir)] if offline.signature_valid(cp, key)
-    ]
+    return [*stored, *folder_checkpoints(anchor.checkpoint_dir if anchor else None)]
+
+
+def _refuse_if_contradicted(
+    signed: Sequence[Mapping[str, Any]], hashes: Mapping[int, str], key: Ed25519PublicKey
+) -> None:
+    """:class:`AuditChainBroken` when one of the checkpoints signed with this key (the
+    store's, the folder's; those an auditor acknowledged left out) disagrees with the chain.
+    Checkpoints that do not load or carry another signature are left to ``verify`` (a forged
+    file in the store does not stop the signing)."""
     findings = offline.check_checkpoints(hashes, signed, key)
     if findings:
         raise AuditChainBroken(
@@ -288,7 +316,8 @@ def verify_anchored(
         if quick is not None:
             return quick
     report = _verify_full(log, anchor, extra, public_key)
-    if report.ok and anchor is not None and anchor.checkpoint_dir is not None:
+    if not report.findings and anchor is not None and anchor.checkpoint_dir is not None:
+        # Not after an acknowledgement: the quick check would not list what it acknowledged.
         _save_mark(log, anchor, extra, public_key)
     return report
 
@@ -374,6 +403,7 @@ def _verify_from_mark(
             if (
                 position != expected or not isinstance(raw, dict) or raw.get("seq") != position
                 or raw.get("prev") != prev or offline.event_hash(raw) != raw.get("hash")
+                or raw.get("action") == ACKNOWLEDGE_ACTION  # judged (and listed) by the full walk
             ):
                 return None
             hashes[position] = prev = str(raw["hash"])
@@ -417,11 +447,16 @@ def _verify_full(
     extra: Sequence[Mapping[str, Any]] = (),
     public_key: Ed25519PublicKey | None = None,
 ) -> VerifyReport:
-    base = log.verify()
+    from repository import acknowledge
+
+    chain, about_witness, ack_events = log.verify_parts()
     stored, findings = stored_checkpoints(log.store)
     outside = [*folder_checkpoints(anchor.checkpoint_dir if anchor else None), *extra]
-    if not stored and not outside:
-        return base
+    if not stored and not outside:  # nothing signed: no acknowledgement is valid
+        _, forged = acknowledge.judge(ack_events, (), None)
+        return VerifyReport(
+            chain.events, (*chain.findings, *about_witness, *forged), chain.last_seq, chain.last_hash
+        )
     key = public_key or (anchor.public_key() if anchor else None)
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
     for cp in [*stored, *outside]:
@@ -443,13 +478,30 @@ def _verify_full(
                 Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
             )
     hashes = chain_hashes(chain_positions(log.store))
-    findings += _converted(offline.check_checkpoints(hashes, list(unique.values()), key))
-    findings += timestamp_findings(list(unique.values()), anchor)
+    checkpoints = list(unique.values())
+    acks, forged = acknowledge.judge(ack_events, checkpoints, key)
+    # A checkpoint whose contradiction an auditor acknowledged is still checked, and its
+    # finding listed as acknowledged; the others (the acknowledging one among them) as ever.
+    accepted = acknowledge.acknowledged_checkpoints(acks)
+    old = [
+        cp for cp in checkpoints
+        if cp.get("number") in accepted and key is not None and offline.signature_valid(cp, key)
+    ]
+    rest = [cp for cp in checkpoints if not any(cp is o for o in old)]
+    findings += _converted(offline.check_checkpoints(hashes, rest, key))
+    for cp in old:
+        mark = accepted[int(cp["number"])].mark()
+        findings += [
+            Finding(f.seq, f.kind, f.message, acknowledged=mark)
+            for f in offline.check_checkpoints(hashes, [cp], key)
+        ]
+    findings += timestamp_findings(checkpoints, anchor)
+    marked = acknowledge.mark_chain([*chain.findings, *findings], acks)
     return VerifyReport(
-        events=base.events,
-        findings=base.findings + tuple(findings),
-        last_seq=base.last_seq,
-        last_hash=base.last_hash,
+        events=chain.events,
+        findings=(*marked, *about_witness, *forged),
+        last_seq=chain.last_seq,
+        last_hash=chain.last_hash,
     )
 
 

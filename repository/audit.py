@@ -51,6 +51,8 @@ def _warn(message: str, *args: object) -> None:
 
 
 GENESIS = "0" * 64
+ACKNOWLEDGE_ACTION = "audit:acknowledge"
+"""An auditor's signed decision on the log's findings (:mod:`repository.acknowledge`)."""
 _SHARD = 100_000
 EVENTS_PREFIX = "audit/events/"
 WITNESS_KEY = "audit/witness.json"
@@ -337,6 +339,9 @@ class Finding:
     kind: str
     """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``truncated`` | ``unreadable``."""
     message: str
+    acknowledged: dict[str, Any] | None = None
+    """The auditor's signed decision that covers this finding (``by``, ``at``, ``reason``,
+    ``event``: :mod:`repository.acknowledge`); None while nobody has acknowledged it."""
 
 
 @dataclass(frozen=True)
@@ -348,7 +353,14 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        """No finding, or every one acknowledged by an auditor's signed decision (they stay
+        listed)."""
+        return all(f.acknowledged is not None for f in self.findings)
+
+    @property
+    def open_findings(self) -> tuple[Finding, ...]:
+        """The findings no auditor has acknowledged."""
+        return tuple(f for f in self.findings if f.acknowledged is None)
 
 
 class AuditLog:
@@ -673,6 +685,24 @@ class AuditLog:
                 return
             seq, digest = newer
 
+    def write_after_end(self, seq: int, prev: str, draft: EventDraft) -> AuditEvent:
+        """Write one event at ``seq`` chained after ``prev`` — the end of the log as found by
+        listing, not as the witness says — and the witness at it (``kho audit acknowledge``,
+        which has decided, with an auditor, that the log's end may be chained after although
+        the witness check refuses). :class:`AlreadyExists` when the number was taken meanwhile."""
+        with self._lock:
+            (event,) = self._chain(seq, prev, to_iso_utc(utcnow()), [draft])
+            self.store.put_if_absent(event_key(seq), event.to_json())
+            self._protect(event_key(seq))
+            self._remember(event_key(seq), [event])
+            self.store.put(
+                WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash})
+            )
+            self._next = (event.seq + 1, event.hash)
+            self._witnessed = event.seq
+            self._witness_seen = True
+        return event
+
     def restore_witness(self, seq: int, digest: str) -> None:
         """Write the witness of a log that has none at event ``seq`` (``kho fsck --repair``,
         which decides when that is safe: the writer of the log's first act died before its
@@ -958,6 +988,16 @@ class AuditLog:
                 yield first + offset, event
 
     def verify(self) -> VerifyReport:
+        chain, witness, _ = self.verify_parts()
+        return VerifyReport(chain.events, chain.findings + tuple(witness), chain.last_seq, chain.last_hash)
+
+    def verify_parts(self) -> tuple[VerifyReport, list[Finding], list[tuple[int, dict[str, Any]]]]:
+        """:meth:`verify` in parts: the chain's own findings (each about the events at or
+        before its position); what is said of the witness (about the log's end, whatever it is
+        at the time: never covered by an earlier acknowledgement); and every stored event named
+        ``audit:acknowledge``, by position, as stored (:mod:`repository.acknowledge` judges
+        them)."""
+        acknowledgements: list[tuple[int, dict[str, Any]]] = []
         findings: list[Finding] = []
         expected_seq = 0
         prev_hash = GENESIS
@@ -995,19 +1035,23 @@ class AuditLog:
                 findings.append(Finding(key_seq - 1, "inserted", message))
             prev_prev_hash, prev_hash = prev_hash, event.hash
             expected_seq = key_seq + 1
+            if event.action == ACKNOWLEDGE_ACTION:
+                acknowledgements.append((key_seq, event.stored()))
             last = event
+        about_witness: list[Finding] = []
         try:
             witness = read_witness(self.store)
         except NotFound:
             if count:
-                findings.append(
+                about_witness.append(
                     Finding(0, "truncated", "Thiếu bản ghi chứng (witness) của nhật ký kiểm toán.")
                 )
         else:
-            findings.extend(self._witness_findings(witness, expected_seq))
-        return VerifyReport(
+            about_witness.extend(self._witness_findings(witness, expected_seq))
+        chain = VerifyReport(
             events=count,
             findings=tuple(findings),
             last_seq=last.seq if last else None,
             last_hash=last.hash if last else None,
         )
+        return chain, about_witness, acknowledgements

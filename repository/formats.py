@@ -115,7 +115,18 @@ AUDIT_CHECKPOINT = define(
     Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", unversioned=1)
 )
 """Written stamped from the start (version 1). The signature covers the body as written, format
-version included: readers verify the stored bytes, never an upcast copy."""
+version included: readers verify the stored bytes, never an upcast copy. A checkpoint signed for
+an auditor's acknowledgement (``kho audit acknowledge``) also carries ``acknowledges``
+(``{"seq", "hash"}`` of the ``audit:acknowledge`` event it vouches for), an optional field under
+the signature: readers that do not know it ignore it and still verify the signature."""
+AUDIT_ACKNOWLEDGEMENT = define(
+    Kind("audit-acknowledgement", "quyết định chấp nhận của kiểm toán viên", unversioned=1)
+)
+"""The details of an ``audit:acknowledge`` event (:mod:`repository.acknowledge`): the findings
+the auditor acknowledged (``kind``, ``seq``, ``message``), their ``digest``, the ``reason``, what
+the ``witness`` said, the ``head`` the event was chained after, the signed ``checkpoints`` the
+findings contradicted and how the auditor was authenticated (``login``). Stamped from the start
+(version 1); the event hash covers it as written."""
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))

@@ -280,9 +280,9 @@ def fsck(
             Issue("checkpoint", "audit/checkpoints/", f"Không kiểm tra được điểm mốc: {exc.message}", False)
         )
     first_act = _first_act_without_witness(repo, report)
-    chain.extend(
+    chain.extend(  # findings an auditor acknowledged (kho audit acknowledge) no longer refuse
         Issue("audit", f"#{finding.seq}", finding.message, False)
-        for finding in ([] if first_act else report.findings)
+        for finding in ([] if first_act else report.open_findings)
     )
     refused = REFUSED_CHAIN_BROKEN if chain else None
     mend = repair and refused is None
@@ -591,7 +591,7 @@ def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:
     witness is then behind, which ``verify`` accepts, and the next append moves it on."""
     if report.last_seq is None or not report.findings:
         return False
-    if any(f.kind != "truncated" or f.seq != 0 for f in report.findings):
+    if any(f.kind != "truncated" or f.seq != 0 or f.acknowledged for f in report.findings):
         return False
     store = repo.store
     if store.exists(WITNESS_KEY):

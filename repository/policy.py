@@ -81,6 +81,8 @@ class Action(StrEnum):
     """See the documents waiting to be registered."""
     AUDIT_READ = "audit:read"
     AUDIT_VERIFY = "audit:verify"
+    AUDIT_ACKNOWLEDGE = "audit:acknowledge"
+    """Accept the audit log's findings after a human decision (``kho audit acknowledge``)."""
     ACCOUNT_MANAGE = "account:manage"
     """Create accounts and units, change roles and clearance, unlock, revoke tokens."""
     ACCOUNT_LOCK = "account:lock"
@@ -194,6 +196,7 @@ _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.INTAKE_LIST: frozenset({Role.VAN_THU}),
     Action.AUDIT_READ: frozenset({Role.KIEM_TOAN}),
     Action.AUDIT_VERIFY: frozenset({Role.KIEM_TOAN, Role.QUAN_TRI}),
+    Action.AUDIT_ACKNOWLEDGE: frozenset({Role.KIEM_TOAN}),
     Action.ACCOUNT_MANAGE: frozenset({Role.QUAN_TRI}),
     Action.ACCOUNT_LOCK: frozenset({Role.QUAN_TRI, Role.LANH_DAO}),
     Action.AGENCY_MANAGE: frozenset({Role.QUAN_TRI, Role.VAN_THU}),
@@ -335,6 +338,7 @@ _ACTION_LABELS = {
     Action.INTAKE_LIST: "xem văn bản chờ vào sổ",
     Action.AUDIT_READ: "xem nhật ký kiểm toán",
     Action.AUDIT_VERIFY: "kiểm tra nhật ký",
+    Action.AUDIT_ACKNOWLEDGE: "chấp nhận phát hiện của nhật ký kiểm toán",
     Action.ACCOUNT_MANAGE: "quản lý tài khoản",
     Action.ACCOUNT_LOCK: "khóa tài khoản",
     Action.AGENCY_MANAGE: "quản lý danh mục cơ quan",

@@ -1886,6 +1886,50 @@ class Repository:
                 # cannot be recorded in a chain that takes no event until they have been dealt with.
         return report
 
+    def audit_acknowledge(
+        self,
+        *,
+        actor: Actor,
+        digest: str,
+        reason: str,
+        login: Mapping[str, Any],
+        out: Sequence[Any] = (),
+    ) -> tuple[Any, dict[str, Any], Any]:
+        """An auditor's signed acknowledgement of the audit log's open findings
+        (:func:`repository.acknowledge.acknowledge`): the event, its checkpoint, the report.
+
+        Only a person with role ``kiem_toan`` (never a system actor: the decision is a
+        person's). It is asked while the log may refuse every event: a denial is then refused
+        with ``PERMISSION_DENIED`` all the same (not the log's refusal), unrecorded."""
+        from repository.acknowledge import acknowledge
+
+        self.authorize_acknowledge(actor)
+        return acknowledge(
+            self.audit,
+            self.anchor,
+            actor=actor.user,
+            source=actor.source,
+            digest=digest,
+            reason=reason,
+            login=login,
+            out=out,
+        )
+
+    def authorize_acknowledge(self, actor: Actor) -> None:
+        """:class:`PermissionDenied` unless ``actor`` is a person with role ``kiem_toan``; a
+        denial is refused as such also while the log refuses its event (then unrecorded)."""
+        if actor.system:
+            raise PermissionDenied(
+                "Chỉ kiểm toán viên (vai trò kiem_toan) đăng nhập bằng tài khoản của mình mới chấp nhận"
+                " được phát hiện của nhật ký kiểm toán.",
+                code="PERMISSION_DENIED",
+            )
+        try:
+            self.authorize(actor, Action.AUDIT_ACKNOWLEDGE)
+        except AuditChainBroken:  # the denial's own event was refused: the denial stands
+            decision = decide(actor.as_principal, Action.AUDIT_ACKNOWLEDGE, None)
+            raise PermissionDenied(decision.message, code=decision.code) from None
+
     def audit_search(self, actor: Actor, text: str, total: int, filters: Mapping[str, Any]) -> None:
         """Record a search: who, the query, the filters and how many results they got."""
         self.authorize(actor, Action.SEARCH)

@@ -512,9 +512,39 @@ def create_app(
 
     @app.get("/api/audit/verify")
     def audit_verify() -> Response:
+        from repository.acknowledge import findings_digest
+
         report = service.audit_verify(actor=actor())
         return _reply(
-            {"ok": report.ok, "events": report.events, "findings": [f.__dict__ for f in report.findings]}
+            {
+                "ok": report.ok,
+                "events": report.events,
+                "findings": [f.__dict__ for f in report.findings],
+                "findings_digest": findings_digest(report.findings) if not report.ok else None,
+            }
+        )
+
+    @app.post("/api/audit/acknowledge")
+    def audit_acknowledge() -> Response:
+        """The auditor's signed acknowledgement (``kho audit acknowledge``), by an access token
+        issued before the log refused events (a login now cannot be recorded; the web form
+        and the command authenticate by password instead)."""
+        who = actor()
+        data = _body()
+        event, cp, report = service.audit_acknowledge(
+            actor=who,
+            digest=_text(data, "findings", required=True) or "",
+            reason=_text(data, "reason", required=True) or "",
+            login={"user": who.user, "method": "token", "source": who.source, "via": "api"},
+        )
+        return _reply(
+            {
+                "ok": report.ok,
+                "event": event.seq,
+                "checkpoint": cp["number"],
+                "findings": [f.__dict__ for f in report.findings],
+            },
+            201,
         )
 
     # -- accounts (quản trị) -------------------------------------------------------------------

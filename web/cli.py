@@ -684,6 +684,7 @@ def audit_verify(
     ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, quick: bool, as_json: bool
 ) -> None:
     """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
+    from repository.acknowledge import findings_digest
     from repository.audit_offline import load_public_key
 
     checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
@@ -700,18 +701,119 @@ def audit_verify(
                     "last_seq": report.last_seq,
                     "last_hash": report.last_hash,
                     "findings": [f.__dict__ for f in report.findings],
+                    "findings_digest": findings_digest(report.findings) if not report.ok else None,
                 },
                 ensure_ascii=False,
             )
         )
-    elif report.ok:
-        click.echo(f"Nhật ký toàn vẹn: {report.events} sự kiện, mã băm cuối {report.last_hash}.")
     else:
-        click.echo(f"NHẬT KÝ KHÔNG TOÀN VẸN ({len(report.findings)} vấn đề):")
-        for finding in report.findings:
-            click.echo(f"  - [{finding.kind}] {finding.message}")
+        _print_findings(report)
     if not report.ok:
         sys.exit(1)
+
+
+def _print_findings(report: Any) -> None:
+    """A verify report for people: the open findings with the digest to acknowledge them by, and
+    the acknowledged ones (who, when, why, which event)."""
+    from repository.acknowledge import findings_digest
+
+    opened = report.open_findings
+    if not opened:
+        click.echo(f"Nhật ký toàn vẹn: {report.events} sự kiện, mã băm cuối {report.last_hash}.")
+    else:
+        click.echo(f"NHẬT KÝ KHÔNG TOÀN VẸN ({len(opened)} vấn đề):")
+        for finding in opened:
+            click.echo(f"  - [{finding.kind}] {finding.message}")
+        click.echo(
+            f"Mã tóm tắt các phát hiện: {findings_digest(opened)} (kiểm toán viên chấp nhận bằng"
+            " “kho audit acknowledge --findings MÃ --reason LÝ_DO”)."
+        )
+    acknowledged = [f for f in report.findings if f.acknowledged is not None]
+    if acknowledged:
+        click.echo(f"Đã được kiểm toán viên chấp nhận ({len(acknowledged)} phát hiện):")
+        for finding in acknowledged:
+            mark = finding.acknowledged
+            click.echo(
+                f"  - [{finding.kind}] {finding.message} — chấp nhận bởi {mark['by']} lúc"
+                f" {vn_display(parse_iso(mark['at']))} (sự kiện #{mark['event']}): {mark['reason']}"
+            )
+
+
+@audit.command("acknowledge")
+@click.option("--findings", "digest",
+              help="Mã tóm tắt các phát hiện đã xem (in bởi “kho audit verify” hoặc lệnh này khi thiếu"
+                   " --findings).")
+@click.option("--reason", required=True, help="Lý do chấp nhận (bắt buộc).")
+@click.option("--user", "username", help="Tên đăng nhập của kiểm toán viên (mặc định: hỏi).")
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ stdin.")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Ghi thêm một bản điểm mốc đã ký cho kiểm toán viên giữ.")
+@json_option
+@pass_ctx
+@handles_errors
+def audit_acknowledge(
+    ctx: Context,
+    digest: str,
+    reason: str,
+    username: str | None,
+    password_stdin: bool,
+    outs: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Kiểm toán viên chấp nhận các phát hiện của nhật ký sau khi xem xét (ghi lại và ký ngoài kho).
+
+    Lệnh tự xác thực kiểm toán viên bằng mật khẩu (khi nhật ký đang từ chối mọi sự kiện, kể cả
+    đăng nhập) và ghi lần đăng nhập đó vào chính sự kiện chấp nhận. Không có --findings: chỉ in
+    các phát hiện và mã tóm tắt của chúng, không ghi gì."""
+    from repository.acknowledge import findings_digest
+    from web.accounts_cli import _read_secret
+
+    name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
+    password = _read_secret("Mật khẩu", password_stdin)
+    account = ctx.kho.accounts.authenticate_unrecorded(name, password, "cli")
+    actor = ctx.kho.actor_of(account, "cli")
+    ctx.repo.authorize_acknowledge(actor)
+    if not digest:
+        report = ctx.repo.audit_verify(actor=actor)
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "ok": report.ok,
+                        "findings": [f.__dict__ for f in report.findings],
+                        "findings_digest": findings_digest(report.findings) if not report.ok else None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            _print_findings(report)
+            click.echo("Chưa ghi gì: xem các phát hiện rồi chạy lại với --findings MÃ.")
+        sys.exit(1)
+    event, cp, report = ctx.repo.audit_acknowledge(
+        actor=actor,
+        digest=digest,
+        reason=reason,
+        login={"user": account.username, "method": "password", "source": "cli"},
+        out=outs,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "event": event.seq,
+                    "checkpoint": cp["number"],
+                    "ok": report.ok,
+                    "findings": [f.__dict__ for f in report.findings],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(
+        f"Đã ghi quyết định chấp nhận: sự kiện #{event.seq}, ký bằng điểm mốc #{cp['number']}."
+    )
+    _print_findings(report)
 
 
 @audit.command("handling-report")

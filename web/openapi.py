@@ -280,6 +280,20 @@ SCHEMAS: dict[str, Schema] = {
             "ok": {"type": "boolean"},
             "events": {"type": "integer"},
             "findings": {"type": "array", "items": {"type": "object"}},
+            "findings_digest": {
+                "type": ["string", "null"],
+                "description": "Mã tóm tắt các phát hiện chưa được chấp nhận (gửi lại khi chấp nhận).",
+            },
+        },
+    },
+    "AuditAcknowledgement": {
+        "type": "object",
+        "required": ["ok", "event", "checkpoint", "findings"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "event": {"type": "integer"},
+            "checkpoint": {"type": "integer"},
+            "findings": {"type": "array", "items": {"type": "object"}},
         },
     },
     "Handling": {
@@ -1015,6 +1029,23 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
         },
         "/api/audit/verify": {
             "get": _op("audit_verify", "Kiểm tra chuỗi nhật ký", "audit", _ref("AuditVerification"), ())
+        },
+        "/api/audit/acknowledge": {
+            "post": _op(
+                "audit_acknowledge",
+                "Kiểm toán viên chấp nhận các phát hiện của nhật ký (ký ngoài kho)",
+                "audit",
+                _ref("AuditAcknowledgement"),
+                (403, 409, 422),
+                ok_status=201,
+                body=_json_body(
+                    _object(
+                        ["findings", "reason"],
+                        findings={"type": "string", "description": "Mã tóm tắt các phát hiện đã xem."},
+                        reason={"type": "string", "maxLength": 2000},
+                    )
+                ),
+            )
         },
         "/api/units": {
             "get": _op("units", "Các đơn vị", "accounts", _ref("Page_Unit"), (422,), parameters=PAGING),

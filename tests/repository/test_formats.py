@@ -62,6 +62,7 @@ def _read_checkpoint(data: dict[str, Any]) -> object:
 
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "audit-checkpoint": _read_checkpoint,
+    "audit-acknowledgement": lambda d: formats.upcast(formats.AUDIT_ACKNOWLEDGEMENT.name, d)["findings"],
     "backup-manifest": lambda d: formats.upcast(formats.BACKUP_MANIFEST.name, d)["objects"][0]["sha256"],
     "destruction-tombstone": lambda d: formats.upcast(formats.DESTRUCTION_TOMBSTONE.name, d)["record_id"],
     "destroyed": lambda d: Record.from_dict(formats.upcast(formats.DESTROYED.name, d)["record"]),

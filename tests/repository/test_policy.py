@@ -53,6 +53,7 @@ TABLE: dict[Action, tuple[bool, bool, bool, bool, bool, bool]] = {
     Action.INTAKE_LIST: (Y, N, N, N, N, N),
     Action.AUDIT_READ: (N, N, N, N, Y, N),
     Action.AUDIT_VERIFY: (N, N, N, N, Y, Y),
+    Action.AUDIT_ACKNOWLEDGE: (N, N, N, N, Y, N),
     Action.ACCOUNT_MANAGE: (N, N, N, N, N, Y),
     Action.ACCOUNT_LOCK: (N, Y, N, N, N, Y),
     Action.AGENCY_MANAGE: (Y, N, N, N, N, Y),

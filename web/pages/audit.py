@@ -6,15 +6,25 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
-from kho.errors import KhoError
+from kho.errors import AccountLocked, AcknowledgeRefused, KhoError, LoginFailed, PasswordChangeRequired
 from kho.timeutil import to_vn, vn_day_start
 from repository.anchor import stored_checkpoints
 from repository.metadata import parse_date
 from repository.policy import Action
 from web.pages import audit_reports
-from web.pages.common import ACTION_LABELS, action_label, actor, current_account, kho, login_required, page
+from web.pages.common import (
+    ACTION_LABELS,
+    action_label,
+    actor,
+    current_account,
+    current_actor,
+    kho,
+    limiter,
+    login_required,
+    page,
+)
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -219,5 +229,58 @@ def handling_reports() -> Response:
 @bp.get("/verify")
 @login_required
 def verify() -> Response:
+    from repository.acknowledge import findings_digest
+
     report = kho().repo.audit_verify(actor=actor())
-    return page("audit_verify.html", report=report)
+    return page("audit_verify.html", report=report, digest=findings_digest(report.findings))
+
+
+@bp.route("/acknowledge", methods=["GET", "POST"])
+def acknowledge() -> Response:
+    """The auditor's acknowledgement of the log's findings (``kho audit acknowledge``).
+
+    Not behind a session: while the log is broken every login is refused (its event cannot be
+    written), the auditor's too. The form asks for the auditor's password every time; the
+    password is checked without recording a login, and the login is recorded inside the one
+    acknowledgement event. Only role ``kiem_toan`` gets past the password (403 otherwise, also
+    while the log refuses events); findings are shown only to them. Without the digest, the
+    findings and their digest are shown and nothing is written."""
+    from repository.acknowledge import findings_digest
+
+    if request.method == "GET":
+        who = current_actor()
+        return page("audit_acknowledge.html", username=who.user if who is not None else "")
+    form = request.form
+    username = form.get("username", "").strip().lower()
+    ip = request.remote_addr or ""
+    if limiter().blocked(ip, username):
+        abort(429)
+    try:
+        account = kho().accounts.authenticate_unrecorded(username, form.get("password", ""), ip)
+    except (LoginFailed, AccountLocked, PasswordChangeRequired) as exc:
+        limiter().failed(ip, username)
+        return page("audit_acknowledge.html", 401, username=username, error=exc.message)
+    limiter().succeeded(ip, username)
+    who = kho().actor_of(account, ip)
+    repo = kho().repo
+    repo.authorize_acknowledge(who)
+    digest = form.get("findings", "").strip()
+    reason = form.get("reason", "")
+    if not digest:
+        report = repo.audit_verify(actor=who)
+        return page(
+            "audit_acknowledge.html", username=username, report=report, reason=reason,
+            digest=findings_digest(report.findings),
+        )
+    try:
+        event, cp, report = repo.audit_acknowledge(
+            actor=who, digest=digest, reason=reason, login={"user": account.username, "method": "password",
+                                                            "source": ip, "via": "web"},
+        )
+    except AcknowledgeRefused as exc:
+        report = repo.audit_verify(actor=who)
+        return page(
+            "audit_acknowledge.html", exc.http_status, username=username, report=report, reason=reason,
+            digest=findings_digest(report.findings), error=f"[{exc.code}] {exc.message}",
+        )
+    return page("audit_acknowledge.html", username=username, report=report, event=event, checkpoint=cp)

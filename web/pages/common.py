@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "account:token-revoke": "Thu hồi mã truy cập",
     "audit:read": "Đọc nhật ký",
     "audit:verify": "Kiểm tra nhật ký",
+    "audit:acknowledge": "Chấp nhận phát hiện của nhật ký",
     "plan:draft": "Lập dự thảo danh mục hồ sơ",
     "plan:approve": "Phê duyệt danh mục hồ sơ",
     "plan:issue": "Ban hành danh mục hồ sơ",
