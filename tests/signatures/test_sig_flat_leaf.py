@@ -416,3 +416,22 @@ def test_the_big_documents_parents_are_read_by_the_shortcut(corpus_pdf_dir: Path
             with_children += answer.k is not None
             assert _got(answer) == _got(flat_object_at(index.data, position))
     assert parents > 700 and with_children > 600, (parents, with_children)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b" 1" * 100_000,  # a huge array of numbers, never closed
+        b" 1 0 R" * 50_000 + b" 0 0 R]",  # references, then one the shortcut declines
+        b" " + b"1" * 50_000 + b"]",  # one very long digit run
+        b" 1" * 30 + b"1" * 30 + b" x]",  # digits that a careless pattern splits many ways
+        b" 1 0" * 50_000,  # reference-like numbers without R
+    ],
+)
+def test_a_huge_or_unclosed_parent_array_is_read_in_bounded_time(body: bytes) -> None:
+    # one match per object at its position, with one way to split the items (each number or
+    # reference must end at a delimiter): linear time, no exponential backtracking
+    text = b"<</P 1 0 R/S/P/Type/StructElem/K[" + body + b" /Pg 2 0 R>>"
+    answers = flat_dicts(text, [0])
+    assert _got(answers[0]) == _got(flat_object_at(text, 0))
