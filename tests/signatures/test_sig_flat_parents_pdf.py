@@ -7,6 +7,7 @@ been taken for the plain elements (so that the comparison covers them)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
@@ -17,8 +18,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
-from ingest.signatures import _flat
+from ingest.signatures import Indication, TrustStore, _flat
 from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import sign_pdf
+from ingest.testpki import TestPKI
 
 N = generic.NameObject
 
@@ -140,3 +144,20 @@ def test_an_unparsable_element_stops_the_walk_as_upstream() -> None:
     found, error = fast_path_map(fast, 0)
     assert found is None and error is not None
     assert error[0].__name__ == "PdfReadError" and "No container reference" in error[1]
+
+
+def test_a_signed_document_with_an_unparsable_element_gets_stock_pyhankos_verdict(
+    pki: TestPKI, pki_trust: TrustStore
+) -> None:
+    # signed twice; the structure tree holds an element that cannot be parsed. Stock pyHanko's
+    # difference analysis fails on it; before the check in _PathMapResolver._raw, the fast
+    # reader's analysis went on and both signatures passed
+    data, _ = _document(b"[ 0 0 R {c0} 0 R {c1} 0 R]")
+    one = sign_pdf(data, pki.personal, revocation=pki.revocation_for(pki.personal))
+    two = sign_pdf(one, pki.organisation, revocation=pki.revocation_for(pki.organisation))
+    moment = datetime.now(UTC)
+    fast = _verify_pdf(two, pki_trust, False, moment, CachingPdfReader)
+    stock = _verify_pdf(two, pki_trust, False, moment, PdfFileReader)
+    assert [s.verdict for s in fast.signatures] == [s.verdict for s in stock.signatures]
+    assert fast.verdict.indication is stock.verdict.indication
+    assert fast.verdict.indication is not Indication.TOTAL_PASSED
