@@ -953,6 +953,14 @@ class _PathMapResolver(HistoricalResolver):
             obj = reader._current_raw(ref, key)
         else:
             obj = reader.get_object(ref, self.revision, transparent_decrypt=False)
+        if obj.container_ref is None:
+            # upstream's mapping stage reads every object through get_object, which copies it
+            # (_subsume_object) and raises for an object not read from the file: the fresh
+            # null of a missing object or of one that could not be parsed. Raised here at the
+            # same read (and again at every later read of it, as upstream caches only copies).
+            raise misc.PdfReadError(
+                "No container reference available. This object probably wasn't read from a file."
+            )
         self._raw_cache[key] = obj
         return obj
 

@@ -242,3 +242,196 @@ def test_the_big_documents_leaves_are_read_by_the_shortcut(corpus_pdf_dir: Path)
                         assert _got(answer) == _got(flat_object_at(index.data, position))
             part = part.xref_data.hybrid
     assert objects > 6000 and leaves > 5000, (objects, leaves)
+
+
+# -- the parent shortcut (``_flat._patterns().parent``, ``_read_parents``): the leaf's shape with
+# references and numbers under /K --
+
+
+def _stock_parent(text: bytes) -> tuple[Any, ...]:
+    """What pyHanko's parse of a parent element gives the walk (warnings are errors)."""
+    ref = generic.Reference(7, 0, PdfFileReader.__new__(PdfFileReader))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        obj = generic.read_object(BytesIO(text), ref)
+    assert isinstance(obj, generic.DictionaryObject) and not isinstance(obj, generic.StreamObject)
+    edges: list[Any] = []
+    _collect_edges(obj, (), False, edges)
+    struct_edges: list[Any] = []
+    _collect_edges(obj, (), True, struct_edges)
+    k_value = dict.__getitem__(obj, "/K")
+    assert isinstance(k_value, generic.ArrayObject)
+    items = tuple(
+        (item.idnum, item.generation) if isinstance(item, generic.IndirectObject) else None
+        for item in k_value
+    )
+    k = ("array", items) if any(item is not None for item in items) else None
+    return (
+        Flat,
+        tuple((rel, key) for rel, _, key in edges),
+        tuple((rel, key) for rel, _, key in struct_edges),
+        str(dict.__getitem__(obj, "/Type")),
+        k,
+    )
+
+
+_VALID_REF = st.tuples(st.integers(1, 9_999_999), st.integers(0, 99_999)).map(
+    lambda t: b"%d %d R" % t
+)
+_K_ITEM = st.one_of(_VALID_REF, st.integers(0, 99_999).map(lambda n: b"%d" % n))
+_ODD_K_ITEM = st.sampled_from(
+    [b"0 0 R", b"12345678 0 R", b"5 123456 R", b"5  0 R", b"5 0 RX", b"05 0 R", b"-5", b"+5",
+     b"5.5", b".5", b"5.", b"(x)", b"/N", b"<<>>", b"[1 0 R]", b"null", b"true", b"5 0 obj",
+     b"5\n0 R", b"%c\n", b"1 0 R5", b"<41>", b"5 0"]
+)
+
+
+@st.composite
+def _parent_k(draw: st.DrawFn) -> bytes:
+    items = draw(st.lists(st.one_of(_K_ITEM, _K_ITEM, _K_ITEM, _ODD_K_ITEM), max_size=8))
+    seps = draw(st.lists(st.sampled_from([b" ", b"", b"  ", b"\n"]), min_size=len(items) + 1,
+                         max_size=len(items) + 1))
+    body = b"".join(sep + item for sep, item in zip(seps, items, strict=False)) + seps[-1]
+    return b"[" + body + b"]"
+
+
+_PARENT_PARTS = st.fixed_dictionaries({
+    "p": st.one_of(_VALID_REF, _REFS),
+    "s": st.sampled_from([b"/P", b"/LI", b"/H4", b"/A#20B", b"/Span/Alt(a)", b"/"]),
+    "type": st.sampled_from([b"/StructElem", b"/StructElem", b"/StructElemX", b"(S)"]),
+    "lang": st.sampled_from([b"", b"", b"/Lang(vi)", b"/Lang(vi) ", b"/Lang(a\\)b)"]),
+    "k": st.one_of(_parent_k(), st.sampled_from([b"5 0 R", b"[ 5 0 R", b"5"])),
+    "sep": st.sampled_from([b" ", b"", b" ", b"\n"]),
+    "pg": st.one_of(_VALID_REF, _REFS),
+    "tail": st.sampled_from([b"", b"\r\n", b"\r\n<</K 1>>", b" stream\n", b"s", b"%x", b"endobj",
+                             b"\r\n  "]),
+})
+
+
+@settings(max_examples=EXAMPLES * 6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_PARENT_PARTS, st.integers(0, 3), st.integers(0, 300),
+       st.sampled_from(b" /()<>[]0159RSsK\n%#\\"), st.binary(max_size=2))
+def test_parents_read_as_the_per_object_reader_and_pyhanko(
+    parts: dict[str, bytes], how: int, where: int, byte: int, prefix: bytes
+) -> None:
+    text = _mutated(_leaf(parts), how, where, byte)
+    data = prefix + text
+    at = len(prefix)
+    expected = flat_object_at(data, at)
+    assert _got(flat_dicts(data, [at])[0]) == _got(expected), data
+    if _flat._patterns().parent.match(data, at) is None:
+        return
+    # the shortcut answers here: the general reader must read the same, and so must pyHanko
+    assert expected is not None, data
+    assert _got(expected) == _stock_parent(text), data
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    st.lists(st.one_of(_PARENT_PARTS.map(_leaf), _PARTS.map(_leaf), st.sampled_from(
+        [b"<</P 3 0 R/S/P/Type/StructElem/K[ 4 0 R 5] /Pg 9 0 R>>", b"[1 0 R]", b"12",
+         b"(<</P 1 0 R/S/P/Type/StructElem/K[ 4 0 R] /Pg 2 0 R>>)",
+         b"<</A(<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R] /Pg 2 0 R>>)>>", b"%<<\n", b"<<"])),
+        min_size=1, max_size=8),
+    st.lists(st.integers(-4, 4), max_size=8),
+    st.sampled_from([b"\r\n", b" ", b"", b"\n"]),
+)
+def test_streams_of_parents_read_as_one_by_one(
+    objects: list[bytes], shifts: list[int], ws: bytes
+) -> None:
+    data = b""
+    positions: list[int] = []
+    for ix, text in enumerate(objects):
+        shift = shifts[ix] if ix < len(shifts) else 0
+        positions.append(max(0, min(len(data) + shift, len(data) + len(text))))
+        data += text + ws
+    positions = sorted(set(positions))
+    expected = [_got(flat_object_at(data, position)) for position in positions]
+    assert [_got(flat) for flat in flat_dicts(data, positions)] == expected, (data, positions)
+
+
+@pytest.mark.parametrize(
+    ("text", "general"),
+    [
+        # declined by both readers (pyHanko's own parse decides): a sloppy scanner would read
+        # an edge here
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 0 0 R] /Pg 2 0 R>>", None),  # object number 0
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 12345678 0 R] /Pg 2 0 R>>", None),  # too long
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 RX] /Pg 2 0 R>>", None),  # no reference
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R] /Pg 2 0 R>>stream\n", None),  # a stream
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R] /Pg 2 0 R>>%c\n", None),  # a comment
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R [6 0 R]] /Pg 2 0 R>>", None),  # nested
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R<</Obj 6 0 R>>] /Pg 2 0 R>>", None),
+        # read by the general reader, not the shortcut (another shape)
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R(>> 6 0 R)] /Pg 2 0 R>>", "flat"),
+        (b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R] /Pg 2 0 R/Alt(x)>>", "flat"),
+        (b"<</P 1 0 R/S/P/Type/StructElem/K 5 0 R/Pg 2 0 R>>", "flat"),
+        (b"<</P 1 0 R/S/Sp#61n/Type/StructElem/K[ 5 0 R] /Pg 2 0 R>>", None),  # an escape
+    ],
+)
+def test_parent_near_misses_are_left_to_the_general_reading(text: bytes, general: str | None) -> None:
+    assert _flat._patterns().parent.match(text) is None
+    answer = flat_dicts(text, [0])[0]
+    assert _got(answer) == _got(flat_object_at(text, 0))
+    assert (answer is not None) == (general is not None)
+
+
+def test_a_parent_inside_a_string_is_not_taken_for_an_object() -> None:
+    inner = b"<</P 1 0 R/S/P/Type/StructElem/K[ 5 0 R 6 0 R] /Pg 2 0 R>>"
+    data = b"<</A(" + inner + b")/K 3 0 R>>\n" + inner
+    second = data.rindex(b"<</P")
+    answers = flat_dicts(data, [0, second, 5])
+    assert _got(answers[0]) == _got(flat_dict_at(data, 0))
+    assert answers[0] is not None and answers[0].k == ("ref", (3, 0))
+    # an offset pointing into the string: what the per-object reader reads there
+    assert _got(answers[2]) == _got(flat_object_at(data, 5))
+    assert _got(answers[1]) == (
+        Flat,
+        ((("/P",), (1, 0)), (("/K", 0), (5, 0)), (("/K", 1), (6, 0)), (("/Pg",), (2, 0))),
+        ((("/K", 0), (5, 0)), (("/K", 1), (6, 0)), (("/Pg",), (2, 0))),
+        "/StructElem",
+        ("array", ((5, 0), (6, 0))),
+    )
+
+
+def test_the_big_documents_parents_are_read_by_the_shortcut(corpus_pdf_dir: Path) -> None:
+    data = (corpus_pdf_dir / BIG).read_bytes()
+    reader = CachingPdfReader(BytesIO(data), strict=False)
+    parents = with_children = 0
+    patterns = _flat._patterns()
+    for stream in sorted({m.obj_stream_id for _, m in reader._newest_objstm_slots().values()}):
+        index = reader._objstm_index(stream)
+        positions = sorted(index.first + offset for _, offset in index.entries.values())
+        slot_of = {position: slot for slot, position in enumerate(positions)}
+        answers: list[Flat | None] = [None] * len(positions)
+        _flat._read_leaves(index.data, positions[0], slot_of, answers, patterns.leaf)
+        left = set(slot_of)
+        _flat._read_parents(index.data, slot_of, answers, patterns.parent)
+        for position in left - set(slot_of):  # answered by the parent shortcut
+            parents += 1
+            answer = answers[positions.index(position)]
+            assert answer is not None
+            with_children += answer.k is not None
+            assert _got(answer) == _got(flat_object_at(index.data, position))
+    assert parents > 700 and with_children > 600, (parents, with_children)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b" 1" * 100_000,  # a huge array of numbers, never closed
+        b" 1 0 R" * 50_000 + b" 0 0 R]",  # references, then one the shortcut declines
+        b" " + b"1" * 50_000 + b"]",  # one very long digit run
+        b" 1" * 30 + b"1" * 30 + b" x]",  # digits that a careless pattern splits many ways
+        b" 1 0" * 50_000,  # reference-like numbers without R
+    ],
+)
+def test_a_huge_or_unclosed_parent_array_is_read_in_bounded_time(body: bytes) -> None:
+    # one match per object at its position, with one way to split the items (each number or
+    # reference must end at a delimiter): linear time, no exponential backtracking
+    text = b"<</P 1 0 R/S/P/Type/StructElem/K[" + body + b" /Pg 2 0 R>>"
+    answers = flat_dicts(text, [0])
+    assert _got(answers[0]) == _got(flat_object_at(text, 0))
