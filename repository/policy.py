@@ -531,6 +531,23 @@ def manages_rights_of(
     return manages_accounts_of(principal, units_below, target_units)
 
 
+def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_parent: str) -> Decision:
+    """Whether the person may move ``unit`` (with every unit below it) under ``new_parent``:
+    :func:`manages_accounts_of` both, and the move gives them no sight they did not have — a
+    lãnh đạo sees every unit below the units they lead, so moving a unit under one of those
+    would change their own rights (:func:`manages_rights_of`; another quản trị does it)."""
+    decision = manages_accounts_of(principal, units_below, {unit, new_parent})
+    if not decision:
+        return decision
+    if new_parent in principal.led_units and not units_below(unit) <= principal.led_units:
+        return _denied(
+            "Không được chuyển đơn vị về dưới đơn vị do chính mình lãnh đạo: việc này mở rộng quyền"
+            " xem của chính mình, hãy đề nghị một quản trị khác thực hiện.",
+            "SELF_CHANGE",
+        )
+    return ALLOW
+
+
 def may_lock(
     principal: Principal, units_below: UnitsBelow, target_units: Iterable[str], reason: str
 ) -> Decision:
