@@ -302,7 +302,9 @@ def decide_grant(
     """Whether ``principal`` may grant sight of a record or hồ sơ to ``users`` and ``units``
     (:attr:`Action.RECORD_GRANT`), given who they would be. Nobody gives themselves sight they do
     not have: a quản trị grants without reading (naming themselves, or a unit where they hold a
-    content role, would let them read), and a lãnh đạo already sees what they grant."""
+    content role, would let them read), and a lãnh đạo already sees what they grant. Secrecy
+    is left out of the comparison: a grant to oneself of a record above one's clearance would
+    be read once the record is declassified or the clearance raised."""
     decision = decide(principal, Action.RECORD_GRANT, facts)
     if not decision:
         return decision
@@ -311,7 +313,8 @@ def decide_grant(
         grant_users=facts.grant_users | frozenset(users),
         grant_units=facts.grant_units | frozenset(units),
     )
-    if sees(principal, widened) and not sees(principal, facts):
+    cleared = replace(principal, clearance=max(principal.clearance, facts.secrecy))
+    if sees(cleared, widened) and not sees(cleared, facts):
         return _denied(
             "Không được tự cấp cho mình quyền xem văn bản/hồ sơ: việc cấp quyền cho chính người"
             " cấp phải do người khác có thẩm quyền thực hiện.",
