@@ -30,6 +30,11 @@ def principal_of(account: Account, accounts: AccountService) -> Principal:
     return accounts.principal_of(account)
 
 
+def _account_name(name: str) -> str:
+    """A name as typed, in the form account names are stored in (NFC, trimmed, lower case)."""
+    return nfc(name).strip().lower()
+
+
 class Kho:
     """The repository, accounts, search index and receive service of one installation."""
 
@@ -105,9 +110,12 @@ class Kho:
         alike: each account and unit granted must exist (``GRANT_USER_UNKNOWN``,
         ``GRANT_UNIT_UNKNOWN``), named as it is stored. A name that matches nobody would be a
         grant that does nothing today, and one an account created later under that name would
-        inherit. Revoking takes any name (a grant left to a removed account can go)."""
+        inherit. Revoking takes any name (a grant left to a removed account can go), as typed
+        and as an account would spell it."""
         wanted_users, wanted_units = tuple(users), tuple(units)
-        if not revoke:
+        if revoke:
+            wanted_users = tuple(dict.fromkeys((*wanted_users, *map(_account_name, wanted_users))))
+        else:
             wanted_users = self._existing_grantees(wanted_users, wanted_units)
         return self.repo.grant(record_id, users=wanted_users, units=wanted_units, revoke=revoke, actor=actor)
 
@@ -125,7 +133,7 @@ class Kho:
         names = []
         for name in users:
             try:
-                names.append(self.accounts.get(nfc(name).strip().lower()).username)
+                names.append(self.accounts.get(_account_name(name)).username)
             except AccountNotFound:
                 errors.append(FieldError("users", "GRANT_USER_UNKNOWN", f"Không có tài khoản “{name}”."))
         known = {u.unit_id for u in self.accounts.units()}

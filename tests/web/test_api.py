@@ -392,6 +392,21 @@ def test_a_grant_names_existing_accounts_and_units(
 
 
 
+def test_a_revoke_names_the_account_as_a_grant_does(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant stores the account's name as the account spells it (t1); a revoke typed the same
+    way must take that grant away, not answer 200 and leave the person reading."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    head, name = people.headers("lanh_dao"), people.usernames["chuyen_vien_b"]
+    given = client.post(f"/api/records/{rid}/grants", json={"users": [name.upper()]}, headers=head)
+    assert given.status_code == 200 and given.json["grant_users"] == [name]
+    body = {"users": [f" {name.upper()} "], "revoke": True}
+    revoked = client.post(f"/api/records/{rid}/grants", json=body, headers=head)
+    assert revoked.status_code == 200 and revoked.json["grant_users"] == [], revoked.json
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 403
+
+
 def test_putting_a_document_in_a_shared_file_is_granting_it(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
