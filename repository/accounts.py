@@ -76,6 +76,7 @@ from repository.policy import (
     manages_accounts_of,
     manages_rights_of,
     may_lock,
+    moves_unit,
 )
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, is_organ_id, nfc
@@ -603,8 +604,16 @@ class AccountService:
                 )
         if errors:
             raise ValidationFailed(errors)
-        wanted = [unit_id] + ([new_parent] if new_parent and new_parent != current.parent_id else [])
-        self._require_admin(actor, wanted, action="unit:update", target=unit_id, source=source)
+        if new_parent is not None and new_parent != current.parent_id:
+            self._require(
+                actor,
+                lambda p: moves_unit(p, self.units_below, unit_id, new_parent),
+                action="unit:update",
+                target=unit_id,
+                source=source,
+            )
+        else:
+            self._require_admin(actor, [unit_id], action="unit:update", target=unit_id, source=source)
         if (new_name, new_parent) == (current.name, current.parent_id):
             return current
         now = self.clock()

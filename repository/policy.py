@@ -305,7 +305,9 @@ def decide_grant(
     """Whether ``principal`` may grant sight of a record or hồ sơ to ``users`` and ``units``
     (:attr:`Action.RECORD_GRANT`), given who they would be. Nobody gives themselves sight they do
     not have: a quản trị grants without reading (naming themselves, or a unit where they hold a
-    content role, would let them read), and a lãnh đạo already sees what they grant."""
+    content role, would let them read), and a lãnh đạo already sees what they grant. Secrecy
+    is left out of the comparison: a grant to oneself of a record above one's clearance would
+    be read once the record is declassified or the clearance raised."""
     decision = decide(principal, Action.RECORD_GRANT, facts)
     if not decision:
         return decision
@@ -314,7 +316,8 @@ def decide_grant(
         grant_users=facts.grant_users | frozenset(users),
         grant_units=facts.grant_units | frozenset(units),
     )
-    if sees(principal, widened) and not sees(principal, facts):
+    cleared = replace(principal, clearance=max(principal.clearance, facts.secrecy))
+    if sees(cleared, widened) and not sees(cleared, facts):
         return _denied(
             "Không được tự cấp cho mình quyền xem văn bản/hồ sơ: việc cấp quyền cho chính người"
             " cấp phải do người khác có thẩm quyền thực hiện.",
@@ -533,6 +536,23 @@ def manages_rights_of(
             "SELF_CHANGE",
         )
     return manages_accounts_of(principal, units_below, target_units)
+
+
+def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_parent: str) -> Decision:
+    """Whether the person may move ``unit`` (with every unit below it) under ``new_parent``:
+    :func:`manages_accounts_of` both, and the move gives them no sight they did not have — a
+    lãnh đạo sees every unit below the units they lead, so moving a unit under one of those
+    would change their own rights (:func:`manages_rights_of`; another quản trị does it)."""
+    decision = manages_accounts_of(principal, units_below, {unit, new_parent})
+    if not decision:
+        return decision
+    if new_parent in principal.led_units and not units_below(unit) <= principal.led_units:
+        return _denied(
+            "Không được chuyển đơn vị về dưới đơn vị do chính mình lãnh đạo: việc này mở rộng quyền"
+            " xem của chính mình, hãy đề nghị một quản trị khác thực hiện.",
+            "SELF_CHANGE",
+        )
+    return ALLOW
 
 
 def may_lock(

@@ -568,6 +568,16 @@ def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
     )
 
 
+_ADDING_TO_A_SHARED_FILE = (
+    "Hồ sơ này được chia sẻ cho người hoặc đơn vị chưa được xem văn bản: đưa văn bản vào hồ sơ là"
+    " cấp quyền xem văn bản cho họ."
+)
+_GRANTING_A_FILE = (
+    "Hồ sơ có văn bản mà người hoặc đơn vị được cấp quyền chưa được xem: cấp quyền xem hồ sơ là cấp"
+    " quyền xem cả các văn bản trong hồ sơ."
+)
+
+
 class Repository:
     """The system of record. All reads and writes of records go through here."""
 
@@ -1709,6 +1719,9 @@ class Repository:
                 wanted = ((), ()) if revoke else (users, units)
                 decision = decide_grant(actor.as_principal, self.facts(current), *wanted)
                 self._enforce(actor, Action.RECORD_GRANT, current, decision)
+                if not revoke:
+                    for document in self._documents_of(current):
+                        self._authorize_reach(actor, document, users, units, _GRANTING_A_FILE)
             self.refuse_if_held(current, Action.RECORD_GRANT)
             if revoke:
                 new_users = tuple(u for u in current.grant_users if u not in users)
@@ -2035,7 +2048,9 @@ class Repository:
         self.authorize(actor, Action.RECORD_VIEW, document)
         if document.kind == KIND_FILE:
             raise NotFound(f"“{document_id}” không phải là văn bản.", record_id=document_id)
-        self._authorize_sharing(actor, current, document)
+        self._authorize_reach(
+            actor, document, current.grant_users, current.grant_units, _ADDING_TO_A_SHARED_FILE
+        )
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
         if document_id in current.documents:
             return current
@@ -2061,25 +2076,36 @@ class Repository:
         self._emit(document)
         return record
 
-    def _authorize_sharing(self, actor: Actor, file: Record, document: Record) -> None:
-        """A grant on a hồ sơ reaches every document in it: putting a document in a hồ sơ
-        granted to people or units who do not see the document yet is granting it to them, and
-        needs the right to grant on the document (:func:`~repository.policy.decide_grant`)."""
+    def _documents_of(self, file: Record) -> list[Record]:
+        """The documents a hồ sơ holds (none for a document; ids that name nothing are skipped)."""
+        out = []
+        for document_id in file.documents:
+            try:
+                out.append(self._load(document_id))
+            except NotFound:
+                continue
+        return out
+
+    def _authorize_reach(
+        self, actor: Actor, document: Record, users: Iterable[str], units: Iterable[str], why: str
+    ) -> None:
+        """A grant on a hồ sơ reaches every document in it: granting a hồ sơ, or putting a
+        document in a hồ sơ already granted, gives the document to those grantees who do not see
+        it yet, and needs the right to grant on the document
+        (:func:`~repository.policy.decide_grant`). ``why`` opens the refusal's message."""
         if actor.system:
             return
         facts = self.facts(document)
-        users = set(file.grant_users) - facts.grant_users - {facts.created_by, actor.user}
-        units = set(file.grant_units) - facts.grant_units - {facts.unit}
-        if not users and not units:
+        known = facts.grant_users | {facts.created_by}
+        if sees(actor.as_principal, facts):
+            known |= {actor.user}
+        new_users = set(users) - known
+        new_units = set(units) - facts.grant_units - {facts.unit}
+        if not new_users and not new_units:
             return
-        decision = decide_grant(actor.as_principal, facts, users, units)
+        decision = decide_grant(actor.as_principal, facts, new_users, new_units)
         if not decision:
-            decision = Decision(
-                False,
-                decision.code,
-                "Hồ sơ này được chia sẻ cho người hoặc đơn vị chưa được xem văn bản: đưa văn bản vào"
-                " hồ sơ là cấp quyền xem văn bản cho họ. " + decision.message,
-            )
+            decision = Decision(False, decision.code, f"{why} {decision.message}")
         self._enforce(actor, Action.RECORD_GRANT, document, decision)
 
     def remove_from_file(

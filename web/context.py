@@ -30,6 +30,11 @@ def principal_of(account: Account, accounts: AccountService) -> Principal:
     return accounts.principal_of(account)
 
 
+def _account_name(name: str) -> str:
+    """A name as typed, in the form account names are stored in (NFC, trimmed, lower case)."""
+    return nfc(name).strip().lower()
+
+
 class Kho:
     """The repository, accounts, search index and receive service of one installation."""
 
@@ -105,26 +110,39 @@ class Kho:
         alike: each account and unit granted must exist (``GRANT_USER_UNKNOWN``,
         ``GRANT_UNIT_UNKNOWN``), named as it is stored. A name that matches nobody would be a
         grant that does nothing today, and one an account created later under that name would
-        inherit. Revoking takes any name (a grant left to a removed account can go)."""
+        inherit. Revoking takes any name (a grant left to a removed account can go), as typed
+        and as an account would spell it."""
         wanted_users, wanted_units = tuple(users), tuple(units)
-        if not revoke:
-            errors: list[FieldError] = []
-            names = []
-            for name in wanted_users:
-                try:
-                    names.append(self.accounts.get(nfc(name).strip().lower()).username)
-                except AccountNotFound:
-                    errors.append(FieldError("users", "GRANT_USER_UNKNOWN", f"Không có tài khoản “{name}”."))
-            known = {u.unit_id for u in self.accounts.units()}
-            errors += [
-                FieldError("units", "GRANT_UNIT_UNKNOWN", f"Không có đơn vị “{u}”.")
-                for u in wanted_units
-                if u not in known
-            ]
-            if errors:
-                raise ValidationFailed(errors)
-            wanted_users = tuple(names)
+        if revoke:
+            wanted_users = tuple(dict.fromkeys((*wanted_users, *map(_account_name, wanted_users))))
+        else:
+            wanted_users = self._existing_grantees(wanted_users, wanted_units)
         return self.repo.grant(record_id, users=wanted_users, units=wanted_units, revoke=revoke, actor=actor)
+
+    def handover(self, from_user: str, to_user: str, *, actor: Actor) -> list[str]:
+        """Hand over the hồ sơ of a person leaving (:meth:`RetentionService.handover`): the
+        successor is granted each of them, so they name an existing account, as for
+        :meth:`grant` (``GRANT_USER_UNKNOWN``)."""
+        (successor,) = self._existing_grantees((to_user,), ())
+        return self.retention.handover(from_user, successor, actor=actor)
+
+    def _existing_grantees(self, users: tuple[str, ...], units: tuple[str, ...]) -> tuple[str, ...]:
+        """The stored usernames of ``users``; :class:`ValidationFailed` when an account or a
+        unit named does not exist (``GRANT_USER_UNKNOWN``, ``GRANT_UNIT_UNKNOWN``)."""
+        errors: list[FieldError] = []
+        names = []
+        for name in users:
+            try:
+                names.append(self.accounts.get(_account_name(name)).username)
+            except AccountNotFound:
+                errors.append(FieldError("users", "GRANT_USER_UNKNOWN", f"Không có tài khoản “{name}”."))
+        known = {u.unit_id for u in self.accounts.units()}
+        for unit in units:
+            if unit not in known:
+                errors.append(FieldError("units", "GRANT_UNIT_UNKNOWN", f"Không có đơn vị “{unit}”."))
+        if errors:
+            raise ValidationFailed(errors)
+        return tuple(names)
 
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))

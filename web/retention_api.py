@@ -94,7 +94,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
     @app.post("/api/retention/handover")
     def handover() -> Response:
         data = _body()
-        moved = service().handover(
+        moved = kho.handover(
             _text(data, "from", required=True) or "", _text(data, "to", required=True) or "", actor=actor()
         )
         return _reply({"moved": moved})

@@ -344,5 +344,5 @@ def retention_schedule(ctx: Context, as_json: bool) -> None:
 @handles_errors
 def retention_handover(ctx: Context, from_user: str, to_user: str) -> None:
     """Bàn giao mọi hồ sơ của người chuyển công tác (Điều 31 k3 đ)."""
-    moved = ctx.kho.retention.handover(from_user, to_user, actor=ctx.actor)
+    moved = ctx.kho.handover(from_user, to_user, actor=ctx.actor)
     click.echo(f"Đã bàn giao {len(moved)} hồ sơ cho {to_user}.")

@@ -127,6 +127,27 @@ def test_only_a_quan_tri_creates_units(world: World) -> None:
         world.svc.create_unit("000.04.18.H40", "Sở Nội vụ", "snv", ROOT, clerk)
 
 
+def test_nobody_moves_a_unit_under_a_unit_they_lead(world: World) -> None:
+    """A lãnh đạo sees every unit below the units they lead: a quản trị who also leads the Văn
+    phòng and moves the Sở Tài chính under it would give themselves sight of the Sở's records,
+    the change of their own rights t1 refuses on roles and clearance (SELF_CHANGE, audited).
+    Another quản trị, who gains nothing by it, may move it."""
+    chief = world.person("Đặng Chánh Văn", ROOT, Role.QUAN_TRI)
+    wanted = [Membership(ROOT, Role.QUAN_TRI), Membership(VP, Role.LANH_DAO)]
+    chief = world.svc.set_roles(chief.username, wanted, world.admin)
+    assert STC not in world.svc.principal_of(chief).led_units
+    with pytest.raises(PermissionDenied) as moved:
+        world.svc.update_unit(STC, parent_id=VP, actor=chief)
+    assert moved.value.code == "SELF_CHANGE"
+    assert world.svc.get_unit(STC).parent_id == ROOT
+    assert STC not in world.svc.principal_of(world.svc.get(chief.username)).led_units
+    denied = [e for e in world.audit.events() if e.action == "access:denied"]
+    assert denied[-1].actor == chief.username and denied[-1].details["action"] == "unit:update"
+    # Moving a unit they already lead, or renaming one, is not a change of their rights.
+    assert world.svc.update_unit(VP_TH, name="Phòng Tổng hợp - Hành chính", actor=chief).version == 2
+    assert world.svc.update_unit(STC, parent_id=VP, actor=world.admin).parent_id == VP
+
+
 # --- creation and names -------------------------------------------------------------------
 
 

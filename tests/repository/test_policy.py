@@ -335,3 +335,18 @@ def test_nobody_grants_themselves_sight() -> None:
     leader = person(Role.LANH_DAO)
     assert decide_grant(leader, DOC, users=(leader.user, "someone")).allowed
     assert not decide_grant(person(Role.CHUYEN_VIEN), DOC, users=("someone",)).allowed
+
+
+def test_a_grant_to_oneself_is_refused_whatever_one_s_clearance() -> None:
+    """A quản trị cleared for Thường who names themselves on a Mật record sees nothing today, but
+    the grant stays: once the record is declassified (giải mật) or their clearance is raised,
+    they read it. Naming oneself is refused (SELF_GRANT) as for an ordinary record."""
+    admin = Principal("qt.x", roles=frozenset({(AGENCY, Role.QUAN_TRI)}), clearance=0)
+    own = decide_grant(admin, SECRET, users=(admin.user,))
+    assert not own.allowed and own.code == "SELF_GRANT"
+    both = Principal("qt.y", roles=frozenset({(AGENCY, Role.QUAN_TRI), (UNIT_B, Role.CHUYEN_VIEN)}))
+    assert decide_grant(both, SECRET, units=(UNIT_B,)).code == "SELF_GRANT"
+    assert decide_grant(admin, SECRET, users=("someone",)).allowed
+    # A member of the record's unit who names themselves gains nothing the unit does not give.
+    member = Principal("qt.z", roles=frozenset({(AGENCY, Role.QUAN_TRI), (AGENCY, Role.CHUYEN_VIEN)}))
+    assert decide_grant(member, SECRET, users=(member.user,)).allowed

@@ -3,6 +3,7 @@ fails it; imported packages are checked the same way and bad ones refused with c
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -154,6 +155,25 @@ def test_an_import_with_a_malformed_size_is_refused_with_a_code(
     assert info.value.code == "SIP_METS_INVALID" and "kích thước" in info.value.message
     rejected = [e.details["code"] for e in kho.repo.audit.events() if e.action == "transfer:import-rejected"]
     assert rejected == ["SIP_METS_INVALID"]
+
+
+def test_an_import_naming_an_impossible_file_is_refused_with_a_code(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """A METS href no file can have (a name longer than the file system allows) is a refusal
+    with a code (SIP_FILE_MISSING, audited), not a 500 from the OSError of the lookup."""
+    package = Transfers(kho.repo).build(permanent, tmp_path / "b", actor=people.actor("luu_tru"))
+    mets = package.root / "METS.xml"
+    text, count = re.subn(r'(xlink:href=")[^"]*"', r'\g<1>' + "a" * 300 + '"', mets.read_text(), count=1)
+    assert count == 1
+    mets.write_text(text)
+    hostile = tmp_path / "long.zip"
+    zip_package(package, hostile)
+    with pytest.raises(KhoError) as info:
+        import_package(kho.repo, hostile, actor=people.actor("luu_tru"))
+    assert info.value.code == "SIP_FILE_MISSING" and info.value.message
+    rejected = [e.details["code"] for e in kho.repo.audit.events() if e.action == "transfer:import-rejected"]
+    assert rejected == ["SIP_FILE_MISSING"]
 
 
 def test_only_closed_permanent_files_are_packaged(kho: Kho, people: People, tmp_path: Path) -> None:

@@ -392,6 +392,21 @@ def test_a_grant_names_existing_accounts_and_units(
 
 
 
+def test_a_revoke_names_the_account_as_a_grant_does(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant stores the account's name as the account spells it (t1); a revoke typed the same
+    way must take that grant away, not answer 200 and leave the person reading."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    head, name = people.headers("lanh_dao"), people.usernames["chuyen_vien_b"]
+    given = client.post(f"/api/records/{rid}/grants", json={"users": [name.upper()]}, headers=head)
+    assert given.status_code == 200 and given.json["grant_users"] == [name]
+    body = {"users": [f" {name.upper()} "], "revoke": True}
+    revoked = client.post(f"/api/records/{rid}/grants", json=body, headers=head)
+    assert revoked.status_code == 200 and revoked.json["grant_users"] == [], revoked.json
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 403
+
+
 def test_putting_a_document_in_a_shared_file_is_granting_it(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
@@ -419,6 +434,48 @@ def test_putting_a_document_in_a_shared_file_is_granting_it(
     )
     assert by_head.status_code == 200, by_head.json
     assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 200
+
+
+def test_granting_a_file_grants_its_documents(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A grant on a hồ sơ reaches every document in it, so it is a grant of each of them: the
+    lãnh đạo of unit B, who sees the unit's hồ sơ but not the agency's document the head put in
+    it, cannot give that document to themselves or to their unit by granting the hồ sơ (403,
+    audited, nothing written). The agency's head, who sees the document, can."""
+    accounts = people.kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    head_b, first = accounts.create_account("Vũ Văn Trưởng", "000.01.18.H40", ["lanh_dao"], 0, None, admin)
+    accounts.change_password(head_b.username, first, PASSWORD)
+    token_b = accounts.issue_token(head_b.username, "test", accounts.get(head_b.username))
+    as_head_b = {"Authorization": f"Bearer {token_b}"}
+    rid = register(client, people, signed["valid"])["record_id"]
+    head, officer_b = people.headers("lanh_dao"), people.headers("chuyen_vien_b")
+    fields = {"file_notation": "10.PTH", "title": "Hồ sơ của phòng", "maintenance": "10 năm",
+              "creator": "Trần Đại Nghĩa", "start_date": "2026-01-05", "unit": "000.01.18.H40"}
+    made = client.post("/api/files", json=fields, headers=officer_b)
+    assert made.status_code == 201, made.json
+    fid = made.json["record_id"]
+    version = made.json["version"]
+    added = client.post(
+        f"/api/files/{fid}/documents", json={"document_id": rid, "expected_version": version}, headers=head
+    )
+    assert added.status_code == 200, added.json
+    assert client.get(f"/api/records/{fid}", headers=as_head_b).status_code == 200
+    assert client.get(f"/api/records/{rid}/content", headers=as_head_b).status_code == 403
+    for body in ({"users": [head_b.username]}, {"units": ["000.01.18.H40"]}):
+        refused = client.post(f"/api/records/{fid}/grants", json=body, headers=as_head_b)
+        assert refused.status_code == 403, refused.json
+        assert "văn bản" in refused.json["error"]["message"]
+    grants = client.get(f"/api/records/{fid}/grants", headers=head).json
+    assert (grants["users"], grants["units"]) == ([], [])
+    assert client.get(f"/api/records/{rid}/content", headers=as_head_b).status_code == 403
+    assert client.get(f"/api/records/{rid}/content", headers=officer_b).status_code == 403
+    denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
+    assert any(e.actor == head_b.username for e in denied)
+    given = client.post(f"/api/records/{fid}/grants", json={"units": ["000.01.18.H40"]}, headers=head)
+    assert given.status_code == 200, given.json
+    assert client.get(f"/api/records/{rid}/content", headers=officer_b).status_code == 200
 
 
 

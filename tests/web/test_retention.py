@@ -371,6 +371,25 @@ def test_keeping_a_due_file_needs_the_head_and_at_most_two_years_and_a_leaver_ha
     assert service.holder(kho.repo._load(file.record_id)) == people.usernames["luu_tru"]
 
 
+def test_a_handover_names_an_existing_account(client: Any, kho: Kho, people: People, clock: Clock) -> None:
+    """A handover grants each hồ sơ to the successor and makes them its holder: like every
+    grant (t1), it names an existing account, as stored (422 GRANT_USER_UNKNOWN, nothing
+    written), or the hồ sơ would wait for whoever is later created under that name."""
+    service = issue_plan(kho, people)
+    file = service.open_file(2026, "01.th", actor=people.actor("chuyen_vien"))
+    head, leaver = people.headers("lanh_dao"), people.usernames["chuyen_vien"]
+    ghost = client.post("/api/retention/handover", json={"from": leaver, "to": "hainv.ubnd"}, headers=head)
+    assert ghost.status_code == 422 and ghost.json["error"]["code"] == "GRANT_USER_UNKNOWN", ghost.json
+    stored = kho.repo._load(file.record_id)
+    assert (service.holder(stored), stored.grant_users, stored.version) == (leaver, (), file.version)
+    successor = people.usernames["luu_tru"]
+    body = {"from": leaver, "to": successor.upper()}
+    moved = client.post("/api/retention/handover", json=body, headers=head)
+    assert moved.status_code == 200 and moved.json["moved"] == [file.record_id], moved.json
+    stored = kho.repo._load(file.record_id)
+    assert (service.holder(stored), stored.grant_users) == (successor, (successor,))
+
+
 def test_the_api_refuses_the_wrong_role_bad_input_and_runs_the_plan(
     client: Any, kho: Kho, people: People, clock: Clock
 ) -> None:
