@@ -167,3 +167,33 @@ def test_an_unsigned_acknowledgement_can_be_acknowledged_and_still_covers_nothin
     _edit_event(store, forged, "ke.gia.mao")
     assert not verify_anchored(_repo(store, keys, anchor).audit, anchor).ok
 
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="r5, reported not fixed: a process running since before the cut appends at the end it"
+    " cached (f1 trusts the cache), past the acknowledgement: a gap and overlapping batches",
+)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_processes_running_since_before_the_cut_append_after_the_acknowledgement(
+    backend: str, tmp_path: Path
+) -> None:
+    """Two processes that were running before the tail was cut (their own idea of the log's
+    end) and a new one all append after another process acknowledged; verify stays ok. Fails
+    today: the first stale process writes past the acknowledgement at its cached number (a
+    gap), the second one's batch collides with the acknowledgement and is written one number on,
+    overlapping the first's: three ``inserted`` findings, open."""
+    store, keys = make_store(backend, tmp_path, "rp"), make_store(backend, tmp_path, "rpk")
+    anchor = _anchor(tmp_path)
+    running = [_repo(store, keys, anchor), _repo(store, keys, anchor)]
+    for n, repo in enumerate(running):
+        _create(repo, 10 + n)
+    _create(running[0], 19)
+    store.delete([i.key for i in store.list(EVENTS_PREFIX)][-1])
+    store.delete(WITNESS_KEY)
+    auditor = _repo(store, keys, anchor)
+    auditor.audit_acknowledge(actor=AUDITOR, digest=_digest(auditor), reason=REASON, login=LOGIN)
+    for n, repo in enumerate([*running, _repo(store, keys, anchor), *running]):
+        _create(repo, 20 + n)
+    report = verify_anchored(_repo(store, keys, anchor).audit, anchor)
+    assert report.ok and not report.open_findings, report.findings
