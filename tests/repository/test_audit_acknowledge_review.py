@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from kho_testing import AUDITOR, CLERK, incoming, make_store, new_repository, pdf_bytes
 
-from kho.errors import AcknowledgeRefused
+from kho.errors import AcknowledgeRefused, AuditChainBroken
 from repository import formats
 from repository.acknowledge import FORGED, findings_digest
 from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
@@ -197,3 +197,67 @@ def test_processes_running_since_before_the_cut_append_after_the_acknowledgement
         _create(repo, 20 + n)
     report = verify_anchored(_repo(store, keys, anchor).audit, anchor)
     assert report.ok and not report.open_findings, report.findings
+
+
+def _cut_below_checkpoint_acknowledged(
+    backend: str, tmp_path: Path
+) -> tuple[ObjectStore, ObjectStore, Anchor, int]:
+    store, keys = make_store(backend, tmp_path, "mv"), make_store(backend, tmp_path, "mvk")
+    anchor = _anchor(tmp_path)
+    repo = _repo(store, keys, anchor)
+    for n in (1, 2, 3):
+        _create(repo, n)
+    make_checkpoint(store, anchor)
+    store.delete([i.key for i in store.list(EVENTS_PREFIX)][-1])
+    store.delete(WITNESS_KEY)
+    repo = _repo(store, keys, anchor)
+    event, _, _ = repo.audit_acknowledge(actor=AUDITOR, digest=_digest(repo), reason=REASON, login=LOGIN)
+    return store, keys, anchor, event.seq
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_acknowledgement_copied_to_a_later_position_covers_nothing_there(
+    backend: str, tmp_path: Path
+) -> None:
+    """The signed acknowledgement's bytes copied past a new cut (as the next event, witness at
+    it): the copy is a finding (its number is not its position) and the new cut stays open."""
+    store, keys, anchor, ack = _cut_below_checkpoint_acknowledged(backend, tmp_path)
+    for n in (11, 12):
+        _create(_repo(store, keys, anchor), n)
+    make_checkpoint(store, anchor)
+    for n in (13, 14):
+        _create(_repo(store, keys, anchor), n)
+    keys_now = [i.key for i in store.list(EVENTS_PREFIX)]
+    store.delete(keys_now[-1])  # a new cut, then the old decision replayed at the new end
+    end = max(e.seq for e in parse_object(store.get(keys_now[-2])))
+    copied = store.get(event_key(ack))
+    store.put(event_key(end + 1), copied)
+    raw = json.loads(copied)
+    store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": end + 1, "hash": raw["hash"]}))
+    report = verify_anchored(_repo(store, keys, anchor).audit, anchor)
+    assert not report.ok
+    kinds = {f.kind for f in report.open_findings}
+    assert FORGED in kinds and "moved" in kinds
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_old_acknowledgement_does_not_cover_a_new_cut_below_a_later_checkpoint(
+    backend: str, tmp_path: Path
+) -> None:
+    """After the acknowledgement the log grows and a new checkpoint is signed; a new cut below
+    it with a consistent witness (right hash), the store's copy of that checkpoint deleted: the
+    folder's copy still contradicts the chain, open, and no checkpoint is signed over it."""
+    store, keys, anchor, _ = _cut_below_checkpoint_acknowledged(backend, tmp_path)
+    for n in (11, 12, 13):
+        _create(_repo(store, keys, anchor), n)
+    later = make_checkpoint(store, anchor)
+    keys_now = [i.key for i in store.list(EVENTS_PREFIX)]
+    store.delete(keys_now[-1])
+    last = parse_object(store.get(keys_now[-2]))[-1]
+    store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": last.seq, "hash": last.hash}))
+    store.delete(f"audit/checkpoints/{later['number']:012d}.json")
+    report = verify_anchored(_repo(store, keys, anchor).audit, anchor)
+    assert not report.ok
+    assert any(f.seq == later["seq"] or "#" + str(later["number"]) in f.message for f in report.open_findings)
+    with pytest.raises(AuditChainBroken):
+        make_checkpoint(store, anchor)
