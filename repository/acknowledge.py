@@ -50,6 +50,7 @@ from repository.audit import (
     EventDraft,
     Finding,
     VerifyReport,
+    fingerprint,
     read_witness,
 )
 
@@ -66,10 +67,20 @@ FORGED = "acknowledgement"
 
 def findings_digest(findings: Iterable[Finding]) -> str:
     """The digest of the open (unacknowledged) findings an auditor looks at: what
-    ``kho audit verify`` prints and ``kho audit acknowledge --findings`` must repeat."""
-    listed = [[f.kind, f.seq, f.message] for f in findings if f.acknowledged is None]
+    ``kho audit verify`` prints and ``kho audit acknowledge --findings`` must repeat. It covers
+    each finding's ``seen`` (the stored event it is about): an edit after the auditor looked
+    changes it."""
+    listed = [[f.kind, f.seq, f.message, f.seen] for f in findings if f.acknowledged is None]
     canonical = json.dumps(listed, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+Named = tuple[str, int, str, str | None]
+"""A finding as an acknowledgement records it: kind, position, message and ``seen``."""
+
+
+def named(finding: Finding) -> Named:
+    return (finding.kind, finding.seq, finding.message, finding.seen)
 
 
 @dataclass(frozen=True)
@@ -81,8 +92,8 @@ class Acknowledgement:
     actor: str
     at: str
     reason: str
-    findings: frozenset[tuple[str, int, str]]
-    listed: tuple[tuple[str, int, str], ...]
+    findings: frozenset[Named]
+    listed: tuple[Named, ...]
     checkpoints: frozenset[int]
     """Numbers of the signed checkpoints the acknowledged findings contradicted."""
 
@@ -134,6 +145,7 @@ def judge(
                     FORGED,
                     f"Sự kiện #{position} ghi một quyết định chấp nhận của kiểm toán viên mà không điểm"
                     " mốc đã ký nào xác nhận (hoặc đã bị sửa): không có giá trị, có thể bị giả mạo.",
+                    seen=fingerprint(raw),
                 )
             )
             continue
@@ -144,7 +156,10 @@ def judge(
 def _parsed(position: int, raw: Mapping[str, Any]) -> Acknowledgement | None:
     try:
         details = formats.upcast(formats.AUDIT_ACKNOWLEDGEMENT.name, raw.get("details"))
-        listed = tuple((str(f["kind"]), int(f["seq"]), str(f["message"])) for f in details["findings"])
+        listed = tuple(
+            (str(f["kind"]), int(f["seq"]), str(f["message"]), _seen(f.get("seen")))
+            for f in details["findings"]
+        )
         return Acknowledgement(
             seq=position,
             hash=str(raw["hash"]),
@@ -159,6 +174,14 @@ def _parsed(position: int, raw: Mapping[str, Any]) -> Acknowledgement | None:
         return None
 
 
+def _seen(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError("seen")
+    return value
+
+
 def acknowledged_checkpoints(acks: Iterable[Acknowledgement]) -> dict[int, Acknowledgement]:
     """Checkpoint number → the acknowledgement that accepted its contradiction."""
     out: dict[int, Acknowledgement] = {}
@@ -170,30 +193,32 @@ def acknowledged_checkpoints(acks: Iterable[Acknowledgement]) -> dict[int, Ackno
 
 def mark_chain(findings: Sequence[Finding], acks: Sequence[Acknowledgement]) -> list[Finding]:
     """The chain's findings, each marked with the first acknowledgement that recorded it and
-    comes after it; then every recorded finding no longer found (listed, acknowledged)."""
+    comes after it; then every recorded finding no longer found (listed, acknowledged). A finding
+    is the one recorded only with the same ``seen``: the event it is about, as the auditor saw it
+    (an unsigned ``audit:acknowledge`` is such a finding too, and stays covering nothing)."""
     out: list[Finding] = []
-    seen: set[tuple[str, int, str]] = set()
+    seen: set[Named] = set()
     for finding in findings:
-        named = (finding.kind, finding.seq, finding.message)
+        key = named(finding)
         if finding.acknowledged is not None:  # a checkpoint's, marked by its acknowledgement
-            seen.add(named)
+            seen.add(key)
             out.append(finding)
             continue
-        ack = next((a for a in acks if finding.seq < a.seq and named in a.findings), None)
+        ack = next((a for a in acks if finding.seq < a.seq and key in a.findings), None)
         if ack is not None:
-            seen.add(named)
+            seen.add(key)
             finding = replace(finding, acknowledged=ack.mark())
         out.append(finding)
     return out + historical(acks, seen)
 
 
-def historical(acks: Sequence[Acknowledgement], seen: set[tuple[str, int, str]]) -> list[Finding]:
+def historical(acks: Sequence[Acknowledgement], seen: set[Named]) -> list[Finding]:
     out = []
     for ack in acks:
-        for kind, seq, message in ack.listed:
-            if (kind, seq, message) not in seen:
-                seen.add((kind, seq, message))
-                out.append(Finding(seq, kind, message, acknowledged=ack.mark()))
+        for kind, seq, message, event in ack.listed:
+            if (kind, seq, message, event) not in seen:
+                seen.add((kind, seq, message, event))
+                out.append(Finding(seq, kind, message, acknowledged=ack.mark(), seen=event))
     return out
 
 
@@ -281,7 +306,9 @@ def acknowledge(
     details = formats.stamp(
         formats.AUDIT_ACKNOWLEDGEMENT.name,
         {
-            "findings": [{"kind": f.kind, "seq": f.seq, "message": f.message} for f in opened],
+            "findings": [
+                {"kind": f.kind, "seq": f.seq, "message": f.message, "seen": f.seen} for f in opened
+            ],
             "digest": current,
             "reason": text,
             "witness": _witness_said(log),

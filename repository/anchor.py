@@ -496,10 +496,12 @@ def _verify_full(
             for f in offline.check_checkpoints(hashes, [cp], key)
         ]
     findings += timestamp_findings(checkpoints, anchor)
-    marked = acknowledge.mark_chain([*chain.findings, *findings], acks)
+    # An unsigned acknowledgement is a finding a later valid one may acknowledge (it still
+    # covers nothing); what the witness says never is.
+    marked = acknowledge.mark_chain([*chain.findings, *findings, *forged], acks)
     return VerifyReport(
         events=chain.events,
-        findings=(*marked, *about_witness, *forged),
+        findings=(*marked, *about_witness),
         last_seq=chain.last_seq,
         last_hash=chain.last_hash,
     )

@@ -29,7 +29,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -342,6 +342,17 @@ class Finding:
     acknowledged: dict[str, Any] | None = None
     """The auditor's signed decision that covers this finding (``by``, ``at``, ``reason``,
     ``event``: :mod:`repository.acknowledge`); None while nobody has acknowledged it."""
+    seen: str | None = None
+    """:func:`fingerprint` of the stored event the finding is about (the one at ``seq``), when
+    one is readable there: an acknowledgement covers the finding only while that event is still
+    the one the auditor saw, so a later edit of an event whose change was acknowledged is a
+    fresh finding."""
+
+
+def fingerprint(stored: Mapping[str, Any]) -> str:
+    """SHA-256 of an event exactly as stored (every field, its stored ``hash`` included)."""
+    canonical = json.dumps(stored, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -1020,10 +1031,18 @@ class AuditLog:
                         key_seq,
                         "moved",
                         f"Sự kiện ở vị trí #{key_seq} mang số #{event.seq}: thứ tự đã bị đảo.",
+                        seen=fingerprint(event.stored()),
                     )
                 )
             if event.compute_hash() != event.hash:
-                findings.append(Finding(key_seq, "changed", f"Nội dung sự kiện #{key_seq} đã bị sửa."))
+                findings.append(
+                    Finding(
+                        key_seq,
+                        "changed",
+                        f"Nội dung sự kiện #{key_seq} đã bị sửa.",
+                        seen=fingerprint(event.stored()),
+                    )
+                )
             if event.prev != prev_hash and not removed_here and prev_hash:
                 if prev_prev_hash is not None and event.prev == prev_prev_hash:
                     message = f"Sự kiện #{key_seq - 1} đã bị chèn vào chuỗi."
@@ -1032,7 +1051,8 @@ class AuditLog:
                         f"Chuỗi bị đứt trước sự kiện #{key_seq}: sự kiện #{key_seq - 1} đã bị thay"
                         " thế hoặc chèn."
                     )
-                findings.append(Finding(key_seq - 1, "inserted", message))
+                replaced = fingerprint(last.stored()) if last is not None else None  # the one at #key_seq-1
+                findings.append(Finding(key_seq - 1, "inserted", message, seen=replaced))
             prev_prev_hash, prev_hash = prev_hash, event.hash
             expected_seq = key_seq + 1
             if event.action == ACKNOWLEDGE_ACTION:
