@@ -328,6 +328,11 @@ def _durable_outcome(obj: NewObject, publish: Staged) -> Outcome:
     return outcome
 
 
+FORK_SYNC_UNKNOWN = "FORK_SYNC_UNKNOWN"
+"""The code of a wait refused in a ``fork`` child for syncs its parent started (not
+``STORE_UNAVAILABLE``: the store is reachable, the parent's outcome is unknowable here)."""
+
+
 class _Syncs:
     """The directory syncs of the links of objects ``start..upto-1`` of a group, started."""
 
@@ -357,7 +362,8 @@ class _Syncs:
         if self._pid != os.getpid():
             inherited = StoreUnavailable(
                 "Tiến trình con (fork) không chờ được việc đồng bộ thư mục mà tiến trình cha đã"
-                " bắt đầu: không biết các đối tượng vừa ghi đã bền vững hay chưa."
+                " bắt đầu: không biết các đối tượng vừa ghi đã bền vững hay chưa.",
+                code=FORK_SYNC_UNKNOWN,
             )
             results: list[Exception | None] = [inherited] * len(self._results)
         else:

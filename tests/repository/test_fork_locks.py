@@ -24,7 +24,7 @@ from kho_testing import CLERK, incoming, new_repository
 from kho.errors import StoreUnavailable
 from repository.records import Repository
 from repository.storage.durability import Durability
-from repository.storage.group import NewObject, Settling, write_group, written
+from repository.storage.group import FORK_SYNC_UNKNOWN, NewObject, Settling, write_group, written
 from repository.storage.local import LocalStore
 
 CHILD_LIMIT_S = 60.0
@@ -125,8 +125,11 @@ def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_
 
     def work() -> None:
         rec.held = None  # the child's own syncs are not held
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailable) as refused:
             settling.wait()
+        # A code of its own: the store is reachable, only the parent's outcome is unknown here.
+        assert refused.value.code == FORK_SYNC_UNKNOWN != StoreUnavailable.code
+        assert "Tiến trình con (fork)" in refused.value.message
         settling.wait()  # refused once: nothing is left pending
         _create(repo, "2")()
 
