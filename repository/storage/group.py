@@ -23,6 +23,7 @@ redoes).
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import weakref
@@ -85,7 +86,30 @@ def _start_afresh_after_fork() -> None:
         owner._start_after_fork()
 
 
-os.register_at_fork(after_in_child=_start_afresh_after_fork)
+LAZY_IMPORTS = (
+    "concurrent.futures.thread",  # storage.group, storage.local: the pools, their futures
+    "cryptography.hazmat.primitives.ciphers.aead",  # keys: a record's data key
+    "cryptography.hazmat.primitives.keywrap",  # keys: wrapping it
+    "repository.anchor",  # registers: the checkpoint's floor of a series
+)
+"""The modules the write path imports on its first use (a command that only reads never needs
+them): a record's creation on a folder imports nothing else
+(``tests/repository/test_fork_locks.py``)."""
+
+
+def _finish_imports_before_fork() -> None:
+    """Before a ``fork`` of a process with a write path (an owner registered): import
+    :data:`LAZY_IMPORTS` in the forking thread. A module another thread is importing at the
+    fork keeps its import lock held in the child, by a thread the child does not have, and the
+    child's first write would wait for it for ever. Imported here, this thread waits for that
+    import to end instead; once loaded, a module is not imported (nor locked) again."""
+    if len(_after_fork) == 0:
+        return
+    for name in LAZY_IMPORTS:
+        importlib.import_module(name)
+
+
+os.register_at_fork(before=_finish_imports_before_fork, after_in_child=_start_afresh_after_fork)
 
 
 class _Sent:

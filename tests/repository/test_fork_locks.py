@@ -11,9 +11,12 @@ time limit (and, for the Settling, be told at once that it cannot wait for the p
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -140,3 +143,61 @@ def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_
         settling.wait()  # the parent's own wait ends normally
     assert report == "ok"
     assert [entry.number for entry in repo.registers.all_entries()] == [1, 2]
+
+
+_IMPORTING_AT_FORK = r"""
+import json, os, signal, sys, threading, time
+from pathlib import Path
+from kho_testing import CLERK, incoming, new_repository
+from repository.storage.local import LocalStore
+
+root, module, limit = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+repo = new_repository(LocalStore(root / "s"), LocalStore(root / "k"))  # nothing written yet
+inside = threading.Event()
+
+
+class SlowFinder:
+    # Another thread's import of a module the write path imports lazily, caught half-way (its
+    # import lock held) when the main thread forks.
+    def find_spec(self, name, path=None, target=None):
+        if name == module and threading.current_thread().name == "importer":
+            inside.set()
+            time.sleep(2)
+        return None
+
+
+sys.meta_path.insert(0, SlowFinder())
+threading.Thread(target=__import__, args=(module,), name="importer").start()
+assert inside.wait(30)
+read_end, write_end = os.pipe()
+pid = os.fork()
+if pid == 0:
+    signal.alarm(limit)  # a child stuck on the import lock is killed (SIGALRM)
+    before = set(sys.modules)
+    repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4 x", "a.pdf", CLERK)
+    os.write(write_end, json.dumps(sorted(set(sys.modules) - before)).encode())
+    os._exit(0)
+os.close(write_end)
+_, status = os.waitpid(pid, 0)
+report = os.read(read_end, 65536).decode()
+print(json.dumps({"status": status, "imported": json.loads(report) if report else None}))
+"""
+
+
+@pytest.mark.parametrize("module", ["repository.anchor", "cryptography.hazmat.primitives.keywrap"])
+def test_a_child_forked_while_another_thread_imports_a_write_path_module_writes_a_record(
+    tmp_path: Path, module: str
+) -> None:
+    """A fresh process (nothing written yet) forks while another thread is half-way through
+    importing a module that the write path imports lazily: the child inherits that module's
+    import lock held by a thread it does not have. The child still creates a record, and needs
+    no import of its own for it (every lazy import of the write path was finished before the
+    fork)."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests" / "support")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTING_AT_FORK, str(tmp_path), module, str(int(CHILD_LIMIT_S) // 3)],
+        env=env, capture_output=True, text=True, timeout=CHILD_LIMIT_S * 2, check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"status": 0, "imported": []}, (result, done.stderr[-2000:])
