@@ -102,7 +102,12 @@ def _finish_imports_before_fork() -> None:
     :data:`LAZY_IMPORTS` in the forking thread. A module another thread is importing at the
     fork keeps its import lock held in the child, by a thread the child does not have, and the
     child's first write would wait for it for ever. Imported here, this thread waits for that
-    import to end instead; once loaded, a module is not imported (nor locked) again."""
+    import to end instead; once loaded, a module is not imported (nor locked) again.
+
+    ``concurrent.futures.thread`` registers fork hooks of its own when it is imported: imported
+    here for the first time, its ``after_in_parent`` hook runs without its ``before`` one, and
+    the parent prints "Exception ignored … release unlocked lock" once (harmless: nothing is
+    released; the child reinitialises that lock)."""
     if len(_after_fork) == 0:
         return
     for name in LAZY_IMPORTS:
