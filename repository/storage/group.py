@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -87,31 +88,38 @@ def _start_afresh_after_fork() -> None:
 
 
 LAZY_IMPORTS = (
-    "concurrent.futures.thread",  # storage.group, storage.local: the pools, their futures
     "cryptography.hazmat.primitives.ciphers.aead",  # keys: a record's data key
     "cryptography.hazmat.primitives.keywrap",  # keys: wrapping it
     "repository.anchor",  # registers: the checkpoint's floor of a series
 )
-"""The modules the write path imports on its first use (a command that only reads never needs
-them): a record's creation on a folder imports nothing else
-(``tests/repository/test_fork_locks.py``)."""
+"""Modules the write path imports on its first use (a command that only reads never needs
+them). With the pools' modules (:data:`POOL_MODULES`), a record's creation on a folder imports
+nothing else (``tests/repository/test_fork_locks.py``)."""
+
+POOL_MODULES = ("concurrent", "concurrent.futures", "concurrent.futures._base", "concurrent.futures.thread")
+"""The pools' modules (storage.group, storage.local), also imported on first use."""
 
 
 def _finish_imports_before_fork() -> None:
-    """Before a ``fork`` of a process with a write path (an owner registered): import
-    :data:`LAZY_IMPORTS` in the forking thread. A module another thread is importing at the
-    fork keeps its import lock held in the child, by a thread the child does not have, and the
-    child's first write would wait for it for ever. Imported here, this thread waits for that
-    import to end instead; once loaded, a module is not imported (nor locked) again.
+    """Before a ``fork`` of a process with a write path (an owner registered), in the forking
+    thread: a module another thread is importing at the fork keeps its import lock held in the
+    child, by a thread the child does not have, and the child's first write would wait for it
+    for ever. Each of :data:`LAZY_IMPORTS` is imported here, which waits for such an import to
+    end; once loaded, a module is not imported (nor locked) again.
 
-    ``concurrent.futures.thread`` registers fork hooks of its own when it is imported: imported
-    here for the first time, its ``after_in_parent`` hook runs without its ``before`` one, and
-    the parent prints "Exception ignored … release unlocked lock" once (harmless: nothing is
-    released; the child reinitialises that lock)."""
+    A pool module is imported here only when it is in ``sys.modules`` already (loaded, or being
+    loaded by another thread: waited for). ``concurrent.futures.thread`` registers fork hooks of
+    its own: first imported during a fork, its ``after_in_parent`` hook would run without its
+    ``before`` one ("release unlocked lock"). Otherwise the child imports them on its first
+    group; a thread that is still looking for one of them (before it is in ``sys.modules``) at
+    the fork is the window left."""
     if len(_after_fork) == 0:
         return
     for name in LAZY_IMPORTS:
         importlib.import_module(name)
+    for name in POOL_MODULES:
+        if name in sys.modules:
+            importlib.import_module(name)
 
 
 os.register_at_fork(before=_finish_imports_before_fork, after_in_child=_start_afresh_after_fork)

@@ -153,6 +153,8 @@ from repository.storage.local import LocalStore
 
 root, module, limit = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 repo = new_repository(LocalStore(root / "s"), LocalStore(root / "k"))  # nothing written yet
+if sys.argv[4] == "pools":
+    import concurrent.futures.thread  # as a process that has made its pools
 inside = threading.Event()
 
 
@@ -184,20 +186,34 @@ print(json.dumps({"status": status, "imported": json.loads(report) if report els
 """
 
 
-@pytest.mark.parametrize("module", ["repository.anchor", "cryptography.hazmat.primitives.keywrap"])
+@pytest.mark.parametrize(
+    ("module", "pools"),
+    [
+        ("repository.anchor", "pools"),
+        ("cryptography.hazmat.primitives.keywrap", "pools"),
+        ("repository.anchor", "none"),
+    ],
+)
 def test_a_child_forked_while_another_thread_imports_a_write_path_module_writes_a_record(
-    tmp_path: Path, module: str
+    tmp_path: Path, module: str, pools: str
 ) -> None:
     """A fresh process (nothing written yet) forks while another thread is half-way through
     importing a module that the write path imports lazily: the child inherits that module's
-    import lock held by a thread it does not have. The child still creates a record, and needs
-    no import of its own for it (every lazy import of the write path was finished before the
-    fork)."""
+    import lock held by a thread it does not have. The child still creates a record. In a
+    process that has its pools' modules, the child needs no import of its own for it (every
+    other lazy import of the write path was finished before the fork); in one that has not,
+    only those."""
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests" / "support")])}
+    limit = str(int(CHILD_LIMIT_S) // 3)
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORTING_AT_FORK, str(tmp_path), module, str(int(CHILD_LIMIT_S) // 3)],
+        [sys.executable, "-c", _IMPORTING_AT_FORK, str(tmp_path), module, limit, pools],
         env=env, capture_output=True, text=True, timeout=CHILD_LIMIT_S * 2, check=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"status": 0, "imported": []}, (result, done.stderr[-2000:])
+    assert result["status"] == 0, (result, done.stderr[-2000:])
+    if pools == "pools":
+        assert result["imported"] == [], result
+    else:
+        assert {m.split(".")[0] for m in result["imported"]} == {"concurrent"}, result
+    assert "release unlocked lock" not in done.stderr  # the pools' own fork hooks stay balanced
