@@ -23,7 +23,9 @@ redoes).
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -85,7 +87,42 @@ def _start_afresh_after_fork() -> None:
         owner._start_after_fork()
 
 
-os.register_at_fork(after_in_child=_start_afresh_after_fork)
+LAZY_IMPORTS = (
+    "cryptography.hazmat.primitives.ciphers.aead",  # keys: a record's data key
+    "cryptography.hazmat.primitives.keywrap",  # keys: wrapping it
+    "repository.anchor",  # registers: the checkpoint's floor of a series
+)
+"""Modules the write path imports on its first use (a command that only reads never needs
+them). With the pools' modules (:data:`POOL_MODULES`), a record's creation on a folder imports
+nothing else (``tests/repository/test_fork_locks.py``)."""
+
+POOL_MODULES = ("concurrent", "concurrent.futures", "concurrent.futures._base", "concurrent.futures.thread")
+"""The pools' modules (storage.group, storage.local), also imported on first use."""
+
+
+def _finish_imports_before_fork() -> None:
+    """Before a ``fork`` of a process with a write path (an owner registered), in the forking
+    thread: a module another thread is importing at the fork keeps its import lock held in the
+    child, by a thread the child does not have, and the child's first write would wait for it
+    for ever. Each of :data:`LAZY_IMPORTS` is imported here, which waits for such an import to
+    end; once loaded, a module is not imported (nor locked) again.
+
+    A pool module is imported here only when it is in ``sys.modules`` already (loaded, or being
+    loaded by another thread: waited for). ``concurrent.futures.thread`` registers fork hooks of
+    its own: first imported during a fork, its ``after_in_parent`` hook would run without its
+    ``before`` one ("release unlocked lock"). Otherwise the child imports them on its first
+    group; a thread that is still looking for one of them (before it is in ``sys.modules``) at
+    the fork is the window left."""
+    if len(_after_fork) == 0:
+        return
+    for name in LAZY_IMPORTS:
+        importlib.import_module(name)
+    for name in POOL_MODULES:
+        if name in sys.modules:
+            importlib.import_module(name)
+
+
+os.register_at_fork(before=_finish_imports_before_fork, after_in_child=_start_afresh_after_fork)
 
 
 class _Sent:
@@ -328,6 +365,11 @@ def _durable_outcome(obj: NewObject, publish: Staged) -> Outcome:
     return outcome
 
 
+FORK_SYNC_UNKNOWN = "FORK_SYNC_UNKNOWN"
+"""The code of a wait refused in a ``fork`` child for syncs its parent started (not
+``STORE_UNAVAILABLE``: the store is reachable, the parent's outcome is unknowable here)."""
+
+
 class _Syncs:
     """The directory syncs of the links of objects ``start..upto-1`` of a group, started."""
 
@@ -357,7 +399,8 @@ class _Syncs:
         if self._pid != os.getpid():
             inherited = StoreUnavailable(
                 "Tiến trình con (fork) không chờ được việc đồng bộ thư mục mà tiến trình cha đã"
-                " bắt đầu: không biết các đối tượng vừa ghi đã bền vững hay chưa."
+                " bắt đầu: không biết các đối tượng vừa ghi đã bền vững hay chưa.",
+                code=FORK_SYNC_UNKNOWN,
             )
             results: list[Exception | None] = [inherited] * len(self._results)
         else:

@@ -11,9 +11,12 @@ time limit (and, for the Settling, be told at once that it cannot wait for the p
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +27,7 @@ from kho_testing import CLERK, incoming, new_repository
 from kho.errors import StoreUnavailable
 from repository.records import Repository
 from repository.storage.durability import Durability
-from repository.storage.group import NewObject, Settling, write_group, written
+from repository.storage.group import FORK_SYNC_UNKNOWN, NewObject, Settling, write_group, written
 from repository.storage.local import LocalStore
 
 CHILD_LIMIT_S = 60.0
@@ -125,8 +128,11 @@ def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_
 
     def work() -> None:
         rec.held = None  # the child's own syncs are not held
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailable) as refused:
             settling.wait()
+        # A code of its own: the store is reachable, only the parent's outcome is unknown here.
+        assert refused.value.code == FORK_SYNC_UNKNOWN != StoreUnavailable.code
+        assert "Tiến trình con (fork)" in refused.value.message
         settling.wait()  # refused once: nothing is left pending
         _create(repo, "2")()
 
@@ -137,3 +143,77 @@ def test_a_child_forked_while_a_settling_runs_is_refused_at_once_and_writes(tmp_
         settling.wait()  # the parent's own wait ends normally
     assert report == "ok"
     assert [entry.number for entry in repo.registers.all_entries()] == [1, 2]
+
+
+_IMPORTING_AT_FORK = r"""
+import json, os, signal, sys, threading, time
+from pathlib import Path
+from kho_testing import CLERK, incoming, new_repository
+from repository.storage.local import LocalStore
+
+root, module, limit = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+repo = new_repository(LocalStore(root / "s"), LocalStore(root / "k"))  # nothing written yet
+if sys.argv[4] == "pools":
+    import concurrent.futures.thread  # as a process that has made its pools
+inside = threading.Event()
+
+
+class SlowFinder:
+    # Another thread's import of a module the write path imports lazily, caught half-way (its
+    # import lock held) when the main thread forks.
+    def find_spec(self, name, path=None, target=None):
+        if name == module and threading.current_thread().name == "importer":
+            inside.set()
+            time.sleep(2)
+        return None
+
+
+sys.meta_path.insert(0, SlowFinder())
+threading.Thread(target=__import__, args=(module,), name="importer").start()
+assert inside.wait(30)
+read_end, write_end = os.pipe()
+pid = os.fork()
+if pid == 0:
+    signal.alarm(limit)  # a child stuck on the import lock is killed (SIGALRM)
+    before = set(sys.modules)
+    repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4 x", "a.pdf", CLERK)
+    os.write(write_end, json.dumps(sorted(set(sys.modules) - before)).encode())
+    os._exit(0)
+os.close(write_end)
+_, status = os.waitpid(pid, 0)
+report = os.read(read_end, 65536).decode()
+print(json.dumps({"status": status, "imported": json.loads(report) if report else None}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "pools"),
+    [
+        ("repository.anchor", "pools"),
+        ("cryptography.hazmat.primitives.keywrap", "pools"),
+        ("repository.anchor", "none"),
+    ],
+)
+def test_a_child_forked_while_another_thread_imports_a_write_path_module_writes_a_record(
+    tmp_path: Path, module: str, pools: str
+) -> None:
+    """A fresh process (nothing written yet) forks while another thread is half-way through
+    importing a module that the write path imports lazily: the child inherits that module's
+    import lock held by a thread it does not have. The child still creates a record. In a
+    process that has its pools' modules, the child needs no import of its own for it (every
+    other lazy import of the write path was finished before the fork); in one that has not,
+    only those."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests" / "support")])}
+    limit = str(int(CHILD_LIMIT_S) // 3)
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTING_AT_FORK, str(tmp_path), module, limit, pools],
+        env=env, capture_output=True, text=True, timeout=CHILD_LIMIT_S * 2, check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == 0, (result, done.stderr[-2000:])
+    if pools == "pools":
+        assert result["imported"] == [], result
+    else:
+        assert {m.split(".")[0] for m in result["imported"]} == {"concurrent"}, result
+    assert "release unlocked lock" not in done.stderr  # the pools' own fork hooks stay balanced
