@@ -123,3 +123,44 @@ def test_a_signed_document_with_a_deep_structure_tree_gets_stock_pyhankos_verdic
     assert [s.verdict for s in fast.signatures] == [s.verdict for s in stock.signatures]
     assert fast.verdict.indication is stock.verdict.indication
     assert fast.verdict.indication is not Indication.TOTAL_PASSED
+
+
+def _nested(depth: int) -> bytes:
+    """A one-page document whose catalog references an object holding ``depth`` nested
+    arrays (no reference inside), and a later revision that changes the page."""
+    writer = PdfFileWriter()
+    page_ref = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Page"), N("/Parent"): writer.root.raw_get("/Pages"),
+        N("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 10, 10)]),
+    }))
+    pages = writer.root["/Pages"]
+    pages[N("/Kids")] = generic.ArrayObject([page_ref])
+    pages[N("/Count")] = generic.NumberObject(1)
+    nested = generic.ArrayObject([generic.NumberObject(1)])
+    for _ in range(depth):
+        nested = generic.ArrayObject([nested])
+    writer.root[N("/X")] = writer.add_object(
+        generic.DictionaryObject({N("/Deep"): nested, N("/Pg"): page_ref})
+    )
+    out = BytesIO()
+    writer.write(out)
+    update = IncrementalPdfFileWriter(out)
+    changed = update.get_object(generic.Reference(page_ref.idnum, 0, update.prev))
+    changed[N("/Rotate")] = generic.NumberObject(0)
+    update.update_container(changed)
+    update.write_in_place()
+    return out.getvalue()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (bench/NOTES-r6.md): upstream parses and copies a deeply nested direct "
+    "object deep in its walk and runs out of recursion; the fast walk reads it at a shallower "
+    "stack and does not copy it",
+)
+def test_a_deeply_nested_direct_object_stops_the_walk_as_upstream() -> None:
+    data = _nested(400)
+    stock = stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)
+    fast = fast_path_map(CachingPdfReader(BytesIO(data), strict=False), 0)
+    assert stock[1] is not None and stock[1][0] is RecursionError
+    assert fast == stock
