@@ -790,6 +790,8 @@ class _PathMemo:
     records: tuple[Any, ...]
     page_tree_nodes: dict[_Key, _Path]
     struct_tree_nodes: frozenset[_Key]
+    # every path recorded below it is shorter than this (the walk's _upstream_path_limit)
+    path_limit: int
 
 
 _MISSING: Any = object()
@@ -822,6 +824,47 @@ _ATOMS = frozenset(
 # path walk entries memoised (see _PathMemo): those at most this deep (the catalog's
 # children and grandchildren, e.g. /Root/StructTreeRoot/K), where large unchanged subtrees start
 _MEMO_DEPTH = 3
+
+# upstream's walk records a path by adding it, a cons list of its steps, to a set: hashing it
+# recurses through the list (two levels of the recursion limit per step: the frozen
+# dataclass's __hash__ and the C call into it), in the walk's own frame for that path (one
+# level per step below _load_reverse_xref_cache). Measured on pyHanko 0.38 / CPython 3.11
+# (tests/signatures/test_sig_deep_paths.py): recording a path of n steps raises
+# RecursionError when 3 * n + _UPSTREAM_PATH_FRAMES exceeds the headroom (_headroom) of
+# _load_reverse_xref_cache's frame
+_UPSTREAM_PATH_FRAMES = 3
+
+
+def _headroom() -> int:
+    """How many nested Python calls still fit below the caller's frame (before
+    ``RecursionError``), counted by making them."""
+    reached = 0
+
+    def down(level: int) -> None:
+        nonlocal reached
+        reached = level
+        down(level + 1)
+
+    try:
+        down(1)
+    except RecursionError:
+        pass
+    return reached
+
+
+def _upstream_path_limit(headroom: int) -> int:
+    """The shortest path whose recording raises ``RecursionError`` in upstream's walk
+    started from a frame with ``headroom`` (see _UPSTREAM_PATH_FRAMES)."""
+    return max(0, (headroom - _UPSTREAM_PATH_FRAMES) // 3 + 1)
+
+
+def _upstream_recursion_error(headroom: int, steps: int) -> RecursionError:
+    """The error upstream's walk raises recording a path of ``steps`` steps (at least
+    ``_upstream_path_limit(headroom)``): its message names the C call into ``__hash__`` or
+    the Python frame of it, whichever of the two alternating levels reaches the limit."""
+    if (headroom - steps) % 2:
+        return RecursionError("maximum recursion depth exceeded")
+    return RecursionError("maximum recursion depth exceeded while calling a Python object")
 
 
 class _PathMapResolver(HistoricalResolver):
@@ -1051,6 +1094,10 @@ class _PathMapResolver(HistoricalResolver):
             return
         page_tree_nodes = self._page_tree_nodes()
         struct_tree_nodes = self._struct_tree_nodes()
+        # upstream's walk raises RecursionError where it records a path this long (measured
+        # from this frame, where upstream's method runs): so does this walk, at the same record
+        headroom = _headroom()
+        path_limit = _upstream_path_limit(headroom)
         records: list[Any] = []  # (key, path), or a reused memo standing for its records
         entered: list[int] = []
         on_path: set[_Key] = set()
@@ -1066,11 +1113,15 @@ class _PathMapResolver(HistoricalResolver):
         def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
                 return
+            if len(path) >= path_limit:
+                raise _upstream_recursion_error(headroom, len(path))
             if len(path) > _MEMO_DEPTH:
                 enter_object(key, path, in_struct)
                 return
             memo_key = (key, path, frozenset(on_path), in_struct)
-            memo = self._reusable_path_memo(memo_key, page_tree_nodes, struct_tree_nodes)
+            memo = self._reusable_path_memo(
+                memo_key, page_tree_nodes, struct_tree_nodes, path_limit
+            )
             if memo is not None:
                 # the same reads, in the same order, of the objects that may read differently
                 # here: an object no section between the two revisions lists has the same
@@ -1090,6 +1141,7 @@ class _PathMapResolver(HistoricalResolver):
                 records=tuple(records[first_record:]),
                 page_tree_nodes=page_tree_nodes,
                 struct_tree_nodes=struct_tree_nodes,
+                path_limit=path_limit,
             )
             reader._path_memo.setdefault(memo_key, []).append(memo)
             # from now on the memo stands for its records, here as in the later revisions
@@ -1125,8 +1177,11 @@ class _PathMapResolver(HistoricalResolver):
             entered.append(key[0])
             if isinstance(obj, flat_type):  # a flat dictionary or array
                 out: Any = obj.edges_in_struct if in_struct else obj.edges
+                # a child's path is at most two steps longer (a key and an index)
+                deep = len(path) + 2 >= path_limit
             else:
                 out = [(rel, target_key) for rel, _, target_key in edges(obj, in_struct)]
+                deep = True  # nested direct objects: a child's path may be any longer
             shallow = len(path) < _MEMO_DEPTH
             record = records.append
             cached = node_cache.get
@@ -1138,6 +1193,8 @@ class _PathMapResolver(HistoricalResolver):
                 if shallow and len(target_path) <= _MEMO_DEPTH:
                     enter(target_key, target_path, in_struct)
                     continue
+                if deep and len(target_path) >= path_limit:
+                    raise _upstream_recursion_error(headroom, len(target_path))
                 record((target_key, target_path))
                 target = cached(target_key)
                 if target is None:
@@ -1181,10 +1238,13 @@ class _PathMapResolver(HistoricalResolver):
         memo_key: tuple[Any, ...],
         page_tree_nodes: dict[_Key, _Path],
         struct_tree_nodes: frozenset[_Key],
+        path_limit: int,
     ) -> _PathMemo | None:
         for memo in self.reader._path_memo.get(memo_key, ()):
             if (
-                (
+                # its paths were checked against a limit no higher than this walk's
+                memo.path_limit <= path_limit
+                and (
                     memo.struct_tree_nodes is struct_tree_nodes
                     or memo.struct_tree_nodes == struct_tree_nodes
                 )

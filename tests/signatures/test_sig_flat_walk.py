@@ -142,7 +142,7 @@ def _replay_by_position(memo: _PathMemo, changed: frozenset[int]) -> list[tuple[
 
 def _memo(records: tuple[object, ...]) -> _PathMemo:
     return _PathMemo(revision=0, entered=frozenset(), records=records, page_tree_nodes={},
-                     struct_tree_nodes=frozenset())
+                     struct_tree_nodes=frozenset(), path_limit=1000)
 
 
 def test_replayed_reads_follow_the_first_records_of_the_walk() -> None:

@@ -1,0 +1,166 @@
+"""Structure trees deep enough that upstream's path walk runs out of recursion.
+
+Upstream's walk (``HistoricalResolver._load_reverse_xref_cache``) records every path as a cons
+list added to a set; hashing it recurses through the whole list, so a path of ~330 steps
+raises ``RecursionError`` at the default limit (a structure tree ~165 elements deep when each
+``/K`` is an array). Stock pyHanko's difference analysis then fails (FORMAT_FAILURE); the fast
+walk, which needs one frame per object, went on and both signatures of such a document
+passed. The fast walk must stop where upstream's stops."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pytest
+from pdf_equality import fast_path_map, stock_path_map
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PdfFileWriter
+
+from ingest.signatures import Indication, TrustStore
+from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import sign_pdf
+from ingest.testpki import TestPKI
+
+N = generic.NameObject
+
+pytestmark = pytest.mark.usefixtures("quiet_logging")
+
+
+def _chain(depth: int, k_array: bool) -> bytes:
+    """A one-page document whose structure tree is a chain of ``depth`` elements (each the
+    only child of the one before: ``/K`` a reference, or an array of one), in an object
+    stream, and a later revision that changes the page."""
+    writer = PdfFileWriter(stream_xrefs=True)
+    stream = writer.prepare_object_stream()
+    page_ref = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Page"), N("/Parent"): writer.root.raw_get("/Pages"),
+        N("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 10, 10)]),
+    }))
+    pages = writer.root["/Pages"]
+    pages[N("/Kids")] = generic.ArrayObject([page_ref])
+    pages[N("/Count")] = generic.NumberObject(1)
+    elements = [writer.allocate_placeholder() for _ in range(depth)]
+    root_ref = writer.allocate_placeholder()
+    for ix, element in enumerate(elements):
+        entries = {
+            N("/Type"): N("/StructElem"), N("/S"): N("/P"), N("/Pg"): page_ref,
+            N("/P"): elements[ix - 1] if ix else root_ref,
+        }
+        if ix + 1 < depth:
+            child = elements[ix + 1]
+            entries[N("/K")] = generic.ArrayObject([child]) if k_array else child
+        writer.add_object(generic.DictionaryObject(entries), obj_stream=stream, idnum=element.idnum)
+    writer.add_object(
+        generic.DictionaryObject({N("/Type"): N("/StructTreeRoot"), N("/K"): elements[0]}),
+        obj_stream=stream, idnum=root_ref.idnum,
+    )
+    writer.root[N("/StructTreeRoot")] = root_ref
+    out = BytesIO()
+    writer.write(out)
+    update = IncrementalPdfFileWriter(out)
+    changed = update.get_object(generic.Reference(page_ref.idnum, 0, update.prev))
+    changed[N("/Rotate")] = generic.NumberObject(0)
+    update.update_container(changed)
+    update.write_in_place()
+    return out.getvalue()
+
+
+def _stock_fails(data: bytes) -> bool:
+    return stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)[1] is not None
+
+
+@pytest.mark.parametrize("k_array", [False, True], ids=["k-reference", "k-array"])
+def test_the_walk_stops_at_the_depth_where_upstreams_stops(k_array: bool) -> None:
+    # the first depth at which upstream's walk raises (bisected), and the depths around it:
+    # same path map or the same error, at the same stack depth
+    low, high = 20, 400 if not k_array else 200
+    assert not _stock_fails(_chain(low, k_array)) and _stock_fails(_chain(high, k_array))
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _stock_fails(_chain(middle, k_array)):
+            high = middle
+        else:
+            low = middle
+    for depth in (low - 1, low, high, high + 1):
+        data = _chain(depth, k_array)
+        stock = stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)
+        fast = fast_path_map(CachingPdfReader(BytesIO(data), strict=False), 0)
+        assert fast == stock, depth
+        assert (stock[1] is not None) == (depth >= high), depth
+        if stock[1] is not None:
+            assert stock[1][0] is RecursionError
+
+
+def test_the_stop_follows_the_recursion_limit() -> None:
+    # measured from the walk's own frame: a higher limit lets both walks go deeper
+    data = _chain(200, True)
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(limit + 400)
+        stock = stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)
+        fast = fast_path_map(CachingPdfReader(BytesIO(data), strict=False), 0)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert stock[1] is None and fast == stock
+
+
+def test_a_signed_document_with_a_deep_structure_tree_gets_stock_pyhankos_verdict(
+    pki: TestPKI, pki_trust: TrustStore
+) -> None:
+    # signed twice, nothing hostile but the depth (200 elements, /K arrays): stock pyHanko's
+    # difference analysis fails with RecursionError; the fast walk went on and passed both
+    data = _chain(200, True)
+    one = sign_pdf(data, pki.personal, revocation=pki.revocation_for(pki.personal))
+    two = sign_pdf(one, pki.organisation, revocation=pki.revocation_for(pki.organisation))
+    moment = datetime.now(UTC)
+    fast = _verify_pdf(two, pki_trust, False, moment, CachingPdfReader)
+    stock = _verify_pdf(two, pki_trust, False, moment, PdfFileReader)
+    assert [s.verdict for s in fast.signatures] == [s.verdict for s in stock.signatures]
+    assert fast.verdict.indication is stock.verdict.indication
+    assert fast.verdict.indication is not Indication.TOTAL_PASSED
+
+
+def _nested(depth: int) -> bytes:
+    """A one-page document whose catalog references an object holding ``depth`` nested
+    arrays (no reference inside), and a later revision that changes the page."""
+    writer = PdfFileWriter()
+    page_ref = writer.add_object(generic.DictionaryObject({
+        N("/Type"): N("/Page"), N("/Parent"): writer.root.raw_get("/Pages"),
+        N("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 10, 10)]),
+    }))
+    pages = writer.root["/Pages"]
+    pages[N("/Kids")] = generic.ArrayObject([page_ref])
+    pages[N("/Count")] = generic.NumberObject(1)
+    nested = generic.ArrayObject([generic.NumberObject(1)])
+    for _ in range(depth):
+        nested = generic.ArrayObject([nested])
+    writer.root[N("/X")] = writer.add_object(
+        generic.DictionaryObject({N("/Deep"): nested, N("/Pg"): page_ref})
+    )
+    out = BytesIO()
+    writer.write(out)
+    update = IncrementalPdfFileWriter(out)
+    changed = update.get_object(generic.Reference(page_ref.idnum, 0, update.prev))
+    changed[N("/Rotate")] = generic.NumberObject(0)
+    update.update_container(changed)
+    update.write_in_place()
+    return out.getvalue()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (bench/NOTES-r6.md): upstream parses and copies a deeply nested direct "
+    "object deep in its walk and runs out of recursion; the fast walk reads it at a shallower "
+    "stack and does not copy it",
+)
+def test_a_deeply_nested_direct_object_stops_the_walk_as_upstream() -> None:
+    data = _nested(400)
+    stock = stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)
+    fast = fast_path_map(CachingPdfReader(BytesIO(data), strict=False), 0)
+    assert stock[1] is not None and stock[1][0] is RecursionError
+    assert fast == stock
