@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_testing import CLERK, incoming, new_repository
+from kho_testing import CLERK, in_child, incoming, new_repository
 
 from kho.errors import StoreUnavailable
 from repository.records import Repository
@@ -35,31 +33,7 @@ CHILD_LIMIT_S = 60.0
 
 
 def _in_child(work: Callable[[], None]) -> str:
-    """Fork; the child runs ``work`` and reports ``ok`` or its error on a pipe. The child's report
-    (``"stuck"`` if it has none within :data:`CHILD_LIMIT_S`; the child is then killed)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        os.close(read_end)
-        code = 1
-        try:
-            work()
-            os.write(write_end, b"ok")
-            code = 0
-        except BaseException as exc:
-            os.write(write_end, f"{type(exc).__name__}: {exc}".encode()[:4000])
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], CHILD_LIMIT_S)
-        report = os.read(read_end, 4096).decode() if ready else "stuck"
-    finally:
-        os.close(read_end)
-        if report == "stuck":
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    return report
+    return in_child(work, CHILD_LIMIT_S)
 
 
 def _create(repo: Repository, number: str) -> Callable[[], None]:

@@ -11,15 +11,13 @@ finish a store operation (a create, a read, a group of two objects) within a tim
 from __future__ import annotations
 
 import os
-import select
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kho_testing import make_store
+from kho_testing import in_child, make_store
 
 from repository.storage.group import NewObject, write_group, written
 from repository.storage.s3 import S3Store
@@ -39,31 +37,7 @@ def store(tmp_path: Path) -> Iterator[S3Store]:
 
 
 def _in_child(work: Callable[[], None]) -> str:
-    """Fork; the child runs ``work`` and reports ``ok`` or its error on a pipe. The child's report
-    (``"stuck"`` if it has none within :data:`CHILD_LIMIT_S`; the child is then killed)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        os.close(read_end)
-        code = 1
-        try:
-            work()
-            os.write(write_end, b"ok")
-            code = 0
-        except BaseException as exc:
-            os.write(write_end, f"{type(exc).__name__}: {exc}".encode()[:4000])
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], CHILD_LIMIT_S)
-        report = os.read(read_end, 4096).decode() if ready else "stuck"
-    finally:
-        os.close(read_end)
-        if report == "stuck":
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    return report
+    return in_child(work, CHILD_LIMIT_S)
 
 
 def _store_work(store: S3Store, tag: str) -> Callable[[], None]:

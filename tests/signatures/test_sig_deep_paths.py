@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
-from pdf_equality import fast_path_map, stock_path_map
+from pdf_equality import fast_path_map, stock_path_map, with_page_rotated
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
@@ -60,14 +59,7 @@ def _chain(depth: int, k_array: bool) -> bytes:
         obj_stream=stream, idnum=root_ref.idnum,
     )
     writer.root[N("/StructTreeRoot")] = root_ref
-    out = BytesIO()
-    writer.write(out)
-    update = IncrementalPdfFileWriter(out)
-    changed = update.get_object(generic.Reference(page_ref.idnum, 0, update.prev))
-    changed[N("/Rotate")] = generic.NumberObject(0)
-    update.update_container(changed)
-    update.write_in_place()
-    return out.getvalue()
+    return with_page_rotated(writer, page_ref)
 
 
 def _stock_fails(data: bytes) -> bool:
@@ -142,14 +134,7 @@ def _nested(depth: int) -> bytes:
     writer.root[N("/X")] = writer.add_object(
         generic.DictionaryObject({N("/Deep"): nested, N("/Pg"): page_ref})
     )
-    out = BytesIO()
-    writer.write(out)
-    update = IncrementalPdfFileWriter(out)
-    changed = update.get_object(generic.Reference(page_ref.idnum, 0, update.prev))
-    changed[N("/Rotate")] = generic.NumberObject(0)
-    update.update_container(changed)
-    update.write_in_place()
-    return out.getvalue()
+    return with_page_rotated(writer, page_ref)
 
 
 @pytest.mark.xfail(

@@ -12,9 +12,8 @@ from io import BytesIO
 from typing import Any
 
 import pytest
-from pdf_equality import fast_path_map, stock_path_map
+from pdf_equality import fast_path_map, stock_path_map, with_page_rotated
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
@@ -94,16 +93,7 @@ def _document(k_body: bytes) -> tuple[bytes, bytes]:
             [generic.NumberObject(0), generic.ArrayObject([*leaves, parent])])}),
     }), obj_stream=stream, idnum=root_ref.idnum)
     writer.root[N("/StructTreeRoot")] = root_ref
-    out = BytesIO()
-    writer.write(out)
-    # a later revision changes the page (as a signature added to it would): the rules then ask
-    # for every path to the page, among them those through the structure elements' /Pg
-    update = IncrementalPdfFileWriter(out)
-    changed = update.get_object(generic.Reference(page_ref.idnum, 0, update.prev))
-    changed[N("/Rotate")] = generic.NumberObject(0)
-    update.update_container(changed)
-    update.write_in_place()
-    return out.getvalue(), parent_raw
+    return with_page_rotated(writer, page_ref), parent_raw
 
 
 # upstream's walk stops with an error on these: the parent element cannot be parsed (an

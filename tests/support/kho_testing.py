@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -157,3 +159,31 @@ def register_many(args: tuple[str, dict[str, Any], str, dict[str, Any], int, int
         assert record.registration is not None
         numbers.append((record.registration.series, record.registration.number))
     return numbers
+
+
+def in_child(work: Callable[[], None], limit_s: float) -> str:
+    """Fork; the child runs ``work`` and reports ``ok`` or its error on a pipe. The child's report
+    (``"stuck"`` if it has none within ``limit_s``; the child is then killed)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read_end)
+        code = 1
+        try:
+            work()
+            os.write(write_end, b"ok")
+            code = 0
+        except BaseException as exc:
+            os.write(write_end, f"{type(exc).__name__}: {exc}".encode()[:4000])
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], limit_s)
+        report = os.read(read_end, 4096).decode() if ready else "stuck"
+    finally:
+        os.close(read_end)
+        if report == "stuck":
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return report

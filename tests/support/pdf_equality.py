@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import Reference
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 
 from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
 
@@ -60,3 +63,17 @@ def fast_path_map(
         return None, (type(exc), str(exc))
     refs = [Reference(idnum, generation) for idnum, generation in resolver._mapped_keys()]
     return {ref: resolver._get_usages_of_ref(ref) for ref in refs}, None
+
+
+def with_page_rotated(writer: BasePdfFileWriter, page_ref: Reference) -> bytes:
+    """The document ``writer`` holds, and a later revision that changes the page ``page_ref``
+    (as a signature added to it would): the difference rules then ask for every path to the
+    page, among them those through structure elements' ``/Pg``."""
+    out = BytesIO()
+    writer.write(out)
+    update = IncrementalPdfFileWriter(out)
+    changed = update.get_object(Reference(page_ref.idnum, 0, update.prev))
+    changed[generic.NameObject("/Rotate")] = generic.NumberObject(0)
+    update.update_container(changed)
+    update.write_in_place()
+    return out.getvalue()
