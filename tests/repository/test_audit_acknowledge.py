@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import AUDITOR, BACKENDS, CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import AcknowledgeRefused, AuditChainBroken, AuditKeyMissing, PermissionDenied
 from kho.timeutil import utcnow
@@ -33,7 +33,6 @@ from repository.fsck import fsck
 from repository.records import SYSTEM, Actor, Repository
 from repository.storage.base import ObjectStore
 
-BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
 REASON = "Ổ đĩa lỗi khi sao lưu; đã đối chiếu với bản sao lưu ngày 01/12, không có dấu hiệu can thiệp."
 LOGIN = {"method": "password", "source": "test"}
 

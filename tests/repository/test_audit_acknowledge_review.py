@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import AUDITOR, BACKENDS, CLERK, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import AcknowledgeRefused, AuditChainBroken
 from repository import formats
@@ -29,7 +29,6 @@ from repository.fsck import fsck
 from repository.records import Repository
 from repository.storage.base import ObjectStore
 
-BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
 REASON = "Đã đối chiếu sự kiện bị sửa với bản sao lưu: lỗi ghi đĩa, không phải can thiệp."
 LOGIN = {"method": "password", "source": "test"}
 
