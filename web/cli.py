@@ -684,7 +684,6 @@ def audit_verify(
     ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, quick: bool, as_json: bool
 ) -> None:
     """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
-    from repository.acknowledge import findings_digest
     from repository.audit_offline import load_public_key
 
     checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
@@ -700,8 +699,7 @@ def audit_verify(
                     "events": report.events,
                     "last_seq": report.last_seq,
                     "last_hash": report.last_hash,
-                    "findings": [f.__dict__ for f in report.findings],
-                    "findings_digest": findings_digest(report.findings) if not report.ok else None,
+                    **_findings_json(report),
                 },
                 ensure_ascii=False,
             )
@@ -710,6 +708,17 @@ def audit_verify(
         _print_findings(report)
     if not report.ok:
         sys.exit(1)
+
+
+def _findings_json(report: Any) -> dict[str, Any]:
+    """A verify report's findings as ``--json`` prints them, with the digest an auditor repeats
+    to ``kho audit acknowledge --findings`` while any is open."""
+    from repository.acknowledge import findings_digest
+
+    return {
+        "findings": [f.__dict__ for f in report.findings],
+        "findings_digest": findings_digest(report.findings) if not report.ok else None,
+    }
 
 
 def _print_findings(report: Any) -> None:
@@ -766,7 +775,6 @@ def audit_acknowledge(
     đăng nhập) và ghi lần đăng nhập đó vào chính sự kiện chấp nhận. Không có --findings: chỉ in
     các phát hiện và mã tóm tắt của chúng, không ghi gì. Hãy dừng mọi tiến trình Kho khác (web,
     worker) trước khi chấp nhận: tiến trình chạy từ trước khi nhật ký bị cắt vẫn nhớ điểm cuối cũ."""
-    from repository.acknowledge import findings_digest
     from web.accounts_cli import _read_secret
 
     name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
@@ -779,11 +787,7 @@ def audit_acknowledge(
         if as_json:
             click.echo(
                 json.dumps(
-                    {
-                        "ok": report.ok,
-                        "findings": [f.__dict__ for f in report.findings],
-                        "findings_digest": findings_digest(report.findings) if not report.ok else None,
-                    },
+                    {"ok": report.ok, **_findings_json(report)},
                     ensure_ascii=False,
                 )
             )

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_testing import CLERK, in_child, incoming, new_repository
+from kho_testing import CLERK, held_by_another_thread, in_child, incoming, new_repository
 
 from kho.errors import StoreUnavailable
 from repository.records import Repository
@@ -50,22 +50,8 @@ def test_a_child_forked_while_another_thread_holds_a_write_lock_writes_a_record(
 ) -> None:
     repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
     _create(repo, "1")()  # the parent has written: its log knows its head, its pools run
-    lock = getattr(repo, owner)._lock
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with lock:
-            holding.set()
-            release.wait(CHILD_LIMIT_S * 2)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    with held_by_another_thread(getattr(repo, owner)._lock, CHILD_LIMIT_S):
         report = _in_child(_create(repo, "2"))
-    finally:
-        release.set()
-        holder.join()
     assert report == "ok"
     numbers = [entry.number for entry in repo.registers.all_entries()]
     assert numbers == [1, 2]

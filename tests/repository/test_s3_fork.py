@@ -11,13 +11,12 @@ finish a store operation (a create, a read, a group of two objects) within a tim
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kho_testing import in_child, make_store
+from kho_testing import held_by_another_thread, in_child, make_store
 
 from repository.storage.group import NewObject, write_group, written
 from repository.storage.s3 import S3Store
@@ -59,22 +58,9 @@ def test_a_child_forked_while_another_thread_holds_the_store_lock_uses_the_store
     store: S3Store,
 ) -> None:
     store.put_if_absent("parent/before", b"parent")  # the parent has a client and a pool
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        # e.g. a thread probing the conditional PUT, or building the client, under the lock
-        with store._lock:
-            holding.set()
-            release.wait(CHILD_LIMIT_S * 2)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    # e.g. a thread probing the conditional PUT, or building the client, under the lock
+    with held_by_another_thread(store._lock, CHILD_LIMIT_S):
         report = _in_child(_store_work(store, "lock"))
-    finally:
-        release.set()
-        holder.join()
     assert report == "ok"
     assert store.get("child/lock/one") == b"from the child"
     assert store.get("child/lock/b") == b"b"

@@ -10,19 +10,16 @@ passed. The fast walk must stop where upstream's stops."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
-from pdf_equality import fast_path_map, stock_path_map, with_page_rotated
+from pdf_equality import fast_path_map, signed_twice_both_ways, stock_path_map, with_page_rotated
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from ingest.signatures import Indication, TrustStore
 from ingest.signatures._reader import CachingPdfReader
-from ingest.signatures.verify import _verify_pdf
-from ingest.signing import sign_pdf
 from ingest.testpki import TestPKI
 
 N = generic.NameObject
@@ -107,11 +104,7 @@ def test_a_signed_document_with_a_deep_structure_tree_gets_stock_pyhankos_verdic
     # signed twice, nothing hostile but the depth (200 elements, /K arrays): stock pyHanko's
     # difference analysis fails with RecursionError; the fast walk went on and passed both
     data = _chain(200, True)
-    one = sign_pdf(data, pki.personal, revocation=pki.revocation_for(pki.personal))
-    two = sign_pdf(one, pki.organisation, revocation=pki.revocation_for(pki.organisation))
-    moment = datetime.now(UTC)
-    fast = _verify_pdf(two, pki_trust, False, moment, CachingPdfReader)
-    stock = _verify_pdf(two, pki_trust, False, moment, PdfFileReader)
+    fast, stock = signed_twice_both_ways(data, pki, pki_trust)
     assert [s.verdict for s in fast.signatures] == [s.verdict for s in stock.signatures]
     assert fast.verdict.indication is stock.verdict.indication
     assert fast.verdict.indication is not Indication.TOTAL_PASSED

@@ -164,6 +164,20 @@ def _flat_of_parsed(obj: Any) -> Flat:
     )
 
 
+def _assert_stream_reads_as_one_by_one(objects: list[bytes], shifts: list[int], ws: bytes) -> None:
+    """``objects`` one after another (``ws`` between), read at their offsets, each moved by its
+    ``shifts`` entry: the stream's reading gives what reading each offset alone gives."""
+    data = b""
+    positions: list[int] = []
+    for ix, text in enumerate(objects):
+        shift = shifts[ix] if ix < len(shifts) else 0
+        positions.append(max(0, min(len(data) + shift, len(data) + len(text))))
+        data += text + ws
+    positions = sorted(set(positions))
+    expected = [_got(flat_object_at(data, position)) for position in positions]
+    assert [_got(flat) for flat in flat_dicts(data, positions)] == expected, (data, positions)
+
+
 @settings(max_examples=EXAMPLES * 3, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
@@ -179,15 +193,7 @@ def test_streams_of_leaves_read_as_one_by_one(
 ) -> None:
     # leaves among other objects (a leaf's text inside another object's string too), some
     # offsets moved into, before or after their object
-    data = b""
-    positions: list[int] = []
-    for ix, text in enumerate(objects):
-        shift = shifts[ix] if ix < len(shifts) else 0
-        positions.append(max(0, min(len(data) + shift, len(data) + len(text))))
-        data += text + ws
-    positions = sorted(set(positions))
-    expected = [_got(flat_object_at(data, position)) for position in positions]
-    assert [_got(flat) for flat in flat_dicts(data, positions)] == expected, (data, positions)
+    _assert_stream_reads_as_one_by_one(objects, shifts, ws)
 
 
 def test_a_leaf_inside_a_string_is_not_taken_for_an_object() -> None:
@@ -341,15 +347,7 @@ def test_parents_read_as_the_per_object_reader_and_pyhanko(
 def test_streams_of_parents_read_as_one_by_one(
     objects: list[bytes], shifts: list[int], ws: bytes
 ) -> None:
-    data = b""
-    positions: list[int] = []
-    for ix, text in enumerate(objects):
-        shift = shifts[ix] if ix < len(shifts) else 0
-        positions.append(max(0, min(len(data) + shift, len(data) + len(text))))
-        data += text + ws
-    positions = sorted(set(positions))
-    expected = [_got(flat_object_at(data, position)) for position in positions]
-    assert [_got(flat) for flat in flat_dicts(data, positions)] == expected, (data, positions)
+    _assert_stream_reads_as_one_by_one(objects, shifts, ws)
 
 
 @pytest.mark.parametrize(

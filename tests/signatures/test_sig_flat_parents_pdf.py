@@ -7,20 +7,17 @@ been taken for the plain elements (so that the comparison covers them)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
 import pytest
-from pdf_equality import fast_path_map, stock_path_map, with_page_rotated
+from pdf_equality import fast_path_map, signed_twice_both_ways, stock_path_map, with_page_rotated
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from ingest.signatures import Indication, TrustStore, _flat
 from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
-from ingest.signatures.verify import _verify_pdf
-from ingest.signing import sign_pdf
 from ingest.testpki import TestPKI
 
 N = generic.NameObject
@@ -143,11 +140,7 @@ def test_a_signed_document_with_an_unparsable_element_gets_stock_pyhankos_verdic
     # difference analysis fails on it; before the check in _PathMapResolver._raw, the fast
     # reader's analysis went on and both signatures passed
     data, _ = _document(b"[ 0 0 R {c0} 0 R {c1} 0 R]")
-    one = sign_pdf(data, pki.personal, revocation=pki.revocation_for(pki.personal))
-    two = sign_pdf(one, pki.organisation, revocation=pki.revocation_for(pki.organisation))
-    moment = datetime.now(UTC)
-    fast = _verify_pdf(two, pki_trust, False, moment, CachingPdfReader)
-    stock = _verify_pdf(two, pki_trust, False, moment, PdfFileReader)
+    fast, stock = signed_twice_both_ways(data, pki, pki_trust)
     assert [s.verdict for s in fast.signatures] == [s.verdict for s in stock.signatures]
     assert fast.verdict.indication is stock.verdict.indication
     assert fast.verdict.indication is not Indication.TOTAL_PASSED

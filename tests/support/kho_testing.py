@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import select
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -187,3 +189,24 @@ def in_child(work: Callable[[], None], limit_s: float) -> str:
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     return report
+
+
+@contextmanager
+def held_by_another_thread(lock: Any, limit_s: float) -> Iterator[None]:
+    """``lock`` held by another thread for as long as the block runs (at most ``2 * limit_s``):
+    a fork inside the block copies it held by a thread the child does not have."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holding.set()
+            release.wait(limit_s * 2)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join()

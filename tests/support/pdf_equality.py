@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
@@ -11,7 +12,12 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 
+from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader, _PathMapResolver
+from ingest.signatures.model import PdfVerification
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import sign_pdf
+from ingest.testpki import TestPKI
 
 
 def same_object(a: Any, b: Any) -> bool:
@@ -77,3 +83,16 @@ def with_page_rotated(writer: BasePdfFileWriter, page_ref: Reference) -> bytes:
     update.update_container(changed)
     update.write_in_place()
     return out.getvalue()
+
+
+def signed_twice_both_ways(
+    data: bytes, pki: TestPKI, trust: TrustStore
+) -> tuple[PdfVerification, PdfVerification]:
+    """``data`` signed by a person, then by the organisation, and verified at one moment with
+    the fast reader and with stock pyHanko's: (fast, stock)."""
+    one = sign_pdf(data, pki.personal, revocation=pki.revocation_for(pki.personal))
+    two = sign_pdf(one, pki.organisation, revocation=pki.revocation_for(pki.organisation))
+    moment = datetime.now(UTC)
+    fast = _verify_pdf(two, trust, False, moment, CachingPdfReader)
+    stock = _verify_pdf(two, trust, False, moment, PdfFileReader)
+    return fast, stock
