@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from ingest.signatures import rules
 from ingest.signatures.evaluation import expected_class, rule_violation
 from ingest.signatures.model import Indication, SignatureType, SignerKind, Verdict
 from ingest.signatures.rules import (
@@ -150,6 +155,36 @@ def test_file_verdict_failure_beats_doubt_beats_pass() -> None:
 )
 def test_classify_signer_from_subject(subject: dict[str, str], kind: SignerKind) -> None:
     assert classify_signer(subject) is kind
+
+
+# The organisation-name rule as it was written before it became string comparisons (one
+# regular expression compiled at import): the reference the comparisons must equal.
+_ORG_REFERENCE = re.compile(
+    r"(^|\s)(" + "|".join(re.escape(w.strip()) for w in rules._ORG_WORDS) + r")(\s|$|[,.])"
+)
+_ORG_PIECES = [w.strip() for w in rules._ORG_WORDS] + [
+    "Ủy", "BAN", "Bộ", "bo", "so", "Sở", "x", "nhân dân", "ubndx", "xubnd", "s.a", "inc.",
+]
+
+
+@given(st.lists(st.one_of(st.sampled_from(_ORG_PIECES),
+                          st.sampled_from([" ", "  ", ",", ".", "\t", "\n", "-", "Đ", "đ"]),
+                          st.text(max_size=4)), max_size=8).map("".join))
+@settings(max_examples=400, deadline=None)
+@example("Ủy ban nhân dân tỉnh Quảng Ngãi")
+@example("Bộ Khoa học và Công nghệ")
+@example("CÔNG TY TNHH ABC, Inc.")
+@example("Nguyễn Phước Bình")
+@example("Sở")
+@example("boi so")
+@example("acme s.a.")
+@example("ACME S.A.X")
+@example("văn phòng,")
+def test_organisation_names_are_found_as_the_former_expression_found_them(name: str) -> None:
+    """The organisation-name rule of :func:`classify_signer` (now plain string comparisons, no
+    expression compiled at import) answers as the regular expression it replaces."""
+    expected = bool(_ORG_REFERENCE.search(rules.fold(name)))
+    assert rules._looks_like_org(name) is expected
 
 
 def test_qc_type_overrides_the_name() -> None:
