@@ -218,11 +218,13 @@ _VERIFY_PROBE = """
 import atexit, json, sys
 REPORT = sys.argv[1]
 def report():
+    import re
     from ingest.signatures import _flat
     with open(REPORT, "w") as out:
         json.dump({"modules": sorted(sys.modules),
                    "flat_patterns": (_flat._patterns.cache_info().currsize
-                                     if hasattr(_flat, "_patterns") else None)}, out)
+                                     if hasattr(_flat, "_patterns") else None),
+                   "patterns": [key[1] for key in re._cache if isinstance(key[1], str)]}, out)
 atexit.register(report)
 sys.argv = ["kho", "verify", *sys.argv[2:]]
 from web.cli import main
@@ -235,7 +237,8 @@ def test_cold_verify_imports_only_what_a_one_revision_document_needs(
 ) -> None:
     """The ``kho`` program verifying in-process (no agent): same verdict, exit handlers run
     before the quick exit (:func:`kho.startup.leave`), and none of the modules or compiled
-    patterns round 7 made lazy is loaded for a single-revision signed document."""
+    patterns round 7 made lazy is loaded for a single-revision signed document, nor the
+    organisation-name expression branch p3 replaced."""
     pdf = corpus_pdf_dir / "vn-gov__194-ttg.signed.pdf"
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items() if k != "KHO_TRUST_DIR"}
@@ -248,6 +251,9 @@ def test_cold_verify_imports_only_what_a_one_revision_document_needs(
     assert "pyhanko.sign.validation" in found["modules"]  # it did verify in this process
     assert [m for m in NOT_IN_A_COLD_VERIFY if m in found["modules"]] == []
     assert found["flat_patterns"] == 0
+    # The organisation-name rule is string comparisons (issue 14, branch p3): no expression of
+    # its ~90 alternatives is compiled (re's cache holds every pattern compiled through it).
+    assert [p for p in found["patterns"] if "tong\\ cong\\ ty" in p or "tong cong ty" in p] == []
 
 
 def test_cold_verify_exits_as_before_on_failures_and_closed_streams(
