@@ -85,11 +85,7 @@ class TrustStore:
         return SimpleTrustManager.build(trust_roots=list(self.anchors))
 
 
-def load_certs(file: Path, *, full: bool = True) -> list[x509.Certificate]:
-    """The certificates in ``file`` (PEM or DER). ``full``: every one parsed to the end now,
-    so that a broken file fails here; without it only their outer structure is read (what a
-    caller that has checked the bytes against a recorded fingerprint needs, see
-    :func:`.trustlist.read`) and the rest is parsed where it is used."""
+def load_certs(file: Path) -> list[x509.Certificate]:
     data = file.read_bytes()
     try:
         if pem.detect(data):
@@ -97,7 +93,7 @@ def load_certs(file: Path, *, full: bool = True) -> list[x509.Certificate]:
         else:
             blobs = [data]
         certs = [x509.Certificate.load(blob) for blob in blobs]
-        for cert in certs if full else ():
+        for cert in certs:
             cert.native  # noqa: B018 - force a full parse so a broken file fails here
     except (ValueError, TypeError) as exc:
         raise ConfigError(

@@ -106,7 +106,7 @@ def read(directory: Path) -> TrustList:
     listed = {a.file for a in anchors}
     checked: list[x509.Certificate] = []
     for anchor in anchors:
-        certs = _listed_certs(directory / anchor.file, anchor.sha256)
+        certs = load_certs(directory / anchor.file) if (directory / anchor.file).is_file() else []
         checked.extend(certs[:1])
         if len(certs) != 1 or fingerprint(certs[0]) != anchor.sha256:
             raise ConfigError(
@@ -124,21 +124,6 @@ def read(directory: Path) -> TrustList:
             code="TRUST_LIST_MISMATCH", path=str(directory),
         )
     return TrustList(directory, anchors, tuple(checked))
-
-
-def _listed_certs(file: Path, sha256: str) -> list[x509.Certificate]:
-    """The certificates of one anchor file of a trust list. A file holding exactly the one
-    certificate its manifest entry's SHA-256 names is not parsed to the end: those are the
-    bytes that were parsed fully and described when the anchor was listed (:func:`describe`),
-    so parsing them again finds nothing new (it was ~6 ms of every ``kho verify``'s start-up,
-    before its child forks). Any other file is read as before, with its full parse, so that a
-    broken, changed or extra certificate gets the same refusal as before."""
-    if not file.is_file():
-        return []
-    certs = load_certs(file, full=False)
-    if len(certs) == 1 and fingerprint(certs[0]) == sha256:
-        return certs
-    return load_certs(file)
 
 
 def shipped() -> TrustList:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
+from asn1crypto import pem, x509
 
 from ingest.signatures import Indication, TrustStore, trustlist, verify_pdf
 from kho.errors import ConfigError
@@ -49,15 +53,13 @@ def test_a_changed_or_unlisted_file_in_a_trust_list_is_refused(tmp_path: Path) -
     assert extra.value.code == "TRUST_LIST_MISMATCH"
 
 
-def test_listed_anchors_are_not_parsed_again_and_damaged_ones_are_still_refused(
+def test_the_shipped_list_gives_the_store_of_the_folder_and_refuses_a_broken_file(
     tmp_path: Path,
 ) -> None:
-    """Reading a trust list parses to the end no certificate whose bytes are the ones its
-    manifest's fingerprint names (they were parsed when listed; ~6 ms of ``kho verify``'s
-    start-up), gives the same store as a full parse, and refuses a damaged file as before."""
+    """Reading a trust list gives the same store as reading its folder (fingerprint, DER,
+    subjects), and refuses a broken file with ``TRUST_STORE_INVALID``."""
     shipped = trustlist.shipped()
     assert len(shipped.certs) == 4
-    assert all(cert._native is None for cert in shipped.certs)  # asn1crypto's full-parse cache
     full = TrustStore.from_dir(trustlist.BUNDLE_DIR)  # every file parsed to the end
     assert shipped.store().fingerprint == full.fingerprint
     assert [c.dump() for c in shipped.store().anchors] == [c.dump() for c in full.anchors]
@@ -96,3 +98,79 @@ def test_docker_compose_mounts_only_folders_that_exist() -> None:
     assert mounts, "expected bind mounts (tls, minio policies)"
     missing = [m for m in mounts if not (REPO / m).is_dir()]
     assert missing == []
+
+
+def _damaged_inside(der: bytes) -> bytes:
+    """``der`` with its notBefore month made 99: the certificate's outer structure, subject,
+    key and extensions still read, only the full parse (its validity) fails."""
+    cert = x509.Certificate.load(der)
+    raw = cert["tbs_certificate"]["validity"]["not_before"].chosen.dump()
+    at = der.index(raw) + 2 + 2  # tag, length, then "YYMM..."
+    return der[:at] + b"99" + der[at + 2:]
+
+
+def test_a_listed_anchor_that_does_not_parse_fully_is_refused(tmp_path: Path) -> None:
+    """A manifest that names the fingerprint of a certificate damaged inside (a hand-edited
+    manifest, a file changed and "re-listed") is refused when the list is read, with
+    ``TRUST_STORE_INVALID``: a matching fingerprint says the file is the one listed, not that
+    it parses. Branch p3 skipped the full parse for such files, and the damaged anchor was then
+    trusted (a document signed under it verified TOTAL-PASSED)."""
+    copy = tmp_path / "trust"
+    shutil.copytree(trustlist.BUNDLE_DIR, copy)
+    data = (copy / "cpcag2.crt").read_bytes()
+    der = pem.unarmor(data)[2] if pem.detect(data) else data
+    damaged = _damaged_inside(der)
+    x509.Certificate.load(damaged).subject  # noqa: B018 - the outer parse still succeeds
+    (copy / "cpcag2.crt").write_bytes(damaged)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["anchors"]:
+        if entry["file"] == "cpcag2.crt":
+            entry["sha256"] = hashlib.sha256(damaged).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ConfigError) as broken:
+        trustlist.read(copy)
+    assert broken.value.code == "TRUST_STORE_INVALID"
+    assert broken.value.details["path"] == str(copy / "cpcag2.crt")
+
+
+def test_the_anchors_of_a_trust_list_can_be_shared_by_threads() -> None:
+    """The certificates a trust list read gives are read by several threads at once without
+    error and with the same values (a web server's threads share one store). asn1crypto
+    parses lazily and not thread-safely (a child list filled while another thread reads it:
+    ``KeyError: No field numbered 5 ...`` or wrong values), so they must be parsed when read.
+    A tiny switch interval makes the interleaving that hits it likely."""
+    reference = {
+        c.dump(): (c.subject.native, c.public_key.native, c.not_valid_after, c.key_identifier)
+        for c in TrustStore.from_dir(trustlist.BUNDLE_DIR).anchors
+    }
+    problems: list[str] = []
+
+    def read_all(certs: tuple[x509.Certificate, ...], wanted: list[tuple[object, ...]],
+                 start: threading.Barrier) -> None:
+        start.wait()
+        for cert, want in zip(certs, wanted, strict=True):
+            try:
+                got = (cert.subject.native, cert.public_key.native, cert.not_valid_after,
+                       cert.key_identifier)
+            except Exception as exc:  # every failure is the finding
+                problems.append(f"{type(exc).__name__}: {exc}")
+                continue
+            if got != want:
+                problems.append(f"wrong values for {want[0]}")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(30):
+            certs = trustlist.shipped().certs
+            wanted = [reference[c.dump()] for c in certs]
+            start = threading.Barrier(6)
+            threads = [threading.Thread(target=read_all, args=(certs, wanted, start))
+                       for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert problems == [], problems[:5]
