@@ -206,9 +206,18 @@ def _submit(small: bool, fn: Callable[..., _T], *args: Any) -> Future[_T]:
     return done
 
 
-def beside(fn: Callable[..., _T], *args: Any) -> Future[_T]:
+def beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
     """Run ``fn(*args)`` in the small pool while the caller goes on (a directory sync beside a
-    temp file's fsync); the caller waits for the future before it depends on the result."""
+    temp file's fsync), when this process runs that pool already: the caller waits for the
+    future before it depends on the result. Otherwise run it here, before returning, and
+    return None (done; its failure raised here): a process that writes no group, such as an
+    audited command whose one write is the witness, neither imports ``concurrent.futures``
+    (and ``logging``) nor starts a thread for one sync (~5-10 ms of such a command's CPU)."""
+    with _pool_lock:
+        running = _pool_pid == os.getpid() and True in _pools
+    if not running:
+        fn(*args)
+        return None
     return _submit(True, fn, *args)
 
 

@@ -421,7 +421,8 @@ class LocalStore(ObjectStore):
 
     def _archive_current(self, key: str, path: Path) -> Future[None] | None:
         """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
-        directories that made, started beside the caller (None: nothing to wait for)."""
+        directories that made, started beside the caller (None: nothing to wait for, the sync
+        done already or not needed; see :func:`.group.beside`)."""
         if not path.exists():
             return None
         vdir = self.root / "versions" / key

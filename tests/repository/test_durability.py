@@ -20,6 +20,7 @@ from kho_testing import CLERK, incoming, new_repository, pdf_bytes
 
 from kho.errors import StoreUnavailable
 from repository.records import Repository
+from repository.storage import group
 from repository.storage.durability import Durability
 from repository.storage.group import NewObject, Settling, write_group
 from repository.storage.local import LocalStore
@@ -312,7 +313,18 @@ def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_a
     assert [p for p, _ in rec.visible() if "/claims/sha256/" in p]
 
 
-def test_a_put_keeps_the_old_version_durable_before_the_new_one_replaces_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pool", [True, False], ids=["pool running", "no pool"])
+def test_a_put_keeps_the_old_version_durable_before_the_new_one_replaces_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
+) -> None:
+    """The archive's directory sync ends before the replace, whether it runs beside the put
+    (this process runs the write pool already) or in the put itself (no pool: none is started
+    for it, the case of an audited command's one witness write)."""
+    if pool:
+        group._executor(True)
+    else:  # as in a process that has written no group yet
+        monkeypatch.setattr(group, "_pools", {})
+        monkeypatch.setattr(group, "_pool_pid", 0)
     rec = _Ends()
     store = LocalStore(tmp_path / "s", durability=rec)
     rec.roots = [store.root]
@@ -324,6 +336,7 @@ def test_a_put_keeps_the_old_version_durable_before_the_new_one_replaces_it(tmp_
     ((_, _, end),) = [(p, b, e) for p, b, e in rec.syncs if p == vdir]
     assert (str(store.root / "objects/a/b/c"), old) in end  # not yet replaced when it ended
     assert store.get("a/b/c") == b"two"
+    assert (group._pools != {}) is pool  # no pool started for one sync
 
 
 def test_a_group_after_a_step_whose_directory_failed_to_sync_links_nothing(tmp_path: Path) -> None:

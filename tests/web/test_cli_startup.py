@@ -185,15 +185,11 @@ def test_logged_in_search_imports_only_what_a_query_needs(env: dict[str, str], p
     assert not loaded & never, sorted(loaded & never)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (issue 14, branch p3): with fsync on, the audit's witness write archives the "
-    "previous witness and syncs its folder in a thread pool (repository/storage/group.beside), "
-    "which imports concurrent.futures and logging (~5-10 ms CPU); the test above runs with "
-    "KHO_FSYNC=false (tests/web/conftest.py) and does not see it"))
 def test_logged_in_search_with_fsync_imports_no_thread_pool(env: dict[str, str], people) -> None:
     """As the test above, with the local store's fsync on (the default): the second search
-    (the audit witness then exists and is archived) imports neither ``concurrent`` nor
-    ``logging``."""
+    (the audit witness then exists and is archived, its folder synced) imports neither
+    ``concurrent`` nor ``logging``: a process without a write pool syncs that folder itself
+    (``repository.storage.group.beside``; the gap branch p3 pinned with a strict xfail)."""
     run_env = {**os.environ, **env, "KHO_FSYNC": "true", "KHO_TOKEN": people.tokens["van_thu"],
                "KHO_VERIFY_AGENT_PRESTART": "0"}
     first = _kho_run(["search", "--json", "kiểm kê kho"], run_env)
