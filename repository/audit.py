@@ -493,17 +493,14 @@ class AuditLog:
         checked, cuts = self._next is None, self._cuts_found
         end = self._checked_witness() if checked else None
         with self._lock:
+            known: dict[str, Any] | None = None  # the witness as read before this act's write
             if self._next is not None:
-                # Not checked again per act: a witness deleted (with the tail) while this process
-                # runs is found when this act moves it (_write_witness refuses, and the next
-                # append checks the log). This act is then written past the gap, chained to the
-                # removed event's hash: evidence ``verify`` names, not a cover. A check here
-                # would cost a request per act under this lock (S3: a HEAD; local: +0.10 M
-                # instructions, +6 %: bench/NOTES-h2.md) and still leave the same race.
-                seq, prev = self._next
+                seq, prev, known = self._cached_head()
             else:  # checked again if another thread's append found the log cut meanwhile
                 fresh = checked and cuts == self._cuts_found
-                seq, prev = self._find_head(end if fresh else self._checked_witness())
+                end = end if fresh else self._checked_witness()
+                self._witnessed = end.seq if end is not None else -1
+                seq, prev = self._find_head(end)
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
@@ -533,7 +530,7 @@ class AuditLog:
                         raise error from witness_error
                 raise
             if out:
-                self._write_witness(out[-1].seq, out[-1].hash)
+                self._write_witness(out[-1].seq, out[-1].hash, known=known)
                 self._index_appended(out, homes)
         if late:
             raise late[0]
@@ -655,7 +652,59 @@ class AuditLog:
             until = utcnow() + timedelta(days=self.retention_days)
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
-    def _write_witness(self, seq: int, digest: str, *, restoring: bool = False) -> None:
+    def _cached_head(self) -> tuple[int, str, dict[str, Any]]:
+        """Where an act of a process that has appended before goes: its cached end, checked
+        against the witness, and the witness read (:meth:`_write_witness` moves it from there).
+
+        The witness is read once per act, before the act's events are written: the read that
+        moving the witness needs anyway, made before the write instead of after it (no request
+        more per act). What it says of the cached end:
+
+        - it names the cached end's last event (number and hash): the process is at the end;
+        - it is at or past the cached end's next number: other processes wrote meanwhile; the
+          act goes after the witnessed event (a collision then steps on past any event written
+          after it), never at a number the witness has passed — that number may be a removed
+          event's, acknowledged (:mod:`repository.acknowledge`): the act would fill the gap;
+        - it is below the cached end, or at its last number with another hash: the log moved
+          under this process — its end was cut (an auditor may have acknowledged that, writing
+          past the real end and the witness at it), or a writer overtaken moves the witness
+          on in a moment (:meth:`_write_witness`). The head is then found again from the
+          witness, checked as a new process checks it: the cached number would leave a gap
+          after the real end;
+        - it is missing: it was deleted while this process runs (it has written it); refused
+          before anything is written (:meth:`_witness_deleted`)."""
+        assert self._next is not None
+        seq, prev = self._next
+        try:
+            witness = read_witness(self.store)
+        except NotFound:
+            raise self._witness_deleted() from None
+        try:
+            at, digest = int(witness["seq"]), str(witness["hash"])
+        except (KeyError, TypeError, ValueError):
+            raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+        self._witnessed = at
+        if at == seq - 1 and digest == prev:
+            return seq, prev, witness
+        if at >= seq:
+            return at + 1, digest, witness
+        self._next = None  # found again from the log, as by a new process
+        seq, prev = self._find_head(_check_witness(self.store, witness))
+        return seq, prev, witness
+
+    def _witness_deleted(self) -> AuditChainBroken:
+        """The refusal when a witness this process has seen is gone (deleted while it runs):
+        the next append checks the log again (:meth:`_find_head`) before it writes anything."""
+        self._next = None
+        self._cuts_found += 1
+        return _cut(
+            "Bản ghi chứng (witness) của nhật ký kiểm toán đã bị xóa trong khi hệ thống"
+            " đang chạy: không ghi lại để khỏi che phần cuối nhật ký có thể đã bị cắt."
+        )
+
+    def _write_witness(
+        self, seq: int, digest: str, *, restoring: bool = False, known: Mapping[str, Any] | None = None
+    ) -> None:
         """Move the witness up to event ``seq`` (never down).
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
@@ -670,24 +719,26 @@ class AuditLog:
         before it moves the witness: after our write, an event past ``seq`` means such a writer
         may have been overwritten, and the witness is moved on to the newest event found (again,
         until none follows). The last writer to move the witness thus always sees every event
-        of a writer it may have overwritten."""
+        of a writer it may have overwritten.
+
+        ``known``: the witness as :meth:`_cached_head` read it before the act's write, used
+        instead of a first read here (one read per act, not two). A witness deleted between
+        that read and this write is then not found by this act but by the next one."""
         while True:
             if seq <= self._witnessed:
                 return
             try:
-                current = read_witness(self.store)
+                if known is not None:
+                    current, known = known, None
+                else:
+                    current = read_witness(self.store)
                 if current["seq"] >= seq:
                     self._witnessed = current["seq"]
                     self._witness_seen = True
                     return
             except NotFound:
                 if self._witness_seen and not restoring:
-                    self._next = None
-                    self._cuts_found += 1
-                    raise _cut(
-                        "Bản ghi chứng (witness) của nhật ký kiểm toán đã bị xóa trong khi hệ thống"
-                        " đang chạy: không ghi lại để khỏi che phần cuối nhật ký có thể đã bị cắt."
-                    ) from None
+                    raise self._witness_deleted() from None
             self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
             self._witnessed = seq
             self._witness_seen = True
