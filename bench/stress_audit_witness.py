@@ -4,8 +4,9 @@ object and its witness write.
 PROCS fresh interpreters, two threads each, start together on an empty log (a local folder or a
 new S3 bucket) and append ACTS acts of two events each. A process drawn (KILLPCT %) is killed
 (``os._exit``) at one of its first ``KILL_WITHIN`` witness writes (default: any), before the
-witness is written (read before the act's events since a2, except on a process's first act). At the end: ``verify`` of the log (a fork of the chain shows as
-``inserted``, a cut as ``removed``/``truncated``) and whether a new process may still append.
+witness is written (read before the act's events since a2, except on a process's first act).
+At the end: ``verify`` of the log (a fork of the chain shows as ``inserted``, a cut as
+``removed``/``truncated``) and whether a new process may still append.
 
 Usage: ``stress_audit_witness.py file:///path|s3 PROCS ACTS KILLPCT SEED [s3]``, with
 ``PYTHONPATH=<tree>:<tree>/tests/support`` (S3: the ``KHO_TEST_S3_*`` variables).

@@ -723,7 +723,9 @@ class AuditLog:
 
         ``known``: the witness as :meth:`_cached_head` read it before the act's write, used
         instead of a first read here (one read per act, not two). A witness deleted between
-        that read and this write is then not found by this act but by the next one."""
+        that read and this write is then not found: this write puts it back, covering the cut,
+        as a deletion between a read here and the write always could (the window is now the
+        act's event write longer; closing it needs a conditional write of the witness)."""
         while True:
             if seq <= self._witnessed:
                 return
