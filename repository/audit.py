@@ -388,7 +388,9 @@ class AuditLog:
         self.group_commit = group_commit
         """Write the events of one act as one batch object (module docstring)."""
         self._lock = threading.Lock()
-        self._next: tuple[int, str] | None = None  # (next seq, hash of the event before it)
+        self._next: tuple[int, str, str] | None = None
+        """The cached end of the log: the next number, the hash and the time of the event
+        before it (the newest this process wrote or found)."""
         self._witnessed = -1
         self._witness_seen = False
         """This process has read or written the witness: from then on it is never missing."""
@@ -518,7 +520,7 @@ class AuditLog:
                     out.extend(written)
                     homes.extend([written[0].seq] * len(written))
                     seq, prev = written[-1].seq + 1, written[-1].hash
-                    self._next = (seq, prev)
+                    self._next = (seq, prev, written[-1].at)
                     self._protect(key)
             except BaseException as error:
                 # What was written is witnessed all the same; a refusal to move the witness
@@ -665,16 +667,12 @@ class AuditLog:
           act goes after the witnessed event (a collision then steps on past any event written
           after it), never at a number the witness has passed — that number may be a removed
           event's, acknowledged (:mod:`repository.acknowledge`): the act would fill the gap;
-        - it is below the cached end, or at its last number with another hash: the log moved
-          under this process — its end was cut (an auditor may have acknowledged that, writing
-          past the real end and the witness at it), or a writer overtaken moves the witness
-          on in a moment (:meth:`_write_witness`). The head is then found again from the
-          witness, checked as a new process checks it: the cached number would leave a gap
-          after the real end;
+        - it is below the cached end, or at its last number with another hash: the witness
+          went down (:meth:`_witness_went_down`);
         - it is missing: it was deleted while this process runs (it has written it); refused
           before anything is written (:meth:`_witness_deleted`)."""
         assert self._next is not None
-        seq, prev = self._next
+        seq, prev, _ = self._next
         try:
             witness = read_witness(self.store)
         except NotFound:
@@ -688,9 +686,83 @@ class AuditLog:
             return seq, prev, witness
         if at >= seq:
             return at + 1, digest, witness
-        self._next = None  # found again from the log, as by a new process
-        seq, prev = self._find_head(_check_witness(self.store, witness))
+        seq, prev = self._witness_went_down(witness)
         return seq, prev, witness
+
+    def _witness_went_down(self, witness: dict[str, Any]) -> tuple[int, str]:
+        """Where an act goes when the witness is below this process's cached end (or names its
+        last number with another hash). Not on the common path: one read, more only after a cut.
+
+        - The last event this process knew is still there with its hash: nothing it knew was
+          removed (a writer overtaken wrote the witness lower for a moment and moves it on, or
+          the witness alone was lowered). The act goes at the cached end — not after the
+          witness, which could put it into a gap below (an event removed in the middle).
+        - It is gone: events this process knew were removed (the tail cut and the witness
+          lowered with it, or deleted and written again). The act goes after the real end
+          only when an auditor's acknowledgement (``audit:acknowledge``) was written after the
+          event this process knew (walking back from the real end over the events newer than
+          it). Otherwise it is refused (``AUDIT_CHAIN_BROKEN``): chaining after the real end
+          would make the cut verify whole, evidence only a signed checkpoint keeps. The
+          refusal is made once: the next append checks the log as a new process does (which
+          accepts a consistently lowered witness, :func:`checked_witness`)."""
+        assert self._next is not None
+        seq, prev, moment = self._next
+        if self._holds(seq - 1, prev):
+            return seq, prev
+        self._next = None  # found again from the log, as by a new process
+        end = _check_witness(self.store, witness)
+        head, digest = self._find_head(end)
+        if self._acknowledged_since(head - 1, moment):
+            return head, digest
+        self._cuts_found += 1
+        _warn(
+            "audit log cut under a running process: event #%d (%s) gone, witness at #%d,"
+            " real end #%d, no acknowledgement since %s",
+            seq - 1,
+            prev,
+            end.seq,
+            head - 1,
+            moment,
+        )
+        raise _cut(
+            f"Sự kiện #{seq - 1} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
+            f" toán (bản ghi chứng (witness) đã bị hạ xuống #{end.seq}) và không có quyết định"
+            " chấp nhận nào của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt."
+        )
+
+    def _holds(self, seq: int, digest: str) -> bool:
+        """Whether event ``seq`` is in the log with hash ``digest``."""
+        try:
+            held = raw_holding(self.store, seq)
+            if held is None:
+                return False
+            first, items = held
+            return AuditEvent.from_raw(items[seq - first]).hash == digest
+        except (FormatInvalid, TypeError, IndexError):
+            return False
+
+    def _acknowledged_since(self, last: int, moment: str) -> bool:
+        """Whether an ``audit:acknowledge`` event whose hash recomputes lies among the events
+        from ``last`` back to the first written at or before ``moment`` (the time of the event
+        a process knew, gone since). Its signature is judged by ``verify``, which names an
+        unsigned one as an open finding for good: an event forged to pass here is evidence."""
+        position = last
+        while position >= 0:
+            try:
+                held = raw_holding(self.store, position)
+                if held is None:
+                    return False
+                first, items = held
+                events = [AuditEvent.from_raw(item) for item in items[: position - first + 1]]
+            except (FormatInvalid, TypeError):
+                return False
+            for event in reversed(events):
+                if event.at <= moment:
+                    return False
+                if event.action == ACKNOWLEDGE_ACTION and event.compute_hash() == event.hash:
+                    return True
+            position = first - 1
+        return False
 
     def _witness_deleted(self) -> AuditChainBroken:
         """The refusal when a witness this process has seen is gone (deleted while it runs):
@@ -762,7 +834,7 @@ class AuditLog:
             self.store.put(
                 WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash})
             )
-            self._next = (event.seq + 1, event.hash)
+            self._next = (event.seq + 1, event.hash, event.at)
             self._witnessed = event.seq
             self._witness_seen = True
         return event
