@@ -144,3 +144,34 @@ def test_a_witness_written_lower_by_a_writer_overtaken_is_no_cut(backend: str, t
     assert written[0].seq == 4
     report = AuditLog(store).verify()
     assert not report.findings and report.last_seq == 5
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_acknowledgement_behind_acts_appended_after_it_lets_the_act_through(
+    backend: str, tmp_path: Path
+) -> None:
+    """The running process's tail was cut and acknowledged, and another process appended after
+    the acknowledgement before the running one acts again (the witness is below its cached
+    end): it finds the acknowledgement behind those acts and writes after the real end."""
+    store = make_store(backend, tmp_path, "la")
+    key = tmp_path / "outside" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    running = AuditLog(store)
+    for name in ("a", "b", "c", "d"):  # #0–#7: the running process's cached next number is #8
+        _act(running, name)
+    store.delete(event_key(6))
+    store.delete(event_key(4))
+    store.delete(WITNESS_KEY)
+    auditor = AuditLog(store)
+    digest = findings_digest(verify_anchored(auditor, anchor).open_findings)
+    ack, _, report = acknowledge(
+        auditor, anchor, actor=AUDITOR.user, source="test", digest=digest, reason=REASON, login=LOGIN
+    )
+    assert report.ok and ack.seq == 4
+    after = _act(AuditLog(store), "e")  # #5–#6, the witness at #6: below #7
+    written = _act(running, "f")
+    assert [e.seq for e in written] == [7, 8] and written[0].prev == after[-1].hash
+    report = verify_anchored(AuditLog(store), anchor)
+    assert report.ok and not report.open_findings, report.open_findings
