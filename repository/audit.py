@@ -999,6 +999,10 @@ class AuditLog:
             if newest - start > CATCH_UP_BY_LISTING:
                 self._catch_up_by_listing(start)
                 start = index.next_seq()
+                # The listing saw every stored event: numbers between its last one and the
+                # witness hold none (a witness forged far above the log) and are not probed
+                # one by one; events written since are still followed below.
+                newest = start - 1
             pairs: list[tuple[str, int, int]] = []
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
