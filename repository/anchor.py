@@ -376,13 +376,16 @@ def _valid_acknowledgements(
 
 
 def _reachable(
-    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]]
+    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], key: Ed25519PublicKey | None = None
 ) -> tuple[list[Mapping[str, Any]], list[Finding]]:
+    """The checkpoints reachable (each once), and the findings about them that the quick check
+    leaves to the full walk: a checkpoint in the store that does not load, one deleted from it."""
     stored, findings = stored_checkpoints(log.store)
+    outside = [*folder_checkpoints(anchor.checkpoint_dir), *extra]
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
-    for cp in [*stored, *folder_checkpoints(anchor.checkpoint_dir), *extra]:
+    for cp in [*stored, *outside]:
         unique.setdefault((cp.get("number"), cp.get("signature")), cp)
-    return list(unique.values()), findings
+    return list(unique.values()), [*findings, *deleted_checkpoints(stored, outside, key)]
 
 
 def _save_mark(
@@ -447,7 +450,7 @@ def _verify_from_mark(
     except (OSError, ValueError, KeyError, TypeError):
         return None
     key = public_key or anchor.public_key()
-    cps, findings = _reachable(log, anchor, extra)
+    cps, findings = _reachable(log, anchor, extra, key)
     if key is None or findings or any(not offline.signature_valid(cp, key) for cp in cps):
         return None
     if not any(int(cp["seq"]) == start and cp["head"] == start_hash for cp in cps):
@@ -542,22 +545,7 @@ def _verify_full(
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
     for cp in [*stored, *outside]:
         unique.setdefault((cp.get("number"), cp.get("signature")), cp)
-    in_store = {cp.get("number") for cp in stored}
-    for cp in outside:
-        if cp.get("number") not in in_store and key is not None and offline.signature_valid(cp, key):
-            findings.append(
-                Finding(
-                    -1,
-                    "checkpoint",
-                    f"Điểm mốc #{cp.get('number')} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
-                )
-            )
-    numbers = sorted(int(n) for n in in_store if isinstance(n, int))
-    for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) if numbers else ():
-        if not any(cp.get("number") == missing for cp in outside):
-            findings.append(
-                Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
-            )
+    findings += deleted_checkpoints(stored, outside, key)
     hashes = chain_hashes(chain_positions(log.store))
     checkpoints = list(unique.values())
     acks, forged = acknowledge.judge(ack_events, checkpoints, key)
@@ -586,6 +574,32 @@ def _verify_full(
         last_seq=chain.last_seq,
         last_hash=chain.last_hash,
     )
+
+
+def deleted_checkpoints(
+    stored: Sequence[Mapping[str, Any]], outside: Sequence[Mapping[str, Any]], key: Ed25519PublicKey | None
+) -> list[Finding]:
+    """A ``checkpoint`` finding for each checkpoint deleted from the store: a signed copy outside
+    holds it, or its number is missing below the store's newest. The full walk lists them; the
+    quick check (:func:`_verify_from_mark`) leaves any to the full walk."""
+    findings: list[Finding] = []
+    in_store = {cp.get("number") for cp in stored}
+    for cp in outside:
+        if cp.get("number") not in in_store and key is not None and offline.signature_valid(cp, key):
+            findings.append(
+                Finding(
+                    -1,
+                    "checkpoint",
+                    f"Điểm mốc #{cp.get('number')} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
+                )
+            )
+    numbers = sorted(int(n) for n in in_store if isinstance(n, int))
+    for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) if numbers else ():
+        if not any(cp.get("number") == missing for cp in outside):
+            findings.append(
+                Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
+            )
+    return findings
 
 
 def timestamp_findings(checkpoints: Sequence[Mapping[str, Any]], anchor: Anchor | None) -> list[Finding]:
