@@ -218,7 +218,8 @@ def make_checkpoint(
     positions = chain_positions(store)
     hashes = chain_hashes(positions)
     public = key.public_key()
-    signed = [cp for cp in reachable_checkpoints(store, anchor) if offline.signature_valid(cp, public)]
+    reachable = reachable_checkpoints(store, anchor)
+    signed = [cp for cp in reachable if offline.signature_valid(cp, public)]
     events = [(p, raw) for p, raw in positions if raw is not None and raw.get("action") == ACKNOWLEDGE_ACTION]
     acks, _ = acknowledge.judge(events, signed, public)
     excused = set(acknowledge.acknowledged_checkpoints(acks))
@@ -239,7 +240,10 @@ def make_checkpoint(
         body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
     if acknowledging is not None:
         body["acknowledges"] = {"seq": acknowledging[0], "hash": acknowledging[1]}
+    # Numbered past every checkpoint the store lists and every one outside it: a number deleted
+    # from the store is not used again (its copy outside would be overwritten by a new one).
     existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
+    existing += [int(cp["number"]) for cp in reachable if isinstance(cp.get("number"), int)]
     number = max(existing, default=0) + 1
     while True:
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})

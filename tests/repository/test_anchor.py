@@ -261,6 +261,28 @@ def test_incremental_verification_names_a_checkpoint_deleted_from_the_store(
     quick = verify_anchored(repo.audit, anchor, incremental=True)
     assert not quick.ok and quick.findings == full.findings
 
+
+def test_a_checkpoint_deleted_from_the_store_does_not_give_its_number_again(
+    anchored: tuple[Repository, LocalStore, Anchor],
+) -> None:
+    """One who can write the store deletes its newest checkpoint: the next checkpoint must not
+    take that number again, which would overwrite the copy outside the store (where a store
+    writer must not be able to rewrite a checkpoint) and hide the deletion from verify."""
+    from repository.anchor import checkpoint_key
+
+    repo, store, anchor = anchored
+    make_checkpoint(store, anchor)
+    second = make_checkpoint(store, anchor)
+    assert anchor.checkpoint_dir is not None
+    outside = anchor.checkpoint_dir / f"{second['number']:012d}.json"
+    kept = outside.read_bytes()
+    store.delete(checkpoint_key(second["number"]))
+    repo.create_document("den", incoming(code_number="302"), None, None, CLERK)
+    third = make_checkpoint(store, anchor)
+    assert third["number"] == second["number"] + 1
+    assert outside.read_bytes() == kept
+    assert [f.kind for f in verify_anchored(repo.audit, anchor).findings] == ["checkpoint"]
+
 def test_incremental_verification_finds_a_changed_tail_event(
     anchored: tuple[Repository, LocalStore, Anchor],
 ) -> None:
