@@ -4,8 +4,9 @@ object and its witness write.
 PROCS fresh interpreters, two threads each, start together on an empty log (a local folder or a
 new S3 bucket) and append ACTS acts of two events each. A process drawn (KILLPCT %) is killed
 (``os._exit``) at one of its first ``KILL_WITHIN`` witness writes (default: any), before the
-witness is read or written. At the end: ``verify`` of the log (a fork of the chain shows as
-``inserted``, a cut as ``removed``/``truncated``) and whether a new process may still append.
+witness is written (read before the act's events since a2, except on a process's first act).
+At the end: ``verify`` of the log (a fork of the chain shows as ``inserted``, a cut as
+``removed``/``truncated``) and whether a new process may still append.
 
 Usage: ``stress_audit_witness.py file:///path|s3 PROCS ACTS KILLPCT SEED [s3]``, with
 ``PYTHONPATH=<tree>:<tree>/tests/support`` (S3: the ``KHO_TEST_S3_*`` variables).
@@ -46,13 +47,13 @@ def _worker(url: str, acts: int, kill_pct: int, seed: int, start_at: float, s3: 
     calls_lock = threading.Lock()
     real = AuditLog._write_witness
 
-    def write_witness(self: AuditLog, seq: int, digest: str, *, restoring: bool = False) -> None:
+    def write_witness(self: AuditLog, seq: int, digest: str, **options: Any) -> None:
         with calls_lock:
             calls[0] += 1
             n = calls[0]
         if n - 1 == kill_at:
             os._exit(9)  # killed between the act's event object and its witness
-        real(self, seq, digest, restoring=restoring)
+        real(self, seq, digest, **options)
 
     AuditLog._write_witness = write_witness  # type: ignore[method-assign]  # the harness's kill point
     errors: list[str] = []

@@ -218,7 +218,8 @@ def make_checkpoint(
     positions = chain_positions(store)
     hashes = chain_hashes(positions)
     public = key.public_key()
-    signed = [cp for cp in reachable_checkpoints(store, anchor) if offline.signature_valid(cp, public)]
+    reachable = reachable_checkpoints(store, anchor)
+    signed = [cp for cp in reachable if offline.signature_valid(cp, public)]
     events = [(p, raw) for p, raw in positions if raw is not None and raw.get("action") == ACKNOWLEDGE_ACTION]
     acks, _ = acknowledge.judge(events, signed, public)
     excused = set(acknowledge.acknowledged_checkpoints(acks))
@@ -239,7 +240,10 @@ def make_checkpoint(
         body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
     if acknowledging is not None:
         body["acknowledges"] = {"seq": acknowledging[0], "hash": acknowledging[1]}
+    # Numbered past every checkpoint the store lists and every one outside it: a number deleted
+    # from the store is not used again (its copy outside would be overwritten by a new one).
     existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
+    existing += [int(cp["number"]) for cp in reachable if isinstance(cp.get("number"), int)]
     number = max(existing, default=0) + 1
     while True:
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
@@ -310,46 +314,116 @@ def verify_anchored(
     (events changed and rehashed), a cut or a reorder before that point changes a signed head
     and is still found; an in-place edit of one old event that leaves its stored hash stale is
     left to the full walk (``kho audit verify --full``, and fsck). Anything unusual falls back
-    to the full walk, which names the findings."""
+    to the full walk, which names the findings. After an acknowledgement the mark carries the
+    acknowledged findings the full walk listed, and the quick report lists them
+    (:data:`VERIFIED_STATE`)."""
     if incremental and anchor is not None and anchor.checkpoint_dir is not None:
         quick = _verify_from_mark(log, anchor, extra, public_key)
         if quick is not None:
             return quick
     report = _verify_full(log, anchor, extra, public_key)
-    if not report.findings and anchor is not None and anchor.checkpoint_dir is not None:
-        # Not after an acknowledgement: the quick check would not list what it acknowledged.
-        _save_mark(log, anchor, extra, public_key)
+    if not report.open_findings and anchor is not None and anchor.checkpoint_dir is not None:
+        _save_mark(log, anchor, extra, public_key, report)
     return report
 
 
 VERIFIED_STATE = "verified-head.state"
 """In the checkpoint folder: ``{"seq", "hash"}`` of the newest checkpoint head the chain was last
-verified against in full or from an earlier mark (not ``*.json``: it is not a checkpoint)."""
+verified against in full or from an earlier mark (not ``*.json``: it is not a checkpoint). After
+an acknowledgement also ``acknowledged`` (the findings the full walk listed, every one
+acknowledged, as :func:`_finding_dict` writes them) and ``acknowledgements`` (``{"seq", "hash"}``
+of the valid ``audit:acknowledge`` events that cover them, all at or before the mark): the quick
+check checks those events again and lists those findings (:func:`_verify_from_mark`)."""
+
+
+def _finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "seq": finding.seq,
+        "kind": finding.kind,
+        "message": finding.message,
+        "acknowledged": finding.acknowledged,
+        "seen": finding.seen,
+    }
+
+
+def _mark_findings(mark: Mapping[str, Any]) -> tuple[tuple[Finding, ...], list[tuple[int, str]]]:
+    """The acknowledged findings a mark lists and the acknowledgements that cover them
+    (:class:`KeyError`, :class:`TypeError` or :class:`ValueError` when malformed)."""
+    findings = tuple(
+        Finding(
+            int(f["seq"]),
+            str(f["kind"]),
+            str(f["message"]),
+            acknowledged=dict(f["acknowledged"]),
+            seen=None if f.get("seen") is None else str(f["seen"]),
+        )
+        for f in mark.get("acknowledged", ())
+    )
+    acks = [(int(a["seq"]), str(a["hash"])) for a in mark.get("acknowledgements", ())]
+    if bool(findings) != bool(acks):
+        raise ValueError("acknowledged findings without their acknowledgements")
+    return findings, acks
+
+
+def _valid_acknowledgements(
+    store: ObjectStore, positions: Iterable[int], cps: Sequence[Mapping[str, Any]], key: Ed25519PublicKey
+) -> list[Any] | None:
+    """The ``audit:acknowledge`` events at ``positions``, each judged valid as the full walk
+    judges it (its hash recomputes, a signed checkpoint names it); None if one is not."""
+    from repository import acknowledge
+
+    raws = [(position, _event_raw(store, position)) for position in positions]
+    if any(raw is None or raw.get("action") != ACKNOWLEDGE_ACTION for _, raw in raws):
+        return None
+    acks, forged = acknowledge.judge([(p, raw) for p, raw in raws if raw is not None], cps, key)
+    return None if forged else acks
 
 
 def _reachable(
-    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]]
+    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], key: Ed25519PublicKey | None = None
 ) -> tuple[list[Mapping[str, Any]], list[Finding]]:
+    """The checkpoints reachable (each once), and the findings about them that the quick check
+    leaves to the full walk: a checkpoint in the store that does not load, one deleted from it."""
     stored, findings = stored_checkpoints(log.store)
+    outside = [*folder_checkpoints(anchor.checkpoint_dir), *extra]
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
-    for cp in [*stored, *folder_checkpoints(anchor.checkpoint_dir), *extra]:
+    for cp in [*stored, *outside]:
         unique.setdefault((cp.get("number"), cp.get("signature")), cp)
-    return list(unique.values()), findings
+    return list(unique.values()), [*findings, *deleted_checkpoints(stored, outside, key)]
 
 
 def _save_mark(
-    log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], public_key: Ed25519PublicKey | None
+    log: AuditLog,
+    anchor: Anchor,
+    extra: Sequence[Mapping[str, Any]],
+    public_key: Ed25519PublicKey | None,
+    report: VerifyReport | None = None,
 ) -> None:
+    """Save the newest signed head as the quick check's mark, after a full walk (``report``)
+    with no open finding. Its findings (every one acknowledged) are saved with the mark when
+    every acknowledgement that covers them lies at or before the mark (else no mark), with the
+    difference between the positions and the events the walk counted (removed events)."""
+    acknowledged = report.findings if report is not None else ()
     key = public_key or anchor.public_key()
     cps, _ = _reachable(log, anchor, extra)
     good = [cp for cp in cps if key is not None and offline.signature_valid(cp, key) and int(cp["seq"]) >= 0]
-    if not good or anchor.checkpoint_dir is None:
+    if not good or anchor.checkpoint_dir is None or key is None:
         return
     newest = max(good, key=lambda cp: int(cp["seq"]))
+    mark: dict[str, Any] = {"seq": int(newest["seq"]), "hash": newest["head"]}
+    if acknowledged:
+        positions = sorted({int(f.acknowledged["event"]) for f in acknowledged if f.acknowledged})
+        acks = _valid_acknowledgements(log.store, positions, cps, key)
+        if acks is None or not positions or positions[-1] > mark["seq"]:
+            return
+        if report is None or report.last_seq is None:
+            return
+        mark["acknowledged"] = [_finding_dict(f) for f in acknowledged]
+        mark["acknowledgements"] = [{"seq": a.seq, "hash": a.hash} for a in acks]
+        mark["uncounted"] = report.last_seq + 1 - report.events
     anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    (anchor.checkpoint_dir / VERIFIED_STATE).write_text(
-        json.dumps({"seq": int(newest["seq"]), "hash": newest["head"]}), encoding="utf-8"
-    )
+    state = json.dumps(mark, ensure_ascii=False)
+    (anchor.checkpoint_dir / VERIFIED_STATE).write_text(state, encoding="utf-8")
 
 
 def _event_raw(store: ObjectStore, seq: int) -> dict[str, Any] | None:
@@ -375,14 +449,27 @@ def _verify_from_mark(
     try:
         mark = json.loads((anchor.checkpoint_dir / VERIFIED_STATE).read_text(encoding="utf-8"))  # type: ignore[operator]
         start, start_hash = int(mark["seq"]), str(mark["hash"])
+        acknowledged, named = _mark_findings(mark)
+        uncounted = int(mark.get("uncounted", 0))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     key = public_key or anchor.public_key()
-    cps, findings = _reachable(log, anchor, extra)
+    cps, findings = _reachable(log, anchor, extra, key)
     if key is None or findings or any(not offline.signature_valid(cp, key) for cp in cps):
         return None
     if not any(int(cp["seq"]) == start and cp["head"] == start_hash for cp in cps):
         return None  # the mark is not a signed head: do not trust it
+    # After an acknowledgement: the acknowledgements the mark names are still there, unchanged
+    # and signed (an edit or removal reopens what they cover: the full walk says so); the
+    # checkpoints they accepted stay contradicted and are not checked here (the full walk lists
+    # their findings as acknowledged; the mark lists them as it saw them).
+    acks = _valid_acknowledgements(log.store, [p for p, _ in named], cps, key) if named else []
+    if acks is None or [(a.seq, a.hash) for a in acks] != named or any(p > start for p, _ in named):
+        return None
+    from repository.acknowledge import acknowledged_checkpoints
+
+    accepted = set(acknowledged_checkpoints(acks))
+    stamped, cps = cps, [cp for cp in cps if cp.get("number") not in accepted]
     first = _event_raw(log.store, start)
     if first is None or offline.event_hash(first) != start_hash or first.get("hash") != start_hash:
         return None
@@ -431,14 +518,15 @@ def _verify_from_mark(
             if raw is None or offline.event_hash(raw) != cp["head"]:
                 return None
             hashes[seq] = str(cp["head"])
-    if offline.check_checkpoints(hashes, cps, key) or timestamp_findings(cps, anchor):
+    if offline.check_checkpoints(hashes, cps, key) or timestamp_findings(stamped, anchor):
         return None
     newest = max(cps, key=lambda cp: int(cp["seq"]), default=None)
     if newest is not None and int(newest["seq"]) > start:
+        moved = {**mark, "seq": int(newest["seq"]), "hash": newest["head"]}
         (anchor.checkpoint_dir / VERIFIED_STATE).write_text(  # type: ignore[operator]
-            json.dumps({"seq": int(newest["seq"]), "hash": newest["head"]}), encoding="utf-8"
+            json.dumps(moved, ensure_ascii=False), encoding="utf-8"
         )
-    return VerifyReport(events=last + 1, findings=(), last_seq=last, last_hash=prev)
+    return VerifyReport(events=last + 1 - uncounted, findings=acknowledged, last_seq=last, last_hash=prev)
 
 
 def _verify_full(
@@ -461,22 +549,7 @@ def _verify_full(
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
     for cp in [*stored, *outside]:
         unique.setdefault((cp.get("number"), cp.get("signature")), cp)
-    in_store = {cp.get("number") for cp in stored}
-    for cp in outside:
-        if cp.get("number") not in in_store and key is not None and offline.signature_valid(cp, key):
-            findings.append(
-                Finding(
-                    -1,
-                    "checkpoint",
-                    f"Điểm mốc #{cp.get('number')} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
-                )
-            )
-    numbers = sorted(int(n) for n in in_store if isinstance(n, int))
-    for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) if numbers else ():
-        if not any(cp.get("number") == missing for cp in outside):
-            findings.append(
-                Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
-            )
+    findings += deleted_checkpoints(stored, outside, key)
     hashes = chain_hashes(chain_positions(log.store))
     checkpoints = list(unique.values())
     acks, forged = acknowledge.judge(ack_events, checkpoints, key)
@@ -505,6 +578,32 @@ def _verify_full(
         last_seq=chain.last_seq,
         last_hash=chain.last_hash,
     )
+
+
+def deleted_checkpoints(
+    stored: Sequence[Mapping[str, Any]], outside: Sequence[Mapping[str, Any]], key: Ed25519PublicKey | None
+) -> list[Finding]:
+    """A ``checkpoint`` finding for each checkpoint deleted from the store: a signed copy outside
+    holds it, or its number is missing below the store's newest. The full walk lists them; the
+    quick check (:func:`_verify_from_mark`) leaves any to the full walk."""
+    findings: list[Finding] = []
+    in_store = {cp.get("number") for cp in stored}
+    for cp in outside:
+        if cp.get("number") not in in_store and key is not None and offline.signature_valid(cp, key):
+            findings.append(
+                Finding(
+                    -1,
+                    "checkpoint",
+                    f"Điểm mốc #{cp.get('number')} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
+                )
+            )
+    numbers = sorted(int(n) for n in in_store if isinstance(n, int))
+    for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) if numbers else ():
+        if not any(cp.get("number") == missing for cp in outside):
+            findings.append(
+                Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
+            )
+    return findings
 
 
 def timestamp_findings(checkpoints: Sequence[Mapping[str, Any]], anchor: Anchor | None) -> list[Finding]:

@@ -388,7 +388,9 @@ class AuditLog:
         self.group_commit = group_commit
         """Write the events of one act as one batch object (module docstring)."""
         self._lock = threading.Lock()
-        self._next: tuple[int, str] | None = None  # (next seq, hash of the event before it)
+        self._next: tuple[int, str, str] | None = None
+        """The cached end of the log: the next number, the hash and the time of the event
+        before it (the newest this process wrote or found)."""
         self._witnessed = -1
         self._witness_seen = False
         """This process has read or written the witness: from then on it is never missing."""
@@ -493,17 +495,14 @@ class AuditLog:
         checked, cuts = self._next is None, self._cuts_found
         end = self._checked_witness() if checked else None
         with self._lock:
+            known: dict[str, Any] | None = None  # the witness as read before this act's write
             if self._next is not None:
-                # Not checked again per act: a witness deleted (with the tail) while this process
-                # runs is found when this act moves it (_write_witness refuses, and the next
-                # append checks the log). This act is then written past the gap, chained to the
-                # removed event's hash: evidence ``verify`` names, not a cover. A check here
-                # would cost a request per act under this lock (S3: a HEAD; local: +0.10 M
-                # instructions, +6 %: bench/NOTES-h2.md) and still leave the same race.
-                seq, prev = self._next
+                seq, prev, known = self._cached_head()
             else:  # checked again if another thread's append found the log cut meanwhile
                 fresh = checked and cuts == self._cuts_found
-                seq, prev = self._find_head(end if fresh else self._checked_witness())
+                end = end if fresh else self._checked_witness()
+                self._witnessed = end.seq if end is not None else -1
+                seq, prev = self._find_head(end)
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
@@ -521,7 +520,7 @@ class AuditLog:
                     out.extend(written)
                     homes.extend([written[0].seq] * len(written))
                     seq, prev = written[-1].seq + 1, written[-1].hash
-                    self._next = (seq, prev)
+                    self._next = (seq, prev, written[-1].at)
                     self._protect(key)
             except BaseException as error:
                 # What was written is witnessed all the same; a refusal to move the witness
@@ -533,7 +532,7 @@ class AuditLog:
                         raise error from witness_error
                 raise
             if out:
-                self._write_witness(out[-1].seq, out[-1].hash)
+                self._write_witness(out[-1].seq, out[-1].hash, known=known)
                 self._index_appended(out, homes)
         if late:
             raise late[0]
@@ -655,7 +654,129 @@ class AuditLog:
             until = utcnow() + timedelta(days=self.retention_days)
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
-    def _write_witness(self, seq: int, digest: str, *, restoring: bool = False) -> None:
+    def _cached_head(self) -> tuple[int, str, dict[str, Any]]:
+        """Where an act of a process that has appended before goes: its cached end, checked
+        against the witness, and the witness read (:meth:`_write_witness` moves it from there).
+
+        The witness is read once per act, before the act's events are written: the read that
+        moving the witness needs anyway, made before the write instead of after it (no request
+        more per act). What it says of the cached end:
+
+        - it names the cached end's last event (number and hash): the process is at the end;
+        - it is at or past the cached end's next number: other processes wrote meanwhile; the
+          act goes after the witnessed event (a collision then steps on past any event written
+          after it), never at a number the witness has passed — that number may be a removed
+          event's, acknowledged (:mod:`repository.acknowledge`): the act would fill the gap;
+        - it is below the cached end, or at its last number with another hash: the witness
+          went down (:meth:`_witness_went_down`);
+        - it is missing: it was deleted while this process runs (it has written it); refused
+          before anything is written (:meth:`_witness_deleted`)."""
+        assert self._next is not None
+        seq, prev, _ = self._next
+        try:
+            witness = read_witness(self.store)
+        except NotFound:
+            raise self._witness_deleted() from None
+        try:
+            at, digest = int(witness["seq"]), str(witness["hash"])
+        except (KeyError, TypeError, ValueError):
+            raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+        self._witnessed = at
+        if at == seq - 1 and digest == prev:
+            return seq, prev, witness
+        if at >= seq:
+            return at + 1, digest, witness
+        seq, prev = self._witness_went_down(witness)
+        return seq, prev, witness
+
+    def _witness_went_down(self, witness: dict[str, Any]) -> tuple[int, str]:
+        """Where an act goes when the witness is below this process's cached end (or names its
+        last number with another hash). Not on the common path: one read, more only after a cut.
+
+        - The last event this process knew is still there with its hash: nothing it knew was
+          removed (a writer overtaken wrote the witness lower for a moment and moves it on, or
+          the witness alone was lowered). The act goes at the cached end — not after the
+          witness, which could put it into a gap below (an event removed in the middle).
+        - It is gone: events this process knew were removed (the tail cut and the witness
+          lowered with it, or deleted and written again). The act goes after the real end
+          only when an auditor's acknowledgement (``audit:acknowledge``) was written after the
+          event this process knew (walking back from the real end over the events newer than
+          it). Otherwise it is refused (``AUDIT_CHAIN_BROKEN``): chaining after the real end
+          would make the cut verify whole, evidence only a signed checkpoint keeps. The
+          refusal is made once: the next append checks the log as a new process does (which
+          accepts a consistently lowered witness, :func:`checked_witness`)."""
+        assert self._next is not None
+        seq, prev, moment = self._next
+        if self._holds(seq - 1, prev):
+            return seq, prev
+        self._next = None  # found again from the log, as by a new process
+        end = _check_witness(self.store, witness)
+        head, digest = self._find_head(end)
+        if self._acknowledged_since(head - 1, moment):
+            return head, digest
+        self._cuts_found += 1
+        _warn(
+            "audit log cut under a running process: event #%d (%s) gone, witness at #%d,"
+            " real end #%d, no acknowledgement since %s",
+            seq - 1,
+            prev,
+            end.seq,
+            head - 1,
+            moment,
+        )
+        raise _cut(
+            f"Sự kiện #{seq - 1} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
+            f" toán (bản ghi chứng (witness) đã bị hạ xuống #{end.seq}) và không có quyết định"
+            " chấp nhận nào của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt."
+        )
+
+    def _holds(self, seq: int, digest: str) -> bool:
+        """Whether event ``seq`` is in the log with hash ``digest``."""
+        try:
+            held = raw_holding(self.store, seq)
+            if held is None:
+                return False
+            first, items = held
+            return AuditEvent.from_raw(items[seq - first]).hash == digest
+        except (FormatInvalid, TypeError, IndexError):
+            return False
+
+    def _acknowledged_since(self, last: int, moment: str) -> bool:
+        """Whether an ``audit:acknowledge`` event whose hash recomputes lies among the events
+        from ``last`` back to the first written at or before ``moment`` (the time of the event
+        a process knew, gone since). Its signature is judged by ``verify``, which names an
+        unsigned one as an open finding for good: an event forged to pass here is evidence."""
+        position = last
+        while position >= 0:
+            try:
+                held = raw_holding(self.store, position)
+                if held is None:
+                    return False
+                first, items = held
+                events = [AuditEvent.from_raw(item) for item in items[: position - first + 1]]
+            except (FormatInvalid, TypeError):
+                return False
+            for event in reversed(events):
+                if event.at <= moment:
+                    return False
+                if event.action == ACKNOWLEDGE_ACTION and event.compute_hash() == event.hash:
+                    return True
+            position = first - 1
+        return False
+
+    def _witness_deleted(self) -> AuditChainBroken:
+        """The refusal when a witness this process has seen is gone (deleted while it runs):
+        the next append checks the log again (:meth:`_find_head`) before it writes anything."""
+        self._next = None
+        self._cuts_found += 1
+        return _cut(
+            "Bản ghi chứng (witness) của nhật ký kiểm toán đã bị xóa trong khi hệ thống"
+            " đang chạy: không ghi lại để khỏi che phần cuối nhật ký có thể đã bị cắt."
+        )
+
+    def _write_witness(
+        self, seq: int, digest: str, *, restoring: bool = False, known: Mapping[str, Any] | None = None
+    ) -> None:
         """Move the witness up to event ``seq`` (never down).
 
         A witness this process has seen (read or written) that is gone now was deleted: writing
@@ -670,24 +791,28 @@ class AuditLog:
         before it moves the witness: after our write, an event past ``seq`` means such a writer
         may have been overwritten, and the witness is moved on to the newest event found (again,
         until none follows). The last writer to move the witness thus always sees every event
-        of a writer it may have overwritten."""
+        of a writer it may have overwritten.
+
+        ``known``: the witness as :meth:`_cached_head` read it before the act's write, used
+        instead of a first read here (one read per act, not two). A witness deleted between
+        that read and this write is then not found: this write puts it back, covering the cut,
+        as a deletion between a read here and the write always could (the window is now the
+        act's event write longer; closing it needs a conditional write of the witness)."""
         while True:
             if seq <= self._witnessed:
                 return
             try:
-                current = read_witness(self.store)
+                if known is not None:
+                    current, known = known, None
+                else:
+                    current = read_witness(self.store)
                 if current["seq"] >= seq:
                     self._witnessed = current["seq"]
                     self._witness_seen = True
                     return
             except NotFound:
                 if self._witness_seen and not restoring:
-                    self._next = None
-                    self._cuts_found += 1
-                    raise _cut(
-                        "Bản ghi chứng (witness) của nhật ký kiểm toán đã bị xóa trong khi hệ thống"
-                        " đang chạy: không ghi lại để khỏi che phần cuối nhật ký có thể đã bị cắt."
-                    ) from None
+                    raise self._witness_deleted() from None
             self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
             self._witnessed = seq
             self._witness_seen = True
@@ -709,7 +834,7 @@ class AuditLog:
             self.store.put(
                 WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash})
             )
-            self._next = (event.seq + 1, event.hash)
+            self._next = (event.seq + 1, event.hash, event.at)
             self._witnessed = event.seq
             self._witness_seen = True
         return event
@@ -874,6 +999,10 @@ class AuditLog:
             if newest - start > CATCH_UP_BY_LISTING:
                 self._catch_up_by_listing(start)
                 start = index.next_seq()
+                # The listing saw every stored event: numbers between its last one and the
+                # witness hold none (a witness forged far above the log) and are not probed
+                # one by one; events written since are still followed below.
+                newest = start - 1
             pairs: list[tuple[str, int, int]] = []
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):

@@ -240,6 +240,49 @@ def test_incremental_verification_reads_only_the_tail_and_still_finds_a_rewrite(
     assert kinds == ["rewritten", "rewritten"]  # against each of the two checkpoints
 
 
+
+@pytest.mark.parametrize("which", [1, 2])
+def test_incremental_verification_names_a_checkpoint_deleted_from_the_store(
+    anchored: tuple[Repository, LocalStore, Anchor], which: int
+) -> None:
+    """A checkpoint deleted from the store (its copy outside kept; the older one, or the newest)
+    is named by the full walk; the quick check must not say ok: it leaves it to the full walk
+    (before r10 it did not look and said ok)."""
+    from repository.anchor import checkpoint_key
+
+    repo, store, anchor = anchored
+    make_checkpoint(store, anchor)
+    repo.create_document("den", incoming(code_number="301"), None, None, CLERK)
+    make_checkpoint(store, anchor)
+    assert verify_anchored(repo.audit, anchor).ok  # sets the mark
+    store.delete(checkpoint_key(which))
+    full = verify_anchored(repo.audit, anchor)
+    assert [f.kind for f in full.findings] == ["checkpoint"]
+    quick = verify_anchored(repo.audit, anchor, incremental=True)
+    assert not quick.ok and quick.findings == full.findings
+
+
+def test_a_checkpoint_deleted_from_the_store_does_not_give_its_number_again(
+    anchored: tuple[Repository, LocalStore, Anchor],
+) -> None:
+    """One who can write the store deletes its newest checkpoint: the next checkpoint must not
+    take that number again, which would overwrite the copy outside the store (where a store
+    writer must not be able to rewrite a checkpoint) and hide the deletion from verify."""
+    from repository.anchor import checkpoint_key
+
+    repo, store, anchor = anchored
+    make_checkpoint(store, anchor)
+    second = make_checkpoint(store, anchor)
+    assert anchor.checkpoint_dir is not None
+    outside = anchor.checkpoint_dir / f"{second['number']:012d}.json"
+    kept = outside.read_bytes()
+    store.delete(checkpoint_key(second["number"]))
+    repo.create_document("den", incoming(code_number="302"), None, None, CLERK)
+    third = make_checkpoint(store, anchor)
+    assert third["number"] == second["number"] + 1
+    assert outside.read_bytes() == kept
+    assert [f.kind for f in verify_anchored(repo.audit, anchor).findings] == ["checkpoint"]
+
 def test_incremental_verification_finds_a_changed_tail_event(
     anchored: tuple[Repository, LocalStore, Anchor],
 ) -> None:

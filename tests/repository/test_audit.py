@@ -10,7 +10,8 @@ import audit_tamper as tamper
 import pytest
 from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, CLERK, incoming, make_store, new_repository
 
-from repository.audit import EVENTS_PREFIX, AuditEvent, AuditLog, EventDraft, event_key
+from repository import formats
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent, AuditLog, EventDraft, event_key
 from repository.audit_index import SqliteRecordIndex
 from repository.records import Repository
 from repository.storage.local import LocalStore
@@ -228,6 +229,30 @@ def test_a_records_events_come_from_the_index_and_follow_other_writers(tmp_path:
     scanned = [e.seq for e in AuditLog(store).events() if e.record_id == "R1"]
     assert [e.seq for e in reader.query(record_id="R1")] == scanned == [0, 4, 5]
 
+
+
+def test_a_history_under_a_witness_forged_far_above_the_log_is_read_without_probing_each_number(
+    tmp_path: Path,
+) -> None:
+    """One who can write the store sets the witness far above the log (no event there). A
+    record's history lists the log once and does not probe every number up to the witness (one
+    request each on S3): on the base it made 20,000 probes here — a witness at 10^12 never ends."""
+    store = LocalStore(tmp_path / "s", fsync=False)
+    writer = AuditLog(store)
+    writer.append("u1", "record:create", record_id="R1")
+    writer.append("u1", "record:create", record_id="R2")
+    store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": 20_000, "hash": "f" * 64}))
+    reader = AuditLog(store)
+    probes: list[str] = []
+    exists, get = store.exists, store.get
+    store.exists = lambda key: probes.append(key) or exists(key)  # type: ignore[method-assign]
+    store.get = lambda key, version_id=None: probes.append(key) or get(key, version_id)  # type: ignore[method-assign]
+    assert [e.seq for e in reader.query(record_id="R1")] == [0]
+    assert len(probes) <= 6, len(probes)
+    later = writer.append("u2", "content:read", record_id="R1")  # written after: still followed
+    assert later is not None
+    assert [e.seq for e in reader.query(record_id="R1")] == [0, later.seq]
+    assert len(probes) <= 12, len(probes)
 
 def _spied(store: Any) -> list[str]:
     """Every key the store lists or reads under the event prefix, from now on."""

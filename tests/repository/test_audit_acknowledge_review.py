@@ -167,21 +167,16 @@ def test_an_unsigned_acknowledgement_can_be_acknowledged_and_still_covers_nothin
     assert not verify_anchored(_repo(store, keys, anchor).audit, anchor).ok
 
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="r5, reported not fixed: a process running since before the cut appends at the end it"
-    " cached (f1 trusts the cache), past the acknowledgement: a gap and overlapping batches",
-)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_processes_running_since_before_the_cut_append_after_the_acknowledgement(
     backend: str, tmp_path: Path
 ) -> None:
     """Two processes that were running before the tail was cut (their own idea of the log's
-    end) and a new one all append after another process acknowledged; verify stays ok. Fails
-    today: the first stale process writes past the acknowledgement at its cached number (a
-    gap), the second one's batch collides with the acknowledgement and is written one number on,
-    overlapping the first's: three ``inserted`` findings, open."""
+    end) and a new one all append after another process acknowledged; verify stays ok. Failed
+    before a2: the first stale process wrote past the acknowledgement at its cached number (a
+    gap), the second one's batch collided with the acknowledgement and was written one number
+    on, overlapping the first's: three ``inserted`` findings, open. Now each act checks its
+    cached end against the witness before it writes (``AuditLog._cached_head``)."""
     store, keys = make_store(backend, tmp_path, "rp"), make_store(backend, tmp_path, "rpk")
     anchor = _anchor(tmp_path)
     running = [_repo(store, keys, anchor), _repo(store, keys, anchor)]

@@ -55,8 +55,15 @@ def _read_checkpoint(data: dict[str, Any]) -> object:
     from repository import audit_offline
 
     read = formats.upcast(formats.AUDIT_CHECKPOINT.name, data)  # a newer format is refused first
-    key = audit_offline.load_public_key(FIXTURES / "v0" / "audit-checkpoint" / "checkpoint.pub.pem")
+    # Each fixture was signed with its own key, only the public half kept: the one it names.
+    pems = (FIXTURES / "v0" / "audit-checkpoint").glob("*.pub.pem")
+    keys = [audit_offline.load_public_key(p) for p in pems]
+    (key,) = [k for k in keys if audit_offline.key_id(k) == data["key_id"]]
     assert audit_offline.signature_valid(data, key), "an old checkpoint must still verify"
+    if "acknowledges" in data:  # signed by ``kho audit acknowledge``: the field is under the signature
+        assert {"seq", "hash"} <= set(read["acknowledges"])
+        stripped = {k: v for k, v in data.items() if k != "acknowledges"}
+        assert not audit_offline.signature_valid(stripped, key)
     return read["head"]
 
 

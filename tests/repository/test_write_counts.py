@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
 
-from repository.audit import STEPS_BEFORE_LISTING, AuditLog, EventDraft, read_witness
+from repository import formats
+from repository.audit import STEPS_BEFORE_LISTING, WITNESS_KEY, AuditLog, EventDraft, read_witness
 from repository.records import Repository
 from repository.storage.base import ObjectInfo
 from repository.storage.local import LocalStore
@@ -119,14 +120,35 @@ class CountingReads(LocalStore):
         return super().list(prefix, start_after)
 
 
-def _left_behind(tmp_path: Path, others: int) -> tuple[CountingReads, AuditLog]:
+def _left_behind(
+    tmp_path: Path, others: int, *, witness_moved: bool = False
+) -> tuple[CountingReads, AuditLog]:
+    """A writer whose cached end is its first event, ``others`` events written after it by
+    another. The witness stays at the first event (the other writer's witness writes have not
+    landed yet: ``behind`` finds the others by colliding with them), unless ``witness_moved``."""
     store = CountingReads(tmp_path / "s")
     behind, ahead = AuditLog(store), AuditLog(store)
-    behind.append("a", "x:first")
+    first = behind.append("a", "x:first")
+    assert first is not None
     for n in range(others):
         ahead.append("b", f"x:{n}")  # `behind` still believes the next number is 1
+    if not witness_moved:
+        store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": first.seq, "hash": first.hash}))
     store.reads = store.listings = 0
     return store, behind
+
+
+def test_a_writer_behind_a_moved_witness_goes_after_it_without_reading_forward(tmp_path: Path) -> None:
+    store, behind = _left_behind(tmp_path, STEPS_BEFORE_LISTING + 30, witness_moved=True)
+
+    event = behind.append("a", "x:late")
+
+    # the witness (read once per act anyway) is past its cached end: it writes after the
+    # witnessed event, no collision; then only the look for an event after its own
+    assert (store.reads, store.listings) == (1, 0)
+    assert event.seq == STEPS_BEFORE_LISTING + 31
+    assert event.prev == next(e for e in AuditLog(store).events() if e.seq == event.seq - 1).hash
+    assert AuditLog(store).verify().ok
 
 
 def test_a_writer_a_few_objects_behind_reads_forward_without_listing(tmp_path: Path) -> None:
