@@ -299,6 +299,27 @@ def can(principal: Principal, action: Action, facts: RecordFacts | None = None) 
     return decide(principal, action, facts).allowed
 
 
+MAX_SECRECY = len(_SECRECY_LABELS) - 1
+"""Tuyệt mật: the highest secrecy level a record can carry."""
+
+
+def reads_events_of(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether a person reading the whole audit log (:attr:`Action.AUDIT_READ`) gets a record's
+    events in full: only when they may read its history (:attr:`Action.RECORD_HISTORY`, a
+    kiểm toán viên up to their clearance). Otherwise each such event is *withheld*: its
+    position, time, actor, action and source stay (the chain and who acted when remain
+    checkable, and nothing is left out of counts or pages), its record, version, details and
+    hashes do not (:func:`repository.records.withheld`)."""
+    return decide(principal, Action.RECORD_HISTORY, facts).allowed
+
+
+def may_withhold_events(principal: Principal) -> bool:
+    """Whether some record's events can be withheld from this person (:func:`reads_events_of`):
+    anyone cleared below the highest secrecy level. Lets the log skip looking up records for
+    those cleared for everything."""
+    return principal.clearance < MAX_SECRECY
+
+
 def decide_grant(
     principal: Principal, facts: RecordFacts, users: Iterable[str] = (), units: Iterable[str] = ()
 ) -> Decision:

@@ -51,7 +51,7 @@ from kho.errors import (
 from kho.process import process_alive, this_host, writer_gone
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
-from repository.audit import AuditLog, EventDraft
+from repository.audit import AuditEvent, AuditLog, EventDraft
 from repository.audit_index import SqliteRecordIndex
 from repository.keys import KeyRing
 from repository.metadata import (
@@ -72,6 +72,8 @@ from repository.policy import (
     decide,
     decide_grant,
     hold_blocks,
+    may_withhold_events,
+    reads_events_of,
     sees,
 )
 from repository.registers import (
@@ -427,6 +429,27 @@ _RECORD_PERMISSIONS = frozenset(
     {Action.FILE_EDIT, Action.RECORD_VIEW, Action.RECORD_UPDATE, Action.RECORD_GRANT}
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
+
+
+WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
+"""Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
+
+WITHHELD_MESSAGE = "Nội dung sự kiện được ẩn: văn bản vượt quá mức tiếp cận thông tin mật của tài khoản."
+
+
+def withheld(event: AuditEvent) -> AuditEvent:
+    """``event`` as shown to someone who may not read its record's history
+    (:func:`repository.policy.reads_events_of`): its position, time, actor, action and source,
+    marked as withheld; not its record id, version, details, nor its hash and link (a hash of
+    the withheld fields would let a record id, whose random part is 48 bits, be found by trial)."""
+    return replace(
+        event,
+        record_id=None,
+        version=None,
+        details={"withheld": True, "code": WITHHELD_CODE, "message": WITHHELD_MESSAGE},
+        prev="",
+        hash="",
+    )
 
 
 def new_record_id() -> str:
@@ -1859,6 +1882,8 @@ class Repository:
                 until=to_iso_utc(until) if until else None,
             )
         )
+        if record is None and not actor.system:
+            events = self._withhold_unreadable(actor.as_principal, events)
         if not actor.system:
             filters = {
                 "record_id": record_id,
@@ -1874,6 +1899,34 @@ class Repository:
                 details={"filters": {k: v for k, v in filters.items() if v}, "count": len(events)},
             )
         return events
+
+    def _withhold_unreadable(self, principal: Principal, events: list[AuditEvent]) -> list[AuditEvent]:
+        """``events`` of the whole log as ``principal`` may have them: the events of a record
+        whose history they may not read (:func:`reads_events_of`) are :func:`withheld`, in
+        place, so that counts, pages and order stay those of the log."""
+        if not may_withhold_events(principal):
+            return events
+        readable: dict[str, bool] = {}
+        out = []
+        for event in events:
+            record_id = event.record_id
+            if record_id is not None and record_id not in readable:
+                readable[record_id] = self._events_readable(principal, record_id)
+            out.append(event if record_id is None or readable[record_id] else withheld(event))
+        return out
+
+    def _events_readable(self, principal: Principal, record_id: str) -> bool:
+        """Whether ``principal`` reads in full the events of ``record_id``: yes for an id that
+        names no record (an act that never completed); a record that cannot be read here is
+        withheld (fails closed). Its secrecy is what decides for a reader of the whole log, so
+        the hồ sơ holding it are not loaded."""
+        try:
+            record = self._load(record_id)
+        except NotFound:
+            return True
+        except KhoError:
+            return False
+        return reads_events_of(principal, self.facts(record, holders=()))
 
     def audit_verify(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import PASSWORD, People
+from kho_people import AGENCY, PASSWORD, People
 from kho_testing import incoming
 
 from web.context import Kho
@@ -500,6 +500,51 @@ def test_a_records_audit_history_follows_the_auditors_clearance(
     # An id that names no record: the auditor still reads what the log holds of it.
     ghost = client.get("/api/audit?record=" + "0" * 24, headers={"Authorization": f"Bearer {low_token}"})
     assert ghost.status_code == 200 and ghost.json["total"] == 0
+
+
+def _auditor_cleared_for(people: People, name: str, clearance: int) -> dict[str, str]:
+    accounts = people.kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    account, first = accounts.create_account(name, AGENCY, ["kiem_toan"], clearance, None, admin)
+    accounts.change_password(account.username, first, PASSWORD)
+    token = accounts.issue_token(account.username, "test", accounts.get(account.username))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_whole_log_withholds_the_events_of_records_above_the_auditors_clearance(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """An auditor cleared for Thường reads the whole log (by person, by action) with the events
+    of a Mật record in place, at the same position and in the same count as a cleared auditor,
+    but marked as withheld: no record id, version, details or hash. The exports do the same."""
+    secret = register(client, people, signed["valid"], secrecy=2, subject="Kế hoạch Xuyên Sơn mật")
+    rid = secret["record_id"]
+    client.get(f"/api/records/{rid}", headers=people.headers("van_thu"))
+    low = _auditor_cleared_for(people, "Đinh Văn Soát", 0)
+    query = f"/api/audit?user={people.usernames['van_thu']}&page_size=200"
+    full = client.get(query, headers=people.headers("kiem_toan")).json
+    seen = client.get(query, headers=low).json
+    assert seen["total"] == full["total"]
+    assert [e["seq"] for e in seen["items"]] == [e["seq"] for e in full["items"]]
+    secret_seqs = {e["seq"] for e in full["items"] if e["record_id"] == rid}
+    assert secret_seqs
+    for event in seen["items"]:
+        assert rid not in json.dumps(event), event
+        if event["seq"] in secret_seqs:
+            assert event["details"]["withheld"] is True
+            assert event["details"]["code"] == "AUDIT_EVENT_WITHHELD"
+            assert event["hash"] == "" and event["version"] is None
+            assert event["actor"] == people.usernames["van_thu"] and event["at"]
+    # The cleared auditor sees them whole.
+    assert all(e["details"].get("withheld") is None for e in full["items"])
+    # The exports withhold the same events, marked.
+    exported = client.get(
+        f"/api/audit/export?format=csv&user={people.usernames['van_thu']}", headers=low
+    )
+    assert exported.status_code == 200, exported.data
+    csv_text = exported.data.decode("utf-8-sig")
+    assert rid not in csv_text and "(đã ẩn: vượt mức tiếp cận)" in csv_text
+    assert "Xuyên Sơn" not in csv_text
 
 
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:
