@@ -276,9 +276,9 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     if action is Action.RECORD_GRANT:
         if Role.QUAN_TRI in held:
             return ALLOW
-        if Role.LANH_DAO in held and sees(principal, facts):
+        if decide_granter(principal) and sees(principal, facts):
             return ALLOW
-        return _denied("Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền.")
+        return _denied(_GRANTERS_ONLY)
     if facts.secrecy > principal.clearance:
         return _denied(
             f"Văn bản có độ mật “{_SECRECY_LABELS[min(facts.secrecy, 3)]}” vượt quá mức được phép xem"
@@ -293,6 +293,18 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
         return ALLOW
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
+
+
+_GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
+
+
+def decide_granter(principal: Principal) -> Decision:
+    """Whether the person holds a role that grants at all (:attr:`Action.RECORD_GRANT`: quản
+    trị, or lãnh đạo on what they see). Decided before the names granted are looked up, so
+    that a refusal says nothing of whether an account exists."""
+    if principal.has(Role.QUAN_TRI) or principal.has(Role.LANH_DAO):
+        return ALLOW
+    return _denied(_GRANTERS_ONLY)
 
 
 def can(principal: Principal, action: Action, facts: RecordFacts | None = None) -> bool:

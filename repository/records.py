@@ -71,6 +71,7 @@ from repository.policy import (
     Role,
     decide,
     decide_grant,
+    decide_granter,
     hold_blocks,
     may_withhold_events,
     reads_events_of,
@@ -1805,6 +1806,20 @@ class Repository:
             except Conflict:
                 continue
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
+
+    def authorize_grant(self, record_id: str, *, actor: Actor) -> None:
+        """Refuse (:class:`PermissionDenied`, audited; :class:`NotFound`) unless ``actor`` may
+        grant on the record or hồ sơ at all. Callers decide this *before* they look up the
+        names to grant, so that any other person learns nothing of which accounts exist;
+        :meth:`grant` then decides the grant with the names (``SELF_GRANT``, holds)."""
+        self.authorize(actor, Action.RECORD_GRANT, self._load(record_id))
+
+    def authorize_granter(self, actor: Actor) -> None:
+        """Refuse (:class:`PermissionDenied`, audited) unless ``actor`` holds a role that grants
+        (:func:`~repository.policy.decide_granter`): for acts that grant many records at
+        once (a handover), before the names in them are looked up."""
+        if not actor.system:
+            self._enforce(actor, Action.RECORD_GRANT, None, decide_granter(actor.as_principal))
 
     def grants_of(self, record_id: str, *, actor: Actor) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         """Who a record or hồ sơ is granted to, for someone who may grant on it (a quản trị

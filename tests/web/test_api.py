@@ -392,6 +392,33 @@ def test_a_grant_names_existing_accounts_and_units(
 
 
 
+def test_a_person_who_may_not_grant_learns_nothing_of_which_accounts_exist(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The right to grant is decided before the names are looked up: a chuyên viên gets the
+    same 403 for an account that exists and for one that does not (by grant and by handover),
+    and the same 404 for a record that does not exist."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    cv = people.headers("chuyen_vien")
+    answers = []
+    for name in (people.usernames["chuyen_vien_b"], "annv2.ubnd"):
+        given = client.post(f"/api/records/{rid}/grants", json={"users": [name]}, headers=cv)
+        nowhere = client.post(f"/api/records/{SOME_ID}/grants", json={"users": [name]}, headers=cv)
+        handed = client.post(
+            "/api/retention/handover", json={"from": people.usernames["chuyen_vien"], "to": name}, headers=cv
+        )
+        answers.append(
+            (given.status_code, given.json.get("error", {}).get("code"), nowhere.status_code,
+             handed.status_code, handed.json.get("error", {}).get("code"))
+        )
+    assert answers[0] == answers[1], answers
+    assert answers[0][0] == 403 and answers[0][2] == 404 and answers[0][3] == 403
+    # Someone who may grant still learns that a name is unknown (to correct it).
+    head = people.headers("lanh_dao")
+    ghost = client.post(f"/api/records/{rid}/grants", json={"users": ["annv2.ubnd"]}, headers=head)
+    assert ghost.status_code == 422 and ghost.json["error"]["code"] == "GRANT_USER_UNKNOWN"
+
+
 def test_a_revoke_names_the_account_as_a_grant_does(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
