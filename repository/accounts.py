@@ -1050,8 +1050,16 @@ class AccountService:
             raise self._locked_error(after)
         raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
 
-    def change_password(self, username: str, old: str, new: str, source: str | None = None) -> Account:
-        """The person changes their own password (checks the old one like a login does)."""
+    def change_password(
+        self, username: str, old: str, new: str, source: str | None = None, *, keep: str | None = None
+    ) -> Account:
+        """The person changes their own password (checks the old one like a login does).
+
+        Every other token of the account ends with it (web sessions, API logins, personal
+        tokens): a person changes their password when they fear it is known, and a session
+        stolen with it must not outlive the change. ``keep``: the SHA-256 (:func:`token_digest`)
+        of the token the change is made through, which stays valid so that the person stays
+        logged in. The count is in the ``account:password`` event."""
         account = self._read(username)
         if account is None or account.status is Status.DELETED:
             passwords.burn_verify(old, self.hasher)
@@ -1067,6 +1075,9 @@ class AccountService:
             )
         now = self.clock()
         new_hash = passwords.hash_password(new, self.hasher)
+        # The tokens end before the new hash is written, as in a reset: a failure between the
+        # two leaves the old password with no stolen session, never the new one with it.
+        revoked = self._revoke_all_tokens(account.username, account.username, now, keep=keep)
         _, after = self._update(
             account.username,
             account.username,
@@ -1077,7 +1088,9 @@ class AccountService:
                 "failed_logins": 0,
             },
         )
-        self.audit.append(account.username, "account:password", source=source, at=now, details={})
+        self.audit.append(
+            account.username, "account:password", source=source, at=now, details={"tokens_revoked": revoked}
+        )
         return after
 
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
@@ -1107,11 +1120,12 @@ class AccountService:
         )
         return after, initial
 
-    def _revoke_all_tokens(self, username: str, actor: str, now: datetime) -> int:
-        """Revoke every token of ``username`` not yet revoked; returns how many were."""
+    def _revoke_all_tokens(self, username: str, actor: str, now: datetime, *, keep: str | None = None) -> int:
+        """Revoke every token of ``username`` not yet revoked, but the one whose digest is
+        ``keep``; returns how many were."""
         revoked = 0
         for token in self.tokens_of(username):
-            if token.revoked:
+            if token.revoked or token.digest == keep:
                 continue
             try:
                 self.store.put_if_absent(

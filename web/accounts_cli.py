@@ -98,7 +98,12 @@ def password(ctx: Context, password_stdin: bool) -> None:
     """Đổi mật khẩu của tài khoản đang đăng nhập."""
     old = _read_secret("Mật khẩu hiện tại", password_stdin)
     new = _read_secret("Mật khẩu mới", password_stdin, confirm=not password_stdin)
-    ctx.kho.accounts.change_password(ctx.actor.user, old, new, "cli")
+    from repository.accounts import token_digest
+    from web.session import saved_token
+
+    # The token this command runs with stays valid; every other one of the account ends.
+    keep = token_digest(saved_token(ctx.settings))
+    ctx.kho.accounts.change_password(ctx.actor.user, old, new, "cli", keep=keep)
     click.echo("Đã đổi mật khẩu.")
 
 

@@ -33,6 +33,7 @@ from repository.accounts import (
     Status,
     Unit,
     account_key,
+    token_digest,
 )
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
@@ -270,6 +271,29 @@ def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
     after = world.svc.issue_token(an.username, "mới", world.svc.get(an.username))
     world.secrets.append(after)
     assert world.svc.resolve_token(after).username == an.username
+    assert_no_secret_in_audit(world)
+
+
+def test_a_password_change_ends_every_other_session_and_token(world: World) -> None:
+    """A person changes their password when they fear it is known: a session or token stolen
+    with the old one ends with the change. The session the change is made through stays, and
+    the count is audited."""
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    current = world.svc.issue_token(an.username, "web-session", an)
+    stolen = world.svc.issue_token(an.username, "web-session", an)
+    personal = world.svc.issue_token(an.username, "CLI máy trạm", an)
+    world.secrets += [current, stolen, personal]
+    world.svc.change_password(an.username, GOOD, SECOND, "10.0.0.1", keep=token_digest(current))
+    for secret in (stolen, personal):
+        with pytest.raises(TokenInvalid):
+            world.svc.resolve_token(secret)
+    assert world.svc.resolve_token(current).username == an.username
+    changed = [e for e in world.audit.events() if e.action == "account:password" and e.actor == an.username]
+    assert changed[-1].details["tokens_revoked"] == 2
+    # Without a token to keep (a change from the login form), every token ends.
+    world.svc.change_password(an.username, SECOND, GOOD)
+    with pytest.raises(TokenInvalid):
+        world.svc.resolve_token(current)
     assert_no_secret_in_audit(world)
 
 

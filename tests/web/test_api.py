@@ -101,6 +101,21 @@ def test_login_password_change_and_logout(client: FlaskClient, people: People) -
     assert after.status_code == 401
 
 
+def test_a_password_change_ends_the_other_sessions_of_the_account(
+    client: FlaskClient, people: People
+) -> None:
+    """A session stolen with the old password ends when the person changes it; the session the
+    change is sent with stays logged in."""
+    name = people.usernames["chuyen_vien"]
+    stolen = client.post("/api/login", json={"username": name, "password": PASSWORD}).json["token"]
+    mine = client.post("/api/login", json={"username": name, "password": PASSWORD}).json["token"]
+    body = {"username": name, "old_password": PASSWORD, "new_password": "Đổi#Mới-2026-xyz"}
+    changed = client.post("/api/password", json=body, headers={"Authorization": f"Bearer {mine}"})
+    assert changed.status_code == 200, changed.json
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {stolen}"}).status_code == 401
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {mine}"}).status_code == 200
+
+
 def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
