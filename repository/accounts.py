@@ -72,7 +72,9 @@ from repository.policy import (
     LEAVING,
     Decision,
     Principal,
+    RightsChange,
     Role,
+    leaves_an_admin,
     manages_accounts_of,
     manages_rights_of,
     may_lock,
@@ -486,18 +488,30 @@ class AccountService:
         )
 
     def _require_rights_admin(
-        self, actor: Account, target: Account, units: Iterable[str], *, action: str, source: str | None
+        self,
+        actor: Account,
+        target: Account,
+        units: Iterable[str],
+        change: RightsChange,
+        *,
+        action: str,
+        source: str | None,
     ) -> None:
-        """The actor is a quản trị of every unit in ``units`` and not ``target`` themself
-        (:func:`~repository.policy.manages_rights_of`)."""
+        """The actor is a quản trị of every unit in ``units``, and raises no right of their own
+        (:func:`~repository.policy.manages_rights_of`); a quản trị role given up leaves each of
+        its units managed by someone else (:func:`~repository.policy.leaves_an_admin`)."""
         wanted = frozenset(units)
-        self._require(
-            actor,
-            lambda p: manages_rights_of(p, self.units_below, target.username, wanted),
-            action=action,
-            target=target.username,
-            source=source,
-        )
+
+        def decide(principal: Principal) -> Decision:
+            decision = manages_rights_of(principal, self.units_below, target.username, wanted, change)
+            if not decision or not change.admin_units_given_up:
+                return decision
+            others = (
+                self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username
+            )
+            return leaves_an_admin(change.admin_units_given_up, others, self.units_below)
+
+        self._require(actor, decide, action=action, target=target.username, source=source)
 
     # -- units -----------------------------------------------------------------------------
     def create_unit(
@@ -1149,9 +1163,14 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         wanted = self._memberships(memberships)
-        self._require_rights_admin(
-            actor, target, target.units | {m.unit for m in wanted}, action="account:roles", source=source
+        change = RightsChange(
+            roles_before=frozenset((m.unit, m.role) for m in target.memberships),
+            roles_after=frozenset((m.unit, m.role) for m in wanted),
+            clearance_before=target.clearance,
+            clearance_after=target.clearance,
         )
+        units = target.units | {m.unit for m in wanted}
+        self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
         before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
         if set(before.memberships) == set(after.memberships):
             return after
@@ -1180,7 +1199,11 @@ class AccountService:
     ) -> Account:
         target = self.get(username)
         level = self._clearance(clearance)
-        self._require_rights_admin(actor, target, target.units, action="account:clearance", source=source)
+        roles = frozenset((m.unit, m.role) for m in target.memberships)
+        change = RightsChange(roles, roles, target.clearance, level)
+        self._require_rights_admin(
+            actor, target, target.units, change, action="account:clearance", source=source
+        )
         before, after = self._update(username, actor.username, lambda _: {"clearance": level})
         if before.clearance == after.clearance:
             return after

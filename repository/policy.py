@@ -555,20 +555,70 @@ def manages_accounts_of(
     return ALLOW
 
 
+@dataclass(frozen=True)
+class RightsChange:
+    """A change of a person's roles and clearance, as :func:`manages_rights_of` weighs it."""
+
+    roles_before: frozenset[tuple[str, Role]]
+    roles_after: frozenset[tuple[str, Role]]
+    clearance_before: int
+    clearance_after: int
+
+    @property
+    def lowers_only(self) -> bool:
+        """Nothing is gained: every role after was held before (in the same unit) and the
+        clearance does not rise. Giving up a role or a clearance level is such a change."""
+        return self.roles_after <= self.roles_before and self.clearance_after <= self.clearance_before
+
+    @property
+    def admin_units_given_up(self) -> frozenset[str]:
+        """Units where the person holds :attr:`Role.QUAN_TRI` before the change and not after."""
+        return frozenset(
+            unit for unit, role in self.roles_before - self.roles_after if role is Role.QUAN_TRI
+        )
+
+
 def manages_rights_of(
-    principal: Principal, units_below: UnitsBelow, target_user: str, target_units: Iterable[str]
+    principal: Principal,
+    units_below: UnitsBelow,
+    target_user: str,
+    target_units: Iterable[str],
+    change: RightsChange,
 ) -> Decision:
-    """Whether the person may change the roles or the clearance of ``target_user`` (of
-    ``target_units``): :func:`manages_accounts_of` them, and never their own — a quản trị who
-    gave themselves a content role or a higher clearance would read what they manage without
-    reading (another quản trị of the unit does it, audited)."""
-    if principal.user == target_user:
+    """Whether the person may make ``change`` to the roles or the clearance of ``target_user``
+    (of ``target_units``): :func:`manages_accounts_of` them. On their own account only a change
+    that gives up rights (:attr:`RightsChange.lowers_only`): a quản trị who gave themselves a
+    content role or a higher clearance would read what they manage without reading (another
+    quản trị of the unit does it, audited); giving up a role is theirs to do (see
+    :func:`leaves_an_admin` for the last quản trị)."""
+    if principal.user == target_user and not change.lowers_only:
         return _denied(
-            "Không được tự thay đổi vai trò hoặc mức tiếp cận thông tin mật của chính mình: hãy đề"
-            " nghị một quản trị khác thực hiện.",
+            "Không được tự nâng vai trò hoặc mức tiếp cận thông tin mật của chính mình: hãy đề"
+            " nghị một quản trị khác thực hiện (tự giảm hoặc bỏ vai trò thì được).",
             "SELF_CHANGE",
         )
     return manages_accounts_of(principal, units_below, target_units)
+
+
+def leaves_an_admin(
+    given_up: Iterable[str], others: Iterable[Principal], units_below: UnitsBelow
+) -> Decision:
+    """Whether every unit in ``given_up`` (where a quản trị gives up the role) is still managed
+    by one of ``others`` (the other active accounts) — at it or at a unit above it. Otherwise
+    nobody could manage those accounts any more (``LAST_ADMIN``)."""
+    wanted = frozenset(given_up)
+    if not wanted:
+        return ALLOW
+    reach: set[str] = set()
+    for other in others:
+        reach |= _reach(other, {Role.QUAN_TRI}, units_below)
+    if wanted <= reach:
+        return ALLOW
+    return _denied(
+        "Không được bỏ vai trò quản trị: không còn quản trị nào khác quản lý đơn vị này. Hãy giao"
+        " vai trò quản trị cho người khác trước.",
+        "LAST_ADMIN",
+    )
 
 
 def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_parent: str) -> Decision:

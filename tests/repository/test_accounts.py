@@ -317,6 +317,35 @@ def test_nobody_changes_their_own_roles_or_clearance(world: World) -> None:
     assert world.svc.set_clearance(me.username, 1, other).clearance == 1
 
 
+def test_a_quan_tri_gives_up_their_own_rights_but_not_the_last_admin_role(world: World) -> None:
+    """Lowering one's own roles or clearance is a legitimate act (giving up a role): allowed and
+    audited. Raising them, or moving a role to another unit, stays refused (SELF_CHANGE). The
+    last quản trị of a unit cannot give the role up (LAST_ADMIN): nobody could manage it."""
+    me = world.admin
+    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    world.svc.set_roles(me.username, [Membership(ROOT, Role.QUAN_TRI), Membership(ROOT, Role.LUU_TRU)], other)
+    world.svc.set_clearance(me.username, 2, other)
+    me = world.svc.get(me.username)
+    assert world.svc.set_clearance(me.username, 1, me).clearance == 1
+    with pytest.raises(PermissionDenied) as raised:
+        world.svc.set_clearance(me.username, 2, me)
+    assert raised.value.code == "SELF_CHANGE"
+    with pytest.raises(PermissionDenied) as moved:
+        world.svc.set_roles(me.username, [Membership(VP, Role.QUAN_TRI)], me)
+    assert moved.value.code == "SELF_CHANGE"
+    lowered = world.svc.set_roles(me.username, [Membership(ROOT, Role.QUAN_TRI)], me)
+    assert {(m.unit, m.role) for m in lowered.memberships} == {(ROOT, Role.QUAN_TRI)}
+    given_up = [e for e in world.audit.events() if e.action == "account:roles"][-1]
+    assert given_up.actor == me.username and given_up.details["username"] == me.username
+    # Giving up the quản trị role: fine while another quản trị manages the unit ...
+    assert world.svc.set_roles(me.username, [], me).memberships == ()
+    # ... refused to the last one.
+    with pytest.raises(PermissionDenied) as last:
+        world.svc.set_roles(other.username, [], other)
+    assert last.value.code == "LAST_ADMIN"
+    assert {m.role for m in world.svc.get(other.username).memberships} == {Role.QUAN_TRI}
+
+
 # --- failed logins and locks -----------------------------------------------------------------
 
 
@@ -774,7 +803,12 @@ def test_a_token_does_not_get_round_the_first_login_change(world: World) -> None
     with pytest.raises(PasswordChangeRequired):
         world.svc.resolve_token(secret)
     world.svc.change_password(account.username, initial, GOOD)
-    assert world.svc.resolve_token(secret).username == account.username
+    # The change ends every token issued before it (t2); one issued after it works.
+    with pytest.raises(TokenInvalid):
+        world.svc.resolve_token(secret)
+    after = world.svc.issue_token(account.username, "api", world.svc.get(account.username))
+    world.secrets.append(after)
+    assert world.svc.resolve_token(after).username == account.username
 
 
 def test_the_installation_hasher_is_made_at_the_first_password_with_its_cost(tmp_path: Path) -> None:
