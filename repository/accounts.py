@@ -45,7 +45,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -60,6 +60,7 @@ from kho.errors import (
     NotFound,
     PasswordChangeRequired,
     PasswordExpired,
+    PasswordResetExpired,
     PermissionDenied,
     TokenInvalid,
     UnitNotFound,
@@ -77,6 +78,7 @@ from repository.policy import (
     leaves_an_admin,
     manages_accounts_of,
     manages_rights_of,
+    may_confirm_reset,
     may_lock,
     moves_unit,
 )
@@ -178,6 +180,55 @@ class Unit:
         )
 
 
+RESET_HALF_LENGTH = 16
+"""Characters of each half of the one-time password of a reset."""
+
+RESET_VALID = timedelta(hours=24)
+"""How long the one-time password of a reset works once the reset is confirmed."""
+
+
+@dataclass(frozen=True)
+class PendingReset:
+    """A password reset in two halves (split knowledge): the quản trị who reset the account
+    (``by``) received the first half, the person who confirmed it (``confirmed_by``, someone
+    else) the second. Only the person, given both, can log in, once, within
+    :data:`RESET_VALID` of the confirmation, and must then set their own password."""
+
+    by: str
+    at: datetime
+    first_hash: str
+    """Argon2 hash of the first half (the second half's hash is the account's password hash)."""
+    confirmed_by: str = ""
+    confirmed_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.confirmed_at is not None and now <= self.confirmed_at + RESET_VALID
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "at": _iso(self.at),
+            "first_hash": self.first_hash,
+            "confirmed_by": self.confirmed_by,
+            "confirmed_at": _iso(self.confirmed_at),
+        }
+
+    def public_dict(self) -> dict[str, Any]:
+        data = self.to_dict()
+        del data["first_hash"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PendingReset:
+        return cls(
+            by=data["by"],
+            at=parse_iso(data["at"]),
+            first_hash=data["first_hash"],
+            confirmed_by=data.get("confirmed_by", ""),
+            confirmed_at=_time(data.get("confirmed_at")),
+        )
+
+
 @dataclass(frozen=True)
 class Account:
     """One version of a person's account."""
@@ -202,6 +253,9 @@ class Account:
     changed_at: datetime | None = None
     """When this version was written."""
     changed_by: str = ""
+    reset: PendingReset | None = None
+    """A password reset by a quản trị not yet followed by the person's own change
+    (:meth:`AccountService.reset_password`)."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -238,12 +292,16 @@ class Account:
             "changed_at": _iso(self.changed_at),
             "changed_by": self.changed_by,
         }
+        if self.reset is not None:
+            fields["reset"] = self.reset.to_dict()
         return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
         """What may be shown or sent anywhere: everything but the password hash."""
         data = self.to_dict()
         del data["password_hash"]
+        if "reset" in data:
+            data["reset"] = self.reset.public_dict() if self.reset is not None else None
         return data
 
     @classmethod
@@ -268,6 +326,7 @@ class Account:
             unlocked_at=_time(data.get("unlocked_at")),
             changed_at=_time(data.get("changed_at")),
             changed_by=data.get("changed_by", ""),
+            reset=PendingReset.from_dict(data["reset"]) if data.get("reset") else None,
         )
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
@@ -902,7 +961,7 @@ class AccountService:
             )
             raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
         account = self._check_not_locked(account, source)
-        ok, new_hash = passwords.verify_password(account.password_hash, password, self.hasher)
+        ok, new_hash = self._check_password(account, password)
         if not ok:
             self._record_failure(account.username, source)
         now = self.clock()
@@ -939,7 +998,7 @@ class AccountService:
         if account is None or account.status is not Status.ACTIVE:
             passwords.burn_verify(password, self.hasher)
             raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        ok, _ = passwords.verify_password(account.password_hash, password, self.hasher)
+        ok, _ = self._check_password(account, password)
         if not ok:
             try:
                 self._record_failure(account.username, source)
@@ -960,6 +1019,29 @@ class AccountService:
         if due is not None:
             raise due
         return account
+
+    def _check_password(self, account: Account, password: str) -> tuple[bool, str | None]:
+        """:func:`passwords.verify_password` for the account: ``(matches, new_hash)``. While a
+        reset is pending (:class:`PendingReset`) the password is the one-time password, the two
+        halves one after the other, each checked against its own hash; it matches only once the
+        reset is confirmed and while it is valid (:class:`PasswordResetExpired` when both halves
+        are right but it is not)."""
+        reset = account.reset
+        if reset is None:
+            return passwords.verify_password(account.password_hash, password, self.hasher)
+        first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
+        first_ok, _ = passwords.verify_password(reset.first_hash, first, self.hasher)
+        second_ok, _ = passwords.verify_password(account.password_hash, second, self.hasher)
+        if not (first_ok and second_ok):
+            return False, None
+        if not reset.usable(self.clock()):
+            raise PasswordResetExpired(
+                "Mật khẩu dùng một lần đã hết hạn (hiệu lực"
+                f" {int(RESET_VALID.total_seconds() // 3600)} giờ sau khi được xác nhận). Hãy đề nghị"
+                " quản trị cấp lại mật khẩu.",
+                username=account.username,
+            )
+        return True, None
 
     def _password_due(self, account: Account, now: datetime) -> PasswordChangeRequired | None:
         if account.must_change_password:
@@ -1079,7 +1161,7 @@ class AccountService:
             passwords.burn_verify(old, self.hasher)
             raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
         account = self._check_not_locked(account, source)
-        ok, _ = passwords.verify_password(account.password_hash, old, self.hasher)
+        ok, _ = self._check_password(account, old)
         if not ok:
             self._record_failure(account.username, source)
         passwords.require_strong(new, account.username)
@@ -1100,6 +1182,7 @@ class AccountService:
                 "password_changed_at": now,
                 "must_change_password": False,
                 "failed_logins": 0,
+                "reset": None,
             },
         )
         self.audit.append(
@@ -1108,14 +1191,22 @@ class AccountService:
         return after
 
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
-        """A quản trị gives the person a new random password, to be changed at the next login."""
+        """A quản trị resets the password of a person who lost it; returns the *first half* of
+        the one-time password. Two-person rule: the second half is given by someone else, who
+        confirms the reset (:meth:`confirm_reset`); the person logs in once with both halves
+        (first then second, no space), within :data:`RESET_VALID` of the confirmation, and must
+        set their own password. Until then no password works (the old one ends here). So the
+        quản trị who reset, holding one half, cannot log in as the person."""
         target = self.get(username)
         self._require_admin(
             actor, target.units, action="account:password", target=target.username, source=source
         )
-        initial = passwords.generate_password()
-        new_hash = passwords.hash_password(initial, self.hasher)
-        now = self.clock()
+        first = passwords.generate_password(RESET_HALF_LENGTH)
+        unusable = passwords.generate_password()  # never given out: no password works until confirmed
+        new_hash = passwords.hash_password(unusable, self.hasher)
+        first_hash = passwords.hash_password(first, self.hasher)
+        pending = PendingReset(by=actor.username, at=self.clock(), first_hash=first_hash)
+        now = pending.at
         # A reset is what a quản trị does when a password is lost or known to someone else: every
         # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever
         # holds one would be let in again once the person has set their new password.
@@ -1123,7 +1214,12 @@ class AccountService:
         _, after = self._update(
             username,
             actor.username,
-            lambda _: {"password_hash": new_hash, "password_changed_at": now, "must_change_password": True},
+            lambda _: {
+                "password_hash": new_hash,
+                "password_changed_at": now,
+                "must_change_password": True,
+                "reset": pending,
+            },
         )
         self.audit.append(
             actor.username,
@@ -1132,7 +1228,57 @@ class AccountService:
             at=now,
             details={"username": after.username, "reset": True, "tokens_revoked": revoked},
         )
-        return after, initial
+        return after, first
+
+    def confirm_reset(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
+        """The second person of a reset (:meth:`reset_password`): another quản trị of the
+        person's units or the head of their unit, never the one who reset nor the person
+        (:func:`~repository.policy.may_confirm_reset`). Returns the *second half* of the
+        one-time password, valid for :data:`RESET_VALID` from now. ``PASSWORD_RESET_NOT_PENDING``
+        (409) when there is no unconfirmed reset."""
+        target = self.get(username)
+        pending = target.reset
+        if pending is None or pending.confirmed_at is not None:
+            raise Conflict(
+                "Tài khoản không có yêu cầu cấp lại mật khẩu đang chờ xác nhận.",
+                code="PASSWORD_RESET_NOT_PENDING",
+                username=target.username,
+            )
+        self._require(
+            actor,
+            lambda p: may_confirm_reset(p, self.units_below, target.username, target.units, pending.by),
+            action="account:password-confirm",
+            target=target.username,
+            source=source,
+        )
+        second = passwords.generate_password(RESET_HALF_LENGTH)
+        second_hash = passwords.hash_password(second, self.hasher)
+        now = self.clock()
+
+        def confirm(current: Account) -> dict[str, Any]:
+            if current.reset != pending:
+                return {}  # confirmed, reset again or changed meanwhile: nothing to do here
+            return {
+                "password_hash": second_hash,
+                "reset": replace(pending, confirmed_by=actor.username, confirmed_at=now),
+            }
+
+        _, after = self._update(target.username, actor.username, confirm)
+        done = after.reset
+        if done is None or done.confirmed_by != actor.username or done.confirmed_at != now:
+            raise Conflict(
+                "Yêu cầu cấp lại mật khẩu vừa thay đổi. Hãy tải lại và thử lại.",
+                code="PASSWORD_RESET_NOT_PENDING",
+                username=target.username,
+            )
+        self.audit.append(
+            actor.username,
+            "account:password-confirm",
+            source=source,
+            at=now,
+            details={"username": after.username, "reset_by": pending.by},
+        )
+        return after, second
 
     def _revoke_all_tokens(self, username: str, actor: str, now: datetime, *, keep: str | None = None) -> int:
         """Revoke every token of ``username`` not yet revoked, but the one whose digest is

@@ -621,6 +621,34 @@ def leaves_an_admin(
     )
 
 
+def may_confirm_reset(
+    principal: Principal,
+    units_below: UnitsBelow,
+    target_user: str,
+    target_units: Iterable[str],
+    reset_by: str,
+) -> Decision:
+    """Whether the person may confirm a password reset of ``target_user`` made by ``reset_by``
+    and receive the second half of the one-time password: someone other than both (two-person
+    rule: the quản trị who reset alone never holds the whole password, so they cannot take the
+    account over), who is a quản trị of the person's units or the head (lãnh đạo) of one of them
+    or of a unit above it."""
+    if principal.user in (target_user, reset_by):
+        return _denied(
+            "Việc cấp lại mật khẩu phải do một người khác với người đã cấp lại và với chủ tài khoản"
+            " xác nhận.",
+            "RESET_SAME_PERSON",
+        )
+    targets = frozenset(target_units)
+    if manages_accounts_of(principal, units_below, targets):
+        return ALLOW
+    if targets & _reach(principal, {Role.LANH_DAO}, units_below):
+        return ALLOW
+    return _denied(
+        "Chỉ một quản trị khác hoặc lãnh đạo đơn vị của cán bộ mới được xác nhận việc cấp lại mật khẩu."
+    )
+
+
 def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_parent: str) -> Decision:
     """Whether the person may move ``unit`` (with every unit below it) under ``new_parent``:
     :func:`manages_accounts_of` both, and the move gives them no sight they did not have — a

@@ -19,6 +19,7 @@ from kho.errors import (
     LoginFailed,
     PasswordChangeRequired,
     PasswordExpired,
+    PasswordResetExpired,
     PermissionDenied,
     TokenInvalid,
     ValidationFailed,
@@ -241,15 +242,68 @@ def test_password_expires_after_three_months(world: World) -> None:
     assert world.svc.authenticate(an.username, SECOND).password_changed_at == world.clock.now
 
 
+def _reset(world: World, username: str) -> str:
+    """An admin reset confirmed by the head of the unit: the one-time password, both halves."""
+    _, first = world.svc.reset_password(username, world.admin)
+    head = world.person("Lê Văn Trưởng", VP, Role.LANH_DAO)
+    _, second = world.svc.confirm_reset(username, head)
+    world.secrets += [first, second]
+    return first + second
+
+
 def test_an_admin_reset_requires_a_change_at_next_login(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
-    _, temporary = world.svc.reset_password(an.username, world.admin)
-    world.secrets.append(temporary)
+    temporary = _reset(world, an.username)
     with pytest.raises(PasswordChangeRequired):
         world.svc.authenticate(an.username, temporary)
     with pytest.raises(LoginFailed):
         world.svc.authenticate(an.username, GOOD)
 
+
+
+def test_the_admin_who_resets_a_password_cannot_take_the_account_over(world: World) -> None:
+    """Two-person rule: the quản trị who resets gets only the first half of the one-time
+    password; someone else (the head of the unit or another quản trị, never the one who reset
+    nor the person) confirms and gets the second. The old password ends at the reset. Only both
+    halves log in, within 24 hours of the confirmation, and the person must then set their own."""
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    admin = world.admin
+    _, first = world.svc.reset_password(an.username, admin)
+    world.secrets.append(first)
+    # The quản trị alone: their half logs nobody in and changes nothing; they cannot confirm.
+    for attempt in (first, GOOD):
+        with pytest.raises(LoginFailed):
+            world.svc.change_password(an.username, attempt, SECOND)
+    for confirmer in (admin, world.svc.get(an.username)):
+        with pytest.raises(PermissionDenied) as same:
+            world.svc.confirm_reset(an.username, confirmer)
+        assert same.value.code == "RESET_SAME_PERSON"
+    stranger = world.person("Phạm Thị Lạ", ROOT, Role.CHUYEN_VIEN)
+    with pytest.raises(PermissionDenied):
+        world.svc.confirm_reset(an.username, stranger)
+    head = world.person("Lê Văn Trưởng", VP, Role.LANH_DAO)
+    _, second = world.svc.confirm_reset(an.username, head)
+    world.secrets.append(second)
+    with pytest.raises(Conflict) as again:
+        world.svc.confirm_reset(an.username, head)
+    assert again.value.code == "PASSWORD_RESET_NOT_PENDING"
+    for half in (first, second):
+        with pytest.raises(LoginFailed):
+            world.svc.authenticate(an.username, half)
+    with pytest.raises(PasswordChangeRequired):
+        world.svc.authenticate(an.username, first + second)
+    # Valid for a short time only.
+    world.clock.advance(hours=25)
+    with pytest.raises(PasswordResetExpired) as expired:
+        world.svc.authenticate(an.username, first + second)
+    assert expired.value.code == "PASSWORD_RESET_EXPIRED"
+    # A new reset, confirmed, and the person's own change: the account is theirs again.
+    temporary = _reset(world, an.username)
+    world.svc.change_password(an.username, temporary, SECOND)
+    assert world.svc.authenticate(an.username, SECOND).reset is None
+    events = [e.action for e in world.audit.events() if e.details.get("username") == an.username]
+    assert "account:password-confirm" in events
+    assert_no_secret_in_audit(world)
 
 
 def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
@@ -258,8 +312,8 @@ def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
     stolen = world.svc.issue_token(an.username, "web-session", an)
     personal = world.svc.issue_token(an.username, "CLI máy trạm", an)
-    _, temporary = world.svc.reset_password(an.username, world.admin)
-    world.secrets += [stolen, personal, temporary]
+    world.secrets += [stolen, personal]
+    temporary = _reset(world, an.username)
     world.svc.change_password(an.username, temporary, SECOND)
     for secret in (stolen, personal):
         with pytest.raises(TokenInvalid):
