@@ -1930,6 +1930,37 @@ class Repository:
             out.append(event if record_id is None or readable[record_id] else withheld(event))
         return out
 
+    def authorize_audit_export(self, actor: Actor) -> None:
+        """The whole log as stored (``kho audit export``, for checking it offline) holds every
+        event whole, so it goes only to someone who may check the chain
+        (:attr:`Action.AUDIT_VERIFY`) and from whom no event would be withheld
+        (:func:`reads_events_of`): ``AUDIT_EXPORT_WITHHELD`` (403, audited) otherwise. Such a
+        person checks the chain with ``kho audit verify`` instead."""
+        self.authorize(actor, Action.AUDIT_VERIFY)
+        if actor.system or not may_withhold_events(actor.as_principal):
+            return
+        principal = actor.as_principal
+        readable: dict[str, bool] = {}
+        for event in self.audit.events():
+            record_id = event.record_id
+            if record_id is None:
+                continue
+            if record_id not in readable:
+                readable[record_id] = self._events_readable(principal, record_id)
+            if not readable[record_id]:
+                self._enforce(
+                    actor,
+                    Action.AUDIT_VERIFY,
+                    None,
+                    Decision(
+                        False,
+                        "AUDIT_EXPORT_WITHHELD",
+                        "Không xuất được toàn bộ nhật ký: nhật ký có sự kiện của văn bản vượt quá mức"
+                        " tiếp cận thông tin mật của tài khoản. Hãy kiểm tra chuỗi bằng “kho audit"
+                        " verify”, hoặc đề nghị kiểm toán viên có mức tiếp cận phù hợp xuất.",
+                    ),
+                )
+
     def _events_readable(self, principal: Principal, record_id: str) -> bool:
         """Whether ``principal`` reads in full the events of ``record_id``: yes for an id that
         names no record (an act that never completed); a record that cannot be read here is
