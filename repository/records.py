@@ -438,19 +438,37 @@ WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
 WITHHELD_MESSAGE = "Nội dung sự kiện được ẩn: văn bản vượt quá mức tiếp cận thông tin mật của tài khoản."
 
 
-def withheld(event: AuditEvent) -> AuditEvent:
+def withheld(event: AuditEvent, *, keep_record: bool = False) -> AuditEvent:
     """``event`` as shown to someone who may not read its record's history
     (:func:`repository.policy.reads_events_of`): its position, time, actor, action and source,
     marked as withheld; not its record id, version, details, nor its hash and link (a hash of
-    the withheld fields would let a record id, whose random part is 48 bits, be found by trial)."""
+    the withheld fields would let a record id, whose random part is 48 bits, be found by trial).
+    ``keep_record``: the event's own record is readable, only a record its details name is not
+    (a document added to a hồ sơ): the record id and version stay."""
     return replace(
         event,
-        record_id=None,
-        version=None,
+        record_id=event.record_id if keep_record else None,
+        version=event.version if keep_record else None,
         details={"withheld": True, "code": WITHHELD_CODE, "message": WITHHELD_MESSAGE},
         prev="",
         hash="",
     )
+
+
+def is_withheld(event: AuditEvent) -> bool:
+    """Whether ``event`` is one :func:`withheld` made."""
+    return event.details.get("code") == WITHHELD_CODE and event.details.get("withheld") is True
+
+
+def _record_ids_in(value: Any) -> set[str]:
+    """Every string of the form of a record id in an event's details, at any depth."""
+    if isinstance(value, str):
+        return {value} if is_record_id(value) else set()
+    if isinstance(value, Mapping):
+        return set().union(*(_record_ids_in(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_record_ids_in(v) for v in value)) if value else set()
+    return set()
 
 
 def new_record_id() -> str:
@@ -1922,12 +1940,21 @@ class Repository:
         if not may_withhold_events(principal):
             return events
         readable: dict[str, bool] = {}
+
+        def reads(record_id: str) -> bool:
+            if record_id not in readable:
+                readable[record_id] = self._events_readable(principal, record_id)
+            return readable[record_id]
+
         out = []
         for event in events:
-            record_id = event.record_id
-            if record_id is not None and record_id not in readable:
-                readable[record_id] = self._events_readable(principal, record_id)
-            out.append(event if record_id is None or readable[record_id] else withheld(event))
+            if event.record_id is not None and not reads(event.record_id):
+                out.append(withheld(event))
+            elif not all(reads(other) for other in _record_ids_in(event.details)):
+                # The event's own record is readable, another one its details name is not.
+                out.append(withheld(event, keep_record=True))
+            else:
+                out.append(event)
         return out
 
     def authorize_audit_export(self, actor: Actor) -> None:
@@ -1939,27 +1966,20 @@ class Repository:
         self.authorize(actor, Action.AUDIT_VERIFY)
         if actor.system or not may_withhold_events(actor.as_principal):
             return
-        principal = actor.as_principal
-        readable: dict[str, bool] = {}
-        for event in self.audit.events():
-            record_id = event.record_id
-            if record_id is None:
-                continue
-            if record_id not in readable:
-                readable[record_id] = self._events_readable(principal, record_id)
-            if not readable[record_id]:
-                self._enforce(
-                    actor,
-                    Action.AUDIT_VERIFY,
-                    None,
-                    Decision(
-                        False,
-                        "AUDIT_EXPORT_WITHHELD",
-                        "Không xuất được toàn bộ nhật ký: nhật ký có sự kiện của văn bản vượt quá mức"
-                        " tiếp cận thông tin mật của tài khoản. Hãy kiểm tra chuỗi bằng “kho audit"
-                        " verify”, hoặc đề nghị kiểm toán viên có mức tiếp cận phù hợp xuất.",
-                    ),
-                )
+        shown = self._withhold_unreadable(actor.as_principal, list(self.audit.events()))
+        if any(is_withheld(event) for event in shown):
+            self._enforce(
+                actor,
+                Action.AUDIT_VERIFY,
+                None,
+                Decision(
+                    False,
+                    "AUDIT_EXPORT_WITHHELD",
+                    "Không xuất được toàn bộ nhật ký: nhật ký có sự kiện của văn bản vượt quá mức"
+                    " tiếp cận thông tin mật của tài khoản. Hãy kiểm tra chuỗi bằng “kho audit"
+                    " verify”, hoặc đề nghị kiểm toán viên có mức tiếp cận phù hợp xuất.",
+                ),
+            )
 
     def _events_readable(self, principal: Principal, record_id: str) -> bool:
         """Whether ``principal`` reads in full the events of ``record_id``: yes for an id that

@@ -579,6 +579,20 @@ def test_the_whole_log_withholds_the_events_of_records_above_the_auditors_cleara
             assert event["actor"] == people.usernames["van_thu"] and event["at"]
     # The cleared auditor sees them whole.
     assert all(e["details"].get("withheld") is None for e in full["items"])
+    # An event of a readable hồ sơ whose details name the Mật document: the details are withheld.
+    repo, clerk = people.kho.repo, people.actor("van_thu")
+    file = repo.create_file(
+        {"file_notation": "01.MAT", "title": "Hồ sơ thường", "maintenance": "05 năm",
+         "creator": "Văn thư", "start_date": "2026-01-05"},
+        clerk,
+    )
+    repo.add_to_file(file.record_id, rid, expected_version=file.version, actor=clerk)
+    added = client.get("/api/audit?action=file:add-document", headers=low).json["items"]
+    mine = [e for e in added if e["record_id"] == file.record_id]
+    assert mine and all(e["details"]["withheld"] is True for e in mine)
+    assert rid not in json.dumps(added)
+    whole = client.get("/api/audit?action=file:add-document", headers=people.headers("kiem_toan")).json
+    assert rid in json.dumps(whole["items"])
     # The exports withhold the same events, marked.
     exported = client.get(
         f"/api/audit/export?format=csv&user={people.usernames['van_thu']}", headers=low

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from repository.records import WITHHELD_CODE
+from repository.records import is_withheld
 
 ACCESS_ACTIONS = frozenset({
     "record:view",
@@ -109,7 +109,7 @@ WITHHELD_CELL = "(đã ẩn: vượt mức tiếp cận)"
 def record_cell(event: Any) -> str:
     """The record column of an exported event: its id, or the mark of an event withheld from
     the reader (:func:`repository.records.withheld`)."""
-    if event.details.get("code") == WITHHELD_CODE:
+    if is_withheld(event) and not event.record_id:
         return WITHHELD_CELL
     return event.record_id or ""
 
