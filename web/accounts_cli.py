@@ -207,6 +207,34 @@ def account_unlock(ctx: Context, username: str) -> None:
     click.echo(f"Đã mở khóa tài khoản {username}.")
 
 
+@account.command("reset-password")
+@click.argument("username")
+@pass_ctx
+@handles_errors
+def account_reset_password(ctx: Context, username: str) -> None:
+    """Cấp lại mật khẩu (quản trị): nhận nửa đầu mật khẩu dùng một lần; người thứ hai xác nhận."""
+    accounts = ctx.kho.accounts
+    account, first = accounts.reset_password(username, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Đã cấp lại mật khẩu cho {account.username}. Nửa đầu mật khẩu dùng một lần: {first}")
+    click.echo(
+        "Một quản trị khác hoặc lãnh đạo đơn vị phải xác nhận (kho account confirm-reset) và nhận"
+        " nửa sau; người dùng nhập nửa đầu rồi nửa sau liền nhau, trong 24 giờ sau khi xác nhận."
+    )
+
+
+@account.command("confirm-reset")
+@click.argument("username")
+@pass_ctx
+@handles_errors
+def account_confirm_reset(ctx: Context, username: str) -> None:
+    """Xác nhận việc cấp lại mật khẩu (người thứ hai): nhận nửa sau mật khẩu dùng một lần."""
+    accounts = ctx.kho.accounts
+    account, second = accounts.confirm_reset(username, accounts.get(ctx.actor.user), "cli")
+    click.echo(
+        f"Đã xác nhận cấp lại mật khẩu cho {account.username}. Nửa sau mật khẩu dùng một lần: {second}"
+    )
+
+
 @account.command("roles")
 @click.argument("username")
 @click.option("--role", "pairs", multiple=True, required=True, help="ĐƠN_VỊ:VAI_TRÒ (lặp lại được).")
