@@ -71,10 +71,12 @@ from repository import formats, passwords
 from repository.audit import AuditLog
 from repository.policy import (
     LEAVING,
+    Action,
     Decision,
     Principal,
     RightsChange,
     Role,
+    acts_on_accounts,
     leaves_an_admin,
     manages_accounts_of,
     manages_rights_of,
@@ -532,6 +534,34 @@ class AccountService:
                 source=source,
                 code=decision.code,
             )
+
+    def _target(
+        self,
+        username: str,
+        actor: Account,
+        needs: Action | None,
+        *,
+        action: str,
+        source: str | None,
+    ) -> Account:
+        """The account ``username`` that ``actor`` acts on. On someone else's account the
+        actor must first hold a role for the act at all (``needs``; None: only the person
+        themself): refused (audited) *before* the name is looked up, so that a person without
+        the role learns nothing of which accounts exist. Then :class:`AccountNotFound`."""
+        name = username.strip().lower()
+        if name != actor.username:
+            if needs is None:
+                self._deny(
+                    actor.username,
+                    "Chỉ chính người dùng mới thực hiện được thao tác này với tài khoản của mình.",
+                    action=action,
+                    target=name,
+                    source=source,
+                )
+            self._require(
+                actor, lambda p: acts_on_accounts(p, needs), action=action, target=name, source=source
+            )
+        return self.get(name)
 
     def _require_admin(
         self, actor: Account, units: Iterable[str], *, action: str, target: str, source: str | None
@@ -1197,7 +1227,9 @@ class AccountService:
         (first then second, no space), within :data:`RESET_VALID` of the confirmation, and must
         set their own password. Until then no password works (the old one ends here). So the
         quản trị who reset, holding one half, cannot log in as the person."""
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:password", source=source
+        )
         self._require_admin(
             actor, target.units, action="account:password", target=target.username, source=source
         )
@@ -1236,7 +1268,9 @@ class AccountService:
         (:func:`~repository.policy.may_confirm_reset`). Returns the *second half* of the
         one-time password, valid for :data:`RESET_VALID` from now. ``PASSWORD_RESET_NOT_PENDING``
         (409) when there is no unconfirmed reset."""
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_LOCK, action="account:password-confirm", source=source
+        )
         pending = target.reset
         if pending is None or pending.confirmed_at is not None:
             raise Conflict(
@@ -1307,7 +1341,7 @@ class AccountService:
         actor: Account,
         source: str | None = None,
     ) -> Account:
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:roles", source=source)
         wanted = self._memberships(memberships)
         change = RightsChange(
             roles_before=frozenset((m.unit, m.role) for m in target.memberships),
@@ -1343,7 +1377,9 @@ class AccountService:
     def set_clearance(
         self, username: str, clearance: int, actor: Account, source: str | None = None
     ) -> Account:
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:clearance", source=source
+        )
         level = self._clearance(clearance)
         roles = frozenset((m.unit, m.role) for m in target.memberships)
         change = RightsChange(roles, roles, target.clearance, level)
@@ -1382,7 +1418,7 @@ class AccountService:
             raise ValidationFailed(
                 [FieldError("reason", "LOCK_REASON_INVALID", "Lý do khóa phải là “left” hoặc “admin”.")]
             )
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_LOCK, action="account:lock", source=source)
         units, asked = target.units, why.value
         self._require(
             actor,
@@ -1410,7 +1446,7 @@ class AccountService:
 
     def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
         """A quản trị unlocks: failures reset, the 90 idle days start again."""
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:unlock", source=source)
         self._require_admin(
             actor, target.units, action="account:unlock", target=target.username, source=source
         )
@@ -1442,7 +1478,7 @@ class AccountService:
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit
         trail and its name is never given to anyone else."""
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:delete", source=source)
         self._require_admin(
             actor, target.units, action="account:delete", target=target.username, source=source
         )
@@ -1499,7 +1535,7 @@ class AccountService:
         Nobody issues a token for someone else, a quản trị included: whoever held it would act
         as that person (a quản trị would read content the policy keeps from them). A quản trị
         lists and revokes tokens instead."""
-        target = self.get(username)
+        target = self._target(username, actor, None, action="account:token-issue", source=source)
         action, about = "account:token-issue", target.username
         if actor.username != target.username:
             self._deny(
@@ -1576,7 +1612,9 @@ class AccountService:
 
     def revoke_token(self, username: str, digest: str, actor: Account, source: str | None = None) -> None:
         """Revoke one token of ``username`` (by its digest, as :meth:`tokens_of` lists it)."""
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:token-revoke", source=source
+        )
         if actor.username != target.username:
             self._require_admin(
                 actor, target.units, action="account:token-revoke", target=target.username, source=source
@@ -1608,7 +1646,9 @@ class AccountService:
     def list_tokens(self, username: str, actor: Account, source: str | None = None) -> list[Token]:
         """The tokens of ``username`` as the person or a quản trị of their units may see them
         (digest, name, dates, revoked — a secret is never stored)."""
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:token-list", source=source
+        )
         action, about = "account:token-list", target.username
         if actor.username != target.username:
             self._require_admin(actor, target.units, action=action, target=about, source=source)

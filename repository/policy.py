@@ -649,6 +649,14 @@ def may_confirm_reset(
     )
 
 
+def acts_on_accounts(principal: Principal, action: Action) -> Decision:
+    """Whether the person holds a role that may do ``action`` (:attr:`Action.ACCOUNT_MANAGE`
+    or :attr:`Action.ACCOUNT_LOCK`) to *some* account other than their own. Decided before the
+    account named is looked up, so that a refusal says nothing of whether it exists; the units
+    are decided after (:func:`manages_accounts_of`, :func:`may_lock`, :func:`may_confirm_reset`)."""
+    return decide(principal, action)
+
+
 def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_parent: str) -> Decision:
     """Whether the person may move ``unit`` (with every unit below it) under ``new_parent``:
     :func:`manages_accounts_of` both, and the move gives them no sight they did not have — a

@@ -434,6 +434,32 @@ def test_a_person_who_may_not_grant_learns_nothing_of_which_accounts_exist(
     assert ghost.status_code == 422 and ghost.json["error"]["code"] == "GRANT_USER_UNKNOWN"
 
 
+def test_the_account_routes_tell_nobody_without_the_role_which_accounts_exist(
+    client: FlaskClient, people: People
+) -> None:
+    """Lock, unlock, roles and tokens of someone else: a chuyên viên gets the same refusal,
+    word for word, for an account that exists and for one that does not."""
+    cv = people.headers("chuyen_vien")
+    answers = []
+    for name in (people.usernames["chuyen_vien_b"], "khong.co.ai"):
+        calls = (
+            client.post(f"/api/accounts/{name}/lock", json={"reason": "left"}, headers=cv),
+            client.post(f"/api/accounts/{name}/unlock", json={}, headers=cv),
+            client.post(f"/api/accounts/{name}/roles", json={"memberships": []}, headers=cv),
+            client.post(f"/api/accounts/{name}/tokens", json={}, headers=cv),
+            client.get(f"/api/accounts/{name}/tokens", headers=cv),
+            client.delete(f"/api/accounts/{name}/tokens/{'0' * 64}", headers=cv),
+        )
+        # The details echo the name typed (``target``), nothing else about it.
+        answers.append([
+            (r.status_code, r.json["error"]["code"], r.json["error"]["message"],
+             {k: v for k, v in r.json["error"].get("details", {}).items() if k != "target"})
+            for r in calls
+        ])
+    assert answers[0] == answers[1], answers
+    assert {answer[0] for answer in answers[0]} == {403}
+
+
 def test_a_revoke_names_the_account_as_a_grant_does(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
