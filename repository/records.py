@@ -1915,8 +1915,11 @@ class Repository:
                 until=to_iso_utc(until) if until else None,
             )
         )
-        if record is None and not actor.system:
-            events = self._withhold_unreadable(actor.as_principal, events)
+        if not actor.system:
+            # One record's history too: its events' details may name another record (a hồ sơ's
+            # documents). The record itself was just authorized.
+            seen = {record.record_id: True} if record is not None else {}
+            events = self._withhold_unreadable(actor.as_principal, events, seen)
         if not actor.system:
             filters = {
                 "record_id": record_id,
@@ -1933,13 +1936,15 @@ class Repository:
             )
         return events
 
-    def _withhold_unreadable(self, principal: Principal, events: list[AuditEvent]) -> list[AuditEvent]:
-        """``events`` of the whole log as ``principal`` may have them: the events of a record
-        whose history they may not read (:func:`reads_events_of`) are :func:`withheld`, in
-        place, so that counts, pages and order stay those of the log."""
+    def _withhold_unreadable(
+        self, principal: Principal, events: list[AuditEvent], readable: dict[str, bool] | None = None
+    ) -> list[AuditEvent]:
+        """``events`` as ``principal`` may have them: the events of a record whose history they
+        may not read (:func:`reads_events_of`) are :func:`withheld`, in place, so that counts,
+        pages and order stay those of the log; ``readable``: records already decided."""
         if not may_withhold_events(principal):
             return events
-        readable: dict[str, bool] = {}
+        readable = dict(readable or {})
 
         def reads(record_id: str) -> bool:
             if record_id not in readable:
@@ -1984,15 +1989,17 @@ class Repository:
     def _events_readable(self, principal: Principal, record_id: str) -> bool:
         """Whether ``principal`` reads in full the events of ``record_id``: yes for an id that
         names no record (an act that never completed); a record that cannot be read here is
-        withheld (fails closed). Its secrecy is what decides for a reader of the whole log, so
-        the hồ sơ holding it are not loaded."""
+        withheld (fails closed). For a kiểm toán viên its secrecy alone decides, so the hồ sơ
+        holding it are not loaded; for anyone else (reading one record's history) its grants
+        through hồ sơ count too."""
         try:
             record = self._load(record_id)
         except NotFound:
             return True
         except KhoError:
             return False
-        return reads_events_of(principal, self.facts(record, holders=()))
+        holders = () if principal.has(Role.KIEM_TOAN) else None
+        return reads_events_of(principal, self.facts(record, holders=holders))
 
     def audit_verify(
         self,

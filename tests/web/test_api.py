@@ -619,6 +619,11 @@ def test_the_whole_log_withholds_the_events_of_records_above_the_auditors_cleara
     assert rid not in json.dumps(added)
     whole = client.get("/api/audit?action=file:add-document", headers=people.headers("kiem_toan")).json
     assert rid in json.dumps(whole["items"])
+    # The hồ sơ's own history, which the low auditor may read, withholds those details as well.
+    history = client.get(f"/api/audit?record={file.record_id}", headers=low)
+    assert history.status_code == 200 and history.json["total"] >= 2
+    assert rid not in json.dumps(history.json)
+    assert any(e["details"].get("withheld") for e in history.json["items"])
     # The exports withhold the same events, marked.
     exported = client.get(
         f"/api/audit/export?format=csv&user={people.usernames['van_thu']}", headers=low
