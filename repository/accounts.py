@@ -591,16 +591,43 @@ class AccountService:
         its units managed by someone else (:func:`~repository.policy.leaves_an_admin`)."""
         wanted = frozenset(units)
 
-        def decide(principal: Principal) -> Decision:
-            decision = manages_rights_of(principal, self.units_below, target.username, wanted, change)
-            if not decision or not change.admin_units_given_up:
-                return decision
-            others = (
-                self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username
-            )
-            return leaves_an_admin(change.admin_units_given_up, others, self.units_below)
+        self._require(
+            actor,
+            lambda p: manages_rights_of(p, self.units_below, target.username, wanted, change),
+            action=action,
+            target=target.username,
+            source=source,
+        )
+        self._require_another_admin(
+            target, actor, action=action, source=source, given_up=change.admin_units_given_up
+        )
 
-        self._require(actor, decide, action=action, target=target.username, source=source)
+    def _require_another_admin(
+        self,
+        target: Account,
+        actor: Account,
+        *,
+        action: str,
+        source: str | None,
+        given_up: frozenset[str] | None = None,
+    ) -> None:
+        """The units where ``target`` gives up the quản trị role (``given_up``; by default all
+        of them: the account is locked or deleted) stay managed by another active account
+        (:func:`~repository.policy.leaves_an_admin`, ``LAST_ADMIN``): nobody leaves the
+        installation with no one to manage its accounts."""
+        if given_up is None:
+            given_up = frozenset(m.unit for m in target.memberships if m.role is Role.QUAN_TRI)
+        if not given_up or target.status is not Status.ACTIVE:
+            return
+        units = given_up
+        others = [self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username]
+        self._require(
+            actor,
+            lambda _: leaves_an_admin(units, others, self.units_below),
+            action=action,
+            target=target.username,
+            source=source,
+        )
 
     # -- units -----------------------------------------------------------------------------
     def create_unit(
@@ -1427,6 +1454,7 @@ class AccountService:
             target=target.username,
             source=source,
         )
+        self._require_another_admin(target, actor, action="account:lock", source=source)
         if target.status is Status.DELETED:
             raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
         _, after = self._update(
@@ -1482,6 +1510,7 @@ class AccountService:
         self._require_admin(
             actor, target.units, action="account:delete", target=target.username, source=source
         )
+        self._require_another_admin(target, actor, action="account:delete", source=source)
         if target.status is Status.DELETED:
             return target
         _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})

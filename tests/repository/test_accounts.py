@@ -398,6 +398,16 @@ def test_a_quan_tri_gives_up_their_own_rights_but_not_the_last_admin_role(world:
         world.svc.set_roles(other.username, [], other)
     assert last.value.code == "LAST_ADMIN"
     assert {m.role for m in world.svc.get(other.username).memberships} == {Role.QUAN_TRI}
+    # Nor lock or delete their own account.
+    acts = (
+        lambda: world.svc.lock(other.username, "admin", other),
+        lambda: world.svc.delete(other.username, other),
+    )
+    for act in acts:
+        with pytest.raises(PermissionDenied) as alone:
+            act()
+        assert alone.value.code == "LAST_ADMIN"
+    assert world.svc.get(other.username).active
 
 
 # --- failed logins and locks -----------------------------------------------------------------
