@@ -7,8 +7,10 @@ then measures the CPU time (user+sys of this process, ``time.process_time``) of
 ``Repository.audit_events`` over the whole log, median of ``--runs``, for:
 
 * ``cleared``: a kiểm toán viên cleared for Tuyệt mật (nothing can be withheld: no lookup);
-* ``below``: a kiểm toán viên cleared for Thường (each record of the log is loaded once per
-  call to ask the policy; the Mật ones' events are withheld).
+* ``below``: a kiểm toán viên cleared for Thường (the Mật ones' events are withheld). The
+  repository has its audit index file, as an installation does (``<data>/audit-index.sqlite``):
+  the first query reads each record once and notes its secrecy in the index; the later ones
+  (the median) read none. ``first`` is that first query, ``loads`` the store GETs per query.
 
 Load on the machine changes wall time, not this CPU count much.
 """
@@ -58,9 +60,23 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
+        store = LocalStore(base / "s", fsync=False)
         repo = Repository(
-            LocalStore(base / "s", fsync=False), LocalStore(base / "k", fsync=False), agency_id=AGENCY
+            store,
+            LocalStore(base / "k", fsync=False),
+            agency_id=AGENCY,
+            audit_index=base / "audit-index.sqlite",
         )
+        gets = 0
+        plain_get = store.get
+
+        def counting_get(key: str) -> bytes:
+            nonlocal gets
+            if key.startswith("records/"):
+                gets += 1
+            return plain_get(key)
+
+        store.get = counting_get  # type: ignore[method-assign]  # a count in the bench only
         writer = Actor("bench", "bench", system=True)
         ids = [
             repo.create_document("den", _metadata(n), None, None, writer).record_id
@@ -70,15 +86,19 @@ def main() -> None:
             for _ in range(args.views):
                 repo.audit.append("vanthu.bench", "record:view", record_id=record_id, version=1)
         for label, who in (("cleared", auditor("kt.top", 3)), ("below", auditor("kt.low", 0))):
-            samples, shown = [], []
+            samples, shown, loads = [], [], []
             for _ in range(args.runs):
+                gets = 0
                 started = time.process_time()
                 shown = repo.audit_events(actor=who, action="record:view")
                 samples.append(time.process_time() - started)
+                loads.append(gets)
             hidden = sum(1 for e in shown if is_withheld(e))
             print(
                 f"{label:8s} events {len(shown):6d}  withheld {hidden:5d}"
-                f"  CPU median {statistics.median(samples) * 1000:8.1f} ms  (runs {args.runs})"
+                f"  CPU first {samples[0] * 1000:8.1f} ms  median of the rest"
+                f" {statistics.median(samples[1:]) * 1000:8.1f} ms  record GETs first {loads[0]}"
+                f" later {loads[-1]}  (runs {args.runs})"
             )
 
 

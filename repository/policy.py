@@ -325,6 +325,16 @@ def reads_events_of(principal: Principal, facts: RecordFacts) -> bool:
     return decide(principal, Action.RECORD_HISTORY, facts).allowed
 
 
+def reads_events_at(principal: Principal, secrecy: int) -> bool:
+    """:func:`reads_events_of` for a kiểm toán viên, who needs nothing of a record but its
+    secrecy level (:attr:`Action.RECORD_HISTORY` up to their clearance; above it, the record's
+    unit and grants cannot open it either). Lets the whole log be decided from the audit
+    index's secrecy map. Anyone else: :class:`ValueError` (their decision needs the record)."""
+    if not principal.has(Role.KIEM_TOAN):
+        raise ValueError("only a kiểm toán viên's reading rests on secrecy alone")
+    return reads_events_of(principal, RecordFacts(record_id="", kind="", unit="", secrecy=secrecy))
+
+
 def may_withhold_events(principal: Principal) -> bool:
     """Whether some record's events can be withheld from this person (:func:`reads_events_of`):
     anyone cleared below the highest secrecy level. Lets the log skip looking up records for

@@ -74,6 +74,7 @@ from repository.policy import (
     decide_granter,
     hold_blocks,
     may_withhold_events,
+    reads_events_at,
     reads_events_of,
     sees,
 )
@@ -460,6 +461,18 @@ def is_withheld(event: AuditEvent) -> bool:
     return event.details.get("code") == WITHHELD_CODE and event.details.get("withheld") is True
 
 
+def _unlinked_from_withheld(events: list[AuditEvent]) -> list[AuditEvent]:
+    """``events`` (some :func:`withheld`) without the ``prev`` of any event whose predecessor
+    in the log is not among them whole: that ``prev`` is the predecessor's hash, which would let
+    a guessed record id and details of a withheld event be confirmed by trial. The links between
+    events shown whole stay, so a listing can still be checked by hand."""
+    whole = {event.seq for event in events if event.hash}
+    return [
+        event if not event.prev or event.seq - 1 in whole else replace(event, prev="")
+        for event in events
+    ]
+
+
 def _record_ids_in(value: Any) -> set[str]:
     """Every string of the form of a record id in an event's details, at any depth."""
     if isinstance(value, str):
@@ -700,6 +713,10 @@ class Repository:
 
     # -- low level -------------------------------------------------------------------------
     def _seal_version(self, record: Record) -> bytes:
+        """The stored bytes of a version about to be written. Every version is stored through
+        here, so the audit index's secrecy map learns first that the record has a new version
+        (:meth:`AuditLog.expect_version`: it reads the record again until it notes that one)."""
+        self.audit.expect_version(record.record_id, record.version)
         plain = json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True).encode()
         return self.keys.seal(record.record_id, plain, version_key(record.record_id, record.version))
 
@@ -1945,6 +1962,21 @@ class Repository:
         if not may_withhold_events(principal):
             return events
         readable = dict(readable or {})
+        in_details = [_record_ids_in(event.details) for event in events]
+        if principal.has(Role.KIEM_TOAN):
+            # Their decision rests on a record's secrecy alone: the audit index's map settles
+            # the records it knows; the rest are read once here, and noted for the next query.
+            named = {e.record_id for e in events if e.record_id}.union(*in_details)
+            unknown = named - readable.keys()
+            at_level: dict[int, bool] = {}
+            for record_id, secrecy in self.audit.known_secrecy(unknown).items():
+                if secrecy not in at_level:
+                    at_level[secrecy] = reads_events_at(principal, secrecy)
+                readable[record_id] = at_level[secrecy]
+            noted: list[tuple[str, int, int]] = []
+            for record_id in sorted(unknown - readable.keys()):
+                readable[record_id] = self._events_readable(principal, record_id, noted)
+            self.audit.note_secrecy(noted)
 
         def reads(record_id: str) -> bool:
             if record_id not in readable:
@@ -1952,15 +1984,15 @@ class Repository:
             return readable[record_id]
 
         out = []
-        for event in events:
+        for event, others in zip(events, in_details, strict=True):
             if event.record_id is not None and not reads(event.record_id):
                 out.append(withheld(event))
-            elif not all(reads(other) for other in _record_ids_in(event.details)):
+            elif not all(reads(other) for other in others):
                 # The event's own record is readable, another one its details name is not.
                 out.append(withheld(event, keep_record=True))
             else:
                 out.append(event)
-        return out
+        return _unlinked_from_withheld(out)
 
     def authorize_audit_export(self, actor: Actor) -> None:
         """The whole log as stored (``kho audit export``, for checking it offline) holds every
@@ -1986,18 +2018,22 @@ class Repository:
                 ),
             )
 
-    def _events_readable(self, principal: Principal, record_id: str) -> bool:
+    def _events_readable(
+        self, principal: Principal, record_id: str, noted: list[tuple[str, int, int]] | None = None
+    ) -> bool:
         """Whether ``principal`` reads in full the events of ``record_id``: yes for an id that
         names no record (an act that never completed); a record that cannot be read here is
         withheld (fails closed). For a kiểm toán viên its secrecy alone decides, so the hồ sơ
         holding it are not loaded; for anyone else (reading one record's history) its grants
-        through hồ sơ count too."""
+        through hồ sơ count too. ``noted``: gets the record's ``(id, version, secrecy)``."""
         try:
             record = self._load(record_id)
         except NotFound:
             return True
         except KhoError:
             return False
+        if noted is not None:
+            noted.append((record.record_id, record.version, record.secrecy))
         holders = () if principal.has(Role.KIEM_TOAN) else None
         return reads_events_of(principal, self.facts(record, holders=holders))
 
