@@ -1454,7 +1454,10 @@ class AccountService:
             target=target.username,
             source=source,
         )
-        self._require_another_admin(target, actor, action="account:lock", source=source)
+        if actor.username == target.username:
+            # Only one's own lock can leave the units with no quản trị by choice; the head of a
+            # unit must still lock the account of a last quản trị who has left (or gone rogue).
+            self._require_another_admin(target, actor, action="account:lock", source=source)
         if target.status is Status.DELETED:
             raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
         _, after = self._update(
@@ -1510,7 +1513,8 @@ class AccountService:
         self._require_admin(
             actor, target.units, action="account:delete", target=target.username, source=source
         )
-        self._require_another_admin(target, actor, action="account:delete", source=source)
+        if actor.username == target.username:  # as for lock: one's own account only
+            self._require_another_admin(target, actor, action="account:delete", source=source)
         if target.status is Status.DELETED:
             return target
         _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})

@@ -410,6 +410,18 @@ def test_a_quan_tri_gives_up_their_own_rights_but_not_the_last_admin_role(world:
     assert world.svc.get(other.username).active
 
 
+def test_the_head_of_the_unit_locks_the_account_of_a_last_quan_tri_who_left(world: World) -> None:
+    """LAST_ADMIN keeps the last quản trị from locking their own account; it must not keep the
+    head of the unit from locking it when that quản trị has left (or acts against the agency):
+    a departed person's account with every account right would stay open."""
+    head = world.person("Lê Văn Trưởng", ROOT, Role.LANH_DAO)
+    assert [a.username for a in world.svc.accounts() if Role.QUAN_TRI in {m.role for m in a.memberships}] == [
+        world.admin.username
+    ]
+    locked = world.svc.lock(world.admin.username, "left", head)
+    assert not locked.active and locked.lock_reason is not None
+
+
 # --- failed logins and locks -----------------------------------------------------------------
 
 
