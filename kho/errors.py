@@ -166,6 +166,14 @@ class AccountLocked(KhoError):
     http_status = 403
 
 
+class PasswordResetExpired(KhoError):
+    """The one-time password of a reset was right, but it is no longer valid (or the reset was
+    never confirmed by a second person): a new reset is needed."""
+
+    code = "PASSWORD_RESET_EXPIRED"
+    http_status = 403
+
+
 class PasswordChangeRequired(KhoError):
     """The password was right but must be changed before anything else (first login).
 

@@ -45,7 +45,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -60,6 +60,7 @@ from kho.errors import (
     NotFound,
     PasswordChangeRequired,
     PasswordExpired,
+    PasswordResetExpired,
     PermissionDenied,
     TokenInvalid,
     UnitNotFound,
@@ -70,11 +71,16 @@ from repository import formats, passwords
 from repository.audit import AuditLog
 from repository.policy import (
     LEAVING,
+    Action,
     Decision,
     Principal,
+    RightsChange,
     Role,
+    acts_on_accounts,
+    leaves_an_admin,
     manages_accounts_of,
     manages_rights_of,
+    may_confirm_reset,
     may_lock,
     moves_unit,
 )
@@ -176,6 +182,55 @@ class Unit:
         )
 
 
+RESET_HALF_LENGTH = 16
+"""Characters of each half of the one-time password of a reset."""
+
+RESET_VALID = timedelta(hours=24)
+"""How long the one-time password of a reset works once the reset is confirmed."""
+
+
+@dataclass(frozen=True)
+class PendingReset:
+    """A password reset in two halves (split knowledge): the quản trị who reset the account
+    (``by``) received the first half, the person who confirmed it (``confirmed_by``, someone
+    else) the second. Only the person, given both, can log in, once, within
+    :data:`RESET_VALID` of the confirmation, and must then set their own password."""
+
+    by: str
+    at: datetime
+    first_hash: str
+    """Argon2 hash of the first half (the second half's hash is the account's password hash)."""
+    confirmed_by: str = ""
+    confirmed_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.confirmed_at is not None and now <= self.confirmed_at + RESET_VALID
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "at": _iso(self.at),
+            "first_hash": self.first_hash,
+            "confirmed_by": self.confirmed_by,
+            "confirmed_at": _iso(self.confirmed_at),
+        }
+
+    def public_dict(self) -> dict[str, Any]:
+        data = self.to_dict()
+        del data["first_hash"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PendingReset:
+        return cls(
+            by=data["by"],
+            at=parse_iso(data["at"]),
+            first_hash=data["first_hash"],
+            confirmed_by=data.get("confirmed_by", ""),
+            confirmed_at=_time(data.get("confirmed_at")),
+        )
+
+
 @dataclass(frozen=True)
 class Account:
     """One version of a person's account."""
@@ -200,6 +255,9 @@ class Account:
     changed_at: datetime | None = None
     """When this version was written."""
     changed_by: str = ""
+    reset: PendingReset | None = None
+    """A password reset by a quản trị not yet followed by the person's own change
+    (:meth:`AccountService.reset_password`)."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -236,12 +294,16 @@ class Account:
             "changed_at": _iso(self.changed_at),
             "changed_by": self.changed_by,
         }
+        if self.reset is not None:
+            fields["reset"] = self.reset.to_dict()
         return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
         """What may be shown or sent anywhere: everything but the password hash."""
         data = self.to_dict()
         del data["password_hash"]
+        if "reset" in data:
+            data["reset"] = self.reset.public_dict() if self.reset is not None else None
         return data
 
     @classmethod
@@ -266,6 +328,7 @@ class Account:
             unlocked_at=_time(data.get("unlocked_at")),
             changed_at=_time(data.get("changed_at")),
             changed_by=data.get("changed_by", ""),
+            reset=PendingReset.from_dict(data["reset"]) if data.get("reset") else None,
         )
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
@@ -472,6 +535,34 @@ class AccountService:
                 code=decision.code,
             )
 
+    def _target(
+        self,
+        username: str,
+        actor: Account,
+        needs: Action | None,
+        *,
+        action: str,
+        source: str | None,
+    ) -> Account:
+        """The account ``username`` that ``actor`` acts on. On someone else's account the
+        actor must first hold a role for the act at all (``needs``; None: only the person
+        themself): refused (audited) *before* the name is looked up, so that a person without
+        the role learns nothing of which accounts exist. Then :class:`AccountNotFound`."""
+        name = username.strip().lower()
+        if name != actor.username:
+            if needs is None:
+                self._deny(
+                    actor.username,
+                    "Chỉ chính người dùng mới thực hiện được thao tác này với tài khoản của mình.",
+                    action=action,
+                    target=name,
+                    source=source,
+                )
+            self._require(
+                actor, lambda p: acts_on_accounts(p, needs), action=action, target=name, source=source
+            )
+        return self.get(name)
+
     def _require_admin(
         self, actor: Account, units: Iterable[str], *, action: str, target: str, source: str | None
     ) -> None:
@@ -486,14 +577,53 @@ class AccountService:
         )
 
     def _require_rights_admin(
-        self, actor: Account, target: Account, units: Iterable[str], *, action: str, source: str | None
+        self,
+        actor: Account,
+        target: Account,
+        units: Iterable[str],
+        change: RightsChange,
+        *,
+        action: str,
+        source: str | None,
     ) -> None:
-        """The actor is a quản trị of every unit in ``units`` and not ``target`` themself
-        (:func:`~repository.policy.manages_rights_of`)."""
+        """The actor is a quản trị of every unit in ``units``, and raises no right of their own
+        (:func:`~repository.policy.manages_rights_of`); a quản trị role given up leaves each of
+        its units managed by someone else (:func:`~repository.policy.leaves_an_admin`)."""
         wanted = frozenset(units)
+
         self._require(
             actor,
-            lambda p: manages_rights_of(p, self.units_below, target.username, wanted),
+            lambda p: manages_rights_of(p, self.units_below, target.username, wanted, change),
+            action=action,
+            target=target.username,
+            source=source,
+        )
+        self._require_another_admin(
+            target, actor, action=action, source=source, given_up=change.admin_units_given_up
+        )
+
+    def _require_another_admin(
+        self,
+        target: Account,
+        actor: Account,
+        *,
+        action: str,
+        source: str | None,
+        given_up: frozenset[str] | None = None,
+    ) -> None:
+        """The units where ``target`` gives up the quản trị role (``given_up``; by default all
+        of them: the account is locked or deleted) stay managed by another active account
+        (:func:`~repository.policy.leaves_an_admin`, ``LAST_ADMIN``): nobody leaves the
+        installation with no one to manage its accounts."""
+        if given_up is None:
+            given_up = frozenset(m.unit for m in target.memberships if m.role is Role.QUAN_TRI)
+        if not given_up or target.status is not Status.ACTIVE:
+            return
+        units = given_up
+        others = [self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username]
+        self._require(
+            actor,
+            lambda _: leaves_an_admin(units, others, self.units_below),
             action=action,
             target=target.username,
             source=source,
@@ -888,7 +1018,7 @@ class AccountService:
             )
             raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
         account = self._check_not_locked(account, source)
-        ok, new_hash = passwords.verify_password(account.password_hash, password, self.hasher)
+        ok, new_hash = self._check_password(account, password)
         if not ok:
             self._record_failure(account.username, source)
         now = self.clock()
@@ -925,7 +1055,7 @@ class AccountService:
         if account is None or account.status is not Status.ACTIVE:
             passwords.burn_verify(password, self.hasher)
             raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        ok, _ = passwords.verify_password(account.password_hash, password, self.hasher)
+        ok, _ = self._check_password(account, password)
         if not ok:
             try:
                 self._record_failure(account.username, source)
@@ -946,6 +1076,29 @@ class AccountService:
         if due is not None:
             raise due
         return account
+
+    def _check_password(self, account: Account, password: str) -> tuple[bool, str | None]:
+        """:func:`passwords.verify_password` for the account: ``(matches, new_hash)``. While a
+        reset is pending (:class:`PendingReset`) the password is the one-time password, the two
+        halves one after the other, each checked against its own hash; it matches only once the
+        reset is confirmed and while it is valid (:class:`PasswordResetExpired` when both halves
+        are right but it is not)."""
+        reset = account.reset
+        if reset is None:
+            return passwords.verify_password(account.password_hash, password, self.hasher)
+        first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
+        first_ok, _ = passwords.verify_password(reset.first_hash, first, self.hasher)
+        second_ok, _ = passwords.verify_password(account.password_hash, second, self.hasher)
+        if not (first_ok and second_ok):
+            return False, None
+        if not reset.usable(self.clock()):
+            raise PasswordResetExpired(
+                "Mật khẩu dùng một lần đã hết hạn (hiệu lực"
+                f" {int(RESET_VALID.total_seconds() // 3600)} giờ sau khi được xác nhận). Hãy đề nghị"
+                " quản trị cấp lại mật khẩu.",
+                username=account.username,
+            )
+        return True, None
 
     def _password_due(self, account: Account, now: datetime) -> PasswordChangeRequired | None:
         if account.must_change_password:
@@ -1050,14 +1203,22 @@ class AccountService:
             raise self._locked_error(after)
         raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
 
-    def change_password(self, username: str, old: str, new: str, source: str | None = None) -> Account:
-        """The person changes their own password (checks the old one like a login does)."""
+    def change_password(
+        self, username: str, old: str, new: str, source: str | None = None, *, keep: str | None = None
+    ) -> Account:
+        """The person changes their own password (checks the old one like a login does).
+
+        Every other token of the account ends with it (web sessions, API logins, personal
+        tokens): a person changes their password when they fear it is known, and a session
+        stolen with it must not outlive the change. ``keep``: the SHA-256 (:func:`token_digest`)
+        of the token the change is made through, which stays valid so that the person stays
+        logged in. The count is in the ``account:password`` event."""
         account = self._read(username)
         if account is None or account.status is Status.DELETED:
             passwords.burn_verify(old, self.hasher)
             raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
         account = self._check_not_locked(account, source)
-        ok, _ = passwords.verify_password(account.password_hash, old, self.hasher)
+        ok, _ = self._check_password(account, old)
         if not ok:
             self._record_failure(account.username, source)
         passwords.require_strong(new, account.username)
@@ -1067,6 +1228,9 @@ class AccountService:
             )
         now = self.clock()
         new_hash = passwords.hash_password(new, self.hasher)
+        # The tokens end before the new hash is written, as in a reset: a failure between the
+        # two leaves the old password with no stolen session, never the new one with it.
+        revoked = self._revoke_all_tokens(account.username, account.username, now, keep=keep)
         _, after = self._update(
             account.username,
             account.username,
@@ -1075,20 +1239,33 @@ class AccountService:
                 "password_changed_at": now,
                 "must_change_password": False,
                 "failed_logins": 0,
+                "reset": None,
             },
         )
-        self.audit.append(account.username, "account:password", source=source, at=now, details={})
+        self.audit.append(
+            account.username, "account:password", source=source, at=now, details={"tokens_revoked": revoked}
+        )
         return after
 
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
-        """A quản trị gives the person a new random password, to be changed at the next login."""
-        target = self.get(username)
+        """A quản trị resets the password of a person who lost it; returns the *first half* of
+        the one-time password. Two-person rule: the second half is given by someone else, who
+        confirms the reset (:meth:`confirm_reset`); the person logs in once with both halves
+        (first then second, no space), within :data:`RESET_VALID` of the confirmation, and must
+        set their own password. Until then no password works (the old one ends here). So the
+        quản trị who reset, holding one half, cannot log in as the person."""
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:password", source=source
+        )
         self._require_admin(
             actor, target.units, action="account:password", target=target.username, source=source
         )
-        initial = passwords.generate_password()
-        new_hash = passwords.hash_password(initial, self.hasher)
-        now = self.clock()
+        first = passwords.generate_password(RESET_HALF_LENGTH)
+        unusable = passwords.generate_password()  # never given out: no password works until confirmed
+        new_hash = passwords.hash_password(unusable, self.hasher)
+        first_hash = passwords.hash_password(first, self.hasher)
+        pending = PendingReset(by=actor.username, at=self.clock(), first_hash=first_hash)
+        now = pending.at
         # A reset is what a quản trị does when a password is lost or known to someone else: every
         # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever
         # holds one would be let in again once the person has set their new password.
@@ -1096,7 +1273,12 @@ class AccountService:
         _, after = self._update(
             username,
             actor.username,
-            lambda _: {"password_hash": new_hash, "password_changed_at": now, "must_change_password": True},
+            lambda _: {
+                "password_hash": new_hash,
+                "password_changed_at": now,
+                "must_change_password": True,
+                "reset": pending,
+            },
         )
         self.audit.append(
             actor.username,
@@ -1105,13 +1287,66 @@ class AccountService:
             at=now,
             details={"username": after.username, "reset": True, "tokens_revoked": revoked},
         )
-        return after, initial
+        return after, first
 
-    def _revoke_all_tokens(self, username: str, actor: str, now: datetime) -> int:
-        """Revoke every token of ``username`` not yet revoked; returns how many were."""
+    def confirm_reset(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
+        """The second person of a reset (:meth:`reset_password`): another quản trị of the
+        person's units or the head of their unit, never the one who reset nor the person
+        (:func:`~repository.policy.may_confirm_reset`). Returns the *second half* of the
+        one-time password, valid for :data:`RESET_VALID` from now. ``PASSWORD_RESET_NOT_PENDING``
+        (409) when there is no unconfirmed reset."""
+        target = self._target(
+            username, actor, Action.ACCOUNT_LOCK, action="account:password-confirm", source=source
+        )
+        pending = target.reset
+        if pending is None or pending.confirmed_at is not None:
+            raise Conflict(
+                "Tài khoản không có yêu cầu cấp lại mật khẩu đang chờ xác nhận.",
+                code="PASSWORD_RESET_NOT_PENDING",
+                username=target.username,
+            )
+        self._require(
+            actor,
+            lambda p: may_confirm_reset(p, self.units_below, target.username, target.units, pending.by),
+            action="account:password-confirm",
+            target=target.username,
+            source=source,
+        )
+        second = passwords.generate_password(RESET_HALF_LENGTH)
+        second_hash = passwords.hash_password(second, self.hasher)
+        now = self.clock()
+
+        def confirm(current: Account) -> dict[str, Any]:
+            if current.reset != pending:
+                return {}  # confirmed, reset again or changed meanwhile: nothing to do here
+            return {
+                "password_hash": second_hash,
+                "reset": replace(pending, confirmed_by=actor.username, confirmed_at=now),
+            }
+
+        _, after = self._update(target.username, actor.username, confirm)
+        done = after.reset
+        if done is None or done.confirmed_by != actor.username or done.confirmed_at != now:
+            raise Conflict(
+                "Yêu cầu cấp lại mật khẩu vừa thay đổi. Hãy tải lại và thử lại.",
+                code="PASSWORD_RESET_NOT_PENDING",
+                username=target.username,
+            )
+        self.audit.append(
+            actor.username,
+            "account:password-confirm",
+            source=source,
+            at=now,
+            details={"username": after.username, "reset_by": pending.by},
+        )
+        return after, second
+
+    def _revoke_all_tokens(self, username: str, actor: str, now: datetime, *, keep: str | None = None) -> int:
+        """Revoke every token of ``username`` not yet revoked, but the one whose digest is
+        ``keep``; returns how many were."""
         revoked = 0
         for token in self.tokens_of(username):
-            if token.revoked:
+            if token.revoked or token.digest == keep:
                 continue
             try:
                 self.store.put_if_absent(
@@ -1133,11 +1368,16 @@ class AccountService:
         actor: Account,
         source: str | None = None,
     ) -> Account:
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:roles", source=source)
         wanted = self._memberships(memberships)
-        self._require_rights_admin(
-            actor, target, target.units | {m.unit for m in wanted}, action="account:roles", source=source
+        change = RightsChange(
+            roles_before=frozenset((m.unit, m.role) for m in target.memberships),
+            roles_after=frozenset((m.unit, m.role) for m in wanted),
+            clearance_before=target.clearance,
+            clearance_after=target.clearance,
         )
+        units = target.units | {m.unit for m in wanted}
+        self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
         before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
         if set(before.memberships) == set(after.memberships):
             return after
@@ -1164,9 +1404,15 @@ class AccountService:
     def set_clearance(
         self, username: str, clearance: int, actor: Account, source: str | None = None
     ) -> Account:
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:clearance", source=source
+        )
         level = self._clearance(clearance)
-        self._require_rights_admin(actor, target, target.units, action="account:clearance", source=source)
+        roles = frozenset((m.unit, m.role) for m in target.memberships)
+        change = RightsChange(roles, roles, target.clearance, level)
+        self._require_rights_admin(
+            actor, target, target.units, change, action="account:clearance", source=source
+        )
         before, after = self._update(username, actor.username, lambda _: {"clearance": level})
         if before.clearance == after.clearance:
             return after
@@ -1199,7 +1445,7 @@ class AccountService:
             raise ValidationFailed(
                 [FieldError("reason", "LOCK_REASON_INVALID", "Lý do khóa phải là “left” hoặc “admin”.")]
             )
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_LOCK, action="account:lock", source=source)
         units, asked = target.units, why.value
         self._require(
             actor,
@@ -1208,6 +1454,10 @@ class AccountService:
             target=target.username,
             source=source,
         )
+        if actor.username == target.username:
+            # Only one's own lock can leave the units with no quản trị by choice; the head of a
+            # unit must still lock the account of a last quản trị who has left (or gone rogue).
+            self._require_another_admin(target, actor, action="account:lock", source=source)
         if target.status is Status.DELETED:
             raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
         _, after = self._update(
@@ -1227,7 +1477,7 @@ class AccountService:
 
     def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
         """A quản trị unlocks: failures reset, the 90 idle days start again."""
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:unlock", source=source)
         self._require_admin(
             actor, target.units, action="account:unlock", target=target.username, source=source
         )
@@ -1259,10 +1509,12 @@ class AccountService:
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:
         """Thu hồi: the account stops working (its tokens too); its versions stay for the audit
         trail and its name is never given to anyone else."""
-        target = self.get(username)
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:delete", source=source)
         self._require_admin(
             actor, target.units, action="account:delete", target=target.username, source=source
         )
+        if actor.username == target.username:  # as for lock: one's own account only
+            self._require_another_admin(target, actor, action="account:delete", source=source)
         if target.status is Status.DELETED:
             return target
         _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})
@@ -1316,7 +1568,7 @@ class AccountService:
         Nobody issues a token for someone else, a quản trị included: whoever held it would act
         as that person (a quản trị would read content the policy keeps from them). A quản trị
         lists and revokes tokens instead."""
-        target = self.get(username)
+        target = self._target(username, actor, None, action="account:token-issue", source=source)
         action, about = "account:token-issue", target.username
         if actor.username != target.username:
             self._deny(
@@ -1393,7 +1645,9 @@ class AccountService:
 
     def revoke_token(self, username: str, digest: str, actor: Account, source: str | None = None) -> None:
         """Revoke one token of ``username`` (by its digest, as :meth:`tokens_of` lists it)."""
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:token-revoke", source=source
+        )
         if actor.username != target.username:
             self._require_admin(
                 actor, target.units, action="account:token-revoke", target=target.username, source=source
@@ -1425,7 +1679,9 @@ class AccountService:
     def list_tokens(self, username: str, actor: Account, source: str | None = None) -> list[Token]:
         """The tokens of ``username`` as the person or a quản trị of their units may see them
         (digest, name, dates, revoked — a secret is never stored)."""
-        target = self.get(username)
+        target = self._target(
+            username, actor, Action.ACCOUNT_MANAGE, action="account:token-list", source=source
+        )
         action, about = "account:token-list", target.username
         if actor.username != target.username:
             self._require_admin(actor, target.units, action=action, target=about, source=source)

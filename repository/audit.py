@@ -29,7 +29,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -547,7 +547,8 @@ class AuditLog:
                 if events[0].seq == 0 and self.record_index.anchor() != events[0].hash:
                     self.record_index.reset(events[0].hash)  # the log begins now
                 entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
-                self.record_index.add(entries, events[0].seq, events[-1].seq + 1)
+                versions = [(e.record_id, e.version) for e in events if e.record_id and e.version]
+                self.record_index.add(entries, events[0].seq, events[-1].seq + 1, versions)
         except (sqlite3.Error, OSError) as exc:
             _warn("audit index not updated on append: %s", exc)
 
@@ -976,12 +977,21 @@ class AuditLog:
         except (NotFound, FormatInvalid, KeyError, ValueError):
             return -1
 
-    def _note(self, key: str, events: Sequence[AuditEvent], entries: list[tuple[str, int, int]]) -> None:
-        """The index entries (record, seq, home) of one stored object's events."""
+    def _note(
+        self,
+        key: str,
+        events: Sequence[AuditEvent],
+        entries: list[tuple[str, int, int]],
+        versions: list[tuple[str, int]],
+    ) -> None:
+        """The index entries (record, seq, home) of one stored object's events, and the record
+        versions they name (:meth:`RecordIndex.expect_versions`)."""
         home = key_seq(key)
         for event in events:
             if event.record_id:
                 entries.append((event.record_id, event.seq, home))
+                if event.version:
+                    versions.append((event.record_id, event.version))
 
     def _catch_up(self) -> None:
         """Bring the by-record index up to the newest event: a listing of the log when far
@@ -1004,6 +1014,7 @@ class AuditLog:
                 # one by one; events written since are still followed below.
                 newest = start - 1
             pairs: list[tuple[str, int, int]] = []
+            versions: list[tuple[str, int]] = []
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
@@ -1011,13 +1022,14 @@ class AuditLog:
                 except (NotFound, FormatInvalid):
                     seq += 1  # removed or unreadable: ``verify`` names it
                     continue
-                self._note(event_key(seq), events, pairs)
+                self._note(event_key(seq), events, pairs, versions)
                 seq += len(events)
             if seq > start:
-                index.add(pairs, start, seq)
+                index.add(pairs, start, seq, versions)
 
     def _catch_up_by_listing(self, start: int) -> None:
         pairs: list[tuple[str, int, int]] = []
+        versions: list[tuple[str, int]] = []
         first = end = start
         low = start - MAX_BATCH
         after = event_key(low) if low >= 0 else None
@@ -1028,13 +1040,13 @@ class AuditLog:
                 continue  # unreadable: ``verify`` names it
             if not events:
                 continue
-            self._note(info.key, events, pairs)
+            self._note(info.key, events, pairs, versions)
             end = events[-1].seq + 1
             if end - first >= INDEX_CHUNK:
-                self.record_index.add(pairs, first, end)
-                pairs, first = [], end
+                self.record_index.add(pairs, first, end, versions)
+                pairs, versions, first = [], [], end
         if end > first:
-            self.record_index.add(pairs, first, end)
+            self.record_index.add(pairs, first, end, versions)
 
     def rebuild_index(self) -> int:
         """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
@@ -1045,6 +1057,33 @@ class AuditLog:
             self._anchor_checked = True
         self._catch_up()
         return self.reads - before
+
+    def known_secrecy(self, record_ids: Iterable[str]) -> dict[str, int]:
+        """The secrecy levels the index's secrecy map holds as settled for ``record_ids``, after
+        catching up with the log (:mod:`repository.audit_index`); the others must be read from
+        the store. Should the index fail, nothing is known (every record is read)."""
+        try:
+            self._catch_up()
+            return self.record_index.secrecy(record_ids)
+        except (sqlite3.Error, OSError) as exc:
+            _warn("audit index unusable, reading every record: %s", exc)
+            return {}
+
+    def note_secrecy(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """``(record id, version, secrecy)`` read from the store, for the secrecy map."""
+        try:
+            self.record_index.note_secrecy(rows)
+        except (sqlite3.Error, OSError) as exc:
+            _warn("audit index: secrecy not noted: %s", exc)
+
+    def expect_version(self, record_id: str, version: int) -> None:
+        """A version of a record is about to be stored: the secrecy map reads the record again
+        until that version is noted. A failure here is only logged, as for the by-record index:
+        the version's event, when caught up, does the same."""
+        try:
+            self.record_index.expect_versions([(record_id, version)])
+        except (sqlite3.Error, OSError) as exc:
+            _warn("audit index: version not announced: %s", exc)
 
     def _holding(self, seq: int, home: int) -> list[AuditEvent]:
         """The events of the stored object holding event ``seq``: the object at ``home`` (the

@@ -17,6 +17,19 @@ died before indexing it is picked up by the next catch-up, never skipped.
 Each entry also names its *home*: the sequence number of the key of the stored object holding
 the event (itself, or the first event of its audit batch), so a fresh process reads an event
 inside a batch with one GET, not a listing. Schema 1 (no home) is emptied and rebuilt.
+
+**Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
+that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
+every record it names (``Repository.audit_events``). A record version never changes once
+written, so ``(version, secrecy)`` is a fact; what can go stale is only *which* version is the
+newest. Each row therefore also keeps ``pending``: the highest version announced as written
+(by the writer, before it stores the version: :meth:`SqliteRecordIndex.expect_versions`; and
+by every event read or appended that names a record version, so writers in other processes
+count too). A row is *settled*, and its secrecy used, only while ``pending`` is not above its
+version; any other record is loaded from the store and its version noted
+(:meth:`SqliteRecordIndex.note_secrecy`). The map never decides alone that an event may be
+shown: when in doubt, the record itself is read. :class:`MemoryRecordIndex` keeps no map (a
+process cannot know what another one wrote), so every record is loaded there.
 """
 
 from __future__ import annotations
@@ -30,17 +43,34 @@ from typing import Protocol
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 class RecordIndex(Protocol):
     def next_seq(self) -> int:
         """Every event before this sequence number is indexed."""
 
-    def add(self, entries: Iterable[tuple[str, int, int]], first: int, end: int) -> None:
+    def add(
+        self,
+        entries: Iterable[tuple[str, int, int]],
+        first: int,
+        end: int,
+        versions: Iterable[tuple[str, int]] = (),
+    ) -> None:
         """Index ``(record id, seq, home)`` entries read or written for the events ``first`` ≤
         seq < ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end``
-        when the run joins it."""
+        when the run joins it. ``versions``: the ``(record id, version)`` those events name
+        (:meth:`expect_versions`)."""
+
+    def expect_versions(self, versions: Iterable[tuple[str, int]]) -> None:
+        """Versions of records written (or about to be): the secrecy noted for an older version
+        is not used any more until a version at least as new is noted."""
+
+    def note_secrecy(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """``(record id, version, secrecy)`` read from the store."""
+
+    def secrecy(self, record_ids: Iterable[str]) -> dict[str, int]:
+        """The settled secrecy levels of those of ``record_ids`` the map knows (see the module)."""
 
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
         """The indexed ``(seq, home)`` of a record's events, ascending."""
@@ -63,11 +93,26 @@ class MemoryRecordIndex:
     def next_seq(self) -> int:
         return self._next
 
-    def add(self, entries: Iterable[tuple[str, int, int]], first: int, end: int) -> None:
+    def add(
+        self,
+        entries: Iterable[tuple[str, int, int]],
+        first: int,
+        end: int,
+        versions: Iterable[tuple[str, int]] = (),
+    ) -> None:
         for record_id, seq, home in entries:
             self._seqs.setdefault(record_id, {})[seq] = home
         if first <= self._next < end:
             self._next = end
+
+    def expect_versions(self, versions: Iterable[tuple[str, int]]) -> None:
+        """No secrecy map in memory: another process may have written any record."""
+
+    def note_secrecy(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        """No secrecy map in memory (see :meth:`expect_versions`)."""
+
+    def secrecy(self, record_ids: Iterable[str]) -> dict[str, int]:
+        return {}
 
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
         return sorted(self._seqs.get(record_id, {}).items())
@@ -81,10 +126,25 @@ class MemoryRecordIndex:
 
 _EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
   home INTEGER NOT NULL, PRIMARY KEY(record_id, seq)) WITHOUT ROWID"""
+_SECRECY_TABLE = """CREATE TABLE IF NOT EXISTS secrecy(record_id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL, secrecy INTEGER NOT NULL, pending INTEGER NOT NULL) WITHOUT ROWID"""
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 {_EVENTS_TABLE};
+{_SECRECY_TABLE};
 """
+# A version written or announced: the row's secrecy is not used until that version is noted.
+_EXPECT = """INSERT INTO secrecy(record_id, version, secrecy, pending) VALUES(?, 0, 0, ?)
+  ON CONFLICT(record_id) DO UPDATE SET pending = max(pending, excluded.pending)
+  WHERE excluded.pending > version"""
+# A version read from the store: kept if it is the newest noted; settles what it reaches.
+_NOTE = """INSERT INTO secrecy(record_id, version, secrecy, pending) VALUES(?, ?, ?, 0)
+  ON CONFLICT(record_id) DO UPDATE SET
+    secrecy = CASE WHEN excluded.version >= version THEN excluded.secrecy ELSE secrecy END,
+    pending = CASE WHEN excluded.version >= pending THEN 0 ELSE pending END,
+    version = max(version, excluded.version)"""
+_SECRECY_CHUNK = 500
+"""Record ids per query of the secrecy map (below SQLite's limit of bound parameters)."""
 
 
 class SqliteRecordIndex:
@@ -121,8 +181,10 @@ class SqliteRecordIndex:
                     again = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                     if again is None or again[0] != SCHEMA_VERSION:  # not done by another process
                         conn.execute("DROP TABLE IF EXISTS events")
+                        conn.execute("DROP TABLE IF EXISTS secrecy")
                         conn.execute("DELETE FROM meta")
                         conn.execute(_EVENTS_TABLE)
+                        conn.execute(_SECRECY_TABLE)
                         conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
             self._conn = conn
         return self._conn
@@ -135,13 +197,20 @@ class SqliteRecordIndex:
         with self._lock:
             return int(self._meta("next_seq") or 0)
 
-    def add(self, entries: Iterable[tuple[str, int, int]], first: int, end: int) -> None:
-        rows = list(entries)
+    def add(
+        self,
+        entries: Iterable[tuple[str, int, int]],
+        first: int,
+        end: int,
+        versions: Iterable[tuple[str, int]] = (),
+    ) -> None:
+        rows, named = list(entries), list(versions)
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT OR IGNORE INTO events(record_id, seq, home) VALUES(?, ?, ?)", rows)
+                db.executemany(_EXPECT, named)
                 current = int(self._meta("next_seq") or 0)
                 if first <= current < end:
                     db.execute("INSERT OR REPLACE INTO meta VALUES('next_seq', ?)", (str(end),))
@@ -149,6 +218,41 @@ class SqliteRecordIndex:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(sql, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def expect_versions(self, versions: Iterable[tuple[str, int]]) -> None:
+        self._write(_EXPECT, list(versions))
+
+    def note_secrecy(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        self._write(_NOTE, list(rows))
+
+    def secrecy(self, record_ids: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(record_ids))
+        out: dict[str, int] = {}
+        with self._lock:
+            db = self._db()
+            for start in range(0, len(wanted), _SECRECY_CHUNK):
+                chunk = wanted[start : start + _SECRECY_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT record_id, secrecy FROM secrecy WHERE record_id IN ({marks})"
+                    " AND version > 0 AND pending <= version",
+                    chunk,
+                ).fetchall()
+                out.update((row[0], int(row[1])) for row in rows)
+        return out
 
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
         with self._lock, closing(
@@ -166,6 +270,7 @@ class SqliteRecordIndex:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM events")
+                db.execute("DELETE FROM secrecy")
                 db.execute("DELETE FROM meta WHERE key != 'schema'")
                 if anchor is not None:
                     db.execute("INSERT INTO meta VALUES('anchor', ?)", (anchor,))

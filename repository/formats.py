@@ -194,7 +194,16 @@ def _account_kind(name: str, label: str) -> Kind:
 
 UNIT = _account_kind("unit", "phiên bản đơn vị")
 UNIT_CODE = _account_kind("unit-code", "khóa tên viết tắt đơn vị")
-ACCOUNT = _account_kind("account", "phiên bản tài khoản")
+ACCOUNT = define(
+    Kind(
+        "account",
+        "phiên bản tài khoản",
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same),
+    )
+)
+"""Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
+whose password hash is only the second half. A Kho that reads version 1 would ignore ``reset``
+and let the second half alone log in; it refuses version 2 instead."""
 TOKEN = _account_kind("token", "mã truy cập (token)")
 TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập")
 TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")

@@ -276,9 +276,9 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     if action is Action.RECORD_GRANT:
         if Role.QUAN_TRI in held:
             return ALLOW
-        if Role.LANH_DAO in held and sees(principal, facts):
+        if decide_granter(principal) and sees(principal, facts):
             return ALLOW
-        return _denied("Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền.")
+        return _denied(_GRANTERS_ONLY)
     if facts.secrecy > principal.clearance:
         return _denied(
             f"Văn bản có độ mật “{_SECRECY_LABELS[min(facts.secrecy, 3)]}” vượt quá mức được phép xem"
@@ -295,8 +295,51 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
 
 
+_GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
+
+
+def decide_granter(principal: Principal) -> Decision:
+    """Whether the person holds a role that grants at all (:attr:`Action.RECORD_GRANT`: quản
+    trị, or lãnh đạo on what they see). Decided before the names granted are looked up, so
+    that a refusal says nothing of whether an account exists."""
+    if principal.has(Role.QUAN_TRI) or principal.has(Role.LANH_DAO):
+        return ALLOW
+    return _denied(_GRANTERS_ONLY)
+
+
 def can(principal: Principal, action: Action, facts: RecordFacts | None = None) -> bool:
     return decide(principal, action, facts).allowed
+
+
+MAX_SECRECY = len(_SECRECY_LABELS) - 1
+"""Tuyệt mật: the highest secrecy level a record can carry."""
+
+
+def reads_events_of(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether a person reading the whole audit log (:attr:`Action.AUDIT_READ`) gets a record's
+    events in full: only when they may read its history (:attr:`Action.RECORD_HISTORY`, a
+    kiểm toán viên up to their clearance). Otherwise each such event is *withheld*: its
+    position, time, actor, action and source stay (the chain and who acted when remain
+    checkable, and nothing is left out of counts or pages), its record, version, details and
+    hashes do not (:func:`repository.records.withheld`)."""
+    return decide(principal, Action.RECORD_HISTORY, facts).allowed
+
+
+def reads_events_at(principal: Principal, secrecy: int) -> bool:
+    """:func:`reads_events_of` for a kiểm toán viên, who needs nothing of a record but its
+    secrecy level (:attr:`Action.RECORD_HISTORY` up to their clearance; above it, the record's
+    unit and grants cannot open it either). Lets the whole log be decided from the audit
+    index's secrecy map. Anyone else: :class:`ValueError` (their decision needs the record)."""
+    if not principal.has(Role.KIEM_TOAN):
+        raise ValueError("only a kiểm toán viên's reading rests on secrecy alone")
+    return reads_events_of(principal, RecordFacts(record_id="", kind="", unit="", secrecy=secrecy))
+
+
+def may_withhold_events(principal: Principal) -> bool:
+    """Whether some record's events can be withheld from this person (:func:`reads_events_of`):
+    anyone cleared below the highest secrecy level. Lets the log skip looking up records for
+    those cleared for everything."""
+    return principal.clearance < MAX_SECRECY
 
 
 def decide_grant(
@@ -522,20 +565,106 @@ def manages_accounts_of(
     return ALLOW
 
 
+@dataclass(frozen=True)
+class RightsChange:
+    """A change of a person's roles and clearance, as :func:`manages_rights_of` weighs it."""
+
+    roles_before: frozenset[tuple[str, Role]]
+    roles_after: frozenset[tuple[str, Role]]
+    clearance_before: int
+    clearance_after: int
+
+    @property
+    def lowers_only(self) -> bool:
+        """Nothing is gained: every role after was held before (in the same unit) and the
+        clearance does not rise. Giving up a role or a clearance level is such a change."""
+        return self.roles_after <= self.roles_before and self.clearance_after <= self.clearance_before
+
+    @property
+    def admin_units_given_up(self) -> frozenset[str]:
+        """Units where the person holds :attr:`Role.QUAN_TRI` before the change and not after."""
+        return frozenset(
+            unit for unit, role in self.roles_before - self.roles_after if role is Role.QUAN_TRI
+        )
+
+
 def manages_rights_of(
-    principal: Principal, units_below: UnitsBelow, target_user: str, target_units: Iterable[str]
+    principal: Principal,
+    units_below: UnitsBelow,
+    target_user: str,
+    target_units: Iterable[str],
+    change: RightsChange,
 ) -> Decision:
-    """Whether the person may change the roles or the clearance of ``target_user`` (of
-    ``target_units``): :func:`manages_accounts_of` them, and never their own — a quản trị who
-    gave themselves a content role or a higher clearance would read what they manage without
-    reading (another quản trị of the unit does it, audited)."""
-    if principal.user == target_user:
+    """Whether the person may make ``change`` to the roles or the clearance of ``target_user``
+    (of ``target_units``): :func:`manages_accounts_of` them. On their own account only a change
+    that gives up rights (:attr:`RightsChange.lowers_only`): a quản trị who gave themselves a
+    content role or a higher clearance would read what they manage without reading (another
+    quản trị of the unit does it, audited); giving up a role is theirs to do (see
+    :func:`leaves_an_admin` for the last quản trị)."""
+    if principal.user == target_user and not change.lowers_only:
         return _denied(
-            "Không được tự thay đổi vai trò hoặc mức tiếp cận thông tin mật của chính mình: hãy đề"
-            " nghị một quản trị khác thực hiện.",
+            "Không được tự nâng vai trò hoặc mức tiếp cận thông tin mật của chính mình: hãy đề"
+            " nghị một quản trị khác thực hiện (tự giảm hoặc bỏ vai trò thì được).",
             "SELF_CHANGE",
         )
     return manages_accounts_of(principal, units_below, target_units)
+
+
+def leaves_an_admin(
+    given_up: Iterable[str], others: Iterable[Principal], units_below: UnitsBelow
+) -> Decision:
+    """Whether every unit in ``given_up`` (where a quản trị gives up the role) is still managed
+    by one of ``others`` (the other active accounts) — at it or at a unit above it. Otherwise
+    nobody could manage those accounts any more (``LAST_ADMIN``)."""
+    wanted = frozenset(given_up)
+    if not wanted:
+        return ALLOW
+    reach: set[str] = set()
+    for other in others:
+        reach |= _reach(other, {Role.QUAN_TRI}, units_below)
+    if wanted <= reach:
+        return ALLOW
+    return _denied(
+        "Không được bỏ vai trò quản trị: không còn quản trị nào khác quản lý đơn vị này. Hãy giao"
+        " vai trò quản trị cho người khác trước.",
+        "LAST_ADMIN",
+    )
+
+
+def may_confirm_reset(
+    principal: Principal,
+    units_below: UnitsBelow,
+    target_user: str,
+    target_units: Iterable[str],
+    reset_by: str,
+) -> Decision:
+    """Whether the person may confirm a password reset of ``target_user`` made by ``reset_by``
+    and receive the second half of the one-time password: someone other than both (two-person
+    rule: the quản trị who reset alone never holds the whole password, so they cannot take the
+    account over), who is a quản trị of the person's units or the head (lãnh đạo) of one of them
+    or of a unit above it."""
+    if principal.user in (target_user, reset_by):
+        return _denied(
+            "Việc cấp lại mật khẩu phải do một người khác với người đã cấp lại và với chủ tài khoản"
+            " xác nhận.",
+            "RESET_SAME_PERSON",
+        )
+    targets = frozenset(target_units)
+    if manages_accounts_of(principal, units_below, targets):
+        return ALLOW
+    if targets & _reach(principal, {Role.LANH_DAO}, units_below):
+        return ALLOW
+    return _denied(
+        "Chỉ một quản trị khác hoặc lãnh đạo đơn vị của cán bộ mới được xác nhận việc cấp lại mật khẩu."
+    )
+
+
+def acts_on_accounts(principal: Principal, action: Action) -> Decision:
+    """Whether the person holds a role that may do ``action`` (:attr:`Action.ACCOUNT_MANAGE`
+    or :attr:`Action.ACCOUNT_LOCK`) to *some* account other than their own. Decided before the
+    account named is looked up, so that a refusal says nothing of whether it exists; the units
+    are decided after (:func:`manages_accounts_of`, :func:`may_lock`, :func:`may_confirm_reset`)."""
+    return decide(principal, action)
 
 
 def moves_unit(principal: Principal, units_below: UnitsBelow, unit: str, new_parent: str) -> Decision:

@@ -51,7 +51,7 @@ from kho.errors import (
 from kho.process import process_alive, this_host, writer_gone
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
-from repository.audit import AuditLog, EventDraft
+from repository.audit import AuditEvent, AuditLog, EventDraft
 from repository.audit_index import SqliteRecordIndex
 from repository.keys import KeyRing
 from repository.metadata import (
@@ -71,7 +71,11 @@ from repository.policy import (
     Role,
     decide,
     decide_grant,
+    decide_granter,
     hold_blocks,
+    may_withhold_events,
+    reads_events_at,
+    reads_events_of,
     sees,
 )
 from repository.registers import (
@@ -429,6 +433,57 @@ _RECORD_PERMISSIONS = frozenset(
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
 
+WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
+"""Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
+
+WITHHELD_MESSAGE = "Nội dung sự kiện được ẩn: văn bản vượt quá mức tiếp cận thông tin mật của tài khoản."
+
+
+def withheld(event: AuditEvent, *, keep_record: bool = False) -> AuditEvent:
+    """``event`` as shown to someone who may not read its record's history
+    (:func:`repository.policy.reads_events_of`): its position, time, actor, action and source,
+    marked as withheld; not its record id, version, details, nor its hash and link (a hash of
+    the withheld fields would let a record id, whose random part is 48 bits, be found by trial).
+    ``keep_record``: the event's own record is readable, only a record its details name is not
+    (a document added to a hồ sơ): the record id and version stay."""
+    return replace(
+        event,
+        record_id=event.record_id if keep_record else None,
+        version=event.version if keep_record else None,
+        details={"withheld": True, "code": WITHHELD_CODE, "message": WITHHELD_MESSAGE},
+        prev="",
+        hash="",
+    )
+
+
+def is_withheld(event: AuditEvent) -> bool:
+    """Whether ``event`` is one :func:`withheld` made."""
+    return event.details.get("code") == WITHHELD_CODE and event.details.get("withheld") is True
+
+
+def _unlinked_from_withheld(events: list[AuditEvent]) -> list[AuditEvent]:
+    """``events`` (some :func:`withheld`) without the ``prev`` of any event whose predecessor
+    in the log is not among them whole: that ``prev`` is the predecessor's hash, which would let
+    a guessed record id and details of a withheld event be confirmed by trial. The links between
+    events shown whole stay, so a listing can still be checked by hand."""
+    whole = {event.seq for event in events if event.hash}
+    return [
+        event if not event.prev or event.seq - 1 in whole else replace(event, prev="")
+        for event in events
+    ]
+
+
+def _record_ids_in(value: Any) -> set[str]:
+    """Every string of the form of a record id in an event's details, at any depth."""
+    if isinstance(value, str):
+        return {value} if is_record_id(value) else set()
+    if isinstance(value, Mapping):
+        return set().union(*(_record_ids_in(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_record_ids_in(v) for v in value)) if value else set()
+    return set()
+
+
 def new_record_id() -> str:
     """Time-ordered, unique: 12 hex digits of milliseconds + 12 random."""
     return f"{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
@@ -658,6 +713,10 @@ class Repository:
 
     # -- low level -------------------------------------------------------------------------
     def _seal_version(self, record: Record) -> bytes:
+        """The stored bytes of a version about to be written. Every version is stored through
+        here, so the audit index's secrecy map learns first that the record has a new version
+        (:meth:`AuditLog.expect_version`: it reads the record again until it notes that one)."""
+        self.audit.expect_version(record.record_id, record.version)
         plain = json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True).encode()
         return self.keys.seal(record.record_id, plain, version_key(record.record_id, record.version))
 
@@ -1783,6 +1842,20 @@ class Repository:
                 continue
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
 
+    def authorize_grant(self, record_id: str, *, actor: Actor) -> None:
+        """Refuse (:class:`PermissionDenied`, audited; :class:`NotFound`) unless ``actor`` may
+        grant on the record or hồ sơ at all. Callers decide this *before* they look up the
+        names to grant, so that any other person learns nothing of which accounts exist;
+        :meth:`grant` then decides the grant with the names (``SELF_GRANT``, holds)."""
+        self.authorize(actor, Action.RECORD_GRANT, self._load(record_id))
+
+    def authorize_granter(self, actor: Actor) -> None:
+        """Refuse (:class:`PermissionDenied`, audited) unless ``actor`` holds a role that grants
+        (:func:`~repository.policy.decide_granter`): for acts that grant many records at
+        once (a handover), before the names in them are looked up."""
+        if not actor.system:
+            self._enforce(actor, Action.RECORD_GRANT, None, decide_granter(actor.as_principal))
+
     def grants_of(self, record_id: str, *, actor: Actor) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         """Who a record or hồ sơ is granted to, for someone who may grant on it (a quản trị
         grants without reading the record): its kind, the accounts and the units."""
@@ -1860,6 +1933,11 @@ class Repository:
             )
         )
         if not actor.system:
+            # One record's history too: its events' details may name another record (a hồ sơ's
+            # documents). The record itself was just authorized.
+            seen = {record.record_id: True} if record is not None else {}
+            events = self._withhold_unreadable(actor.as_principal, events, seen)
+        if not actor.system:
             filters = {
                 "record_id": record_id,
                 "user": user,
@@ -1874,6 +1952,90 @@ class Repository:
                 details={"filters": {k: v for k, v in filters.items() if v}, "count": len(events)},
             )
         return events
+
+    def _withhold_unreadable(
+        self, principal: Principal, events: list[AuditEvent], readable: dict[str, bool] | None = None
+    ) -> list[AuditEvent]:
+        """``events`` as ``principal`` may have them: the events of a record whose history they
+        may not read (:func:`reads_events_of`) are :func:`withheld`, in place, so that counts,
+        pages and order stay those of the log; ``readable``: records already decided."""
+        if not may_withhold_events(principal):
+            return events
+        readable = dict(readable or {})
+        in_details = [_record_ids_in(event.details) for event in events]
+        if principal.has(Role.KIEM_TOAN):
+            # Their decision rests on a record's secrecy alone: the audit index's map settles
+            # the records it knows; the rest are read once here, and noted for the next query.
+            named = {e.record_id for e in events if e.record_id}.union(*in_details)
+            unknown = named - readable.keys()
+            at_level: dict[int, bool] = {}
+            for record_id, secrecy in self.audit.known_secrecy(unknown).items():
+                if secrecy not in at_level:
+                    at_level[secrecy] = reads_events_at(principal, secrecy)
+                readable[record_id] = at_level[secrecy]
+            noted: list[tuple[str, int, int]] = []
+            for record_id in sorted(unknown - readable.keys()):
+                readable[record_id] = self._events_readable(principal, record_id, noted)
+            self.audit.note_secrecy(noted)
+
+        def reads(record_id: str) -> bool:
+            if record_id not in readable:
+                readable[record_id] = self._events_readable(principal, record_id)
+            return readable[record_id]
+
+        out = []
+        for event, others in zip(events, in_details, strict=True):
+            if event.record_id is not None and not reads(event.record_id):
+                out.append(withheld(event))
+            elif not all(reads(other) for other in others):
+                # The event's own record is readable, another one its details name is not.
+                out.append(withheld(event, keep_record=True))
+            else:
+                out.append(event)
+        return _unlinked_from_withheld(out)
+
+    def authorize_audit_export(self, actor: Actor) -> None:
+        """The whole log as stored (``kho audit export``, for checking it offline) holds every
+        event whole, so it goes only to someone who may check the chain
+        (:attr:`Action.AUDIT_VERIFY`) and from whom no event would be withheld
+        (:func:`reads_events_of`): ``AUDIT_EXPORT_WITHHELD`` (403, audited) otherwise. Such a
+        person checks the chain with ``kho audit verify`` instead."""
+        self.authorize(actor, Action.AUDIT_VERIFY)
+        if actor.system or not may_withhold_events(actor.as_principal):
+            return
+        shown = self._withhold_unreadable(actor.as_principal, list(self.audit.events()))
+        if any(is_withheld(event) for event in shown):
+            self._enforce(
+                actor,
+                Action.AUDIT_VERIFY,
+                None,
+                Decision(
+                    False,
+                    "AUDIT_EXPORT_WITHHELD",
+                    "Không xuất được toàn bộ nhật ký: nhật ký có sự kiện của văn bản vượt quá mức"
+                    " tiếp cận thông tin mật của tài khoản. Hãy kiểm tra chuỗi bằng “kho audit"
+                    " verify”, hoặc đề nghị kiểm toán viên có mức tiếp cận phù hợp xuất.",
+                ),
+            )
+
+    def _events_readable(
+        self, principal: Principal, record_id: str, noted: list[tuple[str, int, int]] | None = None
+    ) -> bool:
+        """Whether ``principal`` reads in full the events of ``record_id``: yes for an id that
+        names no record (an act that never completed); a record that cannot be read here is
+        withheld (fails closed). For a kiểm toán viên its secrecy alone decides, so the hồ sơ
+        holding it are not loaded; for anyone else (reading one record's history) its grants
+        through hồ sơ count too. ``noted``: gets the record's ``(id, version, secrecy)``."""
+        try:
+            record = self._load(record_id)
+        except NotFound:
+            return True
+        except KhoError:
+            return False
+        if noted is not None:
+            noted.append((record.record_id, record.version, record.secrecy))
+        holders = () if principal.has(Role.KIEM_TOAN) else None
+        return reads_events_of(principal, self.facts(record, holders=holders))
 
     def audit_verify(
         self,

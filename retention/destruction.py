@@ -369,6 +369,11 @@ class Destructions:
         return out
 
     def _check_all(self, case: dict[str, Any]) -> None:
+        """Every item may still be destroyed: each hồ sơ eligible and not held, and each document
+        of the decided danh mục not held and still in a hồ sơ of the case. A document taken out
+        after the decision (reopen, remove, close) and held by no other hồ sơ is no longer what
+        was decided: ``DESTRUCTION_DOCUMENT_REMOVED``, nothing destroyed (put it back, or
+        propose its destruction anew). One held by another hồ sơ is kept (:meth:`_targets`)."""
         today = self._today()
         for item in case["items"]:
             record = self.repo._load(item["record_id"])
@@ -378,6 +383,15 @@ class Destructions:
             self.repo.refuse_if_held(record, "destroy")
             for document_id in item["documents"]:
                 self.repo.refuse_if_held(self.repo._load(document_id), "destroy")
+                if not self.repo.files_of(document_id):
+                    raise WorkflowError(
+                        f"Văn bản “{document_id}” đã được rút khỏi hồ sơ “{item['record_id']}” sau"
+                        " quyết định hủy và không còn thuộc hồ sơ nào: không hủy. Hãy đưa văn bản"
+                        " trở lại hồ sơ, hoặc lập đề nghị hủy mới.",
+                        code="DESTRUCTION_DOCUMENT_REMOVED",
+                        record_id=document_id,
+                        file_id=item["record_id"],
+                    )
 
     def execute(self, case_id: str, password: str, *, actor: Actor) -> dict[str, Any]:
         """Carry out a decided case (or resume one interrupted): re-authentication, every item

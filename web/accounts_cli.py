@@ -98,7 +98,12 @@ def password(ctx: Context, password_stdin: bool) -> None:
     """Đổi mật khẩu của tài khoản đang đăng nhập."""
     old = _read_secret("Mật khẩu hiện tại", password_stdin)
     new = _read_secret("Mật khẩu mới", password_stdin, confirm=not password_stdin)
-    ctx.kho.accounts.change_password(ctx.actor.user, old, new, "cli")
+    from repository.accounts import token_digest
+    from web.session import saved_token
+
+    # The token this command runs with stays valid; every other one of the account ends.
+    keep = token_digest(saved_token(ctx.settings))
+    ctx.kho.accounts.change_password(ctx.actor.user, old, new, "cli", keep=keep)
     click.echo("Đã đổi mật khẩu.")
 
 
@@ -200,6 +205,34 @@ def account_unlock(ctx: Context, username: str) -> None:
     accounts = ctx.kho.accounts
     accounts.unlock(username, accounts.get(ctx.actor.user), "cli")
     click.echo(f"Đã mở khóa tài khoản {username}.")
+
+
+@account.command("reset-password")
+@click.argument("username")
+@pass_ctx
+@handles_errors
+def account_reset_password(ctx: Context, username: str) -> None:
+    """Cấp lại mật khẩu (quản trị): nhận nửa đầu mật khẩu dùng một lần; người thứ hai xác nhận."""
+    accounts = ctx.kho.accounts
+    account, first = accounts.reset_password(username, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Đã cấp lại mật khẩu cho {account.username}. Nửa đầu mật khẩu dùng một lần: {first}")
+    click.echo(
+        "Một quản trị khác hoặc lãnh đạo đơn vị phải xác nhận (kho account confirm-reset) và nhận"
+        " nửa sau; người dùng nhập nửa đầu rồi nửa sau liền nhau, trong 24 giờ sau khi xác nhận."
+    )
+
+
+@account.command("confirm-reset")
+@click.argument("username")
+@pass_ctx
+@handles_errors
+def account_confirm_reset(ctx: Context, username: str) -> None:
+    """Xác nhận việc cấp lại mật khẩu (người thứ hai): nhận nửa sau mật khẩu dùng một lần."""
+    accounts = ctx.kho.accounts
+    account, second = accounts.confirm_reset(username, accounts.get(ctx.actor.user), "cli")
+    click.echo(
+        f"Đã xác nhận cấp lại mật khẩu cho {account.username}. Nửa sau mật khẩu dùng một lần: {second}"
+    )
 
 
 @account.command("roles")

@@ -257,14 +257,21 @@ def create_app(
 
     @app.post("/api/password")
     def change_password() -> Response:
-        """Change a password with the old one (also the way through a first-login change)."""
+        """Change a password with the old one (also the way through a first-login change).
+        Every other token of the account ends; the bearer token sent with the request, if
+        any, stays valid (the caller stays logged in)."""
+        from repository.accounts import token_digest
+
         data = _body()
         username = (_text(data, "username", required=True) or "").strip().lower()
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        current = secret.strip() if scheme.lower() == "bearer" else ""
         accounts.change_password(
             username,
             _text(data, "old_password", required=True) or "",
             _text(data, "new_password", required=True) or "",
             request.remote_addr,
+            keep=token_digest(current) if current else None,
         )
         return _reply({"ok": True})
 

@@ -654,11 +654,10 @@ def audit_checkpoint(ctx: Context, outs: tuple[Path, ...], as_json: bool) -> Non
 def audit_export(ctx: Context, directory: Path) -> None:
     """Xuất nhật ký, các điểm mốc, khóa công khai và công cụ kiểm tra ngoại tuyến."""
     from repository.anchor import export
-    from repository.policy import Action
 
     actor = ctx.actor
     repo = ctx.repo
-    repo.authorize(actor, Action.AUDIT_VERIFY)
+    repo.authorize_audit_export(actor)
     events, checkpoints = export(repo.audit, repo.anchor, directory)
     if not actor.system:
         repo.audit.append(

@@ -111,7 +111,10 @@ class Kho:
         ``GRANT_UNIT_UNKNOWN``), named as it is stored. A name that matches nobody would be a
         grant that does nothing today, and one an account created later under that name would
         inherit. Revoking takes any name (a grant left to a removed account can go), as typed
-        and as an account would spell it."""
+        and as an account would spell it. Whether the actor may grant on the record is decided
+        before any name is looked up: a person who may not grant gets the same refusal whether
+        the names exist or not (no account enumeration)."""
+        self.repo.authorize_grant(record_id, actor=actor)  # the right first, then the names
         wanted_users, wanted_units = tuple(users), tuple(units)
         if revoke:
             wanted_users = tuple(dict.fromkeys((*wanted_users, *map(_account_name, wanted_users))))
@@ -123,6 +126,7 @@ class Kho:
         """Hand over the hồ sơ of a person leaving (:meth:`RetentionService.handover`): the
         successor is granted each of them, so they name an existing account, as for
         :meth:`grant` (``GRANT_USER_UNKNOWN``)."""
+        self.repo.authorize_granter(actor)  # the right first, then the names
         (successor,) = self._existing_grantees((to_user,), ())
         return self.retention.handover(from_user, successor, actor=actor)
 

@@ -19,6 +19,7 @@ from kho.errors import (
     LoginFailed,
     PasswordChangeRequired,
     PasswordExpired,
+    PasswordResetExpired,
     PermissionDenied,
     TokenInvalid,
     ValidationFailed,
@@ -33,6 +34,7 @@ from repository.accounts import (
     Status,
     Unit,
     account_key,
+    token_digest,
 )
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
@@ -240,15 +242,68 @@ def test_password_expires_after_three_months(world: World) -> None:
     assert world.svc.authenticate(an.username, SECOND).password_changed_at == world.clock.now
 
 
+def _reset(world: World, username: str) -> str:
+    """An admin reset confirmed by the head of the unit: the one-time password, both halves."""
+    _, first = world.svc.reset_password(username, world.admin)
+    head = world.person("Lê Văn Trưởng", VP, Role.LANH_DAO)
+    _, second = world.svc.confirm_reset(username, head)
+    world.secrets += [first, second]
+    return first + second
+
+
 def test_an_admin_reset_requires_a_change_at_next_login(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
-    _, temporary = world.svc.reset_password(an.username, world.admin)
-    world.secrets.append(temporary)
+    temporary = _reset(world, an.username)
     with pytest.raises(PasswordChangeRequired):
         world.svc.authenticate(an.username, temporary)
     with pytest.raises(LoginFailed):
         world.svc.authenticate(an.username, GOOD)
 
+
+
+def test_the_admin_who_resets_a_password_cannot_take_the_account_over(world: World) -> None:
+    """Two-person rule: the quản trị who resets gets only the first half of the one-time
+    password; someone else (the head of the unit or another quản trị, never the one who reset
+    nor the person) confirms and gets the second. The old password ends at the reset. Only both
+    halves log in, within 24 hours of the confirmation, and the person must then set their own."""
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    admin = world.admin
+    _, first = world.svc.reset_password(an.username, admin)
+    world.secrets.append(first)
+    # The quản trị alone: their half logs nobody in and changes nothing; they cannot confirm.
+    for attempt in (first, GOOD):
+        with pytest.raises(LoginFailed):
+            world.svc.change_password(an.username, attempt, SECOND)
+    for confirmer in (admin, world.svc.get(an.username)):
+        with pytest.raises(PermissionDenied) as same:
+            world.svc.confirm_reset(an.username, confirmer)
+        assert same.value.code == "RESET_SAME_PERSON"
+    stranger = world.person("Phạm Thị Lạ", ROOT, Role.CHUYEN_VIEN)
+    with pytest.raises(PermissionDenied):
+        world.svc.confirm_reset(an.username, stranger)
+    head = world.person("Lê Văn Trưởng", VP, Role.LANH_DAO)
+    _, second = world.svc.confirm_reset(an.username, head)
+    world.secrets.append(second)
+    with pytest.raises(Conflict) as again:
+        world.svc.confirm_reset(an.username, head)
+    assert again.value.code == "PASSWORD_RESET_NOT_PENDING"
+    for half in (first, second):
+        with pytest.raises(LoginFailed):
+            world.svc.authenticate(an.username, half)
+    with pytest.raises(PasswordChangeRequired):
+        world.svc.authenticate(an.username, first + second)
+    # Valid for a short time only.
+    world.clock.advance(hours=25)
+    with pytest.raises(PasswordResetExpired) as expired:
+        world.svc.authenticate(an.username, first + second)
+    assert expired.value.code == "PASSWORD_RESET_EXPIRED"
+    # A new reset, confirmed, and the person's own change: the account is theirs again.
+    temporary = _reset(world, an.username)
+    world.svc.change_password(an.username, temporary, SECOND)
+    assert world.svc.authenticate(an.username, SECOND).reset is None
+    events = [e.action for e in world.audit.events() if e.details.get("username") == an.username]
+    assert "account:password-confirm" in events
+    assert_no_secret_in_audit(world)
 
 
 def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
@@ -257,8 +312,8 @@ def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
     stolen = world.svc.issue_token(an.username, "web-session", an)
     personal = world.svc.issue_token(an.username, "CLI máy trạm", an)
-    _, temporary = world.svc.reset_password(an.username, world.admin)
-    world.secrets += [stolen, personal, temporary]
+    world.secrets += [stolen, personal]
+    temporary = _reset(world, an.username)
     world.svc.change_password(an.username, temporary, SECOND)
     for secret in (stolen, personal):
         with pytest.raises(TokenInvalid):
@@ -270,6 +325,29 @@ def test_an_admin_reset_ends_every_token_issued_before_it(world: World) -> None:
     after = world.svc.issue_token(an.username, "mới", world.svc.get(an.username))
     world.secrets.append(after)
     assert world.svc.resolve_token(after).username == an.username
+    assert_no_secret_in_audit(world)
+
+
+def test_a_password_change_ends_every_other_session_and_token(world: World) -> None:
+    """A person changes their password when they fear it is known: a session or token stolen
+    with the old one ends with the change. The session the change is made through stays, and
+    the count is audited."""
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    current = world.svc.issue_token(an.username, "web-session", an)
+    stolen = world.svc.issue_token(an.username, "web-session", an)
+    personal = world.svc.issue_token(an.username, "CLI máy trạm", an)
+    world.secrets += [current, stolen, personal]
+    world.svc.change_password(an.username, GOOD, SECOND, "10.0.0.1", keep=token_digest(current))
+    for secret in (stolen, personal):
+        with pytest.raises(TokenInvalid):
+            world.svc.resolve_token(secret)
+    assert world.svc.resolve_token(current).username == an.username
+    changed = [e for e in world.audit.events() if e.action == "account:password" and e.actor == an.username]
+    assert changed[-1].details["tokens_revoked"] == 2
+    # Without a token to keep (a change from the login form), every token ends.
+    world.svc.change_password(an.username, SECOND, GOOD)
+    with pytest.raises(TokenInvalid):
+        world.svc.resolve_token(current)
     assert_no_secret_in_audit(world)
 
 
@@ -291,6 +369,57 @@ def test_nobody_changes_their_own_roles_or_clearance(world: World) -> None:
     # Another quản trị of the unit may.
     other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
     assert world.svc.set_clearance(me.username, 1, other).clearance == 1
+
+
+def test_a_quan_tri_gives_up_their_own_rights_but_not_the_last_admin_role(world: World) -> None:
+    """Lowering one's own roles or clearance is a legitimate act (giving up a role): allowed and
+    audited. Raising them, or moving a role to another unit, stays refused (SELF_CHANGE). The
+    last quản trị of a unit cannot give the role up (LAST_ADMIN): nobody could manage it."""
+    me = world.admin
+    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    world.svc.set_roles(me.username, [Membership(ROOT, Role.QUAN_TRI), Membership(ROOT, Role.LUU_TRU)], other)
+    world.svc.set_clearance(me.username, 2, other)
+    me = world.svc.get(me.username)
+    assert world.svc.set_clearance(me.username, 1, me).clearance == 1
+    with pytest.raises(PermissionDenied) as raised:
+        world.svc.set_clearance(me.username, 2, me)
+    assert raised.value.code == "SELF_CHANGE"
+    with pytest.raises(PermissionDenied) as moved:
+        world.svc.set_roles(me.username, [Membership(VP, Role.QUAN_TRI)], me)
+    assert moved.value.code == "SELF_CHANGE"
+    lowered = world.svc.set_roles(me.username, [Membership(ROOT, Role.QUAN_TRI)], me)
+    assert {(m.unit, m.role) for m in lowered.memberships} == {(ROOT, Role.QUAN_TRI)}
+    given_up = [e for e in world.audit.events() if e.action == "account:roles"][-1]
+    assert given_up.actor == me.username and given_up.details["username"] == me.username
+    # Giving up the quản trị role: fine while another quản trị manages the unit ...
+    assert world.svc.set_roles(me.username, [], me).memberships == ()
+    # ... refused to the last one.
+    with pytest.raises(PermissionDenied) as last:
+        world.svc.set_roles(other.username, [], other)
+    assert last.value.code == "LAST_ADMIN"
+    assert {m.role for m in world.svc.get(other.username).memberships} == {Role.QUAN_TRI}
+    # Nor lock or delete their own account.
+    acts = (
+        lambda: world.svc.lock(other.username, "admin", other),
+        lambda: world.svc.delete(other.username, other),
+    )
+    for act in acts:
+        with pytest.raises(PermissionDenied) as alone:
+            act()
+        assert alone.value.code == "LAST_ADMIN"
+    assert world.svc.get(other.username).active
+
+
+def test_the_head_of_the_unit_locks_the_account_of_a_last_quan_tri_who_left(world: World) -> None:
+    """LAST_ADMIN keeps the last quản trị from locking their own account; it must not keep the
+    head of the unit from locking it when that quản trị has left (or acts against the agency):
+    a departed person's account with every account right would stay open."""
+    head = world.person("Lê Văn Trưởng", ROOT, Role.LANH_DAO)
+    assert [a.username for a in world.svc.accounts() if Role.QUAN_TRI in {m.role for m in a.memberships}] == [
+        world.admin.username
+    ]
+    locked = world.svc.lock(world.admin.username, "left", head)
+    assert not locked.active and locked.lock_reason is not None
 
 
 # --- failed logins and locks -----------------------------------------------------------------
@@ -750,7 +879,12 @@ def test_a_token_does_not_get_round_the_first_login_change(world: World) -> None
     with pytest.raises(PasswordChangeRequired):
         world.svc.resolve_token(secret)
     world.svc.change_password(account.username, initial, GOOD)
-    assert world.svc.resolve_token(secret).username == account.username
+    # The change ends every token issued before it (t2); one issued after it works.
+    with pytest.raises(TokenInvalid):
+        world.svc.resolve_token(secret)
+    after = world.svc.issue_token(account.username, "api", world.svc.get(account.username))
+    world.secrets.append(after)
+    assert world.svc.resolve_token(after).username == account.username
 
 
 def test_the_installation_hasher_is_made_at_the_first_password_with_its_cost(tmp_path: Path) -> None:

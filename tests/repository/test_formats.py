@@ -159,6 +159,28 @@ def test_an_account_object_with_an_unknown_legacy_stamp_is_refused(kind: str) ->
     assert info.value.code == "FORMAT_UNSUPPORTED"
 
 
+def test_an_account_with_a_pending_reset_is_refused_by_a_kho_that_reads_accounts_of_format_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pending reset keeps only the second half's hash as the password hash. A Kho that
+    knows accounts of format 1 (no ``reset``) must refuse such a version (FORMAT_UNSUPPORTED),
+    not read it and let the second half alone log in."""
+    data = json.loads((FIXTURES / "v2" / "account" / "accounts_annv.vpub_v000004.json").read_text())
+    account = Account.from_dict(data)
+    assert account.reset is not None and account.reset.confirmed_by == "hoalt.ubnd"
+    stored = account.to_dict()
+    assert stored == data
+    older = formats.Kind("account", "phiên bản tài khoản", (formats.legacy_stamp("format", 1, "x"),))
+    monkeypatch.setitem(formats.KINDS, "account", older)  # the reader of the previous release
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(stored)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+    # What that reader wrote (format 1) is still read, with no reset.
+    monkeypatch.undo()
+    v1 = json.loads((FIXTURES / "v1" / "account" / "accounts_annv.vpub_v000001.json").read_text())
+    assert v1[formats.FORMAT_KEY] == 1 and Account.from_dict(v1).reset is None
+
+
 def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
     data = json.loads((FIXTURES / "v0" / "record" / "legacy-grants-in-extra.json").read_text())
     record = Record.from_dict(data)

@@ -17,6 +17,8 @@ from repository.policy import (
     index_visibility,
     manages_accounts_of,
     may_lock,
+    may_withhold_events,
+    reads_events_of,
     search_scope,
     sees,
 )
@@ -131,6 +133,15 @@ def test_secrecy_needs_clearance_even_with_a_grant() -> None:
     assert not decide(clerk, Action.RECORD_VIEW, granted).allowed
     assert decide(person(Role.VAN_THU, clearance=2), Action.RECORD_VIEW, SECRET).allowed
     assert not decide(person(Role.KIEM_TOAN, clearance=1), Action.RECORD_HISTORY, SECRET).allowed
+
+
+def test_the_whole_log_withholds_from_an_auditor_the_events_of_records_above_their_clearance() -> None:
+    low, cleared, top = (person(Role.KIEM_TOAN, clearance=c) for c in (0, 2, 3))
+    assert reads_events_of(low, DOC) and reads_events_of(low, OTHER_UNIT)
+    assert not reads_events_of(low, SECRET)
+    assert reads_events_of(cleared, SECRET)
+    assert may_withhold_events(low) and may_withhold_events(cleared)
+    assert not may_withhold_events(top)
 
 
 def test_grants_by_name_and_by_unit_give_sight_not_roles() -> None:

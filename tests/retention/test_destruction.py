@@ -3,6 +3,8 @@ execution by crypto-shredding; refusals carry codes and leave nothing half-done.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from kho_people import PASSWORD, People
 from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
@@ -149,6 +151,33 @@ def test_a_closed_files_retention_is_not_edited_to_make_it_expire(kho: Kho, peop
     with pytest.raises(KhoError) as proposed:
         d.propose([young.record_id], "Đề nghị", actor=people.actor("luu_tru"))
     assert proposed.value.code == "RETENTION_NOT_EXPIRED"
+
+
+def test_a_document_taken_out_of_the_file_after_the_decision_is_not_destroyed(
+    kho: Kho, people: People
+) -> None:
+    """The decided danh mục lists the hồ sơ with its documents. A document taken out of the hồ
+    sơ after the decision (reopen, remove, close again) and held by no other hồ sơ is no longer
+    what was decided: execution is refused with a code and nothing is destroyed."""
+    file, docs = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    case = d.decide(case["case_id"], "QĐ 10", approve=True, actor=people.actor("lanh_dao"))
+    officer = people.actor("chuyen_vien")
+    reopened = kho.retention.reopen_file(
+        file.record_id, reason="Rút văn bản còn giá trị", expected_version=file.version, actor=officer
+    )
+    removed = kho.repo.remove_from_file(
+        file.record_id, docs[1], expected_version=reopened.version, actor=officer
+    )
+    kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=removed.version, actor=officer
+    )
+    with pytest.raises(KhoError) as refused:
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    assert refused.value.code == "DESTRUCTION_DOCUMENT_REMOVED" and refused.value.http_status == 409
+    assert docs[1] in refused.value.message
+    assert all(kho.repo.keys.exists(r) for r in [*docs, file.record_id])  # nothing destroyed
+    assert kho.repo._load(docs[1]).state != "destroyed"
 
 
 def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(

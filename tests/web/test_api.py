@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import PASSWORD, People
+from kho_people import AGENCY, PASSWORD, People
 from kho_testing import incoming
 
 from web.context import Kho
@@ -99,6 +99,21 @@ def test_login_password_change_and_logout(client: FlaskClient, people: People) -
     assert client.post("/api/logout", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     after = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert after.status_code == 401
+
+
+def test_a_password_change_ends_the_other_sessions_of_the_account(
+    client: FlaskClient, people: People
+) -> None:
+    """A session stolen with the old password ends when the person changes it; the session the
+    change is sent with stays logged in."""
+    name = people.usernames["chuyen_vien"]
+    stolen = client.post("/api/login", json={"username": name, "password": PASSWORD}).json["token"]
+    mine = client.post("/api/login", json={"username": name, "password": PASSWORD}).json["token"]
+    body = {"username": name, "old_password": PASSWORD, "new_password": "Đổi#Mới-2026-xyz"}
+    changed = client.post("/api/password", json=body, headers={"Authorization": f"Bearer {mine}"})
+    assert changed.status_code == 200, changed.json
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {stolen}"}).status_code == 401
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {mine}"}).status_code == 200
 
 
 def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
@@ -392,6 +407,59 @@ def test_a_grant_names_existing_accounts_and_units(
 
 
 
+def test_a_person_who_may_not_grant_learns_nothing_of_which_accounts_exist(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The right to grant is decided before the names are looked up: a chuyên viên gets the
+    same 403 for an account that exists and for one that does not (by grant and by handover),
+    and the same 404 for a record that does not exist."""
+    rid = register(client, people, signed["valid"])["record_id"]
+    cv = people.headers("chuyen_vien")
+    answers = []
+    for name in (people.usernames["chuyen_vien_b"], "annv2.ubnd"):
+        given = client.post(f"/api/records/{rid}/grants", json={"users": [name]}, headers=cv)
+        nowhere = client.post(f"/api/records/{SOME_ID}/grants", json={"users": [name]}, headers=cv)
+        handed = client.post(
+            "/api/retention/handover", json={"from": people.usernames["chuyen_vien"], "to": name}, headers=cv
+        )
+        answers.append(
+            (given.status_code, given.json.get("error", {}).get("code"), nowhere.status_code,
+             handed.status_code, handed.json.get("error", {}).get("code"))
+        )
+    assert answers[0] == answers[1], answers
+    assert answers[0][0] == 403 and answers[0][2] == 404 and answers[0][3] == 403
+    # Someone who may grant still learns that a name is unknown (to correct it).
+    head = people.headers("lanh_dao")
+    ghost = client.post(f"/api/records/{rid}/grants", json={"users": ["annv2.ubnd"]}, headers=head)
+    assert ghost.status_code == 422 and ghost.json["error"]["code"] == "GRANT_USER_UNKNOWN"
+
+
+def test_the_account_routes_tell_nobody_without_the_role_which_accounts_exist(
+    client: FlaskClient, people: People
+) -> None:
+    """Lock, unlock, roles and tokens of someone else: a chuyên viên gets the same refusal,
+    word for word, for an account that exists and for one that does not."""
+    cv = people.headers("chuyen_vien")
+    answers = []
+    for name in (people.usernames["chuyen_vien_b"], "khong.co.ai"):
+        calls = (
+            client.post(f"/api/accounts/{name}/lock", json={"reason": "left"}, headers=cv),
+            client.post(f"/api/accounts/{name}/unlock", json={}, headers=cv),
+            client.post(f"/api/accounts/{name}/roles", json={"memberships": []}, headers=cv),
+            client.post(f"/api/accounts/{name}/tokens", json={}, headers=cv),
+            client.get(f"/api/accounts/{name}/tokens", headers=cv),
+            client.delete(f"/api/accounts/{name}/tokens/{'0' * 64}", headers=cv),
+        )
+        # The details echo the name typed (``target``), nothing else about it.
+        answers.append([
+            (r.status_code, r.json["error"]["code"], r.json["error"]["message"],
+             {k: v for k, v in r.json["error"].get("details", {}).items() if k != "target"})
+            for r in calls
+        ])
+    assert answers[0] == answers[1], answers
+    assert {answer[0] for answer in answers[0]} == {403}
+
+
 def test_a_revoke_names_the_account_as_a_grant_does(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
@@ -500,6 +568,70 @@ def test_a_records_audit_history_follows_the_auditors_clearance(
     # An id that names no record: the auditor still reads what the log holds of it.
     ghost = client.get("/api/audit?record=" + "0" * 24, headers={"Authorization": f"Bearer {low_token}"})
     assert ghost.status_code == 200 and ghost.json["total"] == 0
+
+
+def _auditor_cleared_for(people: People, name: str, clearance: int) -> dict[str, str]:
+    accounts = people.kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    account, first = accounts.create_account(name, AGENCY, ["kiem_toan"], clearance, None, admin)
+    accounts.change_password(account.username, first, PASSWORD)
+    token = accounts.issue_token(account.username, "test", accounts.get(account.username))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_whole_log_withholds_the_events_of_records_above_the_auditors_clearance(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """An auditor cleared for Thường reads the whole log (by person, by action) with the events
+    of a Mật record in place, at the same position and in the same count as a cleared auditor,
+    but marked as withheld: no record id, version, details or hash. The exports do the same."""
+    secret = register(client, people, signed["valid"], secrecy=2, subject="Kế hoạch Xuyên Sơn mật")
+    rid = secret["record_id"]
+    client.get(f"/api/records/{rid}", headers=people.headers("van_thu"))
+    low = _auditor_cleared_for(people, "Đinh Văn Soát", 0)
+    query = f"/api/audit?user={people.usernames['van_thu']}&page_size=200"
+    full = client.get(query, headers=people.headers("kiem_toan")).json
+    seen = client.get(query, headers=low).json
+    assert seen["total"] == full["total"]
+    assert [e["seq"] for e in seen["items"]] == [e["seq"] for e in full["items"]]
+    secret_seqs = {e["seq"] for e in full["items"] if e["record_id"] == rid}
+    assert secret_seqs
+    for event in seen["items"]:
+        assert rid not in json.dumps(event), event
+        if event["seq"] in secret_seqs:
+            assert event["details"]["withheld"] is True
+            assert event["details"]["code"] == "AUDIT_EVENT_WITHHELD"
+            assert event["hash"] == "" and event["version"] is None
+            assert event["actor"] == people.usernames["van_thu"] and event["at"]
+    # The cleared auditor sees them whole.
+    assert all(e["details"].get("withheld") is None for e in full["items"])
+    # An event of a readable hồ sơ whose details name the Mật document: the details are withheld.
+    repo, clerk = people.kho.repo, people.actor("van_thu")
+    file = repo.create_file(
+        {"file_notation": "01.MAT", "title": "Hồ sơ thường", "maintenance": "05 năm",
+         "creator": "Văn thư", "start_date": "2026-01-05"},
+        clerk,
+    )
+    repo.add_to_file(file.record_id, rid, expected_version=file.version, actor=clerk)
+    added = client.get("/api/audit?action=file:add-document", headers=low).json["items"]
+    mine = [e for e in added if e["record_id"] == file.record_id]
+    assert mine and all(e["details"]["withheld"] is True for e in mine)
+    assert rid not in json.dumps(added)
+    whole = client.get("/api/audit?action=file:add-document", headers=people.headers("kiem_toan")).json
+    assert rid in json.dumps(whole["items"])
+    # The hồ sơ's own history, which the low auditor may read, withholds those details as well.
+    history = client.get(f"/api/audit?record={file.record_id}", headers=low)
+    assert history.status_code == 200 and history.json["total"] >= 2
+    assert rid not in json.dumps(history.json)
+    assert any(e["details"].get("withheld") for e in history.json["items"])
+    # The exports withhold the same events, marked.
+    exported = client.get(
+        f"/api/audit/export?format=csv&user={people.usernames['van_thu']}", headers=low
+    )
+    assert exported.status_code == 200, exported.data
+    csv_text = exported.data.decode("utf-8-sig")
+    assert rid not in csv_text and "(đã ẩn: vượt mức tiếp cận)" in csv_text
+    assert "Xuyên Sơn" not in csv_text
 
 
 def test_lists_come_in_bounded_pages(client: FlaskClient, people: People) -> None:

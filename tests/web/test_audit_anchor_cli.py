@@ -44,3 +44,30 @@ def test_checkpoint_verify_and_export(
     exported = runner.invoke(main, ["audit", "export", str(out)])
     assert exported.exit_code == 0, exported.output
     assert verify_offline([str(out), "--public-key", str(key) + ".pub", "--checkpoint", str(kept)]) == 0
+
+
+def test_the_raw_export_is_refused_to_an_auditor_below_a_records_clearance(
+    people: People, tmp_path: Path
+) -> None:
+    """``kho audit export`` writes every event whole (for the offline check): an auditor from
+    whom the events of a Mật record are withheld in the listing gets AUDIT_EXPORT_WITHHELD and
+    no file, and checks the chain with ``kho audit verify`` instead."""
+    from kho_testing import incoming, pdf_bytes
+
+    kho = people.kho
+    secret = kho.repo.create_document(
+        "den", incoming(secrecy=2), pdf_bytes("mat"), "mat.pdf", people.actor("van_thu")
+    )
+    assert kho.repo._load(secret.record_id).secrecy == 2
+    accounts = kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    low, first = accounts.create_account("Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
+    accounts.change_password(low.username, first, PASSWORD)
+    runner = CliRunner()
+    login = runner.invoke(main, ["login", low.username, "--password-stdin"], input=PASSWORD + "\n")
+    assert login.exit_code == 0, login.output
+    out = tmp_path / "export"
+    refused = runner.invoke(main, ["audit", "export", str(out)])
+    assert refused.exit_code != 0 and "AUDIT_EXPORT_WITHHELD" in refused.output, refused.output
+    assert not (out / "events.jsonl").exists()
+    assert runner.invoke(main, ["audit", "verify", "--json"]).exit_code == 0

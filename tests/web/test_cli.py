@@ -325,3 +325,32 @@ def test_an_ingested_document_is_confirmed_and_registered_from_the_cli(
     )
     assert forced.exit_code == 0, forced.output
     assert json.loads(forced.output)["registration"]["number"] == 2
+
+
+def test_a_password_reset_from_the_cli_needs_a_second_person(
+    env: dict[str, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kho account reset-password`` gives the quản trị half of the one-time password; ``kho
+    account confirm-reset`` by someone else (here the head of the unit) the other half. The
+    quản trị cannot confirm their own reset; the person logs in with both halves and sets a new
+    password."""
+    runner = CliRunner()
+    name = people.usernames["chuyen_vien"]
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+    reset = runner.invoke(main, ["account", "reset-password", name])
+    assert reset.exit_code == 0, reset.output
+    first = next(line for line in reset.output.splitlines() if "Nửa đầu" in line).split()[-1]
+    own = runner.invoke(main, ["account", "confirm-reset", name])
+    assert own.exit_code != 0 and "RESET_SAME_PERSON" in own.output, own.output
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["lanh_dao"])
+    confirmed = runner.invoke(main, ["account", "confirm-reset", name])
+    assert confirmed.exit_code == 0, confirmed.output
+    second = next(line for line in confirmed.output.splitlines() if "Nửa sau" in line).split()[-1]
+    monkeypatch.delenv("KHO_TOKEN")
+    alone = runner.invoke(main, ["login", name, "--password-stdin"], input=f"{first}\nKhac#Moi-2026-abc\n")
+    assert alone.exit_code != 0 and "LOGIN_FAILED" in alone.output, alone.output
+    login = runner.invoke(
+        main, ["login", name, "--password-stdin"], input=f"{first}{second}\nKhac#Moi-2026-abc\n"
+    )
+    assert login.exit_code == 0, login.output
+    assert name in runner.invoke(main, ["whoami"]).output

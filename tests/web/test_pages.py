@@ -440,3 +440,18 @@ def test_a_record_view_writes_its_events_in_one_append(
     assert [e.seq for e in written] == list(range(written[0].seq, written[0].seq + len(written)))
     assert "audit:read" in {e.action for e in written}
     assert people.kho.repo.audit.verify().ok
+
+
+def test_a_password_change_on_the_page_ends_the_other_sessions(app: Flask, people: People) -> None:
+    """A session stolen with the old password (another browser) ends when the person changes
+    it on the page; the browser the change is made in stays logged in."""
+    mine, stolen = app.test_client(), app.test_client()
+    for client in (mine, stolen):
+        assert login(client, people, "chuyen_vien").status_code == 302
+        assert client.get("/").status_code == 200
+    new = "Doi#Trang-2026-xyz"
+    done = post(mine, "/password", {"old_password": PASSWORD, "new_password": new, "confirm_password": new},
+                "/password")
+    assert done.status_code == 302
+    assert mine.get("/").status_code == 200
+    assert stolen.get("/").status_code == 302  # back to the login page

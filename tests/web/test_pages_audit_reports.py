@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_people import AGENCY, People
-from kho_web import login, logout, register_one, text
+from kho_people import AGENCY, PASSWORD, People
+from kho_testing import incoming, pdf_bytes
+from kho_web import csrf, login, logout, register_one, text
 from pypdf import PdfReader
 
 from repository.anchor import Anchor, generate_key, make_checkpoint
@@ -63,6 +64,29 @@ def test_the_audit_query_is_exported_with_its_checkpoint(
     logout(web)
     login(web, people, "van_thu")
     assert web.get("/audit/export.csv?" + query).status_code == 403
+
+
+def test_the_audit_page_and_its_exports_mark_the_events_an_auditor_may_not_read(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """An auditor cleared for Thường sees the events of a Mật document on the audit page and in
+    its CSV export at their place, marked as withheld, without the document's id."""
+    accounts = people.kho.accounts
+    admin = accounts.get(people.usernames["quan_tri"])
+    low, first = accounts.create_account("Đinh Văn Soát", AGENCY, ["kiem_toan"], 0, None, admin)
+    accounts.change_password(low.username, first, PASSWORD)
+    clerk = people.actor("van_thu")
+    secret = people.kho.repo.create_document("den", incoming(secrecy=2), pdf_bytes("mat"), "mat.pdf", clerk)
+    people.kho.repo.get(secret.record_id, actor=clerk)
+    token = csrf(web)
+    web.post("/login", data={"username": low.username, "password": PASSWORD, "csrf_token": token})
+    query = f"user={people.usernames['van_thu']}"
+    page_text = text(web.get("/audit?" + query))
+    assert "(đã ẩn: vượt mức tiếp cận)" in page_text and secret.record_id[-8:] not in page_text
+    exported = web.get("/audit/export.csv?" + query)
+    assert exported.status_code == 200
+    body = exported.data.decode("utf-8-sig")
+    assert "(đã ẩn: vượt mức tiếp cận)" in body and secret.record_id not in body
 
 
 def test_access_statistics_count_per_person_unit_and_action(

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from repository.records import is_withheld
+
 ACCESS_ACTIONS = frozenset({
     "record:view",
     "record:history",
@@ -101,6 +103,17 @@ EVENT_COLUMNS = (
 )
 
 
+WITHHELD_CELL = "(đã ẩn: vượt mức tiếp cận)"
+
+
+def record_cell(event: Any) -> str:
+    """The record column of an exported event: its id, or the mark of an event withheld from
+    the reader (:func:`repository.records.withheld`)."""
+    if is_withheld(event) and not event.record_id:
+        return WITHHELD_CELL
+    return event.record_id or ""
+
+
 def events_csv(events: Sequence[Any], header: Sequence[str], label: Any) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -109,7 +122,7 @@ def events_csv(events: Sequence[Any], header: Sequence[str], label: Any) -> byte
     writer.writerow([])
     writer.writerow(EVENT_COLUMNS)
     for e in events:
-        writer.writerow([e.seq, e.at, e.actor, label(e.action), e.record_id or "", e.source or "", e.hash])
+        writer.writerow([e.seq, e.at, e.actor, label(e.action), record_cell(e), e.source or "", e.hash])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -138,7 +151,7 @@ def events_pdf(events: Sequence[Any], header: Sequence[str], label: Any) -> byte
     story.append(Spacer(1, 3 * mm))
     data = [[Paragraph(c, head) for c in EVENT_COLUMNS]]
     for e in events:
-        row = (str(e.seq), e.at, e.actor, label(e.action), e.record_id or "", e.source or "", e.hash)
+        row = (str(e.seq), e.at, e.actor, label(e.action), record_cell(e), e.source or "", e.hash)
         data.append([Paragraph(_escape(v), body) for v in row])
     widths = [w * mm for w in (16, 38, 30, 50, 38, 22, 83)]
     grid = Table(data, colWidths=widths, repeatRows=1)

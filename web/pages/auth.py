@@ -89,7 +89,11 @@ def change_password() -> Response:
             errors.append("Mật khẩu mới và mật khẩu nhập lại không khớp.")
         else:
             try:
-                kho().accounts.change_password(str(username), old, new, request.remote_addr)
+                current = session.get("t") if who is not None else None
+                kho().accounts.change_password(
+                    str(username), old, new, request.remote_addr,
+                    keep=token_digest(str(current)) if current else None,
+                )
             except ValidationFailed as exc:
                 errors.extend(e.message for e in exc.errors)
             except KhoError as exc:
