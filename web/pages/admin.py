@@ -11,6 +11,7 @@ URL, a flash message, the session or any later page (every page is ``Cache-Contr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
@@ -42,13 +43,14 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
     ``access:denied`` event; the service decides again on "Xác nhận")."""
     service = kho().accounts
     principal = service.principal_of(current_account())
+    units_below = cache(service.units_below)  # reads every unit; the same answers for this page
     return [
         a
         for a in accounts
         if a.active
         and a.reset is not None
         and a.reset.confirmed_at is None
-        and may_confirm_reset(principal, service.units_below, a.username, a.units, a.reset.by)
+        and may_confirm_reset(principal, units_below, a.username, a.units, a.reset.by)
     ]
 
 
