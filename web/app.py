@@ -614,6 +614,22 @@ def create_app(
             accounts.unlock(_username(username), account_of(who), request.remote_addr).public_dict()
         )
 
+    @app.post("/api/accounts/<username>/reset")
+    def account_reset(username: str) -> Response:
+        """Two-person reset, first step: the quản trị receives the first half of the one-time
+        password (once: it is stored only as a hash)."""
+        who = actor()
+        account, first = accounts.reset_password(_username(username), account_of(who), request.remote_addr)
+        return _reply({"account": account.public_dict(), "first_half": first})
+
+    @app.post("/api/accounts/<username>/confirm-reset")
+    def account_confirm_reset(username: str) -> Response:
+        """Two-person reset, second step: another quản trị or the lãnh đạo of the person's unit
+        (never the one who reset nor the person) receives the second half."""
+        who = actor()
+        account, second = accounts.confirm_reset(_username(username), account_of(who), request.remote_addr)
+        return _reply({"account": account.public_dict(), "second_half": second})
+
     @app.post("/api/accounts/<username>/roles")
     def account_roles(username: str) -> Response:
         who = actor()

@@ -180,6 +180,18 @@ SCHEMAS: dict[str, Schema] = {
             "unlocked_at": _nullable("string"),
             "changed_at": _nullable("string"),
             "changed_by": _nullable("string"),
+            "reset": {
+                "type": ["object", "null"],
+                "description": "A two-person password reset not yet followed by the person's own"
+                " change: who reset and when, who confirmed and when (never a hash of a half).",
+                "not": {"required": ["first_hash"]},
+                "properties": {
+                    "by": STRING,
+                    "at": STRING,
+                    "confirmed_by": STRING,
+                    "confirmed_at": _nullable("string"),
+                },
+            },
             "format_version": {"type": "integer"},
         },
     },
@@ -1173,6 +1185,27 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
         "/api/accounts/{username}/unlock": {
             "post": _op(
                 "account_unlock", "Mở khóa tài khoản", "accounts", account, (404, 409), parameters=USER
+            )
+        },
+        "/api/accounts/{username}/reset": {
+            "post": _op(
+                "account_reset",
+                "Cấp lại mật khẩu (hai người): quản trị nhận nửa đầu mật khẩu dùng một lần, chỉ một lần",
+                "accounts",
+                _object(["account", "first_half"], account=account, first_half=STRING),
+                (404, 409),
+                parameters=USER,
+            )
+        },
+        "/api/accounts/{username}/confirm-reset": {
+            "post": _op(
+                "account_confirm_reset",
+                "Xác nhận cấp lại mật khẩu (người thứ hai, không phải người cấp lại hay chủ tài khoản):"
+                " nhận nửa sau, chỉ một lần (RESET_SAME_PERSON, PASSWORD_RESET_NOT_PENDING)",
+                "accounts",
+                _object(["account", "second_half"], account=account, second_half=STRING),
+                (404, 409),
+                parameters=USER,
             )
         },
         "/api/accounts/{username}/roles": {

@@ -1,15 +1,25 @@
 """Quản trị: accounts (create with the initial password shown once, lock, unlock, roles per
-unit), units (create, rename, move) and grants on a record or hồ sơ. Each change is audited by
-the service that makes it."""
+unit, the two-person password reset), units (create, rename, move) and grants on a record or hồ
+sơ. Each change is audited by the service that makes it.
+
+A password reset needs two people (README "Password reset: two people"): a quản trị resets
+(``AccountService.reset_password``) and is shown the first half of the one-time password; another
+quản trị of the person's unit or its lãnh đạo confirms (``AccountService.confirm_reset``) and is
+shown the second half. Each half appears once, in the body of the POST's answer only: never in a
+URL, a flash message, the session or any later page (every page is ``Cache-Control: no-store``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import FieldError, KhoError, ValidationFailed
-from repository.policy import Action, Role
+from repository.accounts import Account
+from repository.policy import Action, Role, may_confirm_reset
 from repository.records import is_record_id
-from web.pages.common import actor, current_account, kho, login_required, page
+from web.pages.common import actor, allowed, current_account, kho, login_required, page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -17,16 +27,48 @@ CLEARANCE = ((0, "Thường"), (1, "Mật"), (2, "Tối mật"), (3, "Tuyệt m�
 STATUS_LABELS = {"active": "Đang hoạt động", "locked": "Đã khóa", "deleted": "Đã xóa"}
 
 
+@dataclass(frozen=True)
+class ResetHalf:
+    """One half of a reset's one-time password, to show once to the person who received it."""
+
+    username: str
+    first: bool
+    """The first half (the quản trị who reset), else the second (the one who confirmed)."""
+    secret: str
+
+
+def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
+    """The accounts whose reset is waiting for a confirmation that the logged-in person may give
+    (:func:`~repository.policy.may_confirm_reset`, asked without acting: listing writes no
+    ``access:denied`` event; the service decides again on "Xác nhận")."""
+    service = kho().accounts
+    principal = service.principal_of(current_account())
+    units_below = cache(service.units_below)  # reads every unit; the same answers for this page
+    return [
+        a
+        for a in accounts
+        if a.active
+        and a.reset is not None
+        and a.reset.confirmed_at is None
+        and may_confirm_reset(principal, units_below, a.username, a.units, a.reset.by)
+    ]
+
+
 def _page(
-    status: int = 200, errors: list[str] | None = None, created: tuple[str, str] | None = None
+    status: int = 200,
+    errors: list[str] | None = None,
+    created: tuple[str, str] | None = None,
+    half: ResetHalf | None = None,
 ) -> Response:
     kho().repo.authorize(actor(), Action.ACCOUNT_MANAGE)
     accounts = kho().accounts
     units = accounts.units()
+    everyone = accounts.accounts()
     return page(
         "accounts.html",
         status,
-        accounts=accounts.accounts(),
+        accounts=everyone,
+        pending=_awaiting_confirmation(everyone),
         units=units,
         unit_names={u.unit_id: u.name for u in units},
         roles=[(r.value, r.label) for r in Role],
@@ -34,6 +76,22 @@ def _page(
         status_labels=STATUS_LABELS,
         errors=errors or [],
         created=created,
+        half=half,
+    )
+
+
+def _resets_page(
+    status: int = 200, errors: list[str] | None = None, half: ResetHalf | None = None
+) -> Response:
+    """The resets waiting for a confirmation by the logged-in person: quản trị and lãnh đạo
+    (:attr:`Action.ACCOUNT_LOCK`; a lãnh đạo has no access to the accounts page)."""
+    kho().repo.authorize(actor(), Action.ACCOUNT_LOCK)
+    return page(
+        "resets.html",
+        status,
+        pending=_awaiting_confirmation(kho().accounts.accounts()),
+        errors=errors or [],
+        half=half,
     )
 
 
@@ -79,6 +137,37 @@ def unlock(username: str) -> Response:
     kho().accounts.unlock(username, current_account(), request.remote_addr)
     flash(f"Đã mở khóa tài khoản {username}.", "info")
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
+
+
+# -- password reset: two people ----------------------------------------------------------------
+@bp.post("/accounts/<username>/reset")
+@login_required
+def reset_password(username: str) -> Response:
+    try:
+        account, first = kho().accounts.reset_password(username, current_account(), request.remote_addr)
+    except KhoError as exc:
+        if not allowed(Action.ACCOUNT_MANAGE):
+            raise  # no accounts page for them: the error page, with the service's message
+        return _page(exc.http_status, [exc.message])
+    return _page(half=ResetHalf(account.username, True, first))
+
+
+@bp.get("/resets")
+@login_required
+def resets() -> Response:
+    return _resets_page()
+
+
+@bp.post("/resets/<username>/confirm")
+@login_required
+def confirm_reset(username: str) -> Response:
+    try:
+        account, second = kho().accounts.confirm_reset(username, current_account(), request.remote_addr)
+    except KhoError as exc:
+        if not allowed(Action.ACCOUNT_LOCK):
+            raise  # no resets page for them: the error page, with the service's message
+        return _resets_page(exc.http_status, [exc.message])
+    return _resets_page(half=ResetHalf(account.username, False, second))
 
 
 # -- units: create, rename, move under another parent ------------------------------------------

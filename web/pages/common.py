@@ -74,6 +74,8 @@ ACTION_LABELS = {
     "unit:create": "Tạo đơn vị",
     "unit:update": "Sửa đơn vị",
     "account:unlock": "Mở khóa tài khoản",
+    "account:password": "Đổi hoặc cấp lại mật khẩu",
+    "account:password-confirm": "Xác nhận cấp lại mật khẩu",
     "account:create": "Tạo tài khoản",
     "account:token-issue": "Cấp mã truy cập",
     "account:token-revoke": "Thu hồi mã truy cập",
