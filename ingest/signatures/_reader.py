@@ -779,13 +779,19 @@ class _StructMemo:
 class _PathMemo:
     """The paths recorded below one entry of the path walk (object, absolute path, objects on
     the path, structure-tree mode). The walk below it is the same in any revision where the
-    objects it entered are unchanged and the page-tree and structure-tree node tables are
-    equal; replaying it re-reads, in the same order, the recorded objects that changed between
-    the two revisions (the others have the same location, hence the same value, in both), so
-    read errors surface as in a fresh walk."""
+    objects whose values it used are unchanged and the page-tree and structure-tree node
+    tables are equal; replaying it re-reads, in the same order, the recorded objects that
+    changed between the two revisions (the others have the same location, hence the same
+    value, in both), so read errors surface as in a fresh walk.
+
+    The objects whose values the walk used (``depends_on``) are those it entered and those it
+    found not to be a container (a number, a null, ...): had one of the latter become a
+    dictionary, the walk would go below it. Only objects passed over by their path alone (a
+    page-tree node off its canonical path, a structure element outside the structure tree)
+    may have changed: the walk reads them (for the read errors) but not their values."""
 
     revision: int
-    entered: frozenset[int]
+    depends_on: frozenset[int]
     # (key, path) records and, where the walk reused a memo below this entry, that memo
     records: tuple[Any, ...]
     page_tree_nodes: dict[_Key, _Path]
@@ -1099,7 +1105,8 @@ class _PathMapResolver(HistoricalResolver):
         headroom = _headroom()
         path_limit = _upstream_path_limit(headroom)
         records: list[Any] = []  # (key, path), or a reused memo standing for its records
-        entered: list[int] = []
+        # object numbers whose values decided the walk (see _PathMemo.depends_on)
+        depends_on: list[int] = []
         on_path: set[_Key] = set()
         reader = self.reader
         edges = reader._edges
@@ -1131,13 +1138,13 @@ class _PathMapResolver(HistoricalResolver):
                 for replayed in reader._replayed_reads(memo, changed):
                     node_of(replayed)
                 records.append(memo)
-                entered.extend(memo.entered)
+                depends_on.extend(memo.depends_on)
                 return
-            first_record, first_entered = len(records), len(entered)
+            first_record, first_depends = len(records), len(depends_on)
             enter_object(key, path, in_struct)
             memo = _PathMemo(
                 revision=self.revision,
-                entered=frozenset(entered[first_entered:]),
+                depends_on=frozenset(depends_on[first_depends:]),
                 records=tuple(records[first_record:]),
                 page_tree_nodes=page_tree_nodes,
                 struct_tree_nodes=struct_tree_nodes,
@@ -1158,13 +1165,15 @@ class _PathMapResolver(HistoricalResolver):
             if len(path) > len(_STRUCT_SWITCH_AT):
                 if isinstance(obj, walkable):
                     expand(key, path, obj, in_struct)
+                else:
+                    depends_on.append(key[0])  # not a container: nothing below it, here
                 return
             if isinstance(obj, flat_type):  # the walk of direct objects needs the parsed object
                 obj = self._raw(generic.Reference(key[0], key[1], reader), key)
+            depends_on.append(key[0])
             if not isinstance(obj, containers):
                 return
             on_path.add(key)
-            entered.append(key[0])
             walk(obj, path, in_struct)
             on_path.discard(key)
 
@@ -1174,7 +1183,7 @@ class _PathMapResolver(HistoricalResolver):
             # (all of them once the path is _MEMO_DEPTH long: the check is made only above
             # that); the lookups bound to locals, as this runs once per walk entry
             on_path.add(key)
-            entered.append(key[0])
+            depends_on.append(key[0])
             if isinstance(obj, flat_type):  # a flat dictionary or array
                 out: Any = obj.edges_in_struct if in_struct else obj.edges
                 # a child's path is at most two steps longer (a key and an index)
@@ -1206,6 +1215,8 @@ class _PathMapResolver(HistoricalResolver):
                     continue
                 if isinstance(target, walkable):
                     expand(target_key, target_path, target, in_struct)
+                else:
+                    depends_on.append(target_key[0])  # not a container: nothing below it, here
             on_path.discard(key)
 
         def walk(obj: generic.PdfObject, path: _Path, in_struct: bool) -> None:
@@ -1249,7 +1260,7 @@ class _PathMapResolver(HistoricalResolver):
                     or memo.struct_tree_nodes == struct_tree_nodes
                 )
                 and memo.page_tree_nodes == page_tree_nodes
-                and memo.entered.isdisjoint(
+                and memo.depends_on.isdisjoint(
                     self.reader._changed_between(memo.revision, self.revision)
                 )
             ):

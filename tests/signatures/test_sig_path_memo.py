@@ -1,0 +1,147 @@
+"""The path-map memo (``_PathMemo``) is reused only where the walk below it would be the same.
+
+A walk reused from another revision stands for its records there. It reads the value of every
+object it records that it does not pass over by its path alone: an object it enters, and an
+object it finds not to be a container (a number, a null, a name). If one of the latter is a
+dictionary or an array in the other revision, the walk goes below it there, so the memo must
+not be reused. Before the fix, the memo kept only the objects it entered: a number turned into
+a dictionary in a later revision hid every path below it from the later revision's map, where
+stock pyHanko records them (a verdict could then miss a change to an object reachable only
+through it).
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from pdf_equality import fast_path_map, stock_path_map
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PdfFileWriter
+
+from ingest.signatures._reader import CachingPdfReader
+
+_HOLES = 4  # the catalog's /KhoD dictionary holds /X0 .. /X3, each a reference to an object
+
+
+def _base() -> tuple[bytes, list[int]]:
+    """One page; the catalog's ``/KhoD`` (an indirect dictionary, so that the walk below it is
+    memoised) refers to ``_HOLES`` indirect numbers."""
+    writer = PdfFileWriter()
+    writer.insert_page(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Page"),
+                generic.NameObject("/MediaBox"): generic.ArrayObject(
+                    [generic.NumberObject(v) for v in (0, 0, 10, 10)]
+                ),
+            }
+        )
+    )
+    holes = [writer.add_object(generic.NumberObject(ix)) for ix in range(_HOLES)]
+    holder = writer.add_object(
+        generic.DictionaryObject(
+            {generic.NameObject(f"/X{ix}"): ref for ix, ref in enumerate(holes)}
+        )
+    )
+    writer.root[generic.NameObject("/KhoD")] = holder
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue(), [ref.idnum for ref in holes]
+
+
+# what an object of the holder becomes in a revision
+_ATOM, _NULL, _DICT, _ARRAY, _NAME = range(5)
+
+
+def _revise(data: bytes, changes: list[tuple[int, int]], holes: list[int]) -> bytes:
+    """A revision overwriting the holder's objects: a number, a null, a name, or a dictionary
+    or array with a reference to a new object (reachable only through it)."""
+    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    for hole, kind in changes:
+        idnum = holes[hole % len(holes)]
+        value: generic.PdfObject
+        if kind == _ATOM:
+            value = generic.NumberObject(idnum)
+        elif kind == _NULL:
+            value = generic.NullObject()
+        elif kind == _NAME:
+            value = generic.NameObject("/Kho")
+        else:
+            below = writer.add_object(
+                generic.DictionaryObject({generic.NameObject("/Below"): generic.NumberObject(1)})
+            )
+            if kind == _DICT:
+                value = generic.DictionaryObject({generic.NameObject("/Y"): below})
+            else:
+                value = generic.ArrayObject([generic.NumberObject(0), below])
+        writer.objects[(0, idnum)] = value
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _assert_maps_equal_stock(data: bytes, order: list[int]) -> None:
+    fast = CachingPdfReader(BytesIO(data), strict=False)
+    assert fast._plain_objects()
+    for revision in order:
+        stock = PdfFileReader(BytesIO(data), strict=False)
+        assert fast_path_map(fast, revision) == stock_path_map(stock, revision), (order, revision)
+
+
+def _below_paths(data: bytes, revision: int, reader: CachingPdfReader) -> set[str]:
+    found, error = fast_path_map(reader, revision)
+    assert error is None and found is not None
+    return {str(path) for paths in found.values() for path in paths if ".Y" in str(path)}
+
+
+def test_a_number_that_becomes_a_dictionary_is_walked_in_the_later_revision() -> None:
+    base, holes = _base()
+    data = _revise(base, [(0, _DICT)], holes)
+    stock = PdfFileReader(BytesIO(data), strict=False)
+    assert stock.total_revisions == 2
+    # the older revision first: its walk below /KhoD is memoised, then offered to the newer one
+    fast = CachingPdfReader(BytesIO(data), strict=False)
+    assert _below_paths(data, 0, fast) == set()
+    assert _below_paths(data, 1, fast) == {".Root.KhoD.X0.Y"}
+    for order in ([0, 1], [1, 0]):
+        _assert_maps_equal_stock(data, order)
+
+
+def test_a_dictionary_that_becomes_a_number_is_not_walked_in_the_later_revision() -> None:
+    base, holes = _base()
+    data = _revise(_revise(base, [(1, _DICT)], holes), [(1, _ATOM)], holes)
+    for order in ([1, 2], [2, 1], [0, 1, 2, 1, 0]):
+        _assert_maps_equal_stock(data, order)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],  # shrinking whole documents takes long
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, _HOLES - 1), st.integers(0, 4)), min_size=1, max_size=3),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_path_maps_equal_stock_when_objects_change_kind(
+    revisions: list[list[tuple[int, int]]],
+) -> None:
+    data, holes = _base()
+    for changes in revisions:
+        data = _revise(data, changes, holes)
+    count = len(revisions) + 1
+    # oldest first (as a verification computes them), newest first, and back and forth: each
+    # map may reuse the memos of the maps before it
+    _assert_maps_equal_stock(data, list(range(count)))
+    _assert_maps_equal_stock(data, list(reversed(range(count))))
+    _assert_maps_equal_stock(data, [*range(count), *reversed(range(count))])
