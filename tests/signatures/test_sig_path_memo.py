@@ -12,8 +12,10 @@ through it).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import BytesIO
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pdf_equality import fast_path_map, stock_path_map
@@ -22,7 +24,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
+from ingest.signatures import Indication, TrustStore
 from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import sign_pdf
+from ingest.testpki import TestPKI
 
 _HOLES = 4  # the catalog's /KhoD dictionary holds /X0 .. /X3, each a reference to an object
 
@@ -145,3 +151,41 @@ def test_path_maps_equal_stock_when_objects_change_kind(
     _assert_maps_equal_stock(data, list(range(count)))
     _assert_maps_equal_stock(data, list(reversed(range(count))))
     _assert_maps_equal_stock(data, [*range(count), *reversed(range(count))])
+
+
+def _overwrite_below(data: bytes, holes: list[int]) -> bytes:
+    """A revision that changes the object below the holder's first object (``/X0/Y``)."""
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    below = reader.get_object(generic.Reference(holes[0], 0, reader)).raw_get("/Y")  # type: ignore[attr-defined]
+    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    writer.objects[(0, below.idnum)] = generic.DictionaryObject(
+        {generic.NameObject("/Below"): generic.NumberObject(2)}
+    )
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.usefixtures("quiet_logging")
+def test_a_change_below_an_object_that_became_a_dictionary_gets_stock_pyhankos_verdict(
+    pki: TestPKI, pki_trust: TrustStore
+) -> None:
+    # signed by a person over a number; the number made a dictionary with an object below it;
+    # signed by the organisation; then the object below it changed. Before the fix the fast
+    # path map of the organisation's revision (reusing the walk of the person's) lacked that
+    # object's path; the verdicts were the same all the same (both INDETERMINATE /
+    # SIG_CONSTRAINTS_FAILURE): this test passes on the old code too, and guards the verdict
+    base, holes = _base()
+    one = sign_pdf(base, pki.personal, revocation=pki.revocation_for(pki.personal))
+    two = sign_pdf(
+        _revise(one, [(0, _DICT)], holes),
+        pki.organisation,
+        revocation=pki.revocation_for(pki.organisation),
+    )
+    data = _overwrite_below(two, holes)
+    moment = datetime.now(UTC)
+    fast = _verify_pdf(data, pki_trust, False, moment, CachingPdfReader)
+    stock = _verify_pdf(data, pki_trust, False, moment, PdfFileReader)
+    assert [s.to_dict() for s in fast.signatures] == [s.to_dict() for s in stock.signatures]
+    assert fast.verdict.indication is stock.verdict.indication
+    assert fast.verdict.indication is not Indication.TOTAL_PASSED
