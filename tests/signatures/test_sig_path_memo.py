@@ -189,3 +189,125 @@ def test_a_change_below_an_object_that_became_a_dictionary_gets_stock_pyhankos_v
     assert [s.to_dict() for s in fast.signatures] == [s.to_dict() for s in stock.signatures]
     assert fast.verdict.indication is stock.verdict.indication
     assert fast.verdict.indication is not Indication.TOTAL_PASSED
+
+
+# -- the pages' memos (each page of a one-level page tree has its own) -----------------------
+_PAGES = 4
+
+
+def _pages_base() -> tuple[bytes, list[int], list[int]]:
+    """``_PAGES`` pages, each referring (``/Kho``) to an indirect number of its own and to a
+    shared one (``/Shared``)."""
+    writer = PdfFileWriter()
+    shared = writer.add_object(generic.NumberObject(-1))
+    holes = []
+    for ix in range(_PAGES):
+        hole = writer.add_object(generic.NumberObject(ix))
+        holes.append(hole.idnum)
+        writer.insert_page(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/Type"): generic.NameObject("/Page"),
+                    generic.NameObject("/MediaBox"): generic.ArrayObject(
+                        [generic.NumberObject(v) for v in (0, 0, 10, 10)]
+                    ),
+                    generic.NameObject("/Kho"): hole,
+                    generic.NameObject("/Shared"): shared,
+                }
+            )
+        )
+    out = BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    kids = reader.root["/Pages"]["/Kids"]
+    pages = [kid.idnum for kid in kids]  # type: ignore[attr-defined]
+    return data, pages, [*holes, shared.idnum]
+
+
+def _revise_pages(
+    data: bytes, changes: list[tuple[int, int, int]], pages: list[int], holes: list[int]
+) -> bytes:
+    """A revision that rotates a page (as a signature field changes its page), points a page at
+    another page's object, or turns one of the pages' objects into another kind."""
+    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    for op, a, b in changes:
+        if op == 0:
+            page = writer.get_object(generic.Reference(pages[a % len(pages)], 0, writer.prev))
+            page[generic.NameObject("/Rotate")] = generic.NumberObject(90 * (b % 4))
+            writer.update_container(page)
+        elif op == 1:
+            page = writer.get_object(generic.Reference(pages[a % len(pages)], 0, writer.prev))
+            page[generic.NameObject("/Kho")] = generic.IndirectObject(
+                holes[b % len(holes)], 0, writer
+            )
+            writer.update_container(page)
+        else:
+            idnum = holes[a % len(holes)]
+            value: generic.PdfObject
+            if b % 3 == 0:
+                value = generic.NumberObject(b)
+            elif b % 3 == 1:
+                below = writer.add_object(
+                    generic.DictionaryObject({generic.NameObject("/Below"): generic.NumberObject(b)})
+                )
+                value = generic.DictionaryObject({generic.NameObject("/Y"): below})
+            else:  # a cycle back to a page: pruned off the page's canonical path
+                value = generic.ArrayObject(
+                    [generic.IndirectObject(pages[b % len(pages)], 0, writer)]
+                )
+            writer.objects[(0, idnum)] = value
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.integers(0, 2), st.integers(0, 7), st.integers(0, 7)),
+            min_size=1,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_path_maps_equal_stock_when_pages_change_between_revisions(
+    revisions: list[list[tuple[int, int, int]]],
+) -> None:
+    data, pages, holes = _pages_base()
+    for changes in revisions:
+        data = _revise_pages(data, changes, pages, holes)
+    count = len(revisions) + 1
+    _assert_maps_equal_stock(data, list(range(count)))
+    _assert_maps_equal_stock(data, [*reversed(range(count)), *range(count)])
+
+
+def test_an_unchanged_pages_walk_is_reused_by_a_later_revision() -> None:
+    # the later revision rotates the first page: the walks below the other pages are reused
+    data, pages, holes = _pages_base()
+    data = _revise_pages(data, [(0, 0, 1)], pages, holes)
+    fast = CachingPdfReader(BytesIO(data), strict=False)
+    fast_path_map(fast, 0)
+    fast_path_map(fast, 1)
+    _, memos = fast.get_historical_resolver(1)._path_group  # type: ignore[misc]
+    reused: list[tuple[object, ...]] = []
+    pending = list(memos)
+    while pending:
+        memo = pending.pop()
+        if memo.revision == 0:
+            reused.append(next(r for r in memo.records if type(r) is tuple)[1])
+        else:
+            pending.extend(r for r in memo.records if type(r) is not tuple)
+    assert sorted(p for p in reused if p[:3] == ("/Root", "/Pages", "/Kids")) == [
+        ("/Root", "/Pages", "/Kids", ix) for ix in range(1, _PAGES)
+    ]
+    _assert_maps_equal_stock(data, [0, 1])
