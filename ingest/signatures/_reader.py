@@ -1124,13 +1124,17 @@ class _PathMapResolver(HistoricalResolver):
 
     def _paths_of(self, key: _Key) -> list[_Path]:
         """Every path recorded for ``key``: the walk's own records and those of the memos it
-        reused. Only the memos that recorded ``key`` are searched (_memo_keys): the difference
-        analysis asks about every object a later revision lists, and a map holds a memo per
-        page."""
+        reused. Below the map's own memos (the catalog's and the other trailer entries', a
+        few, made anew by most revisions: their key sets would hold the whole map, built again
+        for every revision), only the memos that recorded ``key`` are searched (_memo_keys):
+        the difference analysis asks about every object a later revision lists, and a map holds
+        a memo per page."""
         assert self._path_group is not None
         reader = self.reader
         found: list[_Path] = []
-        pending = [self._path_group]
+        fresh, memos = self._path_group
+        found.extend(fresh.get(key, ()))
+        pending = [reader._memo_group(memo) for memo in memos]
         while pending:
             fresh, memos = pending.pop()
             paths = fresh.get(key)
