@@ -21,7 +21,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from pdf_equality import fast_path_map, stock_path_map
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from ingest.signatures._reader import CachingPdfReader
 
@@ -320,4 +323,93 @@ def test_path_maps_equal_stock_on_crafted_revision_sequences(
     shuffled = list(range(count)) * 2
     rnd.shuffle(shuffled)
     for order in (list(range(count)), list(reversed(range(count))), shuffled):
+        _maps_equal_stock(data, order)
+
+
+# -- object streams -------------------------------------------------------------------------------
+def _objstm_base() -> tuple[bytes, list[int], int]:
+    """Four pages whose objects (``/Kho``, a number each) sit in one object stream; the pages
+    and the catalog's ``/KhoD`` refer to them."""
+    writer = PdfFileWriter(stream_xrefs=True)
+    stream = writer.prepare_object_stream(compress=False)
+    holes = [writer.add_object(generic.NumberObject(ix), obj_stream=stream) for ix in range(4)]
+    for hole in holes:
+        writer.insert_page(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/Type"): generic.NameObject("/Page"),
+                    generic.NameObject("/MediaBox"): generic.ArrayObject(
+                        [generic.NumberObject(v) for v in (0, 0, 10, 10)]
+                    ),
+                    generic.NameObject("/Kho"): hole,
+                }
+            )
+        )
+    writer.root[generic.NameObject("/KhoD")] = generic.DictionaryObject(
+        {generic.NameObject(f"/X{ix}"): hole for ix, hole in enumerate(holes)}
+    )
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    container = reader.xrefs[generic.Reference(holes[0].idnum, 0, reader)]
+    return data, [hole.idnum for hole in holes], container.obj_stream_id
+
+
+def _objstm_revise(data: bytes, op: int, a: int, b: int, holes: list[int], container: int) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    idnum = holes[a % len(holes)]
+    below = generic.DictionaryObject({generic.NameObject("/Below"): generic.NumberObject(b)})
+    value: generic.PdfObject = [
+        generic.NumberObject(b),
+        generic.DictionaryObject({generic.NameObject("/Y"): writer.add_object(below)}),
+        generic.ArrayObject([generic.IndirectObject(holes[b % len(holes)], 0, writer)]),
+        generic.NullObject(),
+    ][b % 4]
+    if op == 0:  # the object moves to a new object stream, with a new value
+        stream = writer.prepare_object_stream(compress=False)
+        stream.add_object(idnum, value)
+        writer.objs_in_streams[idnum] = value
+    elif op == 1:  # the object becomes a top-level object
+        writer.objects[(0, idnum)] = value
+    else:  # the container is replaced; its members keep their cross-reference entries
+        members = b" ".join(f"{h} {20 * ix}".encode() for ix, h in enumerate(holes))
+        first = len(members) + 1
+        body = b"".join(
+            (b"<</Y %d 0 R>>" % holes[(ix + b) % len(holes)] if ix == a % len(holes) else b"%d" % ix).ljust(
+                20
+            )
+            for ix in range(len(holes))
+        )
+        writer.objects[(0, container)] = generic.StreamObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/ObjStm"),
+                generic.NameObject("/N"): generic.NumberObject(len(holes)),
+                generic.NameObject("/First"): generic.NumberObject(first),
+            },
+            stream_data=members + b" " + body,
+        )
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 7), st.integers(0, 7)), min_size=1, max_size=4))
+@pytest.mark.usefixtures("quiet_logging")
+def test_path_maps_equal_stock_when_object_streams_change(
+    revisions: list[tuple[int, int, int]],
+) -> None:
+    data, holes, container = _objstm_base()
+    for op, a, b in revisions:
+        data = _objstm_revise(data, op, a, b, holes, container)
+    count = _revision_count(data)
+    for order in (list(range(count)), list(reversed(range(count))), [*range(count)] * 2):
         _maps_equal_stock(data, order)
