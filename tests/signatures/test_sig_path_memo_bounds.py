@@ -11,7 +11,7 @@ with the number of pages, on top of what they grew with already:
   through every memo of the map: pages times listed objects again.
 
 Each test compares CPU time (``time.process_time``) with stock pyHanko doing the same work in
-the same process, with a wide margin: load changes both alike.
+the same process, with a margin for the load (which changes both alike, but not exactly).
 """
 
 from __future__ import annotations
@@ -87,16 +87,17 @@ def _analysis_cpu(reader: PdfFileReader, revisions: range) -> float:
 
 
 @pytest.mark.usefixtures("quiet_logging")
-def test_a_revision_listing_many_objects_costs_less_than_stock() -> None:
+def test_a_revision_listing_many_objects_costs_no_more_than_twice_stocks() -> None:
     # 400 pages; the second revision rotates a page and adds 8,000 objects. Before the fix,
     # the second map replayed 8,000 object numbers for each of 399 reused page memos, and each
-    # of the 8,000 usage lookups went through 400 page memos: ~10x stock's CPU time
+    # of the 8,000 usage lookups went through 400 page memos: ~4.4x stock's CPU time (after
+    # it, 0.5-0.8x; the margin is for the load)
     data = _rotated(_rotated(_pages(400), 0, 8000), 1, 0)
     # revision 0's map, asked about revision 1's objects; revision 1's (reusing revision 0's
     # page memos), asked about revision 2's
     fast = _analysis_cpu(CachingPdfReader(BytesIO(data), strict=False), range(2))
     stock = _analysis_cpu(PdfFileReader(BytesIO(data), strict=False), range(2))
-    assert fast < stock, (fast, stock)
+    assert fast < 2 * stock, (fast, stock)
 
 
 @pytest.mark.usefixtures("quiet_logging")
