@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
@@ -26,7 +27,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
+from ingest.signatures import Indication, TrustStore
 from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import sign_pdf
+from ingest.testpki import TestPKI
 
 # a value of the model: int, None (null), ("/Name",), ("ref", idnum, generation), dict, list
 _Value = Any
@@ -80,6 +85,7 @@ class _Doc:
                         "/Type": ("/Pages",),
                         "/Parent": _ref(self.root),
                         "/Kids": [],
+                        "/Count": _PAGES // 2,
                         "/Resources": _ref(self.shared),
                     }
                 )
@@ -413,3 +419,104 @@ def test_path_maps_equal_stock_when_object_streams_change(
     count = _revision_count(data)
     for order in (list(range(count)), list(reversed(range(count))), [*range(count)] * 2):
         _maps_equal_stock(data, order)
+
+
+# -- verdicts -------------------------------------------------------------------------------------
+def _incremental(data: bytes, change: Any) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    change(writer)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _page(writer: IncrementalPdfFileWriter, idnum: int) -> Any:
+    return writer.get_object(generic.Reference(idnum, 0, writer.prev))
+
+
+def _move_first_page(doc: _Doc) -> Any:
+    """A page moved from the first intermediate node to the second (its /Parent too)."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        page, source, target = doc.pages[0], doc.nodes[0], doc.nodes[1]
+        for node, keep in ((source, False), (target, True)):
+            node_obj = _page(writer, node)
+            kids = [k for k in node_obj["/Kids"] if k.idnum != page]  # type: ignore[attr-defined]
+            if keep:
+                kids.append(generic.IndirectObject(page, 0, writer))
+            node_obj[generic.NameObject("/Kids")] = generic.ArrayObject(kids)
+            node_obj[generic.NameObject("/Count")] = generic.NumberObject(len(kids))
+            writer.update_container(node_obj)
+        page_obj = _page(writer, page)
+        page_obj[generic.NameObject("/Parent")] = generic.IndirectObject(target, 0, writer)
+        writer.update_container(page_obj)
+
+    return change
+
+
+def _hole_to_dictionary(doc: _Doc) -> Any:
+    """The first page's number (/Kho) turned into a dictionary with an object below it."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        below = writer.add_object(
+            generic.DictionaryObject({generic.NameObject("/Below"): generic.NumberObject(1)})
+        )
+        writer.objects[(0, doc.holes[0])] = generic.DictionaryObject({generic.NameObject("/Y"): below})
+
+    return change
+
+
+def _tamper_below(doc: _Doc) -> Any:
+    """The object below the first page's /Kho dictionary overwritten."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        holder = writer.prev.get_object(generic.Reference(doc.holes[0], 0, writer.prev))
+        below = holder.raw_get("/Y")  # type: ignore[attr-defined]
+        writer.objects[(0, below.idnum)] = generic.DictionaryObject(
+            {generic.NameObject("/Below"): generic.NumberObject(2)}
+        )
+
+    return change
+
+
+def _tamper_moved_page(doc: _Doc) -> Any:
+    """The moved page's shared object overwritten (reachable from every page)."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        writer.objects[(0, doc.shared)] = generic.DictionaryObject(
+            {generic.NameObject("/Font"): generic.NumberObject(0)}
+        )
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("between", "after"),
+    [
+        (_hole_to_dictionary, _tamper_below),
+        (_move_first_page, _tamper_moved_page),
+        (lambda doc: lambda w: (_move_first_page(doc)(w), _hole_to_dictionary(doc)(w)), _tamper_below),
+    ],
+    ids=["kind-change", "page-moved", "both"],
+)
+@pytest.mark.usefixtures("quiet_logging")
+def test_a_change_after_two_signatures_gets_stock_pyhankos_verdict(
+    between: Any, after: Any, pki: TestPKI, pki_trust: TrustStore
+) -> None:
+    # a two-level page tree signed by a person; pages moved or an object's kind changed;
+    # signed by the organisation; then an object reachable through what changed is
+    # overwritten. Each signature's map may reuse the memos of the other's
+    doc = _Doc(two_level=True)
+    one = sign_pdf(doc.data, pki.personal, revocation=pki.revocation_for(pki.personal))
+    two = sign_pdf(
+        _incremental(one, between(doc)),
+        pki.organisation,
+        revocation=pki.revocation_for(pki.organisation),
+    )
+    data = _incremental(two, after(doc))
+    moment = datetime.now(UTC)
+    fast = _verify_pdf(data, pki_trust, False, moment, CachingPdfReader)
+    stock = _verify_pdf(data, pki_trust, False, moment, PdfFileReader)
+    assert [s.to_dict() for s in fast.signatures] == [s.to_dict() for s in stock.signatures]
+    assert fast.verdict.indication is stock.verdict.indication
+    assert fast.verdict.indication is not Indication.TOTAL_PASSED
