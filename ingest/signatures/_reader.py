@@ -61,6 +61,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
+from operator import itemgetter
 from typing import Any
 
 from pyhanko.pdf_utils import generic, misc
@@ -198,6 +199,11 @@ class CachingPdfReader(PdfFileReader):
         # id(memo) -> (memo, its records grouped by key); (memo, first read of each object)
         self._memo_groups: dict[int, tuple[_PathMemo, _Group]] = {}
         self._memo_reads: dict[int, tuple[_PathMemo, _FirstReads]] = {}
+        # id(memo) -> (memo, every key recorded below it), see _memo_keys
+        self._memo_keysets: dict[int, tuple[_PathMemo, frozenset[_Key]]] = {}
+        # the distinct node tables of the maps built so far, see _shared_tables
+        self._page_tables: list[dict[_Key, _Path]] = []
+        self._struct_tables: dict[frozenset[_Key], frozenset[_Key]] = {}
         # PdfFileReader.__init__ with the cross-reference sections read in bulk (see _xref)
         init_reader(self, stream, strict)
 
@@ -444,17 +450,58 @@ class CachingPdfReader(PdfFileReader):
             pass
         order = dict.fromkeys(_record_key_list(memo.records))
         rank = dict(zip(order, range(len(order)), strict=True))
-        first = (rank, tuple(key for key in order if key[1] != 0))
+        first = (
+            rank,
+            tuple(key for key in order if key[1] != 0),
+            frozenset(map(itemgetter(0), order)),
+        )
         self._memo_reads[id(memo)] = (memo, first)
         return first
 
     def _replayed_reads(self, memo: _PathMemo, changed: frozenset[int]) -> list[_Key]:
         """The keys recorded below ``memo`` whose object number is in ``changed``, in the order
-        of their first record in the walk (the order in which a fresh walk reads them)."""
-        rank, other_generations = self._memo_first_reads(memo)
-        found = [(idnum, 0) for idnum in changed]
-        found += [key for key in other_generations if key[0] in changed]
+        of their first record in the walk (the order in which a fresh walk reads them).
+
+        The cost follows the smaller of the memo and ``changed`` (the set intersection goes
+        through the smaller set): a revision may list any number of objects, and a map reuses
+        a memo per page."""
+        rank, other_generations, idnums = self._memo_first_reads(memo)
+        hits = changed & idnums
+        if not hits:
+            return []
+        found = [(idnum, 0) for idnum in hits]
+        found += [key for key in other_generations if key[0] in hits]
         return sorted((key for key in found if key in rank), key=rank.__getitem__)
+
+    def _memo_keys(self, memo: _PathMemo) -> frozenset[_Key]:
+        """Every key recorded below a memo, nested memos included; computed once (from the
+        nested memos' own sets, so a memo's set costs its own records and one set union)."""
+        try:
+            return self._memo_keysets[id(memo)][1]
+        except KeyError:
+            pass
+        fresh, nested = self._memo_group(memo)
+        keys = frozenset(fresh).union(*map(self._memo_keys, nested))
+        self._memo_keysets[id(memo)] = (memo, keys)
+        return keys
+
+    def _shared_tables(
+        self, page_tree_nodes: dict[_Key, _Path], struct_tree_nodes: frozenset[_Key]
+    ) -> tuple[dict[_Key, _Path], frozenset[_Key]]:
+        """The page-tree and structure-tree node tables of an earlier map of this reader equal
+        to these (the same objects), else these, kept for the later maps. A memo is reusable
+        only in a map whose tables equal its own (_reusable_path_memo): tables taken from here
+        are equal exactly when they are the same object, so that check costs nothing, where
+        comparing a page-tree table entry by entry for each of a map's page memos cost pages
+        squared per map."""
+        for known in self._page_tables:
+            if known == page_tree_nodes:
+                page_tree_nodes = known
+                break
+        else:
+            self._page_tables.append(page_tree_nodes)
+        struct_tree_nodes = self._struct_tables.setdefault(struct_tree_nodes, struct_tree_nodes)
+        return page_tree_nodes, struct_tree_nodes
 
     def _changed_between(self, a: int, b: int) -> frozenset[int]:
         """Object numbers that some cross-reference section of revisions ``min(a, b) + 1``
@@ -511,9 +558,12 @@ class CachingPdfReader(PdfFileReader):
             self._stream_flat_cache,
             self._memo_groups,
             self._memo_reads,
+            self._memo_keysets,
+            self._struct_tables,
         ):
             cache.clear()
         self._struct_memo.clear()
+        self._page_tables.clear()
         self.__dict__.clear()
 
     def get_historical_resolver(self, revision: int) -> HistoricalResolver:
@@ -760,8 +810,9 @@ def _record_key_list(records: Any, out: list[_Key] | None = None) -> list[_Key]:
     return out
 
 
-# a memo's keys ranked by first record, and its keys of a generation other than 0
-_FirstReads = tuple[dict[_Key, int], tuple[_Key, ...]]
+# a memo's keys ranked by first record, its keys of a generation other than 0, and the object
+# numbers of its keys
+_FirstReads = tuple[dict[_Key, int], tuple[_Key, ...], frozenset[int]]
 
 
 @dataclass(frozen=True)
@@ -779,13 +830,19 @@ class _StructMemo:
 class _PathMemo:
     """The paths recorded below one entry of the path walk (object, absolute path, objects on
     the path, structure-tree mode). The walk below it is the same in any revision where the
-    objects it entered are unchanged and the page-tree and structure-tree node tables are
-    equal; replaying it re-reads, in the same order, the recorded objects that changed between
-    the two revisions (the others have the same location, hence the same value, in both), so
-    read errors surface as in a fresh walk."""
+    objects whose values it used are unchanged and the page-tree and structure-tree node
+    tables are equal; replaying it re-reads, in the same order, the recorded objects that
+    changed between the two revisions (the others have the same location, hence the same
+    value, in both), so read errors surface as in a fresh walk.
+
+    The objects whose values the walk used (``depends_on``) are those it entered and those it
+    found not to be a container (a number, a null, ...): had one of the latter become a
+    dictionary, the walk would go below it. Only objects passed over by their path alone (a
+    page-tree node off its canonical path, a structure element outside the structure tree)
+    may have changed: the walk reads them (for the read errors) but not their values."""
 
     revision: int
-    entered: frozenset[int]
+    depends_on: frozenset[int]
     # (key, path) records and, where the walk reused a memo below this entry, that memo
     records: tuple[Any, ...]
     page_tree_nodes: dict[_Key, _Path]
@@ -822,8 +879,11 @@ _ATOMS = frozenset(
 )
 
 # path walk entries memoised (see _PathMemo): those at most this deep (the catalog's
-# children and grandchildren, e.g. /Root/StructTreeRoot/K), where large unchanged subtrees start
-_MEMO_DEPTH = 3
+# children and grandchildren, e.g. /Root/StructTreeRoot/K, where large unchanged subtrees
+# start, and the pages of a one-level page tree, /Root/Pages/Kids/n: a signature changes the
+# page that holds its field, so the walk below /Root/Pages is redone in every signed revision,
+# while the other pages' walks are reused; ~2,500 records per revision on a 65-page document)
+_MEMO_DEPTH = 4
 
 # upstream's walk records a path by adding it, a cons list of its steps, to a set: hashing it
 # recurses through the list (two levels of the recursion limit per step: the frozen
@@ -1064,17 +1124,25 @@ class _PathMapResolver(HistoricalResolver):
 
     def _paths_of(self, key: _Key) -> list[_Path]:
         """Every path recorded for ``key``: the walk's own records and those of the memos it
-        reused."""
+        reused. Below the map's own memos (the catalog's and the other trailer entries', a
+        few, made anew by most revisions: their key sets would hold the whole map, built again
+        for every revision), only the memos that recorded ``key`` are searched (_memo_keys):
+        the difference analysis asks about every object a later revision lists, and a map holds
+        a memo per page."""
         assert self._path_group is not None
+        reader = self.reader
         found: list[_Path] = []
-        pending = [self._path_group]
+        fresh, memos = self._path_group
+        found.extend(fresh.get(key, ()))
+        pending = [reader._memo_group(memo) for memo in memos]
         while pending:
             fresh, memos = pending.pop()
             paths = fresh.get(key)
             if paths:
                 found.extend(paths)
             for memo in memos:
-                pending.append(self.reader._memo_group(memo))
+                if key in reader._memo_keys(memo):
+                    pending.append(reader._memo_group(memo))
         return found
 
     def _mapped_keys(self) -> set[_Key]:
@@ -1092,14 +1160,16 @@ class _PathMapResolver(HistoricalResolver):
     def _load_reverse_xref_cache(self) -> None:
         if self._path_group is not None:
             return
-        page_tree_nodes = self._page_tree_nodes()
-        struct_tree_nodes = self._struct_tree_nodes()
+        page_tree_nodes, struct_tree_nodes = self.reader._shared_tables(
+            self._page_tree_nodes(), self._struct_tree_nodes()
+        )
         # upstream's walk raises RecursionError where it records a path this long (measured
         # from this frame, where upstream's method runs): so does this walk, at the same record
         headroom = _headroom()
         path_limit = _upstream_path_limit(headroom)
         records: list[Any] = []  # (key, path), or a reused memo standing for its records
-        entered: list[int] = []
+        # object numbers whose values decided the walk (see _PathMemo.depends_on)
+        depends_on: list[int] = []
         on_path: set[_Key] = set()
         reader = self.reader
         edges = reader._edges
@@ -1131,13 +1201,13 @@ class _PathMapResolver(HistoricalResolver):
                 for replayed in reader._replayed_reads(memo, changed):
                     node_of(replayed)
                 records.append(memo)
-                entered.extend(memo.entered)
+                depends_on.extend(memo.depends_on)
                 return
-            first_record, first_entered = len(records), len(entered)
+            first_record, first_depends = len(records), len(depends_on)
             enter_object(key, path, in_struct)
             memo = _PathMemo(
                 revision=self.revision,
-                entered=frozenset(entered[first_entered:]),
+                depends_on=frozenset(depends_on[first_depends:]),
                 records=tuple(records[first_record:]),
                 page_tree_nodes=page_tree_nodes,
                 struct_tree_nodes=struct_tree_nodes,
@@ -1158,13 +1228,15 @@ class _PathMapResolver(HistoricalResolver):
             if len(path) > len(_STRUCT_SWITCH_AT):
                 if isinstance(obj, walkable):
                     expand(key, path, obj, in_struct)
+                else:
+                    depends_on.append(key[0])  # not a container: nothing below it, here
                 return
             if isinstance(obj, flat_type):  # the walk of direct objects needs the parsed object
                 obj = self._raw(generic.Reference(key[0], key[1], reader), key)
+            depends_on.append(key[0])
             if not isinstance(obj, containers):
                 return
             on_path.add(key)
-            entered.append(key[0])
             walk(obj, path, in_struct)
             on_path.discard(key)
 
@@ -1174,7 +1246,7 @@ class _PathMapResolver(HistoricalResolver):
             # (all of them once the path is _MEMO_DEPTH long: the check is made only above
             # that); the lookups bound to locals, as this runs once per walk entry
             on_path.add(key)
-            entered.append(key[0])
+            depends_on.append(key[0])
             if isinstance(obj, flat_type):  # a flat dictionary or array
                 out: Any = obj.edges_in_struct if in_struct else obj.edges
                 # a child's path is at most two steps longer (a key and an index)
@@ -1206,6 +1278,8 @@ class _PathMapResolver(HistoricalResolver):
                     continue
                 if isinstance(target, walkable):
                     expand(target_key, target_path, target, in_struct)
+                else:
+                    depends_on.append(target_key[0])  # not a container: nothing below it, here
             on_path.discard(key)
 
         def walk(obj: generic.PdfObject, path: _Path, in_struct: bool) -> None:
@@ -1244,12 +1318,10 @@ class _PathMapResolver(HistoricalResolver):
             if (
                 # its paths were checked against a limit no higher than this walk's
                 memo.path_limit <= path_limit
-                and (
-                    memo.struct_tree_nodes is struct_tree_nodes
-                    or memo.struct_tree_nodes == struct_tree_nodes
-                )
-                and memo.page_tree_nodes == page_tree_nodes
-                and memo.entered.isdisjoint(
+                # equal tables are the same objects (CachingPdfReader._shared_tables)
+                and memo.struct_tree_nodes is struct_tree_nodes
+                and memo.page_tree_nodes is page_tree_nodes
+                and memo.depends_on.isdisjoint(
                     self.reader._changed_between(memo.revision, self.revision)
                 )
             ):

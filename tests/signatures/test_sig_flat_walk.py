@@ -141,7 +141,7 @@ def _replay_by_position(memo: _PathMemo, changed: frozenset[int]) -> list[tuple[
 
 
 def _memo(records: tuple[object, ...]) -> _PathMemo:
-    return _PathMemo(revision=0, entered=frozenset(), records=records, page_tree_nodes={},
+    return _PathMemo(revision=0, depends_on=frozenset(), records=records, page_tree_nodes={},
                      struct_tree_nodes=frozenset(), path_limit=1000)
 
 

@@ -96,6 +96,9 @@ _CACHING_ONLY = {
     "_newest_first",
     "_memo_groups",
     "_memo_reads",
+    "_memo_keysets",
+    "_page_tables",
+    "_struct_tables",
 }
 
 
