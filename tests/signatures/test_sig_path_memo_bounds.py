@@ -98,7 +98,7 @@ def test_a_revision_listing_many_objects_costs_no_more_than_stock() -> None:
     # 400 pages; the second revision rotates a page and adds 8,000 objects that nothing refers
     # to. Before the fix each of the 8,000 usage lookups asked of the first map went through
     # its 400 page memos (~4.4x stock's CPU time for the first map and its lookups; after it,
-    # 0.5-0.8x: the bound of twice stock's is the margin for the load), and the second map
+    # 0.5-0.8x: the bound of three times stock's is the margin for the load), and the second map
     # went through the 8,000 listed numbers for each of the 399 page memos it reuses (1.4 s
     # where stock's map takes 60 ms; after it, 8 ms)
     data = _rotated(_rotated(_pages(400), 0, 8000), 1, 0)
@@ -108,7 +108,7 @@ def test_a_revision_listing_many_objects_costs_no_more_than_stock() -> None:
     stock_first = _analysis_cpu(stock_reader, range(1))
     fast_map = _map_cpu(fast_reader, 1)
     stock_map = _map_cpu(stock_reader, 1)
-    assert fast_first < 2 * stock_first, (fast_first, stock_first)
+    assert fast_first < 3 * stock_first, (fast_first, stock_first)
     assert fast_map < stock_map, (fast_map, stock_map)
 
 
@@ -126,4 +126,5 @@ def test_the_later_maps_of_a_many_page_document_cost_a_fraction_of_stocks() -> N
     _analysis_cpu(stock_reader, range(1))
     fast = _analysis_cpu(fast_reader, range(1, 3))
     stock = _analysis_cpu(stock_reader, range(1, 3))
-    assert fast < stock / 3, (fast, stock)
+    # Before the fix ~1x, after it ~0.1-0.2x: half of stock's is the margin for the load
+    assert fast < stock / 2, (fast, stock)
