@@ -90,6 +90,10 @@ from repository.vocabulary import Secrecy, is_organ_id, nfc
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
+OPERATOR = "operator"
+"""The actor of an operator command (:func:`web.cli.operator_actor`): direct store access,
+no account."""
+
 LOGIN_RETRIES = 20
 """Re-reads of an account after losing a write race (each lost race means another writer won)."""
 
@@ -1504,6 +1508,116 @@ class AccountService:
             },
         )
         self._notify(after.username, "unlock", "Tài khoản của bạn đã được mở khóa.", actor.username)
+        return after
+
+    def recover(self, username: str, reason: str, source: str | None = "cli") -> Account:
+        """Operator recovery (``kho account recover``, on the server's shell; never reachable
+        from the web or the API): unlock an account locked by wrong passwords when nobody else
+        can. Anyone who knows a username can lock it with wrong passwords, and only a quản trị
+        unlocks, so five guesses at the only quản trị's name would lock the agency out of its
+        accounts for good.
+
+        The rule: the account is locked for ``failed_logins`` (a lock someone chose — ``left``,
+        ``admin`` — or the 90 idle days is not the operator's to undo), and it is a quản trị
+        whose units no other active account manages as quản trị (:func:`leaves_an_admin`, the
+        ``LAST_ADMIN`` rule seen from the other side). Any other account is unlocked by that
+        quản trị once recovered, through the ordinary, audited :meth:`unlock`; so the operator
+        can give back exactly the access that was lost, and no more.
+
+        Because someone may have been guessing the password, every token of the account ends
+        and the person must change their password at the next login. Audited as
+        ``account:unlock`` by ``operator`` with the reason; refusals as ``access:denied``."""
+        action = "account:unlock"
+        why = " ".join(nfc(reason).split())
+        if not why:
+            raise ValidationFailed(
+                [FieldError("reason", "RECOVERY_REASON_REQUIRED", "Phải ghi lý do khôi phục tài khoản.")]
+            )
+        target = self._read(username)
+        if target is None or target.status is Status.DELETED:
+            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+        if target.status is not Status.LOCKED:
+            raise Conflict(
+                f"Tài khoản “{target.username}” không bị khóa.",
+                code="ACCOUNT_NOT_LOCKED",
+                username=target.username,
+            )
+        if target.lock_reason is not LockReason.FAILED_LOGINS:
+            self._deny(
+                OPERATOR,
+                f"Tài khoản “{target.username}” bị khóa vì lý do khác ("
+                f"{(target.lock_reason or LockReason.ADMIN).label}): chỉ quản trị của đơn vị mở khóa được.",
+                action=action,
+                target=target.username,
+                source=source,
+                code="RECOVERY_LOCK_REASON",
+            )
+        admin_units = frozenset(m.unit for m in target.memberships if m.role is Role.QUAN_TRI)
+        if not admin_units:
+            self._deny(
+                OPERATOR,
+                f"Tài khoản “{target.username}” không phải quản trị: quản trị của đơn vị mở khóa"
+                " (kho account unlock); nếu quản trị cũng bị khóa, hãy khôi phục tài khoản quản trị trước.",
+                action=action,
+                target=target.username,
+                source=source,
+                code="RECOVERY_NOT_ADMIN",
+            )
+        others = [self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username]
+        if leaves_an_admin(admin_units, others, self.units_below):
+            self._deny(
+                OPERATOR,
+                f"Không cần khôi phục: còn quản trị khác đang hoạt động quản lý đơn vị của"
+                f" “{target.username}”; người đó mở khóa (kho account unlock).",
+                action=action,
+                target=target.username,
+                source=source,
+                code="RECOVERY_NOT_NEEDED",
+            )
+        now = self.clock()
+        # The tokens end before the account opens, as in a reset: a failure between the two
+        # leaves the account locked with no token, never open with an old one.
+        revoked = self._revoke_all_tokens(target.username, OPERATOR, now)
+        before, after = self._update(
+            target.username,
+            OPERATOR,
+            lambda c: (
+                {
+                    "status": Status.ACTIVE,
+                    "lock_reason": None,
+                    "failed_logins": 0,
+                    "unlocked_at": now,
+                    "must_change_password": True,
+                }
+                if c.status is Status.LOCKED and c.lock_reason is LockReason.FAILED_LOGINS
+                else {}
+            ),
+        )
+        if before.version == after.version:  # changed meanwhile (unlocked, deleted, locked by hand)
+            raise Conflict(
+                f"Tài khoản “{target.username}” vừa được thay đổi. Hãy kiểm tra lại rồi thử lại.",
+                username=target.username,
+            )
+        self.audit.append(
+            OPERATOR,
+            action,
+            source=source,
+            at=now,
+            details={
+                "username": after.username,
+                "previous_reason": LockReason.FAILED_LOGINS.value,
+                "recovery": True,
+                "reason": why,
+                "tokens_revoked": revoked,
+            },
+        )
+        self._notify(
+            after.username,
+            "unlock",
+            "Tài khoản của bạn đã được người vận hành hệ thống mở khóa (khôi phục) sau nhiều lần nhập sai"
+            " mật khẩu; bạn phải đổi mật khẩu khi đăng nhập.",
+            OPERATOR,
+        )
         return after
 
     def delete(self, username: str, actor: Account, source: str | None = None) -> Account:

@@ -5,6 +5,7 @@
     kho login [USERNAME] [--password-stdin]
     kho account create --full-name "Nguyễn Văn An" --unit UNIT --role van_thu [--clearance 1]
     kho account lock USER --reason left|admin      kho account unlock USER
+    kho account recover USER --reason "…"                               (operator: last quản trị locked out)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
 """
 
@@ -205,6 +206,22 @@ def account_unlock(ctx: Context, username: str) -> None:
     accounts = ctx.kho.accounts
     accounts.unlock(username, accounts.get(ctx.actor.user), "cli")
     click.echo(f"Đã mở khóa tài khoản {username}.")
+
+
+@account.command("recover")
+@click.argument("username")
+@click.option("--reason", required=True, help="Lý do khôi phục (ghi vào nhật ký).")
+@pass_ctx
+@handles_errors
+def account_recover(ctx: Context, username: str, reason: str) -> None:
+    """Khôi phục quản trị cuối cùng bị khóa do nhập sai mật khẩu (người vận hành, trên máy chủ)."""
+    ctx.operator_access()
+    account = ctx.kho.accounts.recover(username, reason, "cli")
+    click.echo(
+        f"Đã mở khóa tài khoản {account.username}. Mọi mã truy cập của tài khoản đã bị thu hồi; người"
+        " dùng phải đổi mật khẩu khi đăng nhập. Hãy giao vai trò quản trị cho một người thứ hai để"
+        " không phải khôi phục lần nữa."
+    )
 
 
 @account.command("reset-password")

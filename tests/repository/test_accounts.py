@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 
 from kho.errors import (
     AccountLocked,
+    AccountNotFound,
     Conflict,
     FormatUnsupported,
     LoginFailed,
@@ -921,3 +922,152 @@ def test_the_installation_hasher_is_made_at_the_first_password_with_its_cost(tmp
     with pytest.raises(LoginFailed):
         lazy.authenticate(admin.username, initial + "x")
     assert len(made) == 1
+
+
+# --- operator recovery of a last quản trị locked out by wrong passwords -----------------------
+
+
+def lock_out(world: World, username: str) -> None:
+    """Five wrong passwords, as anyone who knows the name can type them."""
+    for attempt in range(5):
+        with pytest.raises((LoginFailed, AccountLocked)):
+            world.svc.authenticate(username, f"Sai#{attempt}abcd", "203.0.113.9")
+    stored = world.svc.get(username)
+    assert stored.status is Status.LOCKED and stored.lock_reason is LockReason.FAILED_LOGINS
+
+
+def only_admin(world: World) -> Account:
+    """The agency's only quản trị, with a password of their own and a token."""
+    world.svc.change_password(world.admin.username, world.secrets[0], GOOD)
+    return world.svc.authenticate(world.admin.username, GOOD)
+
+
+def test_an_outsider_locks_out_the_only_quan_tri_and_the_operator_recovers_them(world: World) -> None:
+    admin = only_admin(world)
+    token = world.svc.issue_token(admin.username, "api", admin)
+    head = world.person("Hoàng Văn Lãnh", VP, Role.LANH_DAO)
+    lock_out(world, admin.username)
+    with pytest.raises(PermissionDenied):  # nobody else can unlock: the lockout is for good
+        world.svc.unlock(admin.username, head)
+
+    recovered = world.svc.recover(admin.username, "  Bị khóa do người ngoài\nđoán mật khẩu ")
+
+    assert recovered.status is Status.ACTIVE and recovered.lock_reason is None
+    assert recovered.failed_logins == 0 and recovered.unlocked_at == world.clock()
+    assert recovered.changed_by == "operator"
+    with pytest.raises(TokenInvalid):  # whoever guessed may hold a session: every token ended
+        world.svc.resolve_token(token)
+    with pytest.raises(PasswordChangeRequired):  # and the person chooses a new password
+        world.svc.authenticate(admin.username, GOOD)
+    world.svc.change_password(admin.username, GOOD, SECOND)
+    assert world.svc.authenticate(admin.username, SECOND).status is Status.ACTIVE
+    event = next(e for e in world.audit.events() if e.action == "account:unlock")
+    assert (event.actor, event.source) == ("operator", "cli")
+    assert event.details == {
+        "username": admin.username,
+        "previous_reason": "failed_logins",
+        "recovery": True,
+        "reason": "Bị khóa do người ngoài đoán mật khẩu",
+        "tokens_revoked": 1,
+    }
+    assert world.svc.notifications(admin.username)[-1].kind == "unlock"
+    assert_no_secret_in_audit(world)
+
+
+def test_after_recovery_the_count_starts_again_and_five_new_wrong_passwords_lock_again(world: World) -> None:
+    admin = only_admin(world)
+    lock_out(world, admin.username)
+    world.svc.recover(admin.username, "khôi phục")
+    for attempt in range(4):  # the five failures before the lock are not carried over
+        with pytest.raises(LoginFailed):
+            world.svc.authenticate(admin.username, f"Sai#{attempt}abcd")
+    assert world.svc.get(admin.username).status is Status.ACTIVE
+    lock_out(world, admin.username)  # the regulation's lock still applies after a recovery
+
+
+def test_recovery_is_refused_when_another_active_quan_tri_can_unlock(world: World) -> None:
+    admin = only_admin(world)
+    second = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    below = world.person("Lê Quản Lý", VP_TH, Role.QUAN_TRI)
+    lock_out(world, admin.username)
+    with pytest.raises(PermissionDenied) as err:
+        world.svc.recover(admin.username, "khôi phục")
+    assert err.value.code == "RECOVERY_NOT_NEEDED" and "quản trị khác" in err.value.message
+    assert world.svc.get(admin.username).status is Status.LOCKED
+    denied = [e for e in world.audit.events() if e.action == "access:denied"][-1]
+    assert (denied.actor, denied.source, denied.details) == (
+        "operator",
+        "cli",
+        {"action": "account:unlock", "target": admin.username},
+    )
+    # A quản trị of a unit below, locked while a quản trị above is active: not needed either.
+    lock_out(world, below.username)
+    with pytest.raises(PermissionDenied) as below_err:
+        world.svc.recover(below.username, "khôi phục")
+    assert below_err.value.code == "RECOVERY_NOT_NEEDED"
+    assert world.svc.unlock(below.username, second).status is Status.ACTIVE
+
+
+def test_a_locked_quan_tri_does_not_count_as_the_other_one(world: World) -> None:
+    admin = only_admin(world)
+    second = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    lock_out(world, second.username)
+    lock_out(world, admin.username)  # both quản trị locked: each is the last active one
+    assert world.svc.recover(admin.username, "khôi phục").status is Status.ACTIVE
+    with pytest.raises(PermissionDenied) as err:  # now the recovered one unlocks the other
+        world.svc.recover(second.username, "khôi phục")
+    assert err.value.code == "RECOVERY_NOT_NEEDED"
+
+
+def test_recovery_refusals_have_stable_codes_and_change_nothing(world: World) -> None:
+    admin = only_admin(world)
+    member = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    with pytest.raises(Conflict) as not_locked:
+        world.svc.recover(admin.username, "khôi phục")
+    assert not_locked.value.code == "ACCOUNT_NOT_LOCKED" and not_locked.value.http_status == 409
+    with pytest.raises(ValidationFailed) as no_reason:
+        world.svc.recover(admin.username, "  \n ")
+    assert no_reason.value.code == "RECOVERY_REASON_REQUIRED"
+    with pytest.raises(AccountNotFound) as unknown:
+        world.svc.recover("khongco.ubnd", "khôi phục")
+    assert unknown.value.code == "ACCOUNT_NOT_FOUND"
+    # Not a quản trị: their quản trị unlocks them (or is recovered first, then unlocks them).
+    lock_out(world, member.username)
+    with pytest.raises(PermissionDenied) as not_admin:
+        world.svc.recover(member.username, "khôi phục")
+    assert not_admin.value.code == "RECOVERY_NOT_ADMIN"
+    assert world.svc.get(member.username).status is Status.LOCKED
+    # A lock someone chose, or the 90 idle days, is not the operator's to undo.
+    world.clock.advance(days=91)
+    with pytest.raises(AccountLocked):
+        world.svc.authenticate(admin.username, GOOD)
+    with pytest.raises(PermissionDenied) as idle:
+        world.svc.recover(admin.username, "khôi phục")
+    assert idle.value.code == "RECOVERY_LOCK_REASON"
+    assert world.svc.get(admin.username).lock_reason is LockReason.IDLE
+    assert "account:unlock" not in [e.action for e in world.audit.events()]
+
+
+def test_a_lock_by_the_head_landing_during_a_recovery_is_not_undone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Race: the recovery reads the account locked for wrong passwords; before it writes, the
+    head of the unit locks it because the person left. The recovery must not reopen it."""
+    admin = only_admin(world)
+    head = world.person("Hoàng Văn Lãnh", ROOT, Role.LANH_DAO)
+    lock_out(world, admin.username)
+    original = world.store.put_if_absent
+    raced: list[bool] = []
+
+    def put_if_absent(key: str, data: bytes):  # type: ignore[no-untyped-def]
+        ours = key.startswith(f"accounts/{admin.username}/") and json.loads(data)["changed_by"] == "operator"
+        if ours and not raced:
+            raced.append(True)
+            world.svc.lock(admin.username, "left", head)
+        return original(key, data)
+
+    monkeypatch.setattr(world.store, "put_if_absent", put_if_absent)
+    with pytest.raises(Conflict):
+        world.svc.recover(admin.username, "khôi phục")
+    stored = world.svc.get(admin.username)
+    assert raced and stored.status is Status.LOCKED and stored.lock_reason is LockReason.LEFT

@@ -354,3 +354,66 @@ def test_a_password_reset_from_the_cli_needs_a_second_person(
     )
     assert login.exit_code == 0, login.output
     assert name in runner.invoke(main, ["whoami"]).output
+
+
+def test_the_operator_recovers_the_only_quan_tri_locked_out_by_wrong_passwords(
+    env: dict[str, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    admin = people.usernames["quan_tri"]
+    for attempt in range(5):  # an outsider who knows the name
+        wrong = runner.invoke(main, ["login", admin, "--password-stdin"], input=f"Sai#{attempt}abcd\n")
+        assert wrong.exit_code == 2
+    assert "ACCOUNT_LOCKED" in wrong.output
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+    refused = runner.invoke(main, ["account", "unlock", admin])  # the lockout: nobody to unlock
+    assert refused.exit_code == 2 and "ACCOUNT_LOCKED" in refused.output
+    monkeypatch.delenv("KHO_TOKEN")
+
+    missing = runner.invoke(main, ["account", "recover", admin])
+    assert missing.exit_code == 2 and "--reason" in missing.output
+    done = runner.invoke(main, ["account", "recover", admin, "--reason", "Người ngoài đoán mật khẩu"])
+    assert done.exit_code == 0, done.output
+    assert "Thao tác vận hành trực tiếp" in done.output and f"Đã mở khóa tài khoản {admin}" in done.output
+    again = runner.invoke(main, ["account", "recover", admin, "--reason", "lần nữa"])
+    assert again.exit_code == 2 and "Lỗi [ACCOUNT_NOT_LOCKED]" in again.output
+
+    # The old token ended; the person logs in, must choose a new password, and is in.
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+    assert "TOKEN_INVALID" in runner.invoke(main, ["whoami"]).output
+    monkeypatch.delenv("KHO_TOKEN")
+    login = runner.invoke(
+        main, ["login", admin, "--password-stdin"], input=f"{PASSWORD}\nMới#Khôi-phục-2026\n"
+    )
+    assert login.exit_code == 0, login.output
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["kiem_toan"])
+    log = runner.invoke(main, ["audit", "log", "--action", "account:unlock", "--json"])
+    assert log.exit_code == 0, log.output
+    assert '"operator"' in log.output and "Người ngoài đoán mật khẩu" in log.output
+
+
+def test_operator_recovery_is_refused_while_another_quan_tri_can_unlock(
+    env: dict[str, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+    create = ["account", "create", "--full-name", "Trần Quản Trị", "--role", "quan_tri"]
+    made = runner.invoke(main, [*create, "--unit", "000.00.18.H40"])
+    assert made.exit_code == 0, made.output
+    monkeypatch.delenv("KHO_TOKEN")
+    admin = people.usernames["quan_tri"]
+    for attempt in range(5):
+        runner.invoke(main, ["login", admin, "--password-stdin"], input=f"Sai#{attempt}abcd\n")
+    result = runner.invoke(main, ["account", "recover", admin, "--reason", "x"])
+    assert result.exit_code == 2 and "Lỗi [RECOVERY_NOT_NEEDED]" in result.output
+
+
+def test_operator_recovery_is_not_reachable_from_the_web_or_the_api() -> None:
+    """Only the server's shell (``kho account recover``) may call it: no route or page does."""
+    web = Path(__file__).resolve().parents[2] / "web"
+    callers = sorted(
+        str(path.relative_to(web))
+        for path in web.rglob("*.py")
+        if ".recover(" in path.read_text(encoding="utf-8")
+    )
+    assert callers == ["accounts_cli.py"]
