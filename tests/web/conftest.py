@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
 
@@ -69,6 +70,19 @@ def people(kho: Kho) -> People:
 @pytest.fixture
 def client(kho: Kho, people: People) -> FlaskClient:
     return create_app(kho.settings, kho=kho).test_client()
+
+
+@pytest.fixture
+def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """The web pages' app, with its accounts made; a file may define its own ``app``."""
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # the test client speaks plain http
+    return create_app(kho.settings, kho=kho)
+
+
+@pytest.fixture
+def web(app: Flask) -> FlaskClient:
+    """A browser on the pages (cookies kept between requests)."""
+    return app.test_client()
 
 
 @pytest.fixture

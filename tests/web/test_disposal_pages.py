@@ -7,23 +7,15 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_retention import closed_file
 
 from kho.timeutil import vn_date
-from web.app import create_app
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
 
 
 def browser(app: Flask, people: People, who: str) -> FlaskClient:

@@ -21,17 +21,10 @@ from kho.errors import Conflict, NotFound, PermissionDenied
 from repository.policy import Action
 from repository.records import Record
 from search.query import FACETS, Filters, Principal, parse_query
-from web.app import create_app
 from web.cli import main
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
 
 
 def _file_with_two(kho: Kho, people: People) -> tuple[Record, Record, Record]:

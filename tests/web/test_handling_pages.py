@@ -8,7 +8,6 @@ import io
 import re
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, UNIT_B, People
@@ -17,21 +16,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from repository.workflow import Act
-from web.app import create_app
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # the test client speaks plain http
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def csrf(client: FlaskClient, path: str = "/login") -> str:

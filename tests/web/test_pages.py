@@ -23,17 +23,6 @@ from web.pages.records import content_disposition
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # the test client speaks plain http
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def csrf(client: FlaskClient, path: str = "/login") -> str:
     found = CSRF.search(client.get(path).get_data(as_text=True))
     assert found, path

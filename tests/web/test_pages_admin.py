@@ -3,25 +3,9 @@ is an audit event the kiểm toán viên finds."""
 
 from __future__ import annotations
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import AGENCY, UNIT_B, People
 from kho_web import login, logout, post, register_one, text
-
-from web.app import create_app
-from web.context import Kho
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_units_are_created_renamed_and_moved(web: FlaskClient, people: People) -> None:

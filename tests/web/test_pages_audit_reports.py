@@ -7,8 +7,6 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import AGENCY, PASSWORD, People
 from kho_testing import incoming, pdf_bytes
@@ -16,19 +14,6 @@ from kho_web import csrf, login, logout, register_one, text
 from pypdf import PdfReader
 
 from repository.anchor import Anchor, generate_key, make_checkpoint
-from web.app import create_app
-from web.context import Kho
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_the_audit_query_is_exported_with_its_checkpoint(

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_web import login, logout, post, register_one, text
 from pypdf import PdfReader
-
-from web.app import create_app
-from web.context import Kho
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_pages_are_rendered_through_the_policy_and_cached(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from docx import Document
-from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_web import login, logout, post, register_one, text
@@ -15,19 +13,6 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from repository.saved_searches import SavedSearches
-from web.app import create_app
-from web.context import Kho
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_filters_by_date_urgency_and_verdict_with_vietnamese_labels(

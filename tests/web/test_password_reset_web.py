@@ -8,26 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_web import csrf, login, logout, post, text
 
-from web.app import create_app
 from web.context import Kho
 
 NEW_PASSWORD = "Mat-khau@Rieng2026"
-
-
-@pytest.fixture
-def app(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    return create_app(kho.settings, kho=kho)
-
-
-@pytest.fixture
-def web(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _reset_on_page(web: FlaskClient, people: People, who: str) -> str:
