@@ -35,7 +35,8 @@ from repository.storage.local import LocalStore
 AGENCY = "000.00.18.H40"
 
 
-def _metadata(n: int) -> dict[str, str]:
+def metadata(n: int) -> dict[str, str]:
+    """The metadata of the ``n``-th bench document (a Công văn); other bench scripts use it."""
     return {
         "type_name": "Công văn",
         "code_number": str(100 + n),
@@ -84,7 +85,7 @@ def main() -> None:
         )
         writer = Actor("bench", "bench", system=True)
         ids = [
-            repo.create_document("den", _metadata(n), None, None, writer).record_id
+            repo.create_document("den", metadata(n), None, None, writer).record_id
             for n in range(args.records)
         ]
         rng = random.Random(7)
