@@ -24,6 +24,14 @@ def _reset_on_page(web: FlaskClient, people: People, who: str) -> str:
     return _half(answer)
 
 
+def _reset_by_quan_tri(web: FlaskClient, people: People, who: str) -> str:
+    """The quản trị logs in, resets ``who`` on the accounts page and logs out; the first half."""
+    login(web, people, "quan_tri")
+    first = _reset_on_page(web, people, who)
+    logout(web)
+    return first
+
+
 def _confirm_on_page(web: FlaskClient, people: People, who: str) -> str:
     answer = post(web, f"/admin/resets/{people.usernames[who]}/confirm", {}, "/admin/resets")
     assert answer.status_code == 200, text(answer)
@@ -66,9 +74,7 @@ def test_the_lanh_dao_confirms_and_the_person_logs_in_with_both_halves_then_must
     web: FlaskClient, people: People
 ) -> None:
     target = people.usernames["chuyen_vien"]
-    login(web, people, "quan_tri")
-    first = _reset_on_page(web, people, "chuyen_vien")
-    logout(web)
+    first = _reset_by_quan_tri(web, people, "chuyen_vien")
     login(web, people, "lanh_dao")
     assert "Xác nhận đặt lại mật khẩu" in text(web.get("/"))  # the menu leads a lãnh đạo there
     listed = text(web.get("/admin/resets"))
@@ -85,12 +91,8 @@ def test_the_lanh_dao_confirms_and_the_person_logs_in_with_both_halves_then_must
     logout(web)
     # Neither half alone, nor the halves in the wrong order, nor the old password.
     for wrong in (first, second, second + first, PASSWORD):
-        assert web.post(
-            "/login", data={"username": target, "password": wrong, "csrf_token": csrf(web)}
-        ).status_code == 401
-    entered = web.post(
-        "/login", data={"username": target, "password": first + second, "csrf_token": csrf(web)}
-    )
+        assert login(web, people, "chuyen_vien", wrong).status_code == 401
+    entered = login(web, people, "chuyen_vien", first + second)
     assert entered.status_code == 302 and entered.headers["Location"].endswith("/password")
     assert web.get("/").status_code == 302  # no session until the change
     changed = post(
@@ -166,16 +168,11 @@ def test_the_person_cannot_confirm_their_own_reset_on_the_page(
 def test_a_confirmed_reset_not_used_within_24_hours_is_refused_at_login(
     web: FlaskClient, people: People, kho: Kho, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target = people.usernames["chuyen_vien"]
-    login(web, people, "quan_tri")
-    first = _reset_on_page(web, people, "chuyen_vien")
-    logout(web)
+    first = _reset_by_quan_tri(web, people, "chuyen_vien")
     login(web, people, "lanh_dao")
     second = _confirm_on_page(web, people, "chuyen_vien")
     logout(web)
     later = kho.accounts.clock() + timedelta(hours=25)
     monkeypatch.setattr(kho.accounts, "clock", lambda: later)
-    expired = web.post(
-        "/login", data={"username": target, "password": first + second, "csrf_token": csrf(web)}
-    )
+    expired = login(web, people, "chuyen_vien", first + second)
     assert expired.status_code == 401 and "Mật khẩu dùng một lần đã hết hạn" in text(expired)
