@@ -18,7 +18,7 @@ from io import BytesIO
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pdf_equality import fast_path_map, stock_path_map
+from pdf_equality import fast_path_map, small_page, stock_path_map, written
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -38,14 +38,7 @@ def _base() -> tuple[bytes, list[int]]:
     memoised) refers to ``_HOLES`` indirect numbers."""
     writer = PdfFileWriter()
     writer.insert_page(
-        generic.DictionaryObject(
-            {
-                generic.NameObject("/Type"): generic.NameObject("/Page"),
-                generic.NameObject("/MediaBox"): generic.ArrayObject(
-                    [generic.NumberObject(v) for v in (0, 0, 10, 10)]
-                ),
-            }
-        )
+        small_page()
     )
     holes = [writer.add_object(generic.NumberObject(ix)) for ix in range(_HOLES)]
     holder = writer.add_object(
@@ -55,9 +48,7 @@ def _base() -> tuple[bytes, list[int]]:
     )
     writer.root[generic.NameObject("/KhoD")] = holder
     writer.update_root()
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue(), [ref.idnum for ref in holes]
+    return written(writer), [ref.idnum for ref in holes]
 
 
 # what an object of the holder becomes in a revision
@@ -86,9 +77,7 @@ def _revise(data: bytes, changes: list[tuple[int, int]], holes: list[int]) -> by
             else:
                 value = generic.ArrayObject([generic.NumberObject(0), below])
         writer.objects[(0, idnum)] = value
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def _assert_maps_equal_stock(data: bytes, order: list[int]) -> None:
@@ -161,9 +150,7 @@ def _overwrite_below(data: bytes, holes: list[int]) -> bytes:
     writer.objects[(0, below.idnum)] = generic.DictionaryObject(
         {generic.NameObject("/Below"): generic.NumberObject(2)}
     )
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 @pytest.mark.usefixtures("quiet_logging")
@@ -205,20 +192,9 @@ def _pages_base() -> tuple[bytes, list[int], list[int]]:
         hole = writer.add_object(generic.NumberObject(ix))
         holes.append(hole.idnum)
         writer.insert_page(
-            generic.DictionaryObject(
-                {
-                    generic.NameObject("/Type"): generic.NameObject("/Page"),
-                    generic.NameObject("/MediaBox"): generic.ArrayObject(
-                        [generic.NumberObject(v) for v in (0, 0, 10, 10)]
-                    ),
-                    generic.NameObject("/Kho"): hole,
-                    generic.NameObject("/Shared"): shared,
-                }
-            )
+            small_page(Kho=hole, Shared=shared)
         )
-    out = BytesIO()
-    writer.write(out)
-    data = out.getvalue()
+    data = written(writer)
     reader = PdfFileReader(BytesIO(data), strict=False)
     kids = reader.root["/Pages"]["/Kids"]
     pages = [kid.idnum for kid in kids]  # type: ignore[attr-defined]
@@ -257,9 +233,7 @@ def _revise_pages(
                     [generic.IndirectObject(pages[b % len(pages)], 0, writer)]
                 )
             writer.objects[(0, idnum)] = value
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 @settings(

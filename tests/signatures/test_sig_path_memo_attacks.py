@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from pdf_equality import fast_path_map, stock_path_map
+from pdf_equality import fast_path_map, small_page, stock_path_map, written
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -341,23 +341,13 @@ def _objstm_base() -> tuple[bytes, list[int], int]:
     holes = [writer.add_object(generic.NumberObject(ix), obj_stream=stream) for ix in range(4)]
     for hole in holes:
         writer.insert_page(
-            generic.DictionaryObject(
-                {
-                    generic.NameObject("/Type"): generic.NameObject("/Page"),
-                    generic.NameObject("/MediaBox"): generic.ArrayObject(
-                        [generic.NumberObject(v) for v in (0, 0, 10, 10)]
-                    ),
-                    generic.NameObject("/Kho"): hole,
-                }
-            )
+            small_page(Kho=hole)
         )
     writer.root[generic.NameObject("/KhoD")] = generic.DictionaryObject(
         {generic.NameObject(f"/X{ix}"): hole for ix, hole in enumerate(holes)}
     )
     writer.update_root()
-    out = BytesIO()
-    writer.write(out)
-    data = out.getvalue()
+    data = written(writer)
     reader = PdfFileReader(BytesIO(data), strict=False)
     container = reader.xrefs[generic.Reference(holes[0].idnum, 0, reader)]
     return data, [hole.idnum for hole in holes], container.obj_stream_id
@@ -396,9 +386,7 @@ def _objstm_revise(data: bytes, op: int, a: int, b: int, holes: list[int], conta
             },
             stream_data=members + b" " + body,
         )
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 @settings(
@@ -425,9 +413,7 @@ def test_path_maps_equal_stock_when_object_streams_change(
 def _incremental(data: bytes, change: Any) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     change(writer)
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def _page(writer: IncrementalPdfFileWriter, idnum: int) -> Any:

@@ -20,6 +20,7 @@ import time
 from io import BytesIO
 
 import pytest
+from pdf_equality import small_page, written
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -37,26 +38,18 @@ def _pages(count: int) -> bytes:
     for _ in range(count):
         content = writer.add_object(generic.StreamObject(stream_data=b"q Q"))
         writer.insert_page(
-            generic.DictionaryObject(
-                {
-                    generic.NameObject("/Type"): generic.NameObject("/Page"),
-                    generic.NameObject("/MediaBox"): generic.ArrayObject(
-                        [generic.NumberObject(v) for v in (0, 0, 10, 10)]
-                    ),
-                    generic.NameObject("/Contents"): content,
-                    generic.NameObject("/Resources"): generic.DictionaryObject(
-                        {
-                            generic.NameObject("/Font"): generic.DictionaryObject(
-                                {generic.NameObject("/F1"): font}
-                            )
-                        }
-                    ),
-                }
+            small_page(
+                Contents=content,
+                Resources=generic.DictionaryObject(
+                    {
+                        generic.NameObject("/Font"): generic.DictionaryObject(
+                            {generic.NameObject("/F1"): font}
+                        )
+                    }
+                ),
             )
         )
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def _rotated(data: bytes, page: int, added: int) -> bytes:
@@ -68,9 +61,7 @@ def _rotated(data: bytes, page: int, added: int) -> bytes:
     writer.update_container(page_obj)
     for ix in range(added):
         writer.add_object(generic.NumberObject(ix))
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def _analysis_cpu(reader: PdfFileReader, revisions: range) -> float:

@@ -1,4 +1,5 @@
-"""Equality of the fast path's results with stock pyHanko's: parsed objects and path maps."""
+"""Equality of the fast path's results with stock pyHanko's: parsed objects and path maps; and
+the small builders the path-map tests make their documents with."""
 
 from __future__ import annotations
 
@@ -96,3 +97,25 @@ def signed_twice_both_ways(
     fast = _verify_pdf(two, trust, False, moment, CachingPdfReader)
     stock = _verify_pdf(two, trust, False, moment, PdfFileReader)
     return fast, stock
+
+
+def small_page(**entries: generic.PdfObject) -> generic.DictionaryObject:
+    """A 10 by 10 page dictionary with ``entries`` added (``Kho=ref`` becomes ``/Kho``)."""
+    page = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Page"),
+            generic.NameObject("/MediaBox"): generic.ArrayObject(
+                [generic.NumberObject(v) for v in (0, 0, 10, 10)]
+            ),
+        }
+    )
+    for name, value in entries.items():
+        page[generic.NameObject(f"/{name}")] = value
+    return page
+
+
+def written(writer: BasePdfFileWriter) -> bytes:
+    """What ``writer`` writes: a whole document, or the document with its new revision."""
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
