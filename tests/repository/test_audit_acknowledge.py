@@ -11,13 +11,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, BACKENDS, CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import (
+    AUDITOR,
+    BACKENDS,
+    CLERK,
+    LOGIN,
+    incoming,
+    make_store,
+    new_repository,
+    outside_anchor,
+    pdf_bytes,
+)
 
 from kho.errors import AcknowledgeRefused, AuditChainBroken, AuditKeyMissing, PermissionDenied
 from kho.timeutil import utcnow
 from repository import formats
 from repository.acknowledge import FORGED, findings_digest
-from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
+from repository.anchor import Anchor, make_checkpoint, verify_anchored
 from repository.audit import (
     ACKNOWLEDGE_ACTION,
     EVENTS_PREFIX,
@@ -34,7 +44,6 @@ from repository.records import SYSTEM, Actor, Repository
 from repository.storage.base import ObjectStore
 
 REASON = "Ổ đĩa lỗi khi sao lưu; đã đối chiếu với bản sao lưu ngày 01/12, không có dấu hiệu can thiệp."
-LOGIN = {"method": "password", "source": "test"}
 
 
 def _create(repo: Repository, number: int) -> str:
@@ -44,13 +53,6 @@ def _create(repo: Repository, number: int) -> str:
 
 def _event_keys(store: ObjectStore) -> list[str]:
     return [info.key for info in store.list(EVENTS_PREFIX)]
-
-
-def _anchor_outside(tmp_path: Path) -> Anchor:
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    return Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
 
 
 def _repo(store: ObjectStore, keys: ObjectStore, anchor: Anchor | None) -> Repository:
@@ -117,7 +119,7 @@ def test_an_acknowledged_lock_up_works_again_and_stays_listed(
     backend: str, lockup: str, tmp_path: Path
 ) -> None:
     store, keys = make_store(backend, tmp_path, "ak"), make_store(backend, tmp_path, "akk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     LOCK_UPS[lockup](store, keys, anchor)
     repo = _repo(store, keys, anchor)
     with pytest.raises(AuditChainBroken):
@@ -161,7 +163,7 @@ def test_a_cut_below_a_checkpoint_keeps_that_checkpoint_listed_as_acknowledged(
     backend: str, tmp_path: Path
 ) -> None:
     store, keys = make_store(backend, tmp_path, "ac"), make_store(backend, tmp_path, "ack")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     _cut_below_checkpoint(store, keys, anchor)
     repo = _repo(store, keys, anchor)
     with pytest.raises(AuditChainBroken):
@@ -177,7 +179,7 @@ def test_a_cut_below_a_checkpoint_keeps_that_checkpoint_listed_as_acknowledged(
 
 def test_acknowledging_without_the_signing_key_is_refused_and_writes_nothing(tmp_path: Path) -> None:
     store, keys = make_store("local", tmp_path, "nk"), make_store("local", tmp_path, "nkk")
-    _cut_tail(store, keys, _anchor_outside(tmp_path))
+    _cut_tail(store, keys, outside_anchor(tmp_path))
     repo = _repo(store, keys, Anchor(checkpoint_dir=tmp_path / "cps"))
     objects = sorted(i.key for i in store.list(""))
     with pytest.raises(AuditKeyMissing) as refused:
@@ -196,7 +198,7 @@ def test_an_acknowledgement_written_straight_into_the_store_unlocks_nothing(
     findings are not acknowledged, no checkpoint is signed over an earlier one it contradicts,
     fsck still refuses."""
     store, keys = make_store(backend, tmp_path, "fg"), make_store(backend, tmp_path, "fgk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     _cut_below_checkpoint(store, keys, anchor)
     repo = _repo(store, keys, anchor)
     report = verify_anchored(repo.audit, anchor)
@@ -230,7 +232,7 @@ def test_an_acknowledgement_written_straight_into_the_store_unlocks_nothing(
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_stale_digest_is_refused(backend: str, tmp_path: Path) -> None:
     store, keys = make_store(backend, tmp_path, "sd"), make_store(backend, tmp_path, "sdk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     _witness_deleted(store, keys, anchor)
     repo = _repo(store, keys, anchor)
     seen = _digest(repo)
@@ -244,7 +246,7 @@ def test_a_stale_digest_is_refused(backend: str, tmp_path: Path) -> None:
 
 def test_the_reason_is_required_and_bounded(tmp_path: Path) -> None:
     store, keys = make_store("local", tmp_path, "rs"), make_store("local", tmp_path, "rsk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     _witness_deleted(store, keys, anchor)
     repo = _repo(store, keys, anchor)
     for reason in ("   ", "x" * 2001):
@@ -256,7 +258,7 @@ def test_the_reason_is_required_and_bounded(tmp_path: Path) -> None:
 
 def test_a_non_auditor_is_refused_with_permission_denied_not_the_chain_refusal(tmp_path: Path) -> None:
     store, keys = make_store("local", tmp_path, "na"), make_store("local", tmp_path, "nak")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     _witness_deleted(store, keys, anchor)
     repo = _repo(store, keys, anchor)
     for who in (CLERK, repo_system_actor()):
@@ -272,7 +274,7 @@ def repo_system_actor() -> Actor:
 
 def test_nothing_to_acknowledge_is_refused(tmp_path: Path) -> None:
     store, keys = make_store("local", tmp_path, "no"), make_store("local", tmp_path, "nok")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     _create(repo, 1)
     with pytest.raises(AcknowledgeRefused) as refused:
@@ -284,7 +286,7 @@ def test_acknowledging_a_whole_chain_gone_is_refused(tmp_path: Path) -> None:
     """Every event deleted: there is nothing to chain the decision after; starting a new chain
     would bless the loss of the whole history."""
     store, keys = make_store("local", tmp_path, "wh"), make_store("local", tmp_path, "whk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     for n in (1, 2):
         _create(repo, n)
@@ -303,7 +305,7 @@ def test_a_tamper_after_the_acknowledgement_is_a_fresh_finding(
     backend: str, tamper: str, tmp_path: Path
 ) -> None:
     store, keys = make_store(backend, tmp_path, "ta"), make_store(backend, tmp_path, "tak")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     _cut_tail(store, keys, anchor)
     event, _, _ = _acknowledge(_repo(store, keys, anchor))
     for n in (21, 22):
@@ -334,7 +336,7 @@ def test_the_quick_check_does_not_vouch_for_an_acknowledgement_after_its_mark(tm
     """``kho audit verify --quick`` reads only the events after the last verified checkpoint: an
     unsigned ``audit:acknowledge`` among them is left to the full walk, which names it."""
     store, keys = make_store("local", tmp_path, "qk"), make_store("local", tmp_path, "qkk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     _create(repo, 1)
     make_checkpoint(store, anchor)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, CLERK, incoming, new_repository, pdf_bytes
+from kho_testing import AUDITOR, CLERK, LOGIN, incoming, new_repository, pdf_bytes
 
 from repository.acknowledge import findings_digest
 from repository.anchor import VERIFIED_STATE, Anchor, generate_key, make_checkpoint, verify_anchored
@@ -21,7 +21,6 @@ from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 
 REASON = "Đã đối chiếu phần cuối bị mất với bản sao lưu: sự cố đĩa, không phải can thiệp."
-LOGIN = {"method": "password", "source": "test"}
 
 
 class _CountingStore(LocalStore):

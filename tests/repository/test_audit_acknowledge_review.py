@@ -10,12 +10,22 @@ import json
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, BACKENDS, CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import (
+    AUDITOR,
+    BACKENDS,
+    CLERK,
+    LOGIN,
+    incoming,
+    make_store,
+    new_repository,
+    outside_anchor,
+    pdf_bytes,
+)
 
 from kho.errors import AcknowledgeRefused, AuditChainBroken
 from repository import formats
 from repository.acknowledge import FORGED, findings_digest
-from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
+from repository.anchor import Anchor, make_checkpoint, verify_anchored
 from repository.audit import (
     ACKNOWLEDGE_ACTION,
     EVENTS_PREFIX,
@@ -30,14 +40,6 @@ from repository.records import Repository
 from repository.storage.base import ObjectStore
 
 REASON = "Đã đối chiếu sự kiện bị sửa với bản sao lưu: lỗi ghi đĩa, không phải can thiệp."
-LOGIN = {"method": "password", "source": "test"}
-
-
-def _anchor(tmp_path: Path) -> Anchor:
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    return Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
 
 
 def _repo(store: ObjectStore, keys: ObjectStore, anchor: Anchor) -> Repository:
@@ -69,7 +71,7 @@ def _digest(repo: Repository) -> str:
 
 def _changed_and_acknowledged(backend: str, tmp_path: Path) -> tuple[ObjectStore, ObjectStore, Anchor]:
     store, keys = make_store(backend, tmp_path, "pin"), make_store(backend, tmp_path, "pink")
-    anchor = _anchor(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     for n in (1, 2, 3):
         _create(repo, n)
@@ -101,7 +103,7 @@ def test_an_edit_between_the_look_and_the_acknowledgement_changes_the_digest(tmp
     """The digest the auditor repeats names what they looked at: an edit of the changed event
     after the look is refused with FINDINGS_CHANGED, not acknowledged unseen."""
     store, keys = make_store("local", tmp_path, "lk"), make_store("local", tmp_path, "lkk")
-    anchor = _anchor(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     for n in (1, 2):
         _create(repo, n)
@@ -147,7 +149,7 @@ def test_an_unsigned_acknowledgement_can_be_acknowledged_and_still_covers_nothin
     acknowledge it, or verify and fsck --repair stay refused for good. After that it is listed
     as acknowledged, and an edit of it is a fresh finding."""
     store, keys = make_store(backend, tmp_path, "uf"), make_store(backend, tmp_path, "ufk")
-    anchor = _anchor(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     for n in (1, 2):
         _create(repo, n)
@@ -178,7 +180,7 @@ def test_processes_running_since_before_the_cut_append_after_the_acknowledgement
     on, overlapping the first's: three ``inserted`` findings, open. Now each act checks its
     cached end against the witness before it writes (``AuditLog._cached_head``)."""
     store, keys = make_store(backend, tmp_path, "rp"), make_store(backend, tmp_path, "rpk")
-    anchor = _anchor(tmp_path)
+    anchor = outside_anchor(tmp_path)
     running = [_repo(store, keys, anchor), _repo(store, keys, anchor)]
     for n, repo in enumerate(running):
         _create(repo, 10 + n)
@@ -197,7 +199,7 @@ def _cut_below_checkpoint_acknowledged(
     backend: str, tmp_path: Path
 ) -> tuple[ObjectStore, ObjectStore, Anchor, int]:
     store, keys = make_store(backend, tmp_path, "mv"), make_store(backend, tmp_path, "mvk")
-    anchor = _anchor(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = _repo(store, keys, anchor)
     for n in (1, 2, 3):
         _create(repo, n)

@@ -13,50 +13,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, BACKENDS, make_store
+from kho_testing import BACKENDS, acknowledge_cut, make_store, outside_anchor, two_event_act
 
-from repository.acknowledge import acknowledge, findings_digest
-from repository.anchor import Anchor, generate_key, verify_anchored
+from repository.anchor import Anchor, verify_anchored
 from repository.audit import (
     ACKNOWLEDGE_ACTION,
     EVENTS_PREFIX,
     WITNESS_KEY,
     AuditEvent,
     AuditLog,
-    EventDraft,
     event_key,
 )
 from repository.storage.base import ObjectStore
 
 REASON = "Đã đối chiếu phần cuối bị mất với bản sao lưu: sự cố đĩa, không phải can thiệp."
-LOGIN = {"method": "password", "source": "test"}
-
-
-def _anchor(tmp_path: Path) -> Anchor:
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    return Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
-
-
-def _act(log: AuditLog, name: str) -> list[AuditEvent]:
-    """One act of two events (``name`` is the record), one object with group commit."""
-    drafts = [
-        EventDraft("clerk", "record:create", record_id=name),
-        EventDraft("clerk", "register:assign", record_id=name),
-    ]
-    return log.append_many(drafts)
-
-
-def _acknowledge(store: ObjectStore, anchor: Anchor) -> AuditEvent:
-    """An auditor's acknowledgement, made by a process started after the cut."""
-    log = AuditLog(store)
-    digest = findings_digest(verify_anchored(log, anchor).open_findings)
-    event, _, report = acknowledge(
-        log, anchor, actor=AUDITOR.user, source="test", digest=digest, reason=REASON, login=LOGIN
-    )
-    assert report.ok
-    return event
 
 
 def _assert_after(store: ObjectStore, anchor: Anchor, ack: AuditEvent, written: list[AuditEvent]) -> None:
@@ -78,18 +48,18 @@ def test_a_stale_writer_whose_cached_end_is_above_the_acknowledgement_writes_rig
     """The stale process wrote the act that was cut: its cached next number (#6) is past the
     acknowledgement (#4), a free key. Before the fix it wrote there: a gap at #5 after the
     acknowledgement."""
-    store, anchor = make_store(backend, tmp_path, "sa"), _anchor(tmp_path)
+    store, anchor = make_store(backend, tmp_path, "sa"), outside_anchor(tmp_path)
     stale, other = AuditLog(store), AuditLog(store)
-    _act(stale, "a")
-    _act(other, "b")
-    _act(stale, "c")  # #4–#5, cut below
+    two_event_act(stale, "a")
+    two_event_act(other, "b")
+    two_event_act(stale, "c")  # #4–#5, cut below
     store.delete(event_key(4))
     store.delete(WITNESS_KEY)
-    ack = _acknowledge(store, anchor)
+    ack = acknowledge_cut(store, anchor, REASON)
     assert ack.seq == 4
-    written = _act(stale, "d")
+    written = two_event_act(stale, "d")
     assert written[0].seq == 5 and written[0].prev == ack.hash
-    written += _act(other, "e")  # its cached end is the acknowledgement's number: it collides
+    written += two_event_act(other, "e")  # its cached end is the acknowledgement's number: it collides
     _assert_after(store, anchor, ack, written)
 
 
@@ -100,19 +70,19 @@ def test_a_stale_writer_whose_cached_end_is_the_acknowledgements_number_writes_a
     """The stale process's cached next number (#4) is where the acknowledgement went: it goes
     after the witnessed acknowledgement (the collision alone already did, but must not step on
     into a gap another stale writer leaves)."""
-    store, anchor = make_store(backend, tmp_path, "se"), _anchor(tmp_path)
+    store, anchor = make_store(backend, tmp_path, "se"), outside_anchor(tmp_path)
     stale, cutter = AuditLog(store), AuditLog(store)
-    _act(cutter, "a")
-    _act(stale, "b")
-    _act(cutter, "c")
-    _act(cutter, "d")  # #6–#7
+    two_event_act(cutter, "a")
+    two_event_act(stale, "b")
+    two_event_act(cutter, "c")
+    two_event_act(cutter, "d")  # #6–#7
     store.delete(event_key(6))
     store.delete(event_key(4))
     store.delete(WITNESS_KEY)  # the tail cut down to the stale writer's act: the next is #4
-    ack = _acknowledge(store, anchor)
+    ack = acknowledge_cut(store, anchor, REASON)
     assert ack.seq == 4
-    written = _act(cutter, "e")  # above: #8 cached
-    written += _act(stale, "f")
+    written = two_event_act(cutter, "e")  # above: #8 cached
+    written += two_event_act(stale, "f")
     assert [e.seq for e in written] == [5, 6, 7, 8]
     _assert_after(store, anchor, ack, written)
 
@@ -124,20 +94,20 @@ def test_a_stale_writer_whose_cached_end_is_below_the_acknowledgement_does_not_f
     """The stale process's cached next number (#2) is a removed event's (an act deleted in the
     middle, and the tail cut; both acknowledged at #6). Before the fix it wrote there (the key is
     free): events put into acknowledged history, a new break before #4."""
-    store, anchor = make_store(backend, tmp_path, "sb"), _anchor(tmp_path)
+    store, anchor = make_store(backend, tmp_path, "sb"), outside_anchor(tmp_path)
     stale, other = AuditLog(store), AuditLog(store)
-    _act(stale, "a")  # #0–#1: the stale writer's next number is #2
+    two_event_act(stale, "a")  # #0–#1: the stale writer's next number is #2
     for name in ("b", "c", "d"):  # #2–#3, #4–#5, #6–#7
-        _act(other, name)
+        two_event_act(other, name)
     store.delete(event_key(2))  # removed in the middle
     store.delete(event_key(6))  # and the tail cut
     store.delete(WITNESS_KEY)
-    ack = _acknowledge(store, anchor)
+    ack = acknowledge_cut(store, anchor, REASON)
     assert ack.seq == 6
-    written = _act(stale, "e")
+    written = two_event_act(stale, "e")
     assert written[0].seq == 7 and written[0].prev == ack.hash
     assert not store.exists(event_key(2))
-    written += _act(other, "f")
+    written += two_event_act(other, "f")
     _assert_after(store, anchor, ack, written)
 
 
@@ -148,15 +118,15 @@ def test_a_stale_writer_whose_batch_was_open_across_the_acknowledgement_writes_a
     """The stale process had started a batch (its events are written when the block ends) before
     the cut; the cut and the acknowledgement happen inside the block. Its cached end (#6) is past
     the acknowledgement (#4): the batch goes right after it."""
-    store, anchor = make_store(backend, tmp_path, "sm"), _anchor(tmp_path)
+    store, anchor = make_store(backend, tmp_path, "sm"), outside_anchor(tmp_path)
     stale = AuditLog(store)
     for name in ("a", "b", "c"):
-        _act(stale, name)
+        two_event_act(stale, name)
     with stale.batch():
         stale.append("clerk", "record:read", record_id="a")
         store.delete(event_key(4))
         store.delete(WITNESS_KEY)
-        ack = _acknowledge(store, anchor)
+        ack = acknowledge_cut(store, anchor, REASON)
         stale.append("clerk", "record:read", record_id="b")
     written = [e for e in AuditLog(store).events(ack.seq + 1)]
     assert [(e.seq, e.action) for e in written] == [(5, "record:read"), (6, "record:read")]

@@ -20,33 +20,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, BACKENDS, make_store
+from kho_testing import BACKENDS, acknowledge_cut, make_store, outside_anchor, two_event_act
 
 from kho.errors import AuditChainBroken
 from repository import formats
-from repository.acknowledge import acknowledge, findings_digest
-from repository.anchor import Anchor, generate_key, verify_anchored
+from repository.anchor import verify_anchored
 from repository.audit import (
     EVENTS_PREFIX,
     WITNESS_KEY,
     AuditEvent,
     AuditLog,
-    EventDraft,
     event_key,
 )
 from repository.storage.base import ObjectInfo, ObjectStore
 from repository.storage.local import LocalStore
 
 REASON = "Đã đối chiếu phần cuối bị mất với bản sao lưu: sự cố đĩa, không phải can thiệp."
-LOGIN = {"method": "password", "source": "test"}
-
-
-def _act(log: AuditLog, name: str) -> list[AuditEvent]:
-    drafts = [
-        EventDraft("clerk", "record:create", record_id=name),
-        EventDraft("clerk", "register:assign", record_id=name),
-    ]
-    return log.append_many(drafts)
 
 
 def _set_witness(store: ObjectStore, event: AuditEvent) -> None:
@@ -67,17 +56,17 @@ def test_a_running_process_refuses_an_act_after_a_cut_of_its_events_with_the_wit
     no acknowledgement. On a2 the act was chained after the real end: the cut verified whole."""
     store = make_store(backend, tmp_path, "lc")
     running, other = AuditLog(store), AuditLog(store)
-    first = _act(other, "a")  # #0–#1
-    _act(running, "b")  # #2–#3: the running process's cached next number is #4
+    first = two_event_act(other, "a")  # #0–#1
+    two_event_act(running, "b")  # #2–#3: the running process's cached next number is #4
     store.delete(event_key(2))
     _set_witness(store, first[-1])
     with pytest.raises(AuditChainBroken) as refused:
-        _act(running, "c")
+        two_event_act(running, "c")
     assert "#3" in refused.value.message
     assert _keys(store) == [event_key(0)]  # nothing written
     # Once: the next append checks the log as a new process does (f1: a consistently lowered
     # witness is accepted; only a signed checkpoint finds the cut).
-    assert _act(running, "d")[0].seq == 2
+    assert two_event_act(running, "d")[0].seq == 2
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -88,27 +77,20 @@ def test_an_acknowledgement_older_than_the_events_cut_does_not_let_the_act_throu
     acknowledgement, and its events were cut with the witness lowered to the acknowledgement.
     That acknowledgement was written before the events it lost: it does not cover their cut."""
     store = make_store(backend, tmp_path, "lo")
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    anchor = outside_anchor(tmp_path)
     other = AuditLog(store)
-    _act(other, "a")  # #0–#1
-    _act(other, "b")  # #2–#3, cut below with the witness
+    two_event_act(other, "a")  # #0–#1
+    two_event_act(other, "b")  # #2–#3, cut below with the witness
     store.delete(event_key(2))
     store.delete(WITNESS_KEY)
-    auditor = AuditLog(store)
-    digest = findings_digest(verify_anchored(auditor, anchor).open_findings)
-    ack, _, report = acknowledge(
-        auditor, anchor, actor=AUDITOR.user, source="test", digest=digest, reason=REASON, login=LOGIN
-    )
-    assert report.ok and ack.seq == 2
+    ack = acknowledge_cut(store, anchor, REASON)  # asserts it was accepted
+    assert ack.seq == 2
     running = AuditLog(store)
-    assert _act(running, "c")[0].seq == 3  # #3–#4, after the acknowledgement
+    assert two_event_act(running, "c")[0].seq == 3  # #3–#4, after the acknowledgement
     store.delete(event_key(3))
     _set_witness(store, ack)
     with pytest.raises(AuditChainBroken):
-        _act(running, "d")
+        two_event_act(running, "d")
     assert _keys(store) == [event_key(0), event_key(2)]
 
 
@@ -121,12 +103,12 @@ def test_a_witness_lowered_over_a_gap_does_not_draw_the_act_into_the_gap(
     its act into the removed act's number: new events in place of removed ones."""
     store = make_store(backend, tmp_path, "lg")
     running, other = AuditLog(store), AuditLog(store)
-    first = _act(other, "a")  # #0–#1
-    _act(other, "b")  # #2–#3, removed below
-    _act(running, "c")  # #4–#5: the running process's cached next number is #6
+    first = two_event_act(other, "a")  # #0–#1
+    two_event_act(other, "b")  # #2–#3, removed below
+    two_event_act(running, "c")  # #4–#5: the running process's cached next number is #6
     store.delete(event_key(2))
     _set_witness(store, first[-1])
-    written = _act(running, "d")
+    written = two_event_act(running, "d")
     assert written[0].seq == 6
     assert not store.exists(event_key(2))
     findings = AuditLog(store).verify().findings
@@ -139,10 +121,10 @@ def test_a_witness_written_lower_by_a_writer_overtaken_is_no_cut(backend: str, t
     after): nothing the running process knew is gone, so its act goes at its cached end."""
     store = make_store(backend, tmp_path, "lt")
     running, other = AuditLog(store), AuditLog(store)
-    first = _act(other, "a")  # #0–#1
-    _act(running, "b")  # #2–#3
+    first = two_event_act(other, "a")  # #0–#1
+    two_event_act(running, "b")  # #2–#3
     _set_witness(store, first[-1])
-    written = _act(running, "c")
+    written = two_event_act(running, "c")
     assert written[0].seq == 4
     report = AuditLog(store).verify()
     assert not report.findings and report.last_seq == 5
@@ -156,24 +138,17 @@ def test_an_acknowledgement_behind_acts_appended_after_it_lets_the_act_through(
     the acknowledgement before the running one acts again (the witness is below its cached
     end): it finds the acknowledgement behind those acts and writes after the real end."""
     store = make_store(backend, tmp_path, "la")
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    anchor = outside_anchor(tmp_path)
     running = AuditLog(store)
     for name in ("a", "b", "c", "d"):  # #0–#7: the running process's cached next number is #8
-        _act(running, name)
+        two_event_act(running, name)
     store.delete(event_key(6))
     store.delete(event_key(4))
     store.delete(WITNESS_KEY)
-    auditor = AuditLog(store)
-    digest = findings_digest(verify_anchored(auditor, anchor).open_findings)
-    ack, _, report = acknowledge(
-        auditor, anchor, actor=AUDITOR.user, source="test", digest=digest, reason=REASON, login=LOGIN
-    )
-    assert report.ok and ack.seq == 4
-    after = _act(AuditLog(store), "e")  # #5–#6, the witness at #6: below #7
-    written = _act(running, "f")
+    ack = acknowledge_cut(store, anchor, REASON)  # asserts it was accepted
+    assert ack.seq == 4
+    after = two_event_act(AuditLog(store), "e")  # #5–#6, the witness at #6: below #7
+    written = two_event_act(running, "f")
     assert [e.seq for e in written] == [7, 8] and written[0].prev == after[-1].hash
     report = verify_anchored(AuditLog(store), anchor)
     assert report.ok and not report.open_findings, report.open_findings
@@ -207,16 +182,16 @@ def test_an_act_cut_with_the_witness_while_another_act_is_written_is_not_covered
     witness gone, it writes the witness again and the other act vanishes without a finding."""
     store = _CutDuringWrite(tmp_path / "s", fsync=False)
     running = AuditLog(store)
-    _act(running, "a")  # #0–#1: the running process's next number is #2, the witness at #1
+    two_event_act(running, "a")  # #0–#1: the running process's next number is #2, the witness at #1
 
     def meanwhile() -> None:
-        _act(AuditLog(store), "b")  # #2–#3, the witness at #3
+        two_event_act(AuditLog(store), "b")  # #2–#3, the witness at #3
         store.delete(event_key(2))
         store.delete(WITNESS_KEY)
 
     store.at, store.meanwhile = event_key(2), meanwhile
     try:
-        _act(running, "c")
+        two_event_act(running, "c")
     except AuditChainBroken:
         pass  # refused: the witness stays missing and verify names the cut
     assert AuditLog(store).verify().findings

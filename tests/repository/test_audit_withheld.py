@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kho_testing import incoming
 
 from repository.policy import Principal, Role
 from repository.records import Actor, Repository, is_withheld
@@ -16,17 +17,8 @@ WRITER = Actor("vanthu.test", "test", system=True)
 
 
 def _metadata(n: int, secrecy: int = 0) -> dict[str, object]:
-    return {
-        "type_name": "Công văn",
-        "code_number": str(100 + n),
-        "code_notation": "UBND-VP",
-        "organ_name": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "issued_date": "2026-03-02",
-        "subject": f"Về việc thử nghiệm số {n}",
-        "signer_position": "Chánh Văn phòng",
-        "signer_full_name": "Trần Thị Hoà",
-        "secrecy": secrecy,
-    }
+    """The ``n``-th incoming document (its own number), at ``secrecy``."""
+    return incoming(code_number=str(100 + n), subject=f"Về việc thử nghiệm số {n}", secrecy=secrecy)
 
 
 def _auditor(clearance: int) -> Actor:

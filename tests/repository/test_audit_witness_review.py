@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kho_testing import CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import CLERK, incoming, make_store, new_repository, outside_anchor, pdf_bytes
 
 from kho.errors import AuditChainBroken
 from repository import formats
-from repository.anchor import Anchor, generate_key, make_checkpoint, stored_checkpoints, verify_anchored
+from repository.anchor import make_checkpoint, stored_checkpoints, verify_anchored
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, event_key, parse_object, read_witness
 from repository.fsck import REFUSED_CHAIN_BROKEN, fsck
 from repository.records import Repository
@@ -30,15 +30,6 @@ def _event_keys(store: ObjectStore) -> list[str]:
 
 def _put_witness(store: ObjectStore, seq: int, digest: str) -> None:
     store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
-
-
-def _anchor_outside(tmp_path: Path) -> Anchor:
-    """A signing key and a checkpoint folder outside the store (where an attacker of the store
-    cannot write)."""
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    return Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -101,7 +92,7 @@ def test_a_checkpoint_is_not_signed_over_a_chain_an_earlier_checkpoint_contradic
     copied: consistent, so the append check passes). ``kho audit checkpoint`` must not sign the
     shortened history: an auditor who keeps only the newest checkpoint would take it as whole."""
     store, keys = make_store(backend, tmp_path, "wc"), make_store(backend, tmp_path, "wck")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = new_repository(store, keys)
     for n in (1, 2, 3):
         _create(repo, n)
@@ -120,7 +111,7 @@ def test_a_checkpoint_is_not_signed_over_a_chain_an_earlier_checkpoint_contradic
 def test_a_checkpoint_after_an_earlier_one_that_still_holds_is_signed(backend: str, tmp_path: Path) -> None:
     """Guard: the ordinary sequence (records, checkpoint, more records, checkpoint) still signs."""
     store, keys = make_store(backend, tmp_path, "wg"), make_store(backend, tmp_path, "wgk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = new_repository(store, keys)
     _create(repo, 1)
     make_checkpoint(store, anchor)
@@ -134,7 +125,7 @@ def test_the_quick_check_does_not_vouch_for_a_witness_that_does_not_match(tmp_pa
     """``kho audit verify --quick`` (from the last verified checkpoint) after the tail past that
     checkpoint was cut and the witness lowered with a wrong hash: the full walk's finding, not ok."""
     store, keys = make_store("local", tmp_path, "wq"), make_store("local", tmp_path, "wqk")
-    anchor = _anchor_outside(tmp_path)
+    anchor = outside_anchor(tmp_path)
     repo = new_repository(store, keys)
     _create(repo, 1)
     make_checkpoint(store, anchor)

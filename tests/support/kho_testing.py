@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from kho_buckets import new_bucket
 
+from repository.acknowledge import acknowledge, findings_digest
+from repository.anchor import Anchor, generate_key, verify_anchored
+from repository.audit import AuditEvent, AuditLog, EventDraft
 from repository.policy import Principal, Role
 from repository.records import Actor, Repository
 from repository.storage import ObjectStore, open_store
@@ -75,6 +78,39 @@ def backup_s3_options() -> dict[str, Any]:
 
 
 BACKENDS = ["local", pytest.param("s3", marks=pytest.mark.s3)]
+
+# How an acknowledging auditor logged in, as the audit tests pass it to ``acknowledge``.
+LOGIN = {"method": "password", "source": "test"}
+
+
+def outside_anchor(tmp_path: Path) -> Anchor:
+    """A checkpoint anchor whose signing key and checkpoints lie outside the store (as an
+    operator keeps them: the one who can write the store cannot write these)."""
+    key = tmp_path / "outside" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    return Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+
+
+def two_event_act(log: AuditLog, name: str) -> list[AuditEvent]:
+    """One act of two events (``name`` is the record), one object with group commit."""
+    drafts = [
+        EventDraft("clerk", "record:create", record_id=name),
+        EventDraft("clerk", "register:assign", record_id=name),
+    ]
+    return log.append_many(drafts)
+
+
+def acknowledge_cut(store: ObjectStore, anchor: Anchor, reason: str) -> AuditEvent:
+    """An auditor's acknowledgement of what verification finds open, made with the audit log
+    directly by a process started after the cut; asserts it was accepted."""
+    log = AuditLog(store)
+    digest = findings_digest(verify_anchored(log, anchor).open_findings)
+    event, _, report = acknowledge(
+        log, anchor, actor=AUDITOR.user, source="test", digest=digest, reason=reason, login=LOGIN
+    )
+    assert report.ok
+    return event
 
 
 def make_store(kind: str, base: Path, name: str) -> ObjectStore:
