@@ -447,9 +447,10 @@ def _audit_name(text: str) -> str:
     return text if passwords.is_username(text) else "(không hợp lệ)"
 
 
-LOGIN_VERIFICATIONS = 2
-"""Hash checks in every login by password, whatever the name: a pending reset checks its two
-halves, so every other path (unknown name, locked account, no reset) spends the same number."""
+LOGIN_VERIFICATIONS = 1
+"""Hash checks in every login by a wrong password, whatever the name (unknown, deleted, locked,
+active, a reset pending: its second half is checked only once the first half matched). Only the
+holder of a whole one-time password pays a second check."""
 
 
 def _login_failed() -> LoginFailed:
@@ -1100,17 +1101,18 @@ class AccountService:
         reset is confirmed and while it is valid (:class:`PasswordResetExpired` when both halves
         are right but it is not).
 
-        Always :data:`LOGIN_VERIFICATIONS` hash checks, reset pending or not, so that the time
-        taken does not tell whether a reset is pending."""
+        A wrong password costs :data:`LOGIN_VERIFICATIONS` hash checks, reset pending or not, so
+        that the time taken does not tell an outsider whether a reset is pending: the second half
+        is checked only when the first half matched (someone who holds it already knows)."""
         reset = account.reset
         if reset is None:
-            result = passwords.verify_password(account.password_hash, password, self.hasher)
-            passwords.burn_verify(password, self.hasher)  # the second of LOGIN_VERIFICATIONS
-            return result
+            return passwords.verify_password(account.password_hash, password, self.hasher)
         first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
         first_ok, _ = passwords.verify_password(reset.first_hash, first, self.hasher)
+        if not first_ok:
+            return False, None
         second_ok, _ = passwords.verify_password(account.password_hash, second, self.hasher)
-        if not (first_ok and second_ok):
+        if not second_ok:
             return False, None
         if not reset.usable(self.clock()):
             raise PasswordResetExpired(
