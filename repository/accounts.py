@@ -28,10 +28,13 @@ role; a lãnh đạo locks the account of a person leaving a unit they lead. Eve
 
 Authentication outcomes (:meth:`AccountService.authenticate`):
 
-* unknown, deleted account or wrong password → :class:`LoginFailed` (401), same answer;
-* locked account → :class:`AccountLocked` (403), without looking at the password; a login after
-  90 days without one locks the account (reason ``idle``); the N-th consecutive wrong password
-  locks it (reason ``failed_logins``);
+* unknown, deleted account or wrong password → :class:`LoginFailed` (401), same answer, also
+  for a locked account (the wrong password does not count further) and for the wrong password
+  that locks it, after the same number of hash checks (:data:`LOGIN_VERIFICATIONS`), so that
+  neither the answer nor its time tells an outsider that a name exists or is locked;
+* locked account and the right password → :class:`AccountLocked` (403) with the reason; a login
+  after 90 days without one locks the account (reason ``idle``); the N-th consecutive wrong
+  password locks it (reason ``failed_logins``);
 * right password but a change is due → :class:`PasswordChangeRequired` / :class:`PasswordExpired`
   (403) with ``.account`` attached: the login counted (failures reset, last login set), and the
   caller may let the person call :meth:`AccountService.change_password` and nothing else. An
@@ -442,6 +445,17 @@ def _audit_name(text: str) -> str:
     """An attempted account name as it may appear in the audit log: only if it looks like an
     account name (people sometimes type their password in the name field)."""
     return text if passwords.is_username(text) else "(không hợp lệ)"
+
+
+LOGIN_VERIFICATIONS = 1
+"""Hash checks in every login by a wrong password, whatever the name (unknown, deleted, locked,
+active, a reset pending: its second half is checked only once the first half matched). Only the
+holder of a whole one-time password pays a second check."""
+
+
+def _login_failed() -> LoginFailed:
+    """The one answer to a wrong password and to a name without an account."""
+    return LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -1012,7 +1026,7 @@ class AccountService:
         who = _audit_name(username.strip().lower())
         account = self._read(username)
         if account is None or account.status is Status.DELETED:
-            passwords.burn_verify(password, self.hasher)
+            self._burn_login(password)
             self.audit.append(
                 who,
                 "account:login-failed",
@@ -1020,11 +1034,8 @@ class AccountService:
                 at=self.clock(),
                 details={"reason": "unknown-account"},
             )
-            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        account = self._check_not_locked(account, source)
-        ok, new_hash = self._check_password(account, password)
-        if not ok:
-            self._record_failure(account.username, source)
+            raise _login_failed()
+        new_hash = self._check_login(account, password, source)
         now = self.clock()
 
         def success(current: Account) -> dict[str, Any]:
@@ -1036,7 +1047,8 @@ class AccountService:
             return changes
 
         _, account = self._update(account.username, account.username, success)
-        account = self._check_not_locked(account, source)  # locked meanwhile by someone else
+        if account.status is not Status.ACTIVE:  # locked (or deleted) meanwhile by someone else
+            self._refuse_locked(account, source, password_ok=True)
         due = self._password_due(account, now)
         self.audit.append(
             account.username,
@@ -1056,16 +1068,17 @@ class AccountService:
         counts towards the lock; its ``account:login-failed`` is recorded when the log takes it
         (a log that refuses it leaves the answer a plain :class:`LoginFailed`)."""
         account = self._read(username)
-        if account is None or account.status is not Status.ACTIVE:
-            passwords.burn_verify(password, self.hasher)
-            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        if account is None or account.status is Status.DELETED:
+            self._burn_login(password)
+            raise _login_failed()
         ok, _ = self._check_password(account, password)
+        if account.status is not Status.ACTIVE:
+            self._refuse_locked(account, source, password_ok=ok, audit_may_refuse=True)
         if not ok:
             try:
                 self._record_failure(account.username, source)
             except AuditChainBroken:
-                pass
-            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+                raise _login_failed() from None
         now = self.clock()
         if passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
@@ -1086,14 +1099,20 @@ class AccountService:
         reset is pending (:class:`PendingReset`) the password is the one-time password, the two
         halves one after the other, each checked against its own hash; it matches only once the
         reset is confirmed and while it is valid (:class:`PasswordResetExpired` when both halves
-        are right but it is not)."""
+        are right but it is not).
+
+        A wrong password costs :data:`LOGIN_VERIFICATIONS` hash checks, reset pending or not, so
+        that the time taken does not tell an outsider whether a reset is pending: the second half
+        is checked only when the first half matched (someone who holds it already knows)."""
         reset = account.reset
         if reset is None:
             return passwords.verify_password(account.password_hash, password, self.hasher)
         first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
         first_ok, _ = passwords.verify_password(reset.first_hash, first, self.hasher)
+        if not first_ok:
+            return False, None
         second_ok, _ = passwords.verify_password(account.password_hash, second, self.hasher)
-        if not (first_ok and second_ok):
+        if not second_ok:
             return False, None
         if not reset.usable(self.clock()):
             raise PasswordResetExpired(
@@ -1131,26 +1150,55 @@ class AccountService:
             reason=reason.value,
         )
 
-    def _check_not_locked(self, account: Account, source: str | None) -> Account:
-        """Raise :class:`AccountLocked` for a locked account, locking it first if it has been
-        idle too long; otherwise return it."""
+    def _burn_login(self, password: str) -> None:
+        """Spend the hash checks of a login (:data:`LOGIN_VERIFICATIONS`) for a name that has no
+        account, so that time does not tell which names exist."""
+        for _ in range(LOGIN_VERIFICATIONS):
+            passwords.burn_verify(password, self.hasher)
+
+    def _check_login(self, account: Account, password: str, source: str | None) -> str | None:
+        """The password check of a login (and of a password change) for an account that is not
+        deleted; returns the rehash to store, if any. The one place of the rule that the answer
+        does not tell an outsider that the name exists: a wrong password gets
+        :class:`LoginFailed` whatever the account's state, after the same hash checks as an
+        unknown name; only the right password learns of a lock (:class:`AccountLocked`). A
+        login after 90 days without one locks the account, whatever the password."""
+        ok, new_hash = self._check_password(account, password)
         now = self.clock()
         if account.status is Status.ACTIVE and passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
         ):
             account = self._system_lock(account.username, LockReason.IDLE, source)
+        if account.status is not Status.ACTIVE:
+            self._refuse_locked(account, source, password_ok=ok)
+        if not ok:
+            self._record_failure(account.username, source)
+        return new_hash
+
+    def _refuse_locked(
+        self, account: Account, source: str | None, *, password_ok: bool, audit_may_refuse: bool = False
+    ) -> NoReturn:
+        """Refuse a login to an account that is not active: :class:`AccountLocked` (with the
+        reason) to the holder of the right password, to anyone else the answer for an unknown
+        name. A wrong password does not count further; the attempt is audited either way
+        (``audit_may_refuse``: the answer stands when the audit log refuses the event, for
+        :meth:`authenticate_unrecorded`)."""
         if account.status is Status.LOCKED:
-            self.audit.append(
-                account.username,
-                "account:login-failed",
-                source=source,
-                at=now,
-                details={"reason": "locked", "lock_reason": (account.lock_reason or LockReason.ADMIN).value},
-            )
-            raise self._locked_error(account)
-        if account.status is Status.DELETED:
-            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        return account
+            reason = (account.lock_reason or LockReason.ADMIN).value
+            try:
+                self.audit.append(
+                    account.username,
+                    "account:login-failed",
+                    source=source,
+                    at=self.clock(),
+                    details={"reason": "locked", "lock_reason": reason},
+                )
+            except AuditChainBroken:
+                if not audit_may_refuse:
+                    raise
+            if password_ok:
+                raise self._locked_error(account)
+        raise _login_failed()
 
     def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:
         def lock(current: Account) -> dict[str, Any]:
@@ -1170,7 +1218,7 @@ class AccountService:
             self._notify(username, "lock", f"Tài khoản của bạn đã bị khóa: {reason.label}.", "system")
         return after
 
-    def _record_failure(self, username: str, source: str | None) -> None:
+    def _record_failure(self, username: str, source: str | None) -> NoReturn:
         """Count a wrong password; the ``max_failed``-th in a row locks the account."""
 
         def fail(current: Account) -> dict[str, Any]:
@@ -1183,6 +1231,8 @@ class AccountService:
             return changes
 
         before, after = self._update(username, username, fail)
+        if before.status is not Status.ACTIVE:  # locked (or deleted) meanwhile: no further count
+            self._refuse_locked(before, source, password_ok=False)
         now = self.clock()
         self.audit.append(
             username,
@@ -1191,7 +1241,7 @@ class AccountService:
             at=now,
             details={"reason": "wrong-password", "failed_logins": after.failed_logins},
         )
-        if before.status is Status.ACTIVE and after.status is Status.LOCKED:
+        if after.status is Status.LOCKED:
             self.audit.append(
                 "system",
                 "account:lock",
@@ -1202,10 +1252,9 @@ class AccountService:
             self._notify(
                 username, "lock", f"Tài khoản của bạn đã bị khóa: {LockReason.FAILED_LOGINS.label}.", "system"
             )
-            raise self._locked_error(after)
-        if after.status is Status.LOCKED:
-            raise self._locked_error(after)
-        raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        # The wrong password that locks the account gets the answer of every wrong password:
+        # the person learns of the lock from the notification, or at the next right password.
+        raise _login_failed()
 
     def change_password(
         self, username: str, old: str, new: str, source: str | None = None, *, keep: str | None = None
@@ -1219,12 +1268,9 @@ class AccountService:
         logged in. The count is in the ``account:password`` event."""
         account = self._read(username)
         if account is None or account.status is Status.DELETED:
-            passwords.burn_verify(old, self.hasher)
-            raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        account = self._check_not_locked(account, source)
-        ok, _ = self._check_password(account, old)
-        if not ok:
-            self._record_failure(account.username, source)
+            self._burn_login(old)
+            raise _login_failed()
+        self._check_login(account, old, source)
         passwords.require_strong(new, account.username)
         if new == old:
             raise ValidationFailed(

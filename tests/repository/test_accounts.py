@@ -27,6 +27,7 @@ from kho.errors import (
 )
 from repository import formats
 from repository.accounts import (
+    LOGIN_VERIFICATIONS,
     Account,
     AccountService,
     LockReason,
@@ -446,16 +447,123 @@ def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) 
         with pytest.raises(LoginFailed):
             world.svc.authenticate(an.username, f"Sai#{attempt}abcd", "10.9.9.9")
         assert world.svc.get(an.username).failed_logins == attempt
-    with pytest.raises(AccountLocked) as fifth:
+    with pytest.raises(LoginFailed) as fifth:  # locks it, and answers like every wrong password
         world.svc.authenticate(an.username, "Sai#5abcd", "10.9.9.9")
-    assert fifth.value.details["reason"] == "failed_logins" and fifth.value.http_status == 403
-    assert "quản trị" in fifth.value.message
-    with pytest.raises(AccountLocked):
-        world.svc.authenticate(an.username, GOOD, "10.9.9.9")  # the 6th, with the right password
+    with pytest.raises(LoginFailed) as unknown:
+        world.svc.authenticate("khongco.vpub", "Sai#5abcd", "10.9.9.9")
+    assert fifth.value.to_dict() == unknown.value.to_dict() and fifth.value.http_status == 401
     locked = world.svc.get(an.username)
     assert locked.status is Status.LOCKED and locked.lock_reason is LockReason.FAILED_LOGINS
+    with pytest.raises(LoginFailed) as sixth:  # a wrong password: no word of the lock
+        world.svc.authenticate(an.username, "Sai#6abcd", "10.9.9.9")
+    assert sixth.value.to_dict() == unknown.value.to_dict()
+    assert world.svc.get(an.username).failed_logins == 5  # a locked account counts no further
+    event = [e for e in world.audit.events() if e.action == "account:login-failed"][-1]
+    assert (event.actor, event.source, event.details) == (
+        an.username,
+        "10.9.9.9",
+        {"reason": "locked", "lock_reason": "failed_logins"},
+    )
+    with pytest.raises(AccountLocked) as right:  # the right password learns of the lock
+        world.svc.authenticate(an.username, GOOD, "10.9.9.9")
+    assert right.value.details["reason"] == "failed_logins" and right.value.http_status == 403
+    assert "quản trị" in right.value.message
     actions = audit_actions(world, an.username)
-    assert actions.count("account:login-failed") == 6 and "account:lock" in actions
+    assert actions.count("account:login-failed") == 7 and "account:lock" in actions
+
+
+class CountingHasher(PasswordHasher):
+    """``CHEAP``'s parameters, counting the hash checks (``verify``) made through it."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.verifications = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verifications += 1
+        return super().verify(hash, password)
+
+
+def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_name(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.svc.lock(an.username, "admin", world.admin)
+    with pytest.raises(LoginFailed) as unknown:
+        world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
+    answers = []
+    for call in (world.svc.authenticate, world.svc.authenticate_unrecorded):
+        with pytest.raises(LoginFailed) as locked:
+            call(an.username, "Sai#Mat1khau", "10.9.9.9")
+        answers.append(locked.value)
+    with pytest.raises(LoginFailed) as change:
+        world.svc.change_password(an.username, "Sai#Mat1khau", SECOND)
+    answers.append(change.value)
+    for answer in answers:
+        assert answer.to_dict() == unknown.value.to_dict() and answer.http_status == 401
+    assert world.svc.get(an.username).failed_logins == 0  # no further count
+    refusals = [
+        e for e in world.audit.events() if e.action == "account:login-failed" and e.actor == an.username
+    ]
+    assert [e.details for e in refusals] == [{"reason": "locked", "lock_reason": "admin"}] * 3
+    # The holder of the right password learns of the lock and why, at every entry.
+    for call in (world.svc.authenticate, world.svc.authenticate_unrecorded):
+        with pytest.raises(AccountLocked) as right:
+            call(an.username, GOOD)
+        assert right.value.details["reason"] == "admin" and right.value.http_status == 403
+    world.secrets.append("Sai#Mat1khau")
+    assert_no_secret_in_audit(world)
+
+
+def test_an_idle_account_and_a_wrong_password_get_the_answer_for_an_unknown_name(world: World) -> None:
+    an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.clock.advance(days=91)
+    with pytest.raises(LoginFailed) as idle:
+        world.svc.authenticate(an.username, "Sai#Mat1khau")
+    with pytest.raises(LoginFailed) as unknown:
+        world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
+    assert idle.value.to_dict() == unknown.value.to_dict()
+    stored = world.svc.get(an.username)  # the attempt after 90 days locks it all the same
+    assert stored.status is Status.LOCKED and stored.lock_reason is LockReason.IDLE
+
+
+def test_every_login_path_makes_the_same_number_of_hash_checks(world: World) -> None:
+    """Unknown name, deleted, locked, active, pending reset; wrong or right password; at
+    every entry: the time of the hash checks tells nothing. The one exception is the holder of a
+    whole one-time password (both halves of a reset), whose second half is then checked too."""
+    counter = CountingHasher()
+    svc = AccountService(world.store, world.audit, world.clock, hasher=counter)
+    active = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    locked = world.person("Trần Thị Bình", VP, Role.CHUYEN_VIEN)
+    world.svc.lock(locked.username, "admin", world.admin)
+    deleted = world.person("Lê Văn Cường", VP, Role.CHUYEN_VIEN)
+    world.svc.delete(deleted.username, world.admin)
+    pending = world.person("Phạm Văn Dũng", VP, Role.CHUYEN_VIEN)
+    temporary = _reset(world, pending.username)
+    attempts = [
+        ("khongco.vpub", "Sai#Mat1khau"),
+        (deleted.username, GOOD),
+        (locked.username, "Sai#Mat1khau"),
+        (locked.username, GOOD),
+        (active.username, "Sai#Mat1khau"),
+        (active.username, GOOD),
+        (pending.username, "Sai#Mat1khau"),
+        (pending.username, temporary),
+    ]
+    counts: dict[tuple[str, str, str], int] = {}
+    for entry in ("authenticate", "authenticate_unrecorded", "change_password"):
+        for username, password in attempts:
+            before = counter.verifications
+            try:
+                if entry == "change_password":
+                    svc.change_password(username, password, "Khác#Hẳn-2026x")
+                else:
+                    getattr(svc, entry)(username, password)
+            except (LoginFailed, AccountLocked, PasswordChangeRequired):
+                pass
+            counts[(entry, username, password)] = counter.verifications - before
+    whole = {key: n for key, n in counts.items() if key[1:] == (pending.username, temporary)}
+    assert set(whole.values()) == {2}, whole
+    others = {key: n for key, n in counts.items() if key not in whole}
+    assert set(others.values()) == {LOGIN_VERIFICATIONS} == {1}, others
 
 
 def test_a_successful_login_resets_the_failure_count(world: World) -> None:
@@ -475,8 +583,12 @@ def test_the_failure_limit_is_configurable(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
     with pytest.raises(LoginFailed):
         strict.authenticate(an.username, "Sai#1abcd")
-    with pytest.raises(AccountLocked):
+    assert world.svc.get(an.username).status is Status.ACTIVE
+    with pytest.raises(LoginFailed):
         strict.authenticate(an.username, "Sai#1abcd")
+    assert world.svc.get(an.username).status is Status.LOCKED
+    with pytest.raises(AccountLocked):
+        strict.authenticate(an.username, GOOD)
 
 
 def test_wrong_old_password_in_a_change_counts_as_a_failure(world: World) -> None:
@@ -725,8 +837,9 @@ def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
         t.join()
     assert sorted(outcomes) == ["LOGIN_FAILED"] * 4
     assert world.svc.get(an.username).failed_logins == 4
-    with pytest.raises(AccountLocked):
+    with pytest.raises(LoginFailed):
         world.svc.authenticate(an.username, "Sai#1abcd")
+    assert world.svc.get(an.username).status is Status.LOCKED  # the fifth locked it
 
 
 def test_a_stale_write_is_a_conflict(world: World) -> None:

@@ -315,6 +315,16 @@ def test_a_locked_account_and_a_deleted_accounts_token_are_refused(
     assert refused.status_code == 403 and refused.json["error"]["code"] == "ACCOUNT_LOCKED"
     login = client.post("/api/login", json={"username": target, "password": PASSWORD})
     assert login.status_code == 403 and login.json["error"]["code"] == "ACCOUNT_LOCKED"
+    assert login.json["error"]["details"]["reason"] == "left"  # the right password learns why
+    # A wrong password learns nothing: byte for byte the answer for a name without an account.
+    for path, fields in (
+        ("/api/login", {"password": "Sai#Mat1khau"}),
+        ("/api/password", {"old_password": "Sai#Mat1khau", "new_password": "Khac#Moi-2026-abc"}),
+    ):
+        wrong = client.post(path, json={"username": target, **fields})
+        unknown = client.post(path, json={"username": "khongco.vpub", **fields})
+        assert wrong.status_code == unknown.status_code == 401, path
+        assert wrong.json["error"]["code"] == "LOGIN_FAILED" and wrong.data == unknown.data, path
     # Only a quản trị unlocks.
     assert (
         client.post(f"/api/accounts/{target}/unlock", json={}, headers=people.headers("lanh_dao")).status_code

@@ -54,7 +54,7 @@ def test_guessing_the_auditors_password_on_the_form_locks_the_account_while_the_
     audit_signing_key: Path, kho: Kho, people: People, web: FlaskClient
 ) -> None:
     """The 5th wrong password locks the account although its events cannot be written; the
-    right password after that is refused with the same answer, and shows no finding."""
+    right password after that is refused (it learns of the lock), and shows no finding."""
     _locked_up(kho, people)
     auditor = people.usernames["kiem_toan"]
     for _ in range(kho.settings.login_max_failures):
@@ -72,11 +72,14 @@ def test_the_form_answers_an_unknown_user_a_wrong_password_and_a_locked_account_
     _locked_up(kho, people)
     unknown = _post(web, "khong.ton.tai", "Sai-mat-khau-1")
     wrong = _post(web, people.usernames["kiem_toan"], "Sai-mat-khau-1")
-    for _ in range(kho.settings.login_max_failures):
-        _post(web, people.usernames["luu_tru"], "Sai-mat-khau-1")
-    locked = _post(web, people.usernames["luu_tru"], PASSWORD)
+    for _ in range(kho.settings.login_max_failures + 1):  # the last one after the lock
+        locked = _post(web, people.usernames["luu_tru"], "Sai-mat-khau-1")
+    assert kho.accounts.get(people.usernames["luu_tru"]).status is Status.LOCKED
     assert unknown.status_code == wrong.status_code == locked.status_code == 401
     assert _error(unknown) == _error(wrong) == _error(locked) != ""
+    # Only the holder of the right password learns of the lock, and why.
+    right = _post(web, people.usernames["luu_tru"], PASSWORD)
+    assert right.status_code == 401 and "đang bị khóa" in _error(right)
 
 
 def test_the_form_shares_the_login_limiter(

@@ -217,6 +217,12 @@ def test_a_locked_account_cannot_log_in_and_its_token_stops(
         main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
     )
     assert login.exit_code == 2 and "ACCOUNT_LOCKED" in login.output
+    wrong = runner.invoke(
+        main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input="Sai#Mat1khau\n"
+    )
+    unknown = runner.invoke(main, ["login", "khongco.vpub", "--password-stdin"], input="Sai#Mat1khau\n")
+    assert wrong.exit_code == unknown.exit_code == 2 and "LOGIN_FAILED" in wrong.output
+    assert wrong.output == unknown.output
     monkeypatch.setenv("KHO_TOKEN", people.tokens["chuyen_vien"])
     assert "ACCOUNT_LOCKED" in runner.invoke(main, ["search", "x"]).output
     monkeypatch.setenv("KHO_TOKEN", people.tokens["kiem_toan"])
@@ -364,7 +370,9 @@ def test_the_operator_recovers_the_only_quan_tri_locked_out_by_wrong_passwords(
     for attempt in range(5):  # an outsider who knows the name
         wrong = runner.invoke(main, ["login", admin, "--password-stdin"], input=f"Sai#{attempt}abcd\n")
         assert wrong.exit_code == 2
-    assert "ACCOUNT_LOCKED" in wrong.output
+    assert "LOGIN_FAILED" in wrong.output  # the fifth locks it, with no word of the lock
+    right = runner.invoke(main, ["login", admin, "--password-stdin"], input=PASSWORD + "\n")
+    assert right.exit_code == 2 and "ACCOUNT_LOCKED" in right.output, right.output
     monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
     refused = runner.invoke(main, ["account", "unlock", admin])  # the lockout: nobody to unlock
     assert refused.exit_code == 2 and "ACCOUNT_LOCKED" in refused.output

@@ -176,7 +176,17 @@ def test_first_login_change_and_lockout_messages(web: FlaskClient, people: Peopl
     assert "Đã khóa" in text(web.get("/admin/accounts"))
     post(web, "/logout", {})
     refused = web.post("/login", data={"username": username, "password": new, "csrf_token": csrf(web)})
-    assert refused.status_code == 401 and "khóa" in text(refused)
+    assert refused.status_code == 401 and "đang bị khóa" in text(refused)  # the right password learns why
+    # A wrong password learns nothing: the page is byte for byte the one for a name without an
+    # account, but for the name typed in (echoed in its field) and the form's CSRF token.
+    pages = []
+    for name in (username, "khongco.ubnd"):
+        token = csrf(web)
+        answer = web.post("/login", data={"username": name, "password": "Sai@mat-khau1", "csrf_token": token})
+        assert answer.status_code == 401
+        pages.append(text(answer).replace(name, "NAME").replace(token, "TOKEN"))
+    assert "không đúng" in pages[0] and "bị khóa (" not in pages[0]
+    assert pages[0] == pages[1]
 
 
 def test_van_thu_receives_confirms_downloads_prints_and_exports(
