@@ -10,18 +10,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from kho_buckets import new_bucket
 
-from repository.acknowledge import acknowledge, findings_digest
-from repository.anchor import Anchor, generate_key, verify_anchored
-from repository.audit import AuditEvent, AuditLog, EventDraft
 from repository.policy import Principal, Role
 from repository.records import Actor, Repository
 from repository.storage import ObjectStore, open_store
 from repository.storage.local import LocalStore
+
+if TYPE_CHECKING:
+    from repository.anchor import Anchor
+    from repository.audit import AuditEvent, AuditLog
 
 AGENCY = "000.00.18.H40"
 AGENCY_NAME = "Ủy ban nhân dân tỉnh Ninh Bình"
@@ -86,6 +87,8 @@ LOGIN = {"method": "password", "source": "test"}
 def outside_anchor(tmp_path: Path) -> Anchor:
     """A checkpoint anchor whose signing key and checkpoints lie outside the store (as an
     operator keeps them: the one who can write the store cannot write these)."""
+    from repository.anchor import Anchor, generate_key  # not at import: the fork tests import it late
+
     key = tmp_path / "outside" / "audit.key"
     key.parent.mkdir()
     generate_key(key)
@@ -94,6 +97,8 @@ def outside_anchor(tmp_path: Path) -> Anchor:
 
 def two_event_act(log: AuditLog, name: str) -> list[AuditEvent]:
     """One act of two events (``name`` is the record), one object with group commit."""
+    from repository.audit import EventDraft
+
     drafts = [
         EventDraft("clerk", "record:create", record_id=name),
         EventDraft("clerk", "register:assign", record_id=name),
@@ -104,6 +109,10 @@ def two_event_act(log: AuditLog, name: str) -> list[AuditEvent]:
 def acknowledge_cut(store: ObjectStore, anchor: Anchor, reason: str) -> AuditEvent:
     """An auditor's acknowledgement of what verification finds open, made with the audit log
     directly by a process started after the cut; asserts it was accepted."""
+    from repository.acknowledge import acknowledge, findings_digest
+    from repository.anchor import verify_anchored
+    from repository.audit import AuditLog
+
     log = AuditLog(store)
     digest = findings_digest(verify_anchored(log, anchor).open_findings)
     event, _, report = acknowledge(
