@@ -772,8 +772,8 @@ def audit_acknowledge(
 
     Lệnh tự xác thực kiểm toán viên bằng mật khẩu (khi nhật ký đang từ chối mọi sự kiện, kể cả
     đăng nhập) và ghi lần đăng nhập đó vào chính sự kiện chấp nhận. Không có --findings: chỉ in
-    các phát hiện và mã tóm tắt của chúng, không ghi gì. Hãy dừng mọi tiến trình Kho khác (web,
-    worker) trước khi chấp nhận: tiến trình chạy từ trước khi nhật ký bị cắt vẫn nhớ điểm cuối cũ."""
+    các phát hiện và mã tóm tắt của chúng, không ghi gì. Không cần dừng các tiến trình Kho khác:
+    tiến trình chạy từ trước khi nhật ký bị cắt sẽ tìm lại điểm cuối thật và ghi sau quyết định."""
     from web.accounts_cli import _read_secret
 
     name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
