@@ -100,9 +100,10 @@ class Context:
 @functools.cache
 def operator_actor() -> Actor:
     """Who acts in an operator command (direct store access, no account)."""
+    from repository.accounts import OPERATOR  # the one name the operator acts under
     from repository.records import Actor
 
-    return Actor(user="operator", source="cli", system=True)
+    return Actor(user=OPERATOR, source="cli", system=True)
 
 
 def _fail(error: KhoError, as_json: bool) -> None:
