@@ -13,7 +13,7 @@ import sys
 from io import BytesIO
 
 import pytest
-from pdf_equality import fast_path_map, signed_twice_both_ways, stock_path_map, with_page_rotated
+from pdf_equality import fast_path_map, signed_twice_both_ways, small_page, stock_path_map, with_page_rotated
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
@@ -27,19 +27,22 @@ N = generic.NameObject
 pytestmark = pytest.mark.usefixtures("quiet_logging")
 
 
+def _one_page(writer: PdfFileWriter) -> generic.IndirectObject:
+    """Give ``writer``'s page tree one small page; its reference."""
+    page_ref = writer.add_object(small_page(Parent=writer.root.raw_get("/Pages")))
+    pages = writer.root["/Pages"]
+    pages[N("/Kids")] = generic.ArrayObject([page_ref])
+    pages[N("/Count")] = generic.NumberObject(1)
+    return page_ref
+
+
 def _chain(depth: int, k_array: bool) -> bytes:
     """A one-page document whose structure tree is a chain of ``depth`` elements (each the
     only child of the one before: ``/K`` a reference, or an array of one), in an object
     stream, and a later revision that changes the page."""
     writer = PdfFileWriter(stream_xrefs=True)
     stream = writer.prepare_object_stream()
-    page_ref = writer.add_object(generic.DictionaryObject({
-        N("/Type"): N("/Page"), N("/Parent"): writer.root.raw_get("/Pages"),
-        N("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 10, 10)]),
-    }))
-    pages = writer.root["/Pages"]
-    pages[N("/Kids")] = generic.ArrayObject([page_ref])
-    pages[N("/Count")] = generic.NumberObject(1)
+    page_ref = _one_page(writer)
     elements = [writer.allocate_placeholder() for _ in range(depth)]
     root_ref = writer.allocate_placeholder()
     for ix, element in enumerate(elements):
@@ -114,13 +117,7 @@ def _nested(depth: int) -> bytes:
     """A one-page document whose catalog references an object holding ``depth`` nested
     arrays (no reference inside), and a later revision that changes the page."""
     writer = PdfFileWriter()
-    page_ref = writer.add_object(generic.DictionaryObject({
-        N("/Type"): N("/Page"), N("/Parent"): writer.root.raw_get("/Pages"),
-        N("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 10, 10)]),
-    }))
-    pages = writer.root["/Pages"]
-    pages[N("/Kids")] = generic.ArrayObject([page_ref])
-    pages[N("/Count")] = generic.NumberObject(1)
+    page_ref = _one_page(writer)
     nested = generic.ArrayObject([generic.NumberObject(1)])
     for _ in range(depth):
         nested = generic.ArrayObject([nested])
