@@ -213,18 +213,25 @@ def extend_lock(destination: ObjectStore, key: str, until: datetime) -> tuple[da
 
 class _Cut:
     """What the copy of a records store holds, noted as objects are copied: creation events,
-    register entries, catalog markers, duplicate guards, first versions."""
+    register entries, catalog markers, duplicate guards, record folders, first versions,
+    "đã hủy" rows."""
 
     def __init__(self) -> None:
         self.events: dict[int, str | None] = {}
         """seq → the record a creation event names (None for other events)."""
         self.registered: dict[str, str] = {}
+        self.numbers: dict[tuple[str, int, str], set[int]] = {}
+        """(organ, year, series) → the numbers whose register entries the copy holds."""
         self.markers: set[str] = set()
+        self.folders: set[str] = set()
+        """Records with anything under ``records/<id>/`` in the copy (an original, a version)."""
         self.first_versions: set[str] = set()
+        self.destroyed: set[str] = set()
         self.claims: dict[str, str | None] = {}
 
     def note(self, key: str, data: bytes) -> None:
         from repository.audit import EVENTS_PREFIX, raw_events
+        from repository.records import DESTROYED_PREFIX
         from repository.registers import RegisterEntry
 
         parts = key.split("/")
@@ -235,11 +242,17 @@ class _Cut:
                     creation = raw.get("action") in _CREATIONS
                     self.events[first + offset] = raw.get("record_id") if creation else None
             elif key.startswith("registers/"):
-                self.registered[key] = RegisterEntry.from_json(data).record_id
+                entry = RegisterEntry.from_json(data)
+                self.registered[key] = entry.record_id
+                self.numbers.setdefault((entry.organ_id, entry.year, entry.series), set()).add(entry.number)
             elif key.startswith("catalog/records/"):
                 self.markers.add(parts[2])
-            elif key.startswith("records/") and len(parts) == 3 and parts[2] == "v000001":
-                self.first_versions.add(parts[1])
+            elif key.startswith(DESTROYED_PREFIX):
+                self.destroyed.add(parts[2])
+            elif key.startswith("records/") and len(parts) >= 3:
+                self.folders.add(parts[1])
+                if len(parts) == 3 and parts[2] == "v000001":
+                    self.first_versions.add(parts[1])
             elif key.startswith("claims/"):
                 self.claims[key] = json.loads(data).get("record_id")
         except (KhoError, ValueError, TypeError, AttributeError):
@@ -247,7 +260,25 @@ class _Cut:
 
     @property
     def committed(self) -> set[str]:
-        return set(self.registered.values()) | self.first_versions
+        """Records whose commit point the copy holds (what fsck calls committed)."""
+        return set(self.registered.values()) | self.first_versions | self.destroyed
+
+    def touched(self) -> set[str]:
+        """Every record the copy holds any object of: a catalog marker, a record folder, a
+        duplicate guard taken for it."""
+        return self.markers | self.folders | {holder for holder in self.claims.values() if holder}
+
+    def register_gaps(self) -> list[str]:
+        """The keys of register entries missing below the newest number of a series the copy
+        holds (on a store where two writers' entries can land out of order, a listing can pass
+        a number before it lands and reach the next one after it did)."""
+        from repository.registers import entry_key
+
+        return [
+            entry_key(organ, year, series, n)
+            for (organ, year, series), held in sorted(self.numbers.items())
+            for n in range(1, max(held)) if n not in held
+        ]
 
 
 _CREATIONS = ("record:create", "file:create", "record:recovered")
@@ -287,6 +318,8 @@ def _settle(
             newest = max(cut.events)
             for seq in sorted(set(range(min(cut.events), newest + 1)) - set(cut.events)):
                 copy(event_key(seq))  # written between two passes of the listing
+        for key in cut.register_gaps():  # an entry that landed after a later one was listed
+            copy(key)
         now = time.time()
         audited = {rid for rid in cut.events.values() if rid}
         # Only records written just now are waited for; an old one missing a piece is a crash
@@ -314,26 +347,20 @@ def _settle(
         after = event_key(max(cut.events)) if cut.events else None
         for info in list(source.list(EVENTS_PREFIX, start_after=after)):
             copy(info.key)
-    # The originals of the records committed just now: written before their commit, but a
-    # listing walks ``records/`` before ``registers/``, so one can pass a record's folder before
-    # its original lands and reach the register after its entry did (immutable: one more look).
+    # Everything of the records committed just now (their originals above all): written
+    # before their commit, but a listing walks ``records/`` before ``registers/``, so one can
+    # pass a record's folder before its original lands and reach the register after its entry
+    # did (immutable: one more look).
     now = time.time()
-    for rid in sorted(rid for rid in cut.committed if _young(rid, now, grace_s)):
-        for info in list(source.list(f"records/{rid}/content/")):
-            if info.key not in found:
-                copy(info.key)
-    now = time.time()
-    # Keys list records/ before registers/: a record whose register entry the catch-up saw may
-    # have stored its original after the walk passed its prefix (the first version is fetched
-    # above; its original too, here).
     for rid in sorted(r for r in cut.committed if _young(r, now, grace_s)):
         for info in list(source.list(f"records/{rid}/")):
             if info.key not in found:
                 copy(info.key)
-    in_flight = {
-        rid for rid in (cut.markers | {h for h in cut.claims.values() if h}) - cut.committed
-        if _young(rid, now, grace_s)
-    }
+    # Whatever the copy holds of a record not committed in it is left out, however it was
+    # reached: a listing can pass catalog/ and claims/ before a record's marker and guards land
+    # and reach records/ after its original did, so a lone original (or version, or guard, or
+    # marker) is as much a record in flight as a marker without a commit.
+    in_flight = {rid for rid in cut.touched() - cut.committed if _young(rid, now, grace_s)}
     for key in list(found):
         parts = key.split("/")
         if (

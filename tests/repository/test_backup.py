@@ -403,3 +403,44 @@ def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out
     left = [i.key for i in fresh.store.list("") if late in i.key or late.encode() in fresh.store.get(i.key)]
     left = [k for k in left if not k.startswith("audit/")]  # its events may be in the copy's log
     assert left == [], left  # nothing of the record: not half there
+
+
+class _ListedPastAnEntry(LocalStore):
+    """The backup's view of a store where two writers' register entries land out of order (on
+    S3 in claims mode the number is claimed first and its entry written after, so the next
+    writer's entry can land before it): every full listing passes ``hidden`` before it lands."""
+
+    def __init__(self, root: Path, hidden: str) -> None:
+        super().__init__(root)
+        self.hidden = hidden
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        for info in super().list(prefix, start_after):
+            if prefix or info.key != self.hidden:
+                yield info
+
+
+def test_a_register_entry_listed_past_before_it_landed_is_fetched(tmp_path: Path) -> None:
+    """The copy holds entries 01 and 03 of a series; 02 landed after the listings passed its
+    place. The cut fetches it (and with it the record it commits): the restored register has no
+    gap. Before the fix the copy restored with ``register-gap`` (02 missing) and record 02 left
+    out as if in flight."""
+    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    ids = [
+        repo.create_document("den", incoming(code_number=str(n + 1)), b"%PDF-1.4\n" + bytes([n]) * 700,
+                             f"cv{n}.pdf", CLERK).record_id
+        for n in range(3)
+    ]
+    second = next(i.key for i in repo.store.list("registers/") if i.key.endswith("00000002.json"))
+    copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
+    backup(_ListedPastAnEntry(tmp_path / "store", second), copy, label="store")
+    backup(repo.keys.store, key_copy, label="keys")
+
+    fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
+    restore(copy, fresh.store)
+    restore(key_copy, fresh.keys.store)
+    report = fsck(fresh, deep=True, grace_seconds=0)
+    assert report.clean, [(i.kind, i.subject) for i in report.issues]
+    numbers = [r.registration.number for r in fresh.register("den", 2026, actor=OPERATOR) if r.registration]
+    assert numbers == [1, 2, 3]
+    assert fresh.read_content(ids[1], actor=CLERK)[1] == b"%PDF-1.4\n" + bytes([1]) * 700
