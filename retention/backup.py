@@ -299,12 +299,16 @@ def _settle(
     half-way (its register entry but not its first version, a first version without its
     creation event, an audit event after a gap). After the walk: every object that appeared
     since is copied (catch-up); then, until nothing is missing (at most ``wait_s``), the audit
-    events up to the newest are made contiguous and the pieces that follow a commit (first
-    version, creation event) are fetched; finally, records still in flight at the cut (a
-    catalog marker or duplicate guard, younger than ``grace_s``, without a commit) are left
-    out, as if their writer had not started yet. Older leftovers of a crash stay in the copy
-    as they are in the store (fsck names them the same way). The witness was copied first, so
-    the chain in the copy never claims more than it holds.
+    events up to the newest and each register up to its newest number are made contiguous and
+    the pieces that follow a commit (first version, creation event, catalog marker) are
+    fetched, and the folder of each record committed just now is listed once more (its
+    original may have landed after the walk passed it); finally, every record the copy holds
+    anything of without its commit point (a catalog marker, a duplicate guard, an original or
+    any object of its folder, younger than ``grace_s``) is left out whole, as if its writer
+    had not started yet: which of its objects a listing reached depends only on timing. Older
+    leftovers of a crash stay in the copy as they are in the store (fsck names them the same
+    way). The witness was copied first, so the chain in the copy never claims more than it
+    holds.
     """
     from repository.audit import EVENTS_PREFIX, event_key
     from repository.records import version_key
