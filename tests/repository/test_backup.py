@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kho_buckets import new_bucket
@@ -17,7 +18,7 @@ from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anch
 from repository.fsck import fsck
 from repository.records import Actor, Repository
 from repository.storage import open_store
-from repository.storage.base import ObjectInfo
+from repository.storage.base import ObjectInfo, ObjectStore
 from repository.storage.local import LocalStore
 from retention.backup import (
     backup,
@@ -293,65 +294,61 @@ def test_backup_taken_while_records_are_written_restores_consistent(tmp_path: Pa
     assert made.objects == len(read_manifest(copy)["objects"])
 
 
-class _HeldWriter(LocalStore):
-    """The writer's view of the store: it stops just before linking a register entry (the
-    commit point) until released, with its catalog marker, key, original and duplicate guards
-    already in the store."""
+def _list_with_a_pause(
+    store: ObjectStore, nth: int, between: Callable[[], None], after: Callable[[], None]
+) -> list[int]:
+    """Make the ``nth`` full listing of ``store`` (from the moment it is armed: the returned
+    list's first item becomes 1) pass ``catalog/`` and ``claims/``, run ``between`` (a record's
+    in-flight objects land), then go on from ``records/`` on, and run ``after`` at its end: what
+    a lazy walk or a paged S3 listing meets when a writer is quicker than it."""
+    plain = store.list
+    state = [0, 0]  # armed, full listings since
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.parked = threading.Event()
-        self.release = threading.Event()
-
-    def _link_new(self, tmp: Path, key: str, path: Path, size: int) -> ObjectInfo:
-        if key.startswith("registers/") and not self.release.is_set():
-            self.parked.set()
-            assert self.release.wait(60), "the test never released the writer"
-        return super()._link_new(tmp, key, path, size)
-
-
-class _ListedWhileWritten(LocalStore):
-    """The backup's view of the store: on its ``nth`` full listing, once the listing has passed
-    ``catalog/`` and ``claims/``, a record's in-flight objects land (``between``) before the
-    listing reaches ``records/`` — what a lazy walk or a paged S3 listing meets."""
-
-    def __init__(self, root: Path, nth: int, between: Callable[[], None], after: Callable[[], None]) -> None:
-        super().__init__(root)
-        self.full_listings, self.nth, self.between, self.after = 0, nth, between, after
-
-    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        if prefix or start_after is not None:
-            yield from super().list(prefix, start_after)
+    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        if prefix or start_after is not None or not state[0]:
+            yield from plain(prefix, start_after)
             return
-        self.full_listings += 1
-        if self.full_listings != self.nth:
-            yield from super().list("")
+        state[1] += 1
+        if state[1] != nth:
+            yield from plain("")
             return
-        before = [info for info in super().list("") if info.key < "records/"]
-        yield from before
-        self.between()
-        yield from super().list("", start_after="records")  # every key from records/ on
-        self.after()
+        yield from [info for info in plain("") if info.key < "records/"]
+        between()
+        yield from plain("", start_after="records")  # every key from records/ on
+        after()
+
+    store.list = listing  # type: ignore[method-assign]
+    return state
 
 
 @pytest.mark.parametrize("commits", ["after-backup", "during-settle"])
 @pytest.mark.parametrize("nth", [1, 2], ids=["walk", "catch-up"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out(
-    tmp_path: Path, nth: int, commits: str
+    tmp_path: Path, backend: str, nth: int, commits: str
 ) -> None:
     """A record whose marker, key, original and guards land after a full listing of the backup
     passed ``catalog/`` and ``claims/`` but before it reached ``records/`` (its original is
     copied, its marker and guards are not), and whose register entry comes after the listing
-    passed ``registers/``: the copy leaves the whole record out. Before the fix the catch-up
-    listing's copy kept the lone original, and the restored store's fsck named the record
-    ``uncommitted`` (the drill's failure once in forty runs, here every time)."""
-    writer_store = _HeldWriter(tmp_path / "store")
-    repo = new_repository(writer_store, LocalStore(tmp_path / "keys"))
-    writer_store.release.set()
+    passed ``registers/``: the copy leaves the whole record out (or, when it commits before the
+    catch-up listing, holds it whole). Before the fix the catch-up listing's copy kept the lone
+    original, and the restored store's fsck named the record ``uncommitted`` (the drill's
+    failure once in forty runs, here every time). The writer is a thread stopped just before
+    its register entry (the commit point) until the test lets it go on."""
+    store = make_store(backend, tmp_path, "store")
+    repo = new_repository(store, make_store(backend, tmp_path, "keys"))
     for n in range(3):
         repo.create_document("den", incoming(code_number=str(n + 1)), b"%PDF-1.4\n" + bytes([n]) * 900,
                              f"cv{n}.pdf", CLERK)
-    writer_store.release.clear()
+    parked, release = threading.Event(), threading.Event()
+    allocate = repo._allocate
+
+    def held_allocate(*args: Any, **kwargs: Any) -> Any:
+        parked.set()  # marker, key, original and guards are in the store; the entry is next
+        assert release.wait(60), "the test never let the writer go on"
+        return allocate(*args, **kwargs)
+
+    repo._allocate = held_allocate  # type: ignore[method-assign]
     made: list[str] = []
     failed: list[BaseException] = []
 
@@ -367,24 +364,27 @@ def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out
 
     def between() -> None:
         writer.start()
-        assert writer_store.parked.wait(30), failed
+        assert parked.wait(30), failed
         assert not failed, failed
 
     def after() -> None:
         if commits == "during-settle":  # its entry, first version and events land before settling
-            writer_store.release.set()
+            release.set()
             writer.join(30)
             assert made, failed
 
-    source = _ListedWhileWritten(tmp_path / "store", nth, between, after)
+    listings = _list_with_a_pause(store, nth, between, after)
     copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
     try:
-        backup(source, copy, label="store")
+        listings[0] = 1
+        backup(store, copy, label="store")
+        listings[0] = 0
         backup(repo.keys.store, key_copy, label="keys")
     finally:
-        writer_store.release.set()
-        writer.join(30)
-    assert source.full_listings >= nth and made, failed
+        release.set()
+        if writer.is_alive():
+            writer.join(30)
+    assert listings[1] >= nth and made, failed
     late = made[0]
 
     fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
@@ -405,35 +405,31 @@ def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out
     assert left == [], left  # nothing of the record: not half there
 
 
-class _ListedPastAnEntry(LocalStore):
-    """The backup's view of a store where two writers' register entries land out of order (on
-    S3 in claims mode the number is claimed first and its entry written after, so the next
-    writer's entry can land before it): every full listing passes ``hidden`` before it lands."""
-
-    def __init__(self, root: Path, hidden: str) -> None:
-        super().__init__(root)
-        self.hidden = hidden
-
-    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
-        for info in super().list(prefix, start_after):
-            if prefix or info.key != self.hidden:
-                yield info
-
-
-def test_a_register_entry_listed_past_before_it_landed_is_fetched(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_register_entry_listed_past_before_it_landed_is_fetched(tmp_path: Path, backend: str) -> None:
     """The copy holds entries 01 and 03 of a series; 02 landed after the listings passed its
-    place. The cut fetches it (and with it the record it commits): the restored register has no
-    gap. Before the fix the copy restored with ``register-gap`` (02 missing) and record 02 left
-    out as if in flight."""
-    repo = new_repository(LocalStore(tmp_path / "store"), LocalStore(tmp_path / "keys"))
+    place (on S3 in claims mode a number is claimed first and its entry written after, so the
+    next writer's entry can land before it). The cut fetches it (and with it the record it
+    commits): the restored register has no gap. Before the fix the copy restored with
+    ``register-gap`` (02 missing) and record 02 left out as if in flight."""
+    store = make_store(backend, tmp_path, "store")
+    repo = new_repository(store, make_store(backend, tmp_path, "keys"))
     ids = [
         repo.create_document("den", incoming(code_number=str(n + 1)), b"%PDF-1.4\n" + bytes([n]) * 700,
                              f"cv{n}.pdf", CLERK).record_id
         for n in range(3)
     ]
-    second = next(i.key for i in repo.store.list("registers/") if i.key.endswith("00000002.json"))
+    second = next(i.key for i in store.list("registers/") if i.key.endswith("00000002.json"))
+    plain = store.list
+
+    def listing(prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        for info in plain(prefix, start_after):
+            if prefix or info.key != second:  # every full listing passes it before it lands
+                yield info
+
+    store.list = listing  # type: ignore[method-assign]
     copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
-    backup(_ListedPastAnEntry(tmp_path / "store", second), copy, label="store")
+    backup(store, copy, label="store")
     backup(repo.keys.store, key_copy, label="keys")
 
     fresh = new_repository(LocalStore(tmp_path / "again"), LocalStore(tmp_path / "again-keys"))
