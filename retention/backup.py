@@ -268,17 +268,23 @@ class _Cut:
         duplicate guard taken for it."""
         return self.markers | self.folders | {holder for holder in self.claims.values() if holder}
 
-    def register_gaps(self) -> list[str]:
-        """The keys of register entries missing below the newest number of a series the copy
-        holds (on a store where two writers' entries can land out of order, a listing can pass
-        a number before it lands and reach the next one after it did)."""
+    def register_gaps(self) -> list[tuple[str, str]]:
+        """Each register entry missing below the newest number of a series the copy holds: its
+        key and the record of the next entry the copy holds (on a store where two writers'
+        entries can land out of order, a listing can pass a number before it lands and reach
+        the next one after it did)."""
         from repository.registers import entry_key
 
-        return [
-            entry_key(organ, year, series, n)
-            for (organ, year, series), held in sorted(self.numbers.items())
-            for n in range(1, max(held)) if n not in held
-        ]
+        gaps: list[tuple[str, str]] = []
+        for (organ, year, series), held in sorted(self.numbers.items()):
+            following = None
+            for n in range(max(held), 0, -1):
+                key = entry_key(organ, year, series, n)
+                if n in held:
+                    following = self.registered[key]
+                elif following is not None:
+                    gaps.append((key, following))
+        return gaps
 
 
 _CREATIONS = ("record:create", "file:create", "record:recovered")
@@ -322,7 +328,7 @@ def _settle(
             newest = max(cut.events)
             for seq in sorted(set(range(min(cut.events), newest + 1)) - set(cut.events)):
                 copy(event_key(seq))  # written between two passes of the listing
-        for key in cut.register_gaps():  # an entry that landed after a later one was listed
+        for key, _ in cut.register_gaps():  # an entry that landed after a later one was listed
             copy(key)
         now = time.time()
         audited = {rid for rid in cut.events.values() if rid}
@@ -334,12 +340,15 @@ def _settle(
         ]
         unaudited = {rid for rid in cut.committed - audited if _young(rid, now, grace_s)}
         unmarked = {rid for rid in cut.committed - cut.markers if _young(rid, now, grace_s)}
-        if not unversioned and not unaudited and not unmarked:
+        # A number claimed but its entry not yet written, below one written just now.
+        unnumbered = [key for key, following in cut.register_gaps() if _young(following, now, grace_s)]
+        if not unversioned and not unaudited and not unmarked and not unnumbered:
             break
         if time.monotonic() > deadline:
             raise BackupError(
                 f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
-                f" {len(unversioned) + len(unaudited) + len(unmarked)} bản ghi chưa ghi xong;"
+                f" {len(unversioned) + len(unaudited) + len(unmarked) + len(unnumbered)} bản ghi chưa"
+                " ghi xong;"
                 " chạy lại sao lưu.",
                 code="BACKUP_UNSETTLED",
             )

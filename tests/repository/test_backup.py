@@ -405,13 +405,18 @@ def test_a_record_in_flight_when_a_listing_passes_catalog_and_claims_is_left_out
     assert left == [], left  # nothing of the record: not half there
 
 
+@pytest.mark.parametrize("lands", ["before-settling", "while-settling"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_register_entry_listed_past_before_it_landed_is_fetched(tmp_path: Path, backend: str) -> None:
+def test_a_register_entry_listed_past_before_it_landed_is_fetched(
+    tmp_path: Path, backend: str, lands: str
+) -> None:
     """The copy holds entries 01 and 03 of a series; 02 landed after the listings passed its
     place (on S3 in claims mode a number is claimed first and its entry written after, so the
-    next writer's entry can land before it). The cut fetches it (and with it the record it
-    commits): the restored register has no gap. Before the fix the copy restored with
-    ``register-gap`` (02 missing) and record 02 left out as if in flight."""
+    next writer's entry can land before it), or lands only while the cut settles (its first two
+    reads find nothing). The cut fetches it, waiting for it as for any piece of a record
+    written just now (and with it the record it commits): the restored register has no gap.
+    Before the fix the copy restored with ``register-gap`` (02 missing) and record 02 left out
+    as if in flight."""
     store = make_store(backend, tmp_path, "store")
     repo = new_repository(store, make_store(backend, tmp_path, "keys"))
     ids = [
@@ -428,6 +433,16 @@ def test_a_register_entry_listed_past_before_it_landed_is_fetched(tmp_path: Path
                 yield info
 
     store.list = listing  # type: ignore[method-assign]
+    read = store.get
+    misses = [0 if lands == "before-settling" else 2]
+
+    def get(key: str, **kwargs: Any) -> bytes:
+        if key == second and misses[0]:
+            misses[0] -= 1
+            raise NotFound(f"{key} has not landed yet", key=key)
+        return read(key, **kwargs)
+
+    store.get = get  # type: ignore[method-assign]
     copy, key_copy = LocalStore(tmp_path / "b-store"), LocalStore(tmp_path / "b-keys")
     backup(store, copy, label="store")
     backup(repo.keys.store, key_copy, label="keys")
@@ -440,3 +455,4 @@ def test_a_register_entry_listed_past_before_it_landed_is_fetched(tmp_path: Path
     numbers = [r.registration.number for r in fresh.register("den", 2026, actor=OPERATOR) if r.registration]
     assert numbers == [1, 2, 3]
     assert fresh.read_content(ids[1], actor=CLERK)[1] == b"%PDF-1.4\n" + bytes([1]) * 700
+    assert misses == [0]  # it was read again until it had landed
