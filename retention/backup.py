@@ -220,8 +220,8 @@ class _Cut:
         self.events: dict[int, str | None] = {}
         """seq → the record a creation event names (None for other events)."""
         self.registered: dict[str, str] = {}
-        self.numbers: dict[tuple[str, int, str], set[int]] = {}
-        """(organ, year, series) → the numbers whose register entries the copy holds."""
+        self.numbers: dict[tuple[str, int, str], dict[int, str]] = {}
+        """(organ, year, series) → number → record, of the register entries the copy holds."""
         self.markers: set[str] = set()
         self.folders: set[str] = set()
         """Records with anything under ``records/<id>/`` in the copy (an original, a version)."""
@@ -244,7 +244,8 @@ class _Cut:
             elif key.startswith("registers/"):
                 entry = RegisterEntry.from_json(data)
                 self.registered[key] = entry.record_id
-                self.numbers.setdefault((entry.organ_id, entry.year, entry.series), set()).add(entry.number)
+                series = (entry.organ_id, entry.year, entry.series)
+                self.numbers.setdefault(series, {})[entry.number] = entry.record_id
             elif key.startswith("catalog/records/"):
                 self.markers.add(parts[2])
             elif key.startswith(DESTROYED_PREFIX):
@@ -272,18 +273,20 @@ class _Cut:
         """Each register entry missing below the newest number of a series the copy holds: its
         key and the record of the next entry the copy holds (on a store where two writers'
         entries can land out of order, a listing can pass a number before it lands and reach
-        the next one after it did)."""
+        the next one after it did). A series without a gap costs a length and a min/max."""
+        from bisect import bisect_right
+
         from repository.registers import entry_key
 
         gaps: list[tuple[str, str]] = []
         for (organ, year, series), held in sorted(self.numbers.items()):
-            following = None
-            for n in range(max(held), 0, -1):
-                key = entry_key(organ, year, series, n)
-                if n in held:
-                    following = self.registered[key]
-                elif following is not None:
-                    gaps.append((key, following))
+            top = max(held)
+            if len(held) == top and min(held) == 1:
+                continue  # 01 … top, every one
+            ordered = sorted(held)
+            for n in sorted(set(range(1, top)) - held.keys()):
+                following = held[ordered[bisect_right(ordered, n)]]
+                gaps.append((entry_key(organ, year, series, n), following))
         return gaps
 
 
@@ -348,8 +351,7 @@ def _settle(
             raise BackupError(
                 f"Kho đang được ghi liên tục: sau {wait_s:.0f} giây vẫn còn"
                 f" {len(unversioned) + len(unaudited) + len(unmarked) + len(unnumbered)} bản ghi chưa"
-                " ghi xong;"
-                " chạy lại sao lưu.",
+                " ghi xong; chạy lại sao lưu.",
                 code="BACKUP_UNSETTLED",
             )
         time.sleep(0.05)
