@@ -261,8 +261,8 @@ class _Cut:
 
     @property
     def committed(self) -> set[str]:
-        """Records whose commit point the copy holds (what fsck calls committed)."""
-        return set(self.registered.values()) | self.first_versions | self.destroyed
+        """Records whose commit point the copy holds (a register entry or a first version)."""
+        return set(self.registered.values()) | self.first_versions
 
     def touched(self) -> set[str]:
         """Every record the copy holds any object of: a catalog marker, a record folder, a
@@ -375,7 +375,9 @@ def _settle(
     # reached: a listing can pass catalog/ and claims/ before a record's marker and guards land
     # and reach records/ after its original did, so a lone original (or version, or guard, or
     # marker) is as much a record in flight as a marker without a commit.
-    in_flight = {rid for rid in cut.touched() - cut.committed if _young(rid, now, grace_s)}
+    # (A "đã hủy" row counts as a commit here, as in fsck; it is not waited on for the pieces
+    # that follow a commit: a row put back by a restore may name a record the store never held.)
+    in_flight = {rid for rid in cut.touched() - cut.committed - cut.destroyed if _young(rid, now, grace_s)}
     for key in list(found):
         parts = key.split("/")
         if (
