@@ -1422,7 +1422,8 @@ class AccountService:
         pending = target.reset
         if pending is None or not pending.awaiting:
             raise Conflict(
-                "Tài khoản không có yêu cầu cấp mật khẩu (tài khoản mới hoặc cấp lại) đang chờ xác nhận.",
+                "Tài khoản không có yêu cầu cấp lại mật khẩu đang chờ xác nhận, cũng không phải tài khoản mới"
+                " chờ xác nhận.",
                 code="PASSWORD_RESET_NOT_PENDING",
                 username=target.username,
             )
@@ -1816,7 +1817,7 @@ class AccountService:
                 source=source,
             )
         self._current_actor(actor, action=action, target=about, source=source)
-        if target.reset is not None and target.reset.awaiting:
+        if target.awaiting_confirmation:
             # Nobody has logged in to it (no password works yet): a token would be a way round
             # the second person's confirmation.
             self._deny(
