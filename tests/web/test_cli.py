@@ -250,14 +250,14 @@ def test_first_login_must_change_the_password(env: dict[str, str], people: Peopl
     assert made.exit_code == 0, made.output
     data = json.loads(made.output)
     assert data["account"]["username"] == "maivt.ubnd"
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["lanh_dao"])  # the second person
+    confirmed = runner.invoke(main, ["account", "confirm-reset", "maivt.ubnd", "--json"])
+    assert confirmed.exit_code == 0, confirmed.output
+    initial = data["first_half"] + json.loads(confirmed.output)["second_half"]
     monkeypatch.delenv("KHO_TOKEN")
-    weak = runner.invoke(
-        main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{data['initial_password']}\nyeu\n"
-    )
+    weak = runner.invoke(main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{initial}\nyeu\n")
     assert weak.exit_code == 2 and "PASSWORD_" in weak.output
-    good = runner.invoke(
-        main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{data['initial_password']}\nMai@Kho2026\n"
-    )
+    good = runner.invoke(main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{initial}\nMai@Kho2026\n")
     assert good.exit_code == 0, good.output
     assert "maivt.ubnd" in runner.invoke(main, ["whoami"]).output
 
