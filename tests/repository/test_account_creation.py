@@ -68,12 +68,12 @@ def test_the_creator_receives_half_a_password_and_cannot_log_in_as_the_new_accou
 ) -> None:
     admin, head = _agency(svc)
     puppet, first = svc.create_account("Nguyễn Văn A", VP, [Role.CHUYEN_VIEN], 0, None, admin)
-    assert len(first) == 16
-    assert puppet.awaiting_confirmation and puppet.reset is not None and puppet.reset.by == admin.username
     # Before: the creator logged in with it (PasswordChangeRequired is a successful login).
     # Now no password works until a second person confirms: not the half, nor any guess after it.
     _refused_login(svc, puppet.username, first)
     _refused_login(svc, puppet.username, first + "A" * 16)
+    assert len(first) == 16
+    assert puppet.awaiting_confirmation and puppet.reset is not None and puppet.reset.by == admin.username
     # The creator cannot confirm (their own creation), nor can the new account itself.
     with pytest.raises(PermissionDenied) as same:
         svc.confirm_reset(puppet.username, admin)
@@ -190,8 +190,8 @@ def test_changing_the_roles_of_a_pending_account_lets_nobody_in(svc: AccountServ
     admin, head = _agency(svc)
     made, first = svc.create_account("Nguyễn Văn A", VP, [Role.CHUYEN_VIEN], 0, None, admin)
     raised = svc.set_roles(made.username, [Membership(VP, Role.QUAN_TRI)], admin)
-    assert raised.awaiting_confirmation and raised.has_role(Role.QUAN_TRI, VP)
     _refused_login(svc, made.username, first)
+    assert raised.awaiting_confirmation and raised.has_role(Role.QUAN_TRI, VP)
     with pytest.raises(PermissionDenied):
         svc.confirm_reset(made.username, admin)
     # Moved to a unit the lãnh đạo of STC does not lead: they cannot confirm it.

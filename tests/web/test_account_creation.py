@@ -79,9 +79,11 @@ def test_the_api_refuses_every_role_but_quan_tri_the_creation_and_lists_no_hash(
     for who in ("lanh_dao", "chuyen_vien", "van_thu"):
         refused = client.post("/api/accounts", json=PERSON, headers=people.headers(who))
         assert (refused.status_code, refused.json["error"]["code"]) == (403, "PERMISSION_DENIED"), who
-    client.post("/api/accounts", json=PERSON, headers=people.headers("quan_tri"))
+    made = client.post("/api/accounts", json=PERSON, headers=people.headers("quan_tri")).json
     listed = client.get("/api/accounts", headers=people.headers("quan_tri"))
     assert "first_hash" not in listed.get_data(as_text=True)
+    (pending,) = [a for a in listed.json["items"] if a["username"] == made["account"]["username"]]
+    assert pending["reset"]["new_account"] is True and pending["reset"]["confirmed_at"] is None
 
 
 # -- CLI ----------------------------------------------------------------------------------------
@@ -125,6 +127,12 @@ def test_the_cli_creates_with_half_a_password_and_the_operator_or_a_second_perso
 
 
 # -- pages --------------------------------------------------------------------------------------
+def _once(page: str) -> dict[str, str]:
+    """The one-time token of the page's forms, as the browser sends it (none: none sent)."""
+    found = ONCE.findall(page)
+    return {"once": found[-1]} if found else {}
+
+
 def _create_on_page(web: FlaskClient) -> tuple[str, str, dict[str, str]]:
     """The logged-in quản trị creates an account; its name, the first half and the form sent."""
     page = text(web.get("/admin/accounts"))
@@ -134,7 +142,7 @@ def _create_on_page(web: FlaskClient) -> tuple[str, str, dict[str, str]]:
         "roles": "chuyen_vien",
         "clearance": "0",
         "csrf_token": csrf(web, "/admin/accounts"),
-        "once": ONCE.findall(page)[-1],
+        **_once(page),
     }
     made = web.post("/admin/accounts", data=form)
     assert made.status_code == 201, text(made)
@@ -188,7 +196,7 @@ def test_a_resent_reset_form_does_not_end_the_half_already_shown(
     target = people.usernames["chuyen_vien"]
     login(web, people, "quan_tri")
     page = text(web.get("/admin/accounts"))
-    form = {"csrf_token": csrf(web, "/admin/accounts"), "once": ONCE.findall(page)[-1]}
+    form = {"csrf_token": csrf(web, "/admin/accounts"), **_once(page)}
     answer = web.post(f"/admin/accounts/{target}/reset", data=form)
     assert answer.status_code == 200
     first = _half(answer)
@@ -200,7 +208,7 @@ def test_a_resent_reset_form_does_not_end_the_half_already_shown(
     logout(web)
     login(web, people, "lanh_dao")
     page = text(web.get("/admin/resets"))
-    form = {"csrf_token": csrf(web, "/admin/resets"), "once": ONCE.findall(page)[-1]}
+    form = {"csrf_token": csrf(web, "/admin/resets"), **_once(page)}
     confirmed = web.post(f"/admin/resets/{target}/confirm", data=form)
     second = _half(confirmed)
     again = web.post(f"/admin/resets/{target}/confirm", data=form)
