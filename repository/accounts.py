@@ -1363,7 +1363,12 @@ class AccountService:
         unusable = passwords.generate_password()  # never given out: no password works until confirmed
         new_hash = passwords.hash_password(unusable, self.hasher)
         first_hash = passwords.hash_password(first, self.hasher)
-        pending = PendingReset(by=actor.username, at=self.clock(), first_hash=first_hash)
+        # An account nobody has yet logged in to with their own password stays a *new* account
+        # (so listed to the confirmer): a reset must not pass a creator's account off as routine.
+        new_account = target.reset is not None and target.reset.new_account
+        pending = PendingReset(
+            by=actor.username, at=self.clock(), first_hash=first_hash, new_account=new_account
+        )
         now = pending.at
         # A reset is what a quản trị does when a password is lost or known to someone else: every
         # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever

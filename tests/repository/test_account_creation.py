@@ -209,3 +209,22 @@ def test_a_pending_quan_tri_does_not_count_as_another_admin(svc: AccountService)
     with pytest.raises(PermissionDenied) as last:
         svc.set_roles(admin.username, [], admin)
     assert last.value.code == "LAST_ADMIN"
+
+
+def test_a_reset_of_a_new_account_is_still_confirmed_as_a_new_account(svc: AccountService) -> None:
+    """The creator resets the account they just created: the confirmer must still see a new
+    account (nobody has logged in to it), not a routine reset of someone known; and the creator
+    still cannot confirm it."""
+    admin, head = _agency(svc)
+    made, _ = svc.create_account("Nguyễn Văn A", VP, [Role.CHUYEN_VIEN], 0, None, admin)
+    reset, first = svc.reset_password(made.username, admin)
+    assert reset.awaiting_confirmation and reset.reset is not None and reset.reset.new_account
+    with pytest.raises(PermissionDenied):
+        svc.confirm_reset(made.username, admin)
+    _, second = svc.confirm_reset(made.username, head)
+    event = [e for e in svc.audit.events() if e.details.get("username") == made.username][-1]
+    assert (event.action, event.details["created_by"]) == ("account:create-confirm", admin.username)
+    svc.change_password(made.username, first + second, GOOD)
+    # Once the person has their own password, a later reset is a reset.
+    again, _ = svc.reset_password(made.username, admin)
+    assert again.reset is not None and not again.reset.new_account

@@ -406,8 +406,12 @@ def test_operator_recovery_is_refused_while_another_quan_tri_can_unlock(
     runner = CliRunner()
     monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
     create = ["account", "create", "--full-name", "Trần Quản Trị", "--role", "quan_tri"]
-    made = runner.invoke(main, [*create, "--unit", "000.00.18.H40"])
+    made = runner.invoke(main, [*create, "--unit", "000.00.18.H40", "--json"])
     assert made.exit_code == 0, made.output
+    # Confirmed by a second person (g1): an account nobody can log in to yet unlocks nothing.
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["lanh_dao"])
+    second = json.loads(made.output)["account"]["username"]
+    assert runner.invoke(main, ["account", "confirm-reset", second]).exit_code == 0
     monkeypatch.delenv("KHO_TOKEN")
     admin = people.usernames["quan_tri"]
     for attempt in range(5):
