@@ -56,11 +56,13 @@ def main() -> None:
         _, admin, initial = accounts.bootstrap(AGENCY, agency, "ubnd", "Quản Trị Viên")
         accounts.change_password(admin.username, initial, PASSWORD)
         admin = accounts.get(admin.username)
-        second, initial = accounts.create_account("Quản Trị Hai", AGENCY, ["quan_tri"], 0, None, admin)
-        accounts.change_password(second.username, initial, PASSWORD)
+        second, first = accounts.create_account("Quản Trị Hai", AGENCY, ["quan_tri"], 0, None, admin)
+        _, rest = accounts.confirm_by_operator(second.username)  # two-person initial password (g1)
+        accounts.change_password(second.username, first + rest, PASSWORD)
         people = []
         for n in range(args.accounts):
             account, _ = accounts.create_account(f"Cán Bộ Số {n}", AGENCY, ["chuyen_vien"], 0, None, admin)
+            accounts.confirm_by_operator(account.username)  # not pending: only the resets are
             people.append(account.username)
         for username in people[: args.resets]:
             accounts.reset_password(username, admin)

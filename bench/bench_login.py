@@ -55,10 +55,11 @@ def service(root: Path, hasher: PasswordHasher, fsync: bool) -> tuple[AccountSer
     svc = AccountService(store, AuditLog(store), lambda: datetime.now(UTC), hasher=hasher)
     _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.create_unit("000.01.18.H40", "Văn phòng UBND tỉnh", "vpub", "000.00.18.H40", admin)
-    account, initial = svc.create_account(
+    account, first = svc.create_account(
         "Nguyễn Văn An", "000.01.18.H40", [Role.CHUYEN_VIEN], 0, None, admin
     )
-    svc.change_password(account.username, initial, PASSWORD)
+    _, second = svc.confirm_by_operator(account.username)  # two-person initial password (g1)
+    svc.change_password(account.username, first + second, PASSWORD)
     return svc, account.username
 
 

@@ -33,8 +33,9 @@ def main(rounds: int) -> None:
         svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
 
         def person(name: str, *roles: Role) -> str:
-            account, initial = svc.create_account(name, VP, roles, 0, None, admin)
-            svc.change_password(account.username, initial, GOOD)
+            account, first = svc.create_account(name, VP, roles, 0, None, admin)
+            _, second = svc.confirm_by_operator(account.username)  # two-person initial password (g1)
+            svc.change_password(account.username, first + second, GOOD)
             svc.authenticate(account.username, GOOD)
             return account.username
 

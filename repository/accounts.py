@@ -209,6 +209,14 @@ class PendingReset:
     """Argon2 hash of the first half (the second half's hash is the account's password hash)."""
     confirmed_by: str = ""
     confirmed_at: datetime | None = None
+    new_account: bool = False
+    """The initial password of a new account (``by`` created it), not a reset: the same two
+    halves and the same confirmation (:meth:`AccountService.create_account`)."""
+
+    @property
+    def awaiting(self) -> bool:
+        """Not yet confirmed: no password works for the account."""
+        return self.confirmed_at is None
 
     def usable(self, now: datetime) -> bool:
         return self.confirmed_at is not None and now <= self.confirmed_at + RESET_VALID
@@ -220,6 +228,7 @@ class PendingReset:
             "first_hash": self.first_hash,
             "confirmed_by": self.confirmed_by,
             "confirmed_at": _iso(self.confirmed_at),
+            "new_account": self.new_account,
         }
 
     def public_dict(self) -> dict[str, Any]:
@@ -235,6 +244,7 @@ class PendingReset:
             first_hash=data["first_hash"],
             confirmed_by=data.get("confirmed_by", ""),
             confirmed_at=_time(data.get("confirmed_at")),
+            new_account=bool(data.get("new_account", False)),
         )
 
 
@@ -280,6 +290,12 @@ class Account:
     @property
     def active(self) -> bool:
         return self.status is Status.ACTIVE
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """A new account whose initial password no second person has confirmed yet: nobody can
+        log in to it (:meth:`AccountService.create_account`)."""
+        return self.reset is not None and self.reset.new_account and self.reset.awaiting
 
     def to_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -638,7 +654,12 @@ class AccountService:
         if not given_up or target.status is not Status.ACTIVE:
             return
         units = given_up
-        others = [self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username]
+        # An account still waiting for its second person has nobody behind it yet.
+        others = [
+            self.principal_of(a)
+            for a in self.accounts()
+            if a.active and a.username != target.username and not a.awaiting_confirmation
+        ]
         self._require(
             actor,
             lambda _: leaves_an_admin(units, others, self.units_below),
@@ -931,10 +952,29 @@ class AccountService:
         clearance: int,
         email: str | None,
         actor: str,
+        *,
+        split: bool,
     ) -> tuple[Account, str]:
+        """A new account and what is handed out: with ``split`` (created by a person) the first
+        half of its initial password, the account waiting for a second person's confirmation
+        (:class:`PendingReset` with ``new_account``); without (the operator's ``bootstrap``)
+        the whole initial password."""
         full_name = " ".join(nfc(full_name).split())
-        initial = passwords.generate_password()
         now = self.clock()
+        pending: PendingReset | None = None
+        if split:
+            initial = passwords.generate_password(RESET_HALF_LENGTH)
+            pending = PendingReset(
+                by=actor,
+                at=now,
+                first_hash=passwords.hash_password(initial, self.hasher),
+                new_account=True,
+            )
+            # Never given out: no password works until the second person confirms.
+            password_hash = passwords.hash_password(passwords.generate_password(), self.hasher)
+        else:
+            initial = passwords.generate_password()
+            password_hash = passwords.hash_password(initial, self.hasher)
         for _ in range(LOGIN_RETRIES):
             username = passwords.propose_username(
                 full_name, unit.code, lambda name: self.store.exists(account_key(name, 1))
@@ -945,7 +985,7 @@ class AccountService:
                 email=(email or "").strip() or None,
                 memberships=memberships,
                 clearance=clearance,
-                password_hash=passwords.hash_password(initial, self.hasher),
+                password_hash=password_hash,
                 password_changed_at=now,
                 must_change_password=True,
                 failed_logins=0,
@@ -954,6 +994,7 @@ class AccountService:
                 version=1,
                 changed_at=now,
                 changed_by=actor,
+                reset=pending,
             )
             try:
                 self.store.put_if_absent(account_key(username, 1), _dump(formats.ACCOUNT, account.to_dict()))
@@ -967,6 +1008,7 @@ class AccountService:
                     "username": username,
                     "memberships": [m.to_dict() for m in memberships],
                     "clearance": clearance,
+                    "initial_password": "first-half" if split else "whole",
                 },
             )
             return account, initial
@@ -988,7 +1030,7 @@ class AccountService:
         roots = [u for u in self.units() if u.parent_id is None]
         unit = roots[0] if roots else self.create_unit(unit_id, name, code, None, None)
         account, initial = self._new_account(
-            admin_full_name, unit, (Membership(unit.unit_id, Role.QUAN_TRI),), 0, email, "system"
+            admin_full_name, unit, (Membership(unit.unit_id, Role.QUAN_TRI),), 0, email, "system", split=False
         )
         return unit, account, initial
 
@@ -1002,15 +1044,22 @@ class AccountService:
         actor: Account,
         source: str | None = None,
     ) -> tuple[Account, str]:
-        """A new account for a person of ``unit_id`` with ``roles`` there; returns it and its
-        random initial password (to hand over securely; it must be changed at first login)."""
+        """A new account for a person of ``unit_id`` with ``roles`` there; returns it and the
+        *first half* of its initial password. Two-person rule, as for a reset
+        (:meth:`reset_password`): no password works for the account until a second person (another
+        quản trị of its unit or the unit's lãnh đạo, never the creator:
+        :func:`~repository.policy.may_confirm_reset`) confirms it (:meth:`confirm_reset`) and
+        receives the second half; the person logs in once with both halves within
+        :data:`RESET_VALID` of the confirmation and must set their own password. So a quản trị
+        alone cannot make an account they can log in as (a "puppet": a content role they may not
+        hold, or a second quản trị/lãnh đạo to confirm their own resets)."""
         unit = self.get_unit(unit_id)
         self._require_admin(actor, [unit_id], action="account:create", target=unit_id, source=source)
         memberships = self._memberships((unit_id, r) for r in roles)
         if not memberships:
             raise ValidationFailed([FieldError("roles", "ROLES_REQUIRED", "Cần ít nhất một vai trò.")])
         account, initial = self._new_account(
-            full_name, unit, memberships, self._clearance(clearance), email, actor.username
+            full_name, unit, memberships, self._clearance(clearance), email, actor.username, split=True
         )
         self._notify(
             account.username,
@@ -1314,7 +1363,12 @@ class AccountService:
         unusable = passwords.generate_password()  # never given out: no password works until confirmed
         new_hash = passwords.hash_password(unusable, self.hasher)
         first_hash = passwords.hash_password(first, self.hasher)
-        pending = PendingReset(by=actor.username, at=self.clock(), first_hash=first_hash)
+        # An account nobody has yet logged in to with their own password stays a *new* account
+        # (so listed to the confirmer): a reset must not pass a creator's account off as routine.
+        new_account = target.reset is not None and target.reset.new_account
+        pending = PendingReset(
+            by=actor.username, at=self.clock(), first_hash=first_hash, new_account=new_account
+        )
         now = pending.at
         # A reset is what a quản trị does when a password is lost or known to someone else: every
         # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever
@@ -1340,28 +1394,51 @@ class AccountService:
         return after, first
 
     def confirm_reset(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
-        """The second person of a reset (:meth:`reset_password`): another quản trị of the
-        person's units or the head of their unit, never the one who reset nor the person
+        """The second person of a reset (:meth:`reset_password`) or of a new account's initial
+        password (:meth:`create_account`): another quản trị of the person's units or the head of
+        their unit, never the one who reset or created it nor the person
         (:func:`~repository.policy.may_confirm_reset`). Returns the *second half* of the
         one-time password, valid for :data:`RESET_VALID` from now. ``PASSWORD_RESET_NOT_PENDING``
-        (409) when there is no unconfirmed reset."""
+        (409) when there is nothing unconfirmed. Audited ``account:password-confirm`` (with
+        ``reset_by``) or ``account:create-confirm`` (with ``created_by``)."""
         target = self._target(
             username, actor, Action.ACCOUNT_LOCK, action="account:password-confirm", source=source
         )
-        pending = target.reset
-        if pending is None or pending.confirmed_at is not None:
-            raise Conflict(
-                "Tài khoản không có yêu cầu cấp lại mật khẩu đang chờ xác nhận.",
-                code="PASSWORD_RESET_NOT_PENDING",
-                username=target.username,
-            )
+        pending = self._awaiting_confirmation(target)
+        action = _confirm_action(pending)
         self._require(
             actor,
             lambda p: may_confirm_reset(p, self.units_below, target.username, target.units, pending.by),
-            action="account:password-confirm",
+            action=action,
             target=target.username,
             source=source,
         )
+        return self._confirm(target, pending, actor.username, source)
+
+    def confirm_by_operator(self, username: str, source: str | None = "cli") -> tuple[Account, str]:
+        """The operator (direct store access, who could write any account object anyway)
+        confirms a pending new account or reset and receives the second half: for an
+        installation where nobody else may confirm yet (the first quản trị creating the first
+        lãnh đạo or second quản trị). Audited under :data:`OPERATOR`."""
+        target = self.get(username)
+        return self._confirm(target, self._awaiting_confirmation(target), OPERATOR, source)
+
+    def _awaiting_confirmation(self, target: Account) -> PendingReset:
+        pending = target.reset
+        if pending is None or not pending.awaiting:
+            raise Conflict(
+                "Tài khoản không có yêu cầu cấp lại mật khẩu đang chờ xác nhận, cũng không phải tài khoản mới"
+                " chờ xác nhận.",
+                code="PASSWORD_RESET_NOT_PENDING",
+                username=target.username,
+            )
+        return pending
+
+    def _confirm(
+        self, target: Account, pending: PendingReset, actor: str, source: str | None
+    ) -> tuple[Account, str]:
+        """Store the confirmation of ``pending`` by ``actor`` (already decided) and return the
+        second half."""
         second = passwords.generate_password(RESET_HALF_LENGTH)
         second_hash = passwords.hash_password(second, self.hasher)
         now = self.clock()
@@ -1371,23 +1448,24 @@ class AccountService:
                 return {}  # confirmed, reset again or changed meanwhile: nothing to do here
             return {
                 "password_hash": second_hash,
-                "reset": replace(pending, confirmed_by=actor.username, confirmed_at=now),
+                "reset": replace(pending, confirmed_by=actor, confirmed_at=now),
             }
 
-        _, after = self._update(target.username, actor.username, confirm)
+        _, after = self._update(target.username, actor, confirm)
         done = after.reset
-        if done is None or done.confirmed_by != actor.username or done.confirmed_at != now:
+        if done is None or done.confirmed_by != actor or done.confirmed_at != now:
             raise Conflict(
-                "Yêu cầu cấp lại mật khẩu vừa thay đổi. Hãy tải lại và thử lại.",
+                "Yêu cầu cấp mật khẩu vừa thay đổi. Hãy tải lại và thử lại.",
                 code="PASSWORD_RESET_NOT_PENDING",
                 username=target.username,
             )
+        by = "created_by" if pending.new_account else "reset_by"
         self.audit.append(
-            actor.username,
-            "account:password-confirm",
+            actor,
+            _confirm_action(pending),
             source=source,
             at=now,
-            details={"username": after.username, "reset_by": pending.by},
+            details={"username": after.username, by: pending.by},
         )
         return after, second
 
@@ -1609,7 +1687,12 @@ class AccountService:
                 source=source,
                 code="RECOVERY_NOT_ADMIN",
             )
-        others = [self.principal_of(a) for a in self.accounts() if a.active and a.username != target.username]
+        # An account still waiting for its second person has nobody behind it yet.
+        others = [
+            self.principal_of(a)
+            for a in self.accounts()
+            if a.active and a.username != target.username and not a.awaiting_confirmation
+        ]
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(
                 OPERATOR,
@@ -1739,6 +1822,17 @@ class AccountService:
                 source=source,
             )
         self._current_actor(actor, action=action, target=about, source=source)
+        if target.awaiting_confirmation:
+            # Nobody has logged in to it (no password works yet): a token would be a way round
+            # the second person's confirmation.
+            self._deny(
+                actor.username,
+                "Tài khoản đang chờ người thứ hai xác nhận mật khẩu; chưa cấp được mã truy cập.",
+                action=action,
+                target=about,
+                source=source,
+                code="PASSWORD_NOT_CONFIRMED",
+            )
         if not target.active:
             raise (
                 self._locked_error(target)
@@ -1858,6 +1952,11 @@ class AccountService:
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
             out.append(self._token(digest))
         return out
+
+
+def _confirm_action(pending: PendingReset) -> str:
+    """The audit action of confirming ``pending``: a new account's, or a reset's."""
+    return "account:create-confirm" if pending.new_account else "account:password-confirm"
 
 
 def _describe(memberships: Iterable[Membership], service: AccountService) -> str:

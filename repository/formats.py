@@ -198,12 +198,17 @@ ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
 whose password hash is only the second half. A Kho that reads version 1 would ignore ``reset``
-and let the second half alone log in; it refuses version 2 instead."""
+and let the second half alone log in; it refuses version 2 instead.
+
+Version 3: ``reset.new_account`` (false when absent, as in version 2) marks the two halves of a
+new account's initial password (``AccountService.create_account``), confirmed like a reset. A
+Kho that reads version 2 would take such an account for one with a pending reset, which is
+safe (the same two halves), but would list it as a reset; it refuses version 3 instead."""
 TOKEN = _account_kind("token", "mã truy cập (token)")
 TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập")
 TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")

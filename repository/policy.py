@@ -639,14 +639,15 @@ def may_confirm_reset(
     reset_by: str,
 ) -> Decision:
     """Whether the person may confirm a password reset of ``target_user`` made by ``reset_by``
-    and receive the second half of the one-time password: someone other than both (two-person
+    (or the initial password of the new account ``target_user`` created by ``reset_by``: the same
+    rule) and receive the second half of the one-time password: someone other than both (two-person
     rule: the quản trị who reset alone never holds the whole password, so they cannot take the
     account over), who is a quản trị of the person's units or the head (lãnh đạo) of one of them
     or of a unit above it."""
     if principal.user in (target_user, reset_by):
         return _denied(
-            "Việc cấp lại mật khẩu phải do một người khác với người đã cấp lại và với chủ tài khoản"
-            " xác nhận.",
+            "Việc cấp lại mật khẩu (hoặc mật khẩu ban đầu của tài khoản mới) phải do một người khác với"
+            " người đã cấp lại (hoặc đã tạo tài khoản) và với chủ tài khoản xác nhận.",
             "RESET_SAME_PERSON",
         )
     targets = frozenset(target_units)

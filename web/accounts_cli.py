@@ -3,7 +3,8 @@
 
     kho account init --agency-name NAME --code CODE --admin "Họ và tên"    (operator, first start)
     kho login [USERNAME] [--password-stdin]
-    kho account create --full-name "Nguyễn Văn An" --unit UNIT --role van_thu [--clearance 1]
+    kho account create --full-name "Nguyễn Văn An" --unit UNIT --role van_thu [--clearance 1]   (nửa đầu)
+    kho account confirm-reset USER [--operator]          (người thứ hai: tài khoản mới hoặc cấp lại; nửa sau)
     kho account lock USER --reason left|admin      kho account unlock USER
     kho account recover USER --reason "…"                               (operator: last quản trị locked out)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
@@ -159,14 +160,20 @@ def account_create(
     email: str | None,
     as_json: bool,
 ) -> None:
-    """Tạo tài khoản; tên đăng nhập được đề xuất theo họ tên và đơn vị."""
+    """Tạo tài khoản (hai người): người tạo nhận nửa đầu mật khẩu ban đầu; một quản trị khác hoặc
+    lãnh đạo đơn vị xác nhận (kho account confirm-reset) và nhận nửa sau."""
     accounts = ctx.kho.accounts
     actor_account = accounts.get(ctx.actor.user)
-    created, initial = accounts.create_account(full_name, unit, roles, clearance, email, actor_account)
+    created, first = accounts.create_account(full_name, unit, roles, clearance, email, actor_account, "cli")
     if as_json:
-        _echo_json({"account": created.public_dict(), "initial_password": initial})
+        _echo_json({"account": created.public_dict(), "first_half": first})
         return
-    click.echo(f"Đã tạo tài khoản {created.username}; mật khẩu ban đầu: {initial}")
+    click.echo(f"Đã tạo tài khoản {created.username}. Nửa đầu mật khẩu ban đầu: {first}")
+    click.echo(
+        "Tài khoản chưa đăng nhập được: một quản trị khác hoặc lãnh đạo đơn vị phải xác nhận (kho account"
+        " confirm-reset) và nhận nửa sau; người dùng nhập nửa đầu rồi nửa sau liền nhau, trong 24 giờ sau"
+        " khi xác nhận, và phải đổi mật khẩu ngay."
+    )
 
 
 @account.command("list")
@@ -241,15 +248,31 @@ def account_reset_password(ctx: Context, username: str) -> None:
 
 @account.command("confirm-reset")
 @click.argument("username")
+@click.option(
+    "--operator",
+    is_flag=True,
+    help="Người vận hành (trên máy chủ, truy cập trực tiếp kho lưu trữ) xác nhận, khi chưa có người thứ"
+    " hai nào (quản trị đầu tiên tạo lãnh đạo hoặc quản trị thứ hai).",
+)
+@json_option
 @pass_ctx
 @handles_errors
-def account_confirm_reset(ctx: Context, username: str) -> None:
-    """Xác nhận việc cấp lại mật khẩu (người thứ hai): nhận nửa sau mật khẩu dùng một lần."""
+def account_confirm_reset(ctx: Context, username: str, operator: bool, as_json: bool) -> None:
+    """Xác nhận (người thứ hai) việc cấp lại mật khẩu hoặc tài khoản mới: nhận nửa sau mật khẩu dùng
+    một lần."""
     accounts = ctx.kho.accounts
-    account, second = accounts.confirm_reset(username, accounts.get(ctx.actor.user), "cli")
-    click.echo(
-        f"Đã xác nhận cấp lại mật khẩu cho {account.username}. Nửa sau mật khẩu dùng một lần: {second}"
-    )
+    if operator:
+        ctx.operator_access()
+        account, second = accounts.confirm_by_operator(username, "cli")
+    else:
+        account, second = accounts.confirm_reset(username, accounts.get(ctx.actor.user), "cli")
+    if as_json:
+        _echo_json({"account": account.public_dict(), "second_half": second})
+        return
+    new_account = account.reset is not None and account.reset.new_account
+    what = "tài khoản mới" if new_account else "cấp lại mật khẩu cho"
+    click.echo(f"Đã xác nhận {what} {account.username}. Nửa sau mật khẩu dùng một lần: {second}")
+    click.echo("Hãy trao nửa sau tận tay người dùng, không qua người đã tạo hoặc cấp lại.")
 
 
 @account.command("roles")

@@ -583,15 +583,18 @@ def create_app(
     def account_create() -> Response:
         who = actor()
         data = _body()
-        account, initial = accounts.create_account(
+        """Two-person initial password, first step: the creator receives the first half (once);
+        another quản trị or the lãnh đạo of the unit confirms (``confirm-reset``)."""
+        account, first = accounts.create_account(
             _text(data, "full_name", required=True) or "",
             _text(data, "unit", required=True) or "",
             _strings(data, "roles"),
             _int(data, "clearance") if "clearance" in data else 0,
             _text(data, "email"),
             account_of(who),
+            request.remote_addr,
         )
-        return _reply({"account": account.public_dict(), "initial_password": initial}, 201)
+        return _reply({"account": account.public_dict(), "first_half": first}, 201)
 
     def _username(value: str) -> str:
         if not USERNAME.match(value):
@@ -624,8 +627,9 @@ def create_app(
 
     @app.post("/api/accounts/<username>/confirm-reset")
     def account_confirm_reset(username: str) -> Response:
-        """Two-person reset, second step: another quản trị or the lãnh đạo of the person's unit
-        (never the one who reset nor the person) receives the second half."""
+        """Two-person reset or new account, second step: another quản trị or the lãnh đạo of the
+        person's unit (never the one who reset or created it, nor the person) receives the second
+        half."""
         who = actor()
         account, second = accounts.confirm_reset(_username(username), account_of(who), request.remote_addr)
         return _reply({"account": account.public_dict(), "second_half": second})

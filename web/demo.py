@@ -146,8 +146,11 @@ def create_demo_accounts(kho: Any) -> dict[str, str]:
     admin = accounts.get(admin.username)
     names = {"quan_tri": admin.username}
     for full_name, role, clearance in DEMO_PEOPLE:
+        # The quản trị receives the first half; the operator running ``kho demo`` (direct store
+        # access) confirms and receives the second, as on an installation with one quản trị.
         person, first = accounts.create_account(full_name, settings.agency_id, [role], clearance, None, admin)
-        accounts.change_password(person.username, first, DEMO_PASSWORD, "kho demo")
+        _, second = accounts.confirm_by_operator(person.username, "kho demo")
+        accounts.change_password(person.username, first + second, DEMO_PASSWORD, "kho demo")
         names[role] = person.username
     return names
 

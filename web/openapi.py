@@ -182,14 +182,16 @@ SCHEMAS: dict[str, Schema] = {
             "changed_by": _nullable("string"),
             "reset": {
                 "type": ["object", "null"],
-                "description": "A two-person password reset not yet followed by the person's own"
-                " change: who reset and when, who confirmed and when (never a hash of a half).",
+                "description": "A two-person password reset, or a new account's two-person initial"
+                " password (new_account), not yet followed by the person's own change: who reset or"
+                " created and when, who confirmed and when (never a hash of a half).",
                 "not": {"required": ["first_hash"]},
                 "properties": {
                     "by": STRING,
                     "at": STRING,
                     "confirmed_by": STRING,
                     "confirmed_at": _nullable("string"),
+                    "new_account": {"type": "boolean"},
                 },
             },
             "format_version": {"type": "integer"},
@@ -1154,9 +1156,10 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
             ),
             "post": _op(
                 "account_create",
-                "Tạo tài khoản; mật khẩu ban đầu chỉ hiện một lần",
+                "Tạo tài khoản (hai người): người tạo nhận nửa đầu mật khẩu ban đầu, chỉ một lần; người"
+                " thứ hai xác nhận (confirm-reset) và nhận nửa sau",
                 "accounts",
-                _object(["account", "initial_password"], account=account, initial_password=STRING),
+                _object(["account", "first_half"], account=account, first_half=STRING),
                 (404, 409),
                 ok_status=201,
                 body=_json_body(
@@ -1200,8 +1203,9 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
         "/api/accounts/{username}/confirm-reset": {
             "post": _op(
                 "account_confirm_reset",
-                "Xác nhận cấp lại mật khẩu (người thứ hai, không phải người cấp lại hay chủ tài khoản):"
-                " nhận nửa sau, chỉ một lần (RESET_SAME_PERSON, PASSWORD_RESET_NOT_PENDING)",
+                "Xác nhận cấp lại mật khẩu hoặc tài khoản mới (người thứ hai, không phải người cấp lại,"
+                " người tạo hay chủ tài khoản): nhận nửa sau, chỉ một lần (RESET_SAME_PERSON,"
+                " PASSWORD_RESET_NOT_PENDING)",
                 "accounts",
                 _object(["account", "second_half"], account=account, second_half=STRING),
                 (404, 409),

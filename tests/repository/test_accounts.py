@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from kho_people import create_person
 
 from kho.errors import (
     AccountLocked,
@@ -71,11 +72,20 @@ class World:
     secrets: list[str]
     """Every password handed out or typed in the test: none may appear in the audit log."""
 
+    def new(self, full_name: str, unit: str, *roles: Role, clearance: int = 0) -> tuple[Account, str]:
+        """A new account created by the quản trị and confirmed by the operator; its one-time
+        password (both halves), not yet used."""
+        account, initial = create_person(
+            self.svc, full_name, unit, roles, clearance, None, self.admin, password=None
+        )
+        self.secrets.append(initial)
+        return account, initial
+
     def person(self, full_name: str, unit: str, *roles: Role, clearance: int = 0) -> Account:
         """A person who has logged in once and set their own password (``GOOD``)."""
-        account, initial = self.svc.create_account(full_name, unit, roles, clearance, None, self.admin)
-        self.secrets.append(initial)
-        self.svc.change_password(account.username, initial, GOOD)
+        account, _ = create_person(
+            self.svc, full_name, unit, roles, clearance, None, self.admin, password=GOOD
+        )
         return self.svc.authenticate(account.username, GOOD, "10.0.0.1")
 
 
@@ -205,8 +215,7 @@ def test_bootstrap_only_once(world: World) -> None:
 
 
 def test_first_login_requires_a_password_change(world: World) -> None:
-    account, initial = world.svc.create_account("Trần Thị Hoà", VP, [Role.VAN_THU], 0, None, world.admin)
-    world.secrets.append(initial)
+    account, initial = world.new("Trần Thị Hoà", VP, Role.VAN_THU)
     with pytest.raises(PasswordChangeRequired) as err:
         world.svc.authenticate("hoatt.vpub", initial, "10.0.0.2")
     assert err.value.code == "PASSWORD_CHANGE_REQUIRED" and err.value.http_status == 403
@@ -634,9 +643,12 @@ def test_ninety_days_without_login_locks_on_the_next_attempt(world: World) -> No
 
 
 def test_never_used_account_locks_ninety_days_after_creation(world: World) -> None:
-    account, initial = world.svc.create_account("Đỗ Thị Cúc", VP, [Role.VAN_THU], 0, None, world.admin)
-    world.secrets.append(initial)
-    world.clock.advance(days=90)
+    account, first = world.svc.create_account("Đỗ Thị Cúc", VP, [Role.VAN_THU], 0, None, world.admin)
+    world.clock.advance(days=89, hours=12)
+    _, second = world.svc.confirm_by_operator(account.username)  # the one-time password is still valid
+    initial = first + second
+    world.secrets += [first, second]
+    world.clock.advance(hours=12)
     with pytest.raises(AccountLocked):
         world.svc.authenticate(account.username, initial)
 
@@ -987,8 +999,7 @@ def test_a_weak_stored_hash_is_upgraded_at_login(world: World) -> None:
 
 
 def test_a_token_does_not_get_round_the_first_login_change(world: World) -> None:
-    account, initial = world.svc.create_account("Đỗ Thị Cúc", VP, [Role.VAN_THU], 0, None, world.admin)
-    world.secrets.append(initial)
+    account, initial = world.new("Đỗ Thị Cúc", VP, Role.VAN_THU)
     secret = world.svc.issue_token(account.username, "api", account)
     with pytest.raises(PasswordChangeRequired):
         world.svc.resolve_token(secret)

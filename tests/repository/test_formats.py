@@ -13,6 +13,7 @@ from typing import Any
 import audit_tamper as tamper
 import pytest
 from argon2 import PasswordHasher
+from kho_people import create_person
 from kho_testing import CLERK, incoming, new_repository
 
 from ingest.signatures import PdfVerification
@@ -168,8 +169,13 @@ def test_an_account_with_a_pending_reset_is_refused_by_a_kho_that_reads_accounts
     data = json.loads((FIXTURES / "v2" / "account" / "accounts_annv.vpub_v000004.json").read_text())
     account = Account.from_dict(data)
     assert account.reset is not None and account.reset.confirmed_by == "hoalt.ubnd"
+    assert not account.reset.new_account  # format 2 knew only resets
     stored = account.to_dict()
-    assert stored == data
+    assert stored == {
+        **data,
+        "format_version": formats.ACCOUNT.current,
+        "reset": {**data["reset"], "new_account": False},
+    }
     older = formats.Kind("account", "phiên bản tài khoản", (formats.legacy_stamp("format", 1, "x"),))
     monkeypatch.setitem(formats.KINDS, "account", older)  # the reader of the previous release
     with pytest.raises(FormatUnsupported) as info:
@@ -179,6 +185,30 @@ def test_an_account_with_a_pending_reset_is_refused_by_a_kho_that_reads_accounts
     monkeypatch.undo()
     v1 = json.loads((FIXTURES / "v1" / "account" / "accounts_annv.vpub_v000001.json").read_text())
     assert v1[formats.FORMAT_KEY] == 1 and Account.from_dict(v1).reset is None
+
+
+def test_a_new_account_awaiting_its_second_person_is_refused_by_a_kho_that_reads_accounts_of_format_2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 3 marks a new account's two-person initial password (``reset.new_account``). It
+    reads back whole; a Kho of the previous release (format 2) refuses it (FORMAT_UNSUPPORTED)
+    rather than taking it for a reset; what that Kho wrote (format 2) is still read."""
+    data = json.loads((FIXTURES / "v3" / "account" / "accounts_annv.vpub_v000001.json").read_text())
+    account = Account.from_dict(data)
+    assert account.reset is not None and account.reset.new_account and account.reset.by == "vienqt.ubnd"
+    assert account.awaiting_confirmation and account.must_change_password
+    assert account.to_dict() == data
+    assert "first_hash" not in json.dumps(account.public_dict())
+    older = formats.Kind(
+        "account", "phiên bản tài khoản", (formats.legacy_stamp("format", 1, "x"), formats._same)
+    )
+    monkeypatch.setitem(formats.KINDS, "account", older)  # the reader of the previous release
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(data)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+    monkeypatch.undo()
+    v2 = json.loads((FIXTURES / "v2" / "account" / "accounts_annv.vpub_v000004.json").read_text())
+    assert v2[formats.FORMAT_KEY] == 2 and not Account.from_dict(v2).awaiting_confirmation
 
 
 def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
@@ -351,7 +381,9 @@ def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(
     svc = AccountService(repo.store, repo.audit, repo.clock, hasher=cheap)
     _, admin, _ = svc.bootstrap("000.00.18.H40", "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.create_unit("000.01.18.H40", "Văn phòng", "vp", "000.00.18.H40", admin)
-    an, _ = svc.create_account("Nguyễn Văn An", "000.01.18.H40", ["chuyen_vien"], 0, None, admin)
+    an, _ = create_person(
+        svc, "Nguyễn Văn An", "000.01.18.H40", ["chuyen_vien"], 0, None, admin, password=None
+    )
     svc.issue_token(an.username, "api", an)
     (token,) = svc.tokens_of(an.username)
     svc.revoke_token(an.username, token.digest, admin)

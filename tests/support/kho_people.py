@@ -1,15 +1,19 @@
 """An installation with real accounts for tests: units, one person per role, their tokens.
 
 Accounts are created through the account service (argon2id hashes, audited), exactly as a
-quản trị would; each person's initial password is changed so their token works.
+quản trị would, and confirmed by a second person (:func:`create_person`); each person's initial
+password is changed so their token works.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kho.config import Settings
+from repository.accounts import Account, AccountService
+from repository.policy import Role
 from repository.records import Actor
 from web.context import Kho
 
@@ -54,6 +58,35 @@ def settings_for(data_dir: Path) -> Settings:
     )
 
 
+def create_person(
+    accounts: AccountService,
+    full_name: str,
+    unit: str,
+    roles: Iterable[Role | str],
+    clearance: int,
+    email: str | None,
+    creator: Account,
+    *,
+    confirmer: Account | None = None,
+    password: str | None = PASSWORD,
+) -> tuple[Account, str]:
+    """A new account made the only way there is (the arguments of
+    :meth:`AccountService.create_account`): ``creator`` creates it and receives the first
+    half of its initial password; ``confirmer`` (another quản trị or the unit's lãnh đạo; None:
+    the operator, as on an installation with one quản trị) confirms and receives the second
+    half; the person logs in with both and sets ``password``. Returns the account as stored
+    and its password (with ``password`` None: the one-time password, not yet used)."""
+    account, first = accounts.create_account(full_name, unit, roles, clearance, email, creator)
+    if confirmer is None:
+        _, second = accounts.confirm_by_operator(account.username, "test")
+    else:
+        _, second = accounts.confirm_reset(account.username, confirmer)
+    if password is None:
+        return accounts.get(account.username), first + second
+    accounts.change_password(account.username, first + second, password)
+    return accounts.get(account.username), password
+
+
 def make_people(kho: Kho) -> People:
     accounts = kho.accounts
     people = People(kho)
@@ -62,10 +95,12 @@ def make_people(kho: Kho) -> People:
     admin = accounts.get(admin.username)
     people.usernames["quan_tri"] = admin.username
     accounts.create_unit(UNIT_B, "Phòng Tổng hợp", "pth", AGENCY, admin)
+    head: Account | None = None  # the operator confirms the first lãnh đạo, who confirms the rest
     for who, (name, unit, roles, clearance) in STAFF.items():
-        account, first = accounts.create_account(name, unit, roles, clearance, None, admin)
-        accounts.change_password(account.username, first, PASSWORD)
+        account, _ = create_person(accounts, name, unit, roles, clearance, None, admin, confirmer=head)
         people.usernames[who] = account.username
+        if who == "lanh_dao":
+            head = account
     for who, username in people.usernames.items():
         account = accounts.get(username)
         people.tokens[who] = accounts.issue_token(username, "test", account)

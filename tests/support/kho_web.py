@@ -11,6 +11,7 @@ from kho_people import PASSWORD, People
 from kho_testing import incoming
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+ONCE = re.compile(r'name="once" value="([^"]+)"')
 
 
 def csrf(client: FlaskClient, path: str = "/login") -> str:
@@ -31,7 +32,14 @@ def logout(client: FlaskClient) -> None:
 
 
 def post(client: FlaskClient, path: str, data: dict[str, Any], page: str = "/", **kw: Any) -> Any:
-    return client.post(path, data={**data, "csrf_token": csrf(client, page)}, **kw)
+    """Open ``page`` and send its form to ``path``, as a browser does: with the session's CSRF
+    secret and, when the page has one, the one-time token of its forms (web.pages.common.once_token)."""
+    body = client.get(page).get_data(as_text=True)
+    found = CSRF.search(body)
+    assert found, page
+    once = ONCE.search(body)
+    extra = {"once": once.group(1)} if once else {}
+    return client.post(path, data={**extra, **data, "csrf_token": found.group(1)}, **kw)
 
 
 def text(response: Any) -> str:

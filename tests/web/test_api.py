@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import AGENCY, PASSWORD, People
+from kho_people import AGENCY, PASSWORD, People, create_person
 from kho_testing import incoming
 
 from web.context import Kho
@@ -523,8 +523,7 @@ def test_granting_a_file_grants_its_documents(
     audited, nothing written). The agency's head, who sees the document, can."""
     accounts = people.kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
-    head_b, first = accounts.create_account("Vũ Văn Trưởng", "000.01.18.H40", ["lanh_dao"], 0, None, admin)
-    accounts.change_password(head_b.username, first, PASSWORD)
+    head_b, _ = create_person(accounts, "Vũ Văn Trưởng", "000.01.18.H40", ["lanh_dao"], 0, None, admin)
     token_b = accounts.issue_token(head_b.username, "test", accounts.get(head_b.username))
     as_head_b = {"Authorization": f"Bearer {token_b}"}
     rid = register(client, people, signed["valid"])["record_id"]
@@ -565,8 +564,7 @@ def test_a_records_audit_history_follows_the_auditors_clearance(
     for Thường), instead of answering every auditor from the whole log."""
     accounts = people.kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
-    low, first = accounts.create_account("Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
-    accounts.change_password(low.username, first, PASSWORD)
+    low, _ = create_person(accounts, "Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
     low_token = accounts.issue_token(low.username, "test", accounts.get(low.username))
     rid = register(client, people, signed["valid"], secrecy=2)["record_id"]
     refused = client.get(f"/api/records/{rid}/audit", headers={"Authorization": f"Bearer {low_token}"})
@@ -583,8 +581,7 @@ def test_a_records_audit_history_follows_the_auditors_clearance(
 def _auditor_cleared_for(people: People, name: str, clearance: int) -> dict[str, str]:
     accounts = people.kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
-    account, first = accounts.create_account(name, AGENCY, ["kiem_toan"], clearance, None, admin)
-    accounts.change_password(account.username, first, PASSWORD)
+    account, _ = create_person(accounts, name, AGENCY, ["kiem_toan"], clearance, None, admin)
     token = accounts.issue_token(account.username, "test", accounts.get(account.username))
     return {"Authorization": f"Bearer {token}"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kho_people import PASSWORD, People
+from kho_people import PASSWORD, People, create_person
 
 from repository.anchor import CHECKPOINTS_PREFIX
 from repository.audit_offline import main as verify_offline
@@ -61,8 +61,7 @@ def test_the_raw_export_is_refused_to_an_auditor_below_a_records_clearance(
     assert kho.repo._load(secret.record_id).secrecy == 2
     accounts = kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
-    low, first = accounts.create_account("Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
-    accounts.change_password(low.username, first, PASSWORD)
+    low, _ = create_person(accounts, "Đinh Văn Soát", "000.00.18.H40", ["kiem_toan"], 0, None, admin)
     runner = CliRunner()
     login = runner.invoke(main, ["login", low.username, "--password-stdin"], input=PASSWORD + "\n")
     assert login.exit_code == 0, login.output

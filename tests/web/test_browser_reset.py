@@ -1,6 +1,6 @@
 """The two-person password reset end to end in a real browser (Debian's Chromium driven by
 Playwright, harness ``tests/support/kho_browser.py``): quản trị A resets on the accounts page and
-sees the first half once, lãnh đạo B confirms on "Xác nhận đặt lại mật khẩu" and sees the second
+sees the first half once, lãnh đạo B confirms on "Xác nhận mật khẩu" and sees the second
 half once, the person logs in with both halves typed one after the other, is made to set their own
 password, then works. axe-core checks both pages that show a half."""
 
@@ -47,7 +47,7 @@ def test_a_two_person_reset_in_chromium(
     # -- lãnh đạo B confirms and is shown the second half, once ---------------------------------
     walk.login(people.usernames["lanh_dao"])
     page.wait_for_url(server + "/")
-    page.click("nav >> text=Xác nhận đặt lại mật khẩu")
+    page.click("nav >> text=Xác nhận mật khẩu")
     page.wait_for_url("**/admin/resets")
     assert people.usernames["quan_tri"] in page.inner_text("#pending-resets")
     with page.expect_navigation() as confirm:

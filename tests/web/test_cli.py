@@ -250,14 +250,14 @@ def test_first_login_must_change_the_password(env: dict[str, str], people: Peopl
     assert made.exit_code == 0, made.output
     data = json.loads(made.output)
     assert data["account"]["username"] == "maivt.ubnd"
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["lanh_dao"])  # the second person
+    confirmed = runner.invoke(main, ["account", "confirm-reset", "maivt.ubnd", "--json"])
+    assert confirmed.exit_code == 0, confirmed.output
+    initial = data["first_half"] + json.loads(confirmed.output)["second_half"]
     monkeypatch.delenv("KHO_TOKEN")
-    weak = runner.invoke(
-        main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{data['initial_password']}\nyeu\n"
-    )
+    weak = runner.invoke(main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{initial}\nyeu\n")
     assert weak.exit_code == 2 and "PASSWORD_" in weak.output
-    good = runner.invoke(
-        main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{data['initial_password']}\nMai@Kho2026\n"
-    )
+    good = runner.invoke(main, ["login", "maivt.ubnd", "--password-stdin"], input=f"{initial}\nMai@Kho2026\n")
     assert good.exit_code == 0, good.output
     assert "maivt.ubnd" in runner.invoke(main, ["whoami"]).output
 
@@ -406,8 +406,12 @@ def test_operator_recovery_is_refused_while_another_quan_tri_can_unlock(
     runner = CliRunner()
     monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
     create = ["account", "create", "--full-name", "Trần Quản Trị", "--role", "quan_tri"]
-    made = runner.invoke(main, [*create, "--unit", "000.00.18.H40"])
+    made = runner.invoke(main, [*create, "--unit", "000.00.18.H40", "--json"])
     assert made.exit_code == 0, made.output
+    # Confirmed by a second person (g1): an account nobody can log in to yet unlocks nothing.
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["lanh_dao"])
+    second = json.loads(made.output)["account"]["username"]
+    assert runner.invoke(main, ["account", "confirm-reset", second]).exit_code == 0
     monkeypatch.delenv("KHO_TOKEN")
     admin = people.usernames["quan_tri"]
     for attempt in range(5):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from kho_people import AGENCY, PASSWORD, UNIT_B, People
+from kho_people import AGENCY, UNIT_B, People, create_person
 from kho_testing import incoming, outgoing
 
 from kho.errors import KhoError, PermissionDenied, WorkflowConflict, WorkflowRefused
@@ -96,8 +96,7 @@ def office(kho: Kho, people: People, smtp: _Capture) -> Office:
         "clerk": ("Đỗ Thị Khuê", AGENCY, ("van_thu",), "khue@ubnd.test"),
     }
     for who, (name, unit, roles, email) in extra.items():
-        account, first = accounts.create_account(name, unit, roles, 3, email, admin)
-        accounts.change_password(account.username, first, PASSWORD)
+        account, _ = create_person(accounts, name, unit, roles, 3, email, admin)
         actors[who] = kho.actor_of(accounts.get(account.username), "test")
     return Office(kho, people, clock, actors)
 
@@ -462,8 +461,7 @@ def test_a_secret_document_goes_only_to_cleared_people_and_its_mail_says_nothing
 ) -> None:
     kho = office.kho
     admin = kho.accounts.get(office.people.usernames["quan_tri"])
-    low, first = kho.accounts.create_account("Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, "thap@ubnd.test", admin)
-    kho.accounts.change_password(low.username, first, PASSWORD)
+    low, _ = create_person(kho.accounts, "Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, "thap@ubnd.test", admin)
     secret = register_incoming(office, number="999", secrecy=1, subject="Kế hoạch bảo vệ bí mật")
     _refused("TARGET_NO_CLEARANCE", office, secret.record_id, Act.SUBMIT, "clerk", users=[low.username])
     office.step(secret.record_id, Act.SUBMIT, "clerk", users=[office.user("leader")])

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_people import PASSWORD, UNIT_B, People
+from kho_people import PASSWORD, UNIT_B, People, create_person
 from kho_testing import incoming
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -40,8 +40,7 @@ def text(response: Any) -> str:
 def _head_b(kho: Kho, people: People) -> str:
     accounts = kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
-    account, first = accounts.create_account("Vũ Đức Đam", UNIT_B, ("lanh_dao",), 0, None, admin)
-    accounts.change_password(account.username, first, PASSWORD)
+    account, _ = create_person(accounts, "Vũ Đức Đam", UNIT_B, ("lanh_dao",), 0, None, admin)
     people.usernames["head_b"] = account.username
     return account.username
 

@@ -7,6 +7,7 @@ import io
 import re
 from typing import Any
 
+import kho_web
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -37,7 +38,7 @@ def login(client: FlaskClient, people: People, who: str, password: str = PASSWOR
 
 
 def post(client: FlaskClient, path: str, data: dict[str, Any], page: str = "/", **kw: Any) -> Any:
-    return client.post(path, data={**data, "csrf_token": csrf(client, page)}, **kw)
+    return kho_web.post(client, path, data, page, **kw)  # with the page's one-time token, if any
 
 
 def text(response: Any) -> str:
@@ -152,8 +153,13 @@ def test_first_login_change_and_lockout_messages(web: FlaskClient, people: Peopl
     )
     assert created.status_code == 201
     username = re.search(r'id="new-username">([^<]+)<', text(created)).group(1)  # type: ignore[union-attr]
-    initial = html.unescape(re.search(r'id="initial-password">([^<]+)<', text(created)).group(1))  # type: ignore[union-attr]
-    assert initial not in text(web.get("/admin/accounts"))  # shown once
+    first_half = html.unescape(re.search(r'id="reset-half">([^<]+)<', text(created)).group(1))  # type: ignore[union-attr]
+    assert first_half not in text(web.get("/admin/accounts"))  # shown once
+    post(web, "/logout", {})
+    login(web, people, "lanh_dao")  # the second person: the head of the unit confirms
+    confirmed = post(web, f"/admin/resets/{username}/confirm", {}, "/admin/resets")
+    second_half = html.unescape(re.search(r'id="reset-half">([^<]+)<', text(confirmed)).group(1))  # type: ignore[union-attr]
+    initial = first_half + second_half
     post(web, "/logout", {})
 
     first = web.post("/login", data={"username": username, "password": initial, "csrf_token": csrf(web)})

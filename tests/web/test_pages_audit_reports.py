@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from kho_people import AGENCY, PASSWORD, People
+from kho_people import AGENCY, PASSWORD, People, create_person
 from kho_testing import incoming, pdf_bytes
 from kho_web import csrf, login, logout, register_one, text
 from pypdf import PdfReader
@@ -58,8 +58,7 @@ def test_the_audit_page_and_its_exports_mark_the_events_an_auditor_may_not_read(
     its CSV export at their place, marked as withheld, without the document's id."""
     accounts = people.kho.accounts
     admin = accounts.get(people.usernames["quan_tri"])
-    low, first = accounts.create_account("Đinh Văn Soát", AGENCY, ["kiem_toan"], 0, None, admin)
-    accounts.change_password(low.username, first, PASSWORD)
+    low, _ = create_person(accounts, "Đinh Văn Soát", AGENCY, ["kiem_toan"], 0, None, admin)
     clerk = people.actor("van_thu")
     secret = people.kho.repo.create_document("den", incoming(secrecy=2), pdf_bytes("mat"), "mat.pdf", clerk)
     people.kho.repo.get(secret.record_id, actor=clerk)

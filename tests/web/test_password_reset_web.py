@@ -76,7 +76,7 @@ def test_the_lanh_dao_confirms_and_the_person_logs_in_with_both_halves_then_must
     target = people.usernames["chuyen_vien"]
     first = _reset_by_quan_tri(web, people, "chuyen_vien")
     login(web, people, "lanh_dao")
-    assert "Xác nhận đặt lại mật khẩu" in text(web.get("/"))  # the menu leads a lãnh đạo there
+    assert "Xác nhận mật khẩu" in text(web.get("/"))  # the menu leads a lãnh đạo there
     listed = text(web.get("/admin/resets"))
     assert f"aria-label=\"Xác nhận đặt lại mật khẩu của {target}\"" in listed
     assert people.usernames["quan_tri"] in listed
@@ -141,7 +141,7 @@ def test_every_refusal_on_the_reset_pages_is_a_message_never_a_500(
     _reset_on_page(web, people, "chuyen_vien")
     same = post(web, f"/admin/resets/{target}/confirm", {}, "/admin/resets")
     assert same.status_code == 403
-    assert "phải do một người khác với người đã cấp lại và với chủ tài khoản" in text(same)
+    assert "người đã cấp lại (hoặc đã tạo tài khoản) và với chủ tài khoản" in text(same)
     assert kho.accounts.get(target).reset.confirmed_at is None
     logout(web)
     login(web, people, "lanh_dao")

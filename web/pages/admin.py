@@ -1,6 +1,15 @@
-"""Quản trị: accounts (create with the initial password shown once, lock, unlock, roles per
-unit, the two-person password reset), units (create, rename, move) and grants on a record or hồ
-sơ. Each change is audited by the service that makes it.
+"""Quản trị: accounts (create, lock, unlock, roles per unit, the two-person password reset and
+initial password), units (create, rename, move) and grants on a record or hồ sơ. Each change is
+audited by the service that makes it.
+
+A new account's initial password follows the same two-person rule as a reset
+(``AccountService.create_account``): the creator is shown the first half, the second person the
+second half on the confirmation page ("Xác nhận mật khẩu", new accounts beside resets).
+
+A creation, a reset and a confirmation each hand out a secret once, so their forms carry a
+one-time token (``once_token``): a resent form (a reload of the answer) is answered 409 with
+:data:`~web.pages.common.ALREADY_SUBMITTED_MESSAGE` and repeats nothing (before, a reload made a
+new reset and silently ended the half already shown).
 
 A password reset needs two people (README "Password reset: two people"): a quản trị resets
 (``AccountService.reset_password``) and is shown the first half of the one-time password; another
@@ -19,7 +28,17 @@ from kho.errors import FieldError, KhoError, ValidationFailed
 from repository.accounts import Account
 from repository.policy import Action, Role, may_confirm_reset
 from repository.records import is_record_id
-from web.pages.common import actor, allowed, current_account, kho, login_required, page
+from web.pages.common import (
+    ALREADY_SUBMITTED_MESSAGE,
+    actor,
+    allowed,
+    current_account,
+    form_resent,
+    kho,
+    login_required,
+    once_token,
+    page,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,8 +52,10 @@ class ResetHalf:
 
     username: str
     first: bool
-    """The first half (the quản trị who reset), else the second (the one who confirmed)."""
+    """The first half (the quản trị who reset or created), else the second (the one who confirmed)."""
     secret: str
+    new_account: bool = False
+    """Of a new account's initial password, not of a reset."""
 
 
 def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
@@ -49,7 +70,7 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
         for a in accounts
         if a.active
         and a.reset is not None
-        and a.reset.confirmed_at is None
+        and a.reset.awaiting
         and may_confirm_reset(principal, units_below, a.username, a.units, a.reset.by)
     ]
 
@@ -57,13 +78,13 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
 def _page(
     status: int = 200,
     errors: list[str] | None = None,
-    created: tuple[str, str] | None = None,
     half: ResetHalf | None = None,
 ) -> Response:
     kho().repo.authorize(actor(), Action.ACCOUNT_MANAGE)
     accounts = kho().accounts
     units = accounts.units()
     everyone = accounts.accounts()
+    once_token()  # into the session now: the page is streamed, after the session cookie is sent
     return page(
         "accounts.html",
         status,
@@ -75,7 +96,6 @@ def _page(
         clearance=CLEARANCE,
         status_labels=STATUS_LABELS,
         errors=errors or [],
-        created=created,
         half=half,
     )
 
@@ -86,6 +106,7 @@ def _resets_page(
     """The resets waiting for a confirmation by the logged-in person: quản trị and lãnh đạo
     (:attr:`Action.ACCOUNT_LOCK`; a lãnh đạo has no access to the accounts page)."""
     kho().repo.authorize(actor(), Action.ACCOUNT_LOCK)
+    once_token()  # into the session now: the page is streamed, after the session cookie is sent
     return page(
         "resets.html",
         status,
@@ -105,6 +126,8 @@ def accounts() -> Response:
 @login_required
 def create() -> Response:
     form = request.form
+    if form_resent():
+        return _page(409, [ALREADY_SUBMITTED_MESSAGE])
     try:
         account, initial = kho().accounts.create_account(
             form.get("full_name", "").strip(),
@@ -120,7 +143,7 @@ def create() -> Response:
     except KhoError as exc:
         return _page(exc.http_status, [exc.message])
     # Shown once, in this response only (never stored in the session or a redirect).
-    return _page(201, created=(account.username, initial))
+    return _page(201, half=ResetHalf(account.username, True, initial, new_account=True))
 
 
 @bp.post("/accounts/<username>/lock")
@@ -143,6 +166,8 @@ def unlock(username: str) -> Response:
 @bp.post("/accounts/<username>/reset")
 @login_required
 def reset_password(username: str) -> Response:
+    if form_resent():
+        return _page(409, [ALREADY_SUBMITTED_MESSAGE])
     try:
         account, first = kho().accounts.reset_password(username, current_account(), request.remote_addr)
     except KhoError as exc:
@@ -161,13 +186,16 @@ def resets() -> Response:
 @bp.post("/resets/<username>/confirm")
 @login_required
 def confirm_reset(username: str) -> Response:
+    if form_resent():
+        return _resets_page(409, [ALREADY_SUBMITTED_MESSAGE])
     try:
         account, second = kho().accounts.confirm_reset(username, current_account(), request.remote_addr)
     except KhoError as exc:
         if not allowed(Action.ACCOUNT_LOCK):
             raise  # no resets page for them: the error page, with the service's message
         return _resets_page(exc.http_status, [exc.message])
-    return _resets_page(half=ResetHalf(account.username, False, second))
+    new_account = account.reset is not None and account.reset.new_account
+    return _resets_page(half=ResetHalf(account.username, False, second, new_account=new_account))
 
 
 # -- units: create, rename, move under another parent ------------------------------------------

@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "account:unlock": "Mở khóa tài khoản",
     "account:password": "Đổi hoặc cấp lại mật khẩu",
     "account:password-confirm": "Xác nhận cấp lại mật khẩu",
+    "account:create-confirm": "Xác nhận tài khoản mới",
     "account:create": "Tạo tài khoản",
     "account:token-issue": "Cấp mã truy cập",
     "account:token-revoke": "Thu hồi mã truy cập",
@@ -125,6 +126,48 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     if not expected or not hmac.compare_digest(str(expected), sent):
         abort(400, description="csrf")
+
+
+# -- one-time forms: a resent form (a reload of the answer) does not repeat the act --------------
+ONCE_FIELD = "once"
+ONCE_KEEP = 16
+"""Tokens kept per session: the pages open in other tabs keep working."""
+ALREADY_SUBMITTED_MESSAGE = (
+    "Biểu mẫu này đã được gửi và thao tác đã được thực hiện (có thể do tải lại trang). Không thực"
+    " hiện lại; mật khẩu đã hiển thị không hiện lại. Tình trạng hiện tại ở bên dưới."
+)
+
+
+def once_token() -> str:
+    """The one-time token of the forms of this page whose act must not be repeated by a resent
+    POST (a reset, a creation, a confirmation: each hands out a secret once). One per rendered
+    page (every form of it shares it), kept in the session until a POST spends it
+    (:func:`form_resent`). Call it before a streamed page starts (its session cookie is sent
+    first); the template's calls then return the same token."""
+    if "kho_once" not in g:
+        token = secrets.token_urlsafe(16)
+        kept = [str(t) for t in session.get(ONCE_FIELD, [])][-(ONCE_KEEP - 1) :]
+        session[ONCE_FIELD] = [*kept, token]
+        g.kho_once = token
+    return str(g.kho_once)
+
+
+def form_resent() -> bool:
+    """Whether this POST is a form sent again: it carries a one-time token (:func:`once_token`)
+    that the session no longer holds, because the first sending spent it (a reload of the answer,
+    a double click). Otherwise spends the token. A POST without the field (not one of these
+    forms) is not counted; it is not a defence against the session's own holder, who could
+    simply act again, only against repeating an act by accident."""
+    sent = request.form.get(ONCE_FIELD, "")
+    if not sent:
+        return False
+    kept = [str(t) for t in session.get(ONCE_FIELD, [])]
+    for token in kept:
+        if hmac.compare_digest(token, sent):
+            kept.remove(token)
+            session[ONCE_FIELD] = kept
+            return False
+    return True
 
 
 # -- login rate limit: failures per (IP, username) in a sliding window --------------------------
@@ -267,6 +310,7 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
     app.jinja_env.filters.update(vn_date=fmt_date, vn_time=fmt_time)
     app.jinja_env.globals.update(
         csrf_token=csrf_token,
+        once_token=once_token,
         current_actor=current_actor,
         allowed=allowed,
         has_role=has_role,
