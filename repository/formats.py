@@ -186,26 +186,34 @@ DERIVED_SIGNATURES = define(
 )
 
 
-def _account_kind(name: str, label: str) -> Kind:
+def _account_kind(name: str, label: str, *later: Upcaster) -> Kind:
     """Units, accounts, tokens, notifications: written with ``"format": 1`` before they used
     :data:`FORMAT_KEY`; that stamp reads as version 0."""
-    return define(Kind(name, label, (legacy_stamp("format", 1, label),)))
+    return define(Kind(name, label, (legacy_stamp("format", 1, label), *later)))
 
 
-UNIT = _account_kind("unit", "phiên bản đơn vị")
+UNIT = _account_kind("unit", "phiên bản đơn vị", _same)
+"""Version 2 carries ``audit``: the events of the change it made, written with it in one act
+(``AccountService._write_audited``); ``kho fsck --repair`` appends them from there if the writer
+died between the two. Versions before it carry none."""
 UNIT_CODE = _account_kind("unit-code", "khóa tên viết tắt đơn vị")
 ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
 whose password hash is only the second half. A Kho that reads version 1 would ignore ``reset``
-and let the second half alone log in; it refuses version 2 instead."""
-TOKEN = _account_kind("token", "mã truy cập (token)")
-TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập")
+and let the second half alone log in; it refuses version 2 instead. Version 3 carries ``audit``,
+as a unit's version 2 does (:data:`UNIT`)."""
+TOKEN = _account_kind("token", "mã truy cập (token)", _same)
+"""Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`."""
+TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập", _same)
+"""Version 2 of a revocation by ``AccountService.revoke_token`` carries ``audit`` (its
+``account:token-revoke`` event), as :data:`UNIT`; the revocations of a password change or reset
+carry none (their count is in the change's ``account:password`` event)."""
 TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")
 NOTIFICATION = _account_kind("notification", "thông báo cho cán bộ")
 
