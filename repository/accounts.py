@@ -1185,6 +1185,97 @@ class AccountService:
             raise due
         return account
 
+    def authenticate_locked_auditor(
+        self, username: str, password: str, source: str | None = "cli"
+    ) -> Account:
+        """The way out of a lock-out an attacker can cause while the audit log refuses: wrong
+        passwords still lock (:meth:`_record_failure`), so five of them lock the only kiểm toán
+        viên, and nobody can then acknowledge the log's findings (``kho audit acknowledge``
+        needs a kiểm toán viên's password), unlock (a quản trị's :meth:`unlock` is an audited
+        change the log refuses) or recover (:meth:`recover`, the same).
+
+        Only ``kho audit acknowledge --locked-out`` on the server calls this (a test keeps it
+        that way), and it writes nothing: it returns the still locked account for that one act,
+        which records it in its own event (``login.locked``). Its rule, each refusal with its
+        code (audited when the log takes the event, which it does not in the case this is for):
+
+        * the log refuses events now (:func:`repository.audit.checked_witness`), else
+          ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks through :meth:`unlock`;
+        * the account is locked for ``failed_logins`` (``ACCOUNT_NOT_LOCKED`` 409 when active:
+          the ordinary command works; ``RECOVERY_LOCK_REASON`` 403 for a lock someone chose or
+          the idle days);
+        * the right password (a wrong one: ``LOGIN_FAILED``, not counted: the account is locked);
+        * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other active account
+          does (``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
+        * no password change due (as at a login).
+
+        The account stays locked: once the acknowledgement is written the log takes events
+        again, and a quản trị unlocks it the ordinary, audited way."""
+        from repository.audit import checked_witness
+
+        action = "audit:acknowledge"
+        account = self._read(username)
+        if account is None or account.status is Status.DELETED:
+            self._burn_login(password)
+            raise _login_failed()
+        ok, _ = self._check_password(account, password)
+        if not ok:
+            raise _login_failed()
+        if account.status is Status.ACTIVE:
+            raise Conflict(
+                f"Tài khoản “{account.username}” không bị khóa: chạy lệnh không kèm --locked-out.",
+                code="ACCOUNT_NOT_LOCKED",
+                username=account.username,
+            )
+        if account.lock_reason is not LockReason.FAILED_LOGINS:
+            self._deny_unrecorded(
+                f"Tài khoản “{account.username}” bị khóa vì lý do khác"
+                f" ({(account.lock_reason or LockReason.ADMIN).label}): chỉ quản trị mở khóa được.",
+                account.username,
+                action,
+                source,
+                "RECOVERY_LOCK_REASON",
+            )
+        if not account.has_role(Role.KIEM_TOAN):
+            self._deny_unrecorded(
+                f"Tài khoản “{account.username}” không phải kiểm toán viên.",
+                account.username,
+                action,
+                source,
+                "RECOVERY_NOT_AUDITOR",
+            )
+        if any(a.active and a.has_role(Role.KIEM_TOAN) for a in self.accounts()):
+            self._deny_unrecorded(
+                "Không cần: còn kiểm toán viên khác đang hoạt động; người đó chấp nhận các phát hiện.",
+                account.username,
+                action,
+                source,
+                "RECOVERY_NOT_NEEDED",
+            )
+        try:
+            checked_witness(self.store)
+        except AuditChainBroken:
+            pass
+        else:
+            raise Conflict(
+                "Nhật ký kiểm toán đang nhận sự kiện: quản trị mở khóa tài khoản (kho account unlock).",
+                code="AUDIT_LOG_ACCEPTS",
+                username=account.username,
+            )
+        due = self._password_due(account, self.clock())
+        if due is not None:
+            raise due
+        return account
+
+    def _deny_unrecorded(
+        self, message: str, target: str, action: str, source: str | None, code: str
+    ) -> NoReturn:
+        """:meth:`_deny` by the operator, the refusal standing also when the log refuses its event."""
+        try:
+            self._deny(OPERATOR, message, action=action, target=target, source=source, code=code)
+        except AuditChainBroken:
+            raise PermissionDenied(message, code=code, actor=OPERATOR, target=target) from None
+
     def _check_password(self, account: Account, password: str) -> tuple[bool, str | None]:
         """:func:`passwords.verify_password` for the account: ``(matches, new_hash)``. While a
         reset is pending (:class:`PendingReset`) the password is the one-time password, the two

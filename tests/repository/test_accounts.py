@@ -667,10 +667,11 @@ def test_head_of_unit_locks_a_leaving_member_but_not_someone_of_another_unit(wor
     with pytest.raises(PermissionDenied):
         world.svc.unlock(member.username, head)
     event = next(e for e in world.audit.events() if e.action == "account:lock")
+    key = account_key(member.username, locked.version)
     assert (event.actor, event.source, event.details) == (
         head.username,
         "10.0.0.7",
-        {"username": member.username, "reason": "left", "object": account_key(member.username, 2)},
+        {"username": member.username, "reason": "left", "object": key},
     )
 
 

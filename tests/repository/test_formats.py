@@ -169,7 +169,7 @@ def test_an_account_with_a_pending_reset_is_refused_by_a_kho_that_reads_accounts
     account = Account.from_dict(data)
     assert account.reset is not None and account.reset.confirmed_by == "hoalt.ubnd"
     stored = account.to_dict()
-    assert stored == data
+    assert stored == {**data, formats.FORMAT_KEY: formats.ACCOUNT.current}  # every field, stamped anew
     older = formats.Kind("account", "phiên bản tài khoản", (formats.legacy_stamp("format", 1, "x"),))
     monkeypatch.setitem(formats.KINDS, "account", older)  # the reader of the previous release
     with pytest.raises(FormatUnsupported) as info:
