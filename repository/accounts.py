@@ -20,6 +20,11 @@ version 0 and are upcast (:func:`repository.formats.legacy_stamp`).
 A concurrent second update of the same version gets :class:`Conflict` (like records); the
 login path re-reads and retries, so two simultaneous logins both count.
 
+Every audited change here (an account's next version, a unit, a token, a revocation) is written
+with its audit events in one act (:meth:`AccountService._write_audited`): after the log has
+accepted the act, and carrying its events (``audit``), so a log that refuses the event refuses the
+change, and ``kho fsck --repair`` appends the events of a writer that died between the two.
+
 Admin operations take the acting :class:`Account`, re-read it (it must still be active) and ask
 the access policy (:func:`repository.policy.manages_accounts_of`, :func:`repository.policy.may_lock`)
 with the unit tree: a quản trị administers the units at and below the units where they hold the
