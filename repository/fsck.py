@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from kho.errors import (
@@ -582,12 +582,21 @@ def fsck(
             )
     # 10. Every change of an account, unit or token has its events: the object carries them
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
-    # or of a lock made while the log refused, are appended from it.
+    # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
+    # the object names (``recorded_actor``): one who can write the store could have written it.
     for key, drafts in _changes_with_events(store):
         if key in audited:
             continue
         if mend:
-            restored = [replace(d, details={**(d.details or {}), "restored_by": FSCK.user}) for d in drafts]
+            restored = [
+                EventDraft(
+                    FSCK.user,
+                    d.action,
+                    source=FSCK.source,
+                    details={**(d.details or {}), "restored_by": FSCK.user, "recorded_actor": d.actor},
+                )
+                for d in drafts
+            ]
             repo.audit.append_many(restored)
         actions = ", ".join(d.action for d in drafts)
         add(

@@ -214,7 +214,10 @@ def test_wrong_passwords_lock_while_the_log_refuses_and_their_events_follow_the_
     counts = [e.details["failed_logins"] for e in restored if e.action == "account:login-failed"]
     assert sorted(counts) == [1, 2, 3, 4, 5]
     locks = [e for e in restored if e.action == "account:lock"]
-    assert [(e.actor, e.details["reason"]) for e in locks] == [("system", "failed_logins")]
+    assert [(e.details["recorded_actor"], e.details["reason"]) for e in locks] == [
+        ("system", "failed_logins")
+    ]
+    assert {e.actor for e in restored} == {"system:fsck"}  # by fsck, naming whom the object names
     assert AuditLog(world.store).verify().ok
 
 
@@ -263,7 +266,8 @@ def test_a_writer_killed_between_the_change_and_its_event_leaves_both_after_fsck
     repaired = {i.subject: i for i in fsck(w.repo, repair=True).issues if i.kind == "unaudited"}
     assert repaired[key].repaired
     (event,) = [e for e in AuditLog(store).events() if e.details.get("object") == key]
-    assert (event.actor, event.action) == (w.admin.username, "account:lock")
+    assert (event.actor, event.action) == ("system:fsck", "account:lock")
+    assert event.details["recorded_actor"] == w.admin.username
     assert event.details["username"] == w.an.username and event.details["reason"] == "left"
     assert event.details["restored_by"] == "system:fsck"
     assert not [i for i in fsck(w.repo).issues if i.kind == "unaudited"]
