@@ -1161,8 +1161,9 @@ class AccountService:
         """Check a person's password like :meth:`authenticate` but record no ``account:login``:
         for the one act that must work while the audit log refuses every event (``kho audit
         acknowledge``), which records the login inside its own event. A wrong password still
-        counts towards the lock; its ``account:login-failed`` is recorded when the log takes it
-        (a log that refuses it leaves the answer a plain :class:`LoginFailed`)."""
+        counts towards the lock; while the log refuses, its ``account:login-failed`` (and the
+        lock's event) stay in the account's version until ``kho fsck --repair`` appends them
+        (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`."""
         account = self._read(username)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
