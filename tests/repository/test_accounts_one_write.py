@@ -280,3 +280,42 @@ def test_a_writer_killed_at_the_change_leaves_neither_and_between_the_two_writes
     assert event.details["restored_by"] == "system:fsck"
     assert not [i for i in fsck(w.repo).issues if i.kind == "unaudited"]
     assert AuditLog(store).verify().ok and read_witness(store)["seq"] == event.seq
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_concurrent_wrong_passwords_from_several_writers_each_pair_a_version_with_its_event(
+    backend: str, tmp_path: Path
+) -> None:
+    """Four writers with their own audit log (as four processes: each its own lock) count wrong
+    passwords on one account at once: every count is there once, and each ``login-failed``
+    event names the version that made its count (the losers of a race wrote neither)."""
+    import threading
+
+    store, keys = make_store(backend, tmp_path, "cst"), make_store(backend, tmp_path, "cky")
+    w = _world(store, keys, tmp_path)
+    writers = [AccountService(store, AuditLog(store), Clock(), hasher=CHEAP) for _ in range(4)]
+    barrier = threading.Barrier(len(writers))
+    outcomes: list[str] = []
+
+    def attempt(svc: AccountService) -> None:
+        barrier.wait()
+        try:
+            svc.authenticate(w.an.username, WRONG)
+        except LoginFailed as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt, args=(svc,)) for svc in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["LOGIN_FAILED"] * 4
+    account = w.svc.get(w.an.username)
+    assert account.failed_logins == 4
+    failed = [e for e in AuditLog(store).events() if e.action == "account:login-failed"]
+    assert sorted(e.details["failed_logins"] for e in failed) == [1, 2, 3, 4]
+    for event in failed:
+        stored = w.store.get(event.details["object"])
+        held = Account.from_dict(formats.loads(formats.ACCOUNT.name, stored))
+        assert held.failed_logins == event.details["failed_logins"]
+    assert not [i for i in fsck(w.repo).issues if i.kind == "unaudited"]
