@@ -20,6 +20,11 @@ version 0 and are upcast (:func:`repository.formats.legacy_stamp`).
 A concurrent second update of the same version gets :class:`Conflict` (like records); the
 login path re-reads and retries, so two simultaneous logins both count.
 
+Every audited change here (an account's next version, a unit, a token, a revocation) is written
+with its audit events in one act (:meth:`AccountService._write_audited`): after the log has
+accepted the act, and carrying its events (``audit``), so a log that refuses the event refuses the
+change, and ``kho fsck --repair`` appends the events of a writer that died between the two.
+
 Admin operations take the acting :class:`Account`, re-read it (it must still be active) and ask
 the access policy (:func:`repository.policy.manages_accounts_of`, :func:`repository.policy.may_lock`)
 with the unit tree: a quản trị administers the units at and below the units where they hold the
@@ -71,7 +76,7 @@ from kho.errors import (
 )
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
-from repository.audit import AuditLog
+from repository.audit import AuditLog, EventDraft
 from repository.policy import (
     LEAVING,
     Action,
@@ -99,6 +104,15 @@ no account."""
 
 LOGIN_RETRIES = 20
 """Re-reads of an account after losing a write race (each lost race means another writer won)."""
+
+STORED_EVENTS = "audit"
+"""The field of an account or unit version that carries the audit events of the change it
+made (actor, action, source, details), written with it in one act
+(:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
+process died between the two writes (:func:`pending_events`)."""
+
+EventsOf = Callable[["Account", "Account"], list[EventDraft]]
+"""The audit events of an account change, from the version before and the version written."""
 
 
 class Status(StrEnum):
@@ -450,6 +464,26 @@ def _dump(kind: formats.Kind, data: Mapping[str, Any]) -> bytes:
     return formats.dumps(kind.name, data, ensure_ascii=False, sort_keys=True)
 
 
+def _draft(actor: str, action: str, source: str | None, details: dict[str, Any]) -> EventDraft:
+    return EventDraft(actor, action, source=source, details=details)
+
+
+def pending_events(data: Mapping[str, Any]) -> list[EventDraft]:
+    """The audit events an account or unit version (read, upcast) carries: those of the change
+    it made (:data:`STORED_EVENTS`); none in versions written before they carried them."""
+    out = []
+    for item in data.get(STORED_EVENTS) or ():
+        out.append(
+            EventDraft(
+                str(item["actor"]),
+                str(item["action"]),
+                source=item.get("source"),
+                details=dict(item.get("details") or {}),
+            )
+        )
+    return out
+
+
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -715,28 +749,26 @@ class AccountService:
         now = self.clock()
         who = actor.username if actor else "system"
         unit = Unit(unit_id, nfc(name).strip(), parent_id, folded, 1, now, who)
+        code_key = f"catalog/unit-codes/{folded}"
+
+        def claim_code() -> None:
+            try:
+                self.store.put_if_absent(code_key, _dump(formats.UNIT_CODE, {"unit_id": unit_id}))
+            except AlreadyExists:
+                taken = f"Tên viết tắt “{folded}” đã dùng cho đơn vị khác."
+                raise ValidationFailed([FieldError("code", "UNIT_CODE_TAKEN", taken)]) from None
+
+        details = {"unit_id": unit_id, "code": folded, "parent_id": parent_id}
+        created = _draft(who, "unit:create", source, details)
         try:
-            self.store.put_if_absent(
-                f"catalog/unit-codes/{folded}", _dump(formats.UNIT_CODE, {"unit_id": unit_id})
+            self._write_audited(
+                unit_key(unit_id, 1), formats.UNIT, unit.to_dict(), [created], now, also=claim_code
             )
         except AlreadyExists:
-            raise ValidationFailed(
-                [FieldError("code", "UNIT_CODE_TAKEN", f"Tên viết tắt “{folded}” đã dùng cho đơn vị khác.")]
-            ) from None
-        try:
-            self.store.put_if_absent(unit_key(unit_id, 1), _dump(formats.UNIT, unit.to_dict()))
-        except AlreadyExists:
-            self.store.delete(f"catalog/unit-codes/{folded}")
+            self.store.delete(code_key)
             raise ValidationFailed(
                 [FieldError("unit_id", "UNIT_EXISTS", f"Đơn vị “{unit_id}” đã có.")]
             ) from None
-        self.audit.append(
-            who,
-            "unit:create",
-            source=source,
-            at=now,
-            details={"unit_id": unit_id, "code": folded, "parent_id": parent_id},
-        )
         return unit
 
     def update_unit(
@@ -790,23 +822,18 @@ class AccountService:
             current, name=new_name, parent_id=new_parent, version=current.version + 1, created_at=now,
             actor=actor.username,
         )
+        details = {
+            "unit_id": unit_id,
+            "before": {"name": current.name, "parent_id": current.parent_id},
+            "after": {"name": new_name, "parent_id": new_parent},
+        }
+        updated = _draft(actor.username, "unit:update", source, details)
         try:
-            self.store.put_if_absent(unit_key(unit_id, unit.version), _dump(formats.UNIT, unit.to_dict()))
+            self._write_audited(unit_key(unit_id, unit.version), formats.UNIT, unit.to_dict(), [updated], now)
         except AlreadyExists:
             raise Conflict(
                 f"Đơn vị “{unit_id}” vừa được người khác sửa: hãy tải lại và thử lại.", unit_id=unit_id
             ) from None
-        self.audit.append(
-            actor.username,
-            "unit:update",
-            source=source,
-            at=now,
-            details={
-                "unit_id": unit_id,
-                "before": {"name": current.name, "parent_id": current.parent_id},
-                "after": {"name": new_name, "parent_id": new_parent},
-            },
-        )
         return unit
 
     def _latest(self, prefix: str) -> tuple[int, bytes] | None:
@@ -871,14 +898,79 @@ class AccountService:
             Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(k))) for k in latest.values()
         ]
 
-    def _save(self, current: Account, actor: str, **changes: Any) -> Account:
-        """The next version of ``current``; :class:`Conflict` if someone wrote it first."""
+    def _write_audited(
+        self,
+        key: str,
+        kind: formats.Kind,
+        body: Mapping[str, Any],
+        drafts: list[EventDraft],
+        at: datetime | None,
+        *,
+        also: Callable[[], object] | None = None,
+        then: Callable[[], object] | None = None,
+        refused: list[AuditChainBroken] | None = None,
+    ) -> None:
+        """Create ``key`` (an account's or a unit's next version, a token) together with the audit
+        events of the change it makes: the one write path of every audited change here. The
+        events name the object (``details.object``) and the object carries them
+        (:data:`STORED_EVENTS`); the object is written (after ``also``: the act's other writes
+        before it, a password change's token revocations; ``then``: those after it, a token's
+        index entry) under the log's lock once the log has accepted
+        the act (:meth:`AuditLog.append_many` ``before``), and the events right after it. So a
+        log that refuses the act (``AUDIT_CHAIN_BROKEN``) refuses the change too: nothing is
+        written. :class:`AlreadyExists` (someone wrote ``key`` first): nothing is appended.
+
+        ``refused``: a lock (wrong passwords, the idle days) takes effect also while the log
+        refuses, as the regulation requires; the object is then written with its events in it,
+        the refusal is added to ``refused`` instead of raised, and ``kho fsck --repair`` appends
+        the events once the log takes events again (after ``kho audit acknowledge``)."""
+        events = [replace(d, details={**(d.details or {}), "object": key}) for d in drafts]
+        stored = [
+            {"actor": e.actor, "action": e.action, "source": e.source, "details": e.details} for e in events
+        ]
+        data = _dump(kind, {**body, STORED_EVENTS: stored})
+        written: list[str] = []
+
+        def write() -> None:
+            if also is not None:
+                also()
+            self.store.put_if_absent(key, data)
+            written.append(key)
+            if then is not None:
+                then()
+
+        try:
+            self.audit.append_many(events, at=at, before=write)
+        except AuditChainBroken as exc:
+            if refused is None or written:
+                raise
+            self.store.put_if_absent(key, data)
+            refused.append(exc)
+
+    def _save(
+        self,
+        current: Account,
+        actor: str,
+        events: EventsOf,
+        *,
+        also: Callable[[], object] | None = None,
+        refused: list[AuditChainBroken] | None = None,
+        **changes: Any,
+    ) -> Account:
+        """The next version of ``current`` with the audit events of the change
+        (:meth:`_write_audited`); :class:`Conflict` if someone wrote it first."""
         new = replace(
             current, version=current.version + 1, changed_at=self.clock(), changed_by=actor, **changes
         )
         try:
-            self.store.put_if_absent(
-                account_key(new.username, new.version), _dump(formats.ACCOUNT, new.to_dict())
+            self._write_audited(
+                account_key(new.username, new.version),
+                formats.ACCOUNT,
+                new.to_dict(),
+                events(current, new),
+                new.changed_at,
+                also=also,
+                refused=refused,
             )
         except AlreadyExists:
             raise Conflict(
@@ -889,9 +981,18 @@ class AccountService:
         return new
 
     def _update(
-        self, username: str, actor: str, change: Callable[[Account], dict[str, Any]]
+        self,
+        username: str,
+        actor: str,
+        change: Callable[[Account], dict[str, Any]],
+        events: EventsOf,
+        *,
+        also: Callable[[], object] | None = None,
+        refused: list[AuditChainBroken] | None = None,
     ) -> tuple[Account, Account]:
-        """Apply ``change`` (current → fields) to the newest version, retrying on a race.
+        """Apply ``change`` (current → fields) to the newest version with its audit ``events``
+        (before, after → events) in one act, retrying on a race; ``also`` and ``refused``: see
+        :meth:`_write_audited`. An empty change writes nothing and records nothing.
 
         Returns ``(before, after)``."""
         for attempt in range(LOGIN_RETRIES):
@@ -900,7 +1001,7 @@ class AccountService:
             if not changes:
                 return current, current
             try:
-                return current, self._save(current, actor, **changes)
+                return current, self._save(current, actor, events, also=also, refused=refused, **changes)
             except Conflict:
                 if attempt == LOGIN_RETRIES - 1:
                     raise
@@ -996,21 +1097,18 @@ class AccountService:
                 changed_by=actor,
                 reset=pending,
             )
+            details = {
+                "username": username,
+                "memberships": [m.to_dict() for m in memberships],
+                "clearance": clearance,
+                "initial_password": "first-half" if split else "whole",
+            }
+            created = _draft(actor, "account:create", None, details)
             try:
-                self.store.put_if_absent(account_key(username, 1), _dump(formats.ACCOUNT, account.to_dict()))
+                key = account_key(username, 1)
+                self._write_audited(key, formats.ACCOUNT, account.to_dict(), [created], now)
             except AlreadyExists:
                 continue  # a namesake was created at the same moment: take the next number
-            self.audit.append(
-                actor,
-                "account:create",
-                at=now,
-                details={
-                    "username": username,
-                    "memberships": [m.to_dict() for m in memberships],
-                    "clearance": clearance,
-                    "initial_password": "first-half" if split else "whole",
-                },
-            )
             return account, initial
         raise Conflict("Không tạo được tên tài khoản, hãy thử lại.")
 
@@ -1095,17 +1193,15 @@ class AccountService:
                 changes["password_hash"] = new_hash
             return changes
 
-        _, account = self._update(account.username, account.username, success)
+        def login(_: Account, after: Account) -> list[EventDraft]:
+            due = self._password_due(after, now)
+            details = {"password_change_due": due.code} if due else {}
+            return [_draft(after.username, "account:login", source, details)]
+
+        _, account = self._update(account.username, account.username, success, login)
         if account.status is not Status.ACTIVE:  # locked (or deleted) meanwhile by someone else
             self._refuse_locked(account, source, password_ok=True)
         due = self._password_due(account, now)
-        self.audit.append(
-            account.username,
-            "account:login",
-            source=source,
-            at=now,
-            details={"password_change_due": due.code} if due else {},
-        )
         if due is not None:
             raise due
         return account
@@ -1114,8 +1210,9 @@ class AccountService:
         """Check a person's password like :meth:`authenticate` but record no ``account:login``:
         for the one act that must work while the audit log refuses every event (``kho audit
         acknowledge``), which records the login inside its own event. A wrong password still
-        counts towards the lock; its ``account:login-failed`` is recorded when the log takes it
-        (a log that refuses it leaves the answer a plain :class:`LoginFailed`)."""
+        counts towards the lock; while the log refuses, its ``account:login-failed`` (and the
+        lock's event) stay in the account's version until ``kho fsck --repair`` appends them
+        (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`."""
         account = self._read(username)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
@@ -1142,6 +1239,97 @@ class AccountService:
         if due is not None:
             raise due
         return account
+
+    def authenticate_locked_auditor(
+        self, username: str, password: str, source: str | None = "cli"
+    ) -> Account:
+        """The way out of a lock-out an attacker can cause while the audit log refuses: wrong
+        passwords still lock (:meth:`_record_failure`), so five of them lock the only kiểm toán
+        viên, and nobody can then acknowledge the log's findings (``kho audit acknowledge``
+        needs a kiểm toán viên's password), unlock (a quản trị's :meth:`unlock` is an audited
+        change the log refuses) or recover (:meth:`recover`, the same).
+
+        Only ``kho audit acknowledge --locked-out`` on the server calls this (a test keeps it
+        that way), and it writes nothing: it returns the still locked account for that one act,
+        which records it in its own event (``login.locked``). Its rule, each refusal with its
+        code (audited when the log takes the event, which it does not in the case this is for):
+
+        * the log refuses events now (:func:`repository.audit.checked_witness`), else
+          ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks through :meth:`unlock`;
+        * the account is locked for ``failed_logins`` (``ACCOUNT_NOT_LOCKED`` 409 when active:
+          the ordinary command works; ``RECOVERY_LOCK_REASON`` 403 for a lock someone chose or
+          the idle days);
+        * the right password (a wrong one: ``LOGIN_FAILED``, not counted: the account is locked);
+        * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other active account
+          does (``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
+        * no password change due (as at a login).
+
+        The account stays locked: once the acknowledgement is written the log takes events
+        again, and a quản trị unlocks it the ordinary, audited way."""
+        from repository.audit import checked_witness
+
+        action = "audit:acknowledge"
+        account = self._read(username)
+        if account is None or account.status is Status.DELETED:
+            self._burn_login(password)
+            raise _login_failed()
+        ok, _ = self._check_password(account, password)
+        if not ok:
+            raise _login_failed()
+        if account.status is Status.ACTIVE:
+            raise Conflict(
+                f"Tài khoản “{account.username}” không bị khóa: chạy lệnh không kèm --locked-out.",
+                code="ACCOUNT_NOT_LOCKED",
+                username=account.username,
+            )
+        if account.lock_reason is not LockReason.FAILED_LOGINS:
+            self._deny_unrecorded(
+                f"Tài khoản “{account.username}” bị khóa vì lý do khác"
+                f" ({(account.lock_reason or LockReason.ADMIN).label}): chỉ quản trị mở khóa được.",
+                account.username,
+                action,
+                source,
+                "RECOVERY_LOCK_REASON",
+            )
+        if not account.has_role(Role.KIEM_TOAN):
+            self._deny_unrecorded(
+                f"Tài khoản “{account.username}” không phải kiểm toán viên.",
+                account.username,
+                action,
+                source,
+                "RECOVERY_NOT_AUDITOR",
+            )
+        if any(a.active and a.has_role(Role.KIEM_TOAN) for a in self.accounts()):
+            self._deny_unrecorded(
+                "Không cần: còn kiểm toán viên khác đang hoạt động; người đó chấp nhận các phát hiện.",
+                account.username,
+                action,
+                source,
+                "RECOVERY_NOT_NEEDED",
+            )
+        try:
+            checked_witness(self.store)
+        except AuditChainBroken:
+            pass
+        else:
+            raise Conflict(
+                "Nhật ký kiểm toán đang nhận sự kiện: quản trị mở khóa tài khoản (kho account unlock).",
+                code="AUDIT_LOG_ACCEPTS",
+                username=account.username,
+            )
+        due = self._password_due(account, self.clock())
+        if due is not None:
+            raise due
+        return account
+
+    def _deny_unrecorded(
+        self, message: str, target: str, action: str, source: str | None, code: str
+    ) -> NoReturn:
+        """:meth:`_deny` by the operator, the refusal standing also when the log refuses its event."""
+        try:
+            self._deny(OPERATOR, message, action=action, target=target, source=source, code=code)
+        except AuditChainBroken:
+            raise PermissionDenied(message, code=code, actor=OPERATOR, target=target) from None
 
     def _check_password(self, account: Account, password: str) -> tuple[bool, str | None]:
         """:func:`passwords.verify_password` for the account: ``(matches, new_hash)``. While a
@@ -1255,16 +1443,16 @@ class AccountService:
                 return {}
             return {"status": Status.LOCKED, "lock_reason": reason}
 
-        before, after = self._update(username, "system", lock)
+        def locked(_: Account, after: Account) -> list[EventDraft]:
+            details = {"username": after.username, "reason": reason.value}
+            return [_draft("system", "account:lock", source, details)]
+
+        refused: list[AuditChainBroken] = []  # a lock holds also while the log refuses
+        before, after = self._update(username, "system", lock, locked, refused=refused)
         if before.status is Status.ACTIVE:
-            self.audit.append(
-                "system",
-                "account:lock",
-                source=source,
-                at=self.clock(),
-                details={"username": username, "reason": reason.value},
-            )
             self._notify(username, "lock", f"Tài khoản của bạn đã bị khóa: {reason.label}.", "system")
+        if refused:
+            raise refused[0]
         return after
 
     def _record_failure(self, username: str, source: str | None) -> NoReturn:
@@ -1279,28 +1467,33 @@ class AccountService:
                 changes |= {"status": Status.LOCKED, "lock_reason": LockReason.FAILED_LOGINS}
             return changes
 
-        before, after = self._update(username, username, fail)
+        def failed(_: Account, after: Account) -> list[EventDraft]:
+            events = [
+                _draft(
+                    after.username,
+                    "account:login-failed",
+                    source,
+                    {"reason": "wrong-password", "failed_logins": after.failed_logins},
+                )
+            ]
+            if after.status is Status.LOCKED:
+                details = {"username": after.username, "reason": LockReason.FAILED_LOGINS.value}
+                events.append(_draft("system", "account:lock", source, details))
+            return events
+
+        # The count and the lock hold also while the audit log refuses (the lock is required
+        # by regulation): the version then carries its events, appended by ``kho fsck --repair``
+        # once the log takes events again (:meth:`_write_audited`).
+        refused: list[AuditChainBroken] = []
+        before, after = self._update(username, username, fail, failed, refused=refused)
         if before.status is not Status.ACTIVE:  # locked (or deleted) meanwhile: no further count
             self._refuse_locked(before, source, password_ok=False)
-        now = self.clock()
-        self.audit.append(
-            username,
-            "account:login-failed",
-            source=source,
-            at=now,
-            details={"reason": "wrong-password", "failed_logins": after.failed_logins},
-        )
         if after.status is Status.LOCKED:
-            self.audit.append(
-                "system",
-                "account:lock",
-                source=source,
-                at=now,
-                details={"username": username, "reason": LockReason.FAILED_LOGINS.value},
-            )
             self._notify(
                 username, "lock", f"Tài khoản của bạn đã bị khóa: {LockReason.FAILED_LOGINS.label}.", "system"
             )
+        if refused:
+            raise refused[0]
         # The wrong password that locks the account gets the answer of every wrong password:
         # the person learns of the lock from the notification, or at the next right password.
         raise _login_failed()
@@ -1328,8 +1521,9 @@ class AccountService:
         now = self.clock()
         new_hash = passwords.hash_password(new, self.hasher)
         # The tokens end before the new hash is written, as in a reset: a failure between the
-        # two leaves the old password with no stolen session, never the new one with it.
-        revoked = self._revoke_all_tokens(account.username, account.username, now, keep=keep)
+        # two leaves the old password with no stolen session, never the new one with it. Both
+        # are written once the log has accepted the act (:meth:`_write_audited`).
+        ending = self._tokens_to_revoke(account.username, keep=keep)
         _, after = self._update(
             account.username,
             account.username,
@@ -1340,9 +1534,8 @@ class AccountService:
                 "failed_logins": 0,
                 "reset": None,
             },
-        )
-        self.audit.append(
-            account.username, "account:password", source=source, at=now, details={"tokens_revoked": revoked}
+            lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
+            also=lambda: self._revoke(ending, account.username, now),
         )
         return after
 
@@ -1373,7 +1566,7 @@ class AccountService:
         # A reset is what a quản trị does when a password is lost or known to someone else: every
         # token issued before it (web sessions, API logins, personal tokens) ends first, or whoever
         # holds one would be let in again once the person has set their new password.
-        revoked = self._revoke_all_tokens(target.username, actor.username, now)
+        ending = self._tokens_to_revoke(target.username)
         _, after = self._update(
             username,
             actor.username,
@@ -1383,13 +1576,15 @@ class AccountService:
                 "must_change_password": True,
                 "reset": pending,
             },
-        )
-        self.audit.append(
-            actor.username,
-            "account:password",
-            source=source,
-            at=now,
-            details={"username": after.username, "reset": True, "tokens_revoked": revoked},
+            lambda _, a: [
+                _draft(
+                    actor.username,
+                    "account:password",
+                    source,
+                    {"username": a.username, "reset": True, "tokens_revoked": len(ending)},
+                )
+            ],
+            also=lambda: self._revoke(ending, actor.username, now),
         )
         return after, first
 
@@ -1451,7 +1646,11 @@ class AccountService:
                 "reset": replace(pending, confirmed_by=actor, confirmed_at=now),
             }
 
-        _, after = self._update(target.username, actor, confirm)
+        def confirmed(_: Account, a: Account) -> list[EventDraft]:
+            by = "created_by" if pending.new_account else "reset_by"
+            return [_draft(actor, _confirm_action(pending), source, {"username": a.username, by: pending.by})]
+
+        _, after = self._update(target.username, actor, confirm, confirmed)
         done = after.reset
         if done is None or done.confirmed_by != actor or done.confirmed_at != now:
             raise Conflict(
@@ -1459,23 +1658,16 @@ class AccountService:
                 code="PASSWORD_RESET_NOT_PENDING",
                 username=target.username,
             )
-        by = "created_by" if pending.new_account else "reset_by"
-        self.audit.append(
-            actor,
-            _confirm_action(pending),
-            source=source,
-            at=now,
-            details={"username": after.username, by: pending.by},
-        )
         return after, second
 
-    def _revoke_all_tokens(self, username: str, actor: str, now: datetime, *, keep: str | None = None) -> int:
-        """Revoke every token of ``username`` not yet revoked, but the one whose digest is
-        ``keep``; returns how many were."""
-        revoked = 0
-        for token in self.tokens_of(username):
-            if token.revoked or token.digest == keep:
-                continue
+    def _tokens_to_revoke(self, username: str, *, keep: str | None = None) -> list[Token]:
+        """Every token of ``username`` not yet revoked, but the one whose digest is ``keep``."""
+        return [t for t in self.tokens_of(username) if not t.revoked and t.digest != keep]
+
+    def _revoke(self, tokens: Iterable[Token], actor: str, now: datetime) -> None:
+        """Revoke ``tokens`` (one revoked meanwhile by someone else stays so): part of the act
+        that ends them (:meth:`_write_audited` ``also``), counted in its event."""
+        for token in tokens:
             try:
                 self.store.put_if_absent(
                     token_revoked_key(token.digest),
@@ -1485,8 +1677,6 @@ class AccountService:
                 )
             except AlreadyExists:
                 continue
-            revoked += 1
-        return revoked
 
     # -- rights ----------------------------------------------------------------------------
     def set_roles(
@@ -1506,20 +1696,22 @@ class AccountService:
         )
         units = target.units | {m.unit for m in wanted}
         self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
-        before, after = self._update(username, actor.username, lambda _: {"memberships": wanted})
+        def roles(b: Account, a: Account) -> list[EventDraft]:
+            details = {
+                "username": a.username,
+                "before": [m.to_dict() for m in b.memberships],
+                "after": [m.to_dict() for m in a.memberships],
+            }
+            return [_draft(actor.username, "account:roles", source, details)]
+
+        before, after = self._update(
+            username,
+            actor.username,
+            lambda c: {"memberships": wanted} if set(c.memberships) != set(wanted) else {},
+            roles,
+        )
         if set(before.memberships) == set(after.memberships):
             return after
-        self.audit.append(
-            actor.username,
-            "account:roles",
-            source=source,
-            at=self.clock(),
-            details={
-                "username": after.username,
-                "before": [m.to_dict() for m in before.memberships],
-                "after": [m.to_dict() for m in after.memberships],
-            },
-        )
         self._notify(
             after.username,
             "rights",
@@ -1541,16 +1733,15 @@ class AccountService:
         self._require_rights_admin(
             actor, target, target.units, change, action="account:clearance", source=source
         )
-        before, after = self._update(username, actor.username, lambda _: {"clearance": level})
+        def cleared(b: Account, a: Account) -> list[EventDraft]:
+            details = {"username": a.username, "before": b.clearance, "after": a.clearance}
+            return [_draft(actor.username, "account:clearance", source, details)]
+
+        before, after = self._update(
+            username, actor.username, lambda c: {"clearance": level} if c.clearance != level else {}, cleared
+        )
         if before.clearance == after.clearance:
             return after
-        self.audit.append(
-            actor.username,
-            "account:clearance",
-            source=source,
-            at=self.clock(),
-            details={"username": after.username, "before": before.clearance, "after": after.clearance},
-        )
         self._notify(
             after.username,
             "rights",
@@ -1592,13 +1783,9 @@ class AccountService:
             username,
             actor.username,
             lambda c: {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {},
-        )
-        self.audit.append(
-            actor.username,
-            "account:lock",
-            source=source,
-            at=self.clock(),
-            details={"username": after.username, "reason": why.value},
+            lambda _, a: [
+                _draft(actor.username, "account:lock", source, {"username": a.username, "reason": why.value})
+            ],
         )
         self._notify(after.username, "lock", f"Tài khoản của bạn đã bị khóa: {why.label}.", actor.username)
         return after
@@ -1620,17 +1807,17 @@ class AccountService:
                 if c.status is Status.LOCKED
                 else {}
             ),
+            lambda b, a: [
+                _draft(
+                    actor.username,
+                    "account:unlock",
+                    source,
+                    {"username": a.username, "previous_reason": b.lock_reason and b.lock_reason.value},
+                )
+            ],
         )
-        self.audit.append(
-            actor.username,
-            "account:unlock",
-            source=source,
-            at=now,
-            details={
-                "username": after.username,
-                "previous_reason": before.lock_reason and before.lock_reason.value,
-            },
-        )
+        if before.version == after.version:  # unlocked (or deleted) meanwhile by someone else
+            return after
         self._notify(after.username, "unlock", "Tài khoản của bạn đã được mở khóa.", actor.username)
         return after
 
@@ -1706,7 +1893,14 @@ class AccountService:
         now = self.clock()
         # The tokens end before the account opens, as in a reset: a failure between the two
         # leaves the account locked with no token, never open with an old one.
-        revoked = self._revoke_all_tokens(target.username, OPERATOR, now)
+        ending = self._tokens_to_revoke(target.username)
+        recovered = {
+            "username": target.username,
+            "previous_reason": LockReason.FAILED_LOGINS.value,
+            "recovery": True,
+            "reason": why,
+            "tokens_revoked": len(ending),
+        }
         before, after = self._update(
             target.username,
             OPERATOR,
@@ -1721,25 +1915,14 @@ class AccountService:
                 if c.status is Status.LOCKED and c.lock_reason is LockReason.FAILED_LOGINS
                 else {}
             ),
+            lambda _, a: [_draft(OPERATOR, action, source, recovered)],
+            also=lambda: self._revoke(ending, OPERATOR, now),
         )
         if before.version == after.version:  # changed meanwhile (unlocked, deleted, locked by hand)
             raise Conflict(
                 f"Tài khoản “{target.username}” vừa được thay đổi. Hãy kiểm tra lại rồi thử lại.",
                 username=target.username,
             )
-        self.audit.append(
-            OPERATOR,
-            action,
-            source=source,
-            at=now,
-            details={
-                "username": after.username,
-                "previous_reason": LockReason.FAILED_LOGINS.value,
-                "recovery": True,
-                "reason": why,
-                "tokens_revoked": revoked,
-            },
-        )
         self._notify(
             after.username,
             "unlock",
@@ -1760,13 +1943,11 @@ class AccountService:
             self._require_another_admin(target, actor, action="account:delete", source=source)
         if target.status is Status.DELETED:
             return target
-        _, after = self._update(username, actor.username, lambda _: {"status": Status.DELETED})
-        self.audit.append(
+        _, after = self._update(
+            username,
             actor.username,
-            "account:delete",
-            source=source,
-            at=self.clock(),
-            details={"username": after.username},
+            lambda c: {"status": Status.DELETED} if c.status is not Status.DELETED else {},
+            lambda _, a: [_draft(actor.username, "account:delete", source, {"username": a.username})],
         )
         return after
 
@@ -1844,17 +2025,21 @@ class AccountService:
         secret = secrets.token_urlsafe(32)
         digest = token_digest(secret)
         token = Token(digest, target.username, nfc(name).strip() or "token", self.clock(), actor.username)
-        self.store.put_if_absent(token_key(digest), _dump(formats.TOKEN, token.to_dict()))
-        self.store.put_if_absent(
-            f"token-index/{target.username}/{digest}.json",
-            _dump(formats.TOKEN_INDEX, {"digest": digest}),
-        )
-        self.audit.append(
+        issued = _draft(
             actor.username,
             "account:token-issue",
-            source=source,
-            at=token.created_at,
-            details={"username": target.username, "name": token.name, "token": digest[:12]},
+            source,
+            {"username": target.username, "name": token.name, "token": digest[:12]},
+        )
+        self._write_audited(
+            token_key(digest),
+            formats.TOKEN,
+            token.to_dict(),
+            [issued],
+            token.created_at,
+            then=lambda: self.store.put_if_absent(
+                f"token-index/{target.username}/{digest}.json", _dump(formats.TOKEN_INDEX, {"digest": digest})
+            ),
         )
         return secret
 
@@ -1912,23 +2097,19 @@ class AccountService:
             token = None
         if token is None or token.username != target.username:
             raise NotFound("Không có mã truy cập này.", code="TOKEN_NOT_FOUND")
+        now = self.clock()
+        details = {"username": target.username, "token": digest[:12]}
+        revoked = _draft(actor.username, "account:token-revoke", source, details)
         try:
-            self.store.put_if_absent(
+            self._write_audited(
                 token_revoked_key(digest),
-                _dump(
-                    formats.TOKEN_REVOCATION,
-                    {"digest": digest, "at": _iso(self.clock()), "actor": actor.username},
-                ),
+                formats.TOKEN_REVOCATION,
+                {"digest": digest, "at": _iso(now), "actor": actor.username},
+                [revoked],
+                now,
             )
         except AlreadyExists:
             return
-        self.audit.append(
-            actor.username,
-            "account:token-revoke",
-            source=source,
-            at=self.clock(),
-            details={"username": target.username, "token": digest[:12]},
-        )
 
     def list_tokens(self, username: str, actor: Account, source: str | None = None) -> list[Token]:
         """The tokens of ``username`` as the person or a quản trị of their units may see them

@@ -29,7 +29,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -468,6 +468,7 @@ class AuditLog:
         at: datetime | None = None,
         alongside: Sequence[NewObject] = (),
         after: Settling | None = None,
+        before: Callable[[], object] | None = None,
     ) -> list[AuditEvent]:
         """Append events of one act (a record's creation and its number) in order, each its own
         link in the chain, and move the witness once, past the last of them. With group commit
@@ -481,7 +482,15 @@ class AuditLog:
         anyway (a backend that sends a group concurrently), the events are appended and the
         error is raised after the witness moved past them. ``after``: the directory syncs of
         the act's commit point, waited for before the first event object (and ``alongside``)
-        is linked, while they are staged."""
+        is linked, while they are staged.
+
+        ``before``: the act's own write (an account's next version, :mod:`repository.accounts`),
+        called under the log's lock once the log's end was found and checked, right before the
+        first event object is written: a log that refuses the act (``AUDIT_CHAIN_BROKEN``)
+        refuses it before ``before`` runs, so the change is not made; when ``before`` raises
+        (``AlreadyExists``: another writer won the change), nothing is appended. Only a death
+        between the two (or a cut found at the write itself) leaves the change without its
+        events, which ``kho fsck --repair`` appends from the change."""
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
         homes: list[int] = []  # per event: the first event of the object holding it
@@ -503,6 +512,8 @@ class AuditLog:
                 end = end if fresh else self._checked_witness()
                 self._witnessed = end.seq if end is not None else -1
                 seq, prev = self._find_head(end)
+            if before is not None:
+                before()
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0

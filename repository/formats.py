@@ -125,8 +125,11 @@ AUDIT_ACKNOWLEDGEMENT = define(
 """The details of an ``audit:acknowledge`` event (:mod:`repository.acknowledge`): the findings
 the auditor acknowledged (``kind``, ``seq``, ``message``), their ``digest``, the ``reason``, what
 the ``witness`` said, the ``head`` the event was chained after, the signed ``checkpoints`` the
-findings contradicted and how the auditor was authenticated (``login``). Stamped from the start
-(version 1); the event hash covers it as written."""
+findings contradicted and how the auditor was authenticated (``login``: ``user``, ``method``,
+``source``, and as the case may be ``via`` (the web form), ``locked`` and ``way_out``
+(``kho audit acknowledge --locked-out``: the only auditor, locked by wrong passwords while the log
+refused); readers take ``login`` as a mapping and need none of the optional keys). Stamped from
+the start (version 1); the event hash covers it as written."""
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
@@ -186,19 +189,22 @@ DERIVED_SIGNATURES = define(
 )
 
 
-def _account_kind(name: str, label: str) -> Kind:
+def _account_kind(name: str, label: str, *later: Upcaster) -> Kind:
     """Units, accounts, tokens, notifications: written with ``"format": 1`` before they used
     :data:`FORMAT_KEY`; that stamp reads as version 0."""
-    return define(Kind(name, label, (legacy_stamp("format", 1, label),)))
+    return define(Kind(name, label, (legacy_stamp("format", 1, label), *later)))
 
 
-UNIT = _account_kind("unit", "phiên bản đơn vị")
+UNIT = _account_kind("unit", "phiên bản đơn vị", _same)
+"""Version 2 carries ``audit``: the events of the change it made, written with it in one act
+(``AccountService._write_audited``); ``kho fsck --repair`` appends them from there if the writer
+died between the two. Versions before it carry none."""
 UNIT_CODE = _account_kind("unit-code", "khóa tên viết tắt đơn vị")
 ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
@@ -208,9 +214,16 @@ and let the second half alone log in; it refuses version 2 instead.
 Version 3: ``reset.new_account`` (false when absent, as in version 2) marks the two halves of a
 new account's initial password (``AccountService.create_account``), confirmed like a reset. A
 Kho that reads version 2 would take such an account for one with a pending reset, which is
-safe (the same two halves), but would list it as a reset; it refuses version 3 instead."""
-TOKEN = _account_kind("token", "mã truy cập (token)")
-TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập")
+safe (the same two halves), but would list it as a reset; it refuses version 3 instead.
+
+Version 4 carries ``audit``, as a unit's version 2 does (:data:`UNIT`); a Kho that reads
+version 3 refuses it."""
+TOKEN = _account_kind("token", "mã truy cập (token)", _same)
+"""Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`."""
+TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập", _same)
+"""Version 2 of a revocation by ``AccountService.revoke_token`` carries ``audit`` (its
+``account:token-revoke`` event), as :data:`UNIT`; the revocations of a password change or reset
+carry none (their count is in the change's ``account:password`` event)."""
 TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")
 NOTIFICATION = _account_kind("notification", "thông báo cho cán bộ")
 

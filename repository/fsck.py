@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,9 +27,16 @@ from kho.errors import (
 )
 from kho.timeutil import utcnow
 from repository import formats
-from repository.accounts import Account, Notification, Token, Unit
+from repository.accounts import Account, Notification, Token, Unit, pending_events
 from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
-from repository.audit import EVENTS_PREFIX, WITNESS_KEY, VerifyReport, first_act_only, parse_object
+from repository.audit import (
+    EVENTS_PREFIX,
+    WITNESS_KEY,
+    EventDraft,
+    VerifyReport,
+    first_act_only,
+    parse_object,
+)
 from repository.records import (
     CREATION_EVENTS,
     Actor,
@@ -41,6 +49,7 @@ from repository.records import (
     version_key,
 )
 from repository.registers import RegisterEntry, entry_key, register_prefix
+from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 
 JOBS_PREFIX = "ingest/jobs/"
@@ -546,12 +555,14 @@ def fsck(
     # 9. Audit: every committed record has its creation event (the chain was checked at 0).
     creations = CREATION_EVENTS
     created: set[str | None] = set()
+    audited: set[object] = set()  # the objects of accounts, units and tokens events name
     for info in store.list(EVENTS_PREFIX):
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):
             continue  # reported by the chain check (0)
         created.update(event.record_id for event in events if event.action in creations)
+        audited.update(event.details.get("object") for event in events)
     for record_id in committed:
         if record_id not in created:
             if mend:
@@ -569,10 +580,56 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
+    # 10. Every change of an account, unit or token has its events: the object carries them
+    # (``AccountService._write_audited``), so those of a writer that died between the two writes,
+    # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
+    # the object names (``recorded_actor``): one who can write the store could have written it.
+    for key, drafts in _changes_with_events(store):
+        if key in audited:
+            continue
+        if mend:
+            restored = [
+                EventDraft(
+                    FSCK.user,
+                    d.action,
+                    source=FSCK.source,
+                    details={**(d.details or {}), "restored_by": FSCK.user, "recorded_actor": d.actor},
+                )
+                for d in drafts
+            ]
+            repo.audit.append_many(restored)
+        actions = ", ".join(d.action for d in drafts)
+        add(
+            "unaudited",
+            key,
+            f"Thay đổi “{key}” đã ghi nhưng thiếu sự kiện nhật ký ({actions}): ghi bổ sung từ chính"
+            " đối tượng đó.",
+            repairable=True,
+        )
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+
+
+AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
+"""Where the objects of audited account, unit and token changes are (:data:`STORED_EVENTS`)."""
+
+
+def _changes_with_events(store: ObjectStore) -> Iterator[tuple[str, list[EventDraft]]]:
+    """Each stored account, unit, token object that carries the events of its change, with
+    them (an object that does not load is reported by ``deep``'s format check)."""
+    for prefix in AUDITED_PREFIXES:
+        for info in store.list(prefix):
+            kind = _account_kind(info.key)
+            if kind is None:
+                continue
+            try:
+                drafts = pending_events(formats.loads(kind.name, store.get(info.key)))
+            except (KhoError, KeyError, ValueError, TypeError):
+                continue
+            if drafts:
+                yield info.key, drafts
 
 
 def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:

@@ -757,6 +757,10 @@ def _print_findings(report: Any) -> None:
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ stdin.")
 @click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Ghi thêm một bản điểm mốc đã ký cho kiểm toán viên giữ.")
+@click.option("--locked-out", is_flag=True,
+              help="Kiểm toán viên duy nhất bị khóa do nhập sai mật khẩu trong khi nhật ký từ chối sự"
+                   " kiện: chỉ trên máy chủ, vẫn cần đúng mật khẩu; việc này được ghi trong sự kiện"
+                   " chấp nhận, tài khoản vẫn khóa cho đến khi quản trị mở.")
 @json_option
 @pass_ctx
 @handles_errors
@@ -767,6 +771,7 @@ def audit_acknowledge(
     username: str | None,
     password_stdin: bool,
     outs: tuple[Path, ...],
+    locked_out: bool,
     as_json: bool,
 ) -> None:
     """Kiểm toán viên chấp nhận các phát hiện của nhật ký sau khi xem xét (ghi lại và ký ngoài kho).
@@ -779,7 +784,13 @@ def audit_acknowledge(
 
     name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
     password = _read_secret("Mật khẩu", password_stdin)
-    account = ctx.kho.accounts.authenticate_unrecorded(name, password, "cli")
+    login: dict[str, object] = {"user": name, "method": "password", "source": "cli"}
+    if locked_out:  # the way out of an attacker's lock-out while the log refuses (x1)
+        account = ctx.kho.accounts.authenticate_locked_auditor(name, password, "cli")
+        login |= {"locked": "failed_logins", "way_out": "operator"}
+    else:
+        account = ctx.kho.accounts.authenticate_unrecorded(name, password, "cli")
+    login["user"] = account.username
     actor = ctx.kho.actor_of(account, "cli")
     ctx.repo.authorize_acknowledge(actor)
     if not digest:
@@ -799,7 +810,7 @@ def audit_acknowledge(
         actor=actor,
         digest=digest,
         reason=reason,
-        login={"user": account.username, "method": "password", "source": "cli"},
+        login=login,
         out=outs,
     )
     if as_json:

@@ -679,10 +679,11 @@ def test_head_of_unit_locks_a_leaving_member_but_not_someone_of_another_unit(wor
     with pytest.raises(PermissionDenied):
         world.svc.unlock(member.username, head)
     event = next(e for e in world.audit.events() if e.action == "account:lock")
+    key = account_key(member.username, locked.version)
     assert (event.actor, event.source, event.details) == (
         head.username,
         "10.0.0.7",
-        {"username": member.username, "reason": "left"},
+        {"username": member.username, "reason": "left", "object": key},
     )
 
 
@@ -859,7 +860,7 @@ def test_a_stale_write_is_a_conflict(world: World) -> None:
     stale = world.svc.get(an.username)
     world.svc.set_clearance(an.username, 1, world.admin)
     with pytest.raises(Conflict):
-        world.svc._save(stale, "someone", clearance=3)
+        world.svc._save(stale, "someone", lambda _, a: [], clearance=3)
     assert world.svc.get(an.username).clearance == 1
 
 
@@ -1093,6 +1094,7 @@ def test_an_outsider_locks_out_the_only_quan_tri_and_the_operator_recovers_them(
         "recovery": True,
         "reason": "Bị khóa do người ngoài đoán mật khẩu",
         "tokens_revoked": 1,
+        "object": account_key(admin.username, recovered.version),
     }
     assert world.svc.notifications(admin.username)[-1].kind == "unlock"
     assert_no_secret_in_audit(world)
@@ -1183,11 +1185,15 @@ def test_a_lock_by_the_head_landing_during_a_recovery_is_not_undone(
     original = world.store.put_if_absent
     raced: list[bool] = []
 
+    # The head's lock comes from another process (its own service and audit log): the recovery
+    # writes the account under its log's lock, which a second writer in this process waits for.
+    other = AccountService(world.store, AuditLog(world.store), world.clock)
+
     def put_if_absent(key: str, data: bytes):  # type: ignore[no-untyped-def]
         ours = key.startswith(f"accounts/{admin.username}/") and json.loads(data)["changed_by"] == "operator"
         if ours and not raced:
             raced.append(True)
-            world.svc.lock(admin.username, "left", head)
+            other.lock(admin.username, "left", head)
         return original(key, data)
 
     monkeypatch.setattr(world.store, "put_if_absent", put_if_absent)

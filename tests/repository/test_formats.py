@@ -21,7 +21,16 @@ from ingest.status import JobStatus, JobStore
 from ingest.text import ExtractedText
 from kho.errors import FormatInvalid, FormatUnsupported, KhoError
 from repository import formats
-from repository.accounts import Account, AccountService, Notification, Token, Unit, account_key
+from repository.accounts import (
+    Account,
+    AccountService,
+    LockReason,
+    Notification,
+    Token,
+    Unit,
+    account_key,
+    pending_events,
+)
 from repository.audit import AuditEvent, parse_object, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
@@ -171,9 +180,9 @@ def test_an_account_with_a_pending_reset_is_refused_by_a_kho_that_reads_accounts
     assert account.reset is not None and account.reset.confirmed_by == "hoalt.ubnd"
     assert not account.reset.new_account  # format 2 knew only resets
     stored = account.to_dict()
-    assert stored == {
+    assert stored == {  # every field, stamped anew
         **data,
-        "format_version": formats.ACCOUNT.current,
+        formats.FORMAT_KEY: formats.ACCOUNT.current,
         "reset": {**data["reset"], "new_account": False},
     }
     older = formats.Kind("account", "phiên bản tài khoản", (formats.legacy_stamp("format", 1, "x"),))
@@ -197,7 +206,7 @@ def test_a_new_account_awaiting_its_second_person_is_refused_by_a_kho_that_reads
     account = Account.from_dict(data)
     assert account.reset is not None and account.reset.new_account and account.reset.by == "vienqt.ubnd"
     assert account.awaiting_confirmation and account.must_change_password
-    assert account.to_dict() == data
+    assert account.to_dict() == {**data, formats.FORMAT_KEY: formats.ACCOUNT.current}
     assert "first_hash" not in json.dumps(account.public_dict())
     older = formats.Kind(
         "account", "phiên bản tài khoản", (formats.legacy_stamp("format", 1, "x"), formats._same)
@@ -209,6 +218,28 @@ def test_a_new_account_awaiting_its_second_person_is_refused_by_a_kho_that_reads
     monkeypatch.undo()
     v2 = json.loads((FIXTURES / "v2" / "account" / "accounts_annv.vpub_v000004.json").read_text())
     assert v2[formats.FORMAT_KEY] == 2 and not Account.from_dict(v2).awaiting_confirmation
+
+
+def test_an_account_version_carrying_its_audit_events_is_refused_by_a_kho_that_reads_accounts_of_format_3(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 4 carries the events of the change a version made (``audit``), which ``kho fsck
+    --repair`` appends when the writer died before the log took them. It reads back with its
+    events; a Kho of the previous release (format 3) refuses it, and what that Kho wrote is
+    still read (with no events to repair)."""
+    data = json.loads((FIXTURES / "v4" / "account" / "accounts_khoalt.vpub_v000004.json").read_text())
+    account = Account.from_dict(data)
+    assert account.username == "khoalt.vpub" and account.lock_reason is LockReason.ADMIN
+    assert [e.action for e in pending_events(formats.upcast("account", data))] == ["account:lock"]
+    same, legacy = formats._same, formats.legacy_stamp("format", 1, "x")
+    older = formats.Kind("account", "phiên bản tài khoản", (legacy, same, same))
+    monkeypatch.setitem(formats.KINDS, "account", older)  # the reader of the previous release
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(data)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+    monkeypatch.undo()
+    v3 = json.loads((FIXTURES / "v3" / "account" / "accounts_annv.vpub_v000001.json").read_text())
+    assert v3[formats.FORMAT_KEY] == 3 and pending_events(formats.upcast("account", v3)) == []
 
 
 def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
