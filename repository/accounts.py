@@ -1299,7 +1299,8 @@ class AccountService:
                 source,
                 "RECOVERY_NOT_AUDITOR",
             )
-        if any(a.active and a.has_role(Role.KIEM_TOAN) for a in self.accounts()):
+        others = self.accounts()  # (a new account no second person confirmed cannot log in: not one)
+        if any(a.active and not a.awaiting_confirmation and a.has_role(Role.KIEM_TOAN) for a in others):
             self._deny_unrecorded(
                 "Không cần: còn kiểm toán viên khác đang hoạt động; người đó chấp nhận các phát hiện.",
                 account.username,

@@ -19,7 +19,7 @@ from kho.errors import (
     PasswordResetExpired,
     PermissionDenied,
 )
-from repository.accounts import OPERATOR, Account, AccountService, Membership, Role
+from repository.accounts import OPERATOR, Account, AccountService, Membership, Role, account_key
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
 
@@ -168,7 +168,11 @@ def test_the_operator_confirms_and_bootstrap_still_gives_a_whole_password(svc: A
     assert twice.value.code == "PASSWORD_RESET_NOT_PENDING"
     event = [e for e in svc.audit.events() if e.action == "account:create-confirm"][-1]
     assert event.actor == OPERATOR
-    assert event.details == {"username": head.username, "created_by": admin.username}
+    assert event.details == {
+        "username": head.username,
+        "created_by": admin.username,
+        "object": account_key(head.username, 2),  # the version it was written with (x1)
+    }
     with pytest.raises(PasswordChangeRequired):
         svc.authenticate(head.username, first + second)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from kho_people import create_person
 from kho_testing import BACKENDS, acknowledge_cut, make_store, new_repository, outside_anchor
 
 from kho.errors import AuditChainBroken, LoginFailed
@@ -72,8 +73,7 @@ class World:
     token: str
 
     def person(self, name: str, *roles: Role) -> Account:
-        account, initial = self.svc.create_account(name, VP, roles, 0, None, self.admin)
-        self.svc.change_password(account.username, initial, GOOD)
+        account, _ = create_person(self.svc, name, VP, roles, 0, None, self.admin, password=GOOD)
         return self.svc.authenticate(account.username, GOOD)
 
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
-from kho_people import PASSWORD, People
+from kho_people import PASSWORD, People, create_person
 from kho_testing import incoming, pdf_bytes
 
 from repository.accounts import LockReason, Status
@@ -143,8 +143,7 @@ def test_a_second_active_auditor_makes_the_way_out_unneeded(
 ) -> None:
     admin = kho.accounts.get(people.usernames["quan_tri"])
     unit = kho.accounts.get(people.usernames["kiem_toan"]).memberships[0].unit
-    second, first = kho.accounts.create_account("Đỗ Văn Soát", unit, [Role.KIEM_TOAN], 0, None, admin)
-    kho.accounts.change_password(second.username, first, PASSWORD)
+    create_person(kho.accounts, "Đỗ Văn Soát", unit, [Role.KIEM_TOAN], 0, None, admin)
     _locked_up(kho, people)
     runner = CliRunner()
     _lock_out(runner, people.usernames["kiem_toan"])
@@ -152,6 +151,22 @@ def test_a_second_active_auditor_makes_the_way_out_unneeded(
         runner, people.usernames["kiem_toan"], PASSWORD, "--locked-out", "--findings", "0" * 64
     )
     assert result.exit_code == 2 and "Lỗi [RECOVERY_NOT_NEEDED]" in result.output, result.output
+
+
+def test_a_new_auditor_nobody_confirmed_yet_is_not_another_auditor(
+    audit_signing_key: Path, kho: Kho, people: People
+) -> None:
+    """A new account awaiting its second person (g1) cannot log in: it does not make the way
+    out unneeded (the preview is shown, not ``RECOVERY_NOT_NEEDED``)."""
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    unit = kho.accounts.get(people.usernames["kiem_toan"]).memberships[0].unit
+    pending, _ = kho.accounts.create_account("Đỗ Văn Soát", unit, [Role.KIEM_TOAN], 0, None, admin)
+    assert pending.awaiting_confirmation
+    _locked_up(kho, people)
+    runner = CliRunner()
+    _lock_out(runner, people.usernames["kiem_toan"])
+    shown = _acknowledge(runner, people.usernames["kiem_toan"], PASSWORD, "--locked-out")
+    assert shown.exit_code == 1 and "RECOVERY_NOT_NEEDED" not in shown.output, shown.output
 
 
 def test_only_the_cli_reaches_the_way_out() -> None:
