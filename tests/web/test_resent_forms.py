@@ -66,3 +66,15 @@ def test_a_once_or_csrf_field_that_is_not_ascii_is_refused_not_a_500(
     forged = web.post("/admin/accounts", data={**_create_form(web, page), "csrf_token": "mã-ạ"})
     assert forged.status_code == 400
     assert len(kho.accounts.accounts()) == before
+
+
+def test_the_confirmer_is_shown_the_units_by_name(web: FlaskClient, people: People, kho: Kho) -> None:
+    """The confirmation page asks the lãnh đạo to check "the person is real and the roles are
+    right"; g1 showed each role's unit as its code ("chuyên viên (000.00.18.H40)")."""
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    made, _ = kho.accounts.create_account("Nguyễn Văn Mới", AGENCY, ["chuyen_vien"], 0, None, admin)
+    login(web, people, "lanh_dao")
+    listed = text(web.get("/admin/resets"))
+    row = listed[listed.index(made.username) :]
+    row = row[: row.index("</tr>")]
+    assert "chuyên viên (Ủy ban nhân dân tỉnh Ninh Bình)" in row, row

@@ -111,6 +111,7 @@ def _resets_page(
         "resets.html",
         status,
         pending=_awaiting_confirmation(kho().accounts.accounts()),
+        unit_names={u.unit_id: u.name for u in kho().accounts.units()},
         errors=errors or [],
         half=half,
     )
