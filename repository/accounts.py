@@ -311,6 +311,14 @@ class Account:
         log in to it (:meth:`AccountService.create_account`)."""
         return self.reset is not None and self.reset.new_account and self.reset.awaiting
 
+    @property
+    def never_used(self) -> bool:
+        """A new account whose person has not yet set their own password: awaiting its second
+        person, confirmed (the halves may go unused) or expired (only a quản trị can reset it).
+        Nobody is known to be behind it, so it is not "another quản trị" (``LAST_ADMIN``,
+        :meth:`AccountService.recover`)."""
+        return self.reset is not None and self.reset.new_account
+
     def to_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "username": self.username,
@@ -688,11 +696,12 @@ class AccountService:
         if not given_up or target.status is not Status.ACTIVE:
             return
         units = given_up
-        # An account still waiting for its second person has nobody behind it yet.
+        # A new account nobody has used yet has nobody behind it (review r13: also once confirmed,
+        # as its halves expire after 24 hours and only a quản trị can then reset it).
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.active and a.username != target.username and not a.awaiting_confirmation
+            if a.active and a.username != target.username and not a.never_used
         ]
         self._require(
             actor,
@@ -1875,11 +1884,12 @@ class AccountService:
                 source=source,
                 code="RECOVERY_NOT_ADMIN",
             )
-        # An account still waiting for its second person has nobody behind it yet.
+        # A new account nobody has used yet has nobody behind it (review r13: also once confirmed,
+        # as its halves expire after 24 hours and only a quản trị can then reset it).
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.active and a.username != target.username and not a.awaiting_confirmation
+            if a.active and a.username != target.username and not a.never_used
         ]
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(

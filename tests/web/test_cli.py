@@ -408,11 +408,16 @@ def test_operator_recovery_is_refused_while_another_quan_tri_can_unlock(
     create = ["account", "create", "--full-name", "Trần Quản Trị", "--role", "quan_tri"]
     made = runner.invoke(main, [*create, "--unit", "000.00.18.H40", "--json"])
     assert made.exit_code == 0, made.output
-    # Confirmed by a second person (g1): an account nobody can log in to yet unlocks nothing.
+    # Confirmed by a second person (g1) and used by its person (r13): a new account nobody has
+    # logged in to yet unlocks nothing, confirmed or not (its halves expire after 24 hours).
     monkeypatch.setenv("KHO_TOKEN", people.tokens["lanh_dao"])
     second = json.loads(made.output)["account"]["username"]
-    assert runner.invoke(main, ["account", "confirm-reset", second]).exit_code == 0
+    confirmed = runner.invoke(main, ["account", "confirm-reset", second, "--json"])
+    assert confirmed.exit_code == 0, confirmed.output
     monkeypatch.delenv("KHO_TOKEN")
+    halves = json.loads(made.output)["first_half"] + json.loads(confirmed.output)["second_half"]
+    used = runner.invoke(main, ["login", second, "--password-stdin"], input=f"{halves}\nQuan-tri@Hai2026\n")
+    assert used.exit_code == 0, used.output
     admin = people.usernames["quan_tri"]
     for attempt in range(5):
         runner.invoke(main, ["login", admin, "--password-stdin"], input=f"Sai#{attempt}abcd\n")

@@ -8,7 +8,8 @@ second half on the confirmation page ("Xác nhận mật khẩu", new accounts b
 
 A creation, a reset and a confirmation each hand out a secret once, so their forms carry a
 one-time token (``once_token``): a resent form (a reload of the answer) is answered 409 with
-:data:`~web.pages.common.ALREADY_SUBMITTED_MESSAGE` and repeats nothing (before, a reload made a
+:data:`~web.pages.common.ALREADY_SUBMITTED_MESSAGE` (or, for a token the session does not
+know, :data:`~web.pages.common.STALE_FORM_MESSAGE`) and repeats nothing (before, a reload made a
 new reset and silently ended the half already shown).
 
 A password reset needs two people (README "Password reset: two people"): a quản trị resets
@@ -29,11 +30,10 @@ from repository.accounts import Account
 from repository.policy import Action, Role, may_confirm_reset
 from repository.records import is_record_id
 from web.pages.common import (
-    ALREADY_SUBMITTED_MESSAGE,
     actor,
     allowed,
     current_account,
-    form_resent,
+    form_refusal,
     kho,
     login_required,
     once_token,
@@ -111,6 +111,7 @@ def _resets_page(
         "resets.html",
         status,
         pending=_awaiting_confirmation(kho().accounts.accounts()),
+        unit_names={u.unit_id: u.name for u in kho().accounts.units()},
         errors=errors or [],
         half=half,
     )
@@ -126,8 +127,8 @@ def accounts() -> Response:
 @login_required
 def create() -> Response:
     form = request.form
-    if form_resent():
-        return _page(409, [ALREADY_SUBMITTED_MESSAGE])
+    if (refusal := form_refusal()) is not None:
+        return _page(409, [refusal])
     try:
         account, initial = kho().accounts.create_account(
             form.get("full_name", "").strip(),
@@ -166,8 +167,8 @@ def unlock(username: str) -> Response:
 @bp.post("/accounts/<username>/reset")
 @login_required
 def reset_password(username: str) -> Response:
-    if form_resent():
-        return _page(409, [ALREADY_SUBMITTED_MESSAGE])
+    if (refusal := form_refusal()) is not None:
+        return _page(409, [refusal])
     try:
         account, first = kho().accounts.reset_password(username, current_account(), request.remote_addr)
     except KhoError as exc:
@@ -186,8 +187,8 @@ def resets() -> Response:
 @bp.post("/resets/<username>/confirm")
 @login_required
 def confirm_reset(username: str) -> Response:
-    if form_resent():
-        return _resets_page(409, [ALREADY_SUBMITTED_MESSAGE])
+    if (refusal := form_refusal()) is not None:
+        return _resets_page(409, [refusal])
     try:
         account, second = kho().accounts.confirm_reset(username, current_account(), request.remote_addr)
     except KhoError as exc:

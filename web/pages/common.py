@@ -124,17 +124,24 @@ def _check_csrf() -> None:
         return
     expected = session.get("csrf")
     sent = request.form.get("csrf_token", "")
-    if not expected or not hmac.compare_digest(str(expected), sent):
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters (a 500).
+    if not expected or not hmac.compare_digest(str(expected).encode(), sent.encode("utf-8", "replace")):
         abort(400, description="csrf")
 
 
 # -- one-time forms: a resent form (a reload of the answer) does not repeat the act --------------
 ONCE_FIELD = "once"
+ONCE_SPENT = "once_spent"
 ONCE_KEEP = 16
-"""Tokens kept per session: the pages open in other tabs keep working."""
+"""Tokens kept per session, issued and spent each: the pages open in other tabs keep working,
+and a reload of a recent answer is recognised as such."""
 ALREADY_SUBMITTED_MESSAGE = (
     "Biểu mẫu này đã được gửi và thao tác đã được thực hiện (có thể do tải lại trang). Không thực"
     " hiện lại; mật khẩu đã hiển thị không hiện lại. Tình trạng hiện tại ở bên dưới."
+)
+STALE_FORM_MESSAGE = (
+    "Không thực hiện: biểu mẫu này đã cũ (trang mở từ lâu, hoặc đã gửi từ trước). Hãy xem tình trạng"
+    " hiện tại ở bên dưới rồi làm lại trên trang này nếu vẫn cần."
 )
 
 
@@ -142,7 +149,7 @@ def once_token() -> str:
     """The one-time token of the forms of this page whose act must not be repeated by a resent
     POST (a reset, a creation, a confirmation: each hands out a secret once). One per rendered
     page (every form of it shares it), kept in the session until a POST spends it
-    (:func:`form_resent`). Call it before a streamed page starts (its session cookie is sent
+    (:func:`form_refusal`). Call it before a streamed page starts (its session cookie is sent
     first); the template's calls then return the same token."""
     if "kho_once" not in g:
         token = secrets.token_urlsafe(16)
@@ -152,22 +159,38 @@ def once_token() -> str:
     return str(g.kho_once)
 
 
-def form_resent() -> bool:
-    """Whether this POST is a form sent again: it carries a one-time token (:func:`once_token`)
-    that the session no longer holds, because the first sending spent it (a reload of the answer,
-    a double click). Otherwise spends the token. A POST without the field (not one of these
-    forms) is not counted; it is not a defence against the session's own holder, who could
-    simply act again, only against repeating an act by accident."""
+def _holds(tokens: list[str], sent: bytes) -> str | None:
+    for token in tokens:
+        if hmac.compare_digest(token.encode(), sent):
+            return token
+    return None
+
+
+def form_refusal() -> str | None:
+    """Why this POST of a one-time form must not act, or None (the token is then spent). A token
+    the session spent (a reload of the answer, a double click sent after the answer came) gets
+    :data:`ALREADY_SUBMITTED_MESSAGE`; one it does not know (a page opened before the last
+    :data:`ONCE_KEEP`, an answer reloaded long after, a forged value) gets
+    :data:`STALE_FORM_MESSAGE`, which does not claim that anything was done. A POST without the
+    field (not one of these forms) is not counted; it is not a defence against the session's own
+    holder, who could simply act again, only against repeating an act by accident. Two sendings
+    that leave the browser before the first answer comes back carry the same cookie: the
+    session cannot tell them apart (review r13)."""
     sent = request.form.get(ONCE_FIELD, "")
     if not sent:
-        return False
+        return None
+    given = sent.encode("utf-8", "replace")  # compare_digest refuses a non-ASCII str (a 500)
     kept = [str(t) for t in session.get(ONCE_FIELD, [])]
-    for token in kept:
-        if hmac.compare_digest(token, sent):
-            kept.remove(token)
-            session[ONCE_FIELD] = kept
-            return False
-    return True
+    token = _holds(kept, given)
+    if token is not None:
+        kept.remove(token)
+        session[ONCE_FIELD] = kept
+        spent = [str(t) for t in session.get(ONCE_SPENT, [])][-(ONCE_KEEP - 1) :]
+        session[ONCE_SPENT] = [*spent, token]
+        return None
+    if _holds([str(t) for t in session.get(ONCE_SPENT, [])], given) is not None:
+        return ALREADY_SUBMITTED_MESSAGE
+    return STALE_FORM_MESSAGE
 
 
 # -- login rate limit: failures per (IP, username) in a sliding window --------------------------
