@@ -1308,8 +1308,8 @@ class AccountService:
                 source,
                 "RECOVERY_NOT_AUDITOR",
             )
-        others = self.accounts()  # (a new account no second person confirmed cannot log in: not one)
-        if any(a.active and not a.awaiting_confirmation and a.has_role(Role.KIEM_TOAN) for a in others):
+        others = self.accounts()  # (one whose person never set a password is nobody, as for LAST_ADMIN)
+        if any(a.active and not a.never_used and a.has_role(Role.KIEM_TOAN) for a in others):
             self._deny_unrecorded(
                 "Không cần: còn kiểm toán viên khác đang hoạt động; người đó chấp nhận các phát hiện.",
                 account.username,

@@ -156,8 +156,9 @@ def test_a_second_active_auditor_makes_the_way_out_unneeded(
 def test_a_new_auditor_nobody_confirmed_yet_is_not_another_auditor(
     audit_signing_key: Path, kho: Kho, people: People
 ) -> None:
-    """A new account awaiting its second person (g1) cannot log in: it does not make the way
-    out unneeded (the preview is shown, not ``RECOVERY_NOT_NEEDED``)."""
+    """A new account whose person has not set their own password (g1, r13's ``never_used``:
+    awaiting its second person here) is nobody yet: it does not make the way out unneeded (the
+    preview is shown, not ``RECOVERY_NOT_NEEDED``)."""
     admin = kho.accounts.get(people.usernames["quan_tri"])
     unit = kho.accounts.get(people.usernames["kiem_toan"]).memberships[0].unit
     pending, _ = kho.accounts.create_account("Đỗ Văn Soát", unit, [Role.KIEM_TOAN], 0, None, admin)
