@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kho.errors import AlreadyExists, AuditChainBroken, FormatInvalid, NotFound
+from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
@@ -154,6 +154,30 @@ def _json(data: bytes) -> Any:
 def read_witness(store: ObjectStore) -> dict[str, Any]:
     """The witness (``seq``, ``hash``) in the current format; :class:`NotFound` if none."""
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
+
+
+@dataclass(frozen=True)
+class WitnessRead:
+    """The witness as one read found it, and the store's tag of the version read
+    (:meth:`ObjectStore.get_tagged`: what a conditional replace of it is made against)."""
+
+    witness: dict[str, Any]
+    tag: str
+
+    @property
+    def seq(self) -> int:
+        return int(self.witness["seq"])
+
+    def above(self, before: WitnessRead) -> bool:
+        """Whether this read finds the witness as ``before`` found it, or moved past it (not
+        rewritten at or below its number)."""
+        return self.tag == before.tag or self.seq > before.seq
+
+
+def read_witness_tagged(store: ObjectStore) -> WitnessRead:
+    """:func:`read_witness` with the tag of the version read (the same one request)."""
+    data, tag = store.get_tagged(WITNESS_KEY)
+    return WitnessRead(formats.loads(formats.WITNESS.name, data), tag)
 
 
 WITNESS_PATIENCE = (0.1, 0.3, 0.6)
@@ -495,7 +519,7 @@ class AuditLog:
         checked, cuts = self._next is None, self._cuts_found
         end = self._checked_witness() if checked else None
         with self._lock:
-            known: dict[str, Any] | None = None  # the witness as read before this act's write
+            known: WitnessRead | None = None  # the witness as read before this act's write
             if self._next is not None:
                 seq, prev, known = self._cached_head()
             else:  # checked again if another thread's append found the log cut meanwhile
@@ -655,7 +679,7 @@ class AuditLog:
             until = utcnow() + timedelta(days=self.retention_days)
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
-    def _cached_head(self) -> tuple[int, str, dict[str, Any]]:
+    def _cached_head(self) -> tuple[int, str, WitnessRead]:
         """Where an act of a process that has appended before goes: its cached end, checked
         against the witness, and the witness read (:meth:`_write_witness` moves it from there).
 
@@ -675,20 +699,21 @@ class AuditLog:
         assert self._next is not None
         seq, prev, _ = self._next
         try:
-            witness = read_witness(self.store)
+            read = read_witness_tagged(self.store)
         except NotFound:
             raise self._witness_deleted() from None
+        witness = read.witness
         try:
             at, digest = int(witness["seq"]), str(witness["hash"])
         except (KeyError, TypeError, ValueError):
             raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
         self._witnessed = at
         if at == seq - 1 and digest == prev:
-            return seq, prev, witness
+            return seq, prev, read
         if at >= seq:
-            return at + 1, digest, witness
+            return at + 1, digest, read
         seq, prev = self._witness_went_down(witness)
-        return seq, prev, witness
+        return seq, prev, read
 
     def _witness_went_down(self, witness: dict[str, Any]) -> tuple[int, str]:
         """Where an act goes when the witness is below this process's cached end (or names its
@@ -776,7 +801,7 @@ class AuditLog:
         )
 
     def _write_witness(
-        self, seq: int, digest: str, *, restoring: bool = False, known: Mapping[str, Any] | None = None
+        self, seq: int, digest: str, *, restoring: bool = False, known: WitnessRead | None = None
     ) -> None:
         """Move the witness up to event ``seq`` (never down).
 
@@ -786,41 +811,90 @@ class AuditLog:
         before it writes anything. ``restoring``: ``kho fsck --repair`` writes a witness lost to
         a kill (:meth:`restore_witness`).
 
-        The witness is read, compared and replaced without a condition, so another writer's
-        higher witness can land between our read and our write and be replaced by our lower
-        one — the newest events would then be cut undetected. Every writer's events are stored
-        before it moves the witness: after our write, an event past ``seq`` means such a writer
-        may have been overwritten, and the witness is moved on to the newest event found (again,
-        until none follows). The last writer to move the witness thus always sees every event
-        of a writer it may have overwritten.
+        ``known``: the witness as :meth:`_cached_head` read it before the act's events were
+        written. Where the store replaces conditionally (:attr:`ObjectStore.replaces_conditionally`:
+        the local folder; S3 servers that honour ``If-Match``), the witness is replaced only if
+        it is still that version (:meth:`ObjectStore.put_if_match`): no read more per act, and a
+        witness deleted or rewritten during the act is never written over. The replace fails
+        then, and the witness is read again:
 
-        ``known``: the witness as :meth:`_cached_head` read it before the act's write, used
-        instead of a first read here (one read per act, not two). A witness deleted between
-        that read and this write is then not found: this write puts it back, covering the cut,
-        as a deletion between a read here and the write always could (the window is now the
-        act's event write longer; closing it needs a conditional write of the witness)."""
+        - missing: deleted during the act (the events of another act may have been cut with
+          it): refused, the witness left missing;
+        - rewritten without moving past the version read before the act (lowered, or put back
+          as it was — a witness moved by conditional replaces only goes up): refused
+          (:meth:`_witness_rewritten`);
+        - moved up by another writer, not past ``seq``: replaced again, under the new version;
+          past it: nothing to do.
+
+        Elsewhere (Ceph RGW's versioned bucket refuses every ``If-Match``) the witness is read
+        again just before it is replaced (one GET more per act) and replaced without condition:
+        a deletion during the act is found, and the window left is that read and the write, as
+        before a2. Another writer's higher witness can then land between our read and write and
+        be replaced by our lower one: after the write, an event past ``seq`` means such a writer
+        may have been overwritten, and the witness is moved on to the newest event found (again,
+        until none follows). The last writer to move the witness thus sees every event of a
+        writer it may have overwritten."""
+        conditional = self.store.replaces_conditionally
+        ahead = known if conditional else None  # the read before the act serves the first replace
+        refused: str | None = None  # the tag of a conditional replace refused
         while True:
             if seq <= self._witnessed:
                 return
-            try:
-                if known is not None:
-                    current, known = known, None
-                else:
-                    current = read_witness(self.store)
-                if current["seq"] >= seq:
-                    self._witnessed = current["seq"]
-                    self._witness_seen = True
-                    return
-            except NotFound:
-                if self._witness_seen and not restoring:
-                    raise self._witness_deleted() from None
-            self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
+            current: WitnessRead | None
+            if ahead is not None:
+                current, ahead = ahead, None
+            else:
+                try:
+                    current = read_witness_tagged(self.store)
+                except NotFound:
+                    if self._witness_seen and not restoring:
+                        raise self._witness_deleted() from None
+                    current = None
+                if conditional and known is not None and current is not None and not current.above(known):
+                    raise self._witness_rewritten(known, current, seq)
+            if current is not None and current.seq >= seq:
+                self._witnessed = current.seq
+                self._witness_seen = True
+                return
+            data = formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest})
+            if conditional and current is not None and current.tag != refused:
+                try:
+                    self.store.put_if_match(WITNESS_KEY, data, current.tag)
+                except Conflict:
+                    refused = current.tag
+                    continue  # replaced or deleted since that read: read it again
+            else:  # (also when the very version a replace was refused on is read again: a
+                # server that does not honour the condition after all; read just before)
+                self.store.put(WITNESS_KEY, data)
             self._witnessed = seq
             self._witness_seen = True
             newer = self._newest_from(seq + 1)
             if newer is None:
                 return
             seq, digest = newer
+
+    def _witness_rewritten(self, known: WitnessRead, current: WitnessRead, seq: int) -> AuditChainBroken:
+        """The refusal when, during an act, the witness was written again without moving past
+        the version read before the act (``known``), on a store whose witness writes are
+        conditional (every writer's only go up). Not a Kho writer's doing but an operator's
+        (``kho audit acknowledge`` at that moment) or an attacker's: lowered with a cut of
+        events written meanwhile, which this act's events may have taken the place of. The
+        witness is left as it is; once, as for a lowered witness (:meth:`_witness_went_down`):
+        the next append checks the log as a new process does."""
+        self._next = None
+        self._cuts_found += 1
+        _warn(
+            "audit witness rewritten during an act: read at #%d before it, #%d when moving it to"
+            " #%d; not moved",
+            known.seq,
+            current.seq,
+            seq,
+        )
+        return _cut(
+            f"Bản ghi chứng (witness) của nhật ký kiểm toán đã bị ghi lại ở #{current.seq} trong khi"
+            f" hệ thống ghi sự kiện #{seq} (trước đó ở #{known.seq}): không ghi đè để khỏi che phần"
+            " cuối nhật ký có thể đã bị cắt."
+        )
 
     def write_after_end(self, seq: int, prev: str, draft: EventDraft) -> AuditEvent:
         """Write one event at ``seq`` chained after ``prev`` — the end of the log as found by

@@ -185,5 +185,24 @@ class ObjectStore(abc.ABC):
         """
         raise NotImplementedError
 
+    replaces_conditionally: bool = False
+    """Whether :meth:`put_if_match` replaces an object only while it is still the version a
+    :meth:`get_tagged` read, in one atomic step against every other writer that uses this store's
+    ``put`` or ``put_if_match``. Where False (the default, and S3 servers that do not honour
+    ``If-Match``), a caller that must not replace a changed pointer reads it again just before
+    its ``put``, and compares the tags of its two reads."""
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The bytes of ``key`` and a tag naming the version read: two reads of the same
+        version give the same tag, a write in between (where the backend tells versions apart:
+        also one of the same bytes) another. This default tags nothing (``""``)."""
+        return self.get(key), ""
+
+    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
+        """Replace ``key`` only if it is still the version :meth:`get_tagged` tagged ``tag``;
+        :class:`kho.errors.Conflict` if it was replaced or deleted meanwhile (nothing written).
+        Only where :attr:`replaces_conditionally`."""
+        raise NotImplementedError(f"{self.name} does not replace conditionally")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -18,15 +18,17 @@ objects syncs each distinct directory once, after its links: ``storage.group``).
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kho.errors import AlreadyExists, NotFound, RetentionLocked, StoreFull, StoreUnavailable
+from kho.errors import AlreadyExists, Conflict, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ObjectInfo, ObjectStore, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
@@ -389,6 +391,44 @@ class LocalStore(ObjectStore):
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``, keeping the previous version readable by its version id."""
+        return self._replace(key, data, None)
+
+    @property
+    def replaces_conditionally(self) -> bool:  # type: ignore[override]
+        """True, unless a subclass replaces ``put`` without ``put_if_match`` (a test's wrapper
+        that must see every write of a pointer: the caller then reads again and puts)."""
+        cls = type(self)
+        return cls.put is _PUT or cls.put_if_match is not _PUT_IF_MATCH
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The bytes and the version id of the file read (its inode and modification time,
+        taken from the open file: the version of exactly these bytes; every ``put`` makes a
+        new file)."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+                st = os.fstat(handle.fileno())
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        return data, f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+
+    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
+        """Replace ``key`` only if it is still the version ``tag`` (:meth:`get_tagged`).
+
+        The new file is written and fsync'd first; then, under an exclusive ``flock`` of the
+        key's directory, which every ``put`` of this store takes too, the current version is
+        compared with ``tag`` and the new file renamed over it. Against other processes and
+        threads writing through a store (any ``put`` or ``put_if_match``) this is one atomic
+        step. One who writes the folder directly does not take the lock: against them the
+        window is the compare and the rename (a ``stat``, microseconds) instead of whatever the
+        caller did since its read; what they change before the compare is seen."""
+        return self._replace(key, data, tag)
+
+    def _replace(self, key: str, data: bytes, tag: str | None) -> ObjectInfo:
+        """``put`` (``tag`` None) or ``put_if_match``."""
         path = self._path(key)
         self._check_deletable(key)
         tmp: Path | None = None
@@ -408,7 +448,21 @@ class LocalStore(ObjectStore):
                 raise
             if archiving is not None:
                 archiving.result()
-            os.replace(tmp, path)
+            with _exclusive(path.parent):
+                if tag is not None:
+                    try:
+                        current: str | None = self._version_of(path)
+                    except FileNotFoundError:
+                        current = None
+                    if current != tag:
+                        raise Conflict(
+                            f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key
+                        )
+                    if not (self.root / "versions" / key / self._archive_name(tag)).is_file():
+                        again = self._archive_current(key, path)  # replaced and put back meanwhile
+                        if again is not None:
+                            again.result()
+                os.replace(tmp, path)
             tmp = None
             self._sync_dirs(directories)
             self._settle(path.parent)
@@ -521,6 +575,20 @@ class LocalStore(ObjectStore):
 
 
 _PUT_IF_ABSENT = LocalStore.put_if_absent
+_PUT = LocalStore.put
+_PUT_IF_MATCH = LocalStore.put_if_match
+
+
+@contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """An exclusive ``flock`` of ``directory`` (no file made: the directory itself is locked),
+    released when the block ends; one per open, so threads of one process exclude each other."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class _LocalStaged(Staged):
