@@ -395,10 +395,12 @@ class LocalStore(ObjectStore):
 
     @property
     def replaces_conditionally(self) -> bool:  # type: ignore[override]
-        """True, unless a subclass replaces ``put`` without ``put_if_match`` (a test's wrapper
-        that must see every write of a pointer: the caller then reads again and puts)."""
-        cls = type(self)
-        return cls.put is _PUT or cls.put_if_match is not _PUT_IF_MATCH
+        """True, unless ``put`` is replaced (by a subclass or on the instance) and
+        ``put_if_match`` is not: a test's wrapper that must see every write of a pointer (the
+        caller then reads again and puts)."""
+        cls, own = type(self), vars(self)
+        put_replaced = cls.put is not _PUT or "put" in own
+        return not put_replaced or cls.put_if_match is not _PUT_IF_MATCH or "put_if_match" in own
 
     def get_tagged(self, key: str) -> tuple[bytes, str]:
         """The bytes and the version id of the file read (its inode and modification time,
