@@ -456,14 +456,10 @@ class LocalStore(ObjectStore):
                         current: str | None = self._version_of(path)
                     except FileNotFoundError:
                         current = None
-                    if current != tag:
+                    if current != tag:  # (the version archived above, then: every put makes a new file)
                         raise Conflict(
                             f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key
                         )
-                    if not (self.root / "versions" / key / self._archive_name(tag)).is_file():
-                        again = self._archive_current(key, path)  # replaced and put back meanwhile
-                        if again is not None:
-                            again.result()
                 os.replace(tmp, path)
             tmp = None
             self._sync_dirs(directories)
