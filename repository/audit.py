@@ -163,10 +163,7 @@ class WitnessRead:
 
     witness: dict[str, Any]
     tag: str
-
-    @property
-    def seq(self) -> int:
-        return int(self.witness["seq"])
+    seq: int
 
     def above(self, before: WitnessRead) -> bool:
         """Whether this read finds the witness as ``before`` found it, or moved past it (not
@@ -175,9 +172,12 @@ class WitnessRead:
 
 
 def read_witness_tagged(store: ObjectStore) -> WitnessRead:
-    """:func:`read_witness` with the tag of the version read (the same one request)."""
+    """:func:`read_witness` with the tag of the version read (the same one request);
+    :class:`NotFound` if none, :class:`FormatInvalid` (or ``KeyError``, ``TypeError``,
+    ``ValueError``) if it does not read as a witness."""
     data, tag = store.get_tagged(WITNESS_KEY)
-    return WitnessRead(formats.loads(formats.WITNESS.name, data), tag)
+    witness = formats.loads(formats.WITNESS.name, data)
+    return WitnessRead(witness, tag, int(witness["seq"]))
 
 
 WITNESS_PATIENCE = (0.1, 0.3, 0.6)
@@ -190,6 +190,11 @@ def _cut(message: str) -> AuditChainBroken:
     return AuditChainBroken(
         message + " Không ghi thêm sự kiện; cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)."
     )
+
+
+def _unreadable_witness() -> AuditChainBroken:
+    """A witness that does not read as one (forged or damaged)."""
+    return _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).")
 
 
 def _unreadable_end(seq: int) -> AuditChainBroken:
@@ -247,7 +252,7 @@ def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
     try:
         seq, digest = int(witness["seq"]), str(witness["hash"])
     except (KeyError, TypeError, ValueError):
-        raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+        raise _unreadable_witness() from None
     try:
         held = raw_holding(store, seq)
         if held is None:
@@ -700,13 +705,12 @@ class AuditLog:
         seq, prev, _ = self._next
         try:
             read = read_witness_tagged(self.store)
+            witness = read.witness
+            at, digest = read.seq, str(witness["hash"])
         except NotFound:
             raise self._witness_deleted() from None
-        witness = read.witness
-        try:
-            at, digest = int(witness["seq"]), str(witness["hash"])
-        except (KeyError, TypeError, ValueError):
-            raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+        except (FormatInvalid, KeyError, TypeError, ValueError):
+            raise _unreadable_witness() from None
         self._witnessed = at
         if at == seq - 1 and digest == prev:
             return seq, prev, read
@@ -850,6 +854,8 @@ class AuditLog:
                     if self._witness_seen and not restoring:
                         raise self._witness_deleted() from None
                     current = None
+                except (FormatInvalid, KeyError, TypeError, ValueError):
+                    raise _unreadable_witness() from None
                 if conditional and known is not None and current is not None and not current.above(known):
                     raise self._witness_rewritten(known, current, seq)
             if current is not None and current.seq >= seq:

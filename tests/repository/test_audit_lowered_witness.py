@@ -310,3 +310,21 @@ def test_the_ceph_gateway_is_probed_for_if_match_and_a_wrong_answer_does_not_han
     with pytest.raises(AuditChainBroken):
         two_event_act(log, "c")
     assert not wrong.exists(WITNESS_KEY)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_witness_damaged_during_an_act_is_refused_with_its_code_and_left_as_it_is(
+    backend: str, tmp_path: Path
+) -> None:
+    """The witness overwritten with bytes that are no witness while an act writes its events:
+    the act is refused with AUDIT_CHAIN_BROKEN and a Vietnamese message (not a parse error or
+    a traceback), and the damaged witness is not written over (what verify and fsck look at)."""
+    store = make_store(backend, tmp_path, "wx")
+    running = AuditLog(store)
+    two_event_act(running, "a")  # #0–#1
+    _meanwhile_at(store, event_key(2), lambda: store.put(WITNESS_KEY, b"{not a witness"))
+    with pytest.raises(AuditChainBroken) as refused:
+        two_event_act(running, "c")
+    assert refused.value.code == "AUDIT_CHAIN_BROKEN"
+    assert "không đọc được" in refused.value.message
+    assert store.get(WITNESS_KEY) == b"{not a witness"
