@@ -376,12 +376,15 @@ class S3Store(ObjectStore):
     @property
     def replaces_conditionally(self) -> bool:  # type: ignore[override]
         """Whether the data bucket honours ``If-Match`` on a PUT (:meth:`put_if_match`); probed
-        once, on first use (Ceph RGW 16 refuses every ``If-Match`` PUT on a versioned bucket:
-        False there, the caller reads again before ``put``)."""
+        once, on first use, where it honours ``If-None-Match`` (:attr:`create_mode`): a server
+        that ignores that one on a versioned bucket is taken not to honour this one either, and
+        is spared the probe's requests in every process (Ceph RGW 16 refuses every ``If-Match``
+        PUT on a versioned bucket: False there, the caller reads again before ``put``)."""
         if self._if_match is None:
+            conditional = self._create_conditionally()
             with self._lock:
                 if self._if_match is None:
-                    self._if_match = self._call(self._probe_conditional_replace)
+                    self._if_match = conditional and self._call(self._probe_conditional_replace)
         return self._if_match
 
     def _probe_conditional_replace(self) -> bool:

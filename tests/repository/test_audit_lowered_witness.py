@@ -300,7 +300,8 @@ def test_the_ceph_gateway_is_probed_for_if_match_and_a_wrong_answer_does_not_han
     opposite (``conditional_replace=True``), appends still move the witness (a refusal of the
     very version read falls back to the read-again write) and a deleted witness is still found."""
     store = make_store("s3", tmp_path, "wp")
-    assert store.replaces_conditionally is False
+    assert store.replaces_conditionally is False  # (not probed: If-None-Match is ignored too)
+    assert store._probe_conditional_replace() is False  # type: ignore[attr-defined]
     assert not [i.key for i in store.list("")]  # the probe left nothing listed
     wrong = S3Store(store.bucket, **{**s3_options(), "conditional_replace": True})  # type: ignore[attr-defined,arg-type]
     log = AuditLog(wrong)
