@@ -688,9 +688,10 @@ class AuditLog:
         """Where an act of a process that has appended before goes: its cached end, checked
         against the witness, and the witness read (:meth:`_write_witness` moves it from there).
 
-        The witness is read once per act, before the act's events are written: the read that
-        moving the witness needs anyway, made before the write instead of after it (no request
-        more per act). What it says of the cached end:
+        The witness is read before the act's events are written, with the tag of the version
+        read: :meth:`_write_witness` moves it from that version only (a conditional replace, no
+        read more per act), or, where the store cannot replace conditionally, reads it again
+        just before it moves it (one read more). What it says of the cached end:
 
         - it names the cached end's last event (number and hash): the process is at the end;
         - it is at or past the cached end's next number: other processes wrote meanwhile; the

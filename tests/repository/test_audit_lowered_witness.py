@@ -11,6 +11,12 @@ overtaken wrote the witness lower for a moment. It tells the two apart by the la
   append checks the log as a new process does, which accepts a consistently lowered witness
   (only a signed checkpoint finds that; ``test_audit_cut.py``).
 
+During an act (between its witness read and its witness write; w1): the witness is moved only
+while it is still the version read before the act (a conditional replace: the local folder; S3
+servers honouring ``If-Match``), else read again just before it is moved (Ceph). A witness
+deleted or damaged meanwhile is refused on both; one put back lower, where the move is
+conditional.
+
 The attacker here can write the store but holds neither the checkpoint key nor an auditor's
 password. Each act is two events, one batch object with group commit. Local folder and S3."""
 
