@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -211,6 +211,9 @@ class WitnessedEnd:
     seq: int
     first: int
     items: list[Any]
+    read: WitnessRead | None = None
+    """The witness read it was found from, with its tag (:func:`checked_witness`): the version
+    the first act of a process moves the witness from (:meth:`AuditLog._write_witness`)."""
 
 
 def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
@@ -230,7 +233,7 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
     may_lack: bool | None = None
     for pause in (*WITNESS_PATIENCE, None):
         try:
-            witness = read_witness(store)
+            read = read_witness_tagged(store)
         except NotFound:
             if may_lack is None:
                 may_lack = first_act_only(store)
@@ -239,7 +242,9 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
             if pause is not None:
                 time.sleep(pause)
             continue
-        return _check_witness(store, witness)
+        except (KeyError, TypeError, ValueError):
+            raise _unreadable_witness() from None
+        return replace(_check_witness(store, read.witness), read=read)
     raise _cut(
         "Nhật ký kiểm toán có nhiều hành động nhưng thiếu bản ghi chứng (witness): phần cuối"
         " nhật ký có thể đã bị cắt cùng với nó."
@@ -531,6 +536,7 @@ class AuditLog:
                 fresh = checked and cuts == self._cuts_found
                 end = end if fresh else self._checked_witness()
                 self._witnessed = end.seq if end is not None else -1
+                known = end.read if end is not None else None
                 seq, prev = self._find_head(end)
             try:
                 for start in range(0, len(drafts), size):

@@ -335,3 +335,21 @@ def test_a_witness_damaged_during_an_act_is_refused_with_its_code_and_left_as_it
     assert refused.value.code == "AUDIT_CHAIN_BROKEN"
     assert "không đọc được" in refused.value.message
     assert store.get(WITNESS_KEY) == b"{not a witness"
+
+
+def test_a_witness_put_back_during_a_first_act_is_not_moved_over_the_cut(tmp_path: Path) -> None:
+    """The same during the first act of a process (every CLI command is one): the witness the
+    log's end was checked against before the act is the version the act moves it from, so one
+    put back where it was during the act is refused, not moved over the cut (local folder)."""
+    store = LocalStore(tmp_path / "s", fsync=False)
+    first = two_event_act(AuditLog(store), "a")  # #0–#1, the witness at #1
+
+    def meanwhile() -> None:
+        two_event_act(AuditLog(store), "b")  # #2–#3, the witness at #3
+        store.delete(event_key(2))
+        _set_witness(store, first[-1])  # back at #1: the same bytes as before
+
+    _meanwhile_at(store, event_key(2), meanwhile)
+    with pytest.raises(AuditChainBroken):
+        two_event_act(AuditLog(store), "c")  # a new process: its first act
+    assert read_witness(store)["seq"] == 1
