@@ -503,9 +503,16 @@ class AuditLog:
                 end = end if fresh else self._checked_witness()
                 self._witnessed = end.seq if end is not None else -1
                 seq, prev = self._find_head(end)
+            # The first object's directory syncs (and its ``alongside``'s) are left running in
+            # ``settled`` while the witness is staged (its temp file fsync'd, the old version
+            # archived); the witness is renamed into place only once they all succeeded
+            # (``_write_witness(before=)``): it never names an event that is not durable.
+            settled = Settling()
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
+                    if not first:
+                        settled.wait()  # an object is chained after the one before it: durable first
                     written = self._write_object(
                         seq,
                         prev,
@@ -514,6 +521,7 @@ class AuditLog:
                         alongside if first else (),
                         late,
                         after if first else None,
+                        settled if first else None,
                     )
                     key = event_key(written[0].seq)
                     self._remember(key, written)
@@ -523,16 +531,22 @@ class AuditLog:
                     self._next = (seq, prev, written[-1].at)
                     self._protect(key)
             except BaseException as error:
-                # What was written is witnessed all the same; a refusal to move the witness
-                # (a cut found meanwhile) is the cause of this error, not its replacement.
-                if out:
-                    try:
+                # What was written is witnessed all the same (once durable); a refusal to move
+                # the witness (a cut found meanwhile) or a failed sync is the cause of this
+                # error, not its replacement.
+                try:
+                    settled.wait()
+                    if out:
                         self._write_witness(out[-1].seq, out[-1].hash)
-                    except Exception as witness_error:
-                        raise error from witness_error
+                except Exception as witness_error:
+                    raise error from witness_error
                 raise
             if out:
-                self._write_witness(out[-1].seq, out[-1].hash, known=known)
+                try:
+                    self._write_witness(out[-1].seq, out[-1].hash, known=known, before=settled)
+                except BaseException as error:
+                    settled.fail(error)  # every sync ended before the error goes on
+                settled.wait()  # (when the witness did not move: it was ahead already)
                 self._index_appended(out, homes)
         if late:
             raise late[0]
@@ -582,7 +596,13 @@ class AuditLog:
         alongside: Sequence[NewObject] = (),
         late: list[BaseException] | None = None,
         after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> list[AuditEvent]:
+        """Write the events of ``drafts`` as one object at ``seq`` (or after the objects another
+        writer put there first). ``settling``: where it is written in one step with ``alongside``
+        or ``after`` a commit point, the directory syncs of that step are left running in it;
+        the caller waits for them. (An event written alone is durable on return, as before: a
+        process whose one write is an event and the witness starts no thread for it.)"""
         stepped = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
@@ -591,7 +611,7 @@ class AuditLog:
                 if alongside or after is not None:
                     # written once, also if the event collides (``after`` is waited for once)
                     pending, alongside, waited, after = alongside, (), after, None
-                    self._put_with(pending, event_key(seq), data, late, waited)
+                    self._put_with(pending, event_key(seq), data, late, waited, settling)
                 else:
                     self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
@@ -627,12 +647,15 @@ class AuditLog:
         data: bytes,
         late: list[BaseException] | None,
         after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> None:
         """Write an event object in one step with the objects ``alongside`` it (they first),
         linked once ``after`` succeeded; raise what ``put_if_absent`` of the event object alone
-        would, or the first failure of the others when the event object was held back by it."""
+        would, or the first failure of the others when the event object was held back by it.
+        ``settling``: the links' directory syncs are left running in it (a failed one is
+        raised by its wait, not here)."""
         group = [*alongside, NewObject(self.store, key, data)]
-        outcomes = write_group(group, after=after)
+        outcomes = write_group(group, after=after, settling=settling)
         others = next((o for o in outcomes[:-1] if isinstance(o, BaseException)), None)
         own = outcomes[-1]
         if others is not None:
@@ -776,7 +799,13 @@ class AuditLog:
         )
 
     def _write_witness(
-        self, seq: int, digest: str, *, restoring: bool = False, known: Mapping[str, Any] | None = None
+        self,
+        seq: int,
+        digest: str,
+        *,
+        restoring: bool = False,
+        known: Mapping[str, Any] | None = None,
+        before: Settling | None = None,
     ) -> None:
         """Move the witness up to event ``seq`` (never down).
 
@@ -798,7 +827,13 @@ class AuditLog:
         instead of a first read here (one read per act, not two). A witness deleted between
         that read and this write is then not found: this write puts it back, covering the cut,
         as a deletion between a read here and the write always could (the window is now the
-        act's event write longer; closing it needs a conditional write of the witness)."""
+        act's event write longer; closing it needs a conditional write of the witness).
+
+        ``before``: the directory syncs of the events this witness names, still running. The
+        witness is prepared meanwhile (``ObjectStore.prepare_put``: on the local folder its temp
+        file fsync'd and the old version archived, in the same round as those syncs) and made
+        visible only once they all succeeded; if one failed, it is not moved and the error is
+        raised (the caller waits for the syncs also when the witness does not move)."""
         while True:
             if seq <= self._witnessed:
                 return
@@ -814,7 +849,18 @@ class AuditLog:
             except NotFound:
                 if self._witness_seen and not restoring:
                     raise self._witness_deleted() from None
-            self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
+            body = formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest})
+            if before is not None:
+                prepared = self.store.prepare_put(WITNESS_KEY, body)
+                try:
+                    before.wait()  # the events it names are durable before it is visible
+                except BaseException:
+                    prepared.discard()
+                    raise
+                before = None
+                prepared.commit()
+            else:
+                self.store.put(WITNESS_KEY, body)
             self._witnessed = seq
             self._witness_seen = True
             newer = self._newest_from(seq + 1)

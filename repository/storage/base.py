@@ -185,5 +185,27 @@ class ObjectStore(abc.ABC):
         """
         raise NotImplementedError
 
+    def prepare_put(self, key: str, data: bytes) -> PreparedPut:
+        """:meth:`put` in two parts: what can be made durable before the new version may become
+        visible (on the local folder: the old version archived, the new one's temp file written
+        and fsync'd), and :meth:`PreparedPut.commit`, which makes it visible and durable. The
+        caller commits only once what the new version refers to is durable (the audit witness,
+        staged while its events' directories sync). Elsewhere the whole put is the commit."""
+        return PreparedPut(self, key, data)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+class PreparedPut:
+    """A :meth:`ObjectStore.put` made ready (:meth:`ObjectStore.prepare_put`): nothing of it is
+    visible before :meth:`commit`; :meth:`discard` gives it up (a no-op once committed)."""
+
+    def __init__(self, store: ObjectStore, key: str, data: bytes) -> None:
+        self.store, self.key, self.data = store, key, data
+
+    def commit(self) -> ObjectInfo:
+        return self.store.put(self.key, self.data)
+
+    def discard(self) -> None:
+        """Give up what was prepared (a temp file)."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from kho.errors import AlreadyExists, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
-from repository.storage.base import ObjectInfo, ObjectStore, Retention, Staged
+from repository.storage.base import ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
 
@@ -389,9 +389,18 @@ class LocalStore(ObjectStore):
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``, keeping the previous version readable by its version id."""
+        return self._prepare_put(key, data).commit()
+
+    def prepare_put(self, key: str, data: bytes) -> PreparedPut:
+        """The old version archived (its directory syncing beside the caller) and the new one's
+        temp file written and fsync'd; :meth:`_LocalPreparedPut.commit` replaces and syncs."""
+        if type(self).put is not _PUT or "put" in vars(self):
+            return super().prepare_put(key, data)  # a test's wrapper must see the put
+        return self._prepare_put(key, data)
+
+    def _prepare_put(self, key: str, data: bytes) -> _LocalPreparedPut:
         path = self._path(key)
         self._check_deletable(key)
-        tmp: Path | None = None
         try:
             directories = self._ensure_parent(path)
             # The old version is archived (its directory synced: kept before it is replaced)
@@ -406,18 +415,9 @@ class LocalStore(ObjectStore):
                     except OSError as sync_error:
                         raise exc from sync_error  # the write's error, not the sync's, goes on
                 raise
-            if archiving is not None:
-                archiving.result()
-            os.replace(tmp, path)
-            tmp = None
-            self._sync_dirs(directories)
-            self._settle(path.parent)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        finally:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-        return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
+        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data))
 
     def _archive_current(self, key: str, path: Path) -> Future[None] | None:
         """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
@@ -521,6 +521,57 @@ class LocalStore(ObjectStore):
 
 
 _PUT_IF_ABSENT = LocalStore.put_if_absent
+_PUT = LocalStore.put
+
+
+class _LocalPreparedPut(PreparedPut):
+    """A put whose old version is archived and whose temp file is durable; :meth:`commit`
+    waits for the archive's directory sync, renames the temp file into place and syncs the
+    directories (``key``'s, and the parents of those made)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        key: str,
+        path: Path,
+        tmp: Path,
+        directories: set[Path],
+        archiving: Future[None] | None,
+        size: int,
+    ) -> None:
+        super().__init__(store, key, b"")
+        self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._directories, self._archiving = directories, archiving
+        self._settled = False  # the temp file is gone (renamed or given up)
+
+    def _archived(self) -> None:
+        if self._archiving is not None:
+            archiving, self._archiving = self._archiving, None
+            archiving.result()
+
+    def commit(self) -> ObjectInfo:
+        local = self._local
+        try:
+            try:
+                self._archived()
+                os.replace(self._tmp, self._path)
+            finally:
+                self.discard()  # renamed: the name is gone already (unlink finds nothing)
+            local._sync_dirs(self._directories)
+            local._settle(self._path.parent)
+        except OSError as exc:
+            raise local._os_error(exc, self.key) from exc
+        return ObjectInfo(key=self.key, size=self._size, version_id=local._version_of(self._path))
+
+    def discard(self) -> None:
+        if self._settled:
+            return
+        self._settled = True
+        self._tmp.unlink(missing_ok=True)
+        try:
+            self._archived()  # the archive's sync ends before the put is given up
+        except OSError:
+            pass  # nothing replaced: the old version stays current
 
 
 class _LocalStaged(Staged):
