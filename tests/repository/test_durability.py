@@ -357,8 +357,8 @@ def test_a_group_after_a_step_whose_directory_failed_to_sync_links_nothing(tmp_p
 
 
 class _HeldEvents(Recorder):
-    """Once armed (``before``: what was visible before the act): notes the first temp file
-    fsync'd after the act's event object became visible and what was visible then, and holds
+    """Once armed (``before``: what was visible before the act): notes when the witness's temp
+    file is fsync'd after the act's event object became visible and what was visible then, and holds
     the sync of the events' shard directory until that happens (or 5 s), noting whether the
     sync ended first."""
 
@@ -374,7 +374,8 @@ class _HeldEvents(Recorder):
         return any("/audit/events/" in p and p.endswith(".json") for p, _ in seen - self.before)
 
     def file(self, fd: int, path: Path) -> None:
-        if self.before is not None and not self.staged.is_set():
+        witness = path.read_bytes()[:256].startswith(b'{"seq": ')  # the witness's temp file
+        if self.before is not None and witness and not self.staged.is_set():
             seen = self.visible()
             if self._events_visible(seen):
                 self.seen_then = seen
