@@ -40,7 +40,14 @@ from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
-from repository.storage.group import NewObject, Settling, start_after_fork, write_group, written
+from repository.storage.group import (
+    NewObject,
+    Settling,
+    pool_running,
+    start_after_fork,
+    write_group,
+    written,
+)
 
 
 def _warn(message: str, *args: object) -> None:
@@ -599,10 +606,10 @@ class AuditLog:
         settling: Settling | None = None,
     ) -> list[AuditEvent]:
         """Write the events of ``drafts`` as one object at ``seq`` (or after the objects another
-        writer put there first). ``settling``: where it is written in one step with ``alongside``
-        or ``after`` a commit point, the directory syncs of that step are left running in it;
-        the caller waits for them. (An event written alone is durable on return, as before: a
-        process whose one write is an event and the witness starts no thread for it.)"""
+        writer put there first). ``settling``: the directory syncs of its step (with
+        ``alongside``, after ``after``) are left running in it; the caller waits for them. An
+        event written alone is left syncing only where the write pool runs already: a process
+        whose one write is an event and the witness starts no thread for it, and syncs it here."""
         stepped = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
@@ -612,6 +619,11 @@ class AuditLog:
                     # written once, also if the event collides (``after`` is waited for once)
                     pending, alongside, waited, after = alongside, (), after, None
                     self._put_with(pending, event_key(seq), data, late, waited, settling)
+                elif settling is not None and pool_running():
+                    # An event alone, in a process that runs the write pool already (a server):
+                    # its directory sync runs while the witness is staged, as above. Elsewhere
+                    # (a command whose one write is this event) it is synced here, no thread.
+                    self._put_with((), event_key(seq), data, late, None, settling)
                 else:
                     self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:

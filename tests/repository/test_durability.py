@@ -410,3 +410,33 @@ def test_the_witness_is_staged_while_the_events_directories_sync_and_replaced_af
     assert (witness, old) in rec.seen_then, "the witness was replaced before its events were durable"
     assert os.stat(witness).st_ino != old
     assert repo.audit.verify().ok
+
+
+@pytest.mark.parametrize("pool", [True, False], ids=["pool running", "no pool"])
+def test_an_event_alone_stages_the_witness_while_it_syncs_where_the_pool_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
+) -> None:
+    # An act with one event (an update, an audited read in a server): where this process runs
+    # the write pool already, the event's directory sync runs while the witness is staged (one
+    # round less), the witness renamed after it. Elsewhere (a command whose one write is this
+    # event) it is synced in the write itself and no pool is started for it.
+    if pool:
+        group._executor(True)
+    else:  # as in a process that has written no group yet
+        monkeypatch.setattr(group, "_pools", {})
+        monkeypatch.setattr(group, "_pool_pid", 0)
+    rec = _HeldEvents()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    rec.roots = [store.root]
+    log = new_repository(store, LocalStore(tmp_path / "k")).audit
+    log.append("u", "content:read", details={"n": 1})
+    witness = str(store.root / "objects" / "audit" / "witness.json")
+    old = os.stat(witness).st_ino
+    rec.before = rec.visible()
+    log.append("u", "content:read", details={"n": 2})
+    assert rec.staged.is_set()
+    assert rec.sync_ended_first is not pool
+    assert (witness, old) in rec.seen_then, "the witness was replaced before its event was durable"
+    assert os.stat(witness).st_ino != old
+    assert log.verify().ok
+    assert (group._pools != {}) is pool  # no pool started for one event
