@@ -40,7 +40,14 @@ from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
 from repository.storage.base import ObjectStore, Retention
-from repository.storage.group import NewObject, Settling, start_after_fork, write_group, written
+from repository.storage.group import (
+    NewObject,
+    Settling,
+    pool_running,
+    start_after_fork,
+    write_group,
+    written,
+)
 
 
 def _warn(message: str, *args: object) -> None:
@@ -538,9 +545,16 @@ class AuditLog:
                 self._witnessed = end.seq if end is not None else -1
                 known = end.read if end is not None else None
                 seq, prev = self._find_head(end)
+            # The first object's directory syncs (and its ``alongside``'s) are left running in
+            # ``settled`` while the witness is staged (its temp file fsync'd, the old version
+            # archived); the witness is renamed into place only once they all succeeded
+            # (``_write_witness(before=)``): it never names an event that is not durable.
+            settled = Settling()
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
+                    if not first:
+                        settled.wait()  # an object is chained after the one before it: durable first
                     written = self._write_object(
                         seq,
                         prev,
@@ -549,6 +563,7 @@ class AuditLog:
                         alongside if first else (),
                         late,
                         after if first else None,
+                        settled if first else None,
                     )
                     key = event_key(written[0].seq)
                     self._remember(key, written)
@@ -558,16 +573,22 @@ class AuditLog:
                     self._next = (seq, prev, written[-1].at)
                     self._protect(key)
             except BaseException as error:
-                # What was written is witnessed all the same; a refusal to move the witness
-                # (a cut found meanwhile) is the cause of this error, not its replacement.
-                if out:
-                    try:
+                # What was written is witnessed all the same (once durable); a refusal to move
+                # the witness (a cut found meanwhile) or a failed sync is the cause of this
+                # error, not its replacement.
+                try:
+                    settled.wait()
+                    if out:
                         self._write_witness(out[-1].seq, out[-1].hash)
-                    except Exception as witness_error:
-                        raise error from witness_error
+                except Exception as witness_error:
+                    raise error from witness_error
                 raise
             if out:
-                self._write_witness(out[-1].seq, out[-1].hash, known=known)
+                try:
+                    self._write_witness(out[-1].seq, out[-1].hash, known=known, before=settled)
+                except BaseException as error:
+                    settled.fail(error)  # every sync ended before the error goes on
+                settled.wait()  # (when the witness did not move: it was ahead already)
                 self._index_appended(out, homes)
         if late:
             raise late[0]
@@ -617,7 +638,13 @@ class AuditLog:
         alongside: Sequence[NewObject] = (),
         late: list[BaseException] | None = None,
         after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> list[AuditEvent]:
+        """Write the events of ``drafts`` as one object at ``seq`` (or after the objects another
+        writer put there first). ``settling``: the directory syncs of its step (with
+        ``alongside``, after ``after``) are left running in it; the caller waits for them. An
+        event written alone is left syncing only where the write pool runs already: a process
+        whose one write is an event and the witness starts no thread for it, and syncs it here."""
         stepped = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
@@ -626,7 +653,12 @@ class AuditLog:
                 if alongside or after is not None:
                     # written once, also if the event collides (``after`` is waited for once)
                     pending, alongside, waited, after = alongside, (), after, None
-                    self._put_with(pending, event_key(seq), data, late, waited)
+                    self._put_with(pending, event_key(seq), data, late, waited, settling)
+                elif settling is not None and pool_running():
+                    # An event alone, in a process that runs the write pool already (a server):
+                    # its directory sync runs while the witness is staged, as above. Elsewhere
+                    # (a command whose one write is this event) it is synced here, no thread.
+                    self._put_with((), event_key(seq), data, late, None, settling)
                 else:
                     self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
@@ -662,12 +694,15 @@ class AuditLog:
         data: bytes,
         late: list[BaseException] | None,
         after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> None:
         """Write an event object in one step with the objects ``alongside`` it (they first),
         linked once ``after`` succeeded; raise what ``put_if_absent`` of the event object alone
-        would, or the first failure of the others when the event object was held back by it."""
+        would, or the first failure of the others when the event object was held back by it.
+        ``settling``: the links' directory syncs are left running in it (a failed one is
+        raised by its wait, not here)."""
         group = [*alongside, NewObject(self.store, key, data)]
-        outcomes = write_group(group, after=after)
+        outcomes = write_group(group, after=after, settling=settling)
         others = next((o for o in outcomes[:-1] if isinstance(o, BaseException)), None)
         own = outcomes[-1]
         if others is not None:
@@ -812,7 +847,13 @@ class AuditLog:
         )
 
     def _write_witness(
-        self, seq: int, digest: str, *, restoring: bool = False, known: WitnessRead | None = None
+        self,
+        seq: int,
+        digest: str,
+        *,
+        restoring: bool = False,
+        known: WitnessRead | None = None,
+        before: Settling | None = None,
     ) -> None:
         """Move the witness up to event ``seq`` (never down).
 
@@ -844,7 +885,14 @@ class AuditLog:
         be replaced by our lower one: after the write, an event past ``seq`` means such a writer
         may have been overwritten, and the witness is moved on to the newest event found (again,
         until none follows). The last writer to move the witness thus sees every event of a
-        writer it may have overwritten."""
+        writer it may have overwritten.
+
+        ``before``: the directory syncs of the events this witness names, still running. The
+        witness is prepared meanwhile (``ObjectStore.prepare_put``: on the local folder its temp
+        file fsync'd and the old version archived, in the same round as those syncs) and made
+        visible only once they all succeeded; if one failed, it is not moved and the error is
+        raised (the caller waits for the syncs also when the witness does not move). A
+        conditional replace compares the version at that commit, after the wait."""
         conditional = self.store.replaces_conditionally
         ahead = known if conditional else None  # the read before the act serves the first replace
         refused: str | None = None  # the tag of a conditional replace refused
@@ -870,15 +918,31 @@ class AuditLog:
                 self._witness_seen = True
                 return
             data = formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest})
-            if conditional and current is not None and current.tag != refused:
-                try:
-                    self.store.put_if_match(WITNESS_KEY, data, current.tag)
-                except Conflict:
-                    refused = current.tag
-                    continue  # replaced or deleted since that read: read it again
-            else:  # (also when the very version a replace was refused on is read again: a
-                # server that does not honour the condition after all; read just before)
-                self.store.put(WITNESS_KEY, data)
+            # Conditional where the store can (also not when the very version a replace was
+            # refused on is read again: a server that does not honour the condition after all;
+            # then read just before, as elsewhere).
+            tag = current.tag if conditional and current is not None and current.tag != refused else None
+            try:
+                if before is not None:
+                    # Staged while the events' directories sync; the version is compared at the
+                    # commit (under the directory's lock on the local folder), after the wait.
+                    prepared = self.store.prepare_put(WITNESS_KEY, data, tag)
+                    try:
+                        before.wait()  # the events it names are durable before it is visible
+                    except BaseException:
+                        prepared.discard()
+                        raise
+                    before = None
+                    prepared.commit()
+                elif tag is not None:
+                    self.store.put_if_match(WITNESS_KEY, data, tag)
+                else:
+                    self.store.put(WITNESS_KEY, data)
+            except Conflict:
+                if tag is None:
+                    raise
+                refused = tag
+                continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
             newer = self._newest_from(seq + 1)

@@ -204,5 +204,37 @@ class ObjectStore(abc.ABC):
         Only where :attr:`replaces_conditionally`."""
         raise NotImplementedError(f"{self.name} does not replace conditionally")
 
+    def prepare_put(self, key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        """:meth:`put` in two parts: what can be made durable before the new version may become
+        visible (on the local folder: the old version archived, the new one's temp file written
+        and fsync'd), and :meth:`PreparedPut.commit`, which makes it visible and durable. The
+        caller commits only once what the new version refers to is durable (the audit witness,
+        staged while its events' directories sync). Elsewhere the whole put is the commit.
+
+        ``tag``: the commit is :meth:`put_if_match` on that tag (only where
+        :attr:`replaces_conditionally`): the version is compared at the commit, not here, so
+        a replace or deletion while the caller waited is refused (:class:`kho.errors.Conflict`,
+        nothing made visible)."""
+        return PreparedPut(self, key, data, tag)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+class PreparedPut:
+    """A :meth:`ObjectStore.put` made ready (:meth:`ObjectStore.prepare_put`): nothing of it is
+    visible before :meth:`commit`; :meth:`discard` gives it up (a no-op once committed)."""
+
+    def __init__(self, store: ObjectStore, key: str, data: bytes, tag: str | None = None) -> None:
+        self.store, self.key, self.data, self.tag = store, key, data, tag
+
+    def commit(self) -> ObjectInfo:
+        """Make the new version visible: :meth:`ObjectStore.put`, or with a ``tag``
+        :meth:`ObjectStore.put_if_match` (:class:`kho.errors.Conflict` if the key is no longer
+        that version; nothing is then left of the prepared put)."""
+        if self.tag is None:
+            return self.store.put(self.key, self.data)
+        return self.store.put_if_match(self.key, self.data, self.tag)
+
+    def discard(self) -> None:
+        """Give up what was prepared (a temp file)."""

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from kho.errors import AlreadyExists, Conflict, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
-from repository.storage.base import ObjectInfo, ObjectStore, Retention, Staged
+from repository.storage.base import ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
 
@@ -391,7 +391,7 @@ class LocalStore(ObjectStore):
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``, keeping the previous version readable by its version id."""
-        return self._replace(key, data, None)
+        return self._prepare_put(key, data, None).commit()
 
     @property
     def replaces_conditionally(self) -> bool:  # type: ignore[override]
@@ -427,13 +427,22 @@ class LocalStore(ObjectStore):
         step. One who writes the folder directly does not take the lock: against them the
         window is the compare and the rename (a ``stat``, microseconds) instead of whatever the
         caller did since its read; what they change before the compare is seen."""
-        return self._replace(key, data, tag)
+        return self._prepare_put(key, data, tag).commit()
 
-    def _replace(self, key: str, data: bytes, tag: str | None) -> ObjectInfo:
-        """``put`` (``tag`` None) or ``put_if_match``."""
+    def prepare_put(self, key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        """The old version archived (its directory syncing beside the caller) and the new one's
+        temp file written and fsync'd; :meth:`_LocalPreparedPut.commit` compares ``tag`` (if
+        any) under the directory's lock, replaces and syncs."""
+        cls, own = type(self), vars(self)
+        wrapped = cls.put is not _PUT or cls.put_if_match is not _PUT_IF_MATCH
+        if wrapped or "put" in own or "put_if_match" in own:
+            return super().prepare_put(key, data, tag)  # a test's wrapper must see the put
+        return self._prepare_put(key, data, tag)
+
+    def _prepare_put(self, key: str, data: bytes, tag: str | None) -> _LocalPreparedPut:
+        """``put`` (``tag`` None) or ``put_if_match``, up to its commit."""
         path = self._path(key)
         self._check_deletable(key)
-        tmp: Path | None = None
         try:
             directories = self._ensure_parent(path)
             # The old version is archived (its directory synced: kept before it is replaced)
@@ -448,28 +457,9 @@ class LocalStore(ObjectStore):
                     except OSError as sync_error:
                         raise exc from sync_error  # the write's error, not the sync's, goes on
                 raise
-            if archiving is not None:
-                archiving.result()
-            with _exclusive(path.parent):
-                if tag is not None:
-                    try:
-                        current: str | None = self._version_of(path)
-                    except FileNotFoundError:
-                        current = None
-                    if current != tag:  # (the version archived above, then: every put makes a new file)
-                        raise Conflict(
-                            f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key
-                        )
-                os.replace(tmp, path)
-            tmp = None
-            self._sync_dirs(directories)
-            self._settle(path.parent)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        finally:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-        return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
+        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag)
 
     def _archive_current(self, key: str, path: Path) -> Future[None] | None:
         """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
@@ -587,6 +577,68 @@ def _exclusive(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class _LocalPreparedPut(PreparedPut):
+    """A put whose old version is archived and whose temp file is durable; :meth:`commit`
+    waits for the archive's directory sync, renames the temp file into place and syncs the
+    directories (``key``'s, and the parents of those made)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        key: str,
+        path: Path,
+        tmp: Path,
+        directories: set[Path],
+        archiving: Future[None] | None,
+        size: int,
+        tag: str | None,
+    ) -> None:
+        super().__init__(store, key, b"", tag)
+        self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._directories, self._archiving = directories, archiving
+        self._settled = False  # the temp file is gone (renamed or given up)
+
+    def _archived(self) -> None:
+        if self._archiving is not None:
+            archiving, self._archiving = self._archiving, None
+            archiving.result()
+
+    def commit(self) -> ObjectInfo:
+        local = self._local
+        try:
+            try:
+                self._archived()
+                with _exclusive(self._path.parent):
+                    if self.tag is not None:
+                        try:
+                            current: str | None = local._version_of(self._path)
+                        except FileNotFoundError:
+                            current = None
+                        if current != self.tag:  # (every put makes a new file: a rewrite is seen)
+                            raise Conflict(
+                                f"Đối tượng {self.key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.",
+                                key=self.key,
+                            )
+                    os.replace(self._tmp, self._path)
+            finally:
+                self.discard()  # renamed: the name is gone already (unlink finds nothing)
+            local._sync_dirs(self._directories)
+            local._settle(self._path.parent)
+        except OSError as exc:
+            raise local._os_error(exc, self.key) from exc
+        return ObjectInfo(key=self.key, size=self._size, version_id=local._version_of(self._path))
+
+    def discard(self) -> None:
+        if self._settled:
+            return
+        self._settled = True
+        self._tmp.unlink(missing_ok=True)
+        try:
+            self._archived()  # the archive's sync ends before the put is given up
+        except OSError:
+            pass  # nothing replaced: the old version stays current
 
 
 class _LocalStaged(Staged):
