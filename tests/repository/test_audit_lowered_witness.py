@@ -39,7 +39,7 @@ from repository.audit import (
     event_key,
     read_witness,
 )
-from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore, PreparedPut
 from repository.storage.local import LocalStore
 from repository.storage.s3 import S3Store
 
@@ -353,3 +353,28 @@ def test_a_witness_put_back_during_a_first_act_is_not_moved_over_the_cut(tmp_pat
     with pytest.raises(AuditChainBroken):
         two_event_act(AuditLog(store), "c")  # a new process: its first act
     assert read_witness(store)["seq"] == 1
+
+
+def test_a_witness_deleted_while_its_events_sync_is_not_written_over(tmp_path: Path) -> None:
+    """r15 (the merge of w1 and f1): f1 stages the witness (temp file fsync'd, old version
+    archived) while the act's events' directories sync, and renames it only after. The
+    conditional replace must compare the version at that rename, not at the staging: a witness
+    deleted in between (with a cut) is refused and left missing, not written back over it."""
+    store = LocalStore(tmp_path / "s", fsync=False)
+    running = AuditLog(store)
+    two_event_act(running, "a")  # #0–#1
+    real = store.prepare_put
+
+    def prepare_put(key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        prepared = real(key, data, tag)
+        if key == WITNESS_KEY:
+            store.delete(WITNESS_KEY)  # while the events' directories sync
+        return prepared
+
+    store.prepare_put = prepare_put  # type: ignore[method-assign]
+    assert store.replaces_conditionally
+    with pytest.raises(AuditChainBroken):
+        two_event_act(running, "b")
+    assert not store.exists(WITNESS_KEY)  # left missing: not written back
+    assert not list((tmp_path / "s" / "tmp").iterdir())  # the staged temp file given up
+
