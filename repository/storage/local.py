@@ -403,11 +403,9 @@ class LocalStore(ObjectStore):
         return not put_replaced or cls.put_if_match is not _PUT_IF_MATCH or "put_if_match" in own
 
     def get_tagged(self, key: str) -> tuple[bytes, str]:
-        """The bytes and a tag of the file read: its inode, modification time and change time,
-        taken from the open file (the version of exactly these bytes; every ``put`` makes a new
-        file). The change time is set by the kernel on every new name of the file and cannot be
-        set back (``utime`` sets only the other two): the very file put back where it was (a
-        hard link from ``versions/``, where every replaced version is kept) is another tag."""
+        """The bytes and the version id of the file read (its inode and modification time,
+        taken from the open file: the version of exactly these bytes; every ``put`` makes a
+        new file)."""
         path = self._path(key)
         try:
             with open(path, "rb") as handle:
@@ -417,13 +415,7 @@ class LocalStore(ObjectStore):
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return data, _tag(st)
-
-    def _current_tag(self, path: Path) -> str | None:
-        try:
-            return _tag(path.stat())
-        except FileNotFoundError:
-            return None
+        return data, f"{st.st_ino:x}-{st.st_mtime_ns:x}"
 
     def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
         """Replace ``key`` only if it is still the version ``tag`` (:meth:`get_tagged`).
@@ -453,20 +445,9 @@ class LocalStore(ObjectStore):
         self._check_deletable(key)
         try:
             directories = self._ensure_parent(path)
-            if tag is not None and self._current_tag(path) != tag:
-                raise _conflict(key)  # replaced, deleted or put back since the read: nothing written
             # The old version is archived (its directory synced: kept before it is replaced)
             # while the new one's temp file is written and fsync'd; both before the replace.
             archiving = self._archive_current(key, path)
-            if tag is not None:
-                # Archiving gave the file a new name, so a new change time: the tag the commit
-                # compares is the one just after (the same file: else replaced meanwhile).
-                expected = self._current_tag(path)
-                if expected is None or expected.rpartition("-")[0] != tag.rpartition("-")[0]:
-                    if archiving is not None:
-                        archiving.result()
-                    raise _conflict(key)
-                tag = expected
             try:
                 tmp = self._write_temp(data)
             except BaseException as exc:
@@ -586,16 +567,6 @@ _PUT = LocalStore.put
 _PUT_IF_MATCH = LocalStore.put_if_match
 
 
-def _tag(st: os.stat_result) -> str:
-    """A version of a mutable pointer as :meth:`LocalStore.put_if_match` compares it: inode,
-    modification time, change time (the last part alone changes when the file gets a name)."""
-    return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_ctime_ns:x}"
-
-
-def _conflict(key: str) -> Conflict:
-    return Conflict(f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key)
-
-
 @contextmanager
 def _exclusive(directory: Path) -> Iterator[None]:
     """An exclusive ``flock`` of ``directory`` (no file made: the directory itself is locked),
@@ -640,10 +611,16 @@ class _LocalPreparedPut(PreparedPut):
             try:
                 self._archived()
                 with _exclusive(self._path.parent):
-                    # (every put makes a new file, every new name a new change time: a
-                    # rewrite, or the file put back, is seen)
-                    if self.tag is not None and local._current_tag(self._path) != self.tag:
-                        raise _conflict(self.key)
+                    if self.tag is not None:
+                        try:
+                            current: str | None = local._version_of(self._path)
+                        except FileNotFoundError:
+                            current = None
+                        if current != self.tag:  # (every put makes a new file: a rewrite is seen)
+                            raise Conflict(
+                                f"Đối tượng {self.key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.",
+                                key=self.key,
+                            )
                     os.replace(self._tmp, self._path)
             finally:
                 self.discard()  # renamed: the name is gone already (unlink finds nothing)
