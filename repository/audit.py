@@ -39,7 +39,7 @@ from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid,
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
-from repository.storage.base import ObjectStore, Retention
+from repository.storage.base import ABSENT, ObjectStore, Retention
 from repository.storage.group import (
     NewObject,
     Settling,
@@ -921,7 +921,10 @@ class AuditLog:
             # Conditional where the store can (also not when the very version a replace was
             # refused on is read again: a server that does not honour the condition after all;
             # then read just before, as elsewhere).
-            tag = current.tag if conditional and current is not None and current.tag != refused else None
+            # (none yet: created only while there is none, so a late first act's witness never
+            # lands over a higher one another process wrote meanwhile)
+            tag = (current.tag if current is not None else ABSENT) if conditional else None
+            tag = None if tag == refused else tag
             try:
                 if before is not None:
                     # Staged while the events' directories sync; the version is compared at the

@@ -199,9 +199,10 @@ class ObjectStore(abc.ABC):
         return self.get(key), ""
 
     def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
-        """Replace ``key`` only if it is still the version :meth:`get_tagged` tagged ``tag``;
-        :class:`kho.errors.Conflict` if it was replaced or deleted meanwhile (nothing written).
-        Only where :attr:`replaces_conditionally`."""
+        """Replace ``key`` only if it is still the version :meth:`get_tagged` tagged ``tag``
+        (:data:`ABSENT`: create it only if there is none); :class:`kho.errors.Conflict` if it
+        was replaced, deleted (or created) meanwhile (nothing written). Only where
+        :attr:`replaces_conditionally`."""
         raise NotImplementedError(f"{self.name} does not replace conditionally")
 
     def prepare_put(self, key: str, data: bytes, tag: str | None = None) -> PreparedPut:
@@ -219,6 +220,10 @@ class ObjectStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+ABSENT = ""
+"""The tag of no version (:meth:`ObjectStore.put_if_match`: only while the key is absent)."""
 
 
 class PreparedPut:

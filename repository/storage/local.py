@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from kho.errors import AlreadyExists, Conflict, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
-from repository.storage.base import ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
+from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
 
@@ -418,7 +418,8 @@ class LocalStore(ObjectStore):
         return data, f"{st.st_ino:x}-{st.st_mtime_ns:x}"
 
     def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
-        """Replace ``key`` only if it is still the version ``tag`` (:meth:`get_tagged`).
+        """Replace ``key`` only if it is still the version ``tag`` (:meth:`get_tagged`;
+        :data:`.base.ABSENT`: only while there is none).
 
         The new file is written and fsync'd first; then, under an exclusive ``flock`` of the
         key's directory, which every ``put`` of this store takes too, the current version is
@@ -616,7 +617,8 @@ class _LocalPreparedPut(PreparedPut):
                             current: str | None = local._version_of(self._path)
                         except FileNotFoundError:
                             current = None
-                        if current != self.tag:  # (every put makes a new file: a rewrite is seen)
+                        # (every put makes a new file: a rewrite is seen)
+                        if current != (None if self.tag == ABSENT else self.tag):
                             raise Conflict(
                                 f"Đối tượng {self.key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.",
                                 key=self.key,

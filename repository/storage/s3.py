@@ -66,7 +66,7 @@ from kho.errors import (
     StoreUnavailable,
 )
 from kho.process import process_alive, this_host, writer_gone
-from repository.storage.base import ObjectInfo, ObjectStore, Retention
+from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, Retention
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
@@ -436,9 +436,9 @@ class S3Store(ObjectStore):
         check_key(key)
         if self.object_lock:
             self._check_not_locked(key, self._current_version(key))
-        etag = tag.split(" ", 1)[0]
+        condition = {"If-None-Match": "*"} if tag == ABSENT else {"If-Match": tag.split(" ", 1)[0]}
         try:
-            response = self._put_raw(self.bucket, key, data, {"If-Match": etag})
+            response = self._put_raw(self.bucket, key, data, condition)
         except S3Error as exc:
             if exc.code in ("PreconditionFailed", *_NOT_FOUND_CODES):
                 raise Conflict(

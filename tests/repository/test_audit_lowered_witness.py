@@ -378,3 +378,31 @@ def test_a_witness_deleted_while_its_events_sync_is_not_written_over(tmp_path: P
     assert not store.exists(WITNESS_KEY)  # left missing: not written back
     assert not list((tmp_path / "s" / "tmp").iterdir())  # the staged temp file given up
 
+
+
+def test_a_first_witness_written_late_does_not_move_the_witness_down(tmp_path: Path) -> None:
+    """r15: on a new store (no witness yet) a process's first act found no witness to move
+    from, and put its witness without condition: another process's first act that completed
+    meanwhile (witness at #3) was written over with #1 until the late one moved it on. In that
+    moment a third process's act, which had read #3, found it lowered and was refused as a cut
+    (``/tmp/r15-contend.py``: 1 of 160 acts). The first witness is created only while there
+    is none; every version the store kept goes up."""
+    store = LocalStore(tmp_path / "s", fsync=False)
+    real = store.prepare_put
+    meanwhile: Callable[[], object] | None = lambda: two_event_act(AuditLog(store), "b")  # noqa: E731
+
+    def prepare_put(key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        nonlocal meanwhile
+        if key == WITNESS_KEY and meanwhile is not None:
+            run, meanwhile = meanwhile, None
+            run()  # another process's first act completes (#2–#3, the witness at #3)
+        return real(key, data, tag)
+
+    store.prepare_put = prepare_put  # type: ignore[method-assign]
+    assert store.replaces_conditionally
+    assert [e.seq for e in two_event_act(AuditLog(store), "a")] == [0, 1]
+    seqs = [formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY, v.version_id))["seq"]
+            for v in store.list_versions(WITNESS_KEY)]
+    assert seqs == sorted(seqs), seqs  # never moved down
+    assert read_witness(store)["seq"] == 3
+    assert not AuditLog(store).verify().findings
