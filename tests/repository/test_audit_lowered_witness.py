@@ -22,6 +22,7 @@ password. Each act is two events, one batch object with group commit. Local fold
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -406,3 +407,39 @@ def test_a_first_witness_written_late_does_not_move_the_witness_down(tmp_path: P
     assert seqs == sorted(seqs), seqs  # never moved down
     assert read_witness(store)["seq"] == 3
     assert not AuditLog(store).verify().findings
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="r15, open: the local tag (inode + mtime) is the same for the very file linked back from"
+    " versions/; the change time would tell it apart, but another process's staged put links the"
+    " current witness into versions/ while it is still current (a legitimate act then refused);"
+    " bench/NOTES-r15.md",
+)
+def test_a_witness_linked_back_from_its_own_archive_during_an_act_is_not_moved_over_the_cut(
+    tmp_path: Path,
+) -> None:
+    """r15: as the put-back test above, but the attacker puts back the very file the act read:
+    a hard link from the store's own archive (``versions/``), so the same inode and the same
+    modification time. A tag of inode and mtime alone took it for the version read and the act
+    moves the witness over the cut."""
+    root = tmp_path / "s"
+    store = LocalStore(root, fsync=False)
+    running = AuditLog(store)
+    two_event_act(running, "a")  # #0–#1, the witness file W read by the next act
+    witness = store._path(WITNESS_KEY)
+    st = witness.stat()
+    archived = root / "versions" / WITNESS_KEY / store._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+
+    def meanwhile() -> None:
+        two_event_act(AuditLog(store), "b")  # #2–#3, the witness at #3 (W archived)
+        store.delete(event_key(2))
+        assert archived.stat().st_ino == st.st_ino
+        spare = witness.with_name("spare")
+        os.link(archived, spare)
+        os.replace(spare, witness)  # W back in place: inode and mtime as read
+
+    _meanwhile_at(store, event_key(2), meanwhile)
+    with pytest.raises(AuditChainBroken):
+        two_event_act(running, "c")
+    assert read_witness(store)["seq"] == 1  # not moved over the cut
