@@ -403,9 +403,13 @@ class LocalStore(ObjectStore):
         return not put_replaced or cls.put_if_match is not _PUT_IF_MATCH or "put_if_match" in own
 
     def get_tagged(self, key: str) -> tuple[bytes, str]:
-        """The bytes and the version id of the file read (its inode and modification time,
-        taken from the open file: the version of exactly these bytes; every ``put`` makes a
-        new file)."""
+        """The bytes and a tag of the file read: its inode, modification and change time,
+        taken from the open file (the version of exactly these bytes; every ``put`` makes a new
+        file). The change time is set by the kernel whenever the file gets or loses a name and
+        cannot be set back (``utime`` sets the other two): the very file put back where it was
+        (a hard link kept elsewhere) is another tag. :meth:`put_if_match` archives the version
+        it replaces by a copy, not a link, so no writer of this store touches the current
+        version's inode: only an outsider's link changes its tag."""
         path = self._path(key)
         try:
             with open(path, "rb") as handle:
@@ -415,7 +419,7 @@ class LocalStore(ObjectStore):
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
         except OSError as exc:
             raise self._os_error(exc, key) from exc
-        return data, f"{st.st_ino:x}-{st.st_mtime_ns:x}"
+        return data, _tag(st)
 
     def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
         """Replace ``key`` only if it is still the version ``tag`` (:meth:`get_tagged`;
@@ -448,7 +452,12 @@ class LocalStore(ObjectStore):
             directories = self._ensure_parent(path)
             # The old version is archived (its directory synced: kept before it is replaced)
             # while the new one's temp file is written and fsync'd; both before the replace.
-            archiving = self._archive_current(key, path)
+            # A conditional replace compares first and archives a copy (the current file's
+            # change time is part of its tag: a link would change it under other writers).
+            if tag is None:
+                archiving = self._archive_current(key, path)
+            else:
+                archiving = self._archive_copy(key, path, tag)
             try:
                 tmp = self._write_temp(data)
             except BaseException as exc:
@@ -461,6 +470,43 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise self._os_error(exc, key) from exc
         return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag)
+
+    def _archive_copy(self, key: str, path: Path, tag: str) -> Future[None] | None:
+        """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
+        is still the version ``tag`` (or absent, :data:`.base.ABSENT`); then a copy of it (a new
+        file, fsync'd) linked into ``versions/`` under its version id, beside the caller."""
+        try:
+            with open(path, "rb") as handle:
+                data: bytes | None = handle.read()
+                st: os.stat_result | None = os.fstat(handle.fileno())
+        except FileNotFoundError:
+            data = st = None
+        if (None if st is None else _tag(st)) != (None if tag == ABSENT else tag):
+            raise _conflict(key)
+        if data is None or st is None:
+            return None
+        vdir = self.root / "versions" / key
+        archive = vdir / self._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+        if archive.exists():
+            return None  # archived already (by a put's link, or a copy of a replace given up)
+        return beside(self._copy_into, data, archive)
+
+    def _copy_into(self, data: bytes, archive: Path) -> None:
+        archived = self._prepare_directory(archive.parent)
+        copy = self._write_temp(data)
+        try:
+            os.link(copy, archive)
+        except FileExistsError:
+            return  # archived meanwhile by another writer
+        finally:
+            copy.unlink(missing_ok=True)
+        self._sync_and_settle(archived, archive.parent)
+
+    def _current_tag(self, path: Path) -> str | None:
+        try:
+            return _tag(path.stat())
+        except FileNotFoundError:
+            return None
 
     def _archive_current(self, key: str, path: Path) -> Future[None] | None:
         """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
@@ -568,6 +614,16 @@ _PUT = LocalStore.put
 _PUT_IF_MATCH = LocalStore.put_if_match
 
 
+def _tag(st: os.stat_result) -> str:
+    """A version as :meth:`LocalStore.put_if_match` compares it: inode, modification time,
+    change time."""
+    return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_ctime_ns:x}"
+
+
+def _conflict(key: str) -> Conflict:
+    return Conflict(f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key)
+
+
 @contextmanager
 def _exclusive(directory: Path) -> Iterator[None]:
     """An exclusive ``flock`` of ``directory`` (no file made: the directory itself is locked),
@@ -612,17 +668,12 @@ class _LocalPreparedPut(PreparedPut):
             try:
                 self._archived()
                 with _exclusive(self._path.parent):
-                    if self.tag is not None:
-                        try:
-                            current: str | None = local._version_of(self._path)
-                        except FileNotFoundError:
-                            current = None
-                        # (every put makes a new file: a rewrite is seen)
-                        if current != (None if self.tag == ABSENT else self.tag):
-                            raise Conflict(
-                                f"Đối tượng {self.key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.",
-                                key=self.key,
-                            )
+                    # (every put makes a new file, every new name of it a new change time:
+                    # a rewrite, or the file put back, is seen)
+                    if self.tag is not None and local._current_tag(self._path) != (
+                        None if self.tag == ABSENT else self.tag
+                    ):
+                        raise _conflict(self.key)
                     os.replace(self._tmp, self._path)
             finally:
                 self.discard()  # renamed: the name is gone already (unlink finds nothing)

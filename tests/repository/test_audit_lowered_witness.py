@@ -23,6 +23,7 @@ password. Each act is two events, one batch object with group commit. Local fold
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -279,11 +280,11 @@ def test_the_local_folder_replaces_a_pointer_only_while_it_is_the_version_read(t
     same bytes — or a deletion came between."""
     store = LocalStore(tmp_path / "s", fsync=False)
     assert store.replaces_conditionally
-    store.put("p/x", b"1")
+    first = store.put("p/x", b"1").version_id
     data, tag = store.get_tagged("p/x")
     assert data == b"1"
     store.put_if_match("p/x", b"2", tag)
-    assert store.get("p/x") == b"2" and store.get("p/x", tag) == b"1"
+    assert store.get("p/x") == b"2" and store.get("p/x", first) == b"1"
     with pytest.raises(Conflict):
         store.put_if_match("p/x", b"3", tag)  # stale
     _, tag = store.get_tagged("p/x")
@@ -409,35 +410,34 @@ def test_a_first_witness_written_late_does_not_move_the_witness_down(tmp_path: P
     assert not AuditLog(store).verify().findings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="r15, open: the local tag (inode + mtime) is the same for the very file linked back from"
-    " versions/; the change time would tell it apart, but another process's staged put links the"
-    " current witness into versions/ while it is still current (a legitimate act then refused);"
-    " bench/NOTES-r15.md",
-)
-def test_a_witness_linked_back_from_its_own_archive_during_an_act_is_not_moved_over_the_cut(
-    tmp_path: Path,
-) -> None:
-    """r15: as the put-back test above, but the attacker puts back the very file the act read:
-    a hard link from the store's own archive (``versions/``), so the same inode and the same
-    modification time. A tag of inode and mtime alone took it for the version read and the act
-    moves the witness over the cut."""
+@pytest.mark.parametrize("kept", ["archive", "own link"])
+def test_a_witness_linked_back_during_an_act_is_not_moved_over_the_cut(tmp_path: Path, kept: str) -> None:
+    """r15: as the put-back test above, but the attacker puts back the very file the act read
+    (same inode, same modification time): a hard link from the store's own archive
+    (``versions/``), or one they made themselves before the act. A tag of inode and mtime alone
+    took it for the version read and the act moved the witness over the cut. The change time
+    is in the tag (set by the kernel on every new name, not by ``utime``), and the store's own
+    archive of a conditionally replaced version is a copy, so no writer of the store changes
+    the current version's inode."""
     root = tmp_path / "s"
     store = LocalStore(root, fsync=False)
     running = AuditLog(store)
-    two_event_act(running, "a")  # #0–#1, the witness file W read by the next act
+    two_event_act(running, "a")  # #0–#1, the witness file W
     witness = store._path(WITNESS_KEY)
     st = witness.stat()
-    archived = root / "versions" / WITNESS_KEY / store._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+    own = root / "saved"
+    if kept == "own link":
+        os.link(witness, own)  # before the act reads W
+    time.sleep(0.05)  # (a new kernel clock tick: file times are coarse)
 
     def meanwhile() -> None:
         two_event_act(AuditLog(store), "b")  # #2–#3, the witness at #3 (W archived)
         store.delete(event_key(2))
-        assert archived.stat().st_ino == st.st_ino
+        time.sleep(0.05)
+        archived = root / "versions" / WITNESS_KEY / store._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
         spare = witness.with_name("spare")
-        os.link(archived, spare)
-        os.replace(spare, witness)  # W back in place: inode and mtime as read
+        os.link(archived if kept == "archive" else own, spare)
+        os.replace(spare, witness)  # W (or the store's archive of it) back in place
 
     _meanwhile_at(store, event_key(2), meanwhile)
     with pytest.raises(AuditChainBroken):
