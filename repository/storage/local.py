@@ -471,10 +471,13 @@ class LocalStore(ObjectStore):
             raise self._os_error(exc, key) from exc
         return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag)
 
-    def _archive_copy(self, key: str, path: Path, tag: str) -> Future[None] | None:
+    def _archive_copy(self, key: str, path: Path, tag: str) -> _Syncs | None:
         """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
         is still the version ``tag`` (or absent, :data:`.base.ABSENT`); then a copy of it (a new
-        file, fsync'd) linked into ``versions/`` under its version id, beside the caller."""
+        file) renamed into ``versions/`` under its version id, unless the copy there has these
+        bytes already, and the copy's fsync and its directory's sync started beside the caller,
+        together (the replace waits for both; until then the version is still at ``key``, so a
+        copy torn by a crash before its sync is found unequal and written again here)."""
         try:
             with open(path, "rb") as handle:
                 data: bytes | None = handle.read()
@@ -487,20 +490,33 @@ class LocalStore(ObjectStore):
             return None
         vdir = self.root / "versions" / key
         archive = vdir / self._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
-        if archive.exists():
-            return None  # archived already (by a put's link, or a copy of a replace given up)
-        return beside(self._copy_into, data, archive)
-
-    def _copy_into(self, data: bytes, archive: Path) -> None:
-        archived = self._prepare_directory(archive.parent)
-        copy = self._write_temp(data)
+        archived = self._prepare_directory(vdir)
         try:
-            os.link(copy, archive)
-        except FileExistsError:
-            return  # archived meanwhile by another writer
+            kept: bytes | None = archive.read_bytes()
+        except FileNotFoundError:
+            kept = None
+        if kept != data:
+            fd, copy = self._new_temp()
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            try:
+                os.replace(copy, archive)
+            finally:
+                copy.unlink(missing_ok=True)
+        if not self.fsync:
+            return None
+        return _Syncs(beside(self._sync_file, archive), beside(self._sync_and_settle, archived, vdir))
+
+    def _sync_file(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            self.durability.file(fd, path)
         finally:
-            copy.unlink(missing_ok=True)
-        self._sync_and_settle(archived, archive.parent)
+            os.close(fd)
 
     def _current_tag(self, path: Path) -> str | None:
         try:
@@ -614,6 +630,24 @@ _PUT = LocalStore.put
 _PUT_IF_MATCH = LocalStore.put_if_match
 
 
+class _Syncs:
+    """Syncs started beside the caller (:func:`.group.beside`; None: done already), waited for
+    together: :meth:`result` raises the first one's error once all ended."""
+
+    def __init__(self, *running: Future[None] | None) -> None:
+        self._running = [f for f in running if f is not None]
+
+    def result(self) -> None:
+        first: BaseException | None = None
+        for future in self._running:
+            try:
+                future.result()
+            except BaseException as error:  # raised below, once all ended
+                first = first or error
+        if first is not None:
+            raise first
+
+
 def _tag(st: os.stat_result) -> str:
     """A version as :meth:`LocalStore.put_if_match` compares it: inode, modification time,
     change time."""
@@ -648,7 +682,7 @@ class _LocalPreparedPut(PreparedPut):
         path: Path,
         tmp: Path,
         directories: set[Path],
-        archiving: Future[None] | None,
+        archiving: Future[None] | _Syncs | None,
         size: int,
         tag: str | None,
     ) -> None:

@@ -443,3 +443,23 @@ def test_a_witness_linked_back_during_an_act_is_not_moved_over_the_cut(tmp_path:
     with pytest.raises(AuditChainBroken):
         two_event_act(running, "c")
     assert read_witness(store)["seq"] == 1  # not moved over the cut
+
+
+def test_a_conditional_replace_archives_a_copy_and_mends_one_torn_by_a_crash(tmp_path: Path) -> None:
+    """r15: ``put_if_match`` archives the version it replaces by a copy (the current file's
+    inode is never touched by the store: its change time is part of the tag), and the copy's
+    fsync runs with its directory's sync. A crash between them can leave a torn copy while the
+    version is still current; the next replace finds it unequal and writes it again, so the
+    old version stays readable by its version id."""
+    root = tmp_path / "s"
+    store = LocalStore(root)
+    first = store.put("p/x", b"first version")
+    _, tag = store.get_tagged("p/x")
+    archive = root / "versions" / "p/x" / store._archive_name(first.version_id)
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"")  # torn: named, its bytes lost
+    ino = store._path("p/x").stat().st_ino
+    store.put_if_match("p/x", b"second", tag)
+    assert store.get("p/x", first.version_id) == b"first version"
+    assert archive.stat().st_ino != ino  # a copy, not a link to the file read
+    assert not list((root / "tmp").iterdir())
