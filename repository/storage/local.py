@@ -498,15 +498,15 @@ class LocalStore(ObjectStore):
         if kept != data:
             fd, copy = self._new_temp()
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            try:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
                 os.replace(copy, archive)
             finally:
-                copy.unlink(missing_ok=True)
+                copy.unlink(missing_ok=True)  # (renamed: gone already)
         if not self.fsync:
             return None
         return _Syncs(beside(self._sync_file, archive), beside(self._sync_and_settle, archived, vdir))

@@ -22,6 +22,7 @@ password. Each act is two events, one batch object with group commit. Local fold
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from pathlib import Path
 import pytest
 from kho_testing import BACKENDS, acknowledge_cut, make_store, outside_anchor, s3_options, two_event_act
 
-from kho.errors import AuditChainBroken, Conflict
+from kho.errors import AuditChainBroken, Conflict, StoreFull
 from repository import formats
 from repository.anchor import verify_anchored
 from repository.audit import (
@@ -462,4 +463,26 @@ def test_a_conditional_replace_archives_a_copy_and_mends_one_torn_by_a_crash(tmp
     store.put_if_match("p/x", b"second", tag)
     assert store.get("p/x", first.version_id) == b"first version"
     assert archive.stat().st_ino != ino  # a copy, not a link to the file read
+    assert not list((root / "tmp").iterdir())
+
+
+def test_a_full_disk_while_archiving_the_copy_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """r15: the archive copy of a conditional replace is written into ``tmp/`` first; a full
+    disk there is ``STORE_FULL``, the pointer left as it was and no temp file behind."""
+    root = tmp_path / "s"
+    store = LocalStore(root, fsync=False)
+    store.put("p/x", b"first version")
+    _, tag = store.get_tagged("p/x")
+    real = os.write
+
+    def full(fd: int, data: bytes | memoryview) -> int:
+        monkeypatch.setattr(os, "write", real)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StoreFull):
+        store.put_if_match("p/x", b"second", tag)
+    assert store.get("p/x") == b"first version"
     assert not list((root / "tmp").iterdir())
