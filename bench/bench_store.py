@@ -176,6 +176,11 @@ def _logging(
     return wrapped
 
 
+OPS = ("put_if_absent", "put_new", "put", "put_if_match", "get", "get_tagged", "stat", "exists", "list")
+"""The store operations the profile lists (the witness is read with ``get_tagged`` and moved
+with ``put_if_match`` where the store replaces conditionally)."""
+
+
 def profile(label: str, fresh: Callable[[], str], options: dict[str, Any], size: int) -> None:
     for group in (False, True):
         url = fresh()
@@ -189,7 +194,7 @@ def profile(label: str, fresh: Callable[[], str], options: dict[str, Any], size:
             calls: list[tuple[str, str, str]] = []
             depth = [0]  # only the outermost call (put_new may be put_if_absent underneath)
             for store, where in ((repo.store, "store"), (repo.keys.store, "keys")):
-                for op in ("put_if_absent", "put_new", "put", "get", "stat", "exists", "list"):
+                for op in OPS:
                     setattr(store, op, _logging(getattr(type(store), op), store, where, op, calls, depth))
             COUNTS.clear()
             record = repo.create_document(
@@ -197,7 +202,7 @@ def profile(label: str, fresh: Callable[[], str], options: dict[str, Any], size:
             )
             counts = dict(COUNTS)
             for store in (repo.store, repo.keys.store):
-                for op in ("put_if_absent", "put_new", "put", "get", "stat", "exists", "list"):
+                for op in OPS:
                     delattr(store, op)
             mode = "group commit" if group else "one object per event"
             print(f"\n-- {label}, {mode}: {what} --")

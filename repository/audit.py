@@ -31,16 +31,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from kho.errors import AlreadyExists, AuditChainBroken, FormatInvalid, NotFound
+from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import MemoryRecordIndex, RecordIndex
-from repository.storage.base import ObjectStore, Retention
-from repository.storage.group import NewObject, Settling, start_after_fork, write_group, written
+from repository.storage.base import ABSENT, ObjectStore, Retention
+from repository.storage.group import (
+    NewObject,
+    Settling,
+    pool_running,
+    start_after_fork,
+    write_group,
+    written,
+)
 
 
 def _warn(message: str, *args: object) -> None:
@@ -156,6 +163,30 @@ def read_witness(store: ObjectStore) -> dict[str, Any]:
     return formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY))
 
 
+@dataclass(frozen=True)
+class WitnessRead:
+    """The witness as one read found it, and the store's tag of the version read
+    (:meth:`ObjectStore.get_tagged`: what a conditional replace of it is made against)."""
+
+    witness: dict[str, Any]
+    tag: str
+    seq: int
+
+    def above(self, before: WitnessRead) -> bool:
+        """Whether this read finds the witness as ``before`` found it, or moved past it (not
+        rewritten at or below its number)."""
+        return self.tag == before.tag or self.seq > before.seq
+
+
+def read_witness_tagged(store: ObjectStore) -> WitnessRead:
+    """:func:`read_witness` with the tag of the version read (the same one request);
+    :class:`NotFound` if none, :class:`FormatInvalid` (or ``KeyError``, ``TypeError``,
+    ``ValueError``) if it does not read as a witness."""
+    data, tag = store.get_tagged(WITNESS_KEY)
+    witness = formats.loads(formats.WITNESS.name, data)
+    return WitnessRead(witness, tag, int(witness["seq"]))
+
+
 WITNESS_PATIENCE = (0.1, 0.3, 0.6)
 """Pauses (seconds) between reads of a witness missing from a log of several acts before an
 append is refused: concurrent writers of a new store's first acts write it just after their
@@ -166,6 +197,11 @@ def _cut(message: str) -> AuditChainBroken:
     return AuditChainBroken(
         message + " Không ghi thêm sự kiện; cần kiểm toán viên kiểm tra (kho audit verify, kho fsck)."
     )
+
+
+def _unreadable_witness() -> AuditChainBroken:
+    """A witness that does not read as one (forged or damaged)."""
+    return _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).")
 
 
 def _unreadable_end(seq: int) -> AuditChainBroken:
@@ -182,6 +218,9 @@ class WitnessedEnd:
     seq: int
     first: int
     items: list[Any]
+    read: WitnessRead | None = None
+    """The witness read it was found from, with its tag (:func:`checked_witness`): the version
+    the first act of a process moves the witness from (:meth:`AuditLog._write_witness`)."""
 
 
 def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
@@ -201,7 +240,7 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
     may_lack: bool | None = None
     for pause in (*WITNESS_PATIENCE, None):
         try:
-            witness = read_witness(store)
+            read = read_witness_tagged(store)
         except NotFound:
             if may_lack is None:
                 may_lack = first_act_only(store)
@@ -210,7 +249,9 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
             if pause is not None:
                 time.sleep(pause)
             continue
-        return _check_witness(store, witness)
+        except (KeyError, TypeError, ValueError):
+            raise _unreadable_witness() from None
+        return replace(_check_witness(store, read.witness), read=read)
     raise _cut(
         "Nhật ký kiểm toán có nhiều hành động nhưng thiếu bản ghi chứng (witness): phần cuối"
         " nhật ký có thể đã bị cắt cùng với nó."
@@ -223,7 +264,7 @@ def _check_witness(store: ObjectStore, witness: dict[str, Any]) -> WitnessedEnd:
     try:
         seq, digest = int(witness["seq"]), str(witness["hash"])
     except (KeyError, TypeError, ValueError):
-        raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+        raise _unreadable_witness() from None
     try:
         held = raw_holding(store, seq)
         if held is None:
@@ -504,19 +545,27 @@ class AuditLog:
         checked, cuts = self._next is None, self._cuts_found
         end = self._checked_witness() if checked else None
         with self._lock:
-            known: dict[str, Any] | None = None  # the witness as read before this act's write
+            known: WitnessRead | None = None  # the witness as read before this act's write
             if self._next is not None:
                 seq, prev, known = self._cached_head()
             else:  # checked again if another thread's append found the log cut meanwhile
                 fresh = checked and cuts == self._cuts_found
                 end = end if fresh else self._checked_witness()
                 self._witnessed = end.seq if end is not None else -1
+                known = end.read if end is not None else None
                 seq, prev = self._find_head(end)
             if before is not None:
                 before()
+            # The first object's directory syncs (and its ``alongside``'s) are left running in
+            # ``settled`` while the witness is staged (its temp file fsync'd, the old version
+            # archived); the witness is renamed into place only once they all succeeded
+            # (``_write_witness(before=)``): it never names an event that is not durable.
+            settled = Settling()
             try:
                 for start in range(0, len(drafts), size):
                     first = start == 0
+                    if not first:
+                        settled.wait()  # an object is chained after the one before it: durable first
                     written = self._write_object(
                         seq,
                         prev,
@@ -525,6 +574,7 @@ class AuditLog:
                         alongside if first else (),
                         late,
                         after if first else None,
+                        settled if first else None,
                     )
                     key = event_key(written[0].seq)
                     self._remember(key, written)
@@ -534,16 +584,22 @@ class AuditLog:
                     self._next = (seq, prev, written[-1].at)
                     self._protect(key)
             except BaseException as error:
-                # What was written is witnessed all the same; a refusal to move the witness
-                # (a cut found meanwhile) is the cause of this error, not its replacement.
-                if out:
-                    try:
+                # What was written is witnessed all the same (once durable); a refusal to move
+                # the witness (a cut found meanwhile) or a failed sync is the cause of this
+                # error, not its replacement.
+                try:
+                    settled.wait()
+                    if out:
                         self._write_witness(out[-1].seq, out[-1].hash)
-                    except Exception as witness_error:
-                        raise error from witness_error
+                except Exception as witness_error:
+                    raise error from witness_error
                 raise
             if out:
-                self._write_witness(out[-1].seq, out[-1].hash, known=known)
+                try:
+                    self._write_witness(out[-1].seq, out[-1].hash, known=known, before=settled)
+                except BaseException as error:
+                    settled.fail(error)  # every sync ended before the error goes on
+                settled.wait()  # (when the witness did not move: it was ahead already)
                 self._index_appended(out, homes)
         if late:
             raise late[0]
@@ -593,7 +649,13 @@ class AuditLog:
         alongside: Sequence[NewObject] = (),
         late: list[BaseException] | None = None,
         after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> list[AuditEvent]:
+        """Write the events of ``drafts`` as one object at ``seq`` (or after the objects another
+        writer put there first). ``settling``: the directory syncs of its step (with
+        ``alongside``, after ``after``) are left running in it; the caller waits for them. An
+        event written alone is left syncing only where the write pool runs already: a process
+        whose one write is an event and the witness starts no thread for it, and syncs it here."""
         stepped = 0
         while True:
             events = self._chain(seq, prev, moment, drafts)
@@ -602,7 +664,12 @@ class AuditLog:
                 if alongside or after is not None:
                     # written once, also if the event collides (``after`` is waited for once)
                     pending, alongside, waited, after = alongside, (), after, None
-                    self._put_with(pending, event_key(seq), data, late, waited)
+                    self._put_with(pending, event_key(seq), data, late, waited, settling)
+                elif settling is not None and pool_running():
+                    # An event alone, in a process that runs the write pool already (a server):
+                    # its directory sync runs while the witness is staged, as above. Elsewhere
+                    # (a command whose one write is this event) it is synced here, no thread.
+                    self._put_with((), event_key(seq), data, late, None, settling)
                 else:
                     self.store.put_if_absent(event_key(seq), data)
             except AlreadyExists:
@@ -638,12 +705,15 @@ class AuditLog:
         data: bytes,
         late: list[BaseException] | None,
         after: Settling | None = None,
+        settling: Settling | None = None,
     ) -> None:
         """Write an event object in one step with the objects ``alongside`` it (they first),
         linked once ``after`` succeeded; raise what ``put_if_absent`` of the event object alone
-        would, or the first failure of the others when the event object was held back by it."""
+        would, or the first failure of the others when the event object was held back by it.
+        ``settling``: the links' directory syncs are left running in it (a failed one is
+        raised by its wait, not here)."""
         group = [*alongside, NewObject(self.store, key, data)]
-        outcomes = write_group(group, after=after)
+        outcomes = write_group(group, after=after, settling=settling)
         others = next((o for o in outcomes[:-1] if isinstance(o, BaseException)), None)
         own = outcomes[-1]
         if others is not None:
@@ -666,13 +736,14 @@ class AuditLog:
             until = utcnow() + timedelta(days=self.retention_days)
             self.store.set_retention(key, Retention(mode="COMPLIANCE", until=until))
 
-    def _cached_head(self) -> tuple[int, str, dict[str, Any]]:
+    def _cached_head(self) -> tuple[int, str, WitnessRead]:
         """Where an act of a process that has appended before goes: its cached end, checked
         against the witness, and the witness read (:meth:`_write_witness` moves it from there).
 
-        The witness is read once per act, before the act's events are written: the read that
-        moving the witness needs anyway, made before the write instead of after it (no request
-        more per act). What it says of the cached end:
+        The witness is read before the act's events are written, with the tag of the version
+        read: :meth:`_write_witness` moves it from that version only (a conditional replace, no
+        read more per act), or, where the store cannot replace conditionally, reads it again
+        just before it moves it (one read more). What it says of the cached end:
 
         - it names the cached end's last event (number and hash): the process is at the end;
         - it is at or past the cached end's next number: other processes wrote meanwhile; the
@@ -686,20 +757,20 @@ class AuditLog:
         assert self._next is not None
         seq, prev, _ = self._next
         try:
-            witness = read_witness(self.store)
+            read = read_witness_tagged(self.store)
+            witness = read.witness
+            at, digest = read.seq, str(witness["hash"])
         except NotFound:
             raise self._witness_deleted() from None
-        try:
-            at, digest = int(witness["seq"]), str(witness["hash"])
-        except (KeyError, TypeError, ValueError):
-            raise _cut("Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được (hỏng).") from None
+        except (FormatInvalid, KeyError, TypeError, ValueError):
+            raise _unreadable_witness() from None
         self._witnessed = at
         if at == seq - 1 and digest == prev:
-            return seq, prev, witness
+            return seq, prev, read
         if at >= seq:
-            return at + 1, digest, witness
+            return at + 1, digest, read
         seq, prev = self._witness_went_down(witness)
-        return seq, prev, witness
+        return seq, prev, read
 
     def _witness_went_down(self, witness: dict[str, Any]) -> tuple[int, str]:
         """Where an act goes when the witness is below this process's cached end (or names its
@@ -787,7 +858,13 @@ class AuditLog:
         )
 
     def _write_witness(
-        self, seq: int, digest: str, *, restoring: bool = False, known: Mapping[str, Any] | None = None
+        self,
+        seq: int,
+        digest: str,
+        *,
+        restoring: bool = False,
+        known: WitnessRead | None = None,
+        before: Settling | None = None,
     ) -> None:
         """Move the witness up to event ``seq`` (never down).
 
@@ -797,41 +874,118 @@ class AuditLog:
         before it writes anything. ``restoring``: ``kho fsck --repair`` writes a witness lost to
         a kill (:meth:`restore_witness`).
 
-        The witness is read, compared and replaced without a condition, so another writer's
-        higher witness can land between our read and our write and be replaced by our lower
-        one — the newest events would then be cut undetected. Every writer's events are stored
-        before it moves the witness: after our write, an event past ``seq`` means such a writer
-        may have been overwritten, and the witness is moved on to the newest event found (again,
-        until none follows). The last writer to move the witness thus always sees every event
-        of a writer it may have overwritten.
+        ``known``: the witness as :meth:`_cached_head` read it before the act's events were
+        written. Where the store replaces conditionally (:attr:`ObjectStore.replaces_conditionally`:
+        the local folder; S3 servers that honour ``If-Match``), the witness is replaced only if
+        it is still that version (:meth:`ObjectStore.put_if_match`): no read more per act, and a
+        witness deleted or rewritten during the act is never written over. The replace fails
+        then, and the witness is read again:
 
-        ``known``: the witness as :meth:`_cached_head` read it before the act's write, used
-        instead of a first read here (one read per act, not two). A witness deleted between
-        that read and this write is then not found: this write puts it back, covering the cut,
-        as a deletion between a read here and the write always could (the window is now the
-        act's event write longer; closing it needs a conditional write of the witness)."""
+        - missing: deleted during the act (the events of another act may have been cut with
+          it): refused, the witness left missing;
+        - rewritten without moving past the version read before the act (lowered, or put back
+          as it was — a witness moved by conditional replaces only goes up): refused
+          (:meth:`_witness_rewritten`);
+        - moved up by another writer, not past ``seq``: replaced again, under the new version;
+          past it: nothing to do.
+
+        Elsewhere (Ceph RGW's versioned bucket refuses every ``If-Match``) the witness is read
+        again just before it is replaced (one GET more per act) and replaced without condition:
+        a deletion during the act is found, and the window left is that read and the write, as
+        before a2. Another writer's higher witness can then land between our read and write and
+        be replaced by our lower one: after the write, an event past ``seq`` means such a writer
+        may have been overwritten, and the witness is moved on to the newest event found (again,
+        until none follows). The last writer to move the witness thus sees every event of a
+        writer it may have overwritten.
+
+        ``before``: the directory syncs of the events this witness names, still running. The
+        witness is prepared meanwhile (``ObjectStore.prepare_put``: on the local folder its temp
+        file fsync'd and the old version archived, in the same round as those syncs) and made
+        visible only once they all succeeded; if one failed, it is not moved and the error is
+        raised (the caller waits for the syncs also when the witness does not move). A
+        conditional replace compares the version at that commit, after the wait."""
+        conditional = self.store.replaces_conditionally
+        ahead = known if conditional else None  # the read before the act serves the first replace
+        refused: str | None = None  # the tag of a conditional replace refused
         while True:
             if seq <= self._witnessed:
                 return
+            current: WitnessRead | None
+            if ahead is not None:
+                current, ahead = ahead, None
+            else:
+                try:
+                    current = read_witness_tagged(self.store)
+                except NotFound:
+                    if self._witness_seen and not restoring:
+                        raise self._witness_deleted() from None
+                    current = None
+                except (FormatInvalid, KeyError, TypeError, ValueError):
+                    raise _unreadable_witness() from None
+                if conditional and known is not None and current is not None and not current.above(known):
+                    raise self._witness_rewritten(known, current, seq)
+            if current is not None and current.seq >= seq:
+                self._witnessed = current.seq
+                self._witness_seen = True
+                return
+            data = formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest})
+            # Conditional where the store can (also not when the very version a replace was
+            # refused on is read again: a server that does not honour the condition after all;
+            # then read just before, as elsewhere).
+            # (none yet: created only while there is none, so a late first act's witness never
+            # lands over a higher one another process wrote meanwhile)
+            tag = (current.tag if current is not None else ABSENT) if conditional else None
+            tag = None if tag == refused else tag
             try:
-                if known is not None:
-                    current, known = known, None
+                if before is not None:
+                    # Staged while the events' directories sync; the version is compared at the
+                    # commit (under the directory's lock on the local folder), after the wait.
+                    prepared = self.store.prepare_put(WITNESS_KEY, data, tag)
+                    try:
+                        before.wait()  # the events it names are durable before it is visible
+                    except BaseException:
+                        prepared.discard()
+                        raise
+                    before = None
+                    prepared.commit()
+                elif tag is not None:
+                    self.store.put_if_match(WITNESS_KEY, data, tag)
                 else:
-                    current = read_witness(self.store)
-                if current["seq"] >= seq:
-                    self._witnessed = current["seq"]
-                    self._witness_seen = True
-                    return
-            except NotFound:
-                if self._witness_seen and not restoring:
-                    raise self._witness_deleted() from None
-            self.store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": digest}))
+                    self.store.put(WITNESS_KEY, data)
+            except Conflict:
+                if tag is None:
+                    raise
+                refused = tag
+                continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
             newer = self._newest_from(seq + 1)
             if newer is None:
                 return
             seq, digest = newer
+
+    def _witness_rewritten(self, known: WitnessRead, current: WitnessRead, seq: int) -> AuditChainBroken:
+        """The refusal when, during an act, the witness was written again without moving past
+        the version read before the act (``known``), on a store whose witness writes are
+        conditional (every writer's only go up). Not a Kho writer's doing but an operator's
+        (``kho audit acknowledge`` at that moment) or an attacker's: lowered with a cut of
+        events written meanwhile, which this act's events may have taken the place of. The
+        witness is left as it is; once, as for a lowered witness (:meth:`_witness_went_down`):
+        the next append checks the log as a new process does."""
+        self._next = None
+        self._cuts_found += 1
+        _warn(
+            "audit witness rewritten during an act: read at #%d before it, #%d when moving it to"
+            " #%d; not moved",
+            known.seq,
+            current.seq,
+            seq,
+        )
+        return _cut(
+            f"Bản ghi chứng (witness) của nhật ký kiểm toán đã bị ghi lại ở #{current.seq} trong khi"
+            f" hệ thống ghi sự kiện #{seq} (trước đó ở #{known.seq}): không ghi đè để khỏi che phần"
+            " cuối nhật ký có thể đã bị cắt."
+        )
 
     def write_after_end(self, seq: int, prev: str, draft: EventDraft) -> AuditEvent:
         """Write one event at ``seq`` chained after ``prev`` — the end of the log as found by

@@ -185,5 +185,61 @@ class ObjectStore(abc.ABC):
         """
         raise NotImplementedError
 
+    replaces_conditionally: bool = False
+    """Whether :meth:`put_if_match` replaces an object only while it is still the version a
+    :meth:`get_tagged` read, in one atomic step against every other writer that uses this store's
+    ``put`` or ``put_if_match``. Where False (the default, and S3 servers that do not honour
+    ``If-Match``), a caller that must not replace a changed pointer reads it again just before
+    its ``put``, and compares the tags of its two reads."""
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The bytes of ``key`` and a tag naming the version read: two reads of the same
+        version give the same tag, a write in between (where the backend tells versions apart:
+        also one of the same bytes) another. This default tags nothing (``""``)."""
+        return self.get(key), ""
+
+    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
+        """Replace ``key`` only if it is still the version :meth:`get_tagged` tagged ``tag``
+        (:data:`ABSENT`: create it only if there is none); :class:`kho.errors.Conflict` if it
+        was replaced, deleted (or created) meanwhile (nothing written). Only where
+        :attr:`replaces_conditionally`."""
+        raise NotImplementedError(f"{self.name} does not replace conditionally")
+
+    def prepare_put(self, key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        """:meth:`put` in two parts: what can be made durable before the new version may become
+        visible (on the local folder: the old version archived, the new one's temp file written
+        and fsync'd), and :meth:`PreparedPut.commit`, which makes it visible and durable. The
+        caller commits only once what the new version refers to is durable (the audit witness,
+        staged while its events' directories sync). Elsewhere the whole put is the commit.
+
+        ``tag``: the commit is :meth:`put_if_match` on that tag (only where
+        :attr:`replaces_conditionally`): the version is compared at the commit, not here, so
+        a replace or deletion while the caller waited is refused (:class:`kho.errors.Conflict`,
+        nothing made visible)."""
+        return PreparedPut(self, key, data, tag)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+ABSENT = ""
+"""The tag of no version (:meth:`ObjectStore.put_if_match`: only while the key is absent)."""
+
+
+class PreparedPut:
+    """A :meth:`ObjectStore.put` made ready (:meth:`ObjectStore.prepare_put`): nothing of it is
+    visible before :meth:`commit`; :meth:`discard` gives it up (a no-op once committed)."""
+
+    def __init__(self, store: ObjectStore, key: str, data: bytes, tag: str | None = None) -> None:
+        self.store, self.key, self.data, self.tag = store, key, data, tag
+
+    def commit(self) -> ObjectInfo:
+        """Make the new version visible: :meth:`ObjectStore.put`, or with a ``tag``
+        :meth:`ObjectStore.put_if_match` (:class:`kho.errors.Conflict` if the key is no longer
+        that version; nothing is then left of the prepared put)."""
+        if self.tag is None:
+            return self.store.put(self.key, self.data)
+        return self.store.put_if_match(self.key, self.data, self.tag)
+
+    def discard(self) -> None:
+        """Give up what was prepared (a temp file)."""

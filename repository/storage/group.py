@@ -213,12 +213,18 @@ def beside(fn: Callable[..., _T], *args: Any) -> Future[_T] | None:
     return None (done; its failure raised here): a process that writes no group, such as an
     audited command whose one write is the witness, neither imports ``concurrent.futures``
     (and ``logging``) nor starts a thread for one sync (~5-10 ms of such a command's CPU)."""
-    with _pool_lock:
-        running = _pool_pid == os.getpid() and True in _pools
-    if not running:
+    if not pool_running():
         fn(*args)
         return None
     return _submit(True, fn, *args)
+
+
+def pool_running() -> bool:
+    """Whether this process runs the small pool already (it has written a group): work left
+    running in it (:func:`beside`, a :class:`Settling`) then starts no thread and imports
+    nothing."""
+    with _pool_lock:
+        return _pool_pid == os.getpid() and True in _pools
 
 
 @dataclass(frozen=True)

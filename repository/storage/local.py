@@ -18,17 +18,19 @@ objects syncs each distinct directory once, after its links: ``storage.group``).
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kho.errors import AlreadyExists, NotFound, RetentionLocked, StoreFull, StoreUnavailable
+from kho.errors import AlreadyExists, Conflict, NotFound, RetentionLocked, StoreFull, StoreUnavailable
 from kho.timeutil import parse_iso, utcnow
-from repository.storage.base import ObjectInfo, ObjectStore, Retention, Staged
+from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
 
@@ -389,14 +391,73 @@ class LocalStore(ObjectStore):
 
     def put(self, key: str, data: bytes) -> ObjectInfo:
         """Replace ``key``, keeping the previous version readable by its version id."""
+        return self._prepare_put(key, data, None).commit()
+
+    @property
+    def replaces_conditionally(self) -> bool:  # type: ignore[override]
+        """True, unless ``put`` is replaced (by a subclass or on the instance) and
+        ``put_if_match`` is not: a test's wrapper that must see every write of a pointer (the
+        caller then reads again and puts)."""
+        cls, own = type(self), vars(self)
+        put_replaced = cls.put is not _PUT or "put" in own
+        return not put_replaced or cls.put_if_match is not _PUT_IF_MATCH or "put_if_match" in own
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The bytes and a tag of the file read: its inode, modification and change time,
+        taken from the open file (the version of exactly these bytes; every ``put`` makes a new
+        file). The change time is set by the kernel whenever the file gets or loses a name and
+        cannot be set back (``utime`` sets the other two): the very file put back where it was
+        (a hard link kept elsewhere) is another tag. :meth:`put_if_match` archives the version
+        it replaces by a copy, not a link, so no writer of this store touches the current
+        version's inode: only an outsider's link changes its tag."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+                st = os.fstat(handle.fileno())
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        return data, _tag(st)
+
+    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
+        """Replace ``key`` only if it is still the version ``tag`` (:meth:`get_tagged`;
+        :data:`.base.ABSENT`: only while there is none).
+
+        The new file is written and fsync'd first; then, under an exclusive ``flock`` of the
+        key's directory, which every ``put`` of this store takes too, the current version is
+        compared with ``tag`` and the new file renamed over it. Against other processes and
+        threads writing through a store (any ``put`` or ``put_if_match``) this is one atomic
+        step. One who writes the folder directly does not take the lock: against them the
+        window is the compare and the rename (a ``stat``, microseconds) instead of whatever the
+        caller did since its read; what they change before the compare is seen."""
+        return self._prepare_put(key, data, tag).commit()
+
+    def prepare_put(self, key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        """The old version archived (its directory syncing beside the caller) and the new one's
+        temp file written and fsync'd; :meth:`_LocalPreparedPut.commit` compares ``tag`` (if
+        any) under the directory's lock, replaces and syncs."""
+        cls, own = type(self), vars(self)
+        wrapped = cls.put is not _PUT or cls.put_if_match is not _PUT_IF_MATCH
+        if wrapped or "put" in own or "put_if_match" in own:
+            return super().prepare_put(key, data, tag)  # a test's wrapper must see the put
+        return self._prepare_put(key, data, tag)
+
+    def _prepare_put(self, key: str, data: bytes, tag: str | None) -> _LocalPreparedPut:
+        """``put`` (``tag`` None) or ``put_if_match``, up to its commit."""
         path = self._path(key)
         self._check_deletable(key)
-        tmp: Path | None = None
         try:
             directories = self._ensure_parent(path)
             # The old version is archived (its directory synced: kept before it is replaced)
             # while the new one's temp file is written and fsync'd; both before the replace.
-            archiving = self._archive_current(key, path)
+            # A conditional replace compares first and archives a copy (the current file's
+            # change time is part of its tag: a link would change it under other writers).
+            if tag is None:
+                archiving = self._archive_current(key, path)
+            else:
+                archiving = self._archive_copy(key, path, tag)
             try:
                 tmp = self._write_temp(data)
             except BaseException as exc:
@@ -406,18 +467,62 @@ class LocalStore(ObjectStore):
                     except OSError as sync_error:
                         raise exc from sync_error  # the write's error, not the sync's, goes on
                 raise
-            if archiving is not None:
-                archiving.result()
-            os.replace(tmp, path)
-            tmp = None
-            self._sync_dirs(directories)
-            self._settle(path.parent)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
+        return _LocalPreparedPut(self, key, path, tmp, directories, archiving, len(data), tag)
+
+    def _archive_copy(self, key: str, path: Path, tag: str) -> _Syncs | None:
+        """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
+        is still the version ``tag`` (or absent, :data:`.base.ABSENT`); then a copy of it (a new
+        file) renamed into ``versions/`` under its version id, unless the copy there has these
+        bytes already, and the copy's fsync and its directory's sync started beside the caller,
+        together (the replace waits for both; until then the version is still at ``key``, so a
+        copy torn by a crash before its sync is found unequal and written again here)."""
+        try:
+            with open(path, "rb") as handle:
+                data: bytes | None = handle.read()
+                st: os.stat_result | None = os.fstat(handle.fileno())
+        except FileNotFoundError:
+            data = st = None
+        if (None if st is None else _tag(st)) != (None if tag == ABSENT else tag):
+            raise _conflict(key)
+        if data is None or st is None:
+            return None
+        vdir = self.root / "versions" / key
+        archive = vdir / self._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
+        archived = self._prepare_directory(vdir)
+        try:
+            kept: bytes | None = archive.read_bytes()
+        except FileNotFoundError:
+            kept = None
+        if kept != data:
+            fd, copy = self._new_temp()
+            try:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+                os.replace(copy, archive)
+            finally:
+                copy.unlink(missing_ok=True)  # (renamed: gone already)
+        if not self.fsync:
+            return None
+        return _Syncs(beside(self._sync_file, archive), beside(self._sync_and_settle, archived, vdir))
+
+    def _sync_file(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            self.durability.file(fd, path)
         finally:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-        return ObjectInfo(key=key, size=len(data), version_id=self._version_of(path))
+            os.close(fd)
+
+    def _current_tag(self, path: Path) -> str | None:
+        try:
+            return _tag(path.stat())
+        except FileNotFoundError:
+            return None
 
     def _archive_current(self, key: str, path: Path) -> Future[None] | None:
         """Link the current version of ``key`` (if any) into ``versions/``; the sync of the
@@ -521,6 +626,106 @@ class LocalStore(ObjectStore):
 
 
 _PUT_IF_ABSENT = LocalStore.put_if_absent
+_PUT = LocalStore.put
+_PUT_IF_MATCH = LocalStore.put_if_match
+
+
+class _Syncs:
+    """Syncs started beside the caller (:func:`.group.beside`; None: done already), waited for
+    together: :meth:`result` raises the first one's error once all ended."""
+
+    def __init__(self, *running: Future[None] | None) -> None:
+        self._running = [f for f in running if f is not None]
+
+    def result(self) -> None:
+        first: BaseException | None = None
+        for future in self._running:
+            try:
+                future.result()
+            except BaseException as error:  # raised below, once all ended
+                first = first or error
+        if first is not None:
+            raise first
+
+
+def _tag(st: os.stat_result) -> str:
+    """A version as :meth:`LocalStore.put_if_match` compares it: inode, modification time,
+    change time."""
+    return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_ctime_ns:x}"
+
+
+def _conflict(key: str) -> Conflict:
+    return Conflict(f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key)
+
+
+@contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """An exclusive ``flock`` of ``directory`` (no file made: the directory itself is locked),
+    released when the block ends; one per open, so threads of one process exclude each other."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class _LocalPreparedPut(PreparedPut):
+    """A put whose old version is archived and whose temp file is durable; :meth:`commit`
+    waits for the archive's directory sync, renames the temp file into place and syncs the
+    directories (``key``'s, and the parents of those made)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        key: str,
+        path: Path,
+        tmp: Path,
+        directories: set[Path],
+        archiving: Future[None] | _Syncs | None,
+        size: int,
+        tag: str | None,
+    ) -> None:
+        super().__init__(store, key, b"", tag)
+        self._local, self._path, self._tmp, self._size = store, path, tmp, size
+        self._directories, self._archiving = directories, archiving
+        self._settled = False  # the temp file is gone (renamed or given up)
+
+    def _archived(self) -> None:
+        if self._archiving is not None:
+            archiving, self._archiving = self._archiving, None
+            archiving.result()
+
+    def commit(self) -> ObjectInfo:
+        local = self._local
+        try:
+            try:
+                self._archived()
+                with _exclusive(self._path.parent):
+                    # (every put makes a new file, every new name of it a new change time:
+                    # a rewrite, or the file put back, is seen)
+                    if self.tag is not None and local._current_tag(self._path) != (
+                        None if self.tag == ABSENT else self.tag
+                    ):
+                        raise _conflict(self.key)
+                    os.replace(self._tmp, self._path)
+            finally:
+                self.discard()  # renamed: the name is gone already (unlink finds nothing)
+            local._sync_dirs(self._directories)
+            local._settle(self._path.parent)
+        except OSError as exc:
+            raise local._os_error(exc, self.key) from exc
+        return ObjectInfo(key=self.key, size=self._size, version_id=local._version_of(self._path))
+
+    def discard(self) -> None:
+        if self._settled:
+            return
+        self._settled = True
+        self._tmp.unlink(missing_ok=True)
+        try:
+            self._archived()  # the archive's sync ends before the put is given up
+        except OSError:
+            pass  # nothing replaced: the old version stays current
 
 
 class _LocalStaged(Staged):

@@ -59,13 +59,14 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from kho.errors import (
     AlreadyExists,
     ConfigError,
+    Conflict,
     NotFound,
     RetentionLocked,
     StoreFull,
     StoreUnavailable,
 )
 from kho.process import process_alive, this_host, writer_gone
-from repository.storage.base import ObjectInfo, ObjectStore, Retention
+from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, Retention
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
@@ -135,6 +136,7 @@ class S3Store(ObjectStore):
         object_lock: bool = False,
         create_bucket: bool = True,
         conditional_create: bool | None = None,
+        conditional_replace: bool | None = None,
         claims_bucket: str | None = None,
         claim_timeout_s: float = 300.0,
         connect_timeout_s: float = 3.0,
@@ -146,6 +148,8 @@ class S3Store(ObjectStore):
         ``create_bucket``: create the bucket(s) if missing, turn versioning on and probe the
         conditional PUT — a :class:`StoreUnavailable` here means the server is unreachable.
         ``conditional_create``: ``True``/``False`` skips the probe (``None``: probe).
+        ``conditional_replace``: whether the data bucket honours ``If-Match`` on a PUT
+        (:attr:`replaces_conditionally`); ``None``: probed on first use.
         """
         parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
         if not parts.netloc or parts.path not in ("", "/"):
@@ -171,6 +175,7 @@ class S3Store(ObjectStore):
         self._lock = threading.RLock()
         self._client_obj: Minio | None = None
         self._conditional = conditional_create
+        self._if_match = conditional_replace
         start_after_fork(self)
         if create_bucket:
             self._open_buckets()
@@ -367,6 +372,82 @@ class S3Store(ObjectStore):
         for version in client.list_objects(self.bucket, prefix=key, include_version=True):
             client.remove_object(self.bucket, key, version_id=version.version_id)
         return honoured
+
+    @property
+    def replaces_conditionally(self) -> bool:  # type: ignore[override]
+        """Whether the data bucket honours ``If-Match`` on a PUT (:meth:`put_if_match`); probed
+        once, on first use, where it honours ``If-None-Match`` (:attr:`create_mode`): a server
+        that ignores that one on a versioned bucket is taken not to honour this one either, and
+        is spared the probe's requests in every process (Ceph RGW 16 refuses every ``If-Match``
+        PUT on a versioned bucket: False there, the caller reads again before ``put``)."""
+        if self._if_match is None:
+            conditional = self._create_conditionally()
+            with self._lock:
+                if self._if_match is None:
+                    self._if_match = conditional and self._call(self._probe_conditional_replace)
+        return self._if_match
+
+    def _probe_conditional_replace(self) -> bool:
+        """Does the data bucket replace an object under ``If-Match`` with its current ETag, and
+        refuse it with a stale one?"""
+        key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
+        client = self._client
+        first = client._execute("PUT", self.bucket, key, body=b"1").headers.get("ETag", "").strip('"')
+        try:
+            try:
+                client._execute("PUT", self.bucket, key, body=b"2", headers={"If-Match": first})
+            except S3Error as exc:
+                if exc.code != "PreconditionFailed":
+                    raise
+                return False  # the current ETag refused: not honoured (Ceph, versioned bucket)
+            try:
+                client._execute("PUT", self.bucket, key, body=b"3", headers={"If-Match": first})
+            except S3Error as exc:
+                if exc.code != "PreconditionFailed":
+                    raise
+                return True
+            return False  # a stale ETag accepted: ignored
+        finally:
+            for version in client.list_objects(self.bucket, prefix=key, include_version=True):
+                client.remove_object(self.bucket, key, version_id=version.version_id)
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The bytes and ``"<ETag> <version id>"`` of the version read (one GET): the ETag for
+        ``If-Match``, the version id to tell a rewrite of the same bytes from no write."""
+        check_key(key)
+
+        def run() -> tuple[bytes, str]:
+            response = self._client.get_object(self.bucket, key)
+            try:
+                data = response.read()
+                etag = (response.headers.get("ETag") or "").strip('"')
+                return data, f"{etag} {response.headers.get('x-amz-version-id') or ''}"
+            finally:
+                response.close()
+                response.release_conn()
+
+        return self._call(run, key)
+
+    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
+        """One PUT with ``If-Match`` on the ETag of ``tag``; ``412`` (or the key gone) →
+        :class:`Conflict`. An ETag is the bytes' MD5: a rewrite of the very bytes read (a
+        witness put back as it was) matches; the version id in ``tag`` does not, but S3 has
+        no condition on it."""
+        check_key(key)
+        if self.object_lock:
+            self._check_not_locked(key, self._current_version(key))
+        condition = {"If-None-Match": "*"} if tag == ABSENT else {"If-Match": tag.split(" ", 1)[0]}
+        try:
+            response = self._put_raw(self.bucket, key, data, condition)
+        except S3Error as exc:
+            if exc.code in ("PreconditionFailed", *_NOT_FOUND_CODES):
+                raise Conflict(
+                    f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key
+                ) from exc
+            self._fail(exc, key)
+        except (MinioException, Urllib3Error, OSError) as exc:
+            self._fail(exc, key)
+        return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
 
     # -- writes ------------------------------------------------------------------------------
     def _put_raw(

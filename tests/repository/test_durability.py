@@ -354,3 +354,89 @@ def test_a_group_after_a_step_whose_directory_failed_to_sync_links_nothing(tmp_p
     assert not list((store.root / "tmp").iterdir())  # its staged temp file given up
     rec.fail = None
     settling.wait()  # nothing left pending
+
+
+class _HeldEvents(Recorder):
+    """Once armed (``before``: what was visible before the act): notes when the witness's temp
+    file is fsync'd after the act's event object became visible and what was visible then, and holds
+    the sync of the events' shard directory until that happens (or 5 s), noting whether the
+    sync ended first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before: Seen | None = None
+        self.staged = threading.Event()
+        self.seen_then: Seen = frozenset()
+        self.sync_ended_first = False
+
+    def _events_visible(self, seen: Seen) -> bool:
+        assert self.before is not None
+        return any("/audit/events/" in p and p.endswith(".json") for p, _ in seen - self.before)
+
+    def file(self, fd: int, path: Path) -> None:
+        witness = path.read_bytes()[:256].startswith(b'{"seq": ')  # the witness's temp file
+        if self.before is not None and witness and not self.staged.is_set():
+            seen = self.visible()
+            if self._events_visible(seen):
+                self.seen_then = seen
+                self.staged.set()
+        super().file(fd, path)
+
+    def directory(self, path: Path) -> None:
+        shard = self.before is not None and path.parent.name == "events"
+        if shard:
+            self.staged.wait(5)
+        super().directory(path)
+        if shard and not self.staged.is_set():
+            self.sync_ended_first = True
+
+
+def test_the_witness_is_staged_while_the_events_directories_sync_and_replaced_after(tmp_path: Path) -> None:
+    # One fsync round less per act: the witness's temp file is written and fsync'd (and its
+    # old version archived) while the events' directory syncs run, and renamed into place only
+    # after they ended (a witness never names an event that a power loss can take away).
+    rec = _HeldEvents()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    keys = LocalStore(tmp_path / "k", durability=rec)
+    rec.roots = [store.root, keys.root]
+    repo = new_repository(store, keys)
+    repo.create_document("den", incoming(code_number="1"), pdf_bytes("one"), "a.pdf", CLERK)
+    witness = str(store.root / "objects" / "audit" / "witness.json")
+    old = os.stat(witness).st_ino
+    rec.before = rec.visible()
+    repo.create_document("den", incoming(code_number="2"), pdf_bytes("two", size=200_000), "b.pdf", CLERK)
+    assert rec.staged.is_set()
+    assert not rec.sync_ended_first, "the witness was staged only after its events' directory synced"
+    assert (witness, old) in rec.seen_then, "the witness was replaced before its events were durable"
+    assert os.stat(witness).st_ino != old
+    assert repo.audit.verify().ok
+
+
+@pytest.mark.parametrize("pool", [True, False], ids=["pool running", "no pool"])
+def test_an_event_alone_stages_the_witness_while_it_syncs_where_the_pool_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
+) -> None:
+    # An act with one event (an update, an audited read in a server): where this process runs
+    # the write pool already, the event's directory sync runs while the witness is staged (one
+    # round less), the witness renamed after it. Elsewhere (a command whose one write is this
+    # event) it is synced in the write itself and no pool is started for it.
+    if pool:
+        group._executor(True)
+    else:  # as in a process that has written no group yet
+        monkeypatch.setattr(group, "_pools", {})
+        monkeypatch.setattr(group, "_pool_pid", 0)
+    rec = _HeldEvents()
+    store = LocalStore(tmp_path / "s", durability=rec)
+    rec.roots = [store.root]
+    log = new_repository(store, LocalStore(tmp_path / "k")).audit
+    log.append("u", "content:read", details={"n": 1})
+    witness = str(store.root / "objects" / "audit" / "witness.json")
+    old = os.stat(witness).st_ino
+    rec.before = rec.visible()
+    log.append("u", "content:read", details={"n": 2})
+    assert rec.staged.is_set()
+    assert rec.sync_ended_first is not pool
+    assert (witness, old) in rec.seen_then, "the witness was replaced before its event was durable"
+    assert os.stat(witness).st_ino != old
+    assert log.verify().ok
+    assert (group._pools != {}) is pool  # no pool started for one event
