@@ -468,6 +468,28 @@ def pending_events(data: Mapping[str, Any]) -> list[EventDraft]:
     return out
 
 
+@dataclass(frozen=True)
+class WayOut:
+    """What let the only kiểm toán viên through ``kho audit acknowledge --locked-out``
+    (:meth:`AccountService.authenticate_locked_auditor`): the account as it is, and what kept
+    it out; the acknowledgement event records it (:meth:`login`)."""
+
+    account: Account
+    locked: str | None
+    """The lock passed (``failed_logins``, ``idle``), if any."""
+    password_expired: bool
+    """Whether the password was older than the regulation allows."""
+
+    def login(self) -> dict[str, object]:
+        """The keys of the acknowledgement's ``login`` that say how the auditor got through."""
+        out: dict[str, object] = {"way_out": "operator"}
+        if self.locked is not None:
+            out["locked"] = self.locked
+        if self.password_expired:
+            out["password_expired"] = True
+        return out
+
+
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -1193,30 +1215,38 @@ class AccountService:
 
     def authenticate_locked_auditor(
         self, username: str, password: str, source: str | None = "cli"
-    ) -> Account:
-        """The way out of a lock-out an attacker can cause while the audit log refuses: wrong
-        passwords still lock (:meth:`_record_failure`), so five of them lock the only kiểm toán
-        viên, and nobody can then acknowledge the log's findings (``kho audit acknowledge``
-        needs a kiểm toán viên's password), unlock (a quản trị's :meth:`unlock` is an audited
-        change the log refuses) or recover (:meth:`recover`, the same).
+    ) -> WayOut:
+        """The way out of a lock-out of the only kiểm toán viên while the audit log refuses:
+        nobody can then acknowledge the log's findings (``kho audit acknowledge`` needs a kiểm
+        toán viên's password), and nothing that keeps the auditor out can be lifted, because
+        lifting it is an audited change the log refuses (:meth:`unlock`, :meth:`change_password`,
+        :meth:`recover`). What keeps them out: a lock by wrong passwords (which still count while
+        the log refuses, :meth:`_record_failure`: an attacker's five guesses), the 90 idle days
+        (stored or due at this login) and a password older than 3 months. Auditors log in
+        rarely, so the last two need no attacker (review r14).
 
         Only ``kho audit acknowledge --locked-out`` on the server calls this (a test keeps it
-        that way), and it writes nothing: it returns the still locked account for that one act,
-        which records it in its own event (``login.locked``). Its rule, each refusal with its
-        code (audited when the log takes the event, which it does not in the case this is for):
+        that way), and it writes nothing: it returns the account as it is, with what kept it out
+        (:class:`WayOut`), for that one act, which records it in its own event (``login``).
+        Its rule, each refusal with its code (audited when the log takes the event, which it
+        does not in the case this is for):
 
+        * the right password; a wrong one gets ``LOGIN_FAILED`` and counts towards the lock as
+          at every login when the account is open (else this would be a guessing path around
+          the lock);
+        * something above keeps the account out (``ACCOUNT_NOT_LOCKED`` 409: the ordinary
+          command works); a lock someone chose (``left``, ``admin``) is not lifted by this
+          (``RECOVERY_LOCK_REASON`` 403), nor is a password a quản trị reset or issued
+          (``PASSWORD_CHANGE_REQUIRED``: the one-time password is not the person's alone);
+        * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other kiểm toán viên
+          could acknowledge (active, not idle, no password change due; else
+          ``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
         * the log refuses events now (:func:`repository.audit.checked_witness`), else
-          ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks through :meth:`unlock`;
-        * the account is locked for ``failed_logins`` (``ACCOUNT_NOT_LOCKED`` 409 when active:
-          the ordinary command works; ``RECOVERY_LOCK_REASON`` 403 for a lock someone chose or
-          the idle days);
-        * the right password (a wrong one: ``LOGIN_FAILED``, not counted: the account is locked);
-        * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other active account
-          does (``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
-        * no password change due (as at a login).
+          ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks, the person changes the password.
 
-        The account stays locked: once the acknowledgement is written the log takes events
-        again, and a quản trị unlocks it the ordinary, audited way."""
+        The account stays as it is: once the acknowledgement is written the log takes events
+        again, and a quản trị unlocks it (the person changes the password) the ordinary,
+        audited way."""
         from repository.audit import checked_witness
 
         action = "audit:acknowledge"
@@ -1226,14 +1256,17 @@ class AccountService:
             raise _login_failed()
         ok, _ = self._check_password(account, password)
         if not ok:
+            if account.status is Status.ACTIVE:  # a guess at an open account counts here too
+                try:
+                    self._record_failure(account.username, source)
+                except AuditChainBroken:
+                    raise _login_failed() from None
             raise _login_failed()
-        if account.status is Status.ACTIVE:
-            raise Conflict(
-                f"Tài khoản “{account.username}” không bị khóa: chạy lệnh không kèm --locked-out.",
-                code="ACCOUNT_NOT_LOCKED",
-                username=account.username,
-            )
-        if account.lock_reason is not LockReason.FAILED_LOGINS:
+        now = self.clock()
+        locked = self._kept_out_by(account, now)
+        due = self._password_due(account, now)
+        expired = isinstance(due, PasswordExpired)
+        if account.status is Status.LOCKED and locked is None:
             self._deny_unrecorded(
                 f"Tài khoản “{account.username}” bị khóa vì lý do khác"
                 f" ({(account.lock_reason or LockReason.ADMIN).label}): chỉ quản trị mở khóa được.",
@@ -1241,6 +1274,14 @@ class AccountService:
                 action,
                 source,
                 "RECOVERY_LOCK_REASON",
+            )
+        if locked is None and not expired:
+            if due is not None:
+                raise due
+            raise Conflict(
+                f"Tài khoản “{account.username}” không bị khóa: chạy lệnh không kèm --locked-out.",
+                code="ACCOUNT_NOT_LOCKED",
+                username=account.username,
             )
         if not account.has_role(Role.KIEM_TOAN):
             self._deny_unrecorded(
@@ -1250,7 +1291,10 @@ class AccountService:
                 source,
                 "RECOVERY_NOT_AUDITOR",
             )
-        if any(a.active and a.has_role(Role.KIEM_TOAN) for a in self.accounts()):
+        if any(
+            a.username != account.username and a.has_role(Role.KIEM_TOAN) and self._may_log_in(a, now)
+            for a in self.accounts()
+        ):
             self._deny_unrecorded(
                 "Không cần: còn kiểm toán viên khác đang hoạt động; người đó chấp nhận các phát hiện.",
                 account.username,
@@ -1264,14 +1308,35 @@ class AccountService:
             pass
         else:
             raise Conflict(
-                "Nhật ký kiểm toán đang nhận sự kiện: quản trị mở khóa tài khoản (kho account unlock).",
+                "Nhật ký kiểm toán đang nhận sự kiện: quản trị mở khóa tài khoản (kho account unlock)"
+                " hoặc người dùng đổi mật khẩu như thường lệ.",
                 code="AUDIT_LOG_ACCEPTS",
                 username=account.username,
             )
-        due = self._password_due(account, self.clock())
-        if due is not None:
+        if due is not None and not expired:  # a reset or first password: not theirs alone
             raise due
-        return account
+        return WayOut(account, locked, expired)
+
+    def _kept_out_by(self, account: Account, now: datetime) -> str | None:
+        """The lock that keeps ``account`` out and that the way out may pass: ``failed_logins``
+        or ``idle`` (stored, or due at this login); None when it is open or locked otherwise."""
+        if account.status is Status.LOCKED:
+            reason = account.lock_reason
+            return reason.value if reason in (LockReason.FAILED_LOGINS, LockReason.IDLE) else None
+        if account.status is Status.ACTIVE and passwords.idle_locked(
+            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
+        ):
+            return LockReason.IDLE.value
+        return None
+
+    def _may_log_in(self, account: Account, now: datetime) -> bool:
+        """Whether ``account`` gets past a login's rules with its password: active, not idle,
+        no password change due."""
+        return (
+            account.active
+            and self._kept_out_by(account, now) is None
+            and self._password_due(account, now) is None
+        )
 
     def _deny_unrecorded(
         self, message: str, target: str, action: str, source: str | None, code: str
