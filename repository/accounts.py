@@ -111,6 +111,11 @@ made (actor, action, source, details), written with it in one act
 (:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
 process died between the two writes (:func:`pending_events`)."""
 
+RESTORABLE_ACTIONS = ("account:", "unit:")
+"""The actions of the events :meth:`AccountService._write_audited` stores with an object: the
+only ones ``kho fsck --repair`` appends from an object (any other, an ``audit:acknowledge`` or a
+record's event, came from someone who wrote the store, not from Kho)."""
+
 EventsOf = Callable[["Account", "Account"], list[EventDraft]]
 """The audit events of an account change, from the version before and the version written."""
 
