@@ -843,12 +843,21 @@ class AccountService:
         return unit
 
     def _latest(self, prefix: str) -> tuple[int, bytes] | None:
-        last: str | None = None
-        for info in self.store.list(prefix):
-            last = info.key
-        if last is None:
-            return None
-        return int(last.rsplit("/v", 1)[1]), self.store.get(last)
+        found = self._newest_readable([info.key for info in self.store.list(prefix)])
+        return (int(found[0].rsplit("/v", 1)[1]), found[1]) if found is not None else None
+
+    def _newest_readable(self, keys: list[str]) -> tuple[str, bytes] | None:
+        """The newest of ``keys`` (versions of one object, in order) that can be read, with its
+        bytes. A listing may name a version whose create-if-absent is still in flight (the S3
+        gateway lists it before a GET finds it, under concurrent writers): that is not yet a
+        version, and the one before it is the newest (a write from it then meets the one in
+        flight and retries, as any lost race)."""
+        for key in reversed(keys):
+            try:
+                return key, self.store.get(key)
+            except NotFound:
+                continue
+        return None
 
     def get_unit(self, unit_id: str) -> Unit:
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
@@ -857,11 +866,11 @@ class AccountService:
         return Unit.from_dict(formats.loads(formats.UNIT.name, found[1]))
 
     def units(self) -> list[Unit]:
-        latest: dict[str, str] = {}
+        versions: dict[str, list[str]] = {}
         for info in self.store.list("units/"):
-            unit_id = info.key.split("/")[1]
-            latest[unit_id] = info.key  # keys come in order: the last is the newest version
-        return [Unit.from_dict(formats.loads(formats.UNIT.name, self.store.get(k))) for k in latest.values()]
+            versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
+        found = [self._newest_readable(keys) for keys in versions.values()]
+        return [Unit.from_dict(formats.loads(formats.UNIT.name, f[1])) for f in found if f is not None]
 
     def units_below(self, unit_id: str) -> frozenset[str]:
         """``unit_id`` and every unit under it (empty if there is no such unit)."""
@@ -897,12 +906,11 @@ class AccountService:
         return account
 
     def accounts(self) -> list[Account]:
-        latest: dict[str, str] = {}
+        versions: dict[str, list[str]] = {}
         for info in self.store.list("accounts/"):
-            latest[info.key.split("/")[1]] = info.key
-        return [
-            Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(k))) for k in latest.values()
-        ]
+            versions.setdefault(info.key.split("/")[1], []).append(info.key)
+        found = [self._newest_readable(keys) for keys in versions.values()]
+        return [Account.from_dict(formats.loads(formats.ACCOUNT.name, f[1])) for f in found if f is not None]
 
     def _write_audited(
         self,

@@ -14,6 +14,8 @@ wrong one, an uncounted guessing path around the lock (QCVN 12) for every accoun
 
 from __future__ import annotations
 
+import types
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from kho.errors import AccountLocked, AuditChainBroken, KhoError, LoginFailed, P
 from repository.accounts import Account, AccountService, LockReason, Status
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditLog
 from repository.policy import Role
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 ROOT, VP = "000.00.18.H40", "000.01.18.H40"
@@ -142,3 +144,29 @@ def test_a_wrong_password_at_the_way_out_counts_for_an_open_account(tmp_path: Pa
         LockReason.FAILED_LOGINS,
         5,
     )
+
+
+def test_a_listed_version_whose_write_is_in_flight_is_not_read_as_the_newest(tmp_path: Path) -> None:
+    """The S3 gateway lists a version whose create-if-absent is still in flight before a GET
+    finds it (seen as ``NotFound`` in x1's four-writer test on S3, and on main's tree 2 runs in
+    25). An account read then must take the version before it, not fail with a 500."""
+    store, svc, _, admin = _setup(tmp_path)
+    person = _person(svc, admin, "Nguyễn Văn An", Role.CHUYEN_VIEN)
+    listing = type(store).list
+
+    def with_phantom(self: ObjectStore, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        infos = list(listing(self, prefix, start_after))
+        newest = [i.key for i in infos if i.key.startswith(f"accounts/{person.username}/v")]
+        if newest:  # the next version, listed while it is being written
+            phantom = f"{newest[-1].rsplit('/v', 1)[0]}/v{int(newest[-1].rsplit('/v', 1)[1]) + 1:06d}"
+            infos.append(ObjectInfo(key=phantom, size=1))
+            infos.sort(key=lambda i: i.key)
+        return iter(infos)
+
+    store.list = types.MethodType(with_phantom, store)  # type: ignore[method-assign]
+    assert svc.get(person.username).version == person.version
+    assert person.username in {a.username for a in svc.accounts()}
+    with pytest.raises(LoginFailed):
+        svc.authenticate(person.username, WRONG)
+    del store.list
+    assert svc.get(person.username).failed_logins == 1
