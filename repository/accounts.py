@@ -111,6 +111,11 @@ made (actor, action, source, details), written with it in one act
 (:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
 process died between the two writes (:func:`pending_events`)."""
 
+RESTORABLE_ACTIONS = ("account:", "unit:")
+"""The actions of the events :meth:`AccountService._write_audited` stores with an object: the
+only ones ``kho fsck --repair`` appends from an object (any other, an ``audit:acknowledge`` or a
+record's event, came from someone who wrote the store, not from Kho)."""
+
 EventsOf = Callable[["Account", "Account"], list[EventDraft]]
 """The audit events of an account change, from the version before and the version written."""
 
@@ -492,6 +497,28 @@ def pending_events(data: Mapping[str, Any]) -> list[EventDraft]:
     return out
 
 
+@dataclass(frozen=True)
+class WayOut:
+    """What let the only kiểm toán viên through ``kho audit acknowledge --locked-out``
+    (:meth:`AccountService.authenticate_locked_auditor`): the account as it is, and what kept
+    it out; the acknowledgement event records it (:meth:`login`)."""
+
+    account: Account
+    locked: str | None
+    """The lock passed (``failed_logins``, ``idle``), if any."""
+    password_expired: bool
+    """Whether the password was older than the regulation allows."""
+
+    def login(self) -> dict[str, object]:
+        """The keys of the acknowledgement's ``login`` that say how the auditor got through."""
+        out: dict[str, object] = {"way_out": "operator"}
+        if self.locked is not None:
+            out["locked"] = self.locked
+        if self.password_expired:
+            out["password_expired"] = True
+        return out
+
+
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -846,12 +873,21 @@ class AccountService:
         return unit
 
     def _latest(self, prefix: str) -> tuple[int, bytes] | None:
-        last: str | None = None
-        for info in self.store.list(prefix):
-            last = info.key
-        if last is None:
-            return None
-        return int(last.rsplit("/v", 1)[1]), self.store.get(last)
+        found = self._newest_readable([info.key for info in self.store.list(prefix)])
+        return (int(found[0].rsplit("/v", 1)[1]), found[1]) if found is not None else None
+
+    def _newest_readable(self, keys: list[str]) -> tuple[str, bytes] | None:
+        """The newest of ``keys`` (versions of one object, in order) that can be read, with its
+        bytes. A listing may name a version whose create-if-absent is still in flight (the S3
+        gateway lists it before a GET finds it, under concurrent writers): that is not yet a
+        version, and the one before it is the newest (a write from it then meets the one in
+        flight and retries, as any lost race)."""
+        for key in reversed(keys):
+            try:
+                return key, self.store.get(key)
+            except NotFound:
+                continue
+        return None
 
     def get_unit(self, unit_id: str) -> Unit:
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
@@ -860,11 +896,11 @@ class AccountService:
         return Unit.from_dict(formats.loads(formats.UNIT.name, found[1]))
 
     def units(self) -> list[Unit]:
-        latest: dict[str, str] = {}
+        versions: dict[str, list[str]] = {}
         for info in self.store.list("units/"):
-            unit_id = info.key.split("/")[1]
-            latest[unit_id] = info.key  # keys come in order: the last is the newest version
-        return [Unit.from_dict(formats.loads(formats.UNIT.name, self.store.get(k))) for k in latest.values()]
+            versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
+        found = [self._newest_readable(keys) for keys in versions.values()]
+        return [Unit.from_dict(formats.loads(formats.UNIT.name, f[1])) for f in found if f is not None]
 
     def units_below(self, unit_id: str) -> frozenset[str]:
         """``unit_id`` and every unit under it (empty if there is no such unit)."""
@@ -900,12 +936,11 @@ class AccountService:
         return account
 
     def accounts(self) -> list[Account]:
-        latest: dict[str, str] = {}
+        versions: dict[str, list[str]] = {}
         for info in self.store.list("accounts/"):
-            latest[info.key.split("/")[1]] = info.key
-        return [
-            Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(k))) for k in latest.values()
-        ]
+            versions.setdefault(info.key.split("/")[1], []).append(info.key)
+        found = [self._newest_readable(keys) for keys in versions.values()]
+        return [Account.from_dict(formats.loads(formats.ACCOUNT.name, f[1])) for f in found if f is not None]
 
     def _write_audited(
         self,
@@ -1251,30 +1286,38 @@ class AccountService:
 
     def authenticate_locked_auditor(
         self, username: str, password: str, source: str | None = "cli"
-    ) -> Account:
-        """The way out of a lock-out an attacker can cause while the audit log refuses: wrong
-        passwords still lock (:meth:`_record_failure`), so five of them lock the only kiểm toán
-        viên, and nobody can then acknowledge the log's findings (``kho audit acknowledge``
-        needs a kiểm toán viên's password), unlock (a quản trị's :meth:`unlock` is an audited
-        change the log refuses) or recover (:meth:`recover`, the same).
+    ) -> WayOut:
+        """The way out of a lock-out of the only kiểm toán viên while the audit log refuses:
+        nobody can then acknowledge the log's findings (``kho audit acknowledge`` needs a kiểm
+        toán viên's password), and nothing that keeps the auditor out can be lifted, because
+        lifting it is an audited change the log refuses (:meth:`unlock`, :meth:`change_password`,
+        :meth:`recover`). What keeps them out: a lock by wrong passwords (which still count while
+        the log refuses, :meth:`_record_failure`: an attacker's five guesses), the 90 idle days
+        (stored or due at this login) and a password older than 3 months. Auditors log in
+        rarely, so the last two need no attacker (review r14).
 
         Only ``kho audit acknowledge --locked-out`` on the server calls this (a test keeps it
-        that way), and it writes nothing: it returns the still locked account for that one act,
-        which records it in its own event (``login.locked``). Its rule, each refusal with its
-        code (audited when the log takes the event, which it does not in the case this is for):
+        that way), and it writes nothing: it returns the account as it is, with what kept it out
+        (:class:`WayOut`), for that one act, which records it in its own event (``login``).
+        Its rule, each refusal with its code (audited when the log takes the event, which it
+        does not in the case this is for):
 
+        * the right password; a wrong one gets ``LOGIN_FAILED`` and counts towards the lock as
+          at every login when the account is open (else this would be a guessing path around
+          the lock);
+        * something above keeps the account out (``ACCOUNT_NOT_LOCKED`` 409: the ordinary
+          command works); a lock someone chose (``left``, ``admin``) is not lifted by this
+          (``RECOVERY_LOCK_REASON`` 403), nor is a password a quản trị reset or issued
+          (``PASSWORD_CHANGE_REQUIRED``: the one-time password is not the person's alone);
+        * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other kiểm toán viên
+          could acknowledge (active, not idle, no password change due; else
+          ``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
         * the log refuses events now (:func:`repository.audit.checked_witness`), else
-          ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks through :meth:`unlock`;
-        * the account is locked for ``failed_logins`` (``ACCOUNT_NOT_LOCKED`` 409 when active:
-          the ordinary command works; ``RECOVERY_LOCK_REASON`` 403 for a lock someone chose or
-          the idle days);
-        * the right password (a wrong one: ``LOGIN_FAILED``, not counted: the account is locked);
-        * it holds the kiểm toán viên role (``RECOVERY_NOT_AUDITOR``) and no other active account
-          does (``RECOVERY_NOT_NEEDED``: that auditor acknowledges);
-        * no password change due (as at a login).
+          ``AUDIT_LOG_ACCEPTS`` (409): a quản trị unlocks, the person changes the password.
 
-        The account stays locked: once the acknowledgement is written the log takes events
-        again, and a quản trị unlocks it the ordinary, audited way."""
+        The account stays as it is: once the acknowledgement is written the log takes events
+        again, and a quản trị unlocks it (the person changes the password) the ordinary,
+        audited way."""
         from repository.audit import checked_witness
 
         action = "audit:acknowledge"
@@ -1284,14 +1327,17 @@ class AccountService:
             raise _login_failed()
         ok, _ = self._check_password(account, password)
         if not ok:
+            if account.status is Status.ACTIVE:  # a guess at an open account counts here too
+                try:
+                    self._record_failure(account.username, source)
+                except AuditChainBroken:
+                    raise _login_failed() from None
             raise _login_failed()
-        if account.status is Status.ACTIVE:
-            raise Conflict(
-                f"Tài khoản “{account.username}” không bị khóa: chạy lệnh không kèm --locked-out.",
-                code="ACCOUNT_NOT_LOCKED",
-                username=account.username,
-            )
-        if account.lock_reason is not LockReason.FAILED_LOGINS:
+        now = self.clock()
+        locked = self._kept_out_by(account, now)
+        due = self._password_due(account, now)
+        expired = isinstance(due, PasswordExpired)
+        if account.status is Status.LOCKED and locked is None:
             self._deny_unrecorded(
                 f"Tài khoản “{account.username}” bị khóa vì lý do khác"
                 f" ({(account.lock_reason or LockReason.ADMIN).label}): chỉ quản trị mở khóa được.",
@@ -1299,6 +1345,14 @@ class AccountService:
                 action,
                 source,
                 "RECOVERY_LOCK_REASON",
+            )
+        if locked is None and not expired:
+            if due is not None:
+                raise due
+            raise Conflict(
+                f"Tài khoản “{account.username}” không bị khóa: chạy lệnh không kèm --locked-out.",
+                code="ACCOUNT_NOT_LOCKED",
+                username=account.username,
             )
         if not account.has_role(Role.KIEM_TOAN):
             self._deny_unrecorded(
@@ -1308,8 +1362,13 @@ class AccountService:
                 source,
                 "RECOVERY_NOT_AUDITOR",
             )
-        others = self.accounts()  # (one whose person never set a password is nobody, as for LAST_ADMIN)
-        if any(a.active and not a.never_used and a.has_role(Role.KIEM_TOAN) for a in others):
+        if any(  # (a new account whose person never set a password is nobody, as for LAST_ADMIN)
+            a.username != account.username
+            and a.has_role(Role.KIEM_TOAN)
+            and not a.never_used
+            and self._may_log_in(a, now)
+            for a in self.accounts()
+        ):
             self._deny_unrecorded(
                 "Không cần: còn kiểm toán viên khác đang hoạt động; người đó chấp nhận các phát hiện.",
                 account.username,
@@ -1323,14 +1382,35 @@ class AccountService:
             pass
         else:
             raise Conflict(
-                "Nhật ký kiểm toán đang nhận sự kiện: quản trị mở khóa tài khoản (kho account unlock).",
+                "Nhật ký kiểm toán đang nhận sự kiện: quản trị mở khóa tài khoản (kho account unlock)"
+                " hoặc người dùng đổi mật khẩu như thường lệ.",
                 code="AUDIT_LOG_ACCEPTS",
                 username=account.username,
             )
-        due = self._password_due(account, self.clock())
-        if due is not None:
+        if due is not None and not expired:  # a reset or first password: not theirs alone
             raise due
-        return account
+        return WayOut(account, locked, expired)
+
+    def _kept_out_by(self, account: Account, now: datetime) -> str | None:
+        """The lock that keeps ``account`` out and that the way out may pass: ``failed_logins``
+        or ``idle`` (stored, or due at this login); None when it is open or locked otherwise."""
+        if account.status is Status.LOCKED:
+            reason = account.lock_reason
+            return reason.value if reason in (LockReason.FAILED_LOGINS, LockReason.IDLE) else None
+        if account.status is Status.ACTIVE and passwords.idle_locked(
+            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
+        ):
+            return LockReason.IDLE.value
+        return None
+
+    def _may_log_in(self, account: Account, now: datetime) -> bool:
+        """Whether ``account`` gets past a login's rules with its password: active, not idle,
+        no password change due."""
+        return (
+            account.active
+            and self._kept_out_by(account, now) is None
+            and self._password_due(account, now) is None
+        )
 
     def _deny_unrecorded(
         self, message: str, target: str, action: str, source: str | None, code: str

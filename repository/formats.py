@@ -126,10 +126,11 @@ AUDIT_ACKNOWLEDGEMENT = define(
 the auditor acknowledged (``kind``, ``seq``, ``message``), their ``digest``, the ``reason``, what
 the ``witness`` said, the ``head`` the event was chained after, the signed ``checkpoints`` the
 findings contradicted and how the auditor was authenticated (``login``: ``user``, ``method``,
-``source``, and as the case may be ``via`` (the web form), ``locked`` and ``way_out``
-(``kho audit acknowledge --locked-out``: the only auditor, locked by wrong passwords while the log
-refused); readers take ``login`` as a mapping and need none of the optional keys). Stamped from
-the start (version 1); the event hash covers it as written."""
+``source``, and as the case may be ``via`` (the web form), ``way_out``, ``locked`` and
+``password_expired`` (``kho audit acknowledge --locked-out``: the only auditor, kept out by wrong
+passwords, the idle days or the password's age while the log refused); readers take ``login``
+as a mapping and need none of the optional keys). Stamped from the start (version 1); the event
+hash covers it as written."""
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))

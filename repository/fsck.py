@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from kho.errors import (
     AlreadyExists,
@@ -25,9 +26,9 @@ from kho.errors import (
     KhoError,
     NotFound,
 )
-from kho.timeutil import utcnow
+from kho.timeutil import parse_iso, utcnow
 from repository import formats
-from repository.accounts import Account, Notification, Token, Unit, pending_events
+from repository.accounts import RESTORABLE_ACTIONS, Account, Notification, Token, Unit, pending_events
 from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
 from repository.audit import (
     EVENTS_PREFIX,
@@ -584,8 +585,25 @@ def fsck(
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
     # the object names (``recorded_actor``): one who can write the store could have written it.
-    for key, drafts in _changes_with_events(store):
+    for key, drafts, changed in _changes_with_events(store):
         if key in audited:
+            continue
+        if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
+            continue  # its writer may be between its two writes: not a dead writer's (yet)
+        foreign = sorted(
+            {
+                d.action
+                for d in drafts
+                if not d.action.startswith(RESTORABLE_ACTIONS) or (d.details or {}).get("object") != key
+            }
+        )
+        if foreign:  # not what Kho writes with this object: evidence, not something to append
+            add(
+                "unaudited",
+                key,
+                f"Đối tượng “{key}” mang sự kiện nhật ký mà Kho không ghi kèm nó ({', '.join(foreign)}):"
+                " không ghi bổ sung; ai đó đã ghi thẳng vào kho lưu trữ, cần kiểm tra.",
+            )
             continue
         if mend:
             restored = [
@@ -616,20 +634,36 @@ AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
 """Where the objects of audited account, unit and token changes are (:data:`STORED_EVENTS`)."""
 
 
-def _changes_with_events(store: ObjectStore) -> Iterator[tuple[str, list[EventDraft]]]:
+def _changes_with_events(store: ObjectStore) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
     """Each stored account, unit, token object that carries the events of its change, with
-    them (an object that does not load is reported by ``deep``'s format check)."""
+    them and the moment it says it was written (an object that does not load is reported by
+    ``deep``'s format check)."""
     for prefix in AUDITED_PREFIXES:
         for info in store.list(prefix):
             kind = _account_kind(info.key)
             if kind is None:
                 continue
             try:
-                drafts = pending_events(formats.loads(kind.name, store.get(info.key)))
+                data = formats.loads(kind.name, store.get(info.key))
+                drafts = pending_events(data)
             except (KhoError, KeyError, ValueError, TypeError):
                 continue
             if drafts:
-                yield info.key, drafts
+                yield info.key, drafts, _written_at(data)
+
+
+def _written_at(data: dict[str, Any]) -> datetime | None:
+    """When an account version (``changed_at``), a unit or token (``created_at``) or a
+    revocation (``at``) says it was written; None when it says nothing readable."""
+    for field in ("changed_at", "created_at", "at"):
+        value = data.get(field)
+        if isinstance(value, str):
+            try:
+                moment = parse_iso(value)
+            except ValueError:
+                return None
+            return moment if moment.tzinfo is not None else None
+    return None
 
 
 def _first_act_without_witness(repo: Repository, report: VerifyReport) -> bool:

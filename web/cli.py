@@ -758,9 +758,10 @@ def _print_findings(report: Any) -> None:
 @click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Ghi thêm một bản điểm mốc đã ký cho kiểm toán viên giữ.")
 @click.option("--locked-out", is_flag=True,
-              help="Kiểm toán viên duy nhất bị khóa do nhập sai mật khẩu trong khi nhật ký từ chối sự"
-                   " kiện: chỉ trên máy chủ, vẫn cần đúng mật khẩu; việc này được ghi trong sự kiện"
-                   " chấp nhận, tài khoản vẫn khóa cho đến khi quản trị mở.")
+              help="Kiểm toán viên duy nhất không vào được trong khi nhật ký từ chối sự kiện (bị khóa"
+                   " do nhập sai mật khẩu, do 90 ngày không đăng nhập, hoặc mật khẩu quá 3 tháng):"
+                   " chỉ trên máy chủ, vẫn cần đúng mật khẩu; việc này được ghi trong sự kiện chấp"
+                   " nhận, tài khoản giữ nguyên cho đến khi quản trị mở khóa / người dùng đổi mật khẩu.")
 @json_option
 @pass_ctx
 @handles_errors
@@ -785,9 +786,10 @@ def audit_acknowledge(
     name = (username or click.prompt("Tên đăng nhập kiểm toán viên")).strip().lower()
     password = _read_secret("Mật khẩu", password_stdin)
     login: dict[str, object] = {"user": name, "method": "password", "source": "cli"}
-    if locked_out:  # the way out of an attacker's lock-out while the log refuses (x1)
-        account = ctx.kho.accounts.authenticate_locked_auditor(name, password, "cli")
-        login |= {"locked": "failed_logins", "way_out": "operator"}
+    if locked_out:  # the only auditor kept out while the log refuses (x1, r14)
+        way = ctx.kho.accounts.authenticate_locked_auditor(name, password, "cli")
+        account = way.account
+        login |= way.login()
     else:
         account = ctx.kho.accounts.authenticate_unrecorded(name, password, "cli")
     login["user"] = account.username
