@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from kho_people import create_person
 from kho_testing import make_store
 
 from kho.errors import AccountLocked, AuditChainBroken, KhoError, LoginFailed, PasswordExpired
@@ -55,8 +56,7 @@ def _setup(tmp_path: Path) -> tuple[ObjectStore, AccountService, Clock, Account]
 
 
 def _person(svc: AccountService, admin: Account, name: str, *roles: Role) -> Account:
-    account, initial = svc.create_account(name, VP, roles, 0, None, admin)
-    svc.change_password(account.username, initial, GOOD)
+    account, _ = create_person(svc, name, VP, roles, 0, None, admin, password=GOOD)
     return svc.authenticate(account.username, GOOD)
 
 
