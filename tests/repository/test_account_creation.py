@@ -5,12 +5,13 @@ confirms and receives the second half; until then no password works for the acco
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from kho_people import create_person
+from kho_testing import ManualClock
 
 from kho.errors import (
     Conflict,
@@ -28,23 +29,10 @@ ROOT, VP, STC = "000.00.18.H40", "000.01.18.H40", "000.02.18.H40"
 GOOD = "Kho@2026-mới"
 
 
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def svc(tmp_path: Path) -> AccountService:
     store = LocalStore(tmp_path / "store")
-    return AccountService(store, AuditLog(store), FakeClock(), hasher=CHEAP)
+    return AccountService(store, AuditLog(store), ManualClock(), hasher=CHEAP)
 
 
 def _agency(svc: AccountService) -> tuple[Account, Account]:

@@ -7,12 +7,13 @@ quản trị anyone can use. Before g1 its creator held its whole initial passwo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from kho_people import create_person
+from kho_testing import ManualClock
 
 from kho.errors import LoginFailed, PasswordResetExpired, PermissionDenied
 from repository.accounts import Account, AccountService, Role, Status
@@ -24,18 +25,10 @@ ROOT = "000.00.18.H40"
 GOOD = "Kho@2026-mới"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def svc(tmp_path: Path) -> AccountService:
     store = LocalStore(tmp_path / "store")
-    return AccountService(store, AuditLog(store), FakeClock(), hasher=CHEAP)
+    return AccountService(store, AuditLog(store), ManualClock(), hasher=CHEAP)
 
 
 def _agency_with_an_unused_second_quan_tri(svc: AccountService) -> Account:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from kho_people import create_person
+from kho_testing import ManualClock
 
 from kho.errors import (
     AccountLocked,
@@ -49,24 +49,11 @@ SECOND = "Đổi#Lần2-2026"
 ACCOUNT_PREFIXES = ("units/", "catalog/unit-codes/", "accounts/", "tokens/", "token-index/", "notifications/")
 
 
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @dataclass
 class World:
     store: LocalStore
     audit: AuditLog
-    clock: FakeClock
+    clock: ManualClock
     svc: AccountService
     admin: Account
     secrets: list[str]
@@ -93,7 +80,7 @@ class World:
 def world(tmp_path: Path) -> World:
     store = LocalStore(tmp_path / "store")
     audit = AuditLog(store)
-    clock = FakeClock()
+    clock = ManualClock()
     svc = AccountService(store, audit, clock, hasher=CHEAP)
     _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
@@ -1038,7 +1025,7 @@ def test_the_installation_hasher_is_made_at_the_first_password_with_its_cost(tmp
         return CHEAP
 
     store = LocalStore(tmp_path / "store")
-    lazy = AccountService(store, AuditLog(store), FakeClock(), make_hasher=make)
+    lazy = AccountService(store, AuditLog(store), ManualClock(), make_hasher=make)
     assert made == []
     _, admin, initial = lazy.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     assert len(made) == 1  # the initial password was hashed with the hasher made

@@ -22,14 +22,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from kho_people import create_person
-from kho_testing import BACKENDS, acknowledge_cut, make_store, new_repository, outside_anchor
+from kho_testing import BACKENDS, TickingClock, acknowledge_cut, make_store, new_repository, outside_anchor
 
 from kho.errors import AuditChainBroken, LoginFailed
 from repository import formats
@@ -45,18 +44,6 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 ROOT, VP = "000.00.18.H40", "000.01.18.H40"
 GOOD, WRONG = "Mật-khẩu-tốt-2026!", "sai-mật-khẩu-2026"
 REASON = "Phần cuối nhật ký mất do sự cố đĩa; đã đối chiếu với bản sao lưu."
-
-
-class Clock:
-    """A second passes at every reading (a log whose events all carry one moment reads as one
-    first act, which ``checked_witness`` lets through without a witness)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
 
 
 @dataclass
@@ -81,7 +68,7 @@ def _world(store: ObjectStore, keys: ObjectStore, tmp_path: Path) -> World:
     repo = new_repository(store, keys)
     anchor = outside_anchor(tmp_path)
     repo.anchor = anchor
-    svc = AccountService(store, repo.audit, Clock(), hasher=CHEAP)
+    svc = AccountService(store, repo.audit, TickingClock(), hasher=CHEAP)
     _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.change_password(admin.username, initial, GOOD)
     admin = svc.authenticate(admin.username, GOOD)
@@ -166,7 +153,7 @@ def test_a_recovery_the_log_refuses_is_not_made(tmp_path: Path) -> None:
     """``kho account recover`` of the only quản trị (l1): refused with the log, nothing opened,
     no token revoked."""
     store = make_store("local", tmp_path, "store")
-    svc = AccountService(store, AuditLog(store), Clock(), hasher=CHEAP)
+    svc = AccountService(store, AuditLog(store), TickingClock(), hasher=CHEAP)
     _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.change_password(admin.username, initial, GOOD)
     svc.authenticate(admin.username, GOOD)
@@ -240,7 +227,7 @@ def _killed_lock(store: ObjectStore, keys: ObjectStore, tmp_path: Path, w: World
                 return original(self, key, data, *args, **kwargs)
 
             type(store).put_if_absent = dying  # type: ignore[method-assign]
-            svc = AccountService(store, AuditLog(store), Clock(), hasher=CHEAP)
+            svc = AccountService(store, AuditLog(store), TickingClock(), hasher=CHEAP)
             svc.lock(w.an.username, "left", w.admin)
             code = 0
         finally:
@@ -293,7 +280,7 @@ def test_concurrent_wrong_passwords_from_several_writers_each_pair_a_version_wit
 
     store, keys = make_store(backend, tmp_path, "cst"), make_store(backend, tmp_path, "cky")
     w = _world(store, keys, tmp_path)
-    writers = [AccountService(store, AuditLog(store), Clock(), hasher=CHEAP) for _ in range(4)]
+    writers = [AccountService(store, AuditLog(store), TickingClock(), hasher=CHEAP) for _ in range(4)]
     barrier = threading.Barrier(len(writers))
     outcomes: list[str] = []
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import types
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from kho_people import create_person
-from kho_testing import make_store
+from kho_testing import TickingClock, make_store
 
 from kho.errors import AccountLocked, AuditChainBroken, KhoError, LoginFailed, PasswordExpired
 from repository.accounts import Account, AccountService, LockReason, Status
@@ -35,18 +35,9 @@ ROOT, VP = "000.00.18.H40", "000.01.18.H40"
 GOOD, NEW, WRONG = "Mật-khẩu-tốt-2026!", "Mật-khẩu-mới-2026!", "sai-mật-khẩu-2026"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
-def _setup(tmp_path: Path) -> tuple[ObjectStore, AccountService, Clock, Account]:
+def _setup(tmp_path: Path) -> tuple[ObjectStore, AccountService, TickingClock, Account]:
     store = make_store("local", tmp_path, "store")
-    clock = Clock()
+    clock = TickingClock()
     svc = AccountService(store, AuditLog(store), clock, hasher=CHEAP)
     _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
     svc.change_password(admin.username, initial, GOOD)

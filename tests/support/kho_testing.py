@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -255,3 +255,28 @@ def held_by_another_thread(lock: Any, limit_s: float) -> Iterator[None]:
     finally:
         release.set()
         holder.join()
+
+
+class ManualClock:
+    """A clock the test moves by hand (``advance`` or ``now +=``)."""
+
+    def __init__(self, start: datetime = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class TickingClock(ManualClock):
+    """A second passes at every reading (a log whose events all carry one moment reads as one
+    first act, which ``checked_witness`` lets through without a witness); moved by hand too."""
+
+    def __init__(self, start: datetime = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)) -> None:
+        super().__init__(start)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
