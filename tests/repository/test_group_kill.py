@@ -246,6 +246,21 @@ def _once_or_duplicate(make: Callable[[], Any], repo: Repository) -> str:
         return existing
 
 
+def _die_at_call(what: str, die_at: int) -> None:  # pragma: no cover - the child
+    """In a forked child: SIGKILL this process at the ``die_at``-th call of ``os.<what>`` (from
+    any thread)."""
+    count = [0]
+    real = getattr(os, what)
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1  # (under the GIL: one increment at a time)
+        if count[0] == die_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+
+    setattr(os, what, dying)
+
+
 def _intake_and_file_dying_at(
     what: str, die_at: int, store: ObjectStore, keys: ObjectStore, content: bytes
 ) -> None:  # pragma: no cover - the child
@@ -253,16 +268,7 @@ def _intake_and_file_dying_at(
     of ``os.fsync`` or ``os.link`` (staging threads included)."""
     code = 1
     try:
-        count = [0]
-        real = getattr(os, what)
-
-        def dying(*args: Any, **kwargs: Any) -> Any:
-            count[0] += 1  # (under the GIL: one increment at a time)
-            if count[0] == die_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args, **kwargs)
-
-        setattr(os, what, dying)
+        _die_at_call(what, die_at)
         repo = new_repository(store, keys)
         repo.create_intake("den", content, "a.pdf", CLERK)
         repo.create_file(_file_md(die_at), CLERK)
@@ -388,16 +394,7 @@ def _creation_dying_at(
     call of ``os.fsync``, ``os.link`` or ``os.replace`` (staging and sync threads included)."""
     code = 1
     try:
-        count = [0]
-        real = getattr(os, what)
-
-        def dying(*args: Any, **kwargs: Any) -> Any:
-            count[0] += 1  # (under the GIL: one increment at a time)
-            if count[0] == die_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args, **kwargs)
-
-        setattr(os, what, dying)
+        _die_at_call(what, die_at)
         _create(new_repository(store, keys), content)
         code = 0
     finally:
