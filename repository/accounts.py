@@ -324,6 +324,17 @@ class Account:
         :meth:`AccountService.recover`)."""
         return self.reset is not None and self.reset.new_account
 
+    def someone_behind(self, now: datetime) -> bool:
+        """Whether a person can be counted on to act through this account (as "another quản
+        trị" or "another kiểm toán viên"): active, used by its person (not :attr:`never_used`),
+        and not held by a reset whose one-time password expired unused (after a confirmed
+        reset the password is only that one; once it expires nobody logs in until a quản trị
+        resets it again). A reset still awaiting its confirmation counts: a second person
+        confirms it without a quản trị."""
+        reset = self.reset
+        expired = reset is not None and reset.confirmed_at is not None and not reset.usable(now)
+        return self.active and not self.never_used and not expired
+
     def to_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "username": self.username,
@@ -723,12 +734,13 @@ class AccountService:
         if not given_up or target.status is not Status.ACTIVE:
             return
         units = given_up
-        # A new account nobody has used yet has nobody behind it (review r13: also once confirmed,
-        # as its halves expire after 24 hours and only a quản trị can then reset it).
+        # A new account nobody has used yet, or one whose reset expired unused, has nobody
+        # behind it (review r13: only a quản trị can then reset it).
+        now = self.clock()
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.active and a.username != target.username and not a.never_used
+            if a.username != target.username and a.someone_behind(now)
         ]
         self._require(
             actor,
@@ -1362,10 +1374,10 @@ class AccountService:
                 source,
                 "RECOVERY_NOT_AUDITOR",
             )
-        if any(  # (a new account whose person never set a password is nobody, as for LAST_ADMIN)
+        if any(  # (as for LAST_ADMIN: someone must be behind the other account)
             a.username != account.username
             and a.has_role(Role.KIEM_TOAN)
-            and not a.never_used
+            and a.someone_behind(now)
             and self._may_log_in(a, now)
             for a in self.accounts()
         ):
@@ -1964,12 +1976,13 @@ class AccountService:
                 source=source,
                 code="RECOVERY_NOT_ADMIN",
             )
-        # A new account nobody has used yet has nobody behind it (review r13: also once confirmed,
-        # as its halves expire after 24 hours and only a quản trị can then reset it).
+        # A new account nobody has used yet, or one whose reset expired unused, has nobody
+        # behind it (review r13: only a quản trị can then reset it).
+        now = self.clock()
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.active and a.username != target.username and not a.never_used
+            if a.username != target.username and a.someone_behind(now)
         ]
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(

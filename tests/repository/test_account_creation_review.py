@@ -69,3 +69,43 @@ def test_the_operator_recovers_the_only_usable_quan_tri_beside_a_new_one_nobody_
     assert svc.get(admin.username).status is Status.LOCKED
     recovered = svc.recover(admin.username, "khóa do đoán mật khẩu")
     assert recovered.status is Status.ACTIVE
+
+
+def _agency_whose_second_quan_tri_has_an_expired_reset(svc: AccountService) -> Account:
+    """The older sibling of the case above (r13's item 7, before g1): the second quản trị has
+    set their own password and worked, then the first reset it, the lãnh đạo confirmed, and
+    the one-time password went unused for 25 hours. Nobody logs in to it until a quản trị
+    resets it again. The first."""
+    _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.change_password(admin.username, initial, GOOD)
+    admin = svc.get(admin.username)
+    head, _ = create_person(svc, "Lưu Quang Hưng", ROOT, [Role.LANH_DAO], 0, None, admin)
+    second, _ = create_person(svc, "Quản Trị Hai", ROOT, [Role.QUAN_TRI], 0, None, admin, password=GOOD)
+    svc.authenticate(second.username, GOOD)
+    _, first = svc.reset_password(second.username, admin)
+    _, rest = svc.confirm_reset(second.username, head)
+    svc.clock.now += timedelta(hours=25)  # type: ignore[attr-defined]
+    with pytest.raises(PasswordResetExpired):
+        svc.authenticate(second.username, first + rest)
+    with pytest.raises(LoginFailed):  # nor with the password it had before the reset
+        svc.authenticate(second.username, GOOD)
+    return svc.get(admin.username)
+
+
+def test_a_quan_tri_whose_reset_expired_unused_is_not_another_quan_tri(svc: AccountService) -> None:
+    admin = _agency_whose_second_quan_tri_has_an_expired_reset(svc)
+    with pytest.raises(PermissionDenied) as last:  # before: allowed, no quản trị anyone can use
+        svc.set_roles(admin.username, [], admin)
+    assert last.value.code == "LAST_ADMIN"
+
+
+def test_the_operator_recovers_the_only_quan_tri_beside_one_whose_reset_expired(
+    svc: AccountService,
+) -> None:
+    admin = _agency_whose_second_quan_tri_has_an_expired_reset(svc)
+    for _ in range(svc.max_failed):
+        with pytest.raises(LoginFailed):
+            svc.authenticate(admin.username, "sai-mật-khẩu")
+    assert svc.get(admin.username).status is Status.LOCKED
+    recovered = svc.recover(admin.username, "khóa do đoán mật khẩu")  # before: RECOVERY_NOT_NEEDED
+    assert recovered.status is Status.ACTIVE
