@@ -91,14 +91,17 @@ class LocalStore(ObjectStore):
             return StoreFull("Kho lưu trữ đã đầy, không ghi được dữ liệu.", key=key)
         return StoreUnavailable(f"Không truy cập được kho lưu trữ ({exc.strerror}).", key=key)
 
-    def _write_temp(self, data: bytes) -> Path:
+    def _write_temp(self, data: bytes, *, sync: bool = True) -> Path:
+        """``data`` in a new file of ``tmp/``, fsync'd unless ``sync`` is False (the caller
+        syncs it beside other work)."""
         fd, name = self._new_temp()
         try:
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            self.durability.file(fd, Path(name))
+            if sync:
+                self.durability.file(fd, Path(name))
         except BaseException:
             os.close(fd)
             os.unlink(name)
@@ -234,16 +237,16 @@ class LocalStore(ObjectStore):
             tmp.unlink(missing_ok=True)
         return ObjectInfo(key=key, size=size, version_id=self._version_of(path))
 
+    def _own(self, name: str) -> bool:
+        """Neither this class nor this instance replaces the store's own method ``name`` (a
+        test's dying or counting wrapper must see every write made through it: where one does,
+        the writes go through the wrapped methods, not a faster path beside them)."""
+        return getattr(type(self), name) is _ORIGINALS[name] and name not in vars(self)
+
     def _unwrapped(self) -> bool:
-        """Neither this class nor this instance replaces the create methods (a test's dying or
-        counting wrapper must see every write: then a group goes through them)."""
-        cls = type(self)
-        return (
-            cls.put_if_absent is _PUT_IF_ABSENT
-            and cls.put_new is ObjectStore.put_new
-            and "put_if_absent" not in vars(self)
-            and "put_new" not in vars(self)
-        )
+        """Neither this class nor this instance replaces the create methods (then a group goes
+        through them)."""
+        return self._own("put_if_absent") and self._own("put_new")
 
     def stages_durably(self, key: str) -> bool:
         return self.fsync and self._unwrapped()
@@ -398,9 +401,7 @@ class LocalStore(ObjectStore):
         """True, unless ``put`` is replaced (by a subclass or on the instance) and
         ``put_if_match`` is not: a test's wrapper that must see every write of a pointer (the
         caller then reads again and puts)."""
-        cls, own = type(self), vars(self)
-        put_replaced = cls.put is not _PUT or "put" in own
-        return not put_replaced or cls.put_if_match is not _PUT_IF_MATCH or "put_if_match" in own
+        return self._own("put") or not self._own("put_if_match")
 
     def get_tagged(self, key: str) -> tuple[bytes, str]:
         """The bytes and a tag of the file read: its inode, modification and change time,
@@ -438,9 +439,7 @@ class LocalStore(ObjectStore):
         """The old version archived (its directory syncing beside the caller) and the new one's
         temp file written and fsync'd; :meth:`_LocalPreparedPut.commit` compares ``tag`` (if
         any) under the directory's lock, replaces and syncs."""
-        cls, own = type(self), vars(self)
-        wrapped = cls.put is not _PUT or cls.put_if_match is not _PUT_IF_MATCH
-        if wrapped or "put" in own or "put_if_match" in own:
+        if not (self._own("put") and self._own("put_if_match")):
             return super().prepare_put(key, data, tag)  # a test's wrapper must see the put
         return self._prepare_put(key, data, tag)
 
@@ -484,7 +483,7 @@ class LocalStore(ObjectStore):
                 st: os.stat_result | None = os.fstat(handle.fileno())
         except FileNotFoundError:
             data = st = None
-        if (None if st is None else _tag(st)) != (None if tag == ABSENT else tag):
+        if not _matches(None if st is None else _tag(st), tag):
             raise _conflict(key)
         if data is None or st is None:
             return None
@@ -496,14 +495,8 @@ class LocalStore(ObjectStore):
         except FileNotFoundError:
             kept = None
         if kept != data:
-            fd, copy = self._new_temp()
+            copy = self._write_temp(data, sync=False)  # its fsync runs beside the caller, below
             try:
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    os.close(fd)
                 os.replace(copy, archive)
             finally:
                 copy.unlink(missing_ok=True)  # (renamed: gone already)
@@ -625,9 +618,13 @@ class LocalStore(ObjectStore):
         return out
 
 
-_PUT_IF_ABSENT = LocalStore.put_if_absent
-_PUT = LocalStore.put
-_PUT_IF_MATCH = LocalStore.put_if_match
+_ORIGINALS = {
+    "put_if_absent": LocalStore.put_if_absent,
+    "put_new": ObjectStore.put_new,
+    "put": LocalStore.put,
+    "put_if_match": LocalStore.put_if_match,
+}
+"""The write methods :meth:`LocalStore._own` checks, as this module defines them."""
 
 
 class _Syncs:
@@ -652,6 +649,12 @@ def _tag(st: os.stat_result) -> str:
     """A version as :meth:`LocalStore.put_if_match` compares it: inode, modification time,
     change time."""
     return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_ctime_ns:x}"
+
+
+def _matches(current: str | None, tag: str) -> bool:
+    """Whether the version found (its :func:`_tag`; None: no file) is the one ``tag`` names
+    (:data:`.base.ABSENT`: none)."""
+    return current == (None if tag == ABSENT else tag)
 
 
 def _conflict(key: str) -> Conflict:
@@ -704,9 +707,7 @@ class _LocalPreparedPut(PreparedPut):
                 with _exclusive(self._path.parent):
                     # (every put makes a new file, every new name of it a new change time:
                     # a rewrite, or the file put back, is seen)
-                    if self.tag is not None and local._current_tag(self._path) != (
-                        None if self.tag == ABSENT else self.tag
-                    ):
+                    if self.tag is not None and not _matches(local._current_tag(self._path), self.tag):
                         raise _conflict(self.key)
                     os.replace(self._tmp, self._path)
             finally:
