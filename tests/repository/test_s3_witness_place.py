@@ -21,7 +21,7 @@ import pytest
 from kho_testing import make_store, two_event_act
 from minio.error import S3Error
 
-from kho.errors import AlreadyExists, AuditChainBroken, NotFound
+from kho.errors import AlreadyExists, AuditChainBroken, FormatUnsupported, NotFound
 from repository import formats
 from repository.audit import WITNESS_KEY, AuditLog, read_witness
 from repository.storage.s3 import S3Store, is_moved_marker, pointer_envelope, pointer_from_envelope
@@ -277,3 +277,21 @@ def test_a_restore_into_an_empty_store_puts_the_witness_where_the_store_reads_it
     _old_layout(old, acts=1)
     with pytest.raises(AlreadyExists):
         old.put_if_absent(WITNESS_KEY, body)
+
+
+def test_a_witness_envelope_of_a_newer_format_is_refused_with_its_code(tmp_path: Path) -> None:
+    """An envelope (or marker) written by a newer Kho is never guessed at: ``FORMAT_UNSUPPORTED``;
+    bytes that are no envelope read as they are (a damaged witness is refused by its reader)."""
+    store = _s3(tmp_path, "s2fmt")
+    future = json.dumps({"format_version": 2, "write": "x", "pending": False, "data": "e30="}).encode()
+    assert _raw_put(store, store.claims_bucket, NEW_PLACE, future).startswith("ok")
+    with pytest.raises(FormatUnsupported) as refused:
+        store.get(WITNESS_KEY)
+    assert refused.value.code == "FORMAT_UNSUPPORTED"
+    assert _raw_put(store, store.claims_bucket, NEW_PLACE, b"not json").startswith("ok")
+    assert store.get(WITNESS_KEY) == b"not json"
+    store._client.remove_object(store.claims_bucket, NEW_PLACE)
+    marker = json.dumps({"format_version": 2, "moved_to": {"bucket": "b", "key": "k"}}).encode()
+    assert _raw_put(store, store.bucket, WITNESS_KEY, marker).startswith("ok")
+    with pytest.raises(FormatUnsupported):
+        store.get(WITNESS_KEY)
