@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import make_store, two_event_act
+from kho_buckets import new_bucket
+from kho_testing import backup_s3_options, make_store, two_event_act
 from minio.error import S3Error
 
 from kho.errors import AlreadyExists, AuditChainBroken, FormatUnsupported, NotFound
 from repository import formats
 from repository.audit import WITNESS_KEY, AuditLog, read_witness
+from repository.storage import open_store
 from repository.storage.s3 import S3Store, is_moved_marker, pointer_envelope, pointer_from_envelope
+from retention.backup import backup, restore, store_hashes
 
 pytestmark = pytest.mark.s3
 
@@ -295,3 +298,39 @@ def test_a_witness_envelope_of_a_newer_format_is_refused_with_its_code(tmp_path:
     assert _raw_put(store, store.bucket, WITNESS_KEY, marker).startswith("ok")
     with pytest.raises(FormatUnsupported):
         store.get(WITNESS_KEY)
+
+
+@pytest.mark.parametrize("layout", ["moved", "old"])
+def test_a_backup_carries_the_witness_and_a_restore_puts_it_where_the_store_reads_it(
+    tmp_path: Path, layout: str
+) -> None:
+    """Backup of an S3 store (the witness moved, or still in the data bucket of an old-layout
+    store) onto the second gateway, restored into a new store and over a store that has a
+    witness of its own (``force``): the restored witness is read from the companion bucket,
+    every object's bytes equal the origin's, the log verifies and takes the next act."""
+    source = _s3(tmp_path, "s2bsrc")
+    if layout == "old":
+        _old_layout(source, acts=2)
+    else:
+        log = AuditLog(source)
+        for n in range(2):
+            two_event_act(log, f"m{n}")
+    copy = open_store(f"s3://{new_bucket('s2bdst', backup_s3_options())}", **backup_s3_options())
+    backup(source, copy, settle_seconds=0)
+    assert [i.key for i in source.list("audit/w")] == [WITNESS_KEY]
+
+    fresh = _s3(tmp_path, "s2bnew")
+    restore(copy, fresh)
+    assert _in_new_place(fresh) and read_witness(fresh)["seq"] == 3
+    assert is_moved_marker(_data_versions(fresh)[-1])
+    assert store_hashes(fresh) == store_hashes(source)
+    assert not AuditLog(fresh).verify().findings
+    assert two_event_act(AuditLog(fresh), "after")[-1].seq == read_witness(fresh)["seq"] == 5
+
+    over = _s3(tmp_path, "s2bover")
+    other = AuditLog(over)
+    for n in range(3):
+        two_event_act(other, f"o{n}")  # witness at #5 of another history
+    restore(copy, over, force=True)
+    assert read_witness(over)["seq"] == 3 and store_hashes(over) == store_hashes(source)
+    assert not AuditLog(over).verify().findings
