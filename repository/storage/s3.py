@@ -141,6 +141,18 @@ def pointer_from_envelope(raw: bytes) -> tuple[bytes, bool]:
         return raw, False
 
 
+def _condition_failed(exc: S3Error) -> bool:
+    """Whether a conditional PUT was refused (nothing written): ``412``, the key gone, or a race
+    lost to another conditional PUT of the same key: AWS S3 answers ``409
+    ConditionalRequestConflict``, Ceph RGW ``500 UnknownError`` (its compare-and-swap of the
+    object's head cancelled; measured: of racing ``If-Match`` PUTs exactly one succeeds and its
+    bytes are what stays, every other one gets 412 or this 500; ``bench/NOTES-s2.md``)."""
+    if exc.code in ("PreconditionFailed", "ConditionalRequestConflict", *_NOT_FOUND_CODES):
+        return True
+    status = exc.response.status if exc.response is not None else None
+    return exc.code == "UnknownError" and status == 500
+
+
 def moved_marker(bucket: str, key: str) -> bytes:
     """The data bucket's marker under a pointer's key once the pointer lives in ``bucket``
     (:data:`formats.S3_POINTER_MOVED`)."""
@@ -497,7 +509,7 @@ class S3Store(ObjectStore):
                 self.claims_bucket, _POINTERS_PREFIX + key, pointer_envelope(data, pending=pending), condition
             )
         except S3Error as exc:
-            if exc.code in ("PreconditionFailed", *_NOT_FOUND_CODES):
+            if condition and _condition_failed(exc):
                 return None
             self._fail(exc, key)
         except (MinioException, Urllib3Error, OSError) as exc:
