@@ -488,6 +488,11 @@ class S3Store(ObjectStore):
             raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
         except NotFound:
             pass
+        except StoreUnavailable as exc:
+            # The companion bucket removed (by hand, or a cleanup that left a locked data
+            # bucket): no copy there, read as one missing: the marker rule below still holds.
+            if exc.details.get("s3_code") != "NoSuchBucket":
+                raise
         else:
             data, pending = pointer_from_envelope(raw)
             return data, f"{'p!' if pending else 'p'} {etag}"
