@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"
 
 from kho_buckets import drop_made, new_bucket
 
+from repository import formats
+from repository.audit import WITNESS_KEY
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
@@ -36,7 +38,11 @@ from retention.backup import backup, restore, store_hashes
 
 
 def fill(store: ObjectStore, large: int, large_kb: int, small: int, small_kb: int) -> tuple[int, int]:
-    total = 0
+    """Records' objects, and an audit witness: a backup must carry it and a restore put it back
+    where the restored store reads it (on S3: the companion bucket, ``bench/NOTES-s2.md``)."""
+    witness = formats.dumps(formats.WITNESS.name, {"seq": 0, "hash": "0" * 64})
+    store.put(WITNESS_KEY, witness)
+    total = len(witness)
     for i in range(large):
         data = os.urandom(large_kb * 1024)
         store.put_if_absent(f"records/{i:08x}/content/{i:064x}", data)
@@ -45,7 +51,7 @@ def fill(store: ObjectStore, large: int, large_kb: int, small: int, small_kb: in
         data = os.urandom(small_kb * 1024)
         store.put_if_absent(f"records/{i:08x}/v{i:06d}", data)
         total += len(data)
-    return large + small, total
+    return 1 + large + small, total
 
 
 def timed(label: str, objects: int, size: int, run: Callable[[], object]) -> float:
@@ -102,11 +108,15 @@ def main() -> None:
             s3 = open_store(f"s3://{new_bucket('bench-backup', options)}", **options)
             print(f"S3 ({endpoint}):")
             timed("raw copy (put every object)", objects, size, lambda: raw_copy(store, raw))
+            assert store_hashes(raw) == store_hashes(store)
             timed("kho backup (verified)", objects, size, lambda: backup(store, s3, label="store"))
             timed("kho backup again (incremental)", objects, size, lambda: backup(store, s3, label="store"))
             again = LocalStore(base / "restored-s3", fsync=False)
             timed("kho restore", objects, size, lambda: restore(s3, again, label="store"))
             assert store_hashes(again) == store_hashes(store)
+            into_s3 = open_store(f"s3://{new_bucket('bench-restored', options)}", **options)
+            timed("kho restore into S3", objects, size, lambda: restore(s3, into_s3, label="store"))
+            assert store_hashes(into_s3) == store_hashes(store) and into_s3.exists(WITNESS_KEY)
             # (its COMPLIANCE-locked versions stay until --lock-days pass: kho_buckets says which)
             worm = open_store(f"s3://{new_bucket('bench-worm', options)}", **options, object_lock=True)
             timed("kho backup write-once (lock)", objects, size,

@@ -876,9 +876,10 @@ class AuditLog:
 
         ``known``: the witness as :meth:`_cached_head` read it before the act's events were
         written. Where the store replaces conditionally (:attr:`ObjectStore.replaces_conditionally`:
-        the local folder; S3 servers that honour ``If-Match``), the witness is replaced only if
-        it is still that version (:meth:`ObjectStore.put_if_match`): no read more per act, and a
-        witness deleted or rewritten during the act is never written over. The replace fails
+        the local folder; S3, where the witness lives in the companion unversioned bucket), the
+        witness is replaced only if it is still that version (:meth:`ObjectStore.put_if_match`):
+        no read more per act, and a witness deleted or rewritten during the act is never written
+        over. The replace fails
         then, and the witness is read again:
 
         - missing: deleted during the act (the events of another act may have been cut with
@@ -889,8 +890,8 @@ class AuditLog:
         - moved up by another writer, not past ``seq``: replaced again, under the new version;
           past it: nothing to do.
 
-        Elsewhere (Ceph RGW's versioned bucket refuses every ``If-Match``) the witness is read
-        again just before it is replaced (one GET more per act) and replaced without condition:
+        Elsewhere (a store that does not replace conditionally) the witness is read again
+        just before it is replaced (one GET more per act) and replaced without condition:
         a deletion during the act is found, and the window left is that read and the write, as
         before a2. Another writer's higher witness can then land between our read and write and
         be replaced by our lower one: after the write, an event past ``seq`` means such a writer

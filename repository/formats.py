@@ -178,6 +178,20 @@ def _claim_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 
 CLAIM = define(Kind("claim", "khóa chống trùng", (_same, _claim_v1_to_v2)))
+S3_POINTER = define(Kind("s3-pointer", "con trỏ lưu ở bucket phụ của kho S3", unversioned=1))
+"""A mutable pointer of an S3 store (the audit witness) as kept in the companion unversioned
+bucket (``<bucket>-claims``, ``pointers/<key>``; :mod:`repository.storage.s3`): the pointer's
+bytes (``data``, base64), a random ``write`` id (so that every write has its own ETag, the
+condition of the next replace) and ``pending`` (written by a plain ``put`` or the move out of
+the data bucket: the data bucket's marker :data:`S3_POINTER_MOVED` may not be written yet).
+Stamped from the start (version 1)."""
+S3_POINTER_MOVED = define(
+    Kind("s3-pointer-moved", "dấu con trỏ của kho S3 đã chuyển sang bucket phụ", unversioned=1)
+)
+"""Left in an S3 store's *data* bucket under a pointer's key (``audit/witness.json``) once the
+pointer lives in the companion bucket (:data:`S3_POINTER`): ``moved_to`` names the bucket and
+key. With this marker the pointer missing from its new place is missing (a deleted witness),
+never the older copy in the data bucket. Stamped from the start (version 1)."""
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))
 DERIVED_METADATA = define(Kind("derived-metadata", "siêu dữ liệu gợi ý (metadata.json)", (_same,)))
 DERIVED_SIGNATURES = define(

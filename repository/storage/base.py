@@ -188,9 +188,9 @@ class ObjectStore(abc.ABC):
     replaces_conditionally: bool = False
     """Whether :meth:`put_if_match` replaces an object only while it is still the version a
     :meth:`get_tagged` read, in one atomic step against every other writer that uses this store's
-    ``put`` or ``put_if_match``. Where False (the default, and S3 servers that do not honour
-    ``If-Match``), a caller that must not replace a changed pointer reads it again just before
-    its ``put``, and compares the tags of its two reads."""
+    ``put`` or ``put_if_match``. Where False (the default), a caller that must not replace a
+    changed pointer reads it again just before its ``put``, and compares the tags of its two
+    reads."""
 
     def get_tagged(self, key: str) -> tuple[bytes, str]:
         """The bytes of ``key`` and a tag naming the version read: two reads of the same

@@ -21,8 +21,19 @@ is younger than a request may take — once it is :data:`DEAD_WRITER_SETTLE_S` o
 PUT the writer had sent before dying has landed.
 
 Claims are taken only where a race is possible: ``put_new`` (a key under a record id the writer
-has just made, or one every writer writes with the same bytes) and ``put`` of a mutable pointer
-(:data:`POINTERS`, the audit witness) are one PUT.
+has just made, or one every writer writes with the same bytes) is one PUT.
+
+Pointers (:data:`POINTERS`, the audit witness) live in the companion bucket too, under
+``pointers/<key>``: it is unversioned, and there RGW honours ``If-Match`` (it refuses every
+``If-Match`` PUT on the versioned data bucket, even with the current ETag), so
+:meth:`S3Store.put_if_match` is one conditional PUT on every S3 server. Each write stores the
+pointer in an envelope with a random write id (:func:`pointer_envelope`), so no two writes share an
+ETag. Stores written before kept the pointer in the data bucket: it is read from there while the
+companion bucket has none, and its first conditional replace moves it (create the copy with
+``If-None-Match: *``, then leave :func:`moved_marker` in the data bucket under its key). Once the
+marker is there, a pointer missing from the companion bucket is missing (a deleted witness), never
+the older copy below the marker. A copy written before its marker (a plain ``put``, the move) is
+``pending`` until a conditional replace has made sure the marker is there.
 
 Fork safety: a child of ``fork`` has only the thread that forked, so a lock another thread held
 at that moment stays held for ever, and the parent's pooled connections are the parent's sockets.
@@ -36,6 +47,8 @@ configuration, so one store may be handed to worker processes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -60,12 +73,15 @@ from kho.errors import (
     AlreadyExists,
     ConfigError,
     Conflict,
+    FormatInvalid,
+    FormatUnsupported,
     NotFound,
     RetentionLocked,
     StoreFull,
     StoreUnavailable,
 )
 from kho.process import process_alive, this_host, writer_gone
+from repository import formats
 from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, Retention
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
@@ -96,8 +112,68 @@ claim (tens of milliseconds measured on Ceph RGW, under load too). Nothing on th
 confirm it, so the margin is wide; a claim older than the client's read timeout may stand for a
 PUT whose answer was lost and still in progress, and waits for ``claim_timeout_s``."""
 POINTERS = frozenset({"audit/witness.json"})
-"""Mutable pointers: only ever replaced with ``put``, never created by a writer with
-``put_if_absent`` (a restore into an empty store excepted), so replacing one needs no claim."""
+"""Mutable pointers (the audit witness): kept in the companion unversioned bucket, where a
+conditional replace is honoured (:class:`S3Store`, "Pointers"), never claimed."""
+_POINTERS_PREFIX = "pointers/"
+
+
+def pointer_envelope(data: bytes, *, pending: bool) -> bytes:
+    """The stored bytes of a pointer in the companion bucket (:data:`formats.S3_POINTER`): a new
+    random ``write`` id every time, so every write has its own ETag."""
+    return formats.dumps(
+        formats.S3_POINTER.name,
+        {"write": uuid.uuid4().hex, "pending": pending, "data": base64.b64encode(data).decode("ascii")},
+        sort_keys=True,
+    )
+
+
+def pointer_from_envelope(raw: bytes) -> tuple[bytes, bool]:
+    """The pointer's bytes and ``pending`` from :func:`pointer_envelope`'s bytes. Bytes that are
+    no envelope are returned as they are, not pending: a damaged pointer reads as damaged (its
+    reader refuses it with its own code). A newer envelope format raises
+    :class:`FormatUnsupported` (never guessed at)."""
+    try:
+        body = formats.loads(formats.S3_POINTER.name, raw)
+        return base64.b64decode(body["data"], validate=True), body.get("pending") is True
+    except FormatUnsupported:
+        raise
+    except (FormatInvalid, KeyError, TypeError, ValueError, binascii.Error):
+        return raw, False
+
+
+def _condition_failed(exc: S3Error) -> bool:
+    """Whether a conditional PUT was refused (nothing written): ``412``, the key gone, or a race
+    lost to another conditional PUT of the same key: AWS S3 answers ``409
+    ConditionalRequestConflict``, Ceph RGW ``500 UnknownError`` (its compare-and-swap of the
+    object's head cancelled; measured: of racing ``If-Match`` PUTs exactly one succeeds and its
+    bytes are what stays, every other one gets 412 or this 500; ``bench/NOTES-s2.md``)."""
+    if exc.code in ("PreconditionFailed", "ConditionalRequestConflict", *_NOT_FOUND_CODES):
+        return True
+    status = exc.response.status if exc.response is not None else None
+    return exc.code == "UnknownError" and status == 500
+
+
+def moved_marker(bucket: str, key: str) -> bytes:
+    """The data bucket's marker under a pointer's key once the pointer lives in ``bucket``
+    (:data:`formats.S3_POINTER_MOVED`)."""
+    return formats.dumps(
+        formats.S3_POINTER_MOVED.name,
+        {"moved_to": {"bucket": bucket, "key": _POINTERS_PREFIX + key}},
+        sort_keys=True,
+    )
+
+
+def is_moved_marker(raw: bytes) -> bool:
+    """Whether bytes read under a pointer's key in the data bucket are :func:`moved_marker`'s
+    (anything else there is the pointer itself, as stores wrote it before it moved)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(data, dict) or "moved_to" not in data:
+        return False
+    formats.upcast(formats.S3_POINTER_MOVED.name, data)  # a newer marker: FormatUnsupported
+    return True
 
 
 def _parse_s3_date(text: str) -> datetime:
@@ -136,7 +212,6 @@ class S3Store(ObjectStore):
         object_lock: bool = False,
         create_bucket: bool = True,
         conditional_create: bool | None = None,
-        conditional_replace: bool | None = None,
         claims_bucket: str | None = None,
         claim_timeout_s: float = 300.0,
         connect_timeout_s: float = 3.0,
@@ -148,8 +223,7 @@ class S3Store(ObjectStore):
         ``create_bucket``: create the bucket(s) if missing, turn versioning on and probe the
         conditional PUT — a :class:`StoreUnavailable` here means the server is unreachable.
         ``conditional_create``: ``True``/``False`` skips the probe (``None``: probe).
-        ``conditional_replace``: whether the data bucket honours ``If-Match`` on a PUT
-        (:attr:`replaces_conditionally`); ``None``: probed on first use.
+        The companion bucket (``claims_bucket``: claims, and the pointers) is created if missing.
         """
         parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
         if not parts.netloc or parts.path not in ("", "/"):
@@ -175,7 +249,7 @@ class S3Store(ObjectStore):
         self._lock = threading.RLock()
         self._client_obj: Minio | None = None
         self._conditional = conditional_create
-        self._if_match = conditional_replace
+        self._claims_ready = False
         start_after_fork(self)
         if create_bucket:
             self._open_buckets()
@@ -333,10 +407,22 @@ class S3Store(ObjectStore):
             self._ensure_bucket(self.bucket, versioned=True, object_lock=self.object_lock)
             if self._conditional is None:
                 self._conditional = self._probe_conditional_put()
-            if not self._conditional:
-                self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+            self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+            self._claims_ready = True
 
         self._call(run)
+
+    def _ensure_claims_bucket(self) -> None:
+        """The companion bucket exists (opened with ``create_bucket=False``: checked on first
+        use of a pointer; created if missing, as the claims mode does)."""
+        if self._claims_ready:
+            return
+        with self._lock:
+            if not self._claims_ready:
+                self._call(
+                    lambda: self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+                )
+                self._claims_ready = True
 
     @property
     def create_mode(self) -> str:
@@ -349,11 +435,7 @@ class S3Store(ObjectStore):
                 if self._conditional is None:
                     conditional = self._call(self._probe_conditional_put)
                     if not conditional:
-                        self._call(
-                            lambda: self._ensure_bucket(
-                                self.claims_bucket, versioned=False, object_lock=False
-                            )
-                        )
+                        self._ensure_claims_bucket()
                     self._conditional = conditional
         return self._conditional
 
@@ -373,81 +455,143 @@ class S3Store(ObjectStore):
             client.remove_object(self.bucket, key, version_id=version.version_id)
         return honoured
 
-    @property
-    def replaces_conditionally(self) -> bool:  # type: ignore[override]
-        """Whether the data bucket honours ``If-Match`` on a PUT (:meth:`put_if_match`); probed
-        once, on first use, where it honours ``If-None-Match`` (:attr:`create_mode`): a server
-        that ignores that one on a versioned bucket is taken not to honour this one either, and
-        is spared the probe's requests in every process (Ceph RGW 16 refuses every ``If-Match``
-        PUT on a versioned bucket: False there, the caller reads again before ``put``)."""
-        if self._if_match is None:
-            conditional = self._create_conditionally()
-            with self._lock:
-                if self._if_match is None:
-                    self._if_match = conditional and self._call(self._probe_conditional_replace)
-        return self._if_match
+    replaces_conditionally = True
+    """Pointers (:data:`POINTERS`, the only keys replaced conditionally) live in the companion
+    unversioned bucket, where ``If-Match`` and ``If-None-Match: *`` are honoured (Ceph RGW; AWS
+    S3 and MinIO on any bucket): :meth:`put_if_match` is one conditional PUT."""
 
-    def _probe_conditional_replace(self) -> bool:
-        """Does the data bucket replace an object under ``If-Match`` with its current ETag, and
-        refuse it with a stale one?"""
-        key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
-        client = self._client
-        first = client._execute("PUT", self.bucket, key, body=b"1").headers.get("ETag", "").strip('"')
-        try:
-            try:
-                client._execute("PUT", self.bucket, key, body=b"2", headers={"If-Match": first})
-            except S3Error as exc:
-                if exc.code != "PreconditionFailed":
-                    raise
-                return False  # the current ETag refused: not honoured (Ceph, versioned bucket)
-            try:
-                client._execute("PUT", self.bucket, key, body=b"3", headers={"If-Match": first})
-            except S3Error as exc:
-                if exc.code != "PreconditionFailed":
-                    raise
-                return True
-            return False  # a stale ETag accepted: ignored
-        finally:
-            for version in client.list_objects(self.bucket, prefix=key, include_version=True):
-                client.remove_object(self.bucket, key, version_id=version.version_id)
+    # -- pointers (the audit witness) -------------------------------------------------------------
+    def _fetch(self, bucket: str, key: str) -> tuple[bytes, str, str]:
+        """The bytes, ETag (unquoted) and version id (``""`` unversioned) of ``key`` in
+        ``bucket``, one GET; :class:`NotFound` if absent."""
 
-    def get_tagged(self, key: str) -> tuple[bytes, str]:
-        """The bytes and ``"<ETag> <version id>"`` of the version read (one GET): the ETag for
-        ``If-Match``, the version id to tell a rewrite of the same bytes from no write."""
-        check_key(key)
-
-        def run() -> tuple[bytes, str]:
-            response = self._client.get_object(self.bucket, key)
+        def run() -> tuple[bytes, str, str]:
+            response = self._client.get_object(bucket, key)
             try:
                 data = response.read()
                 etag = (response.headers.get("ETag") or "").strip('"')
-                return data, f"{etag} {response.headers.get('x-amz-version-id') or ''}"
+                return data, etag, response.headers.get("x-amz-version-id") or ""
             finally:
                 response.close()
                 response.release_conn()
 
         return self._call(run, key)
 
-    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
-        """One PUT with ``If-Match`` on the ETag of ``tag``; ``412`` (or the key gone) →
-        :class:`Conflict`. An ETag is the bytes' MD5: a rewrite of the very bytes read (a
-        witness put back as it was) matches; the version id in ``tag`` does not, but S3 has
-        no condition on it."""
-        check_key(key)
-        if self.object_lock:
-            self._check_not_locked(key, self._current_version(key))
-        condition = {"If-None-Match": "*"} if tag == ABSENT else {"If-Match": tag.split(" ", 1)[0]}
+    def _read_pointer(self, key: str) -> tuple[bytes, str]:
+        """A pointer's bytes and tag: ``"p <etag>"`` (``"p! <etag>"`` pending) from the
+        companion bucket, one GET; while it has none, ``"d <etag> <version id>"`` from the data
+        bucket (a store written before pointers moved), one GET more. The data bucket's
+        :func:`moved_marker` there means the pointer is missing: :class:`NotFound`. Reads
+        never write."""
+        self._ensure_claims_bucket()
         try:
-            response = self._put_raw(self.bucket, key, data, condition)
+            raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
+        except NotFound:
+            pass
+        except StoreUnavailable as exc:
+            # The companion bucket removed (by hand, or a cleanup that left a locked data
+            # bucket): no copy there, read as one missing: the marker rule below still holds.
+            if exc.details.get("s3_code") != "NoSuchBucket":
+                raise
+        else:
+            data, pending = pointer_from_envelope(raw)
+            return data, f"{'p!' if pending else 'p'} {etag}"
+        raw, etag, version_id = self._fetch(self.bucket, key)
+        if is_moved_marker(raw):
+            raise NotFound(
+                f"Không tìm thấy đối tượng {key}: nó đã được chuyển sang bucket {self.claims_bucket}"
+                " và không còn ở đó.",
+                key=key,
+                bucket=self.claims_bucket,
+            )
+        return raw, f"d {etag} {version_id}"
+
+    def _put_pointer(self, key: str, data: bytes, condition: dict[str, str], *, pending: bool) -> str | None:
+        """One PUT of ``data``'s envelope into the companion bucket under ``condition``: its
+        ETag, or ``None`` if the condition failed (nothing written)."""
+        try:
+            response = self._put_raw(
+                self.claims_bucket, _POINTERS_PREFIX + key, pointer_envelope(data, pending=pending), condition
+            )
         except S3Error as exc:
-            if exc.code in ("PreconditionFailed", *_NOT_FOUND_CODES):
-                raise Conflict(
-                    f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key
-                ) from exc
+            if condition and _condition_failed(exc):
+                return None
             self._fail(exc, key)
         except (MinioException, Urllib3Error, OSError) as exc:
             self._fail(exc, key)
-        return ObjectInfo(key=key, size=len(data), version_id=response.headers.get("x-amz-version-id"))
+        return (response.headers.get("ETag") or "").strip('"')
+
+    def _mark_moved(self, key: str, *, known: bytes | None = None) -> None:
+        """Leave :func:`moved_marker` under ``key`` in the data bucket unless it is there
+        (``known``: the data bucket's bytes as just read, saving the GET)."""
+        if known is None:
+            try:
+                known, _, _ = self._fetch(self.bucket, key)
+            except NotFound:
+                known = b""
+        if not is_moved_marker(known):
+            self._call(lambda: self._put_raw(self.bucket, key, moved_marker(self.claims_bucket, key)), key)
+
+    def _conflict(self, key: str) -> Conflict:
+        return Conflict(f"Đối tượng {key} đã được ghi lại hoặc bị xóa trong lúc cập nhật.", key=key)
+
+    def _pointer_info(self, key: str) -> ObjectInfo:
+        data, _ = self._read_pointer(key)
+        return ObjectInfo(key=key, size=len(data), version_id=None)
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The bytes and a tag of the version read (one GET). A pointer: see
+        :meth:`_read_pointer`. Another key: ``"<ETag> <version id>"`` from the data bucket
+        (nothing replaces it conditionally)."""
+        check_key(key)
+        if key in POINTERS:
+            return self._read_pointer(key)
+        data, etag, version_id = self._fetch(self.bucket, key)
+        return data, f"{etag} {version_id}"
+
+    def put_if_match(self, key: str, data: bytes, tag: str) -> ObjectInfo:
+        """Replace the pointer ``key`` only while it is the version of ``tag``
+        (:meth:`get_tagged`), else :class:`Conflict`, nothing written:
+
+        - ``ABSENT``: one PUT ``If-None-Match: *`` (created only while there is none);
+        - read from the companion bucket: one PUT ``If-Match: <ETag>`` (every write has its own
+          ETag: :func:`pointer_envelope`); a pending copy first makes sure the data bucket's
+          marker is there;
+        - read from the data bucket (a store written before pointers moved): the move, once per
+          store: the data bucket read again (it has no condition) and compared, the copy
+          created ``If-None-Match: *`` (pending), the marker left in the data bucket, the copy
+          replaced not pending.
+
+        Only pointers (:data:`POINTERS`) are replaced conditionally."""
+        check_key(key)
+        if key not in POINTERS:
+            raise ValueError(f"{key} is not a pointer: only pointers are replaced conditionally on S3")
+        self._ensure_claims_bucket()
+        if tag == ABSENT:
+            if self._put_pointer(key, data, {"If-None-Match": "*"}, pending=False) is None:
+                raise self._conflict(key)
+            return ObjectInfo(key=key, size=len(data), version_id=None)
+        place, _, rest = tag.partition(" ")
+        if place == "d":
+            try:
+                raw, etag, version_id = self._fetch(self.bucket, key)
+            except NotFound:
+                raise self._conflict(key) from None
+            if f"{etag} {version_id}" != rest:
+                raise self._conflict(key)
+            moved = self._put_pointer(key, data, {"If-None-Match": "*"}, pending=True)
+            if moved is None:
+                raise self._conflict(key)  # moved (or written) by another process meanwhile
+            self._mark_moved(key, known=raw)
+            self._put_pointer(key, data, {"If-Match": moved}, pending=False)  # (lost: another write)
+            return ObjectInfo(key=key, size=len(data), version_id=None)
+        if place not in ("p", "p!"):
+            raise self._conflict(key)  # a tag of no pointer read: nothing it could match
+        if place == "p!":
+            self._mark_moved(key)
+        if self._put_pointer(key, data, {"If-Match": rest}, pending=False) is None:
+            raise self._conflict(key)
+        return ObjectInfo(key=key, size=len(data), version_id=None)
 
     # -- writes ------------------------------------------------------------------------------
     def _put_raw(
@@ -458,6 +602,8 @@ class S3Store(ObjectStore):
 
     def put_if_absent(self, key: str, data: bytes) -> ObjectInfo:
         check_key(key)
+        if key in POINTERS:
+            return self._create_pointer(key, data)
         if self._create_conditionally():
             try:
                 response = self._put_raw(self.bucket, key, data, {"If-None-Match": "*"})
@@ -485,6 +631,8 @@ class S3Store(ObjectStore):
     def put_new(self, key: str, data: bytes) -> ObjectInfo:
         """One PUT: on a key no other writer can produce, a claim guards against nothing."""
         check_key(key)
+        if key in POINTERS:  # (never written so; kept where it is read, as put_if_absent)
+            return self._create_pointer(key, data)
         if self._create_conditionally():
             return self.put_if_absent(key, data)
         response = self._call(lambda: self._put_raw(self.bucket, key, data), key)
@@ -582,11 +730,35 @@ class S3Store(ObjectStore):
         except (MinioException, Urllib3Error, OSError):
             pass  # left for the takeover after claim_timeout_s
 
+    def _create_pointer(self, key: str, data: bytes) -> ObjectInfo:
+        """``put_if_absent`` of a pointer (a restore into an empty store): refused while one is
+        in the companion bucket or, not moved yet, in the data bucket; the copy is pending
+        until the marker is left in the data bucket."""
+        self._ensure_claims_bucket()
+        try:
+            below, _, _ = self._fetch(self.bucket, key)
+        except NotFound:
+            below = b""
+        if below and not is_moved_marker(below):
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
+        if self._put_pointer(key, data, {"If-None-Match": "*"}, pending=True) is None:
+            raise AlreadyExists(f"Đối tượng {key} đã tồn tại.", key=key)
+        self._mark_moved(key, known=below)
+        return ObjectInfo(key=key, size=len(data), version_id=None)
+
     def put(self, key: str, data: bytes) -> ObjectInfo:
+        """Replace ``key``. A pointer (:data:`POINTERS`): written to the companion bucket
+        (pending), then the data bucket's marker made sure of; its earlier versions are not
+        kept (nothing reads them: ``bench/NOTES-s2.md``)."""
         check_key(key)
+        if key in POINTERS:
+            self._ensure_claims_bucket()
+            self._put_pointer(key, data, {}, pending=True)
+            self._mark_moved(key)
+            return ObjectInfo(key=key, size=len(data), version_id=None)
         if self.object_lock:  # without object lock nothing can refuse the write: no HEAD
             self._check_not_locked(key, self._current_version(key))
-        if not self._create_conditionally() and key not in POINTERS:
+        if not self._create_conditionally():
             self._call(
                 lambda: self._put_raw(self.claims_bucket, _CLAIMS_PREFIX + key, self._claim_body()),
                 key,
@@ -596,7 +768,13 @@ class S3Store(ObjectStore):
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, key: str, version_id: str | None = None) -> bytes:
+        """The bytes of ``key`` (of one of its versions). A pointer lives in the unversioned
+        companion bucket: its current bytes only (``version_id`` of it: :class:`NotFound`)."""
         check_key(key)
+        if key in POINTERS:
+            if version_id is not None:
+                raise NotFound(f"Không tìm thấy phiên bản {version_id} của đối tượng {key}.", key=key)
+            return self._read_pointer(key)[0]
 
         def run() -> bytes:
             response = self._client.get_object(self.bucket, key, version_id=version_id)
@@ -619,10 +797,29 @@ class S3Store(ObjectStore):
 
     def stat(self, key: str) -> ObjectInfo:
         check_key(key)
+        if key in POINTERS:
+            return self._pointer_info(key)
         st = self._call(lambda: self._client.stat_object(self.bucket, key), key)
         return ObjectInfo(key=key, size=st.size or 0, version_id=st.version_id)
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        """The data bucket's keys, but a pointer (:data:`POINTERS`) where it is read from (the
+        companion bucket, or the data bucket before it moved), listed in its key's place."""
+        pointers = []
+        for key in sorted(POINTERS):
+            if key.startswith(prefix) and (start_after is None or key > start_after):
+                try:
+                    pointers.append(self._pointer_info(key))
+                except NotFound:
+                    pass
+        for info in self._list_data(prefix, start_after):
+            while pointers and pointers[0].key < info.key:
+                yield pointers.pop(0)
+            if info.key not in POINTERS:
+                yield info
+        yield from pointers
+
+    def _list_data(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]:
         objects = self._client.list_objects(
             self.bucket, prefix=prefix or None, recursive=True, start_after=start_after
         )
@@ -648,6 +845,11 @@ class S3Store(ObjectStore):
 
     def list_versions(self, key: str) -> list[ObjectInfo]:
         check_key(key)
+        if key in POINTERS:  # unversioned: the current version only
+            try:
+                return [self._pointer_info(key)]
+            except NotFound:
+                return []
 
         def run() -> list[ObjectInfo]:
             out = []
@@ -667,7 +869,14 @@ class S3Store(ObjectStore):
 
     # -- delete ------------------------------------------------------------------------------
     def delete(self, key: str) -> None:
+        """Remove ``key`` (every version). A pointer: removed from the companion bucket, and the
+        data bucket's marker made sure of (its older copy there never read again)."""
         check_key(key)
+        if key in POINTERS:
+            self._ensure_claims_bucket()
+            self._call(lambda: self._client.remove_object(self.claims_bucket, _POINTERS_PREFIX + key), key)
+            self._mark_moved(key)
+            return
         versions = self._call(lambda: self._versions(key), key)
         # Check every version first: a refusal must come before anything is removed.
         for version_id, marker in versions:

@@ -12,10 +12,9 @@ overtaken wrote the witness lower for a moment. It tells the two apart by the la
   (only a signed checkpoint finds that; ``test_audit_cut.py``).
 
 During an act (between its witness read and its witness write; w1): the witness is moved only
-while it is still the version read before the act (a conditional replace: the local folder; S3
-servers honouring ``If-Match``), else read again just before it is moved (Ceph). A witness
-deleted or damaged meanwhile is refused on both; one put back lower, where the move is
-conditional.
+while it is still the version read before the act (a conditional replace: the local folder; S3,
+where the witness lives in the companion unversioned bucket since s2). A witness deleted,
+damaged or put back lower meanwhile is refused.
 
 The attacker here can write the store but holds neither the checkpoint key nor an auditor's
 password. Each act is two events, one batch object with group commit. Local folder and S3."""
@@ -190,7 +189,7 @@ def test_an_act_cut_with_the_witness_while_another_act_is_written_is_not_covered
     witness. The running process's events then take the freed number: unless it notices the
     witness gone, it writes the witness again and the other act vanishes without a finding.
     (r10's strict xfail: since a2 the read before the act was reused for the witness write.)
-    Local folder: the conditional replace fails; Ceph: the witness is read again."""
+    The conditional replace fails (local folder; S3: in the companion bucket)."""
     store = make_store(backend, tmp_path, "wd")
     running = AuditLog(store)
     two_event_act(running, "a")  # #0–#1: the running process's next number is #2, the witness at #1
@@ -212,25 +211,7 @@ def test_an_act_cut_with_the_witness_while_another_act_is_written_is_not_covered
     assert not store.exists(WITNESS_KEY)
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "local",
-        pytest.param(
-            "s3",
-            marks=[
-                pytest.mark.s3,
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="w1, the limit of the read-again fallback (Ceph RGW refuses If-Match on a"
-                    " versioned bucket): writers replace the witness without condition there, and a"
-                    " writer overtaken legitimately writes a lower witness, so a witness put back"
-                    " lower during an act is not told from it; bench/NOTES-w1.md",
-                ),
-            ],
-        ),
-    ],
-)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_witness_put_back_lower_during_an_act_is_not_moved_over_the_cut(
     backend: str, tmp_path: Path
 ) -> None:
@@ -301,25 +282,25 @@ def test_the_local_folder_replaces_a_pointer_only_while_it_is_the_version_read(t
 
 
 @pytest.mark.s3
-def test_the_ceph_gateway_is_probed_for_if_match_and_a_wrong_answer_does_not_hang_appends(
-    tmp_path: Path,
-) -> None:
-    """The probe on the real gateway: Ceph RGW refuses every ``If-Match`` PUT on a versioned
-    bucket (also with the current ETag), so the store reads the witness again instead. Told the
-    opposite (``conditional_replace=True``), appends still move the witness (a refusal of the
-    very version read falls back to the read-again write) and a deleted witness is still found."""
+def test_a_conditional_replace_refused_on_s3_falls_back_without_hanging_appends(tmp_path: Path) -> None:
+    """A server that refused the very version just read (as a server that does not honour the
+    condition after all would): the write falls back to the read-again ``put`` instead of
+    looping, appends still move the witness, and a deleted witness is still found."""
     store = make_store("s3", tmp_path, "wp")
-    assert store.replaces_conditionally is False  # (not probed: If-None-Match is ignored too)
-    assert store._probe_conditional_replace() is False  # type: ignore[attr-defined]
-    assert not [i.key for i in store.list("")]  # the probe left nothing listed
-    wrong = S3Store(store.bucket, **{**s3_options(), "conditional_replace": True})  # type: ignore[attr-defined,arg-type]
-    log = AuditLog(wrong)
+    assert store.replaces_conditionally  # the witness lives where If-Match is honoured (s2)
+    refusing = S3Store(store.bucket, **s3_options())  # type: ignore[attr-defined,arg-type]
+
+    def refuse(key: str, data: bytes, tag: str) -> ObjectInfo:
+        raise Conflict("refused", key=key)
+
+    refusing.put_if_match = refuse  # type: ignore[method-assign]
+    log = AuditLog(refusing)
     two_event_act(log, "a")
-    assert two_event_act(log, "b")[-1].seq == read_witness(wrong)["seq"] == 3
-    _meanwhile_at(wrong, event_key(4), lambda: wrong.delete(WITNESS_KEY))
+    assert two_event_act(log, "b")[-1].seq == read_witness(refusing)["seq"] == 3
+    _meanwhile_at(refusing, event_key(4), lambda: refusing.delete(WITNESS_KEY))
     with pytest.raises(AuditChainBroken):
         two_event_act(log, "c")
-    assert not wrong.exists(WITNESS_KEY)
+    assert not refusing.exists(WITNESS_KEY)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -37,6 +37,7 @@ from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
 from repository.saved_searches import SavedSearch
 from repository.storage.local import LocalStore
+from repository.storage.s3 import is_moved_marker, pointer_from_envelope
 from repository.workflow import Step
 from retention.fileplan import plan_from_dict
 from retention.schedule import schedule_from_dict
@@ -77,6 +78,11 @@ def _read_checkpoint(data: dict[str, Any]) -> object:
     return read["head"]
 
 
+def read_pointer_witness(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The witness an S3 store keeps in its companion bucket, out of its envelope."""
+    return formats.loads(formats.WITNESS.name, pointer_from_envelope(json.dumps(envelope).encode())[0])
+
+
 READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "audit-checkpoint": _read_checkpoint,
     "audit-acknowledgement": lambda d: formats.upcast(formats.AUDIT_ACKNOWLEDGEMENT.name, d)["findings"],
@@ -96,6 +102,9 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
     "claim": lambda d: formats.upcast(formats.CLAIM.name, d)["record_id"],
+    "s3-pointer": lambda d: read_pointer_witness(d)["seq"],
+    "s3-pointer-moved": lambda d: is_moved_marker(json.dumps(d).encode())
+    and formats.upcast(formats.S3_POINTER_MOVED.name, d)["moved_to"]["key"],
     "unit": Unit.from_dict,
     "unit-code": lambda d: formats.upcast(formats.UNIT_CODE.name, d)["unit_id"],
     "account": Account.from_dict,

@@ -96,10 +96,14 @@ def _kill_between(
         try:
             os.close(read_end)
             held = frozenset(hold)
-            # The audit witness is replaced (``put``), never created with the others.
+            # The audit witness is replaced (``put``; on S3 ``put_if_match``, its conditional
+            # replace in the companion bucket), never created with the others.
             cls = S3Store if backend == "s3" else LocalStore
             cls.put = _hook(cls.put, lambda s, k, d: k, held, write_end)  # type: ignore[method-assign]
             if backend == "s3":
+                S3Store.put_if_match = _hook(  # type: ignore[method-assign]
+                    S3Store.put_if_match, lambda s, k, *rest: k, held, write_end
+                )
                 for name in ("put_new", "put_if_absent"):
                     setattr(S3Store, name, _hook(getattr(S3Store, name), lambda s, k, d: k, held, write_end))
             else:
