@@ -174,6 +174,15 @@ class PasswordResetExpired(KhoError):
     http_status = 403
 
 
+class PasswordNotConfirmed(PasswordResetExpired):
+    """The password was right, but nobody but the one who gave it out has ever held it: the
+    whole first password of an account made by one quản trị alone, before a new account's first
+    password needed two people, and never changed by its person (a possible puppet of its
+    creator). A two-person reset is needed, as for an expired one."""
+
+    code = "PASSWORD_NOT_CONFIRMED"
+
+
 class PasswordChangeRequired(KhoError):
     """The password was right but must be changed before anything else (first login).
 

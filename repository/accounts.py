@@ -68,6 +68,7 @@ from kho.errors import (
     NotFound,
     PasswordChangeRequired,
     PasswordExpired,
+    PasswordNotConfirmed,
     PasswordResetExpired,
     PermissionDenied,
     TokenInvalid,
@@ -324,6 +325,19 @@ class Account:
         :meth:`AccountService.recover`)."""
         return self.reset is not None and self.reset.new_account
 
+    @property
+    def initial_password_unchanged(self) -> bool:
+        """The password is still the whole initial password given out when the account was made:
+        no reset, a change still required, the password not changed since the creation. Under
+        the one-person rule before the two-person first password (g1) that password went to the
+        creator; whether it is a puppet depends on who made it
+        (:func:`first_password_unconfirmed`)."""
+        return (
+            self.reset is None
+            and self.must_change_password
+            and self.password_changed_at == self.created_at
+        )
+
     def someone_behind(self, now: datetime) -> bool:
         """Whether a person can be counted on to act through this account (as "another quản
         trị" or "another kiểm toán viên"): active, used by its person (not :attr:`never_used`),
@@ -394,6 +408,24 @@ class Account:
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
         return f"Account({self.username!r}, v{self.version}, {self.status.value})"
+
+
+BOOTSTRAP_CREATOR = "system"
+"""The creator named by an account made by the operator's ``kho account init``
+(:meth:`AccountService.bootstrap`): its whole initial password goes to the operator, who holds
+the store anyway."""
+
+
+def first_password_unconfirmed(account: Account, created_by: str) -> bool:
+    """THE rule for an account made before the two-person first password (g1, review r13
+    item 11) by one person alone and never used by its own person: its password is still the
+    whole initial password the creator ``created_by`` received, so the creator could log in as
+    it (a puppet). No login, no token for it (``PASSWORD_NOT_CONFIRMED``) until the two-person
+    reset (:meth:`AccountService.reset_password` + :meth:`AccountService.confirm_reset`) gives
+    its person a password nobody else holds. Not such an account: one made by ``kho account
+    init`` (the operator), one made under g1 (it carries ``reset``), one whose person has set a
+    password (also after the operator's ``recover``, which keeps the person's own password)."""
+    return account.initial_password_unchanged and created_by != BOOTSTRAP_CREATOR
 
 
 @dataclass(frozen=True)
@@ -740,7 +772,7 @@ class AccountService:
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.username != target.username and a.someone_behind(now)
+            if a.username != target.username and self._someone_behind(a, now)
         ]
         self._require(
             actor,
@@ -1273,7 +1305,7 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
-        ok, _ = self._check_password(account, password)
+        ok, _ = self._check_password(account, password, source)
         if account.status is not Status.ACTIVE:
             self._refuse_locked(account, source, password_ok=ok, audit_may_refuse=True)
         if not ok:
@@ -1337,7 +1369,7 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
-        ok, _ = self._check_password(account, password)
+        ok, _ = self._check_password(account, password, source)
         if not ok:
             if account.status is Status.ACTIVE:  # a guess at an open account counts here too
                 try:
@@ -1433,7 +1465,57 @@ class AccountService:
         except AuditChainBroken:
             raise PermissionDenied(message, code=code, actor=OPERATOR, target=target) from None
 
-    def _check_password(self, account: Account, password: str) -> tuple[bool, str | None]:
+    def _someone_behind(self, account: Account, now: datetime) -> bool:
+        """:meth:`Account.someone_behind`, and not an account whose login is refused as
+        :meth:`first_password_unconfirmed` (nobody can act through it until it is reset)."""
+        return account.someone_behind(now) and not self.first_password_unconfirmed(account)
+
+    def _creator(self, account: Account) -> str:
+        """Who made ``account`` (the ``changed_by`` of its first version; one GET unless this is
+        it). A first version that cannot be read names nobody, which is not the operator."""
+        if account.version == 1:
+            return account.changed_by
+        try:
+            first = formats.loads(formats.ACCOUNT.name, self.store.get(account_key(account.username, 1)))
+        except NotFound:
+            return ""
+        return str(first.get("changed_by", ""))
+
+    def first_password_unconfirmed(self, account: Account) -> bool:
+        """:func:`first_password_unconfirmed` for ``account``, reading its creator only when its
+        fields match (a never-used account: rare)."""
+        return account.initial_password_unchanged and first_password_unconfirmed(
+            account, self._creator(account)
+        )
+
+    def _unconfirmed_error(self, account: Account) -> PasswordNotConfirmed:
+        return PasswordNotConfirmed(
+            "Mật khẩu ban đầu của tài khoản này do một người cấp một mình (theo quy định cũ, trước khi"
+            " cần hai người) và chưa được người dùng đổi, nên không dùng được để đăng nhập hay cấp mã"
+            " truy cập. Hãy đề nghị quản trị cấp lại mật khẩu; một quản trị khác hoặc lãnh đạo đơn vị"
+            " xác nhận (chờ đặt lại mật khẩu hai người).",
+            username=account.username,
+        )
+
+    def _refuse_unconfirmed(self, account: Account, source: str | None) -> NoReturn:
+        """Refuse the right password of an account :meth:`first_password_unconfirmed`: audited
+        (an auditor sees who tries a possible puppet), the refusal standing also when the log
+        refuses the event."""
+        try:
+            self.audit.append(
+                account.username,
+                "account:login-failed",
+                source=source,
+                at=self.clock(),
+                details={"reason": "password-not-confirmed"},
+            )
+        except AuditChainBroken:
+            pass
+        raise self._unconfirmed_error(account)
+
+    def _check_password(
+        self, account: Account, password: str, source: str | None = None
+    ) -> tuple[bool, str | None]:
         """:func:`passwords.verify_password` for the account: ``(matches, new_hash)``. While a
         reset is pending (:class:`PendingReset`) the password is the one-time password, the two
         halves one after the other, each checked against its own hash; it matches only once the
@@ -1442,10 +1524,17 @@ class AccountService:
 
         A wrong password costs :data:`LOGIN_VERIFICATIONS` hash checks, reset pending or not, so
         that the time taken does not tell an outsider whether a reset is pending: the second half
-        is checked only when the first half matched (someone who holds it already knows)."""
+        is checked only when the first half matched (someone who holds it already knows).
+
+        The right password of an account :meth:`first_password_unconfirmed` (a possible puppet
+        made before the two-person first password) is refused here, for every login, password
+        change and way out that checks a password: :class:`PasswordNotConfirmed`."""
         reset = account.reset
         if reset is None:
-            return passwords.verify_password(account.password_hash, password, self.hasher)
+            ok, new_hash = passwords.verify_password(account.password_hash, password, self.hasher)
+            if ok and self.first_password_unconfirmed(account):
+                self._refuse_unconfirmed(account, source)
+            return ok, new_hash
         first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
         first_ok, _ = passwords.verify_password(reset.first_hash, first, self.hasher)
         if not first_ok:
@@ -1502,7 +1591,7 @@ class AccountService:
         :class:`LoginFailed` whatever the account's state, after the same hash checks as an
         unknown name; only the right password learns of a lock (:class:`AccountLocked`). A
         login after 90 days without one locks the account, whatever the password."""
-        ok, new_hash = self._check_password(account, password)
+        ok, new_hash = self._check_password(account, password, source)
         now = self.clock()
         if account.status is Status.ACTIVE and passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
@@ -1660,7 +1749,9 @@ class AccountService:
         first_hash = passwords.hash_password(first, self.hasher)
         # An account nobody has yet logged in to with their own password stays a *new* account
         # (so listed to the confirmer): a reset must not pass a creator's account off as routine.
-        new_account = target.reset is not None and target.reset.new_account
+        new_account = (
+            target.reset is not None and target.reset.new_account
+        ) or self.first_password_unconfirmed(target)
         pending = PendingReset(
             by=actor.username, at=self.clock(), first_hash=first_hash, new_account=new_account
         )
@@ -1982,7 +2073,7 @@ class AccountService:
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.username != target.username and a.someone_behind(now)
+            if a.username != target.username and self._someone_behind(a, now)
         ]
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(
@@ -2118,6 +2209,15 @@ class AccountService:
                 source=source,
                 code="PASSWORD_NOT_CONFIRMED",
             )
+        if self.first_password_unconfirmed(target):
+            self._deny(
+                actor.username,
+                self._unconfirmed_error(target).message,
+                action=action,
+                target=about,
+                source=source,
+                code="PASSWORD_NOT_CONFIRMED",
+            )
         if not target.active:
             raise (
                 self._locked_error(target)
@@ -2177,6 +2277,8 @@ class AccountService:
             account = self._system_lock(account.username, LockReason.IDLE, None)
         if account.status is Status.LOCKED:
             raise self._locked_error(account)
+        if self.first_password_unconfirmed(account):
+            raise self._unconfirmed_error(account)
         if account.must_change_password:
             # A token must not get round the first-login change (Điều 6 k4 a).
             raise PasswordChangeRequired(
