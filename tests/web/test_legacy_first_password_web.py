@@ -6,6 +6,7 @@ quản trị what to do."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from kho_people import AGENCY, People
 from kho_web import csrf, login, text
 
+from kho.timeutil import to_iso_utc
 from repository.accounts import account_key
 from web.context import Kho
 
@@ -29,6 +31,8 @@ def _store_puppet(kho: Kho, people: People) -> None:
     data["password_hash"] = kho.accounts.hasher.hash(WHOLE)
     data["memberships"] = [{"role": "chuyen_vien", "unit": AGENCY}]
     data["changed_by"] = people.usernames["quan_tri"]
+    now = to_iso_utc(datetime.now(UTC))  # made recently: not idle-locked by the 90 days
+    data.update(created_at=now, password_changed_at=now, changed_at=now)
     kho.accounts.store.put_if_absent(account_key(PUPPET, 1), json.dumps(data, ensure_ascii=False).encode())
 
 
