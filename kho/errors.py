@@ -183,6 +183,16 @@ class PasswordNotConfirmed(PasswordResetExpired):
     code = "PASSWORD_NOT_CONFIRMED"
 
 
+class AccountDowngraded(KhoError):
+    """The newest version of an account was written in an older stored format than the version
+    before it: no Kho writes that (only a hand in the store, to slip in a change with no audit
+    event). Nothing is done with the account — no login, no token, no change built on it — until
+    an operator has looked (``kho fsck`` reports it as ``downgraded``)."""
+
+    code = "ACCOUNT_DOWNGRADED"
+    http_status = 403
+
+
 class PasswordChangeRequired(KhoError):
     """The password was right but must be changed before anything else (first login).
 

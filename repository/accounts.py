@@ -50,6 +50,8 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -58,12 +60,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kho.errors import (
+    AccountDowngraded,
     AccountLocked,
     AccountNotFound,
     AlreadyExists,
     AuditChainBroken,
     Conflict,
     FieldError,
+    FormatInvalid,
     LoginFailed,
     NotFound,
     PasswordChangeRequired,
@@ -99,6 +103,7 @@ from repository.vocabulary import Secrecy, is_organ_id, nfc
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
+_log = logging.getLogger(__name__)
 OPERATOR = "operator"
 """The actor of an operator command (:func:`web.cli.operator_actor`): direct store access,
 no account."""
@@ -497,6 +502,14 @@ class Token:
 
 
 # --- keys ------------------------------------------------------------------------------------
+
+
+def _written_in(raw: bytes) -> int:
+    """The stored format version of an account version's bytes (already read once as an account)."""
+    try:
+        return formats.version_of(formats.ACCOUNT.name, json.loads(raw))
+    except (ValueError, TypeError, FormatInvalid):
+        return -1
 
 
 def account_key(username: str, version: int) -> str:
@@ -967,11 +980,53 @@ class AccountService:
 
     # -- accounts: reading and writing -----------------------------------------------------
     def _read(self, username: str) -> Account | None:
+        """The newest version of an account (None: no such account). Refused
+        (:class:`AccountDowngraded`) when it was written in an older stored format than the version
+        before it (:func:`formats.downgrades`): every login, token and change reads the account
+        here, and none may build on a version slipped in by a hand in the store. One LIST and
+        one GET more, only for an account whose newest version is not of the current format
+        (untouched since an upgrade). Two downgraded versions in a row pass here; ``kho fsck``
+        finds every one."""
         name = username.strip().lower()
         if not passwords.is_username(name):
             return None
         found = self._latest(f"accounts/{name}/v")
-        return Account.from_dict(formats.loads(formats.ACCOUNT.name, found[1])) if found else None
+        if found is None:
+            return None
+        number, raw = found
+        account = Account.from_dict(formats.loads(formats.ACCOUNT.name, raw))
+        written_in = _written_in(raw)
+        if written_in < formats.ACCOUNT.current:
+            before = self._written_before(name, number)
+            if formats.downgrades([before, written_in]):
+                _log.warning(
+                    "account %s: version %d written in format %d after format %d (downgraded); refused",
+                    name,
+                    number,
+                    written_in,
+                    before,
+                )
+                raise AccountDowngraded(
+                    f"Phiên bản mới nhất của tài khoản “{name}” được ghi theo định dạng cũ hơn phiên bản"
+                    " trước nó (có thể đã bị sửa thẳng trong kho lưu trữ): tài khoản tạm không dùng được."
+                    " Hãy báo người vận hành hệ thống chạy “kho fsck” và kiểm tra.",
+                    username=name,
+                    version=number,
+                )
+        return account
+
+    def _written_before(self, name: str, number: int) -> int:
+        """The stored format of what came before version ``number`` of account ``name``: the
+        store's previous version of that very key when it was written over in place (one LIST),
+        else the version numbered before it (one GET); -1 when there is none."""
+        key = account_key(name, number)
+        try:
+            versions = self.store.list_versions(key)
+            if len(versions) > 1:
+                return _written_in(self.store.get(key, versions[-2].version_id))
+            return _written_in(self.store.get(account_key(name, number - 1))) if number > 1 else -1
+        except NotFound:
+            return -1
 
     def get(self, username: str) -> Account:
         account = self._read(username)
