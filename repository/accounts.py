@@ -331,17 +331,13 @@ class Account:
         return self.reset is not None and self.reset.new_account
 
     @property
-    def initial_password_unchanged(self) -> bool:
-        """The password is still the whole initial password given out when the account was made:
-        no reset, a change still required, the password not changed since the creation. Under
-        the one-person rule before the two-person first password (g1) that password went to the
-        creator; whether it is a puppet depends on who made it
-        (:func:`first_password_unconfirmed`)."""
-        return (
-            self.reset is None
-            and self.must_change_password
-            and self.password_changed_at == self.created_at
-        )
+    def password_given_out(self) -> bool:
+        """No reset and a change still required: the password is one given out whole (an
+        account's initial password, or a reset's, under the one-person rule before the
+        two-person resets of t2 and first passwords of g1; the operator's ``kho account init``),
+        or the person's own, to be changed after the operator's ``recover``. Who set it decides
+        (:func:`password_unconfirmed`)."""
+        return self.reset is None and self.must_change_password
 
     def someone_behind(self, now: datetime) -> bool:
         """Whether a person can be counted on to act through this account (as "another quản
@@ -416,21 +412,23 @@ class Account:
 
 
 BOOTSTRAP_CREATOR = "system"
-"""The creator named by an account made by the operator's ``kho account init``
-(:meth:`AccountService.bootstrap`): its whole initial password goes to the operator, who holds
-the store anyway."""
+"""Who an account made by the operator's ``kho account init`` (:meth:`AccountService.bootstrap`)
+names as its creator: its whole initial password goes to the operator, who holds the store
+anyway."""
 
 
-def first_password_unconfirmed(account: Account, created_by: str) -> bool:
-    """THE rule for an account made before the two-person first password (g1, review r13
-    item 11) by one person alone and never used by its own person: its password is still the
-    whole initial password the creator ``created_by`` received, so the creator could log in as
-    it (a puppet). No login, no token for it (``PASSWORD_NOT_CONFIRMED``) until the two-person
-    reset (:meth:`AccountService.reset_password` + :meth:`AccountService.confirm_reset`) gives
-    its person a password nobody else holds. Not such an account: one made by ``kho account
-    init`` (the operator), one made under g1 (it carries ``reset``), one whose person has set a
-    password (also after the operator's ``recover``, which keeps the person's own password)."""
-    return account.initial_password_unchanged and created_by != BOOTSTRAP_CREATOR
+def password_unconfirmed(account: Account, set_by: str) -> bool:
+    """THE rule for an account whose password was given out whole by one person alone under the
+    old rule (an account made before the two-person first password, g1, or reset before the
+    two-person reset, t2) and never changed by its person since (review r13 item 11): ``set_by``
+    (who wrote the version that set the password) holds it and could log in as the account (a
+    puppet). No login, password change or token for it (``PASSWORD_NOT_CONFIRMED``) until the
+    two-person reset (:meth:`AccountService.reset_password` + :meth:`AccountService.confirm_reset`)
+    gives its person a password nobody else holds. Not such an account: one made by ``kho
+    account init`` (``set_by`` the operator's ``system``), one made or reset under the two-person
+    rules (it carries ``reset``), one whose person set the password (``set_by`` the person; also
+    after the operator's ``recover``, which keeps the person's own password)."""
+    return account.password_given_out and set_by not in (account.username, BOOTSTRAP_CREATOR)
 
 
 @dataclass(frozen=True)
@@ -1522,38 +1520,43 @@ class AccountService:
 
     def _someone_behind(self, account: Account, now: datetime) -> bool:
         """:meth:`Account.someone_behind`, and not an account whose login is refused as
-        :meth:`first_password_unconfirmed` (nobody can act through it until it is reset)."""
-        return account.someone_behind(now) and not self.first_password_unconfirmed(account)
+        :meth:`password_unconfirmed` (nobody can act through it until it is reset)."""
+        return account.someone_behind(now) and not self.password_unconfirmed(account)
 
-    def _creator(self, account: Account) -> str:
-        """Who made ``account`` (the ``changed_by`` of its first version; one GET unless this is
-        it). A first version that cannot be read names nobody, which is not the operator."""
-        if account.version == 1:
-            return account.changed_by
-        try:
-            first = formats.loads(formats.ACCOUNT.name, self.store.get(account_key(account.username, 1)))
-        except NotFound:
-            return ""
-        return str(first.get("changed_by", ""))
+    def _password_set_by(self, account: Account) -> str:
+        """Who wrote the version that set the account's current password: walking back over the
+        versions that kept its ``password_changed_at`` (logins, locks, role changes, a recovery)
+        to the first with it — for a never-used account made under the old rule its first
+        version, written by its creator. One GET per version walked; none for a first version.
+        A version that cannot be read names nobody, which is neither the person nor the operator."""
+        current = account
+        while current.version > 1:
+            key = account_key(account.username, current.version - 1)
+            try:
+                before = Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(key)))
+            except (NotFound, FormatInvalid):
+                return ""
+            if before.password_changed_at != account.password_changed_at:
+                break
+            current = before
+        return current.changed_by
 
-    def first_password_unconfirmed(self, account: Account) -> bool:
-        """:func:`first_password_unconfirmed` for ``account``, reading its creator only when its
-        fields match (a never-used account: rare)."""
-        return account.initial_password_unchanged and first_password_unconfirmed(
-            account, self._creator(account)
-        )
+    def password_unconfirmed(self, account: Account) -> bool:
+        """:func:`password_unconfirmed` for ``account``, walking its versions only when its fields
+        allow it (a password given out and not yet changed: rare)."""
+        return account.password_given_out and password_unconfirmed(account, self._password_set_by(account))
 
     def _unconfirmed_error(self, account: Account) -> PasswordNotConfirmed:
         return PasswordNotConfirmed(
-            "Mật khẩu ban đầu của tài khoản này do một người cấp một mình (theo quy định cũ, trước khi"
-            " cần hai người) và chưa được người dùng đổi, nên không dùng được để đăng nhập hay cấp mã"
-            " truy cập. Hãy đề nghị quản trị cấp lại mật khẩu; một quản trị khác hoặc lãnh đạo đơn vị"
+            "Mật khẩu của tài khoản này do một người cấp một mình (theo quy định cũ, trước khi cần hai"
+            " người) và chưa được người dùng đổi, nên không dùng được để đăng nhập hay cấp mã truy"
+            " cập. Hãy đề nghị quản trị cấp lại mật khẩu; một quản trị khác hoặc lãnh đạo đơn vị"
             " xác nhận (chờ đặt lại mật khẩu hai người).",
             username=account.username,
         )
 
     def _refuse_unconfirmed(self, account: Account, source: str | None) -> NoReturn:
-        """Refuse the right password of an account :meth:`first_password_unconfirmed`: audited
+        """Refuse the right password of an account :meth:`password_unconfirmed`: audited
         (an auditor sees who tries a possible puppet), the refusal standing also when the log
         refuses the event."""
         try:
@@ -1581,13 +1584,13 @@ class AccountService:
         that the time taken does not tell an outsider whether a reset is pending: the second half
         is checked only when the first half matched (someone who holds it already knows).
 
-        The right password of an account :meth:`first_password_unconfirmed` (a possible puppet
-        made before the two-person first password) is refused here, for every login, password
+        The right password of an account :meth:`password_unconfirmed` (a possible puppet: its
+        password given out whole by one person under the old rule) is refused here, for every login, password
         change and way out that checks a password: :class:`PasswordNotConfirmed`."""
         reset = account.reset
         if reset is None:
             ok, new_hash = passwords.verify_password(account.password_hash, password, self.hasher)
-            if ok and self.first_password_unconfirmed(account):
+            if ok and self.password_unconfirmed(account):
                 self._refuse_unconfirmed(account, source)
             return ok, new_hash
         first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
@@ -1806,7 +1809,7 @@ class AccountService:
         # (so listed to the confirmer): a reset must not pass a creator's account off as routine.
         new_account = (
             target.reset is not None and target.reset.new_account
-        ) or self.first_password_unconfirmed(target)
+        ) or self.password_unconfirmed(target)
         pending = PendingReset(
             by=actor.username, at=self.clock(), first_hash=first_hash, new_account=new_account
         )
@@ -2264,7 +2267,7 @@ class AccountService:
                 source=source,
                 code="PASSWORD_NOT_CONFIRMED",
             )
-        if self.first_password_unconfirmed(target):
+        if self.password_unconfirmed(target):
             self._deny(
                 actor.username,
                 self._unconfirmed_error(target).message,
@@ -2332,7 +2335,7 @@ class AccountService:
             account = self._system_lock(account.username, LockReason.IDLE, None)
         if account.status is Status.LOCKED:
             raise self._locked_error(account)
-        if self.first_password_unconfirmed(account):
+        if self.password_unconfirmed(account):
             raise self._unconfirmed_error(account)
         if account.must_change_password:
             # A token must not get round the first-login change (Điều 6 k4 a).

@@ -22,7 +22,7 @@ from kho_testing import ManualClock
 
 from kho.errors import LoginFailed, PasswordChangeRequired, PasswordNotConfirmed, PermissionDenied
 from repository import formats
-from repository.accounts import AccountService, Role, Status, account_key, first_password_unconfirmed
+from repository.accounts import AccountService, Role, Status, account_key, password_unconfirmed
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
 
@@ -141,7 +141,7 @@ def test_the_two_person_reset_opens_a_puppet_for_its_person_only(tmp_path: Path)
         svc.authenticate(PUPPET, first + second)
     svc.change_password(PUPPET, first + second, GOOD)
     assert svc.authenticate(PUPPET, GOOD).username == PUPPET
-    assert not svc.first_password_unconfirmed(svc.get(PUPPET))
+    assert not svc.password_unconfirmed(svc.get(PUPPET))
 
 
 def test_accounts_one_person_on_purpose_are_not_refused(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_accounts_one_person_on_purpose_are_not_refused(tmp_path: Path) -> None:
         account_key("vienqt.ubnd", 1), _fixture("v0/account/accounts_vienqt.ubnd_v000001.json", CHEAP)
     )
     admin = svc.get("vienqt.ubnd")
-    assert admin.initial_password_unchanged and not svc.first_password_unconfirmed(admin)
+    assert admin.password_given_out and not svc.password_unconfirmed(admin)
     with pytest.raises(PasswordChangeRequired):  # the ordinary first login, not refused
         svc.authenticate("vienqt.ubnd", WHOLE)
     for _ in range(svc.max_failed):
@@ -163,7 +163,7 @@ def test_accounts_one_person_on_purpose_are_not_refused(tmp_path: Path) -> None:
             svc.authenticate("vienqt.ubnd", "sai-mật-khẩu")
     assert svc.get("vienqt.ubnd").status is Status.LOCKED
     recovered = svc.recover("vienqt.ubnd", "khóa do đoán mật khẩu")
-    assert recovered.changed_by == "operator" and not svc.first_password_unconfirmed(recovered)
+    assert recovered.changed_by == "operator" and not svc.password_unconfirmed(recovered)
     with pytest.raises(PasswordChangeRequired):
         svc.authenticate("vienqt.ubnd", WHOLE)
     svc.change_password("vienqt.ubnd", WHOLE, GOOD)
@@ -183,9 +183,9 @@ def test_the_rule_tells_the_creator_apart() -> None:
     from repository.accounts import Account
 
     account = Account.from_dict(data)
-    assert first_password_unconfirmed(account, "vienqt.ubnd")
-    assert first_password_unconfirmed(account, "")
-    assert not first_password_unconfirmed(account, "system")
+    assert password_unconfirmed(account, "vienqt.ubnd")
+    assert password_unconfirmed(account, "")
+    assert not password_unconfirmed(account, "system")
 
 
 def test_a_puppet_quan_tri_is_not_another_quan_tri(tmp_path: Path) -> None:
@@ -198,3 +198,68 @@ def test_a_puppet_quan_tri_is_not_another_quan_tri(tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied) as last:
         svc.set_roles(admin.username, [], admin)
     assert last.value.code == "LAST_ADMIN"
+
+
+def _person_who_set_a_password(svc: AccountService) -> dict[str, object]:
+    """The v1 fixture (made by vienqt.ubnd under the old rule) and a version 2 in which the person
+    set their own password (format 1, as the code of that time wrote it). Returns version 2."""
+    svc.store.put_if_absent(
+        account_key(PUPPET, 1), _fixture("v1/account/accounts_annv.vpub_v000001.json", CHEAP)
+    )
+    own = json.loads(_fixture("v1/account/accounts_annv.vpub_v000001.json", CHEAP, GOOD))
+    own.update(
+        version=2,
+        must_change_password=False,
+        password_changed_at="2026-03-02T01:00:30.000000Z",
+        changed_at="2026-03-02T01:00:30.000000Z",
+        changed_by=PUPPET,
+    )
+    svc.store.put_if_absent(account_key(PUPPET, 2), json.dumps(own, ensure_ascii=False).encode())
+    return own
+
+
+def test_a_one_person_reset_of_the_old_rule_never_used_is_refused_too(tmp_path: Path) -> None:
+    """Before the two-person reset (t2) a quản trị's reset handed them the whole one-time password
+    (no time limit): the same puppet, on an account its person had used."""
+    svc, admin, head = _agency(tmp_path)
+    own = _person_who_set_a_password(svc)
+    reset = {
+        **own,
+        "version": 3,
+        "must_change_password": True,
+        "password_changed_at": "2026-03-02T01:00:50.000000Z",
+        "changed_at": "2026-03-02T01:00:50.000000Z",
+        "changed_by": "vienqt.ubnd",
+        "password_hash": CHEAP.hash(WHOLE),
+    }
+    svc.store.put_if_absent(account_key(PUPPET, 3), json.dumps(reset, ensure_ascii=False).encode())
+    with pytest.raises(PasswordNotConfirmed):  # main: PasswordChangeRequired, then taken over
+        svc.authenticate(PUPPET, WHOLE)
+    with pytest.raises(PasswordNotConfirmed):
+        svc.change_password(PUPPET, WHOLE, "Kho@2026-khác")
+    _, first = svc.reset_password(PUPPET, admin)
+    _, second = svc.confirm_reset(PUPPET, head)
+    svc.change_password(PUPPET, first + second, "Kho@2026-khác")
+    assert svc.authenticate(PUPPET, "Kho@2026-khác").username == PUPPET
+
+
+def test_a_person_recovered_by_the_operator_keeps_their_own_password(tmp_path: Path) -> None:
+    """``recover`` requires a change at the next login but keeps the person's own password: the
+    version that set it was the person's, however many versions (failed logins, the lock, the
+    recovery) came after it."""
+    store = LocalStore(tmp_path / "store")
+    svc = AccountService(store, AuditLog(store), ManualClock(), hasher=CHEAP)
+    svc.create_unit(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", None, None)
+    own = _person_who_set_a_password(svc)  # recover is for the only quản trị:
+    svc.store.put_if_absent(
+        account_key(PUPPET, 3),
+        json.dumps({**own, "version": 3, "memberships": [{"role": "quan_tri", "unit": ROOT}]}).encode(),
+    )
+    for _ in range(svc.max_failed):
+        with pytest.raises(LoginFailed):
+            svc.authenticate(PUPPET, "sai-mật-khẩu")
+    recovered = svc.recover(PUPPET, "khóa do đoán mật khẩu")
+    assert recovered.password_given_out and recovered.version > 3
+    assert not svc.password_unconfirmed(recovered)
+    with pytest.raises(PasswordChangeRequired):
+        svc.authenticate(PUPPET, GOOD)
