@@ -187,7 +187,9 @@ class AccountDowngraded(KhoError):
     """The newest version of an account was written in an older stored format than the version
     before it: no Kho writes that (only a hand in the store, to slip in a change with no audit
     event). Nothing is done with the account — no login, no token, no change built on it — until
-    an operator has looked (``kho fsck`` reports it as ``downgraded``)."""
+    an operator has looked (``kho fsck`` reports it as ``downgraded``). Code ``ACCOUNT_UNAUDITED``
+    for the same refusal of a newest version in a current format without the audit events every
+    such version carries (``unaudited``)."""
 
     code = "ACCOUNT_DOWNGRADED"
     http_status = 403

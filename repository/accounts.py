@@ -117,6 +117,25 @@ made (actor, action, source, details), written with it in one act
 (:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
 process died between the two writes (:func:`pending_events`)."""
 
+EVENTS_CARRIED_SINCE: dict[str, int] = {
+    formats.ACCOUNT.name: 4,
+    formats.UNIT.name: 2,
+    formats.TOKEN.name: 2,
+}
+"""The first format version of these kinds in which every object Kho writes carries
+:data:`STORED_EVENTS` (:meth:`AccountService._write_audited` always writes the field). One of
+that format or later without it was written by no Kho: a change slipped into the store with no
+audit event (``kho fsck``: ``unaudited``, not repairable). Token revocations are not here: those
+of a password change or reset carry none."""
+
+
+def carries_no_events(kind: str, written_in: int, raw: Mapping[str, Any]) -> bool:
+    """Whether a stored object of ``kind`` (as stored: ``raw``, in format ``written_in``) lacks the
+    events every object of its format carries (:data:`EVENTS_CARRIED_SINCE`)."""
+    since = EVENTS_CARRIED_SINCE.get(kind)
+    return since is not None and written_in >= since and STORED_EVENTS not in raw
+
+
 RESTORABLE_ACTIONS = ("account:", "unit:")
 """The actions of the events :meth:`AccountService._write_audited` stores with an object: the
 only ones ``kho fsck --repair`` appends from an object (any other, an ``audit:acknowledge`` or a
@@ -994,6 +1013,21 @@ class AccountService:
         number, raw = found
         account = Account.from_dict(formats.loads(formats.ACCOUNT.name, raw))
         written_in = _written_in(raw)
+        if carries_no_events(formats.ACCOUNT.name, written_in, json.loads(raw)):
+            _log.warning(
+                "account %s: version %d carries no audit events (format %d); refused",
+                name,
+                number,
+                written_in,
+            )
+            raise AccountDowngraded(
+                f"Phiên bản mới nhất của tài khoản “{name}” không mang sự kiện nhật ký như mọi phiên bản"
+                " Kho ghi theo định dạng của nó (có thể đã bị ghi thẳng vào kho lưu trữ): tài khoản tạm"
+                " không dùng được. Hãy báo người vận hành hệ thống chạy “kho fsck” và kiểm tra.",
+                code="ACCOUNT_UNAUDITED",
+                username=name,
+                version=number,
+            )
         if written_in < formats.ACCOUNT.current:
             before = self._written_before(name, number)
             if formats.downgrades([before, written_in]):

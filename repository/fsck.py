@@ -28,7 +28,15 @@ from kho.errors import (
 )
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
-from repository.accounts import RESTORABLE_ACTIONS, Account, Notification, Token, Unit, pending_events
+from repository.accounts import (
+    RESTORABLE_ACTIONS,
+    Account,
+    Notification,
+    Token,
+    Unit,
+    carries_no_events,
+    pending_events,
+)
 from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
 from repository.audit import (
     EVENTS_PREFIX,
@@ -641,6 +649,15 @@ def fsck(
     # (AccountService: ACCOUNT_DOWNGRADED).
     for key, message in _downgraded(store, stored):
         add("downgraded", key, message)
+    for item in stored:  # the same change in a format that carries its events, the field left out
+        if carries_no_events(item.kind.name, item.written_in, item.data):
+            add(
+                "unaudited",
+                item.key,
+                f"Đối tượng “{item.key}” theo định dạng {item.written_in} nhưng không mang sự kiện nhật"
+                " ký như mọi đối tượng Kho ghi theo định dạng đó: không phần mềm Kho nào ghi như vậy;"
+                " không ghi bổ sung, cần kiểm tra ai đã ghi thẳng vào kho lưu trữ.",
+            )
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)

@@ -158,3 +158,32 @@ def test_restored_events_carry_the_time_of_the_change(tmp_path: Path) -> None:
     assert restored.details["recorded_at"] == "2026-05-01T03:04:05.000000Z"
     assert restored.at != restored.details["recorded_at"]
 
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_version_of_the_current_format_without_its_events_is_reported_and_refused(
+    backend: str, tmp_path: Path
+) -> None:
+    """No downgrade needed: the current format with the ``audit`` field left out. Every account
+    version of format 4 and unit version of format 2 Kho writes carries it; fsck step 10 skipped
+    such a version as one "written before versions carried events"."""
+    repo, svc, who = _agency(backend, tmp_path)
+    keys = [i.key for i in svc.store.list(f"accounts/{who}/")]
+    data = json.loads(svc.store.get(keys[-1]))
+    number = int(keys[-1].rsplit("/v", 1)[1]) + 1
+    del data["audit"]
+    data.update(version=number, clearance=3)
+    key = account_key(who, number)
+    svc.store.put_if_absent(key, json.dumps(data, ensure_ascii=False).encode())
+    unit_keys = [i.key for i in svc.store.list(f"units/{VP}/")]
+    unit = json.loads(svc.store.get(unit_keys[-1]))
+    del unit["audit"]
+    unit.update(version=unit["version"] + 1, parent_id=None)
+    unit_key = f"units/{VP}/v{unit['version']:06d}"
+    svc.store.put_if_absent(unit_key, json.dumps(unit, ensure_ascii=False).encode())
+    found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "unaudited"}
+    assert set(found) == {key, unit_key}  # main: neither
+    assert not any(i.repairable or i.repaired for i in found.values())
+    with pytest.raises(AccountDowngraded) as refused:
+        svc.authenticate(who, GOOD)
+    assert refused.value.code == "ACCOUNT_UNAUDITED"
