@@ -174,6 +174,27 @@ class PasswordResetExpired(KhoError):
     http_status = 403
 
 
+class PasswordNotConfirmed(PasswordResetExpired):
+    """The password was right, but nobody but the one who gave it out has ever held it: the
+    whole first password of an account made by one quản trị alone, before a new account's first
+    password needed two people, and never changed by its person (a possible puppet of its
+    creator). A two-person reset is needed, as for an expired one."""
+
+    code = "PASSWORD_NOT_CONFIRMED"
+
+
+class AccountDowngraded(KhoError):
+    """The newest version of an account was written in an older stored format than the version
+    before it: no Kho writes that (only a hand in the store, to slip in a change with no audit
+    event). Nothing is done with the account — no login, no token, no change built on it — until
+    an operator has looked (``kho fsck`` reports it as ``downgraded``). Code ``ACCOUNT_UNAUDITED``
+    for the same refusal of a newest version in a current format without the audit events every
+    such version carries (``unaudited``)."""
+
+    code = "ACCOUNT_DOWNGRADED"
+    http_status = 403
+
+
 class PasswordChangeRequired(KhoError):
     """The password was right but must be changed before anything else (first login).
 

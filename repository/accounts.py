@@ -50,6 +50,8 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -58,16 +60,19 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kho.errors import (
+    AccountDowngraded,
     AccountLocked,
     AccountNotFound,
     AlreadyExists,
     AuditChainBroken,
     Conflict,
     FieldError,
+    FormatInvalid,
     LoginFailed,
     NotFound,
     PasswordChangeRequired,
     PasswordExpired,
+    PasswordNotConfirmed,
     PasswordResetExpired,
     PermissionDenied,
     TokenInvalid,
@@ -98,6 +103,7 @@ from repository.vocabulary import Secrecy, is_organ_id, nfc
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
+_log = logging.getLogger(__name__)
 OPERATOR = "operator"
 """The actor of an operator command (:func:`web.cli.operator_actor`): direct store access,
 no account."""
@@ -110,6 +116,25 @@ STORED_EVENTS = "audit"
 made (actor, action, source, details), written with it in one act
 (:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
 process died between the two writes (:func:`pending_events`)."""
+
+EVENTS_CARRIED_SINCE: dict[str, int] = {
+    formats.ACCOUNT.name: 4,
+    formats.UNIT.name: 2,
+    formats.TOKEN.name: 2,
+}
+"""The first format version of these kinds in which every object Kho writes carries
+:data:`STORED_EVENTS` (:meth:`AccountService._write_audited` always writes the field). One of
+that format or later without it was written by no Kho: a change slipped into the store with no
+audit event (``kho fsck``: ``unaudited``, not repairable). Token revocations are not here: those
+of a password change or reset carry none."""
+
+
+def carries_no_events(kind: str, written_in: int, raw: Mapping[str, Any]) -> bool:
+    """Whether a stored object of ``kind`` (as stored: ``raw``, in format ``written_in``) lacks the
+    events every object of its format carries (:data:`EVENTS_CARRIED_SINCE`)."""
+    since = EVENTS_CARRIED_SINCE.get(kind)
+    return since is not None and written_in >= since and STORED_EVENTS not in raw
+
 
 RESTORABLE_ACTIONS = ("account:", "unit:")
 """The actions of the events :meth:`AccountService._write_audited` stores with an object: the
@@ -324,6 +349,15 @@ class Account:
         :meth:`AccountService.recover`)."""
         return self.reset is not None and self.reset.new_account
 
+    @property
+    def password_given_out(self) -> bool:
+        """No reset and a change still required: the password is one given out whole (an
+        account's initial password, or a reset's, under the one-person rule before the
+        two-person resets of t2 and first passwords of g1; the operator's ``kho account init``),
+        or the person's own, to be changed after the operator's ``recover``. Who set it decides
+        (:func:`password_unconfirmed`)."""
+        return self.reset is None and self.must_change_password
+
     def someone_behind(self, now: datetime) -> bool:
         """Whether a person can be counted on to act through this account (as "another quản
         trị" or "another kiểm toán viên"): active, used by its person (not :attr:`never_used`),
@@ -396,6 +430,26 @@ class Account:
         return f"Account({self.username!r}, v{self.version}, {self.status.value})"
 
 
+BOOTSTRAP_CREATOR = "system"
+"""Who an account made by the operator's ``kho account init`` (:meth:`AccountService.bootstrap`)
+names as its creator: its whole initial password goes to the operator, who holds the store
+anyway."""
+
+
+def password_unconfirmed(account: Account, set_by: str) -> bool:
+    """THE rule for an account whose password was given out whole by one person alone under the
+    old rule (an account made before the two-person first password, g1, or reset before the
+    two-person reset, t2) and never changed by its person since (review r13 item 11): ``set_by``
+    (who wrote the version that set the password) holds it and could log in as the account (a
+    puppet). No login, password change or token for it (``PASSWORD_NOT_CONFIRMED``) until the
+    two-person reset (:meth:`AccountService.reset_password` + :meth:`AccountService.confirm_reset`)
+    gives its person a password nobody else holds. Not such an account: one made by ``kho
+    account init`` (``set_by`` the operator's ``system``), one made or reset under the two-person
+    rules (it carries ``reset``), one whose person set the password (``set_by`` the person; also
+    after the operator's ``recover``, which keeps the person's own password)."""
+    return account.password_given_out and set_by not in (account.username, BOOTSTRAP_CREATOR)
+
+
 @dataclass(frozen=True)
 class Notification:
     notification_id: str
@@ -465,6 +519,14 @@ class Token:
 
 
 # --- keys ------------------------------------------------------------------------------------
+
+
+def _written_in(raw: bytes) -> int:
+    """The stored format version of an account version's bytes (already read once as an account)."""
+    try:
+        return formats.version_of(formats.ACCOUNT.name, json.loads(raw))
+    except (ValueError, TypeError, FormatInvalid):
+        return -1
 
 
 def account_key(username: str, version: int) -> str:
@@ -740,7 +802,7 @@ class AccountService:
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.username != target.username and a.someone_behind(now)
+            if a.username != target.username and self._someone_behind(a, now)
         ]
         self._require(
             actor,
@@ -935,11 +997,68 @@ class AccountService:
 
     # -- accounts: reading and writing -----------------------------------------------------
     def _read(self, username: str) -> Account | None:
+        """The newest version of an account (None: no such account). Refused
+        (:class:`AccountDowngraded`) when it was written in an older stored format than the version
+        before it (:func:`formats.downgrades`): every login, token and change reads the account
+        here, and none may build on a version slipped in by a hand in the store. One LIST and
+        one GET more, only for an account whose newest version is not of the current format
+        (untouched since an upgrade). Two downgraded versions in a row pass here; ``kho fsck``
+        finds every one."""
         name = username.strip().lower()
         if not passwords.is_username(name):
             return None
         found = self._latest(f"accounts/{name}/v")
-        return Account.from_dict(formats.loads(formats.ACCOUNT.name, found[1])) if found else None
+        if found is None:
+            return None
+        number, raw = found
+        account = Account.from_dict(formats.loads(formats.ACCOUNT.name, raw))
+        written_in = _written_in(raw)
+        if carries_no_events(formats.ACCOUNT.name, written_in, json.loads(raw)):
+            _log.warning(
+                "account %s: version %d carries no audit events (format %d); refused",
+                name,
+                number,
+                written_in,
+            )
+            raise AccountDowngraded(
+                f"Phiên bản mới nhất của tài khoản “{name}” không mang sự kiện nhật ký như mọi phiên bản"
+                " Kho ghi theo định dạng của nó (có thể đã bị ghi thẳng vào kho lưu trữ): tài khoản tạm"
+                " không dùng được. Hãy báo người vận hành hệ thống chạy “kho fsck” và kiểm tra.",
+                code="ACCOUNT_UNAUDITED",
+                username=name,
+                version=number,
+            )
+        if written_in < formats.ACCOUNT.current:
+            before = self._written_before(name, number)
+            if formats.downgrades([before, written_in]):
+                _log.warning(
+                    "account %s: version %d written in format %d after format %d (downgraded); refused",
+                    name,
+                    number,
+                    written_in,
+                    before,
+                )
+                raise AccountDowngraded(
+                    f"Phiên bản mới nhất của tài khoản “{name}” được ghi theo định dạng cũ hơn phiên bản"
+                    " trước nó (có thể đã bị sửa thẳng trong kho lưu trữ): tài khoản tạm không dùng được."
+                    " Hãy báo người vận hành hệ thống chạy “kho fsck” và kiểm tra.",
+                    username=name,
+                    version=number,
+                )
+        return account
+
+    def _written_before(self, name: str, number: int) -> int:
+        """The stored format of what came before version ``number`` of account ``name``: the
+        store's previous version of that very key when it was written over in place (one LIST),
+        else the version numbered before it (one GET); -1 when there is none."""
+        key = account_key(name, number)
+        try:
+            versions = self.store.list_versions(key)
+            if len(versions) > 1:
+                return _written_in(self.store.get(key, versions[-2].version_id))
+            return _written_in(self.store.get(account_key(name, number - 1))) if number > 1 else -1
+        except NotFound:
+            return -1
 
     def get(self, username: str) -> Account:
         account = self._read(username)
@@ -1273,7 +1392,7 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
-        ok, _ = self._check_password(account, password)
+        ok, _ = self._check_password(account, password, source)
         if account.status is not Status.ACTIVE:
             self._refuse_locked(account, source, password_ok=ok, audit_may_refuse=True)
         if not ok:
@@ -1337,7 +1456,7 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
-        ok, _ = self._check_password(account, password)
+        ok, _ = self._check_password(account, password, source)
         if not ok:
             if account.status is Status.ACTIVE:  # a guess at an open account counts here too
                 try:
@@ -1433,7 +1552,62 @@ class AccountService:
         except AuditChainBroken:
             raise PermissionDenied(message, code=code, actor=OPERATOR, target=target) from None
 
-    def _check_password(self, account: Account, password: str) -> tuple[bool, str | None]:
+    def _someone_behind(self, account: Account, now: datetime) -> bool:
+        """:meth:`Account.someone_behind`, and not an account whose login is refused as
+        :meth:`password_unconfirmed` (nobody can act through it until it is reset)."""
+        return account.someone_behind(now) and not self.password_unconfirmed(account)
+
+    def _password_set_by(self, account: Account) -> str:
+        """Who wrote the version that set the account's current password: walking back over the
+        versions that kept its ``password_changed_at`` (logins, locks, role changes, a recovery)
+        to the first with it — for a never-used account made under the old rule its first
+        version, written by its creator. One GET per version walked; none for a first version.
+        A version that cannot be read names nobody, which is neither the person nor the operator."""
+        current = account
+        while current.version > 1:
+            key = account_key(account.username, current.version - 1)
+            try:
+                before = Account.from_dict(formats.loads(formats.ACCOUNT.name, self.store.get(key)))
+            except (NotFound, FormatInvalid):
+                return ""
+            if before.password_changed_at != account.password_changed_at:
+                break
+            current = before
+        return current.changed_by
+
+    def password_unconfirmed(self, account: Account) -> bool:
+        """:func:`password_unconfirmed` for ``account``, walking its versions only when its fields
+        allow it (a password given out and not yet changed: rare)."""
+        return account.password_given_out and password_unconfirmed(account, self._password_set_by(account))
+
+    def _unconfirmed_error(self, account: Account) -> PasswordNotConfirmed:
+        return PasswordNotConfirmed(
+            "Mật khẩu của tài khoản này do một người cấp một mình (theo quy định cũ, trước khi cần hai"
+            " người) và chưa được người dùng đổi, nên không dùng được để đăng nhập hay cấp mã truy"
+            " cập. Hãy đề nghị quản trị cấp lại mật khẩu; một quản trị khác hoặc lãnh đạo đơn vị"
+            " xác nhận (chờ đặt lại mật khẩu hai người).",
+            username=account.username,
+        )
+
+    def _refuse_unconfirmed(self, account: Account, source: str | None) -> NoReturn:
+        """Refuse the right password of an account :meth:`password_unconfirmed`: audited
+        (an auditor sees who tries a possible puppet), the refusal standing also when the log
+        refuses the event."""
+        try:
+            self.audit.append(
+                account.username,
+                "account:login-failed",
+                source=source,
+                at=self.clock(),
+                details={"reason": "password-not-confirmed"},
+            )
+        except AuditChainBroken:
+            pass
+        raise self._unconfirmed_error(account)
+
+    def _check_password(
+        self, account: Account, password: str, source: str | None = None
+    ) -> tuple[bool, str | None]:
         """:func:`passwords.verify_password` for the account: ``(matches, new_hash)``. While a
         reset is pending (:class:`PendingReset`) the password is the one-time password, the two
         halves one after the other, each checked against its own hash; it matches only once the
@@ -1442,10 +1616,17 @@ class AccountService:
 
         A wrong password costs :data:`LOGIN_VERIFICATIONS` hash checks, reset pending or not, so
         that the time taken does not tell an outsider whether a reset is pending: the second half
-        is checked only when the first half matched (someone who holds it already knows)."""
+        is checked only when the first half matched (someone who holds it already knows).
+
+        The right password of an account :meth:`password_unconfirmed` (a possible puppet: its
+        password given out whole by one person under the old rule) is refused here, for every login, password
+        change and way out that checks a password: :class:`PasswordNotConfirmed`."""
         reset = account.reset
         if reset is None:
-            return passwords.verify_password(account.password_hash, password, self.hasher)
+            ok, new_hash = passwords.verify_password(account.password_hash, password, self.hasher)
+            if ok and self.password_unconfirmed(account):
+                self._refuse_unconfirmed(account, source)
+            return ok, new_hash
         first, second = password[:RESET_HALF_LENGTH], password[RESET_HALF_LENGTH:]
         first_ok, _ = passwords.verify_password(reset.first_hash, first, self.hasher)
         if not first_ok:
@@ -1502,7 +1683,7 @@ class AccountService:
         :class:`LoginFailed` whatever the account's state, after the same hash checks as an
         unknown name; only the right password learns of a lock (:class:`AccountLocked`). A
         login after 90 days without one locks the account, whatever the password."""
-        ok, new_hash = self._check_password(account, password)
+        ok, new_hash = self._check_password(account, password, source)
         now = self.clock()
         if account.status is Status.ACTIVE and passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
@@ -1660,7 +1841,9 @@ class AccountService:
         first_hash = passwords.hash_password(first, self.hasher)
         # An account nobody has yet logged in to with their own password stays a *new* account
         # (so listed to the confirmer): a reset must not pass a creator's account off as routine.
-        new_account = target.reset is not None and target.reset.new_account
+        new_account = (
+            target.reset is not None and target.reset.new_account
+        ) or self.password_unconfirmed(target)
         pending = PendingReset(
             by=actor.username, at=self.clock(), first_hash=first_hash, new_account=new_account
         )
@@ -1982,7 +2165,7 @@ class AccountService:
         others = [
             self.principal_of(a)
             for a in self.accounts()
-            if a.username != target.username and a.someone_behind(now)
+            if a.username != target.username and self._someone_behind(a, now)
         ]
         if leaves_an_admin(admin_units, others, self.units_below):
             self._deny(
@@ -2118,6 +2301,15 @@ class AccountService:
                 source=source,
                 code="PASSWORD_NOT_CONFIRMED",
             )
+        if self.password_unconfirmed(target):
+            self._deny(
+                actor.username,
+                self._unconfirmed_error(target).message,
+                action=action,
+                target=about,
+                source=source,
+                code="PASSWORD_NOT_CONFIRMED",
+            )
         if not target.active:
             raise (
                 self._locked_error(target)
@@ -2177,6 +2369,8 @@ class AccountService:
             account = self._system_lock(account.username, LockReason.IDLE, None)
         if account.status is Status.LOCKED:
             raise self._locked_error(account)
+        if self.password_unconfirmed(account):
+            raise self._unconfirmed_error(account)
         if account.must_change_password:
             # A token must not get round the first-login change (Điều 6 k4 a).
             raise PasswordChangeRequired(

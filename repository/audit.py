@@ -432,6 +432,9 @@ class AuditLog:
         self._next: tuple[int, str, str] | None = None
         """The cached end of the log: the next number, the hash and the time of the event
         before it (the newest this process wrote or found)."""
+        self._next_home: str | None = None
+        """The key of the object that holds the event before :attr:`_next` (a batch's first event's
+        key), so that checking that event is one read (:meth:`_still_holds`)."""
         self._witnessed = -1
         self._witness_seen = False
         """This process has read or written the witness: from then on it is never missing."""
@@ -582,6 +585,7 @@ class AuditLog:
                     homes.extend([written[0].seq] * len(written))
                     seq, prev = written[-1].seq + 1, written[-1].hash
                     self._next = (seq, prev, written[-1].at)
+                    self._next_home = key
                     self._protect(key)
             except BaseException as error:
                 # What was written is witnessed all the same (once durable); a refusal to move
@@ -749,7 +753,13 @@ class AuditLog:
         - it is at or past the cached end's next number: other processes wrote meanwhile; the
           act goes after the witnessed event (a collision then steps on past any event written
           after it), never at a number the witness has passed — that number may be a removed
-          event's, acknowledged (:mod:`repository.acknowledge`): the act would fill the gap;
+          event's, acknowledged (:mod:`repository.acknowledge`): the act would fill the gap.
+          But first the last event this process knew must still be there with its hash (one
+          read of its object, :meth:`_still_holds`; review w1 item 3): else this process's
+          events were cut and the log refilled past them with forged, correctly chained events
+          and a witness naming the last, and chaining after it would make the cut verify
+          whole. Refused as a lowered witness is (:meth:`_refuse_cut`). A lone writer never
+          takes this branch, so pays nothing;
         - it is below the cached end, or at its last number with another hash: the witness
           went down (:meth:`_witness_went_down`);
         - it is missing: it was deleted while this process runs (it has written it); refused
@@ -768,9 +778,33 @@ class AuditLog:
         if at == seq - 1 and digest == prev:
             return seq, prev, read
         if at >= seq:
-            return at + 1, digest, read
+            if self._still_holds(seq - 1, prev):
+                return at + 1, digest, read
+            seq, prev = self._refuse_cut(
+                witness,
+                f"Sự kiện #{seq - 1} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
+                f" toán (bản ghi chứng (witness) ở #{at}, sau nó) và không có quyết định chấp nhận nào"
+                " của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt và ghi lại.",
+            )
+            return seq, prev, read
         seq, prev = self._witness_went_down(witness)
         return seq, prev, read
+
+    def _still_holds(self, seq: int, digest: str) -> bool:
+        """Whether event ``seq``, the last this process knew, is still in the log with hash
+        ``digest`` (stored and recomputed): one read of the object that held it
+        (:attr:`_next_home`), asked of the store, never of the parse cache."""
+        home = self._next_home
+        if home is None or key_seq(home) > seq:
+            return self._holds(seq, digest)
+        try:
+            items = raw_events(_json(self.store.get(home)))
+            event = AuditEvent.from_raw(items[seq - key_seq(home)])
+        except NotFound:
+            return False
+        except (FormatInvalid, TypeError, IndexError, KeyError, ValueError):
+            return False
+        return event.hash == digest and event.compute_hash() == digest
 
     def _witness_went_down(self, witness: dict[str, Any]) -> tuple[int, str]:
         """Where an act goes when the witness is below this process's cached end (or names its
@@ -789,9 +823,23 @@ class AuditLog:
           refusal is made once: the next append checks the log as a new process does (which
           accepts a consistently lowered witness, :func:`checked_witness`)."""
         assert self._next is not None
-        seq, prev, moment = self._next
+        seq, prev, _ = self._next
         if self._holds(seq - 1, prev):
             return seq, prev
+        return self._refuse_cut(
+            witness,
+            f"Sự kiện #{seq - 1} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
+            f" toán (bản ghi chứng (witness) đã bị hạ xuống #{witness.get('seq')}) và không có quyết"
+            " định chấp nhận nào của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt.",
+        )
+
+    def _refuse_cut(self, witness: dict[str, Any], message: str) -> tuple[int, str]:
+        """The last event this process knew is gone: the act goes after the real end only when an
+        auditor's acknowledgement was written after that event; otherwise it is refused
+        (``AUDIT_CHAIN_BROKEN``, ``message``), once: the cache is dropped and the next append
+        checks the log as a new process does."""
+        assert self._next is not None
+        seq, prev, moment = self._next
         self._next = None  # found again from the log, as by a new process
         end = _check_witness(self.store, witness)
         head, digest = self._find_head(end)
@@ -807,11 +855,7 @@ class AuditLog:
             head - 1,
             moment,
         )
-        raise _cut(
-            f"Sự kiện #{seq - 1} mà tiến trình này đã ghi hoặc đã thấy không còn trong nhật ký kiểm"
-            f" toán (bản ghi chứng (witness) đã bị hạ xuống #{end.seq}) và không có quyết định"
-            " chấp nhận nào của kiểm toán viên sau đó: phần cuối nhật ký có thể đã bị cắt."
-        )
+        raise _cut(message)
 
     def _holds(self, seq: int, digest: str) -> bool:
         """Whether event ``seq`` is in the log with hash ``digest``."""
@@ -1002,6 +1046,7 @@ class AuditLog:
                 WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash})
             )
             self._next = (event.seq + 1, event.hash, event.at)
+            self._next_home = event_key(seq)
             self._witnessed = event.seq
             self._witness_seen = True
         return event

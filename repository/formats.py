@@ -19,7 +19,7 @@ follows), keep the fixtures of the old format in ``tests/fixtures/formats/`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,6 +283,23 @@ def version_of(kind: str, data: Mapping[str, Any]) -> int:
             version=repr(version),
         )
     return version
+
+
+def downgrades(versions: Sequence[int]) -> list[int]:
+    """The positions in ``versions`` — the stored format versions of one object's versions, oldest
+    first — whose format is older than that of an earlier version: a downgrade. No Kho writes
+    one: a Kho writes the current format of its release, and one rolled back to an older release
+    refuses to read a version newer than it knows (:class:`FormatUnsupported`), so it never
+    writes the next version of an object it cannot read. Only a hand in the store does (the
+    old format of an account carries no ``audit``: an unaudited change that fsck would not
+    tell from one made before the format existed)."""
+    out: list[int] = []
+    highest = -1
+    for position, version in enumerate(versions):
+        if version < highest:
+            out.append(position)
+        highest = max(highest, version)
+    return out
 
 
 def upcast(kind: str, data: Any) -> dict[str, Any]:

@@ -26,9 +26,17 @@ from kho.errors import (
     KhoError,
     NotFound,
 )
-from kho.timeutil import parse_iso, utcnow
+from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
-from repository.accounts import RESTORABLE_ACTIONS, Account, Notification, Token, Unit, pending_events
+from repository.accounts import (
+    RESTORABLE_ACTIONS,
+    Account,
+    Notification,
+    Token,
+    Unit,
+    carries_no_events,
+    pending_events,
+)
 from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_register_heads, verify_anchored
 from repository.audit import (
     EVENTS_PREFIX,
@@ -71,7 +79,9 @@ class Issue:
     a higher number) | ``register-mismatch`` (entry and record disagree) | ``key-missing`` |
     ``key-corrupt`` | ``key-not-destroyed`` | ``master-key`` (wrong ``KHO_MASTER_KEY``) |
     ``fixity`` | ``audit`` | ``witness-missing`` (repairable: the log's first act lost its
-    witness to a kill) | ``checkpoint`` | ``format`` (a stored object that does not load)."""
+    witness to a kill) | ``checkpoint`` | ``format`` (a stored object that does not load) |
+    ``downgraded`` (an account or unit version in an older format than one before it: never
+    repaired)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -585,7 +595,8 @@ def fsck(
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
     # the object names (``recorded_actor``): one who can write the store could have written it.
-    for key, drafts, changed in _changes_with_events(store):
+    stored = list(_account_objects(store))
+    for key, drafts, changed in _changes_with_events(stored):
         if key in audited:
             continue
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
@@ -611,7 +622,13 @@ def fsck(
                     FSCK.user,
                     d.action,
                     source=FSCK.source,
-                    details={**(d.details or {}), "restored_by": FSCK.user, "recorded_actor": d.actor},
+                    details={
+                        **(d.details or {}),
+                        "restored_by": FSCK.user,
+                        "recorded_actor": d.actor,
+                        # the change's own time beside the event's (fsck's): review r14 item 3
+                        **({"recorded_at": to_iso_utc(changed)} if changed is not None else {}),
+                    },
                 )
                 for d in drafts
             ]
@@ -624,6 +641,23 @@ def fsck(
             " đối tượng đó.",
             repairable=True,
         )
+    # 11. No version of an account or unit is in an older format than a version before it (Kho
+    # versions of the object, and the store's versions of its newest key): a downgrade is
+    # written by no Kho (formats.downgrades), only by a hand in the store, and an old format
+    # carries no ``audit``, so step 10 would take it for a change made before the format.
+    # Evidence: never repaired; the account's reads refuse it while it is the newest
+    # (AccountService: ACCOUNT_DOWNGRADED).
+    for key, message in _downgraded(store, stored):
+        add("downgraded", key, message)
+    for item in stored:  # the same change in a format that carries its events, the field left out
+        if carries_no_events(item.kind.name, item.written_in, item.data):
+            add(
+                "unaudited",
+                item.key,
+                f"Đối tượng “{item.key}” theo định dạng {item.written_in} nhưng không mang sự kiện nhật"
+                " ký như mọi đối tượng Kho ghi theo định dạng đó: không phần mềm Kho nào ghi như vậy;"
+                " không ghi bổ sung, cần kiểm tra ai đã ghi thẳng vào kho lưu trữ.",
+            )
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
@@ -634,22 +668,88 @@ AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
 """Where the objects of audited account, unit and token changes are (:data:`STORED_EVENTS`)."""
 
 
-def _changes_with_events(store: ObjectStore) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
-    """Each stored account, unit, token object that carries the events of its change, with
-    them and the moment it says it was written (an object that does not load is reported by
-    ``deep``'s format check)."""
+@dataclass(frozen=True)
+class _Stored:
+    """An account, unit or token object as stored: its key, the format version it was written
+    in and its data brought to the current format."""
+
+    key: str
+    kind: formats.Kind
+    written_in: int
+    data: dict[str, Any]
+
+
+def _account_objects(store: ObjectStore) -> Iterator[_Stored]:
+    """Each stored account, unit and token object that loads (one that does not is reported by
+    ``deep``'s format check), read once for steps 10 and 11."""
     for prefix in AUDITED_PREFIXES:
         for info in store.list(prefix):
             kind = _account_kind(info.key)
             if kind is None:
                 continue
             try:
-                data = formats.loads(kind.name, store.get(info.key))
-                drafts = pending_events(data)
-            except (KhoError, KeyError, ValueError, TypeError):
+                raw = json.loads(store.get(info.key))
+                written_in = formats.version_of(kind.name, raw)
+                yield _Stored(info.key, kind, written_in, formats.upcast(kind.name, raw))
+            except (KhoError, ValueError, TypeError):
                 continue
-            if drafts:
-                yield info.key, drafts, _written_at(data)
+
+
+def _changes_with_events(stored: list[_Stored]) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
+    """Each stored account, unit, token object that carries the events of its change, with
+    them and the moment it says it was written."""
+    for item in stored:
+        try:
+            drafts = pending_events(item.data)
+        except (KhoError, KeyError, ValueError, TypeError):
+            continue
+        if drafts:
+            yield item.key, drafts, _written_at(item.data)
+
+
+VERSIONED_PREFIXES = ("accounts/", "units/")
+"""Objects kept as numbered versions (``<prefix><name>/v000001`` …), each version its own key."""
+
+
+def _downgraded(store: ObjectStore, stored: list[_Stored]) -> Iterator[tuple[str, str]]:
+    """The versions of accounts and units whose format is older than a version before them
+    (:func:`formats.downgrades`), with the message: along the object's numbered versions, and
+    along the store's versions of its newest key (written over in place: S3 versioning, the
+    local folder's version files; one listing per account or unit)."""
+    chains: dict[str, list[_Stored]] = {}
+    for item in stored:
+        if item.key.startswith(VERSIONED_PREFIXES):
+            chains.setdefault(item.key.rsplit("/v", 1)[0], []).append(item)  # listed in key order
+    for chain in chains.values():
+        for position in formats.downgrades([item.written_in for item in chain]):
+            item = chain[position]
+            before = max(c.written_in for c in chain[:position])
+            yield item.key, (
+                f"Phiên bản “{item.key}” được ghi theo định dạng {item.written_in}, cũ hơn định dạng"
+                f" {before} của một phiên bản trước nó: không phần mềm Kho nào ghi như vậy (hạ cấp"
+                " định dạng, có thể để che một thay đổi không có sự kiện nhật ký). Không sửa tự động;"
+                " cần kiểm tra ai đã ghi thẳng vào kho lưu trữ."
+            )
+        newest = chain[-1]
+        try:
+            versions = store.list_versions(newest.key)
+        except KhoError:
+            continue
+        if len(versions) < 2:
+            continue
+        written: list[int] = []
+        for info in versions:
+            try:
+                raw = json.loads(store.get(newest.key, info.version_id))
+                written.append(formats.version_of(newest.kind.name, raw))
+            except (KhoError, ValueError, TypeError):
+                continue
+        if formats.downgrades(written):
+            yield newest.key, (
+                f"“{newest.key}” đã bị ghi đè tại chỗ bằng một bản theo định dạng cũ hơn bản trước"
+                f" nó (các bản lưu theo thứ tự: định dạng {', '.join(map(str, written))}): hạ cấp"
+                " định dạng, không phần mềm Kho nào ghi như vậy. Không sửa tự động; cần kiểm tra."
+            )
 
 
 def _written_at(data: dict[str, Any]) -> datetime | None:

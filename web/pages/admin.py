@@ -90,6 +90,7 @@ def _page(
         status,
         accounts=everyone,
         pending=_awaiting_confirmation(everyone),
+        unconfirmed={a.username for a in everyone if accounts.password_unconfirmed(a)},
         units=units,
         unit_names={u.unit_id: u.name for u in units},
         roles=[(r.value, r.label) for r in Role],

@@ -8,7 +8,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request
 
-from kho.errors import AccountLocked, AcknowledgeRefused, KhoError, LoginFailed, PasswordChangeRequired
+from kho.errors import (
+    AccountLocked,
+    AcknowledgeRefused,
+    KhoError,
+    LoginFailed,
+    PasswordChangeRequired,
+    PasswordResetExpired,
+)
 from kho.timeutil import to_vn, vn_day_start
 from repository.anchor import stored_checkpoints
 from repository.metadata import parse_date
@@ -257,7 +264,7 @@ def acknowledge() -> Response:
         abort(429)
     try:
         account = kho().accounts.authenticate_unrecorded(username, form.get("password", ""), ip)
-    except (LoginFailed, AccountLocked, PasswordChangeRequired) as exc:
+    except (LoginFailed, AccountLocked, PasswordChangeRequired, PasswordResetExpired) as exc:
         limiter().failed(ip, username)
         return page("audit_acknowledge.html", 401, username=username, error=exc.message)
     limiter().succeeded(ip, username)
