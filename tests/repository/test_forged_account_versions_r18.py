@@ -1,0 +1,103 @@
+"""Review r18 of s3 (downgraded and unaudited account versions): attacks of one who can write
+the store that s3's read-path check let through.
+
+- two versions in an old format in a row (or the newest key written over twice): the check
+  compared only with the version right before the newest, itself forged;
+- a version of the current format whose ``audit`` field is there but empty: every version Kho
+  writes carries at least one event, so an empty list is a change with no event, as a missing
+  field is; neither fsck nor the read path saw it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from kho_testing import BACKENDS, make_store, new_repository
+
+from kho.errors import AccountDowngraded
+from kho.timeutil import utcnow
+from repository.accounts import AccountService, account_key
+from repository.fsck import fsck
+from repository.policy import Role
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+ROOT, VP = "000.00.18.H40", "000.01.18.H40"
+GOOD = "Mật-khẩu-tốt-2026!"
+
+
+def _agency(backend: str, tmp_path: Path) -> tuple[object, AccountService, str]:
+    store, keys = make_store(backend, tmp_path, "r18"), make_store("local", tmp_path, "keys")
+    repo = new_repository(store, keys)
+    svc = AccountService(store, repo.audit, utcnow, hasher=CHEAP)
+    _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.change_password(admin.username, initial, GOOD)
+    admin = svc.authenticate(admin.username, GOOD)
+    svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
+    person, first = svc.create_account("Trần Thị Bình", VP, [Role.CHUYEN_VIEN], 0, None, admin)
+    _, second = svc.confirm_by_operator(person.username)
+    svc.change_password(person.username, first + second, GOOD)
+    return repo, svc, person.username
+
+
+def _newest(svc: AccountService, username: str) -> tuple[str, dict]:
+    key = [i.key for i in svc.store.list(f"accounts/{username}/")][-1]
+    return key, json.loads(svc.store.get(key))
+
+
+def _as_format_2(data: dict, version: int, **changes: object) -> bytes:
+    out = {k: v for k, v in data.items() if k not in ("audit", "reset")}
+    out.update(changes, format_version=2, version=version)
+    return json.dumps(out, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_downgraded_versions_in_a_row_are_refused(backend: str, tmp_path: Path) -> None:
+    repo, svc, who = _agency(backend, tmp_path)
+    key, data = _newest(svc, who)
+    number = int(key.rsplit("/v", 1)[1])
+    svc.store.put_if_absent(account_key(who, number + 1), _as_format_2(data, number + 1, clearance=3))
+    svc.store.put_if_absent(account_key(who, number + 2), _as_format_2(data, number + 2, clearance=3))
+    found = {i.subject for i in fsck(repo, grace_seconds=0).issues if i.kind == "downgraded"}
+    assert account_key(who, number + 2) in found  # fsck sees it (s3 too)
+    with pytest.raises(AccountDowngraded) as refused:  # s3: logs in with Tuyệt mật
+        svc.authenticate(who, GOOD)
+    assert refused.value.code == "ACCOUNT_DOWNGRADED"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_newest_key_written_over_twice_in_an_old_format_is_refused(backend: str, tmp_path: Path) -> None:
+    repo, svc, who = _agency(backend, tmp_path)
+    key, data = _newest(svc, who)
+    number = int(key.rsplit("/v", 1)[1])
+    svc.store.put(key, _as_format_2(data, number, clearance=3))
+    svc.store.put(key, _as_format_2(data, number, clearance=3))
+    found = {i.subject for i in fsck(repo, grace_seconds=0).issues if i.kind == "downgraded"}
+    assert key in found
+    with pytest.raises(AccountDowngraded):  # s3: compares with the first forged copy only
+        svc.authenticate(who, GOOD)
+
+
+def test_an_old_format_account_is_checked_once_per_process(tmp_path: Path) -> None:
+    """The whole-chain check of an account whose newest version is of an old format reads the
+    versions before it once per process, not at every read (a login reads the account twice)."""
+    _, svc, who = _agency("local", tmp_path)
+    other = "cuonglv.vpub"
+    first = json.loads(svc.store.get(account_key(who, 1)))
+    for n in (1, 2, 3):  # an account untouched since an older Kho: three versions of format 2
+        raw = _as_format_2(first, n).replace(who.encode(), other.encode())
+        svc.store.put_if_absent(account_key(other, n), raw)
+    reads: list[str] = []
+    real_get = svc.store.get
+
+    def counting_get(k: str, *a: object, **kw: object) -> bytes:
+        reads.append(k)
+        return real_get(k, *a, **kw)
+
+    svc.store.get = counting_get  # type: ignore[method-assign]
+    assert svc.get(other).version == 3
+    assert reads == [account_key(other, n) for n in (3, 2, 1)]
+    reads.clear()
+    svc.get(other)
+    assert reads == [account_key(other, 3)]  # checked already: the account's one GET
