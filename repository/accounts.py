@@ -131,9 +131,15 @@ of a password change or reset carry none."""
 
 def carries_no_events(kind: str, written_in: int, raw: Mapping[str, Any]) -> bool:
     """Whether a stored object of ``kind`` (as stored: ``raw``, in format ``written_in``) lacks the
-    events every object of its format carries (:data:`EVENTS_CARRIED_SINCE`)."""
+    events every object of its format carries (:data:`EVENTS_CARRIED_SINCE`): the field left out,
+    or not a list of at least one event. Every change Kho writes has at least one event
+    (:meth:`AccountService._write_audited` refuses none), so an empty list is a change with no
+    event, as a missing field is (review r18)."""
     since = EVENTS_CARRIED_SINCE.get(kind)
-    return since is not None and written_in >= since and STORED_EVENTS not in raw
+    if since is None or written_in < since:
+        return False
+    carried = raw.get(STORED_EVENTS)
+    return not isinstance(carried, list) or not carried
 
 
 RESTORABLE_ACTIONS = ("account:", "unit:")
@@ -1125,6 +1131,8 @@ class AccountService:
         refuses, as the regulation requires; the object is then written with its events in it,
         the refusal is added to ``refused`` instead of raised, and ``kho fsck --repair`` appends
         the events once the log takes events again (after ``kho audit acknowledge``)."""
+        if not drafts:  # an object with no event is one no Kho writes (carries_no_events)
+            raise ValueError(f"{key}: an audited change needs at least one event")
         events = [replace(d, details={**(d.details or {}), "object": key}) for d in drafts]
         stored = [
             {"actor": e.actor, "action": e.action, "source": e.source, "details": e.details} for e in events

@@ -79,6 +79,32 @@ def test_the_newest_key_written_over_twice_in_an_old_format_is_refused(backend: 
         svc.authenticate(who, GOOD)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_current_version_with_an_empty_audit_list_is_reported_and_refused(
+    backend: str, tmp_path: Path
+) -> None:
+    repo, svc, who = _agency(backend, tmp_path)
+    key, data = _newest(svc, who)
+    number = int(key.rsplit("/v", 1)[1]) + 1
+    data.update(version=number, clearance=3, audit=[])
+    forged = account_key(who, number)
+    svc.store.put_if_absent(forged, json.dumps(data, ensure_ascii=False).encode())
+    found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "unaudited"}
+    assert forged in found and not found[forged].repairable  # s3: no finding at all
+    with pytest.raises(AccountDowngraded) as refused:  # s3: logs in with Tuyệt mật
+        svc.authenticate(who, GOOD)
+    assert refused.value.code == "ACCOUNT_UNAUDITED"
+
+
+def test_kho_writes_no_audited_change_without_an_event(tmp_path: Path) -> None:
+    """What makes an empty ``audit`` list evidence: the one write path refuses to write one."""
+    _, svc, who = _agency("local", tmp_path)
+    current = svc.get(who)
+    with pytest.raises(ValueError):
+        svc._save(current, "someone", lambda _, a: [], clearance=3)
+    assert svc.get(who).clearance == current.clearance
+
+
 def test_an_old_format_account_is_checked_once_per_process(tmp_path: Path) -> None:
     """The whole-chain check of an account whose newest version is of an old format reads the
     versions before it once per process, not at every read (a login reads the account twice)."""
