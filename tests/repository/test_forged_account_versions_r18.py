@@ -127,3 +127,23 @@ def test_an_old_format_account_is_checked_once_per_process(tmp_path: Path) -> No
     reads.clear()
     svc.get(other)
     assert reads == [account_key(other, 3)]  # checked already: the account's one GET
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_version_rewritten_in_an_old_format_with_its_history_removed_is_reported(
+    backend: str, tmp_path: Path
+) -> None:
+    """One who can delete what the store keeps of a key (every S3 version, the local folder's
+    version files) rewrites every version of an account made since x1 in an old format: no
+    downgrade along the numbered versions nor along the store's versions. The log still names
+    each as written with its events: fsck reports them."""
+    repo, svc, who = _agency(backend, tmp_path)
+    keys = [i.key for i in svc.store.list(f"accounts/{who}/")]
+    for number, key in enumerate(keys, start=1):
+        data = json.loads(svc.store.get(key))
+        svc.store.delete(key)
+        svc.store.put(key, _as_format_2(data, number, clearance=3))
+    assert [len(svc.store.list_versions(k)) for k in keys] == [1] * len(keys)
+    found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "downgraded"}
+    assert set(keys) <= set(found)  # s3: no finding
+    assert not any(i.repairable or i.repaired for i in found.values())
