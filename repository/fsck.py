@@ -596,10 +596,8 @@ def fsck(
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
     # the object names (``recorded_actor``): one who can write the store could have written it.
-    stored = list(_account_objects(store))
+    stored = list(_account_objects(store, audited))
     for key, drafts, changed in _changes_with_events(stored):
-        if key in audited:
-            continue
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
             continue  # its writer may be between its two writes: not a dead writer's (yet)
         foreign = sorted(
@@ -665,7 +663,7 @@ def fsck(
                 " lưu trữ.",
             )
     for item in stored:  # the same change in a format that carries its events, the field left out
-        if carries_no_events(item.kind.name, item.written_in, item.data):
+        if item.no_events:
             add(
                 "unaudited",
                 item.key,
@@ -685,18 +683,25 @@ AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
 
 @dataclass(frozen=True)
 class _Stored:
-    """An account, unit or token object as stored: its key, the format version it was written
-    in and its data brought to the current format."""
+    """What steps 10 and 11 need of an account, unit or token object as stored: its key, the
+    format version it was written in, whether it lacks the events of its format
+    (:func:`carries_no_events`), and the events it carries that the log lacks, with the moment
+    it says it was written. Not its data: fsck holds one of these per object (every login
+    writes an account version and a session token), so a few hundred bytes each, not the
+    kilobytes of the parsed object (review r18)."""
 
     key: str
     kind: formats.Kind
     written_in: int
-    data: dict[str, Any]
+    no_events: bool
+    missing: tuple[EventDraft, ...] = ()
+    changed: datetime | None = None
 
 
-def _account_objects(store: ObjectStore) -> Iterator[_Stored]:
+def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stored]:
     """Each stored account, unit and token object that loads (one that does not is reported by
-    ``deep``'s format check), read once for steps 10 and 11."""
+    ``deep``'s format check), read once for steps 10 and 11; ``audited``: the objects the log's
+    events name (their events are not missing)."""
     for prefix in AUDITED_PREFIXES:
         for info in store.list(prefix):
             kind = _account_kind(info.key)
@@ -705,21 +710,27 @@ def _account_objects(store: ObjectStore) -> Iterator[_Stored]:
             try:
                 raw = json.loads(store.get(info.key))
                 written_in = formats.version_of(kind.name, raw)
-                yield _Stored(info.key, kind, written_in, formats.upcast(kind.name, raw))
+                data = formats.upcast(kind.name, raw)
             except (KhoError, ValueError, TypeError):
                 continue
+            no_events = carries_no_events(kind.name, written_in, raw)
+            if info.key in audited:
+                yield _Stored(info.key, kind, written_in, no_events)
+                continue
+            try:
+                drafts = tuple(pending_events(data))
+            except (KhoError, KeyError, ValueError, TypeError):
+                drafts = ()
+            changed = _written_at(data) if drafts else None
+            yield _Stored(info.key, kind, written_in, no_events, drafts, changed)
 
 
 def _changes_with_events(stored: list[_Stored]) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
-    """Each stored account, unit, token object that carries the events of its change, with
-    them and the moment it says it was written."""
+    """Each stored account, unit, token object that carries events of its change the log lacks,
+    with them and the moment it says it was written."""
     for item in stored:
-        try:
-            drafts = pending_events(item.data)
-        except (KhoError, KeyError, ValueError, TypeError):
-            continue
-        if drafts:
-            yield item.key, drafts, _written_at(item.data)
+        if item.missing:
+            yield item.key, list(item.missing), item.changed
 
 
 VERSIONED_PREFIXES = ("accounts/", "units/")

@@ -147,3 +147,27 @@ def test_every_version_rewritten_in_an_old_format_with_its_history_removed_is_re
     found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "downgraded"}
     assert set(keys) <= set(found)  # s3: no finding
     assert not any(i.repairable or i.repaired for i in found.values())
+
+
+def test_fsck_does_not_hold_every_parsed_account_object(tmp_path: Path) -> None:
+    """Every login writes an account version and a session token: fsck's steps 10 and 11 keep a
+    small summary per object, not the parsed object (s3 held ~3 kB each: a gigabyte for a few
+    hundred thousand logins)."""
+    import tracemalloc
+
+    from repository import fsck as fsck_module
+
+    _, svc, who = _agency("local", tmp_path)
+    admin = svc.get("vienqt.ubnd")
+    for _ in range(150):
+        svc.authenticate(who, GOOD)
+        svc.issue_token(admin.username, "web-session", admin, "127.0.0.1")
+    keys = {i.key for p in fsck_module.AUDITED_PREFIXES for i in svc.store.list(p)}
+    tracemalloc.start()
+    try:
+        held = list(fsck_module._account_objects(svc.store, set(keys)))
+        size, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(held) >= 300
+    assert size / len(held) < 1000  # bytes per object
