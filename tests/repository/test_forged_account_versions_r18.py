@@ -171,3 +171,32 @@ def test_fsck_does_not_hold_every_parsed_account_object(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert len(held) >= 300
     assert size / len(held) < 1000  # bytes per object
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_forged_new_account_or_token_of_an_old_format_is_reported(backend: str, tmp_path: Path) -> None:
+    """No downgrade needed: a brand-new quản trị account and a token for the real quản trị,
+    both in the old formats that carry no events (s3's open item 4). The log has no creation
+    event for either: fsck reports them, never repaired. Legitimate objects are no finding."""
+    from repository.accounts import Token, token_digest, token_key
+
+    repo, svc, _ = _agency(backend, tmp_path)
+    secret = svc.issue_token("vienqt.ubnd", "script", svc.get("vienqt.ubnd"), "127.0.0.1")
+    assert not [i for i in fsck(repo, grace_seconds=0).issues if i.kind == "unaudited"]
+    admin = json.loads(svc.store.get(account_key("vienqt.ubnd", 1)))
+    puppet = {k: v for k, v in admin.items() if k not in ("audit", "reset")}
+    puppet.update(username="gianv.ubnd", full_name="Giả Văn Nhân", must_change_password=False,
+                  changed_by="gianv.ubnd", format_version=2)
+    forged_account = account_key("gianv.ubnd", 1)
+    svc.store.put_if_absent(forged_account, json.dumps(puppet, ensure_ascii=False).encode())
+    forged_secret = "forged-by-a-hand-in-the-store-0123456789abc"
+    digest = token_digest(forged_secret)
+    token = Token(digest, "vienqt.ubnd", "script", utcnow(), "vienqt.ubnd").to_dict()
+    token.pop("audit", None)
+    token["format_version"] = 1
+    svc.store.put_if_absent(token_key(digest), json.dumps(token).encode())
+    assert svc.resolve_token(forged_secret).username == "vienqt.ubnd"  # what it buys
+    found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "unaudited"}
+    assert set(found) == {forged_account, token_key(digest)}  # s3: neither
+    assert not any(i.repairable or i.repaired for i in found.values())
+    assert svc.resolve_token(secret).username == "vienqt.ubnd"
