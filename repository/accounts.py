@@ -131,9 +131,15 @@ of a password change or reset carry none."""
 
 def carries_no_events(kind: str, written_in: int, raw: Mapping[str, Any]) -> bool:
     """Whether a stored object of ``kind`` (as stored: ``raw``, in format ``written_in``) lacks the
-    events every object of its format carries (:data:`EVENTS_CARRIED_SINCE`)."""
+    events every object of its format carries (:data:`EVENTS_CARRIED_SINCE`): the field left out,
+    or not a list of at least one event. Every change Kho writes has at least one event
+    (:meth:`AccountService._write_audited` refuses none), so an empty list is a change with no
+    event, as a missing field is (review r18)."""
     since = EVENTS_CARRIED_SINCE.get(kind)
-    return since is not None and written_in >= since and STORED_EVENTS not in raw
+    if since is None or written_in < since:
+        return False
+    carried = raw.get(STORED_EVENTS)
+    return not isinstance(carried, list) or not carried
 
 
 RESTORABLE_ACTIONS = ("account:", "unit:")
@@ -529,6 +535,10 @@ def _written_in(raw: bytes) -> int:
         return -1
 
 
+NO_DOWNGRADE_REMEMBERED = 10_000
+"""How many old-format newest account versions a process remembers as checked (not downgrades)."""
+
+
 def account_key(username: str, version: int) -> str:
     return f"accounts/{username}/v{version:06d}"
 
@@ -641,6 +651,10 @@ class AccountService:
         self.max_failed = max_failed
         self._hasher = hasher
         self._make_hasher = make_hasher
+        self._no_downgrade: dict[str, str] = {}
+        """Newest account versions of an old format found not to be downgrades (key → digest of
+        its bytes): that check reads every version before it, once per process
+        (:meth:`_downgraded_from`)."""
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -1029,7 +1043,7 @@ class AccountService:
                 version=number,
             )
         if written_in < formats.ACCOUNT.current:
-            before = self._written_before(name, number)
+            before = self._downgraded_from(name, number, written_in, raw)
             if formats.downgrades([before, written_in]):
                 _log.warning(
                     "account %s: version %d written in format %d after format %d (downgraded); refused",
@@ -1047,18 +1061,36 @@ class AccountService:
                 )
         return account
 
-    def _written_before(self, name: str, number: int) -> int:
-        """The stored format of what came before version ``number`` of account ``name``: the
-        store's previous version of that very key when it was written over in place (one LIST),
-        else the version numbered before it (one GET); -1 when there is none."""
+    def _downgraded_from(self, name: str, number: int, written_in: int, raw: bytes) -> int:
+        """The highest stored format of what came before version ``number`` of account ``name``
+        (written in ``written_in``): every earlier store version of its key (written over in
+        place) and every version numbered before it, read newest first up to the first of a
+        format above ``written_in`` (a downgrade); -1 when there is none. Not only the version
+        right before: two forged versions in a row would pass (review r18). One LIST and one
+        GET per version, only for an account whose newest version is of an old format, once per
+        process and version (:attr:`_no_downgrade`)."""
         key = account_key(name, number)
-        try:
-            versions = self.store.list_versions(key)
-            if len(versions) > 1:
-                return _written_in(self.store.get(key, versions[-2].version_id))
-            return _written_in(self.store.get(account_key(name, number - 1))) if number > 1 else -1
-        except NotFound:
+        digest = hashlib.sha256(raw).hexdigest()
+        if self._no_downgrade.get(key) == digest:
             return -1
+        highest = -1
+        try:
+            in_place = self.store.list_versions(key)[:-1]  # the last is the one read
+        except NotFound:
+            in_place = []
+        earlier = [(key, info.version_id) for info in in_place]
+        earlier += [(account_key(name, n), None) for n in range(number - 1, 0, -1)]
+        for item, version_id in earlier:
+            try:
+                highest = max(highest, _written_in(self.store.get(item, version_id)))
+            except NotFound:
+                continue
+            if highest > written_in:
+                return highest
+        if len(self._no_downgrade) >= NO_DOWNGRADE_REMEMBERED:
+            self._no_downgrade.clear()
+        self._no_downgrade[key] = digest
+        return highest
 
     def get(self, username: str) -> Account:
         account = self._read(username)
@@ -1099,6 +1131,8 @@ class AccountService:
         refuses, as the regulation requires; the object is then written with its events in it,
         the refusal is added to ``refused`` instead of raised, and ``kho fsck --repair`` appends
         the events once the log takes events again (after ``kho audit acknowledge``)."""
+        if not drafts:  # an object with no event is one no Kho writes (carries_no_events)
+            raise ValueError(f"{key}: an audited change needs at least one event")
         events = [replace(d, details={**(d.details or {}), "object": key}) for d in drafts]
         stored = [
             {"actor": e.actor, "action": e.action, "source": e.source, "details": e.details} for e in events

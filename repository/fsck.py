@@ -29,6 +29,7 @@ from kho.errors import (
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.accounts import (
+    EVENTS_CARRIED_SINCE,
     RESTORABLE_ACTIONS,
     Account,
     Notification,
@@ -41,6 +42,7 @@ from repository.anchor import CHECKPOINTS_PREFIX, folder_checkpoints, latest_reg
 from repository.audit import (
     EVENTS_PREFIX,
     WITNESS_KEY,
+    AuditEvent,
     EventDraft,
     VerifyReport,
     first_act_only,
@@ -567,6 +569,7 @@ def fsck(
     creations = CREATION_EVENTS
     created: set[str | None] = set()
     audited: set[object] = set()  # the objects of accounts, units and tokens events name
+    born: set[object] = set()  # the accounts and tokens whose creation events are in the log
     for info in store.list(EVENTS_PREFIX):
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
@@ -574,6 +577,7 @@ def fsck(
             continue  # reported by the chain check (0)
         created.update(event.record_id for event in events if event.action in creations)
         audited.update(event.details.get("object") for event in events)
+        born.update(_creation_named(event) for event in events)
     for record_id in committed:
         if record_id not in created:
             if mend:
@@ -595,10 +599,8 @@ def fsck(
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
     # the object names (``recorded_actor``): one who can write the store could have written it.
-    stored = list(_account_objects(store))
+    stored = list(_account_objects(store, audited))
     for key, drafts, changed in _changes_with_events(stored):
-        if key in audited:
-            continue
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
             continue  # its writer may be between its two writes: not a dead writer's (yet)
         foreign = sorted(
@@ -649,8 +651,40 @@ def fsck(
     # (AccountService: ACCOUNT_DOWNGRADED).
     for key, message in _downgraded(store, stored):
         add("downgraded", key, message)
+    # The log names the object as written with its events (step 9), yet it holds a format that
+    # carries none: written over since, its store versions deleted too or not (review r18: the
+    # checks above see only what the store kept).
+    for item in stored:
+        since = EVENTS_CARRIED_SINCE.get(item.kind.name)
+        if since is not None and item.written_in < since and item.key in audited:
+            add(
+                "downgraded",
+                item.key,
+                f"Nhật ký kiểm toán ghi “{item.key}” là đối tượng Kho đã ghi cùng sự kiện nhật ký (định"
+                f" dạng {since} trở lên), nhưng nó đang theo định dạng {item.written_in}: đã bị ghi đè"
+                " bằng định dạng cũ (hạ cấp). Không sửa tự động; cần kiểm tra ai đã ghi thẳng vào kho"
+                " lưu trữ.",
+            )
+    # 12. An account's first version or a token of a format that carries no events was made
+    # before x1 by a Kho that appended its creation event right after it: without that event
+    # in the log it was written by a hand in the store (a new quản trị, a token for one: no
+    # downgrade, nothing for the steps above to see), or its writer died between the two
+    # writes. Evidence either way: never repaired (review r18).
+    for item in stored:
+        since = EVENTS_CARRIED_SINCE.get(item.kind.name)
+        named = _creation_of(item.key, item.kind)
+        if since is None or item.written_in >= since or named is None or named in born:
+            continue
+        add(
+            "unaudited",
+            item.key,
+            f"“{item.key}” theo định dạng {item.written_in} (không mang sự kiện nhật ký) mà nhật ký"
+            " kiểm toán không có sự kiện tạo lập nó (account:create / account:token-issue): có thể"
+            " đã bị ghi thẳng vào kho lưu trữ (hoặc tiến trình tạo nó đã dừng giữa hai lần ghi)."
+            " Không ghi bổ sung; cần kiểm tra.",
+        )
     for item in stored:  # the same change in a format that carries its events, the field left out
-        if carries_no_events(item.kind.name, item.written_in, item.data):
+        if item.no_events:
             add(
                 "unaudited",
                 item.key,
@@ -670,18 +704,25 @@ AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
 
 @dataclass(frozen=True)
 class _Stored:
-    """An account, unit or token object as stored: its key, the format version it was written
-    in and its data brought to the current format."""
+    """What steps 10 and 11 need of an account, unit or token object as stored: its key, the
+    format version it was written in, whether it lacks the events of its format
+    (:func:`carries_no_events`), and the events it carries that the log lacks, with the moment
+    it says it was written. Not its data: fsck holds one of these per object (every login
+    writes an account version and a session token), so a few hundred bytes each, not the
+    kilobytes of the parsed object (review r18)."""
 
     key: str
     kind: formats.Kind
     written_in: int
-    data: dict[str, Any]
+    no_events: bool
+    missing: tuple[EventDraft, ...] = ()
+    changed: datetime | None = None
 
 
-def _account_objects(store: ObjectStore) -> Iterator[_Stored]:
+def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stored]:
     """Each stored account, unit and token object that loads (one that does not is reported by
-    ``deep``'s format check), read once for steps 10 and 11."""
+    ``deep``'s format check), read once for steps 10 and 11; ``audited``: the objects the log's
+    events name (their events are not missing)."""
     for prefix in AUDITED_PREFIXES:
         for info in store.list(prefix):
             kind = _account_kind(info.key)
@@ -690,21 +731,47 @@ def _account_objects(store: ObjectStore) -> Iterator[_Stored]:
             try:
                 raw = json.loads(store.get(info.key))
                 written_in = formats.version_of(kind.name, raw)
-                yield _Stored(info.key, kind, written_in, formats.upcast(kind.name, raw))
+                data = formats.upcast(kind.name, raw)
             except (KhoError, ValueError, TypeError):
                 continue
+            no_events = carries_no_events(kind.name, written_in, raw)
+            if info.key in audited:
+                yield _Stored(info.key, kind, written_in, no_events)
+                continue
+            try:
+                drafts = tuple(pending_events(data))
+            except (KhoError, KeyError, ValueError, TypeError):
+                drafts = ()
+            changed = _written_at(data) if drafts else None
+            yield _Stored(info.key, kind, written_in, no_events, drafts, changed)
 
 
 def _changes_with_events(stored: list[_Stored]) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
-    """Each stored account, unit, token object that carries the events of its change, with
-    them and the moment it says it was written."""
+    """Each stored account, unit, token object that carries events of its change the log lacks,
+    with them and the moment it says it was written."""
     for item in stored:
-        try:
-            drafts = pending_events(item.data)
-        except (KhoError, KeyError, ValueError, TypeError):
-            continue
-        if drafts:
-            yield item.key, drafts, _written_at(item.data)
+        if item.missing:
+            yield item.key, list(item.missing), item.changed
+
+
+def _creation_named(event: AuditEvent) -> tuple[str, str] | None:
+    """What an account or token creation event names (step 12), else None."""
+    details = event.details or {}
+    if event.action == "account:create" and isinstance(details.get("username"), str):
+        return ("account", details["username"])
+    if event.action == "account:token-issue" and isinstance(details.get("token"), str):
+        return ("token", details["token"])
+    return None
+
+
+def _creation_of(key: str, kind: formats.Kind) -> tuple[str, str] | None:
+    """The creation event an account's first version or a token needs (:func:`_creation_named`);
+    None for any other object."""
+    if kind is formats.ACCOUNT and key.endswith("/v000001"):
+        return ("account", key.split("/")[1])
+    if kind is formats.TOKEN:
+        return ("token", key.removeprefix("tokens/").removesuffix(".json")[:12])
+    return None
 
 
 VERSIONED_PREFIXES = ("accounts/", "units/")

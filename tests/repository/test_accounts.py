@@ -39,7 +39,7 @@ from repository.accounts import (
     account_key,
     token_digest,
 )
-from repository.audit import AuditLog
+from repository.audit import AuditLog, EventDraft
 from repository.storage.local import LocalStore
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -847,7 +847,8 @@ def test_a_stale_write_is_a_conflict(world: World) -> None:
     stale = world.svc.get(an.username)
     world.svc.set_clearance(an.username, 1, world.admin)
     with pytest.raises(Conflict):
-        world.svc._save(stale, "someone", lambda _, a: [], clearance=3)
+        clearance = [EventDraft("someone", "account:clearance")]
+        world.svc._save(stale, "someone", lambda _, a: clearance, clearance=3)
     assert world.svc.get(an.username).clearance == 1
 
 
