@@ -481,23 +481,19 @@ class S3Store(ObjectStore):
         """A pointer's bytes and tag: ``"p <etag>"`` (``"p! <etag>"`` pending) from the
         companion bucket, one GET; while it has none, ``"d <etag> <version id>"`` from the data
         bucket (a store written before pointers moved), one GET more. The data bucket's
-        :func:`moved_marker` there means the pointer is missing: :class:`NotFound`. Reads
-        never write."""
+        :func:`moved_marker` there: the companion bucket is read once more (a move writes its
+        copy before its marker, so a move that landed between our two GETs left the copy
+        there), and only if it still has none the pointer is missing: :class:`NotFound`.
+        Reads never write."""
         self._ensure_claims_bucket()
-        try:
-            raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
-        except NotFound:
-            pass
-        except StoreUnavailable as exc:
-            # The companion bucket removed (by hand, or a cleanup that left a locked data
-            # bucket): no copy there, read as one missing: the marker rule below still holds.
-            if exc.details.get("s3_code") != "NoSuchBucket":
-                raise
-        else:
-            data, pending = pointer_from_envelope(raw)
-            return data, f"{'p!' if pending else 'p'} {etag}"
+        found = self._companion_copy(key)
+        if found is not None:
+            return found
         raw, etag, version_id = self._fetch(self.bucket, key)
         if is_moved_marker(raw):
+            found = self._companion_copy(key)  # moved between the two GETs (r17)
+            if found is not None:
+                return found
             raise NotFound(
                 f"Không tìm thấy đối tượng {key}: nó đã được chuyển sang bucket {self.claims_bucket}"
                 " và không còn ở đó.",
@@ -505,6 +501,22 @@ class S3Store(ObjectStore):
                 bucket=self.claims_bucket,
             )
         return raw, f"d {etag} {version_id}"
+
+    def _companion_copy(self, key: str) -> tuple[bytes, str] | None:
+        """The pointer's bytes and tag from the companion bucket (one GET), ``None`` if it has
+        none there."""
+        try:
+            raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
+        except NotFound:
+            return None
+        except StoreUnavailable as exc:
+            # The companion bucket removed (by hand, or a cleanup that left a locked data
+            # bucket): no copy there, read as one missing: the marker rule still holds.
+            if exc.details.get("s3_code") != "NoSuchBucket":
+                raise
+            return None
+        data, pending = pointer_from_envelope(raw)
+        return data, f"{'p!' if pending else 'p'} {etag}"
 
     def _put_pointer(self, key: str, data: bytes, condition: dict[str, str], *, pending: bool) -> str | None:
         """One PUT of ``data``'s envelope into the companion bucket under ``condition``: its

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from kho_buckets import new_bucket
-from kho_testing import backup_s3_options, make_store, two_event_act
+from kho_testing import backup_s3_options, make_store, s3_options, two_event_act
 from minio.error import S3Error
 
 from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatUnsupported, NotFound
@@ -372,3 +372,36 @@ def test_racing_conditional_replaces_of_the_witness_end_in_one_winner_and_confli
         assert sorted(outcomes.values()) == ["conflict"] * (writers - 1) + ["won"], outcomes
         winner = next(n for n, outcome in outcomes.items() if outcome == "won")
         assert store.get(WITNESS_KEY) == f"{round_}-{winner}".encode()
+
+
+def _same_store(store: S3Store) -> S3Store:
+    """Another process's handle on the same buckets."""
+    return S3Store(store.bucket, **(s3_options() or {}))  # type: ignore[arg-type]
+
+
+def test_a_reader_racing_the_move_reads_the_moved_witness_not_a_deleted_one(tmp_path: Path) -> None:
+    """Two processes of the upgraded code on an old-layout store: one reads the witness (verify,
+    or the read before an act), the other's first act moves it. The reader misses the companion
+    bucket, the move lands (copy, then marker), the reader then finds the marker in the data
+    bucket: before r17 it answered "no witness" (NotFound: ``verify`` names a deleted witness, an
+    act of a process that saw the witness is refused as a cut), although the witness was only
+    moved. The copy is always written before the marker, so a reader that meets the marker reads
+    the companion bucket once more."""
+    store = _s3(tmp_path, "r17race")
+    _old_layout(store, acts=2)
+    reader = _same_store(store)
+    mover = AuditLog(_same_store(store))
+    original = reader._fetch
+    moved: list[int] = []
+
+    def fetch(bucket: str, key: str) -> tuple[bytes, str, str]:
+        try:
+            return original(bucket, key)
+        except NotFound:
+            if bucket == reader.claims_bucket and not moved:
+                moved.append(two_event_act(mover, "moving")[-1].seq)  # lands between the two GETs
+            raise
+
+    reader._fetch = fetch  # type: ignore[method-assign]
+    assert read_witness(reader)["seq"] == 5
+    assert moved == [5]
