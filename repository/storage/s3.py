@@ -484,8 +484,7 @@ class S3Store(ObjectStore):
         :func:`moved_marker` there: the companion bucket is read once more (a move writes its
         copy before its marker, so a move that landed between our two GETs left the copy
         there), and only if it still has none the pointer is missing: :class:`NotFound`.
-        Reads never write."""
-        self._ensure_claims_bucket()
+        Reads never write (nor create the companion bucket: one missing holds no copy)."""
         found = self._companion_copy(key)
         if found is not None:
             return found

@@ -22,7 +22,14 @@ from kho_buckets import new_bucket
 from kho_testing import backup_s3_options, make_store, s3_options, two_event_act
 from minio.error import S3Error
 
-from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatUnsupported, NotFound
+from kho.errors import (
+    AlreadyExists,
+    AuditChainBroken,
+    Conflict,
+    FormatUnsupported,
+    NotFound,
+    StoreUnavailable,
+)
 from repository import formats
 from repository.audit import WITNESS_KEY, AuditLog, read_witness
 from repository.storage import open_store
@@ -405,3 +412,27 @@ def test_a_reader_racing_the_move_reads_the_moved_witness_not_a_deleted_one(tmp_
     reader._fetch = fetch  # type: ignore[method-assign]
     assert read_witness(reader)["seq"] == 5
     assert moved == [5]
+
+
+def test_a_read_of_the_witness_creates_no_bucket(tmp_path: Path) -> None:
+    """Reads never write: a store opened without creating buckets (``create_bucket=False``:
+    buckets provisioned by the operator, a read-only credential, a mistyped name) whose
+    companion bucket does not exist reads the witness without making one. Before r17 the read
+    created ``<bucket>-claims`` (and with a read-only credential failed on it instead of
+    reading the data bucket)."""
+    options = s3_options() or {}
+    name = new_bucket("r17ro", options)  # never made: a mistyped name
+    store = S3Store(name, create_bucket=False, **options)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable):
+        store.get(WITNESS_KEY)
+    assert not store._client.bucket_exists(store.claims_bucket)
+
+    old = _s3(tmp_path, "r17ro-old")
+    _old_layout(old, acts=1)
+    for obj in old._client.list_objects(old.claims_bucket, recursive=True):  # provisioned without it
+        old._client.remove_object(old.claims_bucket, obj.object_name)
+    old._client.remove_bucket(old.claims_bucket)
+    reader = S3Store(old.bucket, create_bucket=False, **options)  # type: ignore[arg-type]
+    assert read_witness(reader)["seq"] == 1 and reader.exists(WITNESS_KEY)
+    assert not AuditLog(reader).verify().findings
+    assert not reader._client.bucket_exists(old.claims_bucket)
