@@ -12,7 +12,11 @@ Real Ceph gateway; every test makes its own buckets."""
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -436,3 +440,67 @@ def test_a_read_of_the_witness_creates_no_bucket(tmp_path: Path) -> None:
     assert read_witness(reader)["seq"] == 1 and reader.exists(WITNESS_KEY)
     assert not AuditLog(reader).verify().findings
     assert not reader._client.bucket_exists(old.claims_bucket)
+
+
+MOVE_STEPS = {
+    # the request of the move the writer is killed before: (bucket, key, condition header)
+    "before-copy": ("claims", NEW_PLACE, "If-None-Match"),
+    "before-marker": ("data", WITNESS_KEY, None),
+    "before-unpending": ("claims", NEW_PLACE, "If-Match"),
+}
+
+
+def _kill_the_move_before(store: S3Store, step: str) -> None:
+    """A real child process (``fork``) of the upgraded code makes its first act on the
+    old-layout ``store`` and is SIGKILLed just before the request ``step`` of the move."""
+    where, key, condition = MOVE_STEPS[step]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            original = S3Store._put_raw
+
+            def put_raw(self: S3Store, bucket: str, k: str, data: bytes, headers: Any = None) -> Any:
+                wanted = self.claims_bucket if where == "claims" else self.bucket
+                if bucket == wanted and k == key and (condition is None or condition in (headers or {})):
+                    os.write(write_end, b"held\n")
+                    time.sleep(120)  # the parent kills us here
+                return original(self, bucket, k, data, headers)
+
+            S3Store._put_raw = put_raw  # type: ignore[method-assign]
+            two_event_act(AuditLog(_same_store(store)), "killed")
+        finally:
+            os._exit(2)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 60)
+        assert ready and os.read(read_end, 100) == b"held\n", "the writer never reached the step"
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(read_end)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+@pytest.mark.parametrize("step", list(MOVE_STEPS))
+def test_a_move_killed_at_each_request_leaves_a_witness_every_reader_finds_and_the_next_act_finishes_it(
+    tmp_path: Path, step: str
+) -> None:
+    """The move of an old-layout witness SIGKILLed before each of its writes (the copy, the
+    marker, the copy made not pending): every reader still finds a witness at or past the
+    old one, verify is clean, the next act of another process moves it on, and from then on
+    a witness deleted from its new place is refused, never answered with the older copy."""
+    store = _s3(tmp_path, f"r17kill{len(step)}")
+    _old_layout(store, acts=2)  # witness #3 in the data bucket
+    _kill_the_move_before(store, step)  # the killed act wrote events #4, #5
+    reader = _same_store(store)
+    assert read_witness(reader)["seq"] in (3, 5)
+    assert not AuditLog(reader).verify().findings
+    events = two_event_act(AuditLog(_same_store(store)), "next")
+    assert events[-1].seq == 7 and read_witness(reader)["seq"] == 7
+    assert is_moved_marker(_data_versions(store)[-1])
+    assert not AuditLog(reader).verify().findings
+    store._client.remove_object(store.claims_bucket, NEW_PLACE)  # the attacker
+    with pytest.raises(NotFound):
+        read_witness(reader)
