@@ -149,6 +149,12 @@ def _condition_failed(exc: S3Error) -> bool:
     bytes are what stays, every other one gets 412 or this 500; ``bench/NOTES-s2.md``)."""
     if exc.code in ("PreconditionFailed", "ConditionalRequestConflict", *_NOT_FOUND_CODES):
         return True
+    return _server_fault(exc)
+
+
+def _server_fault(exc: S3Error) -> bool:
+    """RGW's ``500 UnknownError``: a conditional PUT that lost a race, or any other fault of
+    the server; which one is told by reading the key again (:meth:`S3Store._pointer_changed`)."""
     status = exc.response.status if exc.response is not None else None
     return exc.code == "UnknownError" and status == 500
 
@@ -526,11 +532,24 @@ class S3Store(ObjectStore):
             )
         except S3Error as exc:
             if condition and _condition_failed(exc):
+                if _server_fault(exc) and not self._pointer_changed(key, condition):
+                    self._fail(exc, key)  # no other write won: a fault, not a lost race (r17)
                 return None
             self._fail(exc, key)
         except (MinioException, Urllib3Error, OSError) as exc:
             self._fail(exc, key)
         return (response.headers.get("ETag") or "").strip('"')
+
+    def _pointer_changed(self, key: str, condition: dict[str, str]) -> bool:
+        """Whether the companion copy of ``key`` no longer meets ``condition`` (one GET): after
+        RGW's ``500 UnknownError`` on a conditional PUT, a race was lost only if another write
+        landed (every write has its own ETag); the same ETag (or still none, for ``If-None-Match:
+        *``) is a server fault that must not be taken for a conflict, nor make the caller fall
+        back to a PUT without condition."""
+        found = self._companion_copy(key)
+        if "If-None-Match" in condition:
+            return found is not None
+        return found is None or found[1].split(" ", 1)[1] != condition.get("If-Match")
 
     def _mark_moved(self, key: str, *, known: bytes | None = None) -> None:
         """Leave :func:`moved_marker` under ``key`` in the data bucket unless it is there

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
 from kho_buckets import new_bucket
 from kho_testing import backup_s3_options, make_store, s3_options, two_event_act
 from minio.error import S3Error
@@ -504,3 +505,48 @@ def test_a_move_killed_at_each_request_leaves_a_witness_every_reader_finds_and_t
     store._client.remove_object(store.claims_bucket, NEW_PLACE)  # the attacker
     with pytest.raises(NotFound):
         read_witness(reader)
+
+
+def _failing_conditional_puts(store: S3Store) -> list[dict[str, str]]:
+    """The gateway answers every conditional PUT of the witness ``500 UnknownError`` without
+    writing anything (what RGW answers a lost race with, here for a fault of its own: an OSD
+    error, a cancelled write): injected at the HTTP call, since the running gateway cannot be
+    made to fail so on demand. Returns the conditions refused."""
+    original = store._put_raw
+    refused: list[dict[str, str]] = []
+
+    def put_raw(bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None) -> Any:
+        if bucket == store.claims_bucket and key == NEW_PLACE and headers:
+            refused.append(dict(headers))
+            response = urllib3.HTTPResponse(body=b"", status=500)
+            raise S3Error(response, "UnknownError", "", key, "tx-injected", "", bucket, key)
+        return original(bucket, key, data, headers)
+
+    store._put_raw = put_raw  # type: ignore[method-assign]
+    return refused
+
+
+def test_a_server_fault_on_the_conditional_put_is_not_taken_for_a_lost_race(tmp_path: Path) -> None:
+    """RGW's ``500 UnknownError`` is a lost race only if another write landed: one that leaves
+    the witness as it was is a fault of the server, reported as such (``STORE_UNAVAILABLE``).
+    Before r17 it was a ``Conflict``: the act read the witness again, found it unchanged and
+    fell back to a PUT without condition (the protection of w1/s2 silently off for that act),
+    and a restore's create of the witness was refused as ``AlreadyExists`` (then failed with
+    ``NOT_FOUND``)."""
+    store = _s3(tmp_path, "r17fault")
+    log = AuditLog(store)
+    two_event_act(log, "a")
+    _, tag = store.get_tagged(WITNESS_KEY)
+    refused = _failing_conditional_puts(store)
+    with pytest.raises(StoreUnavailable):
+        store.put_if_match(WITNESS_KEY, b"x", tag)
+    with pytest.raises(StoreUnavailable):
+        two_event_act(log, "b")
+    assert read_witness(store)["seq"] == 1  # not moved: no write without condition
+    assert refused and all(refused)
+
+    empty = _s3(tmp_path, "r17fault-new")
+    _failing_conditional_puts(empty)
+    with pytest.raises(StoreUnavailable):
+        empty.put_if_absent(WITNESS_KEY, b'{"seq": 0}')
+    assert not empty.exists(WITNESS_KEY)
