@@ -550,3 +550,33 @@ def test_a_server_fault_on_the_conditional_put_is_not_taken_for_a_lost_race(tmp_
     with pytest.raises(StoreUnavailable):
         empty.put_if_absent(WITNESS_KEY, b'{"seq": 0}')
     assert not empty.exists(WITNESS_KEY)
+
+
+def test_a_forged_marker_or_a_removed_companion_bucket_is_refused_as_a_deleted_witness(
+    tmp_path: Path,
+) -> None:
+    """Attacks on the upgrade from either bucket: a marker forged over an old-layout witness
+    (data-bucket access) and the companion bucket emptied and removed (claims-bucket access)
+    both read as a deleted witness: a new process's act is refused, verify names it as for a
+    deleted witness; nothing falls back to an older copy, nothing fails with a server error."""
+    reference = [f.kind for f in _deleted_witness_findings(tmp_path)]
+    old = _s3(tmp_path, "r17forge")
+    _old_layout(old, acts=2)
+    two_event_act(AuditLog(old), "third")  # #4–#5, moved
+    forged = _s3(tmp_path, "r17forge-old")
+    _old_layout(forged, acts=3)  # #0–#5, witness #5 in the data bucket, not moved
+    marker = json.dumps({"format_version": 1, "moved_to": {"bucket": "x", "key": "y"}}).encode()
+    assert _raw_put(forged, forged.bucket, WITNESS_KEY, marker).startswith("ok")
+
+    client = old._client
+    for obj in client.list_objects(old.claims_bucket, recursive=True):
+        client.remove_object(old.claims_bucket, obj.object_name)
+    client.remove_bucket(old.claims_bucket)
+
+    for store in (forged, old):
+        process = _same_store(store)  # a new process (re-creates an empty companion bucket)
+        with pytest.raises(NotFound):
+            read_witness(process)
+        with pytest.raises(AuditChainBroken):
+            two_event_act(AuditLog(process), "refused")
+        assert [f.kind for f in AuditLog(process).verify().findings] == reference
