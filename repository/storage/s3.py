@@ -149,6 +149,12 @@ def _condition_failed(exc: S3Error) -> bool:
     bytes are what stays, every other one gets 412 or this 500; ``bench/NOTES-s2.md``)."""
     if exc.code in ("PreconditionFailed", "ConditionalRequestConflict", *_NOT_FOUND_CODES):
         return True
+    return _server_fault(exc)
+
+
+def _server_fault(exc: S3Error) -> bool:
+    """RGW's ``500 UnknownError``: a conditional PUT that lost a race, or any other fault of
+    the server; which one is told by reading the key again (:meth:`S3Store._pointer_changed`)."""
     status = exc.response.status if exc.response is not None else None
     return exc.code == "UnknownError" and status == 500
 
@@ -481,23 +487,18 @@ class S3Store(ObjectStore):
         """A pointer's bytes and tag: ``"p <etag>"`` (``"p! <etag>"`` pending) from the
         companion bucket, one GET; while it has none, ``"d <etag> <version id>"`` from the data
         bucket (a store written before pointers moved), one GET more. The data bucket's
-        :func:`moved_marker` there means the pointer is missing: :class:`NotFound`. Reads
-        never write."""
-        self._ensure_claims_bucket()
-        try:
-            raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
-        except NotFound:
-            pass
-        except StoreUnavailable as exc:
-            # The companion bucket removed (by hand, or a cleanup that left a locked data
-            # bucket): no copy there, read as one missing: the marker rule below still holds.
-            if exc.details.get("s3_code") != "NoSuchBucket":
-                raise
-        else:
-            data, pending = pointer_from_envelope(raw)
-            return data, f"{'p!' if pending else 'p'} {etag}"
+        :func:`moved_marker` there: the companion bucket is read once more (a move writes its
+        copy before its marker, so a move that landed between our two GETs left the copy
+        there), and only if it still has none the pointer is missing: :class:`NotFound`.
+        Reads never write (nor create the companion bucket: one missing holds no copy)."""
+        found = self._companion_copy(key)
+        if found is not None:
+            return found
         raw, etag, version_id = self._fetch(self.bucket, key)
         if is_moved_marker(raw):
+            found = self._companion_copy(key)  # moved between the two GETs (r17)
+            if found is not None:
+                return found
             raise NotFound(
                 f"Không tìm thấy đối tượng {key}: nó đã được chuyển sang bucket {self.claims_bucket}"
                 " và không còn ở đó.",
@@ -505,6 +506,22 @@ class S3Store(ObjectStore):
                 bucket=self.claims_bucket,
             )
         return raw, f"d {etag} {version_id}"
+
+    def _companion_copy(self, key: str) -> tuple[bytes, str] | None:
+        """The pointer's bytes and tag from the companion bucket (one GET), ``None`` if it has
+        none there."""
+        try:
+            raw, etag, _ = self._fetch(self.claims_bucket, _POINTERS_PREFIX + key)
+        except NotFound:
+            return None
+        except StoreUnavailable as exc:
+            # The companion bucket removed (by hand, or a cleanup that left a locked data
+            # bucket): no copy there, read as one missing: the marker rule still holds.
+            if exc.details.get("s3_code") != "NoSuchBucket":
+                raise
+            return None
+        data, pending = pointer_from_envelope(raw)
+        return data, f"{'p!' if pending else 'p'} {etag}"
 
     def _put_pointer(self, key: str, data: bytes, condition: dict[str, str], *, pending: bool) -> str | None:
         """One PUT of ``data``'s envelope into the companion bucket under ``condition``: its
@@ -515,11 +532,24 @@ class S3Store(ObjectStore):
             )
         except S3Error as exc:
             if condition and _condition_failed(exc):
+                if _server_fault(exc) and not self._pointer_changed(key, condition):
+                    self._fail(exc, key)  # no other write won: a fault, not a lost race (r17)
                 return None
             self._fail(exc, key)
         except (MinioException, Urllib3Error, OSError) as exc:
             self._fail(exc, key)
         return (response.headers.get("ETag") or "").strip('"')
+
+    def _pointer_changed(self, key: str, condition: dict[str, str]) -> bool:
+        """Whether the companion copy of ``key`` no longer meets ``condition`` (one GET): after
+        RGW's ``500 UnknownError`` on a conditional PUT, a race was lost only if another write
+        landed (every write has its own ETag); the same ETag (or still none, for ``If-None-Match:
+        *``) is a server fault that must not be taken for a conflict, nor make the caller fall
+        back to a PUT without condition."""
+        found = self._companion_copy(key)
+        if "If-None-Match" in condition:
+            return found is not None
+        return found is None or found[1].split(" ", 1)[1] != condition.get("If-Match")
 
     def _mark_moved(self, key: str, *, known: bytes | None = None) -> None:
         """Leave :func:`moved_marker` under ``key`` in the data bucket unless it is there

@@ -12,17 +12,29 @@ Real Ceph gateway; every test makes its own buckets."""
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
 from kho_buckets import new_bucket
-from kho_testing import backup_s3_options, make_store, two_event_act
+from kho_testing import backup_s3_options, make_store, s3_options, two_event_act
 from minio.error import S3Error
 
-from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatUnsupported, NotFound
+from kho.errors import (
+    AlreadyExists,
+    AuditChainBroken,
+    Conflict,
+    FormatUnsupported,
+    NotFound,
+    StoreUnavailable,
+)
 from repository import formats
 from repository.audit import WITNESS_KEY, AuditLog, read_witness
 from repository.storage import open_store
@@ -372,3 +384,199 @@ def test_racing_conditional_replaces_of_the_witness_end_in_one_winner_and_confli
         assert sorted(outcomes.values()) == ["conflict"] * (writers - 1) + ["won"], outcomes
         winner = next(n for n, outcome in outcomes.items() if outcome == "won")
         assert store.get(WITNESS_KEY) == f"{round_}-{winner}".encode()
+
+
+def _same_store(store: S3Store) -> S3Store:
+    """Another process's handle on the same buckets."""
+    return S3Store(store.bucket, **(s3_options() or {}))  # type: ignore[arg-type]
+
+
+def test_a_reader_racing_the_move_reads_the_moved_witness_not_a_deleted_one(tmp_path: Path) -> None:
+    """Two processes of the upgraded code on an old-layout store: one reads the witness (verify,
+    or the read before an act), the other's first act moves it. The reader misses the companion
+    bucket, the move lands (copy, then marker), the reader then finds the marker in the data
+    bucket: before r17 it answered "no witness" (NotFound: ``verify`` names a deleted witness, an
+    act of a process that saw the witness is refused as a cut), although the witness was only
+    moved. The copy is always written before the marker, so a reader that meets the marker reads
+    the companion bucket once more."""
+    store = _s3(tmp_path, "r17race")
+    _old_layout(store, acts=2)
+    reader = _same_store(store)
+    mover = AuditLog(_same_store(store))
+    original = reader._fetch
+    moved: list[int] = []
+
+    def fetch(bucket: str, key: str) -> tuple[bytes, str, str]:
+        try:
+            return original(bucket, key)
+        except NotFound:
+            if bucket == reader.claims_bucket and not moved:
+                moved.append(two_event_act(mover, "moving")[-1].seq)  # lands between the two GETs
+            raise
+
+    reader._fetch = fetch  # type: ignore[method-assign]
+    assert read_witness(reader)["seq"] == 5
+    assert moved == [5]
+
+
+def test_a_read_of_the_witness_creates_no_bucket(tmp_path: Path) -> None:
+    """Reads never write: a store opened without creating buckets (``create_bucket=False``:
+    buckets provisioned by the operator, a read-only credential, a mistyped name) whose
+    companion bucket does not exist reads the witness without making one. Before r17 the read
+    created ``<bucket>-claims`` (and with a read-only credential failed on it instead of
+    reading the data bucket)."""
+    options = s3_options() or {}
+    name = new_bucket("r17ro", options)  # never made: a mistyped name
+    store = S3Store(name, create_bucket=False, **options)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable):
+        store.get(WITNESS_KEY)
+    assert not store._client.bucket_exists(store.claims_bucket)
+
+    old = _s3(tmp_path, "r17ro-old")
+    _old_layout(old, acts=1)
+    for obj in old._client.list_objects(old.claims_bucket, recursive=True):  # provisioned without it
+        old._client.remove_object(old.claims_bucket, obj.object_name)
+    old._client.remove_bucket(old.claims_bucket)
+    reader = S3Store(old.bucket, create_bucket=False, **options)  # type: ignore[arg-type]
+    assert read_witness(reader)["seq"] == 1 and reader.exists(WITNESS_KEY)
+    assert not AuditLog(reader).verify().findings
+    assert not reader._client.bucket_exists(old.claims_bucket)
+
+
+MOVE_STEPS = {
+    # the request of the move the writer is killed before: (bucket, key, condition header)
+    "before-copy": ("claims", NEW_PLACE, "If-None-Match"),
+    "before-marker": ("data", WITNESS_KEY, None),
+    "before-unpending": ("claims", NEW_PLACE, "If-Match"),
+}
+
+
+def _kill_the_move_before(store: S3Store, step: str) -> None:
+    """A real child process (``fork``) of the upgraded code makes its first act on the
+    old-layout ``store`` and is SIGKILLed just before the request ``step`` of the move."""
+    where, key, condition = MOVE_STEPS[step]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            original = S3Store._put_raw
+
+            def put_raw(self: S3Store, bucket: str, k: str, data: bytes, headers: Any = None) -> Any:
+                wanted = self.claims_bucket if where == "claims" else self.bucket
+                if bucket == wanted and k == key and (condition is None or condition in (headers or {})):
+                    os.write(write_end, b"held\n")
+                    time.sleep(120)  # the parent kills us here
+                return original(self, bucket, k, data, headers)
+
+            S3Store._put_raw = put_raw  # type: ignore[method-assign]
+            two_event_act(AuditLog(_same_store(store)), "killed")
+        finally:
+            os._exit(2)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 60)
+        assert ready and os.read(read_end, 100) == b"held\n", "the writer never reached the step"
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(read_end)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+@pytest.mark.parametrize("step", list(MOVE_STEPS))
+def test_a_move_killed_at_each_request_leaves_a_witness_every_reader_finds_and_the_next_act_finishes_it(
+    tmp_path: Path, step: str
+) -> None:
+    """The move of an old-layout witness SIGKILLed before each of its writes (the copy, the
+    marker, the copy made not pending): every reader still finds a witness at or past the
+    old one, verify is clean, the next act of another process moves it on, and from then on
+    a witness deleted from its new place is refused, never answered with the older copy."""
+    store = _s3(tmp_path, f"r17kill{len(step)}")
+    _old_layout(store, acts=2)  # witness #3 in the data bucket
+    _kill_the_move_before(store, step)  # the killed act wrote events #4, #5
+    reader = _same_store(store)
+    assert read_witness(reader)["seq"] in (3, 5)
+    assert not AuditLog(reader).verify().findings
+    events = two_event_act(AuditLog(_same_store(store)), "next")
+    assert events[-1].seq == 7 and read_witness(reader)["seq"] == 7
+    assert is_moved_marker(_data_versions(store)[-1])
+    assert not AuditLog(reader).verify().findings
+    store._client.remove_object(store.claims_bucket, NEW_PLACE)  # the attacker
+    with pytest.raises(NotFound):
+        read_witness(reader)
+
+
+def _failing_conditional_puts(store: S3Store) -> list[dict[str, str]]:
+    """The gateway answers every conditional PUT of the witness ``500 UnknownError`` without
+    writing anything (what RGW answers a lost race with, here for a fault of its own: an OSD
+    error, a cancelled write): injected at the HTTP call, since the running gateway cannot be
+    made to fail so on demand. Returns the conditions refused."""
+    original = store._put_raw
+    refused: list[dict[str, str]] = []
+
+    def put_raw(bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None) -> Any:
+        if bucket == store.claims_bucket and key == NEW_PLACE and headers:
+            refused.append(dict(headers))
+            response = urllib3.HTTPResponse(body=b"", status=500)
+            raise S3Error(response, "UnknownError", "", key, "tx-injected", "", bucket, key)
+        return original(bucket, key, data, headers)
+
+    store._put_raw = put_raw  # type: ignore[method-assign]
+    return refused
+
+
+def test_a_server_fault_on_the_conditional_put_is_not_taken_for_a_lost_race(tmp_path: Path) -> None:
+    """RGW's ``500 UnknownError`` is a lost race only if another write landed: one that leaves
+    the witness as it was is a fault of the server, reported as such (``STORE_UNAVAILABLE``).
+    Before r17 it was a ``Conflict``: the act read the witness again, found it unchanged and
+    fell back to a PUT without condition (the protection of w1/s2 silently off for that act),
+    and a restore's create of the witness was refused as ``AlreadyExists`` (then failed with
+    ``NOT_FOUND``)."""
+    store = _s3(tmp_path, "r17fault")
+    log = AuditLog(store)
+    two_event_act(log, "a")
+    _, tag = store.get_tagged(WITNESS_KEY)
+    refused = _failing_conditional_puts(store)
+    with pytest.raises(StoreUnavailable):
+        store.put_if_match(WITNESS_KEY, b"x", tag)
+    with pytest.raises(StoreUnavailable):
+        two_event_act(log, "b")
+    assert read_witness(store)["seq"] == 1  # not moved: no write without condition
+    assert refused and all(refused)
+
+    empty = _s3(tmp_path, "r17fault-new")
+    _failing_conditional_puts(empty)
+    with pytest.raises(StoreUnavailable):
+        empty.put_if_absent(WITNESS_KEY, b'{"seq": 0}')
+    assert not empty.exists(WITNESS_KEY)
+
+
+def test_a_forged_marker_or_a_removed_companion_bucket_is_refused_as_a_deleted_witness(
+    tmp_path: Path,
+) -> None:
+    """Attacks on the upgrade from either bucket: a marker forged over an old-layout witness
+    (data-bucket access) and the companion bucket emptied and removed (claims-bucket access)
+    both read as a deleted witness: a new process's act is refused, verify names it as for a
+    deleted witness; nothing falls back to an older copy, nothing fails with a server error."""
+    reference = [f.kind for f in _deleted_witness_findings(tmp_path)]
+    old = _s3(tmp_path, "r17forge")
+    _old_layout(old, acts=2)
+    two_event_act(AuditLog(old), "third")  # #4–#5, moved
+    forged = _s3(tmp_path, "r17forge-old")
+    _old_layout(forged, acts=3)  # #0–#5, witness #5 in the data bucket, not moved
+    marker = json.dumps({"format_version": 1, "moved_to": {"bucket": "x", "key": "y"}}).encode()
+    assert _raw_put(forged, forged.bucket, WITNESS_KEY, marker).startswith("ok")
+
+    client = old._client
+    for obj in client.list_objects(old.claims_bucket, recursive=True):
+        client.remove_object(old.claims_bucket, obj.object_name)
+    client.remove_bucket(old.claims_bucket)
+
+    for store in (forged, old):
+        process = _same_store(store)  # a new process (re-creates an empty companion bucket)
+        with pytest.raises(NotFound):
+            read_witness(process)
+        with pytest.raises(AuditChainBroken):
+            two_event_act(AuditLog(process), "refused")
+        assert [f.kind for f in AuditLog(process).verify().findings] == reference
