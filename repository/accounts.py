@@ -1380,7 +1380,7 @@ class AccountService:
     def authenticate(self, username: str, password: str, source: str | None = None) -> Account:
         """Log a person in (see the module docstring for every outcome)."""
         who = _audit_name(username.strip().lower())
-        account = self._read(username)
+        account = self._read_to_log_in(username, password, source)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             self.audit.append(
@@ -1422,7 +1422,7 @@ class AccountService:
         counts towards the lock; while the log refuses, its ``account:login-failed`` (and the
         lock's event) stay in the account's version until ``kho fsck --repair`` appends them
         (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`."""
-        account = self._read(username)
+        account = self._read_to_log_in(username, password, source)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
@@ -1486,7 +1486,7 @@ class AccountService:
         from repository.audit import checked_witness
 
         action = "audit:acknowledge"
-        account = self._read(username)
+        account = self._read_to_log_in(username, password, source)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
@@ -1704,6 +1704,31 @@ class AccountService:
             reason=reason.value,
         )
 
+    def _read_to_log_in(self, username: str, password: str, source: str | None) -> Account | None:
+        """:meth:`_read` for a path that checks a password before anything else (logins, the
+        password change, the locked-out auditor's way out). An account refused as downgraded or
+        unaudited (:class:`AccountDowngraded`) answers there as a wrong password does, after the
+        same hash work: the refusal comes before any password check, so its own answer would tell
+        anyone which names exist and were tampered with (review r18). The refusal is logged (by
+        :meth:`_read`) and audited as an ``account:login-failed`` with its reason, for the
+        operator and the auditor; a quản trị reading the account (:meth:`get`) gets it plainly."""
+        try:
+            return self._read(username)
+        except AccountDowngraded as refused:
+            self._burn_login(password)
+            reason = "unaudited" if refused.code == "ACCOUNT_UNAUDITED" else "downgraded"
+            try:
+                self.audit.append(
+                    _audit_name(username.strip().lower()),
+                    "account:login-failed",
+                    source=source,
+                    at=self.clock(),
+                    details={"reason": reason},
+                )
+            except AuditChainBroken:
+                pass
+            raise _login_failed() from refused
+
     def _burn_login(self, password: str) -> None:
         """Spend the hash checks of a login (:data:`LOGIN_VERIFICATIONS`) for a name that has no
         account, so that time does not tell which names exist."""
@@ -1825,7 +1850,7 @@ class AccountService:
         stolen with it must not outlive the change. ``keep``: the SHA-256 (:func:`token_digest`)
         of the token the change is made through, which stays valid so that the person stays
         logged in. The count is in the ``account:password`` event."""
-        account = self._read(username)
+        account = self._read_to_log_in(username, old, source)
         if account is None or account.status is Status.DELETED:
             self._burn_login(old)
             raise _login_failed()

@@ -22,7 +22,7 @@ import pytest
 from argon2 import PasswordHasher
 from kho_testing import BACKENDS, make_store, new_repository
 
-from kho.errors import AccountDowngraded, FormatUnsupported
+from kho.errors import AccountDowngraded, FormatUnsupported, LoginFailed
 from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, AccountService, account_key
@@ -78,14 +78,13 @@ def test_a_next_version_in_an_old_format_is_reported_and_refused(backend: str, t
     assert "định dạng 2" in found[0].message and "định dạng 4" in found[0].message
     assert svc.store.get(key) == forged  # evidence left as it is
     versions = [i.key for i in svc.store.list(f"accounts/{who}/")]
-    for attempt in (
-        lambda: svc.authenticate(who, GOOD),
-        lambda: svc.get(who),
-    ):
-        with pytest.raises(AccountDowngraded) as refused:  # main: logs in with Tuyệt mật
-            attempt()
-        assert refused.value.code == "ACCOUNT_DOWNGRADED" and refused.value.http_status == 403
-        assert "kho fsck" in refused.value.message
+    with pytest.raises(LoginFailed) as at_login:  # main: logs in with Tuyệt mật
+        svc.authenticate(who, GOOD)
+    assert isinstance(at_login.value.__cause__, AccountDowngraded)  # a wrong password's answer
+    with pytest.raises(AccountDowngraded) as refused:  # a quản trị reading it is told plainly
+        svc.get(who)
+    assert refused.value.code == "ACCOUNT_DOWNGRADED" and refused.value.http_status == 403
+    assert "kho fsck" in refused.value.message
     assert [i.key for i in svc.store.list(f"accounts/{who}/")] == versions  # nothing built on it
 
 
@@ -184,6 +183,43 @@ def test_a_version_of_the_current_format_without_its_events_is_reported_and_refu
     found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "unaudited"}
     assert set(found) == {key, unit_key}  # main: neither
     assert not any(i.repairable or i.repaired for i in found.values())
-    with pytest.raises(AccountDowngraded) as refused:
+    with pytest.raises(LoginFailed) as refused:
         svc.authenticate(who, GOOD)
-    assert refused.value.code == "ACCOUNT_UNAUDITED"
+    assert isinstance(refused.value.__cause__, AccountDowngraded)
+    assert refused.value.__cause__.code == "ACCOUNT_UNAUDITED"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_at_login_a_refused_account_answers_as_a_wrong_password_and_is_audited(
+    backend: str, tmp_path: Path
+) -> None:
+    """The refusal comes before any password check: its own answer (``ACCOUNT_DOWNGRADED``, 403,
+    the name in the message) told anyone which names exist and were tampered with (review r18).
+    At every path that checks a password it is now the wrong password's answer, word for word;
+    the operator sees it in the log and the auditor in an ``account:login-failed`` event."""
+    repo, svc, who = _agency(backend, tmp_path)
+    with pytest.raises(LoginFailed) as wrong:
+        svc.authenticate(who, "not-the-password")
+    number, forged = _old_format(svc, who, clearance=3)
+    svc.store.put_if_absent(account_key(who, number), forged)
+    attempts = (
+        lambda: svc.authenticate(who, "anything at all"),  # s3/r18: AccountDowngraded, 403
+        lambda: svc.authenticate(who, GOOD),
+        lambda: svc.authenticate_unrecorded(who, GOOD),
+        lambda: svc.change_password(who, GOOD, "Mật-khẩu-mới-2027!"),
+    )
+    for attempt in attempts:
+        with pytest.raises(LoginFailed) as refused:
+            attempt()
+        assert (refused.value.code, refused.value.http_status, refused.value.message) == (
+            wrong.value.code,
+            wrong.value.http_status,
+            wrong.value.message,
+        )
+        assert isinstance(refused.value.__cause__, AccountDowngraded)
+    reasons = [
+        e.details.get("reason")
+        for e in repo.audit.events()
+        if e.action == "account:login-failed" and e.actor == who
+    ]
+    assert reasons.count("downgraded") == len(attempts)

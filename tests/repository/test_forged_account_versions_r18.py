@@ -16,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from kho_testing import BACKENDS, make_store, new_repository
 
-from kho.errors import AccountDowngraded
+from kho.errors import AccountDowngraded, LoginFailed
 from kho.timeutil import utcnow
 from repository.accounts import AccountService, account_key
 from repository.fsck import fsck
@@ -61,9 +61,10 @@ def test_two_downgraded_versions_in_a_row_are_refused(backend: str, tmp_path: Pa
     svc.store.put_if_absent(account_key(who, number + 2), _as_format_2(data, number + 2, clearance=3))
     found = {i.subject for i in fsck(repo, grace_seconds=0).issues if i.kind == "downgraded"}
     assert account_key(who, number + 2) in found  # fsck sees it (s3 too)
-    with pytest.raises(AccountDowngraded) as refused:  # s3: logs in with Tuyệt mật
+    with pytest.raises(LoginFailed) as refused:  # s3: logs in with Tuyệt mật
         svc.authenticate(who, GOOD)
-    assert refused.value.code == "ACCOUNT_DOWNGRADED"
+    assert isinstance(refused.value.__cause__, AccountDowngraded)
+    assert refused.value.__cause__.code == "ACCOUNT_DOWNGRADED"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -76,7 +77,7 @@ def test_the_newest_key_written_over_twice_in_an_old_format_is_refused(backend: 
     found = {i.subject for i in fsck(repo, grace_seconds=0).issues if i.kind == "downgraded"}
     assert key in found
     with pytest.raises(AccountDowngraded):  # s3: compares with the first forged copy only
-        svc.authenticate(who, GOOD)
+        svc.get(who)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -91,9 +92,10 @@ def test_a_current_version_with_an_empty_audit_list_is_reported_and_refused(
     svc.store.put_if_absent(forged, json.dumps(data, ensure_ascii=False).encode())
     found = {i.subject: i for i in fsck(repo, repair=True, grace_seconds=0).issues if i.kind == "unaudited"}
     assert forged in found and not found[forged].repairable  # s3: no finding at all
-    with pytest.raises(AccountDowngraded) as refused:  # s3: logs in with Tuyệt mật
+    with pytest.raises(LoginFailed) as refused:  # s3: logs in with Tuyệt mật
         svc.authenticate(who, GOOD)
-    assert refused.value.code == "ACCOUNT_UNAUDITED"
+    assert isinstance(refused.value.__cause__, AccountDowngraded)
+    assert refused.value.__cause__.code == "ACCOUNT_UNAUDITED"
 
 
 def test_kho_writes_no_audited_change_without_an_event(tmp_path: Path) -> None:
