@@ -1627,16 +1627,7 @@ class AccountService:
         """Refuse the right password of an account :meth:`password_unconfirmed`: audited
         (an auditor sees who tries a possible puppet), the refusal standing also when the log
         refuses the event."""
-        try:
-            self.audit.append(
-                account.username,
-                "account:login-failed",
-                source=source,
-                at=self.clock(),
-                details={"reason": "password-not-confirmed"},
-            )
-        except AuditChainBroken:
-            pass
+        self._audit_refused_login(account.username, source, {"reason": "password-not-confirmed"})
         raise self._unconfirmed_error(account)
 
     def _check_password(
@@ -1717,16 +1708,7 @@ class AccountService:
         except AccountDowngraded as refused:
             self._burn_login(password)
             reason = "unaudited" if refused.code == "ACCOUNT_UNAUDITED" else "downgraded"
-            try:
-                self.audit.append(
-                    _audit_name(username.strip().lower()),
-                    "account:login-failed",
-                    source=source,
-                    at=self.clock(),
-                    details={"reason": reason},
-                )
-            except AuditChainBroken:
-                pass
+            self._audit_refused_login(_audit_name(username.strip().lower()), source, {"reason": reason})
             raise _login_failed() from refused
 
     def _burn_login(self, password: str) -> None:
@@ -1754,6 +1736,17 @@ class AccountService:
             self._record_failure(account.username, source)
         return new_hash
 
+    def _audit_refused_login(
+        self, who: str, source: str | None, details: dict[str, Any], *, log_may_refuse: bool = True
+    ) -> None:
+        """Append the ``account:login-failed`` of a refused login. ``log_may_refuse``: the refusal
+        stands when the audit log refuses the event (the answer is the same either way)."""
+        try:
+            self.audit.append(who, "account:login-failed", source=source, at=self.clock(), details=details)
+        except AuditChainBroken:
+            if not log_may_refuse:
+                raise
+
     def _refuse_locked(
         self, account: Account, source: str | None, *, password_ok: bool, audit_may_refuse: bool = False
     ) -> NoReturn:
@@ -1764,17 +1757,12 @@ class AccountService:
         :meth:`authenticate_unrecorded`)."""
         if account.status is Status.LOCKED:
             reason = (account.lock_reason or LockReason.ADMIN).value
-            try:
-                self.audit.append(
-                    account.username,
-                    "account:login-failed",
-                    source=source,
-                    at=self.clock(),
-                    details={"reason": "locked", "lock_reason": reason},
-                )
-            except AuditChainBroken:
-                if not audit_may_refuse:
-                    raise
+            self._audit_refused_login(
+                account.username,
+                source,
+                {"reason": "locked", "lock_reason": reason},
+                log_may_refuse=audit_may_refuse,
+            )
             if password_ok:
                 raise self._locked_error(account)
         raise _login_failed()

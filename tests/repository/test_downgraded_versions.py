@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from kho_testing import BACKENDS, make_store, new_repository
+from kho_testing import BACKENDS, agency_accounts, make_store, new_repository, person_with_password
 
 from kho.errors import AccountDowngraded, FormatUnsupported, LoginFailed
-from kho.timeutil import utcnow
 from repository import formats
 from repository.accounts import Account, AccountService, account_key
 from repository.audit import AuditLog
@@ -41,15 +40,8 @@ def _agency(backend: str, tmp_path: Path) -> tuple[object, AccountService, str]:
     service, the chuyên viên's username)."""
     store, keys = make_store(backend, tmp_path, "dg"), make_store("local", tmp_path, "keys")
     repo = new_repository(store, keys)
-    svc = AccountService(store, repo.audit, utcnow, hasher=CHEAP)
-    _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
-    svc.change_password(admin.username, initial, GOOD)
-    admin = svc.authenticate(admin.username, GOOD)
-    svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
-    person, first = svc.create_account("Trần Thị Bình", VP, [Role.CHUYEN_VIEN], 0, None, admin)
-    _, second = svc.confirm_by_operator(person.username)
-    svc.change_password(person.username, first + second, GOOD)
-    return repo, svc, person.username
+    svc, admin = agency_accounts(repo, CHEAP, VP, GOOD)
+    return repo, svc, person_with_password(svc, admin, VP, GOOD)
 
 
 def _old_format(svc: AccountService, username: str, **changes: object) -> tuple[int, bytes]:

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from kho_testing import BACKENDS, make_store, new_repository
+from kho_testing import BACKENDS, agency_accounts, make_store, new_repository, person_with_password
 
 from kho.errors import AccountDowngraded, LoginFailed
 from kho.timeutil import utcnow
 from repository.accounts import AccountService, account_key
 from repository.fsck import fsck
-from repository.policy import Role
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 ROOT, VP = "000.00.18.H40", "000.01.18.H40"
@@ -30,15 +29,8 @@ GOOD = "Mật-khẩu-tốt-2026!"
 def _agency(backend: str, tmp_path: Path) -> tuple[object, AccountService, str]:
     store, keys = make_store(backend, tmp_path, "r18"), make_store("local", tmp_path, "keys")
     repo = new_repository(store, keys)
-    svc = AccountService(store, repo.audit, utcnow, hasher=CHEAP)
-    _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
-    svc.change_password(admin.username, initial, GOOD)
-    admin = svc.authenticate(admin.username, GOOD)
-    svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
-    person, first = svc.create_account("Trần Thị Bình", VP, [Role.CHUYEN_VIEN], 0, None, admin)
-    _, second = svc.confirm_by_operator(person.username)
-    svc.change_password(person.username, first + second, GOOD)
-    return repo, svc, person.username
+    svc, admin = agency_accounts(repo, CHEAP, VP, GOOD)
+    return repo, svc, person_with_password(svc, admin, VP, GOOD)
 
 
 def _newest(svc: AccountService, username: str) -> tuple[str, dict]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
-from kho_testing import make_store, new_repository
+from kho_testing import agency_accounts, make_store, new_repository
 
 from kho.timeutil import utcnow
 from repository import formats
@@ -69,11 +69,7 @@ def test_fsck_restores_only_the_account_events_that_name_their_object(tmp_path: 
 def test_fsck_repair_leaves_a_change_whose_writer_is_between_its_two_writes(tmp_path: Path) -> None:
     store, keys = make_store("local", tmp_path, "store"), make_store("local", tmp_path, "keys")
     repo = new_repository(store, keys)
-    svc = AccountService(store, repo.audit, utcnow, hasher=CHEAP)
-    _, admin, initial = svc.bootstrap(ROOT, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
-    svc.change_password(admin.username, initial, GOOD)
-    admin = svc.authenticate(admin.username, GOOD)
-    svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
+    svc, admin = agency_accounts(repo, CHEAP, VP, GOOD)
     person, _ = svc.create_account("Nguyễn Văn An", VP, [Role.CHUYEN_VIEN], 0, None, admin)
     # An operator's fsck --repair (another process: its own repository and log) runs while the
     # quản trị's lock is between the account's version and its event.

@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from kho_buckets import new_bucket
 
+from kho.timeutil import utcnow
+from repository.accounts import Account, AccountService
 from repository.policy import Principal, Role
 from repository.records import Actor, Repository
 from repository.storage import ObjectStore, open_store
 from repository.storage.local import LocalStore
 
 if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
     from repository.anchor import Anchor
     from repository.audit import AuditEvent, AuditLog
 
@@ -154,6 +158,28 @@ def new_repository(
         kwargs["clock"] = clock
     repo = Repository(store, keystore, agency_id=AGENCY, agency_name=AGENCY_NAME, **kwargs)
     return repo
+
+
+def agency_accounts(
+    repo: Repository, hasher: PasswordHasher, unit: str, password: str
+) -> tuple[AccountService, Account]:
+    """The accounts of ``repo``'s agency: its bootstrap quản trị, who has set ``password`` and is
+    logged in, and one unit ``unit`` below the agency. Returns the service and the quản trị."""
+    svc = AccountService(repo.store, repo.audit, utcnow, hasher=hasher)
+    _, admin, initial = svc.bootstrap(AGENCY, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.change_password(admin.username, initial, password)
+    admin = svc.authenticate(admin.username, password)
+    svc.create_unit(unit, "Văn phòng UBND tỉnh", "vpub", AGENCY, admin)
+    return svc, admin
+
+
+def person_with_password(svc: AccountService, admin: Account, unit: str, password: str) -> str:
+    """A chuyên viên of ``unit`` made by ``admin``, confirmed by the operator, who has set
+    ``password`` (the two halves used once). Returns the username."""
+    person, first = svc.create_account("Trần Thị Bình", unit, [Role.CHUYEN_VIEN], 0, None, admin)
+    _, second = svc.confirm_by_operator(person.username)
+    svc.change_password(person.username, first + second, password)
+    return person.username
 
 
 def incoming(**overrides: Any) -> dict[str, Any]:
