@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -59,6 +58,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from kho import logs
 from kho.errors import (
     AccountDowngraded,
     AccountLocked,
@@ -103,7 +103,6 @@ from repository.vocabulary import Secrecy, is_organ_id, nfc
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
-_log = logging.getLogger(__name__)
 OPERATOR = "operator"
 """The actor of an operator command (:func:`web.cli.operator_actor`): direct store access,
 no account."""
@@ -1028,7 +1027,8 @@ class AccountService:
         account = Account.from_dict(formats.loads(formats.ACCOUNT.name, raw))
         written_in = _written_in(raw)
         if carries_no_events(formats.ACCOUNT.name, written_in, json.loads(raw)):
-            _log.warning(
+            logs.warn(
+                __name__,
                 "account %s: version %d carries no audit events (format %d); refused",
                 name,
                 number,
@@ -1045,7 +1045,8 @@ class AccountService:
         if written_in < formats.ACCOUNT.current:
             before = self._downgraded_from(name, number, written_in, raw)
             if formats.downgrades([before, written_in]):
-                _log.warning(
+                logs.warn(
+                    __name__,
                     "account %s: version %d written in format %d after format %d (downgraded); refused",
                     name,
                     number,

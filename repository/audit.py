@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from kho import logs
 from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
@@ -51,10 +52,8 @@ from repository.storage.group import (
 
 
 def _warn(message: str, *args: object) -> None:
-    """A warning in the log (``logging`` imported only then: a reading command never needs it)."""
-    import logging
-
-    logging.getLogger(__name__).warning(message, *args)
+    """A warning in this module's log (:func:`kho.logs.warn`)."""
+    logs.warn(__name__, message, *args)
 
 
 GENESIS = "0" * 64
