@@ -1381,7 +1381,7 @@ class AccountService:
     def authenticate(self, username: str, password: str, source: str | None = None) -> Account:
         """Log a person in (see the module docstring for every outcome)."""
         who = _audit_name(username.strip().lower())
-        account = self._read_to_log_in(username, password, source)
+        account = self._read_to_log_in(username, password, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             self.audit.append(
@@ -1696,20 +1696,31 @@ class AccountService:
             reason=reason.value,
         )
 
-    def _read_to_log_in(self, username: str, password: str, source: str | None) -> Account | None:
+    def _read_to_log_in(
+        self, username: str, password: str, source: str | None, *, log_may_refuse: bool = True
+    ) -> Account | None:
         """:meth:`_read` for a path that checks a password before anything else (logins, the
         password change, the locked-out auditor's way out). An account refused as downgraded or
         unaudited (:class:`AccountDowngraded`) answers there as a wrong password does, after the
         same hash work: the refusal comes before any password check, so its own answer would tell
         anyone which names exist and were tampered with (review r18). The refusal is logged (by
         :meth:`_read`) and audited as an ``account:login-failed`` with its reason, for the
-        operator and the auditor; a quản trị reading the account (:meth:`get`) gets it plainly."""
+        operator and the auditor; a quản trị reading the account (:meth:`get`) gets it plainly.
+        ``log_may_refuse``: as a wrong password's event on that path — False where a wrong
+        password's refused event answers :class:`AuditChainBroken` (a login, a password change),
+        True where it answers :class:`LoginFailed` (the unrecorded logins); otherwise, while the
+        log refuses, the answer would tell the refused account from every other (review r19)."""
         try:
             return self._read(username)
         except AccountDowngraded as refused:
             self._burn_login(password)
             reason = "unaudited" if refused.code == "ACCOUNT_UNAUDITED" else "downgraded"
-            self._audit_refused_login(_audit_name(username.strip().lower()), source, {"reason": reason})
+            self._audit_refused_login(
+                _audit_name(username.strip().lower()),
+                source,
+                {"reason": reason},
+                log_may_refuse=log_may_refuse,
+            )
             raise _login_failed() from refused
 
     def _burn_login(self, password: str) -> None:
@@ -1839,7 +1850,7 @@ class AccountService:
         stolen with it must not outlive the change. ``keep``: the SHA-256 (:func:`token_digest`)
         of the token the change is made through, which stays valid so that the person stays
         logged in. The count is in the ``account:password`` event."""
-        account = self._read_to_log_in(username, old, source)
+        account = self._read_to_log_in(username, old, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
             self._burn_login(old)
             raise _login_failed()
