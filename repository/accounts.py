@@ -1024,9 +1024,10 @@ class AccountService:
         if found is None:
             return None
         number, raw = found
-        account = Account.from_dict(formats.loads(formats.ACCOUNT.name, raw))
-        written_in = _written_in(raw)
-        if carries_no_events(formats.ACCOUNT.name, written_in, json.loads(raw)):
+        stored = formats.parse(formats.ACCOUNT.name, raw)  # parsed once: data and stored format
+        account = Account.from_dict(formats.upcast(formats.ACCOUNT.name, stored))
+        written_in = formats.version_of(formats.ACCOUNT.name, stored)
+        if carries_no_events(formats.ACCOUNT.name, written_in, stored):
             logs.warn(
                 __name__,
                 "account %s: version %d carries no audit events (format %d); refused",

@@ -325,15 +325,21 @@ def upcast(kind: str, data: Any) -> dict[str, Any]:
     return out
 
 
-def loads(kind: str, raw: bytes | str) -> dict[str, Any]:
-    """Parse stored JSON and upcast it (:class:`FormatInvalid` for bytes that are not JSON)."""
+def parse(kind: str, raw: bytes | str) -> Any:
+    """Stored JSON as it was written, not upcast (:class:`FormatInvalid` for bytes that are not
+    JSON): for a reader that needs the stored format (:func:`version_of`) as well as
+    :func:`upcast`'s data, from one parse."""
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except ValueError as exc:
         raise FormatInvalid(
             f"{_kind(kind).label.capitalize()} không phải là JSON hợp lệ.", kind=kind
         ) from exc
-    return upcast(kind, data)
+
+
+def loads(kind: str, raw: bytes | str) -> dict[str, Any]:
+    """Parse stored JSON and upcast it (:class:`FormatInvalid` for bytes that are not JSON)."""
+    return upcast(kind, parse(kind, raw))
 
 
 def dumps(kind: str, data: Mapping[str, Any], **options: Any) -> bytes:

@@ -729,7 +729,7 @@ def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stor
             if kind is None:
                 continue
             try:
-                raw = json.loads(store.get(info.key))
+                raw = formats.parse(kind.name, store.get(info.key))
                 written_in = formats.version_of(kind.name, raw)
                 data = formats.upcast(kind.name, raw)
             except (KhoError, ValueError, TypeError):
