@@ -111,11 +111,15 @@ def test_the_later_maps_of_a_many_page_document_cost_a_fraction_of_stocks() -> N
     data = _pages(1500)
     for page in range(3):
         data = _rotated(data, page, 0)
-    fast_reader = CachingPdfReader(BytesIO(data), strict=False)
-    stock_reader = PdfFileReader(BytesIO(data), strict=False)
-    _analysis_cpu(fast_reader, range(1))
-    _analysis_cpu(stock_reader, range(1))
-    fast = _analysis_cpu(fast_reader, range(1, 3))
-    stock = _analysis_cpu(stock_reader, range(1, 3))
+
+    def later_maps(reader_class: type[PdfFileReader]) -> float:
+        reader = reader_class(BytesIO(data), strict=False)
+        _analysis_cpu(reader, range(1))
+        return _analysis_cpu(reader, range(1, 3))
+
+    # The least of three fresh readers each: one run on a loaded CI machine (three suites at
+    # once) once measured 0.50x, the noise of a single sample, not the ~1x of the fault
+    fast = min(later_maps(CachingPdfReader) for _ in range(3))
+    stock = min(later_maps(PdfFileReader) for _ in range(3))
     # Before the fix ~1x, after it ~0.1-0.2x: half of stock's is the margin for the load
     assert fast < stock / 2, (fast, stock)
