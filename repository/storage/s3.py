@@ -152,6 +152,38 @@ def _condition_failed(exc: S3Error) -> bool:
     return _server_fault(exc)
 
 
+def conditions_failed(client: Minio, bucket: str) -> str:
+    """Which conditional PUT ``bucket`` does not honour, ``""`` when it honours both: a second
+    ``If-None-Match: *`` create of one key must be refused, an ``If-Match`` of another ETag
+    refused, and an ``If-Match`` of the current ETag accepted (Ceph RGW's versioned buckets
+    ignore the first and refuse the last). One probe key, removed after (every version)."""
+    key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
+
+    def put(body: bytes, headers: dict[str, str]) -> str | None:
+        try:
+            response = client._execute("PUT", bucket, key, body=body, headers=headers)
+        except S3Error as exc:
+            if exc.code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return None
+            raise
+        return (response.headers.get("ETag") or "").strip('"')
+
+    try:
+        etag = put(b"1", {"If-None-Match": "*"})
+        if etag is None:
+            return "If-None-Match"  # (a fresh key: refused although absent)
+        if put(b"2", {"If-None-Match": "*"}) is not None:
+            return "If-None-Match"
+        if put(b"3", {"If-Match": "0" * 32}) is not None:
+            return "If-Match"
+        if put(b"4", {"If-Match": etag}) is None:
+            return "If-Match"
+        return ""
+    finally:
+        for version in client.list_objects(bucket, prefix=key, include_version=True):
+            client.remove_object(bucket, key, version_id=version.version_id)
+
+
 def _server_fault(exc: S3Error) -> bool:
     """RGW's ``500 UnknownError``: a conditional PUT that lost a race, or any other fault of
     the server; which one is told by reading the key again (:meth:`S3Store._pointer_changed`)."""
@@ -414,6 +446,7 @@ class S3Store(ObjectStore):
             if self._conditional is None:
                 self._conditional = self._probe_conditional_put()
             self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+            self._check_companion()
             self._claims_ready = True
 
         self._call(run)
@@ -425,9 +458,12 @@ class S3Store(ObjectStore):
             return
         with self._lock:
             if not self._claims_ready:
-                self._call(
-                    lambda: self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
-                )
+
+                def run() -> None:
+                    self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+                    self._check_companion()
+
+                self._call(run)
                 self._claims_ready = True
 
     @property
@@ -460,6 +496,25 @@ class S3Store(ObjectStore):
         for version in client.list_objects(self.bucket, prefix=key, include_version=True):
             client.remove_object(self.bucket, key, version_id=version.version_id)
         return honoured
+
+    def _check_companion(self) -> None:
+        """Refuse a companion bucket where conditional PUTs are not what Kho builds on
+        (:class:`ConfigError`, code ``S3_CONDITIONS_IGNORED``): claims (exact registers, one
+        writer per audit event) need ``If-None-Match: *`` honoured, the audit witness needs
+        ``If-Match`` honoured (a replace that ignored it could put a lower witness over a
+        higher one, and the log's newest events could then be cut unseen). Four requests
+        when the store opens."""
+        failed = conditions_failed(self._client, self.claims_bucket)
+        if failed:
+            raise ConfigError(
+                f"Máy chủ S3 không tôn trọng điều kiện ghi ({failed}) trên bucket {self.claims_bucket}:"
+                " Kho không thể giữ sổ đăng ký liên tục, không trùng số và nhật ký kiểm toán an toàn"
+                " trên bucket này. Dùng máy chủ S3 hỗ trợ ghi có điều kiện (If-None-Match, If-Match)"
+                " và một bucket đi kèm không bật phiên bản (versioning).",
+                code="S3_CONDITIONS_IGNORED",
+                bucket=self.claims_bucket,
+                failed=failed,
+            )
 
     replaces_conditionally = True
     """Pointers (:data:`POINTERS`, the only keys replaced conditionally) live in the companion
