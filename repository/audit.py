@@ -933,6 +933,12 @@ class AuditLog:
         - moved up by another writer, not past ``seq``: replaced again, under the new version;
           past it: nothing to do.
 
+        A conditional replace that succeeded is the end: it cannot have replaced a higher
+        witness, so events past ``seq`` are another writer's, whose own replace (refused on the
+        version it read, then made on this one) witnesses them, or a dead writer's, which the
+        next act steps past and witnesses. (On S3 the companion bucket is checked to honour
+        both conditions when the store opens: ``S3Store``.)
+
         Elsewhere (a store that does not replace conditionally) the witness is read again
         just before it is replaced (one GET more per act) and replaced without condition:
         a deletion during the act is found, and the window left is that read and the write, as
@@ -1003,6 +1009,12 @@ class AuditLog:
                 continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
+            if tag is not None:
+                # A conditional replace cannot have replaced a higher witness: another writer's
+                # events past ``seq`` are its own to witness (its replace, made against an
+                # older version, fails and reads this one), or a dead writer's, which the next
+                # act steps past and witnesses. No read more per act.
+                return
             newer = self._newest_from(seq + 1)
             if newer is None:
                 return

@@ -19,7 +19,7 @@ from repository.anchor import Anchor, _verify_from_mark, generate_key, make_chec
 from repository.audit import AuditLog, EventDraft, event_key, parse_object, read_witness
 from repository.fsck import fsck
 from repository.records import Repository
-from repository.storage.base import ObjectInfo, ObjectStore
+from repository.storage.base import ObjectInfo, ObjectStore, PreparedPut
 from repository.storage.local import LocalStore
 from retention.backup import backup, restore, verify_backup
 
@@ -338,5 +338,39 @@ def test_a_witness_write_overtaken_by_a_later_writer_is_not_left_behind(tmp_path
     assert [e.seq for e in AuditLog(store).events()] == [0, 1, 2, 3]
     assert read_witness(store)["seq"] == 3
     # and the chain's end is held by it: cutting the newest event is detected
+    store.delete(event_key(2 if group else 3))
+    assert not AuditLog(store).verify().ok
+
+
+class OvertakenConditional(LocalStore):
+    """As :class:`Overtaken`, where the witness is replaced conditionally (the default): the
+    second log appends while the first one's witness is staged, before its commit."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.before_witness: list[object] = []
+
+    def prepare_put(self, key: str, data: bytes, tag: str | None = None) -> PreparedPut:
+        if key == "audit/witness.json" and self.before_witness:
+            self.before_witness.pop()()  # type: ignore[operator]
+        return super().prepare_put(key, data, tag)
+
+
+@pytest.mark.parametrize("group", [True, False])
+def test_a_conditional_witness_replace_overtaken_by_a_later_writer_is_not_left_behind(
+    tmp_path: Path, group: bool
+) -> None:
+    # No look past its own events after the replace (v1): the overtaken replace is refused,
+    # the witness read again is past the first log's events, and the second log's are witnessed.
+    store = OvertakenConditional(tmp_path / "s")
+    assert store.replaces_conditionally
+    first, second = AuditLog(store, group_commit=group), AuditLog(store, group_commit=group)
+    first.append("w1", "x:0")
+    store.before_witness.append(
+        lambda: second.append_many([EventDraft("w2", "y:0"), EventDraft("w2", "y:1")])
+    )
+    first.append("w1", "x:1")
+    assert [e.seq for e in AuditLog(store).events()] == [0, 1, 2, 3]
+    assert read_witness(store)["seq"] == 3
     store.delete(event_key(2 if group else 3))
     assert not AuditLog(store).verify().ok

@@ -580,3 +580,16 @@ def test_a_forged_marker_or_a_removed_companion_bucket_is_refused_as_a_deleted_w
         with pytest.raises(AuditChainBroken):
             two_event_act(AuditLog(process), "refused")
         assert [f.kind for f in AuditLog(process).verify().findings] == reference
+
+
+def test_an_act_reads_no_event_past_its_own_once_its_conditional_replace_succeeded(tmp_path: Path) -> None:
+    """The conditional replace cannot have put this act's witness over a higher one, so the act
+    does not look for events past its own (before: one GET of the next event's key, a 404, per
+    act). Its only reads: the witness, once, before its events."""
+    store = _s3(tmp_path, "v1nochase")
+    log = AuditLog(store)
+    two_event_act(log, "a")
+    with _Requests(store) as requests:
+        two_event_act(log, "b")
+    gets = [(bucket, key) for method, bucket, key in requests.seen if method in ("GET", "HEAD")]
+    assert gets == [(store.claims_bucket, NEW_PLACE)]
