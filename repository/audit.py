@@ -1009,11 +1009,12 @@ class AuditLog:
                 continue  # replaced or deleted since that read: read it again
             self._witnessed = seq
             self._witness_seen = True
-            if tag is not None:
+            if tag is not None and not restoring:
                 # A conditional replace cannot have replaced a higher witness: another writer's
                 # events past ``seq`` are its own to witness (its replace, made against an
                 # older version, fails and reads this one), or a dead writer's, which the next
-                # act steps past and witnesses. No read more per act.
+                # act steps past and witnesses. No read more per act. (A restore by ``kho fsck
+                # --repair`` still moves on past what was written meanwhile: its promise.)
                 return
             newer = self._newest_from(seq + 1)
             if newer is None:
