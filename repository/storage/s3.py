@@ -472,13 +472,17 @@ class S3Store(ObjectStore):
         return "conditional" if self._create_conditionally() else "claims"
 
     def _create_conditionally(self) -> bool:
+        """Whether objects are created ``If-None-Match: *`` in the data bucket (else claimed in
+        the companion bucket). Every write of the data bucket asks this first, so here, once,
+        a store opened with ``create_bucket=False`` checks its companion bucket
+        (:meth:`_check_companion`) before anything is written, whatever the data bucket's
+        verdict: a refusal at the first pointer write (the witness, after an act's events)
+        would leave what the act wrote behind it (review r20)."""
+        self._ensure_claims_bucket()
         if self._conditional is None:  # opened with create_bucket=False: probe on first use
             with self._lock:
                 if self._conditional is None:
-                    conditional = self._call(self._probe_conditional_put)
-                    if not conditional:
-                        self._ensure_claims_bucket()
-                    self._conditional = conditional
+                    self._conditional = self._call(self._probe_conditional_put)
         return self._conditional
 
     def _probe_conditional_put(self) -> bool:
