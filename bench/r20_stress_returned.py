@@ -6,7 +6,9 @@ folder or a new S3 bucket). Every act that returns writes the number of its last
 process's tally file (one ``os.write``, before the next act). A process drawn (KILLPCT %) dies:
 half of them by ``os._exit`` at one of their witness writes (before it), the other half by a
 real SIGKILL from the parent at a random moment. At the end: the witness, the newest returned
-event, and ``verify``.
+event, and ``verify``. ``JITTER_MS``: a random sleep up to that long before each witness write
+(a lower writer's replace then often lands after a higher one's: a witness replace that ignored
+its condition is caught, see bench/NOTES-r20.md).
 
 Usage: ``r20_stress_returned.py file:///path|s3 PROCS ACTS KILLPCT SEED`` with
 ``PYTHONPATH=<tree>:<tree>/tests/support`` (S3: the ``KHO_TEST_S3_*`` variables).
@@ -45,6 +47,7 @@ def _worker(url: str, acts: int, kill_at: int, seed: int, start_at: float, s3: b
     rnd = random.Random(seed)
     log = AuditLog(open_store(url, **_options(s3)), group_commit=bool(seed % 2))
     fd = os.open(tally, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    jitter = float(os.environ.get("JITTER_MS", "0")) / 1000
     calls = [0]
     calls_lock = threading.Lock()
     real = AuditLog._write_witness
@@ -55,6 +58,8 @@ def _worker(url: str, acts: int, kill_at: int, seed: int, start_at: float, s3: b
             n = calls[0]
         if n - 1 == kill_at:
             os._exit(9)  # killed between the act's event object and its witness
+        if jitter:
+            time.sleep(rnd.random() * jitter)  # widens the window between events and witness
         real(self, seq, digest, **options)
 
     AuditLog._write_witness = write_witness  # type: ignore[method-assign]
