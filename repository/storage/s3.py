@@ -156,32 +156,43 @@ def conditions_failed(client: Minio, bucket: str) -> str:
     """Which conditional PUT ``bucket`` does not honour, ``""`` when it honours both: a second
     ``If-None-Match: *`` create of one key must be refused, an ``If-Match`` of another ETag
     refused, and an ``If-Match`` of the current ETag accepted (Ceph RGW's versioned buckets
-    ignore the first and refuse the last). One probe key, removed after (every version)."""
+    ignore the first and refuse the last). One probe key, removed after: one DELETE where no
+    write made a version (an unversioned bucket), else every version listed and removed."""
     key = f"{_PROBE_PREFIX}{uuid.uuid4().hex}"
+    versioned = False
 
     def put(body: bytes, headers: dict[str, str]) -> str | None:
+        nonlocal versioned
         try:
             response = client._execute("PUT", bucket, key, body=body, headers=headers)
         except S3Error as exc:
             if exc.code in ("PreconditionFailed", "ConditionalRequestConflict"):
                 return None
+            versioned = True  # (not known: clean up as if it were)
             raise
+        versioned = versioned or response.headers.get("x-amz-version-id") not in (None, "", "null")
         return (response.headers.get("ETag") or "").strip('"')
 
+    failed = "If-None-Match"
     try:
         etag = put(b"1", {"If-None-Match": "*"})
         if etag is None:
-            return "If-None-Match"  # (a fresh key: refused although absent)
+            return failed  # (a fresh key: refused although absent)
         if put(b"2", {"If-None-Match": "*"}) is not None:
-            return "If-None-Match"
+            return failed
+        failed = "If-Match"
         if put(b"3", {"If-Match": "0" * 32}) is not None:
-            return "If-Match"
+            return failed
         if put(b"4", {"If-Match": etag}) is None:
-            return "If-Match"
-        return ""
+            return failed
+        failed = ""
+        return failed
     finally:
-        for version in client.list_objects(bucket, prefix=key, include_version=True):
-            client.remove_object(bucket, key, version_id=version.version_id)
+        if failed or versioned:
+            for version in client.list_objects(bucket, prefix=key, include_version=True):
+                client.remove_object(bucket, key, version_id=version.version_id)
+        else:
+            client.remove_object(bucket, key)
 
 
 def _server_fault(exc: S3Error) -> bool:
@@ -287,7 +298,8 @@ class S3Store(ObjectStore):
         self._lock = threading.RLock()
         self._client_obj: Minio | None = None
         self._conditional = conditional_create
-        self._claims_ready = False
+        self._claims_made = False  # the companion bucket exists
+        self._claims_ready = False  # ... and honours the conditions (checked before a write)
         start_after_fork(self)
         if create_bucket:
             self._open_buckets()
@@ -446,21 +458,25 @@ class S3Store(ObjectStore):
             if self._conditional is None:
                 self._conditional = self._probe_conditional_put()
             self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
-            self._check_companion()
-            self._claims_ready = True
+            self._claims_made = True
 
         self._call(run)
 
     def _ensure_claims_bucket(self) -> None:
-        """The companion bucket exists (opened with ``create_bucket=False``: checked on first
-        use of a pointer; created if missing, as the claims mode does)."""
+        """Before the store's first write (every write path comes here, or through
+        :meth:`_create_conditionally`, before it writes anything): the companion bucket exists
+        (made if missing, as the claims mode does) and honours the conditions
+        (:meth:`_check_companion`), once per store. Reads never come here: they write nothing
+        and pay nothing for the check (a ``kho`` command that only reads)."""
         if self._claims_ready:
             return
         with self._lock:
             if not self._claims_ready:
 
                 def run() -> None:
-                    self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+                    if not self._claims_made:
+                        self._ensure_bucket(self.claims_bucket, versioned=False, object_lock=False)
+                        self._claims_made = True
                     self._check_companion()
 
                 self._call(run)
@@ -506,9 +522,10 @@ class S3Store(ObjectStore):
         (:class:`ConfigError`, code ``S3_CONDITIONS_IGNORED``): claims (exact registers, one
         writer per audit event) need ``If-None-Match: *`` honoured, the audit witness needs
         ``If-Match`` honoured (a replace that ignored it could put a lower witness over a
-        higher one, and the log's newest events could then be cut unseen). Six requests
-        when the store opens (four PUTs, the probe key's version listing and its DELETE;
-        measured: an open went from 8 requests to 14, review r20)."""
+        higher one, and the log's newest events could then be cut unseen). Five requests
+        (four PUTs and the probe key's DELETE), once, before the store's first write
+        (:meth:`_ensure_claims_bucket`): a process that only reads pays none (review r20
+        measured six at every open before)."""
         failed = conditions_failed(self._client, self.claims_bucket)
         if failed:
             raise ConfigError(

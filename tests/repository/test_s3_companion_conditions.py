@@ -39,7 +39,7 @@ def test_the_check_tells_a_bucket_that_ignores_conditions_from_one_that_honours_
     assert _probe_keys(store, store.bucket) == [] and _probe_keys(store, store.claims_bucket) == []
 
 
-@pytest.mark.parametrize("create_bucket", [True, False], ids=["at-open", "at-first-write"])
+@pytest.mark.parametrize("create_bucket", [True, False], ids=["made-at-open", "made-before"])
 def test_a_store_whose_companion_bucket_ignores_conditions_is_refused(
     tmp_path: Path, create_bucket: bool
 ) -> None:
@@ -60,3 +60,33 @@ def test_a_store_whose_companion_bucket_ignores_conditions_is_refused(
     assert "không tôn trọng điều kiện ghi" in caught.value.message
     assert _probe_keys(other, other.bucket) == []
     assert not list(other._client.list_objects(bucket, prefix="registers/", include_version=True))
+
+
+def test_the_check_runs_once_before_the_first_write_and_never_for_reads(tmp_path: Path) -> None:
+    """A process that only reads (``kho audit verify``, a search) sends nothing to the companion
+    bucket for the check; a writer sends its five requests once, before its first write."""
+    made = make_store("s3", tmp_path, "condlazy")
+    assert isinstance(made, S3Store)
+    made.put_if_absent("notes/a", b"a")
+    options = s3_options()
+    assert options is not None
+    store = S3Store(made.bucket, **options)
+    sent: list[tuple[str, str, str]] = []
+    client = store._client
+    original = client._execute
+
+    def counting(method: str, bucket_name: object = None, object_name: object = None, **kw: object) -> object:
+        sent.append((method, str(bucket_name), str(object_name)))
+        return original(method, bucket_name, object_name, **kw)  # type: ignore[arg-type]
+
+    client._execute = counting  # type: ignore[method-assign]
+    assert store.get("notes/a") == b"a"
+    assert [s for s in sent if ".kho-probe/" in s[2]] == []
+    store.put_if_absent("notes/b", b"b")
+    store.put_if_absent("notes/c", b"c")
+    probe = [(m, b) for m, b, k in sent if k.startswith(".kho-probe/")]
+    assert probe == [("PUT", store.claims_bucket)] * 4 + [("DELETE", store.claims_bucket)]
+    assert sent.index(next(s for s in sent if s[2].startswith(".kho-probe/"))) < sent.index(
+        next(s for s in sent if s[2] == "notes/b" and s[0] == "PUT")
+    )
+    assert _probe_keys(store, store.claims_bucket) == []
