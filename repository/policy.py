@@ -262,9 +262,13 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record)."""
     held = {role for _, role in principal.roles}
     if action in _ROLE_ACTIONS:
-        if held & _ROLE_ACTIONS[action]:
-            return ALLOW
-        return _denied(f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}.")
+        if not held & _ROLE_ACTIONS[action]:
+            return _denied(
+                f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}."
+            )
+        if facts is not None and action in DESTRUCTION_STEPS:
+            return _decide_destruction(principal, action, facts)
+        return ALLOW
     if facts is None:
         raise ValueError(f"{action} needs a record")
     if action in _STEP_ACTIONS:
@@ -293,6 +297,32 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
         return ALLOW
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
+
+
+DESTRUCTION_STEPS: frozenset[Action] = frozenset(
+    {Action.DESTRUCTION_PROPOSE, Action.DESTRUCTION_DECIDE, Action.DESTRUCTION_EXECUTE}
+)
+"""Steps of a destruction that are decided on each hồ sơ of the danh mục (given its facts)."""
+
+
+def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
+    """A destruction step on one hồ sơ: sight of it (its secrecy included), and the role for the
+    step held in the hồ sơ's *own* unit (a lãnh đạo: leading it or a unit above it). A grant
+    that lets another unit read a hồ sơ gives no say over its destruction, and the lãnh đạo or
+    lưu trữ viên of one phòng does not decide or carry out the destruction of another's."""
+    seen = decide(principal, Action.RECORD_VIEW, facts)
+    if not seen:
+        return seen
+    own = {role for unit, role in principal.roles if unit == facts.unit}
+    if facts.unit in principal.led_units:
+        own.add(Role.LANH_DAO)
+    if own & _ROLE_ACTIONS[action]:
+        return ALLOW
+    return _denied(
+        f"Hồ sơ “{facts.record_id}” không thuộc đơn vị bạn giữ vai trò được phép"
+        f" {_ACTION_LABELS[action]}.",
+        "DESTRUCTION_OTHER_UNIT",
+    )
 
 
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."

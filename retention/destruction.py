@@ -188,6 +188,12 @@ class Destructions:
                 state=case["state"],
             )
 
+    def _authorize_items(self, case: dict[str, Any], actor: Actor, action: Action) -> None:
+        """The step is the actor's to take on every hồ sơ of the danh mục (the policy's
+        destruction rule: its own unit, not a grant; audited refusal, nothing written)."""
+        for item in case["items"]:
+            self.repo.authorize(actor, action, self.repo._load(item["record_id"]))
+
     # -- steps --------------------------------------------------------------------------------
     def propose(self, record_ids: Sequence[str], explanation: str, *, actor: Actor) -> dict[str, Any]:
         """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
@@ -201,6 +207,7 @@ class Destructions:
         items = []
         for record_id in ids:
             record = self.repo.get(record_id, actor=actor)
+            self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE, record)
             if record.kind != KIND_FILE:
                 raise WorkflowError(
                     "Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",
@@ -246,6 +253,7 @@ class Destructions:
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         case = self.cases.latest(case_id)
         self._require(case, "proposed")
+        self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
         if len(people) < 3 or not decision_ref.strip():
             raise WorkflowError(
@@ -320,6 +328,7 @@ class Destructions:
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         case = self.cases.latest(case_id)
         self._require(case, "reviewed")
+        self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         if case["appraisal"] is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
         if actor.user == case["proposed_by"]:
@@ -397,6 +406,8 @@ class Destructions:
         """Carry out a decided case (or resume one interrupted): re-authentication, every item
         re-checked, then shredded; the dossier kept as a hồ sơ of 20 years."""
         self.repo.authorize(actor, Action.DESTRUCTION_EXECUTE)
+        case = self.cases.latest(case_id)
+        self._authorize_items(case, actor, Action.DESTRUCTION_EXECUTE)
         self._reauthenticate(actor, password)
         case = self.cases.latest(case_id)
         self._require(case, "decided", "executing")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kho_people import PASSWORD, People
+from kho_people import PASSWORD, UNIT_B, People, create_person
 from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
 
 from ingest.indexing import check_index, reindex_all
@@ -206,3 +206,51 @@ def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(
     released = [e for e in kho.repo.audit.events() if e.action == "hold:release"]
     assert [(e.record_id, e.actor) for e in released] == [(docs[1], people.usernames["lanh_dao"])]
     assert d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
+
+
+def _person_of_unit_b(kho: Kho, people: People, who: str, full_name: str, role: str) -> None:
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    account, _ = create_person(kho.accounts, full_name, UNIT_B, (role,), 0, None, admin, confirmer=head)
+    people.usernames[who] = account.username
+
+
+def test_another_units_leader_and_archivist_take_no_destruction_step_on_a_file_shared_with_them(
+    kho: Kho, people: People
+) -> None:
+    """The lãnh đạo and lưu trữ viên of phòng B, with the agency's hồ sơ shared with phòng B to
+    read, neither propose it, nor set up the council or decide its destruction, nor shred it:
+    a grant is sight, not a say over another unit's records (refused and audited, nothing
+    written); the agency's own lưu trữ viên and lãnh đạo go on with the same case."""
+    _person_of_unit_b(kho, people, "lanh_dao_b", "Vũ Văn Bình", "lanh_dao")
+    _person_of_unit_b(kho, people, "luu_tru_b", "Đinh Thị Lan", "luu_tru")
+    file, docs = closed_file(kho, people)
+    kho.repo.grant(file.record_id, units=(UNIT_B,), actor=people.actor("lanh_dao"))
+    leader_b, archivist_b = people.actor("lanh_dao_b"), people.actor("luu_tru_b")
+    assert kho.repo.may_see(leader_b, kho.repo._load(file.record_id))
+    assert kho.repo.may_see(archivist_b, kho.repo._load(file.record_id))
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(PermissionDenied) as proposed:
+        d.propose([file.record_id], "Hết hạn", actor=archivist_b)
+    assert proposed.value.code == "DESTRUCTION_OTHER_UNIT"
+    assert not list(kho.repo.store.list("retention/destruction/"))
+
+    case = d.propose([file.record_id], "Hết hạn", actor=people.actor("luu_tru"))
+    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
+    with pytest.raises(PermissionDenied) as council:
+        d.establish_council(case["case_id"], members, "QĐ 05", actor=leader_b)
+    assert council.value.code == "DESTRUCTION_OTHER_UNIT"
+    d2, case = council_ready(kho, people, [file.record_id])
+    with pytest.raises(PermissionDenied) as decided:
+        d2.decide(case["case_id"], "QĐ 09", approve=True, actor=leader_b)
+    assert decided.value.code == "DESTRUCTION_OTHER_UNIT"
+    assert d2.cases.latest(case["case_id"])["state"] == "reviewed"
+    case = d2.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as executed:
+        d2.execute(case["case_id"], PASSWORD, actor=archivist_b)
+    assert executed.value.code == "DESTRUCTION_OTHER_UNIT"
+    assert d2.cases.latest(case["case_id"])["state"] == "decided"
+    assert all(kho.repo.keys.exists(rid) for rid in [*docs, file.record_id])
+    denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
+    assert {e.actor for e in denied} >= {leader_b.user, archivist_b.user}
+    assert d2.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
