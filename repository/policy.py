@@ -564,6 +564,23 @@ def hold_blocks(action: Action | str) -> bool:
     return action == "destroy" or action in HOLD_BLOCKS
 
 
+def may_release_hold(principal: Principal, facts: RecordFacts, placed_by: str) -> Decision:
+    """Whether the person may lift a legal hold placed by ``placed_by`` on a record (Phụ lục VI
+    IV.1.g: a hold is placed on a competent person's request, so it is lifted by the same
+    authority): who may hold the record (:attr:`Action.HOLD_PLACE`) and either placed this hold
+    or is a lãnh đạo over the record. A lưu trữ viên does not lift a hold a lãnh đạo (or another
+    lưu trữ viên) placed: that would free a record under investigation for destruction."""
+    decision = decide(principal, Action.HOLD_PLACE, facts)
+    if not decision:
+        return decision
+    if principal.user == placed_by or Role.LANH_DAO in roles_on(principal, facts):
+        return ALLOW
+    return _denied(
+        f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo đơn vị mới được gỡ.",
+        "HOLD_NOT_YOURS",
+    )
+
+
 UnitsBelow = Callable[[str], frozenset[str]]
 """A unit and every unit under it (empty for a unit that does not exist): the unit tree, given by
 the caller so that the policy stays pure."""

@@ -73,6 +73,7 @@ from repository.policy import (
     decide_grant,
     decide_granter,
     hold_blocks,
+    may_release_hold,
     may_withhold_events,
     reads_events_at,
     reads_events_of,
@@ -942,12 +943,20 @@ class Repository:
                 record_id=record_id,
                 hold_id=hold_id,
             )
+        self.authorize_hold_release(actor, record, placed_by=str(held.get("by") or ""))
         self.store.delete(key)
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
                 self.store.set_legal_hold(original, False)
         self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": nfc(reason.strip())})
         return True
+
+    def authorize_hold_release(self, actor: Actor, record: Record, *, placed_by: str) -> None:
+        """Refuse (:class:`PermissionDenied`, audited) unless ``actor`` may lift a hold that
+        ``placed_by`` placed on ``record`` (:func:`~repository.policy.may_release_hold`)."""
+        if not actor.system:
+            decision = may_release_hold(actor.as_principal, self.facts(record), placed_by)
+            self._enforce(actor, Action.HOLD_PLACE, record, decision)
 
     # -- access ------------------------------------------------------------------------------
     def holders_of(self, record: Record) -> list[Record]:
