@@ -153,6 +153,33 @@ def test_a_closed_files_retention_is_not_edited_to_make_it_expire(kho: Kho, peop
     assert proposed.value.code == "RETENTION_NOT_EXPIRED"
 
 
+def test_a_file_is_not_closed_on_a_day_before_its_last_document_to_make_it_expire(
+    kho: Kho, people: People
+) -> None:
+    """Backdating at the closing: the retention period runs from the year the work ended, so a
+    hồ sơ of 20 năm whose documents are of 2015, closed "on 31/12/2001" (its start date moved to
+    2001 first), would be listed for destruction at once. The end date may not be before the
+    hồ sơ's last document: refused with a code, nothing written, nothing listed."""
+    file, _ = closed_file(kho, people, maintenance="20 năm", end="")
+    officer = people.actor("chuyen_vien")
+    file = kho.repo.update_metadata(
+        file.record_id, {"start_date": "2001-01-01"}, expected_version=file.version, actor=officer
+    )
+    with pytest.raises(KhoError) as info:
+        kho.retention.close_file(
+            file.record_id, end_date=date(2001, 12, 31), expected_version=file.version, actor=officer
+        )
+    assert info.value.code == "FILE_END_BEFORE_DOCUMENTS" and "02/03/2015" in info.value.message
+    assert kho.repo._load(file.record_id).state == "active"
+    today = kho.repo.clock().date()
+    assert review_list(kho.repo, actor=people.actor("luu_tru"), today=today) == []
+    closed = kho.retention.close_file(
+        file.record_id, end_date=date(2015, 3, 2), expected_version=file.version, actor=officer
+    )
+    assert closed.state == "closed"
+    assert review_list(kho.repo, actor=people.actor("luu_tru"), today=today) == []
+
+
 def test_a_document_taken_out_of_the_file_after_the_decision_is_not_destroyed(
     kho: Kho, people: People
 ) -> None:
