@@ -21,7 +21,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from kho.errors import Duplicate, KhoError, NotFound, PermissionDenied
@@ -36,6 +36,9 @@ from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
 
+DECISION_WINDOW_DAYS = 15
+"""TT 06/2025: the destruction is carried out at the latest 15 days after the decision (the
+deadline a decision gets when it names none)."""
 DOSSIER_RETENTION = "20 năm"
 DOSSIER_NAME = "destruction-dossier.json"
 
@@ -327,7 +330,8 @@ class Destructions:
         of the council agreeing."""
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         case = self.cases.latest(case_id)
-        self._require(case, "reviewed")
+        if not (case["state"] == "decided" and self._lapsed(case)):  # a lapsed one is decided anew
+            self._require(case, "reviewed")
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         if case["appraisal"] is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
@@ -342,12 +346,14 @@ class Destructions:
             raise WorkflowError(
                 f"Thời hạn thực hiện hủy {deadline:%d/%m/%Y} đã qua.", code="DEADLINE_PAST"
             )
+        if deadline is None:
+            deadline = self._today() + timedelta(days=DECISION_WINDOW_DAYS)
         decision = {
             "ref": nfc(decision_ref.strip()),
             "approve": approve,
             "by": actor.user,
             "at": self._now(),
-            "deadline": deadline.isoformat() if deadline else None,
+            "deadline": deadline.isoformat(),
         }
         return self._step(
             case,
@@ -356,6 +362,12 @@ class Destructions:
             {"state": "decided" if approve else "rejected", "decision": decision},
             approve=approve,
         )
+
+    def _lapsed(self, case: dict[str, Any]) -> bool:
+        """A decided case whose deadline passed before its execution started: the decision no
+        longer authorises a destruction (the head decides again, or refuses)."""
+        deadline = deadline_of(case)
+        return case["state"] == "decided" and deadline is not None and self._today() > deadline
 
     # -- execution ----------------------------------------------------------------------------
     def _reauthenticate(self, actor: Actor, password: str) -> None:
@@ -411,6 +423,13 @@ class Destructions:
         self._reauthenticate(actor, password)
         case = self.cases.latest(case_id)
         self._require(case, "decided", "executing")
+        if self._lapsed(case):  # an old approval is not replayed (an interrupted execution is finished)
+            raise WorkflowError(
+                f"Quyết định hủy “{case['decision']['ref']}” đã hết thời hạn thực hiện ngày"
+                f" {deadline_of(case):%d/%m/%Y}: không hủy. Cần quyết định hủy mới.",
+                code="DESTRUCTION_DECISION_LAPSED",
+                deadline=case["decision"]["deadline"],
+            )
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
             execution = {
