@@ -180,6 +180,60 @@ def test_a_file_is_not_closed_on_a_day_before_its_last_document_to_make_it_expir
     assert review_list(kho.repo, actor=people.actor("luu_tru"), today=today) == []
 
 
+def test_a_file_opened_from_the_plan_keeps_the_plans_period_whatever_its_year_or_number_becomes(
+    kho: Kho, people: People
+) -> None:
+    """The closing re-checks the thời hạn bảo quản against the Danh mục hồ sơ. A chuyên viên who
+    shortens a plan's 20-year hồ sơ to 05 năm is refused; moving its start date into a year with
+    no plan, or its số, ký hiệu to a row the plan lacks, does not lose the plan's period."""
+    from kho_testing import incoming, pdf_bytes
+
+    service, clerk, head = kho.retention, people.actor("van_thu"), people.actor("lanh_dao")
+    plan = service.draft_plan(
+        {
+            "year": 2027,
+            "headings": [{"number": "I", "title": "Tổng hợp", "abbreviation": "TH"}],
+            "items": [
+                {
+                    "notation": "01.TH",
+                    "title": "Hồ sơ thanh tra công vụ",
+                    "maintenance": "20 năm",
+                    "creator": "Văn phòng",
+                    "heading": "I",
+                }
+            ],
+        },
+        actor=clerk,
+    )
+    plan = service.approve_plan(2027, expected_version=plan.version, actor=head)
+    service.issue_plan(2027, expected_version=plan.version, actor=head)
+    officer = people.actor("chuyen_vien")
+    file = service.open_file(2027, "01.TH", actor=officer, start_date=date(2027, 1, 4))
+    doc = kho.repo.create_document(
+        "den", incoming(code_number="4321", issued_date="2027-01-05"), pdf_bytes("tt"), "tt.pdf", clerk
+    )
+    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer)
+    for moved in ({"start_date": "2026-12-01"}, {"file_notation": "99.TH"}):
+        edited = kho.repo.update_metadata(
+            file.record_id, {"maintenance": "05 năm", **moved}, expected_version=file.version, actor=officer
+        )
+        with pytest.raises(KhoError) as info:
+            service.close_file(
+                file.record_id, end_date=date(2027, 2, 1), expected_version=edited.version, actor=officer
+            )
+        assert info.value.code == "RETENTION_BELOW_PLAN" and "20 năm" in info.value.message
+        file = kho.repo.update_metadata(
+            file.record_id,
+            {"maintenance": "20 năm", "start_date": "2027-01-04", "file_notation": "01.TH"},
+            expected_version=edited.version,
+            actor=officer,
+        )
+    closed = service.close_file(
+        file.record_id, end_date=date(2027, 2, 1), expected_version=file.version, actor=officer
+    )
+    assert closed.state == "closed" and closed.metadata.maintenance == "20 năm"  # type: ignore[union-attr]
+
+
 def test_a_document_taken_out_of_the_file_after_the_decision_is_not_destroyed(
     kho: Kho, people: People
 ) -> None:
