@@ -522,6 +522,21 @@ class Destructions:
             for fmt in dossier_docs.FORMATS:
                 data = dossier_docs.render(document, fmt, printed_by=actor.user, printed_at=printed_at)
                 self.repo.put_derived(file_id, dossier_docs.file_name(document.name, fmt), data)
+        kept = self.repo._load(file_id)
+        if kept.state == "active":
+            # Closed on the day of the destruction: its title and 20 years are frozen from now
+            # (a change needs a reopening, with its reason, audited), and they run from today.
+            self.repo.transition_file(
+                file_id,
+                expected_version=kept.version,
+                actor=keeper,
+                permission=Action.FILE_EDIT,
+                action="file:close",
+                state="closed",
+                changes={"end_date": today.isoformat()},
+                extra={"closed_at": self._now(), "closed_by": actor.user},
+                details={"destruction_case": case["case_id"]},
+            )
         return file_id
 
     def document(

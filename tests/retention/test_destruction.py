@@ -335,3 +335,28 @@ def test_another_units_leader_and_archivist_take_no_destruction_step_on_a_file_s
     denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
     assert {e.actor for e in denied} >= {leader_b.user, archivist_b.user}
     assert d2.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
+
+
+def test_the_destruction_dossier_is_closed_so_its_story_and_its_20_years_are_not_edited(
+    kho: Kho, people: People
+) -> None:
+    """The hồ sơ hủy tài liệu (kept at least 20 years, STANDARDS §4.3) was left open: any
+    chuyên viên of the unit could retitle it and cut its period to 01 năm. It is closed on the
+    day of the destruction, so its data is changed only by an audited reopening."""
+    file, _ = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    done = d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    dossier = kho.repo._load(done["execution"]["dossier_file_id"])
+    assert dossier.state == "closed"
+    assert dossier.metadata.end_date == kho.repo.clock().date()  # type: ignore[union-attr]
+    with pytest.raises(KhoError) as info:
+        kho.repo.update_metadata(
+            dossier.record_id,
+            {"maintenance": "01 năm", "title": "Hồ sơ khác"},
+            expected_version=dossier.version,
+            actor=people.actor("chuyen_vien"),
+        )
+    assert info.value.code == "FILE_CLOSED"
+    assert kho.repo._load(dossier.record_id).metadata.maintenance == "20 năm"  # type: ignore[union-attr]
+    assert d.dossier(case["case_id"], actor=people.actor("luu_tru"))["quyet_dinh_huy"]["ref"] == "QĐ 09"
