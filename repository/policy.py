@@ -305,6 +305,16 @@ DESTRUCTION_STEPS: frozenset[Action] = frozenset(
 """Steps of a destruction that are decided on each hồ sơ of the danh mục (given its facts)."""
 
 
+def _roles_in_own_unit(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
+    """The roles a person holds in the record's *own* unit (lãnh đạo: leading it or a unit above
+    it), leaving out those that come from a grant to another unit (:func:`roles_on` counts
+    them): what decides over the record itself, not only reading it."""
+    own = {role for unit, role in principal.roles if unit == facts.unit}
+    if facts.unit in principal.led_units:
+        own.add(Role.LANH_DAO)
+    return frozenset(own)
+
+
 def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
     """A destruction step on one hồ sơ: sight of it (its secrecy included), and the role for the
     step held in the hồ sơ's *own* unit (a lãnh đạo: leading it or a unit above it). A grant
@@ -313,10 +323,7 @@ def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts
     seen = decide(principal, Action.RECORD_VIEW, facts)
     if not seen:
         return seen
-    own = {role for unit, role in principal.roles if unit == facts.unit}
-    if facts.unit in principal.led_units:
-        own.add(Role.LANH_DAO)
-    if own & _ROLE_ACTIONS[action]:
+    if _roles_in_own_unit(principal, facts) & _ROLE_ACTIONS[action]:
         return ALLOW
     return _denied(
         f"Hồ sơ “{facts.record_id}” không thuộc đơn vị bạn giữ vai trò được phép"
@@ -568,12 +575,13 @@ def may_release_hold(principal: Principal, facts: RecordFacts, placed_by: str) -
     """Whether the person may lift a legal hold placed by ``placed_by`` on a record (Phụ lục VI
     IV.1.g: a hold is placed on a competent person's request, so it is lifted by the same
     authority): who may hold the record (:attr:`Action.HOLD_PLACE`) and either placed this hold
-    or is a lãnh đạo over the record. A lưu trữ viên does not lift a hold a lãnh đạo (or another
-    lưu trữ viên) placed: that would free a record under investigation for destruction."""
+    or is a lãnh đạo over the record's own unit (not of a unit it was shared with). A lưu trữ
+    viên does not lift a hold a lãnh đạo (or another lưu trữ viên) placed: that would free a
+    record under investigation for destruction."""
     decision = decide(principal, Action.HOLD_PLACE, facts)
     if not decision:
         return decision
-    if principal.user == placed_by or Role.LANH_DAO in roles_on(principal, facts):
+    if principal.user == placed_by or Role.LANH_DAO in _roles_in_own_unit(principal, facts):
         return ALLOW
     return _denied(
         f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo đơn vị mới được gỡ.",

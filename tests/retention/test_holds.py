@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kho_people import People, make_people
+from kho_people import UNIT_B, People, create_person, make_people
 from kho_retention import Clock, closed_file, open_kho, s3_env
 
 from kho.errors import KhoError, LegalHold, PermissionDenied, RetentionLocked
@@ -53,9 +53,15 @@ def test_a_hold_on_a_file_blocks_adding_granting_and_changing_its_documents(kho:
 def test_a_hold_is_lifted_only_by_who_placed_it_or_a_leader(kho: Kho, people: People) -> None:
     """Phụ lục VI IV.1.g: a hold is placed on a competent person's request. A lưu trữ viên who
     wants a record under investigation destroyed does not lift the lãnh đạo's hold (nor another
-    lưu trữ viên's); the refusal is audited and nothing changes. The one who placed a hold, or a
-    lãnh đạo of the unit, lifts it."""
+    lưu trữ viên's), nor does the lãnh đạo of a phòng the record was shared with; the refusal is
+    audited and nothing changes. The one who placed a hold, or a lãnh đạo of the unit, lifts it."""
     file, _ = closed_file(kho, people)
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    leader_b, _ = create_person(
+        kho.accounts, "Vũ Văn Bình", UNIT_B, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    kho.repo.grant(file.record_id, units=(UNIT_B,), actor=people.actor("lanh_dao"))  # shared to read
     holds = Holds(kho.repo)
     order = holds.place([file.record_id], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
     with pytest.raises(PermissionDenied) as info:
@@ -68,6 +74,10 @@ def test_a_hold_is_lifted_only_by_who_placed_it_or_a_leader(kho: Kho, people: Pe
     assert kho.repo.holds_on(file.record_id)
     denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
     assert denied and denied[-1].actor == people.usernames["luu_tru"]
+
+    with pytest.raises(PermissionDenied) as shared:  # a lãnh đạo of a unit it was shared with
+        holds.release(order["order_id"], "Đã xong", actor=kho.actor_of(leader_b, "test"))
+    assert shared.value.code == "HOLD_NOT_YOURS" and kho.repo.holds_on(file.record_id)
 
     mine = holds.place([file.record_id], "Rà soát", actor=people.actor("luu_tru"))
     assert holds.release(mine["order_id"], "Xong", actor=people.actor("luu_tru"))["state"] == "released"
