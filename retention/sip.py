@@ -37,7 +37,7 @@ from kho.timeutil import to_iso_utc, to_vn, vn_date
 from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
 from repository.policy import Action
-from repository.records import Actor, Record, Repository
+from repository.records import KIND_FILE, Actor, Record, Repository
 from retention.destruction import closed_on
 from retention.workflow import Versions
 
@@ -678,7 +678,7 @@ class Transfers:
         files = []
         for file in self.repo.records():
             md = file.metadata
-            if file.kind != "file" or file.state != "archived" or not isinstance(md, FileMetadata):
+            if file.kind != KIND_FILE or file.state != "archived" or not isinstance(md, FileMetadata):
                 continue
             archived_at = file.extra.get("archived_at")
             archived_on = (
