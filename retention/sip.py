@@ -672,9 +672,13 @@ class Transfers:
 
     def due(self, *, actor: Actor, today: date | None = None) -> list[TransferDue]:
         """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due
-        within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those already exported."""
+        within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those the Lưu trữ lịch sử has
+        received (its biên bản giao nhận recorded). A package exported and never received (lost,
+        or thrown away) is no transfer: its hồ sơ stays due."""
         self.repo.authorize(actor, Action.TRANSFER)
-        transferred = {str(t.get("file_id", "")) for t in self.transfers.all()}
+        transferred = {
+            str(t.get("file_id", "")) for t in self.transfers.all() if t.get("state") == "received"
+        }
         files = []
         for file in self.repo.records():
             md = file.metadata

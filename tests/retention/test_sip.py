@@ -217,3 +217,19 @@ def test_a_permanent_file_of_the_agency_archive_is_listed_when_its_transfer_fall
     due = Transfers(kho.repo).due(actor=archivist, today=date(2032, 3, 2))
     assert [(d.record_id, d.due, d.overdue) for d in due] == [(permanent, date(2032, 3, 1), True)]
 
+
+def test_a_file_stays_due_for_transfer_until_the_historical_archive_receipts_it(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """Exporting a package is not transferring it: a lưu trữ viên who exports the package of a
+    due permanent hồ sơ and never delivers it (no biên bản giao nhận) made it vanish from the
+    list of transfers due. It stays listed until the receipt is recorded."""
+    _archived_in_2027(kho, permanent)
+    archivist = people.actor("luu_tru")
+    transfers = Transfers(kho.repo)
+    today = date(2032, 2, 1)  # the 5-year deadline (01/03/2032) is a month away
+    assert [d.record_id for d in transfers.due(actor=archivist, today=today)] == [permanent]
+    exported = transfers.export(permanent, tmp_path / "out", actor=archivist)
+    assert [d.record_id for d in transfers.due(actor=archivist, today=today)] == [permanent]
+    transfers.record_receipt(exported["transfer_id"], "Biên bản giao nhận số 07/BB-LTLS", actor=archivist)
+    assert transfers.due(actor=archivist, today=today) == []
