@@ -262,9 +262,13 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record)."""
     held = {role for _, role in principal.roles}
     if action in _ROLE_ACTIONS:
-        if held & _ROLE_ACTIONS[action]:
-            return ALLOW
-        return _denied(f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}.")
+        if not held & _ROLE_ACTIONS[action]:
+            return _denied(
+                f"Tài khoản “{principal.user}” không có vai trò được phép {_ACTION_LABELS[action]}."
+            )
+        if facts is not None and action in DESTRUCTION_STEPS:
+            return _decide_destruction(principal, action, facts)
+        return ALLOW
     if facts is None:
         raise ValueError(f"{action} needs a record")
     if action in _STEP_ACTIONS:
@@ -293,6 +297,39 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
         return ALLOW
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
+
+
+DESTRUCTION_STEPS: frozenset[Action] = frozenset(
+    {Action.DESTRUCTION_PROPOSE, Action.DESTRUCTION_DECIDE, Action.DESTRUCTION_EXECUTE}
+)
+"""Steps of a destruction that are decided on each hồ sơ of the danh mục (given its facts)."""
+
+
+def _roles_in_own_unit(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
+    """The roles a person holds in the record's *own* unit (lãnh đạo: leading it or a unit above
+    it), leaving out those that come from a grant to another unit (:func:`roles_on` counts
+    them): what decides over the record itself, not only reading it."""
+    own = {role for unit, role in principal.roles if unit == facts.unit}
+    if facts.unit in principal.led_units:
+        own.add(Role.LANH_DAO)
+    return frozenset(own)
+
+
+def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts) -> Decision:
+    """A destruction step on one hồ sơ: sight of it (its secrecy included), and the role for the
+    step held in the hồ sơ's *own* unit (a lãnh đạo: leading it or a unit above it). A grant
+    that lets another unit read a hồ sơ gives no say over its destruction, and the lãnh đạo or
+    lưu trữ viên of one phòng does not decide or carry out the destruction of another's."""
+    seen = decide(principal, Action.RECORD_VIEW, facts)
+    if not seen:
+        return seen
+    if _roles_in_own_unit(principal, facts) & _ROLE_ACTIONS[action]:
+        return ALLOW
+    return _denied(
+        f"Hồ sơ “{facts.record_id}” không thuộc đơn vị bạn giữ vai trò được phép"
+        f" {_ACTION_LABELS[action]}.",
+        "DESTRUCTION_OTHER_UNIT",
+    )
 
 
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
@@ -532,6 +569,24 @@ def hold_blocks(action: Action | str) -> bool:
     """Whether a legal hold on a record (or on a hồ sơ holding it) blocks ``action``;
     ``"destroy"`` names destruction."""
     return action == "destroy" or action in HOLD_BLOCKS
+
+
+def may_release_hold(principal: Principal, facts: RecordFacts, placed_by: str) -> Decision:
+    """Whether the person may lift a legal hold placed by ``placed_by`` on a record (Phụ lục VI
+    IV.1.g: a hold is placed on a competent person's request, so it is lifted by the same
+    authority): who may hold the record (:attr:`Action.HOLD_PLACE`) and either placed this hold
+    or is a lãnh đạo over the record's own unit (not of a unit it was shared with). A lưu trữ
+    viên does not lift a hold a lãnh đạo (or another lưu trữ viên) placed: that would free a
+    record under investigation for destruction."""
+    decision = decide(principal, Action.HOLD_PLACE, facts)
+    if not decision:
+        return decision
+    if principal.user == placed_by or Role.LANH_DAO in _roles_in_own_unit(principal, facts):
+        return ALLOW
+    return _denied(
+        f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo đơn vị mới được gỡ.",
+        "HOLD_NOT_YOURS",
+    )
 
 
 UnitsBelow = Callable[[str], frozenset[str]]

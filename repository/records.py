@@ -73,6 +73,7 @@ from repository.policy import (
     decide_grant,
     decide_granter,
     hold_blocks,
+    may_release_hold,
     may_withhold_events,
     reads_events_at,
     reads_events_of,
@@ -102,6 +103,8 @@ if TYPE_CHECKING:
     from repository.ledger import DestructionLedger
 
 KIND_FILE = "hoso"
+ARCHIVE_STATES = frozenset({"submitted", "archived"})
+"""States of a hồ sơ handed over to the archive (nộp lưu): it and its documents are the lưu trữ's."""
 # A duplicate guard whose record has not committed after this long was left by a writer that
 # died (guards are taken just before the commit, after the original is stored).
 CLAIM_GRACE_SECONDS = 30
@@ -942,12 +945,36 @@ class Repository:
                 record_id=record_id,
                 hold_id=hold_id,
             )
+        self.authorize_hold_release(actor, record, placed_by=str(held.get("by") or ""))
         self.store.delete(key)
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
                 self.store.set_legal_hold(original, False)
         self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": nfc(reason.strip())})
         return True
+
+    def refuse_if_in_archive(self, record: Record, what: str) -> None:
+        """Refuse (:class:`Conflict` ``DOCUMENT_IN_ARCHIVE``) a change to a document that sits in
+        a hồ sơ handed over to the archive (nộp lưu: submitted or archived). From then on the
+        hồ sơ and its documents are the lưu trữ's (ND30 Điều 30 k3): what the archive received
+        is what it keeps, and it leaves only by the archive's own destruction procedure."""
+        for holder in self.holders_of(record):
+            if holder.state in ARCHIVE_STATES:
+                raise Conflict(
+                    f"Văn bản thuộc hồ sơ “{holder.record_id}” đã nộp lưu, do lưu trữ quản lý:"
+                    f" không {what} được.",
+                    code="DOCUMENT_IN_ARCHIVE",
+                    record_id=record.record_id,
+                    file_id=holder.record_id,
+                    state=holder.state,
+                )
+
+    def authorize_hold_release(self, actor: Actor, record: Record, *, placed_by: str) -> None:
+        """Refuse (:class:`PermissionDenied`, audited) unless ``actor`` may lift a hold that
+        ``placed_by`` placed on ``record`` (:func:`~repository.policy.may_release_hold`)."""
+        if not actor.system:
+            decision = may_release_hold(actor.as_principal, self.facts(record), placed_by)
+            self._enforce(actor, Action.HOLD_PLACE, record, decision)
 
     # -- access ------------------------------------------------------------------------------
     def holders_of(self, record: Record) -> list[Record]:
@@ -1712,13 +1739,15 @@ class Repository:
                 state=current.state,
             )
         _require_version(current, expected_version, f"Văn bản/hồ sơ “{record_id}”", editing=True)
-        if current.kind == KIND_FILE and current.state in ("submitted", "archived"):
+        if current.kind == KIND_FILE and current.state in ARCHIVE_STATES:
             raise Conflict(
                 "Hồ sơ đã nộp lưu: dữ liệu của hồ sơ do lưu trữ quản lý, không sửa được.",
                 code="FILE_STATE_INVALID",
                 record_id=record_id,
                 state=current.state,
             )
+        if current.kind != KIND_FILE:
+            self.refuse_if_in_archive(current, "sửa dữ liệu đặc tả")
         if current.kind == KIND_FILE and current.state != "active":
             # Its end date and thời hạn bảo quản decide when it may be destroyed or transferred:
             # changed only through a reopening (with its reason, audited), then a new closing.

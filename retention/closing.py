@@ -107,6 +107,19 @@ def check_closing(
                 True,
             )
         )
+    issued = [d.fields["issued_date"] for d in documents if isinstance(d.fields.get("issued_date"), date)]
+    if issued and end_date < max(issued):
+        # The retention period runs from the year the work ended (TT 10/2022): an end date before
+        # the hồ sơ's last document would start it years early, and the hồ sơ would be listed
+        # for destruction (or become due for transfer) at once.
+        out.append(
+            Finding(
+                "FILE_END_BEFORE_DOCUMENTS",
+                f"Ngày kết thúc {end_date:%d/%m/%Y} sớm hơn ngày của văn bản mới nhất trong hồ sơ"
+                f" ({max(issued):%d/%m/%Y}): công việc chưa thể kết thúc trước ngày đó.",
+                True,
+            )
+        )
     if plan_retention is not None and not retention.at_least(plan_retention):
         out.append(
             Finding(

@@ -21,7 +21,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from kho.errors import Duplicate, KhoError, NotFound, PermissionDenied
@@ -36,6 +36,9 @@ from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
 
+DECISION_WINDOW_DAYS = 15
+"""TT 06/2025: the destruction is carried out at the latest 15 days after the decision (the
+deadline a decision gets when it names none)."""
 DOSSIER_RETENTION = "20 năm"
 DOSSIER_NAME = "destruction-dossier.json"
 
@@ -188,6 +191,12 @@ class Destructions:
                 state=case["state"],
             )
 
+    def _authorize_items(self, case: dict[str, Any], actor: Actor, action: Action) -> None:
+        """The step is the actor's to take on every hồ sơ of the danh mục (the policy's
+        destruction rule: its own unit, not a grant; audited refusal, nothing written)."""
+        for item in case["items"]:
+            self.repo.authorize(actor, action, self.repo._load(item["record_id"]))
+
     # -- steps --------------------------------------------------------------------------------
     def propose(self, record_ids: Sequence[str], explanation: str, *, actor: Actor) -> dict[str, Any]:
         """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
@@ -201,6 +210,7 @@ class Destructions:
         items = []
         for record_id in ids:
             record = self.repo.get(record_id, actor=actor)
+            self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE, record)
             if record.kind != KIND_FILE:
                 raise WorkflowError(
                     "Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",
@@ -246,6 +256,7 @@ class Destructions:
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         case = self.cases.latest(case_id)
         self._require(case, "proposed")
+        self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
         if len(people) < 3 or not decision_ref.strip():
             raise WorkflowError(
@@ -319,7 +330,9 @@ class Destructions:
         of the council agreeing."""
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
         case = self.cases.latest(case_id)
-        self._require(case, "reviewed")
+        if not (case["state"] == "decided" and self._lapsed(case)):  # a lapsed one is decided anew
+            self._require(case, "reviewed")
+        self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         if case["appraisal"] is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
         if actor.user == case["proposed_by"]:
@@ -333,12 +346,14 @@ class Destructions:
             raise WorkflowError(
                 f"Thời hạn thực hiện hủy {deadline:%d/%m/%Y} đã qua.", code="DEADLINE_PAST"
             )
+        if deadline is None:
+            deadline = self._today() + timedelta(days=DECISION_WINDOW_DAYS)
         decision = {
             "ref": nfc(decision_ref.strip()),
             "approve": approve,
             "by": actor.user,
             "at": self._now(),
-            "deadline": deadline.isoformat() if deadline else None,
+            "deadline": deadline.isoformat(),
         }
         return self._step(
             case,
@@ -347,6 +362,12 @@ class Destructions:
             {"state": "decided" if approve else "rejected", "decision": decision},
             approve=approve,
         )
+
+    def _lapsed(self, case: dict[str, Any]) -> bool:
+        """A decided case whose deadline passed before its execution started: the decision no
+        longer authorises a destruction (the head decides again, or refuses)."""
+        deadline = deadline_of(case)
+        return case["state"] == "decided" and deadline is not None and self._today() > deadline
 
     # -- execution ----------------------------------------------------------------------------
     def _reauthenticate(self, actor: Actor, password: str) -> None:
@@ -397,9 +418,18 @@ class Destructions:
         """Carry out a decided case (or resume one interrupted): re-authentication, every item
         re-checked, then shredded; the dossier kept as a hồ sơ of 20 years."""
         self.repo.authorize(actor, Action.DESTRUCTION_EXECUTE)
+        case = self.cases.latest(case_id)
+        self._authorize_items(case, actor, Action.DESTRUCTION_EXECUTE)
         self._reauthenticate(actor, password)
         case = self.cases.latest(case_id)
         self._require(case, "decided", "executing")
+        if self._lapsed(case):  # an old approval is not replayed (an interrupted execution is finished)
+            raise WorkflowError(
+                f"Quyết định hủy “{case['decision']['ref']}” đã hết thời hạn thực hiện ngày"
+                f" {deadline_of(case):%d/%m/%Y}: không hủy. Cần quyết định hủy mới.",
+                code="DESTRUCTION_DECISION_LAPSED",
+                deadline=case["decision"]["deadline"],
+            )
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
             execution = {
@@ -492,6 +522,21 @@ class Destructions:
             for fmt in dossier_docs.FORMATS:
                 data = dossier_docs.render(document, fmt, printed_by=actor.user, printed_at=printed_at)
                 self.repo.put_derived(file_id, dossier_docs.file_name(document.name, fmt), data)
+        kept = self.repo._load(file_id)
+        if kept.state == "active":
+            # Closed on the day of the destruction: its title and 20 years are frozen from now
+            # (a change needs a reopening, with its reason, audited), and they run from today.
+            self.repo.transition_file(
+                file_id,
+                expected_version=kept.version,
+                actor=keeper,
+                permission=Action.FILE_EDIT,
+                action="file:close",
+                state="closed",
+                changes={"end_date": today.isoformat()},
+                extra={"closed_at": self._now(), "closed_by": actor.user},
+                details={"destruction_case": case["case_id"]},
+            )
         return file_id
 
     def document(

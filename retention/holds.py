@@ -68,8 +68,8 @@ class Holds:
         if not reason.strip():
             raise HoldError("Cần nêu lý do gỡ phong tỏa.", code="HOLD_REASON_REQUIRED")
         order = self.orders.latest(order_id)
-        for record_id in order["targets"]:
-            self.repo.authorize(actor, Action.HOLD_PLACE, self.repo._load(record_id))
+        for record_id in order["targets"]:  # all or nothing: refuse before the order changes
+            self.repo.authorize_hold_release(actor, self.repo._load(record_id), placed_by=order["placed_by"])
         if order["state"] == "active":
             body = {
                 **order,

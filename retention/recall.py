@@ -74,6 +74,9 @@ class Recalls:
 
     def recall_incoming(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
         """Destroy an incoming document its issuer recalled, keep the recall, notify the sender."""
+        record = self.repo._load(record_id)
+        self.repo.authorize(actor, Action.RECORD_RECALL, record)
+        self.repo.refuse_if_in_archive(record, "hủy theo lệnh thu hồi")  # nothing written
         record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value)
         self.repo.refuse_if_held(record, "destroy")
         shredder = Actor(user=actor.user, source=actor.source, system=True)

@@ -31,6 +31,7 @@ from retention import closing, fileplan, submission
 from retention.closing import ClosingReport, DocumentFacts
 from retention.fileplan import FilePlan, PlanState
 from retention.schedule import (
+    Retention,
     Schedule,
     ScheduleEntry,
     default_schedule,
@@ -358,21 +359,34 @@ class RetentionService:
         documents = self._documents(file)
         pages = self._pages(documents)
         facts = [self.facts_of(d, page_amount=pages.get(d.record_id)) for d in documents]
-        plan_retention = None
-        try:
-            item = self.plan(md.file_catalog).item(md.file_notation)
-            plan_retention = item.retention if item else None
-        except NotFound:
-            pass
         report = closing.check_closing(
             facts,
             retention=parse_retention(md.maintenance),
-            plan_retention=plan_retention,
+            plan_retention=self._plan_retention(file),
             start_date=md.start_date,
             end_date=end_date,
             today=self.today(),
         )
         return file, report, pages
+
+    def _plan_retention(self, file: Record) -> Retention | None:
+        """The thời hạn bảo quản the Danh mục hồ sơ gives a hồ sơ (None: not in an issued plan):
+        the longest of the plan rows it was opened under (its first version) and the row it
+        names now. Moving the start date (hence the plan year) or the số, ký hiệu to a row or a
+        year without a plan does not drop the plan's period and let a shorter one be closed."""
+        versions = [file] if file.version == 1 else [self.repo._load(file.record_id, 1), file]
+        longest: Retention | None = None
+        for version in versions:
+            md = version.metadata
+            if not isinstance(md, FileMetadata):
+                continue
+            try:
+                item = self.plan(md.file_catalog).item(md.file_notation)
+            except NotFound:
+                continue
+            if item is not None and (longest is None or not longest.at_least(item.retention)):
+                longest = item.retention
+        return longest
 
     def close_file(self, file_id: str, *, end_date: date, expected_version: int, actor: Actor) -> Record:
         """Kết thúc hồ sơ (Điều 29 k4): refused with the first blocking finding's code (nothing

@@ -37,7 +37,7 @@ from kho.timeutil import to_iso_utc, to_vn, vn_date
 from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
 from repository.policy import Action
-from repository.records import Actor, Record, Repository
+from repository.records import KIND_FILE, Actor, Record, Repository
 from retention.destruction import closed_on
 from retention.workflow import Versions
 
@@ -672,13 +672,17 @@ class Transfers:
 
     def due(self, *, actor: Actor, today: date | None = None) -> list[TransferDue]:
         """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due
-        within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those already exported."""
+        within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those the Lưu trữ lịch sử has
+        received (its biên bản giao nhận recorded). A package exported and never received (lost,
+        or thrown away) is no transfer: its hồ sơ stays due."""
         self.repo.authorize(actor, Action.TRANSFER)
-        transferred = {str(t.get("file_id", "")) for t in self.transfers.all()}
+        transferred = {
+            str(t.get("file_id", "")) for t in self.transfers.all() if t.get("state") == "received"
+        }
         files = []
         for file in self.repo.records():
             md = file.metadata
-            if file.kind != "file" or file.state != "archived" or not isinstance(md, FileMetadata):
+            if file.kind != KIND_FILE or file.state != "archived" or not isinstance(md, FileMetadata):
                 continue
             archived_at = file.extra.get("archived_at")
             archived_on = (

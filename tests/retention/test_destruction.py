@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kho_people import PASSWORD, People
+from kho_people import PASSWORD, UNIT_B, People, create_person
 from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
 
 from ingest.indexing import check_index, reindex_all
@@ -153,6 +153,87 @@ def test_a_closed_files_retention_is_not_edited_to_make_it_expire(kho: Kho, peop
     assert proposed.value.code == "RETENTION_NOT_EXPIRED"
 
 
+def test_a_file_is_not_closed_on_a_day_before_its_last_document_to_make_it_expire(
+    kho: Kho, people: People
+) -> None:
+    """Backdating at the closing: the retention period runs from the year the work ended, so a
+    hồ sơ of 20 năm whose documents are of 2015, closed "on 31/12/2001" (its start date moved to
+    2001 first), would be listed for destruction at once. The end date may not be before the
+    hồ sơ's last document: refused with a code, nothing written, nothing listed."""
+    file, _ = closed_file(kho, people, maintenance="20 năm", end="")
+    officer = people.actor("chuyen_vien")
+    file = kho.repo.update_metadata(
+        file.record_id, {"start_date": "2001-01-01"}, expected_version=file.version, actor=officer
+    )
+    with pytest.raises(KhoError) as info:
+        kho.retention.close_file(
+            file.record_id, end_date=date(2001, 12, 31), expected_version=file.version, actor=officer
+        )
+    assert info.value.code == "FILE_END_BEFORE_DOCUMENTS" and "02/03/2015" in info.value.message
+    assert kho.repo._load(file.record_id).state == "active"
+    today = kho.repo.clock().date()
+    assert review_list(kho.repo, actor=people.actor("luu_tru"), today=today) == []
+    closed = kho.retention.close_file(
+        file.record_id, end_date=date(2015, 3, 2), expected_version=file.version, actor=officer
+    )
+    assert closed.state == "closed"
+    assert review_list(kho.repo, actor=people.actor("luu_tru"), today=today) == []
+
+
+def test_a_file_opened_from_the_plan_keeps_the_plans_period_whatever_its_year_or_number_becomes(
+    kho: Kho, people: People
+) -> None:
+    """The closing re-checks the thời hạn bảo quản against the Danh mục hồ sơ. A chuyên viên who
+    shortens a plan's 20-year hồ sơ to 05 năm is refused; moving its start date into a year with
+    no plan, or its số, ký hiệu to a row the plan lacks, does not lose the plan's period."""
+    from kho_testing import incoming, pdf_bytes
+
+    service, clerk, head = kho.retention, people.actor("van_thu"), people.actor("lanh_dao")
+    plan = service.draft_plan(
+        {
+            "year": 2027,
+            "headings": [{"number": "I", "title": "Tổng hợp", "abbreviation": "TH"}],
+            "items": [
+                {
+                    "notation": "01.TH",
+                    "title": "Hồ sơ thanh tra công vụ",
+                    "maintenance": "20 năm",
+                    "creator": "Văn phòng",
+                    "heading": "I",
+                }
+            ],
+        },
+        actor=clerk,
+    )
+    plan = service.approve_plan(2027, expected_version=plan.version, actor=head)
+    service.issue_plan(2027, expected_version=plan.version, actor=head)
+    officer = people.actor("chuyen_vien")
+    file = service.open_file(2027, "01.TH", actor=officer, start_date=date(2027, 1, 4))
+    doc = kho.repo.create_document(
+        "den", incoming(code_number="4321", issued_date="2027-01-05"), pdf_bytes("tt"), "tt.pdf", clerk
+    )
+    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer)
+    for moved in ({"start_date": "2026-12-01"}, {"file_notation": "99.TH"}):
+        edited = kho.repo.update_metadata(
+            file.record_id, {"maintenance": "05 năm", **moved}, expected_version=file.version, actor=officer
+        )
+        with pytest.raises(KhoError) as info:
+            service.close_file(
+                file.record_id, end_date=date(2027, 2, 1), expected_version=edited.version, actor=officer
+            )
+        assert info.value.code == "RETENTION_BELOW_PLAN" and "20 năm" in info.value.message
+        file = kho.repo.update_metadata(
+            file.record_id,
+            {"maintenance": "20 năm", "start_date": "2027-01-04", "file_notation": "01.TH"},
+            expected_version=edited.version,
+            actor=officer,
+        )
+    closed = service.close_file(
+        file.record_id, end_date=date(2027, 2, 1), expected_version=file.version, actor=officer
+    )
+    assert closed.state == "closed" and closed.metadata.maintenance == "20 năm"  # type: ignore[union-attr]
+
+
 def test_a_document_taken_out_of_the_file_after_the_decision_is_not_destroyed(
     kho: Kho, people: People
 ) -> None:
@@ -206,3 +287,76 @@ def test_a_hold_placed_after_the_decision_blocks_execution_even_for_an_admin(
     released = [e for e in kho.repo.audit.events() if e.action == "hold:release"]
     assert [(e.record_id, e.actor) for e in released] == [(docs[1], people.usernames["lanh_dao"])]
     assert d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
+
+
+def _person_of_unit_b(kho: Kho, people: People, who: str, full_name: str, role: str) -> None:
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    account, _ = create_person(kho.accounts, full_name, UNIT_B, (role,), 0, None, admin, confirmer=head)
+    people.usernames[who] = account.username
+
+
+def test_another_units_leader_and_archivist_take_no_destruction_step_on_a_file_shared_with_them(
+    kho: Kho, people: People
+) -> None:
+    """The lãnh đạo and lưu trữ viên of phòng B, with the agency's hồ sơ shared with phòng B to
+    read, neither propose it, nor set up the council or decide its destruction, nor shred it:
+    a grant is sight, not a say over another unit's records (refused and audited, nothing
+    written); the agency's own lưu trữ viên and lãnh đạo go on with the same case."""
+    _person_of_unit_b(kho, people, "lanh_dao_b", "Vũ Văn Bình", "lanh_dao")
+    _person_of_unit_b(kho, people, "luu_tru_b", "Đinh Thị Lan", "luu_tru")
+    file, docs = closed_file(kho, people)
+    kho.repo.grant(file.record_id, units=(UNIT_B,), actor=people.actor("lanh_dao"))
+    leader_b, archivist_b = people.actor("lanh_dao_b"), people.actor("luu_tru_b")
+    assert kho.repo.may_see(leader_b, kho.repo._load(file.record_id))
+    assert kho.repo.may_see(archivist_b, kho.repo._load(file.record_id))
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(PermissionDenied) as proposed:
+        d.propose([file.record_id], "Hết hạn", actor=archivist_b)
+    assert proposed.value.code == "DESTRUCTION_OTHER_UNIT"
+    assert not list(kho.repo.store.list("retention/destruction/"))
+
+    case = d.propose([file.record_id], "Hết hạn", actor=people.actor("luu_tru"))
+    members = [people.usernames[w] for w in ("lanh_dao", "luu_tru", "chuyen_vien")]
+    with pytest.raises(PermissionDenied) as council:
+        d.establish_council(case["case_id"], members, "QĐ 05", actor=leader_b)
+    assert council.value.code == "DESTRUCTION_OTHER_UNIT"
+    d2, case = council_ready(kho, people, [file.record_id])
+    with pytest.raises(PermissionDenied) as decided:
+        d2.decide(case["case_id"], "QĐ 09", approve=True, actor=leader_b)
+    assert decided.value.code == "DESTRUCTION_OTHER_UNIT"
+    assert d2.cases.latest(case["case_id"])["state"] == "reviewed"
+    case = d2.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as executed:
+        d2.execute(case["case_id"], PASSWORD, actor=archivist_b)
+    assert executed.value.code == "DESTRUCTION_OTHER_UNIT"
+    assert d2.cases.latest(case["case_id"])["state"] == "decided"
+    assert all(kho.repo.keys.exists(rid) for rid in [*docs, file.record_id])
+    denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
+    assert {e.actor for e in denied} >= {leader_b.user, archivist_b.user}
+    assert d2.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
+
+
+def test_the_destruction_dossier_is_closed_so_its_story_and_its_20_years_are_not_edited(
+    kho: Kho, people: People
+) -> None:
+    """The hồ sơ hủy tài liệu (kept at least 20 years, STANDARDS §4.3) was left open: any
+    chuyên viên of the unit could retitle it and cut its period to 01 năm. It is closed on the
+    day of the destruction, so its data is changed only by an audited reopening."""
+    file, _ = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    done = d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    dossier = kho.repo._load(done["execution"]["dossier_file_id"])
+    assert dossier.state == "closed"
+    assert dossier.metadata.end_date == kho.repo.clock().date()  # type: ignore[union-attr]
+    with pytest.raises(KhoError) as info:
+        kho.repo.update_metadata(
+            dossier.record_id,
+            {"maintenance": "01 năm", "title": "Hồ sơ khác"},
+            expected_version=dossier.version,
+            actor=people.actor("chuyen_vien"),
+        )
+    assert info.value.code == "FILE_CLOSED"
+    assert kho.repo._load(dossier.record_id).metadata.maintenance == "20 năm"  # type: ignore[union-attr]
+    assert d.dossier(case["case_id"], actor=people.actor("luu_tru"))["quyet_dinh_huy"]["ref"] == "QĐ 09"

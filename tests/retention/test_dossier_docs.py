@@ -108,8 +108,36 @@ def test_a_decided_case_past_its_deadline_is_listed_overdue(kho: Kho, people: Pe
     with pytest.raises(KhoError):
         d.overdue(actor=people.actor("chuyen_vien"), today=late)
     clock.now = clock.now + timedelta(days=31)
+    with pytest.raises(KhoError) as lapsed:  # the lapsed decision is not carried out ...
+        d.execute(case["case_id"], PASSWORD, actor=archivist)
+    assert lapsed.value.code == "DESTRUCTION_DECISION_LAPSED"
+    d.decide(case["case_id"], "QĐ 11", approve=True, actor=head)  # ... a new one is
     done = d.execute(case["case_id"], PASSWORD, actor=archivist)
     assert done["state"] == "done" and d.overdue(actor=archivist, today=late) == [], "done is not overdue"
     assert not is_overdue({"state": "decided", "decision": {"deadline": None}}, late), "no deadline"
     assert not is_overdue({"state": "rejected", "decision": {"deadline": "2027-01-01"}}, late)
     assert is_overdue({"state": "executing", "decision": {"deadline": "2027-01-01"}}, date(2027, 1, 2))
+
+
+def test_an_old_approval_is_not_replayed_after_its_deadline(kho: Kho, people: People, clock: Clock) -> None:
+    """TT 06/2025: the destruction is carried out at the latest 15 days after the decision. A
+    decision that named no deadline gets those 15 days; past its deadline the lưu trữ viên does
+    not start it (months later, when the council's reasons may no longer hold): refused with a
+    code, nothing destroyed, and the head decides again (audited) or refuses."""
+    file, docs = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    archivist, head = people.actor("luu_tru"), people.actor("lanh_dao")
+    case = d.decide(case["case_id"], "QĐ 10", approve=True, actor=head)
+    assert case["decision"]["deadline"] == (clock().date() + timedelta(days=15)).isoformat()
+    clock.now = clock.now + timedelta(days=16)
+    with pytest.raises(KhoError) as lapsed:
+        d.execute(case["case_id"], PASSWORD, actor=archivist)
+    assert lapsed.value.code == "DESTRUCTION_DECISION_LAPSED" and "quyết định hủy mới" in lapsed.value.message
+    assert d.cases.latest(case["case_id"])["state"] == "decided"
+    assert all(kho.repo.keys.exists(rid) for rid in [*docs, file.record_id])
+    rejected = d.decide(case["case_id"], "QĐ 12: không hủy", approve=False, actor=head)
+    assert rejected["state"] == "rejected"
+    with pytest.raises(KhoError) as refused:
+        d.execute(case["case_id"], PASSWORD, actor=archivist)
+    assert refused.value.code == "DESTRUCTION_WRONG_STATE"
+    assert all(kho.repo.keys.exists(rid) for rid in [*docs, file.record_id])

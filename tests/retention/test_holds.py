@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kho_people import People, make_people
+from kho_people import UNIT_B, People, create_person, make_people
 from kho_retention import Clock, closed_file, open_kho, s3_env
 
 from kho.errors import KhoError, LegalHold, PermissionDenied, RetentionLocked
@@ -36,7 +36,7 @@ def test_a_hold_on_a_file_blocks_adding_granting_and_changing_its_documents(kho:
         )
     assert kho.repo._load(file.record_id).version == current.version  # nothing written
     assert held_ids(holds.list(actor=people.actor("luu_tru"))) == {file.record_id}
-    holds.release(order["order_id"], "Kết thúc điều tra", actor=people.actor("luu_tru"))
+    holds.release(order["order_id"], "Kết thúc điều tra", actor=people.actor("lanh_dao"))
     assert (
         kho.repo.add_to_file(
             file.record_id, loose.record_id, expected_version=current.version, actor=officer
@@ -46,8 +46,45 @@ def test_a_hold_on_a_file_blocks_adding_granting_and_changing_its_documents(kho:
     events = [(e.action, e.actor) for e in kho.repo.audit.events() if e.action.startswith("hold:")]
     assert events == [
         ("hold:place", people.usernames["lanh_dao"]),
-        ("hold:release", people.usernames["luu_tru"]),
+        ("hold:release", people.usernames["lanh_dao"]),
     ]
+
+
+def test_a_hold_is_lifted_only_by_who_placed_it_or_a_leader(kho: Kho, people: People) -> None:
+    """Phụ lục VI IV.1.g: a hold is placed on a competent person's request. A lưu trữ viên who
+    wants a record under investigation destroyed does not lift the lãnh đạo's hold (nor another
+    lưu trữ viên's), nor does the lãnh đạo of a phòng the record was shared with; the refusal is
+    audited and nothing changes. The one who placed a hold, or a lãnh đạo of the unit, lifts it."""
+    file, _ = closed_file(kho, people)
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    leader_b, _ = create_person(
+        kho.accounts, "Vũ Văn Bình", UNIT_B, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    kho.repo.grant(file.record_id, units=(UNIT_B,), actor=people.actor("lanh_dao"))  # shared to read
+    holds = Holds(kho.repo)
+    order = holds.place([file.record_id], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as info:
+        holds.release(order["order_id"], "Đã xong", actor=people.actor("luu_tru"))
+    assert info.value.code == "HOLD_NOT_YOURS"
+    assert holds.orders.latest(order["order_id"])["state"] == "active"
+    assert kho.repo.holds_on(file.record_id)
+    with pytest.raises(PermissionDenied):  # the repository refuses it too, whoever calls it
+        kho.repo.release_hold(file.record_id, order["order_id"], actor=people.actor("luu_tru"), reason="x")
+    assert kho.repo.holds_on(file.record_id)
+    denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
+    assert denied and denied[-1].actor == people.usernames["luu_tru"]
+
+    with pytest.raises(PermissionDenied) as shared:  # a lãnh đạo of a unit it was shared with
+        holds.release(order["order_id"], "Đã xong", actor=kho.actor_of(leader_b, "test"))
+    assert shared.value.code == "HOLD_NOT_YOURS" and kho.repo.holds_on(file.record_id)
+
+    mine = holds.place([file.record_id], "Rà soát", actor=people.actor("luu_tru"))
+    assert holds.release(mine["order_id"], "Xong", actor=people.actor("luu_tru"))["state"] == "released"
+    assert holds.release(order["order_id"], "Kết thúc thanh tra", actor=people.actor("lanh_dao"))[
+        "state"
+    ] == "released"
+    assert not kho.repo.holds_on(file.record_id)
 
 
 def test_only_archivists_and_leaders_hold_and_a_reason_is_required(kho: Kho, people: People) -> None:

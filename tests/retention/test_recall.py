@@ -54,3 +54,29 @@ def test_an_incoming_document_recalled_by_its_issuer_is_destroyed_and_the_sender
     assert search_count(kho, people, "nộidungthuhồi") == 0
     notified = [e for e in kho.repo.audit.events() if e.action == "recall:notify"]
     assert [(e.record_id, e.details["to"]) for e in notified] == [(doc.record_id, "Bộ Nội vụ")]
+
+
+def test_a_document_handed_over_to_the_archive_is_neither_edited_nor_destroyed_by_a_recall(
+    kho: Kho, people: People
+) -> None:
+    """Once its hồ sơ is submitted for nộp lưu, a document is the lưu trữ's (ND30 Điều 30 k3): a
+    văn thư does not change its trích yếu, nor make it disappear by typing in a recall order
+    (one person, no council). Both refused with a code, nothing written, the document kept."""
+    from kho_retention import closed_file
+
+    file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
+    kho.retention.submit(file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien"))
+    clerk = people.actor("van_thu")
+    doc = kho.repo._load(docs[0])
+    with pytest.raises(KhoError) as edited:
+        kho.repo.update_metadata(
+            docs[0], {"subject": "Sửa sau khi nộp lưu"}, expected_version=doc.version, actor=clerk
+        )
+    assert edited.value.code == "DOCUMENT_IN_ARCHIVE" and "nộp lưu" in edited.value.message
+    with pytest.raises(KhoError) as recalled:
+        recalls = Recalls(kho.repo, kho.backend)
+        recalls.recall_incoming(docs[1], "CV 12/BNV-VP", "Bên gửi thu hồi", actor=clerk)
+    assert recalled.value.code == "DOCUMENT_IN_ARCHIVE"
+    assert kho.repo._load(docs[0]).version == doc.version
+    assert kho.repo._load(docs[1]).state != "destroyed" and kho.repo.keys.exists(docs[1])
+    assert not list(kho.repo.store.list("retention/recalls/"))

@@ -269,6 +269,14 @@ def test_closing_blocks_on_unregistered_documents_missing_metadata_and_a_shorter
     assert closing([doc("1")], end_date=date(2026, 4, 1)).blocking[0].code == "FILE_END_DATE_INVALID"
 
 
+def test_the_end_date_is_not_before_the_last_document_of_the_file() -> None:
+    """The period runs from the end of the work: not a day before the hồ sơ's last document."""
+    docs = [doc("1", issued_date=date(2026, 1, 10)), doc("2", issued_date=date(2026, 3, 2))]
+    early = closing(docs, start_date=date(2001, 1, 1), end_date=date(2026, 3, 1)).blocking
+    assert [f.code for f in early] == ["FILE_END_BEFORE_DOCUMENTS"] and "02/03/2026" in early[0].message
+    assert closing(docs, end_date=date(2026, 3, 2)).blocking == ()
+
+
 def test_the_catalogue_is_chronological_with_running_page_numbers_and_exports_as_xml() -> None:
     docs = [
         doc("2", issued_date=date(2026, 3, 1), page_amount=3),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from kho_people import People
 from kho_retention import closed_file
 
 from kho.errors import KhoError, PermissionDenied
+from repository.policy import Action
 from retention.sip import Transfers, validate_with_eark, zip_package
 from retention.sip_import import check_checksums, check_package, import_package
 from web.context import Kho
@@ -187,3 +189,47 @@ def test_only_closed_permanent_files_are_packaged(kho: Kho, people: People, tmp_
     assert info.value.code == "SIP_NOT_CLOSED"
     with pytest.raises(PermissionDenied):
         Transfers(kho.repo).build(limited.record_id, tmp_path, actor=people.actor("van_thu"))
+
+
+def _archived_in_2027(kho: Kho, permanent: str) -> None:
+    from repository.records import SYSTEM
+
+    file = kho.repo._load(permanent)
+    kho.repo.transition_file(  # accepted into the agency archive in 2027 (the acceptance itself
+        permanent,  # is tested with the submission checks)
+        expected_version=file.version,
+        actor=SYSTEM,
+        permission=Action.SUBMISSION_REVIEW,
+        action="submission:accept",
+        state="archived",
+        extra={"archived_at": "2027-03-01T03:00:00+00:00"},
+    )
+
+
+def test_a_permanent_file_of_the_agency_archive_is_listed_when_its_transfer_falls_due(
+    kho: Kho, people: People, permanent: str
+) -> None:
+    """Transfers.due compared the kind with "file" (a hồ sơ's kind is "hoso"), so the list of
+    transfers due to the Lưu trữ lịch sử was always empty: nobody was ever told."""
+    _archived_in_2027(kho, permanent)
+    archivist = people.actor("luu_tru")
+    assert Transfers(kho.repo).due(actor=archivist, today=date(2031, 6, 1)) == []  # not yet
+    due = Transfers(kho.repo).due(actor=archivist, today=date(2032, 3, 2))
+    assert [(d.record_id, d.due, d.overdue) for d in due] == [(permanent, date(2032, 3, 1), True)]
+
+
+def test_a_file_stays_due_for_transfer_until_the_historical_archive_receipts_it(
+    kho: Kho, people: People, permanent: str, tmp_path: Path
+) -> None:
+    """Exporting a package is not transferring it: a lưu trữ viên who exports the package of a
+    due permanent hồ sơ and never delivers it (no biên bản giao nhận) made it vanish from the
+    list of transfers due. It stays listed until the receipt is recorded."""
+    _archived_in_2027(kho, permanent)
+    archivist = people.actor("luu_tru")
+    transfers = Transfers(kho.repo)
+    today = date(2032, 2, 1)  # the 5-year deadline (01/03/2032) is a month away
+    assert [d.record_id for d in transfers.due(actor=archivist, today=today)] == [permanent]
+    exported = transfers.export(permanent, tmp_path / "out", actor=archivist)
+    assert [d.record_id for d in transfers.due(actor=archivist, today=today)] == [permanent]
+    transfers.record_receipt(exported["transfer_id"], "Biên bản giao nhận số 07/BB-LTLS", actor=archivist)
+    assert transfers.due(actor=archivist, today=today) == []

@@ -33,9 +33,10 @@ def test_destruction_through_the_api_with_holds_and_refusals(
     )
     assert proposed.status_code == 409 and proposed.json["error"]["code"] == "LEGAL_HOLD"
     assert "phong tỏa" in proposed.json["error"]["message"]
-    released = client.post(
-        f"/api/retention/holds/{hold.json['order_id']}/release", json={"reason": "Xong"}, headers=h("luu_tru")
-    )
+    release = f"/api/retention/holds/{hold.json['order_id']}/release"
+    not_theirs = client.post(release, json={"reason": "Xong"}, headers=h("luu_tru"))
+    assert not_theirs.status_code == 403 and not_theirs.json["error"]["code"] == "HOLD_NOT_YOURS"
+    released = client.post(release, json={"reason": "Xong"}, headers=h("lanh_dao"))
     assert released.status_code == 200 and released.json["state"] == "released"
 
     case = client.post(
