@@ -2,7 +2,9 @@
 an export — every METS checksum and size, then the independent E-ARK validator.
 
 Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (absolute paths,
-``..``, links: zip-slip), ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
+``..``, links: zip-slip), ``SIP_UNSAFE_NAME`` (control or invisible characters, not NFC),
+``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
+``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_INVALID`` (the validator).
 """
@@ -13,6 +15,7 @@ import hashlib
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -30,6 +33,18 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+
+
+def _name_fault(name: str) -> str | None:
+    """Why an entry name is refused, or None: a control, format (bidi, zero-width) or unassigned
+    character hides what a person sees; a name not in NFC can name a second file that looks the
+    same as another (TCVN/STANDARDS: Vietnamese text is NFC)."""
+    for char in name:
+        if unicodedata.category(char)[0] == "C":
+            return f"ký tự điều khiển hoặc ký tự ẩn (U+{ord(char):04X})"
+    if not unicodedata.is_normalized("NFC", name):
+        return "không ở dạng chuẩn Unicode NFC"
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,10 +70,27 @@ def safe_extract(
             raise SipError("Gói tin có quá nhiều tệp.", code="SIP_TOO_LARGE", entries=len(infos))
         total = 0
         tops = set()
+        seen: dict[str, str] = {}
         for info in infos:
             name = info.filename
             path = PurePosixPath(name)
             mode = info.external_attr >> 16
+            shown = name.encode("unicode_escape").decode("ascii")[:200]
+            fault = _name_fault(name)
+            if fault:
+                raise SipError(
+                    f"Gói tin chứa tên tệp không an toàn ({fault}): “{shown}”.", code="SIP_UNSAFE_NAME"
+                )
+            # Two entries that extract to one file are ambiguous: each unzip tool keeps another
+            # one, so what Kho checks need not be what the archive keeps (also on a file system
+            # that ignores case).
+            key = str(path).casefold()
+            if key in seen:
+                raise SipError(
+                    f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
+                    code="SIP_DUPLICATE_NAME",
+                )
+            seen[key] = name
             if (
                 name.startswith(("/", "\\"))
                 or "\\" in name

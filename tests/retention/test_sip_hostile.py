@@ -1,0 +1,94 @@
+"""Packages from another agency built to mislead the check of an imported SIP: each is refused
+with a stable code and a Vietnamese message (audited), never accepted and never a traceback."""
+
+from __future__ import annotations
+
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from kho_people import People
+from kho_retention import closed_file
+
+from kho.errors import KhoError
+from retention.sip import Transfers
+from web.context import Kho
+
+
+@pytest.fixture
+def package_root(kho: Kho, people: People, tmp_path: Path) -> Path:
+    """A good package folder of a closed permanent hồ sơ (it passes every check)."""
+    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=2)
+    return Transfers(kho.repo).build(file.record_id, tmp_path / "b", actor=people.actor("luu_tru")).root
+
+
+def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
+           after: Iterable[tuple[str, bytes]] = ()) -> Path:
+    """The package folder as a zip, with raw entries written before and after its own."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in before:
+            zf.writestr(name, data)
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
+        for name, data in after:
+            zf.writestr(name, data)
+    return out
+
+
+def refused(kho: Kho, people: People, archive: Path) -> KhoError:
+    from retention.sip_import import import_package
+
+    with pytest.raises(KhoError) as info:
+        import_package(kho.repo, archive, actor=people.actor("luu_tru"))
+    assert info.value.message and info.value.http_status == 422
+    last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
+    assert last.action == "transfer:import-rejected" and last.details["code"] == info.value.code
+    return info.value
+
+
+def test_a_package_with_two_entries_of_one_name_is_refused(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path
+) -> None:
+    """Two entries with one name: Python keeps the last, other unzip tools the first, so the
+    checked file need not be the one the archive keeps. Same for names that differ only in case
+    (one file on the archive's Windows share)."""
+    pdf = next(package_root.glob("representations/rep1/data/*.pdf"))
+    name = f"{package_root.name}/{pdf.relative_to(package_root).as_posix()}"
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        twice = zipped(package_root, tmp_path / "twice.zip", before=[(name, b"%PDF-1.4 another document")])
+    assert refused(kho, people, twice).code == "SIP_DUPLICATE_NAME"
+    upper = name.rsplit("/", 1)[0] + "/" + pdf.name.upper()
+    case = zipped(package_root, tmp_path / "case.zip", after=[(upper, b"%PDF-1.4 another document")])
+    assert refused(kho, people, case).code == "SIP_DUPLICATE_NAME"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "documentation/a\x1b[31mb.txt",  # a terminal escape
+        "documentation/Tờ trình\u202egnp.exe",  # right-to-left override: shows "exe.png"
+        "documentation/x\u200b.txt",  # zero-width space
+        "documentation/line\nbreak.txt",
+        unicodedata.normalize("NFD", "documentation/Tờ trình.txt"),
+    ],
+    ids=["escape", "bidi", "zero-width", "newline", "nfd"],
+)
+def test_a_package_with_a_name_that_hides_what_it_is_is_refused(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path, name: str
+) -> None:
+    archive = zipped(package_root, tmp_path / "name.zip", after=[(f"{package_root.name}/{name}", b"x")])
+    error = refused(kho, people, archive)
+    assert error.code == "SIP_UNSAFE_NAME" and "tên tệp không an toàn" in error.message
+
+
+def test_a_vietnamese_name_in_nfc_is_not_refused_for_its_name(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path
+) -> None:
+    from retention.sip_import import safe_extract
+
+    archive = zipped(package_root, tmp_path / "ok.zip")
+    root = safe_extract(archive, tmp_path / "x")
+    assert root.name == package_root.name
