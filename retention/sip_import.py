@@ -6,7 +6,8 @@ Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (ab
 ``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
 ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
-``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_INVALID`` (the validator).
+``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
+``SIP_INVALID`` (the validator).
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def _mets(path: Path) -> ET.Element:
 
 
 def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
-    """Check every file/mdRef of one METS (and the METS it points to); returns files checked."""
+    """Check every file/mdRef of one METS (and the METS it points to); returns files checked.
+    ``seen`` collects every file named (resolved paths)."""
     mets = _mets(mets_path)
     base = mets_path.parent
     checked = 0
@@ -186,13 +188,27 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
         if target.name == "METS.xml" and target not in seen:
             seen.add(target)
             checked += _check_refs(root, target, seen)
+        seen.add(target)
     return checked
 
 
 def check_checksums(root: Path) -> int:
     """Kho's own check of a package folder: every file the METS name is there, with its SHA-256
-    and size. Returns how many files were checked."""
-    return _check_refs(root, root / "METS.xml", {root / "METS.xml"})
+    and size, and there is no file that no METS names (nothing arrives unchecked: an unlisted
+    file, or a whole representation the METS do not point to, which only the validator would
+    read). Returns how many files were checked."""
+    top = (root / "METS.xml").resolve()
+    seen = {top}
+    checked = _check_refs(root, root / "METS.xml", seen)
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.resolve() not in seen:
+            name = path.relative_to(root).as_posix()
+            raise SipError(
+                f"Gói tin chứa tệp “{name[:200]}” mà METS không liệt kê (không có mã băm để kiểm tra).",
+                code="SIP_FILE_UNLISTED",
+                file=name[:200],
+            )
+    return checked
 
 
 def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:

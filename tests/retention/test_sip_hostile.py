@@ -92,3 +92,34 @@ def test_a_vietnamese_name_in_nfc_is_not_refused_for_its_name(
     archive = zipped(package_root, tmp_path / "ok.zip")
     root = safe_extract(archive, tmp_path / "x")
     assert root.name == package_root.name
+
+
+def test_a_file_no_mets_names_is_refused(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path
+) -> None:
+    """Every file of an accepted package has a checksum Kho checked: a file beside the listed
+    ones (a program, another document) is refused, not carried along unchecked."""
+    extra = zipped(
+        package_root, tmp_path / "extra.zip",
+        after=[(f"{package_root.name}/representations/rep1/data/phu-luc.exe", b"MZ not listed")],
+    )
+    error = refused(kho, people, extra)
+    assert error.code == "SIP_FILE_UNLISTED" and "phu-luc.exe" in error.message
+
+
+def test_a_representation_no_mets_points_to_is_refused(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path
+) -> None:
+    """A second representation the package METS does not list was read by the validator only
+    (with its own XML parser, DTD and all), never by Kho's safe parser nor its checksums."""
+    rep = (package_root / "representations/rep1/METS.xml").read_text(encoding="utf-8")
+    body = rep.split("?>", 1)[1]
+    hostile = '<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/hostname">]>' + body
+    archive = zipped(
+        package_root, tmp_path / "rep2.zip",
+        after=[
+            (f"{package_root.name}/representations/rep2/METS.xml", hostile.encode()),
+            (f"{package_root.name}/representations/rep2/data/a.pdf", b"%PDF-1.4"),
+        ],
+    )
+    assert refused(kho, people, archive).code == "SIP_FILE_UNLISTED"
