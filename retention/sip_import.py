@@ -5,7 +5,8 @@ Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (ab
 ``..``, links: zip-slip), ``SIP_UNSAFE_NAME`` (control or invisible characters, not NFC),
 ``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
 ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
-``SIP_LAYOUT`` (not one folder at the top), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
+``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
+``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
 ``SIP_INVALID`` (the validator).
 """
@@ -23,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from repository.policy import Action
@@ -34,6 +36,12 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+MAX_XML_BYTES = 32 * 1024**2
+MAX_XML_ELEMENTS = 250_000
+"""Per XML file (METS, EAD, PREMIS, schemas). A parsed element costs ~600 bytes in Kho and more
+in the validator: a 45 MB METS of empty elements took 2 GB in each before these limits. A real
+METS needs about four elements per file, and a package holds at most MAX_ENTRIES files."""
+XML_SUFFIXES = (".xml", ".xsd")
 
 
 def _name_fault(name: str) -> str | None:
@@ -129,6 +137,44 @@ def safe_extract(
     return target / tops.pop()
 
 
+def check_xml_files(root: Path) -> int:
+    """Every XML file of the package, before anything parses it to build a tree (Kho's METS
+    reader, the validator's lxml): within the size and element limits, well-formed, and without
+    a DTD (no entity, external or internal, is ever expanded). Streams each file, so the check
+    itself holds only one element at a time. Returns how many files were read."""
+    count = 0
+    for path in sorted(root.rglob("*")):
+        if not (path.is_file() and path.suffix.casefold() in XML_SUFFIXES):
+            continue
+        name = path.relative_to(root).as_posix()[:200]
+        if path.stat().st_size > MAX_XML_BYTES:
+            raise SipError(
+                f"Tệp XML “{name}” quá lớn (tối đa {MAX_XML_BYTES // 1024**2} MiB).",
+                code="SIP_TOO_LARGE", file=name,
+            )
+        elements = 0
+        try:
+            for _event, element in SafeET.iterparse(path, events=("end",), forbid_dtd=True):
+                element.clear()
+                elements += 1
+                if elements > MAX_XML_ELEMENTS:
+                    raise SipError(
+                        f"Tệp XML “{name}” có quá nhiều phần tử (tối đa {MAX_XML_ELEMENTS}).",
+                        code="SIP_TOO_LARGE", file=name,
+                    )
+        except DefusedXmlException as exc:
+            raise SipError(
+                f"Tệp XML “{name}” khai báo DTD hoặc thực thể (entity), không được phép trong gói tin.",
+                code="SIP_XML_UNSAFE", file=name,
+            ) from exc
+        except (ET.ParseError, ValueError, UnicodeError) as exc:
+            raise SipError(
+                f"Tệp “{name}” không phải XML hợp lệ.", code="SIP_XML_INVALID", file=name
+            ) from exc
+        count += 1
+    return count
+
+
 def _mets(path: Path) -> ET.Element:
     if not path.is_file():
         raise SipError(f"Thiếu tệp METS.xml ({path.parent.name}).", code="SIP_METS_MISSING")
@@ -216,6 +262,7 @@ def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportRepor
     temp = Path(tempfile.mkdtemp(prefix="kho-sip-", dir=work_dir))
     try:
         root = safe_extract(archive, temp)
+        check_xml_files(root)
         mets = _mets(root / "METS.xml")
         files = check_checksums(root)
         verdict = validate_with_eark(root)

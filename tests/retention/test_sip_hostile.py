@@ -110,11 +110,9 @@ def test_a_file_no_mets_names_is_refused(
 def test_a_representation_no_mets_points_to_is_refused(
     kho: Kho, people: People, package_root: Path, tmp_path: Path
 ) -> None:
-    """A second representation the package METS does not list was read by the validator only
-    (with its own XML parser, DTD and all), never by Kho's safe parser nor its checksums."""
-    rep = (package_root / "representations/rep1/METS.xml").read_text(encoding="utf-8")
-    body = rep.split("?>", 1)[1]
-    hostile = '<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/hostname">]>' + body
+    """A second representation the package METS does not list was read by the validator only,
+    never by Kho's checksums (nor, before SIP_XML_UNSAFE, by its safe parser)."""
+    hostile = (package_root / "representations/rep1/METS.xml").read_text(encoding="utf-8")
     archive = zipped(
         package_root, tmp_path / "rep2.zip",
         after=[
@@ -123,3 +121,63 @@ def test_a_representation_no_mets_points_to_is_refused(
         ],
     )
     assert refused(kho, people, archive).code == "SIP_FILE_UNLISTED"
+
+
+def _replace_listed(root: Path, relative: str, content: bytes) -> None:
+    """Write ``relative`` and fix its checksum and size in the package METS, as a sender who
+    builds the hostile file before the manifest would."""
+    import hashlib
+
+    path = root / relative
+    old_sum, old_size = hashlib.sha256(path.read_bytes()).hexdigest().upper(), path.stat().st_size
+    path.write_bytes(content)
+    mets = root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    assert old_sum in text and f'SIZE="{old_size}"' in text
+    mets.write_text(
+        text.replace(old_sum, hashlib.sha256(content).hexdigest().upper()).replace(
+            f'SIZE="{old_size}"', f'SIZE="{len(content)}"'
+        ),
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE ead:ead [<!ENTITY x SYSTEM "file:///etc/hostname">]>',  # XXE
+        '<!DOCTYPE ead:ead SYSTEM "http://127.0.0.1:9/ead.dtd">',  # external DTD
+        '<!DOCTYPE ead:ead [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+    ],
+    ids=["xxe", "external-dtd", "entities"],
+)
+def test_a_listed_xml_file_with_a_dtd_is_refused(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path, doctype: str
+) -> None:
+    """The EAD (listed, checksum right) was never parsed by Kho: a DTD in it reached the
+    validator's parser and any archive tool after it. No XML file of a package needs one."""
+    ead = (package_root / "metadata/descriptive/ead.xml").read_text(encoding="utf-8")
+    body = ead.split("?>", 1)[1]
+    _replace_listed(package_root, "metadata/descriptive/ead.xml", (doctype + body).encode())
+    error = refused(kho, people, zipped(package_root, tmp_path / "dtd.zip"))
+    assert error.code == "SIP_XML_UNSAFE" and "ead.xml" in error.message
+
+
+def test_a_mets_of_too_many_elements_is_refused_before_it_is_parsed(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path
+) -> None:
+    """A METS of empty elements cost ~45 times its size in Kho's tree and as much again in the
+    validator (45 MB: 2 GB and 2 minutes each). Now counted while streaming, and refused."""
+    mets = package_root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    mets.write_text(text.replace("</mets:mets>", "<mets:x/>" * 250_001 + "</mets:mets>"))
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:  # no zip-bomb ratio to trip
+        for path in sorted(package_root.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{package_root.name}/{path.relative_to(package_root).as_posix()}")
+    error = refused(kho, people, archive)
+    assert error.code == "SIP_TOO_LARGE" and "quá nhiều phần tử" in error.message
+    from retention.sip_import import MAX_XML_ELEMENTS
+
+    assert MAX_XML_ELEMENTS < 250_001
