@@ -144,6 +144,7 @@ class SignatureFacts:
     docmdp_permission: int | None = None
     trust_problem: str | None = None  # AdES sub-indication name, None when trusted
     trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
+    impersonated_issuer: str | None = None  # a trusted CA named as issuer whose key did not sign
     digest_algorithm: str | None = None
     timestamp: TimestampFacts | None = None
     revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
@@ -235,6 +236,12 @@ def signature_verdict(
             )
         elif facts.trust_problem is not None:
             text = TRUST_PROBLEM_VI.get(facts.trust_problem, facts.trust_problem)
+            if facts.impersonated_issuer:
+                text = (
+                    f"chứng thư ghi do “{facts.impersonated_issuer}” cấp nhưng chữ ký trên chứng "
+                    f"thư không phải của khóa “{facts.impersonated_issuer}” trong kho tin cậy: "
+                    "chứng thư giả danh đơn vị cấp hoặc đã bị sửa"
+                )
             entry = (facts.trust_problem, f"Chứng thư số: {text}.")
             (failed if facts.trust_problem_is_failure else indeterminate).append(entry)
         if not facts.modifications_explained and facts.coverage in ACCEPTED_COVERAGE:
