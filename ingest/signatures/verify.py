@@ -652,8 +652,18 @@ async def _verify_one(
     except MemoryError:
         raise  # out of memory says nothing about the signature (the pool's verdict names it)
     except Exception as exc:
+        reason = _short(exc)
+        if sig_type is SignatureType.SIGNATURE:
+            # pyHanko's path validation asserts when a certificate's signature algorithm does
+            # not fit the named issuer's key (an ECDSA certificate under an RSA CA's name)
+            try:
+                named = trust.impersonated(_embedded_certs(emb, emb.signer_cert))
+            except Exception:
+                named = None
+            if named:
+                reason = rules.impersonation_text(named)
         return _format_failure(
-            field_name, sig_type, _short(exc), signed_revision=_signed_revision(emb), emb=emb
+            field_name, sig_type, reason, signed_revision=_signed_revision(emb), emb=emb
         )
     impersonated = None
     if status.trust_problem_indic is not None and sig_type is SignatureType.SIGNATURE:
