@@ -4,7 +4,8 @@ an export — every METS checksum and size, then the independent E-ARK validator
 Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (absolute paths,
 ``..``, links: zip-slip), ``SIP_UNSAFE_NAME`` (control or invisible characters, not NFC),
 ``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
-``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
+``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio), ``SIP_ENCRYPTED`` (an entry
+behind a password),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
 ``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
@@ -14,11 +15,13 @@ Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (ab
 from __future__ import annotations
 
 import hashlib
+import lzma
 import shutil
 import stat
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,6 +39,12 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+"""The methods Python's zipfile reads; any other (Deflate64, AES) is refused before extraction."""
+_DAMAGED = (
+    zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, RuntimeError, NotImplementedError
+)
+"""What reading a damaged entry raises, by compression method (bz2 raises OSError)."""
 MAX_XML_BYTES = 32 * 1024**2
 MAX_XML_ELEMENTS = 250_000
 """Per XML file (METS, EAD, PREMIS, schemas). A parsed element costs ~600 bytes in Kho and more
@@ -108,6 +117,17 @@ def safe_extract(
                 or stat.S_ISLNK(mode)
             ):
                 raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
+            if info.flag_bits & 0x1:
+                raise SipError(
+                    f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
+                    code="SIP_ENCRYPTED",
+                )
+            if info.compress_type not in COMPRESSIONS:
+                raise SipError(
+                    f"Tệp “{name[:200]}” trong gói tin dùng phương pháp nén không được hỗ trợ "
+                    f"(mã {info.compress_type}); hãy nén lại bằng Deflate.",
+                    code="SIP_NOT_ZIP",
+                )
             if info.file_size > max_file:
                 raise SipError(f"Tệp “{name}” trong gói tin quá lớn.", code="SIP_TOO_LARGE")
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
@@ -132,7 +152,7 @@ def safe_extract(
                         if written > info.file_size or written > max_file:  # a lying header
                             raise SipError(f"Tệp “{info.filename}” lớn hơn khai báo.", code="SIP_TOO_LARGE")
                         out.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except _DAMAGED as exc:
             raise SipError("Không đọc được nội dung gói tin (tệp hỏng).", code="SIP_NOT_ZIP") from exc
     return target / tops.pop()
 

@@ -181,3 +181,60 @@ def test_a_mets_of_too_many_elements_is_refused_before_it_is_parsed(
     from retention.sip_import import MAX_XML_ELEMENTS
 
     assert MAX_XML_ELEMENTS < 250_001
+
+
+def _patched(archive: Path, out: Path, suffix: bytes, *, flag: int = 0, method: int | None = None,
+             scramble: int | None = None) -> Path:
+    """The archive with one entry's general-purpose flags or compression method rewritten in
+    both its local and central headers, or 40 of its compressed bytes scrambled from offset
+    ``scramble``."""
+    import struct
+
+    data = bytearray(archive.read_bytes())
+    for signature, name_at, flags_at in ((b"PK\x03\x04", 26, 6), (b"PK\x01\x02", 28, 8)):
+        at = data.find(signature)
+        while at >= 0:
+            length = struct.unpack_from("<H", data, at + name_at)[0]
+            start = at + (30 if signature == b"PK\x03\x04" else 46)
+            if bytes(data[start : start + length]).endswith(suffix):
+                flags = struct.unpack_from("<H", data, at + flags_at)[0]
+                struct.pack_into("<H", data, at + flags_at, flags | flag)
+                if method is not None:
+                    struct.pack_into("<H", data, at + flags_at + 2, method)
+                if scramble is not None and signature == b"PK\x03\x04":
+                    extra = struct.unpack_from("<H", data, at + 28)[0]
+                    body = start + length + extra + scramble
+                    for i in range(body, body + 40):
+                        data[i] ^= 0xA5
+            at = data.find(signature, at + 4)
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("shape", "code"),
+    [("encrypted", "SIP_ENCRYPTED"), ("deflate64", "SIP_NOT_ZIP"), ("aes", "SIP_NOT_ZIP"),
+     ("damaged-deflate", "SIP_NOT_ZIP"), ("damaged-lzma", "SIP_NOT_ZIP")],
+)
+def test_an_entry_zipfile_cannot_read_is_refused_with_a_code(
+    kho: Kho, people: People, package_root: Path, tmp_path: Path, shape: str, code: str
+) -> None:
+    """Before: RuntimeError (password), NotImplementedError (Deflate64, AES), zlib.error and
+    LZMAError (damaged data) escaped as a 500, and the refusal was not audited."""
+    method = zipfile.ZIP_LZMA if shape == "damaged-lzma" else zipfile.ZIP_DEFLATED
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w", method) as zf:
+        for path in sorted(package_root.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{package_root.name}/{path.relative_to(package_root).as_posix()}")
+    target = b"documentation/README.txt"
+    options = {
+        "encrypted": {"flag": 0x1},
+        "deflate64": {"method": 9},
+        "aes": {"method": 99},
+        "damaged-deflate": {"scramble": 0},
+        "damaged-lzma": {"scramble": 10},  # past the LZMA properties, into the data
+    }[shape]
+    hostile = _patched(plain, tmp_path / f"{shape}.zip", target, **options)  # type: ignore[arg-type]
+    error = refused(kho, people, hostile)
+    assert error.code == code
