@@ -15,13 +15,11 @@ behind a password),
 from __future__ import annotations
 
 import hashlib
-import lzma
 import shutil
 import stat
 import tempfile
 import unicodedata
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,6 +28,7 @@ from xml.etree import ElementTree as ET
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS
 from repository.policy import Action
 from repository.records import Actor, Repository
 from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
@@ -39,12 +38,6 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
-COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-"""The methods Python's zipfile reads; any other (Deflate64, AES) is refused before extraction."""
-_DAMAGED = (
-    zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, RuntimeError, NotImplementedError
-)
-"""What reading a damaged entry raises, by compression method (bz2 raises OSError)."""
 MAX_XML_BYTES = 32 * 1024**2
 MAX_XML_ELEMENTS = 250_000
 """Per XML file (METS, EAD, PREMIS, schemas). A parsed element costs ~600 bytes in Kho and more
@@ -122,7 +115,7 @@ def safe_extract(
                     f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
                     code="SIP_ENCRYPTED",
                 )
-            if info.compress_type not in COMPRESSIONS:
+            if info.compress_type not in READABLE_METHODS:
                 raise SipError(
                     f"Tệp “{name[:200]}” trong gói tin dùng phương pháp nén không được hỗ trợ "
                     f"(mã {info.compress_type}); hãy nén lại bằng Deflate.",
@@ -152,7 +145,7 @@ def safe_extract(
                         if written > info.file_size or written > max_file:  # a lying header
                             raise SipError(f"Tệp “{info.filename}” lớn hơn khai báo.", code="SIP_TOO_LARGE")
                         out.write(chunk)
-        except _DAMAGED as exc:
+        except DAMAGED_ENTRY_ERRORS as exc:
             raise SipError("Không đọc được nội dung gói tin (tệp hỏng).", code="SIP_NOT_ZIP") from exc
     return target / tops.pop()
 

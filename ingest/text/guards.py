@@ -16,6 +16,7 @@ import olefile
 from ingest.text.errors import FileBomb, FileCorrupt, FileEncrypted
 from ingest.text.model import Format
 from ingest.text.settings import TextSettings
+from kho.zips import READABLE_METHODS
 
 _BIG_ENTRY = 10 * 1024 * 1024
 
@@ -44,6 +45,12 @@ def check_zip(data: bytes, fmt: Format, settings: TextSettings) -> None:
                         f"Thành phần “{info.filename}” giải nén lớn gấp {ratio:.0f} lần kích "
                         "thước nén: nghi là bom giải nén.",
                         entry=info.filename, ratio=round(ratio), limit=settings.max_zip_ratio,
+                    )
+                if info.compress_type not in READABLE_METHODS:
+                    raise FileCorrupt(
+                        f"Thành phần “{info.filename}” của tệp {fmt.value} dùng phương pháp nén "
+                        f"không được hỗ trợ (mã {info.compress_type}).",
+                        format=fmt.value, entry=info.filename, method=info.compress_type,
                     )
                 if info.flag_bits & 0x1:
                     raise FileEncrypted(
