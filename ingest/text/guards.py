@@ -117,9 +117,8 @@ def _inflated_size(raw: bytes | memoryview, budget: int) -> int:
     return size
 
 
-def _ascii_decoded(raw: bytes, hex_first: bool) -> bytes:
-    end = raw.find(b"endstream")
-    body = raw[: end if end >= 0 else len(raw)]
+def _ascii_decoded(body: bytes, hex_first: bool) -> bytes:
+    """The bytes under an ASCIIHex or ASCII85 layer (empty when they do not decode)."""
     try:
         if hex_first:
             digits = re.sub(rb"[^0-9A-Fa-f]", b"", body.split(b">", 1)[0])
@@ -132,23 +131,25 @@ def _ascii_decoded(raw: bytes, hex_first: bool) -> bytes:
 
 def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
     """Refuse a PDF whose Flate streams (also under an ASCIIHex/ASCII85 layer) inflate past the
-    limits, before pdfium inflates any of them whole. Streams of other filters (images) are
-    passed over after reading their dictionary."""
+    limits, before pdfium inflates any of them whole. Every stream is tried as zlib data, so a
+    dictionary too long to read back to does not hide one; other data (JPEG, JBIG2, plain)
+    fails zlib's header at once. The dictionary is read only for the ASCII layers."""
     limit = max(settings.max_pdf_inflated_bytes, settings.max_pdf_inflate_ratio * len(data))
     view = memoryview(data)
     total = 0
     for match in _STREAM.finditer(data):
+        start = match.end()
         head = data.rfind(b"obj", max(0, match.start() - _DICT_WINDOW), match.start())
-        if head < 0:
-            continue
-        filters = _FILTERS.findall(data, head, match.start())
-        if not any(name in (b"FlateDecode", b"Fl") for name in filters):
-            continue
-        if filters[0] in (b"FlateDecode", b"Fl"):
-            total += _inflated_size(view[match.end() :], limit - total)
-        else:
-            layer = _ascii_decoded(data[match.end() :], filters[0] in (b"ASCIIHexDecode", b"AHx"))
+        filters = _FILTERS.findall(data, head, match.start()) if head >= 0 else []
+        if filters and filters[0] not in (b"FlateDecode", b"Fl") and (
+            b"FlateDecode" in filters or b"Fl" in filters
+        ):
+            end = data.find(b"endstream", start)
+            body = data[start : end if end >= 0 else len(data)]
+            layer = _ascii_decoded(body, filters[0] in (b"ASCIIHexDecode", b"AHx"))
             total += _inflated_size(layer, limit - total)
+        else:
+            total += _inflated_size(view[start:], limit - total)
         if total > limit:
             raise FileBomb(
                 f"Tệp PDF có luồng dữ liệu nén giải nén ra hơn {limit // (1024 * 1024)} MiB "

@@ -28,7 +28,7 @@ def _pdf(objects: list[bytes]) -> bytes:
     return out
 
 
-def _bomb(*, hex_layer: bool) -> bytes:
+def _bomb(*, hex_layer: bool, padded: bool = False) -> bytes:
     """One page whose content stream is INFLATED bytes of "q Q " (save/restore: nothing drawn)."""
     compressor = zlib.compressobj(9)
     chunk = b"q Q " * (1 << 18)
@@ -37,6 +37,8 @@ def _bomb(*, hex_layer: bool) -> bytes:
     filters = b"/FlateDecode"
     if hex_layer:
         data, filters = binascii.hexlify(data) + b">", b"[/ASCIIHexDecode /FlateDecode]"
+    if padded:  # a dictionary longer than the guard reads back from "stream"
+        filters += b" /Pad [" + b"0 " * 4000 + b"]"
     return _pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -47,11 +49,14 @@ def _bomb(*, hex_layer: bool) -> bytes:
     ])
 
 
-@pytest.mark.parametrize("hex_layer", [False, True], ids=["flate", "hex-then-flate"])
-def test_a_pdf_whose_stream_inflates_600_mib_is_a_bomb(hex_layer: bool) -> None:
+@pytest.mark.parametrize(
+    ("hex_layer", "padded"), [(False, False), (True, False), (False, True)],
+    ids=["flate", "hex-then-flate", "long-dictionary"],
+)
+def test_a_pdf_whose_stream_inflates_600_mib_is_a_bomb(hex_layer: bool, padded: bool) -> None:
     """Before: pdfium inflated the stream whole (a 1 MiB file of 1 GiB took 2 GiB and 27 s)
     and the document went on with an empty text."""
-    data = _bomb(hex_layer=hex_layer)
+    data = _bomb(hex_layer=hex_layer, padded=padded)
     assert len(data) < 2 * 1024 * 1024
     with pytest.raises(FileBomb) as info:
         extract_text(data, "cong-van.pdf", settings=SETTINGS)
