@@ -116,6 +116,21 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
+def _symlink_item(path: Path) -> BulkItem:
+    """A symbolic link found in a folder is refused, not followed: a folder from elsewhere (an
+    agency's share, a USB stick) could otherwise make Kho read and store any file this process
+    can read (a key, a password file), as a document of the agency."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return BulkItem(
+        str(path), None, JobState.FAILED.value, "SOURCE_SYMLINK",
+        f"Tệp là liên kết tượng trưng (symlink) tới “{target[:200]}”: Kho không đi theo liên kết "
+        "trong thư mục tiếp nhận; hãy chép chính tệp đó vào thư mục.",
+    )
+
+
 def _file_key(path: Path) -> str:
     st = path.stat()
     return f"{path}\x1f{st.st_size}\x1f{st.st_mtime_ns}"
@@ -278,8 +293,12 @@ def import_paths(
     pending: list[Path] = []
     keys: dict[str, Path] = {}
     final_states = {JobState.DONE.value} | (set() if retry_failed else {JobState.FAILED.value})
+    links: list[BulkItem] = []
     try:
         for path in files:
+            if path.is_symlink():
+                links.append(_symlink_item(path))
+                continue
             key = _file_key(path)
             keys[key] = path
             entry = manifest.entries.get(key)
@@ -303,6 +322,8 @@ def import_paths(
                 elapsed = time.perf_counter() - started
                 progress(len(items), total, ran[0] / elapsed if elapsed > 0 else 0.0, item)
 
+        for item in links:
+            report(item)
         if settings.broker_url:
             _queue_all(pending, direction, settings, manifest, report, wait, poll_interval, wait_timeout)
         else:

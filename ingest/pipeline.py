@@ -494,6 +494,12 @@ class Pipeline:
         status = self.jobs.find(job_id)
         if status is None:
             status = new_status(job_id, filename, direction, source=source)
+        elif status.state is JobState.FAILED and status.record_id is None:
+            # Refused before anything was stored (a bad name, a wrong extension): this arrival
+            # is a new attempt, judged on its own name and direction. Keeping the old ones
+            # refused the same bytes forever, whoever sent them next and under whatever name,
+            # so one bad upload blocked a document for the whole agency.
+            status = status.evolve(filename=filename, direction=direction, source=source)
         return status
 
     def run_with_retries(

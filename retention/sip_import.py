@@ -2,9 +2,14 @@
 an export — every METS checksum and size, then the independent E-ARK validator.
 
 Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (absolute paths,
-``..``, links: zip-slip), ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio),
-``SIP_LAYOUT`` (not one folder at the top), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
-``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_INVALID`` (the validator).
+``..``, links: zip-slip), ``SIP_UNSAFE_NAME`` (control or invisible characters, not NFC),
+``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
+``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio), ``SIP_ENCRYPTED`` (an entry
+behind a password),
+``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
+``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
+``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
+``SIP_INVALID`` (the validator).
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ import hashlib
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS
 from repository.policy import Action
 from repository.records import Actor, Repository
 from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
@@ -30,6 +38,24 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_ENTRIES = 20_000
 MAX_RATIO = 200
 """Uncompressed / compressed: above this an entry is treated as a zip bomb."""
+MAX_XML_BYTES = 32 * 1024**2
+MAX_XML_ELEMENTS = 250_000
+"""Per XML file (METS, EAD, PREMIS, schemas). A parsed element costs ~600 bytes in Kho and more
+in the validator: a 45 MB METS of empty elements took 2 GB in each before these limits. A real
+METS needs about four elements per file, and a package holds at most MAX_ENTRIES files."""
+XML_SUFFIXES = (".xml", ".xsd")
+
+
+def _name_fault(name: str) -> str | None:
+    """Why an entry name is refused, or None: a control, format (bidi, zero-width) or unassigned
+    character hides what a person sees; a name not in NFC can name a second file that looks the
+    same as another (TCVN/STANDARDS: Vietnamese text is NFC)."""
+    for char in name:
+        if unicodedata.category(char)[0] == "C":
+            return f"ký tự điều khiển hoặc ký tự ẩn (U+{ord(char):04X})"
+    if not unicodedata.is_normalized("NFC", name):
+        return "không ở dạng chuẩn Unicode NFC"
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,10 +81,27 @@ def safe_extract(
             raise SipError("Gói tin có quá nhiều tệp.", code="SIP_TOO_LARGE", entries=len(infos))
         total = 0
         tops = set()
+        seen: dict[str, str] = {}
         for info in infos:
             name = info.filename
             path = PurePosixPath(name)
             mode = info.external_attr >> 16
+            shown = name.encode("unicode_escape").decode("ascii")[:200]
+            fault = _name_fault(name)
+            if fault:
+                raise SipError(
+                    f"Gói tin chứa tên tệp không an toàn ({fault}): “{shown}”.", code="SIP_UNSAFE_NAME"
+                )
+            # Two entries that extract to one file are ambiguous: each unzip tool keeps another
+            # one, so what Kho checks need not be what the archive keeps (also on a file system
+            # that ignores case).
+            key = str(path).casefold()
+            if key in seen:
+                raise SipError(
+                    f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
+                    code="SIP_DUPLICATE_NAME",
+                )
+            seen[key] = name
             if (
                 name.startswith(("/", "\\"))
                 or "\\" in name
@@ -67,6 +110,17 @@ def safe_extract(
                 or stat.S_ISLNK(mode)
             ):
                 raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
+            if info.flag_bits & 0x1:
+                raise SipError(
+                    f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
+                    code="SIP_ENCRYPTED",
+                )
+            if info.compress_type not in READABLE_METHODS:
+                raise SipError(
+                    f"Tệp “{name[:200]}” trong gói tin dùng phương pháp nén không được hỗ trợ "
+                    f"(mã {info.compress_type}); hãy nén lại bằng Deflate.",
+                    code="SIP_NOT_ZIP",
+                )
             if info.file_size > max_file:
                 raise SipError(f"Tệp “{name}” trong gói tin quá lớn.", code="SIP_TOO_LARGE")
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
@@ -91,9 +145,47 @@ def safe_extract(
                         if written > info.file_size or written > max_file:  # a lying header
                             raise SipError(f"Tệp “{info.filename}” lớn hơn khai báo.", code="SIP_TOO_LARGE")
                         out.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except DAMAGED_ENTRY_ERRORS as exc:
             raise SipError("Không đọc được nội dung gói tin (tệp hỏng).", code="SIP_NOT_ZIP") from exc
     return target / tops.pop()
+
+
+def check_xml_files(root: Path) -> int:
+    """Every XML file of the package, before anything parses it to build a tree (Kho's METS
+    reader, the validator's lxml): within the size and element limits, well-formed, and without
+    a DTD (no entity, external or internal, is ever expanded). Streams each file, so the check
+    itself holds only one element at a time. Returns how many files were read."""
+    count = 0
+    for path in sorted(root.rglob("*")):
+        if not (path.is_file() and path.suffix.casefold() in XML_SUFFIXES):
+            continue
+        name = path.relative_to(root).as_posix()[:200]
+        if path.stat().st_size > MAX_XML_BYTES:
+            raise SipError(
+                f"Tệp XML “{name}” quá lớn (tối đa {MAX_XML_BYTES // 1024**2} MiB).",
+                code="SIP_TOO_LARGE", file=name,
+            )
+        elements = 0
+        try:
+            for _event, element in SafeET.iterparse(path, events=("end",), forbid_dtd=True):
+                element.clear()
+                elements += 1
+                if elements > MAX_XML_ELEMENTS:
+                    raise SipError(
+                        f"Tệp XML “{name}” có quá nhiều phần tử (tối đa {MAX_XML_ELEMENTS}).",
+                        code="SIP_TOO_LARGE", file=name,
+                    )
+        except DefusedXmlException as exc:
+            raise SipError(
+                f"Tệp XML “{name}” khai báo DTD hoặc thực thể (entity), không được phép trong gói tin.",
+                code="SIP_XML_UNSAFE", file=name,
+            ) from exc
+        except (ET.ParseError, ValueError, UnicodeError) as exc:
+            raise SipError(
+                f"Tệp “{name}” không phải XML hợp lệ.", code="SIP_XML_INVALID", file=name
+            ) from exc
+        count += 1
+    return count
 
 
 def _mets(path: Path) -> ET.Element:
@@ -106,7 +198,8 @@ def _mets(path: Path) -> ET.Element:
 
 
 def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
-    """Check every file/mdRef of one METS (and the METS it points to); returns files checked."""
+    """Check every file/mdRef of one METS (and the METS it points to); returns files checked.
+    ``seen`` collects every file named (resolved paths)."""
     mets = _mets(mets_path)
     base = mets_path.parent
     checked = 0
@@ -154,13 +247,27 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
         if target.name == "METS.xml" and target not in seen:
             seen.add(target)
             checked += _check_refs(root, target, seen)
+        seen.add(target)
     return checked
 
 
 def check_checksums(root: Path) -> int:
     """Kho's own check of a package folder: every file the METS name is there, with its SHA-256
-    and size. Returns how many files were checked."""
-    return _check_refs(root, root / "METS.xml", {root / "METS.xml"})
+    and size, and there is no file that no METS names (nothing arrives unchecked: an unlisted
+    file, or a whole representation the METS do not point to, which only the validator would
+    read). Returns how many files were checked."""
+    top = (root / "METS.xml").resolve()
+    seen = {top}
+    checked = _check_refs(root, root / "METS.xml", seen)
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.resolve() not in seen:
+            name = path.relative_to(root).as_posix()
+            raise SipError(
+                f"Gói tin chứa tệp “{name[:200]}” mà METS không liệt kê (không có mã băm để kiểm tra).",
+                code="SIP_FILE_UNLISTED",
+                file=name[:200],
+            )
+    return checked
 
 
 def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:
@@ -168,6 +275,7 @@ def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportRepor
     temp = Path(tempfile.mkdtemp(prefix="kho-sip-", dir=work_dir))
     try:
         root = safe_extract(archive, temp)
+        check_xml_files(root)
         mets = _mets(root / "METS.xml")
         files = check_checksums(root)
         verdict = validate_with_eark(root)

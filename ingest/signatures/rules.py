@@ -54,6 +54,14 @@ INDICATION_VI: dict[Indication, str] = {
     Indication.NO_SIGNATURE: "Không có chữ ký số",
 }
 
+def impersonation_text(issuer: str) -> str:
+    """Why a chain failed when a certificate names a trusted CA its key did not sign."""
+    return (
+        f"chứng thư ghi do “{issuer}” cấp nhưng chữ ký trên chứng thư không phải của khóa "
+        f"“{issuer}” trong kho tin cậy: chứng thư giả danh đơn vị cấp hoặc đã bị sửa"
+    )
+
+
 # Vietnamese text for the AdES sub-indications pyHanko reports on the certificate path.
 TRUST_PROBLEM_VI: dict[str, str] = {
     "NO_CERTIFICATE_CHAIN_FOUND": (
@@ -144,6 +152,7 @@ class SignatureFacts:
     docmdp_permission: int | None = None
     trust_problem: str | None = None  # AdES sub-indication name, None when trusted
     trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
+    impersonated_issuer: str | None = None  # a trusted CA named as issuer whose key did not sign
     digest_algorithm: str | None = None
     timestamp: TimestampFacts | None = None
     revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
@@ -235,6 +244,8 @@ def signature_verdict(
             )
         elif facts.trust_problem is not None:
             text = TRUST_PROBLEM_VI.get(facts.trust_problem, facts.trust_problem)
+            if facts.impersonated_issuer:
+                text = impersonation_text(facts.impersonated_issuer)
             entry = (facts.trust_problem, f"Chứng thư số: {text}.")
             (failed if facts.trust_problem_is_failure else indeterminate).append(entry)
         if not facts.modifications_explained and facts.coverage in ACCEPTED_COVERAGE:

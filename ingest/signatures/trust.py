@@ -78,6 +78,23 @@ class TrustStore:
         digests = sorted(hashlib.sha256(c.dump()).hexdigest() for c in self.anchors)
         return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
+    def impersonated(self, certs: Iterable[x509.Certificate]) -> str | None:
+        """The common name of an anchor that one of ``certs`` names as its issuer (by name and,
+        when the certificate says, by key identifier) without being signed by that anchor's
+        key: a certificate made to look issued by a trusted CA (a fake "CA phục vụ các cơ quan
+        Nhà nước G2") or altered after issue. None when there is none. The chain's verdict is
+        pyHanko's either way; this only says why it failed."""
+        for cert in certs:
+            for anchor in self.anchors:
+                if anchor.subject != cert.issuer:
+                    continue
+                claimed = cert.authority_key_identifier
+                if claimed is not None and claimed != anchor.key_identifier:
+                    continue  # another key of a CA of that name: not a claim on this anchor
+                if not _signed_by(cert, anchor):
+                    return str(anchor.subject.native.get("common_name") or anchor.subject.human_friendly)
+        return None
+
     @cached_property
     def trust_manager(self) -> SimpleTrustManager:
         """pyHanko's trust manager for these anchors, built once per store and process and
@@ -108,3 +125,17 @@ def load_certs(file: Path) -> list[x509.Certificate]:
             path=str(file),
         )
     return certs
+
+
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s key made the signature on ``cert`` (any algorithm cryptography knows;
+    a key or signature it cannot read counts as not signed)."""
+    from cryptography import x509 as cx509
+
+    try:
+        cx509.load_der_x509_certificate(cert.dump()).verify_directly_issued_by(
+            cx509.load_der_x509_certificate(issuer.dump())
+        )
+    except Exception:  # InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm
+        return False
+    return True

@@ -652,10 +652,35 @@ async def _verify_one(
     except MemoryError:
         raise  # out of memory says nothing about the signature (the pool's verdict names it)
     except Exception as exc:
+        reason = _short(exc)
+        if sig_type is SignatureType.SIGNATURE:
+            # pyHanko's path validation asserts when a certificate's signature algorithm does
+            # not fit the named issuer's key (an ECDSA certificate under an RSA CA's name)
+            try:
+                named = trust.impersonated(_embedded_certs(emb, emb.signer_cert))
+            except Exception:
+                named = None
+            if named:
+                reason = rules.impersonation_text(named)
         return _format_failure(
-            field_name, sig_type, _short(exc), signed_revision=_signed_revision(emb), emb=emb
+            field_name, sig_type, reason, signed_revision=_signed_revision(emb), emb=emb
         )
-    return _report(emb, sig_type, status, knowledge, archival, moment, policy)
+    impersonated = None
+    if status.trust_problem_indic is not None and sig_type is SignatureType.SIGNATURE:
+        impersonated = trust.impersonated(_embedded_certs(emb, status.signing_cert))
+    return _report(emb, sig_type, status, knowledge, archival, moment, policy, impersonated)
+
+
+def _embedded_certs(emb: EmbeddedPdfSignature, signer: x509.Certificate) -> list[x509.Certificate]:
+    """The signer's certificate, then every certificate the CMS carries."""
+    certs = [signer]
+    try:
+        for choice in emb.signed_data["certificates"] or []:
+            if choice.name == "certificate":
+                certs.append(choice.chosen)
+    except Exception:  # a malformed certificate set: the signer alone is checked
+        pass
+    return certs
 
 
 async def _validate_signature(
@@ -753,6 +778,7 @@ def _report(
     archival: tuple[list[Any], list[Any]],
     moment: datetime,
     policy: rules.CryptoPolicy,
+    impersonated_issuer: str | None = None,
 ) -> SignatureReport:
     diff = status.diff_result
     if isinstance(diff, DiffResult):
@@ -811,6 +837,7 @@ def _report(
         docmdp_permission=docmdp.value if docmdp is not None else None,
         trust_problem=problem,
         trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
+        impersonated_issuer=impersonated_issuer,
         digest_algorithm=status.md_algorithm,
         timestamp=ts_facts,
         revoked_before_timestamp=_revoked_before_timestamp(status),

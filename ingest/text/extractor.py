@@ -16,7 +16,7 @@ from ingest.text.errors import (
     FileTypeMismatch,
     FileUnsupported,
 )
-from ingest.text.guards import check_zip
+from ingest.text.guards import check_pdf_streams, check_zip
 from ingest.text.images import extract_image
 from ingest.text.model import (
     IMAGE_FORMATS,
@@ -135,6 +135,8 @@ def check_file(data: bytes, filename: str | None, settings: TextSettings) -> Fil
         )
     if fmt.format in ZIP_FORMATS:
         check_zip(data, fmt.format, settings)
+    if fmt.format is Format.PDF:
+        check_pdf_streams(data, settings)
     return fmt
 
 

@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from ingest.text.errors import ExtractionFailed, FileCorrupt, FileEncrypted
 from ingest.text.guards import check_doc_encrypted
 from ingest.text.model import Format, TextWarning
 from ingest.text.settings import TextSettings
+from kho.zips import DAMAGED_ENTRY_ERRORS
 
 # (label, text) per part, plus warnings
 Parts = tuple[list[tuple[str | None, str]], list[TextWarning]]
@@ -29,8 +29,8 @@ def extract_office(data: bytes, fmt: Format, settings: TextSettings) -> Parts:
         return handler(data, settings)
     except (FileCorrupt, FileEncrypted, ExtractionFailed):
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError,
-            OSError, EOFError, AssertionError, SyntaxError) as exc:
+    except (*DAMAGED_ENTRY_ERRORS, KeyError, ValueError, TypeError, IndexError, AttributeError,
+            AssertionError, SyntaxError) as exc:
         # The parsers raise a wide range of exceptions on damaged input.
         raise FileCorrupt(
             f"Tệp {fmt.value} bị hỏng hoặc không đúng cấu trúc, không đọc được nội dung.",

@@ -53,6 +53,12 @@ class TextSettings:
     max_zip_ratio: int = 200
     """Entries larger than 10 MiB must not be compressed more than this ratio."""
     max_zip_entries: int = 20_000
+    max_pdf_inflated_bytes: int = 512 * MIB
+    max_pdf_inflate_ratio: int = 200
+    """A PDF whose Flate streams inflate to more than ``max_pdf_inflated_bytes`` in all *and* to
+    more than ``max_pdf_inflate_ratio`` times the file's size is a FILE_BOMB (pdfium inflates a
+    stream whole in memory: a 1 MiB file of one 1 GiB content stream took 2 GiB and 27 s). A
+    long colour scan inflates to gigabytes too, but at a ratio of ~10, not ~1000."""
     tool_timeout: float = 120.0
     """Seconds for antiword/catdoc."""
     min_text_layer_chars: int = 16

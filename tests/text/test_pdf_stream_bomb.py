@@ -1,0 +1,79 @@
+"""A PDF decompression bomb (a small file whose Flate content stream inflates to hundreds of MiB)
+is refused before pdfium inflates it whole: FILE_BOMB, a Vietnamese message, bounded work."""
+
+from __future__ import annotations
+
+import binascii
+import zlib
+
+import pytest
+
+from ingest.text import FileBomb, TextSettings, extract_text
+
+SETTINGS = TextSettings(ocr_enabled=False)
+INFLATED = 600 * 1024 * 1024
+"""Above the 512 MiB the settings allow at a ratio over 200: about 600 KiB of Flate data."""
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def _bomb(*, hex_layer: bool, padded: bool = False) -> bytes:
+    """One page whose content stream is INFLATED bytes of "q Q " (save/restore: nothing drawn)."""
+    compressor = zlib.compressobj(9)
+    chunk = b"q Q " * (1 << 18)
+    parts = [compressor.compress(chunk) for _ in range(INFLATED // len(chunk))]
+    data = b"".join(parts) + compressor.compress(b" BT /F1 12 Tf 10 10 Td (bom) Tj ET") + compressor.flush()
+    filters = b"/FlateDecode"
+    if hex_layer:
+        data, filters = binascii.hexlify(data) + b">", b"[/ASCIIHexDecode /FlateDecode]"
+    if padded:  # a dictionary longer than the guard reads back from "stream"
+        filters += b" /Pad [" + b"0 " * 4000 + b"]"
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])
+
+
+@pytest.mark.parametrize(
+    ("hex_layer", "padded"), [(False, False), (True, False), (False, True)],
+    ids=["flate", "hex-then-flate", "long-dictionary"],
+)
+def test_a_pdf_whose_stream_inflates_600_mib_is_a_bomb(hex_layer: bool, padded: bool) -> None:
+    """Before: pdfium inflated the stream whole (a 1 MiB file of 1 GiB took 2 GiB and 27 s)
+    and the document went on with an empty text."""
+    data = _bomb(hex_layer=hex_layer, padded=padded)
+    assert len(data) < 2 * 1024 * 1024
+    with pytest.raises(FileBomb) as info:
+        extract_text(data, "cong-van.pdf", settings=SETTINGS)
+    assert info.value.code == "FILE_BOMB"
+    assert "bom giải nén" in info.value.message and "MiB" in info.value.message
+
+
+def test_a_pdf_with_ordinary_flate_streams_is_not_a_bomb() -> None:
+    """A page of real text in a Flate stream passes the guard and is read."""
+    text = b"BT /F1 12 Tf 50 700 Td (Cong van so 12/UBND ve viec bao cao) Tj ET"
+    data = zlib.compress(text * 2000)
+    pdf = _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])
+    assert "Cong van so 12" in extract_text(pdf, "cong-van.pdf", settings=SETTINGS).text
