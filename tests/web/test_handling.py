@@ -513,7 +513,9 @@ def test_the_work_lists_follow_the_policy_when_a_document_becomes_secret(office:
     accounts = kho.accounts
     admin = accounts.get(office.people.usernames["quan_tri"])
     head = accounts.get(office.user("leader"))
-    low_leader, _ = create_person(accounts, "Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, None, admin, confirmer=head)
+    low_leader, _ = create_person(
+        accounts, "Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
     low_handler, _ = create_person(
         accounts, "Đinh Văn Thường", UNIT_B, ("chuyen_vien",), 0, None, admin, confirmer=head
     )
