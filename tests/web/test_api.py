@@ -715,3 +715,25 @@ def test_a_file_registered_by_another_unit_is_not_shown_to_whoever_sends_it_agai
     assert again.status_code == 409 and again.json["error"]["code"] == "DUPLICATE_DOCUMENT"
     assert secret["record_id"] not in again.get_data(as_text=True)
     assert "Xuyên Sơn" not in again.get_data(as_text=True)
+
+
+def test_json_nested_too_deep_or_a_number_too_long_is_refused_not_a_500(
+    client: FlaskClient, people: People
+) -> None:
+    """``[[[…]]]`` deeper than the parser's stack raised RecursionError, and a number of 5,000
+    digits a ValueError that is no JSONDecodeError: both were a 500 with a traceback, on
+    ``/api/login`` for anyone and on the ``metadata`` field of ``POST /api/records``."""
+    deep = '{"username": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    long_number = '{"subject": ' + "1" * 5000 + "}"
+    for body in (deep, long_number):
+        for path, headers in (("/api/login", {}), ("/api/saved-searches", people.headers("van_thu"))):
+            answer = client.post(path, data=body, content_type="application/json", headers=headers)
+            assert answer.status_code == 422, (path, answer.status_code)
+            assert answer.json["error"]["code"] == "BODY_INVALID"
+            assert answer.json["error"]["message"] == "Nội dung yêu cầu phải là một đối tượng JSON."
+        made = client.post(
+            "/api/records", data={"direction": "den", "metadata": body}, headers=people.headers("van_thu")
+        )
+        assert made.status_code == 422 and made.json["error"]["code"] == "METADATA_FILE_INVALID"
+    register_rows = client.get("/api/registers/den/2026", headers=people.headers("van_thu")).json
+    assert register_rows["total"] == 0  # nothing was written
