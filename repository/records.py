@@ -39,6 +39,7 @@ from kho.errors import (
     Conflict,
     Duplicate,
     FieldError,
+    IdentifierInvalid,
     IntegrityError,
     KeyDestroyed,
     KhoError,
@@ -497,6 +498,17 @@ def is_record_id(text: str) -> bool:
     return _RECORD_ID.fullmatch(text) is not None
 
 
+def _check_record_id(record_id: str) -> None:
+    """Every read of a record by id starts here: an id of another form names nothing stored and
+    is refused as such (:class:`IdentifierInvalid`, a 404), instead of reaching the store as a key
+    (``catalog/records/../x``, an empty or CR/LF id typed in a form: the store's ValueError was a
+    500 on the hold, destruction and transfer pages)."""
+    if not isinstance(record_id, str) or not is_record_id(record_id):
+        raise IdentifierInvalid(
+            "Mã văn bản/hồ sơ không hợp lệ (24 chữ số thập lục phân).", code="RECORD_ID_INVALID"
+        )
+
+
 DESTROYED_PREFIX = "catalog/destroyed/"
 """``catalog/destroyed/<id>``: the "đã hủy" row of a record whose key was destroyed."""
 
@@ -725,6 +737,7 @@ class Repository:
         return Record.from_dict(json.loads(plain))
 
     def _versions(self, record_id: str) -> list[int]:
+        _check_record_id(record_id)
         return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
 
     def _write_marker(
@@ -1512,6 +1525,7 @@ class Repository:
         return record
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
+        _check_record_id(record_id)
         if version is None:
             versions = self._versions(record_id)
             if not versions:
