@@ -737,3 +737,37 @@ def test_json_nested_too_deep_or_a_number_too_long_is_refused_not_a_500(
         assert made.status_code == 422 and made.json["error"]["code"] == "METADATA_FILE_INVALID"
     register_rows = client.get("/api/registers/den/2026", headers=people.headers("van_thu")).json
     assert register_rows["total"] == 0  # nothing was written
+
+
+def test_hidden_characters_in_a_file_name_or_a_field_are_refused_with_a_code(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A right-to-left override makes ``hoa-don\\u202exslx.pdf`` read "hoa-donfdp.xslx", and a
+    trích yếu read differently from what is stored; CR/LF and C1 controls in a file name were
+    stored and shown as typed. The name is refused with FILE_NAME_INVALID and the field with
+    FIELD_CONTROL_CHARS (422), and nothing is stored."""
+    h = people.headers("van_thu")
+    names = ("hoa-don\u202exslx.pdf", "cv\x85.pdf", "a\u2066b.pdf", "cong\tvan.pdf")  # CR/LF: test_vocabulary
+    for name in names:
+        refused = client.post(
+            "/api/intake", data={"direction": "den", "file": (io.BytesIO(signed["valid"]), name)}, headers=h
+        )
+        assert refused.status_code == 422, (name, refused.json)
+        assert refused.json["error"]["code"] == "FILE_NAME_INVALID"
+    for subject in ("Về việc \u202eđóng dấu", "Về việc\x85 abc", "Về việc \u2067x\u2069"):
+        refused = client.post(
+            "/api/records",
+            data={"direction": "den", "metadata": json.dumps(incoming(subject=subject))},
+            headers=h,
+        )
+        assert refused.status_code == 422, subject
+        assert refused.json["error"]["code"] == "FIELD_CONTROL_CHARS"
+        fields = refused.json["error"]["details"]["errors"]
+        assert [(f["field"], f["code"]) for f in fields] == [("subject", "FIELD_CONTROL_CHARS")]
+    assert client.get("/api/intake", headers=h).json["total"] == 0
+    assert client.get("/api/registers/den/2026", headers=h).json["total"] == 0
+    # Vietnamese text with tabs and line breaks in a field, and the marks some software adds,
+    # are still taken.
+    kept = register(client, people, signed["valid-2"], subject="Về việc\tA\nB \u200fC")
+    assert kept["metadata"]["subject"] == "Về việc\tA\nB \u200fC"
+
