@@ -27,7 +27,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -494,6 +494,11 @@ class Pipeline:
         status = self.jobs.find(job_id)
         if status is None:
             status = new_status(job_id, filename, direction, source=source)
+        elif status.state is JobState.FAILED and status.record_id is None:
+            # Nothing of the failed job was stored: the bytes sent again come with the name and
+            # direction given now (a file refused for its name, renamed and sent again, was
+            # refused for the old name every time).
+            status = replace(status, filename=filename, direction=direction)
         return status
 
     def run_with_retries(

@@ -771,3 +771,23 @@ def test_hidden_characters_in_a_file_name_or_a_field_are_refused_with_a_code(
     kept = register(client, people, signed["valid-2"], subject="Về việc\tA\nB \u200fC")
     assert kept["metadata"]["subject"] == "Về việc\tA\nB \u200fC"
 
+
+def test_a_file_refused_for_its_name_is_taken_once_renamed(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The intake job is named by the file's SHA-256, and a failed job was run again with the
+    name it was first sent under: a PDF sent as ``cong-van.pdff``, refused, renamed
+    ``cong-van.pdf`` and sent again was refused for ``.pdff`` every time (only changing the
+    bytes got it in). Nothing of the failed job was stored, so the new name now counts."""
+    h = people.headers("van_thu")
+
+    def send(name: str) -> Any:
+        upload = {"direction": "den", "file": (io.BytesIO(signed["valid"]), name)}
+        return client.post("/api/intake", data=upload, headers=h)
+
+    for name in ("cong-van.pdff", "cong-van"):
+        refused = send(name)
+        assert refused.status_code == 422 and refused.json["error"]["code"] == "FILE_FORMAT_NOT_ALLOWED"
+    taken = send("cong-van.pdf")
+    assert taken.status_code == 201, taken.json
+    assert taken.json["record"]["files"][0]["original_name"] == "cong-van.pdf"
