@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
@@ -129,9 +129,11 @@ def _datetime_arg(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
-    except ValueError as exc:
+        moment = parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
+        moment.astimezone(UTC)  # (0001-01-01 in Vietnam is before year 1 in UTC: OverflowError)
+    except (ValueError, OverflowError) as exc:
         raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
+    return moment
 
 
 def _count_arg(name: str, default: int | None, code: str) -> int | None:

@@ -791,3 +791,17 @@ def test_a_file_refused_for_its_name_is_taken_once_renamed(
     taken = send("cong-van.pdf")
     assert taken.status_code == 201, taken.json
     assert taken.json["record"]["files"][0]["original_name"] == "cong-van.pdf"
+
+
+def test_an_audit_period_beyond_the_calendar_is_refused_not_a_500(
+    client: FlaskClient, people: People
+) -> None:
+    """``/api/audit?since=0001-01-01`` is midnight in Vietnam of 1 January of year 1, seven hours
+    before the first instant Python can hold in UTC; its conversion raised OverflowError, a
+    500. Such a moment is DATE_INVALID (422), as a malformed one is."""
+    h = people.headers("kiem_toan")
+    for query in ("since=0001-01-01", "since=0001-01-01T00:00:00%2B23:59", "until=9999-12-31T23:59:59-23:59"):
+        refused = client.get(f"/api/audit?{query}", headers=h)
+        assert refused.status_code == 422, (query, refused.status_code)
+        assert refused.json["error"]["code"] == "DATE_INVALID"
+    assert client.get("/api/audit?since=0001-01-02&until=9999-12-30", headers=h).status_code == 200
