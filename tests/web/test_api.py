@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import AGENCY, PASSWORD, People, create_person
+from kho_people import AGENCY, PASSWORD, UNIT_B, People, create_person
 from kho_testing import incoming
 
 from web.context import Kho
@@ -805,3 +805,36 @@ def test_an_audit_period_beyond_the_calendar_is_refused_not_a_500(
         assert refused.status_code == 422, (query, refused.status_code)
         assert refused.json["error"]["code"] == "DATE_INVALID"
     assert client.get("/api/audit?since=0001-01-02&until=9999-12-30", headers=h).status_code == 200
+
+
+def test_a_name_with_hidden_characters_or_too_long_is_refused_for_accounts_and_units(
+    client: FlaskClient, people: People, kho: Kho
+) -> None:
+    """Full names and unit names are shown to everyone, in every list, page and export. A NUL,
+    a right-to-left override (U+202E before "Nguyễn" shows "nễyugN") or 50,000 characters were
+    stored as typed; they are refused with FULL_NAME_INVALID / UNIT_NAME_INVALID (422) and
+    nothing is written."""
+    admin = people.headers("quan_tri")
+    before = len(kho.accounts.accounts())
+    for name in ("\u202eNguyễn Văn A", "Nguyễn\x00Văn", "Nguyễn\nVăn", "A" * 201):
+        made = client.post(
+            "/api/accounts", json={"full_name": name, "unit": AGENCY, "roles": ["chuyen_vien"]}, headers=admin
+        )
+        assert made.status_code == 422, (name[:20], made.json)
+        assert [e["code"] for e in made.json["error"]["details"]["errors"]] == ["FULL_NAME_INVALID"]
+    assert len(kho.accounts.accounts()) == before
+    unit_b = kho.accounts.get_unit(UNIT_B)
+    for name in ("\u202eabc", "\x00", "Phòng\r\nTổng hợp", "x" * 201):
+        renamed = client.patch(f"/api/units/{UNIT_B}", json={"name": name}, headers=admin)
+        assert renamed.status_code == 422, (name[:20], renamed.json)
+        assert "UNIT_NAME_INVALID" in [e["code"] for e in renamed.json["error"]["details"]["errors"]]
+        made = client.post(
+            "/api/units", json={"unit_id": "000.02.18.H40", "name": name, "code": "pkt", "parent_id": AGENCY},
+            headers=admin,
+        )
+        assert made.status_code == 422
+    assert kho.accounts.get_unit(UNIT_B).name == unit_b.name
+    assert "000.02.18.H40" not in {u.unit_id for u in kho.accounts.units()}
+    fine = {"full_name": "Nguyễn  Văn An", "unit": AGENCY, "roles": ["chuyen_vien"]}
+    ordinary = client.post("/api/accounts", json=fine, headers=admin)
+    assert ordinary.status_code == 201 and ordinary.json["account"]["full_name"] == "Nguyễn Văn An"
