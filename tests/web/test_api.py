@@ -838,3 +838,26 @@ def test_a_name_with_hidden_characters_or_too_long_is_refused_for_accounts_and_u
     fine = {"full_name": "Nguyễn  Văn An", "unit": AGENCY, "roles": ["chuyen_vien"]}
     ordinary = client.post("/api/accounts", json=fine, headers=admin)
     assert ordinary.status_code == 201 and ordinary.json["account"]["full_name"] == "Nguyễn Văn An"
+
+
+def test_a_duplicate_number_names_the_existing_record_only_to_who_may_see_it(
+    client: FlaskClient, people: People
+) -> None:
+    """Registering the số, ký hiệu, cơ quan and năm of a registered document answers 409 with the
+    existing record's id. A văn thư of unit B got the id of the agency's Tối mật record, which
+    the policy refuses them; now they are told of the duplicate only, and the agency's văn thư,
+    who sees that record, still gets its id."""
+    secret = client.post(
+        "/api/records",
+        data={"direction": "den", "metadata": json.dumps(incoming(secrecy=2, subject="Phương án mật"))},
+        headers=people.headers("van_thu"),
+    )
+    assert secret.status_code == 201, secret.json
+    again = {"direction": "den", "metadata": json.dumps(incoming(subject="Gửi lại"))}
+    outsider = client.post("/api/records", data=again, headers=people.headers("van_thu_b"))
+    assert outsider.status_code == 409 and outsider.json["error"]["code"] == "DUPLICATE_DOCUMENT"
+    assert secret.json["record_id"] not in outsider.get_data(as_text=True)
+    assert "details" not in outsider.json["error"]
+    insider = client.post("/api/records", data=again, headers=people.headers("van_thu"))
+    assert insider.status_code == 409
+    assert insider.json["error"]["details"]["existing_record_id"] == secret.json["record_id"]
