@@ -5,8 +5,10 @@ dossier), and the fonts with Vietnamese glyphs the PDF writers register once per
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 
@@ -66,6 +68,31 @@ class Sheet:
         return (*self.preface, main) if self.columns else self.preface
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell of text as a formula (OWASP "CSV injection")."""
+
+
+def csv_cell(value: Cell) -> Cell:
+    """A cell of a CSV export: text that a spreadsheet would run as a formula (a trích yếu, a
+    unit name typed as ``=HYPERLINK(…)`` or ``@SUM(…)``) gets a leading apostrophe, which
+    spreadsheets show as text and hide; numbers and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def append_row(ws: Any, values: Sequence[Cell]) -> None:
+    """Append a row to an openpyxl sheet with its text kept as text: openpyxl stores a string
+    starting with ``=`` as a formula (and ``#N/A`` as an error), so a trích yếu typed or received
+    as ``=HYPERLINK(…)`` would run in the reader's spreadsheet. The text itself is written
+    exactly (the register shows what was registered)."""
+    ws.append(list(values))
+    if values:
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def to_xlsx(sheet: Sheet) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
@@ -75,29 +102,29 @@ def to_xlsx(sheet: Sheet) -> bytes:
     ws = book.active
     assert ws is not None
     ws.title = "Kho"
-    ws.append([sheet.title.upper()])
+    append_row(ws, [sheet.title.upper()])
     ws["A1"].font = Font(bold=True, size=14)
     for line in sheet.header_lines:
-        ws.append([line])
+        append_row(ws, [line])
     thin = Side(style="thin")
     box = Border(top=thin, bottom=thin, left=thin, right=thin)
     widths: dict[int, float] = {}
     tables = sheet.tables
     for table in tables:
-        ws.append([])
+        append_row(ws, [])
         if table.title:
-            ws.append([table.title])
+            append_row(ws, [table.title])
             ws.cell(ws.max_row, 1).font = Font(bold=True)
-        ws.append(list(table.columns))
+        append_row(ws, list(table.columns))
         header_row = ws.max_row
         for cell in ws[header_row]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
             cell.border = box
         if table.numbered:
-            ws.append([f"({i})" for i in range(1, len(table.columns) + 1)])
+            append_row(ws, [f"({i})" for i in range(1, len(table.columns) + 1)])
         for row in table.rows:
-            ws.append(list(row))
+            append_row(ws, list(row))
             for cell in ws[ws.max_row]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 cell.border = box
@@ -105,9 +132,9 @@ def to_xlsx(sheet: Sheet) -> bytes:
             ws.print_title_rows = f"{header_row}:{header_row}"
         for index, width in enumerate(table.widths_mm or (25,) * len(table.columns), start=1):
             widths[index] = max(widths.get(index, 0), width)
-    ws.append([])
+    append_row(ws, [])
     for line in sheet.footer_lines:
-        ws.append([line])
+        append_row(ws, [line])
     for index, width in widths.items():
         ws.column_dimensions[get_column_letter(index)].width = max(8, width / 2.2)
     if sheet.landscape:

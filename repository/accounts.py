@@ -98,7 +98,7 @@ from repository.policy import (
     moves_unit,
 )
 from repository.storage.base import ObjectStore
-from repository.vocabulary import Secrecy, is_organ_id, nfc
+from repository.vocabulary import Secrecy, has_hidden_characters, is_organ_id, nfc
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -625,6 +625,23 @@ def _login_failed() -> LoginFailed:
     return LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
 
 
+NAME_MAX = 200
+"""Characters in a person's full name or a unit's name (shown in every list, page and export)."""
+
+
+def name_errors(name: str, field: str, code: str, label: str) -> list[FieldError]:
+    """What is wrong with a full name or a unit name as typed, before it is stored and shown to
+    everyone: a hidden character (control, line break, bidirectional override: U+202E before
+    "abc" shows "cba") or more than :data:`NAME_MAX` characters."""
+    if has_hidden_characters(name, line_breaks=True):
+        message = f"{label} chứa ký tự điều khiển, xuống dòng hoặc ký tự đảo chiều văn bản."
+        return [FieldError(field, code, message)]
+    length = len(nfc(name).strip())
+    if length > NAME_MAX:
+        return [FieldError(field, code, f"{label} dài {length} ký tự, vượt quá {NAME_MAX} ký tự.")]
+    return []
+
+
 # --- the service -----------------------------------------------------------------------------
 
 
@@ -844,6 +861,7 @@ class AccountService:
             )
         if not nfc(name).strip():
             errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
+        errors += name_errors(name, "name", "UNIT_NAME_INVALID", "Tên đơn vị")
         folded = passwords.unit_code_of(code) if code.strip() else ""
         if not folded:
             errors.append(
@@ -912,6 +930,8 @@ class AccountService:
         errors: list[FieldError] = []
         if not new_name:
             errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
+        if name is not None:
+            errors += name_errors(name, "name", "UNIT_NAME_INVALID", "Tên đơn vị")
         if current.parent_id is None and new_parent is not None:
             errors.append(
                 FieldError("parent_id", "UNIT_ROOT_FIXED", "Cơ quan (đơn vị gốc) không đặt dưới đơn vị khác.")
@@ -1271,6 +1291,9 @@ class AccountService:
         half of its initial password, the account waiting for a second person's confirmation
         (:class:`PendingReset` with ``new_account``); without (the operator's ``bootstrap``)
         the whole initial password."""
+        errors = name_errors(full_name, "full_name", "FULL_NAME_INVALID", "Họ và tên")
+        if errors:
+            raise ValidationFailed(errors)
         full_name = " ".join(nfc(full_name).split())
         now = self.clock()
         pending: PendingReset | None = None

@@ -832,12 +832,13 @@ class HandlingService:
             " ORDER BY urgency DESC, deadline IS NULL, deadline LIMIT 500",
             (actor.user, actor.user, actor.user),
         )
-        return self._items(rows, today)
+        items = self._items(rows, today)
+        return [i for i in items if i.record_id in self._seen_by(actor, {i.record_id for i in items})]
 
     def to_direct(self, actor: Actor) -> list[tuple[str, str, str, int]]:
         """Documents submitted to the person and not yet directed (urgent first)."""
-        return [
-            tuple(r)  # type: ignore[misc]
+        rows = [
+            tuple(r)
             for r in self.index.read(
                 "SELECT record_id, label, subject, urgency FROM docs"
                 " WHERE status = 'submitted' AND leaders LIKE ?"
@@ -845,9 +846,11 @@ class HandlingService:
                 (f"%,{actor.user},%",),
             )
         ]
+        seen = self._seen_by(actor, {r[0] for r in rows})
+        return [r for r in rows if r[0] in seen]  # type: ignore[misc]
 
     def notices(self, actor: Actor, limit: int = 50) -> list[Notice]:
-        return [
+        found = [
             Notice(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
             for r in self.index.read(
                 "SELECT record_id, at, act, actor, text, seen FROM notices"
@@ -855,6 +858,24 @@ class HandlingService:
                 (actor.user, limit),
             )
         ]
+        seen = self._seen_by(actor, {n.record_id for n in found})
+        return [n for n in found if n.record_id in seen]
+
+    def _seen_by(self, actor: Actor, record_ids: set[str]) -> set[str]:
+        """The documents among ``record_ids`` the person may see *now* (the one policy). The work
+        index names a person when a step reaches them; what they see can shrink afterwards (the
+        secrecy raised above their clearance, a unit left, a grant revoked), and the index's
+        label, trích yếu and notes must then stop reaching them."""
+        if actor.system:
+            return set(record_ids)
+        visible = set()
+        for record_id in record_ids:
+            try:
+                if self.repo.may_see(actor, self.repo._load(record_id)):
+                    visible.add(record_id)
+            except NotFound:
+                continue
+        return visible
 
     def follow_up(self, actor: Actor, unit: str | None = None, today: date | None = None) -> list[WorkItem]:
         """Overdue and due-soon tasks of a unit (or of every unit the person may report on)."""
@@ -875,16 +896,8 @@ class HandlingService:
             if (item.record_id, item.task_id) not in seen:
                 seen.add((item.record_id, item.task_id))
                 out.append(item)
-        if actor.system:
-            return out
-        visible = []
-        for item in out:  # the one policy decides what the person sees (secrecy included)
-            try:
-                if self.repo.may_see(actor, self.repo._load(item.record_id)):
-                    visible.append(item)
-            except NotFound:
-                continue
-        return visible
+        seen = self._seen_by(actor, {item.record_id for item in out})
+        return [item for item in out if item.record_id in seen]
 
     def _report_units(self, actor: Actor, unit: str | None) -> list[str]:
         if actor.system:

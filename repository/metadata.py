@@ -19,6 +19,7 @@ from repository.vocabulary import (
     Secrecy,
     Urgency,
     canonical_type,
+    has_hidden_characters,
     is_code_notation,
     is_code_number,
     is_organ_id,
@@ -249,8 +250,12 @@ class _Collector:
         if not isinstance(value, str):
             self.fail(name, "FIELD_NOT_TEXT", f"Trường “{label}” phải là chuỗi ký tự.")
             return None
-        if "\x00" in value or any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-            self.fail(name, "FIELD_CONTROL_CHARS", f"Trường “{label}” chứa ký tự điều khiển không hợp lệ.")
+        if has_hidden_characters(value):
+            self.fail(
+                name,
+                "FIELD_CONTROL_CHARS",
+                f"Trường “{label}” chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản không hợp lệ.",
+            )
             return None
         text = nfc(value).strip()
         limit = MAX_LENGTH.get(name)

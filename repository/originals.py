@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from kho.errors import BadFile
+from repository.vocabulary import has_hidden_characters
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_NAME_LENGTH = 50
@@ -83,8 +84,13 @@ def name_conforms(name: str) -> bool:
 
 def check_original(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OriginalInfo:
     """Accept or refuse an original; raise :class:`BadFile` with a specific code."""
-    if not name or "/" in name or "\\" in name or "\x00" in name:
-        raise BadFile("Tên tệp không hợp lệ.", code="FILE_NAME_INVALID", name=name)
+    if not name or "/" in name or "\\" in name or has_hidden_characters(name, line_breaks=True):
+        raise BadFile(
+            "Tên tệp không hợp lệ: không được chứa “/”, “\\”, ký tự điều khiển, xuống dòng hay ký tự"
+            " đảo chiều văn bản.",
+            code="FILE_NAME_INVALID",
+            name=name,
+        )
     if len(data) == 0:
         raise BadFile(f"Tệp “{name}” rỗng (0 byte).", code="FILE_EMPTY", name=name)
     if len(data) > max_bytes:

@@ -28,6 +28,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from kho.errors import (
     Conflict,
     Duplicate,
     FieldError,
+    IdentifierInvalid,
     IntegrityError,
     KeyDestroyed,
     KhoError,
@@ -500,6 +502,17 @@ def is_record_id(text: str) -> bool:
     return _RECORD_ID.fullmatch(text) is not None
 
 
+def _check_record_id(record_id: str) -> None:
+    """Every read of a record by id starts here: an id of another form names nothing stored and
+    is refused as such (:class:`IdentifierInvalid`, a 404), instead of reaching the store as a key
+    (``catalog/records/../x``, an empty or CR/LF id typed in a form: the store's ValueError was a
+    500 on the hold, destruction and transfer pages)."""
+    if not isinstance(record_id, str) or not is_record_id(record_id):
+        raise IdentifierInvalid(
+            "Mã văn bản/hồ sơ không hợp lệ (24 chữ số thập lục phân).", code="RECORD_ID_INVALID"
+        )
+
+
 DESTROYED_PREFIX = "catalog/destroyed/"
 """``catalog/destroyed/<id>``: the "đã hủy" row of a record whose key was destroyed."""
 
@@ -728,6 +741,7 @@ class Repository:
         return Record.from_dict(json.loads(plain))
 
     def _versions(self, record_id: str) -> list[int]:
+        _check_record_id(record_id)
         return [int(info.key.rsplit("/v", 1)[1]) for info in self.store.list(f"records/{record_id}/v")]
 
     def _write_marker(
@@ -1173,7 +1187,8 @@ class Repository:
                 dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
                 if dup is not None:
                     guards.append(dup)
-                self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
+                with self._duplicates_told_to(actor):
+                    self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
                 base = Record(
                     record_id=record_id,
                     version=1,
@@ -1245,6 +1260,29 @@ class Repository:
             " hiệu, cơ quan ban hành và năm). Nếu đây là văn bản gửi lại, hãy ghi lý do để vào sổ"
             " lần nữa."
         )
+
+    @contextmanager
+    def _duplicates_told_to(self, actor: Actor) -> Iterator[None]:
+        """A :class:`Duplicate` as ``actor`` may read it: the existing record's id only when the
+        policy lets them see that record. A văn thư of another unit registering the same số, ký
+        hiệu, cơ quan and năm was handed the id of a record they may not see (a Tối mật one
+        included); they are told of the duplicate, which the number they typed already names,
+        and nothing more (as the same bytes received by another unit are: ``ingest.receive``)."""
+        try:
+            yield
+        except Duplicate as dup:
+            existing = dup.details.get("existing_record_id")
+            if not existing or actor.system:
+                raise
+            try:
+                visible = self.may_see(actor, self._load(existing))
+            except NotFound:
+                # Still being written by a concurrent writer: nothing to decide on yet, and
+                # nothing of it can be read; its id is told as before (the same file stored once).
+                visible = True
+            if visible:
+                raise
+            raise Duplicate(dup.message, code=dup.code) from None
 
     def _claim_document(
         self,
@@ -1492,7 +1530,8 @@ class Repository:
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
-        dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
+        with self._duplicates_told_to(actor):
+            dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
         base = replace(
             current,
             version=current.version + 1,
@@ -1539,6 +1578,7 @@ class Repository:
         return record
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
+        _check_record_id(record_id)
         if version is None:
             versions = self._versions(record_id)
             if not versions:
@@ -2204,7 +2244,8 @@ class Repository:
         taken: list[str] = []
         try:
             guard = (claim, f"Mã hồ sơ {md.file_code} đã tồn tại.")
-            self._write_in_flight(in_flight, [guard], record_id, taken)
+            with self._duplicates_told_to(actor):
+                self._write_in_flight(in_flight, [guard], record_id, taken)
         except BaseException:
             for held in taken:
                 self._release(held, record_id)

@@ -20,6 +20,22 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (tab and line breaks excepted) and the bidirectional embeddings, overrides
+and isolates (the left-to-right and right-to-left marks, harmless and sometimes pasted from
+office software, are let through)."""
+
+
+def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:
+    """Whether ``text`` holds a character that no Vietnamese text needs and that makes it read
+    differently from what it is: a control character, or a bidirectional override (U+202E turns
+    ``hoa-don\u202exslx.pdf`` into "hoa-donfdp.xslx" on screen). ``line_breaks``: tab, CR and LF
+    count too (a file name has none)."""
+    if line_breaks and any(c in text for c in "\t\n\r"):
+        return True
+    return _HIDDEN.search(text) is not None
+
+
 # Phụ lục III, I: administrative document types and their abbreviations (exact case).
 ADMINISTRATIVE_TYPES: dict[str, str] = {
     "Nghị quyết": "NQ",

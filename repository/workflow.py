@@ -447,12 +447,15 @@ class WorkCalendar:
         — calendar days overdue — once it passed)."""
         if deadline < today:
             return -(today - deadline).days
-        count, day = 0, today
-        while day < deadline:
+        # Counted, not walked: every 7 days hold 5 weekdays, then the rest day by day, less the
+        # holidays on a weekday in the period. Walking day by day took 1.7 s of CPU for a task
+        # due 9999-12-31, on every render of each list that shows the task.
+        weeks, rest = divmod((deadline - today).days, 7)
+        count, day = weeks * 5, today + timedelta(days=weeks * 7)
+        for _ in range(rest):
             day += timedelta(days=1)
-            if self.is_working_day(day):
-                count += 1
-        return count
+            count += day.weekday() < 5
+        return count - sum(1 for h in self.holidays if today < h <= deadline and h.weekday() < 5)
 
 
 DEFAULT_HOLIDAYS = Path(__file__).with_name("holidays.json")

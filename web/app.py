@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
@@ -71,11 +71,23 @@ def _record_id(value: str) -> str:
     return value
 
 
+def _json(raw: str | bytes, message: str, code: str) -> Any:
+    """JSON text sent by a caller, or ``ApiError(code)`` (422) for anything that is not: malformed
+    text, a number of more than 4,300 digits (``ValueError``), and nesting deeper than the
+    parser's stack (``RecursionError``, which no JSON error covers: ``[[[…]]]`` gave a 500 on
+    every JSON route, ``/api/login`` included)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(message, code=code) from exc
+
+
 def _body() -> dict[str, Any]:
     """The JSON object of the request (422 for anything else)."""
-    data = request.get_json(silent=True)
+    message = "Nội dung yêu cầu phải là một đối tượng JSON."
+    data = _json(request.get_data(cache=True), message, "BODY_INVALID") if request.is_json else None
     if not isinstance(data, dict):
-        raise ApiError("Nội dung yêu cầu phải là một đối tượng JSON.", code="BODY_INVALID")
+        raise ApiError(message, code="BODY_INVALID")
     return data
 
 
@@ -117,9 +129,11 @@ def _datetime_arg(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
-    except ValueError as exc:
+        moment = parse_iso(raw if "T" in raw else raw + "T00:00:00+07:00")
+        moment.astimezone(UTC)  # (0001-01-01 in Vietnam is before year 1 in UTC: OverflowError)
+    except (ValueError, OverflowError) as exc:
         raise ApiError(f"Thời điểm “{name}” không hợp lệ.", code="DATE_INVALID") from exc
+    return moment
 
 
 def _count_arg(name: str, default: int | None, code: str) -> int | None:
@@ -321,10 +335,7 @@ def create_app(
     def create_record() -> Response:
         who = actor()
         raw = request.form.get("metadata", "{}")
-        try:
-            metadata = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ApiError("Trường metadata phải là JSON hợp lệ.", code="METADATA_FILE_INVALID") from exc
+        metadata = _json(raw, "Trường metadata phải là JSON hợp lệ.", "METADATA_FILE_INVALID")
         if not isinstance(metadata, dict):
             raise ApiError("Trường metadata phải là một đối tượng JSON.", code="METADATA_FILE_INVALID")
         direction = request.form.get("direction", "")

@@ -137,7 +137,7 @@ def _meta_pairs(pairs: tuple[str, ...], json_file: str | None) -> dict[str, Any]
     if json_file:
         try:
             data = json.loads(Path(json_file).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # (not UTF-8, too deep, 5,000 digits)
             raise KhoError(
                 f"Không đọc được tệp dữ liệu đặc tả “{json_file}”: {exc}.",
                 code="METADATA_FILE_INVALID",

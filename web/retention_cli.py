@@ -66,7 +66,7 @@ def plan_draft(ctx: Context, plan_file: str, expected_version: int | None, as_js
     """Lập/sửa dự thảo từ tệp JSON {year, headings[], items[]}."""
     try:
         raw = json.loads(Path(plan_file).read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)
         raise KhoError("Tệp danh mục không phải JSON hợp lệ.", code="BODY_INVALID") from exc
     if not isinstance(raw, dict):
         raise KhoError("Tệp danh mục phải là một đối tượng JSON.", code="BODY_INVALID")

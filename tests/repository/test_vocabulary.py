@@ -88,6 +88,12 @@ def test_file_names_are_made_conforming_and_the_original_kept() -> None:
         (b"\xff\xfe\x00bad", "notes.txt", "FILE_TYPE_MISMATCH"),
         (b"%PDF-1.4", "noextension", "FILE_FORMAT_NOT_ALLOWED"),
         (b"%PDF-1.4", "../etc/passwd.pdf", "FILE_NAME_INVALID"),
+        # Hidden characters (the name is shown and sent back in Content-Disposition): a
+        # right-to-left override, line breaks, a tab, C1 controls.
+        (b"%PDF-1.4", "hoa-don\u202exslx.pdf", "FILE_NAME_INVALID"),
+        (b"%PDF-1.4", "cong-van\r\nX-Evil: 1.pdf", "FILE_NAME_INVALID"),
+        (b"%PDF-1.4", "cong\tvan.pdf", "FILE_NAME_INVALID"),
+        (b"%PDF-1.4", "cv\x85.pdf", "FILE_NAME_INVALID"),
     ],
 )
 def test_bad_files_are_refused_with_their_code(data: bytes, name: str, code: str) -> None:

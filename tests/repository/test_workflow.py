@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -41,6 +41,40 @@ def step(seq: int, act: Act, actor: str = "ld", on: str = "2026-03-02", **kw: An
 )
 def test_working_days_skip_weekends_and_holidays(start: date, days: int, expected: date) -> None:
     assert CAL.add_working_days(start, days) == expected
+
+
+class _CountingCalendar(WorkCalendar):
+    """The calendar, counting the days it looks at one by one."""
+
+    looked: ClassVar[list[date]] = []
+
+    def is_working_day(self, day: date) -> bool:
+        type(self).looked.append(day)
+        return super().is_working_day(day)
+
+
+def _walked(cal: WorkCalendar, start: date, end: date) -> int:
+    """Working days after ``start`` up to ``end``, looked at one by one."""
+    days = range(start.toordinal() + 1, end.toordinal() + 1)
+    return sum(cal.is_working_day(date.fromordinal(n)) for n in days)
+
+
+def test_a_far_deadline_costs_no_more_than_a_near_one() -> None:
+    """A lãnh đạo may set any deadline (9999-12-31, or 2062 typed for 2026), and "Việc của tôi",
+    the follow-up lists and the reports ask each open task how many working days are left on
+    every render. Walking day by day looked at 2,880,000 days for 9999-12-31 (1.7 s of CPU per
+    task per page). Counting weeks looks at fewer than 7, and gives the same answer."""
+    holidays = load_holidays().holidays
+    _CountingCalendar.looked.clear()
+    _CountingCalendar(holidays).working_days_left(date(2026, 3, 2), date(9999, 12, 31))
+    assert len(_CountingCalendar.looked) < 7
+    cal = WorkCalendar(holidays)
+    start, far = date(2026, 3, 2), date(2200, 1, 1)
+    assert cal.working_days_left(start, far) == _walked(cal, start, far)
+    for start in (date(2026, 1, 1), date(2026, 3, 2), date(2026, 4, 29), date(2026, 12, 25)):
+        for length in range(0, 400, 3):
+            end = date.fromordinal(start.toordinal() + length)
+            assert cal.working_days_left(start, end) == _walked(cal, start, end), (start, end)
 
 
 def test_working_days_left_counts_to_the_deadline_and_negative_once_passed() -> None:

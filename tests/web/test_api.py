@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import AGENCY, PASSWORD, People, create_person
+from kho_people import AGENCY, PASSWORD, UNIT_B, People, create_person
 from kho_testing import incoming
 
 from web.context import Kho
@@ -715,3 +715,149 @@ def test_a_file_registered_by_another_unit_is_not_shown_to_whoever_sends_it_agai
     assert again.status_code == 409 and again.json["error"]["code"] == "DUPLICATE_DOCUMENT"
     assert secret["record_id"] not in again.get_data(as_text=True)
     assert "Xuyên Sơn" not in again.get_data(as_text=True)
+
+
+def test_json_nested_too_deep_or_a_number_too_long_is_refused_not_a_500(
+    client: FlaskClient, people: People
+) -> None:
+    """``[[[…]]]`` deeper than the parser's stack raised RecursionError, and a number of 5,000
+    digits a ValueError that is no JSONDecodeError: both were a 500 with a traceback, on
+    ``/api/login`` for anyone and on the ``metadata`` field of ``POST /api/records``."""
+    deep = '{"username": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    long_number = '{"subject": ' + "1" * 5000 + "}"
+    for body in (deep, long_number):
+        for path, headers in (("/api/login", {}), ("/api/saved-searches", people.headers("van_thu"))):
+            answer = client.post(path, data=body, content_type="application/json", headers=headers)
+            assert answer.status_code == 422, (path, answer.status_code)
+            assert answer.json["error"]["code"] == "BODY_INVALID"
+            assert answer.json["error"]["message"] == "Nội dung yêu cầu phải là một đối tượng JSON."
+        made = client.post(
+            "/api/records", data={"direction": "den", "metadata": body}, headers=people.headers("van_thu")
+        )
+        assert made.status_code == 422 and made.json["error"]["code"] == "METADATA_FILE_INVALID"
+    register_rows = client.get("/api/registers/den/2026", headers=people.headers("van_thu")).json
+    assert register_rows["total"] == 0  # nothing was written
+
+
+def test_hidden_characters_in_a_file_name_or_a_field_are_refused_with_a_code(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A right-to-left override makes ``hoa-don\\u202exslx.pdf`` read "hoa-donfdp.xslx", and a
+    trích yếu read differently from what is stored; CR/LF and C1 controls in a file name were
+    stored and shown as typed. The name is refused with FILE_NAME_INVALID and the field with
+    FIELD_CONTROL_CHARS (422), and nothing is stored."""
+    h = people.headers("van_thu")
+    names = ("hoa-don\u202exslx.pdf", "cv\x85.pdf", "a\u2066b.pdf", "cong\tvan.pdf")  # CR/LF: test_vocabulary
+    for name in names:
+        refused = client.post(
+            "/api/intake", data={"direction": "den", "file": (io.BytesIO(signed["valid"]), name)}, headers=h
+        )
+        assert refused.status_code == 422, (name, refused.json)
+        assert refused.json["error"]["code"] == "FILE_NAME_INVALID"
+    for subject in ("Về việc \u202eđóng dấu", "Về việc\x85 abc", "Về việc \u2067x\u2069"):
+        refused = client.post(
+            "/api/records",
+            data={"direction": "den", "metadata": json.dumps(incoming(subject=subject))},
+            headers=h,
+        )
+        assert refused.status_code == 422, subject
+        assert refused.json["error"]["code"] == "FIELD_CONTROL_CHARS"
+        fields = refused.json["error"]["details"]["errors"]
+        assert [(f["field"], f["code"]) for f in fields] == [("subject", "FIELD_CONTROL_CHARS")]
+    assert client.get("/api/intake", headers=h).json["total"] == 0
+    assert client.get("/api/registers/den/2026", headers=h).json["total"] == 0
+    # Vietnamese text with tabs and line breaks in a field, and the marks some software adds,
+    # are still taken.
+    kept = register(client, people, signed["valid-2"], subject="Về việc\tA\nB \u200fC")
+    assert kept["metadata"]["subject"] == "Về việc\tA\nB \u200fC"
+
+
+def test_a_file_refused_for_its_name_is_taken_once_renamed(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The intake job is named by the file's SHA-256, and a failed job was run again with the
+    name it was first sent under: a PDF sent as ``cong-van.pdff``, refused, renamed
+    ``cong-van.pdf`` and sent again was refused for ``.pdff`` every time (only changing the
+    bytes got it in). Nothing of the failed job was stored, so the new name now counts."""
+    h = people.headers("van_thu")
+
+    def send(name: str) -> Any:
+        upload = {"direction": "den", "file": (io.BytesIO(signed["valid"]), name)}
+        return client.post("/api/intake", data=upload, headers=h)
+
+    for name in ("cong-van.pdff", "cong-van"):
+        refused = send(name)
+        assert refused.status_code == 422 and refused.json["error"]["code"] == "FILE_FORMAT_NOT_ALLOWED"
+    taken = send("cong-van.pdf")
+    assert taken.status_code == 201, taken.json
+    assert taken.json["record"]["files"][0]["original_name"] == "cong-van.pdf"
+
+
+def test_an_audit_period_beyond_the_calendar_is_refused_not_a_500(
+    client: FlaskClient, people: People
+) -> None:
+    """``/api/audit?since=0001-01-01`` is midnight in Vietnam of 1 January of year 1, seven hours
+    before the first instant Python can hold in UTC; its conversion raised OverflowError, a
+    500. Such a moment is DATE_INVALID (422), as a malformed one is."""
+    h = people.headers("kiem_toan")
+    for query in ("since=0001-01-01", "since=0001-01-01T00:00:00%2B23:59", "until=9999-12-31T23:59:59-23:59"):
+        refused = client.get(f"/api/audit?{query}", headers=h)
+        assert refused.status_code == 422, (query, refused.status_code)
+        assert refused.json["error"]["code"] == "DATE_INVALID"
+    assert client.get("/api/audit?since=0001-01-02&until=9999-12-30", headers=h).status_code == 200
+
+
+def test_a_name_with_hidden_characters_or_too_long_is_refused_for_accounts_and_units(
+    client: FlaskClient, people: People, kho: Kho
+) -> None:
+    """Full names and unit names are shown to everyone, in every list, page and export. A NUL,
+    a right-to-left override (U+202E before "Nguyễn" shows "nễyugN") or 50,000 characters were
+    stored as typed; they are refused with FULL_NAME_INVALID / UNIT_NAME_INVALID (422) and
+    nothing is written."""
+    admin = people.headers("quan_tri")
+    before = len(kho.accounts.accounts())
+    for name in ("\u202eNguyễn Văn A", "Nguyễn\x00Văn", "Nguyễn\nVăn", "A" * 201):
+        made = client.post(
+            "/api/accounts", json={"full_name": name, "unit": AGENCY, "roles": ["chuyen_vien"]}, headers=admin
+        )
+        assert made.status_code == 422, (name[:20], made.json)
+        assert [e["code"] for e in made.json["error"]["details"]["errors"]] == ["FULL_NAME_INVALID"]
+    assert len(kho.accounts.accounts()) == before
+    unit_b = kho.accounts.get_unit(UNIT_B)
+    for name in ("\u202eabc", "\x00", "Phòng\r\nTổng hợp", "x" * 201):
+        renamed = client.patch(f"/api/units/{UNIT_B}", json={"name": name}, headers=admin)
+        assert renamed.status_code == 422, (name[:20], renamed.json)
+        assert "UNIT_NAME_INVALID" in [e["code"] for e in renamed.json["error"]["details"]["errors"]]
+        made = client.post(
+            "/api/units", json={"unit_id": "000.02.18.H40", "name": name, "code": "pkt", "parent_id": AGENCY},
+            headers=admin,
+        )
+        assert made.status_code == 422
+    assert kho.accounts.get_unit(UNIT_B).name == unit_b.name
+    assert "000.02.18.H40" not in {u.unit_id for u in kho.accounts.units()}
+    fine = {"full_name": "Nguyễn  Văn An", "unit": AGENCY, "roles": ["chuyen_vien"]}
+    ordinary = client.post("/api/accounts", json=fine, headers=admin)
+    assert ordinary.status_code == 201 and ordinary.json["account"]["full_name"] == "Nguyễn Văn An"
+
+
+def test_a_duplicate_number_names_the_existing_record_only_to_who_may_see_it(
+    client: FlaskClient, people: People
+) -> None:
+    """Registering the số, ký hiệu, cơ quan and năm of a registered document answers 409 with the
+    existing record's id. A văn thư of unit B got the id of the agency's Tối mật record, which
+    the policy refuses them; now they are told of the duplicate only, and the agency's văn thư,
+    who sees that record, still gets its id."""
+    secret = client.post(
+        "/api/records",
+        data={"direction": "den", "metadata": json.dumps(incoming(secrecy=2, subject="Phương án mật"))},
+        headers=people.headers("van_thu"),
+    )
+    assert secret.status_code == 201, secret.json
+    again = {"direction": "den", "metadata": json.dumps(incoming(subject="Gửi lại"))}
+    outsider = client.post("/api/records", data=again, headers=people.headers("van_thu_b"))
+    assert outsider.status_code == 409 and outsider.json["error"]["code"] == "DUPLICATE_DOCUMENT"
+    assert secret.json["record_id"] not in outsider.get_data(as_text=True)
+    assert "details" not in outsider.json["error"]
+    insider = client.post("/api/records", data=again, headers=people.headers("van_thu"))
+    assert insider.status_code == 409
+    assert insider.json["error"]["details"]["existing_record_id"] == secret.json["record_id"]

@@ -434,3 +434,24 @@ def test_operator_recovery_is_not_reachable_from_the_web_or_the_api() -> None:
         if ".recover(" in path.read_text(encoding="utf-8")
     )
     assert callers == ["accounts_cli.py"]
+
+
+def test_a_metadata_file_that_is_not_json_text_gets_a_code_not_a_traceback(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    """``--metadata`` pointed at a PDF (not UTF-8), at JSON nested deeper than the parser's
+    stack, or holding a number of 5,000 digits raised UnicodeDecodeError, RecursionError or a
+    ValueError that is no JSONDecodeError: a traceback instead of the command's message."""
+    files = {
+        "cong-van.pdf": b"%PDF-1.7\n\xff\xfe\x00binary",
+        "sau.json": b"[" * 100_000 + b"]" * 100_000,
+        "so-dai.json": b'{"code_number": ' + b"9" * 5000 + b"}",
+    }
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        for command in (["record", "create", "--direction", "den"], ["file", "create"]):
+            result = run.invoke(main, [*command, "--metadata", str(path)])
+            assert result.exit_code == 2, (name, command, result.output, result.exception)
+            assert "Lỗi [METADATA_FILE_INVALID]" in result.stderr
+            assert "Traceback" not in result.output

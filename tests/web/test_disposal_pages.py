@@ -139,3 +139,28 @@ def test_a_document_registered_twice_is_shown_as_a_duplicate(app: Flask, kho: Kh
     table = listing[listing.find('id="duplicates"') :]
     assert "Tài liệu trùng" in listing and table.find(again.record_id) < table.find(first.record_id)
     assert 'id="duplicates"' not in browser(app, people, "van_thu").get("/retention").get_data(as_text=True)
+
+
+def test_an_id_typed_wrong_on_the_retention_forms_is_a_message_not_a_500(
+    app: Flask, kho: Kho, people: People
+) -> None:
+    """The hold, destruction and transfer forms take record ids as typed. An empty id, one with
+    CR/LF, ``../`` or of another form reached the store as a key, whose ValueError was a 500;
+    each is now refused with RECORD_ID_INVALID on the page, and nothing is written."""
+    archivist = browser(app, people, "luu_tru")
+    holds_before = [i.key for i in kho.repo.store.list("retention/holds/")]
+    for typed in ("../../catalog/x", "a\r\nb", "[1]", "0" * 23 + "Z", "0" * 24 + "/v1"):
+        for path, data in (
+            ("/retention/holds", {"record_ids": typed, "reason": "Thanh tra"}),
+            ("/retention/destructions", {"record_ids": typed, "explanation": "Hết hạn"}),
+            ("/retention/transfers", {"file_id": typed}),
+        ):
+            answer = post(archivist, path, data)
+            assert answer.status_code == 404, (path, typed, answer.status_code)
+            assert "(RECORD_ID_INVALID)" in answer.get_data(as_text=True)
+    empty = post(archivist, "/retention/transfers", {"file_id": ""})
+    assert empty.status_code == 404 and "(RECORD_ID_INVALID)" in empty.get_data(as_text=True)
+    assert [i.key for i in kho.repo.store.list("retention/holds/")] == holds_before
+    assert not (kho.settings.data_dir / "transfers").exists() or not any(
+        (kho.settings.data_dir / "transfers").iterdir()
+    )

@@ -500,3 +500,57 @@ def test_several_tasks_with_a_follower_and_a_forward_straight_to_a_unit(office: 
     assert (
         h.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"]["open_in_time"] == 1
     )
+
+
+def test_the_work_lists_follow_the_policy_when_a_document_becomes_secret(office: Office) -> None:
+    """Việc của tôi, "chờ cho ý kiến" and the notices come from the work index, written when a
+    step reached the person. When the văn thư later raises the document's secrecy above their
+    clearance, the policy refuses them the document, and its label, trích yếu and the notes of
+    its steps must leave their lists too (they stayed: a leak through the index)."""
+    from web.app import create_app
+
+    kho, h = office.kho, office.handling
+    accounts = kho.accounts
+    admin = accounts.get(office.people.usernames["quan_tri"])
+    head = accounts.get(office.user("leader"))
+    low_leader, _ = create_person(
+        accounts, "Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    low_handler, _ = create_person(
+        accounts, "Đinh Văn Thường", UNIT_B, ("chuyen_vien",), 0, None, admin, confirmer=head
+    )
+    leader_0 = kho.actor_of(accounts.get(low_leader.username), "test")
+    handler_0 = kho.actor_of(accounts.get(low_handler.username), "test")
+
+    waiting = register_incoming(office, number="71", subject="Phương án Alpha chờ ý kiến").record_id
+    office.step(waiting, Act.SUBMIT, "clerk", users=[low_leader.username], note="Kính trình ghi chú Alpha")
+    assigned = register_incoming(office, number="72", subject="Phương án Bravo đang xử lý").record_id
+    office.step(assigned, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    office.step(assigned, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-20")
+    office.step(assigned, Act.ASSIGN, "head_b", task="1", users=[low_handler.username], note="Ghi chú Bravo")
+    assert [r[0] for r in h.to_direct(leader_0)] == [waiting]
+    assert [i.record_id for i in h.my_work(handler_0)] == [assigned]
+    assert {n.record_id for n in h.notices(handler_0)} == {assigned}
+
+    for rid in (waiting, assigned):  # both become Mật (1), above the two people's clearance 0
+        record = kho.repo.get(rid, actor=office.actors["clerk"])
+        kho.repo.update_metadata(
+            rid, {"secrecy": 1}, expected_version=record.version, actor=office.actors["clerk"], note="mật"
+        )
+        assert not kho.repo.may_see(leader_0, kho.repo._load(rid))
+        assert not kho.repo.may_see(handler_0, kho.repo._load(rid))
+
+    assert h.to_direct(leader_0) == []
+    assert h.my_work(handler_0) == []
+    assert h.notices(leader_0) == [] and h.notices(handler_0) == []
+    client = create_app(kho.settings, kho=kho).test_client()
+    for account in (low_leader, low_handler):
+        token = accounts.issue_token(account.username, "test", accounts.get(account.username))
+        work = client.get("/api/work", headers={"Authorization": f"Bearer {token}"})
+        assert work.status_code == 200 and work.json["items"] == []
+        body = work.get_data(as_text=True)
+        assert "Alpha" not in body and "Bravo" not in body
+    # Whoever still sees the document keeps it: the head of unit B (cleared for Tối mật) follows
+    # the task up.
+    assert [i.record_id for i in h.my_work(office.actors["head_b"])] == []
+    assert assigned in {n.record_id for n in h.notices(office.actors["head_b"])}

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kho.sheets import csv_cell
 from repository.records import is_withheld
+
+
+class _Writer:
+    """csv.writer whose text cells cannot run as formulas (:func:`kho.sheets.csv_cell`)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
 
 ACCESS_ACTIONS = frozenset({
     "record:view",
@@ -70,7 +81,7 @@ def access_stats(events: Iterable[Any], units_of: Mapping[str, Sequence[str]], t
 
 def stats_csv(stats: AccessStats, period: str, label: Any, unit_name: Any) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _Writer(out)
     writer.writerow(["Thống kê truy cập", period])
     writer.writerow(["Tổng số lượt truy cập", stats.total])
     writer.writerow([])
@@ -116,7 +127,7 @@ def record_cell(event: Any) -> str:
 
 def events_csv(events: Sequence[Any], header: Sequence[str], label: Any) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _Writer(out)
     for line in header:
         writer.writerow([line])
     writer.writerow([])

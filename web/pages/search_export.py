@@ -79,20 +79,22 @@ def to_xlsx(table: ResultTable) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from kho.sheets import append_row
+
     book = Workbook()
     ws = book.active
     assert ws is not None
     ws.title = "Ket qua"
-    ws.append([table.title])
+    append_row(ws, [table.title])
     ws["A1"].font = Font(bold=True, size=14)
     for line in table.lines:
-        ws.append([line])
-    ws.append([])
-    ws.append(["STT", *table.columns])
+        append_row(ws, [line])
+    append_row(ws, [])
+    append_row(ws, ["STT", *table.columns])
     for cell_ in ws[ws.max_row]:
         cell_.font = Font(bold=True)
     for number, row in enumerate(table.rows, start=1):
-        ws.append([number, *row])
+        append_row(ws, [number, *row])
         for cell_ in ws[ws.max_row]:
             cell_.alignment = Alignment(wrap_text=True, vertical="top")
     out = io.BytesIO()
