@@ -324,24 +324,6 @@ class Overtaken(LocalStore):
         return super().put(key, data)
 
 
-@pytest.mark.parametrize("group", [True, False])
-def test_a_witness_write_overtaken_by_a_later_writer_is_not_left_behind(tmp_path: Path, group: bool) -> None:
-    store = Overtaken(tmp_path / "s")
-    first, second = AuditLog(store, group_commit=group), AuditLog(store, group_commit=group)
-    first.append("w1", "x:0")
-    # The first log has read the witness (seq 0) and is about to write seq 1 when the second
-    # log appends seq 2-3 and moves the witness to 3; the first log's write then lands.
-    store.before_witness.append(
-        lambda: second.append_many([EventDraft("w2", "y:0"), EventDraft("w2", "y:1")])
-    )
-    first.append("w1", "x:1")
-    assert [e.seq for e in AuditLog(store).events()] == [0, 1, 2, 3]
-    assert read_witness(store)["seq"] == 3
-    # and the chain's end is held by it: cutting the newest event is detected
-    store.delete(event_key(2 if group else 3))
-    assert not AuditLog(store).verify().ok
-
-
 class OvertakenConditional(LocalStore):
     """As :class:`Overtaken`, where the witness is replaced conditionally (the default): the
     second log appends while the first one's witness is staged, before its commit."""
@@ -357,20 +339,25 @@ class OvertakenConditional(LocalStore):
 
 
 @pytest.mark.parametrize("group", [True, False])
-def test_a_conditional_witness_replace_overtaken_by_a_later_writer_is_not_left_behind(
-    tmp_path: Path, group: bool
+@pytest.mark.parametrize("kind", [Overtaken, OvertakenConditional], ids=["read-again", "conditional"])
+def test_a_witness_write_overtaken_by_a_later_writer_is_not_left_behind(
+    tmp_path: Path, group: bool, kind: type[LocalStore]
 ) -> None:
-    # No look past its own events after the replace (v1): the overtaken replace is refused,
-    # the witness read again is past the first log's events, and the second log's are witnessed.
-    store = OvertakenConditional(tmp_path / "s")
-    assert store.replaces_conditionally
+    # read-again: the witness is read again just before an unconditional put, and the first
+    # log looks past its own events after it. conditional (v1): no look; its replace is
+    # refused, the witness read again is past its events, and the second log's are witnessed.
+    store = kind(tmp_path / "s")
+    assert store.replaces_conditionally is (kind is OvertakenConditional)
     first, second = AuditLog(store, group_commit=group), AuditLog(store, group_commit=group)
     first.append("w1", "x:0")
-    store.before_witness.append(
+    # The first log has read the witness (seq 0) and is about to write seq 1 when the second
+    # log appends seq 2-3 and moves the witness to 3; the first log's write then lands.
+    store.before_witness.append(  # type: ignore[attr-defined]
         lambda: second.append_many([EventDraft("w2", "y:0"), EventDraft("w2", "y:1")])
     )
     first.append("w1", "x:1")
     assert [e.seq for e in AuditLog(store).events()] == [0, 1, 2, 3]
     assert read_witness(store)["seq"] == 3
+    # and the chain's end is held by it: cutting the newest event is detected
     store.delete(event_key(2 if group else 3))
     assert not AuditLog(store).verify().ok

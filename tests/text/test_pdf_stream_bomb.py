@@ -7,6 +7,7 @@ import binascii
 import zlib
 
 import pytest
+from pdf_objects import pdf_from_objects
 
 from ingest.text import FileBomb, TextSettings, extract_text
 
@@ -15,17 +16,7 @@ INFLATED = 600 * 1024 * 1024
 """Above the 512 MiB the settings allow at a ratio over 200: about 600 KiB of Flate data."""
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out = b"%PDF-1.7\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
+_pdf = pdf_from_objects
 
 
 def _bomb(*, hex_layer: bool, padded: bool = False) -> bytes:
