@@ -72,12 +72,17 @@ def _vkey(prefix: str, version: int) -> str:
 
 
 def page_count(data: bytes) -> int | None:
-    """Pages of a PDF (pypdfium2), None when it is not one Kho can open."""
+    """Pages of a PDF (pypdfium2), None when it is not one Kho can open (a decompression bomb
+    included: the stream-bomb guard runs before pdfium)."""
     import pypdfium2 as pdfium
 
+    from ingest.text.errors import FileBomb
+    from ingest.text.guards import refuse_pdf_bomb
+
     try:
+        refuse_pdf_bomb(data)
         pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
+    except (pdfium.PdfiumError, FileBomb):
         return None
     try:
         return len(pdf)

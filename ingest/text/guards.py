@@ -157,3 +157,11 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                 "giải nén.",
                 format="pdf", limit=limit,
             )
+
+
+def refuse_pdf_bomb(data: bytes) -> None:
+    """:func:`check_pdf_streams` with the default limits, for a stored original about to be
+    opened outside the text step (page images, page counts, the print copy): a bomb is in the
+    store when it was registered before the guard existed, or stored by ingest and then refused
+    by it (the original is kept)."""
+    check_pdf_streams(data, TextSettings())

@@ -3,11 +3,10 @@ is refused before pdfium inflates it whole: FILE_BOMB, a Vietnamese message, bou
 
 from __future__ import annotations
 
-import binascii
 import zlib
 
 import pytest
-from pdf_objects import pdf_from_objects
+from pdf_objects import flate_bomb_pdf, pdf_from_objects
 
 from ingest.text import FileBomb, TextSettings, extract_text
 
@@ -20,24 +19,7 @@ _pdf = pdf_from_objects
 
 
 def _bomb(*, hex_layer: bool, padded: bool = False) -> bytes:
-    """One page whose content stream is INFLATED bytes of "q Q " (save/restore: nothing drawn)."""
-    compressor = zlib.compressobj(9)
-    chunk = b"q Q " * (1 << 18)
-    parts = [compressor.compress(chunk) for _ in range(INFLATED // len(chunk))]
-    data = b"".join(parts) + compressor.compress(b" BT /F1 12 Tf 10 10 Td (bom) Tj ET") + compressor.flush()
-    filters = b"/FlateDecode"
-    if hex_layer:
-        data, filters = binascii.hexlify(data) + b">", b"[/ASCIIHexDecode /FlateDecode]"
-    if padded:  # a dictionary longer than the guard reads back from "stream"
-        filters += b" /Pad [" + b"0 " * 4000 + b"]"
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])
+    return flate_bomb_pdf(INFLATED, hex_layer=hex_layer, padded=padded)
 
 
 @pytest.mark.parametrize(

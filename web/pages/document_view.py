@@ -9,6 +9,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.text.errors import FileBomb
+from ingest.text.guards import refuse_pdf_bomb
 from kho.errors import NotFound
 from repository.metadata import LABELS
 from repository.records import Record
@@ -106,8 +108,13 @@ def version_changes(versions: list[Record]) -> list[VersionChanges]:
 
 
 def page_count(pdf: bytes) -> int:
+    """Pages of the PDF; 0 for a decompression bomb (no page images are offered for it)."""
     import pypdfium2 as pdfium
 
+    try:
+        refuse_pdf_bomb(pdf)
+    except FileBomb:
+        return 0
     document = pdfium.PdfDocument(pdf)
     try:
         return len(document)
@@ -119,6 +126,7 @@ def render_page(pdf: bytes, number: int, scale: float = PAGE_SCALE) -> bytes:
     """Page ``number`` (1-based) of a PDF as PNG. Raises ``PAGE_NOT_FOUND`` outside the document."""
     import pypdfium2 as pdfium
 
+    refuse_pdf_bomb(pdf)
     try:
         document = pdfium.PdfDocument(pdf)
     except pdfium.PdfiumError as exc:
@@ -150,6 +158,7 @@ def stamp_pdf(pdf: bytes, mark: str) -> bytes:
 
     from kho.sheets import fonts as _fonts
 
+    refuse_pdf_bomb(pdf)
     regular, _bold = _fonts()
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     for page in writer.pages:

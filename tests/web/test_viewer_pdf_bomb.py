@@ -1,0 +1,39 @@
+"""A stored PDF decompression bomb is not inflated by the viewer: the page images, the page
+count of the record page and the print copy refuse it (FILE_BOMB, 422) before pdfium or pypdf
+inflate its streams. Such a file is in the store when it was registered before the text step's
+guard, or stored and then refused by ingest (the original is kept)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_people import People
+from kho_testing import incoming
+from kho_web import login
+from pdf_objects import flate_bomb_pdf
+
+from retention.service import page_count
+from web.context import Kho
+
+INFLATED = 600 * 1024 * 1024
+"""Above the 512 MiB the text step allows at a ratio over 200 (about 600 KiB of Flate data)."""
+
+
+def test_the_viewer_refuses_a_stored_bomb(app: Flask, client: FlaskClient, kho: Kho, people: People) -> None:
+    """Before: pdfium inflated the 600 MiB content stream to draw page 1 (seconds of CPU and
+    over a GiB of memory in the web process, for every request), and the print copy was a 500
+    (pypdf's LimitReachedError)."""
+    bomb = flate_bomb_pdf(INFLATED)
+    record = kho.repo.create_document("den", incoming(), bomb, "cv.pdf", people.actor("van_thu"))
+    clerk = people.headers("van_thu")
+    page = client.get(f"/api/records/{record.record_id}/pages/1", headers=clerk)
+    assert page.status_code == 422 and page.json["error"]["code"] == "FILE_BOMB", page.data[:300]
+    assert "bom giải nén" in page.json["error"]["message"]
+    printed = client.post(f"/api/records/{record.record_id}/print", headers=clerk)
+    assert printed.status_code == 422 and printed.json["error"]["code"] == "FILE_BOMB"
+    assert page_count(bomb) is None  # the lưu trữ viên's review counts no pages of it
+    web = app.test_client()
+    login(web, people, "van_thu")
+    view = web.get(f"/records/{record.record_id}")
+    assert view.status_code == 200  # the record page still opens, with no page images
+    assert f"/records/{record.record_id}/pages/1.png" not in view.get_data(as_text=True)
