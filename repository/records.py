@@ -1797,17 +1797,22 @@ class Repository:
                 record_id=record_id,
                 state=current.state,
             )
-        merged = {**current.metadata.to_dict(), **changes}
+        stored = current.metadata.to_dict()
+        merged = {**stored, **changes}
         if current.kind == KIND_FILE:
             if "start_date" in changes and "file_catalog" not in changes:
                 merged.pop("file_catalog", None)
             md: DocumentMetadata | FileMetadata = parse_file(
-                merged, default_organ_id=self.agency_id, known_organ=self.is_known_organ
+                merged, default_organ_id=self.agency_id, known_organ=self.is_known_organ, stored=stored
             )
         else:
             merged.pop("direction", None)
             md = parse_document(
-                merged, current.kind, known_organ=self.is_known_organ, numbered_by_register=False
+                merged,
+                current.kind,
+                known_organ=self.is_known_organ,
+                numbered_by_register=False,
+                stored=stored,
             )
             assert isinstance(current.metadata, DocumentMetadata)
             frozen = frozen_field_errors(current.metadata, md, registered=current.registration is not None)
@@ -2415,6 +2420,7 @@ class Repository:
                 {**current.metadata.to_dict(), **changes},
                 default_organ_id=self.agency_id,
                 known_organ=self.is_known_organ,
+                stored=current.metadata.to_dict(),
             )
         new = self._next_version(
             current,
