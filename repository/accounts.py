@@ -930,7 +930,7 @@ class AccountService:
         errors: list[FieldError] = []
         if not new_name:
             errors.append(FieldError("name", "UNIT_NAME_REQUIRED", "Tên đơn vị không được để trống."))
-        if name is not None:
+        if name is not None and new_name != current.name:  # a kept name is not judged again
             errors += name_errors(name, "name", "UNIT_NAME_INVALID", "Tên đơn vị")
         if current.parent_id is None and new_parent is not None:
             errors.append(
