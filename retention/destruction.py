@@ -121,9 +121,15 @@ def review_list(repo: Repository, *, actor: Actor, today: date) -> list[Candidat
 
 
 def deadline_of(case: Mapping[str, Any]) -> date | None:
-    """The deadline to execute the decision (None: the decision set none)."""
-    raw = (case.get("decision") or {}).get("deadline")
-    return date.fromisoformat(raw) if raw else None
+    """The deadline to execute the decision (None: no decision). A decision stored without one
+    (before :data:`DECISION_WINDOW_DAYS` was given to every decision) has those days from the
+    day it was made, as a decision made now: it is not executable for ever."""
+    decision = case.get("decision") or {}
+    if raw := decision.get("deadline"):
+        return date.fromisoformat(raw)
+    if made := decision.get("at"):
+        return vn_date(parse_iso(made)) + timedelta(days=DECISION_WINDOW_DAYS)
+    return None
 
 
 def is_overdue(case: Mapping[str, Any], today: date) -> bool:
@@ -428,7 +434,7 @@ class Destructions:
                 f"Quyết định hủy “{case['decision']['ref']}” đã hết thời hạn thực hiện ngày"
                 f" {deadline_of(case):%d/%m/%Y}: không hủy. Cần quyết định hủy mới.",
                 code="DESTRUCTION_DECISION_LAPSED",
-                deadline=case["decision"]["deadline"],
+                deadline=str(deadline_of(case)),
             )
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
