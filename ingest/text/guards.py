@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import itertools
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 
 import olefile
 
@@ -92,71 +94,145 @@ def check_doc_encrypted(data: bytes) -> None:
         raise FileEncrypted("Tệp .doc được bảo vệ bằng mật khẩu, không thể đọc nội dung.")
 
 
-_STREAM = re.compile(rb"stream\r?\n")
-_FILTERS = re.compile(rb"/(FlateDecode|Fl|ASCIIHexDecode|AHx|ASCII85Decode|A85)(?![A-Za-z0-9])")
-_DICT_WINDOW = 4096
+_STREAM = re.compile(rb"stream(?:\r\n|\r|\n)")
+"""The keyword and its end of line: pdfium also takes a lone CR, which ``stream\r?\n`` missed."""
 _CHUNK = 1 << 16
+_MAX_NESTED = 4
+"""zlib data inflated inside zlib data ([/FlateDecode /FlateDecode]: 1 KB -> 1 MB -> 1 GB)."""
 
 
-def _inflated_size(raw: bytes | memoryview, budget: int) -> int:
-    """Bytes one zlib stream inflates to, counted without keeping them; stops past ``budget``.
-    Data that is not zlib counts what inflated before the error (pdfium does the same)."""
+class _Over(Exception):
+    """The inflated bytes passed the budget."""
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+
+    def add(self, size: int) -> None:
+        self.total += size
+        if self.total > self.limit:
+            raise _Over
+
+
+def _zlib_head(head: bytes) -> bool:
+    """Whether ``head`` opens a zlib stream (RFC 1950: deflate, a window of at most 32 KiB, a
+    header check that divides by 31): what pdfium's Flate decoder needs to inflate anything."""
+    if len(head) < 2:
+        return False
+    return head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and ((head[0] << 8) | head[1]) % 31 == 0
+
+
+def _slices(data: bytes | memoryview) -> Iterator[bytes | memoryview]:
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        yield view[start : start + _CHUNK]
+
+
+def _inflated(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Iterator[bytes]:
+    """The output of one zlib stream, chunk by chunk, each counted; data that stops being zlib
+    ends it (pdfium keeps what inflated before the error)."""
     inflater = zlib.decompressobj()
-    size = 0
     try:
-        for start in range(0, len(raw), _CHUNK):
-            chunk = inflater.decompress(raw[start : start + _CHUNK], min(budget - size + 1, _CHUNK * 16))
-            size += len(chunk)
-            while inflater.unconsumed_tail and not inflater.eof and size <= budget:
-                chunk = inflater.decompress(inflater.unconsumed_tail, min(budget - size + 1, _CHUNK * 16))
-                size += len(chunk)
-            if size > budget or inflater.eof:
-                break
+        for chunk in chunks:
+            data: bytes | memoryview = chunk
+            while data and not inflater.eof:
+                out = inflater.decompress(data, _CHUNK * 16)
+                budget.add(len(out))
+                if out:
+                    yield out
+                data = inflater.unconsumed_tail
+            if inflater.eof:
+                return
     except zlib.error:
-        pass
-    return size
+        return
 
 
-def _ascii_decoded(body: bytes, hex_first: bool) -> bytes:
-    """The bytes under an ASCIIHex or ASCII85 layer (empty when they do not decode)."""
+def _count_zlib(chunks: Iterator[bytes | memoryview], budget: _Budget, depth: int = 0) -> None:
+    """Inflate by counting only, and the zlib data its output holds in turn (a filter chain of
+    Flate under Flate), each layer streamed into the next: nothing is kept whole."""
+    output = _inflated(chunks, budget)
+    head = b""
+    for chunk in output:
+        head += chunk
+        if len(head) >= 2:
+            break
+    rest = itertools.chain([head], output)
+    if depth < _MAX_NESTED and _zlib_head(head[:2]):
+        _count_zlib(rest, budget, depth + 1)
+    else:
+        for _chunk in rest:
+            pass
+
+
+def _run_length(body: bytes | memoryview) -> Iterator[bytes]:
+    """RunLengthDecode, chunk by chunk (at most 128 bytes per 2 read)."""
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        length = body[i]
+        if length == 128:
+            break
+        if length < 128:
+            out += body[i + 1 : i + 2 + length]
+            i += 2 + length
+        else:
+            out += bytes(body[i + 1 : i + 2]) * (257 - length)
+            i += 2
+        if len(out) >= _CHUNK:
+            yield bytes(out)
+            out.clear()
+    if out:
+        yield bytes(out)
+
+
+def _under_layer(data: bytes, start: int) -> Iterator[bytes | memoryview] | None:
+    """The bytes under an ASCIIHex, ASCII85 or RunLength layer when they open a zlib stream
+    (the layer is known by its first bytes, not by the dictionary: a /Filter given as an
+    indirect object, or a padded dictionary, hides nothing); None otherwise."""
+    head = re.sub(rb"\s", b"", data[start : start + 64])
+    end = data.find(b"endstream", start)
+    body = memoryview(data)[start : end if end >= 0 else len(data)]
     try:
-        if hex_first:
-            digits = re.sub(rb"[^0-9A-Fa-f]", b"", body.split(b">", 1)[0])
-            return binascii.unhexlify(digits[: len(digits) // 2 * 2])
-        text = body.split(b"~>", 1)[0]
-        return base64.a85decode(re.sub(rb"\s", b"", text.removeprefix(b"<~")) + b"~>", adobe=True)
+        if _zlib_head(binascii.unhexlify(head[:4])):
+            digits = re.sub(rb"[^0-9A-Fa-f]", b"", bytes(body).split(b">", 1)[0])
+            return _slices(binascii.unhexlify(digits[: len(digits) // 2 * 2]))
     except ValueError:
-        return b""
+        pass
+    try:
+        if _zlib_head(base64.a85decode(head.removeprefix(b"<~")[:5])):
+            text = re.sub(rb"\s", b"", bytes(body).split(b"~>", 1)[0]).removeprefix(b"<~")
+            return _slices(base64.a85decode(text + b"~>", adobe=True))
+    except ValueError:
+        pass
+    if len(body) >= 3 and body[0] < 128 and _zlib_head(bytes(body[1:3])):
+        return _run_length(body)
+    return None
 
 
 def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
-    """Refuse a PDF whose Flate streams (also under an ASCIIHex/ASCII85 layer) inflate past the
-    limits, before pdfium inflates any of them whole. Every stream is tried as zlib data, so a
-    dictionary too long to read back to does not hide one; other data (JPEG, JBIG2, plain)
-    fails zlib's header at once. The dictionary is read only for the ASCII layers."""
+    """Refuse a PDF whose Flate streams inflate past the limits, before pdfium inflates any of
+    them whole. Every stream is read by its first bytes, not by its dictionary: zlib data, zlib
+    data under an ASCIIHex, ASCII85 or RunLength layer, and zlib data inside zlib data are
+    counted; other data (JPEG, JBIG2, plain) is passed over at once."""
     limit = max(settings.max_pdf_inflated_bytes, settings.max_pdf_inflate_ratio * len(data))
     view = memoryview(data)
-    total = 0
-    for match in _STREAM.finditer(data):
-        start = match.end()
-        head = data.rfind(b"obj", max(0, match.start() - _DICT_WINDOW), match.start())
-        filters = _FILTERS.findall(data, head, match.start()) if head >= 0 else []
-        if filters and filters[0] not in (b"FlateDecode", b"Fl") and (
-            b"FlateDecode" in filters or b"Fl" in filters
-        ):
-            end = data.find(b"endstream", start)
-            body = data[start : end if end >= 0 else len(data)]
-            layer = _ascii_decoded(body, filters[0] in (b"ASCIIHexDecode", b"AHx"))
-            total += _inflated_size(layer, limit - total)
-        else:
-            total += _inflated_size(view[start:], limit - total)
-        if total > limit:
-            raise FileBomb(
-                f"Tệp PDF có luồng dữ liệu nén giải nén ra hơn {limit // (1024 * 1024)} MiB "
-                f"(gấp hơn {settings.max_pdf_inflate_ratio} lần kích thước tệp): nghi là bom "
-                "giải nén.",
-                format="pdf", limit=limit,
-            )
+    budget = _Budget(limit)
+    try:
+        for match in _STREAM.finditer(data):
+            start = match.end()
+            if _zlib_head(data[start : start + 2]):
+                _count_zlib(_slices(view[start:]), budget)
+            elif (layer := _under_layer(data, start)) is not None:
+                _count_zlib(layer, budget)
+    except _Over:
+        raise FileBomb(
+            f"Tệp PDF có luồng dữ liệu nén giải nén ra hơn {limit // (1024 * 1024)} MiB "
+            f"(gấp hơn {settings.max_pdf_inflate_ratio} lần kích thước tệp): nghi là bom "
+            "giải nén.",
+            format="pdf", limit=limit,
+        ) from None
 
 
 def refuse_pdf_bomb(data: bytes) -> None:

@@ -37,6 +37,18 @@ def test_a_pdf_whose_stream_inflates_600_mib_is_a_bomb(hex_layer: bool, padded: 
     assert "bom giải nén" in info.value.message and "MiB" in info.value.message
 
 
+@pytest.mark.parametrize("shape", ["cr", "runlength", "a85-indirect", "double-flate"])
+def test_a_bomb_in_another_shape_is_a_bomb(shape: str) -> None:
+    """pdfium inflates each of these whole (checked: the text at the end of the stream is read)
+    but the first guard passed them: it looked for "stream" then LF only, knew the layers by
+    the dictionary's filter names only (not RunLength, not a /Filter given as an indirect
+    object), and counted one Flate layer (Flate of Flate: a 1 KiB file inflating 600 MiB)."""
+    data = flate_bomb_pdf(INFLATED, shape=shape)
+    with pytest.raises(FileBomb) as info:
+        extract_text(data, "cong-van.pdf", settings=SETTINGS)
+    assert info.value.code == "FILE_BOMB"
+
+
 def test_a_pdf_with_ordinary_flate_streams_is_not_a_bomb() -> None:
     """A page of real text in a Flate stream passes the guard and is read."""
     text = b"BT /F1 12 Tf 50 700 Td (Cong van so 12/UBND ve viec bao cao) Tj ET"
