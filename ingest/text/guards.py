@@ -211,6 +211,30 @@ def _under_layer(data: bytes, start: int) -> Iterator[bytes | memoryview] | None
     return None
 
 
+def _decrypted_streams(data: bytes) -> Iterator[bytes]:
+    """The streams of a PDF encrypted without a user password (permissions only, as official
+    documents often are), decrypted but not decoded: pdfium decrypts them and inflates, while
+    the bytes in the file are ciphertext to the guard. Nothing when pypdf cannot read the file
+    or a password is needed (pdfium refuses it then: FILE_ENCRYPTED)."""
+    from pypdf import PdfReader
+    from pypdf.generic import StreamObject
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if not reader.is_encrypted or not reader.decrypt(""):
+            return
+        numbers = sorted({number for entries in reader.xref.values() for number in entries})
+    except Exception:  # pypdf raises many kinds on a damaged file; pdfium judges it
+        return
+    for number in numbers:  # a stream is never inside an object stream: the xref table has them all
+        try:
+            obj = reader.get_object(number)
+        except Exception:  # one unreadable object
+            continue
+        if isinstance(obj, StreamObject):
+            yield bytes(obj._data)
+
+
 def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
     """Refuse a PDF whose Flate streams inflate past the limits, before pdfium inflates any of
     them whole. Every stream is read by its first bytes, not by its dictionary: zlib data, zlib
@@ -226,6 +250,12 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                 _count_zlib(_slices(view[start:]), budget)
             elif (layer := _under_layer(data, start)) is not None:
                 _count_zlib(layer, budget)
+        if b"/Encrypt" in data:
+            for stream in _decrypted_streams(data):
+                if _zlib_head(stream[:2]):
+                    _count_zlib(_slices(stream), budget)
+                elif (layer := _under_layer(stream + b"endstream", 0)) is not None:
+                    _count_zlib(layer, budget)
     except _Over:
         raise FileBomb(
             f"Tệp PDF có luồng dữ liệu nén giải nén ra hơn {limit // (1024 * 1024)} MiB "

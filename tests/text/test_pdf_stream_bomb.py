@@ -3,10 +3,12 @@ is refused before pdfium inflates it whole: FILE_BOMB, a Vietnamese message, bou
 
 from __future__ import annotations
 
+import io
 import zlib
 
 import pytest
 from pdf_objects import flate_bomb_pdf, pdf_from_objects
+from pypdf import PdfReader, PdfWriter
 
 from ingest.text import FileBomb, TextSettings, extract_text
 
@@ -46,6 +48,18 @@ def test_a_bomb_in_another_shape_is_a_bomb(shape: str) -> None:
     data = flate_bomb_pdf(INFLATED, shape=shape)
     with pytest.raises(FileBomb) as info:
         extract_text(data, "cong-van.pdf", settings=SETTINGS)
+    assert info.value.code == "FILE_BOMB"
+
+
+def test_an_encrypted_bomb_without_a_user_password_is_a_bomb() -> None:
+    """Encrypted for permissions only (no password to open, as official documents often are):
+    pdfium decrypts and inflates the stream whole, the guard saw ciphertext and passed it."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(flate_bomb_pdf(INFLATED))))
+    writer.encrypt(user_password="", owner_password="chu-so-huu", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(FileBomb) as info:
+        extract_text(out.getvalue(), "cong-van.pdf", settings=SETTINGS)
     assert info.value.code == "FILE_BOMB"
 
 
