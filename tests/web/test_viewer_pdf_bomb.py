@@ -37,3 +37,16 @@ def test_the_viewer_refuses_a_stored_bomb(app: Flask, client: FlaskClient, kho: 
     view = web.get(f"/records/{record.record_id}")
     assert view.status_code == 200  # the record page still opens, with no page images
     assert f"/records/{record.record_id}/pages/1.png" not in view.get_data(as_text=True)
+
+
+def test_a_print_copy_pypdf_cannot_make_is_a_coded_refusal(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    """One 80 MiB content stream is under the bomb limits (512 MiB) but over pypdf's 75 MB:
+    the print copy raised LimitReachedError, a 500 with a traceback."""
+    pdf = flate_bomb_pdf(80 * 1024 * 1024)
+    record = kho.repo.create_document("den", incoming(), pdf, "cv.pdf", people.actor("van_thu"))
+    printed = client.post(f"/api/records/{record.record_id}/print", headers=people.headers("van_thu"))
+    assert printed.status_code == 422, printed.data[:300]
+    error = printed.json["error"]
+    assert error["code"] == "PRINT_UNAVAILABLE" and "tải bản gốc" in error["message"]

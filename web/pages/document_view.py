@@ -11,7 +11,7 @@ from typing import Any
 
 from ingest.text.errors import FileBomb
 from ingest.text.guards import refuse_pdf_bomb
-from kho.errors import NotFound
+from kho.errors import KhoError, NotFound
 from repository.metadata import LABELS
 from repository.records import Record
 from repository.vocabulary import Secrecy, Urgency
@@ -153,13 +153,26 @@ def print_mark(full_name: str, when: str) -> str:
 def stamp_pdf(pdf: bytes, mark: str) -> bytes:
     """A copy of the PDF with ``mark`` in the footer of every page (the original is untouched;
     a signed original's signature no longer covers the copy, which is the point of a print)."""
-    from pypdf import PdfReader, PdfWriter
-    from reportlab.pdfgen import canvas
+    from pypdf.errors import PyPdfError
 
     from kho.sheets import fonts as _fonts
 
     refuse_pdf_bomb(pdf)
     regular, _bold = _fonts()
+    try:
+        return _stamped(pdf, mark, regular)
+    except PyPdfError as exc:  # pypdf's own limits (a stream over 75 MB inflated) or damage
+        raise KhoError(
+            "Không tạo được bản in của tệp PDF này (tệp quá lớn hoặc hỏng): hãy tải bản gốc.",
+            code="PRINT_UNAVAILABLE",
+            reason=type(exc).__name__,
+        ) from exc
+
+
+def _stamped(pdf: bytes, mark: str, regular: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfgen import canvas
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     for page in writer.pages:
         box = page.mediabox
