@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from kho_people import People
 from kho_retention import closed_file
+from zip_entries import patch_zip_entry
 
 from kho.errors import KhoError
 from retention.sip import Transfers
@@ -183,31 +184,8 @@ def test_a_mets_of_too_many_elements_is_refused_before_it_is_parsed(
     assert MAX_XML_ELEMENTS < 250_001
 
 
-def _patched(archive: Path, out: Path, suffix: bytes, *, flag: int = 0, method: int | None = None,
-             scramble: int | None = None) -> Path:
-    """The archive with one entry's general-purpose flags or compression method rewritten in
-    both its local and central headers, or 40 of its compressed bytes scrambled from offset
-    ``scramble``."""
-    import struct
-
-    data = bytearray(archive.read_bytes())
-    for signature, name_at, flags_at in ((b"PK\x03\x04", 26, 6), (b"PK\x01\x02", 28, 8)):
-        at = data.find(signature)
-        while at >= 0:
-            length = struct.unpack_from("<H", data, at + name_at)[0]
-            start = at + (30 if signature == b"PK\x03\x04" else 46)
-            if bytes(data[start : start + length]).endswith(suffix):
-                flags = struct.unpack_from("<H", data, at + flags_at)[0]
-                struct.pack_into("<H", data, at + flags_at, flags | flag)
-                if method is not None:
-                    struct.pack_into("<H", data, at + flags_at + 2, method)
-                if scramble is not None and signature == b"PK\x03\x04":
-                    extra = struct.unpack_from("<H", data, at + 28)[0]
-                    body = start + length + extra + scramble
-                    for i in range(body, body + 40):
-                        data[i] ^= 0xA5
-            at = data.find(signature, at + 4)
-    out.write_bytes(bytes(data))
+def _patched(archive: Path, out: Path, suffix: bytes, **options: int) -> Path:
+    out.write_bytes(patch_zip_entry(archive.read_bytes(), suffix, **options))
     return out
 
 

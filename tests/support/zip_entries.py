@@ -1,0 +1,31 @@
+"""Zip archives with one entry rewritten in place: what an attacker's or a broken tool's
+archive looks like to a reader (flags, compression method, damaged data)."""
+
+from __future__ import annotations
+
+import struct
+
+
+def patch_zip_entry(
+    data: bytes, suffix: bytes, *, flag: int = 0, method: int | None = None, scramble: int | None = None
+) -> bytes:
+    """``data`` (a zip archive) with the entry whose name ends in ``suffix`` given the
+    general-purpose ``flag`` bits and the compression ``method`` in both its local and central
+    headers, or 40 of its compressed bytes scrambled from offset ``scramble``."""
+    out = bytearray(data)
+    for signature, name_at, flags_at in ((b"PK\x03\x04", 26, 6), (b"PK\x01\x02", 28, 8)):
+        at = out.find(signature)
+        while at >= 0:
+            length = struct.unpack_from("<H", out, at + name_at)[0]
+            start = at + (30 if signature == b"PK\x03\x04" else 46)
+            if bytes(out[start : start + length]).endswith(suffix):
+                flags = struct.unpack_from("<H", out, at + flags_at)[0]
+                struct.pack_into("<H", out, at + flags_at, flags | flag)
+                if method is not None:
+                    struct.pack_into("<H", out, at + flags_at + 2, method)
+                if scramble is not None and signature == b"PK\x03\x04":
+                    body = start + length + struct.unpack_from("<H", out, at + 28)[0] + scramble
+                    for i in range(body, body + 40):
+                        out[i] ^= 0xA5
+            at = out.find(signature, at + 4)
+    return bytes(out)
