@@ -195,6 +195,66 @@ def _run_length(body: bytes | memoryview) -> Iterator[bytes]:
         yield bytes(out)
 
 
+_LZW_CLEAR = 256
+_LZW_END = 257
+_LZW_FIRST = 258
+_LZW_CODES = 4096
+_LZW_FILTER = re.compile(rb"/LZW(?:Decode)?\b|/Filter\s*\[?\s*\d+\s+\d+\s+R")
+"""A stream dictionary that names LZW (the full or the inline image's short name), or whose
+/Filter is an indirect object (which may name it): its data is counted as LZW."""
+_DICTIONARY_BACK = 4096
+
+
+def _count_lzw(body: bytes | memoryview, budget: _Budget) -> None:
+    """Count what LZWDecode (EarlyChange 1, PDF's default) makes of ``body``, without making
+    it: the table keeps each code's length only. LZW reaches ~2,500:1 (a code of 12 bits for a
+    run of ~3,800 bytes), Flate ~1,000:1. Data that stops being LZW (a code past the table)
+    ends the count, as it ends pdfium's decoding: data that is not LZW stops within a few
+    codes."""
+    lengths = [1] * _LZW_FIRST
+    width, buffer, bits = 9, 0, 0
+    previous = -1
+    pending = 0
+    for byte in bytes(body):
+        buffer = ((buffer << 8) | byte) & 0xFFFFFF
+        bits += 8
+        while bits >= width:
+            bits -= width
+            code = (buffer >> bits) & ((1 << width) - 1)
+            if code == _LZW_CLEAR:
+                del lengths[_LZW_FIRST:]
+                width, previous = 9, -1
+                continue
+            if code == _LZW_END:
+                budget.add(pending)
+                return
+            size = len(lengths)
+            if code < size:
+                out = lengths[code]
+            elif code == size and previous >= 0:
+                out = lengths[previous] + 1
+            else:
+                budget.add(pending)
+                return
+            if previous >= 0 and size < _LZW_CODES:
+                lengths.append(lengths[previous] + 1)
+                if len(lengths) + 1 >= 1 << width and width < 12:
+                    width += 1
+            previous = code
+            pending += out
+            if pending >= _CHUNK * 16:
+                budget.add(pending)
+                pending = 0
+    budget.add(pending)
+
+
+def _names_lzw(data: bytes, keyword: int) -> bool:
+    """Whether the dictionary before the ``stream`` keyword at ``keyword`` names LZW, or
+    gives its /Filter by reference."""
+    opening = data.rfind(b"obj", max(0, keyword - _DICTIONARY_BACK), keyword)
+    return _LZW_FILTER.search(data, max(0, opening, keyword - _DICTIONARY_BACK), keyword) is not None
+
+
 class _Ends:
     """Where the stream that starts at a position ends: the next ``endstream`` (the file's end
     when none follows), found by bisection in one list made once. Searching the file again from
@@ -268,10 +328,12 @@ def _decrypted_streams(data: bytes) -> Iterator[bytes]:
 
 
 def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
-    """Refuse a PDF whose Flate streams inflate past the limits, before pdfium inflates any of
-    them whole. Every stream is read by its first bytes, not by its dictionary: zlib data, zlib
-    data under an ASCIIHex, ASCII85 or RunLength layer, and zlib data inside zlib data are
-    counted; other data (JPEG, JBIG2, plain) is passed over at once."""
+    """Refuse a PDF whose Flate or LZW streams inflate past the limits, before pdfium inflates
+    any of them whole. Every stream is read by its first bytes first: zlib data, zlib data under
+    an ASCIIHex, ASCII85 or RunLength layer, zlib data inside zlib data, and LZW data opening
+    with its clear-table code (ISO 32000-1 7.4.4.2: the encoder's first code) are counted.
+    LZW data without that code is counted where its dictionary names LZW or gives its /Filter
+    by reference; other data (JPEG, JBIG2, plain) is passed over at once."""
     limit = max(settings.max_pdf_inflated_bytes, settings.max_pdf_inflate_ratio * len(data))
     view = memoryview(data)
     budget = _Budget(limit)
@@ -284,12 +346,18 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                 _count_zlib(_slices(view[start:]), budget)
             elif (layer := _under_layer(data, start, ends.after(start), scanned)) is not None:
                 _count_zlib(layer, budget)
+            elif data[start : start + 1] == b"\x80" or _names_lzw(data, match.start()):
+                end = ends.after(start)
+                scanned.add(end - start)
+                _count_lzw(view[start:end], budget)
         if b"/Encrypt" in data:
             for stream in _decrypted_streams(data):
                 if _zlib_head(stream[:2]):
                     _count_zlib(_slices(stream), budget)
                 elif (layer := _under_layer(stream, 0, len(stream), scanned)) is not None:
                     _count_zlib(layer, budget)
+                elif stream[:1] == b"\x80":
+                    _count_lzw(stream, budget)
     except _Over:
         if scanned.total > scanned.limit:
             raise FileCorrupt(

@@ -58,3 +58,78 @@ def flate_bomb_pdf(inflated: int, *, hex_layer: bool = False, padded: bool = Fal
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *extra,
     ])
+
+
+class _CodeWriter:
+    """LZW codes packed MSB first, as LZWDecode (EarlyChange 1) reads them back: the width
+    grows when the table the reader builds (one entry per code after the first after a clear)
+    is one short of the next power of two."""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.buffer = 0
+        self.bits = 0
+        self.size = 258  # codes in the reader's table
+        self.first = True
+
+    def _width(self) -> int:
+        return min(12, max(9, (self.size + 1).bit_length()))
+
+    def code(self, code: int) -> None:
+        width = self._width()
+        self.buffer = (self.buffer << width) | code
+        self.bits += width
+        while self.bits >= 8:
+            self.bits -= 8
+            self.out.append((self.buffer >> self.bits) & 0xFF)
+        self.buffer &= (1 << self.bits) - 1
+        if code == 256:
+            self.size, self.first = 258, True
+        elif self.first:
+            self.first = False
+        else:
+            self.size += 1
+        if self.size >= 4000 and code != 256:
+            self.code(256)
+
+    def close(self) -> bytes:
+        self.code(257)
+        if self.bits:
+            self.out.append((self.buffer << (8 - self.bits)) & 0xFF)
+            self.bits = 0
+        return bytes(self.out)
+
+
+def lzw_run(byte: int, count: int, tail: bytes, *, clear_first: bool = True) -> bytes:
+    """LZW data of ``count`` bytes ``byte`` then ``tail``, written fast: a run's codes are
+    the table's newest entries, each one byte longer than the last (~1,300:1 with a clear
+    every 4,000 codes). ``clear_first``: open with the clear-table code, as the PDF standard
+    asks of an encoder (pdfium decodes it without too)."""
+    writer = _CodeWriter()
+    if clear_first:
+        writer.code(256)
+    left, last = count, 0  # last: the length of the code before (0 after a clear)
+    while left:
+        last = 0 if writer.first else last
+        run = min(left, last + 1)
+        writer.code(byte if run == 1 else writer.size if run == last + 1 else 258 + run - 2)
+        left, last = left - run, run
+    for value in tail:
+        writer.code(value)
+    return writer.close()
+
+
+def lzw_bomb_pdf(inflated: int, *, clear_first: bool = True, filters: bytes = b"/LZWDecode") -> bytes:
+    """One page whose content stream is ``inflated`` spaces, then a line of text, in LZW data
+    about 1/1,100 of that: a PDF decompression bomb through LZWDecode. ``filters``: what the
+    stream dictionary says (``b"6 0 R"``: an indirect object naming /LZWDecode)."""
+    data = lzw_run(0x20, inflated, b" BT /F1 12 Tf 10 10 Td (bom) Tj ET", clear_first=clear_first)
+    return pdf_from_objects([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"/LZWDecode",
+    ])

@@ -8,7 +8,7 @@ import time
 import zlib
 
 import pytest
-from pdf_objects import flate_bomb_pdf, pdf_from_objects
+from pdf_objects import flate_bomb_pdf, lzw_bomb_pdf, pdf_from_objects
 from pypdf import PdfReader, PdfWriter
 
 from ingest.text import FileBomb, TextSettings, extract_text
@@ -97,3 +97,40 @@ def test_overlapping_layered_stream_bodies_are_refused_not_read_again_and_again(
     with pytest.raises(FileCorrupt) as refused:
         check_pdf_streams(data, SETTINGS)
     assert refused.value.code == "FILE_CORRUPT" and "chồng lên nhau" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("clear_first", "filters"),
+    [(True, b"/LZWDecode"), (False, b"/LZWDecode"), (False, b"6 0 R")],
+    ids=["lzw", "lzw-without-clear-code", "lzw-named-indirectly"],
+)
+def test_an_lzw_bomb_is_a_bomb(clear_first: bool, filters: bytes) -> None:
+    """LZW reaches ~1,300:1 here (2,500:1 at best), Flate ~1,000:1, and the guard counted Flate
+    only: a 463 KiB file of 600 MiB of LZW content took pdfium 5-7 s and 1.2 GiB, and its text
+    was read (checked by hand, each of the three shapes)."""
+    data = lzw_bomb_pdf(INFLATED, clear_first=clear_first, filters=filters)
+    assert len(data) < 1024 * 1024
+    started = time.perf_counter()
+    with pytest.raises(FileBomb) as info:
+        extract_text(data, "cong-van.pdf", settings=SETTINGS)
+    assert info.value.code == "FILE_BOMB"
+    assert time.perf_counter() - started < 20
+
+
+def test_a_pdf_with_an_ordinary_lzw_stream_is_not_a_bomb() -> None:
+    """A page of text in an LZW stream, as old scanners and writers made them, passes the
+    guard and its text is read."""
+    from pypdf._codecs._codecs import LzwCodec
+
+    text = b"BT /F1 12 Tf 50 700 Td (Cong van so 12/UBND ve viec bao cao) Tj ET\n"
+    data = LzwCodec().encode(text * 200)
+    pdf = _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /LZWDecode >>\nstream\n" % len(data) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])
+    check_pdf_streams(pdf, SETTINGS)
+    assert "Cong van so 12/UBND" in extract_text(pdf, "cong-van.pdf", settings=SETTINGS).text
