@@ -12,7 +12,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import olefile
 
@@ -169,6 +169,8 @@ def _count_zlib(chunks: Iterator[bytes | memoryview], budget: _Budget, depth: in
     rest = itertools.chain([head], output)
     if depth < _MAX_NESTED and _zlib_head(head[:2]):
         _count_zlib(rest, budget, depth + 1)
+    elif head[:1] == b"\x80":  # LZW data under the Flate layer ([/FlateDecode /LZWDecode])
+        _count_lzw(rest, budget)
     else:
         for _chunk in rest:
             pass
@@ -205,7 +207,7 @@ _LZW_FILTER = re.compile(rb"/LZW(?:Decode)?\b|/Filter\s*\[?\s*\d+\s+\d+\s+R")
 _DICTIONARY_BACK = 4096
 
 
-def _count_lzw(body: bytes | memoryview, budget: _Budget) -> None:
+def _count_lzw(chunks: Iterable[bytes | memoryview], budget: _Budget) -> None:
     """Count what LZWDecode (EarlyChange 1, PDF's default) makes of ``body``, without making
     it: the table keeps each code's length only. LZW reaches ~2,500:1 (a code of 12 bits for a
     run of ~3,800 bytes), Flate ~1,000:1. Data that stops being LZW (a code past the table)
@@ -215,7 +217,7 @@ def _count_lzw(body: bytes | memoryview, budget: _Budget) -> None:
     width, buffer, bits = 9, 0, 0
     previous = -1
     pending = 0
-    for byte in bytes(body):
+    for byte in itertools.chain.from_iterable(chunks):
         buffer = ((buffer << 8) | byte) & 0xFFFFFF
         bits += 8
         while bits >= width:
@@ -349,7 +351,7 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
             elif data[start : start + 1] == b"\x80" or _names_lzw(data, match.start()):
                 end = ends.after(start)
                 scanned.add(end - start)
-                _count_lzw(view[start:end], budget)
+                _count_lzw([view[start:end]], budget)
         if b"/Encrypt" in data:
             for stream in _decrypted_streams(data):
                 if _zlib_head(stream[:2]):
@@ -357,7 +359,7 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                 elif (layer := _under_layer(stream, 0, len(stream), scanned)) is not None:
                     _count_zlib(layer, budget)
                 elif stream[:1] == b"\x80":
-                    _count_lzw(stream, budget)
+                    _count_lzw([stream], budget)
     except _Over:
         if scanned.total > scanned.limit:
             raise FileCorrupt(

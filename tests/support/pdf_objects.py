@@ -119,11 +119,18 @@ def lzw_run(byte: int, count: int, tail: bytes, *, clear_first: bool = True) -> 
     return writer.close()
 
 
-def lzw_bomb_pdf(inflated: int, *, clear_first: bool = True, filters: bytes = b"/LZWDecode") -> bytes:
+def lzw_bomb_pdf(
+    inflated: int, *, clear_first: bool = True, filters: bytes = b"/LZWDecode", flate: bool = False
+) -> bytes:
     """One page whose content stream is ``inflated`` spaces, then a line of text, in LZW data
     about 1/1,100 of that: a PDF decompression bomb through LZWDecode. ``filters``: what the
-    stream dictionary says (``b"6 0 R"``: an indirect object naming /LZWDecode)."""
+    stream dictionary says (``b"6 0 R"``: an indirect object naming /LZWDecode); ``flate``: the
+    LZW data deflated in turn, ``[/FlateDecode /LZWDecode]``."""
+    import zlib
+
     data = lzw_run(0x20, inflated, b" BT /F1 12 Tf 10 10 Td (bom) Tj ET", clear_first=clear_first)
+    if flate:
+        data, filters = zlib.compress(data, 9), b"[/FlateDecode /LZWDecode]"
     return pdf_from_objects([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

@@ -100,15 +100,20 @@ def test_overlapping_layered_stream_bodies_are_refused_not_read_again_and_again(
 
 
 @pytest.mark.parametrize(
-    ("clear_first", "filters"),
-    [(True, b"/LZWDecode"), (False, b"/LZWDecode"), (False, b"6 0 R")],
-    ids=["lzw", "lzw-without-clear-code", "lzw-named-indirectly"],
+    ("clear_first", "filters", "flate"),
+    [
+        (True, b"/LZWDecode", False),
+        (False, b"/LZWDecode", False),
+        (False, b"6 0 R", False),
+        (True, b"", True),
+    ],
+    ids=["lzw", "lzw-without-clear-code", "lzw-named-indirectly", "flate-then-lzw"],
 )
-def test_an_lzw_bomb_is_a_bomb(clear_first: bool, filters: bytes) -> None:
+def test_an_lzw_bomb_is_a_bomb(clear_first: bool, filters: bytes, flate: bool) -> None:
     """LZW reaches ~1,300:1 here (2,500:1 at best), Flate ~1,000:1, and the guard counted Flate
     only: a 463 KiB file of 600 MiB of LZW content took pdfium 5-7 s and 1.2 GiB, and its text
-    was read (checked by hand, each of the three shapes)."""
-    data = lzw_bomb_pdf(INFLATED, clear_first=clear_first, filters=filters)
+    was read (checked by hand, each of the four shapes; deflated, the file is 25 KiB)."""
+    data = lzw_bomb_pdf(INFLATED, clear_first=clear_first, filters=filters, flate=flate)
     assert len(data) < 1024 * 1024
     started = time.perf_counter()
     with pytest.raises(FileBomb) as info:
