@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.source_files import Identity, read_source, symlink_refused
+from ingest.source_files import identity as source_identity
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
+from kho.errors import KhoError
 
 MANIFEST_DIR = "ingest-manifests"
 BATCH = 16
@@ -116,19 +119,8 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-def _symlink_item(path: Path) -> BulkItem:
-    """A symbolic link found in a folder is refused, not followed: a folder from elsewhere (an
-    agency's share, a USB stick) could otherwise make Kho read and store any file this process
-    can read (a key, a password file), as a document of the agency."""
-    try:
-        target = os.readlink(path)
-    except OSError:
-        target = "?"
-    return BulkItem(
-        str(path), None, JobState.FAILED.value, "SOURCE_SYMLINK",
-        f"Tệp là liên kết tượng trưng (symlink) tới “{target[:200]}”: Kho không đi theo liên kết "
-        "trong thư mục tiếp nhận; hãy chép chính tệp đó vào thư mục.",
-    )
+def _source_item(path: Path, exc: KhoError) -> BulkItem:
+    return BulkItem(str(path), None, JobState.FAILED.value, exc.code, exc.message)
 
 
 def _file_key(path: Path) -> str:
@@ -233,21 +225,18 @@ def _init_worker(direction: str) -> None:
     _worker = (Pipeline.from_settings(Settings.from_env()), direction)
 
 
-def _ingest_chunk(path_strs: list[str]) -> list[tuple[str, BulkItem]]:
-    """Ingest a few files, then index them in one commit (the index commit dominates)."""
+def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, BulkItem]]:
+    """Ingest a few files (path, manifest key, identity), then index them in one commit (the
+    index commit dominates)."""
     pipeline, direction = _worker
     pipeline.defer_index = True
     results: list[tuple[str, Path, JobStatus | BulkItem]] = []
-    for path_str in path_strs:
+    for path_str, key, identity in chunk:
         path = Path(path_str)
-        key = _file_key(path)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            results.append((key, path, BulkItem(
-                str(path), None, JobState.FAILED.value, "SOURCE_UNREADABLE",
-                f"Không đọc được tệp: {exc.strerror or exc}.",
-            )))
+            data = read_source(path, identity)
+        except KhoError as exc:
+            results.append((key, path, _source_item(path, exc)))
             continue
         results.append((key, path, pipeline.ingest(data, path.name, direction, source=str(path))))
     flushed = {status.job_id: status for status in pipeline.flush_index()}
@@ -290,16 +279,17 @@ def import_paths(
     manifest = Manifest(manifest_path or Manifest.default_path(settings, [Path(p).resolve() for p in paths]))
     started = time.perf_counter()
     items: list[BulkItem] = []
-    pending: list[Path] = []
+    pending: list[tuple[Path, str, Identity]] = []
     keys: dict[str, Path] = {}
     final_states = {JobState.DONE.value} | (set() if retry_failed else {JobState.FAILED.value})
     links: list[BulkItem] = []
     try:
         for path in files:
             if path.is_symlink():
-                links.append(_symlink_item(path))
+                links.append(_source_item(path, symlink_refused(path)))
                 continue
             key = _file_key(path)
+            identity = source_identity(path)
             keys[key] = path
             entry = manifest.entries.get(key)
             if entry is not None and entry["state"] in final_states:
@@ -310,7 +300,7 @@ def import_paths(
                     )
                 )
             else:
-                pending.append(path)
+                pending.append((path, key, identity))
         total = len(files)
 
         ran = [0]  # files this run processed (a count, not a scan of ``items``: O(1) per file)
@@ -346,12 +336,12 @@ def import_paths(
 
 
 def _run_embedded(
-    pending: list[Path], direction: str, workers: int, manifest: Manifest,
+    pending: list[tuple[Path, str, Identity]], direction: str, workers: int, manifest: Manifest,
     report: Callable[[BulkItem], None], settings: Settings | None = None,
 ) -> None:
     if not pending:
         return
-    names = [str(p) for p in pending]
+    names = [(str(path), key, identity) for path, key, identity in pending]
     size = max(1, min(BATCH, len(names) // (workers * 4)))  # enough chunks to balance OCR-heavy files
     chunks = [names[i:i + size] for i in range(0, len(names), size)]
     if workers <= 1 or len(pending) == 1:
@@ -372,7 +362,7 @@ def _run_embedded(
 
 
 def _queue_all(
-    pending: list[Path], direction: str, settings: Settings, manifest: Manifest,
+    pending: list[tuple[Path, str, Identity]], direction: str, settings: Settings, manifest: Manifest,
     report: Callable[[BulkItem], None], wait: bool, poll_interval: float,
     wait_timeout: float | None,
 ) -> None:
@@ -382,9 +372,14 @@ def _queue_all(
     pipeline = Pipeline.from_settings(settings)
     jobs = JobStore(pipeline.repo.store)
     queued: dict[str, tuple[str, Path]] = {}
-    for path in pending:
-        key = _file_key(path)
-        status = pipeline.accept(path.read_bytes(), path.name, direction, source=str(path))
+    for path, key, identity in pending:
+        try:
+            data = read_source(path, identity)
+        except KhoError as exc:
+            manifest.add(key, _source_item(path, exc))
+            report(_source_item(path, exc))
+            continue
+        status = pipeline.accept(data, path.name, direction, source=str(path))
         if status.state is JobState.WAITING:
             dispatch(status.job_id, settings=settings)
         if status.state.final:

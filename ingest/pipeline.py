@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ingest.source_files import read_source
 from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, new_status
 from kho.config import Settings
 from kho.errors import ConfigError, Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
@@ -200,13 +201,7 @@ class StoreOriginal:
             return StepOutcome(StepState.SKIPPED, "đã lưu")
         content = ctx.content
         if content is None and ctx.status.source:
-            try:
-                content = Path(ctx.status.source).read_bytes()
-            except OSError as exc:
-                raise KhoError(
-                    f"Không đọc được tệp nguồn “{ctx.status.source}”: {exc.strerror or exc}.",
-                    code="SOURCE_UNREADABLE",
-                ) from exc
+            content = read_source(Path(ctx.status.source))  # no link, no FIFO: SOURCE_*
             if hashlib.sha256(content).hexdigest() != ctx.status.sha256:
                 raise KhoError(
                     "Tệp nguồn đã thay đổi kể từ khi tiếp nhận (SHA-256 khác); hãy gửi lại tệp.",
