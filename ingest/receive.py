@@ -47,7 +47,10 @@ class Review:
     """TOTAL-PASSED, TOTAL-FAILED, INDETERMINATE, NO_SIGNATURE, or None (not a PDF)."""
     signature_explanation: str | None = None
     return_reason: str | None = None
-    """Why Kho would return it (set for FAILED and INDETERMINATE verdicts)."""
+    """Why Kho would return it: set for TOTAL-FAILED only (NĐ 30 Điều 21 k2,
+    :func:`ingest.signatures.rules.return_reason`). INDETERMINATE is undecided, not invalid: Kho
+    does not return such a document by itself, and a văn thư who returns it writes the reason
+    (:func:`~ingest.signatures.rules.no_return_reason_message`)."""
     suggested: dict[str, Any] = field(default_factory=dict)
     """Metadata suggested from the text, as the fields :meth:`ReceiveService.confirm` takes."""
     confidence: dict[str, float] = field(default_factory=dict)
