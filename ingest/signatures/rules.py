@@ -158,6 +158,7 @@ class SignatureFacts:
     revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
     signer_kind: SignerKind = SignerKind.UNKNOWN
     best_signature_time: datetime | None = None  # trusted timestamp, else validation time
+    certificate_valid_from: datetime | None = None  # the signer certificate's notBefore
 
 
 _LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
@@ -173,6 +174,23 @@ def docmdp_violated(permission: int | None, level: str | None) -> bool:
     if permission is None or level is None:
         return False
     return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
+
+
+def signed_before_certificate(facts: SignatureFacts) -> bool:
+    """The best signature time (a trusted signature timestamp) is before the signer
+    certificate's notBefore: the signature existed before its certificate was issued, which
+    ETSI EN 319 102-1 (5.5.4, best-signature-time before the issuance date) fails with
+    NOT_YET_VALID. pyHanko checks the certificate at the validation time only, where it may
+    well be valid."""
+    return (
+        facts.best_signature_time is not None
+        and facts.certificate_valid_from is not None
+        and facts.best_signature_time < facts.certificate_valid_from
+    )
+
+
+def _utc_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%H:%M:%S %d/%m/%Y UTC")
 
 
 def known_level(facts: SignatureFacts) -> str | None:
@@ -232,6 +250,16 @@ def signature_verdict(
                     f"{facts.docmdp_permission}: {_DOCMDP_VI.get(facts.docmdp_permission, '')}) "
                     "nhưng đã bị thay đổi vượt mức cho phép sau khi ký"
                     f"{_LEVEL_VI.get(known_level(facts) or '', '')}.",
+                )
+            )
+        if signed_before_certificate(facts):
+            failed.append(
+                (
+                    "NOT_YET_VALID",
+                    "Dấu thời gian tin cậy chứng minh chữ ký được tạo lúc "
+                    f"{_utc_text(facts.best_signature_time)}, trước khi chứng thư số của người ký "
+                    f"có hiệu lực ({_utc_text(facts.certificate_valid_from)}): chữ ký không thể "
+                    "được tạo hợp lệ bằng chứng thư này.",
                 )
             )
         if facts.revoked_before_timestamp:

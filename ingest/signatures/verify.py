@@ -843,6 +843,7 @@ def _report(
         revoked_before_timestamp=_revoked_before_timestamp(status),
         signer_kind=kind,
         best_signature_time=best_time,
+        certificate_valid_from=_valid_from(status.signing_cert),
     )
     verdict, findings = rules.signature_verdict(facts, policy)
     cert = status.signing_cert
@@ -876,6 +877,13 @@ def _report(
         revocation_data_embedded=revocation,
         chain=_chain(status.validation_path),
     )
+
+
+def _valid_from(cert: x509.Certificate | None) -> datetime | None:
+    try:
+        return None if cert is None else cert.not_valid_before.astimezone(UTC)
+    except Exception:  # an unreadable validity: pyHanko's own checks judge the certificate
+        return None
 
 
 def _adds_annotations(emb: EmbeddedPdfSignature) -> bool:

@@ -1,0 +1,86 @@
+"""Forged and misused signer identities under the test PKI's trusted CA: certificates that
+chain to the trust anchor but must not make a signature "hợp lệ" (TOTAL-PASSED).
+
+Every document is signed here with keys derived by the test PKI (never a real CA's key) and
+verified with the stock pyHanko reader and with Kho's fast reader: both must give the same
+verdict, and neither may pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from cryptography import x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from ingest import testpki
+from ingest.signatures import TrustStore
+from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.model import Indication, PdfVerification
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import SignatureRole, SignerIdentity
+from ingest.testpki import TestPKI
+
+# The validation time: after the fixture signing time (5 March 2026), inside every leaf here.
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
+READERS = pytest.mark.parametrize(
+    "reader", [PdfFileReader, CachingPdfReader], ids=["stock", "fast"]
+)
+
+
+def _leaf(pki: TestPKI, label: str, serial: int, validity: tuple[datetime, datetime]) -> SignerIdentity:
+    """A personal certificate of the test CA (the real issuer, a trusted chain)."""
+    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
+    key = testpki.derive_key(label)
+    cert = testpki._leaf_cert(
+        subject=testpki._person_name("Nguyễn Văn An", "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn"),
+        key=key, serial=serial, validity=validity, issuer=ca,
+        issuer_key=testpki.derive_key("ca"), issuer_file="kho-test-ca",
+        email="nvan@thunghiem.gov.vn",
+    )
+    return testpki._identity(label, cert, key, (ca,), SignatureRole.PERSONAL)
+
+
+def _verify(data: bytes, trust: TrustStore, reader: type[PdfFileReader]) -> PdfVerification:
+    return _verify_pdf(data, trust, False, NOW, reader)
+
+
+@READERS
+def test_a_signature_timestamped_before_its_certificate_was_issued_fails(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """The trusted signature timestamp says 5 March 2026; the certificate is valid only from
+    1 June 2026 (and is valid at the validation time). The signature existed before the
+    certificate: ETSI EN 319 102-1 fails it (NOT_YET_VALID). pyHanko checks the certificate
+    at the validation time only, so it was TOTAL-PASSED."""
+    issued_later = _leaf(
+        pki, "z2-issued-after-signing", 0x4B484F2001,
+        (datetime(2026, 6, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)),
+    )
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_as(document, pki, issued_later, at=testpki.FIXTURE_TIME)
+
+    result = _verify(signed, pki_trust, reader)
+
+    (signature,) = result.signatures
+    assert signature.timestamp is not None and signature.timestamp.trusted
+    assert result.verdict.indication is Indication.TOTAL_FAILED
+    assert signature.verdict.sub_indication == "NOT_YET_VALID"
+    assert "trước khi chứng thư số của người ký có hiệu lực" in signature.verdict.explanation
+
+
+@READERS
+def test_a_signature_timestamped_inside_its_certificates_validity_still_passes(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """The same certificate shape, valid from before the timestamp: TOTAL-PASSED."""
+    in_time = _leaf(
+        pki, "z2-issued-before-signing", 0x4B484F2002,
+        (datetime(2026, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)),
+    )
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_as(document, pki, in_time, at=testpki.FIXTURE_TIME)
+
+    result = _verify(signed, pki_trust, reader)
+
+    assert result.verdict.indication is Indication.TOTAL_PASSED, result.verdict
