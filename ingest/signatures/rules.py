@@ -159,6 +159,9 @@ class SignatureFacts:
     signer_kind: SignerKind = SignerKind.UNKNOWN
     best_signature_time: datetime | None = None  # trusted timestamp, else validation time
     certificate_valid_from: datetime | None = None  # the signer certificate's notBefore
+    # the signer certificate's extended key usages (asn1crypto names or dotted OIDs); None
+    # when it has no such extension
+    key_purposes: tuple[str, ...] | None = None
 
 
 _LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
@@ -174,6 +177,34 @@ def docmdp_violated(permission: int | None, level: str | None) -> bool:
     if permission is None or level is None:
         return False
     return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
+
+
+# Extended key usages (RFC 5280 4.2.1.12) that dedicate a certificate to something other than
+# signing documents: a TLS server, code, time-stamps, OCSP responses, IPsec. A certificate
+# whose EKU lists only these may not sign a document (pyHanko does not check EKU for
+# signers); any other purpose (client auth, e-mail, document signing, a vendor's OID,
+# anyExtendedKeyUsage) keeps it usable, as do certificates without the extension.
+OTHER_PURPOSES = frozenset({
+    "server_auth", "code_signing", "time_stamping", "ocsp_signing",
+    "ipsec_end_system", "ipsec_tunnel", "ipsec_user", "ipsec_ike",
+})
+_PURPOSE_VI = {
+    "server_auth": "xác thực máy chủ TLS",
+    "code_signing": "ký mã chương trình",
+    "time_stamping": "cấp dấu thời gian",
+    "ocsp_signing": "ký phản hồi OCSP",
+    "ipsec_end_system": "IPsec",
+    "ipsec_tunnel": "IPsec",
+    "ipsec_user": "IPsec",
+    "ipsec_ike": "IPsec",
+}
+
+
+def other_purpose_only(purposes: Iterable[str] | None) -> bool:
+    """The certificate's extended key usage lists purposes, all of them other than signing
+    documents (:data:`OTHER_PURPOSES`)."""
+    listed = set(purposes or ())
+    return bool(listed) and listed <= OTHER_PURPOSES
 
 
 def signed_before_certificate(facts: SignatureFacts) -> bool:
@@ -286,6 +317,17 @@ def signature_verdict(
                     "được phép (điền biểu mẫu, thêm chữ ký, dữ liệu xác thực dài hạn); cần "
                     f"đối chiếu nội dung với phiên bản đã ký.{detail}",
                 ),
+            )
+        if facts.type is SignatureType.SIGNATURE and other_purpose_only(facts.key_purposes):
+            names = ", ".join(
+                _PURPOSE_VI.get(p, p) for p in facts.key_purposes or ()
+            )
+            indeterminate.append(
+                (
+                    "CHAIN_CONSTRAINTS_FAILURE",
+                    "Chứng thư số của người ký chỉ được cấp cho mục đích khác (mục đích sử dụng "
+                    f"khóa mở rộng: {names}), không phải để ký số văn bản.",
+                )
             )
         digest = (facts.digest_algorithm or "").lower()
         if digest in WEAK_DIGESTS and policy.accepts(

@@ -844,6 +844,7 @@ def _report(
         signer_kind=kind,
         best_signature_time=best_time,
         certificate_valid_from=_valid_from(status.signing_cert),
+        key_purposes=_key_purposes(status.signing_cert),
     )
     verdict, findings = rules.signature_verdict(facts, policy)
     cert = status.signing_cert
@@ -883,6 +884,16 @@ def _valid_from(cert: x509.Certificate | None) -> datetime | None:
     try:
         return None if cert is None else cert.not_valid_before.astimezone(UTC)
     except Exception:  # an unreadable validity: pyHanko's own checks judge the certificate
+        return None
+
+
+def _key_purposes(cert: x509.Certificate | None) -> tuple[str, ...] | None:
+    """The certificate's extended key usages (None without the extension). An unreadable
+    extension reads as none listed: pyHanko's parse of the certificate judges it."""
+    try:
+        value = None if cert is None else cert.extended_key_usage_value
+        return None if value is None else tuple(str(p) for p in value.native)
+    except Exception:
         return None
 
 

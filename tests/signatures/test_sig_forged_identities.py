@@ -84,3 +84,70 @@ def test_a_signature_timestamped_inside_its_certificates_validity_still_passes(
     result = _verify(signed, pki_trust, reader)
 
     assert result.verdict.indication is Indication.TOTAL_PASSED, result.verdict
+
+
+def _leaf_for(pki: TestPKI, label: str, serial: int, purposes: list[x509.ObjectIdentifier]) -> SignerIdentity:
+    """A personal certificate of the test CA whose extended key usage lists ``purposes``
+    (key usage digitalSignature + nonRepudiation, as a signing certificate has)."""
+    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
+    ca_key, key = testpki.derive_key("ca"), testpki.derive_key(label)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(testpki._person_name("Nguyễn Văn An", "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn"))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(serial)
+        .not_valid_before(testpki.LEAF_VALIDITY[0]).not_valid_after(testpki.LEAF_VALIDITY[1])
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(testpki._SIGNING_KEY_USAGE, critical=True)
+        .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
+        .add_extension(testpki._ski(key.public_key()), critical=False)
+        .add_extension(testpki._aki(ca_key.public_key()), critical=False)
+        .sign(ca_key, testpki.hashes.SHA256(), ecdsa_deterministic=True)
+    )
+    return testpki._identity(label, cert, key, (ca,), SignatureRole.PERSONAL)
+
+
+EKU = x509.oid.ExtendedKeyUsageOID
+
+
+@READERS
+@pytest.mark.parametrize(
+    ("purposes", "named"),
+    [
+        ([EKU.SERVER_AUTH], "xác thực máy chủ TLS"),
+        ([EKU.CODE_SIGNING], "ký mã chương trình"),
+        ([EKU.TIME_STAMPING], "cấp dấu thời gian"),
+        ([EKU.SERVER_AUTH, EKU.OCSP_SIGNING], "ký phản hồi OCSP"),
+    ],
+    ids=["tls-server", "code-signing", "time-stamping", "tls-and-ocsp"],
+)
+def test_a_certificate_dedicated_to_another_purpose_does_not_sign_documents(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader],
+    purposes: list[x509.ObjectIdentifier], named: str,
+) -> None:
+    """A certificate of the trusted CA, with the signing key usages, whose extended key usage
+    dedicates it to a TLS server, code, time-stamps or OCSP (RFC 5280 4.2.1.12): pyHanko does
+    not check a signer's EKU, so it was TOTAL-PASSED."""
+    serial = 0x4B484F2100 + len(named)
+    identity = _leaf_for(pki, f"z2-eku-{named}", serial, purposes)
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_as(document, pki, identity, at=testpki.FIXTURE_TIME)
+
+    result = _verify(signed, pki_trust, reader)
+
+    (signature,) = result.signatures
+    assert result.verdict.indication is Indication.INDETERMINATE, result.verdict
+    assert signature.verdict.sub_indication == "CHAIN_CONSTRAINTS_FAILURE"
+    assert "không phải để ký số văn bản" in signature.verdict.explanation
+    assert named in signature.verdict.explanation
+
+
+@READERS
+def test_a_certificate_for_clients_and_servers_still_signs(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """One purpose fit for people (client authentication) beside a server one: usable."""
+    identity = _leaf_for(pki, "z2-eku-mixed", 0x4B484F2199, [EKU.SERVER_AUTH, EKU.CLIENT_AUTH])
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_as(document, pki, identity, at=testpki.FIXTURE_TIME)
+
+    assert _verify(signed, pki_trust, reader).verdict.indication is Indication.TOTAL_PASSED
