@@ -207,6 +207,20 @@ def other_purpose_only(purposes: Iterable[str] | None) -> bool:
     return bool(listed) and listed <= OTHER_PURPOSES
 
 
+def timestamp_problem(
+    problem: str | None, tsa_valid_from: datetime | None, time: datetime | None
+) -> str | None:
+    """A time-stamp token's trust problem: pyHanko's, else NOT_YET_VALID when the token
+    states a time before its TSA certificate was issued. pyHanko checks the TSA certificate
+    at the validation time only, so a back-dated token (a TSA certificate of 2026-09 stamping
+    2026-03) was trusted, and proved an expired signer certificate valid at that time."""
+    if problem is not None:
+        return problem
+    if time is not None and tsa_valid_from is not None and time < tsa_valid_from:
+        return "NOT_YET_VALID"
+    return None
+
+
 def signed_before_certificate(facts: SignatureFacts) -> bool:
     """The best signature time (a trusted signature timestamp) is before the signer
     certificate's notBefore: the signature existed before its certificate was issued, which
@@ -408,6 +422,12 @@ def _timestamp_notes(ts: TimestampFacts | None) -> list[str]:
         return [
             "Dấu thời gian gắn với chữ ký không hợp lệ (bị sửa hoặc sai chữ ký) và đã bị bỏ qua; "
             "thời điểm ký do người ký tự khai."
+        ]
+    if ts.trust_problem == "NOT_YET_VALID":
+        return [
+            "Dấu thời gian ghi một thời điểm trước khi chứng thư của đơn vị cấp dấu thời gian "
+            "có hiệu lực (dấu thời gian bị ghi lùi ngày) nên đã bị bỏ qua; thời điểm ký do "
+            "người ký tự khai."
         ]
     if ts.trust_problem is not None:
         text = TRUST_PROBLEM_VI.get(ts.trust_problem, ts.trust_problem)

@@ -10,15 +10,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from ingest import testpki
 from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import Indication, PdfVerification
 from ingest.signatures.verify import _verify_pdf
-from ingest.signing import SignatureRole, SignerIdentity
+from ingest.signing import SignatureRole, SignerIdentity, sign_pdf
 from ingest.testpki import TestPKI
 
 # The validation time: after the fixture signing time (5 March 2026), inside every leaf here.
@@ -151,3 +155,73 @@ def test_a_certificate_for_clients_and_servers_still_signs(
     signed = testpki.sign_as(document, pki, identity, at=testpki.FIXTURE_TIME)
 
     assert _verify(signed, pki_trust, reader).verdict.indication is Indication.TOTAL_PASSED
+
+
+def _backdating_tsa(pki: TestPKI, issued: datetime, stamps: datetime) -> DummyTimeStamper:
+    """A TSA certificate of the trusted test root (EKU timeStamping, the test TSA's key) that
+    is valid only from ``issued``, stamping tokens dated ``stamps``."""
+    root = x509.load_der_x509_certificate(pki.root.cert_der)
+    tsa_key = serialization.load_der_private_key(pki.tsa.key_der, password=None)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(testpki._name([(x509.NameOID.COMMON_NAME, "Kho Test Máy chủ cấp dấu thời gian 02")]))
+        .issuer_name(root.subject).public_key(tsa_key.public_key()).serial_number(0x4B484F2201)
+        .not_valid_before(issued).not_valid_after(testpki.CA_VALIDITY[1])
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(testpki._SIGNING_KEY_USAGE, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([EKU.TIME_STAMPING]), critical=True)
+        .sign(testpki.derive_key("root"), testpki.hashes.SHA256(), ecdsa_deterministic=True)
+    )
+    return DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(pki.tsa.key_der),
+        certs_to_embed=[pki.root.cert],
+        fixed_dt=stamps,
+    )
+
+
+@READERS
+def test_a_time_stamp_dated_before_its_tsa_certificate_proves_nothing(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """The signer's certificate expired on 1 January 2024. A token of a TSA whose certificate
+    (trusted root, timeStamping) exists only from 1 January 2025 says the signature was made
+    on 1 June 2023. pyHanko checks the TSA certificate at the validation time, so the token
+    was trusted and Kho re-validated the expired certificate at the back-dated time:
+    TOTAL-PASSED. A token dated before its TSA certificate is not proof of anything."""
+    signed_at = datetime(2023, 6, 1, tzinfo=UTC)
+    tsa = _backdating_tsa(pki, datetime(2025, 1, 1, tzinfo=UTC), signed_at)
+    document = testpki.document_for(pki.expired_personal).data
+    signed = sign_pdf(
+        document, pki.expired_personal, timestamper=tsa, signing_time=signed_at,
+        bytes_reserved=testpki.SIGNATURE_RESERVE,
+    )
+
+    result = _verify(signed, pki_trust, reader)
+
+    (signature,) = result.signatures
+    assert result.verdict.indication is Indication.INDETERMINATE, result.verdict
+    assert signature.verdict.sub_indication == "OUT_OF_BOUNDS_NO_POE"
+    assert signature.timestamp is not None
+    assert (signature.timestamp.trusted, signature.timestamp.problem) == (False, "NOT_YET_VALID")
+    assert any("ghi lùi ngày" in finding for finding in signature.findings)
+
+
+@READERS
+def test_a_time_stamp_inside_its_tsa_certificate_still_proves_the_signing_time(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """The same expired certificate, stamped by the same kind of TSA certificate issued
+    before the token: AdES-T, the certificate is checked at the stamped time and passes."""
+    signed_at = datetime(2023, 6, 1, tzinfo=UTC)
+    tsa = _backdating_tsa(pki, datetime(2021, 1, 1, tzinfo=UTC), signed_at)
+    document = testpki.document_for(pki.expired_personal).data
+    signed = sign_pdf(
+        document, pki.expired_personal, timestamper=tsa, signing_time=signed_at,
+        bytes_reserved=testpki.SIGNATURE_RESERVE,
+    )
+
+    result = _verify(signed, pki_trust, reader)
+
+    assert result.verdict.indication is Indication.TOTAL_PASSED, result.verdict
+    assert result.signatures[0].timestamp is not None and result.signatures[0].timestamp.trusted
