@@ -162,6 +162,9 @@ class SignatureFacts:
     # the signer certificate's extended key usages (asn1crypto names or dotted OIDs); None
     # when it has no such extension
     key_purposes: tuple[str, ...] | None = None
+    # the signer certificate's subject attributes ({asn1crypto name: text}), for
+    # :func:`name_problems`
+    signer_subject: Mapping[str, str] | None = None
 
 
 _LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
@@ -198,6 +201,60 @@ _PURPOSE_VI = {
     "ipsec_user": "IPsec",
     "ipsec_ike": "IPsec",
 }
+
+
+# Subject attributes people read as the signer's identity.
+_NAME_FIELDS_VI = {
+    "common_name": "tên", "organization_name": "tổ chức", "organizational_unit_name": "đơn vị",
+    "title": "chức danh", "given_name": "tên", "surname": "họ", "locality_name": "địa phương",
+}
+
+
+def _letter_script(char: str) -> str:
+    return unicodedata.name(char, "?").split(" ")[0]
+
+
+def name_problems(subject: Mapping[str, str]) -> tuple[str, ...]:
+    """What makes a certificate's name look like another one: text not in Unicode NFC (an
+    NFD "Nguyễn" displays like the NFC one but is another string), invisible or control
+    characters (zero-width, bidi overrides), or letters of two scripts in one value (a
+    Cyrillic "А" in a Latin name). No real Vietnamese certificate has any of these (the
+    corpus has none); a trusted chain does not make such a name safe to show."""
+    problems: list[str] = []
+    for key, label in _NAME_FIELDS_VI.items():
+        text = subject.get(key)
+        if not text:
+            continue
+        shown = shown_name(text)
+        if unicodedata.normalize("NFC", text) != text:
+            problems.append(f"{label} “{shown}” không ở dạng Unicode chuẩn NFC (hiển thị giống "
+                            "nhưng khác với tên viết chuẩn)")
+        if any(unicodedata.category(c).startswith("C") for c in text):
+            problems.append(f"{label} “{shown}” chứa ký tự ẩn hoặc ký tự điều khiển")
+        scripts = {_letter_script(c) for c in text if c.isalpha()}
+        if len(scripts) > 1:
+            problems.append(f"{label} “{shown}” trộn chữ của nhiều hệ chữ viết "
+                            f"({', '.join(sorted(scripts))}): ký tự trông giống nhau nhưng khác nhau")
+    return tuple(problems)
+
+
+def shown_name(text: str) -> str:
+    """``text`` for people, with what would hide a difference made visible: invisible and
+    control characters, and letters outside the text's main script, as ``\\uXXXX``; text
+    that is not NFC is shown decomposed-escaped the same way (its combining marks)."""
+    letters = [_letter_script(c) for c in text if c.isalpha()]
+    main = max(set(letters), key=letters.count) if letters else None
+    nfc = unicodedata.normalize("NFC", text) == text
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        odd = (
+            category.startswith("C")
+            or (char.isalpha() and _letter_script(char) != main)
+            or (not nfc and category.startswith("M"))
+        )
+        out.append(f"\\u{ord(char):04X}" if odd else char)
+    return "".join(out)
 
 
 def other_purpose_only(purposes: Iterable[str] | None) -> bool:
@@ -332,6 +389,9 @@ def signature_verdict(
                     f"đối chiếu nội dung với phiên bản đã ký.{detail}",
                 ),
             )
+        names = facts.signer_subject if facts.type is SignatureType.SIGNATURE else None
+        for problem in name_problems(names or {}):
+            indeterminate.append(("CHAIN_CONSTRAINTS_FAILURE", f"Chứng thư số: {problem}."))
         if facts.type is SignatureType.SIGNATURE and other_purpose_only(facts.key_purposes):
             names = ", ".join(
                 _PURPOSE_VI.get(p, p) for p in facts.key_purposes or ()

@@ -856,6 +856,7 @@ def _report(
         best_signature_time=best_time,
         certificate_valid_from=_valid_from(status.signing_cert),
         key_purposes=_key_purposes(status.signing_cert),
+        signer_subject=_subject(status.signing_cert),
     )
     verdict, findings = rules.signature_verdict(facts, policy)
     cert = status.signing_cert
@@ -895,6 +896,13 @@ def _valid_from(cert: x509.Certificate | None) -> datetime | None:
     try:
         return None if cert is None else cert.not_valid_before.astimezone(UTC)
     except Exception:  # an unreadable validity: pyHanko's own checks judge the certificate
+        return None
+
+
+def _subject(cert: x509.Certificate | None) -> dict[str, str] | None:
+    try:
+        return None if cert is None else subject_fields(cert.subject)
+    except Exception:  # an unreadable name: pyHanko's parse of the certificate judges it
         return None
 
 

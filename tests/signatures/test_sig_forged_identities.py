@@ -20,6 +20,7 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from ingest import testpki
 from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.cli import format_report
 from ingest.signatures.model import Indication, PdfVerification
 from ingest.signatures.verify import _verify_pdf
 from ingest.signing import SignatureRole, SignerIdentity, sign_pdf
@@ -32,12 +33,15 @@ READERS = pytest.mark.parametrize(
 )
 
 
-def _leaf(pki: TestPKI, label: str, serial: int, validity: tuple[datetime, datetime]) -> SignerIdentity:
+def _leaf(
+    pki: TestPKI, label: str, serial: int, validity: tuple[datetime, datetime] = testpki.LEAF_VALIDITY,
+    name: str = "Nguyễn Văn An",
+) -> SignerIdentity:
     """A personal certificate of the test CA (the real issuer, a trusted chain)."""
     ca = x509.load_der_x509_certificate(pki.ca.cert_der)
     key = testpki.derive_key(label)
     cert = testpki._leaf_cert(
-        subject=testpki._person_name("Nguyễn Văn An", "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn"),
+        subject=testpki._person_name(name, "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn"),
         key=key, serial=serial, validity=validity, issuer=ca,
         issuer_key=testpki.derive_key("ca"), issuer_file="kho-test-ca",
         email="nvan@thunghiem.gov.vn",
@@ -225,3 +229,57 @@ def test_a_time_stamp_inside_its_tsa_certificate_still_proves_the_signing_time(
 
     assert result.verdict.indication is Indication.TOTAL_PASSED, result.verdict
     assert result.signatures[0].timestamp is not None and result.signatures[0].timestamp.trusted
+
+
+@READERS
+@pytest.mark.parametrize(
+    ("name", "shown", "problem"),
+    [
+        ("Nguyễn Văn \u0410n", "Nguyễn Văn \\u0410n", "trộn chữ của nhiều hệ chữ viết"),
+        ("Nguye\u0302\u0303n Văn An", "Nguye\\u0302\\u0303n Văn An", "không ở dạng Unicode chuẩn NFC"),
+        ("Nguyễn\u200b Văn An", "Nguyễn\\u200B Văn An", "chứa ký tự ẩn"),
+    ],
+    ids=["cyrillic-a", "nfd", "zero-width-space"],
+)
+def test_a_certified_name_that_displays_like_another_does_not_pass(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader],
+    name: str, shown: str, problem: str,
+) -> None:
+    """A trusted chain, but the certificate's name is "Nguyễn Văn An" only to the eye: a
+    Cyrillic А, an NFD spelling, a zero-width space. It was TOTAL-PASSED and printed as
+    "Nguyễn Văn An". Now the pass is withheld, and the name is shown with the odd characters
+    escaped, as not verified."""
+    identity = _leaf(pki, f"z2-name-{problem}", 0x4B484F2300 + len(shown), name=name)
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_as(document, pki, identity, at=testpki.FIXTURE_TIME)
+
+    result = _verify(signed, pki_trust, reader)
+
+    (signature,) = result.signatures
+    assert result.verdict.indication is Indication.INDETERMINATE, result.verdict
+    assert signature.verdict.sub_indication == "CHAIN_CONSTRAINTS_FAILURE"
+    assert problem in signature.verdict.explanation and shown in signature.verdict.explanation
+    report = format_report("qd.pdf", result)
+    assert f"tên ghi trong chứng thư (chưa được xác thực): {shown}" in report
+    assert f"] {name}" not in report
+
+
+@READERS
+def test_kho_verify_does_not_show_an_unverified_signer_as_the_signer(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """The same person's name, issued by a look-alike root that is not trusted: the signature
+    line said "[PersonalSignature] Nguyễn Văn An — VĂN PHÒNG, ..." as for a verified signer.
+    The name is now labelled as what the certificate says, not verified; a verified signer is
+    shown by name."""
+    document = testpki.document_for(pki.personal).data
+    forged = testpki.sign_as(document, pki, pki.untrusted_personal, at=testpki.FIXTURE_TIME)
+    genuine = testpki.sign_as(document, pki, pki.personal, at=testpki.FIXTURE_TIME)
+
+    forged_report = format_report("gia.pdf", _verify(forged, pki_trust, reader))
+    genuine_report = format_report("that.pdf", _verify(genuine, pki_trust, reader))
+
+    assert "] tên ghi trong chứng thư (chưa được xác thực): Nguyễn Văn An — VĂN PHÒNG" in forged_report
+    assert "] Nguyễn Văn An" not in forged_report
+    assert "] Nguyễn Văn An — VĂN PHÒNG" in genuine_report
+    assert "chưa được xác thực" not in genuine_report
