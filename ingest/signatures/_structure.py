@@ -16,7 +16,11 @@ lenient recovery could read it:
 - an in-use entry points at a place where that object (number *and* generation) does not
   start;
 - an object is defined in the appended bytes but no cross-reference entry of those revisions
-  points at it (it can only be found by scanning, as viewers do).
+  points at it (it can only be found by scanning, as viewers do);
+- one cross-reference section lists an object number twice (in two subsections, or twice in
+  a stream's ``/Index``) - in *any* revision, the signed ones too: pyHanko and pdfium take
+  the last entry, poppler, qpdf and pypdf the first, so the page a person sees can be another
+  object than the one the signature was checked against.
 
 Cross-reference streams of those revisions are decoded with pyHanko's parser in strict mode.
 Bytes after the last ``%%EOF`` are measured (:func:`appended_after_eof`).
@@ -60,10 +64,27 @@ class Audit:
     problems: list[str] = field(default_factory=list)
     # offsets of the cross-reference sections read after ``start``
     sections: list[int] = field(default_factory=list)
+    # object numbers listed twice in one section (also found in the sections before ``start``)
+    duplicates: list[str] = field(default_factory=list)
 
     def add(self, text: str) -> None:
         if len(self.problems) < _MAX_FINDINGS and text not in self.problems:
             self.problems.append(text)
+
+    def listed(self, listed: set[int], idnum: int, section: int) -> None:
+        """Note that the section at ``section`` lists ``idnum`` (``listed``: what it listed
+        so far); a second time is a problem."""
+        if idnum not in listed:
+            listed.add(idnum)
+            return
+        text = (
+            f"Bảng tham chiếu chéo tại vị trí {section} khai báo đối tượng {idnum} nhiều lần: "
+            "các trình đọc PDF chọn các định nghĩa khác nhau, nên nội dung được hiển thị có thể "
+            "khác nội dung đã được kiểm tra."
+        )
+        if text not in self.duplicates:
+            self.duplicates.append(text)
+            self.add(text)
 
 
 def appended_after_eof(data: bytes) -> int:
@@ -80,6 +101,7 @@ def audit(data: bytes, start: int, handler: Any = None) -> Audit:
     the same bytes, used only to decode cross-reference streams."""
     result = Audit(start=start)
     if start >= len(data):
+        _check_listed_once(data, _last_startxref(data, len(data)), set(), result, handler)
         return result
     in_use: dict[int, tuple[int, int]] = {}  # offset -> (object number, generation)
     # from ``start`` on: the pattern has no look-behind, and a match starting before ``start``
@@ -91,6 +113,7 @@ def audit(data: bytes, start: int, handler: Any = None) -> Audit:
                 "Phần bổ sung sau khi ký có đối tượng PDF nhưng không có bảng tham chiếu chéo "
                 "(startxref) hợp lệ."
             )
+        _check_listed_once(data, _last_startxref(data, start), set(), result, handler)
         return result
     offset: int | None = int(startxrefs[-1].group(1))
     seen: set[int] = set()
@@ -108,7 +131,29 @@ def audit(data: bytes, start: int, handler: Any = None) -> Audit:
             "sau khi ký: có phiên bản chỉ đọc được bằng cách dò tìm."
         )
     _check_definitions(data, start, result, in_use)
+    _check_listed_once(data, offset, seen, result, handler)
     return result
+
+
+def _last_startxref(data: bytes, end: int) -> int | None:
+    """The offset the last ``startxref`` before ``end`` gives, if any."""
+    last = data.rfind(b"startxref", 0, end)
+    found = _STARTXREF.match(data, last) if last >= 0 else None
+    return int(found.group(1)) if found else None
+
+
+def _check_listed_once(
+    data: bytes, offset: int | None, seen: set[int], result: Audit, handler: Any
+) -> None:
+    """The sections from ``offset`` down the ``/Prev`` chain (the signed revisions) are only
+    checked for object numbers listed twice: whatever else is irregular there, the
+    signatures' own checks judge it."""
+    before = Audit(start=0)
+    while offset is not None and 0 <= offset < len(data) and offset not in seen:
+        seen.add(offset)
+        offset = _read_section(data, offset, before, {}, handler)
+    for text in before.duplicates:
+        result.add(text)
 
 
 def _read_section(
@@ -136,6 +181,8 @@ def _read_section(
 def _read_table(
     data: bytes, pos: int, result: Audit, in_use: dict[int, tuple[int, int]]
 ) -> int | None:
+    section = pos - 4
+    listed: set[int] = set()
     pos = _skip_ws(data, pos)
     while True:
         sub = _SUBSECTION.match(data, pos)
@@ -152,6 +199,7 @@ def _read_table(
                 )
                 return _trailer_prev(data, pos, result, in_use, lenient=True)
             pos = entry.end()
+            result.listed(listed, first + i, section)
             if entry.group(3) == b"n" and first + i != 0:
                 _note_entry(data, int(entry.group(1)), first + i, int(entry.group(2)), result, in_use)
         pos = _skip_ws(data, pos)
@@ -214,7 +262,9 @@ def _read_stream_section(
             f"chẽ ({type(exc).__name__})."
         )
         return None
+    listed: set[int] = set()
     for entry in entries:
+        result.listed(listed, entry.idnum, offset)
         if entry.xref_type is XRefType.STANDARD and entry.idnum != 0:
             _note_entry(data, int(entry.location), entry.idnum, entry.generation, result, in_use)
     if hybrid:
