@@ -64,23 +64,25 @@ class Audit:
     problems: list[str] = field(default_factory=list)
     # offsets of the cross-reference sections read after ``start``
     sections: list[int] = field(default_factory=list)
-    # object numbers listed twice in one section (also found in the sections before ``start``)
+    # object numbers listed twice in one section or object stream header (also found in the
+    # sections before ``start``)
     duplicates: list[str] = field(default_factory=list)
+    # object streams the stream sections read point into
+    object_streams: set[int] = field(default_factory=set)
 
     def add(self, text: str) -> None:
         if len(self.problems) < _MAX_FINDINGS and text not in self.problems:
             self.problems.append(text)
 
-    def listed(self, listed: set[int], idnum: int, section: int) -> None:
-        """Note that the section at ``section`` lists ``idnum`` (``listed``: what it listed
-        so far); a second time is a problem."""
+    def listed(self, listed: set[int], idnum: int, where: str) -> None:
+        """Note that ``where`` (a cross-reference section or an object stream's header, in
+        Vietnamese) lists ``idnum`` (``listed``: what it listed so far); twice is a problem."""
         if idnum not in listed:
             listed.add(idnum)
             return
         text = (
-            f"Bảng tham chiếu chéo tại vị trí {section} khai báo đối tượng {idnum} nhiều lần: "
-            "các trình đọc PDF chọn các định nghĩa khác nhau, nên nội dung được hiển thị có thể "
-            "khác nội dung đã được kiểm tra."
+            f"{where} khai báo đối tượng {idnum} nhiều lần: các trình đọc PDF chọn các định "
+            "nghĩa khác nhau, nên nội dung được hiển thị có thể khác nội dung đã được kiểm tra."
         )
         if text not in self.duplicates:
             self.duplicates.append(text)
@@ -131,8 +133,31 @@ def audit(data: bytes, start: int, handler: Any = None) -> Audit:
             "sau khi ký: có phiên bản chỉ đọc được bằng cách dò tìm."
         )
     _check_definitions(data, start, result, in_use)
+    _check_object_streams(result, result, handler)
     _check_listed_once(data, offset, seen, result, handler)
     return result
+
+
+def _check_object_streams(found: Audit, result: Audit, handler: Any) -> None:
+    """Each object stream ``found``'s stream sections point into lists each object number
+    once in its header: readers that go by the header (pyHanko: its first entry) and readers
+    that go by the cross-reference index (pdfium, poppler) otherwise read different objects.
+    A stream that cannot be read is left to the reader's own errors."""
+    if handler is None:
+        return
+    from pyhanko.pdf_utils import generic
+
+    for number in sorted(found.object_streams):
+        try:
+            stream = handler.get_object(generic.Reference(number, 0, handler))
+            first, count = int(stream["/First"]), int(stream["/N"])
+            header = stream.data[:first].split()
+            numbers = [int(token) for token in header[0:2 * count:2]]
+        except Exception:
+            continue
+        listed: set[int] = set()
+        for idnum in numbers:
+            result.listed(listed, idnum, f"Luồng đối tượng (object stream) số {number}")
 
 
 def _last_startxref(data: bytes, end: int) -> int | None:
@@ -152,6 +177,7 @@ def _check_listed_once(
     while offset is not None and 0 <= offset < len(data) and offset not in seen:
         seen.add(offset)
         offset = _read_section(data, offset, before, {}, handler)
+    _check_object_streams(before, before, handler)
     for text in before.duplicates:
         result.add(text)
 
@@ -199,7 +225,7 @@ def _read_table(
                 )
                 return _trailer_prev(data, pos, result, in_use, lenient=True)
             pos = entry.end()
-            result.listed(listed, first + i, section)
+            result.listed(listed, first + i, f"Bảng tham chiếu chéo tại vị trí {section}")
             if entry.group(3) == b"n" and first + i != 0:
                 _note_entry(data, int(entry.group(1)), first + i, int(entry.group(2)), result, in_use)
         pos = _skip_ws(data, pos)
@@ -241,7 +267,7 @@ def _read_stream_section(
     hybrid: bool = False,
 ) -> int | None:
     from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.xref import XRefType, parse_xref_stream
+    from pyhanko.pdf_utils.xref import ObjStreamRef, XRefType, parse_xref_stream
 
     header = _HEADER_AT.match(data, offset)
     if header is None:
@@ -264,7 +290,9 @@ def _read_stream_section(
         return None
     listed: set[int] = set()
     for entry in entries:
-        result.listed(listed, entry.idnum, offset)
+        result.listed(listed, entry.idnum, f"Bảng tham chiếu chéo tại vị trí {offset}")
+        if entry.xref_type is XRefType.IN_OBJ_STREAM and isinstance(entry.location, ObjStreamRef):
+            result.object_streams.add(entry.location.obj_stream_id)
         if entry.xref_type is XRefType.STANDARD and entry.idnum != 0:
             _note_entry(data, int(entry.location), entry.idnum, entry.generation, result, in_use)
     if hybrid:

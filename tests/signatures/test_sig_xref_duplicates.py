@@ -11,6 +11,7 @@ ambiguity lets the signer and the reader see two different documents under one s
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime
 from io import BytesIO
 
@@ -105,3 +106,64 @@ def test_a_signed_document_with_ordinary_updates_still_passes(
 
     assert result.verdict.indication is Indication.TOTAL_PASSED, result.verdict
     assert not any("nhiều lần" in finding for finding in result.document_findings)
+
+
+def _object_stream_update(data: bytes) -> bytes:
+    """``data`` and an update (cross-reference stream) that redefines the first page in an
+    object stream whose header lists the page's number twice: slot 0 the page as signed
+    (where the cross-reference entry points), slot 1 the page with a forged content stream.
+    A reader that goes by the header's last entry for a number reads the forged page."""
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    page_ref = reader.root["/Pages"]["/Kids"].raw_get(0).reference
+    current = [m.start() + 1 for m in re.finditer(rb"\n%d 0 obj" % page_ref.idnum, data)][-1]
+    page = data[current:data.index(b"endobj", current)]
+    page = page[page.index(b"obj") + 3:].strip()
+    size = int(reader.trailer["/Size"])
+    root = reader.trailer.raw_get("/Root").reference.idnum
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    content_num, stream_num, xref_num = size, size + 1, size + 2
+    forged_page = re.sub(rb"/Contents\s+(\d+ \d+ R)", b"/Contents %d 0 R" % content_num, page)
+    assert forged_page != page
+    header = b"%d 0 %d %d\n" % (page_ref.idnum, page_ref.idnum, len(page) + 1)
+    packed = zlib.compress(header + page + b"\n" + forged_page + b"\n")
+    body = bytearray(data if data.endswith(b"\n") else data + b"\n")
+    content = b"BT /F1 24 Tf 72 700 Td (" + FORGED + b") Tj ET"
+    content_at = len(body)
+    body += b"%d 0 obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n" % (content_num, len(content), content)
+    stream_at = len(body)
+    body += b"%d 0 obj\n<</Type/ObjStm/N 2/First %d/Filter/FlateDecode/Length %d>>stream\n" % (
+        stream_num, len(header), len(packed)
+    ) + packed + b"\nendstream\nendobj\n"
+    xref_at = len(body)
+    rows = sorted([
+        (page_ref.idnum, 2, stream_num, 0), (content_num, 1, content_at, 0),
+        (stream_num, 1, stream_at, 0), (xref_num, 1, xref_at, 0),
+    ])
+    table = zlib.compress(b"".join(
+        bytes([kind]) + a.to_bytes(4, "big") + b.to_bytes(2, "big") for _, kind, a, b in rows
+    ))
+    index = b" ".join(b"%d 1" % number for number, *_ in rows)
+    body += b"%d 0 obj\n<</Type/XRef/Size %d/Root %d 0 R/Prev %d/W[1 4 2]/Index[%s]" % (
+        xref_num, xref_num + 1, root, prev, index
+    ) + b"/Filter/FlateDecode/Length %d>>stream\n" % len(table) + table
+    body += b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(body)
+
+
+@READERS
+def test_an_object_stream_listing_the_page_twice_after_signing_does_not_pass(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """pyHanko and pypdf take a number's first header entry, pdfium and poppler the slot the
+    cross-reference entry names: both read the signed page here, so this was TOTAL-PASSED;
+    a reader that takes the last header entry shows the forged page. The header itself is
+    ambiguous, which no writer produces."""
+    signed = testpki.sign_as(testpki.document_for(pki.personal).data, pki, pki.personal,
+                             at=testpki.FIXTURE_TIME)
+    attacked = _object_stream_update(signed)
+
+    result = _verify_pdf(attacked, pki_trust, False, NOW, reader)
+
+    assert result.verdict.indication is Indication.INDETERMINATE, result.verdict
+    assert "Luồng đối tượng (object stream)" in result.verdict.explanation
+    assert "nhiều lần" in result.verdict.explanation
