@@ -7,14 +7,18 @@ verdict, and neither may pass."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from io import BytesIO
 
 import pytest
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from ingest import testpki
@@ -283,3 +287,26 @@ def test_kho_verify_does_not_show_an_unverified_signer_as_the_signer(
     assert "] Nguyễn Văn An" not in forged_report
     assert "] Nguyễn Văn An — VĂN PHÒNG" in genuine_report
     assert "chưa được xác thực" not in genuine_report
+
+
+@READERS
+def test_a_document_time_stamp_dated_before_its_tsa_certificate_does_not_pass(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """A document time-stamp (PAdES-LTA) by a TSA certificate of the trusted root that exists
+    only from 1 January 2025, stating 1 June 2023: pyHanko checks the TSA certificate at the
+    validation time, so it was TOTAL-PASSED."""
+    signed = testpki.sign_as(testpki.document_for(pki.personal).data, pki, pki.personal,
+                             at=testpki.FIXTURE_TIME)
+    tsa = _backdating_tsa(pki, datetime(2025, 1, 1, tzinfo=UTC), datetime(2023, 6, 1, tzinfo=UTC))
+    out = BytesIO()
+    writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
+    stamper = signers.PdfTimeStamper(tsa, field_name="DocTs")
+    asyncio.run(stamper.async_timestamp_pdf(writer, "sha256", output=out))
+
+    result = _verify(out.getvalue(), pki_trust, reader)
+
+    stamp = next(s for s in result.signatures if s.field_name == "DocTs")
+    assert stamp.verdict.indication is Indication.INDETERMINATE, stamp.verdict
+    assert stamp.trust_problem == "NOT_YET_VALID"
+    assert result.verdict.indication is not Indication.TOTAL_PASSED
