@@ -895,6 +895,37 @@ _MEMO_DEPTH = 4
 _UPSTREAM_PATH_FRAMES = 3
 
 
+# A nested direct object (``<</Deep [[[...]]]>>``, no reference inside) costs upstream a few
+# Python frames per level of nesting where its walk meets it: pyHanko's parser, the copy
+# (``_subsume_object``) and ``_compute_paths_to_refs`` each recurse once or twice per level.
+# Measured on pyHanko 0.38 / CPython 3.11: from a frame with ~970 levels of headroom, stock's
+# walk passes at 300 levels and raises RecursionError at 400 (about 2.8 frames per level).
+# The fast walk reads such objects at a shallower stack and does not copy them, so it cannot
+# tell the exact level; it stops (RecursionError, as upstream) wherever upstream *might*:
+# it counts 4 frames per level, plus _UPSTREAM_PATH_FRAMES per step of the path that led
+# there. That is stricter than upstream between ~60 % and 100 % of upstream's limit (240-350
+# levels from a shallow frame, far beyond any real document), and never more lenient.
+_UPSTREAM_FRAMES_PER_NESTING = 4
+
+
+def _nesting(obj: generic.PdfObject) -> int:
+    """How deeply dictionaries and arrays are nested in ``obj`` (references not followed;
+    an atom is 0), counted without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(obj, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, generic.DictionaryObject):
+            children: Any = item.values()
+        elif isinstance(item, generic.ArrayObject):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _headroom() -> int:
     """How many nested Python calls still fit below the caller's frame (before
     ``RecursionError``), counted by making them."""
@@ -1180,6 +1211,17 @@ class _PathMapResolver(HistoricalResolver):
         # what the walk goes below: containers, flat dictionaries and flat arrays
         walkable = (Flat, generic.DictionaryObject, generic.ArrayObject)
 
+        nesting_of: dict[_Key, int] = {}
+
+        def check_nesting(key: _Key, obj: Any, path: _Path) -> None:
+            # a raw (not flat) container: nested direct objects, see _UPSTREAM_FRAMES_PER_NESTING
+            nesting = nesting_of.get(key)
+            if nesting is None:
+                nesting = nesting_of[key] = _nesting(obj)
+            used = _UPSTREAM_FRAMES_PER_NESTING * nesting + _UPSTREAM_PATH_FRAMES * len(path)
+            if used >= headroom:
+                raise RecursionError("maximum recursion depth exceeded")
+
         def enter(key: _Key, path: _Path, in_struct: bool) -> None:
             if key in on_path:
                 return
@@ -1236,6 +1278,7 @@ class _PathMapResolver(HistoricalResolver):
             depends_on.append(key[0])
             if not isinstance(obj, containers):
                 return
+            check_nesting(key, obj, path)
             on_path.add(key)
             walk(obj, path, in_struct)
             on_path.discard(key)
@@ -1252,6 +1295,7 @@ class _PathMapResolver(HistoricalResolver):
                 # a child's path is at most two steps longer (a key and an index)
                 deep = len(path) + 2 >= path_limit
             else:
+                check_nesting(key, obj, path)
                 out = [(rel, target_key) for rel, _, target_key in edges(obj, in_struct)]
                 deep = True  # nested direct objects: a child's path may be any longer
             shallow = len(path) < _MEMO_DEPTH
@@ -1302,7 +1346,7 @@ class _PathMapResolver(HistoricalResolver):
         finally:
             # the closures refer to each other: unbind them so that reference counting,
             # not the cyclic collector, frees them and the walk's lists
-            enter = enter_object = expand = walk = None  # type: ignore[assignment]
+            enter = enter_object = expand = walk = check_nesting = None  # type: ignore[assignment]
         self._path_group = _group(records)
         # upstream's flag: other code checks it to know the map is loaded
         self._indirect_object_access_cache = {}

@@ -42,10 +42,16 @@ def format_report(name: str, result: PdfVerification) -> str:
 def _signature_lines(index: int, sig: SignatureReport) -> list[str]:
     who = "(không đọc được chứng thư)"
     if sig.signer is not None:
-        who = sig.signer.common_name or sig.signer.subject
-        extra = ", ".join(x for x in (sig.signer.organisational_unit, sig.signer.organisation) if x)
+        who = rules.shown_name(sig.signer.common_name or sig.signer.subject)
+        extra = ", ".join(
+            rules.shown_name(x)
+            for x in (sig.signer.organisational_unit, sig.signer.organisation) if x
+        )
         if extra:
             who = f"{who} — {extra}"
+        if sig.verdict.indication is not Indication.TOTAL_PASSED:
+            # the name is what the certificate says, not who is proven to have signed
+            who = f"tên ghi trong chứng thư (chưa được xác thực): {who}"
     kind = "dấu thời gian tài liệu" if sig.type.value == "document_timestamp" else _KIND_VI[
         sig.signer_kind
     ]
@@ -58,7 +64,7 @@ def _signature_lines(index: int, sig: SignatureReport) -> list[str]:
     if sig.signer is not None:
         out.append(
             f"     Chứng thư số: số hiệu {sig.signer.serial_hex}, do "
-            f"{sig.signer.issuer_common_name or sig.signer.issuer} cấp, hiệu lực "
+            f"{rules.shown_name(sig.signer.issuer_common_name or sig.signer.issuer)} cấp, hiệu lực "
             f"{sig.signer.not_before} đến {sig.signer.not_after}"
         )
     if sig.signing_time:

@@ -158,6 +158,13 @@ class SignatureFacts:
     revoked_before_timestamp: bool = False  # a trusted timestamp postdates the revocation
     signer_kind: SignerKind = SignerKind.UNKNOWN
     best_signature_time: datetime | None = None  # trusted timestamp, else validation time
+    certificate_valid_from: datetime | None = None  # the signer certificate's notBefore
+    # the signer certificate's extended key usages (asn1crypto names or dotted OIDs); None
+    # when it has no such extension
+    key_purposes: tuple[str, ...] | None = None
+    # the signer certificate's subject attributes ({asn1crypto name: text}), for
+    # :func:`name_problems`
+    signer_subject: Mapping[str, str] | None = None
 
 
 _LEVEL_RANK = {"NONE": 0, "LTA_UPDATES": 1, "FORM_FILLING": 2, "ANNOTATIONS": 3, "OTHER": 4}
@@ -173,6 +180,119 @@ def docmdp_violated(permission: int | None, level: str | None) -> bool:
     if permission is None or level is None:
         return False
     return _LEVEL_RANK[level] > _DOCMDP_MAX.get(permission, 3)
+
+
+# Extended key usages (RFC 5280 4.2.1.12) that dedicate a certificate to something other than
+# signing documents: a TLS server, code, time-stamps, OCSP responses, IPsec. A certificate
+# whose EKU lists only these may not sign a document (pyHanko does not check EKU for
+# signers); any other purpose (client auth, e-mail, document signing, a vendor's OID,
+# anyExtendedKeyUsage) keeps it usable, as do certificates without the extension.
+OTHER_PURPOSES = frozenset({
+    "server_auth", "code_signing", "time_stamping", "ocsp_signing",
+    "ipsec_end_system", "ipsec_tunnel", "ipsec_user", "ipsec_ike",
+})
+_PURPOSE_VI = {
+    "server_auth": "xác thực máy chủ TLS",
+    "code_signing": "ký mã chương trình",
+    "time_stamping": "cấp dấu thời gian",
+    "ocsp_signing": "ký phản hồi OCSP",
+    "ipsec_end_system": "IPsec",
+    "ipsec_tunnel": "IPsec",
+    "ipsec_user": "IPsec",
+    "ipsec_ike": "IPsec",
+}
+
+
+# Subject attributes people read as the signer's identity.
+_NAME_FIELDS_VI = {
+    "common_name": "tên", "organization_name": "tổ chức", "organizational_unit_name": "đơn vị",
+    "title": "chức danh", "given_name": "tên", "surname": "họ", "locality_name": "địa phương",
+}
+
+
+def _letter_script(char: str) -> str:
+    return unicodedata.name(char, "?").split(" ")[0]
+
+
+def name_problems(subject: Mapping[str, str]) -> tuple[str, ...]:
+    """What makes a certificate's name look like another one: text not in Unicode NFC (an
+    NFD "Nguyễn" displays like the NFC one but is another string), invisible or control
+    characters (zero-width, bidi overrides), or letters of two scripts in one value (a
+    Cyrillic "А" in a Latin name). No real Vietnamese certificate has any of these (the
+    corpus has none); a trusted chain does not make such a name safe to show."""
+    problems: list[str] = []
+    for key, label in _NAME_FIELDS_VI.items():
+        text = subject.get(key)
+        if not text:
+            continue
+        shown = shown_name(text)
+        if unicodedata.normalize("NFC", text) != text:
+            problems.append(f"{label} “{shown}” không ở dạng Unicode chuẩn NFC (hiển thị giống "
+                            "nhưng khác với tên viết chuẩn)")
+        if any(unicodedata.category(c).startswith("C") for c in text):
+            problems.append(f"{label} “{shown}” chứa ký tự ẩn hoặc ký tự điều khiển")
+        scripts = {_letter_script(c) for c in text if c.isalpha()}
+        if len(scripts) > 1:
+            problems.append(f"{label} “{shown}” trộn chữ của nhiều hệ chữ viết "
+                            f"({', '.join(sorted(scripts))}): ký tự trông giống nhau nhưng khác nhau")
+    return tuple(problems)
+
+
+def shown_name(text: str) -> str:
+    """``text`` for people, with what would hide a difference made visible: invisible and
+    control characters, and letters outside the text's main script, as ``\\uXXXX``; text
+    that is not NFC is shown decomposed-escaped the same way (its combining marks)."""
+    letters = [_letter_script(c) for c in text if c.isalpha()]
+    main = max(set(letters), key=letters.count) if letters else None
+    nfc = unicodedata.normalize("NFC", text) == text
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        odd = (
+            category.startswith("C")
+            or (char.isalpha() and _letter_script(char) != main)
+            or (not nfc and category.startswith("M"))
+        )
+        out.append(f"\\u{ord(char):04X}" if odd else char)
+    return "".join(out)
+
+
+def other_purpose_only(purposes: Iterable[str] | None) -> bool:
+    """The certificate's extended key usage lists purposes, all of them other than signing
+    documents (:data:`OTHER_PURPOSES`)."""
+    listed = set(purposes or ())
+    return bool(listed) and listed <= OTHER_PURPOSES
+
+
+def timestamp_problem(
+    problem: str | None, tsa_valid_from: datetime | None, time: datetime | None
+) -> str | None:
+    """A time-stamp token's trust problem: pyHanko's, else NOT_YET_VALID when the token
+    states a time before its TSA certificate was issued. pyHanko checks the TSA certificate
+    at the validation time only, so a back-dated token (a TSA certificate of 2026-09 stamping
+    2026-03) was trusted, and proved an expired signer certificate valid at that time."""
+    if problem is not None:
+        return problem
+    if time is not None and tsa_valid_from is not None and time < tsa_valid_from:
+        return "NOT_YET_VALID"
+    return None
+
+
+def signed_before_certificate(facts: SignatureFacts) -> bool:
+    """The best signature time (a trusted signature timestamp) is before the signer
+    certificate's notBefore: the signature existed before its certificate was issued, which
+    ETSI EN 319 102-1 (5.5.4, best-signature-time before the issuance date) fails with
+    NOT_YET_VALID. pyHanko checks the certificate at the validation time only, where it may
+    well be valid."""
+    return (
+        facts.best_signature_time is not None
+        and facts.certificate_valid_from is not None
+        and facts.best_signature_time < facts.certificate_valid_from
+    )
+
+
+def _utc_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%H:%M:%S %d/%m/%Y UTC")
 
 
 def known_level(facts: SignatureFacts) -> str | None:
@@ -234,6 +354,16 @@ def signature_verdict(
                     f"{_LEVEL_VI.get(known_level(facts) or '', '')}.",
                 )
             )
+        if signed_before_certificate(facts):
+            failed.append(
+                (
+                    "NOT_YET_VALID",
+                    "Dấu thời gian tin cậy chứng minh chữ ký được tạo lúc "
+                    f"{_utc_text(facts.best_signature_time)}, trước khi chứng thư số của người ký "
+                    f"có hiệu lực ({_utc_text(facts.certificate_valid_from)}): chữ ký không thể "
+                    "được tạo hợp lệ bằng chứng thư này.",
+                )
+            )
         if facts.revoked_before_timestamp:
             failed.append(
                 (
@@ -258,6 +388,20 @@ def signature_verdict(
                     "được phép (điền biểu mẫu, thêm chữ ký, dữ liệu xác thực dài hạn); cần "
                     f"đối chiếu nội dung với phiên bản đã ký.{detail}",
                 ),
+            )
+        names = facts.signer_subject if facts.type is SignatureType.SIGNATURE else None
+        for problem in name_problems(names or {}):
+            indeterminate.append(("CHAIN_CONSTRAINTS_FAILURE", f"Chứng thư số: {problem}."))
+        if facts.type is SignatureType.SIGNATURE and other_purpose_only(facts.key_purposes):
+            names = ", ".join(
+                _PURPOSE_VI.get(p, p) for p in facts.key_purposes or ()
+            )
+            indeterminate.append(
+                (
+                    "CHAIN_CONSTRAINTS_FAILURE",
+                    "Chứng thư số của người ký chỉ được cấp cho mục đích khác (mục đích sử dụng "
+                    f"khóa mở rộng: {names}), không phải để ký số văn bản.",
+                )
             )
         digest = (facts.digest_algorithm or "").lower()
         if digest in WEAK_DIGESTS and policy.accepts(
@@ -338,6 +482,12 @@ def _timestamp_notes(ts: TimestampFacts | None) -> list[str]:
         return [
             "Dấu thời gian gắn với chữ ký không hợp lệ (bị sửa hoặc sai chữ ký) và đã bị bỏ qua; "
             "thời điểm ký do người ký tự khai."
+        ]
+    if ts.trust_problem == "NOT_YET_VALID":
+        return [
+            "Dấu thời gian ghi một thời điểm trước khi chứng thư của đơn vị cấp dấu thời gian "
+            "có hiệu lực (dấu thời gian bị ghi lùi ngày) nên đã bị bỏ qua; thời điểm ký do "
+            "người ký tự khai."
         ]
     if ts.trust_problem is not None:
         text = TRUST_PROBLEM_VI.get(ts.trust_problem, ts.trust_problem)

@@ -697,13 +697,7 @@ async def _validate_signature(
     )
     problem = _problem_name(status.trust_problem_indic)
     ts = status.timestamp_validity
-    if (
-        problem in _TIME_PROBLEMS
-        and ts is not None
-        and ts.intact
-        and ts.valid
-        and ts.trust_problem_indic is None
-    ):
+    if problem in _TIME_PROBLEMS and ts is not None and _timestamp_trusted(ts):
         # The certificate is out of its validity now, but a trusted timestamp proves the
         # signature existed at ts.timestamp: validate the certificate at that time (AdES-T).
         signer_vc = _validation_context(trust, knowledge, archival, allow_fetching, ts.timestamp)
@@ -713,6 +707,21 @@ async def _validate_signature(
             diff_policy=_diff_policy.get(),
         )
     return status
+
+
+def _timestamp_problem(status: Any, time: datetime | None) -> str | None:
+    """The trust problem of a time-stamp token: pyHanko's (its TSA's chain, checked at the
+    validation time), or Kho's rule that the TSA's certificate must have been issued by the
+    time the token states (:func:`rules.timestamp_problem`)."""
+    return rules.timestamp_problem(
+        _problem_name(status.trust_problem_indic), _valid_from(status.signing_cert), time
+    )
+
+
+def _timestamp_trusted(ts: Any) -> bool:
+    """A signature time-stamp is proof of existence at its time: intact, valid, and without
+    a trust problem (:func:`_timestamp_problem`)."""
+    return bool(ts.intact and ts.valid) and _timestamp_problem(ts, ts.timestamp) is None
 
 
 def _signed_revision(emb: EmbeddedPdfSignature | None) -> int | None:
@@ -798,6 +807,8 @@ def _report(
         # the lock broken even where no rule could clear the revision (a link, an action)
         least_level = "ANNOTATIONS" if _adds_annotations(emb) else None
     problem = _problem_name(status.trust_problem_indic)
+    if sig_type is SignatureType.DOCUMENT_TIMESTAMP:
+        problem = _timestamp_problem(status, status.timestamp)
     ts_facts: rules.TimestampFacts | None = None
     ts_info: TimestampInfo | None = None
     signing_time: datetime | None = None
@@ -806,7 +817,7 @@ def _report(
         ts = status.timestamp_validity
         signing_time = status.signer_reported_dt
         if ts is not None:
-            ts_problem = _problem_name(ts.trust_problem_indic)
+            ts_problem = _timestamp_problem(ts, ts.timestamp)
             ts_facts = rules.TimestampFacts(ts.intact, ts.valid, ts_problem)
             ts_info = TimestampInfo(
                 time=_iso(ts.timestamp),
@@ -843,6 +854,9 @@ def _report(
         revoked_before_timestamp=_revoked_before_timestamp(status),
         signer_kind=kind,
         best_signature_time=best_time,
+        certificate_valid_from=_valid_from(status.signing_cert),
+        key_purposes=_key_purposes(status.signing_cert),
+        signer_subject=_subject(status.signing_cert),
     )
     verdict, findings = rules.signature_verdict(facts, policy)
     cert = status.signing_cert
@@ -878,6 +892,30 @@ def _report(
     )
 
 
+def _valid_from(cert: x509.Certificate | None) -> datetime | None:
+    try:
+        return None if cert is None else cert.not_valid_before.astimezone(UTC)
+    except Exception:  # an unreadable validity: pyHanko's own checks judge the certificate
+        return None
+
+
+def _subject(cert: x509.Certificate | None) -> dict[str, str] | None:
+    try:
+        return None if cert is None else subject_fields(cert.subject)
+    except Exception:  # an unreadable name: pyHanko's parse of the certificate judges it
+        return None
+
+
+def _key_purposes(cert: x509.Certificate | None) -> tuple[str, ...] | None:
+    """The certificate's extended key usages (None without the extension). An unreadable
+    extension reads as none listed: pyHanko's parse of the certificate judges it."""
+    try:
+        value = None if cert is None else cert.extended_key_usage_value
+        return None if value is None else tuple(str(p) for p in value.native)
+    except Exception:
+        return None
+
+
 def _adds_annotations(emb: EmbeddedPdfSignature) -> bool:
     revision = _signed_revision(emb)
     if revision is None:
@@ -894,7 +932,7 @@ def _revoked_before_timestamp(status: Any) -> bool:
     ts = getattr(status, "timestamp_validity", None)
     if details is None or ts is None or getattr(details, "ca_revoked", False):
         return False
-    if not (ts.intact and ts.valid and ts.trust_problem_indic is None):
+    if not _timestamp_trusted(ts):
         return False
     return bool(details.revocation_date <= ts.timestamp)
 

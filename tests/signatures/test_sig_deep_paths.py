@@ -113,29 +113,57 @@ def test_a_signed_document_with_a_deep_structure_tree_gets_stock_pyhankos_verdic
     assert fast.verdict.indication is not Indication.TOTAL_PASSED
 
 
-def _nested(depth: int) -> bytes:
+def _nested(depth: int, in_object_stream: bool = False) -> bytes:
     """A one-page document whose catalog references an object holding ``depth`` nested
-    arrays (no reference inside), and a later revision that changes the page."""
-    writer = PdfFileWriter()
+    arrays (no reference inside), top-level or in an object stream, and a later revision
+    that changes the page."""
+    writer = PdfFileWriter(stream_xrefs=in_object_stream)
+    stream = writer.prepare_object_stream() if in_object_stream else None
     page_ref = _one_page(writer)
     nested = generic.ArrayObject([generic.NumberObject(1)])
     for _ in range(depth):
         nested = generic.ArrayObject([nested])
     writer.root[N("/X")] = writer.add_object(
-        generic.DictionaryObject({N("/Deep"): nested, N("/Pg"): page_ref})
+        generic.DictionaryObject({N("/Deep"): nested, N("/Pg"): page_ref}), obj_stream=stream
     )
     return with_page_rotated(writer, page_ref)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (bench/NOTES-r6.md): upstream parses and copies a deeply nested direct "
-    "object deep in its walk and runs out of recursion; the fast walk reads it at a shallower "
-    "stack and does not copy it",
-)
-def test_a_deeply_nested_direct_object_stops_the_walk_as_upstream() -> None:
-    data = _nested(400)
+# Upstream parses, copies and walks a nested direct object deep in its walk, with a few frames
+# per level; the fast walk reads it at a shallower stack and does not copy it, so it cannot
+# stop at exactly upstream's level. It stops where upstream might (see
+# _reader._UPSTREAM_FRAMES_PER_NESTING): never later than upstream, earlier only for objects
+# nested some 240 levels or more. (This replaces r6's strict xfail, which asked for the exact
+# error; the verdict below is what mattered.)
+OBJECT_PLACES = pytest.mark.parametrize("in_object_stream", [False, True], ids=["top-level", "object-stream"])
+
+
+@OBJECT_PLACES
+def test_a_deeply_nested_direct_object_stops_the_fast_walk_where_upstreams_stops(
+    in_object_stream: bool,
+) -> None:
+    for depth in (400, 450):
+        data = _nested(depth, in_object_stream)
+        stock = stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)
+        fast = fast_path_map(CachingPdfReader(BytesIO(data), strict=False), 0)
+        assert stock[1] is not None and stock[1][0] is RecursionError, depth
+        assert fast[0] is None and fast[1] is not None and fast[1][0] is RecursionError, depth
+
+
+@OBJECT_PLACES
+def test_a_moderately_nested_direct_object_gets_upstreams_path_map(in_object_stream: bool) -> None:
+    data = _nested(60, in_object_stream)
     stock = stock_path_map(PdfFileReader(BytesIO(data), strict=False), 0)
     fast = fast_path_map(CachingPdfReader(BytesIO(data), strict=False), 0)
-    assert stock[1] is not None and stock[1][0] is RecursionError
-    assert fast == stock
+    assert stock[1] is None and fast == stock
+
+
+def test_a_signed_document_with_a_deeply_nested_object_does_not_pass_where_stock_fails(
+    pki: TestPKI, pki_trust: TrustStore
+) -> None:
+    # signed twice, nothing hostile but one object nested 400 deep: stock pyHanko's difference
+    # analysis fails (RecursionError, FORMAT_FAILURE); the fast walk went on and passed both
+    fast, stock = signed_twice_both_ways(_nested(400), pki, pki_trust)
+    assert stock.verdict.indication is Indication.TOTAL_FAILED
+    assert fast.verdict.indication is Indication.TOTAL_FAILED
+    assert [s.verdict.sub_indication for s in fast.signatures] == ["FORMAT_FAILURE"] * 2
