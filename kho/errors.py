@@ -224,6 +224,14 @@ class TokenInvalid(KhoError):
     http_status = 401
 
 
+class SessionExpired(TokenInvalid):
+    """A page session or API token unused for longer than its idle timeout
+    (``KHO_SESSION_IDLE_MINUTES`` / ``KHO_TOKEN_IDLE_MINUTES``): the person logs in again."""
+
+    code = "SESSION_EXPIRED"
+    http_status = 401
+
+
 class IdentifierInvalid(NotFound):
     """An id in a path that cannot name anything Kho stores (``..``, NUL, non-ASCII, wrong form)."""
 
