@@ -54,7 +54,7 @@ from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
 from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step
 from repository.records import Actor, Record, Repository
-from repository.vocabulary import nfc
+from repository.vocabulary import nfc, typed_text
 from repository.workflow import (
     MAIN_TASK,
     STATUS_CODES,
@@ -139,6 +139,15 @@ def work_facts(state: Handling, step: Step) -> WorkFacts:
         assigner=task.assigner,
         requester=requester,
     )
+
+
+_TEXT_LABELS = {
+    "note": "Ý kiến, ghi chú",
+    "content": "Nội dung",
+    "ref_label": "Văn bản liên quan",
+    "organ": "Cơ quan nhận",
+}
+"""The free texts of a handling step, with the label a refusal names."""
 
 
 @dataclass(frozen=True)
@@ -563,9 +572,9 @@ class HandlingService:
         now = self.clock()
         today = vn_date(now)
         text_fields = {
-            k: nfc(str(v)).strip()
+            k: typed_text(str(v), k, _TEXT_LABELS[k])
             for k, v in fields.items()
-            if k in ("note", "content", "ref_label", "organ")
+            if k in _TEXT_LABELS
         }
         list_fields = {
             k: tuple(dict.fromkeys(x.strip() for x in v if x and x.strip()))
