@@ -1428,18 +1428,9 @@ class AccountService:
     # -- authentication --------------------------------------------------------------------
     def authenticate(self, username: str, password: str, source: str | None = None) -> Account:
         """Log a person in (see the module docstring for every outcome)."""
-        who = _audit_name(username.strip().lower())
         account = self._read_to_log_in(username, password, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
-            self._burn_login(password)
-            self.audit.append(
-                who,
-                "account:login-failed",
-                source=source,
-                at=self.clock(),
-                details={"reason": "unknown-account"},
-            )
-            raise _login_failed()
+            self._refuse_unknown(username, password, source)
         new_hash = self._check_login(account, password, source)
         now = self.clock()
 
@@ -1796,6 +1787,25 @@ class AccountService:
             self._record_failure(account.username, source)
         return new_hash
 
+    def _refuse_unknown(
+        self, username: str, password: str, source: str | None, *, during: str | None = None
+    ) -> NoReturn:
+        """Refuse a login (or a password change, ``during``) for a name with no active account:
+        the same hash work and answer as a wrong password, and an ``account:login-failed``
+        (``unknown-account``) in the log, so guessing names is seen by the auditor."""
+        self._burn_login(password)
+        details: dict[str, Any] = {"reason": "unknown-account"}
+        if during is not None:
+            details["during"] = during
+        self.audit.append(
+            _audit_name(username.strip().lower()),
+            "account:login-failed",
+            source=source,
+            at=self.clock(),
+            details=details,
+        )
+        raise _login_failed()
+
     def _audit_refused_login(
         self, who: str, source: str | None, details: dict[str, Any], *, log_may_refuse: bool = True
     ) -> None:
@@ -1900,8 +1910,7 @@ class AccountService:
         logged in. The count is in the ``account:password`` event."""
         account = self._read_to_log_in(username, old, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
-            self._burn_login(old)
-            raise _login_failed()
+            self._refuse_unknown(username, old, source, during="account:password")
         self._check_login(account, old, source)
         passwords.require_strong(new, account.username)
         if new == old:
