@@ -776,13 +776,16 @@ class HandlingService:
 
     # -- follow-up ----------------------------------------------------------------------------
     def counts(self, actor: Actor, today: date | None = None) -> Counts:
-        """The home page numbers, from the work index only (indexed lookups, no scan)."""
+        """The home page numbers, from the work index (indexed lookups, no scan); the documents
+        waiting for the person's direction or with unseen notices are also asked of the policy
+        (one load each)."""
         user = actor.user
         today = today or self.today()
         soon = self.calendar.add_working_days(today, 2).isoformat()
         t = today.isoformat()
         q = self.index.read
-        inbox = q("SELECT count(*) FROM notices WHERE user = ? AND seen = 0", (user,))[0][0]
+        new_notices = "SELECT record_id, count(*) FROM notices WHERE user = ? AND seen = 0 GROUP BY record_id"
+        unseen: dict[str, int] = dict(q(new_notices, (user,)))
         mine = "(handler = ? OR (handler = '' AND chu_tri = ?)) AND status != 'done'"
         open_ = q(f"SELECT count(*) FROM tasks WHERE {mine}", (user, user))[0][0]
         overdue = q(f"SELECT count(*) FROM tasks WHERE {mine} AND deadline < ?", (user, user, t))[0][0]
@@ -793,9 +796,13 @@ class HandlingService:
         to_approve = q("SELECT count(*) FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))[0][
             0
         ]
-        to_direct = q(
-            "SELECT count(*) FROM docs WHERE status = 'submitted' AND leaders LIKE ?", (f"%,{user},%",)
-        )[0][0]
+        waiting = "SELECT record_id FROM docs WHERE status = 'submitted' AND leaders LIKE ?"
+        submitted = {r[0] for r in q(waiting, (f"%,{user},%",))}
+        # Through the policy, as the lists they count (:meth:`to_direct`, :meth:`notices`): a
+        # document the person may no longer see is neither "chờ cho ý kiến" nor a new notice.
+        visible = self._seen_by(actor, submitted | set(unseen)) if submitted or unseen else set()
+        to_direct = len(submitted & visible)
+        inbox = sum(n for record_id, n in unseen.items() if record_id in visible)
         return Counts(inbox, open_, due_soon, overdue, to_approve, to_direct)
 
     def _items(self, rows: list[tuple[Any, ...]], today: date) -> list[WorkItem]:
