@@ -42,6 +42,7 @@ from typing import Any
 
 from kho.errors import (
     AlreadyExists,
+    KhoError,
     NotFound,
     PermissionDenied,
     WorkflowConflict,
@@ -930,7 +931,15 @@ class HandlingService:
     def flag_deadlines(self, today: date | None = None) -> dict[str, int]:
         """Flag overdue and due-soon tasks (once per task and flag) and notify their handler and
         assigner. Indexed queries over open tasks only; run daily by Celery beat."""
-        today = today or self.today()
+        now = self.today()
+        if today is not None and today > now:
+            raise KhoError(
+                f"Không chạy được việc đánh dấu hạn cho ngày {today:%d/%m/%Y}: ngày này chưa đến"
+                " (chỉ chạy bù cho hôm nay hoặc ngày đã qua).",
+                code="DAY_IN_FUTURE",
+                day=today.isoformat(),
+            )
+        today = today or now
         t = today.isoformat()
         soon = self.calendar.add_working_days(today, 2).isoformat()
         rows = self.index.read(

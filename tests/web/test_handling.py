@@ -580,3 +580,17 @@ def test_the_home_page_count_waiting_for_direction_follows_the_policy(office: Of
     assert [r[0] for r in h.to_direct(leader_0)] == [other]
     assert [n.record_id for n in h.notices(leader_0)] == [other]
     assert (h.counts(leader_0).to_direct, h.counts(leader_0).inbox) == (1, 1)
+
+
+def test_the_deadline_job_refuses_a_day_that_has_not_come(office: Office, smtp: _Capture) -> None:
+    """A catch-up run is for today or a day gone by; a future day flagged open tasks "Quá hạn"
+    ahead of time and used up their one alert (a forged beat message did it too)."""
+    h = office.handling
+    doc = register_incoming(office)
+    office.step(doc.record_id, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    office.step(doc.record_id, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-20")
+    sent = len(smtp.messages)
+    with pytest.raises(KhoError) as refused:
+        h.flag_deadlines(date(2099, 12, 31))
+    assert refused.value.code == "DAY_IN_FUTURE"
+    assert h.flag_deadlines(date(2026, 3, 2))["overdue"] == 0 and len(smtp.messages) == sent
