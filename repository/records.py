@@ -64,7 +64,7 @@ from repository.metadata import (
     parse_document,
     parse_file,
 )
-from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
+from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo, check_original
 from repository.policy import (
     Action,
     Decision,
@@ -1240,9 +1240,10 @@ class Repository:
             extra.get("signature_verdict"),
             override_reason,
             str(extra.get("signature_return_reason") or ""),
+            checkable=any(f.media_type == PDF_MEDIA_TYPE for f in record.files),
         )
         if not gate.allowed:
-            raise SignatureRejected(gate.message, record_id=record.record_id or None)
+            raise SignatureRejected(gate.message, code=gate.code, record_id=record.record_id or None)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
