@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 
 from kho.config import Settings
+from kho.errors import SessionExpired
 from repository.accounts import token_digest, token_revoked_key
 from web.context import Kho
 
@@ -108,3 +110,30 @@ def test_a_token_used_through_its_slots_stays_on(
         clock.offset = timedelta(minutes=minutes)
         assert client.get("/api/me", headers=headers).status_code == 200, minutes
 
+
+
+def test_on_s3_an_idle_token_ends_and_a_used_one_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rule on the S3 gateway (its LIST with start-after, its create-if-absent)."""
+    from kho_people import make_people
+    from kho_retention import s3_env
+
+    for key, value in s3_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    installation = Kho(Settings.from_env())
+    try:
+        people = make_people(installation)
+        moved = MovedClock()
+        monkeypatch.setattr(installation.accounts, "clock", moved)
+        kept, idle = people.tokens["van_thu"], people.tokens["chuyen_vien"]
+        resolve = installation.accounts.resolve_token
+        for minutes in (0, 20, 40, 60):
+            moved.offset = timedelta(minutes=minutes)
+            assert resolve(kept).username == people.usernames["van_thu"]
+        with pytest.raises(SessionExpired):
+            resolve(idle)  # created 60 minutes ago (clock moved), never used since
+        assert installation.repo.store.exists(token_revoked_key(token_digest(idle)))
+        assert len(list(installation.repo.store.list(f"token-seen/{token_digest(kept)}/"))) == 4
+    finally:
+        installation.close()
