@@ -24,5 +24,9 @@ def flag_deadlines(settings: Settings | None = None, today: str | None = None) -
 
 
 @app.task(name=FLAG_DEADLINES_TASK, acks_late=True, ignore_result=True)
-def flag_deadlines_task(today: str | None = None) -> dict[str, int]:
-    return flag_deadlines(today=today)
+def flag_deadlines_task() -> dict[str, int]:
+    """The beat's daily run. The day is the worker's clock, never one a message names: whoever
+    can write to the broker could otherwise send a far future day, flag every open task
+    overdue ahead of time and (a flag is sent once per task) silence the real alerts. A
+    message with arguments fails on this signature; a catch-up is ``kho handling flag``."""
+    return flag_deadlines()

@@ -146,6 +146,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_PASSWORD_MEMORY_KB": ("65536", "argon2id memory cost of password hashes, in KiB."),
     "KHO_PASSWORD_TIME_COST": ("3", "argon2id passes over that memory."),
     "KHO_LOGIN_MAX_FAILURES": ("5", "Wrong passwords in a row that lock an account."),
+    "KHO_SESSION_IDLE_MINUTES": (
+        "30",
+        "A web page session unused this many minutes ends (the person logs in again).",
+    ),
+    "KHO_TOKEN_IDLE_MINUTES": (
+        "30",
+        "An API token (`POST /api/login`, `kho login`, personal tokens) unused this many minutes"
+        " ends; raise it for scripts that run less often.",
+    ),
     # Read by web/pages/__init__.py (the web pages' sessions).
     "KHO_SESSION_SECRET": (
         "",
@@ -364,6 +373,8 @@ class Settings:
     password_time_cost: int = 3
     audit_group_commit: bool = True
     login_max_failures: int = 5
+    session_idle_minutes: int = 30
+    token_idle_minutes: int = 30
     audit_signing_key: Path | None = None
     audit_public_key: Path | None = None
     audit_checkpoint_dir: Path | None = None
@@ -491,6 +502,10 @@ class Settings:
             password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
             audit_group_commit=_bool("KHO_AUDIT_GROUP_COMMIT", get("KHO_AUDIT_GROUP_COMMIT")),
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
+            session_idle_minutes=_int(
+                "KHO_SESSION_IDLE_MINUTES", get("KHO_SESSION_IDLE_MINUTES"), 1, 24 * 60
+            ),
+            token_idle_minutes=_int("KHO_TOKEN_IDLE_MINUTES", get("KHO_TOKEN_IDLE_MINUTES"), 1, 90 * 24 * 60),
             audit_signing_key=Path(v).expanduser() if (v := get("KHO_AUDIT_SIGNING_KEY")) else None,
             audit_public_key=Path(v).expanduser() if (v := get("KHO_AUDIT_PUBLIC_KEY")) else None,
             backup_urls=tuple(u.strip() for u in get("KHO_BACKUP_URLS").split(",") if u.strip()),

@@ -224,6 +224,22 @@ class TokenInvalid(KhoError):
     http_status = 401
 
 
+class LoginRateLimited(KhoError):
+    """Too many failed logins or password changes for one name from one address in the window
+    (the pages' and the API's one limiter, ``web.pages.common.LoginLimiter``)."""
+
+    code = "LOGIN_RATE_LIMITED"
+    http_status = 429
+
+
+class SessionExpired(TokenInvalid):
+    """A page session or API token unused for longer than its idle timeout
+    (``KHO_SESSION_IDLE_MINUTES`` / ``KHO_TOKEN_IDLE_MINUTES``): the person logs in again."""
+
+    code = "SESSION_EXPIRED"
+    http_status = 401
+
+
 class IdentifierInvalid(NotFound):
     """An id in a path that cannot name anything Kho stores (``..``, NUL, non-ASCII, wrong form)."""
 

@@ -13,6 +13,8 @@ rewritten)::
                                                 secret
     tokens/<sha256>.revoked.json                its revocation                          token-revocation
     token-index/<username>/<sha256>.json        which tokens an account has             token-index
+    token-seen/<sha256>/<slot>                  a token was used in that time slot      (empty)
+                                                (:meth:`AccountService.resolve_token`)
 
 Objects written before they carried ``format_version`` have ``"format": 1``; they read as
 version 0 and are upcast (:func:`repository.formats.legacy_stamp`).
@@ -75,6 +77,7 @@ from kho.errors import (
     PasswordNotConfirmed,
     PasswordResetExpired,
     PermissionDenied,
+    SessionExpired,
     TokenInvalid,
     UnitNotFound,
     ValidationFailed,
@@ -554,6 +557,21 @@ def token_revoked_key(digest: str) -> str:
     return f"tokens/{digest}.revoked.json"
 
 
+WEB_SESSION = "web-session"
+"""The name of the token a page login issues (its idle timeout is the pages')."""
+
+IDLE_SLOTS = 10
+"""An idle timeout is kept in slots of a tenth of it: a token's use is written once per slot."""
+
+
+def token_seen_prefix(digest: str) -> str:
+    return f"token-seen/{digest}/"
+
+
+def idle_slot_seconds(idle: timedelta) -> int:
+    return max(1, int(idle.total_seconds()) // IDLE_SLOTS)
+
+
 def _dump(kind: formats.Kind, data: Mapping[str, Any]) -> bytes:
     """The stored bytes of an object of ``kind``, stamped with its format version."""
     return formats.dumps(kind.name, data, ensure_ascii=False, sort_keys=True)
@@ -655,6 +673,8 @@ class AccountService:
         *,
         hasher: PasswordHasher | None = None,
         make_hasher: Callable[[], PasswordHasher] = passwords.default_hasher,
+        session_idle: timedelta = timedelta(minutes=30),
+        token_idle: timedelta = timedelta(minutes=30),
     ) -> None:
         """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
         password is first hashed or checked (argon2 is not imported by the commands that only
@@ -665,6 +685,10 @@ class AccountService:
         self.audit = audit
         self.clock = clock
         self.max_failed = max_failed
+        self.session_idle = session_idle
+        """A page session (a :data:`WEB_SESSION` token) unused this long ends."""
+        self.token_idle = token_idle
+        """Any other token unused this long ends."""
         self._hasher = hasher
         self._make_hasher = make_hasher
         self._no_downgrade: dict[str, str] = {}
@@ -1404,18 +1428,9 @@ class AccountService:
     # -- authentication --------------------------------------------------------------------
     def authenticate(self, username: str, password: str, source: str | None = None) -> Account:
         """Log a person in (see the module docstring for every outcome)."""
-        who = _audit_name(username.strip().lower())
         account = self._read_to_log_in(username, password, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
-            self._burn_login(password)
-            self.audit.append(
-                who,
-                "account:login-failed",
-                source=source,
-                at=self.clock(),
-                details={"reason": "unknown-account"},
-            )
-            raise _login_failed()
+            self._refuse_unknown(username, password, source)
         new_hash = self._check_login(account, password, source)
         now = self.clock()
 
@@ -1772,6 +1787,25 @@ class AccountService:
             self._record_failure(account.username, source)
         return new_hash
 
+    def _refuse_unknown(
+        self, username: str, password: str, source: str | None, *, during: str | None = None
+    ) -> NoReturn:
+        """Refuse a login (or a password change, ``during``) for a name with no active account:
+        the same hash work and answer as a wrong password, and an ``account:login-failed``
+        (``unknown-account``) in the log, so guessing names is seen by the auditor."""
+        self._burn_login(password)
+        details: dict[str, Any] = {"reason": "unknown-account"}
+        if during is not None:
+            details["during"] = during
+        self.audit.append(
+            _audit_name(username.strip().lower()),
+            "account:login-failed",
+            source=source,
+            at=self.clock(),
+            details=details,
+        )
+        raise _login_failed()
+
     def _audit_refused_login(
         self, who: str, source: str | None, details: dict[str, Any], *, log_may_refuse: bool = True
     ) -> None:
@@ -1876,8 +1910,7 @@ class AccountService:
         logged in. The count is in the ``account:password`` event."""
         account = self._read_to_log_in(username, old, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
-            self._burn_login(old)
-            raise _login_failed()
+            self._refuse_unknown(username, old, source, during="account:password")
         self._check_login(account, old, source)
         passwords.require_strong(new, account.username)
         if new == old:
@@ -2461,7 +2494,55 @@ class AccountService:
                 account=account,
                 username=account.username,
             )
+        self._check_idle(token, now)
         return account
+
+    def idle_timeout(self, token: Token) -> timedelta:
+        return self.session_idle if token.name == WEB_SESSION else self.token_idle
+
+    def _check_idle(self, token: Token, now: datetime) -> None:
+        """:class:`SessionExpired` if ``token`` was not used within its idle timeout (the first
+        refusal also revokes it, audited); otherwise its use now is written (once per slot).
+
+        Uses are kept as empty objects named by slot (a tenth of the timeout), created if
+        absent: one LIST per request, one small write per slot, nothing rewritten. A slot counts
+        from its start, so a session may end up to one slot early, never late. A use is written
+        only after this check passed, so an expired token cannot be revived by any request."""
+        idle = self.idle_timeout(token)
+        slot = idle_slot_seconds(idle)
+        prefix = token_seen_prefix(token.digest)
+        now_s = int(now.timestamp())
+        first_live = -(-(now_s - int(idle.total_seconds())) // slot)  # ceil: slot start >= now - idle
+        seen = {
+            info.key.removeprefix(prefix)
+            for info in self.store.list(prefix, start_after=f"{prefix}{first_live - 1:012d}")
+        }
+        if not seen and now - token.created_at > idle:
+            self._end_idle(token, now, idle)
+        current = f"{now_s // slot:012d}"
+        if current not in seen:
+            try:
+                self.store.put_if_absent(prefix + current, b"")
+            except AlreadyExists:
+                pass  # another request of the same slot
+
+    def _end_idle(self, token: Token, now: datetime, idle: timedelta) -> NoReturn:
+        minutes = max(1, int(idle.total_seconds()) // 60)
+        details = {"username": token.username, "token": token.digest[:12], "reason": "idle"}
+        try:
+            self._write_audited(
+                token_revoked_key(token.digest),
+                formats.TOKEN_REVOCATION,
+                {"digest": token.digest, "at": _iso(now), "actor": token.username},
+                [_draft(token.username, "account:token-revoke", None, details)],
+                now,
+            )
+        except AlreadyExists:
+            pass  # a concurrent request ended it first
+        raise SessionExpired(
+            f"Phiên làm việc đã hết hạn vì không thao tác trong {minutes} phút. Vui lòng đăng nhập lại.",
+            minutes=minutes,
+        )
 
     def revoke_token(self, username: str, digest: str, actor: Account, source: str | None = None) -> None:
         """Revoke one token of ``username`` (by its digest, as :meth:`tokens_of` lists it)."""

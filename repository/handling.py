@@ -42,6 +42,7 @@ from typing import Any
 
 from kho.errors import (
     AlreadyExists,
+    KhoError,
     NotFound,
     PermissionDenied,
     WorkflowConflict,
@@ -54,7 +55,7 @@ from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
 from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step
 from repository.records import Actor, Record, Repository
-from repository.vocabulary import nfc
+from repository.vocabulary import nfc, typed_text
 from repository.workflow import (
     MAIN_TASK,
     STATUS_CODES,
@@ -139,6 +140,15 @@ def work_facts(state: Handling, step: Step) -> WorkFacts:
         assigner=task.assigner,
         requester=requester,
     )
+
+
+_TEXT_LABELS = {
+    "note": "Ý kiến, ghi chú",
+    "content": "Nội dung",
+    "ref_label": "Văn bản liên quan",
+    "organ": "Cơ quan nhận",
+}
+"""The free texts of a handling step, with the label a refusal names."""
 
 
 @dataclass(frozen=True)
@@ -563,9 +573,9 @@ class HandlingService:
         now = self.clock()
         today = vn_date(now)
         text_fields = {
-            k: nfc(str(v)).strip()
+            k: typed_text(str(v), k, _TEXT_LABELS[k])
             for k, v in fields.items()
-            if k in ("note", "content", "ref_label", "organ")
+            if k in _TEXT_LABELS
         }
         list_fields = {
             k: tuple(dict.fromkeys(x.strip() for x in v if x and x.strip()))
@@ -767,13 +777,16 @@ class HandlingService:
 
     # -- follow-up ----------------------------------------------------------------------------
     def counts(self, actor: Actor, today: date | None = None) -> Counts:
-        """The home page numbers, from the work index only (indexed lookups, no scan)."""
+        """The home page numbers, from the work index (indexed lookups, no scan); the documents
+        waiting for the person's direction or with unseen notices are also asked of the policy
+        (one load each)."""
         user = actor.user
         today = today or self.today()
         soon = self.calendar.add_working_days(today, 2).isoformat()
         t = today.isoformat()
         q = self.index.read
-        inbox = q("SELECT count(*) FROM notices WHERE user = ? AND seen = 0", (user,))[0][0]
+        new_notices = "SELECT record_id, count(*) FROM notices WHERE user = ? AND seen = 0 GROUP BY record_id"
+        unseen: dict[str, int] = dict(q(new_notices, (user,)))
         mine = "(handler = ? OR (handler = '' AND chu_tri = ?)) AND status != 'done'"
         open_ = q(f"SELECT count(*) FROM tasks WHERE {mine}", (user, user))[0][0]
         overdue = q(f"SELECT count(*) FROM tasks WHERE {mine} AND deadline < ?", (user, user, t))[0][0]
@@ -784,9 +797,13 @@ class HandlingService:
         to_approve = q("SELECT count(*) FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))[0][
             0
         ]
-        to_direct = q(
-            "SELECT count(*) FROM docs WHERE status = 'submitted' AND leaders LIKE ?", (f"%,{user},%",)
-        )[0][0]
+        waiting = "SELECT record_id FROM docs WHERE status = 'submitted' AND leaders LIKE ?"
+        submitted = {r[0] for r in q(waiting, (f"%,{user},%",))}
+        # Through the policy, as the lists they count (:meth:`to_direct`, :meth:`notices`): a
+        # document the person may no longer see is neither "chờ cho ý kiến" nor a new notice.
+        visible = self._seen_by(actor, submitted | set(unseen)) if submitted or unseen else set()
+        to_direct = len(submitted & visible)
+        inbox = sum(n for record_id, n in unseen.items() if record_id in visible)
         return Counts(inbox, open_, due_soon, overdue, to_approve, to_direct)
 
     def _items(self, rows: list[tuple[Any, ...]], today: date) -> list[WorkItem]:
@@ -914,7 +931,15 @@ class HandlingService:
     def flag_deadlines(self, today: date | None = None) -> dict[str, int]:
         """Flag overdue and due-soon tasks (once per task and flag) and notify their handler and
         assigner. Indexed queries over open tasks only; run daily by Celery beat."""
-        today = today or self.today()
+        now = self.today()
+        if today is not None and today > now:
+            raise KhoError(
+                f"Không chạy được việc đánh dấu hạn cho ngày {today:%d/%m/%Y}: ngày này chưa đến"
+                " (chỉ chạy bù cho hôm nay hoặc ngày đã qua).",
+                code="DAY_IN_FUTURE",
+                day=today.isoformat(),
+            )
+        today = today or now
         t = today.isoformat()
         soon = self.calendar.add_working_days(today, 2).isoformat()
         rows = self.index.read(

@@ -18,8 +18,11 @@ _ZIP = b"PK\x03\x04"
 
 # Formats the regulations allow for electronic documents and attachments, by extension:
 # (media type, accepted leading bytes; None = text, checked as UTF-8).
+PDF_MEDIA_TYPE = "application/pdf"
+"""The one format whose signatures ingest verifies (the registration gate asks for its verdict)."""
+
 FORMATS: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
-    "pdf": ("application/pdf", (b"%PDF-",)),
+    "pdf": (PDF_MEDIA_TYPE, (b"%PDF-",)),
     "doc": ("application/msword", (_OLE,)),
     "docx": (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -64,7 +64,7 @@ from repository.metadata import (
     parse_document,
     parse_file,
 )
-from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
+from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo, check_original
 from repository.policy import (
     Action,
     Decision,
@@ -98,6 +98,7 @@ from repository.vocabulary import (
     is_organ_id,
     nfc,
     parse_so_ky_hieu,
+    typed_text,
 )
 
 if TYPE_CHECKING:
@@ -612,6 +613,15 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _check_reasons(override_reason: str | None, duplicate_reason: str | None) -> None:
+    """The reasons a person types to register despite a failed signature or a duplicate
+    follow the rule of every typed text (:func:`typed_text`), before anything is checked."""
+    if override_reason:
+        typed_text(override_reason, "override_reason", "Lý do vẫn vào sổ khi chữ ký số không hợp lệ")
+    if duplicate_reason:
+        typed_text(duplicate_reason, "duplicate_reason", "Lý do vào sổ văn bản trùng")
+
+
 def _reasons(
     override: bool, extra: Mapping[str, Any], override_reason: str | None, duplicate_reason: str | None
 ) -> dict[str, Any]:
@@ -926,7 +936,7 @@ class Repository:
             "hold_id": hold_id,
             "record_id": record_id,
             "kind": kind,
-            "reason": nfc(reason.strip()),
+            "reason": typed_text(reason, "reason", "Lý do phong tỏa"),
             "by": actor.user,
             "at": to_iso_utc(self.clock()),
         }
@@ -964,7 +974,8 @@ class Repository:
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
                 self.store.set_legal_hold(original, False)
-        self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": nfc(reason.strip())})
+        why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
+        self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": why})
         return True
 
     def refuse_if_in_archive(self, record: Record, what: str) -> None:
@@ -1137,6 +1148,7 @@ class Repository:
         """
         direction = Direction(direction)
         self.authorize(actor, Action.RECORD_CREATE)
+        _check_reasons(override_reason, duplicate_reason)
         numbered = register and direction is Direction.DI
         md = parse_document(
             metadata, direction, known_organ=self.is_known_organ, numbered_by_register=numbered
@@ -1228,9 +1240,10 @@ class Repository:
             extra.get("signature_verdict"),
             override_reason,
             str(extra.get("signature_return_reason") or ""),
+            checkable=any(f.media_type == PDF_MEDIA_TYPE for f in record.files),
         )
         if not gate.allowed:
-            raise SignatureRejected(gate.message, record_id=record.record_id or None)
+            raise SignatureRejected(gate.message, code=gate.code, record_id=record.record_id or None)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
@@ -1519,6 +1532,7 @@ class Repository:
                 record_id=record_id,
             )
         _require_version(current, expected_version, f"“{record_id}”")
+        _check_reasons(override_reason, duplicate_reason)
         direction = Direction(current.kind)
         numbered = register and direction is Direction.DI
         md = parse_document(
@@ -2382,7 +2396,7 @@ class Repository:
         )
         details: dict[str, Any] = {"document_id": document_id, "ordinal": ordinal}
         if reason.strip():
-            details["reason"] = reason.strip()
+            details["reason"] = typed_text(reason, "reason", "Lý do bỏ văn bản ra khỏi hồ sơ")
         record = self._write_version(current, new, actor, "file:remove-document", details)
         # The reverse link is derived from the hồ sơ's versions; holders_of also checks the
         # hồ sơ still lists the document, so a crash before this delete changes nothing.

@@ -79,10 +79,25 @@ class GateDecision:
     message: str = ""
 
 
-def signature_gate(verdict: str | None, override_reason: str | None, reason_detail: str = "") -> GateDecision:
+def signature_gate(
+    verdict: str | None, override_reason: str | None, reason_detail: str = "", *, checkable: bool = False
+) -> GateDecision:
     """A document whose signature check FAILED is registered only with an explicit override
     and its reason (audited by the caller). INDETERMINATE and unsigned documents pass, their
-    reason shown to the văn thư beforehand."""
+    reason shown to the văn thư beforehand.
+
+    ``checkable``: the document's original is a PDF, whose signatures ingest verifies. Without a
+    verdict it was not checked yet (its job still queued, or the worker died mid-task): refused
+    (``SIGNATURES_NOT_CHECKED``), override or not, since nobody can override what nobody saw."""
+    if verdict is None and checkable:
+        return GateDecision(
+            False,
+            code="SIGNATURES_NOT_CHECKED",
+            message=(
+                "Chữ ký số của văn bản chưa được kiểm tra xong, nên chưa vào sổ được. Hãy chờ"
+                " việc tiếp nhận hoàn tất (hoặc chạy lại: kho ingest retry) rồi vào sổ."
+            ),
+        )
     if verdict != FAILED:
         return GateDecision(True)
     if override_reason and override_reason.strip():

@@ -18,13 +18,13 @@ from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
 from repository.records import Actor, Repository
+from repository.vocabulary import typed_text
 
 SAVED_SEARCH = formats.SAVED_SEARCH
 MAX_PER_PERSON = 100
 MAX_NAME = 200
 MAX_VALUES = 50
 _ID = re.compile(r"^[0-9a-f]{24}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,11 @@ class SavedSearches:
         actor: Actor,
     ) -> SavedSearch:
         self.repo.authorize(actor, Action.SEARCH)
-        name = unicodedata.normalize("NFC", (name or "").strip())
+        name = typed_text(name or "", "name", "Tên câu tìm kiếm", line_breaks=False)
         if not name:
             raise _invalid("SAVED_SEARCH_NAME_REQUIRED", "Hãy đặt tên cho câu tìm kiếm.")
-        if len(name) > MAX_NAME or _CONTROL.search(name):
-            raise _invalid(
-                "SAVED_SEARCH_NAME_INVALID",
-                f"Tên câu tìm kiếm tối đa {MAX_NAME} ký tự và không chứa ký tự điều khiển.",
-            )
+        if len(name) > MAX_NAME:
+            raise _invalid("SAVED_SEARCH_NAME_INVALID", f"Tên câu tìm kiếm tối đa {MAX_NAME} ký tự.")
         query = unicodedata.normalize("NFC", query or "")
         clean = {
             k: tuple(unicodedata.normalize("NFC", str(v)) for v in vs if str(v))

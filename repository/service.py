@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,4 +106,6 @@ def open_accounts(repo: Repository, settings: Settings) -> AccountService:
     return AccountService(
         repo.store, repo.audit, repo.clock, max_failed=settings.login_max_failures,
         make_hasher=make_hasher,
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        token_idle=timedelta(minutes=settings.token_idle_minutes),
     )

@@ -26,6 +26,26 @@ and isolates (the left-to-right and right-to-left marks, harmless and sometimes 
 office software, are let through)."""
 
 
+def typed_text(text: str, field: str, label: str, *, line_breaks: bool = True) -> str:
+    """A free text a person typed (a note, a reason, minutes, a name they give): NFC and
+    stripped. The one rule for all of them: a hidden character (:func:`has_hidden_characters`;
+    with ``line_breaks=False`` tab, CR and LF too) is refused with ``FIELD_CONTROL_CHARS``
+    (:class:`~kho.errors.ValidationFailed`, 422) naming ``field``, before anything is written."""
+    from kho.errors import FieldError, ValidationFailed
+
+    if has_hidden_characters(text, line_breaks=not line_breaks):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    field,
+                    "FIELD_CONTROL_CHARS",
+                    f"“{label}” chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản không hợp lệ.",
+                )
+            ]
+        )
+    return nfc(text).strip()
+
+
 def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:
     """Whether ``text`` holds a character that no Vietnamese text needs and that makes it read
     differently from what it is: a control character, or a bidirectional override (U+202E turns

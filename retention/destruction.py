@@ -31,7 +31,7 @@ from repository.accounts import AccountService
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
-from repository.vocabulary import nfc
+from repository.vocabulary import nfc, typed_text
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
@@ -297,7 +297,7 @@ class Destructions:
             raise WorkflowError("Ý kiến phải là “đồng ý” hoặc “không đồng ý”.", code="OPINION_INVALID")
         reviews = {
             **case["reviews"],
-            actor.user: {"opinion": opinion, "note": nfc(note.strip()), "at": self._now()},
+            actor.user: {"opinion": opinion, "note": typed_text(note, "note", "Ý kiến"), "at": self._now()},
         }
         return self._step(case, actor, "destruction:review", {"reviews": reviews}, opinion=opinion)
 
@@ -316,7 +316,7 @@ class Destructions:
                 code="REVIEWS_INCOMPLETE",
                 missing=missing,
             )
-        minutes = {"text": nfc(text.strip()), "by": actor.user, "at": self._now()}
+        minutes = {"text": typed_text(text, "text", "Biên bản họp"), "by": actor.user, "at": self._now()}
         return self._step(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
 
     def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
@@ -326,7 +326,8 @@ class Destructions:
         self._require(case, "reviewed")
         if not text.strip():
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
-        appraisal = {"text": nfc(text.strip()), "by": actor.user, "at": self._now()}
+        text = typed_text(text, "text", "Văn bản thẩm định")
+        appraisal = {"text": text, "by": actor.user, "at": self._now()}
         return self._step(case, actor, "destruction:appraisal", {"appraisal": appraisal})
 
     def decide(

@@ -18,7 +18,7 @@ from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
 from repository.records import Actor, Repository
-from repository.vocabulary import nfc
+from repository.vocabulary import typed_text
 from retention.workflow import Versions
 
 
@@ -49,7 +49,7 @@ class Holds:
             {
                 "order_id": order_id,
                 "state": "active",
-                "reason": nfc(reason.strip()),
+                "reason": typed_text(reason, "reason", "Lý do"),
                 "query": query,
                 "targets": ids,
                 "placed_by": actor.user,
@@ -76,7 +76,7 @@ class Holds:
                 "state": "released",
                 "released_by": actor.user,
                 "released_at": to_iso_utc(self.repo.clock()),
-                "release_reason": nfc(reason.strip()),
+                "release_reason": typed_text(reason, "reason", "Lý do"),
             }
             body.pop(formats.FORMAT_KEY, None)
             order = self.orders.write(order_id, body, expected=order["version"])

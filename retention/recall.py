@@ -17,7 +17,7 @@ from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
 from repository.records import Actor, Repository
-from repository.vocabulary import Direction, nfc
+from repository.vocabulary import Direction, typed_text
 from retention.workflow import Versions
 
 
@@ -51,8 +51,8 @@ class Recalls:
             "recall_id": recall_id,
             "record_id": record_id,
             "direction": direction,
-            "order_ref": nfc(order_ref.strip()),
-            "reason": nfc(reason.strip()),
+            "order_ref": typed_text(order_ref, "order_ref", "Căn cứ thu hồi", line_breaks=False),
+            "reason": typed_text(reason, "reason", "Lý do thu hồi"),
             "by": actor.user,
             "at": to_iso_utc(self.repo.clock()),
             "state": "recorded",

@@ -27,6 +27,7 @@ from repository import formats
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import Action, Role
 from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
+from repository.vocabulary import typed_text
 from retention import closing, fileplan, submission
 from retention.closing import ClosingReport, DocumentFacts
 from retention.fileplan import FilePlan, PlanState
@@ -165,7 +166,7 @@ class RetentionService:
         current = self.schedule()
         self._expect(current.version, expected_version, "Bảng thời hạn bảo quản")
         parsed = parse_entries(entries)
-        text = " ".join((note or "").split())
+        text = " ".join(typed_text(note or "", "note", "Căn cứ, lý do sửa bảng").split())
         if not text:
             raise KhoError("Cần ghi căn cứ/lý do sửa bảng thời hạn bảo quản.", code="REASON_REQUIRED")
         new = Schedule(current.version + 1, parsed, current.source, actor.user, self._now(), text[:500])
@@ -434,7 +435,7 @@ class RetentionService:
     def reopen_file(self, file_id: str, *, reason: str, expected_version: int, actor: Actor) -> Record:
         """Mở lại a closed hồ sơ (not one submitted or archived) with a reason: audited."""
         file = self.repo.get(file_id, actor=actor)
-        text = " ".join((reason or "").split())
+        text = " ".join(typed_text(reason or "", "reason", "Lý do mở lại hồ sơ").split())
         if not text:
             raise KhoError("Cần ghi lý do mở lại hồ sơ.", code="REASON_REQUIRED")
         if file.state != FileState.CLOSED:
@@ -717,7 +718,7 @@ class RetentionService:
         item = self.due_item(file)
         if item is None:
             raise SubmissionError("Chỉ giữ lại được hồ sơ đã kết thúc, chưa nộp lưu.", code="FILE_NOT_CLOSED")
-        text = " ".join((reason or "").split())
+        text = " ".join(typed_text(reason or "", "reason", "Lý do giữ lại hồ sơ").split())
         if not text:
             raise KhoError("Cần ghi lý do giữ lại hồ sơ.", code="REASON_REQUIRED")
         submission.check_keep(item.end_date, until, self.today())

@@ -24,7 +24,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from kho.config import Settings
-from kho.errors import IdentifierInvalid, KhoError
+from kho.errors import AccountLocked, IdentifierInvalid, KhoError, LoginFailed, LoginRateLimited
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
@@ -260,12 +260,30 @@ def create_app(
         return _reply(build())
 
     # -- login ---------------------------------------------------------------------------------
+    def limited(username: str, attempt: Callable[[], Any]) -> Any:
+        """``attempt`` under the login limiter the pages use (one budget per address and name):
+        refused with ``LOGIN_RATE_LIMITED`` (429) past it; a refused password counts."""
+        from web.pages.common import limiter
+
+        ip = request.remote_addr or ""
+        if limiter().blocked(ip, username):
+            raise LoginRateLimited(
+                "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.", username=username
+            )
+        try:
+            result = attempt()
+        except (LoginFailed, AccountLocked):
+            limiter().failed(ip, username)
+            raise
+        limiter().succeeded(ip, username)
+        return result
+
     @app.post("/api/login")
     def login() -> Response:
         data = _body()
         username = (_text(data, "username", required=True) or "").strip().lower()
         password = _text(data, "password", required=True) or ""
-        account = accounts.authenticate(username, password, request.remote_addr)
+        account = limited(username, lambda: accounts.authenticate(username, password, request.remote_addr))
         token = accounts.issue_token(account.username, "api-login", account, request.remote_addr)
         return _reply({"token": token, "account": account.public_dict()})
 
@@ -280,12 +298,13 @@ def create_app(
         username = (_text(data, "username", required=True) or "").strip().lower()
         scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
         current = secret.strip() if scheme.lower() == "bearer" else ""
-        accounts.change_password(
+        old = _text(data, "old_password", required=True) or ""
+        new = _text(data, "new_password", required=True) or ""
+        limited(
             username,
-            _text(data, "old_password", required=True) or "",
-            _text(data, "new_password", required=True) or "",
-            request.remote_addr,
-            keep=token_digest(current) if current else None,
+            lambda: accounts.change_password(
+                username, old, new, request.remote_addr, keep=token_digest(current) if current else None
+            ),
         )
         return _reply({"ok": True})
 

@@ -32,7 +32,10 @@ STATUS_TEXT = {
     200: "Thành công.",
     201: "Đã tạo.",
     400: "Yêu cầu sai cú pháp: câu tìm kiếm không hợp lệ (SEARCH_…), nội dung multipart hỏng.",
-    401: "Chưa đăng nhập, hoặc mã truy cập không hợp lệ / đã bị thu hồi (AUTH_REQUIRED, TOKEN_INVALID).",
+    401: (
+        "Chưa đăng nhập, hoặc mã truy cập không hợp lệ / đã bị thu hồi / hết hạn vì không dùng"
+        " (AUTH_REQUIRED, TOKEN_INVALID, SESSION_EXPIRED)."
+    ),
     403: "Bị từ chối: vai trò, phạm vi đơn vị, độ mật, tài khoản bị khóa hoặc phải đổi mật khẩu.",
     404: "Không có (hoặc mã định danh sai dạng).",
     405: "Phương thức không được hỗ trợ ở địa chỉ này.",
@@ -40,6 +43,7 @@ STATUS_TEXT = {
     410: "Nội dung đã bị hủy (khóa mã hóa đã bị xóa).",
     413: "Nội dung quá lớn.",
     422: "Dữ liệu không hợp lệ (mã lỗi và trường trong details).",
+    429: "Quá nhiều lần đăng nhập sai cho tên này từ địa chỉ này (LOGIN_RATE_LIMITED).",
     500: "Lỗi hệ thống (INTERNAL_ERROR); sự cố được ghi lại, không có traceback.",
     503: "Kho lưu trữ tạm thời không truy cập được.",
     507: "Kho lưu trữ đã đầy.",
@@ -668,7 +672,7 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 "Đăng nhập, nhận mã truy cập",
                 "accounts",
                 _object(["token", "account"], token=STRING, account=account),
-                (401, 403),
+                (401, 403, 429),
                 body=_json_body(_object(["username", "password"], username=STRING, password=STRING)),
                 public=True,
             )
@@ -679,7 +683,7 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 "Đổi mật khẩu bằng mật khẩu cũ (kể cả lần đăng nhập đầu)",
                 "accounts",
                 ok,
-                (401, 403),
+                (401, 403, 429),
                 body=_json_body(
                     _object(
                         ["username", "old_password", "new_password"],

@@ -9,8 +9,9 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery.schedules import crontab
@@ -40,6 +41,39 @@ def test_the_job_is_on_the_beat_schedule_daily() -> None:
 def test_a_real_worker_flags_an_overdue_task_and_notifies(
     tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    notices = _run_worker(tmp_path, make_env, monkeypatch, due_in_days=-1, messages=[{}])
+    assert notices and "Quá hạn" in notices[0].text
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh"
+)
+def test_a_forged_message_naming_a_future_day_flags_nothing(
+    tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever can write to the broker sent ``kho.handling.flag_deadlines`` with a far future
+    ``today``: the worker flagged a task due in two weeks "Quá hạn" and notified its people,
+    and (a flag is sent once per task) the real alert would never have come. The day is the
+    worker's clock: the forged message fails, the beat's own run that follows flags nothing."""
+    notices = _run_worker(
+        tmp_path, make_env, monkeypatch, due_in_days=14, messages=[{"today": "2099-12-31"}, {}], wait=False
+    )
+    assert notices == []
+
+
+def _run_worker(
+    tmp_path: Path,
+    make_env: Callable[..., dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    due_in_days: int,
+    messages: list[dict[str, str]],
+    wait: bool = True,
+) -> list[Any]:
+    """A task due ``due_in_days`` from today (the steps taken three weeks earlier), a real
+    worker, the ``messages`` (kwargs) sent in order; the handler's deadline notices once the
+    worker has run them all (``wait``: until a notice comes)."""
     sys.path.insert(0, str(ROOT / "tests" / "support"))
     from kho_people import UNIT_B, make_people
     from kho_testing import incoming
@@ -58,6 +92,7 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
     people = make_people(kho)
     doc = kho.repo.create_document("den", incoming(), None, None, people.actor("van_thu"))
     h = kho.handling
+    h.clock = lambda: utcnow() - timedelta(days=21)  # the steps were taken three weeks ago
     h.take(
         doc.record_id,
         Act.SUBMIT,
@@ -65,7 +100,7 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
         actor=people.actor("van_thu"),
         users=[people.usernames["lanh_dao"]],
     )
-    tomorrow = vn_date(utcnow()).toordinal() + 1  # the agency's day (UTC+7)
+    due = vn_date(utcnow()).toordinal() + due_in_days  # the agency's day (UTC+7)
     h.take(
         doc.record_id,
         Act.DIRECT,
@@ -73,7 +108,7 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
         actor=people.actor("lanh_dao"),
         units=[UNIT_B],
         users=[people.usernames["chuyen_vien_b"]],
-        deadline=date.fromordinal(tomorrow).isoformat(),
+        deadline=date.fromordinal(due).isoformat(),
     )
     kho.close()
 
@@ -100,24 +135,23 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
         stderr=subprocess.STDOUT,
     )
     try:
-        # As beat would send it (its options name the queue), for the day after the deadline.
-        make_app(REDIS_URL).send_task(
-            FLAG_DEADLINES_TASK,
-            kwargs={"today": date.fromordinal(tomorrow + 1).isoformat()},
-            queue=env["KHO_INGEST_QUEUE"],
-        )
+        sender = make_app(REDIS_URL)
+        for kwargs in messages:  # as beat sends it (its options name the queue), and forged ones
+            sender.send_task(FLAG_DEADLINES_TASK, kwargs=kwargs, queue=env["KHO_INGEST_QUEUE"])
         kho = Kho(Settings.from_env(), follow_index=False)
         handler = people.actor("chuyen_vien_b")
         deadline = time.monotonic() + 60
-        notices = []
+        notices: list[Any] = []
+        runs = 0
         while time.monotonic() < deadline:
-            notices = [n for n in kho.handling.notices(handler) if n.act == "overdue"]
-            if notices:
+            notices = [n for n in kho.handling.notices(handler) if n.act in ("overdue", "due_soon")]
+            runs = sum(e.action == "handling:flag-deadlines" for e in kho.repo.audit.events())
+            if (notices and wait) or (not wait and runs >= 1 and log_says(tmp_path, len(messages))):
                 break
             time.sleep(0.5)
-        assert notices and "Quá hạn" in notices[0].text
-        assert any(e.action == "handling:flag-deadlines" for e in kho.repo.audit.events())
+        assert runs >= 1, (tmp_path / "worker.log").read_text()
         kho.close()
+        return notices
     finally:
         worker.terminate()
         try:
@@ -126,3 +160,9 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
             worker.kill()
             worker.wait()
         log.close()
+
+
+def log_says(tmp_path: Path, messages: int) -> bool:
+    """Whether the worker's log shows ``messages`` tasks ended (succeeded or raised)."""
+    text = (tmp_path / "worker.log").read_text(errors="replace")
+    return text.count("succeeded in") + text.count("raised unexpected") >= messages

@@ -554,3 +554,43 @@ def test_the_work_lists_follow_the_policy_when_a_document_becomes_secret(office:
     # the task up.
     assert [i.record_id for i in h.my_work(office.actors["head_b"])] == []
     assert assigned in {n.record_id for n in h.notices(office.actors["head_b"])}
+
+
+def test_the_home_page_count_waiting_for_direction_follows_the_policy(office: Office) -> None:
+    """The home page's "chờ cho ý kiến" and new-notice numbers were counted from the work index
+    alone: a leader whose submitted document became secret above their clearance saw "1 chờ cho
+    ý kiến" over an empty list (review y1, left open). They count what the lists show."""
+    kho, h = office.kho, office.handling
+    accounts = kho.accounts
+    admin = accounts.get(office.people.usernames["quan_tri"])
+    head = accounts.get(office.user("leader"))
+    low_leader, _ = create_person(
+        accounts, "Lê Thị Thấp", AGENCY, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    leader_0 = kho.actor_of(accounts.get(low_leader.username), "test")
+    waiting = register_incoming(office, number="81", subject="Phương án Charlie").record_id
+    office.step(waiting, Act.SUBMIT, "clerk", users=[low_leader.username])
+    other = register_incoming(office, number="82", subject="Phương án Delta").record_id
+    office.step(other, Act.SUBMIT, "clerk", users=[low_leader.username])
+    assert (h.counts(leader_0).to_direct, h.counts(leader_0).inbox) == (2, 2)
+    record = kho.repo.get(waiting, actor=office.actors["clerk"])
+    kho.repo.update_metadata(
+        waiting, {"secrecy": 1}, expected_version=record.version, actor=office.actors["clerk"], note="mật"
+    )
+    assert [r[0] for r in h.to_direct(leader_0)] == [other]
+    assert [n.record_id for n in h.notices(leader_0)] == [other]
+    assert (h.counts(leader_0).to_direct, h.counts(leader_0).inbox) == (1, 1)
+
+
+def test_the_deadline_job_refuses_a_day_that_has_not_come(office: Office, smtp: _Capture) -> None:
+    """A catch-up run is for today or a day gone by; a future day flagged open tasks "Quá hạn"
+    ahead of time and used up their one alert (a forged beat message did it too)."""
+    h = office.handling
+    doc = register_incoming(office)
+    office.step(doc.record_id, Act.SUBMIT, "clerk", users=[office.user("leader")])
+    office.step(doc.record_id, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-20")
+    sent = len(smtp.messages)
+    with pytest.raises(KhoError) as refused:
+        h.flag_deadlines(date(2099, 12, 31))
+    assert refused.value.code == "DAY_IN_FUTURE"
+    assert h.flag_deadlines(date(2026, 3, 2))["overdue"] == 0 and len(smtp.messages) == sent

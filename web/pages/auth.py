@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, session,
 
 from kho.errors import AccountLocked, KhoError, LoginFailed, PasswordChangeRequired, ValidationFailed
 from repository import passwords
-from repository.accounts import token_digest
+from repository.accounts import WEB_SESSION, token_digest
 from web.pages.common import current_account, current_actor, kho, limiter, page, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -53,7 +53,7 @@ def login() -> Response:
     if error is not None:
         return page("login.html", 401, next=target, rules=RULES, error=error, username=username)
     limiter().succeeded(ip, username)
-    token = kho().accounts.issue_token(account.username, "web-session", account, ip)
+    token = kho().accounts.issue_token(account.username, WEB_SESSION, account, ip)
     _start_session(token)
     return redirect(target)  # type: ignore[return-value]
 

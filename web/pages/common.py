@@ -20,6 +20,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -31,7 +32,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from kho.errors import KhoError
+from kho.errors import KhoError, SessionExpired
 from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
@@ -235,6 +236,10 @@ def current_actor() -> Actor | None:
         return None
     try:
         g.actor = kho().actor_from_token(str(token), request.remote_addr)
+    except SessionExpired as exc:
+        session.clear()
+        flash(exc.message, "warning")  # shown on the login page the person is sent to
+        return None
     except KhoError:
         session.clear()  # revoked token, locked account: log out
         return None
