@@ -70,6 +70,7 @@ from kho.errors import (
     Conflict,
     FieldError,
     FormatInvalid,
+    KhoError,
     LoginFailed,
     NotFound,
     PasswordChangeRequired,
@@ -2524,7 +2525,22 @@ class AccountService:
             try:
                 self.store.put_if_absent(prefix + current, b"")
             except AlreadyExists:
-                pass  # another request of the same slot
+                return  # another request of the same slot (and its pruning)
+            self._prune_seen(prefix, f"{prefix}{first_live:012d}")
+
+    def _prune_seen(self, prefix: str, live_from: str) -> None:
+        """Delete a token's use markers of slots before ``live_from`` (out of its idle window: no
+        check reads them again), once per new slot: a token keeps at most the markers of one
+        window rather than ten per window for ever. Best effort: a marker left is only an empty
+        object, which the next new slot tries again."""
+        for info in self.store.list(prefix):
+            if info.key >= live_from:
+                break
+            try:
+                self.store.delete(info.key)
+            except KhoError as exc:
+                logs.warn(__name__, "token use marker %s not deleted: %s", info.key, exc.code)
+                return
 
     def _end_idle(self, token: Token, now: datetime, idle: timedelta) -> NoReturn:
         minutes = max(1, int(idle.total_seconds()) // 60)

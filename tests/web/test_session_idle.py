@@ -103,12 +103,15 @@ def test_the_timeouts_come_from_the_settings(env: dict[str, str], monkeypatch: p
 
 
 def test_a_token_used_through_its_slots_stays_on(
-    client: FlaskClient, people: People, clock: MovedClock
+    client: FlaskClient, people: People, clock: MovedClock, kho: Kho
 ) -> None:
     headers = people.headers("van_thu")
-    for minutes in range(0, 180, 20):  # three hours of use, never idle 30 minutes
+    seen = f"token-seen/{token_digest(people.tokens['van_thu'])}/"
+    for minutes in range(0, 180, 5):  # three hours of use, never idle 30 minutes
         clock.offset = timedelta(minutes=minutes)
         assert client.get("/api/me", headers=headers).status_code == 200, minutes
+        # the markers of one window at most (a tenth of it each), not 10 per window for ever
+        assert len(list(kho.repo.store.list(seen))) <= 11, minutes
 
 
 
@@ -134,6 +137,7 @@ def test_on_s3_an_idle_token_ends_and_a_used_one_stays(
         with pytest.raises(SessionExpired):
             resolve(idle)  # created 60 minutes ago (clock moved), never used since
         assert installation.repo.store.exists(token_revoked_key(token_digest(idle)))
-        assert len(list(installation.repo.store.list(f"token-seen/{token_digest(kept)}/"))) == 4
+        # the uses at 40 and 60 minutes are in the window; those at 0 and 20 were pruned
+        assert len(list(installation.repo.store.list(f"token-seen/{token_digest(kept)}/"))) == 2
     finally:
         installation.close()
