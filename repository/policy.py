@@ -19,7 +19,8 @@ Rules (Phụ lục VI III.3.b, IV.1.d; Thái Nguyên Điều 6):
   below the units where they hold the role (:func:`manages_accounts_of`). A **lãnh đạo** locks the
   account of a person leaving a unit they lead (:func:`may_lock`; Thái Nguyên Điều 7 k4 a).
 * Writing needs the role for the act (văn thư register and correct, chuyên viên build hồ sơ,
-  …) *and* sight of the record.
+  …) *and* sight of the record, the role held in the record's own unit: a grant to a unit
+  gives sight and handling, never the holder's acts (:data:`GRANT_GIVES`).
 """
 
 from __future__ import annotations
@@ -245,13 +246,35 @@ def sees(principal: Principal, facts: RecordFacts) -> bool:
 
 
 def roles_on(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
-    """The roles a person holds *for this record*: in its unit or a unit it was granted to, and
-    lãnh đạo over its unit."""
+    """The roles a person holds *for reading and handling this record*: in its unit or a unit
+    it was granted to, and lãnh đạo over one of them. Only :data:`GRANT_GIVES` and the handling
+    steps (:func:`decide_step`) are decided with it; every other act on the record needs the
+    role in the record's own unit (:func:`roles_for`)."""
     units = {facts.unit} | facts.grant_units
     held = {role for unit, role in principal.roles if unit in units}
     if units & principal.led_units:
         held.add(Role.LANH_DAO)
     return frozenset(held)
+
+
+GRANT_GIVES: frozenset[Action] = frozenset({Action.RECORD_VIEW, Action.RECORD_READ})
+"""What a grant to a unit (a share for reading, or the chuyển giao of a document to a unit for
+handling) gives that unit's members on the record: sight of it, metadata and original. The
+handling steps it was shared for are decided by :func:`decide_step`. A grant never gives the
+acts of the record's holder: correcting it (:attr:`Action.RECORD_UPDATE`), editing, closing,
+reopening or changing the retention of a hồ sơ (:attr:`Action.FILE_EDIT`), holds, recalls,
+destruction or transfer. ND30 Điều 28-29: the hồ sơ is built, closed and its retention set by the
+unit and person who hold it (lập hồ sơ); a unit it is shared with reads it (Phụ lục VI III.3.b:
+“quyền truy cập” is the right to see), it does not take over the keeping of it."""
+
+
+def roles_for(principal: Principal, action: Action, facts: RecordFacts) -> frozenset[Role]:
+    """The roles that count for ``action`` on the record: with a grant (:func:`roles_on`) for
+    what a grant gives (:data:`GRANT_GIVES`), otherwise only in the record's own unit
+    (:func:`_roles_in_own_unit`: a lãnh đạo leading it or a unit above it)."""
+    if action in GRANT_GIVES:
+        return roles_on(principal, facts)
+    return _roles_in_own_unit(principal, facts)
 
 
 def _denied(message: str, code: str = "PERMISSION_DENIED") -> Decision:
@@ -294,8 +317,14 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     # Named grants and the creator: reading what was given to you needs no particular role.
     if action in (Action.RECORD_VIEW, Action.RECORD_READ) and _named(principal, facts):
         return ALLOW
-    if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
+    if roles_for(principal, action, facts) & _RECORD_ACTIONS[action]:
         return ALLOW
+    if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
+        return _denied(
+            f"Văn bản/hồ sơ chỉ được chia sẻ cho đơn vị của bạn để xem, xử lý: chỉ đơn vị giữ nó mới"
+            f" được {_ACTION_LABELS[action]}.",
+            "GRANT_READ_ONLY",
+        )
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
 
 
