@@ -600,20 +600,35 @@ def hold_blocks(action: Action | str) -> bool:
     return action == "destroy" or action in HOLD_BLOCKS
 
 
-def may_release_hold(principal: Principal, facts: RecordFacts, placed_by: str) -> Decision:
-    """Whether the person may lift a legal hold placed by ``placed_by`` on a record (Phụ lục VI
-    IV.1.g: a hold is placed on a competent person's request, so it is lifted by the same
-    authority): who may hold the record (:attr:`Action.HOLD_PLACE`) and either placed this hold
-    or is a lãnh đạo over the record's own unit (not of a unit it was shared with). A lưu trữ
-    viên does not lift a hold a lãnh đạo (or another lưu trữ viên) placed: that would free a
-    record under investigation for destruction."""
+def hold_placer_units(principal: Principal) -> frozenset[str]:
+    """The units a person places a legal hold from (:attr:`Action.HOLD_PLACE`): every unit where
+    they hold a role that places holds. Stored with the hold, so that its release is decided
+    by the placer's place in the unit tree at the time (:func:`may_release_hold`)."""
+    return principal.units_with(_RECORD_ACTIONS[Action.HOLD_PLACE])
+
+
+def may_release_hold(
+    principal: Principal, facts: RecordFacts, placed_by: str, placer_units: frozenset[str]
+) -> Decision:
+    """Whether the person may lift a legal hold placed by ``placed_by`` (from ``placer_units``,
+    :func:`hold_placer_units`) on a record (Phụ lục VI IV.1.g: a hold is placed on a competent
+    person's request, so it is lifted by the same authority or a higher one): who may hold the
+    record (:attr:`Action.HOLD_PLACE`, in its own unit) and either placed this hold or is a
+    lãnh đạo of *every* unit the placer placed it from, or of a unit above them (fail closed
+    within the hierarchy). The head of a phòng does not lift a hold the agency head placed on
+    the phòng's records, and a lưu trữ viên does not lift a hold a lãnh đạo (or another lưu
+    trữ viên) placed: that would free a record under investigation for destruction. With no
+    placer unit known, only the placer lifts it."""
     decision = decide(principal, Action.HOLD_PLACE, facts)
     if not decision:
         return decision
-    if principal.user == placed_by or Role.LANH_DAO in _roles_in_own_unit(principal, facts):
+    if principal.user == placed_by:
+        return ALLOW
+    if placer_units and placer_units <= principal.led_units:
         return ALLOW
     return _denied(
-        f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo đơn vị mới được gỡ.",
+        f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo của đơn vị người đặt"
+        " (hoặc đơn vị cấp trên) mới được gỡ.",
         "HOLD_NOT_YOURS",
     )
 

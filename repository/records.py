@@ -75,6 +75,7 @@ from repository.policy import (
     decide_grant,
     decide_granter,
     hold_blocks,
+    hold_placer_units,
     may_release_hold,
     may_withhold_events,
     reads_events_at,
@@ -928,6 +929,7 @@ class Repository:
             "kind": kind,
             "reason": nfc(reason.strip()),
             "by": actor.user,
+            "by_units": sorted(hold_placer_units(actor.as_principal)),
             "at": to_iso_utc(self.clock()),
         }
         try:
@@ -959,7 +961,9 @@ class Repository:
                 record_id=record_id,
                 hold_id=hold_id,
             )
-        self.authorize_hold_release(actor, record, placed_by=str(held.get("by") or ""))
+        self.authorize_hold_release(
+            actor, record, placed_by=str(held.get("by") or ""), placer_units=held.get("by_units")
+        )
         self.store.delete(key)
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
@@ -983,11 +987,17 @@ class Repository:
                     state=holder.state,
                 )
 
-    def authorize_hold_release(self, actor: Actor, record: Record, *, placed_by: str) -> None:
+    def authorize_hold_release(
+        self, actor: Actor, record: Record, *, placed_by: str, placer_units: Iterable[str] | None
+    ) -> None:
         """Refuse (:class:`PermissionDenied`, audited) unless ``actor`` may lift a hold that
-        ``placed_by`` placed on ``record`` (:func:`~repository.policy.may_release_hold`)."""
+        ``placed_by`` placed from ``placer_units`` on ``record``
+        (:func:`~repository.policy.may_release_hold`). A hold stored before the placer's units
+        were kept (``None``) counts as placed from the agency itself: besides the placer, only a
+        lãnh đạo of the agency lifts it (fail closed, and never stranded)."""
         if not actor.system:
-            decision = may_release_hold(actor.as_principal, self.facts(record), placed_by)
+            units = frozenset({self.agency_id}) if placer_units is None else frozenset(placer_units)
+            decision = may_release_hold(actor.as_principal, self.facts(record), placed_by, units)
             self._enforce(actor, Action.HOLD_PLACE, record, decision)
 
     # -- access ------------------------------------------------------------------------------
