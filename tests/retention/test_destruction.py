@@ -3,14 +3,15 @@ execution by crypto-shredding; refusals carry codes and leave nothing half-done.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from kho_people import PASSWORD, UNIT_B, People, create_person
-from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
+from kho_retention import SECRET_WORD, Clock, closed_file, council_ready, search_count
 
 from ingest.indexing import check_index, reindex_all
 from kho.errors import KeyDestroyed, KhoError, LegalHold, PermissionDenied
+from kho.timeutil import vn_date
 from repository.fsck import fsck
 from repository.records import DESTROYED_PLACEHOLDER
 from retention.destruction import Destructions, review_list
@@ -360,3 +361,28 @@ def test_the_destruction_dossier_is_closed_so_its_story_and_its_20_years_are_not
     assert info.value.code == "FILE_CLOSED"
     assert kho.repo._load(dossier.record_id).metadata.maintenance == "20 năm"  # type: ignore[union-attr]
     assert d.dossier(case["case_id"], actor=people.actor("luu_tru"))["quyet_dinh_huy"]["ref"] == "QĐ 09"
+
+
+def test_a_decision_deadline_is_within_15_days_of_the_decision(
+    kho: Kho, people: People, clock: Clock
+) -> None:
+    """TT 06/2025 (STANDARDS §4.3): the documents are destroyed at the latest 15 days after the
+    decision. A deadline later than that, or before the decision, is refused with a stable code
+    and a Vietnamese message, and nothing is decided; the 15th day is accepted."""
+    file, _ = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    head = people.actor("lanh_dao")
+    today = vn_date(clock())
+    for asked, code in (
+        (today + timedelta(days=16), "DEADLINE_TOO_LATE"),
+        (date(2099, 12, 31), "DEADLINE_TOO_LATE"),
+        (today - timedelta(days=1), "DEADLINE_PAST"),
+    ):
+        with pytest.raises(KhoError) as info:
+            d.decide(case["case_id"], "QĐ 09", approve=True, deadline=asked, actor=head)
+        assert info.value.code == code and "Thời hạn thực hiện hủy" in info.value.message
+        assert d.cases.latest(case["case_id"])["state"] == "reviewed"
+    decided = d.decide(
+        case["case_id"], "QĐ 09", approve=True, deadline=today + timedelta(days=15), actor=head
+    )
+    assert decided["decision"]["deadline"] == (today + timedelta(days=15)).isoformat()

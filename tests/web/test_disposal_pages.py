@@ -73,6 +73,16 @@ def test_the_whole_destruction_in_the_pages(app: Flask, kho: Kho, people: People
     )
     assert past.status_code == 409 and "DEADLINE_PAST" in past.get_data(as_text=True)
     today = vn_date(kho.repo.clock())  # the agency's day (UTC+7), as the rule reads it
+    late = post(
+        head,
+        f"{case_path}/decision",
+        {"decision_ref": "QĐ 09", "approve": "yes", "deadline": (today + timedelta(days=16)).isoformat()},
+        case_path,
+    )
+    assert late.status_code == 409 and "DEADLINE_TOO_LATE" in late.get_data(as_text=True)
+    assert "15 ngày" in late.get_data(as_text=True)
+    form = head.get(case_path).get_data(as_text=True)  # the form says the last day allowed
+    assert f'max="{today + timedelta(days=15):%Y-%m-%d}"' in form
     assert (
         post(
             head,
