@@ -65,7 +65,9 @@ def test_a_chuyen_vien_of_a_unit_it_was_shared_with_does_not_reopen_edit_or_clos
     assert kho.repo._load(file.record_id).version == version  # nothing written
     # The holder reopens it; phòng B still cannot edit or close it.
     officer = people.actor("chuyen_vien")
-    opened = kho.retention.reopen_file(file.record_id, reason="Bổ sung", expected_version=version, actor=officer)
+    opened = kho.retention.reopen_file(
+        file.record_id, reason="Bổ sung", expected_version=version, actor=officer
+    )
     with pytest.raises(PermissionDenied):
         kho.retention.close_file(
             file.record_id, end_date=date(2016, 1, 1), expected_version=opened.version, actor=outsider

@@ -156,7 +156,8 @@ def test_a_hold_stored_before_its_placer_units_were_kept_is_lifted_from_the_agen
     with pytest.raises(PermissionDenied):
         kho.repo.release_hold(file_b.record_id, "legacy0000000001", actor=head_b, reason="x")
     assert kho.repo.holds_on(file_b.record_id)[0]["by_units"] is None
-    assert kho.repo.release_hold(file_b.record_id, "legacy0000000001", actor=people.actor("lanh_dao"), reason="x")
+    head = people.actor("lanh_dao")
+    assert kho.repo.release_hold(file_b.record_id, "legacy0000000001", actor=head, reason="x")
 
 
 def test_only_archivists_and_leaders_hold_and_a_reason_is_required(kho: Kho, people: People) -> None:
