@@ -361,6 +361,30 @@ def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts
     )
 
 
+def may_destroy(
+    principal: Principal, action: Action, file: RecordFacts, documents: Iterable[RecordFacts]
+) -> Decision:
+    """A destruction step (:data:`DESTRUCTION_STEPS`) on a hồ sơ *and every document in it*: the
+    step on the hồ sơ (:func:`_decide_destruction`), and no document marked above the person's
+    clearance. Destruction is decided per hồ sơ, but what is shredded is each document: a lưu
+    trữ viên cleared for Thường does not propose, and nobody below its level decides or carries
+    out, the destruction of a Mật document because the hồ sơ holding it is Thường. The refusal
+    names the hồ sơ and how many documents are above the clearance, never their titles
+    (Luật Bảo vệ bí mật nhà nước 2018 Điều 10 and ND30 Phụ lục VI III.3.b: a state secret is
+    handled only by those cleared for it)."""
+    decision = decide(principal, action, file)
+    if not decision:
+        return decision
+    above = sum(1 for d in documents if d.secrecy > principal.clearance)
+    if above:
+        return _denied(
+            f"Hồ sơ “{file.record_id}” có {above} văn bản mang độ mật vượt quá mức được phép của tài"
+            f" khoản: bạn không được {_ACTION_LABELS[action]} hồ sơ này.",
+            "DESTRUCTION_SECRECY_DENIED",
+        )
+    return ALLOW
+
+
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
 
 

@@ -76,6 +76,7 @@ from repository.policy import (
     decide_granter,
     hold_blocks,
     hold_placer_units,
+    may_destroy,
     may_release_hold,
     may_withhold_events,
     reads_events_at,
@@ -986,6 +987,25 @@ class Repository:
                     file_id=holder.record_id,
                     state=holder.state,
                 )
+
+    def authorize_destruction(
+        self, actor: Actor, action: Action, file: Record, document_ids: Iterable[str] = ()
+    ) -> None:
+        """Refuse (:class:`PermissionDenied`, audited on the hồ sơ) unless ``actor`` may take the
+        destruction step ``action`` on ``file`` and on each of its documents (those it holds
+        now and ``document_ids``, the danh mục's): :func:`~repository.policy.may_destroy`."""
+        if actor.system:
+            return
+        documents = []
+        for document_id in dict.fromkeys((*file.documents, *document_ids)):
+            try:
+                document = self._load(document_id)
+            except NotFound:
+                continue  # never there: nothing of it to shred
+            if document.state != "destroyed":  # already shredded (a resumed execution)
+                documents.append(self.facts(document, holders=[file]))
+        decision = may_destroy(actor.as_principal, action, self.facts(file), documents)
+        self._enforce(actor, action, file, decision)
 
     def authorize_hold_release(
         self, actor: Actor, record: Record, *, placed_by: str, placer_units: Iterable[str] | None

@@ -222,10 +222,12 @@ class Destructions:
             )
 
     def _authorize_items(self, case: dict[str, Any], actor: Actor, action: Action) -> None:
-        """The step is the actor's to take on every hồ sơ of the danh mục (the policy's
-        destruction rule: its own unit, not a grant; audited refusal, nothing written)."""
+        """The step is the actor's to take on every hồ sơ of the danh mục and every document in
+        it (the policy's destruction rule: its own unit, not a grant, and no document above the
+        actor's clearance; audited refusal, nothing written)."""
         for item in case["items"]:
-            self.repo.authorize(actor, action, self.repo._load(item["record_id"]))
+            file = self.repo._load(item["record_id"])
+            self.repo.authorize_destruction(actor, action, file, item.get("documents", ()))
 
     # -- steps --------------------------------------------------------------------------------
     def propose(self, record_ids: Sequence[str], explanation: str, *, actor: Actor) -> dict[str, Any]:
@@ -240,7 +242,7 @@ class Destructions:
         items = []
         for record_id in ids:
             record = self.repo.get(record_id, actor=actor)
-            self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE, record)
+            self.repo.authorize_destruction(actor, Action.DESTRUCTION_PROPOSE, record)
             if record.kind != KIND_FILE:
                 raise WorkflowError(
                     "Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",

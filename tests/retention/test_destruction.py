@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from kho_people import PASSWORD, UNIT_B, People, create_person
+from kho_people import AGENCY, PASSWORD, UNIT_B, People, create_person
 from kho_retention import SECRET_WORD, Clock, closed_file, council_ready, search_count
+from kho_testing import incoming, pdf_bytes
 
 from ingest.indexing import check_index, reindex_all
 from kho.errors import KeyDestroyed, KhoError, LegalHold, PermissionDenied
@@ -386,3 +387,70 @@ def test_a_decision_deadline_is_within_15_days_of_the_decision(
         case["case_id"], "QĐ 09", approve=True, deadline=today + timedelta(days=15), actor=head
     )
     assert decided["decision"]["deadline"] == (today + timedelta(days=15)).isoformat()
+
+
+def _file_with_a_secret_document(kho: Kho, people: People) -> tuple[str, str]:
+    """An expired Thường hồ sơ of the agency holding a Mật document (closed by the lãnh đạo,
+    who is cleared for it)."""
+    file, _ = closed_file(kho, people, end="", notation="11.MAT")
+    secret = kho.repo.create_document(
+        "den",
+        incoming(
+            code_number="9911", issued_date="2015-03-02", subject="Phương án xử lý vụ việc XYZ", secrecy=1
+        ),
+        pdf_bytes("secret-9911"),
+        "mat.pdf",
+        people.actor("van_thu"),
+    )
+    head = people.actor("lanh_dao")
+    file = kho.repo.add_to_file(file.record_id, secret.record_id, expected_version=file.version, actor=head)
+    kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=head
+    )
+    return file.record_id, secret.record_id
+
+
+def test_a_secret_document_is_not_destroyed_by_someone_not_cleared_for_it(kho: Kho, people: People) -> None:
+    """A lưu trữ viên cleared for Thường does not propose the destruction of an expired Thường hồ sơ
+    holding a Mật document, a lãnh đạo cleared for Thường does not set up its council or decide
+    it, and a lưu trữ viên cleared for Thường does not execute it: each step checks every
+    document, not only the hồ sơ. The refusal names neither the document nor its title, and it
+    is audited (Luật Bảo vệ bí mật nhà nước 2018 Điều 10; Phụ lục VI III.3.b)."""
+    file_id, secret_id = _file_with_a_secret_document(kho, people)
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    cleared_archivist, _ = create_person(
+        kho.accounts, "Mai Thu Lưu", AGENCY, ("luu_tru",), 1, None, admin, confirmer=head
+    )
+    plain_head, _ = create_person(
+        kho.accounts, "Tạ Văn Đạo", AGENCY, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(PermissionDenied) as refused:
+        d.propose([file_id], "Hết thời hạn bảo quản.", actor=people.actor("luu_tru"))
+    assert refused.value.code == "DESTRUCTION_SECRECY_DENIED"
+    assert "XYZ" not in refused.value.message and secret_id not in refused.value.message
+    assert not d.cases.all()
+    denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
+    assert denied[-1].actor == people.usernames["luu_tru"] and denied[-1].record_id == file_id
+    assert denied[-1].details["code"] == "DESTRUCTION_SECRECY_DENIED"
+
+    archivist = kho.actor_of(cleared_archivist, "test")
+    case = d.propose([file_id], "Hết thời hạn bảo quản.", actor=archivist)
+    members = [people.usernames["lanh_dao"], cleared_archivist.username, people.usernames["chuyen_vien"]]
+    with pytest.raises(PermissionDenied) as council:
+        d.establish_council(case["case_id"], members, "QĐ 05", actor=kho.actor_of(plain_head, "test"))
+    assert council.value.code == "DESTRUCTION_SECRECY_DENIED"
+    case = d.establish_council(case["case_id"], members, "QĐ 05", actor=people.actor("lanh_dao"))
+    for member in (people.actor("lanh_dao"), archivist, people.actor("chuyen_vien")):
+        case = d.review(case["case_id"], "agree", "Đồng ý", actor=member)
+    case = d.record_minutes(case["case_id"], "Biên bản họp", actor=archivist)
+    case = d.attach_appraisal(case["case_id"], "Thẩm định", actor=archivist)
+    with pytest.raises(PermissionDenied) as decided:
+        d.decide(case["case_id"], "QĐ 09", approve=True, actor=kho.actor_of(plain_head, "test"))
+    assert decided.value.code == "DESTRUCTION_SECRECY_DENIED"
+    case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as executed:
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    assert executed.value.code == "DESTRUCTION_SECRECY_DENIED"
+    assert kho.repo.keys.exists(secret_id) and d.cases.latest(case["case_id"])["state"] == "decided"
