@@ -145,6 +145,10 @@ class Principal:
     """Highest secrecy level the person may see: 0 Thường … 3 Tuyệt mật."""
     led_units: frozenset[str] = frozenset()
     """Units the person leads, with every unit below them (filled from the unit tree)."""
+    archive_units: frozenset[str] = frozenset()
+    """Units whose hồ sơ the person receives for nộp lưu as Lưu trữ cơ quan: every unit at or
+    below a unit where they are lưu trữ viên (filled from the unit tree; see
+    :func:`receives_submission`)."""
 
     def has(self, role: Role) -> bool:
         return any(r == role for _, r in self.roles)
@@ -381,6 +385,33 @@ def may_destroy(
             f"Hồ sơ “{file.record_id}” có {above} văn bản mang độ mật vượt quá mức được phép của tài"
             f" khoản: bạn không được {_ACTION_LABELS[action]} hồ sơ này.",
             "DESTRUCTION_SECRECY_DENIED",
+        )
+    return ALLOW
+
+
+def receives_submission(
+    principal: Principal, file: RecordFacts, documents: Iterable[RecordFacts] = ()
+) -> Decision:
+    """Whether the person, as Lưu trữ cơ quan, sees a hồ sơ submitted for nộp lưu or archived,
+    with the documents it holds: in the inbox and the archived list, its review, acceptance
+    and return (:attr:`Action.SUBMISSION_REVIEW`). ND30 Điều 30 k3 and Điều 31 k3 c: the units
+    and people of an agency submit their hồ sơ to the agency's Lưu trữ cơ quan, which “kiểm
+    tra, nhận hồ sơ”: so a lưu trữ viên receives the hồ sơ of the unit where they hold the role
+    and of every unit below it (:attr:`Principal.archive_units`), not those of a sibling or a
+    unit above. Secrecy first: neither the hồ sơ nor any document in it may be above their
+    clearance (nothing secret is listed to someone not cleared for it). This is the sight the
+    archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
+    decision = decide(principal, Action.SUBMISSION_REVIEW)
+    if not decision:
+        return decision
+    if file.unit not in principal.archive_units:
+        return _denied(
+            "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
+            "SUBMISSION_OTHER_UNIT",
+        )
+    if file.secrecy > principal.clearance or any(d.secrecy > principal.clearance for d in documents):
+        return _denied(
+            "Hồ sơ có tài liệu mang độ mật vượt quá mức được phép xem của tài khoản.", "SECRECY_DENIED"
         )
     return ALLOW
 

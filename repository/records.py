@@ -66,6 +66,7 @@ from repository.metadata import (
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
 from repository.policy import (
+    ALLOW,
     Action,
     Decision,
     Principal,
@@ -81,6 +82,7 @@ from repository.policy import (
     may_withhold_events,
     reads_events_at,
     reads_events_of,
+    receives_submission,
     sees,
 )
 from repository.registers import (
@@ -996,16 +998,33 @@ class Repository:
         now and ``document_ids``, the danh mục's): :func:`~repository.policy.may_destroy`."""
         if actor.system:
             return
-        documents = []
+        documents = self._document_facts(file, document_ids)
+        decision = may_destroy(actor.as_principal, action, self.facts(file), documents)
+        self._enforce(actor, action, file, decision)
+
+    def _document_facts(self, file: Record, document_ids: Iterable[str] = ()) -> list[RecordFacts]:
+        """The policy's facts of the documents a hồ sơ holds (and of ``document_ids``), those
+        destroyed or never there left out (nothing of them is left to see or shred)."""
+        out = []
         for document_id in dict.fromkeys((*file.documents, *document_ids)):
             try:
                 document = self._load(document_id)
             except NotFound:
-                continue  # never there: nothing of it to shred
-            if document.state != "destroyed":  # already shredded (a resumed execution)
-                documents.append(self.facts(document, holders=[file]))
-        decision = may_destroy(actor.as_principal, action, self.facts(file), documents)
-        self._enforce(actor, action, file, decision)
+                continue
+            if document.state != "destroyed":
+                out.append(self.facts(document, holders=[file]))
+        return out
+
+    def receives_submission(self, actor: Actor, file: Record) -> Decision:
+        """:func:`~repository.policy.receives_submission` for ``file`` and its documents."""
+        if actor.system:
+            return ALLOW
+        return receives_submission(actor.as_principal, self.facts(file), self._document_facts(file))
+
+    def authorize_submission(self, actor: Actor, file: Record) -> None:
+        """Refuse (:class:`PermissionDenied`, audited on the hồ sơ) unless ``actor`` receives
+        ``file`` as Lưu trữ cơ quan (:meth:`receives_submission`)."""
+        self._enforce(actor, Action.SUBMISSION_REVIEW, file, self.receives_submission(actor, file))
 
     def authorize_hold_release(
         self, actor: Actor, record: Record, *, placed_by: str, placer_units: Iterable[str] | None
