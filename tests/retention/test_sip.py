@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from kho_people import People
 from kho_retention import closed_file
+from kho_testing import incoming
 
 from kho.errors import KhoError, PermissionDenied
 from repository.policy import Action
@@ -233,3 +234,40 @@ def test_a_file_stays_due_for_transfer_until_the_historical_archive_receipts_it(
     assert [d.record_id for d in transfers.due(actor=archivist, today=today)] == [permanent]
     transfers.record_receipt(exported["transfer_id"], "Biên bản giao nhận số 07/BB-LTLS", actor=archivist)
     assert transfers.due(actor=archivist, today=today) == []
+
+
+def test_documents_left_out_of_a_package_are_named_to_the_exporter_and_in_the_package(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """A destroyed document and one without a file (metadata only) cannot travel in the SIP; the
+    historical archive must not receive a hồ sơ that silently lacks them. The export names them
+    (with the reason) to the person exporting, the EAD describes each as an item with a
+    processinfo saying why its file is absent, documentation/omitted.txt lists them, the audit
+    event records them, and the package still passes the independent E-ARK validator."""
+    file, docs = closed_file(kho, people, notation="02.VP", maintenance="Vĩnh viễn", end="", docs=2)
+    paper = kho.repo.create_document(
+        "den", incoming(code_number="7001", issued_date="2015-03-02"), None, None, people.actor("van_thu")
+    )
+    officer = people.actor("chuyen_vien")
+    file = kho.repo.add_to_file(file.record_id, paper.record_id, expected_version=file.version, actor=officer)
+    file = kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer
+    )
+    kho.repo.destroy(docs[1], decision="QĐ thu hồi số 2", actor=people.actor("quan_tri"))
+    archivist = people.actor("luu_tru")
+    exported = Transfers(kho.repo).export(file.record_id, tmp_path / "out", actor=archivist)
+    left = {o["record_id"]: o for o in exported["omitted"]}
+    assert set(left) == {docs[1], paper.record_id}
+    assert left[docs[1]]["reason"] == "destroyed" and "đã hủy" in left[docs[1]]["message"]
+    assert left[paper.record_id]["reason"] == "no_file"
+    assert "không có tệp gốc" in left[paper.record_id]["message"]
+    root = next((tmp_path / "out" / "build").iterdir())
+    ead = (root / "metadata" / "descriptive" / "ead.xml").read_text()
+    assert ead.count("<ead:processinfo>") == 2 and paper.so_ky_hieu in ead
+    listing = (root / "documentation" / "omitted.txt").read_text()
+    assert docs[1] in listing and paper.record_id in listing
+    assert validate_with_eark(root).valid
+    with zipfile.ZipFile(exported["path"]) as z:
+        assert any(n.endswith("documentation/omitted.txt") for n in z.namelist())
+    event = [e for e in kho.repo.audit.events() if e.action == "transfer:export"][-1]
+    assert {o["record_id"] for o in event.details["omitted"]} == {docs[1], paper.record_id}

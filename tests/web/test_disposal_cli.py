@@ -98,3 +98,13 @@ def test_the_decision_deadline_and_the_dossier_documents_from_the_command_line(
     listed = runner.invoke(main, ["archive", "destruction", "overdue", "--json"])
     assert listed.exit_code == 0 and json.loads(listed.output) == []
     assert d.cases.latest(case_id)["state"] == "decided"
+
+
+def test_the_sip_export_names_the_documents_left_out(kho: Kho, people: People, tmp_path: Path) -> None:
+    file, docs = closed_file(kho, people, notation="04.VP", maintenance="Vĩnh viễn")
+    kho.repo.destroy(docs[0], decision="QĐ thu hồi số 4", actor=people.actor("quan_tri"))
+    runner = CliRunner()
+    login(runner, people, "luu_tru")
+    done = runner.invoke(main, ["archive", "export-sip", file.record_id, "--out", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert "Không có trong gói tin" in done.output and docs[0] in done.output and "đã hủy" in done.output

@@ -174,3 +174,17 @@ def test_an_id_typed_wrong_on_the_retention_forms_is_a_message_not_a_500(
     assert not (kho.settings.data_dir / "transfers").exists() or not any(
         (kho.settings.data_dir / "transfers").iterdir()
     )
+
+
+def test_the_transfer_page_names_the_documents_left_out_of_the_package(
+    app: Flask, kho: Kho, people: People
+) -> None:
+    """A permanent hồ sơ with a destroyed document: the page exporting its SIP says which
+    document is not in the package and why (the package's EAD names it too, test_sip)."""
+    file, docs = closed_file(kho, people, notation="03.VP", maintenance="Vĩnh viễn")
+    kho.repo.destroy(docs[0], decision="QĐ thu hồi số 3", actor=people.actor("quan_tri"))
+    archivist = browser(app, people, "luu_tru")
+    done = post(archivist, "/retention/transfers", {"file_id": file.record_id})
+    assert done.status_code == 302
+    shown = archivist.get("/retention").get_data(as_text=True)
+    assert "Đã xuất gói tin" in shown and "Không có trong gói tin" in shown and docs[0] in shown

@@ -214,6 +214,8 @@ def export() -> Response:
     except KhoError as exc:
         return _index([f"{exc.message} ({exc.code})"], exc.http_status)
     flash(f"Đã xuất gói tin {receipt['package']} (SHA-256 {receipt['sha256'][:16]}…).", "info")
+    for left in receipt["omitted"]:  # the person exporting is told, as the package says it
+        flash(f"Không có trong gói tin: {left['message']}", "warning")
     return redirect(url_for("disposal.index"))  # type: ignore[return-value]
 
 
