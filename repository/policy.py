@@ -374,8 +374,8 @@ def may_destroy(
     trữ viên cleared for Thường does not propose, and nobody below its level decides or carries
     out, the destruction of a Mật document because the hồ sơ holding it is Thường. The refusal
     names the hồ sơ and how many documents are above the clearance, never their titles
-    (Luật Bảo vệ bí mật nhà nước 2018 Điều 10 and ND30 Phụ lục VI III.3.b: a state secret is
-    handled only by those cleared for it)."""
+    (ND30 Phụ lục VI III.3.b: access rights are decided for each hồ sơ *and each văn bản*;
+    and this module's first rule, secrecy first)."""
     decision = decide(principal, action, file)
     if not decision:
         return decision

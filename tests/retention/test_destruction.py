@@ -415,7 +415,7 @@ def test_a_secret_document_is_not_destroyed_by_someone_not_cleared_for_it(kho: K
     holding a Mật document, a lãnh đạo cleared for Thường does not set up its council or decide
     it, and a lưu trữ viên cleared for Thường does not execute it: each step checks every
     document, not only the hồ sơ. The refusal names neither the document nor its title, and it
-    is audited (Luật Bảo vệ bí mật nhà nước 2018 Điều 10; Phụ lục VI III.3.b)."""
+    is audited (ND30 Phụ lục VI III.3.b: access is decided per hồ sơ and per văn bản)."""
     file_id, secret_id = _file_with_a_secret_document(kho, people)
     admin = kho.accounts.get(people.usernames["quan_tri"])
     head = kho.accounts.get(people.usernames["lanh_dao"])
