@@ -644,9 +644,15 @@ class Transfers:
 
     def export(self, file_id: str, out_dir: Path, *, actor: Actor) -> dict[str, Any]:
         """Build, check (Kho's checksums and the independent validator), zip; refused with
-        ``SIP_INVALID`` (nothing exported) when the validator finds an error. Audited."""
+        ``SIP_INVALID`` (nothing exported) when the validator finds an error. Audited.
+
+        Each export builds in its own folder and writes its own zip (named with its transfer
+        id): two exports of one hồ sơ at the same time (allowed until the historical archive's
+        receipt, a lost package being redone) never delete or overwrite each other's files, so
+        every receipt's SHA-256 is that of the package it names."""
         self._refuse_if_transferred(file_id)
-        package = self.build(file_id, out_dir / "build", actor=actor)
+        transfer_id = uuid.uuid4().hex[:16]
+        package = self.build(file_id, out_dir / "build" / transfer_id, actor=actor)
         from retention.sip_import import check_checksums
 
         check_checksums(package.root)
@@ -657,9 +663,8 @@ class Transfers:
                 code="SIP_INVALID",
                 errors=list(verdict.errors)[:20],
             )
-        target = out_dir / f"{package.root.name}.zip"
+        target = out_dir / f"{package.root.name}.{transfer_id}.zip"
         digest = zip_package(package, target)
-        transfer_id = uuid.uuid4().hex[:16]
         receipt = self.transfers.write(
             transfer_id,
             {

@@ -3,18 +3,21 @@ fails it; imported packages are checked the same way and bad ones refused with c
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file
+from kho_retention import Clock, closed_file
 from kho_testing import incoming
 
 from kho.errors import KhoError, PermissionDenied
 from repository.policy import Action
+from retention import sip
 from retention.sip import Transfers, validate_with_eark, zip_package
 from retention.sip_import import check_checksums, check_package, import_package
 from web.context import Kho
@@ -261,7 +264,7 @@ def test_documents_left_out_of_a_package_are_named_to_the_exporter_and_in_the_pa
     assert left[docs[1]]["reason"] == "destroyed" and "đã hủy" in left[docs[1]]["message"]
     assert left[paper.record_id]["reason"] == "no_file"
     assert "không có tệp gốc" in left[paper.record_id]["message"]
-    root = next((tmp_path / "out" / "build").iterdir())
+    root = next((tmp_path / "out" / "build" / exported["transfer_id"]).iterdir())
     ead = (root / "metadata" / "descriptive" / "ead.xml").read_text()
     assert ead.count("<ead:processinfo>") == 2 and paper.so_ky_hieu in ead
     listing = (root / "documentation" / "omitted.txt").read_text()
@@ -271,3 +274,38 @@ def test_documents_left_out_of_a_package_are_named_to_the_exporter_and_in_the_pa
         assert any(n.endswith("documentation/omitted.txt") for n in z.namelist())
     event = [e for e in kho.repo.audit.events() if e.action == "transfer:export"][-1]
     assert {o["record_id"] for o in event.details["omitted"]} == {docs[1], paper.record_id}
+
+
+def _root_mets(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as z:
+        return next(z.read(n) for n in z.namelist() if n.count("/") == 1 and n.endswith("/METS.xml"))
+
+
+def test_two_exports_of_one_file_at_once_do_not_overwrite_each_other(
+    kho: Kho, people: People, permanent: str, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lưu trữ viên export the same hồ sơ at the same moment (allowed before the receipt).
+    The second export ran, before, in the first one's build folder (which it deleted) and to
+    the same zip name, so the first receipt named a package that was not the one it built. Each
+    export now has its own folder and zip; each receipt's SHA-256 is its own file's. The second
+    export is interleaved by a wrapper around the real zip step (the code itself runs)."""
+    transfers, archivist = Transfers(kho.repo), people.actor("luu_tru")
+    real_zip = sip.zip_package
+    second: list[dict[str, Any]] = []
+    zips: list[Path] = []
+
+    def zip_after_a_second_export(package: sip.Package, target: Path) -> str:
+        zips.append(target)
+        if len(zips) == 1:  # the first export, built and checked, is overtaken by a second one
+            clock.now = clock.now + timedelta(minutes=5)
+            second.append(transfers.export(permanent, tmp_path / "out", actor=archivist))
+        return real_zip(package, target)
+
+    monkeypatch.setattr(sip, "zip_package", zip_after_a_second_export)
+    first = transfers.export(permanent, tmp_path / "out", actor=archivist)
+    assert first["path"] != second[0]["path"]
+    for receipt in (first, second[0]):
+        path = Path(receipt["path"])
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == receipt["sha256"]
+        assert check_package(path).files == 10
+    assert _root_mets(Path(first["path"])) != _root_mets(Path(second[0]["path"])), "each its own build"
