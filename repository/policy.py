@@ -272,11 +272,26 @@ unit and person who hold it (lập hồ sơ); a unit it is shared with reads it 
 “quyền truy cập” is the right to see), it does not take over the keeping of it."""
 
 
+INTAKE_STATE = "intake"
+"""A document received and not yet registered (``ingest.receive``)."""
+
+INTAKE_GIVES: frozenset[Action] = frozenset(
+    {Action.RECORD_UPDATE, Action.RECORD_OVERRIDE, Action.RECORD_RETURN}
+)
+"""What the grant of a document *still in intake* gives: a document a unit's own văn thư
+received waits in that unit's queue through a grant to the unit (``ingest.receive``), since it
+belongs to no unit until its metadata is confirmed. That grant is given for the intake itself:
+confirming and registering it, registering it over a failed signature, returning it to its
+sender (ND30 Điều 22: the văn thư receiving a document registers it). Once registered, the
+document has its own unit and the grant gives sight only (:data:`GRANT_GIVES`)."""
+
+
 def roles_for(principal: Principal, action: Action, facts: RecordFacts) -> frozenset[Role]:
     """The roles that count for ``action`` on the record: with a grant (:func:`roles_on`) for
-    what a grant gives (:data:`GRANT_GIVES`), otherwise only in the record's own unit
-    (:func:`_roles_in_own_unit`: a lãnh đạo leading it or a unit above it)."""
-    if action in GRANT_GIVES:
+    what a grant gives (:data:`GRANT_GIVES`, and :data:`INTAKE_GIVES` on a document in intake),
+    otherwise only in the record's own unit (:func:`_roles_in_own_unit`: a lãnh đạo leading it
+    or a unit above it)."""
+    if action in GRANT_GIVES or (facts.state == INTAKE_STATE and action in INTAKE_GIVES):
         return roles_on(principal, facts)
     return _roles_in_own_unit(principal, facts)
 

@@ -79,3 +79,16 @@ def test_a_chuyen_vien_of_a_unit_it_was_shared_with_does_not_reopen_edit_or_clos
     assert kho.repo._load(file.record_id).version == opened.version
     denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
     assert denied and all(e.actor == people.usernames["chuyen_vien_b"] for e in denied[-4:])
+
+
+def test_a_document_in_intake_is_registered_by_the_unit_it_was_received_for() -> None:
+    """A document a unit's own văn thư received waits in that unit's queue through a grant: it
+    has no unit of its own before its metadata is confirmed. That grant is for the intake
+    (policy.INTAKE_GIVES); once registered, it gives sight only."""
+    clerk_b = Principal("van_thu.b", roles=frozenset({(UNIT_B, Role.VAN_THU)}))
+    waiting = RecordFacts("d1", "den", AGENCY, grant_units=frozenset({UNIT_B}), state="intake")
+    for action in (Action.RECORD_UPDATE, Action.RECORD_OVERRIDE, Action.RECORD_RETURN):
+        assert decide(clerk_b, action, waiting), action
+    registered = RecordFacts("d1", "den", AGENCY, grant_units=frozenset({UNIT_B}), state="active")
+    assert decide(clerk_b, Action.RECORD_VIEW, registered)
+    assert decide(clerk_b, Action.RECORD_UPDATE, registered).code == "GRANT_READ_ONLY"
