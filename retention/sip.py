@@ -745,7 +745,9 @@ class Transfers:
         """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due
         within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those the Lưu trữ lịch sử has
         received (its biên bản giao nhận recorded). A package exported and never received (lost,
-        or thrown away) is no transfer: its hồ sơ stays due."""
+        or thrown away) is no transfer: its hồ sơ stays due. Only the hồ sơ the person holds
+        as Lưu trữ cơ quan are listed (:func:`~repository.policy.receives_submission`, as the
+        archived list): no title of another unit's, or of one above their clearance."""
         self.repo.authorize(actor, Action.TRANSFER)
         transferred = {
             str(t.get("file_id", "")) for t in self.transfers.all() if t.get("state") == "received"
@@ -754,6 +756,8 @@ class Transfers:
         for file in self.repo.records():
             md = file.metadata
             if file.kind != KIND_FILE or file.state != "archived" or not isinstance(md, FileMetadata):
+                continue
+            if not self.repo.receives_submission(actor, file):
                 continue
             archived_at = file.extra.get("archived_at")
             archived_on = (

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_people import People
+from kho_people import UNIT_B, People, create_person
 from kho_retention import Clock, closed_file
 from kho_testing import incoming
 
@@ -220,6 +220,25 @@ def test_a_permanent_file_of_the_agency_archive_is_listed_when_its_transfer_fall
     assert Transfers(kho.repo).due(actor=archivist, today=date(2031, 6, 1)) == []  # not yet
     due = Transfers(kho.repo).due(actor=archivist, today=date(2032, 3, 2))
     assert [(d.record_id, d.due, d.overdue) for d in due] == [(permanent, date(2032, 3, 1), True)]
+
+
+def test_the_transfers_due_list_shows_only_the_archive_s_own_hồ_sơ(
+    kho: Kho, people: People, permanent: str
+) -> None:
+    """The list of transfers due named every archived permanent hồ sơ (its title) to any lưu
+    trữ viên, as the archived list did: it now asks policy.receives_submission too. A lưu trữ
+    viên of phòng B does not get the agency's hồ sơ."""
+    _archived_in_2027(kho, permanent)
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    account, _ = create_person(
+        kho.accounts, "Đinh Thị Lưu", UNIT_B, ("luu_tru",), 3, None, admin, confirmer=head
+    )
+    later = date(2032, 3, 2)
+    assert Transfers(kho.repo).due(actor=kho.actor_of(account, "test"), today=later) == []
+    assert [d.record_id for d in Transfers(kho.repo).due(actor=people.actor("luu_tru"), today=later)] == [
+        permanent
+    ]
 
 
 def test_a_file_stays_due_for_transfer_until_the_historical_archive_receipts_it(
