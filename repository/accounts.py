@@ -709,11 +709,18 @@ class AccountService:
         below a unit it leads."""
         roles = frozenset((m.unit, m.role) for m in account.memberships)
         led: set[str] = set()
+        archive: set[str] = set()
         for unit, role in roles:
             if role is Role.LANH_DAO:
                 led |= self.units_below(unit)
+            if role is Role.LUU_TRU:
+                archive |= self.units_below(unit)
         return Principal(
-            user=account.username, roles=roles, clearance=account.clearance, led_units=frozenset(led)
+            user=account.username,
+            roles=roles,
+            clearance=account.clearance,
+            led_units=frozenset(led),
+            archive_units=frozenset(archive),
         )
 
     def _deny(

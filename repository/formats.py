@@ -157,13 +157,25 @@ RETENTION_SCHEDULE = define(Kind("retention-schedule", "phiên bản bảng th�
 """A version of the retention schedule table (:mod:`retention.schedule`); stamped from the start."""
 SUBMISSION = define(Kind("submission", "trạng thái nộp lưu của hồ sơ", unversioned=1))
 """The nộp lưu workflow of a hồ sơ, kept in its ``extra["submission"]``; stamped from the start."""
-LEGAL_HOLD = define(Kind("legal-hold", "phong tỏa (legal hold)", unversioned=1))
+def _hold_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps the units the placer placed the hold from (``by_units``), which decide
+    who may lift it (:func:`repository.policy.may_release_hold`); unknown (None) before."""
+    return {"by_units": None, **data}
+
+
+def _hold_order_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps the placer's units (``placed_by_units``), as :func:`_hold_v1_to_v2`."""
+    return {"placed_by_units": None, **data}
+
+
+LEGAL_HOLD = define(Kind("legal-hold", "phong tỏa (legal hold)", (_hold_v1_to_v2,), unversioned=1))
 """``holds/<record id>/<hold id>``: one hold (or a recall freeze) on one record or hồ sơ;
-stamped from the start (version 1)."""
+stamped from the start (version 1); version 2 adds ``by_units``."""
 DESTRUCTION_CASE = define(Kind("destruction-case", "hồ sơ hủy tài liệu", unversioned=1))
 """A destruction case (:mod:`retention.destruction`), one object per workflow version."""
-HOLD_ORDER = define(Kind("hold-order", "lệnh phong tỏa", unversioned=1))
-"""A hold order over one or many records (:mod:`retention.holds`), one object per version."""
+HOLD_ORDER = define(Kind("hold-order", "lệnh phong tỏa", (_hold_order_v1_to_v2,), unversioned=1))
+"""A hold order over one or many records (:mod:`retention.holds`), one object per version;
+version 2 adds ``placed_by_units``."""
 TRANSFER_RECEIPT = define(Kind("transfer-receipt", "biên nhận gói tin nộp lưu lịch sử", unversioned=1))
 RECALL = define(Kind("recall", "lệnh thu hồi văn bản", unversioned=1))
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))

@@ -19,7 +19,8 @@ Rules (Phụ lục VI III.3.b, IV.1.d; Thái Nguyên Điều 6):
   below the units where they hold the role (:func:`manages_accounts_of`). A **lãnh đạo** locks the
   account of a person leaving a unit they lead (:func:`may_lock`; Thái Nguyên Điều 7 k4 a).
 * Writing needs the role for the act (văn thư register and correct, chuyên viên build hồ sơ,
-  …) *and* sight of the record.
+  …) *and* sight of the record, the role held in the record's own unit: a grant to a unit
+  gives sight and handling, never the holder's acts (:data:`GRANT_GIVES`).
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ class Principal:
     """Highest secrecy level the person may see: 0 Thường … 3 Tuyệt mật."""
     led_units: frozenset[str] = frozenset()
     """Units the person leads, with every unit below them (filled from the unit tree)."""
+    archive_units: frozenset[str] = frozenset()
+    """Units whose hồ sơ the person receives for nộp lưu as Lưu trữ cơ quan: every unit at or
+    below a unit where they are lưu trữ viên (filled from the unit tree; see
+    :func:`receives_submission`)."""
 
     def has(self, role: Role) -> bool:
         return any(r == role for _, r in self.roles)
@@ -245,13 +250,50 @@ def sees(principal: Principal, facts: RecordFacts) -> bool:
 
 
 def roles_on(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
-    """The roles a person holds *for this record*: in its unit or a unit it was granted to, and
-    lãnh đạo over its unit."""
+    """The roles a person holds *for reading and handling this record*: in its unit or a unit
+    it was granted to, and lãnh đạo over one of them. Only :data:`GRANT_GIVES` and the handling
+    steps (:func:`decide_step`) are decided with it; every other act on the record needs the
+    role in the record's own unit (:func:`roles_for`)."""
     units = {facts.unit} | facts.grant_units
     held = {role for unit, role in principal.roles if unit in units}
     if units & principal.led_units:
         held.add(Role.LANH_DAO)
     return frozenset(held)
+
+
+GRANT_GIVES: frozenset[Action] = frozenset({Action.RECORD_VIEW, Action.RECORD_READ})
+"""What a grant to a unit (a share for reading, or the chuyển giao of a document to a unit for
+handling) gives that unit's members on the record: sight of it, metadata and original. The
+handling steps it was shared for are decided by :func:`decide_step`. A grant never gives the
+acts of the record's holder: correcting it (:attr:`Action.RECORD_UPDATE`), editing, closing,
+reopening or changing the retention of a hồ sơ (:attr:`Action.FILE_EDIT`), holds, recalls,
+destruction or transfer. ND30 Điều 28-29: the hồ sơ is built, closed and its retention set by the
+unit and person who hold it (lập hồ sơ); a unit it is shared with reads it (Phụ lục VI III.3.b:
+“quyền truy cập” is the right to see), it does not take over the keeping of it."""
+
+
+INTAKE_STATE = "intake"
+"""A document received and not yet registered (``ingest.receive``)."""
+
+INTAKE_GIVES: frozenset[Action] = frozenset(
+    {Action.RECORD_UPDATE, Action.RECORD_OVERRIDE, Action.RECORD_RETURN}
+)
+"""What the grant of a document *still in intake* gives: a document a unit's own văn thư
+received waits in that unit's queue through a grant to the unit (``ingest.receive``), since it
+belongs to no unit until its metadata is confirmed. That grant is given for the intake itself:
+confirming and registering it, registering it over a failed signature, returning it to its
+sender (ND30 Điều 22: the văn thư receiving a document registers it). Once registered, the
+document has its own unit and the grant gives sight only (:data:`GRANT_GIVES`)."""
+
+
+def roles_for(principal: Principal, action: Action, facts: RecordFacts) -> frozenset[Role]:
+    """The roles that count for ``action`` on the record: with a grant (:func:`roles_on`) for
+    what a grant gives (:data:`GRANT_GIVES`, and :data:`INTAKE_GIVES` on a document in intake),
+    otherwise only in the record's own unit (:func:`_roles_in_own_unit`: a lãnh đạo leading it
+    or a unit above it)."""
+    if action in GRANT_GIVES or (facts.state == INTAKE_STATE and action in INTAKE_GIVES):
+        return roles_on(principal, facts)
+    return _roles_in_own_unit(principal, facts)
 
 
 def _denied(message: str, code: str = "PERMISSION_DENIED") -> Decision:
@@ -294,8 +336,14 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     # Named grants and the creator: reading what was given to you needs no particular role.
     if action in (Action.RECORD_VIEW, Action.RECORD_READ) and _named(principal, facts):
         return ALLOW
-    if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
+    if roles_for(principal, action, facts) & _RECORD_ACTIONS[action]:
         return ALLOW
+    if roles_on(principal, facts) & _RECORD_ACTIONS[action]:
+        return _denied(
+            f"Văn bản/hồ sơ chỉ được chia sẻ cho đơn vị của bạn để xem, xử lý: chỉ đơn vị giữ nó mới"
+            f" được {_ACTION_LABELS[action]}.",
+            "GRANT_READ_ONLY",
+        )
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
 
 
@@ -330,6 +378,57 @@ def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts
         f" {_ACTION_LABELS[action]}.",
         "DESTRUCTION_OTHER_UNIT",
     )
+
+
+def may_destroy(
+    principal: Principal, action: Action, file: RecordFacts, documents: Iterable[RecordFacts]
+) -> Decision:
+    """A destruction step (:data:`DESTRUCTION_STEPS`) on a hồ sơ *and every document in it*: the
+    step on the hồ sơ (:func:`_decide_destruction`), and no document marked above the person's
+    clearance. Destruction is decided per hồ sơ, but what is shredded is each document: a lưu
+    trữ viên cleared for Thường does not propose, and nobody below its level decides or carries
+    out, the destruction of a Mật document because the hồ sơ holding it is Thường. The refusal
+    names the hồ sơ and how many documents are above the clearance, never their titles
+    (ND30 Phụ lục VI III.3.b: access rights are decided for each hồ sơ *and each văn bản*;
+    and this module's first rule, secrecy first)."""
+    decision = decide(principal, action, file)
+    if not decision:
+        return decision
+    above = sum(1 for d in documents if d.secrecy > principal.clearance)
+    if above:
+        return _denied(
+            f"Hồ sơ “{file.record_id}” có {above} văn bản mang độ mật vượt quá mức được phép của tài"
+            f" khoản: bạn không được {_ACTION_LABELS[action]} hồ sơ này.",
+            "DESTRUCTION_SECRECY_DENIED",
+        )
+    return ALLOW
+
+
+def receives_submission(
+    principal: Principal, file: RecordFacts, documents: Iterable[RecordFacts] = ()
+) -> Decision:
+    """Whether the person, as Lưu trữ cơ quan, sees a hồ sơ submitted for nộp lưu or archived,
+    with the documents it holds: in the inbox and the archived list, its review, acceptance
+    and return (:attr:`Action.SUBMISSION_REVIEW`). ND30 Điều 30 k3 and Điều 31 k3 c: the units
+    and people of an agency submit their hồ sơ to the agency's Lưu trữ cơ quan, which “kiểm
+    tra, nhận hồ sơ”: so a lưu trữ viên receives the hồ sơ of the unit where they hold the role
+    and of every unit below it (:attr:`Principal.archive_units`), not those of a sibling or a
+    unit above. Secrecy first: neither the hồ sơ nor any document in it may be above their
+    clearance (nothing secret is listed to someone not cleared for it). This is the sight the
+    archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
+    decision = decide(principal, Action.SUBMISSION_REVIEW)
+    if not decision:
+        return decision
+    if file.unit not in principal.archive_units:
+        return _denied(
+            "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
+            "SUBMISSION_OTHER_UNIT",
+        )
+    if file.secrecy > principal.clearance or any(d.secrecy > principal.clearance for d in documents):
+        return _denied(
+            "Hồ sơ có tài liệu mang độ mật vượt quá mức được phép xem của tài khoản.", "SECRECY_DENIED"
+        )
+    return ALLOW
 
 
 _GRANTERS_ONLY = "Chỉ quản trị hoặc lãnh đạo có quyền xem văn bản mới được phân quyền."
@@ -571,20 +670,35 @@ def hold_blocks(action: Action | str) -> bool:
     return action == "destroy" or action in HOLD_BLOCKS
 
 
-def may_release_hold(principal: Principal, facts: RecordFacts, placed_by: str) -> Decision:
-    """Whether the person may lift a legal hold placed by ``placed_by`` on a record (Phụ lục VI
-    IV.1.g: a hold is placed on a competent person's request, so it is lifted by the same
-    authority): who may hold the record (:attr:`Action.HOLD_PLACE`) and either placed this hold
-    or is a lãnh đạo over the record's own unit (not of a unit it was shared with). A lưu trữ
-    viên does not lift a hold a lãnh đạo (or another lưu trữ viên) placed: that would free a
-    record under investigation for destruction."""
+def hold_placer_units(principal: Principal) -> frozenset[str]:
+    """The units a person places a legal hold from (:attr:`Action.HOLD_PLACE`): every unit where
+    they hold a role that places holds. Stored with the hold, so that its release is decided
+    by the placer's place in the unit tree at the time (:func:`may_release_hold`)."""
+    return principal.units_with(_RECORD_ACTIONS[Action.HOLD_PLACE])
+
+
+def may_release_hold(
+    principal: Principal, facts: RecordFacts, placed_by: str, placer_units: frozenset[str]
+) -> Decision:
+    """Whether the person may lift a legal hold placed by ``placed_by`` (from ``placer_units``,
+    :func:`hold_placer_units`) on a record (Phụ lục VI IV.1.g: a hold is placed on a competent
+    person's request, so it is lifted by the same authority or a higher one): who may hold the
+    record (:attr:`Action.HOLD_PLACE`, in its own unit) and either placed this hold or is a
+    lãnh đạo of *every* unit the placer placed it from, or of a unit above them (fail closed
+    within the hierarchy). The head of a phòng does not lift a hold the agency head placed on
+    the phòng's records, and a lưu trữ viên does not lift a hold a lãnh đạo (or another lưu
+    trữ viên) placed: that would free a record under investigation for destruction. With no
+    placer unit known, only the placer lifts it."""
     decision = decide(principal, Action.HOLD_PLACE, facts)
     if not decision:
         return decision
-    if principal.user == placed_by or Role.LANH_DAO in _roles_in_own_unit(principal, facts):
+    if principal.user == placed_by:
+        return ALLOW
+    if placer_units and placer_units <= principal.led_units:
         return ALLOW
     return _denied(
-        f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo đơn vị mới được gỡ.",
+        f"Lệnh phong tỏa do “{placed_by}” đặt: chỉ người đã đặt hoặc lãnh đạo của đơn vị người đặt"
+        " (hoặc đơn vị cấp trên) mới được gỡ.",
         "HOLD_NOT_YOURS",
     )
 

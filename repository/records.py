@@ -66,6 +66,7 @@ from repository.metadata import (
 )
 from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo, check_original
 from repository.policy import (
+    ALLOW,
     Action,
     Decision,
     Principal,
@@ -75,10 +76,13 @@ from repository.policy import (
     decide_grant,
     decide_granter,
     hold_blocks,
+    hold_placer_units,
+    may_destroy,
     may_release_hold,
     may_withhold_events,
     reads_events_at,
     reads_events_of,
+    receives_submission,
     sees,
 )
 from repository.registers import (
@@ -938,6 +942,7 @@ class Repository:
             "kind": kind,
             "reason": typed_text(reason, "reason", "Lý do phong tỏa"),
             "by": actor.user,
+            "by_units": sorted(hold_placer_units(actor.as_principal)),
             "at": to_iso_utc(self.clock()),
         }
         try:
@@ -969,7 +974,9 @@ class Repository:
                 record_id=record_id,
                 hold_id=hold_id,
             )
-        self.authorize_hold_release(actor, record, placed_by=str(held.get("by") or ""))
+        self.authorize_hold_release(
+            actor, record, placed_by=str(held.get("by") or ""), placer_units=held.get("by_units")
+        )
         self.store.delete(key)
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
@@ -994,11 +1001,53 @@ class Repository:
                     state=holder.state,
                 )
 
-    def authorize_hold_release(self, actor: Actor, record: Record, *, placed_by: str) -> None:
+    def authorize_destruction(
+        self, actor: Actor, action: Action, file: Record, document_ids: Iterable[str] = ()
+    ) -> None:
+        """Refuse (:class:`PermissionDenied`, audited on the hồ sơ) unless ``actor`` may take the
+        destruction step ``action`` on ``file`` and on each of its documents (those it holds
+        now and ``document_ids``, the danh mục's): :func:`~repository.policy.may_destroy`."""
+        if actor.system:
+            return
+        documents = self._document_facts(file, document_ids)
+        decision = may_destroy(actor.as_principal, action, self.facts(file), documents)
+        self._enforce(actor, action, file, decision)
+
+    def _document_facts(self, file: Record, document_ids: Iterable[str] = ()) -> list[RecordFacts]:
+        """The policy's facts of the documents a hồ sơ holds (and of ``document_ids``), those
+        destroyed or never there left out (nothing of them is left to see or shred)."""
+        out = []
+        for document_id in dict.fromkeys((*file.documents, *document_ids)):
+            try:
+                document = self._load(document_id)
+            except NotFound:
+                continue
+            if document.state != "destroyed":
+                out.append(self.facts(document, holders=[file]))
+        return out
+
+    def receives_submission(self, actor: Actor, file: Record) -> Decision:
+        """:func:`~repository.policy.receives_submission` for ``file`` and its documents."""
+        if actor.system:
+            return ALLOW
+        return receives_submission(actor.as_principal, self.facts(file), self._document_facts(file))
+
+    def authorize_submission(self, actor: Actor, file: Record) -> None:
+        """Refuse (:class:`PermissionDenied`, audited on the hồ sơ) unless ``actor`` receives
+        ``file`` as Lưu trữ cơ quan (:meth:`receives_submission`)."""
+        self._enforce(actor, Action.SUBMISSION_REVIEW, file, self.receives_submission(actor, file))
+
+    def authorize_hold_release(
+        self, actor: Actor, record: Record, *, placed_by: str, placer_units: Iterable[str] | None
+    ) -> None:
         """Refuse (:class:`PermissionDenied`, audited) unless ``actor`` may lift a hold that
-        ``placed_by`` placed on ``record`` (:func:`~repository.policy.may_release_hold`)."""
+        ``placed_by`` placed from ``placer_units`` on ``record``
+        (:func:`~repository.policy.may_release_hold`). A hold stored before the placer's units
+        were kept (``None``) counts as placed from the agency itself: besides the placer, only a
+        lãnh đạo of the agency lifts it (fail closed, and never stranded)."""
         if not actor.system:
-            decision = may_release_hold(actor.as_principal, self.facts(record), placed_by)
+            units = frozenset({self.agency_id}) if placer_units is None else frozenset(placer_units)
+            decision = may_release_hold(actor.as_principal, self.facts(record), placed_by, units)
             self._enforce(actor, Action.HOLD_PLACE, record, decision)
 
     # -- access ------------------------------------------------------------------------------

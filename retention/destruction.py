@@ -120,6 +120,30 @@ def review_list(repo: Repository, *, actor: Actor, today: date) -> list[Candidat
     return out
 
 
+def decision_deadline(decided_on: date, asked: date | None) -> date:
+    """The deadline a destruction decision taken on ``decided_on`` carries: ``asked`` when it is
+    within the window, otherwise refused; :data:`DECISION_WINDOW_DAYS` after the decision when
+    none is asked. TT 06/2025 (STANDARDS §4.3): the documents are destroyed at the latest 15
+    days after the competent decision; a deadline before the decision is none at all."""
+    if asked is None:
+        return decided_on + timedelta(days=DECISION_WINDOW_DAYS)
+    if asked < decided_on:
+        raise WorkflowError(
+            f"Thời hạn thực hiện hủy {asked:%d/%m/%Y} đã qua (trước ngày quyết định"
+            f" {decided_on:%d/%m/%Y}).",
+            code="DEADLINE_PAST",
+        )
+    latest = decided_on + timedelta(days=DECISION_WINDOW_DAYS)
+    if asked > latest:
+        raise WorkflowError(
+            f"Thời hạn thực hiện hủy {asked:%d/%m/%Y} quá {DECISION_WINDOW_DAYS} ngày kể từ ngày quyết"
+            f" định: tài liệu phải được hủy chậm nhất ngày {latest:%d/%m/%Y} (Thông tư 06/2025/TT-BNV).",
+            code="DEADLINE_TOO_LATE",
+            latest=latest.isoformat(),
+        )
+    return asked
+
+
 def deadline_of(case: Mapping[str, Any]) -> date | None:
     """The deadline to execute the decision (None: no decision). A decision stored without one
     (before :data:`DECISION_WINDOW_DAYS` was given to every decision) has those days from the
@@ -198,10 +222,12 @@ class Destructions:
             )
 
     def _authorize_items(self, case: dict[str, Any], actor: Actor, action: Action) -> None:
-        """The step is the actor's to take on every hồ sơ of the danh mục (the policy's
-        destruction rule: its own unit, not a grant; audited refusal, nothing written)."""
+        """The step is the actor's to take on every hồ sơ of the danh mục and every document in
+        it (the policy's destruction rule: its own unit, not a grant, and no document above the
+        actor's clearance; audited refusal, nothing written)."""
         for item in case["items"]:
-            self.repo.authorize(actor, action, self.repo._load(item["record_id"]))
+            file = self.repo._load(item["record_id"])
+            self.repo.authorize_destruction(actor, action, file, item.get("documents", ()))
 
     # -- steps --------------------------------------------------------------------------------
     def propose(self, record_ids: Sequence[str], explanation: str, *, actor: Actor) -> dict[str, Any]:
@@ -216,7 +242,7 @@ class Destructions:
         items = []
         for record_id in ids:
             record = self.repo.get(record_id, actor=actor)
-            self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE, record)
+            self.repo.authorize_destruction(actor, Action.DESTRUCTION_PROPOSE, record)
             if record.kind != KIND_FILE:
                 raise WorkflowError(
                     "Chỉ hủy theo hồ sơ: hãy chọn hồ sơ chứa văn bản.",
@@ -349,12 +375,7 @@ class Destructions:
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
         if not decision_ref.strip():
             raise WorkflowError("Cần số, ngày của quyết định.", code="DECISION_REQUIRED")
-        if deadline is not None and deadline < self._today():
-            raise WorkflowError(
-                f"Thời hạn thực hiện hủy {deadline:%d/%m/%Y} đã qua.", code="DEADLINE_PAST"
-            )
-        if deadline is None:
-            deadline = self._today() + timedelta(days=DECISION_WINDOW_DAYS)
+        deadline = decision_deadline(self._today(), deadline)
         decision = {
             "ref": nfc(decision_ref.strip()),
             "approve": approve,

@@ -16,7 +16,7 @@ from typing import Any
 from kho.errors import KhoError
 from kho.timeutil import to_iso_utc
 from repository import formats
-from repository.policy import Action
+from repository.policy import Action, hold_placer_units
 from repository.records import Actor, Repository
 from repository.vocabulary import typed_text
 from retention.workflow import Versions
@@ -53,6 +53,7 @@ class Holds:
                 "query": query,
                 "targets": ids,
                 "placed_by": actor.user,
+                "placed_by_units": sorted(hold_placer_units(actor.as_principal)),
                 "placed_at": to_iso_utc(self.repo.clock()),
                 "released_by": None,
                 "released_at": None,
@@ -69,7 +70,12 @@ class Holds:
             raise HoldError("Cần nêu lý do gỡ phong tỏa.", code="HOLD_REASON_REQUIRED")
         order = self.orders.latest(order_id)
         for record_id in order["targets"]:  # all or nothing: refuse before the order changes
-            self.repo.authorize_hold_release(actor, self.repo._load(record_id), placed_by=order["placed_by"])
+            self.repo.authorize_hold_release(
+                actor,
+                self.repo._load(record_id),
+                placed_by=order["placed_by"],
+                placer_units=order.get("placed_by_units"),
+            )
         if order["state"] == "active":
             body = {
                 **order,

@@ -605,9 +605,16 @@ class RetentionService:
         )
 
     def inbox(self, *, actor: Actor) -> list[Record]:
-        """Hồ sơ waiting for the lưu trữ viên."""
+        """Hồ sơ waiting for the lưu trữ viên: those they receive as Lưu trữ cơ quan
+        (:func:`~repository.policy.receives_submission`: their units and the units below, and
+        nothing above their clearance)."""
+        return self._received(actor, FileState.SUBMITTED)
+
+    def _received(self, actor: Actor, state: str) -> list[Record]:
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
-        return [f for f in self._files() if f.state == FileState.SUBMITTED]
+        return [
+            f for f in self._files() if f.state == state and self.repo.receives_submission(actor, f)
+        ]
 
     def _evidence(self, doc: Record) -> submission.DocumentEvidence:
         label = doc.so_ky_hieu or doc.record_id
@@ -628,6 +635,7 @@ class RetentionService:
         """The four checks of a submitted hồ sơ (the lưu trữ viên; audited as a view)."""
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
         file = self.repo._load(file_id)
+        self.repo.authorize_submission(actor, file)
         if file.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         md = file.metadata
@@ -691,6 +699,7 @@ class RetentionService:
         again: the holder reopens it to fix it, or submits it again)."""
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
         file = self.repo._load(file_id)
+        self.repo.authorize_submission(actor, file)
         sub = self._submission(file)
         text = submission.check_return(
             sub.get("state", "") if file.state == FileState.SUBMITTED else "", reason
@@ -757,8 +766,8 @@ class RetentionService:
 
     # -- outputs ---------------------------------------------------------------------------
     def archived(self, *, actor: Actor) -> list[Record]:
-        self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
-        return [f for f in self._files() if f.state == FileState.ARCHIVED]
+        """Hồ sơ in the archive's keeping, as :meth:`inbox` decides who sees them."""
+        return self._received(actor, FileState.ARCHIVED)
 
 
 SUBMISSION_COLUMNS = (

@@ -87,11 +87,43 @@ class ValidationResult:
     validator: str = ""
 
 
+OMISSION_REASONS: dict[str, str] = {
+    "destroyed": "đã hủy theo quyết định hủy tài liệu, không còn tệp gốc",
+    "no_file": "chỉ có dữ liệu đặc tả, không có tệp gốc",
+}
+"""Why a document of the hồ sơ is not in its package (code → Vietnamese)."""
+
+
+@dataclass(frozen=True)
+class OmittedDocument:
+    """A document of the hồ sơ that its package does not carry, and why (:data:`OMISSION_REASONS`):
+    named to the person exporting and in the package's own description, never left out silently."""
+
+    record_id: str
+    label: str
+    """Its số, ký hiệu (or its id when it has none)."""
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.label} ({self.record_id}): {OMISSION_REASONS[self.reason]}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "record_id": self.record_id,
+            "label": self.label,
+            "reason": self.reason,
+            "message": self.message,
+        }
+
+
 @dataclass(frozen=True)
 class Package:
     object_id: str
     root: Path
     files: tuple[PackedFile, ...] = field(default_factory=tuple)
+    omitted: tuple[OmittedDocument, ...] = ()
+    """Documents of the hồ sơ left out of the package (described in its EAD and documentation)."""
 
     @property
     def bytes(self) -> int:
@@ -201,7 +233,7 @@ def _mets_root(
     return mets
 
 
-def _ead(file: Record, docs: Sequence[Record], agency: str) -> bytes:
+def _ead(file: Record, docs: Sequence[Record], agency: str, omitted: Sequence[OmittedDocument] = ()) -> bytes:
     md = file.metadata
     assert isinstance(md, FileMetadata)
     ead = ET.Element(_q(EAD_NS, "ead"))
@@ -240,6 +272,15 @@ def _ead(file: Record, docs: Sequence[Record], agency: str) -> bytes:
             ).text = dmd.issued_date.isoformat()
         if isinstance(dmd, DocumentMetadata):
             ET.SubElement(cdid, _q(EAD_NS, "origination")).text = dmd.organ_name
+    for n, left in enumerate(omitted, 1):  # described, with why its file is absent
+        c = ET.SubElement(dsc, _q(EAD_NS, "c"), {"level": "item", "id": f"omitted-{n:03d}"})
+        cdid = ET.SubElement(c, _q(EAD_NS, "did"))
+        ET.SubElement(cdid, _q(EAD_NS, "unitid")).text = left.label
+        ET.SubElement(cdid, _q(EAD_NS, "unittitle")).text = left.label
+        info = ET.SubElement(c, _q(EAD_NS, "processinfo"))
+        ET.SubElement(info, _q(EAD_NS, "p")).text = (
+            f"Không có trong gói tin: {OMISSION_REASONS[left.reason]} (mã {left.record_id})."
+        )
     return _xml(ead)
 
 
@@ -311,7 +352,13 @@ README = """Gói tin nộp lưu vào Lưu trữ lịch sử (SIP theo E-ARK CSIP
 METS.xml: cấu trúc gói tin; metadata/descriptive/ead.xml: mô tả hồ sơ và mục lục văn bản (EAD);
 metadata/preservation/premis.xml: thông tin bảo quản (PREMIS 3), mã băm SHA-256 từng tệp;
 representations/rep1/data: các tệp gốc của văn bản trong hồ sơ.
+documentation/omitted.txt (nếu có): văn bản của hồ sơ không có tệp trong gói tin và lý do.
 """
+
+OMITTED_HEADER = (
+    "Văn bản của hồ sơ không có tệp trong gói tin này"
+    " (vẫn được mô tả trong metadata/descriptive/ead.xml):\n"
+)
 
 
 def write_package(
@@ -323,9 +370,12 @@ def write_package(
     who: str,
     now: datetime,
     organ_id: str = "",
+    omitted: Sequence[OmittedDocument] = (),
 ) -> Package:
     """Lay out one package under ``out_dir/<OBJID>`` (pure apart from writing the files).
-    ``documents``: (record, original name, bytes) in the hồ sơ's order."""
+    ``documents``: (record, original name, bytes) in the hồ sơ's order; ``omitted``: the hồ sơ's
+    documents without a file to carry, each described in the EAD (``processinfo``) and listed
+    in ``documentation/omitted.txt``."""
     md = file.metadata
     assert isinstance(md, FileMetadata)
     object_id = f"urn:kho:{safe_name(md.file_code)}"
@@ -348,10 +398,16 @@ def write_package(
         root, "representations/rep1/METS.xml", _representation_mets(object_id, data, created), "text/xml"
     )
     ead = _write(
-        root, "metadata/descriptive/ead.xml", _ead(file, [d for d, _, _ in documents], agency), "text/xml"
+        root,
+        "metadata/descriptive/ead.xml",
+        _ead(file, [d for d, _, _ in documents], agency, omitted),
+        "text/xml",
     )
     premis = _write(root, "metadata/preservation/premis.xml", _premis(data, created, who), "text/xml")
     docs = [_write(root, "documentation/README.txt", README.encode(), "text/plain")]
+    if omitted:
+        listing = OMITTED_HEADER + "".join(f"{n}. {o.message}\n" for n, o in enumerate(omitted, 1))
+        docs.append(_write(root, "documentation/omitted.txt", listing.encode(), "text/plain"))
     schemas = [
         _write(root, f"schemas/{p.name}", p.read_bytes(), "text/xml") for p in sorted(SCHEMAS.glob("*.xsd"))
     ]
@@ -437,7 +493,9 @@ def write_package(
         },
     )
     root_mets = _write(root, "METS.xml", _xml(mets), "text/xml")
-    return Package(object_id, root, (root_mets, ead, premis, *docs, *schemas, rep_mets, *data))
+    return Package(
+        object_id, root, (root_mets, ead, premis, *docs, *schemas, rep_mets, *data), tuple(omitted)
+    )
 
 
 def zip_package(package: Package, target: Path) -> str:
@@ -564,9 +622,12 @@ class Transfers:
                 maintenance=md.maintenance,
             )
         documents = []
+        omitted = []
         for doc_id in file.documents:
             doc = self.repo.get(doc_id, actor=actor)
             if doc.state == "destroyed" or not doc.files:
+                reason = "destroyed" if doc.state == "destroyed" else "no_file"
+                omitted.append(OmittedDocument(doc_id, doc.so_ky_hieu or doc_id, reason))
                 continue
             stored, content = self.repo.read_content(doc_id, actor=actor, action="content:transfer")
             documents.append((doc, stored.original_name, content))
@@ -578,13 +639,20 @@ class Transfers:
             who=actor.user,
             now=self.repo.clock(),
             organ_id=self.repo.agency_id,
+            omitted=omitted,
         )
 
     def export(self, file_id: str, out_dir: Path, *, actor: Actor) -> dict[str, Any]:
         """Build, check (Kho's checksums and the independent validator), zip; refused with
-        ``SIP_INVALID`` (nothing exported) when the validator finds an error. Audited."""
+        ``SIP_INVALID`` (nothing exported) when the validator finds an error. Audited.
+
+        Each export builds in its own folder and writes its own zip (named with its transfer
+        id): two exports of one hồ sơ at the same time (allowed until the historical archive's
+        receipt, a lost package being redone) never delete or overwrite each other's files, so
+        every receipt's SHA-256 is that of the package it names."""
         self._refuse_if_transferred(file_id)
-        package = self.build(file_id, out_dir / "build", actor=actor)
+        transfer_id = uuid.uuid4().hex[:16]
+        package = self.build(file_id, out_dir / "build" / transfer_id, actor=actor)
         from retention.sip_import import check_checksums
 
         check_checksums(package.root)
@@ -595,9 +663,8 @@ class Transfers:
                 code="SIP_INVALID",
                 errors=list(verdict.errors)[:20],
             )
-        target = out_dir / f"{package.root.name}.zip"
+        target = out_dir / f"{package.root.name}.{transfer_id}.zip"
         digest = zip_package(package, target)
-        transfer_id = uuid.uuid4().hex[:16]
         receipt = self.transfers.write(
             transfer_id,
             {
@@ -622,9 +689,13 @@ class Transfers:
             "transfer:export",
             record_id=file_id,
             source=actor.source,
-            details={"transfer_id": transfer_id, "sha256": digest},
+            details={
+                "transfer_id": transfer_id,
+                "sha256": digest,
+                "omitted": [{"record_id": o.record_id, "reason": o.reason} for o in package.omitted],
+            },
         )
-        return {**receipt, "path": str(target)}
+        return {**receipt, "path": str(target), "omitted": [o.to_dict() for o in package.omitted]}
 
     def record_receipt(self, transfer_id: str, reference: str, *, actor: Actor) -> dict[str, Any]:
         """The historical archive's biên bản giao nhận for an exported package."""
@@ -674,7 +745,9 @@ class Transfers:
         """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due
         within :data:`TRANSFER_HORIZON_DAYS` or overdue, skipping those the Lưu trữ lịch sử has
         received (its biên bản giao nhận recorded). A package exported and never received (lost,
-        or thrown away) is no transfer: its hồ sơ stays due."""
+        or thrown away) is no transfer: its hồ sơ stays due. Only the hồ sơ the person holds
+        as Lưu trữ cơ quan are listed (:func:`~repository.policy.receives_submission`, as the
+        archived list): no title of another unit's, or of one above their clearance."""
         self.repo.authorize(actor, Action.TRANSFER)
         transferred = {
             str(t.get("file_id", "")) for t in self.transfers.all() if t.get("state") == "received"
@@ -683,6 +756,8 @@ class Transfers:
         for file in self.repo.records():
             md = file.metadata
             if file.kind != KIND_FILE or file.state != "archived" or not isinstance(md, FileMetadata):
+                continue
+            if not self.repo.receives_submission(actor, file):
                 continue
             archived_at = file.extra.get("archived_at")
             archived_on = (

@@ -224,7 +224,9 @@ def destruction_list(ctx: Context, as_json: bool) -> None:
 def export_sip(ctx: Context, file_id: str, out_dir: str, as_json: bool) -> None:
     """Lập, kiểm tra (E-ARK) và xuất gói tin SIP của một hồ sơ vĩnh viễn đã kết thúc."""
     receipt = Transfers(ctx.repo).export(file_id, Path(out_dir), actor=ctx.actor)
-    _out(receipt, as_json, f"{receipt['path']}  SHA-256 {receipt['sha256']}  lượt {receipt['transfer_id']}")
+    lines = [f"{receipt['path']}  SHA-256 {receipt['sha256']}  lượt {receipt['transfer_id']}"]
+    lines += [f"Không có trong gói tin: {o['message']}" for o in receipt["omitted"]]
+    _out(receipt, as_json, "\n".join(lines))
 
 
 @archive.command("receipt")

@@ -3,14 +3,16 @@ execution by crypto-shredding; refusals carry codes and leave nothing half-done.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from kho_people import PASSWORD, UNIT_B, People, create_person
-from kho_retention import SECRET_WORD, closed_file, council_ready, search_count
+from kho_people import AGENCY, PASSWORD, UNIT_B, People, create_person
+from kho_retention import SECRET_WORD, Clock, closed_file, council_ready, search_count
+from kho_testing import incoming, pdf_bytes
 
 from ingest.indexing import check_index, reindex_all
 from kho.errors import KeyDestroyed, KhoError, LegalHold, PermissionDenied
+from kho.timeutil import vn_date
 from repository.fsck import fsck
 from repository.records import DESTROYED_PLACEHOLDER
 from retention.destruction import Destructions, review_list
@@ -360,3 +362,95 @@ def test_the_destruction_dossier_is_closed_so_its_story_and_its_20_years_are_not
     assert info.value.code == "FILE_CLOSED"
     assert kho.repo._load(dossier.record_id).metadata.maintenance == "20 năm"  # type: ignore[union-attr]
     assert d.dossier(case["case_id"], actor=people.actor("luu_tru"))["quyet_dinh_huy"]["ref"] == "QĐ 09"
+
+
+def test_a_decision_deadline_is_within_15_days_of_the_decision(
+    kho: Kho, people: People, clock: Clock
+) -> None:
+    """TT 06/2025 (STANDARDS §4.3): the documents are destroyed at the latest 15 days after the
+    decision. A deadline later than that, or before the decision, is refused with a stable code
+    and a Vietnamese message, and nothing is decided; the 15th day is accepted."""
+    file, _ = closed_file(kho, people)
+    d, case = council_ready(kho, people, [file.record_id])
+    head = people.actor("lanh_dao")
+    today = vn_date(clock())
+    for asked, code in (
+        (today + timedelta(days=16), "DEADLINE_TOO_LATE"),
+        (date(2099, 12, 31), "DEADLINE_TOO_LATE"),
+        (today - timedelta(days=1), "DEADLINE_PAST"),
+    ):
+        with pytest.raises(KhoError) as info:
+            d.decide(case["case_id"], "QĐ 09", approve=True, deadline=asked, actor=head)
+        assert info.value.code == code and "Thời hạn thực hiện hủy" in info.value.message
+        assert d.cases.latest(case["case_id"])["state"] == "reviewed"
+    decided = d.decide(
+        case["case_id"], "QĐ 09", approve=True, deadline=today + timedelta(days=15), actor=head
+    )
+    assert decided["decision"]["deadline"] == (today + timedelta(days=15)).isoformat()
+
+
+def _file_with_a_secret_document(kho: Kho, people: People) -> tuple[str, str]:
+    """An expired Thường hồ sơ of the agency holding a Mật document (closed by the lãnh đạo,
+    who is cleared for it)."""
+    file, _ = closed_file(kho, people, end="", notation="11.MAT")
+    secret = kho.repo.create_document(
+        "den",
+        incoming(
+            code_number="9911", issued_date="2015-03-02", subject="Phương án xử lý vụ việc XYZ", secrecy=1
+        ),
+        pdf_bytes("secret-9911"),
+        "mat.pdf",
+        people.actor("van_thu"),
+    )
+    head = people.actor("lanh_dao")
+    file = kho.repo.add_to_file(file.record_id, secret.record_id, expected_version=file.version, actor=head)
+    kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=head
+    )
+    return file.record_id, secret.record_id
+
+
+def test_a_secret_document_is_not_destroyed_by_someone_not_cleared_for_it(kho: Kho, people: People) -> None:
+    """A lưu trữ viên cleared for Thường does not propose the destruction of an expired Thường hồ sơ
+    holding a Mật document, a lãnh đạo cleared for Thường does not set up its council or decide
+    it, and a lưu trữ viên cleared for Thường does not execute it: each step checks every
+    document, not only the hồ sơ. The refusal names neither the document nor its title, and it
+    is audited (ND30 Phụ lục VI III.3.b: access is decided per hồ sơ and per văn bản)."""
+    file_id, secret_id = _file_with_a_secret_document(kho, people)
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    cleared_archivist, _ = create_person(
+        kho.accounts, "Mai Thu Lưu", AGENCY, ("luu_tru",), 1, None, admin, confirmer=head
+    )
+    plain_head, _ = create_person(
+        kho.accounts, "Tạ Văn Đạo", AGENCY, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    d = Destructions(kho.repo, kho.accounts, kho.backend)
+    with pytest.raises(PermissionDenied) as refused:
+        d.propose([file_id], "Hết thời hạn bảo quản.", actor=people.actor("luu_tru"))
+    assert refused.value.code == "DESTRUCTION_SECRECY_DENIED"
+    assert "XYZ" not in refused.value.message and secret_id not in refused.value.message
+    assert not d.cases.all()
+    denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
+    assert denied[-1].actor == people.usernames["luu_tru"] and denied[-1].record_id == file_id
+    assert denied[-1].details["code"] == "DESTRUCTION_SECRECY_DENIED"
+
+    archivist = kho.actor_of(cleared_archivist, "test")
+    case = d.propose([file_id], "Hết thời hạn bảo quản.", actor=archivist)
+    members = [people.usernames["lanh_dao"], cleared_archivist.username, people.usernames["chuyen_vien"]]
+    with pytest.raises(PermissionDenied) as council:
+        d.establish_council(case["case_id"], members, "QĐ 05", actor=kho.actor_of(plain_head, "test"))
+    assert council.value.code == "DESTRUCTION_SECRECY_DENIED"
+    case = d.establish_council(case["case_id"], members, "QĐ 05", actor=people.actor("lanh_dao"))
+    for member in (people.actor("lanh_dao"), archivist, people.actor("chuyen_vien")):
+        case = d.review(case["case_id"], "agree", "Đồng ý", actor=member)
+    case = d.record_minutes(case["case_id"], "Biên bản họp", actor=archivist)
+    case = d.attach_appraisal(case["case_id"], "Thẩm định", actor=archivist)
+    with pytest.raises(PermissionDenied) as decided:
+        d.decide(case["case_id"], "QĐ 09", approve=True, actor=kho.actor_of(plain_head, "test"))
+    assert decided.value.code == "DESTRUCTION_SECRECY_DENIED"
+    case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as executed:
+        d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
+    assert executed.value.code == "DESTRUCTION_SECRECY_DENIED"
+    assert kho.repo.keys.exists(secret_id) and d.cases.latest(case["case_id"])["state"] == "decided"

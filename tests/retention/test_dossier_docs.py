@@ -52,7 +52,7 @@ def test_every_dossier_document_renders_as_pdf_and_xlsx_with_the_cases_items(
     with pytest.raises(KhoError) as past:
         d.decide(case_id, "QĐ 09/QĐ-UBND", approve=True, deadline=date(2027, 2, 1), actor=head)
     assert past.value.code == "DEADLINE_PAST" and d.cases.latest(case_id)["state"] == "reviewed"
-    d.decide(case_id, "QĐ 09/QĐ-UBND", approve=True, deadline=date(2027, 3, 31), actor=head)
+    d.decide(case_id, "QĐ 09/QĐ-UBND", approve=True, deadline=date(2027, 3, 16), actor=head)
     done = d.execute(case_id, PASSWORD, actor=archivist)
     codes = [i["file_code"] for i in done["items"]]
     assert len(codes) == 2
@@ -66,7 +66,7 @@ def test_every_dossier_document_renders_as_pdf_and_xlsx_with_the_cases_items(
             people.usernames["luu_tru"],
         ],
         "tham-dinh": ["THẨM ĐỊNH", "Công văn thẩm định số 12/SNV-LT"],
-        "quyet-dinh-huy": ["QUYẾT ĐỊNH HỦY", "QĐ 09/QĐ-UBND", "31/03/2027", *codes],
+        "quyet-dinh-huy": ["QUYẾT ĐỊNH HỦY", "QĐ 09/QĐ-UBND", "16/03/2027", *codes],
         "bien-ban-huy": ["BIÊN BẢN HỦY", "crypto-shredding", *docs, file.record_id, other.record_id],
     }
     dossier_id = done["execution"]["dossier_file_id"]
@@ -99,7 +99,7 @@ def test_a_decided_case_past_its_deadline_is_listed_overdue(kho: Kho, people: Pe
     file, _ = closed_file(kho, people)
     d, case = council_ready(kho, people, [file.record_id])
     archivist, head = people.actor("luu_tru"), people.actor("lanh_dao")
-    deadline = clock().date() + timedelta(days=30)
+    deadline = clock().date() + timedelta(days=15)
     case = d.decide(case["case_id"], "QĐ 10", approve=True, deadline=deadline, actor=head)
     assert case["decision"]["deadline"] == deadline.isoformat()
     assert d.overdue(actor=archivist, today=deadline) == []

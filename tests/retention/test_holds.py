@@ -3,14 +3,15 @@ for everyone; on S3 with object lock the originals get the gateway's legal hold;
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from kho_people import UNIT_B, People, create_person, make_people
+from kho_people import AGENCY, UNIT_B, People, create_person, make_people
 from kho_retention import Clock, closed_file, open_kho, s3_env
 
 from kho.errors import KhoError, LegalHold, PermissionDenied, RetentionLocked
-from repository.records import content_key
+from repository.records import Actor, Record, content_key, hold_key
 from retention.holds import Holds, held_ids
 from web.context import Kho
 
@@ -77,7 +78,7 @@ def test_a_hold_is_lifted_only_by_who_placed_it_or_a_leader(kho: Kho, people: Pe
 
     with pytest.raises(PermissionDenied) as shared:  # a lãnh đạo of a unit it was shared with
         holds.release(order["order_id"], "Đã xong", actor=kho.actor_of(leader_b, "test"))
-    assert shared.value.code == "HOLD_NOT_YOURS" and kho.repo.holds_on(file.record_id)
+    assert shared.value.code == "GRANT_READ_ONLY" and kho.repo.holds_on(file.record_id)  # sight only
 
     mine = holds.place([file.record_id], "Rà soát", actor=people.actor("luu_tru"))
     assert holds.release(mine["order_id"], "Xong", actor=people.actor("luu_tru"))["state"] == "released"
@@ -85,6 +86,78 @@ def test_a_hold_is_lifted_only_by_who_placed_it_or_a_leader(kho: Kho, people: Pe
         "state"
     ] == "released"
     assert not kho.repo.holds_on(file.record_id)
+
+
+def _phong_b(kho: Kho, people: People) -> tuple[Actor, Actor, Record]:
+    """The head and a lưu trữ viên of phòng B, and a hồ sơ of phòng B."""
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    leader_b, _ = create_person(
+        kho.accounts, "Vũ Văn Bình", UNIT_B, ("lanh_dao",), 0, None, admin, confirmer=head
+    )
+    archivist_b, _ = create_person(
+        kho.accounts, "Đinh Thị Lưu", UNIT_B, ("luu_tru",), 0, None, admin, confirmer=head
+    )
+    file_b = kho.repo.create_file(
+        {
+            "file_notation": "02.PTH",
+            "title": "Hồ sơ phòng Tổng hợp",
+            "maintenance": "05 năm",
+            "creator": "Trần Đại Nghĩa",
+            "start_date": "2015-01-05",
+            "unit": UNIT_B,
+        },
+        people.actor("chuyen_vien_b"),
+    )
+    assert kho.repo.facts(file_b).unit == UNIT_B
+    return kho.actor_of(leader_b, "test"), kho.actor_of(archivist_b, "test"), file_b
+
+
+def test_a_lower_leader_does_not_lift_a_hold_a_higher_one_placed(kho: Kho, people: People) -> None:
+    """Phụ lục VI IV.1.g: a hold is lifted by the authority that placed it, or a higher one.
+    The head of phòng B leads the unit of the hồ sơ, yet does not lift the hold the agency head
+    placed on it (a hold placed from the agency); the agency head does. A hold a lưu trữ viên of
+    phòng B placed is lifted by the head of phòng B (a lãnh đạo of the placer's unit). Refusals
+    are audited and change nothing; what the placer placed from is kept with the hold."""
+    head_b, archivist_b, file_b = _phong_b(kho, people)
+    holds = Holds(kho.repo)
+    order = holds.place([file_b.record_id], "Phục vụ thanh tra tỉnh", actor=people.actor("lanh_dao"))
+    with pytest.raises(PermissionDenied) as info:
+        holds.release(order["order_id"], "Không cần nữa", actor=head_b)
+    assert info.value.code == "HOLD_NOT_YOURS"
+    with pytest.raises(PermissionDenied):  # the repository refuses it too
+        kho.repo.release_hold(file_b.record_id, order["order_id"], actor=head_b, reason="x")
+    assert holds.orders.latest(order["order_id"])["state"] == "active"
+    assert kho.repo.holds_on(file_b.record_id)
+    denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
+    assert denied and denied[-1].actor == head_b.user
+    assert order["placed_by_units"] == [AGENCY]
+    assert kho.repo.holds_on(file_b.record_id)[0]["by_units"] == [AGENCY]
+
+    own = holds.place([file_b.record_id], "Rà soát", actor=archivist_b)
+    assert holds.release(own["order_id"], "Xong", actor=head_b)["state"] == "released"
+    assert holds.release(order["order_id"], "Kết thúc", actor=people.actor("lanh_dao"))["state"] == "released"
+    assert not kho.repo.holds_on(file_b.record_id)
+
+
+def test_a_hold_stored_before_its_placer_units_were_kept_is_lifted_from_the_agency_only(
+    kho: Kho, people: People
+) -> None:
+    """A hold of format 1 (no ``by_units``) counts as placed from the agency: the placer or a
+    lãnh đạo of the agency lifts it, not the head of a phòng."""
+    head_b, _, file_b = _phong_b(kho, people)
+    kho.repo.place_hold(file_b.record_id, "legacy0000000001", "Cũ", actor=people.actor("lanh_dao"))
+    key = hold_key(file_b.record_id, "legacy0000000001")
+    body = json.loads(kho.repo.store.get(key))
+    body.pop("by_units", None)
+    body["format_version"] = 1
+    kho.repo.store.delete(key)
+    kho.repo.store.put(key, json.dumps(body).encode())
+    with pytest.raises(PermissionDenied):
+        kho.repo.release_hold(file_b.record_id, "legacy0000000001", actor=head_b, reason="x")
+    assert kho.repo.holds_on(file_b.record_id)[0]["by_units"] is None
+    head = people.actor("lanh_dao")
+    assert kho.repo.release_hold(file_b.record_id, "legacy0000000001", actor=head, reason="x")
 
 
 def test_only_archivists_and_leaders_hold_and_a_reason_is_required(kho: Kho, people: People) -> None:

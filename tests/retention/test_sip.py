@@ -3,17 +3,21 @@ fails it; imported packages are checked the same way and bad ones refused with c
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kho_people import People
-from kho_retention import closed_file
+from kho_people import UNIT_B, People, create_person
+from kho_retention import Clock, closed_file
+from kho_testing import incoming
 
 from kho.errors import KhoError, PermissionDenied
 from repository.policy import Action
+from retention import sip
 from retention.sip import Transfers, validate_with_eark, zip_package
 from retention.sip_import import check_checksums, check_package, import_package
 from web.context import Kho
@@ -218,6 +222,25 @@ def test_a_permanent_file_of_the_agency_archive_is_listed_when_its_transfer_fall
     assert [(d.record_id, d.due, d.overdue) for d in due] == [(permanent, date(2032, 3, 1), True)]
 
 
+def test_the_transfers_due_list_shows_only_the_archive_s_own_hồ_sơ(
+    kho: Kho, people: People, permanent: str
+) -> None:
+    """The list of transfers due named every archived permanent hồ sơ (its title) to any lưu
+    trữ viên, as the archived list did: it now asks policy.receives_submission too. A lưu trữ
+    viên of phòng B does not get the agency's hồ sơ."""
+    _archived_in_2027(kho, permanent)
+    admin = kho.accounts.get(people.usernames["quan_tri"])
+    head = kho.accounts.get(people.usernames["lanh_dao"])
+    account, _ = create_person(
+        kho.accounts, "Đinh Thị Lưu", UNIT_B, ("luu_tru",), 3, None, admin, confirmer=head
+    )
+    later = date(2032, 3, 2)
+    assert Transfers(kho.repo).due(actor=kho.actor_of(account, "test"), today=later) == []
+    assert [d.record_id for d in Transfers(kho.repo).due(actor=people.actor("luu_tru"), today=later)] == [
+        permanent
+    ]
+
+
 def test_a_file_stays_due_for_transfer_until_the_historical_archive_receipts_it(
     kho: Kho, people: People, permanent: str, tmp_path: Path
 ) -> None:
@@ -233,3 +256,75 @@ def test_a_file_stays_due_for_transfer_until_the_historical_archive_receipts_it(
     assert [d.record_id for d in transfers.due(actor=archivist, today=today)] == [permanent]
     transfers.record_receipt(exported["transfer_id"], "Biên bản giao nhận số 07/BB-LTLS", actor=archivist)
     assert transfers.due(actor=archivist, today=today) == []
+
+
+def test_documents_left_out_of_a_package_are_named_to_the_exporter_and_in_the_package(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """A destroyed document and one without a file (metadata only) cannot travel in the SIP; the
+    historical archive must not receive a hồ sơ that silently lacks them. The export names them
+    (with the reason) to the person exporting, the EAD describes each as an item with a
+    processinfo saying why its file is absent, documentation/omitted.txt lists them, the audit
+    event records them, and the package still passes the independent E-ARK validator."""
+    file, docs = closed_file(kho, people, notation="02.VP", maintenance="Vĩnh viễn", end="", docs=2)
+    paper = kho.repo.create_document(
+        "den", incoming(code_number="7001", issued_date="2015-03-02"), None, None, people.actor("van_thu")
+    )
+    officer = people.actor("chuyen_vien")
+    file = kho.repo.add_to_file(file.record_id, paper.record_id, expected_version=file.version, actor=officer)
+    file = kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer
+    )
+    kho.repo.destroy(docs[1], decision="QĐ thu hồi số 2", actor=people.actor("quan_tri"))
+    archivist = people.actor("luu_tru")
+    exported = Transfers(kho.repo).export(file.record_id, tmp_path / "out", actor=archivist)
+    left = {o["record_id"]: o for o in exported["omitted"]}
+    assert set(left) == {docs[1], paper.record_id}
+    assert left[docs[1]]["reason"] == "destroyed" and "đã hủy" in left[docs[1]]["message"]
+    assert left[paper.record_id]["reason"] == "no_file"
+    assert "không có tệp gốc" in left[paper.record_id]["message"]
+    root = next((tmp_path / "out" / "build" / exported["transfer_id"]).iterdir())
+    ead = (root / "metadata" / "descriptive" / "ead.xml").read_text()
+    assert ead.count("<ead:processinfo>") == 2 and paper.so_ky_hieu in ead
+    listing = (root / "documentation" / "omitted.txt").read_text()
+    assert docs[1] in listing and paper.record_id in listing
+    assert validate_with_eark(root).valid
+    with zipfile.ZipFile(exported["path"]) as z:
+        assert any(n.endswith("documentation/omitted.txt") for n in z.namelist())
+    event = [e for e in kho.repo.audit.events() if e.action == "transfer:export"][-1]
+    assert {o["record_id"] for o in event.details["omitted"]} == {docs[1], paper.record_id}
+
+
+def _root_mets(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as z:
+        return next(z.read(n) for n in z.namelist() if n.count("/") == 1 and n.endswith("/METS.xml"))
+
+
+def test_two_exports_of_one_file_at_once_do_not_overwrite_each_other(
+    kho: Kho, people: People, permanent: str, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lưu trữ viên export the same hồ sơ at the same moment (allowed before the receipt).
+    The second export ran, before, in the first one's build folder (which it deleted) and to
+    the same zip name, so the first receipt named a package that was not the one it built. Each
+    export now has its own folder and zip; each receipt's SHA-256 is its own file's. The second
+    export is interleaved by a wrapper around the real zip step (the code itself runs)."""
+    transfers, archivist = Transfers(kho.repo), people.actor("luu_tru")
+    real_zip = sip.zip_package
+    second: list[dict[str, Any]] = []
+    zips: list[Path] = []
+
+    def zip_after_a_second_export(package: sip.Package, target: Path) -> str:
+        zips.append(target)
+        if len(zips) == 1:  # the first export, built and checked, is overtaken by a second one
+            clock.now = clock.now + timedelta(minutes=5)
+            second.append(transfers.export(permanent, tmp_path / "out", actor=archivist))
+        return real_zip(package, target)
+
+    monkeypatch.setattr(sip, "zip_package", zip_after_a_second_export)
+    first = transfers.export(permanent, tmp_path / "out", actor=archivist)
+    assert first["path"] != second[0]["path"]
+    for receipt in (first, second[0]):
+        path = Path(receipt["path"])
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == receipt["sha256"]
+        assert check_package(path).files == 10
+    assert _root_mets(Path(first["path"])) != _root_mets(Path(second[0]["path"])), "each its own build"

@@ -152,7 +152,7 @@ def test_a_year_of_a_file_then_its_destruction_leaves_only_the_row(
     case = d.record_minutes(case["case_id"], "Biên bản họp: 3/3 thành viên đồng ý.", actor=archivist)
     case = d.attach_appraisal(case["case_id"], "Công văn thẩm định số 12/SNV-LT", actor=archivist)
     case = d.decide(
-        case["case_id"], "Quyết định số 09/QĐ-UBND", approve=True, deadline=date(2032, 3, 31), actor=head
+        case["case_id"], "Quyết định số 09/QĐ-UBND", approve=True, deadline=date(2032, 2, 17), actor=head
     )
     # Years without a login locked the archivist's account (idle) and aged her password: the
     # quản trị unlocks it and she renews her password before re-authenticating to execute.
@@ -166,7 +166,7 @@ def test_a_year_of_a_file_then_its_destruction_leaves_only_the_row(
         d.execute(case["case_id"], "không-phải-mật-khẩu", actor=archivist)
     assert wrong.value.code == "LOGIN_FAILED" and repo.keys.exists(docs[0])
     assert d.cases.latest(case["case_id"])["state"] == "decided", "nothing done"
-    clock.now = at(date(2032, 3, 2))
+    clock.now = at(date(2032, 2, 16))  # within the 15 days of TT 06/2025
     assert d.execute(case["case_id"], RENEWED, actor=archivist)["state"] == "done"
 
     # Unreadable from the store and the index; the register keeps the "đã hủy" rows.

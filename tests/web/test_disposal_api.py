@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_retention import closed_file
 
+from kho.timeutil import vn_date
 from web.context import Kho
 
 
@@ -72,10 +75,19 @@ def test_destruction_through_the_api_with_holds_and_refusals(
         f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": "2020-01-01"}, headers=h("lanh_dao")
     )
     assert past.status_code == 409 and past.json["error"]["code"] == "DEADLINE_PAST"
-    decided = client.post(
-        f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": "2099-12-31"}, headers=h("lanh_dao")
+    today = vn_date(kho.repo.clock())  # the day of the decision, as the rule reads it
+    late = (today + timedelta(days=16)).isoformat()  # TT 06/2025: at the latest 15 days after
+    too_late = client.post(
+        f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": late}, headers=h("lanh_dao")
     )
-    assert decided.status_code == 200 and decided.json["decision"]["deadline"] == "2099-12-31"
+    assert too_late.status_code == 409 and too_late.json["error"]["code"] == "DEADLINE_TOO_LATE"
+    assert "15 ngày" in too_late.json["error"]["message"]
+    assert client.get(path, headers=h("lanh_dao")).json["state"] == "reviewed"  # nothing decided
+    last = (today + timedelta(days=15)).isoformat()
+    decided = client.post(
+        f"{path}/decision", json={"decision_ref": "QĐ 09", "deadline": last}, headers=h("lanh_dao")
+    )
+    assert decided.status_code == 200 and decided.json["decision"]["deadline"] == last
     overdue = client.get("/api/retention/destructions/overdue", headers=h("luu_tru"))
     assert overdue.status_code == 200 and overdue.json["total"] == 0, "the deadline is ahead"
     pdf = client.get(f"{path}/documents/quyet-dinh-huy", headers=h("luu_tru"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 from kho_people import PASSWORD, People
 from kho_retention import closed_file, council_ready
 
+from kho.timeutil import vn_date
 from web.cli import main
 from web.context import Kho
 
@@ -62,22 +64,20 @@ def test_the_decision_deadline_and_the_dossier_documents_from_the_command_line(
         main, ["archive", "destruction", "decide", case_id, "--decision", "QĐ 9", "--deadline", "2020-01-01"]
     )
     assert past.exit_code == 2 and "[DEADLINE_PAST]" in past.output
+    today = vn_date(kho.repo.clock())
+    late = (today + timedelta(days=16)).isoformat()  # TT 06/2025: at the latest 15 days after
+    too_late = runner.invoke(
+        main, ["archive", "destruction", "decide", case_id, "--decision", "QĐ 9", "--deadline", late]
+    )
+    assert too_late.exit_code == 2 and "[DEADLINE_TOO_LATE]" in too_late.output
+    assert "15 ngày" in too_late.output
+    last = (today + timedelta(days=15)).isoformat()
     decided = runner.invoke(
         main,
-        [
-            "archive",
-            "destruction",
-            "decide",
-            case_id,
-            "--decision",
-            "QĐ 9",
-            "--deadline",
-            "2099-12-31",
-            "--json",
-        ],
+        ["archive", "destruction", "decide", case_id, "--decision", "QĐ 9", "--deadline", last, "--json"],
     )
     assert decided.exit_code == 0, decided.output
-    assert json.loads(decided.output)["decision"]["deadline"] == "2099-12-31"
+    assert json.loads(decided.output)["decision"]["deadline"] == last
     login(runner, people, "luu_tru")
     out = tmp_path / "danh-muc.xlsx"
     wrote = runner.invoke(
@@ -98,3 +98,13 @@ def test_the_decision_deadline_and_the_dossier_documents_from_the_command_line(
     listed = runner.invoke(main, ["archive", "destruction", "overdue", "--json"])
     assert listed.exit_code == 0 and json.loads(listed.output) == []
     assert d.cases.latest(case_id)["state"] == "decided"
+
+
+def test_the_sip_export_names_the_documents_left_out(kho: Kho, people: People, tmp_path: Path) -> None:
+    file, docs = closed_file(kho, people, notation="04.VP", maintenance="Vĩnh viễn")
+    kho.repo.destroy(docs[0], decision="QĐ thu hồi số 4", actor=people.actor("quan_tri"))
+    runner = CliRunner()
+    login(runner, people, "luu_tru")
+    done = runner.invoke(main, ["archive", "export-sip", file.record_id, "--out", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert "Không có trong gói tin" in done.output and docs[0] in done.output and "đã hủy" in done.output

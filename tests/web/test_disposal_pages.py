@@ -73,6 +73,16 @@ def test_the_whole_destruction_in_the_pages(app: Flask, kho: Kho, people: People
     )
     assert past.status_code == 409 and "DEADLINE_PAST" in past.get_data(as_text=True)
     today = vn_date(kho.repo.clock())  # the agency's day (UTC+7), as the rule reads it
+    late = post(
+        head,
+        f"{case_path}/decision",
+        {"decision_ref": "QĐ 09", "approve": "yes", "deadline": (today + timedelta(days=16)).isoformat()},
+        case_path,
+    )
+    assert late.status_code == 409 and "DEADLINE_TOO_LATE" in late.get_data(as_text=True)
+    assert "15 ngày" in late.get_data(as_text=True)
+    form = head.get(case_path).get_data(as_text=True)  # the form says the last day allowed
+    assert f'max="{today + timedelta(days=15):%Y-%m-%d}"' in form
     assert (
         post(
             head,
@@ -164,3 +174,17 @@ def test_an_id_typed_wrong_on_the_retention_forms_is_a_message_not_a_500(
     assert not (kho.settings.data_dir / "transfers").exists() or not any(
         (kho.settings.data_dir / "transfers").iterdir()
     )
+
+
+def test_the_transfer_page_names_the_documents_left_out_of_the_package(
+    app: Flask, kho: Kho, people: People
+) -> None:
+    """A permanent hồ sơ with a destroyed document: the page exporting its SIP says which
+    document is not in the package and why (the package's EAD names it too, test_sip)."""
+    file, docs = closed_file(kho, people, notation="03.VP", maintenance="Vĩnh viễn")
+    kho.repo.destroy(docs[0], decision="QĐ thu hồi số 3", actor=people.actor("quan_tri"))
+    archivist = browser(app, people, "luu_tru")
+    done = post(archivist, "/retention/transfers", {"file_id": file.record_id})
+    assert done.status_code == 302
+    shown = archivist.get("/retention").get_data(as_text=True)
+    assert "Đã xuất gói tin" in shown and "Không có trong gói tin" in shown and docs[0] in shown

@@ -5,7 +5,7 @@ No rule lives here: every step calls :mod:`retention`, which asks the access pol
 from __future__ import annotations
 
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -14,7 +14,14 @@ from kho.errors import KhoError
 from kho.timeutil import vn_date
 from repository.policy import Action
 from retention import dossier_docs
-from retention.destruction import STATE_LABELS, Destructions, deadline_of, is_overdue, review_list
+from retention.destruction import (
+    DECISION_WINDOW_DAYS,
+    STATE_LABELS,
+    Destructions,
+    deadline_of,
+    is_overdue,
+    review_list,
+)
 from retention.duplicates import scan as duplicate_scan
 from retention.holds import Holds
 from retention.sip import Transfers
@@ -103,6 +110,8 @@ def _case_page(case_id: str, errors: list[str] | None = None, status: int = 200)
         documents=dossier_docs.available(case),
         deadline=deadline_of(case),
         overdue=is_overdue(case, today),
+        deadline_min=today,
+        deadline_max=today + timedelta(days=DECISION_WINDOW_DAYS),
     )
 
 
@@ -205,6 +214,8 @@ def export() -> Response:
     except KhoError as exc:
         return _index([f"{exc.message} ({exc.code})"], exc.http_status)
     flash(f"Đã xuất gói tin {receipt['package']} (SHA-256 {receipt['sha256'][:16]}…).", "info")
+    for left in receipt["omitted"]:  # the person exporting is told, as the package says it
+        flash(f"Không có trong gói tin: {left['message']}", "warning")
     return redirect(url_for("disposal.index"))  # type: ignore[return-value]
 
 
