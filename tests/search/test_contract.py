@@ -487,3 +487,29 @@ def test_typed_diacritics_rank_exact_matches_first_without_losing_recall(tones, 
         assert {"t-ban", "t-ban-grave", "t-ban-acute", "t-ban-hook", "t-ban-dot"} <= set(result.ids)
     if fold(typed) == "dong y":
         assert {"t-dong", "t-dong-plain"} <= set(result.ids)
+
+
+# --- side channels ---------------------------------------------------------------------------------
+
+
+def test_what_a_person_gets_does_not_change_when_hidden_documents_are_indexed(backend):
+    """BM25 weighs a word by how many documents of the whole index hold it, hidden ones too:
+    the score of a visible hit halved when five Tuyệt mật documents of another unit holding
+    the searched words were indexed, so the score the API and ``kho search --json`` returned
+    told a Thường clerk that such documents exist. What a person gets carries no score."""
+    from search.cli import result_to_dict
+
+    filler = [doc(f"f{i}", title=f"Công văn số {i}", text="công tác văn thư thường ngày")
+              for i in range(20)]
+    mine = doc("mine", title="Báo cáo", text="Báo cáo về dự án cầu Nhật Tân và đường vành đai")
+    hidden = [doc(f"h{i}", owner_unit="UNIT-S", do_mat=3, title="Tuyệt mật",
+                  text="dự án Nhật Tân bí mật") for i in range(5)]
+    backend.index([*filler, mine])
+    before = result_to_dict(search(backend, "Nhật Tân", CLERK_A))
+    backend.index(hidden)
+    after = result_to_dict(search(backend, "Nhật Tân", CLERK_A))
+    assert [h["id"] for h in before["hits"]] == ["mine"]
+    assert after == before
+    assert all("score" not in hit for hit in after["hits"])
+    assert search(backend, "Nhật Tân", SECRET_READER).total == 0  # UNIT-S only
+    assert search(backend, "Nhật Tân").total == 6  # the hidden documents are there
