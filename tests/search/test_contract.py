@@ -513,3 +513,19 @@ def test_what_a_person_gets_does_not_change_when_hidden_documents_are_indexed(ba
     assert all("score" not in hit for hit in after["hits"])
     assert search(backend, "Nhật Tân", SECRET_READER).total == 0  # UNIT-S only
     assert search(backend, "Nhật Tân").total == 6  # the hidden documents are there
+
+
+def test_a_long_document_is_found_and_highlighted_without_breaking_the_search(backend):
+    """A document whose text passes Elasticsearch's highlight limit (1,000,000 characters by
+    default; a report of a few hundred pages has that much) made every search whose page held
+    it fail as SEARCH_INDEX_UNAVAILABLE (400 from ES) for everyone who may see it; the embedded
+    backend answered. Both backends find it, with the snippet of its first match."""
+    long_text = "Báo cáo tổng kết công tác văn thư lưu trữ năm 2024. " * 30_000  # 1.5 M chars
+    backend.index([
+        doc("long", title="Báo cáo tổng kết", text=long_text),
+        doc("short", title="Công văn", text="báo cáo tổng kết ngắn"),
+    ])
+    result = search(backend, "tổng kết", CLERK_A)
+    assert set(result.ids) == {"long", "short"}
+    marks = {hit.id: {h.field for h in hit.highlights} for hit in result.hits}
+    assert "text" in marks["long"] and "text" in marks["short"]
