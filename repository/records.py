@@ -79,6 +79,8 @@ from repository.policy import (
     may_withhold_events,
     reads_events_at,
     reads_events_of,
+    reads_search_event,
+    search_scope,
     sees,
 )
 from repository.registers import (
@@ -437,6 +439,10 @@ _RECORD_PERMISSIONS = frozenset(
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
+
+SEARCH_REACH = "reach"
+"""In a search event's details (``search``, ``search:export``): the highest secrecy the
+searcher's results and counts covered (:func:`repository.policy.reads_search_event`)."""
 
 WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
 """Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
@@ -2059,7 +2065,10 @@ class Repository:
 
         out = []
         for event, others in zip(events, in_details, strict=True):
-            if event.record_id is not None and not reads(event.record_id):
+            reach = event.details.get(SEARCH_REACH) if event.record_id is None else None
+            if (isinstance(reach, int) and not reads_search_event(principal, reach)) or (
+                event.record_id is not None and not reads(event.record_id)
+            ):
                 out.append(withheld(event))
             elif not all(reads(other) for other in others):
                 # The event's own record is readable, another one its details name is not.
@@ -2186,13 +2195,22 @@ class Repository:
             actor.user,
             "search",
             source=actor.source,
-            details={"query": text, "filters": dict(filters), "count": total},
+            details={"query": text, "filters": dict(filters), "count": total,
+                     SEARCH_REACH: self._search_reach(actor)},
         )
 
+    @staticmethod
+    def _search_reach(actor: Actor) -> int:
+        return search_scope(actor.as_principal).max_secrecy
+
     def audit_export(self, actor: Actor, what: str, details: Mapping[str, Any]) -> None:
-        """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom."""
+        """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom.
+        A search export carries the searcher's reach, as a search does."""
         if not actor.system:
-            self.audit.append(actor.user, f"{what}:export", source=actor.source, details=dict(details))
+            data = dict(details)
+            if what == "search":
+                data[SEARCH_REACH] = self._search_reach(actor)
+            self.audit.append(actor.user, f"{what}:export", source=actor.source, details=data)
 
     # -- derived data (text, OCR, signature verdicts): beside the original, never in it ----
     def put_derived(self, record_id: str, name: str, data: bytes) -> None:
