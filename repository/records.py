@@ -66,6 +66,7 @@ from repository.metadata import (
 )
 from repository.originals import DEFAULT_MAX_BYTES, OriginalInfo, check_original
 from repository.policy import (
+    MAX_SECRECY,
     Action,
     Decision,
     Principal,
@@ -442,7 +443,9 @@ _RECORD_PERMISSIONS = frozenset(
 
 SEARCH_REACH = "reach"
 """In a search event's details (``search``, ``search:export``): the highest secrecy the
-searcher's results and counts covered (:func:`repository.policy.reads_search_event`)."""
+searcher's results and counts covered (:func:`repository.policy.reads_search_event`). An event
+written before it was recorded reached, for all anyone knows, the highest level."""
+SEARCH_EVENTS = frozenset({"search", "search:export"})
 
 WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
 """Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
@@ -2065,8 +2068,11 @@ class Repository:
 
         out = []
         for event, others in zip(events, in_details, strict=True):
-            reach = event.details.get(SEARCH_REACH) if event.record_id is None else None
-            if (isinstance(reach, int) and not reads_search_event(principal, reach)) or (
+            reach = None
+            if event.record_id is None and event.action in SEARCH_EVENTS:
+                reach = event.details.get(SEARCH_REACH)
+                reach = reach if isinstance(reach, int) else MAX_SECRECY
+            if (reach is not None and not reads_search_event(principal, reach)) or (
                 event.record_id is not None and not reads(event.record_id)
             ):
                 out.append(withheld(event))
