@@ -503,9 +503,10 @@ def create_app(
             page_size=_count_arg("page_size", 20, "SEARCH_PAGE_INVALID") or 0,
             facets=FACETS,
         )
-        result = kho.backend.search(query)
+        from web.pages.search import checked, value_label
+
+        result = checked(kho.backend.search(query), who)
         service.audit_search(who, text, result.total, filters)
-        from web.pages.search import value_label
 
         data = result_to_dict(result)
         names = {u.unit_id: u.name for u in kho.accounts.units()}
