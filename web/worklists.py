@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from repository.policy import search_scope
-from repository.records import Actor, Record
+from repository.records import DESTROYED_PLACEHOLDER, Actor, Record, Repository
 from web.context import Kho
 
 LIST_LIMIT = 500
@@ -48,6 +48,25 @@ def indexed_ids(
         if not result.has_next or not result.hits:
             return
         page += 1
+
+
+def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:
+    """``result`` (a :class:`search.query.SearchResult`) with only the hits the store lets
+    ``who`` see now, each read and decided by the policy again. The index can miss an update
+    (an index write that failed after the store's commit): a document whose secrecy was raised
+    or that moved to another unit kept showing its title, trích yếu and snippets to those who
+    lost sight of it, and a destroyed one its content. The totals and facets stay the index's."""
+    from dataclasses import replace
+
+    if not result.hits:
+        return result
+    current = {r.record_id: r for r in repo.visible(result.ids, actor=who)}
+    hits = tuple(
+        hit for hit in result.hits
+        if (record := current.get(hit.id)) is not None
+        and (record.state != "destroyed" or hit.trich_yeu == DESTROYED_PLACEHOLDER)
+    )
+    return result if len(hits) == len(result.hits) else replace(result, hits=hits)
 
 
 def indexed_page(

@@ -111,24 +111,10 @@ def run_query(
 
 
 def checked(result: Any, who: Any) -> Any:
-    """``result`` with only the hits the store lets ``who`` see now (each read and decided by
-    the policy again, as the work lists do). The index is derived and can miss an update (an
-    index write that failed after the store's commit): a document whose secrecy was raised or
-    that moved to another unit kept showing its title, trích yếu and snippets to those who lost
-    sight of it, and a destroyed one its content. The totals and facets stay the index's."""
-    from dataclasses import replace
+    """The hits of ``result`` that ``who`` may see now (:func:`web.worklists.shown_hits`)."""
+    from web.worklists import shown_hits
 
-    from repository.records import DESTROYED_PLACEHOLDER
-
-    if not result.hits:
-        return result
-    current = {r.record_id: r for r in kho().repo.visible(result.ids, actor=who)}
-    hits = tuple(
-        hit for hit in result.hits
-        if (record := current.get(hit.id)) is not None
-        and (record.state != "destroyed" or hit.trich_yeu == DESTROYED_PLACEHOLDER)
-    )
-    return result if len(hits) == len(result.hits) else replace(result, hits=hits)
+    return shown_hits(kho().repo, who, result)
 
 
 def _values(value: Any) -> list[str]:
