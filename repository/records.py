@@ -1578,13 +1578,35 @@ class Repository:
     # -- reading ---------------------------------------------------------------------------
     def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
         """A version of a record (the latest by default), if the policy lets ``actor`` see it.
-        Audited as ``record:view`` (Kho's own processes are not)."""
+        Audited as ``record:view`` (Kho's own processes are not). Whole, for the acts that
+        work on it: what is *shown* of it to a person is :meth:`as_seen_by`."""
         latest = self._load(record_id)
         self.authorize(actor, Action.RECORD_VIEW, latest)
         record = latest if version is None or version == latest.version else self._load(record_id, version)
         if not actor.system:
             self._event(actor, "record:view", record, {})
         return record
+
+    def as_seen_by(
+        self, record: Record, actor: Actor, seen: dict[str, bool] | None = None
+    ) -> Record:
+        """``record`` as it is shown to ``actor`` (API, pages, CLI): a hồ sơ lists only the
+        documents they may see (:func:`repository.policy.sees`). A Thường reader of a hồ sơ
+        holding a Mật document got its id, and a count including it. Acts on the hồ sơ
+        (closing report, nộp lưu, transfer packages) keep working on the whole record: a
+        document they may not see refuses them as before, rather than being left out unsaid.
+        ``seen``: documents already decided (the versions of one history)."""
+        if actor.system or record.kind != KIND_FILE or not record.documents:
+            return record
+        seen = {} if seen is None else seen
+        for document_id in record.documents:
+            if document_id not in seen:
+                try:
+                    seen[document_id] = self.may_see(actor, self._load(document_id))
+                except (NotFound, KeyDestroyed):
+                    seen[document_id] = False
+        shown = tuple(d for d in record.documents if seen[d])
+        return record if shown == record.documents else replace(record, documents=shown)
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
         _check_record_id(record_id)
@@ -1684,6 +1706,11 @@ class Repository:
         assert tombstone is not None
         self._emit(tombstone)
         return tombstone
+
+    def history_as_seen(self, record_id: str, *, actor: Actor) -> list[Record]:
+        """:meth:`history` as shown to ``actor`` (:meth:`as_seen_by`, each version)."""
+        seen: dict[str, bool] = {}
+        return [self.as_seen_by(v, actor, seen) for v in self.history(record_id, actor=actor)]
 
     def history(self, record_id: str, *, actor: Actor) -> list[Record]:
         """Every version of a record, oldest first (audited as ``record:history``)."""

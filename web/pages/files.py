@@ -45,7 +45,7 @@ def _visible_files(number: int) -> tuple[list[Record], int, bool]:
     ids, total, has_next = indexed_page(
         kho(), who, direction=("hoso",), page=number, page_size=PAGE_SIZE
     )
-    return service.visible(ids, actor=who), total, has_next
+    return [service.as_seen_by(f, who) for f in service.visible(ids, actor=who)], total, has_next
 
 
 def _defaults() -> dict[str, Any]:
