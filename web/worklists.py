@@ -69,6 +69,34 @@ def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:
     return result if len(hits) == len(result.hits) else replace(result, hits=hits)
 
 
+def visible_document_counts(kho: Kho, who: Actor, files: list[Record]) -> dict[str, int]:
+    """For each hồ sơ of ``files``, how many of its documents ``who`` may see: one index query
+    (the documents the index lets them find, counted per hồ sơ), the store's check
+    (:meth:`Repository.as_seen_by`) for a hồ sơ the count may have cut. The number of
+    documents stored would count those they may not see."""
+    from search.query import Filters, Principal, Query
+
+    ids = tuple(f.record_id for f in files if f.documents)
+    counts: dict[str, int] = {}
+    if ids:
+        principal = Principal.from_scope(search_scope(who.as_principal))
+        query = Query(principal, filters=Filters(ho_so=ids), facets=("ho_so",), page_size=1,
+                      highlight=False)
+        values = kho.backend.search(query).facet("ho_so")
+        cut = len(values) >= FACET_VALUES_SHOWN
+        for file_id in ids:
+            if file_id in values:
+                counts[file_id] = values[file_id]
+            elif cut:
+                record = next(f for f in files if f.record_id == file_id)
+                counts[file_id] = len(kho.repo.as_seen_by(record, who).documents)
+    return {f.record_id: counts.get(f.record_id, 0) for f in files}
+
+
+FACET_VALUES_SHOWN = 50
+"""Values a facet returns at most (both backends): a full facet may have left one out."""
+
+
 def indexed_page(
     kho: Kho, who: Actor, *, direction: tuple[str, ...] = (), page: int = 1, page_size: int = 50
 ) -> tuple[list[str], int, bool]:
