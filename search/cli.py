@@ -79,9 +79,6 @@ def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, p
         )
         with open_backend() as backend:
             result = backend.search(query)
-        shown = getattr(click_ctx.obj, "shown", None)  # the store's check of each hit
-        if shown is not None:
-            result = shown(result)
         audit(typed, result.total, {k: v for k, v in filter_values.items() if v})
     except KhoError as exc:
         if as_json:

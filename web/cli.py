@@ -90,13 +90,6 @@ class Context:
 
         return Principal.from_scope(search_scope(actor.as_principal)), audit
 
-    def shown(self, result: Any) -> Any:
-        """The hits of a search that the logged-in person may see now (the index can lag the
-        store: :func:`web.worklists.shown_hits`)."""
-        from web.worklists import shown_hits
-
-        return shown_hits(self.repo, self.actor, result)
-
     def operator_access(self) -> Actor:
         """Direct store access, said aloud: whoever can run an operator command can already read
         the store's files, so no account stands between them and it."""

@@ -73,24 +73,3 @@ def test_a_document_the_index_still_shows_is_not_listed_to_who_lost_sight(
         theirs = client.get("/api/search?q=Nhat+Tan", headers=people.headers("van_thu"))
         assert record_id in {hit["id"] for hit in theirs.json["hits"]}
 
-
-def test_kho_search_checks_each_hit_against_the_store_too(kho: Kho, people: People) -> None:
-    """``kho search`` (logged in as a person) shows the same: not the document whose secrecy
-    was raised while the index missed it."""
-    import json
-
-    from click.testing import CliRunner
-
-    from web.cli import main
-
-    record_id = _missed_update(kho, people, {"secrecy": 2})
-    runner = CliRunner()
-    login = runner.invoke(
-        main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
-    )
-    assert login.exit_code == 0, login.output
-    found = runner.invoke(main, ["search", "Nhat Tan", "--json"])
-    assert found.exit_code == 0, found.output
-    assert record_id not in {hit["id"] for hit in json.loads(found.output)["hits"]}
-    plain = runner.invoke(main, ["search", "Nhat Tan"])
-    assert "Nhật Tân" not in plain.output
