@@ -471,6 +471,14 @@ def reads_events_at(principal: Principal, secrecy: int) -> bool:
     return reads_events_of(principal, RecordFacts(record_id="", kind="", unit="", secrecy=secrecy))
 
 
+def reads_search_event(principal: Principal, reach: int) -> bool:
+    """Whether a person reading the audit log gets a search's (or a search export's) query,
+    filters and counts in full. The search of someone cleared up to ``reach`` counted the
+    documents up to that level: its count says how many of them matched, which a reader
+    cleared lower may not learn. Others get the event withheld (who searched, when, stay)."""
+    return reach <= principal.clearance
+
+
 def may_withhold_events(principal: Principal) -> bool:
     """Whether some record's events can be withheld from this person (:func:`reads_events_of`):
     anyone cleared below the highest secrecy level. Lets the log skip looking up records for

@@ -67,6 +67,7 @@ from repository.metadata import (
 from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo, check_original
 from repository.policy import (
     ALLOW,
+    MAX_SECRECY,
     Action,
     Decision,
     Principal,
@@ -82,7 +83,9 @@ from repository.policy import (
     may_withhold_events,
     reads_events_at,
     reads_events_of,
+    reads_search_event,
     receives_submission,
+    search_scope,
     sees,
 )
 from repository.registers import (
@@ -442,6 +445,12 @@ _RECORD_PERMISSIONS = frozenset(
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
+
+SEARCH_REACH = "reach"
+"""In a search event's details (``search``, ``search:export``): the highest secrecy the
+searcher's results and counts covered (:func:`repository.policy.reads_search_event`). An event
+written before it was recorded reached, for all anyone knows, the highest level."""
+SEARCH_EVENTS = frozenset({"search", "search:export"})
 
 WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
 """Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
@@ -1632,13 +1641,35 @@ class Repository:
     # -- reading ---------------------------------------------------------------------------
     def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
         """A version of a record (the latest by default), if the policy lets ``actor`` see it.
-        Audited as ``record:view`` (Kho's own processes are not)."""
+        Audited as ``record:view`` (Kho's own processes are not). Whole, for the acts that
+        work on it: what is *shown* of it to a person is :meth:`as_seen_by`."""
         latest = self._load(record_id)
         self.authorize(actor, Action.RECORD_VIEW, latest)
         record = latest if version is None or version == latest.version else self._load(record_id, version)
         if not actor.system:
             self._event(actor, "record:view", record, {})
         return record
+
+    def as_seen_by(
+        self, record: Record, actor: Actor, seen: dict[str, bool] | None = None
+    ) -> Record:
+        """``record`` as it is shown to ``actor`` (API, pages, CLI): a hồ sơ lists only the
+        documents they may see (:func:`repository.policy.sees`). A Thường reader of a hồ sơ
+        holding a Mật document got its id, and a count including it. Acts on the hồ sơ
+        (closing report, nộp lưu, transfer packages) keep working on the whole record: a
+        document they may not see refuses them as before, rather than being left out unsaid.
+        ``seen``: documents already decided (the versions of one history)."""
+        if actor.system or record.kind != KIND_FILE or not record.documents:
+            return record
+        seen = {} if seen is None else seen
+        for document_id in record.documents:
+            if document_id not in seen:
+                try:
+                    seen[document_id] = self.may_see(actor, self._load(document_id))
+                except (NotFound, KeyDestroyed):
+                    seen[document_id] = False
+        shown = tuple(d for d in record.documents if seen[d])
+        return record if shown == record.documents else replace(record, documents=shown)
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
         _check_record_id(record_id)
@@ -1738,6 +1769,11 @@ class Repository:
         assert tombstone is not None
         self._emit(tombstone)
         return tombstone
+
+    def history_as_seen(self, record_id: str, *, actor: Actor) -> list[Record]:
+        """:meth:`history` as shown to ``actor`` (:meth:`as_seen_by`, each version)."""
+        seen: dict[str, bool] = {}
+        return [self.as_seen_by(v, actor, seen) for v in self.history(record_id, actor=actor)]
 
     def history(self, record_id: str, *, actor: Actor) -> list[Record]:
         """Every version of a record, oldest first (audited as ``record:history``)."""
@@ -2122,7 +2158,13 @@ class Repository:
 
         out = []
         for event, others in zip(events, in_details, strict=True):
-            if event.record_id is not None and not reads(event.record_id):
+            reach = None
+            if event.record_id is None and event.action in SEARCH_EVENTS:
+                reach = event.details.get(SEARCH_REACH)
+                reach = reach if isinstance(reach, int) else MAX_SECRECY
+            if (reach is not None and not reads_search_event(principal, reach)) or (
+                event.record_id is not None and not reads(event.record_id)
+            ):
                 out.append(withheld(event))
             elif not all(reads(other) for other in others):
                 # The event's own record is readable, another one its details name is not.
@@ -2249,13 +2291,22 @@ class Repository:
             actor.user,
             "search",
             source=actor.source,
-            details={"query": text, "filters": dict(filters), "count": total},
+            details={"query": text, "filters": dict(filters), "count": total,
+                     SEARCH_REACH: self._search_reach(actor)},
         )
 
+    @staticmethod
+    def _search_reach(actor: Actor) -> int:
+        return search_scope(actor.as_principal).max_secrecy
+
     def audit_export(self, actor: Actor, what: str, details: Mapping[str, Any]) -> None:
-        """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom."""
+        """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom.
+        A search export carries the searcher's reach, as a search does."""
         if not actor.system:
-            self.audit.append(actor.user, f"{what}:export", source=actor.source, details=dict(details))
+            data = dict(details)
+            if what == "search":
+                data[SEARCH_REACH] = self._search_reach(actor)
+            self.audit.append(actor.user, f"{what}:export", source=actor.source, details=data)
 
     # -- derived data (text, OCR, signature verdicts): beside the original, never in it ----
     def put_derived(self, record_id: str, name: str, data: bytes) -> None:

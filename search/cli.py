@@ -27,9 +27,16 @@ def _json_default(value: object) -> str:
 
 
 def result_to_dict(result: SearchResult) -> dict[str, Any]:
+    """A result as a person gets it (the REST API, ``kho search --json``).
+
+    No hit carries its relevance score: BM25 weighs a word by the documents of the whole index
+    that hold it, hidden ones too, so the number tells whether documents the person may not see
+    contain the words searched (a visible hit's score halved when five Tuyệt mật documents of
+    another unit with the same words were indexed). The order of the hits is the ranking."""
     data = asdict(result)
     data["pages"] = result.pages
     for hit, raw in zip(result.hits, data["hits"], strict=True):
+        del raw["score"]
         raw["highlights"] = [
             {"field": h.field, "text": h.text, "spans": [list(s) for s in h.spans],
              "marked": h.marked(html=False, open_tag="«", close_tag="»")}

@@ -47,6 +47,10 @@ from search.query import (
 from search.ranking import DEFAULT_RANKING, Ranking, plan
 
 MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_PAGE_SIZE
+HIGHLIGHT_MAX_CHARS = 999_999
+"""Characters of a field the highlighter reads, under ES's index.highlight.max_analyzed_offset
+(1,000,000 by default): past it ES refused the whole search (400) whenever a long document
+(a report of a few hundred pages) was on the page. Matches further in give no snippet."""
 PRE, POST = "\ue000", "\ue001"  # private-use highlight tags, turned into spans
 
 
@@ -568,6 +572,7 @@ def build_search(query: Query, ranking: Ranking = DEFAULT_RANKING) -> dict[str, 
         body["highlight"] = {
             "highlight_query": {"bool": {"should": marks}},
             "pre_tags": [PRE], "post_tags": [POST], "type": "unified",
+            "max_analyzed_offset": HIGHLIGHT_MAX_CHARS,
             "fields": {
                 f"{f}.folded": {"number_of_fragments": 1, "fragment_size": 240,
                                 "no_match_size": 0}

@@ -60,7 +60,7 @@ def register_extra_api(
 
     @app.get("/api/records/<record_id>/changes")
     def record_changes(record_id: str) -> Response:
-        versions = service.history(_record_id(record_id), actor=actor())
+        versions = service.history_as_seen(_record_id(record_id), actor=actor())
         return _paged(
             document_view.version_changes(versions),
             lambda v: {

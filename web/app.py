@@ -331,11 +331,13 @@ def create_app(
     @app.get("/api/records/<record_id>")
     def get_record(record_id: str) -> Response:
         version = _count_arg("version", None, "VERSION_INVALID")
-        return _reply(service.get(_record_id(record_id), version, actor=actor()).to_dict())
+        who = actor()
+        record = service.get(_record_id(record_id), version, actor=who)
+        return _reply(service.as_seen_by(record, who).to_dict())
 
     @app.get("/api/records/<record_id>/history")
     def record_history(record_id: str) -> Response:
-        return _paged(service.history(_record_id(record_id), actor=actor()), lambda r: r.to_dict())
+        return _paged(service.history_as_seen(_record_id(record_id), actor=actor()), lambda r: r.to_dict())
 
     @app.get("/api/records/<record_id>/audit")
     def record_audit(record_id: str) -> Response:
@@ -522,9 +524,10 @@ def create_app(
             page_size=_count_arg("page_size", 20, "SEARCH_PAGE_INVALID") or 0,
             facets=FACETS,
         )
-        result = kho.backend.search(query)
+        from web.pages.search import checked, value_label
+
+        result = checked(kho.backend.search(query), who)
         service.audit_search(who, text, result.total, filters)
-        from web.pages.search import value_label
 
         data = result_to_dict(result)
         names = {u.unit_id: u.name for u in kho.accounts.units()}

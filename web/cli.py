@@ -404,7 +404,8 @@ def record_create(
 @handles_errors
 def record_show(ctx: Context, record_id: str, version: int | None, as_json: bool) -> None:
     """Xem một văn bản hoặc hồ sơ."""
-    _show_record(ctx.repo.get(record_id, version, actor=ctx.actor), as_json)
+    record = ctx.repo.get(record_id, version, actor=ctx.actor)
+    _show_record(ctx.repo.as_seen_by(record, ctx.actor), as_json)
 
 
 @record.command("history")
@@ -414,7 +415,7 @@ def record_show(ctx: Context, record_id: str, version: int | None, as_json: bool
 @handles_errors
 def record_history(ctx: Context, record_id: str, as_json: bool) -> None:
     """Các phiên bản của một bản ghi."""
-    versions = ctx.repo.history(record_id, actor=ctx.actor)
+    versions = ctx.repo.history_as_seen(record_id, actor=ctx.actor)
     if as_json:
         click.echo(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2))
         return

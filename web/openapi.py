@@ -250,11 +250,10 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["id", "version", "score", "title"],
+                    "required": ["id", "version", "title"],
                     "properties": {
                         "id": {"type": "string"},
                         "version": {"type": "integer"},
-                        "score": {"type": "number"},
                         "title": {"type": "string"},
                         "highlights": {"type": "array", "items": {"type": "object"}},
                     },

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from repository.policy import search_scope
-from repository.records import Actor, Record
+from repository.records import DESTROYED_PLACEHOLDER, Actor, Record, Repository
 from web.context import Kho
 
 LIST_LIMIT = 500
@@ -48,6 +48,53 @@ def indexed_ids(
         if not result.has_next or not result.hits:
             return
         page += 1
+
+
+def shown_hits(repo: Repository, who: Actor, result: Any) -> Any:
+    """``result`` (a :class:`search.query.SearchResult`) with only the hits the store lets
+    ``who`` see now, each read and decided by the policy again. The index can miss an update
+    (an index write that failed after the store's commit): a document whose secrecy was raised
+    or that moved to another unit kept showing its title, trích yếu and snippets to those who
+    lost sight of it, and a destroyed one its content. The totals and facets stay the index's."""
+    from dataclasses import replace
+
+    if not result.hits:
+        return result
+    current = {r.record_id: r for r in repo.visible(result.ids, actor=who)}
+    hits = tuple(
+        hit for hit in result.hits
+        if (record := current.get(hit.id)) is not None
+        and (record.state != "destroyed" or hit.trich_yeu == DESTROYED_PLACEHOLDER)
+    )
+    return result if len(hits) == len(result.hits) else replace(result, hits=hits)
+
+
+def visible_document_counts(kho: Kho, who: Actor, files: list[Record]) -> dict[str, int]:
+    """For each hồ sơ of ``files``, how many of its documents ``who`` may see: one index query
+    (the documents the index lets them find, counted per hồ sơ), the store's check
+    (:meth:`Repository.as_seen_by`) for a hồ sơ the count may have cut. The number of
+    documents stored would count those they may not see."""
+    from search.query import Filters, Principal, Query
+
+    ids = tuple(f.record_id for f in files if f.documents)
+    counts: dict[str, int] = {}
+    if ids:
+        principal = Principal.from_scope(search_scope(who.as_principal))
+        query = Query(principal, filters=Filters(ho_so=ids), facets=("ho_so",), page_size=1,
+                      highlight=False)
+        values = kho.backend.search(query).facet("ho_so")
+        cut = len(values) >= FACET_VALUES_SHOWN
+        for file_id in ids:
+            if file_id in values:
+                counts[file_id] = values[file_id]
+            elif cut:
+                record = next(f for f in files if f.record_id == file_id)
+                counts[file_id] = len(kho.repo.as_seen_by(record, who).documents)
+    return {f.record_id: counts.get(f.record_id, 0) for f in files}
+
+
+FACET_VALUES_SHOWN = 50
+"""Values a facet returns at most (both backends): a full facet may have left one out."""
 
 
 def indexed_page(

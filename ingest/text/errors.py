@@ -45,6 +45,22 @@ class FileTooManyPages(BadFile):
     code = "FILE_TOO_MANY_PAGES"
 
 
+class FileTextTooLarge(BadFile):
+    """More text than :attr:`TextSettings.max_text_chars` (nothing of it is kept)."""
+
+    code = "FILE_TEXT_TOO_LARGE"
+
+
+def text_too_large(limit: int, **details: Any) -> FileTextTooLarge:
+    """The refusal of a file with more than ``limit`` characters of text."""
+    shown = f"{limit:,}".replace(",", ".")
+    return FileTextTooLarge(
+        f"Tệp chứa quá nhiều văn bản (hơn {shown} ký tự), không trích xuất được nội dung; "
+        "hãy tách tệp thành nhiều phần.",
+        limit=limit, **details,
+    )
+
+
 class FileBomb(BadFile):
     """Content that would expand far beyond its size (zip, image or page-size bombs)."""
 

@@ -15,6 +15,7 @@ from ingest.text.errors import (
     FileTooLarge,
     FileTypeMismatch,
     FileUnsupported,
+    text_too_large,
 )
 from ingest.text.guards import check_pdf_streams, check_zip
 from ingest.text.images import extract_image
@@ -85,7 +86,8 @@ class TikaExtractor:
 
     def __init__(self, url: str, settings: TextSettings | None = None) -> None:
         self.settings = settings or TextSettings(tika_url=url)
-        self.client = TikaClient(url, timeout=self.settings.tika_timeout)
+        self.client = TikaClient(url, timeout=self.settings.tika_timeout,
+                                 max_text_chars=self.settings.max_text_chars)
         self._native = NativeExtractor(self.settings)
 
     def extract(self, data: bytes, fmt: FileFormat) -> ExtractedText:
@@ -152,4 +154,10 @@ def extract_text(
     """
     settings = settings or TextSettings.from_env()
     fmt = check_file(data, filename, settings)
-    return (extractor or get_extractor(settings)).extract(data, fmt)
+    result = (extractor or get_extractor(settings)).extract(data, fmt)
+    # One bound for every format and backend (Tika is asked for no more than it, too): the
+    # text is kept beside the original and sent whole to the index.
+    found = sum(len(part.text) for part in result.parts)
+    if found > settings.max_text_chars:
+        raise text_too_large(settings.max_text_chars, chars=found, filename=filename)
+    return result

@@ -41,6 +41,11 @@ class TextSettings:
     """Tesseract processes at once on this machine, across every worker process
     (``KHO_OCR_SLOTS``, default: the cores; 0: no limit)."""
     max_file_bytes: int = 512 * MIB
+    max_text_chars: int = 10_000_000
+    """More text than this in one file (``KHO_MAX_TEXT_CHARS``): FILE_TEXT_TOO_LARGE. Ten
+    million characters are 5,000 pages (:attr:`max_pages`) of 2,000; an Office file the zip
+    guard lets through may hold a gigabyte of text, which Tika's answer, the stored text and
+    the index document would each carry whole."""
     max_pages: int = 5000
     """More pages than this: FILE_TOO_MANY_PAGES."""
     max_ocr_pages: int = 1000
@@ -79,6 +84,7 @@ class TextSettings:
                 ocr_jobs=max(1, int(env.get("KHO_OCR_JOBS") or os.cpu_count() or 1)),
                 ocr_slots=max(0, int(env.get("KHO_OCR_SLOTS") or os.cpu_count() or 1)),
                 max_pages=int(env.get("KHO_MAX_PAGES", "5000")),
+                max_text_chars=int(env.get("KHO_MAX_TEXT_CHARS", "10000000")),
                 max_ocr_pages=int(env.get("KHO_MAX_OCR_PAGES", "1000")),
             )
         except ValueError as exc:

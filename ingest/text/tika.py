@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import requests
@@ -12,6 +14,7 @@ from ingest.text.errors import (
     FileEncrypted,
     FileUnsupported,
     TikaUnavailable,
+    text_too_large,
 )
 from ingest.text.model import FileFormat
 from ingest.text.settings import TextSettings
@@ -19,14 +22,43 @@ from ingest.text.settings import TextSettings
 _CONTENT = "X-TIKA:content"
 _EXCEPTION = "X-TIKA:EXCEPTION:container_exception"
 _RESOURCE = "X-TIKA:embedded_resource_path"
+_WRITE_LIMIT_REACHED = "X-TIKA:EXCEPTION:write_limit_reached"
+_CHUNK = 1 << 20
+_METADATA_BYTES = 4 << 20
+"""What an answer may hold besides the text: the metadata of the container and its parts."""
 
 
 class TikaClient:
-    def __init__(self, url: str, *, timeout: float = 120.0,
+    def __init__(self, url: str, *, timeout: float = 120.0, max_text_chars: int = 10_000_000,
                  session: requests.Session | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.max_text_chars = max_text_chars
         self.session = session or requests.Session()
+
+    @property
+    def max_answer_bytes(self) -> int:
+        """The most an answer within the write limit can be: JSON writes a character in at
+        most 6 bytes (``\\u0001``), plus the metadata."""
+        return 6 * self.max_text_chars + _METADATA_BYTES
+
+    def _read(self, resp: requests.Response, started: float) -> bytes:
+        """The body, read in chunks: refused past :attr:`max_answer_bytes` (a server that
+        ignored the write limit) and past the timeout in all (``timeout`` alone bounds each
+        read, not a body that trickles)."""
+        body = bytearray()
+        try:
+            for chunk in resp.iter_content(_CHUNK):
+                body += chunk
+                if len(body) > self.max_answer_bytes:
+                    raise text_too_large(self.max_text_chars, answer_bytes=len(body))
+                if time.monotonic() - started > self.timeout:
+                    raise self._unavailable(None, reason="answer not complete in time")
+        except requests.RequestException as exc:
+            raise self._unavailable(exc) from exc
+        finally:
+            resp.close()
+        return bytes(body)
 
     def _unavailable(self, exc: Exception | None, **details: Any) -> TikaUnavailable:
         err = TikaUnavailable(
@@ -54,14 +86,20 @@ class TikaClient:
             "Accept": "application/json",
             # Kho runs its own OCR; Tika must not start Tesseract on embedded images.
             "X-Tika-OCRskipOcr": "true",
+            # Tika stops writing text past this, container and embedded parts together, and
+            # says so (_WRITE_LIMIT_REACHED): the file is refused, no half text is kept.
+            "writeLimit": str(self.max_text_chars),
         }
+        started = time.monotonic()
         try:
             resp = self.session.put(
-                f"{self.url}/rmeta/text", data=data, headers=headers, timeout=self.timeout
+                f"{self.url}/rmeta/text", data=data, headers=headers, timeout=self.timeout,
+                stream=True,
             )
         except requests.RequestException as exc:
             raise self._unavailable(exc) from exc
-        body = resp.text[:2000] if resp.status_code != 200 else ""
+        raw = self._read(resp, started)
+        body = raw[:2000].decode("utf-8", "replace") if resp.status_code != 200 else ""
         if resp.status_code == 422:
             raise _unreadable(fmt, encrypted="Encrypted" in body, reason=body[:300])
         if resp.status_code == 415:
@@ -75,11 +113,14 @@ class TikaClient:
                 f"Máy chủ Tika trả về mã lỗi {resp.status_code}.", status=resp.status_code
             )
         try:
-            items = resp.json()
+            items = json.loads(raw)
         except ValueError as exc:
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không phải JSON.") from exc
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không đúng dạng /rmeta.")
+        if any(isinstance(item, dict) and str(item.get(_WRITE_LIMIT_REACHED)).lower() == "true"
+               for item in items):
+            raise text_too_large(self.max_text_chars)
         trace = str(items[0].get(_EXCEPTION) or "")
         if trace:
             raise _unreadable(
@@ -113,4 +154,5 @@ def tika_parts(items: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
 def client_for(settings: TextSettings) -> TikaClient:
     if not settings.tika_url:
         raise ValueError("tika_url is not configured")
-    return TikaClient(settings.tika_url, timeout=settings.tika_timeout)
+    return TikaClient(settings.tika_url, timeout=settings.tika_timeout,
+                      max_text_chars=settings.max_text_chars)

@@ -149,3 +149,37 @@ def test_the_event_after_a_withheld_one_does_not_show_its_hash(tmp_path: Path) -
     withheld_seqs = [e.seq for e in shown if is_withheld(e)]
     assert withheld_seqs and any(s + 1 in by_seq for s in withheld_seqs)
     assert not {whole[s].hash for s in withheld_seqs} & {x for e in shown for x in (e.prev, e.hash)}
+
+
+def test_a_search_counted_above_the_auditors_clearance_is_withheld(tmp_path: Path) -> None:
+    """A search event keeps the query, the filters and how many results the person got. The
+    count of a Tuyệt mật reader's search counts Tuyệt mật documents: a kiểm toán viên cleared
+    Thường read "quyết định Nhật Tân: 5 kết quả" and learnt that hidden documents match. The
+    searches (and search exports) of a person cleared above the reader are withheld from them
+    (who searched and when stay); those within their clearance are read whole."""
+    repo = _repository(tmp_path)
+    secret = Actor("cv.tm", "test", Principal(
+        "cv.tm", roles=frozenset({(AGENCY, Role.CHUYEN_VIEN)}), clearance=3))
+    plain = Actor("cv.th", "test", Principal(
+        "cv.th", roles=frozenset({(AGENCY, Role.CHUYEN_VIEN)}), clearance=0))
+    repo.audit_search(secret, "dự án Nhật Tân", 5, {"do_mat": ["3"]})
+    repo.audit_export(secret, "search", {"format": "xlsx", "query": "Nhật Tân", "rows": 5, "total": 5})
+    repo.audit_search(plain, "công văn", 2, {})
+    # Written before the reach was recorded: it may have reached any level.
+    repo.audit.append("cv.cu", "search", source="test", details={"query": "Nhật Tân", "count": 5})
+
+    def shown(reader: Actor) -> list[tuple[str, str, bool, dict[str, object]]]:
+        events = repo.audit_events(actor=reader, action=None)
+        return [(e.actor, e.action, is_withheld(e), e.details) for e in events
+                if e.action in ("search", "search:export")]
+
+    low = shown(LOW)
+    assert [(who, what, hidden) for who, what, hidden, _ in low] == [
+        ("cv.tm", "search", True), ("cv.tm", "search:export", True), ("cv.th", "search", False),
+        ("cv.cu", "search", True)]
+    assert all("Nhật Tân" not in str(details) and 5 not in details.values()
+               for _, _, hidden, details in low if hidden)
+    assert low[2][3]["count"] == 2
+    top = shown(_auditor(3))
+    assert [hidden for _, _, hidden, _ in top] == [False, False, False, False]
+    assert top[0][3]["count"] == 5 and top[0][3]["query"] == "dự án Nhật Tân"

@@ -487,3 +487,45 @@ def test_typed_diacritics_rank_exact_matches_first_without_losing_recall(tones, 
         assert {"t-ban", "t-ban-grave", "t-ban-acute", "t-ban-hook", "t-ban-dot"} <= set(result.ids)
     if fold(typed) == "dong y":
         assert {"t-dong", "t-dong-plain"} <= set(result.ids)
+
+
+# --- side channels ---------------------------------------------------------------------------------
+
+
+def test_what_a_person_gets_does_not_change_when_hidden_documents_are_indexed(backend):
+    """BM25 weighs a word by how many documents of the whole index hold it, hidden ones too:
+    the score of a visible hit halved when five Tuyệt mật documents of another unit holding
+    the searched words were indexed, so the score the API and ``kho search --json`` returned
+    told a Thường clerk that such documents exist. What a person gets carries no score."""
+    from search.cli import result_to_dict
+
+    filler = [doc(f"f{i}", title=f"Công văn số {i}", text="công tác văn thư thường ngày")
+              for i in range(20)]
+    mine = doc("mine", title="Báo cáo", text="Báo cáo về dự án cầu Nhật Tân và đường vành đai")
+    hidden = [doc(f"h{i}", owner_unit="UNIT-S", do_mat=3, title="Tuyệt mật",
+                  text="dự án Nhật Tân bí mật") for i in range(5)]
+    backend.index([*filler, mine])
+    before = result_to_dict(search(backend, "Nhật Tân", CLERK_A))
+    backend.index(hidden)
+    after = result_to_dict(search(backend, "Nhật Tân", CLERK_A))
+    assert [h["id"] for h in before["hits"]] == ["mine"]
+    assert after == before
+    assert all("score" not in hit for hit in after["hits"])
+    assert search(backend, "Nhật Tân", SECRET_READER).total == 0  # UNIT-S only
+    assert search(backend, "Nhật Tân").total == 6  # the hidden documents are there
+
+
+def test_a_long_document_is_found_and_highlighted_without_breaking_the_search(backend):
+    """A document whose text passes Elasticsearch's highlight limit (1,000,000 characters by
+    default; a report of a few hundred pages has that much) made every search whose page held
+    it fail as SEARCH_INDEX_UNAVAILABLE (400 from ES) for everyone who may see it; the embedded
+    backend answered. Both backends find it, with the snippet of its first match."""
+    long_text = "Báo cáo tổng kết công tác văn thư lưu trữ năm 2024. " * 30_000  # 1.5 M chars
+    backend.index([
+        doc("long", title="Báo cáo tổng kết", text=long_text),
+        doc("short", title="Công văn", text="báo cáo tổng kết ngắn"),
+    ])
+    result = search(backend, "tổng kết", CLERK_A)
+    assert set(result.ids) == {"long", "short"}
+    marks = {hit.id: {h.field for h in hit.highlights} for hit in result.hits}
+    assert "text" in marks["long"] and "text" in marks["short"]

@@ -138,3 +138,67 @@ def test_tika_that_does_not_answer_in_time_is_tika_unavailable() -> None:
         with pytest.raises(TikaUnavailable) as info:
             extract_text(docs.docx_bytes(), "cham.docx", settings=TextSettings(), extractor=extractor)
     assert info.value.code == "TIKA_UNAVAILABLE"
+
+
+def test_text_beyond_the_limit_is_refused_on_every_backend(
+    backend: tuple[Extractor, TextSource],
+) -> None:
+    """A file whose text runs past ``max_text_chars`` (a 12.8 MB text file, or a few MB of
+    compressed XML in an Office file) is refused as FILE_TEXT_TOO_LARGE with a Vietnamese
+    message. Before, Tika's whole answer (10.4 M characters here, up to gigabytes for an
+    Office file the zip guard lets through) was read into memory and kept, and the native
+    parsers kept it too."""
+    from ingest.text import FileTextTooLarge
+
+    extractor, _ = backend
+    settings = TextSettings(tika_url=TIKA_URL, max_text_chars=100_000)
+    if isinstance(extractor, TikaExtractor):
+        extractor = TikaExtractor(TIKA_URL or "", settings)
+    else:
+        extractor = NativeExtractor(settings)
+    data = ("Báo cáo công tác văn thư. " * 400_000).encode()
+    with pytest.raises(FileTextTooLarge) as info:
+        extract_text(data, "dai.txt", settings=settings, extractor=extractor)
+    assert info.value.code == "FILE_TEXT_TOO_LARGE"
+    assert "100.000 ký tự" in info.value.message
+    small = extract_text(docs.txt_bytes(), "ngan.txt", settings=settings, extractor=extractor)
+    assert docs.LINES[0] in small.text
+
+
+def test_tika_answer_larger_than_its_bound_is_refused_while_read() -> None:
+    """A Tika server that ignores the write limit and sends more than the bound (a server of
+    another version, or a proxy in front of it): the client stops reading at the bound."""
+    import socket
+    import threading
+
+    from ingest.text import FileTextTooLarge
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        sent: list[int] = []
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(1 << 20)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 200000000\r\n\r\n")
+                chunk = b'[{"X-TIKA:content":"' + b"a" * (1 << 20)
+                try:
+                    for _ in range(190):
+                        conn.sendall(chunk)
+                        sent.append(len(chunk))
+                        chunk = b"a" * (1 << 20)
+                except OSError:
+                    return
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        settings = TextSettings(tika_url=url, max_text_chars=100_000)
+        with pytest.raises(FileTextTooLarge):
+            extract_text(docs.docx_bytes(), "to.docx", settings=settings,
+                         extractor=TikaExtractor(url, settings))
+        thread.join(10)
+    assert sum(sent) < 50 * (1 << 20)  # stopped long before the 200 MB it announced

@@ -12,7 +12,7 @@ from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.records import Record
 from web.pages.common import actor, current_account, kho, login_required, page
-from web.worklists import indexed_page
+from web.worklists import indexed_page, visible_document_counts
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -38,14 +38,16 @@ INDEX_COLUMNS = (
 PAGE_SIZE = 50
 
 
-def _visible_files(number: int) -> tuple[list[Record], int, bool]:
-    """One page of the hồ sơ the person may see (each checked against the policy again), the
-    total the index counts, and whether there is a next page."""
+def _visible_files(number: int) -> tuple[list[Record], dict[str, int], int, bool]:
+    """One page of the hồ sơ the person may see (each checked against the policy again), how
+    many of each one's documents they may see, the total the index counts, and whether there
+    is a next page."""
     who, service = actor(), kho().repo
     ids, total, has_next = indexed_page(
         kho(), who, direction=("hoso",), page=number, page_size=PAGE_SIZE
     )
-    return service.visible(ids, actor=who), total, has_next
+    files = service.visible(ids, actor=who)
+    return files, visible_document_counts(kho(), who, files), total, has_next
 
 
 def _defaults() -> dict[str, Any]:
@@ -66,11 +68,12 @@ def _index_page(
     values: dict[str, Any] | None = None, errors: list[str] | None = None, status: int = 200
 ) -> Response:
     number = max(1, request.args.get("page", 1, type=int) or 1)
-    files, total, has_next = _visible_files(number)
+    files, counts, total, has_next = _visible_files(number)
     return page(
         "files.html",
         status,
         files=files,
+        counts=counts,
         total=total,
         page_number=number,
         has_next=has_next,

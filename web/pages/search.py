@@ -107,7 +107,14 @@ def run_query(
         page_size=page_size,
         facets=facets,
     )
-    return kho().backend.search(query)
+    return checked(kho().backend.search(query), who or actor())
+
+
+def checked(result: Any, who: Any) -> Any:
+    """The hits of ``result`` that ``who`` may see now (:func:`web.worklists.shown_hits`)."""
+    from web.worklists import shown_hits
+
+    return shown_hits(kho().repo, who, result)
 
 
 def _values(value: Any) -> list[str]:

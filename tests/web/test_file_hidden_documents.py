@@ -1,0 +1,91 @@
+"""A hồ sơ someone may see, holding a document they may not (a Mật document in a hồ sơ of
+their unit): the hồ sơ shows them the documents they may see, nothing of the other one — not
+its id, not that it is there, not a count that includes it (API, history, the hồ sơ list)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from kho_people import PASSWORD, People
+from kho_testing import incoming
+
+from web.app import create_app
+from web.context import Kho
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _file_with_a_secret(kho: Kho, people: People) -> tuple[str, str, str]:
+    clerk = people.actor("van_thu")  # cleared Tuyệt mật
+    hoso = kho.repo.create_file(
+        {"file_notation": "07.KS", "title": "Hồ sơ khảo sát tuyến cầu", "maintenance": "10 năm",
+         "creator": "Đỗ Thị Khuê", "start_date": "01/01/2026"}, clerk,
+    )
+    secret = kho.repo.create_document(
+        "den", incoming(code_number="77", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk,
+    )
+    plain = kho.repo.create_document(
+        "den", incoming(code_number="78", subject="Về việc khảo sát"), None, None, clerk,
+    )
+    version = kho.repo.add_to_file(hoso.record_id, secret.record_id, expected_version=hoso.version,
+                                   actor=clerk).version
+    kho.repo.add_to_file(hoso.record_id, plain.record_id, expected_version=version, actor=clerk)
+    return hoso.record_id, secret.record_id, plain.record_id
+
+
+def test_the_api_and_history_of_a_file_leave_out_a_document_above_clearance(
+    kho: Kho, people: People, client: FlaskClient,
+) -> None:
+    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    seen = client.get(f"/api/records/{file_id}", headers=people.headers("chuyen_vien"))  # Thường
+    assert seen.status_code == 200
+    assert seen.json["documents"] == [plain_id]
+    assert secret_id not in seen.get_data(as_text=True)
+    history = client.get(f"/api/records/{file_id}/history", headers=people.headers("chuyen_vien"))
+    assert history.status_code == 200
+    assert secret_id not in history.get_data(as_text=True)
+    # The văn thư, cleared for it, gets both.
+    theirs = client.get(f"/api/records/{file_id}", headers=people.headers("van_thu"))
+    assert theirs.json["documents"] == [secret_id, plain_id]
+    # What is stored is untouched.
+    assert kho.repo._load(file_id).documents == (secret_id, plain_id)
+
+
+def test_the_file_list_counts_only_the_documents_the_person_may_see(
+    kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _file_with_a_secret(kho, people)
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
+    web = create_app(kho.settings, kho=kho).test_client()
+    token = CSRF.search(web.get("/login").get_data(as_text=True))
+    assert token
+    web.post("/login", data={"username": people.usernames["chuyen_vien"], "password": PASSWORD,
+                             "csrf_token": token.group(1)})
+    body = html.unescape(web.get("/files").get_data(as_text=True))
+    row = body.split("Hồ sơ khảo sát tuyến cầu")[1].split("</tr>")[0]
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1"]
+
+
+def test_kho_record_show_and_history_leave_it_out_too(kho: Kho, people: People) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    shown = runner.invoke(main, ["record", "show", file_id, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["documents"] == [plain_id]
+    text = runner.invoke(main, ["record", "show", file_id])
+    assert secret_id not in text.output and "Số văn bản trong hồ sơ: 1" in text.output
+    history = runner.invoke(main, ["record", "history", file_id, "--json"])
+    assert history.exit_code == 0 and secret_id not in history.output
