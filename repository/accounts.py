@@ -97,6 +97,7 @@ from repository.policy import (
     may_lock,
     moves_unit,
 )
+from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, has_hidden_characters, is_organ_id, nfc
 
@@ -655,10 +656,13 @@ class AccountService:
         *,
         hasher: PasswordHasher | None = None,
         make_hasher: Callable[[], PasswordHasher] = passwords.default_hasher,
+        master_key: bytes | None = None,
     ) -> None:
         """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
         password is first hashed or checked (argon2 is not imported by the commands that only
-        read with a token)."""
+        read with a token). ``master_key`` (``KHO_MASTER_KEY``): accounts and tokens are sealed
+        with a key derived from it, and refused on read when their seal does not check
+        (:mod:`repository.seals`); without it nothing is sealed or checked."""
         if max_failed < 1:
             raise ValueError("max_failed must be at least 1")
         self.store = store
@@ -667,6 +671,7 @@ class AccountService:
         self.max_failed = max_failed
         self._hasher = hasher
         self._make_hasher = make_hasher
+        self.sealer = Sealer.from_master_key(master_key)
         self._no_downgrade: dict[str, str] = {}
         """Newest account versions of an old format found not to be downgrades (key → digest of
         its bytes): that check reads every version before it, once per process
@@ -1047,6 +1052,20 @@ class AccountService:
         stored = formats.parse(formats.ACCOUNT.name, raw)  # parsed once: data and stored format
         account = Account.from_dict(formats.upcast(formats.ACCOUNT.name, stored))
         written_in = formats.version_of(formats.ACCOUNT.name, stored)
+        seal = self.sealer.verdict(formats.ACCOUNT.name, account_key(name, number), stored, written_in)
+        if seal is Verdict.BROKEN:
+            logs.warn(
+                __name__, "account %s: version %d has no valid seal (format %d); refused",
+                name, number, written_in,
+            )
+            raise AccountDowngraded(
+                f"Phiên bản mới nhất của tài khoản “{name}” không mang dấu xác thực hợp lệ của Kho (có thể"
+                " đã bị ghi thẳng vào kho lưu trữ): tài khoản tạm không dùng được. Hãy báo người vận"
+                " hành hệ thống chạy “kho fsck” và kiểm tra.",
+                code="ACCOUNT_SEAL_INVALID",
+                username=name,
+                version=number,
+            )
         if carries_no_events(formats.ACCOUNT.name, written_in, stored):
             logs.warn(
                 __name__,
@@ -1159,7 +1178,8 @@ class AccountService:
         stored = [
             {"actor": e.actor, "action": e.action, "source": e.source, "details": e.details} for e in events
         ]
-        data = _dump(kind, {**body, STORED_EVENTS: stored})
+        sealed = self.sealer.seal(kind.name, key, formats.stamp(kind.name, {**body, STORED_EVENTS: stored}))
+        data = json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode()
         written: list[str] = []
 
         def write() -> None:
@@ -1738,7 +1758,8 @@ class AccountService:
             return self._read(username)
         except AccountDowngraded as refused:
             self._burn_login(password)
-            reason = "unaudited" if refused.code == "ACCOUNT_UNAUDITED" else "downgraded"
+            reasons = {"ACCOUNT_UNAUDITED": "unaudited", "ACCOUNT_SEAL_INVALID": "seal"}
+            reason = reasons.get(refused.code, "downgraded")
             self._audit_refused_login(
                 _audit_name(username.strip().lower()),
                 source,
@@ -2426,6 +2447,23 @@ class AccountService:
         data = formats.loads(formats.TOKEN.name, self.store.get(token_key(digest)))
         return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
 
+    def _sealed_token(self, digest: str) -> Token:
+        """:meth:`_token` for a request that acts with it: :class:`TokenInvalid` when its seal
+        does not check (:mod:`repository.seals`; with a seal key, an unsealed token of a format
+        before seals too: it has no history to tell it from one slipped into the store)."""
+        key = token_key(digest)
+        stored = formats.parse(formats.TOKEN.name, self.store.get(key))
+        written_in = formats.version_of(formats.TOKEN.name, stored)
+        if self.sealer.verdict(formats.TOKEN.name, key, stored, written_in) is Verdict.BROKEN:
+            logs.warn(__name__, "token %s: no valid seal (format %d); refused", digest[:12], written_in)
+            raise TokenInvalid(
+                "Mã truy cập (token) không mang dấu xác thực hợp lệ của Kho (cấp trước khi Kho niêm"
+                " phong mã truy cập, hoặc bị ghi thẳng vào kho lưu trữ): hãy tạo mã truy cập mới.",
+                code="TOKEN_SEAL_INVALID",
+            )
+        data = formats.upcast(formats.TOKEN.name, stored)
+        return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
+
     def resolve_token(self, secret: str) -> Account:
         """The account a token stands for: :class:`TokenInvalid` (401) if the token is unknown,
         revoked or its account deleted; :class:`AccountLocked` (403) if the account is locked
@@ -2437,7 +2475,7 @@ class AccountService:
         if not isinstance(secret, str) or not _TOKEN_RE.match(secret):
             raise invalid
         try:
-            token = self._token(token_digest(secret))
+            token = self._sealed_token(token_digest(secret))
         except NotFound:
             raise invalid from None
         if token.revoked:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,7 @@ from repository.records import (
     version_key,
 )
 from repository.registers import RegisterEntry, entry_key, register_prefix
+from repository.seals import SEALED_SINCE, Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 
@@ -83,7 +84,8 @@ class Issue:
     ``fixity`` | ``audit`` | ``witness-missing`` (repairable: the log's first act lost its
     witness to a kill) | ``checkpoint`` | ``format`` (a stored object that does not load) |
     ``downgraded`` (an account or unit version in an older format than one before it: never
-    repaired)."""
+    repaired) | ``seal`` (an account version or token whose seal does not check with the key
+    from ``KHO_MASTER_KEY``, :mod:`repository.seals`: never repaired, its events never appended)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -599,8 +601,18 @@ def fsck(
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
     # the object names (``recorded_actor``): one who can write the store could have written it.
-    stored = list(_account_objects(store, audited))
-    for key, drafts, changed in _changes_with_events(stored):
+    sealer = Sealer.from_master_key(repo.keys.master_key)
+    stored = list(_account_objects(store, audited, sealer))
+    for item in stored:  # 10a. The objects that grant power carry a seal only Kho can make.
+        if item.seal_broken:
+            add(
+                "seal",
+                item.key,
+                f"“{item.key}” (định dạng {item.written_in}) không mang dấu xác thực hợp lệ của Kho"
+                " (KHO_MASTER_KEY): không do Kho ghi, hoặc đã bị sửa trong kho lưu trữ. Kho từ chối"
+                " dùng nó; không ghi bổ sung sự kiện nào từ nó, cần kiểm tra.",
+            )
+    for key, drafts, changed in _changes_with_events(item for item in stored if not item.seal_broken):
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
             continue  # its writer may be between its two writes: not a dead writer's (yet)
         foreign = sorted(
@@ -698,6 +710,9 @@ def fsck(
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
 
 
+NO_SEAL_KEY = Sealer()
+"""A sealer without a key: seals are not checked (no ``KHO_MASTER_KEY``)."""
+
 AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
 """Where the objects of audited account, unit and token changes are (:data:`STORED_EVENTS`)."""
 
@@ -717,12 +732,17 @@ class _Stored:
     no_events: bool
     missing: tuple[EventDraft, ...] = ()
     changed: datetime | None = None
+    seal_broken: bool = False
+    """Its seal does not check (:mod:`repository.seals`): Kho refuses it on read."""
 
 
-def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stored]:
+def _account_objects(
+    store: ObjectStore, audited: set[object], sealer: Sealer = NO_SEAL_KEY
+) -> Iterator[_Stored]:
     """Each stored account, unit and token object that loads (one that does not is reported by
     ``deep``'s format check), read once for steps 10 and 11; ``audited``: the objects the log's
-    events name (their events are not missing)."""
+    events name (their events are not missing); ``sealer``: checks the seals of accounts and
+    tokens."""
     for prefix in AUDITED_PREFIXES:
         for info in store.list(prefix):
             kind = _account_kind(info.key)
@@ -735,18 +755,24 @@ def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stor
             except (KhoError, ValueError, TypeError):
                 continue
             no_events = carries_no_events(kind.name, written_in, raw)
+            broken = (
+                kind.name in SEALED_SINCE
+                and sealer.verdict(kind.name, info.key, raw, written_in) is Verdict.BROKEN
+            )
             if info.key in audited:
-                yield _Stored(info.key, kind, written_in, no_events)
+                yield _Stored(info.key, kind, written_in, no_events, seal_broken=broken)
                 continue
             try:
                 drafts = tuple(pending_events(data))
             except (KhoError, KeyError, ValueError, TypeError):
                 drafts = ()
             changed = _written_at(data) if drafts else None
-            yield _Stored(info.key, kind, written_in, no_events, drafts, changed)
+            yield _Stored(info.key, kind, written_in, no_events, drafts, changed, broken)
 
 
-def _changes_with_events(stored: list[_Stored]) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
+def _changes_with_events(
+    stored: Iterable[_Stored],
+) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
     """Each stored account, unit, token object that carries events of its change the log lacks,
     with them and the moment it says it was written."""
     for item in stored:
