@@ -77,6 +77,7 @@ from kho.errors import (
     PermissionDenied,
     TokenInvalid,
     UnitNotFound,
+    UnitTampered,
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
@@ -1005,14 +1006,43 @@ class AccountService:
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
         if found is None:
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
-        return Unit.from_dict(formats.loads(formats.UNIT.name, found[1]))
+        return self._unit(unit_key(unit_id, found[0]), found[1])
 
     def units(self) -> list[Unit]:
         versions: dict[str, list[str]] = {}
         for info in self.store.list("units/"):
             versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
         found = [self._newest_readable(keys) for keys in versions.values()]
-        return [Unit.from_dict(formats.loads(formats.UNIT.name, f[1])) for f in found if f is not None]
+        return [self._unit(*f) for f in found if f is not None]
+
+    def _unit(self, key: str, raw: bytes) -> Unit:
+        """The unit version stored at ``key`` (the newest), refused (:class:`UnitTampered`) when
+        its seal is due and does not check, or when it is of a format before seals after a
+        sealed version (:mod:`repository.seals`): the unit tree is the access policy's input
+        (who leads, who administers which unit), so a version slipped into the store must not
+        move a unit. The downgrade check reads the versions before it once per process, only for
+        a unit untouched since the upgrade (as an account's, :meth:`_downgraded_from`)."""
+        stored = formats.parse(formats.UNIT.name, raw)
+        unit = Unit.from_dict(stored)
+        written_in = formats.version_of(formats.UNIT.name, stored)
+        seal = self.sealer.verdict(formats.UNIT.name, key, stored, written_in)
+        code = "UNIT_SEAL_INVALID" if seal is Verdict.BROKEN else None
+        if seal is Verdict.LEGACY:
+            unit_id, number = key.split("/")[1], int(key.rsplit("/v", 1)[1])
+            before = self._downgraded_from(lambda n: unit_key(unit_id, n), number, written_in, raw)
+            code = "UNIT_DOWNGRADED" if formats.downgrades([before, written_in]) else None
+        if code is None:
+            return unit
+        logs.warn(__name__, "unit %s: %s (format %d); refused", key, code, written_in)
+        raise UnitTampered(
+            f"Phiên bản mới nhất của đơn vị “{unit.unit_id}” không mang dấu xác thực hợp lệ của Kho"
+            " (có thể đã bị ghi thẳng vào kho lưu trữ). Cây đơn vị quyết định quyền truy cập nên Kho"
+            " tạm dừng các thao tác cần đến nó. Hãy báo người vận hành hệ thống chạy “kho fsck” và"
+            " kiểm tra.",
+            code=code,
+            unit_id=unit.unit_id,
+            key=key,
+        )
 
     def units_below(self, unit_id: str) -> frozenset[str]:
         """``unit_id`` and every unit under it (empty if there is no such unit)."""
@@ -1083,7 +1113,7 @@ class AccountService:
                 version=number,
             )
         if written_in < formats.ACCOUNT.current:
-            before = self._downgraded_from(name, number, written_in, raw)
+            before = self._downgraded_from(lambda n: account_key(name, n), number, written_in, raw)
             if formats.downgrades([before, written_in]):
                 logs.warn(
                     __name__,
@@ -1102,15 +1132,16 @@ class AccountService:
                 )
         return account
 
-    def _downgraded_from(self, name: str, number: int, written_in: int, raw: bytes) -> int:
-        """The highest stored format of what came before version ``number`` of account ``name``
-        (written in ``written_in``): every earlier store version of its key (written over in
+    def _downgraded_from(self, key_of: Callable[[int], str], number: int, written_in: int, raw: bytes) -> int:
+        """The highest stored format of what came before version ``number`` (``key_of``: the key
+        of a version of the account or unit, by number; that version was written in
+        ``written_in``): every earlier store version of its key (written over in
         place) and every version numbered before it, read newest first up to the first of a
         format above ``written_in`` (a downgrade); -1 when there is none. Not only the version
         right before: two forged versions in a row would pass (review r18). One LIST and one
         GET per version, only for an account whose newest version is of an old format, once per
         process and version (:attr:`_no_downgrade`)."""
-        key = account_key(name, number)
+        key = key_of(number)
         digest = hashlib.sha256(raw).hexdigest()
         if self._no_downgrade.get(key) == digest:
             return -1
@@ -1120,7 +1151,7 @@ class AccountService:
         except NotFound:
             in_place = []
         earlier = [(key, info.version_id) for info in in_place]
-        earlier += [(account_key(name, n), None) for n in range(number - 1, 0, -1)]
+        earlier += [(key_of(n), None) for n in range(number - 1, 0, -1)]
         for item, version_id in earlier:
             try:
                 highest = max(highest, _written_in(self.store.get(item, version_id)))

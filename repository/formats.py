@@ -210,10 +210,13 @@ def _account_kind(name: str, label: str, *later: Upcaster) -> Kind:
     return define(Kind(name, label, (legacy_stamp("format", 1, label), *later)))
 
 
-UNIT = _account_kind("unit", "phiên bản đơn vị", _same)
+UNIT = _account_kind("unit", "phiên bản đơn vị", _same, _same)
 """Version 2 carries ``audit``: the events of the change it made, written with it in one act
 (``AccountService._write_audited``); ``kho fsck --repair`` appends them from there if the writer
-died between the two. Versions before it carry none."""
+died between the two. Versions before it carry none.
+
+Version 3 carries ``seal``, as an account's version 5 (:mod:`repository.seals`); a Kho that reads
+version 2 refuses it."""
 UNIT_CODE = _account_kind("unit-code", "khóa tên viết tắt đơn vị")
 ACCOUNT = define(
     Kind(

@@ -612,7 +612,9 @@ def fsck(
                 " (KHO_MASTER_KEY): không do Kho ghi, hoặc đã bị sửa trong kho lưu trữ. Kho từ chối"
                 " dùng nó; không ghi bổ sung sự kiện nào từ nó, cần kiểm tra.",
             )
-    for key, drafts, changed in _changes_with_events(item for item in stored if not item.seal_broken):
+    downgraded = list(_downgraded(store, stored))  # step 11's, before: evidence, nothing appended from it
+    suspect = {key for key, _ in downgraded} | {item.key for item in stored if item.seal_broken}
+    for key, drafts, changed in _changes_with_events(item for item in stored if item.key not in suspect):
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
             continue  # its writer may be between its two writes: not a dead writer's (yet)
         foreign = sorted(
@@ -661,7 +663,7 @@ def fsck(
     # carries no ``audit``, so step 10 would take it for a change made before the format.
     # Evidence: never repaired; the account's reads refuse it while it is the newest
     # (AccountService: ACCOUNT_DOWNGRADED).
-    for key, message in _downgraded(store, stored):
+    for key, message in downgraded:
         add("downgraded", key, message)
     # The log names the object as written with its events (step 9), yet it holds a format that
     # carries none: written over since, its store versions deleted too or not (review r18: the

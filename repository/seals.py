@@ -1,4 +1,4 @@
-"""Seals on the stored objects that grant power: accounts and API tokens (review z3).
+"""Seals on the stored objects that grant power: accounts, units and API tokens (review z3).
 
 Anyone who can write the store (its S3 credential, its folder) could otherwise write the next
 version of an account with the quản trị role and clearance Tuyệt mật, or a token for the quản
@@ -16,9 +16,9 @@ The rule (:func:`verdict`), in one place for the read path and fsck:
   store can then forge these objects; ``kho fsck`` still reports those with no event in the log);
 - a seal key configured: an object of a format that carries a seal (:data:`SEALED_SINCE`) must
   carry one that checks; a token of an older format is refused too (it has no history that
-  could tell a forged one from one issued before the upgrade: re-issue it); an account version
-  of an older format is read as before (written before the upgrade, and the downgrade check of
-  :meth:`repository.accounts.AccountService._read` refuses it after a sealed version).
+  could tell a forged one from one issued before the upgrade: re-issue it); an account or unit
+  version of an older format is read as before (written before the upgrade; the downgrade
+  check of :class:`repository.accounts.AccountService` refuses it after a sealed version).
 
 What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
 after it (a rollback), or a deleted revocation. Those need state outside the store (the anchored
@@ -42,9 +42,15 @@ SEAL_FIELD = "seal"
 
 SEALED_SINCE: dict[str, int] = {
     formats.ACCOUNT.name: 5,
+    formats.UNIT.name: 3,
     formats.TOKEN.name: 3,
 }
 """The first format version of these kinds that a Kho with a seal key writes sealed."""
+
+WITH_HISTORY = frozenset({formats.ACCOUNT.name, formats.UNIT.name})
+"""Kinds kept as numbered versions: an unsealed version of a format before seals is one Kho
+wrote before the upgrade unless a sealed version came before it (a downgrade, refused by the
+reader). A token has no history: unsealed, it is refused."""
 
 _INFO = b"kho/object-seal/v1"
 
@@ -53,7 +59,7 @@ class Verdict(StrEnum):
     SEALED = "sealed"
     """The seal checks."""
     LEGACY = "legacy"
-    """An account version of a format before seals: read as before (its downgrade check)."""
+    """An account or unit version of a format before seals: read as before (its downgrade check)."""
     UNCHECKED = "unchecked"
     """No seal key configured: nothing is checked."""
     BROKEN = "broken"
@@ -108,7 +114,7 @@ class Sealer:
         since = SEALED_SINCE[kind]
         seal = stored.get(SEAL_FIELD)
         if written_in < since and seal is None:
-            return Verdict.LEGACY if kind == formats.ACCOUNT.name else Verdict.BROKEN
+            return Verdict.LEGACY if kind in WITH_HISTORY else Verdict.BROKEN
         if not isinstance(seal, str) or not hmac.compare_digest(seal, self._mac(kind, key, stored)):
             return Verdict.BROKEN
         return Verdict.SEALED

@@ -169,8 +169,9 @@ def test_a_version_rewritten_in_the_previous_format_after_a_sealed_one_is_a_down
     backend: str, tmp_path: Path
 ) -> None:
     """The forger's way round a seal: the format before seals. After a sealed version it is a
-    downgrade (the read path's format check), refused as before."""
-    _, svc, who = _agency(backend, tmp_path)
+    downgrade (the read path's format check), refused as before; its events are evidence, not
+    something for fsck to append."""
+    repo, svc, who = _agency(backend, tmp_path)
     number, data = _newest(svc, who)
     data.pop(SEAL_FIELD, None)
     data.update(version=number + 1, clearance=3, format_version=4)
@@ -179,6 +180,10 @@ def test_a_version_rewritten_in_the_previous_format_after_a_sealed_one_is_a_down
     with pytest.raises(AccountDowngraded) as refused:
         svc.get(who)
     assert refused.value.code == "ACCOUNT_DOWNGRADED"
+    forged = account_key(who, number + 1)
+    issues = fsck(repo, repair=True, grace_seconds=0).issues
+    assert "downgraded" in {i.kind for i in issues if i.subject == forged}
+    assert _events_naming(repo, forged) == []  # before: fsck --repair appended its made-up event
 
 
 def test_an_account_of_the_format_before_seals_is_read_and_sealed_at_its_next_change(tmp_path: Path) -> None:
@@ -203,3 +208,44 @@ def test_without_a_master_key_nothing_is_sealed(tmp_path: Path) -> None:
     _, data = _newest(svc, who)
     assert SEAL_FIELD not in data and data[formats.FORMAT_KEY] == formats.ACCOUNT.current
     assert svc.authenticate(who, GOOD).username == who
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("written_in", ["current", 2])
+def test_a_unit_moved_under_another_by_a_hand_in_the_store_is_refused(
+    backend: str, written_in: int | str, tmp_path: Path
+) -> None:
+    """The unit tree is the policy's input: Văn phòng moved under another unit by a version
+    written into the store gives that unit's lãnh đạo sight of Văn phòng's records (led units)
+    and its quản trị rights over Văn phòng's accounts. In the current format its seal does not
+    check; in the format before seals it is a downgrade after the sealed versions."""
+    from kho.errors import KhoError  # UnitTampered: not imported, the test runs on the code before it
+
+    repo, svc, _ = _agency(backend, tmp_path)
+    admin = svc.get("vienqt.ubnd")
+    other = "000.02.18.H40"
+    svc.create_unit(other, "Sở Nội vụ", "snv", AGENCY, admin)
+    assert VP not in svc.units_below(other)
+    key = [i.key for i in svc.store.list(f"units/{VP}/")][-1]
+    number = int(key.rsplit("/v", 1)[1]) + 1
+    data = json.loads(svc.store.get(key))
+    data.pop(SEAL_FIELD, None)
+    forged = f"units/{VP}/v{number:06d}"
+    data.update(
+        parent_id=other,
+        version=number,
+        format_version=formats.UNIT.current if written_in == "current" else written_in,
+        audit=[
+            {"actor": "vienqt.ubnd", "action": "unit:update", "source": None, "details": {"object": forged}}
+        ],
+    )
+    svc.store.put_if_absent(forged, json.dumps(data, ensure_ascii=False).encode())
+    with pytest.raises(KhoError) as refused:  # before: {Sở Nội vụ, Văn phòng}
+        svc.units_below(other)
+    expected = "UNIT_SEAL_INVALID" if written_in == "current" else "UNIT_DOWNGRADED"
+    assert refused.value.code == expected and refused.value.http_status == 503
+    with pytest.raises(KhoError):
+        svc.get_unit(VP)
+    kinds = {i.kind for i in fsck(repo, repair=True, grace_seconds=0).issues if i.subject == forged}
+    assert kinds & {"seal", "downgraded"}
+    assert _events_naming(repo, forged) == []
