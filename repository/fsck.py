@@ -50,11 +50,15 @@ from repository.audit import (
 )
 from repository.records import (
     CREATION_EVENTS,
+    HOLD_PLACED,
+    HOLD_PREFIX,
     Actor,
     Record,
     Repository,
     claim_body,
     content_key,
+    hold_key,
+    holds_open_in,
     restore_creation_event,
     take_over_guard,
     version_key,
@@ -85,7 +89,9 @@ class Issue:
     witness to a kill) | ``checkpoint`` | ``format`` (a stored object that does not load) |
     ``downgraded`` (an account or unit version in an older format than one before it: never
     repaired) | ``seal`` (an account version or token whose seal does not check with the key
-    from ``KHO_MASTER_KEY``, :mod:`repository.seals`: never repaired, its events never appended)."""
+    from ``KHO_MASTER_KEY``, :mod:`repository.seals`: never repaired, its events never appended)
+    | ``hold-missing`` (a hold the log placed and never released, gone from the store: never
+    repaired)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -572,11 +578,15 @@ def fsck(
     created: set[str | None] = set()
     audited: set[object] = set()  # the objects of accounts, units and tokens events name
     born: set[object] = set()  # the accounts and tokens whose creation events are in the log
+    hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
     for info in store.list(EVENTS_PREFIX):
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):
             continue  # reported by the chain check (0)
+        for event in events:
+            if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
+                hold_events.setdefault(event.record_id, []).append(event)
         created.update(event.record_id for event in events if event.action in creations)
         audited.update(event.details.get("object") for event in events)
         born.update(_creation_named(event) for event in events)
@@ -706,6 +716,20 @@ def fsck(
                 " ký như mọi đối tượng Kho ghi theo định dạng đó: không phần mềm Kho nào ghi như vậy;"
                 " không ghi bổ sung, cần kiểm tra ai đã ghi thẳng vào kho lưu trữ.",
             )
+    # 13. Every hold the log placed and did not release is in the store: a hold object gone
+    # without a ``hold:release`` was deleted by a hand in the store (the record could then be
+    # changed or destroyed). Evidence: never repaired; destruction refuses it (HOLD_MISSING).
+    stored_holds = {info.key for info in store.list(HOLD_PREFIX)}
+    for record_id, placed in sorted(hold_events.items()):
+        for hold_id in sorted(holds_open_in(placed)):
+            if hold_key(record_id, hold_id) not in stored_holds:
+                add(
+                    "hold-missing",
+                    hold_key(record_id, hold_id),
+                    f"Nhật ký kiểm toán ghi lệnh phong tỏa/thu hồi “{hold_id}” trên “{record_id}” chưa"
+                    " được gỡ, nhưng kho lưu trữ không còn nó: có thể đã bị xóa thẳng trong kho. Không"
+                    " sửa tự động; cần kiểm tra (việc hủy tài liệu này bị từ chối).",
+                )
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
