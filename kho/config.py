@@ -36,7 +36,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "KHO_KEYSTORE_ACCESS_KEY": ("", "S3 access key of the key store (empty = `KHO_S3_ACCESS_KEY`)."),
     "KHO_KEYSTORE_SECRET_KEY": ("", "S3 secret key of the key store (empty = `KHO_S3_SECRET_KEY`)."),
-    "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
+    "KHO_MASTER_KEY": (
+        "",
+        "Base64 of a 16/24/32-byte key that wraps every record key and seals accounts, units and"
+        " tokens (optional; without it a writer of the store can forge them).",
+    ),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
     "KHO_AUDIT_GROUP_COMMIT": (
         "true",
