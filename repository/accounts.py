@@ -661,8 +661,8 @@ class AccountService:
     ) -> None:
         """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
         password is first hashed or checked (argon2 is not imported by the commands that only
-        read with a token). ``master_key`` (``KHO_MASTER_KEY``): accounts and tokens are sealed
-        with a key derived from it, and refused on read when their seal does not check
+        read with a token). ``master_key`` (``KHO_MASTER_KEY``): accounts, units and tokens are
+        sealed with a key derived from it, and refused on read when their seal does not check
         (:mod:`repository.seals`); without it nothing is sealed or checked."""
         if max_failed < 1:
             raise ValueError("max_failed must be at least 1")
