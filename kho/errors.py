@@ -156,7 +156,8 @@ class UnitTampered(KhoError):
     an older format than a sealed version before it: written by a hand in the store (a unit moved
     under another gives that unit's heads and quản trị sight and rights over it). The unit tree
     is the access policy's input, so nothing that needs it is done until an operator has looked
-    (``kho fsck``: ``seal`` / ``downgraded``). Code ``UNIT_SEAL_INVALID`` or ``UNIT_DOWNGRADED``."""
+    (``kho fsck``: ``seal`` / ``downgraded``). Code ``UNIT_SEAL_INVALID`` or ``UNIT_DOWNGRADED``;
+    ``UNIT_UNSEALED``: a format before seals outside the upgrade window (``kho account seal``)."""
 
     code = "UNIT_SEAL_INVALID"
     http_status = 503

@@ -118,6 +118,16 @@ made (actor, action, source, details), written with it in one act
 (:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
 process died between the two writes (:func:`pending_events`)."""
 
+UNSEALED_MESSAGE = (
+    "Phiên bản mới nhất của {what} được ghi theo định dạng trước khi Kho niêm phong (không mang dấu"
+    " xác thực của KHO_MASTER_KEY): có thể do phiên bản Kho trước khi nâng cấp ghi, cũng có thể do ai"
+    " đó ghi thẳng vào kho lưu trữ, nên Kho từ chối dùng nó. Người vận hành: đặt tạm"
+    " KHO_ALLOW_UNSEALED=true, chạy “kho account seal” (chỉ niêm phong phiên bản có sự kiện trong nhật"
+    " ký kiểm toán), rồi bỏ KHO_ALLOW_UNSEALED."
+)
+"""The answer to an account or unit version of a format before seals, read with a master key
+outside the upgrade window (``ACCOUNT_UNSEALED``, ``UNIT_UNSEALED``): what the operator does."""
+
 EVENTS_CARRIED_SINCE: dict[str, int] = {
     formats.ACCOUNT.name: 4,
     formats.UNIT.name: 2,
@@ -658,12 +668,15 @@ class AccountService:
         hasher: PasswordHasher | None = None,
         make_hasher: Callable[[], PasswordHasher] = passwords.default_hasher,
         master_key: bytes | None = None,
+        allow_unsealed: bool = False,
     ) -> None:
         """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
         password is first hashed or checked (argon2 is not imported by the commands that only
         read with a token). ``master_key`` (``KHO_MASTER_KEY``): accounts, units and tokens are
         sealed with a key derived from it, and refused on read when their seal does not check
-        (:mod:`repository.seals`); without it nothing is sealed or checked."""
+        (:mod:`repository.seals`); without it nothing is sealed or checked. ``allow_unsealed``
+        (``KHO_ALLOW_UNSEALED``, the upgrade window only): account and unit versions written
+        before seals are read instead of refused."""
         if max_failed < 1:
             raise ValueError("max_failed must be at least 1")
         self.store = store
@@ -672,7 +685,7 @@ class AccountService:
         self.max_failed = max_failed
         self._hasher = hasher
         self._make_hasher = make_hasher
-        self.sealer = Sealer.from_master_key(master_key)
+        self.sealer = Sealer.from_master_key(master_key, allow_unsealed=allow_unsealed)
         self._sealed: dict[str, str] = {}
         """Newest versions whose seal checked (key → digest of its bytes): every request reads
         the unit tree and a token's account again (:meth:`_seal_of`)."""
@@ -1045,7 +1058,7 @@ class AccountService:
         unit = Unit.from_dict(stored)
         written_in = formats.version_of(formats.UNIT.name, stored)
         seal = self._seal_of(formats.UNIT.name, key, stored, written_in, raw)
-        code = "UNIT_SEAL_INVALID" if seal is Verdict.BROKEN else None
+        code = {Verdict.BROKEN: "UNIT_SEAL_INVALID", Verdict.UNSEALED: "UNIT_UNSEALED"}.get(seal)
         if seal is Verdict.LEGACY:
             unit_id, number = key.split("/")[1], int(key.rsplit("/v", 1)[1])
             before = self._downgraded_from(lambda n: unit_key(unit_id, n), number, written_in, raw)
@@ -1053,6 +1066,9 @@ class AccountService:
         if code is None:
             return unit
         logs.warn(__name__, "unit %s: %s (format %d); refused", key, code, written_in)
+        if code == "UNIT_UNSEALED":
+            raise UnitTampered(UNSEALED_MESSAGE.format(what=f"đơn vị “{unit.unit_id}”"), code=code,
+                               unit_id=unit.unit_id, key=key)
         raise UnitTampered(
             f"Phiên bản mới nhất của đơn vị “{unit.unit_id}” không mang dấu xác thực hợp lệ của Kho"
             " (có thể đã bị ghi thẳng vào kho lưu trữ). Cây đơn vị quyết định quyền truy cập nên Kho"
@@ -1097,11 +1113,28 @@ class AccountService:
         found = self._latest(f"accounts/{name}/v")
         if found is None:
             return None
-        number, raw = found
+        return self._checked(name, *found)
+
+    def _checked(self, name: str, number: int, raw: bytes) -> Account:
+        """Version ``number`` of account ``name`` (its bytes ``raw``: the newest), refused
+        (:class:`AccountDowngraded`) when Kho may not act on it: the one rule of :meth:`_read` and
+        of the listings (:meth:`accounts`), so that a forged version neither logs in nor counts
+        (as "another quản trị remains", an archivist to notify) — review r22."""
         stored = formats.parse(formats.ACCOUNT.name, raw)  # parsed once: data and stored format
         account = Account.from_dict(formats.upcast(formats.ACCOUNT.name, stored))
         written_in = formats.version_of(formats.ACCOUNT.name, stored)
         seal = self._seal_of(formats.ACCOUNT.name, account_key(name, number), stored, written_in, raw)
+        if seal is Verdict.UNSEALED:
+            logs.warn(
+                __name__, "account %s: version %d is not sealed (format %d); refused",
+                name, number, written_in,
+            )
+            raise AccountDowngraded(
+                UNSEALED_MESSAGE.format(what=f"tài khoản “{name}”"),
+                code="ACCOUNT_UNSEALED",
+                username=name,
+                version=number,
+            )
         if seal is Verdict.BROKEN:
             logs.warn(
                 __name__, "account %s: version %d has no valid seal (format %d); refused",
@@ -1183,6 +1216,38 @@ class AccountService:
         self._no_downgrade[key] = digest
         return highest
 
+    def write_sealed(self, key: str, actor: str, source: str | None) -> str:
+        """Write the next version of the account or unit whose newest version is the unsealed one
+        at ``key``, sealed, with an ``account:seal`` / ``unit:seal`` event by ``actor``; returns
+        its key. Only :func:`repository.sealing.seal_unsealed` calls it, after checking that
+        version against the audit log: this does not check (review r22).
+        :class:`Conflict` when ``key`` is no longer the newest version."""
+        now = self.clock()
+        prefix, number = key.rsplit("/v", 1)
+        name = prefix.split("/")[1]
+        raw = self.store.get(key)
+        if key.startswith("accounts/"):
+            stored = formats.parse(formats.ACCOUNT.name, raw)
+            current = Account.from_dict(formats.upcast(formats.ACCOUNT.name, stored))
+            new = replace(current, version=current.version + 1, changed_at=now, changed_by=actor)
+            next_key, kind, body = account_key(name, new.version), formats.ACCOUNT, new.to_dict()
+            details: dict[str, Any] = {"username": name}
+        else:
+            stored = formats.parse(formats.UNIT.name, raw)
+            unit = Unit.from_dict(stored)
+            new_unit = replace(unit, version=unit.version + 1, created_at=now, actor=actor)
+            next_key, kind, body = unit_key(name, new_unit.version), formats.UNIT, new_unit.to_dict()
+            details = {"unit_id": name}
+        details |= {"sealed": key, "format": formats.version_of(kind.name, stored)}
+        action = "account:seal" if kind is formats.ACCOUNT else "unit:seal"
+        try:
+            self._write_audited(next_key, kind, body, [_draft(actor, action, source, details)], now)
+        except AlreadyExists:
+            raise Conflict(
+                f"“{key}” vừa có phiên bản mới hơn: hãy chạy lại lệnh.", key=key, version=int(number)
+            ) from None
+        return next_key
+
     def get(self, username: str) -> Account:
         account = self._read(username)
         if account is None:
@@ -1193,8 +1258,16 @@ class AccountService:
         versions: dict[str, list[str]] = {}
         for info in self.store.list("accounts/"):
             versions.setdefault(info.key.split("/")[1], []).append(info.key)
-        found = [self._newest_readable(keys) for keys in versions.values()]
-        return [Account.from_dict(formats.loads(formats.ACCOUNT.name, f[1])) for f in found if f is not None]
+        out: list[Account] = []
+        for keys in versions.values():
+            found = self._newest_readable(keys)
+            if found is None:
+                continue
+            try:
+                out.append(self._checked(found[0].split("/")[1], int(found[0].rsplit("/v", 1)[1]), found[1]))
+            except AccountDowngraded:
+                continue  # logged by _checked; fsck names it: it neither logs in nor counts
+        return out
 
     def _write_audited(
         self,
@@ -1808,7 +1881,11 @@ class AccountService:
             return self._read(username)
         except AccountDowngraded as refused:
             self._burn_login(password)
-            reasons = {"ACCOUNT_UNAUDITED": "unaudited", "ACCOUNT_SEAL_INVALID": "seal"}
+            reasons = {
+                "ACCOUNT_UNAUDITED": "unaudited",
+                "ACCOUNT_SEAL_INVALID": "seal",
+                "ACCOUNT_UNSEALED": "unsealed",
+            }
             reason = reasons.get(refused.code, "downgraded")
             self._audit_refused_login(
                 _audit_name(username.strip().lower()),

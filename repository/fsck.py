@@ -649,6 +649,16 @@ def fsck(
             )
     downgraded = list(_downgraded(store, stored))  # step 11's, before: evidence, nothing appended from it
     suspect = {key for key, _ in downgraded} | {item.key for item in stored if item.seal_broken}
+    for item in stored:  # 10b. With a master key, an unsealed version's events are not appended.
+        if item.unsealed and item.missing and item.key not in suspect:
+            suspect.add(item.key)
+            add(
+                "unaudited",
+                item.key,
+                f"“{item.key}” (định dạng {item.written_in}, chưa niêm phong) mang sự kiện nhật ký mà"
+                " nhật ký kiểm toán không có: có thể do ai đó ghi thẳng vào kho lưu trữ. Không ghi bổ"
+                " sung; “kho account seal” không niêm phong nó; cần kiểm tra.",
+            )
     for key, drafts, changed in _changes_with_events(item for item in stored if item.key not in suspect):
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
             continue  # its writer may be between its two writes: not a dead writer's (yet)
@@ -832,6 +842,10 @@ class _Stored:
     """Its seal does not check (:mod:`repository.seals`): Kho refuses it on read."""
     carried: tuple[str, ...] = ()
     """The actions of the events it carries (step 15), interned."""
+    unsealed: bool = False
+    """An account or unit version of a format before seals, with a master key
+    (:attr:`Verdict.UNSEALED`): nothing is appended from it (review r22: ``kho account seal``
+    would then find its made-up events in the log and seal it)."""
 
 
 def _account_objects(
@@ -854,19 +868,22 @@ def _account_objects(
                 continue
             no_events = carries_no_events(kind.name, written_in, raw)
             carried = _carried_actions(raw)
-            broken = (
-                kind.name in SEALED_SINCE
-                and sealer.verdict(kind.name, info.key, raw, written_in) is Verdict.BROKEN
+            verdict = (
+                sealer.verdict(kind.name, info.key, raw, written_in) if kind.name in SEALED_SINCE else None
             )
+            broken, unsealed = verdict is Verdict.BROKEN, verdict is Verdict.UNSEALED
             if info.key in audited:
-                yield _Stored(info.key, kind, written_in, no_events, seal_broken=broken, carried=carried)
+                yield _Stored(
+                    info.key, kind, written_in, no_events, seal_broken=broken, carried=carried,
+                    unsealed=unsealed,
+                )
                 continue
             try:
                 drafts = tuple(pending_events(data))
             except (KhoError, KeyError, ValueError, TypeError):
                 drafts = ()
             changed = _written_at(data) if drafts else None
-            yield _Stored(info.key, kind, written_in, no_events, drafts, changed, broken, carried)
+            yield _Stored(info.key, kind, written_in, no_events, drafts, changed, broken, carried, unsealed)
 
 
 def _carried_actions(raw: Any) -> tuple[str, ...]:

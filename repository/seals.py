@@ -17,8 +17,13 @@ The rule (:func:`verdict`), in one place for the read path and fsck:
 - a seal key configured: an object of a format that carries a seal (:data:`SEALED_SINCE`) must
   carry one that checks; a token of an older format is refused too (it has no history that
   could tell a forged one from one issued before the upgrade: re-issue it); an account or unit
-  version of an older format is read as before (written before the upgrade; the downgrade
-  check of :class:`repository.accounts.AccountService` refuses it after a sealed version).
+  version of an older format is refused too (:attr:`Verdict.UNSEALED`): a writer of the store
+  could otherwise write a brand-new account, or the next version of one untouched since the
+  upgrade, in that format (review r22). Only in the upgrade window, when the operator says so
+  (``KHO_ALLOW_UNSEALED``, :attr:`Sealer.allow_unsealed`), is it read as before
+  (:attr:`Verdict.LEGACY`; the downgrade check of :class:`repository.accounts.AccountService`
+  refuses it after a sealed version) until ``kho account seal`` has sealed every one whose events
+  the audit log holds (:mod:`repository.sealing`).
 
 What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
 after it (a rollback), or a deleted revocation. Those need state outside the store (the anchored
@@ -59,7 +64,11 @@ class Verdict(StrEnum):
     SEALED = "sealed"
     """The seal checks."""
     LEGACY = "legacy"
-    """An account or unit version of a format before seals: read as before (its downgrade check)."""
+    """An account or unit version of a format before seals, in the upgrade window
+    (``KHO_ALLOW_UNSEALED``): read as before (its downgrade check)."""
+    UNSEALED = "unsealed"
+    """An account or unit version of a format before seals, outside the upgrade window: refused
+    until ``kho account seal`` seals it (after checking it against the audit log)."""
     UNCHECKED = "unchecked"
     """No seal key configured: nothing is checked."""
     BROKEN = "broken"
@@ -86,10 +95,13 @@ class Sealer:
     """Seals and checks objects with the key derived from ``KHO_MASTER_KEY`` (None: no key)."""
 
     key: bytes | None = None
+    allow_unsealed: bool = False
+    """The upgrade window (``KHO_ALLOW_UNSEALED``): read account and unit versions of a format
+    before seals (:attr:`Verdict.LEGACY`) instead of refusing them (:attr:`Verdict.UNSEALED`)."""
 
     @classmethod
-    def from_master_key(cls, master_key: bytes | None) -> Sealer:
-        return cls(derive_key(master_key) if master_key else None)
+    def from_master_key(cls, master_key: bytes | None, *, allow_unsealed: bool = False) -> Sealer:
+        return cls(derive_key(master_key) if master_key else None, allow_unsealed)
 
     @property
     def active(self) -> bool:
@@ -114,7 +126,9 @@ class Sealer:
         since = SEALED_SINCE[kind]
         seal = stored.get(SEAL_FIELD)
         if written_in < since and seal is None:
-            return Verdict.LEGACY if kind in WITH_HISTORY else Verdict.BROKEN
+            if kind not in WITH_HISTORY:
+                return Verdict.BROKEN
+            return Verdict.LEGACY if self.allow_unsealed else Verdict.UNSEALED
         if not isinstance(seal, str) or not hmac.compare_digest(seal, self._mac(kind, key, stored)):
             return Verdict.BROKEN
         return Verdict.SEALED

@@ -104,5 +104,5 @@ def open_accounts(repo: Repository, settings: Settings) -> AccountService:
     )
     return AccountService(
         repo.store, repo.audit, repo.clock, max_failed=settings.login_max_failures,
-        make_hasher=make_hasher, master_key=settings.master_key,
+        make_hasher=make_hasher, master_key=settings.master_key, allow_unsealed=settings.allow_unsealed,
     )

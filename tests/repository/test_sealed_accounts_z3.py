@@ -38,13 +38,15 @@ SEAL_FIELD = "seal"  # repository.seals.SEAL_FIELD (not imported: the test runs 
 
 
 def _agency(
-    backend: str, tmp_path: Path, master: bytes | None = MASTER
+    backend: str, tmp_path: Path, master: bytes | None = MASTER, *, allow_unsealed: bool = False
 ) -> tuple[Repository, AccountService, str]:
     """An agency opened as the application opens it, with ``master`` as ``KHO_MASTER_KEY``: its
     quản trị (returned service acts for them) and a chuyên viên with a password (returned)."""
     env = {"KHO_DATA_DIR": str(tmp_path / "data"), "KHO_AGENCY_ID": AGENCY}
     if master is not None:
         env["KHO_MASTER_KEY"] = base64.b64encode(master).decode()
+    if allow_unsealed:  # the upgrade window (review r22): versions before seals are read
+        env["KHO_ALLOW_UNSEALED"] = "true"
     settings = Settings.from_env(env)
     store, keys = make_store(backend, tmp_path, "z3"), make_store("local", tmp_path, "keys")
     repo = Repository(store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key)
@@ -165,13 +167,15 @@ def test_what_kho_writes_with_a_master_key_is_sealed_and_used(backend: str, tmp_
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("window", [False, True])
 def test_a_version_rewritten_in_the_previous_format_after_a_sealed_one_is_a_downgrade(
-    backend: str, tmp_path: Path
+    backend: str, window: bool, tmp_path: Path
 ) -> None:
-    """The forger's way round a seal: the format before seals. After a sealed version it is a
-    downgrade (the read path's format check), refused as before; its events are evidence, not
-    something for fsck to append."""
-    repo, svc, who = _agency(backend, tmp_path)
+    """The forger's way round a seal: the format before seals. Refused as unsealed (review r22);
+    in the upgrade window (``KHO_ALLOW_UNSEALED``), after a sealed version it is a downgrade (the
+    read path's format check), refused as before; its events are evidence, not something for
+    fsck to append."""
+    repo, svc, who = _agency(backend, tmp_path, allow_unsealed=window)
     number, data = _newest(svc, who)
     data.pop(SEAL_FIELD, None)
     data.update(version=number + 1, clearance=3, format_version=4)
@@ -179,7 +183,7 @@ def test_a_version_rewritten_in_the_previous_format_after_a_sealed_one_is_a_down
     svc.store.put_if_absent(account_key(who, number + 1), json.dumps(data, ensure_ascii=False).encode())
     with pytest.raises(AccountDowngraded) as refused:
         svc.get(who)
-    assert refused.value.code == "ACCOUNT_DOWNGRADED"
+    assert refused.value.code == ("ACCOUNT_DOWNGRADED" if window else "ACCOUNT_UNSEALED")
     forged = account_key(who, number + 1)
     issues = fsck(repo, repair=True, grace_seconds=0).issues
     assert "downgraded" in {i.kind for i in issues if i.subject == forged}
@@ -187,9 +191,9 @@ def test_a_version_rewritten_in_the_previous_format_after_a_sealed_one_is_a_down
 
 
 def test_an_account_of_the_format_before_seals_is_read_and_sealed_at_its_next_change(tmp_path: Path) -> None:
-    """Upgrading an installation: accounts Kho wrote in format 4 (no seal) still log in; the
-    login writes the next version sealed."""
-    _, svc, who = _agency("local", tmp_path)
+    """Upgrading an installation, in the window (``KHO_ALLOW_UNSEALED``, review r22): accounts Kho
+    wrote in format 4 (no seal) still log in; the login writes the next version sealed."""
+    _, svc, who = _agency("local", tmp_path, allow_unsealed=True)
     other = "cuonglv.vpub"
     for n in (1, 2):
         _, data = _newest(svc, who)
@@ -212,8 +216,9 @@ def test_without_a_master_key_nothing_is_sealed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("written_in", ["current", 2])
+@pytest.mark.parametrize("window", [False, True])
 def test_a_unit_moved_under_another_by_a_hand_in_the_store_is_refused(
-    backend: str, written_in: int | str, tmp_path: Path
+    backend: str, written_in: int | str, window: bool, tmp_path: Path
 ) -> None:
     """The unit tree is the policy's input: Văn phòng moved under another unit by a version
     written into the store gives that unit's lãnh đạo sight of Văn phòng's records (led units)
@@ -221,7 +226,7 @@ def test_a_unit_moved_under_another_by_a_hand_in_the_store_is_refused(
     check; in the format before seals it is a downgrade after the sealed versions."""
     from kho.errors import KhoError  # UnitTampered: not imported, the test runs on the code before it
 
-    repo, svc, _ = _agency(backend, tmp_path)
+    repo, svc, _ = _agency(backend, tmp_path, allow_unsealed=window)
     admin = svc.get("vienqt.ubnd")
     other = "000.02.18.H40"
     svc.create_unit(other, "Sở Nội vụ", "snv", AGENCY, admin)
@@ -242,7 +247,8 @@ def test_a_unit_moved_under_another_by_a_hand_in_the_store_is_refused(
     svc.store.put_if_absent(forged, json.dumps(data, ensure_ascii=False).encode())
     with pytest.raises(KhoError) as refused:  # before: {Sở Nội vụ, Văn phòng}
         svc.units_below(other)
-    expected = "UNIT_SEAL_INVALID" if written_in == "current" else "UNIT_DOWNGRADED"
+    old_format = "UNIT_DOWNGRADED" if window else "UNIT_UNSEALED"
+    expected = "UNIT_SEAL_INVALID" if written_in == "current" else old_format
     assert refused.value.code == expected and refused.value.http_status == 503
     with pytest.raises(KhoError):
         svc.get_unit(VP)
