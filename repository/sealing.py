@@ -18,6 +18,10 @@ version, by the check ``kho fsck`` makes for ``unaudited`` (:func:`vouched`):
   over in place (Kho creates each version once: a second store version of the key is a hand in
   the store).
 
+The same for a version of a sealed format with no seal at all and no sealed version before it:
+what this release writes when run without a key, before the operator sets one (the read path
+refuses it as ``ACCOUNT_SEAL_INVALID``/``UNIT_SEAL_INVALID``; the upgrade window does not read it).
+
 Every version sealed is audited (``account:seal`` / ``unit:seal``, by the operator or the quản
 trị who runs it); every refusal is reported with its reason. What the log cannot vouch for: the
 bytes of a version it names (events carry no digest of the object); a version rewritten in place
@@ -42,7 +46,7 @@ from repository.accounts import (
     unit_key,
 )
 from repository.audit import EVENTS_PREFIX, parse_object
-from repository.seals import Sealer, Verdict
+from repository.seals import SEAL_FIELD, Sealer, Verdict
 
 if TYPE_CHECKING:
     from repository.records import Repository
@@ -111,6 +115,19 @@ def vouched(key: str, kind: formats.Kind, stored: dict, written_in: int, log: _L
     )
 
 
+def _sealed_before(repo: Repository, kind: formats.Kind, keys: list[str], key: str) -> bool:
+    """Whether a version of the object before ``key`` carries a seal: then an unsealed ``key`` of a
+    sealed format was not written by a Kho without a key before the key was set."""
+    for earlier in keys[: keys.index(key)]:
+        try:
+            stored = formats.parse(kind.name, repo.store.get(earlier))
+            if isinstance(stored, dict) and SEAL_FIELD in stored:
+                return True
+        except (KhoError, ValueError, TypeError):
+            continue
+    return False
+
+
 def seal_unsealed(
     repo: Repository, accounts: AccountService, actor: str, source: str | None
 ) -> tuple[Sealed, ...]:
@@ -150,7 +167,11 @@ def seal_unsealed(
             except (KhoError, ValueError, TypeError) as exc:
                 out.append(Sealed(key, code="FORMAT_INVALID", reason=str(exc)))
                 continue
-            if strict.verdict(kind.name, key, stored, written_in) is not Verdict.UNSEALED:
+            verdict = strict.verdict(kind.name, key, stored, written_in)
+            no_seal = verdict is Verdict.BROKEN and SEAL_FIELD not in stored
+            if no_seal and not _sealed_before(repo, kind, keys, key):
+                verdict = Verdict.UNSEALED  # written by this release run without a key: as an old format
+            if verdict is not Verdict.UNSEALED:
                 continue  # sealed, or a broken seal (kho fsck: seal): not this command's
             number = int(key.rsplit("/v", 1)[1])
             reason = vouched(key, kind, stored, written_in, log)

@@ -282,6 +282,33 @@ def test_seal_refuses_a_version_forged_during_the_window(install: Install) -> No
         svc.authenticate(who, GOOD)
 
 
+def test_a_store_this_release_wrote_without_a_key_is_sealed_once_the_key_is_set(install: Install) -> None:
+    """z3 wrote current formats without a seal when no key was set; setting the key later refused
+    every account and unit (SEAL_INVALID) and nothing could seal them. ``kho account seal`` does,
+    for those the log vouches for and with no sealed version before them; not a forged one."""
+    _, svc = install.open(master=None)
+    _, admin, initial = svc.bootstrap(AGENCY, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
+    svc.change_password(admin.username, initial, GOOD)
+    repo, svc = install.open()
+    with pytest.raises(LoginFailed):
+        svc.authenticate(ADMIN, GOOD)
+    _, data = _newest(svc, ADMIN)  # a forged quản trị in the same shape: current format, no seal
+    forged = account_key("giaqt.ubnd", 1)
+    data.update(version=1, username="giaqt.ubnd")
+    made_up = {"actor": ADMIN, "action": "account:create", "source": None, "details": {"object": forged}}
+    data["audit"] = [made_up]
+    svc.store.put_if_absent(forged, json.dumps(data, ensure_ascii=False).encode())
+    from repository.sealing import seal_unsealed
+
+    outcome = {o.key: o for o in seal_unsealed(repo, svc, "operator", "cli")}
+    assert outcome[forged].code == "UNAUDITED"
+    assert {k.split("/")[1] for k, o in outcome.items() if o.sealed_as} == {ADMIN, AGENCY}
+    _, svc = install.open()
+    assert svc.authenticate(ADMIN, GOOD).username == ADMIN
+    with pytest.raises(LoginFailed):
+        svc.authenticate("giaqt.ubnd", GOOD)
+
+
 def test_the_cli_seals_and_says_what_it_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     install = Install("local", tmp_path)
     install.before_upgrade()
