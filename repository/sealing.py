@@ -128,6 +128,35 @@ def _sealed_before(repo: Repository, kind: formats.Kind, keys: list[str], key: s
     return False
 
 
+def _built_on_unvouched(
+    repo: Repository, kind: formats.Kind, keys: list[str], newest: str, log: _Log
+) -> Sealed | None:
+    """A sealed newest version built on an unsealed one the log does not vouch for: in the upgrade
+    window, a change (a login) of a forged unsealed version writes a sealed version from it, which
+    this command would otherwise skip as sealed. Reads the versions before ``newest`` back to the
+    newest unsealed one (reported, not sealed: a quản trị checks the account by hand)."""
+    for earlier in reversed(keys[: keys.index(newest)]):
+        try:
+            stored = formats.parse(kind.name, repo.store.get(earlier))
+            written_in = formats.version_of(kind.name, stored)
+        except NotFound:
+            continue
+        except (KhoError, ValueError, TypeError):
+            return Sealed(earlier, code="FORMAT_INVALID", reason="không đọc được")
+        if isinstance(stored, dict) and SEAL_FIELD in stored:
+            continue
+        reason = vouched(earlier, kind, stored, written_in, log)
+        if reason is None:
+            return None
+        return Sealed(
+            earlier,
+            code="BUILT_ON_UNAUDITED",
+            reason=f"phiên bản đã niêm phong {newest} được ghi tiếp từ phiên bản chưa niêm phong này,"
+            f" mà {reason}",
+        )
+    return None
+
+
 def seal_unsealed(
     repo: Repository, accounts: AccountService, actor: str, source: str | None
 ) -> tuple[Sealed, ...]:
@@ -171,8 +200,13 @@ def seal_unsealed(
             no_seal = verdict is Verdict.BROKEN and SEAL_FIELD not in stored
             if no_seal and not _sealed_before(repo, kind, keys, key):
                 verdict = Verdict.UNSEALED  # written by this release run without a key: as an old format
+            if verdict is Verdict.SEALED:
+                built_on = _built_on_unvouched(repo, kind, keys, key, log)
+                if built_on is not None:
+                    out.append(built_on)
+                continue
             if verdict is not Verdict.UNSEALED:
-                continue  # sealed, or a broken seal (kho fsck: seal): not this command's
+                continue  # a broken seal (kho fsck: seal): not this command's
             number = int(key.rsplit("/v", 1)[1])
             reason = vouched(key, kind, stored, written_in, log)
             code = "UNAUDITED"

@@ -309,6 +309,19 @@ def test_a_store_this_release_wrote_without_a_key_is_sealed_once_the_key_is_set(
         svc.authenticate("giaqt.ubnd", GOOD)
 
 
+def test_seal_reports_a_forged_version_a_login_in_the_window_sealed(install: Install) -> None:
+    """(a) in the window, then the person logs in: the login writes a sealed version built on the
+    forged one, which a check of the newest versions alone would take as sealed."""
+    who = install.before_upgrade()
+    repo, svc = install.open(allow=True)
+    forged = _forge_admin(svc, who)
+    assert svc.authenticate(who, GOOD).username == who  # the window's accepted risk
+    from repository.sealing import seal_unsealed
+
+    outcome = {o.key: o for o in seal_unsealed(repo, svc, "operator", "cli")}
+    assert outcome[forged].sealed_as is None and outcome[forged].code == "BUILT_ON_UNAUDITED"
+
+
 def test_the_cli_seals_and_says_what_it_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     install = Install("local", tmp_path)
     install.before_upgrade()
