@@ -940,12 +940,25 @@ class Repository:
         one change nothing undoes. Reads the records' histories (the by-record index): only on
         the destruction path, not on every edit."""
         held = {(str(h.get("record_id")), str(h.get("hold_id"))) for h in stored}
+        gone: list[int] = []  # events the index names that the store no longer holds
         missing = sorted(
             (record_id, hold_id)
             for record_id in dict.fromkeys(record_ids)
-            for hold_id in holds_open_in(self.audit.record_events(record_id))
+            for hold_id in holds_open_in(self.audit.record_events(record_id, missing=gone))
             if (record_id, hold_id) not in held
         )
+        if gone:  # a history with a hole cannot show that no hold is open (review r22)
+            logs.warn(__name__, "events %s of %s gone from the store, destruction refused", gone, record_ids)
+            raise LegalHold(
+                "Lịch sử trong nhật ký kiểm toán của tài liệu này thiếu sự kiện (số"
+                f" {', '.join(map(str, sorted(gone)))}) mà kho lưu trữ không còn: có thể đã bị xóa"
+                " thẳng trong kho, kể cả lệnh phong tỏa. Không hủy được cho đến khi người vận hành"
+                " kiểm tra (kho audit verify, kho fsck).",
+                code="HOLD_MISSING",
+                record_id=record_ids[0],
+                holds=[],
+                action="destroy",
+            )
         if not missing:
             return
         logs.warn(__name__, "holds in the log but not in the store, destruction refused: %s", missing)

@@ -76,3 +76,24 @@ def test_on_s3_with_object_lock_a_deleted_hold_and_a_lifted_gateway_hold_still_r
         assert refused.value.code == "HOLD_MISSING"
     finally:
         kho.close()
+
+
+def test_a_hold_whose_event_was_deleted_too_still_refuses_destruction(kho: Kho, people: People) -> None:
+    """Review r22: the insider deletes the hold object *and* the stored audit object that holds its
+    ``hold:place``. The history then read through the index skipped the missing event: no hold
+    open, destroyed (the chain check finds the gap, later). A record's history with an event
+    gone cannot show that no hold is open: refused."""
+    from repository.audit import event_key
+
+    _, docs = closed_file(kho, people, docs=1)
+    Holds(kho.repo).place([docs[0]], "Phục vụ điều tra", actor=people.actor("lanh_dao"))
+    placed = [e for e in kho.repo.audit.record_events(docs[0]) if e.action == "hold:place"]
+    _delete_hold_objects(kho, docs[0])
+    homes = [i.key for i in kho.repo.store.list("audit/events/") if i.key <= event_key(placed[0].seq)]
+    kho.repo.store.delete(homes[-1])
+    kho.repo.audit._parsed.clear()  # as in another process (the CLI): none of this one's parsed objects
+    assert not [e for e in kho.repo.audit.record_events(docs[0]) if e.action == "hold:place"]
+    with pytest.raises(LegalHold) as refused:  # z3: destroyed
+        kho.repo.destroy(docs[0], decision="QĐ 1", actor=people.actor("quan_tri"))
+    assert refused.value.code == "HOLD_MISSING"
+    assert kho.repo._load(docs[0]).state != "destroyed"
