@@ -36,7 +36,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "KHO_KEYSTORE_ACCESS_KEY": ("", "S3 access key of the key store (empty = `KHO_S3_ACCESS_KEY`)."),
     "KHO_KEYSTORE_SECRET_KEY": ("", "S3 secret key of the key store (empty = `KHO_S3_SECRET_KEY`)."),
-    "KHO_MASTER_KEY": ("", "Base64 of a 16/24/32-byte key that wraps every record key (optional)."),
+    "KHO_MASTER_KEY": (
+        "",
+        "Base64 of a 16/24/32-byte key that wraps every record key and seals accounts, units and"
+        " tokens (optional; without it a writer of the store can forge them).",
+    ),
+    "KHO_ALLOW_UNSEALED": (
+        "false",
+        "Upgrade only: with KHO_MASTER_KEY, read account and unit versions written before seals"
+        " (`true`) until `kho account seal` has sealed them; then remove it (default: refused).",
+    ),
     "KHO_FSYNC": ("true", "fsync every write of the local store."),
     "KHO_AUDIT_GROUP_COMMIT": (
         "true",
@@ -402,6 +411,10 @@ class Settings:
     handling_schedule: str = "06:30"
     due_alert_schedule: str = "07:00"
     tsa_url: str = ""
+    allow_unsealed: bool = False
+    """Upgrade window only (``KHO_ALLOW_UNSEALED``): with a master key, account and unit versions of
+    a format before seals are read (:mod:`repository.seals`, ``Verdict.LEGACY``) instead of refused,
+    until ``kho account seal`` has sealed them."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -480,6 +493,7 @@ class Settings:
             s3_object_lock=_bool("KHO_S3_OBJECT_LOCK", get("KHO_S3_OBJECT_LOCK")),
             master_key=master_key,
             fsync=_bool("KHO_FSYNC", get("KHO_FSYNC")),
+            allow_unsealed=_bool("KHO_ALLOW_UNSEALED", get("KHO_ALLOW_UNSEALED")),
             agency_id=agency_id,
             agency_name=get("KHO_AGENCY_NAME"),
             max_file_bytes=_int("KHO_MAX_FILE_MB", get("KHO_MAX_FILE_MB"), 1, 4096) * 1024 * 1024,

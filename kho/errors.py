@@ -151,6 +151,18 @@ class UnitNotFound(NotFound):
     code = "UNIT_NOT_FOUND"
 
 
+class UnitTampered(KhoError):
+    """The newest version of a unit has no seal that checks (:mod:`repository.seals`), or is in
+    an older format than a sealed version before it: written by a hand in the store (a unit moved
+    under another gives that unit's heads and quản trị sight and rights over it). The unit tree
+    is the access policy's input, so nothing that needs it is done until an operator has looked
+    (``kho fsck``: ``seal`` / ``downgraded``). Code ``UNIT_SEAL_INVALID`` or ``UNIT_DOWNGRADED``;
+    ``UNIT_UNSEALED``: a format before seals outside the upgrade window (``kho account seal``)."""
+
+    code = "UNIT_SEAL_INVALID"
+    http_status = 503
+
+
 class LoginFailed(KhoError):
     """Unknown account or wrong password: one code for both, so the answer does not tell which
     account names exist."""

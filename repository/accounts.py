@@ -81,6 +81,7 @@ from kho.errors import (
     SessionExpired,
     TokenInvalid,
     UnitNotFound,
+    UnitTampered,
     ValidationFailed,
 )
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
@@ -101,6 +102,7 @@ from repository.policy import (
     may_lock,
     moves_unit,
 )
+from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.vocabulary import Secrecy, has_hidden_characters, is_organ_id, nfc
 
@@ -119,6 +121,16 @@ STORED_EVENTS = "audit"
 made (actor, action, source, details), written with it in one act
 (:meth:`AccountService._write_audited`); ``kho fsck --repair`` appends them from there when the
 process died between the two writes (:func:`pending_events`)."""
+
+UNSEALED_MESSAGE = (
+    "Phiên bản mới nhất của {what} được ghi theo định dạng trước khi Kho niêm phong (không mang dấu"
+    " xác thực của KHO_MASTER_KEY): có thể do phiên bản Kho trước khi nâng cấp ghi, cũng có thể do ai"
+    " đó ghi thẳng vào kho lưu trữ, nên Kho từ chối dùng nó. Người vận hành: đặt tạm"
+    " KHO_ALLOW_UNSEALED=true, chạy “kho account seal” (chỉ niêm phong phiên bản có sự kiện trong nhật"
+    " ký kiểm toán), rồi bỏ KHO_ALLOW_UNSEALED."
+)
+"""The answer to an account or unit version of a format before seals, read with a master key
+outside the upgrade window (``ACCOUNT_UNSEALED``, ``UNIT_UNSEALED``): what the operator does."""
 
 EVENTS_CARRIED_SINCE: dict[str, int] = {
     formats.ACCOUNT.name: 4,
@@ -676,10 +688,16 @@ class AccountService:
         make_hasher: Callable[[], PasswordHasher] = passwords.default_hasher,
         session_idle: timedelta = timedelta(minutes=30),
         token_idle: timedelta = timedelta(minutes=30),
+        master_key: bytes | None = None,
+        allow_unsealed: bool = False,
     ) -> None:
         """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
         password is first hashed or checked (argon2 is not imported by the commands that only
-        read with a token)."""
+        read with a token). ``master_key`` (``KHO_MASTER_KEY``): accounts, units and tokens are
+        sealed with a key derived from it, and refused on read when their seal does not check
+        (:mod:`repository.seals`); without it nothing is sealed or checked. ``allow_unsealed``
+        (``KHO_ALLOW_UNSEALED``, the upgrade window only): account and unit versions written
+        before seals are read instead of refused."""
         if max_failed < 1:
             raise ValueError("max_failed must be at least 1")
         self.store = store
@@ -692,6 +710,10 @@ class AccountService:
         """Any other token unused this long ends."""
         self._hasher = hasher
         self._make_hasher = make_hasher
+        self.sealer = Sealer.from_master_key(master_key, allow_unsealed=allow_unsealed)
+        self._sealed: dict[str, str] = {}
+        """Newest versions whose seal checked (key → digest of its bytes): every request reads
+        the unit tree and a token's account again (:meth:`_seal_of`)."""
         self._no_downgrade: dict[str, str] = {}
         """Newest account versions of an old format found not to be downgrades (key → digest of
         its bytes): that check reads every version before it, once per process
@@ -1032,14 +1054,62 @@ class AccountService:
         found = self._latest(f"units/{unit_id}/v") if is_organ_id(unit_id) else None
         if found is None:
             raise UnitNotFound(f"Không có đơn vị “{unit_id}”.", unit_id=unit_id)
-        return Unit.from_dict(formats.loads(formats.UNIT.name, found[1]))
+        return self._unit(unit_key(unit_id, found[0]), found[1])
 
     def units(self) -> list[Unit]:
         versions: dict[str, list[str]] = {}
         for info in self.store.list("units/"):
             versions.setdefault(info.key.split("/")[1], []).append(info.key)  # in order: newest last
         found = [self._newest_readable(keys) for keys in versions.values()]
-        return [Unit.from_dict(formats.loads(formats.UNIT.name, f[1])) for f in found if f is not None]
+        return [self._unit(*f) for f in found if f is not None]
+
+    def _seal_of(
+        self, kind: str, key: str, stored: Mapping[str, Any], written_in: int, raw: bytes
+    ) -> Verdict:
+        """:meth:`Sealer.verdict` of the object stored at ``key`` (its bytes ``raw``, parsed:
+        ``stored``), a seal that checked remembered by the digest of the bytes (~2 µs, the check
+        ~20 µs: its canonical JSON)."""
+        digest = hashlib.sha256(raw).hexdigest()
+        if self._sealed.get(key) == digest:
+            return Verdict.SEALED
+        verdict = self.sealer.verdict(kind, key, stored, written_in)
+        if verdict is Verdict.SEALED:
+            if len(self._sealed) >= NO_DOWNGRADE_REMEMBERED:
+                self._sealed.clear()
+            self._sealed[key] = digest
+        return verdict
+
+    def _unit(self, key: str, raw: bytes) -> Unit:
+        """The unit version stored at ``key`` (the newest), refused (:class:`UnitTampered`) when
+        its seal is due and does not check, or when it is of a format before seals after a
+        sealed version (:mod:`repository.seals`): the unit tree is the access policy's input
+        (who leads, who administers which unit), so a version slipped into the store must not
+        move a unit. The downgrade check reads the versions before it once per process, only for
+        a unit untouched since the upgrade (as an account's, :meth:`_downgraded_from`)."""
+        stored = formats.parse(formats.UNIT.name, raw)
+        unit = Unit.from_dict(stored)
+        written_in = formats.version_of(formats.UNIT.name, stored)
+        seal = self._seal_of(formats.UNIT.name, key, stored, written_in, raw)
+        code = {Verdict.BROKEN: "UNIT_SEAL_INVALID", Verdict.UNSEALED: "UNIT_UNSEALED"}.get(seal)
+        if seal is Verdict.LEGACY:
+            unit_id, number = key.split("/")[1], int(key.rsplit("/v", 1)[1])
+            before = self._downgraded_from(lambda n: unit_key(unit_id, n), number, written_in, raw)
+            code = "UNIT_DOWNGRADED" if formats.downgrades([before, written_in]) else None
+        if code is None:
+            return unit
+        logs.warn(__name__, "unit %s: %s (format %d); refused", key, code, written_in)
+        if code == "UNIT_UNSEALED":
+            raise UnitTampered(UNSEALED_MESSAGE.format(what=f"đơn vị “{unit.unit_id}”"), code=code,
+                               unit_id=unit.unit_id, key=key)
+        raise UnitTampered(
+            f"Phiên bản mới nhất của đơn vị “{unit.unit_id}” không mang dấu xác thực hợp lệ của Kho"
+            " (có thể đã bị ghi thẳng vào kho lưu trữ). Cây đơn vị quyết định quyền truy cập nên Kho"
+            " tạm dừng các thao tác cần đến nó. Hãy báo người vận hành hệ thống chạy “kho fsck” và"
+            " kiểm tra.",
+            code=code,
+            unit_id=unit.unit_id,
+            key=key,
+        )
 
     def units_below(self, unit_id: str) -> frozenset[str]:
         """``unit_id`` and every unit under it (empty if there is no such unit)."""
@@ -1075,10 +1145,41 @@ class AccountService:
         found = self._latest(f"accounts/{name}/v")
         if found is None:
             return None
-        number, raw = found
+        return self._checked(name, *found)
+
+    def _checked(self, name: str, number: int, raw: bytes) -> Account:
+        """Version ``number`` of account ``name`` (its bytes ``raw``: the newest), refused
+        (:class:`AccountDowngraded`) when Kho may not act on it: the one rule of :meth:`_read` and
+        of the listings (:meth:`accounts`), so that a forged version neither logs in nor counts
+        (as "another quản trị remains", an archivist to notify) — review r22."""
         stored = formats.parse(formats.ACCOUNT.name, raw)  # parsed once: data and stored format
         account = Account.from_dict(formats.upcast(formats.ACCOUNT.name, stored))
         written_in = formats.version_of(formats.ACCOUNT.name, stored)
+        seal = self._seal_of(formats.ACCOUNT.name, account_key(name, number), stored, written_in, raw)
+        if seal is Verdict.UNSEALED:
+            logs.warn(
+                __name__, "account %s: version %d is not sealed (format %d); refused",
+                name, number, written_in,
+            )
+            raise AccountDowngraded(
+                UNSEALED_MESSAGE.format(what=f"tài khoản “{name}”"),
+                code="ACCOUNT_UNSEALED",
+                username=name,
+                version=number,
+            )
+        if seal is Verdict.BROKEN:
+            logs.warn(
+                __name__, "account %s: version %d has no valid seal (format %d); refused",
+                name, number, written_in,
+            )
+            raise AccountDowngraded(
+                f"Phiên bản mới nhất của tài khoản “{name}” không mang dấu xác thực hợp lệ của Kho (có thể"
+                " đã bị ghi thẳng vào kho lưu trữ): tài khoản tạm không dùng được. Hãy báo người vận"
+                " hành hệ thống chạy “kho fsck” và kiểm tra.",
+                code="ACCOUNT_SEAL_INVALID",
+                username=name,
+                version=number,
+            )
         if carries_no_events(formats.ACCOUNT.name, written_in, stored):
             logs.warn(
                 __name__,
@@ -1096,7 +1197,7 @@ class AccountService:
                 version=number,
             )
         if written_in < formats.ACCOUNT.current:
-            before = self._downgraded_from(name, number, written_in, raw)
+            before = self._downgraded_from(lambda n: account_key(name, n), number, written_in, raw)
             if formats.downgrades([before, written_in]):
                 logs.warn(
                     __name__,
@@ -1115,15 +1216,16 @@ class AccountService:
                 )
         return account
 
-    def _downgraded_from(self, name: str, number: int, written_in: int, raw: bytes) -> int:
-        """The highest stored format of what came before version ``number`` of account ``name``
-        (written in ``written_in``): every earlier store version of its key (written over in
+    def _downgraded_from(self, key_of: Callable[[int], str], number: int, written_in: int, raw: bytes) -> int:
+        """The highest stored format of what came before version ``number`` (``key_of``: the key
+        of a version of the account or unit, by number; that version was written in
+        ``written_in``): every earlier store version of its key (written over in
         place) and every version numbered before it, read newest first up to the first of a
         format above ``written_in`` (a downgrade); -1 when there is none. Not only the version
         right before: two forged versions in a row would pass (review r18). One LIST and one
         GET per version, only for an account whose newest version is of an old format, once per
         process and version (:attr:`_no_downgrade`)."""
-        key = account_key(name, number)
+        key = key_of(number)
         digest = hashlib.sha256(raw).hexdigest()
         if self._no_downgrade.get(key) == digest:
             return -1
@@ -1133,7 +1235,7 @@ class AccountService:
         except NotFound:
             in_place = []
         earlier = [(key, info.version_id) for info in in_place]
-        earlier += [(account_key(name, n), None) for n in range(number - 1, 0, -1)]
+        earlier += [(key_of(n), None) for n in range(number - 1, 0, -1)]
         for item, version_id in earlier:
             try:
                 highest = max(highest, _written_in(self.store.get(item, version_id)))
@@ -1146,6 +1248,38 @@ class AccountService:
         self._no_downgrade[key] = digest
         return highest
 
+    def write_sealed(self, key: str, actor: str, source: str | None) -> str:
+        """Write the next version of the account or unit whose newest version is the unsealed one
+        at ``key``, sealed, with an ``account:seal`` / ``unit:seal`` event by ``actor``; returns
+        its key. Only :func:`repository.sealing.seal_unsealed` calls it, after checking that
+        version against the audit log: this does not check (review r22).
+        :class:`Conflict` when ``key`` is no longer the newest version."""
+        now = self.clock()
+        prefix, number = key.rsplit("/v", 1)
+        name = prefix.split("/")[1]
+        raw = self.store.get(key)
+        if key.startswith("accounts/"):
+            stored = formats.parse(formats.ACCOUNT.name, raw)
+            current = Account.from_dict(formats.upcast(formats.ACCOUNT.name, stored))
+            new = replace(current, version=current.version + 1, changed_at=now, changed_by=actor)
+            next_key, kind, body = account_key(name, new.version), formats.ACCOUNT, new.to_dict()
+            details: dict[str, Any] = {"username": name}
+        else:
+            stored = formats.parse(formats.UNIT.name, raw)
+            unit = Unit.from_dict(stored)
+            new_unit = replace(unit, version=unit.version + 1, created_at=now, actor=actor)
+            next_key, kind, body = unit_key(name, new_unit.version), formats.UNIT, new_unit.to_dict()
+            details = {"unit_id": name}
+        details |= {"sealed": key, "format": formats.version_of(kind.name, stored)}
+        action = "account:seal" if kind is formats.ACCOUNT else "unit:seal"
+        try:
+            self._write_audited(next_key, kind, body, [_draft(actor, action, source, details)], now)
+        except AlreadyExists:
+            raise Conflict(
+                f"“{key}” vừa có phiên bản mới hơn: hãy chạy lại lệnh.", key=key, version=int(number)
+            ) from None
+        return next_key
+
     def get(self, username: str) -> Account:
         account = self._read(username)
         if account is None:
@@ -1156,8 +1290,16 @@ class AccountService:
         versions: dict[str, list[str]] = {}
         for info in self.store.list("accounts/"):
             versions.setdefault(info.key.split("/")[1], []).append(info.key)
-        found = [self._newest_readable(keys) for keys in versions.values()]
-        return [Account.from_dict(formats.loads(formats.ACCOUNT.name, f[1])) for f in found if f is not None]
+        out: list[Account] = []
+        for keys in versions.values():
+            found = self._newest_readable(keys)
+            if found is None:
+                continue
+            try:
+                out.append(self._checked(found[0].split("/")[1], int(found[0].rsplit("/v", 1)[1]), found[1]))
+            except AccountDowngraded:
+                continue  # logged by _checked; fsck names it: it neither logs in nor counts
+        return out
 
     def _write_audited(
         self,
@@ -1191,7 +1333,8 @@ class AccountService:
         stored = [
             {"actor": e.actor, "action": e.action, "source": e.source, "details": e.details} for e in events
         ]
-        data = _dump(kind, {**body, STORED_EVENTS: stored})
+        sealed = self.sealer.seal(kind.name, key, formats.stamp(kind.name, {**body, STORED_EVENTS: stored}))
+        data = json.dumps(sealed, ensure_ascii=False, sort_keys=True).encode()
         written: list[str] = []
 
         def write() -> None:
@@ -1761,7 +1904,12 @@ class AccountService:
             return self._read(username)
         except AccountDowngraded as refused:
             self._burn_login(password)
-            reason = "unaudited" if refused.code == "ACCOUNT_UNAUDITED" else "downgraded"
+            reasons = {
+                "ACCOUNT_UNAUDITED": "unaudited",
+                "ACCOUNT_SEAL_INVALID": "seal",
+                "ACCOUNT_UNSEALED": "unsealed",
+            }
+            reason = reasons.get(refused.code, "downgraded")
             self._audit_refused_login(
                 _audit_name(username.strip().lower()),
                 source,
@@ -2467,6 +2615,23 @@ class AccountService:
         data = formats.loads(formats.TOKEN.name, self.store.get(token_key(digest)))
         return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
 
+    def _sealed_token(self, digest: str) -> Token:
+        """:meth:`_token` for a request that acts with it: :class:`TokenInvalid` when its seal
+        does not check (:mod:`repository.seals`; with a seal key, an unsealed token of a format
+        before seals too: it has no history to tell it from one slipped into the store)."""
+        key = token_key(digest)
+        stored = formats.parse(formats.TOKEN.name, self.store.get(key))
+        written_in = formats.version_of(formats.TOKEN.name, stored)
+        if self.sealer.verdict(formats.TOKEN.name, key, stored, written_in) is Verdict.BROKEN:
+            logs.warn(__name__, "token %s: no valid seal (format %d); refused", digest[:12], written_in)
+            raise TokenInvalid(
+                "Mã truy cập (token) không mang dấu xác thực hợp lệ của Kho (cấp trước khi Kho niêm"
+                " phong mã truy cập, hoặc bị ghi thẳng vào kho lưu trữ): hãy tạo mã truy cập mới.",
+                code="TOKEN_SEAL_INVALID",
+            )
+        data = formats.upcast(formats.TOKEN.name, stored)
+        return Token.from_dict(data, revoked=self.store.exists(token_revoked_key(digest)))
+
     def resolve_token(self, secret: str) -> Account:
         """The account a token stands for: :class:`TokenInvalid` (401) if the token is unknown,
         revoked or its account deleted; :class:`AccountLocked` (403) if the account is locked
@@ -2478,7 +2643,7 @@ class AccountService:
         if not isinstance(secret, str) or not _TOKEN_RE.match(secret):
             raise invalid
         try:
-            token = self._token(token_digest(secret))
+            token = self._sealed_token(token_digest(secret))
         except NotFound:
             raise invalid from None
         if token.revoked:

@@ -276,6 +276,18 @@ def reachable_checkpoints(store: ObjectStore, anchor: Anchor | None) -> list[dic
     return [*stored, *folder_checkpoints(anchor.checkpoint_dir if anchor else None)]
 
 
+def newest_signed_checkpoint(store: ObjectStore, anchor: Anchor | None) -> dict[str, Any] | None:
+    """The newest checkpoint (the store's, the folder's outside it) whose signature holds with the
+    configured key; None without a key or without such a checkpoint. What is cited to an auditor
+    as "signed" (the audit export's header) must be checked first: one who can write the store
+    writes a file there with a higher number and the head of a rewritten chain (review z3)."""
+    key = anchor.public_key() if anchor is not None else None
+    if key is None:
+        return None
+    signed = [cp for cp in reachable_checkpoints(store, anchor) if offline.signature_valid(cp, key)]
+    return max(signed, key=lambda cp: int(cp.get("number") or 0), default=None)
+
+
 def _refuse_if_contradicted(
     signed: Sequence[Mapping[str, Any]], hashes: Mapping[int, str], key: Ed25519PublicKey
 ) -> None:

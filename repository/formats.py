@@ -222,16 +222,19 @@ def _account_kind(name: str, label: str, *later: Upcaster) -> Kind:
     return define(Kind(name, label, (legacy_stamp("format", 1, label), *later)))
 
 
-UNIT = _account_kind("unit", "phiên bản đơn vị", _same)
+UNIT = _account_kind("unit", "phiên bản đơn vị", _same, _same)
 """Version 2 carries ``audit``: the events of the change it made, written with it in one act
 (``AccountService._write_audited``); ``kho fsck --repair`` appends them from there if the writer
-died between the two. Versions before it carry none."""
+died between the two. Versions before it carry none.
+
+Version 3 carries ``seal``, as an account's version 5 (:mod:`repository.seals`); a Kho that reads
+version 2 refuses it."""
 UNIT_CODE = _account_kind("unit-code", "khóa tên viết tắt đơn vị")
 ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
@@ -244,9 +247,17 @@ Kho that reads version 2 would take such an account for one with a pending reset
 safe (the same two halves), but would list it as a reset; it refuses version 3 instead.
 
 Version 4 carries ``audit``, as a unit's version 2 does (:data:`UNIT`); a Kho that reads
-version 3 refuses it."""
-TOKEN = _account_kind("token", "mã truy cập (token)", _same)
-"""Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`."""
+version 3 refuses it.
+
+Version 5 carries ``seal`` when the Kho that wrote it had a seal key (``KHO_MASTER_KEY``): an
+HMAC over the version as stored and its key (:mod:`repository.seals`), which a Kho with the key
+checks on every read and a writer of the store cannot make. A Kho that reads version 4 would
+ignore the seal; it refuses version 5 instead, so that a rolled-back Kho never builds on it."""
+TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same)
+"""Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`.
+
+Version 3 carries ``seal``, as an account's version 5 (:mod:`repository.seals`); with a seal key
+configured, a token without a seal that checks is refused, whatever its format."""
 TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy cập", _same)
 """Version 2 of a revocation by ``AccountService.revoke_token`` carries ``audit`` (its
 ``account:token-revoke`` event), as :data:`UNIT`; the revocations of a password change or reset

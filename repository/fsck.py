@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from repository import formats
 from repository.accounts import (
     EVENTS_CARRIED_SINCE,
     RESTORABLE_ACTIONS,
+    STORED_EVENTS,
     Account,
     Notification,
     Token,
@@ -50,16 +52,21 @@ from repository.audit import (
 )
 from repository.records import (
     CREATION_EVENTS,
+    HOLD_PLACED,
+    HOLD_PREFIX,
     Actor,
     Record,
     Repository,
     claim_body,
     content_key,
+    hold_key,
+    holds_open_in,
     restore_creation_event,
     take_over_guard,
     version_key,
 )
 from repository.registers import RegisterEntry, entry_key, register_prefix
+from repository.seals import SEALED_SINCE, Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 
@@ -83,7 +90,12 @@ class Issue:
     ``fixity`` | ``audit`` | ``witness-missing`` (repairable: the log's first act lost its
     witness to a kill) | ``checkpoint`` | ``format`` (a stored object that does not load) |
     ``downgraded`` (an account or unit version in an older format than one before it: never
-    repaired)."""
+    repaired) | ``seal`` (an account version or token whose seal does not check with the key
+    from ``KHO_MASTER_KEY``, :mod:`repository.seals`: never repaired, its events never appended)
+    | ``hold-missing`` (a hold the log placed and never released, gone from the store: never
+    repaired) | ``rolled-back`` (a record whose newest stored version is older than one its
+    history names: never repaired) | ``object-missing`` (an account, unit or token object the log
+    names as written, gone from the store: never repaired)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -391,7 +403,13 @@ def fsck(
 
     # 3. Records: committed, never committed (crash before the commit point), catalog markers.
     catalog = set(repo.record_ids())
-    folders = {info.key.split("/")[1] for info in store.list("records/")}
+    newest_stored: dict[str, int] = {}  # per record, its newest version in the store (step 14)
+    for info in store.list("records/"):
+        parts = info.key.split("/")
+        if len(parts) == 3 and parts[2].startswith("v") and parts[2][1:].isdigit():
+            newest_stored[parts[1]] = max(newest_stored.get(parts[1], 0), int(parts[2][1:]))
+        newest_stored.setdefault(parts[1], 0)
+    folders = set(newest_stored)
     destroyed = repo.destroyed_ids()
     committed: list[str] = []
     for record_id in sorted(catalog | folders | registered | destroyed):
@@ -569,14 +587,33 @@ def fsck(
     creations = CREATION_EVENTS
     created: set[str | None] = set()
     audited: set[object] = set()  # the objects of accounts, units and tokens events name
+    named_objects: dict[str, tuple[set[str], str]] = {}  # the same: their actions, when (step 15)
     born: set[object] = set()  # the accounts and tokens whose creation events are in the log
+    hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
+    named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     for info in store.list(EVENTS_PREFIX):
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):
             continue  # reported by the chain check (0)
+        for event in events:
+            if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
+                hold_events.setdefault(event.record_id, []).append(event)
+            if event.record_id and isinstance(event.version, int):
+                named = named_versions.get(event.record_id, (0, event.at))
+                if event.version > named[0]:
+                    named_versions[event.record_id] = (event.version, event.at)
         created.update(event.record_id for event in events if event.action in creations)
         audited.update(event.details.get("object") for event in events)
+        for event in events:
+            named = event.details.get("object")
+            if (
+                isinstance(named, str)
+                and named.startswith(AUDITED_PREFIXES)
+                and event.action.startswith(RESTORABLE_ACTIONS)
+            ):
+                actions, _ = named_objects.setdefault(named, (set(), event.at))
+                actions.add(event.action)
         born.update(_creation_named(event) for event in events)
     for record_id in committed:
         if record_id not in created:
@@ -599,8 +636,30 @@ def fsck(
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
     # the object names (``recorded_actor``): one who can write the store could have written it.
-    stored = list(_account_objects(store, audited))
-    for key, drafts, changed in _changes_with_events(stored):
+    sealer = Sealer.from_master_key(repo.keys.master_key)
+    stored = list(_account_objects(store, audited, sealer))
+    for item in stored:  # 10a. The objects that grant power carry a seal only Kho can make.
+        if item.seal_broken:
+            add(
+                "seal",
+                item.key,
+                f"“{item.key}” (định dạng {item.written_in}) không mang dấu xác thực hợp lệ của Kho"
+                " (KHO_MASTER_KEY): không do Kho ghi, hoặc đã bị sửa trong kho lưu trữ. Kho từ chối"
+                " dùng nó; không ghi bổ sung sự kiện nào từ nó, cần kiểm tra.",
+            )
+    downgraded = list(_downgraded(store, stored))  # step 11's, before: evidence, nothing appended from it
+    suspect = {key for key, _ in downgraded} | {item.key for item in stored if item.seal_broken}
+    for item in stored:  # 10b. With a master key, an unsealed version's events are not appended.
+        if item.unsealed and item.missing and item.key not in suspect:
+            suspect.add(item.key)
+            add(
+                "unaudited",
+                item.key,
+                f"“{item.key}” (định dạng {item.written_in}, chưa niêm phong) mang sự kiện nhật ký mà"
+                " nhật ký kiểm toán không có: có thể do ai đó ghi thẳng vào kho lưu trữ. Không ghi bổ"
+                " sung; “kho account seal” không niêm phong nó; cần kiểm tra.",
+            )
+    for key, drafts, changed in _changes_with_events(item for item in stored if item.key not in suspect):
         if changed is not None and 0 <= (now - changed).total_seconds() < grace_seconds:
             continue  # its writer may be between its two writes: not a dead writer's (yet)
         foreign = sorted(
@@ -649,7 +708,7 @@ def fsck(
     # carries no ``audit``, so step 10 would take it for a change made before the format.
     # Evidence: never repaired; the account's reads refuse it while it is the newest
     # (AccountService: ACCOUNT_DOWNGRADED).
-    for key, message in _downgraded(store, stored):
+    for key, message in downgraded:
         add("downgraded", key, message)
     # The log names the object as written with its events (step 9), yet it holds a format that
     # carries none: written over since, its store versions deleted too or not (review r18: the
@@ -692,11 +751,73 @@ def fsck(
                 " ký như mọi đối tượng Kho ghi theo định dạng đó: không phần mềm Kho nào ghi như vậy;"
                 " không ghi bổ sung, cần kiểm tra ai đã ghi thẳng vào kho lưu trữ.",
             )
+    # 13. Every hold the log placed and did not release is in the store: a hold object gone
+    # without a ``hold:release`` was deleted by a hand in the store (the record could then be
+    # changed or destroyed). Evidence: never repaired; destruction refuses it (HOLD_MISSING).
+    stored_holds = {info.key for info in store.list(HOLD_PREFIX)}
+    for record_id, placed in sorted(hold_events.items()):
+        for hold_id in sorted(holds_open_in(placed)):
+            if hold_key(record_id, hold_id) not in stored_holds:
+                add(
+                    "hold-missing",
+                    hold_key(record_id, hold_id),
+                    f"Nhật ký kiểm toán ghi lệnh phong tỏa/thu hồi “{hold_id}” trên “{record_id}” chưa"
+                    " được gỡ, nhưng kho lưu trữ không còn nó: có thể đã bị xóa thẳng trong kho. Không"
+                    " sửa tự động; cần kiểm tra (việc hủy tài liệu này bị từ chối).",
+                )
+    # 14. No record is older in the store than in its history: the log names every version an
+    # act made or read (event.version); a newest version below the highest one named was
+    # deleted (a record rolled back to an earlier version, its change undone without an
+    # event). Evidence: never repaired (review z3).
+    for record_id in committed:
+        if record_id in destroyed or record_id not in named_versions:
+            continue
+        named, at = named_versions[record_id]
+        stored_version = newest_stored.get(record_id, 0)
+        if stored_version >= named or 0 <= (now - parse_iso(at)).total_seconds() < grace_seconds:
+            continue
+        add(
+            "rolled-back",
+            version_key(record_id, named),
+            f"Nhật ký kiểm toán ghi phiên bản {named} của bản ghi {record_id} ({at}) nhưng kho lưu trữ"
+            f" chỉ còn đến phiên bản {stored_version}: các phiên bản sau đã bị xóa (bản ghi bị đưa về"
+            " phiên bản cũ mà không có sự kiện nào). Không sửa tự động; cần kiểm tra và khôi phục từ"
+            " bản sao lưu.",
+        )
+    # 15. Every account, unit and token object an event names as written with it is in the
+    # store: Kho never deletes one (a change is a new version, a revocation a new object), so
+    # one gone was deleted by a hand in the store: an account's newest version (its lock, its
+    # roles taken away) or a token's revocation, undone with no event. Evidence: never repaired
+    # (review z3). An object there but unreadable is named by the format check (deep).
+    # The same when the key holds another object: the next login after such a deletion writes
+    # that key again, carrying its own events, not those the log names for it.
+    carried = {item.key: item.carried for item in stored}
+    for key, (actions, at) in sorted(named_objects.items()):
+        if 0 <= (now - parse_iso(at)).total_seconds() < grace_seconds:
+            continue
+        if key in carried and actions <= set(carried[key]):
+            continue
+        what = (
+            f"giữ một đối tượng khác (mang {', '.join(carried[key]) or 'không sự kiện nào'})"
+            if key in carried
+            else "không còn nó (hoặc không đọc được)"
+        )
+        add(
+            "object-missing",
+            key,
+            f"Nhật ký kiểm toán ghi “{key}” là đối tượng Kho đã ghi ({at}, {', '.join(sorted(actions))})"
+            f" nhưng kho lưu trữ {what}: Kho không bao giờ xóa hay ghi đè đối tượng này, nên nó đã bị"
+            " xóa thẳng trong kho (ví dụ để gỡ một lệnh khóa tài khoản hay một lần thu hồi mã truy"
+            " cập). Không sửa tự động; cần kiểm tra và khôi phục từ bản sao lưu.",
+        )
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
 
+
+NO_SEAL_KEY = Sealer()
+"""A sealer without a key: seals are not checked (no ``KHO_MASTER_KEY``)."""
 
 AUDITED_PREFIXES = ("units/", "accounts/", "tokens/")
 """Where the objects of audited account, unit and token changes are (:data:`STORED_EVENTS`)."""
@@ -717,12 +838,23 @@ class _Stored:
     no_events: bool
     missing: tuple[EventDraft, ...] = ()
     changed: datetime | None = None
+    seal_broken: bool = False
+    """Its seal does not check (:mod:`repository.seals`): Kho refuses it on read."""
+    carried: tuple[str, ...] = ()
+    """The actions of the events it carries (step 15), interned."""
+    unsealed: bool = False
+    """An account or unit version of a format before seals, with a master key
+    (:attr:`Verdict.UNSEALED`): nothing is appended from it (review r22: ``kho account seal``
+    would then find its made-up events in the log and seal it)."""
 
 
-def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stored]:
+def _account_objects(
+    store: ObjectStore, audited: set[object], sealer: Sealer = NO_SEAL_KEY
+) -> Iterator[_Stored]:
     """Each stored account, unit and token object that loads (one that does not is reported by
     ``deep``'s format check), read once for steps 10 and 11; ``audited``: the objects the log's
-    events name (their events are not missing)."""
+    events name (their events are not missing); ``sealer``: checks the seals of accounts and
+    tokens."""
     for prefix in AUDITED_PREFIXES:
         for info in store.list(prefix):
             kind = _account_kind(info.key)
@@ -735,18 +867,38 @@ def _account_objects(store: ObjectStore, audited: set[object]) -> Iterator[_Stor
             except (KhoError, ValueError, TypeError):
                 continue
             no_events = carries_no_events(kind.name, written_in, raw)
+            carried = _carried_actions(raw)
+            verdict = (
+                sealer.verdict(kind.name, info.key, raw, written_in) if kind.name in SEALED_SINCE else None
+            )
+            broken, unsealed = verdict is Verdict.BROKEN, verdict is Verdict.UNSEALED
             if info.key in audited:
-                yield _Stored(info.key, kind, written_in, no_events)
+                yield _Stored(
+                    info.key, kind, written_in, no_events, seal_broken=broken, carried=carried,
+                    unsealed=unsealed,
+                )
                 continue
             try:
                 drafts = tuple(pending_events(data))
             except (KhoError, KeyError, ValueError, TypeError):
                 drafts = ()
             changed = _written_at(data) if drafts else None
-            yield _Stored(info.key, kind, written_in, no_events, drafts, changed)
+            yield _Stored(info.key, kind, written_in, no_events, drafts, changed, broken, carried, unsealed)
 
 
-def _changes_with_events(stored: list[_Stored]) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
+def _carried_actions(raw: Any) -> tuple[str, ...]:
+    """The actions of the events a stored account, unit or token object carries (as stored)."""
+    items = raw.get(STORED_EVENTS) if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        sys.intern(i["action"]) for i in items if isinstance(i, dict) and isinstance(i.get("action"), str)
+    )
+
+
+def _changes_with_events(
+    stored: Iterable[_Stored],
+) -> Iterator[tuple[str, list[EventDraft], datetime | None]]:
     """Each stored account, unit, token object that carries events of its change the log lacks,
     with them and the moment it says it was written."""
     for item in stored:

@@ -34,6 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kho import logs
 from kho.errors import (
     AlreadyExists,
     AuditChainBroken,
@@ -594,6 +595,27 @@ def hold_key(record_id: str, hold_id: str) -> str:
     return f"{HOLD_PREFIX}{record_id}/{hold_id}"
 
 
+HOLD_PLACED = ("hold:place", "recall:place")
+"""The events of :meth:`Repository.place_hold` (a hold, a recall freeze); ``hold:release`` lifts
+a hold (a recall freeze is never lifted)."""
+
+
+def holds_open_in(events: Iterable[AuditEvent]) -> set[str]:
+    """The hold ids that ``events`` (one record's history, in order) placed and did not release:
+    the holds the record is under by its history, whatever the store still holds (review z3: a
+    hold object deleted from the store is not a release)."""
+    open_holds: set[str] = set()
+    for event in events:
+        hold_id = (event.details or {}).get("hold_id")
+        if not isinstance(hold_id, str):
+            continue
+        if event.action in HOLD_PLACED:
+            open_holds.add(hold_id)
+        elif event.action == "hold:release":
+            open_holds.discard(hold_id)
+    return open_holds
+
+
 def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
@@ -912,10 +934,15 @@ class Repository:
         is held."""
         if not hold_blocks(action):
             return
-        holds = self.holds_covering(record)
+        holders = self.holders_of(record)
+        holds = self.holds_covering(record, holders=holders)
         if action == "destroy" and record.kind == KIND_FILE:
             for document_id in record.documents:
                 holds.extend(self.holds_on(document_id))
+        if action == "destroy":
+            documents = record.documents if record.kind == KIND_FILE else ()
+            covered = [record.record_id, *(h.record_id for h in holders), *documents]
+            self._refuse_if_hold_missing(covered, holds)
         if not holds:
             return
         first = holds[0]
@@ -926,6 +953,46 @@ class Repository:
             record_id=record.record_id,
             holds=sorted({h["hold_id"] for h in holds}),
             action=str(action),
+        )
+
+    def _refuse_if_hold_missing(self, record_ids: list[str], stored: list[dict[str, Any]]) -> None:
+        """Before a destruction: refuse (:class:`LegalHold` ``HOLD_MISSING``) when the audit log
+        placed a hold on one of ``record_ids`` that it never released and whose object the store
+        no longer holds (``stored``: the holds found there). A release is an act with its event;
+        an object gone without one was deleted by a hand in the store, and destruction is the
+        one change nothing undoes. Reads the records' histories (the by-record index): only on
+        the destruction path, not on every edit."""
+        held = {(str(h.get("record_id")), str(h.get("hold_id"))) for h in stored}
+        gone: list[int] = []  # events the index names that the store no longer holds
+        missing = sorted(
+            (record_id, hold_id)
+            for record_id in dict.fromkeys(record_ids)
+            for hold_id in holds_open_in(self.audit.record_events(record_id, missing=gone))
+            if (record_id, hold_id) not in held
+        )
+        if gone:  # a history with a hole cannot show that no hold is open (review r22)
+            logs.warn(__name__, "events %s of %s gone from the store, destruction refused", gone, record_ids)
+            raise LegalHold(
+                "Lịch sử trong nhật ký kiểm toán của tài liệu này thiếu sự kiện (số"
+                f" {', '.join(map(str, sorted(gone)))}) mà kho lưu trữ không còn: có thể đã bị xóa"
+                " thẳng trong kho, kể cả lệnh phong tỏa. Không hủy được cho đến khi người vận hành"
+                " kiểm tra (kho audit verify, kho fsck).",
+                code="HOLD_MISSING",
+                record_id=record_ids[0],
+                holds=[],
+                action="destroy",
+            )
+        if not missing:
+            return
+        logs.warn(__name__, "holds in the log but not in the store, destruction refused: %s", missing)
+        raise LegalHold(
+            "Nhật ký kiểm toán ghi lệnh phong tỏa/thu hồi chưa được gỡ mà kho lưu trữ không còn"
+            f" ({', '.join(f'{r}/{h}' for r, h in missing)}): có thể đã bị xóa thẳng trong kho lưu"
+            " trữ. Không hủy được cho đến khi người vận hành kiểm tra (kho fsck).",
+            code="HOLD_MISSING",
+            record_id=record_ids[0],
+            holds=[h for _, h in missing],
+            action="destroy",
         )
 
     def _original_keys(self, record: Record) -> list[str]:

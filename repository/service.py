@@ -108,4 +108,6 @@ def open_accounts(repo: Repository, settings: Settings) -> AccountService:
         make_hasher=make_hasher,
         session_idle=timedelta(minutes=settings.session_idle_minutes),
         token_idle=timedelta(minutes=settings.token_idle_minutes),
+        master_key=settings.master_key,
+        allow_unsealed=settings.allow_unsealed,
     )

@@ -7,6 +7,7 @@
     kho account confirm-reset USER [--operator]          (người thứ hai: tài khoản mới hoặc cấp lại; nửa sau)
     kho account lock USER --reason left|admin      kho account unlock USER
     kho account recover USER --reason "…"                               (operator: last quản trị locked out)
+    kho account seal                   (operator, upgrade: seal what the audit log vouches for)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
 """
 
@@ -229,6 +230,35 @@ def account_recover(ctx: Context, username: str, reason: str) -> None:
         " dùng phải đổi mật khẩu khi đăng nhập. Hãy giao vai trò quản trị cho một người thứ hai để"
         " không phải khôi phục lần nữa."
     )
+
+
+@account.command("seal")
+@json_option
+@pass_ctx
+@handles_errors
+def account_seal(ctx: Context, as_json: bool) -> None:
+    """Nâng cấp: niêm phong (KHO_MASTER_KEY) mọi tài khoản và đơn vị có phiên bản mới nhất chưa niêm
+    phong, chỉ khi nhật ký kiểm toán có sự kiện của phiên bản đó (người vận hành, trên máy chủ)."""
+    from repository.accounts import OPERATOR
+    from repository.sealing import seal_unsealed
+
+    ctx.operator_access()
+    outcome = seal_unsealed(ctx.repo, ctx.kho.accounts, OPERATOR, "cli")
+    refused = [o for o in outcome if o.sealed_as is None]
+    if as_json:
+        _echo_json({"items": [o.__dict__ for o in outcome], "refused": len(refused)})
+    else:
+        for item in outcome:
+            if item.sealed_as is not None:
+                click.echo(f"  - {item.key}: đã niêm phong thành {item.sealed_as}")
+            else:
+                click.echo(f"  - {item.key}: KHÔNG niêm phong [{item.code}]: {item.reason}")
+        click.echo(
+            f"Đã niêm phong {len(outcome) - len(refused)}, từ chối {len(refused)}."
+            + (" Khi không còn phiên bản bị từ chối, hãy bỏ KHO_ALLOW_UNSEALED." if not refused else "")
+        )
+    if refused:
+        sys.exit(1)
 
 
 @account.command("reset-password")

@@ -251,6 +251,48 @@ def test_an_account_version_carrying_its_audit_events_is_refused_by_a_kho_that_r
     assert v3[formats.FORMAT_KEY] == 3 and pending_events(formats.upcast("account", v3)) == []
 
 
+SEALED_FIXTURES = [
+    *sorted(FIXTURES.glob("v5/account/*.json")),
+    *sorted(FIXTURES.glob("v3/token/*.json")),
+]
+
+
+def _fixture_key(path: Path) -> str:
+    """The store key a sealed fixture was written at (its file name, ``/`` → ``_``)."""
+    name = path.name.removesuffix(".json")
+    if path.parent.name == "token":
+        return f"{name.replace('_', '/', 1)}.json"
+    prefix, username, version = name.rsplit("_", 2)  # accounts_<name>_v000004 (names have no _)
+    return f"{prefix}/{username}/{version}"
+
+
+@pytest.mark.parametrize("path", SEALED_FIXTURES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_a_sealed_fixture_checks_with_its_key_and_is_refused_by_the_release_before_seals(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Account format 5 and token format 3 carry ``seal`` (review z3): it checks with the fixture
+    master key (``generate_sealed.py``) at the key the object was written at, not at another,
+    nor with another master key, nor once a field is changed; a Kho of the release before seals
+    refuses the format rather than ignore the seal."""
+    from repository.seals import Sealer, Verdict
+
+    kind = path.parent.name
+    data = json.loads(path.read_text())
+    key = _fixture_key(path)
+    written_in = formats.version_of(kind, data)
+    sealer = Sealer.from_master_key(bytes(range(32)))
+    assert sealer.verdict(kind, key, data, written_in) is Verdict.SEALED
+    assert sealer.verdict(kind, key + "x", data, written_in) is Verdict.BROKEN
+    assert Sealer.from_master_key(bytes(32)).verdict(kind, key, data, written_in) is Verdict.BROKEN
+    assert sealer.verdict(kind, key, {**data, "username": "vienqt.ubnd"}, written_in) is Verdict.BROKEN
+    assert Sealer().verdict(kind, key, data, written_in) is Verdict.UNCHECKED
+    assert ACCOUNT_CLASSES[kind].from_dict(data) is not None
+    older = formats.Kind(kind, "x", formats.KINDS[kind].upcasters[:-1])
+    monkeypatch.setitem(formats.KINDS, kind, older)  # the reader of the release before seals
+    with pytest.raises(FormatUnsupported):
+        ACCOUNT_CLASSES[kind].from_dict(data)
+
+
 def test_grants_kept_in_extra_by_the_oldest_records_become_fields() -> None:
     data = json.loads((FIXTURES / "v0" / "record" / "legacy-grants-in-extra.json").read_text())
     record = Record.from_dict(data)

@@ -17,7 +17,7 @@ from kho.errors import (
     PasswordResetExpired,
 )
 from kho.timeutil import to_vn, vn_day_start
-from repository.anchor import stored_checkpoints
+from repository.anchor import newest_signed_checkpoint
 from repository.metadata import parse_date
 from repository.policy import Action
 from web.pages import audit_reports
@@ -95,15 +95,15 @@ def export_events(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes,
         raise QueryInvalid("Định dạng xuất không hỗ trợ: chọn CSV hoặc PDF.", code="EXPORT_FORMAT_INVALID")
     events = _query(args, who)
     repo = kho().repo
-    checkpoints, _findings = stored_checkpoints(repo.audit.store)
-    newest = max(checkpoints, key=lambda cp: int(cp.get("number") or 0), default=None)
+    newest = newest_signed_checkpoint(repo.audit.store, repo.anchor)
+    checked = repo.anchor is not None and repo.anchor.public_key() is not None
     described = ", ".join(f"{k}={v}" for k, v in _query_args(args).items()) or "(toàn bộ)"
     now = to_vn(repo.clock()).strftime("%d/%m/%Y %H:%M")
     header = (
         f"Điều kiện tra cứu: {described}",
         f"Số sự kiện: {len(events)}",
         f"Người xuất: {full_name} ({who.user}) lúc {now}",
-        *audit_reports.checkpoint_lines(newest),
+        *audit_reports.checkpoint_lines(newest, checked=checked),
     )
     if fmt == "csv":
         data = audit_reports.events_csv(events, header, action_label)

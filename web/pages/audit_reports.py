@@ -99,7 +99,15 @@ def stats_csv(stats: AccessStats, period: str, label: Any, unit_name: Any) -> by
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 as such
 
 
-def checkpoint_lines(checkpoint: Mapping[str, Any] | None) -> tuple[str, ...]:
+def checkpoint_lines(checkpoint: Mapping[str, Any] | None, *, checked: bool = True) -> tuple[str, ...]:
+    """The header lines that cite the newest checkpoint whose signature held
+    (:func:`repository.anchor.newest_signed_checkpoint`); ``checked``: whether a key to check
+    signatures with is configured (without one, no checkpoint is cited as signed)."""
+    if not checked:
+        return (
+            "Điểm mốc đã ký: không kiểm tra được chữ ký (chưa cấu hình KHO_AUDIT_PUBLIC_KEY hoặc"
+            " KHO_AUDIT_SIGNING_KEY); không trích dẫn điểm mốc nào.",
+        )
     if checkpoint is None:
         return ("Điểm mốc đã ký: chưa có (hãy tạo bằng “kho audit checkpoint”).",)
     return (

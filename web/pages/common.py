@@ -74,6 +74,8 @@ ACTION_LABELS = {
     "account:roles": "Đổi vai trò",
     "unit:create": "Tạo đơn vị",
     "unit:update": "Sửa đơn vị",
+    "unit:seal": "Niêm phong đơn vị (nâng cấp)",
+    "account:seal": "Niêm phong tài khoản (nâng cấp)",
     "account:unlock": "Mở khóa tài khoản",
     "account:password": "Đổi hoặc cấp lại mật khẩu",
     "account:password-confirm": "Xác nhận cấp lại mật khẩu",

@@ -1,0 +1,134 @@
+"""Seals on the stored objects that grant power: accounts, units and API tokens (review z3).
+
+Anyone who can write the store (its S3 credential, its folder) could otherwise write the next
+version of an account with the quản trị role and clearance Tuyệt mật, or a token for the quản
+trị, in the current format and with made-up events: Kho used it at the next login or request,
+and only ``kho fsck`` (later) said ``unaudited``. A seal is an HMAC-SHA256 over the object as
+stored (every field but the seal, its format version included), its kind and its key, with a key
+derived from ``KHO_MASTER_KEY``: a secret of the application's processes that the store does
+not hold (it wraps the record keys, which live in the key store). A writer without it cannot
+make a seal that checks, nor move a sealed object to another key (another account, another
+version number, another token).
+
+The rule (:func:`verdict`), in one place for the read path and fsck:
+
+- no seal key configured: nothing is sealed and nothing is checked (an insider who holds the
+  store can then forge these objects; ``kho fsck`` still reports those with no event in the log);
+- a seal key configured: an object of a format that carries a seal (:data:`SEALED_SINCE`) must
+  carry one that checks; a token of an older format is refused too (it has no history that
+  could tell a forged one from one issued before the upgrade: re-issue it); an account or unit
+  version of an older format is refused too (:attr:`Verdict.UNSEALED`): a writer of the store
+  could otherwise write a brand-new account, or the next version of one untouched since the
+  upgrade, in that format (review r22). Only in the upgrade window, when the operator says so
+  (``KHO_ALLOW_UNSEALED``, :attr:`Sealer.allow_unsealed`), is it read as before
+  (:attr:`Verdict.LEGACY`; the downgrade check of :class:`repository.accounts.AccountService`
+  refuses it after a sealed version) until ``kho account seal`` has sealed every one whose events
+  the audit log holds (:mod:`repository.sealing`).
+
+What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
+after it (a rollback), or a deleted revocation. Those need state outside the store (the anchored
+audit log: ``kho audit verify`` with checkpoints, ``kho fsck``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from repository import formats
+
+SEAL_FIELD = "seal"
+"""The field of a sealed object that holds its seal (hex of the HMAC-SHA256)."""
+
+SEALED_SINCE: dict[str, int] = {
+    formats.ACCOUNT.name: 5,
+    formats.UNIT.name: 3,
+    formats.TOKEN.name: 3,
+}
+"""The first format version of these kinds that a Kho with a seal key writes sealed."""
+
+WITH_HISTORY = frozenset({formats.ACCOUNT.name, formats.UNIT.name})
+"""Kinds kept as numbered versions: an unsealed version of a format before seals is one Kho
+wrote before the upgrade unless a sealed version came before it (a downgrade, refused by the
+reader). A token has no history: unsealed, it is refused."""
+
+_INFO = b"kho/object-seal/v1"
+
+
+class Verdict(StrEnum):
+    SEALED = "sealed"
+    """The seal checks."""
+    LEGACY = "legacy"
+    """An account or unit version of a format before seals, in the upgrade window
+    (``KHO_ALLOW_UNSEALED``): read as before (its downgrade check)."""
+    UNSEALED = "unsealed"
+    """An account or unit version of a format before seals, outside the upgrade window: refused
+    until ``kho account seal`` seals it (after checking it against the audit log)."""
+    UNCHECKED = "unchecked"
+    """No seal key configured: nothing is checked."""
+    BROKEN = "broken"
+    """A seal is due and missing, or does not check: refused."""
+
+
+def derive_key(master_key: bytes) -> bytes:
+    """The seal key, derived from the master key (HKDF-SHA256, its own ``info``): the master key
+    itself is used only to wrap record keys."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(master_key)
+
+
+def _message(kind: str, key: str, body: Mapping[str, Any]) -> bytes:
+    fields = {name: value for name, value in body.items() if name != SEAL_FIELD}
+    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return f"{kind}\n{key}\n".encode() + canonical.encode()
+
+
+@dataclass(frozen=True)
+class Sealer:
+    """Seals and checks objects with the key derived from ``KHO_MASTER_KEY`` (None: no key)."""
+
+    key: bytes | None = None
+    allow_unsealed: bool = False
+    """The upgrade window (``KHO_ALLOW_UNSEALED``): read account and unit versions of a format
+    before seals (:attr:`Verdict.LEGACY`) instead of refusing them (:attr:`Verdict.UNSEALED`)."""
+
+    @classmethod
+    def from_master_key(cls, master_key: bytes | None, *, allow_unsealed: bool = False) -> Sealer:
+        return cls(derive_key(master_key) if master_key else None, allow_unsealed)
+
+    @property
+    def active(self) -> bool:
+        return self.key is not None
+
+    def _mac(self, kind: str, key: str, body: Mapping[str, Any]) -> str:
+        assert self.key is not None
+        return hmac.new(self.key, _message(kind, key, body), hashlib.sha256).hexdigest()
+
+    def seal(self, kind: str, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``body`` (stamped with its format version) with its seal, when a key is configured
+        and ``kind`` is sealed; else ``body`` unchanged (a new dict)."""
+        out = {name: value for name, value in body.items() if name != SEAL_FIELD}
+        if self.key is not None and kind in SEALED_SINCE:
+            out[SEAL_FIELD] = self._mac(kind, key, out)
+        return out
+
+    def verdict(self, kind: str, key: str, stored: Mapping[str, Any], written_in: int) -> Verdict:
+        """What the seal of ``stored`` (as stored at ``key``, in format ``written_in``) says."""
+        if self.key is None:
+            return Verdict.UNCHECKED
+        since = SEALED_SINCE[kind]
+        seal = stored.get(SEAL_FIELD)
+        if written_in < since and seal is None:
+            if kind not in WITH_HISTORY:
+                return Verdict.BROKEN
+            return Verdict.LEGACY if self.allow_unsealed else Verdict.UNSEALED
+        if not isinstance(seal, str) or not hmac.compare_digest(seal, self._mac(kind, key, stored)):
+            return Verdict.BROKEN
+        return Verdict.SEALED

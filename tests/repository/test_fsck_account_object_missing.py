@@ -1,0 +1,45 @@
+"""Review z3: an account's newest version or a token's revocation deleted from the store.
+
+No seal tells an older genuine version from the newest: deleting the version that locked an
+account unlocks it (the next login even writes that number again, with its own events), and
+deleting a revocation makes the token work again. Kho never deletes or rewrites these objects,
+and the log names each one with the events written with it, so ``kho fsck`` now reports
+``object-missing`` (before: nothing). The read path still uses them: see NOTES-z3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from kho_testing import BACKENDS, agency_accounts, make_store, new_repository, person_with_password
+
+from repository.accounts import Status, token_digest, token_revoked_key
+from repository.fsck import fsck
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+VP = "000.01.18.H40"
+GOOD = "Mật-khẩu-tốt-2026!"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_deleted_lock_version_and_a_deleted_revocation_are_reported(backend: str, tmp_path: Path) -> None:
+    repo = new_repository(make_store(backend, tmp_path, "z3a"), make_store("local", tmp_path, "keys"))
+    svc, admin = agency_accounts(repo, CHEAP, VP, GOOD)
+    who = person_with_password(svc, admin, VP, GOOD)
+    secret = svc.issue_token(who, "script", svc.authenticate(who, GOOD))
+    revocation = token_revoked_key(token_digest(secret))
+    svc.revoke_token(who, token_digest(secret), svc.get(admin.username))
+    svc.lock(who, "admin", svc.get(admin.username))
+    assert not [i for i in fsck(repo, grace_seconds=0).issues if i.kind == "object-missing"]
+
+    lock_version = [i.key for i in svc.store.list(f"accounts/{who}/")][-1]
+    svc.store.delete(lock_version)
+    svc.store.delete(revocation)
+    assert svc.authenticate(who, GOOD).status is Status.ACTIVE  # the read path cannot tell
+    assert svc.resolve_token(secret).username == who
+    issues = fsck(repo, repair=True, grace_seconds=0).issues
+    found = {i.subject: i for i in issues if i.kind == "object-missing"}
+    assert set(found) == {lock_version, revocation}  # before: no finding
+    assert "account:lock" in found[lock_version].message  # the login wrote that number again
+    assert not any(i.repairable for i in found.values())
