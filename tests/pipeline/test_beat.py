@@ -4,7 +4,6 @@ are audited; the schedule itself is built from the settings."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from celery.schedules import crontab
+from kho_redis import REDIS_URL, needs_redis
 from kho_testing import incoming
 
 from ingest.celery_app import BEAT_JOBS, BeatJob, beat_schedule
@@ -25,7 +25,6 @@ from repository.service import open_repository
 from repository.storage.local import LocalStore
 from retention.backup import backups, read_manifest, store_hashes, verify_backup
 
-REDIS_URL = os.environ.get("KHO_TEST_REDIS_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -78,8 +77,7 @@ def processes(tmp_path: Path) -> Iterator[Callable[[list[str], dict[str, str]], 
             proc.wait()
 
 
-@pytest.mark.redis
-@pytest.mark.skipif(not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: see scripts/services.sh")
+@needs_redis
 def test_beat_runs_backup_fixity_and_capacity_on_a_real_worker_and_audits_them(
     tmp_path: Path,
     make_env: Callable[..., dict[str, str]],

@@ -3,7 +3,6 @@ documents end to end; transient failures retried by the worker with backoff."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import textdocs
+from kho_redis import NEEDS_REDIS, REDIS_URL
 from textdocs import CORPUS_PDF
 
 from ingest.bulk import import_paths
@@ -22,17 +22,9 @@ from kho.config import Settings
 from repository.records import SYSTEM
 from repository.service import open_repository
 
-REDIS_URL = os.environ.get("KHO_TEST_REDIS_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.skipif(
-        not REDIS_URL,
-        reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh and "
-        'eval "$(scripts/services.sh env)"',
-    ),
-]
+pytestmark = NEEDS_REDIS
 
 
 @pytest.fixture()

@@ -3,7 +3,6 @@ worker over a real Redis broker it flags an overdue task and notifies."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 from celery.schedules import crontab
+from kho_redis import REDIS_URL, needs_redis
 
 from ingest.celery_app import app, make_app
 from ingest.handling_tasks import FLAG_DEADLINES_TASK
@@ -23,7 +23,6 @@ from kho.timeutil import utcnow, vn_date
 from repository.workflow import Act
 from web.context import Kho
 
-REDIS_URL = os.environ.get("KHO_TEST_REDIS_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,10 +33,7 @@ def test_the_job_is_on_the_beat_schedule_daily() -> None:
     assert "ingest.handling_tasks" in app.conf.include
 
 
-@pytest.mark.redis
-@pytest.mark.skipif(
-    not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh"
-)
+@needs_redis
 def test_a_real_worker_flags_an_overdue_task_and_notifies(
     tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,10 +41,7 @@ def test_a_real_worker_flags_an_overdue_task_and_notifies(
     assert notices and "Quá hạn" in notices[0].text
 
 
-@pytest.mark.redis
-@pytest.mark.skipif(
-    not REDIS_URL, reason="KHO_TEST_REDIS_URL is not set: start Redis with scripts/services.sh"
-)
+@needs_redis
 def test_a_forged_message_naming_a_future_day_flags_nothing(
     tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
