@@ -18,7 +18,8 @@ import secrets
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
+from kho_sealing import CHEAP, GOOD, MASTER, VP, seed_agency
+from kho_sealing import newest_version as _newest
 from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
 
 from kho.config import Settings
@@ -26,14 +27,9 @@ from kho.errors import AccountDowngraded, LoginFailed, TokenInvalid
 from repository import formats
 from repository.accounts import AccountService, account_key, token_digest, token_key
 from repository.fsck import fsck
-from repository.policy import Role
 from repository.records import Repository
 from repository.service import open_accounts
 
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-VP = "000.01.18.H40"
-GOOD = "Mật-khẩu-tốt-2026!"
-MASTER = bytes(range(32))
 SEAL_FIELD = "seal"  # repository.seals.SEAL_FIELD (not imported: the test runs on the code before it)
 
 
@@ -52,19 +48,7 @@ def _agency(
     repo = Repository(store, keys, agency_id=AGENCY, agency_name=AGENCY_NAME, master_key=settings.master_key)
     svc = open_accounts(repo, settings)
     svc._hasher = CHEAP
-    _, admin, initial = svc.bootstrap(AGENCY, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
-    svc.change_password(admin.username, initial, GOOD)
-    admin = svc.authenticate(admin.username, GOOD)
-    svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", AGENCY, admin)
-    person, first = svc.create_account("Trần Thị Bình", VP, [Role.CHUYEN_VIEN], 0, None, admin)
-    _, second = svc.confirm_by_operator(person.username)
-    svc.change_password(person.username, first + second, GOOD)
-    return repo, svc, person.username
-
-
-def _newest(svc: AccountService, username: str) -> tuple[int, dict]:
-    key = [i.key for i in svc.store.list(f"accounts/{username}/")][-1]
-    return int(key.rsplit("/v", 1)[1]), json.loads(svc.store.get(key))
+    return repo, svc, seed_agency(svc)
 
 
 def _events_naming(repo: Repository, key: str) -> list[str]:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner
+from kho_sealing import CHEAP, GOOD, MASTER, VP, seed_agency
+from kho_sealing import newest_version as _newest
 from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
 
 from kho.config import Settings
@@ -32,15 +33,10 @@ from kho.errors import AccountDowngraded, LoginFailed, PermissionDenied, UnitTam
 from repository import formats
 from repository.accounts import AccountService, account_key, unit_key
 from repository.fsck import fsck
-from repository.policy import Role
 from repository.records import Repository
 from repository.service import open_accounts
 from repository.storage.base import ObjectStore
 
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-VP = "000.01.18.H40"
-GOOD = "Mật-khẩu-tốt-2026!"
-MASTER = bytes(range(32))
 ADMIN = "vienqt.ubnd"
 PRE_SEAL = {"accounts/": 4, "units/": 2}  # the formats of the release before seals
 
@@ -99,25 +95,14 @@ class Install:
         _, svc = self.open(master=MASTER if sealed else None)
         if not sealed:
             svc.store = PreSealStore(svc.store)  # type: ignore[assignment]
-        _, admin, initial = svc.bootstrap(AGENCY, "Ủy ban nhân dân tỉnh", "ubnd", "Quản Trị Viên")
-        svc.change_password(admin.username, initial, GOOD)
-        admin = svc.authenticate(admin.username, GOOD)
-        svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", AGENCY, admin)
-        person, first = svc.create_account("Trần Thị Bình", VP, [Role.CHUYEN_VIEN], 0, None, admin)
-        _, second = svc.confirm_by_operator(person.username)
-        svc.change_password(person.username, first + second, GOOD)
-        written_in = _newest(svc, person.username)[1][formats.FORMAT_KEY]
+        username = seed_agency(svc)
+        written_in = _newest(svc, username)[1][formats.FORMAT_KEY]
         assert written_in == (formats.ACCOUNT.current if sealed else 4)
-        return person.username
+        return username
 
 
 def _keys(store: ObjectStore, prefix: str) -> list[str]:
     return [i.key for i in store.list(prefix)]
-
-
-def _newest(svc: AccountService, username: str) -> tuple[int, dict]:
-    key = _keys(svc.store, f"accounts/{username}/")[-1]
-    return int(key.rsplit("/v", 1)[1]), json.loads(svc.store.get(key))
 
 
 def _forge_admin(svc: AccountService, who: str) -> str:
