@@ -31,7 +31,7 @@ from kho.errors import StoreUnavailable
 from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
-from search.embedded import EXACT_SO_KY_HIEU_BOOST, EXACT_WEIGHT, TITLE_REPEAT
+from search.embedded import EXACT_SO_KY_HIEU_BOOST, EXACT_WEIGHT, FACET_SIZE, TITLE_REPEAT
 from search.query import (
     Facet,
     FacetValue,
@@ -383,9 +383,37 @@ class ElasticsearchBackend(SearchBackend):
             raise _unavailable(exc) from exc
         total = int(response["hits"]["total"]["value"])
         hits = tuple(_hit(h) for h in response["hits"]["hits"])
-        facets = _facets(response.get("aggregations", {}), query.facets) if total else ()
+        aggregations = response.get("aggregations", {})
+        if total and "ho_so" in query.facets and not query.principal.sees_all:
+            aggregations = self._files_seen_only(aggregations, query.principal)
+        facets = _facets(aggregations, query.facets) if total else ()
         return SearchResult(hits=hits, total=total, page=query.page, page_size=query.page_size,
                             facets=facets)
+
+    def _files_seen_only(
+        self, aggregations: dict[str, Any], principal: Principal
+    ) -> dict[str, Any]:
+        """``aggregations`` with the ``ho_so`` buckets of hồ sơ ``principal`` finds in the index
+        only (indexed as a hồ sơ, within the hits' :func:`permission_filter`), at most
+        :data:`FACET_SIZE`: a facet value is a hồ sơ id, and one the person may not see
+        (another unit's, not indexed) is not theirs to learn. One request more, only when the
+        facet has values."""
+        buckets = aggregations.get("ho_so", {}).get("buckets", [])
+        if not buckets:
+            return aggregations
+        ids = [str(b["key"]) for b in buckets]
+        try:
+            found = self.es.search(
+                index=self.alias, size=len(ids), source=False, docvalue_fields=["id"],
+                track_total_hits=False,
+                query={"bool": {"filter": [{"terms": {"id": ids}}, {"term": {"direction": "hoso"}},
+                                           *permission_filter(principal)]}},
+            )["hits"]["hits"]
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        seen = {h["fields"]["id"][0] for h in found}
+        kept = [b for b in buckets if str(b["key"]) in seen][:FACET_SIZE]
+        return {**aggregations, "ho_so": {**aggregations["ho_so"], "buckets": kept}}
 
     def related(self, doc_id: str, principal: Principal) -> Related:
         perm = permission_filter(principal)
@@ -545,7 +573,9 @@ def build_search(query: Query, ranking: Ranking = DEFAULT_RANKING) -> dict[str, 
     aggs: dict[str, Any] = {}
     for name in query.facets:
         field, display = _FACET_FIELDS[name]
-        agg: dict[str, Any] = {"terms": {"field": field, "size": 50, "min_doc_count": 1,
+        # ho_so: room for the values the person may not see, left out after (_files_seen_only)
+        size = FACET_SIZE * 4 if name == "ho_so" and not query.principal.sees_all else FACET_SIZE
+        agg: dict[str, Any] = {"terms": {"field": field, "size": size, "min_doc_count": 1,
                                          "order": [{"_count": "desc"}, {"_key": "asc"}]}}
         if display:
             agg["aggs"] = {"label": {"terms": {"field": display, "size": 1}}}

@@ -978,9 +978,10 @@ class _Index(IndexWriter):
                query.facets, ranking)
         found = self._facet_cache.get(key)
         if found is None:
-            found = _counted_facets(self, searcher, matching, query.facets, total, rowids)
+            found = _counted_facets(self, searcher, matching, query.facets, total, rowids,
+                                    query.principal)
             if found is None:
-                found = _facets(searcher, self.conn, matching, query.facets)
+                found = _facets(searcher, self.conn, matching, query.facets, query.principal)
             if len(self._facet_cache) >= FACET_CACHE_SIZE:
                 self._facet_cache.clear()
             self._facet_cache[key] = found
@@ -1392,7 +1393,8 @@ def _where(principal: Principal) -> tuple[str, list[Any]]:
 
 
 def _facets(
-    searcher: tantivy.Searcher, conn: sqlite3.Connection, tq: tantivy.Query, names: Sequence[str]
+    searcher: tantivy.Searcher, conn: sqlite3.Connection, tq: tantivy.Query, names: Sequence[str],
+    principal: Principal,
 ) -> tuple[Facet, ...]:
     """Counts over every match of ``tq`` (same filters and permissions as the hits)."""
     aggs = {
@@ -1406,18 +1408,39 @@ def _facets(
         buckets = result.get(name, {}).get("buckets", [])
         counts[name] = {str(int(b["key"])) if isinstance(b["key"], float) else str(b["key"]):
                         int(b["doc_count"]) for b in buckets}
-    return _facet_values(conn, names, counts)
+    return _facet_values(conn, names, counts, principal)
+
+
+def _files_seen(conn: sqlite3.Connection, ids: Sequence[str], principal: Principal) -> set[str]:
+    """The hồ sơ among ``ids`` that ``principal`` finds in the index: indexed as a hồ sơ and
+    within the hits' permission rule (:func:`_where`). A ``ho_so`` facet value is a hồ sơ id;
+    one the person may not see (another unit's, not indexed) is not theirs to learn."""
+    if principal.sees_all:
+        return set(ids)
+    if not ids:
+        return set()
+    where, params = _where(principal)
+    return {row[0] for row in conn.execute(
+        f"SELECT d.id FROM docs d WHERE d.id IN ({', '.join('?' * len(ids))})"
+        f" AND d.direction='hoso' AND {where}",
+        [*ids, *params],
+    )}
 
 
 def _facet_values(
-    conn: sqlite3.Connection, names: Sequence[str], counts: dict[str, dict[str, int]]
+    conn: sqlite3.Connection, names: Sequence[str], counts: dict[str, dict[str, int]],
+    principal: Principal,
 ) -> tuple[Facet, ...]:
     """Facets from each name's counts (value key → documents): labels of keyed values, the
-    most frequent first, then by label, at most :data:`FACET_SIZE`."""
+    most frequent first, then by label, at most :data:`FACET_SIZE`. The ``ho_so`` values are
+    only the hồ sơ ``principal`` may see (:func:`_files_seen`), left out before the cut."""
     out: list[Facet] = []
     for name in names:
         found = counts[name]
         found.pop("", None)
+        if name == "ho_so" and found:
+            seen = _files_seen(conn, list(found), principal)
+            found = {k: c for k, c in found.items() if k in seen}
         labels: dict[str, str] = {}
         if name in _KEYED and found:
             keys = list(found)
@@ -1436,7 +1459,7 @@ _FACET_COLUMNS = {name: field for name, field in _FACET_FIELDS.items() if name !
 
 def _counted_facets(
     index: _Index, searcher: tantivy.Searcher, tq: tantivy.Query, names: Sequence[str],
-    total: int, rowids: Sequence[int] | None,
+    total: int, rowids: Sequence[int] | None, principal: Principal,
 ) -> tuple[Facet, ...] | None:
     """The facets of a few matches (at most :data:`FACET_COUNT_MAX`) counted from their SQLite
     rows instead of Tantivy aggregations: each aggregation pays a fixed cost per index
@@ -1487,7 +1510,7 @@ def _counted_facets(
             ))
         if len(counts[name]) > FACET_SIZE * 4:  # the aggregation would cut: let it decide
             return None
-    return _facet_values(conn, names, counts)
+    return _facet_values(conn, names, counts, principal)
 
 
 def _hit(data: dict[str, Any], score: float, query: Query, words: list[str]) -> Hit:

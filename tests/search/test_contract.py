@@ -529,3 +529,54 @@ def test_a_long_document_is_found_and_highlighted_without_breaking_the_search(ba
     assert set(result.ids) == {"long", "short"}
     marks = {hit.id: {h.field for h in hit.highlights} for hit in result.hits}
     assert "text" in marks["long"] and "text" in marks["short"]
+
+
+def _file(file_id: str, owner: str, **kw: object) -> IndexDocument:
+    return doc(file_id, direction="hoso", title=f"Hồ sơ {file_id}", owner_unit=owner, **kw)
+
+
+def test_the_ho_so_facet_lists_only_hồ_sơ_the_searcher_may_see(backend):
+    """The ``ho_so`` facet's values are hồ sơ ids. A Thường clerk of UNIT-A who may see a
+    document got, besides the hồ sơ of their unit, the ids (and counts) of the hồ sơ of
+    UNIT-B holding it, a hồ sơ that is not indexed at all, and one granted by name to someone
+    else. A facet value is now a hồ sơ the searcher finds in the index under the same policy
+    as the hits (their unit, a grant, their name, their clearance); its count is of the
+    documents they may see, so a hồ sơ reached only through hidden documents is not listed."""
+    files = [
+        _file("HS-A", "UNIT-A"),
+        _file("HS-B", "UNIT-B"),  # phòng B's hồ sơ
+        _file("HS-SHARED", "UNIT-B", grant_units=("UNIT-A",)),  # shared to UNIT-A
+        _file("HS-NAMED", "UNIT-B", grant_users=("u-a",)),  # granted to the clerk by name
+        _file("HS-OTHER-NAME", "UNIT-B", grant_users=("u-other",)),
+        _file("HS-SECRET-ONLY", "UNIT-A"),  # holds only a Mật document
+    ]
+    docs = [
+        doc("d1", title="Công văn một", ho_so=("HS-A", "HS-B", "HS-GHOST", "HS-OTHER-NAME")),
+        doc("d2", title="Công văn hai", ho_so=("HS-A", "HS-SHARED", "HS-NAMED")),
+        doc("d-secret", title="Công văn mật", do_mat=2, ho_so=("HS-SECRET-ONLY", "HS-A")),
+        doc("d-b", title="Công văn đơn vị B", owner_unit="UNIT-B", ho_so=("HS-SHARED",)),
+    ]
+    backend.index([*files, *docs])
+    seen = search(backend, "công văn", CLERK_A, filters=Filters(direction=("den",)))
+    assert set(seen.ids) == {"d1", "d2"}
+    assert seen.facet("ho_so") == {"HS-A": 2, "HS-SHARED": 1, "HS-NAMED": 1}
+    everything = search(backend, "", CLERK_A)  # the hồ sơ themselves are hits too
+    assert everything.facet("ho_so") == {"HS-A": 2, "HS-SHARED": 1, "HS-NAMED": 1}
+    cleared = search(backend, "công văn", CLERK_A_CLEARED, filters=Filters(direction=("den",)))
+    assert cleared.facet("ho_so") == {"HS-A": 3, "HS-SHARED": 1, "HS-SECRET-ONLY": 1}
+    assert search(backend, "công văn", CLERK_B).facet("ho_so") == {"HS-SHARED": 1}
+    # Kho's own processes (consistency checks) count every value, as before.
+    assert search(backend, "công văn", AUDITOR).facet("ho_so")["HS-GHOST"] == 1
+
+
+def test_hidden_hồ_sơ_do_not_push_visible_ones_out_of_the_ho_so_facet(backend):
+    """The facet returns at most 50 values, the most frequent first. Leaving the hồ sơ the
+    searcher may not see out *after* that cut would let 60 hidden hồ sơ holding their
+    documents more often push their own hồ sơ out of the facet; the hidden ones are left out
+    first."""
+    hidden = [_file(f"HS-B{i:02d}", "UNIT-B") for i in range(60)]
+    docs = [doc(f"d{j}", title="Công văn", ho_so=tuple(f.id for f in hidden)) for j in range(3)]
+    docs.append(doc("d-own", title="Công văn", ho_so=("HS-A",)))
+    backend.index([*hidden, _file("HS-A", "UNIT-A"), *docs])
+    result = search(backend, "công văn", CLERK_A)
+    assert result.facet("ho_so") == {"HS-A": 1}
