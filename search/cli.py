@@ -2,7 +2,9 @@
 
 Registered under ``kho``, whose context object (``click`` ``obj``) supplies who searches: its
 ``search_identity()`` returns the logged-in person's :class:`Principal` (generated from the
-access policy) and a callback that audits the search. Search itself never decides identity.
+access policy) and a callback that audits the search, and its ``shown_hits(result)`` keeps the
+hits the store lets that person see now (the index can lag the store). Search itself never
+decides identity and never reads the store.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ def search_command(click_ctx: click.Context, text: tuple[str, ...], sort: str, p
         )
         with open_backend() as backend:
             result = backend.search(query)
+        # Only the hits the store lets the person see now: the index is derived and can miss
+        # an update (secrecy raised, unit moved while an index write failed).
+        result = click_ctx.obj.shown_hits(result)
         audit(typed, result.total, {k: v for k, v in filter_values.items() if v})
     except KhoError as exc:
         if as_json:

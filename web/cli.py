@@ -90,6 +90,18 @@ class Context:
 
         return Principal.from_scope(search_scope(actor.as_principal)), audit
 
+    def shown_hits(self, result: Any) -> Any:
+        """The hits of a search that the logged-in person may see now, each read from the store
+        and decided by the policy again (:func:`web.worklists.shown_hits`, as the page, the API
+        and the exports do): the index can lag the store. Reading a record decrypts it, which
+        imports ``cryptography``; a search with no hit to show reads nothing and imports
+        nothing more (the start-up budget of ``kho search``, issue 14)."""
+        if not result.hits:
+            return result
+        from web.worklists import shown_hits
+
+        return shown_hits(self.repo, self.actor, result)
+
     def operator_access(self) -> Actor:
         """Direct store access, said aloud: whoever can run an operator command can already read
         the store's files, so no account stands between them and it."""

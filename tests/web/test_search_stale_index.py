@@ -73,3 +73,41 @@ def test_a_document_the_index_still_shows_is_not_listed_to_who_lost_sight(
         theirs = client.get("/api/search?q=Nhat+Tan", headers=people.headers("van_thu"))
         assert record_id in {hit["id"] for hit in theirs.json["hits"]}
 
+
+
+@pytest.mark.parametrize(
+    "changes", [{"secrecy": 2}, {"unit": UNIT_B}], ids=["secrecy-raised", "moved-to-another-unit"]
+)
+def test_kho_search_checks_each_hit_against_the_store_too(
+    kho: Kho, people: People, changes: dict[str, object]
+) -> None:
+    """``kho search`` (logged in as a person) showed the index's hits as they were: the title,
+    trích yếu and snippets of a document whose secrecy was raised, or that moved to another
+    unit, while the index missed the update. It now shows what the page and the API show."""
+    import json
+
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    record_id = _missed_update(kho, people, changes)
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    found = runner.invoke(main, ["search", "Nhat Tan", "--json"])
+    assert found.exit_code == 0, found.output
+    assert record_id not in {hit["id"] for hit in json.loads(found.output)["hits"]}
+    assert "Nhật Tân" not in str(json.loads(found.output)["hits"])
+    plain = runner.invoke(main, ["search", "Nhat Tan"])
+    assert plain.exit_code == 0, plain.output
+    assert "Nhật Tân" not in plain.output
+    if "secrecy" in changes:  # the văn thư, cleared Tuyệt mật, still finds it on the CLI
+        runner.invoke(main, ["logout"])
+        again = runner.invoke(
+            main, ["login", people.usernames["van_thu"], "--password-stdin"], input=PASSWORD + "\n"
+        )
+        assert again.exit_code == 0, again.output
+        theirs = runner.invoke(main, ["search", "Nhat Tan", "--json"])
+        assert record_id in {hit["id"] for hit in json.loads(theirs.output)["hits"]}
