@@ -39,7 +39,7 @@ from kho import logs
 from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
-from repository.audit_index import MemoryRecordIndex, RecordIndex
+from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
 from repository.storage.base import ABSENT, ObjectStore, Retention
 from repository.storage.group import (
     NewObject,
@@ -618,7 +618,9 @@ class AuditLog:
                     self.record_index.reset(events[0].hash)  # the log begins now
                 entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
                 versions = [(e.record_id, e.version) for e in events if e.record_id and e.version]
-                self.record_index.add(entries, events[0].seq, events[-1].seq + 1, versions)
+                holds = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True)
+                         if e.record_id and e.action in HOLD_EVENT_ACTIONS]
+                self.record_index.add(entries, events[0].seq, events[-1].seq + 1, versions, holds)
         except (sqlite3.Error, OSError) as exc:
             _warn("audit index not updated on append: %s", exc)
 
@@ -1206,15 +1208,19 @@ class AuditLog:
         events: Sequence[AuditEvent],
         entries: list[tuple[str, int, int]],
         versions: list[tuple[str, int]],
+        holds: list[tuple[str, int, int]],
     ) -> None:
-        """The index entries (record, seq, home) of one stored object's events, and the record
-        versions they name (:meth:`RecordIndex.expect_versions`)."""
+        """The index entries (record, seq, home) of one stored object's events, the record
+        versions they name (:meth:`RecordIndex.expect_versions`) and the entries of its hold
+        events (:data:`HOLD_EVENT_ACTIONS`)."""
         home = key_seq(key)
         for event in events:
             if event.record_id:
                 entries.append((event.record_id, event.seq, home))
                 if event.version:
                     versions.append((event.record_id, event.version))
+                if event.action in HOLD_EVENT_ACTIONS:
+                    holds.append((event.record_id, event.seq, home))
 
     def _catch_up(self) -> None:
         """Bring the by-record index up to the newest event: a listing of the log when far
@@ -1238,6 +1244,7 @@ class AuditLog:
                 newest = start - 1
             pairs: list[tuple[str, int, int]] = []
             versions: list[tuple[str, int]] = []
+            holds: list[tuple[str, int, int]] = []
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
@@ -1245,14 +1252,15 @@ class AuditLog:
                 except (NotFound, FormatInvalid):
                     seq += 1  # removed or unreadable: ``verify`` names it
                     continue
-                self._note(event_key(seq), events, pairs, versions)
+                self._note(event_key(seq), events, pairs, versions, holds)
                 seq += len(events)
             if seq > start:
-                index.add(pairs, start, seq, versions)
+                index.add(pairs, start, seq, versions, holds)
 
     def _catch_up_by_listing(self, start: int) -> None:
         pairs: list[tuple[str, int, int]] = []
         versions: list[tuple[str, int]] = []
+        holds: list[tuple[str, int, int]] = []
         first = end = start
         low = start - MAX_BATCH
         after = event_key(low) if low >= 0 else None
@@ -1263,13 +1271,13 @@ class AuditLog:
                 continue  # unreadable: ``verify`` names it
             if not events:
                 continue
-            self._note(info.key, events, pairs, versions)
+            self._note(info.key, events, pairs, versions, holds)
             end = events[-1].seq + 1
             if end - first >= INDEX_CHUNK:
-                self.record_index.add(pairs, first, end, versions)
-                pairs, versions, first = [], [], end
+                self.record_index.add(pairs, first, end, versions, holds)
+                pairs, versions, holds, first = [], [], [], end
         if end > first:
-            self.record_index.add(pairs, first, end, versions)
+            self.record_index.add(pairs, first, end, versions, holds)
 
     def rebuild_index(self) -> int:
         """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);
@@ -1345,6 +1353,33 @@ class AuditLog:
         except sqlite3.Error as exc:
             _warn("audit index unusable, scanning the log: %s", exc)
             return [e for e in self.events() if e.record_id == record_id]
+        return self._located(record_id, located, missing)
+
+    def hold_events(
+        self, record_ids: Iterable[str], *, missing: list[int] | None = None
+    ) -> dict[str, list[AuditEvent]]:
+        """For each of ``record_ids``, its hold events (:data:`HOLD_EVENT_ACTIONS`) in order,
+        read through the by-record index's hold entries: a handful of reads where the record's
+        whole history may be thousands of views. ``missing`` as in :meth:`record_events`. Should
+        the index fail, the log itself is scanned."""
+        ids = list(dict.fromkeys(record_ids))
+        try:
+            self._catch_up()
+            located = {record_id: self.record_index.hold_seqs(record_id) for record_id in ids}
+        except sqlite3.Error as exc:
+            _warn("audit index unusable, scanning the log: %s", exc)
+            out: dict[str, list[AuditEvent]] = {record_id: [] for record_id in ids}
+            for event in self.events():
+                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS:
+                    out[event.record_id].append(event)
+            return out
+        return {record_id: self._located(record_id, seqs, missing) for record_id, seqs in located.items()}
+
+    def _located(
+        self, record_id: str, located: list[tuple[int, int]], missing: list[int] | None
+    ) -> list[AuditEvent]:
+        """The events of ``record_id`` at the indexed ``(seq, home)`` positions; ``missing`` gets
+        the positions whose event the store no longer holds."""
         out = []
         for seq, home in located:
             try:

@@ -18,6 +18,13 @@ Each entry also names its *home*: the sequence number of the key of the stored o
 the event (itself, or the first event of its audit batch), so a fresh process reads an event
 inside a batch with one GET, not a listing. Schema 1 (no home) is emptied and rebuilt.
 
+**Hold events** (schema 4): the entries of the events that place or release a hold
+(:data:`HOLD_EVENT_ACTIONS`) are also kept apart, so that every change a hold blocks can read
+the holds a record's history placed (a handful of events) instead of its whole history
+(thousands of views): review z3 (a hold object deleted from the store is not a release). An
+index of schema 3 is emptied and rebuilt by one scan of the log, so holds placed before are
+kept.
+
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
 every record it names (``Repository.audit_events``). A record version never changes once
@@ -43,7 +50,11 @@ from typing import Protocol
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
+
+HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
+"""Events that place a hold or a recall freeze on their record, or release a hold
+(``repository.records.HOLD_PLACED`` and ``hold:release``): indexed apart (see the module)."""
 
 
 class RecordIndex(Protocol):
@@ -56,11 +67,13 @@ class RecordIndex(Protocol):
         first: int,
         end: int,
         versions: Iterable[tuple[str, int]] = (),
+        holds: Iterable[tuple[str, int, int]] = (),
     ) -> None:
         """Index ``(record id, seq, home)`` entries read or written for the events ``first`` ≤
         seq < ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end``
         when the run joins it. ``versions``: the ``(record id, version)`` those events name
-        (:meth:`expect_versions`)."""
+        (:meth:`expect_versions`). ``holds``: the entries among them of hold events
+        (:data:`HOLD_EVENT_ACTIONS`)."""
 
     def expect_versions(self, versions: Iterable[tuple[str, int]]) -> None:
         """Versions of records written (or about to be): the secrecy noted for an older version
@@ -75,6 +88,9 @@ class RecordIndex(Protocol):
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
         """The indexed ``(seq, home)`` of a record's events, ascending."""
 
+    def hold_seqs(self, record_id: str) -> list[tuple[int, int]]:
+        """The indexed ``(seq, home)`` of a record's hold events, ascending."""
+
     def anchor(self) -> str | None:
         """The hash of event 0 the index was built from (None: empty index)."""
 
@@ -87,6 +103,7 @@ class MemoryRecordIndex:
 
     def __init__(self) -> None:
         self._seqs: dict[str, dict[int, int]] = {}
+        self._holds: dict[str, dict[int, int]] = {}
         self._next = 0
         self._anchor: str | None = None
 
@@ -99,9 +116,12 @@ class MemoryRecordIndex:
         first: int,
         end: int,
         versions: Iterable[tuple[str, int]] = (),
+        holds: Iterable[tuple[str, int, int]] = (),
     ) -> None:
         for record_id, seq, home in entries:
             self._seqs.setdefault(record_id, {})[seq] = home
+        for record_id, seq, home in holds:
+            self._holds.setdefault(record_id, {})[seq] = home
         if first <= self._next < end:
             self._next = end
 
@@ -117,20 +137,26 @@ class MemoryRecordIndex:
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
         return sorted(self._seqs.get(record_id, {}).items())
 
+    def hold_seqs(self, record_id: str) -> list[tuple[int, int]]:
+        return sorted(self._holds.get(record_id, {}).items())
+
     def anchor(self) -> str | None:
         return self._anchor
 
     def reset(self, anchor: str | None) -> None:
-        self._seqs, self._next, self._anchor = {}, 0, anchor
+        self._seqs, self._holds, self._next, self._anchor = {}, {}, 0, anchor
 
 
 _EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  home INTEGER NOT NULL, PRIMARY KEY(record_id, seq)) WITHOUT ROWID"""
+_HOLDS_TABLE = """CREATE TABLE IF NOT EXISTS holds(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
   home INTEGER NOT NULL, PRIMARY KEY(record_id, seq)) WITHOUT ROWID"""
 _SECRECY_TABLE = """CREATE TABLE IF NOT EXISTS secrecy(record_id TEXT PRIMARY KEY,
   version INTEGER NOT NULL, secrecy INTEGER NOT NULL, pending INTEGER NOT NULL) WITHOUT ROWID"""
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 {_EVENTS_TABLE};
+{_HOLDS_TABLE};
 {_SECRECY_TABLE};
 """
 # A version written or announced: the row's secrecy is not used until that version is noted.
@@ -181,9 +207,11 @@ class SqliteRecordIndex:
                     again = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                     if again is None or again[0] != SCHEMA_VERSION:  # not done by another process
                         conn.execute("DROP TABLE IF EXISTS events")
+                        conn.execute("DROP TABLE IF EXISTS holds")
                         conn.execute("DROP TABLE IF EXISTS secrecy")
                         conn.execute("DELETE FROM meta")
                         conn.execute(_EVENTS_TABLE)
+                        conn.execute(_HOLDS_TABLE)
                         conn.execute(_SECRECY_TABLE)
                         conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
             self._conn = conn
@@ -203,13 +231,15 @@ class SqliteRecordIndex:
         first: int,
         end: int,
         versions: Iterable[tuple[str, int]] = (),
+        holds: Iterable[tuple[str, int, int]] = (),
     ) -> None:
-        rows, named = list(entries), list(versions)
+        rows, named, held = list(entries), list(versions), list(holds)
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT OR IGNORE INTO events(record_id, seq, home) VALUES(?, ?, ?)", rows)
+                db.executemany("INSERT OR IGNORE INTO holds(record_id, seq, home) VALUES(?, ?, ?)", held)
                 db.executemany(_EXPECT, named)
                 current = int(self._meta("next_seq") or 0)
                 if first <= current < end:
@@ -260,6 +290,12 @@ class SqliteRecordIndex:
         ) as cursor:
             return [(row[0], row[1]) for row in cursor]
 
+    def hold_seqs(self, record_id: str) -> list[tuple[int, int]]:
+        with self._lock, closing(
+            self._db().execute("SELECT seq, home FROM holds WHERE record_id=? ORDER BY seq", (record_id,))
+        ) as cursor:
+            return [(row[0], row[1]) for row in cursor]
+
     def anchor(self) -> str | None:
         with self._lock:
             return self._meta("anchor")
@@ -270,6 +306,7 @@ class SqliteRecordIndex:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM events")
+                db.execute("DELETE FROM holds")
                 db.execute("DELETE FROM secrecy")
                 db.execute("DELETE FROM meta WHERE key != 'schema'")
                 if anchor is not None:

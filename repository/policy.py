@@ -666,10 +666,12 @@ def counts_in_totals(principal: Principal, facts: RecordFacts) -> bool:
 
 
 HOLD_BLOCKS: frozenset[Action] = frozenset(
-    {Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT}
+    {Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT, Action.FILE_KEEP_APPROVE}
 )
 """Changes a legal hold blocks (besides destruction, which it always blocks), for everyone:
-quản trị and Kho's own processes included (Phụ lục VI IV.1.g)."""
+quản trị and Kho's own processes included (Phụ lục VI IV.1.g): correcting or moving a document,
+editing, closing, reopening or submitting a hồ sơ (:attr:`Action.FILE_EDIT`), granting or handing
+it over, and keeping it past its due date (a retention change)."""
 
 
 def hold_blocks(action: Action | str) -> bool:

@@ -597,7 +597,8 @@ def hold_key(record_id: str, hold_id: str) -> str:
 
 HOLD_PLACED = ("hold:place", "recall:place")
 """The events of :meth:`Repository.place_hold` (a hold, a recall freeze); ``hold:release`` lifts
-a hold (a recall freeze is never lifted)."""
+a hold (a recall freeze is never lifted). With it, the audit index's
+:data:`repository.audit_index.HOLD_EVENT_ACTIONS`."""
 
 
 def holds_open_in(events: Iterable[AuditEvent]) -> set[str]:
@@ -928,21 +929,21 @@ class Repository:
 
     def refuse_if_held(self, record: Record, action: Action | str) -> None:
         """Raise :class:`LegalHold` when a hold on the record (or on a hồ sơ holding it) blocks
-        ``action`` (``"destroy"``: destruction). No role lifts it, quản trị and Kho's own
-        processes included: only releasing the hold does. A hồ sơ under hold also refuses the
-        destruction of any of its documents, and a hồ sơ is not destroyed while a document in it
-        is held."""
+        ``action`` (``"destroy"``: destruction; :func:`hold_blocks`). No role lifts it, quản trị
+        and Kho's own processes included: only releasing the hold does. A hồ sơ under hold also
+        refuses the destruction of any of its documents, and a hồ sơ is not destroyed while a
+        document in it is held. A hold is the store's object *or* the record's history: one the
+        log placed and never released is not lifted by deleting its object
+        (:meth:`_refuse_if_hold_missing`, ``HOLD_MISSING``), whatever the change."""
         if not hold_blocks(action):
             return
         holders = self.holders_of(record)
         holds = self.holds_covering(record, holders=holders)
-        if action == "destroy" and record.kind == KIND_FILE:
-            for document_id in record.documents:
-                holds.extend(self.holds_on(document_id))
-        if action == "destroy":
-            documents = record.documents if record.kind == KIND_FILE else ()
-            covered = [record.record_id, *(h.record_id for h in holders), *documents]
-            self._refuse_if_hold_missing(covered, holds)
+        documents = record.documents if action == "destroy" and record.kind == KIND_FILE else ()
+        for document_id in documents:
+            holds.extend(self.holds_on(document_id))
+        covered = [record.record_id, *(h.record_id for h in holders), *documents]
+        self._refuse_if_hold_missing(covered, holds, action)
         if not holds:
             return
         first = holds[0]
@@ -955,44 +956,51 @@ class Repository:
             action=str(action),
         )
 
-    def _refuse_if_hold_missing(self, record_ids: list[str], stored: list[dict[str, Any]]) -> None:
-        """Before a destruction: refuse (:class:`LegalHold` ``HOLD_MISSING``) when the audit log
-        placed a hold on one of ``record_ids`` that it never released and whose object the store
-        no longer holds (``stored``: the holds found there). A release is an act with its event;
-        an object gone without one was deleted by a hand in the store, and destruction is the
-        one change nothing undoes. Reads the records' histories (the by-record index): only on
-        the destruction path, not on every edit."""
+    def _refuse_if_hold_missing(
+        self, record_ids: list[str], stored: list[dict[str, Any]], action: Action | str
+    ) -> None:
+        """Before a change a hold blocks (``action``): refuse (:class:`LegalHold`
+        ``HOLD_MISSING``) when the audit log placed a hold on one of ``record_ids`` that it never
+        released and whose object the store no longer holds (``stored``: the holds found there).
+        A release is an act with its event; an object gone without one was deleted by a hand in
+        the store. Reads the records' hold events through the by-record index
+        (:meth:`AuditLog.hold_events`: a few reads, not the record's whole history), for every
+        change a hold blocks: editing, moving, closing, reopening, keeping, granting, adding to
+        or taking from a hồ sơ, destroying (review z3: only destruction asked before)."""
         held = {(str(h.get("record_id")), str(h.get("hold_id"))) for h in stored}
-        gone: list[int] = []  # events the index names that the store no longer holds
+        gone: list[int] = []  # hold events the index names that the store no longer holds
+        histories = self.audit.hold_events(record_ids, missing=gone)
         missing = sorted(
             (record_id, hold_id)
-            for record_id in dict.fromkeys(record_ids)
-            for hold_id in holds_open_in(self.audit.record_events(record_id, missing=gone))
+            for record_id, events in histories.items()
+            for hold_id in holds_open_in(events)
             if (record_id, hold_id) not in held
         )
+        refused = "hủy" if action == "destroy" else "sửa, thêm/bớt, phân quyền, kết thúc hay mở lại"
         if gone:  # a history with a hole cannot show that no hold is open (review r22)
-            logs.warn(__name__, "events %s of %s gone from the store, destruction refused", gone, record_ids)
+            logs.warn(__name__, "hold events %s of %s gone from the store, %s refused",
+                      gone, record_ids, action)
             raise LegalHold(
-                "Lịch sử trong nhật ký kiểm toán của tài liệu này thiếu sự kiện (số"
+                "Lịch sử trong nhật ký kiểm toán của tài liệu này thiếu sự kiện phong tỏa (số"
                 f" {', '.join(map(str, sorted(gone)))}) mà kho lưu trữ không còn: có thể đã bị xóa"
-                " thẳng trong kho, kể cả lệnh phong tỏa. Không hủy được cho đến khi người vận hành"
-                " kiểm tra (kho audit verify, kho fsck).",
+                f" thẳng trong kho, kể cả lệnh phong tỏa. Không {refused} được cho đến khi người"
+                " vận hành kiểm tra (kho audit verify, kho fsck).",
                 code="HOLD_MISSING",
                 record_id=record_ids[0],
                 holds=[],
-                action="destroy",
+                action=str(action),
             )
         if not missing:
             return
-        logs.warn(__name__, "holds in the log but not in the store, destruction refused: %s", missing)
+        logs.warn(__name__, "holds in the log but not in the store, %s refused: %s", action, missing)
         raise LegalHold(
             "Nhật ký kiểm toán ghi lệnh phong tỏa/thu hồi chưa được gỡ mà kho lưu trữ không còn"
             f" ({', '.join(f'{r}/{h}' for r, h in missing)}): có thể đã bị xóa thẳng trong kho lưu"
-            " trữ. Không hủy được cho đến khi người vận hành kiểm tra (kho fsck).",
+            f" trữ. Không {refused} được cho đến khi người vận hành kiểm tra (kho fsck).",
             code="HOLD_MISSING",
             record_id=record_ids[0],
             holds=[h for _, h in missing],
-            action="destroy",
+            action=str(action),
         )
 
     def _original_keys(self, record: Record) -> list[str]:
@@ -2593,6 +2601,7 @@ class Repository:
         The lifecycle rules themselves are :mod:`retention`'s."""
         current = self._load_file(file_id)
         self.authorize(actor, permission, current if permission in _RECORD_PERMISSIONS else None)
+        self.refuse_if_held(current, permission)  # closing, reopening, keeping, handing over
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
         assert isinstance(current.metadata, FileMetadata)
         md = current.metadata
