@@ -157,23 +157,113 @@ def _inflated(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Iterator
         return
 
 
-def _count_zlib(chunks: Iterator[bytes | memoryview], budget: _Budget, depth: int = 0) -> None:
-    """Inflate by counting only, and the zlib data its output holds in turn (a filter chain of
-    Flate under Flate), each layer streamed into the next: nothing is kept whole."""
-    output = _inflated(chunks, budget)
+def _peek(chunks: Iterator[bytes | memoryview], size: int) -> tuple[bytes, Iterator[bytes | memoryview]]:
+    """The first ``size`` bytes of ``chunks`` (fewer at its end), and the same stream whole."""
     head = b""
-    for chunk in output:
-        head += chunk
-        if len(head) >= 2:
+    taken: list[bytes | memoryview] = []
+    for chunk in chunks:
+        taken.append(chunk)
+        head += bytes(chunk[: size - len(head)])
+        if len(head) >= size:
             break
-    rest = itertools.chain([head], output)
-    if depth < _MAX_NESTED and _zlib_head(head[:2]):
-        _count_zlib(rest, budget, depth + 1)
-    elif head[:1] == b"\x80":  # LZW data under the Flate layer ([/FlateDecode /LZWDecode])
-        _count_lzw(rest, budget)
-    else:
-        for _chunk in rest:
+    return head, itertools.chain(taken, chunks)
+
+
+_HEAD = 64
+"""Bytes of a layer's data read to know the next layer by."""
+
+
+def _count_layers(
+    chunks: Iterator[bytes | memoryview], budget: _Budget, depth: int = 0, *, lzw: bool = False
+) -> None:
+    """Count a stream's filter chain layer by layer, each layer's output streamed into the next
+    and counted in one ``budget`` over all of them; nothing is kept whole. A layer is known by
+    its first bytes (:func:`_layer_of`), as pdfium decodes whatever the dictionary names:
+    zlib data (Flate), LZW data opening with its clear-table code (``lzw``: or named LZW by the
+    stream's dictionary), and ASCIIHex or ASCII85 text whose bytes open one of those. At most
+    :data:`_MAX_NESTED` layers deep, the last one counted without being decoded."""
+    head, chunks = _peek(chunks, _HEAD)
+    kind = "lzw" if lzw and not _zlib_head(head[:2]) else _layer_of(head)
+    if kind is None:  # plain data: the layer above is read to its end (each chunk counted)
+        for _chunk in chunks:
             pass
+        return
+    if kind == "lzw" and (depth >= _MAX_NESTED or _layer_of(_lzw_head(head)) is None):
+        _count_lzw(chunks, budget)  # the last layer: lengths only (no output made)
+        return
+    output = _DECODERS[kind](chunks, budget)
+    if depth >= _MAX_NESTED:
+        for _chunk in output:
+            pass
+        return
+    _count_layers(output, budget, depth + 1)
+
+
+def _layer_of(head: bytes) -> str | None:
+    """Which layer data opening with ``head`` is: "zlib", "lzw" (the clear-table code first),
+    "hex" or "a85" (text whose first bytes decode to zlib or LZW data), else None."""
+    if _zlib_head(head[:2]):
+        return "zlib"
+    if head[:1] == b"\x80":
+        return "lzw"
+    text = head.translate(None, _WHITESPACE)
+    try:
+        if len(text) >= 4 and not text[:4].strip(_HEX) and _binary_head(binascii.unhexlify(text[:4])):
+            return "hex"
+    except ValueError:
+        pass
+    group = text.removeprefix(b"<~")[:5]
+    try:
+        if len(group) == 5 and not group.strip(_A85) and _binary_head(base64.a85decode(group)):
+            return "a85"
+    except ValueError:
+        pass
+    return None
+
+
+def _binary_head(head: bytes) -> bool:
+    """Whether ``head`` opens zlib data or LZW data with its clear-table code."""
+    return _zlib_head(head[:2]) or head[:1] == b"\x80"
+
+
+def _hex_decoded(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Iterator[bytes]:
+    """ASCIIHexDecode, chunk by chunk, each counted: up to ``>``, other characters skipped."""
+    carry = b""
+    for chunk in chunks:
+        data = bytes(chunk)
+        stop = data.find(b">")
+        digits = carry + re.sub(rb"[^0-9A-Fa-f]", b"", data if stop < 0 else data[:stop])
+        even = len(digits) // 2 * 2
+        out, carry = binascii.unhexlify(digits[:even]), digits[even:]
+        budget.add(len(out))
+        if out:
+            yield out
+        if stop >= 0:
+            return
+
+
+def _a85_decoded(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Iterator[bytes]:
+    """ASCII85Decode, chunk by chunk, each counted: up to ``~>``; data that stops being
+    ASCII85 ends it."""
+    carry = b""
+    first = True
+    for chunk in chunks:
+        data = bytes(chunk)
+        if first:
+            data, first = data.lstrip(_WHITESPACE).removeprefix(b"<~"), False
+        stop = data.find(b"~>")
+        text = carry + re.sub(rb"\s", b"", data if stop < 0 else data[:stop]).replace(b"z", b"!!!!!")
+        whole = len(text) if stop >= 0 else len(text) // 5 * 5
+        try:
+            out = base64.a85decode(text[:whole])
+        except ValueError:
+            return
+        carry = text[whole:]
+        budget.add(len(out))
+        if out:
+            yield out
+        if stop >= 0:
+            return
 
 
 def _run_length(body: bytes | memoryview) -> Iterator[bytes]:
@@ -250,6 +340,63 @@ def _count_lzw(chunks: Iterable[bytes | memoryview], budget: _Budget) -> None:
     budget.add(pending)
 
 
+def _lzw_decoded(chunks: Iterable[bytes | memoryview], budget: _Budget) -> Iterator[bytes]:
+    """LZWDecode (EarlyChange 1), chunk by chunk, each counted: the same reading as
+    :func:`_count_lzw`, with the table's strings, for a layer under it to be counted in turn
+    (``[/LZWDecode /FlateDecode]``). A string is at most 4,096 codes long: the table is at most
+    ~8 MiB."""
+    table = [bytes([i]) for i in range(256)] + [b"", b""]
+    width, buffer, bits = 9, 0, 0
+    previous = b""
+    out = bytearray()
+    for byte in itertools.chain.from_iterable(chunks):
+        buffer = ((buffer << 8) | byte) & 0xFFFFFF
+        bits += 8
+        while bits >= width:
+            bits -= width
+            code = (buffer >> bits) & ((1 << width) - 1)
+            if code == _LZW_CLEAR:
+                del table[_LZW_FIRST:]
+                width, previous = 9, b""
+                continue
+            size = len(table)
+            if code == _LZW_END:
+                size = -1
+            elif code < size:
+                entry = table[code]
+            elif code == size and previous:
+                entry = previous + previous[:1]
+            else:
+                size = -1
+            if size < 0:  # the end code, or data that is not LZW
+                budget.add(len(out))
+                if out:
+                    yield bytes(out)
+                return
+            if previous and size < _LZW_CODES:
+                table.append(previous + entry[:1])
+                if len(table) + 1 >= 1 << width and width < 12:
+                    width += 1
+            previous = entry
+            out += entry
+            if len(out) >= _CHUNK * 16:
+                budget.add(len(out))
+                yield bytes(out)
+                out.clear()
+    budget.add(len(out))
+    if out:
+        yield bytes(out)
+
+
+def _lzw_head(data: bytes) -> bytes:
+    """What the first bytes of LZW data decode to (a few dozen codes: at most a few KiB)."""
+    return b"".join(_lzw_decoded([data], _Budget(1 << 62)))
+
+
+_DECODERS = {"zlib": _inflated, "lzw": _lzw_decoded, "hex": _hex_decoded, "a85": _a85_decoded}
+"""Each layer's decoder: its output chunk by chunk, each chunk counted in the budget."""
+
+
 def _names_lzw(data: bytes, keyword: int) -> bool:
     """Whether the dictionary before the ``stream`` keyword at ``keyword`` names LZW, or
     gives its /Filter by reference."""
@@ -272,17 +419,20 @@ class _Ends:
 
 
 def _under_layer(
-    data: bytes, start: int, end: int, scanned: _Budget
+    data: bytes, start: int, end: int, scanned: _Budget, *, lzw: bool = False
 ) -> Iterator[bytes | memoryview] | None:
-    """The bytes under an ASCIIHex, ASCII85 or RunLength layer when they open a zlib stream
-    (the layer is known by its first bytes, not by the dictionary: a /Filter given as an
-    indirect object, or a padded dictionary, hides nothing); None otherwise. ``end``: where the
+    """The bytes under an ASCIIHex, ASCII85 or RunLength layer when they open a zlib stream or
+    LZW data with its clear-table code (the layer is known by its first bytes, not by the
+    dictionary: a /Filter given as an indirect object, or a padded dictionary, hides nothing),
+    or whatever they open when the dictionary names LZW (``lzw``); None otherwise. ``end``: where the
     stream ends; ``scanned`` counts the bytes a layer's text is copied from (keywords inside
     stream data make bodies overlap: the count keeps the work linear in the file)."""
     head = data[start : start + 64].translate(None, _WHITESPACE)
     body = memoryview(data)[start:end]
     try:
-        if not head[:4].strip(_HEX) and _zlib_head(binascii.unhexlify(head[:4])):
+        if not head[:4].strip(_HEX) and (
+            _binary_head(binascii.unhexlify(head[:4])) or (lzw and not head.strip(_HEX))
+        ):
             stop = data.find(b">", start, end)
             stop = end if stop < 0 else stop
             scanned.add(stop - start)
@@ -292,7 +442,9 @@ def _under_layer(
         pass
     try:
         group = head.removeprefix(b"<~")[:5]
-        if len(group) == 5 and not group.strip(_A85) and _zlib_head(base64.a85decode(group)):
+        if len(group) == 5 and not group.strip(_A85) and (
+            _binary_head(base64.a85decode(group)) or (lzw and not head.removeprefix(b"<~").strip(_A85))
+        ):
             stop = data.find(b"~>", start, end)
             stop = end if stop < 0 else stop
             scanned.add(stop - start)
@@ -300,7 +452,7 @@ def _under_layer(
             return _slices(base64.a85decode(text + b"~>", adobe=True))
     except ValueError:
         pass
-    if len(body) >= 3 and body[0] < 128 and _zlib_head(bytes(body[1:3])):
+    if len(body) >= 3 and body[0] < 128 and _binary_head(bytes(body[1:3])):
         return _run_length(body)
     return None
 
@@ -344,22 +496,33 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
         ends = _Ends(data)
         for match in _STREAM.finditer(data):
             start = match.end()
-            if _zlib_head(data[start : start + 2]):
-                _count_zlib(_slices(view[start:]), budget)
-            elif (layer := _under_layer(data, start, ends.after(start), scanned)) is not None:
-                _count_zlib(layer, budget)
+            zlib = _zlib_head(data[start : start + 2])
+            if zlib:
+                _count_layers(_slices(view[start:]), budget)
+            # (also after zlib: "80", the hex of LZW's clear code, is a zlib header as well)
+            if (layer := _under_layer(data, start, ends.after(start), scanned)) is not None:
+                _count_layers(layer, budget)
+            elif zlib:
+                pass
             elif data[start : start + 1] == b"\x80" or _names_lzw(data, match.start()):
                 end = ends.after(start)
-                scanned.add(end - start)
-                _count_lzw([view[start:end]], budget)
+                # LZW named, no clear code: under an ASCII layer ([/ASCIIHexDecode /LZWDecode])?
+                layer = _under_layer(data, start, end, scanned, lzw=True)
+                if layer is None:
+                    scanned.add(end - start)
+                    layer = _slices(view[start:end])
+                _count_layers(layer, budget, lzw=True)
         if b"/Encrypt" in data:
             for stream in _decrypted_streams(data):
-                if _zlib_head(stream[:2]):
-                    _count_zlib(_slices(stream), budget)
-                elif (layer := _under_layer(stream, 0, len(stream), scanned)) is not None:
-                    _count_zlib(layer, budget)
+                zlib = _zlib_head(stream[:2])
+                if zlib:
+                    _count_layers(_slices(stream), budget)
+                if (layer := _under_layer(stream, 0, len(stream), scanned)) is not None:
+                    _count_layers(layer, budget)
+                elif zlib:
+                    pass
                 elif stream[:1] == b"\x80":
-                    _count_lzw([stream], budget)
+                    _count_layers(_slices(stream), budget, lzw=True)
     except _Over:
         if scanned.total > scanned.limit:
             raise FileCorrupt(

@@ -140,3 +140,50 @@ def lzw_bomb_pdf(
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"/LZWDecode",
     ])
+
+
+def chain_bomb_pdf(
+    inflated: int, chain: Sequence[str], *, clear_first: bool = True,
+    tail: bytes = b" BT /F1 12 Tf 10 10 Td (bom) Tj ET",
+) -> bytes:
+    """One page whose content stream is ``inflated`` spaces, then a line of text, encoded by the
+    filter ``chain`` as the stream's /Filter array names it (the first filter is the outermost:
+    ``["ASCIIHexDecode", "LZWDecode"]`` is LZW data written as hex text). The innermost LZW is
+    :func:`lzw_run` (``clear_first`` as there); an LZW layer over other data is pypdf's encoder;
+    the innermost Flate is a streamed deflate of the spaces."""
+    import base64
+    import binascii
+    import zlib
+
+    from pypdf._codecs._codecs import LzwCodec
+
+    *outer, inner = chain
+    if inner == "LZWDecode":
+        data = lzw_run(0x20, inflated, tail, clear_first=clear_first)
+    elif inner == "FlateDecode":
+        compressor = zlib.compressobj(9)
+        chunk = b" " * (1 << 20)
+        parts = [compressor.compress(chunk) for _ in range(inflated // len(chunk))]
+        data = b"".join(parts) + compressor.compress(tail) + compressor.flush()
+    else:
+        raise ValueError(inner)
+    for name in reversed(outer):
+        if name == "FlateDecode":
+            data = zlib.compress(data, 9)
+        elif name == "LZWDecode":
+            data = LzwCodec().encode(data)
+        elif name == "ASCIIHexDecode":
+            data = binascii.hexlify(data) + b">"
+        elif name == "ASCII85Decode":
+            data = base64.a85encode(data, adobe=True)[2:]
+        else:
+            raise ValueError(name)
+    filters = b"[" + b" ".join(b"/" + n.encode() for n in chain) + b"]"
+    return pdf_from_objects([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])

@@ -8,7 +8,7 @@ import time
 import zlib
 
 import pytest
-from pdf_objects import flate_bomb_pdf, lzw_bomb_pdf, pdf_from_objects
+from pdf_objects import chain_bomb_pdf, flate_bomb_pdf, lzw_bomb_pdf, pdf_from_objects
 from pypdf import PdfReader, PdfWriter
 
 from ingest.text import FileBomb, TextSettings, extract_text
@@ -139,3 +139,47 @@ def test_a_pdf_with_an_ordinary_lzw_stream_is_not_a_bomb() -> None:
     ])
     check_pdf_streams(pdf, SETTINGS)
     assert "Cong van so 12/UBND" in extract_text(pdf, "cong-van.pdf", settings=SETTINGS).text
+
+
+CHAIN_SETTINGS = TextSettings(ocr_enabled=False, max_pdf_inflated_bytes=32 * 1024 * 1024)
+CHAIN_INFLATED = 40 * 1024 * 1024
+"""The chain tests run at a lower bound (32 MiB) than the default (512 MiB): the same counting,
+files a tenth the size (pypdf's LZW encoder, pure Python, writes them)."""
+
+
+@pytest.mark.parametrize(
+    ("chain", "clear_first"),
+    [
+        (["ASCIIHexDecode", "LZWDecode"], True),
+        (["ASCIIHexDecode", "LZWDecode"], False),
+        (["ASCII85Decode", "LZWDecode"], True),
+        (["LZWDecode", "FlateDecode"], True),
+        (["FlateDecode", "LZWDecode", "FlateDecode"], True),
+        (["ASCII85Decode", "LZWDecode", "FlateDecode", "FlateDecode"], True),
+        (["LZWDecode", "LZWDecode"], True),
+    ],
+    ids=["hex-lzw", "hex-lzw-without-clear-code", "a85-lzw", "lzw-flate", "flate-lzw-flate",
+         "a85-lzw-flate-flate", "lzw-lzw"],
+)
+def test_lzw_under_or_over_another_filter_is_a_bomb(chain: list[str], clear_first: bool) -> None:
+    """m1 counted LZW alone and under Flate; pdfium decodes every filter of a chain, and the
+    guard passed LZW under an ASCII layer (its data looked like text), LZW whose output is
+    Flate data (the LZW output was counted, not its inflation) and longer chains. Each layer
+    is now counted in order, with one bound over all of them."""
+    data = chain_bomb_pdf(CHAIN_INFLATED, chain, clear_first=clear_first)
+    assert len(data) * CHAIN_SETTINGS.max_pdf_inflate_ratio < CHAIN_SETTINGS.max_pdf_inflated_bytes
+    started = time.perf_counter()
+    with pytest.raises(FileBomb) as info:
+        check_pdf_streams(data, CHAIN_SETTINGS)
+    assert info.value.code == "FILE_BOMB"
+    assert time.perf_counter() - started < 30
+
+
+@pytest.mark.parametrize("chain", [["ASCIIHexDecode", "LZWDecode"], ["LZWDecode", "FlateDecode"],
+                                   ["ASCII85Decode", "LZWDecode", "FlateDecode"]])
+def test_an_ordinary_chain_with_lzw_is_not_a_bomb(chain: list[str]) -> None:
+    """Not a false refusal: a page of text through the same chains passes and is read."""
+    line = b"BT /F1 12 Tf 50 700 Td (Cong van so 12/UBND ve viec bao cao) Tj ET\n"
+    data = chain_bomb_pdf(20_000, chain, tail=line)
+    check_pdf_streams(data, SETTINGS)
+    assert "Cong van so 12/UBND" in extract_text(data, "cong-van.pdf", settings=SETTINGS).text
