@@ -24,7 +24,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from kho.config import Settings
-from kho.errors import AccountLocked, IdentifierInvalid, KhoError, LoginFailed, LoginRateLimited
+from kho.errors import IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
@@ -261,22 +261,11 @@ def create_app(
 
     # -- login ---------------------------------------------------------------------------------
     def limited(username: str, attempt: Callable[[], Any]) -> Any:
-        """``attempt`` under the login limiter the pages use (one budget per address and name):
+        """``attempt`` under the login limiter the pages use (:func:`web.pages.common.limited`):
         refused with ``LOGIN_RATE_LIMITED`` (429) past it; a refused password counts."""
-        from web.pages.common import limiter
+        from web.pages.common import limited as under_limit
 
-        ip = request.remote_addr or ""
-        if limiter().blocked(ip, username):
-            raise LoginRateLimited(
-                "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.", username=username
-            )
-        try:
-            result = attempt()
-        except (LoginFailed, AccountLocked):
-            limiter().failed(ip, username)
-            raise
-        limiter().succeeded(ip, username)
-        return result
+        return under_limit(username, attempt)
 
     @app.post("/api/login")
     def login() -> Response:

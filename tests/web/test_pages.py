@@ -132,7 +132,7 @@ def test_a_wrong_password_a_post_without_csrf_and_a_foreign_next_are_refused(
 
 
 def test_login_is_rate_limited_per_ip_and_username(app: Flask, web: FlaskClient, people: People) -> None:
-    app.extensions["kho_login_limiter"] = LoginLimiter(3, 60)
+    app.extensions["kho_login_limiter"] = LoginLimiter(3, 60, app.extensions["kho"].repo.store)
     for _ in range(3):
         token = csrf(web)
         refused = web.post("/login", data={"username": "khongco.ubnd", "password": "x", "csrf_token": token})

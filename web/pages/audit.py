@@ -13,6 +13,7 @@ from kho.errors import (
     AcknowledgeRefused,
     KhoError,
     LoginFailed,
+    LoginRateLimited,
     PasswordChangeRequired,
     PasswordResetExpired,
 )
@@ -28,7 +29,7 @@ from web.pages.common import (
     current_account,
     current_actor,
     kho,
-    limiter,
+    limited,
     login_required,
     page,
 )
@@ -260,14 +261,16 @@ def acknowledge() -> Response:
     form = request.form
     username = form.get("username", "").strip().lower()
     ip = request.remote_addr or ""
-    if limiter().blocked(ip, username):
-        abort(429)
+    refused = (LoginFailed, AccountLocked, PasswordChangeRequired, PasswordResetExpired)
     try:
-        account = kho().accounts.authenticate_unrecorded(username, form.get("password", ""), ip)
-    except (LoginFailed, AccountLocked, PasswordChangeRequired, PasswordResetExpired) as exc:
-        limiter().failed(ip, username)
+        account = limited(
+            username, lambda: kho().accounts.authenticate_unrecorded(username, form.get("password", ""), ip),
+            failures=refused,
+        )
+    except LoginRateLimited:
+        abort(429)
+    except refused as exc:
         return page("audit_acknowledge.html", 401, username=username, error=exc.message)
-    limiter().succeeded(ip, username)
     who = kho().actor_of(account, ip)
     repo = kho().repo
     repo.authorize_acknowledge(who)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 
-from kho.errors import AccountLocked, KhoError, LoginFailed, PasswordChangeRequired, ValidationFailed
+from kho.errors import (
+    AccountLocked,
+    KhoError,
+    LoginFailed,
+    LoginRateLimited,
+    PasswordChangeRequired,
+    ValidationFailed,
+)
 from repository import passwords
 from repository.accounts import WEB_SESSION, token_digest
-from web.pages.common import current_account, current_actor, kho, limiter, page, safe_next
+from web.pages.common import current_account, current_actor, kho, limited, page, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -34,25 +41,23 @@ def login() -> Response:
     password = request.form.get("password", "")
     target = safe_next(request.form.get("next"))
     ip = request.remote_addr or ""
-    if limiter().blocked(ip, username):
-        abort(429)
     error: str | None = None
     try:
-        account = kho().accounts.authenticate(username, password, ip)
+        account = limited(username, lambda: kho().accounts.authenticate(username, password, ip),
+                          successes=(PasswordChangeRequired,))
+    except LoginRateLimited:
+        abort(429)
     except PasswordChangeRequired as exc:
-        limiter().succeeded(ip, username)
         session.clear()
         session["change_for"] = exc.account.username if exc.account is not None else username
         flash(exc.message, "warning")
         return redirect(url_for("auth.change_password"))  # type: ignore[return-value]
     except (LoginFailed, AccountLocked) as exc:
-        limiter().failed(ip, username)
         error = exc.message
     except KhoError as exc:
         error = exc.message
     if error is not None:
         return page("login.html", 401, next=target, rules=RULES, error=error, username=username)
-    limiter().succeeded(ip, username)
     token = kho().accounts.issue_token(account.username, WEB_SESSION, account, ip)
     _start_session(token)
     return redirect(target)  # type: ignore[return-value]

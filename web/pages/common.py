@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
+import os
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
@@ -32,7 +33,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from kho.errors import KhoError, SessionExpired
+from kho.errors import AccountLocked, KhoError, LoginFailed, LoginRateLimited, SessionExpired
 from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
@@ -196,37 +197,100 @@ def form_refusal() -> str | None:
     return STALE_FORM_MESSAGE
 
 
-# -- login rate limit: failures per (IP, username) in a sliding window --------------------------
+# -- login rate limit: failures per (IP, username) in a sliding window, kept in the store -------
+LOGIN_FAILURES_PREFIX = "login-failures/"
+"""``login-failures/<sha256 of address and name>/<ms since epoch>-<random>``: one empty object per
+failed attempt (see :class:`LoginLimiter`)."""
+
+T = TypeVar("T")
+
+
 class LoginLimiter:
-    def __init__(self, attempts: int, window: float) -> None:
+    """Failed logins per (address, name) in a sliding ``window`` (seconds): past ``attempts`` the
+    next attempt is refused (:class:`LoginRateLimited`, 429) before any password is checked.
+
+    The failures live in the store, as other state all the web processes of one Kho share: the
+    gunicorn workers and containers of a deployment each counted their own before, so N workers
+    gave N times the guesses, and a restart forgot them. One empty object per failure, created
+    if absent (no read-modify-write to race); an attempt lists its prefix (one LIST); a failure
+    writes one object and deletes those out of the window; a success deletes what the list
+    found. The address and name are hashed into the key: nothing a person types becomes a path.
+    :meth:`guarded` is the one sequence the login page, the API and the audit form use."""
+
+    def __init__(
+        self, attempts: int, window: float, store: Any, clock: Callable[[], float] = time.time
+    ) -> None:
         self.attempts, self.window = attempts, window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+        self.store = store
+        self.clock = clock
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    @staticmethod
+    def _prefix(ip: str, username: str) -> str:
+        digest = hashlib.sha256(f"{ip}\x00{username}".encode()).hexdigest()[:32]
+        return f"{LOGIN_FAILURES_PREFIX}{digest}/"
 
-    def blocked(self, ip: str, username: str) -> bool:
-        with self._lock:
-            return len(self._recent((ip, username), time.monotonic())) >= self.attempts
+    @staticmethod
+    def _when(key: str) -> float:
+        try:
+            return int(key.rsplit("/", 1)[1].split("-", 1)[0]) / 1000
+        except (IndexError, ValueError):
+            return float("inf")  # not a key this class wrote: counted, never in the past
 
-    def failed(self, ip: str, username: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._recent((ip, username), now).append(now)
-            if len(self._failures) > 100_000:  # bounded memory under a spray of usernames
-                self._failures.clear()
+    def guarded(
+        self,
+        ip: str,
+        username: str,
+        attempt: Callable[[], T],
+        *,
+        failures: tuple[type[BaseException], ...] = (LoginFailed, AccountLocked),
+        successes: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """``attempt()`` unless (``ip``, ``username``) is past its failures: an exception of
+        ``failures`` counts one more, a return or an exception of ``successes`` (the right
+        password, e.g. a change still required) clears them; anything else changes nothing."""
+        prefix = self._prefix(ip, username)
+        now = self.clock()
+        keys = [info.key for info in self.store.list(prefix)]
+        recent = [k for k in keys if self._when(k) > now - self.window]
+        if len(recent) >= self.attempts:
+            raise LoginRateLimited(
+                "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.", username=username
+            )
+        try:
+            result = attempt()
+        except failures:
+            self.store.put_if_absent(f"{prefix}{int(now * 1000):015d}-{os.urandom(4).hex()}", b"")
+            self._delete([k for k in keys if k not in recent])
+            raise
+        except successes:
+            self._delete(keys)
+            raise
+        self._delete(keys)
+        return result
 
-    def succeeded(self, ip: str, username: str) -> None:
-        with self._lock:
-            self._failures.pop((ip, username), None)
+    def _delete(self, keys: list[str]) -> None:
+        """Best effort: a failure left in place only counts until it leaves the window."""
+        for key in keys:
+            with contextlib.suppress(KhoError):
+                self.store.delete(key)
 
 
 def limiter() -> LoginLimiter:
     return current_app.extensions["kho_login_limiter"]
+
+
+def limited(
+    username: str,
+    attempt: Callable[[], T],
+    *,
+    failures: tuple[type[BaseException], ...] = (LoginFailed, AccountLocked),
+    successes: tuple[type[BaseException], ...] = (),
+) -> T:
+    """``attempt`` under the login limiter, for the request's address and ``username``
+    (:meth:`LoginLimiter.guarded`): the login page, the API's login and password change and the
+    audit acknowledgement form share one budget per address and name."""
+    return limiter().guarded(request.remote_addr or "", username, attempt,
+                             failures=failures, successes=successes)
 
 
 # -- who is logged in ----------------------------------------------------------------------------
@@ -353,7 +417,7 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
         max_failures=installation.settings.login_max_failures,
     )
     attempts, window = app.config["KHO_LOGIN_LIMIT"]
-    app.extensions["kho_login_limiter"] = LoginLimiter(attempts, window)
+    app.extensions["kho_login_limiter"] = LoginLimiter(attempts, window, installation.repo.store)
     app.before_request(_check_csrf)
 
     @app.get("/assets/<path:name>", endpoint="assets")
