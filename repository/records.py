@@ -1050,7 +1050,7 @@ class Repository:
         self.authorize(actor, Action.HOLD_PLACE, record)
         key = hold_key(record_id, hold_id)
         if not self.store.exists(key):
-            return False
+            return self._release_missing_hold(record, hold_id, actor=actor, reason=reason)
         held = formats.loads(formats.LEGAL_HOLD.name, self.store.get(key))
         if held.get("kind") == "recall":
             raise LegalHold(
@@ -1067,6 +1067,32 @@ class Repository:
                 self.store.set_legal_hold(original, False)
         why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
         self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": why})
+        return True
+
+    def _release_missing_hold(self, record: Record, hold_id: str, *, actor: Actor, reason: str) -> bool:
+        """Release a hold the log placed and never released whose object is gone from the store
+        (deleted by a hand in the store; every change refuses it, :meth:`_refuse_if_hold_missing`):
+        by the same authority as any hold, the placer being the log's ``hold:place`` actor and
+        the units, which were in the lost object, the agency's (fail closed: the placer or a
+        lãnh đạo of the agency). Audited ``hold:release`` with ``object_missing``. A recall freeze
+        is never lifted. False when the log has no such hold open."""
+        events = self.audit.hold_events([record.record_id])[record.record_id]
+        if hold_id not in holds_open_in(events):
+            return False
+        placed = next(
+            e for e in reversed(events)
+            if e.action in HOLD_PLACED and (e.details or {}).get("hold_id") == hold_id
+        )
+        if placed.action == "recall:place":
+            raise LegalHold(
+                "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
+                record_id=record.record_id,
+                hold_id=hold_id,
+            )
+        self.authorize_hold_release(actor, record, placed_by=placed.actor, placer_units=None)
+        why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
+        details = {"hold_id": hold_id, "reason": why, "object_missing": True}
+        self._event(actor, "hold:release", record, details)
         return True
 
     def refuse_if_in_archive(self, record: Record, what: str) -> None:

@@ -96,3 +96,20 @@ def test_a_hold_placed_and_released_lets_changes_go_on(kho: Kho, people: People)
     changed = kho.repo.update_metadata(docs[0], {"subject": "Đổi trích yếu"},
                                        expected_version=doc.version, actor=people.actor("van_thu"))
     assert changed.version == doc.version + 1
+
+
+def test_a_deleted_hold_is_released_by_its_authority_and_changes_go_on(kho: Kho, people: People) -> None:
+    """The way out: the hold order (not deleted) is released as usual by who may lift it; the
+    missing object's release is audited (``object_missing``) and the record can change again.
+    Before, ``release_hold`` found no object, wrote no event, and the log's hold stayed open."""
+    _, docs = closed_file(kho, people, end="", docs=1)
+    holds = Holds(kho.repo)
+    order = holds.place([docs[0]], "Phục vụ điều tra", actor=people.actor("lanh_dao"))
+    _delete_hold_objects(kho, docs[0])
+    holds.release(order["order_id"], "Kết thúc điều tra", actor=people.actor("lanh_dao"))
+    [released] = [e for e in kho.repo.audit.record_events(docs[0]) if e.action == "hold:release"]
+    assert released.details["object_missing"] is True
+    doc = kho.repo._load(docs[0])
+    changed = kho.repo.update_metadata(docs[0], {"subject": "Đổi trích yếu"},
+                                       expected_version=doc.version, actor=people.actor("van_thu"))
+    assert changed.version == doc.version + 1
