@@ -16,11 +16,14 @@ if [ $# -gt 0 ] || [ "$(nproc)" -lt 2 ]; then
   .venv/bin/pytest -q -p no:cacheprovider "$@"
   exit $?
 fi
-# The whole suite, in three pytest runs at once, each with its own temporary folder; the run
-# fails if any of them does. tests/signatures uses no service and is CPU-bound; the other two
-# wait on services and fsyncs much of the time, so one alone leaves a core idle. The split is by
-# folder: only tests/pipeline uses Redis (its own database per run all the same), every S3 bucket
-# and search index a test makes has a fresh name, and every port is chosen free at run time.
+# The whole suite, in four pytest runs at once, each with its own temporary folder and Redis
+# database; the run fails if any of them does. tests/signatures uses no service and is CPU-bound;
+# the others wait on services, subprocesses and fsyncs part of the time, so a core left idle by
+# one is taken by another. The parts are weighed to finish together (bench/NOTES-q1.md: per-file
+# times, and how far each part had got 21 min into a four-part run); a part lists folders or
+# single test files. Only tests/pipeline uses Redis (its own
+# database per run all the same), every S3 bucket and search index a test makes has a fresh name,
+# and every port is chosen free at run time.
 runs_tmp="$(mktemp -d /tmp/kho-tests.XXXXXX)"
 redis_base="${KHO_TEST_REDIS_URL%/*}"
 run_part() {  # name, Redis database, pytest arguments...
@@ -30,34 +33,47 @@ run_part() {  # name, Redis database, pytest arguments...
     .venv/bin/pytest -q -p no:cacheprovider --durations=15 --basetemp="$runs_tmp/$name" "$@" \
     >"$runs_tmp/$name.log" 2>&1
 }
+order=(signatures repository store service)
 declare -A parts=(
-  [signatures]="tests/signatures"
-  [store]="tests/repository tests/contract tests/search tests/retention tests/text tests/metadata tests/signing"
-  [service]="tests/web tests/pipeline"
+  [signatures]="tests/signatures tests/pipeline"
+  [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ')"
+  [store]="tests/repository/test_write_group.py tests/retention tests/search tests/text tests/contract tests/metadata tests/signing"
+  [service]="tests/web"
 )
-# Every folder of tests/ is in exactly one part: a new folder must be added above.
-listed=" ${parts[*]} "
-for dir in tests/*/; do
-  dir=${dir%/}
-  case "$dir" in tests/support|tests/fixtures) continue ;; esac
-  if [[ "$listed" != *" $dir "* ]]; then
-    echo "scripts/test.sh: $dir is in no part of the suite" >&2
-    exit 2
-  fi
+# Every test file of tests/ is in exactly one part: a new folder or a file taken out of a listed
+# folder must be added above, and a file listed on its own must not also be under a listed folder.
+test_files() { find "$@" -type f \( -name 'test_*.py' -o -name '*_test.py' \) | sort; }
+listed=""
+for name in "${order[@]}"; do
+  for entry in ${parts[$name]}; do
+    if [ ! -e "$entry" ]; then
+      echo "scripts/test.sh: $entry (part $name) does not exist" >&2
+      exit 2
+    fi
+    listed+="$(test_files "$entry")"$'\n'
+  done
 done
+twice=$(printf '%s' "$listed" | sed '/^$/d' | sort | uniq -d)
+left_out=$(comm -23 <(test_files tests | grep -v -e '^tests/support/' -e '^tests/fixtures/') \
+  <(printf '%s' "$listed" | sed '/^$/d' | sort -u))
+if [ -n "$twice" ] || [ -n "$left_out" ]; then
+  [ -z "$twice" ] || echo "scripts/test.sh: in two parts of the suite:"$'\n'"$twice" >&2
+  [ -z "$left_out" ] || echo "scripts/test.sh: in no part of the suite:"$'\n'"$left_out" >&2
+  exit 2
+fi
 declare -A pids=()
 db=1
-for name in signatures store service; do
-  # shellcheck disable=SC2086  # the folders are words
+for name in "${order[@]}"; do
+  # shellcheck disable=SC2086  # the folders and files are words
   run_part "$name" "$db" ${parts[$name]} &
   pids[$name]=$!
   db=$((db + 1))
 done
 failed=0
-for name in signatures store service; do
+for name in "${order[@]}"; do
   status=0
   wait "${pids[$name]}" || status=$?
-  echo "== ${parts[$name]} (exit $status) =="
+  echo "== $name: ${parts[$name]} (exit $status) =="
   cat "$runs_tmp/$name.log"
   [ "$status" -eq 0 ] || failed=1
 done

@@ -55,8 +55,12 @@ def server(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Iterato
     thread.join(5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module (a launch costs ~3 s on two loaded cores); each test opens its
+    own context (cookies, storage), so no test sees another's session. Not per session: an open
+    sync Playwright marks its asyncio loop as running between calls, which later tests'
+    ``asyncio.run`` would trip over."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/install-system.sh)")
     with playwright_api.sync_playwright() as p:
