@@ -1061,8 +1061,10 @@ def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tup
         f"Đã kiểm tra {report.checked} tệp gốc ({report.bytes / 1e6:.1f} MB, {report.seconds:.1f} s):"
         f" hỏng {len(report.damaged)}, đã sửa {len(report.repaired)}."
     )
+    reasons = dict(report.unverifiable)
     for key in report.unrepaired:
-        click.echo(f"  - CHƯA SỬA ĐƯỢC: {key}")
+        why = f" (không mở được bản ghi: {reasons[key]})" if key in reasons else ""
+        click.echo(f"  - CHƯA SỬA ĐƯỢC: {key}{why}")
     if report.unrepaired:
         sys.exit(1)
 
