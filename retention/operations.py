@@ -19,6 +19,7 @@ from kho.config import Settings
 from kho.errors import KhoError
 from repository.ledger import Tombstone
 from repository.records import DESTROYED_PREFIX, Actor, Repository
+from repository.service import outside_ledger
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
 from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
@@ -90,6 +91,10 @@ def run_backup(
         details["tombstones_added"] = sync_ledger(repo, settings, destination, rows, now=now)
         repo.audit.append(actor.user, "backup:create", source=actor.source, details=details)
         copies.append({**details, "seconds": round(report.seconds, 3)})
+    if (outside := outside_ledger(settings)) is not None:
+        # The copy outside the store and the backups: destructions made before it existed (or
+        # while it was away) are added, so a restore finds every tombstone there too.
+        sync_ledger(repo, settings, outside[1](), rows, now=now)
     shredded = shred_key_backups(repo, settings, actor, keys, now=now)
     return BackupRun(tuple(copies), shredded)
 
@@ -259,6 +264,8 @@ def run_restore(
     for url in (keys_from, settings.backup_keys_url):
         if url:
             places.setdefault(url, partial(open_store, url, **key_options))
+    if (outside := outside_ledger(settings)) is not None:
+        places.setdefault(*outside)  # where the holder of the backups cannot cut it
     ledger = read_ledgers(repo, list(places.items()))
     if not ledger.reached and not without_ledger:
         raise KhoError(
