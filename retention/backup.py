@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,17 @@ def blob_key(sha256: str) -> str:
     return f"{BLOBS_PREFIX}{sha256[:2]}/{sha256}"
 
 
+_BACKUP_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,199}")
+
+
 def manifest_key(backup_id: str) -> str:
+    """Where the manifest of ``backup_id`` is; :class:`BackupError` for an id no backup can have
+    (a path, an empty one), as typed at ``--id``/``--keys-id``."""
+    if not _BACKUP_ID.fullmatch(backup_id) or ".." in backup_id:
+        raise BackupError(
+            f"Mã bản sao lưu “{backup_id}” không hợp lệ (dạng 20261203T020000000000Z-store).",
+            backup_id=backup_id,
+        )
     return f"{MANIFESTS_PREFIX}{backup_id}.json"
 
 

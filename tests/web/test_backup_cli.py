@@ -114,3 +114,40 @@ def test_restore_drill_with_the_demo_data_from_the_second_s3_server(
     assert runner.invoke(main, ["fsck", "--deep"]).exit_code == 0
     repo = open_repository(Settings.from_env())
     assert verify_anchored(repo.audit, repo.anchor).ok
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backup", "--to", "", "--keys-to", "{keys}"],
+        ["backup", "--to", "usb", "--keys-to", "{keys}"],
+        ["backup", "--to", "http://usb.example", "--keys-to", "{keys}"],
+        ["backup", "--to", "{usb}", "--keys-to", "file://keys"],
+        ["restore", "--from", "", "--keys-from", "{keys}"],
+        ["restore", "--from", "{usb}", "--keys-from", "{keys}", "--id", "../../etc/passwd"],
+        ["restore", "--from", "{usb}", "--keys-from", "{keys}", "--keys-id", "a/../../b"],
+        ["backup", "verify", "--from", "{usb}", "--id", "../x"],
+        ["backup", "verify", "--from", "usb"],
+        ["backup", "shred-keys", "--from", ""],
+        ["fixity", "--all", "--from", "usb"],
+    ],
+)
+def test_a_bad_place_or_backup_id_is_a_clear_error_and_writes_nothing_where_the_command_runs(
+    argv: list[str], people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty or relative place (or another scheme) used to be the current folder of the
+    process: ``kho backup --to ''`` copied the whole store there. A backup id with a path in it
+    ended in a traceback. Each is now refused with its code and a Vietnamese message."""
+    runner = CliRunner()
+    usb, keys = (tmp_path / "usb").as_uri(), (tmp_path / "keys-backup").as_uri()
+    made = runner.invoke(main, ["backup", "--to", usb, "--keys-to", keys])
+    assert made.exit_code == 0, made.output
+    cwd = tmp_path / "where-the-operator-stands"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    refused = runner.invoke(main, [a.format(usb=usb, keys=keys) for a in argv])
+    assert refused.exit_code == 2, (refused.output, refused.exception)
+    assert "CONFIG_INVALID" in refused.output or "BACKUP_INVALID" in refused.output, refused.output
+    assert "không hợp lệ" in refused.output
+    assert list(cwd.iterdir()) == []  # nothing copied or made where the command ran
+
