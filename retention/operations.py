@@ -255,9 +255,19 @@ def run_restore(
     The destruction ledgers of every backup destination are read first; with none reachable
     the restore is refused (``RESTORE_LEDGER_UNREACHABLE``) unless ``without_ledger``, which
     the audit event says."""
-    from retention.backup import apply_tombstones, destruction_rows, reapply_destructions, restore
+    from retention.backup import (
+        apply_tombstones,
+        destruction_rows,
+        read_manifest,
+        reapply_destructions,
+        restore,
+    )
 
     key_options = settings.key_backup_options()
+    # Both copies are found before anything is written: a key backup that is missing or named
+    # wrongly must not leave a store restored (or, with --force, replaced) without its keys.
+    read_manifest(open_store(source, **settings.backup_options()), backup_id, "store")
+    read_manifest(open_store(keys_from, **key_options), keys_id, "keys")
     places: dict[str, Callable[[], ObjectStore]] = {}
     for url in (source, *settings.backup_urls):
         places.setdefault(url, partial(open_store, url, **settings.backup_options()))

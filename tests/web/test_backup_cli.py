@@ -151,3 +151,20 @@ def test_a_bad_place_or_backup_id_is_a_clear_error_and_writes_nothing_where_the_
     assert "không hợp lệ" in refused.output
     assert list(cwd.iterdir()) == []  # nothing copied or made where the command ran
 
+
+def test_a_restore_whose_key_backup_is_not_there_writes_nothing(
+    people: People, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The store's copy used to be written before the key backup was looked up: a wrong
+    ``--keys-id`` (or a key destination with no backup) left a restored store without its keys."""
+    runner = CliRunner()
+    data = Path(env["KHO_DATA_DIR"])
+    usb, keys = (tmp_path / "usb").as_uri(), (tmp_path / "keys-backup").as_uri()
+    assert runner.invoke(main, ["backup", "--to", usb, "--keys-to", keys]).exit_code == 0
+    for name in ("store", "keys", "index"):
+        shutil.rmtree(data / name, ignore_errors=True)
+    wrong_id = ["--keys-from", keys, "--keys-id", "20200101T000000000000Z-keys"]
+    for extra in (wrong_id, ["--keys-from", (tmp_path / "empty").as_uri()]):
+        refused = runner.invoke(main, ["restore", "--from", usb, *extra])
+        assert refused.exit_code == 2 and "BACKUP_INVALID" in refused.output, refused.output
+        assert not list(LocalStore(data / "store").list("")), extra  # nothing restored
