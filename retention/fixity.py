@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kho.errors import KhoError, NotFound
 from repository.records import Actor, Repository, content_key
 from repository.storage.base import ObjectStore
-from retention.backup import backups, read_blob, read_manifest
+from retention.backup import backups, entry_problem, read_blob, read_manifest
 
 
 def is_due(key: str, *, period: int, run: int) -> bool:
@@ -60,7 +60,11 @@ def _repair_from(
     for destination in copies:
         for backup_id in reversed(backups(destination, "store")):
             entry = next(
-                (e for e in read_manifest(destination, backup_id)["objects"] if e["key"] == key), None
+                (
+                    e for e in read_manifest(destination, backup_id)["objects"]
+                    if entry_problem(e) is None and e["key"] == key
+                ),
+                None,
             )
             if entry is None:
                 continue
