@@ -233,6 +233,9 @@ class RestoreRun:
     reapplied: tuple[str, ...]
     """Records whose "đã hủy" row came from a newer copy or the replaced store."""
     indexed: int
+    history_findings: tuple[str, ...] = ()
+    """What the signed checkpoints outside the store say of the restored chain
+    (:func:`restored_history_findings`): empty when the copy is the history they vouch for."""
 
 
 def run_restore(
@@ -299,6 +302,9 @@ def run_restore(
                    label="store", force=force)
     keys = restore(open_store(keys_from, **key_options), repo.keys.store, backup_id=keys_id, label="keys",
                    force=force)
+    history = restored_history_findings(repo)
+    for finding in history:
+        warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
     redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
     reapplied = reapply_destructions(repo, rows, actor=actor)
     indexed = reindex()
@@ -308,6 +314,26 @@ def run_restore(
                  "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
                  "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
                  "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
-                 "without_ledger": bool(without_ledger and not ledger.reached)},
+                 "without_ledger": bool(without_ledger and not ledger.reached),
+                 "history_findings": list(history)},
     )
-    return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed)
+    return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
+
+
+def restored_history_findings(repo: Repository) -> tuple[str, ...]:
+    """The audit chain of a copy just restored, checked against the signed checkpoints outside
+    the store (``KHO_AUDIT_CHECKPOINT_DIR``, which the holder of the backups does not reach):
+    each open finding as ``[kind] #seq message``. A copy older than the newest checkpoint (its
+    newer manifests removed, or chosen with ``--id``), or one whose history was edited, brings
+    back a past in which later acts (registrations, destructions, revocations) never
+    happened: the restore says so at once instead of leaving it to the next ``kho audit
+    verify``. Nothing without a checkpoint folder."""
+    from repository.anchor import verify_anchored
+
+    if repo.anchor is None or repo.anchor.checkpoint_dir is None:
+        return ()
+    try:
+        report = verify_anchored(repo.audit, repo.anchor)
+    except KhoError as exc:
+        return (f"[{exc.code}] {exc}",)
+    return tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)

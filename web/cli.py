@@ -1133,6 +1133,15 @@ def restore_command(
         f" {done.store.backup_id} và {done.keys.objects} khóa từ {done.keys.backup_id}; chỉ mục:"
         f" {done.indexed} bản ghi; sổ tiêu hủy đã đọc: {len(done.ledger.reached)}."
     )
+    if done.history_findings:
+        click.echo(
+            f"CẢNH BÁO: nhật ký của bản sao lưu có {len(done.history_findings)} điểm không khớp điểm mốc"
+            " ký số ngoài kho (bản sao cũ hơn điểm mốc, hoặc đã bị sửa): các việc sau đó (đăng ký, hủy,"
+            " thu hồi …) không có trong kho đã khôi phục. Kiểm toán viên cần xem xét: “kho audit"
+            " verify”, rồi “kho audit acknowledge” nếu chấp nhận.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 WSGI_APP = "web.app:create_app()"

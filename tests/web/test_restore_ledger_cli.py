@@ -173,7 +173,9 @@ def test_a_ledger_cut_at_every_backup_destination_does_not_bring_a_destroyed_rec
         shutil.rmtree(data / name, ignore_errors=True)
 
     done = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url])
-    assert done.exit_code == 0, done.output
+    # Restored, and said aloud: the copy is older than the checkpoint signed at the second backup.
+    assert done.exit_code == 1 and "Đã hủy lại 1 bản ghi theo sổ tiêu hủy." in done.output, done.output
+    assert "không khớp điểm mốc" in done.output
     restored = open_repository(Settings.from_env())
     assert not restored.keys.exists(ids[0])
     with pytest.raises((KeyDestroyed, NotFound)):
@@ -183,3 +185,38 @@ def test_a_ledger_cut_at_every_backup_destination_does_not_bring_a_destroyed_rec
     assert event.details["redestroyed_from_ledger"] == [ids[0]]
     outside = (data / "audit-checkpoints" / "ledger").as_uri()
     assert outside in event.details["ledgers_read"]
+
+
+def test_a_copy_rolled_back_by_the_holder_of_the_backups_is_named_at_restore(
+    people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    audit_signing_key: Path,
+) -> None:
+    """The holder of the backup destinations removes the newest copy (store and keys): the
+    default restore takes the older one, and a document registered in between is gone. The
+    restore used to end with exit 0 and nothing said; the signed checkpoint outside the store
+    (made by the second backup) shows the cut, and the restore names it at once."""
+    runner = CliRunner()
+    usb, keys = tmp_path / "usb", tmp_path / "keys-backup"
+    monkeypatch.setenv("KHO_BACKUP_URLS", usb.as_uri())
+    monkeypatch.setenv("KHO_BACKUP_KEYS_URL", keys.as_uri())
+    data = Path(env["KHO_DATA_DIR"])
+    repo = open_repository(Settings.from_env())
+    first = repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4\n" + b"a" * 400, "a.pdf", CLERK)
+    assert runner.invoke(main, ["backup"]).exit_code == 0
+    later = repo.create_document("den", incoming(code_number="2"), b"%PDF-1.4\n" + b"b" * 400, "b.pdf", CLERK)
+    assert runner.invoke(main, ["backup"]).exit_code == 0
+    for place in (usb, keys):
+        newest = sorted(info.key for info in LocalStore(place).list("backups/"))[-1]
+        LocalStore(place).delete(newest)
+    for name in ("store", "keys", "index"):
+        shutil.rmtree(data / name, ignore_errors=True)
+
+    done = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri()])
+    assert done.exit_code == 1, done.output
+    assert "Đã khôi phục" in done.output and "không khớp điểm mốc" in done.output, done.output
+    restored = open_repository(Settings.from_env())
+    assert restored.read_content(first.record_id, actor=CLERK)
+    with pytest.raises(NotFound):
+        restored.read_content(later.record_id, actor=CLERK)
+    event = next(e for e in restored.audit.events() if e.action == "backup:restore")
+    assert event.details["history_findings"], event.details
