@@ -18,6 +18,7 @@ from typing import Any
 from kho.config import Settings
 from kho.errors import KhoError
 from repository.ledger import Tombstone
+from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
 from repository.service import outside_ledger
 from repository.storage import open_store
@@ -196,7 +197,53 @@ def run_fixity(
     options = settings.backup_options()
     copies = [open_store(url, **options) for url in tuple(sources) or settings.backup_urls]
     period = period_days if period_days is not None else settings.fixity_period_days
-    return audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
+    report = audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
+    if report.damaged:
+        alert_fixity(repo, settings, actor, report)
+    return report
+
+
+FIXITY_ALERTED = (Role.QUAN_TRI, Role.LUU_TRU)
+"""Who is told of every fixity failure: the people who run the installation and keep the records."""
+
+
+def alert_fixity(repo: Repository, settings: Settings, actor: Actor, report: FixityReport) -> tuple[str, ...]:
+    """Every fixity failure reaches a person, not only the log: each active quản trị and lưu trữ
+    viên gets a notification naming what was damaged, what was mended and what was not (an
+    original changed in the store is also what an insider's edit looks like). Audited as
+    ``fixity:alert`` with who was told; who could be told is returned. A notification that
+    cannot be written is named in that event and never hides the report."""
+    from repository.service import open_accounts
+
+    notified: list[str] = []
+    failed: dict[str, str] = {}
+    unrepaired = report.unrepaired
+    message = (
+        f"Kiểm tra toàn vẹn tệp gốc: {len(report.damaged)} tệp hỏng hoặc không kiểm tra được,"
+        f" đã sửa từ bản sao lưu {len(report.repaired)}, CHƯA SỬA ĐƯỢC {len(unrepaired)}."
+        + (f" Chưa sửa: {', '.join(unrepaired[:10])}" + (" …" if len(unrepaired) > 10 else "") + "."
+           if unrepaired else "")
+        + " Xem nhật ký (fixity:check) và chạy “kho fsck”."
+    )
+    try:
+        accounts = open_accounts(repo, settings)
+        people = [
+            a.username for a in accounts.accounts() if a.active and any(a.has_role(r) for r in FIXITY_ALERTED)
+        ]
+    except KhoError as exc:
+        people, failed["*"] = [], exc.code
+    for username in people:
+        try:
+            accounts.notify(username, "fixity", message)
+            notified.append(username)
+        except KhoError as exc:
+            failed[username] = exc.code
+    repo.audit.append(
+        actor.user, "fixity:alert", source=actor.source,
+        details={"notified": notified, "failed": failed, "damaged": len(report.damaged),
+                 "unrepaired": list(unrepaired)},
+    )
+    return tuple(notified)
 
 
 def run_capacity(repo: Repository, settings: Settings, actor: Actor) -> tuple[Capacity, ...]:

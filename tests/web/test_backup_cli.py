@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -168,3 +169,43 @@ def test_a_restore_whose_key_backup_is_not_there_writes_nothing(
         refused = runner.invoke(main, ["restore", "--from", usb, *extra])
         assert refused.exit_code == 2 and "BACKUP_INVALID" in refused.output, refused.output
         assert not list(LocalStore(data / "store").list("")), extra  # nothing restored
+
+
+def test_a_fixity_failure_reaches_the_quan_tri_and_the_archivist(
+    people: People, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A damaged original was only a line in the ``fixity:check`` event: nobody was told. Now
+    each active quản trị and lưu trữ viên gets a notification, and ``fixity:alert`` says who."""
+    from kho_testing import CLERK, incoming
+
+    from kho.config import Settings
+    from repository.records import content_key
+    from repository.service import open_accounts, open_repository
+
+    repo = open_repository(Settings.from_env())
+    record = repo.create_document("den", incoming(), b"%PDF-1.4\n" + b"z" * 500, "a.pdf", CLERK)
+    runner = CliRunner()
+    clean = runner.invoke(main, ["fixity", "--all"])
+    assert clean.exit_code == 0, clean.output
+    accounts = open_accounts(repo, Settings.from_env())
+    told = ("quan_tri", "luu_tru")
+
+    def fixity_notes(who: str) -> list[Any]:
+        return [n for n in accounts.notifications(people.usernames[who]) if n.kind == "fixity"]
+
+    assert all(fixity_notes(who) == [] for who in told)  # nothing to say
+
+    key = content_key(record.record_id, record.files[0].sha256)
+    path = Path(env["KHO_DATA_DIR"]) / "store" / "objects" / key
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0x01]))  # same length, one bit
+    damaged = runner.invoke(main, ["fixity", "--all"])
+    assert damaged.exit_code == 1 and "CHƯA SỬA ĐƯỢC" in damaged.output, damaged.output
+    for who in told:
+        notes = fixity_notes(who)
+        assert len(notes) == 1 and key in notes[0].message, notes
+    assert fixity_notes("chuyen_vien") == []
+    alert = [e for e in repo.audit.events() if e.action == "fixity:alert"]
+    assert len(alert) == 1
+    assert set(alert[0].details["notified"]) == {people.usernames[who] for who in told}
+    assert alert[0].details["unrepaired"] == [key]
