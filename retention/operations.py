@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from kho.config import Settings
@@ -50,9 +51,37 @@ def backup_targets(settings: Settings, targets: Sequence[str] = (), keys_to: str
             " KHO_BACKUP_KEYS_URL).",
             code="BACKUP_TARGET_MISSING",
         )
-    if keys in chosen:
+    if any(shares_medium(keys, url) for url in chosen):
         raise KhoError("Kho khóa phải được sao lưu ở nơi khác với kho.", code="BACKUP_TARGET_MISSING")
+    for url in (*chosen, keys):
+        if shares_medium(url, settings.store_url) or shares_medium(url, settings.keystore_url):
+            raise KhoError(
+                f"Nơi sao lưu “{url}” nằm trong (hoặc chứa) chính kho hay kho khóa đang chạy: chọn nơi khác.",
+                code="BACKUP_TARGET_MISSING",
+            )
     return chosen, keys
+
+
+def _place(url: str) -> tuple[str, str]:
+    if url.startswith("s3://"):
+        return "s3", url.removeprefix("s3://").strip("/").split("/")[0].lower()
+    return "file", str(Path(url.removeprefix("file://")).resolve())
+
+
+def shares_medium(a: str, b: str) -> bool:
+    """Whether two places are one (pure but for resolving folder links): the same bucket, or the
+    same folder or one inside the other, however the URL is spelt (``file:///usb`` and
+    ``file:///usb/``, ``/usb/keys``). Compared as strings, keys and content could land on one
+    medium, and a copy inside the store it copies."""
+    kind_a, where_a = _place(a)
+    kind_b, where_b = _place(b)
+    if kind_a != kind_b:
+        return False
+    if kind_a == "s3":
+        return where_a == where_b
+    return where_a == where_b or where_a.startswith(where_b.rstrip("/") + "/") or where_b.startswith(
+        where_a.rstrip("/") + "/"
+    )
 
 
 def run_backup(

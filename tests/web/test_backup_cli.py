@@ -209,3 +209,29 @@ def test_a_fixity_failure_reaches_the_quan_tri_and_the_archivist(
     assert len(alert) == 1
     assert set(alert[0].details["notified"]) == {people.usernames[who] for who in told}
     assert alert[0].details["unrepaired"] == [key]
+
+
+@pytest.mark.parametrize(
+    "to, keys_to",
+    [
+        ("{usb}", "{usb}/"),
+        ("{usb}", "{usb}/keys"),
+        ("{usb}/store-copy", "{usb}"),
+        ("{data}/store", "{keys}"),
+        ("{usb}", "{data}/keys/backup"),
+        ("s3://kho-copy", "s3://kho-copy/"),
+    ],
+)
+def test_keys_and_content_never_share_a_medium_however_the_place_is_spelt(
+    to: str, keys_to: str, people: People, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The rule compared the two URLs as strings: ``file:///usb`` and ``file:///usb/`` (or a
+    folder inside it) put the keys beside the content they open; a copy could also be made
+    inside the running store it copies."""
+    places = {"usb": (tmp_path / "usb").as_uri(), "keys": (tmp_path / "keys-backup").as_uri(),
+              "data": Path(env["KHO_DATA_DIR"]).resolve().as_uri()}
+    runner = CliRunner()
+    argv = ["backup", "--to", to.format(**places), "--keys-to", keys_to.format(**places)]
+    refused = runner.invoke(main, argv)
+    assert refused.exit_code == 2 and "BACKUP_TARGET_MISSING" in refused.output, refused.output
+    assert not (tmp_path / "usb").exists() and not (tmp_path / "keys-backup").exists()
