@@ -232,20 +232,40 @@ def run_fixity(
     return report
 
 
-FIXITY_ALERTED = (Role.QUAN_TRI, Role.LUU_TRU)
-"""Who is told of every fixity failure: the people who run the installation and keep the records."""
+ALERTED = (Role.QUAN_TRI, Role.LUU_TRU)
+"""Who is told of a fixity failure or a scheduled job that failed: the people who run the
+installation and keep the records."""
+
+
+def notify_operators(
+    repo: Repository, settings: Settings, kind: str, message: str
+) -> tuple[list[str], dict[str, str]]:
+    """Leave ``message`` for every active account holding one of :data:`ALERTED`; who was told,
+    and who could not be (username, or ``*`` when the accounts could not be read → code). Never
+    raises: an alert that cannot be delivered must not hide what it is about."""
+    from repository.service import open_accounts
+
+    notified: list[str] = []
+    failed: dict[str, str] = {}
+    try:
+        accounts = open_accounts(repo, settings)
+        people = [a.username for a in accounts.accounts() if a.active and any(a.has_role(r) for r in ALERTED)]
+    except KhoError as exc:
+        return notified, {"*": exc.code}
+    for username in people:
+        try:
+            accounts.notify(username, kind, message)
+            notified.append(username)
+        except KhoError as exc:
+            failed[username] = exc.code
+    return notified, failed
 
 
 def alert_fixity(repo: Repository, settings: Settings, actor: Actor, report: FixityReport) -> tuple[str, ...]:
     """Every fixity failure reaches a person, not only the log: each active quản trị and lưu trữ
     viên gets a notification naming what was damaged, what was mended and what was not (an
     original changed in the store is also what an insider's edit looks like). Audited as
-    ``fixity:alert`` with who was told; who could be told is returned. A notification that
-    cannot be written is named in that event and never hides the report."""
-    from repository.service import open_accounts
-
-    notified: list[str] = []
-    failed: dict[str, str] = {}
+    ``fixity:alert`` with who was told; who could be told is returned."""
     unrepaired = report.unrepaired
     message = (
         f"Kiểm tra toàn vẹn tệp gốc: {len(report.damaged)} tệp hỏng hoặc không kiểm tra được,"
@@ -254,19 +274,7 @@ def alert_fixity(repo: Repository, settings: Settings, actor: Actor, report: Fix
            if unrepaired else "")
         + " Xem nhật ký (fixity:check) và chạy “kho fsck”."
     )
-    try:
-        accounts = open_accounts(repo, settings)
-        people = [
-            a.username for a in accounts.accounts() if a.active and any(a.has_role(r) for r in FIXITY_ALERTED)
-        ]
-    except KhoError as exc:
-        people, failed["*"] = [], exc.code
-    for username in people:
-        try:
-            accounts.notify(username, "fixity", message)
-            notified.append(username)
-        except KhoError as exc:
-            failed[username] = exc.code
+    notified, failed = notify_operators(repo, settings, "fixity", message)
     repo.audit.append(
         actor.user, "fixity:alert", source=actor.source,
         details={"notified": notified, "failed": failed, "damaged": len(report.damaged),

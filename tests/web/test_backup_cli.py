@@ -235,3 +235,27 @@ def test_keys_and_content_never_share_a_medium_however_the_place_is_spelt(
     refused = runner.invoke(main, argv)
     assert refused.exit_code == 2 and "BACKUP_TARGET_MISSING" in refused.output, refused.output
     assert not (tmp_path / "usb").exists() and not (tmp_path / "keys-backup").exists()
+
+
+def test_a_scheduled_backup_that_fails_reaches_the_quan_tri_and_the_archivist(
+    people: People, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nightly backup refused (here: no key-store destination) was a log line and a
+    ``backup:failed`` event: nobody was told that there was no copy. Now every active quản trị
+    and lưu trữ viên gets a notification, and the event says who."""
+    from kho.config import Settings
+    from repository.service import open_accounts, open_repository
+    from retention.tasks import scheduled_backup
+
+    monkeypatch.setenv("KHO_BACKUP_URLS", (tmp_path / "usb").as_uri())
+    monkeypatch.delenv("KHO_BACKUP_KEYS_URL", raising=False)
+    assert scheduled_backup() == {"ok": False, "code": "BACKUP_TARGET_MISSING"}
+    repo = open_repository(Settings.from_env())
+    accounts = open_accounts(repo, Settings.from_env())
+    told = {people.usernames[who] for who in ("quan_tri", "luu_tru")}
+    for username in told:
+        notes = [n for n in accounts.notifications(username) if n.kind == "backup"]
+        assert len(notes) == 1 and "BACKUP_TARGET_MISSING" in notes[0].message, notes
+    assert not [n for n in accounts.notifications(people.usernames["van_thu"]) if n.kind == "backup"]
+    failed = [e for e in repo.audit.events() if e.action == "backup:failed"]
+    assert len(failed) == 1 and set(failed[0].details["notified"]) == told
