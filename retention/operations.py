@@ -53,8 +53,12 @@ def backup_targets(settings: Settings, targets: Sequence[str] = (), keys_to: str
         )
     if any(shares_medium(keys, url) for url in chosen):
         raise KhoError("Kho khóa phải được sao lưu ở nơi khác với kho.", code="BACKUP_TARGET_MISSING")
+    # On S3 a bucket name is one place only on one server: backups on a second server
+    # (KHO_BACKUP_S3_ENDPOINT) may reuse the store's bucket names.
+    second_server = bool(settings.backup_s3_endpoint) and settings.backup_s3_endpoint != settings.s3_endpoint
+    running = [u for u in (settings.store_url, settings.keystore_url) if not (second_server and u.startswith("s3://"))]
     for url in (*chosen, keys):
-        if shares_medium(url, settings.store_url) or shares_medium(url, settings.keystore_url):
+        if any(shares_medium(url, place) for place in running):
             raise KhoError(
                 f"Nơi sao lưu “{url}” nằm trong (hoặc chứa) chính kho hay kho khóa đang chạy: chọn nơi khác.",
                 code="BACKUP_TARGET_MISSING",

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from kho_people import PASSWORD, People
 
+from kho.errors import KhoError
 from repository.storage.local import LocalStore
 from retention.backup import store_hashes
 from web.cli import main
@@ -259,3 +260,20 @@ def test_a_scheduled_backup_that_fails_reaches_the_quan_tri_and_the_archivist(
     assert not [n for n in accounts.notifications(people.usernames["van_thu"]) if n.kind == "backup"]
     failed = [e for e in repo.audit.events() if e.action == "backup:failed"]
     assert len(failed) == 1 and set(failed[0].details["notified"]) == told
+
+
+def test_a_bucket_of_the_same_name_on_the_second_backup_server_is_another_place(tmp_path: Path) -> None:
+    """The running store's bucket name is one place only on its own server: a copy to the same
+    name on the second server (KHO_BACKUP_S3_ENDPOINT) is allowed, on the store's server not."""
+    from kho.config import Settings
+    from retention.operations import backup_targets
+
+    base = {"KHO_DATA_DIR": str(tmp_path / "kho"), "KHO_STORE_URL": "s3://kho-records",
+            "KHO_S3_ENDPOINT": "127.0.0.1:7480"}
+    keys = (tmp_path / "keys").as_uri()
+    second = Settings.from_env({**base, "KHO_BACKUP_S3_ENDPOINT": "127.0.0.1:7481"})
+    assert backup_targets(second, ["s3://kho-records"], keys) == (("s3://kho-records",), keys)
+    same = Settings.from_env(base)
+    with pytest.raises(KhoError) as refused:
+        backup_targets(same, ["s3://kho-records/"], keys)
+    assert refused.value.code == "BACKUP_TARGET_MISSING"
