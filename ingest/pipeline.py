@@ -337,7 +337,7 @@ class ExtractMetadata:
         # What the document says (số, ký hiệu, loại, ngày, trích yếu) stays in the sealed derived
         # metadata: the job object is plaintext in the store and every backup, no key shreds it,
         # and its listing is not filtered by the access policy. ``kho ingest status`` reads them
-        # through the record (``describe_job``).
+        # through the record (``ingest.cli._described``).
         ctx.summary["metadata"] = METADATA_DERIVED
         return outcome
 
