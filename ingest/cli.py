@@ -72,6 +72,26 @@ def _person(action: Action) -> tuple[Any, Actor]:
     return obj, actor
 
 
+def _described(status: JobStatus) -> dict[str, Any]:
+    """What the job's document says (số, ký hiệu, loại, ngày, trích yếu), read from the record's
+    sealed metadata when the person may read the record; nothing otherwise (a destroyed record,
+    a secret one above the person's clearance, a job not stored yet). The job object itself no
+    longer carries them (only jobs written before this release do)."""
+    from ingest.pipeline import METADATA_DERIVED
+    from kho.errors import KhoError
+
+    if not status.record_id:
+        return {}
+    obj = click.get_current_context().find_root().obj
+    try:
+        obj.repo.get(status.record_id, actor=obj.actor)  # the access policy decides
+        stored = json.loads(obj.repo.get_derived(status.record_id, METADATA_DERIVED))
+    except (KhoError, ValueError, AttributeError):
+        return {}
+    return {key: (stored.get(key) or {}).get("value") for key in ("so_ky_hieu", "loai_van_ban",
+                                                                  "ngay_ban_hanh", "trich_yeu")}
+
+
 def _print_status(status: JobStatus) -> None:
     click.echo(f"Lượt tiếp nhận: {status.job_id}")
     click.echo(f"  Tệp:        {status.filename}")
@@ -89,10 +109,11 @@ def _print_status(status: JobStatus) -> None:
         click.echo(f"  Chữ ký số:  {s['signature_verdict']} — {s.get('signature_explanation') or ''}")
         if s.get("signature_return_reason"):
             click.echo(f"  Lý do trả lại: {s['signature_return_reason']}")
+    described = _described(status)
     for key, label in (("so_ky_hieu", "Số, ký hiệu"), ("loai_van_ban", "Loại"), ("ngay_ban_hanh", "Ngày"),
                        ("trich_yeu", "Trích yếu")):
-        if s.get(key):
-            click.echo(f"  {label}: {s[key]}")
+        if described.get(key):
+            click.echo(f"  {label}: {described[key]}")
 
 
 @click.group("ingest", cls=_DefaultGroup)

@@ -328,24 +328,35 @@ class DestructionLedger:
     """(name, opener) of each destination."""
     signing_key: Callable[[], Ed25519PrivateKey | None] = lambda: None
     lock_days: int = 0
+    outside: Sequence[tuple[str, Callable[[], ObjectStore]]] = ()
+    """(name, opener) of the ledger outside the store and the backups (the checkpoint folder):
+    written too, but it does not stand in for a backup destination (a restore on another
+    machine may not have it), so a destruction that reached only it still waits."""
 
     def record(self, row: bytes, *, now: datetime) -> dict[str, str]:
         """Append the tombstone of ``row`` to every ledger; which were written (name → entry or
-        the error). :class:`LedgerUnavailable` when none could be: the destruction must wait."""
+        the error). :class:`LedgerUnavailable` when no backup destination's could be: the
+        destruction must wait (and the ledger outside is not written, so no tombstone names a
+        record whose key is still there)."""
         key = self.signing_key()
         done: dict[str, str] = {}
-        for name, opener in self.places:
-            try:
-                seq = append_tombstone(opener(), row, signing_key=key, lock_days=self.lock_days, now=now)
-                done[name] = entry_key(seq)
-            except KhoError as exc:
-                done[name] = f"error: {exc.code}"
-            except OSError as exc:  # a folder that cannot even be opened
-                done[name] = f"error: {exc.strerror}"
+
+        def append(places: Sequence[tuple[str, Callable[[], ObjectStore]]]) -> None:
+            for name, opener in places:
+                try:
+                    seq = append_tombstone(opener(), row, signing_key=key, lock_days=self.lock_days, now=now)
+                    done[name] = entry_key(seq)
+                except KhoError as exc:
+                    done[name] = f"error: {exc.code}"
+                except OSError as exc:  # a folder that cannot even be opened
+                    done[name] = f"error: {exc.strerror}"
+
+        append(self.places)
         if self.places and all(v.startswith("error:") for v in done.values()):
             raise LedgerUnavailable(
                 "Không ghi được sổ tiêu hủy ở nơi sao lưu nào: chưa hủy bản ghi (để không bản sao lưu cũ"
                 " nào khôi phục lại được nó). Kiểm tra nơi sao lưu rồi hủy lại.",
                 places=list(done),
             )
+        append(self.outside)
         return done

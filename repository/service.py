@@ -52,10 +52,32 @@ def open_repository(settings: Settings) -> Repository:
     return repo
 
 
+OUTSIDE_LEDGER_FOLDER = "ledger"
+"""The destruction ledger kept beside the audit checkpoints, outside the store and the backups
+(``<KHO_AUDIT_CHECKPOINT_DIR>/ledger``)."""
+
+
+def outside_ledger(settings: Settings) -> tuple[str, Callable[[], ObjectStore]] | None:
+    """The destruction ledger in the checkpoint folder outside the store (``KHO_AUDIT_CHECKPOINT_DIR``),
+    as (name, opener); None when there is no such folder.
+
+    Whoever holds the backup destinations can cut the tail of every ledger there (the tombstones
+    of the newest destructions) and remove the newest manifests: a restore of the older copy
+    then brings a destroyed record back while the key backup still has its key. This copy is
+    where that holder cannot reach (the same place the audit checkpoints are kept for the same
+    reason): every destruction writes to it and every restore reads it."""
+    folder = settings.audit_checkpoint_dir
+    if folder is None:
+        return None
+    path = folder / OUTSIDE_LEDGER_FOLDER
+    return path.as_uri(), partial(open_store, path.as_uri(), fsync=settings.fsync)
+
+
 def destruction_ledger(settings: Settings, anchor: Anchor | None) -> DestructionLedger | None:
     """The destruction ledgers at every backup destination (store copies and the key store's),
-    signed with the audit signing key when one is configured; None without backups. A ledger
-    entry is write-once (object lock) for the longer of ``KHO_BACKUP_LOCK_DAYS`` and
+    and in the checkpoint folder outside the store (:func:`outside_ledger`), signed with the
+    audit signing key when one is configured; None without backups. A ledger entry is
+    write-once (object lock) for the longer of ``KHO_BACKUP_LOCK_DAYS`` and
     ``KHO_KEY_BACKUP_SHRED_DAYS`` where the destination has object lock."""
     places: list[tuple[str, Callable[[], ObjectStore]]] = []
     for url in settings.backup_urls:
@@ -71,7 +93,10 @@ def destruction_ledger(settings: Settings, anchor: Anchor | None) -> Destruction
         return anchor.private_key() if anchor is not None and anchor.signing_key is not None else None
 
     lock_days = settings.backup_lock_days and max(settings.backup_lock_days, settings.key_backup_shred_days)
-    return DestructionLedger(places, signing_key=signing_key, lock_days=lock_days)
+    outside = outside_ledger(settings)
+    return DestructionLedger(
+        places, signing_key=signing_key, lock_days=lock_days, outside=(outside,) if outside else ()
+    )
 
 
 def open_handling(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,17 @@ def blob_key(sha256: str) -> str:
     return f"{BLOBS_PREFIX}{sha256[:2]}/{sha256}"
 
 
+_BACKUP_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,199}")
+
+
 def manifest_key(backup_id: str) -> str:
+    """Where the manifest of ``backup_id`` is; :class:`BackupError` for an id no backup can have
+    (a path, an empty one), as typed at ``--id``/``--keys-id``."""
+    if not _BACKUP_ID.fullmatch(backup_id) or ".." in backup_id:
+        raise BackupError(
+            f"Mã bản sao lưu “{backup_id}” không hợp lệ (dạng 20261203T020000000000Z-store).",
+            backup_id=backup_id,
+        )
     return f"{MANIFESTS_PREFIX}{backup_id}.json"
 
 
@@ -418,6 +429,30 @@ def read_manifest(
         raise BackupError(f"Không có bản sao lưu “{backup_id}”.", backup_id=backup_id) from exc
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def entry_problem(entry: Any) -> str | None:
+    """What is wrong with one entry of a manifest as written (pure): a key that is not a plain
+    store key (a path out of the store, an empty one), a digest that is not a SHA-256, a size
+    that is not a count. None when it is well formed. A manifest is read from a destination
+    whoever holds it can write: nothing of it is used before this check."""
+    from repository.storage.local import check_key
+
+    if not isinstance(entry, dict):
+        return "Bản kê có một mục không đúng dạng."
+    key, digest, size = entry.get("key"), entry.get("sha256"), entry.get("size")
+    try:
+        check_key(key if isinstance(key, str) else "")
+    except ValueError:
+        return f"Bản kê ghi một khóa không hợp lệ: “{key}”."
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        return f"Bản kê ghi mã SHA-256 không hợp lệ cho “{key}”."
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return f"Bản kê ghi kích thước không hợp lệ cho “{key}”."
+    return None
+
+
 def verify_backup(
     destination: ObjectStore, backup_id: str | None = None, label: str | None = None
 ) -> VerifyReport:
@@ -425,6 +460,9 @@ def verify_backup(
     manifest = read_manifest(destination, backup_id, label)
     problems: list[str] = []
     for entry in manifest["objects"]:
+        if (problem := entry_problem(entry)) is not None:
+            problems.append(problem)
+            continue
         try:
             data = read_blob(destination, entry["sha256"])
         except NotFound:
@@ -500,6 +538,10 @@ def restore(
     backed-up state."""
     started = time.monotonic()
     manifest = read_manifest(destination, backup_id, label)
+    for entry in manifest["objects"]:  # before anything is removed or written
+        if (problem := entry_problem(entry)) is not None:
+            raise BackupError(f"{problem} Bản sao lưu đã bị sửa hoặc hỏng; không khôi phục.",
+                              backup_id=manifest["backup_id"])
     wanted = {entry["key"]: entry for entry in manifest["objects"]}
     present = [info.key for info in target.list("")]
     if present and not force:
@@ -635,7 +677,7 @@ def destruction_rows(store: ObjectStore, *, backed_up: bool) -> dict[str, bytes]
         return {}
     rows: dict[str, bytes] = {}
     for entry in read_manifest(store, found[-1])["objects"]:
-        if entry["key"].startswith(DESTROYED_PREFIX):
+        if entry_problem(entry) is None and entry["key"].startswith(DESTROYED_PREFIX):
             rows[entry["key"]] = read_blob(store, entry["sha256"])
     return rows
 

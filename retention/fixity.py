@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kho.errors import KeyDestroyed, KhoError, NotFound
+from kho.errors import KhoError, NotFound
 from repository.records import Actor, Repository, content_key
 from repository.storage.base import ObjectStore
-from retention.backup import backups, read_blob, read_manifest
+from retention.backup import backups, entry_problem, read_blob, read_manifest
 
 
 def is_due(key: str, *, period: int, run: int) -> bool:
@@ -38,6 +38,9 @@ class FixityReport:
     damaged: tuple[str, ...]
     repaired: tuple[str, ...]
     seconds: float
+    unverifiable: tuple[tuple[str, str], ...] = ()
+    """(original's key, error code) of each original due in the run whose record could not be
+    opened (key missing or damaged, version damaged): counted in ``damaged`` too."""
 
     @property
     def unrepaired(self) -> tuple[str, ...]:
@@ -57,7 +60,11 @@ def _repair_from(
     for destination in copies:
         for backup_id in reversed(backups(destination, "store")):
             entry = next(
-                (e for e in read_manifest(destination, backup_id)["objects"] if e["key"] == key), None
+                (
+                    e for e in read_manifest(destination, backup_id)["objects"]
+                    if entry_problem(e) is None and e["key"] == key
+                ),
+                None,
             )
             if entry is None:
                 continue
@@ -87,16 +94,23 @@ def audit_fixity(
     checked = size = 0
     damaged: list[str] = []
     repaired: list[str] = []
+    unverifiable: list[tuple[str, str]] = []
     destroyed = repo.destroyed_ids()
     for record_id in repo.record_ids():
         if record_id in destroyed:
             continue  # nothing readable is left to check: that is the point
         try:
             record = repo._load(record_id)
-        except (KeyDestroyed, NotFound):
+        except NotFound:
+            continue  # no version yet: a record in flight, or a crash leftover fsck names
+        except KhoError as exc:
+            # Its originals cannot be opened: unverifiable is damaged, never "nothing to check".
+            for info in repo.store.list(f"records/{record_id}/content/"):
+                if is_due(info.key, period=period, run=run):
+                    checked += 1
+                    damaged.append(info.key)
+                    unverifiable.append((info.key, exc.code))
             continue
-        except KhoError:
-            continue  # a record that does not load is fsck's to name
         for stored in record.files:
             key = content_key(record_id, stored.sha256)
             if not is_due(key, period=period, run=run):
@@ -120,7 +134,9 @@ def audit_fixity(
                     source=actor.source,
                     details={"key": key, "sha256": stored.sha256},
                 )
-    report = FixityReport(checked, size, tuple(damaged), tuple(repaired), time.monotonic() - started)
+    report = FixityReport(
+        checked, size, tuple(damaged), tuple(repaired), time.monotonic() - started, tuple(unverifiable)
+    )
     repo.audit.append(
         actor.user,
         "fixity:check",
@@ -130,6 +146,7 @@ def audit_fixity(
             "bytes": size,
             "damaged": list(damaged),
             "repaired": list(repaired),
+            "unverifiable": {key: code for key, code in unverifiable},
             "period": period,
             "run": run,
         },

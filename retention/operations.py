@@ -13,12 +13,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from kho.config import Settings
 from kho.errors import KhoError
 from repository.ledger import Tombstone
+from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
+from repository.service import outside_ledger
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
 from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
@@ -48,9 +51,41 @@ def backup_targets(settings: Settings, targets: Sequence[str] = (), keys_to: str
             " KHO_BACKUP_KEYS_URL).",
             code="BACKUP_TARGET_MISSING",
         )
-    if keys in chosen:
+    if any(shares_medium(keys, url) for url in chosen):
         raise KhoError("Kho khóa phải được sao lưu ở nơi khác với kho.", code="BACKUP_TARGET_MISSING")
+    # On S3 a bucket name is one place only on one server: backups on a second server
+    # (KHO_BACKUP_S3_ENDPOINT) may reuse the store's bucket names.
+    second_server = bool(settings.backup_s3_endpoint) and settings.backup_s3_endpoint != settings.s3_endpoint
+    running = [u for u in (settings.store_url, settings.keystore_url) if not (second_server and u.startswith("s3://"))]
+    for url in (*chosen, keys):
+        if any(shares_medium(url, place) for place in running):
+            raise KhoError(
+                f"Nơi sao lưu “{url}” nằm trong (hoặc chứa) chính kho hay kho khóa đang chạy: chọn nơi khác.",
+                code="BACKUP_TARGET_MISSING",
+            )
     return chosen, keys
+
+
+def _place(url: str) -> tuple[str, str]:
+    if url.startswith("s3://"):
+        return "s3", url.removeprefix("s3://").strip("/").split("/")[0].lower()
+    return "file", str(Path(url.removeprefix("file://")).resolve())
+
+
+def shares_medium(a: str, b: str) -> bool:
+    """Whether two places are one (pure but for resolving folder links): the same bucket, or the
+    same folder or one inside the other, however the URL is spelt (``file:///usb`` and
+    ``file:///usb/``, ``/usb/keys``). Compared as strings, keys and content could land on one
+    medium, and a copy inside the store it copies."""
+    kind_a, where_a = _place(a)
+    kind_b, where_b = _place(b)
+    if kind_a != kind_b:
+        return False
+    if kind_a == "s3":
+        return where_a == where_b
+    return where_a == where_b or where_a.startswith(where_b.rstrip("/") + "/") or where_b.startswith(
+        where_a.rstrip("/") + "/"
+    )
 
 
 def run_backup(
@@ -90,6 +125,10 @@ def run_backup(
         details["tombstones_added"] = sync_ledger(repo, settings, destination, rows, now=now)
         repo.audit.append(actor.user, "backup:create", source=actor.source, details=details)
         copies.append({**details, "seconds": round(report.seconds, 3)})
+    if (outside := outside_ledger(settings)) is not None:
+        # The copy outside the store and the backups: destructions made before it existed (or
+        # while it was away) are added, so a restore finds every tombstone there too.
+        sync_ledger(repo, settings, outside[1](), rows, now=now)
     shredded = shred_key_backups(repo, settings, actor, keys, now=now)
     return BackupRun(tuple(copies), shredded)
 
@@ -191,7 +230,61 @@ def run_fixity(
     options = settings.backup_options()
     copies = [open_store(url, **options) for url in tuple(sources) or settings.backup_urls]
     period = period_days if period_days is not None else settings.fixity_period_days
-    return audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
+    report = audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
+    if report.damaged:
+        alert_fixity(repo, settings, actor, report)
+    return report
+
+
+ALERTED = (Role.QUAN_TRI, Role.LUU_TRU)
+"""Who is told of a fixity failure or a scheduled job that failed: the people who run the
+installation and keep the records."""
+
+
+def notify_operators(
+    repo: Repository, settings: Settings, kind: str, message: str
+) -> tuple[list[str], dict[str, str]]:
+    """Leave ``message`` for every active account holding one of :data:`ALERTED`; who was told,
+    and who could not be (username, or ``*`` when the accounts could not be read → code). Never
+    raises: an alert that cannot be delivered must not hide what it is about."""
+    from repository.service import open_accounts
+
+    notified: list[str] = []
+    failed: dict[str, str] = {}
+    try:
+        accounts = open_accounts(repo, settings)
+        people = [a.username for a in accounts.accounts() if a.active and any(a.has_role(r) for r in ALERTED)]
+    except KhoError as exc:
+        return notified, {"*": exc.code}
+    for username in people:
+        try:
+            accounts.notify(username, kind, message)
+            notified.append(username)
+        except KhoError as exc:
+            failed[username] = exc.code
+    return notified, failed
+
+
+def alert_fixity(repo: Repository, settings: Settings, actor: Actor, report: FixityReport) -> tuple[str, ...]:
+    """Every fixity failure reaches a person, not only the log: each active quản trị and lưu trữ
+    viên gets a notification naming what was damaged, what was mended and what was not (an
+    original changed in the store is also what an insider's edit looks like). Audited as
+    ``fixity:alert`` with who was told; who could be told is returned."""
+    unrepaired = report.unrepaired
+    message = (
+        f"Kiểm tra toàn vẹn tệp gốc: {len(report.damaged)} tệp hỏng hoặc không kiểm tra được,"
+        f" đã sửa từ bản sao lưu {len(report.repaired)}, CHƯA SỬA ĐƯỢC {len(unrepaired)}."
+        + (f" Chưa sửa: {', '.join(unrepaired[:10])}" + (" …" if len(unrepaired) > 10 else "") + "."
+           if unrepaired else "")
+        + " Xem nhật ký (fixity:check) và chạy “kho fsck”."
+    )
+    notified, failed = notify_operators(repo, settings, "fixity", message)
+    repo.audit.append(
+        actor.user, "fixity:alert", source=actor.source,
+        details={"notified": notified, "failed": failed, "damaged": len(report.damaged),
+                 "unrepaired": list(unrepaired)},
+    )
+    return tuple(notified)
 
 
 def run_capacity(repo: Repository, settings: Settings, actor: Actor) -> tuple[Capacity, ...]:
@@ -228,6 +321,9 @@ class RestoreRun:
     reapplied: tuple[str, ...]
     """Records whose "đã hủy" row came from a newer copy or the replaced store."""
     indexed: int
+    history_findings: tuple[str, ...] = ()
+    """What the signed checkpoints outside the store say of the restored chain
+    (:func:`restored_history_findings`): empty when the copy is the history they vouch for."""
 
 
 def run_restore(
@@ -250,15 +346,27 @@ def run_restore(
     The destruction ledgers of every backup destination are read first; with none reachable
     the restore is refused (``RESTORE_LEDGER_UNREACHABLE``) unless ``without_ledger``, which
     the audit event says."""
-    from retention.backup import apply_tombstones, destruction_rows, reapply_destructions, restore
+    from retention.backup import (
+        apply_tombstones,
+        destruction_rows,
+        read_manifest,
+        reapply_destructions,
+        restore,
+    )
 
     key_options = settings.key_backup_options()
+    # Both copies are found before anything is written: a key backup that is missing or named
+    # wrongly must not leave a store restored (or, with --force, replaced) without its keys.
+    read_manifest(open_store(source, **settings.backup_options()), backup_id, "store")
+    read_manifest(open_store(keys_from, **key_options), keys_id, "keys")
     places: dict[str, Callable[[], ObjectStore]] = {}
     for url in (source, *settings.backup_urls):
         places.setdefault(url, partial(open_store, url, **settings.backup_options()))
     for url in (keys_from, settings.backup_keys_url):
         if url:
             places.setdefault(url, partial(open_store, url, **key_options))
+    if (outside := outside_ledger(settings)) is not None:
+        places.setdefault(*outside)  # where the holder of the backups cannot cut it
     ledger = read_ledgers(repo, list(places.items()))
     if not ledger.reached and not without_ledger:
         raise KhoError(
@@ -282,6 +390,9 @@ def run_restore(
                    label="store", force=force)
     keys = restore(open_store(keys_from, **key_options), repo.keys.store, backup_id=keys_id, label="keys",
                    force=force)
+    history = restored_history_findings(repo)
+    for finding in history:
+        warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
     redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
     reapplied = reapply_destructions(repo, rows, actor=actor)
     indexed = reindex()
@@ -291,6 +402,26 @@ def run_restore(
                  "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
                  "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
                  "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
-                 "without_ledger": bool(without_ledger and not ledger.reached)},
+                 "without_ledger": bool(without_ledger and not ledger.reached),
+                 "history_findings": list(history)},
     )
-    return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed)
+    return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
+
+
+def restored_history_findings(repo: Repository) -> tuple[str, ...]:
+    """The audit chain of a copy just restored, checked against the signed checkpoints outside
+    the store (``KHO_AUDIT_CHECKPOINT_DIR``, which the holder of the backups does not reach):
+    each open finding as ``[kind] #seq message``. A copy older than the newest checkpoint (its
+    newer manifests removed, or chosen with ``--id``), or one whose history was edited, brings
+    back a past in which later acts (registrations, destructions, revocations) never
+    happened: the restore says so at once instead of leaving it to the next ``kho audit
+    verify``. Nothing without a checkpoint folder."""
+    from repository.anchor import verify_anchored
+
+    if repo.anchor is None or repo.anchor.checkpoint_dir is None:
+        return ()
+    try:
+        report = verify_anchored(repo.audit, repo.anchor)
+    except KhoError as exc:
+        return (f"[{exc.code}] {exc}",)
+    return tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)

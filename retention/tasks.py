@@ -24,7 +24,7 @@ from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date
 from repository.policy import Role
 from repository.records import Repository
-from retention.operations import SCHEDULER, run_backup, run_capacity, run_fixity
+from retention.operations import SCHEDULER, notify_operators, run_backup, run_capacity, run_fixity
 from retention.submission import Alert
 
 if TYPE_CHECKING:
@@ -57,16 +57,28 @@ def _repository(settings: Settings) -> Repository:
     return open_repository(settings)
 
 
-def _guarded(job: str, repo: Repository, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _guarded(
+    job: str, repo: Repository, settings: Settings, step: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run a scheduled job; a failure is logged, audited as ``<job>:failed`` and left as a
+    notification for every active quản trị and lưu trữ viên (a backup that did not happen must
+    reach a person, not only a worker's log; ``notified`` in the event says who)."""
     try:
         return step()
     except KhoError as exc:
         logger.error("%s failed: [%s] %s", job, exc.code, exc)
+        label = JOB_LABELS.get(job, job)
+        notified, failed = notify_operators(
+            repo, settings, job, f"Việc định kỳ “{label}” không chạy được: [{exc.code}] {exc}"
+        )
         repo.audit.append(
             SCHEDULER.user, f"{job}:failed", source=SCHEDULER.source,
-            details={"code": exc.code, "message": str(exc)},
+            details={"code": exc.code, "message": str(exc), "notified": notified, "notify_failed": failed},
         )
         return {"ok": False, "code": exc.code}
+
+
+JOB_LABELS = {"backup": "sao lưu", "fixity": "kiểm tra toàn vẹn", "capacity": "kiểm tra dung lượng"}
 
 
 @app.task(name="kho.retention.backup", acks_late=False)
@@ -79,7 +91,7 @@ def scheduled_backup() -> dict[str, Any]:
         done = run_backup(repo, settings, SCHEDULER, now=utcnow())
         return {"ok": True, "copies": [c["backup_id"] for c in done.copies]}
 
-    return _guarded("backup", repo, step)
+    return _guarded("backup", repo, settings, step)
 
 
 @app.task(name="kho.retention.fixity", acks_late=False)
@@ -93,7 +105,7 @@ def scheduled_fixity() -> dict[str, Any]:
         report = run_fixity(repo, settings, SCHEDULER, today=today)
         return {"ok": not report.unrepaired, "checked": report.checked, "damaged": len(report.damaged)}
 
-    return _guarded("fixity", repo, step)
+    return _guarded("fixity", repo, settings, step)
 
 
 @app.task(name="kho.retention.capacity", acks_late=False)
@@ -106,4 +118,4 @@ def scheduled_capacity() -> dict[str, Any]:
         found = run_capacity(repo, settings, SCHEDULER)
         return {"ok": True, "levels": {c.name: c.level for c in found}}
 
-    return _guarded("capacity", repo, step)
+    return _guarded("capacity", repo, settings, step)

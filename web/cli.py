@@ -1073,8 +1073,10 @@ def fixity_command(ctx: Context, period_days: int, check_all: bool, sources: tup
         f"Đã kiểm tra {report.checked} tệp gốc ({report.bytes / 1e6:.1f} MB, {report.seconds:.1f} s):"
         f" hỏng {len(report.damaged)}, đã sửa {len(report.repaired)}."
     )
+    reasons = dict(report.unverifiable)
     for key in report.unrepaired:
-        click.echo(f"  - CHƯA SỬA ĐƯỢC: {key}")
+        why = f" (không mở được bản ghi: {reasons[key]})" if key in reasons else ""
+        click.echo(f"  - CHƯA SỬA ĐƯỢC: {key}{why}")
     if report.unrepaired:
         sys.exit(1)
 
@@ -1143,6 +1145,15 @@ def restore_command(
         f" {done.store.backup_id} và {done.keys.objects} khóa từ {done.keys.backup_id}; chỉ mục:"
         f" {done.indexed} bản ghi; sổ tiêu hủy đã đọc: {len(done.ledger.reached)}."
     )
+    if done.history_findings:
+        click.echo(
+            f"CẢNH BÁO: nhật ký của bản sao lưu có {len(done.history_findings)} điểm không khớp điểm mốc"
+            " ký số ngoài kho (bản sao cũ hơn điểm mốc, hoặc đã bị sửa): các việc sau đó (đăng ký, hủy,"
+            " thu hồi …) không có trong kho đã khôi phục. Kiểm toán viên cần xem xét: “kho audit"
+            " verify”, rồi “kho audit acknowledge” nếu chấp nhận.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 WSGI_APP = "web.app:create_app()"

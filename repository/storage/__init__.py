@@ -33,4 +33,15 @@ def open_store(url: str, **options: object) -> ObjectStore:
     from repository.storage.local import LocalStore
 
     path = url.removeprefix("file://")
+    if not path.startswith("/") or "://" in path:
+        # An empty or relative place is the current folder of whichever process opens it (a
+        # backup "--to ''" copied the whole store there); another scheme became a folder named
+        # after it. Neither is what anyone meant.
+        from kho.errors import ConfigError
+
+        raise ConfigError(
+            f"Địa chỉ kho hoặc nơi sao lưu “{url}” không hợp lệ: dùng file:///đường/dẫn/tuyệt/đối"
+            " hoặc s3://tên-bucket.",
+            url=url,
+        )
     return LocalStore(path, fsync=bool(options.get("fsync", True)))

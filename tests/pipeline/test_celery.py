@@ -98,7 +98,7 @@ def test_worker_process_runs_real_documents_end_to_end(
     valid = jobs.get(by_name["qd-1.pdf"].job_id)
     assert valid.summary["signature_verdict"] == "TOTAL-PASSED"
     assert valid.summary["text_sources"] == ["text-layer"]
-    assert valid.summary["so_ky_hieu"]
+    assert valid.summary["metadata"] == "metadata.json"  # what it says stays sealed with the record
     assert all(step.state.value == "xong" for step in valid.steps.values())
     tampered = repo.get(by_name["sua.pdf"].record_id, actor=SYSTEM)
     assert tampered.extra["signature_verdict"] == "TOTAL-FAILED"

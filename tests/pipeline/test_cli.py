@@ -55,6 +55,8 @@ def test_ingest_status_and_return_from_the_command_line(
     assert "Trạng thái: xong" in shown.output
     assert "Chữ ký số:  TOTAL-FAILED" in shown.output
     assert "Lý do trả lại:" in shown.output
+    # What the document says is read through the record (sealed), for whoever may see it.
+    assert "Số, ký hiệu: " in shown.output and "Trích yếu: " in shown.output, shown.output
 
     returned = runner.invoke(main, ingest(["return", job, "--json"]))
     assert returned.exit_code == 0, returned.output

@@ -47,11 +47,11 @@ def test_signed_scan_gets_ocr_text_verdict_and_metadata(pipeline: Pipeline) -> N
     assert record.extra["signature_return_reason"] is None
     verification = json.loads(repo.get_derived(record.record_id, "signatures.json"))
     assert verification["sha256"] == status.job_id
-    # Metadata pre-filled from the OCR text.
-    assert status.summary["loai_van_ban"] == "Công điện"
-    assert status.summary["so_ky_hieu"].endswith("/CĐ-TTg")
+    # Metadata pre-filled from the OCR text, sealed with the record (not in the job object).
     metadata = json.loads(repo.get_derived(record.record_id, "metadata.json"))
     assert metadata["loai_van_ban"]["value"] == "Công điện"
+    assert metadata["so_ky_hieu"]["value"].endswith("/CĐ-TTg")
+    assert status.summary["metadata"] == "metadata.json"
     # The status a person and the API read.
     assert read_status(repo.store, status.job_id[:12]) == status
 
@@ -65,12 +65,34 @@ def test_born_digital_document_is_searchable_with_verdict(
     assert status.summary["text_sources"] == ["text-layer"]
     assert status.summary["pages"] == 3
     assert status.summary["signature_verdict"] == "TOTAL-PASSED"
-    assert status.summary["so_ky_hieu"]
     assert status.steps["index"].state is StepState.DONE
     doc = pipeline.backend().get(status.record_id)
     assert doc is not None
-    assert doc.so_ky_hieu == status.summary["so_ky_hieu"]
+    metadata = json.loads(pipeline.repo.get_derived(status.record_id, "metadata.json"))
+    assert doc.so_ky_hieu == metadata["so_ky_hieu"]["value"]
     assert "QUYẾT ĐỊNH" in doc.text
+
+
+def test_the_job_object_does_not_carry_what_the_document_says(
+    pipeline: Pipeline, signed: dict[str, bytes]
+) -> None:
+    """The job object (``ingest/jobs/<sha256>.json``) is plaintext in the store and in every
+    backup, no key shreds it, and ``kho ingest status`` lists it by a permission that ignores
+    secrecy. It used to carry the số/ký hiệu, loại, ngày and trích yếu copied out of the
+    sealed metadata: a stolen backup read the subject of every document, and a destroyed
+    record's subject outlived its key. They stay sealed with the record now."""
+    from ingest.status import JOBS_PREFIX
+
+    status = pipeline.ingest(signed["valid-1"], "qd-1.pdf")
+    assert status.state is JobState.DONE, status.reason
+    metadata = json.loads(pipeline.repo.get_derived(status.record_id, "metadata.json"))
+    said = [metadata[k]["value"] for k in ("so_ky_hieu", "trich_yeu") if metadata[k]["value"]]
+    assert said  # the document does say something
+    stored = pipeline.repo.store.get(f"{JOBS_PREFIX}{status.job_id}.json").decode()
+    for value in said:
+        assert value not in stored and json.dumps(value)[1:-1] not in stored, value
+    for key in ("so_ky_hieu", "loai_van_ban", "ngay_ban_hanh", "trich_yeu"):
+        assert key not in status.summary
 
 
 def test_rerun_changes_nothing(pipeline: Pipeline, signed: dict[str, bytes]) -> None:

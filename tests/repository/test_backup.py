@@ -456,3 +456,39 @@ def test_a_register_entry_listed_past_before_it_landed_is_fetched(
     assert numbers == [1, 2, 3]
     assert fresh.read_content(ids[1], actor=CLERK)[1] == b"%PDF-1.4\n" + bytes([1]) * 700
     assert misses == [0]  # it was read again until it had landed
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_manifest_edited_to_write_outside_the_store_is_refused_before_anything_changes(
+    backend: str, tmp_path: Path
+) -> None:
+    """Whoever holds the destination can rewrite a manifest (it carries no seal): an entry whose
+    key is a path out of the store, or whose digest is a path, used to reach the target's own
+    key check only while the restore was writing (a ValueError: a traceback), after a forced
+    restore had already removed what the copy lacked. Now it is refused before the first
+    removal or write, and verify names it."""
+    from repository import formats
+
+    repo = _fill(tmp_path)
+    target = make_store(backend, tmp_path, "backup")
+    made = backup(repo.store, target, label="store")
+    repo.create_document("den", incoming(code_number="77"), None, None, CLERK)  # after the backup
+    before = store_hashes(repo.store)
+    manifest = read_manifest(target, made.backup_id)
+    real = manifest["objects"][0]
+    for evil in (
+        {**real, "key": "../../../outside/pwned"},
+        {**real, "key": "records/../../x"},
+        {**real, "sha256": "../../../" + real["sha256"][9:]},
+    ):
+        forged = {**manifest, "objects": [*manifest["objects"][:3], evil, *manifest["objects"][3:]]}
+        target.put(manifest_key(made.backup_id), formats.dumps(
+            formats.BACKUP_MANIFEST.name, forged, ensure_ascii=False, sort_keys=True
+        ))
+        report = verify_backup(target, made.backup_id)
+        assert not report.ok and any("không hợp lệ" in p for p in report.problems), report.problems
+        with pytest.raises(BackupError) as refused:
+            restore(target, repo.store, backup_id=made.backup_id, force=True)
+        assert refused.value.code == "BACKUP_INVALID" and "không khôi phục" in str(refused.value)
+        assert store_hashes(repo.store) == before  # nothing removed, nothing written
+    assert not (tmp_path / "outside").exists()
