@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from kho_people import PASSWORD, People
 
+from kho.errors import LoginFailed, LoginRateLimited
 from web.app import create_app
 from web.context import Kho
 
@@ -46,8 +48,9 @@ def test_failures_on_two_workers_count_together_and_survive_a_restart(
     page = restarted.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
-    by_page = restarted.post("/login", data={"username": name, "password": PASSWORD,
-                                             "csrf_token": token.group(1)})
+    by_page = restarted.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token.group(1)}
+    )
     assert by_page.status_code == 429  # the page's door shares the budget
     other = people.usernames["chuyen_vien"]  # another name from the same address is not held
     assert b.post("/api/login", json={"username": other, "password": PASSWORD}).status_code == 200
@@ -62,3 +65,44 @@ def test_a_right_password_clears_the_failures_for_every_worker(kho: Kho, people:
     for i in range(LIMIT - 1):  # the budget starts again, on either worker
         assert a.post("/api/login", json={"username": name, "password": f"Sai#{i}"}).status_code == 401
     assert a.post("/api/login", json={"username": name, "password": PASSWORD}).status_code == 200
+
+
+def test_failures_of_names_never_tried_again_are_swept_from_the_store(kho: Kho) -> None:
+    """A spray of names, each tried once, left one object per name in the store (and in every
+    backup) for ever: a failure was only cleaned up when its own (address, name) came back.
+    Each process now sweeps what is out of the window once per window, a bounded slice at a
+    time; failures still in the window stay and still count."""
+    from web.pages.common import LOGIN_FAILURES_PREFIX, LoginLimiter
+
+    now = [1_000_000.0]
+    limiter = LoginLimiter(3, 60, kho.repo.store, clock=lambda: now[0])
+    limiter.SWEEP_KEYS = 4  # a small slice, to see the next sweep go on from the last
+
+    def fail(name: str) -> None:
+        def wrong() -> None:
+            raise LoginFailed("sai", username=name)
+
+        with pytest.raises(LoginFailed):
+            limiter.guarded("10.0.0.9", name, wrong)
+
+    def stored() -> list[str]:
+        return [info.key for info in kho.repo.store.list(LOGIN_FAILURES_PREFIX)]
+
+    for i in range(10):  # ten names sprayed once each
+        fail(f"khong-co-{i}")
+    sprayed = set(stored())
+    assert len(sprayed) == 10
+    now[0] += 61  # all ten out of the window
+    fail("moi-0")  # the first failure of a new window sweeps one slice of four keys
+    assert 6 <= len(sprayed & set(stored())) <= 7  # a slice, not all: bounded work
+    fail("moi-1")  # the same process sweeps again only a window later
+    assert 6 <= len(sprayed & set(stored())) <= 7
+    for n in (2, 3, 4):  # each later window goes on after the last slice, wrapping at the end
+        now[0] += 61
+        fail(f"moi-{n}")
+    assert not sprayed & set(stored())  # the spray is gone from the store
+    live = "moi-4"  # failed in this window: its failure stays and counts
+    fail(live)
+    with pytest.raises(LoginRateLimited):  # 2 + 1 = 3 failures in the window: the next is held
+        fail(live)
+        limiter.guarded("10.0.0.9", live, lambda: None)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -33,6 +34,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
+from kho import logs
 from kho.errors import AccountLocked, KhoError, LoginFailed, LoginRateLimited, SessionExpired
 from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
@@ -217,12 +219,18 @@ class LoginLimiter:
     found. The address and name are hashed into the key: nothing a person types becomes a path.
     :meth:`guarded` is the one sequence the login page, the API and the audit form use."""
 
+    SWEEP_KEYS = 5_000
+    """Keys a sweep looks at, at most (five LIST pages); the next sweep goes on from there."""
+
     def __init__(
         self, attempts: int, window: float, store: Any, clock: Callable[[], float] = time.time
     ) -> None:
         self.attempts, self.window = attempts, window
         self.store = store
         self.clock = clock
+        self._swept_at = float("-inf")
+        self._sweep_from: str | None = None
+        self._sweep_lock = threading.Lock()
 
     @staticmethod
     def _prefix(ip: str, username: str) -> str:
@@ -261,12 +269,41 @@ class LoginLimiter:
         except failures:
             self.store.put_if_absent(f"{prefix}{int(now * 1000):015d}-{os.urandom(4).hex()}", b"")
             self._delete([k for k in keys if k not in recent])
+            self._sweep(now)
             raise
         except successes:
             self._delete(keys)
             raise
         self._delete(keys)
         return result
+
+    def _sweep(self, now: float) -> None:
+        """Delete failures out of the window under every (address, name), once per window per
+        process. A failure's own (address, name) cleans up only when tried again, so a spray of
+        names that are never tried twice would otherwise leave its objects in the store (and in
+        every backup) for ever. Each sweep looks at :attr:`SWEEP_KEYS` keys at most and the next
+        goes on after them, so a large spray costs each sweep the same."""
+        with self._sweep_lock:
+            if now - self._swept_at < self.window:
+                return
+            self._swept_at = now
+            start = self._sweep_from
+        stale: list[str] = []
+        last: str | None = None
+        try:
+            for count, info in enumerate(self.store.list(LOGIN_FAILURES_PREFIX, start_after=start), 1):
+                last = info.key
+                if self._when(info.key) <= now - self.window:
+                    stale.append(info.key)
+                if count >= self.SWEEP_KEYS:
+                    break
+            else:
+                last = None  # the end reached: the next sweep starts from the beginning
+        except KhoError as exc:
+            logs.warn(__name__, "login failures not swept: %s", exc.code)
+            return
+        self._sweep_from = last
+        self._delete(stale)
 
     def _delete(self, keys: list[str]) -> None:
         """Best effort: a failure left in place only counts until it leaves the window."""
