@@ -21,10 +21,17 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kho.config import Settings
-from kho.errors import AccountLocked, IdentifierInvalid, KhoError, LoginFailed, LoginRateLimited
+from kho.errors import (
+    AccountLocked,
+    BodyTooLarge,
+    IdentifierInvalid,
+    KhoError,
+    LoginFailed,
+    LoginRateLimited,
+)
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
@@ -41,6 +48,10 @@ PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 200
 """List routes answer one page: ``?page=`` (from 1) and ``?page_size=`` (1…200, default 50)."""
 PAGE_MAX = 1_000_000
+JSON_BODY_MAX = 1024 * 1024
+"""Bytes of a JSON request body. The app's limit (``MAX_CONTENT_LENGTH``) is the upload limit
+of an original (50 MB), and a JSON body that size parses into up to 1.3 GB of Python objects
+(``[{},{},…]``) before any check: ``POST /api/login`` would take it from anyone."""
 
 
 class ApiError(KhoError):
@@ -82,10 +93,29 @@ def _json(raw: str | bytes, message: str, code: str) -> Any:
         raise ApiError(message, code=code) from exc
 
 
+def _json_bytes() -> bytes:
+    """The body of a JSON request, at most :data:`JSON_BODY_MAX` bytes (413 ``BODY_TOO_LARGE``
+    beyond, told by Content-Length before anything is read, or while a chunked body is read)."""
+    too_large = BodyTooLarge(
+        f"Nội dung JSON quá lớn: tối đa {JSON_BODY_MAX // 1024} KB.", limit=JSON_BODY_MAX
+    )
+    if (request.content_length or 0) > JSON_BODY_MAX:
+        raise too_large
+    # A chunked body (no Content-Length) is read one byte past the bound, never further.
+    request.max_content_length = JSON_BODY_MAX + 1
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge as exc:
+        raise too_large from exc
+    if len(raw) > JSON_BODY_MAX:
+        raise too_large
+    return raw
+
+
 def _body() -> dict[str, Any]:
-    """The JSON object of the request (422 for anything else)."""
+    """The JSON object of the request (422 for anything else, 413 beyond :data:`JSON_BODY_MAX`)."""
     message = "Nội dung yêu cầu phải là một đối tượng JSON."
-    data = _json(request.get_data(cache=True), message, "BODY_INVALID") if request.is_json else None
+    data = _json(_json_bytes(), message, "BODY_INVALID") if request.is_json else None
     if not isinstance(data, dict):
         raise ApiError(message, code="BODY_INVALID")
     return data
