@@ -48,10 +48,15 @@ PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 200
 """List routes answer one page: ``?page=`` (from 1) and ``?page_size=`` (1…200, default 50)."""
 PAGE_MAX = 1_000_000
-JSON_BODY_MAX = 1024 * 1024
-"""Bytes of a JSON request body. The app's limit (``MAX_CONTENT_LENGTH``) is the upload limit
-of an original (50 MB), and a JSON body that size parses into up to 1.3 GB of Python objects
-(``[{},{},…]``) before any check: ``POST /api/login`` would take it from anyone."""
+SMALL_BODY_MAX = 2 * 1024 * 1024
+"""Bytes of a request body that carries no file: JSON, or a form sent urlencoded (every page
+form but the uploads). The app's limit (``MAX_CONTENT_LENGTH``) is the upload limit of an
+original (50 MB), and a body that size parses into 1.3 GB of Python objects as JSON
+(``[{},{},…]``) or 2 GB as a form (``a&a&…``), before any check: ``POST /api/login`` and
+``POST /login`` took it from anyone. 2 MiB holds a file plan of some thousands of items typed
+on its page (Vietnamese text is 6–9 bytes a letter once urlencoded). A multipart upload is
+bounded by werkzeug per field."""
+SMALL_BODY_TYPES = ("application/x-www-form-urlencoded",)
 
 
 class ApiError(KhoError):
@@ -93,29 +98,32 @@ def _json(raw: str | bytes, message: str, code: str) -> Any:
         raise ApiError(message, code=code) from exc
 
 
-def _json_bytes() -> bytes:
-    """The body of a JSON request, at most :data:`JSON_BODY_MAX` bytes (413 ``BODY_TOO_LARGE``
-    beyond, told by Content-Length before anything is read, or while a chunked body is read)."""
+def bound_small_body() -> None:
+    """Run before every request (API and pages): a JSON or urlencoded body is read here, at most
+    :data:`SMALL_BODY_MAX` bytes, and kept for ``get_data``/``form``; beyond, 413
+    ``BODY_TOO_LARGE`` (told by Content-Length before anything is read, or while a chunked body
+    is read), before any parser or check sees it."""
+    if not (request.is_json or request.mimetype in SMALL_BODY_TYPES):
+        return
     too_large = BodyTooLarge(
-        f"Nội dung JSON quá lớn: tối đa {JSON_BODY_MAX // 1024} KB.", limit=JSON_BODY_MAX
+        f"Nội dung yêu cầu quá lớn: tối đa {SMALL_BODY_MAX // (1024 * 1024)} MB.", limit=SMALL_BODY_MAX
     )
-    if (request.content_length or 0) > JSON_BODY_MAX:
+    if (request.content_length or 0) > SMALL_BODY_MAX:
         raise too_large
     # A chunked body (no Content-Length) is read one byte past the bound, never further.
-    request.max_content_length = JSON_BODY_MAX + 1
+    request.max_content_length = SMALL_BODY_MAX + 1
     try:
-        raw = request.get_data(cache=True)
+        raw = request.get_data(cache=True)  # the form is parsed from this copy
     except RequestEntityTooLarge as exc:
         raise too_large from exc
-    if len(raw) > JSON_BODY_MAX:
+    if len(raw) > SMALL_BODY_MAX:
         raise too_large
-    return raw
 
 
 def _body() -> dict[str, Any]:
-    """The JSON object of the request (422 for anything else, 413 beyond :data:`JSON_BODY_MAX`)."""
+    """The JSON object of the request (422 for anything else; its size: :func:`bound_small_body`)."""
     message = "Nội dung yêu cầu phải là một đối tượng JSON."
-    data = _json(_json_bytes(), message, "BODY_INVALID") if request.is_json else None
+    data = _json(request.get_data(cache=True), message, "BODY_INVALID") if request.is_json else None
     if not isinstance(data, dict):
         raise ApiError(message, code="BODY_INVALID")
     return data
@@ -226,6 +234,7 @@ def create_app(
     app = Flask("kho")
     # Uploads beyond the limit are refused before they are read (413).
     app.config["MAX_CONTENT_LENGTH"] = kho.repo.max_file_bytes + 1024 * 1024
+    app.before_request(bound_small_body)  # first: before the pages' CSRF check reads the form
     app.extensions["kho"] = kho
     accounts = kho.accounts
     service = kho.repo

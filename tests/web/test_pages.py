@@ -131,6 +131,42 @@ def test_a_wrong_password_a_post_without_csrf_and_a_foreign_next_are_refused(
     assert web.post("/logout", data={}).status_code == 400
 
 
+def test_a_form_body_beyond_two_mib_is_refused_before_it_is_parsed(
+    web: FlaskClient, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A urlencoded form was bounded only by the upload limit (51 MB), and werkzeug parses it
+    whole (its per-field limit is for multipart only): 50 MB of ``a&a&…`` sent to ``POST
+    /login`` took a server to 2.1 GB and 38 s of CPU, for anyone, since the CSRF check reads
+    the form before anything else. Beyond 2 MiB the page now answers 413 with a Vietnamese
+    message, told by Content-Length or while a chunked body is read, and the form is never
+    parsed; a form within the bound is read as before (a login)."""
+    import werkzeug.formparser
+
+    parsed: list[int] = []  # the size of each urlencoded body given to the parser
+    real_parse = werkzeug.formparser.parse_qsl
+    monkeypatch.setattr(
+        werkzeug.formparser, "parse_qsl", lambda raw, **kw: parsed.append(len(raw)) or real_parse(raw, **kw)
+    )
+    big = b"a&" * 1_200_000  # 2.4 MB
+    form = "application/x-www-form-urlencoded"
+    told = web.post("/login", data=big, content_type=form)
+    chunked = web.post(
+        "/login",
+        input_stream=io.BytesIO(big),
+        content_type=form,
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn marks a chunked body
+    )
+    for answer in (told, chunked):
+        assert answer.status_code == 413, (answer.status_code, text(answer)[:200])
+        assert answer.mimetype == "text/html"
+        assert "Nội dung yêu cầu quá lớn: tối đa 2 MB." in text(answer)
+        assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert parsed == []
+    assert login(web, people, "van_thu").status_code == 302
+    assert parsed and max(parsed) < 1000
+
+
 def test_login_is_rate_limited_per_ip_and_username(app: Flask, web: FlaskClient, people: People) -> None:
     app.extensions["kho_login_limiter"] = LoginLimiter(3, 60)
     for _ in range(3):
