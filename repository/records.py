@@ -1738,6 +1738,19 @@ class Repository:
         shown = tuple(d for d in record.documents if seen[d])
         return record if shown == record.documents else replace(record, documents=shown)
 
+    def shown_to(self, record: Record, actor: Actor) -> Record:
+        """``record`` as the answer to an act ``actor`` did on it (an edit, a grant, a document
+        added to or taken out of a hồ sơ), for the API and the CLI: :meth:`as_seen_by` when they
+        may see it; otherwise only what they acted on: its kind, state and grants. The acts
+        answered the whole record, so a Thường chuyên viên who edited a hồ sơ got the ids of its
+        Mật documents, and a quản trị, who grants without reading, got the trích yếu, the file
+        names and the documents of a record they may not open."""
+        if not self.may_see(actor, record):
+            return replace(
+                record, metadata=None, files=(), registration=None, documents=(), note=None, extra={}
+            )
+        return self.as_seen_by(record, actor)
+
     def _load(self, record_id: str, version: int | None = None) -> Record:
         _check_record_id(record_id)
         if version is None:

@@ -419,6 +419,7 @@ def create_app(
 
     @app.patch("/api/records/<record_id>")
     def update_record(record_id: str) -> Response:
+        who = actor()
         data = _body()
         changes = data.get("changes")
         if not isinstance(changes, dict):
@@ -429,22 +430,23 @@ def create_app(
             _record_id(record_id),
             changes,
             expected_version=_int(data, "expected_version"),
-            actor=actor(),
+            actor=who,
             note=_text(data, "note"),
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, who).to_dict())
 
     @app.post("/api/records/<record_id>/grants")
     def grant(record_id: str) -> Response:
+        who = actor()
         data = _body()
         record = kho.grant(
             _record_id(record_id),
             users=_strings(data, "users"),
             units=_strings(data, "units"),
             revoke=_flag(data, "revoke", False),
-            actor=actor(),
+            actor=who,
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, who).to_dict())
 
     # -- receive → register ---------------------------------------------------------------------
     @app.post("/api/intake")
@@ -514,14 +516,15 @@ def create_app(
 
     @app.post("/api/files/<file_id>/documents")
     def file_add(file_id: str) -> Response:
+        who = actor()
         data = _body()
         record = service.add_to_file(
             _record_id(file_id),
             _record_id(_text(data, "document_id", required=True) or ""),
             expected_version=_int(data, "expected_version"),
-            actor=actor(),
+            actor=who,
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, who).to_dict())
 
     @app.delete("/api/files/<file_id>/documents/<document_id>")
     def file_remove(file_id: str, document_id: str) -> Response:
@@ -537,7 +540,7 @@ def create_app(
             actor=actor(),
             reason=request.args.get("reason", ""),
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, actor()).to_dict())
 
     # -- search --------------------------------------------------------------------------------
     @app.get("/api/search")

@@ -447,7 +447,7 @@ def record_update(
         actor=ctx.actor,
         note=note,
     )
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 @record.command("download")
@@ -476,7 +476,7 @@ def record_grant(
 ) -> None:
     """Phân quyền xem một văn bản hoặc hồ sơ (cả các văn bản trong hồ sơ) cho người, đơn vị."""
     rec = ctx.kho.grant(record_id, users=users, units=units, revoke=revoke, actor=ctx.actor)
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 # -- registers ------------------------------------------------------------------------------
@@ -559,7 +559,7 @@ def file_create(ctx: Context, metadata_file: str | None, fields: tuple[str, ...]
 def file_add(ctx: Context, file_id: str, document_id: str, expected_version: int, as_json: bool) -> None:
     """Đưa văn bản vào hồ sơ (không sao chép)."""
     rec = ctx.repo.add_to_file(file_id, document_id, expected_version=expected_version, actor=ctx.actor)
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 @file_group.command("remove")
@@ -577,7 +577,7 @@ def file_remove(
     rec = ctx.repo.remove_from_file(
         file_id, document_id, expected_version=expected_version, actor=ctx.actor, reason=reason
     )
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 # -- agencies -------------------------------------------------------------------------------
