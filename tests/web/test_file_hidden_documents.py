@@ -175,3 +175,22 @@ def test_a_quan_tri_who_grants_is_answered_the_grants_not_the_record(
     lead = client.post(f"/api/records/{plain_id}/grants", json={"users": [grantee]},
                        headers=people.headers("lanh_dao"))
     assert lead.status_code == 200 and lead.json["metadata"]["subject"] == "Về việc khảo sát"
+
+
+def test_the_retention_answers_about_a_file_leave_out_a_document_above_clearance(
+    kho: Kho, people: People, client: FlaskClient,
+) -> None:
+    """The mục lục of a hồ sơ listed only the documents the reader may see, but the hồ sơ
+    beside it in the same answer (``file``) was the stored record with the Mật document's id;
+    the answers of the hồ sơ's acts (close, reopen, nộp lưu, …) were the same."""
+    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    h = people.headers("chuyen_vien")  # Thường
+    catalogue = client.get(f"/api/files/{file_id}/catalogue", headers=h)
+    assert catalogue.status_code == 200, catalogue.json
+    assert [row["record_id"] for row in catalogue.json["rows"]] == [plain_id]
+    assert catalogue.json["file"]["documents"] == [plain_id]
+    assert secret_id not in catalogue.get_data(as_text=True)
+    clerk = people.headers("van_thu")  # cleared for it
+    assert client.get(f"/api/files/{file_id}/catalogue", headers=clerk).json["file"]["documents"] == [
+        secret_id, plain_id
+    ]
