@@ -405,6 +405,19 @@ def test_content_disposition_is_safe_for_any_name() -> None:
     assert "filename*=UTF-8''" in header
 
 
+def test_content_disposition_leaves_out_bidi_overrides_of_a_name_stored_before_they_were_refused() -> None:
+    """Names with U+202E and the like are refused since they arrive (FILE_NAME_INVALID), but
+    one stored before keeps it and was sent in ``filename*``: the browser's download bar
+    showed ``hoa-don\u202exslx.pdf`` as "hoa-donfdp.xslx". The header leaves such characters
+    out (the stored name is untouched)."""
+    from urllib.parse import unquote
+
+    header = content_disposition("hoa-don\u202exslx\u2066\x85.pdf")
+    exact = unquote(header.split("filename*=UTF-8''", 1)[1])
+    assert exact == "hoa-donxslx.pdf"
+    assert header.startswith('attachment; filename="hoa-donxslx.pdf"')
+
+
 def test_an_unexpected_error_is_a_vietnamese_page_and_the_api_stays_json(
     web: FlaskClient, people: People, kho: Kho, monkeypatch: pytest.MonkeyPatch
 ) -> None:
