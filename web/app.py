@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kho.config import Settings
@@ -118,6 +118,22 @@ def bound_small_body() -> None:
         raise too_large from exc
     if len(raw) > SMALL_BODY_MAX:
         raise too_large
+
+
+FORM_TOO_LARGE_MESSAGE = (
+    "Biểu mẫu quá lớn: một trường văn bản vượt quá 500 KB hoặc biểu mẫu có hơn 1.000 phần."
+)
+
+
+def too_large_refusal(max_file_bytes: int) -> tuple[str, str]:
+    """The code and Vietnamese message of a 413 werkzeug raised (API and pages alike): the
+    upload limit when the body is larger than it, otherwise one text field of a multipart form
+    over ``MAX_FORM_MEMORY_SIZE`` or more parts than ``MAX_FORM_PARTS``, which were answered
+    "Tệp quá lớn: tối đa 50 MB" for a file of a few bytes."""
+    length, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    if length is not None and limit is not None and length <= limit:
+        return "FORM_TOO_LARGE", FORM_TOO_LARGE_MESSAGE
+    return "FILE_TOO_LARGE", f"Tệp quá lớn: tối đa {max_file_bytes // (1024 * 1024)} MB."
 
 
 def _body() -> dict[str, Any]:
@@ -265,7 +281,7 @@ def create_app(
         known = {
             404: ("NOT_FOUND", "Không tìm thấy địa chỉ này."),
             405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ ở địa chỉ này."),
-            413: ("FILE_TOO_LARGE", f"Tệp quá lớn: tối đa {kho.repo.max_file_bytes // (1024 * 1024)} MB."),
+            413: too_large_refusal(kho.repo.max_file_bytes),
             400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
         }
         code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))

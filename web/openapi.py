@@ -42,7 +42,10 @@ STATUS_TEXT = {
     405: "Phương thức không được hỗ trợ ở địa chỉ này.",
     409: "Xung đột: phiên bản đã thay đổi, trùng lặp, đã tồn tại.",
     410: "Nội dung đã bị hủy (khóa mã hóa đã bị xóa).",
-    413: "Nội dung quá lớn (FILE_TOO_LARGE; BODY_TOO_LARGE: JSON hoặc biểu mẫu quá 2 MiB).",
+    413: (
+        "Nội dung quá lớn (FILE_TOO_LARGE; BODY_TOO_LARGE: JSON hoặc biểu mẫu quá 2 MiB;"
+        " FORM_TOO_LARGE: một trường multipart quá 500 KB hoặc quá 1.000 phần)."
+    ),
     422: "Dữ liệu không hợp lệ (mã lỗi và trường trong details).",
     429: "Quá nhiều lần đăng nhập sai cho tên này từ địa chỉ này (LOGIN_RATE_LIMITED).",
     500: "Lỗi hệ thống (INTERNAL_ERROR); sự cố được ghi lại, không có traceback.",

@@ -398,6 +398,32 @@ def test_uploads_over_the_limit_are_refused_before_reading(
     assert huge.status_code == 413 and "Tệp quá lớn" in text(huge)
 
 
+def test_a_form_field_or_part_count_over_werkzeugs_limits_is_not_called_a_file_too_large(
+    web: FlaskClient, client: FlaskClient, people: People
+) -> None:
+    """werkzeug refuses a multipart text field over 500 KB and a form of more than 1,000 parts
+    with a 413, which both doors answered "Tệp quá lớn: tối đa 50 MB" (FILE_TOO_LARGE) for a
+    file of nine bytes. They now say what is too large (FORM_TOO_LARGE)."""
+    login(web, people, "van_thu")
+    token = csrf(web, "/intake")
+    small = b"%PDF-1.7\n"
+    long_field = {"direction": "den", "note": "x" * 600_000}
+    many_parts = {"direction": "den", **{f"f{i}": "1" for i in range(1_100)}}
+    for fields in (long_field, many_parts):
+        page = web.post(
+            "/intake", data={"csrf_token": token, **fields, "files": (io.BytesIO(small), "a.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert page.status_code == 413 and page.mimetype == "text/html"
+        assert "Biểu mẫu quá lớn" in text(page) and "Tệp quá lớn" not in text(page)
+        api = client.post(
+            "/api/records", data={**fields, "file": (io.BytesIO(small), "a.pdf")},
+            headers=people.headers("van_thu"), content_type="multipart/form-data",
+        )
+        assert api.status_code == 413 and api.json["error"]["code"] == "FORM_TOO_LARGE"
+        assert api.json["error"]["message"].startswith("Biểu mẫu quá lớn")
+
+
 def test_content_disposition_is_safe_for_any_name() -> None:
     header = content_disposition('../Công văn "số 1"\r\n.pdf')
     assert header.startswith('attachment; filename="Cong van so 1.pdf"') or "\r" not in header
