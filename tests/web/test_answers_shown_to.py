@@ -1,0 +1,62 @@
+"""Review of a5's Repository.shown_to on the answers it shapes: an answer hides what reading
+hides, and nothing more. The agency's lưu trữ viên receives the hồ sơ of a phòng below it
+(policy.receives_submission: "the sight the archive's work needs") without being a reader of that
+phòng (policy.sees): the inbox, accept and return answers must still carry the hồ sơ's title."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask.testing import FlaskClient
+from kho_people import UNIT_B, People
+from kho_testing import incoming, pdf_bytes
+
+from web.context import Kho
+
+
+def _submitted_by_phong_b(kho: Kho, people: People) -> str:
+    officer_b = people.actor("chuyen_vien_b")
+    file = kho.repo.create_file(
+        {
+            "file_notation": "02.PTH",
+            "title": "Hồ sơ phòng Tổng hợp",
+            "maintenance": "05 năm",
+            "creator": "Trần Đại Nghĩa",
+            "start_date": "2015-01-05",
+            "unit": UNIT_B,
+        },
+        officer_b,
+    )
+    doc = kho.repo.create_document(
+        "den",
+        incoming(code_number="9913", issued_date="2015-03-02"),
+        pdf_bytes("b-9913"),
+        "b.pdf",
+        people.actor("van_thu_b"),
+    )
+    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer_b)
+    file = kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer_b
+    )
+    return kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b).record_id
+
+
+def test_the_agency_archive_gets_the_hồ_sơ_it_receives_from_a_phòng_below_in_its_answers(
+    kho: Kho, people: People, client: FlaskClient
+) -> None:
+    file_id = _submitted_by_phong_b(kho, people)
+    archivist = people.headers("luu_tru")  # agency level: receives UNIT_B's hồ sơ, not its reader
+    assert not kho.repo.may_see(people.actor("luu_tru"), kho.repo._load(file_id))
+    inbox = client.get("/api/submissions", headers=archivist)
+    assert inbox.status_code == 200, inbox.json
+    [item] = inbox.json["items"]
+    assert item["record_id"] == file_id
+    assert item["metadata"]["title"] == "Hồ sơ phòng Tổng hợp"
+    version = kho.repo._load(file_id).version
+    returned = client.post(
+        f"/api/submissions/{file_id}/return",
+        json={"reason": "Thiếu mục lục", "expected_version": version},
+        headers=archivist,
+    )
+    assert returned.status_code == 200, returned.json
+    assert returned.json["metadata"]["title"] == "Hồ sơ phòng Tổng hợp"
