@@ -1736,7 +1736,18 @@ class Repository:
                 except (NotFound, KeyDestroyed):
                     seen[document_id] = False
         shown = tuple(d for d in record.documents if seen[d])
-        return record if shown == record.documents else replace(record, documents=shown)
+        if shown == record.documents:
+            return record
+        # The findings of its closing (kept in ``extra``) name documents too, by id and số, ký
+        # hiệu: only those of documents shown, and those about the hồ sơ itself, are shown.
+        extra = record.extra
+        if isinstance(extra.get("closing_flags"), list):
+            flags = [
+                f for f in extra["closing_flags"]
+                if isinstance(f, dict) and (f.get("record_id") is None or seen.get(f["record_id"], False))
+            ]
+            extra = {**extra, "closing_flags": flags}
+        return replace(record, documents=shown, extra=extra)
 
     def shown_to(self, record: Record, actor: Actor) -> Record:
         """``record`` as the answer to an act ``actor`` did on it (an edit, a grant, a document

@@ -60,3 +60,40 @@ def test_the_agency_archive_gets_the_hồ_sơ_it_receives_from_a_phòng_below_in
     )
     assert returned.status_code == 200, returned.json
     assert returned.json["metadata"]["title"] == "Hồ sơ phòng Tổng hợp"
+
+
+def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_reader_s_clearance(
+    kho: Kho, people: People, client: FlaskClient
+) -> None:
+    """as_seen_by left the Mật document out of ``documents``, but the hồ sơ's closing findings
+    (``extra.closing_flags``, written when it is closed) name each document by id and số, ký
+    hiệu: a Thường chuyên viên reading the closed hồ sơ got both."""
+    clerk = people.actor("van_thu")  # cleared Tuyệt mật
+    file = kho.repo.create_file(
+        {"file_notation": "07.KS", "title": "Hồ sơ khảo sát tuyến cầu", "maintenance": "10 năm",
+         "creator": "Đỗ Thị Khuê", "start_date": "01/01/2026"}, clerk,
+    )
+    secret = kho.repo.create_document(
+        "den", incoming(code_number="7701", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk
+    )
+    plain = kho.repo.create_document(
+        "den", incoming(code_number="7802", subject="Về việc khảo sát"), None, None, clerk
+    )
+    for doc in (secret, plain):
+        file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=clerk)
+    closed = kho.retention.close_file(
+        file.record_id, end_date=date(2026, 6, 30), expected_version=file.version, actor=clerk
+    )
+    assert any(f["record_id"] == secret.record_id for f in closed.extra["closing_flags"])  # stored whole
+    for path in (f"/api/records/{file.record_id}", f"/api/records/{file.record_id}/history"):
+        answer = client.get(path, headers=people.headers("chuyen_vien"))  # Thường
+        assert answer.status_code == 200, answer.json
+        body = answer.get_data(as_text=True)
+        assert secret.record_id not in body and "7701" not in body, path
+        assert plain.record_id in body
+    shown = client.get(f"/api/records/{file.record_id}", headers=people.headers("chuyen_vien")).json
+    assert shown["extra"]["closing_flags"] and all(
+        f["record_id"] in (None, plain.record_id) for f in shown["extra"]["closing_flags"]
+    )
+    whole = client.get(f"/api/records/{file.record_id}", headers=people.headers("van_thu"))
+    assert secret.record_id in whole.get_data(as_text=True)  # the văn thư, cleared for it, gets every finding
