@@ -41,17 +41,9 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
 
 
 def file_summary(service: RetentionService, file: Record, who: Actor) -> dict[str, Any]:
-    """A hồ sơ in an answer, as ``who`` may see it (:meth:`Repository.shown_to`), or whole to
-    the lưu trữ viên who receives it (:meth:`Repository.receives_submission`: the sight the
-    archive's work needs, which :func:`~repository.policy.sees` does not give for the hồ sơ of
-    a phòng below theirs; the inbox, acceptance and return answers showed them no title)."""
-    repo = service.repo
-    if not repo.may_see(who, file) and repo.receives_submission(who, file):
-        shown = file
-    else:
-        shown = repo.shown_to(file, who)
+    """A hồ sơ in an answer, as ``who`` may see it (:meth:`RetentionService.shown_to`)."""
     return {
-        **shown.to_dict(),
+        **service.shown_to(file, who).to_dict(),
         "state_label": FILE_STATE_LABELS.get(file.state, file.state),
         "submission": service.submission_of(file),
     }

@@ -62,6 +62,53 @@ def test_the_agency_archive_gets_the_hồ_sơ_it_receives_from_a_phòng_below_in
     assert returned.json["metadata"]["title"] == "Hồ sơ phòng Tổng hợp"
 
 
+def test_kho_file_reopen_answers_the_hồ_sơ_without_a_document_above_the_reader_s_clearance(
+    kho: Kho, people: People
+) -> None:
+    """a5 showed the hồ sơ in the retention API's answers as the reader may see it, but ``kho
+    file close|reopen|submit|keep --json`` still printed the stored record: a Thường chuyên viên
+    who reopened a hồ sơ got the id of the Mật document in it."""
+    import json
+
+    from click.testing import CliRunner
+    from kho_people import PASSWORD
+
+    import web.retention_cli  # noqa: F401  (attaches ``kho file close|reopen|…`` to ``kho file``)
+    from web.cli import main
+
+    clerk = people.actor("van_thu")  # cleared Tuyệt mật
+    file = kho.repo.create_file(
+        {"file_notation": "07.KS", "title": "Hồ sơ khảo sát tuyến cầu", "maintenance": "10 năm",
+         "creator": "Đỗ Thị Khuê", "start_date": "01/01/2026"}, clerk,
+    )
+    file_id = file.record_id
+    secret_id = kho.repo.create_document(
+        "den", incoming(code_number="77", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk
+    ).record_id
+    plain_id = kho.repo.create_document(
+        "den", incoming(code_number="78", subject="Về việc khảo sát"), None, None, clerk
+    ).record_id
+    for doc_id in (secret_id, plain_id):
+        file = kho.repo.add_to_file(file_id, doc_id, expected_version=file.version, actor=clerk)
+    closed = kho.retention.close_file(
+        file_id, end_date=date(2026, 6, 30), expected_version=file.version, actor=people.actor("van_thu")
+    )
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    reopened = runner.invoke(
+        main,
+        ["file", "reopen", file_id, "--reason", "Bổ sung văn bản", "--expected-version", str(closed.version),
+         "--json"],
+    )
+    assert reopened.exit_code == 0, reopened.output
+    assert json.loads(reopened.output)["documents"] == [plain_id]
+    assert secret_id not in reopened.output
+    assert kho.repo._load(file_id).documents == (secret_id, plain_id)  # what is stored is whole
+
+
 def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_reader_s_clearance(
     kho: Kho, people: People, client: FlaskClient
 ) -> None:
