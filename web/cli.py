@@ -533,7 +533,29 @@ def register_list(
 
 
 # -- hồ sơ ----------------------------------------------------------------------------------
-@main.group("file")
+FILE_COMMANDS_ELSEWHERE = ("close", "reopen", "submit", "keep", "catalogue")
+"""``kho file`` commands of :mod:`web.retention_cli` (which attaches them to this group when it
+is imported; nothing imported it for ``kho file reopen``, so they answered "No such command")."""
+
+
+class FileGroup(click.Group):
+    """``kho file``: its retention commands imported on first use, as :class:`LazyGroup`'s."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *FILE_COMMANDS_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in FILE_COMMANDS_ELSEWHERE:
+            import importlib
+
+            with startup.imports():
+                importlib.import_module("web.retention_cli")
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+
+@main.group("file", cls=FileGroup)
 def file_group() -> None:
     """Hồ sơ."""
 

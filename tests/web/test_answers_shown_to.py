@@ -73,7 +73,6 @@ def test_kho_file_reopen_answers_the_hồ_sơ_without_a_document_above_the_reade
     from click.testing import CliRunner
     from kho_people import PASSWORD
 
-    import web.retention_cli  # noqa: F401  (attaches ``kho file close|reopen|…`` to ``kho file``)
     from web.cli import main
 
     clerk = people.actor("van_thu")  # cleared Tuyệt mật
@@ -144,3 +143,19 @@ def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_rea
     )
     whole = client.get(f"/api/records/{file.record_id}", headers=people.headers("van_thu"))
     assert secret.record_id in whole.get_data(as_text=True)  # the văn thư, cleared for it, gets every finding
+
+
+def test_kho_file_close_reopen_submit_keep_catalogue_exist_in_a_fresh_kho_process() -> None:
+    """web.retention_cli attaches them to ``kho file`` when it is imported, and a fresh ``kho``
+    imported it only for ``kho plan|submission|retention``: ``kho file reopen`` answered "No such
+    command 'reopen'" (the tests passed because another test had imported the module)."""
+    import subprocess
+    import sys
+
+    for name in ("close", "reopen", "submit", "keep", "catalogue"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"from web.cli import main; main(['file', '{name}', '--help'])"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, (name, done.stderr[-300:])
+        assert f"Usage: main file {name}" in done.stdout or f"file {name}" in done.stdout
