@@ -144,6 +144,20 @@ def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_rea
     whole = client.get(f"/api/records/{file.record_id}", headers=people.headers("van_thu"))
     assert secret.record_id in whole.get_data(as_text=True)  # the văn thư, cleared for it, gets every finding
 
+    # Reopened and the Mật document taken out: the findings stay in ``extra`` (a reopening
+    # keeps them), and every document left is one the reader may see.
+    reopened = kho.retention.reopen_file(
+        file.record_id, reason="Bỏ văn bản mật", expected_version=closed.version, actor=clerk
+    )
+    kho.repo.remove_from_file(
+        file.record_id, secret.record_id, expected_version=reopened.version, actor=clerk, reason="Nhầm hồ sơ"
+    )
+    stored_flags = kho.repo._load(file.record_id).extra["closing_flags"]
+    assert any(f["record_id"] == secret.record_id for f in stored_flags)
+    after = client.get(f"/api/records/{file.record_id}", headers=people.headers("chuyen_vien"))
+    assert after.status_code == 200 and after.json["documents"] == [plain.record_id]
+    assert secret.record_id not in after.get_data(as_text=True)
+
 
 def test_kho_file_close_reopen_submit_keep_catalogue_exist_in_a_fresh_kho_process() -> None:
     """web.retention_cli attaches them to ``kho file`` when it is imported, and a fresh ``kho``
