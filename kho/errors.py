@@ -105,6 +105,13 @@ class BadFile(KhoError):
     http_status = 422
 
 
+class BodyTooLarge(KhoError):
+    """A JSON request body beyond what any JSON route needs (the upload limit is for files)."""
+
+    code = "BODY_TOO_LARGE"
+    http_status = 413
+
+
 class PermissionDenied(KhoError):
     code = "PERMISSION_DENIED"
     http_status = 403

@@ -5,6 +5,7 @@ dossier), and the fonts with Vietnamese glyphs the PDF writers register once per
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,12 +82,26 @@ def csv_cell(value: Cell) -> Cell:
     return value
 
 
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry, so neither can an XLSX or DOCX file (openpyxl and lxml raise)."""
+
+
+def xml_text(value: Cell) -> Cell:
+    """A cell of an XLSX or DOCX export: each character XML cannot carry (a control character
+    in a query, or in a text stored before such characters were refused) is shown as U+FFFD
+    "�", so the export is written and says something was there; other values unchanged."""
+    if isinstance(value, str):
+        return NOT_IN_XML.sub("\ufffd", value)
+    return value
+
+
 def append_row(ws: Any, values: Sequence[Cell]) -> None:
     """Append a row to an openpyxl sheet with its text kept as text: openpyxl stores a string
     starting with ``=`` as a formula (and ``#N/A`` as an error), so a trích yếu typed or received
     as ``=HYPERLINK(…)`` would run in the reader's spreadsheet. The text itself is written
-    exactly (the register shows what was registered)."""
-    ws.append(list(values))
+    exactly (the register shows what was registered), but for what XML cannot carry
+    (:func:`xml_text`)."""
+    ws.append([xml_text(value) for value in values])
     if values:
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, str):

@@ -1760,17 +1760,45 @@ class Repository:
         (closing report, nộp lưu, transfer packages) keep working on the whole record: a
         document they may not see refuses them as before, rather than being left out unsaid.
         ``seen``: documents already decided (the versions of one history)."""
-        if actor.system or record.kind != KIND_FILE or not record.documents:
+        if actor.system or record.kind != KIND_FILE:
             return record
+        # The findings of its closing (kept in ``extra``, and kept after a reopening, when the
+        # document may since have been taken out) name documents too, by id and số, ký hiệu.
+        flags = record.extra.get("closing_flags")
+        flags = flags if isinstance(flags, list) else None
+        named = [f.get("record_id") for f in flags or () if isinstance(f, dict)]
         seen = {} if seen is None else seen
-        for document_id in record.documents:
+        for document_id in (*record.documents, *(n for n in named if isinstance(n, str))):
             if document_id not in seen:
                 try:
                     seen[document_id] = self.may_see(actor, self._load(document_id))
-                except (NotFound, KeyDestroyed):
+                except (NotFound, KeyDestroyed, IdentifierInvalid):
                     seen[document_id] = False
         shown = tuple(d for d in record.documents if seen[d])
-        return record if shown == record.documents else replace(record, documents=shown)
+        extra = record.extra
+        if flags is not None:
+            kept = [
+                f for f in flags
+                if isinstance(f, dict) and (f.get("record_id") is None or seen.get(f["record_id"], False))
+            ]
+            if kept != flags:
+                extra = {**extra, "closing_flags": kept}
+        if shown == record.documents and extra is record.extra:
+            return record
+        return replace(record, documents=shown, extra=extra)
+
+    def shown_to(self, record: Record, actor: Actor) -> Record:
+        """``record`` as the answer to an act ``actor`` did on it (an edit, a grant, a document
+        added to or taken out of a hồ sơ), for the API and the CLI: :meth:`as_seen_by` when they
+        may see it; otherwise only what they acted on: its kind, state and grants. The acts
+        answered the whole record, so a Thường chuyên viên who edited a hồ sơ got the ids of its
+        Mật documents, and a quản trị, who grants without reading, got the trích yếu, the file
+        names and the documents of a record they may not open."""
+        if not self.may_see(actor, record):
+            return replace(
+                record, metadata=None, files=(), registration=None, documents=(), note=None, extra={}
+            )
+        return self.as_seen_by(record, actor)
 
     def _load(self, record_id: str, version: int | None = None) -> Record:
         _check_record_id(record_id)

@@ -56,6 +56,13 @@ def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:
     return _HIDDEN.search(text) is not None
 
 
+def without_hidden_characters(text: str) -> str:
+    """``text`` with what :func:`has_hidden_characters` finds (line breaks and tab included)
+    taken out: for showing a text stored before such characters were refused (a file name in
+    a download's header), never for storing one."""
+    return _HIDDEN.sub("", text).replace("\t", "").replace("\n", "").replace("\r", "")
+
+
 # Phụ lục III, I: administrative document types and their abbreviations (exact case).
 ADMINISTRATIVE_TYPES: dict[str, str] = {
     "Nghị quyết": "NQ",

@@ -576,6 +576,15 @@ class RetentionService:
     def submission_of(self, file: Record) -> dict[str, Any]:
         return self._submission(file)
 
+    def shown_to(self, file: Record, actor: Actor) -> Record:
+        """``file`` in the answer to a retention act or list (API and CLI): whole to the lưu trữ
+        viên who receives it (:meth:`Repository.receives_submission`: the sight the archive's
+        work needs, which :func:`~repository.policy.sees` does not give for the hồ sơ of a phòng
+        below theirs), otherwise as :meth:`Repository.shown_to` shows it."""
+        if not self.repo.may_see(actor, file) and self.repo.receives_submission(actor, file):
+            return file
+        return self.repo.shown_to(file, actor)
+
     def _step(self, file: Record, state: str, by: str, **more: Any) -> dict[str, Any]:
         current = self._submission(file)
         entry = {"state": state, "by": by, "at": self._now(), **more}

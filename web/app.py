@@ -20,11 +20,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kho.config import Settings
-from kho.errors import IdentifierInvalid, KhoError
+from kho.errors import BodyTooLarge, IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
@@ -41,6 +41,15 @@ PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 200
 """List routes answer one page: ``?page=`` (from 1) and ``?page_size=`` (1…200, default 50)."""
 PAGE_MAX = 1_000_000
+SMALL_BODY_MAX = 2 * 1024 * 1024
+"""Bytes of a request body that carries no file: JSON, or a form sent urlencoded (every page
+form but the uploads). The app's limit (``MAX_CONTENT_LENGTH``) is the upload limit of an
+original (50 MB), and a body that size parses into 1.3 GB of Python objects as JSON
+(``[{},{},…]``) or 2 GB as a form (``a&a&…``), before any check: ``POST /api/login`` and
+``POST /login`` took it from anyone. 2 MiB holds a file plan of some thousands of items typed
+on its page (Vietnamese text is 6–9 bytes a letter once urlencoded). A multipart upload is
+bounded by werkzeug per field."""
+SMALL_BODY_TYPES = ("application/x-www-form-urlencoded",)
 
 
 class ApiError(KhoError):
@@ -82,8 +91,46 @@ def _json(raw: str | bytes, message: str, code: str) -> Any:
         raise ApiError(message, code=code) from exc
 
 
+def bound_small_body() -> None:
+    """Run before every request (API and pages): a JSON or urlencoded body is read here, at most
+    :data:`SMALL_BODY_MAX` bytes, and kept for ``get_data``/``form``; beyond, 413
+    ``BODY_TOO_LARGE`` (told by Content-Length before anything is read, or while a chunked body
+    is read), before any parser or check sees it."""
+    if not (request.is_json or request.mimetype in SMALL_BODY_TYPES):
+        return
+    too_large = BodyTooLarge(
+        f"Nội dung yêu cầu quá lớn: tối đa {SMALL_BODY_MAX // (1024 * 1024)} MB.", limit=SMALL_BODY_MAX
+    )
+    if (request.content_length or 0) > SMALL_BODY_MAX:
+        raise too_large
+    # A chunked body (no Content-Length) is read one byte past the bound, never further.
+    request.max_content_length = SMALL_BODY_MAX + 1
+    try:
+        raw = request.get_data(cache=True)  # the form is parsed from this copy
+    except RequestEntityTooLarge as exc:
+        raise too_large from exc
+    if len(raw) > SMALL_BODY_MAX:
+        raise too_large
+
+
+FORM_TOO_LARGE_MESSAGE = (
+    "Biểu mẫu quá lớn: một trường văn bản vượt quá 500 KB hoặc biểu mẫu có hơn 1.000 phần."
+)
+
+
+def too_large_refusal(max_file_bytes: int) -> tuple[str, str]:
+    """The code and Vietnamese message of a 413 werkzeug raised (API and pages alike): the
+    upload limit when the body is larger than it, otherwise one text field of a multipart form
+    over ``MAX_FORM_MEMORY_SIZE`` or more parts than ``MAX_FORM_PARTS``, which were answered
+    "Tệp quá lớn: tối đa 50 MB" for a file of a few bytes."""
+    length, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    if length is not None and limit is not None and length <= limit:
+        return "FORM_TOO_LARGE", FORM_TOO_LARGE_MESSAGE
+    return "FILE_TOO_LARGE", f"Tệp quá lớn: tối đa {max_file_bytes // (1024 * 1024)} MB."
+
+
 def _body() -> dict[str, Any]:
-    """The JSON object of the request (422 for anything else)."""
+    """The JSON object of the request (422 for anything else; its size: :func:`bound_small_body`)."""
     message = "Nội dung yêu cầu phải là một đối tượng JSON."
     data = _json(request.get_data(cache=True), message, "BODY_INVALID") if request.is_json else None
     if not isinstance(data, dict):
@@ -196,6 +243,7 @@ def create_app(
     app = Flask("kho")
     # Uploads beyond the limit are refused before they are read (413).
     app.config["MAX_CONTENT_LENGTH"] = kho.repo.max_file_bytes + 1024 * 1024
+    app.before_request(bound_small_body)  # first: before the pages' CSRF check reads the form
     app.extensions["kho"] = kho
     accounts = kho.accounts
     service = kho.repo
@@ -226,7 +274,7 @@ def create_app(
         known = {
             404: ("NOT_FOUND", "Không tìm thấy địa chỉ này."),
             405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ ở địa chỉ này."),
-            413: ("FILE_TOO_LARGE", f"Tệp quá lớn: tối đa {kho.repo.max_file_bytes // (1024 * 1024)} MB."),
+            413: too_large_refusal(kho.repo.max_file_bytes),
             400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
         }
         code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))
@@ -369,6 +417,7 @@ def create_app(
 
     @app.patch("/api/records/<record_id>")
     def update_record(record_id: str) -> Response:
+        who = actor()
         data = _body()
         changes = data.get("changes")
         if not isinstance(changes, dict):
@@ -379,22 +428,23 @@ def create_app(
             _record_id(record_id),
             changes,
             expected_version=_int(data, "expected_version"),
-            actor=actor(),
+            actor=who,
             note=_text(data, "note"),
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, who).to_dict())
 
     @app.post("/api/records/<record_id>/grants")
     def grant(record_id: str) -> Response:
+        who = actor()
         data = _body()
         record = kho.grant(
             _record_id(record_id),
             users=_strings(data, "users"),
             units=_strings(data, "units"),
             revoke=_flag(data, "revoke", False),
-            actor=actor(),
+            actor=who,
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, who).to_dict())
 
     # -- receive → register ---------------------------------------------------------------------
     @app.post("/api/intake")
@@ -464,14 +514,15 @@ def create_app(
 
     @app.post("/api/files/<file_id>/documents")
     def file_add(file_id: str) -> Response:
+        who = actor()
         data = _body()
         record = service.add_to_file(
             _record_id(file_id),
             _record_id(_text(data, "document_id", required=True) or ""),
             expected_version=_int(data, "expected_version"),
-            actor=actor(),
+            actor=who,
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, who).to_dict())
 
     @app.delete("/api/files/<file_id>/documents/<document_id>")
     def file_remove(file_id: str, document_id: str) -> Response:
@@ -487,7 +538,7 @@ def create_app(
             actor=actor(),
             reason=request.args.get("reason", ""),
         )
-        return _reply(record.to_dict())
+        return _reply(service.shown_to(record, actor()).to_dict())
 
     # -- search --------------------------------------------------------------------------------
     @app.get("/api/search")

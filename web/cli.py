@@ -459,7 +459,7 @@ def record_update(
         actor=ctx.actor,
         note=note,
     )
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 @record.command("download")
@@ -488,7 +488,7 @@ def record_grant(
 ) -> None:
     """Phân quyền xem một văn bản hoặc hồ sơ (cả các văn bản trong hồ sơ) cho người, đơn vị."""
     rec = ctx.kho.grant(record_id, users=users, units=units, revoke=revoke, actor=ctx.actor)
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 # -- registers ------------------------------------------------------------------------------
@@ -545,7 +545,29 @@ def register_list(
 
 
 # -- hồ sơ ----------------------------------------------------------------------------------
-@main.group("file")
+FILE_COMMANDS_ELSEWHERE = ("close", "reopen", "submit", "keep", "catalogue")
+"""``kho file`` commands of :mod:`web.retention_cli` (which attaches them to this group when it
+is imported; nothing imported it for ``kho file reopen``, so they answered "No such command")."""
+
+
+class FileGroup(click.Group):
+    """``kho file``: its retention commands imported on first use, as :class:`LazyGroup`'s."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *FILE_COMMANDS_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in FILE_COMMANDS_ELSEWHERE:
+            import importlib
+
+            with startup.imports():
+                importlib.import_module("web.retention_cli")
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+
+@main.group("file", cls=FileGroup)
 def file_group() -> None:
     """Hồ sơ."""
 
@@ -571,7 +593,7 @@ def file_create(ctx: Context, metadata_file: str | None, fields: tuple[str, ...]
 def file_add(ctx: Context, file_id: str, document_id: str, expected_version: int, as_json: bool) -> None:
     """Đưa văn bản vào hồ sơ (không sao chép)."""
     rec = ctx.repo.add_to_file(file_id, document_id, expected_version=expected_version, actor=ctx.actor)
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 @file_group.command("remove")
@@ -589,7 +611,7 @@ def file_remove(
     rec = ctx.repo.remove_from_file(
         file_id, document_id, expected_version=expected_version, actor=ctx.actor, reason=reason
     )
-    _show_record(rec, as_json)
+    _show_record(ctx.repo.shown_to(rec, ctx.actor), as_json)
 
 
 # -- agencies -------------------------------------------------------------------------------

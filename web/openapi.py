@@ -14,7 +14,8 @@ Conventions:
 * Lists: one page, ``{"items", "page", "page_size", "total", "pages"}`` with ``?page=`` (from 1)
   and ``?page_size=`` (1…200, default 50); anything else is 422 ``PAGE_INVALID``.
 * A method a path does not offer answers 405 ``METHOD_NOT_ALLOWED``; a body larger than the
-  upload limit answers 413 ``FILE_TOO_LARGE`` before it is read.
+  upload limit answers 413 ``FILE_TOO_LARGE`` before it is read, and a JSON or urlencoded body
+  larger than 2 MiB (``web.app.SMALL_BODY_MAX``) 413 ``BODY_TOO_LARGE``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ STATUS_TEXT = {
     405: "Phương thức không được hỗ trợ ở địa chỉ này.",
     409: "Xung đột: phiên bản đã thay đổi, trùng lặp, đã tồn tại.",
     410: "Nội dung đã bị hủy (khóa mã hóa đã bị xóa).",
-    413: "Nội dung quá lớn.",
+    413: (
+        "Nội dung quá lớn (FILE_TOO_LARGE; BODY_TOO_LARGE: JSON hoặc biểu mẫu quá 2 MiB;"
+        " FORM_TOO_LARGE: một trường multipart quá 500 KB hoặc quá 1.000 phần)."
+    ),
     422: "Dữ liệu không hợp lệ (mã lỗi và trường trong details).",
     429: "Quá nhiều lần đăng nhập sai cho tên này từ địa chỉ này (LOGIN_RATE_LIMITED).",
     500: "Lỗi hệ thống (INTERNAL_ERROR); sự cố được ghi lại, không có traceback.",

@@ -40,9 +40,10 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
     }
 
 
-def file_summary(service: RetentionService, file: Record) -> dict[str, Any]:
+def file_summary(service: RetentionService, file: Record, who: Actor) -> dict[str, Any]:
+    """A hồ sơ in an answer, as ``who`` may see it (:meth:`RetentionService.shown_to`)."""
     return {
-        **file.to_dict(),
+        **service.shown_to(file, who).to_dict(),
         "state_label": FILE_STATE_LABELS.get(file.state, file.state),
         "submission": service.submission_of(file),
     }
@@ -145,7 +146,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
             start_date=_date(data, "start_date", required=False),
             description=_text(data, "description") or "",
         )
-        return _reply(file_summary(service(), file), 201)
+        return _reply(file_summary(service(), file, actor()), 201)
 
     # -- closing -----------------------------------------------------------------------------
     @app.get("/api/files/<file_id>/closing")
@@ -173,7 +174,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
         file = service().close_file(
             _record_id(file_id), end_date=end, expected_version=_int(data, "expected_version"), actor=actor()
         )
-        return _reply(file_summary(service(), file))
+        return _reply(file_summary(service(), file, actor()))
 
     @app.post("/api/files/<file_id>/reopen")
     def file_reopen(file_id: str) -> Response:
@@ -184,7 +185,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
             expected_version=_int(data, "expected_version"),
             actor=actor(),
         )
-        return _reply(file_summary(service(), file))
+        return _reply(file_summary(service(), file, actor()))
 
     @app.get("/api/files/<file_id>/catalogue")
     def file_catalogue(file_id: str) -> Response:
@@ -200,7 +201,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
             | {"record_id": r.record_id}
             for r in catalogue(docs)
         ]
-        return _reply({"file": file_summary(service(), file), "rows": rows})
+        return _reply({"file": file_summary(service(), file, actor()), "rows": rows})
 
     # -- nộp lưu -----------------------------------------------------------------------------
     @app.post("/api/files/<file_id>/submit")
@@ -209,7 +210,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
         file = service().submit(
             _record_id(file_id), expected_version=_int(data, "expected_version"), actor=actor()
         )
-        return _reply(file_summary(service(), file))
+        return _reply(file_summary(service(), file, actor()))
 
     @app.post("/api/files/<file_id>/keep")
     def file_keep(file_id: str) -> Response:
@@ -223,12 +224,12 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
             expected_version=_int(data, "expected_version"),
             actor=actor(),
         )
-        return _reply(file_summary(service(), file))
+        return _reply(file_summary(service(), file, actor()))
 
     @app.get("/api/submissions")
     def submission_inbox() -> Response:
-        s = service()
-        return _paged(s.inbox(actor=actor()), lambda f: file_summary(s, f))
+        s, who = service(), actor()
+        return _paged(s.inbox(actor=who), lambda f: file_summary(s, f, who))
 
     @app.get("/api/submissions/<file_id>/review")
     def submission_review(file_id: str) -> Response:
@@ -251,7 +252,7 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
         file = service().accept(
             _record_id(file_id), expected_version=_int(data, "expected_version"), actor=actor()
         )
-        return _reply(file_summary(service(), file))
+        return _reply(file_summary(service(), file, actor()))
 
     @app.post("/api/submissions/<file_id>/return")
     def submission_return(file_id: str) -> Response:
@@ -262,4 +263,4 @@ def register_retention_api(app: Flask, kho: Kho, actor: Callable[[], Actor]) -> 
             expected_version=_int(data, "expected_version"),
             actor=actor(),
         )
-        return _reply(file_summary(service(), file))
+        return _reply(file_summary(service(), file, actor()))

@@ -44,8 +44,10 @@ def _write(data: bytes, output: str) -> None:
     click.echo(f"Đã ghi {output} ({len(data)} byte).")
 
 
-def _file_state(record: Record, as_json: bool) -> None:
-    _show_record(record, as_json)
+def _file_state(ctx: Context, record: Record, as_json: bool) -> None:
+    """A hồ sơ after a retention act, as the person may see it (the stored record carried the
+    ids of documents above their clearance)."""
+    _show_record(ctx.kho.retention.shown_to(record, ctx.actor), as_json)
     if not as_json:
         click.echo(f"  Trạng thái: {FILE_STATE_LABELS.get(record.state, record.state)}")
 
@@ -134,7 +136,7 @@ def plan_export(ctx: Context, year: int, fmt: str, output: str) -> None:
 def plan_open(ctx: Context, year: int, notation: str, start_date: str | None, as_json: bool) -> None:
     """Mở hồ sơ theo một dòng của danh mục đã ban hành (ví dụ 01.TCCB)."""
     start = _day(start_date, "start-date") if start_date else None
-    _file_state(ctx.kho.retention.open_file(year, notation, actor=ctx.actor, start_date=start), as_json)
+    _file_state(ctx, ctx.kho.retention.open_file(year, notation, actor=ctx.actor, start_date=start), as_json)
 
 
 # -- kho file close|reopen|submit|keep|catalogue -----------------------------------------------
@@ -150,7 +152,7 @@ def file_close(ctx: Context, file_id: str, end_date: str, expected_version: int,
     record = ctx.kho.retention.close_file(
         file_id, end_date=_day(end_date, "end-date"), expected_version=expected_version, actor=ctx.actor
     )
-    _file_state(record, as_json)
+    _file_state(ctx, record, as_json)
     for flag in record.extra.get("closing_flags", []) if not as_json else []:
         click.echo(f"  Lưu ý [{flag['code']}]: {flag['message']}")
 
@@ -167,7 +169,7 @@ def file_reopen(ctx: Context, file_id: str, reason: str, expected_version: int, 
     record = ctx.kho.retention.reopen_file(
         file_id, reason=reason, expected_version=expected_version, actor=ctx.actor
     )
-    _file_state(record, as_json)
+    _file_state(ctx, record, as_json)
 
 
 @file_group.command("submit")
@@ -179,7 +181,7 @@ def file_reopen(ctx: Context, file_id: str, reason: str, expected_version: int, 
 def file_submit(ctx: Context, file_id: str, expected_version: int, as_json: bool) -> None:
     """Nộp lưu hồ sơ đã kết thúc."""
     _file_state(
-        ctx.kho.retention.submit(file_id, expected_version=expected_version, actor=ctx.actor), as_json
+        ctx, ctx.kho.retention.submit(file_id, expected_version=expected_version, actor=ctx.actor), as_json
     )
 
 
@@ -198,7 +200,7 @@ def file_keep(
     record = ctx.kho.retention.keep(
         file_id, until=_day(until, "until"), reason=reason, expected_version=expected_version, actor=ctx.actor
     )
-    _file_state(record, as_json)
+    _file_state(ctx, record, as_json)
 
 
 @file_group.command("catalogue")
@@ -241,7 +243,8 @@ def submission() -> None:
 def submission_list(ctx: Context, as_json: bool) -> None:
     files = ctx.kho.retention.inbox(actor=ctx.actor)
     if as_json:
-        click.echo(json.dumps([f.to_dict() for f in files], ensure_ascii=False, indent=2))
+        shown = [ctx.kho.retention.shown_to(f, ctx.actor).to_dict() for f in files]
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     for f in files:
         md: Any = f.metadata
@@ -270,7 +273,7 @@ def submission_review(ctx: Context, file_id: str, as_json: bool) -> None:
 @handles_errors
 def submission_accept(ctx: Context, file_id: str, expected_version: int, as_json: bool) -> None:
     _file_state(
-        ctx.kho.retention.accept(file_id, expected_version=expected_version, actor=ctx.actor), as_json
+        ctx, ctx.kho.retention.accept(file_id, expected_version=expected_version, actor=ctx.actor), as_json
     )
 
 
@@ -285,7 +288,7 @@ def submission_return(ctx: Context, file_id: str, reason: str, expected_version:
     record = ctx.kho.retention.return_file(
         file_id, reason=reason, expected_version=expected_version, actor=ctx.actor
     )
-    _file_state(record, as_json)
+    _file_state(ctx, record, as_json)
 
 
 # -- kho retention -----------------------------------------------------------------------------

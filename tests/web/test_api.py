@@ -739,6 +739,40 @@ def test_json_nested_too_deep_or_a_number_too_long_is_refused_not_a_500(
     assert register_rows["total"] == 0  # nothing was written
 
 
+def test_a_json_body_beyond_two_mib_is_refused_before_it_is_parsed(
+    client: FlaskClient, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The only bound on a JSON body was the upload limit of an original (51 MB), and 51 MB of
+    ``[{},{},…]`` parse into 1.3 GB of Python objects in 2.7 s of CPU: ``POST /api/login`` took
+    that from anyone, before any check. A JSON body beyond 2 MiB now answers 413
+    ``BODY_TOO_LARGE`` with a Vietnamese message and is not parsed, whether the client says its
+    length or sends it chunked; a body within the bound is read as before."""
+    import web.app
+
+    parsed: list[int] = []  # the size of each request body given to the parser
+    real_json = web.app._json
+    monkeypatch.setattr(web.app, "_json", lambda raw, *args: parsed.append(len(raw)) or real_json(raw, *args))
+    big = b"[" + b"{}," * 800_000 + b"{}]"  # 2.4 MB
+    for path, headers in (("/api/login", {}), ("/api/saved-searches", people.headers("van_thu"))):
+        told = client.post(path, data=big, content_type="application/json", headers=headers)
+        chunked = client.post(
+            path,
+            input_stream=io.BytesIO(big),
+            content_type="application/json",
+            headers={**headers, "Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},  # as gunicorn marks a chunked body
+        )
+        for answer in (told, chunked):
+            assert answer.status_code == 413, (path, answer.status_code, answer.get_data(as_text=True)[:200])
+            assert answer.json["error"]["code"] == "BODY_TOO_LARGE"
+            assert answer.json["error"]["message"] == "Nội dung yêu cầu quá lớn: tối đa 2 MB."
+    assert parsed == []  # refused before the parser saw a byte
+    padded = json.dumps({"username": "ai-do", "password": "x" * 2_000_000}).encode()
+    within = client.post("/api/login", data=padded, content_type="application/json")
+    assert within.status_code == 401 and within.json["error"]["code"] == "LOGIN_FAILED"
+    assert parsed == [len(padded)]
+
+
 def test_hidden_characters_in_a_file_name_or_a_field_are_refused_with_a_code(
     client: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:

@@ -68,3 +68,34 @@ def test_a_unit_name_that_looks_like_a_formula_is_text_in_the_statistics_csv(
     cells = [cell for row in rows for cell in row]
     assert "'@SUM(1+1)*cmd|' /C calc'!A0" in cells  # shown as text by a spreadsheet
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+
+
+def test_a_character_xml_cannot_carry_is_shown_not_a_500_in_the_xlsx_and_docx_exports(
+    app: Flask, client: FlaskClient, people: People
+) -> None:
+    """XLSX and DOCX are XML, which cannot carry most control characters: openpyxl and lxml
+    raised on one, so ``/api/search/export?format=xlsx&q=%0B`` (the query is printed in the
+    file) and the same page link answered 500 with a traceback, and so would every XLSX export
+    of a text stored before such characters were refused. Each is now written as U+FFFD."""
+    from docx import Document
+
+    from kho.sheets import Sheet, to_xlsx
+
+    h = people.headers("van_thu")
+    web = app.test_client()
+    assert login(web, people, "van_thu").status_code == 302
+    for query in ("quy\x0bchế", "a\x00b", "\x01\x1f"):
+        shown = query.translate({0x0B: "\ufffd", 0x00: "\ufffd", 0x01: "\ufffd", 0x1F: "\ufffd"})
+        for fmt in ("xlsx", "docx"):
+            for answer in (
+                client.get("/api/search/export", query_string={"format": fmt, "q": query}, headers=h),
+                web.get(f"/search/export.{fmt}", query_string={"q": query}),
+            ):
+                assert answer.status_code == 200, (fmt, repr(query), answer.get_data(as_text=True)[:200])
+                if fmt == "xlsx":
+                    texts = [str(value) for value, _kind in _cells(answer.data)]
+                else:
+                    texts = [p.text for p in Document(io.BytesIO(answer.data)).paragraphs]
+                assert f"Từ khóa: {shown}" in texts, (fmt, texts[:4])
+    stored = Sheet("Sổ", ("Sổ đăng ký",), ("Trích yếu",), (("Về việc\x0b\x08 cũ",),))
+    assert ("Về việc\ufffd\ufffd cũ", "s") in _cells(to_xlsx(stored))  # a text stored long ago

@@ -131,6 +131,42 @@ def test_a_wrong_password_a_post_without_csrf_and_a_foreign_next_are_refused(
     assert web.post("/logout", data={}).status_code == 400
 
 
+def test_a_form_body_beyond_two_mib_is_refused_before_it_is_parsed(
+    web: FlaskClient, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A urlencoded form was bounded only by the upload limit (51 MB), and werkzeug parses it
+    whole (its per-field limit is for multipart only): 50 MB of ``a&a&…`` sent to ``POST
+    /login`` took a server to 2.1 GB and 38 s of CPU, for anyone, since the CSRF check reads
+    the form before anything else. Beyond 2 MiB the page now answers 413 with a Vietnamese
+    message, told by Content-Length or while a chunked body is read, and the form is never
+    parsed; a form within the bound is read as before (a login)."""
+    import werkzeug.formparser
+
+    parsed: list[int] = []  # the size of each urlencoded body given to the parser
+    real_parse = werkzeug.formparser.parse_qsl
+    monkeypatch.setattr(
+        werkzeug.formparser, "parse_qsl", lambda raw, **kw: parsed.append(len(raw)) or real_parse(raw, **kw)
+    )
+    big = b"a&" * 1_200_000  # 2.4 MB
+    form = "application/x-www-form-urlencoded"
+    told = web.post("/login", data=big, content_type=form)
+    chunked = web.post(
+        "/login",
+        input_stream=io.BytesIO(big),
+        content_type=form,
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn marks a chunked body
+    )
+    for answer in (told, chunked):
+        assert answer.status_code == 413, (answer.status_code, text(answer)[:200])
+        assert answer.mimetype == "text/html"
+        assert "Nội dung yêu cầu quá lớn: tối đa 2 MB." in text(answer)
+        assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert parsed == []
+    assert login(web, people, "van_thu").status_code == 302
+    assert parsed and max(parsed) < 1000
+
+
 def test_login_is_rate_limited_per_ip_and_username(app: Flask, web: FlaskClient, people: People) -> None:
     app.extensions["kho_login_limiter"] = LoginLimiter(3, 60, app.extensions["kho"].repo.store)
     for _ in range(3):
@@ -362,11 +398,50 @@ def test_uploads_over_the_limit_are_refused_before_reading(
     assert huge.status_code == 413 and "Tệp quá lớn" in text(huge)
 
 
+def test_a_form_field_or_part_count_over_werkzeugs_limits_is_not_called_a_file_too_large(
+    web: FlaskClient, client: FlaskClient, people: People
+) -> None:
+    """werkzeug refuses a multipart text field over 500 KB and a form of more than 1,000 parts
+    with a 413, which both doors answered "Tệp quá lớn: tối đa 50 MB" (FILE_TOO_LARGE) for a
+    file of nine bytes. They now say what is too large (FORM_TOO_LARGE)."""
+    login(web, people, "van_thu")
+    token = csrf(web, "/intake")
+    small = b"%PDF-1.7\n"
+    long_field = {"direction": "den", "note": "x" * 600_000}
+    many_parts = {"direction": "den", **{f"f{i}": "1" for i in range(1_100)}}
+    for fields in (long_field, many_parts):
+        page = web.post(
+            "/intake", data={"csrf_token": token, **fields, "files": (io.BytesIO(small), "a.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert page.status_code == 413 and page.mimetype == "text/html"
+        assert "Biểu mẫu quá lớn" in text(page) and "Tệp quá lớn" not in text(page)
+        api = client.post(
+            "/api/records", data={**fields, "file": (io.BytesIO(small), "a.pdf")},
+            headers=people.headers("van_thu"), content_type="multipart/form-data",
+        )
+        assert api.status_code == 413 and api.json["error"]["code"] == "FORM_TOO_LARGE"
+        assert api.json["error"]["message"].startswith("Biểu mẫu quá lớn")
+
+
 def test_content_disposition_is_safe_for_any_name() -> None:
     header = content_disposition('../Công văn "số 1"\r\n.pdf')
     assert header.startswith('attachment; filename="Cong van so 1.pdf"') or "\r" not in header
     assert "\n" not in header and '"số' not in header and "..%2F" not in header
     assert "filename*=UTF-8''" in header
+
+
+def test_content_disposition_leaves_out_bidi_overrides_of_a_name_stored_before_they_were_refused() -> None:
+    """Names with U+202E and the like are refused since they arrive (FILE_NAME_INVALID), but
+    one stored before keeps it and was sent in ``filename*``: the browser's download bar
+    showed ``hoa-don\u202exslx.pdf`` as "hoa-donfdp.xslx". The header leaves such characters
+    out (the stored name is untouched)."""
+    from urllib.parse import unquote
+
+    header = content_disposition("hoa-don\u202exslx\u2066\x85.pdf")
+    exact = unquote(header.split("filename*=UTF-8''", 1)[1])
+    assert exact == "hoa-donxslx.pdf"
+    assert header.startswith('attachment; filename="hoa-donxslx.pdf"')
 
 
 def test_an_unexpected_error_is_a_vietnamese_page_and_the_api_stays_json(

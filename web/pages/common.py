@@ -484,12 +484,14 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
     def on_http_error(error: HTTPException) -> Any:
         if request.path.startswith("/api/") and api_http is not None:
             return api_http(error)
+        from web.app import too_large_refusal
+
         status = error.code or 500
         messages = {
             400: "Yêu cầu không hợp lệ.",
             404: "Không tìm thấy trang này.",
             405: "Phương thức không được hỗ trợ ở địa chỉ này.",
-            413: f"Tệp quá lớn: tối đa {installation.repo.max_file_bytes // (1024 * 1024)} MB mỗi lần gửi.",
+            413: too_large_refusal(installation.repo.max_file_bytes)[1],
             429: "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.",
         }
         message = messages.get(status, "Yêu cầu không xử lý được.")

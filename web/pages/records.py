@@ -13,6 +13,7 @@ from kho.timeutil import to_vn
 from repository.formats import load_derived
 from repository.policy import Action, Role, can
 from repository.records import Actor, Record, Repository
+from repository.vocabulary import without_hidden_characters
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
 from web.worklists import indexed_ids
@@ -43,7 +44,9 @@ FILE_CHOICES = 20
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / 5987)."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"]", "", name).strip() or "van-ban"
+    # A name stored before hidden characters were refused keeps them: not in the header, where
+    # U+202E would show "hoa-don\u202exslx.pdf" as "hoa-donfdp.xslx" in the browser's download.
+    name = without_hidden_characters(name).replace('"', "").strip() or "van-ban"
     folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
     ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", folded.encode("ascii", "ignore").decode()) or "van-ban"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -107,6 +107,8 @@ def to_docx(table: ResultTable) -> bytes:
     from docx.enum.section import WD_ORIENT
     from docx.shared import Mm, Pt
 
+    from kho.sheets import xml_text
+
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -116,7 +118,7 @@ def to_docx(table: ResultTable) -> bytes:
     style.font.size = Pt(11)  # type: ignore[attr-defined]
     document.add_heading(table.title, level=1)
     for line in table.lines:
-        document.add_paragraph(line)
+        document.add_paragraph(xml_text(line))
     grid = document.add_table(rows=1, cols=len(table.columns) + 1)
     grid.style = "Table Grid"
     for index, name in enumerate(("STT", *table.columns)):
@@ -124,7 +126,7 @@ def to_docx(table: ResultTable) -> bytes:
     for number, row in enumerate(table.rows, start=1):
         cells = grid.add_row().cells
         for index, value in enumerate((str(number), *row)):
-            cells[index].text = value
+            cells[index].text = str(xml_text(value))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
