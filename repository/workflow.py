@@ -492,11 +492,37 @@ def _refuse(code: str, message: str, **details: Any) -> WorkflowRefused:
     return WorkflowRefused(message, code=code, **details)
 
 
+TARGET_FIELDS = ("users", "units", "cooperate_users", "cooperate_units")
+"""The fields of a step that name people and units: whoever they name is given sight of the
+document (``HandlingService.take`` distributes it to them)."""
+
+ACT_TARGETS: dict[Act, frozenset[str]] = {
+    Act.SUBMIT: frozenset({"users", "units"}),
+    Act.FORWARD: frozenset({"users", "units"}),
+    Act.DIRECT: frozenset(TARGET_FIELDS),
+    Act.ADD_TASK: frozenset(TARGET_FIELDS),
+    Act.ASSIGN: frozenset({"users"}),
+}
+"""The target fields each act takes (Điều 23-24: trình, chuyển giao, chỉ đạo, giao nhiệm vụ,
+giao xử lý). Every other act (tiến độ, trả lời, xin gia hạn, báo cáo, duyệt, trạng thái bên
+nhận) names nobody: a handler who put names on one would hand the document to people and units
+no lãnh đạo chose."""
+
+
 def check(state: Handling, step: Step, today: date) -> None:
     """Raise :class:`~kho.errors.WorkflowRefused` (with its code) unless ``step`` may follow
     ``state`` on ``today``. Who takes it is the policy's question, not this one."""
     finished = state.status in ("done", "file_only")
     task = state.task(step.task) if step.task else None
+    named = [name for name in TARGET_FIELDS if getattr(step, name)]
+    extra = [name for name in named if name not in ACT_TARGETS.get(step.act, frozenset())]
+    if extra:
+        raise _refuse(
+            "TARGET_NOT_ALLOWED",
+            f"Bước “{step.act.label}” không chuyển văn bản cho ai: không được nêu cán bộ hoặc đơn vị"
+            " nhận ở bước này (chỉ trình, chuyển giao, chỉ đạo, giao nhiệm vụ, giao xử lý mới nêu).",
+            fields=extra,
+        )
     if step.deadline is not None:
         try:
             deadline = date.fromisoformat(step.deadline)

@@ -594,3 +594,40 @@ def test_the_deadline_job_refuses_a_day_that_has_not_come(office: Office, smtp: 
         h.flag_deadlines(date(2099, 12, 31))
     assert refused.value.code == "DAY_IN_FUTURE"
     assert h.flag_deadlines(date(2026, 3, 2))["overdue"] == 0 and len(smtp.messages) == sent
+
+
+UNIT_C = "000.02.18.H40"
+"""A third unit (phòng) of the agency, which a document directed to phòng B does not reach."""
+
+
+@pytest.mark.parametrize(
+    ("act", "fields"),
+    [
+        (Act.PROGRESS, {"note": "Đã xin ý kiến"}),
+        (Act.REPORT_DONE, {"note": "Xong"}),
+        (Act.REQUEST_EXTENSION, {"deadline": "2026-03-09"}),
+    ],
+)
+@pytest.mark.parametrize("target", ["users", "units", "cooperate_users", "cooperate_units"])
+def test_a_handler_cannot_hand_the_document_on_through_a_step_that_names_nobody(
+    office: Office, directed: str, act: Act, fields: dict[str, Any], target: str
+) -> None:
+    """A chuyên viên given a task takes progress, report and extension steps; none of them names
+    people or units. Names put on such a step were distributed all the same: the chuyên viên
+    handed the document to another phòng (the unit, or a person there) without any lãnh đạo
+    deciding it."""
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    kho.accounts.create_unit(UNIT_C, "Phòng Tài chính", "ptc", AGENCY, admin)
+    account, _ = create_person(kho.accounts, "Mai Văn Ngoài", UNIT_C, ("chuyen_vien",), 3, None, admin)
+    outsider = kho.actor_of(kho.accounts.get(account.username), "test")
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-06")
+    office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    named = {"users": outsider.user, "units": UNIT_C}[target.removeprefix("cooperate_")]
+    assert not office.kho.repo.may_see(outsider, office.kho.repo._load(directed))
+    err = _refused(
+        "TARGET_NOT_ALLOWED", office, directed, act, "handler", task="1", **fields, **{target: [named]}
+    )
+    assert act.label in err.message
+    assert not office.kho.repo.may_see(outsider, office.kho.repo._load(directed))
+    office.step(directed, act, "handler", task="1", **fields)  # the same step without names is taken
