@@ -1373,6 +1373,13 @@ class Repository:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
 
+    def check_registration(
+        self, md: DocumentMetadata, *, register: bool = True, advisory_body: str | None = None
+    ) -> None:
+        """Refuse (:class:`ValidationFailed`) what the registration rules would refuse today,
+        before anything is received or written (the plan is made again when it is written)."""
+        self._plan(md, self.clock(), register, advisory_body)
+
     def _plan(
         self, md: DocumentMetadata, now: datetime, register: bool, advisory_body: str | None
     ) -> RegistrationPlan:

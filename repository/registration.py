@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from kho.errors import FieldError, ValidationFailed
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
 from repository.vocabulary import Direction
@@ -45,9 +46,13 @@ def plan_registration(
 
     * incoming: ngày đến defaults to today (Vietnam time);
     * outgoing: ngày ban hành defaults to today; the agency's own name gets its mã định danh;
-    * the register year is the year of that date; the series comes from :func:`series_for`.
+    * the register year is the year of that date; the series comes from :func:`series_for`;
+    * a document registered takes its number on its registration day
+      (:func:`_check_registration_day`); one only stored keeps the dates it has.
     """
     md = metadata
+    if register:
+        _check_registration_day(md, today)
     if md.direction is Direction.DEN and md.arrival_date is None:
         md = replace(md, arrival_date=today)
     if md.direction is Direction.DI and md.issued_date is None:
@@ -62,6 +67,53 @@ def plan_registration(
         series=series_for(md, advisory_body) if register else None,
         duplicate_year=md.issued_date.year if md.issued_date else day.year,
     )
+
+
+def _check_registration_day(md: DocumentMetadata, today: date) -> None:
+    """A number is taken on the day it is registered, in that day's register.
+
+    * văn bản đi: số and ngày ban hành are given together, in order of issue within the year,
+      by the system (NĐ 30 Điều 15 k1, k3; paper: when the number is taken after signature,
+      k2): a typed ngày ban hành must be today. Another date took a number of that date's
+      register: the 2020 register's next number in 2026, next year's 01 before the year began,
+      or a date before the number before it;
+    * văn bản đến: số đến in order of arrival within the year (Điều 22 k2, Phụ lục VI III.1.đ):
+      a ngày đến after today is refused, and so is a sender's date after the ngày đến (which
+      defaults to today). A ngày đến before today is the day it came, registered late.
+    """
+    shown = f"{today:%d/%m/%Y}"
+    errors: list[FieldError] = []
+    if md.direction is Direction.DI and md.issued_date is not None and md.issued_date != today:
+        errors.append(
+            FieldError(
+                "issued_date",
+                "ISSUED_DATE_NOT_TODAY",
+                f"Ngày ban hành {md.issued_date:%d/%m/%Y} khác ngày cấp số ({shown}): số và ngày"
+                " ban hành văn bản đi do Hệ thống cấp cùng lúc, theo thứ tự ban hành trong năm"
+                " (Nghị định 30/2020/NĐ-CP Điều 15). Hãy để trống hoặc ghi ngày hôm nay.",
+            )
+        )
+    if md.direction is Direction.DEN:
+        arrival = md.arrival_date or today
+        if arrival > today:
+            errors.append(
+                FieldError(
+                    "arrival_date",
+                    "ARRIVAL_DATE_IN_FUTURE",
+                    f"Ngày đến {arrival:%d/%m/%Y} chưa tới (hôm nay {shown}): số đến được cấp theo"
+                    " thứ tự văn bản đến trong năm (Nghị định 30/2020/NĐ-CP Điều 22).",
+                )
+            )
+        elif md.issued_date is not None and md.issued_date > arrival:
+            errors.append(
+                FieldError(
+                    "issued_date",
+                    "DATE_ORDER_INVALID",
+                    f"Ngày văn bản {md.issued_date:%d/%m/%Y} sau ngày đến {arrival:%d/%m/%Y}.",
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
 
 
 # Signature verdicts (ETSI EN 319 102-1 main indications, as ingest stores them).

@@ -16,6 +16,7 @@ import click
 
 from kho.config import Settings
 from kho.errors import Duplicate
+from kho.timeutil import vn_date
 
 # (direction, loại, ký hiệu, cơ quan ban hành, trích yếu, chức vụ, người ký, ngày)
 DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
@@ -240,6 +241,8 @@ def demo() -> None:
     for i, (direction, loai, ky_hieu, co_quan, trich_yeu, chuc_vu, nguoi_ky, day) in enumerate(DOCUMENTS, 1):
         organ = co_quan or settings.agency_name
         number = f"{i * 7 + 3:02d}"
+        if direction == "di":
+            day = vn_date(repo.clock())  # số and ngày ban hành are given on the day (NĐ 30 Điều 15)
         doc = OfficialDocument(
             co_quan=organ.upper(),
             so_ky_hieu=f"{number}/{ky_hieu}",
