@@ -96,7 +96,13 @@ from repository.registers import (
     register_prefix,
     resolve_series,
 )
-from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
+from repository.registration import (
+    GateDecision,
+    RegistrationPlan,
+    plan_registration,
+    signature_gate,
+    signer_gate,
+)
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
 from repository.vocabulary import (
@@ -658,13 +664,22 @@ def _check_reasons(override_reason: str | None, duplicate_reason: str | None) ->
 
 
 def _reasons(
-    override: bool, extra: Mapping[str, Any], override_reason: str | None, duplicate_reason: str | None
+    gate: GateDecision,
+    extra: Mapping[str, Any],
+    override_reason: str | None,
+    duplicate_reason: str | None,
+    md: DocumentMetadata,
 ) -> dict[str, Any]:
     """What the audit event of a registration says about a person's overrides."""
     out: dict[str, Any] = {}
-    if override:
+    if gate.override:
         out["signature_override"] = nfc((override_reason or "").strip())
         out["signature_verdict"] = extra.get("signature_verdict")
+    if gate.code == "SIGNER_MISMATCH":
+        out["signer_mismatch"] = {
+            "named": md.signer_full_name,
+            "certificates": list(extra.get("signature_signers") or ()),
+        }
     if duplicate_reason and duplicate_reason.strip():
         out["duplicate_reason"] = nfc(duplicate_reason.strip())
     return out
@@ -1283,7 +1298,7 @@ class Repository:
         info = None
         if content is not None or filename is not None:
             info = check_original(content or b"", filename or "", max_bytes=self.max_file_bytes)
-        gate = self._gate(actor, extra or {}, override_reason, self._draft(direction.value, md))
+        gate = self._gate(actor, extra or {}, override_reason, self._draft(direction.value, md), md)
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, year, series = plan.metadata, plan.year, plan.series
@@ -1354,13 +1369,19 @@ class Repository:
                     self._release(claim, record_id)
                 raise
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
-            details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
+            details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
             return self._announce(actor, record, "record:create", details, alongside=first, after=settling)
 
     def _gate(
-        self, actor: Actor, extra: Mapping[str, Any], override_reason: str | None, record: Record
+        self,
+        actor: Actor,
+        extra: Mapping[str, Any],
+        override_reason: str | None,
+        record: Record,
+        md: DocumentMetadata,
     ) -> GateDecision:
-        """The signature gate on the verdict ingest recorded; an override needs its right."""
+        """The signature gate on the verdict ingest recorded, then the signer gate (the signer
+        named is who signed the văn bản đi); an override needs its right."""
         gate = signature_gate(
             extra.get("signature_verdict"),
             override_reason,
@@ -1369,6 +1390,17 @@ class Repository:
         )
         if not gate.allowed:
             raise SignatureRejected(gate.message, code=gate.code, record_id=record.record_id or None)
+        signers = extra.get("signature_signers")
+        named = signer_gate(
+            md.direction,
+            md.signer_full_name,
+            [str(s) for s in signers] if isinstance(signers, list) else None,
+            override_reason,
+        )
+        if not named.allowed:
+            raise SignatureRejected(named.message, code=named.code, record_id=record.record_id or None)
+        if named.override:
+            gate = replace(gate, allowed=True, override=True, code=named.code)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
@@ -1672,7 +1704,7 @@ class Repository:
         )
         md = self._default_unit(md, actor)
         self._authorize_new(actor, Action.RECORD_UPDATE, replace(current, metadata=md))
-        gate = self._gate(actor, current.extra, override_reason, current)
+        gate = self._gate(actor, current.extra, override_reason, current, md)
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
@@ -1709,7 +1741,7 @@ class Repository:
             self._release(dup, record_id)
             raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
-        details.update(_reasons(gate.override, current.extra, override_reason, duplicate_reason))
+        details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
         return self._announce(actor, record, "record:update", details)
 
     # -- reading ---------------------------------------------------------------------------

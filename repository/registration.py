@@ -8,13 +8,15 @@ the agency's own code, the number series and the duplicate guard are decided in 
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from kho.errors import FieldError, ValidationFailed
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
-from repository.vocabulary import Direction
+from repository.vocabulary import Direction, nfc
 
 
 @dataclass(frozen=True)
@@ -161,5 +163,40 @@ def signature_gate(
         message=(
             f"Chữ ký số của văn bản KHÔNG HỢP LỆ{detail}. Hãy trả lại văn bản, hoặc nếu vẫn vào sổ"
             " thì phải ghi rõ lý do (được ghi vào nhật ký kiểm toán)."
+        ),
+    )
+
+
+def _name_key(name: str) -> str:
+    """A person's name as compared with a certificate: case, spacing and the placement of tone
+    marks aside (``Hoà``/``Hòa``): the base letters only, đ as d."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", nfc(name)) if not unicodedata.combining(c))
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())
+
+
+def signer_gate(
+    direction: Direction, named: str, signers: Sequence[str] | None, override_reason: str | None
+) -> GateDecision:
+    """A văn bản đi is numbered after the competent person signed it (NĐ 30 Điều 15 k2-3;
+    Điều 5 k1): the signer the metadata names (Người ký) must hold one of the personal
+    signatures ingest found in the PDF (``signers``: their certificates' names). A PDF with no
+    personal signature (a paper original scanned) and a document whose signers were not read
+    (``None``: not a PDF, or received before they were kept) are not decided here. A mismatch
+    goes in only with an explicit, audited reason (ký thay whose certificate names another
+    person), as a FAILED signature does."""
+    if direction is not Direction.DI or not signers:
+        return GateDecision(True)
+    if any(_name_key(s) == _name_key(named) for s in signers):
+        return GateDecision(True)
+    if override_reason and override_reason.strip():
+        return GateDecision(True, override=True, code="SIGNER_MISMATCH")
+    return GateDecision(
+        False,
+        code="SIGNER_MISMATCH",
+        message=(
+            f"Người ký ghi trên văn bản đi là “{named}” nhưng chữ ký số cá nhân trong tệp là của "
+            + ", ".join(f"“{s}”" for s in signers)
+            + ". Hãy sửa “Người ký” cho đúng người đã ký số, hoặc nếu vẫn vào sổ thì phải ghi rõ"
+            " lý do (được ghi vào nhật ký kiểm toán)."
         ),
     )

@@ -106,8 +106,8 @@ DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
         "UBND-VP",
         "",
         "Về việc nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ quan",
-        "Chánh Văn phòng",
-        "Đỗ Thị Khuê",
+        "Chủ tịch",
+        "Nguyễn Văn An",  # the demo PKI's personal certificate: a văn bản đi names who signed it
         date(2026, 9, 9),
     ),
     (
@@ -116,8 +116,8 @@ DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
         "KH-UBND",
         "",
         "Kế hoạch tiêu hủy tài liệu hết giá trị năm 2026",
-        "Phó Chủ tịch",
-        "Lưu Quang Hưng",
+        "Chủ tịch",
+        "Nguyễn Văn An",  # the demo PKI's personal certificate: a văn bản đi names who signed it
         date(2026, 10, 1),
     ),
 )
