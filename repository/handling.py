@@ -515,6 +515,17 @@ class HandlingService:
                 return role.value
         return next(iter(sorted(r.value for _, r in actor.principal.roles)), "")
 
+    def _units_of(self, users: Iterable[str]) -> tuple[frozenset[str], ...]:
+        """The units of each named person who exists (an unknown one is refused after the
+        decision, by :meth:`_check_targets`)."""
+        out = []
+        for user in users:
+            try:
+                out.append(self.accounts.get(user).units)
+            except NotFound:
+                continue
+        return tuple(out)
+
     def _check_targets(self, users: Iterable[str], units: Iterable[str], secrecy: int = 0) -> None:
         for user in users:
             try:
@@ -604,9 +615,10 @@ class HandlingService:
         )
         if not actor.system:
             assert actor.principal is not None
-            decision = decide_step(
-                actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work_facts(state, step)
-            )
+            work = work_facts(state, step)
+            if act is Act.ASSIGN:
+                work = replace(work, assignee_units=self._units_of(step.users))
+            decision = decide_step(actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work)
             if not decision:
                 self.repo.audit.append(
                     actor.user,

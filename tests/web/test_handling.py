@@ -631,3 +631,24 @@ def test_a_handler_cannot_hand_the_document_on_through_a_step_that_names_nobody(
     assert act.label in err.message
     assert not office.kho.repo.may_see(outsider, office.kho.repo._load(directed))
     office.step(directed, act, "handler", task="1", **fields)  # the same step without names is taken
+
+
+def test_a_unit_head_assigns_only_people_of_the_units_they_lead(office: Office, directed: str) -> None:
+    """Giao xử lý (Điều 24): the head of the unit in charge passes the task to a chuyên viên of
+    that unit. The head of phòng B could give it to a chuyên viên of another phòng, who then saw
+    the document and held its task, though no lãnh đạo over the document sent it there. A
+    lãnh đạo the document was submitted to (who directs it) still names anyone."""
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    kho.accounts.create_unit(UNIT_C, "Phòng Tài chính", "ptc", AGENCY, admin)
+    account, _ = create_person(kho.accounts, "Mai Văn Ngoài", UNIT_C, ("chuyen_vien",), 3, None, admin)
+    outsider = kho.actor_of(kho.accounts.get(account.username), "test")
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-06")
+    err = _refused(
+        "ASSIGNEE_OTHER_UNIT", office, directed, Act.ASSIGN, "head_b", task="1", users=[outsider.user]
+    )
+    assert isinstance(err, PermissionDenied) and "Mai Văn Ngoài" not in err.message
+    assert not kho.repo.may_see(outsider, kho.repo._load(directed))
+    office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])  # phòng B's own
+    state = office.step(directed, Act.ASSIGN, "leader", task="1", users=[outsider.user])  # who directed it
+    assert state.task("1") is not None and state.task("1").handler == outsider.user  # type: ignore[union-attr]
