@@ -67,6 +67,7 @@ from repository.workflow import (
     check,
     classify,
     derive,
+    task_number,
     timeliness,
 )
 
@@ -598,7 +599,7 @@ class HandlingService:
         if unknown:
             raise ValueError(f"unknown step fields {sorted(unknown)}")
         if act is Act.ADD_TASK and not other.get("task"):
-            other["task"] = str(1 + max((int(t.task_id) for t in state.tasks), default=1))
+            other["task"] = str(1 + max((task_number(t.task_id) for t in state.tasks), default=1))
         if act is Act.DIRECT:
             other["task"] = MAIN_TASK
         step = Step(
@@ -963,6 +964,8 @@ class HandlingService:
         mails: list[tuple[set[str], str, str]] = []
         with self.index.tx() as db:
             for record_id, task_id, handler, chu_tri, assigner, deadline, label in rows:
+                if not task_number(task_id):
+                    continue  # an id stored before TASK_ID_INVALID: no notice key of its own
                 flag = "overdue" if deadline < t else "due_soon"
                 counts[flag] += 1
                 db.execute(
@@ -979,7 +982,7 @@ class HandlingService:
                 text = (
                     f"{word}: {label} (nhiệm vụ {task_id}), thời hạn {date.fromisoformat(deadline):%d/%m/%Y}"
                 )
-                seq = -(int(task_id) * 10 + (1 if flag == "overdue" else 2))  # one notice per task and flag
+                seq = -(task_number(task_id) * 10 + (1 if flag == "overdue" else 2))  # one per task and flag
                 for user in people:
                     db.execute(
                         "INSERT OR IGNORE INTO notices VALUES (?,?,?,?,?,?,?,0)",

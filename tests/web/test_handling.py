@@ -652,3 +652,25 @@ def test_a_unit_head_assigns_only_people_of_the_units_they_lead(office: Office, 
     office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])  # phòng B's own
     state = office.step(directed, Act.ASSIGN, "leader", task="1", users=[outsider.user])  # who directed it
     assert state.task("1") is not None and state.task("1").handler == outsider.user  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("task", ["x", "01", "0", "1000", "99999999999999999999999", "1 ", "٣"])
+def test_a_task_number_that_is_not_a_small_number_is_refused_and_breaks_nothing(
+    office: Office, directed: str, task: str
+) -> None:
+    """The number of a further task (giao thêm nhiệm vụ) may be given (API). A lãnh đạo who gave
+    "x" had the step stored, then every reading of the document's handling failed (the tasks
+    are ordered by number: ValueError), for good: its page, its steps, the daily deadline job.
+    A 23-digit number overflowed the deadline job's notice key (SQLite INTEGER)."""
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-06")
+    err = _refused(
+        "TASK_ID_INVALID", office, directed, Act.ADD_TASK, "leader", task=task, units=[UNIT_B],
+        content="Báo cáo số liệu", deadline="2026-03-09",
+    )
+    assert "1 đến 999" in err.message
+    state = office.step(
+        directed, Act.ADD_TASK, "leader", units=[UNIT_B], content="Báo cáo số liệu", deadline="2026-03-09"
+    )
+    assert [t.task_id for t in state.tasks] == ["1", "2"]
+    office.clock.set(date(2026, 3, 10))
+    assert office.handling.flag_deadlines()["overdue"] == 2
