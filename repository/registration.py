@@ -16,7 +16,7 @@ from datetime import date
 from kho.errors import FieldError, ValidationFailed
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
-from repository.vocabulary import Direction, nfc
+from repository.vocabulary import Direction, nfc, typed_text
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def plan_registration(
     md = metadata
     if register:
         _check_registration_day(md, today)
+    if advisory_body is not None:
+        advisory_body = _advisory_body(advisory_body)
     if md.direction is Direction.DEN and md.arrival_date is None:
         md = replace(md, arrival_date=today)
     if md.direction is Direction.DI and md.issued_date is None:
@@ -69,6 +71,29 @@ def plan_registration(
         series=series_for(md, advisory_body) if register else None,
         duplicate_year=md.issued_date.year if md.issued_date else day.year,
     )
+
+
+ADVISORY_BODY_MAX = 100
+"""At most this many characters in an advisory body's name: it names a number series, which is
+part of the register's object keys."""
+
+
+def _advisory_body(name: str) -> str:
+    """The name of an advisory body as typed: one line, no hidden character (a right-to-left
+    override would make a series that reads otherwise), at most :data:`ADVISORY_BODY_MAX`."""
+    label = "Hội đồng, ban, tổ tư vấn"
+    name = typed_text(name, "advisory_body", label, line_breaks=False)
+    if len(name) > ADVISORY_BODY_MAX:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "advisory_body",
+                    "ADVISORY_BODY_INVALID",
+                    f"Tên “{label}” dài quá {ADVISORY_BODY_MAX} ký tự: hãy dùng tên viết tắt của hội đồng.",
+                )
+            ]
+        )
+    return name
 
 
 def _check_registration_day(md: DocumentMetadata, today: date) -> None:
