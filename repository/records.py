@@ -1396,6 +1396,7 @@ class Repository:
             md.signer_full_name,
             [str(s) for s in signers] if isinstance(signers, list) else None,
             override_reason,
+            signature_count=count if isinstance(count := extra.get("signature_count"), int) else 0,
         )
         if not named.allowed:
             raise SignatureRejected(named.message, code=named.code, record_id=record.record_id or None)

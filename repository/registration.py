@@ -192,36 +192,72 @@ def signature_gate(
     )
 
 
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+"""The five tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters. The other marks
+(ă, â, ê, ô, ơ, ư, đ) make other letters: Hùng and Hưng, An and Ân are different people."""
+
+
 def _name_key(name: str) -> str:
-    """A person's name as compared with a certificate: case, spacing and the placement of tone
-    marks aside (``Hoà``/``Hòa``): the base letters only, đ as d."""
+    """A person's name as compared with a certificate: case and spacing aside, and the tone of
+    each word whatever letter carries it (``Hoà``/``Hòa``); every other mark counts."""
+    words = []
+    for word in nfc(name).casefold().split():
+        parts = unicodedata.normalize("NFD", word)
+        tones = "".join(sorted(c for c in parts if c in _TONE_MARKS))
+        words.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONE_MARKS)) + tones)
+    return " ".join(words)
+
+
+def _bare_key(name: str) -> str:
+    """The base letters only (đ as d): how a name written without marks is compared."""
     bare = "".join(c for c in unicodedata.normalize("NFD", nfc(name)) if not unicodedata.combining(c))
     return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())
 
 
+def _same_person(named: str, certificate: str) -> bool:
+    """A certificate written in ASCII (some CAs issue names without marks) is compared on the
+    base letters; a certificate with marks must carry the same ones."""
+    if certificate.isascii():
+        return _bare_key(named) == _bare_key(certificate)
+    return _name_key(named) == _name_key(certificate)
+
+
 def signer_gate(
-    direction: Direction, named: str, signers: Sequence[str] | None, override_reason: str | None
+    direction: Direction,
+    named: str,
+    signers: Sequence[str] | None,
+    override_reason: str | None,
+    *,
+    signature_count: int = 0,
 ) -> GateDecision:
     """A văn bản đi is numbered after the competent person signed it (NĐ 30 Điều 15 k2-3;
-    Điều 5 k1): the signer the metadata names (Người ký) must hold one of the personal
-    signatures ingest found in the PDF (``signers``: their certificates' names). A PDF with no
-    personal signature (a paper original scanned) and a document whose signers were not read
-    (``None``: not a PDF, or received before they were kept) are not decided here. A mismatch
-    goes in only with an explicit, audited reason (ký thay whose certificate names another
-    person), as a FAILED signature does."""
-    if direction is not Direction.DI or not signers:
+    Điều 5 k1): the signer the metadata names (Người ký) must hold one of the trusted personal
+    signatures ingest found in the PDF (``signers``: their certificates' names, only for a
+    certificate that chains to a trust anchor, so a self-made certificate in the chairman's name
+    counts for nothing). A PDF with signatures but none of them a trusted personal one (the
+    agency's seal alone, a look-alike certificate) is a mismatch too. A PDF with no signature
+    at all (``signature_count`` 0: a paper original scanned) and a document whose signers were
+    not read (``None``: not a PDF, or received before they were kept) are not decided here. A
+    mismatch goes in only with an explicit, audited reason (ký thay whose certificate names
+    another person), as a FAILED signature does."""
+    if direction is not Direction.DI or signers is None or (not signers and signature_count <= 0):
         return GateDecision(True)
-    if any(_name_key(s) == _name_key(named) for s in signers):
+    if any(_same_person(named, s) for s in signers):
         return GateDecision(True)
     if override_reason and override_reason.strip():
         return GateDecision(True, override=True, code="SIGNER_MISMATCH")
+    found = (
+        "chữ ký số cá nhân trong tệp là của " + ", ".join(f"“{s}”" for s in signers)
+        if signers
+        else "tệp không có chữ ký số cá nhân nào có chứng thư số được tin cậy (chỉ có chữ ký của"
+        " cơ quan, hoặc chứng thư số không do tổ chức cung cấp dịch vụ được tin cậy cấp)"
+    )
     return GateDecision(
         False,
         code="SIGNER_MISMATCH",
         message=(
-            f"Người ký ghi trên văn bản đi là “{named}” nhưng chữ ký số cá nhân trong tệp là của "
-            + ", ".join(f"“{s}”" for s in signers)
-            + ". Hãy sửa “Người ký” cho đúng người đã ký số, hoặc nếu vẫn vào sổ thì phải ghi rõ"
-            " lý do (được ghi vào nhật ký kiểm toán)."
+            f"Người ký ghi trên văn bản đi là “{named}” nhưng {found}. Hãy sửa “Người ký” cho đúng"
+            " người đã ký số, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do (được ghi vào nhật ký"
+            " kiểm toán)."
         ),
     )

@@ -10,6 +10,7 @@ import pytest
 from kho_people import People
 from kho_testing import outgoing
 
+from ingest.testpki import TestPKI, Variant, make_variant
 from kho.errors import KhoError
 from repository.registers import ADMINISTRATIVE
 from web.context import Kho
@@ -55,3 +56,38 @@ def test_a_signer_mismatch_goes_in_only_with_an_audited_reason(
     assert event.details.get("signature_override") == "Ký thay theo ủy quyền số 12/UQ"
     mismatch = {"named": "Lưu Quang Hưng", "certificates": ["Nguyễn Văn An"]}
     assert event.details.get("signer_mismatch") == mismatch
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        Variant.UNTRUSTED,  # "Nguyễn Văn An" issued by a look-alike root: anyone can make one
+        Variant.ORGANISATION_ONLY,  # the agency's seal only: the competent person never signed
+    ],
+)
+def test_a_look_alike_certificate_or_the_agency_seal_alone_does_not_stand_for_the_signer(
+    kho: Kho, people: People, variant: Variant
+) -> None:
+    """The named signer must hold a personal signature whose certificate chains to a trust
+    anchor. A self-made certificate carrying the chairman's name (INDETERMINATE, which the
+    signature gate lets through) or a PDF signed by the agency alone (TOTAL-PASSED) was numbered
+    as signed by "Nguyễn Văn An", with no reason asked (review r24)."""
+    clerk = people.actor("van_thu")
+    pdf = make_variant(variant, pki=TestPKI.build(), seed=41, pages=1)
+    with pytest.raises(KhoError) as info:
+        kho.receive.receive_and_register(pdf, "qd.pdf", "di", outgoing(), clerk)
+    assert info.value.code == "SIGNER_MISMATCH"
+    assert _registered(kho) == [], "no number taken"
+    [waiting] = kho.repo.intake_queue(actor=clerk)
+
+    # The override path stays open, with its reason audited.
+    record = kho.receive.confirm(
+        waiting.record_id, outgoing(), expected_version=waiting.version, actor=clerk,
+        override_reason="Bản giấy do Chủ tịch ký tay, số hóa tại Văn phòng",
+    )
+    assert record.registration is not None
+    [event] = [
+        e for e in kho.repo.audit.events() if e.record_id == record.record_id and e.action == "record:update"
+    ]
+    assert event.details.get("signature_override") == "Bản giấy do Chủ tịch ký tay, số hóa tại Văn phòng"
+    assert event.details.get("signer_mismatch", {}).get("named") == "Nguyễn Văn An"
