@@ -663,6 +663,21 @@ def _check_reasons(override_reason: str | None, duplicate_reason: str | None) ->
         typed_text(duplicate_reason, "duplicate_reason", "Lý do vào sổ văn bản trùng")
 
 
+def _signer_decision(
+    extra: Mapping[str, Any], md: DocumentMetadata, override_reason: str | None
+) -> GateDecision:
+    """The signer gate on the signers and the signature count ingest kept in ``extra``."""
+    signers = extra.get("signature_signers")
+    count = extra.get("signature_count")
+    return signer_gate(
+        md.direction,
+        md.signer_full_name,
+        [str(s) for s in signers] if isinstance(signers, list) else None,
+        override_reason,
+        signature_count=count if isinstance(count, int) else 0,
+    )
+
+
 def _reasons(
     gate: GateDecision,
     extra: Mapping[str, Any],
@@ -1390,14 +1405,7 @@ class Repository:
         )
         if not gate.allowed:
             raise SignatureRejected(gate.message, code=gate.code, record_id=record.record_id or None)
-        signers = extra.get("signature_signers")
-        named = signer_gate(
-            md.direction,
-            md.signer_full_name,
-            [str(s) for s in signers] if isinstance(signers, list) else None,
-            override_reason,
-            signature_count=count if isinstance(count := extra.get("signature_count"), int) else 0,
-        )
+        named = _signer_decision(extra, md, override_reason)
         if not named.allowed:
             raise SignatureRejected(named.message, code=named.code, record_id=record.record_id or None)
         if named.override:
@@ -2024,6 +2032,12 @@ class Repository:
             frozen = frozen_field_errors(current.metadata, md, registered=current.registration is not None)
             if frozen:
                 raise ValidationFailed(frozen)
+            if current.registration is not None and md.signer_full_name != current.metadata.signer_full_name:
+                # The Người ký of a numbered văn bản đi stays one who signed it (no override on a
+                # correction: the reason belongs to the registration).
+                named = _signer_decision(current.extra, md, None)
+                if not named.allowed:
+                    raise SignatureRejected(named.message, code=named.code, record_id=record_id)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = self._next_version(current, actor, metadata=md, note=note)
         return self._write_version(current, new, actor, "record:update", {"fields": changed})

@@ -91,3 +91,25 @@ def test_a_look_alike_certificate_or_the_agency_seal_alone_does_not_stand_for_th
     ]
     assert event.details.get("signature_override") == "Bản giấy do Chủ tịch ký tay, số hóa tại Văn phòng"
     assert event.details.get("signer_mismatch", {}).get("named") == "Nguyễn Văn An"
+
+
+def test_the_signer_of_a_numbered_document_cannot_be_changed_to_someone_who_did_not_sign(
+    kho: Kho, people: People, signed: dict[str, bytes]
+) -> None:
+    """a4's gate ran at registration only: Người ký could be corrected afterwards to anyone, so
+    the register and every copy named as signer a person whose signature is not in the PDF
+    (review r24). A correction that still names the certificate's holder goes through."""
+    clerk = people.actor("van_thu")
+    record = kho.receive.receive_and_register(signed["valid"], "qd.pdf", "di", outgoing(), clerk)
+    with pytest.raises(KhoError) as info:
+        kho.repo.update_metadata(
+            record.record_id, {"signer_full_name": "Lưu Quang Hưng"}, actor=clerk,
+            expected_version=record.version,
+        )
+    assert info.value.code == "SIGNER_MISMATCH"
+    assert kho.repo.get(record.record_id, actor=clerk).metadata.signer_full_name == "Nguyễn Văn An"  # type: ignore[union-attr]
+    fixed = kho.repo.update_metadata(
+        record.record_id, {"signer_full_name": "NGUYỄN VĂN AN", "signer_position": "Chủ tịch"}, actor=clerk,
+        expected_version=record.version,
+    )
+    assert fixed.metadata.signer_full_name == "NGUYỄN VĂN AN"  # type: ignore[union-attr]
