@@ -280,6 +280,7 @@ class VerifySignatures:
 
     def run(self, ctx: JobContext) -> StepOutcome:
         from ingest.signatures import PdfVerification, verify_pdf
+        from ingest.signatures.model import SignerKind
         from ingest.text import Format
 
         assert ctx.text is not None
@@ -303,6 +304,20 @@ class VerifySignatures:
             "signature_sub_indication": verdict.sub_indication,
             "signature_count": len(ctx.verification.signatures),
             "signature_return_reason": ctx.verification.return_reason,
+            # Who signed personally (certificate names): the signer gate compares the Người ký
+            # a văn thư confirms for a văn bản đi (repository.registration.signer_gate). Only
+            # an intact, valid signature whose certificate chains to a trust anchor names
+            # anyone: a self-made certificate can carry any name.
+            "signature_signers": [
+                s.signer.common_name
+                for s in ctx.verification.signatures
+                if s.signer_kind is SignerKind.PERSONAL
+                and s.signer
+                and s.signer.common_name
+                and s.intact is True
+                and s.valid is True
+                and s.trusted is True
+            ],
         }
         record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
         if any(record.extra.get(k) != v for k, v in extra.items()):

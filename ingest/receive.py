@@ -269,12 +269,13 @@ class ReceiveService:
         is checked before the file is received, so a refusal leaves nothing waiting in intake."""
         if direction in ("den", "di"):
             self.repo.authorize(actor, Action.RECORD_CREATE)
-            parse_document(
+            md = parse_document(
                 metadata,
                 direction,
                 known_organ=self.repo.is_known_organ,
                 numbered_by_register=register and direction == "di",
             )
+            self.repo.check_registration(md, register=register, advisory_body=advisory_body)
         review = self.receive(content, filename, direction, actor)
         return self.confirm(
             review.record.record_id,

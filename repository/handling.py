@@ -67,6 +67,7 @@ from repository.workflow import (
     check,
     classify,
     derive,
+    task_number,
     timeliness,
 )
 
@@ -515,6 +516,17 @@ class HandlingService:
                 return role.value
         return next(iter(sorted(r.value for _, r in actor.principal.roles)), "")
 
+    def _units_of(self, users: Iterable[str]) -> tuple[frozenset[str], ...]:
+        """The units of each named person who exists (an unknown one is refused after the
+        decision, by :meth:`_check_targets`)."""
+        out = []
+        for user in users:
+            try:
+                out.append(self.accounts.get(user).units)
+            except NotFound:
+                continue
+        return tuple(out)
+
     def _check_targets(self, users: Iterable[str], units: Iterable[str], secrecy: int = 0) -> None:
         for user in users:
             try:
@@ -587,7 +599,7 @@ class HandlingService:
         if unknown:
             raise ValueError(f"unknown step fields {sorted(unknown)}")
         if act is Act.ADD_TASK and not other.get("task"):
-            other["task"] = str(1 + max((int(t.task_id) for t in state.tasks), default=1))
+            other["task"] = str(1 + max((task_number(t.task_id) for t in state.tasks), default=1))
         if act is Act.DIRECT:
             other["task"] = MAIN_TASK
         step = Step(
@@ -604,9 +616,10 @@ class HandlingService:
         )
         if not actor.system:
             assert actor.principal is not None
-            decision = decide_step(
-                actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work_facts(state, step)
-            )
+            work = work_facts(state, step)
+            if act is Act.ASSIGN:
+                work = replace(work, assignee_units=self._units_of(step.users))
+            decision = decide_step(actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work)
             if not decision:
                 self.repo.audit.append(
                     actor.user,
@@ -951,6 +964,8 @@ class HandlingService:
         mails: list[tuple[set[str], str, str]] = []
         with self.index.tx() as db:
             for record_id, task_id, handler, chu_tri, assigner, deadline, label in rows:
+                if not task_number(task_id):
+                    continue  # an id stored before TASK_ID_INVALID: no notice key of its own
                 flag = "overdue" if deadline < t else "due_soon"
                 counts[flag] += 1
                 db.execute(
@@ -967,7 +982,7 @@ class HandlingService:
                 text = (
                     f"{word}: {label} (nhiệm vụ {task_id}), thời hạn {date.fromisoformat(deadline):%d/%m/%Y}"
                 )
-                seq = -(int(task_id) * 10 + (1 if flag == "overdue" else 2))  # one notice per task and flag
+                seq = -(task_number(task_id) * 10 + (1 if flag == "overdue" else 2))  # one per task and flag
                 for user in people:
                     db.execute(
                         "INSERT OR IGNORE INTO notices VALUES (?,?,?,?,?,?,?,0)",

@@ -572,6 +572,8 @@ class WorkFacts:
     """Who gave the task concerned."""
     requester: str = ""
     """Who asks for what is to be approved (the extension's requester, the task's handler)."""
+    assignee_units: tuple[frozenset[str], ...] = ()
+    """For a giao xử lý: the units of each person it names (who exist)."""
 
 
 _STEP_ACTIONS = frozenset({
@@ -596,7 +598,8 @@ def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: 
 
     * trình / chuyển giao: a văn thư of the document's unit;
     * chỉ đạo, thêm nhiệm vụ: a lãnh đạo it was submitted to, or a lãnh đạo over its unit;
-    * giao xử lý: the head (lãnh đạo) of a unit in charge, or whoever may direct;
+    * giao xử lý: the head (lãnh đạo) of a unit in charge, to people of the units they lead, or
+      whoever may direct, to anyone;
     * xử lý (tiến độ, trả lời, xin gia hạn, báo cáo hoàn thành): a handler of the task, or who may
       assign it;
     * duyệt (gia hạn, hoàn thành, làm lại): only the assigner, and never on their own request.
@@ -619,9 +622,17 @@ def decide_step(principal: Principal, action: Action, facts: RecordFacts, work: 
         )
     may_assign = may_direct or _leads_one_of(principal, work.units)
     if action is Action.HANDLE_ASSIGN:
-        if may_assign:
+        if not may_assign:
+            return _denied("Chỉ lãnh đạo đơn vị chủ trì mới giao xử lý cho chuyên viên.")
+        if may_direct or all(units & principal.led_units for units in work.assignee_units):
             return ALLOW
-        return _denied("Chỉ lãnh đạo đơn vị chủ trì mới giao xử lý cho chuyên viên.")
+        # The head of the unit in charge gives the task to people of the units they lead; only
+        # a lãnh đạo over the document (who may direct it) sends it elsewhere.
+        return _denied(
+            "Chỉ giao xử lý cho cán bộ thuộc đơn vị mình phụ trách; giao cho đơn vị khác cần ý kiến"
+            " chỉ đạo của lãnh đạo được trình văn bản.",
+            "ASSIGNEE_OTHER_UNIT",
+        )
     if action is Action.HANDLE_WORK:
         if principal.user in work.handlers or may_assign:
             return ALLOW

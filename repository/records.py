@@ -96,7 +96,13 @@ from repository.registers import (
     register_prefix,
     resolve_series,
 )
-from repository.registration import GateDecision, RegistrationPlan, plan_registration, signature_gate
+from repository.registration import (
+    GateDecision,
+    RegistrationPlan,
+    plan_registration,
+    signature_gate,
+    signer_gate,
+)
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
 from repository.vocabulary import (
@@ -658,14 +664,38 @@ def _check_reasons(override_reason: str | None, duplicate_reason: str | None) ->
         typed_text(duplicate_reason, "duplicate_reason", "Lý do vào sổ văn bản trùng")
 
 
+def _signer_decision(
+    extra: Mapping[str, Any], md: DocumentMetadata, override_reason: str | None
+) -> GateDecision:
+    """The signer gate on the signers and the signature count ingest kept in ``extra``."""
+    signers = extra.get("signature_signers")
+    count = extra.get("signature_count")
+    return signer_gate(
+        md.direction,
+        md.signer_full_name,
+        [str(s) for s in signers] if isinstance(signers, list) else None,
+        override_reason,
+        signature_count=count if isinstance(count, int) else 0,
+    )
+
+
 def _reasons(
-    override: bool, extra: Mapping[str, Any], override_reason: str | None, duplicate_reason: str | None
+    gate: GateDecision,
+    extra: Mapping[str, Any],
+    override_reason: str | None,
+    duplicate_reason: str | None,
+    md: DocumentMetadata,
 ) -> dict[str, Any]:
     """What the audit event of a registration says about a person's overrides."""
     out: dict[str, Any] = {}
-    if override:
+    if gate.override:
         out["signature_override"] = nfc((override_reason or "").strip())
         out["signature_verdict"] = extra.get("signature_verdict")
+    if gate.code == "SIGNER_MISMATCH":
+        out["signer_mismatch"] = {
+            "named": md.signer_full_name,
+            "certificates": list(extra.get("signature_signers") or ()),
+        }
     if duplicate_reason and duplicate_reason.strip():
         out["duplicate_reason"] = nfc(duplicate_reason.strip())
     return out
@@ -1317,7 +1347,7 @@ class Repository:
         info = None
         if content is not None or filename is not None:
             info = check_original(content or b"", filename or "", max_bytes=self.max_file_bytes)
-        gate = self._gate(actor, extra or {}, override_reason, self._draft(direction.value, md))
+        gate = self._gate(actor, extra or {}, override_reason, self._draft(direction.value, md), md)
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, year, series = plan.metadata, plan.year, plan.series
@@ -1388,13 +1418,19 @@ class Repository:
                     self._release(claim, record_id)
                 raise
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
-            details.update(_reasons(gate.override, record.extra, override_reason, duplicate_reason))
+            details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
             return self._announce(actor, record, "record:create", details, alongside=first, after=settling)
 
     def _gate(
-        self, actor: Actor, extra: Mapping[str, Any], override_reason: str | None, record: Record
+        self,
+        actor: Actor,
+        extra: Mapping[str, Any],
+        override_reason: str | None,
+        record: Record,
+        md: DocumentMetadata,
     ) -> GateDecision:
-        """The signature gate on the verdict ingest recorded; an override needs its right."""
+        """The signature gate on the verdict ingest recorded, then the signer gate (the signer
+        named is who signed the văn bản đi); an override needs its right."""
         gate = signature_gate(
             extra.get("signature_verdict"),
             override_reason,
@@ -1403,9 +1439,21 @@ class Repository:
         )
         if not gate.allowed:
             raise SignatureRejected(gate.message, code=gate.code, record_id=record.record_id or None)
+        named = _signer_decision(extra, md, override_reason)
+        if not named.allowed:
+            raise SignatureRejected(named.message, code=named.code, record_id=record.record_id or None)
+        if named.override:
+            gate = replace(gate, allowed=True, override=True, code=named.code)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
+
+    def check_registration(
+        self, md: DocumentMetadata, *, register: bool = True, advisory_body: str | None = None
+    ) -> None:
+        """Refuse (:class:`ValidationFailed`) what the registration rules would refuse today,
+        before anything is received or written (the plan is made again when it is written)."""
+        self._plan(md, self.clock(), register, advisory_body)
 
     def _plan(
         self, md: DocumentMetadata, now: datetime, register: bool, advisory_body: str | None
@@ -1699,7 +1747,7 @@ class Repository:
         )
         md = self._default_unit(md, actor)
         self._authorize_new(actor, Action.RECORD_UPDATE, replace(current, metadata=md))
-        gate = self._gate(actor, current.extra, override_reason, current)
+        gate = self._gate(actor, current.extra, override_reason, current, md)
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
@@ -1736,7 +1784,7 @@ class Repository:
             self._release(dup, record_id)
             raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
-        details.update(_reasons(gate.override, current.extra, override_reason, duplicate_reason))
+        details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
         return self._announce(actor, record, "record:update", details)
 
     # -- reading ---------------------------------------------------------------------------
@@ -2046,6 +2094,12 @@ class Repository:
             frozen = frozen_field_errors(current.metadata, md, registered=current.registration is not None)
             if frozen:
                 raise ValidationFailed(frozen)
+            if current.registration is not None and md.signer_full_name != current.metadata.signer_full_name:
+                # The Người ký of a numbered văn bản đi stays one who signed it (no override on a
+                # correction: the reason belongs to the registration).
+                named = _signer_decision(current.extra, md, None)
+                if not named.allowed:
+                    raise SignatureRejected(named.message, code=named.code, record_id=record_id)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = self._next_version(current, actor, metadata=md, note=note)
         return self._write_version(current, new, actor, "record:update", {"fields": changed})

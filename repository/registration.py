@@ -8,12 +8,15 @@ the agency's own code, the number series and the duplicate guard are decided in 
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from kho.errors import FieldError, ValidationFailed
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
-from repository.vocabulary import Direction
+from repository.vocabulary import Direction, nfc, typed_text
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,15 @@ def plan_registration(
 
     * incoming: ngày đến defaults to today (Vietnam time);
     * outgoing: ngày ban hành defaults to today; the agency's own name gets its mã định danh;
-    * the register year is the year of that date; the series comes from :func:`series_for`.
+    * the register year is the year of that date; the series comes from :func:`series_for`;
+    * a document registered takes its number on its registration day
+      (:func:`_check_registration_day`); one only stored keeps the dates it has.
     """
     md = metadata
+    if register:
+        _check_registration_day(md, today)
+    if advisory_body is not None:
+        advisory_body = _advisory_body(advisory_body)
     if md.direction is Direction.DEN and md.arrival_date is None:
         md = replace(md, arrival_date=today)
     if md.direction is Direction.DI and md.issued_date is None:
@@ -62,6 +71,76 @@ def plan_registration(
         series=series_for(md, advisory_body) if register else None,
         duplicate_year=md.issued_date.year if md.issued_date else day.year,
     )
+
+
+ADVISORY_BODY_MAX = 100
+"""At most this many characters in an advisory body's name: it names a number series, which is
+part of the register's object keys."""
+
+
+def _advisory_body(name: str) -> str:
+    """The name of an advisory body as typed: one line, no hidden character (a right-to-left
+    override would make a series that reads otherwise), at most :data:`ADVISORY_BODY_MAX`."""
+    label = "Hội đồng, ban, tổ tư vấn"
+    name = typed_text(name, "advisory_body", label, line_breaks=False)
+    if len(name) > ADVISORY_BODY_MAX:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "advisory_body",
+                    "ADVISORY_BODY_INVALID",
+                    f"Tên “{label}” dài quá {ADVISORY_BODY_MAX} ký tự: hãy dùng tên viết tắt của hội đồng.",
+                )
+            ]
+        )
+    return name
+
+
+def _check_registration_day(md: DocumentMetadata, today: date) -> None:
+    """A number is taken on the day it is registered, in that day's register.
+
+    * văn bản đi: số and ngày ban hành are given together, in order of issue within the year,
+      by the system (NĐ 30 Điều 15 k1, k3; paper: when the number is taken after signature,
+      k2): a typed ngày ban hành must be today. Another date took a number of that date's
+      register: the 2020 register's next number in 2026, next year's 01 before the year began,
+      or a date before the number before it;
+    * văn bản đến: số đến in order of arrival within the year (Điều 22 k2, Phụ lục VI III.1.đ):
+      a ngày đến after today is refused, and so is a sender's date after the ngày đến (which
+      defaults to today). A ngày đến before today is the day it came, registered late.
+    """
+    shown = f"{today:%d/%m/%Y}"
+    errors: list[FieldError] = []
+    if md.direction is Direction.DI and md.issued_date is not None and md.issued_date != today:
+        errors.append(
+            FieldError(
+                "issued_date",
+                "ISSUED_DATE_NOT_TODAY",
+                f"Ngày ban hành {md.issued_date:%d/%m/%Y} khác ngày cấp số ({shown}): số và ngày"
+                " ban hành văn bản đi do Hệ thống cấp cùng lúc, theo thứ tự ban hành trong năm"
+                " (Nghị định 30/2020/NĐ-CP Điều 15). Hãy để trống hoặc ghi ngày hôm nay.",
+            )
+        )
+    if md.direction is Direction.DEN:
+        arrival = md.arrival_date or today
+        if arrival > today:
+            errors.append(
+                FieldError(
+                    "arrival_date",
+                    "ARRIVAL_DATE_IN_FUTURE",
+                    f"Ngày đến {arrival:%d/%m/%Y} chưa tới (hôm nay {shown}): số đến được cấp theo"
+                    " thứ tự văn bản đến trong năm (Nghị định 30/2020/NĐ-CP Điều 22).",
+                )
+            )
+        elif md.issued_date is not None and md.issued_date > arrival:
+            errors.append(
+                FieldError(
+                    "issued_date",
+                    "DATE_ORDER_INVALID",
+                    f"Ngày văn bản {md.issued_date:%d/%m/%Y} sau ngày đến {arrival:%d/%m/%Y}.",
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
 
 
 # Signature verdicts (ETSI EN 319 102-1 main indications, as ingest stores them).
@@ -109,5 +188,76 @@ def signature_gate(
         message=(
             f"Chữ ký số của văn bản KHÔNG HỢP LỆ{detail}. Hãy trả lại văn bản, hoặc nếu vẫn vào sổ"
             " thì phải ghi rõ lý do (được ghi vào nhật ký kiểm toán)."
+        ),
+    )
+
+
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+"""The five tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters. The other marks
+(ă, â, ê, ô, ơ, ư, đ) make other letters: Hùng and Hưng, An and Ân are different people."""
+
+
+def _name_key(name: str) -> str:
+    """A person's name as compared with a certificate: case and spacing aside, and the tone of
+    each word whatever letter carries it (``Hoà``/``Hòa``); every other mark counts."""
+    words = []
+    for word in nfc(name).casefold().split():
+        parts = unicodedata.normalize("NFD", word)
+        tones = "".join(sorted(c for c in parts if c in _TONE_MARKS))
+        words.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONE_MARKS)) + tones)
+    return " ".join(words)
+
+
+def _bare_key(name: str) -> str:
+    """The base letters only (đ as d): how a name written without marks is compared."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", nfc(name)) if not unicodedata.combining(c))
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())
+
+
+def _same_person(named: str, certificate: str) -> bool:
+    """A certificate written in ASCII (some CAs issue names without marks) is compared on the
+    base letters; a certificate with marks must carry the same ones."""
+    if certificate.isascii():
+        return _bare_key(named) == _bare_key(certificate)
+    return _name_key(named) == _name_key(certificate)
+
+
+def signer_gate(
+    direction: Direction,
+    named: str,
+    signers: Sequence[str] | None,
+    override_reason: str | None,
+    *,
+    signature_count: int = 0,
+) -> GateDecision:
+    """A văn bản đi is numbered after the competent person signed it (NĐ 30 Điều 15 k2-3;
+    Điều 5 k1): the signer the metadata names (Người ký) must hold one of the trusted personal
+    signatures ingest found in the PDF (``signers``: their certificates' names, only for a
+    certificate that chains to a trust anchor, so a self-made certificate in the chairman's name
+    counts for nothing). A PDF with signatures but none of them a trusted personal one (the
+    agency's seal alone, a look-alike certificate) is a mismatch too. A PDF with no signature
+    at all (``signature_count`` 0: a paper original scanned) and a document whose signers were
+    not read (``None``: not a PDF, or received before they were kept) are not decided here. A
+    mismatch goes in only with an explicit, audited reason (ký thay whose certificate names
+    another person), as a FAILED signature does."""
+    if direction is not Direction.DI or signers is None or (not signers and signature_count <= 0):
+        return GateDecision(True)
+    if any(_same_person(named, s) for s in signers):
+        return GateDecision(True)
+    if override_reason and override_reason.strip():
+        return GateDecision(True, override=True, code="SIGNER_MISMATCH")
+    found = (
+        "chữ ký số cá nhân trong tệp là của " + ", ".join(f"“{s}”" for s in signers)
+        if signers
+        else "tệp không có chữ ký số cá nhân nào có chứng thư số được tin cậy (chỉ có chữ ký của"
+        " cơ quan, hoặc chứng thư số không do tổ chức cung cấp dịch vụ được tin cậy cấp)"
+    )
+    return GateDecision(
+        False,
+        code="SIGNER_MISMATCH",
+        message=(
+            f"Người ký ghi trên văn bản đi là “{named}” nhưng {found}. Hãy sửa “Người ký” cho đúng"
+            " người đã ký số, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do (được ghi vào nhật ký"
+            " kiểm toán)."
         ),
     )

@@ -17,6 +17,7 @@ request. A task is finished only when approved inside the flow.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -314,9 +315,21 @@ def _merge(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(x for g in groups for x in g if x))
 
 
+TASK_ID_RE = re.compile(r"[1-9][0-9]{0,2}", re.ASCII)
+"""A task's number: 1 (the direction) to 999, as the system writes it."""
+
+
+def task_number(task_id: str) -> int:
+    """The number of a task, or 0 for an id no step may give any more (stored before
+    ``TASK_ID_INVALID``): such a task is listed last and gets no deadline flag, and reading the
+    handling never fails on it."""
+    return int(task_id) if TASK_ID_RE.fullmatch(task_id) else 0
+
+
 def _with_task(state: Handling, task: Task) -> Handling:
     others = tuple(t for t in state.tasks if t.task_id != task.task_id)
-    return replace(state, tasks=tuple(sorted((*others, task), key=lambda t: int(t.task_id))))
+    tasks = sorted((*others, task), key=lambda t: (task_number(t.task_id) or 1000, t.task_id))
+    return replace(state, tasks=tuple(tasks))
 
 
 def apply(state: Handling, step: Step) -> Handling:
@@ -492,11 +505,37 @@ def _refuse(code: str, message: str, **details: Any) -> WorkflowRefused:
     return WorkflowRefused(message, code=code, **details)
 
 
+TARGET_FIELDS = ("users", "units", "cooperate_users", "cooperate_units")
+"""The fields of a step that name people and units: whoever they name is given sight of the
+document (``HandlingService.take`` distributes it to them)."""
+
+ACT_TARGETS: dict[Act, frozenset[str]] = {
+    Act.SUBMIT: frozenset({"users", "units"}),
+    Act.FORWARD: frozenset({"users", "units"}),
+    Act.DIRECT: frozenset(TARGET_FIELDS),
+    Act.ADD_TASK: frozenset(TARGET_FIELDS),
+    Act.ASSIGN: frozenset({"users"}),
+}
+"""The target fields each act takes (Điều 23-24: trình, chuyển giao, chỉ đạo, giao nhiệm vụ,
+giao xử lý). Every other act (tiến độ, trả lời, xin gia hạn, báo cáo, duyệt, trạng thái bên
+nhận) names nobody: a handler who put names on one would hand the document to people and units
+no lãnh đạo chose."""
+
+
 def check(state: Handling, step: Step, today: date) -> None:
     """Raise :class:`~kho.errors.WorkflowRefused` (with its code) unless ``step`` may follow
     ``state`` on ``today``. Who takes it is the policy's question, not this one."""
     finished = state.status in ("done", "file_only")
     task = state.task(step.task) if step.task else None
+    named = [name for name in TARGET_FIELDS if getattr(step, name)]
+    extra = [name for name in named if name not in ACT_TARGETS.get(step.act, frozenset())]
+    if extra:
+        raise _refuse(
+            "TARGET_NOT_ALLOWED",
+            f"Bước “{step.act.label}” không chuyển văn bản cho ai: không được nêu cán bộ hoặc đơn vị"
+            " nhận ở bước này (chỉ trình, chuyển giao, chỉ đạo, giao nhiệm vụ, giao xử lý mới nêu).",
+            fields=extra,
+        )
     if step.deadline is not None:
         try:
             deadline = date.fromisoformat(step.deadline)
@@ -524,6 +563,12 @@ def check(state: Handling, step: Step, today: date) -> None:
             if not step.deadline:
                 raise _refuse("DEADLINE_REQUIRED", "Ý kiến chỉ đạo phải có thời hạn giải quyết.")
         case Act.ADD_TASK:
+            if not task_number(step.task) or step.task == MAIN_TASK:
+                raise _refuse(
+                    "TASK_ID_INVALID",
+                    f"Số nhiệm vụ “{step.task}” không hợp lệ: là số từ 1 đến 999, không có số 0 đứng"
+                    " trước (để trống: Hệ thống tự đánh số).",
+                )
             if not step.units and not step.users:
                 raise _refuse("TARGET_REQUIRED", "Nhiệm vụ phải có đơn vị hoặc người được giao.")
             if not step.content.strip():

@@ -16,6 +16,7 @@ import click
 
 from kho.config import Settings
 from kho.errors import Duplicate
+from kho.timeutil import vn_date
 
 # (direction, loại, ký hiệu, cơ quan ban hành, trích yếu, chức vụ, người ký, ngày)
 DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
@@ -105,8 +106,8 @@ DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
         "UBND-VP",
         "",
         "Về việc nộp lưu hồ sơ, tài liệu vào Lưu trữ cơ quan",
-        "Chánh Văn phòng",
-        "Đỗ Thị Khuê",
+        "Chủ tịch",
+        "Nguyễn Văn An",  # the demo PKI's personal certificate: a văn bản đi names who signed it
         date(2026, 9, 9),
     ),
     (
@@ -115,8 +116,8 @@ DOCUMENTS: tuple[tuple[str, str, str, str, str, str, str, date], ...] = (
         "KH-UBND",
         "",
         "Kế hoạch tiêu hủy tài liệu hết giá trị năm 2026",
-        "Phó Chủ tịch",
-        "Lưu Quang Hưng",
+        "Chủ tịch",
+        "Nguyễn Văn An",  # the demo PKI's personal certificate: a văn bản đi names who signed it
         date(2026, 10, 1),
     ),
 )
@@ -240,6 +241,8 @@ def demo() -> None:
     for i, (direction, loai, ky_hieu, co_quan, trich_yeu, chuc_vu, nguoi_ky, day) in enumerate(DOCUMENTS, 1):
         organ = co_quan or settings.agency_name
         number = f"{i * 7 + 3:02d}"
+        if direction == "di":
+            day = vn_date(repo.clock())  # số and ngày ban hành are given on the day (NĐ 30 Điều 15)
         doc = OfficialDocument(
             co_quan=organ.upper(),
             so_ky_hieu=f"{number}/{ky_hieu}",

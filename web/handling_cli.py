@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
+from kho.errors import KhoError
 from repository.workflow import Act
 from web.cli import Context, handles_errors, json_option, pass_ctx
+from web.retention_cli import _day
 
 
 @click.group("handling")
@@ -103,8 +105,14 @@ def import_status(ctx: Context, csv_file: str) -> None:
     """Nhập trạng thái bên nhận của văn bản đi (QCVN 102) từ tệp CSV: record_id,organ,code,note."""
     import csv
 
-    with open(csv_file, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:  # (not UTF-8 text: a PDF, Windows-1258)
+        raise KhoError(
+            f"Không đọc được tệp “{csv_file}”: cần tệp CSV văn bản UTF-8 ({exc}).",
+            code="STATUS_IMPORT_INVALID",
+        ) from exc
     count = ctx.kho.handling.import_statuses(rows, actor=ctx.actor)
     click.echo(f"Đã ghi {count} trạng thái.")
 
@@ -126,7 +134,7 @@ def reindex(ctx: Context) -> None:
 def flag(ctx: Context, today: str | None) -> None:
     """Chạy ngay việc hằng ngày: đánh dấu quá hạn, sắp đến hạn và thông báo."""
     ctx.operator_access()
-    counts = ctx.kho.handling.flag_deadlines(date.fromisoformat(today) if today else None)
+    counts = ctx.kho.handling.flag_deadlines(_day(today, "--today") if today else None)
     click.echo(
         f"Quá hạn: {counts['overdue']} · Sắp đến hạn: {counts['due_soon']} · Thông báo: {counts['notified']}"
     )

@@ -191,3 +191,45 @@ def test_resolve_series() -> None:
         assert info.value.code == "REGISTER_SERIES_UNKNOWN"
         assert "den (Sổ đăng ký văn bản đến)" in info.value.message
         assert info.value.http_status == 404
+
+
+def test_an_issue_or_arrival_date_other_than_the_registration_day_takes_no_number(tmp_path: Path) -> None:
+    """Số and ngày ban hành are taken in order of issue within the year, by the system (NĐ 30
+    Điều 15 k1, k3); số đến in order of arrival (Điều 22 k2, Phụ lục VI III.1.đ). A văn thư who
+    typed the date of a văn bản đi was given the next number of that date's register: a number
+    in the 2020 register taken in 2026, number 01 of 2027 taken in March 2026, or a date months
+    before the number before it. A ngày đến after today took a number the same way."""
+    from repository.storage.local import LocalStore
+
+    now = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/03/2026 in Hà Nội
+    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"), clock=lambda: now)
+    for issued, code in [
+        ("2020-05-04", "ISSUED_DATE_NOT_TODAY"),  # another year's register
+        ("2026-01-05", "ISSUED_DATE_NOT_TODAY"),  # back-dated within the year
+        ("2026-03-09", "ISSUED_DATE_NOT_TODAY"),  # yesterday
+        ("2026-03-11", "ISSUED_DATE_NOT_TODAY"),  # tomorrow
+        ("2027-01-01", "ISSUED_DATE_NOT_TODAY"),  # next year's number 01
+    ]:
+        with pytest.raises(ValidationFailed) as info:
+            repo.create_document("di", outgoing(issued_date=issued), None, None, CLERK)
+        assert info.value.code == code, issued
+        assert "10/03/2026" in info.value.message and "Điều 15" in info.value.message
+    for changes, code in [
+        ({"arrival_date": "2026-03-11"}, "ARRIVAL_DATE_IN_FUTURE"),
+        ({"arrival_date": "2027-01-02", "issued_date": "2027-01-01"}, "ARRIVAL_DATE_IN_FUTURE"),
+        ({"issued_date": "2026-03-12"}, "DATE_ORDER_INVALID"),  # ngày đến is today: before it
+    ]:
+        with pytest.raises(ValidationFailed) as info:
+            repo.create_document("den", incoming(**changes), None, None, CLERK)
+        assert info.value.code == code, changes
+    assert next(repo.record_ids(), None) is None, "nothing written"
+    assert [s for y in (2020, 2026, 2027) for s in repo.registers.series_of(repo.agency_id, y)] == []
+    # The day itself, typed or given by the system, and an incoming document that arrived earlier.
+    typed = repo.create_document("di", outgoing(issued_date="10/03/2026"), None, None, CLERK)
+    given = repo.create_document("di", outgoing(), None, None, CLERK)
+    late = repo.create_document("den", incoming(arrival_date="2026-03-06"), None, None, CLERK)
+    assert [r.metadata.code_number for r in (typed, given)] == ["01", "02"]  # type: ignore[union-attr]
+    assert late.registration and (late.registration.year, late.registration.number) == (2026, 1)
+    # Only stored, not registered (an old document filed as it is): its dates are its own.
+    filed = outgoing(issued_date="2020-05-04", code_number="15")
+    assert repo.create_document("di", filed, None, None, CLERK, register=False).registration is None

@@ -237,3 +237,14 @@ def test_no_completion_without_an_answer_and_nothing_after_the_end() -> None:
 def test_a_step_round_trips_through_its_stored_form() -> None:
     s = step(2, Act.DIRECT, task=MAIN_TASK, units=("pth",), cooperate_units=("vp",), deadline="2026-03-10")
     assert Step.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+def test_a_task_stored_with_a_number_no_step_may_give_any_more_does_not_break_the_reading() -> None:
+    """Before TASK_ID_INVALID, a further task numbered "x" was stored: ordering the tasks by
+    int() then failed on every reading of the document's handling. It is listed last."""
+    steps = [
+        step(1, Act.DIRECT, task=MAIN_TASK, units=("pth",), deadline="2026-03-10"),
+        step(2, Act.ADD_TASK, task="x", units=("vp",), content="c", deadline="2026-03-11"),
+        step(3, Act.ADD_TASK, task="2", units=("vp",), content="d", deadline="2026-03-12"),
+    ]
+    assert [t.task_id for t in derive("r1", steps).tasks] == ["1", "2", "x"]

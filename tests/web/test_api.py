@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from kho_people import AGENCY, PASSWORD, UNIT_B, People, create_person
-from kho_testing import incoming
+from kho_testing import incoming, outgoing
 
 from web.context import Kho
 
@@ -895,3 +895,28 @@ def test_a_duplicate_number_names_the_existing_record_only_to_who_may_see_it(
     insider = client.post("/api/records", data=again, headers=people.headers("van_thu"))
     assert insider.status_code == 409
     assert insider.json["error"]["details"]["existing_record_id"] == secret.json["record_id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("H" * 5000, "ADVISORY_BODY_INVALID"),
+        ("Hội đồng\u202eTĐ", "FIELD_CONTROL_CHARS"),
+        ("HĐ\nTĐ", "FIELD_CONTROL_CHARS"),
+    ],
+)
+def test_an_advisory_body_name_too_long_or_with_hidden_characters_is_refused_not_a_500(
+    client: FlaskClient, people: People, name: str, code: str
+) -> None:
+    """The advisory body (hội đồng, ban, tổ tư vấn) names its own number series, and the series
+    is part of the register's object keys: a 5,000-character name was a 500 (the key too
+    long for the store), a right-to-left override made a series whose name reads otherwise."""
+    made = client.post(
+        "/api/records",
+        data={"direction": "di", "metadata": json.dumps(outgoing()), "advisory_body": name},
+        headers=people.headers("van_thu"),
+    )
+    assert made.status_code == 422, made.json
+    assert made.json["error"]["code"] == code and "Hội đồng, ban, tổ tư vấn" in made.json["error"]["message"]
+    year = people.kho.repo.clock().year
+    assert [s for s in people.kho.repo.registers.series_of(people.kho.repo.agency_id, year)] == []

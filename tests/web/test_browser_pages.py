@@ -37,7 +37,7 @@ def test_new_pages_in_chromium(
     page.set_input_files("#f-file", files=[{"name": "qd.pdf", "mimeType": "application/pdf",
                                              "buffer": signed["valid"]}])
     for name, value in {
-        "type_name": "Quyết định", "code_notation": "QĐ-UBND", "issued_date": "10/03/2026",
+        "type_name": "Quyết định", "code_notation": "QĐ-UBND",
         "subject": "Ban hành Quy chế quản lý văn bản điện tử", "signer_position": "Chủ tịch",
         "signer_full_name": "Nguyễn Văn An", "recipients": "Sở Nội vụ\nVăn phòng UBND tỉnh",
     }.items():

@@ -594,3 +594,83 @@ def test_the_deadline_job_refuses_a_day_that_has_not_come(office: Office, smtp: 
         h.flag_deadlines(date(2099, 12, 31))
     assert refused.value.code == "DAY_IN_FUTURE"
     assert h.flag_deadlines(date(2026, 3, 2))["overdue"] == 0 and len(smtp.messages) == sent
+
+
+UNIT_C = "000.02.18.H40"
+"""A third unit (phòng) of the agency, which a document directed to phòng B does not reach."""
+
+
+@pytest.mark.parametrize(
+    ("act", "fields"),
+    [
+        (Act.PROGRESS, {"note": "Đã xin ý kiến"}),
+        (Act.REPORT_DONE, {"note": "Xong"}),
+        (Act.REQUEST_EXTENSION, {"deadline": "2026-03-09"}),
+    ],
+)
+@pytest.mark.parametrize("target", ["users", "units", "cooperate_users", "cooperate_units"])
+def test_a_handler_cannot_hand_the_document_on_through_a_step_that_names_nobody(
+    office: Office, directed: str, act: Act, fields: dict[str, Any], target: str
+) -> None:
+    """A chuyên viên given a task takes progress, report and extension steps; none of them names
+    people or units. Names put on such a step were distributed all the same: the chuyên viên
+    handed the document to another phòng (the unit, or a person there) without any lãnh đạo
+    deciding it."""
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    kho.accounts.create_unit(UNIT_C, "Phòng Tài chính", "ptc", AGENCY, admin)
+    account, _ = create_person(kho.accounts, "Mai Văn Ngoài", UNIT_C, ("chuyen_vien",), 3, None, admin)
+    outsider = kho.actor_of(kho.accounts.get(account.username), "test")
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-06")
+    office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
+    named = {"users": outsider.user, "units": UNIT_C}[target.removeprefix("cooperate_")]
+    assert not office.kho.repo.may_see(outsider, office.kho.repo._load(directed))
+    err = _refused(
+        "TARGET_NOT_ALLOWED", office, directed, act, "handler", task="1", **fields, **{target: [named]}
+    )
+    assert act.label in err.message
+    assert not office.kho.repo.may_see(outsider, office.kho.repo._load(directed))
+    office.step(directed, act, "handler", task="1", **fields)  # the same step without names is taken
+
+
+def test_a_unit_head_assigns_only_people_of_the_units_they_lead(office: Office, directed: str) -> None:
+    """Giao xử lý (Điều 24): the head of the unit in charge passes the task to a chuyên viên of
+    that unit. The head of phòng B could give it to a chuyên viên of another phòng, who then saw
+    the document and held its task, though no lãnh đạo over the document sent it there. A
+    lãnh đạo the document was submitted to (who directs it) still names anyone."""
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    kho.accounts.create_unit(UNIT_C, "Phòng Tài chính", "ptc", AGENCY, admin)
+    account, _ = create_person(kho.accounts, "Mai Văn Ngoài", UNIT_C, ("chuyen_vien",), 3, None, admin)
+    outsider = kho.actor_of(kho.accounts.get(account.username), "test")
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-06")
+    err = _refused(
+        "ASSIGNEE_OTHER_UNIT", office, directed, Act.ASSIGN, "head_b", task="1", users=[outsider.user]
+    )
+    assert isinstance(err, PermissionDenied) and "Mai Văn Ngoài" not in err.message
+    assert not kho.repo.may_see(outsider, kho.repo._load(directed))
+    office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])  # phòng B's own
+    state = office.step(directed, Act.ASSIGN, "leader", task="1", users=[outsider.user])  # who directed it
+    assert state.task("1") is not None and state.task("1").handler == outsider.user  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("task", ["x", "01", "0", "1000", "99999999999999999999999", "1 ", "٣"])
+def test_a_task_number_that_is_not_a_small_number_is_refused_and_breaks_nothing(
+    office: Office, directed: str, task: str
+) -> None:
+    """The number of a further task (giao thêm nhiệm vụ) may be given (API). A lãnh đạo who gave
+    "x" had the step stored, then every reading of the document's handling failed (the tasks
+    are ordered by number: ValueError), for good: its page, its steps, the daily deadline job.
+    A 23-digit number overflowed the deadline job's notice key (SQLite INTEGER)."""
+    office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-06")
+    err = _refused(
+        "TASK_ID_INVALID", office, directed, Act.ADD_TASK, "leader", task=task, units=[UNIT_B],
+        content="Báo cáo số liệu", deadline="2026-03-09",
+    )
+    assert "1 đến 999" in err.message
+    state = office.step(
+        directed, Act.ADD_TASK, "leader", units=[UNIT_B], content="Báo cáo số liệu", deadline="2026-03-09"
+    )
+    assert [t.task_id for t in state.tasks] == ["1", "2"]
+    office.clock.set(date(2026, 3, 10))
+    assert office.handling.flag_deadlines()["overdue"] == 2

@@ -110,3 +110,24 @@ def test_outgoing_statuses_imported_from_a_file_all_or_nothing(
         ("Sở Nội vụ", "03"),
         ("Văn phòng UBND tỉnh", "06"),
     ]
+
+
+def test_a_day_or_a_file_typed_wrong_gets_a_code_not_a_traceback(
+    kho: Kho, people: People, tmp_path: Path
+) -> None:
+    """``kho handling flag --today 2026-13-01`` and an import file that is not UTF-8 text (a
+    spreadsheet saved in Windows-1258, a PDF given by mistake) printed a Python traceback."""
+    run = CliRunner()
+    login = run.invoke(
+        main, ["login", people.usernames["van_thu"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0
+    for day in ("2026-13-01", "hôm qua", "2026-02-30"):
+        flagged = run.invoke(main, ["handling", "flag", "--today", day])
+        assert flagged.exit_code == 2 and "DATE_INVALID" in flagged.stderr, flagged.output
+        assert "Traceback" not in flagged.output and "yyyy-mm-dd" in flagged.stderr.lower()
+    latin = tmp_path / "trang-thai.csv"
+    latin.write_bytes(b"record_id,organ,code,note\nx,S\xd4 N\xd4i v\xf5,03,\n")  # Windows-1258 bytes
+    imported = run.invoke(main, ["handling", "import-status", str(latin)])
+    assert imported.exit_code == 2 and "STATUS_IMPORT_INVALID" in imported.stderr, imported.output
+    assert "UTF-8" in imported.stderr

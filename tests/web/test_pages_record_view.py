@@ -73,7 +73,7 @@ def test_an_outgoing_document_is_registered_from_its_page(
     form = text(web.get("/outgoing/new"))
     assert "Vào sổ văn bản đi" in form and 'for="f-recipients"' in form and "Ủy ban nhân dân tỉnh" in form
     data = {
-        "type_name": "Quyết định", "code_notation": "QĐ-UBND", "issued_date": "10/03/2026",
+        "type_name": "Quyết định", "code_notation": "QĐ-UBND",
         "organ_name": "Ủy ban nhân dân tỉnh Ninh Bình", "subject": "Ban hành Quy chế văn bản điện tử",
         "signer_position": "Chủ tịch", "signer_full_name": "Nguyễn Văn An",
         "recipients": "Sở Nội vụ\nVăn phòng UBND tỉnh", "urgency": "0", "secrecy": "0",
@@ -85,6 +85,13 @@ def test_an_outgoing_document_is_registered_from_its_page(
     assert missing.status_code == 422 and 'role="alert"' in text(missing)
     assert 'class="field-error">Trường “Trích yếu' in text(missing)
     assert people.kho.repo.intake_queue(actor=people.actor("van_thu")) == []  # nothing half-received
+    back_dated = post(
+        web, "/outgoing/new",
+        {**data, "issued_date": "05/01/2020", "file": (io.BytesIO(signed["valid-2"]), "qd.pdf")},
+        "/outgoing/new", content_type="multipart/form-data",
+    )
+    assert back_dated.status_code == 422 and "Ngày ban hành 05/01/2020 khác ngày cấp số" in text(back_dated)
+    assert people.kho.repo.intake_queue(actor=people.actor("van_thu")) == []  # refused before receiving
     no_file = post(web, "/outgoing/new", data, "/outgoing/new")
     assert no_file.status_code == 422 and "Hãy chọn tệp" in text(no_file)
     done = post(

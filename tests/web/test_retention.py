@@ -242,6 +242,7 @@ def test_closing_with_an_unregistered_document_is_refused_and_writes_nothing(
     service = issue_plan(kho, people)
     worker = people.actor("chuyen_vien")
     file = service.open_file(2026, "01.TH", actor=worker)
+    clock.set(date(2026, 2, 10))  # registered after it came on 05/02 (a ngày đến is not in the future)
     registered = register(kho, people, signed["valid"], "201")
     waiting = kho.receive.receive(
         signed["valid-2"], "cho.pdf", "den", people.actor("van_thu")
@@ -340,6 +341,7 @@ def test_keeping_a_due_file_needs_the_head_and_at_most_two_years_and_a_leaver_ha
     service = issue_plan(kho, people)
     worker = people.actor("chuyen_vien")
     file = service.open_file(2026, "03.TCCB", actor=worker)
+    clock.set(date(2026, 2, 10))  # registered after it came on 05/02 (a ngày đến is not in the future)
     file = kho.repo.add_to_file(
         file.record_id,
         register(kho, people, signed["valid"], "301"),

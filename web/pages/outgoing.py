@@ -18,7 +18,7 @@ bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
 FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     ("type_name", "Tên loại văn bản", "text", True),
     ("code_notation", "Ký hiệu văn bản", "text", True),
-    ("issued_date", "Ngày tháng văn bản (dd/mm/yyyy)", "text", True),
+    ("issued_date", "Ngày ban hành (dd/mm/yyyy; để trống: hôm nay, ngày cấp số)", "text", False),
     ("organ_name", "Cơ quan ban hành", "text", True),
     ("subject", "Trích yếu nội dung", "textarea", True),
     ("signer_position", "Chức vụ người ký", "text", True),
