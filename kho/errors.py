@@ -27,6 +27,14 @@ class KhoError(Exception):
             self.code = code
         self.details: dict[str, Any] = details
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (code, message, details and a subclass's own fields), without calling
+        ``__init__`` again: an error raised in a worker process (bulk import, the signature
+        pool) reaches the parent as it was. Exception's default pickling calls ``cls(*args)``,
+        which a subclass with other arguments (``ValidationFailed(errors)``) cannot take: the
+        pool's result thread died on it and the parent waited for ever."""
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
@@ -35,6 +43,14 @@ class KhoError(Exception):
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+
+def _rebuilt(cls: type[KhoError], args: tuple[Any, ...], state: dict[str, Any]) -> KhoError:
+    """A :class:`KhoError` from its pickled parts (:meth:`KhoError.__reduce__`)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(KhoError):
