@@ -47,6 +47,7 @@ import urllib3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from kho_buckets import drop_made, new_bucket, track
 
+from kho.timeutil import utcnow, vn_date
 from repository.records import Actor, Repository
 from repository.storage import open_store
 
@@ -113,7 +114,8 @@ def _metadata(i: int, direction: str) -> dict[str, Any]:
     }
     if direction == "den":
         data["code_number"] = str(10 + i)
-    else:
+    else:  # a văn bản đi is numbered on its issue day (ISSUED_DATE_NOT_TODAY)
+        data["issued_date"] = vn_date(utcnow()).isoformat()
         data["recipients"] = ["Sở Nội vụ"]
     return data
 
