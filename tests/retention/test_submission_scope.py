@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from kho_people import AGENCY, UNIT_B, People, create_person
 from kho_retention import closed_file
+from kho_submission import submitted_by_phong_b
 from kho_testing import incoming, pdf_bytes
 
 from kho.errors import PermissionDenied
@@ -71,30 +72,7 @@ def test_a_lưu_trữ_viên_of_a_phòng_does_not_receive_the_agency_s_hồ_sơ(k
 
 def test_the_agency_s_archive_receives_the_hồ_sơ_of_a_phòng_below_it(kho: Kho, people: People) -> None:
     archivist_b = _archivist_b(kho, people)
-    officer_b = people.actor("chuyen_vien_b")
-    file = kho.repo.create_file(
-        {
-            "file_notation": "02.PTH",
-            "title": "Hồ sơ phòng Tổng hợp",
-            "maintenance": "05 năm",
-            "creator": "Trần Đại Nghĩa",
-            "start_date": "2015-01-05",
-            "unit": UNIT_B,
-        },
-        officer_b,
-    )
-    doc = kho.repo.create_document(
-        "den",
-        incoming(code_number="9913", issued_date="2015-03-02"),
-        pdf_bytes("b-9913"),
-        "b.pdf",
-        people.actor("van_thu_b"),
-    )
-    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer_b)
-    file = kho.retention.close_file(
-        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer_b
-    )
-    submitted = kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b)
+    submitted = submitted_by_phong_b(kho, people)
     for archivist in (people.actor("luu_tru"), archivist_b):
         assert [f.record_id for f in kho.retention.inbox(actor=archivist)] == [submitted.record_id]
     assert kho.retention.review(submitted.record_id, actor=people.actor("luu_tru")).file.unit == UNIT_B

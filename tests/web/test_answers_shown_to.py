@@ -8,43 +8,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask.testing import FlaskClient
-from kho_people import UNIT_B, People
-from kho_testing import incoming, pdf_bytes
+from kho_people import People
+from kho_submission import submitted_by_phong_b
+from kho_testing import incoming
 
 from web.context import Kho
-
-
-def _submitted_by_phong_b(kho: Kho, people: People) -> str:
-    officer_b = people.actor("chuyen_vien_b")
-    file = kho.repo.create_file(
-        {
-            "file_notation": "02.PTH",
-            "title": "Hồ sơ phòng Tổng hợp",
-            "maintenance": "05 năm",
-            "creator": "Trần Đại Nghĩa",
-            "start_date": "2015-01-05",
-            "unit": UNIT_B,
-        },
-        officer_b,
-    )
-    doc = kho.repo.create_document(
-        "den",
-        incoming(code_number="9913", issued_date="2015-03-02"),
-        pdf_bytes("b-9913"),
-        "b.pdf",
-        people.actor("van_thu_b"),
-    )
-    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer_b)
-    file = kho.retention.close_file(
-        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer_b
-    )
-    return kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b).record_id
 
 
 def test_the_agency_archive_gets_the_hồ_sơ_it_receives_from_a_phòng_below_in_its_answers(
     kho: Kho, people: People, client: FlaskClient
 ) -> None:
-    file_id = _submitted_by_phong_b(kho, people)
+    file_id = submitted_by_phong_b(kho, people).record_id
     archivist = people.headers("luu_tru")  # agency level: receives UNIT_B's hồ sơ, not its reader
     assert not kho.repo.may_see(people.actor("luu_tru"), kho.repo._load(file_id))
     inbox = client.get("/api/submissions", headers=archivist)
@@ -77,8 +51,14 @@ def test_kho_file_reopen_answers_the_hồ_sơ_without_a_document_above_the_reade
 
     clerk = people.actor("van_thu")  # cleared Tuyệt mật
     file = kho.repo.create_file(
-        {"file_notation": "07.KS", "title": "Hồ sơ khảo sát tuyến cầu", "maintenance": "10 năm",
-         "creator": "Đỗ Thị Khuê", "start_date": "01/01/2026"}, clerk,
+        {
+            "file_notation": "07.KS",
+            "title": "Hồ sơ khảo sát tuyến cầu",
+            "maintenance": "10 năm",
+            "creator": "Đỗ Thị Khuê",
+            "start_date": "01/01/2026",
+        },
+        clerk,
     )
     file_id = file.record_id
     secret_id = kho.repo.create_document(
@@ -99,8 +79,16 @@ def test_kho_file_reopen_answers_the_hồ_sơ_without_a_document_above_the_reade
     assert login.exit_code == 0, login.output
     reopened = runner.invoke(
         main,
-        ["file", "reopen", file_id, "--reason", "Bổ sung văn bản", "--expected-version", str(closed.version),
-         "--json"],
+        [
+            "file",
+            "reopen",
+            file_id,
+            "--reason",
+            "Bổ sung văn bản",
+            "--expected-version",
+            str(closed.version),
+            "--json",
+        ],
     )
     assert reopened.exit_code == 0, reopened.output
     assert json.loads(reopened.output)["documents"] == [plain_id]
@@ -116,8 +104,14 @@ def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_rea
     hiệu: a Thường chuyên viên reading the closed hồ sơ got both."""
     clerk = people.actor("van_thu")  # cleared Tuyệt mật
     file = kho.repo.create_file(
-        {"file_notation": "07.KS", "title": "Hồ sơ khảo sát tuyến cầu", "maintenance": "10 năm",
-         "creator": "Đỗ Thị Khuê", "start_date": "01/01/2026"}, clerk,
+        {
+            "file_notation": "07.KS",
+            "title": "Hồ sơ khảo sát tuyến cầu",
+            "maintenance": "10 năm",
+            "creator": "Đỗ Thị Khuê",
+            "start_date": "01/01/2026",
+        },
+        clerk,
     )
     secret = kho.repo.create_document(
         "den", incoming(code_number="7701", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk
@@ -169,7 +163,9 @@ def test_kho_file_close_reopen_submit_keep_catalogue_exist_in_a_fresh_kho_proces
     for name in ("close", "reopen", "submit", "keep", "catalogue"):
         done = subprocess.run(
             [sys.executable, "-c", f"from web.cli import main; main(['file', '{name}', '--help'])"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, (name, done.stderr[-300:])
         assert f"Usage: main file {name}" in done.stdout or f"file {name}" in done.stdout

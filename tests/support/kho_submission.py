@@ -1,0 +1,39 @@
+"""A hồ sơ of phòng B (``UNIT_B``) with one incoming document, closed and submitted for nộp lưu
+by its chuyên viên: what the agency's archive receives from a phòng below it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kho_people import UNIT_B, People
+from kho_testing import incoming, pdf_bytes
+
+from repository.records import Record
+from web.context import Kho
+
+
+def submitted_by_phong_b(kho: Kho, people: People) -> Record:
+    officer_b = people.actor("chuyen_vien_b")
+    file = kho.repo.create_file(
+        {
+            "file_notation": "02.PTH",
+            "title": "Hồ sơ phòng Tổng hợp",
+            "maintenance": "05 năm",
+            "creator": "Trần Đại Nghĩa",
+            "start_date": "2015-01-05",
+            "unit": UNIT_B,
+        },
+        officer_b,
+    )
+    doc = kho.repo.create_document(
+        "den",
+        incoming(code_number="9913", issued_date="2015-03-02"),
+        pdf_bytes("b-9913"),
+        "b.pdf",
+        people.actor("van_thu_b"),
+    )
+    file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=officer_b)
+    file = kho.retention.close_file(
+        file.record_id, end_date=date(2015, 12, 31), expected_version=file.version, actor=officer_b
+    )
+    return kho.retention.submit(file.record_id, expected_version=file.version, actor=officer_b)
