@@ -569,6 +569,28 @@ def restore(
     return RestoreReport(manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started)
 
 
+AUDIT_PREFIX = "audit/"
+"""The audit log's objects (events, witness, checkpoints in the store): what a restore checks
+against the signed checkpoints outside the store before it writes anything."""
+
+
+def stage_audit(destination: ObjectStore, manifest: Mapping[str, Any], into: ObjectStore) -> int:
+    """Copy the audit log a backup holds (every entry under :data:`AUDIT_PREFIX`, each hash
+    checked) into ``into``, a scratch store, so that it can be verified before the restore
+    writes the real store. The number of objects copied."""
+    copied = 0
+    for entry in manifest["objects"]:
+        if not str(entry["key"]).startswith(AUDIT_PREFIX):
+            continue
+        data = read_blob(destination, entry["sha256"])
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            key = entry["key"]
+            raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
+        into.put_if_absent(entry["key"], data)
+        copied += 1
+    return copied
+
+
 def store_hashes(store: ObjectStore, keys: Iterable[str] | None = None) -> dict[str, str]:
     """SHA-256 of every object (or of ``keys``), for comparing a restore with its origin."""
     names = list(keys) if keys is not None else [info.key for info in store.list("")]

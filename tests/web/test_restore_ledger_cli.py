@@ -172,9 +172,13 @@ def test_a_ledger_cut_at_every_backup_destination_does_not_bring_a_destroyed_rec
     for name in ("store", "keys", "index"):
         shutil.rmtree(data / name, ignore_errors=True)
 
-    done = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url])
-    # Restored, and said aloud: the copy is older than the checkpoint signed at the second backup.
-    assert done.exit_code == 1 and "Đã hủy lại 1 bản ghi theo sổ tiêu hủy." in done.output, done.output
+    refused = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url])
+    # The copy is older than the checkpoint signed at the second backup: refused before writing
+    # (m6; it used to be restored and said with exit 1). Restored on the operator's word.
+    assert refused.exit_code == 2 and "RESTORE_HISTORY_BEHIND" in refused.output, refused.output
+    done = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url,
+                                "--accept-older-history", "Mất máy chủ, không còn bản mới hơn"])
+    assert done.exit_code == 0 and "Đã hủy lại 1 bản ghi theo sổ tiêu hủy." in done.output, done.output
     assert "không khớp điểm mốc" in done.output
     restored = open_repository(Settings.from_env())
     assert not restored.keys.exists(ids[0])
@@ -211,8 +215,12 @@ def test_a_copy_rolled_back_by_the_holder_of_the_backups_is_named_at_restore(
     for name in ("store", "keys", "index"):
         shutil.rmtree(data / name, ignore_errors=True)
 
-    done = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri()])
-    assert done.exit_code == 1, done.output
+    refused = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri()])
+    assert refused.exit_code == 2 and "RESTORE_HISTORY_BEHIND" in refused.output, refused.output
+    assert not list(LocalStore(data / "store").list("records/"))  # refused before writing (m6)
+    done = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri(),
+                                "--accept-older-history", "Không còn bản sao nào mới hơn"])
+    assert done.exit_code == 0, done.output
     assert "Đã khôi phục" in done.output and "không khớp điểm mốc" in done.output, done.output
     restored = open_repository(Settings.from_env())
     assert restored.read_content(first.record_id, actor=CLERK)
@@ -220,3 +228,4 @@ def test_a_copy_rolled_back_by_the_holder_of_the_backups_is_named_at_restore(
         restored.read_content(later.record_id, actor=CLERK)
     event = next(e for e in restored.audit.events() if e.action == "backup:restore")
     assert event.details["history_findings"], event.details
+    assert event.details["history_override"] == "Không còn bản sao nào mới hơn"
