@@ -143,9 +143,10 @@ def _manifest_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 
 BACKUP_MANIFEST = define(
-    Kind("backup-manifest", "bản kê của một bản sao lưu", (_manifest_v1_to_v2,), unversioned=1)
+    Kind("backup-manifest", "bản kê của một bản sao lưu", (_manifest_v1_to_v2, _same), unversioned=1)
 )
-"""Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
+"""Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start.
+Version 3 is the first a Kho with ``KHO_MASTER_KEY`` writes sealed (:mod:`repository.seals`)."""
 DESTRUCTION_TOMBSTONE = define(
     Kind("destruction-tombstone", "mục của sổ tiêu hủy (ngoài kho)", unversioned=1)
 )

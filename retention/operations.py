@@ -22,6 +22,7 @@ from kho.errors import BackupError, KhoError, RestoreHistoryBehind
 from repository.ledger import Tombstone
 from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
+from repository.seals import Sealer
 from repository.service import outside_ledger
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
@@ -90,6 +91,12 @@ def shares_medium(a: str, b: str) -> bool:
     )
 
 
+def manifest_sealer(settings: Settings) -> Sealer:
+    """What seals and checks backup manifests: the key derived from ``KHO_MASTER_KEY`` (none:
+    nothing sealed or checked), in the upgrade window while ``KHO_ALLOW_UNSEALED`` is set."""
+    return Sealer.from_master_key(settings.master_key, allow_unsealed=settings.allow_unsealed)
+
+
 def run_backup(
     repo: Repository,
     settings: Settings,
@@ -114,13 +121,14 @@ def run_backup(
                 details={"code": exc.code, "message": str(exc)},
             )
     copies: list[dict[str, Any]] = []
+    sealer = manifest_sealer(settings)
     plan = [("store", repo.store, url, settings.backup_options()) for url in stores]
     plan.append(("keys", repo.keys.store, keys, settings.key_backup_options()))
     rows = [repo.store.get(info.key) for info in repo.store.list(DESTROYED_PREFIX)]
     for label, source, url, options in plan:
         lock_days = settings.backup_lock_days if label == "store" else 0
         destination = open_store(url, **options)
-        report = backup(source, destination, label=label, lock_days=lock_days)
+        report = backup(source, destination, label=label, lock_days=lock_days, sealer=sealer)
         details = {**describe(report), "destination": url, "label": label, "lock_days": lock_days}
         # Every destination carries the destruction ledger, with a tombstone of every destroyed
         # record (one made while the destination was away is added now).
@@ -206,6 +214,7 @@ def shred_key_backups(
         repo.destruction_times(),
         period_days=settings.key_backup_shred_days,
         now=now,
+        sealer=manifest_sealer(settings),
     )
     if report.blobs or report.manifests:
         repo.audit.append(
@@ -371,9 +380,10 @@ def run_restore(
                               code="RESTORE_REASON_REQUIRED")
     # Both copies are found before anything is written: a key backup that is missing or named
     # wrongly must not leave a store restored (or, with --force, replaced) without its keys.
+    sealer = manifest_sealer(settings)
     origin = open_store(source, **settings.backup_options())
-    manifest = read_manifest(origin, backup_id, "store")
-    keys_manifest = read_manifest(open_store(keys_from, **key_options), keys_id, "keys")
+    manifest = read_manifest(origin, backup_id, "store", sealer=sealer)
+    keys_manifest = read_manifest(open_store(keys_from, **key_options), keys_id, "keys", sealer=sealer)
     history = backup_history_findings(repo, origin, manifest)
     if history and override is None:
         raise RestoreHistoryBehind(
@@ -409,12 +419,14 @@ def run_restore(
     rows = destruction_rows(repo.store, backed_up=False) if force else {}
     for url in dict.fromkeys((source, *settings.backup_urls)):
         try:
-            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True))
+            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True,
+                                         sealer=sealer))
         except KhoError as exc:
             warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
-    done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force)
+    done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
+                   sealer=sealer)
     keys = restore(open_store(keys_from, **key_options), repo.keys.store,
-                   backup_id=keys_manifest["backup_id"], label="keys", force=force)
+                   backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
     for finding in history:
         warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
     redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)

@@ -1041,13 +1041,14 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
     """Đọc lại và kiểm tra SHA-256 của mọi đối tượng trong một bản sao lưu."""
     from repository.storage import open_store
     from retention.backup import verify_backup
+    from retention.operations import manifest_sealer
 
     actor = ctx.operator_access()
     options = ctx.settings.key_backup_options() if label == "keys" else ctx.settings.backup_options()
     from repository.ledger import verify_ledger
 
     destination = open_store(source, **options)
-    report = verify_backup(destination, backup_id, label)
+    report = verify_backup(destination, backup_id, label, sealer=manifest_sealer(ctx.settings))
     anchor = ctx.repo.anchor
     ledger = verify_ledger(destination, anchor.public_key() if anchor is not None else None)
     ledger_problems = [f"[{p.kind}] {p.message}" for p in ledger.problems]
