@@ -131,7 +131,16 @@ findings contradicted and how the auditor was authenticated (``login``: ``user``
 passwords, the idle days or the password's age while the log refused); readers take ``login``
 as a mapping and need none of the optional keys). Stamped from the start (version 1); the event
 hash covers it as written."""
-JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
+def _job_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 jobs keep no document description in their summary and, once the record
+    exists, no file name but a neutral one (:func:`repository.ingest_jobs.scrubbed`): a job of
+    version 1 is read under the same rule, whatever it still holds in the store."""
+    from repository.ingest_jobs import scrubbed
+
+    return scrubbed(data)
+
+
+JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same, _job_v1_to_v2)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
 """The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
