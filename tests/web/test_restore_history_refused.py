@@ -8,38 +8,19 @@ after, never happened. The checkpoint signed by the second backup (outside the s
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kho_backups import newest_copies_removed, wipe
 from kho_people import People
-from kho_testing import CLERK, incoming
+from kho_testing import CLERK
 
 from kho.config import Settings
 from repository.service import open_repository
 from repository.storage.local import LocalStore
 from retention.backup import store_hashes
 from web.cli import main
-
-
-def _two_copies_newest_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str]:
-    """Two nightly copies with a registration between them; the holder of the backups removes
-    the newest manifest of each. The id of the document the older copy does not hold, and the
-    store and keys backup places."""
-    runner = CliRunner()
-    usb, keys = tmp_path / "usb", tmp_path / "keys-backup"
-    monkeypatch.setenv("KHO_BACKUP_URLS", usb.as_uri())
-    monkeypatch.setenv("KHO_BACKUP_KEYS_URL", keys.as_uri())
-    repo = open_repository(Settings.from_env())
-    repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4\n" + b"a" * 400, "a.pdf", CLERK)
-    assert runner.invoke(main, ["backup"]).exit_code == 0
-    later = repo.create_document("den", incoming(code_number="2"), b"%PDF-1.4\n" + b"b" * 400, "b.pdf", CLERK)
-    assert runner.invoke(main, ["backup"]).exit_code == 0
-    for place in (usb, keys):
-        newest = sorted(info.key for info in LocalStore(place).list("backups/"))[-1]
-        LocalStore(place).delete(newest)
-    return later.record_id, usb.as_uri(), keys.as_uri()
 
 
 def test_a_copy_behind_the_checkpoints_is_refused_before_anything_is_written(
@@ -49,10 +30,9 @@ def test_a_copy_behind_the_checkpoints_is_refused_before_anything_is_written(
     monkeypatch: pytest.MonkeyPatch,
     audit_signing_key: Path,
 ) -> None:
-    _, usb, keys = _two_copies_newest_removed(tmp_path, monkeypatch)
-    data = Path(env["KHO_DATA_DIR"])
-    for name in ("store", "keys", "index"):
-        shutil.rmtree(data / name, ignore_errors=True)
+    copies = newest_copies_removed(tmp_path, monkeypatch)
+    usb, keys = copies.store_url, copies.keys_url
+    data = wipe(env)
     refused = CliRunner().invoke(main, ["restore", "--from", usb, "--keys-from", keys])
     assert refused.exit_code == 2, refused.output  # before: 1, with the store already restored
     assert "RESTORE_HISTORY_BEHIND" in refused.output and "Chưa khôi phục gì" in refused.output
@@ -70,7 +50,8 @@ def test_a_forced_restore_of_an_older_copy_leaves_the_live_store_as_it_was(
 ) -> None:
     """``--force`` over the live store: before, the store was rolled back (the later document
     gone) and only a warning said so; now it is refused and the live store is untouched."""
-    later, usb, keys = _two_copies_newest_removed(tmp_path, monkeypatch)
+    copies = newest_copies_removed(tmp_path, monkeypatch)
+    later, usb, keys = copies.later, copies.store_url, copies.keys_url
     live = LocalStore(Path(env["KHO_DATA_DIR"]) / "store")
     before = store_hashes(live)
     refused = CliRunner().invoke(main, ["restore", "--from", usb, "--keys-from", keys, "--force"])
@@ -86,10 +67,9 @@ def test_an_older_copy_is_restored_only_with_an_audited_reason(
     monkeypatch: pytest.MonkeyPatch,
     audit_signing_key: Path,
 ) -> None:
-    _, usb, keys = _two_copies_newest_removed(tmp_path, monkeypatch)
-    data = Path(env["KHO_DATA_DIR"])
-    for name in ("store", "keys", "index"):
-        shutil.rmtree(data / name, ignore_errors=True)
+    copies = newest_copies_removed(tmp_path, monkeypatch)
+    usb, keys = copies.store_url, copies.keys_url
+    data = wipe(env)
     runner = CliRunner()
     asked = ["restore", "--from", usb, "--keys-from", keys, "--accept-older-history"]
     blank = runner.invoke(main, [*asked, "  "])
