@@ -105,6 +105,7 @@ from repository.registration import (
 )
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
+from repository.textkey import canonical_text, text_key
 from repository.vocabulary import (
     Direction,
     document_identifier,
@@ -702,7 +703,26 @@ def _reasons(
 
 
 def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
-    """Claim for (số, ký hiệu, cơ quan ban hành, năm) — NĐ 30 Phụ lục VI III.1.h."""
+    """Claim for (số, ký hiệu, cơ quan ban hành, năm) — NĐ 30 Phụ lục VI III.1.h. The texts
+    are compared by :func:`~repository.textkey.text_key`: a sender or a ký hiệu spelt with a
+    Cyrillic letter, a zero-width character, NFD or the other tone-mark placement is the same
+    document. For a text with none of these the key is the one an earlier Kho claimed
+    (:func:`legacy_duplicate_key`), so the guards already in the store keep guarding."""
+    if not metadata.code_number:
+        return None
+    number = canonical_text(metadata.code_number)
+    return "claims/skh/" + _digest(
+        metadata.direction.value,
+        metadata.organ_id or text_key(metadata.organ_name),
+        str(year),
+        str(int(number)) if number.isdecimal() else number.lstrip("0"),
+        canonical_text(metadata.code_notation).upper(),
+    )
+
+
+def legacy_duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
+    """The guard Kho claimed before a8 (NFC, case and spacing only): a document registered then
+    with a look-alike spelling holds this key, not :func:`duplicate_key`'s."""
     if not metadata.code_number:
         return None
     organ = metadata.organ_id or " ".join(nfc(metadata.organ_name).casefold().split())
@@ -1385,10 +1405,10 @@ class Repository:
                                 f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
                             )
                         )
-                dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
-                if dup is not None:
-                    guards.append(dup)
                 with self._duplicates_told_to(actor):
+                    dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
+                    if dup is not None:
+                        guards.append(dup)
                     self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
                 base = Record(
                     record_id=record_id,
@@ -1475,11 +1495,26 @@ class Repository:
         dup = duplicate_key(md, year) if not numbered else None
         if dup is None or (duplicate_reason and duplicate_reason.strip()):
             return None
-        return dup, (
+        message = (
             f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký (trùng số, ký"
             " hiệu, cơ quan ban hành và năm). Nếu đây là văn bản gửi lại, hãy ghi lý do để vào sổ"
             " lần nữa."
         )
+        legacy = legacy_duplicate_key(md, year)
+        if legacy is not None and legacy != dup:
+            self._refuse_if_guarded(legacy, message)
+        return dup, message
+
+    def _refuse_if_guarded(self, key: str, message: str) -> None:
+        """:class:`Duplicate` when ``key`` is a guard held by a committed record: a guard of the
+        earlier formula (:func:`legacy_duplicate_key`), read, never taken (one GET, only for a
+        text whose spelling the new key changes)."""
+        try:
+            holder = formats.loads(formats.CLAIM.name, self.store.get(key))
+        except NotFound:
+            return
+        if self._exists(holder["record_id"]):
+            raise Duplicate(message, existing_record_id=holder["record_id"])
 
     @contextmanager
     def _duplicates_told_to(self, actor: Actor) -> Iterator[None]:

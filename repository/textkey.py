@@ -1,0 +1,115 @@
+"""When two Vietnamese texts are "the same": one key for every uniqueness and duplicate rule.
+
+Vietnamese can be written in many ways that look alike on screen and in a printed register:
+NFC or NFD, the tone mark on one vowel or the next (``hoà``/``hòa``, ``thuỷ``/``thủy``),
+Cyrillic or Greek letters that look Latin (``а о е р с і``), ``Ð`` (Icelandic eth) or ``D`` with
+a combining stroke for ``Đ``, zero-width and other invisible format characters, a soft hyphen,
+non-breaking and other Unicode spaces, full-width letters, digits and slashes, division and
+fraction slashes, dashes and minus signs. :func:`canonical_text` writes each of these one way;
+:func:`text_key` adds case. Both are pure and only ever used to *compare* texts: what is stored
+is what the person typed (NFC), never the key.
+
+The key is deliberately wide (a look-alike counts as the letter it imitates): it decides that
+two registrations are the same document, so a clerk is asked for a reason before registering a
+look-alike a second time. It is never used to decide that two texts are the same *person* (a
+certificate's name): there a look-alike must not pass (``repository.registration``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from repository.vocabulary import nfc
+
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic letters drawn like Latin ones (lower, then upper case).
+        "а": "a", "в": "b", "е": "e", "ё": "ë", "і": "i", "ї": "ï", "ј": "j", "к": "k", "м": "m",
+        "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d",
+        "ӏ": "l", "һ": "h", "ԛ": "q", "ԝ": "w", "ү": "y", "ꙇ": "i",
+        "А": "A", "В": "B", "Е": "E", "Ё": "Ë", "І": "I", "Ї": "Ï", "Ј": "J", "К": "K", "М": "M",
+        "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "Ԁ": "D",
+        "Ӏ": "I", "Һ": "H", "Ԛ": "Q", "Ԝ": "W", "Ү": "Y",
+        # Greek letters drawn like Latin ones.
+        "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+        "χ": "x", "γ": "y", "ϲ": "c", "ϳ": "j",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+        "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+        # Latin letters drawn like Vietnamese ones: eth and its relatives for đ, dotless i.
+        "Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ", "ı": "i", "ɑ": "a", "ɡ": "g", "ǀ": "l",
+        # Slashes and dashes that print like "/" and "-".
+        "∕": "/", "⁄": "/", "⧸": "/", "╱": "/",
+        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-", "⁃": "-",
+        "﹘": "-", "﹣": "-",
+    }
+)  # fmt: skip
+
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0")
+"""Invisible characters outside the format category (Cf) that :func:`canonical_text` drops as
+well: the combining grapheme joiner and the Hangul fillers (drawn blank)."""
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+# The tone of a word ending in oa, oe or uy sits on the first vowel ("hòa", "khỏe", "thủy",
+# the placement of QĐ 240/1984 and of Kho's type names) or on the second ("hoà", "khoẻ",
+# "thuỷ"); after q the u is part of the consonant ("quý") and nothing moves.
+_OLD_PLACEMENT = re.compile(
+    rf"(?<![qQ])([oO](?=[aAeE])|[uU](?=[yY]))([aAeEyY])([{_TONES}])(?![\w\u0300-\u036f])"
+)
+_STROKE = re.compile("([Dd])[\u0335\u0336]")
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch) != "Cf" and ch not in _INVISIBLE and not ("\ufe00" <= ch <= "\ufe0f")
+
+
+def canonical_text(text: str) -> str:
+    """``text`` written the one way Kho compares it (case kept): compatibility forms as their
+    letters (NFKC: full-width ``１２/ＱĐ`` as ``12/QĐ``, every Unicode space as a space),
+    invisible format characters (zero-width space, joiners, U+FEFF, U+2060, soft hyphen, bidi
+    marks, variation selectors) dropped, look-alike letters, slashes and dashes as the ones
+    they imitate, ``D`` with a combining stroke as ``Đ``, the tone of a final oa/oe/uy on its
+    first vowel, runs of spaces as one, NFC."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if _visible(ch))
+    text = text.translate(_CONFUSABLES)
+    decomposed = unicodedata.normalize("NFD", text)
+    decomposed = _STROKE.sub(lambda m: "Đ" if m[1] == "D" else "đ", decomposed)
+    decomposed = _OLD_PLACEMENT.sub(r"\1\3\2", decomposed)
+    return " ".join(nfc(decomposed).split())
+
+
+def text_key(text: str) -> str:
+    """:func:`canonical_text` with case folded: the key of every "is it the same text" rule
+    (the sender of a văn bản đến, a ký hiệu, a code) — two texts a person cannot tell apart
+    on screen or on paper have the same key."""
+    return canonical_text(text).casefold()
+
+
+def same_text(a: str, b: str) -> bool:
+    return text_key(a) == text_key(b)
+
+
+_VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
+"""The combining marks of Vietnamese letters: the five tones, circumflex, breve and horn."""
+
+
+def foreign_letters(text: str) -> list[str]:
+    """The characters of ``text`` that are not a letter of the Vietnamese alphabet, an ASCII
+    letter or digit, nor ASCII punctuation or a space: a Cyrillic ``е``, an eth ``Ð``, a
+    full-width ``Ｑ``, a digit of another script (``٢``), a zero-width character. For a code a
+    person types (ký hiệu, số, mã): what is found here makes two different codes print alike."""
+    out: list[str] = []
+    for ch in nfc(text):
+        if ch.isascii() or ch in "Đđ":
+            continue
+        base, *marks = unicodedata.normalize("NFD", ch)
+        if base.isascii() and base.isalpha() and marks and all(m in _VIETNAMESE_MARKS for m in marks):
+            continue
+        if ch not in out:
+            out.append(ch)
+    return out
+
+
+def describe(chars: list[str]) -> str:
+    """``chars`` for a message: each as its code point (``U+0435``), as they cannot be seen."""
+    return ", ".join(f"U+{ord(c):04X}" for c in chars)
