@@ -516,7 +516,7 @@ def parse_document(
     )
 
 
-_FILE_NOTATION_RE = re.compile(r"^\d{2,}(?:\.[A-ZĐ0-9]+)*$")
+_FILE_NOTATION_RE = re.compile(r"^[0-9]{2,}(?:\.[A-ZĐ0-9]+)*$")  # ASCII: "０1.TH" prints like "01.TH"
 
 
 def parse_file(
@@ -551,7 +551,11 @@ def parse_file(
             year_from_code = parsed.year
     organ_id = c.organ_id("organ_id", known_organ) if raw.get("organ_id") else default_organ_id
     notation = c.text("file_notation", required=True)
-    if notation is not None and not _FILE_NOTATION_RE.match(notation):
+    if (
+        notation is not None
+        and not _FILE_NOTATION_RE.match(notation)
+        and c.stored.get("file_notation") != notation  # kept as stored before digits were ASCII
+    ):
         c.fail(
             "file_notation",
             "FILE_NOTATION_INVALID",

@@ -173,3 +173,44 @@ def test_a_ky_hieu_stored_before_the_rule_can_still_be_corrected(
     )
     assert corrected.metadata.code_notation == "BNV-VР"
     assert corrected.metadata.subject == "Về việc sửa trích yếu"
+
+
+def _file(**overrides: str) -> dict[str, str]:
+    raw = {
+        "file_notation": "01.TCCB",
+        "title": "Hồ sơ bổ nhiệm",
+        "maintenance": "70 năm",
+        "creator": "Phòng TCCB",
+        "start_date": "2026-01-05",
+    }
+    raw.update(overrides)
+    return raw
+
+
+@pytest.mark.parametrize("notation", ["０1.TCCB", "𝟎𝟏.TCCB", "0١.TCCB"])
+def test_a_file_code_in_digits_of_another_script_is_refused(notation: str, repo: Repository) -> None:
+    """Two hồ sơ "…2026.01.TCCB" and "…2026.０1.TCCB" print alike in the mục lục and the
+    nộp lưu lists; the second is refused, nothing is written for it."""
+    first = repo.create_file(_file(), CLERK)
+    keys = _record_keys(repo)
+    with pytest.raises(ValidationFailed) as info:
+        repo.create_file(_file(file_notation=notation), CLERK)
+    assert [e.code for e in info.value.errors] == ["FILE_NOTATION_INVALID"]
+    assert _record_keys(repo) == keys
+    assert first.metadata.file_code.endswith(".2026.01.TCCB")
+
+
+def test_a_plan_item_numbered_in_full_width_digits_is_refused() -> None:
+    from retention import fileplan
+
+    raw = {
+        "year": 2026,
+        "headings": [{"number": "I", "title": "Tổ chức cán bộ", "abbreviation": "TCCB"}],
+        "items": [
+            {"notation": n, "title": f"Hồ sơ {i}", "maintenance": "10 năm", "creator": "VP", "heading": "I"}
+            for i, n in enumerate(["01.TCCB", "０2.TCCB"], start=1)
+        ],
+    }
+    with pytest.raises(ValidationFailed) as info:
+        fileplan.parse_plan(raw, organ_id="000.00.18.H40")
+    assert [(e.field, e.code) for e in info.value.errors] == [("items[2].notation", "PLAN_NOTATION_INVALID")]
