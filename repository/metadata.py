@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from kho.errors import FieldError, ValidationFailed
-from repository.textkey import describe, foreign_letters
+from kho.textkey import describe, foreign_letters
 from repository.vocabulary import (
     Direction,
     Secrecy,

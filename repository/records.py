@@ -105,7 +105,7 @@ from repository.registration import (
 )
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
-from repository.textkey import canonical_text, text_key
+from kho.textkey import canonical_text, text_key
 from repository.vocabulary import (
     Direction,
     document_identifier,

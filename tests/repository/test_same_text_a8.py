@@ -16,7 +16,7 @@ from kho.errors import Duplicate, ValidationFailed
 from repository import metadata as metadata_module
 from repository import records as records_module
 from repository.records import Repository
-from repository.textkey import canonical_text, foreign_letters, text_key
+from kho.textkey import canonical_text, foreign_letters, text_key
 
 SENDER = "UBND xã Hòa Bình"
 
