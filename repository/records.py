@@ -52,6 +52,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.process import process_alive, this_host, writer_gone
+from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
 from repository.audit import AuditEvent, AuditLog, EventDraft
@@ -105,7 +106,6 @@ from repository.registration import (
 )
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
-from kho.textkey import canonical_text, text_key
 from repository.vocabulary import (
     Direction,
     document_identifier,

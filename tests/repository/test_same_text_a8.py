@@ -13,10 +13,10 @@ import pytest
 from kho_testing import CLERK, incoming, make_store, new_repository
 
 from kho.errors import Duplicate, ValidationFailed
+from kho.textkey import canonical_text, foreign_letters, text_key
 from repository import metadata as metadata_module
 from repository import records as records_module
 from repository.records import Repository
-from kho.textkey import canonical_text, foreign_letters, text_key
 
 SENDER = "UBND xã Hòa Bình"
 
