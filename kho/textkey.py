@@ -75,6 +75,7 @@ _ODD = frozenset(
     + [chr(c) for c in _CONFUSABLES]
     + ["\u0335", "\u0336"]
 )
+_CONFUSABLES_KEYS = frozenset(chr(c) for c in _CONFUSABLES)
 """What :func:`plain_text` changes besides compatibility forms (those :mod:`unicodedata` finds)."""
 
 
@@ -137,3 +138,36 @@ def foreign_letters(text: str) -> list[str]:
 def describe(chars: list[str]) -> str:
     """``chars`` for a message: each as its code point (``U+0435``), as they cannot be seen."""
     return ", ".join(f"U+{ord(c):04X}" for c in chars)
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    for script in ("LATIN", "CYRILLIC", "GREEK"):
+        if name.startswith(script):
+            return script
+    return ""
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def lookalike_characters(text: str) -> list[str]:
+    """The characters of a name (a person's, a unit's) that make it look like another one:
+    an invisible format character (zero-width space or joiner, U+FEFF, U+2060, soft hyphen), a
+    compatibility form (full-width ``Ｎ``), a Latin letter drawn like a Vietnamese one (``Ð``, the
+    Icelandic eth, for ``Đ``), and the Cyrillic or Greek letters of a word that also
+    has Latin ones (``Khuе`` with a Cyrillic ``е``). A name written wholly in another script
+    ("Иван") has none."""
+    out: list[str] = []
+    text = nfc(text)
+    for ch in text:
+        if ch in _CONFUSABLES_KEYS:
+            if _script(ch) == "LATIN":  # Ð (eth) for Đ, ı (dotless i) for i
+                out.append(ch)
+        elif ch in _ODD or unicodedata.normalize("NFKC", ch) != ch:
+            out.append(ch)
+    for word in _WORD.findall(text):
+        scripts = {_script(ch) for ch in word} - {""}
+        if "LATIN" in scripts and len(scripts) > 1:
+            out.extend(ch for ch in word if _script(ch) in ("CYRILLIC", "GREEK"))
+    return list(dict.fromkeys(out))
