@@ -214,3 +214,43 @@ def test_a_plan_item_numbered_in_full_width_digits_is_refused() -> None:
     with pytest.raises(ValidationFailed) as info:
         fileplan.parse_plan(raw, organ_id="000.00.18.H40")
     assert [(e.field, e.code) for e in info.value.errors] == [("items[2].notation", "PLAN_NOTATION_INVALID")]
+
+
+# --- the signer gate: a look-alike never passes, a genuine NFD spelling does ---------------------
+
+
+@pytest.mark.parametrize(
+    ("named", "certificate"),
+    [
+        ("Nguyễn Văn An", "Nguyễn Văn Аn"),  # Cyrillic А in the certificate
+        ("Nguyễn Văn An", "Nguyễn Văn A\u200bn"),  # zero-width space in the certificate
+        ("Đỗ Thị Khuê", "Ðỗ Thị Khuê"),  # eth in the certificate
+        ("Nguyễn Văn Аn", "Nguyễn Văn An"),  # the look-alike typed as the signer
+        ("Ｎguyễn Văn An", "Nguyễn Văn An"),
+    ],
+)
+def test_a_look_alike_signer_never_passes_and_the_refusal_says_why(named: str, certificate: str) -> None:
+    from repository.registration import signer_gate
+    from repository.vocabulary import Direction
+
+    gate = signer_gate(Direction.DI, named, [certificate], None, signature_count=1)
+    assert not gate.allowed and gate.code == "SIGNER_MISMATCH"
+    odd = (foreign_letters(certificate) + foreign_letters(named))[0]
+    assert f"U+{ord(odd):04X}" in (gate.message or "")
+    assert "trông giống nhau" in (gate.message or "")
+
+
+@pytest.mark.parametrize(
+    ("named", "certificate"),
+    [
+        (unicodedata.normalize("NFD", "Trần Thị Hoà"), "Trần Thị Hòa"),
+        ("Trần Thị Hòa", unicodedata.normalize("NFD", "TRẦN THỊ HOÀ")),
+        ("Trần\u00a0Thị  Hòa", "Trần Thị Hoà"),
+        (unicodedata.normalize("NFD", "Đỗ Thị Khuê"), "DO THI KHUE"),
+    ],
+)
+def test_a_genuine_spelling_of_the_signer_passes(named: str, certificate: str) -> None:
+    from repository.registration import signer_gate
+    from repository.vocabulary import Direction
+
+    assert signer_gate(Direction.DI, named, [certificate], None, signature_count=1).allowed

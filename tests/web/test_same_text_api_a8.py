@@ -1,0 +1,49 @@
+"""The API and the same văn bản đến written differently (a8), on the real Flask app: a sender
+spelt with the other tone-mark placement or a Cyrillic letter is the same document (409
+DUPLICATE_DOCUMENT), a ký hiệu with a look-alike letter is refused (422 CODE_LOOKALIKE_CHARS,
+a Vietnamese NFC message), and the register keeps one entry."""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from typing import Any
+
+from flask.testing import FlaskClient
+from kho_people import People
+from kho_testing import incoming
+
+
+def _post(client: FlaskClient, people: People, pdf: bytes, **fields: Any) -> Any:
+    return client.post(
+        "/api/records",
+        data={
+            "direction": "den",
+            "metadata": json.dumps(incoming(**fields)),
+            "file": (io.BytesIO(pdf), "cv.pdf"),
+        },
+        headers=people.headers("van_thu"),
+    )
+
+
+def test_the_same_document_spelt_differently_is_refused_by_the_api(
+    client: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    first = _post(client, people, signed["valid"], organ_name="UBND xã Hòa Bình", code_notation="UBND-VP")
+    assert first.status_code == 201, first.json
+    for organ in ("UBND xã Hoà Bình", "UВND xã Hòa Bình", "UBND xã Hòa\u200b Bình"):
+        again = _post(client, people, signed["valid-2"], organ_name=organ, code_notation="UBND-VP")
+        assert again.status_code == 409, (organ, again.json)
+        assert again.json["error"]["code"] == "DUPLICATE_DOCUMENT"
+    lookalike = _post(
+        client, people, signed["valid-2"], organ_name="UBND xã Hòa Bình", code_notation="UBND-VР"
+    )
+    assert lookalike.status_code == 422, lookalike.json
+    error = lookalike.json["error"]
+    fields = {e["field"]: e["code"] for e in error["details"]["errors"]}
+    assert fields == {"code_notation": "CODE_LOOKALIKE_CHARS"}
+    assert error["message"] == unicodedata.normalize("NFC", error["message"])
+    register = client.get("/api/registers/den/2026", headers=people.headers("van_thu"))
+    assert register.status_code == 200
+    assert [e["record_id"] for e in register.json["items"]] == [first.json["record_id"]]
