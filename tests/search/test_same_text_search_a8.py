@@ -33,12 +33,12 @@ DOCS = [
     # soft hyphen inside "phòng", zero-width joiner inside "chống").
     doc("zw", title="Kế ho\u200bạch phòng\u00ad chố\u200dng thiên tai", so_ky_hieu="12/KH-UBND",
         co_quan_ban_hanh="UBND tỉnh Hòa\u200b Bình", text="Kế ho\u2060ạch số 12 về thiên tai"),
-    # "Báo cáo tổng kết" with a Cyrillic о and а and a Greek ο.
+    # "Báo cáo tổng kết" with a Cyrillic о and а and a Greek ο: its words are nowhere else.
     doc("cyr", title="Bάο cáо tổng kết công tác văn thư", so_ky_hieu="7/BC-UBND",
-        text="Bаo cao tong ket cong tac van thu"),
+        text="Công tác văn thư năm 2025"),
     # Full-width letters and NFD.
     doc("wide", title="ＴＨÔＮＧ ＢÁＯ lịch tiếp công dân", so_ky_hieu="３４/ＴＢ－ＶＰ",
-        text=unicodedata.normalize("NFD", "Thông báo lịch tiếp công dân tháng ba")),
+        text=unicodedata.normalize("NFD", "Lịch tiếp công dân tháng ba")),
     doc("plain", title="Quyết định ban hành quy chế", so_ky_hieu="123/QĐ-UBND",
         co_quan_ban_hanh="UBND tỉnh Hòa Bình", text="Quyết định về quy chế văn thư lưu trữ"),
     # A Mật document of unit B whose title hides its words behind zero-width characters.
@@ -64,9 +64,9 @@ def ids(backend: SearchBackend, typed: str, principal: Principal = AUDITOR, **kw
         ("kế hoạch phòng chống", "zw"),
         ("ke hoach phong chong", "zw"),
         ('"kế hoạch phòng chống thiên tai"', "zw"),
-        ("báo cáo tổng kết", "cyr"),
-        ("bao cao tong ket", "cyr"),
-        ("thông báo lịch tiếp", "wide"),
+        ("báo cáo", "cyr"),
+        ("bao cao", "cyr"),
+        ("thông báo", "wide"),
         ("thong bao", "wide"),
         ("tháng ba", "wide"),
     ],
