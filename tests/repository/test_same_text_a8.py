@@ -254,3 +254,13 @@ def test_a_genuine_spelling_of_the_signer_passes(named: str, certificate: str) -
     from repository.vocabulary import Direction
 
     assert signer_gate(Direction.DI, named, [certificate], None, signature_count=1).allowed
+
+
+def test_every_format_character_is_dropped_from_plain_text() -> None:
+    """Every code point of category Cf (zero-width, joiners, bidi marks, soft hyphen, tags...):
+    the list kho.textkey writes out is checked against Unicode here, not walked at import."""
+    from kho.textkey import plain_text
+
+    found = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(found) > 160
+    assert [f"U+{ord(c):04X}" for c in found if plain_text(f"a{c}b") != "ab"] == []
