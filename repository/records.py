@@ -720,6 +720,20 @@ def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
     )
 
 
+@dataclass(frozen=True)
+class GuardMigration:
+    """What :meth:`Repository.reclaim_duplicate_guards` did."""
+
+    checked: int
+    """Registered văn bản đến with a số (each has a guard of the current key afterwards)."""
+    taken: int
+    """Guards of the current key taken now (the record held only the earlier one)."""
+    shared: tuple[tuple[str, str], ...]
+    """(record, holder of its key): two registered documents the current key finds the same (a
+    look-alike pair registered before a8, or one registered again with a reason): nothing is
+    changed for them; a person looks."""
+
+
 def legacy_duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
     """The guard Kho claimed before a8 (NFC, case and spacing only): a document registered then
     with a look-alike spelling holds this key, not :func:`duplicate_key`'s."""
@@ -2045,6 +2059,46 @@ class Repository:
                 yield self._load(record_id)
             except NotFound:
                 continue  # never committed (crash before the commit); fsck removes it
+
+    def reclaim_duplicate_guards(self, actor: Actor) -> GuardMigration:
+        """Migration of the (số, ký hiệu, cơ quan, năm) guards to :func:`duplicate_key` (a8):
+        every registered văn bản đến takes the guard of the current key if it is absent. A
+        document registered before a8 with a sender spelt "Hoà" or with a zero-width space held
+        only the guard of the earlier formula, so the same document typed "Hòa" was not caught.
+        Idempotent (``put_if_absent``), nothing rewritten or removed; the operator's (system)
+        act only, audited as one ``migration:duplicate-guards`` event."""
+        if not actor.system:
+            raise PermissionDenied("Chỉ người vận hành (tài khoản hệ thống) chạy được việc chuyển đổi này.")
+        checked = taken = 0
+        shared: list[tuple[str, str]] = []
+        for record_id in self.record_ids():
+            try:
+                record = self._load(record_id)
+            except (NotFound, KeyDestroyed):
+                continue
+            md = record.metadata
+            if not isinstance(md, DocumentMetadata) or md.direction is not Direction.DEN:
+                continue
+            day = md.issued_date or md.arrival_date
+            key = duplicate_key(md, day.year) if record.registration is not None and day else None
+            if key is None:
+                continue
+            checked += 1
+            try:
+                self.store.put_if_absent(key, claim_body(record_id, utcnow()))
+                taken += 1
+            except AlreadyExists:
+                holder = formats.loads(formats.CLAIM.name, self.store.get(key))["record_id"]
+                if holder != record_id:
+                    shared.append((record_id, holder))
+        result = GuardMigration(checked, taken, tuple(shared))
+        self.audit.append(
+            actor.user,
+            "migration:duplicate-guards",
+            source=actor.source,
+            details={"checked": checked, "taken": taken, "shared": [list(p) for p in shared]},
+        )
+        return result
 
     # -- changing --------------------------------------------------------------------------
     def _write_version(

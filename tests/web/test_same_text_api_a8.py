@@ -10,9 +10,15 @@ import json
 import unicodedata
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming
+
+from repository import records as records_module
+from web.cli import main
+from web.context import Kho
 
 
 def _post(client: FlaskClient, people: People, pdf: bytes, **fields: Any) -> Any:
@@ -47,3 +53,21 @@ def test_the_same_document_spelt_differently_is_refused_by_the_api(
     register = client.get("/api/registers/den/2026", headers=people.headers("van_thu"))
     assert register.status_code == 200
     assert [e["record_id"] for e in register.json["items"]] == [first.json["record_id"]]
+
+
+def test_kho_duplicate_guards_migrates_a_record_registered_before(
+    client: FlaskClient, people: People, kho: Kho, signed: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kho duplicate-guards`` (operator): a document registered before a8 with the sender "Hoà"
+    is then caught when sent again as "Hòa" (before the migration it got a second number)."""
+    with monkeypatch.context() as old_kho:
+        old_kho.setattr(records_module, "duplicate_key", records_module.legacy_duplicate_key)
+        old = kho.repo.create_document(
+            "den", incoming(organ_name="UBND xã Hoà Bình"), None, None, people.actor("van_thu")
+        )
+    done = CliRunner().invoke(main, ["duplicate-guards", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output.splitlines()[-1]) == {"checked": 1, "taken": 1, "shared": []}
+    again = _post(client, people, signed["valid"], organ_name="UBND xã Hòa Bình")
+    assert again.status_code == 409 and again.json["error"]["code"] == "DUPLICATE_DOCUMENT"
+    assert again.json["error"]["details"]["existing_record_id"] == old.record_id
