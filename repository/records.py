@@ -704,7 +704,7 @@ def _reasons(
 
 def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
     """Claim for (số, ký hiệu, cơ quan ban hành, năm) — NĐ 30 Phụ lục VI III.1.h. The texts
-    are compared by :func:`~repository.textkey.text_key`: a sender or a ký hiệu spelt with a
+    are compared by :func:`~kho.textkey.text_key`: a sender or a ký hiệu spelt with a
     Cyrillic letter, a zero-width character, NFD or the other tone-mark placement is the same
     document. For a text with none of these the key is the one an earlier Kho claimed
     (:func:`legacy_duplicate_key`), so the guards already in the store keep guarding."""
@@ -2088,9 +2088,12 @@ class Repository:
                 self.store.put_if_absent(key, claim_body(record_id, utcnow()))
                 taken += 1
             except AlreadyExists:
-                holder = formats.loads(formats.CLAIM.name, self.store.get(key))["record_id"]
-                if holder != record_id:
-                    shared.append((record_id, holder))
+                try:
+                    holder = formats.loads(formats.CLAIM.name, self.store.get_after_conflict(key))
+                except NotFound:  # a registration of the same document is being written now
+                    continue
+                if holder["record_id"] != record_id:
+                    shared.append((record_id, holder["record_id"]))
         result = GuardMigration(checked, taken, tuple(shared))
         self.audit.append(
             actor.user,
