@@ -8,12 +8,13 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
-from kho_people import People
+from kho_people import PASSWORD, People
 from kho_testing import incoming
 
 from repository import records as records_module
@@ -71,3 +72,31 @@ def test_kho_duplicate_guards_migrates_a_record_registered_before(
     again = _post(client, people, signed["valid"], organ_name="UBND xã Hòa Bình")
     assert again.status_code == 409 and again.json["error"]["code"] == "DUPLICATE_DOCUMENT"
     assert again.json["error"]["details"]["existing_record_id"] == old.record_id
+
+
+def test_kho_trust_add_stores_what_the_terminal_gave_in_nfd_as_nfc(
+    env: dict[str, str], kho: Kho, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A terminal (macOS's among them) may hand arguments over in NFD: ``kho trust add --note``
+    stored the note and the source as given (the only CLI text not read through typed_text),
+    and a bidi override in them too."""
+    from ingest.signatures import trustlist
+    from ingest.testpki import TestPKI
+
+    monkeypatch.delenv("KHO_TRUST_DIR")
+    runner = CliRunner()
+    login = runner.invoke(
+        main, ["login", people.usernames["quan_tri"], "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+    root = tmp_path / "root.der"
+    root.write_bytes(TestPKI.build().root.cert_der)
+    note = unicodedata.normalize("NFD", "Ban Cơ yếu Chính phủ")
+    source = unicodedata.normalize("NFD", "Công văn số 12/BCY-VP")
+    refused = runner.invoke(main, ["trust", "add", str(root), "--source", source, "--note", "gia\u202emạo"])
+    assert refused.exit_code == 2 and "FIELD_CONTROL_CHARS" in refused.output
+    added = runner.invoke(main, ["trust", "add", str(root), "--source", source, "--note", note, "--json"])
+    assert added.exit_code == 0, added.output
+    digest = json.loads(added.output)["sha256"]
+    stored = [a for a in trustlist.read(Path(env["KHO_DATA_DIR"]) / "trust").anchors if a.sha256 == digest]
+    assert [(a.note, a.source) for a in stored] == [("Ban Cơ yếu Chính phủ", "Công văn số 12/BCY-VP")]
