@@ -78,7 +78,7 @@ def test_kho_trust_add_stores_what_the_terminal_gave_in_nfd_as_nfc(
     env: dict[str, str], kho: Kho, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A terminal (macOS's among them) may hand arguments over in NFD: ``kho trust add --note``
-    stored the note and the source as given (the only CLI text not read through typed_text),
+    stored the note and the source as given (not read through typed_text),
     and a bidi override in them too."""
     from ingest.signatures import trustlist
     from ingest.testpki import TestPKI
