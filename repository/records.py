@@ -2194,7 +2194,51 @@ class Repository:
                     raise SignatureRejected(named.message, code=named.code, record_id=record_id)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = self._next_version(current, actor, metadata=md, note=note)
-        return self._write_version(current, new, actor, "record:update", {"fields": changed})
+        with self._duplicates_told_to(actor):
+            moved = self._guard_move(current, md)
+            if moved is not None:
+                self._claim(moved[1], record_id, moved[2])
+        if moved is None:
+            return self._write_version(current, new, actor, "record:update", {"fields": changed})
+        old_key, new_key, _ = moved
+        try:
+            written = self._write_version(current, new, actor, "record:update", {"fields": changed})
+        except BaseException:
+            self._release(new_key, record_id)
+            raise
+        self._release(old_key, record_id)
+        return written
+
+    def _guard_move(
+        self, current: Record, md: DocumentMetadata | FileMetadata
+    ) -> tuple[str | None, str, str] | None:
+        """The guard a correction must take, when it changes what the guard keys (a ký hiệu or
+        sender corrected into those of a document already registered; a hồ sơ's số và ký hiệu
+        corrected into another hồ sơ's mã): (the guard held now, the one to take, the message of
+        :class:`Duplicate`). A correction went around both rules: the guard is taken at
+        registration and at a hồ sơ's creation only."""
+        before = current.metadata
+        if isinstance(md, FileMetadata) and isinstance(before, FileMetadata):
+            if md.file_code == before.file_code:
+                return None
+            return (
+                "claims/filecode/" + _digest(before.file_code),
+                "claims/filecode/" + _digest(md.file_code),
+                f"Mã hồ sơ {md.file_code} đã tồn tại.",
+            )
+        if not isinstance(md, DocumentMetadata) or not isinstance(before, DocumentMetadata):
+            return None
+        if md.direction is Direction.DI and current.registration is not None:
+            return None  # numbered by the register: no guard
+        day = before.issued_date or before.arrival_date
+        if day is None:
+            return None
+        old_key, new_key = duplicate_key(before, day.year), duplicate_key(md, day.year)
+        if new_key is None or new_key == old_key:
+            return None
+        guard = self._document_guard(md, day.year, False, None)
+        assert guard is not None
+        return old_key, new_key, guard[1]
 
     def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the

@@ -300,3 +300,37 @@ def test_the_guard_migration_closes_the_gap_of_records_registered_before(
     assert (again.checked, again.taken) == (4, 0)
     events = [e for e in repo.audit.events() if e.action == "migration:duplicate-guards"]
     assert [e.details["taken"] for e in events] == [1, 0]
+
+
+def test_a_correction_cannot_make_two_registered_documents_the_same(repo: Repository) -> None:
+    """The guard was taken at registration only: a second document registered as "BNV-VP1"
+    and corrected to "BNV-VP" (or its sender to a look-alike of the first's) made two entries
+    of the sổ the same document. The correction now takes the new guard and gives back the old."""
+    first = repo.create_document("den", incoming(), None, None, CLERK)
+    second = repo.create_document("den", incoming(code_notation="BNV-VP1"), None, None, CLERK)
+    for changes in (
+        {"code_notation": "BNV-VP"},
+        {"code_notation": "BNV-VP", "organ_name": "Bộ Nội vụ\u200b"},
+    ):
+        with pytest.raises(Duplicate) as info:
+            repo.update_metadata(second.record_id, changes, expected_version=1, actor=CLERK)
+        assert info.value.details["existing_record_id"] == first.record_id
+    assert repo.get(second.record_id, actor=CLERK).metadata.code_notation == "BNV-VP1"
+    # A correction to a free ký hiệu moves the guard: the old one is free for a real document.
+    moved = repo.update_metadata(
+        second.record_id, {"code_notation": "BNV-TH"}, expected_version=1, actor=CLERK
+    )
+    assert moved.version == 2
+    third = repo.create_document("den", incoming(code_notation="BNV-VP1"), None, None, CLERK)
+    with pytest.raises(Duplicate):
+        repo.create_document("den", incoming(code_notation="BNV-TH"), None, None, CLERK)
+    assert third.registration is not None and third.registration.number == 3
+
+
+def test_a_correction_cannot_give_a_file_the_code_of_another(repo: Repository) -> None:
+    first = repo.create_file(_file(), CLERK)
+    second = repo.create_file(_file(file_notation="02.TCCB"), CLERK)
+    with pytest.raises(Duplicate):
+        repo.update_metadata(second.record_id, {"file_notation": "01.TCCB"}, expected_version=1, actor=CLERK)
+    assert repo.get(second.record_id, actor=CLERK).metadata.file_code.endswith(".02.TCCB")
+    assert first.metadata.file_code.endswith(".01.TCCB")
