@@ -1974,15 +1974,7 @@ class Repository:
         action: str = "content:read",
     ) -> tuple[StoredFile, bytes]:
         """The original, checked against its recorded SHA-256. Audited (read or download)."""
-        record = self._load(record_id)
-        self.authorize(actor, Action.RECORD_READ, record)
-        if not record.files:
-            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
-        stored = (
-            record.files[0] if sha256 is None else next((f for f in record.files if f.sha256 == sha256), None)
-        )
-        if stored is None:
-            raise NotFound("Không tìm thấy tệp trong văn bản.", record_id=record_id, sha256=sha256)
+        record, stored = self._original(record_id, sha256, actor)
         key = content_key(record_id, stored.sha256)
         data = self.keys.open(record_id, self.store.get(key), key)
         if hashlib.sha256(data).hexdigest() != stored.sha256:
@@ -1994,6 +1986,32 @@ class Repository:
             )
         self._event(actor, action, record, {"sha256": stored.sha256})
         return stored, data
+
+    def _original(self, record_id: str, sha256: str | None, actor: Actor) -> tuple[Record, StoredFile]:
+        """The record and the description of its original (the first, or the one of ``sha256``),
+        if ``actor`` may read the original (:attr:`Action.RECORD_READ`)."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_READ, record)
+        if not record.files:
+            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
+        stored = (
+            record.files[0] if sha256 is None else next((f for f in record.files if f.sha256 == sha256), None)
+        )
+        if stored is None:
+            raise NotFound("Không tìm thấy tệp trong văn bản.", record_id=record_id, sha256=sha256)
+        return record, stored
+
+    def describe_original(self, record_id: str, sha256: str | None = None, *, actor: Actor) -> StoredFile:
+        """What a download of the original would send, without reading it: its name, type, size
+        and SHA-256 (a ``HEAD`` on a download). Decided as a download is (the same answer to who
+        may not read it), audited as ``record:view``: the person learnt the description of the
+        original, not its content. A ``HEAD`` ran the download itself: it was recorded as a
+        ``content:download`` the person never received, and it decrypted the original for
+        nothing."""
+        record, stored = self._original(record_id, sha256, actor)
+        if not actor.system:
+            self._event(actor, "record:view", record, {"original": stored.sha256, "method": "HEAD"})
+        return stored
 
     def record_ids(self) -> Iterator[str]:
         for info in self.store.list("catalog/records/"):

@@ -412,8 +412,14 @@ def create_app(
 
     @app.get("/api/records/<record_id>/content")
     def record_content(record_id: str) -> Response:
-        stored, data = service.read_content(_record_id(record_id), actor=actor(), action="content:download")
-        response = Response(data, mimetype=stored.media_type or "application/octet-stream")
+        rid = _record_id(record_id)
+        if request.method == "HEAD":  # the headers only: nothing read, not a download
+            stored = service.describe_original(rid, actor=actor())
+            response = Response(b"", mimetype=stored.media_type or "application/octet-stream")
+            response.headers["Content-Length"] = str(stored.size)
+        else:
+            stored, data = service.read_content(rid, actor=actor(), action="content:download")
+            response = Response(data, mimetype=stored.media_type or "application/octet-stream")
         response.headers["Content-Disposition"] = f'attachment; filename="{stored.stored_name}"'
         response.headers["X-Content-SHA256"] = stored.sha256
         return response
