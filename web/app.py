@@ -295,6 +295,7 @@ def create_app(
     # -- errors --------------------------------------------------------------------------------
     @app.errorhandler(KhoError)
     def on_kho_error(error: KhoError) -> Response:
+        error = kho.refusal(error, g.get("actor"))
         return _error(error.code, error.message, error.http_status, error.details or None)
 
     @app.errorhandler(HTTPException)

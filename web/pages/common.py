@@ -492,6 +492,7 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
     def on_kho_error(error: KhoError) -> Any:
         if request.path.startswith("/api/") and api_kho is not None:
             return api_kho(error)
+        error = installation.refusal(error, g.get("actor"))
         return _error_page(error.http_status, error.message)
 
     @app.errorhandler(Exception)
