@@ -453,6 +453,10 @@ _RECORD_PERMISSIONS = frozenset(
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
 
+FILE_TOTALS = frozenset({"doc_total", "page_total"})
+"""A hồ sơ's totals in ``extra``, counted at closing over every document it held: shown only to a
+reader who sees every document it names (:meth:`Repository.as_seen_by`)."""
+
 SEARCH_REACH = "reach"
 """In a search event's details (``search``, ``search:export``): the highest secrecy the
 searcher's results and counts covered (:func:`repository.policy.reads_search_event`). An event
@@ -1824,6 +1828,11 @@ class Repository:
                     seen[document_id] = False
         shown = tuple(d for d in record.documents if seen[d])
         extra = record.extra
+        hidden = not all(seen[d] for d in (*record.documents, *(n for n in named if isinstance(n, str))))
+        if hidden and FILE_TOTALS & extra.keys():
+            # Written at closing over every document: "2 văn bản" beside the one shown told a
+            # Thường reader that a document they may not see is in the hồ sơ.
+            extra = {k: v for k, v in extra.items() if k not in FILE_TOTALS}
         if flags is not None:
             kept = [
                 f for f in flags
@@ -1841,10 +1850,25 @@ class Repository:
         may see it; otherwise only what they acted on: its kind, state and grants. The acts
         answered the whole record, so a Thường chuyên viên who edited a hồ sơ got the ids of its
         Mật documents, and a quản trị, who grants without reading, got the trích yếu, the file
-        names and the documents of a record they may not open."""
+        names and the documents of a record they may not open. Nor who else acted on it or made
+        it (``actor`` is kept only when it is they who wrote this version, ``created_by`` never),
+        nor who else may see it: its grants only to who may grant on it (a quản trị, whose
+        grant list this is: :meth:`grants_of`)."""
         if not self.may_see(actor, record):
+            facts = self.facts(record)
+            grants = decide(actor.as_principal, Action.RECORD_GRANT, facts).allowed
             return replace(
-                record, metadata=None, files=(), registration=None, documents=(), note=None, extra={}
+                record,
+                metadata=None,
+                files=(),
+                registration=None,
+                documents=(),
+                note=None,
+                extra={},
+                actor=record.actor if record.actor == actor.user else "",
+                created_by="",
+                grant_users=record.grant_users if grants else (),
+                grant_units=record.grant_units if grants else (),
             )
         return self.as_seen_by(record, actor)
 

@@ -585,6 +585,12 @@ class RetentionService:
             return file
         return self.repo.shown_to(file, actor)
 
+    def sees(self, file: Record, actor: Actor) -> bool:
+        """Whether ``actor`` sees ``file`` in a retention answer (:meth:`shown_to` shows it
+        whole): a reader of it, or the lưu trữ viên who receives it. Its nộp lưu (who submitted
+        it, each step) is shown to them only."""
+        return self.repo.may_see(actor, file) or bool(self.repo.receives_submission(actor, file))
+
     def _step(self, file: Record, state: str, by: str, **more: Any) -> dict[str, Any]:
         current = self._submission(file)
         entry = {"state": state, "by": by, "at": self._now(), **more}
