@@ -453,6 +453,10 @@ _RECORD_PERMISSIONS = frozenset(
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
 
+RECALL_KEY = "recall"
+"""In a văn bản đi's ``extra``: the recall order it is under (``retention.recall``), which takes
+its recipients' sight of it (:func:`repository.policy.sees`)."""
+
 FILE_TOTALS = frozenset({"doc_total", "page_total"})
 """A hồ sơ's totals in ``extra``, counted at closing over every document it held: shown only to a
 reader who sees every document it names (:meth:`Repository.as_seen_by`)."""
@@ -1225,6 +1229,7 @@ class Repository:
             grant_users=frozenset(users),
             grant_units=frozenset(units),
             state=record.state,
+            recalled=bool(record.extra.get(RECALL_KEY)) if record.kind == "di" else False,
         )
 
     def authorize(self, actor: Actor, action: Action, record: Record | None = None) -> None:

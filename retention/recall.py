@@ -16,7 +16,7 @@ from kho.errors import KhoError
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
-from repository.records import Actor, Repository
+from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, typed_text
 from retention.workflow import Versions
 
@@ -60,8 +60,14 @@ class Recalls:
         return record, self.recalls.write(recall_id, body, expected=0)
 
     def recall_outgoing(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
-        """Freeze an outgoing document under a recall order (kept with the recall)."""
+        """Freeze an outgoing document under a recall order (kept with the recall). The
+        document records the recall (``extra.recall``): its issuing side and the archive keep it
+        with that state shown, those it was sent to lose sight of it, search included
+        (:func:`repository.policy.sees`)."""
         record, recall = self._start(record_id, order_ref, reason, actor, Direction.DI.value)
+        marked = {k: recall[k] for k in ("recall_id", "order_ref", "by", "at")}
+        writer = Actor(user=actor.user, source=actor.source, system=True)  # decided: RECORD_RECALL
+        self.repo.set_extra(record.record_id, {RECALL_KEY: marked}, actor=writer, action="record:recall")
         self.repo.place_hold(
             record.record_id,
             f"recall-{recall['recall_id']}",

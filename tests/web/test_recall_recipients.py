@@ -1,0 +1,55 @@
+"""After a văn bản đi is recalled (thu hồi), who may still read it (m5): its issuing side and the
+archive keep it, with the recall shown; the units and people it was sent to lose sight of it,
+in search too, and are told it was recalled when they open it."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from kho_people import UNIT_B, People
+from kho_testing import outgoing, pdf_bytes
+
+from retention.recall import Recalls
+from web.context import Kho
+
+
+def _hits(client: FlaskClient, people: People, who: str, text: str) -> int:
+    answer = client.get("/api/search", query_string={"q": text}, headers=people.headers(who))
+    assert answer.status_code == 200, answer.json
+    return int(answer.json["total"])
+
+
+def test_a_recalled_outgoing_document_is_kept_by_its_issuer_and_taken_from_its_recipients(
+    kho: Kho, people: People, client: FlaskClient
+) -> None:
+    """A văn bản đi distributed to phòng B and then recalled stayed readable by phòng B: the
+    recall froze it (a hold) and changed nothing of who sees it (a4's open item). ND30 Điều 18
+    k4: the recipient destroys an electronic document under a recall notice. After the recall,
+    phòng B's people get 403 ``RECORD_RECALLED`` with a message saying so, no search hit, and
+    no hit in a hồ sơ of theirs; the văn thư who issued it, the agency's lãnh đạo and lưu trữ
+    viên still read it, with the recall in ``extra.recall``."""
+    clerk = people.actor("van_thu")
+    subject = "Quy chế quản lý tàiliệuthuhồi"
+    doc = kho.repo.create_document("di", outgoing(subject=subject), pdf_bytes("di-m5"), "qd.pdf", clerk)
+    rid = doc.record_id
+    kho.repo.distribute(rid, units=[UNIT_B], users=[people.usernames["chuyen_vien_b"]], actor=clerk)
+    recipients = ("chuyen_vien_b", "van_thu_b")
+    for who in recipients:
+        assert client.get(f"/api/records/{rid}", headers=people.headers(who)).status_code == 200, who
+    assert _hits(client, people, "chuyen_vien_b", "tàiliệuthuhồi") == 1
+    Recalls(kho.repo, kho.backend).recall_outgoing(
+        rid, "Công văn số 15/UBND-VP ngày 01/03/2026", "Ban hành sai thẩm quyền", actor=clerk
+    )
+    for who in recipients:
+        refused = client.get(f"/api/records/{rid}", headers=people.headers(who))
+        assert refused.status_code == 403, (who, refused.json)
+        assert refused.json["error"]["code"] == "RECORD_RECALLED"
+        assert "thu hồi" in refused.json["error"]["message"]
+        assert client.get(f"/api/records/{rid}/content", headers=people.headers(who)).status_code == 403
+        assert _hits(client, people, who, "tàiliệuthuhồi") == 0, who
+    for who in ("van_thu", "lanh_dao", "luu_tru", "chuyen_vien"):
+        kept = client.get(f"/api/records/{rid}", headers=people.headers(who))
+        assert kept.status_code == 200, (who, kept.json)
+        assert kept.json["extra"]["recall"]["order_ref"] == "Công văn số 15/UBND-VP ngày 01/03/2026"
+        assert _hits(client, people, who, "tàiliệuthuhồi") == 1, who
+    # Nothing of who it was sent to is lost: the grants stay on record (who received it).
+    assert UNIT_B in kho.repo._load(rid).grant_units
