@@ -543,7 +543,9 @@ class RetentionService:
                 out.append(alert)
         return out
 
-    def send_alerts(self, notify: Callable[[str, str, str], None], archivists: Iterable[str]) -> list[Alert]:
+    def send_alerts(
+        self, notify: Callable[[str, str, str, str], None], archivists: Iterable[str]
+    ) -> list[Alert]:
         """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
         hồ sơ, level and due date (a marker object makes a rerun send nothing twice)."""
         sent = []
@@ -556,7 +558,7 @@ class RetentionService:
                 continue
             for user in dict.fromkeys([alert.holder, *people]):
                 if user:
-                    notify(user, "retention:due", alert.message)
+                    notify(user, "retention:due", alert.notice, alert.file_id)
             self.repo.audit.append(
                 "system",
                 "retention:alert",

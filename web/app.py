@@ -390,7 +390,7 @@ def create_app(
         return _reply(
             {
                 "account": account.public_dict(),
-                "notifications": [n.to_dict() for n in accounts.notifications(who.user)],
+                "notifications": [n.to_dict() for n in kho.notifications(who)],
             }
         )
 

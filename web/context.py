@@ -22,7 +22,7 @@ from kho.errors import (
     RecordUnreadable,
     ValidationFailed,
 )
-from repository.accounts import Account, AccountService
+from repository.accounts import Account, AccountService, Notification
 from repository.policy import Principal
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
@@ -157,6 +157,32 @@ class Kho:
         if errors:
             raise ValidationFailed(errors)
         return tuple(names)
+
+    def notifications(self, actor: Actor) -> list[Notification]:
+        """The person's notifications as they may read them: a record a notification names by
+        reference (:data:`repository.accounts.RECORD_REFERENCE`) is named by its title only if
+        they may see it now (:meth:`Repository.may_see`), so a title is neither stored in the
+        notification nor shown to someone who may not see the record (a lưu trữ viên of
+        another unit, a holder whose clearance was lowered)."""
+        shown: dict[str, str | None] = {}
+        out = []
+        for note in self.accounts.notifications(actor.user):
+            if note.record_id:
+                if note.record_id not in shown:
+                    shown[note.record_id] = self._title_for(note.record_id, actor)
+                note = note.shown(shown[note.record_id])
+            out.append(note)
+        return out
+
+    def _title_for(self, record_id: str, actor: Actor) -> str | None:
+        try:
+            record = self.repo._load(record_id)
+        except KhoError:
+            return None
+        if not self.repo.may_see(actor, record):
+            return None
+        md = record.metadata
+        return getattr(md, "title", None) or getattr(md, "subject", None)
 
     def refusal(self, error: KhoError, actor: Actor | None) -> KhoError:
         """The error a person is answered for ``error`` (API and pages alike). A record whose key
