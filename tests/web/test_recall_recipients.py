@@ -4,11 +4,14 @@ in search too, and are told it was recalled when they open it."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from kho_people import UNIT_B, People
-from kho_testing import outgoing, pdf_bytes
+from kho_testing import outgoing
+from kho_web import login, text
 
 from retention.recall import Recalls
+from web.app import create_app
 from web.context import Kho
 
 
@@ -19,7 +22,11 @@ def _hits(client: FlaskClient, people: People, who: str, text: str) -> int:
 
 
 def test_a_recalled_outgoing_document_is_kept_by_its_issuer_and_taken_from_its_recipients(
-    kho: Kho, people: People, client: FlaskClient
+    kho: Kho,
+    people: People,
+    client: FlaskClient,
+    signed: dict[str, bytes],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A văn bản đi distributed to phòng B and then recalled stayed readable by phòng B: the
     recall froze it (a hold) and changed nothing of who sees it (a4's open item). ND30 Điều 18
@@ -29,7 +36,7 @@ def test_a_recalled_outgoing_document_is_kept_by_its_issuer_and_taken_from_its_r
     viên still read it, with the recall in ``extra.recall``."""
     clerk = people.actor("van_thu")
     subject = "Quy chế quản lý tàiliệuthuhồi"
-    doc = kho.repo.create_document("di", outgoing(subject=subject), pdf_bytes("di-m5"), "qd.pdf", clerk)
+    doc = kho.repo.create_document("di", outgoing(subject=subject), signed["valid"], "qd.pdf", clerk)
     rid = doc.record_id
     kho.repo.distribute(rid, units=[UNIT_B], users=[people.usernames["chuyen_vien_b"]], actor=clerk)
     recipients = ("chuyen_vien_b", "van_thu_b")
@@ -51,5 +58,11 @@ def test_a_recalled_outgoing_document_is_kept_by_its_issuer_and_taken_from_its_r
         assert kept.status_code == 200, (who, kept.json)
         assert kept.json["extra"]["recall"]["order_ref"] == "Công văn số 15/UBND-VP ngày 01/03/2026"
         assert _hits(client, people, who, "tàiliệuthuhồi") == 1, who
+    # The record page shows the issuing side the recall.
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # the test client speaks plain http
+    web = create_app(kho.settings, kho=kho).test_client()
+    login(web, people, "van_thu")
+    page = web.get(f"/records/{rid}")
+    assert page.status_code == 200 and "Văn bản đã bị thu hồi theo Công văn số 15/UBND-VP" in text(page)
     # Nothing of who it was sent to is lost: the grants stay on record (who received it).
     assert UNIT_B in kho.repo._load(rid).grant_units
