@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from kho_people import People
 from kho_web import csrf, login, text
 
-from web.app import FORM_MEMORY_MAX, FORM_PARTS_MAX, SMALL_BODY_MAX
+from web.app import SMALL_BODY_MAX
 
 
 def _multipart(fields: int, size: int) -> tuple[bytes, str]:
@@ -97,7 +97,7 @@ def test_an_upload_route_still_takes_a_file_beyond_the_small_body_bound(
 def test_werkzeugs_form_limits_are_set_and_named_in_the_refusal(app: Flask) -> None:
     """The part limits are the app's own settings, not werkzeug's defaults left implicit, and
     the refusal's message names the same figures."""
-    from web.app import FORM_TOO_LARGE_MESSAGE
+    from web.app import FORM_MEMORY_MAX, FORM_PARTS_MAX, FORM_TOO_LARGE_MESSAGE
 
     assert app.config["MAX_FORM_MEMORY_SIZE"] == FORM_MEMORY_MAX == 500_000
     assert app.config["MAX_FORM_PARTS"] == FORM_PARTS_MAX == 1_000
