@@ -9,9 +9,11 @@ from kho_testing import incoming
 from web.context import Kho
 
 
-def file_with_a_secret(kho: Kho, people: People) -> tuple[str, str, str]:
+def file_with_a_secret(
+    kho: Kho, people: People, codes: tuple[str, str] = ("77", "78")
+) -> tuple[str, str, str]:
     """(hồ sơ, Mật document, Thường document), made by the agency's văn thư (cleared Tuyệt mật);
-    the hồ sơ holds the Mật document first."""
+    the hồ sơ holds the Mật document first. ``codes``: their số."""
     clerk = people.actor("van_thu")
     hoso = kho.repo.create_file(
         {
@@ -24,10 +26,14 @@ def file_with_a_secret(kho: Kho, people: People) -> tuple[str, str, str]:
         clerk,
     )
     secret = kho.repo.create_document(
-        "den", incoming(code_number="77", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk
+        "den",
+        incoming(code_number=codes[0], subject="Về việc phương án bảo vệ", secrecy=2),
+        None,
+        None,
+        clerk,
     )
     plain = kho.repo.create_document(
-        "den", incoming(code_number="78", subject="Về việc khảo sát"), None, None, clerk
+        "den", incoming(code_number=codes[1], subject="Về việc khảo sát"), None, None, clerk
     )
     version = kho.repo.add_to_file(
         hoso.record_id, secret.record_id, expected_version=hoso.version, actor=clerk

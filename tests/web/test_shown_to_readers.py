@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_files import file_with_a_secret
-from kho_people import PASSWORD, People
+from kho_people import People
+from kho_web import cli_as
 
 from web.context import Kho
 from web.retention_api import file_summary
@@ -65,14 +65,10 @@ def test_the_answer_to_an_act_on_a_record_the_actor_may_not_read_names_nobody_el
     assert clerk not in granted.get_data(as_text=True)
     assert people.usernames["lanh_dao"] not in granted.get_data(as_text=True)
     assert granted.json["grant_units"] == ["000.01.18.H40"]
-    runner = CliRunner()
     from web.cli import main
 
-    login = runner.invoke(
-        main, ["login", people.usernames["quan_tri"], "--password-stdin"], input=PASSWORD + "\n"
-    )
-    assert login.exit_code == 0, login.output
-    cli = runner.invoke(main, ["record", "grant", file_id, "--unit", "000.00.18.H40", "--json"])
+    admin_cli = cli_as(people, "quan_tri")
+    cli = admin_cli.invoke(main, ["record", "grant", file_id, "--unit", "000.00.18.H40", "--json"])
     assert cli.exit_code == 0, cli.output
     answer = json.loads(cli.output)
     assert answer["created_by"] == "" and clerk not in cli.output
