@@ -4,12 +4,15 @@ in search too, and are told it was recalled when they open it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask.testing import FlaskClient
 from kho_people import UNIT_B, People
 from kho_testing import outgoing
 from kho_web import login, text
 
+from repository.policy import Action
 from retention.recall import Recalls
 from web.app import create_app
 from web.context import Kho
@@ -66,3 +69,40 @@ def test_a_recalled_outgoing_document_is_kept_by_its_issuer_and_taken_from_its_r
     assert page.status_code == 200 and "Văn bản đã bị thu hồi theo Công văn số 15/UBND-VP" in text(page)
     # Nothing of who it was sent to is lost: the grants stay on record (who received it).
     assert UNIT_B in kho.repo._load(rid).grant_units
+
+
+def test_a_document_recalled_before_recalls_were_recorded_on_it_is_taken_from_its_recipients_by_recall_mark(
+    kho: Kho, people: People, client: FlaskClient, signed: dict[str, bytes]
+) -> None:
+    """A văn bản đi recalled before m5 has its recall object and its freeze hold, and nothing on
+    the document: its recipients still read it. ``kho archive recall-mark`` (an operator's
+    one-off, idempotent) records the recall on each such document, and they lose it."""
+    from kho_web import cli_as
+
+    from web.cli import main
+
+    clerk = people.actor("van_thu")
+    doc = kho.repo.create_document("di", outgoing(subject="Quy chế cũ"), signed["valid"], "qd.pdf", clerk)
+    rid = doc.record_id
+    kho.repo.distribute(rid, units=[UNIT_B], actor=clerk)
+    recalls = Recalls(kho.repo, kho.backend)
+    # What main's recall_outgoing stored: the recall and its freeze, nothing on the document.
+    _record, recall = recalls._start(rid, "Công văn số 9/UBND-VP", "Sai thẩm quyền", clerk, "di")
+    kho.repo.place_hold(
+        rid,
+        f"recall-{recall['recall_id']}",
+        "Thu hồi",
+        actor=clerk,
+        kind="recall",
+        authorize=Action.RECORD_RECALL,
+    )
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 200
+    runner = cli_as(people, "van_thu")
+    marked = runner.invoke(main, ["archive", "recall-mark", "--json"])
+    assert marked.exit_code == 0, marked.output
+    assert json.loads(marked.output[marked.output.index("{") :])["marked"] == [rid]
+    again = runner.invoke(main, ["archive", "recall-mark", "--json"])
+    assert json.loads(again.output[again.output.index("{") :])["marked"] == []
+    refused = client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b"))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "RECORD_RECALLED"
+    assert client.get(f"/api/records/{rid}", headers=people.headers("van_thu")).status_code == 200
