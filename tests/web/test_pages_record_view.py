@@ -149,3 +149,23 @@ def test_showing_pages_writes_no_denial_for_what_the_menu_leaves_out(
     assert len(list(people.kho.repo.audit.query(action="access:denied"))) == before
     assert web.get("/audit?user=x").status_code == 403  # an actual attempt is still recorded
     assert len(list(people.kho.repo.audit.query(action="access:denied"))) == before + 1
+
+
+def test_a_stored_pdf_pdfium_cannot_open_shows_its_page_without_page_images(
+    web: FlaskClient, people: People
+) -> None:
+    """A legacy original stored as PDF that pdfium cannot open (ingest refuses such files now)
+    made its record page a 500 while counting pages; the page shows, with no page image and
+    the download still offered, and its page image is a 404 saying why."""
+    from kho_testing import incoming, pdf_bytes
+
+    record = people.kho.repo.create_document(
+        "den", incoming(code_number="91"), pdf_bytes("hong"), "hong.pdf", people.actor("van_thu")
+    )
+    login(web, people, "van_thu")
+    page = web.get(f"/records/{record.record_id}")
+    assert page.status_code == 200
+    body = text(page)
+    assert "/pages/1.png" not in body and f"/records/{record.record_id}/download" in body
+    image = web.get(f"/records/{record.record_id}/pages/1.png")
+    assert image.status_code == 404 and "không hiển thị được như PDF" in text(image)

@@ -108,14 +108,15 @@ def version_changes(versions: list[Record]) -> list[VersionChanges]:
 
 
 def page_count(pdf: bytes) -> int:
-    """Pages of the PDF; 0 for a decompression bomb (no page images are offered for it)."""
+    """Pages of the PDF; 0 for a decompression bomb or a file pdfium cannot open (a legacy or
+    damaged original): no page images are offered for it, the download still is."""
     import pypdfium2 as pdfium
 
     try:
         refuse_pdf_bomb(pdf)
-    except FileBomb:
+        document = pdfium.PdfDocument(pdf)
+    except (FileBomb, pdfium.PdfiumError):
         return 0
-    document = pdfium.PdfDocument(pdf)
     try:
         return len(document)
     finally:
