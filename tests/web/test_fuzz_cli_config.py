@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from kho_people import People, make_people
 
-from kho.config import Settings, process_settings
+from kho.config import Settings
 from kho.errors import ConfigError, KhoError
 from web.cli import main
 from web.context import Kho
@@ -271,6 +271,7 @@ def test_start_up_refuses_a_bad_worker_setting_by_name(tmp_path: Path, name: str
 def test_the_readers_use_the_same_parsing(tmp_path: Path) -> None:
     from ingest.pipeline import RetryPolicy
     from ingest.text.settings import TextSettings
+    from kho.config import process_settings
 
     for name, value in BAD_SETTINGS[:20]:
         with pytest.raises(ConfigError) as refusal:
