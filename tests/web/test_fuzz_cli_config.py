@@ -20,6 +20,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from kho_people import People, make_people
+from kho_retention import kho_env
 
 from kho.config import Settings
 from kho.errors import ConfigError, KhoError
@@ -31,25 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[People, Path]]:
-    """One installation with its people for the whole module (its variables set meanwhile)."""
+    """One installation with its people for the whole module (its variables set and its folder
+    the working directory meanwhile)."""
     folder = tmp_path_factory.mktemp("fuzz-cli")
-    values = {
-        "KHO_DATA_DIR": str(folder / "kho"),
-        "KHO_AGENCY_ID": "000.00.18.H40",
-        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "KHO_FSYNC": "false",
-        "KHO_BROKER_URL": "",
-        "KHO_TIKA_URL": "",
-        "KHO_ELASTICSEARCH_URL": "",
-        "KHO_TOKEN_FILE": str(folder / "tokens.json"),
-        "KHO_PASSWORD_MEMORY_KB": "1024",
-        "KHO_PASSWORD_TIME_COST": "1",
-        "KHO_VERIFY_AGENT": "0",
-    }
+    values = kho_env(folder, KHO_TOKEN_FILE=str(folder / "tokens.json"), KHO_VERIFY_AGENT="0")
     with pytest.MonkeyPatch.context() as patch:
         for key, value in values.items():
             patch.setenv(key, value)
         patch.delenv("KHO_TOKEN", raising=False)
+        patch.chdir(folder)  # what a command writes under a relative name (keygen, export) stays here
         kho = Kho(Settings.from_env())
         people = make_people(kho)
         kho.close()

@@ -25,6 +25,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import UNIT_B, People, make_people
+from kho_retention import kho_env
 from kho_web import CSRF, login, register_one
 
 from ingest.testpki import TestPKI, Variant, make_variant
@@ -123,20 +124,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("fuzz-routes")
     pki = TestPKI.build()
     pki.write_trust_dir(folder / "trust")
-    values = {
-        "KHO_DATA_DIR": str(folder / "kho"),
-        "KHO_AGENCY_ID": "000.00.18.H40",
-        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "KHO_TRUST_DIR": str(folder / "trust"),
-        "KHO_FSYNC": "false",
-        "KHO_BROKER_URL": "",
-        "KHO_TIKA_URL": "",
-        "KHO_ELASTICSEARCH_URL": "",
-        "KHO_TOKEN_FILE": str(folder / "tokens.json"),
-        "KHO_PASSWORD_MEMORY_KB": "1024",
-        "KHO_PASSWORD_TIME_COST": "1",
-        "KHO_COOKIE_SECURE": "false",
-    }
+    values = kho_env(
+        folder,
+        KHO_TRUST_DIR=str(folder / "trust"),
+        KHO_TOKEN_FILE=str(folder / "tokens.json"),
+        KHO_COOKIE_SECURE="false",
+    )
     with pytest.MonkeyPatch.context() as patch:
         for key, value in values.items():
             patch.setenv(key, value)
