@@ -612,7 +612,7 @@ class Settings:
             smtp_password=get("KHO_SMTP_PASSWORD"),
             smtp_starttls=_bool("KHO_SMTP_STARTTLS", get("KHO_SMTP_STARTTLS")),
             holidays_file=Path(v).expanduser() if (v := get("KHO_HOLIDAYS_FILE")) else None,
-            base_url=get("KHO_BASE_URL").rstrip("/"),
+            base_url=_http_url("KHO_BASE_URL", get("KHO_BASE_URL")).rstrip("/"),  # (links in e-mails)
             audit_checkpoint_dir=Path(
                 get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
             ).expanduser(),

@@ -238,6 +238,8 @@ BAD_SETTINGS = [
     ("KHO_VERIFY_AGENT_IDLE", "abc"),
     ("KHO_VERIFY_AGENT_IDLE", "-1"),
     ("KHO_COOKIE_SECURE", "sometimes"),
+    ("KHO_BASE_URL", "javascript:alert(1)"),
+    ("KHO_BASE_URL", "ftp://kho.example"),
 ]
 
 
@@ -246,7 +248,7 @@ def base_env(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_SETTINGS)
-def test_start_up_refuses_a_bad_worker_setting_by_name(tmp_path: Path, name: str, value: str) -> None:
+def test_start_up_refuses_a_bad_setting_by_name(tmp_path: Path, name: str, value: str) -> None:
     """Settings read by ingest, Celery, the verification agent and the pages were taken as they
     were (``KHO_OCR_DPI=-1``, ``KHO_MAX_PAGES=0``, ``KHO_OCR_TIMEOUT=NaN``), or refused only when
     a document was processed, with one message naming none of them; ``KHO_TASK_VISIBILITY=abc``
