@@ -24,7 +24,7 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 
-from kho.config import Settings, parse_schedule
+from kho.config import Settings, parse_schedule, process_settings
 
 DEFAULT_QUEUE = "kho-ingest"
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -83,7 +83,7 @@ def make_app(broker_url: str | None = None) -> Celery:
         accept_content=["json"],
         task_default_queue=ingest_queue(),
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": int(os.environ.get("KHO_TASK_VISIBILITY", "3600"))},
+        broker_transport_options={"visibility_timeout": process_settings().task_visibility},
         worker_hijack_root_logger=False,
         enable_utc=True,
         timezone=TIMEZONE,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest.source_files import read_source
 from ingest.status import JobState, JobStatus, JobStore, StepRecord, StepState, new_status
-from kho.config import Settings
-from kho.errors import ConfigError, Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
+from kho.config import Settings, process_settings
+from kho.errors import Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
 from kho.timeutil import to_iso_utc, utcnow
 from repository.formats import dump_derived, load_derived
 from repository.policy import Action
@@ -92,16 +91,8 @@ class RetryPolicy:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
         """``KHO_INGEST_RETRIES`` (default 4) and ``KHO_INGEST_RETRY_DELAY`` (seconds, 2)."""
-        env = os.environ if env is None else env
-        try:
-            return cls(
-                max_retries=int(env.get("KHO_INGEST_RETRIES", "4")),
-                base_delay=float(env.get("KHO_INGEST_RETRY_DELAY", "2")),
-            )
-        except ValueError as exc:
-            raise ConfigError(
-                "KHO_INGEST_RETRIES / KHO_INGEST_RETRY_DELAY phải là số.", variable="KHO_INGEST_RETRIES"
-            ) from exc
+        limits = process_settings(env)
+        return cls(max_retries=limits.ingest_retries, base_delay=limits.ingest_retry_delay)
 
 
 def quiet_validation_logs() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from kho.errors import NotFound
+from kho.errors import IdentifierInvalid, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.ingest_jobs import scrubbed
@@ -145,6 +145,30 @@ def new_status(
     )
 
 
+JOB_ID_DIGITS = 64
+JOB_PREFIX_MIN = 8
+
+
+def checked_job_id(job_id: str) -> str:
+    """A job id as a caller typed it (the whole SHA-256, or a prefix of at least
+    :data:`JOB_PREFIX_MIN` of its hex digits), or :class:`IdentifierInvalid` (``JOB_ID_INVALID``):
+    ``../x``, a path or a non-ASCII name reached the store as a key and came back as a
+    ``ValueError`` traceback from ``kho ingest retry|return|status``."""
+    text = job_id.strip().lower()
+    if not (
+        JOB_PREFIX_MIN <= len(text) <= JOB_ID_DIGITS
+        and text.isascii()
+        and all(c in "0123456789abcdef" for c in text)
+    ):
+        raise IdentifierInvalid(
+            f"Mã lượt tiếp nhận “{job_id[:80]}” không hợp lệ: cần {JOB_ID_DIGITS} chữ số thập lục"
+            f" phân (mã băm SHA-256) hoặc ít nhất {JOB_PREFIX_MIN} chữ số đầu.",
+            code="JOB_ID_INVALID",
+            job_id=job_id[:80],
+        )
+    return text
+
+
 def job_key(job_id: str) -> str:
     return f"{JOBS_PREFIX}{job_id}.json"
 
@@ -164,6 +188,7 @@ class JobStore:
 
     def get(self, job_id: str) -> JobStatus:
         """A job by its id or by a unique prefix of at least 8 hex digits."""
+        job_id = checked_job_id(job_id)
         try:
             return JobStatus.from_dict(json.loads(self.store.get(job_key(job_id))))
         except NotFound:

@@ -325,6 +325,75 @@ def _seconds(name: str, value: str, low: float, high: float) -> float:
     return number
 
 
+def _read(env: Mapping[str, str], name: str) -> str:
+    """A variable as set, or its :data:`VARIABLES` default when unset."""
+    return env.get(name, VARIABLES.get(name, ("",))[0]).strip()
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """The settings read by the worker side of Kho from the environment (text extraction, the
+    pipeline's retries, Celery, the verification agent, the pages' cookies), parsed in one place
+    (:func:`process_settings`) so that :meth:`Settings.from_env` refuses a bad one at start-up
+    with its name, instead of each reader's ``int()`` giving a traceback (``KHO_TASK_VISIBILITY``)
+    or one unnamed message (``KHO_OCR_*``), or taking ``KHO_OCR_DPI=-1``, ``KHO_MAX_PAGES=0`` or
+    ``KHO_OCR_TIMEOUT=NaN`` as they were."""
+
+    ocr_enabled: bool
+    ocr_dpi: int
+    ocr_timeout: float
+    ocr_jobs: int | None
+    """None: the cores."""
+    ocr_slots: int | None
+    """None: the cores; 0: no limit."""
+    max_pages: int
+    max_ocr_pages: int
+    max_text_chars: int
+    ingest_retries: int
+    ingest_retry_delay: float
+    task_visibility: int
+    verify_agent_idle: float
+    cookie_secure: bool
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A switch whose empty value means its default (``KHO_OCR``, ``KHO_COOKIE_SECURE``)."""
+    value = _read(env, name)
+    return _bool(name, value or VARIABLES[name][0])
+
+
+def _optional_int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    value = _read(env, name)
+    return _int(name, value, low, high) if value else None
+
+
+def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
+    """:class:`ProcessSettings` from ``env`` (default: the process environment), or
+    :class:`ConfigError` naming the first bad variable."""
+    env = os.environ if env is None else env
+    return ProcessSettings(
+        ocr_enabled=_flag(env, "KHO_OCR"),
+        ocr_dpi=_int("KHO_OCR_DPI", _read(env, "KHO_OCR_DPI"), 50, 1200),
+        ocr_timeout=_seconds("KHO_OCR_TIMEOUT", _read(env, "KHO_OCR_TIMEOUT"), 0.001, 86_400),
+        ocr_jobs=_optional_int(env, "KHO_OCR_JOBS", 1, 1024),
+        ocr_slots=_optional_int(env, "KHO_OCR_SLOTS", 0, 1024),
+        max_pages=_int("KHO_MAX_PAGES", _read(env, "KHO_MAX_PAGES"), 1, 1_000_000),
+        max_ocr_pages=_int("KHO_MAX_OCR_PAGES", _read(env, "KHO_MAX_OCR_PAGES"), 0, 1_000_000),
+        max_text_chars=_int(
+            "KHO_MAX_TEXT_CHARS", env.get("KHO_MAX_TEXT_CHARS", "10000000").strip(), 1, 2_000_000_000
+        ),
+        ingest_retries=_int("KHO_INGEST_RETRIES", _read(env, "KHO_INGEST_RETRIES"), 0, 100),
+        ingest_retry_delay=_seconds(
+            "KHO_INGEST_RETRY_DELAY", _read(env, "KHO_INGEST_RETRY_DELAY"), 0, 3_600
+        ),
+        task_visibility=_int("KHO_TASK_VISIBILITY", _read(env, "KHO_TASK_VISIBILITY"), 60, 7 * 86_400),
+        verify_agent_idle=_seconds(
+            "KHO_VERIFY_AGENT_IDLE", _read(env, "KHO_VERIFY_AGENT_IDLE"), 0.1, 86_400
+        ),
+        cookie_secure=_flag(env, "KHO_COOKIE_SECURE"),
+    )
+
+
 def parse_schedule(value: str) -> tuple[str, int, int] | None:
     """A schedule setting (pure): ``HH:MM`` → ``("daily", hour, minute)``; ``<N>s|m|h`` →
     ``("every", seconds, 0)``; ``off``/empty → None. ``ValueError`` for anything else."""
@@ -488,6 +557,7 @@ class Settings:
         # Read by the verification pool from the environment (ingest/signatures/_pool.py):
         # refused here with their names, before any worker starts, not as a traceback there.
         fast_path_parts(get("KHO_SIGNATURE_FAST_PATH"))
+        process_settings(env)
         _int("KHO_SIGNATURE_WORKERS", get("KHO_SIGNATURE_WORKERS"), 1, 64)
         _int("KHO_SIGNATURE_MEMORY_MB", get("KHO_SIGNATURE_MEMORY_MB"), 256, 1_048_576)
         _seconds("KHO_SIGNATURE_TIMEOUT", get("KHO_SIGNATURE_TIMEOUT"), 1, 86_400)
@@ -505,6 +575,10 @@ class Settings:
                     f"Biến cấu hình {name}=“{value}” phải là URL http:// hoặc https://.",
                     variable=name,
                 )
+        if holidays := get("KHO_HOLIDAYS_FILE"):
+            from repository.workflow import load_holidays
+
+            load_holidays(Path(holidays).expanduser())  # refused here with its name, not in a page
         return cls(
             data_dir=data_dir,
             store_url=store_url,
@@ -564,7 +638,7 @@ class Settings:
             smtp_password=get("KHO_SMTP_PASSWORD"),
             smtp_starttls=_bool("KHO_SMTP_STARTTLS", get("KHO_SMTP_STARTTLS")),
             holidays_file=Path(v).expanduser() if (v := get("KHO_HOLIDAYS_FILE")) else None,
-            base_url=get("KHO_BASE_URL").rstrip("/"),
+            base_url=_http_url("KHO_BASE_URL", get("KHO_BASE_URL")).rstrip("/"),  # (links in e-mails)
             audit_checkpoint_dir=Path(
                 get("KHO_AUDIT_CHECKPOINT_DIR") or data_dir / "audit-checkpoints"
             ).expanduser(),

@@ -8,6 +8,7 @@ Every error raised across a package boundary is a :class:`KhoError`. ``code`` is
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,9 @@ class KhoError(Exception):
     failures of Kho or its services carry 5xx in their own classes."""
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        # NFC whatever a caller's text brought in (a name typed as "Hoa" + U+0300): a message
+        # for people is one form on every page, API answer and command.
+        message = unicodedata.normalize("NFC", message)
         super().__init__(message)
         self.message = message
         if code is not None:

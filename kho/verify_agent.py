@@ -353,7 +353,9 @@ def serve(path: str) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 0  # another agent serves this socket (held for its whole life)
-    idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))
+    from kho.config import process_settings  # (the agent's bound, parsed as start-up did)
+
+    idle = process_settings().verify_agent_idle
     gc.disable()
     import ingest.signatures.cli  # noqa: F401 - the stack a verification uses
     from ingest.signatures import (  # noqa: F401 - and what a document imports on first need

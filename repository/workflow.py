@@ -16,7 +16,6 @@ request. A task is finished only when approved inside the flow.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -477,8 +476,23 @@ DEFAULT_HOLIDAYS = Path(__file__).with_name("holidays.json")
 def load_holidays(path: Path | None = None) -> WorkCalendar:
     """The calendar from a JSON file ``{"holidays": ["2026-01-01", …]}`` (default: the one shipped
     with Kho; ``KHO_HOLIDAYS_FILE`` points to the agency's own)."""
-    data = json.loads((path or DEFAULT_HOLIDAYS).read_text(encoding="utf-8"))
-    return WorkCalendar(frozenset(date.fromisoformat(d) for d in data.get("holidays", ())))
+    from kho.errors import ConfigError, KhoError
+    from kho.files import read_json_object
+
+    source = path or DEFAULT_HOLIDAYS
+    refusal = (
+        f"Biến cấu hình KHO_HOLIDAYS_FILE=“{source}” không hợp lệ: cần tệp JSON"
+        ' {"holidays": ["YYYY-MM-DD", …]}'
+    )
+    try:
+        data = read_json_object(source, code="CONFIG_INVALID", label="ngày nghỉ lễ")
+        days = data.get("holidays", [])
+        if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+            raise ValueError("holidays is not a list of dates")
+        return WorkCalendar(frozenset(date.fromisoformat(d) for d in days))
+    except (KhoError, ValueError) as exc:  # (not readable, not JSON, a date like 2026-02-30)
+        detail = f" ({exc.message})" if isinstance(exc, KhoError) else ""
+        raise ConfigError(f"{refusal}{detail}.", variable="KHO_HOLIDAYS_FILE") from exc
 
 
 def timeliness(task: Task, today: date, calendar: WorkCalendar) -> str:

@@ -299,6 +299,28 @@ class LazyGroup(click.Group):
                 verify_agent.prestart(argv)
             raise
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Every command under one refusal: a :class:`KhoError` a command did not catch itself
+        (``kho demo`` on an installation that has accounts printed a ``PermissionDenied``
+        traceback) and a file the system could not use (``kho audit export``, ``kho audit keygen``
+        or ``kho verify`` with a name too long, a file where a folder is wanted: ``OSError``
+        tracebacks) end as ``Lỗi [CODE]: …`` on stderr and exit 2, as :func:`handles_errors`."""
+        as_json = bool(ctx.meta.get("kho.json"))
+        try:
+            return super().invoke(ctx)
+        except KhoError as error:
+            _fail(error, as_json)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            from kho.files import file_error
+
+            _fail(file_error(exc.filename, exc), as_json)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["kho.json"] = "--json" in args  # (how :meth:`invoke` prints a refusal)
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
@@ -719,10 +741,20 @@ def audit_verify(
     ctx: Context, checkpoint_files: tuple[Path, ...], public_key: Path | None, quick: bool, as_json: bool
 ) -> None:
     """Kiểm tra chuỗi nhật ký với mọi điểm mốc đã ký: sự kiện bị sửa, xóa, chèn, đảo, cắt, viết lại."""
+    from kho.files import read_json_object
     from repository.audit_offline import load_public_key
 
-    checkpoints = [json.loads(p.read_text(encoding="utf-8")) for p in checkpoint_files]
-    key = load_public_key(public_key) if public_key else None
+    checkpoints = [
+        read_json_object(p, code="CHECKPOINT_FILE_INVALID", label="điểm mốc") for p in checkpoint_files
+    ]
+    key = None
+    if public_key:
+        try:
+            key = load_public_key(public_key)
+        except (ValueError, TypeError) as exc:  # not PEM, or not an Ed25519 key
+            raise KhoError(
+                f"Tệp “{public_key}” không phải khóa công khai Ed25519 dạng PEM.", code="PUBLIC_KEY_INVALID"
+            ) from exc
     report = ctx.repo.audit_verify(
         actor=ctx.actor, checkpoints=checkpoints, public_key=key, incremental=quick
     )

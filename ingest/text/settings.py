@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kho.errors import ConfigError
+from kho.config import process_settings
 
 MIB = 1024 * 1024
 
@@ -71,24 +71,21 @@ class TextSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TextSettings:
+        """The limits set in ``env`` (default: the process environment), parsed and bounded by
+        :func:`kho.config.process_settings` (a bad one is refused with its name)."""
         env = os.environ if env is None else env
-        try:
-            return cls(
-                tika_url=(env.get("KHO_TIKA_URL") or "").strip() or None,
-                ocr_enabled=env.get("KHO_OCR", "1").strip().lower() not in ("0", "false", "no"),
-                ocr_lang=(env.get("KHO_OCR_LANG") or "vie").strip(),
-                ocr_dpi=int(env.get("KHO_OCR_DPI", "300")),
-                ocr_scan_images=env.get("KHO_OCR_SCAN_IMAGES", "0").strip().lower()
-                in ("1", "true", "yes"),
-                ocr_page_timeout=float(env.get("KHO_OCR_TIMEOUT", "120")),
-                ocr_jobs=max(1, int(env.get("KHO_OCR_JOBS") or os.cpu_count() or 1)),
-                ocr_slots=max(0, int(env.get("KHO_OCR_SLOTS") or os.cpu_count() or 1)),
-                max_pages=int(env.get("KHO_MAX_PAGES", "5000")),
-                max_text_chars=int(env.get("KHO_MAX_TEXT_CHARS", "10000000")),
-                max_ocr_pages=int(env.get("KHO_MAX_OCR_PAGES", "1000")),
-            )
-        except ValueError as exc:
-            raise ConfigError(
-                "Cấu hình trích xuất văn bản (KHO_OCR_*, KHO_MAX_*) không hợp lệ.",
-                code="CONFIG_INVALID",
-            ) from exc
+        limits = process_settings(env)
+        cores = os.cpu_count() or 1
+        return cls(
+            tika_url=(env.get("KHO_TIKA_URL") or "").strip() or None,
+            ocr_enabled=limits.ocr_enabled,
+            ocr_lang=(env.get("KHO_OCR_LANG") or "vie").strip(),
+            ocr_dpi=limits.ocr_dpi,
+            ocr_scan_images=env.get("KHO_OCR_SCAN_IMAGES", "0").strip().lower() in ("1", "true", "yes"),
+            ocr_page_timeout=limits.ocr_timeout,
+            ocr_jobs=limits.ocr_jobs or cores,
+            ocr_slots=cores if limits.ocr_slots is None else limits.ocr_slots,
+            max_pages=limits.max_pages,
+            max_text_chars=limits.max_text_chars,
+            max_ocr_pages=limits.max_ocr_pages,
+        )

@@ -275,7 +275,11 @@ class S3Store(ObjectStore):
         The companion bucket (``claims_bucket``: claims, and the pointers) is created if missing.
         """
         parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
-        if not parts.netloc or parts.path not in ("", "/"):
+        try:
+            port_ok = parts.port is None or parts.port > 0  # "host:abc", ":::": ValueError
+        except ValueError:
+            port_ok = False
+        if not parts.netloc or parts.path not in ("", "/") or not port_ok or not parts.hostname:
             raise ConfigError(
                 f"Địa chỉ máy chủ S3 không hợp lệ: {endpoint!r} (cần dạng máy:cổng).",
                 endpoint=endpoint,

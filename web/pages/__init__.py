@@ -46,7 +46,9 @@ CSP = (
 
 
 def _secure_cookies() -> bool:
-    return os.environ.get("KHO_COOKIE_SECURE", "true").strip().lower() not in ("0", "false", "no")
+    from kho.config import process_settings
+
+    return process_settings().cookie_secure
 
 
 def register_pages(app: Flask, kho: Kho) -> None:
