@@ -535,3 +535,20 @@ def test_a_password_change_on_the_page_ends_the_other_sessions(app: Flask, peopl
     assert done.status_code == 302
     assert mine.get("/").status_code == 200
     assert stolen.get("/").status_code == 302  # back to the login page
+
+
+def test_an_error_page_carries_its_stable_code_for_machines(web: FlaskClient, people: People) -> None:
+    """A refused page gives people the Vietnamese message and machines the same stable code the
+    API gives (shown as "Mã lỗi" and in ``X-Kho-Error``): a missing page, a form without its
+    anti-forgery token, and a refusal raised by Kho itself."""
+    missing = web.get("/khong-co-trang-nay")
+    assert missing.status_code == 404 and missing.headers["X-Kho-Error"] == "NOT_FOUND"
+    assert "Mã lỗi: <code>NOT_FOUND</code>" in missing.get_data(as_text=True)
+    forged = web.post("/login", data={"username": people.usernames["van_thu"], "password": PASSWORD})
+    assert forged.status_code == 400 and forged.headers["X-Kho-Error"] == "CSRF_INVALID"
+    assert "chống giả mạo" in text(forged)
+    login(web, people, "van_thu")
+    unknown = web.get("/records/" + "0" * 24)
+    assert unknown.status_code == 404
+    assert unknown.headers["X-Kho-Error"] == "NOT_FOUND"
+    assert "Mã lỗi: <code>NOT_FOUND</code>" in unknown.get_data(as_text=True)

@@ -347,8 +347,9 @@ def limited(
     """``attempt`` under the login limiter, for the request's address and ``username``
     (:meth:`LoginLimiter.guarded`): the login page, the API's login and password change and the
     audit acknowledgement form share one budget per address and name."""
-    return limiter().guarded(request.remote_addr or "", username, attempt,
-                             failures=failures, successes=successes)
+    return limiter().guarded(
+        request.remote_addr or "", username, attempt, failures=failures, successes=successes
+    )
 
 
 # -- who is logged in ----------------------------------------------------------------------------
@@ -446,8 +447,12 @@ def fmt_time(value: Any) -> str:
     return vn_display(moment)
 
 
-def _error_page(status: int, message: str) -> Response:
-    return page("error.html", status, status=status, message=message)
+def _error_page(status: int, message: str, code: str) -> Response:
+    """The Vietnamese page for a refusal: the message for people, the stable code for machines
+    (shown as "Mã lỗi" and in the ``X-Kho-Error`` header, as the API gives it in its body)."""
+    response = page("error.html", status, status=status, message=message, code=code)
+    response.headers["X-Kho-Error"] = code
+    return response
 
 
 class RecordIdConverter(BaseConverter):
@@ -493,14 +498,16 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
         if request.path.startswith("/api/") and api_kho is not None:
             return api_kho(error)
         error = installation.refusal(error, g.get("actor"))
-        return _error_page(error.http_status, error.message)
+        return _error_page(error.http_status, error.message, error.code)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Any:
         if request.path.startswith("/api/") and api_unexpected is not None:
             return api_unexpected(error)
         current_app.logger.exception("page error on %s %s", request.method, request.path, exc_info=error)
-        return _error_page(500, "Lỗi hệ thống; sự cố đã được ghi lại. Vui lòng thử lại sau.")
+        return _error_page(
+            500, "Lỗi hệ thống; sự cố đã được ghi lại. Vui lòng thử lại sau.", "INTERNAL_ERROR"
+        )
 
     @app.errorhandler(HTTPException)
     def on_http_error(error: HTTPException) -> Any:
@@ -509,16 +516,21 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
         from web.app import too_large_refusal
 
         status = error.code or 500
-        messages = {
-            400: "Yêu cầu không hợp lệ.",
-            404: "Không tìm thấy trang này.",
-            405: "Phương thức không được hỗ trợ ở địa chỉ này.",
-            413: too_large_refusal(installation.repo.max_file_bytes)[1],
-            429: "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.",
+        too_large_code, too_large_message = too_large_refusal(installation.repo.max_file_bytes)
+        known = {  # the API's codes for the same statuses (web/app.py)
+            400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
+            404: ("NOT_FOUND", "Không tìm thấy trang này."),
+            405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ ở địa chỉ này."),
+            413: (too_large_code, too_large_message),
+            429: (
+                "LOGIN_RATE_LIMITED",
+                "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.",
+            ),
         }
-        message = messages.get(status, "Yêu cầu không xử lý được.")
+        code, message = known.get(status, ("HTTP_ERROR", "Yêu cầu không xử lý được."))
         if status == 400 and error.description == "csrf":
+            code = "CSRF_INVALID"
             message = (
                 "Biểu mẫu đã hết hạn hoặc không hợp lệ (mã chống giả mạo). Hãy tải lại trang và gửi lại."
             )
-        return _error_page(status, message)
+        return _error_page(status, message, code)
