@@ -22,7 +22,8 @@ fi
 # one is taken by another. The parts are weighed to finish together (bench/NOTES-q1.md: per-file
 # times, and how far each part had got 21 min into a four-part run); a part lists folders or
 # single test files (tests/web/test_api_schema.py and test_cli_verify_agent.py, ~150 s, run with
-# the repository part: the web part ended last in two CI runs, 12:15 and 13:18). Only tests/pipeline uses Redis (its own
+# the repository part: the web part ended last in two CI runs, 12:15 and 13:18; the route fuzz
+# table, tests/web/test_fuzz_routes.py, ~40 s of CPU, with the store part, which ended first). Only tests/pipeline uses Redis (its own
 # database per run all the same), every S3 bucket and search index a test makes has a fresh name,
 # and every port is chosen free at run time.
 runs_tmp="$(mktemp -d /tmp/kho-tests.XXXXXX)"
@@ -38,8 +39,8 @@ order=(signatures repository store service)
 declare -A parts=(
   [signatures]="tests/signatures tests/pipeline"
   [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ') tests/web/test_api_schema.py tests/web/test_cli_verify_agent.py"
-  [store]="tests/repository/test_write_group.py tests/retention tests/search tests/text tests/contract tests/metadata tests/signing"
-  [service]="$(find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py | sort | tr '\n' ' ')"
+  [store]="tests/repository/test_write_group.py tests/retention tests/search tests/text tests/contract tests/metadata tests/signing tests/web/test_fuzz_routes.py"
+  [service]="$(find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py ! -name test_fuzz_routes.py | sort | tr '\n' ' ')"
 )
 # Every test file of tests/ is in exactly one part: a new folder or a file taken out of a listed
 # folder must be added above, and a file listed on its own must not also be under a listed folder.
