@@ -1800,41 +1800,68 @@ class Repository:
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
-        with self._duplicates_told_to(actor):
-            dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
-        base = replace(
-            current,
-            version=current.version + 1,
-            created_at=to_iso_utc(now),
-            actor=actor.user,
-            metadata=md,
-            state="active",
-        )
-        try:
-            if plan.series is not None:
-                series = plan.series
-                self.store.put(
-                    f"catalog/records/{record_id}",
-                    json.dumps(
-                        {
-                            "kind": direction.value,
-                            "register": register_prefix(self.agency_id, reg_date.year, series),
-                        }
-                    ).encode(),
-                )
-                record = self._register(base, reg_date.year, series, now)
-            else:
-                self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))
-                record = base
-        except AlreadyExists as exc:
-            self._release(dup, record_id)
-            raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
-        except BaseException:
-            self._release(dup, record_id)
-            raise
+        with self._completing(current):  # one văn thư at a time: one number per document
+            with self._duplicates_told_to(actor):
+                dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
+            base = replace(
+                current,
+                version=current.version + 1,
+                created_at=to_iso_utc(now),
+                actor=actor.user,
+                metadata=md,
+                state="active",
+            )
+            try:
+                if plan.series is not None:
+                    series = plan.series
+                    self.store.put(
+                        f"catalog/records/{record_id}",
+                        json.dumps(
+                            {
+                                "kind": direction.value,
+                                "register": register_prefix(self.agency_id, reg_date.year, series),
+                            }
+                        ).encode(),
+                    )
+                    record = self._register(base, reg_date.year, series, now)
+                else:
+                    self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))
+                    record = base
+            except AlreadyExists as exc:
+                self._release(dup, record_id)
+                raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
+            except BaseException:
+                self._release(dup, record_id)
+                raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
         details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
         return self._announce(actor, record, "record:update", details)
+
+    @contextmanager
+    def _completing(self, current: Record) -> Iterator[None]:
+        """Held while the intake record ``current`` is completed: ``claims/intake/<id>``, taken
+        (create-if-absent, :meth:`_claim`: one a crashed writer left is taken over) for a fresh
+        token, then the record's newest version checked to still be ``current``'s, given back
+        once its next version is written or the completion failed. Two văn thư confirming the
+        same document at once (two tabs, two people) each passed the state check and took a
+        number: one document, two số đến (or số đi), both in the register (review a6). Now the
+        second is refused (:class:`Conflict`) before it takes a number or a guard."""
+        key = f"claims/intake/{current.record_id}"
+        token = new_record_id()
+        message = (
+            f"“{current.record_id}” đang được người khác vào sổ hoặc vừa được vào sổ: hãy tải lại để"
+            " xem số đã cấp."
+        )
+        try:
+            self._claim(key, token, message)
+        except (Duplicate, Conflict) as exc:  # held by a live writer, or still on its way
+            raise Conflict(message, record_id=current.record_id) from exc
+        try:
+            if self._versions(current.record_id)[-1:] != [current.version]:
+                raise Conflict(message, record_id=current.record_id)
+            yield
+        finally:
+            self._release(key, token)
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
