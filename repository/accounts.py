@@ -2079,16 +2079,29 @@ class AccountService:
         # two leaves the old password with no stolen session, never the new one with it. Both
         # are written once the log has accepted the act (:meth:`_write_audited`).
         ending = self._tokens_to_revoke(account.username, keep=keep)
-        _, after = self._update(
-            account.username,
-            account.username,
-            lambda _: {
+
+        def change(current: Account) -> dict[str, Any]:
+            # Only over the password that was checked: a reset (or another change) written
+            # since is not undone by a change sent with the password it ended (review a6).
+            if current.password_hash != account.password_hash or current.reset != account.reset:
+                raise Conflict(
+                    "Mật khẩu của tài khoản vừa được thay đổi hoặc cấp lại: mật khẩu mới chưa được"
+                    " lưu. Hãy đăng nhập lại bằng mật khẩu hiện hành.",
+                    code="PASSWORD_CHANGED_MEANWHILE",
+                    username=account.username,
+                )
+            return {
                 "password_hash": new_hash,
                 "password_changed_at": now,
                 "must_change_password": False,
                 "failed_logins": 0,
                 "reset": None,
-            },
+            }
+
+        _, after = self._update(
+            account.username,
+            account.username,
+            change,
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, account.username, now),
         )
