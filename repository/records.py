@@ -1144,6 +1144,11 @@ class Repository:
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
                 self.store.set_legal_hold(original, False)
+            # A hold placed meanwhile set the gateway's hold before this lift came: look again
+            # after lifting, and put it back (review a6). A hold placed later sets it itself.
+            if self.holds_on(record_id):
+                for original in self._original_keys(record):
+                    self.store.set_legal_hold(original, True)
         why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
         self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": why})
         return True
