@@ -15,31 +15,19 @@ The interleavings are made deterministic by acting from the execution's own hook
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kho_people import PASSWORD, People, make_people
-from kho_retention import Clock, closed_file, council_ready, kho_env, open_kho, s3_env
+from kho_people import PASSWORD, People
+from kho_retention import closed_file, council_ready
 
 from kho.errors import Conflict
 from repository.records import Record, destroyed_key
 from retention.destruction import Destructions
 from web.context import Kho
 
-
-@pytest.fixture(params=["local", "s3"])
-def kho(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kho]:
-    env = kho_env(tmp_path) if request.param == "local" else s3_env(tmp_path)
-    installation = open_kho(env, Clock())
-    yield installation
-    installation.close()
-
-
-@pytest.fixture
-def people(kho: Kho) -> People:
-    return make_people(kho)
+pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
 
 
 def _decided(kho: Kho, people: People, file: Record) -> dict[str, Any]:

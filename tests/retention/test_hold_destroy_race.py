@@ -15,13 +15,12 @@ before it writes the "đã hủy" row (after its hold check), the hold is placed
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kho_people import People, make_people
-from kho_retention import Clock, closed_file, kho_env, open_kho, s3_env
+from kho_people import People
+from kho_retention import closed_file
 
 from kho.errors import Conflict, KhoError, LegalHold
 from repository.records import destroyed_key
@@ -31,17 +30,7 @@ from web.context import Kho
 WAIT_S = 30.0
 
 
-@pytest.fixture(params=["local", "s3"])
-def kho(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kho]:
-    env = kho_env(tmp_path) if request.param == "local" else s3_env(tmp_path)
-    installation = open_kho(env, Clock())
-    yield installation
-    installation.close()
-
-
-@pytest.fixture
-def people(kho: Kho) -> People:
-    return make_people(kho)
+pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
 
 
 def _pause_before(kho: Kho, key: str) -> tuple[threading.Event, threading.Event]:

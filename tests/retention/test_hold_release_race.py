@@ -12,39 +12,36 @@ Deterministic: the second hold is placed from the release's own call to lift the
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from kho_people import make_people
-from kho_retention import Clock, closed_file, open_kho, s3_env
+import pytest
+from kho_people import People
+from kho_retention import closed_file
 
 from repository.records import content_key
 from retention.holds import Holds
+from web.context import Kho
 
 
+@pytest.mark.parametrize("kho", ["s3-locked"], indirect=True)
 def test_a_hold_placed_while_another_is_released_keeps_the_originals_under_the_gateways_hold(
-    tmp_path: Path,
+    kho: Kho, people: People
 ) -> None:
-    kho = open_kho(s3_env(tmp_path, object_lock=True), Clock())
-    try:
-        people = make_people(kho)
-        _, docs = closed_file(kho, people, docs=1)
-        record = kho.repo._load(docs[0])
-        original = content_key(record.record_id, record.files[0].sha256)
-        holds = Holds(kho.repo)
-        first = holds.place([docs[0]], "Thanh tra lần 1", actor=people.actor("lanh_dao"))
-        store = kho.repo.store
-        real = store.set_legal_hold
-        second: list[dict[str, Any]] = []
+    _, docs = closed_file(kho, people, docs=1)
+    record = kho.repo._load(docs[0])
+    original = content_key(record.record_id, record.files[0].sha256)
+    holds = Holds(kho.repo)
+    first = holds.place([docs[0]], "Thanh tra lần 1", actor=people.actor("lanh_dao"))
+    store = kho.repo.store
+    real = store.set_legal_hold
+    second: list[dict[str, Any]] = []
 
-        def hooked(key: str, on: bool) -> None:
-            if not on and not second:  # the release is lifting the gateway's hold
-                second.append(holds.place([docs[0]], "Điều tra lần 2", actor=people.actor("lanh_dao")))
-            real(key, on)
+    def hooked(key: str, on: bool) -> None:
+        if not on and not second:  # the release is lifting the gateway's hold
+            second.append(holds.place([docs[0]], "Điều tra lần 2", actor=people.actor("lanh_dao")))
+        real(key, on)
 
-        store.set_legal_hold = hooked  # type: ignore[method-assign]
-        holds.release(first["order_id"], "Kết thúc thanh tra lần 1", actor=people.actor("lanh_dao"))
-        assert second and [h["hold_id"] for h in kho.repo.holds_on(docs[0])] == [second[0]["order_id"]]
-        assert store.get_legal_hold(original) is True  # before: False, under an active hold
-    finally:
-        kho.close()
+    store.set_legal_hold = hooked  # type: ignore[method-assign]
+    holds.release(first["order_id"], "Kết thúc thanh tra lần 1", actor=people.actor("lanh_dao"))
+    assert second and [h["hold_id"] for h in kho.repo.holds_on(docs[0])] == [second[0]["order_id"]]
+    assert store.get_legal_hold(original) is True  # before: False, under an active hold
