@@ -14,56 +14,15 @@ before it writes the "đã hủy" row (after its hold check), the hold is placed
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from kho_people import People
-from kho_retention import closed_file
+from kho_retention import closed_file, destroying
 
-from kho.errors import Conflict, KhoError, LegalHold
-from repository.records import destroyed_key
+from kho.errors import Conflict, LegalHold
 from retention.holds import Holds
 from web.context import Kho
 
-WAIT_S = 30.0
-
-
 pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
-
-
-def _pause_before(kho: Kho, key: str) -> tuple[threading.Event, threading.Event]:
-    """Stop the first writer of ``key`` (``put_if_absent``) until ``go`` is set; ``reached`` is
-    set once it is stopped there."""
-    store = kho.repo.store
-    real: Callable[[str, bytes], Any] = store.put_if_absent
-    reached, go = threading.Event(), threading.Event()
-
-    def hooked(k: str, data: bytes) -> Any:
-        if k == key and not reached.is_set():
-            reached.set()
-            assert go.wait(WAIT_S)
-        return real(k, data)
-
-    store.put_if_absent = hooked  # type: ignore[method-assign]
-    return reached, go
-
-
-def _destroy_in_thread(kho: Kho, people: People, record_id: str) -> tuple[threading.Thread, list[Any]]:
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(
-                kho.repo.destroy(record_id, decision="QĐ 12/QĐ-UBND", actor=people.actor("quan_tri"))
-            )
-        except KhoError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 @pytest.mark.parametrize("target", ["document", "file"])
@@ -73,15 +32,9 @@ def test_a_hold_placed_while_the_record_is_being_destroyed_is_refused_not_lost(
     file, docs = closed_file(kho, people, docs=1)
     doomed = docs[0]
     held = doomed if target == "document" else file.record_id  # a hold on the hồ sơ reaches it
-    reached, go = _pause_before(kho, destroyed_key(doomed))
-    thread, outcome = _destroy_in_thread(kho, people, doomed)
-    assert reached.wait(WAIT_S)  # the destruction checked the holds: none yet
-    try:
-        with pytest.raises(Conflict) as refused:  # before: placed, audited, and then shredded
-            Holds(kho.repo).place([held], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
-    finally:
-        go.set()
-        thread.join(WAIT_S)
+    # The destruction's hold check found none; before, the hold was placed, audited, then shredded.
+    with destroying(kho, people, doomed) as outcome, pytest.raises(Conflict) as refused:
+        Holds(kho.repo).place([held], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
     assert refused.value.code == "RECORD_BEING_DESTROYED"
     assert refused.value.http_status == 409 and "đang được hủy" in refused.value.message
     assert refused.value.details["record_id"] == doomed
