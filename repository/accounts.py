@@ -54,7 +54,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -836,6 +837,43 @@ class AccountService:
             source=source,
         )
 
+    @contextmanager
+    def _admins_guard(self, given_up: Iterable[str]) -> Iterator[None]:
+        """Held by an act that takes the quản trị role from ``given_up`` units (roles changed,
+        one's own account locked or deleted) from its LAST_ADMIN check to its write: one such act
+        at a time (``claims/admins``, create-if-absent for a fresh token; a crashed holder's
+        claim is taken over as a record's guard is). Two quản trị removing each other's role at
+        once each saw the other still there and both were written: no quản trị left (review a6).
+        The second now waits its turn: 409 ``ADMINS_CHANGING``, or, after the first, the check
+        sees it. Nothing is taken when no unit is given up."""
+        if not frozenset(given_up):
+            yield
+            return
+        from kho.process import process_alive, this_host
+        from kho.timeutil import utcnow
+        from repository.records import claim_body, claim_is_stale, new_record_id, take_over_guard
+
+        body = claim_body(new_record_id(), utcnow())
+        try:
+            self.store.put_if_absent(ADMINS_GUARD, body)
+        except AlreadyExists:
+            raw = self.store.get_after_conflict(ADMINS_GUARD)
+            holder = formats.loads(formats.CLAIM.name, raw)
+            stale = claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive)
+            if not (stale and take_over_guard(self.store, ADMINS_GUARD, raw, body, now=utcnow())):
+                raise Conflict(
+                    "Một thay đổi quyền quản trị khác đang được thực hiện: hãy tải lại và thử lại.",
+                    code="ADMINS_CHANGING",
+                ) from None
+        try:
+            yield
+        finally:
+            try:
+                if self.store.get(ADMINS_GUARD) == body:
+                    self.store.delete(ADMINS_GUARD)
+            except NotFound:
+                pass
+
     def _require_rights_admin(
         self,
         actor: Account,
@@ -876,7 +914,7 @@ class AccountService:
         (:func:`~repository.policy.leaves_an_admin`, ``LAST_ADMIN``): nobody leaves the
         installation with no one to manage its accounts."""
         if given_up is None:
-            given_up = frozenset(m.unit for m in target.memberships if m.role is Role.QUAN_TRI)
+            given_up = _admin_units(target)
         if not given_up or target.status is not Status.ACTIVE:
             return
         units = given_up
@@ -2265,7 +2303,7 @@ class AccountService:
             clearance_after=target.clearance,
         )
         units = target.units | {m.unit for m in wanted}
-        self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
+
         def roles(b: Account, a: Account) -> list[EventDraft]:
             details = {
                 "username": a.username,
@@ -2274,12 +2312,19 @@ class AccountService:
             }
             return [_draft(actor.username, "account:roles", source, details)]
 
-        before, after = self._update(
-            username,
-            actor.username,
-            lambda c: {"memberships": wanted} if set(c.memberships) != set(wanted) else {},
-            roles,
-        )
+        def change_roles(current: Account) -> dict[str, Any]:
+            if set(current.memberships) != set(target.memberships):  # decided on what was read
+                raise Conflict(
+                    f"Vai trò của tài khoản “{target.username}” vừa được người khác thay đổi: hãy"
+                    " tải lại và thử lại.",
+                    code="ROLES_CHANGED_MEANWHILE",
+                    username=target.username,
+                )
+            return {"memberships": wanted} if set(current.memberships) != set(wanted) else {}
+
+        with self._admins_guard(change.admin_units_given_up):
+            self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
+            before, after = self._update(username, actor.username, change_roles, roles)
         if set(before.memberships) == set(after.memberships):
             return after
         self._notify(
@@ -2343,20 +2388,26 @@ class AccountService:
             target=target.username,
             source=source,
         )
-        if actor.username == target.username:
-            # Only one's own lock can leave the units with no quản trị by choice; the head of a
-            # unit must still lock the account of a last quản trị who has left (or gone rogue).
-            self._require_another_admin(target, actor, action="account:lock", source=source)
-        if target.status is Status.DELETED:
-            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
-        _, after = self._update(
-            username,
-            actor.username,
-            lambda c: {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {},
-            lambda _, a: [
-                _draft(actor.username, "account:lock", source, {"username": a.username, "reason": why.value})
-            ],
-        )
+        own = actor.username == target.username
+        with self._admins_guard(_admin_units(target) if own else ()):
+            if own:
+                # Only one's own lock can leave the units with no quản trị by choice; the head of a
+                # unit must still lock the account of a last quản trị who has left (or gone rogue).
+                self._require_another_admin(target, actor, action="account:lock", source=source)
+            if target.status is Status.DELETED:
+                raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+            _, after = self._update(
+                username,
+                actor.username,
+                lambda c: (
+                    {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {}
+                ),
+                lambda _, a: [
+                    _draft(
+                        actor.username, "account:lock", source, {"username": a.username, "reason": why.value}
+                    )
+                ],
+            )
         self._notify(after.username, "lock", f"Tài khoản của bạn đã bị khóa: {why.label}.", actor.username)
         return after
 
@@ -2511,16 +2562,18 @@ class AccountService:
         self._require_admin(
             actor, target.units, action="account:delete", target=target.username, source=source
         )
-        if actor.username == target.username:  # as for lock: one's own account only
-            self._require_another_admin(target, actor, action="account:delete", source=source)
-        if target.status is Status.DELETED:
-            return target
-        _, after = self._update(
-            username,
-            actor.username,
-            lambda c: {"status": Status.DELETED} if c.status is not Status.DELETED else {},
-            lambda _, a: [_draft(actor.username, "account:delete", source, {"username": a.username})],
-        )
+        own = actor.username == target.username
+        with self._admins_guard(_admin_units(target) if own else ()):
+            if own:  # as for lock: one's own account only
+                self._require_another_admin(target, actor, action="account:delete", source=source)
+            if target.status is Status.DELETED:
+                return target
+            _, after = self._update(
+                username,
+                actor.username,
+                lambda c: {"status": Status.DELETED} if c.status is not Status.DELETED else {},
+                lambda _, a: [_draft(actor.username, "account:delete", source, {"username": a.username})],
+            )
         return after
 
     # -- notifications ---------------------------------------------------------------------
@@ -2796,6 +2849,16 @@ class AccountService:
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
             out.append(self._token(digest))
         return out
+
+
+ADMINS_GUARD = "claims/admins"
+"""Held (format ``claim``) by the one act at a time that takes the quản trị role away
+(:meth:`AccountService._admins_guard`)."""
+
+
+def _admin_units(account: Account) -> frozenset[str]:
+    """The units where ``account`` is quản trị."""
+    return frozenset(m.unit for m in account.memberships if m.role is Role.QUAN_TRI)
 
 
 def _confirm_action(pending: PendingReset) -> str:
