@@ -2143,6 +2143,7 @@ class AccountService:
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, account.username, now),
         )
+        self._revoke_late(account.username, account.username, source, keep=keep)
         return after
 
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
@@ -2194,6 +2195,7 @@ class AccountService:
             ],
             also=lambda: self._revoke(ending, actor.username, now),
         )
+        self._revoke_late(target.username, actor.username, source)
         return after, first
 
     def confirm_reset(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
@@ -2285,6 +2287,30 @@ class AccountService:
                 )
             except AlreadyExists:
                 continue
+
+    def _revoke_audited(self, username: str, digest: str, actor: str, source: str | None, **why: Any) -> None:
+        """Revoke one token as its own audited act (``account:token-revoke``); nothing when it is
+        revoked already."""
+        now = self.clock()
+        details = {"username": username, "token": digest[:12], **why}
+        try:
+            self._write_audited(
+                token_revoked_key(digest),
+                formats.TOKEN_REVOCATION,
+                {"digest": digest, "at": _iso(now), "actor": actor},
+                [_draft(actor, "account:token-revoke", source, details)],
+                now,
+            )
+        except AlreadyExists:
+            return
+
+    def _revoke_late(self, username: str, actor: str, source: str | None, *, keep: str | None = None) -> None:
+        """After a password change or reset is written: revoke the tokens issued since its list
+        was taken (a login checked with the old password whose session was written meanwhile,
+        review a6). A login checked after the write sees the new password and is not among them:
+        its token is written after this second list."""
+        for token in self._tokens_to_revoke(username, keep=keep):
+            self._revoke_audited(username, token.digest, actor, source, reason="password-changed")
 
     # -- rights ----------------------------------------------------------------------------
     def set_roles(
@@ -2675,6 +2701,18 @@ class AccountService:
                 f"token-index/{target.username}/{digest}.json", _dump(formats.TOKEN_INDEX, {"digest": digest})
             ),
         )
+        # Written, then the password looked at again: a change or reset written since the login
+        # was checked ends this token too (the change looks for tokens after its write:
+        # _revoke_late), so a session of the old password never outlives the change (review a6).
+        current = self._read(target.username)
+        if current is None or current.password_hash != actor.password_hash:
+            self._revoke_audited(target.username, digest, actor.username, source, reason="password-changed")
+            raise Conflict(
+                "Mật khẩu của tài khoản vừa được thay đổi hoặc cấp lại: phiên này không được cấp."
+                " Hãy đăng nhập lại bằng mật khẩu hiện hành.",
+                code="PASSWORD_CHANGED_MEANWHILE",
+                username=target.username,
+            )
         return secret
 
     def _token(self, digest: str) -> Token:
@@ -2813,19 +2851,7 @@ class AccountService:
             token = None
         if token is None or token.username != target.username:
             raise NotFound("Không có mã truy cập này.", code="TOKEN_NOT_FOUND")
-        now = self.clock()
-        details = {"username": target.username, "token": digest[:12]}
-        revoked = _draft(actor.username, "account:token-revoke", source, details)
-        try:
-            self._write_audited(
-                token_revoked_key(digest),
-                formats.TOKEN_REVOCATION,
-                {"digest": digest, "at": _iso(now), "actor": actor.username},
-                [revoked],
-                now,
-            )
-        except AlreadyExists:
-            return
+        self._revoke_audited(target.username, digest, actor.username, source)
 
     def list_tokens(self, username: str, actor: Account, source: str | None = None) -> list[Token]:
         """The tokens of ``username`` as the person or a quản trị of their units may see them

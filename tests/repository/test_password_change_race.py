@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from kho_people import create_person
 from kho_testing import ManualClock
 
-from kho.errors import Conflict, LoginFailed
+from kho.errors import Conflict, LoginFailed, TokenInvalid
 from repository.accounts import Account, AccountService, Role
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
@@ -43,16 +43,20 @@ def _service(tmp_path: Path) -> tuple[AccountService, Account, Account, Account]
     return svc, admin, svc.get(person.username), svc.get(head.username)
 
 
-def _between_check_and_write(svc: AccountService, act: Callable[[], Any]) -> None:
-    """Run ``act`` once, the first time the change (or anything) asks for tokens to revoke."""
+def _between_check_and_write(
+    svc: AccountService, act: Callable[[], Any], *, after_list: bool = False
+) -> None:
+    """Run ``act`` once, the first time the change (or anything) asks for tokens to revoke:
+    before that list is taken, or (``after_list``) right after it."""
     real = svc._tokens_to_revoke
     done: list[bool] = []
 
     def hooked(username: str, **kwargs: Any) -> Any:
+        listed = real(username, **kwargs) if after_list else None
         if not done:
             done.append(True)
             act()
-        return real(username, **kwargs)
+        return listed if after_list else real(username, **kwargs)
 
     svc._tokens_to_revoke = hooked  # type: ignore[method-assign]
 
@@ -81,3 +85,34 @@ def test_a_change_racing_a_login_of_the_same_person_still_goes_through(tmp_path:
     _between_check_and_write(svc, lambda: svc.authenticate(person.username, KNOWN))
     svc.change_password(person.username, KNOWN, CHOSEN)
     assert svc.authenticate(person.username, CHOSEN).username == person.username
+
+
+def test_a_session_of_the_old_password_issued_during_the_change_does_not_outlive_it(tmp_path: Path) -> None:
+    """The change lists the tokens to end, then writes. A thief who knows the old password and
+    logs in meanwhile had a session written after the list: it outlived the change that was made
+    to end it. Now the change looks again after its write."""
+    svc, _, person, _ = _service(tmp_path)
+    stolen: list[str] = []
+
+    def thief_logs_in() -> None:
+        account = svc.authenticate(person.username, KNOWN, "6.6.6.6")
+        stolen.append(svc.issue_token(person.username, "web-session", account, "6.6.6.6"))
+
+    _between_check_and_write(svc, thief_logs_in, after_list=True)
+    svc.change_password(person.username, KNOWN, CHOSEN)
+    with pytest.raises(TokenInvalid):  # before: the thief's session still resolved
+        svc.resolve_token(stolen[0])
+    revoked = [e for e in svc.audit.events() if e.action == "account:token-revoke"]
+    assert [e.details.get("reason") for e in revoked] == ["password-changed"]
+
+
+def test_a_login_checked_before_the_change_gets_no_session_after_it(tmp_path: Path) -> None:
+    """The other order: the thief's password was checked before the change was written, the
+    session is issued after it. Refused (409), and the token written is ended."""
+    svc, _, person, _ = _service(tmp_path)
+    checked = svc.authenticate(person.username, KNOWN, "6.6.6.6")
+    svc.change_password(person.username, KNOWN, CHOSEN)
+    with pytest.raises(Conflict) as refused:  # before: a session was issued with the old password
+        svc.issue_token(person.username, "web-session", checked, "6.6.6.6")
+    assert refused.value.code == "PASSWORD_CHANGED_MEANWHILE"
+    assert [t for t in svc.tokens_of(person.username) if not t.revoked] == []
