@@ -84,6 +84,7 @@ from kho.errors import (
     UnitTampered,
     ValidationFailed,
 )
+from kho.textkey import describe, lookalike_characters
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
 from repository.audit import AuditLog, EventDraft
@@ -663,9 +664,19 @@ NAME_MAX = 200
 def name_errors(name: str, field: str, code: str, label: str) -> list[FieldError]:
     """What is wrong with a full name or a unit name as typed, before it is stored and shown to
     everyone: a hidden character (control, line break, bidirectional override: U+202E before
-    "abc" shows "cba") or more than :data:`NAME_MAX` characters."""
+    "abc" shows "cba"), a character that makes it look like another name
+    (:func:`~kho.textkey.lookalike_characters`: "Khuе" with a Cyrillic е, a zero-width space,
+    full-width letters) or more than :data:`NAME_MAX` characters."""
     if has_hidden_characters(name, line_breaks=True):
         message = f"{label} chứa ký tự điều khiển, xuống dòng hoặc ký tự đảo chiều văn bản."
+        return [FieldError(field, code, message)]
+    odd = lookalike_characters(name)
+    if odd:
+        message = (
+            f"{label} có ký tự ẩn hoặc ký tự trông giống chữ tiếng Việt nhưng thuộc bảng chữ khác"
+            f" ({describe(odd)}): hai tên trông như nhau sẽ là hai tên khác nhau. Hãy gõ lại bằng"
+            " chữ tiếng Việt."
+        )
         return [FieldError(field, code, message)]
     length = len(nfc(name).strip())
     if length > NAME_MAX:

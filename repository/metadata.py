@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from kho.errors import FieldError, ValidationFailed
+from kho.textkey import describe, foreign_letters
 from repository.vocabulary import (
     Direction,
     Secrecy,
@@ -272,6 +273,22 @@ class _Collector:
             return None
         return text
 
+    def code(self, name: str, text: str) -> None:
+        """A code a person types (ký hiệu) holds only letters of the Vietnamese alphabet, ASCII
+        digits and punctuation: a Cyrillic ``В``, an eth ``Ð`` or a full-width ``Ｑ`` prints
+        like the letter it imitates, and two different ký hiệu would read the same in the
+        register. A code kept exactly as stored is not judged again (stored before this rule)."""
+        foreign = foreign_letters(text)
+        if foreign and self.stored.get(name) != text:
+            label = LABELS.get(name, name)
+            self.fail(
+                name,
+                "CODE_LOOKALIKE_CHARS",
+                f"Trường “{label}” có ký tự không thuộc bảng chữ cái tiếng Việt ({describe(foreign)}):"
+                " chữ Kirin, Hy Lạp, chữ toàn độ rộng hoặc ký tự trông giống chữ Việt. Hãy gõ lại"
+                " bằng chữ cái tiếng Việt và chữ số 0–9.",
+            )
+
     def date(self, name: str, *, required: bool = False) -> date | None:
         label = LABELS.get(name, name)
         value = self.raw.get(name)
@@ -397,7 +414,7 @@ def parse_document(
                 "CODE_NUMBER_ASSIGNED_BY_REGISTER",
                 "Số của văn bản đi do hệ thống cấp khi đăng ký, không nhập tay.",
             )
-        elif not is_code_number(code_number):
+        elif not is_code_number(code_number) and c.stored.get("code_number") != code_number:
             c.fail(
                 "code_number",
                 "CODE_NUMBER_INVALID",
@@ -412,6 +429,8 @@ def parse_document(
             f"Ký hiệu “{code_notation}” không hợp lệ: các nhóm chữ viết tắt nối bằng dấu gạch"
             " nối, không có khoảng trắng, bắt đầu bằng chữ in hoa (ví dụ QĐ-UBND, UBND-VP).",
         )
+    elif code_notation is not None:
+        c.code("code_notation", code_notation)
 
     issued_date = c.date("issued_date", required=direction is Direction.DEN)
     organ_name = c.text("organ_name", required=True)
@@ -497,7 +516,7 @@ def parse_document(
     )
 
 
-_FILE_NOTATION_RE = re.compile(r"^\d{2,}(?:\.[A-ZĐ0-9]+)*$")
+_FILE_NOTATION_RE = re.compile(r"^[0-9]{2,}(?:\.[A-ZĐ0-9]+)*$")  # ASCII: "０1.TH" prints like "01.TH"
 
 
 def parse_file(
@@ -532,7 +551,11 @@ def parse_file(
             year_from_code = parsed.year
     organ_id = c.organ_id("organ_id", known_organ) if raw.get("organ_id") else default_organ_id
     notation = c.text("file_notation", required=True)
-    if notation is not None and not _FILE_NOTATION_RE.match(notation):
+    if (
+        notation is not None
+        and not _FILE_NOTATION_RE.match(notation)
+        and c.stored.get("file_notation") != notation  # kept as stored before digits were ASCII
+    ):
         c.fail(
             "file_notation",
             "FILE_NOTATION_INVALID",

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from kho.errors import FieldError, ValidationFailed
+from kho.textkey import describe, foreign_letters
 from kho.timeutil import VN_TZ
 
 if TYPE_CHECKING:
@@ -75,7 +76,21 @@ def username_base(full_name: str) -> str:
 
 
 def unit_code_of(code: str) -> str:
-    """A unit's short code as it appears in account names (``VP UBND`` → ``vpubnd``)."""
+    """A unit's short code as it appears in account names (``VP UBND`` → ``vpubnd``). A code
+    with a letter outside the Vietnamese alphabet is refused, not folded: ``VР`` with a Cyrillic
+    ``Р`` became ``v`` (the letter dropped without a word), full-width ``ＶＰ`` nothing."""
+    foreign = foreign_letters(code)
+    if foreign:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "code",
+                    "UNIT_CODE_INVALID",
+                    f"Tên viết tắt của đơn vị có ký tự không thuộc bảng chữ cái tiếng Việt"
+                    f" ({describe(foreign)}): hãy gõ lại bằng chữ cái tiếng Việt và chữ số 0–9.",
+                )
+            ]
+        )
     folded = _ascii_fold(code)
     if not folded:
         raise ValidationFailed(

@@ -52,6 +52,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.process import process_alive, this_host, writer_gone
+from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
 from repository.audit import AuditEvent, AuditLog, EventDraft
@@ -702,7 +703,40 @@ def _reasons(
 
 
 def duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
-    """Claim for (số, ký hiệu, cơ quan ban hành, năm) — NĐ 30 Phụ lục VI III.1.h."""
+    """Claim for (số, ký hiệu, cơ quan ban hành, năm) — NĐ 30 Phụ lục VI III.1.h. The texts
+    are compared by :func:`~kho.textkey.text_key`: a sender or a ký hiệu spelt with a
+    Cyrillic letter, a zero-width character, NFD or the other tone-mark placement is the same
+    document. For a text with none of these the key is the one an earlier Kho claimed
+    (:func:`legacy_duplicate_key`), so the guards already in the store keep guarding."""
+    if not metadata.code_number:
+        return None
+    number = canonical_text(metadata.code_number)
+    return "claims/skh/" + _digest(
+        metadata.direction.value,
+        metadata.organ_id or text_key(metadata.organ_name),
+        str(year),
+        str(int(number)) if number.isdecimal() else number.lstrip("0"),
+        canonical_text(metadata.code_notation).upper(),
+    )
+
+
+@dataclass(frozen=True)
+class GuardMigration:
+    """What :meth:`Repository.reclaim_duplicate_guards` did."""
+
+    checked: int
+    """Registered văn bản đến with a số (each has a guard of the current key afterwards)."""
+    taken: int
+    """Guards of the current key taken now (the record held only the earlier one)."""
+    shared: tuple[tuple[str, str], ...]
+    """(record, holder of its key): two registered documents the current key finds the same (a
+    look-alike pair registered before a8, or one registered again with a reason): nothing is
+    changed for them; a person looks."""
+
+
+def legacy_duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
+    """The guard Kho claimed before a8 (NFC, case and spacing only): a document registered then
+    with a look-alike spelling holds this key, not :func:`duplicate_key`'s."""
     if not metadata.code_number:
         return None
     organ = metadata.organ_id or " ".join(nfc(metadata.organ_name).casefold().split())
@@ -1385,10 +1419,10 @@ class Repository:
                                 f"Tệp “{info.original_name}” đã có trong kho (trùng SHA-256).",
                             )
                         )
-                dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
-                if dup is not None:
-                    guards.append(dup)
                 with self._duplicates_told_to(actor):
+                    dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
+                    if dup is not None:
+                        guards.append(dup)
                     self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
                 base = Record(
                     record_id=record_id,
@@ -1475,11 +1509,26 @@ class Repository:
         dup = duplicate_key(md, year) if not numbered else None
         if dup is None or (duplicate_reason and duplicate_reason.strip()):
             return None
-        return dup, (
+        message = (
             f"Văn bản số {md.so_ky_hieu} của {md.organ_name} năm {year} đã được đăng ký (trùng số, ký"
             " hiệu, cơ quan ban hành và năm). Nếu đây là văn bản gửi lại, hãy ghi lý do để vào sổ"
             " lần nữa."
         )
+        legacy = legacy_duplicate_key(md, year)
+        if legacy is not None and legacy != dup:
+            self._refuse_if_guarded(legacy, message)
+        return dup, message
+
+    def _refuse_if_guarded(self, key: str, message: str) -> None:
+        """:class:`Duplicate` when ``key`` is a guard held by a committed record: a guard of the
+        earlier formula (:func:`legacy_duplicate_key`), read, never taken (one GET, only for a
+        text whose spelling the new key changes)."""
+        try:
+            holder = formats.loads(formats.CLAIM.name, self.store.get(key))
+        except NotFound:
+            return
+        if self._exists(holder["record_id"]):
+            raise Duplicate(message, existing_record_id=holder["record_id"])
 
     @contextmanager
     def _duplicates_told_to(self, actor: Actor) -> Iterator[None]:
@@ -2011,6 +2060,49 @@ class Repository:
             except NotFound:
                 continue  # never committed (crash before the commit); fsck removes it
 
+    def reclaim_duplicate_guards(self, actor: Actor) -> GuardMigration:
+        """Migration of the (số, ký hiệu, cơ quan, năm) guards to :func:`duplicate_key` (a8):
+        every registered văn bản đến takes the guard of the current key if it is absent. A
+        document registered before a8 with a sender spelt "Hoà" or with a zero-width space held
+        only the guard of the earlier formula, so the same document typed "Hòa" was not caught.
+        Idempotent (``put_if_absent``), nothing rewritten or removed; the operator's (system)
+        act only, audited as one ``migration:duplicate-guards`` event."""
+        if not actor.system:
+            raise PermissionDenied("Chỉ người vận hành (tài khoản hệ thống) chạy được việc chuyển đổi này.")
+        checked = taken = 0
+        shared: list[tuple[str, str]] = []
+        for record_id in self.record_ids():
+            try:
+                record = self._load(record_id)
+            except (NotFound, KeyDestroyed):
+                continue
+            md = record.metadata
+            if not isinstance(md, DocumentMetadata) or md.direction is not Direction.DEN:
+                continue
+            day = md.issued_date or md.arrival_date
+            key = duplicate_key(md, day.year) if record.registration is not None and day else None
+            if key is None:
+                continue
+            checked += 1
+            try:
+                self.store.put_if_absent(key, claim_body(record_id, utcnow()))
+                taken += 1
+            except AlreadyExists:
+                try:
+                    holder = formats.loads(formats.CLAIM.name, self.store.get_after_conflict(key))
+                except NotFound:  # a registration of the same document is being written now
+                    continue
+                if holder["record_id"] != record_id:
+                    shared.append((record_id, holder["record_id"]))
+        result = GuardMigration(checked, taken, tuple(shared))
+        self.audit.append(
+            actor.user,
+            "migration:duplicate-guards",
+            source=actor.source,
+            details={"checked": checked, "taken": taken, "shared": [list(p) for p in shared]},
+        )
+        return result
+
     # -- changing --------------------------------------------------------------------------
     def _write_version(
         self, current: Record, new: Record, actor: Actor, action: str, details: dict[str, Any]
@@ -2102,7 +2194,51 @@ class Repository:
                     raise SignatureRejected(named.message, code=named.code, record_id=record_id)
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = self._next_version(current, actor, metadata=md, note=note)
-        return self._write_version(current, new, actor, "record:update", {"fields": changed})
+        with self._duplicates_told_to(actor):
+            moved = self._guard_move(current, md)
+            if moved is not None:
+                self._claim(moved[1], record_id, moved[2])
+        if moved is None:
+            return self._write_version(current, new, actor, "record:update", {"fields": changed})
+        old_key, new_key, _ = moved
+        try:
+            written = self._write_version(current, new, actor, "record:update", {"fields": changed})
+        except BaseException:
+            self._release(new_key, record_id)
+            raise
+        self._release(old_key, record_id)
+        return written
+
+    def _guard_move(
+        self, current: Record, md: DocumentMetadata | FileMetadata
+    ) -> tuple[str | None, str, str] | None:
+        """The guard a correction must take, when it changes what the guard keys (a ký hiệu or
+        sender corrected into those of a document already registered; a hồ sơ's số và ký hiệu
+        corrected into another hồ sơ's mã): (the guard held now, the one to take, the message of
+        :class:`Duplicate`). A correction went around both rules: the guard is taken at
+        registration and at a hồ sơ's creation only."""
+        before = current.metadata
+        if isinstance(md, FileMetadata) and isinstance(before, FileMetadata):
+            if md.file_code == before.file_code:
+                return None
+            return (
+                "claims/filecode/" + _digest(before.file_code),
+                "claims/filecode/" + _digest(md.file_code),
+                f"Mã hồ sơ {md.file_code} đã tồn tại.",
+            )
+        if not isinstance(md, DocumentMetadata) or not isinstance(before, DocumentMetadata):
+            return None
+        if md.direction is Direction.DI and current.registration is not None:
+            return None  # numbered by the register: no guard
+        day = before.issued_date or before.arrival_date
+        if day is None:
+            return None
+        old_key, new_key = duplicate_key(before, day.year), duplicate_key(md, day.year)
+        if new_key is None or new_key == old_key:
+            return None
+        guard = self._document_guard(md, day.year, False, None)
+        assert guard is not None
+        return old_key, new_key, guard[1]
 
     def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from kho.errors import FieldError, ValidationFailed
+from kho.textkey import describe, foreign_letters, text_key
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
 from repository.vocabulary import Direction, nfc, typed_text
@@ -256,8 +257,22 @@ def signer_gate(
         False,
         code="SIGNER_MISMATCH",
         message=(
-            f"Người ký ghi trên văn bản đi là “{named}” nhưng {found}. Hãy sửa “Người ký” cho đúng"
-            " người đã ký số, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do (được ghi vào nhật ký"
-            " kiểm toán)."
+            f"Người ký ghi trên văn bản đi là “{named}” nhưng {found}.{_looks_alike(named, signers)}"
+            " Hãy sửa “Người ký” cho đúng người đã ký số, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do"
+            " (được ghi vào nhật ký kiểm toán)."
         ),
     )
+
+
+def _looks_alike(named: str, signers: Sequence[str]) -> str:
+    """What tells apart a certificate's name that reads like the named signer but is another
+    text ("Nguyễn Văn Аn" with a Cyrillic А, a zero-width space): without it the message shows
+    the same name twice and a văn thư would take the refusal for a fault and override it."""
+    for signer in signers:
+        if text_key(signer) == text_key(named):
+            odd = describe(foreign_letters(signer) + foreign_letters(named))
+            return (
+                f" Hai tên trông giống nhau nhưng là hai chuỗi ký tự khác nhau (ký tự {odd}):"
+                " chứng thư số có thể mạo danh người ký."
+            )
+    return ""

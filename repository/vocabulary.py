@@ -203,11 +203,11 @@ class Direction(StrEnum):
 # --- số, ký hiệu (Phụ lục I, II.3; STANDARDS §1.3) -------------------------------------
 
 _GROUP = r"[^\W\d_][^\W_]*"  # a letter, then letters/digits (Unicode-aware)
-CODE_NUMBER_RE = re.compile(r"^(?:0[1-9]|[1-9]\d+)$")
+CODE_NUMBER_RE = re.compile(r"^(?:0[1-9]|[1-9][0-9]+)$")  # ASCII digits: "1٢" is not 12
 CODE_NOTATION_RE = re.compile(rf"^{_GROUP}(?:-{_GROUP})*$")
 # Legal documents carry the year inside the ký hiệu: 30/2020/NĐ-CP.
 SO_KY_HIEU_RE = re.compile(
-    rf"^(?P<so>0[1-9]|[1-9]\d+)/(?:(?P<year>(?:19|20)\d\d)/)?(?P<kyhieu>{_GROUP}(?:-{_GROUP})*)$"
+    rf"^(?P<so>0[1-9]|[1-9][0-9]+)/(?:(?P<year>(?:19|20)[0-9][0-9])/)?(?P<kyhieu>{_GROUP}(?:-{_GROUP})*)$"
 )
 
 
@@ -281,7 +281,7 @@ def is_code_notation(text: str) -> bool:
 LEGACY_ORGAN_ID_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
 # Mã hồ sơ: <OrganId>.<năm>.<số và ký hiệu hồ sơ>, e.g. 000.00.18.H40.2011.01.TH
 FILE_CODE_RE = re.compile(
-    r"^(?P<organ>[A-Z0-9]+(?:\.[A-Z0-9]+)*?)\.(?P<year>(?:19|20)\d\d)\.(?P<notation>[0-9]{2,}(?:\.[A-ZĐ0-9]+)*)$"
+    r"^(?P<organ>[A-Z0-9]+(?:\.[A-Z0-9]+)*?)\.(?P<year>(?:19|20)[0-9][0-9])\.(?P<notation>[0-9]{2,}(?:\.[A-ZĐ0-9]+)*)$"
 )
 
 

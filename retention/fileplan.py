@@ -40,8 +40,8 @@ class PlanError(KhoError):
 
 
 ROMAN = re.compile(r"^(?=[MDCLXVI])M{0,3}(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
-ARABIC = re.compile(r"^[1-9]\d{0,2}$")
-NOTATION = re.compile(r"^(\d{2,3})\.([A-ZĐ][A-ZĐ0-9]{0,15})$")
+ARABIC = re.compile(r"^[1-9][0-9]{0,2}$")  # ASCII digits: "０2" prints like "02"
+NOTATION = re.compile(r"^([0-9]{2,3})\.([A-ZĐ][A-ZĐ0-9]{0,15})$")
 ABBREVIATION = re.compile(r"^[A-ZĐ][A-ZĐ0-9]{0,15}$")
 
 

@@ -23,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from kho.textkey import plain_text
+
 # --- tone-mark placement -------------------------------------------------------------------
 
 _TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # huyền, sắc, hỏi, ngã, nặng
@@ -151,7 +153,7 @@ def so_ky_hieu_key(text: str) -> str:
 
     Folded, lower case, no spaces, leading zeros of the number dropped (``05`` = ``5``).
     """
-    folded = fold(normalize(text)).replace(" ", "")
+    folded = fold(normalize(plain_text(text))).replace(" ", "")
     folded = re.sub(r"^so:?", "", folded)
     number, sep, rest = folded.partition("/")
     if sep and number.isdigit():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kho.textkey import plain_text
 from search.analysis import normalize, so_ky_hieu_key
 
 DIRECTIONS: tuple[str, ...] = ("den", "di", "hoso")
@@ -107,7 +108,7 @@ def value_key(value: str) -> str:
     """Filter/facet key of a name: tone placement, case and spacing do not matter.
 
     Cached: an index build asks for the same few hundred names again and again."""
-    return " ".join(normalize(value).split())
+    return " ".join(normalize(plain_text(value)).split())
 
 
 def flat_fields(doc: IndexDocument) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from kho.errors import StoreUnavailable
+from kho.textkey import plain_text
 from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
@@ -140,9 +141,12 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
     text = _nfc(doc.text)
     head = _nfc("\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
                            doc.co_quan_ban_hanh, doc.nguoi_ky)))
+    # The searched field reads the text as the query parser does (plain_text: a zero-width
+    # character inside a word, a Cyrillic look-alike, a full-width letter hid the word); the
+    # shown fields keep the text as stored.
     return {
         **flat_fields(doc),
-        "e": "\n".join([head] * TITLE_REPEAT + [text]),
+        "e": "\n".join([plain_text(head)] * TITLE_REPEAT + [plain_text(text)]),
         "title": _nfc(doc.title),
         "trich_yeu": _nfc(doc.trich_yeu),
         "so_ky_hieu": _nfc(doc.so_ky_hieu),

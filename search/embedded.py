@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from kho.errors import StoreUnavailable
+from kho.textkey import plain_text
 from search.analysis import fold, normalize, query_terms, so_ky_hieu_key, syllables
 from search.backend import IndexWriter, Rebuild, SearchBackend
 from search.documents import IndexDocument, flat_fields, value_key
@@ -242,7 +243,7 @@ class _ChunkForms(dict[str, tuple[str, str]]):
     def __missing__(self, chunk: str) -> tuple[str, str]:
         if len(self) >= _CHUNK_CACHE_SIZE:
             self.clear()
-        forms = [f for f in map(_analysed, syllables(chunk)) if f]
+        forms = [f for f in map(_analysed, syllables(plain_text(chunk))) if f]
         value = (" ".join([e for e, _ in forms]), " ".join([f for _, f in forms]))
         self[chunk] = value
         return value

@@ -9,7 +9,6 @@ change what is searched.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from kho.errors import KhoError
+from kho.textkey import plain_text
 from search.analysis import find_so_ky_hieu, syllables
 
 MAX_QUERY_CHARS = 1000
@@ -307,7 +307,9 @@ def parse_query(
     no letters or digits are separators. Queries longer than :data:`MAX_QUERY_CHARS` are refused
     rather than cut (a cut query is not what the user meant).
     """
-    text = _CONTROL_RE.sub(" ", unicodedata.normalize("NFC", typed or "")).translate(_QUOTES)
+    # plain_text: as the indexes read documents (zero-width and format characters dropped,
+    # look-alike letters, full-width forms): a query pasted with them finds what it shows.
+    text = _CONTROL_RE.sub(" ", plain_text(typed or "")).translate(_QUOTES)
     if len(text) > MAX_QUERY_CHARS:
         raise QueryInvalid(
             f"Câu tìm kiếm quá dài ({len(text)} ký tự, tối đa {MAX_QUERY_CHARS}).",

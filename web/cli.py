@@ -981,6 +981,26 @@ def fsck_command(ctx: Context, repair: bool, deep: bool, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.command("duplicate-guards")
+@json_option
+@pass_ctx
+@handles_errors
+def duplicate_guards_command(ctx: Context, as_json: bool) -> None:
+    """Chuyển khóa chống đăng ký trùng (số, ký hiệu, cơ quan, năm) của văn bản đến đã vào sổ
+    sang cách so sánh mới (a8: chữ trông giống nhau là một); chạy lại được, không sửa văn bản."""
+    actor = ctx.operator_access()
+    done = ctx.repo.reclaim_duplicate_guards(actor)
+    if as_json:
+        shared = [{"record_id": r, "same_as": h} for r, h in done.shared]
+        click.echo(
+            json.dumps({"checked": done.checked, "taken": done.taken, "shared": shared}, ensure_ascii=False)
+        )
+        return
+    click.echo(f"{done.checked} văn bản đến đã kiểm tra, {done.taken} khóa mới.")
+    for record_id, holder in done.shared:
+        click.echo(f"  - {record_id} trùng với {holder} theo cách so sánh mới: cần người xem lại.")
+
+
 @main.group("backup", invoke_without_command=True)
 @click.option(
     "--to", "targets", multiple=True, help="Nơi sao lưu kho (file:///…, s3://…); mặc định KHO_BACKUP_URLS."

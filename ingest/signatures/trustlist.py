@@ -28,6 +28,7 @@ from asn1crypto import pem, x509
 
 from ingest.signatures.trust import MANIFEST_NAME, TrustStore, load_certs
 from kho.errors import ConfigError, KhoError
+from repository.vocabulary import typed_text
 
 BUNDLE_DIR = Path(__file__).with_name("anchors")
 
@@ -164,7 +165,11 @@ def initialise(directory: Path) -> TrustList:
 
 def add(directory: Path, data: bytes, *, source: str, note: str, by: str, now: datetime,
         name: str | None = None) -> Anchor:
-    """Add one CA certificate (PEM or DER) to the managed list."""
+    """Add one CA certificate (PEM or DER) to the managed list. ``source`` and ``note`` are
+    what a quản trị typed (a terminal may hand them over in NFD): stored NFC, refused with a
+    hidden character, as every typed text (:func:`~repository.vocabulary.typed_text`)."""
+    source = typed_text(source, "source", "Nguồn gốc của chứng thư", line_breaks=False)
+    note = typed_text(note, "note", "Ghi chú về chứng thư", line_breaks=False)
     trust_list = initialise(directory)
     cert = _one_certificate(data)
     digest = fingerprint(cert)
