@@ -155,11 +155,11 @@ def describe(chars: list[str]) -> str:
 
 
 def _script(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    for script in ("LATIN", "CYRILLIC", "GREEK"):
-        if name.startswith(script):
-            return script
-    return ""
+    """The script of a letter, as the first word of its Unicode name (``LATIN``, ``CYRILLIC``,
+    ``ARMENIAN``, ``CHEROKEE``, ``LISU``, ...); "" for what is not a letter."""
+    if not ch.isalpha():
+        return ""
+    return unicodedata.name(ch, "").split(" ", 1)[0]
 
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -169,9 +169,11 @@ def lookalike_characters(text: str) -> list[str]:
     """The characters of a name (a person's, a unit's) that make it look like another one:
     an invisible format character (zero-width space or joiner, U+FEFF, U+2060, soft hyphen), a
     compatibility form (full-width ``Ｎ``), a Latin letter drawn like a Vietnamese one (``Ð``, the
-    Icelandic eth, for ``Đ``), and the Cyrillic or Greek letters of a word that also
-    has Latin ones (``Khuе`` with a Cyrillic ``е``). A name written wholly in another script
-    ("Иван") has none."""
+    Icelandic eth, for ``Đ``), the letters of another script in a word that also has Latin ones
+    (``Khuе`` with a Cyrillic ``е``, ``Hօa`` with an Armenian ``օ``), and, in a name with a Latin
+    word, a word of another script made only of letters drawn like Latin ones ("Nguyễn Thị Ноа",
+    Cyrillic, reads "Nguyễn Thị Hoa"). A name written wholly in another script ("Иван Серов")
+    has none, nor has a word of another script that cannot be read as Latin ("Сотрудничество")."""
     out: list[str] = []
     text = nfc(text)
     for ch in text:
@@ -180,8 +182,11 @@ def lookalike_characters(text: str) -> list[str]:
                 out.append(ch)
         elif ch in _ODD or unicodedata.normalize("NFKC", ch) != ch:
             out.append(ch)
-    for word in _WORD.findall(text):
-        scripts = {_script(ch) for ch in word} - {""}
+    words = [(word, {_script(ch) for ch in word} - {""}) for word in _WORD.findall(text)]
+    latin_name = any("LATIN" in scripts for _, scripts in words)
+    for word, scripts in words:
         if "LATIN" in scripts and len(scripts) > 1:
-            out.extend(ch for ch in word if _script(ch) in ("CYRILLIC", "GREEK"))
+            out.extend(ch for ch in word if _script(ch) not in ("LATIN", ""))
+        elif latin_name and "LATIN" not in scripts and _CONFUSABLES_KEYS.issuperset(word):
+            out.extend(word)
     return list(dict.fromkeys(out))

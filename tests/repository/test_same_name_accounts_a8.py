@@ -16,6 +16,7 @@ from kho_people import create_person
 from kho_testing import ManualClock
 
 from kho.errors import LoginFailed, ValidationFailed
+from kho.textkey import lookalike_characters
 from repository.accounts import Account, AccountService, Role
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
@@ -106,3 +107,47 @@ def test_a_log_in_name_that_only_looks_like_an_account_finds_none(world: World) 
             world.svc.authenticate(typed, GOOD, "10.0.0.2")
     for typed in ("KHUEDT.VPUB", "  khuedt.vpub  "):
         assert world.svc.authenticate(typed, GOOD, "10.0.0.3").username == "khuedt.vpub"
+
+
+# --- r26: names that imitate another, one level deeper ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "full_name",
+    ["Nguyễn Thị Ноа", "Đỗ Thị Hօa", "Đỗ Thị ꓧoa", "Đỗ Thị Ꮋoa"],
+    ids=["cyrillic-word", "armenian-o", "lisu-h", "cherokee-h"],
+)
+def test_a_full_name_with_a_word_of_look_alikes_is_refused_r26(world: World, full_name: str) -> None:
+    """The a8 rule judged each word alone and knew only Cyrillic and Greek: a word written
+    wholly in Cyrillic look-alikes ("Ноа" reads "Hoa") or a Latin word holding an Armenian,
+    Lisu or Cherokee letter gave a second "Nguyễn Thị Hoa"/"Đỗ Thị Hoa" on every page."""
+    world.new("Nguyễn Thị Hoa", VP, Role.VAN_THU)
+    world.new("Đỗ Thị Hoa", VP, Role.VAN_THU)
+    keys = _keys(world)
+    with pytest.raises(ValidationFailed) as info:
+        world.svc.create_account(full_name, VP, [Role.VAN_THU], 0, None, world.admin)
+    error = info.value.errors[0]
+    assert (error.field, error.code) == ("full_name", "FULL_NAME_INVALID")
+    assert "U+" in error.message and error.message == unicodedata.normalize("NFC", error.message)
+    assert _keys(world) == keys
+
+
+def test_a_unit_name_with_a_word_of_look_alikes_is_refused_r26(world: World) -> None:
+    """ "Phòng ТСКТ" (Cyrillic Т, С, К) reads as the Phòng Tài chính – Kế toán "Phòng TCKT"."""
+    keys = _keys(world)
+    with pytest.raises(ValidationFailed) as info:
+        world.svc.create_unit("000.05.18.H40", "Phòng ТСКТ", "tckt", ROOT, world.admin)
+    assert [e.code for e in info.value.errors] == ["UNIT_NAME_INVALID"]
+    assert _keys(world) == keys
+
+
+@pytest.mark.parametrize("name", ["Иван Серов", "Иван Петров", "Nguyễn Thị Hoa", "Trần Quý Tỵ"])
+def test_names_written_in_one_script_have_no_look_alikes_r26(name: str) -> None:
+    """A name wholly in Cyrillic has none, even one whose letters all look Latin ("Серов")."""
+    assert lookalike_characters(name) == []
+
+
+def test_a_unit_name_with_a_foreign_word_is_still_accepted_r26(world: World) -> None:
+    """A word of another script that cannot be read as a Latin one is no look-alike."""
+    name = "Phòng Hợp tác Việt - Nga (Сотрудничество)"
+    assert world.svc.create_unit("000.05.18.H40", name, "htvn", ROOT, world.admin).name == name
