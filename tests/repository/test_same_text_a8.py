@@ -391,3 +391,26 @@ def test_every_vietnamese_letter_is_still_a_letter_of_a_ky_hieu_r26() -> None:
     assert len(set(text)) == 2 * 72 + 2
     assert foreign_letters(text) == []
     assert foreign_letters(unicodedata.normalize("NFD", text)) == []
+
+
+def test_a_correction_gives_back_the_guard_of_the_earlier_formula_r26(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document registered before a8 as "UBND xã Hoà Bình" 1234/BNV-VP1 holds the guard of
+    the earlier formula. Corrected to BNV-VP2, it gave back only the guard of the current key:
+    the genuine 1234/BNV-VP1 from the same sender, registered after, was refused as a duplicate
+    of the corrected record (whose ký hiệu is no longer BNV-VP1)."""
+    sender = "UBND xã Hoà Bình"
+    with monkeypatch.context() as old_kho:
+        old_kho.setattr(records_module, "duplicate_key", records_module.legacy_duplicate_key)
+        old = repo.create_document(
+            "den", incoming(organ_name=sender, code_notation="BNV-VP1"), None, None, CLERK
+        )
+    repo.update_metadata(old.record_id, {"code_notation": "BNV-VP2"}, expected_version=1, actor=CLERK)
+    genuine = repo.create_document(
+        "den", incoming(organ_name=sender, code_notation="BNV-VP1"), None, None, CLERK
+    )
+    assert genuine.registration is not None and genuine.registration.number == 2
+    with pytest.raises(Duplicate) as info:
+        repo.create_document("den", incoming(organ_name=sender, code_notation="BNV-VP2"), None, None, CLERK)
+    assert info.value.details["existing_record_id"] == old.record_id
