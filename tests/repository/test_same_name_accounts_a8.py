@@ -54,13 +54,9 @@ def _keys(world: World) -> list[str]:
     return sorted(i.key for p in ACCOUNT_PREFIXES for i in world.store.list(p))
 
 
-@pytest.mark.parametrize(
-    "full_name",
-    ["Đỗ Thị Khuе", "Đỗ Thị Khu\u200dê", "Đỗ Thị Khuê\u200b", "Ｄỗ Thị Khuê", "Ðỗ Thị Khuê", "Đỗ Thị Κhuê"],
-    ids=["cyrillic-e", "zwj", "zwsp", "full-width", "eth", "greek-kappa"],
-)
-def test_a_full_name_that_imitates_another_is_refused(world: World, full_name: str) -> None:
-    world.new("Đỗ Thị Khuê", VP, Role.VAN_THU)
+def _refused_full_name(world: World, full_name: str) -> None:
+    """An account named ``full_name`` is refused FULL_NAME_INVALID, naming the code points in
+    an NFC message, and nothing is written."""
     keys = _keys(world)
     with pytest.raises(ValidationFailed) as info:
         world.svc.create_account(full_name, VP, [Role.VAN_THU], 0, None, world.admin)
@@ -68,6 +64,16 @@ def test_a_full_name_that_imitates_another_is_refused(world: World, full_name: s
     assert (error.field, error.code) == ("full_name", "FULL_NAME_INVALID")
     assert "U+" in error.message and error.message == unicodedata.normalize("NFC", error.message)
     assert _keys(world) == keys
+
+
+@pytest.mark.parametrize(
+    "full_name",
+    ["Đỗ Thị Khuе", "Đỗ Thị Khu\u200dê", "Đỗ Thị Khuê\u200b", "Ｄỗ Thị Khuê", "Ðỗ Thị Khuê", "Đỗ Thị Κhuê"],
+    ids=["cyrillic-e", "zwj", "zwsp", "full-width", "eth", "greek-kappa"],
+)
+def test_a_full_name_that_imitates_another_is_refused(world: World, full_name: str) -> None:
+    world.new("Đỗ Thị Khuê", VP, Role.VAN_THU)
+    _refused_full_name(world, full_name)
 
 
 def test_a_genuine_name_typed_in_nfd_is_stored_nfc(world: World) -> None:
@@ -123,13 +129,7 @@ def test_a_full_name_with_a_word_of_look_alikes_is_refused_r26(world: World, ful
     Lisu or Cherokee letter gave a second "Nguyễn Thị Hoa"/"Đỗ Thị Hoa" on every page."""
     world.new("Nguyễn Thị Hoa", VP, Role.VAN_THU)
     world.new("Đỗ Thị Hoa", VP, Role.VAN_THU)
-    keys = _keys(world)
-    with pytest.raises(ValidationFailed) as info:
-        world.svc.create_account(full_name, VP, [Role.VAN_THU], 0, None, world.admin)
-    error = info.value.errors[0]
-    assert (error.field, error.code) == ("full_name", "FULL_NAME_INVALID")
-    assert "U+" in error.message and error.message == unicodedata.normalize("NFC", error.message)
-    assert _keys(world) == keys
+    _refused_full_name(world, full_name)
 
 
 def test_a_unit_name_with_a_word_of_look_alikes_is_refused_r26(world: World) -> None:
