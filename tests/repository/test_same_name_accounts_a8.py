@@ -151,3 +151,20 @@ def test_a_unit_name_with_a_foreign_word_is_still_accepted_r26(world: World) -> 
     """A word of another script that cannot be read as a Latin one is no look-alike."""
     name = "Phòng Hợp tác Việt - Nga (Сотрудничество)"
     assert world.svc.create_unit("000.05.18.H40", name, "htvn", ROOT, world.admin).name == name
+
+
+def test_a_name_with_no_vietnamese_letter_is_not_told_it_is_empty_r26(world: World) -> None:
+    """A8 lets a name wholly in Cyrillic through the look-alike rule; the account was then
+    refused "Họ và tên không được để trống" (the name is empty): the person is told what is
+    missing instead, with the same code, and nothing is written."""
+    keys = _keys(world)
+    with pytest.raises(ValidationFailed) as info:
+        world.svc.create_account("Иван Петров", VP, [Role.VAN_THU], 0, None, world.admin)
+    error = info.value.errors[0]
+    assert (error.field, error.code) == ("full_name", "FULL_NAME_INVALID")
+    assert "trống" not in error.message and "chữ cái tiếng Việt" in error.message
+    assert error.message == unicodedata.normalize("NFC", error.message)
+    assert _keys(world) == keys
+    with pytest.raises(ValidationFailed) as empty:
+        world.svc.create_account("   ", VP, [Role.VAN_THU], 0, None, world.admin)
+    assert [e.code for e in empty.value.errors] == ["FULL_NAME_INVALID"]
