@@ -39,6 +39,15 @@ _CONFUSABLES = str.maketrans(
         "χ": "x", "γ": "y", "ϲ": "c", "ϳ": "j",
         "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
         "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+        # Armenian, Cherokee, Lisu and Coptic letters drawn like Latin ones (UTS #39 confusables):
+        # "Hօà" with an Armenian օ, "Ꮋòa" with a Cherokee Ꮋ read as "Hoà" in any font.
+        "օ": "o", "Օ": "O", "ս": "u", "Ս": "U", "հ": "h", "ո": "n", "ց": "g", "զ": "q", "ք": "p",
+        "Ꭺ": "A", "Ᏼ": "B", "Ꮯ": "C", "Ꭰ": "D", "Ꭼ": "E", "Ꮐ": "G", "Ꮋ": "H", "Ꭻ": "J", "Ꮶ": "K",
+        "Ꮮ": "L", "Ꮇ": "M", "Ꮲ": "P", "Ꮪ": "S", "Ꭲ": "T", "Ꮩ": "V", "Ꮃ": "W", "Ꮓ": "Z",
+        "ꓮ": "A", "ꓐ": "B", "ꓚ": "C", "ꓓ": "D", "ꓰ": "E", "ꓝ": "F", "ꓖ": "G", "ꓧ": "H", "ꓲ": "I",
+        "ꓙ": "J", "ꓗ": "K", "ꓡ": "L", "ꓟ": "M", "ꓠ": "N", "ꓳ": "O", "ꓑ": "P", "ꓣ": "R", "ꓢ": "S",
+        "ꓔ": "T", "ꓴ": "U", "ꓦ": "V", "ꓪ": "W", "ꓫ": "X", "ꓬ": "Y", "ꓜ": "Z",
+        "ⲟ": "o", "Ⲟ": "O", "ⲣ": "p", "Ⲣ": "P", "ⲥ": "c", "Ⲥ": "C",
         # Latin letters drawn like Vietnamese ones: eth and its relatives for đ, dotless i.
         "Ð": "Đ", "ð": "đ", "Ɖ": "Đ", "ɖ": "đ", "ı": "i", "ɑ": "a", "ɡ": "g", "ǀ": "l",
         # Slashes and dashes that print like "/" and "-".
@@ -114,21 +123,26 @@ def same_text(a: str, b: str) -> bool:
     return text_key(a) == text_key(b)
 
 
-_VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
-"""The combining marks of Vietnamese letters: the five tones, circumflex, breve and horn."""
+_VOWELS = ("a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y")
+_VIETNAMESE_LETTERS = frozenset(
+    letter
+    for vowel in _VOWELS
+    for tone in ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+    for letter in {nfc(vowel + tone), nfc(vowel + tone).upper()}
+) | frozenset("Đđ")
+"""The non-ASCII letters of the Vietnamese alphabet: its twelve vowels with each of the five
+tones (or none), both cases, and đ. A consonant with a tone mark ("Ḅ", "Ñ", "Ń") is not one."""
 
 
 def foreign_letters(text: str) -> list[str]:
     """The characters of ``text`` that are not a letter of the Vietnamese alphabet, an ASCII
     letter or digit, nor ASCII punctuation or a space: a Cyrillic ``е``, an eth ``Ð``, a
-    full-width ``Ｑ``, a digit of another script (``٢``), a zero-width character. For a code a
+    full-width ``Ｑ``, a digit of another script (``٢``), a zero-width character, a consonant
+    with a mark no Vietnamese letter has (``Ḅ``: B with the dot of the nặng tone). For a code a
     person types (ký hiệu, số, mã): what is found here makes two different codes print alike."""
     out: list[str] = []
     for ch in nfc(text):
-        if ch.isascii() or ch in "Đđ":
-            continue
-        base, *marks = unicodedata.normalize("NFD", ch)
-        if base.isascii() and base.isalpha() and marks and all(m in _VIETNAMESE_MARKS for m in marks):
+        if ch.isascii() or ch in _VIETNAMESE_LETTERS:
             continue
         if ch not in out:
             out.append(ch)
@@ -141,11 +155,11 @@ def describe(chars: list[str]) -> str:
 
 
 def _script(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    for script in ("LATIN", "CYRILLIC", "GREEK"):
-        if name.startswith(script):
-            return script
-    return ""
+    """The script of a letter, as the first word of its Unicode name (``LATIN``, ``CYRILLIC``,
+    ``ARMENIAN``, ``CHEROKEE``, ``LISU``, ...); "" for what is not a letter."""
+    if not ch.isalpha():
+        return ""
+    return unicodedata.name(ch, "").split(" ", 1)[0]
 
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -155,9 +169,11 @@ def lookalike_characters(text: str) -> list[str]:
     """The characters of a name (a person's, a unit's) that make it look like another one:
     an invisible format character (zero-width space or joiner, U+FEFF, U+2060, soft hyphen), a
     compatibility form (full-width ``Ｎ``), a Latin letter drawn like a Vietnamese one (``Ð``, the
-    Icelandic eth, for ``Đ``), and the Cyrillic or Greek letters of a word that also
-    has Latin ones (``Khuе`` with a Cyrillic ``е``). A name written wholly in another script
-    ("Иван") has none."""
+    Icelandic eth, for ``Đ``), the letters of another script in a word that also has Latin ones
+    (``Khuе`` with a Cyrillic ``е``, ``Hօa`` with an Armenian ``օ``), and, in a name with a Latin
+    word, a word of another script made only of letters drawn like Latin ones ("Nguyễn Thị Ноа",
+    Cyrillic, reads "Nguyễn Thị Hoa"). A name written wholly in another script ("Иван Серов")
+    has none, nor has a word of another script that cannot be read as Latin ("Сотрудничество")."""
     out: list[str] = []
     text = nfc(text)
     for ch in text:
@@ -166,8 +182,11 @@ def lookalike_characters(text: str) -> list[str]:
                 out.append(ch)
         elif ch in _ODD or unicodedata.normalize("NFKC", ch) != ch:
             out.append(ch)
-    for word in _WORD.findall(text):
-        scripts = {_script(ch) for ch in word} - {""}
+    words = [(word, {_script(ch) for ch in word} - {""}) for word in _WORD.findall(text)]
+    latin_name = any("LATIN" in scripts for _, scripts in words)
+    for word, scripts in words:
         if "LATIN" in scripts and len(scripts) > 1:
-            out.extend(ch for ch in word if _script(ch) in ("CYRILLIC", "GREEK"))
+            out.extend(ch for ch in word if _script(ch) not in ("LATIN", ""))
+        elif latin_name and "LATIN" not in scripts and _CONFUSABLES_KEYS.issuperset(word):
+            out.extend(word)
     return list(dict.fromkeys(out))

@@ -68,9 +68,14 @@ def username_base(full_name: str) -> str:
     """
     words = [w for w in (_ascii_fold(part) for part in full_name.split()) if w]
     if not words:
-        raise ValidationFailed(
-            [FieldError("full_name", "FULL_NAME_INVALID", "Họ và tên không được để trống.")]
+        # A name wholly in another script ("Иван Петров") is not empty: say what is missing.
+        message = (
+            "Họ và tên không có chữ cái tiếng Việt nào để tạo tên đăng nhập: hãy gõ họ và tên"
+            " bằng chữ cái tiếng Việt."
+            if full_name.strip()
+            else "Họ và tên không được để trống."
         )
+        raise ValidationFailed([FieldError("full_name", "FULL_NAME_INVALID", message)])
     given, family = words[-1], words[:-1]
     return given + "".join(w[0] for w in family)
 

@@ -2408,29 +2408,32 @@ class Repository:
                 self._claim(moved[1], record_id, moved[2])
         if moved is None:
             return self._write_version(current, new, actor, "record:update", {"fields": changed})
-        old_key, new_key, _ = moved
+        old_keys, new_key, _ = moved
         try:
             written = self._write_version(current, new, actor, "record:update", {"fields": changed})
         except BaseException:
             self._release(new_key, record_id)
             raise
-        self._release(old_key, record_id)
+        for old_key in old_keys:
+            self._release(old_key, record_id)
         return written
 
     def _guard_move(
         self, current: Record, md: DocumentMetadata | FileMetadata
-    ) -> tuple[str | None, str, str] | None:
+    ) -> tuple[tuple[str, ...], str, str] | None:
         """The guard a correction must take, when it changes what the guard keys (a ký hiệu or
         sender corrected into those of a document already registered; a hồ sơ's số và ký hiệu
-        corrected into another hồ sơ's mã): (the guard held now, the one to take, the message of
-        :class:`Duplicate`). A correction went around both rules: the guard is taken at
-        registration and at a hồ sơ's creation only."""
+        corrected into another hồ sơ's mã): (the guards it may hold now, the one to take, the
+        message of :class:`Duplicate`). A correction went around both rules: the guard is taken
+        at registration and at a hồ sơ's creation only. A document registered before a8 holds
+        the guard of the earlier formula (:func:`legacy_duplicate_key`): given back too, or the
+        corrected-away ký hiệu stays refused as a duplicate of this record."""
         before = current.metadata
         if isinstance(md, FileMetadata) and isinstance(before, FileMetadata):
             if md.file_code == before.file_code:
                 return None
             return (
-                "claims/filecode/" + _digest(before.file_code),
+                ("claims/filecode/" + _digest(before.file_code),),
                 "claims/filecode/" + _digest(md.file_code),
                 f"Mã hồ sơ {md.file_code} đã tồn tại.",
             )
@@ -2446,7 +2449,9 @@ class Repository:
             return None
         guard = self._document_guard(md, day.year, False, None)
         assert guard is not None
-        return old_key, new_key, guard[1]
+        legacy = legacy_duplicate_key(before, day.year)
+        held = tuple(dict.fromkeys(k for k in (old_key, legacy) if k is not None))
+        return held, new_key, guard[1]
 
     def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the

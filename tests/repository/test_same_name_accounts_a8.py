@@ -16,6 +16,7 @@ from kho_people import create_person
 from kho_testing import ManualClock
 
 from kho.errors import LoginFailed, ValidationFailed
+from kho.textkey import lookalike_characters
 from repository.accounts import Account, AccountService, Role
 from repository.audit import AuditLog
 from repository.storage.local import LocalStore
@@ -53,13 +54,9 @@ def _keys(world: World) -> list[str]:
     return sorted(i.key for p in ACCOUNT_PREFIXES for i in world.store.list(p))
 
 
-@pytest.mark.parametrize(
-    "full_name",
-    ["Đỗ Thị Khuе", "Đỗ Thị Khu\u200dê", "Đỗ Thị Khuê\u200b", "Ｄỗ Thị Khuê", "Ðỗ Thị Khuê", "Đỗ Thị Κhuê"],
-    ids=["cyrillic-e", "zwj", "zwsp", "full-width", "eth", "greek-kappa"],
-)
-def test_a_full_name_that_imitates_another_is_refused(world: World, full_name: str) -> None:
-    world.new("Đỗ Thị Khuê", VP, Role.VAN_THU)
+def _refused_full_name(world: World, full_name: str) -> None:
+    """An account named ``full_name`` is refused FULL_NAME_INVALID, naming the code points in
+    an NFC message, and nothing is written."""
     keys = _keys(world)
     with pytest.raises(ValidationFailed) as info:
         world.svc.create_account(full_name, VP, [Role.VAN_THU], 0, None, world.admin)
@@ -67,6 +64,16 @@ def test_a_full_name_that_imitates_another_is_refused(world: World, full_name: s
     assert (error.field, error.code) == ("full_name", "FULL_NAME_INVALID")
     assert "U+" in error.message and error.message == unicodedata.normalize("NFC", error.message)
     assert _keys(world) == keys
+
+
+@pytest.mark.parametrize(
+    "full_name",
+    ["Đỗ Thị Khuе", "Đỗ Thị Khu\u200dê", "Đỗ Thị Khuê\u200b", "Ｄỗ Thị Khuê", "Ðỗ Thị Khuê", "Đỗ Thị Κhuê"],
+    ids=["cyrillic-e", "zwj", "zwsp", "full-width", "eth", "greek-kappa"],
+)
+def test_a_full_name_that_imitates_another_is_refused(world: World, full_name: str) -> None:
+    world.new("Đỗ Thị Khuê", VP, Role.VAN_THU)
+    _refused_full_name(world, full_name)
 
 
 def test_a_genuine_name_typed_in_nfd_is_stored_nfc(world: World) -> None:
@@ -106,3 +113,58 @@ def test_a_log_in_name_that_only_looks_like_an_account_finds_none(world: World) 
             world.svc.authenticate(typed, GOOD, "10.0.0.2")
     for typed in ("KHUEDT.VPUB", "  khuedt.vpub  "):
         assert world.svc.authenticate(typed, GOOD, "10.0.0.3").username == "khuedt.vpub"
+
+
+# --- r26: names that imitate another, one level deeper ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "full_name",
+    ["Nguyễn Thị Ноа", "Đỗ Thị Hօa", "Đỗ Thị ꓧoa", "Đỗ Thị Ꮋoa"],
+    ids=["cyrillic-word", "armenian-o", "lisu-h", "cherokee-h"],
+)
+def test_a_full_name_with_a_word_of_look_alikes_is_refused_r26(world: World, full_name: str) -> None:
+    """The a8 rule judged each word alone and knew only Cyrillic and Greek: a word written
+    wholly in Cyrillic look-alikes ("Ноа" reads "Hoa") or a Latin word holding an Armenian,
+    Lisu or Cherokee letter gave a second "Nguyễn Thị Hoa"/"Đỗ Thị Hoa" on every page."""
+    world.new("Nguyễn Thị Hoa", VP, Role.VAN_THU)
+    world.new("Đỗ Thị Hoa", VP, Role.VAN_THU)
+    _refused_full_name(world, full_name)
+
+
+def test_a_unit_name_with_a_word_of_look_alikes_is_refused_r26(world: World) -> None:
+    """ "Phòng ТСКТ" (Cyrillic Т, С, К) reads as the Phòng Tài chính – Kế toán "Phòng TCKT"."""
+    keys = _keys(world)
+    with pytest.raises(ValidationFailed) as info:
+        world.svc.create_unit("000.05.18.H40", "Phòng ТСКТ", "tckt", ROOT, world.admin)
+    assert [e.code for e in info.value.errors] == ["UNIT_NAME_INVALID"]
+    assert _keys(world) == keys
+
+
+@pytest.mark.parametrize("name", ["Иван Серов", "Иван Петров", "Nguyễn Thị Hoa", "Trần Quý Tỵ"])
+def test_names_written_in_one_script_have_no_look_alikes_r26(name: str) -> None:
+    """A name wholly in Cyrillic has none, even one whose letters all look Latin ("Серов")."""
+    assert lookalike_characters(name) == []
+
+
+def test_a_unit_name_with_a_foreign_word_is_still_accepted_r26(world: World) -> None:
+    """A word of another script that cannot be read as a Latin one is no look-alike."""
+    name = "Phòng Hợp tác Việt - Nga (Сотрудничество)"
+    assert world.svc.create_unit("000.05.18.H40", name, "htvn", ROOT, world.admin).name == name
+
+
+def test_a_name_with_no_vietnamese_letter_is_not_told_it_is_empty_r26(world: World) -> None:
+    """A8 lets a name wholly in Cyrillic through the look-alike rule; the account was then
+    refused "Họ và tên không được để trống" (the name is empty): the person is told what is
+    missing instead, with the same code, and nothing is written."""
+    keys = _keys(world)
+    with pytest.raises(ValidationFailed) as info:
+        world.svc.create_account("Иван Петров", VP, [Role.VAN_THU], 0, None, world.admin)
+    error = info.value.errors[0]
+    assert (error.field, error.code) == ("full_name", "FULL_NAME_INVALID")
+    assert "trống" not in error.message and "chữ cái tiếng Việt" in error.message
+    assert error.message == unicodedata.normalize("NFC", error.message)
+    assert _keys(world) == keys
+    with pytest.raises(ValidationFailed) as empty:
+        world.svc.create_account("   ", VP, [Role.VAN_THU], 0, None, world.admin)
+    assert [e.code for e in empty.value.errors] == ["FULL_NAME_INVALID"]

@@ -334,3 +334,83 @@ def test_a_correction_cannot_give_a_file_the_code_of_another(repo: Repository) -
         repo.update_metadata(second.record_id, {"file_notation": "01.TCCB"}, expected_version=1, actor=CLERK)
     assert repo.get(second.record_id, actor=CLERK).metadata.file_code.endswith(".02.TCCB")
     assert first.metadata.file_code.endswith(".01.TCCB")
+
+
+# --- r26: the same tricks one level deeper ------------------------------------------------
+
+# Letters of scripts the a8 table did not list, each drawn like the Latin letter it replaces.
+DEEPER_SENDER_SPELLINGS = {
+    "Armenian օ (U+0585)": "UBND xã Hօà Bình",
+    "Cherokee Ꮋ (U+13BB)": "UBND xã Ꮋòa Bình",
+    "Lisu ꓴ (U+A4F4)": "ꓴBND xã Hòa Bình",
+    "Coptic ⲟ (U+2C9F)": "UBND xã Hⲟà Bình",
+}
+
+
+@pytest.mark.parametrize(
+    "spelling", list(DEEPER_SENDER_SPELLINGS.values()), ids=list(DEEPER_SENDER_SPELLINGS)
+)
+def test_a_sender_spelt_with_other_look_alike_scripts_is_a_duplicate_r26(
+    spelling: str, repo: Repository
+) -> None:
+    """A8's key mapped Cyrillic and Greek look-alikes only: the sender "UBND xã Hòa Bình"
+    written with an Armenian օ, a Cherokee Ꮋ, a Lisu ꓴ or a Coptic ⲟ registered the same
+    văn bản đến a second time (số đến 02)."""
+    first = repo.create_document("den", incoming(organ_name=SENDER), None, None, CLERK)
+    with pytest.raises(Duplicate) as info:
+        repo.create_document("den", incoming(organ_name=spelling), None, None, CLERK)
+    assert info.value.details["existing_record_id"] == first.record_id
+    assert [r.record_id for r in repo.register("den", 2026, actor=CLERK)] == [first.record_id]
+
+
+@pytest.mark.parametrize(
+    "notation",
+    ["BṆV-VP", "BÑV-VP", "BNV-VṔ", "ḄNV-VP"],
+    ids=["N-dot-below", "N-tilde", "P-acute", "B-dot-below"],
+)
+def test_a_ky_hieu_with_a_tone_mark_on_a_consonant_is_refused_r26(notation: str, repo: Repository) -> None:
+    """``foreign_letters`` let through any ASCII letter carrying a Vietnamese tone mark: "Ṇ"
+    (N with the dot of the nặng tone) or "Ñ" is no letter of the Vietnamese alphabet, prints
+    like "N" in the sổ, and keyed another document: 1234/BNV-VP was registered twice."""
+    repo.create_document("den", incoming(), None, None, CLERK)
+    keys = _record_keys(repo)
+    with pytest.raises(ValidationFailed) as info:
+        repo.create_document("den", incoming(code_notation=notation), None, None, CLERK)
+    assert [(e.field, e.code) for e in info.value.errors] == [("code_notation", "CODE_LOOKALIKE_CHARS")]
+    assert "U+" in info.value.errors[0].message
+    assert _record_keys(repo) == keys
+    assert len(repo.register("den", 2026, actor=CLERK)) == 1
+
+
+def test_every_vietnamese_letter_is_still_a_letter_of_a_ky_hieu_r26() -> None:
+    """The rule names the Vietnamese alphabet: its 12 vowels with each tone, both cases, and đ."""
+    vowels = "aăâeêioôơuưy"
+    tones = ["", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323"]
+    letters = [unicodedata.normalize("NFC", v + t) for v in vowels for t in tones]
+    text = "".join(letters) + "".join(x.upper() for x in letters) + "Đđ"
+    assert len(set(text)) == 2 * 72 + 2
+    assert foreign_letters(text) == []
+    assert foreign_letters(unicodedata.normalize("NFD", text)) == []
+
+
+def test_a_correction_gives_back_the_guard_of_the_earlier_formula_r26(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document registered before a8 as "UBND xã Hoà Bình" 1234/BNV-VP1 holds the guard of
+    the earlier formula. Corrected to BNV-VP2, it gave back only the guard of the current key:
+    the genuine 1234/BNV-VP1 from the same sender, registered after, was refused as a duplicate
+    of the corrected record (whose ký hiệu is no longer BNV-VP1)."""
+    sender = "UBND xã Hoà Bình"
+    with monkeypatch.context() as old_kho:
+        old_kho.setattr(records_module, "duplicate_key", records_module.legacy_duplicate_key)
+        old = repo.create_document(
+            "den", incoming(organ_name=sender, code_notation="BNV-VP1"), None, None, CLERK
+        )
+    repo.update_metadata(old.record_id, {"code_notation": "BNV-VP2"}, expected_version=1, actor=CLERK)
+    genuine = repo.create_document(
+        "den", incoming(organ_name=sender, code_notation="BNV-VP1"), None, None, CLERK
+    )
+    assert genuine.registration is not None and genuine.registration.number == 2
+    with pytest.raises(Duplicate) as info:
+        repo.create_document("den", incoming(organ_name=sender, code_notation="BNV-VP2"), None, None, CLERK)
+    assert info.value.details["existing_record_id"] == old.record_id

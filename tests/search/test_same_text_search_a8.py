@@ -108,3 +108,14 @@ def test_a_secret_document_stays_hidden_whatever_its_words_are_written_with(load
     for principal in (CLERK_A, CLERK_B):
         for typed in ("kế hoạch mật", "ke ho\u200bach mat", "nội dung mật", "5/KH-VP"):
             assert "secret" not in ids(loaded, typed, principal), (principal, typed)
+
+
+def test_a_title_with_look_alikes_of_other_scripts_is_found_by_what_it_shows_r26(
+    backend: SearchBackend,
+) -> None:
+    """A8's plain_text knew Cyrillic and Greek look-alikes only: a title "Giấy mời giao ban"
+    written with an Armenian օ in "giao", a Lisu ꓮ in "ban" and a Cherokee Ꮋ in "Hà" showed
+    those words and was found by none of them, with or without diacritics."""
+    assert backend.index([doc("deep", title="Giấy mời giaօ bꓮn tuần, Ꮋà Nội", so_ky_hieu="9/GM-VP")]) == 1
+    for typed in ("giao ban", "giấy mời giao ban", "Hà Nội", "ha noi"):
+        assert ids(backend, typed) == ["deep"], typed
