@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -170,6 +171,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Signs the web pages' session cookies; the same in every web worker (empty: per process).",
     ),
     "KHO_COOKIE_SECURE": ("true", "Session cookies only over HTTPS (`false` only for http on loopback)."),
+    "KHO_TRUSTED_PROXIES": (
+        "",
+        "Reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names the"
+        " client: the login limit and the audit log then count the person's address, not the"
+        " proxy's. Empty = the header is never read.",
+    ),
     # Read by ingest/signatures/_pool.py and _fastpath.py (in the verification workers).
     "KHO_SIGNATURE_FAST_PATH": (
         "1",
@@ -273,6 +280,23 @@ def _bool(name: str, value: str) -> bool:
     raise ConfigError(
         f"Biến cấu hình {name}=“{value}” không hợp lệ: dùng true hoặc false.", variable=name
     )
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    """IP addresses or networks separated by commas, each written as ``ipaddress`` does."""
+    out: list[str] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"Biến cấu hình {name}=“{value}” không hợp lệ: “{item}” không phải địa chỉ IP hoặc"
+                " dải mạng (ví dụ 10.0.0.5, 10.0.0.0/24).",
+                variable=name,
+            ) from exc
+    return tuple(out)
 
 
 def _int(name: str, value: str, low: int, high: int) -> int:
@@ -411,6 +435,8 @@ class Settings:
     handling_schedule: str = "06:30"
     due_alert_schedule: str = "07:00"
     tsa_url: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+    """Networks of the reverse proxies whose ``X-Forwarded-For`` is read (:mod:`web.proxies`)."""
     allow_unsealed: bool = False
     """Upgrade window only (``KHO_ALLOW_UNSEALED``): with a master key, account and unit versions of
     a format before seals are read (:mod:`repository.seals`, ``Verdict.LEGACY``) instead of refused,
@@ -553,6 +579,7 @@ class Settings:
             handling_schedule=_schedule("KHO_HANDLING_SCHEDULE", get("KHO_HANDLING_SCHEDULE")),
             due_alert_schedule=_schedule("KHO_DUE_ALERT_SCHEDULE", get("KHO_DUE_ALERT_SCHEDULE")),
             tsa_url=_http_url("KHO_TSA_URL", get("KHO_TSA_URL")),
+            trusted_proxies=_networks("KHO_TRUSTED_PROXIES", get("KHO_TRUSTED_PROXIES")),
         )
 
     def backup_options(self) -> dict[str, object]:

@@ -364,6 +364,25 @@ class KeyUnwrapFailed(KhoError):
     http_status = 500
 
 
+class RecordUnreadable(KhoError):
+    """What a person is told when a record or its original cannot be opened (its key garbled or
+    not unwrapping, its sealed bytes changed): nothing they can fix, nothing Kho crashed on.
+    The cause (``MASTER_KEY_MISMATCH``, ``INTEGRITY_FAILED``) is chained and reported as a
+    fixity finding to the operators (:meth:`web.context.Kho.refusal`)."""
+
+    code = "RECORD_UNREADABLE"
+    http_status = 503
+
+
+UNREADABLE_CAUSES = frozenset({"MASTER_KEY_MISMATCH", "INTEGRITY_FAILED"})
+"""Codes of the errors answered as :class:`RecordUnreadable` when they name a record."""
+
+UNREADABLE_MESSAGE = (
+    "Bản gốc không mở được: khóa mã hóa hoặc dữ liệu lưu trữ của văn bản/hồ sơ này bị hỏng. Dữ liệu đã"
+    " lưu không bị thay đổi; quản trị hệ thống và lưu trữ viên đã được báo để khôi phục từ bản sao lưu."
+)
+
+
 class BackupError(KhoError):
     """A backup that cannot be made, verified or restored as asked."""
 

@@ -479,6 +479,18 @@ class Notification:
     kind: str
     message: str
     actor: str
+    record_id: str | None = None
+    """The record or hồ sơ it is about (format 2). Its title is not stored with the message:
+    :data:`RECORD_REFERENCE` stands in it, resolved when read under the access policy
+    (:meth:`shown`; ``web.context.Kho.notifications``)."""
+
+    def shown(self, title: str | None) -> Notification:
+        """The message as a reader gets it: :data:`RECORD_REFERENCE` replaced by the record's
+        ``title`` when they may see it, or by a neutral phrase when they may not (or it is gone)."""
+        if RECORD_REFERENCE not in self.message:
+            return self
+        named = f"“{title}”" if title else RECORD_HIDDEN
+        return replace(self, message=self.message.replace(RECORD_REFERENCE, named))
 
     def to_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -488,6 +500,7 @@ class Notification:
             "kind": self.kind,
             "message": self.message,
             "actor": self.actor,
+            "record_id": self.record_id,
         }
         return formats.stamp(formats.NOTIFICATION.name, fields)
 
@@ -501,7 +514,14 @@ class Notification:
             kind=data["kind"],
             message=data["message"],
             actor=data["actor"],
+            record_id=data.get("record_id"),
         )
+
+
+RECORD_REFERENCE = "{hồ sơ}"
+"""Where a notification's message names its record (:attr:`Notification.record_id`): resolved at
+read time, so that no title sits in a notification object, nor in any backup of it."""
+RECORD_HIDDEN = "(bạn không có quyền xem tên hồ sơ này)"
 
 
 @dataclass(frozen=True)
@@ -2511,7 +2531,9 @@ class AccountService:
         return after
 
     # -- notifications ---------------------------------------------------------------------
-    def _notify(self, username: str, kind: str, message: str, actor: str) -> Notification:
+    def _notify(
+        self, username: str, kind: str, message: str, actor: str, record_id: str | None = None
+    ) -> Notification:
         """Store a message for the person; ids are a per-person sequence (``000001``), so the
         list is in the order things happened even within one clock tick."""
         now = self.clock()
@@ -2521,7 +2543,7 @@ class AccountService:
             last = info.key
         seq = int(last[len(prefix) :].split(".")[0]) + 1 if last else 1
         while True:
-            note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor)
+            note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor, record_id)
             try:
                 self.store.put_if_absent(
                     f"{prefix}{note.notification_id}.json", _dump(formats.NOTIFICATION, note.to_dict())
@@ -2531,9 +2553,12 @@ class AccountService:
                 continue
             return note
 
-    def notify(self, username: str, kind: str, message: str, actor: str = "system") -> Notification:
-        """Leave a message for a person (Kho's own processes: retention alerts, …)."""
-        return self._notify(username.strip().lower(), kind, message, actor)
+    def notify(
+        self, username: str, kind: str, message: str, actor: str = "system", *, record_id: str | None = None
+    ) -> Notification:
+        """Leave a message for a person (Kho's own processes: retention alerts, …); about
+        ``record_id``, named in ``message`` by :data:`RECORD_REFERENCE` only."""
+        return self._notify(username.strip().lower(), kind, message, actor, record_id)
 
     def notifications(self, username: str) -> list[Notification]:
         name = username.strip().lower()

@@ -263,7 +263,9 @@ TOKEN_REVOCATION = _account_kind("token-revocation", "bản thu hồi mã truy c
 ``account:token-revoke`` event), as :data:`UNIT`; the revocations of a password change or reset
 carry none (their count is in the change's ``account:password`` event)."""
 TOKEN_INDEX = _account_kind("token-index", "mục danh sách mã truy cập của tài khoản")
-NOTIFICATION = _account_kind("notification", "thông báo cho cán bộ")
+NOTIFICATION = _account_kind("notification", "thông báo cho cán bộ", _same)
+"""Version 2 carries ``record_id`` (the record the message names by reference, not by title);
+version 1 has none."""
 
 WORKFLOW_STEP = define(Kind("workflow-step", "bước xử lý văn bản", unversioned=1))
 """One immutable step of a document's handling (:mod:`repository.workflow`); stamped from the

@@ -179,6 +179,8 @@ class RecordFacts:
     grant_users: frozenset[str] = frozenset()
     grant_units: frozenset[str] = frozenset()
     state: str = "active"
+    recalled: bool = False
+    """A văn bản đi under a recall order (thu hồi): see :func:`sees`."""
 
 
 @dataclass(frozen=True)
@@ -243,10 +245,26 @@ def _named(principal: Principal, facts: RecordFacts) -> bool:
 
 
 def sees(principal: Principal, facts: RecordFacts) -> bool:
-    """Whether the person may see the record at all (before the role of the act)."""
+    """Whether the person may see the record at all (before the role of the act).
+
+    A văn bản đi under a recall order (:attr:`RecordFacts.recalled`) is kept by the side that
+    issued it: its unit (its văn thư, lãnh đạo, lưu trữ viên, and the leaders above it) and the
+    person who made it, who answer for the recall and keep it with its state. Those it was sent
+    to lose sight of it (ND30 Điều 18 k4: on a recall notice the recipient "hủy bỏ văn bản điện
+    tử bị thu hồi trên hệ thống"): no grant, of the document or of a hồ sơ holding it, gives
+    sight of it any more (:func:`recalled_from`)."""
     if facts.secrecy > principal.clearance:
         return False
+    if facts.recalled:
+        issuer = bool(facts.created_by) and principal.user == facts.created_by
+        return issuer or facts.unit in principal.content_units
     return _named(principal, facts) or bool(principal.content_units & ({facts.unit} | facts.grant_units))
+
+
+def recalled_from(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person lost sight of the record by its recall: a recipient, who would see it
+    were it not recalled. They are told so (``RECORD_RECALLED``), as the recall notice tells them."""
+    return facts.recalled and not sees(principal, facts) and sees(principal, replace(facts, recalled=False))
 
 
 def roles_on(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
@@ -332,6 +350,12 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
             "SECRECY_DENIED",
         )
     if not sees(principal, facts):
+        if recalled_from(principal, facts):
+            return _denied(
+                "Văn bản này đã bị cơ quan, đơn vị ban hành thu hồi: nơi nhận không còn được xem, tải"
+                " văn bản (Nghị định 30/2020/NĐ-CP, Điều 18 khoản 4).",
+                "RECORD_RECALLED",
+            )
         return _denied("Bạn không có quyền xem văn bản/hồ sơ này.")
     # Named grants and the creator: reading what was given to you needs no particular role.
     if action in (Action.RECORD_VIEW, Action.RECORD_READ) and _named(principal, facts):
@@ -907,7 +931,9 @@ def search_scope(principal: Principal) -> SearchScope:
 
 def index_visibility(facts: RecordFacts) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What a search document stores so that :class:`SearchScope` reproduces :func:`sees`:
-    (units that see it, users named on it)."""
+    (units that see it, users named on it). A recalled document: its own unit and maker only."""
+    if facts.recalled:
+        return (facts.unit,), ((facts.created_by,) if facts.created_by else ())
     units = tuple(sorted({facts.unit, *facts.grant_units}))
     users = tuple(sorted({*facts.grant_users, *([facts.created_by] if facts.created_by else [])}))
     return units, users

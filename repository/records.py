@@ -453,6 +453,14 @@ _RECORD_PERMISSIONS = frozenset(
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
 
+RECALL_KEY = "recall"
+"""In a văn bản đi's ``extra``: the recall order it is under (``retention.recall``), which takes
+its recipients' sight of it (:func:`repository.policy.sees`)."""
+
+FILE_TOTALS = frozenset({"doc_total", "page_total"})
+"""A hồ sơ's totals in ``extra``, counted at closing over every document it held: shown only to a
+reader who sees every document it names (:meth:`Repository.as_seen_by`)."""
+
 SEARCH_REACH = "reach"
 """In a search event's details (``search``, ``search:export``): the highest secrecy the
 searcher's results and counts covered (:func:`repository.policy.reads_search_event`). An event
@@ -1221,6 +1229,7 @@ class Repository:
             grant_users=frozenset(users),
             grant_units=frozenset(units),
             state=record.state,
+            recalled=bool(record.extra.get(RECALL_KEY)) if record.kind == "di" else False,
         )
 
     def authorize(self, actor: Actor, action: Action, record: Record | None = None) -> None:
@@ -1824,6 +1833,11 @@ class Repository:
                     seen[document_id] = False
         shown = tuple(d for d in record.documents if seen[d])
         extra = record.extra
+        hidden = not all(seen[d] for d in (*record.documents, *(n for n in named if isinstance(n, str))))
+        if hidden and FILE_TOTALS & extra.keys():
+            # Written at closing over every document: "2 văn bản" beside the one shown told a
+            # Thường reader that a document they may not see is in the hồ sơ.
+            extra = {k: v for k, v in extra.items() if k not in FILE_TOTALS}
         if flags is not None:
             kept = [
                 f for f in flags
@@ -1841,10 +1855,25 @@ class Repository:
         may see it; otherwise only what they acted on: its kind, state and grants. The acts
         answered the whole record, so a Thường chuyên viên who edited a hồ sơ got the ids of its
         Mật documents, and a quản trị, who grants without reading, got the trích yếu, the file
-        names and the documents of a record they may not open."""
+        names and the documents of a record they may not open. Nor who else acted on it or made
+        it (``actor`` is kept only when it is they who wrote this version, ``created_by`` never),
+        nor who else may see it: its grants only to who may grant on it (a quản trị, whose
+        grant list this is: :meth:`grants_of`)."""
         if not self.may_see(actor, record):
+            facts = self.facts(record)
+            grants = decide(actor.as_principal, Action.RECORD_GRANT, facts).allowed
             return replace(
-                record, metadata=None, files=(), registration=None, documents=(), note=None, extra={}
+                record,
+                metadata=None,
+                files=(),
+                registration=None,
+                documents=(),
+                note=None,
+                extra={},
+                actor=record.actor if record.actor == actor.user else "",
+                created_by="",
+                grant_users=record.grant_users if grants else (),
+                grant_units=record.grant_units if grants else (),
             )
         return self.as_seen_by(record, actor)
 
@@ -1974,15 +2003,7 @@ class Repository:
         action: str = "content:read",
     ) -> tuple[StoredFile, bytes]:
         """The original, checked against its recorded SHA-256. Audited (read or download)."""
-        record = self._load(record_id)
-        self.authorize(actor, Action.RECORD_READ, record)
-        if not record.files:
-            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
-        stored = (
-            record.files[0] if sha256 is None else next((f for f in record.files if f.sha256 == sha256), None)
-        )
-        if stored is None:
-            raise NotFound("Không tìm thấy tệp trong văn bản.", record_id=record_id, sha256=sha256)
+        record, stored = self._original(record_id, sha256, actor)
         key = content_key(record_id, stored.sha256)
         data = self.keys.open(record_id, self.store.get(key), key)
         if hashlib.sha256(data).hexdigest() != stored.sha256:
@@ -1994,6 +2015,32 @@ class Repository:
             )
         self._event(actor, action, record, {"sha256": stored.sha256})
         return stored, data
+
+    def _original(self, record_id: str, sha256: str | None, actor: Actor) -> tuple[Record, StoredFile]:
+        """The record and the description of its original (the first, or the one of ``sha256``),
+        if ``actor`` may read the original (:attr:`Action.RECORD_READ`)."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.RECORD_READ, record)
+        if not record.files:
+            raise NotFound("Văn bản này không có tệp đính kèm.", record_id=record_id)
+        stored = (
+            record.files[0] if sha256 is None else next((f for f in record.files if f.sha256 == sha256), None)
+        )
+        if stored is None:
+            raise NotFound("Không tìm thấy tệp trong văn bản.", record_id=record_id, sha256=sha256)
+        return record, stored
+
+    def describe_original(self, record_id: str, sha256: str | None = None, *, actor: Actor) -> StoredFile:
+        """What a download of the original would send, without reading it: its name, type, size
+        and SHA-256 (a ``HEAD`` on a download). Decided as a download is (the same answer to who
+        may not read it), audited as ``record:view``: the person learnt the description of the
+        original, not its content. A ``HEAD`` ran the download itself: it was recorded as a
+        ``content:download`` the person never received, and it decrypted the original for
+        nothing."""
+        record, stored = self._original(record_id, sha256, actor)
+        if not actor.system:
+            self._event(actor, "record:view", record, {"original": stored.sha256, "method": "HEAD"})
+        return stored
 
     def record_ids(self) -> Iterator[str]:
         for info in self.store.list("catalog/records/"):

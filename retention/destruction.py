@@ -129,8 +129,7 @@ def decision_deadline(decided_on: date, asked: date | None) -> date:
         return decided_on + timedelta(days=DECISION_WINDOW_DAYS)
     if asked < decided_on:
         raise WorkflowError(
-            f"Thời hạn thực hiện hủy {asked:%d/%m/%Y} đã qua (trước ngày quyết định"
-            f" {decided_on:%d/%m/%Y}).",
+            f"Thời hạn thực hiện hủy {asked:%d/%m/%Y} đã qua (trước ngày quyết định {decided_on:%d/%m/%Y}).",
             code="DEADLINE_PAST",
         )
     latest = decided_on + timedelta(days=DECISION_WINDOW_DAYS)
@@ -192,7 +191,11 @@ class Destructions:
         )
 
     def get(self, case_id: str, *, actor: Actor) -> dict[str, Any]:
-        """A case: for the lưu trữ and lãnh đạo, and for the members of its council."""
+        """A case: for the lưu trữ and lãnh đạo, and for the members of its council, as they may
+        see it (:meth:`shown`)."""
+        return self.shown(self._whole(case_id, actor), actor)
+
+    def _whole(self, case_id: str, actor: Actor) -> dict[str, Any]:
         case = self.cases.latest(case_id)
         if actor.user not in ((case.get("council") or {}).get("members") or []):
             self.repo.authorize(actor, Action.DISPOSAL_LIST)
@@ -200,7 +203,39 @@ class Destructions:
 
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
         self.repo.authorize(actor, Action.DISPOSAL_LIST)
-        return sorted(self.cases.all(), key=lambda c: c["created_at"])
+        seen: dict[str, bool] = {}
+        return [self.shown(c, actor, seen) for c in sorted(self.cases.all(), key=lambda c: c["created_at"])]
+
+    def shown(
+        self, case: dict[str, Any], actor: Actor, seen: dict[str, bool] | None = None
+    ) -> dict[str, Any]:
+        """``case`` as an answer, page or export to ``actor``: each hồ sơ's documents, and the
+        execution's targets, only those they may see (:meth:`Repository.may_see`; a destroyed
+        document by its "đã hủy" row, which keeps its secrecy). Reading a case needs a role
+        (:attr:`Action.DISPOSAL_LIST`) or a seat on its council, not sight of its documents: a
+        Thường council member or a lãnh đạo of another phòng got the id of every document of
+        every hồ sơ, Mật ones included, and counts that included them. The steps themselves
+        work on the whole stored case."""
+        if actor.system:
+            return case
+        seen = {} if seen is None else seen
+
+        def sees(record_id: str) -> bool:
+            if record_id not in seen:
+                try:
+                    seen[record_id] = self.repo.may_see(actor, self.repo._load(record_id))
+                except KhoError:
+                    seen[record_id] = False
+            return seen[record_id]
+
+        items = [{**i, "documents": [d for d in i.get("documents", ()) if sees(d)]} for i in case["items"]]
+        shown = {**case, "items": items}
+        execution = case.get("execution")
+        if isinstance(execution, dict) and execution.get("targets"):
+            files = {i["record_id"] for i in case["items"]}
+            targets = [t for t in execution["targets"] if t in files or sees(t)]
+            shown["execution"] = {**execution, "targets": targets}
+        return shown if shown != case else case
 
     def _step(
         self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any], **details: Any
@@ -210,6 +245,12 @@ class Destructions:
         new = self.cases.write(case["case_id"], body, expected=case["version"])
         self._event(actor, action, new, **details)
         return new
+
+    def _answer(
+        self, case: dict[str, Any], actor: Actor, action: str, changes: dict[str, Any], **details: Any
+    ) -> dict[str, Any]:
+        """:meth:`_step`, answered as ``actor`` may see the case (:meth:`shown`)."""
+        return self.shown(self._step(case, actor, action, changes, **details), actor)
 
     @staticmethod
     def _require(case: dict[str, Any], *states: str) -> None:
@@ -279,7 +320,7 @@ class Destructions:
         }
         case = self.cases.write(case_id, body, expected=0)
         self._event(actor, "destruction:propose", case, items=[i["record_id"] for i in items])
-        return case
+        return self.shown(case, actor)
 
     def establish_council(
         self, case_id: str, members: Sequence[str], decision_ref: str, *, actor: Actor
@@ -303,7 +344,7 @@ class Destructions:
             "by": actor.user,
             "at": self._now(),
         }
-        return self._step(
+        return self._answer(
             case, actor, "destruction:council", {"state": "council", "council": council}, members=people
         )
 
@@ -325,7 +366,7 @@ class Destructions:
             **case["reviews"],
             actor.user: {"opinion": opinion, "note": typed_text(note, "note", "Ý kiến"), "at": self._now()},
         }
-        return self._step(case, actor, "destruction:review", {"reviews": reviews}, opinion=opinion)
+        return self._answer(case, actor, "destruction:review", {"reviews": reviews}, opinion=opinion)
 
     def record_minutes(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
         """Biên bản họp hội đồng, by a member, once every member has given an opinion."""
@@ -343,7 +384,7 @@ class Destructions:
                 missing=missing,
             )
         minutes = {"text": typed_text(text, "text", "Biên bản họp"), "by": actor.user, "at": self._now()}
-        return self._step(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
+        return self._answer(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
 
     def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
         """Ý kiến thẩm định of the competent archive authority."""
@@ -354,7 +395,7 @@ class Destructions:
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
         text = typed_text(text, "text", "Văn bản thẩm định")
         appraisal = {"text": text, "by": actor.user, "at": self._now()}
-        return self._step(case, actor, "destruction:appraisal", {"appraisal": appraisal})
+        return self._answer(case, actor, "destruction:appraisal", {"appraisal": appraisal})
 
     def decide(
         self, case_id: str, decision_ref: str, *, approve: bool, deadline: date | None = None, actor: Actor
@@ -383,7 +424,7 @@ class Destructions:
             "at": self._now(),
             "deadline": deadline.isoformat(),
         }
-        return self._step(
+        return self._answer(
             case,
             actor,
             "destruction:decide",
@@ -494,7 +535,7 @@ class Destructions:
         finished = self._now()
         dossier_id = self._keep_dossier(case, actor, finished)
         execution = {**case["execution"], "dossier_file_id": dossier_id, "finished_at": finished}
-        return self._step(
+        return self._answer(
             case,
             actor,
             "destruction:done",
@@ -573,11 +614,13 @@ class Destructions:
         """One document of the case's dossier as PDF or XLSX: the copy kept in the dossier hồ
         sơ once the destruction is done, rendered from the case data before. Audited."""
         dossier_docs.check_format(fmt)
-        case = self.get(case_id, actor=actor)
+        whole = self._whole(case_id, actor)
+        case = self.shown(whole, actor)
         document = dossier_docs.build(case, name, self.repo.agency_name)
         file_id = (case.get("execution") or {}).get("dossier_file_id")
         data = None
-        if file_id and case["state"] == "done":
+        # The copy kept at execution counts and lists every document: only for who sees them all.
+        if file_id and case["state"] == "done" and case is whole:
             self.repo.get(file_id, actor=actor)
             try:
                 data = self.repo.get_derived(file_id, dossier_docs.file_name(name, fmt))
@@ -600,4 +643,9 @@ class Destructions:
         if not file_id:
             raise NotFound("Hồ sơ hủy chưa hoàn tất.", code="DOSSIER_NOT_READY")
         self.repo.get(file_id, actor=actor)
-        return json.loads(self.repo.get_derived(file_id, DOSSIER_NAME))
+        dossier = json.loads(self.repo.get_derived(file_id, DOSSIER_NAME))
+        # The same documents as the case shows this reader (:meth:`shown`).
+        dossier["danh_muc"] = case["items"]
+        if isinstance(dossier.get("bien_ban_huy"), dict):
+            dossier["bien_ban_huy"] = {**dossier["bien_ban_huy"], "records": case["execution"]["targets"]}
+        return dossier

@@ -16,7 +16,7 @@ from kho.errors import KhoError
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
-from repository.records import Actor, Repository
+from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, typed_text
 from retention.workflow import Versions
 
@@ -59,9 +59,40 @@ class Recalls:
         }
         return record, self.recalls.write(recall_id, body, expected=0)
 
+    @staticmethod
+    def _marked(recall: dict[str, Any]) -> dict[str, Any]:
+        """What a recalled văn bản đi records of its recall (``extra.recall``)."""
+        return {k: recall[k] for k in ("recall_id", "order_ref", "by", "at")}
+
+    def mark_earlier(self, *, actor: Actor) -> list[str]:
+        """Record on each văn bản đi recalled before recalls were recorded on the document (only
+        frozen by their hold) the recall it is under, so that its recipients lose sight of it as
+        they do of one recalled now (:meth:`recall_outgoing`). Kho's own operation (``kho archive
+        recall-mark``): idempotent; returns the documents marked."""
+        marked = []
+        writer = Actor(user=actor.user, source=actor.source, system=True)
+        for recall in self.recalls.all():
+            if recall.get("direction") != Direction.DI.value:
+                continue
+            record = self.repo._load(recall["record_id"])
+            if record.state == "destroyed" or record.extra.get(RECALL_KEY):
+                continue
+            self.repo.set_extra(
+                record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
+            )
+            marked.append(record.record_id)
+        return marked
+
     def recall_outgoing(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
-        """Freeze an outgoing document under a recall order (kept with the recall)."""
+        """Freeze an outgoing document under a recall order (kept with the recall). The
+        document records the recall (``extra.recall``): its issuing side and the archive keep it
+        with that state shown, those it was sent to lose sight of it, search included
+        (:func:`repository.policy.sees`)."""
         record, recall = self._start(record_id, order_ref, reason, actor, Direction.DI.value)
+        writer = Actor(user=actor.user, source=actor.source, system=True)  # decided: RECORD_RECALL
+        self.repo.set_extra(
+            record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
+        )
         self.repo.place_hold(
             record.record_id,
             f"recall-{recall['recall_id']}",

@@ -543,7 +543,9 @@ class RetentionService:
                 out.append(alert)
         return out
 
-    def send_alerts(self, notify: Callable[[str, str, str], None], archivists: Iterable[str]) -> list[Alert]:
+    def send_alerts(
+        self, notify: Callable[[str, str, str, str], None], archivists: Iterable[str]
+    ) -> list[Alert]:
         """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
         hồ sơ, level and due date (a marker object makes a rerun send nothing twice)."""
         sent = []
@@ -556,7 +558,7 @@ class RetentionService:
                 continue
             for user in dict.fromkeys([alert.holder, *people]):
                 if user:
-                    notify(user, "retention:due", alert.message)
+                    notify(user, "retention:due", alert.notice, alert.file_id)
             self.repo.audit.append(
                 "system",
                 "retention:alert",
@@ -584,6 +586,12 @@ class RetentionService:
         if not self.repo.may_see(actor, file) and self.repo.receives_submission(actor, file):
             return file
         return self.repo.shown_to(file, actor)
+
+    def sees(self, file: Record, actor: Actor) -> bool:
+        """Whether ``actor`` sees ``file`` in a retention answer (:meth:`shown_to` shows it
+        whole): a reader of it, or the lưu trữ viên who receives it. Its nộp lưu (who submitted
+        it, each step) is shown to them only."""
+        return self.repo.may_see(actor, file) or bool(self.repo.receives_submission(actor, file))
 
     def _step(self, file: Record, state: str, by: str, **more: Any) -> dict[str, Any]:
         current = self._submission(file)

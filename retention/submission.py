@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from kho.errors import KhoError
+from repository.accounts import RECORD_REFERENCE
 from repository.vocabulary import typed_text
 
 ALERT_DAYS = 30
@@ -119,13 +120,20 @@ class Alert:
 
     @property
     def message(self) -> str:
+        return self.worded(f"“{self.title}”")
+
+    @property
+    def notice(self) -> str:
+        """The message as it is stored in a notification: the hồ sơ by reference, not by title
+        (:data:`repository.accounts.RECORD_REFERENCE`)."""
+        return self.worded(RECORD_REFERENCE)
+
+    def worded(self, named: str) -> str:
         if self.level is AlertLevel.OVERDUE:
-            return (
-                f"Hồ sơ “{self.title}” đã quá hạn nộp lưu {-self.days_left} ngày (hạn {self.due:%d/%m/%Y})."
-            )
+            return f"Hồ sơ {named} đã quá hạn nộp lưu {-self.days_left} ngày (hạn {self.due:%d/%m/%Y})."
         if self.level is AlertLevel.KEEP_EXPIRED:
-            return f"Hồ sơ “{self.title}” đã hết thời gian được giữ lại: phải nộp lưu ngay."
-        return f"Hồ sơ “{self.title}” đến hạn nộp lưu ngày {self.due:%d/%m/%Y} (còn {self.days_left} ngày)."
+            return f"Hồ sơ {named} đã hết thời gian được giữ lại: phải nộp lưu ngay."
+        return f"Hồ sơ {named} đến hạn nộp lưu ngày {self.due:%d/%m/%Y} (còn {self.days_left} ngày)."
 
 
 def _level(left: int, kept_until: date | None, today: date) -> AlertLevel:

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 def run_due_alerts(accounts: AccountService, retention: RetentionService) -> list[Alert]:
     archivists = [a.username for a in accounts.accounts() if a.active and a.has_role(Role.LUU_TRU)]
     return retention.send_alerts(
-        lambda user, kind, message: accounts.notify(user, kind, message), archivists
+        lambda user, kind, message, record_id: accounts.notify(user, kind, message, record_id=record_id),
+        archivists,
     )
 
 

@@ -82,7 +82,7 @@ def logout(ctx: Context) -> None:
 def whoami(ctx: Context, as_json: bool) -> None:
     """Tài khoản đang đăng nhập, vai trò và thông báo."""
     account = ctx.kho.accounts.get(ctx.actor.user)
-    notes = ctx.kho.accounts.notifications(account.username)
+    notes = ctx.kho.notifications(ctx.actor)
     if as_json:
         _echo_json({"account": account.public_dict(), "notifications": [n.to_dict() for n in notes]})
         return

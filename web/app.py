@@ -30,6 +30,7 @@ from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
 from web import worklists
 from web.context import Kho
+from web.proxies import TrustedProxies, networks
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,29 @@ form but the uploads). The app's limit (``MAX_CONTENT_LENGTH``) is the upload li
 original (50 MB), and a body that size parses into 1.3 GB of Python objects as JSON
 (``[{},{},…]``) or 2 GB as a form (``a&a&…``), before any check: ``POST /api/login`` and
 ``POST /login`` took it from anyone. 2 MiB holds a file plan of some thousands of items typed
-on its page (Vietnamese text is 6–9 bytes a letter once urlencoded). A multipart upload is
-bounded by werkzeug per field."""
+on its page (Vietnamese text is 6–9 bytes a letter once urlencoded). A multipart body is bounded
+the same way, except on the routes that receive a file (:func:`takes_upload`), where the upload
+limit, :data:`FORM_MEMORY_MAX` per text field and :data:`FORM_PARTS_MAX` parts apply."""
 SMALL_BODY_TYPES = ("application/x-www-form-urlencoded",)
+UPLOAD_TYPES = ("multipart/form-data",)
+FORM_MEMORY_MAX = 500_000
+"""Bytes of one text field of a multipart form (werkzeug's ``max_form_memory_size``)."""
+FORM_PARTS_MAX = 1_000
+"""Parts of one multipart form, files included (werkzeug's ``max_form_parts``)."""
+_TAKES_UPLOAD = "kho_takes_upload"
+
+
+def takes_upload(view: F) -> F:
+    """Mark a view that receives a file in a multipart body (an original, a transfer package):
+    only there is such a body read up to the upload limit (``MAX_CONTENT_LENGTH``); a multipart
+    body sent to any other route is bounded like JSON (:func:`bound_small_body`)."""
+    setattr(view, _TAKES_UPLOAD, True)
+    return view
+
+
+def _takes_upload() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _TAKES_UPLOAD, False))
 
 
 class ApiError(KhoError):
@@ -92,11 +113,14 @@ def _json(raw: str | bytes, message: str, code: str) -> Any:
 
 
 def bound_small_body() -> None:
-    """Run before every request (API and pages): a JSON or urlencoded body is read here, at most
+    """Run before every request (API and pages): a JSON or urlencoded body, or a multipart one
+    sent to a route that takes no upload (:func:`takes_upload`), is read here, at most
     :data:`SMALL_BODY_MAX` bytes, and kept for ``get_data``/``form``; beyond, 413
     ``BODY_TOO_LARGE`` (told by Content-Length before anything is read, or while a chunked body
-    is read), before any parser or check sees it."""
-    if not (request.is_json or request.mimetype in SMALL_BODY_TYPES):
+    is read), before any parser or check sees it. A multipart body of 49 MB sent to
+    ``POST /login`` was parsed (+51 MB, 0.44 s) before the CSRF check refused it."""
+    small = request.is_json or request.mimetype in SMALL_BODY_TYPES
+    if not small and not (request.mimetype in UPLOAD_TYPES and not _takes_upload()):
         return
     too_large = BodyTooLarge(
         f"Nội dung yêu cầu quá lớn: tối đa {SMALL_BODY_MAX // (1024 * 1024)} MB.", limit=SMALL_BODY_MAX
@@ -114,7 +138,8 @@ def bound_small_body() -> None:
 
 
 FORM_TOO_LARGE_MESSAGE = (
-    "Biểu mẫu quá lớn: một trường văn bản vượt quá 500 KB hoặc biểu mẫu có hơn 1.000 phần."
+    f"Biểu mẫu quá lớn: một trường văn bản vượt quá {FORM_MEMORY_MAX // 1000} KB hoặc biểu mẫu có"
+    f" hơn {FORM_PARTS_MAX:,} phần.".replace(",", ".")
 )
 
 
@@ -243,6 +268,10 @@ def create_app(
     app = Flask("kho")
     # Uploads beyond the limit are refused before they are read (413).
     app.config["MAX_CONTENT_LENGTH"] = kho.repo.max_file_bytes + 1024 * 1024
+    app.config["MAX_FORM_MEMORY_SIZE"] = FORM_MEMORY_MAX
+    app.config["MAX_FORM_PARTS"] = FORM_PARTS_MAX
+    if settings.trusted_proxies:  # the person's address, not the proxy's (web.proxies)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks(settings.trusted_proxies))  # type: ignore[method-assign]
     app.before_request(bound_small_body)  # first: before the pages' CSRF check reads the form
     app.extensions["kho"] = kho
     accounts = kho.accounts
@@ -266,6 +295,7 @@ def create_app(
     # -- errors --------------------------------------------------------------------------------
     @app.errorhandler(KhoError)
     def on_kho_error(error: KhoError) -> Response:
+        error = kho.refusal(error, g.get("actor"))
         return _error(error.code, error.message, error.http_status, error.details or None)
 
     @app.errorhandler(HTTPException)
@@ -360,7 +390,7 @@ def create_app(
         return _reply(
             {
                 "account": account.public_dict(),
-                "notifications": [n.to_dict() for n in accounts.notifications(who.user)],
+                "notifications": [n.to_dict() for n in kho.notifications(who)],
             }
         )
 
@@ -383,13 +413,20 @@ def create_app(
 
     @app.get("/api/records/<record_id>/content")
     def record_content(record_id: str) -> Response:
-        stored, data = service.read_content(_record_id(record_id), actor=actor(), action="content:download")
-        response = Response(data, mimetype=stored.media_type or "application/octet-stream")
+        rid = _record_id(record_id)
+        if request.method == "HEAD":  # the headers only: nothing read, not a download
+            stored = service.describe_original(rid, actor=actor())
+            response = Response(b"", mimetype=stored.media_type or "application/octet-stream")
+            response.headers["Content-Length"] = str(stored.size)
+        else:
+            stored, data = service.read_content(rid, actor=actor(), action="content:download")
+            response = Response(data, mimetype=stored.media_type or "application/octet-stream")
         response.headers["Content-Disposition"] = f'attachment; filename="{stored.stored_name}"'
         response.headers["X-Content-SHA256"] = stored.sha256
         return response
 
     @app.post("/api/records")
+    @takes_upload
     def create_record() -> Response:
         who = actor()
         raw = request.form.get("metadata", "{}")
@@ -448,6 +485,7 @@ def create_app(
 
     # -- receive → register ---------------------------------------------------------------------
     @app.post("/api/intake")
+    @takes_upload
     def receive() -> Response:
         who = actor()
         upload = request.files.get("file")

@@ -10,9 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from kho import logs
 from kho.config import Settings
-from kho.errors import AccountNotFound, FieldError, ValidationFailed
-from repository.accounts import Account, AccountService
+from kho.errors import (
+    UNREADABLE_CAUSES,
+    UNREADABLE_MESSAGE,
+    AccountNotFound,
+    AlreadyExists,
+    FieldError,
+    KhoError,
+    RecordUnreadable,
+    ValidationFailed,
+)
+from repository.accounts import Account, AccountService, Notification
 from repository.policy import Principal
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc
@@ -147,6 +157,74 @@ class Kho:
         if errors:
             raise ValidationFailed(errors)
         return tuple(names)
+
+    def notifications(self, actor: Actor) -> list[Notification]:
+        """The person's notifications as they may read them: a record a notification names by
+        reference (:data:`repository.accounts.RECORD_REFERENCE`) is named by its title only if
+        they may see it now (:meth:`Repository.may_see`), so a title is neither stored in the
+        notification nor shown to someone who may not see the record (a lưu trữ viên of
+        another unit, a holder whose clearance was lowered)."""
+        shown: dict[str, str | None] = {}
+        out = []
+        for note in self.accounts.notifications(actor.user):
+            if note.record_id:
+                if note.record_id not in shown:
+                    shown[note.record_id] = self._title_for(note.record_id, actor)
+                note = note.shown(shown[note.record_id])
+            out.append(note)
+        return out
+
+    def _title_for(self, record_id: str, actor: Actor) -> str | None:
+        try:
+            record = self.repo._load(record_id)
+        except KhoError:
+            return None
+        if not self.repo.may_see(actor, record):
+            return None
+        md = record.metadata
+        return getattr(md, "title", None) or getattr(md, "subject", None)
+
+    def refusal(self, error: KhoError, actor: Actor | None) -> KhoError:
+        """The error a person is answered for ``error`` (API and pages alike). A record whose key
+        is garbled or does not unwrap, or whose sealed bytes changed, answered 500 with
+        ``MASTER_KEY_MISMATCH``/``INTEGRITY_FAILED``: it is now :class:`RecordUnreadable` (503),
+        and a fixity finding (:meth:`report_unreadable`). Any other error is answered as is."""
+        record_id = error.details.get("record_id")
+        if error.code not in UNREADABLE_CAUSES or not isinstance(record_id, str):
+            return error
+        self.report_unreadable(record_id, error.code, actor)
+        refusal = RecordUnreadable(UNREADABLE_MESSAGE, record_id=record_id)
+        refusal.__cause__ = error
+        return refusal
+
+    def report_unreadable(self, record_id: str, code: str, actor: Actor | None) -> None:
+        """A fixity finding made while reading: an audit event ``fixity:finding`` every time, and
+        the first time for the record and cause, a notification to every active quản trị and lưu
+        trữ viên (as a fixity run's alert). Never raises: the person still gets the refusal."""
+        from retention.operations import notify_operators
+
+        try:
+            self.repo.audit.append(
+                actor.user if actor is not None else "system",
+                "fixity:finding",
+                record_id=record_id,
+                source=actor.source if actor is not None else None,
+                details={"code": code, "found_by": "read"},
+            )
+            marker = f"fixity/findings/{record_id}-{code.lower()}"
+            self.repo.store.put_if_absent(marker, code.encode())
+        except AlreadyExists:
+            return
+        except KhoError as exc:
+            logs.warn(__name__, "fixity finding not recorded: %s", exc.code)
+            return
+        notify_operators(
+            self.repo,
+            self.settings,
+            "fixity",
+            f"Văn bản/hồ sơ {record_id} không mở được khi đọc ({code}): khóa mã hóa hoặc dữ liệu lưu"
+            " trữ bị hỏng. Chạy “kho fixity” và “kho fsck”, khôi phục khóa hoặc bản gốc từ bản sao lưu.",
+        )
 
     def actor_of(self, account: Account, source: str | None) -> Actor:
         return Actor(user=account.username, source=source, principal=principal_of(account, self.accounts))

@@ -23,6 +23,7 @@ from retention.holds import Holds
 from retention.recall import Recalls
 from retention.sip import Transfers
 from retention.sip_import import import_package
+from web.app import takes_upload
 from web.context import Kho
 
 _ID = re.compile(r"[0-9a-f]{16}")
@@ -217,6 +218,7 @@ def register_disposal_api(
         return reply(receipt)
 
     @app.post("/api/retention/transfers/import")
+    @takes_upload
     def transfer_import() -> Response:
         who = actor()
         upload = request.files.get("file")

@@ -252,6 +252,16 @@ def check_sip(ctx: Context, package: str, as_json: bool) -> None:
     _out(result, as_json, f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).")
 
 
+@archive.command("recall-mark")
+@json_option
+@pass_ctx
+@handles_errors
+def recall_mark(ctx: Context, as_json: bool) -> None:
+    """Ghi lệnh thu hồi vào các văn bản đi đã thu hồi trước đây (nơi nhận không còn được xem; vận hành)."""
+    marked = Recalls(ctx.repo, ctx.backend).mark_earlier(actor=ctx.operator_access())
+    _out({"marked": marked}, as_json, f"Đã ghi lệnh thu hồi vào {len(marked)} văn bản đi.")
+
+
 @archive.command("recall")
 @click.argument("record_id")
 @click.option("--order", "order_ref", required=True, help="Số, ngày văn bản thu hồi.")

@@ -215,6 +215,7 @@ SCHEMAS: dict[str, Schema] = {
             "kind": {"type": "string"},
             "message": {"type": "string"},
             "actor": {"type": "string"},
+            "record_id": _nullable("string"),
             "format_version": {"type": "integer"},
         },
     },

@@ -45,7 +45,7 @@ def file_summary(service: RetentionService, file: Record, who: Actor) -> dict[st
     return {
         **service.shown_to(file, who).to_dict(),
         "state_label": FILE_STATE_LABELS.get(file.state, file.state),
-        "submission": service.submission_of(file),
+        "submission": service.submission_of(file) if service.sees(file, who) else None,
     }
 
 

@@ -63,3 +63,15 @@ def register_one(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf", **ove
     )
     assert confirmed.status_code == 302, text(confirmed)
     return confirmed.headers["Location"]
+
+
+def cli_as(people: People, who: str) -> Any:
+    """A ``click`` runner logged in to the real ``kho`` CLI as ``who`` (``kho login``)."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    runner = CliRunner()
+    login = runner.invoke(main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n")
+    assert login.exit_code == 0, login.output
+    return runner

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
 from kho_people import People
 from kho_submission import submitted_by_phong_b
-from kho_testing import incoming
 
 from web.context import Kho
 
@@ -49,26 +49,8 @@ def test_kho_file_reopen_answers_the_hồ_sơ_without_a_document_above_the_reade
 
     from web.cli import main
 
-    clerk = people.actor("van_thu")  # cleared Tuyệt mật
-    file = kho.repo.create_file(
-        {
-            "file_notation": "07.KS",
-            "title": "Hồ sơ khảo sát tuyến cầu",
-            "maintenance": "10 năm",
-            "creator": "Đỗ Thị Khuê",
-            "start_date": "01/01/2026",
-        },
-        clerk,
-    )
-    file_id = file.record_id
-    secret_id = kho.repo.create_document(
-        "den", incoming(code_number="77", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk
-    ).record_id
-    plain_id = kho.repo.create_document(
-        "den", incoming(code_number="78", subject="Về việc khảo sát"), None, None, clerk
-    ).record_id
-    for doc_id in (secret_id, plain_id):
-        file = kho.repo.add_to_file(file_id, doc_id, expected_version=file.version, actor=clerk)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people)
+    file = kho.repo._load(file_id)
     closed = kho.retention.close_file(
         file_id, end_date=date(2026, 6, 30), expected_version=file.version, actor=people.actor("van_thu")
     )
@@ -103,40 +85,24 @@ def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_rea
     (``extra.closing_flags``, written when it is closed) name each document by id and số, ký
     hiệu: a Thường chuyên viên reading the closed hồ sơ got both."""
     clerk = people.actor("van_thu")  # cleared Tuyệt mật
-    file = kho.repo.create_file(
-        {
-            "file_notation": "07.KS",
-            "title": "Hồ sơ khảo sát tuyến cầu",
-            "maintenance": "10 năm",
-            "creator": "Đỗ Thị Khuê",
-            "start_date": "01/01/2026",
-        },
-        clerk,
-    )
-    secret = kho.repo.create_document(
-        "den", incoming(code_number="7701", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk
-    )
-    plain = kho.repo.create_document(
-        "den", incoming(code_number="7802", subject="Về việc khảo sát"), None, None, clerk
-    )
-    for doc in (secret, plain):
-        file = kho.repo.add_to_file(file.record_id, doc.record_id, expected_version=file.version, actor=clerk)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people, codes=("7701", "7802"))
+    file = kho.repo._load(file_id)
     closed = kho.retention.close_file(
         file.record_id, end_date=date(2026, 6, 30), expected_version=file.version, actor=clerk
     )
-    assert any(f["record_id"] == secret.record_id for f in closed.extra["closing_flags"])  # stored whole
+    assert any(f["record_id"] == secret_id for f in closed.extra["closing_flags"])  # stored whole
     for path in (f"/api/records/{file.record_id}", f"/api/records/{file.record_id}/history"):
         answer = client.get(path, headers=people.headers("chuyen_vien"))  # Thường
         assert answer.status_code == 200, answer.json
         body = answer.get_data(as_text=True)
-        assert secret.record_id not in body and "7701" not in body, path
-        assert plain.record_id in body
+        assert secret_id not in body and "7701" not in body, path
+        assert plain_id in body
     shown = client.get(f"/api/records/{file.record_id}", headers=people.headers("chuyen_vien")).json
     assert shown["extra"]["closing_flags"] and all(
-        f["record_id"] in (None, plain.record_id) for f in shown["extra"]["closing_flags"]
+        f["record_id"] in (None, plain_id) for f in shown["extra"]["closing_flags"]
     )
     whole = client.get(f"/api/records/{file.record_id}", headers=people.headers("van_thu"))
-    assert secret.record_id in whole.get_data(as_text=True)  # the văn thư, cleared for it, gets every finding
+    assert secret_id in whole.get_data(as_text=True)  # the văn thư, cleared for it, gets every finding
 
     # Reopened and the Mật document taken out: the findings stay in ``extra`` (a reopening
     # keeps them), and every document left is one the reader may see.
@@ -144,13 +110,13 @@ def test_the_closing_findings_of_a_hồ_sơ_do_not_name_a_document_above_the_rea
         file.record_id, reason="Bỏ văn bản mật", expected_version=closed.version, actor=clerk
     )
     kho.repo.remove_from_file(
-        file.record_id, secret.record_id, expected_version=reopened.version, actor=clerk, reason="Nhầm hồ sơ"
+        file.record_id, secret_id, expected_version=reopened.version, actor=clerk, reason="Nhầm hồ sơ"
     )
     stored_flags = kho.repo._load(file.record_id).extra["closing_flags"]
-    assert any(f["record_id"] == secret.record_id for f in stored_flags)
+    assert any(f["record_id"] == secret_id for f in stored_flags)
     after = client.get(f"/api/records/{file.record_id}", headers=people.headers("chuyen_vien"))
-    assert after.status_code == 200 and after.json["documents"] == [plain.record_id]
-    assert secret.record_id not in after.get_data(as_text=True)
+    assert after.status_code == 200 and after.json["documents"] == [plain_id]
+    assert secret_id not in after.get_data(as_text=True)
 
 
 def test_kho_file_close_reopen_submit_keep_catalogue_exist_in_a_fresh_kho_process() -> None:

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
 from kho_people import PASSWORD, People
 from kho_testing import incoming
 
@@ -18,28 +19,10 @@ from web.context import Kho
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _file_with_a_secret(kho: Kho, people: People) -> tuple[str, str, str]:
-    clerk = people.actor("van_thu")  # cleared Tuyệt mật
-    hoso = kho.repo.create_file(
-        {"file_notation": "07.KS", "title": "Hồ sơ khảo sát tuyến cầu", "maintenance": "10 năm",
-         "creator": "Đỗ Thị Khuê", "start_date": "01/01/2026"}, clerk,
-    )
-    secret = kho.repo.create_document(
-        "den", incoming(code_number="77", subject="Về việc phương án bảo vệ", secrecy=2), None, None, clerk,
-    )
-    plain = kho.repo.create_document(
-        "den", incoming(code_number="78", subject="Về việc khảo sát"), None, None, clerk,
-    )
-    version = kho.repo.add_to_file(hoso.record_id, secret.record_id, expected_version=hoso.version,
-                                   actor=clerk).version
-    kho.repo.add_to_file(hoso.record_id, plain.record_id, expected_version=version, actor=clerk)
-    return hoso.record_id, secret.record_id, plain.record_id
-
-
 def test_the_api_and_history_of_a_file_leave_out_a_document_above_clearance(
     kho: Kho, people: People, client: FlaskClient,
 ) -> None:
-    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people)
     seen = client.get(f"/api/records/{file_id}", headers=people.headers("chuyen_vien"))  # Thường
     assert seen.status_code == 200
     assert seen.json["documents"] == [plain_id]
@@ -57,7 +40,7 @@ def test_the_api_and_history_of_a_file_leave_out_a_document_above_clearance(
 def test_the_file_list_counts_only_the_documents_the_person_may_see(
     kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _file_with_a_secret(kho, people)
+    file_with_a_secret(kho, people)
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
     web = create_app(kho.settings, kho=kho).test_client()
     token = CSRF.search(web.get("/login").get_data(as_text=True))
@@ -76,7 +59,7 @@ def test_kho_record_show_and_history_leave_it_out_too(kho: Kho, people: People) 
 
     from web.cli import main
 
-    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people)
     runner = CliRunner()
     login = runner.invoke(
         main, ["login", people.usernames["chuyen_vien"], "--password-stdin"], input=PASSWORD + "\n"
@@ -103,7 +86,7 @@ def test_the_answer_to_an_act_on_a_file_leaves_out_a_document_above_clearance(
 
     from web.cli import main
 
-    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people)
     other = kho.repo.create_document(
         "den", incoming(code_number="79", subject="Về việc đo đạc"), None, None, people.actor("van_thu")
     )
@@ -148,11 +131,11 @@ def test_a_quan_tri_who_grants_is_answered_the_grants_not_the_record(
     a lãnh đạo who may read it still gets the record."""
     import json
 
-    from click.testing import CliRunner
+    from kho_web import cli_as
 
     from web.cli import main
 
-    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people)
     admin = people.headers("quan_tri")
     assert client.get(f"/api/records/{plain_id}", headers=admin).status_code == 403
     grantee = people.usernames["chuyen_vien_b"]
@@ -164,12 +147,8 @@ def test_a_quan_tri_who_grants_is_answered_the_grants_not_the_record(
         assert granted.json["metadata"] is None and granted.json["documents"] == []
         for secret in ("khảo sát", "Khuê", "Trần Thị Hoà", plain_id if record_id == file_id else secret_id):
             assert secret not in body, secret
-    runner = CliRunner()
-    login = runner.invoke(
-        main, ["login", people.usernames["quan_tri"], "--password-stdin"], input=PASSWORD + "\n"
-    )
-    assert login.exit_code == 0, login.output
-    cli = runner.invoke(main, ["record", "grant", file_id, "--unit", "000.00.18.H40", "--json"])
+    admin_cli = cli_as(people, "quan_tri")
+    cli = admin_cli.invoke(main, ["record", "grant", file_id, "--unit", "000.00.18.H40", "--json"])
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.output)["metadata"] is None and "khảo sát" not in cli.output
     lead = client.post(f"/api/records/{plain_id}/grants", json={"users": [grantee]},
@@ -183,7 +162,7 @@ def test_the_retention_answers_about_a_file_leave_out_a_document_above_clearance
     """The mục lục of a hồ sơ listed only the documents the reader may see, but the hồ sơ
     beside it in the same answer (``file``) was the stored record with the Mật document's id;
     the answers of the hồ sơ's acts (close, reopen, nộp lưu, …) were the same."""
-    file_id, secret_id, plain_id = _file_with_a_secret(kho, people)
+    file_id, secret_id, plain_id = file_with_a_secret(kho, people)
     h = people.headers("chuyen_vien")  # Thường
     catalogue = client.get(f"/api/files/{file_id}/catalogue", headers=h)
     assert catalogue.status_code == 200, catalogue.json

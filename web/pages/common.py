@@ -199,12 +199,17 @@ def form_refusal() -> str | None:
     return STALE_FORM_MESSAGE
 
 
-# -- login rate limit: failures per (IP, username) in a sliding window, kept in the store -------
+# -- login rate limit: failures per (IP, username) and per IP in a sliding window, in the store --
 LOGIN_FAILURES_PREFIX = "login-failures/"
-"""``login-failures/<sha256 of address and name>/<ms since epoch>-<random>``: one empty object per
-failed attempt (see :class:`LoginLimiter`)."""
+"""``login-failures/<sha256 of address>/<sha256 of address and name>/<ms since epoch>-<random>``:
+one empty object per failed attempt (see :class:`LoginLimiter`), so that one LIST of the
+address's folder counts both budgets."""
 
 T = TypeVar("T")
+
+ADDRESS_ATTEMPTS_FACTOR = 5
+"""An address's failures over every name, in one window, as a multiple of one name's budget
+(10 → 50 in 15 minutes): room for an office behind one NAT address, none for a spray."""
 
 
 class LoginLimiter:
@@ -217,15 +222,27 @@ class LoginLimiter:
     if absent (no read-modify-write to race); an attempt lists its prefix (one LIST); a failure
     writes one object and deletes those out of the window; a success deletes what the list
     found. The address and name are hashed into the key: nothing a person types becomes a path.
-    :meth:`guarded` is the one sequence the login page, the API and the audit form use."""
+    :meth:`guarded` is the one sequence the login page, the API and the audit form use.
+
+    An address also has a budget over every name (``per_address`` failures in the window): a
+    spray of names from one address, each tried fewer times than ``attempts``, was never slowed.
+    Both are counted from one LIST: a failure is kept under its address, then its name. A success
+    clears its own name's failures only (one good account does not reset a spray's count)."""
 
     SWEEP_KEYS = 5_000
     """Keys a sweep looks at, at most (five LIST pages); the next sweep goes on from there."""
 
     def __init__(
-        self, attempts: int, window: float, store: Any, clock: Callable[[], float] = time.time
+        self,
+        attempts: int,
+        window: float,
+        store: Any,
+        clock: Callable[[], float] = time.time,
+        *,
+        per_address: int | None = None,
     ) -> None:
         self.attempts, self.window = attempts, window
+        self.per_address = per_address if per_address is not None else attempts * ADDRESS_ATTEMPTS_FACTOR
         self.store = store
         self.clock = clock
         self._swept_at = float("-inf")
@@ -233,9 +250,11 @@ class LoginLimiter:
         self._sweep_lock = threading.Lock()
 
     @staticmethod
-    def _prefix(ip: str, username: str) -> str:
-        digest = hashlib.sha256(f"{ip}\x00{username}".encode()).hexdigest()[:32]
-        return f"{LOGIN_FAILURES_PREFIX}{digest}/"
+    def _prefixes(ip: str, username: str) -> tuple[str, str]:
+        """The folder of the address's failures, and within it that of (address, name)."""
+        address = f"{LOGIN_FAILURES_PREFIX}{hashlib.sha256(ip.encode()).hexdigest()[:32]}/"
+        name = hashlib.sha256(f"{ip}\x00{username}".encode()).hexdigest()[:32]
+        return address, f"{address}{name}/"
 
     @staticmethod
     def _when(key: str) -> float:
@@ -256,11 +275,13 @@ class LoginLimiter:
         """``attempt()`` unless (``ip``, ``username``) is past its failures: an exception of
         ``failures`` counts one more, a return or an exception of ``successes`` (the right
         password, e.g. a change still required) clears them; anything else changes nothing."""
-        prefix = self._prefix(ip, username)
+        address, prefix = self._prefixes(ip, username)
         now = self.clock()
-        keys = [info.key for info in self.store.list(prefix)]
+        by_address = [info.key for info in self.store.list(address)]
+        recent_by_address = [k for k in by_address if self._when(k) > now - self.window]
+        keys = [k for k in by_address if k.startswith(prefix)]
         recent = [k for k in keys if self._when(k) > now - self.window]
-        if len(recent) >= self.attempts:
+        if len(recent) >= self.attempts or len(recent_by_address) >= self.per_address:
             raise LoginRateLimited(
                 "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau ít phút.", username=username
             )
@@ -471,6 +492,7 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
     def on_kho_error(error: KhoError) -> Any:
         if request.path.startswith("/api/") and api_kho is not None:
             return api_kho(error)
+        error = installation.refusal(error, g.get("actor"))
         return _error_page(error.http_status, error.message)
 
     @app.errorhandler(Exception)

@@ -26,6 +26,7 @@ from retention.duplicates import scan as duplicate_scan
 from retention.holds import Holds
 from retention.sip import Transfers
 from retention.sip_import import import_package
+from web.app import takes_upload
 from web.pages.common import actor, allowed, kho, login_required, page
 
 bp = Blueprint("disposal", __name__, url_prefix="/retention")
@@ -221,6 +222,7 @@ def export() -> Response:
 
 @bp.post("/transfers/check")
 @login_required
+@takes_upload
 def check() -> Response:
     upload = request.files.get("package")
     if upload is None or not upload.filename:

@@ -17,7 +17,7 @@ def index() -> Response:
     who = actor()
     waiting = intake_count(kho(), who) if allowed(Action.INTAKE_LIST) else None
     files = files_in_progress(kho(), who)
-    notifications = sorted(kho().accounts.notifications(who.user), key=lambda n: n.at, reverse=True)
+    notifications = sorted(kho().notifications(who), key=lambda n: n.at, reverse=True)
     return page(
         "home.html",
         work=kho().handling.counts(who),

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import KhoError, ValidationFailed
 from repository.vocabulary import Secrecy, Urgency
+from web.app import takes_upload
 from web.pages.common import actor, kho, login_required, page
 from web.worklists import intake_queue
 
@@ -55,6 +56,7 @@ def index() -> Response:
 
 @bp.post("")
 @login_required
+@takes_upload
 def upload() -> Response:
     direction = request.form.get("direction", "den")
     uploads = [f for f in request.files.getlist("files") if f.filename]

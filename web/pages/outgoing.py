@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import KhoError, ValidationFailed
 from repository.policy import Action
+from web.app import takes_upload
 from web.pages.common import actor, kho, login_required, page
 from web.pages.intake import SECRECY, URGENCY
 
@@ -74,6 +75,7 @@ def new() -> Response:
 
 @bp.post("/new")
 @login_required
+@takes_upload
 def register() -> Response:
     who = actor()
     kho().repo.authorize(who, Action.RECORD_CREATE)

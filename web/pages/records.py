@@ -6,7 +6,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
@@ -113,9 +113,15 @@ def _show(record_id: str, service: Repository) -> Response:
 @bp.get("/<rid:record_id>/download")
 @login_required
 def download(record_id: str) -> Response:
-    stored, data = kho().repo.read_content(record_id, actor=actor(), action="content:download")
+    if request.method == "HEAD":  # the headers only: nothing read, not a download
+        stored = kho().repo.describe_original(record_id, actor=actor())
+        data = b""
+    else:
+        stored, data = kho().repo.read_content(record_id, actor=actor(), action="content:download")
     media_type = stored.media_type if stored.media_type in SAFE_TYPES else "application/octet-stream"
     response = Response(data, mimetype=media_type)
+    if request.method == "HEAD":
+        response.headers["Content-Length"] = str(stored.size)
     response.headers["Content-Disposition"] = content_disposition(stored.original_name or stored.stored_name)
     response.headers["X-Content-SHA256"] = stored.sha256
     response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"

@@ -1,0 +1,62 @@
+"""A record whose key is garbled is refused with a clear code and message, never a 500, and
+the operators learn of it as a fixity finding (m5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kho_people import People
+from kho_testing import incoming
+from kho_web import login, text
+
+from web.app import create_app
+from web.context import Kho
+
+
+@pytest.fixture
+def garbled(kho: Kho, people: People, signed: dict[str, bytes]) -> Iterator[tuple[Kho, str]]:
+    """A registered document whose key blob was overwritten in the key store, and a fresh
+    installation (a new process: no key cached)."""
+    clerk = people.actor("van_thu")
+    rid = kho.repo.create_document(
+        "den", incoming(code_number="93"), signed["valid"], "cv.pdf", clerk
+    ).record_id
+    kho.repo.keys.store.put(f"keys/{rid}", bytes(40))
+    fresh = Kho(kho.settings)
+    yield fresh, rid
+    fresh.close()
+
+
+def test_a_record_whose_key_is_garbled_is_refused_clearly_and_reported(
+    garbled: tuple[Kho, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a record whose per-record key no longer unwraps answered HTTP 500 with
+    ``MASTER_KEY_MISMATCH`` (the record, its history, its original and its page alike): a
+    server crash to the person, and nobody was told. It is now 503 ``RECORD_UNREADABLE`` with a
+    Vietnamese message (nothing stored was changed; the operators were told), and a fixity
+    finding: an audit event each time, one notification per record to each quản trị and lưu trữ
+    viên. Other records read as before."""
+    fresh, rid = garbled
+    client = create_app(fresh.settings, kho=fresh).test_client()
+    clerk = people.headers("van_thu")
+    for path in (f"/api/records/{rid}", f"/api/records/{rid}/content", f"/api/records/{rid}/history"):
+        answer = client.get(path, headers=clerk)
+        assert answer.status_code == 503, (path, answer.status_code, answer.json)
+        error = answer.json["error"]
+        assert error["code"] == "RECORD_UNREADABLE", path
+        assert error["message"].startswith("Bản gốc không mở được")
+        assert error["details"] == {"record_id": rid}
+    findings = [e for e in fresh.repo.audit.events() if e.action == "fixity:finding"]
+    assert len(findings) == 3 and {e.record_id for e in findings} == {rid}
+    assert {e.details["code"] for e in findings} == {"MASTER_KEY_MISMATCH"}
+    for who in ("quan_tri", "luu_tru"):
+        told = [n for n in fresh.accounts.notifications(people.usernames[who]) if rid in n.message]
+        assert len(told) == 1, who  # once per record, not once per read
+    # The page says the same, as a page.
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # the test client speaks plain http
+    web = create_app(fresh.settings, kho=fresh).test_client()
+    login(web, people, "van_thu")
+    page = web.get(f"/records/{rid}")
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "Bản gốc không mở được" in text(page)
