@@ -44,6 +44,7 @@ from kho.errors import (
     IdentifierInvalid,
     IntegrityError,
     KeyDestroyed,
+    KeyUnwrapFailed,
     KhoError,
     LegalHold,
     NotFound,
@@ -452,6 +453,11 @@ _RECORD_PERMISSIONS = frozenset(
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
+
+UNOPENABLE = (NotFound, KeyDestroyed, KeyUnwrapFailed, IntegrityError, IdentifierInvalid)
+"""What reading a record raises when it is gone, its key destroyed or garbled, or its sealed
+bytes changed: listed in another answer, such a record is one the reader may not see
+(:meth:`Repository.may_see_listed`)."""
 
 RECALL_KEY = "recall"
 """In a văn bản đi's ``extra``: the recall order it is under (``retention.recall``), which takes
@@ -1260,6 +1266,18 @@ class Repository:
     def may_see(self, actor: Actor, record: Record) -> bool:
         return actor.system or sees(actor.as_principal, self.facts(record))
 
+    def may_see_listed(self, actor: Actor, record_id: str) -> bool:
+        """Whether ``actor`` may see ``record_id`` where another answer lists it (a hồ sơ's
+        documents, a worklist, a destruction case, a notification): :meth:`may_see`, and a record
+        that is gone or cannot be opened (:data:`UNOPENABLE`) is one they may not see. One such
+        record answered the whole hồ sơ or list with its own refusal (``RECORD_UNREADABLE``,
+        naming it: a Mật document's id to a Thường reader of its hồ sơ); it is refused where it
+        is itself read, and reported there."""
+        try:
+            return self.may_see(actor, self._load(record_id))
+        except UNOPENABLE:
+            return False
+
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:
             self.on_change(record)
@@ -1827,10 +1845,7 @@ class Repository:
         seen = {} if seen is None else seen
         for document_id in (*record.documents, *(n for n in named if isinstance(n, str))):
             if document_id not in seen:
-                try:
-                    seen[document_id] = self.may_see(actor, self._load(document_id))
-                except (NotFound, KeyDestroyed, IdentifierInvalid):
-                    seen[document_id] = False
+                seen[document_id] = self.may_see_listed(actor, document_id)
         shown = tuple(d for d in record.documents if seen[d])
         extra = record.extra
         hidden = not all(seen[d] for d in (*record.documents, *(n for n in named if isinstance(n, str))))
