@@ -78,6 +78,7 @@ from repository.policy import (
     decide,
     decide_grant,
     decide_granter,
+    decide_take_out,
     hold_blocks,
     hold_placer_units,
     may_destroy,
@@ -2729,10 +2730,14 @@ class Repository:
                 record_id=file_id,
                 document_id=document_id,
             )
-        try:  # what one may not see one may not take out either (a destroyed one may go)
-            self.authorize(actor, Action.RECORD_VIEW, self._load(document_id))
+        try:  # what one may not see one may not take out either (a destroyed one may go), but a
+            # recipient may take out a văn bản đi recalled from them (policy.decide_take_out)
+            document = self._load(document_id)
         except NotFound:
-            pass
+            document = None
+        if document is not None and not actor.system:
+            decision = decide_take_out(actor.as_principal, self.facts(document))
+            self._enforce(actor, Action.RECORD_VIEW, document, decision)
         ordinal = current.documents.index(document_id) + 1
         new = self._next_version(
             current,
