@@ -41,6 +41,7 @@ from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
 from web.context import Kho
+from web.proxies import address_block
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -251,7 +252,9 @@ class LoginLimiter:
 
     @staticmethod
     def _prefixes(ip: str, username: str) -> tuple[str, str]:
-        """The folder of the address's failures, and within it that of (address, name)."""
+        """The folder of the address's failures, and within it that of (address, name); an
+        IPv6 address counted by its /64 (:func:`web.proxies.address_block`)."""
+        ip = address_block(ip)
         address = f"{LOGIN_FAILURES_PREFIX}{hashlib.sha256(ip.encode()).hexdigest()[:32]}/"
         name = hashlib.sha256(f"{ip}\x00{username}".encode()).hexdigest()[:32]
         return address, f"{address}{name}/"
