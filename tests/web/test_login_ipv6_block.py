@@ -5,17 +5,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 from kho_people import People
+from kho_web import api_login_from
 
 from web.proxies import address_block
-
-
-def _try_login(client: FlaskClient, name: str, address: str) -> int:
-    answer = client.post(
-        "/api/login",
-        json={"username": name, "password": "sai-mat-khau"},
-        environ_overrides={"REMOTE_ADDR": address},
-    )
-    return answer.status_code
 
 
 def test_a_spray_from_one_ipv6_network_turning_through_its_addresses_is_slowed(
@@ -27,13 +19,13 @@ def test_a_spray_from_one_ipv6_network_turning_through_its_addresses_is_slowed(
     be guessed 10 times per address, without end. Both budgets now count the /64 of an IPv6
     address (an IPv4 address stays itself); another /64 is not slowed."""
     prefix = "2001:db8:0:7:"
-    answers = [_try_login(client, f"khong-co-{i}.ubnd", f"{prefix}:{i + 1:x}") for i in range(55)]
+    answers = [api_login_from(client, f"khong-co-{i}.ubnd", f"{prefix}:{i + 1:x}") for i in range(55)]
     assert answers[:50] == [401] * 50
     assert answers[50:] == [429] * 5
-    assert _try_login(client, "khong-co-moi.ubnd", "2001:db8:0:8::1") == 401
+    assert api_login_from(client, "khong-co-moi.ubnd", "2001:db8:0:8::1") == 401
     # One name, a new address each try: the per-name budget (10) holds across the /64.
     name = people.usernames["van_thu"]
-    tries = [_try_login(client, name, f"2001:db8:0:9::{i + 1:x}") for i in range(12)]
+    tries = [api_login_from(client, name, f"2001:db8:0:9::{i + 1:x}") for i in range(12)]
     assert tries[:10] == [401] * 10 and tries[10:] == [429] * 2
     # The blocks themselves: an IPv4 address is itself, a mapped one too, v6 is its /64.
     assert address_block("198.51.100.7") == "198.51.100.7"

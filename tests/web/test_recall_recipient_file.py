@@ -5,6 +5,7 @@ of their hồ sơ, and go on with that hồ sơ (r27, after m5's recall rule).""
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from kho_files import new_file
 from kho_people import UNIT_B, People
 from kho_testing import outgoing
 
@@ -28,17 +29,7 @@ def test_a_recipient_can_take_a_recalled_document_out_of_their_hồ_sơ(
     rid = doc.record_id
     kho.repo.distribute(rid, units=[UNIT_B], actor=clerk)
     staff = people.actor("chuyen_vien_b")
-    hoso = kho.repo.create_file(
-        {
-            "file_notation": "09.TH",
-            "title": "Hồ sơ quy chế phòng Tổng hợp",
-            "maintenance": "10 năm",
-            "creator": "Trần Đại Nghĩa",
-            "start_date": "01/01/2026",
-            "unit": UNIT_B,
-        },
-        staff,
-    )
+    hoso = new_file(kho, staff, "09.TH", "Hồ sơ quy chế phòng Tổng hợp", "Trần Đại Nghĩa", UNIT_B)
     filed = kho.repo.add_to_file(hoso.record_id, rid, expected_version=hoso.version, actor=staff)
     Recalls(kho.repo, kho.backend).recall_outgoing(
         rid, "Công văn số 15/UBND-VP ngày 01/03/2026", "Ban hành sai thẩm quyền", actor=clerk

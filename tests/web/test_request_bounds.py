@@ -12,7 +12,7 @@ import werkzeug.formparser
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_web import csrf, login, text
+from kho_web import api_login_from, csrf, login, text
 
 from web.app import SMALL_BODY_MAX
 
@@ -109,14 +109,6 @@ def test_werkzeugs_form_limits_are_set_and_named_in_the_refusal(app: Flask) -> N
     assert "500 KB" in FORM_TOO_LARGE_MESSAGE and "1.000 phần" in FORM_TOO_LARGE_MESSAGE
 
 
-def _try_login(client: FlaskClient, name: str, address: str) -> int:
-    answer = client.post(
-        "/api/login",
-        json={"username": name, "password": "sai-mat-khau"},
-        environ_overrides={"REMOTE_ADDR": address},
-    )
-    return answer.status_code
-
 
 def test_a_spray_of_names_from_one_address_is_slowed(client: FlaskClient, people: People) -> None:
     """The limiter counted failures per (address, name) only: 200 names tried twice each from one
@@ -124,10 +116,10 @@ def test_a_spray_of_names_from_one_address_is_slowed(client: FlaskClient, people
     budget over every name (5 × a name's, 50 in 15 minutes): the 51st failure is refused before
     any password is checked, whatever the name; another address is not slowed, and a success
     from the sprayer's address does not reset its count."""
-    answers = [_try_login(client, f"khong-co-{i}.ubnd", "198.51.100.7") for i in range(60)]
+    answers = [api_login_from(client, f"khong-co-{i}.ubnd", "198.51.100.7") for i in range(60)]
     assert answers[:50] == [401] * 50
     assert answers[50:] == [429] * 10
-    assert _try_login(client, "khong-co-moi.ubnd", "198.51.100.8") == 401
+    assert api_login_from(client, "khong-co-moi.ubnd", "198.51.100.8") == 401
     good = client.post(
         "/api/login",
         json={"username": people.usernames["van_thu"], "password": "Kho@test2026"},
