@@ -184,3 +184,19 @@ def test_a_bad_trusted_proxy_setting_stops_start_up_with_a_clear_message(value: 
         Settings.from_env({"KHO_DATA_DIR": "/tmp/kho-m5-none", "KHO_TRUSTED_PROXIES": value})
     assert refused.value.code == "CONFIG_INVALID"
     assert "KHO_TRUSTED_PROXIES" in refused.value.message and "không phải địa chỉ IP" in refused.value.message
+
+
+def test_an_upload_route_reads_no_body_from_someone_not_logged_in(
+    web: FlaskClient, parsed: list[int]
+) -> None:
+    """m5 kept the 51 MB limit on the six routes that take a file, which is right for a person
+    logged in. But the pages' CSRF check reads the form before ``login_required`` answers: a
+    person not logged in (a session from ``GET /login`` holds a CSRF token) sending 2.9 MB of
+    multipart to ``POST /intake`` had it parsed, as r23's ``POST /login`` had, then was sent to
+    the login page. Nobody logged in now has an upload body read: they are sent to log in."""
+    web.get("/login")  # a session with a CSRF token, as anyone gets
+    body, content_type = _multipart(60, 49_000)
+    for path in ("/intake", "/outgoing/new", "/retention/transfers/check"):
+        answer = web.post(path, data=body, content_type=content_type)
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], path
+    assert parsed == []
