@@ -109,7 +109,6 @@ def test_werkzeugs_form_limits_are_set_and_named_in_the_refusal(app: Flask) -> N
     assert "500 KB" in FORM_TOO_LARGE_MESSAGE and "1.000 phần" in FORM_TOO_LARGE_MESSAGE
 
 
-
 def test_a_spray_of_names_from_one_address_is_slowed(client: FlaskClient, people: People) -> None:
     """The limiter counted failures per (address, name) only: 200 names tried twice each from one
     address were each answered 401, never 429 (z4's and m2's spraying note). An address now has a
