@@ -898,14 +898,7 @@ class HandlingService:
         label, trích yếu and notes must then stop reaching them."""
         if actor.system:
             return set(record_ids)
-        visible = set()
-        for record_id in record_ids:
-            try:
-                if self.repo.may_see(actor, self.repo._load(record_id)):
-                    visible.add(record_id)
-            except NotFound:
-                continue
-        return visible
+        return {record_id for record_id in record_ids if self.repo.may_see_listed(actor, record_id)}
 
     def follow_up(self, actor: Actor, unit: str | None = None, today: date | None = None) -> list[WorkItem]:
         """Overdue and due-soon tasks of a unit (or of every unit the person may report on)."""

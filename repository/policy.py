@@ -267,6 +267,16 @@ def recalled_from(principal: Principal, facts: RecordFacts) -> bool:
     return facts.recalled and not sees(principal, facts) and sees(principal, replace(facts, recalled=False))
 
 
+def decide_take_out(principal: Principal, document: RecordFacts) -> Decision:
+    """Whether the person may take ``document`` out of a hồ sơ they edit: what they see, and a
+    văn bản đi they lost by its recall (:func:`recalled_from`), which ND30 Điều 18 k4 asks them
+    to remove ("hủy bỏ văn bản điện tử bị thu hồi trên hệ thống"). Taking it out gives no sight
+    of it: its content and metadata stay refused to them."""
+    if recalled_from(principal, document):
+        return ALLOW
+    return decide(principal, Action.RECORD_VIEW, document)
+
+
 def roles_on(principal: Principal, facts: RecordFacts) -> frozenset[Role]:
     """The roles a person holds *for reading and handling this record*: in its unit or a unit
     it was granted to, and lãnh đạo over one of them. Only :data:`GRANT_GIVES` and the handling

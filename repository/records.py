@@ -45,6 +45,7 @@ from kho.errors import (
     IdentifierInvalid,
     IntegrityError,
     KeyDestroyed,
+    KeyUnwrapFailed,
     KhoError,
     LegalHold,
     NotFound,
@@ -79,6 +80,7 @@ from repository.policy import (
     decide,
     decide_grant,
     decide_granter,
+    decide_take_out,
     hold_blocks,
     hold_placer_units,
     may_destroy,
@@ -454,6 +456,11 @@ _RECORD_PERMISSIONS = frozenset(
 )
 """Actions :meth:`Repository.transition_file` checks on the hồ sơ itself (the others need a role)."""
 
+
+UNOPENABLE = (NotFound, KeyDestroyed, KeyUnwrapFailed, IntegrityError, IdentifierInvalid)
+"""What reading a record raises when it is gone, its key destroyed or garbled, or its sealed
+bytes changed: listed in another answer, such a record is one the reader may not see
+(:meth:`Repository.may_see_listed`)."""
 
 RECALL_KEY = "recall"
 """In a văn bản đi's ``extra``: the recall order it is under (``retention.recall``), which takes
@@ -1390,6 +1397,18 @@ class Repository:
     def may_see(self, actor: Actor, record: Record) -> bool:
         return actor.system or sees(actor.as_principal, self.facts(record))
 
+    def may_see_listed(self, actor: Actor, record_id: str) -> bool:
+        """Whether ``actor`` may see ``record_id`` where another answer lists it (a hồ sơ's
+        documents, a worklist, a destruction case, a notification): :meth:`may_see`, and a record
+        that is gone or cannot be opened (:data:`UNOPENABLE`) is one they may not see. One such
+        record answered the whole hồ sơ or list with its own refusal (``RECORD_UNREADABLE``,
+        naming it: a Mật document's id to a Thường reader of its hồ sơ); it is refused where it
+        is itself read, and reported there."""
+        try:
+            return self.may_see(actor, self._load(record_id))
+        except UNOPENABLE:
+            return False
+
     def _emit(self, record: Record) -> None:
         if self.on_change is not None:
             self.on_change(record)
@@ -1999,10 +2018,7 @@ class Repository:
         seen = {} if seen is None else seen
         for document_id in (*record.documents, *(n for n in named if isinstance(n, str))):
             if document_id not in seen:
-                try:
-                    seen[document_id] = self.may_see(actor, self._load(document_id))
-                except (NotFound, KeyDestroyed, IdentifierInvalid):
-                    seen[document_id] = False
+                seen[document_id] = self.may_see_listed(actor, document_id)
         shown = tuple(d for d in record.documents if seen[d])
         extra = record.extra
         hidden = not all(seen[d] for d in (*record.documents, *(n for n in named if isinstance(n, str))))
@@ -3026,10 +3042,14 @@ class Repository:
                 record_id=file_id,
                 document_id=document_id,
             )
-        try:  # what one may not see one may not take out either (a destroyed one may go)
-            self.authorize(actor, Action.RECORD_VIEW, self._load(document_id))
+        try:  # what one may not see one may not take out either (a destroyed one may go), but a
+            # recipient may take out a văn bản đi recalled from them (policy.decide_take_out)
+            document = self._load(document_id)
         except NotFound:
-            pass
+            document = None
+        if document is not None and not actor.system:
+            decision = decide_take_out(actor.as_principal, self.facts(document))
+            self._enforce(actor, Action.RECORD_VIEW, document, decision)
         ordinal = current.documents.index(document_id) + 1
         new = self._next_version(
             current,

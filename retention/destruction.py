@@ -222,10 +222,7 @@ class Destructions:
 
         def sees(record_id: str) -> bool:
             if record_id not in seen:
-                try:
-                    seen[record_id] = self.repo.may_see(actor, self.repo._load(record_id))
-                except KhoError:
-                    seen[record_id] = False
+                seen[record_id] = self.repo.may_see_listed(actor, record_id)
             return seen[record_id]
 
         items = [{**i, "documents": [d for d in i.get("documents", ()) if sees(d)]} for i in case["items"]]

@@ -38,6 +38,8 @@ def register_extra_api(
     def record_page(record_id: str, number: int) -> Response:
         if not 1 <= number <= document_view.MAX_PAGES_SHOWN:
             raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)
+        if request.method == "HEAD":  # the headers only: nothing rendered, not a view of the content
+            return document_view.page_head(service, _record_id(record_id), actor())
         png = service.read_rendition(
             _record_id(record_id),
             f"page-{number}.png",

@@ -68,7 +68,8 @@ def takes_upload(view: F) -> F:
     return view
 
 
-def _takes_upload() -> bool:
+def is_upload_route() -> bool:
+    """Whether the request goes to a view marked :func:`takes_upload`."""
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, _TAKES_UPLOAD, False))
 
@@ -120,7 +121,7 @@ def bound_small_body() -> None:
     is read), before any parser or check sees it. A multipart body of 49 MB sent to
     ``POST /login`` was parsed (+51 MB, 0.44 s) before the CSRF check refused it."""
     small = request.is_json or request.mimetype in SMALL_BODY_TYPES
-    if not small and not (request.mimetype in UPLOAD_TYPES and not _takes_upload()):
+    if not small and not (request.mimetype in UPLOAD_TYPES and not is_upload_route()):
         return
     too_large = BodyTooLarge(
         f"Nội dung yêu cầu quá lớn: tối đa {SMALL_BODY_MAX // (1024 * 1024)} MB.", limit=SMALL_BODY_MAX

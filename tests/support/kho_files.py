@@ -6,7 +6,22 @@ from __future__ import annotations
 from kho_people import People
 from kho_testing import incoming
 
+from repository.records import Actor, Record
 from web.context import Kho
+
+
+def new_file(
+    kho: Kho, actor: Actor, notation: str, title: str, creator: str, unit: str | None = None
+) -> Record:
+    """A hồ sơ of 10 năm opened on 01/01/2026 by ``actor`` (of ``unit``; the agency's if None)."""
+    metadata = {
+        "file_notation": notation,
+        "title": title,
+        "maintenance": "10 năm",
+        "creator": creator,
+        "start_date": "01/01/2026",
+    }
+    return kho.repo.create_file({**metadata, **({"unit": unit} if unit else {})}, actor)
 
 
 def file_with_a_secret(
@@ -15,16 +30,7 @@ def file_with_a_secret(
     """(hồ sơ, Mật document, Thường document), made by the agency's văn thư (cleared Tuyệt mật);
     the hồ sơ holds the Mật document first. ``codes``: their số."""
     clerk = people.actor("van_thu")
-    hoso = kho.repo.create_file(
-        {
-            "file_notation": "07.KS",
-            "title": "Hồ sơ khảo sát tuyến cầu",
-            "maintenance": "10 năm",
-            "creator": "Đỗ Thị Khuê",
-            "start_date": "01/01/2026",
-        },
-        clerk,
-    )
+    hoso = new_file(kho, clerk, "07.KS", "Hồ sơ khảo sát tuyến cầu", "Đỗ Thị Khuê")
     secret = kho.repo.create_document(
         "den",
         incoming(code_number=codes[0], subject="Về việc phương án bảo vệ", secrecy=2),

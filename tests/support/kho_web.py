@@ -49,7 +49,10 @@ def text(response: Any) -> str:
 def register_one(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf", **overrides: Any) -> str:
     """Upload, review and confirm one document as the logged-in văn thư; the record page's path."""
     uploaded = post(
-        web, "/intake", {"direction": "den", "files": (io.BytesIO(pdf), name)}, "/intake",
+        web,
+        "/intake",
+        {"direction": "den", "files": (io.BytesIO(pdf), name)},
+        "/intake",
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302, text(uploaded)
@@ -75,3 +78,13 @@ def cli_as(people: People, who: str) -> Any:
     login = runner.invoke(main, ["login", people.usernames[who], "--password-stdin"], input=PASSWORD + "\n")
     assert login.exit_code == 0, login.output
     return runner
+
+
+def api_login_from(client: FlaskClient, name: str, address: str, password: str = "sai-mat-khau") -> int:
+    """The status of ``POST /api/login`` as ``name`` from ``address`` (``REMOTE_ADDR``)."""
+    answer = client.post(
+        "/api/login",
+        json={"username": name, "password": password},
+        environ_overrides={"REMOTE_ADDR": address},
+    )
+    return answer.status_code

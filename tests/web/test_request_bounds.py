@@ -12,7 +12,7 @@ import werkzeug.formparser
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_web import csrf, login, text
+from kho_web import api_login_from, csrf, login, text
 
 from web.app import SMALL_BODY_MAX
 
@@ -109,25 +109,16 @@ def test_werkzeugs_form_limits_are_set_and_named_in_the_refusal(app: Flask) -> N
     assert "500 KB" in FORM_TOO_LARGE_MESSAGE and "1.000 phần" in FORM_TOO_LARGE_MESSAGE
 
 
-def _try_login(client: FlaskClient, name: str, address: str) -> int:
-    answer = client.post(
-        "/api/login",
-        json={"username": name, "password": "sai-mat-khau"},
-        environ_overrides={"REMOTE_ADDR": address},
-    )
-    return answer.status_code
-
-
 def test_a_spray_of_names_from_one_address_is_slowed(client: FlaskClient, people: People) -> None:
     """The limiter counted failures per (address, name) only: 200 names tried twice each from one
     address were each answered 401, never 429 (z4's and m2's spraying note). An address now has a
     budget over every name (5 × a name's, 50 in 15 minutes): the 51st failure is refused before
     any password is checked, whatever the name; another address is not slowed, and a success
     from the sprayer's address does not reset its count."""
-    answers = [_try_login(client, f"khong-co-{i}.ubnd", "198.51.100.7") for i in range(60)]
+    answers = [api_login_from(client, f"khong-co-{i}.ubnd", "198.51.100.7") for i in range(60)]
     assert answers[:50] == [401] * 50
     assert answers[50:] == [429] * 10
-    assert _try_login(client, "khong-co-moi.ubnd", "198.51.100.8") == 401
+    assert api_login_from(client, "khong-co-moi.ubnd", "198.51.100.8") == 401
     good = client.post(
         "/api/login",
         json={"username": people.usernames["van_thu"], "password": "Kho@test2026"},
@@ -192,3 +183,19 @@ def test_a_bad_trusted_proxy_setting_stops_start_up_with_a_clear_message(value: 
         Settings.from_env({"KHO_DATA_DIR": "/tmp/kho-m5-none", "KHO_TRUSTED_PROXIES": value})
     assert refused.value.code == "CONFIG_INVALID"
     assert "KHO_TRUSTED_PROXIES" in refused.value.message and "không phải địa chỉ IP" in refused.value.message
+
+
+def test_an_upload_route_reads_no_body_from_someone_not_logged_in(
+    web: FlaskClient, parsed: list[int]
+) -> None:
+    """m5 kept the 51 MB limit on the six routes that take a file, which is right for a person
+    logged in. But the pages' CSRF check reads the form before ``login_required`` answers: a
+    person not logged in (a session from ``GET /login`` holds a CSRF token) sending 2.9 MB of
+    multipart to ``POST /intake`` had it parsed, as r23's ``POST /login`` had, then was sent to
+    the login page. Nobody logged in now has an upload body read: they are sent to log in."""
+    web.get("/login")  # a session with a CSRF token, as anyone gets
+    body, content_type = _multipart(60, 49_000)
+    for path in ("/intake", "/outgoing/new", "/retention/transfers/check"):
+        answer = web.post(path, data=body, content_type=content_type)
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], path
+    assert parsed == []

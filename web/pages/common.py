@@ -40,7 +40,9 @@ from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
+from web.app import is_upload_route
 from web.context import Kho
+from web.proxies import address_block
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,6 +129,10 @@ def csrf_token() -> str:
 
 def _check_csrf() -> None:
     if request.method != "POST" or request.path.startswith("/api/"):
+        return
+    if is_upload_route() and current_actor() is None:
+        # Reading the token parses the whole body, up to the upload limit (51 MB), for anyone
+        # with a session from GET /login: ``login_required`` sends them to log in unread.
         return
     expected = session.get("csrf")
     sent = request.form.get("csrf_token", "")
@@ -251,7 +257,9 @@ class LoginLimiter:
 
     @staticmethod
     def _prefixes(ip: str, username: str) -> tuple[str, str]:
-        """The folder of the address's failures, and within it that of (address, name)."""
+        """The folder of the address's failures, and within it that of (address, name); an
+        IPv6 address counted by its /64 (:func:`web.proxies.address_block`)."""
+        ip = address_block(ip)
         address = f"{LOGIN_FAILURES_PREFIX}{hashlib.sha256(ip.encode()).hexdigest()[:32]}/"
         name = hashlib.sha256(f"{ip}\x00{username}".encode()).hexdigest()[:32]
         return address, f"{address}{name}/"

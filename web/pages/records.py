@@ -173,6 +173,8 @@ def page_image(record_id: str, number: int) -> Response:
     the rendering cached as derived data beside the original."""
     if not 1 <= number <= document_view.MAX_PAGES_SHOWN:
         raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)
+    if request.method == "HEAD":  # the headers only: nothing rendered, not a view of the content
+        return document_view.page_head(kho().repo, record_id, actor())
     png = kho().repo.read_rendition(
         record_id,
         f"page-{number}.png",
