@@ -22,6 +22,14 @@ from repository.records import Actor, Repository, content_key
 from repository.storage.base import ObjectStore
 from retention.backup import backups, entry_problem, read_blob, read_manifest
 
+FINDINGS_PREFIX = "fixity/findings/"
+"""One empty-ish marker per record and cause found unreadable while reading
+(:meth:`web.context.Kho.report_unreadable`): the operators are told once per marker."""
+
+
+def finding_marker(record_id: str, code: str) -> str:
+    return f"{FINDINGS_PREFIX}{record_id}-{code.lower()}"
+
 
 def is_due(key: str, *, period: int, run: int) -> bool:
     """Whether run number ``run`` (e.g. the day number) checks ``key`` (pure; every key is due
@@ -152,3 +160,36 @@ def audit_fixity(
         },
     )
     return report
+
+
+def clear_mended_findings(repo: Repository, *, actor: Actor) -> tuple[str, ...]:
+    """Remove the finding marker of each record that reads whole again (its key unwraps and
+    every original decrypts to its digest: a key restored from the key backup, an original
+    repaired), so that a later breakage of the same record is told to the operators again
+    instead of being silent for ever (review m5). A record still broken, or one that cannot be
+    checked, keeps its marker. Audited ``fixity:cleared`` per marker; the record ids cleared are
+    returned. One LIST, and per marker the reads of one record: markers are few."""
+    cleared: list[str] = []
+    for info in repo.store.list(FINDINGS_PREFIX):
+        record_id, _sep, cause = info.key[len(FINDINGS_PREFIX) :].partition("-")
+        try:
+            record = repo._load(record_id)
+            whole = all(
+                _intact(repo, record_id, key, stored.sha256, repo.store.get(key))
+                for stored in record.files
+                for key in (content_key(record_id, stored.sha256),)
+            )
+        except (KhoError, ValueError):
+            continue
+        if not whole:
+            continue
+        repo.store.delete(info.key)
+        repo.audit.append(
+            actor.user,
+            "fixity:cleared",
+            record_id=record_id,
+            source=actor.source,
+            details={"code": cause.upper()},
+        )
+        cleared.append(record_id)
+    return tuple(cleared)

@@ -29,7 +29,7 @@ from repository.storage.base import ObjectStore
 from repository.vocabulary import typed_text
 from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
 from retention.capacity import Capacity, measure
-from retention.fixity import FixityReport, audit_fixity
+from retention.fixity import FixityReport, audit_fixity, clear_mended_findings
 
 SCHEDULER = Actor(user="scheduler", source="celery-beat", system=True)
 """Who acts in the scheduled jobs (the system, said aloud in every audit event)."""
@@ -242,6 +242,7 @@ def run_fixity(
     copies = [open_store(url, **options) for url in tuple(sources) or settings.backup_urls]
     period = period_days if period_days is not None else settings.fixity_period_days
     report = audit_fixity(repo, actor=actor, period=period, run=today.toordinal(), copies=copies)
+    clear_mended_findings(repo, actor=actor)
     if report.damaged:
         alert_fixity(repo, settings, actor, report)
     return report

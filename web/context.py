@@ -201,6 +201,7 @@ class Kho:
         """A fixity finding made while reading: an audit event ``fixity:finding`` every time, and
         the first time for the record and cause, a notification to every active quản trị and lưu
         trữ viên (as a fixity run's alert). Never raises: the person still gets the refusal."""
+        from retention.fixity import finding_marker
         from retention.operations import notify_operators
 
         try:
@@ -211,8 +212,7 @@ class Kho:
                 source=actor.source if actor is not None else None,
                 details={"code": code, "found_by": "read"},
             )
-            marker = f"fixity/findings/{record_id}-{code.lower()}"
-            self.repo.store.put_if_absent(marker, code.encode())
+            self.repo.store.put_if_absent(finding_marker(record_id, code), code.encode())
         except AlreadyExists:
             return
         except KhoError as exc:

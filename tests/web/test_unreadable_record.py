@@ -60,3 +60,52 @@ def test_a_record_whose_key_is_garbled_is_refused_clearly_and_reported(
     page = web.get(f"/records/{rid}")
     assert page.status_code == 503 and page.mimetype == "text/html"
     assert "Bản gốc không mở được" in text(page)
+
+
+def test_a_mended_record_is_told_again_when_it_breaks_again(
+    kho: Kho, people: People, signed: dict[str, bytes]
+) -> None:
+    """The marker that keeps a broken record from being told twice was never removed: once its
+    key was restored, a second breakage of the same record reached nobody. A fixity run now
+    removes the marker of a record that reads whole again (audited ``fixity:cleared``) and keeps
+    that of a record still broken."""
+    from datetime import date
+
+    from retention.operations import run_fixity
+
+    clerk = people.actor("van_thu")
+    mended, broken = (
+        kho.repo.create_document("den", incoming(code_number=n), signed[pdf], "cv.pdf", clerk).record_id
+        for n, pdf in (("94", "valid"), ("95", "valid-2"))
+    )
+    key_of = {rid: kho.repo.keys.store.get(f"keys/{rid}") for rid in (mended, broken)}
+
+    def break_and_read() -> None:
+        for rid in (mended, broken):
+            kho.repo.keys.store.put(f"keys/{rid}", bytes(40))
+        fresh = Kho(kho.settings)
+        try:
+            client = create_app(fresh.settings, kho=fresh).test_client()
+            for rid in (mended, broken):
+                assert client.get(f"/api/records/{rid}", headers=people.headers("van_thu")).status_code == 503
+        finally:
+            fresh.close()
+
+    def told(rid: str) -> int:  # notifications of a read finding (the fixity run's own alert aside)
+        told_of = f"Văn bản/hồ sơ {rid} không mở được khi đọc"
+        mine = kho.accounts.notifications(people.usernames["quan_tri"])
+        return len([n for n in mine if told_of in n.message])
+
+    break_and_read()
+    assert told(mended) == 1 and told(broken) == 1
+    kho.repo.keys.store.put(f"keys/{mended}", key_of[mended])  # restored from the key backup
+    fresh = Kho(kho.settings)
+    try:
+        archivist = people.actor("luu_tru")
+        run_fixity(fresh.repo, fresh.settings, archivist, today=date(2026, 12, 3), period_days=1)
+    finally:
+        fresh.close()
+    cleared = [e for e in kho.repo.audit.events() if e.action == "fixity:cleared"]
+    assert [(e.record_id, e.details["code"]) for e in cleared] == [(mended, "MASTER_KEY_MISMATCH")]
+    break_and_read()  # the mended record breaks again: told again; the broken one is not re-told
+    assert told(mended) == 2 and told(broken) == 1
