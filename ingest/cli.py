@@ -211,6 +211,30 @@ def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
     click.echo(", ".join(f"{s.value}: {n}" for s, n in counts.items()))
 
 
+@ingest.command("scrub")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
+@_handles_errors
+def scrub_cmd(as_json: bool) -> None:
+    """Xóa bản rõ (tên tệp, số/ký hiệu, loại, ngày, trích yếu) khỏi các lượt tiếp nhận ghi trước
+    đây; chạy lại được nếu bị dừng giữa chừng (ghi vào nhật ký)."""
+    from repository.ingest_jobs import scrub_audited
+
+    obj = click.get_current_context().find_root().obj
+    actor = obj.operator_access()
+    report = scrub_audited(obj.repo.store, obj.repo.audit, actor.user, actor.source)
+    if as_json:
+        click.echo(json.dumps({"checked": report.checked, "scrubbed": list(report.scrubbed),
+                               "finished": list(report.finished), "unreadable": list(report.unreadable)},
+                              ensure_ascii=False))
+        return
+    click.echo(
+        f"Đã kiểm tra {report.checked} lượt tiếp nhận; xóa bản rõ ở {len(report.scrubbed)} lượt"
+        + (f", hoàn tất {len(report.finished)} lượt bị dừng lần trước" if report.finished else "")
+        + (f"; {len(report.unreadable)} lượt không đọc được (xem kho fsck)" if report.unreadable else "")
+        + "."
+    )
+
+
 @ingest.command("retry")
 @click.argument("job")
 @click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")

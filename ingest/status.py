@@ -20,6 +20,7 @@ from typing import Any
 from kho.errors import NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
+from repository.ingest_jobs import scrubbed
 from repository.storage.base import ObjectStore
 
 JOBS_PREFIX = "ingest/jobs/"
@@ -87,7 +88,7 @@ class JobStatus:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (stamped with its format version)."""
-        return formats.stamp(formats.JOB.name, {
+        return formats.stamp(formats.JOB.name, scrubbed({
             "job_id": self.job_id,
             "filename": self.filename,
             "direction": self.direction,
@@ -102,7 +103,7 @@ class JobStatus:
             "attempts": self.attempts,
             "steps": {name: rec.to_dict() for name, rec in self.steps.items()},
             "summary": self.summary,
-        })
+        }))
 
     @classmethod
     def from_dict(cls, stored: Mapping[str, Any]) -> JobStatus:
@@ -155,9 +156,11 @@ class JobStore:
         self.store = store
 
     def put(self, status: JobStatus) -> JobStatus:
-        body = json.dumps(status.to_dict(), ensure_ascii=False).encode()
-        self.store.put(job_key(status.job_id), body)
-        return status
+        """Write ``status``; what was written (the job as stored, under the rule of
+        :func:`repository.ingest_jobs.scrubbed`: no file name once the record exists)."""
+        stored = status.to_dict()
+        self.store.put(job_key(status.job_id), json.dumps(stored, ensure_ascii=False).encode())
+        return JobStatus.from_dict(stored)
 
     def get(self, job_id: str) -> JobStatus:
         """A job by its id or by a unique prefix of at least 8 hex digits."""

@@ -371,6 +371,16 @@ class BackupError(KhoError):
     http_status = 500
 
 
+class RestoreHistoryBehind(BackupError):
+    """A restore refused before anything is written: the audit log the backup holds disagrees
+    with the signed checkpoints outside the store (an older copy, or an edited one). Given only
+    with an explicit, audited override and its reason (disaster recovery where nothing newer
+    exists)."""
+
+    code = "RESTORE_HISTORY_BEHIND"
+    http_status = 409
+
+
 # --- handling incoming documents (repository/workflow.py, repository/handling.py) ----------------
 
 

@@ -1375,6 +1375,25 @@ class AuditLog:
             return out
         return {record_id: self._located(record_id, seqs, missing) for record_id, seqs in located.items()}
 
+    def hold_placed_on(self, hold_id: str) -> dict[str, list[AuditEvent]]:
+        """The hold events (:meth:`hold_events`) of every record whose history has ``hold_id``
+        placed: the targets of a hold order, read from the log alone (its order and hold objects
+        may be gone from the store). A few reads through the index's hold entries; should the
+        index fail, the log itself is scanned."""
+        try:
+            self._catch_up()
+            record_ids = self.record_index.hold_records()
+        except sqlite3.Error as exc:
+            _warn("audit index unusable, scanning the log: %s", exc)
+            record_ids = [e.record_id for e in self.events()
+                          if e.action in HOLD_EVENT_ACTIONS and e.record_id]
+        return {
+            record_id: events
+            for record_id, events in self.hold_events(record_ids).items()
+            if any((e.details or {}).get("hold_id") == hold_id and e.action != "hold:release"
+                   for e in events)
+        }
+
     def _located(
         self, record_id: str, located: list[tuple[int, int]], missing: list[int] | None
     ) -> list[AuditEvent]:

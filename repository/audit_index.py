@@ -91,6 +91,9 @@ class RecordIndex(Protocol):
     def hold_seqs(self, record_id: str) -> list[tuple[int, int]]:
         """The indexed ``(seq, home)`` of a record's hold events, ascending."""
 
+    def hold_records(self) -> list[str]:
+        """Every record with an indexed hold event (a few: holds are rare)."""
+
     def anchor(self) -> str | None:
         """The hash of event 0 the index was built from (None: empty index)."""
 
@@ -139,6 +142,9 @@ class MemoryRecordIndex:
 
     def hold_seqs(self, record_id: str) -> list[tuple[int, int]]:
         return sorted(self._holds.get(record_id, {}).items())
+
+    def hold_records(self) -> list[str]:
+        return sorted(self._holds)
 
     def anchor(self) -> str | None:
         return self._anchor
@@ -295,6 +301,12 @@ class SqliteRecordIndex:
             self._db().execute("SELECT seq, home FROM holds WHERE record_id=? ORDER BY seq", (record_id,))
         ) as cursor:
             return [(row[0], row[1]) for row in cursor]
+
+    def hold_records(self) -> list[str]:
+        with self._lock, closing(
+            self._db().execute("SELECT DISTINCT record_id FROM holds ORDER BY record_id")
+        ) as cursor:
+            return [row[0] for row in cursor]
 
     def anchor(self) -> str | None:
         with self._lock:

@@ -131,7 +131,16 @@ findings contradicted and how the auditor was authenticated (``login``: ``user``
 passwords, the idle days or the password's age while the log refused); readers take ``login``
 as a mapping and need none of the optional keys). Stamped from the start (version 1); the event
 hash covers it as written."""
-JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same,)))
+def _job_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 jobs keep no document description in their summary and, once the record
+    exists, no file name but a neutral one (:func:`repository.ingest_jobs.scrubbed`): a job of
+    version 1 is read under the same rule, whatever it still holds in the store."""
+    from repository.ingest_jobs import scrubbed
+
+    return scrubbed(data)
+
+
+JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same, _job_v1_to_v2)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
 """The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
@@ -143,9 +152,10 @@ def _manifest_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 
 BACKUP_MANIFEST = define(
-    Kind("backup-manifest", "bản kê của một bản sao lưu", (_manifest_v1_to_v2,), unversioned=1)
+    Kind("backup-manifest", "bản kê của một bản sao lưu", (_manifest_v1_to_v2, _same), unversioned=1)
 )
-"""Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start."""
+"""Kept in a backup destination (:mod:`retention.backup`), not in the store; stamped from the start.
+Version 3 is the first a Kho with ``KHO_MASTER_KEY`` writes sealed (:mod:`repository.seals`)."""
 DESTRUCTION_TOMBSTONE = define(
     Kind("destruction-tombstone", "mục của sổ tiêu hủy (ngoài kho)", unversioned=1)
 )

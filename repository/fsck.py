@@ -50,6 +50,7 @@ from repository.audit import (
     first_act_only,
     parse_object,
 )
+from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
 from repository.records import (
     CREATION_EVENTS,
     HOLD_PLACED,
@@ -70,7 +71,6 @@ from repository.seals import SEALED_SINCE, Sealer, Verdict
 from repository.storage.base import ObjectStore
 from repository.storage.local import LocalStore
 
-JOBS_PREFIX = "ingest/jobs/"
 REFUSED_CHAIN_BROKEN = AuditChainBroken.code
 REFUSED_MESSAGE = (
     "không sửa: nhật ký kiểm toán có chỗ hỏng chưa được kiểm toán viên xem xét (xem các mục"
@@ -95,7 +95,9 @@ class Issue:
     | ``hold-missing`` (a hold the log placed and never released, gone from the store: never
     repaired) | ``rolled-back`` (a record whose newest stored version is older than one its
     history names: never repaired) | ``object-missing`` (an account, unit or token object the log
-    names as written, gone from the store: never repaired)."""
+    names as written, gone from the store: never repaired) | ``job-plaintext`` (an ingest job that
+    keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
+    repaired by the audited scrub)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -810,6 +812,25 @@ def fsck(
             " xóa thẳng trong kho (ví dụ để gỡ một lệnh khóa tài khoản hay một lần thu hồi mã truy"
             " cập). Không sửa tự động; cần kiểm tra và khôi phục từ bản sao lưu.",
         )
+    # 15. Ingest jobs that keep a document's description or its file name in plaintext (written
+    # before a3's fix and job format 2): named, and scrubbed by the repair (audited).
+    plaintext = 0
+    for info in store.list(JOBS_PREFIX):
+        try:
+            stored = json.loads(store.get(info.key))
+        except (NotFound, ValueError):
+            continue
+        if isinstance(stored, dict) and (fields := plaintext_left(stored)):
+            plaintext += 1
+            add(
+                "job-plaintext",
+                info.key,
+                f"Lượt tiếp nhận còn giữ bản rõ ({', '.join(fields)}): xóa bằng “kho ingest scrub”"
+                " hoặc “kho fsck --repair”.",
+                repairable=True,
+            )
+    if plaintext and mend:
+        scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)

@@ -1073,21 +1073,46 @@ class Repository:
         self._event(actor, f"{kind}:place", record, {"hold_id": hold_id, "reason": body["reason"]})
         return body
 
-    def release_hold(self, record_id: str, hold_id: str, *, actor: Actor, reason: str) -> bool:
+    def authorize_hold_release_of(self, record_id: str, hold_id: str, *, actor: Actor) -> bool:
+        """Refuse, writing nothing, unless ``actor`` may release hold ``hold_id`` of
+        ``record_id`` now (:meth:`release_hold`'s checks: the hold object's placer, or the log's
+        when the object is gone; a recall freeze never). False: no such hold is there, in the
+        store or open in the log. For a release that must be all or nothing over many records."""
+        record = self._load(record_id)
+        self.authorize(actor, Action.HOLD_PLACE, record)
+        key = hold_key(record_id, hold_id)
+        if self.store.exists(key):
+            held = formats.loads(formats.LEGAL_HOLD.name, self.store.get(key))
+            if held.get("kind") == "recall":
+                raise self._recall_frozen(record_id, hold_id)
+            self.authorize_hold_release(
+                actor, record, placed_by=str(held.get("by") or ""), placer_units=held.get("by_units")
+            )
+            return True
+        placed = self._open_hold_placed(record_id, hold_id)
+        if placed is None:
+            return False
+        if placed.action == "recall:place":
+            raise self._recall_frozen(record_id, hold_id)
+        self.authorize_hold_release(actor, record, placed_by=placed.actor, placer_units=None)
+        return True
+
+    def release_hold(
+        self, record_id: str, hold_id: str, *, actor: Actor, reason: str, order_missing: bool = False
+    ) -> bool:
         """Release one hold (False: it was not there). The backend's legal hold on the originals
-        is lifted when no other hold remains. Audited ``hold:release``."""
+        is lifted when no other hold remains. Audited ``hold:release`` (with ``order_missing``
+        when its hold order is gone from the store: :meth:`retention.holds.Holds.release`)."""
         record = self._load(record_id)
         self.authorize(actor, Action.HOLD_PLACE, record)
         key = hold_key(record_id, hold_id)
         if not self.store.exists(key):
-            return self._release_missing_hold(record, hold_id, actor=actor, reason=reason)
+            return self._release_missing_hold(
+                record, hold_id, actor=actor, reason=reason, order_missing=order_missing
+            )
         held = formats.loads(formats.LEGAL_HOLD.name, self.store.get(key))
         if held.get("kind") == "recall":
-            raise LegalHold(
-                "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
-                record_id=record_id,
-                hold_id=hold_id,
-            )
+            raise self._recall_frozen(record_id, hold_id)
         self.authorize_hold_release(
             actor, record, placed_by=str(held.get("by") or ""), placer_units=held.get("by_units")
         )
@@ -1096,32 +1121,49 @@ class Repository:
             for original in self._original_keys(record):
                 self.store.set_legal_hold(original, False)
         why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
-        self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": why})
+        details: dict[str, Any] = {"hold_id": hold_id, "reason": why}
+        if order_missing:
+            details["order_missing"] = True
+        self._event(actor, "hold:release", record, details)
         return True
 
-    def _release_missing_hold(self, record: Record, hold_id: str, *, actor: Actor, reason: str) -> bool:
+    @staticmethod
+    def _recall_frozen(record_id: str, hold_id: str) -> LegalHold:
+        return LegalHold(
+            "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
+            record_id=record_id,
+            hold_id=hold_id,
+        )
+
+    def _open_hold_placed(self, record_id: str, hold_id: str) -> AuditEvent | None:
+        """The log's event that placed ``hold_id`` on ``record_id`` if the log has it open."""
+        events = self.audit.hold_events([record_id])[record_id]
+        if hold_id not in holds_open_in(events):
+            return None
+        return next(
+            e for e in reversed(events)
+            if e.action in HOLD_PLACED and (e.details or {}).get("hold_id") == hold_id
+        )
+
+    def _release_missing_hold(
+        self, record: Record, hold_id: str, *, actor: Actor, reason: str, order_missing: bool = False
+    ) -> bool:
         """Release a hold the log placed and never released whose object is gone from the store
         (deleted by a hand in the store; every change refuses it, :meth:`_refuse_if_hold_missing`):
         by the same authority as any hold, the placer being the log's ``hold:place`` actor and
         the units, which were in the lost object, the agency's (fail closed: the placer or a
         lãnh đạo of the agency). Audited ``hold:release`` with ``object_missing``. A recall freeze
         is never lifted. False when the log has no such hold open."""
-        events = self.audit.hold_events([record.record_id])[record.record_id]
-        if hold_id not in holds_open_in(events):
+        placed = self._open_hold_placed(record.record_id, hold_id)
+        if placed is None:
             return False
-        placed = next(
-            e for e in reversed(events)
-            if e.action in HOLD_PLACED and (e.details or {}).get("hold_id") == hold_id
-        )
         if placed.action == "recall:place":
-            raise LegalHold(
-                "Văn bản bị thu hồi được đóng băng vĩnh viễn cùng lệnh thu hồi; không gỡ được.",
-                record_id=record.record_id,
-                hold_id=hold_id,
-            )
+            raise self._recall_frozen(record.record_id, hold_id)
         self.authorize_hold_release(actor, record, placed_by=placed.actor, placer_units=None)
         why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
-        details = {"hold_id": hold_id, "reason": why, "object_missing": True}
+        details: dict[str, Any] = {"hold_id": hold_id, "reason": why, "object_missing": True}
+        if order_missing:
+            details["order_missing"] = True
         self._event(actor, "hold:release", record, details)
         return True
 

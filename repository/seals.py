@@ -1,4 +1,5 @@
-"""Seals on the stored objects that grant power: accounts, units and API tokens (review z3).
+"""Seals on the stored objects that grant power: accounts, units and API tokens (review z3), and
+on the backup manifests that say what a restore writes back (review a3/m6).
 
 Anyone who can write the store (its S3 credential, its folder) could otherwise write the next
 version of an account with the quản trị role and clearance Tuyệt mật, or a token for the quản
@@ -49,13 +50,15 @@ SEALED_SINCE: dict[str, int] = {
     formats.ACCOUNT.name: 5,
     formats.UNIT.name: 3,
     formats.TOKEN.name: 3,
+    formats.BACKUP_MANIFEST.name: 3,
 }
 """The first format version of these kinds that a Kho with a seal key writes sealed."""
 
-WITH_HISTORY = frozenset({formats.ACCOUNT.name, formats.UNIT.name})
-"""Kinds kept as numbered versions: an unsealed version of a format before seals is one Kho
-wrote before the upgrade unless a sealed version came before it (a downgrade, refused by the
-reader). A token has no history: unsealed, it is refused."""
+WITH_HISTORY = frozenset({formats.ACCOUNT.name, formats.UNIT.name, formats.BACKUP_MANIFEST.name})
+"""Kinds an unsealed object of a format before seals may be one Kho wrote before the upgrade:
+account and unit versions (unless a sealed version came before it: a downgrade, refused by the
+reader) and backup manifests (read in the upgrade window only, like those; a new backup is
+sealed). A token has no history: unsealed, it is refused."""
 
 _INFO = b"kho/object-seal/v1"
 

@@ -31,6 +31,7 @@ from kho.errors import AlreadyExists, BackupError, KhoError, NotFound
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.audit import WITNESS_KEY
+from repository.seals import Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention
 
 MANIFESTS_PREFIX = "backups/"
@@ -127,8 +128,10 @@ def backup(
     backup_id: str | None = None,
     lock_days: int = 0,
     settle_seconds: float = 10.0,
+    sealer: Sealer | None = None,
 ) -> BackupReport:
-    """Copy every object of ``source`` into ``destination``; write and verify the manifest.
+    """Copy every object of ``source`` into ``destination``; write and verify the manifest,
+    sealed with ``sealer`` when it has a key (:func:`manifest_seal_problem`).
 
     ``lock_days``: where the destination has object lock, every blob written and the manifest
     are put under COMPLIANCE retention for that many days: the copy is write-once, not even its
@@ -184,7 +187,7 @@ def backup(
     for entry in chosen:  # restore-read of a sample
         if hashlib.sha256(destination.get(blob_key(entry["sha256"]))).hexdigest() != entry["sha256"]:
             raise BackupError(f"Đọc lại bản sao của “{entry['key']}” không khớp SHA-256.", key=entry["key"])
-    manifest = formats.dumps(
+    body = formats.stamp(
         BACKUP_MANIFEST.name,
         {
             "backup_id": backup_id,
@@ -193,9 +196,10 @@ def backup(
             "lock_until": to_iso_utc(until) if locking else None,
             "objects": entries,
         },
-        ensure_ascii=False,
-        sort_keys=True,
     )
+    if sealer is not None:
+        body = sealer.seal(BACKUP_MANIFEST.name, manifest_key(backup_id), body)
+    manifest = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
     destination.put_if_absent(manifest_key(backup_id), manifest)
     if locking:
         destination.set_retention(manifest_key(backup_id), Retention(mode="COMPLIANCE", until=until))
@@ -415,18 +419,75 @@ def backups(destination: ObjectStore, label: str | None = None) -> list[str]:
     return [i for i in ids if label is None or i.endswith(f"-{label}")]
 
 
-def read_manifest(
+@dataclass(frozen=True)
+class StoredManifest:
+    """A manifest as read from its destination: as stored (for its seal) and upcast."""
+
+    key: str
+    stored: dict[str, Any]
+    written_in: int
+    manifest: dict[str, Any]
+
+
+def load_manifest(
     destination: ObjectStore, backup_id: str | None = None, label: str | None = None
-) -> dict[str, Any]:
+) -> StoredManifest:
+    """The manifest of ``backup_id`` (default: the newest of ``label``), seal not yet judged."""
     if backup_id is None:
         found = backups(destination, label)
         if not found:
             raise BackupError("Nơi sao lưu không có bản sao lưu nào.")
         backup_id = found[-1]
+    key = manifest_key(backup_id)
     try:
-        return formats.loads(BACKUP_MANIFEST.name, destination.get(manifest_key(backup_id)))
+        raw = destination.get(key)
     except NotFound as exc:
         raise BackupError(f"Không có bản sao lưu “{backup_id}”.", backup_id=backup_id) from exc
+    stored = formats.parse(BACKUP_MANIFEST.name, raw)
+    manifest = formats.upcast(BACKUP_MANIFEST.name, stored)
+    return StoredManifest(key, stored, formats.version_of(BACKUP_MANIFEST.name, stored), manifest)
+
+
+def manifest_seal_problem(sealer: Sealer, found: StoredManifest) -> BackupError | None:
+    """Why the manifest ``found`` must not be used (pure; None: its seal checks, or no seal key
+    is configured). Whoever holds a backup destination can rewrite a manifest consistently
+    (entries and their hashes, a record dropped or added); a seal made with the key derived from
+    ``KHO_MASTER_KEY`` (:mod:`repository.seals`), which the destination never holds, cannot be
+    remade. A manifest of a format before seals (2) is read only in the upgrade window
+    (``KHO_ALLOW_UNSEALED``), as account versions are: a new backup is sealed."""
+    verdict = sealer.verdict(BACKUP_MANIFEST.name, found.key, found.stored, found.written_in)
+    backup_id = str(found.manifest.get("backup_id", found.key))
+    if verdict is Verdict.BROKEN:
+        return BackupError(
+            f"Bản kê của bản sao lưu “{backup_id}” không có dấu niêm phong hợp lệ: đã bị sửa (hoặc"
+            " ghi bởi người không có khóa chủ). Không dùng bản sao lưu này.",
+            code="BACKUP_MANIFEST_SEAL_INVALID",
+            backup_id=backup_id,
+        )
+    if verdict is Verdict.UNSEALED:
+        return BackupError(
+            f"Bản kê của bản sao lưu “{backup_id}” được ghi trước khi có niêm phong (định dạng"
+            f" {found.written_in}), nên không kiểm chứng được. Chỉ đọc được trong thời gian nâng cấp"
+            " (KHO_ALLOW_UNSEALED=true); hãy tạo bản sao lưu mới (được niêm phong).",
+            code="BACKUP_MANIFEST_UNSEALED",
+            backup_id=backup_id,
+        )
+    return None
+
+
+def read_manifest(
+    destination: ObjectStore,
+    backup_id: str | None = None,
+    label: str | None = None,
+    *,
+    sealer: Sealer | None = None,
+) -> dict[str, Any]:
+    """The manifest of ``backup_id`` (default: the newest of ``label``), upcast; refused
+    (:func:`manifest_seal_problem`) when ``sealer`` judges its seal bad."""
+    found = load_manifest(destination, backup_id, label)
+    if sealer is not None and (problem := manifest_seal_problem(sealer, found)) is not None:
+        raise problem
+    return found.manifest
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -454,11 +515,19 @@ def entry_problem(entry: Any) -> str | None:
 
 
 def verify_backup(
-    destination: ObjectStore, backup_id: str | None = None, label: str | None = None
+    destination: ObjectStore,
+    backup_id: str | None = None,
+    label: str | None = None,
+    *,
+    sealer: Sealer | None = None,
 ) -> VerifyReport:
-    """Re-read every blob of a backup and check its SHA-256 (every problem named, none stops)."""
-    manifest = read_manifest(destination, backup_id, label)
+    """Re-read every blob of a backup and check its SHA-256, and the manifest's seal with
+    ``sealer`` (every problem named, none stops)."""
+    found = load_manifest(destination, backup_id, label)
+    manifest = found.manifest
     problems: list[str] = []
+    if sealer is not None and (sealed := manifest_seal_problem(sealer, found)) is not None:
+        problems.append(f"[{sealed.code}] {sealed}")
     for entry in manifest["objects"]:
         if (problem := entry_problem(entry)) is not None:
             problems.append(problem)
@@ -532,12 +601,13 @@ def restore(
     backup_id: str | None = None,
     label: str | None = None,
     force: bool = False,
+    sealer: Sealer | None = None,
 ) -> RestoreReport:
     """Write a backup back into ``target`` byte for byte. A non-empty target is refused unless
     ``force``; then objects the backup does not hold are removed, so the result is exactly the
-    backed-up state."""
+    backed-up state. A manifest whose seal ``sealer`` refuses is refused before anything."""
     started = time.monotonic()
-    manifest = read_manifest(destination, backup_id, label)
+    manifest = read_manifest(destination, backup_id, label, sealer=sealer)
     for entry in manifest["objects"]:  # before anything is removed or written
         if (problem := entry_problem(entry)) is not None:
             raise BackupError(f"{problem} Bản sao lưu đã bị sửa hoặc hỏng; không khôi phục.",
@@ -567,6 +637,28 @@ def restore(
                 target.put(key, data)
         total += len(data)
     return RestoreReport(manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started)
+
+
+AUDIT_PREFIX = "audit/"
+"""The audit log's objects (events, witness, checkpoints in the store): what a restore checks
+against the signed checkpoints outside the store before it writes anything."""
+
+
+def stage_audit(destination: ObjectStore, manifest: Mapping[str, Any], into: ObjectStore) -> int:
+    """Copy the audit log a backup holds (every entry under :data:`AUDIT_PREFIX`, each hash
+    checked) into ``into``, a scratch store, so that it can be verified before the restore
+    writes the real store. The number of objects copied."""
+    copied = 0
+    for entry in manifest["objects"]:
+        if not str(entry["key"]).startswith(AUDIT_PREFIX):
+            continue
+        data = read_blob(destination, entry["sha256"])
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            key = entry["key"]
+            raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
+        into.put_if_absent(entry["key"], data)
+        copied += 1
+    return copied
 
 
 def store_hashes(store: ObjectStore, keys: Iterable[str] | None = None) -> dict[str, str]:
@@ -633,25 +725,34 @@ def due_for_shredding(destroyed: Mapping[str, str], *, period_days: int, now: da
 
 
 def shred_destroyed_keys(
-    key_destination: ObjectStore, destroyed: Mapping[str, str], *, period_days: int, now: datetime
+    key_destination: ObjectStore,
+    destroyed: Mapping[str, str],
+    *,
+    period_days: int,
+    now: datetime,
+    sealer: Sealer | None = None,
 ) -> ShredReport:
     """Remove the keys of records destroyed ``period_days`` ago or more from every key-store
     backup in ``key_destination``: each manifest is rewritten without them, then every blob no
     manifest lists any more is deleted. An old backup restored afterwards has no such key, so
     the record's content stays unreadable (invariant 7). Before the period ends, a restore can
-    still bring a key back; that window is what ``KHO_KEY_BACKUP_SHRED_DAYS`` states."""
+    still bring a key back; that window is what ``KHO_KEY_BACKUP_SHRED_DAYS`` states. Every
+    manifest is shredded, whatever its seal (taking a key out is never unsafe); one whose seal
+    checked with ``sealer`` is sealed again, any other is written back as it was stored, so
+    shredding never seals what nobody vouched for."""
     due = due_for_shredding(destroyed, period_days=period_days, now=now)
     gone = {f"keys/{rid}" for rid in due}
     referenced: set[str] = set()
     rewritten = 0
     for backup_id in backups(key_destination):
-        manifest = read_manifest(key_destination, backup_id)
+        found = load_manifest(key_destination, backup_id)
+        manifest = found.manifest
         kept = [e for e in manifest["objects"] if e["key"] not in gone]
         if len(kept) != len(manifest["objects"]):
-            body = formats.dumps(
-                BACKUP_MANIFEST.name, {**manifest, "objects": kept}, ensure_ascii=False, sort_keys=True
-            )
-            key_destination.put(manifest_key(backup_id), body)
+            body = {**found.stored, "objects": [e for e in found.stored["objects"] if e["key"] not in gone]}
+            if sealer is not None and sealer.active and manifest_seal_problem(sealer, found) is None:
+                body = sealer.seal(BACKUP_MANIFEST.name, found.key, body)
+            key_destination.put(found.key, json.dumps(body, ensure_ascii=False, sort_keys=True).encode())
             rewritten += 1
         referenced.update(blob_key(e["sha256"]) for e in kept)
     deleted = 0
@@ -664,10 +765,14 @@ def shred_destroyed_keys(
 
 
 # -- a restore never resurrects a destroyed record -------------------------------------------------
-def destruction_rows(store: ObjectStore, *, backed_up: bool) -> dict[str, bytes]:
+def destruction_rows(
+    store: ObjectStore, *, backed_up: bool, sealer: Sealer | None = None
+) -> dict[str, bytes]:
     """The "đã hủy" rows (``catalog/destroyed/<id>`` → bytes) of a live store, or of the newest
-    store backup in a backup destination (``backed_up``). A destination that cannot be read
-    gives none (the restore goes on with what it can reach, and says which it read)."""
+    store backup in a backup destination (``backed_up``; its manifest's seal judged by
+    ``sealer``: a forged one could otherwise have live records destroyed at a restore). A
+    destination that cannot be read gives none (the restore goes on with what it can reach, and
+    says which it read)."""
     from repository.records import DESTROYED_PREFIX
 
     if not backed_up:
@@ -676,7 +781,7 @@ def destruction_rows(store: ObjectStore, *, backed_up: bool) -> dict[str, bytes]
     if not found:
         return {}
     rows: dict[str, bytes] = {}
-    for entry in read_manifest(store, found[-1])["objects"]:
+    for entry in read_manifest(store, found[-1], sealer=sealer)["objects"]:
         if entry_problem(entry) is None and entry["key"].startswith(DESTROYED_PREFIX):
             rows[entry["key"]] = read_blob(store, entry["sha256"])
     return rows

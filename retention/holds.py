@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kho.errors import KhoError
+from kho.errors import KhoError, NotFound
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action, hold_placer_units
-from repository.records import Actor, Repository
+from repository.records import Actor, Repository, holds_open_in
 from repository.vocabulary import typed_text
 from retention.workflow import Versions
 
@@ -68,7 +68,10 @@ class Holds:
     def release(self, order_id: str, reason: str, *, actor: Actor) -> dict[str, Any]:
         if not reason.strip():
             raise HoldError("Cần nêu lý do gỡ phong tỏa.", code="HOLD_REASON_REQUIRED")
-        order = self.orders.latest(order_id)
+        try:
+            order = self.orders.latest(order_id)
+        except NotFound as lost:
+            return self._release_lost_order(order_id, reason, actor=actor, lost=lost)
         for record_id in order["targets"]:  # all or nothing: refuse before the order changes
             self.repo.authorize_hold_release(
                 actor,
@@ -89,6 +92,43 @@ class Holds:
         for record_id in order["targets"]:  # a release interrupted midway is finished here
             self.repo.release_hold(record_id, order_id, actor=actor, reason=reason)
         return order
+
+    def _release_lost_order(
+        self, order_id: str, reason: str, *, actor: Actor, lost: NotFound
+    ) -> dict[str, Any]:
+        """The way out when the hold order itself is gone from the store (deleted by a hand in
+        the store, with or without the records' hold objects; review m2): its targets are the
+        records whose audit log has hold ``order_id`` placed and not released, and each is
+        released by the same authority as any hold (the placer, from the hold object or the log,
+        or a lãnh đạo of the agency; a recall freeze never), all or nothing, each release audited
+        ``hold:release`` with ``order_missing``. No order is written again: what the lost order
+        said is in the log (``hold:place``). Not found when the log has no such hold open."""
+        targets = sorted(
+            record_id
+            for record_id, events in self.repo.audit.hold_placed_on(order_id).items()
+            if order_id in holds_open_in(events)
+        )
+        if not targets:
+            raise NotFound(
+                f"Không tìm thấy lệnh phong tỏa “{order_id}”, và nhật ký kiểm toán không ghi lệnh"
+                " phong tỏa nào mang mã này còn hiệu lực.",
+                code="NOT_FOUND",
+                id=order_id,
+            ) from lost
+        for record_id in targets:  # all or nothing: refuse before the first release is written
+            self.repo.authorize_hold_release_of(record_id, order_id, actor=actor)
+        why = typed_text(reason, "reason", "Lý do")
+        for record_id in targets:
+            self.repo.release_hold(record_id, order_id, actor=actor, reason=why, order_missing=True)
+        return {
+            "order_id": order_id,
+            "state": "released",
+            "order_missing": True,
+            "targets": targets,
+            "released_by": actor.user,
+            "released_at": to_iso_utc(self.repo.clock()),
+            "release_reason": why,
+        }
 
     def list(self, *, actor: Actor, active_only: bool = False) -> list[dict[str, Any]]:
         self.repo.authorize(actor, Action.DISPOSAL_LIST)

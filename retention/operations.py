@@ -9,6 +9,7 @@ audit event through ``repo.audit``.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from kho.config import Settings
-from kho.errors import KhoError
+from kho.errors import BackupError, KhoError, RestoreHistoryBehind
 from repository.ledger import Tombstone
 from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
+from repository.seals import Sealer
 from repository.service import outside_ledger
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
+from repository.vocabulary import typed_text
 from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
 from retention.capacity import Capacity, measure
 from retention.fixity import FixityReport, audit_fixity
@@ -88,6 +91,12 @@ def shares_medium(a: str, b: str) -> bool:
     )
 
 
+def manifest_sealer(settings: Settings) -> Sealer:
+    """What seals and checks backup manifests: the key derived from ``KHO_MASTER_KEY`` (none:
+    nothing sealed or checked), in the upgrade window while ``KHO_ALLOW_UNSEALED`` is set."""
+    return Sealer.from_master_key(settings.master_key, allow_unsealed=settings.allow_unsealed)
+
+
 def run_backup(
     repo: Repository,
     settings: Settings,
@@ -112,13 +121,14 @@ def run_backup(
                 details={"code": exc.code, "message": str(exc)},
             )
     copies: list[dict[str, Any]] = []
+    sealer = manifest_sealer(settings)
     plan = [("store", repo.store, url, settings.backup_options()) for url in stores]
     plan.append(("keys", repo.keys.store, keys, settings.key_backup_options()))
     rows = [repo.store.get(info.key) for info in repo.store.list(DESTROYED_PREFIX)]
     for label, source, url, options in plan:
         lock_days = settings.backup_lock_days if label == "store" else 0
         destination = open_store(url, **options)
-        report = backup(source, destination, label=label, lock_days=lock_days)
+        report = backup(source, destination, label=label, lock_days=lock_days, sealer=sealer)
         details = {**describe(report), "destination": url, "label": label, "lock_days": lock_days}
         # Every destination carries the destruction ledger, with a tombstone of every destroyed
         # record (one made while the destination was away is added now).
@@ -204,6 +214,7 @@ def shred_key_backups(
         repo.destruction_times(),
         period_days=settings.key_backup_shred_days,
         now=now,
+        sealer=manifest_sealer(settings),
     )
     if report.blobs or report.manifests:
         repo.audit.append(
@@ -323,7 +334,8 @@ class RestoreRun:
     indexed: int
     history_findings: tuple[str, ...] = ()
     """What the signed checkpoints outside the store say of the restored chain
-    (:func:`restored_history_findings`): empty when the copy is the history they vouch for."""
+    (:func:`backup_history_findings`, read before the restore): empty when the copy is the
+    history they vouch for."""
 
 
 def run_restore(
@@ -338,6 +350,7 @@ def run_restore(
     keys_id: str | None = None,
     force: bool = False,
     without_ledger: bool = False,
+    accept_older_history: str | None = None,
     warn: Callable[[str], None] = lambda message: None,
 ) -> RestoreRun:
     """Restore the store and the key store from their copies, destroy again every record a
@@ -345,7 +358,11 @@ def run_restore(
 
     The destruction ledgers of every backup destination are read first; with none reachable
     the restore is refused (``RESTORE_LEDGER_UNREACHABLE``) unless ``without_ledger``, which
-    the audit event says."""
+    the audit event says. The audit log the chosen copy holds is checked against the signed
+    checkpoints outside the store before anything is written (:func:`backup_history_findings`);
+    a copy behind them, or edited, is refused (``RESTORE_HISTORY_BEHIND``) unless
+    ``accept_older_history`` gives the reason (disaster recovery where nothing newer exists),
+    which the audit event keeps with the findings."""
     from retention.backup import (
         apply_tombstones,
         destruction_rows,
@@ -355,10 +372,29 @@ def run_restore(
     )
 
     key_options = settings.key_backup_options()
+    override = None
+    if accept_older_history is not None:
+        override = typed_text(accept_older_history, "accept_older_history", "Lý do").strip()
+        if not override:
+            raise BackupError("Cần nêu lý do khôi phục bản sao lưu không khớp điểm mốc.",
+                              code="RESTORE_REASON_REQUIRED")
     # Both copies are found before anything is written: a key backup that is missing or named
     # wrongly must not leave a store restored (or, with --force, replaced) without its keys.
-    read_manifest(open_store(source, **settings.backup_options()), backup_id, "store")
-    read_manifest(open_store(keys_from, **key_options), keys_id, "keys")
+    sealer = manifest_sealer(settings)
+    origin = open_store(source, **settings.backup_options())
+    manifest = read_manifest(origin, backup_id, "store", sealer=sealer)
+    keys_manifest = read_manifest(open_store(keys_from, **key_options), keys_id, "keys", sealer=sealer)
+    history = backup_history_findings(repo, origin, manifest)
+    if history and override is None:
+        raise RestoreHistoryBehind(
+            f"Nhật ký kiểm toán trong bản sao lưu “{manifest['backup_id']}” không khớp {len(history)}"
+            " điểm mốc ký số ngoài kho (bản sao cũ hơn điểm mốc, hoặc đã bị sửa): khôi phục sẽ xóa"
+            " các việc sau đó (đăng ký, hủy, thu hồi …). Chưa khôi phục gì. Hãy chọn bản sao lưu mới"
+            " hơn; chỉ khi chắc chắn không còn bản nào mới hơn, dùng --accept-older-history"
+            " \"lý do\" (được ghi vào nhật ký).",
+            backup_id=manifest["backup_id"],
+            findings=list(history),
+        )
     places: dict[str, Callable[[], ObjectStore]] = {}
     for url in (source, *settings.backup_urls):
         places.setdefault(url, partial(open_store, url, **settings.backup_options()))
@@ -383,14 +419,14 @@ def run_restore(
     rows = destruction_rows(repo.store, backed_up=False) if force else {}
     for url in dict.fromkeys((source, *settings.backup_urls)):
         try:
-            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True))
+            rows.update(destruction_rows(open_store(url, **settings.backup_options()), backed_up=True,
+                                         sealer=sealer))
         except KhoError as exc:
             warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
-    done = restore(open_store(source, **settings.backup_options()), repo.store, backup_id=backup_id,
-                   label="store", force=force)
-    keys = restore(open_store(keys_from, **key_options), repo.keys.store, backup_id=keys_id, label="keys",
-                   force=force)
-    history = restored_history_findings(repo)
+    done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
+                   sealer=sealer)
+    keys = restore(open_store(keys_from, **key_options), repo.keys.store,
+                   backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
     for finding in history:
         warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
     redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
@@ -403,25 +439,36 @@ def run_restore(
                  "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
                  "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
                  "without_ledger": bool(without_ledger and not ledger.reached),
-                 "history_findings": list(history)},
+                 "history_findings": list(history),
+                 "history_override": override if history else None},
     )
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
 
 
-def restored_history_findings(repo: Repository) -> tuple[str, ...]:
-    """The audit chain of a copy just restored, checked against the signed checkpoints outside
-    the store (``KHO_AUDIT_CHECKPOINT_DIR``, which the holder of the backups does not reach):
-    each open finding as ``[kind] #seq message``. A copy older than the newest checkpoint (its
-    newer manifests removed, or chosen with ``--id``), or one whose history was edited, brings
-    back a past in which later acts (registrations, destructions, revocations) never
-    happened: the restore says so at once instead of leaving it to the next ``kho audit
-    verify``. Nothing without a checkpoint folder."""
+def backup_history_findings(
+    repo: Repository, origin: ObjectStore, manifest: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """The audit chain a backup holds, checked against the signed checkpoints outside the store
+    (``KHO_AUDIT_CHECKPOINT_DIR``, which the holder of the backups does not reach) *before* a
+    restore writes anything: the copy's audit objects are staged in a scratch folder, each hash
+    checked, then :func:`repository.anchor.verify_anchored` runs on them. Each open finding as
+    ``[kind] #seq message``. A copy older than the newest checkpoint (its newer manifests
+    removed, or chosen with ``--id``), or one whose history was edited, would bring back a past
+    in which later acts (registrations, destructions, revocations) never happened. Nothing
+    without a checkpoint folder."""
     from repository.anchor import verify_anchored
+    from repository.audit import AuditLog
+    from repository.audit_index import MemoryRecordIndex
+    from repository.storage.local import LocalStore
+    from retention.backup import stage_audit
 
     if repo.anchor is None or repo.anchor.checkpoint_dir is None:
         return ()
-    try:
-        report = verify_anchored(repo.audit, repo.anchor)
-    except KhoError as exc:
-        return (f"[{exc.code}] {exc}",)
+    with tempfile.TemporaryDirectory(prefix="kho-restore-audit-") as scratch:
+        staged = LocalStore(scratch, fsync=False)
+        stage_audit(origin, manifest, staged)
+        try:
+            report = verify_anchored(AuditLog(staged, index=MemoryRecordIndex()), repo.anchor)
+        except KhoError as exc:
+            return (f"[{exc.code}] {exc}",)
     return tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)

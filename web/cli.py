@@ -1041,13 +1041,14 @@ def backup_verify(ctx: Context, source: str, backup_id: str | None, label: str |
     """Đọc lại và kiểm tra SHA-256 của mọi đối tượng trong một bản sao lưu."""
     from repository.storage import open_store
     from retention.backup import verify_backup
+    from retention.operations import manifest_sealer
 
     actor = ctx.operator_access()
     options = ctx.settings.key_backup_options() if label == "keys" else ctx.settings.backup_options()
     from repository.ledger import verify_ledger
 
     destination = open_store(source, **options)
-    report = verify_backup(destination, backup_id, label)
+    report = verify_backup(destination, backup_id, label, sealer=manifest_sealer(ctx.settings))
     anchor = ctx.repo.anchor
     ledger = verify_ledger(destination, anchor.public_key() if anchor is not None else None)
     ledger_problems = [f"[{p.kind}] {p.message}" for p in ledger.problems]
@@ -1135,11 +1136,16 @@ def status_command(ctx: Context, as_json: bool) -> None:
     help="Khôi phục dù không đọc được sổ tiêu hủy ở nơi sao lưu nào (ghi vào nhật ký; bản ghi đã hủy"
     " sau bản sao lưu có thể bị khôi phục lại).",
 )
+@click.option(
+    "--accept-older-history", metavar="LÝ_DO",
+    help="Vẫn khôi phục dù nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho (bản sao cũ"
+    " hơn hoặc đã bị sửa), khi chắc chắn không còn bản nào mới hơn; lý do được ghi vào nhật ký.",
+)
 @pass_ctx
 @handles_errors
 def restore_command(
     ctx: Context, source: str, keys_from: str, backup_id: str | None, keys_id: str | None, force: bool,
-    without_ledger: bool,
+    without_ledger: bool, accept_older_history: str | None,
 ) -> None:
     """Khôi phục kho và kho khóa từ bản sao lưu (giống từng byte), hủy lại mọi bản ghi có trong sổ
     tiêu hủy, rồi dựng lại chỉ mục."""
@@ -1150,7 +1156,8 @@ def restore_command(
     done = run_restore(
         ctx.repo, ctx.settings, actor, source=source, keys_from=keys_from,
         reindex=lambda: reindex_all(ctx.repo, ctx.backend).total, backup_id=backup_id, keys_id=keys_id,
-        force=force, without_ledger=without_ledger, warn=lambda message: click.echo(message, err=True),
+        force=force, without_ledger=without_ledger, accept_older_history=accept_older_history,
+        warn=lambda message: click.echo(message, err=True),
     )
     if not done.ledger.reached:
         click.echo(
@@ -1167,15 +1174,15 @@ def restore_command(
         f" {done.store.backup_id} và {done.keys.objects} khóa từ {done.keys.backup_id}; chỉ mục:"
         f" {done.indexed} bản ghi; sổ tiêu hủy đã đọc: {len(done.ledger.reached)}."
     )
-    if done.history_findings:
+    if done.history_findings:  # restored only because --accept-older-history said why
         click.echo(
             f"CẢNH BÁO: nhật ký của bản sao lưu có {len(done.history_findings)} điểm không khớp điểm mốc"
             " ký số ngoài kho (bản sao cũ hơn điểm mốc, hoặc đã bị sửa): các việc sau đó (đăng ký, hủy,"
-            " thu hồi …) không có trong kho đã khôi phục. Kiểm toán viên cần xem xét: “kho audit"
-            " verify”, rồi “kho audit acknowledge” nếu chấp nhận.",
+            " thu hồi …) không có trong kho đã khôi phục. Đã khôi phục theo --accept-older-history (ghi"
+            " vào nhật ký). Kiểm toán viên cần xem xét: “kho audit verify”, rồi “kho audit"
+            " acknowledge” nếu chấp nhận.",
             err=True,
         )
-        sys.exit(1)
 
 
 WSGI_APP = "web.app:create_app()"

@@ -113,6 +113,10 @@ class _Over(Exception):
     """The inflated bytes passed the budget."""
 
 
+class _Uncounted(Exception):
+    """A filter chain the guard cannot count to its end (deeper than it follows): refused."""
+
+
 class _Budget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -181,7 +185,9 @@ def _count_layers(
     its first bytes (:func:`_layer_of`), as pdfium decodes whatever the dictionary names:
     zlib data (Flate), LZW data opening with its clear-table code (``lzw``: or named LZW by the
     stream's dictionary), and ASCIIHex or ASCII85 text whose bytes open one of those. At most
-    :data:`_MAX_NESTED` layers deep, the last one counted without being decoded."""
+    :data:`_MAX_NESTED` layers deep, the last one counted without being decoded; a chain that
+    still opens another layer there is refused (:class:`_Uncounted`), not passed (review m2).
+    RunLength is known inside another layer too (a literal run opening one of those)."""
     head, chunks = _peek(chunks, _HEAD)
     kind = "lzw" if lzw and not _zlib_head(head[:2]) else _layer_of(head)
     if kind is None:  # plain data: the layer above is read to its end (each chunk counted)
@@ -193,6 +199,9 @@ def _count_layers(
         return
     output = _DECODERS[kind](chunks, budget)
     if depth >= _MAX_NESTED:
+        head, output = _peek(output, _HEAD)
+        if _layer_of(head) is not None:  # yet another layer under it: not counted, so refused
+            raise _Uncounted
         for _chunk in output:
             pass
         return
@@ -201,11 +210,14 @@ def _count_layers(
 
 def _layer_of(head: bytes) -> str | None:
     """Which layer data opening with ``head`` is: "zlib", "lzw" (the clear-table code first),
-    "hex" or "a85" (text whose first bytes decode to zlib or LZW data), else None."""
+    "rl" (RunLength whose first literal run opens zlib or LZW data), "hex" or "a85" (text whose
+    first bytes decode to zlib or LZW data), else None."""
     if _zlib_head(head[:2]):
         return "zlib"
     if head[:1] == b"\x80":
         return "lzw"
+    if len(head) >= 3 and head[0] < 128 and _binary_head(head[1:3]):
+        return "rl"  # a literal run whose bytes open zlib or LZW data
     text = head.translate(None, _WHITESPACE)
     try:
         if len(text) >= 4 and not text[:4].strip(_HEX) and _binary_head(binascii.unhexlify(text[:4])):
@@ -264,6 +276,36 @@ def _a85_decoded(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Itera
             yield out
         if stop >= 0:
             return
+
+
+def _rl_decoded(chunks: Iterator[bytes | memoryview], budget: _Budget) -> Iterator[bytes]:
+    """RunLengthDecode of a layer's output, chunk by chunk, each counted (a run may straddle
+    two chunks: the bytes of an unfinished run are carried)."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + bytes(chunk)
+        end = _rl_whole(data)
+        out = b"".join(_run_length(data[:end]))
+        budget.add(len(out))
+        if out:
+            yield out
+        if end < len(data) and data[end] == 128:  # end of data
+            return
+        carry = data[end:]
+
+
+def _rl_whole(data: bytes) -> int:
+    """Where the last whole run of RunLength ``data`` ends (or its end-of-data byte is)."""
+    i = 0
+    while i < len(data):
+        length = data[i]
+        if length == 128:
+            return i
+        step = 2 + length if length < 128 else 2
+        if i + step > len(data):
+            return i
+        i += step
+    return i
 
 
 def _run_length(body: bytes | memoryview) -> Iterator[bytes]:
@@ -393,7 +435,9 @@ def _lzw_head(data: bytes) -> bytes:
     return b"".join(_lzw_decoded([data], _Budget(1 << 62)))
 
 
-_DECODERS = {"zlib": _inflated, "lzw": _lzw_decoded, "hex": _hex_decoded, "a85": _a85_decoded}
+_DECODERS = {
+    "zlib": _inflated, "lzw": _lzw_decoded, "hex": _hex_decoded, "a85": _a85_decoded, "rl": _rl_decoded,
+}
 """Each layer's decoder: its output chunk by chunk, each chunk counted in the budget."""
 
 
@@ -402,6 +446,58 @@ def _names_lzw(data: bytes, keyword: int) -> bool:
     gives its /Filter by reference."""
     opening = data.rfind(b"obj", max(0, keyword - _DICTIONARY_BACK), keyword)
     return _LZW_FILTER.search(data, max(0, opening, keyword - _DICTIONARY_BACK), keyword) is not None
+
+
+_FILTER_NAMES = {
+    b"FlateDecode": "zlib", b"Fl": "zlib", b"LZWDecode": "lzw", b"LZW": "lzw",
+    b"ASCIIHexDecode": "hex", b"AHx": "hex", b"ASCII85Decode": "a85", b"A85": "a85",
+    b"RunLengthDecode": "rl", b"RL": "rl",
+}
+"""The filters the guard decodes, by their names and inline-image short names; any other (DCT,
+JPX, JBIG2, CCITT, Crypt) ends what it follows of a chain: its output is an image or ciphertext."""
+_MAX_NAMED = 8
+"""The longest /Filter chain the guard follows (a sound PDF names one, two or three). A longer
+chain of filters it decodes is refused as a bomb: it could not be counted at a bounded memory
+(each LZW layer keeps a table of up to ~8 MiB)."""
+_FILTER_ARRAY = re.compile(rb"/Filter\s*(\[(?:\s*/[A-Za-z0-9]+)*\s*\]|/[A-Za-z0-9]+)")
+
+
+def _named_chains(data: bytes, keyword: int) -> list[list[str]]:
+    """Each /Filter written out in the dictionary before the ``stream`` keyword at ``keyword``
+    (every one found there: a decoy in a nested dictionary does not hide the real one), as the
+    layers the guard decodes, outermost first, cut at the first filter it does not decode."""
+    opening = data.rfind(b"obj", max(0, keyword - _DICTIONARY_BACK), keyword)
+    chains = []
+    for match in _FILTER_ARRAY.finditer(data, max(0, opening, keyword - _DICTIONARY_BACK), keyword):
+        layers = []
+        for name in re.findall(rb"/([A-Za-z0-9]+)", match.group(1)):
+            if (layer := _FILTER_NAMES.get(name)) is None:
+                break
+            layers.append(layer)
+        chains.append(layers)
+    return chains
+
+
+def _beyond_sniffing(layers: list[str]) -> bool:
+    """Whether a named chain holds what reading layers by their first bytes cannot count: a
+    RunLength layer (any data is RunLength data: only the dictionary says it is one), or more
+    layers than :data:`_MAX_NESTED`."""
+    return "rl" in layers or len(layers) > _MAX_NESTED
+
+
+def _count_named(chunks: Iterator[bytes | memoryview], layers: list[str], budget: _Budget) -> None:
+    """Decode ``layers`` (a /Filter chain, outermost first) in order, each layer's output
+    streamed into the next and counted in ``budget``; a last LZW layer is counted by lengths."""
+    if len(layers) > _MAX_NAMED:
+        raise _Uncounted
+    *outer, last = layers
+    for layer in outer:
+        chunks = _DECODERS[layer](chunks, budget)
+    if last == "lzw":
+        _count_lzw(chunks, budget)
+        return
+    for _chunk in _DECODERS[last](chunks, budget):
+        pass
 
 
 class _Ends:
@@ -491,6 +587,7 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
     limit = max(settings.max_pdf_inflated_bytes, settings.max_pdf_inflate_ratio * len(data))
     view = memoryview(data)
     budget = _Budget(limit)
+    named = _Budget(limit)
     scanned = _Budget(_SCAN_FACTOR * len(data) + _CHUNK)
     try:
         ends = _Ends(data)
@@ -512,6 +609,14 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                     scanned.add(end - start)
                     layer = _slices(view[start:end])
                 _count_layers(layer, budget, lzw=True)
+            # A chain whose dictionary names RunLength, or more layers than the first bytes are
+            # followed: decoded as named, each layer counted (review m2), in a budget of its own
+            # (the same stream's layers may be counted above too).
+            for layers in _named_chains(data, match.start()):
+                if _beyond_sniffing(layers):
+                    end = ends.after(start)
+                    scanned.add(end - start)
+                    _count_named(_slices(view[start:end]), layers, named)
         if b"/Encrypt" in data:
             for stream in _decrypted_streams(data):
                 zlib = _zlib_head(stream[:2])
@@ -523,6 +628,13 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                     pass
                 elif stream[:1] == b"\x80":
                     _count_layers(_slices(stream), budget, lzw=True)
+    except _Uncounted:
+        raise FileBomb(
+            "Tệp PDF có luồng dữ liệu qua chuỗi bộ lọc nén quá dài (hơn"
+            f" {_MAX_NESTED} lớp lồng nhau, hoặc hơn {_MAX_NAMED} bộ lọc), không đếm được dung lượng"
+            " giải nén: nghi là bom giải nén.",
+            format="pdf", limit=limit, reason="filter_chain_too_deep",
+        ) from None
     except _Over:
         if scanned.total > scanned.limit:
             raise FileCorrupt(

@@ -142,6 +142,28 @@ def lzw_bomb_pdf(
     ])
 
 
+def run_length_encode(data: bytes) -> bytes:
+    """RunLengthDecode's input for ``data`` (ISO 32000-1 7.4.5): runs of one byte as repeats,
+    the rest as literal runs, then the end-of-data byte."""
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        run = 1
+        while run < 128 and i + run < len(data) and data[i + run] == data[i]:
+            run += 1
+        if run > 1:
+            out += bytes([257 - run, data[i]])
+            i += run
+            continue
+        start = i
+        while i < len(data) and i - start < 128 and not (i + 1 < len(data) and data[i + 1] == data[i]):
+            i += 1
+        if i == start:
+            i += 1
+        out += bytes([i - start - 1]) + data[start:i]
+    return bytes(out + b"\x80")
+
+
 def chain_bomb_pdf(
     inflated: int, chain: Sequence[str], *, clear_first: bool = True,
     tail: bytes = b" BT /F1 12 Tf 10 10 Td (bom) Tj ET",
@@ -160,6 +182,8 @@ def chain_bomb_pdf(
     *outer, inner = chain
     if inner == "LZWDecode":
         data = lzw_run(0x20, inflated, tail, clear_first=clear_first)
+    elif inner == "RunLengthDecode":  # repeats of 128 spaces: 64 times their size
+        data = bytes([129, 0x20]) * (inflated // 128) + run_length_encode(tail)
     elif inner == "FlateDecode":
         compressor = zlib.compressobj(9)
         chunk = b" " * (1 << 20)
@@ -176,6 +200,8 @@ def chain_bomb_pdf(
             data = binascii.hexlify(data) + b">"
         elif name == "ASCII85Decode":
             data = base64.a85encode(data, adobe=True)[2:]
+        elif name == "RunLengthDecode":
+            data = run_length_encode(data)
         else:
             raise ValueError(name)
     filters = b"[" + b" ".join(b"/" + n.encode() for n in chain) + b"]"

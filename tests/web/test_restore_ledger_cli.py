@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kho_backups import newest_copies_removed, wipe
 from kho_buckets import new_bucket
 from kho_people import PASSWORD, People
 from kho_testing import CLERK, backup_s3_options, incoming
@@ -172,9 +173,13 @@ def test_a_ledger_cut_at_every_backup_destination_does_not_bring_a_destroyed_rec
     for name in ("store", "keys", "index"):
         shutil.rmtree(data / name, ignore_errors=True)
 
-    done = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url])
-    # Restored, and said aloud: the copy is older than the checkpoint signed at the second backup.
-    assert done.exit_code == 1 and "Đã hủy lại 1 bản ghi theo sổ tiêu hủy." in done.output, done.output
+    refused = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url])
+    # The copy is older than the checkpoint signed at the second backup: refused before writing
+    # (m6; it used to be restored and said with exit 1). Restored on the operator's word.
+    assert refused.exit_code == 2 and "RESTORE_HISTORY_BEHIND" in refused.output, refused.output
+    done = runner.invoke(main, ["restore", "--from", store_url, "--keys-from", keys_url,
+                                "--accept-older-history", "Mất máy chủ, không còn bản mới hơn"])
+    assert done.exit_code == 0 and "Đã hủy lại 1 bản ghi theo sổ tiêu hủy." in done.output, done.output
     assert "không khớp điểm mốc" in done.output
     restored = open_repository(Settings.from_env())
     assert not restored.keys.exists(ids[0])
@@ -196,27 +201,22 @@ def test_a_copy_rolled_back_by_the_holder_of_the_backups_is_named_at_restore(
     restore used to end with exit 0 and nothing said; the signed checkpoint outside the store
     (made by the second backup) shows the cut, and the restore names it at once."""
     runner = CliRunner()
-    usb, keys = tmp_path / "usb", tmp_path / "keys-backup"
-    monkeypatch.setenv("KHO_BACKUP_URLS", usb.as_uri())
-    monkeypatch.setenv("KHO_BACKUP_KEYS_URL", keys.as_uri())
-    data = Path(env["KHO_DATA_DIR"])
-    repo = open_repository(Settings.from_env())
-    first = repo.create_document("den", incoming(code_number="1"), b"%PDF-1.4\n" + b"a" * 400, "a.pdf", CLERK)
-    assert runner.invoke(main, ["backup"]).exit_code == 0
-    later = repo.create_document("den", incoming(code_number="2"), b"%PDF-1.4\n" + b"b" * 400, "b.pdf", CLERK)
-    assert runner.invoke(main, ["backup"]).exit_code == 0
-    for place in (usb, keys):
-        newest = sorted(info.key for info in LocalStore(place).list("backups/"))[-1]
-        LocalStore(place).delete(newest)
-    for name in ("store", "keys", "index"):
-        shutil.rmtree(data / name, ignore_errors=True)
+    copies = newest_copies_removed(tmp_path, monkeypatch)
+    first, later = copies.first, copies.later
+    usb, keys = Path(copies.store_url.removeprefix("file://")), Path(copies.keys_url.removeprefix("file://"))
+    data = wipe(env)
 
-    done = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri()])
-    assert done.exit_code == 1, done.output
+    refused = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri()])
+    assert refused.exit_code == 2 and "RESTORE_HISTORY_BEHIND" in refused.output, refused.output
+    assert not list(LocalStore(data / "store").list("records/"))  # refused before writing (m6)
+    done = runner.invoke(main, ["restore", "--from", usb.as_uri(), "--keys-from", keys.as_uri(),
+                                "--accept-older-history", "Không còn bản sao nào mới hơn"])
+    assert done.exit_code == 0, done.output
     assert "Đã khôi phục" in done.output and "không khớp điểm mốc" in done.output, done.output
     restored = open_repository(Settings.from_env())
-    assert restored.read_content(first.record_id, actor=CLERK)
+    assert restored.read_content(first, actor=CLERK)
     with pytest.raises(NotFound):
-        restored.read_content(later.record_id, actor=CLERK)
+        restored.read_content(later, actor=CLERK)
     event = next(e for e in restored.audit.events() if e.action == "backup:restore")
     assert event.details["history_findings"], event.details
+    assert event.details["history_override"] == "Không còn bản sao nào mới hơn"

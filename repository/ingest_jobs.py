@@ -1,0 +1,159 @@
+"""What an ingest job object (``ingest/jobs/<sha256>.json``) may keep in plaintext, and the
+scrub of the jobs written before (review a3, item 9 and its open item 1).
+
+A job object is not sealed: anyone who reads the store (or a backup of it) reads it. a3 took the
+document's description out of the job summary for new jobs (số/ký hiệu, loại văn bản, ngày ban
+hành, trích yếu: they are in the record, sealed with its key, and in ``metadata.json``). Jobs
+written before kept them, and every job kept its file name, which often is the subject itself
+("QD-ky-luat-Nguyen-Van-A.pdf"). The rule, in one place (:func:`scrubbed`, pure):
+
+- the summary never holds :data:`PLAINTEXT_SUMMARY`;
+- once the record exists (``record_id``), the file name is the record's, sealed: the job keeps
+  a neutral name (the job id's first 16 digits and the file's suffix, which the text step reads
+  the format by), and no ``source`` (a bulk import's path, which holds the name too: it is
+  only read to store the original again). Before that, both are needed, and kept.
+
+Job format 2 (:data:`repository.formats.JOB`) is written under this rule, and older jobs read
+through it. :func:`scrub_jobs` rewrites the jobs still stored under format 1 or holding any of
+it (``kho ingest scrub``, ``kho fsck --repair``), audited ``ingest:scrub``; it is resumable: each
+job is rewritten through a staged copy (``ingest/scrub/<sha256>.json``), so one stopped between
+removing the old object (with its old versions) and writing the new one is finished by the next
+run, and a run stopped anywhere is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from kho.errors import KhoError, NotFound
+from repository import formats
+from repository.storage.base import ObjectStore
+
+if TYPE_CHECKING:
+    from repository.audit import AuditLog
+
+JOBS_PREFIX = "ingest/jobs/"
+STAGED_PREFIX = "ingest/scrub/"
+PLAINTEXT_SUMMARY = ("so_ky_hieu", "loai_van_ban", "ngay_ban_hanh", "trich_yeu")
+"""Summary fields of a document's description that a job kept before a3 (item 9)."""
+_SUFFIX = re.compile(r"\.[0-9A-Za-z]{1,8}")
+
+
+def neutral_filename(job_id: str, filename: str) -> str:
+    """The name a job keeps once its record exists: no word of the original name, its suffix."""
+    suffix = PurePosixPath(filename or "").suffix
+    return f"{job_id[:16]}{suffix.lower() if _SUFFIX.fullmatch(suffix) else ''}"
+
+
+def plaintext_left(data: Mapping[str, Any]) -> list[str]:
+    """The fields of a stored job (as stored) the rule does not let it keep (pure)."""
+    left = [f"summary.{name}" for name in PLAINTEXT_SUMMARY if name in (data.get("summary") or {})]
+    job_id, filename = str(data.get("job_id") or ""), data.get("filename")
+    if data.get("record_id") and filename != neutral_filename(job_id, str(filename or "")):
+        left.append("filename")
+    if data.get("record_id") and data.get("source"):
+        left.append("source")
+    return left
+
+
+def scrubbed(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (a job, any format) under the rule (pure; a new dict, the format key untouched)."""
+    out = dict(data)
+    summary = out.get("summary")
+    if isinstance(summary, Mapping):
+        out["summary"] = {k: v for k, v in summary.items() if k not in PLAINTEXT_SUMMARY}
+    if out.get("record_id"):
+        out["filename"] = neutral_filename(str(out.get("job_id") or ""), str(out.get("filename") or ""))
+        out["source"] = None
+    return out
+
+
+def _needs_scrub(stored: Mapping[str, Any]) -> bool:
+    return (
+        bool(plaintext_left(stored))
+        or formats.version_of(formats.JOB.name, stored) < formats.KINDS[formats.JOB.name].current
+    )
+
+
+@dataclass(frozen=True)
+class ScrubReport:
+    checked: int
+    """Job objects read."""
+    scrubbed: tuple[str, ...]
+    """Jobs rewritten under the rule (their keys)."""
+    finished: tuple[str, ...]
+    """Jobs a stopped run had staged, finished now."""
+    unreadable: tuple[str, ...]
+    """Job objects that are not JSON jobs: left as they are (fsck names them)."""
+
+
+def scrub_audited(store: ObjectStore, audit: AuditLog, user: str, source: str) -> ScrubReport:
+    """:func:`scrub_jobs`, audited ``ingest:scrub`` (counts and the keys rewritten: a job's key
+    is the SHA-256 of its file, no word of it) when it rewrote anything. The one path of
+    ``kho ingest scrub`` and ``kho fsck --repair``."""
+    report = scrub_jobs(store)
+    if report.scrubbed or report.finished:
+        audit.append(
+            user,
+            "ingest:scrub",
+            source=source,
+            details={
+                "format": formats.KINDS[formats.JOB.name].current,
+                "checked": report.checked,
+                "scrubbed": list(report.scrubbed),
+                "finished": list(report.finished),
+                "unreadable": list(report.unreadable),
+            },
+        )
+    return report
+
+
+def _dump(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(formats.upcast(formats.JOB.name, data), ensure_ascii=False).encode()
+
+
+def scrub_jobs(store: ObjectStore) -> ScrubReport:
+    """Rewrite every job that keeps what the rule does not allow (or is of an older format):
+    staged copy first, then the old object removed with every old version it has (a ``put``
+    over it would keep them on a versioned bucket or folder), then the new one written, then the
+    staged copy removed. Idempotent; the caller audits it."""
+    finished = []
+    for info in list(store.list(STAGED_PREFIX)):  # a run stopped midway: finish its jobs
+        key = JOBS_PREFIX + info.key.removeprefix(STAGED_PREFIX)
+        try:
+            staged = store.get(info.key)
+        except NotFound:
+            continue
+        if not store.exists(key) or _needs_scrub(json.loads(store.get(key))):
+            if store.exists(key):
+                store.delete(key)
+            store.put(key, staged)
+            finished.append(key)
+        store.delete(info.key)
+    checked = 0
+    done: list[str] = []
+    unreadable: list[str] = []
+    for info in list(store.list(JOBS_PREFIX)):
+        if not info.key.endswith(".json"):
+            continue
+        checked += 1
+        try:
+            stored = json.loads(store.get(info.key))
+            if not isinstance(stored, dict) or not _needs_scrub(stored):
+                continue
+            body = _dump(scrubbed(stored))
+        except (NotFound, ValueError, KhoError):
+            unreadable.append(info.key)
+            continue
+        staged_key = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
+        store.put(staged_key, body)
+        store.delete(info.key)
+        store.put(info.key, body)
+        store.delete(staged_key)
+        done.append(info.key)
+    return ScrubReport(checked, tuple(done), tuple(finished), tuple(unreadable))
