@@ -475,6 +475,13 @@ def manifest_seal_problem(sealer: Sealer, found: StoredManifest) -> BackupError 
     return None
 
 
+def manifest_vouched(sealer: Sealer, found: StoredManifest) -> bool:
+    """Whether the seal of ``found`` was verified (pure): only such a manifest may be sealed
+    again when it is rewritten. One the upgrade window lets be read (format 2, no seal) is
+    not: sealing it would vouch for whatever the holder of the destination wrote in it."""
+    return sealer.verdict(BACKUP_MANIFEST.name, found.key, found.stored, found.written_in) is Verdict.SEALED
+
+
 def read_manifest(
     destination: ObjectStore,
     backup_id: str | None = None,
@@ -750,7 +757,7 @@ def shred_destroyed_keys(
         kept = [e for e in manifest["objects"] if e["key"] not in gone]
         if len(kept) != len(manifest["objects"]):
             body = {**found.stored, "objects": [e for e in found.stored["objects"] if e["key"] not in gone]}
-            if sealer is not None and sealer.active and manifest_seal_problem(sealer, found) is None:
+            if sealer is not None and manifest_vouched(sealer, found):
                 body = sealer.seal(BACKUP_MANIFEST.name, found.key, body)
             key_destination.put(found.key, json.dumps(body, ensure_ascii=False, sort_keys=True).encode())
             rewritten += 1
