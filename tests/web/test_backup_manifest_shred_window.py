@@ -41,3 +41,29 @@ def test_shredding_in_the_upgrade_window_does_not_seal_a_forged_old_manifest(tmp
     with pytest.raises(BackupError) as refused:  # the window closed: still not vouched for
         read_manifest(place, sealer=Sealer.from_master_key(MASTER))
     assert refused.value.code == "BACKUP_MANIFEST_UNSEALED"  # before: read as sealed
+
+
+def test_an_unsealed_manifest_newer_than_a_sealed_one_is_refused_in_the_window(tmp_path: Path) -> None:
+    """As for account versions: an unsealed manifest after a sealed one is no pre-upgrade copy
+    but a downgrade. The holder of the destination wrote a newer format-2 manifest (a record's
+    objects dropped, hashes consistent); the default restore read the newest: it was used."""
+    source, place = LocalStore(tmp_path / "src"), LocalStore(tmp_path / "dst")
+    source.put_if_absent("records/x/v1.json", b"{}")
+    source.put_if_absent("records/y/v1.json", b"[]")
+    window = Sealer.from_master_key(MASTER, allow_unsealed=True)
+    backup(source, place, label="store", backup_id="20260101T000000000000Z-store", sealer=window)
+    sealed = tmp_path / "dst" / "objects" / "backups" / "20260101T000000000000Z-store.json"
+    body = json.loads(sealed.read_bytes())
+    body.pop("seal", None)
+    forged = {**body, "backup_id": "20260102T000000000000Z-store", "format_version": 2}
+    forged["objects"] = [e for e in body["objects"] if e["key"] != "records/y/v1.json"]
+    (sealed.parent / "20260102T000000000000Z-store.json").write_bytes(json.dumps(forged).encode())
+    with pytest.raises(BackupError) as refused:
+        read_manifest(place, "20260102T000000000000Z-store", sealer=window)
+    assert refused.value.code == "BACKUP_MANIFEST_SEAL_INVALID"
+    with pytest.raises(BackupError):  # the default (newest) too
+        read_manifest(place, label="store", sealer=window)
+    # A manifest truly written before seals (older than every sealed one) is still read.
+    old = {**forged, "backup_id": "20250101T000000000000Z-store"}
+    (sealed.parent / "20250101T000000000000Z-store.json").write_bytes(json.dumps(old).encode())
+    assert read_manifest(place, "20250101T000000000000Z-store", sealer=window)["objects"]
