@@ -448,14 +448,20 @@ def load_manifest(
     return StoredManifest(key, stored, formats.version_of(BACKUP_MANIFEST.name, stored), manifest)
 
 
-def manifest_seal_problem(sealer: Sealer, found: StoredManifest) -> BackupError | None:
+def manifest_seal_problem(
+    sealer: Sealer, found: StoredManifest, *, sealed_before: bool = False
+) -> BackupError | None:
     """Why the manifest ``found`` must not be used (pure; None: its seal checks, or no seal key
     is configured). Whoever holds a backup destination can rewrite a manifest consistently
     (entries and their hashes, a record dropped or added); a seal made with the key derived from
     ``KHO_MASTER_KEY`` (:mod:`repository.seals`), which the destination never holds, cannot be
     remade. A manifest of a format before seals (2) is read only in the upgrade window
-    (``KHO_ALLOW_UNSEALED``), as account versions are: a new backup is sealed."""
+    (``KHO_ALLOW_UNSEALED``), as account versions are: a new backup is sealed; and, as for an
+    account, not after a sealed one (``sealed_before``: an older manifest in the same place is
+    sealed): Kho wrote none unsealed since, so it is a downgrade, refused in the window too."""
     verdict = sealer.verdict(BACKUP_MANIFEST.name, found.key, found.stored, found.written_in)
+    if verdict is Verdict.LEGACY and sealed_before:
+        verdict = Verdict.BROKEN
     backup_id = str(found.manifest.get("backup_id", found.key))
     if verdict is Verdict.BROKEN:
         return BackupError(
@@ -475,6 +481,13 @@ def manifest_seal_problem(sealer: Sealer, found: StoredManifest) -> BackupError 
     return None
 
 
+def manifest_vouched(sealer: Sealer, found: StoredManifest) -> bool:
+    """Whether the seal of ``found`` was verified (pure): only such a manifest may be sealed
+    again when it is rewritten. One the upgrade window lets be read (format 2, no seal) is
+    not: sealing it would vouch for whatever the holder of the destination wrote in it."""
+    return sealer.verdict(BACKUP_MANIFEST.name, found.key, found.stored, found.written_in) is Verdict.SEALED
+
+
 def read_manifest(
     destination: ObjectStore,
     backup_id: str | None = None,
@@ -485,9 +498,23 @@ def read_manifest(
     """The manifest of ``backup_id`` (default: the newest of ``label``), upcast; refused
     (:func:`manifest_seal_problem`) when ``sealer`` judges its seal bad."""
     found = load_manifest(destination, backup_id, label)
-    if sealer is not None and (problem := manifest_seal_problem(sealer, found)) is not None:
+    if sealer is not None and (problem := judged(destination, sealer, found)) is not None:
         raise problem
     return found.manifest
+
+
+def judged(destination: ObjectStore, sealer: Sealer, found: StoredManifest) -> BackupError | None:
+    """:func:`manifest_seal_problem` of ``found`` in ``destination``: for an unsealed manifest
+    the window lets be read, the older manifests there are read to see whether one is sealed."""
+    verdict = sealer.verdict(BACKUP_MANIFEST.name, found.key, found.stored, found.written_in)
+    if verdict is not Verdict.LEGACY:
+        return manifest_seal_problem(sealer, found)
+    backup_id = found.key.removeprefix(MANIFESTS_PREFIX).removesuffix(".json")
+    older = [i for i in backups(destination) if i < backup_id]
+    sealed_before = any(
+        manifest_vouched(sealer, load_manifest(destination, i)) for i in reversed(older)
+    )
+    return manifest_seal_problem(sealer, found, sealed_before=sealed_before)
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -526,7 +553,7 @@ def verify_backup(
     found = load_manifest(destination, backup_id, label)
     manifest = found.manifest
     problems: list[str] = []
-    if sealer is not None and (sealed := manifest_seal_problem(sealer, found)) is not None:
+    if sealer is not None and (sealed := judged(destination, sealer, found)) is not None:
         problems.append(f"[{sealed.code}] {sealed}")
     for entry in manifest["objects"]:
         if (problem := entry_problem(entry)) is not None:
@@ -750,7 +777,7 @@ def shred_destroyed_keys(
         kept = [e for e in manifest["objects"] if e["key"] not in gone]
         if len(kept) != len(manifest["objects"]):
             body = {**found.stored, "objects": [e for e in found.stored["objects"] if e["key"] not in gone]}
-            if sealer is not None and sealer.active and manifest_seal_problem(sealer, found) is None:
+            if sealer is not None and manifest_vouched(sealer, found):
                 body = sealer.seal(BACKUP_MANIFEST.name, found.key, body)
             key_destination.put(found.key, json.dumps(body, ensure_ascii=False, sort_keys=True).encode())
             rewritten += 1

@@ -114,7 +114,12 @@ class _Over(Exception):
 
 
 class _Uncounted(Exception):
-    """A filter chain the guard cannot count to its end (deeper than it follows): refused."""
+    """A filter chain the guard cannot count to its end (deeper than it follows, or given by a
+    reference it cannot find): refused. Its argument is the reason code."""
+
+    def __init__(self, reason: str = "filter_chain_too_deep") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _Budget:
@@ -201,7 +206,7 @@ def _count_layers(
     if depth >= _MAX_NESTED:
         head, output = _peek(output, _HEAD)
         if _layer_of(head) is not None:  # yet another layer under it: not counted, so refused
-            raise _Uncounted
+            raise _Uncounted("filter_chain_too_deep")
         for _chunk in output:
             pass
         return
@@ -459,22 +464,146 @@ _MAX_NAMED = 8
 """The longest /Filter chain the guard follows (a sound PDF names one, two or three). A longer
 chain of filters it decodes is refused as a bomb: it could not be counted at a bounded memory
 (each LZW layer keeps a table of up to ~8 MiB)."""
-_FILTER_ARRAY = re.compile(rb"/Filter\s*(\[(?:\s*/[A-Za-z0-9]+)*\s*\]|/[A-Za-z0-9]+)")
+_NAME_CHARS = rb"[^\s()<>\[\]{}/%]"
+"""A byte of a PDF name (ISO 32000-1 7.3.5: anything but white space and delimiters)."""
+_GAP = rb"(?:\s|%[^\r\n]*[\r\n])*"
+"""White space and comments, which may stand between any two tokens (pdfium skips both). Each
+part can be read one way only (a comment runs to its line's end): no backtracking blow-up."""
+_REF = rb"\d+(?:\s|%[^\r\n]*[\r\n])+\d+" + _GAP + rb"R"
+"""A reference ``6 0 R`` (white space between the numbers: "60 R" is not "6 0 R")."""
+_FILTER_VALUE = re.compile(
+    rb"/Filter" + _GAP + rb"(\[(?:" + _GAP + rb"(?:/" + _NAME_CHARS + rb"*|" + _REF + rb"))*" + _GAP
+    + rb"\]|/" + _NAME_CHARS + rb"*|" + _REF + rb")"
+)
+"""A /Filter and its value: a name, an array of names or references, or a reference."""
+_FILTER_ITEM = re.compile(rb"/(" + _NAME_CHARS + rb"*)|(\d+)(?:\s|%[^\r\n]*[\r\n])+(\d+)" + _GAP + rb"R")
+_VALUE_AT = re.compile(_GAP + rb"(\[[^\]]*\]|/" + _NAME_CHARS + rb"*)")
+_NAME = re.compile(rb"/" + _NAME_CHARS + rb"*")
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
-def _named_chains(data: bytes, keyword: int) -> list[list[str]]:
-    """Each /Filter written out in the dictionary before the ``stream`` keyword at ``keyword``
-    (every one found there: a decoy in a nested dictionary does not hide the real one), as the
-    layers the guard decodes, outermost first, cut at the first filter it does not decode."""
-    opening = data.rfind(b"obj", max(0, keyword - _DICTIONARY_BACK), keyword)
+def _unescaped_names(text: bytes) -> bytes:
+    """``text`` with each name's ``#xx`` escapes decoded (``/RunLength#44ecode`` is the name
+    RunLengthDecode, and pdfium reads it so: ISO 32000-1 7.3.5), the names only."""
+    if b"#" not in text:
+        return text
+    return _NAME.sub(lambda m: _NAME_ESCAPE.sub(lambda e: bytes([int(e.group(1), 16)]), m.group()), text)
+
+
+class _Objects:
+    """The objects of a file by number and generation (every definition: an update may define one
+    again), found once, when a /Filter first names one by reference."""
+
+    _HEADER = re.compile(rb"(?<![0-9])(\d+)\s+(\d+)\s+obj\b")
+    """(No comment between its tokens: a comment runs to the line's end, and searching the whole
+    file with one was quadratic on ASCII85 text, which holds "%" and digits and no line end.)"""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._at: dict[tuple[int, int], list[int]] | None = None
+
+    def values(self, number: int, generation: int) -> list[bytes]:
+        """The name or array each definition of the object opens with (refused: none)."""
+        if self._at is None:
+            self._at = {}
+            for m in self._HEADER.finditer(self._data):
+                self._at.setdefault((int(m.group(1)), int(m.group(2))), []).append(m.end())
+        found = [m.group(1) for at in self._at.get((number, generation), [])
+                 if (m := _VALUE_AT.match(self._data, at)) is not None]
+        if not found:  # in an object stream, or nowhere: the guard cannot tell the chain
+            raise _Uncounted("filter_chain_unresolved")
+        return [_unescaped_names(value) for value in found]
+
+
+_LEXEME = re.compile(rb"[()\\%]")
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def _lexical_state(data: bytes, start: int, end: int, depth: int, comment: bool) -> tuple[int, bool]:
+    """How deep in literal strings, and whether in a comment, ``end`` is, reading from ``start``
+    in that state (``depth``, ``comment``): the caller carries it from one keyword to the next."""
+    at = start
+    while at < end:
+        if comment:  # to the end of its line
+            line = _LINE_END.search(data, at, end)
+            if line is None:
+                return depth, True
+            at, comment = line.end(), False
+            continue
+        m = _LEXEME.search(data, at, end)
+        if m is None:
+            break
+        at = m.end()
+        token = m.group()
+        if token == b"\\":
+            at += 1 if depth else 0
+        elif token == b"(":
+            depth += 1
+        elif token == b")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            comment = True
+    return depth, comment
+
+
+class _Dictionaries:
+    """The /Filter chains written before each ``stream`` keyword: in the bytes since the previous
+    stream's end (every /Filter there, so that a decoy in a nested dictionary, a long dictionary
+    or a string in it does not hide the real one), read once each (a keyword in a string or a
+    comment, or with no ``endstream`` after it, does not end the span; the chains found so far are
+    kept, and only the bytes after the last keyword read)."""
+
+    def __init__(self, data: bytes, ends: _Ends) -> None:
+        self._data, self._ends = data, ends
+        self._objects = _Objects(data)
+        self._read = 0
+        self._previous: int | None = None
+        self._chains: list[list[str]] = []
+        self._state = (0, False)
+
+    def chains_before(self, keyword: int, start: int) -> list[list[str]]:
+        """The chains written before the keyword at ``keyword`` (its data at ``start``)."""
+        if self._previous is not None and (closed := self._ends.after(self._previous)) < keyword:
+            self._read, self._chains, self._state = closed, [], (0, False)
+        self._chains = self._chains + _named_chains(self._data, (self._read, keyword), self._objects)
+        self._state = _lexical_state(self._data, self._read, keyword, *self._state)
+        self._read = keyword
+        if self._state == (0, False):
+            self._previous = start
+        return self._chains
+
+
+def _filter_names(value: bytes, objects: _Objects, depth: int = 0) -> list[list[bytes]]:
+    """The filter names a /Filter ``value`` gives (one list for each definition its references
+    may have), a reference followed to its object: the value's own and, one level down, an
+    item of a referenced array. A reference deeper than that is refused (:class:`_Uncounted`)."""
+    chains: list[list[bytes]] = [[]]
+    for item in _FILTER_ITEM.finditer(value):
+        if item.group(1) is not None:
+            options = [[item.group(1)]]
+        elif depth < 2:
+            options = [names for found in objects.values(int(item.group(2)), int(item.group(3)))
+                       for names in _filter_names(found, objects, depth + 1)]
+        else:
+            raise _Uncounted("filter_chain_unresolved")
+        chains = [chain + more for chain in chains for more in options][:_MAX_NAMED]
+    return chains
+
+
+def _named_chains(data: bytes, region: tuple[int, int], objects: _Objects) -> list[list[str]]:
+    """Each /Filter written in ``region`` (:class:`_Dictionaries`), its names decoded and its
+    references followed, as the layers the guard decodes, outermost first, cut at the first
+    filter it does not decode."""
+    text = _unescaped_names(data[region[0] : region[1]])
     chains = []
-    for match in _FILTER_ARRAY.finditer(data, max(0, opening, keyword - _DICTIONARY_BACK), keyword):
-        layers = []
-        for name in re.findall(rb"/([A-Za-z0-9]+)", match.group(1)):
-            if (layer := _FILTER_NAMES.get(name)) is None:
-                break
-            layers.append(layer)
-        chains.append(layers)
+    for match in _FILTER_VALUE.finditer(text):
+        for names in _filter_names(match.group(1), objects):
+            layers = []
+            for name in names:
+                if (layer := _FILTER_NAMES.get(name)) is None:
+                    break
+                layers.append(layer)
+            chains.append(layers)
     return chains
 
 
@@ -489,7 +618,7 @@ def _count_named(chunks: Iterator[bytes | memoryview], layers: list[str], budget
     """Decode ``layers`` (a /Filter chain, outermost first) in order, each layer's output
     streamed into the next and counted in ``budget``; a last LZW layer is counted by lengths."""
     if len(layers) > _MAX_NAMED:
-        raise _Uncounted
+        raise _Uncounted("filter_chain_too_deep")
     *outer, last = layers
     for layer in outer:
         chunks = _DECODERS[layer](chunks, budget)
@@ -591,8 +720,10 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
     scanned = _Budget(_SCAN_FACTOR * len(data) + _CHUNK)
     try:
         ends = _Ends(data)
+        dictionaries = _Dictionaries(data, ends)
         for match in _STREAM.finditer(data):
             start = match.end()
+            chains = dictionaries.chains_before(match.start(), start)
             zlib = _zlib_head(data[start : start + 2])
             if zlib:
                 _count_layers(_slices(view[start:]), budget)
@@ -601,7 +732,8 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                 _count_layers(layer, budget)
             elif zlib:
                 pass
-            elif data[start : start + 1] == b"\x80" or _names_lzw(data, match.start()):
+            elif (data[start : start + 1] == b"\x80" or _names_lzw(data, match.start())
+                  or any("lzw" in layers for layers in chains)):
                 end = ends.after(start)
                 # LZW named, no clear code: under an ASCII layer ([/ASCIIHexDecode /LZWDecode])?
                 layer = _under_layer(data, start, end, scanned, lzw=True)
@@ -612,7 +744,7 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
             # A chain whose dictionary names RunLength, or more layers than the first bytes are
             # followed: decoded as named, each layer counted (review m2), in a budget of its own
             # (the same stream's layers may be counted above too).
-            for layers in _named_chains(data, match.start()):
+            for layers in chains:
                 if _beyond_sniffing(layers):
                     end = ends.after(start)
                     scanned.add(end - start)
@@ -628,12 +760,16 @@ def check_pdf_streams(data: bytes, settings: TextSettings) -> None:
                     pass
                 elif stream[:1] == b"\x80":
                     _count_layers(_slices(stream), budget, lzw=True)
-    except _Uncounted:
+    except _Uncounted as uncounted:
+        why = (
+            "chuỗi bộ lọc nén ghi qua tham chiếu không tìm thấy trong tệp"
+            if uncounted.reason == "filter_chain_unresolved"
+            else f"chuỗi bộ lọc nén quá dài (hơn {_MAX_NESTED} lớp lồng nhau, hoặc hơn {_MAX_NAMED} bộ lọc)"
+        )
         raise FileBomb(
-            "Tệp PDF có luồng dữ liệu qua chuỗi bộ lọc nén quá dài (hơn"
-            f" {_MAX_NESTED} lớp lồng nhau, hoặc hơn {_MAX_NAMED} bộ lọc), không đếm được dung lượng"
-            " giải nén: nghi là bom giải nén.",
-            format="pdf", limit=limit, reason="filter_chain_too_deep",
+            f"Tệp PDF có luồng dữ liệu qua {why}, không đếm được dung lượng giải nén: nghi là bom"
+            " giải nén.",
+            format="pdf", limit=limit, reason=uncounted.reason,
         ) from None
     except _Over:
         if scanned.total > scanned.limit:

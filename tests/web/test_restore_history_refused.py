@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kho_backups import newest_copies_removed, wipe
+from kho_backups import RolledBack, newest_copies_removed, wipe
 from kho_people import People
 from kho_testing import CLERK
 
@@ -23,14 +23,21 @@ from retention.backup import store_hashes
 from web.cli import main
 
 
-def test_a_copy_behind_the_checkpoints_is_refused_before_anything_is_written(
+@pytest.fixture
+def copies(
     people: People,
     env: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     audit_signing_key: Path,
+) -> RolledBack:
+    """Two copies with a registration between them, the newest removed by their holder."""
+    return newest_copies_removed(tmp_path, monkeypatch)
+
+
+def test_a_copy_behind_the_checkpoints_is_refused_before_anything_is_written(
+    copies: RolledBack, env: dict[str, str]
 ) -> None:
-    copies = newest_copies_removed(tmp_path, monkeypatch)
     usb, keys = copies.store_url, copies.keys_url
     data = wipe(env)
     refused = CliRunner().invoke(main, ["restore", "--from", usb, "--keys-from", keys])
@@ -42,15 +49,10 @@ def test_a_copy_behind_the_checkpoints_is_refused_before_anything_is_written(
 
 
 def test_a_forced_restore_of_an_older_copy_leaves_the_live_store_as_it_was(
-    people: People,
-    env: dict[str, str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    audit_signing_key: Path,
+    copies: RolledBack, env: dict[str, str]
 ) -> None:
     """``--force`` over the live store: before, the store was rolled back (the later document
     gone) and only a warning said so; now it is refused and the live store is untouched."""
-    copies = newest_copies_removed(tmp_path, monkeypatch)
     later, usb, keys = copies.later, copies.store_url, copies.keys_url
     live = LocalStore(Path(env["KHO_DATA_DIR"]) / "store")
     before = store_hashes(live)
@@ -61,13 +63,8 @@ def test_a_forced_restore_of_an_older_copy_leaves_the_live_store_as_it_was(
 
 
 def test_an_older_copy_is_restored_only_with_an_audited_reason(
-    people: People,
-    env: dict[str, str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    audit_signing_key: Path,
+    copies: RolledBack, env: dict[str, str]
 ) -> None:
-    copies = newest_copies_removed(tmp_path, monkeypatch)
     usb, keys = copies.store_url, copies.keys_url
     data = wipe(env)
     runner = CliRunner()
