@@ -54,7 +54,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -836,6 +837,43 @@ class AccountService:
             source=source,
         )
 
+    @contextmanager
+    def _admins_guard(self, given_up: Iterable[str]) -> Iterator[None]:
+        """Held by an act that takes the quản trị role from ``given_up`` units (roles changed,
+        one's own account locked or deleted) from its LAST_ADMIN check to its write: one such act
+        at a time (``claims/admins``, create-if-absent for a fresh token; a crashed holder's
+        claim is taken over as a record's guard is). Two quản trị removing each other's role at
+        once each saw the other still there and both were written: no quản trị left (review a6).
+        The second now waits its turn: 409 ``ADMINS_CHANGING``, or, after the first, the check
+        sees it. Nothing is taken when no unit is given up."""
+        if not frozenset(given_up):
+            yield
+            return
+        from kho.process import process_alive, this_host
+        from kho.timeutil import utcnow
+        from repository.records import claim_body, claim_is_stale, new_record_id, take_over_guard
+
+        body = claim_body(new_record_id(), utcnow())
+        try:
+            self.store.put_if_absent(ADMINS_GUARD, body)
+        except AlreadyExists:
+            raw = self.store.get_after_conflict(ADMINS_GUARD)
+            holder = formats.loads(formats.CLAIM.name, raw)
+            stale = claim_is_stale(holder, now=utcnow(), host=this_host(), alive=process_alive)
+            if not (stale and take_over_guard(self.store, ADMINS_GUARD, raw, body, now=utcnow())):
+                raise Conflict(
+                    "Một thay đổi quyền quản trị khác đang được thực hiện: hãy tải lại và thử lại.",
+                    code="ADMINS_CHANGING",
+                ) from None
+        try:
+            yield
+        finally:
+            try:
+                if self.store.get(ADMINS_GUARD) == body:
+                    self.store.delete(ADMINS_GUARD)
+            except NotFound:
+                pass
+
     def _require_rights_admin(
         self,
         actor: Account,
@@ -876,7 +914,7 @@ class AccountService:
         (:func:`~repository.policy.leaves_an_admin`, ``LAST_ADMIN``): nobody leaves the
         installation with no one to manage its accounts."""
         if given_up is None:
-            given_up = frozenset(m.unit for m in target.memberships if m.role is Role.QUAN_TRI)
+            given_up = _admin_units(target)
         if not given_up or target.status is not Status.ACTIVE:
             return
         units = given_up
@@ -2079,19 +2117,33 @@ class AccountService:
         # two leaves the old password with no stolen session, never the new one with it. Both
         # are written once the log has accepted the act (:meth:`_write_audited`).
         ending = self._tokens_to_revoke(account.username, keep=keep)
-        _, after = self._update(
-            account.username,
-            account.username,
-            lambda _: {
+
+        def change(current: Account) -> dict[str, Any]:
+            # Only over the password that was checked: a reset (or another change) written
+            # since is not undone by a change sent with the password it ended (review a6).
+            if current.password_hash != account.password_hash or current.reset != account.reset:
+                raise Conflict(
+                    "Mật khẩu của tài khoản vừa được thay đổi hoặc cấp lại: mật khẩu mới chưa được"
+                    " lưu. Hãy đăng nhập lại bằng mật khẩu hiện hành.",
+                    code="PASSWORD_CHANGED_MEANWHILE",
+                    username=account.username,
+                )
+            return {
                 "password_hash": new_hash,
                 "password_changed_at": now,
                 "must_change_password": False,
                 "failed_logins": 0,
                 "reset": None,
-            },
+            }
+
+        _, after = self._update(
+            account.username,
+            account.username,
+            change,
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, account.username, now),
         )
+        self._revoke_late(account.username, account.username, source, keep=keep)
         return after
 
     def reset_password(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
@@ -2143,6 +2195,7 @@ class AccountService:
             ],
             also=lambda: self._revoke(ending, actor.username, now),
         )
+        self._revoke_late(target.username, actor.username, source)
         return after, first
 
     def confirm_reset(self, username: str, actor: Account, source: str | None = None) -> tuple[Account, str]:
@@ -2235,6 +2288,30 @@ class AccountService:
             except AlreadyExists:
                 continue
 
+    def _revoke_audited(self, username: str, digest: str, actor: str, source: str | None, **why: Any) -> None:
+        """Revoke one token as its own audited act (``account:token-revoke``); nothing when it is
+        revoked already."""
+        now = self.clock()
+        details = {"username": username, "token": digest[:12], **why}
+        try:
+            self._write_audited(
+                token_revoked_key(digest),
+                formats.TOKEN_REVOCATION,
+                {"digest": digest, "at": _iso(now), "actor": actor},
+                [_draft(actor, "account:token-revoke", source, details)],
+                now,
+            )
+        except AlreadyExists:
+            return
+
+    def _revoke_late(self, username: str, actor: str, source: str | None, *, keep: str | None = None) -> None:
+        """After a password change or reset is written: revoke the tokens issued since its list
+        was taken (a login checked with the old password whose session was written meanwhile,
+        review a6). A login checked after the write sees the new password and is not among them:
+        its token is written after this second list."""
+        for token in self._tokens_to_revoke(username, keep=keep):
+            self._revoke_audited(username, token.digest, actor, source, reason="password-changed")
+
     # -- rights ----------------------------------------------------------------------------
     def set_roles(
         self,
@@ -2252,7 +2329,7 @@ class AccountService:
             clearance_after=target.clearance,
         )
         units = target.units | {m.unit for m in wanted}
-        self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
+
         def roles(b: Account, a: Account) -> list[EventDraft]:
             details = {
                 "username": a.username,
@@ -2261,12 +2338,19 @@ class AccountService:
             }
             return [_draft(actor.username, "account:roles", source, details)]
 
-        before, after = self._update(
-            username,
-            actor.username,
-            lambda c: {"memberships": wanted} if set(c.memberships) != set(wanted) else {},
-            roles,
-        )
+        def change_roles(current: Account) -> dict[str, Any]:
+            if set(current.memberships) != set(target.memberships):  # decided on what was read
+                raise Conflict(
+                    f"Vai trò của tài khoản “{target.username}” vừa được người khác thay đổi: hãy"
+                    " tải lại và thử lại.",
+                    code="ROLES_CHANGED_MEANWHILE",
+                    username=target.username,
+                )
+            return {"memberships": wanted} if set(current.memberships) != set(wanted) else {}
+
+        with self._admins_guard(change.admin_units_given_up):
+            self._require_rights_admin(actor, target, units, change, action="account:roles", source=source)
+            before, after = self._update(username, actor.username, change_roles, roles)
         if set(before.memberships) == set(after.memberships):
             return after
         self._notify(
@@ -2330,20 +2414,26 @@ class AccountService:
             target=target.username,
             source=source,
         )
-        if actor.username == target.username:
-            # Only one's own lock can leave the units with no quản trị by choice; the head of a
-            # unit must still lock the account of a last quản trị who has left (or gone rogue).
-            self._require_another_admin(target, actor, action="account:lock", source=source)
-        if target.status is Status.DELETED:
-            raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
-        _, after = self._update(
-            username,
-            actor.username,
-            lambda c: {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {},
-            lambda _, a: [
-                _draft(actor.username, "account:lock", source, {"username": a.username, "reason": why.value})
-            ],
-        )
+        own = actor.username == target.username
+        with self._admins_guard(_admin_units(target) if own else ()):
+            if own:
+                # Only one's own lock can leave the units with no quản trị by choice; the head of a
+                # unit must still lock the account of a last quản trị who has left (or gone rogue).
+                self._require_another_admin(target, actor, action="account:lock", source=source)
+            if target.status is Status.DELETED:
+                raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+            _, after = self._update(
+                username,
+                actor.username,
+                lambda c: (
+                    {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {}
+                ),
+                lambda _, a: [
+                    _draft(
+                        actor.username, "account:lock", source, {"username": a.username, "reason": why.value}
+                    )
+                ],
+            )
         self._notify(after.username, "lock", f"Tài khoản của bạn đã bị khóa: {why.label}.", actor.username)
         return after
 
@@ -2498,16 +2588,18 @@ class AccountService:
         self._require_admin(
             actor, target.units, action="account:delete", target=target.username, source=source
         )
-        if actor.username == target.username:  # as for lock: one's own account only
-            self._require_another_admin(target, actor, action="account:delete", source=source)
-        if target.status is Status.DELETED:
-            return target
-        _, after = self._update(
-            username,
-            actor.username,
-            lambda c: {"status": Status.DELETED} if c.status is not Status.DELETED else {},
-            lambda _, a: [_draft(actor.username, "account:delete", source, {"username": a.username})],
-        )
+        own = actor.username == target.username
+        with self._admins_guard(_admin_units(target) if own else ()):
+            if own:  # as for lock: one's own account only
+                self._require_another_admin(target, actor, action="account:delete", source=source)
+            if target.status is Status.DELETED:
+                return target
+            _, after = self._update(
+                username,
+                actor.username,
+                lambda c: {"status": Status.DELETED} if c.status is not Status.DELETED else {},
+                lambda _, a: [_draft(actor.username, "account:delete", source, {"username": a.username})],
+            )
         return after
 
     # -- notifications ---------------------------------------------------------------------
@@ -2609,6 +2701,18 @@ class AccountService:
                 f"token-index/{target.username}/{digest}.json", _dump(formats.TOKEN_INDEX, {"digest": digest})
             ),
         )
+        # Written, then the password looked at again: a change or reset written since the login
+        # was checked ends this token too (the change looks for tokens after its write:
+        # _revoke_late), so a session of the old password never outlives the change (review a6).
+        current = self._read(target.username)
+        if current is None or current.password_hash != actor.password_hash:
+            self._revoke_audited(target.username, digest, actor.username, source, reason="password-changed")
+            raise Conflict(
+                "Mật khẩu của tài khoản vừa được thay đổi hoặc cấp lại: phiên này không được cấp."
+                " Hãy đăng nhập lại bằng mật khẩu hiện hành.",
+                code="PASSWORD_CHANGED_MEANWHILE",
+                username=target.username,
+            )
         return secret
 
     def _token(self, digest: str) -> Token:
@@ -2747,19 +2851,7 @@ class AccountService:
             token = None
         if token is None or token.username != target.username:
             raise NotFound("Không có mã truy cập này.", code="TOKEN_NOT_FOUND")
-        now = self.clock()
-        details = {"username": target.username, "token": digest[:12]}
-        revoked = _draft(actor.username, "account:token-revoke", source, details)
-        try:
-            self._write_audited(
-                token_revoked_key(digest),
-                formats.TOKEN_REVOCATION,
-                {"digest": digest, "at": _iso(now), "actor": actor.username},
-                [revoked],
-                now,
-            )
-        except AlreadyExists:
-            return
+        self._revoke_audited(target.username, digest, actor.username, source)
 
     def list_tokens(self, username: str, actor: Account, source: str | None = None) -> list[Token]:
         """The tokens of ``username`` as the person or a quản trị of their units may see them
@@ -2783,6 +2875,16 @@ class AccountService:
             digest = info.key.rsplit("/", 1)[1].removesuffix(".json")
             out.append(self._token(digest))
         return out
+
+
+ADMINS_GUARD = "claims/admins"
+"""Held (format ``claim``) by the one act at a time that takes the quản trị role away
+(:meth:`AccountService._admins_guard`)."""
+
+
+def _admin_units(account: Account) -> frozenset[str]:
+    """The units where ``account`` is quản trị."""
+    return frozenset(m.unit for m in account.memberships if m.role is Role.QUAN_TRI)
 
 
 def _confirm_action(pending: PendingReset) -> str:

@@ -11,6 +11,7 @@ Store layout::
     claims/<kind>/<digest>             duplicate guards (số/ký hiệu/cơ quan/năm; SHA-256; mã hồ sơ)
     claims/takeover/<digest>           held while one re-run removes a stale guard (that digest)
     claims/recovered/<id>              the one restorer of a record's lost creation event
+    claims/destroying/<id>             held by a destruction from its hold check until the key is gone
     links/<document id>/<hồ sơ id>     reverse index: which hồ sơ a document sits in
     holds/<id>/<hold id>               a legal hold (or a recall freeze) on a record or hồ sơ
 
@@ -27,7 +28,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -540,6 +541,25 @@ DESTROYED_PREFIX = "catalog/destroyed/"
 
 def destroyed_key(record_id: str) -> str:
     return f"{DESTROYED_PREFIX}{record_id}"
+
+
+DESTROYING_PREFIX = "claims/destroying/"
+"""``claims/destroying/<id>`` (format ``claim``): taken by :meth:`Repository.destroy` before it
+checks the record's holds and withdrawn once its key is destroyed (or the destruction refused).
+A hold looks for it after writing its marker (:meth:`Repository.place_hold`): of a hold and a
+destruction that overlap, one sees the other, so never both succeed (review a6: a hold placed
+between the check and the shredding was reported placed on a record then destroyed)."""
+
+
+def destroying_key(record_id: str) -> str:
+    return f"{DESTROYING_PREFIX}{record_id}"
+
+
+def hold_reach(record_id: str, documents: Iterable[str], holders: Iterable[str]) -> frozenset[str]:
+    """The records whose destruction a hold on ``record_id`` refuses (pure): itself, the
+    documents of a hồ sơ, and the hồ sơ holding a document (a hồ sơ is not destroyed while a
+    document in it is held) — the other side of :meth:`Repository.refuse_if_held`."""
+    return frozenset({record_id, *documents, *holders})
 
 
 DESTROYED_KEEPS = frozenset(
@@ -1059,19 +1079,48 @@ class Repository:
             "by_units": sorted(hold_placer_units(actor.as_principal)),
             "at": to_iso_utc(self.clock()),
         }
+        key = hold_key(record_id, hold_id)
         try:
             self.store.put_if_absent(
-                hold_key(record_id, hold_id),
-                formats.dumps(formats.LEGAL_HOLD.name, body, ensure_ascii=False, sort_keys=True),
+                key, formats.dumps(formats.LEGAL_HOLD.name, body, ensure_ascii=False, sort_keys=True)
             )
         except AlreadyExists:
-            raw = self.store.get_after_conflict(hold_key(record_id, hold_id))
+            raw = self.store.get_after_conflict(key)
             return formats.loads(formats.LEGAL_HOLD.name, raw)
+        try:  # after the marker is written: a destruction that checks later sees the marker
+            self._refuse_if_destroyed(
+                record_id,
+                lambda: hold_reach(record_id, record.documents, self.files_of(record_id)),
+                "không phong tỏa được",
+            )
+        except BaseException:
+            self.store.delete(key)
+            raise
         if self.store.supports_retention:
             for key in self._original_keys(record):
                 self.store.set_legal_hold(key, True)
         self._event(actor, f"{kind}:place", record, {"hold_id": hold_id, "reason": body["reason"]})
         return body
+
+    def _refuse_if_destroyed(self, record_id: str, reach: Callable[[], Iterable[str]], refused: str) -> None:
+        """Refuse (:class:`Conflict`, 409) an act on ``record_id`` once it is destroyed
+        (``RECORD_DESTROYED``: its "đã hủy" row is written) or while a destruction of a record of
+        ``reach()`` runs (``RECORD_BEING_DESTROYED``: its :data:`DESTROYING_PREFIX` claim).
+        Called after the act's own object is written, which the destruction looks for after
+        taking its claim: of the two, one sees the other. ``refused``: what is not done (“không
+        phong tỏa được”). One stat and one LIST; ``reach`` only while a destruction runs."""
+        if self.store.exists(destroyed_key(record_id)):
+            raise Conflict(f"Tài liệu đã bị hủy: {refused}.", code="RECORD_DESTROYED", record_id=record_id)
+        running = {info.key[len(DESTROYING_PREFIX) :] for info in self.store.list(DESTROYING_PREFIX)}
+        reached = running & set(reach()) if running else set()
+        if reached:
+            first = sorted(reached)[0]
+            raise Conflict(
+                f"Tài liệu “{first}” đang được hủy theo quyết định hủy đã ban hành: {refused}. Hãy"
+                " tải lại để xem kết quả hủy.",
+                code="RECORD_BEING_DESTROYED",
+                record_id=first,
+            )
 
     def release_hold(self, record_id: str, hold_id: str, *, actor: Actor, reason: str) -> bool:
         """Release one hold (False: it was not there). The backend's legal hold on the originals
@@ -1095,6 +1144,11 @@ class Repository:
         if self.store.supports_retention and not self.holds_on(record_id):
             for original in self._original_keys(record):
                 self.store.set_legal_hold(original, False)
+            # A hold placed meanwhile set the gateway's hold before this lift came: look again
+            # after lifting, and put it back (review a6). A hold placed later sets it itself.
+            if self.holds_on(record_id):
+                for original in self._original_keys(record):
+                    self.store.set_legal_hold(original, True)
         why = typed_text(reason, "reason", "Lý do gỡ phong tỏa")
         self._event(actor, "hold:release", record, {"hold_id": hold_id, "reason": why})
         return True
@@ -1751,41 +1805,68 @@ class Repository:
         now = self.clock()
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
-        with self._duplicates_told_to(actor):
-            dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
-        base = replace(
-            current,
-            version=current.version + 1,
-            created_at=to_iso_utc(now),
-            actor=actor.user,
-            metadata=md,
-            state="active",
-        )
-        try:
-            if plan.series is not None:
-                series = plan.series
-                self.store.put(
-                    f"catalog/records/{record_id}",
-                    json.dumps(
-                        {
-                            "kind": direction.value,
-                            "register": register_prefix(self.agency_id, reg_date.year, series),
-                        }
-                    ).encode(),
-                )
-                record = self._register(base, reg_date.year, series, now)
-            else:
-                self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))
-                record = base
-        except AlreadyExists as exc:
-            self._release(dup, record_id)
-            raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
-        except BaseException:
-            self._release(dup, record_id)
-            raise
+        with self._completing(current):  # one văn thư at a time: one number per document
+            with self._duplicates_told_to(actor):
+                dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
+            base = replace(
+                current,
+                version=current.version + 1,
+                created_at=to_iso_utc(now),
+                actor=actor.user,
+                metadata=md,
+                state="active",
+            )
+            try:
+                if plan.series is not None:
+                    series = plan.series
+                    self.store.put(
+                        f"catalog/records/{record_id}",
+                        json.dumps(
+                            {
+                                "kind": direction.value,
+                                "register": register_prefix(self.agency_id, reg_date.year, series),
+                            }
+                        ).encode(),
+                    )
+                    record = self._register(base, reg_date.year, series, now)
+                else:
+                    self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))
+                    record = base
+            except AlreadyExists as exc:
+                self._release(dup, record_id)
+                raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
+            except BaseException:
+                self._release(dup, record_id)
+                raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
         details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
         return self._announce(actor, record, "record:update", details)
+
+    @contextmanager
+    def _completing(self, current: Record) -> Iterator[None]:
+        """Held while the intake record ``current`` is completed: ``claims/intake/<id>``, taken
+        (create-if-absent, :meth:`_claim`: one a crashed writer left is taken over) for a fresh
+        token, then the record's newest version checked to still be ``current``'s, given back
+        once its next version is written or the completion failed. Two văn thư confirming the
+        same document at once (two tabs, two people) each passed the state check and took a
+        number: one document, two số đến (or số đi), both in the register (review a6). Now the
+        second is refused (:class:`Conflict`) before it takes a number or a guard."""
+        key = f"claims/intake/{current.record_id}"
+        token = new_record_id()
+        message = (
+            f"“{current.record_id}” đang được người khác vào sổ hoặc vừa được vào sổ: hãy tải lại để"
+            " xem số đã cấp."
+        )
+        try:
+            self._claim(key, token, message)
+        except (Duplicate, Conflict) as exc:  # held by a live writer, or still on its way
+            raise Conflict(message, record_id=current.record_id) from exc
+        try:
+            if self._versions(current.record_id)[-1:] != [current.version]:
+                raise Conflict(message, record_id=current.record_id)
+            yield
+        finally:
+            self._release(key, token)
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, record_id: str, version: int | None = None, *, actor: Actor) -> Record:
@@ -1902,10 +1983,17 @@ class Repository:
             return None
         return Record.from_dict(row["record"])
 
-    def destroy(self, record_id: str, *, decision: str, actor: Actor) -> Record:
+    def destroy(
+        self, record_id: str, *, decision: str, actor: Actor, only_in: Collection[str] | None = None
+    ) -> Record:
         """Destroy a record (crypto-shredding): write its "đã hủy" row, then destroy its key, so
         no copy of its content, backups included, can be read again. Audited. The retention
-        workflow (approval, the decision itself) is :mod:`retention`'s; this is the last step."""
+        workflow (approval, the decision itself) is :mod:`retention`'s; this is the last step.
+
+        ``only_in``: the hồ sơ destroyed with a document; one that sits in any other hồ sơ is
+        kept (:class:`Conflict` ``DOCUMENT_IN_ANOTHER_FILE``, nothing done), checked under the
+        destruction's claim (:meth:`_claim_destruction`), so a hồ sơ it is being added to either
+        keeps it or is refused."""
         self.authorize(actor, Action.OPERATE)
         if not decision.strip():
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
@@ -1914,8 +2002,9 @@ class Repository:
             row: bytes | None = self.store.get(destroyed_key(record_id))  # a retried destruction
         except NotFound:
             row = None
-        if record.state != "destroyed" and row is None:
-            self.refuse_if_held(record, "destroy")
+        claimed = record.state != "destroyed" and row is None
+        if claimed:
+            self._claim_destruction(record, only_in)
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -1923,18 +2012,24 @@ class Repository:
                 sort_keys=True,
             )
         ledgers: dict[str, str] = {}
-        if self.ledger is not None and row is not None:
-            # Outside the store, before anything changes in it: no older backup can bring the
-            # record back. No ledger written, nothing done (LedgerUnavailable).
-            ledgers = self.ledger.record(row, now=self.clock())
-        if row is not None:
-            try:
-                self.store.put_if_absent(destroyed_key(record_id), row)
-            except AlreadyExists:
-                pass  # destroyed already (a retried destruction): finish shredding
+        try:
+            if self.ledger is not None and row is not None:
+                # Outside the store, before anything changes in it: no older backup can bring the
+                # record back. No ledger written, nothing done (LedgerUnavailable).
+                ledgers = self.ledger.record(row, now=self.clock())
+            if row is not None:
+                try:
+                    self.store.put_if_absent(destroyed_key(record_id), row)
+                except AlreadyExists:
+                    pass  # destroyed already (a retried destruction): finish shredding
+        except BaseException:
+            if claimed:  # nothing done: a hold may be placed again
+                self.store.delete(destroying_key(record_id))
+            raise
         self.keys.destroy(record_id)
         for info in list(self.store.list(f"records/{record_id}/derived/")):
             self.store.delete(info.key)  # text/OCR of the original is its content: gone with it
+        self.store.delete(destroying_key(record_id))  # the key is gone: the row refuses holds now
         self.audit.append(
             actor.user,
             "record:destroy",
@@ -1946,6 +2041,30 @@ class Repository:
         assert tombstone is not None
         self._emit(tombstone)
         return tombstone
+
+    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> None:
+        """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
+        the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
+        a refusal withdraws the claim. A hold placed, or a hồ sơ given the document, after the
+        claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
+        key = destroying_key(record.record_id)
+        try:
+            self.store.put_if_absent(key, claim_body(record.record_id, self.clock()))
+        except AlreadyExists:
+            pass
+        try:
+            self.refuse_if_held(record, "destroy")
+            others = sorted(set(self.files_of(record.record_id)) - set(only_in or ()))
+            if only_in is not None and others:
+                raise Conflict(
+                    "Văn bản còn thuộc hồ sơ khác không có trong quyết định hủy: được giữ lại.",
+                    code="DOCUMENT_IN_ANOTHER_FILE",
+                    record_id=record.record_id,
+                    file_ids=others,
+                )
+        except BaseException:
+            self.store.delete(key)
+            raise
 
     def history_as_seen(self, record_id: str, *, actor: Actor) -> list[Record]:
         """:meth:`history` as shown to ``actor`` (:meth:`as_seen_by`, each version)."""
@@ -2596,17 +2715,27 @@ class Repository:
                 state=current.state,
             )
         new = self._next_version(current, actor, documents=(*current.documents, document_id))
-        record = self._write_version(
-            current,
-            new,
-            actor,
-            "file:add-document",
-            {"document_id": document_id, "ordinal": len(new.documents)},
-        )
+        # The reverse link first, then the destruction's claim: a destruction of the document
+        # that claims it later finds the link and keeps the document (_claim_destruction).
+        link = f"links/{document_id}/{file_id}"
         try:
-            self.store.put_if_absent(f"links/{document_id}/{file_id}", b"{}")
+            self.store.put_if_absent(link, b"{}")
+            made = True
         except AlreadyExists:
-            pass
+            made = False  # left by a removal that stopped before deleting it
+        try:
+            self._refuse_if_destroyed(document_id, lambda: (document_id,), "không đưa vào hồ sơ được")
+            record = self._write_version(
+                current,
+                new,
+                actor,
+                "file:add-document",
+                {"document_id": document_id, "ordinal": len(new.documents)},
+            )
+        except BaseException:
+            if made:
+                self.store.delete(link)
+            raise
         self._emit(document)
         return record
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from kho.errors import Duplicate, KhoError, NotFound, PermissionDenied
+from kho.errors import Conflict, Duplicate, KhoError, NotFound, PermissionDenied
 from kho.timeutil import parse_iso, to_iso_utc, vn_date, vn_display
 from repository import formats
 from repository.accounts import AccountService
@@ -474,11 +474,29 @@ class Destructions:
             self._event(actor, "destruction:execute-resume", case)
         decision = case["decision"]["ref"]
         shredder = Actor(user=actor.user, source=actor.source, system=True)
+        files = {i["record_id"] for i in case["items"]}
         for record_id in case["execution"]["targets"]:
             record = self.repo._load(record_id)
             if record.state != "destroyed":
                 self.repo.refuse_if_held(record, "destroy")
-                self.repo.destroy(record_id, decision=decision, actor=shredder)
+                try:  # a document put in another hồ sơ since execution started is kept
+                    self.repo.destroy(
+                        record_id,
+                        decision=decision,
+                        actor=shredder,
+                        only_in=None if record_id in files else files,
+                    )
+                except Conflict as exc:
+                    if exc.code != "DOCUMENT_IN_ANOTHER_FILE":
+                        raise
+                    self._event(
+                        actor,
+                        "destruction:keep",
+                        case,
+                        document_id=record_id,
+                        file_ids=exc.details["file_ids"],
+                    )
+                    continue
             self._step_hook(case_id, f"destroyed:{record_id}")
             for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
                 self.repo.store.delete(info.key)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kho.errors import KhoError
+from kho.errors import Conflict, KhoError
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action, hold_placer_units
@@ -62,7 +62,11 @@ class Holds:
             expected=0,
         )
         for record_id in ids:
-            self.repo.place_hold(record_id, order_id, reason, actor=actor)
+            try:
+                self.repo.place_hold(record_id, order_id, reason, actor=actor)
+            except Conflict as exc:  # destroyed, or being destroyed: the order holds nothing
+                self.release(order_id, f"Không phong tỏa được: {exc.message}", actor=actor)
+                raise
         return order
 
     def release(self, order_id: str, reason: str, *, actor: Actor) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from kho_people import People, make_people
-from kho_retention import Clock, kho_env, open_kho
+from kho_retention import Clock, kho_env, open_kho, s3_env
 
 from web.context import Kho
 
@@ -18,8 +18,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def kho(tmp_path: Path, clock: Clock) -> Iterator[Kho]:
-    installation = open_kho(kho_env(tmp_path), clock)
+def kho(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Kho]:
+    """On the local folder; a test parametrized with ``indirect=["kho"]`` names its store:
+    ``local``, ``s3``, or ``s3-locked`` (a bucket with object lock)."""
+    where = getattr(request, "param", "local")
+    env = kho_env(tmp_path) if where == "local" else s3_env(tmp_path, object_lock=where == "s3-locked")
+    installation = open_kho(env, clock)
     yield installation
     installation.close()
 

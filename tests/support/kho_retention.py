@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,8 +20,9 @@ from kho_people import People
 from kho_testing import incoming, pdf_bytes
 
 from kho.config import Settings
+from kho.errors import KhoError
 from repository import formats
-from repository.records import Record
+from repository.records import Record, destroyed_key
 from retention.destruction import Destructions
 from search.query import Principal, Query
 from web.context import Kho
@@ -148,3 +152,40 @@ def council_ready(kho: Kho, people: People, file_ids: list[str]) -> tuple[Destru
 def search_count(kho: Kho, people: People, text: str) -> int:
     everyone = Principal(user_id="test", everything=True)
     return kho.backend.search(Query(principal=everyone, terms=(text,))).total
+
+
+@contextmanager
+def destroying(kho: Kho, people: People, record_id: str, wait_s: float = 30.0) -> Iterator[list[Any]]:
+    """The destruction of ``record_id`` (by the quản trị, as the last step of a case) running in
+    another thread on the real store, stopped after its hold check, just before its "đã hủy" row
+    is written; it goes on when the block ends. Yields the list its outcome (the tombstone, or the
+    :class:`KhoError` it raised) is put in once it has ended."""
+    store = kho.repo.store
+    real = store.put_if_absent
+    reached, go = threading.Event(), threading.Event()
+    outcome: list[Any] = []
+
+    def hooked(key: str, data: bytes) -> Any:
+        if key == destroyed_key(record_id) and not reached.is_set():
+            reached.set()
+            assert go.wait(wait_s)
+        return real(key, data)
+
+    def run() -> None:
+        try:
+            outcome.append(
+                kho.repo.destroy(record_id, decision="QĐ 12/QĐ-UBND", actor=people.actor("quan_tri"))
+            )
+        except KhoError as exc:
+            outcome.append(exc)
+
+    store.put_if_absent = hooked  # type: ignore[method-assign]
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert reached.wait(wait_s), "the destruction did not reach its row"
+        yield outcome
+    finally:
+        go.set()
+        thread.join(wait_s)
+        store.put_if_absent = real  # type: ignore[method-assign]
