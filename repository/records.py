@@ -2722,7 +2722,7 @@ class Repository:
             self.store.put_if_absent(link, b"{}")
             made = True
         except AlreadyExists:
-            made = False  # left by a removal that stopped before deleting it
+            made = False  # left by a removal that stopped (or has not yet come to) deleting it
         try:
             self._refuse_if_destroyed(document_id, lambda: (document_id,), "không đưa vào hồ sơ được")
             record = self._write_version(
@@ -2733,11 +2733,31 @@ class Repository:
                 {"document_id": document_id, "ordinal": len(new.documents)},
             )
         except BaseException:
-            if made:
-                self.store.delete(link)
+            if made:  # another tab may have won the version on this very link: settle it
+                self._unlink(file_id, document_id)
             raise
+        if not made:  # a removal running meanwhile may delete the link it found: put it back
+            self._link(file_id, document_id)
         self._emit(document)
         return record
+
+    def _link(self, file_id: str, document_id: str) -> None:
+        """Write the reverse link of ``document_id`` in ``file_id`` (there already: nothing)."""
+        try:
+            self.store.put_if_absent(f"links/{document_id}/{file_id}", b"{}")
+        except AlreadyExists:
+            pass
+
+    def _unlink(self, file_id: str, document_id: str) -> None:
+        """Delete the reverse link of ``document_id`` in ``file_id``, then look at the hồ sơ's
+        newest version and put the link back if it lists the document: an add written by
+        another tab meanwhile relied on that link (review r28: the refused tab, or a removal
+        racing a re-add, deleted it, and a destruction of another hồ sơ holding the document
+        then shredded it, since :meth:`_claim_destruction` finds the hồ sơ by their links). An
+        add that writes its version after this look puts the link back itself (:meth:`_link`)."""
+        self.store.delete(f"links/{document_id}/{file_id}")
+        if document_id in self._load_file(file_id).documents:
+            self._link(file_id, document_id)
 
     def _documents_of(self, file: Record) -> list[Record]:
         """The documents a hồ sơ holds (none for a document; ids that name nothing are skipped)."""
@@ -2812,7 +2832,7 @@ class Repository:
         record = self._write_version(current, new, actor, "file:remove-document", details)
         # The reverse link is derived from the hồ sơ's versions; holders_of also checks the
         # hồ sơ still lists the document, so a crash before this delete changes nothing.
-        self.store.delete(f"links/{document_id}/{file_id}")
+        self._unlink(file_id, document_id)
         try:
             self._emit(self._load(document_id))
         except NotFound:
