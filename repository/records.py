@@ -1112,7 +1112,7 @@ class Repository:
         if self.store.exists(destroyed_key(record_id)):
             raise Conflict(f"Tài liệu đã bị hủy: {refused}.", code="RECORD_DESTROYED", record_id=record_id)
         running = {info.key[len(DESTROYING_PREFIX) :] for info in self.store.list(DESTROYING_PREFIX)}
-        reached = running & set(reach()) if running else set()
+        reached = {r for r in (running & set(reach()) if running else ()) if not self._destroyer_gone(r)}
         if reached:
             first = sorted(reached)[0]
             raise Conflict(
@@ -1121,6 +1121,18 @@ class Repository:
                 code="RECORD_BEING_DESTROYED",
                 record_id=first,
             )
+
+    def _destroyer_gone(self, record_id: str) -> bool:
+        """Is the destruction claim of ``record_id`` left by a process that died on this machine
+        (kill -9 between the claim and the shredding)? Such a claim no longer refuses holds or
+        additions (review r28: it refused them for ever, and a hold could no longer stop the
+        resumed execution, which checks the holds again). One from another machine, or one
+        withdrawn meanwhile, still counts: that destruction may be running."""
+        try:
+            holder = formats.loads(formats.CLAIM.name, self.store.get(destroying_key(record_id)))
+        except NotFound:
+            return False
+        return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
 
     def release_hold(self, record_id: str, hold_id: str, *, actor: Actor, reason: str) -> bool:
         """Release one hold (False: it was not there). The backend's legal hold on the originals
