@@ -2016,7 +2016,7 @@ class Repository:
             row = None
         claimed = record.state != "destroyed" and row is None
         if claimed:
-            self._claim_destruction(record, only_in)
+            claimed = self._claim_destruction(record, only_in)
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -2054,16 +2054,18 @@ class Repository:
         self._emit(tombstone)
         return tombstone
 
-    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> None:
+    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> bool:
         """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
         the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
-        a refusal withdraws the claim. A hold placed, or a hồ sơ given the document, after the
-        claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
+        a refusal withdraws the claim if it is this destruction's (made here, or left by a dead
+        writer: the returned flag), never a running one's. A hold placed, or a hồ sơ given the
+        document, after the claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
         key = destroying_key(record.record_id)
         try:
             self.store.put_if_absent(key, claim_body(record.record_id, self.clock()))
-        except AlreadyExists:
-            pass
+            mine = True
+        except AlreadyExists:  # an interrupted destruction's (ours now), or a running one's
+            mine = self._destroyer_gone(record.record_id)
         try:
             self.refuse_if_held(record, "destroy")
             others = sorted(set(self.files_of(record.record_id)) - set(only_in or ()))
@@ -2075,8 +2077,10 @@ class Repository:
                     file_ids=others,
                 )
         except BaseException:
-            self.store.delete(key)
+            if mine:  # a running destruction's claim is not withdrawn by this refusal (review r28)
+                self.store.delete(key)
             raise
+        return mine
 
     def history_as_seen(self, record_id: str, *, actor: Actor) -> list[Record]:
         """:meth:`history` as shown to ``actor`` (:meth:`as_seen_by`, each version)."""

@@ -61,3 +61,24 @@ def test_the_claim_of_a_live_destruction_still_refuses_the_hold(kho: Kho, people
         Holds(kho.repo).place([doc], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
     assert refused.value.code == "RECORD_BEING_DESTROYED"
     assert kho.repo.holds_on(doc) == []
+
+
+def test_a_refused_destruction_does_not_withdraw_a_running_ones_claim(kho: Kho, people: People) -> None:
+    """Two decided cases destroy one document at once: case A (both its hồ sơ) is shredding it,
+    case B (one hồ sơ only) keeps it (``DOCUMENT_IN_ANOTHER_FILE``). B's refusal deleted A's
+    claim, so a hold placed next was accepted while A shredded the document."""
+    theirs, [doc] = closed_file(kho, people, end="", docs=1)
+    mine, _ = closed_file(kho, people, notation="02.TCCB", end="", docs=0)
+    kho.repo.add_to_file(
+        mine.record_id, doc, expected_version=mine.version, actor=people.actor("chuyen_vien")
+    )
+    _left_claim(kho, doc, os.getpid())  # case A's destruction, running in this process
+    with pytest.raises(Conflict) as kept:
+        kho.repo.destroy(
+            doc, decision="QĐ 13/QĐ-UBND", actor=people.actor("quan_tri"), only_in=[theirs.record_id]
+        )
+    assert kept.value.code == "DOCUMENT_IN_ANOTHER_FILE"
+    assert kho.repo.store.exists(destroying_key(doc))  # before: withdrawn
+    with pytest.raises(Conflict) as refused:
+        Holds(kho.repo).place([doc], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
+    assert refused.value.code == "RECORD_BEING_DESTROYED"
