@@ -1185,7 +1185,7 @@ class Repository:
         if self.store.exists(destroyed_key(record_id)):
             raise Conflict(f"Tài liệu đã bị hủy: {refused}.", code="RECORD_DESTROYED", record_id=record_id)
         running = {info.key[len(DESTROYING_PREFIX) :] for info in self.store.list(DESTROYING_PREFIX)}
-        reached = running & set(reach()) if running else set()
+        reached = {r for r in (running & set(reach()) if running else ()) if not self._destroyer_gone(r)}
         if reached:
             first = sorted(reached)[0]
             raise Conflict(
@@ -1194,6 +1194,18 @@ class Repository:
                 code="RECORD_BEING_DESTROYED",
                 record_id=first,
             )
+
+    def _destroyer_gone(self, record_id: str) -> bool:
+        """Is the destruction claim of ``record_id`` left by a process that died on this machine
+        (kill -9 between the claim and the shredding)? Such a claim no longer refuses holds or
+        additions (review r28: it refused them for ever, and a hold could no longer stop the
+        resumed execution, which checks the holds again). One from another machine, or one
+        withdrawn meanwhile, still counts: that destruction may be running."""
+        try:
+            holder = formats.loads(formats.CLAIM.name, self.store.get(destroying_key(record_id)))
+        except NotFound:
+            return False
+        return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
 
     def release_hold(
         self, record_id: str, hold_id: str, *, actor: Actor, reason: str, order_missing: bool = False
@@ -2140,7 +2152,7 @@ class Repository:
             row = None
         claimed = record.state != "destroyed" and row is None
         if claimed:
-            self._claim_destruction(record, only_in)
+            claimed = self._claim_destruction(record, only_in)
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -2178,16 +2190,18 @@ class Repository:
         self._emit(tombstone)
         return tombstone
 
-    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> None:
+    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> bool:
         """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
         the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
-        a refusal withdraws the claim. A hold placed, or a hồ sơ given the document, after the
-        claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
+        a refusal withdraws the claim if it is this destruction's (made here, or left by a dead
+        writer: the returned flag), never a running one's. A hold placed, or a hồ sơ given the
+        document, after the claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
         key = destroying_key(record.record_id)
         try:
             self.store.put_if_absent(key, claim_body(record.record_id, self.clock()))
-        except AlreadyExists:
-            pass
+            mine = True
+        except AlreadyExists:  # an interrupted destruction's (ours now), or a running one's
+            mine = self._destroyer_gone(record.record_id)
         try:
             self.refuse_if_held(record, "destroy")
             others = sorted(set(self.files_of(record.record_id)) - set(only_in or ()))
@@ -2199,8 +2213,10 @@ class Repository:
                     file_ids=others,
                 )
         except BaseException:
-            self.store.delete(key)
+            if mine:  # a running destruction's claim is not withdrawn by this refusal (review r28)
+                self.store.delete(key)
             raise
+        return mine
 
     def history_as_seen(self, record_id: str, *, actor: Actor) -> list[Record]:
         """:meth:`history` as shown to ``actor`` (:meth:`as_seen_by`, each version)."""
@@ -2968,7 +2984,7 @@ class Repository:
             self.store.put_if_absent(link, b"{}")
             made = True
         except AlreadyExists:
-            made = False  # left by a removal that stopped before deleting it
+            made = False  # left by a removal that stopped (or has not yet come to) deleting it
         try:
             self._refuse_if_destroyed(document_id, lambda: (document_id,), "không đưa vào hồ sơ được")
             record = self._write_version(
@@ -2979,11 +2995,31 @@ class Repository:
                 {"document_id": document_id, "ordinal": len(new.documents)},
             )
         except BaseException:
-            if made:
-                self.store.delete(link)
+            if made:  # another tab may have won the version on this very link: settle it
+                self._unlink(file_id, document_id)
             raise
+        if not made:  # a removal running meanwhile may delete the link it found: put it back
+            self._link(file_id, document_id)
         self._emit(document)
         return record
+
+    def _link(self, file_id: str, document_id: str) -> None:
+        """Write the reverse link of ``document_id`` in ``file_id`` (there already: nothing)."""
+        try:
+            self.store.put_if_absent(f"links/{document_id}/{file_id}", b"{}")
+        except AlreadyExists:
+            pass
+
+    def _unlink(self, file_id: str, document_id: str) -> None:
+        """Delete the reverse link of ``document_id`` in ``file_id``, then look at the hồ sơ's
+        newest version and put the link back if it lists the document: an add written by
+        another tab meanwhile relied on that link (review r28: the refused tab, or a removal
+        racing a re-add, deleted it, and a destruction of another hồ sơ holding the document
+        then shredded it, since :meth:`_claim_destruction` finds the hồ sơ by their links). An
+        add that writes its version after this look puts the link back itself (:meth:`_link`)."""
+        self.store.delete(f"links/{document_id}/{file_id}")
+        if document_id in self._load_file(file_id).documents:
+            self._link(file_id, document_id)
 
     def _documents_of(self, file: Record) -> list[Record]:
         """The documents a hồ sơ holds (none for a document; ids that name nothing are skipped)."""
@@ -3062,7 +3098,7 @@ class Repository:
         record = self._write_version(current, new, actor, "file:remove-document", details)
         # The reverse link is derived from the hồ sơ's versions; holders_of also checks the
         # hồ sơ still lists the document, so a crash before this delete changes nothing.
-        self.store.delete(f"links/{document_id}/{file_id}")
+        self._unlink(file_id, document_id)
         try:
             self._emit(self._load(document_id))
         except NotFound:
