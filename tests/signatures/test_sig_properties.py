@@ -91,13 +91,31 @@ def _reader_ref() -> generic.Reference:
     return generic.Reference(7, 0, PdfFileReader.__new__(PdfFileReader))
 
 
+class _Ending(BytesIO):
+    """A stream that ends: stock pyHanko reads a comment one byte at a time until a line end
+    and never checks for the end of the stream (``generic.read_object``), so a mutation that
+    leaves ``%`` with no line break after it looped for ever (a CI run hung 15 minutes in this
+    test). Reading on at the end raises instead: stock pyHanko fails on that text, which the
+    property then treats as any stock failure (the fast parser must have declined it)."""
+
+    _empty_reads = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if not chunk and size != 0:
+            self._empty_reads += 1
+            if self._empty_reads > 64:
+                raise EOFError("read past the end of the object")
+        return chunk
+
+
 def _both(text: bytes) -> tuple[Any, Any, BaseException | None]:
     ref = _reader_ref()
     fast = parse_object(text, 0, ref)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            stock = generic.read_object(BytesIO(text), ref)
+            stock = generic.read_object(_Ending(text), ref)
         except Exception as exc:
             return fast, None, exc
     return fast, stock, None
@@ -126,6 +144,15 @@ def test_mutated_objects_are_parsed_as_pyhanko_or_declined(
 ) -> None:
     at = where % (len(text) + 1)
     _check(text[:at] + replacement + text[at + 1:] + tail)
+
+
+def test_a_comment_left_open_at_the_end_is_declined_and_ends() -> None:
+    """The input that hung CI (a ``%`` with no line break after it, as a mutation makes it):
+    the fast parser declines it, and the stock reading ends with an error instead of looping."""
+    for text in (b"%", b"% never ends", b"<< /A %x", b"[1 2 %"):
+        fast, _stock, error = _both(text)
+        assert fast is None and error is not None, text
+        assert not _check(text)
 
 
 def test_the_generated_syntax_is_mostly_parsed_not_declined() -> None:
