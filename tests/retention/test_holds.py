@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from kho_people import AGENCY, UNIT_B, People, create_person, make_people
 from kho_retention import Clock, closed_file, open_kho, s3_env
+from kho_submission import phong_b_file
 
 from kho.errors import KhoError, LegalHold, PermissionDenied, RetentionLocked
 from repository.records import Actor, Record, content_key, hold_key
@@ -98,17 +99,7 @@ def _phong_b(kho: Kho, people: People) -> tuple[Actor, Actor, Record]:
     archivist_b, _ = create_person(
         kho.accounts, "Đinh Thị Lưu", UNIT_B, ("luu_tru",), 0, None, admin, confirmer=head
     )
-    file_b = kho.repo.create_file(
-        {
-            "file_notation": "02.PTH",
-            "title": "Hồ sơ phòng Tổng hợp",
-            "maintenance": "05 năm",
-            "creator": "Trần Đại Nghĩa",
-            "start_date": "2015-01-05",
-            "unit": UNIT_B,
-        },
-        people.actor("chuyen_vien_b"),
-    )
+    file_b = phong_b_file(kho, people)
     assert kho.repo.facts(file_b).unit == UNIT_B
     return kho.actor_of(leader_b, "test"), kho.actor_of(archivist_b, "test"), file_b
 

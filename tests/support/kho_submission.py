@@ -12,9 +12,9 @@ from repository.records import Record
 from web.context import Kho
 
 
-def submitted_by_phong_b(kho: Kho, people: People) -> Record:
-    officer_b = people.actor("chuyen_vien_b")
-    file = kho.repo.create_file(
+def phong_b_file(kho: Kho, people: People) -> Record:
+    """A hồ sơ of phòng B (05 năm, opened 05/01/2015) made by its chuyên viên."""
+    return kho.repo.create_file(
         {
             "file_notation": "02.PTH",
             "title": "Hồ sơ phòng Tổng hợp",
@@ -23,8 +23,13 @@ def submitted_by_phong_b(kho: Kho, people: People) -> Record:
             "start_date": "2015-01-05",
             "unit": UNIT_B,
         },
-        officer_b,
+        people.actor("chuyen_vien_b"),
     )
+
+
+def submitted_by_phong_b(kho: Kho, people: People) -> Record:
+    officer_b = people.actor("chuyen_vien_b")
+    file = phong_b_file(kho, people)
     doc = kho.repo.create_document(
         "den",
         incoming(code_number="9913", issued_date="2015-03-02"),

@@ -88,3 +88,17 @@ def api_login_from(client: FlaskClient, name: str, address: str, password: str =
         environ_overrides={"REMOTE_ADDR": address},
     )
     return answer.status_code
+
+
+def post_whole_and_chunked(client: FlaskClient, path: str, body: bytes, content_type: str) -> tuple[Any, Any]:
+    """The answers to ``body`` posted to ``path`` twice: with its Content-Length, and chunked
+    (no length; ``wsgi.input_terminated`` as gunicorn marks a chunked body)."""
+    whole = client.post(path, data=body, content_type=content_type)
+    chunked = client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        content_type=content_type,
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    return whole, chunked

@@ -100,6 +100,20 @@ class _CodeWriter:
         return bytes(self.out)
 
 
+def one_page_pdf(data: bytes, filters: bytes, *more: bytes) -> bytes:
+    """One page in Helvetica whose content stream is ``data`` with ``/Filter filters``
+    (object 4), then ``more`` objects from number 6 on."""
+    return pdf_from_objects([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *more,
+    ])
+
+
 def lzw_run(byte: int, count: int, tail: bytes, *, clear_first: bool = True) -> bytes:
     """LZW data of ``count`` bytes ``byte`` then ``tail``, written fast: a run's codes are
     the table's newest entries, each one byte longer than the last (~1,300:1 with a clear
@@ -131,15 +145,7 @@ def lzw_bomb_pdf(
     data = lzw_run(0x20, inflated, b" BT /F1 12 Tf 10 10 Td (bom) Tj ET", clear_first=clear_first)
     if flate:
         data, filters = zlib.compress(data, 9), b"[/FlateDecode /LZWDecode]"
-    return pdf_from_objects([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"/LZWDecode",
-    ])
+    return one_page_pdf(data, filters, b"/LZWDecode")
 
 
 def run_length_encode(data: bytes) -> bytes:
@@ -205,11 +211,4 @@ def chain_bomb_pdf(
         else:
             raise ValueError(name)
     filters = b"[" + b" ".join(b"/" + n.encode() for n in chain) + b"]"
-    return pdf_from_objects([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters) + data + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])
+    return one_page_pdf(data, filters)

@@ -149,14 +149,7 @@ def test_a_form_body_beyond_two_mib_is_refused_before_it_is_parsed(
     )
     big = b"a&" * 1_200_000  # 2.4 MB
     form = "application/x-www-form-urlencoded"
-    told = web.post("/login", data=big, content_type=form)
-    chunked = web.post(
-        "/login",
-        input_stream=io.BytesIO(big),
-        content_type=form,
-        headers={"Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn marks a chunked body
-    )
+    told, chunked = kho_web.post_whole_and_chunked(web, "/login", big, form)
     for answer in (told, chunked):
         assert answer.status_code == 413, (answer.status_code, text(answer)[:200])
         assert answer.mimetype == "text/html"

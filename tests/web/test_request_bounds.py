@@ -12,7 +12,7 @@ import werkzeug.formparser
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_web import api_login_from, csrf, login, text
+from kho_web import api_login_from, csrf, login, post_whole_and_chunked, text
 
 from web.app import SMALL_BODY_MAX
 
@@ -48,14 +48,7 @@ def test_a_multipart_body_to_a_route_that_takes_no_file_is_bounded_like_json(
     while a chunked body is read."""
     body, content_type = _multipart(60, 49_000)  # 2.9 MB, every field within werkzeug's limit
     assert len(body) > SMALL_BODY_MAX
-    page = web.post("/login", data=body, content_type=content_type)
-    chunked = web.post(
-        "/login",
-        input_stream=io.BytesIO(body),
-        content_type=content_type,
-        headers={"Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    page, chunked = post_whole_and_chunked(web, "/login", body, content_type)
     for answer in (page, chunked):
         assert answer.status_code == 413, (answer.status_code, text(answer)[:200])
         assert answer.mimetype == "text/html"
