@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from kho.errors import FieldError, ValidationFailed
-from kho.textkey import describe, foreign_letters, text_key
+from kho.textkey import describe, foreign_letters, same_text
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
 from repository.vocabulary import Direction, nfc, typed_text
@@ -269,7 +269,7 @@ def _looks_alike(named: str, signers: Sequence[str]) -> str:
     text ("Nguyễn Văn Аn" with a Cyrillic А, a zero-width space): without it the message shows
     the same name twice and a văn thư would take the refusal for a fault and override it."""
     for signer in signers:
-        if text_key(signer) == text_key(named):
+        if same_text(signer, named):
             odd = describe(foreign_letters(signer) + foreign_letters(named))
             return (
                 f" Hai tên trông giống nhau nhưng là hai chuỗi ký tự khác nhau (ký tự {odd}):"
