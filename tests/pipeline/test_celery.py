@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import textdocs
 from kho_redis import NEEDS_REDIS, REDIS_URL
+from kho_worker import worker_command
 from textdocs import CORPUS_PDF
 
 from ingest.bulk import import_paths
@@ -44,9 +44,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], subproce
     def start(env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(procs)}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ingest.celery_app", "worker", "--pool=solo",
-             "--loglevel=INFO", "-Q", env["KHO_INGEST_QUEUE"], "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
+            worker_command(env["KHO_INGEST_QUEUE"]),
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         procs.append((proc, log))
