@@ -207,13 +207,16 @@ def claim_is_stale(
     return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
 
 
-def claim_body(record_id: str, at: datetime) -> bytes:
+def claim_body(record_id: str, at: datetime, *, decision: str | None = None) -> bytes:
     """A guard's stored bytes (format ``claim``): the record it is taken for, when, and the
-    writer process (this one), so that a re-run can tell a killed writer's guard."""
-    return formats.dumps(
-        formats.CLAIM.name,
-        {"record_id": record_id, "at": to_iso_utc(at), "host": this_host(), "pid": os.getpid()},
-    )
+    writer process (this one), so that a re-run can tell a killed writer's guard. A destruction
+    claim (:func:`destroying_key`) also names its ``decision`` (the destruction it belongs to,
+    which ``kho fsck`` reports for a claim left behind; absent on claims written before m7)."""
+    body: dict[str, Any] = {"record_id": record_id, "at": to_iso_utc(at)}
+    body.update(host=this_host(), pid=os.getpid())
+    if decision is not None:
+        body["decision"] = decision
+    return formats.dumps(formats.CLAIM.name, body)
 
 
 TAKEOVER_PREFIX = "claims/takeover/"
@@ -2152,7 +2155,7 @@ class Repository:
             row = None
         claimed = record.state != "destroyed" and row is None
         if claimed:
-            claimed = self._claim_destruction(record, only_in)
+            claimed = self._claim_destruction(record, only_in, decision.strip())
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -2190,7 +2193,7 @@ class Repository:
         self._emit(tombstone)
         return tombstone
 
-    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> bool:
+    def _claim_destruction(self, record: Record, only_in: Collection[str] | None, decision: str) -> bool:
         """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
         the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
         a refusal withdraws the claim if it is this destruction's (made here, or left by a dead
@@ -2198,7 +2201,7 @@ class Repository:
         document, after the claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
         key = destroying_key(record.record_id)
         try:
-            self.store.put_if_absent(key, claim_body(record.record_id, self.clock()))
+            self.store.put_if_absent(key, claim_body(record.record_id, self.clock(), decision=decision))
             mine = True
         except AlreadyExists:  # an interrupted destruction's (ours now), or a running one's
             mine = self._destroyer_gone(record.record_id)
