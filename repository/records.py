@@ -53,6 +53,7 @@ from kho.errors import (
     SignatureRejected,
     ValidationFailed,
 )
+from kho.head import is_head, stop_if_head
 from kho.process import process_alive, this_host, writer_gone
 from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
@@ -2247,7 +2248,12 @@ class Repository:
         actor: Actor,
         action: str = "content:read",
     ) -> tuple[StoredFile, bytes]:
-        """The original, checked against its recorded SHA-256. Audited (read or download)."""
+        """The original, checked against its recorded SHA-256. Audited (read or download). A
+        ``HEAD`` stops here, described as :meth:`describe_original` (:mod:`kho.head`)."""
+        if is_head():
+            described = self.describe_original(record_id, sha256, actor=actor)
+            length = {"Content-Length": str(described.size), "X-Content-SHA256": described.sha256}
+            stop_if_head(length, described)
         record, stored = self._original(record_id, sha256, actor)
         key = content_key(record_id, stored.sha256)
         data = self.keys.open(record_id, self.store.get(key), key)
@@ -2868,7 +2874,9 @@ class Repository:
 
     def audit_export(self, actor: Actor, what: str, details: Mapping[str, Any]) -> None:
         """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom.
-        A search export carries the searcher's reach, as a search does."""
+        A search export carries the searcher's reach, as a search does. Called once the export
+        is decided and before the file is built: a ``HEAD`` stops here (:mod:`kho.head`)."""
+        stop_if_head()
         if not actor.system:
             data = dict(details)
             if what == "search":
@@ -2895,7 +2903,11 @@ class Repository:
     ) -> bytes:
         """A rendition of the original (a page as PNG, …) under the same policy check as the
         original (``record:read``), cached as derived data named ``name`` plus the original's
-        hash. Audited as ``content:view`` (a cached rendition is read content too)."""
+        hash. Audited as ``content:view`` (a cached rendition is read content too). A ``HEAD``
+        stops here, described as :meth:`describe_original`; its length is unknown unrendered."""
+        if is_head():
+            self.describe_original(record_id, actor=actor)
+            stop_if_head()
         record = self._load(record_id)
         self.authorize(actor, Action.RECORD_READ, record)
         if not record.files:
