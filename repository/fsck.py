@@ -52,6 +52,8 @@ from repository.audit import (
     first_act_only,
     parse_object,
 )
+from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
+from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
 from repository.records import (
     CREATION_EVENTS,
@@ -955,6 +957,18 @@ def fsck(
             )
     if plaintext and mend:
         scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
+    # Notifications written before m5 that keep a hồ sơ's title (format 1 retention:due).
+    titled = plaintext_notices(store)
+    for key in titled:
+        add(
+            "notice-plaintext",
+            key,
+            "Thông báo đến hạn nộp lưu (định dạng 1, trước m5) còn giữ tên hồ sơ ở dạng rõ: viết lại theo"
+            " định dạng 2 (tham chiếu hồ sơ) bằng “kho fsck --repair”.",
+            repairable=True,
+        )
+    if mend and (titled or list(store.list(NOTICES_STAGED))):  # (a stopped rewrite is finished)
+        rewrite_audited(store, repo.audit, title_reader(repo._load), FSCK.user, FSCK.source)
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
