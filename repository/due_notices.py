@@ -25,7 +25,7 @@ from kho.errors import KhoError, NotFound
 from repository import formats
 from repository.accounts import RECORD_REFERENCE
 from repository.audit import AuditLog
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectStore, replace_every_version
 
 DUE_KIND = "retention:due"
 ALERT_PREFIX = "retention/alerts/"
@@ -161,11 +161,7 @@ def rewrite(store: ObjectStore, title_of: Callable[[str], str | None]) -> Rewrit
         wording = parse_wording(str(data.get("message", "")))
         record_id = resolve(wording) if wording else None
         body = json.dumps(rewritten(data, record_id), ensure_ascii=False, sort_keys=True).encode()
-        staged_key = STAGED_PREFIX + key.removeprefix(NOTIFICATIONS_PREFIX)
-        store.put(staged_key, body)
-        store.delete(key)
-        store.put(key, body)
-        store.delete(staged_key)
+        replace_every_version(store, key, body, STAGED_PREFIX + key.removeprefix(NOTIFICATIONS_PREFIX))
         done.append(key)
         if record_id is None:
             unresolved.append(key)
