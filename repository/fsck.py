@@ -13,8 +13,9 @@ import base64
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from kho.errors import (
     KhoError,
     NotFound,
 )
+from kho.process import process_alive, this_host, writer_gone
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.accounts import (
@@ -50,9 +52,12 @@ from repository.audit import (
     first_act_only,
     parse_object,
 )
+from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
+from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
 from repository.records import (
     CREATION_EVENTS,
+    DESTROYING_PREFIX,
     HOLD_PLACED,
     HOLD_PREFIX,
     Actor,
@@ -97,7 +102,9 @@ class Issue:
     history names: never repaired) | ``object-missing`` (an account, unit or token object the log
     names as written, gone from the store: never repaired) | ``job-plaintext`` (an ingest job that
     keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
-    repaired by the audited scrub)."""
+    repaired by the audited scrub) | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
+    a destruction that did not finish: repaired only when its record is destroyed or its writer
+    is provably dead, :func:`destruction_claim_state`)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -107,6 +114,9 @@ class Issue:
     refused: str | None = None
     """Why ``fsck --repair`` does not mend this repairable issue now: the code
     :data:`REFUSED_CHAIN_BROKEN` while the audit chain has a finding fsck cannot mend."""
+    details: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    """What a machine reads of the issue beyond its message (a destruction claim: its record,
+    holder, age and decision)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,98 @@ def _age_seconds(record_id: str, now: datetime) -> float:
     except ValueError:
         return float("inf")
     return now.timestamp() - millis / 1000
+
+
+CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
+
+
+def destruction_claim_state(
+    holder: Mapping[str, Any],
+    *,
+    destroyed: bool,
+    age_seconds: float | None,
+    here: str,
+    alive: Callable[[int], bool],
+    grace_seconds: float,
+) -> str:
+    """What ``kho fsck`` makes of a destruction claim (pure, given ``alive``). ``running``: its
+    writer is alive on this machine, or it is another machine's (or names no writer) and younger
+    than ``grace_seconds``: not reported, never cleared. ``finished``: its record has its "đã hủy"
+    row (which refuses holds itself): cleared. ``abandoned``: its writer died on this machine
+    before the row was written: cleared (a dead writer's claim already refuses nothing, review
+    r28; the resumed execution takes a new one). ``unknown``: another machine's, older than the
+    grace: reported, not cleared, since its destruction may still be running there."""
+    pid, host = holder.get("pid"), holder.get("host")
+    if isinstance(pid, int) and host == here and not here.endswith("/") and alive(pid):
+        return CLAIM_RUNNING
+    gone = writer_gone(pid, host, here=here, alive=alive)
+    if not gone and (age_seconds is None or age_seconds < grace_seconds):
+        return CLAIM_RUNNING
+    if destroyed:
+        return CLAIM_FINISHED
+    return CLAIM_ABANDONED if gone else CLAIM_UNKNOWN
+
+
+def _age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "không rõ từ bao giờ"
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"giữ từ {minutes} phút trước"
+    if minutes < 48 * 60:
+        return f"giữ từ {minutes // 60} giờ trước"
+    return f"giữ từ {minutes // 1440} ngày trước"
+
+
+def _destruction_claim_issue(
+    key: str, holder: Mapping[str, Any], *, destroyed: bool, now: datetime, grace_seconds: float
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(state, message, details) of a destruction claim left behind; None while it may run."""
+    try:
+        age: float | None = (now - parse_iso(str(holder["at"]))).total_seconds()
+    except (KeyError, ValueError, TypeError):
+        age = None
+    state = destruction_claim_state(
+        holder,
+        destroyed=destroyed,
+        age_seconds=age,
+        here=this_host(),
+        alive=process_alive,
+        grace_seconds=grace_seconds,
+    )
+    if state == CLAIM_RUNNING:
+        return None
+    record_id = str(holder.get("record_id"))
+    host, pid, decision = holder.get("host"), holder.get("pid"), holder.get("decision")
+    who = f"máy {str(host or '?').split('/', 1)[0]}, tiến trình {pid if pid is not None else '?'}"
+    which = f"theo quyết định “{decision}”" if decision else "(khóa cũ không ghi quyết định hủy)"
+    if state == CLAIM_FINISHED:
+        message = (
+            f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)}) còn sót:"
+            " bản ghi đã có dòng “đã hủy”; xóa khóa."
+        )
+    elif state == CLAIM_ABANDONED:
+        message = (
+            f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)}) còn sót:"
+            " tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy tiếp việc hủy"
+            " (kho archive destruction execute) hoặc để bản ghi được phong tỏa."
+        )
+    else:
+        message = (
+            f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)}):"
+            " không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh phong tỏa"
+            " bản ghi. Chạy tiếp việc hủy (kho archive destruction execute), hoặc khi tiến trình đó đã"
+            " dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa."
+        )
+    details = {
+        "record_id": record_id,
+        "host": host,
+        "pid": pid,
+        "age_seconds": None if age is None else int(age),
+        "decision": decision,
+        "state": state,
+    }
+    return state, message, details
 
 
 def _unloadable(key: str, label: str, exc: BaseException) -> Issue:
@@ -339,9 +441,17 @@ def fsck(
             )
         )
 
-    def add(kind: str, subject: str, message: str, *, repairable: bool = False) -> None:
+    def add(
+        kind: str,
+        subject: str,
+        message: str,
+        *,
+        repairable: bool = False,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         why = refused if repairable else None
-        issues.append(Issue(kind, subject, message, mend and repairable, repairable, why))
+        shown = dict(details or {})
+        issues.append(Issue(kind, subject, message, mend and repairable, repairable, why, shown))
 
     # 1. Temp files of writers that died (never objects of the store, never read: a writer's
     # staged copy that was not linked into place). Removed even while the chain is broken.
@@ -481,6 +591,22 @@ def fsck(
             continue  # released or taken over meanwhile
         except (KhoError, KeyError, ValueError, TypeError) as exc:
             issues.append(_unloadable(info.key, formats.CLAIM.label, exc))
+            continue
+        if info.key.startswith(DESTROYING_PREFIX):
+            left = _destruction_claim_issue(
+                info.key,
+                formats.loads(formats.CLAIM.name, raw),
+                destroyed=rid in destroyed,
+                now=now,
+                grace_seconds=grace_seconds,
+            )
+            if left is None:
+                continue  # a destruction that may be running: never reported, never cleared
+            state, message, details = left
+            clearable = state in (CLAIM_FINISHED, CLAIM_ABANDONED)
+            if mend and clearable:  # (only while it still holds what was read here)
+                take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+            add("destruction-claim", info.key, message, repairable=clearable, details=details)
             continue
         if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid, now) < grace_seconds:
             continue
@@ -831,6 +957,18 @@ def fsck(
             )
     if plaintext and mend:
         scrub_audited(store, repo.audit, FSCK.user, FSCK.source)
+    # Notifications written before m5 that keep a hồ sơ's title (format 1 retention:due).
+    titled = plaintext_notices(store)
+    for key in titled:
+        add(
+            "notice-plaintext",
+            key,
+            "Thông báo đến hạn nộp lưu (định dạng 1, trước m5) còn giữ tên hồ sơ ở dạng rõ: viết lại theo"
+            " định dạng 2 (tham chiếu hồ sơ) bằng “kho fsck --repair”.",
+            repairable=True,
+        )
+    if mend and (titled or list(store.list(NOTICES_STAGED))):  # (a stopped rewrite is finished)
+        rewrite_audited(store, repo.audit, title_reader(repo._load), FSCK.user, FSCK.source)
     issues.extend(chain)
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)

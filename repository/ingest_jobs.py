@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from kho.errors import KhoError, NotFound
 from repository import formats
-from repository.storage.base import ObjectStore
+from repository.storage.base import ObjectStore, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
@@ -150,10 +150,6 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
         except (NotFound, ValueError, KhoError):
             unreadable.append(info.key)
             continue
-        staged_key = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
-        store.put(staged_key, body)
-        store.delete(info.key)
-        store.put(info.key, body)
-        store.delete(staged_key)
+        replace_every_version(store, info.key, body, STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX))
         done.append(info.key)
     return ScrubReport(checked, tuple(done), tuple(finished), tuple(unreadable))

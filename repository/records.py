@@ -53,6 +53,7 @@ from kho.errors import (
     SignatureRejected,
     ValidationFailed,
 )
+from kho.head import is_head, stop_if_head
 from kho.process import process_alive, this_host, writer_gone
 from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
@@ -207,13 +208,16 @@ def claim_is_stale(
     return (now - parse_iso(holder["at"])).total_seconds() >= CLAIM_GRACE_SECONDS
 
 
-def claim_body(record_id: str, at: datetime) -> bytes:
+def claim_body(record_id: str, at: datetime, *, decision: str | None = None) -> bytes:
     """A guard's stored bytes (format ``claim``): the record it is taken for, when, and the
-    writer process (this one), so that a re-run can tell a killed writer's guard."""
-    return formats.dumps(
-        formats.CLAIM.name,
-        {"record_id": record_id, "at": to_iso_utc(at), "host": this_host(), "pid": os.getpid()},
-    )
+    writer process (this one), so that a re-run can tell a killed writer's guard. A destruction
+    claim (:func:`destroying_key`) also names its ``decision`` (the destruction it belongs to,
+    which ``kho fsck`` reports for a claim left behind; absent on claims written before m7)."""
+    body: dict[str, Any] = {"record_id": record_id, "at": to_iso_utc(at)}
+    body.update(host=this_host(), pid=os.getpid())
+    if decision is not None:
+        body["decision"] = decision
+    return formats.dumps(formats.CLAIM.name, body)
 
 
 TAKEOVER_PREFIX = "claims/takeover/"
@@ -2152,7 +2156,7 @@ class Repository:
             row = None
         claimed = record.state != "destroyed" and row is None
         if claimed:
-            claimed = self._claim_destruction(record, only_in)
+            claimed = self._claim_destruction(record, only_in, decision.strip())
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -2190,7 +2194,7 @@ class Repository:
         self._emit(tombstone)
         return tombstone
 
-    def _claim_destruction(self, record: Record, only_in: Collection[str] | None) -> bool:
+    def _claim_destruction(self, record: Record, only_in: Collection[str] | None, decision: str) -> bool:
         """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
         the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
         a refusal withdraws the claim if it is this destruction's (made here, or left by a dead
@@ -2198,7 +2202,7 @@ class Repository:
         document, after the claim sees it and is refused (:meth:`_refuse_if_destroyed`)."""
         key = destroying_key(record.record_id)
         try:
-            self.store.put_if_absent(key, claim_body(record.record_id, self.clock()))
+            self.store.put_if_absent(key, claim_body(record.record_id, self.clock(), decision=decision))
             mine = True
         except AlreadyExists:  # an interrupted destruction's (ours now), or a running one's
             mine = self._destroyer_gone(record.record_id)
@@ -2244,7 +2248,12 @@ class Repository:
         actor: Actor,
         action: str = "content:read",
     ) -> tuple[StoredFile, bytes]:
-        """The original, checked against its recorded SHA-256. Audited (read or download)."""
+        """The original, checked against its recorded SHA-256. Audited (read or download). A
+        ``HEAD`` stops here, described as :meth:`describe_original` (:mod:`kho.head`)."""
+        if is_head():
+            described = self.describe_original(record_id, sha256, actor=actor)
+            length = {"Content-Length": str(described.size), "X-Content-SHA256": described.sha256}
+            stop_if_head(length, described)
         record, stored = self._original(record_id, sha256, actor)
         key = content_key(record_id, stored.sha256)
         data = self.keys.open(record_id, self.store.get(key), key)
@@ -2865,7 +2874,9 @@ class Repository:
 
     def audit_export(self, actor: Actor, what: str, details: Mapping[str, Any]) -> None:
         """Record an export or print (a register as PDF/XLSX, …): what left Kho, for whom.
-        A search export carries the searcher's reach, as a search does."""
+        A search export carries the searcher's reach, as a search does. Called once the export
+        is decided and before the file is built: a ``HEAD`` stops here (:mod:`kho.head`)."""
+        stop_if_head()
         if not actor.system:
             data = dict(details)
             if what == "search":
@@ -2892,7 +2903,11 @@ class Repository:
     ) -> bytes:
         """A rendition of the original (a page as PNG, …) under the same policy check as the
         original (``record:read``), cached as derived data named ``name`` plus the original's
-        hash. Audited as ``content:view`` (a cached rendition is read content too)."""
+        hash. Audited as ``content:view`` (a cached rendition is read content too). A ``HEAD``
+        stops here, described as :meth:`describe_original`; its length is unknown unrendered."""
+        if is_head():
+            self.describe_original(record_id, actor=actor)
+            stop_if_head()
         record = self._load(record_id)
         self.authorize(actor, Action.RECORD_READ, record)
         if not record.files:

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kho.errors import Conflict, Duplicate, KhoError, NotFound, PermissionDenied
+from kho.head import stop_if_head
 from kho.timeutil import parse_iso, to_iso_utc, vn_date, vn_display
 from repository import formats
 from repository.accounts import AccountService
@@ -637,6 +638,8 @@ class Destructions:
         # The copy kept at execution counts and lists every document: only for who sees them all.
         if file_id and case["state"] == "done" and case is whole:
             self.repo.get(file_id, actor=actor)
+        stop_if_head()  # decided: a HEAD gets the headers, nothing rendered or recorded
+        if file_id and case["state"] == "done" and case is whole:
             try:
                 data = self.repo.get_derived(file_id, dossier_docs.file_name(name, fmt))
             except NotFound:

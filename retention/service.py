@@ -24,6 +24,7 @@ from typing import Any
 from kho.errors import AlreadyExists, Conflict, IntegrityError, KhoError, NotFound
 from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
+from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import Action, Role
 from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
@@ -47,7 +48,6 @@ RETENTION_ACTOR = Actor(user="system", source="retention", system=True)
 
 SCHEDULE_PREFIX = "retention/schedule/"
 PLAN_PREFIX = "retention/plans/"
-ALERT_PREFIX = "retention/alerts/"
 
 
 class FileState:

@@ -5,7 +5,7 @@ checkpoint and access statistics. Each calls the same helper as its page: no rul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, request
@@ -16,6 +16,8 @@ from kho.timeutil import to_vn
 from repository.records import Actor
 from repository.saved_searches import SavedSearches
 from web.context import Kho
+from web.heads import FileHeaders, file_route
+from web.heads import attachment as disposition
 
 
 def register_extra_api(
@@ -25,21 +27,30 @@ def register_extra_api(
     from web.pages import audit as audit_pages
     from web.pages import document_view
     from web.pages import search as search_pages
+    from web.pages.search_export import FORMATS as search_export_formats
 
     service = kho.repo
 
     def attachment(data: bytes, media_type: str, name: str, inline: bool = False) -> Response:
         response = Response(data, mimetype=media_type)
-        response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+        response.headers["Content-Disposition"] = disposition(name, inline)
         return response
+
+    def export_headers(formats: Mapping[str, str], name: str) -> Callable[..., FileHeaders]:
+        """The headers of an export whose ``format`` argument names its type (``name.<format>``)."""
+
+        def headers(stop: Any) -> FileHeaders:
+            fmt = request.args.get("format", "")
+            return FileHeaders(formats[fmt], disposition(f"{name}.{fmt}"))
+
+        return headers
 
     # -- the document shown -------------------------------------------------------------------
     @app.get("/api/records/<record_id>/pages/<int:number>")
+    @file_route(document_view.page_headers)
     def record_page(record_id: str, number: int) -> Response:
         if not 1 <= number <= document_view.MAX_PAGES_SHOWN:
             raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)
-        if request.method == "HEAD":  # the headers only: nothing rendered, not a view of the content
-            return document_view.page_head(service, _record_id(record_id), actor())
         png = service.read_rendition(
             _record_id(record_id),
             f"page-{number}.png",
@@ -81,6 +92,7 @@ def register_extra_api(
 
     # -- search exports and saved searches ---------------------------------------------------
     @app.get("/api/search/export")
+    @file_route(export_headers(search_export_formats, "ket-qua-tim-kiem"))
     def search_export() -> Response:
         who = actor()
         fmt = request.args.get("format", "")
@@ -148,6 +160,7 @@ def register_extra_api(
 
     # -- audit exports and statistics ----------------------------------------------------------
     @app.get("/api/audit/export")
+    @file_route(export_headers(audit_pages.EXPORT_TYPES, "nhat-ky"))
     def audit_export() -> Response:
         who = actor()
         fmt = request.args.get("format", "")

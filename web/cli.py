@@ -102,6 +102,11 @@ class Context:
 
         return shown_hits(self.repo, self.actor, result)
 
+    def refusal(self, error: KhoError) -> KhoError:
+        """``error`` as the web answers it (:meth:`web.context.Kho.refusal`), if this command
+        opened the installation (an error raised before names no record it read)."""
+        return error if self._kho is None else self._kho.refusal(error, self._actor)
+
     def operator_access(self) -> Actor:
         """Direct store access, said aloud: whoever can run an operator command can already read
         the store's files, so no account stands between them and it."""
@@ -119,6 +124,7 @@ def operator_actor() -> Actor:
 
 
 def _fail(error: KhoError, as_json: bool) -> None:
+    error = _refusal(error)
     if as_json:
         click.echo(json.dumps({"error": error.to_dict()}, ensure_ascii=False), err=True)
     else:
@@ -127,6 +133,16 @@ def _fail(error: KhoError, as_json: bool) -> None:
             for item in error.errors:
                 click.echo(f"  - {item.field} [{item.code}]: {item.message}", err=True)
     sys.exit(2)
+
+
+def _refusal(error: KhoError) -> KhoError:
+    """What the person is told for ``error``: the web's rule (:meth:`web.context.Kho.refusal`),
+    so a record whose key is garbled is ``RECORD_UNREADABLE`` and a fixity finding here too. The
+    CLI printed ``MASTER_KEY_MISMATCH`` and recorded nothing. Only an installation the command
+    already opened is asked: an error raised before it was opened names no record read."""
+    click_ctx = click.get_current_context(silent=True)
+    context = click_ctx.find_object(Context) if click_ctx is not None else None
+    return error if context is None else context.refusal(error)
 
 
 def handles_errors(func: F) -> F:

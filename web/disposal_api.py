@@ -25,6 +25,7 @@ from retention.sip import Transfers
 from retention.sip_import import import_package
 from web.app import takes_upload
 from web.context import Kho
+from web.heads import FileHeaders, attachment, file_route
 
 _ID = re.compile(r"[0-9a-f]{16}")
 
@@ -32,6 +33,12 @@ _ID = re.compile(r"[0-9a-f]{16}")
 class ApiInputError(KhoError):
     http_status = 422
 
+
+
+def dossier_headers(stop: Any, case_id: str, name: str) -> FileHeaders:
+    """The headers of one document of a destruction dossier (API and page; ``?format=``)."""
+    fmt = request.args.get("format", "pdf")
+    return FileHeaders(dossier_docs.FORMATS[fmt], attachment(dossier_docs.file_name(name, fmt)))
 
 def _workflow_id(value: str) -> str:
     if not _ID.fullmatch(value):
@@ -177,14 +184,12 @@ def register_disposal_api(
         return reply({"items": items, "total": len(items)})
 
     @app.get("/api/retention/destructions/<case_id>/documents/<name>")
+    @file_route(dossier_headers)
     def destruction_document(case_id: str, name: str) -> Response:
         fmt = request.args.get("format", "pdf")
         document, data = destructions().document(_workflow_id(case_id), name, fmt, actor=actor())
-        response = Response(data, mimetype=dossier_docs.FORMATS[fmt])
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{dossier_docs.file_name(document.name, fmt)}"'
-        )
-        return response
+        shown = dossier_headers(None, case_id, document.name)
+        return Response(data, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
 
     @app.post("/api/retention/destructions/<case_id>/execute")
     def destruction_execute(case_id: str) -> Response:

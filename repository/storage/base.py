@@ -243,3 +243,14 @@ class PreparedPut:
 
     def discard(self) -> None:
         """Give up what was prepared (a temp file)."""
+
+
+def replace_every_version(store: ObjectStore, key: str, body: bytes, staged_key: str) -> None:
+    """Replace ``key`` by ``body`` so that none of its older versions stays (a ``put`` over it
+    would keep them on a versioned bucket or folder): ``body`` staged at ``staged_key`` first (what
+    a stopped run finishes from), the object removed with every version, written again, the
+    staged copy removed. Used by the rewrites of objects that kept plaintext (jobs, notices)."""
+    store.put(staged_key, body)
+    store.delete(key)
+    store.put(key, body)
+    store.delete(staged_key)

@@ -11,33 +11,17 @@ claim whose writer is gone on this machine is not counted; a live one still refu
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file
+from kho_retention import closed_file, dead_pid, left_destruction_claim
 
 from kho.errors import Conflict, LegalHold
-from repository import formats
-from repository.records import claim_body, destroying_key
+from repository.records import destroying_key
 from retention.holds import Holds
 from web.context import Kho
 
 pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
-
-
-def _left_claim(kho: Kho, record_id: str, pid: int) -> None:
-    body = formats.loads(formats.CLAIM.name, claim_body(record_id, kho.repo.clock()))
-    body["pid"] = pid
-    kho.repo.store.put(destroying_key(record_id), formats.dumps(formats.CLAIM.name, body))
-
-
-def _dead_pid() -> int:
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
-    return int(done.stdout)
 
 
 @pytest.mark.parametrize("target", ["document", "file"])
@@ -45,7 +29,7 @@ def test_a_hold_is_placed_over_the_claim_of_a_killed_destruction(
     kho: Kho, people: People, target: str
 ) -> None:
     file, [doc] = closed_file(kho, people, docs=1)
-    _left_claim(kho, doc, _dead_pid())
+    left_destruction_claim(kho, doc, dead_pid())
     held = doc if target == "document" else file.record_id
     order = Holds(kho.repo).place([held], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
     assert len(kho.repo.holds_on(held)) == 1 and order["order_id"]
@@ -56,7 +40,7 @@ def test_a_hold_is_placed_over_the_claim_of_a_killed_destruction(
 
 def test_the_claim_of_a_live_destruction_still_refuses_the_hold(kho: Kho, people: People) -> None:
     _, [doc] = closed_file(kho, people, docs=1)
-    _left_claim(kho, doc, os.getpid())
+    left_destruction_claim(kho, doc, os.getpid())
     with pytest.raises(Conflict) as refused:
         Holds(kho.repo).place([doc], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
     assert refused.value.code == "RECORD_BEING_DESTROYED"
@@ -72,7 +56,7 @@ def test_a_refused_destruction_does_not_withdraw_a_running_ones_claim(kho: Kho, 
     kho.repo.add_to_file(
         mine.record_id, doc, expected_version=mine.version, actor=people.actor("chuyen_vien")
     )
-    _left_claim(kho, doc, os.getpid())  # case A's destruction, running in this process
+    left_destruction_claim(kho, doc, os.getpid())  # case A's destruction, running in this process
     with pytest.raises(Conflict) as kept:
         kho.repo.destroy(
             doc, decision="QĐ 13/QĐ-UBND", actor=people.actor("quan_tri"), only_in=[theirs.record_id]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from kho_testing import incoming, pdf_bytes
 from kho.config import Settings
 from kho.errors import KhoError
 from repository import formats
-from repository.records import Record, destroyed_key
+from repository.records import Record, claim_body, destroyed_key, destroying_key
 from retention.destruction import Destructions
 from search.query import Principal, Query
 from web.context import Kho
@@ -189,3 +191,18 @@ def destroying(kho: Kho, people: People, record_id: str, wait_s: float = 30.0) -
         go.set()
         thread.join(wait_s)
         store.put_if_absent = real  # type: ignore[method-assign]
+
+
+def dead_pid() -> int:
+    """The id of a process of this machine that has ended."""
+    command = [sys.executable, "-c", "import os; print(os.getpid())"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    return int(done.stdout)
+
+
+def left_destruction_claim(kho: Kho, record_id: str, pid: int, **holder: Any) -> None:
+    """``claims/destroying/<record_id>`` as a destruction of process ``pid`` left it (``holder``:
+    other fields of the claim, e.g. ``host``, ``at``, ``decision``)."""
+    body = formats.loads(formats.CLAIM.name, claim_body(record_id, kho.repo.clock()))
+    body.update(pid=pid, **holder)
+    kho.repo.store.put(destroying_key(record_id), formats.dumps(formats.CLAIM.name, body))

@@ -4,6 +4,7 @@ the operators learn of it as a fixity finding (m5)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from kho_people import People
@@ -109,3 +110,42 @@ def test_a_mended_record_is_told_again_when_it_breaks_again(
     assert [(e.record_id, e.details["code"]) for e in cleared] == [(mended, "MASTER_KEY_MISMATCH")]
     break_and_read()  # the mended record breaks again: told again; the broken one is not re-told
     assert told(mended) == 2 and told(broken) == 1
+
+
+def test_the_cli_refuses_a_garbled_record_as_the_web_does_and_reports_it(
+    garbled: tuple[Kho, str], people: People, tmp_path: Path
+) -> None:
+    """The web answered a record whose key is garbled with 503 ``RECORD_UNREADABLE`` and a
+    fixity finding (m5); ``kho record show``/``history``/``download`` printed ``Lỗi
+    [MASTER_KEY_MISMATCH]`` and recorded nothing: an operator's console was the one place a
+    broken record went untold. The CLI now refuses it through the same rule (``Kho.refusal``):
+    the same code, message and details, a ``fixity:finding`` audited under the person who ran
+    the command, and one notification per record to each quản trị and lưu trữ viên."""
+    import json
+
+    from kho_web import cli_as
+
+    from web.cli import main
+
+    fresh, rid = garbled
+    runner = cli_as(people, "van_thu")
+    for command in (["record", "show", rid], ["record", "history", rid], ["record", "show", rid, "--json"]):
+        done = runner.invoke(main, command)
+        assert done.exit_code == 2, (command, done.output)
+        if "--json" in command:
+            error = json.loads(done.stderr)["error"]
+            assert (error["code"], error["details"]) == ("RECORD_UNREADABLE", {"record_id": rid})
+            assert error["message"].startswith("Bản gốc không mở được")
+        else:
+            assert done.stderr.startswith("Lỗi [RECORD_UNREADABLE]: Bản gốc không mở được"), done.stderr
+            assert "MASTER_KEY_MISMATCH" not in done.stderr
+    done = runner.invoke(main, ["record", "download", rid, "-o", str(tmp_path / "out.pdf")])
+    assert done.exit_code == 2 and "RECORD_UNREADABLE" in done.stderr, done.output
+    assert not (tmp_path / "out.pdf").exists()
+    findings = [e for e in fresh.repo.audit.events() if e.action == "fixity:finding"]
+    assert [(e.record_id, e.actor, e.source, e.details) for e in findings] == 4 * [
+        (rid, people.usernames["van_thu"], "cli", {"code": "MASTER_KEY_MISMATCH", "found_by": "read"})
+    ]
+    for who in ("quan_tri", "luu_tru"):
+        told = [n for n in fresh.accounts.notifications(people.usernames[who]) if rid in n.message]
+        assert len(told) == 1, who

@@ -21,6 +21,7 @@ from kho.timeutil import to_vn, vn_day_start
 from repository.anchor import newest_signed_checkpoint
 from repository.metadata import parse_date
 from repository.policy import Action
+from web.heads import FileHeaders, attachment, file_route
 from web.pages import audit_reports
 from web.pages.common import (
     ACTION_LABELS,
@@ -106,19 +107,20 @@ def export_events(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes,
         f"Người xuất: {full_name} ({who.user}) lúc {now}",
         *audit_reports.checkpoint_lines(newest, checked=checked),
     )
+    repo.audit_export(who, "audit", {  # (before the file is built: a HEAD stops here, kho.head)
+        "format": fmt, "filters": _query_args(args), "events": len(events),
+        "checkpoint": newest.get("number") if newest else None,
+    })
     if fmt == "csv":
         data = audit_reports.events_csv(events, header, action_label)
     else:
         data = audit_reports.events_pdf(events, header, action_label)
-    repo.audit_export(who, "audit", {
-        "format": fmt, "filters": _query_args(args), "events": len(events),
-        "checkpoint": newest.get("number") if newest else None,
-    })
     return data, EXPORT_TYPES[fmt]
 
 
 @bp.get("/export.<fmt>")
 @login_required
+@file_route(lambda stop, fmt: FileHeaders(EXPORT_TYPES[fmt], attachment(f"nhat-ky.{fmt}")))
 def export(fmt: str) -> Response:
     data, media_type = export_events(actor(), current_account().full_name, request.args, fmt)
     response = Response(data, mimetype=media_type)
@@ -150,18 +152,23 @@ def stats() -> Response:
                 query_args={k: v for k in ("since", "until") if (v := request.args.get(k, ""))})
 
 
+STATS_HEADERS = FileHeaders("text/csv; charset=utf-8", attachment("thong-ke-truy-cap.csv"))
+
+
 @bp.get("/stats.csv")
 @login_required
+@file_route(lambda stop: STATS_HEADERS)
 def stats_export() -> Response:
     result, names = access_statistics(request.args)
     period = _period_label(request.args)
-    data = audit_reports.stats_csv(result, period, action_label, lambda u: names.get(u, u))
-    kho().repo.audit_export(actor(), "stats", {
+    kho().repo.audit_export(actor(), "stats", {  # (before the file: a HEAD stops here, kho.head)
         "format": "csv", "since": request.args.get("since"), "until": request.args.get("until"),
         "total": result.total,
     })
-    response = Response(data, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="thong-ke-truy-cap.csv"'
+    data = audit_reports.stats_csv(result, period, action_label, lambda u: names.get(u, u))
+    shown = STATS_HEADERS
+    response = Response(data, mimetype=shown.media_type)
+    response.headers["Content-Disposition"] = shown.disposition
     return response
 
 
@@ -198,8 +205,14 @@ def handling_totals(
     return report, names
 
 
+def _report_headers(report: dict[str, Any], fmt: str) -> FileHeaders:
+    name = f"bao-cao-giai-quyet-{report['kind']}-{report['start']:%Y%m%d}-{report['end']:%Y%m%d}.{fmt}"
+    return FileHeaders(REPORT_TYPES[fmt], attachment(name))
+
+
 @bp.get("/handling-reports")
 @login_required
+@file_route(lambda stop: _report_headers(handling_totals(request.args)[0], request.args.get("format", "")))
 def handling_reports() -> Response:
     """Báo cáo tình hình giải quyết văn bản for the kiểm toán viên: totals only (no rows)."""
     from web.pages import handling_export
@@ -214,19 +227,19 @@ def handling_reports() -> Response:
                 "Định dạng xuất không hỗ trợ: chọn PDF hoặc XLSX.", code="EXPORT_FORMAT_INVALID"
             )
         unit = report["unit"]
+        kho().repo.audit_export(who, "handling:report-totals", {  # (a HEAD stops here, kho.head)
+            "format": fmt, "kind": report["kind"], "start": report["start"].isoformat(),
+            "end": report["end"].isoformat(), "unit": unit, "total": report["total"],
+        })
         sheet = handling_export.build_totals(report, kho().settings.agency_name, names, names.get(unit, unit))
         if fmt == "pdf":
             now = to_vn(kho().repo.clock()).strftime("%d/%m/%Y %H:%M")
             data = handling_export.to_pdf(sheet, who.user, now)
         else:
             data = handling_export.to_xlsx(sheet)
-        kho().repo.audit_export(who, "handling:report-totals", {
-            "format": fmt, "kind": report["kind"], "start": report["start"].isoformat(),
-            "end": report["end"].isoformat(), "unit": unit, "total": report["total"],
-        })
-        response = Response(data, mimetype=REPORT_TYPES[fmt])
-        name = f"bao-cao-giai-quyet-{report['kind']}-{report['start']:%Y%m%d}-{report['end']:%Y%m%d}.{fmt}"
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        shown = _report_headers(report, fmt)
+        response = Response(data, mimetype=shown.media_type)
+        response.headers["Content-Disposition"] = shown.disposition
         return response
     from repository.handling import COLUMN_LABELS
 

@@ -27,6 +27,8 @@ from retention.holds import Holds
 from retention.sip import Transfers
 from retention.sip_import import import_package
 from web.app import takes_upload
+from web.disposal_api import dossier_headers
+from web.heads import file_route
 from web.pages.common import actor, allowed, kho, login_required, page
 
 bp = Blueprint("disposal", __name__, url_prefix="/retention")
@@ -133,16 +135,15 @@ def _deadline(raw: str) -> date | None:
 
 @bp.get("/destructions/<case_id>/documents/<name>")
 @login_required
+@file_route(dossier_headers)
 def document(case_id: str, name: str) -> Response:
     fmt = request.args.get("format", "pdf")
     try:
         doc, data = _destructions().document(case_id, name, fmt, actor=actor())
     except KhoError as exc:
         return page("error.html", exc.http_status, message=f"{exc.message} ({exc.code})")
-    response = Response(data, mimetype=dossier_docs.FORMATS[fmt])
-    filename = dossier_docs.file_name(doc.name, fmt)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    shown = dossier_headers(None, case_id, doc.name)
+    return Response(data, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
 
 
 @bp.post("/destructions/<case_id>/<step>")

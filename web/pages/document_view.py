@@ -13,7 +13,7 @@ from ingest.text.errors import FileBomb
 from ingest.text.guards import refuse_pdf_bomb
 from kho.errors import KhoError, NotFound
 from repository.metadata import LABELS
-from repository.records import Actor, Record, Repository
+from repository.records import Record
 from repository.vocabulary import Secrecy, Urgency
 
 PAGE_SCALE = 1.5
@@ -192,15 +192,10 @@ def _stamped(pdf: bytes, mark: str, regular: str) -> bytes:
     return out.getvalue()
 
 
-def page_head(repo: Repository, record_id: str, actor: Actor) -> Any:
-    """The answer to a ``HEAD`` on a page image (API and page): decided as the image is (the
-    original's reader), audited as ``record:view`` (:meth:`Repository.describe_original`),
-    nothing fetched, decrypted or rendered. A HEAD ran the view: the page was rendered and a
-    ``content:view`` written for an image never sent. Its length is unknown without rendering,
-    so none is given."""
-    from flask import Response
+def page_headers(stop: Any, **_view_args: Any) -> Any:
+    """What a ``GET`` of a page image sends besides the PNG (API and page), for its ``HEAD``
+    (:mod:`web.heads`). A HEAD ran the view: the page was rendered and a ``content:view`` written
+    for an image never sent (r27). Its length is unknown without rendering, so none is given."""
+    from web.heads import FileHeaders
 
-    repo.describe_original(record_id, actor=actor)
-    response = Response(b"", mimetype="image/png")
-    response.headers.remove("Content-Length")
-    return response
+    return FileHeaders("image/png")

@@ -17,6 +17,7 @@ from repository.handling import COLUMN_LABELS
 from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.workflow import ACT_LABELS, STATUS_CODES, STATUS_LABELS, TASK_STATUS_LABELS, Act
+from web.heads import FileHeaders, attachment, file_route
 from web.pages import handling_export
 from web.pages.common import actor, kho, login_required, page
 
@@ -151,8 +152,23 @@ def _period() -> tuple[date, date, str, str, list[str]]:
     return start, end, request.args.get("unit", ""), kind, errors
 
 
+REPORT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _report_headers(*_: Any) -> FileHeaders:
+    """The headers of the report file the request asks for (its period, kind and format)."""
+    start, end, _unit, kind, _errors = _period()
+    fmt = request.args.get("format", "")
+    name = f"bao-cao-giai-quyet-{kind}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
+    return FileHeaders(REPORT_TYPES[fmt], attachment(name))
+
+
 @bp.get("/handling/reports")
 @login_required
+@file_route(_report_headers)
 def reports() -> Response:
     who = actor()
     h = kho().handling
@@ -174,16 +190,12 @@ def reports() -> Response:
             "handling:report",
             {"kind": kind, "start": start.isoformat(), "end": end.isoformat(), "unit": unit, "format": fmt},
         )
-        name = f"bao-cao-giai-quyet-{kind}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
         if fmt == "pdf":
             body = handling_export.to_pdf(sheet, who.user, vn_display(utcnow()))
-            mimetype = "application/pdf"
         else:
             body = handling_export.to_xlsx(sheet)
-            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(
-            body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-        )
+        shown = _report_headers()
+        return Response(body, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
     if fmt and fmt not in ("pdf", "xlsx", "html"):
         errors.append("Định dạng không hợp lệ: chọn pdf hoặc xlsx.")
     _, units = _people_and_units()

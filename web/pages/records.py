@@ -6,14 +6,15 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, redirect, url_for
 
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
 from repository.formats import load_derived
 from repository.policy import Action, Role, can
-from repository.records import Actor, Record, Repository
+from repository.records import Actor, Record, Repository, StoredFile
 from repository.vocabulary import without_hidden_characters
+from web.heads import FileHeaders, file_route
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
 from web.worklists import indexed_ids
@@ -110,21 +111,24 @@ def _show(record_id: str, service: Repository) -> Response:
     )
 
 
+SANDBOX = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox"}
+
+
+def _download_headers(stored: StoredFile) -> FileHeaders:
+    media_type = stored.media_type if stored.media_type in SAFE_TYPES else "application/octet-stream"
+    return FileHeaders(media_type, content_disposition(stored.original_name or stored.stored_name), SANDBOX)
+
+
 @bp.get("/<rid:record_id>/download")
 @login_required
+@file_route(lambda stop, record_id: _download_headers(stop.described))
 def download(record_id: str) -> Response:
-    if request.method == "HEAD":  # the headers only: nothing read, not a download
-        stored = kho().repo.describe_original(record_id, actor=actor())
-        data = b""
-    else:
-        stored, data = kho().repo.read_content(record_id, actor=actor(), action="content:download")
-    media_type = stored.media_type if stored.media_type in SAFE_TYPES else "application/octet-stream"
-    response = Response(data, mimetype=media_type)
-    if request.method == "HEAD":
-        response.headers["Content-Length"] = str(stored.size)
-    response.headers["Content-Disposition"] = content_disposition(stored.original_name or stored.stored_name)
+    stored, data = kho().repo.read_content(record_id, actor=actor(), action="content:download")
+    shown = _download_headers(stored)
+    response = Response(data, mimetype=shown.media_type)
+    response.headers["Content-Disposition"] = shown.disposition
     response.headers["X-Content-SHA256"] = stored.sha256
-    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    response.headers.update(shown.extra)
     return response
 
 
@@ -168,13 +172,12 @@ def _pdf_original(record_id: str, who: Actor, action: str) -> tuple[str, bytes]:
 
 @bp.get("/<rid:record_id>/pages/<int:number>.png")
 @login_required
+@file_route(lambda stop, **_: FileHeaders("image/png", extra=SANDBOX))
 def page_image(record_id: str, number: int) -> Response:
     """One page of the original as PNG: the same policy check as a download (record:read),
     the rendering cached as derived data beside the original."""
     if not 1 <= number <= document_view.MAX_PAGES_SHOWN:
         raise NotFound(f"Văn bản không có trang {number}.", code="PAGE_NOT_FOUND", page=number)
-    if request.method == "HEAD":  # the headers only: nothing rendered, not a view of the content
-        return document_view.page_head(kho().repo, record_id, actor())
     png = kho().repo.read_rendition(
         record_id,
         f"page-{number}.png",
@@ -183,7 +186,7 @@ def page_image(record_id: str, number: int) -> Response:
         details={"page": number},
     )
     response = Response(png, mimetype="image/png")
-    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    response.headers.update(SANDBOX)
     return response
 
 

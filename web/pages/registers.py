@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -11,6 +12,7 @@ from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date, vn_display
 from repository.metadata import parse_date
 from repository.registers import INCOMING, SERIES_LABELS, is_incoming_series, series_label
+from web.heads import FileHeaders, attachment, file_route
 from web.pages.common import actor, kho, login_required, page
 from web.pages.register_export import build_sheet, to_pdf, to_xlsx
 
@@ -65,23 +67,35 @@ def _filename(series: str, year: int, ext: str) -> str:
     return f"so-dang-ky-{re.sub(r'[^a-z0-9-]', '', series.lower()) or 'so'}-{year}.{ext}"
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _pdf_headers(*_: Any) -> FileHeaders:
+    series, year, *_rest = _args()
+    return FileHeaders("application/pdf", attachment(_filename(series, year, "pdf"), inline=True))
+
+
+def _xlsx_headers(*_: Any) -> FileHeaders:
+    series, year, *_rest = _args()
+    return FileHeaders(XLSX, attachment(_filename(series, year, "xlsx")))
+
+
 @bp.get("/print.pdf")
 @login_required
+@file_route(_pdf_headers)
 def print_pdf() -> Response:
     sheet, series = _sheet(export="pdf")
     data = to_pdf(sheet, actor().user, vn_display(utcnow()))
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{_filename(series, sheet.year, "pdf")}"'
+    response.headers["Content-Disposition"] = attachment(_filename(series, sheet.year, "pdf"), inline=True)
     return response
 
 
 @bp.get("/export.xlsx")
 @login_required
+@file_route(_xlsx_headers)
 def export_xlsx() -> Response:
     sheet, series = _sheet(export="xlsx")
-    response = Response(
-        to_xlsx(sheet), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = _filename(series, sheet.year, "xlsx")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response = Response(to_xlsx(sheet), mimetype=XLSX)
+    response.headers["Content-Disposition"] = attachment(_filename(series, sheet.year, "xlsx"))
     return response

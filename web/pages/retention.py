@@ -14,6 +14,7 @@ from repository.metadata import FileMetadata
 from repository.records import Record
 from retention.fileplan import PLAN_COLUMNS, footer_lines, plan_rows
 from retention.service import FILE_STATE_LABELS, FileState, RetentionService
+from web.heads import FileHeaders, attachment, file_route
 from web.pages.common import actor, kho, login_required, page
 from web.pages.retention_export import (
     catalogue_sheet,
@@ -62,9 +63,16 @@ def _version() -> int:
 
 
 def _download(data: bytes, name: str, fmt: str) -> Response:
-    return Response(
-        data, mimetype=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
-    )
+    shown = _download_headers(name, fmt)
+    return Response(data, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
+
+
+def _catalogue_name(fmt: str) -> str:
+    return "ho-so" if fmt == "xml" else "muc-luc"
+
+
+def _download_headers(name: str, fmt: str) -> FileHeaders:
+    return FileHeaders(MEDIA[fmt], attachment(f"{name}.{fmt}"))
 
 
 def _sheet_bytes(sheet: Any, fmt: str) -> bytes:
@@ -162,6 +170,7 @@ def plan_step(year: int, step: str) -> Response:
 
 @bp.get("/plans/<int:year>.<any(pdf, xlsx):fmt>")
 @login_required
+@file_route(lambda stop, year, fmt: _download_headers(f"danh-muc-ho-so-{year}", fmt))
 def plan_export(year: int, fmt: str) -> Response:
     plan = service().export_plan(year, actor=actor(), fmt=fmt)
     return _download(
@@ -228,13 +237,14 @@ def file_step(file_id: str, step: str) -> Response:
 
 @bp.get("/files/<rid:file_id>/catalogue.<any(pdf, xlsx, xml):fmt>")
 @login_required
+@file_route(lambda stop, file_id, fmt: _download_headers(f"{_catalogue_name(fmt)}-{file_id}", fmt))
 def file_export(file_id: str, fmt: str) -> Response:
     s, who = service(), actor()
     if fmt == "xml":
-        return _download(s.export_file_xml(file_id, actor=who), f"ho-so-{file_id}", fmt)
+        return _download(s.export_file_xml(file_id, actor=who), f"{_catalogue_name(fmt)}-{file_id}", fmt)
     file, docs = s.catalogue(file_id, actor=who)
     kho().repo.audit_export(who, "file", {"record_id": file_id, "format": fmt})
-    return _download(_sheet_bytes(catalogue_sheet(file, docs), fmt), f"muc-luc-{file_id}", fmt)
+    return _download(_sheet_bytes(catalogue_sheet(file, docs), fmt), f"{_catalogue_name(fmt)}-{file_id}", fmt)
 
 
 # -- the lưu trữ viên's nộp lưu inbox ----------------------------------------------------------
@@ -287,6 +297,7 @@ def archive_step(file_id: str, step: str) -> Response:
 
 @bp.get("/archive/<any('muc-luc', 'bien-ban'):what>.<any(pdf, xlsx):fmt>")
 @login_required
+@file_route(lambda stop, what, fmt: _download_headers(what, fmt))
 def archive_export(what: str, fmt: str) -> Response:
     who = actor()
     files: list[Record] = service().archived(actor=who)

@@ -13,6 +13,7 @@ from repository.policy import Action, search_scope
 from repository.saved_searches import SavedSearches
 from repository.vocabulary import Secrecy, Urgency
 from search.query import MAX_PAGE_SIZE, QueryInvalid
+from web.heads import FileHeaders, attachment, file_route
 from web.pages import search_export
 from web.pages.common import (
     DIRECTION_LABELS,
@@ -211,18 +212,19 @@ def export_results(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes
         f"{FACET_LABELS.get(k, k)}: " + ", ".join(value_label(k, v, names) for v in _values(vs))
         for k, vs in filters.items()
     )
+    service.audit_export(  # (before the file is built: a HEAD stops here, kho.head)
+        who, "search", {"format": fmt, "query": text, "filters": filters, "rows": len(hits), "total": total}
+    )
     table = search_export.build_table(
         hits, args.getlist("cols"), query=text, filters=described, total=total, by=full_name, at=now,
     )
     data = search_export.WRITERS[fmt](table)
-    service.audit_export(
-        who, "search", {"format": fmt, "query": text, "filters": filters, "rows": len(hits), "total": total}
-    )
     return data, search_export.FORMATS[fmt]
 
 
 @bp.get("/export.<fmt>")
 @login_required
+@file_route(lambda stop, fmt: FileHeaders(search_export.FORMATS[fmt], attachment(f"ket-qua-tim-kiem.{fmt}")))
 def export(fmt: str) -> Response:
     """The results with the chosen columns as PDF, DOCX or XLSX."""
     data, media_type = export_results(actor(), current_account().full_name, request.args, fmt)
