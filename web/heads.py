@@ -4,7 +4,10 @@ Every ``HEAD`` runs its ``GET`` view under :func:`kho.head.head_only`: the view'
 checks run as for a ``GET``; at the commit point of its act (an export recorded, an original
 read, a page rendered) it stops, and the answer is the headers the route declares with
 :func:`file_route`, without a body, a file built or an export recorded. A ``HEAD`` that reaches
-no commit point is the ``GET`` without its body, as before.
+no commit point is the ``GET`` without its body, as before. A view that declares no headers is a
+page, not a file: it stops at a commit point only when it reads an original on the way (the record
+page counts the pages of a PDF the text step did not count), and its ``HEAD`` is answered as the
+page's ``GET`` is, ``text/html`` (r29: it was ``application/octet-stream``).
 """
 
 from __future__ import annotations
@@ -50,12 +53,15 @@ def head_answer(view: Any, stop: HeadOnly) -> Response:
     shown = spec(stop, **(request.view_args or {})) if spec is not None else None
     # An iterator, not bytes: werkzeug would send "Content-Length: 0" for an empty body. The length
     # is unknown unless the commit point knows it (a stored original).
-    response = Response(iter(()), mimetype=shown.media_type if shown else "application/octet-stream")
+    # (no headers declared: a page, answered with the type a page's GET has, Response's default)
+    response = Response(iter(()), mimetype=shown.media_type if shown else None)
     if shown is not None:
         if shown.disposition:
             response.headers["Content-Disposition"] = shown.disposition
         response.headers.update(shown.extra)
-    response.headers.update(stop.headers)
+        # (what the commit point knows of the file it stopped at: that file is this route's, a
+        # page's is not; a page that read an original must not answer its length and hash)
+        response.headers.update(stop.headers)
     return response
 
 
