@@ -368,6 +368,20 @@ class KeyUnwrapFailed(KhoError):
     http_status = 500
 
 
+class MasterKeyWrong(KeyUnwrapFailed):
+    """A record key did not unwrap and neither do other records' keys: the master key this
+    process runs with is wrong, or missing where the keys are wrapped. The configuration's
+    error (the same code), not a damaged record: no fixity finding (:meth:`web.context.Kho.refusal`)."""
+
+    http_status = 503
+
+
+MASTER_KEY_WRONG_MESSAGE = (
+    "KHO_MASTER_KEY đang cấu hình không mở được khóa mã hóa của văn bản/hồ sơ nào: thiếu hoặc sai khóa"
+    " chủ (lỗi cấu hình, dữ liệu lưu trữ không hỏng). Hãy chạy lại với đúng KHO_MASTER_KEY của kho."
+)
+
+
 class RecordUnreadable(KhoError):
     """What a person is told when a record or its original cannot be opened (its key garbled or
     not unwrapping, its sealed bytes changed): nothing they can fix, nothing Kho crashed on.

@@ -128,6 +128,32 @@ class KeyRing:
                 record_id=record_id,
             ) from exc
 
+    def master_key_opens_another(self, record_id: str, tries: int = 3) -> bool | None:
+        """Whether the configured master key opens a key other than ``record_id``'s, which did
+        not unwrap: True (the master key is right: that one key is damaged), False (``tries`` other
+        keys fail too: the master key is wrong, or missing where the keys are wrapped, a
+        configuration error), None (fewer other keys than ``tries``: cannot tell them apart). A
+        key this process already opened answers True with no store request; otherwise one LIST
+        page and up to ``tries`` GETs."""
+        with self._lock:
+            if any(other != record_id for other in self._cache):
+                return True
+        tried = 0
+        for info in self.store.list("keys/"):
+            other = info.key.removeprefix("keys/")
+            if other == record_id or info.key != self._key_name(other):
+                continue
+            try:
+                self._unwrap(other, self.store.get(info.key))
+                return True
+            except KeyUnwrapFailed:
+                tried += 1
+            except NotFound:
+                continue
+            if tried >= tries:
+                break
+        return False if tried >= tries else None  # (fewer keys than that: cannot tell)
+
     def destroy(self, record_id: str) -> None:
         with self._lock:
             self._cache.pop(record_id, None)

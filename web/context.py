@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any
 from kho import logs
 from kho.config import Settings
 from kho.errors import (
+    MASTER_KEY_WRONG_MESSAGE,
     UNREADABLE_CAUSES,
     UNREADABLE_MESSAGE,
     AccountNotFound,
     AlreadyExists,
     FieldError,
+    KeyUnwrapFailed,
     KhoError,
+    MasterKeyWrong,
     RecordUnreadable,
     ValidationFailed,
 )
@@ -192,6 +195,12 @@ class Kho:
         record_id = error.details.get("record_id")
         if error.code not in UNREADABLE_CAUSES or not isinstance(record_id, str):
             return error
+        if error.code == KeyUnwrapFailed.code and self.repo.keys.master_key_opens_another(record_id) is False:
+            # Other keys fail too: the master key is wrong or missing (r29: a CLI run without
+            # KHO_MASTER_KEY reported every record it read as damaged, to every operator).
+            wrong = MasterKeyWrong(MASTER_KEY_WRONG_MESSAGE, record_id=record_id)
+            wrong.__cause__ = error
+            return wrong
         self.report_unreadable(record_id, error.code, actor)
         refusal = RecordUnreadable(UNREADABLE_MESSAGE, record_id=record_id)
         refusal.__cause__ = error
