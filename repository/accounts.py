@@ -708,6 +708,15 @@ def name_errors(name: str, field: str, code: str, label: str) -> list[FieldError
 # --- the service -----------------------------------------------------------------------------
 
 
+def next_notification_number(store: ObjectStore, prefix: str) -> int:
+    """The number after the last notification under ``prefix`` (``notifications/<user>/``): a
+    person's notifications are numbered in the order they are written."""
+    last = None
+    for info in store.list(prefix):
+        last = info.key
+    return int(last[len(prefix) :].split(".")[0]) + 1 if last else 1
+
+
 class AccountService:
     def __init__(
         self,
@@ -2641,10 +2650,7 @@ class AccountService:
         list is in the order things happened even within one clock tick."""
         now = self.clock()
         prefix = f"notifications/{username}/"
-        last = None
-        for info in self.store.list(prefix):
-            last = info.key
-        seq = int(last[len(prefix) :].split(".")[0]) + 1 if last else 1
+        seq = next_notification_number(self.store, prefix)
         while True:
             note = Notification(f"{seq:06d}", username, now, kind, nfc(message), actor, record_id)
             try:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kho.errors import KhoError, NotFound
+from kho.errors import AlreadyExists, KhoError, NotFound
 from repository import formats
-from repository.accounts import RECORD_REFERENCE
+from repository.accounts import RECORD_REFERENCE, next_notification_number
 from repository.audit import AuditLog
 from repository.storage.base import ObjectStore, replace_every_version
 
@@ -137,6 +137,25 @@ def _resolver(
     return resolve
 
 
+def _refile(store: ObjectStore, key: str, body: bytes, staged: str) -> str:
+    """File the rewritten notification ``body`` under the next free number of its person, since
+    another notification took ``key``'s while the old one was removed; the staged copy removed.
+    Its new key."""
+    prefix = key.rsplit("/", 1)[0] + "/"
+    data = json.loads(body)
+    seq = next_notification_number(store, prefix)
+    while True:
+        data["notification_id"] = f"{seq:06d}"
+        moved = f"{prefix}{seq:06d}.json"
+        try:
+            store.put_if_absent(moved, json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+            break
+        except AlreadyExists:
+            seq += 1
+    store.delete(staged)
+    return moved
+
+
 def rewrite(store: ObjectStore, title_of: Callable[[str], str | None]) -> RewriteReport:
     """Rewrite every notification that keeps a title: staged copy first, then the old object
     removed with every version it has (a ``put`` over it would keep them on a versioned bucket
@@ -153,6 +172,9 @@ def rewrite(store: ObjectStore, title_of: Callable[[str], str | None]) -> Rewrit
             store.delete(key)
             store.put(key, staged)
             finished.append(key)
+        elif store.get(key) != staged:  # another notification took its number meanwhile
+            finished.append(_refile(store, key, staged, info.key))
+            continue
         store.delete(info.key)
     resolve = _resolver(store, title_of)
     done, unresolved = [], []
@@ -161,7 +183,9 @@ def rewrite(store: ObjectStore, title_of: Callable[[str], str | None]) -> Rewrit
         wording = parse_wording(str(data.get("message", "")))
         record_id = resolve(wording) if wording else None
         body = json.dumps(rewritten(data, record_id), ensure_ascii=False, sort_keys=True).encode()
-        replace_every_version(store, key, body, STAGED_PREFIX + key.removeprefix(NOTIFICATIONS_PREFIX))
+        staged = STAGED_PREFIX + key.removeprefix(NOTIFICATIONS_PREFIX)
+        if not replace_every_version(store, key, body, staged):
+            key = _refile(store, key, body, staged)
         done.append(key)
         if record_id is None:
             unresolved.append(key)

@@ -150,6 +150,9 @@ def scrub_jobs(store: ObjectStore) -> ScrubReport:
         except (NotFound, ValueError, KhoError):
             unreadable.append(info.key)
             continue
-        replace_every_version(store, info.key, body, STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX))
+        staged = STAGED_PREFIX + info.key.removeprefix(JOBS_PREFIX)
+        if not replace_every_version(store, info.key, body, staged):
+            store.delete(staged)  # the job written meanwhile is newer: kept, checked by the next run
+            continue
         done.append(info.key)
     return ScrubReport(checked, tuple(done), tuple(finished), tuple(unreadable))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from kho.errors import AlreadyExists
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -245,12 +247,20 @@ class PreparedPut:
         """Give up what was prepared (a temp file)."""
 
 
-def replace_every_version(store: ObjectStore, key: str, body: bytes, staged_key: str) -> None:
+def replace_every_version(store: ObjectStore, key: str, body: bytes, staged_key: str) -> bool:
     """Replace ``key`` by ``body`` so that none of its older versions stays (a ``put`` over it
     would keep them on a versioned bucket or folder): ``body`` staged at ``staged_key`` first (what
     a stopped run finishes from), the object removed with every version, written again, the
-    staged copy removed. Used by the rewrites of objects that kept plaintext (jobs, notices)."""
+    staged copy removed. Used by the rewrites of objects that kept plaintext (jobs, notices).
+
+    False when another writer put ``key`` between the removal and the write: its object is kept
+    (a ``put`` here replaced it, r29: a notification numbered meanwhile was lost) and so is the
+    staged copy, for the caller to file elsewhere or drop."""
     store.put(staged_key, body)
     store.delete(key)
-    store.put(key, body)
+    try:
+        store.put_if_absent(key, body)
+    except AlreadyExists:
+        return False
     store.delete(staged_key)
+    return True

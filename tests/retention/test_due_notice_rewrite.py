@@ -5,6 +5,7 @@ sơ by reference), removing the old object versions, audited and resumable (m7; 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from kho_people import People
@@ -79,17 +80,23 @@ def test_a_rewrite_stopped_between_removing_and_writing_is_finished(kho: Kho, pe
     archivist = people.usernames["luu_tru"]
     key = _old_notice(kho, archivist, 1, "Hồ sơ “Hồ sơ cũ” đã hết thời gian được giữ lại: phải nộp lưu ngay.")
     store = kho.repo.store
-    real_put = store.put
+    real_put, real_put_if_absent = store.put, store.put_if_absent
 
     def killed(k: str, data: bytes) -> None:
         if k == key:
             raise SystemExit("killed")
         real_put(k, data)
 
+    def killed_if_absent(k: str, data: bytes) -> Any:  # (r29: the write step refuses to replace)
+        if k == key:
+            raise SystemExit("killed")
+        return real_put_if_absent(k, data)
+
     store.put = killed  # type: ignore[method-assign]
+    store.put_if_absent = killed_if_absent  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
         fsck(kho.repo, repair=True)
-    store.put = real_put  # type: ignore[method-assign]
+    store.put, store.put_if_absent = real_put, real_put_if_absent  # type: ignore[method-assign]
     assert not store.exists(key)
     fsck(kho.repo, repair=True)
     [note] = kho.accounts.notifications(archivist)
