@@ -2205,7 +2205,7 @@ class Repository:
             self.store.put_if_absent(key, claim_body(record.record_id, self.clock(), decision=decision))
             mine = True
         except AlreadyExists:  # an interrupted destruction's (ours now), or a running one's
-            mine = self._destroyer_gone(record.record_id)
+            mine = self._destroyer_gone(record.record_id) and self._resume_claim(record.record_id, decision)
         try:
             self.refuse_if_held(record, "destroy")
             others = sorted(set(self.files_of(record.record_id)) - set(only_in or ()))
@@ -2221,6 +2221,19 @@ class Repository:
                 self.store.delete(key)
             raise
         return mine
+
+    def _resume_claim(self, record_id: str, decision: str) -> bool:
+        """Take over a dead writer's destruction claim in this process's name (False: another
+        resumer took it first, or it went). Kept naming the dead writer, a resumed destruction
+        looked abandoned while it ran: ``kho fsck --repair`` deleted its claim and a hold placed
+        meanwhile was accepted, the document then destroyed (r29)."""
+        key = destroying_key(record_id)
+        try:
+            seen = self.store.get(key)
+        except NotFound:
+            return False
+        mine = claim_body(record_id, self.clock(), decision=decision)
+        return take_over_guard(self.store, key, seen, mine, now=self.clock(), replace=True)
 
     def history_as_seen(self, record_id: str, *, actor: Actor) -> list[Record]:
         """:meth:`history` as shown to ``actor`` (:meth:`as_seen_by`, each version)."""
