@@ -8,6 +8,7 @@ files the rewritten notification under the next free number (r29, reviewing m7).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from kho_people import People
@@ -58,4 +59,53 @@ def test_a_notification_sent_while_an_old_one_is_rewritten_is_not_lost(
     assert all(
         b"07.MAT" not in store.get(f"notifications/{archivist}/{n.notification_id}.json") for n in notes
     )
+    assert list(store.list("staging/notifications/")) == []
+
+
+def test_a_stopped_rewrite_whose_number_was_taken_meanwhile_files_the_notice_anew(
+    kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the old notice was removed: a notification sent before the next repair takes
+    its number. m7's resume saw a notice there without a title and dropped the staged copy: the
+    old notice lost. It is now filed under the next free number."""
+    archivist = people.usernames["luu_tru"]
+    key = f"notifications/{archivist}/000001.json"
+    old = {
+        "notification_id": "000001",
+        "username": archivist,
+        "at": "2026-02-05T01:00:00Z",
+        "kind": "retention:due",
+        "message": "Hồ sơ “Hồ sơ cũ 08.MAT” đã hết thời gian được giữ lại: phải nộp lưu ngay.",
+        "actor": "system",
+        "format_version": 1,
+    }
+    store = kho.repo.store
+    store.put(key, json.dumps(old, ensure_ascii=False).encode())
+    real_put, real_put_if_absent = store.put, store.put_if_absent
+
+    def killed(k: str, data: bytes) -> Any:
+        if k == key:
+            raise SystemExit("killed")
+        return real_put(k, data)
+
+    def killed_if_absent(k: str, data: bytes) -> Any:
+        if k == key:
+            raise SystemExit("killed")
+        return real_put_if_absent(k, data)
+
+    monkeypatch.setattr(store, "put", killed)
+    monkeypatch.setattr(store, "put_if_absent", killed_if_absent)
+    with pytest.raises(SystemExit):
+        fsck(kho.repo, repair=True)
+    monkeypatch.setattr(store, "put", real_put)
+    monkeypatch.setattr(store, "put_if_absent", real_put_if_absent)
+    assert (
+        kho.accounts.notify(archivist, "fixity", "Kiểm tra toàn vẹn: có phát hiện mới.").notification_id
+        == "000001"
+    )
+    fsck(kho.repo, repair=True)
+    notes = kho.accounts.notifications(archivist)
+    assert sorted(n.kind for n in notes) == ["fixity", "retention:due"], [n.message for n in notes]
+    assert [n.notification_id for n in notes] == ["000001", "000002"]
+    assert all("08.MAT" not in n.message for n in notes)
     assert list(store.list("staging/notifications/")) == []
