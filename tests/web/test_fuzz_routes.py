@@ -28,7 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from kho_files import file_with_a_secret
 from kho_people import UNIT_B, People, make_people
-from kho_retention import closed_file, council_ready, kho_env
+from kho_retention import PLAN, closed_file, council_ready, kho_env
 from kho_submission import submitted_by_phong_b
 from kho_web import CSRF, login, post, register_one
 
@@ -391,26 +391,6 @@ def test_the_table_sees_a_crash_and_a_missing_code() -> None:
 
 
 # -- real objects of every kind -------------------------------------------------------------------
-
-PLAN: dict[str, Any] = {
-    "headings": [{"number": "I", "title": "Tổng hợp", "abbreviation": "TH"}],
-    "items": [
-        {
-            "notation": "01.TH",
-            "title": "Hồ sơ triển khai hệ thống quản lý văn bản",
-            "maintenance": "20 năm",
-            "creator": "Văn phòng",
-            "heading": "I",
-        },
-        {
-            "notation": "02.TH",
-            "title": "Công văn chung",
-            "maintenance": "10 năm",
-            "creator": "Văn phòng",
-            "heading": "I",
-        },
-    ],
-}
 
 
 def build_objects(site: Site, clerk: FlaskClient, pki: TestPKI) -> dict[str, list[str]]:
