@@ -557,10 +557,7 @@ def fsck(
                 store.delete(f"catalog/records/{record_id}")
             continue
         if mend:
-            for key in held:
-                store.delete(key)
-            repo.keys.destroy(record_id)
-            store.delete(f"catalog/records/{record_id}")
+            repo.remove_uncommitted(record_id)
         add(
             "uncommitted",
             record_id,

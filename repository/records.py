@@ -998,6 +998,31 @@ class Repository:
                     return
         raise Duplicate(what)
 
+    def remove_uncommitted(self, record_id: str) -> None:
+        """Remove what a write of ``record_id`` left before its commit point: its objects under
+        ``records/<id>/``, its key, then its catalog marker (last: while anything of it is left,
+        the marker points ``kho fsck`` at it). The one way both a refused write and fsck do it."""
+        for info in self.store.list(f"records/{record_id}/"):
+            self.store.delete(info.key)
+        self.keys.destroy(record_id)
+        self.store.delete(f"catalog/records/{record_id}")
+
+    @contextmanager
+    def _withdrawn_if_refused(self, record_id: str) -> Iterator[None]:
+        """Around the step before a new record's commit point: when it is refused (a duplicate
+        guard held, a guard still pending), the marker, key and original it wrote are removed at
+        once. They were left for ``kho fsck`` before: a refused upload of a duplicate kept a
+        sealed copy of the whole file each time. A crash still leaves them to fsck; so does a
+        removal that fails (the refusal is what is reported)."""
+        try:
+            yield
+        except KhoError:
+            try:
+                self.remove_uncommitted(record_id)
+            except KhoError:
+                pass  # left to fsck, as after a crash
+            raise
+
     def _release(self, key: str | None, record_id: str) -> None:
         if key is None:
             return
@@ -1563,7 +1588,8 @@ class Repository:
                     dup = self._document_guard(md, plan.duplicate_year, numbered, duplicate_reason)
                     if dup is not None:
                         guards.append(dup)
-                    self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
+                    with self._withdrawn_if_refused(record_id):
+                        self._write_in_flight(in_flight, guards, record_id, claims, settling=settling)
                 base = Record(
                     record_id=record_id,
                     version=1,
@@ -1849,7 +1875,8 @@ class Repository:
         claim = f"claims/sha256/{info.sha256}"
         taken: list[str] = []
         try:
-            self._write_in_flight(in_flight, [(claim, what)], record_id, taken)
+            with self._withdrawn_if_refused(record_id):
+                self._write_in_flight(in_flight, [(claim, what)], record_id, taken)
         except Duplicate:
             if (holder := self._sha256_holder(info.sha256)) is not None:
                 self._restore_creation_event(holder, actor)
@@ -2955,7 +2982,7 @@ class Repository:
         taken: list[str] = []
         try:
             guard = (claim, f"Mã hồ sơ {md.file_code} đã tồn tại.")
-            with self._duplicates_told_to(actor):
+            with self._duplicates_told_to(actor), self._withdrawn_if_refused(record_id):
                 self._write_in_flight(in_flight, [guard], record_id, taken)
         except BaseException:
             for held in taken:

@@ -8,12 +8,26 @@ create-if-absent, so two people acting at once cannot both win (the loser gets
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kho.errors import AlreadyExists, Conflict, NotFound
 from repository import formats
 from repository.storage.base import ObjectStore
+
+WORKFLOW_ID = re.compile(r"[0-9a-f]{16}")
+"""The id of a workflow record (a destruction case, a hold order, a recall, a transfer)."""
+
+
+def checked_id(value: str) -> str:
+    """``value`` if it can name a workflow record, else :class:`NotFound` before any store
+    request: an id of path characters or of 300 characters named a key the local store could
+    not even look up (ENAMETOOLONG, an HTTP 500 on ``/retention/destructions/<id>`` once one
+    case existed), and the pages passed the id as typed."""
+    if not WORKFLOW_ID.fullmatch(value):
+        raise NotFound("Mã không hợp lệ (16 chữ số thập lục phân).", code="NOT_FOUND", id=value[:40])
+    return value
 
 
 class Versions:
@@ -29,7 +43,7 @@ class Versions:
         return f"{self.prefix}{item_id}/v{version:06d}"
 
     def latest(self, item_id: str) -> dict[str, Any]:
-        keys = [i.key for i in self.store.list(f"{self.prefix}{item_id}/v")]
+        keys = [i.key for i in self.store.list(f"{self.prefix}{checked_id(item_id)}/v")]
         if not keys:
             raise NotFound(f"Không tìm thấy {self.label} “{item_id}”.", code="NOT_FOUND", id=item_id)
         return formats.loads(self.kind, self.store.get(sorted(keys)[-1]))

@@ -4,7 +4,6 @@ No rule lives here: each route reads its input, calls :mod:`retention`, and answ
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -13,7 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from kho.errors import KhoError, NotFound
+from kho.errors import KhoError
 from kho.timeutil import vn_date
 from repository.records import Actor
 from repository.vocabulary import Direction
@@ -23,16 +22,14 @@ from retention.holds import Holds
 from retention.recall import Recalls
 from retention.sip import Transfers
 from retention.sip_import import import_package
+from retention.workflow import checked_id
 from web.app import takes_upload
 from web.context import Kho
 from web.heads import FileHeaders, attachment, file_route
 
-_ID = re.compile(r"[0-9a-f]{16}")
-
 
 class ApiInputError(KhoError):
     http_status = 422
-
 
 
 def dossier_headers(stop: Any, case_id: str, name: str) -> FileHeaders:
@@ -40,10 +37,9 @@ def dossier_headers(stop: Any, case_id: str, name: str) -> FileHeaders:
     fmt = request.args.get("format", "pdf")
     return FileHeaders(dossier_docs.FORMATS[fmt], attachment(dossier_docs.file_name(name, fmt)))
 
-def _workflow_id(value: str) -> str:
-    if not _ID.fullmatch(value):
-        raise NotFound("Mã không hợp lệ (16 chữ số thập lục phân).", id=value[:40])
-    return value
+
+_workflow_id = checked_id
+"""The one check of a workflow id (also made by every read of one: ``Versions.latest``)."""
 
 
 def register_disposal_api(

@@ -31,6 +31,38 @@ from web.context import Kho
 
 NOW = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
 
+PLAN: dict[str, Any] = {
+    "year": 2026,
+    "headings": [
+        {"number": "I", "title": "Tổng hợp", "abbreviation": "TH"},
+        {"number": "II", "title": "Tổ chức cán bộ", "abbreviation": "TCCB"},
+    ],
+    "items": [
+        {
+            "notation": "01.TH",
+            "title": "Hồ sơ triển khai hệ thống quản lý văn bản",
+            "maintenance": "20 năm",
+            "creator": "Văn phòng",
+            "heading": "I",
+        },
+        {
+            "notation": "02.TH",
+            "title": "Công văn trao đổi chung",
+            "maintenance": "10 năm",
+            "creator": "Văn phòng",
+            "heading": "I",
+        },
+        {
+            "notation": "03.TCCB",
+            "title": "Hồ sơ bổ nhiệm",
+            "maintenance": "70 năm",
+            "creator": "Phòng TCCB",
+            "heading": "II",
+        },
+    ],
+}
+"""A Danh mục hồ sơ of 2026 as the API takes it: two headings, three rows."""
+
 
 @dataclass
 class Clock:

@@ -14,22 +14,28 @@ read from the code of ``web/`` and its templates, so a new route or field is fuz
 
 from __future__ import annotations
 
+import inspect
+import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
 from kho_people import UNIT_B, People, make_people
-from kho_retention import kho_env
-from kho_web import CSRF, login, register_one
+from kho_retention import PLAN, closed_file, council_ready, kho_env
+from kho_submission import submitted_by_phong_b
+from kho_web import CSRF, login, post, register_one
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
+from kho.errors import KhoError
+from retention.destruction import Destructions
 from web.app import create_app
 from web.context import Kho
 
@@ -106,6 +112,8 @@ class Site:
     record: str
     clients: dict[str, FlaskClient]
     ip: int = 0
+    objects: dict[str, list[str]] = field(default_factory=dict)
+    """Path argument → the real objects of its kind, one per state (see :func:`build_objects`)."""
 
     def client(self, role: str) -> FlaskClient:
         """The role's browser, logged in again (from a fresh address) if a route ended it."""
@@ -146,7 +154,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             client.environ_base["REMOTE_ADDR"] = f"10.6.0.{number}"
             assert login(client, people, role).status_code == 302, role
             clients[role] = client
-        yield Site(app, kho, people, record.split("/")[-1], clients)
+        site = Site(app, kho, people, record.split("/")[-1], clients)
+        site.objects = build_objects(site, clerk, pki)
+        yield site
         kho.close()
 
 
@@ -301,14 +311,22 @@ def test_every_route_as_every_role_answers_bad_input_with_a_refusal(site: Site, 
     assert not faults, f"{len(faults)} of {sent}:\n" + "\n".join(faults[:40])
 
 
-def stored_keys(kho: Kho) -> set[str]:
-    """What a refusal must not change: every object but the audit log (a refusal may be
-    audited), the login limiter's and the tokens' last use (any authenticated request)."""
+UNWATCHED = ("audit/", "login-limit", "ratelimit", "token-seen/")
+
+
+def stored_keys(kho: Kho, tops: tuple[str, ...] = ("",)) -> set[str]:
+    """What a refusal must not change: every object (under ``tops``) but the audit log (a
+    refusal may be audited), the login limiter's and the tokens' last use (any authenticated
+    request)."""
     return {
-        info.key
-        for info in kho.repo.store.list("")
-        if not info.key.startswith(("audit/", "login-limit", "ratelimit", "token-seen/"))
+        info.key for top in tops for info in kho.repo.store.list(top) if not info.key.startswith(UNWATCHED)
     }
+
+
+def top_folders(kho: Kho) -> tuple[str, ...]:
+    """The store's top folders but the unwatched ones: listed one by one, a check skips the
+    audit log, most of the store once the tables have run (a whole listing took 2 of 3 s)."""
+    return tuple(sorted({key.split("/", 1)[0] + "/" if "/" in key else key for key in stored_keys(kho)}))
 
 
 def test_a_refused_write_changes_nothing_stored(site: Site) -> None:
@@ -370,3 +388,259 @@ def test_the_table_sees_a_crash_and_a_missing_code() -> None:
     assert fault("/api/bare", client.get("/api/bare")) is not None
     assert fault("/page", client.get("/page")) is not None
     assert fault("/api/fine", client.get("/api/fine")) is None
+
+
+# -- real objects of every kind -------------------------------------------------------------------
+
+
+def build_objects(site: Site, clerk: FlaskClient, pki: TestPKI) -> dict[str, list[str]]:
+    """One real object of each kind a path names, in the states where its routes act: path
+    argument → its values, one per state (a route gets one row per state, see :func:`urls`)."""
+    kho, people = site.kho, site.people
+    api = site.app.test_client()
+
+    def call(method: str, path: str, who: str, body: Any = None) -> Any:
+        answer = api.open(path, method=method, json=body, headers=people.headers(who))
+        assert answer.status_code < 300, (path, answer.status_code, answer.get_data(as_text=True)[:300])
+        return answer.json
+
+    pdf = make_variant(Variant.VALID, pki=pki, seed=43, pages=1)
+    uploaded = post(
+        clerk,
+        "/intake",
+        {"direction": "den", "files": (io.BytesIO(pdf), "cho-duyet.pdf")},
+        "/intake",
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302, uploaded.status_code
+    waiting = uploaded.headers["Location"].rstrip("/").split("/")[-1]  # at intake, not confirmed
+    lead = people.usernames["lanh_dao"]
+    submit = {"act": "submit", "users": [lead], "expected_seq": 0}
+    call("POST", f"/api/handling/{site.record}/steps", "van_thu", submit)
+    hoso, _, plain = file_with_a_secret(kho, people)  # open, two documents
+    closed, _ = closed_file(kho, people, notation="03.TH")
+    submitted = submitted_by_phong_b(kho, people).record_id
+    proposed_file, _ = closed_file(kho, people, notation="04.TH")
+    ready_file, _ = closed_file(kho, people, notation="05.TH")
+    proposed = Destructions(kho.repo, kho.accounts, kho.backend).propose(
+        [proposed_file.record_id], "Hồ sơ hết thời hạn bảo quản.", actor=people.actor("luu_tru")
+    )
+    destructions, ready = council_ready(kho, people, [ready_file.record_id])
+    approved = destructions.decide(
+        ready["case_id"], "Quyết định số 20/QĐ-UBND", approve=True, actor=people.actor("lanh_dao")
+    )
+    order = {"record_ids": [closed.record_id], "reason": "Thanh tra"}
+    hold = call("POST", "/api/retention/holds", "lanh_dao", order)
+    saved = call("POST", "/api/saved-searches", "van_thu", {"name": "Công văn đến", "query": "triển khai"})
+    for year in (2026, 2027):
+        call("POST", "/api/plans", "van_thu", {**PLAN, "year": year})
+    call("POST", "/api/plans/2026/approve", "lanh_dao", {"expected_version": 1})
+    call("POST", "/api/plans/2026/issue", "lanh_dao", {"expected_version": 2})
+    tokens = call("GET", f"/api/accounts/{people.usernames['chuyen_vien_b']}/tokens", "quan_tri")
+    return {
+        "record_id": [site.record, waiting],
+        "file_id": [hoso, closed.record_id, submitted],
+        "document_id": [plain],
+        "case_id": [proposed["case_id"], approved["case_id"]],
+        "order_id": [hold["order_id"]],
+        "search_id": [saved["search_id"]],
+        "year": ["2026", "2027"],
+        "digest": [tokens["items"][0]["digest"]],
+        "name": ["danh-muc"],
+    }
+
+
+ANY = re.compile(r"<any\(([^)]*)\):([a-z_]+)>")
+BASE: dict[str, Any] = {
+    "reason": "Thanh tra theo kế hoạch",
+    "explanation": "Hồ sơ hết thời hạn bảo quản.",
+    "text": "Biên bản họp hội đồng.",
+    "note": "Ghi chú",
+    "opinion": "agree",
+    "decision_ref": "Quyết định số 21/QĐ-UBND",
+    "reference": "Biên bản giao nhận số 3",
+    "order_ref": "Công văn số 5/TTr",
+    "name": "Tên mới",
+    "query": "triển khai",
+    "title": "Tiêu đề",
+    "notation": "02.TH",
+    "description": "Mô tả",
+    "end_date": "2026-11-30",
+    "start_date": "2026-01-05",
+    "until": "2031-12-31",
+    "deadline": "2027-06-30",
+    "approve": True,
+    "approved": True,
+    "act": "file_only",
+    "content": "Nội dung",
+    "task": "Nhiệm vụ",
+}
+UNMUTATED = {"password", "current_password", "new_password", "csrf_token", "once"}
+"""Never sent wrong to a real object: wrong passwords in a row lock the account that sends them."""
+NOT_FIELDS = {"info", "error", "message", "ok", "yes", "no", "get", "post", "true", "false"}
+"""Quoted in views as flash kinds or answers, not read from a request."""
+OBJECT_TEXTS = [TEXTS[i] for i in (0, 1, 2, 3, 9, 14)]
+OBJECT_VALUES = [v for v in JSON_VALUES if v not in (-1, 1.5)]
+"""Six of the texts (empty, long, NUL, bidi, an impossible date, non-NFC) and nine of the JSON
+values, each one field at a time on every state of every object: the run time in its budget."""
+
+
+def view_names(app: Flask, rule: Any, known: list[str] | None = None) -> list[str]:
+    """The names a route's own view may read, from its source: every lowercase name quoted in
+    it (a field read in a loop over names is one), or only the ``known`` ones among them."""
+    source = inspect.getsource(app.view_functions[rule.endpoint])
+    quoted = set(re.findall(r'"([a-z][a-z_]*)"', source))
+    return sorted((quoted if known is None else quoted & set(known)) - UNMUTATED - NOT_FIELDS)
+
+
+def object_urls(rule: Any, site: Site) -> list[tuple[str, str | None]]:
+    """The rule's path once per state of the real objects it names and per choice of its
+    ``any()`` parts, each with the record whose version a write expects; empty when the rule
+    names no built object (those were fuzzed with real values by the table above)."""
+    names = set(rule.arguments)
+    built = [n for n in rule.arguments if n in site.objects]
+    choices = {m.group(2): [c.strip(" '\"") for c in m.group(1).split(",")] for m in ANY.finditer(rule.rule)}
+    if not built and not choices:
+        return []
+    real = {**REAL, "username": site.people.usernames["chuyen_vien_b"]}
+    states = max((len(site.objects[n]) for n in built), default=1)
+    out = []
+    for state in range(states):
+        row = {n: site.objects[n][state % len(site.objects[n])] for n in built}
+        rows = [row]
+        for name, options in choices.items():
+            rows = [{**r, name: o} for r in rows for o in options]
+        for r in rows:
+            path = rule.rule
+            for name in names:
+                value = str(r.get(name, real.get(name, site.record)))
+                path = re.sub(r"<(?:any\([^)]*\):|[^:>]+:)?" + name + ">", value, path)
+            out.append((path, r.get("file_id") or r.get("record_id")))
+    return out
+
+
+def current(site: Site, record_id: str | None, path: str) -> dict[str, Any]:
+    """The versions a write to ``path`` expects now (a record's, a plan's, a handling's)."""
+    found: dict[str, Any] = {"expected_version": 1, "expected_seq": 0}
+    if record_id:
+        found["expected_version"] = site.kho.repo._load(record_id).version
+        if "/handling/" in path:
+            try:
+                found["expected_seq"] = len(site.kho.handling.steps(record_id))
+            except KhoError:  # a document still at intake has no handling yet
+                pass
+    if year := re.search(r"/plans/(\d{4})", path):
+        found["expected_version"] = site.kho.retention.plan(int(year.group(1))).version
+    return found
+
+
+def refused_by_role(response: Any) -> bool:
+    """Turned away before the route looked at the input: not logged in, or not allowed."""
+    return response.status_code in (401, 403) or (
+        response.status_code == 302 and "/login" in response.headers.get("Location", "")
+    )
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    real: int = 0
+    faults: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    tops: tuple[str, ...] = ("",)
+    browsers: dict[str, tuple[FlaskClient, str]] = field(default_factory=dict)
+
+
+def browser(site: Site, role: str, tally: Tally) -> tuple[FlaskClient, str]:
+    """The role's browser and its form token, read once (no route of this table ends a session:
+    the account routes name no built object; reading them per request was a third of the run)."""
+    if role not in tally.browsers:
+        client = site.client(role)
+        found = CSRF.search(client.get("/login" if role == "anon" else "/").get_data(as_text=True))
+        tally.browsers[role] = (client, found.group(1) if found else "")
+    return tally.browsers[role]
+
+
+def fuzz_object(
+    site: Site, rule: Any, method: str, role: str, url: str, rid: str | None, tally: Tally, full: bool
+) -> bool:
+    """One role on one real object: each field (or parameter) the view reads set to a bad value
+    while the others are valid; two values, or every value when ``full`` and the route lets the
+    role in (returned); when every write was refused, the store's objects are those before."""
+    client, token = browser(site, role, tally)
+    api = url.startswith("/api/")
+    headers = site.people.headers(role) if api and role != "anon" else {}
+    if method == "GET":
+        names = view_names(site.app, rule, ARGS) or ["q"]
+        values: list[Any] = OBJECT_TEXTS
+    elif api:
+        names = view_names(site.app, rule)
+        values = OBJECT_VALUES
+    else:
+        names = view_names(site.app, rule)
+        values = OBJECT_TEXTS
+    names = names or sorted(set(JSON_FIELDS if api else FIELDS) - UNMUTATED)[:1]
+    base = {**BASE, **current(site, rid, url)} if method != "GET" else {}
+    before = stored_keys(site.kho, tally.tops) if method != "GET" else set()
+    statuses: list[int] = []
+    allowed = True
+
+    def send(name: str, value: Any) -> Any:
+        if method == "GET":
+            return client.get(url, query_string={name: value}, headers=headers)
+        body = {**base, name: value}
+        if api:
+            data = json.dumps(body)
+            return client.open(
+                url, method=method, data=data, content_type="application/json", headers=headers
+            )
+        form = {k: ("true" if v is True else str(v)) for k, v in body.items()}
+        return client.open(url, method=method, data={**form, "csrf_token": token})
+
+    # Every role one value: on a write the first (None, empty: the field left out, which many
+    # routes accept, so that the write goes on to the object's own checks: a duplicate, a
+    # state), on a read another for each role; the first role let in: all of them.
+    turn = 1 + ROLES.index(role) % (len(values) - 1)
+    order = values[:1] + values[turn:] + values[1:turn]
+    for number, value in enumerate(order if method != "GET" else order[1:]):
+        if number >= 1 and not (allowed and full):
+            break
+        for name in names:
+            answer = send(name, value)
+            tally.sent += 1
+            tally.real += 1
+            statuses.append(answer.status_code)
+            if number == 0 and refused_by_role(answer):
+                allowed = False
+            if (found := fault(url, answer)) is not None:
+                tally.faults.append(f"{method} {url[:90]} as {role} ({name}={str(value)[:20]!r}): {found}")
+    if method != "GET" and statuses and min(statuses) >= 400 and stored_keys(site.kho, tally.tops) != before:
+        tally.changed.append(f"{method} {url[:90]} as {role}")
+    return allowed
+
+
+def test_every_route_on_real_objects_answers_bad_input_with_a_refusal(site: Site) -> None:
+    """The routes that act on a hồ sơ, a plan, a destruction case, a hold, a saved search, a
+    token, a document at intake or in handling: fuzzed on real objects in each state, as every
+    role, one field at a time; no 500, no traceback, no JSON error without ``code``, and a write
+    that every answer refused left the store as it was."""
+    tally = Tally(tops=top_folders(site.kho))
+    routes = 0
+    for rule in rules(site.app):
+        if rule.rule in SELF_LOCKING or rule.rule in COSTLY:
+            continue
+        targets = object_urls(rule, site)
+        if not targets:
+            continue
+        routes += 1
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for number, (url, rid) in enumerate(targets):
+                full = True  # every value to the first role let in, in turn from each url's own
+                for role in ROLES[number % len(ROLES) :] + ROLES[: number % len(ROLES)]:
+                    if fuzz_object(site, rule, method, role, url, rid, tally, full):
+                        full = False
+    print(f"real objects: {routes} routes, {tally.sent} requests")  # (bench/NOTES-f2.md)
+    assert routes >= 50 and tally.sent >= 3000, (routes, tally.sent)
+    assert not tally.faults, f"{len(tally.faults)} of {tally.sent}:\n" + "\n".join(tally.faults[:40])
+    assert not tally.changed, "refused, yet the store changed:\n" + "\n".join(tally.changed)
+    assert site.kho.repo.audit.verify().ok

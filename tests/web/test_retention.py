@@ -10,43 +10,13 @@ from typing import Any
 
 import pytest
 from kho_people import People
+from kho_retention import PLAN
 from kho_testing import incoming
 
 from kho.errors import KhoError
 from retention.service import FileState, RetentionService
 from retention.tasks import run_due_alerts
 from web.context import Kho
-
-PLAN: dict[str, Any] = {
-    "year": 2026,
-    "headings": [
-        {"number": "I", "title": "Tổng hợp", "abbreviation": "TH"},
-        {"number": "II", "title": "Tổ chức cán bộ", "abbreviation": "TCCB"},
-    ],
-    "items": [
-        {
-            "notation": "01.TH",
-            "title": "Hồ sơ triển khai hệ thống quản lý văn bản",
-            "maintenance": "20 năm",
-            "creator": "Văn phòng",
-            "heading": "I",
-        },
-        {
-            "notation": "02.TH",
-            "title": "Công văn trao đổi chung",
-            "maintenance": "10 năm",
-            "creator": "Văn phòng",
-            "heading": "I",
-        },
-        {
-            "notation": "03.TCCB",
-            "title": "Hồ sơ bổ nhiệm",
-            "maintenance": "70 năm",
-            "creator": "Phòng TCCB",
-            "heading": "II",
-        },
-    ],
-}
 
 
 class Clock:
