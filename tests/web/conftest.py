@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
+from pdf_objects import one_page_pdf
 
-from ingest.testpki import TestPKI, Variant, make_variant
+from ingest.testpki import TestPKI, Variant, agency_seal, make_variant, sign_personal_then_organisation
 from kho.config import Settings
 from web.app import create_app
 from web.context import Kho
@@ -25,10 +27,22 @@ def pki_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def signed() -> dict[str, bytes]:
+    """Signed PDFs the suite registers: "valid" and "valid-2" are two công văn of Bộ Nội vụ
+    (signed by Nguyễn Văn An, then sealed by the agency "BỘ NỘI VỤ"), as :func:`incoming`
+    describes them; their text prints no số/ký hiệu or date, so the tests may type their own.
+    (They were the test PKI's Quyết định of UBND tỉnh Thử Nghiệm, 32/QĐ-UBND of 05/03/2026,
+    registered as Bộ Nội vụ's 1234/BNV-VP of 02/03/2026: a forged sender, refused since a9.)"""
     pki = TestPKI.build()
+    seal = agency_seal(pki, "BỘ NỘI VỤ", serial=0x4B484F7101)
+
+    def cong_van(n: int) -> bytes:
+        text = b"BT /F1 12 Tf 72 720 Td (Cong van ve viec trien khai he thong, ban %d) Tj ET" % n
+        page = one_page_pdf(zlib.compress(text), b"/FlateDecode")
+        return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
+
     return {
-        "valid": make_variant(Variant.VALID, pki=pki, seed=31, pages=1),
-        "valid-2": make_variant(Variant.VALID, pki=pki, seed=32, pages=1),
+        "valid": cong_van(1),
+        "valid-2": cong_van(2),
         "tampered": make_variant(Variant.TAMPERED, pki=pki, seed=33, pages=1),
     }
 
@@ -99,4 +113,3 @@ def audit_signing_key(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.M
     assert made.exit_code == 0, made.output
     monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
     return key
-

@@ -93,9 +93,14 @@ REASON_ASKED = {
 """A refusal the văn thư may go past with a written reason: the reason field the page then shows."""
 
 
-def _review_page(record_id: str, values: dict[str, Any] | None = None, errors: list[str] | None = None,
-                 field_errors: dict[str, str] | None = None, status: int = 200,
-                 refused: str = "") -> Response:
+def _review_page(
+    record_id: str,
+    values: dict[str, Any] | None = None,
+    errors: list[str] | None = None,
+    field_errors: dict[str, str] | None = None,
+    status: int = 200,
+    refused: str = "",
+) -> Response:
     review = kho().receive.review(record_id, actor())
     if values is None:
         values = dict(review.suggested)
