@@ -216,6 +216,31 @@ def incoming_signed(seed: int, **overrides: Any) -> dict[str, Any]:
     )
 
 
+def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: bool = False) -> bytes:
+    """A one-page công văn signed by the test PKI's Nguyễn Văn An and sealed by ``organisation``
+    (:func:`ingest.testpki.agency_seal`, trusted), its text told apart by ``n``. By default its
+    text prints no số/ký hiệu or date, so a test types its own (:func:`incoming`); ``printed``:
+    the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" and its date."""
+    import zlib
+    from dataclasses import replace
+    from datetime import date
+
+    from pdf_objects import one_page_pdf
+
+    from ingest.pdfgen import render_pdf, sample_document
+    from ingest.testpki import TestPKI, agency_seal, sign_personal_then_organisation
+
+    pki = TestPKI.build()
+    seal = agency_seal(pki, organisation, serial=0x4B484F7100 + sum(organisation.encode()) % 0xFF)
+    if printed:
+        doc = sample_document(n, 1, co_quan=organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2))
+        page = render_pdf(replace(doc, so_ky_hieu="1234/BNV-VP")).data
+    else:
+        text = b"BT /F1 12 Tf 72 720 Td (Cong van ve viec trien khai he thong, ban %d) Tj ET" % n
+        page = one_page_pdf(zlib.compress(text), b"/FlateDecode")
+    return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
+
+
 def outgoing(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "type_name": "Quyết định",

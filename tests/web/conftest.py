@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
-from pdf_objects import one_page_pdf
+from kho_testing import sealed_cong_van
 
-from ingest.testpki import TestPKI, Variant, agency_seal, make_variant, sign_personal_then_organisation
+from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
 from web.app import create_app
 from web.context import Kho
@@ -30,19 +29,14 @@ def signed() -> dict[str, bytes]:
     """Signed PDFs the suite registers: "valid" and "valid-2" are two công văn of Bộ Nội vụ
     (signed by Nguyễn Văn An, then sealed by the agency "BỘ NỘI VỤ"), as :func:`incoming`
     describes them; their text prints no số/ký hiệu or date, so the tests may type their own.
+    "printed" is the same công văn printing 1234/BNV-VP of 02/03/2026 (read by ingest).
     (They were the test PKI's Quyết định of UBND tỉnh Thử Nghiệm, 32/QĐ-UBND of 05/03/2026,
     registered as Bộ Nội vụ's 1234/BNV-VP of 02/03/2026: a forged sender, refused since a9.)"""
     pki = TestPKI.build()
-    seal = agency_seal(pki, "BỘ NỘI VỤ", serial=0x4B484F7101)
-
-    def cong_van(n: int) -> bytes:
-        text = b"BT /F1 12 Tf 72 720 Td (Cong van ve viec trien khai he thong, ban %d) Tj ET" % n
-        page = one_page_pdf(zlib.compress(text), b"/FlateDecode")
-        return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
-
     return {
-        "valid": cong_van(1),
-        "valid-2": cong_van(2),
+        "valid": sealed_cong_van(1),
+        "valid-2": sealed_cong_van(2),
+        "printed": sealed_cong_van(3, printed=True),
         "tampered": make_variant(Variant.TAMPERED, pki=pki, seed=33, pages=1),
     }
 
