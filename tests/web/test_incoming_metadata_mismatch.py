@@ -9,16 +9,20 @@ NHÂN DÂN TỈNH THỬ NGHIỆM" and prints số ``{1 + s}/QĐ-UBND`` and the d
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 import unicodedata
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming, incoming_signed
+from kho_web import cli_as, login, logout, post, text
 from pdf_objects import one_page_pdf
 
 from ingest.testpki import (
@@ -31,6 +35,7 @@ from ingest.testpki import (
     sign_as,
 )
 from kho.errors import KhoError
+from web.cli import main
 from web.context import Kho
 
 INCOMING = "den"
@@ -125,7 +130,13 @@ def test_a_mismatch_goes_in_only_with_a_reason_audited_as_its_own_event(
     assert event.details["fields"] == ["code"]
     assert event.details["reason"] == reason
     assert event.details["mismatches"] == [
-        {"field": "code", "typed": "53/QĐ-UBND", "pdf": "52/QĐ-UBND", "look_alike": False}
+        {
+            "field": "code",
+            "label": "Số, ký hiệu",
+            "typed": "53/QĐ-UBND",
+            "pdf": "52/QĐ-UBND",
+            "look_alike": False,
+        }
     ]
     assert event.actor == people.usernames["van_thu"]
     # The record page shows the registered mismatch to those who may see the record.
@@ -189,3 +200,72 @@ def test_a_look_alike_agency_is_a_mismatch(kho: Kho, people: People) -> None:
         if mismatch["look_alike"]:
             assert "U+0422" in info.value.message
     assert _registered(kho) == []
+
+
+def test_the_cli_refuses_a_forged_sender_with_its_code_and_takes_a_reason(
+    people: People, kho: Kho, pdf: bytes, tmp_path: Path
+) -> None:
+    source = tmp_path / "cv.pdf"
+    source.write_bytes(pdf)
+    pairs = [f"{k}={v}" for k, v in incoming(organ_name="Bộ Nội vụ", issued_date="02/03/2026").items()]
+    cli = cli_as(people, "van_thu")
+    refused = cli.invoke(main, ["record", "create", "--direction", "den", "--file", str(source), *pairs])
+    assert refused.exit_code == 2 and "METADATA_MISMATCH" in refused.output, refused.output
+    assert "Traceback" not in refused.output and "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM" in refused.output
+    assert _registered(kho) == []
+    reason = "Công văn của Bộ Nội vụ chuyển kèm Quyết định của UBND tỉnh"
+    done = cli.invoke(
+        main,
+        [
+            "record",
+            "create",
+            "--direction",
+            "den",
+            "--file",
+            str(source),
+            "--override-reason",
+            reason,
+            *pairs,
+            "--json",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    rid = json.loads(done.output)["record_id"]
+    [event] = kho.repo.audit.query(record_id=rid, action="record:metadata-override")
+    assert (
+        event.details["fields"] == ["organ_name", "code", "issued_date"] and event.details["reason"] == reason
+    )
+
+
+def test_the_intake_page_asks_the_reason_and_the_record_page_shows_the_mismatch(
+    web: FlaskClient, people: People, pdf: bytes
+) -> None:
+    login(web, people, "van_thu")
+    uploaded = post(
+        web,
+        "/intake",
+        {"direction": "den", "files": (io.BytesIO(pdf), "qd.pdf")},
+        "/intake",
+        content_type="multipart/form-data",
+    )
+    review_path = uploaded.headers["Location"]
+    review = text(web.get(review_path))
+    assert 'name="override_reason"' not in review  # a valid signature: nothing to override yet
+    version = re.search(r'name="expected_version" value="(\d+)"', review).group(1)  # type: ignore[union-attr]
+    typed = {**incoming(issued_date="02/03/2026", arrival_date="05/03/2026"), "expected_version": version}
+    refused = post(web, review_path + "/confirm", typed, review_path)
+    assert refused.status_code == 409
+    page = html.unescape(text(refused))
+    assert "Bộ Nội vụ" in page and "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM" in page and "52/QĐ-UBND" in page
+    assert 'name="override_reason"' in page and "không khớp với tệp văn bản" in page
+    reason = "Đã xác minh với Văn phòng Bộ: gửi nhầm tệp đính kèm"
+    confirmed = post(web, review_path + "/confirm", {**typed, "override_reason": reason}, review_path)
+    assert confirmed.status_code == 302, text(confirmed)
+    record_path = confirmed.headers["Location"]
+    shown = html.unescape(text(web.get(record_path)))
+    assert 'id="metadata-mismatch"' in shown and reason in shown
+    assert "nhập “1234/BNV-VP”, tệp ghi “52/QĐ-UBND”" in shown
+    logout(web)
+    login(web, people, "chuyen_vien_b")  # another unit's chuyên viên may not see the record
+    other = web.get(record_path)
+    assert other.status_code in (403, 404) and reason not in text(other)
