@@ -216,16 +216,24 @@ def incoming_signed(seed: int, **overrides: Any) -> dict[str, Any]:
     )
 
 
+def plain_page(line: str) -> bytes:
+    """An unsigned one-page PDF printing ``line`` (ASCII) and nothing else: no seal, no số/ký
+    hiệu, no date, so it contradicts no metadata typed for it."""
+    import zlib
+
+    from pdf_objects import one_page_pdf
+
+    text = b"BT /F1 12 Tf 72 720 Td (" + line.encode("ascii") + b") Tj ET"
+    return one_page_pdf(zlib.compress(text), b"/FlateDecode")
+
+
 def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: bool = False) -> bytes:
     """A one-page công văn signed by the test PKI's Nguyễn Văn An and sealed by ``organisation``
     (:func:`ingest.testpki.agency_seal`, trusted), its text told apart by ``n``. By default its
     text prints no số/ký hiệu or date, so a test types its own (:func:`incoming`); ``printed``:
     the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" and its date."""
-    import zlib
     from dataclasses import replace
     from datetime import date
-
-    from pdf_objects import one_page_pdf
 
     from ingest.pdfgen import render_pdf, sample_document
     from ingest.testpki import TestPKI, agency_seal, sign_personal_then_organisation
@@ -236,8 +244,7 @@ def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: b
         doc = sample_document(n, 1, co_quan=organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2))
         page = render_pdf(replace(doc, so_ky_hieu="1234/BNV-VP")).data
     else:
-        text = b"BT /F1 12 Tf 72 720 Td (Cong van ve viec trien khai he thong, ban %d) Tj ET" % n
-        page = one_page_pdf(zlib.compress(text), b"/FlateDecode")
+        page = plain_page(f"Cong van ve viec trien khai he thong, ban {n}")
     return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
 
 

@@ -14,16 +14,14 @@ import io
 import json
 import re
 import unicodedata
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_testing import incoming, incoming_signed
+from kho_testing import incoming, incoming_signed, plain_page
 from kho_web import cli_as, login, logout, post, text
-from pdf_objects import one_page_pdf
 
 from ingest.testpki import (
     FIXTURE_TIME,
@@ -171,8 +169,7 @@ def test_the_intake_page_confirm_refuses_and_then_takes_a_reason(
 def test_a_pdf_with_no_signature_and_nothing_read_asks_nothing(kho: Kho, people: People) -> None:
     """No seal and no số/ký hiệu or date in its text: whatever the văn thư types is not
     contradicted, and the document is registered as before."""
-    text = b"BT /F1 12 Tf 72 720 Td (Bien ban hop giao ban tuan) Tj ET"
-    blank = one_page_pdf(zlib.compress(text), b"/FlateDecode")
+    blank = plain_page("Bien ban hop giao ban tuan")
     record = kho.receive.receive_and_register(blank, "bb.pdf", "den", incoming(), people.actor("van_thu"))
     assert record.registration is not None and _registered(kho) == [record.record_id]
     assert record.extra.get("signature_organisations") == []

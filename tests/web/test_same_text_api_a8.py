@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
-from kho_testing import incoming, sealed_cong_van
-from pdf_objects import one_page_pdf
+from kho_testing import incoming, plain_page, sealed_cong_van
 
 from repository import records as records_module
 from web.cli import main
@@ -41,10 +39,9 @@ def papers() -> dict[str, bytes]:
     """The công văn of "UBND xã Hòa Bình" these tests register (sealed by it: a PDF sealed by
     another agency is refused as a forged sender since a9), and an unsigned page with no số or
     date, which contradicts nothing typed: here only the typed sender is compared with the register."""
-    text = b"BT /F1 12 Tf 72 720 Td (Cong van gui lai) Tj ET"
     return {
         "hoa-binh": sealed_cong_van(1, "ỦY BAN NHÂN DÂN XÃ HÒA BÌNH"),
-        "plain": one_page_pdf(zlib.compress(text), b"/FlateDecode"),
+        "plain": plain_page("Cong van gui lai"),
     }
 
 
