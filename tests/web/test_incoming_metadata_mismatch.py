@@ -266,3 +266,17 @@ def test_the_intake_page_asks_the_reason_and_the_record_page_shows_the_mismatch(
     login(web, people, "chuyen_vien_b")  # another unit's chuyên viên may not see the record
     other = web.get(record_path)
     assert other.status_code in (403, 404) and reason not in text(other)
+
+
+def test_a_document_sent_again_is_compared_with_what_its_first_registration_read(
+    client: FlaskClient, people: People, kho: Kho, pdf: bytes
+) -> None:
+    """The same file received again is registered as a new record (with a duplicate reason) from
+    the first one's verdict: the gate reads the first registration's signatures and text."""
+    first = _post(client, people, pdf, incoming_signed(SEED))
+    assert first.status_code == 201, first.json
+    again = _post(client, people, pdf, incoming(), duplicate_reason="Bộ Nội vụ gửi lại")
+    assert again.status_code == 409 and again.json["error"]["code"] == "METADATA_MISMATCH", again.json
+    assert _registered(kho) == [first.json["record_id"]]
+    resent = _post(client, people, pdf, incoming_signed(SEED), duplicate_reason="Gửi lại lần hai")
+    assert resent.status_code == 201, resent.json
