@@ -235,6 +235,8 @@ class ReceiveService:
             "signature_sub_indication",
             "signature_count",
             "signature_return_reason",
+            "signature_signers",
+            "signature_organisations",
         )
         extra = {k: existing.extra[k] for k in verdict_keys if k in existing.extra}
         return self.repo.create_document(

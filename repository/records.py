@@ -48,6 +48,7 @@ from kho.errors import (
     KeyUnwrapFailed,
     KhoError,
     LegalHold,
+    MetadataMismatch,
     NotFound,
     PermissionDenied,
     SignatureRejected,
@@ -102,7 +103,9 @@ from repository.registers import (
 )
 from repository.registration import (
     GateDecision,
+    PdfIdentity,
     RegistrationPlan,
+    metadata_gate,
     plan_registration,
     signature_gate,
     signer_gate,
@@ -659,6 +662,11 @@ def holds_open_in(events: Iterable[AuditEvent]) -> set[str]:
     return open_holds
 
 
+EXTRACTED_METADATA = "metadata.json"
+"""The derived object of the metadata ingest extracted from a document's text (with a confidence
+per field): the metadata gate reads it (``ingest.pipeline`` writes it under this name)."""
+
+
 def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
@@ -732,8 +740,39 @@ def _reasons(
             "named": md.signer_full_name,
             "certificates": list(extra.get("signature_signers") or ()),
         }
+    if gate.mismatches:
+        out["metadata_mismatch"] = [m.to_dict() for m in gate.mismatches]
     if duplicate_reason and duplicate_reason.strip():
         out["duplicate_reason"] = nfc(duplicate_reason.strip())
+    return out
+
+
+def _mismatch_events(gate: GateDecision, override_reason: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """The event of its own a registration past a METADATA_MISMATCH adds: the fields, what was
+    typed, what the PDF says, and the reason."""
+    if not gate.mismatches:
+        return []
+    return [
+        (
+            "record:metadata-override",
+            {
+                "fields": [m.field for m in gate.mismatches],
+                "mismatches": [m.to_dict() for m in gate.mismatches],
+                "reason": nfc((override_reason or "").strip()),
+            },
+        )
+    ]
+
+
+def _with_mismatch(
+    extra: Mapping[str, Any], gate: GateDecision, override_reason: str | None
+) -> dict[str, Any]:
+    """The record's ``extra`` with the registered mismatch and its reason kept (the record page
+    shows them to whoever may see the record)."""
+    out = dict(extra)
+    if gate.mismatches:
+        out["metadata_mismatch"] = [m.to_dict() for m in gate.mismatches]
+        out["metadata_override"] = nfc((override_reason or "").strip())
     return out
 
 
@@ -1444,6 +1483,7 @@ class Repository:
         *,
         alongside: Sequence[NewObject] = (),
         after: Settling | None = None,
+        also: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> Record:
         """Audit a committed write (and its registration, if it carries one: two events, one
         witness write); tell the index. ``alongside``: objects the commit point already
@@ -1460,7 +1500,7 @@ class Repository:
                 details=data,
             )
 
-        drafts = [draft(action, details)]
+        drafts = [draft(action, details), *(draft(what, data) for what, data in also)]
         if record.registration is not None:
             reg = record.registration
             number = {"series": reg.series, "year": reg.year, "number": reg.number}
@@ -1569,7 +1609,7 @@ class Repository:
                     metadata=md,
                     files=files,
                     created_by=actor.user,
-                    extra=dict(extra or {}),
+                    extra=_with_mismatch(extra or {}, gate, override_reason),
                 )
                 first: list[NewObject] = []
                 if series is None:
@@ -1589,7 +1629,10 @@ class Repository:
                 raise
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
             details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
-            return self._announce(actor, record, "record:create", details, alongside=first, after=settling)
+            return self._announce(
+                actor, record, "record:create", details, alongside=first, after=settling,
+                also=_mismatch_events(gate, override_reason),
+            )
 
     def _gate(
         self,
@@ -1614,9 +1657,36 @@ class Repository:
             raise SignatureRejected(named.message, code=named.code, record_id=record.record_id or None)
         if named.override:
             gate = replace(gate, allowed=True, override=True, code=named.code)
+        said = metadata_gate(md, self._pdf_identity(extra, record, md), override_reason)
+        if not said.allowed:
+            raise MetadataMismatch(
+                said.message,
+                record_id=record.record_id or None,
+                mismatches=[m.to_dict() for m in said.mismatches],
+            )
+        if said.override:
+            gate = replace(gate, allowed=True, override=True, mismatches=said.mismatches)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
+
+    def _pdf_identity(self, extra: Mapping[str, Any], record: Record, md: DocumentMetadata) -> PdfIdentity:
+        """What the PDF of a văn bản đến says about its sender, from what ingest kept: the
+        signatures' organisations in ``extra`` and ``metadata.json`` (one GET, only for a
+        văn bản đến with a PDF; a re-sent document reads its first registration's)."""
+        if md.direction is not Direction.DEN:
+            return PdfIdentity()
+        source = extra.get("registered_again_from") or record.record_id
+        extracted: Mapping[str, Any] = {}
+        if isinstance(source, str) and source and (
+            "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
+        ):
+            try:
+                raw = self.get_derived(source, EXTRACTED_METADATA)
+                extracted = formats.load_derived(raw, EXTRACTED_METADATA)
+            except (NotFound, KhoError, ValueError):
+                extracted = {}
+        return PdfIdentity.read(extra, extracted)
 
     def check_registration(
         self, md: DocumentMetadata, *, register: bool = True, advisory_body: str | None = None
@@ -1946,6 +2016,7 @@ class Repository:
                 actor=actor.user,
                 metadata=md,
                 state="active",
+                extra=_with_mismatch(current.extra, gate, override_reason),
             )
             try:
                 if plan.series is not None:
@@ -1971,7 +2042,8 @@ class Repository:
                 raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
         details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
-        return self._announce(actor, record, "record:update", details)
+        also = _mismatch_events(gate, override_reason)
+        return self._announce(actor, record, "record:update", details, also=also)
 
     @contextmanager
     def _completing(self, current: Record) -> Iterator[None]:
