@@ -1661,6 +1661,7 @@ class Repository:
         if not said.allowed:
             raise MetadataMismatch(
                 said.message,
+                code=said.code,
                 record_id=record.record_id or None,
                 mismatches=[m.to_dict() for m in said.mismatches],
             )
@@ -1677,16 +1678,34 @@ class Repository:
         if md.direction is not Direction.DEN:
             return PdfIdentity()
         source = extra.get("registered_again_from") or record.record_id
-        extracted: Mapping[str, Any] = {}
+        extracted: Mapping[str, Any] | None = {}
         if isinstance(source, str) and source and (
             "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
         ):
-            try:
-                raw = self.get_derived(source, EXTRACTED_METADATA)
-                extracted = formats.load_derived(raw, EXTRACTED_METADATA)
-            except (NotFound, KhoError, ValueError):
-                extracted = {}
+            extracted = self._extracted_metadata(source)
         return PdfIdentity.read(extra, extracted)
+
+    def _extracted_metadata(self, record_id: str) -> Mapping[str, Any] | None:
+        """``metadata.json`` of the registration that was read, or None when it was not written
+        yet. A copy registered again from a copy has none of its own: its first registration's
+        is read (a copy stored before r30 names the copy it was made from, one GET per hop)."""
+        seen: set[str] = set()
+        while record_id not in seen:
+            seen.add(record_id)
+            try:
+                raw = self.get_derived(record_id, EXTRACTED_METADATA)
+                return formats.load_derived(raw, EXTRACTED_METADATA)
+            except NotFound:
+                try:
+                    earlier = self._load(record_id).extra.get("registered_again_from")
+                except KhoError:
+                    return None
+                if not isinstance(earlier, str) or not earlier:
+                    return None
+                record_id = earlier
+            except (KhoError, ValueError):
+                return {}
+        return None
 
     def check_registration(
         self, md: DocumentMetadata, *, register: bool = True, advisory_body: str | None = None

@@ -303,10 +303,16 @@ class PdfIdentity:
     code_confidence: float = 0.0
     issued_date: date | None = None
     date_confidence: float = 0.0
+    unread: bool = False
+    """The PDF's text was not read yet (no ``metadata.json``: ingest's ``metadata`` step, which runs
+    after ``signatures``, has not run or died): what it prints is unknown, not absent."""
 
     @staticmethod
-    def read(extra: Mapping[str, Any], extracted: Mapping[str, Any]) -> PdfIdentity:
-        """From a record's ``extra`` and its ``metadata.json``; anything malformed says nothing."""
+    def read(extra: Mapping[str, Any], extracted: Mapping[str, Any] | None) -> PdfIdentity:
+        """From a record's ``extra`` and its ``metadata.json`` (None: not written yet); anything
+        malformed says nothing."""
+        if extracted is None:
+            return replace(PdfIdentity.read(extra, {}), unread=True)
         names = extra.get("signature_organisations")
         organisations = (
             tuple(str(n) for n in names if isinstance(n, str) and n.strip())
@@ -431,6 +437,16 @@ def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str |
     registered (``METADATA_MISMATCH``: a forged or mistyped sender would be trusted by the
     register, search and every later step), unless a person writes why (audited by the caller,
     as for :func:`signer_gate`)."""
+    if pdf.unread and md.direction is Direction.DEN:
+        return GateDecision(
+            False,
+            code="METADATA_NOT_READ",
+            message=(
+                "Nội dung văn bản chưa được đọc xong từ tệp, nên chưa đối chiếu được số, ký hiệu và"
+                " ngày ban hành đã nhập, và chưa vào sổ được. Hãy chờ việc tiếp nhận hoàn tất (hoặc"
+                " chạy lại: kho ingest retry) rồi vào sổ."
+            ),
+        )
     found = metadata_mismatches(md, pdf)
     if not found:
         return GateDecision(True)

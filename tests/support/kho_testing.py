@@ -356,3 +356,22 @@ class TickingClock(ManualClock):
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
+
+
+def checked_by_ingest(repo: Repository, record_id: str) -> Any:
+    """An intake record as ingest leaves it once every step ran on an unsigned PDF whose text
+    says nothing: the signature verdict (none) on the record and the extracted metadata (empty)
+    beside it. The metadata gate refuses a document whose text was not read yet
+    (``METADATA_NOT_READ``), so the verdict alone is a job still running."""
+    from ingest.metadata import extract_metadata
+    from repository.formats import dump_derived
+    from repository.records import EXTRACTED_METADATA, SYSTEM
+
+    extracted = extract_metadata("").to_dict()
+    repo.put_derived(record_id, EXTRACTED_METADATA, dump_derived(extracted, EXTRACTED_METADATA))
+    return repo.set_extra(
+        record_id,
+        {"signature_verdict": "NO_SIGNATURE", "signature_count": 0},
+        actor=SYSTEM,
+        action="ingest:signatures",
+    )
