@@ -370,10 +370,14 @@ class Mismatch:
 
 
 def _agency_key(name: str) -> str:
-    """An agency's name as compared with a certificate: :func:`text_key`, trailing dots and
-    commas aside, and the abbreviations every reader expands one way (UBND, HĐND, TP.)."""
-    words = [w.strip(".,;") for w in text_key(name).split()]
-    return " ".join(_ABBREVIATIONS.get(w, w) for w in words if w)
+    """An agency's name as compared with a certificate: :func:`text_key`, dots, commas and
+    semicolons as spaces ("TP.Hà Nội" is "TP. Hà Nội"), and the abbreviations every reader
+    expands one way (UBND, HĐND, TP.)."""
+    words = text_key(name).translate(_SEPARATORS).split()
+    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+_SEPARATORS = str.maketrans(".,;", "   ")
 
 
 def _notation_key(text: str) -> str:

@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_testing import incoming_signed
+from kho_testing import incoming, incoming_signed
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.errors import KhoError
+from repository.metadata import parse_document
+from repository.registration import PdfIdentity, metadata_mismatches
+from repository.vocabulary import Direction
 from web.context import Kho
 
 SEED = 71
@@ -120,3 +123,16 @@ def test_a_copy_registered_again_from_a_copy_is_compared_with_the_first_reading(
     )
     assert third.registration is not None
     assert third.extra["registered_again_from"] == first.json["record_id"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["UBND TP.Hà Nội", "Ủy ban nhân dân TP.Hà Nội", "UBND TP. Hà Nội", "UBND Thành phố Hà Nội,"]
+)
+def test_an_abbreviation_written_without_its_space_is_the_same_sender(typed: str) -> None:
+    """ "TP.Hà Nội" (no space after the dot, as văn thư often type it) was a mismatch with the seal
+    "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI": a genuine document needed an override."""
+    md = parse_document(incoming(organ_name=typed, issued_date="2026-03-05"), Direction.DEN)
+    seal = PdfIdentity(organisations=("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI",))
+    assert metadata_mismatches(md, seal) == ()
+    neighbour = PdfIdentity(organisations=("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NAM",))
+    assert [m.field for m in metadata_mismatches(md, neighbour)] == ["organ_name"]
