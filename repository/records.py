@@ -1674,7 +1674,9 @@ class Repository:
     def _pdf_identity(self, extra: Mapping[str, Any], record: Record, md: DocumentMetadata) -> PdfIdentity:
         """What the PDF of a văn bản đến says about its sender, from what ingest kept: the
         signatures' organisations in ``extra`` and ``metadata.json`` (one GET, only for a
-        văn bản đến with a PDF; a re-sent document reads its first registration's)."""
+        văn bản đến with a PDF; a re-sent document reads its first registration's). A record
+        verified before a9 has no organisations in ``extra``: they are read from its stored
+        ``signatures.json`` (one more GET, those records only), never assumed absent."""
         if md.direction is not Direction.DEN:
             return PdfIdentity()
         source = extra.get("registered_again_from") or record.record_id
@@ -1682,19 +1684,35 @@ class Repository:
         if isinstance(source, str) and source and (
             "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
         ):
-            extracted = self._extracted_metadata(source)
+            extracted = self._first_reading(source, EXTRACTED_METADATA)
+            if extra.get("signature_verdict") and not isinstance(extra.get("signature_organisations"), list):
+                extra = {**extra, "signature_organisations": self._signing_organisations(source)}
         return PdfIdentity.read(extra, extracted)
 
-    def _extracted_metadata(self, record_id: str) -> Mapping[str, Any] | None:
-        """``metadata.json`` of the registration that was read, or None when it was not written
-        yet. A copy registered again from a copy has none of its own: its first registration's
-        is read (a copy stored before r30 names the copy it was made from, one GET per hop)."""
+    def _signing_organisations(self, record_id: str) -> list[str]:
+        """The agency names of a stored verification report, as ingest now keeps them in
+        ``extra`` (``ingest.pipeline.signing_organisations``: the one rule)."""
+        from ingest.pipeline import SIGNATURES_DERIVED, signing_organisations
+        from ingest.signatures import PdfVerification
+
+        report = self._first_reading(record_id, SIGNATURES_DERIVED)
+        if not report:
+            return []
+        try:
+            return signing_organisations(PdfVerification.from_dict(dict(report)).signatures)
+        except (KhoError, ValueError, KeyError, TypeError):
+            return []
+
+    def _first_reading(self, record_id: str, name: str) -> Mapping[str, Any] | None:
+        """The derived object ``name`` of the registration that was read, or None when it was not
+        written yet. A copy registered again from a copy has none of its own: its first
+        registration's is read (a copy stored before r30 names the copy it was made from, one
+        GET per hop)."""
         seen: set[str] = set()
         while record_id not in seen:
             seen.add(record_id)
             try:
-                raw = self.get_derived(record_id, EXTRACTED_METADATA)
-                return formats.load_derived(raw, EXTRACTED_METADATA)
+                return formats.load_derived(self.get_derived(record_id, name), name)
             except NotFound:
                 try:
                     earlier = self._load(record_id).extra.get("registered_again_from")

@@ -136,3 +136,34 @@ def test_an_abbreviation_written_without_its_space_is_the_same_sender(typed: str
     assert metadata_mismatches(md, seal) == ()
     neighbour = PdfIdentity(organisations=("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NAM",))
     assert [m.field for m in metadata_mismatches(md, neighbour)] == ["organ_name"]
+
+
+def test_a_document_verified_before_a9_is_compared_with_its_stored_seal(
+    kho: Kho, people: People, pdf: bytes
+) -> None:
+    """A document received before a9 waits in intake with its verdict but without
+    ``signature_organisations`` (ingest did not keep them yet): the sender was not compared at all,
+    so any agency could be typed for a PDF sealed by "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM"."""
+    from repository.records import SYSTEM
+
+    clerk = people.actor("van_thu")
+    review = kho.receive.receive(pdf, "qd.pdf", "den", clerk)
+    old = kho.repo.set_extra(  # as a9's predecessor left it: no organisation names
+        review.record.record_id, {"signature_organisations": None}, actor=SYSTEM, action="ingest:signatures"
+    )
+    assert old.extra.get("signature_verdict") and not old.extra.get("signature_organisations")
+    with pytest.raises(KhoError) as info:
+        kho.receive.confirm(
+            old.record_id,
+            incoming_signed(SEED, organ_name="Bộ Nội vụ"),
+            expected_version=old.version,
+            actor=clerk,
+        )
+    assert info.value.code == "METADATA_MISMATCH", info.value.code
+    [mismatch] = info.value.details["mismatches"]
+    assert mismatch["field"] == "organ_name" and "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM" in mismatch["pdf"]
+    assert _registered(kho) == []
+    done = kho.receive.confirm(
+        old.record_id, incoming_signed(SEED), expected_version=old.version, actor=clerk
+    )
+    assert done.registration is not None
