@@ -15,13 +15,12 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming, incoming_signed, plain_page
-from kho_web import cli_as, login, logout, post, text
+from kho_web import cli_as, login, logout, post, post_incoming, text
 
 from ingest.testpki import (
     FIXTURE_TIME,
@@ -47,19 +46,6 @@ def _registered(kho: Kho) -> list[str]:
     return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, INCOMING)]
 
 
-def _post(client: FlaskClient, people: People, pdf: bytes, metadata: dict[str, Any], **form: str) -> Any:
-    return client.post(
-        "/api/records",
-        data={
-            "direction": "den",
-            "metadata": json.dumps(metadata),
-            "file": (io.BytesIO(pdf), "cv.pdf"),
-            **form,
-        },
-        headers=people.headers("van_thu"),
-    )
-
-
 @pytest.fixture(scope="module")
 def pdf() -> bytes:
     return make_variant(Variant.VALID, pki=TestPKI.build(), seed=SEED, pages=1)
@@ -71,7 +57,7 @@ def test_a_forged_sender_is_refused_through_the_api_and_nothing_is_numbered(
     forged = incoming(
         organ_name="Bộ Nội vụ", code_number="1234", code_notation="BNV-VP", issued_date="2026-03-02"
     )
-    answer = _post(client, people, pdf, forged)
+    answer = post_incoming(client, people, pdf, forged)
     assert answer.status_code == 409, answer.json
     error = answer.json["error"]
     assert error["code"] == "METADATA_MISMATCH"
@@ -93,7 +79,7 @@ def test_the_genuine_document_with_the_sender_spelled_otherwise_goes_in(
     """Case, NFD, the other tone-mark placement ("Uỷ") and "UBND" for "Ủy ban nhân dân" are the
     same sender."""
     spelled = unicodedata.normalize("NFD", "UBND tỉnh Thử Nghiệm")
-    answer = _post(
+    answer = post_incoming(
         client,
         people,
         pdf,
@@ -118,10 +104,10 @@ def test_a_mismatch_goes_in_only_with_a_reason_audited_as_its_own_event(
     client: FlaskClient, people: People, kho: Kho, pdf: bytes
 ) -> None:
     typed = incoming_signed(SEED, code_number="53")
-    blank = _post(client, people, pdf, typed, override_reason="   ")
+    blank = post_incoming(client, people, pdf, typed, override_reason="   ")
     assert blank.status_code == 409 and blank.json["error"]["code"] == "METADATA_MISMATCH"
     reason = "Văn bản gửi lại, số in trên bản PDF nhầm; đã gọi điện xác minh với Văn phòng UBND tỉnh"
-    answer = _post(client, people, pdf, typed, override_reason=reason, duplicate_reason="Gửi lại")
+    answer = post_incoming(client, people, pdf, typed, override_reason=reason, duplicate_reason="Gửi lại")
     assert answer.status_code == 201, answer.json
     rid = answer.json["record_id"]
     [event] = kho.repo.audit.query(record_id=rid, action="record:metadata-override")
@@ -273,10 +259,10 @@ def test_a_document_sent_again_is_compared_with_what_its_first_registration_read
 ) -> None:
     """The same file received again is registered as a new record (with a duplicate reason) from
     the first one's verdict: the gate reads the first registration's signatures and text."""
-    first = _post(client, people, pdf, incoming_signed(SEED))
+    first = post_incoming(client, people, pdf, incoming_signed(SEED))
     assert first.status_code == 201, first.json
-    again = _post(client, people, pdf, incoming(), duplicate_reason="Bộ Nội vụ gửi lại")
+    again = post_incoming(client, people, pdf, incoming(), duplicate_reason="Bộ Nội vụ gửi lại")
     assert again.status_code == 409 and again.json["error"]["code"] == "METADATA_MISMATCH", again.json
     assert _registered(kho) == [first.json["record_id"]]
-    resent = _post(client, people, pdf, incoming_signed(SEED), duplicate_reason="Gửi lại lần hai")
+    resent = post_incoming(client, people, pdf, incoming_signed(SEED), duplicate_reason="Gửi lại lần hai")
     assert resent.status_code == 201, resent.json

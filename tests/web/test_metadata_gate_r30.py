@@ -9,14 +9,11 @@
 
 from __future__ import annotations
 
-import io
-import json
-from typing import Any
-
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming, incoming_signed
+from kho_web import post_incoming
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.errors import KhoError
@@ -79,26 +76,13 @@ def test_a_document_whose_text_was_not_read_yet_is_not_registered_unchecked(
     assert done.registration is not None
 
 
-def _post(client: FlaskClient, people: People, pdf: bytes, metadata: dict[str, Any], **form: str) -> Any:
-    return client.post(
-        "/api/records",
-        data={
-            "direction": "den",
-            "metadata": json.dumps(metadata),
-            "file": (io.BytesIO(pdf), "qd.pdf"),
-            **form,
-        },
-        headers=people.headers("van_thu"),
-    )
-
-
 def test_a_copy_registered_again_from_a_copy_is_compared_with_the_first_reading(
     client: FlaskClient, kho: Kho, people: People, pdf: bytes
 ) -> None:
     clerk = people.actor("van_thu")
-    first = _post(client, people, pdf, incoming_signed(SEED))
+    first = post_incoming(client, people, pdf, incoming_signed(SEED))
     assert first.status_code == 201, first.json
-    again = _post(client, people, pdf, incoming_signed(SEED), duplicate_reason="Gửi lại")
+    again = post_incoming(client, people, pdf, incoming_signed(SEED), duplicate_reason="Gửi lại")
     assert again.status_code == 201, again.json
     copy = again.json["record_id"]
     assert copy != first.json["record_id"]
