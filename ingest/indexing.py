@@ -14,7 +14,7 @@ from kho.errors import KeyDestroyed, KhoError, NotFound
 from repository.formats import load_derived
 from repository.metadata import DocumentMetadata, FileMetadata
 from repository.policy import index_visibility
-from repository.records import Actor, Record, Repository
+from repository.records import EXTRACTED_METADATA, Actor, Record, Repository
 
 if TYPE_CHECKING:
     from search.backend import SearchBackend
@@ -31,7 +31,6 @@ by the visibility fields it writes, at query time."""
 # Names of the derived objects ingest writes beside an original.
 TEXT = "text.json"
 SIGNATURES = "signatures.json"
-EXTRACTED_METADATA = "metadata.json"
 
 
 def _derived_json(repo: Repository, record_id: str, name: str) -> dict[str, Any] | None:

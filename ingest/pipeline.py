@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -37,12 +37,13 @@ from kho.errors import Conflict, Duplicate, KhoError, NotFound, StoreUnavailable
 from kho.timeutil import to_iso_utc, utcnow
 from repository.formats import dump_derived, load_derived
 from repository.policy import Action
-from repository.records import Actor, Record, Repository
+from repository.records import EXTRACTED_METADATA, Actor, Record, Repository
 from repository.vocabulary import nfc, typed_text
 
 if TYPE_CHECKING:
     from ingest.metadata import ExtractedMetadata
     from ingest.signatures import PdfVerification, TrustStore
+    from ingest.signatures.model import SignatureReport
     from ingest.signatures.rules import CryptoPolicy
     from ingest.text import ExtractedText, Extractor, TextSettings
 
@@ -52,7 +53,7 @@ PIPELINE_ACTOR = Actor(user="kho-ingest", source="ingest", system=True)
 
 TEXT_DERIVED = "text.json"
 SIGNATURES_DERIVED = "signatures.json"
-METADATA_DERIVED = "metadata.json"
+METADATA_DERIVED = EXTRACTED_METADATA
 
 TRANSIENT_CODES = frozenset(
     {
@@ -309,6 +310,10 @@ class VerifySignatures:
                 and s.valid is True
                 and s.trusted is True
             ],
+            # Which agency signed (its seal certificate's O, OU, CN; a personal certificate's O):
+            # the metadata gate compares the cơ quan ban hành a văn thư types for a văn bản đến
+            # (repository.registration.metadata_gate). Trusted signatures only, as above.
+            "signature_organisations": signing_organisations(ctx.verification.signatures),
         }
         record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
         if any(record.extra.get(k) != v for k, v in extra.items()):
@@ -320,6 +325,28 @@ class VerifySignatures:
             signature_return_reason=ctx.verification.return_reason,
         )
         return outcome
+
+
+def signing_organisations(signatures: Sequence[SignatureReport]) -> list[str]:
+    """The agency names on the intact, valid, trusted signatures, each once, in order: O, OU and
+    CN of the agency (seal) certificates; only when the agency did not sign, O of the personal
+    ones (a person's certificate names the agency they work for, its OU a unit)."""
+    from ingest.signatures.model import SignerKind
+
+    trusted = [
+        s for s in signatures if s.signer and s.intact is True and s.valid is True and s.trusted is True
+    ]
+    seals = [s for s in trusted if s.signer_kind is SignerKind.ORGANISATION]
+    names: list[str] = []
+    for s in seals or trusted:
+        assert s.signer is not None
+        fields = [s.signer.organisation]
+        if s.signer_kind is SignerKind.ORGANISATION:
+            fields += [s.signer.organisational_unit, s.signer.common_name]
+        for name in fields:
+            if name and name.strip() and name not in names:
+                names.append(name)
+    return names
 
 
 class ExtractMetadata:

@@ -235,6 +235,8 @@ class ReceiveService:
             "signature_sub_indication",
             "signature_count",
             "signature_return_reason",
+            "signature_signers",
+            "signature_organisations",
         )
         extra = {k: existing.extra[k] for k in verdict_keys if k in existing.extra}
         return self.repo.create_document(
@@ -248,7 +250,12 @@ class ReceiveService:
             allow_duplicate_content=True,
             duplicate_reason=duplicate_reason,
             override_reason=override_reason,
-            extra={**extra, "registered_again_from": existing.record_id},
+            # The first registration, whose original ingest read (a copy of a copy has no
+            # derived objects of its own): the metadata gate compares with what it read.
+            extra={
+                **extra,
+                "registered_again_from": existing.extra.get("registered_again_from") or existing.record_id,
+            },
         )
 
     def receive_and_register(

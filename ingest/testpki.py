@@ -555,6 +555,29 @@ def _build() -> TestPKI:
     )
 
 
+
+def agency_seal(
+    pki: TestPKI, organisation: str, *, serial: int, email: str = "vanthu@khac.gov.vn"
+) -> SignerIdentity:
+    """The seal (organisation) certificate of another agency, ``organisation`` as its O and CN,
+    issued by the test CA (so trusted, as a real CA issues any agency's seal): a PDF signed by
+    "agency B", or by a look-alike of the agency's name. ``serial`` keeps the DER deterministic."""
+    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
+    key = derive_key(f"agency-seal-{serial:x}")
+    cert = _leaf_cert(
+        subject=_name([
+            (NameOID.COUNTRY_NAME, "VN"),
+            (NameOID.ORGANIZATION_NAME, organisation),
+            (NameOID.COMMON_NAME, organisation),
+            (NameOID.EMAIL_ADDRESS, email),
+        ]),
+        key=key, serial=serial, validity=LEAF_VALIDITY, issuer=ca, issuer_key=derive_key("ca"),
+        issuer_file="kho-test-ca", email=email,
+    )
+    chain = (ca, x509.load_der_x509_certificate(pki.root.cert_der))
+    return _identity(f"agency-seal-{serial:x}", cert, key, chain, SignatureRole.ORGANISATION)
+
+
 @cache
 def _signing_certificate_attribute(cert_der: bytes) -> bytes:
     """The DER of the ``signing_certificate`` attribute naming ``cert_der``, built once per

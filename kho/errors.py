@@ -291,6 +291,14 @@ class SignatureRejected(KhoError):
     code = "SIGNATURE_FAILED"
 
 
+class MetadataMismatch(KhoError):
+    """A văn bản đến's typed sender, số/ký hiệu or date contradicts its own PDF
+    (``details["mismatches"]``: each field, what was typed, what the PDF says), no reason given."""
+
+    code = "METADATA_MISMATCH"
+    http_status = 409
+
+
 class FormatUnsupported(KhoError):
     """A stored object was written in a format version newer than this code knows."""
 

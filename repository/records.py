@@ -48,6 +48,7 @@ from kho.errors import (
     KeyUnwrapFailed,
     KhoError,
     LegalHold,
+    MetadataMismatch,
     NotFound,
     PermissionDenied,
     SignatureRejected,
@@ -103,7 +104,9 @@ from repository.registers import (
 )
 from repository.registration import (
     GateDecision,
+    PdfIdentity,
     RegistrationPlan,
+    metadata_gate,
     plan_registration,
     signature_gate,
     signer_gate,
@@ -663,6 +666,11 @@ def holds_open_in(events: Iterable[AuditEvent]) -> set[str]:
     return open_holds
 
 
+EXTRACTED_METADATA = "metadata.json"
+"""The derived object of the metadata ingest extracted from a document's text (with a confidence
+per field): the metadata gate reads it (``ingest.pipeline`` writes it under this name)."""
+
+
 def version_key(record_id: str, version: int) -> str:
     return f"records/{record_id}/v{version:06d}"
 
@@ -736,8 +744,39 @@ def _reasons(
             "named": md.signer_full_name,
             "certificates": list(extra.get("signature_signers") or ()),
         }
+    if gate.mismatches:
+        out["metadata_mismatch"] = [m.to_dict() for m in gate.mismatches]
     if duplicate_reason and duplicate_reason.strip():
         out["duplicate_reason"] = nfc(duplicate_reason.strip())
+    return out
+
+
+def _mismatch_events(gate: GateDecision, override_reason: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """The event of its own a registration past a METADATA_MISMATCH adds: the fields, what was
+    typed, what the PDF says, and the reason."""
+    if not gate.mismatches:
+        return []
+    return [
+        (
+            "record:metadata-override",
+            {
+                "fields": [m.field for m in gate.mismatches],
+                "mismatches": [m.to_dict() for m in gate.mismatches],
+                "reason": nfc((override_reason or "").strip()),
+            },
+        )
+    ]
+
+
+def _with_mismatch(
+    extra: Mapping[str, Any], gate: GateDecision, override_reason: str | None
+) -> dict[str, Any]:
+    """The record's ``extra`` with the registered mismatch and its reason kept (the record page
+    shows them to whoever may see the record)."""
+    out = dict(extra)
+    if gate.mismatches:
+        out["metadata_mismatch"] = [m.to_dict() for m in gate.mismatches]
+        out["metadata_override"] = nfc((override_reason or "").strip())
     return out
 
 
@@ -1473,6 +1512,7 @@ class Repository:
         *,
         alongside: Sequence[NewObject] = (),
         after: Settling | None = None,
+        also: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> Record:
         """Audit a committed write (and its registration, if it carries one: two events, one
         witness write); tell the index. ``alongside``: objects the commit point already
@@ -1489,7 +1529,7 @@ class Repository:
                 details=data,
             )
 
-        drafts = [draft(action, details)]
+        drafts = [draft(action, details), *(draft(what, data) for what, data in also)]
         if record.registration is not None:
             reg = record.registration
             number = {"series": reg.series, "year": reg.year, "number": reg.number}
@@ -1599,7 +1639,7 @@ class Repository:
                     metadata=md,
                     files=files,
                     created_by=actor.user,
-                    extra=dict(extra or {}),
+                    extra=_with_mismatch(extra or {}, gate, override_reason),
                 )
                 first: list[NewObject] = []
                 if series is None:
@@ -1619,7 +1659,10 @@ class Repository:
                 raise
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
             details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
-            return self._announce(actor, record, "record:create", details, alongside=first, after=settling)
+            return self._announce(
+                actor, record, "record:create", details, alongside=first, after=settling,
+                also=_mismatch_events(gate, override_reason),
+            )
 
     def _gate(
         self,
@@ -1644,9 +1687,73 @@ class Repository:
             raise SignatureRejected(named.message, code=named.code, record_id=record.record_id or None)
         if named.override:
             gate = replace(gate, allowed=True, override=True, code=named.code)
+        said = metadata_gate(md, self._pdf_identity(extra, record, md), override_reason)
+        if not said.allowed:
+            raise MetadataMismatch(
+                said.message,
+                code=said.code,
+                record_id=record.record_id or None,
+                mismatches=[m.to_dict() for m in said.mismatches],
+            )
+        if said.override:
+            gate = replace(gate, allowed=True, override=True, mismatches=said.mismatches)
         if gate.override:
             self.authorize(actor, Action.RECORD_OVERRIDE, record)
         return gate
+
+    def _pdf_identity(self, extra: Mapping[str, Any], record: Record, md: DocumentMetadata) -> PdfIdentity:
+        """What the PDF of a văn bản đến says about its sender, from what ingest kept: the
+        signatures' organisations in ``extra`` and ``metadata.json`` (one GET, only for a
+        văn bản đến with a PDF; a re-sent document reads its first registration's). A record
+        verified before a9 has no organisations in ``extra``: they are read from its stored
+        ``signatures.json`` (one more GET, those records only), never assumed absent."""
+        if md.direction is not Direction.DEN:
+            return PdfIdentity()
+        source = extra.get("registered_again_from") or record.record_id
+        extracted: Mapping[str, Any] | None = {}
+        if isinstance(source, str) and source and (
+            "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
+        ):
+            extracted = self._first_reading(source, EXTRACTED_METADATA)
+            if extra.get("signature_verdict") and not isinstance(extra.get("signature_organisations"), list):
+                extra = {**extra, "signature_organisations": self._signing_organisations(source)}
+        return PdfIdentity.read(extra, extracted)
+
+    def _signing_organisations(self, record_id: str) -> list[str]:
+        """The agency names of a stored verification report, as ingest now keeps them in
+        ``extra`` (``ingest.pipeline.signing_organisations``: the one rule)."""
+        from ingest.pipeline import SIGNATURES_DERIVED, signing_organisations
+        from ingest.signatures import PdfVerification
+
+        report = self._first_reading(record_id, SIGNATURES_DERIVED)
+        if not report:
+            return []
+        try:
+            return signing_organisations(PdfVerification.from_dict(dict(report)).signatures)
+        except (KhoError, ValueError, KeyError, TypeError):
+            return []
+
+    def _first_reading(self, record_id: str, name: str) -> Mapping[str, Any] | None:
+        """The derived object ``name`` of the registration that was read, or None when it was not
+        written yet. A copy registered again from a copy has none of its own: its first
+        registration's is read (a copy stored before r30 names the copy it was made from, one
+        GET per hop)."""
+        seen: set[str] = set()
+        while record_id not in seen:
+            seen.add(record_id)
+            try:
+                return formats.load_derived(self.get_derived(record_id, name), name)
+            except NotFound:
+                try:
+                    earlier = self._load(record_id).extra.get("registered_again_from")
+                except KhoError:
+                    return None
+                if not isinstance(earlier, str) or not earlier:
+                    return None
+                record_id = earlier
+            except (KhoError, ValueError):
+                return {}
+        return None
 
     def check_registration(
         self, md: DocumentMetadata, *, register: bool = True, advisory_body: str | None = None
@@ -1977,6 +2084,7 @@ class Repository:
                 actor=actor.user,
                 metadata=md,
                 state="active",
+                extra=_with_mismatch(current.extra, gate, override_reason),
             )
             try:
                 if plan.series is not None:
@@ -2002,7 +2110,8 @@ class Repository:
                 raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
         details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
-        return self._announce(actor, record, "record:update", details)
+        also = _mismatch_events(gate, override_reason)
+        return self._announce(actor, record, "record:update", details, also=also)
 
     @contextmanager
     def _completing(self, current: Record) -> Iterator[None]:

@@ -9,12 +9,13 @@ the agency's own code, the number series and the duplicate guard are decided in 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from kho.errors import FieldError, ValidationFailed
-from kho.textkey import describe, foreign_letters, same_text
+from kho.textkey import canonical_text, describe, foreign_letters, same_text, text_key
 from repository.metadata import DocumentMetadata
 from repository.registers import series_for
 from repository.vocabulary import Direction, nfc, typed_text
@@ -157,6 +158,8 @@ class GateDecision:
     """True when the document goes in only because a person overrode a FAILED verdict."""
     code: str = ""
     message: str = ""
+    mismatches: tuple[Mismatch, ...] = ()
+    """The fields of a văn bản đến its PDF contradicts (:func:`metadata_gate`)."""
 
 
 def signature_gate(
@@ -276,3 +279,203 @@ def _looks_alike(named: str, signers: Sequence[str]) -> str:
                 " chứng thư số có thể mạo danh người ký."
             )
     return ""
+
+
+CONFIDENT = 0.8
+"""An extracted số/ký hiệu or ngày ban hành is what the PDF says when read with at least this
+confidence (``ingest.metadata``: 0.95/0.8 from the labelled "Số:" line and the place-and-date
+line; 0.6 and below from a bare match or a fallback, which may be another document's)."""
+
+_ABBREVIATIONS = {"ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "tp": "thành phố"}
+"""Abbreviations of an agency's name every reader expands one way (the key form of the words)."""
+
+
+@dataclass(frozen=True)
+class PdfIdentity:
+    """What a PDF says about who sent it, read from what ingest already kept: the names on the
+    trusted agency signatures (``extra.signature_organisations``) and the số/ký hiệu and ngày
+    ban hành extracted from its text (``metadata.json``), each only when confident."""
+
+    organisations: tuple[str, ...] = ()
+    """Organisation names (O, OU, CN) of the intact, valid, trusted signatures; empty: none."""
+    code: str | None = None
+    """Số/ký hiệu as printed ("31/QĐ-UBND", "30/2020/NĐ-CP"), or None (not read confidently)."""
+    code_confidence: float = 0.0
+    issued_date: date | None = None
+    date_confidence: float = 0.0
+    unread: bool = False
+    """The PDF's text was not read yet (no ``metadata.json``: ingest's ``metadata`` step, which runs
+    after ``signatures``, has not run or died): what it prints is unknown, not absent."""
+
+    @staticmethod
+    def read(extra: Mapping[str, Any], extracted: Mapping[str, Any] | None) -> PdfIdentity:
+        """From a record's ``extra`` and its ``metadata.json`` (None: not written yet); anything
+        malformed says nothing."""
+        if extracted is None:
+            return replace(PdfIdentity.read(extra, {}), unread=True)
+        names = extra.get("signature_organisations")
+        organisations = (
+            tuple(str(n) for n in names if isinstance(n, str) and n.strip())
+            if isinstance(names, list)
+            else ()
+        )
+        code, code_confidence = _confident(extracted.get("so_ky_hieu"))
+        when, date_confidence = _confident(extracted.get("ngay_ban_hanh"))
+        issued: date | None = None
+        if isinstance(when, str):
+            try:
+                issued = date.fromisoformat(when)
+            except ValueError:
+                issued = None
+        return PdfIdentity(
+            organisations=organisations,
+            code=code if isinstance(code, str) and "/" in code else None,
+            code_confidence=code_confidence,
+            issued_date=issued,
+            date_confidence=date_confidence,
+        )
+
+
+def _confident(item: Any) -> tuple[Any, float]:
+    if not isinstance(item, Mapping):
+        return None, 0.0
+    try:
+        score = float(item.get("confidence") or 0.0)
+    except (TypeError, ValueError):
+        return None, 0.0
+    return (item.get("value"), score) if score >= CONFIDENT else (None, 0.0)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One field a văn thư typed that the PDF contradicts."""
+
+    field: str
+    """``organ_name``, ``code`` (số and ký hiệu) or ``issued_date``."""
+    label: str
+    typed: str
+    found: str
+    """What the PDF says (a certificate's organisation names, or the text read)."""
+    look_alike: bool = False
+    """The typed name and the certificate's read alike but are other characters."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "label": self.label,
+            "typed": self.typed,
+            "pdf": self.found,
+            "look_alike": self.look_alike,
+        }
+
+
+def _agency_key(name: str) -> str:
+    """An agency's name as compared with a certificate: :func:`text_key`, dots, commas and
+    semicolons as spaces ("TP.Hà Nội" is "TP. Hà Nội"), and the abbreviations every reader
+    expands one way (UBND, HĐND, TP.)."""
+    words = text_key(name).translate(_SEPARATORS).split()
+    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+_SEPARATORS = str.maketrans(".,;", "   ")
+
+
+def _notation_key(text: str) -> str:
+    return "".join(text_key(text).split())
+
+
+def _same_code(number: str, notation: str, printed: str) -> bool:
+    """Typed số and ký hiệu against the printed "số/ký hiệu": the số as a number (05 = 5), the
+    ký hiệu by :func:`text_key` without spaces, with or without the year group."""
+    head, _, tail = printed.partition("/")
+    typed_number = canonical_text(number)
+    if not (typed_number.isdecimal() and head.strip().isdecimal()) or int(typed_number) != int(head):
+        return False
+    year, _, bare = tail.partition("/")
+    choices = {_notation_key(tail)}
+    if bare and year.strip().isdecimal():
+        choices.add(_notation_key(bare))
+    return _notation_key(notation) in choices
+
+
+def metadata_mismatches(md: DocumentMetadata, pdf: PdfIdentity) -> tuple[Mismatch, ...]:
+    """What a văn thư typed for a văn bản đến that its own PDF contradicts (pure).
+
+    * cơ quan ban hành: none of the organisation names on the trusted signatures is the typed
+      name (:func:`_agency_key`: case, NFD, tone-mark placement, UBND/HĐND/TP. aside). A name
+      that reads the same but is other characters (a Cyrillic letter) is *not* the agency;
+    * số, ký hiệu and ngày ban hành: the confidently read text says another.
+
+    Only what both sides say is compared: no trusted signature, nothing read with confidence, or
+    a field left empty asks nothing. A văn bản đi is decided by :func:`signer_gate`."""
+    if md.direction is not Direction.DEN:
+        return ()
+    out: list[Mismatch] = []
+    if pdf.organisations and md.organ_name:
+        typed = _agency_key(md.organ_name)
+        same = [o for o in pdf.organisations if _agency_key(o) == typed]
+        if not any(foreign_letters(o) == foreign_letters(md.organ_name) for o in same):
+            out.append(
+                Mismatch(
+                    "organ_name", "Cơ quan ban hành", md.organ_name, ", ".join(pdf.organisations), bool(same)
+                )
+            )
+    if (
+        pdf.code
+        and md.code_number
+        and md.code_notation
+        and not _same_code(md.code_number, md.code_notation, pdf.code)
+    ):
+        out.append(Mismatch("code", "Số, ký hiệu", f"{md.code_number}/{md.code_notation}", pdf.code))
+    if pdf.issued_date and md.issued_date and pdf.issued_date != md.issued_date:
+        out.append(
+            Mismatch(
+                "issued_date", "Ngày ban hành", f"{md.issued_date:%d/%m/%Y}", f"{pdf.issued_date:%d/%m/%Y}"
+            )
+        )
+    return tuple(out)
+
+
+def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str | None) -> GateDecision:
+    """A văn bản đến whose typed sender, số/ký hiệu or date its own PDF contradicts is not
+    registered (``METADATA_MISMATCH``: a forged or mistyped sender would be trusted by the
+    register, search and every later step), unless a person writes why (audited by the caller,
+    as for :func:`signer_gate`)."""
+    if pdf.unread and md.direction is Direction.DEN:
+        return GateDecision(
+            False,
+            code="METADATA_NOT_READ",
+            message=(
+                "Nội dung văn bản chưa được đọc xong từ tệp, nên chưa đối chiếu được số, ký hiệu và"
+                " ngày ban hành đã nhập, và chưa vào sổ được. Hãy chờ việc tiếp nhận hoàn tất (hoặc"
+                " chạy lại: kho ingest retry) rồi vào sổ."
+            ),
+        )
+    found = metadata_mismatches(md, pdf)
+    if not found:
+        return GateDecision(True)
+    if override_reason and override_reason.strip():
+        return GateDecision(True, override=True, code="METADATA_MISMATCH", mismatches=found)
+    return GateDecision(False, code="METADATA_MISMATCH", message=mismatch_message(found), mismatches=found)
+
+
+def mismatch_message(found: Sequence[Mismatch]) -> str:
+    """Each field, what was typed and what the PDF says (Vietnamese, NFC)."""
+    parts = []
+    for m in found:
+        if m.field == "organ_name":
+            says = f"chữ ký số của cơ quan trong tệp là của “{m.found}”"
+            if m.look_alike:
+                odd = describe(
+                    foreign_letters(m.typed) + [c for o in m.found.split(", ") for c in foreign_letters(o)]
+                )
+                says += f" (trông giống nhưng là chuỗi ký tự khác: ký tự {odd}; có thể là cơ quan giả danh)"
+        else:
+            says = f"văn bản ghi “{m.found}”"
+        parts.append(f"{m.label}: nhập “{m.typed}”, nhưng {says}")
+    return nfc(
+        "Thông tin văn bản đến không khớp với chính tệp văn bản: "
+        + "; ".join(parts)
+        + ". Hãy sửa cho đúng với văn bản, trả lại văn bản, hoặc nếu vẫn vào sổ thì phải ghi rõ lý do"
+        " (được ghi vào nhật ký kiểm toán)."
+    )

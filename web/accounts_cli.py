@@ -419,7 +419,10 @@ def intake_show(ctx: Context, record_id: str, as_json: bool) -> None:
 @click.argument("record_id")
 @click.option("--expected-version", type=int, required=True, help="Phiên bản bạn đã xem.")
 @click.option("--use-suggestions", is_flag=True, help="Lấy các trường còn thiếu từ đề xuất của Kho.")
-@click.option("--override-reason", help="Lý do vẫn vào sổ văn bản có chữ ký số không hợp lệ.")
+@click.option(
+    "--override-reason",
+    help="Lý do vẫn vào sổ văn bản có chữ ký số không hợp lệ, người ký hoặc thông tin không khớp với tệp.",
+)
 @click.option("--duplicate-reason", help="Lý do vào sổ lại văn bản trùng.")
 @click.option("--no-register", is_flag=True, help="Chỉ lưu, chưa vào sổ.")
 @click.option("--advisory-body", help="Mã tổ chức tư vấn có sổ riêng.")

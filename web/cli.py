@@ -404,7 +404,10 @@ def record() -> None:
 @click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False), help="Tệp JSON.")
 @click.option("--no-register", is_flag=True, help="Chỉ lưu, chưa vào sổ.")
 @click.option("--advisory-body", help="Mã tổ chức tư vấn có sổ riêng (Phụ lục I II.3.a).")
-@click.option("--override-reason", help="Lý do vẫn vào sổ văn bản có chữ ký số không hợp lệ.")
+@click.option(
+    "--override-reason",
+    help="Lý do vẫn vào sổ văn bản có chữ ký số không hợp lệ, người ký hoặc thông tin không khớp với tệp.",
+)
 @click.option("--duplicate-reason", help="Lý do vào sổ lại văn bản trùng (văn bản gửi lại).")
 @click.argument("fields", nargs=-1)
 @json_option

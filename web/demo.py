@@ -209,7 +209,7 @@ def demo() -> None:
     from ingest.pipeline import Pipeline
     from ingest.receive import ReceiveService
     from ingest.signatures import TrustStore, trustlist
-    from ingest.testpki import TestPKI, sign_personal_then_organisation
+    from ingest.testpki import TestPKI, agency_seal, sign_personal_then_organisation
     from web.context import Kho
 
     settings = Settings.from_env()
@@ -259,7 +259,10 @@ def demo() -> None:
             body=(f"Nội dung: {trich_yeu}. Các cơ quan, đơn vị thực hiện theo đúng quy định.",),
             noi_nhan=("Như trên;", "Lưu: VT."),
         )
-        pdf = sign_personal_then_organisation(render_pdf(doc).data, pki)
+        # A văn bản đến is sealed by its sender (the metadata gate compares the two): the demo
+        # PKI issues each sender's seal certificate.
+        seal = agency_seal(pki, organ.upper(), serial=0x4B484F7200 + i) if direction == "den" else None
+        pdf = sign_personal_then_organisation(render_pdf(doc).data, pki, organisation=seal)
         metadata = {
             "type_name": loai,
             "code_notation": ky_hieu,

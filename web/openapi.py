@@ -586,7 +586,13 @@ RID = [_param("record_id")]
 USER = [_param("username")]
 METADATA_FORM: dict[str, Schema] = {
     "advisory_body": {"type": "string", "description": "Đơn vị tham mưu."},
-    "override_reason": {"type": "string", "description": "Lý do đăng ký dù chữ ký không hợp lệ."},
+    "override_reason": {
+        "type": "string",
+        "description": (
+            "Lý do đăng ký dù chữ ký không hợp lệ, người ký hoặc thông tin văn bản đến không khớp với"
+            " tệp (409 METADATA_MISMATCH)."
+        ),
+    },
     "duplicate_reason": {"type": "string", "description": "Lý do đăng ký lại một văn bản trùng."},
 }
 

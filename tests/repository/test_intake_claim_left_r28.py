@@ -15,12 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import BACKENDS, CLERK, checked_by_ingest, incoming, make_store, new_repository, pdf_bytes
 
 from kho.errors import Conflict, Duplicate
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
-from repository.records import CLAIM_GRACE_SECONDS, SYSTEM, Record, Repository, claim_body
+from repository.records import CLAIM_GRACE_SECONDS, Record, Repository, claim_body
 
 
 @pytest.fixture(params=BACKENDS)
@@ -32,12 +32,7 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
 
 def _received(repo: Repository, name: str = "left-claim") -> Record:
     received = repo.create_intake("den", pdf_bytes(name), "cv.pdf", CLERK)
-    return repo.set_extra(
-        received.record_id,
-        {"signature_verdict": "NO_SIGNATURE", "signature_count": 0},
-        actor=SYSTEM,
-        action="ingest:signatures",
-    )
+    return checked_by_ingest(repo, received.record_id)
 
 
 def _claim_of(pid: int | None, host: str | None, seconds_ago: float) -> bytes:

@@ -18,10 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import BACKENDS, CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
+from kho_testing import (
+    BACKENDS,
+    CLERK,
+    checked_by_ingest,
+    incoming,
+    make_store,
+    new_repository,
+    outgoing,
+    pdf_bytes,
+)
 
 from kho.errors import Conflict, KhoError
-from repository.records import SYSTEM, Repository
+from repository.records import Repository
 
 
 @pytest.fixture(params=BACKENDS)
@@ -33,12 +42,7 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
 
 def _both_at_once(repo: Repository, direction: str, metadata: dict[str, Any]) -> tuple[str, list[Any]]:
     received = repo.create_intake(direction, pdf_bytes(f"race-{direction}"), "cv.pdf", CLERK)
-    checked = repo.set_extra(  # as ingest leaves it: the signature checked (none)
-        received.record_id,
-        {"signature_verdict": "NO_SIGNATURE", "signature_count": 0},
-        actor=SYSTEM,
-        action="ingest:signatures",
-    )
+    checked = checked_by_ingest(repo, received.record_id)  # as ingest leaves it
     together = threading.Barrier(2, timeout=30)
     gate = repo._gate
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from kho_people import PASSWORD, People, make_people
 from kho_retention import SECRET_WORD, Clock, kho_env, open_kho, search_count
-from kho_testing import incoming
+from kho_testing import incoming, sealed_cong_van
 
 from ingest.indexing import check_index, reindex_all
-from ingest.testpki import TestPKI, Variant, make_variant
+from ingest.testpki import TestPKI
 from kho.errors import KeyDestroyed, KhoError
 from repository import formats
 from repository.fsck import fsck
@@ -63,7 +63,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[Kho, People, Clock, list[bytes]]]:
     clock = Clock(at(date(2026, 1, 5)))
     kho = open_kho(env, clock)
     people = make_people(kho)
-    pdfs = [make_variant(Variant.VALID, pki=pki, seed=seed, pages=1) for seed in (41, 42)]
+    pdfs = [sealed_cong_van(seed) for seed in (41, 42)]  # of Bộ Nội vụ, as incoming() types them
     yield kho, people, clock, pdfs
     kho.close()
 

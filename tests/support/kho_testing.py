@@ -131,9 +131,7 @@ def make_store(kind: str, base: Path, name: str) -> ObjectStore:
         return LocalStore(base / name)
     options = s3_options()
     if options is None:
-        pytest.skip(
-            "KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh"
-        )
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
     return open_store(f"s3://{new_bucket(name, options)}", **options)
 
 
@@ -144,9 +142,7 @@ def store_url(kind: str, base: Path, name: str) -> tuple[str, dict[str, Any]]:
         return f"file://{base / name}", {}
     options = s3_options()
     if options is None:
-        pytest.skip(
-            "KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh"
-        )
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
     return f"s3://{new_bucket(name, options)}", options
 
 
@@ -196,6 +192,60 @@ def incoming(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def incoming_signed(seed: int, **overrides: Any) -> dict[str, Any]:
+    """:func:`incoming` as the test PKI's signed Quyết định of ``seed`` says it
+    (``ingest.testpki.make_variant``): sent by the agency of its seal certificate, with the số,
+    ký hiệu and date printed in it, so the metadata gate finds nothing to ask."""
+    from ingest.testpki import FIXTURE_TIME
+    from kho.timeutil import vn_date
+    from repository.vocabulary import format_number
+
+    return incoming(
+        **{
+            "type_name": "Quyết định",
+            "code_number": format_number(1 + seed % 999),
+            "code_notation": "QĐ-UBND",
+            "organ_name": "Ủy ban nhân dân tỉnh Thử Nghiệm",
+            "issued_date": vn_date(FIXTURE_TIME).isoformat(),
+            "signer_position": "Chủ tịch",
+            "signer_full_name": "Nguyễn Văn An",
+            **overrides,
+        }
+    )
+
+
+def plain_page(line: str) -> bytes:
+    """An unsigned one-page PDF printing ``line`` (ASCII) and nothing else: no seal, no số/ký
+    hiệu, no date, so it contradicts no metadata typed for it."""
+    import zlib
+
+    from pdf_objects import one_page_pdf
+
+    text = b"BT /F1 12 Tf 72 720 Td (" + line.encode("ascii") + b") Tj ET"
+    return one_page_pdf(zlib.compress(text), b"/FlateDecode")
+
+
+def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: bool = False) -> bytes:
+    """A one-page công văn signed by the test PKI's Nguyễn Văn An and sealed by ``organisation``
+    (:func:`ingest.testpki.agency_seal`, trusted), its text told apart by ``n``. By default its
+    text prints no số/ký hiệu or date, so a test types its own (:func:`incoming`); ``printed``:
+    the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" and its date."""
+    from dataclasses import replace
+    from datetime import date
+
+    from ingest.pdfgen import render_pdf, sample_document
+    from ingest.testpki import TestPKI, agency_seal, sign_personal_then_organisation
+
+    pki = TestPKI.build()
+    seal = agency_seal(pki, organisation, serial=0x4B484F7100 + sum(organisation.encode()) % 0xFF)
+    if printed:
+        doc = sample_document(n, 1, co_quan=organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2))
+        page = render_pdf(replace(doc, so_ky_hieu="1234/BNV-VP")).data
+    else:
+        page = plain_page(f"Cong van ve viec trien khai he thong, ban {n}")
+    return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
 
 
 def outgoing(**overrides: Any) -> dict[str, Any]:
@@ -306,3 +356,22 @@ class TickingClock(ManualClock):
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
+
+
+def checked_by_ingest(repo: Repository, record_id: str) -> Any:
+    """An intake record as ingest leaves it once every step ran on an unsigned PDF whose text
+    says nothing: the signature verdict (none) on the record and the extracted metadata (empty)
+    beside it. The metadata gate refuses a document whose text was not read yet
+    (``METADATA_NOT_READ``), so the verdict alone is a job still running."""
+    from ingest.metadata import extract_metadata
+    from repository.formats import dump_derived
+    from repository.records import EXTRACTED_METADATA, SYSTEM
+
+    extracted = extract_metadata("").to_dict()
+    repo.put_derived(record_id, EXTRACTED_METADATA, dump_derived(extracted, EXTRACTED_METADATA))
+    return repo.set_extra(
+        record_id,
+        {"signature_verdict": "NO_SIGNATURE", "signature_count": 0},
+        actor=SYSTEM,
+        action="ingest:signatures",
+    )

@@ -102,3 +102,21 @@ def post_whole_and_chunked(client: FlaskClient, path: str, body: bytes, content_
         environ_overrides={"wsgi.input_terminated": True},
     )
     return whole, chunked
+
+
+def post_incoming(
+    client: FlaskClient, people: People, pdf: bytes, metadata: dict[str, Any], **form: str
+) -> Any:
+    """``POST /api/records`` of a văn bản đến with its PDF, as the văn thư (the API's one step)."""
+    import json
+
+    return client.post(
+        "/api/records",
+        data={
+            "direction": "den",
+            "metadata": json.dumps(metadata),
+            "file": (io.BytesIO(pdf), "cv.pdf"),
+            **form,
+        },
+        headers=people.headers("van_thu"),
+    )

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
+from kho_testing import sealed_cong_van
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
@@ -25,10 +26,17 @@ def pki_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def signed() -> dict[str, bytes]:
+    """Signed PDFs the suite registers: "valid" and "valid-2" are two công văn of Bộ Nội vụ
+    (signed by Nguyễn Văn An, then sealed by the agency "BỘ NỘI VỤ"), as :func:`incoming`
+    describes them; their text prints no số/ký hiệu or date, so the tests may type their own.
+    "printed" is the same công văn printing 1234/BNV-VP of 02/03/2026 (read by ingest).
+    (They were the test PKI's Quyết định of UBND tỉnh Thử Nghiệm, 32/QĐ-UBND of 05/03/2026,
+    registered as Bộ Nội vụ's 1234/BNV-VP of 02/03/2026: a forged sender, refused since a9.)"""
     pki = TestPKI.build()
     return {
-        "valid": make_variant(Variant.VALID, pki=pki, seed=31, pages=1),
-        "valid-2": make_variant(Variant.VALID, pki=pki, seed=32, pages=1),
+        "valid": sealed_cong_van(1),
+        "valid-2": sealed_cong_van(2),
+        "printed": sealed_cong_van(3, printed=True),
         "tampered": make_variant(Variant.TAMPERED, pki=pki, seed=33, pages=1),
     }
 
@@ -99,4 +107,3 @@ def audit_signing_key(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.M
     assert made.exit_code == 0, made.output
     monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
     return key
-

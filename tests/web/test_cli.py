@@ -280,7 +280,7 @@ def test_an_ingested_document_is_confirmed_and_registered_from_the_cli(
 ) -> None:
     folder = tmp_path / "den"
     folder.mkdir()
-    (folder / "qd.pdf").write_bytes(signed["valid"])
+    (folder / "qd.pdf").write_bytes(signed["printed"])  # the công văn INCOMING describes
     (folder / "sua.pdf").write_bytes(signed["tampered"])
     taken = run.invoke(main, ["ingest", str(folder), "--workers", "1", "--json"])
     assert taken.exit_code == 0, taken.output

@@ -30,9 +30,10 @@ from kho_files import file_with_a_secret
 from kho_people import UNIT_B, People, make_people
 from kho_retention import PLAN, closed_file, council_ready, kho_env
 from kho_submission import submitted_by_phong_b
+from kho_testing import sealed_cong_van
 from kho_web import CSRF, login, post, register_one
 
-from ingest.testpki import TestPKI, Variant, make_variant
+from ingest.testpki import TestPKI
 from kho.config import Settings
 from kho.errors import KhoError
 from retention.destruction import Destructions
@@ -147,7 +148,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         app = create_app(kho.settings, kho=kho)
         clerk = app.test_client()
         login(clerk, people, "van_thu")
-        record = register_one(clerk, make_variant(Variant.VALID, pki=pki, seed=41, pages=1)).rstrip("/")
+        record = register_one(clerk, sealed_cong_van(41)).rstrip("/")  # Bộ Nội vụ's, as register_one types it
         clients = {"anon": app.test_client()}
         for number, role in enumerate(ROLES[1:], start=1):
             client = app.test_client()
@@ -155,7 +156,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             assert login(client, people, role).status_code == 302, role
             clients[role] = client
         site = Site(app, kho, people, record.split("/")[-1], clients)
-        site.objects = build_objects(site, clerk, pki)
+        site.objects = build_objects(site, clerk)
         yield site
         kho.close()
 
@@ -393,7 +394,7 @@ def test_the_table_sees_a_crash_and_a_missing_code() -> None:
 # -- real objects of every kind -------------------------------------------------------------------
 
 
-def build_objects(site: Site, clerk: FlaskClient, pki: TestPKI) -> dict[str, list[str]]:
+def build_objects(site: Site, clerk: FlaskClient) -> dict[str, list[str]]:
     """One real object of each kind a path names, in the states where its routes act: path
     argument → its values, one per state (a route gets one row per state, see :func:`urls`)."""
     kho, people = site.kho, site.people
@@ -404,7 +405,7 @@ def build_objects(site: Site, clerk: FlaskClient, pki: TestPKI) -> dict[str, lis
         assert answer.status_code < 300, (path, answer.status_code, answer.get_data(as_text=True)[:300])
         return answer.json
 
-    pdf = make_variant(Variant.VALID, pki=pki, seed=43, pages=1)
+    pdf = sealed_cong_van(43)  # Bộ Nội vụ's, as the intake's fuzzed confirmations type it
     uploaded = post(
         clerk,
         "/intake",

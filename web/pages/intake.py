@@ -84,8 +84,23 @@ def upload() -> Response:
     return redirect(url_for("intake.index"))  # type: ignore[return-value]
 
 
-def _review_page(record_id: str, values: dict[str, Any] | None = None, errors: list[str] | None = None,
-                 field_errors: dict[str, str] | None = None, status: int = 200) -> Response:
+REASON_ASKED = {
+    "METADATA_MISMATCH": (
+        "Lý do vẫn vào sổ dù thông tin nhập không khớp với tệp văn bản (bắt buộc, được ghi nhật ký)"
+    ),
+    "SIGNER_MISMATCH": "Lý do vẫn vào sổ dù người ký không khớp với chữ ký số (bắt buộc, được ghi nhật ký)",
+}
+"""A refusal the văn thư may go past with a written reason: the reason field the page then shows."""
+
+
+def _review_page(
+    record_id: str,
+    values: dict[str, Any] | None = None,
+    errors: list[str] | None = None,
+    field_errors: dict[str, str] | None = None,
+    status: int = 200,
+    refused: str = "",
+) -> Response:
     review = kho().receive.review(record_id, actor())
     if values is None:
         values = dict(review.suggested)
@@ -102,6 +117,7 @@ def _review_page(record_id: str, values: dict[str, Any] | None = None, errors: l
         secrecy=SECRECY,
         errors=errors or [],
         field_errors=field_errors or {},
+        reason_label=REASON_ASKED.get(refused, ""),
     )
 
 
@@ -129,7 +145,7 @@ def confirm(record_id: str) -> Response:
             record_id, values, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422
         )
     except KhoError as exc:
-        return _review_page(record_id, values, [exc.message], status=exc.http_status)
+        return _review_page(record_id, values, [exc.message], status=exc.http_status, refused=exc.code)
     if record.registration is not None:
         label = "Số đến" if record.kind == "den" else "Số"
         flash(f"Đã vào sổ. {label}: {record.registration.display_number}.", "info")
