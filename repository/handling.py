@@ -343,6 +343,16 @@ class WorkIndex:
             )
 
 
+def require_registered(record: Record) -> None:
+    """Handling (trình, chỉ đạo, giao xử lý) acts on a registered document only: a step, and the
+    handling page, of a document still at intake (no metadata, no number) or of a hồ sơ are
+    refused with ``NOT_REGISTERED``."""
+    if record.metadata is None or record.registration is None:
+        raise WorkflowRefused(
+            "Văn bản chưa được vào sổ: hãy đăng ký trước khi trình, giao xử lý.", code="NOT_REGISTERED"
+        )
+
+
 class HandlingService:
     """Every handling step and every follow-up read goes through here."""
 
@@ -563,10 +573,7 @@ class HandlingService:
         another step was recorded since, ``WORKFLOW_CONFLICT`` and nothing is written."""
         act = Act(act)
         record = self.repo.get(record_id, actor=actor)
-        if record.metadata is None or record.registration is None:
-            raise WorkflowRefused(
-                "Văn bản chưa được vào sổ: hãy đăng ký trước khi trình, giao xử lý.", code="NOT_REGISTERED"
-            )
+        require_registered(record)
         if act is Act.OUTGOING_STATUS and record.kind != "di":
             raise WorkflowRefused("Chỉ văn bản đi mới có trạng thái bên nhận.", code="NOT_OUTGOING")
         if act is not Act.OUTGOING_STATUS and record.kind != "den":

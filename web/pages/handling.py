@@ -13,7 +13,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import KhoError, PermissionDenied
 from kho.timeutil import utcnow, vn_display
-from repository.handling import COLUMN_LABELS
+from repository.handling import COLUMN_LABELS, require_registered
 from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.workflow import ACT_LABELS, STATUS_CODES, STATUS_LABELS, TASK_STATUS_LABELS, Act
@@ -72,6 +72,7 @@ def _handling_page(
     who = actor()
     h = kho().handling
     record, state = h.state(record_id, actor=who)
+    require_registered(record)  # a document at intake has no metadata to show yet
     people, units = _people_and_units()
     md = record.metadata if isinstance(record.metadata, DocumentMetadata) else None
     return page(
