@@ -22,19 +22,8 @@ pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
 def test_a_notification_sent_while_an_old_one_is_rewritten_is_not_lost(
     kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    archivist = people.usernames["luu_tru"]
-    key = f"notifications/{archivist}/000001.json"
-    old = {
-        "notification_id": "000001",
-        "username": archivist,
-        "at": "2026-02-05T01:00:00Z",
-        "kind": "retention:due",
-        "message": "Hồ sơ “Hồ sơ cũ 07.MAT” đã hết thời gian được giữ lại: phải nộp lưu ngay.",
-        "actor": "system",
-        "format_version": 1,
-    }
+    archivist, key = _format_1_notice(kho, people, "Hồ sơ cũ 07.MAT")
     store = kho.repo.store
-    store.put(key, json.dumps(old, ensure_ascii=False).encode())
     real_delete = store.delete
     sent: list[str] = []
 
@@ -68,19 +57,8 @@ def test_a_stopped_rewrite_whose_number_was_taken_meanwhile_files_the_notice_ane
     """Killed after the old notice was removed: a notification sent before the next repair takes
     its number. m7's resume saw a notice there without a title and dropped the staged copy: the
     old notice lost. It is now filed under the next free number."""
-    archivist = people.usernames["luu_tru"]
-    key = f"notifications/{archivist}/000001.json"
-    old = {
-        "notification_id": "000001",
-        "username": archivist,
-        "at": "2026-02-05T01:00:00Z",
-        "kind": "retention:due",
-        "message": "Hồ sơ “Hồ sơ cũ 08.MAT” đã hết thời gian được giữ lại: phải nộp lưu ngay.",
-        "actor": "system",
-        "format_version": 1,
-    }
+    archivist, key = _format_1_notice(kho, people, "Hồ sơ cũ 08.MAT")
     store = kho.repo.store
-    store.put(key, json.dumps(old, ensure_ascii=False).encode())
     real_put, real_put_if_absent = store.put, store.put_if_absent
 
     def killed(k: str, data: bytes) -> Any:
@@ -109,3 +87,21 @@ def test_a_stopped_rewrite_whose_number_was_taken_meanwhile_files_the_notice_ane
     assert [n.notification_id for n in notes] == ["000001", "000002"]
     assert all("08.MAT" not in n.message for n in notes)
     assert list(store.list("staging/notifications/")) == []
+
+
+def _format_1_notice(kho: Kho, people: People, title: str) -> tuple[str, str]:
+    """A ``retention:due`` notification of format 1 (the title in plaintext), stored as number 1
+    of the lưu trữ viên: (their name, its key)."""
+    archivist = people.usernames["luu_tru"]
+    key = f"notifications/{archivist}/000001.json"
+    old = {
+        "notification_id": "000001",
+        "username": archivist,
+        "at": "2026-02-05T01:00:00Z",
+        "kind": "retention:due",
+        "message": f"Hồ sơ “{title}” đã hết thời gian được giữ lại: phải nộp lưu ngay.",
+        "actor": "system",
+        "format_version": 1,
+    }
+    kho.repo.store.put(key, json.dumps(old, ensure_ascii=False).encode())
+    return archivist, key

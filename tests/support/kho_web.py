@@ -46,8 +46,9 @@ def text(response: Any) -> str:
     return response.get_data(as_text=True)
 
 
-def register_one(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf", **overrides: Any) -> str:
-    """Upload, review and confirm one document as the logged-in văn thư; the record page's path."""
+def upload(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf") -> str:
+    """Upload one văn bản đến on the intake page as the logged-in văn thư; its review page's path
+    (the document waits there, not registered)."""
     uploaded = post(
         web,
         "/intake",
@@ -56,7 +57,12 @@ def register_one(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf", **ove
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302, text(uploaded)
-    review_path = uploaded.headers["Location"]
+    return str(uploaded.headers["Location"])
+
+
+def register_one(web: FlaskClient, pdf: bytes, name: str = "cong-van.pdf", **overrides: Any) -> str:
+    """Upload, review and confirm one document as the logged-in văn thư; the record page's path."""
+    review_path = upload(web, pdf, name)
     review = web.get(review_path)
     version = re.search(r'name="expected_version" value="(\d+)"', text(review))
     assert version

@@ -15,7 +15,6 @@ read from the code of ``web/`` and its templates, so a new route or field is fuz
 from __future__ import annotations
 
 import inspect
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from kho_people import UNIT_B, People, make_people
 from kho_retention import PLAN, closed_file, council_ready, kho_env
 from kho_submission import submitted_by_phong_b
 from kho_testing import sealed_cong_van
-from kho_web import CSRF, login, post, register_one
+from kho_web import CSRF, login, register_one, upload
 
 from ingest.testpki import TestPKI
 from kho.config import Settings
@@ -406,15 +405,7 @@ def build_objects(site: Site, clerk: FlaskClient) -> dict[str, list[str]]:
         return answer.json
 
     pdf = sealed_cong_van(43)  # Bộ Nội vụ's, as the intake's fuzzed confirmations type it
-    uploaded = post(
-        clerk,
-        "/intake",
-        {"direction": "den", "files": (io.BytesIO(pdf), "cho-duyet.pdf")},
-        "/intake",
-        content_type="multipart/form-data",
-    )
-    assert uploaded.status_code == 302, uploaded.status_code
-    waiting = uploaded.headers["Location"].rstrip("/").split("/")[-1]  # at intake, not confirmed
+    waiting = upload(clerk, pdf, "cho-duyet.pdf").rstrip("/").split("/")[-1]  # at intake, not confirmed
     lead = people.usernames["lanh_dao"]
     submit = {"act": "submit", "users": [lead], "expected_seq": 0}
     call("POST", f"/api/handling/{site.record}/steps", "van_thu", submit)

@@ -4,27 +4,17 @@ Handling acts on a registered document only, the page as the steps: 422 ``NOT_RE
 
 from __future__ import annotations
 
-import io
-
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import sealed_cong_van
-from kho_web import login, post
+from kho_web import login, post, upload
 
 
 def test_the_handling_page_of_a_document_at_intake_is_refused_not_a_500(
     web: FlaskClient, people: People
 ) -> None:
     login(web, people, "van_thu")
-    uploaded = post(
-        web,
-        "/intake",
-        {"direction": "den", "files": (io.BytesIO(sealed_cong_van(7)), "cho-vao-so.pdf")},
-        "/intake",
-        content_type="multipart/form-data",
-    )
-    assert uploaded.status_code == 302, uploaded.status_code
-    waiting = uploaded.headers["Location"].rstrip("/").split("/")[-1]  # at intake, not confirmed
+    waiting = upload(web, sealed_cong_van(7), "cho-vao-so.pdf").rstrip("/").split("/")[-1]  # not registered
     for answer in (
         web.get(f"/handling/{waiting}"),
         post(

@@ -10,7 +10,6 @@ NHÂN DÂN TỈNH THỬ NGHIỆM" and prints số ``{1 + s}/QĐ-UBND`` and the d
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 import unicodedata
@@ -20,7 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming, incoming_signed, plain_page
-from kho_web import cli_as, login, logout, post, post_incoming, text
+from kho_web import cli_as, login, logout, post, post_incoming, text, upload
 
 from ingest.testpki import (
     FIXTURE_TIME,
@@ -224,14 +223,7 @@ def test_the_intake_page_asks_the_reason_and_the_record_page_shows_the_mismatch(
     web: FlaskClient, people: People, pdf: bytes
 ) -> None:
     login(web, people, "van_thu")
-    uploaded = post(
-        web,
-        "/intake",
-        {"direction": "den", "files": (io.BytesIO(pdf), "qd.pdf")},
-        "/intake",
-        content_type="multipart/form-data",
-    )
-    review_path = uploaded.headers["Location"]
+    review_path = upload(web, pdf, "qd.pdf")
     review = text(web.get(review_path))
     assert 'name="override_reason"' not in review  # a valid signature: nothing to override yet
     version = re.search(r'name="expected_version" value="(\d+)"', review).group(1)  # type: ignore[union-attr]
