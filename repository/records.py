@@ -1055,7 +1055,7 @@ class Repository:
         removal that fails (the refusal is what is reported)."""
         try:
             yield
-        except KhoError:
+        except (Duplicate, Conflict):  # refused; a failed write (STORE_FULL …) is left to fsck
             try:
                 self.remove_uncommitted(record_id)
             except KhoError:
