@@ -272,7 +272,6 @@ class VerifySignatures:
 
     def run(self, ctx: JobContext) -> StepOutcome:
         from ingest.signatures import PdfVerification, verify_pdf
-        from ingest.signatures.model import SignerKind
         from ingest.text import Format
 
         assert ctx.text is not None
@@ -300,16 +299,7 @@ class VerifySignatures:
             # a văn thư confirms for a văn bản đi (repository.registration.signer_gate). Only
             # an intact, valid signature whose certificate chains to a trust anchor names
             # anyone: a self-made certificate can carry any name.
-            "signature_signers": [
-                s.signer.common_name
-                for s in ctx.verification.signatures
-                if s.signer_kind is SignerKind.PERSONAL
-                and s.signer
-                and s.signer.common_name
-                and s.intact is True
-                and s.valid is True
-                and s.trusted is True
-            ],
+            "signature_signers": signing_people(ctx.verification.signatures),
             # Which agency signed (its seal certificate's O, OU, CN; a personal certificate's O):
             # the metadata gate compares the cơ quan ban hành a văn thư types for a văn bản đến
             # (repository.registration.metadata_gate). Trusted signatures only, as above.
@@ -327,15 +317,49 @@ class VerifySignatures:
         return outcome
 
 
-def signing_organisations(signatures: Sequence[SignatureReport]) -> list[str]:
-    """The agency names on the intact, valid, trusted signatures, each once, in order: O, OU and
-    CN of the agency (seal) certificates; only when the agency did not sign, O of the personal
-    ones (a person's certificate names the agency they work for, its OU a unit)."""
+def names_its_signer(s: SignatureReport) -> bool:
+    """Whether a signature may name who signed the document *as registered* (pure; the one rule
+    of ``signature_signers`` and ``signature_organisations``): intact, valid, trusted, and
+    covering the document: its signed range is a whole revision, and what was added after it is
+    a change the rules explain (another signature, form filling, long-term validation data), not
+    a change nobody can account for (``OTHER``) or one its DocMDP forbids. A seal over a page
+    that someone then rewrote names the sender of the page it sealed, not of this document
+    (r30: after an override of SIGNATURE_FAILED its organisation still counted)."""
+    from ingest.signatures.rules import ACCEPTED_COVERAGE
+
+    return (
+        s.signer is not None
+        and s.intact is True
+        and s.valid is True
+        and s.trusted is True
+        and s.coverage in ACCEPTED_COVERAGE
+        and s.modification_level != "OTHER"
+        and s.modifications_permitted is not False
+    )
+
+
+def signing_people(signatures: Sequence[SignatureReport]) -> list[str]:
+    """The names (CN) on the personal signatures that :func:`names_its_signer`, in order: the
+    signer gate compares the Người ký a văn thư confirms for a văn bản đi with them."""
     from ingest.signatures.model import SignerKind
 
-    trusted = [
-        s for s in signatures if s.signer and s.intact is True and s.valid is True and s.trusted is True
+    return [
+        s.signer.common_name
+        for s in signatures
+        if s.signer_kind is SignerKind.PERSONAL
+        and names_its_signer(s)
+        and s.signer is not None
+        and s.signer.common_name
     ]
+
+
+def signing_organisations(signatures: Sequence[SignatureReport]) -> list[str]:
+    """The agency names on the signatures that :func:`names_its_signer`, each once, in order: O,
+    OU and CN of the agency (seal) certificates; only when the agency did not sign, O of the
+    personal ones (a person's certificate names the agency they work for, its OU a unit)."""
+    from ingest.signatures.model import SignerKind
+
+    trusted = [s for s in signatures if names_its_signer(s)]
     seals = [s for s in trusted if s.signer_kind is SignerKind.ORGANISATION]
     names: list[str] = []
     for s in seals or trusted:

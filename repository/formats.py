@@ -199,7 +199,14 @@ def _claim_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "host": data.get("host"), "pid": data.get("pid")}
 
 
-CLAIM = define(Kind("claim", "khóa chống trùng", (_same, _claim_v1_to_v2)))
+def _claim_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 names the ``decision`` a destruction claim belongs to (None on every other
+    guard, and on a destruction claim written before m7). A version-2 claim written by m7's code
+    may carry it already: it is kept."""
+    return {**data, "decision": data.get("decision")}
+
+
+CLAIM = define(Kind("claim", "khóa chống trùng", (_same, _claim_v1_to_v2, _claim_v2_to_v3)))
 S3_POINTER = define(Kind("s3-pointer", "con trỏ lưu ở bucket phụ của kho S3", unversioned=1))
 """A mutable pointer of an S3 store (the audit witness) as kept in the companion unversioned
 bucket (``<bucket>-claims``, ``pointers/<key>``; :mod:`repository.storage.s3`): the pointer's

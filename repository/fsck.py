@@ -134,12 +134,16 @@ class FsckReport:
         return tuple(i for i in self.issues if not i.repaired)
 
 
-def _age_seconds(record_id: str, now: datetime) -> float:
+def _age_seconds(record_id: str) -> float:
+    """Age of a record id: its first 12 hex digits are the milliseconds of the wall clock that
+    minted it (:func:`~repository.records.new_record_id`), so its age is told by that clock.
+    Every time Kho *stores* (a claim's ``at``, an event's, an account change's) is the
+    repository's clock, and is measured by ``repo.clock`` (:func:`fsck`)."""
     try:
         millis = int(record_id[:12], 16)
     except ValueError:
         return float("inf")
-    return now.timestamp() - millis / 1000
+    return utcnow().timestamp() - millis / 1000
 
 
 CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
@@ -402,7 +406,7 @@ def fsck(
     object, its kind and whether ``repair`` mends it."""
     store = repo.store
     issues: list[Issue] = []
-    now = utcnow()
+    now = repo.clock()  # the clock every stored time was written by (a claim's age, r29)
 
     # 0. The audit chain first, with its checkpoints: a chain with a finding fsck cannot mend
     # (events cut, changed, a witness deleted) is evidence for an auditor. Then nothing is
@@ -537,7 +541,7 @@ def fsck(
                     repairable=True,
                 )
             continue
-        if _age_seconds(record_id, now) < grace_seconds:
+        if _age_seconds(record_id) < grace_seconds:
             continue  # may still be in flight
         held = [info.key for info in store.list(f"records/{record_id}/")]
         if held and all(f"records/{record_id}/derived/" in key for key in held):
@@ -605,7 +609,7 @@ def fsck(
                 take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
             add("destruction-claim", info.key, message, repairable=clearable, details=details)
             continue
-        if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid, now) < grace_seconds:
+        if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid) < grace_seconds:
             continue
         if mend:
             # (a re-run may be taking the same guard over: only one of them removes it, and

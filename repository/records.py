@@ -215,11 +215,10 @@ def claim_body(record_id: str, at: datetime, *, decision: str | None = None) -> 
     """A guard's stored bytes (format ``claim``): the record it is taken for, when, and the
     writer process (this one), so that a re-run can tell a killed writer's guard. A destruction
     claim (:func:`destroying_key`) also names its ``decision`` (the destruction it belongs to,
-    which ``kho fsck`` reports for a claim left behind; absent on claims written before m7)."""
+    which ``kho fsck`` reports for a claim left behind; format 3, None on other guards and on
+    claims read from before it)."""
     body: dict[str, Any] = {"record_id": record_id, "at": to_iso_utc(at)}
-    body.update(host=this_host(), pid=os.getpid())
-    if decision is not None:
-        body["decision"] = decision
+    body.update(host=this_host(), pid=os.getpid(), decision=decision)
     return formats.dumps(formats.CLAIM.name, body)
 
 

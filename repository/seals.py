@@ -41,7 +41,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from kho.errors import KhoError
 from repository import formats
+from repository.storage.base import ObjectStore
 
 SEAL_FIELD = "seal"
 """The field of a sealed object that holds its seal (hex of the HMAC-SHA256)."""
@@ -135,3 +137,31 @@ class Sealer:
         if not isinstance(seal, str) or not hmac.compare_digest(seal, self._mac(kind, key, stored)):
             return Verdict.BROKEN
         return Verdict.SEALED
+
+
+def master_key_fits_seals(store: ObjectStore, master_key: bytes | None, *, tries: int = 3) -> bool | None:
+    """Whether ``master_key`` is the key this installation seals with, told by its sealed
+    accounts (every installation in use has one; review r29: with 1–3 records, another record
+    key cannot tell a wrong ``KHO_MASTER_KEY`` from one damaged key). True: a sealed account
+    checks with it. False: accounts carry seals while no master key is configured (a missing
+    key), or up to ``tries`` of them and none checks (a wrong key). None: no sealed account to
+    tell by (the installation never sealed: it had no master key). Reads one LIST page and up to
+    ``tries`` GETs."""
+    sealer = Sealer.from_master_key(master_key)
+    broken = 0
+    for info in store.list("accounts/"):
+        try:
+            raw = formats.parse(formats.ACCOUNT.name, store.get(info.key))
+        except (KhoError, ValueError, TypeError):
+            continue  # (gone meanwhile, or unreadable: fsck names it)
+        if not isinstance(raw, Mapping) or not isinstance(raw.get(SEAL_FIELD), str):
+            continue
+        if not sealer.active:
+            return False
+        written_in = formats.version_of(formats.ACCOUNT.name, raw)
+        if sealer.verdict(formats.ACCOUNT.name, info.key, raw, written_in) is Verdict.SEALED:
+            return True
+        broken += 1
+        if broken >= tries:
+            break
+    return False if broken else None

@@ -195,7 +195,7 @@ class Kho:
         record_id = error.details.get("record_id")
         if error.code not in UNREADABLE_CAUSES or not isinstance(record_id, str):
             return error
-        if error.code == KeyUnwrapFailed.code and self.repo.keys.master_key_opens_another(record_id) is False:
+        if error.code == KeyUnwrapFailed.code and not self._master_key_fits(record_id):
             # Other keys fail too: the master key is wrong or missing (r29: a CLI run without
             # KHO_MASTER_KEY reported every record it read as damaged, to every operator).
             wrong = MasterKeyWrong(MASTER_KEY_WRONG_MESSAGE, record_id=record_id)
@@ -205,6 +205,19 @@ class Kho:
         refusal = RecordUnreadable(UNREADABLE_MESSAGE, record_id=record_id)
         refusal.__cause__ = error
         return refusal
+
+    def _master_key_fits(self, record_id: str) -> bool:
+        """Whether the configured master key is this installation's, ``record_id``'s key having
+        not unwrapped (the one rule of a wrong or missing ``KHO_MASTER_KEY``): other record keys
+        tell first; with fewer than three others (r29: 1–3 records), the sealed accounts do
+        (:func:`repository.seals.master_key_fits_seals`). Neither can tell (no other key, no
+        sealed account): the key is taken for damaged, a finding, as before."""
+        from repository.seals import master_key_fits_seals
+
+        opens = self.repo.keys.master_key_opens_another(record_id)
+        if opens is None:
+            opens = master_key_fits_seals(self.repo.store, self.repo.keys.master_key)
+        return opens is not False
 
     def report_unreadable(self, record_id: str, code: str, actor: Actor | None) -> None:
         """A fixity finding made while reading: an audit event ``fixity:finding`` every time, and

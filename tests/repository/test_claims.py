@@ -77,7 +77,7 @@ def test_a_guard_of_a_killed_process_is_taken_over_at_once(repo: Repository) -> 
     holder = formats.loads(formats.CLAIM.name, repo.store.get(key))
     assert holder["record_id"] == record.record_id
     assert holder["pid"] == os.getpid() and holder["host"] == this_host()
-    assert json.loads(repo.store.get(key))[formats.FORMAT_KEY] == formats.CLAIM.current == 2
+    assert json.loads(repo.store.get(key))[formats.FORMAT_KEY] == formats.CLAIM.current == 3
 
 
 def test_a_guard_of_a_live_process_or_of_the_old_format_holds(repo: Repository) -> None:

@@ -39,7 +39,7 @@ def test_a_claim_left_by_another_machine_is_reported_and_not_cleared(kho: Kho, p
     hold on the document. fsck names it with its holder, age and decision, and ``--repair``
     leaves it (nothing here can tell that worker is dead)."""
     _, [doc] = closed_file(kho, people, docs=1)
-    two_hours_ago = to_iso_utc(utcnow() - timedelta(hours=2))
+    two_hours_ago = to_iso_utc(kho.repo.clock() - timedelta(hours=2))  # the clock that wrote it
     left_destruction_claim(kho, doc, 4242, host=OTHER_HOST, at=two_hours_ago, decision="QĐ 12/QĐ-UBND")
     with pytest.raises(Conflict):  # what the operator has to act on
         Holds(kho.repo).place([doc], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
@@ -105,3 +105,18 @@ def test_repair_leaves_a_running_destruction_alone(kho: Kho, people: People) -> 
         assert kho.repo.store.exists(destroying_key(doc))
     assert not isinstance(outcome[0], Exception)
     assert kho.repo._load(doc).state == "destroyed"
+
+
+def test_a_claims_age_is_told_by_the_repositorys_clock(kho: Kho, people: People) -> None:
+    """r29: fsck measured the claim's ``at`` (written by the repository's clock) with the wall
+    clock. Here the repository's clock is months from the wall's: a claim another machine took
+    2 minutes ago by that clock is within the grace (not reported), one of 2 hours is reported
+    as 2 hours old. integ23 gave a negative age to both, and reported neither."""
+    _, [young, old] = closed_file(kho, people, docs=2)
+    now = kho.repo.clock()
+    assert abs((now - utcnow()).total_seconds()) > 86400  # the two clocks disagree here
+    left_destruction_claim(kho, young, 4242, host=OTHER_HOST, at=to_iso_utc(now - timedelta(minutes=2)))
+    left_destruction_claim(kho, old, 4243, host=OTHER_HOST, at=to_iso_utc(now - timedelta(hours=2)))
+    [issue] = _claims(kho)
+    assert issue.subject == destroying_key(old)
+    assert 7200 <= issue.details["age_seconds"] < 7300 and "giữ từ 2 giờ trước" in issue.message

@@ -375,3 +375,12 @@ def checked_by_ingest(repo: Repository, record_id: str) -> Any:
         actor=SYSTEM,
         action="ingest:signatures",
     )
+
+
+def numbered_outgoing(kho: Any) -> list[str]:
+    """The record ids of this year's văn bản đi register (administrative series), in order: what
+    a test checks to say a refused document took no number."""
+    from repository.registers import ADMINISTRATIVE
+
+    year = kho.repo.clock().year
+    return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, ADMINISTRATIVE)]

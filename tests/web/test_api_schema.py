@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,6 +84,34 @@ def test_the_spec_and_the_routes_agree_both_ways(client: FlaskClient) -> None:
                 for p in op.get("parameters", [])
             ]
             assert sorted(p["name"] for p in params if p["in"] == "path") == sorted(names), path
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RAISED_CODE = re.compile(r"""\bcode(?:: str)?\s*=\s*["']([A-Z][A-Z0-9_]+)["']""")
+
+
+def _codes_raised() -> dict[str, str]:
+    """Every stable code the code base sets (``code="…"`` given to an error or a gate, a class's
+    ``code = "…"``), with the first file that sets it."""
+    found: dict[str, str] = {}
+    for package in ("kho", "repository", "web", "retention", "ingest", "search"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for code in RAISED_CODE.findall(path.read_text(encoding="utf-8")):
+                found.setdefault(code, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_code_a_route_can_answer_is_listed_in_the_spec() -> None:
+    """r30: METADATA_NOT_READ and METADATA_MISMATCH, answered by POST /api/records, were in no
+    list of the spec. The ``Error`` schema's ``x-codes`` lists every code; a code added to the
+    code base and not to the list fails here, naming the file that sets it."""
+    listed = build()["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+    codes = set(listed.get("x-codes", ()))
+    raised = _codes_raised()
+    assert {"METADATA_NOT_READ", "METADATA_MISMATCH", "SIGNER_MISMATCH"} <= set(raised)
+    missing = {code: where for code, where in raised.items() if code not in codes}
+    assert missing == {}
+    assert all(re.fullmatch(listed["pattern"], code) for code in codes)
 
 
 def test_a_method_a_path_does_not_offer_is_405_naming_the_ones_it_does(

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import pytest
 from kho_people import People
-from kho_testing import outgoing
+from kho_testing import numbered_outgoing, outgoing
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.errors import KhoError
-from repository.registers import ADMINISTRATIVE
 from web.context import Kho
-
-
-def _registered(kho: Kho) -> list[str]:
-    year = kho.repo.clock().year
-    return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, ADMINISTRATIVE)]
 
 
 def test_an_outgoing_document_signed_by_someone_else_than_the_named_signer_is_not_numbered(
@@ -30,7 +24,7 @@ def test_an_outgoing_document_signed_by_someone_else_than_the_named_signer_is_no
         kho.receive.receive_and_register(signed["valid"], "qd.pdf", "di", wrong, clerk)
     assert info.value.code == "SIGNER_MISMATCH"
     assert "Lưu Quang Hưng" in info.value.message and "Nguyễn Văn An" in info.value.message
-    assert _registered(kho) == [], "no number taken"
+    assert numbered_outgoing(kho) == [], "no number taken"
     [waiting] = kho.repo.intake_queue(actor=clerk)  # it waits in intake, to correct or return
 
     # Corrected to the certificate's holder (case, spaces and tone-mark placement aside), it goes in.
@@ -38,7 +32,7 @@ def test_an_outgoing_document_signed_by_someone_else_than_the_named_signer_is_no
         waiting.record_id, outgoing(signer_full_name="nguyễn  văn an"), expected_version=waiting.version,
         actor=clerk,
     )
-    assert record.registration is not None and _registered(kho) == [record.record_id]
+    assert record.registration is not None and numbered_outgoing(kho) == [record.record_id]
 
 
 def test_a_signer_mismatch_goes_in_only_with_an_audited_reason(
@@ -77,7 +71,7 @@ def test_a_look_alike_certificate_or_the_agency_seal_alone_does_not_stand_for_th
     with pytest.raises(KhoError) as info:
         kho.receive.receive_and_register(pdf, "qd.pdf", "di", outgoing(), clerk)
     assert info.value.code == "SIGNER_MISMATCH"
-    assert _registered(kho) == [], "no number taken"
+    assert numbered_outgoing(kho) == [], "no number taken"
     [waiting] = kho.repo.intake_queue(actor=clerk)
 
     # The override path stays open, with its reason audited.
