@@ -16,7 +16,7 @@ from kho.timeutil import to_vn
 from repository.records import Actor
 from repository.saved_searches import SavedSearches
 from web.context import Kho
-from web.heads import FileHeaders, file_route
+from web.heads import FileHeaders, file_response, file_route
 from web.heads import attachment as disposition
 
 
@@ -91,13 +91,15 @@ def register_extra_api(
         return _reply({"kind": kind, "users": list(users), "units": list(units)})
 
     # -- search exports and saved searches ---------------------------------------------------
+    search_headers = export_headers(search_export_formats, "ket-qua-tim-kiem")
+
     @app.get("/api/search/export")
-    @file_route(export_headers(search_export_formats, "ket-qua-tim-kiem"))
+    @file_route(search_headers)
     def search_export() -> Response:
         who = actor()
         fmt = request.args.get("format", "")
-        data, media_type = search_pages.export_results(who, account_of(who).full_name, request.args, fmt)
-        return attachment(data, media_type, f"ket-qua-tim-kiem.{fmt}")
+        data, _media_type = search_pages.export_results(who, account_of(who).full_name, request.args, fmt)
+        return file_response(data, search_headers(None))
 
     def saved_dict(saved: Any) -> dict[str, Any]:
         return {
@@ -159,13 +161,15 @@ def register_extra_api(
         return _reply(unit.to_dict())
 
     # -- audit exports and statistics ----------------------------------------------------------
+    audit_headers = export_headers(audit_pages.EXPORT_TYPES, "nhat-ky")
+
     @app.get("/api/audit/export")
-    @file_route(export_headers(audit_pages.EXPORT_TYPES, "nhat-ky"))
+    @file_route(audit_headers)
     def audit_export() -> Response:
         who = actor()
         fmt = request.args.get("format", "")
-        data, media_type = audit_pages.export_events(who, account_of(who).full_name, request.args, fmt)
-        return attachment(data, media_type, f"nhat-ky.{fmt}")
+        data, _media_type = audit_pages.export_events(who, account_of(who).full_name, request.args, fmt)
+        return file_response(data, audit_headers(None))
 
     @app.get("/api/audit/handling-report")
     def audit_handling_report() -> Response:

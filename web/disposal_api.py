@@ -25,7 +25,7 @@ from retention.sip_import import import_package
 from retention.workflow import checked_id
 from web.app import takes_upload
 from web.context import Kho
-from web.heads import FileHeaders, attachment, file_route
+from web.heads import FileHeaders, attachment, file_response, file_route
 
 
 class ApiInputError(KhoError):
@@ -184,8 +184,7 @@ def register_disposal_api(
     def destruction_document(case_id: str, name: str) -> Response:
         fmt = request.args.get("format", "pdf")
         document, data = destructions().document(_workflow_id(case_id), name, fmt, actor=actor())
-        shown = dossier_headers(None, case_id, document.name)
-        return Response(data, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
+        return file_response(data, dossier_headers(None, case_id, document.name))
 
     @app.post("/api/retention/destructions/<case_id>/execute")
     def destruction_execute(case_id: str) -> Response:

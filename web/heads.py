@@ -37,6 +37,16 @@ def attachment(name: str, inline: bool = False) -> str:
     return f'{"inline" if inline else "attachment"}; filename="{name}"'
 
 
+def file_response(data: bytes, shown: FileHeaders) -> Response:
+    """A ``GET``'s answer: ``data`` with the headers its route declares (:func:`file_route`), so
+    the ``GET`` and its ``HEAD`` are told by one declaration."""
+    response = Response(data, mimetype=shown.media_type)
+    if shown.disposition:
+        response.headers["Content-Disposition"] = shown.disposition
+    response.headers.update(shown.extra)
+    return response
+
+
 def file_route(headers: Callable[..., FileHeaders]) -> Callable[[F], F]:
     """Declare what a ``GET`` of this view sends with its file: ``headers(stop, **view_args)``
     (``stop``: the :class:`HeadOnly` raised at the commit point). Put it under the route."""

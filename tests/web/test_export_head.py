@@ -147,6 +147,7 @@ def test_every_get_route_that_sends_a_file_declares_its_head(kho: Kho) -> None:
 
     app = create_app(kho.settings, kho=kho)
     marks = ("audit_export(", "read_content(", "read_rendition(", "Content-Disposition", ".document(")
+    marks += ("file_response(",)
     marks += ("export_results(", "export_events(", "export_plan(", "export_file_xml(")
     sending: dict[str, bool] = {}
     for rule in app.url_map.iter_rules():

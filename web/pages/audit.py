@@ -21,7 +21,7 @@ from kho.timeutil import to_vn, vn_day_start
 from repository.anchor import newest_signed_checkpoint
 from repository.metadata import parse_date
 from repository.policy import Action
-from web.heads import FileHeaders, attachment, file_route
+from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import audit_reports
 from web.pages.common import (
     ACTION_LABELS,
@@ -120,12 +120,14 @@ def export_events(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes,
 
 @bp.get("/export.<fmt>")
 @login_required
-@file_route(lambda stop, fmt: FileHeaders(EXPORT_TYPES[fmt], attachment(f"nhat-ky.{fmt}")))
+@file_route(lambda stop, fmt: _export_headers(fmt))
 def export(fmt: str) -> Response:
-    data, media_type = export_events(actor(), current_account().full_name, request.args, fmt)
-    response = Response(data, mimetype=media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="nhat-ky.{fmt}"'
-    return response
+    data, _media_type = export_events(actor(), current_account().full_name, request.args, fmt)
+    return file_response(data, _export_headers(fmt))
+
+
+def _export_headers(fmt: str) -> FileHeaders:
+    return FileHeaders(EXPORT_TYPES[fmt], attachment(f"nhat-ky.{fmt}"))
 
 
 def access_statistics(args: Any, who: Any = None) -> tuple[audit_reports.AccessStats, dict[str, str]]:
@@ -166,10 +168,7 @@ def stats_export() -> Response:
         "total": result.total,
     })
     data = audit_reports.stats_csv(result, period, action_label, lambda u: names.get(u, u))
-    shown = STATS_HEADERS
-    response = Response(data, mimetype=shown.media_type)
-    response.headers["Content-Disposition"] = shown.disposition
-    return response
+    return file_response(data, STATS_HEADERS)
 
 
 REPORT_TYPES = {

@@ -28,7 +28,7 @@ from retention.sip import Transfers
 from retention.sip_import import import_package
 from web.app import takes_upload
 from web.disposal_api import dossier_headers
-from web.heads import file_route
+from web.heads import file_response, file_route
 from web.pages.common import actor, allowed, kho, login_required, page
 
 bp = Blueprint("disposal", __name__, url_prefix="/retention")
@@ -142,8 +142,7 @@ def document(case_id: str, name: str) -> Response:
         doc, data = _destructions().document(case_id, name, fmt, actor=actor())
     except KhoError as exc:
         return page("error.html", exc.http_status, message=f"{exc.message} ({exc.code})")
-    shown = dossier_headers(None, case_id, doc.name)
-    return Response(data, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
+    return file_response(data, dossier_headers(None, case_id, doc.name))
 
 
 @bp.post("/destructions/<case_id>/<step>")

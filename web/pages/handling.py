@@ -17,7 +17,7 @@ from repository.handling import COLUMN_LABELS, require_registered
 from repository.metadata import DocumentMetadata
 from repository.policy import Action
 from repository.workflow import ACT_LABELS, STATUS_CODES, STATUS_LABELS, TASK_STATUS_LABELS, Act
-from web.heads import FileHeaders, attachment, file_route
+from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import handling_export
 from web.pages.common import actor, kho, login_required, page
 
@@ -195,8 +195,7 @@ def reports() -> Response:
             body = handling_export.to_pdf(sheet, who.user, vn_display(utcnow()))
         else:
             body = handling_export.to_xlsx(sheet)
-        shown = _report_headers()
-        return Response(body, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
+        return file_response(body, _report_headers())
     if fmt and fmt not in ("pdf", "xlsx", "html"):
         errors.append("Định dạng không hợp lệ: chọn pdf hoặc xlsx.")
     _, units = _people_and_units()

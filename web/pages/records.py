@@ -14,7 +14,7 @@ from repository.formats import load_derived
 from repository.policy import Action, Role, can
 from repository.records import Actor, Record, Repository, StoredFile
 from repository.vocabulary import without_hidden_characters
-from web.heads import FileHeaders, file_route
+from web.heads import FileHeaders, file_response, file_route
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
 from web.worklists import indexed_ids
@@ -124,11 +124,8 @@ def _download_headers(stored: StoredFile) -> FileHeaders:
 @file_route(lambda stop, record_id: _download_headers(stop.described))
 def download(record_id: str) -> Response:
     stored, data = kho().repo.read_content(record_id, actor=actor(), action="content:download")
-    shown = _download_headers(stored)
-    response = Response(data, mimetype=shown.media_type)
-    response.headers["Content-Disposition"] = shown.disposition
+    response = file_response(data, _download_headers(stored))
     response.headers["X-Content-SHA256"] = stored.sha256
-    response.headers.update(shown.extra)
     return response
 
 

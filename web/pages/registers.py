@@ -12,7 +12,7 @@ from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date, vn_display
 from repository.metadata import parse_date
 from repository.registers import INCOMING, SERIES_LABELS, is_incoming_series, series_label
-from web.heads import FileHeaders, attachment, file_route
+from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages.common import actor, kho, login_required, page
 from web.pages.register_export import build_sheet, to_pdf, to_xlsx
 
@@ -84,18 +84,13 @@ def _xlsx_headers(*_: Any) -> FileHeaders:
 @login_required
 @file_route(_pdf_headers)
 def print_pdf() -> Response:
-    sheet, series = _sheet(export="pdf")
-    data = to_pdf(sheet, actor().user, vn_display(utcnow()))
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = attachment(_filename(series, sheet.year, "pdf"), inline=True)
-    return response
+    sheet, _ = _sheet(export="pdf")
+    return file_response(to_pdf(sheet, actor().user, vn_display(utcnow())), _pdf_headers())
 
 
 @bp.get("/export.xlsx")
 @login_required
 @file_route(_xlsx_headers)
 def export_xlsx() -> Response:
-    sheet, series = _sheet(export="xlsx")
-    response = Response(to_xlsx(sheet), mimetype=XLSX)
-    response.headers["Content-Disposition"] = attachment(_filename(series, sheet.year, "xlsx"))
-    return response
+    sheet, _ = _sheet(export="xlsx")
+    return file_response(to_xlsx(sheet), _xlsx_headers())

@@ -14,7 +14,7 @@ from repository.metadata import FileMetadata
 from repository.records import Record
 from retention.fileplan import PLAN_COLUMNS, footer_lines, plan_rows
 from retention.service import FILE_STATE_LABELS, FileState, RetentionService
-from web.heads import FileHeaders, attachment, file_route
+from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages.common import actor, kho, login_required, page
 from web.pages.retention_export import (
     catalogue_sheet,
@@ -63,8 +63,7 @@ def _version() -> int:
 
 
 def _download(data: bytes, name: str, fmt: str) -> Response:
-    shown = _download_headers(name, fmt)
-    return Response(data, mimetype=shown.media_type, headers={"Content-Disposition": shown.disposition})
+    return file_response(data, _download_headers(name, fmt))
 
 
 def _catalogue_name(fmt: str) -> str:

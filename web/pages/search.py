@@ -13,7 +13,7 @@ from repository.policy import Action, search_scope
 from repository.saved_searches import SavedSearches
 from repository.vocabulary import Secrecy, Urgency
 from search.query import MAX_PAGE_SIZE, QueryInvalid
-from web.heads import FileHeaders, attachment, file_route
+from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import search_export
 from web.pages.common import (
     DIRECTION_LABELS,
@@ -224,13 +224,15 @@ def export_results(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes
 
 @bp.get("/export.<fmt>")
 @login_required
-@file_route(lambda stop, fmt: FileHeaders(search_export.FORMATS[fmt], attachment(f"ket-qua-tim-kiem.{fmt}")))
+@file_route(lambda stop, fmt: _export_headers(fmt))
 def export(fmt: str) -> Response:
     """The results with the chosen columns as PDF, DOCX or XLSX."""
-    data, media_type = export_results(actor(), current_account().full_name, request.args, fmt)
-    response = Response(data, mimetype=media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="ket-qua-tim-kiem.{fmt}"'
-    return response
+    data, _media_type = export_results(actor(), current_account().full_name, request.args, fmt)
+    return file_response(data, _export_headers(fmt))
+
+
+def _export_headers(fmt: str) -> FileHeaders:
+    return FileHeaders(search_export.FORMATS[fmt], attachment(f"ket-qua-tim-kiem.{fmt}"))
 
 
 @bp.post("/saved")
