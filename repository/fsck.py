@@ -209,23 +209,19 @@ def _destruction_claim_issue(
     host, pid, decision = holder.get("host"), holder.get("pid"), holder.get("decision")
     who = f"máy {str(host or '?').split('/', 1)[0]}, tiến trình {pid if pid is not None else '?'}"
     which = f"theo quyết định “{decision}”" if decision else "(khóa cũ không ghi quyết định hủy)"
+    claim = f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)})"
     if state == CLAIM_FINISHED:
-        message = (
-            f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)}) còn sót:"
-            " bản ghi đã có dòng “đã hủy”; xóa khóa."
-        )
+        message = f"{claim} còn sót: bản ghi đã có dòng “đã hủy”; xóa khóa."
     elif state == CLAIM_ABANDONED:
         message = (
-            f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)}) còn sót:"
-            " tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy tiếp việc hủy"
-            " (kho archive destruction execute) hoặc để bản ghi được phong tỏa."
+            f"{claim} còn sót: tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy tiếp"
+            " việc hủy (kho archive destruction execute) hoặc để bản ghi được phong tỏa."
         )
     else:
         message = (
-            f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)}):"
-            " không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh phong tỏa"
-            " bản ghi. Chạy tiếp việc hủy (kho archive destruction execute), hoặc khi tiến trình đó đã"
-            " dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa."
+            f"{claim}: không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh"
+            " phong tỏa bản ghi. Chạy tiếp việc hủy (kho archive destruction execute), hoặc khi tiến"
+            " trình đó đã dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa."
         )
     details = {
         "record_id": record_id,
