@@ -40,18 +40,14 @@ from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
 from repository.records import Actor
+from repository.workflow import ACT_LABELS
 from web.app import is_upload_route
 from web.context import Kho
+from web.pages.document_view import VERDICT_LABELS
 from web.proxies import address_block
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-VERDICT_LABELS = {
-    "TOTAL-PASSED": "Hợp lệ",
-    "TOTAL-FAILED": "Không hợp lệ",
-    "INDETERMINATE": "Chưa xác định",
-    "NO_SIGNATURE": "Không có chữ ký số",
-}
 ACTION_LABELS = {
     "content:download": "Tải bản gốc",
     "content:read": "Đọc bản gốc",
@@ -105,12 +101,79 @@ ACTION_LABELS = {
     "submission:review": "Kiểm tra hồ sơ nộp lưu",
     "submission:accept": "Tiếp nhận hồ sơ nộp lưu",
     "submission:return": "Trả lại hồ sơ nộp lưu",
+    "access:denied": "Bị từ chối truy cập",
+    "record:read": "Đọc văn bản",
+    "record:history": "Xem lịch sử văn bản",
+    "record:distribute": "Phân phối văn bản",
+    "record:return": "Trả lại văn bản",
+    "record:recall": "Thu hồi văn bản",
+    "record:recovered": "Khôi phục văn bản",
+    "record:destroy": "Hủy văn bản",
+    "record:override-signature": "Vào sổ dù chữ ký số không hợp lệ",
+    "record:metadata-override": "Vào sổ dù dữ liệu khác văn bản",
+    "register:assign": "Cấp số vào sổ",
+    "register:export": "In/xuất sổ đăng ký",
+    "intake:list": "Xem văn bản chờ vào sổ",
+    "ingest:scrub": "Xóa thông tin cũ của việc tiếp nhận",
+    "search:delete-saved": "Xóa câu tìm kiếm đã lưu",
+    "handling:work": "Xem việc của tôi",
+    "handling:report": "Xem báo cáo giải quyết văn bản",
+    "handling:roll-forward": "Hoàn tất bước xử lý dở dang",
+    "handling:flag-deadlines": "Đánh dấu việc đến hạn, quá hạn",
+    **{f"handling:{act.value}": label for act, label in ACT_LABELS.items()},
+    "file:edit": "Sửa hồ sơ",
+    "file:keep-approve": "Phê duyệt giữ lại hồ sơ",
+    "hold:place": "Phong tỏa tài liệu",
+    "hold:release": "Gỡ phong tỏa",
+    "recall:place": "Lệnh thu hồi",
+    "recall:notify": "Thông báo thu hồi",
+    "retention:due": "Đến hạn nộp lưu",
+    "retention:transfer": "Nộp lưu vào Lưu trữ lịch sử",
+    "retention:page-count": "Đếm số trang hồ sơ",
+    "retention:hold": "Phong tỏa tài liệu",
+    "retention:fixity": "Kiểm tra toàn vẹn tài liệu",
+    "retention:disposal-list": "Xem danh sách hết thời hạn bảo quản",
+    "destruction:review": "Xem xét hủy tài liệu",
+    "destruction:propose": "Lập hồ sơ đề nghị hủy",
+    "destruction:appraisal": "Thẩm định tài liệu hết giá trị",
+    "destruction:council": "Hội đồng xác định giá trị tài liệu",
+    "destruction:decide": "Quyết định hủy tài liệu",
+    "destruction:keep": "Giữ lại tài liệu (không hủy)",
+    "destruction:minutes": "Biên bản hủy tài liệu",
+    "destruction:export": "Xuất hồ sơ hủy tài liệu",
+    "destruction:execute-start": "Bắt đầu hủy tài liệu",
+    "destruction:execute-resume": "Tiếp tục hủy tài liệu",
+    "destruction:execute": "Hủy tài liệu",
+    "destruction:done": "Đã hủy xong tài liệu",
+    "content:transfer": "Chuyển bản gốc",
+    "account:delete": "Xóa tài khoản",
+    "account:clearance": "Đổi mức được xem tài liệu mật",
+    "account:manage": "Quản lý tài khoản",
+    "account:bootstrap": "Khởi tạo quản trị đầu tiên",
+    "account:token-list": "Xem mã truy cập",
+    "trust:add": "Thêm chứng thư gốc tin cậy",
+    "trust:remove": "Gỡ chứng thư gốc tin cậy",
+    "audit:checkpoint": "Ký điểm kiểm tra nhật ký",
+    "audit:checkpoint-failed": "Ký điểm kiểm tra nhật ký thất bại",
+    "backup:create": "Sao lưu",
+    "backup:verify": "Kiểm tra bản sao lưu",
+    "backup:restore": "Khôi phục từ bản sao lưu",
+    "backup:shred-keys": "Hủy khóa của tài liệu đã hủy trong bản sao lưu",
+    "backup:reapply-destruction": "Hủy lại tài liệu sau khôi phục",
+    "fixity:check": "Kiểm tra toàn vẹn",
+    "fixity:finding": "Phát hiện sai lệch toàn vẹn",
+    "fixity:repair": "Sửa bản gốc hỏng từ bản sao lưu",
+    "fixity:cleared": "Hết sai lệch toàn vẹn",
+    "fixity:alert": "Cảnh báo toàn vẹn",
+    "capacity:warning": "Cảnh báo dung lượng",
 }
 
 
 def action_label(code: str) -> str:
+    """An audit action as people read it: its Vietnamese name with the code after it, never the
+    bare code (an action with no name yet is still called an action in Vietnamese)."""
     label = ACTION_LABELS.get(code)
-    return f"{label} ({code})" if label else code
+    return f"{label} ({code})" if label else f"Hành động khác ({code})"
 
 
 DIRECTION_LABELS = {"den": "Văn bản đến", "di": "Văn bản đi", "hoso": "Hồ sơ"}

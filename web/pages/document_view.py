@@ -13,8 +13,9 @@ from ingest.text.errors import FileBomb
 from ingest.text.guards import refuse_pdf_bomb
 from kho.errors import KhoError, NotFound
 from repository.metadata import LABELS
-from repository.records import Record
+from repository.records import KIND_FILE, Record
 from repository.vocabulary import Secrecy, Urgency
+from retention.service import FILE_STATE_LABELS as HOSO_STATE_LABELS
 
 PAGE_SCALE = 1.5
 """Rendered page size: 1.5 × 72 dpi = 108 dpi, legible on a screen and a few hundred kB."""
@@ -29,6 +30,23 @@ EXTRA_LABELS = {
     "files": "Tệp đính kèm",
     "signature_verdict": "Chữ ký số",
 }
+
+
+VERDICT_LABELS = {
+    "TOTAL-PASSED": "Hợp lệ",
+    "TOTAL-FAILED": "Không hợp lệ",
+    "INDETERMINATE": "Chưa xác định",
+    "NO_SIGNATURE": "Không có chữ ký số",
+}
+DOCUMENT_STATE_LABELS = {
+    "intake": "Chờ kiểm tra, vào sổ",
+    "active": "Đã tiếp nhận",
+    "submitted": "Chờ tiếp nhận nộp lưu",
+    "archived": "Lưu trữ cơ quan",
+    "destroyed": "Đã hủy",
+}
+FILE_STATE_LABELS = {**DOCUMENT_STATE_LABELS, **HOSO_STATE_LABELS}
+"""A record's state as people read it; a hồ sơ's ``active`` is one being built."""
 
 
 @dataclass(frozen=True)
@@ -65,16 +83,23 @@ def _show(name: str, value: Any) -> str:
     return text
 
 
+def state_label(record: Record) -> str:
+    """The record's state in Vietnamese (a code no table names is shown as it is)."""
+    labels = FILE_STATE_LABELS if record.kind == KIND_FILE else DOCUMENT_STATE_LABELS
+    return labels.get(record.state, record.state)
+
+
 def _facets(record: Record) -> dict[str, Any]:
     out: dict[str, Any] = dict(record.metadata.to_dict()) if record.metadata is not None else {}
     out.pop("direction", None)
-    out["state"] = record.state
+    out["state"] = state_label(record)
     out["registration"] = record.registration.display_number if record.registration else None
     out["grant_users"] = list(record.grant_users)
     out["grant_units"] = list(record.grant_units)
     out["documents"] = len(record.documents) or None
     out["files"] = [f.original_name for f in record.files]
-    out["signature_verdict"] = record.extra.get("signature_verdict")
+    verdict = record.extra.get("signature_verdict")
+    out["signature_verdict"] = VERDICT_LABELS.get(verdict, verdict) if isinstance(verdict, str) else verdict
     return out
 
 
