@@ -64,3 +64,32 @@ def test_every_handling_step_and_an_unnamed_action_read_as_vietnamese() -> None:
         label = action_label(f"handling:{act.value}")
         assert label == f"{act.label} (handling:{act.value})"
     assert action_label("something:new") == "Hành động khác (something:new)"
+
+
+def test_the_auditor_goes_from_an_event_to_the_records_whole_history_and_exports_it_in_words(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The kiểm toán viên may not open a document, so a record's link in the log leads to the log
+    of that record (its 24-digit id was shown as 8 digits, and typing those is refused); the
+    export names its conditions in Vietnamese with days as dd/mm/yyyy."""
+    login(web, people, "van_thu")
+    record_id = register_one(web, signed["valid"]).rsplit("/", 1)[1]
+    logout(web)
+    login(web, people, "kiem_toan")
+    assert web.get(f"/records/{record_id}").status_code == 403  # the document itself stays closed
+    log = text(web.get("/audit?action=register:assign"))
+    links = re.findall(r'<a href="([^"]+)" title="' + record_id + '">' + record_id[-8:] + "</a>", log)
+    assert links == [f"/audit?record={record_id}"], links
+    history = text(web.get(links[0].replace("&amp;", "&")))
+    assert "Cấp số vào sổ (register:assign)" in history and "Tạo văn bản (record:create)" in history
+    assert people.usernames["van_thu"] in history
+
+    export = web.get(f"/audit/export.csv?record={record_id}&action=register:assign&since=2026-01-02")
+    assert export.status_code == 200
+    head = export.get_data(as_text=True).lstrip("\ufeff").splitlines()[0]
+    assert head == (
+        f"Điều kiện tra cứu: Mã văn bản: {record_id}; Hành động: Cấp số vào sổ (register:assign);"
+        " Từ ngày: 02/01/2026"
+    ), head
+    stats = web.get("/audit/stats.csv?since=2026-01-02").get_data(as_text=True)
+    assert "từ 02/01/2026 đến (nay)" in stats and "2026-01-02" not in stats

@@ -75,6 +75,31 @@ def _query(args: Any, who: Any = None) -> list[Any]:
     )
 
 
+QUERY_LABELS = {
+    "record": "Mã văn bản",
+    "user": "Người thực hiện",
+    "action": "Hành động",
+    "since": "Từ ngày",
+    "until": "Đến ngày",
+}
+
+
+def _described(key: str, value: str) -> str:
+    """One condition of a search of the log as the export prints it: its Vietnamese name, the
+    action's name, a day as dd/mm/yyyy (the query was checked before, so the day parses)."""
+    if key == "action":
+        value = action_label(value)
+    elif key in ("since", "until"):
+        value = _day(value)
+    return f"{QUERY_LABELS[key]}: {value}"
+
+
+def _day(value: str) -> str:
+    """A day the person typed (dd/mm/yyyy or yyyy-mm-dd, checked by ``_period``) as dd/mm/yyyy."""
+    day = parse_date(value)
+    return day.strftime("%d/%m/%Y") if day else value
+
+
 def _query_args(args: Any = None) -> dict[str, str]:
     args = request.args if args is None else args
     return {k: v for k in ("record", "user", "action", "since", "until") if (v := args.get(k, ""))}
@@ -99,7 +124,7 @@ def export_events(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes,
     repo = kho().repo
     newest = newest_signed_checkpoint(repo.audit.store, repo.anchor)
     checked = repo.anchor is not None and repo.anchor.public_key() is not None
-    described = ", ".join(f"{k}={v}" for k, v in _query_args(args).items()) or "(toàn bộ)"
+    described = "; ".join(_described(k, v) for k, v in _query_args(args).items()) or "(toàn bộ)"
     now = to_vn(repo.clock()).strftime("%d/%m/%Y %H:%M")
     header = (
         f"Điều kiện tra cứu: {described}",
@@ -143,7 +168,8 @@ def access_statistics(args: Any, who: Any = None) -> tuple[audit_reports.AccessS
 
 
 def _period_label(args: Any) -> str:
-    return f"từ {args.get('since') or '(đầu)'} đến {args.get('until') or '(nay)'}"
+    since, until = args.get("since"), args.get("until")
+    return f"từ {_day(since) if since else '(đầu)'} đến {_day(until) if until else '(nay)'}"
 
 
 @bp.get("/stats")
