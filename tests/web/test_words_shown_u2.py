@@ -4,12 +4,14 @@ never a raw code on its own (u2: the walk of a working day)."""
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_web import login, logout, register_one, text
+from kho_testing import incoming
+from kho_web import login, logout, post, register_one, text, upload
 
 from repository.workflow import Act
 from web.pages.common import action_label
@@ -93,3 +95,58 @@ def test_the_auditor_goes_from_an_event_to_the_records_whole_history_and_exports
     ), head
     stats = web.get("/audit/stats.csv?since=2026-01-02").get_data(as_text=True)
     assert "từ 02/01/2026 đến (nay)" in stats and "2026-01-02" not in stats
+
+
+OUTGOING = {
+    "type_name": "Quyết định",
+    "code_notation": "QĐ-UBND",
+    "organ_name": "Ủy ban nhân dân tỉnh Ninh Bình",
+    "subject": "Ban hành Quy chế văn bản điện tử",
+    "signer_position": "Chủ tịch",
+    "signer_full_name": "Nguyễn Văn An",
+    "recipients": "Sở Nội vụ",
+    "urgency": "0",
+    "secrecy": "0",
+}
+
+
+def test_a_reason_typed_before_a_refusal_is_still_there_and_the_so_di_comes_with_its_ky_hieu(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The văn thư types why a document goes in despite its signature (or as a re-sent one) and a
+    date wrong: the refusal names the date and keeps the reason. A numbered văn bản đi is announced
+    with its số and ký hiệu, the number written on the document."""
+    login(web, people, "van_thu")
+    reason = "Bản gốc giấy đã đối chiếu, ký nhận ngày 03/12"
+    bad_date = {**OUTGOING, "issued_date": "31/02/2026", "override_reason": reason}
+    refused = post(
+        web,
+        "/outgoing/new",
+        {**bad_date, "file": (io.BytesIO(signed["valid-2"]), "qd.pdf")},
+        "/outgoing/new",
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "31/02/2026" in text(refused)
+    assert f'name="override_reason" rows="2">{reason}</textarea>' in text(refused)
+    no_file = post(web, "/outgoing/new", bad_date, "/outgoing/new")
+    assert no_file.status_code == 422 and f">{reason}</textarea>" in text(no_file)
+
+    done = post(
+        web,
+        "/outgoing/new",
+        {**OUTGOING, "file": (io.BytesIO(signed["valid-2"]), "qd.pdf")},
+        "/outgoing/new",
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302, text(done)
+    shown = text(web.get(done.headers["Location"]))
+    assert "Đã vào sổ văn bản đi. Số, ký hiệu: 01/QĐ-UBND." in shown
+
+    review_path = upload(web, signed["tampered"], "bi-sua.pdf")  # needs a reason to go in
+    review = text(web.get(review_path))
+    version = re.search(r'name="expected_version" value="(\d+)"', review)
+    assert version and 'name="override_reason"' in review
+    typed = {**incoming(issued_date="31/02/2026"), "override_reason": reason}
+    again = post(web, review_path + "/confirm", {**typed, "expected_version": version.group(1)}, review_path)
+    assert again.status_code == 422 and "31/02/2026" in text(again)
+    assert f'name="override_reason" rows="2" required>{reason}</textarea>' in text(again)

@@ -47,6 +47,24 @@ def _metadata(form: Any) -> dict[str, Any]:
     return values
 
 
+REASONS = ("override_reason", "duplicate_reason")
+"""The reasons a văn thư types beside the metadata; shown again, as typed, after a refusal."""
+
+
+def typed_reasons(form: Any) -> dict[str, str]:
+    return {name: value for name in REASONS if (value := (form.get(name) or "").strip())}
+
+
+def registered_message(record: Any) -> str:
+    """What the văn thư is told once a document is in its register: the số đến of a văn bản đến,
+    the số with its ký hiệu (the number they write on the document) of a văn bản đi."""
+    registration, md = record.registration, record.metadata
+    if record.kind == "den":
+        return f"Đã vào sổ văn bản đến. Số đến: {registration.display_number}."
+    number = md.so_ky_hieu if md is not None and md.so_ky_hieu else registration.display_number
+    return f"Đã vào sổ văn bản đi. Số, ký hiệu: {number}."
+
+
 @bp.get("")
 @login_required
 def index() -> Response:
@@ -141,14 +159,15 @@ def confirm(record_id: str) -> Response:
             duplicate_reason=request.form.get("duplicate_reason", "").strip() or None,
         )
     except ValidationFailed as exc:
+        shown = {**values, **typed_reasons(request.form)}
         return _review_page(
-            record_id, values, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422
+            record_id, shown, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422
         )
     except KhoError as exc:
-        return _review_page(record_id, values, [exc.message], status=exc.http_status, refused=exc.code)
+        shown = {**values, **typed_reasons(request.form)}
+        return _review_page(record_id, shown, [exc.message], status=exc.http_status, refused=exc.code)
     if record.registration is not None:
-        label = "Số đến" if record.kind == "den" else "Số"
-        flash(f"Đã vào sổ. {label}: {record.registration.display_number}.", "info")
+        flash(registered_message(record), "info")
     return redirect(url_for("records.show", record_id=record.record_id))  # type: ignore[return-value]
 
 

@@ -11,7 +11,7 @@ from kho.errors import KhoError, ValidationFailed
 from repository.policy import Action
 from web.app import takes_upload
 from web.pages.common import actor, kho, login_required, page
-from web.pages.intake import SECRECY, URGENCY
+from web.pages.intake import SECRECY, URGENCY, registered_message, typed_reasons
 
 bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
 
@@ -80,9 +80,10 @@ def register() -> Response:
     who = actor()
     kho().repo.authorize(who, Action.RECORD_CREATE)
     values = _metadata(request.form)
+    shown = {**values, **typed_reasons(request.form)}
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _form(values, ["Hãy chọn tệp văn bản đi (PDF đã ký số)."], {"file": "Chưa chọn tệp."}, 422)
+        return _form(shown, ["Hãy chọn tệp văn bản đi (PDF đã ký số)."], {"file": "Chưa chọn tệp."}, 422)
     try:
         record = kho().receive.receive_and_register(
             upload.read(),
@@ -93,9 +94,9 @@ def register() -> Response:
             override_reason=request.form.get("override_reason", "").strip() or None,
         )
     except ValidationFailed as exc:
-        return _form(values, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422)
+        return _form(shown, [e.message for e in exc.errors], {e.field: e.message for e in exc.errors}, 422)
     except KhoError as exc:
-        return _form(values, [exc.message], {}, exc.http_status)
+        return _form(shown, [exc.message], {}, exc.http_status)
     if record.registration is not None:
-        flash(f"Đã vào sổ văn bản đi. Số: {record.registration.display_number}.", "info")
+        flash(registered_message(record), "info")
     return redirect(url_for("records.show", record_id=record.record_id))  # type: ignore[return-value]
