@@ -150,3 +150,29 @@ def test_a_reason_typed_before_a_refusal_is_still_there_and_the_so_di_comes_with
     again = post(web, review_path + "/confirm", {**typed, "expected_version": version.group(1)}, review_path)
     assert again.status_code == 422 and "31/02/2026" in text(again)
     assert f'name="override_reason" rows="2" required>{reason}</textarea>' in text(again)
+
+
+def test_the_search_names_a_hoso_by_its_number_and_title_not_its_id(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    login(web, people, "van_thu")
+    record_path = register_one(web, signed["valid"])
+    logout(web)
+    login(web, people, "chuyen_vien")
+    hoso = {"file_notation": "01.VP", "title": "Hồ sơ triển khai hệ thống", "maintenance": "20 năm"}
+    created = post(
+        web, "/files", {**hoso, "creator": "Phạm Minh Chính", "start_date": "01/03/2026"}, "/files"
+    )
+    assert created.status_code == 302, text(created)
+    file_id = created.headers["Location"].rsplit("/", 1)[1]
+    document_id = record_path.rsplit("/", 1)[1]
+    added = post(web, "/files/add", {"file_id": file_id, "document_id": document_id}, record_path)
+    assert added.status_code == 302
+    found = text(web.get("/search?q=trien+khai+he+thong"))
+    assert "Hồ sơ triển khai hệ thống" in found.split("Lọc theo", 1)[1]
+    assert ">01.VP — Hồ sơ triển khai hệ thống</a> (1)" in found
+    assert f">{file_id}</a>" not in found
+    filtered = text(web.get(f"/search?q=trien+khai&ho_so={file_id}"))
+    assert 'class="tag">Hồ sơ: 01.VP — Hồ sơ triển khai hệ thống</span>' in filtered
+    odd = web.get("/search?q=trien+khai&ho_so=..%2Fx")  # a typed id that names nothing
+    assert odd.status_code in (200, 422) and "Traceback" not in text(odd)

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.timeutil import to_vn
 from repository.policy import Action, search_scope
+from repository.records import UNOPENABLE
 from repository.saved_searches import SavedSearches
 from repository.vocabulary import Secrecy, Urgency
 from search.query import MAX_PAGE_SIZE, QueryInvalid
@@ -53,10 +54,31 @@ def unit_names() -> dict[str, str]:
     return {u.unit_id: u.name for u in kho().accounts.units()}
 
 
-def value_label(facet: str, value: str, units: dict[str, str] | None = None) -> str:
+def hoso_names(who: Any, ids: Any) -> dict[str, str]:
+    """Hồ sơ id -> "số ký hiệu — tiêu đề" for the hồ sơ ``who`` may see (the policy decides, as
+    for every read; one read of each, not audited as a view: only its name is shown). An id they
+    may not see, or that is gone, keeps no name and is shown as it is."""
+    repo = kho().repo
+    out: dict[str, str] = {}
+    for file_id in dict.fromkeys(ids):
+        try:
+            record = repo._load(file_id)
+        except UNOPENABLE:
+            continue
+        md = record.metadata
+        if repo.may_see(who, record) and md is not None and getattr(md, "file_notation", None):
+            out[file_id] = f"{md.file_notation} — {md.title}"
+    return out
+
+
+def value_label(
+    facet: str, value: str, units: dict[str, str] | None = None, hoso: dict[str, str] | None = None
+) -> str:
     """A facet value as people read it (codes never shown raw)."""
     if facet == "unit" and units is not None:
         return units.get(value, value)
+    if facet == "ho_so" and hoso is not None:
+        return hoso.get(value, value)
     if facet == "direction":
         return DIRECTION_LABELS.get(value, value)
     if facet == "do_khan" and value.isdigit() and int(value) in Urgency._value2member_map_:
@@ -145,6 +167,10 @@ def index() -> Response:
         service.audit_search(who, text, result.total, filters)
 
     names = unit_names()
+    shown_hoso = [v for k, vs in filters.items() if k == "ho_so" for v in _values(vs)]
+    if result is not None:
+        shown_hoso += [v.value for f in result.facets if f.name == "ho_so" for v in f.values[:10]]
+    hoso = hoso_names(who, shown_hoso)
 
     def with_filter(name: str, value: str) -> str:
         pairs = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "page"]
@@ -166,7 +192,7 @@ def index() -> Response:
         filters=filters,
         result=result,
         facet_labels=FACET_LABELS,
-        value_label=lambda facet, value: value_label(facet, value, names),
+        value_label=lambda facet, value: value_label(facet, value, names, hoso),
         units=sorted(names.items(), key=lambda item: item[1]),
         with_filter=with_filter,
         page_link=page_link,
@@ -208,8 +234,9 @@ def export_results(who: Any, full_name: str, args: Any, fmt: str) -> tuple[bytes
     hits = hits[: search_export.EXPORT_MAX]
     now = to_vn(service.clock()).strftime("%d/%m/%Y %H:%M")
     names = unit_names() if "unit" in filters else None
+    hoso = hoso_names(who, _values(filters["ho_so"])) if "ho_so" in filters else None
     described = "; ".join(
-        f"{FACET_LABELS.get(k, k)}: " + ", ".join(value_label(k, v, names) for v in _values(vs))
+        f"{FACET_LABELS.get(k, k)}: " + ", ".join(value_label(k, v, names, hoso) for v in _values(vs))
         for k, vs in filters.items()
     )
     service.audit_export(  # (before the file is built: a HEAD stops here, kho.head)
