@@ -176,3 +176,50 @@ def test_the_search_names_a_hoso_by_its_number_and_title_not_its_id(
     assert 'class="tag">Hồ sơ: 01.VP — Hồ sơ triển khai hệ thống</span>' in filtered
     odd = web.get("/search?q=trien+khai&ho_so=..%2Fx")  # a typed id that names nothing
     assert odd.status_code in (200, 422) and "Traceback" not in text(odd)
+
+
+def test_a_refused_handling_step_shows_what_was_typed_in_its_form_again(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """The lãnh đạo writes an ý kiến chỉ đạo while someone else records a step (refused as a
+    conflict); the handler attaches an answer that is not found: each sees the page again with
+    their words, date, chosen act and reference in the form they sent, not an empty one."""
+    from kho_people import UNIT_B
+
+    login(web, people, "van_thu")
+    path = register_one(web, signed["valid"])
+    record_id = path.rsplit("/", 1)[1]
+    leader, handler = people.usernames["lanh_dao"], people.usernames["chuyen_vien_b"]
+    people.kho.handling.take(
+        record_id, Act.SUBMIT, expected_seq=0, actor=people.actor("van_thu"), users=[leader]
+    )
+    logout(web)
+    login(web, people, "lanh_dao")
+    page_path = f"/handling/{record_id}"
+    note = "Phòng Tổng hợp chủ trì, báo cáo trước ngày 05/01"
+    direct = {"form": "d-", "act": "direct", "units": UNIT_B, "users": handler, "deadline": "2099-01-05"}
+    late = post(web, page_path, {**direct, "expected_seq": "0", "note": note}, page_path)
+    assert late.status_code == 409 and "WORKFLOW_CONFLICT" in text(late)
+    assert f'<textarea id="d-note" name="note">{note}</textarea>' in text(late)
+    assert 'value="2099-01-05" required' in text(late)
+    done = post(web, page_path, {**direct, "expected_seq": "1", "note": note}, page_path)
+    assert done.status_code == 302, text(done)
+    logout(web)
+
+    login(web, people, "chuyen_vien_b")
+    report = "Đã có văn bản trả lời số 12/UBND-TH"
+    answer = {
+        "form": "p1-",
+        "task": "1",
+        "act": "answer",
+        "ref": "0" * 24,
+        "note": report,
+        "expected_seq": "2",
+    }
+    refused = post(web, page_path, answer, page_path)
+    assert refused.status_code in (403, 404, 409, 422) and "mã lỗi" in text(refused)
+    body = text(refused)
+    assert f'<textarea id="p1-note" name="note">{report}</textarea>' in body
+    assert f'name="ref" pattern="[0-9a-f]{{24}}" value="{"0" * 24}"' in body
+    assert re.search(r'<option value="answer"\s+selected>', body)
+    assert re.search(r'<option value="progress"\s*>', body)  # the first act is not chosen again
