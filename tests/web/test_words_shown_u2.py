@@ -9,6 +9,7 @@ import re
 import unicodedata
 
 from flask.testing import FlaskClient
+from kho_files import new_file
 from kho_people import People
 from kho_testing import incoming
 from kho_web import login, logout, post, register_one, text, upload
@@ -156,18 +157,11 @@ def test_the_search_names_a_hoso_by_its_number_and_title_not_its_id(
     web: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:
     login(web, people, "van_thu")
-    record_path = register_one(web, signed["valid"])
-    logout(web)
-    login(web, people, "chuyen_vien")
-    hoso = {"file_notation": "01.VP", "title": "Hồ sơ triển khai hệ thống", "maintenance": "20 năm"}
-    created = post(
-        web, "/files", {**hoso, "creator": "Phạm Minh Chính", "start_date": "01/03/2026"}, "/files"
-    )
-    assert created.status_code == 302, text(created)
-    file_id = created.headers["Location"].rsplit("/", 1)[1]
-    document_id = record_path.rsplit("/", 1)[1]
-    added = post(web, "/files/add", {"file_id": file_id, "document_id": document_id}, record_path)
-    assert added.status_code == 302
+    document_id = register_one(web, signed["valid"]).rsplit("/", 1)[1]
+    worker = people.actor("chuyen_vien")
+    hoso = new_file(people.kho, worker, "01.VP", "Hồ sơ triển khai hệ thống", "Phạm Minh Chính")
+    people.kho.repo.add_to_file(hoso.record_id, document_id, expected_version=hoso.version, actor=worker)
+    file_id = hoso.record_id
     found = text(web.get("/search?q=trien+khai+he+thong"))
     assert "Hồ sơ triển khai hệ thống" in found.split("Lọc theo", 1)[1]
     assert ">01.VP — Hồ sơ triển khai hệ thống</a> (1)" in found
