@@ -53,7 +53,7 @@ from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
 from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
-from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step
+from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step, may_handle
 from repository.records import Actor, Record, Repository
 from repository.vocabulary import nfc, typed_text
 from repository.workflow import (
@@ -549,6 +549,13 @@ class HandlingService:
                 raise WorkflowRefused(
                     f"Tài khoản “{user}” đang bị khóa: không thể giao văn bản cho người này.",
                     code="TARGET_LOCKED",
+                    target=user,
+                )
+            if not may_handle(account.roles):
+                raise WorkflowRefused(
+                    f"Cán bộ “{user}” không làm nhiệm vụ xử lý văn bản (kiểm toán viên, quản trị):"
+                    " không thể giao văn bản cho người này.",
+                    code="TARGET_NOT_HANDLER",
                     target=user,
                 )
             if account.clearance < secrecy:

@@ -621,6 +621,18 @@ _STEP_ACTIONS = frozenset({
 """Handling steps: decided by :func:`decide_step` (with what is known of the handling)."""
 
 
+HANDLER_ROLES = frozenset({Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU})
+"""The roles of the people a document may be handed to (chủ trì, phối hợp, a forward). A kiểm
+toán viên checks the handling and a quản trị runs the installation: neither handles documents,
+and a task would give them sight of one (separation of duties). Someone who holds one of these
+roles as well may still be handed a document."""
+
+
+def may_handle(roles: Iterable[Role]) -> bool:
+    """Whether a person with ``roles`` may be handed a document to handle (pure)."""
+    return not HANDLER_ROLES.isdisjoint(roles)
+
+
 def _leads_one_of(principal: Principal, units: frozenset[str]) -> bool:
     return bool(units & (principal.units_with({Role.LANH_DAO}) | principal.led_units))
 

@@ -674,3 +674,21 @@ def test_a_task_number_that_is_not_a_small_number_is_refused_and_breaks_nothing(
     assert [t.task_id for t in state.tasks] == ["1", "2"]
     office.clock.set(date(2026, 3, 10))
     assert office.handling.flag_deadlines()["overdue"] == 2
+
+
+def test_a_document_is_never_handed_to_an_auditor_or_an_administrator_alone(office: Office) -> None:
+    """u2: the lãnh đạo's person list held every account, and directing a kiểm toán viên was
+    accepted: a task, and sight of the document, for the person who checks the handling. The
+    policy names the roles that handle documents; someone who also holds one may still be chosen."""
+    kho = office.kho
+    admin = kho.accounts.get(office.people.usernames["quan_tri"])
+    auditor, _ = create_person(kho.accounts, "Lê Văn Soát", AGENCY, ("kiem_toan",), 3, None, admin)
+    operator, _ = create_person(kho.accounts, "Trần Văn Máy", AGENCY, ("quan_tri",), 3, None, admin)
+    roles = ("quan_tri", "chuyen_vien")
+    both, _ = create_person(kho.accounts, "Phạm Thị Kiêm", AGENCY, roles, 3, None, admin)
+    rid = register_incoming(office, number="777").record_id
+    for person in (auditor, operator):
+        error = _refused("TARGET_NOT_HANDLER", office, rid, Act.SUBMIT, "clerk", users=[person.username])
+        assert "xử lý văn bản" in error.message
+    office.step(rid, Act.SUBMIT, "clerk", users=[both.username])
+    assert both.username in kho.repo._load(rid).grant_users

@@ -15,7 +15,7 @@ from kho.errors import KhoError, PermissionDenied
 from kho.timeutil import utcnow, vn_display
 from repository.handling import COLUMN_LABELS, require_registered
 from repository.metadata import DocumentMetadata
-from repository.policy import Action
+from repository.policy import Action, may_handle
 from repository.workflow import ACT_LABELS, STATUS_CODES, STATUS_LABELS, TASK_STATUS_LABELS, Act
 from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import handling_export
@@ -36,7 +36,8 @@ LIST_FIELDS = ("users", "units", "cooperate_users", "cooperate_units")
 
 def _people_and_units() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     accounts = kho().accounts
-    people = sorted((a.username, a.full_name) for a in accounts.accounts() if a.active)
+    handlers = (a for a in accounts.accounts() if a.active and may_handle(a.roles))
+    people = sorted((a.username, a.full_name) for a in handlers)
     units = sorted((u.unit_id, u.name) for u in accounts.units())
     return people, units
 
