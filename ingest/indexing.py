@@ -55,7 +55,7 @@ def to_index_document(
     from search.documents import IndexDocument
 
     if holders is None:
-        holders = repo.holders_of(record)
+        holders = repo.holders_of(record, readable_only=True)  # (a damaged hồ sơ adds no reader)
     text = _text_of(_derived_json(repo, record.record_id, TEXT))
     extracted = _derived_json(repo, record.record_id, EXTRACTED_METADATA) or {}
     verdict = str(record.extra.get("signature_verdict", ""))

@@ -1415,8 +1415,14 @@ class Repository:
             self._enforce(actor, Action.HOLD_PLACE, record, decision)
 
     # -- access ------------------------------------------------------------------------------
-    def holders_of(self, record: Record) -> list[Record]:
-        """The hồ sơ a document sits in (latest versions); none for a hồ sơ itself."""
+    def holders_of(self, record: Record, *, readable_only: bool = False) -> list[Record]:
+        """The hồ sơ a document sits in (latest versions); none for a hồ sơ itself.
+
+        A hồ sơ that cannot be opened (its key garbled, its bytes changed: a fixity finding)
+        raises, so that a hold or a hand-over it carries is never passed over; ``readable_only``
+        leaves it out instead, for the access rule (:meth:`facts`): its grants then let nobody
+        in (fail closed), and the documents in it stay readable to everyone else who may see
+        them, instead of one damaged hồ sơ refusing every list its documents are in."""
         if record.kind == KIND_FILE:
             return []
         out = []
@@ -1424,6 +1430,10 @@ class Repository:
             try:
                 holder = self._load(file_id)
             except NotFound:
+                continue
+            except UNOPENABLE:
+                if not readable_only:
+                    raise
                 continue
             if record.record_id in holder.documents:  # a link left by an interrupted removal
                 out.append(holder)
@@ -1433,7 +1443,7 @@ class Repository:
         """What the access policy knows of a record: its own grants and those of every hồ sơ
         it sits in (``holders``, when the caller has them already)."""
         users, units = set(record.grant_users), set(record.grant_units)
-        for holder in self.holders_of(record) if holders is None else holders:
+        for holder in self.holders_of(record, readable_only=True) if holders is None else holders:
             users.update(holder.grant_users)
             units.update(holder.grant_units)
         return RecordFacts(
@@ -2770,7 +2780,7 @@ class Repository:
         for record_id in record_ids:
             try:
                 record = self._load(record_id)
-            except (NotFound, KeyDestroyed):
+            except UNOPENABLE:  # gone, shredded, or damaged (fsck reports it): not listed
                 continue
             if self.may_see(actor, record):
                 out.append(record)

@@ -172,6 +172,28 @@ def test_the_search_names_a_hoso_by_its_number_and_title_not_its_id(
     assert odd.status_code in (200, 422) and "Traceback" not in text(odd)
 
 
+def test_a_damaged_hoso_in_the_search_filter_is_not_named_and_the_page_still_answers(
+    web: FlaskClient, people: People, signed: dict[str, bytes]
+) -> None:
+    """A hồ sơ whose key is garbled (fsck reports it) is listed by id and nothing else: the
+    page answers 200, as every listing built from an index query does (``Repository.visible``
+    let a damaged record's error out of the hồ sơ names, and out of every list built with it)."""
+    import os
+
+    login(web, people, "van_thu")
+    document_id = register_one(web, signed["valid"]).rsplit("/", 1)[1]
+    worker = people.actor("chuyen_vien")
+    hoso = new_file(people.kho, worker, "02.VP", "Hồ sơ bị hỏng khóa", "Phạm Minh Chính")
+    people.kho.repo.add_to_file(hoso.record_id, document_id, expected_version=hoso.version, actor=worker)
+    people.kho.repo.keys.store.put(f"keys/{hoso.record_id}", os.urandom(40))
+    people.kho.repo.keys._cache.clear()  # (as a fresh process finds it)
+    page = web.get(f"/search?q=&ho_so={hoso.record_id}")
+    assert page.status_code == 200
+    assert "Hồ sơ bị hỏng khóa" not in text(page)
+    listed = people.kho.repo.visible([hoso.record_id, document_id], actor=people.actor("van_thu"))
+    assert [r.record_id for r in listed] == [document_id]
+
+
 def test_a_refused_handling_step_shows_what_was_typed_in_its_form_again(
     web: FlaskClient, people: People, signed: dict[str, bytes]
 ) -> None:

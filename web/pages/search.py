@@ -10,7 +10,6 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.timeutil import to_vn
 from repository.policy import Action, search_scope
-from repository.records import UNOPENABLE
 from repository.saved_searches import SavedSearches
 from repository.vocabulary import Secrecy, Urgency
 from search.query import MAX_PAGE_SIZE, QueryInvalid
@@ -58,16 +57,11 @@ def hoso_names(who: Any, ids: Any) -> dict[str, str]:
     """Hồ sơ id -> "số ký hiệu — tiêu đề" for the hồ sơ ``who`` may see (the policy decides, as
     for every read; one read of each, not audited as a view: only its name is shown). An id they
     may not see, or that is gone, keeps no name and is shown as it is."""
-    repo = kho().repo
     out: dict[str, str] = {}
-    for file_id in dict.fromkeys(ids):
-        try:
-            record = repo._load(file_id)
-        except UNOPENABLE:
-            continue
+    for record in kho().repo.visible(dict.fromkeys(ids), actor=who):
         md = record.metadata
-        if repo.may_see(who, record) and md is not None and getattr(md, "file_notation", None):
-            out[file_id] = f"{md.file_notation} — {md.title}"
+        if md is not None and getattr(md, "file_notation", None):
+            out[record.record_id] = f"{md.file_notation} — {md.title}"
     return out
 
 
