@@ -638,7 +638,8 @@ def check(state: Handling, step: Step, today: date) -> None:
         if step.act is Act.APPROVE_DONE and task.task_id == MAIN_TASK and not state.answers:
             raise _refuse(
                 "ANSWER_MISSING",
-                "Chưa có văn bản trả lời: văn bản được giao xử lý chỉ hoàn thành khi đã có văn bản trả lời.",
+                "Chưa có văn bản trả lời: văn bản được giao xử lý chỉ hoàn thành khi đã có văn bản trả lời."
+                f" Người xử lý cần “{ACT_LABELS[Act.ANSWER]}” trước; hoặc chọn “{ACT_LABELS[Act.REDO]}”.",
             )
 
 

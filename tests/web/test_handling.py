@@ -333,7 +333,8 @@ def test_a_handler_cannot_approve_nor_finish_without_an_answer(office: Office, d
     office.step(directed, Act.ASSIGN, "head_b", task="1", users=[office.user("handler")])
     office.step(directed, Act.REPORT_DONE, "handler", task="1")
     _refused("SELF_APPROVAL", office, directed, Act.APPROVE_DONE, "handler", task="1")
-    _refused("ANSWER_MISSING", office, directed, Act.APPROVE_DONE, "leader", task="1")
+    missing = _refused("ANSWER_MISSING", office, directed, Act.APPROVE_DONE, "leader", task="1")
+    assert "“Gắn văn bản trả lời” trước" in missing.message and "“Yêu cầu làm lại”" in missing.message
     # A task "finished" outside the flow (reported, never approved) is not finished.
     assert (
         office.handling.report(office.actors["clerk"], date(2026, 3, 1), date(2026, 3, 31))["totals"][
