@@ -273,7 +273,8 @@ class Destructions:
         """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
         now (:class:`~retention.eligibility.NotDestroyable` otherwise, nothing written)."""
         self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
-        if not explanation.strip():
+        explanation = typed_text(explanation, "explanation", "Bản thuyết minh")
+        if not explanation:
             raise WorkflowError("Cần có bản thuyết minh tài liệu đề nghị hủy.", code="EXPLANATION_REQUIRED")
         ids = list(dict.fromkeys(record_ids))
         if not ids:
@@ -325,6 +326,9 @@ class Destructions:
     ) -> dict[str, Any]:
         """The head's quyết định thành lập hội đồng and its members (usernames)."""
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
+        decision_ref = typed_text(
+            decision_ref, "decision_ref", "Quyết định thành lập hội đồng", line_breaks=False
+        )
         case = self.cases.latest(case_id)
         self._require(case, "proposed")
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
@@ -401,6 +405,7 @@ class Destructions:
         """The head's quyết định hủy (or refusal). Needs the minutes, the appraisal and a majority
         of the council agreeing."""
         self.repo.authorize(actor, Action.DESTRUCTION_DECIDE)
+        decision_ref = typed_text(decision_ref, "decision_ref", "Số, ngày của quyết định", line_breaks=False)
         case = self.cases.latest(case_id)
         if not (case["state"] == "decided" and self._lapsed(case)):  # a lapsed one is decided anew
             self._require(case, "reviewed")

@@ -38,6 +38,7 @@ from repository import formats
 from repository.metadata import MAINTENANCE_PERMANENT, DocumentMetadata, FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
+from repository.vocabulary import typed_text
 from retention.destruction import closed_on
 from retention.workflow import Versions
 
@@ -698,9 +699,12 @@ class Transfers:
         return {**receipt, "path": str(target), "omitted": [o.to_dict() for o in package.omitted]}
 
     def record_receipt(self, transfer_id: str, reference: str, *, actor: Actor) -> dict[str, Any]:
-        """The historical archive's biên bản giao nhận for an exported package."""
+        """The historical archive's biên bản giao nhận for an exported package. Its reference is
+        a typed text (:func:`~repository.vocabulary.typed_text`, on one line): a hidden character
+        is refused before anything is read or written, as a receipt cannot be recorded twice."""
         self.repo.authorize(actor, Action.TRANSFER)
-        if not reference.strip():
+        reference = typed_text(reference, "reference", "Số, ngày của biên bản giao nhận", line_breaks=False)
+        if not reference:
             raise SipError("Cần số, ngày của biên bản giao nhận.", code="RECEIPT_REQUIRED")
         current = self.transfers.latest(transfer_id)
         if current["state"] != "exported":
@@ -709,7 +713,7 @@ class Transfers:
         body = {
             **current,
             "state": "received",
-            "receipt": {"ref": reference.strip(), "by": actor.user, "at": to_iso_utc(self.repo.clock())},
+            "receipt": {"ref": reference, "by": actor.user, "at": to_iso_utc(self.repo.clock())},
         }
         body.pop(formats.FORMAT_KEY, None)
         receipt = self.transfers.write(transfer_id, body, expected=current["version"])
@@ -718,7 +722,7 @@ class Transfers:
             "transfer:receipt",
             record_id=current["file_id"],
             source=actor.source,
-            details={"transfer_id": transfer_id, "ref": reference.strip()},
+            details={"transfer_id": transfer_id, "ref": reference},
         )
         return receipt
 

@@ -9,6 +9,8 @@ behind a password),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
 ``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
+``SIP_UNSAFE_TEXT`` (a METS value with a control or invisible character, or not NFC),
+``SIP_METS_REFERENCE`` (a METS ID reference, or a pointer to a representation, that names nothing),
 ``SIP_INVALID`` (the validator).
 """
 
@@ -56,6 +58,50 @@ def _name_fault(name: str) -> str | None:
     if not unicodedata.is_normalized("NFC", name):
         return "không ở dạng chuẩn Unicode NFC"
     return None
+
+
+def _text_fault(text: str) -> str | None:
+    """Why a METS value (an attribute, an element's text) is refused, or None: as an entry name
+    (:func:`_name_fault`), but line breaks and tabs are white space there."""
+    return _name_fault(text.translate(_WHITESPACE))
+
+
+_WHITESPACE = {ord(c): " " for c in "\t\n\r"}
+ID_REFERENCES = ("DMDID", "ADMID", "FILEID")
+"""METS attributes that name other elements of the same METS by their ID (IDREFS)."""
+
+
+def check_manifest(mets: ET.Element, name: str) -> None:
+    """A METS's own fields, before anything reads or shows them (the OBJID is shown to the
+    person importing and audited): every value in NFC without a control or invisible character
+    (``SIP_UNSAFE_TEXT``), and every ID reference naming an element of this METS
+    (``SIP_METS_REFERENCE``: a structure map pointing at descriptive metadata or files that are
+    not there describes nothing, and the E-ARK validator lets it through)."""
+    ids = {el.get("ID") for el in mets.iter() if el.get("ID")}
+    for el in mets.iter():
+        tag = el.tag.rsplit("}", 1)[-1]
+        values = [(attr.rsplit("}", 1)[-1], value) for attr, value in el.attrib.items()]
+        values += [("", el.text)] if el.text and el.text.strip() else []
+        for attr, value in values:
+            fault = _text_fault(value)
+            if fault:
+                field = f"{tag}/@{attr}" if attr else tag
+                raise SipError(
+                    f"Tệp {name} có giá trị không an toàn ({fault}) ở “{field}”.",
+                    code="SIP_UNSAFE_TEXT",
+                    file=name,
+                    field=field,
+                )
+        for attr in ID_REFERENCES:
+            for ref in el.get(attr, "").split():
+                if ref not in ids:
+                    raise SipError(
+                        f"Tệp {name}: “{tag}/@{attr}” trỏ tới “{ref[:80]}” nhưng METS không có phần tử"
+                        " mang mã này.",
+                        code="SIP_METS_REFERENCE",
+                        file=name,
+                        field=f"{tag}/@{attr}",
+                    )
 
 
 @dataclass(frozen=True)
@@ -202,6 +248,20 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
     ``seen`` collects every file named (resolved paths)."""
     mets = _mets(mets_path)
     base = mets_path.parent
+    check_manifest(mets, mets_path.relative_to(root).as_posix()[:200])
+    for pointer in mets.iter(f"{{{METS_NS}}}mptr"):  # a representation's METS, listed below too
+        href = pointer.get(f"{{{XLINK_NS}}}href", "")
+        target = (base / href).resolve()
+        try:
+            present = bool(href) and target.is_relative_to(root.resolve()) and target.is_file()
+        except OSError:  # a name no file can have (too long for the file system)
+            present = False
+        if not present:
+            raise SipError(
+                f"METS trỏ tới METS của một biểu diễn “{href[:200]}” nhưng gói tin không có tệp đó.",
+                code="SIP_METS_REFERENCE",
+                file=href[:200],
+            )
     checked = 0
     refs: list[tuple[str, dict[str, str]]] = []
     for el in mets.iter(f"{{{METS_NS}}}file"):

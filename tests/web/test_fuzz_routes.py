@@ -14,9 +14,12 @@ read from the code of ``web/`` and its templates, so a new route or field is fuz
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import re
+import unicodedata
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +32,19 @@ from kho_files import file_with_a_secret
 from kho_people import UNIT_B, People, make_people
 from kho_retention import PLAN, closed_file, council_ready, kho_env
 from kho_submission import submitted_by_phong_b
-from kho_testing import sealed_cong_van
+from kho_testing import incoming, plain_page, sealed_cong_van
 from kho_web import CSRF, login, register_one, upload
 
 from ingest.testpki import TestPKI
 from kho.config import Settings
 from kho.errors import KhoError
+from repository.metadata import DocumentMetadata, Recipient
+from repository.vocabulary import has_hidden_characters
 from retention.destruction import Destructions
+from retention.sip import Transfers
 from web.app import create_app
 from web.context import Kho
+from web.pages.intake import FIELDS as INTAKE_FIELDS
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 ROLES = ("anon", "van_thu", "lanh_dao", "chuyen_vien", "luu_tru", "kiem_toan", "quan_tri", "van_thu_b")
@@ -114,6 +121,10 @@ class Site:
     ip: int = 0
     objects: dict[str, list[str]] = field(default_factory=dict)
     """Path argument → the real objects of its kind, one per state (see :func:`build_objects`)."""
+    package: Path | None = None
+    """A valid nộp lưu package (zip) of a closed permanent hồ sơ (see :func:`build_transfers`)."""
+    transferred: str = ""
+    """A permanent hồ sơ the Lưu trữ lịch sử has received."""
 
     def client(self, role: str) -> FlaskClient:
         """The role's browser, logged in again (from a fresh address) if a route ended it."""
@@ -429,6 +440,7 @@ def build_objects(site: Site, clerk: FlaskClient) -> dict[str, list[str]]:
     call("POST", "/api/plans/2026/approve", "lanh_dao", {"expected_version": 1})
     call("POST", "/api/plans/2026/issue", "lanh_dao", {"expected_version": 2})
     tokens = call("GET", f"/api/accounts/{people.usernames['chuyen_vien_b']}/tokens", "quan_tri")
+    transfers = build_transfers(site)
     return {
         "record_id": [site.record, waiting],
         "file_id": [hoso, closed.record_id, submitted],
@@ -439,7 +451,54 @@ def build_objects(site: Site, clerk: FlaskClient) -> dict[str, list[str]]:
         "year": ["2026", "2027"],
         "digest": [tokens["items"][0]["digest"]],
         "name": ["danh-muc"],
+        "transfer_id": [t["transfer_id"] for t in transfers],
     }
+
+
+def build_transfers(site: Site) -> list[dict[str, Any]]:
+    """Nộp lưu lịch sử of two closed permanent hồ sơ of their own (the submitted one stays for
+    the archive's routes): a package exported and waiting for the archive's receipt; one
+    received; a second package of that hồ sơ, lost on the way, whose receipt is refused
+    (``SIP_ALREADY_TRANSFERRED``). Each export runs the E-ARK validator (~1 s)."""
+    kho, archivist = site.kho, site.people.actor("luu_tru")
+    transfers, out = Transfers(kho.repo), kho.settings.data_dir / "transfers"
+    waiting, _ = closed_file(kho, site.people, notation="06.TH", maintenance="Vĩnh viễn", docs=1)
+    sent, _ = closed_file(kho, site.people, notation="07.TH", maintenance="Vĩnh viễn", docs=1)
+    exported = transfers.export(waiting.record_id, out, actor=archivist)
+    received = transfers.export(sent.record_id, out, actor=archivist)
+    lost = transfers.export(sent.record_id, out, actor=archivist)
+    received = transfers.record_receipt(received["transfer_id"], "Biên bản số 03/BB-LTLS", actor=archivist)
+    site.package = Path(exported["path"])
+    site.transferred = sent.record_id
+    return [exported, received, lost]
+
+
+def test_a_transfer_export_of_a_file_it_may_not_package_is_refused(site: Site) -> None:
+    """``POST /api/retention/transfers`` and the archive's page, as every role, for each real
+    hồ sơ (and a document) that is no package: open, closed but not permanent, submitted, already
+    received by the Lưu trữ lịch sử. No 500, a JSON refusal with ``code``, nothing stored."""
+    ids = [*site.objects["file_id"], site.transferred, site.objects["document_id"][0]]
+    tops = top_folders(site.kho)
+    before, sent, faults, codes = stored_keys(site.kho, tops), 0, [], set()
+    for role in ROLES:
+        client = site.client(role)
+        found = CSRF.search(client.get("/login" if role == "anon" else "/").get_data(as_text=True))
+        token = found.group(1) if found else ""
+        headers = site.people.headers(role) if role != "anon" else {}
+        for file_id in ids:
+            api = client.post("/api/retention/transfers", json={"file_id": file_id}, headers=headers)
+            page = client.post("/retention/transfers", data={"file_id": file_id, "csrf_token": token})
+            sent += 2
+            for url, answer in (("/api/retention/transfers", api), ("/retention/transfers", page)):
+                if (problem := fault(url, answer)) is not None:
+                    faults.append(f"{url} as {role} ({file_id}): {problem}")
+                assert answer.status_code >= 400 or refused_by_role(answer), (url, role, file_id)
+            if api.status_code < 500 and api.is_json:
+                codes.add(api.json["error"]["code"])
+    assert not faults, "\n".join(faults)
+    assert {"SIP_NOT_CLOSED", "SIP_NOT_PERMANENT", "SIP_ALREADY_TRANSFERRED", "FILE_REQUIRED"} <= codes, codes
+    assert stored_keys(site.kho, tops) == before
+    print(f"transfer exports: {sent} requests, codes {sorted(codes)}")  # (bench/NOTES-f3.md)
 
 
 ANY = re.compile(r"<any\(([^)]*)\):([a-z_]+)>")
@@ -524,6 +583,11 @@ def current(site: Site, record_id: str | None, path: str) -> dict[str, Any]:
     if year := re.search(r"/plans/(\d{4})", path):
         found["expected_version"] = site.kho.retention.plan(int(year.group(1))).version
     return found
+
+
+def hidden(value: Any) -> bool:
+    """A text no typed field may keep (:func:`~repository.vocabulary.has_hidden_characters`)."""
+    return isinstance(value, str) and has_hidden_characters(value)
 
 
 def refused_by_role(response: Any) -> bool:
@@ -636,3 +700,264 @@ def test_every_route_on_real_objects_answers_bad_input_with_a_refusal(site: Site
     assert not tally.faults, f"{len(tally.faults)} of {tally.sent}:\n" + "\n".join(tally.faults[:40])
     assert not tally.changed, "refused, yet the store changed:\n" + "\n".join(tally.changed)
     assert site.kho.repo.audit.verify().ok
+
+
+# -- nested intake metadata, one field at a time --------------------------------------------------
+
+METADATA_FIELDS = [f.name for f in dataclasses.fields(DocumentMetadata) if f.name != "direction"]
+"""Every field of a văn bản's metadata (Phụ lục VI), read from its type: a new field is fuzzed."""
+RECIPIENT_FIELDS = [f"recipients.{f.name}" for f in dataclasses.fields(Recipient)]
+"""Each field of one nơi nhận, inside the list the others are valid in."""
+NESTED_VALUES: list[Any] = JSON_VALUES + [TEXTS[i] for i in (0, 3, 4, 10, 11, 14)]
+"""a7's JSON values and its texts a metadata field judges (empty, bidi, controls, the first and
+the last day, non-NFC)."""
+PAGE_METADATA = [name for name, *_ in INTAKE_FIELDS] + ["urgency", "secrecy"]
+"""What the review page's form sends (``web.pages.intake._metadata`` reads these)."""
+
+
+def valid_metadata(*, page: bool = False) -> dict[str, Any]:
+    """Metadata every field check accepts: those of the document the site registered (its số,
+    ký hiệu, cơ quan and date), so that a request whose fields all pass is refused after them by
+    the duplicate guard (409) and the document waiting at intake stays there for the next one."""
+    dates = (
+        {"issued_date": "02/03/2026", "arrival_date": "05/03/2026"}
+        if page
+        else {"arrival_date": "2026-03-05"}
+    )
+    values = incoming(**dates)
+    if not page:
+        values["recipients"] = [{"organ_name": "Văn phòng UBND tỉnh", "organ_id": None}]
+    return values
+
+
+def with_bad(values: dict[str, Any], name: str, bad: Any) -> dict[str, Any]:
+    """``values`` with one field (or one field of the nơi nhận: ``recipients.organ_id``) bad."""
+    if name.startswith("recipients."):
+        inner = name.split(".", 1)[1]
+        return {**values, "recipients": [{**values["recipients"][0], inner: bad}]}
+    return {**values, name: bad}
+
+
+@dataclass
+class Waiting:
+    """A document waiting at intake (uploaded, not confirmed) for the confirm routes; when a
+    bad value was accepted (the document registered), the next one is uploaded."""
+
+    site: Site
+    record: str = ""
+    uploads: int = 0
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def current(self) -> str:
+        if not self.record:
+            self.uploads += 1
+            pdf = plain_page(f"Cong van ve viec thu nghiem, ban {self.uploads}")  # no seal to check
+            self.record = upload(self.site.clients["van_thu"], pdf, "f3.pdf").rstrip("/").split("/")[-1]
+        return self.record
+
+    def token(self, role: str) -> str:
+        """The role's form token, read once from its browser."""
+        if role not in self.tokens:
+            page = self.site.client(role).get("/login" if role == "anon" else "/").get_data(as_text=True)
+            found = CSRF.search(page)
+            self.tokens[role] = found.group(1) if found else ""
+        return self.tokens[role]
+
+    def version(self) -> int:
+        return self.site.kho.repo._load(self.current()).version
+
+
+def send_metadata(
+    site: Site, client: FlaskClient, waiting: Waiting, route: str, role: str, values: dict[str, Any]
+) -> Any:
+    """One request of ``route`` (``api-confirm``, ``api-create``, ``page-confirm``) as ``role``
+    from its ``client`` (no route of this table ends a session: read once per route)."""
+    headers = site.people.headers(role) if role != "anon" else {}
+    if route == "api-confirm":
+        body = {"metadata": values, "expected_version": waiting.version()}
+        return client.post(
+            f"/api/intake/{waiting.current()}/confirm",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+    if route == "api-create":
+        form = {"metadata": json.dumps(values), "direction": "den"}
+        return client.post("/api/records", data=form, headers=headers)
+    form = {k: str(v) for k, v in values.items()}
+    form |= {"expected_version": str(waiting.version()), "csrf_token": waiting.token(role)}
+    return client.post(f"/intake/{waiting.current()}/confirm", data=form)
+
+
+def test_each_intake_metadata_field_alone_answers_bad_input_with_a_refusal(site: Site) -> None:
+    """The metadata of ``POST /api/intake/<id>/confirm``, ``POST /api/records`` and the review
+    page's form, one field (or one nơi nhận's field) bad at a time while the others are valid,
+    so each field's own check is reached: as the văn thư every value, as every other role one
+    value per field. No 500, no traceback, no JSON error without ``code``; a field whose every
+    value was refused left the store as it was."""
+    waiting, tops = Waiting(site), top_folders(site.kho)
+    sent, faults, changed, accepted = 0, [], [], []
+    for route in ("api-confirm", "api-create", "page-confirm"):
+        names = PAGE_METADATA if route == "page-confirm" else METADATA_FIELDS + RECIPIENT_FIELDS
+        values = TEXTS if route == "page-confirm" else NESTED_VALUES
+        for role in ROLES:
+            full, client, let_in = role == "van_thu", site.client(role), True
+            for at, name in enumerate(names):
+                if not full and at and not let_in:
+                    break  # turned away by role on the first field: so on every other
+                if route != "api-create":
+                    waiting.current()  # uploaded (when needed) before the store is looked at
+                before = stored_keys(site.kho, tops) if full else set()
+                refused = True
+                for value in values if full else values[at % len(values) : at % len(values) + 1]:
+                    metadata = with_bad(valid_metadata(page=route == "page-confirm"), name, value)
+                    answer = send_metadata(site, client, waiting, route, role, metadata)
+                    sent += 1
+                    let_in = not refused_by_role(answer)
+                    url = "/api/records" if route == "api-create" else f"/api/intake/{waiting.record}/confirm"
+                    if (found := fault(url if route != "page-confirm" else "/intake", answer)) is not None:
+                        faults.append(f"{route} as {role} ({name}={str(value)[:20]!r}): {found}")
+                    ok = answer.status_code < 300 or (
+                        answer.status_code == 302 and "/records/" in answer.headers.get("Location", "")
+                    )
+                    if ok:
+                        refused = False
+                        accepted.append(f"{route} as {role}: {name}={str(value)[:20]!r}")
+                        if hidden(value):
+                            faults.append(f"{route} as {role}: {name}={value!r} accepted")
+                        if route != "api-create":
+                            waiting.record = ""  # registered: the next request gets a new one
+                if full and refused and stored_keys(site.kho, tops) != before:
+                    changed.append(f"{route} as {role}: {name}")
+    print(f"nested metadata: {sent} requests, {waiting.uploads} uploads; accepted: {accepted}")
+    assert sent >= 900, sent
+    assert not faults, f"{len(faults)} of {sent}:\n" + "\n".join(faults[:40])
+    assert not changed, "refused, yet the store changed:\n" + "\n".join(changed)
+
+
+# -- imported packages, one manifest field at a time ----------------------------------------------
+
+MANIFEST_VALUES = [
+    "",
+    "x" * 3000,
+    "\u202eabc\u202c",
+    "../../etc/passwd",
+    "Hoa\u0300",
+    "-1",
+    "9" * 31,
+    "&#1;",
+    "a\tb",
+]
+"""a7's texts that XML can carry (a NUL cannot: that is a package that is not XML, tried once)."""
+ATTRIBUTE = re.compile(r'<([\w:]+)\b[^>]*?\s([\w:]+)="[^"]*"')
+
+
+def manifest_fields(mets: str) -> list[tuple[str, str]]:
+    """Each attribute name of a METS (where it is first written) and each element's text: the
+    fields a package from another agency declares about itself. One place per attribute name,
+    as each package that passes Kho's checks costs a run of the E-ARK validator (~1 s)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for tag in re.finditer(r"<([\w:]+)((?:\s+[\w:]+=\"[^\"]*\")*)\s*/?>", mets):
+        for name in re.findall(r'\s([\w:]+)="', tag.group(2)):
+            if not name.startswith("xmlns"):
+                seen.setdefault(name, (tag.group(1), name))
+    for text in re.finditer(r"<([\w:]+)[^>]*>([^<]+)</\1>", mets):
+        seen.setdefault(text.group(1), (text.group(1), ""))
+    return list(seen.values())
+
+
+def with_bad_field(mets: str, tag: str, name: str, value: str) -> str:
+    """``mets`` with the first ``name`` attribute of a ``tag`` (or its text, ``name`` empty) set
+    to ``value`` (escaped as XML; ``&#…;`` is sent as written)."""
+    escaped = (
+        value
+        if value.startswith("&#")
+        else value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    )
+    if not name:
+        pattern = re.compile(rf"(<{re.escape(tag)}\b[^>]*>)[^<]+(</{re.escape(tag)}>)")
+        return pattern.sub(lambda m: m.group(1) + escaped + m.group(2), mets, count=1)
+    pattern = re.compile(rf'(<{re.escape(tag)}\b[^>]*?\s{re.escape(name)}=")[^"]*(")')
+    return pattern.sub(lambda m: m.group(1) + escaped + m.group(2), mets, count=1)
+
+
+def repacked(package: Path, mets: bytes, target: Path) -> Path:
+    """The package zip with its root METS.xml replaced (every other entry as it was)."""
+    with zipfile.ZipFile(package) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.count("/") == 1 and info.filename.endswith("/METS.xml"):
+                data = mets
+            dst.writestr(info.filename, data)
+    return target
+
+
+def test_each_manifest_field_of_an_imported_package_alone_is_refused_with_a_code(
+    site: Site, tmp_path: Path
+) -> None:
+    """A valid package (a real export) with one field of its METS made bad, the others as they
+    were, sent to the API and to the archive's page as every role (the lưu trữ viên, who may
+    import, every field; the others one package): no 500, no traceback, a JSON refusal with
+    ``code``; each refusal audited with its code, and nothing else stored."""
+    assert site.package is not None
+    with zipfile.ZipFile(site.package) as zf:
+        root = next(n for n in zf.namelist() if n.count("/") == 1 and n.endswith("/METS.xml"))
+        mets = zf.read(root).decode("utf-8")
+    fields = manifest_fields(mets)
+    assert len(fields) >= 20, fields
+    tops = top_folders(site.kho)
+    before = stored_keys(site.kho, tops)
+    audit = site.kho.repo.audit
+    rejected_before = sum(1 for e in audit.events() if e.action == "transfer:import-rejected")
+    sent, refused, faults, accepted, unsafe = 0, 0, [], [], []
+    packages = [
+        (
+            "<NUL>",
+            repacked(site.package, mets.replace('OBJID="', 'OBJID="\x00', 1).encode(), tmp_path / "nul.zip"),
+            True,
+        )
+    ]
+    for at, (tag, name) in enumerate(fields):
+        value = MANIFEST_VALUES[at % len(MANIFEST_VALUES)]
+        changed = with_bad_field(mets, tag, name, value)
+        assert changed != mets or value == "", (tag, name)
+        packages.append(
+            (
+                f"{tag}@{name or 'text'}={value[:12]!r}",
+                repacked(site.package, changed.encode(), tmp_path / f"{at}.zip"),
+                hidden(value) or not unicodedata.is_normalized("NFC", value),
+            )
+        )
+    for role in ROLES:
+        client = site.client(role)
+        headers = site.people.headers(role) if role != "anon" else {}
+        token = ""
+        if role != "anon":
+            found = CSRF.search(client.get("/").get_data(as_text=True))
+            token = found.group(1) if found else ""
+        for number, (label, path, bad) in enumerate(packages if role == "luu_tru" else packages[:1]):
+            page = number % 2 == 1  # every other field through the page, the rest through the API
+            with path.open("rb") as fh:
+                if page:
+                    url = "/retention/transfers/check"
+                    answer = client.post(url, data={"package": (fh, "goi-tin.zip"), "csrf_token": token})
+                else:
+                    url = "/api/retention/transfers/import"
+                    answer = client.post(url, data={"file": (fh, "goi-tin.zip")}, headers=headers)
+            sent += 1
+            if (found := fault(url, answer)) is not None:
+                faults.append(f"{url} as {role} ({label}): {found}")
+            if answer.status_code < 300 or (
+                answer.status_code == 302 and "/login" not in answer.headers.get("Location", "")
+            ):
+                accepted.append(f"{role}: {label}")
+                if bad:  # a hidden character or a text not in NFC: never a package's field
+                    unsafe.append(f"{url} as {role}: {label}")
+            elif role == "luu_tru":
+                refused += 1
+    rejected = sum(1 for e in audit.events() if e.action == "transfer:import-rejected") - rejected_before
+    print(f"manifest fields: {len(fields)}, {sent} requests; accepted: {accepted}")  # (bench/NOTES-f3.md)
+    assert not faults, f"{len(faults)} of {sent}:\n" + "\n".join(faults[:40])
+    assert not unsafe, "accepted:\n" + "\n".join(unsafe)
+    assert rejected == refused, (rejected, refused)
+    assert stored_keys(site.kho, tops) == before
