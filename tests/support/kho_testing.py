@@ -216,6 +216,14 @@ def incoming_signed(seed: int, **overrides: Any) -> dict[str, Any]:
     )
 
 
+def seal_extra(*names: str) -> dict[str, Any]:
+    """A record's ``extra`` as ingest leaves it for a PDF sealed by each of ``names``, each the CN
+    and O of its seal certificate (as :func:`ingest.testpki.agency_seal` issues them)."""
+    from repository.registration import SealAgency, stored_agencies
+
+    return {"signature_agencies": stored_agencies([SealAgency(cn=n, o=n) for n in names])}
+
+
 def plain_page(line: str) -> bytes:
     """An unsigned one-page PDF printing ``line`` (ASCII) and nothing else: no seal, no số/ký
     hiệu, no date, so it contradicts no metadata typed for it."""
@@ -227,11 +235,21 @@ def plain_page(line: str) -> bytes:
     return one_page_pdf(zlib.compress(text), b"/FlateDecode")
 
 
-def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: bool = False) -> bytes:
+def sealed_cong_van(
+    n: int,
+    organisation: str = "BỘ NỘI VỤ",
+    *,
+    printed: bool = False,
+    common_name: str | None = None,
+    unit: str | None = None,
+    code: str = "1234/BNV-VP",
+) -> bytes:
     """A one-page công văn signed by the test PKI's Nguyễn Văn An and sealed by ``organisation``
     (:func:`ingest.testpki.agency_seal`, trusted), its text told apart by ``n``. By default its
     text prints no số/ký hiệu or date, so a test types its own (:func:`incoming`); ``printed``:
-    the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" and its date."""
+    the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" (or ``code``)
+    and its date. ``common_name``/``unit``: a sub-unit's seal, the agency in CN and
+    ``organisation`` (its locality or parent) in O."""
     from dataclasses import replace
     from datetime import date
 
@@ -239,10 +257,19 @@ def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: b
     from ingest.testpki import TestPKI, agency_seal, sign_personal_then_organisation
 
     pki = TestPKI.build()
-    seal = agency_seal(pki, organisation, serial=0x4B484F7100 + sum(organisation.encode()) % 0xFF)
+    named = f"{organisation}|{common_name or ''}|{unit or ''}" if common_name or unit else organisation
+    seal = agency_seal(
+        pki,
+        organisation,
+        serial=0x4B484F7100 + sum(named.encode()) % 0xFF,
+        common_name=common_name,
+        unit=unit,
+    )
     if printed:
-        doc = sample_document(n, 1, co_quan=organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2))
-        page = render_pdf(replace(doc, so_ky_hieu="1234/BNV-VP")).data
+        doc = sample_document(
+            n, 1, co_quan=common_name or organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2)
+        )
+        page = render_pdf(replace(doc, so_ky_hieu=code)).data
     else:
         page = plain_page(f"Cong van ve viec trien khai he thong, ban {n}")
     return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
