@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kho_people import make_people
-from kho_testing import incoming_signed, make_store
+from kho_testing import incoming_signed, make_store, seal_extra
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
@@ -125,7 +125,7 @@ def main() -> None:
         Direction.DEN,
     )
     says = PdfIdentity.read(
-        {"signature_organisations": ["ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM"]},
+        seal_extra("ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM"),  # a10: the stored field the gate reads
         {
             "so_ky_hieu": {"value": "52/QĐ-UBND", "confidence": 0.95},
             "ngay_ban_hanh": {"value": "2026-03-05", "confidence": 0.95},

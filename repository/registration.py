@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from kho.errors import FieldError, ValidationFailed
@@ -541,6 +542,7 @@ class Mismatch:
         }
 
 
+@lru_cache(maxsize=4096)
 def _agency_key(name: str) -> str:
     """An agency's name as compared with a certificate: :func:`text_key`, dots, commas and
     semicolons and dashes as spaces ("TP.Hà Nội" is "TP. Hà Nội"), and the abbreviations every
