@@ -68,8 +68,9 @@ def confirms(
     return gated, bare, calls
 
 
-def main() -> None:
-    pki = TestPKI.build()
+def local_kho(pki: TestPKI) -> Kho:
+    """A Kho on a fresh local store (fsync off, as the web tests run) trusting ``pki``, with no
+    broker, Tika or Elasticsearch: what a confirm costs in the repository alone."""
     tmp = Path(tempfile.mkdtemp())
     trust = pki.write_trust_dir(tmp / "trust")
     os.environ.update(
@@ -85,7 +86,13 @@ def main() -> None:
         KHO_PASSWORD_MEMORY_KB="1024",
         KHO_PASSWORD_TIME_COST="1",
     )
-    kho = Kho(Settings.from_env())
+    return Kho(Settings.from_env())
+
+
+def main() -> None:
+    pki = TestPKI.build()
+    tmp = Path(tempfile.mkdtemp())
+    kho = local_kho(pki)
     people = make_people(kho)
     pdfs = [(s, make_variant(Variant.VALID, pki=pki, seed=s, pages=1)) for s in range(100, 100 + RUNS)]
     gated, bare, _ = confirms(kho, people.actor("van_thu"), pdfs)

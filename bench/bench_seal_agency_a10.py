@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 import timeit
@@ -23,14 +24,15 @@ from typing import Any
 from kho_people import make_people
 from kho_testing import incoming, make_store, sealed_cong_van
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_metadata_gate_a9 import local_kho
+
 from ingest.pipeline import SIGNATURES_DERIVED
 from ingest.testpki import TestPKI
-from kho.config import Settings
 from repository.metadata import parse_document
 from repository.records import SYSTEM
 from repository.registration import PdfIdentity, SealAgency, metadata_gate, seal_names_sender
 from repository.vocabulary import Direction
-from web.context import Kho
 
 
 def pure() -> None:
@@ -76,23 +78,7 @@ def pure() -> None:
 
 
 def confirms() -> int:
-    pki = TestPKI.build()
-    tmp = Path(tempfile.mkdtemp())
-    trust = pki.write_trust_dir(tmp / "trust")
-    os.environ.update(
-        KHO_DATA_DIR=str(tmp / "kho"),
-        KHO_AGENCY_ID="000.00.18.H40",
-        KHO_AGENCY_NAME="Ủy ban nhân dân tỉnh Ninh Bình",
-        KHO_TRUST_DIR=str(trust),
-        KHO_FSYNC="false",
-        KHO_BROKER_URL="",
-        KHO_TIKA_URL="",
-        KHO_ELASTICSEARCH_URL="",
-        KHO_TOKEN_FILE=str(tmp / "tokens.json"),
-        KHO_PASSWORD_MEMORY_KB="1024",
-        KHO_PASSWORD_TIME_COST="1",
-    )
-    kho = Kho(Settings.from_env())
+    kho = local_kho(TestPKI.build())
     clerk = make_people(kho).actor("van_thu")
     store = kho.repo.store
     calls: Counter[str] = Counter()
