@@ -11,10 +11,7 @@ Usage: ``PYTHONPATH=.:tests/support .venv/bin/python bench/bench_seal_agency_a10
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import tempfile
 import time
 import timeit
 from collections import Counter
@@ -22,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from kho_people import make_people
-from kho_testing import incoming, make_store, sealed_cong_van
+from kho_testing import incoming, sealed_cong_van
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_metadata_gate_a9 import local_kho
+from bench_metadata_gate_a9 import local_kho, s3_get_ms
 
 from ingest.pipeline import SIGNATURES_DERIVED
 from ingest.testpki import TestPKI
@@ -119,23 +116,6 @@ def confirms() -> int:
     return size
 
 
-def s3_get(size: int) -> None:
-    if not os.environ.get("KHO_TEST_S3_ENDPOINT"):
-        return
-    store = make_store("s3", Path(tempfile.mkdtemp()), "a10seal")
-    key = "records/a10/derived/" + SIGNATURES_DERIVED
-    store.put(key, b"x" * size)
-    times = []
-    for _ in range(30):
-        start = time.perf_counter()
-        store.get(key)
-        times.append((time.perf_counter() - start) * 1000)
-    print(
-        f"GET of a {size}-byte signatures.json on S3: median {statistics.median(times):.2f} ms,"
-        f" min {min(times):.2f}"
-    )
-
-
 if __name__ == "__main__":
     pure()
-    s3_get(confirms())
+    s3_get_ms("a10seal", "records/a10/derived/" + SIGNATURES_DERIVED, confirms())
