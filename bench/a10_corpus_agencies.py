@@ -14,9 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ingest.pipeline import signing_agencies, signing_organisations
 from ingest.signatures import TrustStore, verify_pdf
 from ingest.signatures.model import SignerKind
-from repository.registration import SealAgency, seal_names_sender
+from repository.registration import PdfIdentity, SealAgency, seal_names_sender
 
 TYPED = (
     "UBND tỉnh Quảng Ngãi",
@@ -37,8 +38,12 @@ TYPED = (
 def main(base: Path) -> None:
     trust = TrustStore.from_dir(base / "trust")
     seen: dict[tuple[str, str, str, str, bool], SealAgency] = {}
+    per_file = []
     for path in sorted(base.glob("vn-*.pdf")):
         result = verify_pdf(path.read_bytes(), trust)
+        stored = signing_agencies(result.signatures)  # what ingest keeps: trusted signatures only
+        agencies = PdfIdentity.read({"signature_agencies": stored}, {}).agencies
+        per_file.append((path.name, [a.shown for a in agencies], signing_organisations(result.signatures)))
         for s in result.signatures:
             if s.signer is None:
                 continue
@@ -56,6 +61,9 @@ def main(base: Path) -> None:
                     f"{path.name}\t{s.signer_kind.value}\ttrusted={s.trusted}\tCN={s.signer.common_name}"
                     f"\tO={s.signer.organisation}\tOU={s.signer.organisational_unit}"
                 )
+    print("\nAs ingest keeps them (trusted only): file, a10 agencies, a9 flat list")
+    for name, shown, flat in per_file:
+        print(f"{name}\t{shown}\t{flat}")
     print()
     for (cn, o, ou, _, seal), agency in seen.items():
         passed = [t for t in TYPED if seal_names_sender(t, (agency,)).matches]
