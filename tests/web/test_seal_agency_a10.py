@@ -8,7 +8,9 @@ seal proves the Sở sent it, not the UBND.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import incoming, sealed_cong_van
-from kho_web import cli_as, post_incoming
+from kho_web import cli_as, login, post, post_incoming, text, upload
 
 from kho.errors import KhoError
 from repository import formats
@@ -95,6 +97,23 @@ def test_the_cli_refuses_a_sos_seal_typed_as_its_ubnd(
     done = cli.invoke(main, [*confirm, *ok, "--json"])
     assert done.exit_code == 0, done.output
     assert _registered(kho) == [rid]
+
+
+def test_the_intake_page_refuses_a_sos_seal_typed_as_its_ubnd_and_asks_the_reason(
+    web: FlaskClient, people: People, kho: Kho, so_pdf: bytes
+) -> None:
+    login(web, people, "van_thu")
+    review_path = upload(web, so_pdf, "cv.pdf")
+    version = re.search(r'name="expected_version" value="(\d+)"', text(web.get(review_path))).group(1)  # type: ignore[union-attr]
+    typed = {**incoming(organ_name=PARENT, issued_date="02/03/2026"), "expected_version": version}
+    refused = post(web, review_path + "/confirm", typed, review_path)
+    assert refused.status_code == 409
+    shown = html.unescape(text(refused))
+    assert f"{SO} ({PARENT})" in shown and 'name="override_reason"' in shown
+    assert _registered(kho) == []
+    corrected = {**typed, "organ_name": "Sở Tài chính tỉnh Thử Nghiệm"}
+    assert post(web, review_path + "/confirm", corrected, review_path).status_code == 302
+    assert len(_registered(kho)) == 1
 
 
 def _received(kho: Kho, people: People, pdf: bytes) -> Any:
