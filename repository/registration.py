@@ -409,6 +409,51 @@ _UNIT_WORDS = 2
 chế", "Văn phòng"): one word makes another agency of it ("Tổng cục Thuế" is not a unit of
 "Cục Thuế", nor "Chi cục Thuế")."""
 
+_UNIT_KINDS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(text_key(words).split())
+    for words in (  # noqa: SIM905 (a word list, one name per comma)
+        "vụ, cục, tổng cục, chi cục, văn phòng, phòng, ban, thanh tra, trung tâm, viện, "
+        "học viện, trường, đội, bộ phận, tổ, trạm, hạt, khoa, báo, tạp chí, nhà xuất bản, đài, "
+        "bệnh viện, hội đồng"
+    ).split(", ")
+)
+"""What a unit's name within an agency starts with (key form; r31): the kinds of unit of a Bộ, a
+Sở or a UBND (Nghị định 123/2016/NĐ-CP, 107/2020/NĐ-CP, 108/2020/NĐ-CP). A head that starts
+otherwise ("Giả mạo", "Công ty X thuộc", a person's name) is not a unit of the sealing agency."""
+
+_OTHER_BODIES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(text_key(words).split())
+    for words in (  # noqa: SIM905 (a word list, one name per comma)
+        "ủy ban nhân dân, hội đồng nhân dân, chính phủ, quốc hội, bộ, sở, tỉnh, thành phố, "
+        "thành ủy, huyện, quận, thị xã, xã, phường, thị trấn, công ty, tập đoàn, ngân hàng, "
+        "tòa án, viện kiểm sát"
+    ).split(", ")
+)
+"""Words that name a body of its own or its place (key form; r31): a unit's name that holds one
+is another body's unit, not the sealing agency's ("UBND tỉnh X, Sở Tài chính" against the Sở's
+seal is its parent again; "Văn phòng Chính phủ - Bộ Tư pháp" is not the Bộ's)."""
+
+_NOT_A_BODY: tuple[tuple[str, ...], ...] = (("bộ", "phận"), ("xã", "hội"))
+"""Where those words are part of another ("Bộ phận Một cửa", "Thương binh và Xã hội")."""
+
+
+def _starts(words: Sequence[str], at: int, parts: Sequence[tuple[str, ...]]) -> bool:
+    return any(tuple(words[at : at + len(p)]) == p for p in parts)
+
+
+def is_unit_name(head: Sequence[str]) -> bool:
+    """Whether the words before a sealing agency's name name a unit *within* it (pure, key form):
+    :data:`_UNIT_WORDS` words or more, starting with a unit kind (:data:`_UNIT_KINDS`), and
+    naming no other body (:data:`_OTHER_BODIES`). The one rule of :func:`seal_names_sender`'s
+    "unit within"."""
+    return (
+        len(head) >= _UNIT_WORDS
+        and _starts(head, 0, _UNIT_KINDS)
+        and not any(
+            _starts(head, i, _OTHER_BODIES) and not _starts(head, i, _NOT_A_BODY) for i in range(len(head))
+        )
+    )
+
 
 @dataclass(frozen=True)
 class SenderMatch:
@@ -422,8 +467,8 @@ class SenderMatch:
 def seal_names_sender(typed: str, agencies: Sequence[SealAgency]) -> SenderMatch:
     """The one rule for "the seal proves this sender" (pure): the typed name is a name one of
     the agencies goes by (:func:`agency_names`, by :func:`_agency_key`), or names a unit within
-    it (the agency's name is the typed name's tail, after a unit's name of :data:`_UNIT_WORDS`
-    words or more: "Vụ Pháp chế, Bộ Tư pháp" against the seal of "Bộ Tư pháp"). Never the body
+    it (the agency's name is the typed name's tail, after a unit's name, :func:`is_unit_name`:
+    "Vụ Pháp chế, Bộ Tư pháp" against the seal of "Bộ Tư pháp"). Never the body
     above it (O alone: a Sở's seal is not its UBND's), never a sibling. A name that has the
     same key but other characters (a Cyrillic letter) is *not* the agency (``look_alike``)."""
     key = _agency_key(typed)
@@ -432,7 +477,7 @@ def seal_names_sender(typed: str, agencies: Sequence[SealAgency]) -> SenderMatch
     alike = False
     for agency in agencies:
         for name, raw in agency_names(agency):
-            if key == name or (key.endswith(" " + name) and len(key[: -len(name)].split()) >= _UNIT_WORDS):
+            if key == name or (key.endswith(" " + name) and is_unit_name(key[: -len(name)].split())):
                 if set(foreign_letters(typed)) == set(foreign_letters(raw)):
                     return SenderMatch(True)
                 alike = True
@@ -545,7 +590,8 @@ class Mismatch:
 @lru_cache(maxsize=4096)
 def _agency_key(name: str) -> str:
     """An agency's name as compared with a certificate: :func:`text_key`, dots, commas and
-    semicolons and dashes as spaces ("TP.Hà Nội" is "TP. Hà Nội"), and the abbreviations every
+    semicolons, dashes and brackets as spaces ("TP.Hà Nội" is "TP. Hà Nội"; "Sở Tài chính (UBND
+    tỉnh X)", as a refusal shows a seal's agency, is "Sở Tài chính UBND tỉnh X"), and the abbreviations every
     reader expands one way (:data:`_ABBREVIATIONS`, :data:`_AFTER_SO_BO`)."""
     words = text_key(name).translate(_SEPARATORS).split()
     out = [
@@ -557,7 +603,7 @@ def _agency_key(name: str) -> str:
     return " ".join(out)
 
 
-_SEPARATORS = str.maketrans(".,;-", "    ")
+_SEPARATORS = str.maketrans(".,;-()", "      ")
 
 
 def _notation_key(text: str) -> str:
