@@ -103,6 +103,7 @@ from repository.registers import (
     resolve_series,
 )
 from repository.registration import (
+    SIGNATURES_UNREAD,
     GateDecision,
     PdfIdentity,
     RegistrationPlan,
@@ -1716,7 +1717,13 @@ class Repository:
         ):
             extracted = self._first_reading(source, EXTRACTED_METADATA)
             if extra.get("signature_verdict") and extra.get("signature_agencies") is None:
-                extra = {**extra, "signature_agencies": self._signing_agencies(source)}
+                agencies = self._signing_agencies(source)
+                if agencies is None and extra.get("signature_organisations") != []:
+                    # r31: the report is gone or does not open (deleted, rewritten without the
+                    # record's key) while a9 said trusted agencies signed: who sealed it is
+                    # unknown, not "nobody" (a10 read it as nobody and took any typed sender).
+                    return replace(PdfIdentity.read(extra, extracted), unreadable=SIGNATURES_UNREAD)
+                extra = {**extra, "signature_agencies": agencies}
         return PdfIdentity.read(extra, extracted)
 
     def _signing_agencies(self, record_id: str) -> dict[str, Any] | None:

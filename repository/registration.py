@@ -692,6 +692,28 @@ def metadata_mismatches(md: DocumentMetadata, pdf: PdfIdentity) -> tuple[Mismatc
     return tuple(out)
 
 
+SIGNATURES_UNREAD = "SIGNATURES_NOT_CHECKED"
+""":attr:`PdfIdentity.unreadable` of a record verified before a10 whose stored verification
+report (``signatures.json``) is missing or does not open (r31): which agency sealed it is not
+known, so nobody can compare the typed sender, override or not (as ``signature_gate``)."""
+
+_FORMAT_MESSAGE = (
+    "Tên cơ quan trên chữ ký số của văn bản được lưu ở định dạng mà phần mềm Kho này"
+    " không đọc được, nên chưa đối chiếu được cơ quan ban hành đã nhập, và chưa vào sổ"
+    " được. Hãy nâng cấp Kho, hoặc chạy lại việc tiếp nhận (kho ingest retry)."
+)
+_UNREADABLE_MESSAGES: dict[str, str] = {
+    "FORMAT_UNSUPPORTED": _FORMAT_MESSAGE,
+    "FORMAT_INVALID": _FORMAT_MESSAGE,
+    SIGNATURES_UNREAD: (
+        "Báo cáo kiểm tra chữ ký số đã lưu của văn bản bị thiếu hoặc không mở được, nên chưa biết"
+        " cơ quan nào đã ký số và chưa đối chiếu được cơ quan ban hành đã nhập; văn bản chưa vào"
+        " sổ được. Hãy chạy lại việc tiếp nhận (kho ingest retry) rồi vào sổ."
+    ),
+}
+"""The message of each :attr:`PdfIdentity.unreadable` code (Vietnamese, NFC)."""
+
+
 def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str | None) -> GateDecision:
     """A văn bản đến whose typed sender, số/ký hiệu or date its own PDF contradicts is not
     registered (``METADATA_MISMATCH``: a forged or mistyped sender would be trusted by the
@@ -708,15 +730,7 @@ def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str |
             ),
         )
     if pdf.unreadable and md.direction is Direction.DEN:
-        return GateDecision(
-            False,
-            code=pdf.unreadable,
-            message=(
-                "Tên cơ quan trên chữ ký số của văn bản được lưu ở định dạng mà phần mềm Kho này"
-                " không đọc được, nên chưa đối chiếu được cơ quan ban hành đã nhập, và chưa vào sổ"
-                " được. Hãy nâng cấp Kho, hoặc chạy lại việc tiếp nhận (kho ingest retry)."
-            ),
-        )
+        return GateDecision(False, code=pdf.unreadable, message=_UNREADABLE_MESSAGES[pdf.unreadable])
     found = metadata_mismatches(md, pdf)
     if not found:
         return GateDecision(True)
