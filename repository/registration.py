@@ -441,16 +441,19 @@ def _starts(words: Sequence[str], at: int, parts: Sequence[tuple[str, ...]]) -> 
     return any(tuple(words[at : at + len(p)]) == p for p in parts)
 
 
-def is_unit_name(head: Sequence[str]) -> bool:
-    """Whether the words before a sealing agency's name name a unit *within* it (pure, key form):
+@lru_cache(maxsize=4096)
+def is_unit_name(head: str) -> bool:
+    """Whether the words before a sealing agency's name name a unit *within* it (pure, key form;
+    cached as :func:`_agency_key` is, bounded):
     :data:`_UNIT_WORDS` words or more, starting with a unit kind (:data:`_UNIT_KINDS`), and
     naming no other body (:data:`_OTHER_BODIES`). The one rule of :func:`seal_names_sender`'s
     "unit within"."""
+    words = head.split()
     return (
-        len(head) >= _UNIT_WORDS
-        and _starts(head, 0, _UNIT_KINDS)
+        len(words) >= _UNIT_WORDS
+        and _starts(words, 0, _UNIT_KINDS)
         and not any(
-            _starts(head, i, _OTHER_BODIES) and not _starts(head, i, _NOT_A_BODY) for i in range(len(head))
+            _starts(words, i, _OTHER_BODIES) and not _starts(words, i, _NOT_A_BODY) for i in range(len(words))
         )
     )
 
@@ -477,7 +480,7 @@ def seal_names_sender(typed: str, agencies: Sequence[SealAgency]) -> SenderMatch
     alike = False
     for agency in agencies:
         for name, raw in agency_names(agency):
-            if key == name or (key.endswith(" " + name) and is_unit_name(key[: -len(name)].split())):
+            if key == name or (key.endswith(" " + name) and is_unit_name(key[: -len(name)])):
                 if set(foreign_letters(typed)) == set(foreign_letters(raw)):
                     return SenderMatch(True)
                 alike = True
