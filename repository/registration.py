@@ -409,31 +409,31 @@ _UNIT_WORDS = 2
 chế", "Văn phòng"): one word makes another agency of it ("Tổng cục Thuế" is not a unit of
 "Cục Thuế", nor "Chi cục Thuế")."""
 
-_UNIT_KINDS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(text_key(words).split())
-    for words in (  # noqa: SIM905 (a word list, one name per comma)
-        "vụ, cục, tổng cục, chi cục, văn phòng, phòng, ban, thanh tra, trung tâm, viện, "
-        "học viện, trường, đội, bộ phận, tổ, trạm, hạt, khoa, báo, tạp chí, nhà xuất bản, đài, "
-        "bệnh viện, hội đồng"
-    ).split(", ")
+
+def _phrases(names: str) -> tuple[tuple[str, ...], ...]:
+    """Names written one after another, ", " between them, each as its words in key form."""
+    return tuple(tuple(text_key(name).split()) for name in names.split(", "))
+
+
+_UNIT_KINDS = _phrases(
+    "vụ, cục, tổng cục, chi cục, văn phòng, phòng, ban, thanh tra, trung tâm, viện, "
+    "học viện, trường, đội, bộ phận, tổ, trạm, hạt, khoa, báo, tạp chí, nhà xuất bản, đài, "
+    "bệnh viện, hội đồng"
 )
 """What a unit's name within an agency starts with (key form; r31): the kinds of unit of a Bộ, a
 Sở or a UBND (Nghị định 123/2016/NĐ-CP, 107/2020/NĐ-CP, 108/2020/NĐ-CP). A head that starts
 otherwise ("Giả mạo", "Công ty X thuộc", a person's name) is not a unit of the sealing agency."""
 
-_OTHER_BODIES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(text_key(words).split())
-    for words in (  # noqa: SIM905 (a word list, one name per comma)
-        "ủy ban nhân dân, hội đồng nhân dân, chính phủ, quốc hội, bộ, sở, tỉnh, thành phố, "
-        "thành ủy, huyện, quận, thị xã, xã, phường, thị trấn, công ty, tập đoàn, ngân hàng, "
-        "tòa án, viện kiểm sát"
-    ).split(", ")
+_OTHER_BODIES = _phrases(
+    "ủy ban nhân dân, hội đồng nhân dân, chính phủ, quốc hội, bộ, sở, tỉnh, thành phố, "
+    "thành ủy, huyện, quận, thị xã, xã, phường, thị trấn, công ty, tập đoàn, ngân hàng, "
+    "tòa án, viện kiểm sát"
 )
 """Words that name a body of its own or its place (key form; r31): a unit's name that holds one
 is another body's unit, not the sealing agency's ("UBND tỉnh X, Sở Tài chính" against the Sở's
 seal is its parent again; "Văn phòng Chính phủ - Bộ Tư pháp" is not the Bộ's)."""
 
-_NOT_A_BODY: tuple[tuple[str, ...], ...] = (("bộ", "phận"), ("xã", "hội"))
+_NOT_A_BODY = _phrases("bộ phận, xã hội")
 """Where those words are part of another ("Bộ phận Một cửa", "Thương binh và Xã hội")."""
 
 

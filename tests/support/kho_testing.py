@@ -404,6 +404,23 @@ def checked_by_ingest(repo: Repository, record_id: str) -> Any:
     )
 
 
+def numbered_incoming(kho: Any) -> list[str]:
+    """The record ids of this year's văn bản đến register, in order: what a test checks to say a
+    refused document took no số đến."""
+    year = kho.repo.clock().year
+    return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, "den")]
+
+
+SO_PARENT = "UBND tỉnh Thử Nghiệm"
+SO_NAME = "Sở Tài chính"
+
+
+def so_sealed_cong_van() -> bytes:
+    """A công văn sealed as VGCA seals a Sở (CN "Sở Tài chính", O "UBND tỉnh Thử Nghiệm"), its
+    text printing no số or date (a10, r31)."""
+    return sealed_cong_van(61, SO_PARENT, common_name=SO_NAME)
+
+
 def numbered_outgoing(kho: Any) -> list[str]:
     """The record ids of this year's văn bản đi register (administrative series), in order: what
     a test checks to say a refused document took no number."""

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_testing import incoming, sealed_cong_van
+from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming, sealed_cong_van
 from kho_web import cli_as, login, post, post_incoming, text, upload
 
 from kho.errors import KhoError
@@ -26,19 +26,9 @@ from repository.records import SYSTEM
 from web.cli import main
 from web.context import Kho
 
-PARENT = "UBND tỉnh Thử Nghiệm"
-SO = "Sở Tài chính"
-
-
-def _registered(kho: Kho) -> list[str]:
-    year = kho.repo.clock().year
-    return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, "den")]
-
-
-@pytest.fixture(scope="module")
-def so_pdf() -> bytes:
-    """A công văn sealed by the Sở Tài chính of tỉnh Thử Nghiệm (its text prints no số or date)."""
-    return sealed_cong_van(61, PARENT, common_name=SO)
+PARENT = SO_PARENT
+SO = SO_NAME
+_registered = numbered_incoming
 
 
 def test_a_sos_seal_typed_as_its_ubnd_is_refused_through_the_api(

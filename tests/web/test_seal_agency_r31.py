@@ -5,7 +5,8 @@
 * A record verified before a10 keeps only a9's flat list; a10 works the agencies out again from
   its stored ``signatures.json``. When that object is missing or does not open (deleted, or
   rewritten without the record's key), a10 read "no trusted agency" and registered the document
-  under any sender typed — where main still compared the flat list and refused it.
+  under any sender typed ("Bộ Quốc phòng" too), where main still compared the flat list and
+  refused a sender outside it.
 """
 
 from __future__ import annotations
@@ -15,27 +16,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from kho_people import People
-from kho_testing import incoming, sealed_cong_van
+from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming
 from kho_web import post_incoming
 
 from ingest.pipeline import SIGNATURES_DERIVED
 from kho.errors import KhoError
 from repository.records import SYSTEM
 from web.context import Kho
-
-PARENT = "UBND tỉnh Thử Nghiệm"
-SO = "Sở Tài chính"
-
-
-def _registered(kho: Kho) -> list[str]:
-    year = kho.repo.clock().year
-    return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, "den")]
-
-
-@pytest.fixture(scope="module")
-def so_pdf() -> bytes:
-    """A công văn sealed by the Sở Tài chính of tỉnh Thử Nghiệm (CN "Sở Tài chính", O the UBND)."""
-    return sealed_cong_van(61, PARENT, common_name=SO)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +35,7 @@ def test_a_head_naming_another_body_is_refused_through_the_api(
     assert forged.status_code == 409, forged.json
     assert forged.json["error"]["code"] == "METADATA_MISMATCH"
     assert [m["field"] for m in forged.json["error"]["details"]["mismatches"]] == ["organ_name"]
-    assert _registered(kho) == [], "nothing numbered"
+    assert numbered_incoming(kho) == [], "nothing numbered"
     unit = post_incoming(client, people, so_pdf, incoming(organ_name="Phòng Quản lý ngân sách, Sở Tài chính"))
     assert unit.status_code == 201, unit.json
 
@@ -58,7 +45,7 @@ def _verified_before_a10(kho: Kho, people: People, pdf: bytes) -> Any:
     review = kho.receive.receive(pdf, "cv.pdf", "den", people.actor("van_thu"))
     return kho.repo.set_extra(
         review.record.record_id,
-        {"signature_agencies": None, "signature_organisations": [PARENT, SO]},
+        {"signature_agencies": None, "signature_organisations": [SO_PARENT, SO_NAME]},
         actor=SYSTEM,
         action="ingest:signatures",
     )
@@ -75,7 +62,7 @@ def test_a_pre_a10_record_whose_signature_report_is_lost_is_not_registered_under
     else:
         kho.repo.store.put(key, b'{"signatures": [], "verdict": "unsigned"}')
     clerk = people.actor("van_thu")
-    for organ in (PARENT, "Bộ Quốc phòng"):
+    for organ in (SO_PARENT, "Bộ Quốc phòng"):
         with pytest.raises(KhoError) as info:
             kho.receive.confirm(
                 old.record_id, incoming(organ_name=organ), expected_version=old.version, actor=clerk
@@ -84,12 +71,16 @@ def test_a_pre_a10_record_whose_signature_report_is_lost_is_not_registered_under
         assert "kho ingest retry" in info.value.message
     answer = client.post(
         f"/api/intake/{old.record_id}/confirm",
-        json={"metadata": incoming(organ_name=SO), "expected_version": old.version, "override_reason": "x"},
+        json={
+            "metadata": incoming(organ_name=SO_NAME),
+            "expected_version": old.version,
+            "override_reason": "x",
+        },
         headers=people.headers("van_thu"),
     )
     assert answer.status_code == 409, answer.json
     assert answer.json["error"]["code"] == "SIGNATURES_NOT_CHECKED"
-    assert _registered(kho) == []
+    assert numbered_incoming(kho) == []
     assert kho.repo.get(old.record_id, actor=clerk).version == old.version, "nothing written"
 
 
