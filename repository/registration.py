@@ -711,7 +711,8 @@ _UNREADABLE_MESSAGES: dict[str, str] = {
     SIGNATURES_UNREAD: (
         "Báo cáo kiểm tra chữ ký số đã lưu của văn bản bị thiếu hoặc không mở được, nên chưa biết"
         " cơ quan nào đã ký số và chưa đối chiếu được cơ quan ban hành đã nhập; văn bản chưa vào"
-        " sổ được. Hãy chạy lại việc tiếp nhận (kho ingest retry) rồi vào sổ."
+        " sổ được. Hãy chạy lại việc tiếp nhận (kho ingest retry) rồi vào sổ; nếu vẫn không được,"
+        " hãy kiểm tra kho (kho fsck): dữ liệu đã lưu có thể đã bị xóa hoặc sửa."
     ),
 }
 """The message of each :attr:`PdfIdentity.unreadable` code (Vietnamese, NFC)."""

@@ -17,11 +17,12 @@ import pytest
 from flask.testing import FlaskClient
 from kho_people import People
 from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming
-from kho_web import post_incoming
+from kho_web import cli_as, post_incoming
 
 from ingest.pipeline import SIGNATURES_DERIVED
 from kho.errors import KhoError
 from repository.records import SYSTEM
+from web.cli import main
 from web.context import Kho
 
 
@@ -80,6 +81,13 @@ def test_a_pre_a10_record_whose_signature_report_is_lost_is_not_registered_under
     )
     assert answer.status_code == 409, answer.json
     assert answer.json["error"]["code"] == "SIGNATURES_NOT_CHECKED"
+    cli = cli_as(people, "van_thu")
+    typed = [f"{k}={v}" for k, v in incoming(organ_name="Bộ Quốc phòng").items()]
+    refused = cli.invoke(
+        main, ["intake", "confirm", old.record_id, "--expected-version", str(old.version), *typed]
+    )
+    assert refused.exit_code == 2 and "SIGNATURES_NOT_CHECKED" in refused.output, refused.output
+    assert "Traceback" not in refused.output
     assert numbered_incoming(kho) == []
     assert kho.repo.get(old.record_id, actor=clerk).version == old.version, "nothing written"
 
