@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import People
-from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming
+from kho_buckets import new_bucket
+from kho_people import People, make_people
+from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming, s3_options
 from kho_web import cli_as, post_incoming
 
 from ingest.pipeline import SIGNATURES_DERIVED
+from kho.config import Settings
 from kho.errors import KhoError
 from repository.records import SYSTEM
 from web.cli import main
@@ -112,3 +114,33 @@ def test_a_pre_a9_record_without_any_list_or_report_still_registers(
         actor=people.actor("van_thu"),
     )
     assert done.registration is not None
+
+
+@pytest.mark.s3
+def test_on_s3_a_lost_signature_report_is_refused_too(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, so_pdf: bytes
+) -> None:
+    """The same attack on the real S3 gateway (a deleted object answers 404 there, not a missing file)."""
+    options = s3_options()
+    assert options is not None, "KHO_TEST_S3_ENDPOINT is not set"
+    monkeypatch.setenv("KHO_STORE_URL", f"s3://{new_bucket('r31-report', options)}")
+    monkeypatch.setenv("KHO_KEYSTORE_URL", f"s3://{new_bucket('r31-report-keys', options)}")
+    monkeypatch.setenv("KHO_S3_ENDPOINT", options["endpoint"])
+    monkeypatch.setenv("KHO_S3_ACCESS_KEY", options["access_key"])
+    monkeypatch.setenv("KHO_S3_SECRET_KEY", options["secret_key"])
+    kho = Kho(Settings.from_env())
+    try:
+        people = make_people(kho)
+        old = _verified_before_a10(kho, people, so_pdf)
+        kho.repo.store.delete(f"records/{old.record_id}/derived/{SIGNATURES_DERIVED}")
+        with pytest.raises(KhoError) as info:
+            kho.receive.confirm(
+                old.record_id,
+                incoming(organ_name="Bộ Quốc phòng"),
+                expected_version=old.version,
+                actor=people.actor("van_thu"),
+            )
+        assert info.value.code == "SIGNATURES_NOT_CHECKED"
+        assert numbered_incoming(kho) == []
+    finally:
+        kho.close()
