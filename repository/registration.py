@@ -596,7 +596,7 @@ def _agency_key(name: str) -> str:
     semicolons, dashes and brackets as spaces ("TP.Hà Nội" is "TP. Hà Nội"; "Sở Tài chính (UBND
     tỉnh X)", as a refusal shows a seal's agency, is "Sở Tài chính UBND tỉnh X"), and the abbreviations every
     reader expands one way (:data:`_ABBREVIATIONS`, :data:`_AFTER_SO_BO`)."""
-    words = text_key(name).translate(_SEPARATORS).split()
+    words = _joined_abbreviations(text_key(name).translate(_SEPARATORS).split())
     out = [
         _AFTER_SO_BO[w]
         if i and words[i - 1] in ("sở", "bộ") and w in _AFTER_SO_BO
@@ -604,6 +604,30 @@ def _agency_key(name: str) -> str:
         for i, w in enumerate(words)
     ]
     return " ".join(out)
+
+
+def _joined_abbreviations(words: list[str]) -> list[str]:
+    """An abbreviation of :data:`_ABBREVIATIONS` written in pieces (r31): "GD-ĐT", "GD & ĐT",
+    "LĐ-TB&XH" are "gdđt", "gd&đt", "lđtb&xh" once dashes are spaces. Two or three pieces of
+    at most :data:`_PIECE` characters each, joined, that are one of the table's abbreviations."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2):
+            pieces = words[i : i + n]
+            joined = "".join(pieces)
+            if len(pieces) == n and all(len(p) <= _PIECE for p in pieces) and joined in _ABBREVIATIONS:
+                out.append(joined)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+_PIECE = 5
+"""The longest piece of a split abbreviation ("ptnt", "tb&xh")."""
 
 
 _SEPARATORS = str.maketrans(".,;-()", "      ")

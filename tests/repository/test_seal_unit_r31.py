@@ -87,3 +87,34 @@ def test_the_name_as_the_refusal_shows_it_passes(organ: str) -> None:
     shown = metadata_gate(typed("UBND tỉnh Thử Nghiệm"), PdfIdentity(agencies=(SO_TAI_CHINH,)), None)
     assert "Sở Tài chính (UBND tỉnh Thử Nghiệm)" in shown.message
     assert seal_names_sender(organ, (SO_TAI_CHINH,)).matches
+
+
+@pytest.mark.parametrize(
+    ("seal", "organ"),
+    [
+        (SealAgency(cn="Sở Giáo dục và Đào tạo", o="UBND tỉnh X"), "Sở GD-ĐT tỉnh X"),
+        (SealAgency(cn="Sở Giáo dục và Đào tạo", o="UBND tỉnh X"), "Sở GD & ĐT"),
+        (SealAgency(cn="Sở Tài nguyên và Môi trường", o="Tỉnh X"), "Sở TN-MT tỉnh X"),
+        (SealAgency(cn="Sở Kế hoạch và Đầu tư", o="Tỉnh X"), "Sở KH-ĐT"),
+        (SealAgency(cn="Sở Lao động - Thương binh và Xã hội", o="Tỉnh X"), "Sở LĐ-TB&XH tỉnh X"),
+        (SealAgency(cn="Sở Nông nghiệp và Phát triển nông thôn", o="Tỉnh X"), "Sở NN-PTNT"),
+        (SealAgency(cn="Sở Văn hóa, Thể thao và Du lịch", o="Tỉnh X"), "Sở VH-TT&DL tỉnh X"),
+    ],
+)
+def test_an_abbreviation_written_with_a_dash_or_spaces_is_the_same_sender(
+    seal: SealAgency, organ: str
+) -> None:
+    """a10 expands "Sở GD&ĐT" but made dashes separators, so the as common "Sở GD-ĐT" (and
+    "GD & ĐT") read "gd đt": a mismatch for the genuine seal, the override right needed."""
+    assert seal_names_sender(organ, (seal,)).matches
+
+
+@pytest.mark.parametrize(
+    ("seal", "organ"),
+    [
+        (SealAgency(cn="Sở Giáo dục và Đào tạo", o="UBND tỉnh X"), "Sở GD-ĐT tỉnh Y"),
+        (SealAgency(cn="Sở Tài nguyên và Môi trường", o="Tỉnh X"), "Sở GD-ĐT tỉnh X"),
+    ],
+)
+def test_a_dashed_abbreviation_of_another_agency_stays_a_mismatch(seal: SealAgency, organ: str) -> None:
+    assert not seal_names_sender(organ, (seal,)).matches
