@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +42,20 @@ def test_a_head_naming_another_body_is_refused_through_the_api(
     assert numbered_incoming(kho) == [], "nothing numbered"
     unit = post_incoming(client, people, so_pdf, incoming(organ_name="Phòng Quản lý ngân sách, Sở Tài chính"))
     assert unit.status_code == 201, unit.json
+
+
+def test_the_cli_refuses_a_head_naming_the_parent(
+    people: People, kho: Kho, so_pdf: bytes, tmp_path: Path
+) -> None:
+    source = tmp_path / "cv.pdf"
+    source.write_bytes(so_pdf)
+    typed = [f"{k}={v}" for k, v in incoming(organ_name="UBND tỉnh Thử Nghiệm, Sở Tài chính").items()]
+    refused = cli_as(people, "van_thu").invoke(
+        main, ["record", "create", "--direction", "den", "--file", str(source), *typed]
+    )
+    assert refused.exit_code == 2 and "METADATA_MISMATCH" in refused.output, refused.output
+    assert "Traceback" not in refused.output
+    assert numbered_incoming(kho) == []
 
 
 def _verified_before_a10(kho: Kho, people: People, pdf: bytes) -> Any:
