@@ -68,6 +68,20 @@ def s3_options() -> dict[str, Any] | None:
     }
 
 
+def s3_store_env(options: dict[str, Any], prefix: str) -> dict[str, str]:
+    """The settings of a Kho on the real S3 gateway, with a fresh record bucket and key bucket
+    named from ``prefix`` (removed when the test ends): a test sets them before opening Kho."""
+    from kho_buckets import new_bucket
+
+    return {
+        "KHO_STORE_URL": f"s3://{new_bucket(prefix, options)}",
+        "KHO_KEYSTORE_URL": f"s3://{new_bucket(f'{prefix}-keys', options)}",
+        "KHO_S3_ENDPOINT": options["endpoint"],
+        "KHO_S3_ACCESS_KEY": options["access_key"],
+        "KHO_S3_SECRET_KEY": options["secret_key"],
+    }
+
+
 def backup_s3_options() -> dict[str, Any]:
     """The backup destination's own S3 account on the second S3 server (scripts/services.sh
     starts a second gateway with its own zone and pools, ``KHO_TEST_S3_BACKUP_ENDPOINT``; on a

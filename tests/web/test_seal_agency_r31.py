@@ -11,15 +11,15 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from kho_buckets import new_bucket
 from kho_people import People, make_people
-from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming, s3_options
-from kho_web import cli_as, post_incoming
+from kho_testing import SO_NAME, SO_PARENT, incoming, numbered_incoming, s3_options, s3_store_env
+from kho_web import cli_as, login, post, post_incoming, text
 
 from ingest.pipeline import SIGNATURES_DERIVED
 from kho.config import Settings
@@ -138,11 +138,8 @@ def test_on_s3_a_lost_signature_report_is_refused_too(
     """The same attack on the real S3 gateway (a deleted object answers 404 there, not a missing file)."""
     options = s3_options()
     assert options is not None, "KHO_TEST_S3_ENDPOINT is not set"
-    monkeypatch.setenv("KHO_STORE_URL", f"s3://{new_bucket('r31-report', options)}")
-    monkeypatch.setenv("KHO_KEYSTORE_URL", f"s3://{new_bucket('r31-report-keys', options)}")
-    monkeypatch.setenv("KHO_S3_ENDPOINT", options["endpoint"])
-    monkeypatch.setenv("KHO_S3_ACCESS_KEY", options["access_key"])
-    monkeypatch.setenv("KHO_S3_SECRET_KEY", options["secret_key"])
+    for name, value in s3_store_env(options, "r31-report").items():
+        monkeypatch.setenv(name, value)
     kho = Kho(Settings.from_env())
     try:
         people = make_people(kho)
@@ -159,3 +156,20 @@ def test_on_s3_a_lost_signature_report_is_refused_too(
         assert numbered_incoming(kho) == []
     finally:
         kho.close()
+
+
+def test_the_intake_page_refuses_a_lost_report_with_its_message(
+    web: FlaskClient, people: People, kho: Kho, so_pdf: bytes
+) -> None:
+    old = _verified_before_a10(kho, people, so_pdf)
+    kho.repo.store.delete(f"records/{old.record_id}/derived/{SIGNATURES_DERIVED}")
+    login(web, people, "van_thu")
+    page = f"/intake/{old.record_id}"
+    typed = {
+        **incoming(organ_name="Bộ Quốc phòng", issued_date="02/03/2026"),
+        "expected_version": str(old.version),
+    }
+    refused = post(web, page + "/confirm", typed, page)
+    assert refused.status_code == 409
+    assert "Báo cáo kiểm tra chữ ký số" in html.unescape(text(refused))
+    assert numbered_incoming(kho) == []
