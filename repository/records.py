@@ -107,6 +107,7 @@ from repository.registration import (
     GateDecision,
     PdfIdentity,
     RegistrationPlan,
+    may_name_a_sender,
     metadata_gate,
     plan_registration,
     signature_gate,
@@ -1718,10 +1719,10 @@ class Repository:
             extracted = self._first_reading(source, EXTRACTED_METADATA)
             if extra.get("signature_verdict") and extra.get("signature_agencies") is None:
                 agencies = self._signing_agencies(source)
-                if agencies is None and extra.get("signature_organisations") != []:
+                if agencies is None and may_name_a_sender(extra):
                     # r31: the report is gone or does not open (deleted, rewritten without the
-                    # record's key) while a9 said trusted agencies signed: who sealed it is
-                    # unknown, not "nobody" (a10 read it as nobody and took any typed sender).
+                    # record's key): who sealed it is unknown, not "nobody" (a10 read it as
+                    # nobody and took any typed sender).
                     return replace(PdfIdentity.read(extra, extracted), unreadable=SIGNATURES_UNREAD)
                 extra = {**extra, "signature_agencies": agencies}
         return PdfIdentity.read(extra, extracted)

@@ -728,6 +728,15 @@ SIGNATURES_UNREAD = "SIGNATURES_NOT_CHECKED"
 report (``signatures.json``) is missing or does not open (r31): which agency sealed it is not
 known, so nobody can compare the typed sender, override or not (as ``signature_gate``)."""
 
+
+def may_name_a_sender(extra: Mapping[str, Any]) -> bool:
+    """Whether a record verified before a10 may have been sealed by a trusted agency, as its
+    ``extra`` says (pure; r31): not when its PDF had no signature (``signature_count`` 0) or a9
+    found no trusted agency (an empty ``signature_organisations``). Such a record whose stored
+    report cannot be read is :data:`SIGNATURES_UNREAD`; the others say nothing about the sender."""
+    return extra.get("signature_count") != 0 and extra.get("signature_organisations") != []
+
+
 _FORMAT_MESSAGE = (
     "Tên cơ quan trên chữ ký số của văn bản được lưu ở định dạng mà phần mềm Kho này"
     " không đọc được, nên chưa đối chiếu được cơ quan ban hành đã nhập, và chưa vào sổ"

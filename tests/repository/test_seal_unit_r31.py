@@ -16,7 +16,13 @@ import pytest
 from kho_testing import incoming
 
 from repository.metadata import parse_document
-from repository.registration import PdfIdentity, SealAgency, metadata_gate, seal_names_sender
+from repository.registration import (
+    PdfIdentity,
+    SealAgency,
+    may_name_a_sender,
+    metadata_gate,
+    seal_names_sender,
+)
 from repository.vocabulary import Direction
 
 SO_TAI_CHINH = SealAgency(cn="Sở Tài chính", o="UBND tỉnh Thử Nghiệm")
@@ -118,3 +124,18 @@ def test_an_abbreviation_written_with_a_dash_or_spaces_is_the_same_sender(
 )
 def test_a_dashed_abbreviation_of_another_agency_stays_a_mismatch(seal: SealAgency, organ: str) -> None:
     assert not seal_names_sender(organ, (seal,)).matches
+
+
+@pytest.mark.parametrize(
+    ("extra", "may"),
+    [
+        ({"signature_verdict": "TOTAL_PASSED", "signature_count": 2, "signature_organisations": ["X"]}, True),
+        ({"signature_verdict": "TOTAL_PASSED", "signature_count": 2}, True),  # before a9: no list
+        ({"signature_verdict": "TOTAL_PASSED", "signature_count": 2, "signature_organisations": []}, False),
+        ({"signature_verdict": "NO_SIGNATURE", "signature_count": 0}, False),
+    ],
+)
+def test_which_pre_a10_record_needs_its_report_to_name_the_sender(extra: dict[str, Any], may: bool) -> None:
+    """A record whose report is lost is refused only when it may have been sealed (r31): a PDF with
+    no signature, or one a9 found no trusted agency on, says nothing about its sender, as on main."""
+    assert may_name_a_sender(extra) is may
