@@ -304,6 +304,10 @@ class VerifySignatures:
             # the metadata gate compares the cơ quan ban hành a văn thư types for a văn bản đến
             # (repository.registration.metadata_gate). Trusted signatures only, as above.
             "signature_organisations": signing_organisations(ctx.verification.signatures),
+            # The same agencies with the certificate field each name came from, in a versioned
+            # format (a10): a Sở's seal (CN "Sở Tài chính", O "UBND tỉnh X") names the Sở,
+            # never its UBND. The flat list above is kept for older readers only.
+            "signature_agencies": signing_agencies(ctx.verification.signatures),
         }
         record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
         if any(record.extra.get(k) != v for k, v in extra.items()):
@@ -371,6 +375,31 @@ def signing_organisations(signatures: Sequence[SignatureReport]) -> list[str]:
             if name and name.strip() and name not in names:
                 names.append(name)
     return names
+
+
+def signing_agencies(signatures: Sequence[SignatureReport]) -> dict[str, Any]:
+    """The agencies of the signatures that :func:`names_its_signer`, each once, in order, as
+    ``extra.signature_agencies`` stores them (``repository.registration.stored_agencies``): the
+    CN, O and OU of each agency (seal) certificate; only when no agency sealed, the O of the
+    personal ones (as :func:`signing_organisations`)."""
+    from ingest.signatures.model import SignerKind
+    from repository.registration import SealAgency, stored_agencies
+
+    trusted = [s for s in signatures if names_its_signer(s)]
+    seals = [s for s in trusted if s.signer_kind is SignerKind.ORGANISATION]
+    found: list[SealAgency] = []
+    for s in seals or trusted:
+        assert s.signer is not None
+        seal = s.signer_kind is SignerKind.ORGANISATION
+        agency = SealAgency(
+            cn=(s.signer.common_name or "").strip() if seal else "",
+            o=(s.signer.organisation or "").strip(),
+            ou=(s.signer.organisational_unit or "").strip() if seal else "",
+            seal=seal,
+        )
+        if agency.name and agency not in found:
+            found.append(agency)
+    return stored_agencies(found)
 
 
 class ExtractMetadata:

@@ -33,6 +33,7 @@ from repository.formats import load_derived
 from repository.metadata import parse_document
 from repository.policy import Action, Role
 from repository.records import SYSTEM, Actor, Record, Repository
+from repository.registration import split_code
 
 RECEIVER = Actor(user="kho-receive", source="receive", system=True)
 """Names the person who received a document on its intake record (Kho's own write)."""
@@ -102,9 +103,9 @@ def suggested_metadata(extracted: Mapping[str, Any]) -> tuple[dict[str, Any], di
             values[target] = value
             confidence[target] = score
     skh, score = take("so_ky_hieu")
-    if isinstance(skh, str) and "/" in skh:
-        number, notation = skh.split("/", 1)
-        values["code_number"], values["code_notation"] = number.strip(), notation.strip()
+    split = split_code(skh) if isinstance(skh, str) else None
+    if split is not None:
+        values["code_number"], values["code_notation"] = split.number, split.notation
         confidence["code_number"] = confidence["code_notation"] = score
     return values, confidence
 
@@ -237,6 +238,7 @@ class ReceiveService:
             "signature_return_reason",
             "signature_signers",
             "signature_organisations",
+            "signature_agencies",
         )
         extra = {k: existing.extra[k] for k in verdict_keys if k in existing.extra}
         return self.repo.create_document(

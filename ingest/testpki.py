@@ -557,18 +557,27 @@ def _build() -> TestPKI:
 
 
 def agency_seal(
-    pki: TestPKI, organisation: str, *, serial: int, email: str = "vanthu@khac.gov.vn"
+    pki: TestPKI,
+    organisation: str,
+    *,
+    serial: int,
+    email: str = "vanthu@khac.gov.vn",
+    common_name: str | None = None,
+    unit: str | None = None,
 ) -> SignerIdentity:
     """The seal (organisation) certificate of another agency, ``organisation`` as its O and CN,
     issued by the test CA (so trusted, as a real CA issues any agency's seal): a PDF signed by
-    "agency B", or by a look-alike of the agency's name. ``serial`` keeps the DER deterministic."""
+    "agency B", or by a look-alike of the agency's name. ``serial`` keeps the DER deterministic.
+    ``common_name`` (and ``unit``, the OU): a sub-unit's seal as VGCA issues it, the agency in CN
+    and its locality or parent body in O (CN "Sở Tài chính", O "UBND tỉnh X")."""
     ca = x509.load_der_x509_certificate(pki.ca.cert_der)
     key = derive_key(f"agency-seal-{serial:x}")
     cert = _leaf_cert(
         subject=_name([
             (NameOID.COUNTRY_NAME, "VN"),
             (NameOID.ORGANIZATION_NAME, organisation),
-            (NameOID.COMMON_NAME, organisation),
+            *([(NameOID.ORGANIZATIONAL_UNIT_NAME, unit)] if unit else []),
+            (NameOID.COMMON_NAME, common_name or organisation),
             (NameOID.EMAIL_ADDRESS, email),
         ]),
         key=key, serial=serial, validity=LEAF_VALIDITY, issuer=ca, issuer_key=derive_key("ca"),

@@ -221,6 +221,14 @@ S3_POINTER_MOVED = define(
 pointer lives in the companion bucket (:data:`S3_POINTER`): ``moved_to`` names the bucket and
 key. With this marker the pointer missing from its new place is missing (a deleted witness),
 never the older copy in the data bucket. Stamped from the start (version 1)."""
+SIGNATURE_AGENCIES = define(Kind("signature-agencies", "tên cơ quan trên chữ ký số", unversioned=1))
+"""``extra.signature_agencies`` of a record (a10): the agencies named by the trusted signatures of
+its PDF, each with the certificate field its names came from, ``{"format_version": 1,
+"agencies": [{"kind": "seal" | "personal", "cn", "o", "ou"}]}``
+(``ingest.pipeline.signing_agencies``; read by ``repository.registration.PdfIdentity``). The
+flat ``signature_organisations`` list written before (a9) lost which field a name came from and
+is never read as the sender: such a record is read again from its ``signatures.json``. Stamped
+from the start (version 1)."""
 DERIVED_TEXT = define(Kind("derived-text", "văn bản trích xuất (text.json)", (_same,)))
 DERIVED_METADATA = define(Kind("derived-metadata", "siêu dữ liệu gợi ý (metadata.json)", (_same,)))
 DERIVED_SIGNATURES = define(

@@ -103,9 +103,11 @@ from repository.registers import (
     resolve_series,
 )
 from repository.registration import (
+    SIGNATURES_UNREAD,
     GateDecision,
     PdfIdentity,
     RegistrationPlan,
+    may_name_a_sender,
     metadata_gate,
     plan_registration,
     signature_gate,
@@ -1714,8 +1716,9 @@ class Repository:
         """What the PDF of a văn bản đến says about its sender, from what ingest kept: the
         signatures' organisations in ``extra`` and ``metadata.json`` (one GET, only for a
         văn bản đến with a PDF; a re-sent document reads its first registration's). A record
-        verified before a9 has no organisations in ``extra``: they are read from its stored
-        ``signatures.json`` (one more GET, those records only), never assumed absent."""
+        verified before a10 has no ``signature_agencies`` (a9 kept a flat list, which lost which
+        certificate field a name came from): they are worked out from its stored
+        ``signatures.json`` (one more GET, those records only), never taken from the list."""
         if md.direction is not Direction.DEN:
             return PdfIdentity()
         source = extra.get("registered_again_from") or record.record_id
@@ -1724,23 +1727,30 @@ class Repository:
             "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
         ):
             extracted = self._first_reading(source, EXTRACTED_METADATA)
-            if extra.get("signature_verdict") and not isinstance(extra.get("signature_organisations"), list):
-                extra = {**extra, "signature_organisations": self._signing_organisations(source)}
+            if extra.get("signature_verdict") and extra.get("signature_agencies") is None:
+                agencies = self._signing_agencies(source)
+                if agencies is None and may_name_a_sender(extra):
+                    # r31: the report is gone or does not open (deleted, rewritten without the
+                    # record's key): who sealed it is unknown, not "nobody" (a10 read it as
+                    # nobody and took any typed sender).
+                    return replace(PdfIdentity.read(extra, extracted), unreadable=SIGNATURES_UNREAD)
+                extra = {**extra, "signature_agencies": agencies}
         return PdfIdentity.read(extra, extracted)
 
-    def _signing_organisations(self, record_id: str) -> list[str]:
-        """The agency names of a stored verification report, as ingest now keeps them in
-        ``extra`` (``ingest.pipeline.signing_organisations``: the one rule)."""
-        from ingest.pipeline import SIGNATURES_DERIVED, signing_organisations
+    def _signing_agencies(self, record_id: str) -> dict[str, Any] | None:
+        """The agencies of a stored verification report, as ingest now keeps them in ``extra``
+        (``ingest.pipeline.signing_agencies``: the one rule): for a record verified before a10,
+        whose flat ``signature_organisations`` lost which certificate field a name came from."""
+        from ingest.pipeline import SIGNATURES_DERIVED, signing_agencies
         from ingest.signatures import PdfVerification
 
         report = self._first_reading(record_id, SIGNATURES_DERIVED)
         if not report:
-            return []
+            return None
         try:
-            return signing_organisations(PdfVerification.from_dict(dict(report)).signatures)
+            return signing_agencies(PdfVerification.from_dict(dict(report)).signatures)
         except (KhoError, ValueError, KeyError, TypeError):
-            return []
+            return None
 
     def _first_reading(self, record_id: str, name: str) -> Mapping[str, Any] | None:
         """The derived object ``name`` of the registration that was read, or None when it was not

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from kho.errors import FieldError, ValidationFailed
@@ -286,18 +287,214 @@ CONFIDENT = 0.8
 confidence (``ingest.metadata``: 0.95/0.8 from the labelled "Số:" line and the place-and-date
 line; 0.6 and below from a bare match or a fallback, which may be another document's)."""
 
-_ABBREVIATIONS = {"ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "tp": "thành phố"}
+_ABBREVIATIONS: dict[str, str] = {
+    # Every reader expands these one way (a9, r30).
+    "ubnd": "ủy ban nhân dân",
+    "hđnd": "hội đồng nhân dân",
+    "tp": "thành phố",
+    # a10: the usual short forms of a Sở's or a Bộ's field, as văn thư write them ("Sở TN&MT",
+    # "Sở GD&ĐT", "VP UBND"): the field names of the Sở and Bộ (Nghị định 107/2020/NĐ-CP,
+    # 123/2016/NĐ-CP) whose initials stand for nothing else in an agency's name.
+    "vp": "văn phòng",
+    "tn&mt": "tài nguyên và môi trường",
+    "tnmt": "tài nguyên và môi trường",
+    "gd&đt": "giáo dục và đào tạo",
+    "gdđt": "giáo dục và đào tạo",
+    "kh&đt": "kế hoạch và đầu tư",
+    "khđt": "kế hoạch và đầu tư",
+    "kh&cn": "khoa học và công nghệ",
+    "khcn": "khoa học và công nghệ",
+    "tt&tt": "thông tin và truyền thông",
+    "tttt": "thông tin và truyền thông",
+    "lđtb&xh": "lao động thương binh và xã hội",
+    "lđtbxh": "lao động thương binh và xã hội",
+    "nn&ptnt": "nông nghiệp và phát triển nông thôn",
+    "nnptnt": "nông nghiệp và phát triển nông thôn",
+    "vhtt&dl": "văn hóa thể thao và du lịch",
+    "vhttdl": "văn hóa thể thao và du lịch",
+    "gtvt": "giao thông vận tải",
+}
 """Abbreviations of an agency's name every reader expands one way (the key form of the words)."""
+
+_AFTER_SO_BO: dict[str, str] = {
+    "tc": "tài chính",
+    "xd": "xây dựng",
+    "nv": "nội vụ",
+    "ct": "công thương",
+    "yt": "y tế",
+}
+"""Two letters that name a field only right after "Sở" or "Bộ" ("Sở TC", "Bộ XD"); alone they
+are other words. Not here, on purpose, because two readers expand them two ways: "Sở TP" (Tư
+pháp, or a Sở of a thành phố), "Sở KH" (Kế hoạch, Khoa học), "TC" alone (Tài chính, Tổ chức,
+Tổng cục): such a name stays a mismatch, overridden with a reason or typed in full."""
+
+
+@dataclass(frozen=True)
+class SealAgency:
+    """An agency a trusted signature names, with the certificate field each name came from (a
+    VGCA seal: the agency in CN, its locality or parent body in O, a unit in OU; a personal
+    certificate: the agency the person works for in O). Stored as ``extra.signature_agencies``
+    (``repository.formats.SIGNATURE_AGENCIES``)."""
+
+    cn: str = ""
+    o: str = ""
+    ou: str = ""
+    seal: bool = True
+    """An agency (seal) certificate; False: a personal one, which names its O."""
+
+    @staticmethod
+    def of(item: Any) -> SealAgency | None:
+        if not isinstance(item, Mapping) or item.get("kind") not in ("seal", "personal"):
+            return None
+        fields = [item.get(k) or "" for k in ("cn", "o", "ou")]
+        if not all(isinstance(f, str) for f in fields):
+            return None
+        return SealAgency(*(nfc(f).strip() for f in fields), seal=item["kind"] == "seal")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": "seal" if self.seal else "personal", "cn": self.cn, "o": self.o, "ou": self.ou}
+
+    @property
+    def name(self) -> str:
+        """The agency, as the certificate names it: a seal's CN (its O when it has no CN), a
+        personal certificate's O."""
+        return (self.cn or self.o) if self.seal else self.o
+
+    @property
+    def shown(self) -> str:
+        """The agency and what qualifies it, for a message ("Sở Tài chính (Tỉnh Quảng Ngãi)")."""
+        within = [q for q in (self.ou, self.o) if q and q != self.name] if self.seal else []
+        return self.name + (f" ({', '.join(within)})" if within else "")
+
+
+def stored_agencies(agencies: Sequence[SealAgency]) -> dict[str, Any]:
+    """``extra.signature_agencies`` as stored: the versioned format, stamped."""
+    from repository import formats
+
+    return formats.stamp(formats.SIGNATURE_AGENCIES.name, {"agencies": [a.to_dict() for a in agencies]})
+
+
+def _locality(qualifier: str) -> str | None:
+    """The place of a parent body named in O ("UBND tỉnh X" → "tỉnh x"), in key form."""
+    words = qualifier.split()
+    lead = _ABBREVIATIONS["ubnd"].split()
+    if words[: len(lead)] == lead and len(words) > len(lead):
+        return " ".join(words[len(lead) :])
+    return None
+
+
+def agency_names(agency: SealAgency) -> tuple[tuple[str, str], ...]:
+    """The names (key form, with the certificate text they came from) a seal's agency goes by
+    (pure): its name alone, or qualified by its unit, locality or parent ("Sở Tài chính" with O
+    "Tỉnh Quảng Ngãi" is "Sở Tài chính tỉnh Quảng Ngãi"; with O "UBND tỉnh X" also "Sở Tài chính
+    tỉnh X"). Never its O alone: that is the body above the agency, not the agency."""
+    base = _agency_key(agency.name)
+    if not base:
+        return ()
+    out = {base: agency.name}
+    if agency.seal:
+        quals = [(q, _agency_key(q)) for q in (agency.ou, agency.o) if q and _agency_key(q) != base]
+        for raw, key in [
+            *quals,
+            *([(f"{agency.ou} {agency.o}", " ".join(k for _, k in quals))] if len(quals) == 2 else []),
+        ]:
+            for tail in (key, _locality(key)):
+                if tail and not base.endswith(tail):
+                    out.setdefault(f"{base} {tail}", f"{agency.name} {raw}")
+    return tuple(out.items())
+
+
+_UNIT_WORDS = 2
+"""A unit within an agency is named by at least two words before the agency's name ("Vụ Pháp
+chế", "Văn phòng"): one word makes another agency of it ("Tổng cục Thuế" is not a unit of
+"Cục Thuế", nor "Chi cục Thuế")."""
+
+
+def _phrases(names: str) -> tuple[tuple[str, ...], ...]:
+    """Names written one after another, ", " between them, each as its words in key form."""
+    return tuple(tuple(text_key(name).split()) for name in names.split(", "))
+
+
+_UNIT_KINDS = _phrases(
+    "vụ, cục, tổng cục, chi cục, văn phòng, phòng, ban, thanh tra, trung tâm, viện, "
+    "học viện, trường, đội, bộ phận, tổ, trạm, hạt, khoa, báo, tạp chí, nhà xuất bản, đài, "
+    "bệnh viện, hội đồng"
+)
+"""What a unit's name within an agency starts with (key form; r31): the kinds of unit of a Bộ, a
+Sở or a UBND (Nghị định 123/2016/NĐ-CP, 107/2020/NĐ-CP, 108/2020/NĐ-CP). A head that starts
+otherwise ("Giả mạo", "Công ty X thuộc", a person's name) is not a unit of the sealing agency."""
+
+_OTHER_BODIES = _phrases(
+    "ủy ban nhân dân, hội đồng nhân dân, chính phủ, quốc hội, bộ, sở, tỉnh, thành phố, "
+    "thành ủy, huyện, quận, thị xã, xã, phường, thị trấn, công ty, tập đoàn, ngân hàng, "
+    "tòa án, viện kiểm sát"
+)
+"""Words that name a body of its own or its place (key form; r31): a unit's name that holds one
+is another body's unit, not the sealing agency's ("UBND tỉnh X, Sở Tài chính" against the Sở's
+seal is its parent again; "Văn phòng Chính phủ - Bộ Tư pháp" is not the Bộ's)."""
+
+_NOT_A_BODY = _phrases("bộ phận, xã hội")
+"""Where those words are part of another ("Bộ phận Một cửa", "Thương binh và Xã hội")."""
+
+
+def _starts(words: Sequence[str], at: int, parts: Sequence[tuple[str, ...]]) -> bool:
+    return any(tuple(words[at : at + len(p)]) == p for p in parts)
+
+
+@lru_cache(maxsize=4096)
+def is_unit_name(head: str) -> bool:
+    """Whether the words before a sealing agency's name name a unit *within* it (pure, key form;
+    cached as :func:`_agency_key` is, bounded):
+    :data:`_UNIT_WORDS` words or more, starting with a unit kind (:data:`_UNIT_KINDS`), and
+    naming no other body (:data:`_OTHER_BODIES`). The one rule of :func:`seal_names_sender`'s
+    "unit within"."""
+    words = head.split()
+    return (
+        len(words) >= _UNIT_WORDS
+        and _starts(words, 0, _UNIT_KINDS)
+        and not any(
+            _starts(words, i, _OTHER_BODIES) and not _starts(words, i, _NOT_A_BODY) for i in range(len(words))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SenderMatch:
+    """Whether a typed cơ quan ban hành is what one of the seals names (:func:`seal_names_sender`)."""
+
+    matches: bool
+    look_alike: bool = False
+    """The typed name reads as a name the seal goes by, but with other characters."""
+
+
+def seal_names_sender(typed: str, agencies: Sequence[SealAgency]) -> SenderMatch:
+    """The one rule for "the seal proves this sender" (pure): the typed name is a name one of
+    the agencies goes by (:func:`agency_names`, by :func:`_agency_key`), or names a unit within
+    it (the agency's name is the typed name's tail, after a unit's name, :func:`is_unit_name`:
+    "Vụ Pháp chế, Bộ Tư pháp" against the seal of "Bộ Tư pháp"). Never the body
+    above it (O alone: a Sở's seal is not its UBND's), never a sibling. A name that has the
+    same key but other characters (a Cyrillic letter) is *not* the agency (``look_alike``)."""
+    key = _agency_key(typed)
+    if not key:
+        return SenderMatch(False)
+    alike = False
+    for agency in agencies:
+        for name, raw in agency_names(agency):
+            if key == name or (key.endswith(" " + name) and is_unit_name(key[: -len(name)])):
+                if set(foreign_letters(typed)) == set(foreign_letters(raw)):
+                    return SenderMatch(True)
+                alike = True
+    return SenderMatch(False, look_alike=alike)
 
 
 @dataclass(frozen=True)
 class PdfIdentity:
-    """What a PDF says about who sent it, read from what ingest already kept: the names on the
-    trusted agency signatures (``extra.signature_organisations``) and the số/ký hiệu and ngày
-    ban hành extracted from its text (``metadata.json``), each only when confident."""
+    """What a PDF says about who sent it, read from what ingest already kept: the agencies of the
+    trusted signatures (``extra.signature_agencies``) and the số/ký hiệu and ngày ban hành
+    extracted from its text (``metadata.json``), each only when confident."""
 
-    organisations: tuple[str, ...] = ()
-    """Organisation names (O, OU, CN) of the intact, valid, trusted signatures; empty: none."""
+    agencies: tuple[SealAgency, ...] = ()
+    """The agencies of the intact, valid, trusted signatures; empty: none."""
     code: str | None = None
     """Số/ký hiệu as printed ("31/QĐ-UBND", "30/2020/NĐ-CP"), or None (not read confidently)."""
     code_confidence: float = 0.0
@@ -306,19 +503,25 @@ class PdfIdentity:
     unread: bool = False
     """The PDF's text was not read yet (no ``metadata.json``: ingest's ``metadata`` step, which runs
     after ``signatures``, has not run or died): what it prints is unknown, not absent."""
+    unreadable: str = ""
+    """The code of a stored ``signature_agencies`` this code cannot read (``FORMAT_UNSUPPORTED``:
+    a newer format; ``FORMAT_INVALID``): who sealed it is unknown, not absent."""
+
+    @property
+    def organisations(self) -> tuple[str, ...]:
+        """The agencies as shown in a message."""
+        return tuple(dict.fromkeys(a.shown for a in self.agencies))
 
     @staticmethod
     def read(extra: Mapping[str, Any], extracted: Mapping[str, Any] | None) -> PdfIdentity:
-        """From a record's ``extra`` and its ``metadata.json`` (None: not written yet); anything
-        malformed says nothing."""
+        """From a record's ``extra`` and its ``metadata.json`` (None: not written yet); an
+        extracted value that is malformed says nothing. ``signature_agencies`` is read through its
+        stored format: one newer than this code, or malformed, is :attr:`unreadable`. The flat
+        ``signature_organisations`` of a9 is not read: the caller works the agencies out again
+        from the stored ``signatures.json``."""
         if extracted is None:
             return replace(PdfIdentity.read(extra, {}), unread=True)
-        names = extra.get("signature_organisations")
-        organisations = (
-            tuple(str(n) for n in names if isinstance(n, str) and n.strip())
-            if isinstance(names, list)
-            else ()
-        )
+        agencies, unreadable = _agencies(extra.get("signature_agencies"))
         code, code_confidence = _confident(extracted.get("so_ky_hieu"))
         when, date_confidence = _confident(extracted.get("ngay_ban_hanh"))
         issued: date | None = None
@@ -328,12 +531,30 @@ class PdfIdentity:
             except ValueError:
                 issued = None
         return PdfIdentity(
-            organisations=organisations,
+            agencies=agencies,
             code=code if isinstance(code, str) and "/" in code else None,
             code_confidence=code_confidence,
             issued_date=issued,
             date_confidence=date_confidence,
+            unreadable=unreadable,
         )
+
+
+def _agencies(stored: Any) -> tuple[tuple[SealAgency, ...], str]:
+    from kho.errors import KhoError
+    from repository import formats
+
+    if stored is None:
+        return (), ""
+    try:
+        body = formats.upcast(formats.SIGNATURE_AGENCIES.name, stored)
+    except KhoError as e:
+        return (), e.code
+    items = body.get("agencies")
+    found = [SealAgency.of(i) for i in items] if isinstance(items, list) else [None]
+    if any(a is None for a in found):
+        return (), "FORMAT_INVALID"
+    return tuple(a for a in found if a is not None and a.name), ""
 
 
 def _confident(item: Any) -> tuple[Any, float]:
@@ -369,41 +590,104 @@ class Mismatch:
         }
 
 
+@lru_cache(maxsize=4096)
 def _agency_key(name: str) -> str:
     """An agency's name as compared with a certificate: :func:`text_key`, dots, commas and
-    semicolons as spaces ("TP.Hà Nội" is "TP. Hà Nội"), and the abbreviations every reader
-    expands one way (UBND, HĐND, TP.)."""
-    words = text_key(name).translate(_SEPARATORS).split()
-    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+    semicolons, dashes and brackets as spaces ("TP.Hà Nội" is "TP. Hà Nội"; "Sở Tài chính (UBND
+    tỉnh X)", as a refusal shows a seal's agency, is "Sở Tài chính UBND tỉnh X"), and the abbreviations every
+    reader expands one way (:data:`_ABBREVIATIONS`, :data:`_AFTER_SO_BO`)."""
+    key = text_key(name)
+    words = key.translate(_SEPARATORS).split()
+    if "-" in key or "&" in key:
+        words = _joined_abbreviations(words)
+    out = [
+        _AFTER_SO_BO[w]
+        if i and words[i - 1] in ("sở", "bộ") and w in _AFTER_SO_BO
+        else _ABBREVIATIONS.get(w, w)
+        for i, w in enumerate(words)
+    ]
+    return " ".join(out)
 
 
-_SEPARATORS = str.maketrans(".,;", "   ")
+def _joined_abbreviations(words: list[str]) -> list[str]:
+    """An abbreviation of :data:`_ABBREVIATIONS` written in pieces around a dash or "&" (r31):
+    "GD-ĐT", "GD & ĐT", "LĐ-TB&XH" are "gdđt", "gd&đt", "lđtb&xh" once dashes are spaces (only a
+    name with a dash or "&" is looked at, so others cost nothing more). Two or three pieces of
+    at most :data:`_PIECE` characters each, joined, that are one of the table's abbreviations."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2):
+            pieces = words[i : i + n]
+            joined = "".join(pieces)
+            if len(pieces) == n and all(len(p) <= _PIECE for p in pieces) and joined in _ABBREVIATIONS:
+                out.append(joined)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+_PIECE = 5
+"""The longest piece of a split abbreviation ("ptnt", "tb&xh")."""
+
+
+_SEPARATORS = str.maketrans(".,;-()", "      ")
 
 
 def _notation_key(text: str) -> str:
     return "".join(text_key(text).split())
 
 
-def _same_code(number: str, notation: str, printed: str) -> bool:
-    """Typed số and ký hiệu against the printed "số/ký hiệu": the số as a number (05 = 5), the
-    ký hiệu by :func:`text_key` without spaces, with or without the year group."""
-    head, _, tail = printed.partition("/")
-    typed_number = canonical_text(number)
-    if not (typed_number.isdecimal() and head.strip().isdecimal()) or int(typed_number) != int(head):
-        return False
+@dataclass(frozen=True)
+class PrintedCode:
+    """A printed "số/ký hiệu" split the one way Kho stores it (:func:`split_code`)."""
+
+    number: str
+    """The số, as printed ("30", "05")."""
+    notation: str
+    """The ký hiệu without the year group ("NĐ-CP"): what ``code_notation`` holds."""
+    year: str = ""
+    """The year group of a văn bản quy phạm pháp luật's số ("2020" in "30/2020/NĐ-CP")."""
+
+
+def split_code(printed: str) -> PrintedCode | None:
+    """ "31/QĐ-UBND" as số "31", ký hiệu "QĐ-UBND"; "30/2020/NĐ-CP" as số "30", ký hiệu "NĐ-CP"
+    and year "2020" (pure; the one rule of the gate's comparison and of the suggestion a văn
+    thư confirms). None: not a số (digits) followed by a ký hiệu."""
+    head, _, tail = canonical_text(printed).partition("/")
+    number, tail = head.strip(), tail.strip()
+    if not number.isdecimal() or not tail:
+        return None
     year, _, bare = tail.partition("/")
-    choices = {_notation_key(tail)}
-    if bare and year.strip().isdecimal():
-        choices.add(_notation_key(bare))
+    if bare.strip() and year.strip().isdecimal():
+        return PrintedCode(number, bare.strip(), year.strip())
+    return PrintedCode(number, tail)
+
+
+def _same_code(number: str, notation: str, printed: str) -> bool:
+    """Typed số and ký hiệu against the printed "số/ký hiệu" (:func:`split_code`): the số as a
+    number (05 = 5), the ký hiệu by :func:`text_key` without spaces, with or without the year
+    group."""
+    split = split_code(printed)
+    typed_number = canonical_text(number)
+    if split is None or not typed_number.isdecimal() or int(typed_number) != int(split.number):
+        return False
+    choices = {_notation_key(split.notation)}
+    if split.year:
+        choices.add(_notation_key(f"{split.year}/{split.notation}"))
     return _notation_key(notation) in choices
 
 
 def metadata_mismatches(md: DocumentMetadata, pdf: PdfIdentity) -> tuple[Mismatch, ...]:
     """What a văn thư typed for a văn bản đến that its own PDF contradicts (pure).
 
-    * cơ quan ban hành: none of the organisation names on the trusted signatures is the typed
-      name (:func:`_agency_key`: case, NFD, tone-mark placement, UBND/HĐND/TP. aside). A name
-      that reads the same but is other characters (a Cyrillic letter) is *not* the agency;
+    * cơ quan ban hành: no trusted signature's agency is the typed sender, nor the agency the
+      typed unit belongs to (:func:`seal_names_sender`: case, NFD, tone-mark placement and the
+      usual abbreviations aside; never the body above the sealing agency). A name that reads the
+      same but is other characters (a Cyrillic letter) is *not* the agency;
     * số, ký hiệu and ngày ban hành: the confidently read text says another.
 
     Only what both sides say is compared: no trusted signature, nothing read with confidence, or
@@ -411,13 +695,16 @@ def metadata_mismatches(md: DocumentMetadata, pdf: PdfIdentity) -> tuple[Mismatc
     if md.direction is not Direction.DEN:
         return ()
     out: list[Mismatch] = []
-    if pdf.organisations and md.organ_name:
-        typed = _agency_key(md.organ_name)
-        same = [o for o in pdf.organisations if _agency_key(o) == typed]
-        if not any(foreign_letters(o) == foreign_letters(md.organ_name) for o in same):
+    if pdf.agencies and md.organ_name:
+        sender = seal_names_sender(md.organ_name, pdf.agencies)
+        if not sender.matches:
             out.append(
                 Mismatch(
-                    "organ_name", "Cơ quan ban hành", md.organ_name, ", ".join(pdf.organisations), bool(same)
+                    "organ_name",
+                    "Cơ quan ban hành",
+                    md.organ_name,
+                    ", ".join(pdf.organisations),
+                    sender.look_alike,
                 )
             )
     if (
@@ -436,6 +723,38 @@ def metadata_mismatches(md: DocumentMetadata, pdf: PdfIdentity) -> tuple[Mismatc
     return tuple(out)
 
 
+SIGNATURES_UNREAD = "SIGNATURES_NOT_CHECKED"
+""":attr:`PdfIdentity.unreadable` of a record verified before a10 whose stored verification
+report (``signatures.json``) is missing or does not open (r31): which agency sealed it is not
+known, so nobody can compare the typed sender, override or not (as ``signature_gate``)."""
+
+
+def may_name_a_sender(extra: Mapping[str, Any]) -> bool:
+    """Whether a record verified before a10 may have been sealed by a trusted agency, as its
+    ``extra`` says (pure; r31): not when its PDF had no signature (``signature_count`` 0) or a9
+    found no trusted agency (an empty ``signature_organisations``). Such a record whose stored
+    report cannot be read is :data:`SIGNATURES_UNREAD`; the others say nothing about the sender."""
+    return extra.get("signature_count") != 0 and extra.get("signature_organisations") != []
+
+
+_FORMAT_MESSAGE = (
+    "Tên cơ quan trên chữ ký số của văn bản được lưu ở định dạng mà phần mềm Kho này"
+    " không đọc được, nên chưa đối chiếu được cơ quan ban hành đã nhập, và chưa vào sổ"
+    " được. Hãy nâng cấp Kho, hoặc chạy lại việc tiếp nhận (kho ingest retry)."
+)
+_UNREADABLE_MESSAGES: dict[str, str] = {
+    "FORMAT_UNSUPPORTED": _FORMAT_MESSAGE,
+    "FORMAT_INVALID": _FORMAT_MESSAGE,
+    SIGNATURES_UNREAD: (
+        "Báo cáo kiểm tra chữ ký số đã lưu của văn bản bị thiếu hoặc không mở được, nên chưa biết"
+        " cơ quan nào đã ký số và chưa đối chiếu được cơ quan ban hành đã nhập; văn bản chưa vào"
+        " sổ được. Hãy chạy lại việc tiếp nhận (kho ingest retry) rồi vào sổ; nếu vẫn không được,"
+        " hãy kiểm tra kho (kho fsck): dữ liệu đã lưu có thể đã bị xóa hoặc sửa."
+    ),
+}
+"""The message of each :attr:`PdfIdentity.unreadable` code (Vietnamese, NFC)."""
+
+
 def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str | None) -> GateDecision:
     """A văn bản đến whose typed sender, số/ký hiệu or date its own PDF contradicts is not
     registered (``METADATA_MISMATCH``: a forged or mistyped sender would be trusted by the
@@ -451,6 +770,8 @@ def metadata_gate(md: DocumentMetadata, pdf: PdfIdentity, override_reason: str |
                 " chạy lại: kho ingest retry) rồi vào sổ."
             ),
         )
+    if pdf.unreadable and md.direction is Direction.DEN:
+        return GateDecision(False, code=pdf.unreadable, message=_UNREADABLE_MESSAGES[pdf.unreadable])
     found = metadata_mismatches(md, pdf)
     if not found:
         return GateDecision(True)

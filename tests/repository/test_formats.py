@@ -35,6 +35,7 @@ from repository.audit import AuditEvent, parse_object, read_witness
 from repository.fsck import check_formats, fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
+from repository.registration import PdfIdentity
 from repository.saved_searches import SavedSearch
 from repository.storage.local import LocalStore
 from repository.storage.s3 import is_moved_marker, pointer_from_envelope
@@ -98,6 +99,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "derived-text": lambda d: ExtractedText.from_dict(formats.upcast(formats.DERIVED_TEXT.name, d)),
     "derived-signatures": _read_signatures,
     "derived-metadata": lambda d: formats.upcast(formats.DERIVED_METADATA.name, d)["so_ky_hieu"],
+    "signature-agencies": lambda d: PdfIdentity.read({"signature_agencies": d}, {}).agencies[0].cn,
     "witness": lambda d: formats.upcast(formats.WITNESS.name, d)["seq"],
     "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],

@@ -8,7 +8,7 @@ import unicodedata
 from typing import Any
 
 import pytest
-from kho_testing import incoming, outgoing
+from kho_testing import incoming, outgoing, seal_extra
 
 from repository.metadata import DocumentMetadata, parse_document
 from repository.registration import PdfIdentity, metadata_gate, metadata_mismatches
@@ -19,7 +19,7 @@ READ = {
     "so_ky_hieu": {"value": "52/QĐ-UBND", "confidence": 0.95, "so": 52, "ky_hieu": "QĐ-UBND"},
     "ngay_ban_hanh": {"value": "2026-03-05", "confidence": 0.95},
 }
-SAYS = PdfIdentity.read({"signature_organisations": [SEAL]}, READ)
+SAYS = PdfIdentity.read(seal_extra(SEAL), READ)
 
 
 def typed(**fields: Any) -> DocumentMetadata:
@@ -59,7 +59,7 @@ def test_another_agency_or_a_look_alike_is_a_mismatch(organ: str, look_alike: bo
 
 
 def test_a_certificate_that_only_reads_like_the_agency_is_not_the_agency() -> None:
-    forged = PdfIdentity.read({"signature_organisations": ["ỦY BAN NHÂN DÂN TỈNH \u0422HỬ NGHIỆM"]}, {})
+    forged = PdfIdentity.read(seal_extra("ỦY BAN NHÂN DÂN TỈNH \u0422HỬ NGHIỆM"), {})
     [found] = metadata_mismatches(typed(), forged)
     assert found.look_alike
     gate = metadata_gate(typed(), forged, None)
@@ -94,7 +94,7 @@ def test_another_date_is_a_mismatch() -> None:
     ("extra", "read"),
     [
         ({}, {}),  # no signature, nothing read
-        ({"signature_organisations": []}, {}),  # signed, but by no trusted agency
+        (seal_extra(), {}),  # signed, but by no trusted agency
         ({}, {k: {**v, "confidence": 0.6} for k, v in READ.items()}),  # read, not confidently
         ({"signature_organisations": "BỘ NỘI VỤ"}, {"so_ky_hieu": "52", "ngay_ban_hanh": {"value": "5/3"}}),
     ],

@@ -68,6 +68,20 @@ def s3_options() -> dict[str, Any] | None:
     }
 
 
+def s3_store_env(options: dict[str, Any], prefix: str) -> dict[str, str]:
+    """The settings of a Kho on the real S3 gateway, with a fresh record bucket and key bucket
+    named from ``prefix`` (removed when the test ends): a test sets them before opening Kho."""
+    from kho_buckets import new_bucket
+
+    return {
+        "KHO_STORE_URL": f"s3://{new_bucket(prefix, options)}",
+        "KHO_KEYSTORE_URL": f"s3://{new_bucket(f'{prefix}-keys', options)}",
+        "KHO_S3_ENDPOINT": options["endpoint"],
+        "KHO_S3_ACCESS_KEY": options["access_key"],
+        "KHO_S3_SECRET_KEY": options["secret_key"],
+    }
+
+
 def backup_s3_options() -> dict[str, Any]:
     """The backup destination's own S3 account on the second S3 server (scripts/services.sh
     starts a second gateway with its own zone and pools, ``KHO_TEST_S3_BACKUP_ENDPOINT``; on a
@@ -216,6 +230,14 @@ def incoming_signed(seed: int, **overrides: Any) -> dict[str, Any]:
     )
 
 
+def seal_extra(*names: str) -> dict[str, Any]:
+    """A record's ``extra`` as ingest leaves it for a PDF sealed by each of ``names``, each the CN
+    and O of its seal certificate (as :func:`ingest.testpki.agency_seal` issues them)."""
+    from repository.registration import SealAgency, stored_agencies
+
+    return {"signature_agencies": stored_agencies([SealAgency(cn=n, o=n) for n in names])}
+
+
 def plain_page(line: str) -> bytes:
     """An unsigned one-page PDF printing ``line`` (ASCII) and nothing else: no seal, no số/ký
     hiệu, no date, so it contradicts no metadata typed for it."""
@@ -227,11 +249,21 @@ def plain_page(line: str) -> bytes:
     return one_page_pdf(zlib.compress(text), b"/FlateDecode")
 
 
-def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: bool = False) -> bytes:
+def sealed_cong_van(
+    n: int,
+    organisation: str = "BỘ NỘI VỤ",
+    *,
+    printed: bool = False,
+    common_name: str | None = None,
+    unit: str | None = None,
+    code: str = "1234/BNV-VP",
+) -> bytes:
     """A one-page công văn signed by the test PKI's Nguyễn Văn An and sealed by ``organisation``
     (:func:`ingest.testpki.agency_seal`, trusted), its text told apart by ``n``. By default its
     text prints no số/ký hiệu or date, so a test types its own (:func:`incoming`); ``printed``:
-    the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" and its date."""
+    the Bộ Nội vụ công văn :func:`incoming` describes, printing "Số: 1234/BNV-VP" (or ``code``)
+    and its date. ``common_name``/``unit``: a sub-unit's seal, the agency in CN and
+    ``organisation`` (its locality or parent) in O."""
     from dataclasses import replace
     from datetime import date
 
@@ -239,10 +271,19 @@ def sealed_cong_van(n: int, organisation: str = "BỘ NỘI VỤ", *, printed: b
     from ingest.testpki import TestPKI, agency_seal, sign_personal_then_organisation
 
     pki = TestPKI.build()
-    seal = agency_seal(pki, organisation, serial=0x4B484F7100 + sum(organisation.encode()) % 0xFF)
+    named = f"{organisation}|{common_name or ''}|{unit or ''}" if common_name or unit else organisation
+    seal = agency_seal(
+        pki,
+        organisation,
+        serial=0x4B484F7100 + sum(named.encode()) % 0xFF,
+        common_name=common_name,
+        unit=unit,
+    )
     if printed:
-        doc = sample_document(n, 1, co_quan=organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2))
-        page = render_pdf(replace(doc, so_ky_hieu="1234/BNV-VP")).data
+        doc = sample_document(
+            n, 1, co_quan=common_name or organisation, dia_danh="Hà Nội", ngay=date(2026, 3, 2)
+        )
+        page = render_pdf(replace(doc, so_ky_hieu=code)).data
     else:
         page = plain_page(f"Cong van ve viec trien khai he thong, ban {n}")
     return sign_personal_then_organisation(page, pki, organisation=seal, embed_revocation=True)
@@ -375,6 +416,23 @@ def checked_by_ingest(repo: Repository, record_id: str) -> Any:
         actor=SYSTEM,
         action="ingest:signatures",
     )
+
+
+def numbered_incoming(kho: Any) -> list[str]:
+    """The record ids of this year's văn bản đến register, in order: what a test checks to say a
+    refused document took no số đến."""
+    year = kho.repo.clock().year
+    return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, "den")]
+
+
+SO_PARENT = "UBND tỉnh Thử Nghiệm"
+SO_NAME = "Sở Tài chính"
+
+
+def so_sealed_cong_van() -> bytes:
+    """A công văn sealed as VGCA seals a Sở (CN "Sở Tài chính", O "UBND tỉnh Thử Nghiệm"), its
+    text printing no số or date (a10, r31)."""
+    return sealed_cong_van(61, SO_PARENT, common_name=SO_NAME)
 
 
 def numbered_outgoing(kho: Any) -> list[str]:

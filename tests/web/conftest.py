@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
-from kho_testing import sealed_cong_van
+from kho_testing import sealed_cong_van, so_sealed_cong_van
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
@@ -39,6 +39,13 @@ def signed() -> dict[str, bytes]:
         "printed": sealed_cong_van(3, printed=True),
         "tampered": make_variant(Variant.TAMPERED, pki=pki, seed=33, pages=1),
     }
+
+
+@pytest.fixture(scope="session")
+def so_pdf() -> bytes:
+    """A công văn sealed as VGCA seals a Sở: CN "Sở Tài chính", O "UBND tỉnh Thử Nghiệm" (a10,
+    r31: a sub-unit's seal, which must not pass as its parent)."""
+    return so_sealed_cong_van()
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
-from kho_buckets import new_bucket
 from kho_people import People
-from kho_testing import CLERK, incoming, pdf_bytes, s3_options
+from kho_testing import CLERK, incoming, pdf_bytes, s3_options, s3_store_env
 
 from kho.config import Settings
 from repository.anchor import CHECKPOINTS_PREFIX
@@ -38,11 +37,8 @@ def test_kho_fsck_repair_refuses_over_a_cut_tail(
         options = s3_options()
         if options is None:
             pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
-        monkeypatch.setenv("KHO_STORE_URL", f"s3://{new_bucket('fsckcut', options)}")
-        monkeypatch.setenv("KHO_KEYSTORE_URL", f"s3://{new_bucket('fsckcut-keys', options)}")
-        monkeypatch.setenv("KHO_S3_ENDPOINT", options["endpoint"])
-        monkeypatch.setenv("KHO_S3_ACCESS_KEY", options["access_key"])
-        monkeypatch.setenv("KHO_S3_SECRET_KEY", options["secret_key"])
+        for name, value in s3_store_env(options, "fsckcut").items():
+            monkeypatch.setenv(name, value)
     repo = open_repository(Settings.from_env())
     for n in (1, 2, 3):
         repo.create_document("den", incoming(code_number=str(n)), pdf_bytes(f"c{n}"), "cv.pdf", CLERK)

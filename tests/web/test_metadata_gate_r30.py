@@ -18,7 +18,7 @@ from kho_web import post_incoming
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.errors import KhoError
 from repository.metadata import parse_document
-from repository.registration import PdfIdentity, metadata_mismatches
+from repository.registration import PdfIdentity, SealAgency, metadata_mismatches
 from repository.vocabulary import Direction
 from web.context import Kho
 
@@ -116,9 +116,9 @@ def test_an_abbreviation_written_without_its_space_is_the_same_sender(typed: str
     """ "TP.Hà Nội" (no space after the dot, as văn thư often type it) was a mismatch with the seal
     "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI": a genuine document needed an override."""
     md = parse_document(incoming(organ_name=typed, issued_date="2026-03-05"), Direction.DEN)
-    seal = PdfIdentity(organisations=("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI",))
+    seal = PdfIdentity(agencies=(SealAgency("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI"),))
     assert metadata_mismatches(md, seal) == ()
-    neighbour = PdfIdentity(organisations=("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NAM",))
+    neighbour = PdfIdentity(agencies=(SealAgency("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NAM"),))
     assert [m.field for m in metadata_mismatches(md, neighbour)] == ["organ_name"]
 
 
