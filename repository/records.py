@@ -577,6 +577,24 @@ def destroying_key(record_id: str) -> str:
     return f"{DESTROYING_PREFIX}{record_id}"
 
 
+SUBMITTING_PREFIX = "claims/submitting/"
+"""``claims/submitting/<hồ sơ>`` (format ``claim``): taken by a hồ sơ's hand-over to the archive
+(:meth:`Repository.transition_file` into :data:`ARCHIVE_STATES`) before it looks for the
+destruction claims of its documents, withdrawn once its version is written. A destruction that
+must keep what the archive holds (a recall's) looks for it after taking its own claim, then at
+the hồ sơ's state: of a recall and a nộp lưu that overlap, one sees the other (review a11: the
+recall shredded a document of a hồ sơ submitted between its check and its destruction)."""
+
+
+def submitting_key(file_id: str) -> str:
+    return f"{SUBMITTING_PREFIX}{file_id}"
+
+
+def _writer_of_gone(holder: Mapping[str, Any]) -> bool:
+    """Is the writer a claim names a process that died on this machine?"""
+    return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
+
+
 def hold_reach(record_id: str, documents: Iterable[str], holders: Iterable[str]) -> frozenset[str]:
     """The records whose destruction a hold on ``record_id`` refuses (pure): itself, the
     documents of a hồ sơ, and the hồ sơ holding a document (a hồ sơ is not destroyed while a
@@ -1268,11 +1286,15 @@ class Repository:
         additions (review r28: it refused them for ever, and a hold could no longer stop the
         resumed execution, which checks the holds again). One from another machine, or one
         withdrawn meanwhile, still counts: that destruction may be running."""
+        holder = self._claim_holder(destroying_key(record_id))
+        return holder is not None and _writer_of_gone(holder)
+
+    def _claim_holder(self, key: str) -> dict[str, Any] | None:
+        """The writer a claim names (format ``claim``), None once it is withdrawn."""
         try:
-            holder = formats.loads(formats.CLAIM.name, self.store.get(destroying_key(record_id)))
+            return formats.loads(formats.CLAIM.name, self.store.get(key))
         except NotFound:
-            return False
-        return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
+            return None
 
     def release_hold(
         self, record_id: str, hold_id: str, *, actor: Actor, reason: str, order_missing: bool = False
@@ -1364,6 +1386,54 @@ class Repository:
                     file_id=holder.record_id,
                     state=holder.state,
                 )
+
+    def _refuse_if_handed_over(self, record: Record, what: str) -> None:
+        """Under a destruction's claim: refuse (:class:`Conflict`) when a hồ sơ of ``record`` is
+        being handed over to the archive (``FILE_BEING_SUBMITTED``: its live
+        :func:`submitting_key` claim) or already is (:meth:`refuse_if_in_archive`). The claim is
+        looked at before the state: a hand-over that saw no destruction claim has its own
+        claim up until its version is written, so one of the two reads sees it."""
+        for file_id in self.files_of(record.record_id):
+            holder = self._claim_holder(submitting_key(file_id))
+            if holder is not None and not _writer_of_gone(holder):
+                raise Conflict(
+                    f"Hồ sơ “{file_id}” chứa văn bản này đang được nộp lưu: không {what} được. Hãy"
+                    " tải lại để xem.",
+                    code="FILE_BEING_SUBMITTED",
+                    record_id=record.record_id,
+                    file_id=file_id,
+                )
+        self.refuse_if_in_archive(record, what)
+
+    @contextmanager
+    def _handing_over(self, file: Record) -> Iterator[None]:
+        """Held while hồ sơ ``file`` is handed over to the archive (its version into
+        :data:`ARCHIVE_STATES` written): :func:`submitting_key` taken (create-if-absent; one a
+        dead writer left is taken over), then the destruction claims of the hồ sơ and its
+        documents looked for (:meth:`_refuse_if_destroyed`, ``RECORD_BEING_DESTROYED``), the
+        claim withdrawn once the version is written or refused. The other side of
+        :meth:`_refuse_if_handed_over` (review a11)."""
+        key = submitting_key(file.record_id)
+        mine = claim_body(file.record_id, self.clock())
+        try:
+            self.store.put_if_absent(key, mine)
+        except AlreadyExists:
+            seen = self._claim_holder(key)
+            taken = seen is not None and _writer_of_gone(seen)
+            if not (taken and take_over_guard(self.store, key, self.store.get(key), mine, now=self.clock())):
+                raise Conflict(
+                    f"Hồ sơ “{file.record_id}” đang được nộp lưu ở một lượt khác: hãy tải lại để xem.",
+                    code="FILE_BEING_SUBMITTED",
+                    record_id=file.record_id,
+                    file_id=file.record_id,
+                ) from None
+        try:
+            self._refuse_if_destroyed(
+                file.record_id, lambda: [file.record_id, *file.documents], "không nộp lưu được"
+            )
+            yield
+        finally:
+            self.store.delete(key)
 
     def authorize_destruction(
         self, actor: Actor, action: Action, file: Record, document_ids: Iterable[str] = ()
@@ -2271,7 +2341,13 @@ class Repository:
         return Record.from_dict(row["record"])
 
     def destroy(
-        self, record_id: str, *, decision: str, actor: Actor, only_in: Collection[str] | None = None
+        self,
+        record_id: str,
+        *,
+        decision: str,
+        actor: Actor,
+        only_in: Collection[str] | None = None,
+        outside_archive: str | None = None,
     ) -> Record:
         """Destroy a record (crypto-shredding): write its "đã hủy" row, then destroy its key, so
         no copy of its content, backups included, can be read again. Audited. The retention
@@ -2280,7 +2356,12 @@ class Repository:
         ``only_in``: the hồ sơ destroyed with a document; one that sits in any other hồ sơ is
         kept (:class:`Conflict` ``DOCUMENT_IN_ANOTHER_FILE``, nothing done), checked under the
         destruction's claim (:meth:`_claim_destruction`), so a hồ sơ it is being added to either
-        keeps it or is refused."""
+        keeps it or is refused.
+
+        ``outside_archive``: what the destruction is (“hủy theo lệnh thu hồi”) when it must not
+        touch a document the archive holds (a recall's, not the archive's own destruction):
+        refused (:class:`Conflict`) if a hồ sơ of it is submitted or archived, or being handed
+        over, checked under the claim (:meth:`_refuse_if_handed_over`)."""
         self.authorize(actor, Action.OPERATE)
         if not decision.strip():
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
@@ -2291,7 +2372,7 @@ class Repository:
             row = None
         claimed = record.state != "destroyed" and row is None
         if claimed:
-            claimed = self._claim_destruction(record, only_in, decision.strip())
+            claimed = self._claim_destruction(record, only_in, decision.strip(), outside_archive)
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -2329,7 +2410,13 @@ class Repository:
         self._emit(tombstone)
         return tombstone
 
-    def _claim_destruction(self, record: Record, only_in: Collection[str] | None, decision: str) -> bool:
+    def _claim_destruction(
+        self,
+        record: Record,
+        only_in: Collection[str] | None,
+        decision: str,
+        outside_archive: str | None = None,
+    ) -> bool:
         """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
         the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
         a refusal withdraws the claim if it is this destruction's (made here, or left by a dead
@@ -2351,6 +2438,8 @@ class Repository:
                     record_id=record.record_id,
                     file_ids=others,
                 )
+            if outside_archive is not None:
+                self._refuse_if_handed_over(record, outside_archive)
         except BaseException:
             if mine:  # a running destruction's claim is not withdrawn by this refusal (review r28)
                 self.store.delete(key)
@@ -3305,9 +3394,11 @@ class Repository:
             state=state or current.state,
             extra={**current.extra, **(extra or {})},
         )
-        return self._write_version(
-            current, new, actor, action, {"state": new.state, "from": current.state, **(details or {})}
-        )
+        info = {"state": new.state, "from": current.state, **(details or {})}
+        if new.state in ARCHIVE_STATES and current.state not in ARCHIVE_STATES:
+            with self._handing_over(current):  # no document of it shredded by a recall meanwhile
+                return self._write_version(current, new, actor, action, info)
+        return self._write_version(current, new, actor, action, info)
 
     def _load_file(self, file_id: str) -> Record:
         """The newest version of hồ sơ ``file_id`` (NotFound when it is a document)."""

@@ -20,6 +20,9 @@ from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, typed_text
 from retention.workflow import Versions
 
+RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
+"""What a recall of a văn bản đến does, in its refusals (“không … được”)."""
+
 
 class RecallError(KhoError):
     http_status = 422
@@ -107,11 +110,16 @@ class Recalls:
         """Destroy an incoming document its issuer recalled, keep the recall, notify the sender."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
-        self.repo.refuse_if_in_archive(record, "hủy theo lệnh thu hồi")  # nothing written
+        self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
         record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value)
         self.repo.refuse_if_held(record, "destroy")
         shredder = Actor(user=actor.user, source=actor.source, system=True)
-        self.repo.destroy(record_id, decision=f"Thu hồi theo {recall['order_ref']}", actor=shredder)
+        self.repo.destroy(
+            record_id,
+            decision=f"Thu hồi theo {recall['order_ref']}",
+            actor=shredder,
+            outside_archive=RECALL_DESTRUCTION,  # a nộp lưu racing it: one sees the other
+        )
         for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
             self.repo.store.delete(info.key)
         if self.backend is not None:
