@@ -2008,6 +2008,14 @@ class Repository:
 
     def _roll_forward(self, record_id: str) -> Record | None:
         """Materialise a committed version from its register entry (after a crash)."""
+        entry = self._register_entry(record_id)
+        if entry is None or self._versions(record_id):
+            return None  # not registered, or materialised already: nothing to roll forward
+        return self._materialise(entry)
+
+    def _register_entry(self, record_id: str) -> RegisterEntry | None:
+        """The entry of ``record_id`` in the register its catalog marker names (one GET; the
+        register is read only when the marker names one)."""
         try:
             marker = json.loads(self.store.get(f"catalog/records/{record_id}"))
         except NotFound:
@@ -2018,10 +2026,18 @@ class Repository:
         for info in self.store.list(prefix):
             entry = RegisterEntry.from_json(self.store.get(info.key))
             if entry.record_id == record_id:
-                if self._versions(record_id):
-                    return None  # materialised already; nothing to roll forward
-                return self._materialise(entry)
+                return entry
         return None
+
+    def _numbered_before(self, current: Record) -> Record | None:
+        """Under the intake claim: the registration of intake record ``current`` that a
+        confirmation killed after its register entry (the commit point of the number) and before
+        its version left, materialised now; None when there is none. Confirmed again, the
+        document took a second number (review a11): it keeps its first."""
+        entry = self._register_entry(current.record_id)
+        if entry is None or entry.version <= current.version:
+            return None
+        return self._materialise(entry)
 
     # -- intake: an arrived file before its metadata is known ---------------------------------
     def create_intake(
@@ -2144,6 +2160,14 @@ class Repository:
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
         with self._completing(current):  # one văn thư at a time: one number per document
+            if (numbered := self._numbered_before(current)) is not None:
+                assert numbered.metadata is not None
+                rolled = {
+                    "fields": sorted(numbered.metadata.to_dict()),
+                    "from": "intake",
+                    "rolled_forward": True,
+                }
+                return self._announce(actor, numbered, "record:update", rolled)
             with self._duplicates_told_to(actor):
                 dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
             base = replace(
