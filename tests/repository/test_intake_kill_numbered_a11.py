@@ -5,8 +5,8 @@ The register entry is the commit point of a number; the record's next version, w
 number, is written after it. A văn thư's worker killed (kill -9, OOM) between the two left the
 record in intake, its version unchanged, and its intake claim held by a dead process: the next
 confirmation of the same document took the claim over, passed the version check and took a
-**second** number — one document, số đến 1 and 2, two register rows. Now the next confirmation
-(and ``kho fsck --repair``) rolls forward to the first number.
+**second** number — one document, số đến (or số đi) 1 and 2, two register rows. Now the next
+confirmation (and ``kho fsck --repair``) rolls forward to the first number.
 
 The writer is a real forked child that dies (``os._exit(137)``, as SIGKILL) at the real store's
 create of that version, on the local folder and on Ceph S3."""
@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import BACKENDS, CLERK, checked_by_ingest, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import (
+    BACKENDS,
+    CLERK,
+    checked_by_ingest,
+    incoming,
+    make_store,
+    new_repository,
+    outgoing,
+    pdf_bytes,
+)
 
 from kho.errors import Conflict
 from repository.fsck import fsck
@@ -34,15 +43,16 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
 
 
 def _confirm(repo: Repository, rec: Record, code_number: str = "77") -> Record:
-    md = incoming(code_number=code_number, issued_date="2026-03-02")
+    """Confirm the received document (a văn bản đi takes its số from the register)."""
+    md = incoming(code_number=code_number, issued_date="2026-03-02") if rec.kind == "den" else outgoing()
     return repo.complete_intake(rec.record_id, md, expected_version=rec.version, actor=CLERK)
 
 
-def _killed_before_its_version(repo: Repository) -> Record:
+def _killed_before_its_version(repo: Repository, direction: str = "den") -> Record:
     """A received document whose confirmation was killed after its number was entered in the
     register, before the version carrying it was written (the intake record, as read)."""
     rec = checked_by_ingest(
-        repo, repo.create_intake("den", pdf_bytes("killed-numbered"), "cv.pdf", CLERK).record_id
+        repo, repo.create_intake(direction, pdf_bytes("killed-numbered"), "cv.pdf", CLERK).record_id
     )
     numbered = version_key(rec.record_id, rec.version + 1)
     pid = os.fork()
@@ -71,11 +81,14 @@ def _entries(repo: Repository, record_id: str) -> list[RegisterEntry]:
     return [e for e in out if e.record_id == record_id]
 
 
-def test_confirming_again_after_the_kill_rolls_forward_to_the_first_number(repo: Repository) -> None:
-    rec = _killed_before_its_version(repo)
+@pytest.mark.parametrize("direction", ["den", "di"])
+def test_confirming_again_after_the_kill_rolls_forward_to_the_first_number(
+    repo: Repository, direction: str
+) -> None:
+    rec = _killed_before_its_version(repo, direction)
     again = _confirm(repo, rec, code_number="78")  # the văn thư confirms again (the form re-sent)
     assert again.state == "active" and again.registration is not None
-    assert again.registration.number == 1  # before: 2, a second số đến for one document
+    assert again.registration.number == 1  # before: 2, a second number for one document
     assert [e.number for e in _entries(repo, rec.record_id)] == [1]  # one row, no gap
     assert repo._versions(rec.record_id) == list(range(1, rec.version + 2))  # one version more
     assert repo._load(rec.record_id).registration == again.registration
