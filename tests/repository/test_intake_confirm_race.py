@@ -14,17 +14,13 @@ gate (after the check, before anything is written)."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kho_testing import (
-    BACKENDS,
     CLERK,
     checked_by_ingest,
     incoming,
-    make_store,
-    new_repository,
     outgoing,
     pdf_bytes,
 )
@@ -33,11 +29,9 @@ from kho.errors import Conflict, KhoError
 from repository.records import Repository
 
 
-@pytest.fixture(params=BACKENDS)
-def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
-    return new_repository(
-        make_store(request.param, tmp_path, "store"), make_store(request.param, tmp_path, "keys")
-    )
+@pytest.fixture
+def repo(repo_on: Repository) -> Repository:
+    return repo_on
 
 
 def _both_at_once(repo: Repository, direction: str, metadata: dict[str, Any]) -> tuple[str, list[Any]]:

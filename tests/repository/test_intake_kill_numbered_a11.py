@@ -14,32 +14,15 @@ create of that version, on the local folder and on Ceph S3."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import (
-    BACKENDS,
-    CLERK,
-    checked_by_ingest,
-    incoming,
-    make_store,
-    new_repository,
-    outgoing,
-    pdf_bytes,
-)
+from kho_testing import CLERK, checked_by_ingest, incoming, outgoing, pdf_bytes
 
 from kho.errors import Conflict
 from repository.fsck import fsck
 from repository.records import Record, Repository, version_key
 from repository.registers import RegisterEntry
-
-
-@pytest.fixture(params=BACKENDS)
-def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
-    return new_repository(
-        make_store(request.param, tmp_path, "store"), make_store(request.param, tmp_path, "keys")
-    )
 
 
 def _confirm(repo: Repository, rec: Record, code_number: str = "77") -> Record:
@@ -83,8 +66,9 @@ def _entries(repo: Repository, record_id: str) -> list[RegisterEntry]:
 
 @pytest.mark.parametrize("direction", ["den", "di"])
 def test_confirming_again_after_the_kill_rolls_forward_to_the_first_number(
-    repo: Repository, direction: str
+    repo_on: Repository, direction: str
 ) -> None:
+    repo = repo_on
     rec = _killed_before_its_version(repo, direction)
     again = _confirm(repo, rec, code_number="78")  # the văn thư confirms again (the form re-sent)
     assert again.state == "active" and again.registration is not None
@@ -101,8 +85,9 @@ def test_confirming_again_after_the_kill_rolls_forward_to_the_first_number(
 
 
 def test_fsck_repair_after_the_kill_rolls_forward_and_a_confirmation_then_is_refused(
-    repo: Repository,
+    repo_on: Repository,
 ) -> None:
+    repo = repo_on
     rec = _killed_before_its_version(repo)
     report = fsck(repo, repair=True, grace_seconds=0)
     assert "rolled-forward" in {i.kind for i in report.issues}
