@@ -12,13 +12,11 @@ claim, of the submitted version, of the "đã hủy" row), on the local folder a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file
+from kho_retention import acting_at, closed_file
 
 from kho.errors import Conflict, KhoError
 from repository.records import Record, destroyed_key, destroying_key, version_key
@@ -46,26 +44,6 @@ def _submit(kho: Kho, people: People, file: Record) -> Any:
         )
     except KhoError as exc:
         return exc
-
-
-@contextmanager
-def acting_at(kho: Kho, key: str, act: Callable[[], Any]) -> Iterator[list[Any]]:
-    """Run ``act`` once, just before the real store writes ``key`` (create-if-absent); its
-    outcome in the yielded list."""
-    store = kho.repo.store
-    real = store.put_if_absent
-    outcome: list[Any] = []
-
-    def hooked(k: str, data: bytes, *args: Any, **kwargs: Any) -> Any:
-        if k == key and not outcome:
-            outcome.append(act())
-        return real(k, data, *args, **kwargs)
-
-    store.put_if_absent = hooked  # type: ignore[method-assign]
-    try:
-        yield outcome
-    finally:
-        store.put_if_absent = real  # type: ignore[method-assign]
 
 
 def _whole(kho: Kho, people: People, file_id: str, document_id: str) -> None:

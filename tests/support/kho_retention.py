@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -186,6 +186,26 @@ def council_ready(kho: Kho, people: People, file_ids: list[str]) -> tuple[Destru
 def search_count(kho: Kho, people: People, text: str) -> int:
     everyone = Principal(user_id="test", everything=True)
     return kho.backend.search(Query(principal=everyone, terms=(text,))).total
+
+
+@contextmanager
+def acting_at(kho: Kho, key: str, act: Callable[[], Any]) -> Iterator[list[Any]]:
+    """Run ``act`` once, just before the real store creates ``key`` (create-if-absent): another
+    act forced between two writes of the one under way. Its outcome in the yielded list."""
+    store = kho.repo.store
+    real = store.put_if_absent
+    outcome: list[Any] = []
+
+    def hooked(k: str, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        if k == key and not outcome:
+            outcome.append(act())
+        return real(k, data, *args, **kwargs)
+
+    store.put_if_absent = hooked  # type: ignore[method-assign]
+    try:
+        yield outcome
+    finally:
+        store.put_if_absent = real  # type: ignore[method-assign]
 
 
 @contextmanager
