@@ -55,7 +55,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.head import is_head, stop_if_head
-from kho.process import process_alive, this_host, writer_gone
+from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host, writer_gone
 from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
@@ -590,9 +590,32 @@ def submitting_key(file_id: str) -> str:
     return f"{SUBMITTING_PREFIX}{file_id}"
 
 
+SUBMISSION_GRACE_SECONDS = 300
+"""How long a :func:`submitting_key` claim of another machine (whose writer cannot be asked)
+refuses recalls and the next nộp lưu of its hồ sơ. A hand-over holds it for a few store requests
+(claim, a stat and a LIST, its version); one older than this was left by a writer that died
+there (review r32: it refused them for ever)."""
+
+
 def _writer_of_gone(holder: Mapping[str, Any]) -> bool:
     """Is the writer a claim names a process that died on this machine?"""
     return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
+
+
+def submission_running(holder: Mapping[str, Any], now: datetime) -> bool:
+    """May the nộp lưu that holds the :func:`submitting_key` claim ``holder`` still be running
+    (:func:`kho.process.claim_state`, the rule ``kho fsck`` reports left claims by): its writer
+    alive on this machine, or another machine's younger than :data:`SUBMISSION_GRACE_SECONDS`.
+    Only such a claim refuses a recall or takes the next nộp lưu's place."""
+    state = claim_state(
+        holder,
+        done=False,
+        age_seconds=claim_age(holder, now),
+        here=this_host(),
+        alive=process_alive,
+        grace_seconds=SUBMISSION_GRACE_SECONDS,
+    )
+    return state == CLAIM_RUNNING
 
 
 def hold_reach(record_id: str, documents: Iterable[str], holders: Iterable[str]) -> frozenset[str]:
@@ -1395,7 +1418,7 @@ class Repository:
         claim up until its version is written, so one of the two reads sees it."""
         for file_id in self.files_of(record.record_id):
             holder = self._claim_holder(submitting_key(file_id))
-            if holder is not None and not _writer_of_gone(holder):
+            if holder is not None and submission_running(holder, self.clock()):
                 raise Conflict(
                     f"Hồ sơ “{file_id}” chứa văn bản này đang được nộp lưu: không {what} được. Hãy"
                     " tải lại để xem.",
@@ -1418,9 +1441,7 @@ class Repository:
         try:
             self.store.put_if_absent(key, mine)
         except AlreadyExists:
-            seen = self._claim_holder(key)
-            taken = seen is not None and _writer_of_gone(seen)
-            if not (taken and take_over_guard(self.store, key, self.store.get(key), mine, now=self.clock())):
+            if not self._took_over_left_submission(key, mine):
                 raise Conflict(
                     f"Hồ sơ “{file.record_id}” đang được nộp lưu ở một lượt khác: hãy tải lại để xem.",
                     code="FILE_BEING_SUBMITTED",
@@ -1434,6 +1455,19 @@ class Repository:
             yield
         finally:
             self.store.delete(key)
+
+    def _took_over_left_submission(self, key: str, mine: bytes) -> bool:
+        """Take over the :func:`submitting_key` claim ``key`` another nộp lưu holds, if that one
+        is no longer running (:func:`submission_running`); whether it was. The bytes judged are the
+        bytes taken over: read once (a11 read them twice, and could remove a fresh claim written
+        in between)."""
+        try:
+            seen = self.store.get_after_conflict(key)
+        except NotFound:
+            return False  # withdrawn meanwhile: that hand-over is done; this one reloads
+        if submission_running(formats.loads(formats.CLAIM.name, seen), self.clock()):
+            return False
+        return take_over_guard(self.store, key, seen, mine, now=self.clock())
 
     def authorize_destruction(
         self, actor: Actor, action: Action, file: Record, document_ids: Iterable[str] = ()
@@ -1729,7 +1763,12 @@ class Repository:
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
             details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
             return self._announce(
-                actor, record, "record:create", details, alongside=first, after=settling,
+                actor,
+                record,
+                "record:create",
+                details,
+                alongside=first,
+                after=settling,
                 also=_mismatch_events(gate, override_reason),
             )
 
@@ -1780,8 +1819,12 @@ class Repository:
             return PdfIdentity()
         source = extra.get("registered_again_from") or record.record_id
         extracted: Mapping[str, Any] | None = {}
-        if isinstance(source, str) and source and (
-            "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
+        if (
+            isinstance(source, str)
+            and source
+            and (
+                "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
+            )
         ):
             extracted = self._first_reading(source, EXTRACTED_METADATA)
             if extra.get("signature_verdict") and not isinstance(extra.get("signature_organisations"), list):
@@ -2244,9 +2287,7 @@ class Repository:
             self._event(actor, "record:view", record, {})
         return record
 
-    def as_seen_by(
-        self, record: Record, actor: Actor, seen: dict[str, bool] | None = None
-    ) -> Record:
+    def as_seen_by(self, record: Record, actor: Actor, seen: dict[str, bool] | None = None) -> Record:
         """``record`` as it is shown to ``actor`` (API, pages, CLI): a hồ sơ lists only the
         documents they may see (:func:`repository.policy.sees`). A Thường reader of a hồ sơ
         holding a Mật document got its id, and a count including it. Acts on the hồ sơ
@@ -2273,7 +2314,8 @@ class Repository:
             extra = {k: v for k, v in extra.items() if k not in FILE_TOTALS}
         if flags is not None:
             kept = [
-                f for f in flags
+                f
+                for f in flags
                 if isinstance(f, dict) and (f.get("record_id") is None or seen.get(f["record_id"], False))
             ]
             if kept != flags:
@@ -3125,8 +3167,12 @@ class Repository:
             actor.user,
             "search",
             source=actor.source,
-            details={"query": text, "filters": dict(filters), "count": total,
-                     SEARCH_REACH: self._search_reach(actor)},
+            details={
+                "query": text,
+                "filters": dict(filters),
+                "count": total,
+                SEARCH_REACH: self._search_reach(actor),
+            },
         )
 
     @staticmethod

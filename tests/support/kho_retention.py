@@ -255,6 +255,12 @@ def dead_pid() -> int:
 def left_destruction_claim(kho: Kho, record_id: str, pid: int, **holder: Any) -> None:
     """``claims/destroying/<record_id>`` as a destruction of process ``pid`` left it (``holder``:
     other fields of the claim, e.g. ``host``, ``at``, ``decision``)."""
+    left_claim(kho, destroying_key(record_id), record_id, pid, **holder)
+
+
+def left_claim(kho: Kho, key: str, record_id: str, pid: int, **holder: Any) -> None:
+    """The claim ``key`` (format ``claim``, for ``record_id``) as an act of process ``pid`` left it
+    (``holder``: other fields, e.g. ``host``, ``at``)."""
     body = formats.loads(formats.CLAIM.name, claim_body(record_id, kho.repo.clock()))
     body.update(pid=pid, **holder)
-    kho.repo.store.put(destroying_key(record_id), formats.dumps(formats.CLAIM.name, body))
+    kho.repo.store.put(key, formats.dumps(formats.CLAIM.name, body))
