@@ -2082,6 +2082,31 @@ class Repository:
             return None
         return self._materialise(entry)
 
+    def _confirmed_before(self, actor: Actor, numbered: Record, typed: DocumentMetadata) -> Record:
+        """Answer a confirmation of a document an earlier, interrupted confirmation numbered
+        (``numbered``, rolled forward by :meth:`_numbered_before`): audited once, then the record
+        when what ``actor`` typed is what it carries (the same form sent again) and they may see
+        it; else :class:`Conflict` ``INTAKE_NUMBERED_BEFORE``, naming the number only to whom may
+        see it. a11 answered every such confirmation with the earlier record: what the second
+        văn thư typed was dropped under a 200, and a Thường văn thư was sent a Mật document's
+        metadata (review r32)."""
+        md, reg = numbered.metadata, numbered.registration
+        assert isinstance(md, DocumentMetadata) and reg is not None
+        rolled = {"fields": sorted(md.to_dict()), "from": "intake", "rolled_forward": True}
+        self._announce(actor, numbered, "record:update", {**rolled, "confirmed_by": numbered.actor})
+        if md.direction is Direction.DI:
+            typed = replace(typed, code_number=md.code_number)  # its số is the register's
+        seen = self.may_see(actor, numbered)
+        if seen and typed == md:
+            return numbered
+        number = f" số {reg.number:02d} ({reg.series}, {reg.year})" if seen else ""
+        raise Conflict(
+            f"Văn bản này đã được vào sổ{number} ở một lần xác nhận trước bị gián đoạn, với thông tin"
+            " của lần đó; thông tin vừa nhập chưa được ghi. Hãy tải lại để xem, rồi sửa nếu cần.",
+            code="INTAKE_NUMBERED_BEFORE",
+            record_id=numbered.record_id,
+        )
+
     # -- intake: an arrived file before its metadata is known ---------------------------------
     def create_intake(
         self, direction: Direction | str, content: bytes, filename: str, actor: Actor
@@ -2203,14 +2228,8 @@ class Repository:
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
         with self._completing(current):  # one văn thư at a time: one number per document
-            if (numbered := self._numbered_before(current)) is not None:
-                assert numbered.metadata is not None
-                rolled = {
-                    "fields": sorted(numbered.metadata.to_dict()),
-                    "from": "intake",
-                    "rolled_forward": True,
-                }
-                return self._announce(actor, numbered, "record:update", rolled)
+            if (before := self._numbered_before(current)) is not None:
+                return self._confirmed_before(actor, before, md)
             with self._duplicates_told_to(actor):
                 dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
             base = replace(

@@ -17,21 +17,26 @@ import os
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, checked_by_ingest, incoming, outgoing, pdf_bytes
+from kho_testing import AGENCY, CLERK, checked_by_ingest, incoming, outgoing, pdf_bytes, person
 
 from kho.errors import Conflict
 from repository.fsck import fsck
-from repository.records import Record, Repository, version_key
+from repository.policy import Role
+from repository.records import Actor, Record, Repository, version_key
 from repository.registers import RegisterEntry
 
 
-def _confirm(repo: Repository, rec: Record, code_number: str = "77") -> Record:
-    """Confirm the received document (a văn bản đi takes its số from the register)."""
-    md = incoming(code_number=code_number, issued_date="2026-03-02") if rec.kind == "den" else outgoing()
-    return repo.complete_intake(rec.record_id, md, expected_version=rec.version, actor=CLERK)
+def _confirm(repo: Repository, rec: Record, actor: Actor = CLERK, **typed: Any) -> Record:
+    """Confirm the received document (a văn bản đi takes its số from the register); ``typed``:
+    fields the văn thư typed otherwise."""
+    if rec.kind == "den":
+        md = incoming(**{"code_number": "77", "issued_date": "2026-03-02", **typed})
+    else:
+        md = outgoing(**typed)
+    return repo.complete_intake(rec.record_id, md, expected_version=rec.version, actor=actor)
 
 
-def _killed_before_its_version(repo: Repository, direction: str = "den") -> Record:
+def _killed_before_its_version(repo: Repository, direction: str = "den", **typed: Any) -> Record:
     """A received document whose confirmation was killed after its number was entered in the
     register, before the version carrying it was written (the intake record, as read)."""
     rec = checked_by_ingest(
@@ -49,7 +54,7 @@ def _killed_before_its_version(repo: Repository, direction: str = "den") -> Reco
 
         repo.store.put_if_absent = dying  # type: ignore[method-assign]
         try:
-            _confirm(repo, rec)
+            _confirm(repo, rec, **typed)
         finally:
             os._exit(1)
     _, status = os.waitpid(pid, 0)
@@ -70,7 +75,7 @@ def test_confirming_again_after_the_kill_rolls_forward_to_the_first_number(
 ) -> None:
     repo = repo_on
     rec = _killed_before_its_version(repo, direction)
-    again = _confirm(repo, rec, code_number="78")  # the văn thư confirms again (the form re-sent)
+    again = _confirm(repo, rec)  # the văn thư confirms again (the same form re-sent)
     assert again.state == "active" and again.registration is not None
     assert again.registration.number == 1  # before: 2, a second number for one document
     assert [e.number for e in _entries(repo, rec.record_id)] == [1]  # one row, no gap
@@ -96,3 +101,49 @@ def test_fsck_repair_after_the_kill_rolls_forward_and_a_confirmation_then_is_ref
     with pytest.raises(Conflict):
         _confirm(repo, rec)
     assert [e.number for e in _entries(repo, rec.record_id)] == [1]
+
+
+THUONG_CLERK = person("vanthu.tran", (AGENCY, Role.VAN_THU))
+"""A văn thư of the agency cleared for Thường documents only."""
+
+
+def _rolled_forward_once(repo: Repository, record_id: str) -> None:
+    updates = [e for e in repo.audit.events() if e.record_id == record_id and e.action == "record:update"]
+    assert len(updates) == 1 and updates[0].details.get("rolled_forward") is True
+    assert updates[0].details.get("confirmed_by") == CLERK.user  # who typed what it carries
+
+
+@pytest.mark.parametrize("direction", ["den", "di"])
+def test_a_confirmation_typed_otherwise_after_the_kill_is_told_it_was_not_applied(
+    repo_on: Repository, direction: str
+) -> None:
+    """Review r32: a11 answered the second văn thư with the first confirmation's record (200),
+    and what they typed (another trích yếu) was dropped unsaid. Now: the first number is rolled
+    forward and the second is refused (409), told their input was not written."""
+    repo = repo_on
+    rec = _killed_before_its_version(repo, direction)
+    with pytest.raises(Conflict) as refused:
+        _confirm(repo, rec, subject="Về việc khác hẳn do văn thư thứ hai nhập")
+    assert refused.value.code == "INTAKE_NUMBERED_BEFORE" and refused.value.http_status == 409
+    assert "số 01" in refused.value.message and "chưa được ghi" in refused.value.message
+    done = repo._load(rec.record_id)
+    assert done.state == "active" and done.registration is not None and done.registration.number == 1
+    assert done.metadata is not None and "khác hẳn" not in done.metadata.subject
+    assert [e.number for e in _entries(repo, rec.record_id)] == [1]
+    _rolled_forward_once(repo, rec.record_id)
+
+
+def test_a_thuong_clerk_confirming_after_the_kill_is_not_sent_the_mat_document(repo_on: Repository) -> None:
+    """Review r32: the killed confirmation typed the document Mật; a Thường văn thư confirming
+    it next was answered with the Mật record (its trích yếu, its sender) by a11."""
+    repo = repo_on
+    secret = "Kế hoạch phòng thủ khu vực năm 2026"
+    rec = _killed_before_its_version(repo, "den", secrecy="Mật", subject=secret)
+    with pytest.raises(Conflict) as refused:
+        _confirm(repo, rec, actor=THUONG_CLERK)  # the intake is Thường: they may confirm it
+    assert refused.value.code == "INTAKE_NUMBERED_BEFORE"
+    assert secret not in str(refused.value.to_dict()) and "số 01" not in refused.value.message
+    done = repo._load(rec.record_id)
+    assert done.secrecy > 0 and done.registration is not None and done.registration.number == 1
+    assert not repo.may_see(THUONG_CLERK, done)
+    _rolled_forward_once(repo, rec.record_id)
