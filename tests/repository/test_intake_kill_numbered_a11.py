@@ -14,6 +14,7 @@ create of that version, on the local folder and on Ceph S3."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -146,4 +147,33 @@ def test_a_thuong_clerk_confirming_after_the_kill_is_not_sent_the_mat_document(r
     done = repo._load(rec.record_id)
     assert done.secrecy > 0 and done.registration is not None and done.registration.number == 1
     assert not repo.may_see(THUONG_CLERK, done)
+    _rolled_forward_once(repo, rec.record_id)
+
+
+def test_two_clerks_confirming_at_once_after_the_kill_take_no_second_number(repo_on: Repository) -> None:
+    """Review r32 (held on a11): both take over the dead writer's intake claim at once; one rolls
+    forward to the first number, the other is refused; one register row, one audited update."""
+    repo = repo_on
+    rec = _killed_before_its_version(repo)
+    start = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def confirm() -> None:
+        start.wait()
+        try:
+            outcomes.append(_confirm(repo, rec))
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    records = [o for o in outcomes if isinstance(o, Record)]
+    assert len(outcomes) == 2 and len(records) <= 1, outcomes
+    assert all(r.registration is not None and r.registration.number == 1 for r in records)
+    done = repo._load(rec.record_id)
+    assert done.registration is not None and done.registration.number == 1
+    assert [e.number for e in _entries(repo, rec.record_id)] == [1]
     _rolled_forward_once(repo, rec.record_id)
