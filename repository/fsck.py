@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -32,6 +32,7 @@ from kho.process import (
     CLAIM_ABANDONED,
     CLAIM_FINISHED,
     CLAIM_RUNNING,
+    CLAIM_UNKNOWN,
     claim_age,
     claim_state,
     process_alive,
@@ -170,10 +171,17 @@ def _age_text(seconds: float | None) -> str:
 
 
 def _left_claim(
-    holder: Mapping[str, Any], *, done: bool, now: datetime, grace_seconds: float
+    holder: Mapping[str, Any],
+    *,
+    done: bool,
+    now: datetime,
+    grace_seconds: float,
+    opening: Callable[[str, str], str],
+    told: Mapping[str, str],
 ) -> tuple[str, str, dict[str, Any]] | None:
-    """(state, who holds it, details) of a claim an act left behind (:func:`claim_state`); None
-    while the act may still run. The opening every left claim's message and details share."""
+    """(state, message, details) of a claim an act left behind (:func:`claim_state`); None while
+    the act may still run. ``opening(record id, holder)``: what the claim is; ``told``: by state
+    (finished, abandoned, unknown), what follows it. The shape every left claim is reported in."""
     age = claim_age(holder, now)
     state = claim_state(
         holder, done=done, age_seconds=age, here=this_host(), alive=process_alive, grace_seconds=grace_seconds
@@ -183,40 +191,41 @@ def _left_claim(
     host, pid = holder.get("host"), holder.get("pid")
     process = pid if pid is not None else "?"
     who = f"máy {str(host or '?').split('/', 1)[0]}, tiến trình {process}, {_age_text(age)}"
+    record_id = str(holder.get("record_id"))
     details = {
-        "record_id": str(holder.get("record_id")),
+        "record_id": record_id,
         "host": host,
         "pid": pid,
         "age_seconds": None if age is None else int(age),
         "state": state,
     }
-    return state, who, details
+    return state, f"{opening(record_id, who)}{told[state]}", details
 
 
 def _destruction_claim_issue(
     key: str, holder: Mapping[str, Any], *, destroyed: bool, now: datetime, grace_seconds: float
 ) -> tuple[str, str, dict[str, Any]] | None:
     """(state, message, details) of a destruction claim left behind; None while it may run."""
-    left = _left_claim(holder, done=destroyed, now=now, grace_seconds=grace_seconds)
-    if left is None:
-        return None
-    state, who, details = left
     decision = holder.get("decision")
     which = f"theo quyết định “{decision}”" if decision else "(khóa cũ không ghi quyết định hủy)"
-    claim = f"Khóa hủy {key} của việc hủy bản ghi {details['record_id']} {which} ({who})"
-    if state == CLAIM_FINISHED:
-        message = f"{claim} còn sót: bản ghi đã có dòng “đã hủy”; xóa khóa."
-    elif state == CLAIM_ABANDONED:
-        message = (
-            f"{claim} còn sót: tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy tiếp"
-            " việc hủy (kho archive destruction execute) hoặc để bản ghi được phong tỏa."
-        )
-    else:
-        message = (
-            f"{claim}: không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh"
+    left = _left_claim(
+        holder,
+        done=destroyed,
+        now=now,
+        grace_seconds=grace_seconds,
+        opening=lambda record_id, who: f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who})",
+        told={
+            CLAIM_FINISHED: " còn sót: bản ghi đã có dòng “đã hủy”; xóa khóa.",
+            CLAIM_ABANDONED: " còn sót: tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy"
+            " tiếp việc hủy (kho archive destruction execute) hoặc để bản ghi được phong tỏa.",
+            CLAIM_UNKNOWN: ": không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh"
             " phong tỏa bản ghi. Chạy tiếp việc hủy (kho archive destruction execute), hoặc khi tiến"
-            " trình đó đã dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa."
-        )
+            " trình đó đã dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa.",
+        },
+    )
+    if left is None:
+        return None
+    state, message, details = left
     return state, message, {**details, "decision": decision}
 
 
@@ -226,25 +235,21 @@ def _submission_claim_issue(
     """(state, message, details) of a nộp lưu's ``claims/submitting/<hồ sơ>`` left behind (review
     r32: it was never reported); None while the hand-over may run. ``submitted``: the hồ sơ's
     version in :data:`~repository.records.ARCHIVE_STATES` is written."""
-    left = _left_claim(holder, done=submitted, now=now, grace_seconds=grace_seconds)
-    if left is None:
-        return None
-    state, who, details = left
-    claim = f"Khóa nộp lưu {key} của hồ sơ {details['record_id']} ({who})"
-    if state == CLAIM_FINISHED:
-        message = f"{claim} còn sót: hồ sơ đã nộp lưu; xóa khóa."
-    elif state == CLAIM_ABANDONED:
-        message = (
-            f"{claim} còn sót: tiến trình đó đã dừng trước khi hồ sơ được nộp lưu; xóa khóa (hồ sơ"
-            " giữ trạng thái trước đó và nộp lưu lại được)."
-        )
-    else:
-        message = (
-            f"{claim}: không biết việc nộp lưu trên máy đó còn chạy hay không. Quá thời gian chờ,"
+    return _left_claim(
+        holder,
+        done=submitted,
+        now=now,
+        grace_seconds=grace_seconds,
+        opening=lambda record_id, who: f"Khóa nộp lưu {key} của hồ sơ {record_id} ({who})",
+        told={
+            CLAIM_FINISHED: " còn sót: hồ sơ đã nộp lưu; xóa khóa.",
+            CLAIM_ABANDONED: " còn sót: tiến trình đó đã dừng trước khi hồ sơ được nộp lưu; xóa khóa (hồ"
+            " sơ giữ trạng thái trước đó và nộp lưu lại được).",
+            CLAIM_UNKNOWN: ": không biết việc nộp lưu trên máy đó còn chạy hay không. Quá thời gian chờ,"
             " khóa không còn chặn việc thu hồi văn bản hay nộp lưu lại; khi tiến trình đó đã dừng,"
-            " chạy “kho fsck --repair” trên máy đó. Không tự xóa."
-        )
-    return state, message, details
+            " chạy “kho fsck --repair” trên máy đó. Không tự xóa.",
+        },
+    )
 
 
 def _handed_over(repo: Repository, file_id: str) -> bool:

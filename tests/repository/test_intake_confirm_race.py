@@ -23,9 +23,10 @@ from kho_testing import (
     incoming,
     outgoing,
     pdf_bytes,
+    twice_at_once,
 )
 
-from kho.errors import Conflict, KhoError
+from kho.errors import Conflict
 from repository.records import Repository
 
 
@@ -45,23 +46,11 @@ def _both_at_once(repo: Repository, direction: str, metadata: dict[str, Any]) ->
         return gate(*args, **kwargs)
 
     repo._gate = gate_together  # type: ignore[method-assign]
-    outcomes: list[Any] = []
-
-    def confirm() -> None:
-        try:
-            outcomes.append(
-                repo.complete_intake(
-                    checked.record_id, metadata, expected_version=checked.version, actor=CLERK
-                )
-            )
-        except KhoError as exc:
-            outcomes.append(exc)
-
-    threads = [threading.Thread(target=confirm) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = twice_at_once(
+        lambda: repo.complete_intake(
+            checked.record_id, metadata, expected_version=checked.version, actor=CLERK
+        )
+    )
     return checked.record_id, outcomes
 
 

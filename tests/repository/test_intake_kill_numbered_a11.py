@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 import pytest
-from kho_testing import AGENCY, CLERK, checked_by_ingest, incoming, outgoing, pdf_bytes, person
+from kho_testing import AGENCY, CLERK, checked_by_ingest, incoming, outgoing, pdf_bytes, person, twice_at_once
 
 from kho.errors import Conflict
 from repository.fsck import fsck
@@ -155,21 +155,14 @@ def test_two_clerks_confirming_at_once_after_the_kill_take_no_second_number(repo
     forward to the first number, the other is refused; one register row, one audited update."""
     repo = repo_on
     rec = _killed_before_its_version(repo)
-    start = threading.Barrier(2)
-    outcomes: list[Any] = []
+    start = threading.Barrier(2, timeout=30)
 
-    def confirm() -> None:
-        start.wait()
-        try:
-            outcomes.append(_confirm(repo, rec))
-        except Conflict as exc:
-            outcomes.append(exc)
+    def confirm() -> Record:
+        start.wait()  # both past the kill, at once
+        return _confirm(repo, rec)
 
-    threads = [threading.Thread(target=confirm) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = twice_at_once(confirm)
+    assert all(isinstance(o, Record | Conflict) for o in outcomes), outcomes
     records = [o for o in outcomes if isinstance(o, Record)]
     assert len(outcomes) == 2 and len(records) <= 1, outcomes
     assert all(r.registration is not None and r.registration.number == 1 for r in records)

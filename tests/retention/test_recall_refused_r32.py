@@ -8,11 +8,9 @@ audit said it was refused or why: listed as under way, the document alive. Now t
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from kho_people import People
-from kho_retention import acting_at, closed_file
+from kho_retention import acting_at, closed_file, recall_outcome, submit_outcome
 
 from kho.errors import KhoError
 from repository.records import Record, version_key
@@ -21,15 +19,6 @@ from retention.recall import Recalls
 from web.context import Kho
 
 pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
-
-
-def _recall(kho: Kho, people: People, document_id: str) -> Any:
-    try:
-        return Recalls(kho.repo, kho.backend).recall_incoming(
-            document_id, "Công văn số 22/BNV-VP", "Bên gửi thu hồi", actor=people.actor("van_thu")
-        )
-    except KhoError as exc:
-        return exc
 
 
 def _closed_as_refused(kho: Kho, document_id: str, code: str) -> None:
@@ -46,10 +35,8 @@ def _closed_as_refused(kho: Kho, document_id: str, code: str) -> None:
 def test_a_recall_refused_by_a_nop_luu_in_flight_is_closed_as_refused(kho: Kho, people: People) -> None:
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
     submitted_key = version_key(file.record_id, file.version + 1)
-    with acting_at(kho, submitted_key, lambda: _recall(kho, people, docs[0])) as recalled:
-        done = kho.retention.submit(
-            file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien")
-        )
+    with acting_at(kho, submitted_key, lambda: recall_outcome(kho, people, docs[0])) as recalled:
+        done = submit_outcome(kho, people, file)
     assert isinstance(done, Record) and done.state == "submitted"
     [refused] = recalled
     assert isinstance(refused, KhoError) and refused.code == "FILE_BEING_SUBMITTED"
@@ -59,6 +46,6 @@ def test_a_recall_refused_by_a_nop_luu_in_flight_is_closed_as_refused(kho: Kho, 
 def test_a_recall_refused_by_a_hold_is_closed_as_refused(kho: Kho, people: People) -> None:
     _, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
     Holds(kho.repo).place([docs[0]], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
-    refused = _recall(kho, people, docs[0])
+    refused = recall_outcome(kho, people, docs[0])
     assert isinstance(refused, KhoError) and refused.http_status == 409
     _closed_as_refused(kho, docs[0], refused.code)

@@ -12,38 +12,15 @@ claim, of the submitted version, of the "đã hủy" row), on the local folder a
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from kho_people import People
-from kho_retention import acting_at, closed_file
+from kho_retention import acting_at, closed_file, recall_outcome, submit_outcome
 
-from kho.errors import Conflict, KhoError
+from kho.errors import Conflict
 from repository.records import Record, destroyed_key, destroying_key, version_key
-from retention.recall import Recalls
 from web.context import Kho
 
 pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
-
-
-def _recall(kho: Kho, people: People, document_id: str) -> Any:
-    """The văn thư recalls the document; its outcome (the recall, or the refusal)."""
-    try:
-        return Recalls(kho.repo, kho.backend).recall_incoming(
-            document_id, "Công văn số 20/BNV-VP", "Bên gửi thu hồi", actor=people.actor("van_thu")
-        )
-    except KhoError as exc:
-        return exc
-
-
-def _submit(kho: Kho, people: People, file: Record) -> Any:
-    """The chuyên viên submits the hồ sơ for nộp lưu; the new version, or the refusal."""
-    try:
-        return kho.retention.submit(
-            file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien")
-        )
-    except KhoError as exc:
-        return exc
 
 
 def _whole(kho: Kho, people: People, file_id: str, document_id: str) -> None:
@@ -63,8 +40,8 @@ def test_a_submission_between_the_recalls_check_and_its_destruction_keeps_the_do
     """The hồ sơ is submitted after the recall checked it, before the recall's destruction takes
     its claim: the destruction sees the submitted hồ sơ and refuses, nothing shredded."""
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
-    with acting_at(kho, destroying_key(docs[0]), lambda: _submit(kho, people, file)) as submitted:
-        refused = _recall(kho, people, docs[0])
+    with acting_at(kho, destroying_key(docs[0]), lambda: submit_outcome(kho, people, file)) as submitted:
+        refused = recall_outcome(kho, people, docs[0])
     assert isinstance(submitted[0], Record) and submitted[0].state == "submitted"
     assert isinstance(refused, Conflict), refused  # before: the recall destroyed the document
     assert refused.code == "DOCUMENT_IN_ARCHIVE" and refused.http_status == 409
@@ -77,8 +54,8 @@ def test_a_recall_between_the_submissions_check_and_its_version_is_refused(kho: 
     version is written: the destruction sees the submission in flight and refuses."""
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
     submitted_key = version_key(file.record_id, file.version + 1)
-    with acting_at(kho, submitted_key, lambda: _recall(kho, people, docs[0])) as recalled:
-        done = _submit(kho, people, file)
+    with acting_at(kho, submitted_key, lambda: recall_outcome(kho, people, docs[0])) as recalled:
+        done = submit_outcome(kho, people, file)
     assert isinstance(done, Record) and done.state == "submitted", done
     [refused] = recalled
     assert isinstance(refused, Conflict), refused  # before: destroyed under the submission
@@ -91,8 +68,8 @@ def test_a_submission_while_the_recall_destroys_a_document_is_refused(kho: Kho, 
     """The recall's destruction holds its claim and is writing the "đã hủy" row when the hồ sơ is
     submitted: the submission is refused (the hồ sơ stays closed), the recall finishes."""
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
-    with acting_at(kho, destroyed_key(docs[0]), lambda: _submit(kho, people, file)) as submitted:
-        done = _recall(kho, people, docs[0])
+    with acting_at(kho, destroyed_key(docs[0]), lambda: submit_outcome(kho, people, file)) as submitted:
+        done = recall_outcome(kho, people, docs[0])
     assert isinstance(done, dict) and done["state"] == "destroyed", done
     [refused] = submitted
     assert isinstance(refused, Conflict), refused  # before: submitted, then the document shredded
@@ -101,14 +78,14 @@ def test_a_submission_while_the_recall_destroys_a_document_is_refused(kho: Kho, 
     assert list(kho.repo.store.list("claims/submitting/")) == []
     # Submitted again once the recall is done: the hồ sơ goes with the recalled document's
     # "đã hủy" row, as any hồ sơ whose document was recalled before its nộp lưu.
-    again = _submit(kho, people, kho.repo._load(file.record_id))
+    again = submit_outcome(kho, people, kho.repo._load(file.record_id))
     assert isinstance(again, Record) and again.state == "submitted", again
 
 
 def test_a_recall_after_the_submission_is_refused_before_it_writes_anything(kho: Kho, people: People) -> None:
     """Sequentially (held before, kept): nothing written, no claim left."""
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
-    assert isinstance(_submit(kho, people, file), Record)
-    refused = _recall(kho, people, docs[1])
+    assert isinstance(submit_outcome(kho, people, file), Record)
+    refused = recall_outcome(kho, people, docs[1])
     assert isinstance(refused, Conflict) and refused.code == "DOCUMENT_IN_ARCHIVE"
     _whole(kho, people, file.record_id, docs[1])

@@ -21,36 +21,17 @@ from typing import Any
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file, left_claim
+from kho_retention import closed_file, left_claim, recall_outcome, submit_outcome
 
-from kho.errors import Conflict, KhoError
+from kho.errors import Conflict
 from kho.timeutil import to_iso_utc
 from repository.fsck import Issue, fsck
 from repository.records import Record, submitting_key, version_key
-from retention.recall import Recalls
 from web.context import Kho
 
 pytestmark = pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)
 
 OTHER_HOST = "may-xu-ly-2/4f1c0b3e-boot/pid:[4026531836]"
-
-
-def _submit(kho: Kho, people: People, file: Record) -> Any:
-    try:
-        return kho.retention.submit(
-            file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien")
-        )
-    except KhoError as exc:
-        return exc
-
-
-def _recall(kho: Kho, people: People, document_id: str) -> Any:
-    try:
-        return Recalls(kho.repo, kho.backend).recall_incoming(
-            document_id, "Công văn số 21/BNV-VP", "Bên gửi thu hồi", actor=people.actor("van_thu")
-        )
-    except KhoError as exc:
-        return exc
 
 
 def _killed_submitting(kho: Kho, people: People, file: Record, at: str, on: str = "create") -> None:
@@ -74,7 +55,7 @@ def _killed_submitting(kho: Kho, people: People, file: Record, at: str, on: str 
         store.put_if_absent = create  # type: ignore[method-assign]
         store.delete = delete  # type: ignore[method-assign]
         try:
-            _submit(kho, people, file)
+            submit_outcome(kho, people, file)
         finally:
             os._exit(1)
     _, status = os.waitpid(pid, 0)
@@ -98,7 +79,7 @@ def test_a_submission_killed_before_its_version_is_reported_and_repaired(kho: Kh
     [repaired] = _left(kho, repair=True)
     assert repaired.repaired
     assert not kho.repo.store.exists(submitting_key(file.record_id)) and _left(kho) == []
-    done = _submit(kho, people, kho.repo._load(file.record_id))
+    done = submit_outcome(kho, people, kho.repo._load(file.record_id))
     assert isinstance(done, Record) and done.state == "submitted", done
 
 
@@ -108,7 +89,9 @@ def test_a_submission_killed_after_its_version_leaves_a_claim_fsck_clears(kho: K
     assert kho.repo._load(file.record_id).state == "submitted"  # the version was written
     [issue] = _left(kho)
     assert issue.details["state"] == "finished" and "hồ sơ đã nộp lưu; xóa khóa" in issue.message
-    refused = _recall(kho, people, docs[0])  # the archive's now: refused, as with no claim
+    refused = recall_outcome(
+        kho, people, docs[0], "Công văn số 21/BNV-VP"
+    )  # the archive's now: refused, as with no claim
     assert isinstance(refused, Conflict) and refused.code == "DOCUMENT_IN_ARCHIVE"
     [repaired] = _left(kho, repair=True)
     assert repaired.repaired and not kho.repo.store.exists(submitting_key(file.record_id))
@@ -120,7 +103,7 @@ def test_another_machines_old_claim_does_not_refuse_a_recall_for_ever(kho: Kho, 
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
     two_hours_ago = to_iso_utc(kho.repo.clock() - timedelta(hours=2))
     left_claim(kho, submitting_key(file.record_id), file.record_id, 4242, host=OTHER_HOST, at=two_hours_ago)
-    done = _recall(kho, people, docs[0])
+    done = recall_outcome(kho, people, docs[0])
     assert isinstance(done, dict) and done["state"] == "destroyed", done  # before: 409, for ever
     for repair in (False, True):
         [issue] = _left(kho, repair=repair)
@@ -133,7 +116,7 @@ def test_another_machines_old_claim_is_taken_over_by_the_next_submission(kho: Kh
     file, _ = closed_file(kho, people, maintenance="Vĩnh viễn")
     two_hours_ago = to_iso_utc(kho.repo.clock() - timedelta(hours=2))
     left_claim(kho, submitting_key(file.record_id), file.record_id, 4242, host=OTHER_HOST, at=two_hours_ago)
-    done = _submit(kho, people, file)
+    done = submit_outcome(kho, people, file)
     assert isinstance(done, Record) and done.state == "submitted", done  # before: 409, for ever
     assert not kho.repo.store.exists(submitting_key(file.record_id)) and _left(kho) == []
 
@@ -144,9 +127,9 @@ def test_another_machines_recent_claim_still_refuses(kho: Kho, people: People) -
     file, docs = closed_file(kho, people, maintenance="Vĩnh viễn")
     just_now = to_iso_utc(kho.repo.clock() - timedelta(seconds=20))
     left_claim(kho, submitting_key(file.record_id), file.record_id, 4242, host=OTHER_HOST, at=just_now)
-    refused = _recall(kho, people, docs[0])
+    refused = recall_outcome(kho, people, docs[0])
     assert isinstance(refused, Conflict) and refused.code == "FILE_BEING_SUBMITTED"
-    again = _submit(kho, people, file)
+    again = submit_outcome(kho, people, file)
     assert isinstance(again, Conflict) and again.code == "FILE_BEING_SUBMITTED"
     assert _left(kho, repair=True) == [] and kho.repo.store.exists(submitting_key(file.record_id))
     assert kho.repo.keys.exists(docs[0]) and kho.repo._load(file.record_id).state == "closed"

@@ -264,3 +264,27 @@ def left_claim(kho: Kho, key: str, record_id: str, pid: int, **holder: Any) -> N
     body = formats.loads(formats.CLAIM.name, claim_body(record_id, kho.repo.clock()))
     body.update(pid=pid, **holder)
     kho.repo.store.put(key, formats.dumps(formats.CLAIM.name, body))
+
+
+def recall_outcome(
+    kho: Kho, people: People, document_id: str, order_ref: str = "Công văn số 20/BNV-VP"
+) -> Any:
+    """The văn thư recalls văn bản đến ``document_id``: the recall, or the refusal (KhoError)."""
+    from retention.recall import Recalls
+
+    try:
+        return Recalls(kho.repo, kho.backend).recall_incoming(
+            document_id, "Công văn số 20/BNV-VP", "Bên gửi thu hồi", actor=people.actor("van_thu")
+        )
+    except KhoError as exc:
+        return exc
+
+
+def submit_outcome(kho: Kho, people: People, file: Record) -> Any:
+    """The chuyên viên submits hồ sơ ``file`` for nộp lưu: the new version, or the refusal."""
+    try:
+        return kho.retention.submit(
+            file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien")
+        )
+    except KhoError as exc:
+        return exc
