@@ -7,6 +7,8 @@ local folder) and times it:
   find a number a killed confirmation left);
 * ``submit`` (a hồ sơ handed over to the archive, ``transition_file`` into ``submitted``: the
   ``claims/submitting/<id>`` claim, a stat and a LIST of the destruction claims);
+* ``recall_incoming`` of a document in one hồ sơ (the recall's destruction looks for the hồ sơ's
+  ``claims/submitting/`` claim and its state under its own claim; review r32 measured it);
 * ``update_metadata`` (an edit), beside the time of one claim create + delete and one LIST on
   the same store: what a write-then-check guard against a hold placed meanwhile would add to
   every edit (a6's "found, not fixed").
@@ -34,6 +36,7 @@ from bench.a6_race_costs import counting
 from kho.timeutil import utcnow
 from repository.policy import Action
 from repository.records import Repository, claim_body
+from retention.recall import Recalls
 
 FILE = {
     "file_notation": "01.TCCB",
@@ -103,6 +106,13 @@ def one_round(repo: Repository, counts: Counter[str], i: int) -> list[tuple[str,
         ),
     )
     keep("transition_file into submitted", ms, calls)
+    holder = repo.create_file({**FILE, "file_notation": f"{i + 40}.TCCB", "title": f"Thu hồi {i}"}, CLERK)
+    repo.add_to_file(holder.record_id, edited.record_id, expected_version=holder.version, actor=CLERK)
+    recalls = Recalls(repo)
+    _, ms, calls = measured(
+        counts, lambda: recalls.recall_incoming(edited.record_id, "CV 1/BNV", "Thu hồi", actor=CLERK)
+    )
+    keep("recall_incoming (a document in one hồ sơ)", ms, calls)
     return out
 
 
