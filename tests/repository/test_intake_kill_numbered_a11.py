@@ -13,61 +13,16 @@ create of that version, on the local folder and on Ceph S3."""
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any
 
 import pytest
-from kho_testing import AGENCY, CLERK, checked_by_ingest, incoming, outgoing, pdf_bytes, person, twice_at_once
+from kho_intake import confirm_intake, killed_before_numbered, register_rows
+from kho_testing import AGENCY, CLERK, person, twice_at_once
 
 from kho.errors import Conflict
 from repository.fsck import fsck
 from repository.policy import Role
-from repository.records import Actor, Record, Repository, version_key
-from repository.registers import RegisterEntry
-
-
-def _confirm(repo: Repository, rec: Record, actor: Actor = CLERK, **typed: Any) -> Record:
-    """Confirm the received document (a văn bản đi takes its số from the register); ``typed``:
-    fields the văn thư typed otherwise."""
-    if rec.kind == "den":
-        md = incoming(**{"code_number": "77", "issued_date": "2026-03-02", **typed})
-    else:
-        md = outgoing(**typed)
-    return repo.complete_intake(rec.record_id, md, expected_version=rec.version, actor=actor)
-
-
-def _killed_before_its_version(repo: Repository, direction: str = "den", **typed: Any) -> Record:
-    """A received document whose confirmation was killed after its number was entered in the
-    register, before the version carrying it was written (the intake record, as read)."""
-    rec = checked_by_ingest(
-        repo, repo.create_intake(direction, pdf_bytes("killed-numbered"), "cv.pdf", CLERK).record_id
-    )
-    numbered = version_key(rec.record_id, rec.version + 1)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        real = repo.store.put_if_absent
-
-        def dying(key: str, data: bytes, *args: Any, **kwargs: Any) -> Any:
-            if key == numbered:
-                os._exit(137)
-            return real(key, data, *args, **kwargs)
-
-        repo.store.put_if_absent = dying  # type: ignore[method-assign]
-        try:
-            _confirm(repo, rec, **typed)
-        finally:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 137, "the writer was not killed at its version"
-    assert [e.number for e in _entries(repo, rec.record_id)] == [1]  # numbered in the register
-    assert repo._load(rec.record_id).state == "intake"  # not yet in the record
-    return rec
-
-
-def _entries(repo: Repository, record_id: str) -> list[RegisterEntry]:
-    out = [RegisterEntry.from_json(repo.store.get(i.key)) for i in repo.store.list("registers/")]
-    return [e for e in out if e.record_id == record_id]
+from repository.records import Record, Repository
 
 
 @pytest.mark.parametrize("direction", ["den", "di"])
@@ -75,18 +30,18 @@ def test_confirming_again_after_the_kill_rolls_forward_to_the_first_number(
     repo_on: Repository, direction: str
 ) -> None:
     repo = repo_on
-    rec = _killed_before_its_version(repo, direction)
-    again = _confirm(repo, rec)  # the văn thư confirms again (the same form re-sent)
+    rec = killed_before_numbered(repo, direction)
+    again = confirm_intake(repo, rec)  # the văn thư confirms again (the same form re-sent)
     assert again.state == "active" and again.registration is not None
     assert again.registration.number == 1  # before: 2, a second number for one document
-    assert [e.number for e in _entries(repo, rec.record_id)] == [1]  # one row, no gap
+    assert [e.number for e in register_rows(repo, rec.record_id)] == [1]  # one row, no gap
     assert repo._versions(rec.record_id) == list(range(1, rec.version + 2))  # one version more
     assert repo._load(rec.record_id).registration == again.registration
     assert not repo.store.exists(f"claims/intake/{rec.record_id}")
     updates = [e for e in repo.audit.events() if e.record_id == rec.record_id and e.action == "record:update"]
     assert len(updates) == 1 and updates[0].details.get("rolled_forward") is True  # audited once
     with pytest.raises(Conflict):  # a third confirmation: registered already
-        _confirm(repo, rec)
+        confirm_intake(repo, rec)
     assert {i.kind for i in fsck(repo, grace_seconds=0).issues} <= {"stale-claim"}
 
 
@@ -94,14 +49,14 @@ def test_fsck_repair_after_the_kill_rolls_forward_and_a_confirmation_then_is_ref
     repo_on: Repository,
 ) -> None:
     repo = repo_on
-    rec = _killed_before_its_version(repo)
+    rec = killed_before_numbered(repo)
     report = fsck(repo, repair=True, grace_seconds=0)
     assert "rolled-forward" in {i.kind for i in report.issues}
     done = repo._load(rec.record_id)
     assert done.state == "active" and done.registration is not None and done.registration.number == 1
     with pytest.raises(Conflict):
-        _confirm(repo, rec)
-    assert [e.number for e in _entries(repo, rec.record_id)] == [1]
+        confirm_intake(repo, rec)
+    assert [e.number for e in register_rows(repo, rec.record_id)] == [1]
 
 
 THUONG_CLERK = person("vanthu.tran", (AGENCY, Role.VAN_THU))
@@ -122,15 +77,15 @@ def test_a_confirmation_typed_otherwise_after_the_kill_is_told_it_was_not_applie
     and what they typed (another trích yếu) was dropped unsaid. Now: the first number is rolled
     forward and the second is refused (409), told their input was not written."""
     repo = repo_on
-    rec = _killed_before_its_version(repo, direction)
+    rec = killed_before_numbered(repo, direction)
     with pytest.raises(Conflict) as refused:
-        _confirm(repo, rec, subject="Về việc khác hẳn do văn thư thứ hai nhập")
+        confirm_intake(repo, rec, subject="Về việc khác hẳn do văn thư thứ hai nhập")
     assert refused.value.code == "INTAKE_NUMBERED_BEFORE" and refused.value.http_status == 409
     assert "số 01" in refused.value.message and "chưa được ghi" in refused.value.message
     done = repo._load(rec.record_id)
     assert done.state == "active" and done.registration is not None and done.registration.number == 1
     assert done.metadata is not None and "khác hẳn" not in done.metadata.subject
-    assert [e.number for e in _entries(repo, rec.record_id)] == [1]
+    assert [e.number for e in register_rows(repo, rec.record_id)] == [1]
     _rolled_forward_once(repo, rec.record_id)
 
 
@@ -139,9 +94,9 @@ def test_a_thuong_clerk_confirming_after_the_kill_is_not_sent_the_mat_document(r
     it next was answered with the Mật record (its trích yếu, its sender) by a11."""
     repo = repo_on
     secret = "Kế hoạch phòng thủ khu vực năm 2026"
-    rec = _killed_before_its_version(repo, "den", secrecy="Mật", subject=secret)
+    rec = killed_before_numbered(repo, "den", secrecy="Mật", subject=secret)
     with pytest.raises(Conflict) as refused:
-        _confirm(repo, rec, actor=THUONG_CLERK)  # the intake is Thường: they may confirm it
+        confirm_intake(repo, rec, actor=THUONG_CLERK)  # the intake is Thường: they may confirm it
     assert refused.value.code == "INTAKE_NUMBERED_BEFORE"
     assert secret not in str(refused.value.to_dict()) and "số 01" not in refused.value.message
     done = repo._load(rec.record_id)
@@ -154,12 +109,12 @@ def test_two_clerks_confirming_at_once_after_the_kill_take_no_second_number(repo
     """Review r32 (held on a11): both take over the dead writer's intake claim at once; one rolls
     forward to the first number, the other is refused; one register row, one audited update."""
     repo = repo_on
-    rec = _killed_before_its_version(repo)
+    rec = killed_before_numbered(repo)
     start = threading.Barrier(2, timeout=30)
 
     def confirm() -> Record:
         start.wait()  # both past the kill, at once
-        return _confirm(repo, rec)
+        return confirm_intake(repo, rec)
 
     outcomes = twice_at_once(confirm)
     assert all(isinstance(o, Record | Conflict) for o in outcomes), outcomes
@@ -168,5 +123,5 @@ def test_two_clerks_confirming_at_once_after_the_kill_take_no_second_number(repo
     assert all(r.registration is not None and r.registration.number == 1 for r in records)
     done = repo._load(rec.record_id)
     assert done.registration is not None and done.registration.number == 1
-    assert [e.number for e in _entries(repo, rec.record_id)] == [1]
+    assert [e.number for e in register_rows(repo, rec.record_id)] == [1]
     _rolled_forward_once(repo, rec.record_id)
