@@ -16,12 +16,13 @@ write, on the local folder and on Ceph S3."""
 from __future__ import annotations
 
 import os
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file, left_claim, recall_outcome, submit_outcome
+from kho_retention import closed_file, dead_pid, left_claim, recall_outcome, submit_outcome
 
 from kho.errors import Conflict
 from kho.timeutil import to_iso_utc
@@ -133,3 +134,44 @@ def test_another_machines_recent_claim_still_refuses(kho: Kho, people: People) -
     assert isinstance(again, Conflict) and again.code == "FILE_BEING_SUBMITTED"
     assert _left(kho, repair=True) == [] and kho.repo.store.exists(submitting_key(file.record_id))
     assert kho.repo.keys.exists(docs[0]) and kho.repo._load(file.record_id).state == "closed"
+
+
+def test_a_claim_taken_over_meanwhile_is_not_taken_over_again(kho: Kho, people: People) -> None:
+    """Two nộp lưu of one hồ sơ find a dead writer's claim. a11 judged the claim from one read
+    and took over what a second read returned: when the first had taken it over in between, the
+    second removed that live writer's claim and both went on as its holder (a recall meanwhile
+    saw no claim). Now the bytes judged are the bytes taken over: the second is refused (409)."""
+    file, _ = closed_file(kho, people, maintenance="Vĩnh viễn")
+    key = submitting_key(file.record_id)
+    left_claim(kho, key, file.record_id, dead_pid())
+    store = kho.repo.store
+    real_get, real_create = store.get, store.put_if_absent
+    main = threading.current_thread()
+    paused, go = threading.Event(), threading.Event()
+    first: list[Any] = []
+
+    def create(k: str, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        if k == version_key(file.record_id, file.version + 1) and threading.current_thread() is not main:
+            paused.set()  # the first holds the claim, before its version
+            go.wait(30)
+        return real_create(k, data, *args, **kwargs)
+
+    def get(k: str, *args: Any, **kwargs: Any) -> Any:
+        data = real_get(k, *args, **kwargs)
+        if k == key and threading.current_thread() is main and not first:
+            thread = threading.Thread(target=lambda: first.append(submit_outcome(kho, people, file)))
+            first.append(thread)
+            thread.start()
+            assert paused.wait(30), "the first submission did not take the claim over"
+        return data
+
+    store.get, store.put_if_absent = get, create  # type: ignore[method-assign]
+    try:
+        second = submit_outcome(kho, people, file)
+    finally:
+        go.set()
+        first[0].join(30)
+        store.get, store.put_if_absent = real_get, real_create  # type: ignore[method-assign]
+    assert isinstance(second, Conflict) and second.code == "FILE_BEING_SUBMITTED", second  # before: submitted
+    assert isinstance(first[1], Record) and first[1].state == "submitted", first[1]
+    assert not store.exists(key)
