@@ -8,8 +8,12 @@ once a guard whose writer was killed, instead of waiting out a grace period.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from kho.timeutil import parse_iso
 
 _HOST: str | None = None
 
@@ -45,3 +49,40 @@ def writer_gone(pid: object, host: object, *, here: str, alive: Callable[[int], 
     """Is the writer ``pid`` on ``host`` provably dead? Only a process of this machine, this boot
     and this pid namespace (``here``, known in full) can be asked (pure, given ``alive``)."""
     return isinstance(pid, int) and host == here and not here.endswith("/") and not alive(pid)
+
+
+CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
+
+
+def claim_age(holder: Mapping[str, Any], now: datetime) -> float | None:
+    """Seconds since a claim's ``at`` (by the clock that wrote it, ``now``); None when unreadable."""
+    try:
+        return (now - parse_iso(str(holder["at"]))).total_seconds()
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def claim_state(
+    holder: Mapping[str, Any],
+    *,
+    done: bool,
+    age_seconds: float | None,
+    here: str,
+    alive: Callable[[int], bool],
+    grace_seconds: float,
+) -> str:
+    """What is made of a claim an act left (a destruction's ``claims/destroying/<id>``, a nộp
+    lưu's ``claims/submitting/<hồ sơ>``), pure given ``alive``. ``running``: its writer is alive
+    on this machine, or it is another machine's (or names no writer) and younger than
+    ``grace_seconds``. ``finished``: what the act writes is written (``done``: the "đã hủy" row,
+    the submitted version). ``abandoned``: its writer died on this machine before that. ``unknown``:
+    another machine's, older than the grace: its writer cannot be asked."""
+    pid, host = holder.get("pid"), holder.get("host")
+    if isinstance(pid, int) and host == here and not here.endswith("/") and alive(pid):
+        return CLAIM_RUNNING
+    gone = writer_gone(pid, host, here=here, alive=alive)
+    if not gone and (age_seconds is None or age_seconds < grace_seconds):
+        return CLAIM_RUNNING
+    if done:
+        return CLAIM_FINISHED
+    return CLAIM_ABANDONED if gone else CLAIM_UNKNOWN

@@ -28,7 +28,16 @@ from kho.errors import (
     KhoError,
     NotFound,
 )
-from kho.process import process_alive, this_host, writer_gone
+from kho.process import (
+    CLAIM_ABANDONED,
+    CLAIM_FINISHED,
+    CLAIM_RUNNING,
+    CLAIM_UNKNOWN,
+    claim_age,
+    claim_state,
+    process_alive,
+    this_host,
+)
 from kho.timeutil import parse_iso, to_iso_utc, utcnow
 from repository import formats
 from repository.accounts import (
@@ -56,10 +65,12 @@ from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
 from repository.records import (
+    ARCHIVE_STATES,
     CREATION_EVENTS,
     DESTROYING_PREFIX,
     HOLD_PLACED,
     HOLD_PREFIX,
+    SUBMITTING_PREFIX,
     Actor,
     Record,
     Repository,
@@ -104,7 +115,9 @@ class Issue:
     keeps a document's description or file name in plaintext, :mod:`repository.ingest_jobs`:
     repaired by the audited scrub) | ``destruction-claim`` (a ``claims/destroying/<id>`` left by
     a destruction that did not finish: repaired only when its record is destroyed or its writer
-    is provably dead, :func:`destruction_claim_state`)."""
+    is provably dead, :func:`kho.process.claim_state`) | ``submission-claim`` (a
+    ``claims/submitting/<hồ sơ>`` left by a nộp lưu that did not finish: repaired only when the
+    hồ sơ is handed over or its writer is provably dead, by the same rule)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -146,36 +159,6 @@ def _age_seconds(record_id: str) -> float:
     return utcnow().timestamp() - millis / 1000
 
 
-CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
-
-
-def destruction_claim_state(
-    holder: Mapping[str, Any],
-    *,
-    destroyed: bool,
-    age_seconds: float | None,
-    here: str,
-    alive: Callable[[int], bool],
-    grace_seconds: float,
-) -> str:
-    """What ``kho fsck`` makes of a destruction claim (pure, given ``alive``). ``running``: its
-    writer is alive on this machine, or it is another machine's (or names no writer) and younger
-    than ``grace_seconds``: not reported, never cleared. ``finished``: its record has its "đã hủy"
-    row (which refuses holds itself): cleared. ``abandoned``: its writer died on this machine
-    before the row was written: cleared (a dead writer's claim already refuses nothing, review
-    r28; the resumed execution takes a new one). ``unknown``: another machine's, older than the
-    grace: reported, not cleared, since its destruction may still be running there."""
-    pid, host = holder.get("pid"), holder.get("host")
-    if isinstance(pid, int) and host == here and not here.endswith("/") and alive(pid):
-        return CLAIM_RUNNING
-    gone = writer_gone(pid, host, here=here, alive=alive)
-    if not gone and (age_seconds is None or age_seconds < grace_seconds):
-        return CLAIM_RUNNING
-    if destroyed:
-        return CLAIM_FINISHED
-    return CLAIM_ABANDONED if gone else CLAIM_UNKNOWN
-
-
 def _age_text(seconds: float | None) -> str:
     if seconds is None:
         return "không rõ từ bao giờ"
@@ -187,51 +170,94 @@ def _age_text(seconds: float | None) -> str:
     return f"giữ từ {minutes // 1440} ngày trước"
 
 
-def _destruction_claim_issue(
-    key: str, holder: Mapping[str, Any], *, destroyed: bool, now: datetime, grace_seconds: float
+def _left_claim(
+    holder: Mapping[str, Any],
+    *,
+    done: bool,
+    now: datetime,
+    grace_seconds: float,
+    opening: Callable[[str, str], str],
+    told: Mapping[str, str],
 ) -> tuple[str, str, dict[str, Any]] | None:
-    """(state, message, details) of a destruction claim left behind; None while it may run."""
-    try:
-        age: float | None = (now - parse_iso(str(holder["at"]))).total_seconds()
-    except (KeyError, ValueError, TypeError):
-        age = None
-    state = destruction_claim_state(
-        holder,
-        destroyed=destroyed,
-        age_seconds=age,
-        here=this_host(),
-        alive=process_alive,
-        grace_seconds=grace_seconds,
+    """(state, message, details) of a claim an act left behind (:func:`claim_state`); None while
+    the act may still run. ``opening(record id, holder)``: what the claim is; ``told``: by state
+    (finished, abandoned, unknown), what follows it. The shape every left claim is reported in."""
+    age = claim_age(holder, now)
+    state = claim_state(
+        holder, done=done, age_seconds=age, here=this_host(), alive=process_alive, grace_seconds=grace_seconds
     )
     if state == CLAIM_RUNNING:
         return None
+    host, pid = holder.get("host"), holder.get("pid")
+    process = pid if pid is not None else "?"
+    who = f"máy {str(host or '?').split('/', 1)[0]}, tiến trình {process}, {_age_text(age)}"
     record_id = str(holder.get("record_id"))
-    host, pid, decision = holder.get("host"), holder.get("pid"), holder.get("decision")
-    who = f"máy {str(host or '?').split('/', 1)[0]}, tiến trình {pid if pid is not None else '?'}"
-    which = f"theo quyết định “{decision}”" if decision else "(khóa cũ không ghi quyết định hủy)"
-    claim = f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who}, {_age_text(age)})"
-    if state == CLAIM_FINISHED:
-        message = f"{claim} còn sót: bản ghi đã có dòng “đã hủy”; xóa khóa."
-    elif state == CLAIM_ABANDONED:
-        message = (
-            f"{claim} còn sót: tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy tiếp"
-            " việc hủy (kho archive destruction execute) hoặc để bản ghi được phong tỏa."
-        )
-    else:
-        message = (
-            f"{claim}: không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh"
-            " phong tỏa bản ghi. Chạy tiếp việc hủy (kho archive destruction execute), hoặc khi tiến"
-            " trình đó đã dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa."
-        )
     details = {
         "record_id": record_id,
         "host": host,
         "pid": pid,
         "age_seconds": None if age is None else int(age),
-        "decision": decision,
         "state": state,
     }
-    return state, message, details
+    return state, f"{opening(record_id, who)}{told[state]}", details
+
+
+def _destruction_claim_issue(
+    key: str, holder: Mapping[str, Any], *, destroyed: bool, now: datetime, grace_seconds: float
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(state, message, details) of a destruction claim left behind; None while it may run."""
+    decision = holder.get("decision")
+    which = f"theo quyết định “{decision}”" if decision else "(khóa cũ không ghi quyết định hủy)"
+    left = _left_claim(
+        holder,
+        done=destroyed,
+        now=now,
+        grace_seconds=grace_seconds,
+        opening=lambda record_id, who: f"Khóa hủy {key} của việc hủy bản ghi {record_id} {which} ({who})",
+        told={
+            CLAIM_FINISHED: " còn sót: bản ghi đã có dòng “đã hủy”; xóa khóa.",
+            CLAIM_ABANDONED: " còn sót: tiến trình đó đã dừng khi việc hủy chưa xong; xóa khóa, rồi chạy"
+            " tiếp việc hủy (kho archive destruction execute) hoặc để bản ghi được phong tỏa.",
+            CLAIM_UNKNOWN: ": không biết việc hủy trên máy đó còn chạy hay không; khóa này từ chối mọi lệnh"
+            " phong tỏa bản ghi. Chạy tiếp việc hủy (kho archive destruction execute), hoặc khi tiến"
+            " trình đó đã dừng, chạy “kho fsck --repair” trên máy đó. Không tự xóa.",
+        },
+    )
+    if left is None:
+        return None
+    state, message, details = left
+    return state, message, {**details, "decision": decision}
+
+
+def _submission_claim_issue(
+    key: str, holder: Mapping[str, Any], *, submitted: bool, now: datetime, grace_seconds: float
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(state, message, details) of a nộp lưu's ``claims/submitting/<hồ sơ>`` left behind (review
+    r32: it was never reported); None while the hand-over may run. ``submitted``: the hồ sơ's
+    version in :data:`~repository.records.ARCHIVE_STATES` is written."""
+    return _left_claim(
+        holder,
+        done=submitted,
+        now=now,
+        grace_seconds=grace_seconds,
+        opening=lambda record_id, who: f"Khóa nộp lưu {key} của hồ sơ {record_id} ({who})",
+        told={
+            CLAIM_FINISHED: " còn sót: hồ sơ đã nộp lưu; xóa khóa.",
+            CLAIM_ABANDONED: " còn sót: tiến trình đó đã dừng trước khi hồ sơ được nộp lưu; xóa khóa (hồ"
+            " sơ giữ trạng thái trước đó và nộp lưu lại được).",
+            CLAIM_UNKNOWN: ": không biết việc nộp lưu trên máy đó còn chạy hay không. Quá thời gian chờ,"
+            " khóa không còn chặn việc thu hồi văn bản hay nộp lưu lại; khi tiến trình đó đã dừng,"
+            " chạy “kho fsck --repair” trên máy đó. Không tự xóa.",
+        },
+    )
+
+
+def _handed_over(repo: Repository, file_id: str) -> bool:
+    """Is hồ sơ ``file_id``'s newest version in :data:`ARCHIVE_STATES` (False when unreadable)?"""
+    try:
+        return repo._load(file_id).state in ARCHIVE_STATES
+    except (KhoError, KeyError, ValueError):
+        return False
 
 
 def _unloadable(key: str, label: str, exc: BaseException) -> Issue:
@@ -604,6 +630,22 @@ def fsck(
             if mend and clearable:  # (only while it still holds what was read here)
                 take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
             add("destruction-claim", info.key, message, repairable=clearable, details=details)
+            continue
+        if info.key.startswith(SUBMITTING_PREFIX):
+            left = _submission_claim_issue(
+                info.key,
+                formats.loads(formats.CLAIM.name, raw),
+                submitted=_handed_over(repo, rid),
+                now=now,
+                grace_seconds=grace_seconds,
+            )
+            if left is None:
+                continue  # a nộp lưu that may be running: never reported, never cleared
+            state, message, details = left
+            clearable = state in (CLAIM_FINISHED, CLAIM_ABANDONED)
+            if mend and clearable:  # (only while it still holds what was read here)
+                take_over_guard(store, info.key, raw, claim_body(rid, now), now=now, replace=False)
+            add("submission-claim", info.key, message, repairable=clearable, details=details)
             continue
         if rid in live or store.exists(version_key(rid, 1)) or _age_seconds(rid) < grace_seconds:
             continue

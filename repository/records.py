@@ -55,7 +55,7 @@ from kho.errors import (
     ValidationFailed,
 )
 from kho.head import is_head, stop_if_head
-from kho.process import process_alive, this_host, writer_gone
+from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host, writer_gone
 from kho.textkey import canonical_text, text_key
 from kho.timeutil import parse_iso, to_iso_utc, utcnow, vn_date
 from repository import formats
@@ -577,6 +577,47 @@ between the check and the shredding was reported placed on a record then destroy
 
 def destroying_key(record_id: str) -> str:
     return f"{DESTROYING_PREFIX}{record_id}"
+
+
+SUBMITTING_PREFIX = "claims/submitting/"
+"""``claims/submitting/<hồ sơ>`` (format ``claim``): taken by a hồ sơ's hand-over to the archive
+(:meth:`Repository.transition_file` into :data:`ARCHIVE_STATES`) before it looks for the
+destruction claims of its documents, withdrawn once its version is written. A destruction that
+must keep what the archive holds (a recall's) looks for it after taking its own claim, then at
+the hồ sơ's state: of a recall and a nộp lưu that overlap, one sees the other (review a11: the
+recall shredded a document of a hồ sơ submitted between its check and its destruction)."""
+
+
+def submitting_key(file_id: str) -> str:
+    return f"{SUBMITTING_PREFIX}{file_id}"
+
+
+SUBMISSION_GRACE_SECONDS = 300
+"""How long a :func:`submitting_key` claim of another machine (whose writer cannot be asked)
+refuses recalls and the next nộp lưu of its hồ sơ. A hand-over holds it for a few store requests
+(claim, a stat and a LIST, its version); one older than this was left by a writer that died
+there (review r32: it refused them for ever)."""
+
+
+def _writer_of_gone(holder: Mapping[str, Any]) -> bool:
+    """Is the writer a claim names a process that died on this machine?"""
+    return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
+
+
+def submission_running(holder: Mapping[str, Any], now: datetime) -> bool:
+    """May the nộp lưu that holds the :func:`submitting_key` claim ``holder`` still be running
+    (:func:`kho.process.claim_state`, the rule ``kho fsck`` reports left claims by): its writer
+    alive on this machine, or another machine's younger than :data:`SUBMISSION_GRACE_SECONDS`.
+    Only such a claim refuses a recall or takes the next nộp lưu's place."""
+    state = claim_state(
+        holder,
+        done=False,
+        age_seconds=claim_age(holder, now),
+        here=this_host(),
+        alive=process_alive,
+        grace_seconds=SUBMISSION_GRACE_SECONDS,
+    )
+    return state == CLAIM_RUNNING
 
 
 def hold_reach(record_id: str, documents: Iterable[str], holders: Iterable[str]) -> frozenset[str]:
@@ -1270,11 +1311,15 @@ class Repository:
         additions (review r28: it refused them for ever, and a hold could no longer stop the
         resumed execution, which checks the holds again). One from another machine, or one
         withdrawn meanwhile, still counts: that destruction may be running."""
+        holder = self._claim_holder(destroying_key(record_id))
+        return holder is not None and _writer_of_gone(holder)
+
+    def _claim_holder(self, key: str) -> dict[str, Any] | None:
+        """The writer a claim names (format ``claim``), None once it is withdrawn."""
         try:
-            holder = formats.loads(formats.CLAIM.name, self.store.get(destroying_key(record_id)))
+            return formats.loads(formats.CLAIM.name, self.store.get(key))
         except NotFound:
-            return False
-        return writer_gone(holder.get("pid"), holder.get("host"), here=this_host(), alive=process_alive)
+            return None
 
     def release_hold(
         self, record_id: str, hold_id: str, *, actor: Actor, reason: str, order_missing: bool = False
@@ -1366,6 +1411,65 @@ class Repository:
                     file_id=holder.record_id,
                     state=holder.state,
                 )
+
+    def _refuse_if_handed_over(self, record: Record, what: str) -> None:
+        """Under a destruction's claim: refuse (:class:`Conflict`) when a hồ sơ of ``record`` is
+        being handed over to the archive (``FILE_BEING_SUBMITTED``: its live
+        :func:`submitting_key` claim) or already is (:meth:`refuse_if_in_archive`). The claim is
+        looked at before the state: a hand-over that saw no destruction claim has its own
+        claim up until its version is written, so one of the two reads sees it."""
+        for file_id in self.files_of(record.record_id):
+            holder = self._claim_holder(submitting_key(file_id))
+            if holder is not None and submission_running(holder, self.clock()):
+                raise Conflict(
+                    f"Hồ sơ “{file_id}” chứa văn bản này đang được nộp lưu: không {what} được. Hãy"
+                    " tải lại để xem.",
+                    code="FILE_BEING_SUBMITTED",
+                    record_id=record.record_id,
+                    file_id=file_id,
+                )
+        self.refuse_if_in_archive(record, what)
+
+    @contextmanager
+    def _handing_over(self, file: Record) -> Iterator[None]:
+        """Held while hồ sơ ``file`` is handed over to the archive (its version into
+        :data:`ARCHIVE_STATES` written): :func:`submitting_key` taken (create-if-absent; one a
+        dead writer left is taken over), then the destruction claims of the hồ sơ and its
+        documents looked for (:meth:`_refuse_if_destroyed`, ``RECORD_BEING_DESTROYED``), the
+        claim withdrawn once the version is written or refused. The other side of
+        :meth:`_refuse_if_handed_over` (review a11)."""
+        key = submitting_key(file.record_id)
+        mine = claim_body(file.record_id, self.clock())
+        try:
+            self.store.put_if_absent(key, mine)
+        except AlreadyExists:
+            if not self._took_over_left_submission(key, mine):
+                raise Conflict(
+                    f"Hồ sơ “{file.record_id}” đang được nộp lưu ở một lượt khác: hãy tải lại để xem.",
+                    code="FILE_BEING_SUBMITTED",
+                    record_id=file.record_id,
+                    file_id=file.record_id,
+                ) from None
+        try:
+            self._refuse_if_destroyed(
+                file.record_id, lambda: [file.record_id, *file.documents], "không nộp lưu được"
+            )
+            yield
+        finally:
+            self.store.delete(key)
+
+    def _took_over_left_submission(self, key: str, mine: bytes) -> bool:
+        """Take over the :func:`submitting_key` claim ``key`` another nộp lưu holds, if that one
+        is no longer running (:func:`submission_running`); whether it was. The bytes judged are the
+        bytes taken over: read once (a11 read them twice, and could remove a fresh claim written
+        in between)."""
+        try:
+            seen = self.store.get_after_conflict(key)
+        except NotFound:
+            return False  # withdrawn meanwhile: that hand-over is done; this one reloads
+        if submission_running(formats.loads(formats.CLAIM.name, seen), self.clock()):
+            return False
+        return take_over_guard(self.store, key, seen, mine, now=self.clock())
 
     def authorize_destruction(
         self, actor: Actor, action: Action, file: Record, document_ids: Iterable[str] = ()
@@ -1671,7 +1775,12 @@ class Repository:
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
             details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
             return self._announce(
-                actor, record, "record:create", details, alongside=first, after=settling,
+                actor,
+                record,
+                "record:create",
+                details,
+                alongside=first,
+                after=settling,
                 also=_mismatch_events(gate, override_reason),
             )
 
@@ -1723,8 +1832,12 @@ class Repository:
             return PdfIdentity()
         source = extra.get("registered_again_from") or record.record_id
         extracted: Mapping[str, Any] | None = {}
-        if isinstance(source, str) and source and (
-            "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
+        if (
+            isinstance(source, str)
+            and source
+            and (
+                "registered_again_from" in extra or any(f.media_type == PDF_MEDIA_TYPE for f in record.files)
+            )
         ):
             extracted = self._first_reading(source, EXTRACTED_METADATA)
             if extra.get("signature_verdict") and extra.get("signature_agencies") is None:
@@ -1958,6 +2071,14 @@ class Repository:
 
     def _roll_forward(self, record_id: str) -> Record | None:
         """Materialise a committed version from its register entry (after a crash)."""
+        entry = self._register_entry(record_id)
+        if entry is None or self._versions(record_id):
+            return None  # not registered, or materialised already: nothing to roll forward
+        return self._materialise(entry)
+
+    def _register_entry(self, record_id: str) -> RegisterEntry | None:
+        """The entry of ``record_id`` in the register its catalog marker names (one GET; the
+        register is read only when the marker names one)."""
         try:
             marker = json.loads(self.store.get(f"catalog/records/{record_id}"))
         except NotFound:
@@ -1968,10 +2089,43 @@ class Repository:
         for info in self.store.list(prefix):
             entry = RegisterEntry.from_json(self.store.get(info.key))
             if entry.record_id == record_id:
-                if self._versions(record_id):
-                    return None  # materialised already; nothing to roll forward
-                return self._materialise(entry)
+                return entry
         return None
+
+    def _numbered_before(self, current: Record) -> Record | None:
+        """Under the intake claim: the registration of intake record ``current`` that a
+        confirmation killed after its register entry (the commit point of the number) and before
+        its version left, materialised now; None when there is none. Confirmed again, the
+        document took a second number (review a11): it keeps its first."""
+        entry = self._register_entry(current.record_id)
+        if entry is None or entry.version <= current.version:
+            return None
+        return self._materialise(entry)
+
+    def _confirmed_before(self, actor: Actor, numbered: Record, typed: DocumentMetadata) -> Record:
+        """Answer a confirmation of a document an earlier, interrupted confirmation numbered
+        (``numbered``, rolled forward by :meth:`_numbered_before`): audited once, then the record
+        when what ``actor`` typed is what it carries (the same form sent again) and they may see
+        it; else :class:`Conflict` ``INTAKE_NUMBERED_BEFORE``, naming the number only to whom may
+        see it. a11 answered every such confirmation with the earlier record: what the second
+        văn thư typed was dropped under a 200, and a Thường văn thư was sent a Mật document's
+        metadata (review r32)."""
+        md, reg = numbered.metadata, numbered.registration
+        assert isinstance(md, DocumentMetadata) and reg is not None
+        rolled = {"fields": sorted(md.to_dict()), "from": "intake", "rolled_forward": True}
+        self._announce(actor, numbered, "record:update", {**rolled, "confirmed_by": numbered.actor})
+        if md.direction is Direction.DI:
+            typed = replace(typed, code_number=md.code_number)  # its số is the register's
+        seen = self.may_see(actor, numbered)
+        if seen and typed == md:
+            return numbered
+        number = f" số {reg.number:02d} ({reg.series}, {reg.year})" if seen else ""
+        raise Conflict(
+            f"Văn bản này đã được vào sổ{number} ở một lần xác nhận trước bị gián đoạn, với thông tin"
+            " của lần đó; thông tin vừa nhập chưa được ghi. Hãy tải lại để xem, rồi sửa nếu cần.",
+            code="INTAKE_NUMBERED_BEFORE",
+            record_id=numbered.record_id,
+        )
 
     # -- intake: an arrived file before its metadata is known ---------------------------------
     def create_intake(
@@ -2094,6 +2248,8 @@ class Repository:
         plan = self._plan(md, now, register, advisory_body)
         md, reg_date = plan.metadata, plan.registration_date
         with self._completing(current):  # one văn thư at a time: one number per document
+            if (before := self._numbered_before(current)) is not None:
+                return self._confirmed_before(actor, before, md)
             with self._duplicates_told_to(actor):
                 dup = self._claim_document(md, plan.duplicate_year, record_id, numbered, duplicate_reason)
             base = replace(
@@ -2170,9 +2326,7 @@ class Repository:
             self._event(actor, "record:view", record, {})
         return record
 
-    def as_seen_by(
-        self, record: Record, actor: Actor, seen: dict[str, bool] | None = None
-    ) -> Record:
+    def as_seen_by(self, record: Record, actor: Actor, seen: dict[str, bool] | None = None) -> Record:
         """``record`` as it is shown to ``actor`` (API, pages, CLI): a hồ sơ lists only the
         documents they may see (:func:`repository.policy.sees`). A Thường reader of a hồ sơ
         holding a Mật document got its id, and a count including it. Acts on the hồ sơ
@@ -2199,7 +2353,8 @@ class Repository:
             extra = {k: v for k, v in extra.items() if k not in FILE_TOTALS}
         if flags is not None:
             kept = [
-                f for f in flags
+                f
+                for f in flags
                 if isinstance(f, dict) and (f.get("record_id") is None or seen.get(f["record_id"], False))
             ]
             if kept != flags:
@@ -2291,7 +2446,13 @@ class Repository:
         return Record.from_dict(row["record"])
 
     def destroy(
-        self, record_id: str, *, decision: str, actor: Actor, only_in: Collection[str] | None = None
+        self,
+        record_id: str,
+        *,
+        decision: str,
+        actor: Actor,
+        only_in: Collection[str] | None = None,
+        outside_archive: str | None = None,
     ) -> Record:
         """Destroy a record (crypto-shredding): write its "đã hủy" row, then destroy its key, so
         no copy of its content, backups included, can be read again. Audited. The retention
@@ -2300,7 +2461,12 @@ class Repository:
         ``only_in``: the hồ sơ destroyed with a document; one that sits in any other hồ sơ is
         kept (:class:`Conflict` ``DOCUMENT_IN_ANOTHER_FILE``, nothing done), checked under the
         destruction's claim (:meth:`_claim_destruction`), so a hồ sơ it is being added to either
-        keeps it or is refused."""
+        keeps it or is refused.
+
+        ``outside_archive``: what the destruction is (“hủy theo lệnh thu hồi”) when it must not
+        touch a document the archive holds (a recall's, not the archive's own destruction):
+        refused (:class:`Conflict`) if a hồ sơ of it is submitted or archived, or being handed
+        over, checked under the claim (:meth:`_refuse_if_handed_over`)."""
         self.authorize(actor, Action.OPERATE)
         if not decision.strip():
             raise KhoError("Cần ghi số, ngày của quyết định hủy tài liệu.", code="DECISION_REQUIRED")
@@ -2311,7 +2477,7 @@ class Repository:
             row = None
         claimed = record.state != "destroyed" and row is None
         if claimed:
-            claimed = self._claim_destruction(record, only_in, decision.strip())
+            claimed = self._claim_destruction(record, only_in, decision.strip(), outside_archive)
             row = formats.dumps(
                 formats.DESTROYED.name,
                 destroyed_row(record, by=actor.user, at=to_iso_utc(self.clock()), decision=decision.strip()),
@@ -2349,7 +2515,13 @@ class Repository:
         self._emit(tombstone)
         return tombstone
 
-    def _claim_destruction(self, record: Record, only_in: Collection[str] | None, decision: str) -> bool:
+    def _claim_destruction(
+        self,
+        record: Record,
+        only_in: Collection[str] | None,
+        decision: str,
+        outside_archive: str | None = None,
+    ) -> bool:
         """Take :func:`destroying_key` (kept by an interrupted destruction, resumed), then check
         the holds (:meth:`refuse_if_held`) and, for ``only_in``, the hồ sơ the document sits in;
         a refusal withdraws the claim if it is this destruction's (made here, or left by a dead
@@ -2371,6 +2543,8 @@ class Repository:
                     record_id=record.record_id,
                     file_ids=others,
                 )
+            if outside_archive is not None:
+                self._refuse_if_handed_over(record, outside_archive)
         except BaseException:
             if mine:  # a running destruction's claim is not withdrawn by this refusal (review r28)
                 self.store.delete(key)
@@ -3032,8 +3206,12 @@ class Repository:
             actor.user,
             "search",
             source=actor.source,
-            details={"query": text, "filters": dict(filters), "count": total,
-                     SEARCH_REACH: self._search_reach(actor)},
+            details={
+                "query": text,
+                "filters": dict(filters),
+                "count": total,
+                SEARCH_REACH: self._search_reach(actor),
+            },
         )
 
     @staticmethod
@@ -3325,9 +3503,11 @@ class Repository:
             state=state or current.state,
             extra={**current.extra, **(extra or {})},
         )
-        return self._write_version(
-            current, new, actor, action, {"state": new.state, "from": current.state, **(details or {})}
-        )
+        info = {"state": new.state, "from": current.state, **(details or {})}
+        if new.state in ARCHIVE_STATES and current.state not in ARCHIVE_STATES:
+            with self._handing_over(current):  # no document of it shredded by a recall meanwhile
+                return self._write_version(current, new, actor, action, info)
+        return self._write_version(current, new, actor, action, info)
 
     def _load_file(self, file_id: str) -> Record:
         """The newest version of hồ sơ ``file_id`` (NotFound when it is a document)."""

@@ -12,13 +12,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kho.errors import KhoError
+from kho.errors import Conflict, KhoError, LegalHold
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
 from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, typed_text
 from retention.workflow import Versions
+
+RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
+"""What a recall of a văn bản đến does, in its refusals (“không … được”)."""
 
 
 class RecallError(KhoError):
@@ -107,11 +110,20 @@ class Recalls:
         """Destroy an incoming document its issuer recalled, keep the recall, notify the sender."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
-        self.repo.refuse_if_in_archive(record, "hủy theo lệnh thu hồi")  # nothing written
+        self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
         record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value)
-        self.repo.refuse_if_held(record, "destroy")
         shredder = Actor(user=actor.user, source=actor.source, system=True)
-        self.repo.destroy(record_id, decision=f"Thu hồi theo {recall['order_ref']}", actor=shredder)
+        try:
+            self.repo.refuse_if_held(record, "destroy")
+            self.repo.destroy(
+                record_id,
+                decision=f"Thu hồi theo {recall['order_ref']}",
+                actor=shredder,
+                outside_archive=RECALL_DESTRUCTION,  # a nộp lưu racing it: one sees the other
+            )
+        except (Conflict, LegalHold) as refused:  # refused before anything was shredded
+            self._refused(recall, refused, actor)
+            raise
         for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
             self.repo.store.delete(info.key)
         if self.backend is not None:
@@ -135,7 +147,29 @@ class Recalls:
                 "channel": "recorded",
             },
         )
-        body = {**recall, "state": "destroyed", "notified": sender}
+        return self._next(recall, state="destroyed", notified=sender)
+
+    def _refused(self, recall: dict[str, Any], refused: KhoError, actor: Actor) -> None:
+        """Close a recall whose destruction was refused (a hold, a nộp lưu of its hồ sơ): the
+        recall record ``refused``, a ``recall:refused`` event naming the refusal's code. A11 left
+        it ``recorded`` with no event: listed as under way for ever, the refusal written nowhere
+        (review r32). The order stays kept; a new recall can be made once the refusal is gone."""
+        self.repo.audit.append(
+            actor.user,
+            "recall:refused",
+            record_id=recall["record_id"],
+            source=actor.source,
+            details={
+                "recall_id": recall["recall_id"],
+                "order_ref": recall["order_ref"],
+                "code": refused.code,
+            },
+        )
+        self._next(recall, state="refused")
+
+    def _next(self, recall: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """Write the recall's next version with ``changes``."""
+        body = {**recall, **changes}
         body.pop(formats.FORMAT_KEY, None)
         return self.recalls.write(recall["recall_id"], body, expected=recall["version"])
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from kho_testing import BACKENDS, CLERK, checked_by_ingest, incoming, make_store, new_repository, pdf_bytes
+from kho_testing import CLERK, checked_by_ingest, incoming, pdf_bytes
 
 from kho.errors import Conflict, Duplicate
 from kho.timeutil import to_iso_utc, utcnow
@@ -23,11 +22,9 @@ from repository import formats
 from repository.records import CLAIM_GRACE_SECONDS, Record, Repository, claim_body
 
 
-@pytest.fixture(params=BACKENDS)
-def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
-    return new_repository(
-        make_store(request.param, tmp_path, "store"), make_store(request.param, tmp_path, "keys")
-    )
+@pytest.fixture
+def repo(repo_on: Repository) -> Repository:
+    return repo_on
 
 
 def _received(repo: Repository, name: str = "left-claim") -> Record:

@@ -14,30 +14,25 @@ gate (after the check, before anything is written)."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kho_testing import (
-    BACKENDS,
     CLERK,
     checked_by_ingest,
     incoming,
-    make_store,
-    new_repository,
     outgoing,
     pdf_bytes,
+    twice_at_once,
 )
 
-from kho.errors import Conflict, KhoError
+from kho.errors import Conflict
 from repository.records import Repository
 
 
-@pytest.fixture(params=BACKENDS)
-def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repository:
-    return new_repository(
-        make_store(request.param, tmp_path, "store"), make_store(request.param, tmp_path, "keys")
-    )
+@pytest.fixture
+def repo(repo_on: Repository) -> Repository:
+    return repo_on
 
 
 def _both_at_once(repo: Repository, direction: str, metadata: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -51,23 +46,11 @@ def _both_at_once(repo: Repository, direction: str, metadata: dict[str, Any]) ->
         return gate(*args, **kwargs)
 
     repo._gate = gate_together  # type: ignore[method-assign]
-    outcomes: list[Any] = []
-
-    def confirm() -> None:
-        try:
-            outcomes.append(
-                repo.complete_intake(
-                    checked.record_id, metadata, expected_version=checked.version, actor=CLERK
-                )
-            )
-        except KhoError as exc:
-            outcomes.append(exc)
-
-    threads = [threading.Thread(target=confirm) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = twice_at_once(
+        lambda: repo.complete_intake(
+            checked.record_id, metadata, expected_version=checked.version, actor=CLERK
+        )
+    )
     return checked.record_id, outcomes
 
 

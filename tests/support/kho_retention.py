@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -189,6 +189,26 @@ def search_count(kho: Kho, people: People, text: str) -> int:
 
 
 @contextmanager
+def acting_at(kho: Kho, key: str, act: Callable[[], Any]) -> Iterator[list[Any]]:
+    """Run ``act`` once, just before the real store creates ``key`` (create-if-absent): another
+    act forced between two writes of the one under way. Its outcome in the yielded list."""
+    store = kho.repo.store
+    real = store.put_if_absent
+    outcome: list[Any] = []
+
+    def hooked(k: str, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        if k == key and not outcome:
+            outcome.append(act())
+        return real(k, data, *args, **kwargs)
+
+    store.put_if_absent = hooked  # type: ignore[method-assign]
+    try:
+        yield outcome
+    finally:
+        store.put_if_absent = real  # type: ignore[method-assign]
+
+
+@contextmanager
 def destroying(kho: Kho, people: People, record_id: str, wait_s: float = 30.0) -> Iterator[list[Any]]:
     """The destruction of ``record_id`` (by the quản trị, as the last step of a case) running in
     another thread on the real store, stopped after its hold check, just before its "đã hủy" row
@@ -235,6 +255,36 @@ def dead_pid() -> int:
 def left_destruction_claim(kho: Kho, record_id: str, pid: int, **holder: Any) -> None:
     """``claims/destroying/<record_id>`` as a destruction of process ``pid`` left it (``holder``:
     other fields of the claim, e.g. ``host``, ``at``, ``decision``)."""
+    left_claim(kho, destroying_key(record_id), record_id, pid, **holder)
+
+
+def left_claim(kho: Kho, key: str, record_id: str, pid: int, **holder: Any) -> None:
+    """The claim ``key`` (format ``claim``, for ``record_id``) as an act of process ``pid`` left it
+    (``holder``: other fields, e.g. ``host``, ``at``)."""
     body = formats.loads(formats.CLAIM.name, claim_body(record_id, kho.repo.clock()))
     body.update(pid=pid, **holder)
-    kho.repo.store.put(destroying_key(record_id), formats.dumps(formats.CLAIM.name, body))
+    kho.repo.store.put(key, formats.dumps(formats.CLAIM.name, body))
+
+
+def recall_outcome(
+    kho: Kho, people: People, document_id: str, order_ref: str = "Công văn số 20/BNV-VP"
+) -> Any:
+    """The văn thư recalls văn bản đến ``document_id``: the recall, or the refusal (KhoError)."""
+    from retention.recall import Recalls
+
+    try:
+        return Recalls(kho.repo, kho.backend).recall_incoming(
+            document_id, "Công văn số 20/BNV-VP", "Bên gửi thu hồi", actor=people.actor("van_thu")
+        )
+    except KhoError as exc:
+        return exc
+
+
+def submit_outcome(kho: Kho, people: People, file: Record) -> Any:
+    """The chuyên viên submits hồ sơ ``file`` for nộp lưu: the new version, or the refusal."""
+    try:
+        return kho.retention.submit(
+            file.record_id, expected_version=file.version, actor=people.actor("chuyen_vien")
+        )
+    except KhoError as exc:
+        return exc

@@ -442,3 +442,24 @@ def numbered_outgoing(kho: Any) -> list[str]:
 
     year = kho.repo.clock().year
     return [e.record_id for e in kho.repo.registers.entries(kho.repo.agency_id, year, ADMINISTRATIVE)]
+
+
+def twice_at_once(act: Callable[[], Any], timeout_s: float = 60.0) -> list[Any]:
+    """Run ``act`` in two threads at once; what each returned, or the :class:`KhoError` it
+    raised (any other exception fails the test)."""
+    from kho.errors import KhoError
+
+    outcomes: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(act())
+        except KhoError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+    return outcomes
