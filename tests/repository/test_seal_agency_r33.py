@@ -8,25 +8,14 @@ of that province as a unit within it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from kho_testing import incoming
+from kho_seal_agencies import UBND_QUANG_NGAI, typed
 
-from repository.metadata import parse_document
 from repository.registration import PdfIdentity, SealAgency, metadata_gate, seal_names_sender
-from repository.vocabulary import Direction
-
-# The real certificate of the corpus (vn-quangngai__*), as test_seal_agency_a10 has it.
-UBND_QUANG_NGAI = SealAgency(cn="Ủy ban nhân dân tỉnh Quảng Ngãi", o="Tỉnh Quảng Ngãi")
 
 SO_NO_CN = SealAgency(cn="", o="UBND tỉnh Thử Nghiệm", ou="Sở Tài chính")
 PROVINCE_NO_CN = SealAgency(cn="", o="Tỉnh Quảng Ngãi")
 PROVINCE_CN = SealAgency(cn="Tỉnh Quảng Ngãi", o="Tỉnh Quảng Ngãi")
-
-
-def typed(organ: str) -> Any:
-    return parse_document(incoming(organ_name=organ, issued_date="2026-03-05"), Direction.DEN)
 
 
 @pytest.mark.parametrize(
