@@ -443,8 +443,9 @@ Ngãi") has no unit within it: every agency of the province is "within" the plac
 tỉnh Quảng Ngãi" or "Ban Dân tộc tỉnh Quảng Ngãi" is another agency, not a unit of the seal's."""
 
 
+@lru_cache(maxsize=4096)
 def names_a_place(name: str) -> bool:
-    """Whether an agency's name (key form) is a place's (pure, :data:`_PLACES`)."""
+    """Whether an agency's name (key form) is a place's (pure, :data:`_PLACES`; cached, bounded)."""
     return _starts(name.split(), 0, _PLACES)
 
 
