@@ -53,6 +53,12 @@ def writer_gone(pid: object, host: object, *, here: str, alive: Callable[[int], 
 
 CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
 
+CLOCK_SKEW_SECONDS = 900.0
+"""How far ahead of this clock another machine's clock may write a claim's time (r33): S3
+refuses a request signed more than 15 minutes off (RequestTimeTooSkewed), so no live writer of
+the store is further ahead. A claim dated later than that was not written by a running act: a
+forged or garbled time, which would otherwise count as "younger than the grace" until that day."""
+
 
 def claim_age(holder: Mapping[str, Any], now: datetime) -> float | None:
     """Seconds since a claim's ``at`` (by the clock that wrote it, ``now``); None when unreadable."""
@@ -76,12 +82,15 @@ def claim_state(
     on this machine, or it is another machine's (or names no writer) and younger than
     ``grace_seconds``. ``finished``: what the act writes is written (``done``: the "đã hủy" row,
     the submitted version). ``abandoned``: its writer died on this machine before that. ``unknown``:
-    another machine's, older than the grace: its writer cannot be asked."""
+    another machine's, older than the grace, or dated further ahead than :data:`CLOCK_SKEW_SECONDS`
+    (r33: a claim dated next year refused recalls and nộp lưu until next year): its writer cannot
+    be asked."""
     pid, host = holder.get("pid"), holder.get("host")
     if isinstance(pid, int) and host == here and not here.endswith("/") and alive(pid):
         return CLAIM_RUNNING
     gone = writer_gone(pid, host, here=here, alive=alive)
-    if not gone and (age_seconds is None or age_seconds < grace_seconds):
+    ahead = age_seconds is not None and age_seconds < -CLOCK_SKEW_SECONDS
+    if not gone and not ahead and (age_seconds is None or age_seconds < grace_seconds):
         return CLAIM_RUNNING
     if done:
         return CLAIM_FINISHED

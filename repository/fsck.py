@@ -162,6 +162,9 @@ def _age_seconds(record_id: str) -> float:
 def _age_text(seconds: float | None) -> str:
     if seconds is None:
         return "không rõ từ bao giờ"
+    if seconds < 0:  # dated ahead of this clock (kho.process.CLOCK_SKEW_SECONDS)
+        ahead = _age_text(-seconds).removeprefix("giữ từ ").removesuffix(" trước")
+        return f"ghi thời điểm {ahead} sau giờ hiện tại"
     minutes = int(seconds // 60)
     if minutes < 120:
         return f"giữ từ {minutes} phút trước"

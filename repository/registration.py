@@ -356,9 +356,10 @@ class SealAgency:
 
     @property
     def name(self) -> str:
-        """The agency, as the certificate names it: a seal's CN (its O when it has no CN), a
-        personal certificate's O."""
-        return (self.cn or self.o) if self.seal else self.o
+        """The agency, as the certificate names it: a seal's CN (when it has no CN, its OU, the
+        unit within its O: a seal of OU "Sở Tài chính", O "UBND tỉnh X" is the Sở's, never the
+        UBND's (r33); its O only when it names nothing else), a personal certificate's O."""
+        return (self.cn or self.ou or self.o) if self.seal else self.o
 
     @property
     def shown(self) -> str:
@@ -436,6 +437,17 @@ seal is its parent again; "Văn phòng Chính phủ - Bộ Tư pháp" is not the
 _NOT_A_BODY = _phrases("bộ phận, xã hội")
 """Where those words are part of another ("Bộ phận Một cửa", "Thương binh và Xã hội")."""
 
+_PLACES = _phrases("tỉnh, thành phố, huyện, quận, thị xã, xã, phường, thị trấn")
+"""What the name of a place starts with (key form; r33). A seal that names a place ("Tỉnh Quảng
+Ngãi") has no unit within it: every agency of the province is "within" the place, so "Thanh tra
+tỉnh Quảng Ngãi" or "Ban Dân tộc tỉnh Quảng Ngãi" is another agency, not a unit of the seal's."""
+
+
+@lru_cache(maxsize=4096)
+def names_a_place(name: str) -> bool:
+    """Whether an agency's name (key form) is a place's (pure, :data:`_PLACES`; cached, bounded)."""
+    return _starts(name.split(), 0, _PLACES)
+
 
 def _starts(words: Sequence[str], at: int, parts: Sequence[tuple[str, ...]]) -> bool:
     return any(tuple(words[at : at + len(p)]) == p for p in parts)
@@ -480,7 +492,9 @@ def seal_names_sender(typed: str, agencies: Sequence[SealAgency]) -> SenderMatch
     alike = False
     for agency in agencies:
         for name, raw in agency_names(agency):
-            if key == name or (key.endswith(" " + name) and is_unit_name(key[: -len(name)])):
+            if key == name or (
+                key.endswith(" " + name) and not names_a_place(name) and is_unit_name(key[: -len(name)])
+            ):
                 if set(foreign_letters(typed)) == set(foreign_letters(raw)):
                     return SenderMatch(True)
                 alike = True

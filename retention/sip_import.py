@@ -56,8 +56,13 @@ def _name_fault(name: str) -> str | None:
         if unicodedata.category(char)[0] == "C":
             return f"ký tự điều khiển hoặc ký tự ẩn (U+{ord(char):04X})"
     if not unicodedata.is_normalized("NFC", name):
-        return "không ở dạng chuẩn Unicode NFC"
+        return NOT_NFC
     return None
+
+
+NOT_NFC = "không ở dạng chuẩn Unicode NFC"
+"""The fault of a text that is only decomposed (NFD, as some tools write Vietnamese): not hidden,
+but a second spelling of the same text (r33: the message says so, and what to do)."""
 
 
 def _text_fault(text: str) -> str | None:
@@ -86,8 +91,15 @@ def check_manifest(mets: ET.Element, name: str) -> None:
             fault = _text_fault(value)
             if fault:
                 field = f"{tag}/@{attr}" if attr else tag
+                said = (
+                    f"Tệp {name}: “{field}” viết chữ tiếng Việt ở dạng tổ hợp ({fault}), thường do"
+                    " phần mềm của cơ quan gửi. Kho không tự sửa gói tin nhận được: đề nghị cơ quan"
+                    " gửi xuất lại gói tin với văn bản ở dạng NFC."
+                    if fault == NOT_NFC
+                    else f"Tệp {name} có giá trị không an toàn ({fault}) ở “{field}”."
+                )
                 raise SipError(
-                    f"Tệp {name} có giá trị không an toàn ({fault}) ở “{field}”.",
+                    said,
                     code="SIP_UNSAFE_TEXT",
                     file=name,
                     field=field,

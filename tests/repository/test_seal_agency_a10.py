@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kho_testing import incoming
+from kho_seal_agencies import BO_TU_PHAP, SO_TAI_CHINH, UBND_QUANG_NGAI, typed
 
 from repository import formats
-from repository.metadata import parse_document
 from repository.registration import (
     PdfIdentity,
     SealAgency,
@@ -24,25 +23,17 @@ from repository.registration import (
     split_code,
     stored_agencies,
 )
-from repository.vocabulary import Direction
 
-SO_TAI_CHINH = SealAgency(cn="Sở Tài chính", o="UBND tỉnh Thử Nghiệm")
 SO_TAI_CHINH_TINH = SealAgency(cn="Sở Tài chính", o="Tỉnh Thử Nghiệm")
 VAN_PHONG_BO = SealAgency(cn="Văn phòng Bộ Tư pháp", o="Bộ Tư pháp")
 CUC_THUE = SealAgency(cn="Cục Thuế", o="Bộ Tài chính")
-BO_TU_PHAP = SealAgency(cn="Bộ Tư pháp", o="Bộ Tư pháp")
-# Real certificates of the corpus (vn-quangngai__*, vn-gov__*).
-UBND_QUANG_NGAI = SealAgency(cn="Ủy ban nhân dân tỉnh Quảng Ngãi", o="Tỉnh Quảng Ngãi")
+# Real certificates of the corpus (vn-quangngai__*, vn-gov__*; UBND_QUANG_NGAI in kho_seal_agencies).
 TT_CONG_BAO_QN = SealAgency(
     cn="TRUNG TÂM CÔNG BÁO VÀ TIN HỌC", o="ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI", ou="VĂN PHÒNG"
 )
 BO_KHCN = SealAgency(cn="Bộ Khoa học và Công nghệ", o="Bộ Khoa học và Công nghệ")
 CONG_TTDT_CP = SealAgency(cn="CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ", o="VĂN PHÒNG CHÍNH PHỦ")
 PERSON_BKHCN = SealAgency(o="BỘ KHOA HỌC VÀ CÔNG NGHỆ", ou="CỤC TẦN SỐ VÔ TUYẾN ĐIỆN", seal=False)
-
-
-def typed(organ: str) -> Any:
-    return parse_document(incoming(organ_name=organ, issued_date="2026-03-05"), Direction.DEN)
 
 
 @pytest.mark.parametrize(

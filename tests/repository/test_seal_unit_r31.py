@@ -13,24 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kho_testing import incoming
+from kho_seal_agencies import BO_TU_PHAP, SO_TAI_CHINH, UBND_QUANG_NGAI, typed
 
-from repository.metadata import parse_document
 from repository.registration import (
     PdfIdentity,
     SealAgency,
     metadata_gate,
     seal_names_sender,
 )
-from repository.vocabulary import Direction
-
-SO_TAI_CHINH = SealAgency(cn="Sở Tài chính", o="UBND tỉnh Thử Nghiệm")
-BO_TU_PHAP = SealAgency(cn="Bộ Tư pháp", o="Bộ Tư pháp")
-UBND_QUANG_NGAI = SealAgency(cn="Ủy ban nhân dân tỉnh Quảng Ngãi", o="Tỉnh Quảng Ngãi")
-
-
-def typed(organ: str) -> Any:
-    return parse_document(incoming(organ_name=organ, issued_date="2026-03-05"), Direction.DEN)
 
 
 @pytest.mark.parametrize(

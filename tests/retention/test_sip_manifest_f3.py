@@ -5,6 +5,7 @@ representation's METS that is not there are refused with a code (audited), not a
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -68,3 +69,23 @@ def test_a_bad_manifest_field_is_refused_with_a_code(
     assert refused.value.http_status == 422 and "METS" in refused.value.message
     last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
     assert last.action == "transfer:import-rejected" and last.details["code"] == code
+
+
+def test_a_package_written_in_nfd_is_refused_saying_what_to_do(
+    kho: Kho, people: People, package: Path, tmp_path: Path
+) -> None:
+    """r33: another agency's tools wrote the whole METS decomposed (NFD): a valid package
+    otherwise. It is refused (an NFD OBJID or name would be a second spelling beside the NFC
+    one), nothing imported, and the archivist is told it is a spelling the sender's software
+    made and what to ask for — integ24 called it "giá trị không an toàn"."""
+    nfd = unicodedata.normalize("NFD", (package / "METS.xml").read_text(encoding="utf-8"))
+    with pytest.raises(KhoError) as refused:
+        import_package(kho.repo, zipped(package, nfd, tmp_path / "nfd.zip"), actor=people.actor("luu_tru"))
+    said = refused.value.message
+    assert refused.value.code == "SIP_UNSAFE_TEXT" and refused.value.http_status == 422
+    assert unicodedata.is_normalized("NFC", said), said
+    assert "không an toàn" not in said and "dạng tổ hợp" in said, said
+    assert "đề nghị cơ quan gửi xuất lại gói tin với văn bản ở dạng NFC" in said, said
+    assert refused.value.details["field"] in said
+    last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
+    assert last.action == "transfer:import-rejected" and last.details["code"] == "SIP_UNSAFE_TEXT"

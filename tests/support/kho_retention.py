@@ -274,7 +274,7 @@ def recall_outcome(
 
     try:
         return Recalls(kho.repo, kho.backend).recall_incoming(
-            document_id, "Công văn số 20/BNV-VP", "Bên gửi thu hồi", actor=people.actor("van_thu")
+            document_id, order_ref, "Bên gửi thu hồi", actor=people.actor("van_thu")
         )
     except KhoError as exc:
         return exc
