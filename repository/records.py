@@ -559,6 +559,12 @@ def _check_record_id(record_id: str) -> None:
         )
 
 
+def _marker_body(kind: str, register: str | None) -> bytes:
+    """The stored bytes of a record's catalog marker (``catalog/records/<id>``), stamped with its
+    format version: the one writer of every marker (m9: ``complete_intake`` wrote it unstamped)."""
+    return formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
+
+
 DESTROYED_PREFIX = "catalog/destroyed/"
 """``catalog/destroyed/<id>``: the "đã hủy" row of a record whose key was destroyed."""
 
@@ -978,15 +984,13 @@ class Repository:
         self, record_id: str, kind: str, register: str | None = None, *, fresh: bool = False
     ) -> None:
         """``fresh``: ``record_id`` was made by this call's caller just now (no race on it)."""
-        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
         put = self.store.put_new if fresh else self.store.put_if_absent
-        put(f"catalog/records/{record_id}", body)
+        put(f"catalog/records/{record_id}", _marker_body(kind, register))
 
     def _marker_object(self, record_id: str, kind: str, register: str | None) -> NewObject:
         """The catalog marker of a record made just now, to write with the record's other
         objects in flight (see :meth:`_write_in_flight`)."""
-        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
-        return NewObject(self.store, f"catalog/records/{record_id}", body, fresh=True)
+        return NewObject(self.store, f"catalog/records/{record_id}", _marker_body(kind, register), fresh=True)
 
     def _write_in_flight(
         self,
@@ -2080,10 +2084,10 @@ class Repository:
         """The entry of ``record_id`` in the register its catalog marker names (one GET; the
         register is read only when the marker names one)."""
         try:
-            marker = json.loads(self.store.get(f"catalog/records/{record_id}"))
+            raw = self.store.get(f"catalog/records/{record_id}")
         except NotFound:
             return None
-        prefix = marker.get("register")
+        prefix = formats.loads(formats.CATALOG_MARKER.name, raw).get("register")
         if not prefix:
             return None
         for info in self.store.list(prefix):
@@ -2266,12 +2270,7 @@ class Repository:
                     series = plan.series
                     self.store.put(
                         f"catalog/records/{record_id}",
-                        json.dumps(
-                            {
-                                "kind": direction.value,
-                                "register": register_prefix(self.agency_id, reg_date.year, series),
-                            }
-                        ).encode(),
+                        _marker_body(direction.value, register_prefix(self.agency_id, reg_date.year, series)),
                     )
                     record = self._register(base, reg_date.year, series, now)
                 else:
