@@ -939,9 +939,8 @@ class Repository:
                     )
                 ]
             )
-        body = formats.dumps(
-            formats.AGENCY.name, {"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False
-        )
+        name = typed_text(name, "name", "Tên cơ quan, tổ chức", line_breaks=False)
+        body = formats.dumps(formats.AGENCY.name, {"organ_id": organ_id, "name": name}, ensure_ascii=False)
         try:
             self.store.put_if_absent(f"catalog/agencies/{organ_id}.json", body)
         except AlreadyExists:

@@ -32,7 +32,7 @@ from repository.accounts import AccountService
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
-from repository.vocabulary import nfc, typed_text
+from repository.vocabulary import TextKind, nfc, typed_text
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
@@ -273,7 +273,7 @@ class Destructions:
         """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
         now (:class:`~retention.eligibility.NotDestroyable` otherwise, nothing written)."""
         self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
-        explanation = typed_text(explanation, "explanation", "Bản thuyết minh")
+        explanation = typed_text(explanation, "explanation", "Bản thuyết minh", kind=TextKind.DOCUMENT)
         if not explanation:
             raise WorkflowError("Cần có bản thuyết minh tài liệu đề nghị hủy.", code="EXPLANATION_REQUIRED")
         ids = list(dict.fromkeys(record_ids))
@@ -385,7 +385,8 @@ class Destructions:
                 code="REVIEWS_INCOMPLETE",
                 missing=missing,
             )
-        minutes = {"text": typed_text(text, "text", "Biên bản họp"), "by": actor.user, "at": self._now()}
+        text = typed_text(text, "text", "Biên bản họp", kind=TextKind.DOCUMENT)
+        minutes = {"text": text, "by": actor.user, "at": self._now()}
         return self._answer(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
 
     def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
@@ -395,7 +396,7 @@ class Destructions:
         self._require(case, "reviewed")
         if not text.strip():
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
-        text = typed_text(text, "text", "Văn bản thẩm định")
+        text = typed_text(text, "text", "Văn bản thẩm định", kind=TextKind.DOCUMENT)
         appraisal = {"text": text, "by": actor.user, "at": self._now()}
         return self._answer(case, actor, "destruction:appraisal", {"appraisal": appraisal})
 
