@@ -98,6 +98,7 @@ from repository.policy import (
 from repository.registers import (
     RegisterEntry,
     Registers,
+    entry_key_in,
     frozen_field_errors,
     register_prefix,
     resolve_series,
@@ -559,10 +560,15 @@ def _check_record_id(record_id: str) -> None:
         )
 
 
-def _marker_body(kind: str, register: str | None) -> bytes:
+def _marker_body(kind: str, register: str | None, from_number: int | None = None) -> bytes:
     """The stored bytes of a record's catalog marker (``catalog/records/<id>``), stamped with its
-    format version: the one writer of every marker (m9: ``complete_intake`` wrote it unstamped)."""
-    return formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
+    format version: the one writer of every marker (m9: ``complete_intake`` wrote it unstamped).
+    ``from_number``: no entry of the record in ``register`` is numbered below it (optional, see
+    :data:`repository.formats.CATALOG_MARKER`)."""
+    body: dict[str, Any] = {"kind": kind, "register": register}
+    if from_number is not None:
+        body["from_number"] = from_number
+    return formats.dumps(formats.CATALOG_MARKER.name, body)
 
 
 DESTROYED_PREFIX = "catalog/destroyed/"
@@ -2081,15 +2087,20 @@ class Repository:
 
     def _register_entry(self, record_id: str) -> RegisterEntry | None:
         """The entry of ``record_id`` in the register its catalog marker names (one GET; the
-        register is read only when the marker names one)."""
+        register is read only when the marker names one, from the marker's ``from_number`` when
+        it has one: a confirmation that failed between its marker and its entry no longer costs
+        the next one a GET per entry of the whole register)."""
         try:
             raw = self.store.get(f"catalog/records/{record_id}")
         except NotFound:
             return None
-        prefix = formats.loads(formats.CATALOG_MARKER.name, raw).get("register")
+        marker = formats.loads(formats.CATALOG_MARKER.name, raw)
+        prefix = marker.get("register")
         if not prefix:
             return None
-        for info in self.store.list(prefix):
+        lowest = marker.get("from_number")
+        after = entry_key_in(prefix, lowest - 1) if type(lowest) is int and lowest > 1 else None
+        for info in self.store.list(prefix, start_after=after):
             entry = RegisterEntry.from_json(self.store.get(info.key))
             if entry.record_id == record_id:
                 return entry
@@ -2267,10 +2278,12 @@ class Repository:
             try:
                 if plan.series is not None:
                     series = plan.series
-                    self.store.put(
-                        f"catalog/records/{record_id}",
-                        _marker_body(direction.value, register_prefix(self.agency_id, reg_date.year, series)),
-                    )
+                    prefix = register_prefix(self.agency_id, reg_date.year, series)
+                    # The marker names the register and, from this process's allocations (no
+                    # store call), a number its entry cannot be below: the next confirmation's
+                    # roll-forward reads the entries from there, not the whole register (m9).
+                    marker = _marker_body(direction.value, prefix, self.registers.lowest_next(prefix))
+                    self.store.put(f"catalog/records/{record_id}", marker)
                     record = self._register(base, reg_date.year, series, now)
                 else:
                     self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))

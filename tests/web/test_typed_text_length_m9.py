@@ -19,8 +19,9 @@ from kho_retention import closed_file, council_ready
 from kho_testing import incoming
 
 from kho.errors import ValidationFailed
+from repository import vocabulary
 from repository.saved_searches import SavedSearches
-from repository.vocabulary import TextKind, typed_text
+from repository.vocabulary import typed_text
 from repository.workflow import Act
 from retention.destruction import Destructions
 from retention.sip import Transfers
@@ -39,17 +40,19 @@ def _too_long(error: ValidationFailed, field: str, label: str, limit: int) -> No
 
 @pytest.mark.parametrize(
     ("kind", "line_breaks", "limit"),
-    [(None, False, 200), (None, True, 1000), (TextKind.DOCUMENT, True, 20000)],
+    [(None, False, 200), (None, True, 1000), ("DOCUMENT", True, 20000)],
 )
 def test_the_rule_takes_the_limit_and_refuses_one_character_more(
-    kind: TextKind | None, line_breaks: bool, limit: int
+    kind: str | None, line_breaks: bool, limit: int
 ) -> None:
+    """(The kinds looked up here: the module before them still loads, its tests fail one by one.)"""
+    text_kind = getattr(vocabulary, "TextKind")[kind] if kind else None  # noqa: B009
     exact = "ệ" * limit
-    assert typed_text(f"  {exact}  ", "f", "Trường", line_breaks=line_breaks, kind=kind) == exact
+    assert typed_text(f"  {exact}  ", "f", "Trường", line_breaks=line_breaks, kind=text_kind) == exact
     decomposed = "e\u0323\u0302" * limit  # NFC first: the limit counts what is stored
-    assert typed_text(decomposed, "f", "Trường", line_breaks=line_breaks, kind=kind) == exact
+    assert typed_text(decomposed, "f", "Trường", line_breaks=line_breaks, kind=text_kind) == exact
     with pytest.raises(ValidationFailed) as refused:
-        typed_text(exact + "a", "f", "Trường", line_breaks=line_breaks, kind=kind)
+        typed_text(exact + "a", "f", "Trường", line_breaks=line_breaks, kind=text_kind)
     _too_long(refused.value, "f", "Trường", limit)
     assert f"dài {limit + 1} ký tự" in refused.value.errors[0].message
 
