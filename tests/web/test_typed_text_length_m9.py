@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import People
+from kho_people import People, submit_with_note
 from kho_retention import closed_file, council_ready
 from kho_testing import incoming
 
@@ -22,7 +22,6 @@ from kho.errors import ValidationFailed
 from repository import vocabulary
 from repository.saved_searches import SavedSearches
 from repository.vocabulary import typed_text
-from repository.workflow import Act
 from retention.destruction import Destructions
 from retention.sip import Transfers
 from web.context import Kho
@@ -113,14 +112,7 @@ def test_notes_and_reasons_of_3000_characters_are_refused_and_nothing_is_written
     clerk = people.actor("van_thu")
     doc = kho.repo.create_document("den", incoming(code_number="77"), None, None, clerk)
     with pytest.raises(ValidationFailed) as refused:
-        kho.handling.take(
-            doc.record_id,
-            Act.SUBMIT,
-            expected_seq=0,
-            actor=clerk,
-            users=[people.usernames["lanh_dao"]],
-            note=LONG,
-        )
+        submit_with_note(people, doc.record_id, LONG)
     _too_long(refused.value, "note", "Ý kiến, ghi chú", 1000)
     assert kho.handling.steps(doc.record_id) == []
     with pytest.raises(ValidationFailed) as refused:
