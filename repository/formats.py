@@ -305,10 +305,17 @@ WORKFLOW_SEEN = define(Kind("workflow-seen", "dấu đã xem thông báo xử l�
 index keeps their notices seen); one immutable object per person, document and step; stamped
 from the start (version 1)."""
 
+DERIVED_DESTRUCTION_DOSSIER = define(
+    Kind("derived-destruction-dossier", "hồ sơ hủy tài liệu đã lưu (destruction-dossier.json)", (_same,))
+)
+"""The destruction dossier kept beside the hồ sơ a destruction case made
+(:mod:`retention.destruction`): written with a bare ``json.dumps`` before m9 (version 0)."""
+
 DERIVED_KINDS: dict[str, str] = {
     "text.json": DERIVED_TEXT.name,
     "metadata.json": DERIVED_METADATA.name,
     "signatures.json": DERIVED_SIGNATURES.name,
+    "destruction-dossier.json": DERIVED_DESTRUCTION_DOSSIER.name,
 }
 """Derived objects stored beside an original, by file name."""
 

@@ -17,7 +17,6 @@ end state.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -602,7 +601,7 @@ class Destructions:
                 "method": "crypto-shredding (hủy khóa mã hóa của từng tài liệu)",
             },
         }
-        self.repo.put_derived(file_id, DOSSIER_NAME, json.dumps(dossier, ensure_ascii=False).encode())
+        self.repo.put_derived(file_id, DOSSIER_NAME, formats.dump_derived(dossier, DOSSIER_NAME))
         # The printable documents (PDF and XLSX from the same rows) are kept in the hồ sơ too.
         finished_case = {
             **case,
@@ -667,7 +666,10 @@ class Destructions:
         if not file_id:
             raise NotFound("Hồ sơ hủy chưa hoàn tất.", code="DOSSIER_NOT_READY")
         self.repo.get(file_id, actor=actor)
-        dossier = json.loads(self.repo.get_derived(file_id, DOSSIER_NAME))
+        dossier = formats.unstamped(
+            formats.DERIVED_DESTRUCTION_DOSSIER.name,
+            formats.load_derived(self.repo.get_derived(file_id, DOSSIER_NAME), DOSSIER_NAME),
+        )
         # The same documents as the case shows this reader (:meth:`shown`).
         dossier["danh_muc"] = case["items"]
         if isinstance(dossier.get("bien_ban_huy"), dict):
