@@ -142,6 +142,10 @@ def _job_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 JOB = define(Kind("job", "trạng thái lượt tiếp nhận", (_same, _job_v1_to_v2)))
 CATALOG_MARKER = define(Kind("catalog-marker", "mục danh mục bản ghi", (_same,)))
+"""``catalog/records/<id>``: ``kind`` and the ``register`` (prefix) the record is numbered in, or
+None. A confirmation's marker may also carry ``from_number`` (m9), an optional field of version
+1: no entry of the record in that register is numbered below it, so the roll-forward lists the
+register from there; a reader that does not know it reads the whole register, as before."""
 DESTROYED = define(Kind("destroyed", "mục “đã hủy” của bản ghi", unversioned=1))
 """The minimal row a destroyed record keeps (register entry, who, when, decision); stamped from
 the start (version 1)."""
@@ -301,10 +305,17 @@ WORKFLOW_SEEN = define(Kind("workflow-seen", "dấu đã xem thông báo xử l�
 index keeps their notices seen); one immutable object per person, document and step; stamped
 from the start (version 1)."""
 
+DERIVED_DESTRUCTION_DOSSIER = define(
+    Kind("derived-destruction-dossier", "hồ sơ hủy tài liệu đã lưu (destruction-dossier.json)", (_same,))
+)
+"""The destruction dossier kept beside the hồ sơ a destruction case made
+(:mod:`retention.destruction`): written with a bare ``json.dumps`` before m9 (version 0)."""
+
 DERIVED_KINDS: dict[str, str] = {
     "text.json": DERIVED_TEXT.name,
     "metadata.json": DERIVED_METADATA.name,
     "signatures.json": DERIVED_SIGNATURES.name,
+    "destruction-dossier.json": DERIVED_DESTRUCTION_DOSSIER.name,
 }
 """Derived objects stored beside an original, by file name."""
 

@@ -55,7 +55,7 @@ from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
 from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step, may_handle
 from repository.records import Actor, Record, Repository
-from repository.vocabulary import nfc, typed_text
+from repository.vocabulary import TextKind, nfc, typed_text
 from repository.workflow import (
     MAIN_TASK,
     STATUS_CODES,
@@ -150,6 +150,8 @@ _TEXT_LABELS = {
     "organ": "Cơ quan nhận",
 }
 """The free texts of a handling step, with the label a refusal names."""
+_TEXT_KINDS = {"content": TextKind.DOCUMENT}
+"""The free texts of a handling step that are a document of their own (the others are notes)."""
 
 
 @dataclass(frozen=True)
@@ -599,7 +601,7 @@ class HandlingService:
         now = self.clock()
         today = vn_date(now)
         text_fields = {
-            k: typed_text(str(v), k, _TEXT_LABELS[k])
+            k: typed_text(str(v), k, _TEXT_LABELS[k], kind=_TEXT_KINDS.get(k))
             for k, v in fields.items()
             if k in _TEXT_LABELS
         }

@@ -98,6 +98,7 @@ from repository.policy import (
 from repository.registers import (
     RegisterEntry,
     Registers,
+    entry_key_in,
     frozen_field_errors,
     register_prefix,
     resolve_series,
@@ -559,6 +560,17 @@ def _check_record_id(record_id: str) -> None:
         )
 
 
+def _marker_body(kind: str, register: str | None, from_number: int | None = None) -> bytes:
+    """The stored bytes of a record's catalog marker (``catalog/records/<id>``), stamped with its
+    format version: the one writer of every marker (m9: ``complete_intake`` wrote it unstamped).
+    ``from_number``: no entry of the record in ``register`` is numbered below it (optional, see
+    :data:`repository.formats.CATALOG_MARKER`)."""
+    body: dict[str, Any] = {"kind": kind, "register": register}
+    if from_number is not None:
+        body["from_number"] = from_number
+    return formats.dumps(formats.CATALOG_MARKER.name, body)
+
+
 DESTROYED_PREFIX = "catalog/destroyed/"
 """``catalog/destroyed/<id>``: the "đã hủy" row of a record whose key was destroyed."""
 
@@ -933,9 +945,8 @@ class Repository:
                     )
                 ]
             )
-        body = formats.dumps(
-            formats.AGENCY.name, {"organ_id": organ_id, "name": nfc(name)}, ensure_ascii=False
-        )
+        name = typed_text(name, "name", "Tên cơ quan, tổ chức", line_breaks=False)
+        body = formats.dumps(formats.AGENCY.name, {"organ_id": organ_id, "name": name}, ensure_ascii=False)
         try:
             self.store.put_if_absent(f"catalog/agencies/{organ_id}.json", body)
         except AlreadyExists:
@@ -978,15 +989,13 @@ class Repository:
         self, record_id: str, kind: str, register: str | None = None, *, fresh: bool = False
     ) -> None:
         """``fresh``: ``record_id`` was made by this call's caller just now (no race on it)."""
-        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
         put = self.store.put_new if fresh else self.store.put_if_absent
-        put(f"catalog/records/{record_id}", body)
+        put(f"catalog/records/{record_id}", _marker_body(kind, register))
 
     def _marker_object(self, record_id: str, kind: str, register: str | None) -> NewObject:
         """The catalog marker of a record made just now, to write with the record's other
         objects in flight (see :meth:`_write_in_flight`)."""
-        body = formats.dumps(formats.CATALOG_MARKER.name, {"kind": kind, "register": register})
-        return NewObject(self.store, f"catalog/records/{record_id}", body, fresh=True)
+        return NewObject(self.store, f"catalog/records/{record_id}", _marker_body(kind, register), fresh=True)
 
     def _write_in_flight(
         self,
@@ -2078,15 +2087,20 @@ class Repository:
 
     def _register_entry(self, record_id: str) -> RegisterEntry | None:
         """The entry of ``record_id`` in the register its catalog marker names (one GET; the
-        register is read only when the marker names one)."""
+        register is read only when the marker names one, from the marker's ``from_number`` when
+        it has one: a confirmation that failed between its marker and its entry no longer costs
+        the next one a GET per entry of the whole register)."""
         try:
-            marker = json.loads(self.store.get(f"catalog/records/{record_id}"))
+            raw = self.store.get(f"catalog/records/{record_id}")
         except NotFound:
             return None
+        marker = formats.loads(formats.CATALOG_MARKER.name, raw)
         prefix = marker.get("register")
         if not prefix:
             return None
-        for info in self.store.list(prefix):
+        lowest = marker.get("from_number")
+        after = entry_key_in(prefix, lowest - 1) if type(lowest) is int and lowest > 1 else None
+        for info in self.store.list(prefix, start_after=after):
             entry = RegisterEntry.from_json(self.store.get(info.key))
             if entry.record_id == record_id:
                 return entry
@@ -2264,15 +2278,12 @@ class Repository:
             try:
                 if plan.series is not None:
                     series = plan.series
-                    self.store.put(
-                        f"catalog/records/{record_id}",
-                        json.dumps(
-                            {
-                                "kind": direction.value,
-                                "register": register_prefix(self.agency_id, reg_date.year, series),
-                            }
-                        ).encode(),
-                    )
+                    prefix = register_prefix(self.agency_id, reg_date.year, series)
+                    # The marker names the register and, from this process's allocations (no
+                    # store call), a number its entry cannot be below: the next confirmation's
+                    # roll-forward reads the entries from there, not the whole register (m9).
+                    marker = _marker_body(direction.value, prefix, self.registers.lowest_next(prefix))
+                    self.store.put(f"catalog/records/{record_id}", marker)
                     record = self._register(base, reg_date.year, series, now)
                 else:
                     self.store.put_if_absent(version_key(record_id, base.version), self._seal_version(base))

@@ -231,7 +231,12 @@ def register_prefix(organ_id: str, year: int, series: str) -> str:
 
 
 def entry_key(organ_id: str, year: int, series: str, number: int) -> str:
-    return f"{register_prefix(organ_id, year, series)}{number:08d}.json"
+    return entry_key_in(register_prefix(organ_id, year, series), number)
+
+
+def entry_key_in(prefix: str, number: int) -> str:
+    """The key of entry ``number`` of the register at ``prefix`` (:func:`register_prefix`)."""
+    return f"{prefix}{number:08d}.json"
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,12 @@ class Registers:
                     settling.include(mine)  # the caller waits for it before what depends on the entry
                     self._unsettled[prefix] = mine  # and so does the next entry here
                 return entry
+
+    def lowest_next(self, prefix: str) -> int | None:
+        """A number no entry allocated from now on in the register at ``prefix`` is below: the
+        next number this process would try (numbers only grow), None when it has not allocated
+        there yet. No store call."""
+        return self._next.get(prefix)
 
     def entries(self, organ_id: str, year: int, series: str) -> Iterator[RegisterEntry]:
         for info in self.store.list(register_prefix(organ_id, year, series)):

@@ -26,11 +26,37 @@ and isolates (the left-to-right and right-to-left marks, harmless and sometimes 
 office software, are let through)."""
 
 
-def typed_text(text: str, field: str, label: str, *, line_breaks: bool = True) -> str:
+class TextKind(IntEnum):
+    """The kinds of free text a person types, each with the most characters it may hold (after
+    NFC and strip; the value is the limit). Picked from the field lengths of Nghị định 30,
+    Phụ lục VI, the only lengths the decree sets:
+
+    - ``LINE`` (200): a one-line reference or name (số, ngày of a quyết định or biên bản, căn cứ
+      thu hồi, the source of a certificate, a name one gives): the widest one-line name of
+      Phụ lục VI, “Tên cơ quan, tổ chức ban hành văn bản” (OrganName, 200); a số (11) with its
+      ký hiệu (30) and a date fit five times over.
+    - ``NOTE`` (1,000): a note, an opinion or a reason: “Ghi chú” is 500 there; a reason may quote
+      the order it follows, so twice that, the widest free field of Phụ lục VI (ToPlaces, 1000)
+      and the limit a hồ sơ's return reason already had (``REASON_TOO_LONG``).
+    - ``DOCUMENT`` (20,000): a text that is a document of its own (bản thuyết minh, biên bản họp,
+      văn bản thẩm định, a handling step's content): no field of the decree, about seven A4
+      pages of 13-point Times New Roman (Phụ lục I), far below the request body limit."""
+
+    LINE = 200
+    NOTE = 1000
+    DOCUMENT = 20000
+
+
+def typed_text(
+    text: str, field: str, label: str, *, line_breaks: bool = True, kind: TextKind | None = None
+) -> str:
     """A free text a person typed (a note, a reason, minutes, a name they give): NFC and
     stripped. The one rule for all of them: a hidden character (:func:`has_hidden_characters`;
-    with ``line_breaks=False`` tab, CR and LF too) is refused with ``FIELD_CONTROL_CHARS``
-    (:class:`~kho.errors.ValidationFailed`, 422) naming ``field``, before anything is written."""
+    with ``line_breaks=False`` tab, CR and LF too) is refused with ``FIELD_CONTROL_CHARS``, a
+    text longer than its ``kind`` allows (:class:`TextKind`; by default ``LINE`` without line
+    breaks, ``NOTE`` with them) with ``FIELD_TOO_LONG``
+    (:class:`~kho.errors.ValidationFailed`, 422) naming ``field`` and the limit, before anything
+    is written."""
     from kho.errors import FieldError, ValidationFailed
 
     if has_hidden_characters(text, line_breaks=not line_breaks):
@@ -43,7 +69,19 @@ def typed_text(text: str, field: str, label: str, *, line_breaks: bool = True) -
                 )
             ]
         )
-    return nfc(text).strip()
+    out = nfc(text).strip()
+    limit = kind if kind is not None else (TextKind.NOTE if line_breaks else TextKind.LINE)
+    if len(out) > limit:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    field,
+                    "FIELD_TOO_LONG",
+                    f"“{label}” dài {len(out)} ký tự, vượt quá giới hạn {int(limit)} ký tự.",
+                )
+            ]
+        )
+    return out
 
 
 def has_hidden_characters(text: str, *, line_breaks: bool = False) -> bool:

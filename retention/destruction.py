@@ -17,7 +17,6 @@ end state.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from repository.accounts import AccountService
 from repository.metadata import FileMetadata
 from repository.policy import Action
 from repository.records import KIND_FILE, Actor, Record, Repository
-from repository.vocabulary import nfc, typed_text
+from repository.vocabulary import TextKind, nfc, typed_text
 from retention import dossier_docs
 from retention.eligibility import RetentionFacts, assess, check_destroyable
 from retention.workflow import Versions
@@ -273,7 +272,7 @@ class Destructions:
         """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
         now (:class:`~retention.eligibility.NotDestroyable` otherwise, nothing written)."""
         self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
-        explanation = typed_text(explanation, "explanation", "Bản thuyết minh")
+        explanation = typed_text(explanation, "explanation", "Bản thuyết minh", kind=TextKind.DOCUMENT)
         if not explanation:
             raise WorkflowError("Cần có bản thuyết minh tài liệu đề nghị hủy.", code="EXPLANATION_REQUIRED")
         ids = list(dict.fromkeys(record_ids))
@@ -385,7 +384,8 @@ class Destructions:
                 code="REVIEWS_INCOMPLETE",
                 missing=missing,
             )
-        minutes = {"text": typed_text(text, "text", "Biên bản họp"), "by": actor.user, "at": self._now()}
+        text = typed_text(text, "text", "Biên bản họp", kind=TextKind.DOCUMENT)
+        minutes = {"text": text, "by": actor.user, "at": self._now()}
         return self._answer(case, actor, "destruction:minutes", {"state": "reviewed", "minutes": minutes})
 
     def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
@@ -395,7 +395,7 @@ class Destructions:
         self._require(case, "reviewed")
         if not text.strip():
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
-        text = typed_text(text, "text", "Văn bản thẩm định")
+        text = typed_text(text, "text", "Văn bản thẩm định", kind=TextKind.DOCUMENT)
         appraisal = {"text": text, "by": actor.user, "at": self._now()}
         return self._answer(case, actor, "destruction:appraisal", {"appraisal": appraisal})
 
@@ -601,7 +601,7 @@ class Destructions:
                 "method": "crypto-shredding (hủy khóa mã hóa của từng tài liệu)",
             },
         }
-        self.repo.put_derived(file_id, DOSSIER_NAME, json.dumps(dossier, ensure_ascii=False).encode())
+        self.repo.put_derived(file_id, DOSSIER_NAME, formats.dump_derived(dossier, DOSSIER_NAME))
         # The printable documents (PDF and XLSX from the same rows) are kept in the hồ sơ too.
         finished_case = {
             **case,
@@ -666,7 +666,10 @@ class Destructions:
         if not file_id:
             raise NotFound("Hồ sơ hủy chưa hoàn tất.", code="DOSSIER_NOT_READY")
         self.repo.get(file_id, actor=actor)
-        dossier = json.loads(self.repo.get_derived(file_id, DOSSIER_NAME))
+        dossier = formats.unstamped(
+            formats.DERIVED_DESTRUCTION_DOSSIER.name,
+            formats.load_derived(self.repo.get_derived(file_id, DOSSIER_NAME), DOSSIER_NAME),
+        )
         # The same documents as the case shows this reader (:meth:`shown`).
         dossier["danh_muc"] = case["items"]
         if isinstance(dossier.get("bien_ban_huy"), dict):

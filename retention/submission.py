@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from kho.errors import KhoError
 from repository.accounts import RECORD_REFERENCE
-from repository.vocabulary import typed_text
+from repository.vocabulary import TextKind, typed_text
 
 ALERT_DAYS = 30
 KEEP_MAX_YEARS = 2
@@ -298,7 +298,7 @@ def check_return(state: str, reason: str) -> str:
         raise SubmissionError(
             "Hồ sơ không ở trạng thái chờ tiếp nhận nộp lưu.", code="SUBMISSION_STATE_INVALID"
         )
-    text = " ".join(typed_text(reason, "reason", "Lý do trả lại hồ sơ").split())
+    text = " ".join(typed_text(reason, "reason", "Lý do trả lại hồ sơ", kind=TextKind.DOCUMENT).split())
     if not text:
         raise SubmissionError("Cần ghi lý do trả lại hồ sơ.", code="REASON_REQUIRED")
     if len(text) > 1000:

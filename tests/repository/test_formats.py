@@ -99,6 +99,9 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "derived-text": lambda d: ExtractedText.from_dict(formats.upcast(formats.DERIVED_TEXT.name, d)),
     "derived-signatures": _read_signatures,
     "derived-metadata": lambda d: formats.upcast(formats.DERIVED_METADATA.name, d)["so_ky_hieu"],
+    "derived-destruction-dossier": lambda d: formats.load_derived(
+        json.dumps(d).encode(), "destruction-dossier.json"
+    )["thuyet_minh"],
     "signature-agencies": lambda d: PdfIdentity.read({"signature_agencies": d}, {}).agencies[0].cn,
     "witness": lambda d: formats.upcast(formats.WITNESS.name, d)["seq"],
     "catalog-marker": lambda d: formats.upcast(formats.CATALOG_MARKER.name, d)["kind"],

@@ -105,3 +105,17 @@ def make_people(kho: Kho) -> People:
         account = accounts.get(username)
         people.tokens[who] = accounts.issue_token(username, "test", account)
     return people
+
+
+def submit_with_note(people: People, record_id: str, note: str) -> object:
+    """The văn thư submits a document to the lãnh đạo with ``note`` (the first handling step)."""
+    from repository.workflow import Act
+
+    return people.kho.handling.take(
+        record_id,
+        Act.SUBMIT,
+        expected_seq=0,
+        actor=people.actor("van_thu"),
+        users=[people.usernames["lanh_dao"]],
+        note=note,
+    )

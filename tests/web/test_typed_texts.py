@@ -9,13 +9,12 @@ reader)."""
 from __future__ import annotations
 
 import pytest
-from kho_people import People
+from kho_people import People, submit_with_note
 from kho_testing import incoming
 
 from ingest.pipeline import return_document
 from kho.errors import ValidationFailed
 from repository.saved_searches import SavedSearches
-from repository.workflow import Act
 from retention.submission import SubmissionState, check_return
 from web.context import Kho
 
@@ -33,25 +32,11 @@ def test_a_handling_note_with_a_hidden_character_is_refused(kho: Kho, people: Pe
     clerk = people.actor("van_thu")
     doc = kho.repo.create_document("den", incoming(code_number="77"), None, None, clerk)
     with pytest.raises(ValidationFailed) as refused:
-        kho.handling.take(
-            doc.record_id,
-            Act.SUBMIT,
-            expected_seq=0,
-            actor=clerk,
-            users=[people.usernames["lanh_dao"]],
-            note=text,
-        )
+        submit_with_note(people, doc.record_id, text)
     _refused(refused, "note")
     assert kho.handling.steps(doc.record_id) == []
     # Line breaks and tabs in a note are still taken.
-    kho.handling.take(
-        doc.record_id,
-        Act.SUBMIT,
-        expected_seq=0,
-        actor=clerk,
-        users=[people.usernames["lanh_dao"]],
-        note="Kính trình\nđồng chí\tChủ tịch",
-    )
+    submit_with_note(people, doc.record_id, "Kính trình\nđồng chí\tChủ tịch")
     assert kho.handling.steps(doc.record_id)[0].note == "Kính trình\nđồng chí\tChủ tịch"
 
 

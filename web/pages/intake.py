@@ -165,7 +165,14 @@ def confirm(record_id: str) -> Response:
         )
     except KhoError as exc:
         shown = {**values, **typed_reasons(request.form)}
-        return _review_page(record_id, shown, [exc.message], status=exc.http_status, refused=exc.code)
+        try:
+            return _review_page(record_id, shown, [exc.message], status=exc.http_status, refused=exc.code)
+        except KhoError as unseen:
+            # The refusal may have left the record where the văn thư no longer sees it (r32: a
+            # killed confirmation typed it Mật, INTAKE_NUMBERED_BEFORE rolled it forward for a
+            # Thường văn thư): the refusal itself is the answer, on the error page, not the 403
+            # of a review they may not read.
+            raise exc from unseen
     if record.registration is not None:
         flash(registered_message(record), "info")
     return redirect(url_for("records.show", record_id=record.record_id))  # type: ignore[return-value]
