@@ -166,10 +166,11 @@ class RetentionService:
         current = self.schedule()
         self._expect(current.version, expected_version, "Bảng thời hạn bảo quản")
         parsed = parse_entries(entries)
+        # Kept whole: typed_text's NOTE limit is the one rule (r34: it was cut at 500 silently).
         text = " ".join(typed_text(note or "", "note", "Căn cứ, lý do sửa bảng").split())
         if not text:
             raise KhoError("Cần ghi căn cứ/lý do sửa bảng thời hạn bảo quản.", code="REASON_REQUIRED")
-        new = Schedule(current.version + 1, parsed, current.source, actor.user, self._now(), text[:500])
+        new = Schedule(current.version + 1, parsed, current.source, actor.user, self._now(), text)
         self._write(
             SCHEDULE_PREFIX, new.version, formats.RETENTION_SCHEDULE, new.to_dict(), "Bảng thời hạn bảo quản"
         )

@@ -168,10 +168,11 @@ def add(directory: Path, data: bytes, *, source: str, note: str, by: str, now: d
     what a quản trị typed (a terminal may hand them over in NFD): stored NFC, refused with a
     hidden character, as every typed text (:func:`~repository.vocabulary.typed_text`, imported
     here: a cold ``kho verify`` reads the trust list but must not load the vocabulary)."""
-    from repository.vocabulary import typed_text
+    from repository.vocabulary import TextKind, typed_text
 
     source = typed_text(source, "source", "Nguồn gốc của chứng thư", line_breaks=False)
-    note = typed_text(note, "note", "Ghi chú về chứng thư", line_breaks=False)
+    # A note on one line (the manifest's), but a Ghi chú all the same: NOTE, not LINE (r34).
+    note = typed_text(note, "note", "Ghi chú về chứng thư", line_breaks=False, kind=TextKind.NOTE)
     trust_list = initialise(directory)
     cert = _one_certificate(data)
     digest = fingerprint(cert)

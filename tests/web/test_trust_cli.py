@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,34 @@ def test_a_government_signed_pdf_verifies_out_of_the_box(
     assert done.exit_code == 0, done.output
     assert result["verdict"]["indication"] == "TOTAL-PASSED"
     assert result["trust_store"] == trustlist.default_store().fingerprint
+
+
+TRUST_NOTE = (
+    "Chứng thư gốc của Trung tâm Chứng thực điện tử chuyên dùng Chính phủ (Ban Cơ yếu Chính phủ),"
+    " thay thế chứng thư hết hạn ngày 31/12/2026; dấu vân tay đã đối chiếu với công bố trên Cổng"
+    " thông tin điện tử của Ban Cơ yếu Chính phủ ngày 02/12/2026; thêm theo đề nghị tại Công văn"
+    " số 1234/UBND-VP ngày 01/12/2026 của Văn phòng Ủy ban nhân dân tỉnh về việc cập nhật danh"
+    " sách tin cậy."
+)
+"""A quản trị's one-line note on a trust anchor: a ``Ghi chú`` (Phụ lục VI: 500), over 200."""
+
+
+def test_a_trust_anchor_note_of_a_few_lines_worth_is_kept_whole(
+    managed_env: dict[str, str], kho: Kho, people: People, tmp_path: Path
+) -> None:
+    assert 200 < len(TRUST_NOTE) <= 500
+    runner = CliRunner()
+    _login(runner, people, "quan_tri")
+    root = tmp_path / "test-root.der"
+    root.write_bytes(TestPKI.build().root.cert_der)
+    typed = unicodedata.normalize("NFD", TRUST_NOTE)  # as a terminal may hand it over
+    added = runner.invoke(
+        main, ["trust", "add", str(root), "--source", "Ban Cơ yếu Chính phủ", "--note", typed, "--json"]
+    )
+    assert added.exit_code == 0, added.output
+    sha256 = json.loads(added.output)["sha256"]
+    stored = {a.sha256: a for a in trustlist.read(Path(managed_env["KHO_DATA_DIR"]) / "trust").anchors}
+    assert stored[sha256].note == TRUST_NOTE
+
+    too_long = runner.invoke(main, ["trust", "add", str(root), "--source", "x", "--note", "x" * 1001])
+    assert too_long.exit_code == 2 and "FIELD_TOO_LONG" in too_long.output
