@@ -85,8 +85,7 @@ def _advisory_body(name: str) -> str:
     """The name of an advisory body as typed: one line, no hidden character (a right-to-left
     override would make a series that reads otherwise), at most :data:`ADVISORY_BODY_MAX`."""
     label = "Hội đồng, ban, tổ tư vấn"
-    name = typed_text(name, "advisory_body", label, line_breaks=False)
-    if len(name) > ADVISORY_BODY_MAX:
+    if len(nfc(name).strip()) > ADVISORY_BODY_MAX:  # its own limit, tighter than typed_text's
         raise ValidationFailed(
             [
                 FieldError(
@@ -96,7 +95,7 @@ def _advisory_body(name: str) -> str:
                 )
             ]
         )
-    return name
+    return typed_text(name, "advisory_body", label, line_breaks=False)
 
 
 def _check_registration_day(md: DocumentMetadata, today: date) -> None:
