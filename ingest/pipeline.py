@@ -357,16 +357,26 @@ def signing_people(signatures: Sequence[SignatureReport]) -> list[str]:
     ]
 
 
+def _naming_signatures(signatures: Sequence[SignatureReport]) -> list[SignatureReport]:
+    """The signatures whose certificates name the sending agency, in order: those that
+    :func:`names_its_signer` made with an agency (seal) certificate; only when no agency sealed,
+    the personal ones. The one selection of :func:`signing_organisations` and
+    :func:`signing_agencies`."""
+    from ingest.signatures.model import SignerKind
+
+    trusted = [s for s in signatures if names_its_signer(s)]
+    seals = [s for s in trusted if s.signer_kind is SignerKind.ORGANISATION]
+    return seals or trusted
+
+
 def signing_organisations(signatures: Sequence[SignatureReport]) -> list[str]:
     """The agency names on the signatures that :func:`names_its_signer`, each once, in order: O,
     OU and CN of the agency (seal) certificates; only when the agency did not sign, O of the
     personal ones (a person's certificate names the agency they work for, its OU a unit)."""
     from ingest.signatures.model import SignerKind
 
-    trusted = [s for s in signatures if names_its_signer(s)]
-    seals = [s for s in trusted if s.signer_kind is SignerKind.ORGANISATION]
     names: list[str] = []
-    for s in seals or trusted:
+    for s in _naming_signatures(signatures):
         assert s.signer is not None
         fields = [s.signer.organisation]
         if s.signer_kind is SignerKind.ORGANISATION:
@@ -385,10 +395,8 @@ def signing_agencies(signatures: Sequence[SignatureReport]) -> dict[str, Any]:
     from ingest.signatures.model import SignerKind
     from repository.registration import SealAgency, stored_agencies
 
-    trusted = [s for s in signatures if names_its_signer(s)]
-    seals = [s for s in trusted if s.signer_kind is SignerKind.ORGANISATION]
     found: list[SealAgency] = []
-    for s in seals or trusted:
+    for s in _naming_signatures(signatures):
         assert s.signer is not None
         seal = s.signer_kind is SignerKind.ORGANISATION
         agency = SealAgency(

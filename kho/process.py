@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from kho.timeutil import parse_iso
 
@@ -48,7 +48,13 @@ def process_alive(pid: int) -> bool:
 def writer_gone(pid: object, host: object, *, here: str, alive: Callable[[int], bool]) -> bool:
     """Is the writer ``pid`` on ``host`` provably dead? Only a process of this machine, this boot
     and this pid namespace (``here``, known in full) can be asked (pure, given ``alive``)."""
-    return isinstance(pid, int) and host == here and not here.endswith("/") and not alive(pid)
+    return _askable(pid, host, here) and not alive(pid)
+
+
+def _askable(pid: object, host: object, here: str) -> TypeGuard[int]:
+    """Whether the writer ``pid`` on ``host`` is a process this machine can ask about: this
+    machine, this boot and this pid namespace (``here``, known in full)."""
+    return isinstance(pid, int) and host == here and not here.endswith("/")
 
 
 CLAIM_RUNNING, CLAIM_FINISHED, CLAIM_ABANDONED, CLAIM_UNKNOWN = "running", "finished", "abandoned", "unknown"
@@ -86,9 +92,12 @@ def claim_state(
     (r33: a claim dated next year refused recalls and nộp lưu until next year): its writer cannot
     be asked."""
     pid, host = holder.get("pid"), holder.get("host")
-    if isinstance(pid, int) and host == here and not here.endswith("/") and alive(pid):
-        return CLAIM_RUNNING
-    gone = writer_gone(pid, host, here=here, alive=alive)
+    if _askable(pid, host, here):
+        if alive(pid):
+            return CLAIM_RUNNING
+        gone = True  # asked here: dead
+    else:
+        gone = False
     ahead = age_seconds is not None and age_seconds < -CLOCK_SKEW_SECONDS
     if not gone and not ahead and (age_seconds is None or age_seconds < grace_seconds):
         return CLAIM_RUNNING
