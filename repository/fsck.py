@@ -163,14 +163,18 @@ def _age_text(seconds: float | None) -> str:
     if seconds is None:
         return "không rõ từ bao giờ"
     if seconds < 0:  # dated ahead of this clock (kho.process.CLOCK_SKEW_SECONDS)
-        ahead = _age_text(-seconds).removeprefix("giữ từ ").removesuffix(" trước")
-        return f"ghi thời điểm {ahead} sau giờ hiện tại"
+        return f"ghi thời điểm {_duration(-seconds)} sau giờ hiện tại"
+    return f"giữ từ {_duration(seconds)} trước"
+
+
+def _duration(seconds: float) -> str:
+    """A span as an operator reads it: minutes under two hours, hours under two days, else days."""
     minutes = int(seconds // 60)
     if minutes < 120:
-        return f"giữ từ {minutes} phút trước"
+        return f"{minutes} phút"
     if minutes < 48 * 60:
-        return f"giữ từ {minutes // 60} giờ trước"
-    return f"giữ từ {minutes // 1440} ngày trước"
+        return f"{minutes // 60} giờ"
+    return f"{minutes // 1440} ngày"
 
 
 def _left_claim(
