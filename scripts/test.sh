@@ -25,7 +25,9 @@ fi
 # the repository part: the web part ended last in two CI runs, 12:15 and 13:18; the route fuzz
 # table, tests/web/test_fuzz_routes.py, ~70 s of CPU since it builds every kind of object, too:
 # in the twenty-third session's run the store part ended last, 17:13, the repository part
-# first, 13:47). Only tests/pipeline uses Redis (its own
+# first, 13:47; in the twenty-fifth session's timing run, 12:15 of the store part against 9:06 of
+# the signatures part, so the write-group kill tests, ~40-70 s, and the verify agent's, ~20 s,
+# moved to the signatures part). Only tests/pipeline uses Redis (its own
 # database per run all the same), every S3 bucket and search index a test makes has a fresh name,
 # and every port is chosen free at run time.
 runs_tmp="$(mktemp -d /tmp/kho-tests.XXXXXX)"
@@ -39,9 +41,9 @@ run_part() {  # name, Redis database, pytest arguments...
 }
 order=(signatures repository store service)
 declare -A parts=(
-  [signatures]="tests/signatures tests/pipeline"
-  [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ') tests/web/test_api_schema.py tests/web/test_cli_verify_agent.py tests/web/test_fuzz_routes.py"
-  [store]="tests/repository/test_write_group.py tests/retention tests/search tests/text tests/contract tests/metadata tests/signing"
+  [signatures]="tests/signatures tests/pipeline tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py"
+  [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ') tests/web/test_api_schema.py tests/web/test_fuzz_routes.py"
+  [store]="tests/retention tests/search tests/text tests/contract tests/metadata tests/signing"
   [service]="$(find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py ! -name test_fuzz_routes.py | sort | tr '\n' ' ')"
 )
 # Every test file of tests/ is in exactly one part: a new folder or a file taken out of a listed
