@@ -95,7 +95,9 @@ class SignatureReport:
     signer_kind: SignerKind
     intact: bool | None  # digest over /ByteRange matches
     valid: bool | None  # cryptographic signature check
-    trusted: bool | None  # path to an anchor in the trust store
+    # path to an anchor in the trust store, and no finding of Kho's against the certificate
+    # (rules.certificate_identifies_signer): the signer's name may be taken as who signed
+    trusted: bool | None
     trust_problem: str | None
     coverage: str | None  # ENTIRE_FILE, ENTIRE_REVISION, CONTIGUOUS_BLOCK_FROM_START, UNCLEAR
     modification_level: str | None  # NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER

@@ -291,6 +291,26 @@ def signed_before_certificate(facts: SignatureFacts) -> bool:
     )
 
 
+def certificate_identifies_signer(facts: SignatureFacts) -> bool:
+    """Whether the signer certificate may say who signed (pure; the one rule of a report's
+    ``trusted``, which decides whether a signature names the signer and the sending agency,
+    ``ingest.pipeline.names_its_signer``): a path to a trust anchor (pyHanko's check) *and*
+    none of Kho's own findings against the certificate: a name that displays like another
+    (:func:`name_problems`), a purpose other than signing documents
+    (:func:`other_purpose_only`: a TLS server's certificate with the agency's O does not seal
+    its documents), a signature older than the certificate (:func:`signed_before_certificate`),
+    a revocation before the proven signing time. Each of these already withholds the pass; the
+    name must not count where the verdict says the certificate does not identify anyone."""
+    subject = facts.signer_subject if facts.type is SignatureType.SIGNATURE else None
+    return (
+        facts.trust_problem is None
+        and not facts.revoked_before_timestamp
+        and not signed_before_certificate(facts)
+        and not (facts.type is SignatureType.SIGNATURE and other_purpose_only(facts.key_purposes))
+        and not name_problems(subject or {})
+    )
+
+
 def _utc_text(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%H:%M:%S %d/%m/%Y UTC")
 

@@ -874,7 +874,7 @@ def _report(
         signer_kind=kind,
         intact=bool(status.intact),
         valid=bool(status.valid),
-        trusted=bool(status.intact and status.valid and problem is None),
+        trusted=bool(status.intact and status.valid) and rules.certificate_identifies_signer(facts),
         trust_problem=problem,
         coverage=facts.coverage,
         modification_level=level if explained else "OTHER",

@@ -1,0 +1,185 @@
+"""f4: a certificate Kho itself finds unfit to say who signed must not name the signer or the
+sending agency.
+
+Each certificate here chains to the test PKI's trusted CA (pyHanko finds no trust problem),
+but Kho's own checks withhold the pass: an extended key usage for a TLS server only, a name
+with a Cyrillic letter or a zero-width space. The verdict was INDETERMINATE, yet the report's
+``trusted`` was pyHanko's alone, so ``names_its_signer`` took the name: the văn bản đi passed
+the signer gate as signed by "Nguyễn Văn An", and a TLS server certificate whose O is the
+agency (an OV certificate of its web site) sealed the văn bản đến for that agency. Real
+signing and verification, no mocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from ingest import testpki
+from ingest.pipeline import names_its_signer, signing_agencies, signing_people
+from ingest.signatures import TrustStore
+from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.model import Indication, PdfVerification, SignerKind
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import SignatureRole, SignerIdentity
+from ingest.testpki import TestPKI
+from repository.registration import SealAgency, seal_names_sender
+
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
+READERS = pytest.mark.parametrize("reader", [PdfFileReader, CachingPdfReader], ids=["stock", "fast"])
+AGENCY = "Sở Tài chính tỉnh Thử Nghiệm"
+
+
+def _identity(
+    pki: TestPKI, label: str, serial: int, subject: x509.Name, purposes: list[x509.ObjectIdentifier],
+    role: SignatureRole,
+) -> SignerIdentity:
+    """A certificate of the trusted test CA with the signing key usages and ``purposes``."""
+    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
+    ca_key, key = testpki.derive_key("ca"), testpki.derive_key(label)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(ca.subject).public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(testpki.LEAF_VALIDITY[0]).not_valid_after(testpki.LEAF_VALIDITY[1])
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(testpki._SIGNING_KEY_USAGE, critical=True)
+        .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
+        .add_extension(testpki._ski(key.public_key()), critical=False)
+        .add_extension(testpki._aki(ca_key.public_key()), critical=False)
+        .sign(ca_key, testpki.hashes.SHA256(), ecdsa_deterministic=True)
+    )
+    return testpki._identity(label, cert, key, (ca,), role)
+
+
+def _person(name: str) -> x509.Name:
+    return testpki._person_name(name, "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn")
+
+
+def _seal(name: str) -> x509.Name:
+    return testpki._name([
+        (NameOID.COUNTRY_NAME, "VN"), (NameOID.ORGANIZATION_NAME, name), (NameOID.COMMON_NAME, name),
+    ])
+
+
+CLIENT = [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION]
+TLS = [ExtendedKeyUsageOID.SERVER_AUTH]
+
+
+def _verify(pki: TestPKI, trust: TrustStore, identity: SignerIdentity, reader: type[PdfFileReader]
+            ) -> PdfVerification:
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_as(document, pki, identity, at=testpki.FIXTURE_TIME)
+    return _verify_pdf(signed, trust, False, NOW, reader)
+
+
+@READERS
+@pytest.mark.parametrize(
+    ("subject", "purposes"),
+    [
+        (_person("Nguyễn Văn An"), TLS),
+        (_person("Nguyễn Văn \u0410n"), CLIENT),  # Cyrillic А
+        (_person("Nguyễn Văn\u200b An"), CLIENT),  # zero-width space
+    ],
+    ids=["tls-server", "cyrillic", "zero-width"],
+)
+def test_a_personal_certificate_kho_does_not_trust_names_no_signer(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader], subject: x509.Name,
+    purposes: list[x509.ObjectIdentifier],
+) -> None:
+    serial = 0x4B484F4600 + len(str(subject)) + len(purposes)
+    identity = _identity(pki, f"f4-person-{serial:x}", serial, subject, purposes, SignatureRole.PERSONAL)
+
+    result = _verify(pki, pki_trust, identity, reader)
+
+    (signature,) = result.signatures
+    assert signature.intact and signature.valid and signature.trust_problem is None
+    assert result.verdict.indication is Indication.INDETERMINATE
+    assert signature.verdict.sub_indication == "CHAIN_CONSTRAINTS_FAILURE"
+    assert signature.trusted is False
+    assert not names_its_signer(signature)
+    assert signing_people(result.signatures) == []
+    assert signing_agencies(result.signatures)["agencies"] == []
+
+
+@READERS
+@pytest.mark.parametrize(
+    ("name", "purposes"),
+    [(AGENCY, TLS), ("Sở Tài chính tỉnh Thử Ngh\u0456ệm", CLIENT)],  # Cyrillic і
+    ids=["tls-server", "cyrillic"],
+)
+def test_a_seal_certificate_kho_does_not_trust_names_no_agency(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader], name: str,
+    purposes: list[x509.ObjectIdentifier],
+) -> None:
+    """The agency's web server certificate (O and CN the agency, EKU server authentication)
+    signing a công văn: the seal must not prove the sender."""
+    serial = 0x4B484F4700 + len(purposes)
+    identity = _identity(pki, f"f4-seal-{serial:x}", serial, _seal(name), purposes,
+                         SignatureRole.ORGANISATION)
+
+    result = _verify(pki, pki_trust, identity, reader)
+
+    (signature,) = result.signatures
+    assert signature.signer_kind is SignerKind.ORGANISATION
+    assert result.verdict.indication is Indication.INDETERMINATE
+    assert not names_its_signer(signature)
+    stored = signing_agencies(result.signatures)["agencies"]
+    assert stored == []
+    agencies = [a for a in (SealAgency.of(i) for i in stored) if a is not None]
+    assert not seal_names_sender(AGENCY, agencies).matches
+
+
+@READERS
+def test_a_certificate_kho_trusts_still_names_its_signer_and_agency(
+    pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
+) -> None:
+    """The same certificates with purposes fit for signing and plain names: named as before."""
+    person = _identity(pki, "f4-person-ok", 0x4B484F4801, _person("Nguyễn Văn An"), CLIENT,
+                       SignatureRole.PERSONAL)
+    seal = _identity(pki, "f4-seal-ok", 0x4B484F4802, _seal(AGENCY), CLIENT, SignatureRole.ORGANISATION)
+
+    signed_by_person = _verify(pki, pki_trust, person, reader)
+    signed_by_seal = _verify(pki, pki_trust, seal, reader)
+
+    assert signed_by_person.verdict.indication is Indication.TOTAL_PASSED
+    assert signing_people(signed_by_person.signatures) == ["Nguyễn Văn An"]
+    assert signed_by_seal.verdict.indication is Indication.TOTAL_PASSED
+    stored = signing_agencies(signed_by_seal.signatures)["agencies"]
+    agencies = [a for a in (SealAgency.of(i) for i in stored) if a is not None]
+    assert seal_names_sender(AGENCY, agencies).matches
+
+
+
+@pytest.mark.parametrize(
+    ("change", "identifies"),
+    [
+        ({}, True),
+        ({"trust_problem": "NO_CERTIFICATE_CHAIN_FOUND"}, False),
+        ({"revoked_before_timestamp": True}, False),
+        # a trusted timestamp older than the certificate (TOTAL-FAILED/NOT_YET_VALID)
+        ({"best_signature_time": datetime(2026, 3, 5, tzinfo=UTC)}, False),
+        ({"key_purposes": ("server_auth",)}, False),
+        ({"key_purposes": ("server_auth", "client_auth")}, True),
+        ({"signer_subject": {"common_name": "Nguyễn Văn \u0410n"}}, False),
+        ({"signer_subject": {"common_name": "Nguyễn Văn An"}}, True),
+    ],
+)
+def test_which_certificates_identify_their_signer(change: dict[str, object], identifies: bool) -> None:
+    """The pure rule behind a report's ``trusted``: each of Kho's findings against the
+    certificate takes the name away, as pyHanko's trust problem does."""
+    from dataclasses import replace
+
+    from ingest.signatures.rules import SignatureFacts, certificate_identifies_signer, signature_verdict
+
+    base = SignatureFacts(
+        intact=True, valid=True, coverage="ENTIRE_FILE", digest_algorithm="sha256",
+        best_signature_time=NOW, certificate_valid_from=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    facts = replace(base, **change)  # type: ignore[arg-type]
+    assert certificate_identifies_signer(facts) is identifies
+    # the verdict agrees: what does not identify its signer never passes
+    assert (signature_verdict(facts)[0].indication is Indication.TOTAL_PASSED) is identifies
