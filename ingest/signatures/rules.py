@@ -765,6 +765,43 @@ def _looks_like_org(name: str) -> bool:
     return False
 
 
+_MARKED_ORG_WORDS = {
+    "vu": "vụ", "truong": "trường", "phong": "phòng", "bao": "báo", "quy": "quỹ", "cuc": "cục",
+    "vien": "viện", "hoi": "hội", "ban": "ban", "bo": "bộ", "so": "sở", "van phong": "văn phòng",
+    "hoi dong": "hội đồng", "quoc hoi": "quốc hội", "hoc vien": "học viện",
+    "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ",
+}
+"""Organisation words (:data:`_ORG_WORDS`, folded) that fold like words of Vietnamese personal
+names written with other marks, with the organisation's own marks: Vũ (a surname) / Vụ,
+Trương / Trường, Phong / Phòng, Văn Phong / Văn phòng, Bảo / Báo, Quý / Quỹ, Cúc / Cục,
+Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở."""
+
+
+def _names_an_organisation(name: str) -> bool:
+    """Whether a common name names an organisation: :func:`_looks_like_org`, except for a name
+    shaped like a person's (:func:`_looks_like_person`) and written with Vietnamese marks.
+    Such a name is an organisation's only when it *starts* with an organisation word (as
+    Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp"), and one of
+    :data:`_MARKED_ORG_WORDS` counts only with the organisation's marks: "Vũ Văn Phong",
+    "Trần Quốc Bảo", "Lê Văn Trường", "Lê Thị Cúc" are people, whose fold ("vu van phong")
+    holds "vụ" and "văn phòng". A name written without marks ("VU VAN PHONG") cannot tell
+    them apart and is read as before; so is a surname spelt as an organisation word
+    (Đoàn, "Đoàn Thị Hương": the union's word)."""
+    if not _looks_like_org(name):
+        return False
+    if name.isascii() or not _looks_like_person(unicodedata.normalize("NFC", name)):
+        return True
+    folded = fold(name)
+    marked = " ".join(unicodedata.normalize("NFC", name).lower().split())
+    for word in _ORG_BY_INITIAL.get(folded[:1], ()):
+        end = len(word)
+        if folded.startswith(word) and (end == len(folded) or folded[end] in " ,."):
+            own = _MARKED_ORG_WORDS.get(word)
+            if own is None or (marked.startswith(own) and marked[len(own):len(own) + 1] in ("", " ")):
+                return True
+    return False
+
+
 def _looks_like_person(name: str) -> bool:
     """2-6 capitalised words of letters only, e.g. "Nguyễn Phước Bình", "LÊ VĂN TUẤN"."""
     words = name.split()
@@ -803,7 +840,7 @@ def classify_signer(
         return SignerKind.PERSONAL
     if cn and org and fold(cn) == fold(org):
         return SignerKind.ORGANISATION
-    if cn and _looks_like_org(cn):
+    if cn and _names_an_organisation(cn):
         return SignerKind.ORGANISATION
     if _ORG_ID_RE.search(uid):
         return SignerKind.ORGANISATION

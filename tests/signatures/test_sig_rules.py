@@ -302,12 +302,34 @@ def test_every_organisation_word_in_every_surrounding_is_classified_as_before() 
     assert differ == [], differ[:10]
 
 
+# f4: organisation words that fold like words of personal names, with the organisation's marks
+# (a copy: the reference does not follow later edits of rules._MARKED_ORG_WORDS).
+_F4_MARKED = {
+    "vu": "vụ", "truong": "trường", "phong": "phòng", "bao": "báo", "quy": "quỹ", "cuc": "cục",
+    "vien": "viện", "hoi": "hội", "ban": "ban", "bo": "bộ", "so": "sở", "van phong": "văn phòng",
+    "hoi dong": "hội đồng", "quoc hoi": "quốc hội", "hoc vien": "học viện",
+    "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ",
+}
+
+
 def _reference_classify(subject: dict[str, str]) -> SignerKind:
     """:func:`classify_signer`'s order for a subject with only a common name (no QC type,
-    person attributes, UID or O), with the former expression for the organisation words."""
+    person attributes, UID or O), with the former expression for the organisation words;
+    since f4, a name shaped like a person's and written with Vietnamese marks names an
+    organisation only when it starts with an organisation word, one of :data:`_F4_MARKED`
+    with the organisation's marks ("Phạm Bá Sở", "Vũ Văn Phong" are people: the former
+    expression made them organisations)."""
     cn = subject["common_name"].strip()
-    if cn and _MAIN_ORG_RE.search(rules.fold(cn)):
-        return SignerKind.ORGANISATION
+    folded = rules.fold(cn)
+    if cn and _MAIN_ORG_RE.search(folded):
+        if cn.isascii() or not rules._looks_like_person(unicodedata.normalize("NFC", cn)):
+            return SignerKind.ORGANISATION
+        marked = " ".join(unicodedata.normalize("NFC", cn).lower().split())
+        for word in (w.strip() for w in _MAIN_ORG_WORDS):
+            if re.match(re.escape(word) + r"(\s|$|[,.])", folded):
+                own = _F4_MARKED.get(word)
+                if own is None or re.match(re.escape(own) + r"(\s|$)", marked):
+                    return SignerKind.ORGANISATION
     if cn and rules._looks_like_person(cn):
         return SignerKind.PERSONAL
     return SignerKind.UNKNOWN
