@@ -43,6 +43,7 @@ from ingest.signatures.model import (
     SignerKind,
     Verdict,
 )
+from kho.textkey import describe, lookalike_characters
 
 WEAK_DIGESTS = frozenset({"md2", "md5", "sha1"})
 ACCEPTED_COVERAGE = frozenset({"ENTIRE_FILE", "ENTIRE_REVISION"})
@@ -231,11 +232,22 @@ def name_problems(subject: Mapping[str, str]) -> tuple[str, ...]:
                             "nhưng khác với tên viết chuẩn)")
         if any(unicodedata.category(c).startswith("C") for c in text):
             problems.append(f"{label} “{shown}” chứa ký tự ẩn hoặc ký tự điều khiển")
+        latin = _latin_lookalikes(text)
+        if latin:
+            problems.append(f"{label} “{shown}” có chữ cái trông giống chữ tiếng Việt nhưng là ký "
+                            f"tự khác ({describe(latin)})")
         scripts = {_letter_script(c) for c in text if c.isalpha()}
         if len(scripts) > 1:
             problems.append(f"{label} “{shown}” trộn chữ của nhiều hệ chữ viết "
                             f"({', '.join(sorted(scripts))}): ký tự trông giống nhau nhưng khác nhau")
     return tuple(problems)
+
+
+def _latin_lookalikes(text: str) -> list[str]:
+    """Latin letters drawn like Vietnamese ones (:func:`kho.textkey.lookalike_characters`):
+    the eth "Ð" or the African "Ɖ" for "Đ", a dotless "ı" for "i". One script, NFC, visible:
+    the other checks of :func:`name_problems` do not see them."""
+    return [c for c in lookalike_characters(text) if _letter_script(c) == "LATIN"]
 
 
 def shown_name(text: str) -> str:
@@ -245,6 +257,7 @@ def shown_name(text: str) -> str:
     letters = [_letter_script(c) for c in text if c.isalpha()]
     main = max(set(letters), key=letters.count) if letters else None
     nfc = unicodedata.normalize("NFC", text) == text
+    latin = set(_latin_lookalikes(text))
     out = []
     for char in text:
         category = unicodedata.category(char)
@@ -252,6 +265,7 @@ def shown_name(text: str) -> str:
             category.startswith("C")
             or (char.isalpha() and _letter_script(char) != main)
             or (not nfc and category.startswith("M"))
+            or char in latin
         )
         out.append(f"\\u{ord(char):04X}" if odd else char)
     return "".join(out)

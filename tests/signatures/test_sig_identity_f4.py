@@ -83,8 +83,10 @@ def _verify(pki: TestPKI, trust: TrustStore, identity: SignerIdentity, reader: t
         (_person("Nguyễn Văn An"), TLS),
         (_person("Nguyễn Văn \u0410n"), CLIENT),  # Cyrillic А
         (_person("Nguyễn Văn\u200b An"), CLIENT),  # zero-width space
+        (_person("\u00d0ỗ Văn An"), CLIENT),  # Latin eth for Đ
+        (_person("Nguyễn Văn \u0131n"), CLIENT),  # Latin dotless i
     ],
-    ids=["tls-server", "cyrillic", "zero-width"],
+    ids=["tls-server", "cyrillic", "zero-width", "eth", "dotless-i"],
 )
 def test_a_personal_certificate_kho_does_not_trust_names_no_signer(
     pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader], subject: x509.Name,
@@ -108,8 +110,12 @@ def test_a_personal_certificate_kho_does_not_trust_names_no_signer(
 @READERS
 @pytest.mark.parametrize(
     ("name", "purposes"),
-    [(AGENCY, TLS), ("Sở Tài chính tỉnh Thử Ngh\u0456ệm", CLIENT)],  # Cyrillic і
-    ids=["tls-server", "cyrillic"],
+    [
+        (AGENCY, TLS),
+        ("Sở Tài chính tỉnh Thử Ngh\u0456ệm", CLIENT),  # Cyrillic і
+        ("Sở Tà\u0131 chính tỉnh Thử Nghiệm", CLIENT),  # Latin dotless ı
+    ],
+    ids=["tls-server", "cyrillic", "dotless-i"],
 )
 def test_a_seal_certificate_kho_does_not_trust_names_no_agency(
     pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader], name: str,
@@ -117,7 +123,7 @@ def test_a_seal_certificate_kho_does_not_trust_names_no_agency(
 ) -> None:
     """The agency's web server certificate (O and CN the agency, EKU server authentication)
     signing a công văn: the seal must not prove the sender."""
-    serial = 0x4B484F4700 + len(purposes)
+    serial = 0x4B484F4700 + len(purposes) + len(name.encode())
     identity = _identity(pki, f"f4-seal-{serial:x}", serial, _seal(name), purposes,
                          SignatureRole.ORGANISATION)
 
@@ -183,3 +189,36 @@ def test_which_certificates_identify_their_signer(change: dict[str, object], ide
     assert certificate_identifies_signer(facts) is identifies
     # the verdict agrees: what does not identify its signer never passes
     assert (signature_verdict(facts)[0].indication is Indication.TOTAL_PASSED) is identifies
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped", "code"),
+    [
+        ("\u00d0ỗ Văn An", "\\u00D0ỗ Văn An", "U+00D0"),  # eth
+        ("\u0189OÀN VĂN AN", "\\u0189OÀN VĂN AN", "U+0189"),  # African D
+        ("Sở Tà\u0131 chính", "Sở Tà\\u0131 chính", "U+0131"),  # dotless i
+    ],
+)
+def test_a_latin_letter_drawn_like_a_vietnamese_one_is_a_name_problem(
+    name: str, escaped: str, code: str
+) -> None:
+    """One script, NFC, nothing invisible: the checks of name_problems found nothing and a
+    trusted "\u00d0ỗ Văn An" was TOTAL-PASSED, shown as "Đỗ Văn An" reads."""
+    from ingest.signatures.rules import SignatureFacts, name_problems, shown_name, signature_verdict
+
+    (problem,) = name_problems({"common_name": name})
+    assert code in problem and escaped in problem
+    assert shown_name(name) == escaped
+    facts = SignatureFacts(intact=True, valid=True, coverage="ENTIRE_FILE", digest_algorithm="sha256",
+                           signer_subject={"common_name": name})
+    verdict, _ = signature_verdict(facts)
+    assert verdict.indication is Indication.INDETERMINATE
+    assert verdict.sub_indication == "CHAIN_CONSTRAINTS_FAILURE"
+
+
+@pytest.mark.parametrize("name", ["Nguyễn Văn An", "Đỗ Văn An", "Müller Hans", "Sở Tài chính"])
+def test_vietnamese_and_foreign_latin_names_have_no_name_problem(name: str) -> None:
+    from ingest.signatures.rules import name_problems, shown_name
+
+    assert name_problems({"common_name": name}) == ()
+    assert shown_name(name) == name
