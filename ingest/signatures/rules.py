@@ -278,6 +278,29 @@ def other_purpose_only(purposes: Iterable[str] | None) -> bool:
     return bool(listed) and listed <= OTHER_PURPOSES
 
 
+def byte_range_problem(byte_range: Sequence[object], size: int) -> str | None:
+    """Why a signature's ``/ByteRange`` cannot be a signed range of a file of ``size`` bytes,
+    judged before any byte is hashed (pure): its ranges, each cut at the end of the file, add
+    up to more bytes than the file holds, so some are read more than once. A signature covers
+    each byte of its revision once (all but its own /Contents); repeating the whole file in
+    100,000 pairs made one 1.5 MB PDF cost a worker its 120 s limit in hashing, growing with
+    the square of the file. ``None`` for anything else, malformed values included: pyHanko
+    judges those as before."""
+    values = list(byte_range)
+    if len(values) % 2 or any(type(v) is not int or v < 0 for v in values):
+        return None
+    covered = sum(
+        max(0, min(values[i] + values[i + 1], size) - min(values[i], size))
+        for i in range(0, len(values), 2)
+    )
+    if covered <= size:
+        return None
+    return (
+        f"/ByteRange gồm {len(values) // 2} đoạn, tổng cộng {covered} byte, nhiều hơn cả tệp "
+        f"({size} byte): các đoạn chồng lên nhau, không phải vùng dữ liệu được ký hợp lệ"
+    )
+
+
 def timestamp_problem(
     problem: str | None, tsa_valid_from: datetime | None, time: datetime | None
 ) -> str | None:

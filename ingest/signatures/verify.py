@@ -630,6 +630,9 @@ async def _verify_one(
             return _format_failure(
                 field_name, sig_type, f"định dạng /SubFilter {subfilter or '(trống)'} không được hỗ trợ"
             )
+        problem = _byte_range_problem(reader, sig_obj)
+        if problem is not None:
+            return _format_failure(field_name, sig_type, problem)
         emb = (
             EmbeddedPdfSignature(reader, sig_field, field_name)
             if digests is None
@@ -681,6 +684,17 @@ def _embedded_certs(emb: EmbeddedPdfSignature, signer: x509.Certificate) -> list
     except Exception:  # a malformed certificate set: the signer alone is checked
         pass
     return certs
+
+
+def _byte_range_problem(reader: PdfFileReader, sig_obj: Any) -> str | None:
+    """:func:`rules.byte_range_problem` of a signature dictionary, before pyHanko hashes it."""
+    try:
+        values = [int(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                  for v in sig_obj["/ByteRange"]]
+        size = len(reader.stream.getbuffer())  # the BytesIO of the document's bytes
+    except Exception:  # a missing or malformed /ByteRange: pyHanko judges it as before
+        return None
+    return rules.byte_range_problem(values, size)
 
 
 async def _validate_signature(
