@@ -328,11 +328,17 @@ def names_its_signer(s: SignatureReport) -> bool:
     a change the rules explain (another signature, form filling, long-term validation data), not
     a change nobody can account for (``OTHER``) or one its DocMDP forbids. A seal over a page
     that someone then rewrote names the sender of the page it sealed, not of this document
-    (r30: after an override of SIGNATURE_FAILED its organisation still counted)."""
+    (r30: after an override of SIGNATURE_FAILED its organisation still counted). A signature,
+    never a document time-stamp: its certificate is the time-stamping authority's, which vouches
+    for a time, not for who wrote or sent the document (f4: a trusted PAdES document time-stamp
+    put its TSA's O among the agencies, so any time-stamped PDF "proved" it was sent by the
+    TSA's operator)."""
+    from ingest.signatures.model import SignatureType
     from ingest.signatures.rules import ACCEPTED_COVERAGE
 
     return (
-        s.signer is not None
+        s.type is SignatureType.SIGNATURE
+        and s.signer is not None
         and s.intact is True
         and s.valid is True
         and s.trusted is True
