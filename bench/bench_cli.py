@@ -7,9 +7,9 @@ median CPU time (user + system, its worker processes included: on a loaded machi
 time measures the queue for a core, the CPU time what the command costs):
 
   baseline   ``python -c 'import click'`` (an interpreter and the CLI library, nothing of Kho)
-  kho        ``--help``, ``config``, ``search --help``, ``register list`` and ``whoami`` (the last
-             two open the store and stop at AUTH_REQUIRED: no account is logged in, which is the
-             start-up of every record command), ``search quy định`` (same)
+  kho        ``--help``, ``config``, ``search --help``, ``verify --help``, ``register list`` and
+             ``whoami`` (the last two open the store and stop at AUTH_REQUIRED: no account is
+             logged in, which is the start-up of every record command), ``search quy định`` (same)
   logged in  the same commands doing their work as an account with a valid token, on a demo
              store (``kho demo``, then ``kho login`` as its văn thư): ``whoami``, ``register
              list`` (reads and prints the incoming register), ``record show`` of one record
@@ -178,6 +178,7 @@ def main() -> None:
             ("kho --help", [*kho, "--help"], env),
             ("kho config", [*kho, "config"], env),
             ("kho search --help", [*kho, "search", "--help"], env),
+            ("kho verify --help", [*kho, "verify", "--help"], {**env, "KHO_VERIFY_AGENT": "0"}),
             ("kho register list (no login)", [*kho, "register", "list"], env),
             ("kho whoami (no login)", [*kho, "whoami"], env),
             ("kho search quy định (no login)", [*kho, "search", "quy", "định"], env),

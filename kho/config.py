@@ -444,6 +444,9 @@ def _cutoff(name: str, value: str) -> datetime | None:
 
 @dataclass(frozen=True)
 class Settings:
+    """Kho's configuration, read from the environment (:meth:`from_env`; the variables:
+    :data:`VARIABLES`)."""
+
     data_dir: Path
     store_url: str
     keystore_url: str

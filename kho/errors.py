@@ -148,6 +148,8 @@ class FieldError:
 
 @dataclass(frozen=True)
 class _Errors:
+    """The invalid fields of one validation, in the order they were found."""
+
     items: tuple[FieldError, ...] = field(default_factory=tuple)
 
 

@@ -8,7 +8,8 @@ so it cannot be cut without patching it. After a ``kho verify`` has run in-proce
 waits. The next ``kho verify`` imports only this module (standard library), hands the agent its
 arguments, working directory, environment and its standard input, output and error (passed as
 file descriptors), and waits for the exit status. The agent forks a child per command; the
-child runs the very same click command (:mod:`ingest.signatures.cli`) with the caller's
+child runs the very same click command (:mod:`ingest.verify_cli`, whose work is
+:mod:`ingest.signatures.cli`) with the caller's
 environment and folder, writing to the caller's own terminal or pipe, so output, verdicts and
 exit status are those of an in-process run: the trust list is resolved and read by every command
 (``kho trust add/remove`` is seen by the next verification: never a stale list), as are the

@@ -226,7 +226,7 @@ def _show_record(record: Record, as_json: bool) -> None:
 
 
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "verify": ("ingest.signatures.cli:verify",
+    "verify": ("ingest.verify_cli:verify",
                "Kiểm tra chữ ký số trong các tệp PDF (PAdES), kết luận theo ETSI AdES."),
     "search": ("search.cli:search_command",
                "Tìm văn bản (có hoặc không dấu, theo số/ký hiệu, cụm từ trong dấu ngoặc kép)."),

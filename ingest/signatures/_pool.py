@@ -46,6 +46,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Limits:
+    """What one verification may take in a worker or forked child: time and memory."""
+
     timeout: float
     """Seconds one document may take in a worker (``KHO_SIGNATURE_TIMEOUT``)."""
     memory_mb: int

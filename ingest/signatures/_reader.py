@@ -161,6 +161,8 @@ def _general_objstm_header(data: bytes, count: int) -> tuple[dict[int, tuple[int
 
 @dataclass(frozen=True)
 class _ObjStmIndex:
+    """An object stream's decoded data and the header that locates its objects."""
+
     data: bytes
     first: int
     count: int

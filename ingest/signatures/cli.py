@@ -1,11 +1,13 @@
-"""``kho verify FILE...``: verdicts for people, or one JSON object per file with ``--json``."""
+"""``kho verify FILE...``: verdicts for people, or one JSON object per file with ``--json``.
+
+The click command is :data:`verify` (defined in :mod:`ingest.verify_cli`, re-exported here).
+"""
 
 from __future__ import annotations
 
 import errno
 import json
 import logging
-import os
 import stat
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import click
 from ingest.signatures import _pool, rules, trustlist
 from ingest.signatures.model import Indication, PdfVerification, SignatureReport, SignerKind
 from ingest.signatures.verify import verify_pdf
+from ingest.verify_cli import verify  # noqa: F401 - the command, re-exported
 from kho.config import Settings
 from kho.errors import KhoError
 
@@ -137,25 +140,9 @@ def _reason_vi(exc: OSError | _Refused) -> str:
     return str(exc)
 
 
-@click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Mỗi tệp một đối tượng JSON trên một dòng.")
-@click.option(
-    "--trust-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("KHO_TRUST_DIR"),
-    help=(
-        "Thư mục chứng thư gốc tin cậy (mặc định: KHO_TRUST_DIR, danh sách do `kho trust` "
-        "quản lý, hoặc danh sách Kho cung cấp sẵn)."
-    ),
-)
-@click.option(
-    "--allow-fetching",
-    is_flag=True,
-    help="Cho phép tải OCSP/CRL và chứng thư qua mạng (mặc định: ngoại tuyến).",
-)
-def verify(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow_fetching: bool) -> None:
-    """Kiểm tra chữ ký số trong các tệp PDF (PAdES), kết luận theo ETSI AdES."""
+def run(files: tuple[Path, ...], as_json: bool, trust_dir: Path | None, allow_fetching: bool) -> None:
+    """``kho verify``'s work (the command and its arguments: :mod:`ingest.verify_cli`, which
+    imports this module, and with it the verification stack, only when the command runs)."""
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     try:

@@ -39,6 +39,8 @@ class SignatureType(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
+    """An ETSI AdES indication, its sub-indication and the explanation for people."""
+
     indication: Indication
     sub_indication: str | None
     explanation: str  # Vietnamese, for people
@@ -57,6 +59,9 @@ class Verdict:
 
 @dataclass(frozen=True)
 class CertificateInfo:
+    """What a report shows of one certificate (the signer's): names, serial, issuer, validity,
+    fingerprint."""
+
     subject: str  # RFC 4514-like, human readable
     common_name: str | None
     organisation: str | None
@@ -87,6 +92,8 @@ class TimestampInfo:
 
 @dataclass(frozen=True)
 class SignatureReport:
+    """The verification of one signature (or document timestamp) of a PDF."""
+
     field_name: str
     type: SignatureType
     verdict: Verdict
@@ -150,6 +157,9 @@ class Nd30Check:
 
 @dataclass(frozen=True)
 class PdfVerification:
+    """The verification of a whole PDF: its verdict, every signature's report, NĐ 30/2020's
+    check."""
+
     verdict: Verdict
     signatures: tuple[SignatureReport, ...]
     nd30: Nd30Check

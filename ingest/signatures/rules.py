@@ -129,6 +129,8 @@ SAFE_CRYPTO = CryptoPolicy()
 
 @dataclass(frozen=True)
 class TimestampFacts:
+    """What pyHanko found about a signature's timestamp, as plain values."""
+
     intact: bool
     valid: bool
     trust_problem: str | None  # None when the TSA chains to an anchor

@@ -50,6 +50,8 @@ class Anchor:
 
 @dataclass(frozen=True)
 class TrustList:
+    """A trust list: its folder and the anchors its manifest names."""
+
     directory: Path
     anchors: tuple[Anchor, ...]
     certs: tuple[x509.Certificate, ...] = field(default=(), repr=False, compare=False)
