@@ -379,9 +379,6 @@ def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, 
     import search.embedded as embedded
 
     docs = _varied_docs(60)
-    # One Tantivy indexing thread: equal scores then keep one order (with several, each
-    # thread's segment takes documents at random: see the several-threads test below).
-    monkeypatch.setattr(embedded, "BULK_INDEX_THREADS", 1)
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
     inline = _rebuild_fingerprint(tmp_path, "inline", docs)
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 2)
@@ -470,7 +467,6 @@ def test_a_broken_analysis_worker_leaves_the_rebuild_to_this_process(tmp_path, m
     import search.embedded as embedded
 
     docs = _varied_docs(30)
-    monkeypatch.setattr(embedded, "BULK_INDEX_THREADS", 1)  # one order of equal scores
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
     expected = _rebuild_fingerprint(tmp_path, "inline", docs)
 
