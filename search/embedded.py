@@ -108,20 +108,9 @@ FACET_CACHE_SIZE = 256
 FACET_COUNT_MAX = 200
 """Up to this many matches, facets are counted from SQLite rows (see :func:`_counted_facets`)."""
 _APPLY_CHUNK = 500
-BULK_INDEX_THREADS = 2 if (os.cpu_count() or 1) > 1 else 1
-"""Tantivy indexing threads of a rebuild's writer. Kho's three analysed fields cost Tantivy
-~0.25–0.3 ms a document, more than the plain-Tantivy baseline's whole build: one thread was the
-critical path of a rebuild (the front end waited on the hand-off queue, and the last queued
-rows were indexed on one core while the other idled). Each thread builds its own segment."""
-BULK_COMMIT_DOCS = 20_000 * BULK_INDEX_THREADS
-"""A rebuild commits its Tantivy writer this often (and at the end), not once per batch:
-~20,000 documents per indexing thread, so the segments are as large as with one thread
-(Tantivy's merge policy waits for 8 segments of a size: a 100k rebuild makes 5–6, no merge)."""
+BULK_COMMIT_DOCS = 20_000
+"""A rebuild commits its Tantivy writer this often (and at the end), not once per batch."""
 BULK_HEAP_BYTES = 256_000_000
-"""Tantivy's indexing memory per indexing thread of a rebuild's writer."""
-APPLY_QUEUE_DOCS = 20_000
-"""Rows handed to the background apply and not yet added to Tantivy, at most (a faster rebuild
-waits): bounds the memory the staged documents and their analysis hold."""
 APPLY_STEP_DOCS = 2_000
 """A rebuild hands its staged rows to the background apply this often (or every
 :data:`BULK_COMMIT_DOCS`, if fewer): Tantivy indexes from the first batches on, beside the
@@ -600,7 +589,7 @@ class _Index(IndexWriter):
         """Hand the rows staged since the last hand-off (and the rowids the rebuild's batches
         replaced) to the background apply (started if not running), while this thread goes on
         writing the next batches to SQLite and the analysis workers go on with them. The queue
-        holds up to :data:`APPLY_QUEUE_DOCS` rows: a rebuild faster than Tantivy waits here.
+        holds up to :data:`BULK_COMMIT_DOCS` rows: a rebuild faster than Tantivy waits here.
         An error of the background apply is raised here (its rows stay pending)."""
         staged, self._staged = self._staged, {}
         removed, self._removed = self._removed, []
@@ -611,8 +600,7 @@ class _Index(IndexWriter):
         if not rowids:
             return
         if self._applier is None:
-            self._applier_work = queue.Queue(
-                max(1, min(BULK_COMMIT_DOCS, APPLY_QUEUE_DOCS) // APPLY_STEP_DOCS))
+            self._applier_work = queue.Queue(max(1, BULK_COMMIT_DOCS // APPLY_STEP_DOCS))
             self._applier_stop = threading.Event()
             self._applier = threading.Thread(
                 target=self._run_applier, args=(self._applier_work, self._applier_stop),
@@ -717,10 +705,8 @@ class _Index(IndexWriter):
             ) from error
 
     def _new_writer(self) -> tantivy.IndexWriter:
-        if self.bulk:  # a rebuild's staging index: Tantivy on every core it may use
-            return self.text.writer(heap_size=BULK_HEAP_BYTES * BULK_INDEX_THREADS,
-                                    num_threads=BULK_INDEX_THREADS)
-        return self.text.writer(heap_size=50_000_000, num_threads=1)
+        return self.text.writer(heap_size=BULK_HEAP_BYTES if self.bulk else 50_000_000,
+                                num_threads=1)
 
     @staticmethod
     def _discard(writer: tantivy.IndexWriter) -> None:

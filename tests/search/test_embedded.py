@@ -523,44 +523,6 @@ def test_a_rebuild_feeds_tantivy_from_its_first_batches_and_commits_every_bulk_c
     backend.close()
 
 
-def test_a_rebuild_with_several_tantivy_indexing_threads_builds_the_same_index(
-    tmp_path, monkeypatch
-):
-    """A rebuild's Tantivy writer indexes with BULK_INDEX_THREADS threads, each filling its own
-    segment: one commit leaves more than one segment, and the index answers as one built by a
-    single thread (totals, scores, highlights, facets; BM25 statistics are the whole index's,
-    not a segment's). Ties are compared as a set: their order follows Tantivy's segments."""
-    import tantivy
-
-    import search.embedded as embedded
-
-    docs = _varied_docs(400)
-    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
-    monkeypatch.setattr(embedded, "BULK_INDEX_THREADS", 1)
-    one = _rebuild_fingerprint(tmp_path, "one", docs)
-    monkeypatch.setattr(embedded, "BULK_INDEX_THREADS", 2)
-    two = _rebuild_fingerprint(tmp_path, "two", docs)
-
-    def segments(name: str) -> int:
-        [text_dir] = text_dirs(tmp_path / name)
-        return tantivy.Index.open(str(tmp_path / name / text_dir)).searcher().num_segments
-
-    assert segments("one") == 1  # one commit (400 rows < BULK_COMMIT_DOCS)
-    assert segments("two") == 2  # the same commit, filled by two indexing threads
-
-    def by_score(fingerprint: list[Any]) -> list[object]:
-        out: list[object] = []
-        for total, hits, facets in fingerprint:
-            scores = [h[1] for h in hits]
-            if total > len(hits):  # a full page: which of the hits tied with its last one fill
-                hits = [h for h in hits if h[1] != scores[-1]]  # it follows the segments
-            out.append((total, scores, sorted(hits, key=lambda h: (-h[1], h[0])), facets))
-        return out
-
-    assert by_score(two) == by_score(one)
-    assert one[-1][0] == len(docs)
-
-
 def test_a_failed_background_apply_stops_the_rebuild_and_loses_no_document(tmp_path, monkeypatch):
     """The background apply fails (disk full, a Tantivy error): the rebuild stops with
     SEARCH_INDEX_UNAVAILABLE instead of waiting on it, the failed rows stay pending in the
