@@ -1455,10 +1455,12 @@ class AuditLog:
                 continue
             yield event
 
-    def _positions(self, foreign: list[tuple[str, str]]) -> Iterator[tuple[int, AuditEvent | None]]:
+    def _positions(self, foreign: list[tuple[str, str, int]]) -> Iterator[tuple[int, AuditEvent | None]]:
         """Every stored event with the position its object's key gives it (a batch's events
         follow its key), None for an object that does not parse. ``foreign`` gets each object
-        whose key is not an event key (:func:`listed_seq`), with the SHA-256 of its bytes."""
+        whose key is not an event key (:func:`listed_seq`), with the SHA-256 of its bytes and
+        the number its name claims (0 if none): a place that stays put as the log grows, so an
+        acknowledgement (always after it) can cover it."""
         for info in self.store.list(EVENTS_PREFIX):
             first = listed_seq(info.key)
             if first is None:
@@ -1466,7 +1468,11 @@ class AuditLog:
                     digest = hashlib.sha256(self.store.get(info.key)).hexdigest()
                 except NotFound:
                     continue
-                foreign.append((info.key, digest))
+                try:
+                    claimed = max(key_seq(info.key), 0)
+                except (ValueError, IndexError):
+                    claimed = 0
+                foreign.append((info.key, digest, claimed))
                 continue
             try:
                 events = parse_object(self.store.get(info.key))
@@ -1493,7 +1499,7 @@ class AuditLog:
         prev_prev_hash: str | None = None
         count = 0
         last: AuditEvent | None = None
-        foreign: list[tuple[str, str]] = []
+        foreign: list[tuple[str, str, int]] = []
         for key_seq, event in self._positions(foreign):
             count += 1
             if event is None:
@@ -1537,11 +1543,11 @@ class AuditLog:
             if event.action == ACKNOWLEDGE_ACTION:
                 acknowledgements.append((key_seq, event.stored()))
             last = event
-        for key, digest in foreign:
+        for key, digest, claimed in foreign:
             shown = key.encode("unicode_escape").decode("ascii")[:200]
             findings.append(
                 Finding(
-                    expected_seq,
+                    claimed,
                     "inserted",
                     f"Nhật ký kiểm toán chứa đối tượng “{shown}” không mang khóa của sự kiện nào (bị"
                     " thêm vào hoặc bị đổi tên trong kho); Kho không đọc nó như một sự kiện.",

@@ -59,3 +59,24 @@ def test_a_foreign_object_in_the_log_is_a_finding_not_a_traceback(backend: str, 
         assert "README.json" in report.open_findings[0].message
     assert [e.seq for e in repo.audit.events()] == sorted(e.seq for e in repo.audit.events())
     assert {e.record_id for e in repo.audit.query(record_id=ids[0])} == {ids[0]}
+
+
+def test_an_auditor_can_acknowledge_a_foreign_object_and_a_changed_one_is_named_again(tmp_path: Path) -> None:
+    """The finding stays at one place as the log grows (the number its name claims, else 0), so
+    the auditor's signed acknowledgement, always after it, covers it; it covers only the bytes
+    seen: the same object with other bytes is a finding again."""
+    from kho_testing import AUDITOR, LOGIN
+
+    from repository.acknowledge import findings_digest
+
+    repo, _ = _repo("local", tmp_path)
+    make_checkpoint(repo.store, repo.anchor)
+    repo.store.put("audit/events/000000/README.json", b'{"note": "not an event"}')
+    digest = findings_digest(verify_anchored(repo.audit, repo.anchor).findings)
+    repo.audit_acknowledge(
+        actor=AUDITOR, digest=digest, reason="Tệp ghi chú do quản trị đặt nhầm chỗ.", login=LOGIN
+    )
+    report = verify_anchored(repo.audit, repo.anchor)
+    assert report.ok and any("README.json" in f.message for f in report.findings), report.findings
+    repo.store.put("audit/events/000000/README.json", b'{"note": "other bytes"}')
+    assert not verify_anchored(repo.audit, repo.anchor).ok
