@@ -129,11 +129,13 @@ def generate_key(path: Path) -> Path:
 # -- reading the chain and the checkpoints ---------------------------------------------------------
 def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None]]:
     """Every stored event by the position its key names, parsed (None if it does not parse)."""
-    from repository.audit import key_seq, raw_events
+    from repository.audit import listed_seq, raw_events
 
     positions: list[tuple[int, dict[str, Any] | None]] = []
     for info in store.list(EVENTS_PREFIX):
-        position = key_seq(info.key)
+        position = listed_seq(info.key)
+        if position is None:  # not an event key: the chain's own check names it
+            continue
         try:
             items = raw_events(json.loads(store.get(info.key)))  # a batch holds several
         except (ValueError, KhoError):
@@ -456,7 +458,7 @@ def _verify_from_mark(
 ) -> VerifyReport | None:
     """The incremental check; None whenever it cannot vouch for the chain (then: full walk)."""
     from repository.audit import EVENTS_PREFIX as EVENTS
-    from repository.audit import event_key, key_seq, raw_events, raw_holding, read_witness
+    from repository.audit import event_key, listed_seq, raw_events, raw_holding, read_witness
 
     try:
         mark = json.loads((anchor.checkpoint_dir / VERIFIED_STATE).read_text(encoding="utf-8"))  # type: ignore[operator]
@@ -510,11 +512,13 @@ def _verify_from_mark(
         info = next(objects, None)
         if info is None:
             break
+        first = listed_seq(info.key)
+        if first is None:  # not an event key: the full walk names it
+            return None
         try:
             items = raw_events(json.loads(log.store.get(info.key)))
         except (KhoError, ValueError):
             return None
-        first = key_seq(info.key)
         pending = [(first + n, raw) for n, raw in enumerate(items)]
     last = expected - 1
     try:

@@ -78,6 +78,19 @@ def key_seq(key: str) -> int:
     return int(key.rsplit("/", 1)[1].split(".")[0])
 
 
+def listed_seq(key: str) -> int | None:
+    """The sequence number of a key listed under :data:`EVENTS_PREFIX` when it is an event key
+    exactly as Kho writes one (:func:`event_key`); None for any other object there (one added or
+    renamed by a hand in the store). Readers skip such objects and :meth:`AuditLog.verify` names
+    them: a key's number alone (``…/000000000005.x``, ``README.json``) must neither stand for an
+    event that readers by key cannot find nor stop the check with a traceback."""
+    try:
+        seq = key_seq(key)
+    except (ValueError, IndexError):
+        return None
+    return seq if seq >= 0 and event_key(seq) == key else None
+
+
 def raw_events(raw: Any) -> list[Any]:
     """The parsed events one stored object holds: itself, or the events of a batch."""
     if isinstance(raw, dict) and "events" in raw and "action" not in raw:
@@ -139,7 +152,8 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
     for info in store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
         if info.key > event_key(seq):
             break
-        best = info.key
+        if listed_seq(info.key) is not None:
+            best = info.key
     if best is None:
         return None
     try:
@@ -1092,7 +1106,8 @@ class AuditLog:
         else:
             last = None
             for info in self.store.list(EVENTS_PREFIX):
-                last = info.key
+                if listed_seq(info.key) is not None:
+                    last = info.key
             if last is None:
                 return 0, GENESIS
             start = key_seq(last)
@@ -1175,7 +1190,9 @@ class AuditLog:
         low = start_seq - MAX_BATCH if start_seq > 0 else -1
         start_after = event_key(low) if low >= 0 else None
         for info in self.store.list(EVENTS_PREFIX, start_after=start_after):
-            first = key_seq(info.key)
+            first = listed_seq(info.key)
+            if first is None:  # not an event key: ``verify`` names it
+                continue
             for offset, event in enumerate(self._read(info.key)):
                 if first + offset >= start_seq:
                     yield event
@@ -1265,6 +1282,8 @@ class AuditLog:
         low = start - MAX_BATCH
         after = event_key(low) if low >= 0 else None
         for info in self.store.list(EVENTS_PREFIX, start_after=after):
+            if listed_seq(info.key) is None:
+                continue  # not an event key: ``verify`` names it
             try:
                 events = [e for e in self._read(info.key) if e.seq >= start]
             except (NotFound, FormatInvalid):
@@ -1335,7 +1354,8 @@ class AuditLog:
         for info in self.store.list(EVENTS_PREFIX, start_after=event_key(low) if low >= 0 else None):
             if info.key > event_key(seq):
                 break
-            found = info.key
+            if listed_seq(info.key) is not None:
+                found = info.key
         if found is None:
             raise NotFound(f"Không có sự kiện số {seq} trong nhật ký.")
         self._home[seq] = found
@@ -1435,11 +1455,25 @@ class AuditLog:
                 continue
             yield event
 
-    def _positions(self) -> Iterator[tuple[int, AuditEvent | None]]:
+    def _positions(self, foreign: list[tuple[str, str, int]]) -> Iterator[tuple[int, AuditEvent | None]]:
         """Every stored event with the position its object's key gives it (a batch's events
-        follow its key), None for an object that does not parse."""
+        follow its key), None for an object that does not parse. ``foreign`` gets each object
+        whose key is not an event key (:func:`listed_seq`), with the SHA-256 of its bytes and
+        the number its name claims (0 if none): a place that stays put as the log grows, so an
+        acknowledgement (always after it) can cover it."""
         for info in self.store.list(EVENTS_PREFIX):
-            first = key_seq(info.key)
+            first = listed_seq(info.key)
+            if first is None:
+                try:
+                    digest = hashlib.sha256(self.store.get(info.key)).hexdigest()
+                except NotFound:
+                    continue
+                try:
+                    claimed = max(key_seq(info.key), 0)
+                except (ValueError, IndexError):
+                    claimed = 0
+                foreign.append((info.key, digest, claimed))
+                continue
             try:
                 events = parse_object(self.store.get(info.key))
             except Exception:
@@ -1465,7 +1499,8 @@ class AuditLog:
         prev_prev_hash: str | None = None
         count = 0
         last: AuditEvent | None = None
-        for key_seq, event in self._positions():
+        foreign: list[tuple[str, str, int]] = []
+        for key_seq, event in self._positions(foreign):
             count += 1
             if event is None:
                 findings.append(Finding(key_seq, "unreadable", f"Sự kiện #{key_seq} không đọc được (hỏng)."))
@@ -1508,6 +1543,17 @@ class AuditLog:
             if event.action == ACKNOWLEDGE_ACTION:
                 acknowledgements.append((key_seq, event.stored()))
             last = event
+        for key, digest, claimed in foreign:
+            shown = key.encode("unicode_escape").decode("ascii")[:200]
+            findings.append(
+                Finding(
+                    claimed,
+                    "inserted",
+                    f"Nhật ký kiểm toán chứa đối tượng “{shown}” không mang khóa của sự kiện nào (bị"
+                    " thêm vào hoặc bị đổi tên trong kho); Kho không đọc nó như một sự kiện.",
+                    seen=digest,
+                )
+            )
         about_witness: list[Finding] = []
         try:
             witness = read_witness(self.store)

@@ -647,6 +647,11 @@ def restore(
             " của bản sao lưu.",
             objects=len(present),
         )
+    if present:
+        # Replacing a live store: every copy is read and checked before the first removal or
+        # write, so a damaged or missing blob (the destination's holder can change any) leaves
+        # the store as it was, not with what the copy lacks removed and half of it written.
+        check_copies(destination, manifest)
     removed = 0
     for key in present:
         if key not in wanted:
@@ -654,9 +659,7 @@ def restore(
             removed += 1
     total = 0
     for key, entry in wanted.items():
-        data = read_blob(destination, entry["sha256"])
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
+        data = checked_copy(destination, key, entry["sha256"])
         try:
             target.put_if_absent(key, data)
         except AlreadyExists:
@@ -664,6 +667,31 @@ def restore(
                 target.put(key, data)
         total += len(data)
     return RestoreReport(manifest["backup_id"], len(wanted), total, removed, time.monotonic() - started)
+
+
+def checked_copy(destination: ObjectStore, key: str, sha256: str) -> bytes:
+    """The copy of ``key`` a backup holds, its SHA-256 checked; :class:`BackupError` (a code, not
+    a bare ``NotFound``) when it is missing or changed."""
+    try:
+        data = read_blob(destination, sha256)
+    except NotFound:
+        raise BackupError(f"Thiếu bản sao của “{key}”; không khôi phục.", key=key) from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
+    return data
+
+
+def check_copies(destination: ObjectStore, manifest: Mapping[str, Any]) -> None:
+    """Read every blob a manifest names and check it (:func:`checked_copy`), each digest once,
+    before a restore changes anything; each entry's form first (:func:`entry_problem`)."""
+    seen: set[str] = set()
+    for entry in manifest["objects"]:
+        if (problem := entry_problem(entry)) is not None:
+            raise BackupError(f"{problem} Bản sao lưu đã bị sửa hoặc hỏng; không khôi phục.",
+                              backup_id=manifest.get("backup_id"))
+        if entry["sha256"] not in seen:
+            checked_copy(destination, entry["key"], entry["sha256"])
+            seen.add(entry["sha256"])
 
 
 AUDIT_PREFIX = "audit/"
@@ -679,10 +707,7 @@ def stage_audit(destination: ObjectStore, manifest: Mapping[str, Any], into: Obj
     for entry in manifest["objects"]:
         if not str(entry["key"]).startswith(AUDIT_PREFIX):
             continue
-        data = read_blob(destination, entry["sha256"])
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            key = entry["key"]
-            raise BackupError(f"Bản sao của “{key}” đã bị thay đổi; không khôi phục.", key=key)
+        data = checked_copy(destination, entry["key"], entry["sha256"])
         into.put_if_absent(entry["key"], data)
         copied += 1
     return copied

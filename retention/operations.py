@@ -366,6 +366,7 @@ def run_restore(
     which the audit event keeps with the findings."""
     from retention.backup import (
         apply_tombstones,
+        check_copies,
         destruction_rows,
         read_manifest,
         reapply_destructions,
@@ -424,9 +425,12 @@ def run_restore(
                                          sealer=sealer))
         except KhoError as exc:
             warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
+    keys_origin = open_store(keys_from, **key_options)
+    if force:  # the key copies too, before the store is replaced (restore checks its own first)
+        check_copies(keys_origin, keys_manifest)
     done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
                    sealer=sealer)
-    keys = restore(open_store(keys_from, **key_options), repo.keys.store,
+    keys = restore(keys_origin, repo.keys.store,
                    backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
     for finding in history:
         warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")

@@ -305,7 +305,9 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
                 file=href,
             )
         size = attrs.get("SIZE")
-        if size and not (size.isascii() and size.isdigit()):
+        # At most 19 digits (any real size): int() refuses a text of over 4,300 digits with a
+        # ValueError, a traceback instead of this refusal.
+        if size and not (size.isascii() and size.isdigit() and len(size) <= 19):
             raise SipError(
                 f"Tệp “{href}” có kích thước ghi trong METS không hợp lệ: “{size[:40]}”.",
                 code="SIP_METS_INVALID",
