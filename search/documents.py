@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +24,8 @@ from kho.textkey import plain_text
 from search.analysis import normalize, so_ky_hieu_key
 
 DIRECTIONS: tuple[str, ...] = ("den", "di", "hoso")
+_SORTABLE_NUMBER = re.compile(r"[0-9]{1,18}")
+"""The số of a số và ký hiệu the number sort reads: at most 18 ASCII digits (fits an int64)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,9 @@ class IndexDocument:
         if self.number is not None:
             return self.number
         head = self.so_ky_hieu.split("/", 1)[0].strip()
-        return int(head) if head.isdigit() else None
+        # ASCII digits only, and few: str.isdigit() is true of "²" and "٣", which int() refuses
+        # or reads, and int() refuses more than 4,300 digits (a ValueError would stop indexing).
+        return int(head) if _SORTABLE_NUMBER.fullmatch(head) else None
 
     @property
     def sort_date(self) -> date | None:
