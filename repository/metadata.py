@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from kho.digits import ascii_int
 from kho.errors import FieldError, ValidationFailed
 from kho.textkey import describe, foreign_letters
 from repository.vocabulary import (
@@ -312,12 +313,13 @@ class _Collector:
             if required:
                 self.fail(name, "FIELD_REQUIRED", f"Trường “{label}” là bắt buộc.")
             return None
-        if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
-        ):
+        # Text: ASCII digits only (ascii_int), up to 100 of them (longer is told by the limit below).
+        number = value if isinstance(value, int) else None
+        if isinstance(value, str):
+            number = ascii_int(value.strip(), max_digits=100)
+        if isinstance(value, bool) or number is None:
             self.fail(name, "FIELD_NOT_NUMBER", f"Trường “{label}” phải là số nguyên không âm.")
             return None
-        number = int(value)
         digits = MAX_DIGITS.get(name)
         if number < 0 or (digits is not None and len(str(number)) > digits):
             self.fail(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from kho.digits import ascii_int
 from kho.errors import AlreadyExists, Conflict, IntegrityError, KhoError, NotFound
 from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
@@ -198,7 +199,7 @@ class RetentionService:
 
     def plan_years(self) -> list[int]:
         years = {info.key[len(PLAN_PREFIX) :].split("/", 1)[0] for info in self.store.list(PLAN_PREFIX)}
-        return sorted((int(y) for y in years if y.isdigit()), reverse=True)
+        return sorted((y for y in map(ascii_int, years) if y is not None), reverse=True)
 
     def plans(self) -> list[FilePlan]:
         return [self.plan(y) for y in self.plan_years()]

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from kho.digits import ascii_int
 from kho.textkey import plain_text
 
 # --- tone-mark placement -------------------------------------------------------------------
@@ -156,8 +157,9 @@ def so_ky_hieu_key(text: str) -> str:
     folded = fold(normalize(plain_text(text))).replace(" ", "")
     folded = re.sub(r"^so:?", "", folded)
     number, sep, rest = folded.partition("/")
-    if sep and number.isdigit():
-        return f"{int(number)}/{rest}"
+    value = ascii_int(number, max_digits=100) if sep else None
+    if value is not None:
+        return f"{value}/{rest}"
     return folded
 
 

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kho.digits import ascii_int
 from kho.textkey import plain_text
 from search.analysis import normalize, so_ky_hieu_key
 
 DIRECTIONS: tuple[str, ...] = ("den", "di", "hoso")
-_SORTABLE_NUMBER = re.compile(r"[0-9]{1,18}")
-"""The số of a số và ký hiệu the number sort reads: at most 18 ASCII digits (fits an int64)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,7 @@ class IndexDocument:
         if self.number is not None:
             return self.number
         head = self.so_ky_hieu.split("/", 1)[0].strip()
-        # ASCII digits only, and few: str.isdigit() is true of "²" and "٣", which int() refuses
-        # or reads, and int() refuses more than 4,300 digits (a ValueError would stop indexing).
-        return int(head) if _SORTABLE_NUMBER.fullmatch(head) else None
+        return ascii_int(head)  # not str.isdigit(): "²" or 5,000 digits stopped indexing
 
     @property
     def sort_date(self) -> date | None:

@@ -71,6 +71,7 @@ TEXTS = [
     "../../etc/passwd",
     "a%2fb\\c",
     "Hoa\u0300",
+    "\u00b2",  # isdigit() is true, int() refuses it
 ]
 JSON_VALUES: list[Any] = [
     None,
@@ -83,6 +84,7 @@ JSON_VALUES: list[Any] = [
     "x" * 3000,
     "2026-02-30",
     "\x00",
+    "\u00b2",
     1.5,
 ]
 BODIES = [
@@ -843,6 +845,7 @@ MANIFEST_VALUES = [
     "\u202eabc\u202c",
     "../../etc/passwd",
     "Hoa\u0300",
+    "\u00b2",  # isdigit() is true, int() refuses it
     "-1",
     "9" * 31,
     "&#1;",

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int
 from kho.errors import KhoError, ValidationFailed
 from repository.vocabulary import Secrecy, Urgency
 from web.app import takes_upload
@@ -40,10 +41,12 @@ def _metadata(form: Any) -> dict[str, Any]:
     for name, _label, kind, _required in FIELDS:
         value = (form.get(name) or "").strip()
         if value:
-            values[name] = int(value) if kind == "number" and value.isdigit() else value
+            number = ascii_int(value) if kind == "number" else None
+            values[name] = value if number is None else number
     for name in ("urgency", "secrecy"):
         value = form.get(name, "0")
-        values[name] = int(value) if value.isdigit() else value
+        number = ascii_int(value)
+        values[name] = value if number is None else number
     return values
 
 

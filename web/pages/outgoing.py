@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int
 from kho.errors import KhoError, ValidationFailed
 from repository.policy import Action
 from web.app import takes_upload
@@ -39,13 +40,14 @@ def _metadata(form: Any) -> dict[str, Any]:
             continue
         if name == "recipients":
             values[name] = [{"organ_name": line.strip()} for line in value.splitlines() if line.strip()]
-        elif kind == "number" and value.isdigit():
-            values[name] = int(value)
+        elif kind == "number" and ascii_int(value) is not None:
+            values[name] = ascii_int(value)
         else:
             values[name] = value
     for name in ("urgency", "secrecy"):
         value = form.get(name, "0")
-        values[name] = int(value) if value.isdigit() else value
+        number = ascii_int(value)
+        values[name] = value if number is None else number
     return values
 
 

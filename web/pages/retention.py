@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
+from kho.digits import ascii_int
 from kho.errors import KhoError, ValidationFailed
 from kho.timeutil import utcnow, vn_display
 from repository.metadata import FileMetadata
@@ -56,10 +57,10 @@ def _refused(error: KhoError) -> None:
 
 
 def _version() -> int:
-    raw = request.form.get("expected_version", "")
-    if not raw.isdigit():
+    version = ascii_int(request.form.get("expected_version", ""))
+    if version is None:
         raise KhoError("Thiếu phiên bản đang xem; hãy tải lại trang.", code="FIELD_INVALID")
-    return int(raw)
+    return version
 
 
 def _download(data: bytes, name: str, fmt: str) -> Response:
@@ -134,8 +135,9 @@ def _plans_page(values: dict[str, str] | None = None, status: int = 200) -> Resp
 def plan_draft() -> Response:
     values = {k: request.form.get(k, "") for k in ("year", "headings", "items", "expected_version")}
     headings, items = parse_lines(values["headings"], values["items"])
-    year: Any = int(values["year"]) if values["year"].strip().isdigit() else values["year"]
-    expected = int(values["expected_version"]) if values["expected_version"].isdigit() else None
+    year_number = ascii_int(values["year"].strip())
+    year: Any = values["year"] if year_number is None else year_number
+    expected = ascii_int(values["expected_version"])
     try:
         plan = service().draft_plan(
             {"year": year, "headings": headings, "items": items}, actor=actor(), expected_version=expected
@@ -301,9 +303,12 @@ def archive_export(what: str, fmt: str) -> Response:
     who = actor()
     files: list[Record] = service().archived(actor=who)
     year = request.args.get("year", "")
-    if year.isdigit():
+    year_number = ascii_int(year)
+    if year_number is not None:
         files = [
-            f for f in files if isinstance(f.metadata, FileMetadata) and f.metadata.file_catalog == int(year)
+            f
+            for f in files
+            if isinstance(f.metadata, FileMetadata) and f.metadata.file_catalog == year_number
         ]
     agency = kho().settings.agency_name
     kho().repo.audit_export(who, "submission", {"what": what, "format": fmt, "files": len(files)})
