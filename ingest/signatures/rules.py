@@ -813,12 +813,25 @@ names written with other marks, with the organisation's own marks: Vũ (a surnam
 Trương / Trường, Phong / Phòng, Văn Phong / Văn phòng, Bảo / Báo, Quý / Quỹ, Cúc / Cục,
 Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở."""
 
+_ORG_HEADS = (
+    "cảng vụ", "thư viện", "tỉnh đoàn", "thành đoàn", "huyện đoàn", "quận đoàn", "công đoàn",
+    "nghiệp đoàn", "chi đoàn", "sư đoàn", "lữ đoàn", "binh đoàn", "quân đoàn", "nông trường",
+    "chi bộ", "chi hội", "hiệp hội", "tổng hội", "liên hội", "giáo hội", "cơ sở",
+)
+"""How Vietnamese organisation names start when their organisation word (:data:`_ORG_WORDS`)
+is the *second* word, NFC lower case with the organisation's marks: "Cảng vụ Hàng hải Quảng
+Ngãi", "Thư viện Quốc gia Việt Nam", "Tỉnh đoàn Quảng Ngãi", "Công đoàn Ngành Y tế". Written
+in title case or capitals such a name is shaped like a person's, so without these
+:func:`_names_an_organisation` read the seal as a personal certificate (rv2). No first word
+here is a common surname; "Lâm trường" is left out because "Lâm Trường Giang" is a person."""
+
 
 def _names_an_organisation(name: str) -> bool:
     """Whether a common name names an organisation: :func:`_looks_like_org`, except for a name
     shaped like a person's (:func:`_looks_like_person`) and written with Vietnamese marks.
     Such a name is an organisation's only when it *starts* with an organisation word (as
-    Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp"), and one of
+    Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp", or with one of
+    :data:`_ORG_HEADS`: "Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi"), and one of
     :data:`_MARKED_ORG_WORDS` counts only with the organisation's marks: "Vũ Văn Phong",
     "Trần Quốc Bảo", "Lê Văn Trường", "Lê Thị Cúc" are people, whose fold ("vu van phong")
     holds "vụ" and "văn phòng". A name written without marks ("VU VAN PHONG") cannot tell
@@ -830,6 +843,9 @@ def _names_an_organisation(name: str) -> bool:
         return True
     folded = fold(name)
     marked = " ".join(unicodedata.normalize("NFC", name).lower().split())
+    if any(marked.startswith(head) and marked[len(head):len(head) + 1] in ("", " ")
+           for head in _ORG_HEADS):
+        return True
     for word in _ORG_BY_INITIAL.get(folded[:1], ()):
         end = len(word)
         if folded.startswith(word) and (end == len(folded) or folded[end] in " ,."):
