@@ -10,10 +10,25 @@ signed a document it had sealed. On main they were organisations."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
-from ingest.signatures.model import SignerKind
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from ingest import testpki
+from ingest.pipeline import signing_agencies, signing_people
+from ingest.signatures import TrustStore
+from ingest.signatures._reader import CachingPdfReader
+from ingest.signatures.model import Indication, SignerKind
 from ingest.signatures.rules import classify_signer, nd30_check
+from ingest.signatures.verify import _verify_pdf
+from ingest.signing import SignatureRole, SignerIdentity
+from ingest.testpki import TestPKI
+from repository.registration import SealAgency, seal_names_sender
+
+NOW = datetime(2026, 12, 4, tzinfo=UTC)
+PORT, MINISTRY = "CẢNG VỤ HÀNG HẢI QUẢNG NGÃI", "BỘ GIAO THÔNG VẬN TẢI"
 
 SEALS = [
     "CẢNG VỤ HÀNG HẢI QUẢNG NGÃI", "Cảng Vụ Hàng Hải Quảng Ngãi", "THƯ VIỆN QUỐC GIA VIỆT NAM",
@@ -40,3 +55,42 @@ def test_a_seal_named_with_the_organisation_word_second_is_an_organisation(name:
 def test_people_stay_people(name: str) -> None:
     subject = {"common_name": name, "organization_name": "CẢNG VỤ HÀNG HẢI QUẢNG NGÃI"}
     assert classify_signer(subject) is SignerKind.PERSONAL
+
+
+def _seal(pki: TestPKI, name: str, serial: int) -> SignerIdentity:
+    """An agency seal as VGCA issues them: CN the agency, O the ministry above it, no MST;
+    issued by the trusted test CA."""
+    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
+    key = testpki.derive_key(f"rv2-seal-{serial:x}")
+    cert = testpki._leaf_cert(
+        subject=testpki._name([
+            (NameOID.COUNTRY_NAME, "VN"), (NameOID.ORGANIZATION_NAME, MINISTRY),
+            (NameOID.COMMON_NAME, name),
+        ]),
+        key=key, serial=serial, validity=testpki.LEAF_VALIDITY, issuer=ca,
+        issuer_key=testpki.derive_key("ca"), issuer_file="kho-test-ca", email="cv@qn.gov.vn",
+    )
+    return testpki._identity(f"rv2-seal-{serial:x}", cert, key, (ca,), SignatureRole.ORGANISATION)
+
+
+def test_the_port_authoritys_seal_names_the_port_authority(
+    pki: TestPKI, pki_trust: TrustStore
+) -> None:
+    """Nguyễn Văn An signs, then the Cảng vụ seals. On f4 the seal was a "person": the NĐ 30
+    check said the agency had not signed, "CẢNG VỤ HÀNG HẢI QUẢNG NGÃI" was among the people
+    the văn bản đi gate compares, and the stored agencies were the ministry (the O) alone, so a
+    văn bản đến typed as from the Cảng vụ did not match its own seal."""
+    seal = _seal(pki, PORT, 0x4B48525601)
+    document = testpki.document_for(pki.personal).data
+    signed = testpki.sign_personal_then_organisation(document, pki, organisation=seal)
+
+    result = _verify_pdf(signed, pki_trust, False, NOW, CachingPdfReader)
+
+    assert result.verdict.indication is Indication.TOTAL_PASSED
+    assert [s.signer_kind for s in result.signatures] == [
+        SignerKind.PERSONAL, SignerKind.ORGANISATION]
+    assert result.nd30.ok
+    assert signing_people(result.signatures) == ["Nguyễn Văn An"]
+    stored = signing_agencies(result.signatures)["agencies"]
+    agencies = [a for a in (SealAgency.of(i) for i in stored) if a is not None]
+    assert seal_names_sender("Cảng vụ Hàng hải Quảng Ngãi", agencies).matches
