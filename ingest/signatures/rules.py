@@ -806,24 +806,33 @@ _MARKED_ORG_WORDS = {
     "vu": "vụ", "truong": "trường", "phong": "phòng", "bao": "báo", "quy": "quỹ", "cuc": "cục",
     "vien": "viện", "hoi": "hội", "ban": "ban", "bo": "bộ", "so": "sở", "van phong": "văn phòng",
     "hoi dong": "hội đồng", "quoc hoi": "quốc hội", "hoc vien": "học viện",
-    "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ",
+    "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ", "doan": "đoàn",
 }
 """Organisation words (:data:`_ORG_WORDS`, folded) that fold like words of Vietnamese personal
 names written with other marks, with the organisation's own marks: Vũ (a surname) / Vụ,
 Trương / Trường, Phong / Phòng, Văn Phong / Văn phòng, Bảo / Báo, Quý / Quỹ, Cúc / Cục,
-Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở."""
+Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở, Doãn (a surname) / Đoàn (rv2)."""
 
 _ORG_HEADS = (
     "cảng vụ", "thư viện", "tỉnh đoàn", "thành đoàn", "huyện đoàn", "quận đoàn", "công đoàn",
     "nghiệp đoàn", "chi đoàn", "sư đoàn", "lữ đoàn", "binh đoàn", "quân đoàn", "nông trường",
     "chi bộ", "chi hội", "hiệp hội", "tổng hội", "liên hội", "giáo hội", "cơ sở",
+    "đoàn văn công", "đoàn văn nghệ",
 )
 """How Vietnamese organisation names start when their organisation word (:data:`_ORG_WORDS`)
 is the *second* word, NFC lower case with the organisation's marks: "Cảng vụ Hàng hải Quảng
 Ngãi", "Thư viện Quốc gia Việt Nam", "Tỉnh đoàn Quảng Ngãi", "Công đoàn Ngành Y tế". Written
 in title case or capitals such a name is shaped like a person's, so without these
 :func:`_names_an_organisation` read the seal as a personal certificate (rv2). No first word
-here is a common surname; "Lâm trường" is left out because "Lâm Trường Giang" is a person."""
+here is a common surname; "Lâm trường" is left out because "Lâm Trường Giang" is a person.
+"Đoàn văn công" and "Đoàn văn nghệ" (art troupes) come before :data:`_PERSON_HEADS`."""
+
+_PERSON_HEADS = ("đoàn thị", "đoàn văn")
+"""How personal names of the surname Đoàn start, NFC lower case: Đoàn is also the
+organisation word (Đoàn thanh niên, Đoàn luật sư), but no organisation's name continues with
+the middle names "Thị" or "Văn" ("Đoàn Văn Hội", "Đoàn Thị Hương", "ĐOÀN VĂN HẬU"), except
+the troupes of :data:`_ORG_HEADS`. Other middle names ("Đoàn Thanh ...": Thanh niên) stay
+read as organisations (rv2)."""
 
 
 def _names_an_organisation(name: str) -> bool:
@@ -846,6 +855,8 @@ def _names_an_organisation(name: str) -> bool:
     if any(marked.startswith(head) and marked[len(head):len(head) + 1] in ("", " ")
            for head in _ORG_HEADS):
         return True
+    if any(marked.startswith(head + " ") for head in _PERSON_HEADS):
+        return False
     for word in _ORG_BY_INITIAL.get(folded[:1], ()):
         end = len(word)
         if folded.startswith(word) and (end == len(folded) or folded[end] in " ,."):

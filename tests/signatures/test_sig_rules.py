@@ -315,7 +315,10 @@ _RV2_HEADS = (
     "cảng vụ", "thư viện", "tỉnh đoàn", "thành đoàn", "huyện đoàn", "quận đoàn", "công đoàn",
     "nghiệp đoàn", "chi đoàn", "sư đoàn", "lữ đoàn", "binh đoàn", "quân đoàn", "nông trường",
     "chi bộ", "chi hội", "hiệp hội", "tổng hội", "liên hội", "giáo hội", "cơ sở",
+    "đoàn văn công", "đoàn văn nghệ",
 )
+_RV2_MARKED = {"doan": "đoàn"}  # Doãn, a surname, folds like Đoàn
+_RV2_PERSON_HEADS = ("đoàn thị", "đoàn văn")  # "Đoàn Văn Hội", "Đoàn Thị Hương"
 
 
 def _reference_classify(subject: dict[str, str]) -> SignerKind:
@@ -325,7 +328,8 @@ def _reference_classify(subject: dict[str, str]) -> SignerKind:
     organisation only when it starts with an organisation word, one of :data:`_F4_MARKED`
     with the organisation's marks ("Phạm Bá Sở", "Vũ Văn Phong" are people: the former
     expression made them organisations); since rv2, also when it starts with one of
-    :data:`_RV2_HEADS` ("Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi": f4 made them people)."""
+    :data:`_RV2_HEADS` ("Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi": f4 made them people), and
+    a person when it starts with "Đoàn Thị"/"Đoàn Văn"; "Doãn" needs Đoàn's marks (rv2)."""
     cn = subject["common_name"].strip()
     folded = rules.fold(cn)
     if cn and _MAIN_ORG_RE.search(folded):
@@ -334,9 +338,11 @@ def _reference_classify(subject: dict[str, str]) -> SignerKind:
         marked = " ".join(unicodedata.normalize("NFC", cn).lower().split())
         if any(re.match(re.escape(head) + r"(\s|$)", marked) for head in _RV2_HEADS):
             return SignerKind.ORGANISATION
+        if any(re.match(re.escape(head) + r"\s", marked) for head in _RV2_PERSON_HEADS):
+            return SignerKind.PERSONAL
         for word in (w.strip() for w in _MAIN_ORG_WORDS):
             if re.match(re.escape(word) + r"(\s|$|[,.])", folded):
-                own = _F4_MARKED.get(word)
+                own = {**_F4_MARKED, **_RV2_MARKED}.get(word)
                 if own is None or re.match(re.escape(own) + r"(\s|$)", marked):
                     return SignerKind.ORGANISATION
     if cn and rules._looks_like_person(cn):

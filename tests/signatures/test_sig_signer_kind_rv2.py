@@ -36,10 +36,19 @@ SEALS = [
     "CÔNG ĐOÀN NGÀNH Y TẾ", "Chi Bộ Văn Phòng", "Hiệp Hội Doanh Nghiệp Tỉnh Quảng Ngãi",
     "Nông Trường Sông Hậu", "Giáo Hội Phật Giáo Việt Nam", "Cơ Sở Cai Nghiện Ma Túy",
     "Sư Đoàn Bộ Binh",
+    # guards, organisations on main and f4 too: Đoàn as the organisation word
+    "Đoàn Luật Sư Tỉnh Quảng Ngãi", "Đoàn Thanh Niên Cộng Sản", "Đoàn Văn Công Quân Khu",
+    "ĐOÀN VĂN NGHỆ QUÂN ĐỘI",
 ]
 PEOPLE = [
     "Lê Trường Sơn", "Nguyễn Trường Giang", "Lâm Trường Giang", "Trần Văn Sở", "Lê Thị Cúc",
     "Nguyễn Bảo Ngọc", "Vũ Văn Phong", "Chu Văn Hội", "Thân Văn Bộ", "Công Phượng Nguyễn",
+]
+# Đoàn and Doãn, surnames that are (or fold like) the organisation word "Đoàn": organisations
+# on main and on f4
+SURNAMED_DOAN = [
+    "Đoàn Văn Hội", "Đoàn Thị Hương", "ĐOÀN VĂN HẬU", "Doãn Thị Hương", "Doãn Văn Tuấn",
+    "DOÃN QUỐC KHÁNH", "Doãn Hội",
 ]
 
 
@@ -49,6 +58,16 @@ def test_a_seal_named_with_the_organisation_word_second_is_an_organisation(name:
     assert classify_signer(subject) is SignerKind.ORGANISATION
     person = classify_signer({"common_name": "Nguyễn Văn An", "organization_name": name})
     assert nd30_check([person, classify_signer(subject)]).ok
+
+
+@pytest.mark.parametrize("name", SURNAMED_DOAN)
+def test_a_person_surnamed_doan_is_a_person(name: str) -> None:
+    """Two personal certificates, Nguyễn Văn An's and Đoàn Văn Hội's, are not the person and
+    the agency (NĐ 30), and Đoàn Văn Hội is among the people the văn bản đi gate compares."""
+    subject = {"common_name": name, "organizational_unit_name": "VĂN PHÒNG",
+               "organization_name": "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI"}
+    assert classify_signer(subject) is SignerKind.PERSONAL
+    assert not nd30_check([SignerKind.PERSONAL, classify_signer(subject)]).ok
 
 
 @pytest.mark.parametrize("name", PEOPLE)
