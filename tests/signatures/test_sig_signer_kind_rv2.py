@@ -21,7 +21,13 @@ from ingest.pipeline import signing_agencies, signing_people
 from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import Indication, SignerKind
-from ingest.signatures.rules import classify_signer, nd30_check
+from ingest.signatures.rules import (
+    CryptoPolicy,
+    SignatureFacts,
+    classify_signer,
+    nd30_check,
+    signature_verdict,
+)
 from ingest.signatures.verify import _verify_pdf
 from ingest.signing import SignatureRole, SignerIdentity
 from ingest.testpki import TestPKI
@@ -74,6 +80,17 @@ def test_a_person_surnamed_doan_is_a_person(name: str) -> None:
 def test_people_stay_people(name: str) -> None:
     subject = {"common_name": name, "organization_name": "CẢNG VỤ HÀNG HẢI QUẢNG NGÃI"}
     assert classify_signer(subject) is SignerKind.PERSONAL
+
+
+def test_the_sha1_allowance_for_seals_still_reaches_the_port_authoritys_seal() -> None:
+    """KHO_SIGNATURE_SHA1_SEALS_UNTIL accepts SHA-1 in agency seals: on f4 the Cảng vụ's seal
+    was a person's and its SHA-1 signature INDETERMINATE."""
+    policy = CryptoPolicy(sha1_seals_until=datetime(2027, 1, 1, tzinfo=UTC))
+    kind = classify_signer({"common_name": PORT, "organization_name": MINISTRY})
+    facts = SignatureFacts(intact=True, valid=True, coverage="ENTIRE_FILE", digest_algorithm="sha1",
+                           signer_kind=kind, best_signature_time=NOW)
+    verdict, _ = signature_verdict(facts, policy)
+    assert verdict.indication is Indication.TOTAL_PASSED
 
 
 def _seal(pki: TestPKI, name: str, serial: int) -> SignerIdentity:
