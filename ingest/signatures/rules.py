@@ -835,10 +835,32 @@ the troupes of :data:`_ORG_HEADS`. Other middle names ("Đoàn Thanh ...": Thanh
 read as organisations (rv2)."""
 
 
+_SURNAMES = frozenset(
+    {
+        "nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "vũ", "võ", "đặng", "bùi", "đỗ",
+        "hồ", "ngô", "dương", "lý", "đào", "đoàn", "doãn", "vương", "trịnh", "trương", "đinh",
+        "lâm", "phùng", "mai", "tô", "tạ", "hà", "lương", "lưu", "quách", "thái", "châu", "cù",
+        "kiều", "khúc", "la", "lại", "lò", "mạc", "nông", "tăng", "thân", "tiêu", "từ", "triệu",
+        "hứa", "chu", "diệp", "đàm", "giang", "khổng", "kim", "lục", "mã", "ninh", "phí", "phó",
+        "phương", "tôn", "trình", "ông", "âu", "bạch", "bế", "cấn", "chung", "giáp", "hàn", "hầu",
+        "khương", "lạc", "lã", "lữ", "mạch", "mẫn", "nghiêm", "nhan", "ôn", "sầm", "thạch", "thiều",
+        "tống", "ưng", "vi", "viên", "yên", "kha", "khiếu", "lỗ", "lộc", "cao", "bồ",
+    }
+)
+"""First words of Vietnamese personal names (surnames), NFC lower case with their marks. A name
+shaped like a person's holds an organisation word after its start ("Vũ Văn Phong": vụ, văn
+phòng) only as a person's when it starts with one of these; any other start is read as main
+read it, an organisation ("Nhà Xuất Bản Tư Pháp", "Đồn Biên Phòng Sa Huỳnh"): a hand list of
+how organisation names start could never be complete (f4's rule made such seals personal).
+Left out: surnames that also start organisation names (Công: Công an, Công ty; Văn: Văn
+phòng; Bảo: Bảo hiểm; Trang: Trang thông tin)."""
+
+
 def _names_an_organisation(name: str) -> bool:
     """Whether a common name names an organisation: :func:`_looks_like_org`, except for a name
     shaped like a person's (:func:`_looks_like_person`) and written with Vietnamese marks.
-    Such a name is an organisation's only when it *starts* with an organisation word (as
+    Such a name starting with a surname (:data:`_SURNAMES`) is an organisation's only when it
+    *starts* with an organisation word (as
     Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp", or with one of
     :data:`_ORG_HEADS`: "Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi"), and one of
     :data:`_MARKED_ORG_WORDS` counts only with the organisation's marks: "Vũ Văn Phong",
@@ -857,6 +879,8 @@ def _names_an_organisation(name: str) -> bool:
         return True
     if any(marked.startswith(head + " ") for head in _PERSON_HEADS):
         return False
+    if marked.split(" ", 1)[0] not in _SURNAMES:
+        return True
     for word in _ORG_BY_INITIAL.get(folded[:1], ()):
         end = len(word)
         if folded.startswith(word) and (end == len(folded) or folded[end] in " ,."):

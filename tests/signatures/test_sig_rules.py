@@ -329,7 +329,9 @@ def _reference_classify(subject: dict[str, str]) -> SignerKind:
     with the organisation's marks ("Phạm Bá Sở", "Vũ Văn Phong" are people: the former
     expression made them organisations); since rv2, also when it starts with one of
     :data:`_RV2_HEADS` ("Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi": f4 made them people), and
-    a person when it starts with "Đoàn Thị"/"Đoàn Văn"; "Doãn" needs Đoàn's marks (rv2)."""
+    a person when it starts with "Đoàn Thị"/"Đoàn Văn"; "Doãn" needs Đoàn's marks (rv2); and
+    only a name starting with a surname (rules._SURNAMES) is read so: any other start is an
+    organisation's, as the former expression read it ("Nhà Xuất Bản Tư Pháp")."""
     cn = subject["common_name"].strip()
     folded = rules.fold(cn)
     if cn and _MAIN_ORG_RE.search(folded):
@@ -340,6 +342,8 @@ def _reference_classify(subject: dict[str, str]) -> SignerKind:
             return SignerKind.ORGANISATION
         if any(re.match(re.escape(head) + r"\s", marked) for head in _RV2_PERSON_HEADS):
             return SignerKind.PERSONAL
+        if marked.split(" ", 1)[0] not in rules._SURNAMES:  # as the former expression read it
+            return SignerKind.ORGANISATION
         for word in (w.strip() for w in _MAIN_ORG_WORDS):
             if re.match(re.escape(word) + r"(\s|$|[,.])", folded):
                 own = {**_F4_MARKED, **_RV2_MARKED}.get(word)

@@ -130,3 +130,19 @@ def test_the_port_authoritys_seal_names_the_port_authority(
     stored = signing_agencies(result.signatures)["agencies"]
     agencies = [a for a in (SealAgency.of(i) for i in stored) if a is not None]
     assert seal_names_sender("Cảng vụ Hàng hải Quảng Ngãi", agencies).matches
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "NHÀ XUẤT BẢN TƯ PHÁP",
+        "Nhà Xuất Bản Tư Pháp",
+        "ĐỒN BIÊN PHÒNG SA HUỲNH",
+        "Đồn Biên Phòng Sa Huỳnh",
+    ],
+)
+def test_a_seal_that_starts_with_no_surname_is_an_organisations_as_on_main(name: str) -> None:
+    # f4's rule (and rv2's list of organisation heads) read any name shaped like a person's
+    # that does not start with an organisation word as a person's; only a name starting with a
+    # surname is read so now.
+    assert classify_signer({"common_name": name}) is SignerKind.ORGANISATION
