@@ -808,19 +808,63 @@ _MARKED_ORG_WORDS = {
     "vu": "vụ", "truong": "trường", "phong": "phòng", "bao": "báo", "quy": "quỹ", "cuc": "cục",
     "vien": "viện", "hoi": "hội", "ban": "ban", "bo": "bộ", "so": "sở", "van phong": "văn phòng",
     "hoi dong": "hội đồng", "quoc hoi": "quốc hội", "hoc vien": "học viện",
-    "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ",
+    "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ", "doan": "đoàn",
 }
 """Organisation words (:data:`_ORG_WORDS`, folded) that fold like words of Vietnamese personal
 names written with other marks, with the organisation's own marks: Vũ (a surname) / Vụ,
 Trương / Trường, Phong / Phòng, Văn Phong / Văn phòng, Bảo / Báo, Quý / Quỹ, Cúc / Cục,
-Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở."""
+Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở, Doãn (a surname) / Đoàn (rv2)."""
+
+_ORG_HEADS = (
+    "cảng vụ", "thư viện", "tỉnh đoàn", "thành đoàn", "huyện đoàn", "quận đoàn", "công đoàn",
+    "nghiệp đoàn", "chi đoàn", "sư đoàn", "lữ đoàn", "binh đoàn", "quân đoàn", "nông trường",
+    "chi bộ", "chi hội", "hiệp hội", "tổng hội", "liên hội", "giáo hội", "cơ sở",
+    "đoàn văn công", "đoàn văn nghệ",
+)
+"""How Vietnamese organisation names start when their organisation word (:data:`_ORG_WORDS`)
+is the *second* word, NFC lower case with the organisation's marks: "Cảng vụ Hàng hải Quảng
+Ngãi", "Thư viện Quốc gia Việt Nam", "Tỉnh đoàn Quảng Ngãi", "Công đoàn Ngành Y tế". Written
+in title case or capitals such a name is shaped like a person's, so without these
+:func:`_names_an_organisation` read the seal as a personal certificate (rv2). No first word
+here is a common surname; "Lâm trường" is left out because "Lâm Trường Giang" is a person.
+"Đoàn văn công" and "Đoàn văn nghệ" (art troupes) come before :data:`_PERSON_HEADS`."""
+
+_PERSON_HEADS = ("đoàn thị", "đoàn văn")
+"""How personal names of the surname Đoàn start, NFC lower case: Đoàn is also the
+organisation word (Đoàn thanh niên, Đoàn luật sư), but no organisation's name continues with
+the middle names "Thị" or "Văn" ("Đoàn Văn Hội", "Đoàn Thị Hương", "ĐOÀN VĂN HẬU"), except
+the troupes of :data:`_ORG_HEADS`. Other middle names ("Đoàn Thanh ...": Thanh niên) stay
+read as organisations (rv2)."""
+
+
+_SURNAMES = frozenset(
+    {
+        "nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "vũ", "võ", "đặng", "bùi", "đỗ",
+        "hồ", "ngô", "dương", "lý", "đào", "đoàn", "doãn", "vương", "trịnh", "trương", "đinh",
+        "lâm", "phùng", "mai", "tô", "tạ", "hà", "lương", "lưu", "quách", "thái", "châu", "cù",
+        "kiều", "khúc", "la", "lại", "lò", "mạc", "nông", "tăng", "thân", "tiêu", "từ", "triệu",
+        "hứa", "chu", "diệp", "đàm", "giang", "khổng", "kim", "lục", "mã", "ninh", "phí", "phó",
+        "phương", "tôn", "trình", "ông", "âu", "bạch", "bế", "cấn", "chung", "giáp", "hàn", "hầu",
+        "khương", "lạc", "lã", "lữ", "mạch", "mẫn", "nghiêm", "nhan", "ôn", "sầm", "thạch", "thiều",
+        "tống", "ưng", "vi", "viên", "yên", "kha", "khiếu", "lỗ", "lộc", "cao", "bồ",
+    }
+)
+"""First words of Vietnamese personal names (surnames), NFC lower case with their marks. A name
+shaped like a person's holds an organisation word after its start ("Vũ Văn Phong": vụ, văn
+phòng) only as a person's when it starts with one of these; any other start is read as main
+read it, an organisation ("Nhà Xuất Bản Tư Pháp", "Đồn Biên Phòng Sa Huỳnh"): a hand list of
+how organisation names start could never be complete (f4's rule made such seals personal).
+Left out: surnames that also start organisation names (Công: Công an, Công ty; Văn: Văn
+phòng; Bảo: Bảo hiểm; Trang: Trang thông tin)."""
 
 
 def _names_an_organisation(name: str) -> bool:
     """Whether a common name names an organisation: :func:`_looks_like_org`, except for a name
     shaped like a person's (:func:`_looks_like_person`) and written with Vietnamese marks.
-    Such a name is an organisation's only when it *starts* with an organisation word (as
-    Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp"), and one of
+    Such a name starting with a surname (:data:`_SURNAMES`) is an organisation's only when it
+    *starts* with an organisation word (as
+    Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp", or with one of
+    :data:`_ORG_HEADS`: "Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi"), and one of
     :data:`_MARKED_ORG_WORDS` counts only with the organisation's marks: "Vũ Văn Phong",
     "Trần Quốc Bảo", "Lê Văn Trường", "Lê Thị Cúc" are people, whose fold ("vu van phong")
     holds "vụ" and "văn phòng". A name written without marks ("VU VAN PHONG") cannot tell
@@ -832,6 +876,13 @@ def _names_an_organisation(name: str) -> bool:
         return True
     folded = fold(name)
     marked = " ".join(unicodedata.normalize("NFC", name).lower().split())
+    if any(marked.startswith(head) and marked[len(head):len(head) + 1] in ("", " ")
+           for head in _ORG_HEADS):
+        return True
+    if any(marked.startswith(head + " ") for head in _PERSON_HEADS):
+        return False
+    if marked.split(" ", 1)[0] not in _SURNAMES:
+        return True
     for word in _ORG_BY_INITIAL.get(folded[:1], ()):
         end = len(word)
         if folded.startswith(word) and (end == len(folded) or folded[end] in " ,."):

@@ -310,6 +310,15 @@ _F4_MARKED = {
     "hoi dong": "hội đồng", "quoc hoi": "quốc hội", "hoc vien": "học viện",
     "benh vien": "bệnh viện", "bao hiem": "bảo hiểm", "dang bo": "đảng bộ",
 }
+# rv2: organisation names whose organisation word is the second word (a copy, as above).
+_RV2_HEADS = (
+    "cảng vụ", "thư viện", "tỉnh đoàn", "thành đoàn", "huyện đoàn", "quận đoàn", "công đoàn",
+    "nghiệp đoàn", "chi đoàn", "sư đoàn", "lữ đoàn", "binh đoàn", "quân đoàn", "nông trường",
+    "chi bộ", "chi hội", "hiệp hội", "tổng hội", "liên hội", "giáo hội", "cơ sở",
+    "đoàn văn công", "đoàn văn nghệ",
+)
+_RV2_MARKED = {"doan": "đoàn"}  # Doãn, a surname, folds like Đoàn
+_RV2_PERSON_HEADS = ("đoàn thị", "đoàn văn")  # "Đoàn Văn Hội", "Đoàn Thị Hương"
 
 
 def _reference_classify(subject: dict[str, str]) -> SignerKind:
@@ -318,16 +327,26 @@ def _reference_classify(subject: dict[str, str]) -> SignerKind:
     since f4, a name shaped like a person's and written with Vietnamese marks names an
     organisation only when it starts with an organisation word, one of :data:`_F4_MARKED`
     with the organisation's marks ("Phạm Bá Sở", "Vũ Văn Phong" are people: the former
-    expression made them organisations)."""
+    expression made them organisations); since rv2, also when it starts with one of
+    :data:`_RV2_HEADS` ("Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi": f4 made them people), and
+    a person when it starts with "Đoàn Thị"/"Đoàn Văn"; "Doãn" needs Đoàn's marks (rv2); and
+    only a name starting with a surname (rules._SURNAMES) is read so: any other start is an
+    organisation's, as the former expression read it ("Nhà Xuất Bản Tư Pháp")."""
     cn = subject["common_name"].strip()
     folded = rules.fold(cn)
     if cn and _MAIN_ORG_RE.search(folded):
         if cn.isascii() or not rules._looks_like_person(unicodedata.normalize("NFC", cn)):
             return SignerKind.ORGANISATION
         marked = " ".join(unicodedata.normalize("NFC", cn).lower().split())
+        if any(re.match(re.escape(head) + r"(\s|$)", marked) for head in _RV2_HEADS):
+            return SignerKind.ORGANISATION
+        if any(re.match(re.escape(head) + r"\s", marked) for head in _RV2_PERSON_HEADS):
+            return SignerKind.PERSONAL
+        if marked.split(" ", 1)[0] not in rules._SURNAMES:  # as the former expression read it
+            return SignerKind.ORGANISATION
         for word in (w.strip() for w in _MAIN_ORG_WORDS):
             if re.match(re.escape(word) + r"(\s|$|[,.])", folded):
-                own = _F4_MARKED.get(word)
+                own = {**_F4_MARKED, **_RV2_MARKED}.get(word)
                 if own is None or re.match(re.escape(own) + r"(\s|$)", marked):
                     return SignerKind.ORGANISATION
     if cn and rules._looks_like_person(cn):
