@@ -223,27 +223,36 @@ def profile(label: str, fresh: Callable[[], str], options: dict[str, Any], size:
 Result = tuple[int, float, dict[str, int]]
 
 
+def _result(count: int, started: float, cpu0: float) -> Result:
+    """A worker's records, wall seconds and counts, with the CPU its process spent meanwhile
+    (every thread: the write pool's too) as ``~ cpu us``."""
+    wall = time.perf_counter() - started
+    counts = dict(COUNTS)
+    counts["~ cpu us"] = round((time.process_time() - cpu0) * 1e6)
+    return count, wall, counts
+
+
 def _store_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
     url, options, worker, count, size = args
     repo = _open(url, options)
     body = os.urandom(size)
     COUNTS.clear()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     for i in range(count):
         n = worker * 1_000_000 + i
         data = b"%PDF-1.7\n" + n.to_bytes(8, "big") + body
         repo.create_document("den", _metadata(n, "den"), data, f"vb{n}.pdf", CLERK)
-    return count, time.perf_counter() - started, dict(COUNTS)
+    return _result(count, started, cpu0)
 
 
 def _number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
     url, options, worker, count, _ = args
     repo = _open(url, options)
     COUNTS.clear()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(count):
         repo.create_document("di", _metadata(worker, "di"), None, None, CLERK)
-    return count, time.perf_counter() - started, dict(COUNTS)
+    return _result(count, started, cpu0)
 
 
 def _raw_local_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
@@ -254,7 +263,7 @@ def _raw_local_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result
     body = os.urandom(size)
     aead = AESGCM(AESGCM.generate_key(bit_length=256))
     COUNTS.clear()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     for i in range(count):
         data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
         digest = hashlib.sha256(data).hexdigest()
@@ -266,7 +275,7 @@ def _raw_local_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result
             os.fsync(fd)
         finally:
             os.close(fd)
-    return count, time.perf_counter() - started, dict(COUNTS)
+    return _result(count, started, cpu0)
 
 
 def _minio(options: dict[str, Any]) -> Any:
@@ -289,11 +298,11 @@ def _raw_s3_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
     client = _minio(options)
     body = os.urandom(size)
     COUNTS.clear()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     for i in range(count):
         data = b"%PDF-1.7\n" + i.to_bytes(8, "big") + body
         client.put_object(bucket, f"raw/{worker}/{i:08d}", io.BytesIO(data), len(data))
-    return count, time.perf_counter() - started, dict(COUNTS)
+    return _result(count, started, cpu0)
 
 
 def _raw_number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
@@ -304,7 +313,7 @@ def _raw_number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Resul
     bucket = url.removeprefix("s3://")
     client = _minio(options)
     COUNTS.clear()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     number, done = 1, 0
     while done < count:
         try:
@@ -314,7 +323,7 @@ def _raw_number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Resul
             if exc.code != "PreconditionFailed":
                 raise
         number += 1
-    return count, time.perf_counter() - started, dict(COUNTS)
+    return _result(count, started, cpu0)
 
 
 def _pool(p: int, worker: Callable[..., Result], jobs: list[Any]) -> tuple[int, float, dict[str, int]]:
@@ -363,7 +372,14 @@ def _measure(
         if check is not None:
             note = check(url, done)
     median = statistics.median(rates)
-    print(f"{label:<34} {p} proc: {_stats(rates)} /s   writes: {_per(counts, done)}{note}")
+    counts = dict(counts)
+    cpu_ms = counts.pop("~ cpu us", 0) / 1000 / done
+    # per record of one process: its wall time (the median run's) beside the CPU it spent
+    wall_ms = 1000 * p / median
+    print(
+        f"{label:<34} {p} proc: {_stats(rates)} /s   cpu {cpu_ms:.2f} ms / wall {wall_ms:.2f} ms per record"
+        f" and process   writes: {_per(counts, done)}{note}"
+    )
     return median
 
 
