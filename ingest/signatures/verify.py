@@ -888,7 +888,8 @@ def _report(
         signer_kind=kind,
         intact=bool(status.intact),
         valid=bool(status.valid),
-        trusted=bool(status.intact and status.valid) and rules.certificate_identifies_signer(facts),
+        trusted=bool(status.intact and status.valid)
+        and rules.certificate_identifies_signer(facts, seal=kind is SignerKind.ORGANISATION),
         trust_problem=problem,
         coverage=facts.coverage,
         modification_level=level if explained else "OTHER",

@@ -122,7 +122,10 @@ def test_a_seal_certificate_kho_does_not_trust_names_no_agency(
     purposes: list[x509.ObjectIdentifier],
 ) -> None:
     """The agency's web server certificate (O and CN the agency, EKU server authentication)
-    signing a công văn: the seal must not prove the sender."""
+    signing a công văn: the seal must not prove the sender. A seal whose name displays like the
+    agency's (a Cyrillic "і", a dotless "ı") must not prove it either: it names the look-alike,
+    which the sender rule never takes for the agency and tells as a look-alike (session 25:
+    naming nobody let the document in with no question, test_incoming_metadata_mismatch)."""
     serial = 0x4B484F4700 + len(purposes) + len(name.encode())
     identity = _identity(pki, f"f4-seal-{serial:x}", serial, _seal(name), purposes,
                          SignatureRole.ORGANISATION)
@@ -132,10 +135,14 @@ def test_a_seal_certificate_kho_does_not_trust_names_no_agency(
     (signature,) = result.signatures
     assert signature.signer_kind is SignerKind.ORGANISATION
     assert result.verdict.indication is Indication.INDETERMINATE
-    assert not names_its_signer(signature)
     stored = signing_agencies(result.signatures)["agencies"]
-    assert stored == []
     agencies = [a for a in (SealAgency.of(i) for i in stored) if a is not None]
+    if purposes is TLS:
+        assert not names_its_signer(signature)
+        assert stored == []
+    else:
+        assert [a.cn for a in agencies] == [name]
+        assert seal_names_sender(AGENCY, agencies).look_alike
     assert not seal_names_sender(AGENCY, agencies).matches
 
 
@@ -222,3 +229,22 @@ def test_vietnamese_and_foreign_latin_names_have_no_name_problem(name: str) -> N
 
     assert name_problems({"common_name": name}) == ()
     assert shown_name(name) == name
+
+
+def test_a_seals_name_problem_leaves_its_name_to_the_sender_rule() -> None:
+    """A seal's look-alike name still names (the sender rule refuses it as a look-alike); its
+    other findings still take the name away; a person's look-alike name names nobody."""
+    from dataclasses import replace
+
+    from ingest.signatures.rules import SignatureFacts, certificate_identifies_signer
+
+    base = SignatureFacts(
+        intact=True, valid=True, coverage="ENTIRE_FILE", digest_algorithm="sha256",
+        best_signature_time=NOW, certificate_valid_from=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    look_alike = replace(base, signer_subject={"common_name": "Sở Tài chính tỉnh Thử Ngh\u0456ệm"})
+    assert certificate_identifies_signer(look_alike, seal=True)
+    assert not certificate_identifies_signer(look_alike)
+    assert not certificate_identifies_signer(replace(look_alike, key_purposes=("server_auth",)), seal=True)
+    unchained = replace(look_alike, trust_problem="NO_CERTIFICATE_CHAIN_FOUND")
+    assert not certificate_identifies_signer(unchained, seal=True)
