@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kho_testing import AUDITOR, BACKENDS, CLERK, LOGIN, incoming, make_store, new_repository
+from kho_testing import AUDITOR, BACKENDS, CLERK, LOGIN, incoming, make_store, new_repository, pdf_bytes
 
 from repository.acknowledge import findings_digest
 from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
-from repository.audit import EVENTS_PREFIX, event_key
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, event_key
+from repository.fsck import fsck
 from repository.records import Repository
 from retention.backup import backup
 
@@ -70,3 +71,37 @@ def test_the_backup_cut_does_not_read_a_foreign_object_as_events(
     event_gets = [k for k in gets if k.startswith(EVENTS_PREFIX)]
     assert len(event_gets) <= 2 * events, (len(event_gets), event_gets[-3:])
     assert event_key(4999) not in event_gets
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fsck_does_not_take_a_creation_event_from_a_foreign_object(backend: str, tmp_path: Path) -> None:
+    """The log's tail (the newest record's creation) cut with the witness and its bytes put back
+    beside the log under another name: fsck's audit step read every object of the folder as
+    events, so the record counted as audited and its missing creation event went unnamed."""
+    store, keys = make_store(backend, tmp_path, "cut"), make_store(backend, tmp_path, "cutk")
+    repo = new_repository(store, keys)
+    ids = [
+        repo.create_document(
+            "den", incoming(code_number=str(n)), pdf_bytes(f"cut {n}"), "cv.pdf", CLERK
+        ).record_id
+        for n in (1, 2, 3)
+    ]
+    last = [info.key for info in store.list(EVENTS_PREFIX)][-1]
+    data = store.get(last)
+    assert ids[2] in data.decode()
+    store.delete(last)
+    store.delete(WITNESS_KEY)
+    store.put(last + ".bak", data)
+    report = fsck(new_repository(store, keys), grace_seconds=0)
+    assert [i.subject for i in report.issues if i.kind == "unaudited"] == [ids[2]], report.issues
+
+
+@pytest.mark.parametrize("name", ["000000/README.json", "000000/000000000099.json.bak"])
+def test_a_writer_far_behind_does_not_jump_to_a_foreign_name(name: str, tmp_path: Path) -> None:
+    """An append more than 16 objects behind jumps past the newest key listed (``_newest_after``).
+    f5 took any key: ``README.json`` stopped the append with a ValueError (key_seq), and a copy
+    named ``…099.json.bak`` would have chained the act after event 99, a gap in the log."""
+    repo = _repo("local", tmp_path)
+    keys = [info.key for info in repo.store.list(EVENTS_PREFIX)]
+    repo.store.put(EVENTS_PREFIX + name, repo.store.get(keys[-1]))
+    assert repo.audit._newest_after(0) == keys[-1]
