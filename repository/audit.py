@@ -747,7 +747,8 @@ class AuditLog:
     def _newest_after(self, seq: int) -> str | None:
         newest = None
         for info in self.store.list(EVENTS_PREFIX, start_after=event_key(seq)):
-            newest = info.key
+            if listed_seq(info.key) is not None:  # a foreign name must not place the append
+                newest = info.key
         return newest
 
     def _protect(self, key: str) -> None:
