@@ -747,7 +747,8 @@ class AuditLog:
     def _newest_after(self, seq: int) -> str | None:
         newest = None
         for info in self.store.list(EVENTS_PREFIX, start_after=event_key(seq)):
-            newest = info.key
+            if listed_seq(info.key) is not None:  # a foreign name must not place the append
+                newest = info.key
         return newest
 
     def _protect(self, key: str) -> None:
@@ -1459,8 +1460,9 @@ class AuditLog:
         """Every stored event with the position its object's key gives it (a batch's events
         follow its key), None for an object that does not parse. ``foreign`` gets each object
         whose key is not an event key (:func:`listed_seq`), with the SHA-256 of its bytes and
-        the number its name claims (0 if none): a place that stays put as the log grows, so an
-        acknowledgement (always after it) can cover it."""
+        position 0: a place that stays put as the log grows, so an acknowledgement (always after
+        it) can cover it. Not the number its name claims: a name past the head (``999999999999.x``)
+        put the finding after every acknowledgement there can be."""
         for info in self.store.list(EVENTS_PREFIX):
             first = listed_seq(info.key)
             if first is None:
@@ -1468,11 +1470,7 @@ class AuditLog:
                     digest = hashlib.sha256(self.store.get(info.key)).hexdigest()
                 except NotFound:
                     continue
-                try:
-                    claimed = max(key_seq(info.key), 0)
-                except (ValueError, IndexError):
-                    claimed = 0
-                foreign.append((info.key, digest, claimed))
+                foreign.append((info.key, digest, 0))
                 continue
             try:
                 events = parse_object(self.store.get(info.key))

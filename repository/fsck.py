@@ -59,6 +59,7 @@ from repository.audit import (
     EventDraft,
     VerifyReport,
     first_act_only,
+    listed_seq,
     parse_object,
 )
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
@@ -766,6 +767,8 @@ def fsck(
     hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     for info in store.list(EVENTS_PREFIX):
+        if listed_seq(info.key) is None:
+            continue  # not an event key: the chain check (0) names it; its events count for nothing
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):

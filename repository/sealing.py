@@ -45,7 +45,7 @@ from repository.accounts import (
     carries_no_events,
     unit_key,
 )
-from repository.audit import EVENTS_PREFIX, parse_object
+from repository.audit import EVENTS_PREFIX, listed_seq, parse_object
 from repository.seals import SEAL_FIELD, Sealer, Verdict
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ def _read_log(repo: Repository) -> _Log:
     named: dict[str, set[tuple[str, str]]] = {}
     created: set[str] = set()
     for info in repo.store.list(EVENTS_PREFIX):
+        if listed_seq(info.key) is None:
+            continue  # not an event key (verify names it): it vouches for nothing
         try:
             events = parse_object(repo.store.get(info.key))
         except (KhoError, ValueError, TypeError):

@@ -245,14 +245,16 @@ class _Cut:
         self.claims: dict[str, str | None] = {}
 
     def note(self, key: str, data: bytes) -> None:
-        from repository.audit import EVENTS_PREFIX, raw_events
+        from repository.audit import EVENTS_PREFIX, listed_seq, raw_events
         from repository.records import DESTROYED_PREFIX
         from repository.registers import RegisterEntry
 
         parts = key.split("/")
         try:
             if key.startswith(EVENTS_PREFIX):
-                first = int(parts[-1].split(".")[0])
+                first = listed_seq(key)
+                if first is None:  # not an event key (verify names it): copied, never events
+                    return
                 for offset, raw in enumerate(raw_events(json.loads(data))):  # a batch holds several
                     creation = raw.get("action") in _CREATIONS
                     self.events[first + offset] = raw.get("record_id") if creation else None

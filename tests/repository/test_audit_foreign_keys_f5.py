@@ -62,7 +62,7 @@ def test_a_foreign_object_in_the_log_is_a_finding_not_a_traceback(backend: str, 
 
 
 def test_an_auditor_can_acknowledge_a_foreign_object_and_a_changed_one_is_named_again(tmp_path: Path) -> None:
-    """The finding stays at one place as the log grows (the number its name claims, else 0), so
+    """The finding stays at one place as the log grows (position 0), so
     the auditor's signed acknowledgement, always after it, covers it; it covers only the bytes
     seen: the same object with other bytes is a finding again."""
     from kho_testing import AUDITOR, LOGIN
