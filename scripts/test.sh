@@ -16,8 +16,10 @@ if [ $# -gt 0 ] || [ "$(nproc)" -lt 2 ]; then
   .venv/bin/pytest -q -p no:cacheprovider "$@"
   exit $?
 fi
-# The whole suite, in four pytest runs at once, each with its own temporary folder and Redis
-# database; the run fails if any of them does. tests/signatures uses no service and is CPU-bound;
+# The whole suite, in six pytest runs at once, each with its own temporary folder and Redis
+# database; the run fails if any of them does. Six, not one per core: with four the two cores
+# were busy 60 % of the run (20 CPU-minutes in 16.5 minutes, session 25), the parts waiting on
+# fsyncs, services and subprocesses the rest of the time. tests/signatures uses no service and is CPU-bound;
 # the others wait on services, subprocesses and fsyncs part of the time, so a core left idle by
 # one is taken by another. The parts are weighed to finish together (bench/NOTES-q1.md: per-file
 # times, and how far each part had got 21 min into a four-part run); a part lists folders or
@@ -39,12 +41,14 @@ run_part() {  # name, Redis database, pytest arguments...
     .venv/bin/pytest -q -p no:cacheprovider --durations=15 --basetemp="$runs_tmp/$name" "$@" \
     >"$runs_tmp/$name.log" 2>&1
 }
-order=(signatures repository store service)
+order=(signatures repository store service pipeline retention)
 declare -A parts=(
-  [signatures]="tests/signatures tests/pipeline tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py"
-  [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ') tests/web/test_api_schema.py tests/web/test_fuzz_routes.py"
-  [store]="tests/retention tests/search tests/text tests/contract tests/metadata tests/signing"
+  [signatures]="tests/signatures tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py"
+  [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ')"
+  [store]="tests/search tests/text tests/contract tests/metadata tests/signing"
   [service]="$(find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py ! -name test_fuzz_routes.py | sort | tr '\n' ' ')"
+  [pipeline]="tests/pipeline tests/web/test_api_schema.py tests/web/test_fuzz_routes.py"
+  [retention]="tests/retention"
 )
 # Every test file of tests/ is in exactly one part: a new folder or a file taken out of a listed
 # folder must be added above, and a file listed on its own must not also be under a listed folder.
