@@ -19,7 +19,9 @@ fi
 # The whole suite, in six pytest runs at once, each with its own temporary folder and Redis
 # database; the run fails if any of them does. Six, not one per core: with four the two cores
 # were busy 60 % of the run (20 CPU-minutes in 16.5 minutes, session 25), the parts waiting on
-# fsyncs, services and subprocesses the rest of the time. tests/signatures uses no service and is CPU-bound;
+# fsyncs, services and subprocesses the rest of the time. In the first six-part run the store part
+# ended at 6:17, signatures and service at 12:35 and 12:42: the write-group kill tests, the verify
+# agent's and the browser tests moved to the store part. tests/signatures uses no service and is CPU-bound;
 # the others wait on services, subprocesses and fsyncs part of the time, so a core left idle by
 # one is taken by another. The parts are weighed to finish together (bench/NOTES-q1.md: per-file
 # times, and how far each part had got 21 min into a four-part run); a part lists folders or
@@ -43,10 +45,10 @@ run_part() {  # name, Redis database, pytest arguments...
 }
 order=(signatures repository store service pipeline retention)
 declare -A parts=(
-  [signatures]="tests/signatures tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py"
+  [signatures]="tests/signatures"
   [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ')"
-  [store]="tests/search tests/text tests/contract tests/metadata tests/signing"
-  [service]="$(find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py ! -name test_fuzz_routes.py | sort | tr '\n' ' ')"
+  [store]="tests/search tests/text tests/contract tests/metadata tests/signing tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py $(find tests/web -name 'test_browser*.py' | sort | tr '\n' ' ')"
+  [service]="$(find tests/web -name 'test_*.py' ! -name test_api_schema.py ! -name test_cli_verify_agent.py ! -name test_fuzz_routes.py ! -name 'test_browser*.py' | sort | tr '\n' ' ')"
   [pipeline]="tests/pipeline tests/web/test_api_schema.py tests/web/test_fuzz_routes.py"
   [retention]="tests/retention"
 )
