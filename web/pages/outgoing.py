@@ -40,10 +40,9 @@ def _metadata(form: Any) -> dict[str, Any]:
             continue
         if name == "recipients":
             values[name] = [{"organ_name": line.strip()} for line in value.splitlines() if line.strip()]
-        elif kind == "number" and ascii_int(value) is not None:
-            values[name] = ascii_int(value)
         else:
-            values[name] = value
+            number = ascii_int(value) if kind == "number" else None
+            values[name] = value if number is None else number
     for name in ("urgency", "secrecy"):
         value = form.get(name, "0")
         number = ascii_int(value)
