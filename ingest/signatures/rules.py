@@ -823,17 +823,20 @@ Trương / Trường, Phong / Phòng, Văn Phong / Văn phòng, Bảo / Báo, Qu
 Viên / Viện, Hồi / Hội, Bàn / Ban, Bồ / Bộ, Sơ / Sở, Doãn (a surname) / Đoàn (rv2)."""
 
 _ORG_HEADS = (
-    "cảng vụ", "thư viện", "tỉnh đoàn", "thành đoàn", "huyện đoàn", "quận đoàn", "công đoàn",
-    "nghiệp đoàn", "chi đoàn", "sư đoàn", "lữ đoàn", "binh đoàn", "quân đoàn", "nông trường",
-    "chi bộ", "chi hội", "hiệp hội", "tổng hội", "liên hội", "giáo hội", "cơ sở",
+    "lữ đoàn",
+    # Nông is a surname (:data:`_SURNAMES`) too, and "nong truong" is no organisation word, so
+    # without this head "Nông Trường Sông Hậu" would be read as a person's name.
+    "nông trường",
     "đoàn văn công", "đoàn văn nghệ",
 )
 """How Vietnamese organisation names start when their organisation word (:data:`_ORG_WORDS`)
-is the *second* word, NFC lower case with the organisation's marks: "Cảng vụ Hàng hải Quảng
-Ngãi", "Thư viện Quốc gia Việt Nam", "Tỉnh đoàn Quảng Ngãi", "Công đoàn Ngành Y tế". Written
-in title case or capitals such a name is shaped like a person's, so without these
-:func:`_names_an_organisation` read the seal as a personal certificate (rv2). No first word
-here is a common surname; "Lâm trường" is left out because "Lâm Trường Giang" is a person.
+is the *second* word and their first word is a surname (:data:`_SURNAMES`), NFC lower case
+with the organisation's marks: "Lữ đoàn 172", "Nông trường Sông Hậu". Written in title case or
+capitals such a name is shaped like a person's, so without these :func:`_names_an_organisation`
+read the seal as a personal certificate (rv2). A head whose first word is no surname ("Cảng vụ
+Hàng hải", "Thư viện Quốc gia", "Tỉnh đoàn", "Công đoàn", "Hiệp hội", "Giáo hội", "Cơ sở")
+needs no entry: any such start is read as an organisation's (u3 dropped the 19 of rv2's list
+that decided nothing). "Lâm trường" is left out because "Lâm Trường Giang" is a person.
 "Đoàn văn công" and "Đoàn văn nghệ" (art troupes) come before :data:`_PERSON_HEADS`."""
 
 _PERSON_HEADS = ("đoàn thị", "đoàn văn")
@@ -871,7 +874,7 @@ def _names_an_organisation(name: str) -> bool:
     Such a name starting with a surname (:data:`_SURNAMES`) is an organisation's only when it
     *starts* with an organisation word (as
     Vietnamese organisation names do: "Trường Đại Học Luật", "Bộ Tư Pháp", or with one of
-    :data:`_ORG_HEADS`: "Cảng Vụ Hàng Hải", "Tỉnh Đoàn Quảng Ngãi"), and one of
+    :data:`_ORG_HEADS`: "Lữ Đoàn 172", "Nông Trường Sông Hậu"), and one of
     :data:`_MARKED_ORG_WORDS` counts only with the organisation's marks: "Vũ Văn Phong",
     "Trần Quốc Bảo", "Lê Văn Trường", "Lê Thị Cúc" are people, whose fold ("vu van phong")
     holds "vụ" and "văn phòng". A name written without marks ("VU VAN PHONG") cannot tell
