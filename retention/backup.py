@@ -649,11 +649,14 @@ def restore(
             " của bản sao lưu.",
             objects=len(present),
         )
+    held: dict[str, bytes] = {}
     if present:
         # Replacing a live store: every copy is read and checked before the first removal or
         # write, so a damaged or missing blob (the destination's holder can change any) leaves
         # the store as it was, not with what the copy lacks removed and half of it written.
-        check_copies(destination, manifest)
+        # The checked bytes of the smaller blobs are kept for the writes below (read once, and
+        # what is written is what was checked); larger ones are read and checked again.
+        held = check_copies(destination, manifest, keep=True)
     removed = 0
     for key in present:
         if key not in wanted:
@@ -661,7 +664,9 @@ def restore(
             removed += 1
     total = 0
     for key, entry in wanted.items():
-        data = checked_copy(destination, key, entry["sha256"])
+        data = held.get(entry["sha256"])
+        if data is None:
+            data = checked_copy(destination, key, entry["sha256"])
         try:
             target.put_if_absent(key, data)
         except AlreadyExists:
@@ -683,17 +688,38 @@ def checked_copy(destination: ObjectStore, key: str, sha256: str) -> bytes:
     return data
 
 
-def check_copies(destination: ObjectStore, manifest: Mapping[str, Any]) -> None:
+KEEP_BLOB_BYTES = 8 * 1024 * 1024
+"""A checked blob up to this size is kept by :func:`check_copies` (``keep``) for the restore's
+write; a larger one is read and checked again when it is written."""
+KEEP_TOTAL_BYTES = 256 * 1024 * 1024
+"""At most this many checked bytes are kept in all, so that restoring a large store does not
+hold it in memory; the blobs past it are read again, as the larger ones are."""
+
+
+def check_copies(
+    destination: ObjectStore, manifest: Mapping[str, Any], *, keep: bool = False
+) -> dict[str, bytes]:
     """Read every blob a manifest names and check it (:func:`checked_copy`), each digest once,
-    before a restore changes anything; each entry's form first (:func:`entry_problem`)."""
+    before a restore changes anything; each entry's form first (:func:`entry_problem`).
+
+    With ``keep``, the checked bytes by SHA-256 of the blobs of at most
+    :data:`KEEP_BLOB_BYTES` each, up to :data:`KEEP_TOTAL_BYTES` in all (the rest must be read
+    again); otherwise an empty mapping. Every blob is checked either way: a missing or changed
+    one raises :class:`BackupError` whatever was kept before it."""
     seen: set[str] = set()
+    kept: dict[str, bytes] = {}
+    room = KEEP_TOTAL_BYTES
     for entry in manifest["objects"]:
         if (problem := entry_problem(entry)) is not None:
             raise BackupError(f"{problem} Bản sao lưu đã bị sửa hoặc hỏng; không khôi phục.",
                               backup_id=manifest.get("backup_id"))
         if entry["sha256"] not in seen:
-            checked_copy(destination, entry["key"], entry["sha256"])
+            data = checked_copy(destination, entry["key"], entry["sha256"])
             seen.add(entry["sha256"])
+            if keep and len(data) <= min(KEEP_BLOB_BYTES, room):
+                kept[entry["sha256"]] = data
+                room -= len(data)
+    return kept
 
 
 AUDIT_PREFIX = "audit/"
