@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from kho_sealing import CHEAP, GOOD, MASTER, VP, seed_agency
 from kho_sealing import newest_version as _newest
-from kho_testing import AGENCY, AGENCY_NAME, BACKENDS, make_store
+from kho_testing import AGENCY, AGENCY_NAME, AUDITOR, BACKENDS, LOGIN, make_store, outside_anchor
 
 from kho.config import Settings
 from kho.errors import AccountDowngraded, LoginFailed, PermissionDenied, UnitTampered
@@ -305,6 +305,41 @@ def test_seal_reports_a_forged_version_a_login_in_the_window_sealed(install: Ins
 
     outcome = {o.key: o for o in seal_unsealed(repo, svc, "operator", "cli")}
     assert outcome[forged].sealed_as is None and outcome[forged].code == "BUILT_ON_UNAUDITED"
+
+
+def test_an_acknowledged_foreign_object_in_the_log_folder_vouches_for_no_forged_account(
+    install: Install,
+) -> None:
+    """rv3's fault 4: an object in the log's folder that is not an event key
+    (``…/000000000099.json.bak``) is named by verify as inserted; once an auditor acknowledges it
+    (a stray copy, say), seal must still read no events from it. Before 06ba9ae its forged
+    ``account:create`` vouched for a forged unsealed quản trị, which was then sealed as trusted."""
+    from repository.acknowledge import findings_digest
+    from repository.anchor import verify_anchored
+    from repository.audit import EVENTS_PREFIX
+    from repository.sealing import seal_unsealed
+
+    install.before_upgrade()
+    repo, svc = install.open(allow=True)
+    repo.anchor = outside_anchor(install.tmp_path)  # an acknowledgement is signed outside the store
+    forged = _forge_new_admin(svc, "giaqt.ubnd")
+    # The forger's "events": a real event object of the log, its events rewritten as the
+    # creation of the forged account (what an honest log holds for a created account).
+    first = next(iter(repo.store.list(EVENTS_PREFIX))).key
+    body = json.loads(repo.store.get(first))
+    for event in body["events"] if isinstance(body, dict) and "events" in body else [body]:
+        event.update(actor=ADMIN, action="account:create",
+                     details={"object": forged, "username": "giaqt.ubnd"})
+    repo.store.put(EVENTS_PREFIX + "000000/000000000099.json.bak", json.dumps(body).encode())
+    report = verify_anchored(repo.audit, repo.anchor)
+    assert [f.kind for f in report.open_findings] == ["inserted"], report.findings
+    repo.audit_acknowledge(actor=AUDITOR, digest=findings_digest(report.findings),
+                           reason="Bản chép tay của quản trị.", login=LOGIN)
+    assert verify_anchored(repo.audit, repo.anchor).ok  # so seal runs
+
+    outcome = {o.key: o for o in seal_unsealed(repo, svc, "operator", "cli")}
+    assert outcome[forged].sealed_as is None and outcome[forged].code == "UNAUDITED", outcome[forged]
+    assert ADMIN in {k.split("/")[1] for k, o in outcome.items() if o.sealed_as}  # the honest ones
 
 
 def test_the_cli_seals_and_says_what_it_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
