@@ -5,49 +5,20 @@ from __future__ import annotations
 
 import unicodedata
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file
+from kho_sip import good_package, refused, zipped
 from zip_entries import patch_zip_entry
 
-from kho.errors import KhoError
-from retention.sip import Transfers
 from web.context import Kho
 
 
 @pytest.fixture
 def package_root(kho: Kho, people: People, tmp_path: Path) -> Path:
     """A good package folder of a closed permanent hồ sơ (it passes every check)."""
-    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=2)
-    return Transfers(kho.repo).build(file.record_id, tmp_path / "b", actor=people.actor("luu_tru")).root
-
-
-def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
-           after: Iterable[tuple[str, bytes]] = ()) -> Path:
-    """The package folder as a zip, with raw entries written before and after its own."""
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in before:
-            zf.writestr(name, data)
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                zf.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
-        for name, data in after:
-            zf.writestr(name, data)
-    return out
-
-
-def refused(kho: Kho, people: People, archive: Path) -> KhoError:
-    from retention.sip_import import import_package
-
-    with pytest.raises(KhoError) as info:
-        import_package(kho.repo, archive, actor=people.actor("luu_tru"))
-    assert info.value.message and info.value.http_status == 422
-    last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
-    assert last.action == "transfer:import-rejected" and last.details["code"] == info.value.code
-    return info.value
+    return good_package(kho, people, tmp_path, docs=2)
 
 
 def test_a_package_with_two_entries_of_one_name_is_refused(

@@ -5,42 +5,19 @@ the refusal was not audited. It is refused with ``SIP_METS_INVALID``, audited.""
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file
+from kho_sip import good_package, refused, zipped
 
-from kho.errors import KhoError
-from retention.sip import Transfers
 from web.context import Kho
 
 
 @pytest.fixture
 def package_root(kho: Kho, people: People, tmp_path: Path) -> Path:
-    """A good package folder of a closed permanent hồ sơ (as test_sip_hostile builds it)."""
-    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=1)
-    return Transfers(kho.repo).build(file.record_id, tmp_path / "b", actor=people.actor("luu_tru")).root
-
-
-def zipped(root: Path, out: Path) -> Path:
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                zf.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
-    return out
-
-
-def refused(kho: Kho, people: People, archive: Path) -> KhoError:
-    from retention.sip_import import import_package
-
-    with pytest.raises(KhoError) as info:
-        import_package(kho.repo, archive, actor=people.actor("luu_tru"))
-    assert info.value.message and info.value.http_status == 422
-    last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
-    assert last.action == "transfer:import-rejected" and last.details["code"] == info.value.code
-    return info.value
+    """A good package folder of a closed permanent hồ sơ (it passes every check)."""
+    return good_package(kho, people, tmp_path, docs=1)
 
 
 def test_a_size_of_thousands_of_digits_is_refused_with_a_code(

@@ -1,0 +1,51 @@
+"""Imported SIP packages for the tests of the import check (test_sip_hostile, f5's METS SIZE):
+a good package folder of a closed permanent hồ sơ, the same as a zip with raw entries around
+it, and the refusal an import of it must give."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from kho_people import People
+from kho_retention import closed_file
+
+from kho.errors import KhoError
+from retention.sip import Transfers
+from web.context import Kho
+
+
+def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int) -> Path:
+    """A good package folder of a closed permanent hồ sơ of ``docs`` documents (it passes every
+    check)."""
+    file, _ = closed_file(kho, people, notation="01.VP", maintenance="Vĩnh viễn", docs=docs)
+    return Transfers(kho.repo).build(file.record_id, tmp_path / "b", actor=people.actor("luu_tru")).root
+
+
+def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
+           after: Iterable[tuple[str, bytes]] = ()) -> Path:
+    """The package folder as a zip, with raw entries written before and after its own."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in before:
+            zf.writestr(name, data)
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
+        for name, data in after:
+            zf.writestr(name, data)
+    return out
+
+
+def refused(kho: Kho, people: People, archive: Path) -> KhoError:
+    """The error importing ``archive`` raises: a 422 with a message, its code audited as
+    ``transfer:import-rejected``."""
+    from retention.sip_import import import_package
+
+    with pytest.raises(KhoError) as info:
+        import_package(kho.repo, archive, actor=people.actor("luu_tru"))
+    assert info.value.message and info.value.http_status == 422
+    last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
+    assert last.action == "transfer:import-rejected" and last.details["code"] == info.value.code
+    return info.value
