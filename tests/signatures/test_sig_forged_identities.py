@@ -16,6 +16,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from kho_certificates import leaf_with_purposes
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
@@ -101,21 +102,8 @@ def test_a_signature_timestamped_inside_its_certificates_validity_still_passes(
 def _leaf_for(pki: TestPKI, label: str, serial: int, purposes: list[x509.ObjectIdentifier]) -> SignerIdentity:
     """A personal certificate of the test CA whose extended key usage lists ``purposes``
     (key usage digitalSignature + nonRepudiation, as a signing certificate has)."""
-    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
-    ca_key, key = testpki.derive_key("ca"), testpki.derive_key(label)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(testpki._person_name("Nguyễn Văn An", "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn"))
-        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(serial)
-        .not_valid_before(testpki.LEAF_VALIDITY[0]).not_valid_after(testpki.LEAF_VALIDITY[1])
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(testpki._SIGNING_KEY_USAGE, critical=True)
-        .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
-        .add_extension(testpki._ski(key.public_key()), critical=False)
-        .add_extension(testpki._aki(ca_key.public_key()), critical=False)
-        .sign(ca_key, testpki.hashes.SHA256(), ecdsa_deterministic=True)
-    )
-    return testpki._identity(label, cert, key, (ca,), SignatureRole.PERSONAL)
+    subject = testpki._person_name("Nguyễn Văn An", "Chủ tịch", "VĂN PHÒNG", "nvan@thunghiem.gov.vn")
+    return leaf_with_purposes(pki, label, serial, subject, purposes)
 
 
 EKU = x509.oid.ExtendedKeyUsageOID

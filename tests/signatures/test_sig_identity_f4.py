@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from kho_certificates import leaf_with_purposes
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ingest import testpki
@@ -31,28 +32,6 @@ from repository.registration import SealAgency, seal_names_sender
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
 READERS = pytest.mark.parametrize("reader", [PdfFileReader, CachingPdfReader], ids=["stock", "fast"])
 AGENCY = "Sở Tài chính tỉnh Thử Nghiệm"
-
-
-def _identity(
-    pki: TestPKI, label: str, serial: int, subject: x509.Name, purposes: list[x509.ObjectIdentifier],
-    role: SignatureRole,
-) -> SignerIdentity:
-    """A certificate of the trusted test CA with the signing key usages and ``purposes``."""
-    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
-    ca_key, key = testpki.derive_key("ca"), testpki.derive_key(label)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(ca.subject).public_key(key.public_key())
-        .serial_number(serial)
-        .not_valid_before(testpki.LEAF_VALIDITY[0]).not_valid_after(testpki.LEAF_VALIDITY[1])
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(testpki._SIGNING_KEY_USAGE, critical=True)
-        .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
-        .add_extension(testpki._ski(key.public_key()), critical=False)
-        .add_extension(testpki._aki(ca_key.public_key()), critical=False)
-        .sign(ca_key, testpki.hashes.SHA256(), ecdsa_deterministic=True)
-    )
-    return testpki._identity(label, cert, key, (ca,), role)
 
 
 def _person(name: str) -> x509.Name:
@@ -93,7 +72,8 @@ def test_a_personal_certificate_kho_does_not_trust_names_no_signer(
     purposes: list[x509.ObjectIdentifier],
 ) -> None:
     serial = 0x4B484F4600 + len(str(subject)) + len(purposes)
-    identity = _identity(pki, f"f4-person-{serial:x}", serial, subject, purposes, SignatureRole.PERSONAL)
+    identity = leaf_with_purposes(pki, f"f4-person-{serial:x}", serial, subject, purposes,
+                                  SignatureRole.PERSONAL)
 
     result = _verify(pki, pki_trust, identity, reader)
 
@@ -127,8 +107,8 @@ def test_a_seal_certificate_kho_does_not_trust_names_no_agency(
     which the sender rule never takes for the agency and tells as a look-alike (session 25:
     naming nobody let the document in with no question, test_incoming_metadata_mismatch)."""
     serial = 0x4B484F4700 + len(purposes) + len(name.encode())
-    identity = _identity(pki, f"f4-seal-{serial:x}", serial, _seal(name), purposes,
-                         SignatureRole.ORGANISATION)
+    identity = leaf_with_purposes(pki, f"f4-seal-{serial:x}", serial, _seal(name), purposes,
+                                  SignatureRole.ORGANISATION)
 
     result = _verify(pki, pki_trust, identity, reader)
 
@@ -151,9 +131,10 @@ def test_a_certificate_kho_trusts_still_names_its_signer_and_agency(
     pki: TestPKI, pki_trust: TrustStore, reader: type[PdfFileReader]
 ) -> None:
     """The same certificates with purposes fit for signing and plain names: named as before."""
-    person = _identity(pki, "f4-person-ok", 0x4B484F4801, _person("Nguyễn Văn An"), CLIENT,
-                       SignatureRole.PERSONAL)
-    seal = _identity(pki, "f4-seal-ok", 0x4B484F4802, _seal(AGENCY), CLIENT, SignatureRole.ORGANISATION)
+    person = leaf_with_purposes(pki, "f4-person-ok", 0x4B484F4801, _person("Nguyễn Văn An"), CLIENT,
+                                SignatureRole.PERSONAL)
+    seal = leaf_with_purposes(pki, "f4-seal-ok", 0x4B484F4802, _seal(AGENCY), CLIENT,
+                              SignatureRole.ORGANISATION)
 
     signed_by_person = _verify(pki, pki_trust, person, reader)
     signed_by_seal = _verify(pki, pki_trust, seal, reader)
