@@ -13,15 +13,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from cryptography import x509
 from cryptography.x509.oid import NameOID
+from kho_certificates import sha1_seal_verdict, vgca_leaf
 
 from ingest import testpki
 from ingest.pipeline import signing_agencies, signing_people
 from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import Indication, SignerKind
-from ingest.signatures.rules import CryptoPolicy, SignatureFacts, classify_signer, signature_verdict
+from ingest.signatures.rules import classify_signer
 from ingest.signatures.verify import _verify_pdf
 from ingest.signing import SignatureRole, SignerIdentity
 from ingest.testpki import TestPKI
@@ -57,11 +57,8 @@ def test_an_organisations_name_is_still_an_organisation(name: str) -> None:
 
 def test_the_sha1_allowance_for_seals_does_not_reach_a_person() -> None:
     """KHO_SIGNATURE_SHA1_SEALS_UNTIL accepts SHA-1 in agency seals only."""
-    policy = CryptoPolicy(sha1_seals_until=datetime(2027, 1, 1, tzinfo=UTC))
     kind = classify_signer({"common_name": "Vũ Văn Phong", "organization_name": AGENCY})
-    facts = SignatureFacts(intact=True, valid=True, coverage="ENTIRE_FILE", digest_algorithm="sha1",
-                           signer_kind=kind, best_signature_time=NOW)
-    verdict, _ = signature_verdict(facts, policy)
+    verdict = sha1_seal_verdict(kind, NOW)
     assert verdict.indication is Indication.INDETERMINATE
     assert verdict.sub_indication == "CRYPTO_CONSTRAINTS_FAILURE"
 
@@ -69,17 +66,10 @@ def test_the_sha1_allowance_for_seals_does_not_reach_a_person() -> None:
 def _person_without_title(pki: TestPKI, name: str, serial: int) -> SignerIdentity:
     """A personal certificate as VGCA issues them: the name in CN, the unit in OU and O, no
     title or given name; issued by the trusted test CA."""
-    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
-    key = testpki.derive_key(f"f4-kind-{serial:x}")
-    cert = testpki._leaf_cert(
-        subject=testpki._name([
-            (NameOID.COUNTRY_NAME, "VN"), (NameOID.ORGANIZATION_NAME, AGENCY),
-            (NameOID.ORGANIZATIONAL_UNIT_NAME, UNIT), (NameOID.COMMON_NAME, name),
-        ]),
-        key=key, serial=serial, validity=testpki.LEAF_VALIDITY, issuer=ca,
-        issuer_key=testpki.derive_key("ca"), issuer_file="kho-test-ca", email="vvp@thunghiem.gov.vn",
-    )
-    return testpki._identity(f"f4-kind-{serial:x}", cert, key, (ca,), SignatureRole.PERSONAL)
+    return vgca_leaf(pki, f"f4-kind-{serial:x}", serial, [
+        (NameOID.COUNTRY_NAME, "VN"), (NameOID.ORGANIZATION_NAME, AGENCY),
+        (NameOID.ORGANIZATIONAL_UNIT_NAME, UNIT), (NameOID.COMMON_NAME, name),
+    ], SignatureRole.PERSONAL, "vvp@thunghiem.gov.vn")
 
 
 def test_two_personal_signatures_are_not_the_person_and_the_agency(

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from cryptography import x509
 from cryptography.x509.oid import NameOID
+from kho_certificates import sha1_seal_verdict, vgca_leaf
 
 from ingest import testpki
 from ingest.pipeline import signing_agencies, signing_people
@@ -22,11 +22,8 @@ from ingest.signatures import TrustStore
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import Indication, SignerKind
 from ingest.signatures.rules import (
-    CryptoPolicy,
-    SignatureFacts,
     classify_signer,
     nd30_check,
-    signature_verdict,
 )
 from ingest.signatures.verify import _verify_pdf
 from ingest.signing import SignatureRole, SignerIdentity
@@ -85,28 +82,17 @@ def test_people_stay_people(name: str) -> None:
 def test_the_sha1_allowance_for_seals_still_reaches_the_port_authoritys_seal() -> None:
     """KHO_SIGNATURE_SHA1_SEALS_UNTIL accepts SHA-1 in agency seals: on f4 the Cảng vụ's seal
     was a person's and its SHA-1 signature INDETERMINATE."""
-    policy = CryptoPolicy(sha1_seals_until=datetime(2027, 1, 1, tzinfo=UTC))
     kind = classify_signer({"common_name": PORT, "organization_name": MINISTRY})
-    facts = SignatureFacts(intact=True, valid=True, coverage="ENTIRE_FILE", digest_algorithm="sha1",
-                           signer_kind=kind, best_signature_time=NOW)
-    verdict, _ = signature_verdict(facts, policy)
+    verdict = sha1_seal_verdict(kind, NOW)
     assert verdict.indication is Indication.TOTAL_PASSED
 
 
 def _seal(pki: TestPKI, name: str, serial: int) -> SignerIdentity:
     """An agency seal as VGCA issues them: CN the agency, O the ministry above it, no MST;
     issued by the trusted test CA."""
-    ca = x509.load_der_x509_certificate(pki.ca.cert_der)
-    key = testpki.derive_key(f"rv2-seal-{serial:x}")
-    cert = testpki._leaf_cert(
-        subject=testpki._name([
-            (NameOID.COUNTRY_NAME, "VN"), (NameOID.ORGANIZATION_NAME, MINISTRY),
-            (NameOID.COMMON_NAME, name),
-        ]),
-        key=key, serial=serial, validity=testpki.LEAF_VALIDITY, issuer=ca,
-        issuer_key=testpki.derive_key("ca"), issuer_file="kho-test-ca", email="cv@qn.gov.vn",
-    )
-    return testpki._identity(f"rv2-seal-{serial:x}", cert, key, (ca,), SignatureRole.ORGANISATION)
+    return vgca_leaf(pki, f"rv2-seal-{serial:x}", serial, [
+        (NameOID.COUNTRY_NAME, "VN"), (NameOID.ORGANIZATION_NAME, MINISTRY), (NameOID.COMMON_NAME, name),
+    ], SignatureRole.ORGANISATION, "cv@qn.gov.vn")
 
 
 def test_the_port_authoritys_seal_names_the_port_authority(
