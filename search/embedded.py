@@ -343,6 +343,12 @@ the rest of a rebuild is SQLite, JSON and Tantivy's own indexing thread. One per
 worker, 829 with two (same index)."""
 PARALLEL_MIN_BATCH = 200
 """Smaller rebuild batches are analysed inline (a worker process costs ~0.3 s to start)."""
+WORKER_BACKLOG = 1
+"""A rebuild's batch is analysed by the rebuild's own thread (not queued for the workers)
+when every worker is busy and this many more batches already wait for them: text analysis is
+the slowest stage of a rebuild (~0.25 ms a document against ~0.1 ms for the SQLite rows), so
+the rebuild's thread used to finish its rows early and then wait, idle, for the workers and
+Tantivy to catch up (NOTES-s8)."""
 
 
 def _row(doc: IndexDocument) -> dict[str, Any]:
@@ -410,6 +416,10 @@ class _Index(IndexWriter):
             self._staged: dict[int, IndexDocument] = {}
             self._analysing: list[concurrent.futures.Future[list[Any]]] = []
             self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+            # batches given to the workers and not yet analysed (oldest first)
+            self._submitted: collections.deque[concurrent.futures.Future[list[Any]]] = (
+                collections.deque()
+            )
             self._workers_failed = False
             self._searcher_mark: tuple[int, int, int] | None = None
             self._facet_cache: dict[tuple[Any, ...], tuple[Facet, ...]] = {}
@@ -481,6 +491,7 @@ class _Index(IndexWriter):
 
     def _stop_workers(self) -> None:
         self._analysing = []
+        self._submitted.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -542,11 +553,37 @@ class _Index(IndexWriter):
                     self._pool = concurrent.futures.ProcessPoolExecutor(
                         ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn")
                     )
-                self._analysing.append(self._pool.submit(_analyse, list(added)))
+                while self._submitted and self._submitted[0].done():
+                    self._submitted.popleft()
+                if len(self._submitted) >= ANALYSIS_WORKERS + WORKER_BACKLOG:
+                    if (here := self._analysed_here(added)) is not None:
+                        self._analysing.append(here)
+                else:
+                    future = self._pool.submit(_analyse, list(added))
+                    self._submitted.append(future)
+                    self._analysing.append(future)
             except Exception:  # a broken pool, no processes allowed here: analyse inline
                 self._workers_broke()
         if len(self._staged) >= min(APPLY_STEP_DOCS, BULK_COMMIT_DOCS):
             self._apply_in_background()
+
+    @staticmethod
+    def _analysed_here(
+        added: Sequence[tuple[int, IndexDocument]],
+    ) -> concurrent.futures.Future[list[Any]] | None:
+        """The workers are :data:`WORKER_BACKLOG` batches behind: this thread analyses the
+        batch itself (the same :func:`_analyse`) instead of waiting for the background apply.
+        None on a failure: the background apply then analyses the staged documents (and
+        reports the error) as it does when no analysis is handed to it."""
+        import concurrent.futures
+
+        try:
+            analysed = _analyse(added)
+        except Exception:
+            return None
+        future: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
+        future.set_result(analysed)
+        return future
 
     def _apply(self, removed: Sequence[int], added: Sequence[tuple[int, IndexDocument]]) -> None:
         """Make the Tantivy index match SQLite for these rows, then clear their pending marks."""

@@ -383,6 +383,7 @@ def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, 
     inline = _rebuild_fingerprint(tmp_path, "inline", docs)
     monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 2)
     monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(embedded, "WORKER_BACKLOG", len(docs))  # never analysed by this thread
     submitted: list[int] = []
     import concurrent.futures  # (search.embedded imports it only for a rebuild's batches)
 
@@ -398,6 +399,43 @@ def test_a_rebuild_analysed_in_worker_processes_builds_the_same_index(tmp_path, 
     assert parallel == inline
     assert inline[0][0] > 0 and inline[-1][0] == len(docs)
 
+
+
+def test_batches_the_rebuild_analyses_itself_while_the_workers_are_behind_build_the_same_index(
+    tmp_path, monkeypatch
+):
+    """When the workers are WORKER_BACKLOG batches behind, the rebuild's own thread analyses
+    the next batch instead of queueing it: both paths are used in one rebuild, every document
+    is analysed exactly once, and the index is the one analysed in this process alone."""
+    import concurrent.futures
+
+    import search.embedded as embedded
+
+    docs = _varied_docs(60)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    inline = _rebuild_fingerprint(tmp_path, "inline", docs)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 1)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(embedded, "WORKER_BACKLOG", 0)  # one batch at the worker at a time
+    submitted: list[int] = []
+    here: list[int] = []
+    real_submit = concurrent.futures.ProcessPoolExecutor.submit
+    real_here = embedded._Index._analysed_here
+
+    def counting_submit(self, fn, *args, **kwargs):
+        submitted.append(len(args[0]))
+        return real_submit(self, fn, *args, **kwargs)
+
+    def counting_here(added):
+        here.append(len(added))
+        return real_here(added)
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", counting_submit)
+    monkeypatch.setattr(embedded._Index, "_analysed_here", staticmethod(counting_here))
+    mixed = _rebuild_fingerprint(tmp_path, "mixed", docs)
+    assert submitted and here  # (a worker takes ~0.3 s to start: the next batches are here)
+    assert sum(submitted) + sum(here) == len(docs)
+    assert mixed == inline
 
 def test_a_rebuild_applying_to_tantivy_in_the_background_builds_the_same_index(
     tmp_path, monkeypatch
