@@ -881,6 +881,11 @@ def legacy_duplicate_key(metadata: DocumentMetadata, year: int) -> str | None:
     )
 
 
+def _added(granted: tuple[str, ...], more: Iterable[str]) -> tuple[str, ...]:
+    """Grants after adding ``more``: the ones held first, in their order, then each new one once."""
+    return tuple(dict.fromkeys((*granted, *more)))
+
+
 _ADDING_TO_A_SHARED_FILE = (
     "Hồ sơ này được chia sẻ cho người hoặc đơn vị chưa được xem văn bản: đưa văn bản vào hồ sơ là"
     " cấp quyền xem văn bản cho họ."
@@ -2885,18 +2890,11 @@ class Repository:
                 new_users = tuple(u for u in current.grant_users if u not in users)
                 new_units = tuple(u for u in current.grant_units if u not in units)
             else:
-                new_users = tuple(dict.fromkeys((*current.grant_users, *users)))
-                new_units = tuple(dict.fromkeys((*current.grant_units, *units)))
-            if (new_users, new_units) == (current.grant_users, current.grant_units):
+                new_users = _added(current.grant_users, users)
+                new_units = _added(current.grant_units, units)
+            new = self._regranted(current, new_users, new_units, actor)
+            if new is None:
                 return current
-            new = replace(
-                current,
-                version=current.version + 1,
-                created_at=to_iso_utc(self.clock()),
-                actor=actor.user,
-                grant_users=new_users,
-                grant_units=new_units,
-            )
             details = {"users": list(users), "units": list(units), "revoke": revoke}
             try:
                 record = self._write_version(current, new, actor, "record:grant", details)
@@ -2921,18 +2919,11 @@ class Repository:
         for _ in range(20):
             current = self._load(record_id)
             self.authorize(actor, Action.RECORD_VIEW, current)
-            new_users = tuple(dict.fromkeys((*current.grant_users, *users)))
-            new_units = tuple(dict.fromkeys((*current.grant_units, *units)))
-            if (new_users, new_units) == (current.grant_users, current.grant_units):
-                return current
-            new = replace(
-                current,
-                version=current.version + 1,
-                created_at=to_iso_utc(self.clock()),
-                actor=actor.user,
-                grant_users=new_users,
-                grant_units=new_units,
+            new = self._regranted(
+                current, _added(current.grant_users, users), _added(current.grant_units, units), actor
             )
+            if new is None:
+                return current
             try:
                 return self._write_version(
                     current, new, actor, "record:distribute", {"users": list(users), "units": list(units)}
@@ -3526,6 +3517,15 @@ class Repository:
         if current.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         return current
+
+    def _regranted(
+        self, current: Record, users: tuple[str, ...], units: tuple[str, ...], actor: Actor
+    ) -> Record | None:
+        """``current``'s successor granted to exactly ``users`` and ``units`` (:meth:`grant`,
+        :meth:`distribute`); None when those are its grants already (no new version)."""
+        if (users, units) == (current.grant_users, current.grant_units):
+            return None
+        return self._next_version(current, actor, grant_users=users, grant_units=units)
 
     def _next_version(self, current: Record, actor: Actor, **changes: Any) -> Record:
         """``current``'s successor written by ``actor`` now, with ``changes`` (not yet stored:

@@ -186,6 +186,26 @@ def _flocat(parent: ET.Element, href: str) -> None:
     )
 
 
+def _md_ref(parent: ET.Element, f: PackedFile, mdtype: str, created: str) -> None:
+    """The METS reference to a metadata file of the package (EAD, PREMIS): where it is, its
+    size and SHA-256, as the package's checks (here and in :mod:`retention.sip_import`) read it."""
+    ET.SubElement(
+        parent,
+        _q(METS_NS, "mdRef"),
+        {
+            "LOCTYPE": "URL",
+            _q(XLINK_NS, "type"): "simple",
+            _q(XLINK_NS, "href"): f.path,
+            "MDTYPE": mdtype,
+            "MIMETYPE": f.mime,
+            "SIZE": str(f.size),
+            "CREATED": created,
+            "CHECKSUM": f.sha256.upper(),
+            "CHECKSUMTYPE": "SHA-256",
+        },
+    )
+
+
 def _mets_root(
     object_id: str,
     label: str,
@@ -417,40 +437,12 @@ def write_package(
     dmd = ET.SubElement(
         mets, _q(METS_NS, "dmdSec"), {"ID": "dmd-ead", "CREATED": created, "STATUS": "CURRENT"}
     )
-    ET.SubElement(
-        dmd,
-        _q(METS_NS, "mdRef"),
-        {
-            "LOCTYPE": "URL",
-            _q(XLINK_NS, "type"): "simple",
-            _q(XLINK_NS, "href"): ead.path,
-            "MDTYPE": "EAD",
-            "MIMETYPE": "text/xml",
-            "SIZE": str(ead.size),
-            "CREATED": created,
-            "CHECKSUM": ead.sha256.upper(),
-            "CHECKSUMTYPE": "SHA-256",
-        },
-    )
+    _md_ref(dmd, ead, "EAD", created)
     amd = ET.SubElement(mets, _q(METS_NS, "amdSec"), {"ID": "amd"})
     digi = ET.SubElement(
         amd, _q(METS_NS, "digiprovMD"), {"ID": "digiprov-premis", "CREATED": created, "STATUS": "CURRENT"}
     )
-    ET.SubElement(
-        digi,
-        _q(METS_NS, "mdRef"),
-        {
-            "LOCTYPE": "URL",
-            _q(XLINK_NS, "type"): "simple",
-            _q(XLINK_NS, "href"): premis.path,
-            "MDTYPE": "PREMIS",
-            "MIMETYPE": "text/xml",
-            "SIZE": str(premis.size),
-            "CREATED": created,
-            "CHECKSUM": premis.sha256.upper(),
-            "CHECKSUMTYPE": "SHA-256",
-        },
-    )
+    _md_ref(digi, premis, "PREMIS", created)
     file_sec = ET.SubElement(mets, _q(METS_NS, "fileSec"), {"ID": "filesec"})
     for use, group_id, group in (
         ("Documentation", "filegrp-doc", docs),

@@ -4,6 +4,7 @@ số đến / số đi, or trả lại."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -36,9 +37,13 @@ URGENCY = [(int(u), u.label) for u in Urgency]
 SECRECY = [(int(s), s.label) for s in Secrecy]
 
 
-def _metadata(form: Any) -> dict[str, Any]:
+def typed_metadata(form: Any, fields: Sequence[tuple[str, str, str, bool]]) -> dict[str, Any]:
+    """The metadata a văn thư typed in a form of ``fields`` (this page's, the outgoing page's):
+    empty fields left out, the rest stripped; a number field, and the urgency and secrecy
+    levels, an integer when it reads as one (:func:`ascii_int`), else kept as typed for the
+    metadata validation to refuse by name."""
     values: dict[str, Any] = {}
-    for name, _label, kind, _required in FIELDS:
+    for name, _label, kind, _required in fields:
         value = (form.get(name) or "").strip()
         if value:
             number = ascii_int(value) if kind == "number" else None
@@ -48,6 +53,10 @@ def _metadata(form: Any) -> dict[str, Any]:
         number = ascii_int(value)
         values[name] = value if number is None else number
     return values
+
+
+def _metadata(form: Any) -> dict[str, Any]:
+    return typed_metadata(form, FIELDS)
 
 
 REASONS = ("override_reason", "duplicate_reason")

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from kho.digits import ascii_int
 from kho.errors import KhoError, ValidationFailed
 from repository.policy import Action
 from web.app import takes_upload
 from web.pages.common import actor, kho, login_required, page
-from web.pages.intake import SECRECY, URGENCY, registered_message, typed_reasons
+from web.pages.intake import SECRECY, URGENCY, registered_message, typed_metadata, typed_reasons
 
 bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
 
@@ -33,20 +32,10 @@ FIELDS: tuple[tuple[str, str, str, bool], ...] = (
 
 
 def _metadata(form: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, _label, kind, _required in FIELDS:
-        value = (form.get(name) or "").strip()
-        if not value:
-            continue
-        if name == "recipients":
-            values[name] = [{"organ_name": line.strip()} for line in value.splitlines() if line.strip()]
-        else:
-            number = ascii_int(value) if kind == "number" else None
-            values[name] = value if number is None else number
-    for name in ("urgency", "secrecy"):
-        value = form.get(name, "0")
-        number = ascii_int(value)
-        values[name] = value if number is None else number
+    values = typed_metadata(form, FIELDS)
+    if "recipients" in values:  # one nơi nhận a line
+        lines = values["recipients"].splitlines()
+        values["recipients"] = [{"organ_name": line.strip()} for line in lines if line.strip()]
     return values
 
 
