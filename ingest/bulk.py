@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.source_files import Identity, read_source, symlink_refused
+from ingest.source_files import Identity, name_refused, printable, read_source, symlink_refused
 from ingest.source_files import identity as source_identity
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
@@ -111,7 +111,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             from kho.errors import NotFound
 
-            raise NotFound(f"Không tìm thấy tệp hoặc thư mục “{raw}”.", path=str(raw))
+            raise NotFound(f"Không tìm thấy tệp hoặc thư mục “{printable(raw)}”.", path=printable(raw))
         for p in found:
             if p not in seen:
                 seen.add(p)
@@ -120,7 +120,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def _source_item(path: Path, exc: KhoError) -> BulkItem:
-    return BulkItem(str(path), None, JobState.FAILED.value, exc.code, exc.message)
+    return BulkItem(printable(path), None, JobState.FAILED.value, exc.code, exc.message)
 
 
 def _file_key(path: Path) -> str:
@@ -234,7 +234,7 @@ def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, Bul
     for path_str, key, identity in chunk:
         path = Path(path_str)
         try:
-            data = read_source(path, identity)
+            data = read_source(path, identity, max_bytes=pipeline.repo.max_file_bytes)
         except KhoError as exc:
             results.append((key, path, _source_item(path, exc)))
             continue
@@ -287,6 +287,10 @@ def import_paths(
         for path in files:
             if path.is_symlink():
                 links.append(_source_item(path, symlink_refused(path)))
+                continue
+            refused = name_refused(path)
+            if refused is not None:
+                links.append(_source_item(path, refused))
                 continue
             key = _file_key(path)
             identity = source_identity(path)
@@ -374,7 +378,7 @@ def _queue_all(
     queued: dict[str, tuple[str, Path]] = {}
     for path, key, identity in pending:
         try:
-            data = read_source(path, identity)
+            data = read_source(path, identity, max_bytes=pipeline.repo.max_file_bytes)
         except KhoError as exc:
             manifest.add(key, _source_item(path, exc))
             report(_source_item(path, exc))
