@@ -124,8 +124,12 @@ def _source_item(path: Path, exc: KhoError) -> BulkItem:
 
 
 def _file_key(path: Path) -> str:
+    """What a re-run compares to skip a file unread: path, size, modification time, and the
+    inode and change time, which whoever writes the folder cannot set (a file rewritten with
+    the same size and its old mtime put back, ``touch -r``, was otherwise skipped unread and
+    reported as the record of its old bytes)."""
     st = path.stat()
-    return f"{path}\x1f{st.st_size}\x1f{st.st_mtime_ns}"
+    return f"{path}\x1f{st.st_size}\x1f{st.st_mtime_ns}\x1f{st.st_ino}\x1f{st.st_ctime_ns}"
 
 
 class Manifest:
@@ -141,6 +145,8 @@ class Manifest:
                         entry = json.loads(line)
                     except json.JSONDecodeError:
                         continue  # a line cut short by a kill
+                    if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+                        continue  # not an entry (an edited file): its file is read again
                     self.entries[entry["key"]] = entry
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = path.open("a", encoding="utf-8")
@@ -296,7 +302,7 @@ def import_paths(
             identity = source_identity(path)
             keys[key] = path
             entry = manifest.entries.get(key)
-            if entry is not None and entry["state"] in final_states:
+            if entry is not None and entry.get("state") in final_states:
                 items.append(
                     BulkItem(
                         str(path), entry.get("job_id"), entry["state"], entry.get("reason_code"),

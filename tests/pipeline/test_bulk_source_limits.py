@@ -113,3 +113,52 @@ def test_a_name_that_is_not_utf8_is_refused_and_the_rest_goes_on(
     assert good.state == "xong" and good.record_id
     jobs = JobStore(open_repository(Settings.from_env()).store)
     assert jobs.find(hashlib.sha256("Công văn số 1.\n".encode()).hexdigest()) is None
+
+
+def test_a_file_rewritten_with_its_old_size_and_mtime_is_read_again(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Between two runs, whoever writes the folder rewrites an imported file with other bytes
+    of the same length and puts its modification time back. Before: the re-run matched the
+    manifest (path, size, mtime), skipped it unread and reported the old record; the new bytes
+    never reached Kho. Now the change time (which no one sets) differs: it is read."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    doc = folder / "cong-van.txt"
+    doc.write_text("Công văn số 1 về việc A.\n", encoding="utf-8")
+    (folder / "khac.txt").write_text("Công văn số 2.\n", encoding="utf-8")
+    manifest = tmp_path / "m.jsonl"
+    first = import_paths([folder], settings=Settings.from_env(), workers=1, manifest_path=manifest)
+    assert first.done == 2
+
+    before = os.stat(doc)
+    doc.write_text("Công văn số 1 về việc B.\n", encoding="utf-8")  # same length
+    os.utime(doc, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (os.stat(doc).st_size, os.stat(doc).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+    again = import_paths([folder], settings=Settings.from_env(), workers=1, manifest_path=manifest)
+    by_name = {Path(i.path).name: i for i in again.items}
+    assert by_name["khac.txt"].skipped  # untouched: still skipped unread
+    assert not by_name["cong-van.txt"].skipped and by_name["cong-van.txt"].state == "xong"
+    jobs = JobStore(open_repository(Settings.from_env()).store)
+    assert jobs.find(hashlib.sha256(doc.read_bytes()).hexdigest()) is not None
+
+
+def test_a_manifest_line_that_is_not_an_entry_is_passed_over(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A manifest edited by hand (a number, a list, an object without its key or state): before,
+    a KeyError/TypeError traceback ended the import before any file; now such lines are passed
+    over like a line cut short, and their files are read again."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "cong-van.txt").write_text("Công văn số 1.\n", encoding="utf-8")
+    manifest = tmp_path / "m.jsonl"
+    import_paths([folder], settings=Settings.from_env(), workers=1, manifest_path=manifest)
+    line = json.loads(manifest.read_text(encoding="utf-8").splitlines()[0])
+    del line["state"]
+    manifest.write_text(
+        "1\n[]\n" + json.dumps({"path": "x"}) + "\n" + json.dumps(line) + "\n", encoding="utf-8"
+    )
+    again = import_paths([folder], settings=Settings.from_env(), workers=1, manifest_path=manifest)
+    assert (again.total, again.done, again.skipped) == (1, 1, 0)
