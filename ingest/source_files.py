@@ -53,7 +53,11 @@ def read_source(
         if st.st_size > max_bytes:
             raise _too_large(path, st.st_size, max_bytes)
         with os.fdopen(os.dup(fd), "rb") as source:
-            data = source.read(max_bytes + 1)  # the file may grow after the fstat
+            # One byte more than its size shows a file still growing; only then is it read on,
+            # up to one byte past the limit (a read of max_bytes + 1 at once would allocate it).
+            data = source.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                data += source.read(max_bytes + 1 - len(data))
         if len(data) > max_bytes:
             raise _too_large(path, len(data), max_bytes)
         return data
