@@ -153,7 +153,10 @@ class Manifest:
 
     @staticmethod
     def default_path(settings: Settings, roots: Iterable[Path]) -> Path:
-        digest = hashlib.sha256("\n".join(sorted(str(r) for r in roots)).encode()).hexdigest()[:16]
+        # os.fsencode: a root named in an old code page (its bytes kept by Python as lone
+        # surrogates) hashes as its bytes, not a UnicodeEncodeError ending the run; a UTF-8
+        # root's name is unchanged.
+        digest = hashlib.sha256(os.fsencode("\n".join(sorted(str(r) for r in roots)))).hexdigest()[:16]
         return settings.data_dir / MANIFEST_DIR / f"{digest}.jsonl"
 
     def add(self, key: str, item: BulkItem) -> None:
