@@ -546,6 +546,16 @@ class Settings:
                 " ./kho-data.",
                 variable="KHO_DATA_DIR",
             )
+        untrimmed = env.get("KHO_DATA_DIR")
+        if untrimmed is not None and untrimmed != raw_data_dir and Path(untrimmed).expanduser().exists():
+            # Trimmed, as every variable is; but when the folder with the spaces is the one that
+            # exists, the trimmed name would silently open (and create) a second, empty Kho.
+            raise ConfigError(
+                f"Biến cấu hình KHO_DATA_DIR=“{_shown(untrimmed)}” có khoảng trắng ở đầu hoặc cuối,"
+                " và thư mục có các khoảng trắng đó tồn tại: Kho không đoán dùng thư mục nào; hãy"
+                " đổi tên thư mục hoặc viết đúng biến.",
+                variable="KHO_DATA_DIR",
+            )
         data_dir = Path(raw_data_dir).expanduser()
         store_url = get("KHO_STORE_URL") or f"file://{(data_dir / 'store').resolve()}"
         keystore_url = get("KHO_KEYSTORE_URL") or f"file://{(data_dir / 'keys').resolve()}"
