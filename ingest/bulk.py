@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.source_files import Identity, read_source, symlink_refused
+from ingest.source_files import Identity, name_refused, printable, read_source, symlink_refused
 from ingest.source_files import identity as source_identity
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
@@ -111,7 +111,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             from kho.errors import NotFound
 
-            raise NotFound(f"Không tìm thấy tệp hoặc thư mục “{raw}”.", path=str(raw))
+            raise NotFound(f"Không tìm thấy tệp hoặc thư mục “{printable(raw)}”.", path=printable(raw))
         for p in found:
             if p not in seen:
                 seen.add(p)
@@ -120,12 +120,16 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def _source_item(path: Path, exc: KhoError) -> BulkItem:
-    return BulkItem(str(path), None, JobState.FAILED.value, exc.code, exc.message)
+    return BulkItem(printable(path), None, JobState.FAILED.value, exc.code, exc.message)
 
 
 def _file_key(path: Path) -> str:
+    """What a re-run compares to skip a file unread: path, size, modification time, and the
+    inode and change time, which whoever writes the folder cannot set (a file rewritten with
+    the same size and its old mtime put back, ``touch -r``, was otherwise skipped unread and
+    reported as the record of its old bytes)."""
     st = path.stat()
-    return f"{path}\x1f{st.st_size}\x1f{st.st_mtime_ns}"
+    return f"{path}\x1f{st.st_size}\x1f{st.st_mtime_ns}\x1f{st.st_ino}\x1f{st.st_ctime_ns}"
 
 
 class Manifest:
@@ -141,13 +145,18 @@ class Manifest:
                         entry = json.loads(line)
                     except json.JSONDecodeError:
                         continue  # a line cut short by a kill
+                    if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+                        continue  # not an entry (an edited file): its file is read again
                     self.entries[entry["key"]] = entry
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = path.open("a", encoding="utf-8")
 
     @staticmethod
     def default_path(settings: Settings, roots: Iterable[Path]) -> Path:
-        digest = hashlib.sha256("\n".join(sorted(str(r) for r in roots)).encode()).hexdigest()[:16]
+        # os.fsencode: a root named in an old code page (its bytes kept by Python as lone
+        # surrogates) hashes as its bytes, not a UnicodeEncodeError ending the run; a UTF-8
+        # root's name is unchanged.
+        digest = hashlib.sha256(os.fsencode("\n".join(sorted(str(r) for r in roots)))).hexdigest()[:16]
         return settings.data_dir / MANIFEST_DIR / f"{digest}.jsonl"
 
     def add(self, key: str, item: BulkItem) -> None:
@@ -234,7 +243,7 @@ def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, Bul
     for path_str, key, identity in chunk:
         path = Path(path_str)
         try:
-            data = read_source(path, identity)
+            data = read_source(path, identity, max_bytes=pipeline.repo.max_file_bytes)
         except KhoError as exc:
             results.append((key, path, _source_item(path, exc)))
             continue
@@ -288,11 +297,15 @@ def import_paths(
             if path.is_symlink():
                 links.append(_source_item(path, symlink_refused(path)))
                 continue
+            refused = name_refused(path)
+            if refused is not None:
+                links.append(_source_item(path, refused))
+                continue
             key = _file_key(path)
             identity = source_identity(path)
             keys[key] = path
             entry = manifest.entries.get(key)
-            if entry is not None and entry["state"] in final_states:
+            if entry is not None and entry.get("state") in final_states:
                 items.append(
                     BulkItem(
                         str(path), entry.get("job_id"), entry["state"], entry.get("reason_code"),
@@ -374,7 +387,7 @@ def _queue_all(
     queued: dict[str, tuple[str, Path]] = {}
     for path, key, identity in pending:
         try:
-            data = read_source(path, identity)
+            data = read_source(path, identity, max_bytes=pipeline.repo.max_file_bytes)
         except KhoError as exc:
             manifest.add(key, _source_item(path, exc))
             report(_source_item(path, exc))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -37,6 +38,20 @@ STEP_LABELS = {
     "metadata": "Trích xuất siêu dữ liệu",
     "index": "Đánh chỉ mục",
 }
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _shown(text: object) -> str:
+    """A value from outside (a file's name or path, a reason quoting it) for one line of a
+    terminal: control characters (ESC sequences that move the cursor, rewrite earlier lines or
+    set the clipboard; CR, LF), bidi and zero-width marks, and bytes that are not UTF-8, as
+    ``\\xNN`` / ``\\uNNNN``. Whoever names files in an intake folder must not write on the
+    operator's screen."""
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text)
+    )
 
 
 def _handles_errors(func: F) -> F:
@@ -94,12 +109,12 @@ def _described(status: JobStatus) -> dict[str, Any]:
 
 def _print_status(status: JobStatus) -> None:
     click.echo(f"Lượt tiếp nhận: {status.job_id}")
-    click.echo(f"  Tệp:        {status.filename}")
+    click.echo(f"  Tệp:        {_shown(status.filename)}")
     click.echo(f"  Trạng thái: {status.state.value}" + (f" (bước: {status.step})" if status.step else ""))
     if status.record_id:
         click.echo(f"  Văn bản:    {status.record_id}")
     if status.reason_code:
-        click.echo(f"  Lý do:      [{status.reason_code}] {status.reason}")
+        click.echo(f"  Lý do:      [{status.reason_code}] {_shown(status.reason)}")
     for name, rec in status.steps.items():
         note = f" — {rec.note}" if rec.note else ""
         label = STEP_LABELS.get(name, name)
@@ -160,7 +175,7 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
         if as_json:
             return
         if item.state == JobState.FAILED.value and not item.skipped:
-            click.echo(f"  lỗi [{item.reason_code}] {item.path}: {item.reason}", err=True)
+            click.echo(f"  lỗi [{item.reason_code}] {_shown(item.path)}: {_shown(item.reason)}", err=True)
         now = time.monotonic()
         if now - last[0] >= 1.0 or n == total:
             last[0] = now
@@ -206,8 +221,8 @@ def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
         return
     counts = {s: sum(1 for j in listed if j.state is s) for s in JobState}
     for item in listed:
-        reason = f" [{item.reason_code}] {item.reason}" if item.reason_code else ""
-        click.echo(f"{item.job_id[:16]}  {item.state.value:<11} {item.filename}{reason}")
+        reason = f" [{item.reason_code}] {_shown(item.reason)}" if item.reason_code else ""
+        click.echo(f"{item.job_id[:16]}  {item.state.value:<11} {_shown(item.filename)}{reason}")
     click.echo(", ".join(f"{s.value}: {n}" for s, n in counts.items()))
 
 

@@ -193,7 +193,9 @@ class StoreOriginal:
             return StepOutcome(StepState.SKIPPED, "đã lưu")
         content = ctx.content
         if content is None and ctx.status.source:
-            content = read_source(Path(ctx.status.source))  # no link, no FIFO: SOURCE_*
+            content = read_source(  # no link, no FIFO: SOURCE_*; no more than the size rule takes
+                Path(ctx.status.source), max_bytes=ctx.repo.max_file_bytes
+            )
             if hashlib.sha256(content).hexdigest() != ctx.status.sha256:
                 raise KhoError(
                     "Tệp nguồn đã thay đổi kể từ khi tiếp nhận (SHA-256 khác); hãy gửi lại tệp.",

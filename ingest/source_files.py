@@ -5,7 +5,9 @@ job). Whoever can write to the folder (an agency's share, a USB stick) could mea
 a file by a symbolic link to any file this process may read (a key, a password file), by a
 folder turned into a link, or by a FIFO that would hang the reader. :func:`read_source` opens
 without following a final link, without blocking, and only a regular file, and where the
-caller knows the file's device and inode from the listing, only that file.
+caller knows the file's device and inode from the listing, only that file; and never more
+than the largest original Kho accepts (a sparse or ever-growing file would otherwise be read
+whole into memory before the size rule refused it, and take the import down with it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import os
 import stat
 from pathlib import Path
 
-from kho.errors import KhoError
+from kho.errors import BadFile, KhoError
+from repository.originals import DEFAULT_MAX_BYTES
 
 Identity = tuple[int, int]
 """A file's device and inode, from :func:`identity` when the folder is listed."""
@@ -25,9 +28,12 @@ def identity(path: Path) -> Identity:
     return st.st_dev, st.st_ino
 
 
-def read_source(path: Path, expected: Identity | None = None) -> bytes:
+def read_source(
+    path: Path, expected: Identity | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> bytes:
     """The bytes of ``path``; :class:`KhoError` ``SOURCE_SYMLINK`` (a link), ``SOURCE_CHANGED``
-    (not a regular file, or not the file listed as ``expected``), ``SOURCE_UNREADABLE``."""
+    (not a regular file, or not the file listed as ``expected``), ``SOURCE_UNREADABLE``,
+    ``FILE_TOO_LARGE`` (more than ``max_bytes``: at most ``max_bytes + 1`` bytes are read)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
@@ -44,25 +50,67 @@ def read_source(path: Path, expected: Identity | None = None) -> bytes:
                 "tiếp nhận: không đọc; hãy kiểm tra thư mục rồi nhập lại.",
                 code="SOURCE_CHANGED",
             )
+        if st.st_size > max_bytes:
+            raise _too_large(path, st.st_size, max_bytes)
         with os.fdopen(os.dup(fd), "rb") as source:
-            return source.read()
+            # One byte more than its size shows a file still growing; only then is it read on,
+            # up to one byte past the limit (a read of max_bytes + 1 at once would allocate it).
+            data = source.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                data += source.read(max_bytes + 1 - len(data))
+        if len(data) > max_bytes:
+            raise _too_large(path, len(data), max_bytes)
+        return data
     except OSError as exc:
         raise _unreadable(exc) from exc
     finally:
         os.close(fd)
 
 
+def printable(name: str | os.PathLike[str]) -> str:
+    """A file name or path as text that can be printed, logged and stored: bytes that are not
+    UTF-8 (kept by Python as lone surrogates) shown as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def name_refused(path: Path) -> KhoError | None:
+    """A path that is not UTF-8 text (a folder copied from an old machine in TCVN3 or
+    Windows-1258) cannot be a record's file name or a job's source: it is refused, not read,
+    with its code, and the rest of the folder goes on."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return KhoError(
+            f"Tên tệp hoặc thư mục “{printable(path)}” không phải văn bản UTF-8 (có thể được đặt "
+            "theo bảng mã cũ như TCVN3, Windows-1258): Kho không đọc; hãy đổi tên sang Unicode "
+            "(chẳng hạn bằng convmv) rồi nhập lại.",
+            code="SOURCE_NAME_NOT_UTF8",
+        )
+    return None
+
+
 def symlink_refused(path: Path) -> KhoError:
     """A symbolic link found in a folder is refused, not followed: a folder from elsewhere could
     otherwise make Kho read and store any file this process can read, as the agency's."""
     try:
-        target = os.readlink(path)[:200]
+        target = printable(os.readlink(path))[:200]
     except OSError:
         target = "?"
     return KhoError(
         f"Tệp là liên kết tượng trưng (symlink) tới “{target}”: Kho không đi theo liên kết trong "
         "thư mục tiếp nhận; hãy chép chính tệp đó vào thư mục.",
         code="SOURCE_SYMLINK",
+    )
+
+
+def _too_large(path: Path, size: int, max_bytes: int) -> BadFile:
+    name = printable(path.name)
+    return BadFile(
+        f"Tệp “{name}” có dung lượng {size / 1048576:.1f} MB, vượt giới hạn"
+        f" {max_bytes / 1048576:.0f} MB: không đọc.",
+        code="FILE_TOO_LARGE",
+        size=size,
+        limit=max_bytes,
     )
 
 

@@ -271,6 +271,20 @@ def fast_path_parts(value: str) -> frozenset[str]:
     return frozenset(asked)
 
 
+def _utf8(value: str) -> bool:
+    """Text, not bytes of another code page (kept by Python as lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(value: str) -> str:
+    """A value for a message: its bytes that are not UTF-8 as ``\\xNN``, cut at 200."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:200]
+
+
 def _bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -521,7 +535,28 @@ class Settings:
         def get(name: str) -> str:
             return env.get(name, VARIABLES[name][0]).strip()
 
-        data_dir = Path(get("KHO_DATA_DIR")).expanduser()
+        raw_data_dir = get("KHO_DATA_DIR")
+        if not raw_data_dir or not raw_data_dir.isprintable() or not _utf8(raw_data_dir):
+            # Set but empty (``KHO_DATA_DIR=`` from an unset variable in a unit file), Path("")
+            # is the current folder: every command would open (and write) a second, empty Kho
+            # wherever it was started, silently.
+            raise ConfigError(
+                f"Biến cấu hình KHO_DATA_DIR=“{_shown(raw_data_dir)}” không hợp lệ: cần đường dẫn"
+                " thư mục dữ liệu của Kho (văn bản UTF-8, không rỗng); bỏ hẳn biến thì dùng"
+                " ./kho-data.",
+                variable="KHO_DATA_DIR",
+            )
+        untrimmed = env.get("KHO_DATA_DIR")
+        if untrimmed is not None and untrimmed != raw_data_dir and Path(untrimmed).expanduser().exists():
+            # Trimmed, as every variable is; but when the folder with the spaces is the one that
+            # exists, the trimmed name would silently open (and create) a second, empty Kho.
+            raise ConfigError(
+                f"Biến cấu hình KHO_DATA_DIR=“{_shown(untrimmed)}” có khoảng trắng ở đầu hoặc cuối,"
+                " và thư mục có các khoảng trắng đó tồn tại: Kho không đoán dùng thư mục nào; hãy"
+                " đổi tên thư mục hoặc viết đúng biến.",
+                variable="KHO_DATA_DIR",
+            )
+        data_dir = Path(raw_data_dir).expanduser()
         store_url = get("KHO_STORE_URL") or f"file://{(data_dir / 'store').resolve()}"
         keystore_url = get("KHO_KEYSTORE_URL") or f"file://{(data_dir / 'keys').resolve()}"
         for name, url in (("KHO_STORE_URL", store_url), ("KHO_KEYSTORE_URL", keystore_url)):

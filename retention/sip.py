@@ -148,6 +148,19 @@ def safe_name(name: str) -> str:
     return cleaned[:100]
 
 
+def package_id(file_code: str) -> str:
+    """The package's name (its OBJID after ``urn:kho:``, and its folder) for a mã hồ sơ: the
+    code itself when :func:`safe_name` keeps it as it is, else the safe name and 12 hex digits
+    of the code's SHA-256. Two hồ sơ must never share a package identity at the historical
+    archive (which takes a second package of one OBJID as a new version of the first), and
+    safe_name folds distinct codes together: ``….01.ĐT`` and ``….01.DT`` both gave
+    ``….01.DT``."""
+    safe = safe_name(file_code)
+    if safe == file_code:
+        return safe
+    return f"{safe[:80]}-{hashlib.sha256(file_code.encode()).hexdigest()[:12]}"
+
+
 def _write(root: Path, rel: str, data: bytes, mime: str) -> PackedFile:
     target = root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -399,8 +412,8 @@ def write_package(
     in ``documentation/omitted.txt``."""
     md = file.metadata
     assert isinstance(md, FileMetadata)
-    object_id = f"urn:kho:{safe_name(md.file_code)}"
-    folder = safe_name(md.file_code)
+    folder = package_id(md.file_code)
+    object_id = f"urn:kho:{folder}"
     root = out_dir / folder
     if root.exists():
         shutil.rmtree(root)

@@ -27,9 +27,13 @@ def open_backend(url_or_path: str | os.PathLike[str] | None = None) -> SearchBac
     comma-separated URLs.
     """
     if url_or_path is None:
-        url_or_path = os.environ.get(ENV_URL) or (
-            Path(os.environ.get(ENV_DATA_DIR, "kho-data")) / "index"
-        )
+        # As Settings reads them (trimmed, ``~`` expanded, an empty KHO_DATA_DIR refused), so
+        # ``kho search`` reads the index ingest writes: read raw, "/srv/kho " or "~/kho" named
+        # another folder, where a new, empty index was made and every search answered 0.
+        from kho.config import Settings
+
+        settings = Settings.from_env()
+        url_or_path = settings.elasticsearch_url or settings.data_dir / "index"
     target = str(url_or_path)
     if target.startswith(("http://", "https://")):
         from kho.config import Settings

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import requests
+import urllib3
 
 from ingest.text.errors import (
     ExtractionFailed,
@@ -48,13 +49,17 @@ class TikaClient:
         read, not a body that trickles)."""
         body = bytearray()
         try:
-            for chunk in resp.iter_content(_CHUNK):
+            # read1: what one read of the socket brings, so the deadline is checked as bytes
+            # arrive. (iter_content's read(_CHUNK) waits for a whole MiB of a body with a
+            # Content-Length: a server trickling a byte within each read timeout held the
+            # worker for as long as it liked.)
+            while chunk := resp.raw.read1(_CHUNK, decode_content=True):
                 body += chunk
                 if len(body) > self.max_answer_bytes:
                     raise text_too_large(self.max_text_chars, answer_bytes=len(body))
                 if time.monotonic() - started > self.timeout:
                     raise self._unavailable(None, reason="answer not complete in time")
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise self._unavailable(exc) from exc
         finally:
             resp.close()

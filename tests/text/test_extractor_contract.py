@@ -202,3 +202,50 @@ def test_tika_answer_larger_than_its_bound_is_refused_while_read() -> None:
                          extractor=TikaExtractor(url, settings))
         thread.join(10)
     assert sum(sent) < 50 * (1 << 20)  # stopped long before the 200 MB it announced
+
+
+def test_tika_answer_that_trickles_is_cut_at_the_deadline() -> None:
+    """A Tika server (or a proxy in front of it) that announces a body with a Content-Length
+    and then sends one byte every 0.3 s, each read well within the read timeout. Before: the
+    client waited for a whole MiB per read and only looked at its deadline after it, so the
+    worker was held for as long as the server kept trickling (here 40 s, without end in
+    general); now it gives up at the deadline as Tika unavailable (to be retried)."""
+    import socket
+    import threading
+    import time
+
+    from ingest.text import TikaUnavailable
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        stop = threading.Event()
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(1 << 20)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 10000000\r\n\r\n[")
+                try:
+                    for _ in range(130):
+                        if stop.wait(0.3):
+                            return
+                        conn.sendall(b" ")
+                except OSError:
+                    return
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        settings = TextSettings(tika_url=url, tika_timeout=2.0)
+        started = time.monotonic()
+        try:
+            with pytest.raises(TikaUnavailable):
+                extract_text(docs.docx_bytes(), "to.docx", settings=settings,
+                             extractor=TikaExtractor(url, settings))
+            elapsed = time.monotonic() - started
+        finally:
+            stop.set()
+            thread.join(10)
+    assert elapsed < 6, elapsed  # the 2 s deadline (plus one read), not the server's 40 s
