@@ -26,20 +26,20 @@ def open_backend(url_or_path: str | os.PathLike[str] | None = None) -> SearchBac
     replicas from ``KHO_ELASTICSEARCH_INDEX``/``_SHARDS``/``_REPLICAS``; several nodes are
     comma-separated URLs.
     """
+    from kho.config import Settings
+
+    settings: Settings | None = None
     if url_or_path is None:
         # As Settings reads them (trimmed, ``~`` expanded, an empty KHO_DATA_DIR refused), so
         # ``kho search`` reads the index ingest writes: read raw, "/srv/kho " or "~/kho" named
         # another folder, where a new, empty index was made and every search answered 0.
-        from kho.config import Settings
-
         settings = Settings.from_env()
         url_or_path = settings.elasticsearch_url or settings.data_dir / "index"
     target = str(url_or_path)
     if target.startswith(("http://", "https://")):
-        from kho.config import Settings
         from search.elasticsearch import ElasticsearchBackend
 
-        settings = Settings.from_env()
+        settings = settings or Settings.from_env()
         return ElasticsearchBackend(
             target, prefix=settings.elasticsearch_index, shards=settings.elasticsearch_shards,
             replicas=settings.elasticsearch_replicas,
