@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.source_files import Identity, name_refused, printable, read_source, symlink_refused
+from ingest.source_files import Identity, name_refused, read_source, symlink_refused
 from ingest.source_files import identity as source_identity
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError
+from kho.files import printable
 
 MANIFEST_DIR = "ingest-manifests"
 BATCH = 16

@@ -17,6 +17,7 @@ import stat
 from pathlib import Path
 
 from kho.errors import BadFile, KhoError
+from kho.files import is_utf8, printable
 from repository.originals import DEFAULT_MAX_BYTES
 
 Identity = tuple[int, int]
@@ -67,19 +68,11 @@ def read_source(
         os.close(fd)
 
 
-def printable(name: str | os.PathLike[str]) -> str:
-    """A file name or path as text that can be printed, logged and stored: bytes that are not
-    UTF-8 (kept by Python as lone surrogates) shown as ``\\xNN``."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
 def name_refused(path: Path) -> KhoError | None:
     """A path that is not UTF-8 text (a folder copied from an old machine in TCVN3 or
     Windows-1258) cannot be a record's file name or a job's source: it is refused, not read,
     with its code, and the rest of the folder goes on."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
+    if not is_utf8(str(path)):
         return KhoError(
             f"Tên tệp hoặc thư mục “{printable(path)}” không phải văn bản UTF-8 (có thể được đặt "
             "theo bảng mã cũ như TCVN3, Windows-1258): Kho không đọc; hãy đổi tên sang Unicode "

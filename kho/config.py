@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kho.errors import ConfigError
+from kho.files import is_utf8, printable
 
 # name: (default, description) — the README table is generated from this.
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -271,18 +272,9 @@ def fast_path_parts(value: str) -> frozenset[str]:
     return frozenset(asked)
 
 
-def _utf8(value: str) -> bool:
-    """Text, not bytes of another code page (kept by Python as lone surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _shown(value: str) -> str:
     """A value for a message: its bytes that are not UTF-8 as ``\\xNN``, cut at 200."""
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:200]
+    return printable(value)[:200]
 
 
 def _bool(name: str, value: str) -> bool:
@@ -536,7 +528,7 @@ class Settings:
             return env.get(name, VARIABLES[name][0]).strip()
 
         raw_data_dir = get("KHO_DATA_DIR")
-        if not raw_data_dir or not raw_data_dir.isprintable() or not _utf8(raw_data_dir):
+        if not raw_data_dir or not raw_data_dir.isprintable() or not is_utf8(raw_data_dir):
             # Set but empty (``KHO_DATA_DIR=`` from an unset variable in a unit file), Path("")
             # is the current folder: every command would open (and write) a second, empty Kho
             # wherever it was started, silently.

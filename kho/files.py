@@ -9,10 +9,27 @@ of thousands of digits is refused with :class:`KhoError` (the cause chained), ne
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from kho.errors import KhoError
+
+
+def is_utf8(text: str) -> bool:
+    """Text, not bytes of another code page (a name or value from an old TCVN3 or Windows-1258
+    machine, kept by Python as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str | os.PathLike[str]) -> str:
+    """A file name, path or setting as text that can be printed, logged and stored: bytes that
+    are not UTF-8 (kept by Python as lone surrogates) shown as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE") -> KhoError:
