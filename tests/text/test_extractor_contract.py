@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
+import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import textdocs as docs
@@ -165,42 +169,50 @@ def test_text_beyond_the_limit_is_refused_on_every_backend(
     assert docs.LINES[0] in small.text
 
 
-def test_tika_answer_larger_than_its_bound_is_refused_while_read() -> None:
-    """A Tika server that ignores the write limit and sends more than the bound (a server of
-    another version, or a proxy in front of it): the client stops reading at the bound."""
-    import socket
-    import threading
-
-    from ingest.text import FileTextTooLarge
-
+@contextlib.contextmanager
+def _one_answer_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """The URL of a hostile Tika on loopback: it takes one request and gives ``answer`` the
+    connection (a peer that hangs up ends the answer); the thread is joined on leaving."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
-        sent: list[int] = []
 
-        def answer() -> None:
+        def serve() -> None:
             conn, _ = server.accept()
             with conn:
                 conn.recv(1 << 20)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: 200000000\r\n\r\n")
-                chunk = b'[{"X-TIKA:content":"' + b"a" * (1 << 20)
-                try:
-                    for _ in range(190):
-                        conn.sendall(chunk)
-                        sent.append(len(chunk))
-                        chunk = b"a" * (1 << 20)
-                except OSError:
-                    return
+                with contextlib.suppress(OSError):
+                    answer(conn)
 
-        thread = threading.Thread(target=answer, daemon=True)
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
-        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        try:
+            yield f"http://127.0.0.1:{server.getsockname()[1]}"
+        finally:
+            thread.join(10)
+
+
+def test_tika_answer_larger_than_its_bound_is_refused_while_read() -> None:
+    """A Tika server that ignores the write limit and sends more than the bound (a server of
+    another version, or a proxy in front of it): the client stops reading at the bound."""
+    from ingest.text import FileTextTooLarge
+
+    sent: list[int] = []
+
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 200000000\r\n\r\n")
+        chunk = b'[{"X-TIKA:content":"' + b"a" * (1 << 20)
+        for _ in range(190):
+            conn.sendall(chunk)
+            sent.append(len(chunk))
+            chunk = b"a" * (1 << 20)
+
+    with _one_answer_server(answer) as url:
         settings = TextSettings(tika_url=url, max_text_chars=100_000)
         with pytest.raises(FileTextTooLarge):
             extract_text(docs.docx_bytes(), "to.docx", settings=settings,
                          extractor=TikaExtractor(url, settings))
-        thread.join(10)
     assert sum(sent) < 50 * (1 << 20)  # stopped long before the 200 MB it announced
 
 
@@ -210,34 +222,19 @@ def test_tika_answer_that_trickles_is_cut_at_the_deadline() -> None:
     client waited for a whole MiB per read and only looked at its deadline after it, so the
     worker was held for as long as the server kept trickling (here 40 s, without end in
     general); now it gives up at the deadline as Tika unavailable (to be retried)."""
-    import socket
-    import threading
-    import time
-
     from ingest.text import TikaUnavailable
 
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        stop = threading.Event()
+    stop = threading.Event()
 
-        def answer() -> None:
-            conn, _ = server.accept()
-            with conn:
-                conn.recv(1 << 20)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: 10000000\r\n\r\n[")
-                try:
-                    for _ in range(130):
-                        if stop.wait(0.3):
-                            return
-                        conn.sendall(b" ")
-                except OSError:
-                    return
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 10000000\r\n\r\n[")
+        for _ in range(130):
+            if stop.wait(0.3):
+                return
+            conn.sendall(b" ")
 
-        thread = threading.Thread(target=answer, daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    with _one_answer_server(answer) as url:
         settings = TextSettings(tika_url=url, tika_timeout=2.0)
         started = time.monotonic()
         try:
@@ -247,5 +244,4 @@ def test_tika_answer_that_trickles_is_cut_at_the_deadline() -> None:
             elapsed = time.monotonic() - started
         finally:
             stop.set()
-            thread.join(10)
     assert elapsed < 6, elapsed  # the 2 s deadline (plus one read), not the server's 40 s
