@@ -26,6 +26,13 @@ the document (:meth:`HandlingService.state`, :meth:`HandlingService.take`) and `
 reindex`` notice it and roll forward — the grants the steps imply (a grant withdrawn since by an
 administrator excepted), the index rows and the notices, audited as ``handling:roll-forward``.
 Mail is not re-sent for a rolled-forward step (the notice in the web app is there).
+
+A legal hold blocks handing the document over (``HOLD_BLOCKS``): a step that names people or
+units on a held document is refused before anything is written (``LEGAL_HOLD``). A hold placed
+after a step was committed and before its distribution (a race with :meth:`take`, or a writer
+that died in between) does not leave the step half-done nor make every later read retry: the
+step is completed without the distribution, and the audit log says so
+(``handling:distribute-withheld``: the people and units not given sight, and the holds).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from typing import Any
 from kho.errors import (
     AlreadyExists,
     KhoError,
+    LegalHold,
     NotFound,
     PermissionDenied,
     WorkflowConflict,
@@ -448,7 +456,7 @@ class HandlingService:
         done = self.index.seq_of(record.record_id)
         if done >= state.seq:
             return record
-        record = self.regrant(record, steps)
+        record = self.regrant(record, steps, seqs=[s.seq for s in steps if s.seq > done])
         with self.index.tx() as db:
             self._index_steps(db, record, steps, after=done)
         self.repo.audit.append(
@@ -460,10 +468,12 @@ class HandlingService:
         )
         return record
 
-    def regrant(self, record: Record, steps: list[Step]) -> Record:
+    def regrant(self, record: Record, steps: list[Step], *, seqs: list[int]) -> Record:
         """Give sight of the document to the people and units its steps reached and who lack
         it. A grant an administrator withdrew later is not given back: a target counts as
-        granted once any version of the record written since the step reached it carried it."""
+        granted once any version of the record written since the step reached it carried it.
+        Under a legal hold nothing is given: the refusal is audited (:meth:`_withhold`, with
+        ``seqs``, the steps being applied) and the record returned as it is."""
         users, units = reached(steps)
         missing_users = {u: at for u, at in users.items() if u not in record.grant_users}
         missing_units = {u: at for u, at in units.items() if u not in record.grant_units}
@@ -488,7 +498,38 @@ class HandlingService:
         ]
         if not give_users and not give_units:
             return record
-        return self.repo.distribute(record.record_id, users=give_users, units=give_units, actor=ROLL_FORWARD)
+        try:
+            return self.repo.distribute(
+                record.record_id, users=give_users, units=give_units, actor=ROLL_FORWARD
+            )
+        except LegalHold as held:
+            self._withhold(record, seqs, give_users, give_units, held, ROLL_FORWARD)
+            return record
+
+    def _withhold(
+        self,
+        record: Record,
+        seqs: list[int],
+        users: Iterable[str],
+        units: Iterable[str],
+        held: LegalHold,
+        actor: Actor,
+    ) -> None:
+        """Record that the distribution of committed steps ``seqs`` was refused by a legal hold
+        (placed after the step was committed): the step stands, nobody is given sight."""
+        self.repo.audit.append(
+            actor.user,
+            "handling:distribute-withheld",
+            record_id=record.record_id,
+            source=actor.source,
+            details={
+                "seqs": list(seqs),
+                "users": list(users),
+                "units": list(units),
+                "code": held.code,
+                "holds": list(held.details.get("holds", ())),
+            },
+        )
 
     def _index_steps(
         self, db: sqlite3.Connection, record: Record, steps: list[Step], *, after: int = 0
@@ -646,9 +687,12 @@ class HandlingService:
                 )
                 raise PermissionDenied(decision.message, code=decision.code)
         check(state, step, today)
-        self._check_targets(
-            (*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units), record.secrecy
-        )
+        reached_users = (*step.users, *step.cooperate_users)
+        reached_units = (*step.units, *step.cooperate_units)
+        self._check_targets(reached_users, reached_units, record.secrecy)
+        if reached_users or reached_units:
+            # A hold blocks handing the document over: the step is refused before it is written.
+            self.repo.refuse_if_held(record, Action.RECORD_GRANT)
         if act is Act.ANSWER or (act is Act.REQUEST_EXTENSION and step.ref):
             ref = self.repo.get(step.ref, actor=actor)
             if act is Act.ANSWER and (ref.kind != "di" or ref.registration is None):
@@ -686,11 +730,16 @@ class HandlingService:
             },
         )
         new_state = derive(record_id, [*steps, step])
-        reached_users = (*step.users, *step.cooperate_users)
-        reached_units = (*step.units, *step.cooperate_units)
+        withheld = False
         if reached_users or reached_units:
-            record = self.repo.distribute(record_id, users=reached_users, units=reached_units, actor=actor)
-        self._after(record, new_state, step)
+            try:
+                record = self.repo.distribute(
+                    record_id, users=reached_users, units=reached_units, actor=actor
+                )
+            except LegalHold as held:  # placed since the check above: the step stands, without it
+                self._withhold(record, [step.seq], reached_users, reached_units, held, actor)
+                withheld = True
+        self._after(record, new_state, step, mail=not withheld)
         return new_state
 
     def _recipients(self, record: Record, state: Handling, step: Step) -> set[str]:
@@ -714,13 +763,16 @@ class HandlingService:
             if a.status is Status.ACTIVE and a.has_role(Role.LANH_DAO, unit)
         }
 
-    def _after(self, record: Record, state: Handling, step: Step) -> None:
+    def _after(self, record: Record, state: Handling, step: Step, *, mail: bool = True) -> None:
+        """The index rows and notices of a committed step, and its mail unless ``mail`` is
+        false (its distribution was withheld: mail would tell people who were not given sight)."""
         text = self._describe(record, step)
         recipients = self._recipients(record, state, step)
         with self.index.tx() as db:
             self.index.put(record, state, vn_date(self.clock()), self.calendar, db)
             self.index.notify(db, recipients, step, text)
-        self._mail(recipients, record, text)
+        if mail:
+            self._mail(recipients, record, text)
 
     def _describe(self, record: Record, step: Step) -> str:
         md = record.metadata if isinstance(record.metadata, DocumentMetadata) else None
@@ -1024,7 +1076,7 @@ class HandlingService:
                 continue
             if not steps:
                 continue
-            record = self.regrant(record, steps)
+            record = self.regrant(record, steps, seqs=[s.seq for s in steps])
             marks = self.seen_marks(record_id)
             with self.index.tx() as db:
                 self._index_steps(db, record, steps)

@@ -2914,11 +2914,14 @@ class Repository:
         """Give the people and units a handling step reached sight of the document (Điều 23:
         phân phối, chuyển giao) — a new version with them added to its grants. The caller (the
         handling service) has already had the step itself decided by the policy; here the actor
-        must at least see the document. Audited as ``record:distribute``."""
+        must at least see the document. A legal hold refuses it as it refuses :meth:`grant`
+        (:data:`~repository.policy.HOLD_BLOCKS`: handing over, for everyone, Kho's own roll-forward
+        included; :class:`LegalHold`, nothing written). Audited as ``record:distribute``."""
         users, units = tuple(users), tuple(units)
         for _ in range(20):
             current = self._load(record_id)
             self.authorize(actor, Action.RECORD_VIEW, current)
+            self.refuse_if_held(current, Action.RECORD_GRANT)
             new = self._regranted(
                 current, _added(current.grant_users, users), _added(current.grant_units, units), actor
             )

@@ -119,6 +119,7 @@ ACTION_LABELS = {
     "handling:work": "Xem việc của tôi",
     "handling:report": "Xem báo cáo giải quyết văn bản",
     "handling:roll-forward": "Hoàn tất bước xử lý dở dang",
+    "handling:distribute-withheld": "Không phân phối văn bản đang bị phong tỏa",
     "handling:flag-deadlines": "Đánh dấu việc đến hạn, quá hạn",
     **{f"handling:{act.value}": label for act, label in ACT_LABELS.items()},
     "file:edit": "Sửa hồ sơ",
