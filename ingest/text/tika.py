@@ -104,6 +104,14 @@ class TikaClient:
         except requests.RequestException as exc:
             raise self._unavailable(exc) from exc
         raw = self._read(resp, started)
+        # How the body's end was told: a Content-Length or chunks say where it ends, and a
+        # connection cut before that is an error of the read (Tika unavailable, retried). With
+        # neither (HTTP/1.0's way; the Tika here chunks every /rmeta answer to an HTTP/1.1
+        # request, a proxy in front of it may not) the closing connection ends the body, a
+        # clean close and a cut alike.
+        framed = "content-length" in resp.headers or "chunked" in resp.headers.get(
+            "transfer-encoding", ""
+        ).lower()
         body = raw[:2000].decode("utf-8", "replace") if resp.status_code != 200 else ""
         if resp.status_code == 422:
             raise _unreadable(fmt, encrypted="Encrypted" in body, reason=body[:300])
@@ -120,6 +128,10 @@ class TikaClient:
         try:
             items = json.loads(raw)
         except ValueError as exc:
+            if not framed:
+                # An answer /rmeta completed is whole JSON, and a cut one is a prefix of it,
+                # never whole: unframed, the connection was cut mid-answer.
+                raise self._unavailable(exc, reason="answer cut short", answer_bytes=len(raw)) from exc
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không phải JSON.") from exc
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không đúng dạng /rmeta.")

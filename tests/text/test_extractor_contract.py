@@ -245,3 +245,69 @@ def test_tika_answer_that_trickles_is_cut_at_the_deadline() -> None:
         finally:
             stop.set()
     assert elapsed < 6, elapsed  # the 2 s deadline (plus one read), not the server's 40 s
+
+
+_RMETA = '[{"Content-Type":"text/plain","X-TIKA:content":"Xin chào, Kho."}]'.encode()
+"""A whole /rmeta answer (the container, its text)."""
+
+
+def _answered(head: bytes, body: bytes) -> Callable[[socket.socket], None]:
+    """An answer that sends ``head`` (status line and headers) and ``body``, then closes."""
+
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + head + b"\r\n" + body)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        pytest.param(b"", _RMETA[:30], id="no-length"),
+        pytest.param(b"", b"", id="no-length-nothing"),
+        pytest.param(b"Content-Length: %d\r\n" % len(_RMETA), _RMETA[:30], id="content-length"),
+        pytest.param(
+            b"Transfer-Encoding: chunked\r\n", b"%x\r\n%s" % (len(_RMETA), _RMETA[:30]), id="chunked"
+        ),
+    ],
+)
+def test_tika_answer_cut_mid_body_is_tika_unavailable(head: bytes, body: bytes) -> None:
+    """The connection to Tika cut in the middle of its answer, however the answer was framed,
+    is a transport failure to retry (``TIKA_UNAVAILABLE``), not a permanent extraction failure.
+    Before: an answer with neither Content-Length nor chunks (the connection's end ends the
+    body) cut short was read as a whole body that is not JSON: ``TEXT_EXTRACTION_FAILED``."""
+    from ingest.text import TikaUnavailable
+
+    with _one_answer_server(_answered(head, body)) as url:
+        settings = TextSettings(tika_url=url)
+        with pytest.raises(TikaUnavailable) as info:
+            extract_text(
+                docs.docx_bytes(), "cat.docx", settings=settings, extractor=TikaExtractor(url, settings)
+            )
+    assert info.value.code == "TIKA_UNAVAILABLE"
+
+
+def test_tika_answer_without_a_length_that_ends_with_a_clean_close_is_whole() -> None:
+    """HTTP/1.0's way (no Content-Length, no chunks, the server closes when done) is a
+    complete answer: its text is kept, not retried."""
+    with _one_answer_server(_answered(b"Connection: close\r\n", _RMETA)) as url:
+        settings = TextSettings(tika_url=url)
+        result = extract_text(
+            docs.docx_bytes(), "du.docx", settings=settings, extractor=TikaExtractor(url, settings)
+        )
+    assert "Xin chào, Kho." in result.text
+
+
+def test_tika_answer_framed_whole_that_is_not_json_stays_a_failure() -> None:
+    """A body whose end the server stated (Content-Length) and that is not JSON was sent so:
+    retrying would get the same; it stays ``TEXT_EXTRACTION_FAILED``."""
+    from ingest.text.errors import ExtractionFailed
+
+    junk = b"<html>proxy error</html>"
+    with _one_answer_server(_answered(b"Content-Length: %d\r\n" % len(junk), junk)) as url:
+        settings = TextSettings(tika_url=url)
+        with pytest.raises(ExtractionFailed) as info:
+            extract_text(
+                docs.docx_bytes(), "sai.docx", settings=settings, extractor=TikaExtractor(url, settings)
+            )
+    assert info.value.code == "TEXT_EXTRACTION_FAILED"
