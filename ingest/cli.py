@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from ingest.bulk import BulkItem, import_paths
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError, NotFound
+from kho.files import printable
 from repository.policy import Action
 from repository.records import Actor, is_record_id
 
@@ -40,18 +40,11 @@ STEP_LABELS = {
 }
 
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
 def _shown(text: object) -> str:
     """A value from outside (a file's name or path, a reason quoting it) for one line of a
-    terminal: control characters (ESC sequences that move the cursor, rewrite earlier lines or
-    set the clipboard; CR, LF), bidi and zero-width marks, and bytes that are not UTF-8, as
-    ``\\xNN`` / ``\\uNNNN``. Whoever names files in an intake folder must not write on the
-    operator's screen."""
-    return _UNPRINTABLE.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text)
-    )
+    terminal, escaped by the one rule (:func:`kho.files.printable`): whoever names files in an
+    intake folder must not write on the operator's screen."""
+    return printable(str(text))
 
 
 def _handles_errors(func: F) -> F:

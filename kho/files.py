@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,35 @@ def is_utf8(text: str) -> bool:
     return True
 
 
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Characters a name must not bring onto a screen or a log line as they are: controls (ESC
+sequences that move the cursor, rewrite lines or set the clipboard; CR, LF), format characters
+(bidi marks and overrides that reorder the line, zero-width ones, U+FEFF) and the line and
+paragraph separators. Ordinary spaces stay."""
+
+
+def _escaped(char: str) -> str:
+    n = ord(char)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
+
+
 def printable(name: str | os.PathLike[str]) -> str:
-    """A file name, path or setting as text that can be printed, logged and stored: bytes that
-    are not UTF-8 (kept by Python as lone surrogates) shown as ``\\xNN``."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+    """A file name, path, setting or any value from outside as text that can be printed on one
+    line of a terminal, logged and stored: bytes that are not UTF-8 (kept by Python as lone
+    surrogates) shown as ``\\xNN``, and every character of :data:`HIDDEN_CATEGORIES` as
+    ``\\xNN`` / ``\\uNNNN``. The one rule for names shown to people (``kho ingest``'s lines,
+    refusals, settings)."""
+    text = os.fspath(name)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if text.isprintable():  # no control, format, separator other than a space, surrogate
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to (from JSON, say)
+        raw = text.encode("utf-8", "surrogatepass")
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(_escaped(c) if unicodedata.category(c) in HIDDEN_CATEGORIES else c for c in text)
 
 
 def file_error(path: Path | str, exc: OSError, *, code: str = "FILE_UNREADABLE") -> KhoError:
