@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.source_files import Identity, name_refused, read_source, symlink_refused
+from ingest.source_files import Identity, name_refused, not_regular_refused, read_source, symlink_refused
 from ingest.source_files import identity as source_identity
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
@@ -298,7 +298,7 @@ def import_paths(
             if path.is_symlink():
                 links.append(_source_item(path, symlink_refused(path)))
                 continue
-            refused = name_refused(path)
+            refused = name_refused(path) or not_regular_refused(path)
             if refused is not None:
                 links.append(_source_item(path, refused))
                 continue

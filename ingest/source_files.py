@@ -96,6 +96,23 @@ def symlink_refused(path: Path) -> KhoError:
     )
 
 
+def not_regular_refused(path: Path) -> KhoError | None:
+    """A path named for import that is not a regular file (a FIFO, which would hang the reader;
+    a device; a socket) is refused before it is read, with its own code: it was not replaced
+    after a scan (``SOURCE_CHANGED``), it never was a file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return _unreadable(exc)
+    if stat.S_ISREG(mode):
+        return None
+    return KhoError(
+        f"“{printable(path.name)}” không phải tệp thông thường (ống dẫn FIFO, thiết bị hoặc socket):"
+        " Kho chỉ nhập tệp, không đọc nó.",
+        code="SOURCE_NOT_FILE",
+    )
+
+
 def _too_large(path: Path, size: int, max_bytes: int) -> BadFile:
     name = printable(path.name)
     return BadFile(

@@ -4,6 +4,7 @@ LF was printed as it was by ``kho ingest`` (the failure line) and ``kho ingest s
 
 from __future__ import annotations
 
+import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -83,3 +84,27 @@ def test_printable_is_the_one_rule_for_every_hidden_character() -> None:
         assert char not in shown and shown == _shown(f"a{char}b"), repr(char)
     assert printable("Hồ sơ 01\u00a0(bản chính).pdf") == "Hồ sơ 01\u00a0(bản chính).pdf"  # spaces stay
     assert printable("a\udc80b") == "a\\x80b"  # a byte of another code page
+
+
+def test_a_fifo_named_on_the_command_line_is_refused_as_not_a_file(
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kho ingest`` given a FIFO (or a device, a socket) by name: refused before any read as
+    not a regular file (``SOURCE_NOT_FILE``), not as a file "replaced after the scan"
+    (``SOURCE_CHANGED``, which it was given before); the other file named is imported."""
+    fifo = tmp_path / "ong-dan.pdf"
+    os.mkfifo(fifo)
+    good = tmp_path / "cong-van.txt"
+    good.write_text("Công văn số 7 về việc tiếp nhận hồ sơ.\n", encoding="utf-8")
+    kho = Kho(Settings.from_env(), follow_index=False)
+    people = make_people(kho)
+    monkeypatch.setenv("KHO_TOKEN_FILE", str(tmp_path / "tokens.json"))
+    monkeypatch.setenv("KHO_TOKEN", people.tokens["van_thu"])
+
+    took = CliRunner().invoke(main, ["ingest", str(fifo), str(good), "--workers", "1"])
+    printed = took.output + (took.stderr if took.stderr_bytes is not None else "")
+    assert took.exit_code == 1, printed
+    failure = next(ln for ln in printed.splitlines() if ln.startswith("  lỗi ["))
+    assert failure.startswith("  lỗi [SOURCE_NOT_FILE]") and "ong-dan.pdf" in failure, failure
+    assert "không phải tệp thông thường" in failure and "thay thế" not in failure
+    assert "Xong: 1, lỗi: 1" in printed, printed
