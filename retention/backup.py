@@ -631,12 +631,20 @@ def restore(
     label: str | None = None,
     force: bool = False,
     sealer: Sealer | None = None,
+    manifest: Mapping[str, Any] | None = None,
+    checked: Mapping[str, bytes] | None = None,
 ) -> RestoreReport:
     """Write a backup back into ``target`` byte for byte. A non-empty target is refused unless
     ``force``; then objects the backup does not hold are removed, so the result is exactly the
-    backed-up state. A manifest whose seal ``sealer`` refuses is refused before anything."""
+    backed-up state. A manifest whose seal ``sealer`` refuses is refused before anything.
+
+    A caller that has already read the manifest (:func:`read_manifest`, its seal judged) passes
+    it as ``manifest``, and one that has already checked every blob it names
+    (:func:`check_copies` with ``keep``, before its own first change) passes the result as
+    ``checked``: neither is read again, and the kept bytes are the ones written."""
     started = time.monotonic()
-    manifest = read_manifest(destination, backup_id, label, sealer=sealer)
+    if manifest is None:
+        manifest = read_manifest(destination, backup_id, label, sealer=sealer)
     for entry in manifest["objects"]:  # before anything is removed or written
         if (problem := entry_problem(entry)) is not None:
             raise BackupError(f"{problem} Bản sao lưu đã bị sửa hoặc hỏng; không khôi phục.",
@@ -649,8 +657,8 @@ def restore(
             " của bản sao lưu.",
             objects=len(present),
         )
-    held: dict[str, bytes] = {}
-    if present:
+    held: Mapping[str, bytes] = checked if checked is not None else {}
+    if present and checked is None:
         # Replacing a live store: every copy is read and checked before the first removal or
         # write, so a damaged or missing blob (the destination's holder can change any) leaves
         # the store as it was, not with what the copy lacks removed and half of it written.

@@ -385,7 +385,8 @@ def run_restore(
     sealer = manifest_sealer(settings)
     origin = open_store(source, **settings.backup_options())
     manifest = read_manifest(origin, backup_id, "store", sealer=sealer)
-    keys_manifest = read_manifest(open_store(keys_from, **key_options), keys_id, "keys", sealer=sealer)
+    keys_origin = open_store(keys_from, **key_options)
+    keys_manifest = read_manifest(keys_origin, keys_id, "keys", sealer=sealer)
     history = backup_history_findings(repo, origin, manifest)
     if history and override is None:
         raise RestoreHistoryBehind(
@@ -425,13 +426,15 @@ def run_restore(
                                          sealer=sealer))
         except KhoError as exc:
             warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
-    keys_origin = open_store(keys_from, **key_options)
-    if force:  # the key copies too, before the store is replaced (restore checks its own first)
-        check_copies(keys_origin, keys_manifest)
+    # With --force, the key copies are checked too before the store is replaced, and the bytes
+    # checked are the ones the key store gets (the manifests and blobs of the key backup are
+    # read once; they were read twice, here and by restore's own check, and a blob above
+    # KEEP_BLOB_BYTES a third time for its write).
+    keys_checked = check_copies(keys_origin, keys_manifest, keep=True) if force else None
     done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
-                   sealer=sealer)
-    keys = restore(keys_origin, repo.keys.store,
-                   backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
+                   sealer=sealer, manifest=manifest)
+    keys = restore(keys_origin, repo.keys.store, backup_id=keys_manifest["backup_id"], label="keys",
+                   force=force, sealer=sealer, manifest=keys_manifest, checked=keys_checked)
     for finding in history:
         warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
     redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
