@@ -437,6 +437,60 @@ def test_batches_the_rebuild_analyses_itself_while_the_workers_are_behind_build_
     assert sum(submitted) + sum(here) == len(docs)
     assert mixed == inline
 
+
+def test_batches_whose_analysis_fails_here_or_at_a_worker_are_analysed_by_the_apply(
+    tmp_path, monkeypatch
+):
+    """rv5: a batch the rebuild's own thread fails to analyse (out of memory) and a batch whose
+    worker failed are both analysed by the background apply from the staged documents: the
+    rebuild neither stops nor loses or mixes up an entry, and the index is the one analysed in
+    this process alone."""
+    import concurrent.futures
+
+    import search.embedded as embedded
+
+    docs = _varied_docs(60)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    inline = _rebuild_fingerprint(tmp_path, "inline", docs)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 1)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(embedded, "WORKER_BACKLOG", 0)
+    real_here, real_fields = embedded._Index._analysed_here, embedded._text_fields
+    real_submit = concurrent.futures.ProcessPoolExecutor.submit
+    here = threading.local()
+    failed_here: list[int] = []
+    failed_worker: list[int] = []
+    submitted: list[int] = []
+
+    def analysed_here(added):
+        here.on = True
+        try:
+            return real_here(added)
+        finally:
+            here.on = False
+
+    def fields(rowid, doc):  # (the workers import their own, unpatched)
+        if getattr(here, "on", False):
+            failed_here.append(rowid)
+            raise MemoryError("analysis in the rebuild's thread")
+        return real_fields(rowid, doc)
+
+    def submit(self, fn, *args, **kwargs):
+        if not failed_worker:  # the first batch's worker is lost
+            failed_worker.append(len(args[0]))
+            lost: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
+            lost.set_exception(concurrent.futures.process.BrokenProcessPool("worker lost"))
+            return lost
+        submitted.append(len(args[0]))
+        return real_submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(embedded._Index, "_analysed_here", staticmethod(analysed_here))
+    monkeypatch.setattr(embedded, "_text_fields", fields)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", submit)
+    assert _rebuild_fingerprint(tmp_path, "failing", docs) == inline
+    assert failed_here and failed_worker and submitted
+
+
 def test_a_rebuild_applying_to_tantivy_in_the_background_builds_the_same_index(
     tmp_path, monkeypatch
 ):
