@@ -659,6 +659,57 @@ def test_a_failed_background_apply_stops_the_rebuild_and_loses_no_document(tmp_p
     backend.close()
 
 
+def test_a_rebuild_whose_apply_keeps_failing_reports_it_and_closes_its_staging_index(
+    tmp_path, monkeypatch
+):
+    """rv5: the background apply fails and so does the apply of what is left when the rebuild
+    stops (the disk stays full; a document whose text cannot be analysed fails the same way
+    each time): the rebuild stops with SEARCH_INDEX_UNAVAILABLE, not with the raw error of its
+    clean-up, the live index is still the old one, and the staging index is closed, so that the
+    next run of this process, once the cause is gone, resumes it into a complete index."""
+    import search.embedded as embedded
+    from kho.errors import StoreUnavailable
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 8)  # a queue of two hand-offs
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    backend = EmbeddedBackend(tmp_path)
+    old = [doc(f"old{i}", title="quy định cũ") for i in range(5)]
+    reindex(backend, old, batch_size=5)
+    real_add = embedded._Index._add_rows
+    disk_full = [True]
+
+    def failing(self: _Index, *args: object) -> None:
+        if disk_full:
+            raise OSError("No space left on device")
+        real_add(self, *args)
+
+    real_hand_off = embedded._Index._apply_in_background
+
+    def hand_off(self: _Index) -> None:  # the next hand-off comes after the failure
+        waited = 0
+        while disk_full and self._applier is not None and self._applier_error is None \
+                and waited < 500:
+            time.sleep(0.01)
+            waited += 1
+        real_hand_off(self)
+
+    monkeypatch.setattr(embedded._Index, "_add_rows", failing)
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", hand_off)
+    docs = _varied_docs(40)
+    with pytest.raises(StoreUnavailable) as failed:
+        reindex(backend, docs, batch_size=2)
+    assert failed.value.code == "SEARCH_INDEX_UNAVAILABLE"
+    assert isinstance(failed.value.__cause__, OSError)
+    assert sorted(ids(backend, "")) == sorted(d.id for d in old)  # the old index, whole
+    disk_full.clear()
+    report = reindex(backend, docs, batch_size=2)
+    assert report.skipped > 0 and report.skipped + report.written == len(docs)
+    assert backend.search(parse_query("", AUDITOR)).total == len(docs)
+    assert ids(backend, "thuỷ") == ids(backend, "thủy") != []
+    backend.close()
+
+
 def test_a_rebuild_waiting_for_its_source_lets_live_writes_reach_the_staging_index(
     tmp_path, monkeypatch
 ):
