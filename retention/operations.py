@@ -436,17 +436,27 @@ def run_restore(
         warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
     redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
     reapplied = reapply_destructions(repo, rows, actor=actor)
-    indexed = reindex()
-    repo.audit.append(
-        actor.user, "backup:restore", source=actor.source,
-        details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
-                 "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
-                 "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
-                 "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
-                 "without_ledger": bool(without_ledger and not ledger.reached),
-                 "history_findings": list(history),
-                 "history_override": override if history else None},
-    )
+
+    def audited(indexed: int | None, **failed: str) -> None:
+        repo.audit.append(
+            actor.user, "backup:restore", source=actor.source,
+            details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
+                     "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
+                     "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
+                     "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
+                     "without_ledger": bool(without_ledger and not ledger.reached),
+                     "history_findings": list(history),
+                     "history_override": override if history else None, **failed},
+        )
+
+    try:
+        indexed = reindex()
+    except Exception as exc:
+        # The store and the keys are replaced already: the restore (its reason, the ledgers it
+        # read) is audited even when the index cannot be rebuilt now (`kho search reindex` later).
+        audited(None, index_error=getattr(exc, "code", None) or type(exc).__name__)
+        raise
+    audited(indexed)
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
 
 
