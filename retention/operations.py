@@ -430,17 +430,14 @@ def run_restore(
         check_copies(keys_origin, keys_manifest)
     done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
                    sealer=sealer)
-    keys = restore(keys_origin, repo.keys.store,
-                   backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
-    for finding in history:
-        warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
-    redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
-    reapplied = reapply_destructions(repo, rows, actor=actor)
+    redestroyed: tuple[str, ...] = ()
+    reapplied: tuple[str, ...] = ()
 
     def audited(indexed: int | None, **failed: str) -> None:
         repo.audit.append(
             actor.user, "backup:restore", source=actor.source,
-            details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
+            details={"backup_id": done.backup_id, "keys_backup_id": keys_manifest["backup_id"],
+                     "objects": done.objects,
                      "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
                      "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
                      "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
@@ -449,12 +446,21 @@ def run_restore(
                      "history_override": override if history else None, **failed},
         )
 
+    step = "keys"
     try:
+        keys = restore(keys_origin, repo.keys.store,
+                       backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
+        for finding in history:
+            warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
+        step = "destructions"
+        redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
+        reapplied = reapply_destructions(repo, rows, actor=actor)
+        step = "index"
         indexed = reindex()
     except Exception as exc:
-        # The store and the keys are replaced already: the restore (its reason, the ledgers it
-        # read) is audited even when the index cannot be rebuilt now (`kho search reindex` later).
-        audited(None, index_error=getattr(exc, "code", None) or type(exc).__name__)
+        # The store is replaced already: the restore (the copy, its reason, the ledgers it read)
+        # is audited whatever fails after it, with the step that failed and the error's code.
+        audited(None, failed_step=step, error=getattr(exc, "code", None) or type(exc).__name__)
         raise
     audited(indexed)
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
