@@ -426,8 +426,11 @@ def run_restore(
         except KhoError as exc:
             warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
     keys_origin = open_store(keys_from, **key_options)
-    if force:  # the key copies too, before the store is replaced (restore checks its own first)
-        check_copies(keys_origin, keys_manifest)
+    keys_held: dict[str, bytes] = {}
+    if force:  # the key copies too, before the store is replaced (restore checks its own first);
+        # what is checked here is what restore(keys) writes: a key copy changed while the store
+        # is replaced cannot leave the store restored and its keys not
+        keys_held = check_copies(keys_origin, keys_manifest, keep=True)
     done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
                    sealer=sealer)
     redestroyed: tuple[str, ...] = ()
@@ -448,8 +451,8 @@ def run_restore(
 
     step = "keys"
     try:
-        keys = restore(keys_origin, repo.keys.store,
-                       backup_id=keys_manifest["backup_id"], label="keys", force=force, sealer=sealer)
+        keys = restore(keys_origin, repo.keys.store, backup_id=keys_manifest["backup_id"], label="keys",
+                       force=force, sealer=sealer, manifest=keys_manifest, held=keys_held)
         for finding in history:
             warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
         step = "destructions"
