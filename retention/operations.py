@@ -460,10 +460,11 @@ def run_restore(
         reapplied = reapply_destructions(repo, rows, actor=actor)
         step = "index"
         indexed = reindex()
-    except Exception as exc:
+    except BaseException as exc:  # (Ctrl-C in a long reindex too)
         # The store is replaced already: the restore (the copy, its reason, the ledgers it read)
         # is audited whatever fails after it, with the step that failed and the error's code.
-        audited(None, failed_step=step, error=getattr(exc, "code", None) or type(exc).__name__)
+        code = getattr(exc, "code", None)
+        audited(None, failed_step=step, error=code if isinstance(code, str) and code else type(exc).__name__)
         raise
     audited(indexed)
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)

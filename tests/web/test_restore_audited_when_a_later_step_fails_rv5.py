@@ -85,3 +85,24 @@ def test_a_restore_whose_key_store_fails_after_the_store_is_still_audited(
     assert events[0].details["failed_step"] == "keys"
     assert events[0].details["error"] == "BACKUP_INVALID"
     assert events[0].details["indexed"] is None
+
+
+def test_a_restore_interrupted_during_its_reindex_is_still_audited(
+    copies: RolledBack, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the index of a large store is rebuilt, after the store was replaced."""
+    wipe(env)
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest.indexing, "reindex_all", interrupted)
+    reason = "Cháy phòng máy, không còn bản sao nào mới hơn"
+    done = CliRunner().invoke(main, ["restore", "--from", copies.store_url, "--keys-from",
+                                     copies.keys_url, "--accept-older-history", reason])
+    assert done.exit_code != 0, done.output  # (click: "Aborted!")
+    restored = open_repository(Settings.from_env())
+    events = [e for e in restored.audit.events() if e.action == "backup:restore"]
+    assert len(events) == 1 and events[0].details["history_override"] == reason
+    assert events[0].details["failed_step"] == "index"
+    assert events[0].details["error"] == "KeyboardInterrupt"
