@@ -632,16 +632,16 @@ def restore(
     force: bool = False,
     sealer: Sealer | None = None,
     manifest: Mapping[str, Any] | None = None,
-    checked: Mapping[str, bytes] | None = None,
+    held: Mapping[str, bytes] | None = None,
 ) -> RestoreReport:
     """Write a backup back into ``target`` byte for byte. A non-empty target is refused unless
     ``force``; then objects the backup does not hold are removed, so the result is exactly the
     backed-up state. A manifest whose seal ``sealer`` refuses is refused before anything.
 
-    A caller that has already read the manifest (:func:`read_manifest`, its seal judged) passes
-    it as ``manifest``, and one that has already checked every blob it names
-    (:func:`check_copies` with ``keep``, before its own first change) passes the result as
-    ``checked``: neither is read again, and the kept bytes are the ones written."""
+    ``manifest`` and ``held``: the manifest a caller has already read (with ``sealer``) and the
+    bytes its :func:`check_copies` kept; those are written as they were checked, not read
+    again, so a copy changed since that check cannot stop this restore half-way (the caller
+    restores another store in between)."""
     started = time.monotonic()
     if manifest is None:
         manifest = read_manifest(destination, backup_id, label, sealer=sealer)
@@ -657,14 +657,16 @@ def restore(
             " của bản sao lưu.",
             objects=len(present),
         )
-    held: Mapping[str, bytes] = checked if checked is not None else {}
-    if present and checked is None:
+    kept = {digest: data for digest, data in (held or {}).items()
+            if hashlib.sha256(data).hexdigest() == digest}
+    if present:
         # Replacing a live store: every copy is read and checked before the first removal or
         # write, so a damaged or missing blob (the destination's holder can change any) leaves
         # the store as it was, not with what the copy lacks removed and half of it written.
         # The checked bytes of the smaller blobs are kept for the writes below (read once, and
         # what is written is what was checked); larger ones are read and checked again.
-        held = check_copies(destination, manifest, keep=True)
+        rest = [entry for entry in manifest["objects"] if entry["sha256"] not in kept]
+        kept.update(check_copies(destination, {**manifest, "objects": rest}, keep=True))
     removed = 0
     for key in present:
         if key not in wanted:
@@ -672,7 +674,7 @@ def restore(
             removed += 1
     total = 0
     for key, entry in wanted.items():
-        data = held.get(entry["sha256"])
+        data = kept.get(entry["sha256"])
         if data is None:
             data = checked_copy(destination, key, entry["sha256"])
         try:

@@ -426,30 +426,47 @@ def run_restore(
                                          sealer=sealer))
         except KhoError as exc:
             warn(f"Không đọc được nơi sao lưu {url} để lấy các bản ghi đã hủy: {exc}")
-    # With --force, the key copies are checked too before the store is replaced, and the bytes
-    # checked are the ones the key store gets (the manifests and blobs of the key backup are
-    # read once; they were read twice, here and by restore's own check, and a blob above
-    # KEEP_BLOB_BYTES a third time for its write).
-    keys_checked = check_copies(keys_origin, keys_manifest, keep=True) if force else None
+    keys_held: dict[str, bytes] = {}
+    if force:  # the key copies too, before the store is replaced (restore checks its own first);
+        # what is checked here is what restore(keys) writes: a key copy changed while the store
+        # is replaced cannot leave the store restored and its keys not
+        keys_held = check_copies(keys_origin, keys_manifest, keep=True)
     done = restore(origin, repo.store, backup_id=manifest["backup_id"], label="store", force=force,
                    sealer=sealer, manifest=manifest)
-    keys = restore(keys_origin, repo.keys.store, backup_id=keys_manifest["backup_id"], label="keys",
-                   force=force, sealer=sealer, manifest=keys_manifest, checked=keys_checked)
-    for finding in history:
-        warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
-    redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
-    reapplied = reapply_destructions(repo, rows, actor=actor)
-    indexed = reindex()
-    repo.audit.append(
-        actor.user, "backup:restore", source=actor.source,
-        details={"backup_id": done.backup_id, "keys_backup_id": keys.backup_id, "objects": done.objects,
-                 "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
-                 "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
-                 "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
-                 "without_ledger": bool(without_ledger and not ledger.reached),
-                 "history_findings": list(history),
-                 "history_override": override if history else None},
-    )
+    redestroyed: tuple[str, ...] = ()
+    reapplied: tuple[str, ...] = ()
+
+    def audited(indexed: int | None, **failed: str) -> None:
+        repo.audit.append(
+            actor.user, "backup:restore", source=actor.source,
+            details={"backup_id": done.backup_id, "keys_backup_id": keys_manifest["backup_id"],
+                     "objects": done.objects,
+                     "removed": done.removed, "indexed": indexed, "destructions_reapplied": list(reapplied),
+                     "ledgers_read": list(ledger.reached), "ledgers_unreachable": list(ledger.unreachable),
+                     "ledger_problems": list(ledger.problems), "redestroyed_from_ledger": list(redestroyed),
+                     "without_ledger": bool(without_ledger and not ledger.reached),
+                     "history_findings": list(history),
+                     "history_override": override if history else None, **failed},
+        )
+
+    step = "keys"
+    try:
+        keys = restore(keys_origin, repo.keys.store, backup_id=keys_manifest["backup_id"], label="keys",
+                       force=force, sealer=sealer, manifest=keys_manifest, held=keys_held)
+        for finding in history:
+            warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
+        step = "destructions"
+        redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
+        reapplied = reapply_destructions(repo, rows, actor=actor)
+        step = "index"
+        indexed = reindex()
+    except BaseException as exc:  # (Ctrl-C in a long reindex too)
+        # The store is replaced already: the restore (the copy, its reason, the ledgers it read)
+        # is audited whatever fails after it, with the step that failed and the error's code.
+        code = getattr(exc, "code", None)
+        audited(None, failed_step=step, error=code if isinstance(code, str) and code else type(exc).__name__)
+        raise
+    audited(indexed)
     return RestoreRun(done, keys, ledger, redestroyed, reapplied, indexed, history)
 
 

@@ -1047,8 +1047,12 @@ class _EmbeddedRebuild(Rebuild):
         self.backend._swap_in(self.path)
 
     def close(self) -> None:
-        self.staging.flush()  # what is staged stays, applied (a later rebuild resumes it)
-        self.staging.close()
+        try:
+            self.staging.flush()  # what is staged stays, applied (a later rebuild resumes it)
+        finally:
+            # closed even when that apply fails (its rows stay pending): left open, its
+            # connection kept the next rebuild of this process from leaving WAL mode
+            self.staging.close()
 
     def abort(self) -> None:
         self.staging.close()

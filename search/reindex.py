@@ -76,8 +76,12 @@ def reindex(
         flush()
         gone = [doc_id for doc_id in staged if doc_id not in present]
         removed = rebuild.delete(gone) if gone else 0
-    except BaseException:
-        rebuild.close()  # keep what is staged: the next run resumes from it
+    except BaseException as exc:
+        try:
+            rebuild.close()  # keep what is staged: the next run resumes from it
+        except Exception as closing:  # (what it could not apply stays pending, resumed too)
+            # the error that stopped the rebuild is the one to report, not its clean-up's
+            exc.add_note(f"Closing the staging index failed too: {closing!r}")
         raise
     rebuild.commit()
     elapsed = time.perf_counter() - started

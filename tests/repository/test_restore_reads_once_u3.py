@@ -90,3 +90,27 @@ def test_a_damaged_blob_still_stops_the_restore_before_any_removal(tmp_path: Pat
     assert store_hashes(repo.store) == before  # nothing removed, nothing overwritten
     # refused during the check: no other blob was read a second time (for a write)
     assert all(n == 1 for key, n in counted.reads.items() if key != blob_key(last["sha256"]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_checked_bytes_kept_stay_within_the_total_bound(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rv5: KEEP_TOTAL_BYTES bounds what the check keeps in all (not only each blob): with room
+    for about half the blobs, the rest are read and checked again when written, and the store
+    is still exactly the backup's."""
+    repo, target, backup_id = _live(tmp_path, backend)
+    manifest = read_manifest(target, backup_id)
+    sizes = {e["sha256"]: e["size"] for e in manifest["objects"]}
+    bound = sum(sorted(sizes.values())[: len(sizes) // 2])
+    monkeypatch.setattr(backups, "KEEP_TOTAL_BYTES", bound)
+    kept = backups.check_copies(target, manifest, keep=True)
+    assert kept and len(kept) < len(sizes)
+    assert sum(len(data) for data in kept.values()) <= bound
+    counted = CountingReads(target)
+    restore(counted, repo.store, backup_id=backup_id, force=True)  # type: ignore[arg-type]
+    assert store_hashes(repo.store) == {e["key"]: e["sha256"] for e in manifest["objects"]}
+    assert {key for key, n in counted.reads.items() if n == 1} == {blob_key(s) for s in kept}
+    assert {key for key, n in counted.reads.items() if n >= 2} == {
+        blob_key(s) for s in sizes if s not in kept
+    }

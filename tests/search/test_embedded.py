@@ -437,6 +437,60 @@ def test_batches_the_rebuild_analyses_itself_while_the_workers_are_behind_build_
     assert sum(submitted) + sum(here) == len(docs)
     assert mixed == inline
 
+
+def test_batches_whose_analysis_fails_here_or_at_a_worker_are_analysed_by_the_apply(
+    tmp_path, monkeypatch
+):
+    """rv5: a batch the rebuild's own thread fails to analyse (out of memory) and a batch whose
+    worker failed are both analysed by the background apply from the staged documents: the
+    rebuild neither stops nor loses or mixes up an entry, and the index is the one analysed in
+    this process alone."""
+    import concurrent.futures
+
+    import search.embedded as embedded
+
+    docs = _varied_docs(60)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    inline = _rebuild_fingerprint(tmp_path, "inline", docs)
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 1)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(embedded, "WORKER_BACKLOG", 0)
+    real_here, real_fields = embedded._Index._analysed_here, embedded._text_fields
+    real_submit = concurrent.futures.ProcessPoolExecutor.submit
+    here = threading.local()
+    failed_here: list[int] = []
+    failed_worker: list[int] = []
+    submitted: list[int] = []
+
+    def analysed_here(added):
+        here.on = True
+        try:
+            return real_here(added)
+        finally:
+            here.on = False
+
+    def fields(rowid, doc):  # (the workers import their own, unpatched)
+        if getattr(here, "on", False):
+            failed_here.append(rowid)
+            raise MemoryError("analysis in the rebuild's thread")
+        return real_fields(rowid, doc)
+
+    def submit(self, fn, *args, **kwargs):
+        if not failed_worker:  # the first batch's worker is lost
+            failed_worker.append(len(args[0]))
+            lost: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
+            lost.set_exception(concurrent.futures.process.BrokenProcessPool("worker lost"))
+            return lost
+        submitted.append(len(args[0]))
+        return real_submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(embedded._Index, "_analysed_here", staticmethod(analysed_here))
+    monkeypatch.setattr(embedded, "_text_fields", fields)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", submit)
+    assert _rebuild_fingerprint(tmp_path, "failing", docs) == inline
+    assert failed_here and failed_worker and submitted
+
+
 def test_a_rebuild_applying_to_tantivy_in_the_background_builds_the_same_index(
     tmp_path, monkeypatch
 ):
@@ -598,6 +652,57 @@ def test_a_failed_background_apply_stops_the_rebuild_and_loses_no_document(tmp_p
     assert failed.value.code == "SEARCH_INDEX_UNAVAILABLE"
     assert isinstance(failed.value.__cause__, OSError)
     assert failures == ["kho-index-apply"]
+    report = reindex(backend, docs, batch_size=2)
+    assert report.skipped > 0 and report.skipped + report.written == len(docs)
+    assert backend.search(parse_query("", AUDITOR)).total == len(docs)
+    assert ids(backend, "thuỷ") == ids(backend, "thủy") != []
+    backend.close()
+
+
+def test_a_rebuild_whose_apply_keeps_failing_reports_it_and_closes_its_staging_index(
+    tmp_path, monkeypatch
+):
+    """rv5: the background apply fails and so does the apply of what is left when the rebuild
+    stops (the disk stays full; a document whose text cannot be analysed fails the same way
+    each time): the rebuild stops with SEARCH_INDEX_UNAVAILABLE, not with the raw error of its
+    clean-up, the live index is still the old one, and the staging index is closed, so that the
+    next run of this process, once the cause is gone, resumes it into a complete index."""
+    import search.embedded as embedded
+    from kho.errors import StoreUnavailable
+
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 4)
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 8)  # a queue of two hand-offs
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    backend = EmbeddedBackend(tmp_path)
+    old = [doc(f"old{i}", title="quy định cũ") for i in range(5)]
+    reindex(backend, old, batch_size=5)
+    real_add = embedded._Index._add_rows
+    disk_full = [True]
+
+    def failing(self: _Index, *args: object) -> None:
+        if disk_full:
+            raise OSError("No space left on device")
+        real_add(self, *args)
+
+    real_hand_off = embedded._Index._apply_in_background
+
+    def hand_off(self: _Index) -> None:  # the next hand-off comes after the failure
+        waited = 0
+        while disk_full and self._applier is not None and self._applier_error is None \
+                and waited < 500:
+            time.sleep(0.01)
+            waited += 1
+        real_hand_off(self)
+
+    monkeypatch.setattr(embedded._Index, "_add_rows", failing)
+    monkeypatch.setattr(embedded._Index, "_apply_in_background", hand_off)
+    docs = _varied_docs(40)
+    with pytest.raises(StoreUnavailable) as failed:
+        reindex(backend, docs, batch_size=2)
+    assert failed.value.code == "SEARCH_INDEX_UNAVAILABLE"
+    assert isinstance(failed.value.__cause__, OSError)
+    assert sorted(ids(backend, "")) == sorted(d.id for d in old)  # the old index, whole
+    disk_full.clear()
     report = reindex(backend, docs, batch_size=2)
     assert report.skipped > 0 and report.skipped + report.written == len(docs)
     assert backend.search(parse_query("", AUDITOR)).total == len(docs)
