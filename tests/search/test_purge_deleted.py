@@ -2,17 +2,17 @@
 a destruction and of a recall's removal): nothing. ARCHITECTURE invariant 7, "destroyed means
 unrecoverable — from the store, the index, and the backups".
 
-Each backend is looked at from below its own search API, where a stolen copy of the index folder
-(or of the Elasticsearch data path) would be read: a Tantivy segment keeps the terms and positions
-of a deleted document until the segment is rewritten (the text can be rebuilt from them); an
-Elasticsearch shard keeps a deleted document, ``_source`` included, as a soft-deleted copy until a
-merge may drop it."""
+Each backend is looked at from below its own search API (:func:`index_traces`): a Tantivy
+segment keeps the terms and positions of a deleted document until the segment is rewritten (the
+text can be rebuilt from them); an Elasticsearch shard keeps a deleted document, ``_source``
+included, as a soft-deleted copy until a merge may drop it."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from search.analysis import fold, normalize
+from index_traces import index_traces
+
 from search.backend import SearchBackend
 from search.documents import IndexDocument
 from search.query import Principal, Query
@@ -36,22 +36,6 @@ def _doc(n: int, **kw: object) -> IndexDocument:
     return IndexDocument(id=f"doc-{n:03d}", **base)  # type: ignore[arg-type]
 
 
-def traces(backend: SearchBackend, word: str) -> int:
-    """How many copies of documents holding ``word`` (or, for Elasticsearch, of any deleted
-    document) the index still keeps on disk, deleted ones included."""
-    if type(backend).__name__ == "EmbeddedBackend":
-        index = backend._live_writer()  # type: ignore[attr-defined]
-        index.text.reload()
-        searcher = index.text.searcher()
-        exact = normalize(word)
-        # doc_freq counts every document of every segment, deleted ones included.
-        return int(searcher.doc_freq("e", exact)) + int(searcher.doc_freq("f", fold(exact)))
-    es = backend.es  # type: ignore[attr-defined]
-    es.indices.refresh(index=backend.alias)  # type: ignore[attr-defined]
-    stats = es.indices.stats(index=backend.alias, metric="docs").body  # type: ignore[attr-defined]
-    return sum(v["primaries"]["docs"]["deleted"] for v in stats["indices"].values())
-
-
 def test_a_replaced_documents_text_is_gone_from_the_index_files_after_the_purge(make_backend) -> None:
     backend: SearchBackend = make_backend()
     # One batch, as a reindex writes it: the secret document shares its segment with others.
@@ -63,7 +47,7 @@ def test_a_replaced_documents_text_is_gone_from_the_index_files_after_the_purge(
     backend.index([_doc(7, version=2, title="(đã hủy)", text="", so_ky_hieu="7/UBND-VP")])
     backend.purge_deleted()
     assert backend.search(Query(principal=EVERYONE, terms=(SECRET_WORD,))).total == 0
-    assert traces(backend, SECRET_WORD) == 0
+    assert index_traces(backend, SECRET_WORD) == 0
     # The purge kept every other document, findable as before.
     assert backend.search(Query(principal=EVERYONE, terms=("thường",))).total == 39
     assert backend.count() == 40
