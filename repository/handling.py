@@ -226,6 +226,7 @@ class WorkIndex:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA secure_delete=ON")  # a destroyed document's rows are zeroed (forget)
             self._local.db = db
         return db
 
@@ -248,6 +249,20 @@ class WorkIndex:
         if db is not None:
             db.close()
             self._local.db = None
+
+    def forget(self, record_ids: Iterable[str]) -> None:
+        """Drop every row of these (destroyed) documents: their trích yếu, labels and the
+        leaders' notes are their content (review a14: they stayed in this file, and on the
+        notices, after the destruction). Zeroed in the file (``secure_delete``), and the WAL,
+        which still holds the pages as they were, checkpointed and truncated. Idempotent."""
+        ids = sorted(set(record_ids))
+        with self.tx() as db:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                for table in ("docs", "tasks", "task_units", "notices", "flags"):
+                    db.execute(f"DELETE FROM {table} WHERE record_id IN ({marks})", part)
+        self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def clear(self) -> None:
         with self.tx() as db:
