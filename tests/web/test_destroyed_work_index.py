@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
 from kho_retention import closed_file
+from kho_testing import incoming, pdf_bytes
 
 from repository.workflow import Act
 from web.context import Kho
@@ -54,3 +55,22 @@ def test_a_document_destroyed_through_the_api_leaves_nothing_in_the_work_index(
     assert NOTE.encode() not in left
     assert subject.encode() not in left
     assert not kho.handling.index.read("SELECT 1 FROM notices WHERE record_id = ?", (docs[0],))
+
+
+def test_a_document_destroyed_by_a_recall_through_the_api_leaves_nothing_in_the_work_index(
+    client: FlaskClient, kho: Kho, people: People
+) -> None:
+    clerk, head = people.actor("van_thu"), people.actor("lanh_dao")
+    doc = kho.repo.create_document("den", incoming(code_number="88"), pdf_bytes("den"), "cv.pdf", clerk)
+    subject = doc.metadata.subject  # type: ignore[union-attr]
+    kho.handling.take(doc.record_id, Act.SUBMIT, expected_seq=0, actor=clerk, users=[head.user], note=NOTE)
+    assert NOTE.encode() in _work_index_bytes(kho)
+    recalled = client.post(
+        f"/api/records/{doc.record_id}/recall",
+        json={"order_ref": "Công văn số 20/BNV-VP", "reason": "Ban hành nhầm"},
+        headers=people.headers("van_thu"),
+    )
+    assert recalled.status_code == 200 and recalled.json["state"] == "destroyed", recalled.json
+    left = _work_index_bytes(kho)
+    assert NOTE.encode() not in left and subject.encode() not in left
+    assert doc.record_id not in {n.record_id for n in kho.handling.notices(head)}
