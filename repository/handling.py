@@ -62,7 +62,7 @@ from repository import formats
 from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
 from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step, may_handle
-from repository.records import Actor, Record, Repository
+from repository.records import UNOPENABLE, Actor, Record, Repository
 from repository.vocabulary import TextKind, nfc, typed_text
 from repository.workflow import (
     MAIN_TASK,
@@ -234,6 +234,7 @@ class WorkIndex:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA secure_delete=ON")  # a destroyed document's rows are zeroed (forget)
             self._local.db = db
         return db
 
@@ -256,6 +257,20 @@ class WorkIndex:
         if db is not None:
             db.close()
             self._local.db = None
+
+    def forget(self, record_ids: Iterable[str]) -> None:
+        """Drop every row of these (destroyed) documents: their trích yếu, labels and the
+        leaders' notes are their content (review a14: they stayed in this file, and on the
+        notices, after the destruction). Zeroed in the file (``secure_delete``), and the WAL,
+        which still holds the pages as they were, checkpointed and truncated. Idempotent."""
+        ids = sorted(set(record_ids))
+        with self.tx() as db:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                for table in ("docs", "tasks", "task_units", "notices", "flags"):
+                    db.execute(f"DELETE FROM {table} WHERE record_id IN ({marks})", part)
+        self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def clear(self) -> None:
         with self.tx() as db:
@@ -963,10 +978,20 @@ class HandlingService:
         """The documents among ``record_ids`` the person may see *now* (the one policy). The work
         index names a person when a step reaches them; what they see can shrink afterwards (the
         secrecy raised above their clearance, a unit left, a grant revoked), and the index's
-        label, trích yếu and notes must then stop reaching them."""
+        label, trích yếu and notes must then stop reaching them. A destroyed document is listed
+        to no one: its rows carry its trích yếu and the leaders' notes, its content, which its
+        destruction takes from everyone (review a14: they stayed on the leader's notices and
+        "to direct" list); its "đã hủy" row is read where the register shows it."""
         if actor.system:
             return set(record_ids)
-        return {record_id for record_id in record_ids if self.repo.may_see_listed(actor, record_id)}
+        return {record_id for record_id in record_ids if self._listed(actor, record_id)}
+
+    def _listed(self, actor: Actor, record_id: str) -> bool:
+        try:
+            record = self.repo._load(record_id)
+        except UNOPENABLE:
+            return False
+        return record.state != "destroyed" and self.repo.may_see(actor, record)
 
     def follow_up(self, actor: Actor, unit: str | None = None, today: date | None = None) -> list[WorkItem]:
         """Overdue and due-soon tasks of a unit (or of every unit the person may report on)."""

@@ -328,6 +328,9 @@ def _denied(message: str, code: str = "PERMISSION_DENIED") -> Decision:
     return Decision(False, code, message)
 
 
+_NO_SIGHT = "Bạn không có quyền xem văn bản/hồ sơ này."
+
+
 def decide(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
     """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record)."""
     held = {role for _, role in principal.roles}
@@ -343,8 +346,9 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
         raise ValueError(f"{action} needs a record")
     if action in _STEP_ACTIONS:
         return decide_step(principal, action, facts, WorkFacts())
+    auditing = action is Action.RECORD_HISTORY and Role.KIEM_TOAN in held
     if action is Action.RECORD_HISTORY:
-        if Role.KIEM_TOAN in held and facts.secrecy <= principal.clearance:
+        if auditing and facts.secrecy <= principal.clearance:
             return ALLOW
         action = Action.RECORD_VIEW
     if action is Action.RECORD_GRANT:
@@ -354,6 +358,10 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
             return ALLOW
         return _denied(_GRANTERS_ONLY)
     if facts.secrecy > principal.clearance:
+        if not auditing and not sees(principal, replace(facts, secrecy=0)):
+            # No sight of it whatever its level: refused as any record they may not see, so the
+            # refusal tells an outsider neither that it is secret nor how secret (review a14).
+            return _denied(_NO_SIGHT)
         return _denied(
             f"Văn bản có độ mật “{_SECRECY_LABELS[min(facts.secrecy, 3)]}” vượt quá mức được phép xem"
             " của tài khoản.",
@@ -366,7 +374,7 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
                 " văn bản (Nghị định 30/2020/NĐ-CP, Điều 18 khoản 4).",
                 "RECORD_RECALLED",
             )
-        return _denied("Bạn không có quyền xem văn bản/hồ sơ này.")
+        return _denied(_NO_SIGHT)
     # Named grants and the creator: reading what was given to you needs no particular role.
     if action in (Action.RECORD_VIEW, Action.RECORD_READ) and _named(principal, facts):
         return ALLOW

@@ -171,10 +171,14 @@ class Destructions:
         backend: Any = None,
         *,
         on_step: Callable[[str, str], None] | None = None,
+        forget: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
         self.repo = repo
         self.accounts = accounts
         self.backend = backend
+        self.forget = forget
+        """Drops what derived indexes outside the search index (the handling work index:
+        :meth:`web.context.Kho.forget_work`) hold of the destroyed records, after shredding."""
         self.cases = Versions(repo.store, "destruction", formats.DESTRUCTION_CASE.name, "hồ sơ hủy tài liệu")
         self.on_step = on_step
         """Called with (case id, step) after each execution step (tests stop a process there)."""
@@ -552,6 +556,8 @@ class Destructions:
             rows = [self.repo.destroyed(r) for r in case["execution"]["targets"]]
             self.backend.index([to_index_document(self.repo, t, holders=[]) for t in rows if t is not None])
             self.backend.purge_deleted()
+        if self.forget is not None:
+            self.forget(case["execution"]["targets"])
         self._step_hook(case_id, "shredded")
         finished = self._now()
         dossier_id = self._keep_dossier(case, actor, finished)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kho.errors import Conflict, KhoError, LegalHold
@@ -29,9 +30,14 @@ class RecallError(KhoError):
 
 
 class Recalls:
-    def __init__(self, repo: Repository, backend: Any = None) -> None:
+    def __init__(
+        self, repo: Repository, backend: Any = None, forget: Callable[[Sequence[str]], None] | None = None
+    ) -> None:
         self.repo = repo
         self.backend = backend
+        self.forget = forget
+        """As :attr:`retention.destruction.Destructions.forget`: the work index's rows of a
+        document destroyed by a recall are dropped with it."""
         self.recalls = Versions(repo.store, "recalls", formats.RECALL.name, "lệnh thu hồi")
 
     def _start(
@@ -133,6 +139,8 @@ class Recalls:
             if tombstone is not None:
                 self.backend.index([to_index_document(self.repo, tombstone, holders=[])])
             self.backend.purge_deleted()
+        if self.forget is not None:
+            self.forget([record_id])
         md = record.metadata
         sender = getattr(md, "organ_id", None) or getattr(md, "organ_name", "")
         self.repo.audit.append(

@@ -49,6 +49,10 @@ from search.ranking import DEFAULT_RANKING, Ranking, plan
 
 MAX_RESULT_WINDOW = 1_000_000  # deep paging: from + size up to MAX_PAGE * MAX_PAGE_SIZE
 HIGHLIGHT_MAX_CHARS = 999_999
+LEASE_WAIT_SECONDS = 90.0
+"""How long :meth:`ElasticsearchBackend.purge_deleted` waits for the shards' retention leases
+(Elasticsearch syncs them every 30 s)."""
+LEASE_POLL_SECONDS = 1.0
 """Characters of a field the highlighter reads, under ES's index.highlight.max_analyzed_offset
 (1,000,000 by default): past it ES refused the whole search (400) whenever a long document
 (a report of a few hundred pages) was on the page. Matches further in give no snippet."""
@@ -333,9 +337,11 @@ class ElasticsearchBackend(SearchBackend):
         return self._live
 
     def purge_deleted(self) -> None:
-        """Refresh, then force-merge every index of the alias expunging *every* deleted document
-        (the merge policy's ``expunge_deletes_allowed`` is set to 0 first: by default Lucene
-        leaves segments with under 10 % deletes alone, and with them a destroyed text)."""
+        """Refresh and flush, wait until no retention lease keeps the deleted documents
+        (:meth:`_wait_for_leases`), then force-merge every index of the alias expunging *every*
+        deleted document (the merge policy's ``expunge_deletes_allowed`` is set to 0 first: by
+        default Lucene leaves segments with under 10 % deletes alone, and with them a destroyed
+        text)."""
         try:
             for alias in (self.alias, self.staging_alias):
                 for name in self._indices_of(alias):
@@ -343,12 +349,56 @@ class ElasticsearchBackend(SearchBackend):
                         index=name, settings={"index.merge.policy.expunge_deletes_allowed": 0}
                     )
                     self.es.indices.refresh(index=name)
+                    self.es.indices.flush(index=name, wait_if_ongoing=True)
+                    self._wait_for_leases(name)
                     self.es.indices.forcemerge(
                         index=name, only_expunge_deletes=True, wait_for_completion=True
                     )
                     self.es.indices.refresh(index=name)
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
+
+    def _retention(self, name: str) -> dict[str, tuple[int, int]]:
+        """Per shard: (its highest sequence number, the lowest one a lease of any copy retains)."""
+        shards = self.es.indices.stats(index=name, level="shards").body["indices"][name]["shards"]
+        out: dict[str, tuple[int, int]] = {}
+        for shard, copies in shards.items():
+            top = max(copy["seq_no"]["max_seq_no"] for copy in copies)
+            kept = min(
+                (
+                    lease["retaining_seq_no"]
+                    for copy in copies
+                    for lease in copy.get("retention_leases", {}).get("leases", ())
+                ),
+                default=top + 1,
+            )
+            out[shard] = (top, kept)
+        return out
+
+    def _wait_for_leases(self, name: str) -> None:
+        """Wait until no retention lease of any shard retains an operation up to the shard's
+        ``max_seq_no`` of now. Since Elasticsearch 7 a deleted or replaced document is only
+        *soft* deleted: its copy, ``_source`` with the whole text included, stays in its
+        segment, and no force-merge drops it while a retention lease (the shard's own
+        peer-recovery lease among them) retains its operation. The shard moves its leases
+        forward only on its own sync, every 30 s, which no API triggers (review a14: right
+        after a destruction the purge expunged nothing; 40 s later the same purge dropped every
+        copy). Not reached within :data:`LEASE_WAIT_SECONDS`: :class:`StoreUnavailable`, and a
+        destruction stays under way (run again, it purges again)."""
+        targets = {shard: top for shard, (top, _) in self._retention(name).items()}
+        deadline = time.monotonic() + LEASE_WAIT_SECONDS
+        while True:
+            now = self._retention(name)
+            if all(now[shard][1] > top for shard, top in targets.items() if shard in now):
+                return
+            if time.monotonic() >= deadline:
+                raise StoreUnavailable(
+                    "Elasticsearch chưa cho xóa hẳn các bản đã xóa khỏi chỉ mục tìm kiếm (chưa hết thời"
+                    " hạn giữ lại): hãy chạy lại thao tác để hoàn tất.",
+                    code="SEARCH_INDEX_UNAVAILABLE",
+                    index=name,
+                )
+            time.sleep(LEASE_POLL_SECONDS)
 
     def begin_rebuild(self) -> Rebuild:
         try:

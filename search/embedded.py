@@ -602,6 +602,29 @@ class _Index(IndexWriter):
                 f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
             )
 
+    def segments_with_deletes(self) -> int:
+        """How many committed Tantivy segments still hold deleted documents (``meta.json``)."""
+        meta = json.loads((self.text_dir / "meta.json").read_text(encoding="utf-8"))
+        return sum(1 for segment in meta.get("segments", ()) if segment.get("deletes"))
+
+    def rewrite_text(self) -> None:
+        """Rewrite the Tantivy index from the SQLite rows when a segment holds a deleted
+        document. A delete only marks a document dead in its segment: its terms *and their
+        positions* (from which its text can be put back together) stay on disk until Tantivy
+        merges that segment, which its merge policy may never do (review a14: after a
+        ``kho reindex``, a destroyed document's words were still counted by ``doc_freq``).
+        Every row goes to new segments in one commit; the old ones, dropped whole, are then
+        garbage collected. The caller holds the write lock."""
+        if not self.segments_with_deletes():
+            return
+        self._join_applier()
+        rowids = [r for (r,) in self.conn.execute("SELECT rowid FROM docs ORDER BY rowid")]
+        applied: dict[int, tuple[str, int]] = {}
+        with self._tantivy_commit() as writer:
+            writer.delete_all_documents()
+            self._add_rows(writer, self.conn, rowids, {}, {}, applied)
+        self._clear_marks(self.conn, rowids, applied, checked=True)
+
     def _replay_pending(self) -> None:
         """Re-apply rows written to SQLite whose Tantivy commit did not happen (crash, upgrade,
         a rebuild's deferred rows)."""
@@ -1109,12 +1132,14 @@ class EmbeddedBackend(SearchBackend):
 
     def purge_deleted(self) -> None:
         """SQLite rows are zeroed on delete (``secure_delete``) and the file vacuumed; Tantivy
-        segments no longer used are removed from disk."""
+        segments that hold a deleted document are rewritten (:meth:`_Index.rewrite_text`) and
+        the files no segment uses any more removed from disk."""
         for index in (self._live_writer(), self._staging_writer()):
             if index is None:
                 continue
             with index._writing():
                 index.conn.execute("VACUUM")
+                index.rewrite_text()
                 writer = index.text.writer(heap_size=15_000_000, num_threads=1)
                 try:
                     writer.garbage_collect_files()

@@ -7,7 +7,7 @@ Nothing a caller asserts (a header, a ``--user`` flag) ever names who acts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kho import logs
@@ -91,6 +91,15 @@ class Kho:
         from ingest.receive import ReceiveService
 
         return ReceiveService(self.repo, self.pipeline)
+
+    def forget_work(self, record_ids: Sequence[str]) -> None:
+        """Drop the handling work index's rows of destroyed records (their trích yếu and the
+        leaders' notes): given to the destruction and the recall as their ``forget``."""
+        from repository.handling import WorkIndex
+
+        if self._work_index is None:
+            self._work_index = WorkIndex(self.settings.data_dir / "work-index.sqlite")
+        self._work_index.forget(record_ids)
 
     @property
     def handling(self) -> HandlingService:

@@ -58,7 +58,7 @@ def register_disposal_api(
     checked_id = record_id
 
     def destructions() -> Destructions:
-        return Destructions(repo, kho.accounts, kho.backend)
+        return Destructions(repo, kho.accounts, kho.backend, forget=kho.forget_work)
 
     def ids(data: dict[str, Any], name: str) -> list[str]:
         values = strings(data, name)
@@ -234,7 +234,7 @@ def register_disposal_api(
     def record_recall(record_id: str) -> Response:
         data = body()
         target = checked_id(record_id)
-        recalls = Recalls(repo, kho.backend)
+        recalls = Recalls(repo, kho.backend, kho.forget_work)
         order_ref = text(data, "order_ref", required=True) or ""
         reason = text(data, "reason", required=True) or ""
         record = repo.get(target, actor=actor())

@@ -201,7 +201,9 @@ def overdue(ctx: Context, as_json: bool) -> None:
 @handles_errors
 def execute(ctx: Context, case_id: str, password: str, as_json: bool) -> None:
     """Thực hiện hủy (hoặc tiếp tục một lần hủy bị gián đoạn)."""
-    case = Destructions(ctx.repo, ctx.kho.accounts, ctx.backend).execute(case_id, password, actor=ctx.actor)
+    case = Destructions(ctx.repo, ctx.kho.accounts, ctx.backend, forget=ctx.kho.forget_work).execute(
+        case_id, password, actor=ctx.actor
+    )
     _out(case, as_json, _case_line(case))
 
 
@@ -271,7 +273,7 @@ def recall_mark(ctx: Context, as_json: bool) -> None:
 @handles_errors
 def recall(ctx: Context, record_id: str, order_ref: str, reason: str, as_json: bool) -> None:
     """Thu hồi: văn bản đi bị đóng băng; văn bản đến bị hủy và bên gửi được báo."""
-    recalls = Recalls(ctx.repo, ctx.backend)
+    recalls = Recalls(ctx.repo, ctx.backend, ctx.kho.forget_work)
     record = ctx.repo.get(record_id, actor=ctx.actor)
     if record.kind == "di":
         done = recalls.recall_outgoing(record_id, order_ref, reason, actor=ctx.actor)

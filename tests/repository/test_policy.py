@@ -361,3 +361,21 @@ def test_a_grant_to_oneself_is_refused_whatever_one_s_clearance() -> None:
     # A member of the record's unit who names themselves gains nothing the unit does not give.
     member = Principal("qt.z", roles=frozenset({(AGENCY, Role.QUAN_TRI), (AGENCY, Role.CHUYEN_VIEN)}))
     assert decide_grant(member, SECRET, users=(member.user,)).allowed
+
+
+@pytest.mark.parametrize("role", [Role.VAN_THU, Role.CHUYEN_VIEN, Role.LUU_TRU, Role.LANH_DAO])
+def test_a_secret_record_of_another_unit_is_refused_as_any_of_its_records(role: Role) -> None:
+    """Someone with no sight of a record learns nothing of it from the refusal: not that it is
+    marked secret, nor at which level (review a14: a Thường văn thư of UNIT_B opening a Tuyệt
+    mật document of the agency was told "độ mật “Tuyệt mật”", an ordinary one only "không có
+    quyền"). Who would see it but for the secrecy (its unit, a grantee) is still told why."""
+    outsider = Principal(user="b1", roles=frozenset({(UNIT_B, role)}))
+    ordinary = decide(outsider, Action.RECORD_VIEW, DOC)
+    for level in (1, 2, 3):
+        secret = RecordFacts(**{**DOC.__dict__, "secrecy": level})
+        for action in (Action.RECORD_VIEW, Action.RECORD_READ, Action.RECORD_HISTORY):
+            refused = decide(outsider, action, secret)
+            assert not refused.allowed
+            assert (refused.code, refused.message) == (ordinary.code, ordinary.message), (level, action)
+    # The unit's own clerk, not cleared, is told the reason as before.
+    assert decide(person(Role.VAN_THU), Action.RECORD_VIEW, SECRET).code == "SECRECY_DENIED"

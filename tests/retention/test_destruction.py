@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from index_traces import index_traces
 from kho_people import AGENCY, PASSWORD, UNIT_B, People, create_person
 from kho_retention import SECRET_WORD, Clock, closed_file, council_ready, search_count
 from kho_testing import incoming, pdf_bytes
@@ -454,3 +455,23 @@ def test_a_secret_document_is_not_destroyed_by_someone_not_cleared_for_it(kho: K
         d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))
     assert executed.value.code == "DESTRUCTION_SECRECY_DENIED"
     assert kho.repo.keys.exists(secret_id) and d.cases.latest(case["case_id"])["state"] == "decided"
+
+
+@pytest.mark.parametrize("kho", ["local", pytest.param("s3", marks=pytest.mark.s3)], indirect=True)
+def test_after_a_reindex_a_destroyed_text_leaves_no_trace_in_the_embedded_index(
+    kho: Kho, people: People
+) -> None:
+    """A reindex writes the index in few large segments, the destroyed documents among the
+    others; a Tantivy delete only marks them dead there, terms and positions kept (review a14:
+    doc_freq of their words was still 2 after the execution, which the byte grep above misses,
+    the term dictionary being an FST)."""
+    file, _ = closed_file(kho, people)
+    closed_file(kho, people, notation="02.TCCB", maintenance="Vĩnh viễn", words="giữlại")
+    assert reindex_all(kho.repo, kho.backend).total >= 6
+    assert index_traces(kho.backend, SECRET_WORD) > 0  # (two documents, two fields each)
+    d, case = council_ready(kho, people, [file.record_id])
+    case = d.decide(case["case_id"], "QĐ 09", approve=True, actor=people.actor("lanh_dao"))
+    assert d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
+    assert index_traces(kho.backend, SECRET_WORD) == 0
+    assert search_count(kho, people, SECRET_WORD) == 0 and search_count(kho, people, "giữlại") == 2
+    assert check_index(kho.repo, kho.backend).ok

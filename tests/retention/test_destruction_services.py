@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from index_traces import index_traces
 from kho_people import PASSWORD, make_people
 from kho_retention import SECRET_WORD, Clock, closed_file, council_ready, s3_env, search_count
 
@@ -42,9 +43,10 @@ def test_on_s3_and_elasticsearch_the_text_is_expunged(tmp_path: Path) -> None:
         assert d.execute(case["case_id"], PASSWORD, actor=people.actor("luu_tru"))["state"] == "done"
         assert search_count(kho, people, SECRET_WORD) == 0
         assert search_count(kho, people, "giữlại") == 2
-        # The purge ran: every index of the alias expunges all deletes on force-merge. (Soft-deleted
-        # copies stay until Elasticsearch's retention lease expires — index.soft_deletes.
-        # retention_lease.period — which no force-merge shortens.)
+        # The purge ran: every index of the alias expunges all deletes on force-merge, after the
+        # shards' retention leases stopped keeping the soft-deleted copies (review a14): no copy
+        # of a replaced document, the destroyed text with it, is left in any segment.
+        assert index_traces(backend, SECRET_WORD) == 0
         settings = backend.es.indices.get_settings(index=backend.alias).body
         assert all(
             v["settings"]["index"]["merge"]["policy"]["expunge_deletes_allowed"] == "0"

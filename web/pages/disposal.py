@@ -36,7 +36,9 @@ bp = Blueprint("disposal", __name__, url_prefix="/retention")
 
 def _destructions() -> Destructions:
     installation = kho()
-    return Destructions(installation.repo, installation.accounts, installation.backend)
+    return Destructions(
+        installation.repo, installation.accounts, installation.backend, forget=installation.forget_work
+    )
 
 
 def _index(errors: list[str] | None = None, status: int = 200) -> Response:

@@ -1,0 +1,53 @@
+"""What a replaced or deleted document leaves in the index after ``purge_deleted`` (the last step of
+a destruction and of a recall's removal): nothing. ARCHITECTURE invariant 7, "destroyed means
+unrecoverable — from the store, the index, and the backups".
+
+Each backend is looked at from below its own search API (:func:`index_traces`): a Tantivy
+segment keeps the terms and positions of a deleted document until the segment is rewritten (the
+text can be rebuilt from them); an Elasticsearch shard keeps a deleted document, ``_source``
+included, as a soft-deleted copy until a merge may drop it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from index_traces import index_traces
+
+from search.backend import SearchBackend
+from search.documents import IndexDocument
+from search.query import Principal, Query
+
+EVERYONE = Principal("kt1", everything=True)
+SECRET_WORD = "thuốcnổbímật"
+"""A word only the destroyed document's text holds."""
+
+
+def _doc(n: int, **kw: object) -> IndexDocument:
+    base: dict[str, object] = {
+        "version": 1,
+        "direction": "den",
+        "owner_unit": "UNIT-A",
+        "ngay_ban_hanh": date(2024, 1, 1),
+        "title": f"Công văn số {n}",
+        "so_ky_hieu": f"{n}/UBND-VP",
+        "text": f"Nội dung công văn thường số {n} về quy chế làm việc.",
+    }
+    base.update(kw)
+    return IndexDocument(id=f"doc-{n:03d}", **base)  # type: ignore[arg-type]
+
+
+def test_a_replaced_documents_text_is_gone_from_the_index_files_after_the_purge(make_backend) -> None:
+    backend: SearchBackend = make_backend()
+    # One batch, as a reindex writes it: the secret document shares its segment with others.
+    docs = [_doc(n) for n in range(40)]
+    docs[7] = _doc(7, trich_yeu="Kế hoạch mật", text=f"Nội dung mật {SECRET_WORD} của kế hoạch.")
+    assert backend.index(docs) == 40
+    assert backend.search(Query(principal=EVERYONE, terms=(SECRET_WORD,))).total == 1
+    # The destruction: its "đã hủy" row replaces it (same id, no text), then the purge.
+    backend.index([_doc(7, version=2, title="(đã hủy)", text="", so_ky_hieu="7/UBND-VP")])
+    backend.purge_deleted()
+    assert backend.search(Query(principal=EVERYONE, terms=(SECRET_WORD,))).total == 0
+    assert index_traces(backend, SECRET_WORD) == 0
+    # The purge kept every other document, findable as before.
+    assert backend.search(Query(principal=EVERYONE, terms=("thường",))).total == 39
+    assert backend.count() == 40
