@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -95,9 +96,20 @@ class BulkReport:
 Progress = Callable[[int, int, float, BulkItem], None]
 
 
+def _special(path: Path) -> bool:
+    """A FIFO, a character or block device or a socket (from ``lstat``: nothing is opened)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False  # gone since the listing: nothing to report
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
+
+
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files named, and every file under folders named (recursive, hidden ones left out),
-    in a stable order."""
+    in a stable order. A FIFO, device or socket in a folder is listed too, never opened:
+    :func:`import_paths` refuses it (``SOURCE_NOT_FILE``) in the report and the total instead of
+    leaving it out without a word."""
     out: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
@@ -105,7 +117,8 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         if path.is_dir():
             found = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if (p.is_file() or _special(p))
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.exists():
             found = [path]

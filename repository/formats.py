@@ -305,6 +305,14 @@ WORKFLOW_SEEN = define(Kind("workflow-seen", "dấu đã xem thông báo xử l�
 index keeps their notices seen); one immutable object per person, document and step; stamped
 from the start (version 1)."""
 
+WORKFLOW_WITHHELD = define(
+    Kind("workflow-withheld", "phân phối của bước xử lý bị giữ lại do phong tỏa", unversioned=1)
+)
+"""The distribution of one committed handling step that a legal hold refused (placed after the
+step was committed): the people and units not given sight, which no later roll-forward or
+reindex gives, before or after the release; one immutable object per step, written
+create-if-absent; stamped from the start (version 1)."""
+
 DERIVED_DESTRUCTION_DOSSIER = define(
     Kind("derived-destruction-dossier", "hồ sơ hủy tài liệu đã lưu (destruction-dossier.json)", (_same,))
 )

@@ -381,6 +381,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith("workflow-seen/") and len(parts) == 4:
         formats.loads(formats.WORKFLOW_SEEN.name, repo.keys.open(parts[1], store.get(key), key))
         return formats.WORKFLOW_SEEN.label
+    if key.startswith("workflow-withheld/") and len(parts) == 3:
+        formats.loads(formats.WORKFLOW_WITHHELD.name, repo.keys.open(parts[1], store.get(key), key))
+        return formats.WORKFLOW_WITHHELD.label
     if key.startswith("saved-searches/"):
         formats.loads(formats.SAVED_SEARCH.name, store.get(key))
         return formats.SAVED_SEARCH.label
@@ -403,6 +406,7 @@ def _label_of(key: str) -> str:
         ("claims/", formats.CLAIM),
         ("workflow/", formats.WORKFLOW_STEP),
         ("workflow-seen/", formats.WORKFLOW_SEEN),
+        ("workflow-withheld/", formats.WORKFLOW_WITHHELD),
         ("saved-searches/", formats.SAVED_SEARCH),
     ):
         if key.startswith(prefix):

@@ -9,6 +9,10 @@ Store layout::
     workflow-seen/<record id>/<user>/<seq:06d>
                                       the person opened the document having its steps up to
                                       ``seq`` (format ``workflow-seen``), sealed likewise
+    workflow-withheld/<record id>/<seq:06d>
+                                      the distribution of step ``seq`` was refused by a legal
+                                      hold (format ``workflow-withheld``), sealed likewise;
+                                      written create-if-absent, once per step
 
 A step is committed by that single create-if-absent at the next sequence number: two leaders
 directing the same document at once both aim at the same key and the second gets
@@ -33,6 +37,12 @@ after a step was committed and before its distribution (a race with :meth:`take`
 that died in between) does not leave the step half-done nor make every later read retry: the
 step is completed without the distribution, and the audit log says so
 (``handling:distribute-withheld``: the people and units not given sight, and the holds).
+The withholding is stored with the step (``workflow-withheld/``, one object per step, written
+create-if-absent before its event: one event per step, however many readers and reindexes meet
+the hold at once), and every path that derives grants from the steps (:meth:`regrant`: the
+read-time roll-forward and ``kho handling reindex``) skips the people and units it names, before
+and after the hold is released: whether a reindex runs changes nothing. Sight after the release
+is an ordinary grant, by hand (``record:grant``); a step taken after it hands over as usual.
 """
 
 from __future__ import annotations
@@ -81,6 +91,7 @@ from repository.workflow import (
 
 STEP_PREFIX = "workflow/"
 SEEN_PREFIX = "workflow-seen/"
+WITHHELD_PREFIX = "workflow-withheld/"
 
 ROLL_FORWARD = Actor(user="kho", source="handling:roll-forward", system=True)
 """Who re-applies the effects of a committed step whose process died before applying them."""
@@ -111,6 +122,28 @@ def step_key(record_id: str, seq: int) -> str:
 def seen_key(record_id: str, user: str, seq: int) -> str:
     """The mark that ``user`` opened the document's handling having its steps up to ``seq``."""
     return f"{SEEN_PREFIX}{record_id}/{user}/{seq:06d}"
+
+
+def withheld_key(record_id: str, seq: int) -> str:
+    """The record that a legal hold refused the distribution of step ``seq``."""
+    return f"{WITHHELD_PREFIX}{record_id}/{seq:06d}"
+
+
+def targets(step: Step) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The people and the units a step hands the document over to."""
+    return (*step.users, *step.cooperate_users), (*step.units, *step.cooperate_units)
+
+
+def without(step: Step, users: Iterable[str], units: Iterable[str]) -> Step:
+    """The step as a source of grants, the people and units its distribution withheld removed."""
+    no_users, no_units = set(users), set(units)
+    return replace(
+        step,
+        users=tuple(u for u in step.users if u not in no_users),
+        cooperate_users=tuple(u for u in step.cooperate_users if u not in no_users),
+        units=tuple(u for u in step.units if u not in no_units),
+        cooperate_units=tuple(u for u in step.cooperate_units if u not in no_units),
+    )
 
 
 def reached(steps: Iterable[Step]) -> tuple[dict[str, str], dict[str, str]]:
@@ -471,7 +504,7 @@ class HandlingService:
         done = self.index.seq_of(record.record_id)
         if done >= state.seq:
             return record
-        record = self.regrant(record, steps, seqs=[s.seq for s in steps if s.seq > done])
+        record = self.regrant(record, steps)
         with self.index.tx() as db:
             self._index_steps(db, record, steps, after=done)
         self.repo.audit.append(
@@ -483,17 +516,39 @@ class HandlingService:
         )
         return record
 
-    def regrant(self, record: Record, steps: list[Step], *, seqs: list[int]) -> Record:
+    def withheld(self, record_id: str) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+        """For each step of the document whose distribution a legal hold refused, the people
+        and units it was withheld from (the ``workflow-withheld`` objects)."""
+        out: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        for info in self.repo.store.list(f"{WITHHELD_PREFIX}{record_id}/"):
+            data = formats.loads(
+                formats.WORKFLOW_WITHHELD.name,
+                self.repo.keys.open(record_id, self.repo.store.get(info.key), info.key),
+            )
+            out[int(data["seq"])] = (frozenset(data["users"]), frozenset(data["units"]))
+        return out
+
+    def regrant(self, record: Record, steps: list[Step]) -> Record:
         """Give sight of the document to the people and units its steps reached and who lack
         it. A grant an administrator withdrew later is not given back: a target counts as
         granted once any version of the record written since the step reached it carried it.
-        Under a legal hold nothing is given: the refusal is audited (:meth:`_withhold`, with
-        ``seqs``, the steps being applied) and the record returned as it is."""
+        Nor is a distribution a legal hold withheld (:meth:`withheld`, read only when someone
+        lacks sight), whether the hold is still on or released since. Under a legal hold nothing
+        is given: each step whose distribution is refused is recorded once (:meth:`_withhold`)
+        and the record returned as it is."""
         users, units = reached(steps)
         missing_users = {u: at for u, at in users.items() if u not in record.grant_users}
         missing_units = {u: at for u, at in units.items() if u not in record.grant_units}
         if not missing_users and not missing_units:
             return record
+        withheld = self.withheld(record.record_id)
+        if withheld:
+            steps = [without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps]
+            users, units = reached(steps)
+            missing_users = {u: at for u, at in users.items() if u not in record.grant_users}
+            missing_units = {u: at for u, at in units.items() if u not in record.grant_units}
+            if not missing_users and not missing_units:
+                return record
         since = min((*missing_users.values(), *missing_units.values()))
         later: list[Record] = []
         for version in reversed(self.repo._versions(record.record_id)):
@@ -518,27 +573,45 @@ class HandlingService:
                 record.record_id, users=give_users, units=give_units, actor=ROLL_FORWARD
             )
         except LegalHold as held:
-            self._withhold(record, seqs, give_users, give_units, held, ROLL_FORWARD)
+            give = set(give_users) | set(give_units)
+            for step in steps:  # each step that would have given one of them sight
+                if step.seq not in withheld and give & {*targets(step)[0], *targets(step)[1]}:
+                    self._withhold(record, step, held, ROLL_FORWARD)
             return record
 
-    def _withhold(
-        self,
-        record: Record,
-        seqs: list[int],
-        users: Iterable[str],
-        units: Iterable[str],
-        held: LegalHold,
-        actor: Actor,
-    ) -> None:
-        """Record that the distribution of committed steps ``seqs`` was refused by a legal hold
-        (placed after the step was committed): the step stands, nobody is given sight."""
+    def _withhold(self, record: Record, step: Step, held: LegalHold, actor: Actor) -> None:
+        """Record that the distribution of committed ``step`` was refused by a legal hold
+        (placed after the step was committed): the step stands, nobody it names is given sight
+        by it, now or after the release. First the store (``workflow-withheld``,
+        create-if-absent: what every later regrant reads), then, by the one writer that created
+        it, the audit event: recorded once per step however many readers and reindexes meet the
+        hold."""
+        users, units = targets(step)
+        key = withheld_key(record.record_id, step.seq)
+        body = formats.dumps(
+            formats.WORKFLOW_WITHHELD.name,
+            {
+                "record_id": record.record_id,
+                "seq": step.seq,
+                "users": list(users),
+                "units": list(units),
+                "code": held.code,
+                "holds": list(held.details.get("holds", ())),
+                "at": to_iso_utc(self.clock()),
+            },
+            ensure_ascii=False,
+        )
+        try:
+            self.repo.store.put_if_absent(key, self.repo.keys.seal(record.record_id, body, key))
+        except AlreadyExists:
+            return  # recorded already, by another reader or an earlier run
         self.repo.audit.append(
             actor.user,
             "handling:distribute-withheld",
             record_id=record.record_id,
             source=actor.source,
             details={
-                "seqs": list(seqs),
+                "seqs": [step.seq],
                 "users": list(users),
                 "units": list(units),
                 "code": held.code,
@@ -752,7 +825,7 @@ class HandlingService:
                     record_id, users=reached_users, units=reached_units, actor=actor
                 )
             except LegalHold as held:  # placed since the check above: the step stands, without it
-                self._withhold(record, [step.seq], reached_users, reached_units, held, actor)
+                self._withhold(record, step, held, actor)
                 withheld = True
         self._after(record, new_state, step, mail=not withheld)
         return new_state
@@ -1101,7 +1174,7 @@ class HandlingService:
                 continue
             if not steps:
                 continue
-            record = self.regrant(record, steps, seqs=[s.seq for s in steps])
+            record = self.regrant(record, steps)
             marks = self.seen_marks(record_id)
             with self.index.tx() as db:
                 self._index_steps(db, record, steps)

@@ -121,6 +121,7 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
         formats.unstamped(formats.WORKFLOW_STEP.name, formats.upcast(formats.WORKFLOW_STEP.name, d))
     ),
     "workflow-seen": lambda d: formats.upcast(formats.WORKFLOW_SEEN.name, d)["seq"],
+    "workflow-withheld": lambda d: formats.upcast(formats.WORKFLOW_WITHHELD.name, d)["users"],
     "file-plan": lambda d: plan_from_dict(formats.upcast(formats.FILE_PLAN.name, d)),
     "retention-schedule": lambda d: schedule_from_dict(formats.upcast(formats.RETENTION_SCHEDULE.name, d)),
     "submission": lambda d: formats.upcast(formats.SUBMISSION.name, d)["history"][-1]["state"],
