@@ -58,17 +58,22 @@ class TikaClient:
                 if len(body) > self.max_answer_bytes:
                     raise text_too_large(self.max_text_chars, answer_bytes=len(body))
                 if time.monotonic() - started > self.timeout:
-                    raise self._unavailable(None, reason="answer not complete in time")
+                    raise self._unavailable(None, what="không trả lời xong trong thời hạn",
+                                           reason="answer not complete in time")
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise self._unavailable(exc) from exc
         finally:
             resp.close()
         return bytes(body)
 
-    def _unavailable(self, exc: Exception | None, **details: Any) -> TikaUnavailable:
+    def _unavailable(
+        self, exc: Exception | None, *, what: str = "không phản hồi", **details: Any
+    ) -> TikaUnavailable:
+        # Whether the document is tried again is the caller's decision (its retry policy), so
+        # the message says what happened and promises nothing (review rv6: the last attempt's
+        # error said "sẽ được xử lý lại sau" and a cut answer read as a server that is down).
         err = TikaUnavailable(
-            f"Máy chủ trích xuất văn bản Apache Tika ({self.url}) không phản hồi; "
-            "tài liệu sẽ được xử lý lại sau.",
+            f"Máy chủ trích xuất văn bản Apache Tika ({self.url}) {what}.",
             url=self.url, **details,
         )
         if exc is not None:
@@ -131,7 +136,10 @@ class TikaClient:
             if not framed:
                 # An answer /rmeta completed is whole JSON, and a cut one is a prefix of it,
                 # never whole: unframed, the connection was cut mid-answer.
-                raise self._unavailable(exc, reason="answer cut short", answer_bytes=len(raw)) from exc
+                raise self._unavailable(
+                    exc, what="trả lời không trọn vẹn (kết nối bị cắt giữa chừng)",
+                    reason="answer cut short", answer_bytes=len(raw),
+                ) from exc
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không phải JSON.") from exc
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             raise ExtractionFailed("Máy chủ Tika trả về dữ liệu không đúng dạng /rmeta.")

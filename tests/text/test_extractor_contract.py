@@ -287,6 +287,23 @@ def test_tika_answer_cut_mid_body_is_tika_unavailable(head: bytes, body: bytes) 
     assert info.value.code == "TIKA_UNAVAILABLE"
 
 
+def test_tika_unavailable_says_what_happened_and_promises_no_retry() -> None:
+    """The error of an answer cut short names the cut, not a server that does not answer, and
+    does not say the document will be processed again: whether it is, is the pipeline's retry
+    policy (its last attempt ends the job in ``lỗi`` with this message)."""
+    from ingest.text import TikaUnavailable
+
+    with _one_answer_server(_answered(b"", _RMETA[:30])) as url:
+        settings = TextSettings(tika_url=url)
+        with pytest.raises(TikaUnavailable) as info:
+            extract_text(
+                docs.docx_bytes(), "cat.docx", settings=settings, extractor=TikaExtractor(url, settings)
+            )
+    message = str(info.value)
+    assert "không trọn vẹn" in message, message
+    assert "không phản hồi" not in message and "xử lý lại" not in message, message
+
+
 def test_tika_answer_without_a_length_that_ends_with_a_clean_close_is_whole() -> None:
     """HTTP/1.0's way (no Content-Length, no chunks, the server closes when done) is a
     complete answer: its text is kept, not retried."""
