@@ -811,3 +811,59 @@ def test_the_text_fields_and_their_index_are_those_of_the_reference_analysis(tmp
                 query = tantivy.Query.phrase_query(schema, field, words[start : start + 3])
                 assert matches(new, query) == matches(old, query) != []
     assert checked > 300
+
+
+def test_the_rebuild_hands_off_more_rows_while_the_background_apply_commits(
+    tmp_path, monkeypatch
+):
+    """Before it commits a window, the background apply takes up to APPLY_HELD_STEPS queued
+    hand-offs out of the queue: while Tantivy writes the segment, the rebuild's thread hands
+    off that many more instead of waiting for the commit; then every row reaches the index
+    once and no row stays pending."""
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 0)
+    monkeypatch.setattr(embedded, "APPLY_STEP_DOCS", 2)
+    monkeypatch.setattr(embedded, "BULK_COMMIT_DOCS", 4)  # a queue of two hand-offs
+    monkeypatch.setattr(embedded, "APPLY_HELD_STEPS", 2)
+    monkeypatch.setattr(embedded, "BULK_HEAP_BYTES", 15_000_000)  # one writer a window
+    adding, go_on, committing, finish = (threading.Event() for _ in range(4))
+    real_add, real_commit = embedded._Index._add_rows, embedded._Index._commit
+
+    def add_rows(self: _Index, *args: Any) -> None:
+        adding.set()
+        assert go_on.wait(10)
+        real_add(self, *args)
+
+    def commit(self: _Index, writer: Any) -> None:
+        committing.set()
+        assert finish.wait(10)
+        real_commit(self, writer)
+
+    monkeypatch.setattr(embedded._Index, "_add_rows", add_rows)
+    monkeypatch.setattr(embedded._Index, "_commit", commit)
+    docs = _varied_docs(30)
+    staging = _Index(tmp_path / "s.sqlite3", bulk=True, defer=True)
+    try:
+        staging.index(docs[0:2])  # taken by the apply, which waits before adding it
+        assert adding.wait(10)
+        staging.index(docs[2:4])
+        staging.index(docs[4:6])  # the queue is full
+        go_on.set()  # rows 0-3 added, the window commits: hand-off 4-5 is taken out first
+        assert committing.wait(10)
+        more = threading.Thread(target=lambda: [staging.index(docs[i : i + 2]) for i in (6, 8)])
+        more.start()
+        more.join(5)
+        assert not more.is_alive()  # two more hand-offs while the commit is still running
+        assert not finish.is_set()
+    finally:
+        go_on.set()
+        finish.set()
+    for i in range(10, len(docs), 2):
+        staging.index(docs[i : i + 2])
+    staging.flush()
+    assert staging.conn.execute("SELECT count(*) FROM text_pending").fetchone()[0] == 0
+    searcher = staging.searcher()
+    assert searcher.num_docs == len(docs)
+    assert [searcher.doc_freq("rid", rowid) for rowid in range(1, len(docs) + 1)] == [1] * len(docs)
+    staging.close()
