@@ -115,11 +115,6 @@ APPLY_STEP_DOCS = 2_000
 """A rebuild hands its staged rows to the background apply this often (or every
 :data:`BULK_COMMIT_DOCS`, if fewer): Tantivy indexes from the first batches on, beside the
 SQLite rows and the analysis of the next ones, in one writer per commit."""
-APPLY_HELD_STEPS = 5
-"""Before a commit, the background apply takes up to this many hand-offs
-(:data:`APPLY_STEP_DOCS` rows each) out of its queue to apply after it: while Tantivy writes
-the segment, the rebuild's thread and the analysis workers fill the room instead of waiting
-(they did, with the queue full: one core idle ~1.5 s a commit, NOTES-s9)."""
 APPLY_IDLE_COMMIT_SECONDS = 10.0
 """The background apply commits early (and releases the write lock) when it has waited
 :data:`_APPLY_IDLE_POLL` for rows with a writer open this long: a rebuild whose source is
@@ -670,32 +665,21 @@ class _Index(IndexWriter):
         :data:`APPLY_IDLE_COMMIT_SECONDS` after opening; then its commit, then the marks are
         cleared through this thread's own connection only where the row is still what Tantivy
         got (a row written meanwhile stays pending for the next apply). Ends at ``None``
-        (committing what it holds). Before each commit it takes up to :data:`APPLY_HELD_STEPS`
-        hand-offs out of the queue, applied first after the commit. After an error it only
-        empties the queue (so the rebuild never waits on it): those rows, and those it took,
-        stay pending, applied by the next apply or when the index is opened. Ends too when
-        ``stop`` is set and nothing is queued (the rebuild's thread was interrupted before it
-        could hand the end)."""
+        (committing what it holds). After an error it only empties the queue (so the rebuild
+        never waits on it): those rows stay pending, applied by the next apply or when the
+        index is opened. Ends too when ``stop`` is set and nothing is queued (the rebuild's
+        thread was interrupted before it could hand the end)."""
         conn: sqlite3.Connection | None = None
         window = contextlib.ExitStack()  # the write lock while a writer is open
         writer: tantivy.IndexWriter | None = None
         applied: dict[int, tuple[str, int]] = {}
         marked: list[int] = []
         opened = 0.0
-        # hand-offs taken from the queue before a commit, applied (in order) after it
-        held: collections.deque[_ApplyWork | None] = collections.deque()
 
         def commit() -> None:
             nonlocal writer, applied, marked
             done, writer = writer, None
             assert done is not None and conn is not None
-            # Tantivy writes the segment while this thread waits (~1.5 s for 20,000 rows):
-            # room in the queue lets the rebuild's thread and the workers go on meanwhile.
-            while len(held) < APPLY_HELD_STEPS:
-                try:
-                    held.append(work.get_nowait())
-                except queue.Empty:
-                    break
             self._commit(done)
             self._clear_marks(conn, marked, applied, checked=True)
             applied, marked = {}, []
@@ -705,7 +689,7 @@ class _Index(IndexWriter):
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             while True:
                 try:
-                    item = held.popleft() if held else work.get(timeout=_APPLY_IDLE_POLL)
+                    item = work.get(timeout=_APPLY_IDLE_POLL)
                 except queue.Empty:
                     if stop.is_set():
                         break  # (what it holds is committed below)
@@ -734,7 +718,7 @@ class _Index(IndexWriter):
                 with contextlib.suppress(Exception):
                     self._discard(writer)
             window.close()
-            while None not in held:  # emptied until the end: the rebuild never waits
+            while True:  # emptied until the end: the rebuild never waits
                 try:
                     if work.get(timeout=_APPLY_IDLE_POLL) is None:
                         break
