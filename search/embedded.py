@@ -352,6 +352,13 @@ Tantivy (0 on one core: analysed inline). Text analysis is pure Python (~0.5 ms 
 the rest of a rebuild is SQLite, JSON and Tantivy's own indexing thread. One per core: at
 20,000 documents on the shared 2-core machine, 436 documents/s inline, 454–554 with one
 worker, 829 with two (same index)."""
+WORKER_NICE = 5
+"""The analysis workers run this much nicer than the rebuild's process. Tantivy's one
+indexing thread is a rebuild's critical path (its apply thread waits in ``add_document`` or
+``commit`` ~90% of the time, NOTES-s9); as equals, two workers, the rebuild's thread and
+Tantivy's shared two cores and Tantivy's thread got about half of one. The workers still take
+every cycle the rest leaves (and the rebuild's thread analyses a batch itself when they fall
+behind: :data:`WORKER_BACKLOG`)."""
 PARALLEL_MIN_BATCH = 200
 """Smaller rebuild batches are analysed inline (a worker process costs ~0.3 s to start)."""
 WORKER_BACKLOG = 1
@@ -562,7 +569,8 @@ class _Index(IndexWriter):
             try:
                 if self._pool is None:
                     self._pool = concurrent.futures.ProcessPoolExecutor(
-                        ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn")
+                        ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=os.nice, initargs=(WORKER_NICE,),
                     )
                 while self._submitted and self._submitted[0].done():
                     self._submitted.popleft()
