@@ -277,8 +277,8 @@ def _pairs(doubled: str) -> str:
     syllables t0 … tn each written twice: ``"t0 t0_t1 t1_t2 … tn tn_"`` is ``"t0 "``, the
     pairs ``"t0_t1 t1_t2 … tn-1_tn"``, then ``" tn_"`` (syllables hold neither a space nor
     the joiner). The chunks' doubled forms are cached, so the pairs cost one join and no
-    string per pair (splitting the folded text and joining each pair was ~25% of the
-    analysis; NOTES-s9)."""
+    string per pair (splitting the folded text and joining each pair was about a third of
+    the analysis; NOTES-s9)."""
     return doubled[doubled.find(" ") + 1 : doubled.rfind(" ")]
 
 
