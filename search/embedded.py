@@ -232,19 +232,22 @@ def _analysed(syllable: str) -> tuple[str, str] | None:
 
 
 _CHUNK_CACHE_SIZE = 200_000
-"""Chunks remembered (~50 MB at most); the cache starts again when full."""
+"""Chunks remembered (~75 MB at most); the cache starts again when full."""
 
 
-class _ChunkForms(dict[str, tuple[str, str]]):
-    """Whitespace-separated chunk of NFC text → its syllables' (normalised, folded) forms,
-    space-separated. Text is mostly the same few thousand chunks ("định", "định,", "(2015)"),
+class _ChunkForms(dict[str, tuple[str, str, str]]):
+    """Whitespace-separated chunk of NFC text → its syllables' normalised and folded forms,
+    space-separated, and its folded syllables each written twice (``"t t_"``, see
+    :func:`_pairs`). Text is mostly the same few thousand chunks ("định", "định,", "(2015)"),
     so a document costs one ``str.split`` and one dictionary look-up per chunk, in C."""
 
-    def __missing__(self, chunk: str) -> tuple[str, str]:
+    def __missing__(self, chunk: str) -> tuple[str, str, str]:
         if len(self) >= _CHUNK_CACHE_SIZE:
             self.clear()
         forms = [f for f in map(_analysed, syllables(plain_text(chunk))) if f]
-        value = (" ".join([e for e, _ in forms]), " ".join([f for _, f in forms]))
+        folded = [f for _, f in forms]
+        value = (" ".join([e for e, _ in forms]), " ".join(folded),
+                 "".join([f"{f} {f}{PAIR_JOINER}" for f in folded]))
         self[chunk] = value
         return value
 
@@ -252,10 +255,12 @@ class _ChunkForms(dict[str, tuple[str, str]]):
 _CHUNKS = _ChunkForms()
 _EXACT_FORM = operator.itemgetter(0)
 _FOLDED_FORM = operator.itemgetter(1)
+_DOUBLED_FORM = operator.itemgetter(2)
 
 
-def _tokens(text: str) -> tuple[str, str]:
-    """Analysed text as space-separated syllables: (normalised, folded).
+def _tokens(text: str) -> tuple[str, str, str]:
+    """Analysed text as space-separated syllables: (normalised, folded), and the folded
+    syllables doubled for :func:`_pairs`.
 
     Same syllables as ``syllables(normalize(text))`` and their :func:`fold`: syllables never
     contain white space, and each is analysed on its own (normalisation never moves a syllable
@@ -263,12 +268,18 @@ def _tokens(text: str) -> tuple[str, str]:
     the whitespace tokenizer skips.
     """
     forms = list(map(_CHUNKS.__getitem__, unicodedata.normalize("NFC", text).split()))
-    return " ".join(map(_EXACT_FORM, forms)), " ".join(map(_FOLDED_FORM, forms))
+    return (" ".join(map(_EXACT_FORM, forms)), " ".join(map(_FOLDED_FORM, forms)),
+            "".join(map(_DOUBLED_FORM, forms)))
 
 
-def _pairs(folded: str) -> str:
-    """Every two adjacent folded syllables as one ``b`` term, space-separated."""
-    return " ".join(map(PAIR_JOINER.join, itertools.pairwise(folded.split())))
+def _pairs(doubled: str) -> str:
+    """Every two adjacent folded syllables as one ``b`` term, space-separated, from the
+    syllables t0 … tn each written twice: ``"t0 t0_t1 t1_t2 … tn tn_"`` is ``"t0 "``, the
+    pairs ``"t0_t1 t1_t2 … tn-1_tn"``, then ``" tn_"`` (syllables hold neither a space nor
+    the joiner). The chunks' doubled forms are cached, so the pairs cost one join and no
+    string per pair (splitting the folded text and joining each pair was about a third of
+    the analysis; NOTES-s9)."""
+    return doubled[doubled.find(" ") + 1 : doubled.rfind(" ")]
 
 
 def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
@@ -278,13 +289,13 @@ def _text_document(rowid: int, doc: IndexDocument) -> tantivy.Document:
 
 def _text_fields(rowid: int, doc: IndexDocument) -> dict[str, Any]:
     """The values of :func:`_text_document` as plain data (picklable: analysis workers)."""
-    head, head_f = _tokens(
+    head, head_f, head_d = _tokens(
         "\n".join(
             (doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban, doc.co_quan_ban_hanh,
              doc.nguoi_ky)
         )
     )
-    body, body_f = _tokens(doc.text)
+    body, body_f, body_d = _tokens(doc.text)
     text = " ".join([head] * TITLE_REPEAT + [body])
     folded = " ".join([head_f] * TITLE_REPEAT + [body_f])
     sort_date = doc.sort_date
@@ -294,7 +305,7 @@ def _text_fields(rowid: int, doc: IndexDocument) -> dict[str, Any]:
         "rid": rowid,
         "e": text,
         "f": folded,
-        "b": _pairs(folded),
+        "b": _pairs("".join([head_d] * TITLE_REPEAT + [body_d])),
         "do_khan": doc.do_khan, "do_mat": doc.do_mat,
         "date_d": day if day is not None else _NO_DATE_DESC,
         "date_a": day if day is not None else _NO_VALUE_ASC,
@@ -341,6 +352,13 @@ Tantivy (0 on one core: analysed inline). Text analysis is pure Python (~0.5 ms 
 the rest of a rebuild is SQLite, JSON and Tantivy's own indexing thread. One per core: at
 20,000 documents on the shared 2-core machine, 436 documents/s inline, 454–554 with one
 worker, 829 with two (same index)."""
+WORKER_NICE = 5
+"""The analysis workers run this much nicer than the rebuild's process. Tantivy's one
+indexing thread is a rebuild's critical path (its apply thread waits in ``add_document`` or
+``commit`` ~90% of the time, NOTES-s9); as equals, two workers, the rebuild's thread and
+Tantivy's shared two cores and Tantivy's thread got about half of one. The workers still take
+every cycle the rest leaves (and the rebuild's thread analyses a batch itself when they fall
+behind: :data:`WORKER_BACKLOG`)."""
 PARALLEL_MIN_BATCH = 200
 """Smaller rebuild batches are analysed inline (a worker process costs ~0.3 s to start)."""
 WORKER_BACKLOG = 1
@@ -551,7 +569,8 @@ class _Index(IndexWriter):
             try:
                 if self._pool is None:
                     self._pool = concurrent.futures.ProcessPoolExecutor(
-                        ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn")
+                        ANALYSIS_WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=os.nice, initargs=(WORKER_NICE,),
                     )
                 while self._submitted and self._submitted[0].done():
                     self._submitted.popleft()

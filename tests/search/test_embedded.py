@@ -807,3 +807,139 @@ def test_an_apply_whose_end_was_never_handed_ends_by_itself(tmp_path, monkeypatc
     monkeypatch.setattr(embedded, "_put", real_put)
     staging.close()
     assert staging._lock_file.closed
+
+
+_SENTENCES = (
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
+    "Theo đề nghị của Giám đốc Sở Nội vụ tại Tờ trình số 125/TTr-SNV ngày 05/3/2024.",
+    "Quyết định này có hiệu lực thi hành kể từ ngày ký, thay thế Quyết định số 12/2019/QĐ-UBND.",
+    "Chánh Văn phòng UBND tỉnh, Thủ trưởng các sở, ban, ngành chịu trách nhiệm thi hành.",
+    "Hồ sơ lưu trữ được bảo quản theo quy định (Điều 5, khoản 2) — thời hạn: vĩnh viễn.",
+    "Giải quyết hoà giải ở cơ sở; thuỷ lợi, khoẻ mạnh, Hòa Bình, HOÀ BÌNH, ĐỒNG NAI.",
+    "Đơn vị: triệu đồng\n\nSTT  Nội dung\tKinh phí\n1.   Mua sắm trang thiết bị  1.250,5",
+    "Nơi nhận: - Như Điều 3; - Lưu: VT, NC.",
+)
+
+
+def _reference_text(doc: IndexDocument, repeat: int) -> tuple[str, str, str]:
+    """The ``e``, ``f`` and ``b`` values as main built them before NOTES-s9, restated from
+    search.analysis: each whitespace-separated chunk of the NFC text analysed on its own, the
+    title block ``repeat`` times then the body, and ``b`` formed by splitting the folded text
+    again and joining every two neighbours."""
+    import itertools
+    import unicodedata
+
+    from kho.textkey import plain_text
+    from search.analysis import fold, normalize, syllables
+    from search.ranking import MAX_TOKEN_CHARS
+
+    def tokens(text: str) -> tuple[str, str]:
+        exact: list[str] = []
+        folded: list[str] = []
+        for chunk in unicodedata.normalize("NFC", text).split():
+            forms = [normalize(s) for s in syllables(plain_text(chunk)) if len(s) <= MAX_TOKEN_CHARS]
+            exact.append(" ".join(forms))
+            folded.append(" ".join(fold(f) for f in forms))
+        return " ".join(exact), " ".join(folded)
+
+    head, head_f = tokens("\n".join((doc.title, doc.so_ky_hieu, doc.trich_yeu, doc.loai_van_ban,
+                                     doc.co_quan_ban_hanh, doc.nguoi_ky)))
+    body, body_f = tokens(doc.text)
+    folded = " ".join([head_f] * repeat + [body_f])
+    pairs = " ".join(f"{a}_{b}" for a, b in itertools.pairwise(folded.split()))
+    return " ".join([head] * repeat + [body]), folded, pairs
+
+
+def test_the_text_fields_and_their_index_are_those_of_the_reference_analysis(tmp_path):
+    """The analysed text given to Tantivy (``e``, ``f``, ``b``) is exactly the reference
+    analysis's (the title block repeated, the pairs across the title/title and title/body
+    boundaries, empty and syllable-less chunks, long runs, odd characters), and two indexes
+    built from either have the same document frequency and the same BM25 scores, document by
+    document, for every term of every text field, and the same phrase matches."""
+    import tantivy
+
+    import search.embedded as embedded
+
+    rng = random.Random(11)
+    docs = _varied_docs(60) + [
+        doc(f"s{i}", title=rng.choice(_SENTENCES)[: rng.randint(0, 60)],
+            so_ky_hieu=rng.choice(("", f"{i}/QĐ-UBND", "05/2024/NQ-HĐND")),
+            trich_yeu=rng.choice(("", rng.choice(_SENTENCES))),
+            loai_van_ban=rng.choice(("", "Quyết định", "Công văn")),
+            co_quan_ban_hanh=rng.choice(("", "UBND tỉnh Hoà Bình")),
+            nguoi_ky=rng.choice(("", "Nguyễn Văn An")),
+            text=" ".join(rng.choices(_SENTENCES, k=rng.randint(0, 12))))
+        for i in range(150)
+    ] + [doc("empty"), doc("one", title="Một"), doc("marks", title="— … ;", text="-- / ()"),
+         doc("body-only", text="quy định"), doc("title-only", title="quy định chung")]
+
+    fields = [embedded._text_fields(rowid, d) for rowid, d in enumerate(docs, start=1)]
+    reference = [_reference_text(d, embedded.TITLE_REPEAT) for d in docs]
+    for d, mine, ref in zip(docs, fields, reference, strict=True):
+        assert (mine["e"], mine["f"], mine["b"]) == ref, d.id
+
+    def built(name: str, values: list[dict[str, Any]]) -> tantivy.Searcher:
+        (tmp_path / name).mkdir()
+        index = tantivy.Index(embedded._TANTIVY_SCHEMA, path=str(tmp_path / name))
+        for tokenizer, analyzer in embedded._ANALYZERS.items():
+            index.register_tokenizer(tokenizer, analyzer)
+        writer = index.writer(heap_size=50_000_000, num_threads=1)
+        for value in values:
+            writer.add_document(tantivy.Document(**value))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        return index.searcher()
+
+    new = built("new", fields)
+    old = built("old", [{**f, "e": e, "f": fo, "b": b}
+                        for f, (e, fo, b) in zip(fields, reference, strict=True)])
+    schema = embedded._TANTIVY_SCHEMA
+
+    def matches(searcher: tantivy.Searcher, query: tantivy.Query) -> list[tuple[float, int]]:
+        return [(score, address.doc) for score, address in searcher.search(query, len(docs)).hits]
+
+    checked = 0
+    for field, option, position in (("e", "position", 0), ("f", "position", 1), ("b", "freq", 2)):
+        terms = sorted({t for ref in reference for t in ref[position].split()})
+        assert len(terms) > 100
+        for term in terms:
+            assert new.doc_freq(field, term) == old.doc_freq(field, term) > 0, (field, term)
+            query = tantivy.Query.term_query(schema, field, term, index_option=option)
+            assert matches(new, query) == matches(old, query), (field, term)
+            checked += 1
+    for ref in reference:
+        for field, text in (("e", ref[0]), ("f", ref[1])):
+            words = text.split()
+            if len(words) >= 3:
+                start = rng.randrange(len(words) - 2)
+                query = tantivy.Query.phrase_query(schema, field, words[start : start + 3])
+                assert matches(new, query) == matches(old, query) != []
+    assert checked > 300
+
+
+def test_the_analysis_workers_run_nicer_than_the_rebuild(tmp_path, monkeypatch):
+    """A rebuild's analysis worker processes run WORKER_NICE steps nicer than the rebuild's
+    own process (whose Tantivy indexing thread is the critical path), and still analyse."""
+    import os
+
+    import search.embedded as embedded
+
+    monkeypatch.setattr(embedded, "ANALYSIS_WORKERS", 1)
+    monkeypatch.setattr(embedded, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(embedded, "WORKER_BACKLOG", 10)  # every batch to the worker
+    staging = _Index(tmp_path / "s.sqlite3", bulk=True, defer=True)
+    try:
+        staging.index(_varied_docs(5))
+        assert staging._pool is not None
+        analysed = staging._analysed(list(staging._analysing))
+        assert sorted(analysed) == [1, 2, 3, 4, 5]
+        workers = list(staging._pool._processes)  # type: ignore[attr-defined]
+        assert len(workers) == 1
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert embedded.WORKER_NICE > 0
+        assert os.getpriority(os.PRIO_PROCESS, workers[0]) == min(19, mine + embedded.WORKER_NICE)
+        if mine + embedded.WORKER_NICE > 19:  # (a suite run at nice 15+: 19 either way)
+            assert staging._pool._initargs == (embedded.WORKER_NICE,)  # type: ignore[attr-defined]
+    finally:
+        staging.close()
