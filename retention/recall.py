@@ -207,7 +207,9 @@ class Recalls:
             record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value, recall_id)
         try:
             shredder = Actor(user=actor.user, source=actor.source, system=True)
-            if record.state != "destroyed" or self.repo.keys.exists(record_id):  # else shredded before
+            # Shredded by a run before: its "đã hủy" row written and its key gone from the store
+            # (not record.state: a process that had the key cached still opens the old version).
+            if self.repo.keys.exists(record_id) or self.repo.destroyed(record_id) is None:
                 try:
                     self.repo.refuse_if_held(record, "destroy")
                     self.repo.destroy(

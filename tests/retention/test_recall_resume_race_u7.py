@@ -116,3 +116,31 @@ def test_two_clicks_recalling_one_incoming_document_at_once_finish_one_recall(
         assert not kho.repo.keys.exists(doc.record_id)
         assert _events(kho, "record:destroy", doc.record_id) == 1
         assert _events(kho, "recall:notify", doc.record_id) == 1
+
+
+@pytest.mark.parametrize("kho", ["local"], indirect=True)
+def test_a_recall_whose_process_was_killed_is_taken_over_and_finished(kho: Kho, people: People) -> None:
+    """A run killed (kill -9) after the shredding, before its purge: its recall names a dead
+    process of this machine, so the next run takes it over at once and finishes it."""
+    import multiprocessing
+    import signal
+
+    clerk = people.actor("van_thu")
+    doc = kho.repo.create_document("den", incoming(code_number="64"), pdf_bytes("den"), "cv.pdf", clerk)
+    recalls = Recalls(kho.repo, kho.backend)
+
+    def killed_run() -> None:
+        kho.backend.purge_deleted = lambda: os.kill(os.getpid(), signal.SIGKILL)  # dies mid-run
+        recalls.recall_incoming(doc.record_id, "CV 24/BNV-VP", "Ban hành nhầm", actor=clerk)
+
+    child = multiprocessing.get_context("fork").Process(target=killed_run)
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    [(first, state)] = _mine(recalls, doc.record_id)
+    assert state == "recorded" and not kho.repo.keys.exists(doc.record_id)
+    done = recalls.recall_incoming(doc.record_id, "CV 24/BNV-VP", "Ban hành nhầm", actor=clerk)
+    assert (done["recall_id"], done["state"]) == (first, "destroyed")
+    assert _mine(recalls, doc.record_id) == [(first, "destroyed")]
+    assert _events(kho, "record:destroy", doc.record_id) == 1
+    assert _events(kho, "recall:notify", doc.record_id) == 1
