@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kho.errors import Conflict, KhoError, LegalHold
+from kho.errors import Conflict, KhoError, LegalHold, NotFound
+from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
@@ -23,6 +26,13 @@ from retention.workflow import Versions
 
 RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
 """What a recall of a văn bản đến does, in its refusals (“không … được”)."""
+
+
+RECALL_RUN_SECONDS = 600
+"""How long a run of a recall of a văn bản đến (``run`` of its open version) keeps another run
+out: far above the longest run (a web request is killed at 120 s; the purge waits at most 90 s
+per index). One whose writer is known dead on this machine, or that said it stopped (``run``
+None), is taken over at once."""
 
 
 class RecallError(KhoError):
@@ -41,7 +51,13 @@ class Recalls:
         self.recalls = Versions(repo.store, "recalls", formats.RECALL.name, "lệnh thu hồi")
 
     def _start(
-        self, record_id: str, order_ref: str, reason: str, actor: Actor, direction: str
+        self,
+        record_id: str,
+        order_ref: str,
+        reason: str,
+        actor: Actor,
+        direction: str,
+        recall_id: str | None = None,
     ) -> tuple[Any, dict[str, Any]]:
         if not order_ref.strip() or not reason.strip():
             raise RecallError(
@@ -55,7 +71,7 @@ class Recalls:
                 code="RECALL_WRONG_DIRECTION",
                 kind=record.kind,
             )
-        recall_id = uuid.uuid4().hex[:16]
+        recall_id = recall_id or uuid.uuid4().hex[:16]
         body = {
             "recall_id": recall_id,
             "record_id": record_id,
@@ -66,6 +82,8 @@ class Recalls:
             "at": to_iso_utc(self.repo.clock()),
             "state": "recorded",
         }
+        if direction == Direction.DEN.value:
+            body["run"] = self._run()
         return record, self.recalls.write(recall_id, body, expected=0)
 
     @staticmethod
@@ -112,37 +130,114 @@ class Recalls:
         )
         return recall
 
+    def _of_record(self, record_id: str) -> tuple[int, dict[str, Any] | None]:
+        """How many recalls of a văn bản đến ``record_id`` has had (their ids are
+        :meth:`_incoming_id`'s), and its open one: left ``recorded`` by a run that did not finish
+        (its purge ran out of time, the process died). One LIST per recall of the record and one
+        GET per found, not a read of every recall kept (2 calls per recall of the agency)."""
+        earlier, open_ = 0, None
+        while True:
+            try:
+                recall = self.recalls.latest(self._incoming_id(record_id, earlier))
+            except NotFound:
+                return earlier, open_
+            if recall.get("state") == "recorded":
+                open_ = recall
+            earlier += 1
+
+    def _run(self) -> dict[str, Any]:
+        """Who is running a recall of a văn bản đến now (this process, as a claim names it)."""
+        return {"at": to_iso_utc(self.repo.clock()), "host": this_host(), "pid": os.getpid()}
+
+    def _running(self, recall: dict[str, Any]) -> bool:
+        """May another run of the open ``recall`` still be going on (:data:`RECALL_RUN_SECONDS`)?"""
+        run = recall.get("run")
+        if not isinstance(run, dict):
+            return False  # released by a run that stopped on an error, or written before u7
+        age = claim_age(run, self.repo.clock())
+        if age is None or age > RECALL_RUN_SECONDS:
+            return False
+        state = claim_state(
+            run, done=False, age_seconds=age, here=this_host(), alive=process_alive,
+            grace_seconds=RECALL_RUN_SECONDS,
+        )
+        return state == CLAIM_RUNNING
+
+    @staticmethod
+    def _incoming_id(record_id: str, earlier: int) -> str:
+        """The id of the ``earlier + 1``-th recall of ``record_id``: the same for two clicks at
+        once, so that only one of them can create it (:meth:`Versions.write`, ``expected=0``)."""
+        return hashlib.sha256(f"recall\0{record_id}\0{earlier}".encode()).hexdigest()[:16]
+
     def recall_incoming(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
-        """Destroy an incoming document its issuer recalled, keep the recall, notify the sender."""
+        """Destroy an incoming document its issuer recalled, keep the recall, notify the sender.
+
+        Run again after a run that did not finish (SEARCH_INDEX_UNAVAILABLE from the index purge,
+        a process killed), it finishes the record's open recall instead of writing another one,
+        which stayed ``recorded`` for ever beside the new ``destroyed`` one (review rv6). Each run
+        takes the recall by writing its next version (create-if-absent), so of two clicks at once
+        one goes on and the other is refused with ``VERSION_CONFLICT`` before it destroys
+        anything; a recall already finished is refused with ``RECALL_ALREADY_DONE``. The notice
+        is recorded only by the run whose ``destroyed`` version was written: one notice."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
         self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
-        record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value)
-        shredder = Actor(user=actor.user, source=actor.source, system=True)
-        try:
-            self.repo.refuse_if_held(record, "destroy")
-            self.repo.destroy(
-                record_id,
-                decision=f"Thu hồi theo {recall['order_ref']}",
-                actor=shredder,
-                outside_archive=RECALL_DESTRUCTION,  # a nộp lưu racing it: one sees the other
+        earlier, open_ = self._of_record(record_id)
+        if open_ is not None:
+            if not order_ref.strip() or not reason.strip():
+                raise RecallError(
+                    "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
+                )
+            if self._running(open_):
+                raise Conflict(
+                    "Lệnh thu hồi văn bản này đang được thực hiện. Hãy tải lại sau ít phút.",
+                    code="RECALL_IN_PROGRESS",
+                    record_id=record_id,
+                    recall_id=open_["recall_id"],
+                )
+            recall = self._next(open_, run=self._run())  # a second click at once: VERSION_CONFLICT
+        elif record.state == "destroyed":
+            raise Conflict(
+                "Văn bản đã được hủy theo lệnh thu hồi hoặc quyết định hủy trước đó; không thu hồi lại.",
+                code="RECALL_ALREADY_DONE",
+                record_id=record_id,
             )
-        except (Conflict, LegalHold) as refused:  # refused before anything was shredded
-            self._refused(recall, refused, actor)
-            raise
-        for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
-            self.repo.store.delete(info.key)
-        if self.backend is not None:
-            from ingest.indexing import to_index_document
+        else:
+            recall_id = self._incoming_id(record_id, earlier)
+            record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value, recall_id)
+        try:
+            shredder = Actor(user=actor.user, source=actor.source, system=True)
+            # Shredded by a run before: its "đã hủy" row written and its key gone from the store
+            # (not record.state: a process that had the key cached still opens the old version).
+            if self.repo.keys.exists(record_id) or self.repo.destroyed(record_id) is None:
+                try:
+                    self.repo.refuse_if_held(record, "destroy")
+                    self.repo.destroy(
+                        record_id,
+                        decision=f"Thu hồi theo {recall['order_ref']}",
+                        actor=shredder,
+                        outside_archive=RECALL_DESTRUCTION,  # a nộp lưu racing it: one sees the other
+                    )
+                except (Conflict, LegalHold) as refused:  # refused before anything was shredded
+                    self._refused(recall, refused, actor)
+                    raise
+            for info in list(self.repo.store.list(f"records/{record_id}/derived/")):
+                self.repo.store.delete(info.key)
+            if self.backend is not None:
+                from ingest.indexing import to_index_document
 
-            tombstone = self.repo.destroyed(record_id)
-            if tombstone is not None:
-                self.backend.index([to_index_document(self.repo, tombstone, holders=[])])
-            self.backend.purge_deleted()
-        if self.forget is not None:
-            self.forget([record_id])
-        md = record.metadata
-        sender = getattr(md, "organ_id", None) or getattr(md, "organ_name", "")
+                tombstone = self.repo.destroyed(record_id)
+                if tombstone is not None:
+                    self.backend.index([to_index_document(self.repo, tombstone, holders=[])])
+                self.backend.purge_deleted()
+            if self.forget is not None:
+                self.forget([record_id])
+            md = record.metadata
+            sender = getattr(md, "organ_id", None) or getattr(md, "organ_name", "")
+        except BaseException:
+            self._release(recall)
+            raise
+        done = self._next(recall, state="destroyed", notified=sender, run=None)  # only one run writes it
         self.repo.audit.append(
             actor.user,
             "recall:notify",
@@ -155,7 +250,18 @@ class Recalls:
                 "channel": "recorded",
             },
         )
-        return self._next(recall, state="destroyed", notified=sender)
+        return done
+
+    def _release(self, recall: dict[str, Any]) -> None:
+        """Say that this run of ``recall`` stopped (an error: the index purge ran out of time, the
+        store failed) so that the next run takes it over at once, best effort: closed already
+        (refused) or unwritable, the recall stays as it is (then :data:`RECALL_RUN_SECONDS`)."""
+        try:
+            latest = self.recalls.latest(recall["recall_id"])
+            if latest["version"] == recall["version"] and latest.get("state") == "recorded":
+                self._next(latest, run=None)
+        except Exception:  # the error being raised is the one to answer with
+            pass
 
     def _refused(self, recall: dict[str, Any], refused: KhoError, actor: Actor) -> None:
         """Close a recall whose destruction was refused (a hold, a nộp lưu of its hồ sơ): the

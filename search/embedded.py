@@ -626,6 +626,28 @@ class _Index(IndexWriter):
         meta = json.loads((self.text_dir / "meta.json").read_text(encoding="utf-8"))
         return sum(1 for segment in meta.get("segments", ()) if segment.get("deletes"))
 
+    def drop_unused_labels(self) -> None:
+        """Make ``labels`` exactly the display forms the rows in ``docs`` carry now, as a fresh
+        index builds it: a label is upserted by each write and was never removed, so a
+        destroyed document's signer or organ name stayed in the file (review u7). One
+        transaction (a writer's rows and labels are committed together, so its labels are either
+        counted here or upserted after); the freed pages are zeroed (``secure_delete``) and the
+        file vacuumed by :meth:`EmbeddedBackend.purge_deleted`. A scan of ``docs`` per keyed
+        facet: small beside that purge's VACUUM and text rewrite."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("DELETE FROM labels")
+            for facet, key, label in _LABEL_COLUMNS:
+                self.conn.execute(
+                    f"INSERT INTO labels(facet, key, label) SELECT ?, {key}, "
+                    f"min({label}) FROM docs WHERE {key} != '' GROUP BY {key}",
+                    (facet,),
+                )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     def rewrite_text(self) -> None:
         """Rewrite the Tantivy index from the SQLite rows when a segment holds a deleted
         document. A delete only marks a document dead in its segment: its terms *and their
@@ -1150,13 +1172,15 @@ class EmbeddedBackend(SearchBackend):
         self._close_staging()
 
     def purge_deleted(self) -> None:
-        """SQLite rows are zeroed on delete (``secure_delete``) and the file vacuumed; Tantivy
+        """SQLite rows are zeroed on delete (``secure_delete``), the labels no live document
+        carries any more dropped (:meth:`_Index.drop_unused_labels`), the file vacuumed; Tantivy
         segments that hold a deleted document are rewritten (:meth:`_Index.rewrite_text`) and
         the files no segment uses any more removed from disk."""
         for index in (self._live_writer(), self._staging_writer()):
             if index is None:
                 continue
             with index._writing():
+                index.drop_unused_labels()
                 index.conn.execute("VACUUM")
                 index.rewrite_text()
                 writer = index.text.writer(heap_size=15_000_000, num_threads=1)
@@ -1522,8 +1546,7 @@ def _facet_values(
     only the hồ sơ ``principal`` may see (:func:`_files_seen`), left out before the cut."""
     out: list[Facet] = []
     for name in names:
-        found = counts[name]
-        found.pop("", None)
+        found = {k: c for k, c in counts[name].items() if k and c > 0}  # no value of no document
         if name == "ho_so" and found:
             seen = _files_seen(conn, list(found), principal)
             found = {k: c for k, c in found.items() if k in seen}

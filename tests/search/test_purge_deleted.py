@@ -51,3 +51,43 @@ def test_a_replaced_documents_text_is_gone_from_the_index_files_after_the_purge(
     # The purge kept every other document, findable as before.
     assert backend.search(Query(principal=EVERYONE, terms=("thường",))).total == 39
     assert backend.count() == 40
+
+
+def test_a_destroyed_documents_signer_and_organ_labels_leave_the_embedded_index_u7(tmp_path) -> None:
+    """The embedded ``labels`` table (facet key → display form) kept a label after the last
+    document carrying it was destroyed: the destroyed document's signer and organ names stayed in
+    the SQLite file (review u7). After the purge no row holds them and no facet lists them."""
+    import sqlite3
+
+    from search.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(tmp_path / "index")
+    try:
+        signer, organ = "Lê Bímật Ký", "Sở Bímật Tỉnh"
+        docs = [_doc(n, nguoi_ky="Nguyễn Văn An", co_quan_ban_hanh="UBND Tỉnh") for n in range(6)]
+        docs[2] = _doc(2, nguoi_ky=signer, co_quan_ban_hanh="UBND Tỉnh")
+        docs[4] = _doc(4, nguoi_ky="Nguyễn Văn An", co_quan_ban_hanh=organ)
+        backend.index(docs)
+        facets = ("nguoi_ky", "co_quan_ban_hanh")
+        shown = backend.search(Query(principal=EVERYONE, facets=facets)).facets
+        assert signer in {v.value for f in shown for v in f.values}  # labelled while it lives
+        # Doc 2 destroyed: its "đã hủy" row keeps no signer; doc 4 deleted from the index.
+        backend.index([_doc(2, version=2, title="(đã hủy)", text="", co_quan_ban_hanh="UBND Tỉnh")])
+        backend.delete(["doc-004"])
+        backend.purge_deleted()
+        path = backend.path
+        with sqlite3.connect(path) as conn:
+            rows = conn.execute("SELECT facet, key, label FROM labels").fetchall()
+        assert [r for r in rows if "Bímật".casefold() in r[2].casefold() or "bimat" in r[1]] == []
+        assert sorted((f, label) for f, _, label in rows) == [
+            ("co_quan_ban_hanh", "UBND Tỉnh"), ("nguoi_ky", "Nguyễn Văn An")
+        ]
+        shown = backend.search(Query(principal=EVERYONE, facets=facets)).facets
+        values = {f.name: {(v.value, v.count) for v in f.values} for f in shown}
+        assert values == {"nguoi_ky": {("Nguyễn Văn An", 4)}, "co_quan_ban_hanh": {("UBND Tỉnh", 5)}}
+        on_disk = b"".join(
+            p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file()
+        )
+        assert signer.encode() not in on_disk and organ.encode() not in on_disk
+    finally:
+        backend.close()
