@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -21,6 +22,11 @@ from repository.storage.group import NewObject, start_after_fork
 
 _MAGIC = b"KHO1"
 _NONCE = 12
+KEY_RECHECK_SECONDS = 1.0
+"""How long a cached key, once seen in the key store, opens a record's objects without asking
+the store again (:meth:`KeyRing.open`): the longest another process may go on reading a record
+after its key was destroyed. A page opens several objects of one record within it, so it costs
+one existence check (a ``stat``, or one ``HEAD`` on S3) per record a second, not one per object."""
 
 
 @functools.cache
@@ -43,6 +49,8 @@ class KeyRing:
         self.master_key = master_key
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
+        self._confirmed: dict[str, float] = {}
+        """When (``time.monotonic``) each cached key was last seen in the store by :meth:`open`."""
         self._lock = threading.Lock()
         start_after_fork(self)
 
@@ -157,6 +165,7 @@ class KeyRing:
     def destroy(self, record_id: str) -> None:
         with self._lock:
             self._cache.pop(record_id, None)
+            self._confirmed.pop(record_id, None)
         self.store.delete(self._key_name(record_id))
 
     def exists(self, record_id: str) -> bool:
@@ -167,7 +176,35 @@ class KeyRing:
             self._cache[record_id] = key
             self._cache.move_to_end(record_id)
             while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+                gone, _ = self._cache.popitem(last=False)
+                self._confirmed.pop(gone, None)
+
+    def _readable_key(self, record_id: str) -> bytes:
+        """The key that opens ``record_id``'s sealed objects, for reading them. A key this process
+        cached is used only while the store still holds it: another process (a gunicorn or Celery
+        worker beside this one) may have destroyed it, and a destroyed record must not be read
+        from a cache (review u7: a process that had read a record went on reading its original
+        after another process shredded it). The store is asked at most once every
+        :data:`KEY_RECHECK_SECONDS` per record; a key gone raises :class:`KeyDestroyed`."""
+        key = self.get(record_id)
+        now = time.monotonic()
+        with self._lock:
+            seen = self._confirmed.get(record_id)
+        if seen is not None and now - seen < KEY_RECHECK_SECONDS:
+            return key
+        if not self.store.exists(self._key_name(record_id)):
+            with self._lock:
+                self._cache.pop(record_id, None)
+                self._confirmed.pop(record_id, None)
+            raise KeyDestroyed(
+                "Khóa mã hóa của hồ sơ/văn bản này không còn (đã bị hủy hoặc chưa từng tồn tại);"
+                " nội dung không thể đọc được.",
+                record_id=record_id,
+            )
+        with self._lock:
+            if record_id in self._cache:
+                self._confirmed[record_id] = now
+        return key
 
     # -- sealing ---------------------------------------------------------------------------
     def seal(self, record_id: str, plaintext: bytes, context: str) -> bytes:
@@ -185,7 +222,9 @@ class KeyRing:
         nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE]
         aad = f"{record_id}|{context}".encode()
         try:
-            return _aesgcm()(self.get(record_id)).decrypt(nonce, sealed[len(_MAGIC) + _NONCE :], aad)
+            return _aesgcm()(self._readable_key(record_id)).decrypt(
+                nonce, sealed[len(_MAGIC) + _NONCE :], aad
+            )
         except (KeyDestroyed, KeyUnwrapFailed):
             raise
         except Exception as exc:  # cryptography raises InvalidTag
