@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from typing import Any
 
 import pytest
 from index_traces import index_traces
 from kho_people import People
-from kho_retention import search_count
+from kho_retention import incoming_on_elasticsearch, search_count
 from kho_testing import incoming, pdf_bytes
 
 import search.elasticsearch as es_module
-from ingest.indexing import follow
 from kho.errors import Conflict, KhoError, StoreUnavailable
-from repository import formats
 from retention.recall import Recalls
 from web.context import Kho
 
@@ -39,41 +36,31 @@ def _events(kho: Kho, action: str, record_id: str) -> int:
 def test_a_recall_run_again_after_its_purge_ran_out_of_time_finishes_the_same_recall(
     kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
-    backend = es_module.ElasticsearchBackend(es_url, prefix=f"kho-u7-{uuid.uuid4().hex[:8]}", refresh=True)
-    kho._backend = backend
-    follow(kho.repo, backend)
-    try:
-        clerk = people.actor("van_thu")
-        doc = kho.repo.create_document("den", incoming(code_number="62"), pdf_bytes("den"), "cv.pdf", clerk)
-        text = {"parts": [{"page": 1, "text": WORD}], "format": "pdf"}
-        kho.repo.put_derived(doc.record_id, "text.json", formats.dump_derived(text, "text.json"))
-        kho.repo._emit(kho.repo._load(doc.record_id))
+    clerk = people.actor("van_thu")
+    with incoming_on_elasticsearch(kho, people, code_number="62", word=WORD, tag="u7") as (
+        backend, record_id
+    ):
         recalls = Recalls(kho.repo, backend)
         monkeypatch.setattr(es_module, "LEASE_WAIT_SECONDS", 0.0)  # the leases not given up in time
         with pytest.raises(StoreUnavailable) as info:
-            recalls.recall_incoming(doc.record_id, "CV 22/BNV-VP", "Ban hành nhầm", actor=clerk)
+            recalls.recall_incoming(record_id, "CV 22/BNV-VP", "Ban hành nhầm", actor=clerk)
         assert info.value.code == "SEARCH_INDEX_UNAVAILABLE"
-        [(first, state)] = _mine(recalls, doc.record_id)
+        [(first, state)] = _mine(recalls, record_id)
         assert state == "recorded"
         monkeypatch.setattr(es_module, "LEASE_WAIT_SECONDS", 90.0)
-        done = recalls.recall_incoming(doc.record_id, "CV 22/BNV-VP", "Ban hành nhầm", actor=clerk)
+        done = recalls.recall_incoming(record_id, "CV 22/BNV-VP", "Ban hành nhầm", actor=clerk)
         assert (done["recall_id"], done["state"]) == (first, "destroyed")
-        assert _mine(recalls, doc.record_id) == [(first, "destroyed")]  # no recall left "recorded"
+        assert _mine(recalls, record_id) == [(first, "destroyed")]  # no recall left "recorded"
         assert index_traces(backend, WORD) == 0
         assert search_count(kho, people, WORD) == 0
-        assert _events(kho, "record:destroy", doc.record_id) == 1  # the second run shredded nothing
-        assert _events(kho, "recall:notify", doc.record_id) == 1
+        assert _events(kho, "record:destroy", record_id) == 1  # the second run shredded nothing
+        assert _events(kho, "recall:notify", record_id) == 1
         # A third click, once it is finished: refused, nothing written, nobody told again.
         with pytest.raises(Conflict) as again:
-            recalls.recall_incoming(doc.record_id, "CV 22/BNV-VP", "Ban hành nhầm", actor=clerk)
+            recalls.recall_incoming(record_id, "CV 22/BNV-VP", "Ban hành nhầm", actor=clerk)
         assert again.value.code == "RECALL_ALREADY_DONE"
-        assert _mine(recalls, doc.record_id) == [(first, "destroyed")]
-        assert _events(kho, "recall:notify", doc.record_id) == 1
-    finally:
-        backend.drop_all()
+        assert _mine(recalls, record_id) == [(first, "destroyed")]
+        assert _events(kho, "recall:notify", record_id) == 1
 
 
 @pytest.mark.parametrize("kho", ["local", "s3"], indirect=True)

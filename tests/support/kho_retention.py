@@ -21,11 +21,13 @@ from kho_people import PASSWORD as PASSWORD
 from kho_people import People
 from kho_testing import incoming, pdf_bytes
 
+from ingest.indexing import follow
 from kho.config import Settings
 from kho.errors import KhoError
 from repository import formats
 from repository.records import Record, claim_body, destroyed_key, destroying_key
 from retention.destruction import Destructions
+from search.elasticsearch import ElasticsearchBackend
 from search.query import Principal, Query
 from web.context import Kho
 
@@ -288,3 +290,29 @@ def submit_outcome(kho: Kho, people: People, file: Record) -> Any:
         )
     except KhoError as exc:
         return exc
+
+
+@contextmanager
+def incoming_on_elasticsearch(
+    kho: Kho, people: People, *, code_number: str, word: str, tag: str
+) -> Iterator[tuple[ElasticsearchBackend, str]]:
+    """An incoming document whose text holds ``word``, stored by the văn thư and indexed in a
+    fresh index of the test Elasticsearch server, which ``kho`` then searches and follows; the
+    index is dropped when the block ends. Without a server the test is skipped, which
+    ``KHO_REQUIRE_SERVICES`` (scripts/test.sh) turns into a failure."""
+    es_url = os.environ.get("KHO_TEST_ELASTICSEARCH_URL")
+    if not es_url:
+        pytest.skip("KHO_TEST_ELASTICSEARCH_URL is not set: no Elasticsearch server to test")
+    backend = ElasticsearchBackend(es_url, prefix=f"kho-{tag}-{uuid.uuid4().hex[:8]}", refresh=True)
+    kho._backend = backend
+    follow(kho.repo, backend)
+    try:
+        doc = kho.repo.create_document(
+            "den", incoming(code_number=code_number), pdf_bytes("den"), "cv.pdf", people.actor("van_thu")
+        )
+        text = {"parts": [{"page": 1, "text": word}], "format": "pdf"}
+        kho.repo.put_derived(doc.record_id, "text.json", formats.dump_derived(text, "text.json"))
+        kho.repo._emit(kho.repo._load(doc.record_id))
+        yield backend, doc.record_id
+    finally:
+        backend.drop_all()
