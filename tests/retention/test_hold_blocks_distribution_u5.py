@@ -9,83 +9,27 @@ own write of the step (its ``put_if_absent`` wrapped, the store itself untouched
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
+from kho_handling_holds import BACKENDS
+from kho_handling_holds import Died as _Died
+from kho_handling_holds import after_writing as _after_writing
+from kho_handling_holds import direct as _direct
+from kho_handling_holds import events as _events
+from kho_handling_holds import submitted as _submitted
 from kho_people import People
 from kho_retention import Clock
-from kho_testing import incoming
 
 from kho.errors import LegalHold
-from kho.timeutil import vn_date
 from repository.handling import ROLL_FORWARD, step_key
 from repository.workflow import Act
 from retention.holds import Holds
 from web.context import Kho
 
-BACKENDS = pytest.mark.parametrize("kho", ["local", pytest.param("s3", marks=pytest.mark.s3)], indirect=True)
-
-
-class _Died(BaseException):
-    """The writing process ends here (nothing after this point of ``take`` runs)."""
-
-
-def _events(kho: Kho, record_id: str, action: str) -> list[Any]:
-    return [e for e in kho.repo.audit.events() if e.record_id == record_id and e.action == action]
-
-
-def _submitted(kho: Kho, people: People, clock: Clock, number: str) -> str:
-    kho.handling.clock = clock
-    doc = kho.repo.create_document("den", incoming(code_number=number), None, None, people.actor("van_thu"))
-    kho.handling.take(
-        doc.record_id,
-        Act.SUBMIT,
-        expected_seq=0,
-        actor=people.actor("van_thu"),
-        users=[people.usernames["lanh_dao"]],
-    )
-    return doc.record_id
-
-
-def _direct(kho: Kho, people: People, record_id: str) -> Any:
-    deadline = (vn_date(kho.handling.clock()) + timedelta(days=14)).isoformat()
-    return kho.handling.take(
-        record_id,
-        Act.DIRECT,
-        expected_seq=1,
-        actor=people.actor("lanh_dao"),
-        users=[people.usernames["chuyen_vien_b"]],
-        deadline=deadline,
-    )
-
 
 def _hold(kho: Kho, people: People, record_id: str) -> dict[str, Any]:
     return Holds(kho.repo).place([record_id], "Phục vụ thanh tra", actor=people.actor("lanh_dao"))
-
-
-@contextmanager
-def _after_writing(kho: Kho, key: str, then: Callable[[], None]) -> Iterator[list[str]]:
-    """Run ``then`` right after the store wrote ``key`` (create-if-absent)."""
-    store = kho.repo.store
-    real = store.put_if_absent
-    seen: list[str] = []
-
-    def wrapped(at: str, *args: Any, **kwargs: Any) -> Any:
-        out = real(at, *args, **kwargs)
-        if at == key and not seen:
-            seen.append(at)
-            then()
-        return out
-
-    store.put_if_absent = wrapped  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        store.put_if_absent = real  # type: ignore[method-assign]
-    assert seen, f"the store never wrote {key}"
 
 
 @BACKENDS
