@@ -111,6 +111,8 @@ class KeyRing:
             ) from exc
         key = self._unwrap(record_id, blob)
         self._remember(record_id, key)
+        with self._lock:  # just read from the store: as good as the check open makes
+            self._confirmed[record_id] = time.monotonic()
         return key
 
     def _unwrap(self, record_id: str, blob: bytes) -> bytes:

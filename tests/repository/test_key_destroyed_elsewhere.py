@@ -72,3 +72,23 @@ def test_the_store_is_asked_once_per_record_within_the_recheck_interval(tmp_path
         f"object {n}".encode() for n in range(20)
     ]
     assert calls == ["keys/r1"]
+
+
+def test_a_key_just_read_from_the_store_is_not_checked_again(tmp_path: Path) -> None:
+    """The first open of a key this process has not cached reads it from the store (a GET): that
+    read is the check, so no existence check (a HEAD on S3) follows it."""
+    keystore = LocalStore(tmp_path / "k")
+    writer = keys_module.KeyRing(keystore)
+    writer.create("r1")
+    sealed = writer.seal("r1", b"object", "c")
+    calls: list[str] = []
+    exists = keystore.exists
+
+    def counted(key: str) -> bool:
+        calls.append(key)
+        return exists(key)
+
+    keystore.exists = counted  # type: ignore[method-assign]
+    reader = keys_module.KeyRing(keystore)
+    assert reader.open("r1", sealed, "c") == b"object"
+    assert calls == []
