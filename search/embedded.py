@@ -425,10 +425,13 @@ class _Index(IndexWriter):
             self.conn.executescript(_SCHEMA)
             self.inode = os.stat(path).st_ino
             self.lock = threading.RLock()
-            self.text_dir = self._text_dir()
-            self.text = tantivy.Index(_TANTIVY_SCHEMA, path=str(self.text_dir), reuse=True)
-            for name, analyzer in _ANALYZERS.items():
-                self.text.register_tokenizer(name, analyzer)
+            """Readers and writers of this object's connection and Tantivy handles: held briefly
+            (a query, a write), never for a whole text rewrite (see :meth:`rewrite_text_aside`)."""
+            self.write_lock = threading.RLock()
+            """The writers of this process, one at a time (taken before :attr:`lock` and the
+            file lock): a purge holds it, and the file lock, while it rewrites the text index
+            aside, with :attr:`lock` free for the searches."""
+            self.text_dir, self.text = self._open_text()
             self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
             self._searcher: tantivy.Searcher | None = None
             self._staged: dict[int, IndexDocument] = {}
@@ -455,6 +458,37 @@ class _Index(IndexWriter):
                 f"Không mở được chỉ mục tìm kiếm: {path}", code="SEARCH_INDEX_UNAVAILABLE"
             ) from exc
         self._replay_pending()
+
+    def _open_text(self) -> tuple[Path, tantivy.Index]:
+        """The Tantivy directory ``meta`` names, opened. A purge in another process may switch
+        ``meta`` to a new directory and remove the old one between the read and the open:
+        the name is then read again."""
+        for attempt in range(3):
+            text_dir = self._text_dir()
+            try:
+                return text_dir, _open_tantivy(text_dir)
+            except ValueError:
+                if attempt == 2 or self._meta_text_dir() == text_dir.name:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _meta_text_dir(self) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='text_dir'").fetchone()
+        return row[0] if row else None
+
+    def _follow_text_dir(self) -> None:
+        """Take the Tantivy directory ``meta`` names now, if another process's purge switched
+        it (:meth:`rewrite_text_aside`): the next search reads the new index, never the old
+        directory (which that purge removes). The caller holds :attr:`lock`."""
+        name = self._meta_text_dir()
+        if name is None or name == self.text_dir.name:
+            return
+        text_dir = self.path.parent / name
+        self.text = _open_tantivy(text_dir)
+        self.text_dir = text_dir
+        self._searcher = None
+        self._searcher_mark = None
+        self._facet_cache = {}
 
     def _text_dir(self) -> Path:
         """The Tantivy directory named in ``meta``; created (and filled from ``docs``) if missing."""
@@ -520,8 +554,44 @@ class _Index(IndexWriter):
     def _writing(self) -> Iterator[None]:
         """This thread is the only writer of this index, across threads and processes (a
         rebuild's background apply, :meth:`_apply_in_background`, holds the file lock too)."""
-        with self.lock, self._file_lock():
+        with self._writing_aside(), self.lock:
             yield
+
+    @contextlib.contextmanager
+    def _writing_aside(self) -> Iterator[None]:
+        """The write lock of :meth:`_writing` (this process's writers, then other processes')
+        without :attr:`lock`: the searches of this process go on meanwhile. On the directory
+        ``meta`` names once the file lock is held (another process's purge may have switched
+        it while this one waited)."""
+        with self.write_lock:
+            while True:
+                with self.lock:
+                    self._follow_text_dir()
+                    self._reopen_lock_file()
+                with self._file_lock():
+                    with self.lock:
+                        self._follow_text_dir()
+                        replaced = self._lock_file_replaced()
+                    if not replaced or self._holders > 1:
+                        yield
+                        return
+
+    def _lock_file_replaced(self) -> bool:
+        """Whether the lock file of :attr:`text_dir` is another file than the one this object
+        locks. A purge's new directory links the same file (one lock for both directories);
+        a directory made anew because its files were lost has a new one."""
+        try:
+            named = os.stat(self.text_dir / "kho-write.lock").st_ino
+        except FileNotFoundError:
+            return False
+        return named != os.fstat(self._lock_file.fileno()).st_ino
+
+    def _reopen_lock_file(self) -> None:
+        """Lock the file of the current directory from now on (only while nobody holds the old)."""
+        with self._holders_lock:
+            if self._holders == 0 and self._lock_file_replaced():
+                self._lock_file.close()
+                self._lock_file = open(self.text_dir / "kho-write.lock", "a+b")  # noqa: SIM115
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -666,10 +736,105 @@ class _Index(IndexWriter):
             self._add_rows(writer, self.conn, rowids, {}, {}, applied)
         self._clear_marks(self.conn, rowids, applied, checked=True)
 
+    def rewrite_text_aside(self) -> bool:
+        """:meth:`rewrite_text` without stopping the searches: the new Tantivy index is built
+        in a new directory from the SQLite rows (read through a connection of its own), then
+        ``meta.text_dir`` names it (one SQLite commit: the switch, for every process) and this
+        object's handles move to it under a short :attr:`lock`; the old directory is then
+        removed. Searches of this process answer from the old index until the switch; those of
+        other processes from their next query on (:meth:`_follow_text_dir`).
+
+        The caller holds :attr:`write_lock` and the file lock (not :attr:`lock`): no row
+        changes while the rows are read, and writes wait. A crash before the switch leaves the
+        old index whole and the new directory named in ``meta.text_dir_building``; after it,
+        the old one in ``meta.text_dir_retired``: :meth:`_remove_retired_text_dirs` (at the
+        next open or purge) removes either. False when no segment holds a deleted document
+        (nothing rewritten)."""
+        if not self.segments_with_deletes():
+            return False
+        old = self.text_dir
+        base = self.path.name.removesuffix(".rebuild")
+        new = self.path.parent / f"{base}.text-{uuid.uuid4().hex[:12]}"
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        switched = False
+        try:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('text_dir_building', ?)",
+                         (new.name,))
+            new.mkdir()
+            # The same lock file (inode) as the old directory: a process still on the old
+            # directory and one on the new exclude each other.
+            os.link(old / "kho-write.lock", new / "kho-write.lock")
+            text = _open_tantivy(new)
+            rowids = [r for (r,) in conn.execute("SELECT rowid FROM docs ORDER BY rowid")]
+            pending = [r for (r,) in conn.execute("SELECT rowid FROM text_pending")]
+            applied: dict[int, tuple[str, int]] = {}
+            writer = text.writer(heap_size=50_000_000, num_threads=1)
+            try:
+                self._add_rows(writer, conn, rowids, {}, {}, applied)
+                writer.commit()
+            except BaseException:
+                self._discard(writer)
+                raise
+            writer.wait_merging_threads()
+            _fsync_dir(new)
+            _fsync_dir(new.parent)
+            with self.lock:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if self._meta_text_dir() != old.name:
+                        raise StoreUnavailable(
+                            "Chỉ mục tìm kiếm vừa được thay trong lúc dọn dẹp.",
+                            code="SEARCH_INDEX_UNAVAILABLE",
+                        )
+                    self.conn.executemany(
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
+                        [("text_dir", new.name), ("text_dir_retired", old.name)],
+                    )
+                    self.conn.execute("DELETE FROM meta WHERE key='text_dir_building'")
+                    self._clear_marks_in(self.conn, [*rowids, *pending], applied)
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+                switched = True
+                self.text, self.text_dir = text, new
+                self._searcher = None
+                self._searcher_mark = None
+                self._facet_cache = {}
+        finally:
+            conn.close()
+            if not switched:  # an error (not a crash): the half-built directory goes now
+                with contextlib.suppress(Exception):
+                    self._remove_retired_text_dirs()
+        self._remove_retired_text_dirs()
+        return True
+
+    def _remove_retired_text_dirs(self) -> None:
+        """Remove the directories a purge left behind (``meta.text_dir_building``: killed
+        before its switch; ``meta.text_dir_retired``: the old index after it), never the one
+        ``meta.text_dir`` names. The caller holds the write lock (no purge is building)."""
+        with self.lock:
+            names = dict(self.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('text_dir_building', 'text_dir_retired')"
+            ).fetchall())
+            current = self._meta_text_dir()
+        if not names:
+            return
+        import shutil  # (a purge's clean-up: a query's process does not import it)
+
+        for name in names.values():
+            if name and name != current and "/" not in name:
+                shutil.rmtree(self.path.parent / name, ignore_errors=True)
+        with self.lock:
+            self.conn.execute(
+                "DELETE FROM meta WHERE key IN ('text_dir_building', 'text_dir_retired')"
+            )
+
     def _replay_pending(self) -> None:
         """Re-apply rows written to SQLite whose Tantivy commit did not happen (crash, upgrade,
-        a rebuild's deferred rows)."""
+        a rebuild's deferred rows); remove what a killed purge left behind."""
         with self._writing():
+            self._remove_retired_text_dirs()
             self._apply_pending()
 
     def _apply_pending(self) -> None:
@@ -897,21 +1062,28 @@ class _Index(IndexWriter):
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for chunk in _chunks(list(dict.fromkeys(pending))):
-                marks = ", ".join("?" * len(chunk))
-                now = {r: (doc_id, version) for r, doc_id, version in conn.execute(
-                    f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
-                )}
-                done = [r for r in chunk if now.get(r) == applied.get(r)]
-                if done:
-                    conn.execute(
-                        f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(done))})",
-                        done,
-                    )
+            self._clear_marks_in(conn, pending, applied)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @staticmethod
+    def _clear_marks_in(
+        conn: sqlite3.Connection, pending: Sequence[int], applied: dict[int, tuple[str, int]],
+    ) -> None:
+        """:meth:`_clear_marks` (checked) inside the caller's transaction."""
+        for chunk in _chunks(list(dict.fromkeys(pending))):
+            marks = ", ".join("?" * len(chunk))
+            now = {r: (doc_id, version) for r, doc_id, version in conn.execute(
+                f"SELECT rowid, id, version FROM docs WHERE rowid IN ({marks})", chunk
+            )}
+            done = [r for r in chunk if now.get(r) == applied.get(r)]
+            if done:
+                conn.execute(
+                    f"DELETE FROM text_pending WHERE rowid IN ({', '.join('?' * len(done))})",
+                    done,
+                )
 
     def _analysed(
         self, futures: list[concurrent.futures.Future[list[Any]]]
@@ -1060,9 +1232,14 @@ class _Index(IndexWriter):
     def searcher(self) -> tantivy.Searcher:
         """A searcher on the last commit: the index is reloaded only after a write (this
         process's or another's), not on every query."""
+        self._follow_text_dir()
         mark = self._commit_mark()
         if self._searcher is None or mark != self._searcher_mark:
-            self.text.reload()
+            try:
+                self.text.reload()
+            except ValueError:  # its directory removed by a purge that switched meanwhile
+                self._follow_text_dir()
+                self.text.reload()
             self._searcher = self.text.searcher()
             self._searcher_mark = mark
             self._facet_cache = {}  # counts of the previous commit
@@ -1088,6 +1265,30 @@ class _Index(IndexWriter):
                 self._facet_cache.clear()
             self._facet_cache[key] = found
         return found
+
+
+def _open_tantivy(text_dir: Path) -> tantivy.Index:
+    text = tantivy.Index(_TANTIVY_SCHEMA, path=str(text_dir), reuse=True)
+    for name, analyzer in _ANALYZERS.items():
+        text.register_tokenizer(name, analyzer)
+    return text
+
+
+def _collect_garbage(text: tantivy.Index) -> None:
+    """Remove the files no committed segment uses any more."""
+    writer = text.writer(heap_size=15_000_000, num_threads=1)
+    try:
+        writer.garbage_collect_files()
+    finally:
+        writer.wait_merging_threads()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class _EmbeddedRebuild(Rebuild):
@@ -1176,18 +1377,23 @@ class EmbeddedBackend(SearchBackend):
         carries any more dropped (:meth:`_Index.drop_unused_labels`), the file vacuumed; Tantivy
         segments that hold a deleted document are rewritten (:meth:`_Index.rewrite_text`) and
         the files no segment uses any more removed from disk."""
-        for index in (self._live_writer(), self._staging_writer()):
-            if index is None:
-                continue
-            with index._writing():
-                index.drop_unused_labels()
-                index.conn.execute("VACUUM")
-                index.rewrite_text()
-                writer = index.text.writer(heap_size=15_000_000, num_threads=1)
-                try:
-                    writer.garbage_collect_files()
-                finally:
-                    writer.wait_merging_threads()
+        live = self._live_writer()
+        # The live text index is rewritten aside: the searches of this process go on from
+        # the old one until the switch (they waited for the whole rewrite before: review rv6).
+        with live._writing_aside():
+            with live.lock:
+                live._remove_retired_text_dirs()
+                live.drop_unused_labels()
+                live.conn.execute("VACUUM")
+                _collect_garbage(live.text)
+            live.rewrite_text_aside()
+        staging = self._staging_writer()
+        if staging is not None:  # nobody searches it: rewritten in place, as before
+            with staging._writing():
+                staging.drop_unused_labels()
+                staging.conn.execute("VACUUM")
+                staging.rewrite_text()
+                _collect_garbage(staging.text)
 
     def _swap_in(self, staging: Path) -> None:
         live = self._live_writer()
