@@ -1,0 +1,155 @@
+"""s10: how long a search waits, in the process that runs a destruction's ``purge_deleted``,
+on the embedded backend; main (the text index rewritten in place under the readers' lock, a14)
+against this tree (rewritten aside, then switched), interleaved.
+
+One index of ``--docs`` documents (~1,500 characters of Vietnamese text each, written in
+batches of 5,000 as a reindex does) with one document replaced by its "đã hủy" row is built once
+(with this tree's code; the file format is the same on both sides) and copied for every run.
+Each run is its own interpreter with its side's code first on ``sys.path``: a thread searches
+in a loop (four queries in turn, facets on) while the main thread runs ``purge_deleted()``.
+Printed per run: the purge's wall seconds and the process CPU seconds over it (the searching
+thread included), the searches that started during the purge (count, latency p50 / p95 / max
+in ms), and the hits of the destroyed word right after the purge returns (must be 0).
+
+    git archive main | tar -x -C /tmp/base-s10
+    .venv/bin/python bench/bench_purge_wait.py --base /tmp/base-s10 --docs 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BUILD = r"""
+import random, sys
+from datetime import date
+from pathlib import Path
+from search.documents import IndexDocument
+from search.embedded import EmbeddedBackend
+n, where = int(sys.argv[1]), sys.argv[2]
+SECRET = "thuốcnổbímật"
+rng = random.Random(7)
+WORDS = ("quyết định ban hành quy chế quản lý văn bản điện tử hồ sơ lưu trữ cơ quan đơn vị"
+         " thực hiện triển khai kế hoạch báo cáo công văn thông báo tỉnh huyện xã").split()
+def text(i):
+    return " ".join(rng.choice(WORDS) for _ in range(300)) + f" số {i}"
+def doc(i, **kw):
+    base = dict(version=1, direction="den", owner_unit="UNIT-A", ngay_ban_hanh=date(2024, 1, 1),
+                title=f"Công văn {i}", so_ky_hieu=f"{i}/UBND-VP", text=text(i),
+                loai_van_ban=rng.choice(["Công văn", "Quyết định", "Thông báo"]))
+    base.update(kw)
+    return IndexDocument(id=f"doc-{i:06d}", **base)
+docs = [doc(i) for i in range(n)]
+docs[n // 2] = doc(n // 2, text=f"Nội dung mật {SECRET}")
+backend = EmbeddedBackend(Path(where))
+for start in range(0, n, 5000):
+    backend.index(docs[start:start + 5000])
+backend.index([doc(n // 2, version=2, text="", title="(đã hủy)")])
+backend.close()
+"""
+
+CHILD = r"""
+import json, resource, statistics, sys, threading, time
+from pathlib import Path
+from search.embedded import EmbeddedBackend
+from search.query import Principal, Query
+where = sys.argv[1]
+SECRET = "thuốcnổbímật"
+who = Principal("kt1", everything=True)
+queries = [Query(principal=who, terms=t, facets=("loai_van_ban", "year"))
+           for t in (("quyết định",), ("hồ sơ", "lưu trữ"), ("số",), ("kế hoạch", "tỉnh"))]
+backend = EmbeddedBackend(Path(where))
+for q in queries:
+    backend.search(q)  # warm: the searcher and the facet paths are open before the purge
+times = []  # (start, seconds)
+stop = threading.Event()
+def searching():
+    i = 0
+    while not stop.is_set():
+        q = queries[i % len(queries)]
+        i += 1
+        t = time.perf_counter()
+        assert backend.search(q).total > 0
+        times.append((t, time.perf_counter() - t))
+thread = threading.Thread(target=searching)
+thread.start()
+time.sleep(0.3)
+r0 = resource.getrusage(resource.RUSAGE_SELF)
+t0 = time.perf_counter()
+backend.purge_deleted()
+t1 = time.perf_counter()
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+secret_after = backend.search(Query(principal=who, terms=(SECRET,))).total
+stop.set()
+thread.join()
+lat = sorted(d * 1000 for s, d in times if t0 <= s <= t1)
+def pct(p):
+    return lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
+print(json.dumps({
+    "purge_wall": t1 - t0,
+    "purge_cpu": (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime),
+    "searches": len(lat), "p50": pct(0.5), "p95": pct(0.95), "max": lat[-1] if lat else float("nan"),
+    "secret_after": secret_after,
+}))
+backend.close()
+"""
+
+
+def build(docs: int, where: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", BUILD, str(docs), str(where)], cwd=ROOT, env=env,
+                   check=True)
+
+
+def run(code_root: Path, template: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="s10-wait-") as tmp:
+        where = Path(tmp) / "index"
+        shutil.copytree(template, where)
+        env = {**os.environ, "PYTHONPATH": str(code_root)}
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(where)],
+            cwd=code_root, env=env, capture_output=True, text=True, check=True,
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", type=Path, required=True, help="main unpacked (git archive)")
+    parser.add_argument("--docs", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    sides = {"main": args.base, "s10": ROOT}
+    got: dict[str, list[dict[str, float]]] = {k: [] for k in sides}
+    with tempfile.TemporaryDirectory(prefix="s10-template-") as tmp:
+        template = Path(tmp) / "index"
+        build(args.docs, template)
+        for _ in range(args.rounds):
+            for name, root in sides.items():
+                figures = run(root, template)
+                got[name].append(figures)
+                print(name, json.dumps(figures), flush=True)
+    print(f"embedded, {args.docs} documents, {args.rounds} rounds, min / median of the rounds:")
+    for name, rows in got.items():
+        def fig(key: str, rows: list[dict[str, float]] = rows) -> str:
+            values = [r[key] for r in rows]
+            return f"{min(values):.1f} / {statistics.median(values):.1f}"
+        print(
+            f"  {name:5s} purge wall {fig('purge_wall')} s, cpu {fig('purge_cpu')} s;"
+            f" searches during it {fig('searches')}, latency p50 {fig('p50')} ms,"
+            f" p95 {fig('p95')} ms, max {fig('max')} ms;"
+            f" destroyed word's hits after: {sorted({int(r['secret_after']) for r in rows})}"
+        )
+
+
+if __name__ == "__main__":
+    main()
