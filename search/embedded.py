@@ -696,27 +696,43 @@ class _Index(IndexWriter):
         meta = json.loads((self.text_dir / "meta.json").read_text(encoding="utf-8"))
         return sum(1 for segment in meta.get("segments", ()) if segment.get("deletes"))
 
-    def drop_unused_labels(self) -> None:
+    def drop_unused_labels(self, conn: sqlite3.Connection | None = None) -> None:
         """Make ``labels`` exactly the display forms the rows in ``docs`` carry now, as a fresh
         index builds it: a label is upserted by each write and was never removed, so a
         destroyed document's signer or organ name stayed in the file (review u7). One
         transaction (a writer's rows and labels are committed together, so its labels are either
         counted here or upserted after); the freed pages are zeroed (``secure_delete``) and the
         file vacuumed by :meth:`EmbeddedBackend.purge_deleted`. A scan of ``docs`` per keyed
-        facet: small beside that purge's VACUUM and text rewrite."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        facet: small beside that purge's VACUUM and text rewrite. Through ``conn`` if given
+        (a connection with ``secure_delete`` on), else this object's (under :attr:`lock`)."""
+        conn = self.conn if conn is None else conn
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            self.conn.execute("DELETE FROM labels")
+            conn.execute("DELETE FROM labels")
             for facet, key, label in _LABEL_COLUMNS:
-                self.conn.execute(
+                conn.execute(
                     f"INSERT INTO labels(facet, key, label) SELECT ?, {key}, "
                     f"min({label}) FROM docs WHERE {key} != '' GROUP BY {key}",
                     (facet,),
                 )
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        conn.execute("COMMIT")
+
+    def purge_rows_aside(self) -> None:
+        """:meth:`drop_unused_labels` and ``VACUUM`` through a connection of their own, without
+        :attr:`lock`: the searches of this process read on meanwhile (SQLite lets them, in the
+        rollback-journal mode, until the commit's write-back, which they wait for through the
+        busy timeout). The caller holds :attr:`write_lock` and the file lock."""
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("PRAGMA secure_delete=ON")  # (per connection) freed bytes are zeroed
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self.drop_unused_labels(conn)
+            conn.execute("VACUUM")
+        finally:
+            conn.close()
 
     def rewrite_text(self) -> None:
         """Rewrite the Tantivy index from the SQLite rows when a segment holds a deleted
@@ -1381,12 +1397,11 @@ class EmbeddedBackend(SearchBackend):
         # The live text index is rewritten aside: the searches of this process go on from
         # the old one until the switch (they waited for the whole rewrite before: review rv6).
         with live._writing_aside():
-            with live.lock:
-                live._remove_retired_text_dirs()
-                live.drop_unused_labels()
-                live.conn.execute("VACUUM")
-                _collect_garbage(live.text)
-            live.rewrite_text_aside()
+            live._remove_retired_text_dirs()
+            live.purge_rows_aside()
+            if not live.rewrite_text_aside():
+                with live.lock:
+                    _collect_garbage(live.text)
         staging = self._staging_writer()
         if staging is not None:  # nobody searches it: rewritten in place, as before
             with staging._writing():
