@@ -8,8 +8,10 @@ batches of 5,000 as a reindex does) with one document replaced by its "đã hủ
 Each run is its own interpreter with its side's code first on ``sys.path``: a thread searches
 in a loop (four queries in turn, facets on) while the main thread runs ``purge_deleted()``.
 Printed per run: the purge's wall seconds and the process CPU seconds over it (the searching
-thread included), the searches that started during the purge (count, latency p50 / p95 / max
-in ms), and the hits of the destroyed word right after the purge returns (must be 0).
+thread included), the searches whose time overlaps the purge (count, latency p50 / p95 / max
+in ms; on main the one that waited for the whole rewrite), and the hits of the destroyed word
+right after the purge returns (must be 0). Each side also runs the purge alone (no searching
+thread), for the purge's own time and CPU.
 
     git archive main | tar -x -C /tmp/base-s10
     .venv/bin/python bench/bench_purge_wait.py --base /tmp/base-s10 --docs 20000
@@ -62,7 +64,7 @@ import json, resource, statistics, sys, threading, time
 from pathlib import Path
 from search.embedded import EmbeddedBackend
 from search.query import Principal, Query
-where = sys.argv[1]
+where, searching_on = sys.argv[1], sys.argv[2] == "1"
 SECRET = "thuốcnổbímật"
 who = Principal("kt1", everything=True)
 queries = [Query(principal=who, terms=t, facets=("loai_van_ban", "year"))
@@ -81,8 +83,9 @@ def searching():
         assert backend.search(q).total > 0
         times.append((t, time.perf_counter() - t))
 thread = threading.Thread(target=searching)
-thread.start()
-time.sleep(0.3)
+if searching_on:
+    thread.start()
+    time.sleep(0.3)
 r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 backend.purge_deleted()
@@ -90,8 +93,10 @@ t1 = time.perf_counter()
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 secret_after = backend.search(Query(principal=who, terms=(SECRET,))).total
 stop.set()
-thread.join()
-lat = sorted(d * 1000 for s, d in times if t0 <= s <= t1)
+if searching_on:
+    thread.join()
+# every search whose time overlaps the purge (one that was running when it began included)
+lat = sorted(d * 1000 for s, d in times if s <= t1 and s + d >= t0)
 def pct(p):
     return lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
 print(json.dumps({
@@ -110,13 +115,13 @@ def build(docs: int, where: Path) -> None:
                    check=True)
 
 
-def run(code_root: Path, template: Path) -> dict[str, float]:
+def run(code_root: Path, template: Path, searching: bool) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="s10-wait-") as tmp:
         where = Path(tmp) / "index"
         shutil.copytree(template, where)
         env = {**os.environ, "PYTHONPATH": str(code_root)}
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(where)],
+            [sys.executable, "-c", CHILD, str(where), "1" if searching else "0"],
             cwd=code_root, env=env, capture_output=True, text=True, check=True,
         )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -130,15 +135,23 @@ def main() -> None:
     args = parser.parse_args()
     sides = {"main": args.base, "s10": ROOT}
     got: dict[str, list[dict[str, float]]] = {k: [] for k in sides}
+    alone: dict[str, list[dict[str, float]]] = {k: [] for k in sides}
     with tempfile.TemporaryDirectory(prefix="s10-template-") as tmp:
         template = Path(tmp) / "index"
         build(args.docs, template)
         for _ in range(args.rounds):
             for name, root in sides.items():
-                figures = run(root, template)
+                figures = run(root, template, True)
                 got[name].append(figures)
                 print(name, json.dumps(figures), flush=True)
+                figures = run(root, template, False)
+                alone[name].append(figures)
+                print(name, "alone", json.dumps(figures), flush=True)
     print(f"embedded, {args.docs} documents, {args.rounds} rounds, min / median of the rounds:")
+    for name, rows in alone.items():
+        walls, cpus = [r["purge_wall"] for r in rows], [r["purge_cpu"] for r in rows]
+        print(f"  {name:5s} purge alone (no search running): wall {min(walls):.1f} /"
+              f" {statistics.median(walls):.1f} s, cpu {min(cpus):.1f} / {statistics.median(cpus):.1f} s")
     for name, rows in got.items():
         def fig(key: str, rows: list[dict[str, float]] = rows) -> str:
             values = [r[key] for r in rows]

@@ -1421,7 +1421,9 @@ class EmbeddedBackend(SearchBackend):
         if self._staging is not None:
             self._staging.close()
             self._staging = None
-        self._remove_unused_text_dirs(keep={self._live_writer().text_dir.name})
+        live = self._live_writer()
+        with live._writing():  # not while a purge of the new live index builds its directory
+            self._remove_unused_text_dirs(keep={live.text_dir.name})
 
     def _remove_unused_text_dirs(self, keep: set[str]) -> None:
         """Drop Tantivy directories no index file names any more (replaced by a rebuild)."""
