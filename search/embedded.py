@@ -729,6 +729,7 @@ class _Index(IndexWriter):
         try:
             conn.execute("PRAGMA secure_delete=ON")  # (per connection) freed bytes are zeroed
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")  # VACUUM's copy, as this object's had it
             self.drop_unused_labels(conn)
             conn.execute("VACUUM")
         finally:
