@@ -223,12 +223,11 @@ class KeyRing:
             )
         nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE]
         aad = f"{record_id}|{context}".encode()
+        # The key is fetched outside the ``try``: a key store that cannot be reached (the key's
+        # first read, or the recheck of a cached one) is STORE_UNAVAILABLE, not damaged data.
+        key = self._readable_key(record_id)
         try:
-            return _aesgcm()(self._readable_key(record_id)).decrypt(
-                nonce, sealed[len(_MAGIC) + _NONCE :], aad
-            )
-        except (KeyDestroyed, KeyUnwrapFailed):
-            raise
+            return _aesgcm()(key).decrypt(nonce, sealed[len(_MAGIC) + _NONCE :], aad)
         except Exception as exc:  # cryptography raises InvalidTag
             raise IntegrityError(
                 "Dữ liệu lưu trữ đã bị thay đổi hoặc hỏng (không xác thực được bản mã).",
