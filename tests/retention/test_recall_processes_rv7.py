@@ -1,0 +1,62 @@
+"""rv7 review of u7's recall of a văn bản đến: two processes (two gunicorn workers, not two
+threads of one, which share one store client and its locks) recalling one document at the same
+moment finish one recall: one record:destroy, one recall:notify, one recall ``destroyed``."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+from kho_people import People
+from kho_recall_worker import click
+from kho_retention import kho_env, s3_env
+from kho_testing import incoming, pdf_bytes
+
+from kho.config import Settings
+from retention.recall import Recalls
+from web.context import Kho
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_two_processes_recalling_one_incoming_document_at_once_finish_one_recall(
+    tmp_path: Path, where: str
+) -> None:
+    from kho_people import make_people
+
+    env = kho_env(tmp_path) if where == "local" else s3_env(tmp_path)
+    kho = Kho(Settings.from_env(env))
+    try:
+        people: People = make_people(kho)
+        clerk = people.actor("van_thu")
+        ctx = multiprocessing.get_context("spawn")
+        for round_ in range(2):
+            doc = kho.repo.create_document(
+                "den", incoming(code_number=f"9{round_}"), pdf_bytes(f"p{round_}"), "cv.pdf", clerk
+            )
+            start, out = ctx.Barrier(2), ctx.Queue()
+            procs = [
+                ctx.Process(target=click, args=(env, doc.record_id, clerk, start, out)) for _ in range(2)
+            ]
+            for p in procs:
+                p.start()
+            outcomes = [out.get(timeout=90) for _ in procs]
+            for p in procs:
+                p.join(60)
+            finished = [o for o in outcomes if o[0] == "done"]
+            refused = [o for o in outcomes if o[0] == "refused"]
+            assert len(finished) == 1 and len(refused) == 1, outcomes
+            assert finished[0][2] == "destroyed"
+            assert refused[0][1] in {"VERSION_CONFLICT", "RECALL_IN_PROGRESS", "RECALL_ALREADY_DONE"}
+            assert refused[0][2] == 409
+            recalls = Recalls(kho.repo, kho.backend)
+            mine = [
+                (r["recall_id"], r["state"]) for r in recalls.recalls.all() if r["record_id"] == doc.record_id
+            ]
+            assert mine == [(finished[0][1], "destroyed")]
+            assert not kho.repo.keys.exists(doc.record_id)
+            events = [e for e in kho.repo.audit.events() if e.record_id == doc.record_id]
+            assert sum(e.action == "record:destroy" for e in events) == 1
+            assert sum(e.action == "recall:notify" for e in events) == 1
+    finally:
+        kho.close()
