@@ -208,8 +208,14 @@ class Recalls:
         try:
             shredder = Actor(user=actor.user, source=actor.source, system=True)
             # Shredded by a run before: its "đã hủy" row written and its key gone from the store
-            # (not record.state: a process that had the key cached still opens the old version).
-            if self.repo.keys.exists(record_id) or self.repo.destroyed(record_id) is None:
+            # (not record.state: a process that had the key cached still opens the old version),
+            # and audited: a run killed between the key's deletion and its ``record:destroy``
+            # event is finished by destroy() again, which writes the event (review rv7).
+            if (
+                self.repo.keys.exists(record_id)
+                or self.repo.destroyed(record_id) is None
+                or not any(e.action == "record:destroy" for e in self.repo.audit.record_events(record_id))
+            ):
                 try:
                     self.repo.refuse_if_held(record, "destroy")
                     self.repo.destroy(

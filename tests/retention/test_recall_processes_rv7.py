@@ -60,3 +60,42 @@ def test_two_processes_recalling_one_incoming_document_at_once_finish_one_recall
             assert sum(e.action == "recall:notify" for e in events) == 1
     finally:
         kho.close()
+
+
+@pytest.mark.parametrize("kho", ["local"], indirect=True)
+def test_a_recall_killed_right_after_the_shredding_is_taken_over_and_its_destruction_audited(
+    kho: Kho, people: People
+) -> None:
+    """A run killed (kill -9) after the record's key was destroyed and before its
+    ``record:destroy`` event: the run that takes the recall over finds the record shredded
+    (the "đã hủy" row, no key) and skipped the destruction (e2aea42), so the destruction was
+    audited nowhere. One event after the takeover."""
+    import os
+    import signal
+
+    clerk = people.actor("van_thu")
+    doc = kho.repo.create_document("den", incoming(code_number="65"), pdf_bytes("den65"), "cv.pdf", clerk)
+    recalls = Recalls(kho.repo, kho.backend)
+
+    def killed_run() -> None:
+        shred = kho.repo.keys.destroy
+
+        def shred_then_die(record_id: str) -> None:
+            shred(record_id)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        kho.repo.keys.destroy = shred_then_die  # type: ignore[method-assign]
+        recalls.recall_incoming(doc.record_id, "CV 25/BNV-VP", "Ban hành nhầm", actor=clerk)
+
+    child = multiprocessing.get_context("fork").Process(target=killed_run)
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    assert not kho.repo.keys.exists(doc.record_id) and kho.repo.destroyed(doc.record_id) is not None
+    events = [e.action for e in kho.repo.audit.events() if e.record_id == doc.record_id]
+    assert "record:destroy" not in events  # killed before it
+    done = recalls.recall_incoming(doc.record_id, "CV 25/BNV-VP", "Ban hành nhầm", actor=clerk)
+    assert done["state"] == "destroyed"
+    events = [e.action for e in kho.repo.audit.events() if e.record_id == doc.record_id]
+    assert events.count("record:destroy") == 1
+    assert events.count("recall:notify") == 1
