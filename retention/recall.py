@@ -178,7 +178,8 @@ class Recalls:
         takes the recall by writing its next version (create-if-absent), so of two clicks at once
         one goes on and the other is refused with ``VERSION_CONFLICT`` before it destroys
         anything; a recall already finished is refused with ``RECALL_ALREADY_DONE``. The notice
-        is recorded only by the run whose ``destroyed`` version was written: one notice."""
+        is recorded before the ``destroyed`` version, and not again by a run that takes the
+        recall over and finds it: one notice, also after a run killed between the two."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
         self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
@@ -243,20 +244,27 @@ class Recalls:
         except BaseException:
             self._release(recall)
             raise
-        done = self._next(recall, state="destroyed", notified=sender, run=None)  # only one run writes it
-        self.repo.audit.append(
-            actor.user,
-            "recall:notify",
-            record_id=record_id,
-            source=actor.source,
-            details={
-                "recall_id": recall["recall_id"],
-                "to": sender,
-                "order_ref": recall["order_ref"],
-                "channel": "recorded",
-            },
-        )
-        return done
+        # The notice before the ``destroyed`` version: a run killed between the two (the old
+        # order) left the recall destroyed and the sender never told, the next click answered
+        # RECALL_ALREADY_DONE (review rv7). A run that took the recall over looks for its notice
+        # in the record's events first (only then: a new recall has none), so it is written once.
+        if open_ is None or not any(
+            e.action == "recall:notify" and (e.details or {}).get("recall_id") == recall["recall_id"]
+            for e in self.repo.audit.record_events(record_id)
+        ):
+            self.repo.audit.append(
+                actor.user,
+                "recall:notify",
+                record_id=record_id,
+                source=actor.source,
+                details={
+                    "recall_id": recall["recall_id"],
+                    "to": sender,
+                    "order_ref": recall["order_ref"],
+                    "channel": "recorded",
+                },
+            )
+        return self._next(recall, state="destroyed", notified=sender, run=None)
 
     def _release(self, recall: dict[str, Any]) -> None:
         """Say that this run of ``recall`` stopped (an error: the index purge ran out of time, the

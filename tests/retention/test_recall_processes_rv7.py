@@ -14,6 +14,7 @@ from kho_retention import kho_env, s3_env
 from kho_testing import incoming, pdf_bytes
 
 from kho.config import Settings
+from kho.errors import Conflict
 from retention.recall import Recalls
 from web.context import Kho
 
@@ -99,3 +100,61 @@ def test_a_recall_killed_right_after_the_shredding_is_taken_over_and_its_destruc
     events = [e.action for e in kho.repo.audit.events() if e.record_id == doc.record_id]
     assert events.count("record:destroy") == 1
     assert events.count("recall:notify") == 1
+
+
+@pytest.mark.parametrize("kho", ["local"], indirect=True)
+@pytest.mark.parametrize("killed_after", ["recall:notify", "destroyed"])
+def test_a_recall_killed_around_its_notice_tells_the_sender_once(
+    kho: Kho, people: People, killed_after: str
+) -> None:
+    """A run killed (kill -9) right after it wrote the notice or right after it wrote the
+    recall's ``destroyed`` version. With the notice written after that version (u7), a run killed
+    between them left the recall destroyed, the sender never told, and the next click answered
+    RECALL_ALREADY_DONE. Either way the sender is told once."""
+    import os
+    import signal
+
+    clerk = people.actor("van_thu")
+    doc = kho.repo.create_document("den", incoming(code_number="66"), pdf_bytes("den66"), "cv.pdf", clerk)
+    recalls = Recalls(kho.repo, kho.backend)
+
+    def killed_run() -> None:
+        if killed_after == "recall:notify":
+            append = kho.repo.audit.append
+
+            def append_then_die(user: str, action: str, *args: object, **kw: object) -> object:
+                event = append(user, action, *args, **kw)  # type: ignore[arg-type]
+                if action == "recall:notify":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return event
+
+            kho.repo.audit.append = append_then_die  # type: ignore[method-assign]
+        else:
+            write = recalls.recalls.write
+
+            def write_then_die(item_id: str, body: dict, *, expected: int) -> dict:  # type: ignore[type-arg]
+                written = write(item_id, body, expected=expected)
+                if body.get("state") == "destroyed":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return written
+
+            recalls.recalls.write = write_then_die  # type: ignore[method-assign]
+        recalls.recall_incoming(doc.record_id, "CV 26/BNV-VP", "Ban hành nhầm", actor=clerk)
+
+    child = multiprocessing.get_context("fork").Process(target=killed_run)
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    try:
+        recalls.recall_incoming(doc.record_id, "CV 26/BNV-VP", "Ban hành nhầm", actor=clerk)
+    except Conflict as exc:
+        assert exc.code == "RECALL_ALREADY_DONE"
+    [(recall_id, state)] = [
+        (r["recall_id"], r["state"]) for r in recalls.recalls.all() if r["record_id"] == doc.record_id
+    ]
+    assert state == "destroyed"
+    events = [e for e in kho.repo.audit.events() if e.record_id == doc.record_id]
+    notices = [(e.details or {}).get("recall_id") for e in events if e.action == "recall:notify"]
+    assert notices == [recall_id]
+    events = [e.action for e in events]
+    assert events.count("record:destroy") == 1
