@@ -214,7 +214,18 @@ class KeyRing:
         as associated data, so a sealed object moved to another key fails to open."""
         nonce = os.urandom(_NONCE)
         aad = f"{record_id}|{context}".encode()
-        return _MAGIC + nonce + _aesgcm()(self.get(record_id)).encrypt(nonce, plaintext, aad)
+        return _MAGIC + nonce + _aesgcm()(self._sealing_key(record_id)).encrypt(nonce, plaintext, aad)
+
+    def _sealing_key(self, record_id: str) -> bytes:
+        """The key that seals a new object of ``record_id``: checked as :meth:`_readable_key`
+        checks it, so a process that cached a key does not go on writing objects of a record
+        another process destroyed (review rv7: a worker's derived text, written after the
+        destruction had removed the record's). A key this process made itself
+        (:meth:`new_object`, :meth:`create`) and has not yet seen in the store is used as is: it
+        may not be durable yet (its record's write group is in flight), and its record is new."""
+        with self._lock:
+            made_here = record_id in self._cache and record_id not in self._confirmed
+        return self.get(record_id) if made_here else self._readable_key(record_id)
 
     def open(self, record_id: str, sealed: bytes, context: str) -> bytes:
         if not sealed.startswith(_MAGIC):
@@ -223,12 +234,11 @@ class KeyRing:
             )
         nonce = sealed[len(_MAGIC) : len(_MAGIC) + _NONCE]
         aad = f"{record_id}|{context}".encode()
+        # The key is fetched outside the ``try``: a key store that cannot be reached (the key's
+        # first read, or the recheck of a cached one) is STORE_UNAVAILABLE, not damaged data.
+        key = self._readable_key(record_id)
         try:
-            return _aesgcm()(self._readable_key(record_id)).decrypt(
-                nonce, sealed[len(_MAGIC) + _NONCE :], aad
-            )
-        except (KeyDestroyed, KeyUnwrapFailed):
-            raise
+            return _aesgcm()(key).decrypt(nonce, sealed[len(_MAGIC) + _NONCE :], aad)
         except Exception as exc:  # cryptography raises InvalidTag
             raise IntegrityError(
                 "Dữ liệu lưu trữ đã bị thay đổi hoặc hỏng (không xác thực được bản mã).",

@@ -178,7 +178,8 @@ class Recalls:
         takes the recall by writing its next version (create-if-absent), so of two clicks at once
         one goes on and the other is refused with ``VERSION_CONFLICT`` before it destroys
         anything; a recall already finished is refused with ``RECALL_ALREADY_DONE``. The notice
-        is recorded only by the run whose ``destroyed`` version was written: one notice."""
+        is recorded before the ``destroyed`` version, and not again by a run that takes the
+        recall over and finds it: one notice, also after a run killed between the two."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
         self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
@@ -208,8 +209,14 @@ class Recalls:
         try:
             shredder = Actor(user=actor.user, source=actor.source, system=True)
             # Shredded by a run before: its "đã hủy" row written and its key gone from the store
-            # (not record.state: a process that had the key cached still opens the old version).
-            if self.repo.keys.exists(record_id) or self.repo.destroyed(record_id) is None:
+            # (not record.state: a process that had the key cached still opens the old version),
+            # and audited: a run killed between the key's deletion and its ``record:destroy``
+            # event is finished by destroy() again, which writes the event (review rv7).
+            if (
+                self.repo.keys.exists(record_id)
+                or self.repo.destroyed(record_id) is None
+                or not any(e.action == "record:destroy" for e in self.repo.audit.record_events(record_id))
+            ):
                 try:
                     self.repo.refuse_if_held(record, "destroy")
                     self.repo.destroy(
@@ -237,20 +244,27 @@ class Recalls:
         except BaseException:
             self._release(recall)
             raise
-        done = self._next(recall, state="destroyed", notified=sender, run=None)  # only one run writes it
-        self.repo.audit.append(
-            actor.user,
-            "recall:notify",
-            record_id=record_id,
-            source=actor.source,
-            details={
-                "recall_id": recall["recall_id"],
-                "to": sender,
-                "order_ref": recall["order_ref"],
-                "channel": "recorded",
-            },
-        )
-        return done
+        # The notice before the ``destroyed`` version: a run killed between the two (the old
+        # order) left the recall destroyed and the sender never told, the next click answered
+        # RECALL_ALREADY_DONE (review rv7). A run that took the recall over looks for its notice
+        # in the record's events first (only then: a new recall has none), so it is written once.
+        if open_ is None or not any(
+            e.action == "recall:notify" and (e.details or {}).get("recall_id") == recall["recall_id"]
+            for e in self.repo.audit.record_events(record_id)
+        ):
+            self.repo.audit.append(
+                actor.user,
+                "recall:notify",
+                record_id=record_id,
+                source=actor.source,
+                details={
+                    "recall_id": recall["recall_id"],
+                    "to": sender,
+                    "order_ref": recall["order_ref"],
+                    "channel": "recorded",
+                },
+            )
+        return self._next(recall, state="destroyed", notified=sender, run=None)
 
     def _release(self, recall: dict[str, Any]) -> None:
         """Say that this run of ``recall`` stopped (an error: the index purge ran out of time, the

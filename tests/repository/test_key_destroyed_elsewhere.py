@@ -92,3 +92,23 @@ def test_a_key_just_read_from_the_store_is_not_checked_again(tmp_path: Path) -> 
     reader = keys_module.KeyRing(keystore)
     assert reader.open("r1", sealed, "c") == b"object"
     assert calls == []
+
+
+def test_a_cached_key_does_not_seal_anything_for_a_record_another_process_destroyed_rv7(
+    stores: tuple[ObjectStore, ObjectStore],
+) -> None:
+    """The write path too (review rv7): a worker that read a record before another destroyed
+    it (a long OCR job, a rendition) wrote its derived text sealed with the destroyed key from
+    its cache, after the destruction had removed the record's derived data."""
+    worker, archivist = _two_processes(stores)
+    record_id = worker.create_document(
+        "den", incoming(code_number="8"), SECRET, "cv.pdf", CLERK
+    ).record_id
+    assert worker.read_content(record_id, actor=CLERK)[1] == SECRET  # the worker caches the key
+    archivist.destroy(record_id, decision=DECISION, actor=ARCHIVIST)
+    time.sleep(keys_module.KEY_RECHECK_SECONDS + 0.1)
+    with pytest.raises(KeyDestroyed):
+        worker.put_derived(record_id, "text.json", b'{"text": "n\\u1ed9i dung"}')
+    assert list(stores[0].list(f"records/{record_id}/derived/")) == []
+    with pytest.raises(KeyDestroyed):
+        worker.keys.seal(record_id, b"more", "c")

@@ -1,0 +1,138 @@
+"""A key store that cannot be reached is answered STORE_UNAVAILABLE, never as damaged data nor
+as a destroyed key (review rv7 of c960812: the recheck of a cached key asks the key store once
+a second, and any error of that request, or of the key's first read, came out of
+``KeyRing.open`` as ``INTEGRITY_FAILED`` — "the stored data was changed or damaged" — which
+the read paths treat as a record nobody may see (``UNOPENABLE``) and fixity as damage).
+
+The key store is the real S3 gateway reached through a TCP relay this test cuts: a real
+outage of the connection, nothing in Kho replaced."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from kho_buckets import new_bucket
+from kho_testing import CLERK, incoming, make_store, new_repository, s3_options
+
+from kho.errors import StoreUnavailable
+from repository import keys as keys_module
+from repository.storage import open_store
+
+SECRET = b"%PDF-1.4 " + bytes([9]) * 64
+
+
+class _Relay:
+    """A TCP relay to ``target`` on a port of its own; :meth:`cut` closes the port and every
+    connection through it (the S3 gateway gone from the network), :meth:`resume` opens it again."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self.resume()
+
+    def resume(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        assert self._listener is not None
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (a close alone does not)
+        except OSError:
+            pass
+        self._listener.close()
+        self._listener = None
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+
+@pytest.fixture
+def relayed(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """(data store, key store reached through a relay, the relay) on the real S3 gateway."""
+    options = s3_options()
+    if options is None:
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    host, port = options["endpoint"].rsplit(":", 1)
+    relay = _Relay((host, int(port)))
+    bucket = new_bucket("kun", options)
+    keystore = open_store(f"s3://{bucket}", **{**options, "endpoint": f"127.0.0.1:{relay.port}"})
+    yield make_store("s3", tmp_path, "s"), keystore, relay
+    if relay._listener is None:
+        relay.resume()
+    relay.cut()
+
+
+def test_a_cached_key_rechecked_while_the_key_store_is_down_is_store_unavailable(relayed) -> None:  # type: ignore[no-untyped-def]
+    store, keystore, relay = relayed
+    repo = new_repository(store, keystore)
+    record_id = repo.create_document("den", incoming(code_number="3"), SECRET, "cv.pdf", CLERK).record_id
+    assert repo.read_content(record_id, actor=CLERK)[1] == SECRET  # key cached and checked
+    time.sleep(keys_module.KEY_RECHECK_SECONDS + 0.1)
+    relay.cut()
+    with pytest.raises(StoreUnavailable) as down:
+        repo.read_content(record_id, actor=CLERK)
+    assert down.value.code == "STORE_UNAVAILABLE"
+    relay.resume()
+    # nothing was taken for destroyed or damaged: the record reads again once the store is back
+    assert repo.read_content(record_id, actor=CLERK)[1] == SECRET
+
+
+def test_a_key_first_read_while_the_key_store_is_down_is_store_unavailable(relayed) -> None:  # type: ignore[no-untyped-def]
+    store, keystore, relay = relayed
+    writer = new_repository(store, keystore)
+    record_id = writer.create_document("den", incoming(code_number="4"), SECRET, "cv.pdf", CLERK).record_id
+    reader = new_repository(store, keystore)  # another worker: nothing cached
+    relay.cut()
+    with pytest.raises(StoreUnavailable) as down:
+        reader.read_content(record_id, actor=CLERK)
+    assert down.value.code == "STORE_UNAVAILABLE"
+    with pytest.raises(StoreUnavailable):  # a listing says so too, rather than leave it out
+        reader.may_see_listed(CLERK, record_id)
+    relay.resume()
+    assert reader.read_content(record_id, actor=CLERK)[1] == SECRET
