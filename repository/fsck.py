@@ -387,6 +387,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith("saved-searches/"):
         formats.loads(formats.SAVED_SEARCH.name, store.get(key))
         return formats.SAVED_SEARCH.label
+    if key.startswith("retention/recalls/") and len(parts) == 4:
+        formats.loads(formats.RECALL.name, store.get(key))
+        return formats.RECALL.label
     return None
 
 
@@ -408,6 +411,7 @@ def _label_of(key: str) -> str:
         ("workflow-seen/", formats.WORKFLOW_SEEN),
         ("workflow-withheld/", formats.WORKFLOW_WITHHELD),
         ("saved-searches/", formats.SAVED_SEARCH),
+        ("retention/recalls/", formats.RECALL),
     ):
         if key.startswith(prefix):
             return kind.label
