@@ -92,6 +92,8 @@ from repository.workflow import (
 STEP_PREFIX = "workflow/"
 SEEN_PREFIX = "workflow-seen/"
 WITHHELD_PREFIX = "workflow-withheld/"
+WITHHELD_ACTION = "handling:distribute-withheld"
+"""The audit event of a step whose distribution a legal hold refused (one per step)."""
 
 ROLL_FORWARD = Actor(user="kho", source="handling:roll-forward", system=True)
 """Who re-applies the effects of a committed step whose process died before applying them."""
@@ -528,6 +530,25 @@ class HandlingService:
             out[int(data["seq"])] = (frozenset(data["users"]), frozenset(data["units"]))
         return out
 
+    def withheld_in_log(
+        self, record_id: str, marked: set[int]
+    ) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+        """The steps whose ``handling:distribute-withheld`` event the audit log holds and whose
+        ``workflow-withheld`` object is not among ``marked``: a marker deleted by a hand in the
+        store (or lost with a restore of an older copy). Their people and units, as the event
+        names them."""
+        out: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        for event in self.repo.audit.record_events(record_id):
+            if event.action != WITHHELD_ACTION:
+                continue
+            for seq in event.details.get("seqs") or ():
+                if isinstance(seq, int) and seq not in marked:
+                    out[seq] = (
+                        frozenset(event.details.get("users") or ()),
+                        frozenset(event.details.get("units") or ()),
+                    )
+        return out
+
     def regrant(self, record: Record, steps: list[Step]) -> Record:
         """Give sight of the document to the people and units its steps reached and who lack
         it. A grant an administrator withdrew later is not given back: a target counts as
@@ -542,6 +563,10 @@ class HandlingService:
         if not missing_users and not missing_units:
             return record
         withheld = self.withheld(record.record_id)
+        # The log is the authority: a step it says was withheld stays withheld when its marker
+        # is gone (deleted by a hand in the store; fsck names it). Read only on the way to a
+        # grant, which a steady reindex never takes: the record's own events, by its index.
+        withheld = {**self.withheld_in_log(record.record_id, set(withheld)), **withheld}
         if withheld:
             steps = [without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps]
             users, units = reached(steps)
@@ -607,7 +632,7 @@ class HandlingService:
             return  # recorded already, by another reader or an earlier run
         self.repo.audit.append(
             actor.user,
-            "handling:distribute-withheld",
+            WITHHELD_ACTION,
             record_id=record.record_id,
             source=actor.source,
             details={
