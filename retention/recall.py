@@ -123,12 +123,12 @@ class Recalls:
         document already frozen by its recall (marked and held) is refused with
         ``RECALL_ALREADY_DONE``. Before, each click wrote a new recall with a random id and a
         second hold. A recall of a văn bản đi stays ``recorded`` (its frozen state is the hold)."""
+        record = self.repo._load(record_id)
+        self.repo.authorize(actor, Action.RECORD_RECALL, record)
         if not order_ref.strip() or not reason.strip():
             raise RecallError(
                 "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
             )
-        record = self.repo._load(record_id)
-        self.repo.authorize(actor, Action.RECORD_RECALL, record)
         earlier, open_ = self._of_record(record_id, open_states=("recorded",))
         # Read after the recalls: a run that finished before this read finished before it too.
         record = self.repo._load(record_id)
