@@ -554,19 +554,16 @@ class HandlingService:
         it. A grant an administrator withdrew later is not given back: a target counts as
         granted once any version of the record written since the step reached it carried it.
         Nor is a distribution a legal hold withheld (:meth:`withheld`, read only when someone
-        lacks sight), whether the hold is still on or released since. Under a legal hold nothing
-        is given: each step whose distribution is refused is recorded once (:meth:`_withhold`)
-        and the record returned as it is."""
+        lacks sight; and, before a grant is given, the log's own withheld events, whose marker
+        may be gone: :meth:`withheld_in_log`), whether the hold is still on or released since.
+        Under a legal hold nothing is given: each step whose distribution is refused is
+        recorded once (:meth:`_withhold`) and the record returned as it is."""
         users, units = reached(steps)
         missing_users = {u: at for u, at in users.items() if u not in record.grant_users}
         missing_units = {u: at for u, at in units.items() if u not in record.grant_units}
         if not missing_users and not missing_units:
             return record
         withheld = self.withheld(record.record_id)
-        # The log is the authority: a step it says was withheld stays withheld when its marker
-        # is gone (deleted by a hand in the store; fsck names it). Read only on the way to a
-        # grant, which a steady reindex never takes: the record's own events, by its index.
-        withheld = {**self.withheld_in_log(record.record_id, set(withheld)), **withheld}
         if withheld:
             steps = [without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps]
             users, units = reached(steps)
@@ -593,6 +590,19 @@ class HandlingService:
         ]
         if not give_users and not give_units:
             return record
+        # The log is the authority: a step it says was withheld stays withheld when its marker
+        # is gone (deleted by a hand in the store; fsck names it). Read only when a grant is
+        # about to be given, which a steady reindex never does: the record's own events.
+        logged = self.withheld_in_log(record.record_id, set(withheld))
+        if logged:
+            withheld = {**logged, **withheld}
+            users, units = reached(
+                [without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps]
+            )
+            give_users = [u for u in give_users if u in users]
+            give_units = [u for u in give_units if u in units]
+            if not give_users and not give_units:
+                return record
         try:
             return self.repo.distribute(
                 record.record_id, users=give_users, units=give_units, actor=ROLL_FORWARD
