@@ -19,19 +19,18 @@ import logging
 import multiprocessing
 import os
 import resource
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.source_files import Identity, name_refused, not_regular_refused, read_source, symlink_refused
+from ingest.source_files import Identity, read_source, source_refused
 from ingest.source_files import identity as source_identity
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError
-from kho.files import printable
+from kho.files import FOLDER, kind, printable
 
 MANIFEST_DIR = "ingest-manifests"
 BATCH = 16
@@ -96,31 +95,29 @@ class BulkReport:
 Progress = Callable[[int, int, float, BulkItem], None]
 
 
-def _special(path: Path) -> bool:
-    """A FIFO, a character or block device or a socket (from ``lstat``: nothing is opened)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        return False  # gone since the listing: nothing to report
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
-
-
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files named, and every file under folders named (recursive, hidden ones left out),
-    in a stable order. A FIFO, device or socket in a folder is listed too, never opened:
-    :func:`import_paths` refuses it (``SOURCE_NOT_FILE``) in the report and the total instead of
-    leaving it out without a word."""
+    in a stable order. Follows the one rule of :func:`ingest.source_files.kind`: a symbolic link,
+    named or found in a folder, is listed as itself and never followed (whatever it points to:
+    a file, a folder, a FIFO, nothing), and so is a FIFO, device or socket; :func:`import_paths`
+    refuses each with its code (``SOURCE_SYMLINK``, ``SOURCE_NOT_FILE``) in the report and the
+    total instead of reading it or leaving it out without a word. Only a real folder is walked
+    (``rglob`` does not descend into a linked folder)."""
     out: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
-        path = Path(raw).resolve()
-        if path.is_dir():
+        named = Path(raw).absolute()
+        # The folders above the name are the operator's way to it (a mount, a share): resolved.
+        # The name itself is not: a link there is refused as a link found in a folder is.
+        path = named.parent.resolve() / named.name if named.name else named.resolve()
+        what = kind(path)
+        if what == FOLDER:
             found = sorted(
                 p for p in path.rglob("*")
-                if (p.is_file() or _special(p))
+                if kind(p) not in (FOLDER, None)
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
-        elif path.exists():
+        elif what is not None:
             found = [path]
         else:
             from kho.errors import NotFound
@@ -308,10 +305,7 @@ def import_paths(
     links: list[BulkItem] = []
     try:
         for path in files:
-            if path.is_symlink():
-                links.append(_source_item(path, symlink_refused(path)))
-                continue
-            refused = name_refused(path) or not_regular_refused(path)
+            refused = source_refused(path)
             if refused is not None:
                 links.append(_source_item(path, refused))
                 continue

@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 
 from kho.errors import BadFile, KhoError
-from kho.files import is_utf8, printable
+from kho.files import LINK, is_utf8, kind, printable
 from repository.originals import DEFAULT_MAX_BYTES
 
 Identity = tuple[int, int]
@@ -66,6 +66,16 @@ def read_source(
         raise _unreadable(exc) from exc
     finally:
         os.close(fd)
+
+
+def source_refused(path: Path) -> KhoError | None:
+    """Why a listed path is not read, or None, by the rule of :func:`kho.files.kind`: a link
+    (``SOURCE_SYMLINK``), a name that is not UTF-8 (``SOURCE_NAME_NOT_UTF8``), a FIFO, device
+    or socket (``SOURCE_NOT_FILE``), gone (``SOURCE_UNREADABLE``). The same check for every
+    path, named on the command line or found in a folder; nothing is opened."""
+    if kind(path) == LINK:
+        return symlink_refused(path)
+    return name_refused(path) or not_regular_refused(path)
 
 
 def name_refused(path: Path) -> KhoError | None:

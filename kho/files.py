@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,31 @@ def is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+LINK, SPECIAL, FILE, FOLDER = "link", "special", "file", "folder"
+
+
+def kind(path: Path) -> str | None:
+    """What ``path`` itself is, from ``lstat`` (nothing followed, nothing opened): ``LINK``,
+    ``FOLDER``, ``FILE`` (regular), ``SPECIAL`` (a FIFO, device or socket), or None (gone).
+
+    The one rule of every import from files a person hands over (``kho ingest`` with files
+    or folders, a SIP package's folder): a symbolic link is never followed, whether it is
+    named on the command line or found in a folder, and whatever it points to (a file, a
+    folder, a FIFO, nothing); it and every special file are listed and refused with their code,
+    never left out without a word. Only a folder is walked and only a regular file is read."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        return LINK
+    if stat.S_ISDIR(mode):
+        return FOLDER
+    if stat.S_ISREG(mode):
+        return FILE
+    return SPECIAL
 
 
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})

@@ -191,7 +191,17 @@ HOLD_ORDER = define(Kind("hold-order", "lệnh phong tỏa", (_hold_order_v1_to_
 """A hold order over one or many records (:mod:`retention.holds`), one object per version;
 version 2 adds ``placed_by_units``."""
 TRANSFER_RECEIPT = define(Kind("transfer-receipt", "biên nhận gói tin nộp lưu lịch sử", unversioned=1))
-RECALL = define(Kind("recall", "lệnh thu hồi văn bản", unversioned=1))
+def _recall_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 names the run that holds the recall (``run``: ``at``, ``host``, ``pid``, or
+    None once it finished or stopped); a version 1 object (before u7, or u7's recalls of a văn
+    bản đi) names none: released, a later run may take it over."""
+    return {"run": None, **data}
+
+
+RECALL = define(Kind("recall", "lệnh thu hồi văn bản", (_recall_v1_to_v2,), unversioned=1))
+"""``retention/recalls/<recall id>/v<n>``: one version of a recall. Ids are derived from the
+record and the recall's rank (:meth:`retention.recall.Recalls._recall_id`); before u7 (văn bản
+đến) and u8 (văn bản đi) they were random. Version 2 adds ``run``."""
 AGENCY = define(Kind("agency", "mục danh mục cơ quan", (_same,)))
 SAVED_SEARCH = define(Kind("saved-search", "câu tìm kiếm đã lưu", unversioned=1))
 """A person's saved search (:mod:`repository.saved_searches`); stamped from the start (version 1)."""

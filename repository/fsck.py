@@ -64,6 +64,7 @@ from repository.audit import (
 )
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
+from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
 from repository.ingest_jobs import JOBS_PREFIX, plaintext_left, scrub_audited
 from repository.records import (
     ARCHIVE_STATES,
@@ -118,7 +119,10 @@ class Issue:
     a destruction that did not finish: repaired only when its record is destroyed or its writer
     is provably dead, :func:`kho.process.claim_state`) | ``submission-claim`` (a
     ``claims/submitting/<hồ sơ>`` left by a nộp lưu that did not finish: repaired only when the
-    hồ sơ is handed over or its writer is provably dead, by the same rule)."""
+    hồ sơ is handed over or its writer is provably dead, by the same rule) |
+    ``withheld-marker-missing`` (a ``handling:distribute-withheld`` event whose
+    ``workflow-withheld`` object is gone: never repaired) | ``withheld-unaudited`` (such an
+    object without its event, its writer stopped between the two: the event is appended)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -387,6 +391,9 @@ def _load_object(repo: Repository, key: str) -> str | None:
     if key.startswith("saved-searches/"):
         formats.loads(formats.SAVED_SEARCH.name, store.get(key))
         return formats.SAVED_SEARCH.label
+    if key.startswith("retention/recalls/") and len(parts) == 4:
+        formats.loads(formats.RECALL.name, store.get(key))
+        return formats.RECALL.label
     return None
 
 
@@ -408,6 +415,7 @@ def _label_of(key: str) -> str:
         ("workflow-seen/", formats.WORKFLOW_SEEN),
         ("workflow-withheld/", formats.WORKFLOW_WITHHELD),
         ("saved-searches/", formats.SAVED_SEARCH),
+        ("retention/recalls/", formats.RECALL),
     ):
         if key.startswith(prefix):
             return kind.label
@@ -770,6 +778,7 @@ def fsck(
     born: set[object] = set()  # the accounts and tokens whose creation events are in the log
     hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
+    withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
     for info in store.list(EVENTS_PREFIX):
         if listed_seq(info.key) is None:
             continue  # not an event key: the chain check (0) names it; its events count for nothing
@@ -780,6 +789,10 @@ def fsck(
         for event in events:
             if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
                 hold_events.setdefault(event.record_id, []).append(event)
+            if event.record_id and event.action == WITHHELD_ACTION:
+                for seq in event.details.get("seqs") or ():
+                    if isinstance(seq, int):
+                        withheld_events[(event.record_id, seq)] = event
             if event.record_id and isinstance(event.version, int):
                 named = named_versions.get(event.record_id, (0, event.at))
                 if event.version > named[0]:
@@ -991,6 +1004,12 @@ def fsck(
             " xóa thẳng trong kho (ví dụ để gỡ một lệnh khóa tài khoản hay một lần thu hồi mã truy"
             " cập). Không sửa tự động; cần kiểm tra và khôi phục từ bản sao lưu.",
         )
+    # 16. A step's withheld distribution (u6) is a ``workflow-withheld`` object, written first,
+    # and its ``handling:distribute-withheld`` event. An event without its object: the object
+    # was deleted by a hand in the store (regrant still withholds by the log; evidence, never
+    # repaired). An object without its event, older than the grace: its writer died between
+    # the two writes; the event is appended from the object (what it withheld, from whom).
+    _check_withheld(repo, withheld_events, now, grace_seconds, add, mend)
     # 15. Ingest jobs that keep a document's description or its file name in plaintext (written
     # before a3's fix and job format 2): named, and scrubbed by the repair (audited).
     plaintext = 0
@@ -1026,6 +1045,70 @@ def fsck(
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+
+
+def _check_withheld(
+    repo: Repository,
+    events: Mapping[tuple[str, int], AuditEvent],
+    now: datetime,
+    grace_seconds: float,
+    add: Callable[..., None],
+    mend: bool,
+) -> None:
+    store = repo.store
+    markers: dict[tuple[str, int], str] = {}
+    for info in store.list(WITHHELD_PREFIX):
+        parts = info.key.split("/")
+        if len(parts) == 3 and parts[2].isdigit():
+            markers[(parts[1], int(parts[2]))] = info.key
+    for (record_id, seq), event in sorted(events.items()):
+        if (record_id, seq) not in markers:
+            add(
+                "withheld-marker-missing",
+                withheld_key(record_id, seq),
+                f"Nhật ký kiểm toán ghi phân phối của bước {seq} văn bản “{record_id}” bị giữ lại do"
+                f" phong tỏa (sự kiện #{event.seq}), nhưng kho lưu trữ không còn dấu giữ lại"
+                " (workflow-withheld): có thể đã bị xóa thẳng trong kho. Kho vẫn không cấp quyền xem"
+                " theo bước này (theo nhật ký). Không sửa tự động; cần kiểm tra.",
+            )
+    for (record_id, seq), key in sorted(markers.items()):
+        if (record_id, seq) in events:
+            continue
+        try:
+            data = formats.loads(
+                formats.WORKFLOW_WITHHELD.name, repo.keys.open(record_id, store.get(key), key)
+            )
+        except (KeyDestroyed, KeyUnwrapFailed, NotFound):
+            data = None  # the record destroyed (or its key problem named once): nothing to append
+        except Exception:  # unreadable: the format check names it
+            continue
+        if data is not None and 0 <= (now - parse_iso(data["at"])).total_seconds() < grace_seconds:
+            continue  # its writer may be about to append the event
+        repairable = data is not None and data.get("seq") == seq and data.get("record_id") == record_id
+        if mend and repairable:
+            assert data is not None
+            repo.audit.append(
+                FSCK.user,
+                WITHHELD_ACTION,
+                record_id=record_id,
+                source=FSCK.source,
+                details={
+                    "seqs": [seq],
+                    "users": list(data.get("users") or ()),
+                    "units": list(data.get("units") or ()),
+                    "code": data.get("code"),
+                    "holds": list(data.get("holds") or ()),
+                    "restored": "withheld before the writer stopped; event restored by fsck",
+                },
+            )
+        add(
+            "withheld-unaudited",
+            key,
+            f"Phân phối của bước {seq} văn bản “{record_id}” đã bị giữ lại do phong tỏa nhưng nhật ký"
+            " kiểm toán thiếu sự kiện handling:distribute-withheld (tiến trình ghi đã dừng giữa hai"
+            " lần ghi): ghi bổ sung.",
+            repairable=repairable,
+        )
 
 
 NO_SEAL_KEY = Sealer()

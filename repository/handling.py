@@ -92,6 +92,8 @@ from repository.workflow import (
 STEP_PREFIX = "workflow/"
 SEEN_PREFIX = "workflow-seen/"
 WITHHELD_PREFIX = "workflow-withheld/"
+WITHHELD_ACTION = "handling:distribute-withheld"
+"""The audit event of a step whose distribution a legal hold refused (one per step)."""
 
 ROLL_FORWARD = Actor(user="kho", source="handling:roll-forward", system=True)
 """Who re-applies the effects of a committed step whose process died before applying them."""
@@ -528,14 +530,34 @@ class HandlingService:
             out[int(data["seq"])] = (frozenset(data["users"]), frozenset(data["units"]))
         return out
 
+    def withheld_in_log(
+        self, record_id: str, marked: set[int]
+    ) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+        """The steps whose ``handling:distribute-withheld`` event the audit log holds and whose
+        ``workflow-withheld`` object is not among ``marked``: a marker deleted by a hand in the
+        store (or lost with a restore of an older copy). Their people and units, as the event
+        names them."""
+        out: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        for event in self.repo.audit.record_events(record_id):
+            if event.action != WITHHELD_ACTION:
+                continue
+            for seq in event.details.get("seqs") or ():
+                if isinstance(seq, int) and seq not in marked:
+                    out[seq] = (
+                        frozenset(event.details.get("users") or ()),
+                        frozenset(event.details.get("units") or ()),
+                    )
+        return out
+
     def regrant(self, record: Record, steps: list[Step]) -> Record:
         """Give sight of the document to the people and units its steps reached and who lack
         it. A grant an administrator withdrew later is not given back: a target counts as
         granted once any version of the record written since the step reached it carried it.
         Nor is a distribution a legal hold withheld (:meth:`withheld`, read only when someone
-        lacks sight), whether the hold is still on or released since. Under a legal hold nothing
-        is given: each step whose distribution is refused is recorded once (:meth:`_withhold`)
-        and the record returned as it is."""
+        lacks sight; and, before a grant is given, the log's own withheld events, whose marker
+        may be gone: :meth:`withheld_in_log`), whether the hold is still on or released since.
+        Under a legal hold nothing is given: each step whose distribution is refused is
+        recorded once (:meth:`_withhold`) and the record returned as it is."""
         users, units = reached(steps)
         missing_users = {u: at for u, at in users.items() if u not in record.grant_users}
         missing_units = {u: at for u, at in units.items() if u not in record.grant_units}
@@ -568,6 +590,19 @@ class HandlingService:
         ]
         if not give_users and not give_units:
             return record
+        # The log is the authority: a step it says was withheld stays withheld when its marker
+        # is gone (deleted by a hand in the store; fsck names it). Read only when a grant is
+        # about to be given, which a steady reindex never does: the record's own events.
+        logged = self.withheld_in_log(record.record_id, set(withheld))
+        if logged:
+            withheld = {**logged, **withheld}
+            users, units = reached(
+                [without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps]
+            )
+            give_users = [u for u in give_users if u in users]
+            give_units = [u for u in give_units if u in units]
+            if not give_users and not give_units:
+                return record
         try:
             return self.repo.distribute(
                 record.record_id, users=give_users, units=give_units, actor=ROLL_FORWARD
@@ -607,7 +642,7 @@ class HandlingService:
             return  # recorded already, by another reader or an earlier run
         self.repo.audit.append(
             actor.user,
-            "handling:distribute-withheld",
+            WITHHELD_ACTION,
             record_id=record.record_id,
             source=actor.source,
             details={

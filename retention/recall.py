@@ -29,10 +29,10 @@ RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
 
 
 RECALL_RUN_SECONDS = 600
-"""How long a run of a recall of a văn bản đến (``run`` of its open version) keeps another run
-out: far above the longest run (a web request is killed at 120 s; the purge waits at most 90 s
-per index). One whose writer is known dead on this machine, or that said it stopped (``run``
-None), is taken over at once."""
+"""How long a run of a recall (``run`` of its open version; of a văn bản đến since u7, đi since
+u8) keeps another run out: far above the longest run (a web request is killed at 120 s; the
+purge waits at most 90 s per index). One whose writer is known dead on this machine, or that
+said it stopped (``run`` None), is taken over at once."""
 
 
 class RecallError(KhoError):
@@ -71,7 +71,7 @@ class Recalls:
                 code="RECALL_WRONG_DIRECTION",
                 kind=record.kind,
             )
-        recall_id = recall_id or uuid.uuid4().hex[:16]
+        recall_id = recall_id or uuid.uuid4().hex[:16]  # both callers pass a derived id
         body = {
             "recall_id": recall_id,
             "record_id": record_id,
@@ -81,9 +81,8 @@ class Recalls:
             "by": actor.user,
             "at": to_iso_utc(self.repo.clock()),
             "state": "recorded",
+            "run": self._run(),
         }
-        if direction == Direction.DEN.value:
-            body["run"] = self._run()
         return record, self.recalls.write(recall_id, body, expected=0)
 
     @staticmethod
@@ -114,36 +113,119 @@ class Recalls:
         """Freeze an outgoing document under a recall order (kept with the recall). The
         document records the recall (``extra.recall``): its issuing side and the archive keep it
         with that state shown, those it was sent to lose sight of it, search included
-        (:func:`repository.policy.sees`)."""
-        record, recall = self._start(record_id, order_ref, reason, actor, Direction.DI.value)
-        writer = Actor(user=actor.user, source=actor.source, system=True)  # decided: RECORD_RECALL
-        self.repo.set_extra(
-            record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
-        )
-        self.repo.place_hold(
-            record.record_id,
-            f"recall-{recall['recall_id']}",
-            f"Thu hồi: {recall['order_ref']}",
-            actor=actor,
-            kind="recall",
-            authorize=Action.RECORD_RECALL,
-        )
-        return recall
+        (:func:`repository.policy.sees`).
 
-    def _of_record(self, record_id: str) -> tuple[int, dict[str, Any] | None]:
-        """How many recalls of a văn bản đến ``record_id`` has had (their ids are
-        :meth:`_incoming_id`'s), and its open one: left ``recorded`` by a run that did not finish
+        As a recall of a văn bản đến (u7): the recall's id is derived from the record and its
+        rank, so two clicks at once compute one id and only one creates it (the other:
+        ``VERSION_CONFLICT``); a run names itself in ``run`` while it marks the document and
+        places the hold, so a click meanwhile is refused with ``RECALL_IN_PROGRESS``; a run that
+        did not finish (killed, a store error) is taken over and finished by the next, and a
+        document already frozen by its recall (marked and held) is refused with
+        ``RECALL_ALREADY_DONE``. Before, each click wrote a new recall with a random id and a
+        second hold. A recall of a văn bản đi stays ``recorded`` (its frozen state is the hold)."""
+        record = self.repo._load(record_id)
+        self.repo.authorize(actor, Action.RECORD_RECALL, record)
+        if not order_ref.strip() or not reason.strip():
+            raise RecallError(
+                "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
+            )
+        earlier, open_ = self._of_record(record_id, open_states=("recorded",))
+        # Read after the recalls: a run that finished before this read finished before it too.
+        record = self.repo._load(record_id)
+        if self._frozen_by_recall(record) is not None:
+            raise Conflict(
+                "Văn bản đã bị đóng băng theo một lệnh thu hồi trước đó; không thu hồi lại.",
+                code="RECALL_ALREADY_DONE",
+                record_id=record_id,
+                recall_id=self._frozen_by_recall(record),
+            )
+        if open_ is not None and open_.get("direction") == Direction.DI.value:
+            if self._running(open_):
+                raise Conflict(
+                    "Lệnh thu hồi văn bản này đang được thực hiện. Hãy tải lại sau ít phút.",
+                    code="RECALL_IN_PROGRESS",
+                    record_id=record_id,
+                    recall_id=open_["recall_id"],
+                )
+            recall = self._next(open_, run=self._run())  # a second click at once: VERSION_CONFLICT
+        else:
+            record, recall = self._start(
+                record_id, order_ref, reason, actor, Direction.DI.value, self._recall_id(record_id, earlier)
+            )
+        try:
+            writer = Actor(user=actor.user, source=actor.source, system=True)  # decided: RECORD_RECALL
+            marked = (record.extra.get(RECALL_KEY) or {}).get("recall_id")
+            if marked != recall["recall_id"]:
+                self.repo.set_extra(
+                    record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
+                )
+            self.repo.place_hold(  # idempotent per hold id: a run taking over writes no second one
+                record.record_id,
+                self._hold_id(recall),
+                f"Thu hồi: {recall['order_ref']}",
+                actor=actor,
+                kind="recall",
+                authorize=Action.RECORD_RECALL,
+            )
+        except BaseException:
+            self._release(recall)
+            raise
+        return self._next(recall, run=None)  # finished: nobody holds it
+
+    @staticmethod
+    def _hold_id(recall: dict[str, Any]) -> str:
+        return f"recall-{recall['recall_id']}"
+
+    def _frozen_by_recall(self, record: Any) -> str | None:
+        """The id of the recall a văn bản đi is frozen by (marked with it and its hold placed),
+        or None: a run that did not get that far left it to be finished."""
+        recall_id = (record.extra.get(RECALL_KEY) or {}).get("recall_id")
+        if not isinstance(recall_id, str):
+            return None
+        held = {h.get("hold_id") for h in self.repo.holds_on(record.record_id)}
+        return recall_id if f"recall-{recall_id}" in held else None
+
+    def _of_record(
+        self, record_id: str, open_states: tuple[str, ...] = ("recorded",)
+    ) -> tuple[int, dict[str, Any] | None]:
+        """How many recalls ``record_id`` has had under derived ids (:meth:`_recall_id`), and its
+        open one (state in ``open_states``, the last such): left by a run that did not finish
         (its purge ran out of time, the process died). One LIST per recall of the record and one
-        GET per found, not a read of every recall kept (2 calls per recall of the agency)."""
+        GET per found, not a read of every recall kept (2 calls per recall of the agency). With
+        none open, a recall of the record written before ids were derived and left open is
+        looked for (:meth:`_legacy_open`)."""
         earlier, open_ = 0, None
         while True:
             try:
-                recall = self.recalls.latest(self._incoming_id(record_id, earlier))
+                recall = self.recalls.latest(self._recall_id(record_id, earlier))
             except NotFound:
-                return earlier, open_
-            if recall.get("state") == "recorded":
+                break
+            if recall.get("state") in open_states:
                 open_ = recall
             earlier += 1
+        if open_ is None:
+            open_ = self._legacy_open(record_id, earlier)
+        return earlier, open_
+
+    def _legacy_open(self, record_id: str, derived: int) -> dict[str, Any] | None:
+        """A recall of ``record_id`` with a random id (written before u7 for a văn bản đến, u8
+        for a văn bản đi) still ``recorded`` at its first version: the old code wrote nothing
+        after it unless the run finished (a destroyed or refused version 2). One LIST of the
+        recalls' keys, then a GET only for a recall whose last version is its first and whose id
+        is not one of this record's derived ones: old open recalls, and runs under way now."""
+        ours = {self._recall_id(record_id, n) for n in range(derived + 1)}
+        last: dict[str, str] = {}
+        for info in self.recalls.store.list(self.recalls.prefix):
+            recall_id = info.key[len(self.recalls.prefix) :].split("/", 1)[0]
+            if info.key > last.get(recall_id, ""):
+                last[recall_id] = info.key
+        for recall_id, key in sorted(last.items()):
+            if recall_id in ours or not key.endswith("/v000001"):
+                continue
+            recall = formats.loads(self.recalls.kind, self.recalls.store.get(key))
+            if recall.get("record_id") == record_id and recall.get("state") == "recorded":
+                return recall
+        return None
 
     def _run(self) -> dict[str, Any]:
         """Who is running a recall of a văn bản đến now (this process, as a claim names it)."""
@@ -164,9 +246,10 @@ class Recalls:
         return state == CLAIM_RUNNING
 
     @staticmethod
-    def _incoming_id(record_id: str, earlier: int) -> str:
-        """The id of the ``earlier + 1``-th recall of ``record_id``: the same for two clicks at
-        once, so that only one of them can create it (:meth:`Versions.write`, ``expected=0``)."""
+    def _recall_id(record_id: str, earlier: int) -> str:
+        """The id of the ``earlier + 1``-th recall of ``record_id`` (a văn bản đến or đi): the
+        same for two clicks at once, so that only one of them can create it
+        (:meth:`Versions.write`, ``expected=0``)."""
         return hashlib.sha256(f"recall\0{record_id}\0{earlier}".encode()).hexdigest()[:16]
 
     def recall_incoming(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
@@ -204,7 +287,7 @@ class Recalls:
                 record_id=record_id,
             )
         else:
-            recall_id = self._incoming_id(record_id, earlier)
+            recall_id = self._recall_id(record_id, earlier)
             record, recall = self._start(record_id, order_ref, reason, actor, Direction.DEN.value, recall_id)
         try:
             shredder = Actor(user=actor.user, source=actor.source, system=True)

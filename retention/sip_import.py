@@ -30,6 +30,7 @@ from xml.etree import ElementTree as ET
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from kho.files import FILE, FOLDER, LINK, kind
 from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS
 from repository.policy import Action
 from repository.records import Actor, Repository
@@ -168,6 +169,8 @@ def safe_extract(
                 or stat.S_ISLNK(mode)
             ):
                 raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
+            if stat.S_IFMT(mode) in SPECIAL_MODES:
+                raise _not_a_file(name[:200])
             if info.flag_bits & 0x1:
                 raise SipError(
                     f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
@@ -208,14 +211,48 @@ def safe_extract(
     return target / tops.pop()
 
 
+SPECIAL_MODES = frozenset({stat.S_IFIFO, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFSOCK})
+
+
+def _not_a_file(name: str) -> SipError:
+    return SipError(
+        f"Mục “{name}” trong gói tin là ống dẫn FIFO, thiết bị hoặc socket, không phải tệp: "
+        "Kho không nhận gói tin này.",
+        code="SIP_NOT_FILE",
+        file=name,
+    )
+
+
+def package_files(root: Path) -> list[Path]:
+    """Every regular file under ``root``, in order, by the rule of :func:`kho.files.kind`
+    (``lstat``, nothing followed or opened): a symbolic link is refused (``SIP_UNSAFE_PATH``,
+    as a link entry in the zip is) and a FIFO, device or socket too (``SIP_NOT_FILE``), never
+    skipped without a word; a linked folder is not walked."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        what = kind(path)
+        name = path.relative_to(root).as_posix()[:200]
+        if what == LINK:
+            raise SipError(
+                f"Gói tin chứa liên kết tượng trưng (symlink) “{name}”: Kho không đi theo liên kết.",
+                code="SIP_UNSAFE_PATH",
+                file=name,
+            )
+        if what == FILE:
+            files.append(path)
+        elif what not in (FOLDER, None):
+            raise _not_a_file(name)
+    return files
+
+
 def check_xml_files(root: Path) -> int:
     """Every XML file of the package, before anything parses it to build a tree (Kho's METS
     reader, the validator's lxml): within the size and element limits, well-formed, and without
     a DTD (no entity, external or internal, is ever expanded). Streams each file, so the check
     itself holds only one element at a time. Returns how many files were read."""
     count = 0
-    for path in sorted(root.rglob("*")):
-        if not (path.is_file() and path.suffix.casefold() in XML_SUFFIXES):
+    for path in package_files(root):
+        if path.suffix.casefold() not in XML_SUFFIXES:
             continue
         name = path.relative_to(root).as_posix()[:200]
         if path.stat().st_size > MAX_XML_BYTES:
@@ -332,9 +369,10 @@ def check_checksums(root: Path) -> int:
     read). Returns how many files were checked."""
     top = (root / "METS.xml").resolve()
     seen = {top}
+    files = package_files(root)  # first: a link or a FIFO the METS name is refused as such
     checked = _check_refs(root, root / "METS.xml", seen)
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.resolve() not in seen:
+    for path in files:
+        if path.resolve() not in seen:
             name = path.relative_to(root).as_posix()
             raise SipError(
                 f"Gói tin chứa tệp “{name[:200]}” mà METS không liệt kê (không có mã băm để kiểm tra).",
@@ -357,7 +395,7 @@ def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportRepor
             raise SipError(
                 "Gói tin không đạt kiểm tra E-ARK.", code="SIP_INVALID", errors=list(verdict.errors)[:20]
             )
-        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        size = sum(p.stat().st_size for p in package_files(root))
         return ImportReport(mets.get("OBJID", ""), files, size, verdict)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
