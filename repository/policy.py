@@ -188,6 +188,9 @@ class Decision:
     allowed: bool
     code: str = ""
     message: str = ""
+    cause: str = ""
+    """For a refusal answered as an unknown record (:func:`unknown`): the refusal's own code,
+    for the audit log (the person is not told it)."""
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -331,8 +334,57 @@ def _denied(message: str, code: str = "PERMISSION_DENIED") -> Decision:
 _NO_SIGHT = "Bạn không có quyền xem văn bản/hồ sơ này."
 
 
+UNKNOWN_RECORD = "NOT_FOUND"
+"""The code of the refusal a person gets for a record they may not know of (:func:`knows_of`):
+the code of an id that names no record."""
+
+
+def unknown_record_message(record_id: str) -> str:
+    """The message of an id that names no record, word for word (the repository's own
+    :class:`~kho.errors.NotFound` and :func:`decide`'s refusal of an unknown record say it)."""
+    return f"Không tìm thấy văn bản/hồ sơ “{record_id}”."
+
+
+def knows_of(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person may learn that the record exists, whatever they may do with it:
+
+    * who would see it but for its secrecy level or its recall (its unit, the units and people
+      it was granted to, its maker, the leaders above it): they are told why they are refused
+      (``SECRECY_DENIED``, ``RECORD_RECALLED``, a role's refusal, a hold);
+    * a quản trị, who grants and lists the grants of any record without reading it
+      (:attr:`Action.RECORD_GRANT`), and a kiểm toán viên, who reads the whole audit log.
+
+    Anyone else gets, for every act on it, the answer of an id that names no record
+    (:func:`decide`, review a15): ids leak (links in mail, printed lists, audit exports), and a
+    403 where an absent id gets 404 told an outsider that the document exists."""
+    if principal.has(Role.QUAN_TRI) or principal.has(Role.KIEM_TOAN):
+        return True
+    return sees(principal, replace(facts, secrecy=0, recalled=False))
+
+
+def unknown(record_id: str, cause: str = "") -> Decision:
+    """The refusal of a record the person may not know of (:func:`knows_of`); ``cause``: the
+    code it would have had (kept for the audit log)."""
+    return Decision(False, UNKNOWN_RECORD, unknown_record_message(record_id), cause)
+
+
 def decide(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
-    """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record)."""
+    """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record).
+
+    A refusal on a record the person may not know of (:func:`knows_of`) is :func:`unknown`: the
+    answer of an absent id, so the refusal says nothing of whether the record exists (nor of its
+    unit, level or state). Who is allowed does not change. A record about to be written (a
+    draft: a new record, or the new state of one) is decided by :func:`decide_new`."""
+    decision = decide_new(principal, action, facts)
+    if decision.allowed or facts is None or knows_of(principal, facts):
+        return decision
+    return unknown(facts.record_id, decision.cause or decision.code)
+
+
+def decide_new(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
+    """:func:`decide` with the refusal's own code and message whoever asks: for what a person is
+    about to write (a new record of a unit, the new unit or level of a record they correct),
+    which exists for nobody else yet."""
     held = {role for _, role in principal.roles}
     if action in _ROLE_ACTIONS:
         if not held & _ROLE_ACTIONS[action]:
@@ -459,6 +511,9 @@ def receives_submission(
     clearance (nothing secret is listed to someone not cleared for it). This is the sight the
     archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
     decision = decide(principal, Action.SUBMISSION_REVIEW)
+    if not decision or file.unit not in principal.archive_units:
+        if file.unit not in principal.archive_units and not knows_of(principal, file):
+            return unknown(file.record_id, decision.code or "SUBMISSION_OTHER_UNIT")
     if not decision:
         return decision
     if file.unit not in principal.archive_units:

@@ -74,6 +74,7 @@ from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo
 from repository.policy import (
     ALLOW,
     MAX_SECRECY,
+    UNKNOWN_RECORD,
     Action,
     Decision,
     Principal,
@@ -82,6 +83,7 @@ from repository.policy import (
     decide,
     decide_grant,
     decide_granter,
+    decide_new,
     decide_take_out,
     hold_blocks,
     hold_placer_units,
@@ -94,6 +96,7 @@ from repository.policy import (
     receives_submission,
     search_scope,
     sees,
+    unknown_record_message,
 )
 from repository.registers import (
     RegisterEntry,
@@ -547,6 +550,15 @@ _RECORD_ID = re.compile(r"[0-9a-f]{24}")
 def is_record_id(text: str) -> bool:
     """Whether ``text`` has the form :func:`new_record_id` gives (for ids a caller sends)."""
     return _RECORD_ID.fullmatch(text) is not None
+
+
+def refusal(decision: Decision, record_id: str | None) -> KhoError:
+    """The error for a refusal of the policy: :class:`NotFound` for a record the person may not
+    know of (:func:`~repository.policy.knows_of`), with the details of an id that names nothing
+    (:meth:`Repository._load`); otherwise :class:`PermissionDenied` with the refusal's code."""
+    if decision.code == UNKNOWN_RECORD and record_id is not None:
+        return NotFound(decision.message, record_id=record_id)
+    return PermissionDenied(decision.message, code=decision.code)
 
 
 def _check_record_id(record_id: str) -> None:
@@ -1586,22 +1598,31 @@ class Repository:
         self._enforce(actor, action, record, decide(actor.as_principal, action, facts))
 
     def _enforce(self, actor: Actor, action: Action, record: Record | None, decision: Decision) -> None:
-        """Audit and refuse (:class:`PermissionDenied`) what the policy refused."""
+        """Audit and refuse what the policy refused (:func:`refusal`: a record the person may not
+        know of is refused as an id that names nothing). The audit event keeps the refusal's
+        own code, and says when it was answered as not found."""
         if decision.allowed:
             return
+        details = {"action": action.value, "code": decision.cause or decision.code}
+        if decision.code == UNKNOWN_RECORD:
+            details["answered"] = UNKNOWN_RECORD
         self.audit.append(
             actor.user,
             "access:denied",
             record_id=record.record_id if record is not None else None,
             source=actor.source,
-            details={"action": action.value, "code": decision.code},
+            details=details,
         )
-        raise PermissionDenied(decision.message, code=decision.code)
+        raise refusal(decision, record.record_id if record is not None else None)
 
     def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
         """The person must hold ``action``'s role for the unit and secrecy of what they are
-        about to write (a văn thư registers for their own unit, at their clearance)."""
-        self.authorize(actor, action, replace(draft, created_by=""))
+        about to write (a văn thư registers for their own unit, at their clearance). Told the
+        refusal itself (:func:`~repository.policy.decide_new`): what they write exists for nobody else."""
+        if actor.system:
+            return
+        draft = replace(draft, created_by="")
+        self._enforce(actor, action, draft, decide_new(actor.as_principal, action, self.facts(draft)))
 
     def may_see(self, actor: Actor, record: Record) -> bool:
         return actor.system or sees(actor.as_principal, self.facts(record))
@@ -2414,7 +2435,7 @@ class Repository:
             if not versions:
                 rolled = self._roll_forward(record_id)
                 if rolled is None:
-                    raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
+                    raise NotFound(unknown_record_message(record_id), record_id=record_id)
                 versions = [1]
             version = versions[-1]
         try:
@@ -2589,7 +2610,7 @@ class Repository:
         """Every version of a record, oldest first (audited as ``record:history``)."""
         versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
         if not versions:
-            raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
+            raise NotFound(unknown_record_message(record_id), record_id=record_id)
         out = [self._load(record_id, v) for v in versions]
         # Versions carry the metadata: seeing them is seeing the record. Kiểm toán viên read a
         # record's history as audit events (audit_events), not its content.
@@ -3415,7 +3436,7 @@ class Repository:
         if not new_users and not new_units:
             return
         decision = decide_grant(actor.as_principal, facts, new_users, new_units)
-        if not decision:
+        if not decision and decision.code != UNKNOWN_RECORD:
             decision = Decision(False, decision.code, f"{why} {decision.message}")
         self._enforce(actor, Action.RECORD_GRANT, document, decision)
 

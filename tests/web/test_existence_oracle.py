@@ -1,0 +1,175 @@
+"""No existence oracle: a person who may not know of a record gets the answer of an absent id.
+
+Every rule of the app's ``url_map`` that takes a record id (``record_id``, ``file_id``,
+``document_id``), with each of its methods and each value of its other arguments, is sent as a
+logged-in outsider (the văn thư of another unit, cleared Thường) twice: once with a fresh id that
+names nothing, once with the id of an existing record of the agency they may not see (a Thường
+document, a Mật one, a hồ sơ). The two answers must be the same (status, code, message, the
+headers that matter, the body), the id aside. A route added later that refuses an unseen record
+with its own answer (403, another code, another message) fails here (bench/NOTES-a15.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
+from kho_people import People, make_people
+from kho_retention import kho_env, s3_env
+from kho_web import login, post
+from werkzeug.routing.converters import AnyConverter
+
+from kho.config import Settings
+from repository.records import new_record_id
+from web.app import create_app
+from web.context import Kho
+
+RECORD_ARGS = ("record_id", "file_id", "document_id")
+OUTSIDER = "van_thu_b"
+HEADERS = ("Content-Type", "Content-Disposition", "Allow", "Location", "Cache-Control", "WWW-Authenticate")
+"""Headers an answer could differ by and a client reads (Date, Set-Cookie, Content-Length aside:
+the bodies are compared whole)."""
+OTHER_VALUES = {"number": "1", "fmt": "pdf", "name": "danh-muc"}
+
+
+@dataclass
+class Site:
+    app: Flask
+    kho: Kho
+    people: People
+    unseen: dict[str, list[str]]
+    """Path argument → ids of existing records of that kind the outsider may not see."""
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp(f"oracle-{request.param}")
+    values = s3_env(folder) if request.param == "s3" else kho_env(folder)
+    values = {**values, "KHO_TOKEN_FILE": str(folder / "tokens.json"), "KHO_COOKIE_SECURE": "false"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
+        patch.delenv("KHO_TOKEN", raising=False)
+        kho = Kho(Settings.from_env())
+        people = make_people(kho)
+        hoso, secret, plain = file_with_a_secret(kho, people)
+        # Each kind's routes also get an id of the other kind (a document where a hồ sơ is named).
+        unseen = {"record_id": [plain, secret, hoso], "document_id": [plain, secret, hoso], "file_id": [hoso, plain, secret]}
+        yield Site(create_app(kho.settings, kho=kho), kho, people, unseen)
+        kho.close()
+
+
+def record_rules(app: Flask) -> list[Any]:
+    return sorted(
+        (r for r in app.url_map.iter_rules() if set(r.arguments) & set(RECORD_ARGS)), key=lambda r: r.rule
+    )
+
+
+def variants(rule: Any) -> list[dict[str, str]]:
+    """Every value of the rule's ``any(...)`` arguments, one fixed value of the others."""
+    rows: list[dict[str, str]] = [{}]
+    for name, converter in rule._converters.items():
+        if name in RECORD_ARGS:
+            continue
+        choices = sorted(converter.items) if isinstance(converter, AnyConverter) else [OTHER_VALUES[name]]
+        rows = [{**row, name: choice} for row in rows for choice in choices]
+    return rows
+
+
+def path_of(rule: Any, values: dict[str, str]) -> str:
+    path = rule.rule
+    for name, value in values.items():
+        path = re.sub(r"<(?:[^:>]+:)?" + name + ">", value, path)
+    return path
+
+
+def answer(site: Site, client: FlaskClient, method: str, path: str) -> Any:
+    if path.startswith("/api/"):
+        headers = site.people.headers(OUTSIDER)
+        if method == "GET":
+            return client.get(path, headers=headers)
+        return client.open(path, method=method, json={}, headers=headers)
+    if method == "GET":
+        return client.get(path)
+    return post(client, path, {}, follow_redirects=True)
+
+
+def shown(response: Any, ids: list[str]) -> tuple[int, dict[str, str], str]:
+    """What a person gets from an answer, with the ids it was asked about put as ``<id>``."""
+    body = response.get_data(as_text=True)
+    for value in ids:
+        body = body.replace(value, "<id>")
+    headers = {name: response.headers.get(name, "") for name in HEADERS}
+    for value in ids:
+        headers = {name: text.replace(value, "<id>") for name, text in headers.items()}
+    return response.status_code, headers, body
+
+
+def outsider(site: Site) -> FlaskClient:
+    client = site.app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.9.0.1"
+    assert login(client, site.people, OUTSIDER).status_code == 302
+    return client
+
+
+def test_an_unseen_record_answers_as_an_absent_id_on_every_route(site: Site) -> None:
+    client = outsider(site)
+    rules = record_rules(site.app)
+    assert len(rules) >= 40, [r.rule for r in rules]  # the walk reaches the routes it names
+    compared, differ = 0, []
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for other in variants(rule):
+                kinds = [name for name in RECORD_ARGS if name in rule.arguments]
+                for index in range(max(len(site.unseen[name]) for name in kinds)):
+                    absent = {name: new_record_id() for name in kinds}
+                    unseen = {name: site.unseen[name][index % len(site.unseen[name])] for name in kinds}
+                    a = answer(site, client, method, path_of(rule, {**other, **absent}))
+                    b = answer(site, client, method, path_of(rule, {**other, **unseen}))
+                    compared += 1
+                    left, right = shown(a, list(absent.values())), shown(b, list(unseen.values()))
+                    if left != right:
+                        differ.append(
+                            f"{method} {rule.rule} {other}: absent {left[0]} {_code(a)} ≠ unseen"
+                            f" {right[0]} {_code(b)}"
+                        )
+    assert compared >= 60, compared
+    assert not differ, f"{len(differ)} of {compared}:\n" + "\n".join(differ)
+
+
+def _code(response: Any) -> str:
+    if response.mimetype == "application/json":
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        return f"{error.get('code')} {str(error.get('message'))[:60]!r}"
+    found = re.search(r"\b[A-Z][A-Z_]{5,}\b", response.get_data(as_text=True))
+    return found.group(0) if found else response.get_data(as_text=True)[:60]
+
+
+def test_the_walk_tells_an_oracle_from_an_absent_id() -> None:
+    """The harness itself: a route answering 403 for a record it has and 404 otherwise is told
+    apart, and the same 404 for both is not."""
+    probe = Flask("probe")
+    known = "0" * 24
+
+    @probe.get("/api/things/<record_id>")
+    def thing(record_id: str) -> Any:
+        if record_id == known:
+            return {"error": {"code": "PERMISSION_DENIED", "message": "Không được xem."}}, 403
+        return {"error": {"code": "NOT_FOUND", "message": f"Không tìm thấy “{record_id}”."}}, 404
+
+    client = probe.test_client()
+    absent = client.get(f"/api/things/{new_record_id()}")
+    assert shown(absent, [absent.request.path.rsplit("/", 1)[1]]) != shown(
+        client.get(f"/api/things/{known}"), [known]
+    )
+    other = new_record_id()
+    assert shown(absent, [absent.request.path.rsplit("/", 1)[1]]) == shown(
+        client.get(f"/api/things/{other}"), [other]
+    )
+
