@@ -188,9 +188,15 @@ class Decision:
     allowed: bool
     code: str = ""
     message: str = ""
-    cause: str = ""
-    """For a refusal answered as an unknown record (:func:`unknown`): the refusal's own code,
-    for the audit log (the person is not told it)."""
+    behind: Decision | None = None
+    """For a refusal answered as an unknown record (:func:`unknown`): the refusal itself, for the
+    audit log, and for an act on a record the person does know that reaches this one (a grant
+    of a hồ sơ reaching its documents), whose refusal must not name the hidden record's id."""
+
+    @property
+    def cause(self) -> str:
+        """The code of the refusal behind an unknown-record answer ("" for any other)."""
+        return self.behind.code if self.behind is not None else ""
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -362,10 +368,12 @@ def knows_of(principal: Principal, facts: RecordFacts) -> bool:
     return sees(principal, replace(facts, secrecy=0, recalled=False))
 
 
-def unknown(record_id: str, cause: str = "") -> Decision:
-    """The refusal of a record the person may not know of (:func:`knows_of`); ``cause``: the
-    code it would have had (kept for the audit log)."""
-    return Decision(False, UNKNOWN_RECORD, unknown_record_message(record_id), cause)
+def unknown(record_id: str, behind: Decision) -> Decision:
+    """The refusal of a record the person may not know of (:func:`knows_of`), answered as an
+    absent id; ``behind``: the refusal it stands for (:attr:`Decision.behind`)."""
+    # (A Decision is false when refused: compare with None, never with ``or``.)
+    itself = behind.behind if behind.behind is not None else behind
+    return Decision(False, UNKNOWN_RECORD, unknown_record_message(record_id), itself)
 
 
 def decide(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
@@ -378,7 +386,7 @@ def decide(principal: Principal, action: Action, facts: RecordFacts | None = Non
     decision = decide_new(principal, action, facts)
     if decision.allowed or facts is None or knows_of(principal, facts):
         return decision
-    return unknown(facts.record_id, decision.cause or decision.code)
+    return unknown(facts.record_id, decision)
 
 
 def decide_new(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
@@ -511,9 +519,13 @@ def receives_submission(
     clearance (nothing secret is listed to someone not cleared for it). This is the sight the
     archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
     decision = decide(principal, Action.SUBMISSION_REVIEW)
-    if not decision or file.unit not in principal.archive_units:
-        if file.unit not in principal.archive_units and not knows_of(principal, file):
-            return unknown(file.record_id, decision.code or "SUBMISSION_OTHER_UNIT")
+    if file.unit not in principal.archive_units and not knows_of(principal, file):
+        # Not theirs to receive, nor to know of: refused as an id that names nothing.
+        behind = decision if not decision else _denied(
+            "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
+            "SUBMISSION_OTHER_UNIT",
+        )
+        return unknown(file.record_id, behind)
     if not decision:
         return decision
     if file.unit not in principal.archive_units:

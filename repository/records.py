@@ -3436,8 +3436,11 @@ class Repository:
         if not new_users and not new_units:
             return
         decision = decide_grant(actor.as_principal, facts, new_users, new_units)
-        if not decision and decision.code != UNKNOWN_RECORD:
-            decision = Decision(False, decision.code, f"{why} {decision.message}")
+        if not decision:
+            # Refused on the document itself, never as an unknown id: that answer would name the
+            # id of a document the hồ sơ does not show them (the refusal stays the hồ sơ's).
+            behind = decision.behind if decision.behind is not None else decision
+            decision = Decision(False, behind.code, f"{why} {behind.message}")
         self._enforce(actor, Action.RECORD_GRANT, document, decision)
 
     def remove_from_file(

@@ -14,15 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_files import file_with_a_secret
-from kho_people import People, make_people
+from kho_people import UNIT_B, People, make_people
 from kho_retention import kho_env, s3_env
-from kho_web import login, post
+from kho_web import cli_as, login, post
 from werkzeug.routing.converters import AnyConverter
 
 from kho.config import Settings
@@ -46,10 +47,15 @@ class Site:
     unseen: dict[str, list[str]]
     """Path argument → ids of existing records of that kind the outsider may not see."""
 
+    @property
+    def unseen_pairs(self) -> list[tuple[str, str]]:
+        """(record, hồ sơ) pairs of the other ids: the Mật document, and a document as a hồ sơ."""
+        return [(self.unseen["record_id"][1], self.unseen["file_id"][1])]
 
-@pytest.fixture(scope="module", params=["local", "s3"])
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp(f"oracle-{request.param}")
+
+@pytest.fixture(params=["local", "s3"])
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
+    folder = tmp_path
     values = s3_env(folder) if request.param == "s3" else kho_env(folder)
     values = {**values, "KHO_TOKEN_FILE": str(folder / "tokens.json"), "KHO_COOKIE_SECURE": "false"}
     with pytest.MonkeyPatch.context() as patch:
@@ -60,7 +66,11 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         people = make_people(kho)
         hoso, secret, plain = file_with_a_secret(kho, people)
         # Each kind's routes also get an id of the other kind (a document where a hồ sơ is named).
-        unseen = {"record_id": [plain, secret, hoso], "document_id": [plain, secret, hoso], "file_id": [hoso, plain, secret]}
+        unseen = {
+            "record_id": [plain, secret, hoso],
+            "document_id": [plain, secret, hoso],
+            "file_id": [hoso, plain, secret],
+        }
         yield Site(create_app(kho.settings, kho=kho), kho, people, unseen)
         kho.close()
 
@@ -173,3 +183,38 @@ def test_the_walk_tells_an_oracle_from_an_absent_id() -> None:
         client.get(f"/api/things/{other}"), [other]
     )
 
+
+
+CLI_COMMANDS = [
+    ["record", "show", "{record}"],
+    ["record", "show", "{record}", "--json"],
+    ["record", "history", "{record}"],
+    ["record", "update", "{record}", "subject=Về việc khác"],
+    ["record", "download", "{record}", "-o", "{out}"],
+    ["record", "grant", "{record}", "--unit", UNIT_B],
+    ["file", "add", "{file}", "{record}"],
+    ["file", "remove", "{file}", "{record}"],
+]
+
+
+def test_the_cli_answers_an_unseen_record_as_an_absent_id(site: Site, tmp_path: Path) -> None:
+    """``kho`` logged in as the outsider: the same output and exit status for a fresh id and for
+    an existing record they may not see, on every command that names a record."""
+    from web.cli import main
+
+    cli = cli_as(site.people, OUTSIDER)
+    differ = []
+    for command in CLI_COMMANDS:
+        pairs = [(site.unseen["record_id"][0], site.unseen["file_id"][0]), *site.unseen_pairs]
+        for record, file in pairs:
+            out = str(tmp_path / "out.pdf")
+            absent = {"record": new_record_id(), "file": new_record_id(), "out": out}
+            unseen = {"record": record, "file": file, "out": out}
+            a = cli.invoke(main, [part.format(**absent) for part in command])
+            b = cli.invoke(main, [part.format(**unseen) for part in command])
+            left, right = a.output, b.output
+            for name in ("record", "file"):
+                left, right = left.replace(absent[name], "<id>"), right.replace(unseen[name], "<id>")
+            if (a.exit_code, left) != (b.exit_code, right) or a.exit_code == 0:
+                differ.append(f"{' '.join(command)}: absent {a.exit_code} {left!r} ≠ {b.exit_code} {right!r}")
+    assert not differ, "\n".join(differ)
