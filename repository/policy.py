@@ -584,7 +584,10 @@ def reads_search_event(principal: Principal, reach: int) -> bool:
     """Whether a person reading the audit log gets a search's (or a search export's) query,
     filters and counts in full. The search of someone cleared up to ``reach`` counted the
     documents up to that level: its count says how many of them matched, which a reader
-    cleared lower may not learn. Others get the event withheld (who searched, when, stay)."""
+    cleared lower may not learn. Others get the event withheld (who searched, when, stay).
+    The same holds for every event that counts what its actor could see (a register's rows,
+    the exports of a register, of the hồ sơ received, of the handling totals:
+    :data:`repository.records.COUNTED_EVENTS`)."""
     return reach <= principal.clearance
 
 

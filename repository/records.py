@@ -487,6 +487,19 @@ SEARCH_REACH = "reach"
 searcher's results and counts covered (:func:`repository.policy.reads_search_event`). An event
 written before it was recorded reached, for all anyone knows, the highest level."""
 SEARCH_EVENTS = frozenset({"search", "search:export"})
+COUNTED_EVENTS = SEARCH_EVENTS | {
+    "register:list",
+    "register:export",
+    "submission:export",
+    "handling:report-totals:export",
+}
+"""Events whose details count what the person could see (rows of a register, results, hồ sơ
+received, documents in the totals), a count that covers every level up to their clearance. Each
+carries the person's reach (:data:`SEARCH_REACH`) and is withheld from a reader cleared lower
+(:func:`repository.policy.reads_search_event`, review a15): a kiểm toán viên cleared Thường read
+“register:list den-mat 2026: 7” of a Tuyệt mật văn thư. One written before the reach was
+recorded reached, for all anyone knows, the highest level. Counts over what everyone reading the
+log sees alike (an audit export's events, the statistics) are not such counts."""
 
 WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
 """Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
@@ -3100,7 +3113,7 @@ class Repository:
         out = []
         for event, others in zip(events, in_details, strict=True):
             reach = None
-            if event.record_id is None and event.action in SEARCH_EVENTS:
+            if event.record_id is None and event.action in COUNTED_EVENTS:
                 reach = event.details.get(SEARCH_REACH)
                 reach = reach if isinstance(reach, int) else MAX_SECRECY
             if (reach is not None and not reads_search_event(principal, reach)) or (
@@ -3251,7 +3264,7 @@ class Repository:
         stop_if_head()
         if not actor.system:
             data = dict(details)
-            if what == "search":
+            if f"{what}:export" in COUNTED_EVENTS:
                 data[SEARCH_REACH] = self._search_reach(actor)
             self.audit.append(actor.user, f"{what}:export", source=actor.source, details=data)
 
@@ -3616,6 +3629,11 @@ class Repository:
                 actor.user,
                 "register:list",
                 source=actor.source,
-                details={"series": series, "year": year, "count": len(out)},
+                details={
+                    "series": series,
+                    "year": year,
+                    "count": len(out),
+                    SEARCH_REACH: self._search_reach(actor),
+                },
             )
         return out
