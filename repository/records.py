@@ -87,6 +87,7 @@ from repository.policy import (
     decide_take_out,
     hold_blocks,
     hold_placer_units,
+    knows_of,
     may_destroy,
     may_release_hold,
     may_withhold_events,
@@ -3356,7 +3357,7 @@ class Repository:
 
     def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""
-        current = self._load_file(file_id)
+        current = self._load_file(file_id, actor)
         self.authorize(actor, Action.FILE_EDIT, current)
         self.refuse_if_held(current, Action.FILE_EDIT)
         document = self._load(document_id)
@@ -3463,7 +3464,7 @@ class Repository:
         itself is untouched; earlier versions of the hồ sơ still list it). Same permission as
         adding (:attr:`Action.FILE_EDIT`); refused under legal hold and once the hồ sơ is no
         longer being built (closed, submitted, archived)."""
-        current = self._load_file(file_id)
+        current = self._load_file(file_id, actor)
         self.authorize(actor, Action.FILE_EDIT, current)
         self.refuse_if_held(current, Action.FILE_EDIT)
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
@@ -3525,7 +3526,7 @@ class Repository:
         its state, metadata ``changes`` (validated as when created) and ``extra`` attributes,
         after ``permission`` is checked (on the hồ sơ for record actions). Audited as ``action``.
         The lifecycle rules themselves are :mod:`retention`'s."""
-        current = self._load_file(file_id)
+        current = self._load_file(file_id, actor)
         self.authorize(actor, permission, current if permission in _RECORD_PERMISSIONS else None)
         self.refuse_if_held(current, permission)  # closing, reopening, keeping, handing over
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
@@ -3551,10 +3552,15 @@ class Repository:
                 return self._write_version(current, new, actor, action, info)
         return self._write_version(current, new, actor, action, info)
 
-    def _load_file(self, file_id: str) -> Record:
-        """The newest version of hồ sơ ``file_id`` (NotFound when it is a document)."""
+    def _load_file(self, file_id: str, actor: Actor | None = None) -> Record:
+        """The newest version of hồ sơ ``file_id`` (NotFound when it is a document: for an
+        ``actor`` who may not know of that document, the answer of an id that names nothing,
+        since “… is not a hồ sơ” told them it exists)."""
         current = self._load(file_id)
         if current.kind != KIND_FILE:
+            hidden = actor is not None and not actor.system
+            if hidden and not knows_of(actor.as_principal, self.facts(current)):  # type: ignore[union-attr]
+                raise NotFound(unknown_record_message(file_id), record_id=file_id)
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         return current
 
