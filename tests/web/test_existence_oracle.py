@@ -294,3 +294,28 @@ def test_the_cli_answers_an_unseen_record_as_an_absent_id(site: Site, tmp_path: 
                     said = f"{a.exit_code} {left!r} ≠ {b.exit_code} {right!r}"
                     differ.append(f"{who}: {' '.join(command)}: {said}")
     assert not differ, "\n".join(differ)
+
+
+def test_an_unseen_document_put_in_ones_own_hồ_sơ_answers_as_an_absent_id(site: Site) -> None:
+    """Hồ sơ membership with the record in the body: the outsider's own hồ sơ (phòng B), and a
+    document named in the request that does not exist or that they may not see; API and page."""
+    from kho_files import new_file
+
+    own = new_file(site.kho, site.people.actor(OUTSIDER), "09.TH", "Hồ sơ của phòng", "Ngô Bảo Châu", UNIT_B)
+    client = outsider(site)
+    headers = site.people.headers(OUTSIDER)
+    for unseen in site.unseen["document_id"]:
+        absent = new_record_id()
+        answers = [
+            client.post(f"/api/files/{own.record_id}/documents", headers=headers,
+                        json={"document_id": named, "expected_version": own.version})
+            for named in (absent, unseen)
+        ]
+        assert answers[0].status_code == 404
+        assert shown(answers[0], [absent]) == shown(answers[1], [unseen])
+        pages = [
+            post(client, f"/files/{own.record_id}/documents", {"document_id": named}, follow_redirects=True)
+            for named in (absent, unseen)
+        ]
+        assert shown(pages[0], [absent]) == shown(pages[1], [unseen])
+    assert site.kho.repo._load(own.record_id).documents == ()
