@@ -72,7 +72,7 @@ from repository import formats
 from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
 from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step, may_handle
-from repository.records import UNOPENABLE, Actor, Record, Repository
+from repository.records import UNOPENABLE, Actor, Record, Repository, refusal
 from repository.vocabulary import TextKind, nfc, typed_text
 from repository.workflow import (
     MAIN_TASK,
@@ -806,9 +806,13 @@ class HandlingService:
                     "access:denied",
                     record_id=record_id,
                     source=actor.source,
-                    details={"action": _ACT_ACTIONS[act].value, "code": decision.code},
+                    details={
+                        "action": _ACT_ACTIONS[act].value,
+                        "code": decision.cause or decision.code,
+                        **({"answered": decision.code} if decision.cause else {}),
+                    },
                 )
-                raise PermissionDenied(decision.message, code=decision.code)
+                raise refusal(decision, record_id)
         check(state, step, today)
         reached_users = (*step.users, *step.cooperate_users)
         reached_units = (*step.units, *step.cooperate_units)

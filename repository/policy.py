@@ -188,6 +188,15 @@ class Decision:
     allowed: bool
     code: str = ""
     message: str = ""
+    behind: Decision | None = None
+    """For a refusal answered as an unknown record (:func:`unknown`): the refusal itself, for the
+    audit log, and for an act on a record the person does know that reaches this one (a grant
+    of a hồ sơ reaching its documents), whose refusal must not name the hidden record's id."""
+
+    @property
+    def cause(self) -> str:
+        """The code of the refusal behind an unknown-record answer ("" for any other)."""
+        return self.behind.code if self.behind is not None else ""
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -331,8 +340,59 @@ def _denied(message: str, code: str = "PERMISSION_DENIED") -> Decision:
 _NO_SIGHT = "Bạn không có quyền xem văn bản/hồ sơ này."
 
 
+UNKNOWN_RECORD = "NOT_FOUND"
+"""The code of the refusal a person gets for a record they may not know of (:func:`knows_of`):
+the code of an id that names no record."""
+
+
+def unknown_record_message(record_id: str) -> str:
+    """The message of an id that names no record, word for word (the repository's own
+    :class:`~kho.errors.NotFound` and :func:`decide`'s refusal of an unknown record say it)."""
+    return f"Không tìm thấy văn bản/hồ sơ “{record_id}”."
+
+
+def knows_of(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person may learn that the record exists, whatever they may do with it:
+
+    * who would see it but for its secrecy level or its recall (its unit, the units and people
+      it was granted to, its maker, the leaders above it): they are told why they are refused
+      (``SECRECY_DENIED``, ``RECORD_RECALLED``, a role's refusal, a hold);
+    * a quản trị, who grants and lists the grants of any record without reading it
+      (:attr:`Action.RECORD_GRANT`), and a kiểm toán viên, who reads the whole audit log.
+
+    Anyone else gets, for every act on it, the answer of an id that names no record
+    (:func:`decide`, review a15): ids leak (links in mail, printed lists, audit exports), and a
+    403 where an absent id gets 404 told an outsider that the document exists."""
+    if principal.has(Role.QUAN_TRI) or principal.has(Role.KIEM_TOAN):
+        return True
+    return sees(principal, replace(facts, secrecy=0, recalled=False))
+
+
+def unknown(record_id: str, behind: Decision) -> Decision:
+    """The refusal of a record the person may not know of (:func:`knows_of`), answered as an
+    absent id; ``behind``: the refusal it stands for (:attr:`Decision.behind`)."""
+    # (A Decision is false when refused: compare with None, never with ``or``.)
+    itself = behind.behind if behind.behind is not None else behind
+    return Decision(False, UNKNOWN_RECORD, unknown_record_message(record_id), itself)
+
+
 def decide(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
-    """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record)."""
+    """Whether ``principal`` may do ``action`` (on ``facts``, for actions on a record).
+
+    A refusal on a record the person may not know of (:func:`knows_of`) is :func:`unknown`: the
+    answer of an absent id, so the refusal says nothing of whether the record exists (nor of its
+    unit, level or state). Who is allowed does not change. A record about to be written (a
+    draft: a new record, or the new state of one) is decided by :func:`decide_new`."""
+    decision = decide_new(principal, action, facts)
+    if decision.allowed or facts is None or knows_of(principal, facts):
+        return decision
+    return unknown(facts.record_id, decision)
+
+
+def decide_new(principal: Principal, action: Action, facts: RecordFacts | None = None) -> Decision:
+    """:func:`decide` with the refusal's own code and message whoever asks: for what a person is
+    about to write (a new record of a unit, the new unit or level of a record they correct),
+    which exists for nobody else yet."""
     held = {role for _, role in principal.roles}
     if action in _ROLE_ACTIONS:
         if not held & _ROLE_ACTIONS[action]:
@@ -459,6 +519,13 @@ def receives_submission(
     clearance (nothing secret is listed to someone not cleared for it). This is the sight the
     archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
     decision = decide(principal, Action.SUBMISSION_REVIEW)
+    if file.unit not in principal.archive_units and not knows_of(principal, file):
+        # Not theirs to receive, nor to know of: refused as an id that names nothing.
+        behind = decision if not decision else _denied(
+            "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
+            "SUBMISSION_OTHER_UNIT",
+        )
+        return unknown(file.record_id, behind)
     if not decision:
         return decision
     if file.unit not in principal.archive_units:
@@ -517,7 +584,10 @@ def reads_search_event(principal: Principal, reach: int) -> bool:
     """Whether a person reading the audit log gets a search's (or a search export's) query,
     filters and counts in full. The search of someone cleared up to ``reach`` counted the
     documents up to that level: its count says how many of them matched, which a reader
-    cleared lower may not learn. Others get the event withheld (who searched, when, stay)."""
+    cleared lower may not learn. Others get the event withheld (who searched, when, stay).
+    The same holds for every event that counts what its actor could see (a register's rows,
+    the exports of a register, of the hồ sơ received, of the handling totals:
+    :data:`repository.records.COUNTED_EVENTS`)."""
     return reach <= principal.clearance
 
 

@@ -74,6 +74,7 @@ from repository.originals import DEFAULT_MAX_BYTES, PDF_MEDIA_TYPE, OriginalInfo
 from repository.policy import (
     ALLOW,
     MAX_SECRECY,
+    UNKNOWN_RECORD,
     Action,
     Decision,
     Principal,
@@ -82,9 +83,11 @@ from repository.policy import (
     decide,
     decide_grant,
     decide_granter,
+    decide_new,
     decide_take_out,
     hold_blocks,
     hold_placer_units,
+    knows_of,
     may_destroy,
     may_release_hold,
     may_withhold_events,
@@ -94,6 +97,7 @@ from repository.policy import (
     receives_submission,
     search_scope,
     sees,
+    unknown_record_message,
 )
 from repository.registers import (
     RegisterEntry,
@@ -484,6 +488,19 @@ SEARCH_REACH = "reach"
 searcher's results and counts covered (:func:`repository.policy.reads_search_event`). An event
 written before it was recorded reached, for all anyone knows, the highest level."""
 SEARCH_EVENTS = frozenset({"search", "search:export"})
+COUNTED_EVENTS = SEARCH_EVENTS | {
+    "register:list",
+    "register:export",
+    "submission:export",
+    "handling:report-totals:export",
+}
+"""Events whose details count what the person could see (rows of a register, results, hồ sơ
+received, documents in the totals), a count that covers every level up to their clearance. Each
+carries the person's reach (:data:`SEARCH_REACH`) and is withheld from a reader cleared lower
+(:func:`repository.policy.reads_search_event`, review a15): a kiểm toán viên cleared Thường read
+“register:list den-mat 2026: 7” of a Tuyệt mật văn thư. One written before the reach was
+recorded reached, for all anyone knows, the highest level. Counts over what everyone reading the
+log sees alike (an audit export's events, the statistics) are not such counts."""
 
 WITHHELD_CODE = "AUDIT_EVENT_WITHHELD"
 """Marks an audit event whose record, version, details and hashes are withheld (:func:`withheld`)."""
@@ -547,6 +564,15 @@ _RECORD_ID = re.compile(r"[0-9a-f]{24}")
 def is_record_id(text: str) -> bool:
     """Whether ``text`` has the form :func:`new_record_id` gives (for ids a caller sends)."""
     return _RECORD_ID.fullmatch(text) is not None
+
+
+def refusal(decision: Decision, record_id: str | None) -> KhoError:
+    """The error for a refusal of the policy: :class:`NotFound` for a record the person may not
+    know of (:func:`~repository.policy.knows_of`), with the details of an id that names nothing
+    (:meth:`Repository._load`); otherwise :class:`PermissionDenied` with the refusal's code."""
+    if decision.code == UNKNOWN_RECORD and record_id is not None:
+        return NotFound(decision.message, record_id=record_id)
+    return PermissionDenied(decision.message, code=decision.code)
 
 
 def _check_record_id(record_id: str) -> None:
@@ -1586,22 +1612,31 @@ class Repository:
         self._enforce(actor, action, record, decide(actor.as_principal, action, facts))
 
     def _enforce(self, actor: Actor, action: Action, record: Record | None, decision: Decision) -> None:
-        """Audit and refuse (:class:`PermissionDenied`) what the policy refused."""
+        """Audit and refuse what the policy refused (:func:`refusal`: a record the person may not
+        know of is refused as an id that names nothing). The audit event keeps the refusal's
+        own code, and says when it was answered as not found."""
         if decision.allowed:
             return
+        details = {"action": action.value, "code": decision.cause or decision.code}
+        if decision.code == UNKNOWN_RECORD:
+            details["answered"] = UNKNOWN_RECORD
         self.audit.append(
             actor.user,
             "access:denied",
             record_id=record.record_id if record is not None else None,
             source=actor.source,
-            details={"action": action.value, "code": decision.code},
+            details=details,
         )
-        raise PermissionDenied(decision.message, code=decision.code)
+        raise refusal(decision, record.record_id if record is not None else None)
 
     def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
         """The person must hold ``action``'s role for the unit and secrecy of what they are
-        about to write (a văn thư registers for their own unit, at their clearance)."""
-        self.authorize(actor, action, replace(draft, created_by=""))
+        about to write (a văn thư registers for their own unit, at their clearance). Told the
+        refusal itself (:func:`~repository.policy.decide_new`): what they write exists for nobody else."""
+        if actor.system:
+            return
+        draft = replace(draft, created_by="")
+        self._enforce(actor, action, draft, decide_new(actor.as_principal, action, self.facts(draft)))
 
     def may_see(self, actor: Actor, record: Record) -> bool:
         return actor.system or sees(actor.as_principal, self.facts(record))
@@ -2414,7 +2449,7 @@ class Repository:
             if not versions:
                 rolled = self._roll_forward(record_id)
                 if rolled is None:
-                    raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
+                    raise NotFound(unknown_record_message(record_id), record_id=record_id)
                 versions = [1]
             version = versions[-1]
         try:
@@ -2589,7 +2624,7 @@ class Repository:
         """Every version of a record, oldest first (audited as ``record:history``)."""
         versions = self._versions(record_id) or ([1] if self._roll_forward(record_id) else [])
         if not versions:
-            raise NotFound(f"Không tìm thấy văn bản/hồ sơ “{record_id}”.", record_id=record_id)
+            raise NotFound(unknown_record_message(record_id), record_id=record_id)
         out = [self._load(record_id, v) for v in versions]
         # Versions carry the metadata: seeing them is seeing the record. Kiểm toán viên read a
         # record's history as audit events (audit_events), not its content.
@@ -3079,7 +3114,7 @@ class Repository:
         out = []
         for event, others in zip(events, in_details, strict=True):
             reach = None
-            if event.record_id is None and event.action in SEARCH_EVENTS:
+            if event.record_id is None and event.action in COUNTED_EVENTS:
                 reach = event.details.get(SEARCH_REACH)
                 reach = reach if isinstance(reach, int) else MAX_SECRECY
             if (reach is not None and not reads_search_event(principal, reach)) or (
@@ -3230,7 +3265,7 @@ class Repository:
         stop_if_head()
         if not actor.system:
             data = dict(details)
-            if what == "search":
+            if f"{what}:export" in COUNTED_EVENTS:
                 data[SEARCH_REACH] = self._search_reach(actor)
             self.audit.append(actor.user, f"{what}:export", source=actor.source, details=data)
 
@@ -3322,7 +3357,7 @@ class Repository:
 
     def add_to_file(self, file_id: str, document_id: str, *, expected_version: int, actor: Actor) -> Record:
         """Put a document in a hồ sơ (a reference, not a copy; one document, many hồ sơ)."""
-        current = self._load_file(file_id)
+        current = self._load_file(file_id, actor)
         self.authorize(actor, Action.FILE_EDIT, current)
         self.refuse_if_held(current, Action.FILE_EDIT)
         document = self._load(document_id)
@@ -3416,7 +3451,10 @@ class Repository:
             return
         decision = decide_grant(actor.as_principal, facts, new_users, new_units)
         if not decision:
-            decision = Decision(False, decision.code, f"{why} {decision.message}")
+            # Refused on the document itself, never as an unknown id: that answer would name the
+            # id of a document the hồ sơ does not show them (the refusal stays the hồ sơ's).
+            behind = decision.behind if decision.behind is not None else decision
+            decision = Decision(False, behind.code, f"{why} {behind.message}")
         self._enforce(actor, Action.RECORD_GRANT, document, decision)
 
     def remove_from_file(
@@ -3426,7 +3464,7 @@ class Repository:
         itself is untouched; earlier versions of the hồ sơ still list it). Same permission as
         adding (:attr:`Action.FILE_EDIT`); refused under legal hold and once the hồ sơ is no
         longer being built (closed, submitted, archived)."""
-        current = self._load_file(file_id)
+        current = self._load_file(file_id, actor)
         self.authorize(actor, Action.FILE_EDIT, current)
         self.refuse_if_held(current, Action.FILE_EDIT)
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
@@ -3488,7 +3526,7 @@ class Repository:
         its state, metadata ``changes`` (validated as when created) and ``extra`` attributes,
         after ``permission`` is checked (on the hồ sơ for record actions). Audited as ``action``.
         The lifecycle rules themselves are :mod:`retention`'s."""
-        current = self._load_file(file_id)
+        current = self._load_file(file_id, actor)
         self.authorize(actor, permission, current if permission in _RECORD_PERMISSIONS else None)
         self.refuse_if_held(current, permission)  # closing, reopening, keeping, handing over
         _require_version(current, expected_version, f"Hồ sơ “{file_id}”")
@@ -3514,10 +3552,15 @@ class Repository:
                 return self._write_version(current, new, actor, action, info)
         return self._write_version(current, new, actor, action, info)
 
-    def _load_file(self, file_id: str) -> Record:
-        """The newest version of hồ sơ ``file_id`` (NotFound when it is a document)."""
+    def _load_file(self, file_id: str, actor: Actor | None = None) -> Record:
+        """The newest version of hồ sơ ``file_id`` (NotFound when it is a document: for an
+        ``actor`` who may not know of that document, the answer of an id that names nothing,
+        since “… is not a hồ sơ” told them it exists)."""
         current = self._load(file_id)
         if current.kind != KIND_FILE:
+            hidden = actor is not None and not actor.system
+            if hidden and not knows_of(actor.as_principal, self.facts(current)):  # type: ignore[union-attr]
+                raise NotFound(unknown_record_message(file_id), record_id=file_id)
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         return current
 
@@ -3592,6 +3635,11 @@ class Repository:
                 actor.user,
                 "register:list",
                 source=actor.source,
-                details={"series": series, "year": year, "count": len(out)},
+                details={
+                    "series": series,
+                    "year": year,
+                    "count": len(out),
+                    SEARCH_REACH: self._search_reach(actor),
+                },
             )
         return out

@@ -37,8 +37,15 @@ STATUS_TEXT = {
         "Chưa đăng nhập, hoặc mã truy cập không hợp lệ / đã bị thu hồi / hết hạn vì không dùng"
         " (AUTH_REQUIRED, TOKEN_INVALID, SESSION_EXPIRED)."
     ),
-    403: "Bị từ chối: vai trò, phạm vi đơn vị, độ mật, tài khoản bị khóa hoặc phải đổi mật khẩu.",
-    404: "Không có (hoặc mã định danh sai dạng).",
+    403: (
+        "Bị từ chối: vai trò, phạm vi đơn vị, độ mật, tài khoản bị khóa hoặc phải đổi mật khẩu. Với"
+        " một văn bản/hồ sơ: chỉ người được biết đến nó (đơn vị giữ, được chia sẻ, người tạo, lãnh"
+        " đạo cấp trên, quản trị, kiểm toán viên) mới nhận 403 và lý do."
+    ),
+    404: (
+        "Không có (hoặc mã định danh sai dạng). Văn bản/hồ sơ có thật nhưng người hỏi không được biết"
+        " đến nó cũng được trả lời đúng như mã không tồn tại (NOT_FOUND, cùng thông điệp)."
+    ),
     405: "Phương thức không được hỗ trợ ở địa chỉ này.",
     409: "Xung đột: phiên bản đã thay đổi, trùng lặp, đã tồn tại.",
     410: "Nội dung đã bị hủy (khóa mã hóa đã bị xóa).",

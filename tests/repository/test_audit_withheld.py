@@ -183,3 +183,43 @@ def test_a_search_counted_above_the_auditors_clearance_is_withheld(tmp_path: Pat
     top = shown(_auditor(3))
     assert [hidden for _, _, hidden, _ in top] == [False, False, False, False]
     assert top[0][3]["count"] == 5 and top[0][3]["query"] == "dự án Nhật Tân"
+
+
+def test_a_register_list_or_export_counted_above_the_auditors_clearance_is_withheld(tmp_path: Path) -> None:
+    """``register:list`` keeps how many rows the person's sổ showed, and the exports of a sổ, of
+    the hồ sơ received for nộp lưu and of the handling totals keep how many rows left Kho. Each
+    count covers the rows up to that person's clearance: a kiểm toán viên cleared Thường read
+    that a Tuyệt mật văn thư's Mật sổ held 2 rows. Such events of a person cleared above the
+    reader are withheld from them (who, what and when stay), as searches are (review a15); an
+    old one, written before the reach was kept, is withheld below the highest clearance."""
+    repo = _repository(tmp_path)
+    clerk = frozenset({(AGENCY, Role.VAN_THU)})
+    secret = Actor("vt.tm", "test", Principal("vt.tm", roles=clerk, clearance=3))
+    plain = Actor("vt.th", "test", Principal("vt.th", roles=clerk, clearance=0))
+    made = [repo.create_document("den", _metadata(n, secrecy=2), None, None, WRITER) for n in (1, 2)]
+    year = made[0].registration.year  # type: ignore[union-attr]
+    assert len(repo.register("den-mat", year, actor=secret)) == 2
+    repo.register("den", year, actor=plain)
+    repo.audit_export(secret, "register", {"series": "den-mat", "year": year, "format": "xlsx", "count": 2})
+    repo.audit_export(secret, "submission", {"what": "muc-luc", "format": "pdf", "files": 2})
+    repo.audit_export(secret, "handling:report-totals", {"format": "pdf", "total": 2})
+    # Written before the reach was recorded: it may have counted any level.
+    repo.audit.append("vt.cu", "register:list", source="test", details={"series": "den-mat", "count": 2})
+    counted = ("register:list", "register:export", "submission:export", "handling:report-totals:export")
+
+    def shown(reader: Actor) -> list[tuple[str, str, bool, dict[str, object]]]:
+        events = repo.audit_events(actor=reader, action=None)
+        return [(e.actor, e.action, is_withheld(e), e.details) for e in events if e.action in counted]
+
+    low = shown(LOW)
+    assert [(who, what, hidden) for who, what, hidden, _ in low] == [
+        ("vt.tm", "register:list", True), ("vt.th", "register:list", False),
+        ("vt.tm", "register:export", True), ("vt.tm", "submission:export", True),
+        ("vt.tm", "handling:report-totals:export", True), ("vt.cu", "register:list", True)]
+    assert all(
+        2 not in details.values() and "den-mat" not in str(details) for _, _, hidden, details in low if hidden
+    )
+    assert low[1][3]["count"] == 0 and low[1][3]["series"] == "den"
+    top = shown(_auditor(3))
+    assert [hidden for _, _, hidden, _ in top] == [False] * 6
+    assert top[0][3]["count"] == 2 and top[0][3]["series"] == "den-mat"

@@ -13,6 +13,7 @@ from repository.policy import (
     WorkFacts,
     decide,
     decide_grant,
+    decide_new,
     decide_step,
     index_visibility,
     manages_accounts_of,
@@ -379,3 +380,44 @@ def test_a_secret_record_of_another_unit_is_refused_as_any_of_its_records(role: 
             assert (refused.code, refused.message) == (ordinary.code, ordinary.message), (level, action)
     # The unit's own clerk, not cleared, is told the reason as before.
     assert decide(person(Role.VAN_THU), Action.RECORD_VIEW, SECRET).code == "SECRECY_DENIED"
+
+
+def test_a_refusal_tells_only_who_may_know_of_the_record_why() -> None:
+    """Review a15: a person who may not know of a record (no sight of it whatever its level or
+    recall, not a quản trị, not a kiểm toán viên) is refused every act on it with the answer of
+    an id that names nothing (``NOT_FOUND``, the same message); the refusal behind it is kept for
+    the audit log. Who may know of it keeps the specific refusal. Who is allowed is unchanged."""
+    absent = "Không tìm thấy văn bản/hồ sơ “r1”."
+    outsiders = [person(role, UNIT_B, clearance=3) for role in CONTENT_ROLES_ORDER]
+    for outsider in outsiders:
+        for action in (Action.RECORD_VIEW, Action.RECORD_READ, Action.RECORD_HISTORY, Action.RECORD_UPDATE,
+                       Action.RECORD_GRANT, Action.FILE_EDIT, Action.HOLD_PLACE, Action.RECORD_RECALL,
+                       Action.HANDLE_SUBMIT, Action.HANDLE_WORK):
+            refused = decide(outsider, action, DOC)
+            assert (refused.allowed, refused.code, refused.message) == (False, "NOT_FOUND", absent), (
+                outsider, action)
+            assert refused.behind is not None and refused.behind.code != "NOT_FOUND"
+            assert refused.cause == refused.behind.code
+    # Who may know of it is told why: its unit's people (a role they lack, a level above them),
+    # a grantee by unit (read only), a quản trị and a kiểm toán viên (who hold no content role).
+    known = [
+        (person(Role.CHUYEN_VIEN), Action.RECORD_UPDATE, DOC, "PERMISSION_DENIED"),
+        (person(Role.CHUYEN_VIEN), Action.RECORD_VIEW, SECRET, "SECRECY_DENIED"),
+        (person(Role.VAN_THU, UNIT_B), Action.RECORD_UPDATE,
+         RecordFacts(**{**DOC.__dict__, "grant_units": frozenset({UNIT_B})}), "GRANT_READ_ONLY"),
+        (person(Role.QUAN_TRI), Action.RECORD_VIEW, DOC, "PERMISSION_DENIED"),
+        (person(Role.KIEM_TOAN, clearance=3), Action.RECORD_VIEW, DOC, "PERMISSION_DENIED"),
+    ]
+    for who, action, facts, code in known:
+        refused = decide(who, action, facts)
+        assert (refused.allowed, refused.code, refused.behind) == (False, code, None), (who, action)
+    # A draft (what one is about to write) is told its own reason.
+    assert decide_new(person(Role.VAN_THU, UNIT_B), Action.RECORD_CREATE, DOC).allowed
+    assert decide_new(person(Role.VAN_THU, UNIT_B), Action.RECORD_UPDATE, DOC).code == "PERMISSION_DENIED"
+    # Allowed acts are unchanged.
+    assert decide(person(Role.VAN_THU), Action.RECORD_UPDATE, DOC).allowed
+    head_b = person(Role.LANH_DAO, UNIT_B, led=frozenset({UNIT_B}))
+    assert decide(head_b, Action.RECORD_VIEW, OTHER_UNIT).allowed
+
+
+CONTENT_ROLES_ORDER = (Role.VAN_THU, Role.LANH_DAO, Role.CHUYEN_VIEN, Role.LUU_TRU)

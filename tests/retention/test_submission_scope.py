@@ -13,7 +13,7 @@ from kho_retention import closed_file
 from kho_submission import submitted_by_phong_b
 from kho_testing import incoming, pdf_bytes
 
-from kho.errors import PermissionDenied
+from kho.errors import NotFound, PermissionDenied
 from repository.policy import Action
 from repository.records import SYSTEM, Actor, Record
 from retention.service import FileState
@@ -50,12 +50,14 @@ def test_a_lưu_trữ_viên_of_a_phòng_does_not_receive_the_agency_s_hồ_sơ(k
             submitted.record_id, reason="Thiếu", expected_version=submitted.version, actor=archivist_b
         ),
     ):
-        with pytest.raises(PermissionDenied) as info:
+        # Not theirs to receive, nor to know of: refused as an absent id (a15); the audit keeps why.
+        with pytest.raises(NotFound) as info:
             attempt()
-        assert info.value.code == "SUBMISSION_OTHER_UNIT"
+        assert info.value.code == "NOT_FOUND"
     assert kho.repo._load(submitted.record_id).version == submitted.version  # nothing written
     denied = [e for e in kho.repo.audit.events() if e.action == "access:denied"]
     assert denied[-1].actor == archivist_b.user and denied[-1].record_id == submitted.record_id
+    assert denied[-1].details["code"] == "SUBMISSION_OTHER_UNIT"
 
     # Accepted (its checks are the review's own tests): the archived list follows the same rule.
     archived = kho.repo.transition_file(

@@ -134,7 +134,9 @@ def test_a_document_of_another_unit_or_above_clearance_leaks_nothing(
         for rid in (ordinary["record_id"], secret["record_id"]):
             for path in (f"/api/records/{rid}", f"/api/records/{rid}/content", f"/api/records/{rid}/history"):
                 refused = client.get(path, headers=people.headers(who))
-                assert refused.status_code == 403, (who, path)
+                # Another unit's people may not know of it: the answer of an absent id (a15).
+                assert refused.status_code == 404, (who, path)
+                assert refused.json["error"]["code"] == "NOT_FOUND", (who, path)
                 assert "Xuyên Sơn" not in refused.get_data(as_text=True)
     # The agency's chuyên viên (cleared for nothing secret) sees the ordinary one only.
     cv = people.headers("chuyen_vien")
@@ -359,7 +361,8 @@ def test_a_units_own_clerk_registers_for_that_unit(
     rid = record["record_id"]
     assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 200
     # Not the agency's chuyên viên; the agency's lãnh đạo leads every unit below it.
-    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien")).status_code == 403
+    officer = people.headers("chuyen_vien")
+    assert client.get(f"/api/records/{rid}", headers=officer).status_code == 404  # (a15)
     assert client.get(f"/api/records/{rid}", headers=people.headers("lanh_dao")).status_code == 200
     # A grant to the agency's chuyên viên by the lãnh đạo lets them read it, and find it.
     granted = client.post(
@@ -482,7 +485,8 @@ def test_a_revoke_names_the_account_as_a_grant_does(
     body = {"users": [f" {name.upper()} "], "revoke": True}
     revoked = client.post(f"/api/records/{rid}/grants", json=body, headers=head)
     assert revoked.status_code == 200 and revoked.json["grant_users"] == [], revoked.json
-    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 403
+    # No longer theirs to know of: the answer of an absent id (a15).
+    assert client.get(f"/api/records/{rid}", headers=people.headers("chuyen_vien_b")).status_code == 404
 
 
 def test_putting_a_document_in_a_shared_file_is_granting_it(
@@ -504,7 +508,7 @@ def test_putting_a_document_in_a_shared_file_is_granting_it(
     )
     assert added.status_code == 403 and "cấp quyền" in added.json["error"]["message"], added.json
     assert client.get(f"/api/records/{fid}", headers=officer).json["documents"] == []
-    assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 403
+    assert client.get(f"/api/records/{rid}/content", headers=outsider).status_code == 404  # (a15)
     denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
     assert any(e.actor == people.usernames["chuyen_vien"] for e in denied)
     by_head = client.post(
@@ -539,15 +543,16 @@ def test_granting_a_file_grants_its_documents(
     )
     assert added.status_code == 200, added.json
     assert client.get(f"/api/records/{fid}", headers=as_head_b).status_code == 200
-    assert client.get(f"/api/records/{rid}/content", headers=as_head_b).status_code == 403
+    assert client.get(f"/api/records/{rid}/content", headers=as_head_b).status_code == 404  # (a15)
     for body in ({"users": [head_b.username]}, {"units": ["000.01.18.H40"]}):
         refused = client.post(f"/api/records/{fid}/grants", json=body, headers=as_head_b)
         assert refused.status_code == 403, refused.json
         assert "văn bản" in refused.json["error"]["message"]
+        assert rid not in refused.get_data(as_text=True)  # the hồ sơ does not show it them (a15)
     grants = client.get(f"/api/records/{fid}/grants", headers=head).json
     assert (grants["users"], grants["units"]) == ([], [])
-    assert client.get(f"/api/records/{rid}/content", headers=as_head_b).status_code == 403
-    assert client.get(f"/api/records/{rid}/content", headers=officer_b).status_code == 403
+    assert client.get(f"/api/records/{rid}/content", headers=as_head_b).status_code == 404  # (a15)
+    assert client.get(f"/api/records/{rid}/content", headers=officer_b).status_code == 404  # (a15)
     denied = people.kho.repo.audit.query(record_id=rid, action="access:denied")
     assert any(e.actor == head_b.username for e in denied)
     given = client.post(f"/api/records/{fid}/grants", json={"units": ["000.01.18.H40"]}, headers=head)

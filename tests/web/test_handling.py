@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from kho_people import AGENCY, UNIT_B, People, create_person
 from kho_testing import incoming, outgoing
 
-from kho.errors import KhoError, PermissionDenied, WorkflowConflict, WorkflowRefused
+from kho.errors import KhoError, NotFound, PermissionDenied, WorkflowConflict, WorkflowRefused
 from repository.handling import HandlingService
 from repository.records import Actor, Record
 from repository.workflow import Act
@@ -404,10 +404,11 @@ def test_a_real_race_of_two_directions_keeps_one_and_refuses_the_other(office: O
 
 
 def test_only_the_right_people_take_each_step(office: Office, directed: str) -> None:
+    # The handler of unit B does not see the document yet: refused as an absent id (a15).
     err = _refused(
-        "PERMISSION_DENIED", office, directed, Act.DIRECT, "handler", units=[UNIT_B], deadline="2026-03-10"
+        "NOT_FOUND", office, directed, Act.DIRECT, "handler", units=[UNIT_B], deadline="2026-03-10"
     )
-    assert isinstance(err, PermissionDenied)
+    assert isinstance(err, NotFound)
     office.step(directed, Act.DIRECT, "leader", units=[UNIT_B], deadline="2026-03-10")
     # A chuyên viên of the unit cannot pass it on; the văn thư cannot direct.
     _refused(

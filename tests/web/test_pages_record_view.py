@@ -30,9 +30,9 @@ def test_pages_are_rendered_through_the_policy_and_cached(
     views = list(people.kho.repo.audit.query(record_id=record_id, action="content:view"))
     assert len(views) == 2 and all(v.details["page"] == 1 for v in views)
     logout(web)
-    login(web, people, "chuyen_vien_b")  # another unit: no page, no print
-    assert web.get(f"{path}/pages/1.png").status_code == 403
-    assert post(web, f"{path}/print", {}).status_code == 403
+    login(web, people, "chuyen_vien_b")  # another unit: no page, no print, as for an absent id (a15)
+    assert web.get(f"{path}/pages/1.png").status_code == 404
+    assert post(web, f"{path}/print", {}).status_code == 404
 
 
 def test_print_carries_the_printers_name_and_time_and_is_audited(

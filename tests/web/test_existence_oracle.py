@@ -1,0 +1,321 @@
+"""No existence oracle: a person who may not know of a record gets the answer of an absent id.
+
+Every rule of the app's ``url_map`` that takes a record id (``record_id``, ``file_id``,
+``document_id``), with each of its methods and each value of its other arguments, is sent as a
+logged-in outsider (the văn thư of another unit, cleared Thường) twice: once with a fresh id that
+names nothing, once with the id of an existing record of the agency they may not see (a Thường
+document, a Mật one, a hồ sơ). The two answers must be the same (status, code, message, the
+headers that matter, the body), the id aside. A route added later that refuses an unseen record
+with its own answer (403, another code, another message) fails here (bench/NOTES-a15.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
+from kho_people import UNIT_B, People, create_person, make_people
+from kho_retention import kho_env, s3_env
+from kho_web import cli_as, login, post
+from werkzeug.routing.converters import AnyConverter
+
+from kho.config import Settings
+from repository.records import new_record_id
+from web.app import create_app
+from web.context import Kho
+
+RECORD_ARGS = ("record_id", "file_id", "document_id")
+OUTSIDER = "van_thu_b"
+HEADERS = ("Content-Type", "Content-Disposition", "Allow", "Location", "Cache-Control", "WWW-Authenticate")
+"""Headers an answer could differ by and a client reads (Date, Set-Cookie, Content-Length aside:
+the bodies are compared whole)."""
+OTHER_VALUES = {"number": "1", "fmt": "pdf", "name": "danh-muc"}
+QUERY_IDS = ("record", "record_id", "file_id", "document_id")
+
+
+@dataclass
+class Site:
+    app: Flask
+    kho: Kho
+    people: People
+    unseen: dict[str, list[str]]
+    """Path argument → ids of existing records of that kind the outsider may not see."""
+
+    @property
+    def unseen_pairs(self) -> list[tuple[str, str]]:
+        """(record, hồ sơ) pairs of the other ids: the Mật document, and a document as a hồ sơ."""
+        return [(self.unseen["record_id"][1], self.unseen["file_id"][1])]
+
+
+@pytest.fixture(params=["local", "s3"])
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
+    folder = tmp_path
+    values = s3_env(folder) if request.param == "s3" else kho_env(folder)
+    values = {**values, "KHO_TOKEN_FILE": str(folder / "tokens.json"), "KHO_COOKIE_SECURE": "false"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
+        patch.delenv("KHO_TOKEN", raising=False)
+        kho = Kho(Settings.from_env())
+        people = make_people(kho)
+        hoso, secret, plain = file_with_a_secret(kho, people)
+        # Each kind's routes also get an id of the other kind (a document where a hồ sơ is named).
+        unseen = {
+            "record_id": [plain, secret, hoso],
+            "document_id": [plain, secret, hoso],
+            "file_id": [hoso, plain, secret],
+        }
+        yield Site(create_app(kho.settings, kho=kho), kho, people, unseen)
+        kho.close()
+
+
+def record_rules(app: Flask) -> list[Any]:
+    return sorted(
+        (r for r in app.url_map.iter_rules() if set(r.arguments) & set(RECORD_ARGS)), key=lambda r: r.rule
+    )
+
+
+def variants(rule: Any) -> list[dict[str, str]]:
+    """Every value of the rule's ``any(...)`` arguments, one fixed value of the others."""
+    rows: list[dict[str, str]] = [{}]
+    for name, converter in rule._converters.items():
+        if name in RECORD_ARGS:
+            continue
+        choices = sorted(converter.items) if isinstance(converter, AnyConverter) else [OTHER_VALUES[name]]
+        rows = [{**row, name: choice} for row in rows for choice in choices]
+    return rows
+
+
+def path_of(rule: Any, values: dict[str, str]) -> str:
+    path = rule.rule
+    for name, value in values.items():
+        path = re.sub(r"<(?:[^:>]+:)?" + name + ">", value, path)
+    return path
+
+
+FILLED = {
+    "act": "submit", "expected_seq": 0, "expected_version": 1, "reason": "Lý do kiểm tra",
+    "order_ref": "Công văn số 16/UBND-VP ngày 02/03/2026", "end_date": "2026-03-15",
+    "until": "2027-12-31", "changes": {"subject": "Về việc khác"}, "users": [], "units": [UNIT_B],
+    "opinion": "dong_y", "note": "Ý kiến", "deadline": "2026-12-31", "metadata": {},
+}
+"""A body (and query) of plausible values, so that a write reaches the record it names instead
+of stopping at a missing field (the walk sends each write twice: empty, then filled)."""
+
+
+def answer(site: Site, client: FlaskClient, method: str, path: str, body: dict[str, Any]) -> Any:
+    if path.startswith("/api/"):
+        headers = site.people.headers(OUTSIDER)
+        if method in ("GET", "HEAD"):
+            return client.open(path, method=method, headers=headers)
+        query = {"expected_version": 1, "reason": "Lý do"} if body else {}
+        return client.open(path, method=method, json=body, query_string=query, headers=headers)
+    if method in ("GET", "HEAD"):
+        return client.open(path, method=method)
+    form = {k: v for k, v in body.items() if isinstance(v, str | int)}
+    return post(client, path, form, follow_redirects=True)
+
+
+def shown(response: Any, ids: list[str]) -> tuple[int, dict[str, str], str]:
+    """What a person gets from an answer, with the ids it was asked about put as ``<id>``."""
+    body = response.get_data().decode("utf-8", "replace")
+    if response.status_code < 400 and not response.mimetype.startswith(("text/", "application/json")):
+        body = "<file>"  # an export of what the person sees, stamped with its time: not compared
+    for value in ids:
+        body = body.replace(value, "<id>")
+    headers = {name: response.headers.get(name, "") for name in HEADERS}
+    for value in ids:
+        headers = {name: text.replace(value, "<id>") for name, text in headers.items()}
+    return response.status_code, headers, body
+
+
+def outsider(site: Site) -> FlaskClient:
+    client = site.app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.9.0.1"
+    assert login(client, site.people, OUTSIDER).status_code == 302
+    return client
+
+
+def test_an_unseen_record_answers_as_an_absent_id_on_every_route(site: Site) -> None:
+    client = outsider(site)
+    rules = record_rules(site.app)
+    assert len(rules) >= 40, [r.rule for r in rules]  # the walk reaches the routes it names
+    compared, reached, differ = 0, 0, []
+    for rule in rules:
+        for method in sorted(rule.methods - {"OPTIONS"}):
+            for other in variants(rule):
+                kinds = [name for name in RECORD_ARGS if name in rule.arguments]
+                bodies = [{}] if method in ("GET", "HEAD") else [{}, FILLED]
+                cases = range(max(len(site.unseen[name]) for name in kinds))
+                for index, body in ((i, b) for i in cases for b in bodies):
+                    absent = {name: new_record_id() for name in kinds}
+                    unseen = {name: site.unseen[name][index % len(site.unseen[name])] for name in kinds}
+                    a = answer(site, client, method, path_of(rule, {**other, **absent}), body)
+                    b = answer(site, client, method, path_of(rule, {**other, **unseen}), body)
+                    compared += 1
+                    if a.status_code == 404:
+                        reached += 1
+                    left, right = shown(a, list(absent.values())), shown(b, list(unseen.values()))
+                    if left != right:
+                        differ.append(
+                            f"{method} {rule.rule} {other}: absent {left[0]} {_code(a)} ≠ unseen"
+                            f" {right[0]} {_code(b)}"
+                        )
+    # Ids in a query (?record=…): every GET route without path arguments.
+    for rule in site.app.url_map.iter_rules():
+        if rule.arguments or "GET" not in rule.methods or rule.rule in ("/logout", "/api/logout"):
+            continue
+        for index in range(len(site.unseen["record_id"])):
+            absent, unseen = new_record_id(), site.unseen["record_id"][index]
+            asked = [
+                answer(site, client, "GET", rule.rule + "?" + "&".join(f"{n}={x}" for n in QUERY_IDS), {})
+                for x in (absent, unseen)
+            ]
+            compared += 1
+            left, right = shown(asked[0], [absent]), shown(asked[1], [unseen])
+            if left != right:
+                differ.append(f"GET {rule.rule}?record=…: absent {left[0]} {_code(asked[0])} ≠ {right[0]}"
+                              f" {_code(asked[1])}")
+    assert compared >= 60, compared
+    print(f"{compared} pairs compared, {reached} answered 404 for the absent id")
+    assert not differ, f"{len(differ)} of {compared}:\n" + "\n".join(differ)
+
+
+def _code(response: Any) -> str:
+    if response.mimetype == "application/json":
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        return f"{error.get('code')} {str(error.get('message'))[:60]!r}"
+    text = response.get_data().decode("utf-8", "replace")
+    found = re.search(r"\b[A-Z][A-Z_]{5,}\b", text)
+    return found.group(0) if found else text[:60]
+
+
+def test_the_walk_tells_an_oracle_from_an_absent_id() -> None:
+    """The harness itself: a route answering 403 for a record it has and 404 otherwise is told
+    apart, and the same 404 for both is not."""
+    probe = Flask("probe")
+    known = "0" * 24
+
+    @probe.get("/api/things/<record_id>")
+    def thing(record_id: str) -> Any:
+        if record_id == known:
+            return {"error": {"code": "PERMISSION_DENIED", "message": "Không được xem."}}, 403
+        return {"error": {"code": "NOT_FOUND", "message": f"Không tìm thấy “{record_id}”."}}, 404
+
+    client = probe.test_client()
+    absent = client.get(f"/api/things/{new_record_id()}")
+    assert shown(absent, [absent.request.path.rsplit("/", 1)[1]]) != shown(
+        client.get(f"/api/things/{known}"), [known]
+    )
+    other = new_record_id()
+    assert shown(absent, [absent.request.path.rsplit("/", 1)[1]]) == shown(
+        client.get(f"/api/things/{other}"), [other]
+    )
+
+
+
+
+ID_ARGS = {"record_id": "record", "document_id": "record", "record_ids": "record", "file_id": "file",
+           "file_ids": "file"}
+OTHER_ARGS = {"fields": "subject=Về việc khác", "act": "submit", "opinion": "dong-y"}
+OPTIONS = {"--expected-version": "1", "--expected-seq": "0", "--end-date": "15/03/2026",
+           "--until": "31/12/2027", "--out": "{out}"}
+
+
+def cli_commands() -> list[list[str]]:
+    """Every ``kho`` command with a record id among its arguments (read from the CLI itself, so a
+    new one is walked unlisted), its required arguments and options filled."""
+    import click
+
+    from web.cli import main
+
+    found: list[list[str]] = []
+
+    def walk(command: click.Command, words: list[str], ctx: click.Context) -> None:
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None
+                walk(sub, [*words, name], click.Context(sub, parent=ctx))
+            return
+        arguments = [p for p in command.params if isinstance(p, click.Argument)]
+        if not any(p.name in ID_ARGS for p in arguments):
+            return
+        line = list(words)
+        for p in arguments:
+            if p.name in ID_ARGS:
+                line.append("{" + ID_ARGS[p.name] + "}")
+            elif p.required:
+                line.append(OTHER_ARGS.get(p.name or "", "x"))
+        for p in command.params:
+            if isinstance(p, click.Option) and p.required:
+                line += [p.opts[0], OPTIONS.get(p.opts[0], "Lý do kiểm tra")]
+        found.append(line)
+
+    walk(main, [], click.Context(main))
+    return found
+
+
+def test_the_cli_answers_an_unseen_record_as_an_absent_id(site: Site, tmp_path: Path) -> None:
+    """``kho`` logged in as the outsider, and as a lưu trữ viên of their unit: the same output
+    and exit status for a fresh id and for an existing record they may not see, on every command
+    that names a record."""
+    from repository.policy import Role
+    from web.cli import main
+
+    accounts = site.kho.accounts
+    admin = accounts.get(site.people.usernames["quan_tri"])
+    archivist, _ = create_person(accounts, "Lý Thị Lưu", UNIT_B, [Role.LUU_TRU], 0, None, admin)
+    site.people.usernames["luu_tru_b"] = archivist.username
+    commands = cli_commands()
+    assert len(commands) >= 20, commands
+    differ = []
+    for who in (OUTSIDER, "luu_tru_b"):
+        cli = cli_as(site.people, who)
+        pairs = [(site.unseen["record_id"][0], site.unseen["file_id"][0]), *site.unseen_pairs]
+        for command in commands:
+            for record, file in pairs:
+                out = str(tmp_path / "out")
+                absent = {"record": new_record_id(), "file": new_record_id(), "out": out}
+                unseen = {"record": record, "file": file, "out": out}
+                a = cli.invoke(main, [part.format(**absent) for part in command])
+                b = cli.invoke(main, [part.format(**unseen) for part in command])
+                left, right = a.output, b.output
+                for name in ("record", "file"):
+                    left, right = left.replace(absent[name], "<id>"), right.replace(unseen[name], "<id>")
+                if (a.exit_code, left) != (b.exit_code, right) or "Lỗi [" not in left:
+                    said = f"{a.exit_code} {left!r} ≠ {b.exit_code} {right!r}"
+                    differ.append(f"{who}: {' '.join(command)}: {said}")
+    assert not differ, "\n".join(differ)
+
+
+def test_an_unseen_document_put_in_ones_own_hồ_sơ_answers_as_an_absent_id(site: Site) -> None:
+    """Hồ sơ membership with the record in the body: the outsider's own hồ sơ (phòng B), and a
+    document named in the request that does not exist or that they may not see; API and page."""
+    from kho_files import new_file
+
+    own = new_file(site.kho, site.people.actor(OUTSIDER), "09.TH", "Hồ sơ của phòng", "Ngô Bảo Châu", UNIT_B)
+    client = outsider(site)
+    headers = site.people.headers(OUTSIDER)
+    for unseen in site.unseen["document_id"]:
+        absent = new_record_id()
+        answers = [
+            client.post(f"/api/files/{own.record_id}/documents", headers=headers,
+                        json={"document_id": named, "expected_version": own.version})
+            for named in (absent, unseen)
+        ]
+        assert answers[0].status_code == 404
+        assert shown(answers[0], [absent]) == shown(answers[1], [unseen])
+        pages = [
+            post(client, f"/files/{own.record_id}/documents", {"document_id": named}, follow_redirects=True)
+            for named in (absent, unseen)
+        ]
+        assert shown(pages[0], [absent]) == shown(pages[1], [unseen])
+    assert site.kho.repo._load(own.record_id).documents == ()
