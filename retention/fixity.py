@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kho.errors import KhoError, NotFound
+from kho.errors import KhoError, NotFound, StoreUnavailable
 from repository.records import Actor, Repository, content_key
 from repository.storage.base import ObjectStore
 from retention.backup import backups, entry_problem, read_blob, read_manifest
@@ -56,8 +56,12 @@ class FixityReport:
 
 
 def _intact(repo: Repository, record_id: str, key: str, sha256: str, sealed: bytes) -> bool:
+    """Whether ``sealed`` opens to the bytes of ``sha256``. A store that cannot be reached
+    (the key store during an outage) raises: that is no finding about the original."""
     try:
         return hashlib.sha256(repo.keys.open(record_id, sealed, key)).hexdigest() == sha256
+    except StoreUnavailable:
+        raise
     except KhoError:
         return False
 
@@ -97,7 +101,9 @@ def audit_fixity(
     run: int = 0,
     copies: Sequence[ObjectStore] = (),
 ) -> FixityReport:
-    """Check the originals due in this run; repair the damaged ones from ``copies``."""
+    """Check the originals due in this run; repair the damaged ones from ``copies``. A store
+    or key store that cannot be reached ends the run with ``STORE_UNAVAILABLE`` (the scheduled
+    job's failure alert says so) instead of naming what it could not read damaged."""
     started = time.monotonic()
     checked = size = 0
     damaged: list[str] = []
@@ -111,6 +117,8 @@ def audit_fixity(
             record = repo._load(record_id)
         except NotFound:
             continue  # no version yet: a record in flight, or a crash leftover fsck names
+        except StoreUnavailable:
+            raise  # an outage says nothing of the originals: the run fails, nothing is "damaged"
         except KhoError as exc:
             # Its originals cannot be opened: unverifiable is damaged, never "nothing to check".
             for info in repo.store.list(f"records/{record_id}/content/"):

@@ -136,3 +136,33 @@ def test_a_key_first_read_while_the_key_store_is_down_is_store_unavailable(relay
         reader.may_see_listed(CLERK, record_id)
     relay.resume()
     assert reader.read_content(record_id, actor=CLERK)[1] == SECRET
+
+
+def test_a_fixity_run_during_a_key_store_outage_fails_instead_of_naming_originals_damaged(relayed) -> None:  # type: ignore[no-untyped-def]
+    """An outage of the key store is not damage: the run ends STORE_UNAVAILABLE (the scheduled
+    job alerts that it failed), records no ``fixity:check`` naming damaged originals, and the
+    next run once the store is back finds everything intact. Before, each original whose
+    record could not be loaded was reported damaged and unverifiable (a false tamper alarm
+    sent to every quản trị and lưu trữ viên), and a cached key's recheck during the outage
+    made the original itself count as damaged."""
+    from repository.records import Actor
+    from retention.fixity import audit_fixity
+
+    operator = Actor(user="system:fixity", source="test", system=True)
+    store, keystore, relay = relayed
+    writer = new_repository(store, keystore)
+    for n in (5, 6):
+        writer.create_document("den", incoming(code_number=f"{n}"), SECRET + bytes([n]), "cv.pdf", CLERK)
+    warm = new_repository(store, keystore)
+    assert audit_fixity(warm, actor=operator).damaged == ()  # keys cached and checked
+    time.sleep(keys_module.KEY_RECHECK_SECONDS + 0.1)
+    cold = new_repository(store, keystore)  # another worker: nothing cached
+    relay.cut()
+    for repo in (cold, warm):
+        with pytest.raises(StoreUnavailable):
+            audit_fixity(repo, actor=operator)
+    relay.resume()
+    checks = [e for e in writer.audit.events() if e.action == "fixity:check"]
+    assert len(checks) == 1 and checks[0].details["damaged"] == []
+    report = audit_fixity(new_repository(store, keystore), actor=operator)
+    assert report.checked == 2 and report.damaged == () and report.unverifiable == ()
