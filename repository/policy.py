@@ -506,6 +506,10 @@ def may_destroy(
     return ALLOW
 
 
+_FILE_KIND = "hoso"
+"""A hồ sơ's ``kind`` (``repository.records.KIND_FILE``)."""
+
+
 def receives_submission(
     principal: Principal, file: RecordFacts, documents: Iterable[RecordFacts] = ()
 ) -> Decision:
@@ -519,12 +523,18 @@ def receives_submission(
     clearance (nothing secret is listed to someone not cleared for it). This is the sight the
     archive's work needs; it gives no other act on the records (:func:`sees` is unchanged)."""
     decision = decide(principal, Action.SUBMISSION_REVIEW)
-    if file.unit not in principal.archive_units and not knows_of(principal, file):
-        # Not theirs to receive, nor to know of: refused as an id that names nothing.
-        behind = decision if not decision else _denied(
-            "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên.",
-            "SUBMISSION_OTHER_UNIT",
-        )
+    received = file.kind == _FILE_KIND
+    if (file.unit not in principal.archive_units or not received) and not knows_of(principal, file):
+        # Not theirs to receive, nor to know of: refused as an id that names nothing. The archive
+        # receives hồ sơ (review rv8): a phòng's document named as one was told "… không phải là
+        # hồ sơ", which an absent id is not. (Whether the hồ sơ was submitted is the retention
+        # service's check: :meth:`retention.service.RetentionService.review`.)
+        if file.unit not in principal.archive_units:
+            why = "Hồ sơ này không thuộc đơn vị nộp lưu vào Lưu trữ cơ quan nơi bạn làm lưu trữ viên."
+            behind = decision if not decision else _denied(why, "SUBMISSION_OTHER_UNIT")
+        else:
+            why = "Văn bản này không phải là hồ sơ nộp lưu."
+            behind = decision if not decision else _denied(why, "NOT_A_FILE")
         return unknown(file.record_id, behind)
     if not decision:
         return decision

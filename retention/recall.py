@@ -94,20 +94,41 @@ class Recalls:
         """Record on each văn bản đi recalled before recalls were recorded on the document (only
         frozen by their hold) the recall it is under, so that its recipients lose sight of it as
         they do of one recalled now (:meth:`recall_outgoing`). Kho's own operation (``kho archive
-        recall-mark``): idempotent; returns the documents marked."""
+        recall-mark``): idempotent; returns the documents marked.
+
+        It also gives each such recall of the code before u8 (version 1, no run) whose document
+        is frozen by it its version 2 (``run`` None, nothing else changed): a new recall of any
+        document reads every recall left at its first version (:meth:`_legacy_open`), one GET
+        each, for ever (u8 measured 208 GETs with 200 of them; review rv8)."""
         marked = []
         writer = Actor(user=actor.user, source=actor.source, system=True)
         for recall in self.recalls.all():
             if recall.get("direction") != Direction.DI.value:
                 continue
             record = self.repo._load(recall["record_id"])
-            if record.state == "destroyed" or record.extra.get(RECALL_KEY):
+            if record.state == "destroyed":
                 continue
-            self.repo.set_extra(
-                record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
-            )
-            marked.append(record.record_id)
+            if not record.extra.get(RECALL_KEY):
+                record = self.repo.set_extra(
+                    record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
+                )
+                marked.append(record.record_id)
+            self._settle_old(recall, record)
         return marked
+
+    def _settle_old(self, recall: dict[str, Any], record: Any) -> None:
+        """Version 2 of an old-form recall (version 1, ``run`` None: written before u8) of a văn
+        bản đi frozen by it. A recall at version 1 with a run is one under way or left by a
+        run that died: the next click takes it over, it is left as it is; so is an old one whose
+        document is not frozen by it (the next click finishes it: :meth:`_legacy_open`)."""
+        if recall.get("version") != 1 or recall.get("run") is not None or recall.get("state") != "recorded":
+            return
+        if self._frozen_by_recall(record) != recall["recall_id"]:
+            return
+        try:
+            self._next(recall, run=None)
+        except Conflict:  # written meanwhile by a click on the document: nothing to settle
+            pass
 
     def recall_outgoing(self, record_id: str, order_ref: str, reason: str, *, actor: Actor) -> dict[str, Any]:
         """Freeze an outgoing document under a recall order (kept with the recall). The

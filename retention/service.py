@@ -27,7 +27,7 @@ from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
 from repository.due_notices import ALERT_PREFIX
 from repository.metadata import DocumentMetadata, FileMetadata
-from repository.policy import Action, Role
+from repository.policy import Action, Decision, Role, knows_of, unknown
 from repository.records import KIND_FILE, Actor, Record, Repository, duplicate_key
 from repository.vocabulary import typed_text
 from retention import closing, fileplan, submission
@@ -650,11 +650,26 @@ class RetentionService:
             doc.record_id, label, doc.extra.get("signature_verdict"), ok, stored.media_type
         )
 
+    def _refuse_never_submitted(self, actor: Actor, file: Record) -> None:
+        """A hồ sơ never submitted for nộp lưu is not the archive's: to a lưu trữ viên who may
+        not know of it otherwise (:func:`~repository.policy.knows_of`: the hồ sơ of a phòng
+        below theirs), its review and return answer as an id that names nothing, audited with
+        ``SUBMISSION_NOT_RECEIVED`` (review rv8: the agency's lưu trữ viên reviewed a phòng's
+        open hồ sơ by its id and got it whole, its title and the checks of its documents). A hồ
+        sơ submitted once (returned, reopened) stays theirs to be told about, as before."""
+        if actor.system or self._submission(file).get("state"):
+            return
+        if knows_of(actor.as_principal, self.repo.facts(file)):
+            return
+        behind = Decision(False, "SUBMISSION_NOT_RECEIVED", "Hồ sơ chưa được nộp lưu vào Lưu trữ cơ quan.")
+        self.repo._enforce(actor, Action.SUBMISSION_REVIEW, file, unknown(file.record_id, behind))
+
     def review(self, file_id: str, *, actor: Actor) -> Review:
         """The four checks of a submitted hồ sơ (the lưu trữ viên; audited as a view)."""
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
         file = self.repo._load(file_id)
         self.repo.authorize_submission(actor, file)
+        self._refuse_never_submitted(actor, file)
         if file.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
         md = file.metadata
@@ -719,6 +734,7 @@ class RetentionService:
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
         file = self.repo._load(file_id)
         self.repo.authorize_submission(actor, file)
+        self._refuse_never_submitted(actor, file)
         sub = self._submission(file)
         text = submission.check_return(
             sub.get("state", "") if file.state == FileState.SUBMITTED else "", reason

@@ -1395,6 +1395,12 @@ class EmbeddedBackend(SearchBackend):
         segments that hold a deleted document are rewritten (:meth:`_Index.rewrite_text`) and
         the files no segment uses any more removed from disk."""
         live = self._live_writer()
+        # The staging index of a rebuild is opened before the live one is rewritten (as main
+        # did): a rebuild that commits during that rewrite (it waits for its lock) would
+        # otherwise swap in its staging index, which holds the destroyed document too, and
+        # nothing would purge it (review rv8). Held open here, it cannot be swapped in before
+        # its purge below (the rebuild's commit is refused; the next one resumes it).
+        staging = self._staging_writer()
         # The live text index is rewritten aside: the searches of this process go on from
         # the old one until the switch (they waited for the whole rewrite before: review rv6).
         with live._writing_aside():
@@ -1403,7 +1409,6 @@ class EmbeddedBackend(SearchBackend):
             if not live.rewrite_text_aside():
                 with live.lock:
                     _collect_garbage(live.text)
-        staging = self._staging_writer()
         if staging is not None:  # nobody searches it: rewritten in place, as before
             with staging._writing():
                 staging.drop_unused_labels()
