@@ -839,13 +839,15 @@ class _Index(IndexWriter):
             return
         import shutil  # (a purge's clean-up: a query's process does not import it)
 
-        for name in names.values():
+        gone = []
+        for key, name in names.items():
             if name and name != current and "/" not in name:
                 shutil.rmtree(self.path.parent / name, ignore_errors=True)
+                if (self.path.parent / name).exists():
+                    continue  # still on disk (it may hold destroyed text): named until removed
+            gone.append(key)
         with self.lock:
-            self.conn.execute(
-                "DELETE FROM meta WHERE key IN ('text_dir_building', 'text_dir_retired')"
-            )
+            self.conn.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in gone])
 
     def _replay_pending(self) -> None:
         """Re-apply rows written to SQLite whose Tantivy commit did not happen (crash, upgrade,

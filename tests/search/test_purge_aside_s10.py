@@ -358,3 +358,32 @@ def test_a_purge_killed_before_its_switch_leaves_nothing_for_the_next_purge_to_t
     finally:
         reader.close()
     assert os.listdir(index_dir)
+
+
+def test_an_old_text_directory_that_could_not_be_removed_stays_named_until_it_is(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The old text index a purge switched away from still holds the destroyed text. If its
+    removal fails (a busy or read-only mount: ``rmtree`` ignores the error), the index keeps
+    naming it, and the next open or purge removes it; before, the name was forgotten at once
+    and the directory, destroyed text and all, stayed on disk with nothing left to remove it
+    (review rv8)."""
+    before = _text_dirs(index_dir)
+    backend = EmbeddedBackend(index_dir)
+    try:
+        with monkeypatch.context() as failing:
+            failing.setattr(shutil, "rmtree", lambda *args, **kwargs: None)  # the removal fails
+            backend.purge_deleted()
+        assert _text_dirs(index_dir) >= before  # the old directory is still there...
+        assert backend._live_writer().conn.execute(
+            "SELECT value FROM meta WHERE key='text_dir_retired'"
+        ).fetchone() == (next(iter(before)),)  # ...and still named
+        assert index_traces(backend, SECRET) == 0  # the live index holds nothing destroyed
+    finally:
+        backend.close()
+    reopened = EmbeddedBackend(index_dir)  # the next start removes it
+    try:
+        assert _text_dirs(index_dir) == {reopened._live_writer().text_dir.name}
+        _no_secret_on_disk(index_dir)
+    finally:
+        reopened.close()
