@@ -21,6 +21,7 @@ import errno
 import fcntl
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kho.errors import AlreadyExists, Conflict, NotFound, RetentionLocked, StoreFull, StoreUnavailable
+from kho.errors import (
+    AlreadyExists,
+    Conflict,
+    KhoError,
+    NotFound,
+    RetentionLocked,
+    StoreFull,
+    StoreUnavailable,
+)
 from kho.timeutil import parse_iso, utcnow
 from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
@@ -280,20 +289,34 @@ class LocalStore(ObjectStore):
                 return archived.read_bytes()
             return path.read_bytes()
         except FileNotFoundError as exc:
-            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+            raise self._absent(key) from exc
         except IsADirectoryError as exc:
             raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
         except OSError as exc:
             raise self._os_error(exc, key) from exc
 
+    def _absent(self, key: str) -> KhoError:
+        """What a missing file of ``key`` means: ``NotFound`` when the store is there and the
+        object is not; ``STORE_UNAVAILABLE`` when the store's own folder is gone (a mount that
+        vanished, a disk not mounted), where a key store answering "no such key" would read as
+        a destroyed record and fixity as damage (review rv7)."""
+        if (self.root / "objects").is_dir():
+            return NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
+        return StoreUnavailable(f"Không truy cập được kho lưu trữ: thư mục {self.root} không còn.", key=key)
+
     def stat(self, key: str) -> ObjectInfo:
+        """The object's size and version (:meth:`_absent` when there is no such file; any other
+        error of the file system is the store's, not the object's absence)."""
         path = self._path(key)
         try:
-            if not path.is_file():
-                raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
-            return ObjectInfo(key=key, size=path.stat().st_size, version_id=self._version_of(path))
-        except FileNotFoundError as exc:
-            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key) from exc
+            found = path.stat()
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise self._absent(key) from exc
+        except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        if not stat.S_ISREG(found.st_mode):
+            raise NotFound(f"Không tìm thấy đối tượng {key}.", key=key)
+        return ObjectInfo(key=key, size=found.st_size, version_id=self._version_of(path))
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
         base = self.root / "objects"

@@ -166,3 +166,27 @@ def test_a_fixity_run_during_a_key_store_outage_fails_instead_of_naming_original
     assert len(checks) == 1 and checks[0].details["damaged"] == []
     report = audit_fixity(new_repository(store, keystore), actor=operator)
     assert report.checked == 2 and report.damaged == () and report.unverifiable == ()
+
+
+def test_a_key_store_folder_that_is_gone_is_store_unavailable_not_a_destroyed_key(tmp_path: Path) -> None:
+    """The local key store's folder gone (a mount that vanished, a disk not mounted): every key
+    looked "absent", so a cached key's recheck answered KEY_DESTROYED and a fresh reader the
+    same, a record shown as destroyed (and counted damaged by fixity) while its key is safe on
+    the disk that is not there. Now STORE_UNAVAILABLE, and the record reads once it is back."""
+    from repository.storage.local import LocalStore
+
+    keys = tmp_path / "k"
+    store = LocalStore(tmp_path / "s")
+    repo = new_repository(store, LocalStore(keys))
+    record_id = repo.create_document("den", incoming(code_number="7"), SECRET, "cv.pdf", CLERK).record_id
+    assert repo.read_content(record_id, actor=CLERK)[1] == SECRET  # key cached and checked
+    fresh = new_repository(store, LocalStore(keys))  # another worker: nothing cached
+    time.sleep(keys_module.KEY_RECHECK_SECONDS + 0.1)
+    keys.rename(tmp_path / "k-unmounted")
+    for reader in (repo, fresh):
+        with pytest.raises(StoreUnavailable):
+            reader.read_content(record_id, actor=CLERK)
+    (tmp_path / "k-unmounted").rename(keys)
+    for reader in (repo, fresh):
+        assert reader.read_content(record_id, actor=CLERK)[1] == SECRET
+
