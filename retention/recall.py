@@ -161,14 +161,7 @@ class Recalls:
                 recall_id=self._frozen_by_recall(record),
             )
         if open_ is not None and open_.get("direction") == Direction.DI.value:
-            if self._running(open_):
-                raise Conflict(
-                    "Lệnh thu hồi văn bản này đang được thực hiện. Hãy tải lại sau ít phút.",
-                    code="RECALL_IN_PROGRESS",
-                    record_id=record_id,
-                    recall_id=open_["recall_id"],
-                )
-            recall = self._next(open_, run=self._run())  # a second click at once: VERSION_CONFLICT
+            recall = self._take_over(open_)
         else:
             record, recall = self._start(
                 record_id, order_ref, reason, actor, Direction.DI.value, self._recall_id(record_id, earlier)
@@ -252,6 +245,19 @@ class Recalls:
         """Who is running a recall of a văn bản đến now (this process, as a claim names it)."""
         return {"at": to_iso_utc(self.repo.clock()), "host": this_host(), "pid": os.getpid()}
 
+    def _take_over(self, open_: dict[str, Any]) -> dict[str, Any]:
+        """The record's open recall, taken by this run to finish it: refused with
+        ``RECALL_IN_PROGRESS`` while another run may still be going on; of two clicks at once
+        one writes the next version and the other gets ``VERSION_CONFLICT``."""
+        if self._running(open_):
+            raise Conflict(
+                "Lệnh thu hồi văn bản này đang được thực hiện. Hãy tải lại sau ít phút.",
+                code="RECALL_IN_PROGRESS",
+                record_id=open_["record_id"],
+                recall_id=open_["recall_id"],
+            )
+        return self._next(open_, run=self._run())
+
     def _running(self, recall: dict[str, Any]) -> bool:
         """May another run of the open ``recall`` still be going on (:data:`RECALL_RUN_SECONDS`)?"""
         run = recall.get("run")
@@ -293,14 +299,7 @@ class Recalls:
                 raise RecallError(
                     "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
                 )
-            if self._running(open_):
-                raise Conflict(
-                    "Lệnh thu hồi văn bản này đang được thực hiện. Hãy tải lại sau ít phút.",
-                    code="RECALL_IN_PROGRESS",
-                    record_id=record_id,
-                    recall_id=open_["recall_id"],
-                )
-            recall = self._next(open_, run=self._run())  # a second click at once: VERSION_CONFLICT
+            recall = self._take_over(open_)
         elif record.state == "destroyed":
             raise Conflict(
                 "Văn bản đã được hủy theo lệnh thu hồi hoặc quyết định hủy trước đó; không thu hồi lại.",
