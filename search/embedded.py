@@ -1488,10 +1488,10 @@ class EmbeddedBackend(SearchBackend):
         commits while this write waits for its lock leaves the file behind: looked up again
         (none, or the next rebuild's); the caller then writes the live index, the new one."""
         for _attempt in range(3):
-            staging = self._staging_writer()
-            if staging is None:
-                return
-            try:
+            try:  # (opened, it may replay rows pending in it: a write, checked the same way)
+                staging = self._staging_writer()
+                if staging is None:
+                    return
                 write(staging)
                 return
             except _StagingGone:
