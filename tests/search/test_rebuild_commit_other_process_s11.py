@@ -17,6 +17,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from kho.errors import StoreUnavailable
 from search.documents import IndexDocument
 from search.embedded import EmbeddedBackend, _EmbeddedRebuild
 from search.query import Principal, Query
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = r"""
 import sys
 from datetime import date
+from kho.errors import StoreUnavailable
 from search.documents import IndexDocument
 from search.embedded import EmbeddedBackend
 from search.query import Principal, Query
@@ -165,4 +167,46 @@ def test_a_write_that_waits_for_the_commit_reaches_the_new_live_index(tmp_path: 
         assert _total(backend, "trongkhithay") == 1
         assert _total(backend, "quyết") == 22
     web.close()
+    reindexing.close()
+
+
+HOLD_PURGE_LOCK = r"""
+import fcntl, sys
+with open(sys.argv[1], "a+b") as handle:
+    fcntl.flock(handle.fileno(), fcntl.LOCK_SH)  # what EmbeddedBackend.purge_deleted holds
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_commit_during_another_process_s_purge_is_a_clear_refusal_and_resumes(
+    tmp_path: Path,
+) -> None:
+    where = tmp_path / "index"
+    reindexing = EmbeddedBackend(where)
+    docs = [_doc(n) for n in range(20)]
+    reindexing.index(docs[:10])
+    rebuild = reindexing.begin_rebuild()
+    rebuild.index(docs)
+    purge = subprocess.Popen(
+        [sys.executable, "-c", HOLD_PURGE_LOCK, str(reindexing.lock_path)], text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+    try:
+        assert purge.stdout is not None and purge.stdout.readline().strip() == "held"
+        try:
+            rebuild.commit()
+        except StoreUnavailable as refused:
+            assert refused.code == "SEARCH_INDEX_UNAVAILABLE"
+            assert "kho reindex" in refused.message and "xóa hẳn" in refused.message
+        else:
+            raise AssertionError("the commit swapped in a staging index a purge had not purged")
+        assert reindexing.staging_path.exists()  # kept: the next run resumes it
+        assert _total(reindexing, "quyết") == 10
+    finally:
+        purge.communicate("\n", timeout=30)
+    resumed = reindexing.begin_rebuild()
+    assert dict(resumed.ids_and_versions()) == {d.id: 1 for d in docs}
+    resumed.commit()
+    assert _total(reindexing, "quyết") == 20
     reindexing.close()
