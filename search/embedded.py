@@ -93,8 +93,6 @@ FILE_NAME = "search.sqlite3"
 SCHEMA_VERSION = "2"
 TEXT_SCHEMA_VERSION = "5"  # 4: owner_unit indexed for the unit filter; 5: "_" joins pairs
 EXACT_WEIGHT = DEFAULT_RANKING.exact_weight
-_COPY_INFIX = ".swap-"
-"""A rebuild's commit copies the staging index to ``search.sqlite3.swap-<id>``, then renames it."""
 """A match with the diacritics as typed counts this many times a diacritic-insensitive one
 (phrases; words follow :class:`search.ranking.Ranking`)."""
 TITLE_REPEAT = 2
@@ -110,6 +108,8 @@ FACET_CACHE_SIZE = 256
 """Facet results remembered per index until its next commit (cleared when full)."""
 FACET_COUNT_MAX = 200
 """Up to this many matches, facets are counted from SQLite rows (see :func:`_counted_facets`)."""
+_COPY_INFIX = ".swap-"
+"""A rebuild's commit copies the staging index to ``search.sqlite3.swap-<id>``, then renames it."""
 _APPLY_CHUNK = 500
 BULK_COMMIT_DOCS = 20_000
 """A rebuild commits its Tantivy writer this often (and at the end), not once per batch."""
