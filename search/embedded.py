@@ -1382,7 +1382,7 @@ class _EmbeddedRebuild(Rebuild):
             self.staging.close()
             raise StoreUnavailable(
                 "Không thay được chỉ mục tìm kiếm mới vào (lỗi tệp chỉ mục). Hãy chạy lại lệnh "
-                f"kho reindex (phần đã dựng được giữ lại). Chi tiết: {exc}",
+                "kho reindex (phần đã dựng được giữ lại).",  # (SQLite's own text: the cause)
                 code="SEARCH_INDEX_UNAVAILABLE",
             ) from exc
         except BaseException:
