@@ -57,8 +57,9 @@ import sqlite3
 import threading
 import time
 import unicodedata
+import urllib.parse
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,8 @@ FACET_CACHE_SIZE = 256
 """Facet results remembered per index until its next commit (cleared when full)."""
 FACET_COUNT_MAX = 200
 """Up to this many matches, facets are counted from SQLite rows (see :func:`_counted_facets`)."""
+_COPY_INFIX = ".swap-"
+"""A rebuild's commit copies the staging index to ``search.sqlite3.swap-<id>``, then renames it."""
 _APPLY_CHUNK = 500
 BULK_COMMIT_DOCS = 20_000
 """A rebuild commits its Tantivy writer this often (and at the end), not once per batch."""
@@ -405,18 +408,30 @@ def _chunks(items: Sequence[int], size: int = _APPLY_CHUNK) -> Iterator[Sequence
         yield items[i : i + size]
 
 
+class _StagingGone(Exception):
+    """The staging file this object has open is no longer the one at its path (a rebuild
+    committed, or another began): a write to it would reach nobody's index."""
+
+
 class _Index(IndexWriter):
     """One index (live or staging): a SQLite file and the Tantivy directory it names."""
 
-    def __init__(self, path: Path, *, bulk: bool = False, defer: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, bulk: bool = False, defer: bool = False, create: bool = True
+    ) -> None:
         self.path = path
         self.bulk = bulk
+        """A staging index (WAL, no fsync): every write checks, under the write lock, that the
+        file is still the one at :attr:`path` (:class:`_StagingGone` otherwise)."""
         self.defer = defer
         """Leave the Tantivy side of :meth:`index` pending until many rows are (a rebuild)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                        check_same_thread=False)
+            # ``create=False``: a staging index is only ever made by its rebuild; another
+            # process opening it just as the rebuild commits must not make an empty one anew
+            where = path if create else f"file:{urllib.parse.quote(str(path))}?mode=rw"
+            self.conn = sqlite3.connect(where, timeout=30, isolation_level=None,
+                                        check_same_thread=False, uri=not create)
             self.conn.execute("PRAGMA journal_mode=" + ("WAL" if bulk else "DELETE"))
             self.conn.execute("PRAGMA synchronous=" + ("OFF" if bulk else "NORMAL"))
             self.conn.execute("PRAGMA temp_store=MEMORY")
@@ -573,8 +588,17 @@ class _Index(IndexWriter):
                         self._follow_text_dir()
                         replaced = self._lock_file_replaced()
                     if not replaced or self._holders > 1:
+                        if self.bulk and self._file_replaced():
+                            raise _StagingGone(str(self.path))
                         yield
                         return
+
+    def _file_replaced(self) -> bool:
+        """Whether :attr:`path` no longer names the file this object has open."""
+        try:
+            return os.stat(self.path).st_ino != self.inode
+        except FileNotFoundError:
+            return True
 
     def _lock_file_replaced(self) -> bool:
         """Whether the lock file of :attr:`text_dir` is another file than the one this object
@@ -1319,16 +1343,83 @@ class _EmbeddedRebuild(Rebuild):
         self.staging = _Index(path, bulk=True, defer=True)
 
     def commit(self) -> None:
+        """Swap the staging index in. Other processes may hold the staging file open (a web or
+        Celery worker that indexed a document during the rebuild writes it too, and keeps its
+        connection): the file itself is therefore never made live (their WAL connection would
+        keep a lock on the live file, and their ``-wal``/``-shm`` would not be its own). Under
+        the staging index's write lock (no write of any process is half-way, none can start),
+        its content is copied to a new file in rollback-journal mode, made durable, renamed over
+        the live file; then the staging files are removed. A writer that waited for the lock
+        finds the staging file gone and writes the live index (the new one) instead. Refused,
+        the staging index stays as it was: the next ``kho reindex`` resumes it."""
         try:
             self.staging.flush()
         except BaseException:
             self.staging.close()  # its background apply ends; what is staged stays pending
             raise
         self.backend._close_staging()
-        self.staging.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.staging.conn.execute("PRAGMA journal_mode=DELETE")
+        try:
+            with self.backend._purge_lock(exclusive=True) as held:
+                if not held:  # a purge holds the staging index open until it is purged
+                    raise StoreUnavailable(
+                        "Chỉ mục tìm kiếm đang được xóa hẳn dữ liệu đã hủy; chưa thể thay chỉ "
+                        "mục mới vào. Hãy chạy lại lệnh kho reindex sau ít phút (phần đã dựng "
+                        "được giữ lại).",
+                        code="SEARCH_INDEX_UNAVAILABLE",
+                    )
+                with self.staging._writing():
+                    self.backend._remove_stale_copies()
+                    copy = self._durable_copy()
+                    try:
+                        self.backend._swap_in(copy)
+                    except BaseException:
+                        copy.unlink(missing_ok=True)
+                        raise
+                    # the live file is the copy now: the staging file goes (a process still
+                    # holding it notices the missing file before its next write)
+                    for suffix in ("", "-wal", "-shm", "-journal"):
+                        Path(str(self.path) + suffix).unlink(missing_ok=True)
+                    _fsync_dir(self.path.parent)
+        except (sqlite3.Error, OSError) as exc:
+            self.staging.close()
+            raise StoreUnavailable(
+                "Không thay được chỉ mục tìm kiếm mới vào (lỗi tệp chỉ mục). Hãy chạy lại lệnh "
+                "kho reindex (phần đã dựng được giữ lại).",  # (SQLite's own text: the cause)
+                code="SEARCH_INDEX_UNAVAILABLE",
+            ) from exc
+        except BaseException:
+            self.staging.close()
+            raise
         self.staging.close()
-        self.backend._swap_in(self.path)
+        self.backend._after_swap()
+
+    def _durable_copy(self) -> Path:
+        """The staging index's content (its WAL included) in a new file next to the live one,
+        in rollback-journal mode like the live index, fsynced. The caller holds the staging
+        index's write lock."""
+        copy = self.backend.path.with_name(
+            f"{self.backend.path.name}{_COPY_INFIX}{uuid.uuid4().hex[:12]}"
+        )
+        try:
+            with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as target:
+                target.execute("PRAGMA synchronous=FULL")
+                self.staging.conn.backup(target)
+            # The copied header says WAL (the staging index's mode): switched back while this
+            # is the file's only connection, so the live index's openers find it in its mode.
+            with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as target:
+                mode = target.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+                if mode != "delete":
+                    raise sqlite3.OperationalError(f"journal_mode {mode}")
+            fd = os.open(copy, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(copy) + suffix).unlink(missing_ok=True)
+            raise
+        return copy
 
     def close(self) -> None:
         try:
@@ -1356,6 +1447,8 @@ class EmbeddedBackend(SearchBackend):
         path = Path(path)
         self.path = path / FILE_NAME if path.suffix != ".sqlite3" else path
         self.staging_path = Path(str(self.path) + ".rebuild")
+        self.lock_path = Path(str(self.path) + ".rebuild-lock")
+        """Flocked by a purge (shared) and a rebuild's commit (exclusive): :meth:`_purge_lock`."""
         self._live = _Index(self.path)
         self._staging: _Index | None = None
 
@@ -1373,14 +1466,52 @@ class EmbeddedBackend(SearchBackend):
         return self._live
 
     def _staging_writer(self) -> _Index | None:
-        if not self.staging_path.exists():
-            if self._staging is not None:
-                self._staging.close()
-                self._staging = None
+        """The staging index of an open rebuild (maybe another process's), reopened if the
+        file at its path is another than the one held (a rebuild committed, another began)."""
+        try:
+            inode: int | None = os.stat(self.staging_path).st_ino
+        except FileNotFoundError:
+            inode = None
+        if self._staging is not None and self._staging.inode != inode:
+            self._close_staging()
+        if inode is None:
             return None
         if self._staging is None:
-            self._staging = _Index(self.staging_path, bulk=True)
+            try:
+                self._staging = _Index(self.staging_path, bulk=True, create=False)
+            except StoreUnavailable:
+                if not self.staging_path.exists():  # committed meanwhile
+                    return None
+                raise
         return self._staging
+
+    def _to_staging(self, write: Callable[[_Index], object]) -> None:
+        """``write`` applied to the staging index of an open rebuild, if any. A rebuild that
+        commits while this write waits for its lock leaves the file behind: looked up again
+        (none, or the next rebuild's); the caller then writes the live index, the new one."""
+        for _attempt in range(3):
+            try:  # (opened, it may replay rows pending in it: a write, checked the same way)
+                staging = self._staging_writer()
+                if staging is None:
+                    return
+                write(staging)
+                return
+            except _StagingGone:
+                self._close_staging()
+        raise StoreUnavailable(
+            "Chỉ mục tìm kiếm đang được dựng lại và thay liên tục; chưa ghi được. Hãy thử lại.",
+            code="SEARCH_INDEX_UNAVAILABLE",
+        )
+
+    def index(self, docs: Iterable[IndexDocument]) -> int:
+        docs = list(docs)
+        self._to_staging(lambda staging: staging.index(docs))
+        return self._live_writer().index(docs)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        self._to_staging(lambda staging: staging.delete(ids))
+        return self._live_writer().delete(ids)
 
     def _close_staging(self) -> None:
         if self._staging is not None:
@@ -1396,12 +1527,17 @@ class EmbeddedBackend(SearchBackend):
         carries any more dropped (:meth:`_Index.drop_unused_labels`), the file vacuumed; Tantivy
         segments that hold a deleted document are rewritten (:meth:`_Index.rewrite_text`) and
         the files no segment uses any more removed from disk."""
+        with self._purge_lock(exclusive=False):
+            self._purge_deleted()
+
+    def _purge_deleted(self) -> None:
         live = self._live_writer()
         # The staging index of a rebuild is opened before the live one is rewritten (as main
         # did): a rebuild that commits during that rewrite (it waits for its lock) would
         # otherwise swap in its staging index, which holds the destroyed document too, and
         # nothing would purge it (review rv8). Held open here, it cannot be swapped in before
-        # its purge below (the rebuild's commit is refused; the next one resumes it).
+        # its purge below (the rebuild's commit is refused while this holds the purge lock;
+        # the next one resumes it).
         staging = self._staging_writer()
         # The live text index is rewritten aside: the searches of this process go on from
         # the old one until the switch (they waited for the whole rewrite before: review rv6).
@@ -1418,20 +1554,49 @@ class EmbeddedBackend(SearchBackend):
                 staging.rewrite_text()
                 _collect_garbage(staging.text)
 
-    def _swap_in(self, staging: Path) -> None:
+    def _swap_in(self, copy: Path) -> None:
+        """Rename ``copy`` over the live file (durably) once no writer of ours is half-way."""
         live = self._live_writer()
         with live._writing():
             live.conn.execute("BEGIN EXCLUSIVE")  # no writer of ours is half-way through
             try:
-                os.replace(staging, self.path)
+                os.replace(copy, self.path)
             finally:
                 live.conn.execute("ROLLBACK")
-        if self._staging is not None:
-            self._staging.close()
-            self._staging = None
+            _fsync_dir(self.path.parent)
+
+    def _after_swap(self) -> None:
+        """The new live index opened; the Tantivy directories nobody names any more removed
+        (outside the staging index's write lock: its lock file is the new live one's)."""
+        self._close_staging()
         live = self._live_writer()
         with live._writing():  # not while a purge of the new live index builds its directory
             self._remove_unused_text_dirs(keep={live.text_dir.name})
+
+    def _remove_stale_copies(self) -> None:
+        """Copies a killed commit left (only one commit runs: the caller holds
+        :meth:`_purge_lock` exclusively)."""
+        for stale in self.path.parent.glob(f"{self.path.name}{_COPY_INFIX}*"):
+            stale.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _purge_lock(self, *, exclusive: bool) -> Iterator[bool]:
+        """Between a purge and a rebuild's commit, across processes: a purge holds it shared
+        from before it opens the live index until it has purged the staging one (it waits
+        for a commit under way); a commit takes it exclusively without waiting and yields
+        whether it got it (a purge may take minutes: the commit is refused instead)."""
+        with open(self.lock_path, "a+b") as handle:
+            try:
+                fcntl.flock(
+                    handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH
+                )
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _remove_unused_text_dirs(self, keep: set[str]) -> None:
         """Drop Tantivy directories no index file names any more (replaced by a rebuild)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from index_traces import index_traces
 
+from kho.errors import StoreUnavailable
 from search.documents import IndexDocument
 from search.embedded import EmbeddedBackend, _Index
 from search.query import Principal, Query
@@ -97,7 +98,10 @@ def test_a_rebuild_committed_during_the_purge_keeps_no_trace_of_the_destroyed_te
     assert swap and not swap[0].is_alive()
     purging.close()
     if not swapped.is_set():  # refused (the staging index in use): run again, it resumes
-        assert "locked" in str(refused[0])
+        # (s11: a clear refusal with its code, no more SQLite's raw "database is locked")
+        assert isinstance(refused[0], StoreUnavailable), refused[0]
+        assert refused[0].code == "SEARCH_INDEX_UNAVAILABLE"
+        assert "xóa hẳn" in refused[0].message
         rebuild.staging.close()  # (the refused run's process ends)
         rebuilding.begin_rebuild().commit()
     rebuilding.close()
