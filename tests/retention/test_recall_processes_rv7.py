@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from kho_people import People
-from kho_recall_worker import click
+from kho_recall_worker import race
 from kho_retention import kho_env, s3_env
 from kho_testing import incoming, pdf_bytes
 
@@ -30,20 +30,11 @@ def test_two_processes_recalling_one_incoming_document_at_once_finish_one_recall
     try:
         people: People = make_people(kho)
         clerk = people.actor("van_thu")
-        ctx = multiprocessing.get_context("spawn")
         for round_ in range(2):
             doc = kho.repo.create_document(
                 "den", incoming(code_number=f"9{round_}"), pdf_bytes(f"p{round_}"), "cv.pdf", clerk
             )
-            start, out = ctx.Barrier(2), ctx.Queue()
-            procs = [
-                ctx.Process(target=click, args=(env, doc.record_id, clerk, start, out)) for _ in range(2)
-            ]
-            for p in procs:
-                p.start()
-            outcomes = [out.get(timeout=90) for _ in procs]
-            for p in procs:
-                p.join(60)
+            outcomes = race(env, doc.record_id, clerk, "den")
             finished = [o for o in outcomes if o[0] == "done"]
             refused = [o for o in outcomes if o[0] == "refused"]
             assert len(finished) == 1 and len(refused) == 1, outcomes

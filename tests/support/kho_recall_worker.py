@@ -1,8 +1,9 @@
-"""A recall of a văn bản đến run in a process of its own (a spawned child imports this module
+"""A recall of a văn bản đến or đi run in a process of its own (a spawned child imports this module
 by name: a test module cannot be imported there)."""
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any
 
 from kho.config import Settings
@@ -11,15 +12,24 @@ from repository.records import Actor
 from retention.recall import Recalls
 from web.context import Kho
 
+ORDERS = {
+    "den": ("CV 31/BNV-VP", "Ban hành nhầm"),
+    "di": ("CV 32/UBND-VP", "Ban hành sai thẩm quyền"),
+}
+"""The order and reason each direction's click gives."""
 
-def click(env: dict[str, str], record_id: str, clerk: Actor, start: Any, out: Any) -> None:
-    """One worker process: its own Kho, the recall at the barrier."""
+
+def click(env: dict[str, str], record_id: str, clerk: Actor, start: Any, out: Any, direction: str) -> None:
+    """One worker process: its own Kho, the recall of a văn bản đến (u7) or đi (u8's derived
+    outgoing id) at the barrier; puts what it got on ``out``."""
     kho = Kho(Settings.from_env(env))
     try:
         recalls = Recalls(kho.repo, kho.backend)
+        recall = recalls.recall_incoming if direction == "den" else recalls.recall_outgoing
+        order, reason = ORDERS[direction]
         start.wait(60)
         try:
-            done = recalls.recall_incoming(record_id, "CV 31/BNV-VP", "Ban hành nhầm", actor=clerk)
+            done = recall(record_id, order, reason, actor=clerk)
             out.put(("done", done["recall_id"], done["state"]))
         except KhoError as exc:
             out.put(("refused", exc.code, exc.http_status))
@@ -29,21 +39,18 @@ def click(env: dict[str, str], record_id: str, clerk: Actor, start: Any, out: An
         kho.close()
 
 
-def click_outgoing(env: dict[str, str], record_id: str, clerk: Actor, start: Any, out: Any) -> None:
-    """One worker process recalling a văn bản đi (u8's derived outgoing id), at the barrier."""
-    kho = Kho(Settings.from_env(env))
-    try:
-        recalls = Recalls(kho.repo, kho.backend)
-        start.wait(60)
-        try:
-            done = recalls.recall_outgoing(record_id, "CV 32/UBND-VP", "Ban hành sai thẩm quyền", actor=clerk)
-            out.put(("done", done["recall_id"], done["state"]))
-        except KhoError as exc:
-            out.put(("refused", exc.code, exc.http_status))
-        except BaseException as exc:  # a 500 shows here as what it is
-            out.put(("error", type(exc).__name__, str(exc)))
-    finally:
-        kho.close()
+def race(env: dict[str, str], record_id: str, clerk: Actor, direction: str) -> list[tuple[Any, ...]]:
+    """Two spawned processes (two gunicorn workers, each with its own Kho and store client)
+    recalling ``record_id`` at the same moment: what each got."""
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=click, args=(env, record_id, clerk, start, out, direction)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    outcomes = [out.get(timeout=90) for _ in procs]
+    for p in procs:
+        p.join(60)
+    return outcomes
 
 
 def click_outgoing_killed(env: dict[str, str], record_id: str, clerk: Actor) -> None:
