@@ -18,11 +18,11 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 import tantivy
+from index_docs import index_doc
 from index_traces import index_traces
 
 from search.documents import IndexDocument
@@ -41,17 +41,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _doc(n: int, **kw: object) -> IndexDocument:
     rng = random.Random(n)
-    base: dict[str, object] = {
-        "version": 1,
-        "direction": "den",
-        "owner_unit": "UNIT-A",
-        "ngay_ban_hanh": date(2024, 1, 1),
-        "title": f"Công văn số {n}",
-        "so_ky_hieu": f"{n}/UBND-VP",
-        "text": "thường " + " ".join(rng.choice(WORDS) for _ in range(200)),
-    }
-    base.update(kw)
-    return IndexDocument(id=f"doc-{n:06d}", **base)  # type: ignore[arg-type]
+    kw.setdefault("text", "thường " + " ".join(rng.choice(WORDS) for _ in range(200)))
+    return index_doc(n, **kw)  # type: ignore[arg-type]
 
 
 def _tombstone(n: int) -> IndexDocument:

@@ -9,8 +9,7 @@ included, as a soft-deleted copy until a merge may drop it."""
 
 from __future__ import annotations
 
-from datetime import date
-
+from index_docs import index_doc
 from index_traces import index_traces
 
 from search.backend import SearchBackend
@@ -23,17 +22,8 @@ SECRET_WORD = "thuốcnổbímật"
 
 
 def _doc(n: int, **kw: object) -> IndexDocument:
-    base: dict[str, object] = {
-        "version": 1,
-        "direction": "den",
-        "owner_unit": "UNIT-A",
-        "ngay_ban_hanh": date(2024, 1, 1),
-        "title": f"Công văn số {n}",
-        "so_ky_hieu": f"{n}/UBND-VP",
-        "text": f"Nội dung công văn thường số {n} về quy chế làm việc.",
-    }
-    base.update(kw)
-    return IndexDocument(id=f"doc-{n:03d}", **base)  # type: ignore[arg-type]
+    kw.setdefault("text", f"Nội dung công văn thường số {n} về quy chế làm việc.")
+    return index_doc(n, id_width=3, **kw)  # type: ignore[arg-type]
 
 
 def test_a_replaced_documents_text_is_gone_from_the_index_files_after_the_purge(make_backend) -> None:

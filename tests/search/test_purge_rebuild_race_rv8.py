@@ -14,9 +14,9 @@ connections, handles and lock file description, as another process has."""
 from __future__ import annotations
 
 import threading
-from datetime import date
 from pathlib import Path
 
+from index_docs import index_doc
 from index_traces import index_traces
 
 from kho.errors import StoreUnavailable
@@ -29,17 +29,8 @@ SECRET = "chấtnổbímậtrv8"
 
 
 def _doc(n: int, **kw: object) -> IndexDocument:
-    base: dict[str, object] = {
-        "version": 1,
-        "direction": "den",
-        "owner_unit": "UNIT-A",
-        "ngay_ban_hanh": date(2024, 1, 1),
-        "title": f"Công văn số {n}",
-        "so_ky_hieu": f"{n}/UBND-VP",
-        "text": f"quyết định ban hành quy chế số {n}",
-    }
-    base.update(kw)
-    return IndexDocument(id=f"doc-{n:06d}", **base)  # type: ignore[arg-type]
+    kw.setdefault("text", f"quyết định ban hành quy chế số {n}")
+    return index_doc(n, **kw)  # type: ignore[arg-type]
 
 
 def _no_secret_on_disk(where: Path) -> None:
