@@ -112,3 +112,33 @@ def test_a_header_names_neither_who_acts_nor_their_address_without_a_trusted_pro
     assert wrong.status_code == 401
     failed = [e for e in kho.repo.audit.events() if e.action == "account:login-failed"]
     assert failed[-1].source == "192.0.2.33"
+
+
+def test_the_password_page_shares_the_login_limit_of_the_address_and_name(
+    app: Flask, kho: Kho, people: People
+) -> None:
+    """``POST /password`` checks an old password like a login, for the session's account or for
+    the name a login that required a change left in the session (``change_for``). It was the one
+    door of that check outside the login limiter: with the session secret known (a weak or leaked
+    ``KHO_SESSION_SECRET``; here the test client signs the cookie with the app's secret), any
+    name could be put there and guessed at, one password over many names, with no limit per
+    address. It now shares the budget of the login page and the API (10 per address and name)."""
+    app.extensions["kho_login_limiter"].attempts = 3
+    web = app.test_client()
+    token = csrf(web)
+    target = "khongco.ubnd"  # no account: nothing locks, only the limiter can stop the guesses
+    with web.session_transaction() as forged:
+        forged["change_for"] = target
+    answers = []
+    for i in range(4):
+        answer = web.post(
+            "/password",
+            data={"old_password": f"Sai#{i}", "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+                  "csrf_token": token},
+        )
+        answers.append((answer.status_code, answer.headers.get("X-Kho-Error")))
+    assert [s for s, _ in answers[:3]] == [422, 422, 422], answers
+    assert answers[3] == (429, "LOGIN_RATE_LIMITED"), answers
+    # The same budget as the API's login for that name from that address.
+    api = web.post("/api/login", json={"username": target, "password": "Sai#x"})
+    assert api.status_code == 429
