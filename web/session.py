@@ -7,8 +7,10 @@ kept per installation (keyed by its store URL). Only the token's SHA-256 is in t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from kho.config import Settings
@@ -68,7 +70,16 @@ def forget_token(settings: Settings) -> None:
 
 
 def save_token_map(path: Path, tokens: dict[str, str]) -> None:
-    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(tokens, out)
-    os.replace(path.with_suffix(".tmp"), path)
+    """Write the tokens through a new file of a random name (``mkstemp``: created, never opened
+    through a link, mode 0600), then rename it over ``path``. The fixed ``<file>.tmp`` it used
+    was opened following a link, so a link planted there by anyone who may write to the folder
+    received the tokens (a16)."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(tokens, out)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -95,10 +95,18 @@ def change_password() -> Response:
         else:
             try:
                 current = session.get("t") if who is not None else None
-                kho().accounts.change_password(
-                    str(username), old, new, request.remote_addr,
-                    keep=token_digest(str(current)) if current else None,
+                # Under the login limiter, as the API's password change: the old password is
+                # checked like a login, for the name the session holds ("change_for" too, which
+                # a forged cookie could set to any name if the session secret were known).
+                limited(
+                    str(username),
+                    lambda: kho().accounts.change_password(
+                        str(username), old, new, request.remote_addr,
+                        keep=token_digest(str(current)) if current else None,
+                    ),
                 )
+            except LoginRateLimited:
+                abort(429)
             except ValidationFailed as exc:
                 errors.extend(e.message for e in exc.errors)
             except KhoError as exc:

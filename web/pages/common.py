@@ -35,7 +35,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from kho import logs
-from kho.errors import AccountLocked, KhoError, LoginFailed, LoginRateLimited, SessionExpired
+from kho.errors import (
+    AccountLocked,
+    KhoError,
+    LoginFailed,
+    LoginRateLimited,
+    PasswordChangeRequired,
+    SessionExpired,
+    TokenInvalid,
+)
 from kho.timeutil import parse_iso, vn_date, vn_display
 from repository.accounts import Account
 from repository.policy import Action, Role, can
@@ -425,6 +433,24 @@ def limited(
 
 
 # -- who is logged in ----------------------------------------------------------------------------
+SESSION_ENDED = "SESSION_ENDED"
+SESSION_ENDED_MESSAGE = (
+    "Phiên làm việc đã kết thúc: mật khẩu vừa được đổi hoặc cấp lại, phiên đã đăng xuất ở nơi khác,"
+    " hoặc tài khoản không còn được sử dụng. Vui lòng đăng nhập lại."
+)
+"""Why a page session whose token was revoked ended (the API answers ``TOKEN_INVALID``)."""
+
+
+def _end_session(message: str, code: str) -> None:
+    """End the page session and tell the person why on the login page they are sent to, with
+    the stable code (as an error page shows it); :func:`login_required` sends the code as
+    ``X-Kho-Error`` on its redirect. Before a16 only an idle session said anything: a lock, a
+    reset, a password change elsewhere or a deletion logged the person out without a word."""
+    session.clear()
+    flash(f"{message} (Mã lỗi: {code})", "warning")
+    g.kho_session_ended = code
+
+
 def current_actor() -> Actor | None:
     if "actor" in g:
         return g.actor
@@ -434,11 +460,18 @@ def current_actor() -> Actor | None:
     try:
         g.actor = kho().actor_from_token(str(token), request.remote_addr)
     except SessionExpired as exc:
-        session.clear()
-        flash(exc.message, "warning")  # shown on the login page the person is sent to
+        _end_session(exc.message, exc.code)
+        return None
+    except TokenInvalid:
+        # Revoked: a password changed or reset (elsewhere), a logout in another tab, the
+        # account deleted. The token's own words are the API's ("mã truy cập").
+        _end_session(SESSION_ENDED_MESSAGE, SESSION_ENDED)
+        return None
+    except (AccountLocked, PasswordChangeRequired) as exc:
+        _end_session(exc.message, exc.code)
         return None
     except KhoError:
-        session.clear()  # revoked token, locked account: log out
+        session.clear()  # anything else (the store unreachable...): log out, as before
         return None
     g.account = kho().accounts.get(g.actor.user)
     return g.actor
@@ -453,7 +486,11 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_actor() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            response = redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            ended = g.get("kho_session_ended")
+            if ended:
+                response.headers["X-Kho-Error"] = ended  # why, for machines (_end_session)
+            return response
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
