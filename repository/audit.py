@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -336,7 +336,7 @@ class AuditEvent:
 
     def body(self) -> dict[str, Any]:
         """What the hash covers: every field but the hash; the format version when it is set."""
-        data = asdict(self)
+        data = formats.as_dict(self)
         data.pop("hash")
         if data[formats.FORMAT_KEY] is None:
             del data[formats.FORMAT_KEY]
@@ -347,7 +347,7 @@ class AuditEvent:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def stored(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = formats.as_dict(self)
         if data[formats.FORMAT_KEY] is None:
             del data[formats.FORMAT_KEY]
         return data
@@ -654,7 +654,7 @@ class AuditLog:
                 prev=prev,
                 format_version=formats.AUDIT_EVENT.current,
             )
-            event = AuditEvent(**{**asdict(event), "hash": event.compute_hash()})
+            event = AuditEvent(**{**formats.as_dict(event), "hash": event.compute_hash()})
             out.append(event)
             seq, prev = seq + 1, event.hash
         return out

@@ -18,9 +18,10 @@ follows), keep the fixtures of the old format in ``tests/fixtures/formats/`` and
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kho.errors import FormatInvalid, FormatUnsupported
@@ -453,3 +454,33 @@ def load_derived(raw: bytes, name: str) -> dict[str, Any]:
             raise FormatInvalid(f"Dữ liệu dẫn xuất “{name}” không phải là một đối tượng JSON.", name=name)
         return data
     return loads(kind, raw)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes})
+"""Types whose ``copy.deepcopy`` is the value itself (``copy._deepcopy_atomic``): exactly these
+types, not their subclasses (which deepcopy copies)."""
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def as_dict(obj: Any) -> Any:
+    """:func:`dataclasses.asdict` of ``obj``, equal in every value and type (the stored bytes of
+    an audit event, a register entry, a record's metadata are made from it: hashed, sealed),
+    without its cost: ``asdict`` deep-copies every leaf value, and for a string or a number the
+    copy is the value itself. Other leaves (a date, an enum) are still deep-copied; nested
+    dataclasses, lists, tuples, named tuples and dicts are rebuilt as ``asdict`` rebuilds them.
+    ``tests/repository/test_as_dict.py`` holds the two equal."""
+    kind = type(obj)
+    if kind in _ATOMS:
+        return obj
+    names = _FIELD_NAMES.get(kind)
+    if names is None and hasattr(kind, "__dataclass_fields__"):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {name: as_dict(getattr(obj, name)) for name in names}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return kind(*[as_dict(v) for v in obj])
+    if isinstance(obj, list | tuple):
+        return kind(as_dict(v) for v in obj)
+    if isinstance(obj, dict):
+        return kind((as_dict(k), as_dict(v)) for k, v in obj.items())
+    return copy.deepcopy(obj)

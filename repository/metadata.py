@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
 from kho.digits import ascii_int
 from kho.errors import FieldError, ValidationFailed
 from kho.textkey import describe, foreign_letters
+from repository.formats import as_dict
 from repository.vocabulary import (
     Direction,
     Secrecy,
@@ -130,7 +131,7 @@ class DocumentMetadata:
         return f"{self.code_number}/{self.code_notation}"
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(asdict(self))
+        return _to_jsonable(as_dict(self))
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class FileMetadata:
         return f"{self.organ_id}.{self.file_catalog}.{self.file_notation}"
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(asdict(self))
+        return _to_jsonable(as_dict(self))
 
 
 def _to_jsonable(value: Any) -> Any:

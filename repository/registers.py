@@ -14,7 +14,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from kho.errors import AlreadyExists, FieldError, KhoError, RegisterSeriesAmbiguous, RegisterSeriesUnknown
 from repository import formats
@@ -251,7 +251,7 @@ class RegisterEntry:
     version: int = 1
 
     def to_json(self) -> bytes:
-        return formats.dumps(formats.REGISTER_ENTRY.name, asdict(self))
+        return formats.dumps(formats.REGISTER_ENTRY.name, formats.as_dict(self))
 
     @classmethod
     def from_json(cls, data: bytes) -> RegisterEntry:
