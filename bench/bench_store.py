@@ -246,12 +246,16 @@ def _store_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
 
 
 def _number_worker(args: tuple[str, dict[str, Any], int, int, int]) -> Result:
+    """Numbers in one series (every process: hành chính), or with ``distinct_series`` in a
+    series of each process's own (an advisory body's series per process)."""
     url, options, worker, count, _ = args
+    options = dict(options)
+    body = f"Hội đồng thử nghiệm {worker}" if options.pop("distinct_series", False) else None
     repo = _open(url, options)
     COUNTS.clear()
     started, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(count):
-        repo.create_document("di", _metadata(worker, "di"), None, None, CLERK)
+        repo.create_document("di", _metadata(worker, "di"), None, None, CLERK, advisory_body=body)
     return _result(count, started, cpu0)
 
 
@@ -393,6 +397,7 @@ def run(
     repeat: int,
     parts: tuple[str, ...] = ("store", "numbers"),
     modes: tuple[bool, ...] = (False, True),
+    series: tuple[bool, ...] = (False,),
 ) -> None:
     s3 = label.startswith("S3")
     print(f"\n== {label}: {size // 1024} KB records, {records} per run, min/median of {repeat} ==")
@@ -406,12 +411,13 @@ def run(
             client.make_bucket(url.removeprefix("s3://"))
 
     def exact(url: str, done: int) -> str:
-        repo = _open(url, options)
-        year = time.gmtime().tm_year
-        numbers = [
-            r.registration.number for r in repo.register("hanh-chinh", year, actor=CLERK) if r.registration
-        ]
-        return f"   exact: {sorted(numbers) == list(range(1, done + 1))}"
+        """Every series numbered 1..n without a gap or a repeat, n summing to ``done``."""
+        repo = _open(url, {k: v for k, v in options.items() if k != "distinct_series"})
+        by_series: dict[str, list[int]] = collections.defaultdict(list)
+        for entry in repo.registers.all_entries():
+            by_series[entry.series].append(entry.number)
+        ok = all(sorted(n) == list(range(1, len(n) + 1)) for n in by_series.values())
+        return f"   exact: {ok and sum(map(len, by_series.values())) == done} ({len(by_series)} series)"
 
     for p in procs if "store" in parts else []:
         per = max(1, records // p)
@@ -446,15 +452,16 @@ def run(
                 per,
                 0,
             )
-        for group in modes:
+        for group, distinct in ((g, d) for g in modes for d in series):
             kho = _measure(
-                "Kho register numbers" + (", group commit" if group else ""),
+                "Kho register numbers" + (", group commit" if group else "")
+                + (", own series" if distinct else ""),
                 p,
                 repeat,
                 fresh,
                 prepare_repo,
                 _number_worker,
-                {**options, "group_commit": group},
+                {**options, "group_commit": group, "distinct_series": distinct},
                 per,
                 0,
                 check=exact,
@@ -476,6 +483,8 @@ def main() -> None:
     parser.add_argument("--group-commit", choices=("off", "on", "both"), default="both",
                         help="audit events of one act: one object each (off) or one batch (on)")
     parser.add_argument("--profile", action="store_true", help="list the objects one record writes")
+    parser.add_argument("--series", choices=("one", "own", "both"), default="one",
+                        help="numbers of every process in one series, each process's own, or both")
     parser.add_argument("--s3-endpoint", default=os.environ.get("KHO_TEST_S3_ENDPOINT", ""))
     parser.add_argument("--s3-access-key", default=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""))
     parser.add_argument("--s3-secret-key", default=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""))
@@ -530,6 +539,7 @@ def _main_runs(
             args.repeat,
             parts,
             modes,
+            {"one": (False,), "own": (True,), "both": (False, True)}[args.series],
         )
     if args.s3_endpoint:
         run(
@@ -542,6 +552,7 @@ def _main_runs(
             args.repeat,
             parts,
             modes,
+            {"one": (False,), "own": (True,), "both": (False, True)}[args.series],
         )
     else:
         print("\nS3: skipped (no --s3-endpoint and KHO_TEST_S3_ENDPOINT unset)")
