@@ -274,11 +274,7 @@ def write_group(
     ``kho fsck`` finds a record in flight by). ``durable_lead``: ``lead``, and the first
     object is durable (on the local folder: its directory synced) before any other is made
     visible, so a power loss never keeps the others without it (the marker, again: a key and an
-    original no marker names are never found). Where every object stages durably (the local
-    folder), the lead is linked and its directory synced as soon as its own temp file is
-    durable, while the others are still being staged (their temp files written and fsync'd:
-    nothing of them visible): the lead's sync shares their round instead of following it.
-    ``report(i, outcome)`` is called in the calling
+    original no marker names are never found). ``report(i, outcome)`` is called in the calling
     thread as soon as an object's outcome is known, also when the group is interrupted (a
     ``KeyboardInterrupt``, ``SystemExit``): then the group waits (at most
     :data:`SETTLE_SECONDS`) for what it has already sent, reports it, gives up every staged
@@ -296,17 +292,13 @@ def write_group(
             after.wait()
         return []
     tell = report or _ignore
-    lead_done: list[Outcome] = []
-    early = durable_lead and after is None and len(objects) > 1 and _links_durably(objects)
-    staged: list[Staged | BaseException] = _stage_all(
-        objects, lead=(lambda item: lead_done.append(_publish_lead(objects[0], item))) if early else None
-    )
+    staged: list[Staged | BaseException] = _stage_all(objects)
     try:
         if after is not None:
             after.wait()  # the group this one depends on is durable before any link of this one
         if all(not isinstance(s, BaseException) and s.ordered for s in staged):
-            return _publish_in_order(objects, staged, tell, durable_lead, settling, lead_done)
-        return _publish_concurrently(objects, staged, tell, lead or durable_lead, lead_done)
+            return _publish_in_order(objects, staged, tell, durable_lead, settling)
+        return _publish_concurrently(objects, staged, tell, lead or durable_lead)
     finally:
         # Published or not, a staged object's temp is no longer needed (a no-op once linked).
         for item in staged:
@@ -314,35 +306,7 @@ def write_group(
                 item.discard()
 
 
-def _links_durably(objects: Sequence[NewObject]) -> bool:
-    """Whether every object of the group is staged durably and then linked (the local folder
-    with fsync on, its create methods not wrapped): its publish is a link whose directory the
-    group syncs, so a durable lead can be published while the others still stage."""
-    return all(obj.store.stages_durably(obj.key) for obj in objects)
-
-
-def _publish_lead(obj: NewObject, item: Staged | BaseException) -> Outcome:
-    """Link a durable lead and sync its directory, before returning (also when interrupted:
-    what was linked is made durable before the interruption goes on). Called while the group's
-    other objects are still being staged: none of them is visible yet, and none is linked
-    before this returned."""
-    out: list[Outcome] = [item if isinstance(item, BaseException) else _outcome(obj, item)]
-    try:
-        _sync([obj], [item], out, 0, 1)
-    except BaseException:
-        _sync([obj], [item], out, 0, 1)
-        raise
-    return out[0]
-
-
-def _stage_all(
-    objects: Sequence[NewObject], *, lead: Callable[[Staged | BaseException], None] | None = None
-) -> list[Staged | BaseException]:
-    """Stage every object (at the same time where two or more stage durably). ``lead``: called
-    in the calling thread with the first object's staged item as soon as it is staged, while
-    the others are still being staged (the durable lead is linked and synced meanwhile:
-    :func:`write_group`); given only where every object stages durably."""
-
+def _stage_all(objects: Sequence[NewObject]) -> list[Staged | BaseException]:
     def stage(obj: NewObject) -> Staged | BaseException:
         try:
             return obj.store.stage(obj.key, obj.data, fresh=obj.fresh)
@@ -365,12 +329,10 @@ def _stage_all(
         for i, obj in enumerate(objects):
             costly_one = obj.store.stages_durably(obj.key)
             futures.append(_submit(_small(obj), sent.run, i, stage, obj) if costly_one else None)
-        for i, (obj, future) in enumerate(zip(objects, futures, strict=True)):
+        for obj, future in zip(objects, futures, strict=True):
             item = future.result() if future is not None else stage(obj)
             assert item is not None  # None only for a task started after an interrupt
             out.append(item)
-            if i == 0 and lead is not None:
-                lead(item)  # the others stage meanwhile (a linked lead's discard is a no-op)
     except BaseException:
         # Interrupted: nothing more starts; what runs is waited for, then every staged temp
         # file is given up (each task reports itself: see _Sent).
@@ -586,20 +548,11 @@ def _publish_in_order(
     tell: Report,
     durable_lead: bool,
     settling: Settling | None,
-    lead_done: Sequence[Outcome] = (),
 ) -> list[Outcome]:
-    """``lead_done``: the outcome of the first object, linked and synced already while the
-    others were staged (:func:`_publish_lead`)."""
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
     synced = published = 0
     try:
         for i, (obj, item) in enumerate(zip(objects, staged, strict=True)):
-            if i == 0 and lead_done:
-                out[0], synced, published = lead_done[0], 1, 1
-                tell(0, out[0])
-                if isinstance(out[0], BaseException):
-                    break
-                continue
             out[i] = item if isinstance(item, BaseException) else _outcome(obj, item)
             published = i + 1
             if i == 0 and durable_lead and len(objects) > 1:
@@ -620,25 +573,13 @@ def _publish_in_order(
 
 
 def _publish_concurrently(
-    objects: Sequence[NewObject],
-    staged: Sequence[Staged | BaseException],
-    tell: Report,
-    lead: bool,
-    lead_done: Sequence[Outcome] = (),
+    objects: Sequence[NewObject], staged: Sequence[Staged | BaseException], tell: Report, lead: bool
 ) -> list[Outcome]:
     out: list[Outcome] = [NOT_WRITTEN] * len(objects)
     start = 0
     # A group spanning a local folder (linked, ordered) and S3 comes here too: the local links
     # are synced as in order (nothing to sync for a request, which is durable when it returns).
-    # (A local group comes here also when one of its objects failed to stage: its lead may
-    # have been linked and synced already, while the others staged: ``lead_done``.)
-    if lead_done:
-        out[0] = lead_done[0]
-        tell(0, out[0])
-        if isinstance(out[0], BaseException):
-            return out
-        start = 1
-    elif lead:
+    if lead:
         first = staged[0]
         out[0] = first if isinstance(first, BaseException) else _outcome(objects[0], first)
         _sync(objects, staged, out, 0, 1)

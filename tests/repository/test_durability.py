@@ -313,57 +313,6 @@ def test_the_guards_are_staged_while_the_originals_directories_sync_and_linked_a
     assert [p for p, _ in rec.visible() if "/claims/sha256/" in p]
 
 
-class _HeldOriginal(Recorder):
-    """Holds the fsync of the original's temp file (the one file of a record above 100 KB)
-    until the catalog marker's directory has been synced meanwhile (or 10 s), noting what was
-    visible once that sync ended."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.held = False
-        self.overlapped = False
-        self.marker_synced = threading.Event()
-        self.seen_then: Seen = frozenset()
-
-    def file(self, fd: int, path: Path) -> None:
-        if not self.held and os.fstat(fd).st_size > 100_000:
-            self.held = True
-            self.overlapped = self.marker_synced.wait(10)
-        super().file(fd, path)
-
-    def directory(self, path: Path) -> None:
-        super().directory(path)
-        marker_dir = path.name == "records" and path.parent.name == "catalog"
-        if marker_dir and self.held and not self.marker_synced.is_set():
-            self.seen_then = self.visible()
-            self.marker_synced.set()
-
-
-def test_the_marker_is_linked_and_synced_while_the_original_is_staged_and_alone_visible_then(
-    tmp_path: Path,
-) -> None:
-    """s12: the durable lead (the catalog marker) is linked and its directory synced as soon as
-    its own temp file is durable, in the round of the original's temp-file fsync instead of a
-    round after it; the key and the original are linked only after that sync ended (a power
-    loss never keeps them without a marker naming the record)."""
-    rec = _HeldOriginal()
-    store = LocalStore(tmp_path / "s", durability=rec)
-    keys = LocalStore(tmp_path / "k", durability=rec)
-    rec.roots = [store.root, keys.root]
-    repo = new_repository(store, keys)
-    repo.create_document("den", incoming(code_number="1"), pdf_bytes("earlier"), "a.pdf", CLERK)
-    before = rec.visible()
-    record = repo.create_document(
-        "den", incoming(code_number="2"), pdf_bytes("second", size=200_000), "b.pdf", CLERK
-    )
-    assert rec.overlapped, "the marker waited for the original's temp-file fsync to be linked and synced"
-    rid = record.record_id
-    then = sorted(p.split("/objects/", 1)[1] for p, _ in rec.seen_then - before)
-    assert then == [f"catalog/records/{rid}"], then  # the marker durable, nothing else of the record yet
-    now = {p.split("/objects/", 1)[1] for p, _ in rec.visible() - before}
-    assert f"keys/{rid}" in now and any(p.startswith(f"records/{rid}/content/") for p in now)
-
-
 @pytest.mark.parametrize("pool", [True, False], ids=["pool running", "no pool"])
 def test_a_put_keeps_the_old_version_durable_before_the_new_one_replaces_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
