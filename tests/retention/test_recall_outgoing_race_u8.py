@@ -38,7 +38,7 @@ def _recall_holds(kho: Kho, record_id: str) -> list[str]:
 
 def _frozen_once(kho: Kho, recalls: Recalls, record_id: str, recall_id: str) -> None:
     """One recall, one recall hold (its own), one mark on the document naming it."""
-    assert _mine(recalls, record_id) == [(recall_id, "recorded")]
+    assert _mine(recalls, record_id) == [(recall_id, "frozen")]  # u8: "recorded" (u9)
     assert _recall_holds(kho, record_id) == [f"recall-{recall_id}"]
     assert _events(kho, "record:recall", record_id) == 1
     assert kho.repo._load(record_id).extra[RECALL_KEY]["recall_id"] == recall_id
