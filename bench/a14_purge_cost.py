@@ -32,25 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, os, random, resource, sys, time, uuid
-from datetime import date
+import json, os, resource, sys, time, uuid
 from pathlib import Path
-from search.documents import IndexDocument
 from search.analysis import fold, normalize
 n, where, es_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-SECRET = "thuốcnổbímật"
-rng = random.Random(7)
-WORDS = ("quyết định ban hành quy chế quản lý văn bản điện tử hồ sơ lưu trữ cơ quan đơn vị"
-         " thực hiện triển khai kế hoạch báo cáo công văn thông báo tỉnh huyện xã").split()
-def text(i):
-    return " ".join(rng.choice(WORDS) for _ in range(300)) + f" số {i}"
-def doc(i, **kw):
-    base = dict(version=1, direction="den", owner_unit="UNIT-A", ngay_ban_hanh=date(2024, 1, 1),
-                title=f"Công văn {i}", so_ky_hieu=f"{i}/UBND-VP", text=text(i))
-    base.update(kw)
-    return IndexDocument(id=f"doc-{i:06d}", **base)
-docs = [doc(i) for i in range(n)]
-docs[n // 2] = doc(n // 2, text=f"Nội dung mật {SECRET}")
+sys.path.append(sys.argv[4])  # bench/, after the side's tree
+from purge_corpus import SECRET, corpus
+docs, doc = corpus(n)
 if es_url:
     from search.elasticsearch import ElasticsearchBackend
     backend = ElasticsearchBackend(es_url, prefix=f"kho-bench-a14-{uuid.uuid4().hex[:8]}", refresh=True)
@@ -86,7 +74,7 @@ def run(code_root: Path, docs: int, es: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="a14-purge-") as where:
         env = {**os.environ, "PYTHONPATH": str(code_root)}
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(docs), where, es],
+            [sys.executable, "-c", CHILD, str(docs), where, es, str(ROOT / "bench")],
             cwd=code_root, env=env, capture_output=True, text=True, check=True,
         )
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -32,26 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 BUILD = r"""
-import random, sys
-from datetime import date
+import sys
 from pathlib import Path
-from search.documents import IndexDocument
 from search.embedded import EmbeddedBackend
 n, where = int(sys.argv[1]), sys.argv[2]
-SECRET = "thuốcnổbímật"
-rng = random.Random(7)
-WORDS = ("quyết định ban hành quy chế quản lý văn bản điện tử hồ sơ lưu trữ cơ quan đơn vị"
-         " thực hiện triển khai kế hoạch báo cáo công văn thông báo tỉnh huyện xã").split()
-def text(i):
-    return " ".join(rng.choice(WORDS) for _ in range(300)) + f" số {i}"
-def doc(i, **kw):
-    base = dict(version=1, direction="den", owner_unit="UNIT-A", ngay_ban_hanh=date(2024, 1, 1),
-                title=f"Công văn {i}", so_ky_hieu=f"{i}/UBND-VP", text=text(i),
-                loai_van_ban=rng.choice(["Công văn", "Quyết định", "Thông báo"]))
-    base.update(kw)
-    return IndexDocument(id=f"doc-{i:06d}", **base)
-docs = [doc(i) for i in range(n)]
-docs[n // 2] = doc(n // 2, text=f"Nội dung mật {SECRET}")
+sys.path.append(sys.argv[3])  # bench/, after the tree's code
+from purge_corpus import corpus
+docs, doc = corpus(n, kinds=True)
 backend = EmbeddedBackend(Path(where))
 for start in range(0, n, 5000):
     backend.index(docs[start:start + 5000])
@@ -111,8 +98,8 @@ backend.close()
 
 def build(docs: int, where: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", BUILD, str(docs), str(where)], cwd=ROOT, env=env,
-                   check=True)
+    subprocess.run([sys.executable, "-c", BUILD, str(docs), str(where), str(ROOT / "bench")], cwd=ROOT,
+                   env=env, check=True)
 
 
 def run(code_root: Path, template: Path, searching: bool) -> dict[str, float]:

@@ -19,39 +19,20 @@ Prints min/median of the three rounds; the counts must be equal in every round.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parents[1]
+from count_harness import HERE, count_calls, kho_env, rounds, run_side
 
-
-def _env(work: Path) -> dict[str, str]:
-    return {
-        "KHO_DATA_DIR": str(work / "kho"),
-        "KHO_AGENCY_ID": "000.00.18.H40",
-        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "KHO_FSYNC": "false",
-        "KHO_BROKER_URL": "",
-        "KHO_TIKA_URL": "",
-        "KHO_ELASTICSEARCH_URL": "",
-        "KHO_TOKEN_FILE": str(work / "tokens.json"),
-        "KHO_PASSWORD_MEMORY_KB": "1024",
-        "KHO_PASSWORD_TIME_COST": "1",
-    }
+COUNTED = ("get", "list", "exists", "put_if_absent", "put", "put_new")
 
 
 def restore_run(work: Path, docs: int) -> dict[str, Any]:
-    os.environ.update(_env(work))
+    os.environ.update(kho_env(work))
     os.environ.pop("KHO_TOKEN", None)
     from click.testing import CliRunner
     from kho_people import make_people
@@ -101,7 +82,7 @@ def restore_run(work: Path, docs: int) -> dict[str, Any]:
 
 
 def handling_run(work: Path) -> dict[str, Any]:
-    os.environ.update(_env(work))
+    os.environ.update(kho_env(work))
     from kho_people import make_people
     from kho_testing import incoming
 
@@ -118,19 +99,7 @@ def handling_run(work: Path) -> dict[str, Any]:
            users=[people.usernames["lanh_dao"]])
     leader = people.actor("lanh_dao")
     deadline = (vn_date(h.clock()) + timedelta(days=14)).isoformat()
-    calls: Counter[str] = Counter()
-    store = kho.repo.store
-    for name in ("get", "list", "exists", "put_if_absent", "put", "put_new"):
-        real = getattr(store, name, None)
-        if real is None:
-            continue
-
-        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            calls[_name] += 1
-            out = _real(*args, **kwargs)
-            return list(out) if _name == "list" else out
-
-        setattr(store, name, counted)
+    calls = count_calls(kho.repo.store, COUNTED)
     cpu, wall = time.process_time(), time.perf_counter()
     h.take(doc.record_id, Act.DIRECT, expected_seq=1, actor=leader,
            users=[people.usernames["chuyen_vien_b"]], deadline=deadline)
@@ -141,22 +110,8 @@ def handling_run(work: Path) -> dict[str, Any]:
 
 
 def _side(root: Path, what: str, docs: int) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"u5-{what}-"))
-    try:
-        code = (
-            f"import sys; sys.path.insert(0, {str(root)!r});"
-            f" sys.path.insert(1, {str(HERE / 'tests' / 'support')!r});"
-            f" sys.path.insert(2, {str(HERE / 'bench')!r}); import u5_counts as m, json, pathlib;"
-            f" w = pathlib.Path({str(work)!r});"
-            + (f" print(json.dumps(m.restore_run(w, {docs})))" if what == "restore"
-               else " print(json.dumps(m.handling_run(w)))")
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
-        out = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(root)},
-                             check=True, capture_output=True, text=True).stdout
-        return json.loads(out.strip().splitlines()[-1])
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    call = f"m.restore_run(w, {docs})" if what == "restore" else "m.handling_run(w)"
+    return run_side(root, "u5_counts", call, f"u5-{what}-")
 
 
 def main() -> None:
@@ -171,14 +126,10 @@ def main() -> None:
                 runs[side].append(_side(root, what, args.docs))
         print(f"== {what}" + (f" ({args.docs} documents backed up, 1 after)" if what == "restore" else ""))
         for side, rows in runs.items():
-            first = rows[0]
-            same = all(r[key] == first[key] for r in rows)
-            cpu, wall = [r["cpu"] for r in rows], [r["wall"] for r in rows]
+            first, note, times = rounds(rows, key)
             print(f"{side:6s} {first['code']}")
-            note = "" if same else " (NOT equal in every round)"
             print(f"       {key}: {dict(sorted(first[key].items()))}{note}")
-            print(f"       CPU s min/median {min(cpu):.3f}/{statistics.median(cpu):.3f}, "
-                  f"wall s min/median {min(wall):.3f}/{statistics.median(wall):.3f}")
+            print(times)
 
 
 if __name__ == "__main__":

@@ -22,46 +22,15 @@ Prints min/median of the three rounds; the counts must be equal in every round.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parents[1]
+from count_harness import HERE, count_calls, open_kho, rounds, run_side
 
-
-def _env(work: Path) -> dict[str, str]:
-    return {
-        "KHO_DATA_DIR": str(work / "kho"),
-        "KHO_AGENCY_ID": "000.00.18.H40",
-        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "KHO_FSYNC": "false",
-        "KHO_BROKER_URL": "",
-        "KHO_TIKA_URL": "",
-        "KHO_ELASTICSEARCH_URL": "",
-        "KHO_TOKEN_FILE": str(work / "tokens.json"),
-        "KHO_PASSWORD_MEMORY_KB": "1024",
-        "KHO_PASSWORD_TIME_COST": "1",
-    }
-
-
-def _open(work: Path) -> tuple[Any, Any]:
-    os.environ.update(_env(work))
-    from kho_people import make_people
-
-    from kho.config import Settings
-    from web.context import Kho
-
-    kho = Kho(Settings.from_env(), follow_index=False)
-    return kho, make_people(kho)
+COUNTED = ("get", "list", "exists", "put_if_absent", "put", "put_new")
 
 
 def _handled(kho: Any, people: Any, number: str, *, direct: bool = True) -> str:
@@ -82,22 +51,10 @@ def _handled(kho: Any, people: Any, number: str, *, direct: bool = True) -> str:
 
 
 def reindex_run(work: Path, docs: int) -> dict[str, Any]:
-    kho, people = _open(work)
+    kho, people = open_kho(work)
     for n in range(docs):
         _handled(kho, people, str(1000 + n))
-    calls: Counter[str] = Counter()
-    store = kho.repo.store
-    for name in ("get", "list", "exists", "put_if_absent", "put", "put_new"):
-        real = getattr(store, name, None)
-        if real is None:
-            continue
-
-        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            calls[_name] += 1
-            out = _real(*args, **kwargs)
-            return list(out) if _name == "list" else out
-
-        setattr(store, name, counted)
+    calls = count_calls(kho.repo.store, COUNTED)
     cpu, wall = time.process_time(), time.perf_counter()
     kho.handling.rebuild_index()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -116,7 +73,7 @@ def withheld_run(work: Path) -> dict[str, Any]:
     from repository.workflow import Act
     from retention.holds import Holds
 
-    kho, people = _open(work)
+    kho, people = open_kho(work)
     rid = _handled(kho, people, "700", direct=False)
     store, h = kho.repo.store, kho.handling
     real = store.put_if_absent
@@ -173,22 +130,9 @@ def walk_run(work: Path, files: int) -> dict[str, Any]:
 
 
 def _side(root: Path, what: str, args: argparse.Namespace) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"u6-{what}-"))
     call = {"reindex": f"reindex_run(w, {args.docs})", "withheld": "withheld_run(w)",
             "walk": f"walk_run(w, {args.files})"}[what]
-    try:
-        code = (
-            f"import sys; sys.path.insert(0, {str(root)!r});"
-            f" sys.path.insert(1, {str(HERE / 'tests' / 'support')!r});"
-            f" sys.path.insert(2, {str(HERE / 'bench')!r}); import u6_counts as m, json, pathlib;"
-            f" w = pathlib.Path({str(work)!r}); print(json.dumps(m.{call}))"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
-        out = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(root)},
-                             check=True, capture_output=True, text=True).stdout
-        return json.loads(out.strip().splitlines()[-1])
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return run_side(root, "u6_counts", f"m.{call}", f"u6-{what}-")
 
 
 def main() -> None:
@@ -205,14 +149,10 @@ def main() -> None:
                 runs[name].append(_side(root, what, args))
         print(f"== {what}")
         for name, rows in runs.items():
-            first = rows[0]
-            same = all(r["counts"] == first["counts"] for r in rows)
-            cpu, wall = [r["cpu"] for r in rows], [r["wall"] for r in rows]
+            first, note, times = rounds(rows, "counts")
             print(f"{name:16s} {first['code']}")
-            note = "" if same else " (NOT equal in every round)"
             print(f"       counts: {dict(sorted(first['counts'].items()))}{note}")
-            print(f"       CPU s min/median {min(cpu):.3f}/{statistics.median(cpu):.3f}, "
-                  f"wall s min/median {min(wall):.3f}/{statistics.median(wall):.3f}")
+            print(times)
 
 
 if __name__ == "__main__":

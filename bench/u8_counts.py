@@ -23,60 +23,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parents[1]
-
-
-def _env(work: Path) -> dict[str, str]:
-    return {
-        "KHO_DATA_DIR": str(work / "kho"),
-        "KHO_AGENCY_ID": "000.00.18.H40",
-        "KHO_AGENCY_NAME": "Ủy ban nhân dân tỉnh Ninh Bình",
-        "KHO_FSYNC": "false",
-        "KHO_BROKER_URL": "",
-        "KHO_TIKA_URL": "",
-        "KHO_ELASTICSEARCH_URL": "",
-        "KHO_TOKEN_FILE": str(work / "tokens.json"),
-        "KHO_PASSWORD_MEMORY_KB": "1024",
-        "KHO_PASSWORD_TIME_COST": "1",
-    }
-
-
-def _open(work: Path) -> tuple[Any, Any]:
-    os.environ.update(_env(work))
-    from kho_people import make_people
-
-    from kho.config import Settings
-    from web.context import Kho
-
-    kho = Kho(Settings.from_env(), follow_index=False)
-    return kho, make_people(kho)
+from count_harness import HERE, count_calls, open_kho, rounds, run_side
 
 
 def _counted(store: Any) -> Counter[str]:
-    calls: Counter[str] = Counter()
-    for name in ("get", "list", "exists", "put_if_absent", "put", "delete"):
-        real = getattr(store, name, None)
-        if real is None:
-            continue
-
-        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            calls[_name] += 1
-            out = _real(*args, **kwargs)
-            return list(out) if _name == "list" else out
-
-        setattr(store, name, counted)
-    return calls
+    return count_calls(store, ("get", "list", "exists", "put_if_absent", "put", "delete"))
 
 
 def _outgoing(kho: Any, people: Any, n: int) -> str:
@@ -90,7 +47,7 @@ def _outgoing(kho: Any, people: Any, n: int) -> str:
 def recall_run(work: Path) -> dict[str, Any]:
     from retention.recall import Recalls
 
-    kho, people = _open(work)
+    kho, people = open_kho(work)
     ids = [_outgoing(kho, people, n) for n in range(20)]
     recalls = Recalls(kho.repo, kho.backend)
     calls = _counted(kho.repo.store)
@@ -106,7 +63,7 @@ def recall_run(work: Path) -> dict[str, Any]:
 def recall_legacy_run(work: Path, legacy: int) -> dict[str, Any]:
     from retention.recall import Recalls
 
-    kho, people = _open(work)
+    kho, people = open_kho(work)
     rid = _outgoing(kho, people, 0)
     for n in range(legacy):
         body = {"at": "2027-03-01T03:00:00.000000Z", "by": "vanthu", "direction": "di",
@@ -141,7 +98,7 @@ def _handled(kho: Any, people: Any, docs: int) -> None:
 
 
 def reindex_run(work: Path) -> dict[str, Any]:
-    kho, people = _open(work)
+    kho, people = open_kho(work)
     _handled(kho, people, 50)
     calls = _counted(kho.repo.store)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -155,7 +112,7 @@ def reindex_run(work: Path) -> dict[str, Any]:
 def fsck_run(work: Path) -> dict[str, Any]:
     from repository.fsck import fsck
 
-    kho, people = _open(work)
+    kho, people = open_kho(work)
     _handled(kho, people, 50)
     calls = _counted(kho.repo.store)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -190,23 +147,10 @@ def walk_run(work: Path, files: int) -> dict[str, Any]:
 
 
 def _side(root: Path, what: str, args: argparse.Namespace) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"u8-{what}-"))
     call = {"walk": f"walk_run(w, {args.files})", "recall": "recall_run(w)",
             "recall-legacy": f"recall_legacy_run(w, {args.legacy})", "reindex": "reindex_run(w)",
             "fsck": "fsck_run(w)"}[what]
-    try:
-        code = (
-            f"import sys; sys.path.insert(0, {str(root)!r});"
-            f" sys.path.insert(1, {str(HERE / 'tests' / 'support')!r});"
-            f" sys.path.insert(2, {str(HERE / 'bench')!r}); import u8_counts as m, json, pathlib;"
-            f" w = pathlib.Path({str(work)!r}); print(json.dumps(m.{call}))"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
-        out = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(root)},
-                             check=True, capture_output=True, text=True).stdout
-        return json.loads(out.strip().splitlines()[-1])
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return run_side(root, "u8_counts", f"m.{call}", f"u8-{what}-")
 
 
 def main() -> None:
@@ -224,13 +168,9 @@ def main() -> None:
                 runs[name].append(_side(root, what, args))
         print(f"== {what}")
         for name, rows in runs.items():
-            first = rows[0]
-            same = all(r["counts"] == first["counts"] for r in rows)
-            cpu, wall = [r["cpu"] for r in rows], [r["wall"] for r in rows]
-            note = "" if same else " (NOT equal in every round)"
+            first, note, times = rounds(rows, "counts")
             print(f"{name:5s} counts: {dict(sorted(first['counts'].items()))}{note}  ({first['code']})")
-            print(f"       CPU s min/median {min(cpu):.3f}/{statistics.median(cpu):.3f}, "
-                  f"wall s min/median {min(wall):.3f}/{statistics.median(wall):.3f}")
+            print(times)
 
 
 if __name__ == "__main__":

@@ -95,9 +95,15 @@ class BulkReport:
 Progress = Callable[[int, int, float, BulkItem], None]
 
 
-def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files named, and every file under folders named (recursive, hidden ones left out),
-    in a stable order. Follows the one rule of :func:`ingest.source_files.kind`: a symbolic link,
+def collect_files(
+    paths: Iterable[str | os.PathLike[str]], hidden: set[Path] | None = None
+) -> list[Path]:
+    """Files named, and every file under folders named (recursive), in a stable order. A hidden
+    entry found in a folder (its name starts with ".": ``.DS_Store``, ``.~lock.x.docx#``, a
+    ``.git`` folder) is listed as itself, not read and not walked into, and added to ``hidden``:
+    :func:`import_paths` reports it ``SOURCE_HIDDEN`` (before u9 it was left out without a word,
+    so a văn thư could not tell that nothing was lost). A hidden name typed on the command line
+    is read as any other. Follows the one rule of :func:`ingest.source_files.kind`: a symbolic link,
     named or found in a folder, is listed as itself and never followed (whatever it points to:
     a file, a folder, a FIFO, nothing), and so is a FIFO, device or socket; :func:`import_paths`
     refuses each with its code (``SOURCE_SYMLINK``, ``SOURCE_NOT_FILE``) in the report and the
@@ -112,11 +118,7 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         path = named.parent.resolve() / named.name if named.name else named.resolve()
         what = kind(path)
         if what == FOLDER:
-            found = sorted(
-                p for p in path.rglob("*")
-                if kind(p) not in (FOLDER, None)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = sorted(p for p in path.rglob("*") if _listed(p, path, hidden))
         elif what is not None:
             found = [path]
         else:
@@ -128,6 +130,30 @@ def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
                 seen.add(p)
                 out.append(p)
     return out
+
+
+def _listed(p: Path, root: Path, hidden: set[Path] | None) -> bool:
+    """Whether a walk of ``root`` lists ``p``: every entry but a folder, and a hidden entry
+    (file or folder) whose folders above are not hidden (what is inside a hidden folder is
+    covered by the folder's own line)."""
+    parts = p.relative_to(root).parts
+    if any(part.startswith(".") for part in parts[:-1]):
+        return False
+    if parts[-1].startswith("."):
+        if hidden is not None:
+            hidden.add(p)
+        return True
+    return kind(p) not in (FOLDER, None)
+
+
+def hidden_refused(path: Path) -> KhoError:
+    """A hidden entry of a folder walked for import: listed, not read (a system or editor file,
+    a version-control folder), so the report accounts for every name in the folder."""
+    return KhoError(
+        f"“{printable(path.name)}” là tệp hoặc thư mục ẩn (tên bắt đầu bằng dấu chấm): Kho không "
+        "nhập. Nếu đây là văn bản cần nhập, hãy đổi tên bỏ dấu chấm đầu rồi nhập lại.",
+        code="SOURCE_HIDDEN",
+    )
 
 
 def _source_item(path: Path, exc: KhoError) -> BulkItem:
@@ -295,7 +321,8 @@ def import_paths(
     reported as they stand (``chờ`` / ``đang xử lý``).
     """
     settings = settings or Settings.from_env()
-    files = collect_files(paths)
+    hidden: set[Path] = set()
+    files = collect_files(paths, hidden)
     manifest = Manifest(manifest_path or Manifest.default_path(settings, [Path(p).resolve() for p in paths]))
     started = time.perf_counter()
     items: list[BulkItem] = []
@@ -305,7 +332,7 @@ def import_paths(
     links: list[BulkItem] = []
     try:
         for path in files:
-            refused = source_refused(path)
+            refused = hidden_refused(path) if path in hidden else source_refused(path)
             if refused is not None:
                 links.append(_source_item(path, refused))
                 continue

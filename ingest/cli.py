@@ -312,6 +312,12 @@ def worker(concurrency: int | None, pool: str, loglevel: str) -> None:
             " Ở chế độ nhúng, văn bản được xử lý ngay khi tiếp nhận.",
             code="CONFIG_INVALID",
         )
+    from repository.service import refuse_missing_keystore
+    from repository.storage import open_store
+
+    # At start, not at the first task: a worker that started on an unmounted key-store folder
+    # made an empty one and wrote new records' keys there (u9).
+    refuse_missing_keystore(settings, open_store(settings.store_url, **settings.store_options()))
     from ingest.celery_app import app, ingest_queue
 
     argv = ["worker", f"--pool={pool}", f"--loglevel={loglevel}", "-Q", ingest_queue()]

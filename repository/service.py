@@ -26,8 +26,43 @@ AUDIT_INDEX_FILE = "audit-index.sqlite"
 """The audit log's by-record index in the data folder (derived; ``kho reindex`` rebuilds it)."""
 
 
+IN_USE_PREFIXES = ("records/", "audit/events/")
+"""What a content store holds once it is in use: a record, an audit event (their keys, sealed
+with the per-record keys, are in the key store)."""
+
+
+def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> None:
+    """Refuse to start when the key-store folder (``KHO_KEYSTORE_URL``, by default
+    ``<KHO_DATA_DIR>/keys``) is missing, or is not a key store (an empty folder: a mount point
+    whose disk is not mounted), while the content store is in use (:data:`IN_USE_PREFIXES`).
+    Before u9 the local store made an empty one and Kho went on: every record then answered
+    ``KEY_DESTROYED``, and a worker writing new records made their keys in the empty folder, so
+    that the agency's keys were split between two folders once the real one came back. A new
+    Kho (nothing in the content store) makes its key store as before. Cost: one ``stat`` per
+    start; the content store is listed (first key only) only when the folder is missing."""
+    url = settings.keystore_url
+    if url.startswith("s3://"):
+        return
+    folder = Path(url.removeprefix("file://"))
+    if (folder / "objects").is_dir():
+        return
+    for prefix in IN_USE_PREFIXES:
+        if next(iter(store.list(prefix)), None) is not None:
+            from kho.errors import StoreUnavailable
+
+            raise StoreUnavailable(
+                f"Không tìm thấy kho khóa tại “{folder}” (thư mục không có hoặc trống: ổ chứa khóa "
+                "chưa được gắn?) trong khi kho dữ liệu đã có hồ sơ. Kho không tạo kho khóa mới thay "
+                "thế: hãy gắn lại ổ chứa khóa hoặc sửa KHO_KEYSTORE_URL. Chỉ khi cố ý khôi phục khóa "
+                f"vào chỗ mới, hãy tự tạo thư mục “{folder / 'objects'}” rồi chạy lại.",
+                keystore=str(folder),
+                reason="KEYSTORE_MISSING",
+            )
+
+
 def open_repository(settings: Settings) -> Repository:
     store = open_store(settings.store_url, **settings.store_options())
+    refuse_missing_keystore(settings, store)
     keystore = open_store(settings.keystore_url, **settings.keystore_options())
     repo = Repository(
         store,

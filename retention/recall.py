@@ -28,6 +28,10 @@ RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
 """What a recall of a văn bản đến does, in its refusals (“không … được”)."""
 
 
+FROZEN = "frozen"
+"""The state of a finished recall of a văn bản đi: the document is marked with it and held by it
+(u8 left it ``recorded``, the state of one under way, for ever)."""
+
 RECALL_RUN_SECONDS = 600
 """How long a run of a recall (``run`` of its open version; of a văn bản đến since u7, đi since
 u8) keeps another run out: far above the longest run (a web request is killed at 120 s; the
@@ -96,10 +100,8 @@ class Recalls:
         they do of one recalled now (:meth:`recall_outgoing`). Kho's own operation (``kho archive
         recall-mark``): idempotent; returns the documents marked.
 
-        It also gives each such recall of the code before u8 (version 1, no run) whose document
-        is frozen by it its version 2 (``run`` None, nothing else changed): a new recall of any
-        document reads every recall left at its first version (:meth:`_legacy_open`), one GET
-        each, for ever (u8 measured 208 GETs with 200 of them; review rv8)."""
+        It also gives each recall still ``recorded`` whose document is frozen by it its true
+        state ``frozen`` (:meth:`_settle_old`)."""
         marked = []
         writer = Actor(user=actor.user, source=actor.source, system=True)
         for recall in self.recalls.all():
@@ -117,16 +119,21 @@ class Recalls:
         return marked
 
     def _settle_old(self, recall: dict[str, Any], record: Any) -> None:
-        """Version 2 of an old-form recall (version 1, ``run`` None: written before u8) of a văn
-        bản đi frozen by it. A recall at version 1 with a run is one under way or left by a
-        run that died: the next click takes it over, it is left as it is; so is an old one whose
-        document is not frozen by it (the next click finishes it: :meth:`_legacy_open`)."""
-        if recall.get("version") != 1 or recall.get("run") is not None or recall.get("state") != "recorded":
+        """The true state of a văn bản đi's recall that froze it: ``frozen``. Recalls of the code
+        before u8 (version 1, no run) and those finished by u8's code (which stayed
+        ``recorded``, listed as under way for ever: review u9) whose document is frozen by them
+        get their next version (``run`` None, ``state`` ``frozen``, nothing else changed): a new
+        recall of any document reads every recall left at its first version
+        (:meth:`_legacy_open`), one GET each (u8 measured 208 GETs with 200 of them; review rv8).
+        A recall with a run is one under way or left by a run that died: the next click takes it
+        over, it is left as it is; so is one whose document is not frozen by it (the next click
+        finishes it: :meth:`_legacy_open`)."""
+        if recall.get("run") is not None or recall.get("state") != "recorded":
             return
         if self._frozen_by_recall(record) != recall["recall_id"]:
             return
         try:
-            self._next(recall, run=None)
+            self._next(recall, run=None, state=FROZEN)
         except Conflict:  # written meanwhile by a click on the document: nothing to settle
             pass
 
@@ -140,10 +147,12 @@ class Recalls:
         rank, so two clicks at once compute one id and only one creates it (the other:
         ``VERSION_CONFLICT``); a run names itself in ``run`` while it marks the document and
         places the hold, so a click meanwhile is refused with ``RECALL_IN_PROGRESS``; a run that
-        did not finish (killed, a store error) is taken over and finished by the next, and a
-        document already frozen by its recall (marked and held) is refused with
-        ``RECALL_ALREADY_DONE``. Before, each click wrote a new recall with a random id and a
-        second hold. A recall of a văn bản đi stays ``recorded`` (its frozen state is the hold)."""
+        did not finish (killed, a store error) is taken over and finished by the next click of
+        the same order (another order: ``RECALL_OTHER_ORDER``), and a document already frozen by
+        its recall (marked and held) is refused with ``RECALL_ALREADY_DONE``; each refusal names
+        the first recall (id, state, order). Before, each click wrote a new recall with a random
+        id and a second hold. A finished recall of a văn bản đi is ``frozen`` (u8 left it
+        ``recorded``, the state of one under way)."""
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
         if not order_ref.strip() or not reason.strip():
@@ -153,15 +162,15 @@ class Recalls:
         earlier, open_ = self._of_record(record_id, open_states=("recorded",))
         # Read after the recalls: a run that finished before this read finished before it too.
         record = self.repo._load(record_id)
-        if self._frozen_by_recall(record) is not None:
-            raise Conflict(
+        frozen_by = self._frozen_by_recall(record)
+        if frozen_by is not None:
+            raise self._already_done(
                 "Văn bản đã bị đóng băng theo một lệnh thu hồi trước đó; không thu hồi lại.",
-                code="RECALL_ALREADY_DONE",
-                record_id=record_id,
-                recall_id=self._frozen_by_recall(record),
+                record_id,
+                {**found, "state": FROZEN} if (found := self._latest_or_none(frozen_by)) else None,
             )
         if open_ is not None and open_.get("direction") == Direction.DI.value:
-            recall = self._take_over(open_)
+            recall = self._take_over(open_, order_ref, reason)
         else:
             record, recall = self._start(
                 record_id, order_ref, reason, actor, Direction.DI.value, self._recall_id(record_id, earlier)
@@ -184,7 +193,7 @@ class Recalls:
         except BaseException:
             self._release(recall)
             raise
-        return self._next(recall, run=None)  # finished: nobody holds it
+        return self._next(recall, run=None, state=FROZEN)  # finished: nobody holds it
 
     @staticmethod
     def _hold_id(recall: dict[str, Any]) -> str:
@@ -202,13 +211,19 @@ class Recalls:
     def _of_record(
         self, record_id: str, open_states: tuple[str, ...] = ("recorded",)
     ) -> tuple[int, dict[str, Any] | None]:
+        earlier, open_, _last = self._recalls_of(record_id, open_states)
+        return earlier, open_
+
+    def _recalls_of(
+        self, record_id: str, open_states: tuple[str, ...] = ("recorded",)
+    ) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None]:
         """How many recalls ``record_id`` has had under derived ids (:meth:`_recall_id`), and its
         open one (state in ``open_states``, the last such): left by a run that did not finish
         (its purge ran out of time, the process died). One LIST per recall of the record and one
         GET per found, not a read of every recall kept (2 calls per recall of the agency). With
         none open, a recall of the record written before ids were derived and left open is
         looked for (:meth:`_legacy_open`)."""
-        earlier, open_ = 0, None
+        earlier, open_, last = 0, None, None
         while True:
             try:
                 recall = self.recalls.latest(self._recall_id(record_id, earlier))
@@ -216,10 +231,11 @@ class Recalls:
                 break
             if recall.get("state") in open_states:
                 open_ = recall
+            last = recall
             earlier += 1
         if open_ is None:
             open_ = self._legacy_open(record_id, earlier)
-        return earlier, open_
+        return earlier, open_, last
 
     def _legacy_open(self, record_id: str, derived: int) -> dict[str, Any] | None:
         """A recall of ``record_id`` with a random id (written before u7 for a văn bản đến, u8
@@ -245,18 +261,56 @@ class Recalls:
         """Who is running a recall of a văn bản đến now (this process, as a claim names it)."""
         return {"at": to_iso_utc(self.repo.clock()), "host": this_host(), "pid": os.getpid()}
 
-    def _take_over(self, open_: dict[str, Any]) -> dict[str, Any]:
+    def _take_over(self, open_: dict[str, Any], order_ref: str, reason: str) -> dict[str, Any]:
         """The record's open recall, taken by this run to finish it: refused with
-        ``RECALL_IN_PROGRESS`` while another run may still be going on; of two clicks at once
-        one writes the next version and the other gets ``VERSION_CONFLICT``."""
+        ``RECALL_IN_PROGRESS`` while another run may still be going on, and with
+        ``RECALL_OTHER_ORDER`` when this click carries another order or reason (before, the first
+        order was finished silently and the second recorded nowhere: review rv7, u9); of two
+        clicks at once one writes the next version and the other gets ``VERSION_CONFLICT``.
+        Nothing is written before a refusal."""
         if self._running(open_):
             raise Conflict(
-                "Lệnh thu hồi văn bản này đang được thực hiện. Hãy tải lại sau ít phút.",
+                "Lệnh thu hồi văn bản này đang được thực hiện "
+                f"(mã {open_['recall_id']}, căn cứ: {open_['order_ref']}). Hãy tải lại sau ít phút.",
                 code="RECALL_IN_PROGRESS",
-                record_id=open_["record_id"],
-                recall_id=open_["recall_id"],
+                **self._named(open_),
+            )
+        same = (
+            typed_text(order_ref, "order_ref", "Căn cứ thu hồi", line_breaks=False) == open_.get("order_ref")
+            and typed_text(reason, "reason", "Lý do thu hồi") == open_.get("reason")
+        )
+        if not same:
+            raise Conflict(
+                "Văn bản đang có một lệnh thu hồi khác chưa thực hiện xong "
+                f"(mã {open_['recall_id']}, căn cứ: {open_['order_ref']}, trạng thái: đang thực hiện). "
+                "Hãy thực hiện lại thu hồi theo đúng căn cứ và lý do đó; lệnh mới chưa được ghi nhận.",
+                code="RECALL_OTHER_ORDER",
+                **self._named(open_),
             )
         return self._next(open_, run=self._run())
+
+    @staticmethod
+    def _named(recall: dict[str, Any]) -> dict[str, Any]:
+        """What a refusal tells of the record's first recall: its id, state and order."""
+        return {
+            "record_id": recall["record_id"],
+            "recall_id": recall["recall_id"],
+            "state": recall.get("state"),
+            "order_ref": recall.get("order_ref"),
+        }
+
+    def _already_done(self, message: str, record_id: str, recall: dict[str, Any] | None) -> Conflict:
+        """``RECALL_ALREADY_DONE`` naming the recall that did it (when Kho has it)."""
+        named = self._named(recall) if recall is not None else {"record_id": record_id}
+        if recall is not None:
+            message = f"{message} (Mã lệnh {recall['recall_id']}, căn cứ: {recall.get('order_ref')}.)"
+        return Conflict(message, code="RECALL_ALREADY_DONE", **named)
+
+    def _latest_or_none(self, recall_id: str) -> dict[str, Any] | None:
+        try:
+            return self.recalls.latest(recall_id)
+        except NotFound:
+            return None
 
     def _running(self, recall: dict[str, Any]) -> bool:
         """May another run of the open ``recall`` still be going on (:data:`RECALL_RUN_SECONDS`)?"""
@@ -293,18 +347,18 @@ class Recalls:
         record = self.repo._load(record_id)
         self.repo.authorize(actor, Action.RECORD_RECALL, record)
         self.repo.refuse_if_in_archive(record, RECALL_DESTRUCTION)  # nothing written
-        earlier, open_ = self._of_record(record_id)
+        earlier, open_, last = self._recalls_of(record_id)
         if open_ is not None:
             if not order_ref.strip() or not reason.strip():
                 raise RecallError(
                     "Cần số, ngày của văn bản thu hồi và lý do thu hồi.", code="RECALL_REF_REQUIRED"
                 )
-            recall = self._take_over(open_)
+            recall = self._take_over(open_, order_ref, reason)
         elif record.state == "destroyed":
-            raise Conflict(
+            raise self._already_done(
                 "Văn bản đã được hủy theo lệnh thu hồi hoặc quyết định hủy trước đó; không thu hồi lại.",
-                code="RECALL_ALREADY_DONE",
-                record_id=record_id,
+                record_id,
+                last if last is not None and last.get("state") == "destroyed" else None,
             )
         else:
             recall_id = self._recall_id(record_id, earlier)

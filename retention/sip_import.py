@@ -16,12 +16,14 @@ behind a password),
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import stat
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -141,53 +143,56 @@ def safe_extract(
         total = 0
         tops = set()
         seen: dict[str, str] = {}
+        faults = _Faults()
         for info in infos:
-            name = info.filename
-            path = PurePosixPath(name)
-            mode = info.external_attr >> 16
-            shown = name.encode("unicode_escape").decode("ascii")[:200]
-            fault = _name_fault(name)
-            if fault:
-                raise SipError(
-                    f"Gói tin chứa tên tệp không an toàn ({fault}): “{shown}”.", code="SIP_UNSAFE_NAME"
-                )
-            # Two entries that extract to one file are ambiguous: each unzip tool keeps another
-            # one, so what Kho checks need not be what the archive keeps (also on a file system
-            # that ignores case).
-            key = str(path).casefold()
-            if key in seen:
-                raise SipError(
-                    f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
-                    code="SIP_DUPLICATE_NAME",
-                )
-            seen[key] = name
-            if (
-                name.startswith(("/", "\\"))
-                or "\\" in name
-                or ".." in path.parts
-                or ":" in name
-                or stat.S_ISLNK(mode)
-            ):
-                raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
-            if stat.S_IFMT(mode) in SPECIAL_MODES:
-                raise _not_a_file(name[:200])
-            if info.flag_bits & 0x1:
-                raise SipError(
-                    f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
-                    code="SIP_ENCRYPTED",
-                )
-            if info.compress_type not in READABLE_METHODS:
-                raise SipError(
-                    f"Tệp “{name[:200]}” trong gói tin dùng phương pháp nén không được hỗ trợ "
-                    f"(mã {info.compress_type}); hãy nén lại bằng Deflate.",
-                    code="SIP_NOT_ZIP",
-                )
-            if info.file_size > max_file:
-                raise SipError(f"Tệp “{name}” trong gói tin quá lớn.", code="SIP_TOO_LARGE")
-            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-                raise SipError(f"Tệp “{name}” có tỉ lệ nén bất thường (zip bomb).", code="SIP_TOO_LARGE")
-            total += info.file_size
-            tops.add(path.parts[0])
+            with faults.entry(info.filename):
+                name = info.filename
+                path = PurePosixPath(name)
+                mode = info.external_attr >> 16
+                shown = name.encode("unicode_escape").decode("ascii")[:200]
+                fault = _name_fault(name)
+                if fault:
+                    raise SipError(
+                        f"Gói tin chứa tên tệp không an toàn ({fault}): “{shown}”.", code="SIP_UNSAFE_NAME"
+                    )
+                # Two entries that extract to one file are ambiguous: each unzip tool keeps another
+                # one, so what Kho checks need not be what the archive keeps (also on a file system
+                # that ignores case).
+                key = str(path).casefold()
+                if key in seen:
+                    raise SipError(
+                        f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
+                        code="SIP_DUPLICATE_NAME",
+                    )
+                seen[key] = name
+                if (
+                    name.startswith(("/", "\\"))
+                    or "\\" in name
+                    or ".." in path.parts
+                    or ":" in name
+                    or stat.S_ISLNK(mode)
+                ):
+                    raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
+                if stat.S_IFMT(mode) in SPECIAL_MODES:
+                    raise _not_a_file(name[:200])
+                if info.flag_bits & 0x1:
+                    raise SipError(
+                        f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
+                        code="SIP_ENCRYPTED",
+                    )
+                if info.compress_type not in READABLE_METHODS:
+                    raise SipError(
+                        f"Tệp “{name[:200]}” trong gói tin dùng phương pháp nén không được hỗ trợ "
+                        f"(mã {info.compress_type}); hãy nén lại bằng Deflate.",
+                        code="SIP_NOT_ZIP",
+                    )
+                if info.file_size > max_file:
+                    raise SipError(f"Tệp “{name}” trong gói tin quá lớn.", code="SIP_TOO_LARGE")
+                if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                    raise SipError(f"Tệp “{name}” có tỉ lệ nén bất thường (zip bomb).", code="SIP_TOO_LARGE")
+                total += info.file_size
+                tops.add(path.parts[0])
+        faults.raise_if_any()
         if total > max_total:
             raise SipError("Gói tin quá lớn.", code="SIP_TOO_LARGE", bytes=total)
         if len(tops) != 1:
@@ -213,6 +218,45 @@ def safe_extract(
 
 SPECIAL_MODES = frozenset({stat.S_IFIFO, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFSOCK})
 
+MAX_FAULTS_LISTED = 50
+"""How many bad entries of one package a refusal lists (with their total)."""
+
+
+class _Faults:
+    """The bad entries of one package, each refused by its own check, gathered so that the
+    package is refused once with all of them (the first :data:`MAX_FAULTS_LISTED` and the
+    total) rather than at the first: whoever built it mends every entry in one go (u9). The
+    refusal keeps the first entry's code and message; ``bad_entries`` lists each
+    (``file``, ``code``, ``message``), ``bad_total`` counts them."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, SipError]] = []
+
+    @contextlib.contextmanager
+    def entry(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        except SipError as exc:
+            self.found.append((name.encode("unicode_escape").decode("ascii")[:200], exc))
+
+    def raise_if_any(self) -> None:
+        if not self.found:
+            return
+        first = self.found[0][1]
+        listed = [
+            {"file": name, "code": e.code, "message": e.message} for name, e in self.found[:MAX_FAULTS_LISTED]
+        ]
+        message = first.message
+        if len(self.found) > 1:
+            more = f", {MAX_FAULTS_LISTED} mục đầu" if len(self.found) > MAX_FAULTS_LISTED else ""
+            message += (
+                f" Gói tin có tất cả {len(self.found)} mục không hợp lệ{more}: "
+                + "; ".join(f"“{e['file'][:80]}” [{e['code']}]" for e in listed)
+                + "."
+            )
+        details = {k: v for k, v in first.details.items() if k not in ("bad_entries", "bad_total")}
+        raise SipError(message, code=first.code, **details, bad_entries=listed, bad_total=len(self.found))
+
 
 def _not_a_file(name: str) -> SipError:
     return SipError(
@@ -229,19 +273,22 @@ def package_files(root: Path) -> list[Path]:
     as a link entry in the zip is) and a FIFO, device or socket too (``SIP_NOT_FILE``), never
     skipped without a word; a linked folder is not walked."""
     files = []
+    faults = _Faults()
     for path in sorted(root.rglob("*")):
         what = kind(path)
         name = path.relative_to(root).as_posix()[:200]
-        if what == LINK:
-            raise SipError(
-                f"Gói tin chứa liên kết tượng trưng (symlink) “{name}”: Kho không đi theo liên kết.",
-                code="SIP_UNSAFE_PATH",
-                file=name,
-            )
-        if what == FILE:
-            files.append(path)
-        elif what not in (FOLDER, None):
-            raise _not_a_file(name)
+        with faults.entry(name):
+            if what == LINK:
+                raise SipError(
+                    f"Gói tin chứa liên kết tượng trưng (symlink) “{name}”: Kho không đi theo liên kết.",
+                    code="SIP_UNSAFE_PATH",
+                    file=name,
+                )
+            if what == FILE:
+                files.append(path)
+            elif what not in (FOLDER, None):
+                raise _not_a_file(name)
+    faults.raise_if_any()
     return files
 
 

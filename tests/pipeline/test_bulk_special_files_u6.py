@@ -5,51 +5,19 @@ opened for reading would block the walk until someone writes to it)."""
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kho_fifo_watch import readers_of
 from kho_people import make_people
 
 from ingest.bulk import import_paths
 from kho.config import Settings
 from web.cli import main
 from web.context import Kho
-
-
-@contextmanager
-def _readers_of(fifos: list[Path]) -> Iterator[list[Path]]:
-    """Watch the FIFOs: a non-blocking open for writing succeeds only while someone has the FIFO
-    open for reading. Each one found open is noted (and then closed, which lets the reader go
-    on with an empty file instead of hanging the test)."""
-    opened: list[Path] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.wait(0.005):
-            for fifo in fifos:
-                try:
-                    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-                except OSError as exc:
-                    if exc.errno not in (errno.ENXIO, errno.ENOENT):
-                        raise
-                    continue
-                opened.append(fifo)
-                os.close(fd)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        yield opened
-    finally:
-        stop.set()
-        watcher.join()
 
 
 def _folder(tmp_path: Path) -> tuple[Path, list[Path], socket.socket]:
@@ -69,7 +37,7 @@ def test_special_files_in_an_imported_folder_are_reported_not_opened(
 ) -> None:
     folder, fifos, sock = _folder(tmp_path)
     try:
-        with _readers_of(fifos) as opened:
+        with readers_of(fifos) as opened:
             report = import_paths([folder], settings=Settings.from_env(), workers=1)
     finally:
         sock.close()
@@ -95,7 +63,7 @@ def test_kho_ingest_of_a_folder_prints_each_special_file_and_counts_it(
     monkeypatch.setenv("KHO_TOKEN_FILE", str(tmp_path / "tokens.json"))
     monkeypatch.setenv("KHO_TOKEN", people.tokens["van_thu"])
     try:
-        with _readers_of(fifos) as opened:
+        with readers_of(fifos) as opened:
             took = CliRunner().invoke(main, ["ingest", str(folder), "--workers", "1"])
     finally:
         sock.close()

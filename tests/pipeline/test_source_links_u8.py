@@ -7,16 +7,13 @@ target (a file this process may read was then imported as the agency's)."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kho_fifo_watch import readers_of
 from kho_people import make_people
 
 from ingest.bulk import import_paths
@@ -27,33 +24,6 @@ from web.cli import main
 from web.context import Kho
 
 SECRET = "Khóa bí mật của máy chủ, không phải văn bản của cơ quan.\n".encode()
-
-
-@contextmanager
-def _readers_of(fifo: Path) -> Iterator[list[Path]]:
-    """A non-blocking open for writing succeeds only while someone reads the FIFO: noted, then
-    closed (which frees a reader instead of hanging the test)."""
-    opened: list[Path] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.wait(0.005):
-            try:
-                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError as exc:
-                if exc.errno not in (errno.ENXIO, errno.ENOENT):
-                    raise
-                continue
-            opened.append(fifo)
-            os.close(fd)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        yield opened
-    finally:
-        stop.set()
-        watcher.join()
 
 
 def _outside(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -104,7 +74,7 @@ def test_every_link_in_an_imported_folder_is_reported_as_a_link_never_followed(
     (folder / "a-cong-van.txt").write_text("Công văn số 8 về việc nhận hồ sơ.\n", encoding="utf-8")
     _links(folder, secret, fifo, other)
 
-    with _readers_of(fifo) as opened:
+    with readers_of([fifo]) as opened:
         report = import_paths([folder], settings=Settings.from_env(), workers=1)
 
     assert opened == []
@@ -126,7 +96,7 @@ def test_a_link_named_on_the_command_line_follows_the_same_rule(
     good.write_text("Công văn số 9 về việc nhận hồ sơ.\n", encoding="utf-8")
     links = _links(here, secret, fifo, other)
 
-    with _readers_of(fifo) as opened:
+    with readers_of([fifo]) as opened:
         report = import_paths([good, *links], settings=Settings.from_env(), workers=1)
 
     assert opened == []
@@ -151,7 +121,7 @@ def test_kho_ingest_prints_a_link_to_a_fifo_in_a_folder_and_counts_it(
     monkeypatch.setenv("KHO_TOKEN_FILE", str(tmp_path / "tokens.json"))
     monkeypatch.setenv("KHO_TOKEN", people.tokens["van_thu"])
 
-    with _readers_of(fifo) as opened:
+    with readers_of([fifo]) as opened:
         took = CliRunner().invoke(main, ["ingest", str(folder), "--workers", "1"])
 
     printed = took.output + (took.stderr if took.stderr_bytes is not None else "")

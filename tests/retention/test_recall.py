@@ -20,7 +20,7 @@ def test_an_outgoing_document_under_recall_is_frozen(kho: Kho, people: People) -
     recall = Recalls(kho.repo, kho.backend).recall_outgoing(
         doc.record_id, "Công văn số 15/UBND-VP ngày 01/03/2027", "Ban hành sai thẩm quyền", actor=clerk
     )
-    assert recall["state"] == "recorded"
+    assert recall["state"] == "frozen"  # u8: "recorded", the state of one under way (u9)
     with pytest.raises(LegalHold) as frozen:
         kho.repo.update_metadata(doc.record_id, {"subject": "Đổi"}, expected_version=doc.version, actor=clerk)
     assert "thu hồi" in frozen.value.message

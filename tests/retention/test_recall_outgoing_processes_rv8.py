@@ -43,7 +43,7 @@ def test_two_processes_recalling_one_outgoing_document_at_once_write_one_recall_
             mine = [
                 (r["recall_id"], r["state"]) for r in recalls.recalls.all() if r["record_id"] == doc.record_id
             ]
-            assert mine == [(recall_id, "recorded")]
+            assert mine == [(recall_id, "frozen")]  # u8: "recorded" (u9)
             holds = sorted(
                 h["hold_id"] for h in kho.repo.holds_on(doc.record_id) if h.get("kind") == "recall"
             )

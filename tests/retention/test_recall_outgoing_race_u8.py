@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from typing import Any
 
 import pytest
+from kho_click_race import two_clicks
 from kho_people import People
 from kho_testing import incoming, outgoing, pdf_bytes
 
-from kho.errors import Conflict, KhoError, StoreUnavailable
+from kho.errors import Conflict, StoreUnavailable
 from repository.records import RECALL_KEY
 from retention.recall import Recalls
 from web.context import Kho
@@ -38,7 +38,7 @@ def _recall_holds(kho: Kho, record_id: str) -> list[str]:
 
 def _frozen_once(kho: Kho, recalls: Recalls, record_id: str, recall_id: str) -> None:
     """One recall, one recall hold (its own), one mark on the document naming it."""
-    assert _mine(recalls, record_id) == [(recall_id, "recorded")]
+    assert _mine(recalls, record_id) == [(recall_id, "frozen")]  # u8: "recorded" (u9)
     assert _recall_holds(kho, record_id) == [f"recall-{recall_id}"]
     assert _events(kho, "record:recall", record_id) == 1
     assert kho.repo._load(record_id).extra[RECALL_KEY]["recall_id"] == recall_id
@@ -67,26 +67,9 @@ def test_two_clicks_recalling_one_outgoing_document_at_once_write_one_recall_and
         doc = kho.repo.create_document(
             "di", outgoing(subject=f"Quyết định 8{round_}"), pdf_bytes(f"di{round_}"), "qd.pdf", clerk
         )
-        barrier = threading.Barrier(2)
-        outcomes: list[Any] = [None, None]
-
-        def click(
-            i: int, record_id: str = doc.record_id, barrier: threading.Barrier = barrier,
-            out: list[Any] = outcomes,
-        ) -> None:
-            barrier.wait()
-            try:
-                out[i] = recalls.recall_outgoing(record_id, ORDER, REASON, actor=clerk)
-            except Exception as exc:  # a 500 would show here as what it is
-                out[i] = exc
-
-        threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        finished = [o for o in outcomes if isinstance(o, dict)]
-        refused = [o for o in outcomes if isinstance(o, KhoError)]
+        finished, refused, outcomes = two_clicks(
+            lambda record_id=doc.record_id: recalls.recall_outgoing(record_id, ORDER, REASON, actor=clerk)
+        )
         assert len(finished) == 1 and len(refused) == 1, outcomes
         assert refused[0].http_status == 409
         assert refused[0].code in {"VERSION_CONFLICT", "RECALL_IN_PROGRESS", "RECALL_ALREADY_DONE"}

@@ -6,17 +6,16 @@ refused with a clear code, nothing is destroyed twice and the sender is told onc
 from __future__ import annotations
 
 import os
-import threading
-from typing import Any
 
 import pytest
 from index_traces import index_traces
+from kho_click_race import two_clicks
 from kho_people import People
 from kho_retention import incoming_on_elasticsearch, search_count
 from kho_testing import incoming, pdf_bytes
 
 import search.elasticsearch as es_module
-from kho.errors import Conflict, KhoError, StoreUnavailable
+from kho.errors import Conflict, StoreUnavailable
 from retention.recall import Recalls
 from web.context import Kho
 
@@ -73,28 +72,11 @@ def test_two_clicks_recalling_one_incoming_document_at_once_finish_one_recall(
         doc = kho.repo.create_document(
             "den", incoming(code_number=f"7{round_}"), pdf_bytes(f"den{round_}"), "cv.pdf", clerk
         )
-        barrier = threading.Barrier(2)
-        outcomes: list[Any] = [None, None]
-
-        def click(
-            i: int,
-            record_id: str = doc.record_id,
-            barrier: threading.Barrier = barrier,
-            out: list[Any] = outcomes,
-        ) -> None:
-            barrier.wait()
-            try:
-                out[i] = recalls.recall_incoming(record_id, "CV 23/BNV-VP", "Ban hành nhầm", actor=clerk)
-            except Exception as exc:  # a 500 would show here as what it is
-                out[i] = exc
-
-        threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        finished = [o for o in outcomes if isinstance(o, dict)]
-        refused = [o for o in outcomes if isinstance(o, KhoError)]
+        finished, refused, outcomes = two_clicks(
+            lambda record_id=doc.record_id: recalls.recall_incoming(
+                record_id, "CV 23/BNV-VP", "Ban hành nhầm", actor=clerk
+            )
+        )
         assert len(finished) == 1 and len(refused) == 1, outcomes
         assert finished[0]["state"] == "destroyed"
         assert refused[0].http_status == 409
