@@ -2048,7 +2048,7 @@ class AccountService:
 
     def survives_lock(self, account: Account, token: Token) -> bool:
         """Whether ``token`` still acts for ``account`` while it is locked: only under a lock for
-        wrong passwords, and only a token opened before the first wrong password of the run
+        wrong passwords, and only a token opened before (or at) the first wrong password of the run
         that locked it (``failures_since``).
 
         Why: anyone who knows a name can lock it with five guesses (QCVN 3.6.2.1.9.2 wants the
@@ -2065,7 +2065,7 @@ class AccountService:
         return (
             account.lock_reason is LockReason.FAILED_LOGINS
             and account.failures_since is not None
-            and token.created_at < account.failures_since
+            and token.created_at <= account.failures_since
         )
 
     def _read_to_log_in(
@@ -2213,7 +2213,7 @@ class AccountService:
                     "lock_reason": LockReason.FAILED_LOGINS,
                     "lock_until": now + self.lock_duration,
                 }
-                ending.extend(t for t in self._tokens_to_revoke(username) if t.created_at >= since)
+                ending.extend(t for t in self._tokens_to_revoke(username) if t.created_at > since)
             return changes
 
         def failed(_: Account, after: Account) -> list[EventDraft]:
@@ -2231,8 +2231,7 @@ class AccountService:
                     "reason": LockReason.FAILED_LOGINS.value,
                     "until": _iso(after.lock_until),
                     "failures_since": _iso(after.failures_since),
-                    "sessions_ended": len(ending),
-                }
+                } | ({"sessions_ended": len(ending)} if ending else {})
                 events.append(_draft("system", "account:lock", source, details))
             return events
 
@@ -2610,7 +2609,8 @@ class AccountService:
                         actor.username,
                         "account:lock",
                         source,
-                        {"username": a.username, "reason": why.value, "sessions_ended": len(ending)},
+                        {"username": a.username, "reason": why.value}
+                        | ({"sessions_ended": len(ending)} if ending else {}),
                     )
                 ],
             )
