@@ -827,6 +827,18 @@ class AccountService:
         """The actor as stored now (an Account object held since login may be stale: roles
         removed, account locked), which must be active."""
         current = self._read(actor.username)
+        if current is not None and current.status is Status.LOCKED:
+            # A session that outlived a lock for wrong passwords (:meth:`survives_lock`) reads and
+            # works on records, but administers nothing until the lock ends: the answer is the
+            # lock, with when it ends (refused and audited as any other refusal here).
+            self._deny(
+                actor.username,
+                self._locked_error(current).message,
+                action=action,
+                target=target,
+                source=source,
+                code="ACCOUNT_LOCKED",
+            )
         if current is None or not current.active:
             self._deny(
                 actor.username,

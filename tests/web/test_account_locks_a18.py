@@ -76,6 +76,12 @@ def test_an_outsiders_five_guesses_leave_the_directors_desk_and_token_but_not_a_
 
     assert desk.get("/").status_code == 200
     assert script.get("/api/me", headers=headers).status_code == 200
+    # It works, but administers nothing until the lock ends (NOTES-a18, not fixed 1): the answer
+    # is the lock, not a silent refusal.
+    clerk = people.usernames["chuyen_vien"]
+    act = script.post(f"/api/accounts/{clerk}/lock", json={"reason": "left"}, headers=headers)
+    assert (act.status_code, act.json["error"]["code"]) == (403, "ACCOUNT_LOCKED")
+    assert kho.accounts.get(clerk).status.value == "active"
     refused = meanwhile_api.get("/api/me", headers=meanwhile)
     assert (refused.status_code, refused.json["error"]["code"]) == (401, "TOKEN_INVALID")
     _ended(meanwhile_page, "SESSION_ENDED")
