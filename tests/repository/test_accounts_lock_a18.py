@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from kho_people import create_person
-from kho_testing import ManualClock
+from kho_testing import BACKENDS, ManualClock, make_store
 
 from kho.config import Settings
 from kho.errors import AccountLocked, ConfigError, LoginFailed, TokenInvalid
 from repository.accounts import Account, AccountService, LockReason, Role, Status
 from repository.audit import AuditLog
-from repository.storage.local import LocalStore
+from repository.storage import ObjectStore
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ROOT, VP = "000.00.18.H40", "000.01.18.H40"
@@ -24,8 +24,8 @@ GOOD = "Kho@2026-mới"
 
 
 class World:
-    def __init__(self, root: Path, hours: int = 24) -> None:
-        self.store = LocalStore(root / "store")
+    def __init__(self, store: ObjectStore, hours: int = 24) -> None:
+        self.store = store
         self.audit = AuditLog(self.store)
         self.clock = ManualClock()
         self.svc = AccountService(
@@ -58,9 +58,9 @@ class World:
         ]
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def world(tmp_path: Path, request: pytest.FixtureRequest) -> World:
+    return World(make_store(request.param, tmp_path, "a18-locks"))
 
 
 def test_a_lock_for_wrong_passwords_ends_by_itself_and_the_expiry_is_audited(world: World) -> None:
