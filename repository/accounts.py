@@ -41,7 +41,9 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
   neither the answer nor its time tells an outsider that a name exists or is locked;
 * locked account and the right password → :class:`AccountLocked` (403) with the reason; a login
   after 90 days without one locks the account (reason ``idle``); the N-th consecutive wrong
-  password locks it (reason ``failed_logins``);
+  password locks it (reason ``failed_logins``) until ``lock_until`` (``KHO_LOGIN_LOCK_HOURS``
+  later, QCVN 12:2026/BCA 3.6.2.1.9.3), which the answer tells; the sessions opened before the
+  first wrong password of that run keep working (:meth:`AccountService.survives_lock`);
 * right password but a change is due → :class:`PasswordChangeRequired` / :class:`PasswordExpired`
   (403) with ``.account`` attached: the login counted (failures reset, last login set), and the
   caller may let the person call :meth:`AccountService.change_password` and nothing else. An
@@ -2952,7 +2954,12 @@ class AccountService:
         (or idle for 90 days, which locks it: using a token is not a login, so a token-only user
         must still log in at least every 90 days); :class:`PasswordChangeRequired` (403) while
         the initial password has not been changed. An expired password does not stop a token by
-        itself (the 90-day login rule bounds it)."""
+        itself (the 90-day login rule bounds it).
+
+        Locks (NOTES-a18): a lock for wrong passwords whose time is over ends here
+        (:meth:`_expire_lock`); while it lasts, a token opened before the guessing began still
+        works (:meth:`survives_lock`). A token opened up to a lock someone chose stays refused
+        after the unlock (``sessions_valid_from``)."""
         invalid = TokenInvalid("Mã truy cập (token) không hợp lệ hoặc đã bị thu hồi.")
         if not isinstance(secret, str) or not _TOKEN_RE.match(secret):
             raise invalid
