@@ -157,6 +157,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_PASSWORD_MEMORY_KB": ("65536", "argon2id memory cost of password hashes, in KiB."),
     "KHO_PASSWORD_TIME_COST": ("3", "argon2id passes over that memory."),
     "KHO_LOGIN_MAX_FAILURES": ("5", "Wrong passwords in a row that lock an account."),
+    "KHO_LOGIN_LOCK_HOURS": (
+        "24",
+        "Hours after which a lock for wrong passwords ends by itself (QCVN 12:2026/BCA 3.6.2.1.9.3:"
+        " 12 to 720); a quản trị may unlock earlier, and a lock a quản trị chose never ends by itself.",
+    ),
     "KHO_SESSION_IDLE_MINUTES": (
         "30",
         "A web page session unused this many minutes ends (the person logs in again).",
@@ -316,6 +321,21 @@ def _int(name: str, value: str, low: int, high: int) -> int:
             variable=name,
         )
     return number
+
+
+def _lock_hours(value: str) -> int:
+    """``KHO_LOGIN_LOCK_HOURS`` within what QCVN 12:2026/BCA 3.6.2.1.9.3 allows."""
+    from repository.passwords import MAX_LOCK_HOURS, MIN_LOCK_HOURS
+
+    try:
+        return _int("KHO_LOGIN_LOCK_HOURS", value, MIN_LOCK_HOURS, MAX_LOCK_HOURS)
+    except ConfigError:
+        raise ConfigError(
+            f"Biến cấu hình KHO_LOGIN_LOCK_HOURS=“{value}” không hợp lệ: thời gian tự động mở khóa"
+            f" tài khoản bị khóa do nhập sai mật khẩu phải từ {MIN_LOCK_HOURS} giờ đến {MAX_LOCK_HOURS}"
+            " giờ (30 ngày), theo QCVN 12:2026/BCA mục 3.6.2.1.9.3.",
+            variable="KHO_LOGIN_LOCK_HOURS",
+        ) from None
 
 
 def _seconds(name: str, value: str, low: float, high: float) -> float:
@@ -484,6 +504,7 @@ class Settings:
     password_time_cost: int = 3
     audit_group_commit: bool = True
     login_max_failures: int = 5
+    login_lock_hours: int = 24
     session_idle_minutes: int = 30
     token_idle_minutes: int = 30
     audit_signing_key: Path | None = None
@@ -646,6 +667,7 @@ class Settings:
             password_time_cost=_int("KHO_PASSWORD_TIME_COST", get("KHO_PASSWORD_TIME_COST"), 1, 100),
             audit_group_commit=_bool("KHO_AUDIT_GROUP_COMMIT", get("KHO_AUDIT_GROUP_COMMIT")),
             login_max_failures=_int("KHO_LOGIN_MAX_FAILURES", get("KHO_LOGIN_MAX_FAILURES"), 1, 100),
+            login_lock_hours=_lock_hours(get("KHO_LOGIN_LOCK_HOURS")),
             session_idle_minutes=_int(
                 "KHO_SESSION_IDLE_MINUTES", get("KHO_SESSION_IDLE_MINUTES"), 1, 24 * 60
             ),

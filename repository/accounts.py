@@ -41,7 +41,9 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
   neither the answer nor its time tells an outsider that a name exists or is locked;
 * locked account and the right password → :class:`AccountLocked` (403) with the reason; a login
   after 90 days without one locks the account (reason ``idle``); the N-th consecutive wrong
-  password locks it (reason ``failed_logins``);
+  password locks it (reason ``failed_logins``) until ``lock_until`` (``KHO_LOGIN_LOCK_HOURS``
+  later, QCVN 12:2026/BCA 3.6.2.1.9.3), which the answer tells; the sessions opened before the
+  first wrong password of that run keep working (:meth:`AccountService.survives_lock`);
 * right password but a change is due → :class:`PasswordChangeRequired` / :class:`PasswordExpired`
   (403) with ``.account`` attached: the login counted (failures reset, last login set), and the
   caller may let the person call :meth:`AccountService.change_password` and nothing else. An
@@ -193,6 +195,10 @@ _LOCK_LABELS = {
 }
 
 
+_LOCK_TIMES = ("lock_until", "failures_since", "last_failed_at", "sessions_valid_from")
+"""The optional instants of an account version about locks and the sessions they end."""
+
+
 def _time(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
@@ -342,6 +348,18 @@ class Account:
     reset: PendingReset | None = None
     """A password reset by a quản trị not yet followed by the person's own change
     (:meth:`AccountService.reset_password`)."""
+    lock_until: datetime | None = None
+    """When a lock for wrong passwords ends by itself (QCVN 12:2026/BCA 3.6.2.1.9.3,
+    ``KHO_LOGIN_LOCK_HOURS``); None for every other lock, which only a quản trị lifts."""
+    failures_since: datetime | None = None
+    """The first wrong password of the present run of failures: sessions opened before it
+    survive a lock for wrong passwords (:meth:`AccountService.survives_lock`)."""
+    last_failed_at: datetime | None = None
+    """The newest wrong password (a login clears ``failures_since`` only after a quiet lock period)."""
+    sessions_valid_from: datetime | None = None
+    """A lock by a quản trị or a lãnh đạo ended every session and token opened up to this: they
+    are refused as locked while it lasts (``ACCOUNT_LOCKED``, which says why) and as invalid
+    after the unlock, which revokes them; none comes back (:meth:`AccountService.lock`)."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -414,6 +432,9 @@ class Account:
         }
         if self.reset is not None:
             fields["reset"] = self.reset.to_dict()
+        for name in _LOCK_TIMES:  # written only once set: older versions read the same
+            if (value := getattr(self, name)) is not None:
+                fields[name] = _iso(value)
         return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
@@ -447,6 +468,7 @@ class Account:
             changed_at=_time(data.get("changed_at")),
             changed_by=data.get("changed_by", ""),
             reset=PendingReset.from_dict(data["reset"]) if data.get("reset") else None,
+            **{name: _time(data.get(name)) for name in _LOCK_TIMES},
         )
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
@@ -731,6 +753,7 @@ class AccountService:
         token_idle: timedelta = timedelta(minutes=30),
         master_key: bytes | None = None,
         allow_unsealed: bool = False,
+        lock_duration: timedelta = timedelta(hours=passwords.DEFAULT_LOCK_HOURS),
     ) -> None:
         """``hasher`` hashes and checks passwords; without one, ``make_hasher`` makes it when a
         password is first hashed or checked (argon2 is not imported by the commands that only
@@ -745,6 +768,8 @@ class AccountService:
         self.audit = audit
         self.clock = clock
         self.max_failed = max_failed
+        self.lock_duration = lock_duration
+        """A lock for wrong passwords ends by itself this long after it (``KHO_LOGIN_LOCK_HOURS``)."""
         self.session_idle = session_idle
         """A page session (a :data:`WEB_SESSION` token) unused this long ends."""
         self.token_idle = token_idle
@@ -804,6 +829,18 @@ class AccountService:
         """The actor as stored now (an Account object held since login may be stale: roles
         removed, account locked), which must be active."""
         current = self._read(actor.username)
+        if current is not None and current.status is Status.LOCKED:
+            # A session that outlived a lock for wrong passwords (:meth:`survives_lock`) reads and
+            # works on records, but administers nothing until the lock ends: the answer is the
+            # lock, with when it ends (refused and audited as any other refusal here).
+            self._deny(
+                actor.username,
+                self._locked_error(current).message,
+                action=action,
+                target=target,
+                source=source,
+                code="ACCOUNT_LOCKED",
+            )
         if current is None or not current.active:
             self._deny(
                 actor.username,
@@ -1667,6 +1704,10 @@ class AccountService:
             if current.status is not Status.ACTIVE:
                 return {}
             changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
+            if current.failures_since is not None and (
+                current.last_failed_at is None or now - current.last_failed_at >= self.lock_duration
+            ):
+                changes["failures_since"] = None  # no guess for a whole lock period: the run is over
             if new_hash is not None and current.password_hash == account.password_hash:
                 changes["password_hash"] = new_hash
             return changes
@@ -1957,11 +1998,88 @@ class AccountService:
 
     def _locked_error(self, account: Account) -> AccountLocked:
         reason = account.lock_reason or LockReason.ADMIN
+        if reason is LockReason.FAILED_LOGINS and account.lock_until is not None:
+            return AccountLocked(
+                f"Tài khoản “{account.username}” đang bị khóa ({reason.label}). Tài khoản tự động mở"
+                f" khóa lúc {vn_display(account.lock_until)}; quản trị hệ thống có thể mở khóa sớm hơn.",
+                username=account.username,
+                reason=reason.value,
+                until=_iso(account.lock_until),
+            )
         return AccountLocked(
             f"Tài khoản “{account.username}” đang bị khóa ({reason.label}). Hãy liên hệ quản trị hệ"
             " thống để mở khóa.",
             username=account.username,
             reason=reason.value,
+        )
+
+    def _expire_lock(self, account: Account, now: datetime, source: str | None) -> Account:
+        """The account as it is once a lock for wrong passwords whose time is over has ended
+        (QCVN 12:2026/BCA 3.6.2.1.9.3): written as the system's audited ``account:unlock``
+        (reason ``lock-expired``), by whichever request first meets it (a login, a token). A lock
+        someone chose, or one written before locks had an end (no ``lock_until``), stays. While
+        the audit log refuses the event the lock stays too (the stricter state)."""
+        if not (
+            account.status is Status.LOCKED
+            and account.lock_reason is LockReason.FAILED_LOGINS
+            and account.lock_until is not None
+            and now >= account.lock_until
+        ):
+            return account
+
+        def end(current: Account) -> dict[str, Any]:
+            if current.status is not Status.LOCKED or current.lock_until != account.lock_until:
+                return {}  # unlocked, or locked again, meanwhile
+            return {
+                "status": Status.ACTIVE,
+                "lock_reason": None,
+                "lock_until": None,
+                "failed_logins": 0,
+                "failures_since": None,
+                "last_failed_at": None,
+            }
+
+        def ended(_: Account, after: Account) -> list[EventDraft]:
+            details = {
+                "username": after.username,
+                "previous_reason": LockReason.FAILED_LOGINS.value,
+                "reason": "lock-expired",
+                "note": "hết thời gian khóa",
+                "locked_until": _iso(account.lock_until),
+            }
+            return [_draft("system", "account:unlock", source, details)]
+
+        try:
+            before, after = self._update(account.username, "system", end, ended)
+        except AuditChainBroken:
+            return account
+        if before.version != after.version:
+            self._notify(
+                after.username, "unlock", "Tài khoản của bạn đã tự động mở khóa (hết thời gian khóa).",
+                "system",
+            )
+        return after
+
+    def survives_lock(self, account: Account, token: Token) -> bool:
+        """Whether ``token`` still acts for ``account`` while it is locked: only under a lock for
+        wrong passwords, and only a token opened before (or at) the first wrong password of the run
+        that locked it (``failures_since``).
+
+        Why: anyone who knows a name can lock it with five guesses (QCVN 3.6.2.1.9.2 wants the
+        lock); if the lock also ended the person's sessions, an outsider could log the director
+        out of the session at their desk at will. A session opened before the first guess
+        cannot be the guesser's: it was opened with the password before anyone guessed. A
+        session opened after it may be the guesser's, who found the password on the 4th try;
+        those end with the lock (revoked in its act, :meth:`_record_failure`). A successful
+        login does not end the run (it resets the count only): a guesser who got in and then
+        failed on purpose to lock the owner out keeps nothing, because the run began before
+        their session. The run ends only after a whole lock period without a wrong password
+        (a login then clears it), at an unlock or when the lock expires. A lock someone chose
+        (``admin``, ``left``) or the 90 idle days keeps every token out."""
+        return (
+            account.lock_reason is LockReason.FAILED_LOGINS
+            and account.failures_since is not None
+            and token.created_at <= account.failures_since
         )
 
     def _read_to_log_in(
@@ -2011,6 +2129,7 @@ class AccountService:
         login after 90 days without one locks the account, whatever the password."""
         ok, new_hash = self._check_password(account, password, source)
         now = self.clock()
+        account = self._expire_lock(account, now, source)
         if account.status is Status.ACTIVE and passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
         ):
@@ -2092,13 +2211,23 @@ class AccountService:
     def _record_failure(self, username: str, source: str | None) -> NoReturn:
         """Count a wrong password; the ``max_failed``-th in a row locks the account."""
 
+        now = self.clock()
+        ending: list[Token] = []
+
         def fail(current: Account) -> dict[str, Any]:
+            ending.clear()
             if current.status is not Status.ACTIVE:
                 return {}
             count = current.failed_logins + 1
-            changes: dict[str, Any] = {"failed_logins": count}
+            since = current.failures_since or now
+            changes: dict[str, Any] = {"failed_logins": count, "failures_since": since, "last_failed_at": now}
             if passwords.locks_after_failure(count, self.max_failed):
-                changes |= {"status": Status.LOCKED, "lock_reason": LockReason.FAILED_LOGINS}
+                changes |= {
+                    "status": Status.LOCKED,
+                    "lock_reason": LockReason.FAILED_LOGINS,
+                    "lock_until": now + self.lock_duration,
+                }
+                ending.extend(t for t in self._tokens_to_revoke(username) if t.created_at > since)
             return changes
 
         def failed(_: Account, after: Account) -> list[EventDraft]:
@@ -2111,7 +2240,12 @@ class AccountService:
                 )
             ]
             if after.status is Status.LOCKED:
-                details = {"username": after.username, "reason": LockReason.FAILED_LOGINS.value}
+                details = {
+                    "username": after.username,
+                    "reason": LockReason.FAILED_LOGINS.value,
+                    "until": _iso(after.lock_until),
+                    "failures_since": _iso(after.failures_since),
+                } | ({"sessions_ended": len(ending)} if ending else {})
                 events.append(_draft("system", "account:lock", source, details))
             return events
 
@@ -2119,7 +2253,10 @@ class AccountService:
         # by regulation): the version then carries its events, appended by ``kho fsck --repair``
         # once the log takes events again (:meth:`_write_audited`).
         refused: list[AuditChainBroken] = []
-        before, after = self._update(username, username, fail, failed, refused=refused)
+        before, after = self._update(
+            username, username, fail, failed, also=lambda: self._revoke(ending, "system", now),
+            refused=refused,
+        )
         if before.status is not Status.ACTIVE:  # locked (or deleted) meanwhile: no further count
             self._refuse_locked(before, source, password_ok=False)
         if after.status is Status.LOCKED:
@@ -2436,7 +2573,10 @@ class AccountService:
         self, username: str, reason: LockReason | str, actor: Account, source: str | None = None
     ) -> Account:
         """Lock an account: reason ``left`` by a quản trị or the head (lãnh đạo) of the person's
-        unit (Điều 7 k4 a); ``admin`` by a quản trị only."""
+        unit (Điều 7 k4 a); ``admin`` by a quản trị only. Such a lock never ends by itself, and it
+        ends every session and token of the account for good (``sessions_valid_from``): someone
+        chose to stop the person, so an unlock gives back the account, not the sessions (which a
+        lock and an unlock within the idle timeout used to revive; NOTES-a16 "Found, not fixed" 3)."""
         try:
             why = LockReason(reason)
         except ValueError:
@@ -2462,15 +2602,29 @@ class AccountService:
                 self._require_another_admin(target, actor, action="account:lock", source=source)
             if target.status is Status.DELETED:
                 raise AccountNotFound(f"Không có tài khoản “{username}”.", username=username)
+            now = self.clock()
+            ending: list[Token] = []
+
+            def lock(c: Account) -> dict[str, Any]:
+                ending[:] = [t for t in self._tokens_to_revoke(username) if t.created_at <= now]
+                if c.status is Status.DELETED:
+                    return {}
+                return {
+                    "status": Status.LOCKED, "lock_reason": why,
+                    "lock_until": None, "sessions_valid_from": now,
+                }
+
             _, after = self._update(
                 username,
                 actor.username,
-                lambda c: (
-                    {"status": Status.LOCKED, "lock_reason": why} if c.status is not Status.DELETED else {}
-                ),
+                lock,
                 lambda _, a: [
                     _draft(
-                        actor.username, "account:lock", source, {"username": a.username, "reason": why.value}
+                        actor.username,
+                        "account:lock",
+                        source,
+                        {"username": a.username, "reason": why.value}
+                        | ({"sessions_ended": len(ending)} if ending else {}),
                     )
                 ],
             )
@@ -2486,11 +2640,23 @@ class AccountService:
         if target.status is not Status.LOCKED:
             return target
         now = self.clock()
+        ended = target.sessions_valid_from
+        # Tokens a chosen lock ended are refused by their time (``sessions_valid_from``); they
+        # are revoked here too, in the unlock's act, so that lists show them ended.
+        stale = [t for t in self._tokens_to_revoke(username) if ended is not None and t.created_at <= ended]
         before, after = self._update(
             username,
             actor.username,
             lambda c: (
-                {"status": Status.ACTIVE, "lock_reason": None, "failed_logins": 0, "unlocked_at": now}
+                {
+                    "status": Status.ACTIVE,
+                    "lock_reason": None,
+                    "failed_logins": 0,
+                    "unlocked_at": now,
+                    "lock_until": None,
+                    "failures_since": None,
+                    "last_failed_at": None,
+                }
                 if c.status is Status.LOCKED
                 else {}
             ),
@@ -2502,6 +2668,7 @@ class AccountService:
                     {"username": a.username, "previous_reason": b.lock_reason and b.lock_reason.value},
                 )
             ],
+            also=lambda: self._revoke(stale, actor.username, now),
         )
         if before.version == after.version:  # unlocked (or deleted) meanwhile by someone else
             return after
@@ -2755,6 +2922,9 @@ class AccountService:
                 code="PASSWORD_CHANGED_MEANWHILE",
                 username=target.username,
             )
+        if current.status is Status.LOCKED:  # locked since it was checked: no token comes out of it
+            self._revoke_audited(target.username, digest, actor.username, source, reason="account-locked")
+            raise self._locked_error(current)
         return secret
 
     def _token(self, digest: str) -> Token:
@@ -2784,7 +2954,12 @@ class AccountService:
         (or idle for 90 days, which locks it: using a token is not a login, so a token-only user
         must still log in at least every 90 days); :class:`PasswordChangeRequired` (403) while
         the initial password has not been changed. An expired password does not stop a token by
-        itself (the 90-day login rule bounds it)."""
+        itself (the 90-day login rule bounds it).
+
+        Locks (NOTES-a18): a lock for wrong passwords whose time is over ends here
+        (:meth:`_expire_lock`); while it lasts, a token opened before the guessing began still
+        works (:meth:`survives_lock`). A token opened up to a lock someone chose stays refused
+        after the unlock (``sessions_valid_from``)."""
         invalid = TokenInvalid("Mã truy cập (token) không hợp lệ hoặc đã bị thu hồi.")
         if not isinstance(secret, str) or not _TOKEN_RE.match(secret):
             raise invalid
@@ -2798,12 +2973,15 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             raise invalid
         now = self.clock()
+        account = self._expire_lock(account, now, None)
         if account.status is Status.ACTIVE and passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
         ):
             account = self._system_lock(account.username, LockReason.IDLE, None)
-        if account.status is Status.LOCKED:
-            raise self._locked_error(account)
+        if account.status is Status.LOCKED and not self.survives_lock(account, token):
+            raise self._locked_error(account)  # (while locked, the lock is the answer: it says why)
+        if account.sessions_valid_from is not None and token.created_at <= account.sessions_valid_from:
+            raise invalid  # ended by a lock that a quản trị chose: an unlock does not revive it
         if self.password_unconfirmed(account):
             raise self._unconfirmed_error(account)
         if account.must_change_password:

@@ -236,6 +236,12 @@ def idle_locked(
     return now - since >= timedelta(days=days)
 
 
+DEFAULT_LOCK_HOURS = 24
+"""A lock for wrong passwords ends by itself this long after it (``KHO_LOGIN_LOCK_HOURS``)."""
+MIN_LOCK_HOURS, MAX_LOCK_HOURS = 12, 30 * 24
+"""QCVN 12:2026/BCA 3.6.2.1.9.3: the automatic unlock comes 12 hours to 30 days after the lock."""
+
+
 def locks_after_failure(failed_logins: int, max_failed: int = DEFAULT_MAX_FAILED) -> bool:
     """Whether ``failed_logins`` consecutive wrong passwords (this one included) lock the account:
     the ``max_failed``-th wrong password locks it."""

@@ -170,4 +170,5 @@ def open_accounts(repo: Repository, settings: Settings) -> AccountService:
         token_idle=timedelta(minutes=settings.token_idle_minutes),
         master_key=settings.master_key,
         allow_unsealed=settings.allow_unsealed,
+        lock_duration=timedelta(hours=settings.login_lock_hours),
     )

@@ -258,6 +258,21 @@ SCHEMAS: dict[str, Schema] = {
             "lock_reason": _nullable("string"),
             "version": {"type": "integer"},
             "unlocked_at": _nullable("string"),
+            "lock_until": {
+                "type": "string",
+                "description": "When a lock for wrong passwords ends by itself (KHO_LOGIN_LOCK_HOURS);"
+                " absent for every other lock.",
+            },
+            "failures_since": {
+                "type": "string",
+                "description": "The first wrong password of the present run: sessions opened before it"
+                " survive a lock for wrong passwords.",
+            },
+            "last_failed_at": {"type": "string"},
+            "sessions_valid_from": {
+                "type": "string",
+                "description": "A lock by a quản trị ended every session and token opened up to then.",
+            },
             "changed_at": _nullable("string"),
             "changed_by": _nullable("string"),
             "reset": {

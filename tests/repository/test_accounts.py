@@ -917,10 +917,14 @@ def test_tokens_of_a_locked_or_deleted_account_stop_working(world: World) -> Non
         world.svc.resolve_token(secret)
     assert locked.value.http_status == 403
     world.svc.unlock(an.username, world.admin)
-    assert world.svc.resolve_token(secret).username == an.username
+    with pytest.raises(TokenInvalid):  # the lock ended it for good: the unlock does not revive it (a18)
+        world.svc.resolve_token(secret)
+    world.clock.advance(seconds=1)
+    fresh = world.svc.issue_token(an.username, "api", world.svc.authenticate(an.username, GOOD))
+    assert world.svc.resolve_token(fresh).username == an.username
     world.svc.delete(an.username, world.admin)
     with pytest.raises(TokenInvalid) as deleted:
-        world.svc.resolve_token(secret)
+        world.svc.resolve_token(fresh)
     assert deleted.value.http_status == 401
 
 

@@ -333,9 +333,16 @@ def test_a_locked_account_and_a_deleted_accounts_token_are_refused(
         == 403
     )
     assert client.post(f"/api/accounts/{target}/unlock", json={}, headers=admin).status_code == 200
-    assert client.get("/api/me", headers=people.headers("chuyen_vien")).status_code == 200
+    # The lock a quản trị chose ended the token for good: the unlock gives back the account, not
+    # the sessions opened before the lock (NOTES-a18; it used to come back here).
+    revived = client.get("/api/me", headers=people.headers("chuyen_vien"))
+    assert revived.status_code == 401 and revived.json["error"]["code"] == "TOKEN_INVALID"
+    fresh = client.post("/api/login", json={"username": target, "password": PASSWORD})
+    assert fresh.status_code == 200, fresh.json
+    new = {"Authorization": f"Bearer {fresh.json['token']}"}
+    assert client.get("/api/me", headers=new).status_code == 200
     people.kho.accounts.delete(target, people.kho.accounts.get(people.usernames["quan_tri"]))
-    gone = client.get("/api/me", headers=people.headers("chuyen_vien"))
+    gone = client.get("/api/me", headers=new)
     assert gone.status_code == 401
 
 
