@@ -54,6 +54,14 @@ class TextSettings:
     """An image (or TIFF frame) larger than this is a FILE_BOMB."""
     max_render_pixels: int = 40_000_000
     """A PDF page is rendered at a lower dpi when the target dpi would exceed this."""
+    max_view_pixels: int = 8_000_000
+    """A page image in the viewer (web process) is drawn smaller when ``PAGE_SCALE`` would make
+    more pixels than this: a 333-byte PDF whose page is 200 × 200 inches (MediaBox 14400²) drew
+    21600² pixels, 3.2 GB and 13 s of CPU in the web worker, per page. 8 MP is an A0 sheet at
+    ~70 dpi, or A1 at 108 dpi (the viewer's usual scale); an A4 page is 1.1 MP."""
+    max_view_side: int = 10_000
+    """Neither side of a viewer page image is longer than this many pixels (a 1 × 200-inch strip
+    is within :attr:`max_view_pixels` but not a picture anyone reads)."""
     max_unzipped_bytes: int = 1024 * MIB
     max_zip_ratio: int = 200
     """Entries larger than 10 MiB must not be compressed more than this ratio."""
