@@ -3,6 +3,7 @@ documents end to end; transient failures retried by the worker with backoff."""
 
 from __future__ import annotations
 
+import resource
 import shutil
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 import textdocs
 from kho_redis import NEEDS_REDIS, REDIS_URL
 from kho_worker import worker_command
+from pdf_objects import flate_bomb_pdf
 from textdocs import CORPUS_PDF
 
 from ingest.bulk import import_paths
@@ -125,3 +127,64 @@ def test_worker_retries_a_transient_failure_with_backoff_then_reports_it(
     assert status.step == "text" and status.record_id is not None
     worker_log = (tmp_path / "worker-0.log").read_text()
     assert worker_log.count("Retry in") == 2
+
+
+WORKER_MEMORY = 900 * 1024 * 1024
+"""The address space of the worker (and its pool process), as a deployment's memory limit:
+enough for Kho and its libraries, not for pdfium inflating a 450 MiB content stream."""
+
+
+def test_a_file_that_kills_the_worker_process_ends_in_error_and_the_queue_goes_on(
+    broker_env: dict[str, str], make_env: Callable[..., dict[str, str]], tmp_path: Path,
+    signed: dict[str, bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 460 KB PDF whose one content stream inflates to 450 MiB is under the bomb guard's
+    limits (512 MiB); under the worker's memory limit pdfium aborts and the pool process dies.
+    Celery puts a task whose process died back on the queue, so before this the same file
+    killed one pool process after another for ever and its job stayed "đang xử lý" (the import
+    waited until its timeout). Now its job ends in lỗi (INGEST_WORKER_LOST, Vietnamese reason)
+    after the retries, its original stays stored, and the other documents finish."""
+    settings = _apply_env(monkeypatch, broker_env)
+    command = worker_command(broker_env["KHO_INGEST_QUEUE"])
+    command[command.index("--pool=solo")] = "--pool=prefork"
+    command += ["--concurrency", "1"]
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    poison = flate_bomb_pdf(450 * 1024 * 1024)
+    (folder / "a-doc.pdf").write_bytes(poison)
+    (folder / "qd-1.pdf").write_bytes(signed["valid-1"])
+    (folder / "qd-2.pdf").write_bytes(signed["valid-2"])
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            command, env=broker_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limited,
+        )
+        try:
+            report = import_paths([folder], settings=settings, wait=True, poll_interval=0.5, wait_timeout=300)
+            alive = worker.poll() is None
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    log_text = (tmp_path / "worker.log").read_text(errors="replace")
+    by_name = {Path(i.path).name: i for i in report.items}
+    assert alive
+    assert {n: i.state for n, i in by_name.items()} == {
+        "a-doc.pdf": "lỗi", "qd-1.pdf": "xong", "qd-2.pdf": "xong",
+    }, log_text[-3000:]
+    lost = by_name["a-doc.pdf"]
+    assert lost.reason_code == "INGEST_WORKER_LOST"
+    assert "dừng đột ngột" in (lost.reason or "")
+    assert log_text.count("WorkerLostError") >= 3  # the pool process really died, more than once
+    repo = open_repository(settings)
+    status = JobStore(repo.store).get(lost.job_id)
+    assert status.lost_runs == 3  # KHO_INGEST_RETRIES=2: three deaths, the fourth run ends it
+    assert status.record_id is not None and status.steps["store"].state.value == "xong"
+    _stored, data = repo.read_content(status.record_id, actor=SYSTEM, action="content:read")
+    assert data == poison  # the original is kept
