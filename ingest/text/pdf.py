@@ -13,7 +13,8 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ingest.text.errors import FileCorrupt, FileEncrypted, FileTooManyPages, OcrTimeout
+from ingest.text.box import BoxLimit, run_bounded
+from ingest.text.errors import FileCorrupt, FileEncrypted, FileTooComplex, FileTooManyPages, OcrTimeout
 from ingest.text.model import (
     ExtractedText,
     Format,
@@ -266,17 +267,34 @@ def _extract(pdf: pdfium.PdfDocument, settings: TextSettings, extractor: str) ->
         )
     if count == 0:
         raise FileCorrupt("Tệp PDF không có trang nào.", format="pdf")
-    infos: list[_PageInfo] = []
+    def read_pages() -> list[_PageInfo]:
+        infos: list[_PageInfo] = []
+        try:
+            with PDFIUM_LOCK:
+                for i in range(count):
+                    page = pdf[i]
+                    try:
+                        infos.append(_page_info(page, i + 1, settings))
+                    finally:
+                        page.close()
+        except pdfium.PdfiumError as exc:
+            raise FileCorrupt("Không đọc được trang của tệp PDF.", reason=str(exc)) from exc
+        return infos
+
+    # pdfium expands every form a page draws, however deep and however often: bounded in a
+    # child (the document is already open; the child inherits it).
     try:
-        with PDFIUM_LOCK:
-            for i in range(count):
-                page = pdf[i]
-                try:
-                    infos.append(_page_info(page, i + 1, settings))
-                finally:
-                    page.close()
-    except pdfium.PdfiumError as exc:
-        raise FileCorrupt("Không đọc được trang của tệp PDF.", reason=str(exc)) from exc
+        with PDFIUM_LOCK:  # held across the fork: no other thread holds it in the child
+            infos = run_bounded(
+                read_pages, timeout=settings.text_layer_timeout, memory_mb=settings.text_layer_memory_mb
+            )
+    except BoxLimit as exc:
+        raise FileTooComplex(
+            "Tệp PDF quá phức tạp: đọc lớp chữ vượt giới hạn "
+            + ("thời gian" if exc.why == "timeout" else "bộ nhớ")
+            + " cho phép. Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản in lại.",
+            format="pdf", reason=str(exc),
+        ) from exc
 
     warnings: list[TextWarning] = []
     texts: dict[int, tuple[str, TextSource]] = {

@@ -54,6 +54,14 @@ class TextSettings:
     """An image (or TIFF frame) larger than this is a FILE_BOMB."""
     max_render_pixels: int = 40_000_000
     """A PDF page is rendered at a lower dpi when the target dpi would exceed this."""
+    text_layer_timeout: float = 180.0
+    """Seconds pdfium may take to read every page's text layer of one PDF. It runs in a forked
+    child (:mod:`ingest.text.box`) so that a page which never ends, or grows without end, costs
+    this and no more: FILE_TOO_COMPLEX. 5,000 ordinary pages take ~50 s on a loaded core."""
+    text_layer_memory_mb: int = 2048
+    """Address space the text-layer child may add to what it inherits: a 2.7 KB PDF of forms
+    drawn three times inside each other 13 deep took 658 MB, each level three times more; a
+    48 MB content stream of text lines, 6.5 GB. Past it pdfium aborts: FILE_TOO_COMPLEX."""
     max_view_pixels: int = 8_000_000
     """A page image in the viewer (web process) is drawn smaller when ``PAGE_SCALE`` would make
     more pixels than this: a 333-byte PDF whose page is 200 × 200 inches (MediaBox 14400²) drew

@@ -15,7 +15,7 @@ import pytest
 import textdocs
 from kho_redis import NEEDS_REDIS, REDIS_URL
 from kho_worker import worker_command
-from pdf_objects import flate_bomb_pdf
+from pdf_objects import flate_bomb_pdf, nested_forms_pdf
 from textdocs import CORPUS_PDF
 
 from ingest.bulk import import_paths
@@ -39,15 +39,21 @@ def broker_env(tmp_path: Path, make_env: Callable[..., dict[str, str]]) -> dict[
 
 
 @pytest.fixture()
-def start_worker(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], subprocess.Popen[bytes]]]:
-    """Start a real Celery worker process (solo pool) on the test queue; stopped at the end."""
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start a real Celery worker process (solo pool) on the test queue, with an address-space
+    limit if given; stopped at the end."""
     procs: list[tuple[subprocess.Popen[bytes], object]] = []
 
-    def start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def start(env: dict[str, str], memory: int | None = None) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(procs)}.log").open("wb")
+
+        def limited() -> None:
+            if memory is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
         proc = subprocess.Popen(
             worker_command(env["KHO_INGEST_QUEUE"]),
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limited,
         )
         procs.append((proc, log))
         return proc
@@ -188,3 +194,33 @@ def test_a_file_that_kills_the_worker_process_ends_in_error_and_the_queue_goes_o
     assert status.record_id is not None and status.steps["store"].state.value == "xong"
     _stored, data = repo.read_content(status.record_id, actor=SYSTEM, action="content:read")
     assert data == poison  # the original is kept
+
+
+def test_a_page_that_pdfium_expands_without_end_is_refused_and_the_worker_goes_on(
+    start_worker: Callable[..., subprocess.Popen[bytes]], broker_env: dict[str, str],
+    tmp_path: Path, signed: dict[str, bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An 11 KB PDF of forms drawn three times inside each other 60 deep: pdfium's text page
+    expands every draw (13 deep: 658 MB; each level ×3). Before, the text step ran it in the
+    worker itself until the memory ran out: under the worker's limit (3 GB here, as a
+    deployment's) pdfium aborted and the solo worker died with the queue. Now the text layer is
+    read in a bounded child: FILE_TOO_COMPLEX with a Vietnamese message, the worker lives and
+    the other documents finish."""
+    settings = _apply_env(monkeypatch, broker_env)
+    limit = 3 * 1024 * 1024 * 1024
+    worker = start_worker(broker_env, limit)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-forms.pdf").write_bytes(nested_forms_pdf(60))
+    (folder / "qd-1.pdf").write_bytes(signed["valid-1"])
+    (folder / "qd-2.pdf").write_bytes(signed["valid-2"])
+
+    report = import_paths([folder], settings=settings, wait=True, poll_interval=0.5, wait_timeout=150)
+
+    by_name = {Path(i.path).name: i for i in report.items}
+    assert worker.poll() is None
+    assert {n: i.state for n, i in by_name.items()} == {
+        "a-forms.pdf": "lỗi", "qd-1.pdf": "xong", "qd-2.pdf": "xong",
+    }
+    refused = by_name["a-forms.pdf"]
+    assert refused.reason_code == "FILE_TOO_COMPLEX" and "quá phức tạp" in (refused.reason or "")
