@@ -70,6 +70,12 @@ class TextSettings:
     max_view_side: int = 10_000
     """Neither side of a viewer page image is longer than this many pixels (a 1 × 200-inch strip
     is within :attr:`max_view_pixels` but not a picture anyone reads)."""
+    view_timeout: float = 30.0
+    """Seconds the viewer may take to draw one page image (in a forked child of the web process,
+    :mod:`ingest.text.box`; gunicorn kills a worker at 120 s)."""
+    view_memory_mb: int = 1024
+    """Address space the viewer's drawing child may add: an 8 MP image is 24 MB; a 2.9 KB page of
+    nested forms took 1.9 GB (14 deep) in the web worker, each level three times more."""
     max_unzipped_bytes: int = 1024 * MIB
     max_zip_ratio: int = 200
     """Entries larger than 10 MiB must not be compressed more than this ratio."""
