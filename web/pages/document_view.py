@@ -10,7 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.text.box import BoxLimit, run_bounded
+from ingest.text import box
+from ingest.text.box import BoxLimit
 from ingest.text.errors import FileBomb
 from ingest.text.guards import refuse_pdf_bomb
 from ingest.text.settings import TextSettings
@@ -157,23 +158,23 @@ def render_page(
     """Page ``number`` (1-based) of a PDF as PNG. Raises ``PAGE_NOT_FOUND`` outside the document.
 
     The page is drawn for the web process, so its size is bounded before pdfium allocates the
-    bitmap (:func:`view_scale`), and the drawing runs in a forked child bounded by
-    ``view_timeout`` and ``view_memory_mb`` (:func:`ingest.text.box.run_bounded`); a page that
+    bitmap (:func:`view_scale`), and the drawing runs in a pre-started worker bounded by
+    ``view_timeout`` and ``view_memory_mb`` (:func:`ingest.text.box.run`); a page that
     cannot be drawn within them is ``PAGE_NOT_RENDERED`` (the download still works), never a
     500 nor a web worker held or killed."""
     limits = settings or TextSettings()
     refuse_pdf_bomb(pdf)
     try:
-        return run_bounded(
-            lambda: _draw(pdf, number, scale, limits),
+        return box.run(  # type: ignore[no-any-return]
+            "view", pdf, (number, scale, limits),
             timeout=limits.view_timeout, memory_mb=limits.view_memory_mb,
         )
     except BoxLimit as exc:
         raise _not_rendered(number) from exc
 
 
-def _draw(pdf: bytes, number: int, scale: float, limits: TextSettings) -> bytes:
-    """:func:`render_page`'s work, in the bounded child: pdfium draws forms inside forms as
+def draw_page(pdf: bytes, number: int, scale: float, limits: TextSettings) -> bytes:
+    """:func:`render_page`'s work, in the bounded worker: pdfium draws forms inside forms as
     often as they are drawn (14 deep, 2.9 KB: 1.9 GB), which no pixel bound limits."""
     import pypdfium2 as pdfium
 
