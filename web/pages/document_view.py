@@ -165,12 +165,13 @@ def render_page(
     limits = settings or TextSettings()
     refuse_pdf_bomb(pdf)
     try:
-        return box.run(  # type: ignore[no-any-return]
+        png: bytes = box.run(
             "view", pdf, (number, scale, limits),
             timeout=limits.view_timeout, memory_mb=limits.view_memory_mb,
         )
     except BoxLimit as exc:
         raise _not_rendered(number) from exc
+    return png
 
 
 def draw_page(pdf: bytes, number: int, scale: float, limits: TextSettings) -> bytes:
