@@ -269,6 +269,13 @@ def _init_worker(direction: str) -> None:
     except Exception as exc:  # any failure is met again by the first document
         logger.warning("signature worker not started ahead: %s", exc)
     _worker = (Pipeline.from_settings(Settings.from_env()), direction)
+    # Likewise the bounded pdfium worker that reads each PDF's text layer (ingest.text.box).
+    try:
+        from ingest.text import box
+
+        box.prestart("text", _worker[0].text_settings.text_layer_memory_mb)
+    except Exception as exc:  # any failure is met again by the first PDF
+        logger.warning("text worker not started ahead: %s", exc)
 
 
 def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, BulkItem]]:

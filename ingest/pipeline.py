@@ -78,6 +78,10 @@ class TransientFailure(Exception):
         self.error = error
 
 
+LOST_CODE = "INGEST_WORKER_LOST"
+"""A job whose runs died more than ``RetryPolicy.max_retries`` times in a row (:meth:`Pipeline.run`)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff: ``base * 2**attempt`` seconds, capped, ``max_retries`` times."""
@@ -641,16 +645,27 @@ class Pipeline:
         status = status or self.jobs.get(job_id)
         if status.state.final and not force:
             return status
+        # A job found "đang xử lý" was not ended by the run that began it: that process died
+        # (a hostile file made pdfium abort or hit the worker's memory limit). Celery puts such
+        # a task back on the queue (task_reject_on_worker_lost), so without a count one file
+        # would kill a worker process after another for ever and never leave "đang xử lý".
+        lost = status.lost_runs + 1 if status.state is JobState.RUNNING else 0
+        give_up = lost > self.retry_policy.max_retries
         ctx = JobContext(self, status, content=content)
         ctx.summary.update(status.summary)
         started_status = status.evolve(
-            state=JobState.RUNNING, attempts=status.attempts + 1, reason_code=None, reason=None
+            state=JobState.RUNNING, attempts=status.attempts + 1, reason_code=None, reason=None,
+            lost_runs=lost,
         )
         ctx.status = started_status
         last_write: float | None = None  # the first step always writes the job first
         steps = self.steps
         if until is not None:
             steps = steps[: [s.name for s in steps].index(until) + 1]
+        if give_up:
+            # Only the store step, which reads no file format (it adopts the record already
+            # stored, found by SHA-256): the original is kept and the job names its record.
+            steps = [s for s in steps if s.name == "store"]
         for step in steps:
             now = time.monotonic()
             if last_write is None or now - last_write >= self.status_interval:
@@ -672,6 +687,8 @@ class Pipeline:
                 record = previous  # a re-run found the output: keep the timing of the run that made it
             steps_done = {**ctx.status.steps, step.name: record}
             ctx.status = ctx.status.evolve(steps=steps_done, summary=dict(ctx.summary))
+        if give_up:
+            return self._lost(ctx.status, lost, last_step=status.step)
         if until is not None and steps[-1] is not self.steps[-1]:
             final = ctx.status.evolve(state=JobState.WAITING, step=None)
         elif ctx.deferred_document is not None:
@@ -710,6 +727,24 @@ class Pipeline:
                 )
             out.append(self.jobs.put(final))
         return out
+
+    def _lost(self, status: JobStatus, lost: int, *, last_step: str | None) -> JobStatus:
+        """End in ``lỗi`` a job whose runs died ``lost`` times in a row, at ``last_step`` (the
+        last one the dead run wrote). The original and whatever the finished steps stored stay;
+        ``kho ingest retry`` runs it again."""
+        step = last_step or status.step or "store"
+        message = (
+            f"Tiến trình xử lý tệp này đã dừng đột ngột {lost} lần liên tiếp (tệp có thể làm thư "
+            "viện đọc tệp lỗi hoặc vượt giới hạn bộ nhớ); đã ngừng xử lý. Bản gốc vẫn được giữ."
+        )
+        logger.error("job %s: %d runs in a row never ended (step %s); failed", status.job_id, lost, step)
+        # ``step`` is the last one written (writes are spaced by ``status_interval``): the run
+        # died there or in a later step, so the reason names none; the finished steps' records
+        # stay as stored.
+        return self.jobs.put(status.evolve(
+            state=JobState.FAILED, step=step, reason_code=LOST_CODE, reason=message,
+            lost_runs=lost,
+        ))
 
     def _failed(
         self,

@@ -78,6 +78,9 @@ class JobStatus:
     """Where the file came from (a path for bulk imports): lets a job whose original could not
     be stored be run again."""
     attempts: int = 0
+    lost_runs: int = 0
+    """Runs in a row that began and never ended (the process running the job died: a native
+    abort or the memory limit while reading a hostile file); see ``Pipeline.run``."""
     steps: dict[str, StepRecord] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     """Results worth showing at a glance: signature verdict, pages, text sources, số/ký hiệu."""
@@ -101,6 +104,7 @@ class JobStatus:
             "reason": self.reason,
             "source": self.source,
             "attempts": self.attempts,
+            **({"lost_runs": self.lost_runs} if self.lost_runs else {}),
             "steps": {name: rec.to_dict() for name, rec in self.steps.items()},
             "summary": self.summary,
         }))
@@ -122,6 +126,7 @@ class JobStatus:
             reason=data.get("reason"),
             source=data.get("source"),
             attempts=int(data.get("attempts", 0)),
+            lost_runs=int(data.get("lost_runs", 0)),
             steps={k: StepRecord.from_dict(v) for k, v in (data.get("steps") or {}).items()},
             summary=dict(data.get("summary") or {}),
         )

@@ -317,13 +317,21 @@ class _Worker:
 
 
 class VerifierPool:
-    """Worker processes that verify documents one at a time each."""
+    """Worker processes that verify documents one at a time each (or, started with another
+    ``command``, serve another kind of request on the same machinery: the bounded pdfium
+    reads of :mod:`ingest.text.box`)."""
 
     def __init__(
-        self, size: int = 1, limits: Limits | None = None, *, command: tuple[str, ...] | None = None
+        self,
+        size: int = 1,
+        limits: Limits | None = None,
+        *,
+        command: tuple[str, ...] | None = None,
+        name: str = "signature",
     ) -> None:
         """``command``: how to start a worker (its memory limit is appended), by default
-        ``python -m ingest.signatures._worker``."""
+        ``python -m ingest.signatures._worker``; ``name``: what the log calls its workers."""
+        self.name = name
         self.size = max(1, size)
         self.limits = limits or Limits.from_env()
         self.command = command
@@ -385,25 +393,30 @@ class VerifierPool:
         A worker found stuck before it took the document (not ready within
         ``limits.ready_timeout`` after its last reply) is killed and the document goes to a new
         one; ``stuck`` only if that one is stuck too."""
-        request = (anchors, source, allow_fetching, now, policy or _safe_policy())
+        return self.call(data, (anchors, source, allow_fetching, now, policy or _safe_policy()))
+
+    def call(self, data: bytes, request: tuple[Any, ...], timeout: float | None = None) -> tuple[str, Any]:
+        """One exchange with a worker: ``data`` and ``request`` in, the worker's reply
+        ``(status, payload)`` out, or ``(problem, detail)`` as :meth:`verify` says. ``timeout``:
+        this request's deadline (``limits.timeout`` by default). A worker that replied
+        ``memory``, overran or died is replaced; the pool is shared by the caller's threads."""
+        limit = self.limits.timeout if timeout is None else timeout
         for attempt in (1, 2):
             worker = self._take()
             keep: _Worker | None = worker
             try:
-                status, payload = worker.call(
-                    data, request, self.limits.timeout, self.limits.ready_timeout
-                )
+                status, payload = worker.call(data, request, limit, self.limits.ready_timeout)
                 if status == "memory":
                     keep = None
                 return status, payload
             except WorkerStuck as exc:
                 keep = None
-                logger.warning("signature worker %s replaced: %s", worker.process.pid, exc)
+                logger.warning("%s worker %s replaced: %s", self.name, worker.process.pid, exc)
                 if attempt == 2:
                     return "stuck", self.limits.ready_timeout
             except TimeoutError:
                 keep = None
-                return "timeout", self.limits.timeout
+                return "timeout", limit
             except (EOFError, OSError, pickle.UnpicklingError):
                 keep = None
                 try:

@@ -67,6 +67,14 @@ class FileBomb(BadFile):
     code = "FILE_BOMB"
 
 
+class FileTooComplex(BadFile):
+    """Reading the PDF's text layer went past its memory or time bound (forms drawn inside
+    forms, a content stream of millions of text objects): ``TextSettings.text_layer_memory_mb``,
+    ``text_layer_timeout``."""
+
+    code = "FILE_TOO_COMPLEX"
+
+
 class OcrUnavailable(KhoError):
     code = "OCR_UNAVAILABLE"
     http_status = 503

@@ -13,7 +13,9 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ingest.text.errors import FileCorrupt, FileEncrypted, FileTooManyPages, OcrTimeout
+from ingest.text import box
+from ingest.text.box import BoxLimit
+from ingest.text.errors import FileCorrupt, FileEncrypted, FileTooComplex, FileTooManyPages, OcrTimeout
 from ingest.text.model import (
     ExtractedText,
     Format,
@@ -250,13 +252,36 @@ def _visible_annotations(raw: Any) -> bool:
 def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> ExtractedText:
     pdf = open_pdf(data)
     try:
-        return _extract(pdf, settings, extractor)
+        return _extract(pdf, data, settings, extractor)
     finally:
         with PDFIUM_LOCK:
             pdf.close()
 
 
-def _extract(pdf: pdfium.PdfDocument, settings: TextSettings, extractor: str) -> ExtractedText:
+def read_text_layer(data: bytes, settings: TextSettings) -> list[_PageInfo]:
+    """The text layer of every page, with what each needs (OCR or not): pdfium's part of the
+    extraction, which :func:`_extract` runs in a bounded worker (:mod:`ingest.text.box`)."""
+    pdf = open_pdf(data)
+    infos: list[_PageInfo] = []
+    try:
+        with PDFIUM_LOCK:
+            for i in range(len(pdf)):
+                page = pdf[i]
+                try:
+                    infos.append(_page_info(page, i + 1, settings))
+                finally:
+                    page.close()
+    except pdfium.PdfiumError as exc:
+        raise FileCorrupt("Không đọc được trang của tệp PDF.", reason=str(exc)) from exc
+    finally:
+        with PDFIUM_LOCK:
+            pdf.close()
+    return infos
+
+
+def _extract(
+    pdf: pdfium.PdfDocument, data: bytes, settings: TextSettings, extractor: str
+) -> ExtractedText:
     with PDFIUM_LOCK:
         count = len(pdf)
     if count > settings.max_pages:
@@ -266,17 +291,20 @@ def _extract(pdf: pdfium.PdfDocument, settings: TextSettings, extractor: str) ->
         )
     if count == 0:
         raise FileCorrupt("Tệp PDF không có trang nào.", format="pdf")
-    infos: list[_PageInfo] = []
+    # pdfium expands every form a page draws, however deep and however often: read in a
+    # pre-started worker bounded in memory and time, whatever threads this process has.
     try:
-        with PDFIUM_LOCK:
-            for i in range(count):
-                page = pdf[i]
-                try:
-                    infos.append(_page_info(page, i + 1, settings))
-                finally:
-                    page.close()
-    except pdfium.PdfiumError as exc:
-        raise FileCorrupt("Không đọc được trang của tệp PDF.", reason=str(exc)) from exc
+        infos = box.run(
+            "text", data, (settings,),
+            timeout=settings.text_layer_timeout, memory_mb=settings.text_layer_memory_mb,
+        )
+    except BoxLimit as exc:
+        raise FileTooComplex(
+            "Tệp PDF quá phức tạp: đọc lớp chữ vượt giới hạn "
+            + ("thời gian" if exc.why == "timeout" else "bộ nhớ")
+            + " cho phép. Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản in lại.",
+            format="pdf", reason=str(exc),
+        ) from exc
 
     warnings: list[TextWarning] = []
     texts: dict[int, tuple[str, TextSource]] = {

@@ -54,6 +54,29 @@ class TextSettings:
     """An image (or TIFF frame) larger than this is a FILE_BOMB."""
     max_render_pixels: int = 40_000_000
     """A PDF page is rendered at a lower dpi when the target dpi would exceed this."""
+    text_layer_timeout: float = 180.0
+    """Seconds pdfium may take to read every page's text layer of one PDF. It runs in a bounded
+    worker process (:mod:`ingest.text.box`) so that a page which never ends, or grows without end, costs
+    this and no more: FILE_TOO_COMPLEX. 5,000 ordinary pages take ~50 s on a loaded core."""
+    text_layer_memory_mb: int = 2048
+    """Address space the text-layer worker (:mod:`ingest.text.box`) may add to what it maps at
+    its start, pdfium loaded: a 2.7 KB PDF of forms
+    drawn three times inside each other 13 deep took 658 MB, each level three times more; a
+    48 MB content stream of text lines, 6.5 GB. Past it pdfium aborts: FILE_TOO_COMPLEX."""
+    max_view_pixels: int = 8_000_000
+    """A page image in the viewer (web process) is drawn smaller when ``PAGE_SCALE`` would make
+    more pixels than this: a 333-byte PDF whose page is 200 × 200 inches (MediaBox 14400²) drew
+    21600² pixels, 3.2 GB and 13 s of CPU in the web worker, per page. 8 MP is an A0 sheet at
+    ~70 dpi, or A1 at 108 dpi (the viewer's usual scale); an A4 page is 1.1 MP."""
+    max_view_side: int = 10_000
+    """Neither side of a viewer page image is longer than this many pixels (a 1 × 200-inch strip
+    is within :attr:`max_view_pixels` but not a picture anyone reads)."""
+    view_timeout: float = 30.0
+    """Seconds the viewer may take to draw one page image (in a worker process of the web
+    process, :mod:`ingest.text.box`; gunicorn kills a worker at 120 s)."""
+    view_memory_mb: int = 1024
+    """Address space the viewer's drawing worker may add to its start: an 8 MP image is 24 MB;
+    a 2.9 KB page of nested forms took 1.9 GB (14 deep) in the web worker, each level three times more."""
     max_unzipped_bytes: int = 1024 * MIB
     max_zip_ratio: int = 200
     """Entries larger than 10 MiB must not be compressed more than this ratio."""

@@ -212,3 +212,25 @@ def chain_bomb_pdf(
             raise ValueError(name)
     filters = b"[" + b" ".join(b"/" + n.encode() for n in chain) + b"]"
     return one_page_pdf(data, filters)
+
+
+def nested_forms_pdf(levels: int, fan_out: int = 3) -> bytes:
+    """One page drawing form 1, each form drawing the next ``fan_out`` times, ``levels`` deep:
+    a few KB that a reader expanding every draw (pdfium's text page) makes ``fan_out**levels``
+    objects of (13 levels: 658 MB; each level three times more)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /XObject << /X 5 0 R >> >> >>",
+        b"<< /Length 5 >>\nstream\n/X Do\nendstream",
+    ]
+    for level in range(levels):
+        last = level == levels - 1
+        content = b"BT ET" if last else b" ".join([b"/X Do"] * fan_out)
+        resources = b"" if last else b" /Resources << /XObject << /X %d 0 R >> >>" % (level + 6)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10]" + resources
+            + b" /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+        )
+    return pdf_from_objects(objects)
