@@ -53,6 +53,8 @@ def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> None:
             holds_keys = next(entries, None) is not None
     except (FileNotFoundError, NotADirectoryError):
         prefixes: tuple[str, ...] = IN_USE_PREFIXES
+    except PermissionError:  # a folder this process may use but not list: judged as before rv9
+        return
     else:
         if holds_keys:
             return
