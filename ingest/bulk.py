@@ -135,13 +135,15 @@ def collect_files(
 def _listed(p: Path, root: Path, hidden: set[Path] | None) -> bool:
     """Whether a walk of ``root`` lists ``p``: every entry but a folder, and a hidden entry
     (file or folder) whose folders above are not hidden (what is inside a hidden folder is
-    covered by the folder's own line)."""
+    covered by the folder's own line), when ``hidden`` collects it; without ``hidden`` a hidden
+    entry is left out, never listed as a file to read (review rv9)."""
     parts = p.relative_to(root).parts
     if any(part.startswith(".") for part in parts[:-1]):
         return False
     if parts[-1].startswith("."):
-        if hidden is not None:
-            hidden.add(p)
+        if hidden is None:  # a caller that does not collect them: left out, as before u9 (rv9)
+            return False
+        hidden.add(p)
         return True
     return kind(p) not in (FOLDER, None)
 

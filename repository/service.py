@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -38,15 +39,32 @@ def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> None:
     Before u9 the local store made an empty one and Kho went on: every record then answered
     ``KEY_DESTROYED``, and a worker writing new records made their keys in the empty folder, so
     that the agency's keys were split between two folders once the real one came back. A new
-    Kho (nothing in the content store) makes its key store as before. Cost: one ``stat`` per
-    start; the content store is listed (first key only) only when the folder is missing."""
+    Kho (nothing in the content store) makes its key store as before. An empty ``objects``
+    folder is refused too while the content store holds a record (review rv9: the folders an
+    earlier start left under a mount point). Cost: one ``scandir`` of ``objects`` (its first
+    entry) per start; the content store is listed (first key only) only when it is missing or
+    empty."""
     url = settings.keystore_url
     if url.startswith("s3://"):
         return
     folder = Path(url.removeprefix("file://"))
-    if (folder / "objects").is_dir():
+    try:
+        with os.scandir(folder / "objects") as entries:
+            holds_keys = next(entries, None) is not None
+    except (FileNotFoundError, NotADirectoryError):
+        prefixes: tuple[str, ...] = IN_USE_PREFIXES
+    except PermissionError:  # a folder this process may use but not list: judged as before rv9
         return
-    for prefix in IN_USE_PREFIXES:
+    else:
+        if holds_keys:
+            return
+        # An empty objects folder: a new key store, or the folders an earlier start made under
+        # a mount point, now shown because the disk is not mounted (review rv9). A record's key
+        # is made with the record, and its folder stays when the key is destroyed, so a key
+        # store is never empty again once a record was made. The way out the refusal names
+        # (an operator restoring keys to a new place) is to make objects/keys by hand.
+        prefixes = ("records/",)
+    for prefix in prefixes:
         if next(iter(store.list(prefix)), None) is not None:
             from kho.errors import StoreUnavailable
 
@@ -54,7 +72,7 @@ def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> None:
                 f"Không tìm thấy kho khóa tại “{folder}” (thư mục không có hoặc trống: ổ chứa khóa "
                 "chưa được gắn?) trong khi kho dữ liệu đã có hồ sơ. Kho không tạo kho khóa mới thay "
                 "thế: hãy gắn lại ổ chứa khóa hoặc sửa KHO_KEYSTORE_URL. Chỉ khi cố ý khôi phục khóa "
-                f"vào chỗ mới, hãy tự tạo thư mục “{folder / 'objects'}” rồi chạy lại.",
+                f"vào chỗ mới, hãy tự tạo thư mục “{folder / 'objects' / 'keys'}” rồi chạy lại.",
                 keystore=str(folder),
                 reason="KEYSTORE_MISSING",
             )

@@ -21,7 +21,7 @@ from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.policy import Action
 from repository.records import RECALL_KEY, Actor, Repository
-from repository.vocabulary import Direction, typed_text
+from repository.vocabulary import Direction, nfc, typed_text
 from retention.workflow import Versions
 
 RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
@@ -275,9 +275,12 @@ class Recalls:
                 code="RECALL_IN_PROGRESS",
                 **self._named(open_),
             )
+        # The stored texts by the same rule (NFC, stripped): before a9ee1eb they were stored as
+        # typed, and an old unfinished recall could never be finished by its own order (rv9).
         same = (
-            typed_text(order_ref, "order_ref", "Căn cứ thu hồi", line_breaks=False) == open_.get("order_ref")
-            and typed_text(reason, "reason", "Lý do thu hồi") == open_.get("reason")
+            typed_text(order_ref, "order_ref", "Căn cứ thu hồi", line_breaks=False)
+            == nfc(str(open_.get("order_ref") or "")).strip()
+            and typed_text(reason, "reason", "Lý do thu hồi") == nfc(str(open_.get("reason") or "")).strip()
         )
         if not same:
             raise Conflict(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from kho.config import Settings
@@ -73,7 +72,10 @@ def save_token_map(path: Path, tokens: dict[str, str]) -> None:
     """Write the tokens through a new file of a random name (``mkstemp``: created, never opened
     through a link, mode 0600), then rename it over ``path``. The fixed ``<file>.tmp`` it used
     was opened following a link, so a link planted there by anyone who may write to the folder
-    received the tokens (a16)."""
+    received the tokens (a16). ``tempfile`` is imported here: a command that only reads its
+    token must not load it (``tests/web/test_cli_startup.py``)."""
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
