@@ -264,3 +264,29 @@ def test_a_token_opened_after_a_typo_works_while_the_account_is_not_locked(world
     world.guess(2)
     assert world.svc.get(world.name).status is Status.ACTIVE
     assert world.svc.resolve_token(after_typo).username == world.name
+
+
+def test_wrong_passwords_from_two_app_instances_at_once_lose_no_count_and_lock_once(world: World) -> None:
+    """Two instances on one store count the same run: every wrong password is one version (no
+    lost update of ``failed_logins``, ``failures_since`` or ``lock_until``) and the run locks once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other = AccountService(
+        world.store, world.audit, world.clock, hasher=CHEAP, lock_duration=timedelta(hours=24),
+        token_idle=timedelta(days=60),
+    )
+    first = world.clock.now
+
+    def guess(i: int) -> None:
+        with pytest.raises((LoginFailed, AccountLocked)):
+            (world.svc if i % 2 else other).authenticate(world.name, f"Sai#{i}abcd", "198.51.100.66")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(guess, range(8)))
+    account = world.svc.get(world.name)
+    assert account.status is Status.LOCKED and account.failed_logins == 5
+    assert account.failures_since == first and account.lock_until == first + timedelta(hours=24)
+    failed = [e.details for e in world.audit.events() if e.action == "account:login-failed"]
+    assert sorted(d["failed_logins"] for d in failed if "failed_logins" in d) == [1, 2, 3, 4, 5]
+    [(actor, lock)] = world.events("account:lock")
+    assert actor == "system" and lock["failures_since"].startswith(first.strftime("%Y-%m-%dT%H:%M:%S"))
