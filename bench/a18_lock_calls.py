@@ -1,6 +1,7 @@
 """Store calls and time of the requests a18 touched, on the tree first on ``sys.path``: a token's
 use (``GET /api/me``), a wrong password that does not lock, the one that locks, the director's
-token after the lock, a quản trị's lock and unlock. Counted by wrapping ``LocalStore``'s methods;
+token after the lock, the token use 25 hours later that ends the lock (rv10), a quản trị's lock
+and unlock. Counted by wrapping ``LocalStore``'s methods;
 wall time beside it (median of 3 runs of the whole scenario, each on a fresh store).
 
     .venv/bin/python bench/a18_lock_calls.py /tmp/base-a18   # before (a18's base: main + a16)
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
@@ -77,6 +79,10 @@ def scenario() -> None:
         step("wrong password, no lock", guess(i))
     step("5th wrong password (locks)", guess(5))
     step("director's token after the lock", lambda: api.get("/api/me", headers=desk))
+    later = kho.accounts.clock  # (rv10) the lock's time is over: the next token use ends it
+    kho.accounts.clock = lambda: later() + timedelta(hours=25)
+    step("token use that ends the lock (expiry)", lambda: api.get("/api/me", headers=desk))
+    kho.accounts.clock = later  # (the desk token was idle 25 hours: 401 after the expiry is written)
     step("quản trị locks (admin)", lambda: api.post(
         f"/api/accounts/{clerk}/lock", json={"reason": "admin"}, headers=admin))
     step("quản trị unlocks", lambda: api.post(f"/api/accounts/{clerk}/unlock", json={}, headers=admin))

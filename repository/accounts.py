@@ -2027,9 +2027,13 @@ class AccountService:
         ):
             return account
 
+        ending: list[Token] = []
+
         def end(current: Account) -> dict[str, Any]:
+            ending.clear()
             if current.status is not Status.LOCKED or current.lock_until != account.lock_until:
                 return {}  # unlocked, or locked again, meanwhile
+            ending.extend(self._ended_by_lock(current))
             return {
                 "status": Status.ACTIVE,
                 "lock_reason": None,
@@ -2046,11 +2050,13 @@ class AccountService:
                 "reason": "lock-expired",
                 "note": "hết thời gian khóa",
                 "locked_until": _iso(account.lock_until),
-            }
+            } | ({"sessions_ended": len(ending)} if ending else {})
             return [_draft("system", "account:unlock", source, details)]
 
         try:
-            before, after = self._update(account.username, "system", end, ended)
+            before, after = self._update(
+                account.username, "system", end, ended, also=lambda: self._revoke(ending, "system", now)
+            )
         except AuditChainBroken:
             return account
         if before.version != after.version:
@@ -2059,6 +2065,25 @@ class AccountService:
                 "system",
             )
         return after
+
+    def _ended_by_lock(self, account: Account) -> list[Token]:
+        """The live tokens of ``account`` that its present lock ended, to revoke in the act that
+        lifts it (an expiry, an unlock): those opened up to a chosen lock (``sessions_valid_from``),
+        and under a lock for wrong passwords those opened after the first wrong password of the
+        run (``failures_since``). The lock's own act revokes the latter, but a token issued by a
+        second process between its listing and its write escapes it (review rv10): refused while
+        the lock lasts (:meth:`survives_lock`), it would come back when the lock ends. No token
+        opens while the account is locked (a login is refused, and a token issued meanwhile is
+        revoked when its issuer finds the lock), so no later token is caught."""
+        valid_from = account.sessions_valid_from
+        locked_by_run = account.status is Status.LOCKED and account.lock_reason is LockReason.FAILED_LOGINS
+        run = account.failures_since if locked_by_run else None
+        return [
+            t
+            for t in self._tokens_to_revoke(account.username)
+            if (valid_from is not None and t.created_at <= valid_from)
+            or (run is not None and t.created_at > run)
+        ]
 
     def survives_lock(self, account: Account, token: Token) -> bool:
         """Whether ``token`` still acts for ``account`` while it is locked: only under a lock for
@@ -2640,14 +2665,14 @@ class AccountService:
         if target.status is not Status.LOCKED:
             return target
         now = self.clock()
-        ended = target.sessions_valid_from
         # Tokens a chosen lock ended are refused by their time (``sessions_valid_from``); they
-        # are revoked here too, in the unlock's act, so that lists show them ended.
-        stale = [t for t in self._tokens_to_revoke(username) if ended is not None and t.created_at <= ended]
-        before, after = self._update(
-            username,
-            actor.username,
-            lambda c: (
+        # are revoked here too, in the unlock's act, so that lists show them ended; and so are the
+        # tokens of a wrong-password run that escaped its lock (:meth:`_ended_by_lock`).
+        stale: list[Token] = []
+
+        def lift(c: Account) -> dict[str, Any]:
+            stale[:] = self._ended_by_lock(c) if c.status is Status.LOCKED else []
+            return (
                 {
                     "status": Status.ACTIVE,
                     "lock_reason": None,
@@ -2659,13 +2684,19 @@ class AccountService:
                 }
                 if c.status is Status.LOCKED
                 else {}
-            ),
+            )
+
+        before, after = self._update(
+            username,
+            actor.username,
+            lift,
             lambda b, a: [
                 _draft(
                     actor.username,
                     "account:unlock",
                     source,
-                    {"username": a.username, "previous_reason": b.lock_reason and b.lock_reason.value},
+                    {"username": a.username, "previous_reason": b.lock_reason and b.lock_reason.value}
+                    | ({"sessions_ended": len(stale)} if stale else {}),
                 )
             ],
             also=lambda: self._revoke(stale, actor.username, now),
@@ -2973,7 +3004,10 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             raise invalid
         now = self.clock()
+        run = account.failures_since if account.lock_reason is LockReason.FAILED_LOGINS else None
         account = self._expire_lock(account, now, None)
+        if account.status is Status.ACTIVE and run is not None and token.created_at > run:
+            raise invalid  # opened during the run that locked it: this expiry has just ended it
         if account.status is Status.ACTIVE and passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
         ):

@@ -274,7 +274,7 @@ ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
@@ -292,7 +292,14 @@ version 3 refuses it.
 Version 5 carries ``seal`` when the Kho that wrote it had a seal key (``KHO_MASTER_KEY``): an
 HMAC over the version as stored and its key (:mod:`repository.seals`), which a Kho with the key
 checks on every read and a writer of the store cannot make. A Kho that reads version 4 would
-ignore the seal; it refuses version 5 instead, so that a rolled-back Kho never builds on it."""
+ignore the seal; it refuses version 5 instead, so that a rolled-back Kho never builds on it.
+
+Version 6 may carry the lock instants of NOTES-a18 (``lock_until``, ``failures_since``,
+``last_failed_at``, ``sessions_valid_from``; absent means none, as in version 5). A Kho that reads
+version 5 would ignore them and, writing the next version, drop them: a successful login there
+would end a run of wrong passwords (so a guesser's session would survive the next lock), and an
+admin lock's ``sessions_valid_from`` would be lost (so its unlock would revive the old tokens).
+It refuses version 6 instead (review rv10)."""
 TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same)
 """Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`.
 

@@ -14,7 +14,7 @@ from kho_testing import BACKENDS, ManualClock, make_store
 
 from kho.config import Settings
 from kho.errors import AccountLocked, ConfigError, LoginFailed, TokenInvalid
-from repository.accounts import Account, AccountService, LockReason, Role, Status
+from repository.accounts import Account, AccountService, LockReason, Role, Status, Token
 from repository.audit import AuditLog
 from repository.storage import ObjectStore
 
@@ -199,3 +199,94 @@ def test_the_lock_time_outside_12_hours_to_30_days_is_refused_at_start_up(value:
 def test_the_lock_time_within_the_rule_is_taken(value: str | None, hours: int) -> None:
     env = {"KHO_DATA_DIR": "/tmp/kho-a18-none"} | ({"KHO_LOGIN_LOCK_HOURS": value} if value else {})
     assert Settings.from_env(env).login_lock_hours == hours
+
+
+# -- review rv10: a token issued by a second process while the locking wrong password is
+# being written must not come back when the lock ends (NOTES-rv10).
+
+
+def _race_a_token_into_the_lock(world: World) -> str:
+    """The intruder logs in during the run, then fails four times and sends the fifth wrong
+    password while their session (in a second app instance on the same store) issues an API
+    token: the token is written after the locking process listed the tokens to end and before
+    it wrote the lock, so the lock's act does not revoke it."""
+    other = AccountService(
+        world.store, world.audit, world.clock, hasher=CHEAP, lock_duration=timedelta(hours=24),
+        token_idle=timedelta(days=60),
+    )
+    world.guess(1)
+    world.clock.advance(seconds=1)
+    session = other.authenticate(world.name, GOOD, "198.51.100.66")  # during the run
+    world.guess(4)
+    raced: list[str] = []
+    listing = world.svc._tokens_to_revoke
+
+    def list_then_race(username: str, *, keep: str | None = None) -> list[Token]:
+        found = listing(username, keep=keep)
+        if not raced:
+            raced.append(other.issue_token(world.name, "raced", session, "198.51.100.66"))
+        return found
+
+    world.svc._tokens_to_revoke = list_then_race  # type: ignore[method-assign]
+    world.clock.advance(seconds=1)
+    with pytest.raises(LoginFailed):
+        world.svc.authenticate(world.name, "Sai#5abcd", "198.51.100.66")
+    del world.svc._tokens_to_revoke
+    assert world.svc.get(world.name).status is Status.LOCKED
+    [secret] = raced
+    with pytest.raises(AccountLocked):  # opened during the run: refused while the lock lasts
+        world.svc.resolve_token(secret)
+    return secret
+
+
+def test_a_token_raced_into_the_lock_stays_ended_after_the_lock_expires(world: World) -> None:
+    secret = _race_a_token_into_the_lock(world)
+    world.clock.advance(hours=24, seconds=1)
+    with pytest.raises(TokenInvalid):
+        world.svc.resolve_token(secret)
+    [(actor, details)] = world.events("account:unlock")
+    assert actor == "system" and details["sessions_ended"] == 1
+
+
+def test_a_token_raced_into_the_lock_stays_ended_after_a_quan_tri_unlocks(world: World) -> None:
+    secret = _race_a_token_into_the_lock(world)
+    world.clock.advance(minutes=5)  # the owner phones the quản trị
+    world.svc.unlock(world.name, world.admin, "10.0.0.5")
+    with pytest.raises(TokenInvalid):
+        world.svc.resolve_token(secret)
+    [(actor, details)] = world.events("account:unlock")
+    assert actor == world.admin.username and details["sessions_ended"] == 1
+
+
+def test_a_token_opened_after_a_typo_works_while_the_account_is_not_locked(world: World) -> None:
+    world.guess(1)  # the director's typo opens a run
+    after_typo = world.token("api")
+    world.guess(2)
+    assert world.svc.get(world.name).status is Status.ACTIVE
+    assert world.svc.resolve_token(after_typo).username == world.name
+
+
+def test_wrong_passwords_from_two_app_instances_at_once_lose_no_count_and_lock_once(world: World) -> None:
+    """Two instances on one store count the same run: every wrong password is one version (no
+    lost update of ``failed_logins``, ``failures_since`` or ``lock_until``) and the run locks once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other = AccountService(
+        world.store, world.audit, world.clock, hasher=CHEAP, lock_duration=timedelta(hours=24),
+        token_idle=timedelta(days=60),
+    )
+    first = world.clock.now
+
+    def guess(i: int) -> None:
+        with pytest.raises((LoginFailed, AccountLocked)):
+            (world.svc if i % 2 else other).authenticate(world.name, f"Sai#{i}abcd", "198.51.100.66")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(guess, range(8)))
+    account = world.svc.get(world.name)
+    assert account.status is Status.LOCKED and account.failed_logins == 5
+    assert account.failures_since == first and account.lock_until == first + timedelta(hours=24)
+    failed = [e.details for e in world.audit.events() if e.action == "account:login-failed"]
+    assert sorted(d["failed_logins"] for d in failed if "failed_logins" in d) == [1, 2, 3, 4, 5]
+    [(actor, lock)] = world.events("account:lock")
+    assert actor == "system" and lock["failures_since"].startswith(first.strftime("%Y-%m-%dT%H:%M:%S"))

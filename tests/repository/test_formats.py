@@ -26,6 +26,7 @@ from repository.accounts import (
     AccountService,
     LockReason,
     Notification,
+    Status,
     Token,
     Unit,
     account_key,
@@ -257,6 +258,44 @@ def test_an_account_version_carrying_its_audit_events_is_refused_by_a_kho_that_r
     assert v3[formats.FORMAT_KEY] == 3 and pending_events(formats.upcast("account", v3)) == []
 
 
+@pytest.mark.parametrize("name", ["accounts_doctg.vpub_v000008.json", "accounts_niemlt.vpub_v000004.json"])
+def test_an_account_version_carrying_lock_instants_is_refused_by_a_kho_that_reads_accounts_of_format_5(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Format 6 may carry the lock instants of NOTES-a18 (review rv10). A Kho of the previous
+    release (format 5) would ignore them and drop them in the next version it writes (a run of
+    wrong passwords ended by a login there; an admin lock's ``sessions_valid_from`` lost, so its
+    unlock revives the old tokens): it refuses what this Kho writes; what it wrote is still read."""
+    from repository.seals import Sealer, Verdict
+
+    path = FIXTURES / "v6" / "account" / name
+    data = json.loads(path.read_text())
+    key = _fixture_key(path)
+    sealer = Sealer.from_master_key(bytes(range(32)))
+    assert sealer.verdict("account", key, data, formats.version_of("account", data)) is Verdict.SEALED
+    account = Account.from_dict(data)
+    assert account.status is Status.LOCKED
+    if account.lock_reason is LockReason.FAILED_LOGINS:
+        assert account.failures_since is not None and account.last_failed_at is not None
+        assert account.lock_until is not None and account.lock_until > account.failures_since
+        assert account.sessions_valid_from is None
+    else:
+        assert account.lock_reason is LockReason.ADMIN and account.lock_until is None
+        assert account.sessions_valid_from is not None
+    stored = account.to_dict()  # what this Kho writes of it
+    for field in ("lock_until", "failures_since", "last_failed_at", "sessions_valid_from"):
+        assert stored.get(field) == data.get(field)
+    previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:5])
+    monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a18
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(stored)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+    monkeypatch.undo()
+    v5_data = json.loads((FIXTURES / "v5" / "account" / "accounts_niemlt.vpub_v000004.json").read_text())
+    v5 = Account.from_dict(v5_data)
+    assert (v5.lock_until, v5.failures_since, v5.last_failed_at, v5.sessions_valid_from) == (None,) * 4
+
+
 SEALED_FIXTURES = [
     *sorted(FIXTURES.glob("v5/account/*.json")),
     *sorted(FIXTURES.glob("v3/token/*.json")),
@@ -293,7 +332,12 @@ def test_a_sealed_fixture_checks_with_its_key_and_is_refused_by_the_release_befo
     assert sealer.verdict(kind, key, {**data, "username": "vienqt.ubnd"}, written_in) is Verdict.BROKEN
     assert Sealer().verdict(kind, key, data, written_in) is Verdict.UNCHECKED
     assert ACCOUNT_CLASSES[kind].from_dict(data) is not None
-    older = formats.Kind(kind, "x", formats.KINDS[kind].upcasters[:-1])
+    from repository.seals import SEALED_SINCE
+
+    # The reader of the release before seals: of the format before the first sealed one (not
+    # merely the format before the current one: account format 6 came after seals, review rv10).
+    before_seals = SEALED_SINCE[kind] - 1 - formats.KINDS[kind].unversioned
+    older = formats.Kind(kind, "x", formats.KINDS[kind].upcasters[:before_seals])
     monkeypatch.setitem(formats.KINDS, kind, older)  # the reader of the release before seals
     with pytest.raises(FormatUnsupported):
         ACCOUNT_CLASSES[kind].from_dict(data)
