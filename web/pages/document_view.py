@@ -168,6 +168,8 @@ def render_page(
         png: bytes = box.run(
             "view", pdf, (number, scale, limits),
             timeout=limits.view_timeout, memory_mb=limits.view_memory_mb,
+            # a PNG of at most max_view_pixels RGBA pixels, stored raw, and its chunk headers
+            max_reply=limits.max_view_pixels * 4 + (1 << 20),
         )
     except BoxLimit as exc:
         raise _not_rendered(number) from exc
