@@ -465,22 +465,22 @@ class VerifierPool:
         ``(status, payload)`` out (read by ``decode``, at most ``max_reply`` bytes), or
         ``(problem, detail)`` as :meth:`verify` says (``crash`` also for a refused reply).
         ``timeout``: this request's deadline (``limits.timeout`` by default). A worker that
-        replied ``memory``, overran, died or sent a refused reply is replaced; the pool is shared
-        by the caller's threads."""
+        replied ``memory``, overran, died or was interrupted mid-exchange (an exception in the
+        caller: Celery's soft time limit, Ctrl-C) is replaced, never given back out of step;
+        the pool is shared by the caller's threads."""
         limit = self.limits.timeout if timeout is None else timeout
         for attempt in (1, 2):
             worker = self._take()
-            keep: _Worker | None = worker
+            keep: _Worker | None = None  # given back only after a whole exchange
             try:
                 reply = worker.call(data, request, limit, self.limits.ready_timeout, decode, max_reply)
                 if not (isinstance(reply, tuple) and len(reply) == 2 and isinstance(reply[0], str)):
                     raise BadReply("reply is not (status, payload)")
                 status, payload = reply
-                if status == "memory":
-                    keep = None
+                if status != "memory":
+                    keep = worker
                 return status, payload
             except BadReply as exc:
-                keep = None
                 logger.warning("%s worker %s replaced: %s", self.name, worker.process.pid, exc)
                 return "crash", f"reply refused ({exc})"
             except WorkerStuck as exc:
