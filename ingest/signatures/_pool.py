@@ -665,13 +665,19 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
 
 
 _shared: VerifierPool | None = None
+_shared_pid = os.getpid()
 _shared_lock = threading.Lock()
 
 
 def shared_pool() -> VerifierPool:
-    """The process's pool (``KHO_SIGNATURE_WORKERS`` workers), started on first use."""
-    global _shared
+    """The process's pool (``KHO_SIGNATURE_WORKERS`` workers), started on first use. A forked
+    process (a bulk import's worker, a Celery prefork or gunicorn ``--preload`` child) never
+    uses the pool of the process it was forked from: those workers' pipes are the parent's, and
+    two processes talking to one worker would read each other's replies."""
+    global _shared, _shared_pid
     with _shared_lock:
+        if _shared_pid != os.getpid():
+            _shared, _shared_pid = None, os.getpid()  # the parent's: left to the parent, not closed
         if _shared is None:
             _shared = VerifierPool(int(os.environ.get("KHO_SIGNATURE_WORKERS", "1")))
             atexit.register(_shared.close)
