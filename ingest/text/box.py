@@ -45,8 +45,16 @@ logger = logging.getLogger(__name__)
 HANDLERS = {
     "text": ("ingest.text.pdf", "read_text_layer"),
     "view": ("web.pages.document_view", "draw_page"),
+    "pages": ("web.pages.document_view", "count_pages"),
 }
 """Request kind → (module, function) run in the worker as ``function(data, *args)``."""
+
+POOL_OF = {"pages": "view"}
+"""Kinds served by another kind's workers (same module, same bounds): the record page's page
+count by the page images' worker, no third process."""
+
+MAX_PAGE_COUNT = 10_000_000
+"""Largest page count taken back (pdfium counts at most a few million)."""
 
 POOL_SIZES = {"text": "KHO_TEXT_WORKERS", "view": "KHO_VIEW_WORKERS"}
 """Workers per pool (default 1: a pipeline reads one document at a time; a threaded web server
@@ -108,7 +116,7 @@ def run(
     seconds: its result, or the error it raised (rebuilt from its code, message and details:
     :func:`decode_reply`); :class:`BoxLimit` when the worker went past a bound or its reply
     (at most ``max_reply`` bytes) was refused."""
-    status, payload = pool(kind, memory_mb).call(
+    status, payload = pool(POOL_OF.get(kind, kind), memory_mb).call(
         data, (kind, *args), timeout,
         decode=lambda blob: decode_reply(kind, blob), max_reply=max_reply,
     )
@@ -162,6 +170,8 @@ def _reply(kind: str, data: bytes, args: list[Any]) -> tuple[dict[str, Any], byt
     if kind == "text":
         pages = [[p.number, p.text, p.needs_ocr, p.empty] for p in result]
         return {"status": "ok", "pages": pages}, b""
+    if kind == "pages":
+        return {"status": "ok", "count": int(result)}, b""
     return {"status": "ok"}, bytes(result)
 
 
@@ -215,6 +225,10 @@ def decode_reply(kind: str, blob: bytes) -> tuple[str, Any]:
         return "ok", _pages(head["pages"])
     if status == "ok" and kind == "view" and set(head) == {"status"} and raw.startswith(_PNG):
         return "ok", raw
+    if status == "ok" and kind == "pages" and set(head) == {"status", "count"} and not raw:
+        count = head["count"]
+        if type(count) is int and 0 <= count <= MAX_PAGE_COUNT:
+            return "ok", count
     raise BadReply(f"reply not a {kind} answer")
 
 
