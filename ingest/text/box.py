@@ -176,7 +176,8 @@ def _reply(kind: str, data: bytes, args: list[Any]) -> tuple[dict[str, Any], byt
 
 
 def _send_reply(stream: BinaryIO, reply: tuple[dict[str, Any], bytes]) -> None:
-    head = json.dumps(reply[0], ensure_ascii=False).encode("utf-8")
+    # ASCII with \u escapes: any str round-trips, a lone surrogate from a PDF included
+    head = json.dumps(reply[0], ensure_ascii=True).encode("ascii")
     blob = struct.pack(">I", len(head)) + head + reply[1]
     stream.write(struct.pack(">Q", len(blob)) + blob)
     stream.flush()

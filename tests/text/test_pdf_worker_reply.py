@@ -138,3 +138,21 @@ def test_errors_and_pages_come_back_as_they_were_raised_and_read() -> None:
     data = textdocs.pdf_with_text(pages=3)
     assert box.run("text", data, (SETTINGS,), timeout=60, memory_mb=SETTINGS.text_layer_memory_mb) \
         == read_text_layer(data, SETTINGS)
+
+
+def test_any_page_text_crosses_the_reply_a_lone_surrogate_included() -> None:
+    """A text layer may hold what UTF-8 cannot encode (a lone surrogate from a broken
+    ToUnicode map): the reply carries it as it is rather than killing the worker, which would
+    refuse a good PDF FILE_TOO_COMPLEX."""
+    import io
+    import struct
+
+    from ingest.text.pdf import _PageInfo
+
+    pages = [_PageInfo(1, "Việt \ud800 Nam", False, False), _PageInfo(2, "", True, True)]
+    stream = io.BytesIO()
+    box._send_reply(stream, ({"status": "ok", "pages": [[p.number, p.text, p.needs_ocr, p.empty]
+                                                        for p in pages]}, b""))
+    blob = stream.getvalue()
+    assert struct.unpack(">Q", blob[:8])[0] == len(blob) - 8
+    assert box.decode_reply("text", blob[8:]) == ("ok", pages)
