@@ -669,6 +669,17 @@ _shared_pid = os.getpid()
 _shared_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with a fresh lock (another thread of the parent may have held it
+    at the fork; no thread of the child would release it)."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def shared_pool() -> VerifierPool:
     """The process's pool (``KHO_SIGNATURE_WORKERS`` workers), started on first use. A forked
     process (a bulk import's worker, a Celery prefork or gunicorn ``--preload`` child) never

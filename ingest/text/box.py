@@ -76,6 +76,17 @@ _pools_pid = os.getpid()
 _pools_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with a fresh lock: another thread of the parent may have held it
+    at the fork, and no thread of the child would ever release it."""
+    global _pools_lock
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def pool(kind: str, memory_mb: int) -> VerifierPool:
     """The process's pool for ``kind`` with workers bounded at ``memory_mb`` over their start,
     made on first use. A forked process (a Celery pool process) never uses its parent's workers:

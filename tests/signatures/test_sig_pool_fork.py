@@ -45,3 +45,30 @@ def test_a_forked_process_starts_its_own_verification_worker() -> None:
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["same_pool"] is False
     assert found["worker"] != found["parent_worker"], found
+
+
+LOCKED = textwrap.dedent('''
+    import os, signal, sys
+    from ingest.signatures import _pool
+    from ingest.text import box
+
+    # another thread of the parent is making a pool at the moment of the fork
+    box._pools_lock.acquire()
+    _pool._shared_lock.acquire()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(20)  # a deadlock ends the child with SIGALRM
+        box.pool("text", 2048)
+        _pool.shared_pool()
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status))
+''')
+
+
+def test_a_child_forked_while_a_pool_lock_was_held_can_still_make_its_pools() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LOCKED], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0"  # not -14 (SIGALRM: deadlocked)
