@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -83,15 +84,60 @@ def _send(stream: BinaryIO, message: Any) -> None:
     stream.flush()
 
 
+class BadReply(Exception):
+    """A worker's reply that the caller refuses to take in: larger than the caller allows, a
+    pickle that names a class or function, or a shape the request kind does not give. The
+    worker parsed hostile bytes; what it says back is checked, never run."""
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Unpickles only what needs no lookup of a global: None, bool, int, float, str, bytes,
+    tuple, list, dict, set. A reply naming any class or function (the way a pickle runs code:
+    ``os.system`` through ``__reduce__``; or a global object it would then alter) is refused
+    before anything is called. The worker sends plain data (:func:`_plain`)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise BadReply(f"reply names {module}.{name}")
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every ``str`` subclass (the verdict's ``StrEnum`` members) as a plain
+    ``str``, through dicts, lists and tuples: what :class:`_PlainUnpickler` takes back."""
+    if isinstance(value, str):
+        return value if type(value) is str else str(value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
+def _loads_plain(blob: bytes) -> Any:
+    """A reply's pickle, plain data only (:class:`_PlainUnpickler`); :class:`BadReply` else."""
+    try:
+        return _PlainUnpickler(io.BytesIO(blob)).load()
+    except BadReply:
+        raise
+    except Exception as exc:  # truncated, unknown opcode, persistent id...
+        raise BadReply(f"reply not readable: {type(exc).__name__}") from exc
+
+
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+"""Largest verification reply taken in (a report of a few signatures is kilobytes)."""
+
+
 def _recv(stream: BinaryIO) -> Any:
     head = stream.read(8)
     if len(head) < 8:
         raise EOFError("worker pipe closed")
     (size,) = struct.unpack(">Q", head)
+    if size > MAX_REPLY_BYTES:
+        raise BadReply(f"reply of {size} bytes")
     blob = stream.read(size)
     if len(blob) < size:
         raise EOFError("worker pipe closed")
-    return pickle.loads(blob)
+    return _loads_plain(blob)
 
 
 def _request_head(data_size: int, rest: tuple[Any, ...]) -> bytes:
@@ -224,9 +270,9 @@ def _verify_reply(
     from ingest.signatures.verify import verify_in_process
 
     try:
-        return "ok", verify_in_process(
+        return "ok", _plain(verify_in_process(
             data, trust, allow_fetching=allow_fetching, now=now, policy=policy, cleanup=cleanup
-        ).to_dict()
+        ).to_dict())
     except MemoryError:
         return "memory", None
     except BaseException as exc:  # never leave the caller waiting
@@ -259,10 +305,19 @@ class _Worker:
         """Has it answered a request (then its readiness is bounded by ``ready_timeout``;
         a new worker's start, imports included, by the document's timeout)."""
 
-    def call(self, data: bytes, rest: tuple[Any, ...], timeout: float, ready_timeout: float) -> Any:
-        """The reply; :class:`WorkerStuck` (nothing of the document done: send it elsewhere),
-        :class:`TimeoutError` (the document took longer than ``timeout``), :class:`EOFError`
-        when the worker died."""
+    def call(
+        self,
+        data: bytes,
+        rest: tuple[Any, ...],
+        timeout: float,
+        ready_timeout: float,
+        decode: Callable[[bytes], Any] = _loads_plain,
+        max_reply: int = MAX_REPLY_BYTES,
+    ) -> Any:
+        """The reply, read by ``decode`` from at most ``max_reply`` bytes; :class:`WorkerStuck`
+        (nothing of the document done: send it elsewhere), :class:`TimeoutError` (the document
+        took longer than ``timeout``), :class:`EOFError` when the worker died,
+        :class:`BadReply` when its reply is refused."""
         ready = self._read(1, ready_timeout if self.served else max(timeout, ready_timeout), "ready")
         if ready != READY:
             raise EOFError("worker out of step")
@@ -271,7 +326,9 @@ class _Worker:
         if not readable:
             raise TimeoutError
         (size,) = struct.unpack(">Q", self._read(8, ready_timeout, "reply"))
-        reply = pickle.loads(self._read(size, ready_timeout, "reply"))
+        if size > max_reply:
+            raise BadReply(f"reply of {size} bytes, over {max_reply}")
+        reply = decode(self._read(size, ready_timeout, "reply"))
         self.served = True
         return reply
 
@@ -395,20 +452,37 @@ class VerifierPool:
         one; ``stuck`` only if that one is stuck too."""
         return self.call(data, (anchors, source, allow_fetching, now, policy or _safe_policy()))
 
-    def call(self, data: bytes, request: tuple[Any, ...], timeout: float | None = None) -> tuple[str, Any]:
+    def call(
+        self,
+        data: bytes,
+        request: tuple[Any, ...],
+        timeout: float | None = None,
+        *,
+        decode: Callable[[bytes], tuple[str, Any]] = _loads_plain,
+        max_reply: int = MAX_REPLY_BYTES,
+    ) -> tuple[str, Any]:
         """One exchange with a worker: ``data`` and ``request`` in, the worker's reply
-        ``(status, payload)`` out, or ``(problem, detail)`` as :meth:`verify` says. ``timeout``:
-        this request's deadline (``limits.timeout`` by default). A worker that replied
-        ``memory``, overran or died is replaced; the pool is shared by the caller's threads."""
+        ``(status, payload)`` out (read by ``decode``, at most ``max_reply`` bytes), or
+        ``(problem, detail)`` as :meth:`verify` says (``crash`` also for a refused reply).
+        ``timeout``: this request's deadline (``limits.timeout`` by default). A worker that
+        replied ``memory``, overran, died or was interrupted mid-exchange (an exception in the
+        caller: Celery's soft time limit, Ctrl-C) is replaced, never given back out of step;
+        the pool is shared by the caller's threads."""
         limit = self.limits.timeout if timeout is None else timeout
         for attempt in (1, 2):
             worker = self._take()
-            keep: _Worker | None = worker
+            keep: _Worker | None = None  # given back only after a whole exchange
             try:
-                status, payload = worker.call(data, request, limit, self.limits.ready_timeout)
-                if status == "memory":
-                    keep = None
+                reply = worker.call(data, request, limit, self.limits.ready_timeout, decode, max_reply)
+                if not (isinstance(reply, tuple) and len(reply) == 2 and isinstance(reply[0], str)):
+                    raise BadReply("reply is not (status, payload)")
+                status, payload = reply
+                if status != "memory":
+                    keep = worker
                 return status, payload
+            except BadReply as exc:
+                logger.warning("%s worker %s replaced: %s", self.name, worker.process.pid, exc)
+                return "crash", f"reply refused ({exc})"
             except WorkerStuck as exc:
                 keep = None
                 logger.warning("%s worker %s replaced: %s", self.name, worker.process.pid, exc)
@@ -417,7 +491,7 @@ class VerifierPool:
             except TimeoutError:
                 keep = None
                 return "timeout", limit
-            except (EOFError, OSError, pickle.UnpicklingError):
+            except (EOFError, OSError):
                 keep = None
                 try:
                     code = worker.process.wait(5)
@@ -509,7 +583,7 @@ class ForkVerifier:
             try:
                 ready, _, _ = select.select([stream], [], [], self.limits.timeout)
                 reply = _recv(stream) if ready else ("timeout", self.limits.timeout)
-            except (EOFError, OSError, pickle.UnpicklingError):
+            except (EOFError, OSError, BadReply):
                 reply = None
             if reply is not None and reply[0] == "timeout":
                 with contextlib.suppress(ProcessLookupError):
@@ -591,13 +665,30 @@ def _child_verify(write_fd: int, memory_mb: int, request: tuple[Any, ...]) -> No
 
 
 _shared: VerifierPool | None = None
+_shared_pid = os.getpid()
 _shared_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with a fresh lock (another thread of the parent may have held it
+    at the fork; no thread of the child would release it)."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def shared_pool() -> VerifierPool:
-    """The process's pool (``KHO_SIGNATURE_WORKERS`` workers), started on first use."""
-    global _shared
+    """The process's pool (``KHO_SIGNATURE_WORKERS`` workers), started on first use. A forked
+    process (a bulk import's worker, a Celery prefork or gunicorn ``--preload`` child) never
+    uses the pool of the process it was forked from: those workers' pipes are the parent's, and
+    two processes talking to one worker would read each other's replies."""
+    global _shared, _shared_pid
     with _shared_lock:
+        if _shared_pid != os.getpid():
+            _shared, _shared_pid = None, os.getpid()  # the parent's: left to the parent, not closed
         if _shared is None:
             _shared = VerifierPool(int(os.environ.get("KHO_SIGNATURE_WORKERS", "1")))
             atexit.register(_shared.close)
@@ -644,6 +735,7 @@ def verdict_for_problem(problem: str, detail: Any) -> str:
 
 
 __all__ = [
+    "BadReply",
     "ForkVerifier",
     "Limits",
     "PdfVerification",

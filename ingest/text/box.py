@@ -18,30 +18,43 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import json
 import logging
 import os
-import pickle
+import re
+import struct
 import sys
 import threading
-from typing import Any
+import unicodedata
+from typing import Any, BinaryIO
 
 from ingest.signatures._pool import (
     READY,
+    BadReply,
     Limits,
     VerifierPool,
     _limit_memory,
     _mapped_bytes,
     _recv_request,
-    _send,
 )
+from ingest.text import errors as text_errors
+from kho import errors as kho_errors
 
 logger = logging.getLogger(__name__)
 
 HANDLERS = {
     "text": ("ingest.text.pdf", "read_text_layer"),
     "view": ("web.pages.document_view", "draw_page"),
+    "pages": ("web.pages.document_view", "count_pages"),
 }
 """Request kind → (module, function) run in the worker as ``function(data, *args)``."""
+
+POOL_OF = {"pages": "view"}
+"""Kinds served by another kind's workers (same module, same bounds): the record page's page
+count by the page images' worker, no third process."""
+
+MAX_PAGE_COUNT = 10_000_000
+"""Largest page count taken back (pdfium counts at most a few million)."""
 
 POOL_SIZES = {"text": "KHO_TEXT_WORKERS", "view": "KHO_VIEW_WORKERS"}
 """Workers per pool (default 1: a pipeline reads one document at a time; a threaded web server
@@ -61,6 +74,17 @@ class BoxLimit(Exception):
 _pools: dict[tuple[str, int], VerifierPool] = {}
 _pools_pid = os.getpid()
 _pools_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with a fresh lock: another thread of the parent may have held it
+    at the fork, and no thread of the child would ever release it."""
+    global _pools_lock
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def pool(kind: str, memory_mb: int) -> VerifierPool:
@@ -95,11 +119,18 @@ def prestart(kind: str, memory_mb: int) -> None:
     pool(kind, memory_mb).prestart()
 
 
-def run(kind: str, data: bytes, args: tuple[Any, ...], *, timeout: float, memory_mb: int) -> Any:
+def run(
+    kind: str, data: bytes, args: tuple[Any, ...], *, timeout: float, memory_mb: int,
+    max_reply: int = 256 * 1024 * 1024,
+) -> Any:
     """``HANDLERS[kind](data, *args)`` in a worker bounded by ``memory_mb`` and ``timeout``
-    seconds: its result, or the exception it raised (as it was raised there);
-    :class:`BoxLimit` when the worker went past a bound."""
-    status, payload = pool(kind, memory_mb).call(data, (kind, *args), timeout)
+    seconds: its result, or the error it raised (rebuilt from its code, message and details:
+    :func:`decode_reply`); :class:`BoxLimit` when the worker went past a bound or its reply
+    (at most ``max_reply`` bytes) was refused."""
+    status, payload = pool(POOL_OF.get(kind, kind), memory_mb).call(
+        data, (kind, *args), timeout,
+        decode=lambda blob: decode_reply(kind, blob), max_reply=max_reply,
+    )
     if status == "ok":
         return payload
     if status == "error":
@@ -129,20 +160,123 @@ def worker_main(kind: str, memory_mb: int) -> None:
             data, asked, *args = _recv_request(protocol_in)
         except (EOFError, OSError):
             return
-        _send(protocol_out, _reply(asked, data, args))
+        _send_reply(protocol_out, _reply(asked, data, args))
         del data
 
 
-def _reply(kind: str, data: bytes, args: list[Any]) -> tuple[str, Any]:
+def _reply(kind: str, data: bytes, args: list[Any]) -> tuple[dict[str, Any], bytes]:
+    """The reply to one request as (JSON head, raw bytes): :func:`decode_reply` reads it."""
     module, name = HANDLERS[kind]
     try:
-        reply: tuple[str, Any] = ("ok", getattr(importlib.import_module(module), name)(data, *args))
+        result = getattr(importlib.import_module(module), name)(data, *args)
     except MemoryError:
-        return "memory", None
-    except Exception as exc:  # handed to the caller as it was
-        reply = ("error", exc)
+        return {"status": "memory"}, b""
+    except kho_errors.KhoError as exc:
+        details = {str(k): v if isinstance(v, _SCALARS) else str(v) for k, v in exc.details.items()}
+        return {"status": "error", "class": type(exc).__name__, "code": exc.code,
+                "message": exc.message, "details": details}, b""
+    except Exception as exc:  # not one of Kho's: its text
+        return {"status": "error", "class": "RuntimeError",
+                "message": f"{type(exc).__name__}: {exc}"[:_MAX_MESSAGE]}, b""
+    if kind == "text":
+        pages = [[p.number, p.text, p.needs_ocr, p.empty] for p in result]
+        return {"status": "ok", "pages": pages}, b""
+    if kind == "pages":
+        return {"status": "ok", "count": int(result)}, b""
+    return {"status": "ok"}, bytes(result)
+
+
+def _send_reply(stream: BinaryIO, reply: tuple[dict[str, Any], bytes]) -> None:
+    # ASCII with \u escapes: any str round-trips, a lone surrogate from a PDF included
+    head = json.dumps(reply[0], ensure_ascii=True).encode("ascii")
+    blob = struct.pack(">I", len(head)) + head + reply[1]
+    stream.write(struct.pack(">Q", len(blob)) + blob)
+    stream.flush()
+
+
+# What the caller takes back from a worker that parsed hostile bytes: data, never code. The
+# reply is a length, a JSON head and raw bytes (the page image); every field is checked here.
+_SCALARS = (str, int, float, bool, type(None))
+_MAX_MESSAGE = 2000
+_MAX_DETAILS = 20
+_CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_PNG = b"\x89PNG\r\n\x1a\n"
+_ERRORS: dict[str, type[Exception]] = {
+    cls.__name__: cls
+    for cls in (
+        kho_errors.KhoError, kho_errors.NotFound, text_errors.FileCorrupt,
+        text_errors.FileEncrypted, text_errors.FileTooManyPages, text_errors.FileTextTooLarge,
+        text_errors.FileBomb, text_errors.FileTooComplex,
+    )
+}
+"""The errors a worker's handler raises that the caller rebuilds as themselves (by name; any
+other is a ``RuntimeError`` with its text)."""
+
+
+def decode_reply(kind: str, blob: bytes) -> tuple[str, Any]:
+    """``(status, payload)`` of a worker's reply to a ``kind`` request, checked field by field:
+    :class:`BadReply` for anything else (nothing in it is run, imported or looked up)."""
+    if len(blob) < 4:
+        raise BadReply("reply too short")
+    (head_size,) = struct.unpack(">I", blob[:4])
+    if head_size > len(blob) - 4:
+        raise BadReply("reply head longer than the reply")
     try:
-        pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # one that does not pickle: its text
-        return "error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}"[:300])
-    return reply
+        head = json.loads(blob[4 : 4 + head_size].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadReply(f"reply head not JSON: {type(exc).__name__}") from exc
+    raw = blob[4 + head_size :]
+    if not isinstance(head, dict):
+        raise BadReply("reply head not an object")
+    status = head.get("status")
+    if status == "memory" and set(head) == {"status"} and not raw:
+        return "memory", None
+    if status == "error" and not raw:
+        return "error", _error(head)
+    if status == "ok" and kind == "text" and set(head) == {"status", "pages"} and not raw:
+        return "ok", _pages(head["pages"])
+    if status == "ok" and kind == "view" and set(head) == {"status"} and raw.startswith(_PNG):
+        return "ok", raw
+    if status == "ok" and kind == "pages" and set(head) == {"status", "count"} and not raw:
+        count = head["count"]
+        if type(count) is int and 0 <= count <= MAX_PAGE_COUNT:
+            return "ok", count
+    raise BadReply(f"reply not a {kind} answer")
+
+
+def _pages(pages: Any) -> list[Any]:
+    from ingest.text.pdf import _PageInfo
+
+    if not isinstance(pages, list):
+        raise BadReply("pages not a list")
+    out = []
+    for expected, page in enumerate(pages, 1):
+        if not (isinstance(page, list) and len(page) == 4):
+            raise BadReply("page not [number, text, needs_ocr, empty]")
+        number, text, needs_ocr, empty = page
+        if (type(number) is not int or number != expected or not isinstance(text, str)
+                or type(needs_ocr) is not bool or type(empty) is not bool):
+            raise BadReply(f"page {expected} malformed")
+        out.append(_PageInfo(number, text, needs_ocr, empty))
+    return out
+
+
+def _error(head: dict[str, Any]) -> Exception:
+    name, message = head.get("class"), head.get("message")
+    if not (isinstance(name, str) and isinstance(message, str) and len(message) <= _MAX_MESSAGE):
+        raise BadReply("error without class or message")
+    message = unicodedata.normalize("NFC", message)
+    if name == "RuntimeError" and set(head) == {"status", "class", "message"}:
+        return RuntimeError(message)
+    cls = _ERRORS.get(name)
+    code, details = head.get("code"), head.get("details")
+    if (cls is None or set(head) != {"status", "class", "code", "message", "details"}
+            or not isinstance(code, str) or not _CODE_RE.fullmatch(code)
+            or not isinstance(details, dict) or len(details) > _MAX_DETAILS
+            or not all(isinstance(k, str) and len(k) <= 64 and isinstance(v, _SCALARS)
+                       and (not isinstance(v, str) or len(v) <= _MAX_MESSAGE)
+                       for k, v in details.items())):
+        raise BadReply(f"error {name!r} malformed")
+    error = cls(message, code=code)
+    error.details = dict(details)
+    return error

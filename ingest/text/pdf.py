@@ -250,22 +250,49 @@ def _visible_annotations(raw: Any) -> bool:
 
 
 def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> ExtractedText:
-    pdf = open_pdf(data)
+    # pdfium opens the file first in a pre-started worker bounded in memory and time, whatever
+    # threads this process has: opening alone inflates a cross-reference stream whole (300 MiB
+    # of one: 658 MB), and the text layer expands every form a page draws, however deep and
+    # however often. This process opens it only to render pages for OCR (:func:`_extract`).
     try:
-        return _extract(pdf, data, settings, extractor)
+        infos = box.run(
+            "text", data, (settings,),
+            timeout=settings.text_layer_timeout, memory_mb=settings.text_layer_memory_mb,
+        )
+    except BoxLimit as exc:
+        raise FileTooComplex(
+            "Tệp PDF quá phức tạp: đọc lớp chữ vượt giới hạn "
+            + ("thời gian" if exc.why == "timeout" else "bộ nhớ")
+            + " cho phép. Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản in lại.",
+            format="pdf", reason=str(exc),
+        ) from exc
+    opened: list[pdfium.PdfDocument] = []
+    try:
+        return _extract(infos, data, opened, settings, extractor)
     finally:
-        with PDFIUM_LOCK:
-            pdf.close()
+        for pdf in opened:
+            with PDFIUM_LOCK:
+                pdf.close()
 
 
 def read_text_layer(data: bytes, settings: TextSettings) -> list[_PageInfo]:
-    """The text layer of every page, with what each needs (OCR or not): pdfium's part of the
-    extraction, which :func:`_extract` runs in a bounded worker (:mod:`ingest.text.box`)."""
+    """The text layer of every page, with what each needs (OCR or not), after the checks of the
+    page count: pdfium's part of the extraction, which :func:`extract_pdf` runs in a bounded
+    worker (:mod:`ingest.text.box`)."""
     pdf = open_pdf(data)
     infos: list[_PageInfo] = []
     try:
         with PDFIUM_LOCK:
-            for i in range(len(pdf)):
+            count = len(pdf)
+        if count > settings.max_pages:
+            raise FileTooManyPages(
+                f"Tệp PDF có {count} trang, vượt giới hạn {settings.max_pages} trang.",
+                pages=count, limit=settings.max_pages,
+            )
+        if count == 0:
+            raise FileCorrupt("Tệp PDF không có trang nào.", format="pdf")
+        with PDFIUM_LOCK:
+            for i in range(count):
                 page = pdf[i]
                 try:
                     infos.append(_page_info(page, i + 1, settings))
@@ -280,32 +307,12 @@ def read_text_layer(data: bytes, settings: TextSettings) -> list[_PageInfo]:
 
 
 def _extract(
-    pdf: pdfium.PdfDocument, data: bytes, settings: TextSettings, extractor: str
+    infos: list[_PageInfo], data: bytes, opened: list[pdfium.PdfDocument],
+    settings: TextSettings, extractor: str,
 ) -> ExtractedText:
-    with PDFIUM_LOCK:
-        count = len(pdf)
-    if count > settings.max_pages:
-        raise FileTooManyPages(
-            f"Tệp PDF có {count} trang, vượt giới hạn {settings.max_pages} trang.",
-            pages=count, limit=settings.max_pages,
-        )
-    if count == 0:
-        raise FileCorrupt("Tệp PDF không có trang nào.", format="pdf")
-    # pdfium expands every form a page draws, however deep and however often: read in a
-    # pre-started worker bounded in memory and time, whatever threads this process has.
-    try:
-        infos = box.run(
-            "text", data, (settings,),
-            timeout=settings.text_layer_timeout, memory_mb=settings.text_layer_memory_mb,
-        )
-    except BoxLimit as exc:
-        raise FileTooComplex(
-            "Tệp PDF quá phức tạp: đọc lớp chữ vượt giới hạn "
-            + ("thời gian" if exc.why == "timeout" else "bộ nhớ")
-            + " cho phép. Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản in lại.",
-            format="pdf", reason=str(exc),
-        ) from exc
-
+    """The text of every page from the worker's ``infos``; the pages that need OCR rendered
+    here from the document opened on first need (into ``opened``, which the caller closes)."""
+    count = len(infos)
     warnings: list[TextWarning] = []
     texts: dict[int, tuple[str, TextSource]] = {
         info.number: (info.text, TextSource.TEXT_LAYER if not info.empty else TextSource.NONE)
@@ -335,8 +342,10 @@ def _extract(
 
         def rendered() -> Iterator[PageImage]:
             for number in to_ocr:
+                if not opened:
+                    opened.append(open_pdf(data))
                 with PDFIUM_LOCK:
-                    page = pdf[number - 1]
+                    page = opened[0][number - 1]
                     try:
                         image, warning = page_image(page, number, settings)
                     finally:

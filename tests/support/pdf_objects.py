@@ -234,3 +234,38 @@ def nested_forms_pdf(levels: int, fan_out: int = 3) -> bytes:
             + b" /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
         )
     return pdf_from_objects(objects)
+
+
+def xref_stream_bomb_pdf(inflated: int) -> bytes:
+    """One blank page whose cross-reference stream inflates to ``inflated`` bytes: its five
+    true entries, then zeros past ``/Size`` (a few hundred KB of Flate, under the bomb guard's
+    ratio). pdfium inflates the whole stream when it opens the file, before anything else: 300
+    MiB took 658 MB of the opening process."""
+    import zlib
+
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate((
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ), 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+
+    def entry(kind: int, field: int, generation: int) -> bytes:
+        return bytes([kind]) + field.to_bytes(4, "big") + generation.to_bytes(2, "big")
+
+    rows = entry(0, 0, 65535) + b"".join(entry(1, o, 0) for o in offsets) + entry(1, xref, 0)
+    packer = zlib.compressobj(9)
+    parts, left, zeros = [packer.compress(rows)], inflated - len(rows), bytes(1 << 20)
+    while left > 0:
+        parts.append(packer.compress(zeros[: min(left, len(zeros))]))
+        left -= len(zeros)
+    parts.append(packer.flush())
+    data = b"".join(parts)
+    out += (b"4 0 obj\n<< /Type /XRef /Size 5 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode"
+            b" /Length %d >>\nstream\n" % len(data)) + data + b"\nendstream\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)

@@ -136,15 +136,34 @@ def version_changes(versions: list[Record]) -> list[VersionChanges]:
     return out[::-1]
 
 
-def page_count(pdf: bytes) -> int:
-    """Pages of the PDF; 0 for a decompression bomb or a file pdfium cannot open (a legacy or
-    damaged original): no page images are offered for it, the download still is."""
+def page_count(pdf: bytes, *, settings: TextSettings | None = None) -> int:
+    """Pages of the PDF; 0 for a decompression bomb, a file pdfium cannot open (a legacy or
+    damaged original) or one whose opening goes past the view worker's bound: no page images
+    are offered for it, the download still is. pdfium opens the file in the view worker
+    (:func:`count_pages`): opening alone inflates a cross-reference stream whole (300 MiB of
+    one took 658 MB), which the web process must not pay."""
+    limits = settings or TextSettings()
+    try:
+        refuse_pdf_bomb(pdf)
+    except FileBomb:
+        return 0
+    try:
+        count: int = box.run(
+            "pages", pdf, (),
+            timeout=limits.view_timeout, memory_mb=limits.view_memory_mb, max_reply=4096,
+        )
+    except BoxLimit:
+        return 0
+    return count
+
+
+def count_pages(pdf: bytes) -> int:
+    """:func:`page_count`'s work, in the bounded view worker."""
     import pypdfium2 as pdfium
 
     try:
-        refuse_pdf_bomb(pdf)
         document = pdfium.PdfDocument(pdf)
-    except (FileBomb, pdfium.PdfiumError):
+    except pdfium.PdfiumError:
         return 0
     try:
         return len(document)
@@ -168,6 +187,8 @@ def render_page(
         png: bytes = box.run(
             "view", pdf, (number, scale, limits),
             timeout=limits.view_timeout, memory_mb=limits.view_memory_mb,
+            # a PNG of at most max_view_pixels RGBA pixels, stored raw, and its chunk headers
+            max_reply=limits.max_view_pixels * 4 + (1 << 20),
         )
     except BoxLimit as exc:
         raise _not_rendered(number) from exc
