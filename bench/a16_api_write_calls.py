@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
@@ -23,6 +22,7 @@ os.environ.update(
     KHO_PASSWORD_MEMORY_KB="1024", KHO_PASSWORD_TIME_COST="1", KHO_COOKIE_SECURE="false",
 )
 
+from count_harness import count_class_calls  # noqa: E402
 from kho_people import make_people  # noqa: E402
 
 from kho.config import Settings  # noqa: E402
@@ -30,17 +30,7 @@ from repository.storage.local import LocalStore  # noqa: E402
 from web.app import create_app  # noqa: E402
 from web.context import Kho  # noqa: E402
 
-calls: Counter[str] = Counter()
-for name in ("get", "put", "put_if_absent", "list", "delete", "exists", "get_tagged"):
-    original = getattr(LocalStore, name, None)
-    if original is None:
-        continue
-
-    def counted(self, *a, _name=name, _original=original, **k):  # type: ignore[no-untyped-def]
-        calls[_name] += 1
-        return _original(self, *a, **k)
-
-    setattr(LocalStore, name, counted)
+calls = count_class_calls(LocalStore)
 
 kho = Kho(Settings.from_env())
 people = make_people(kho)

@@ -97,3 +97,25 @@ def rounds(rows: list[dict[str, Any]], key: str) -> tuple[dict[str, Any], str, s
     times = (f"       CPU s min/median {min(cpu):.3f}/{statistics.median(cpu):.3f}, "
              f"wall s min/median {min(wall):.3f}/{statistics.median(wall):.3f}")
     return first, "" if same else " (NOT equal in every round)", times
+
+
+STORE_METHODS = ("get", "put", "put_if_absent", "list", "delete", "exists", "get_tagged")
+"""The store methods the in-process call counts of a16/a18 count."""
+
+
+def count_class_calls(cls: type, names: Iterable[str] = STORE_METHODS) -> Counter[str]:
+    """Count the calls of methods ``names`` of every instance of ``cls`` from now on (the class
+    itself patched, for stores the code under measurement makes; a LIST's answer is passed on
+    as it comes, unlike :func:`count_calls`)."""
+    calls: Counter[str] = Counter()
+    for name in names:
+        real = getattr(cls, name, None)
+        if real is None:
+            continue
+
+        def counted(self: Any, *args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls[_name] += 1
+            return _real(self, *args, **kwargs)
+
+        setattr(cls, name, counted)
+    return calls
