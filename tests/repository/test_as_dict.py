@@ -15,7 +15,7 @@ from typing import Any
 from repository import formats
 from repository.audit import AuditEvent
 from repository.formats import as_dict
-from repository.metadata import DocumentMetadata, FileMetadata, Recipient
+from repository.metadata import DocumentMetadata, FileMetadata, Recipient, _to_jsonable
 from repository.registers import RegisterEntry
 from repository.vocabulary import Direction, Secrecy, Urgency
 
@@ -154,21 +154,8 @@ def test_the_stored_bytes_and_hashes_are_those_asdict_gives() -> None:
     assert entry.to_json() == formats.dumps(formats.REGISTER_ENTRY.name, dataclasses.asdict(entry))
 
     meta = _metadata()
-    old = json.dumps(_jsonable(dataclasses.asdict(meta)), sort_keys=True, ensure_ascii=False)
+    old = json.dumps(_to_jsonable(dataclasses.asdict(meta)), sort_keys=True, ensure_ascii=False)
     assert json.dumps(meta.to_dict(), sort_keys=True, ensure_ascii=False) == old
     folder = FileMetadata("G09", 1, "HS-01", "Hồ sơ", "Vĩnh viễn", "vp", date(2026, 1, 1), date(2026, 12, 31))
-    assert folder.to_dict() == _jsonable(dataclasses.asdict(folder))
+    assert folder.to_dict() == _to_jsonable(dataclasses.asdict(folder))
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Direction):
-        return value.value
-    if isinstance(value, Urgency | Secrecy):
-        return int(value)
-    return value
