@@ -16,13 +16,15 @@ from pathlib import Path
 from pdf_objects import nested_forms_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
+SEARCH_PATH = os.pathsep.join([str(ROOT), str(ROOT / "tests" / "support")])
 
 SCRIPT = r"""
-import json, resource, sys, threading
+import json, sys, threading
 from pathlib import Path
 from ingest.pipeline import Pipeline, RetryPolicy
 from ingest.text import TextSettings
 from kho.config import Settings
+from kho_peak import peak_mb, reset_peak
 
 folder = Path(sys.argv[1])
 pipeline = Pipeline.from_settings(
@@ -31,9 +33,9 @@ pipeline = Pipeline.from_settings(
 )
 first = pipeline.ingest((folder / "qd-1.pdf").read_bytes(), "qd-1.pdf")
 threads = threading.active_count()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = reset_peak()
 poison = pipeline.ingest((folder / "forms.pdf").read_bytes(), "forms.pdf")
-grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+grown_mb = peak_mb() - before
 after = pipeline.ingest((folder / "qd-2.pdf").read_bytes(), "qd-2.pdf")
 pipeline.close()
 print(json.dumps({
@@ -59,7 +61,7 @@ def test_the_text_layer_is_bounded_after_the_store_started_its_write_threads(
     (folder / "forms.pdf").write_bytes(nested_forms_pdf(13))
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(folder)],
-        env={**os.environ, **env, "KHO_FSYNC": "true", "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **env, "KHO_FSYNC": "true", "PYTHONPATH": SEARCH_PATH},
         cwd=str(tmp_path), capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]

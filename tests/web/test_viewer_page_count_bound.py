@@ -21,13 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent('''
     import json, sys
 
-    def peak_mb():
-        # This program's own peak (VmHWM of the address space exec made): ru_maxrss keeps the
-        # peak of the process that spawned it (Linux carries it across vfork + exec), which is
-        # a whole pytest process in CI.
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
+    sys.path.insert(0, "tests/support")
+    from kho_peak import peak_mb  # this program's own peak: VmHWM, not the inherited ru_maxrss
     from web.pages import document_view
 
     data = open(sys.argv[1], "rb").read()

@@ -6,10 +6,10 @@ guard, or stored and then refused by ingest (the original is kept)."""
 from __future__ import annotations
 
 import io
-import resource
 
 from flask import Flask
 from flask.testing import FlaskClient
+from kho_peak import peak_mb, reset_peak
 from kho_people import People
 from kho_testing import incoming
 from kho_web import login
@@ -113,8 +113,8 @@ def test_a_page_of_nested_forms_is_drawn_in_a_bounded_child(
     drawing child hits ``view_memory_mb`` and the page is a coded refusal, the worker unharmed."""
     pdf = nested_forms_pdf(14)
     record = kho.repo.create_document("den", incoming(), pdf, "forms.pdf", people.actor("van_thu"))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = reset_peak()
     page = client.get(f"/api/records/{record.record_id}/pages/1", headers=people.headers("van_thu"))
-    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    grown_mb = peak_mb() - before
     assert page.status_code == 404 and page.json["error"]["code"] == "PAGE_NOT_RENDERED", page.data[:300]
     assert grown_mb < 300, grown_mb  # the web process itself did not draw it

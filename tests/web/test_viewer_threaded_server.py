@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import resource
 import threading
 import urllib.error
 import urllib.request
 
 from flask import Flask
+from kho_peak import peak_mb, reset_peak
 from kho_people import People
 from kho_testing import incoming
 from pdf_objects import nested_forms_pdf
@@ -32,7 +32,7 @@ def test_a_page_of_nested_forms_is_refused_by_a_threaded_web_server(
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     try:
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = reset_peak()
         request = urllib.request.Request(
             f"http://127.0.0.1:{server.server_port}/api/records/{record.record_id}/pages/1",
             headers=people.headers("van_thu"),
@@ -42,7 +42,7 @@ def test_a_page_of_nested_forms_is_refused_by_a_threaded_web_server(
                 status, body = answer.status, answer.read()
         except urllib.error.HTTPError as refused:
             status, body = refused.code, refused.read()
-        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        grown_mb = peak_mb() - before
     finally:
         server.shutdown()
         serving.join(10)
