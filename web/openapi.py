@@ -273,6 +273,11 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "string",
                 "description": "A lock by a quản trị ended every session and token opened up to then.",
             },
+            "lock_ended_at": {
+                "type": "string",
+                "description": "When the newest lock for wrong passwords ended (expiry or unlock); a run"
+                " of wrong passwords beginning within one lock period of it re-locks, ending every session.",
+            },
             "changed_at": _nullable("string"),
             "changed_by": _nullable("string"),
             "reset": {
