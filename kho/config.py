@@ -174,7 +174,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by web/pages/__init__.py (the web pages' sessions).
     "KHO_SESSION_SECRET": (
         "",
-        "Signs the web pages' session cookies; the same in every web worker (empty: per process).",
+        "Signs the web pages' session cookies; the same in every web worker (empty: per process)."
+        " At least 32 characters, 10 of them different, no repeated piece (else CONFIG_INVALID);"
+        " make one with `python3 -c \"import secrets; print(secrets.token_hex(32))\"`.",
     ),
     "KHO_COOKIE_SECURE": ("true", "Session cookies only over HTTPS (`false` only for http on loopback)."),
     "KHO_TRUSTED_PROXIES": (
