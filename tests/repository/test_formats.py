@@ -538,7 +538,8 @@ def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(
     assert check_formats(repo) == []
 
     version = account_key(an.username, 1)
-    store.put(version, json.dumps({**json.loads(store.get(version)), formats.FORMAT_KEY: 7}).encode())
+    future = formats.ACCOUNT.current + 1  # (was 7: account format 7 is a20's)
+    store.put(version, json.dumps({**json.loads(store.get(version)), formats.FORMAT_KEY: future}).encode())
     store.put(f"tokens/{token.digest}.json", b"{not json")
     broken = {i.subject: i.message for i in fsck(repo, deep=True).issues if i.kind == "format"}
     assert set(broken) == {version, f"tokens/{token.digest}.json"}
