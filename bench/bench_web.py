@@ -92,7 +92,7 @@ def setup_env(data: Path) -> dict[str, str]:
         "KHO_PASSWORD_MEMORY_KB": "1024",
         "KHO_PASSWORD_TIME_COST": "1",
         "KHO_COOKIE_SECURE": "false",
-        "KHO_SESSION_SECRET": "bench-secret-" + os.urandom(8).hex(),
+        "KHO_SESSION_SECRET": os.urandom(32).hex(),  # (a20: at least 32 characters)
     }
     os.environ.update(env)
     return env

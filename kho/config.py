@@ -174,7 +174,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     # Read by web/pages/__init__.py (the web pages' sessions).
     "KHO_SESSION_SECRET": (
         "",
-        "Signs the web pages' session cookies; the same in every web worker (empty: per process).",
+        "Signs the web pages' session cookies; the same in every web worker (empty: per process)."
+        " At least 32 characters, 10 of them different, no repeated piece (else CONFIG_INVALID);"
+        " make one with `python3 -c \"import secrets; print(secrets.token_hex(32))\"`.",
     ),
     "KHO_COOKIE_SECURE": ("true", "Session cookies only over HTTPS (`false` only for http on loopback)."),
     "KHO_TRUSTED_PROXIES": (
@@ -351,6 +353,39 @@ def _seconds(name: str, value: str, low: float, high: float) -> float:
     return number
 
 
+SESSION_SECRET_MIN_CHARS = 32
+"""``KHO_SESSION_SECRET``: at least this many characters (``secrets.token_hex(32)`` gives 64)."""
+SESSION_SECRET_MIN_DISTINCT = 10
+"""... of which at least this many different ones (a hex string of 32 has about 14)."""
+
+
+def session_secret(value: str) -> str:
+    """``KHO_SESSION_SECRET`` if it is strong enough to sign the pages' session cookies, else
+    :class:`ConfigError` (review a20). Whoever knows it can forge any session's cookie content
+    (the ``change_for`` of a password change, the CSRF and one-time form values), so a short,
+    low-variety or repeated value (``changeme…``, ``aaaa…``, ``abcdabcd…``) is refused at start
+    rather than taken. Empty means none: each process draws its own (sessions then last as long
+    as the process, which is safe), as before. Surrounding spaces are not part of it."""
+    secret = value.strip()
+    if not secret:
+        return ""
+    repeated = any(
+        len(secret) % size == 0 and secret == secret[:size] * (len(secret) // size)
+        for size in range(1, len(secret) // 2 + 1)
+    )
+    if len(secret) < SESSION_SECRET_MIN_CHARS or len(set(secret)) < SESSION_SECRET_MIN_DISTINCT or repeated:
+        raise ConfigError(
+            f"Biến cấu hình KHO_SESSION_SECRET không đủ mạnh (dài {len(secret)} ký tự, {len(set(secret))}"
+            " ký tự khác nhau): khóa ký phiên làm việc phải ngẫu nhiên, dài ít nhất"
+            f" {SESSION_SECRET_MIN_CHARS} ký tự, có ít nhất {SESSION_SECRET_MIN_DISTINCT} ký tự khác"
+            " nhau và không lặp lại một đoạn. Tạo khóa tốt bằng lệnh: python3 -c \"import secrets;"
+            " print(secrets.token_hex(32))\" rồi đặt cùng một giá trị cho mọi tiến trình web; để trống"
+            " thì mỗi tiến trình tự tạo khóa riêng (phiên kết thúc khi tiến trình khởi động lại).",
+            variable="KHO_SESSION_SECRET",
+        )
+    return secret
+
+
 def _read(env: Mapping[str, str], name: str) -> str:
     """A variable as set, or its :data:`VARIABLES` default when unset."""
     return env.get(name, VARIABLES.get(name, ("",))[0]).strip()
@@ -380,6 +415,8 @@ class ProcessSettings:
     task_visibility: int
     verify_agent_idle: float
     cookie_secure: bool
+    session_secret: str
+    """``KHO_SESSION_SECRET`` as checked by :func:`session_secret` (empty: none configured)."""
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -417,6 +454,7 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
             "KHO_VERIFY_AGENT_IDLE", _read(env, "KHO_VERIFY_AGENT_IDLE"), 0.1, 86_400
         ),
         cookie_secure=_flag(env, "KHO_COOKIE_SECURE"),
+        session_secret=session_secret(env.get("KHO_SESSION_SECRET", "")),
     )
 
 

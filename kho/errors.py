@@ -137,6 +137,15 @@ class PermissionDenied(KhoError):
     http_status = 403
 
 
+class CrossSiteRefused(KhoError):
+    """An audited GET (a download, an export, a print copy, a page view that is recorded) sent
+    by a browser from another site (``Sec-Fetch-Site: cross-site``), refused before it acts
+    (:mod:`web.cross_site`)."""
+
+    code = "CROSS_SITE_REFUSED"
+    http_status = 403
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One invalid metadata field."""

@@ -195,7 +195,7 @@ _LOCK_LABELS = {
 }
 
 
-_LOCK_TIMES = ("lock_until", "failures_since", "last_failed_at", "sessions_valid_from")
+_LOCK_TIMES = ("lock_until", "failures_since", "last_failed_at", "sessions_valid_from", "lock_ended_at")
 """The optional instants of an account version about locks and the sessions they end."""
 
 
@@ -360,6 +360,10 @@ class Account:
     """A lock by a quản trị or a lãnh đạo ended every session and token opened up to this: they
     are refused as locked while it lasts (``ACCOUNT_LOCKED``, which says why) and as invalid
     after the unlock, which revokes them; none comes back (:meth:`AccountService.lock`)."""
+    lock_ended_at: datetime | None = None
+    """When the newest lock for wrong passwords ended (its expiry, or a quản trị's unlock): a run
+    of wrong passwords that begins within one lock period of it locks as a re-lock, which spares
+    no session (:meth:`AccountService.survives_lock`, review a20)."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -2041,6 +2045,7 @@ class AccountService:
                 "failed_logins": 0,
                 "failures_since": None,
                 "last_failed_at": None,
+                "lock_ended_at": now,  # a run beginning within a lock period re-locks
             }
 
         def ended(_: Account, after: Account) -> list[EventDraft]:
@@ -2087,8 +2092,8 @@ class AccountService:
 
     def survives_lock(self, account: Account, token: Token) -> bool:
         """Whether ``token`` still acts for ``account`` while it is locked: only under a lock for
-        wrong passwords, and only a token opened before (or at) the first wrong password of the run
-        that locked it (``failures_since``).
+        wrong passwords, only a token opened before (or at) the first wrong password of the run
+        that locked it (``failures_since``), and never under a re-lock (below).
 
         Why: anyone who knows a name can lock it with five guesses (QCVN 3.6.2.1.9.2 wants the
         lock); if the lock also ended the person's sessions, an outsider could log the director
@@ -2100,12 +2105,46 @@ class AccountService:
         failed on purpose to lock the owner out keeps nothing, because the run began before
         their session. The run ends only after a whole lock period without a wrong password
         (a login then clears it), at an unlock or when the lock expires. A lock someone chose
-        (``admin``, ``left``) or the 90 idle days keeps every token out."""
+        (``admin``, ``left``) or the 90 idle days keeps every token out.
+
+        **Re-lock (review a20).** Someone who holds the password (a thief) opens a session, then
+        sends five wrong passwords: their session predates the run, so by the rule above it
+        survives, and the owner, whose right password now gets ``ACCOUNT_LOCKED``, cannot get
+        in or change the password; after each expiry the thief logs in and locks again. So a lock
+        spares sessions only once in a row: a run that begins within one lock period
+        (``KHO_LOGIN_LOCK_HOURS``) after the previous lock for wrong passwords ended
+        (``lock_ended_at``: its expiry or a quản trị's unlock) locks as a *re-lock*. A re-lock
+        spares no session: like a lock a quản trị chose, it ends every session and token opened
+        up to it for good (``sessions_valid_from``, revoked in its act), the person and every
+        quản trị who manages the account are notified, and its ``account:lock`` event says
+        ``relock: true``. The thief therefore keeps a session through one lock period at most,
+        and none while they keep the account locked; the owner gets the account back through a
+        quản trị's password reset (which ends every token and gives the password to the owner
+        only) or by changing the password in a quiet moment. The cost: an outsider who re-locks
+        right after an expiry also ends the owner's desk session (the second time only), which
+        the quản trị sees in the alert. A session that survives a lock still administers
+        nothing until the lock ends (:meth:`_current_actor`): it may be the thief's."""
         return (
             account.lock_reason is LockReason.FAILED_LOGINS
             and account.failures_since is not None
             and token.created_at <= account.failures_since
+            and (account.sessions_valid_from is None or token.created_at > account.sessions_valid_from)
         )
+
+    def relocks(self, account: Account, run_began: datetime) -> bool:
+        """Whether a run of wrong passwords that began at ``run_began`` locks ``account`` as a
+        re-lock (:meth:`survives_lock`): within one lock period after its previous lock for wrong
+        passwords ended."""
+        ended = account.lock_ended_at
+        return ended is not None and run_began < ended + self.lock_duration
+
+    def _alert_admins(self, account: Account, message: str) -> None:
+        """Notify every active quản trị who manages ``account`` (not the account itself)."""
+        for admin in self.accounts():
+            if admin.username == account.username or not admin.active or Role.QUAN_TRI not in admin.roles:
+                continue
+            if manages_accounts_of(self.principal_of(admin), self.units_below, account.units):
+                self._notify(admin.username, "lock", message, "system")
 
     def _read_to_log_in(
         self, username: str, password: str, source: str | None, *, log_may_refuse: bool = True
@@ -2234,10 +2273,14 @@ class AccountService:
         return after
 
     def _record_failure(self, username: str, source: str | None) -> NoReturn:
-        """Count a wrong password; the ``max_failed``-th in a row locks the account."""
+        """Count a wrong password; the ``max_failed``-th in a row locks the account (as a
+        re-lock within one lock period of the previous lock's end, :meth:`survives_lock`)."""
 
         now = self.clock()
         ending: list[Token] = []
+
+        def relock(after: Account) -> bool:
+            return after.failures_since is not None and self.relocks(after, after.failures_since)
 
         def fail(current: Account) -> dict[str, Any]:
             ending.clear()
@@ -2252,7 +2295,11 @@ class AccountService:
                     "lock_reason": LockReason.FAILED_LOGINS,
                     "lock_until": now + self.lock_duration,
                 }
-                ending.extend(t for t in self._tokens_to_revoke(username) if t.created_at > since)
+                if self.relocks(current, since):  # spares no session (:meth:`survives_lock`)
+                    changes["sessions_valid_from"] = max(now, current.sessions_valid_from or now)
+                    ending.extend(self._tokens_to_revoke(username))
+                else:
+                    ending.extend(t for t in self._tokens_to_revoke(username) if t.created_at > since)
             return changes
 
         def failed(_: Account, after: Account) -> list[EventDraft]:
@@ -2265,12 +2312,17 @@ class AccountService:
                 )
             ]
             if after.status is Status.LOCKED:
-                details = {
-                    "username": after.username,
-                    "reason": LockReason.FAILED_LOGINS.value,
-                    "until": _iso(after.lock_until),
-                    "failures_since": _iso(after.failures_since),
-                } | ({"sessions_ended": len(ending)} if ending else {})
+                details = (
+                    {
+                        "username": after.username,
+                        "reason": LockReason.FAILED_LOGINS.value,
+                        "until": _iso(after.lock_until),
+                        "failures_since": _iso(after.failures_since),
+                    }
+                    | ({"sessions_ended": len(ending)} if ending else {})
+                    | ({"relock": True, "previous_lock_ended": _iso(after.lock_ended_at)}
+                       if relock(after) else {})
+                )
                 events.append(_draft("system", "account:lock", source, details))
             return events
 
@@ -2284,7 +2336,23 @@ class AccountService:
         )
         if before.status is not Status.ACTIVE:  # locked (or deleted) meanwhile: no further count
             self._refuse_locked(before, source, password_ok=False)
-        if after.status is Status.LOCKED:
+        if after.status is Status.LOCKED and relock(after):
+            self._notify(
+                username,
+                "lock",
+                f"Tài khoản của bạn lại bị khóa ({LockReason.FAILED_LOGINS.label}) ngay sau lần khóa trước:"
+                " mọi phiên làm việc và mã truy cập đã kết thúc. Nếu không phải bạn nhập sai, có thể người"
+                " khác đã biết mật khẩu: hãy báo quản trị hệ thống để cấp lại mật khẩu.",
+                "system",
+            )
+            self._alert_admins(
+                after,
+                f"Tài khoản “{username}” bị khóa lại do nhập sai mật khẩu ngay sau khi vừa mở khóa (lần khóa"
+                " trước kết thúc lúc " + vn_display(after.lock_ended_at or now) + "): có thể người khác"
+                " đã biết mật khẩu. Mọi phiên làm việc của tài khoản đã kết thúc; hãy liên hệ người dùng"
+                " và cấp lại mật khẩu nếu cần.",
+            )
+        elif after.status is Status.LOCKED:
             self._notify(
                 username, "lock", f"Tài khoản của bạn đã bị khóa: {LockReason.FAILED_LOGINS.label}.", "system"
             )
@@ -2682,6 +2750,7 @@ class AccountService:
                     "failures_since": None,
                     "last_failed_at": None,
                 }
+                | ({"lock_ended_at": now} if c.lock_reason is LockReason.FAILED_LOGINS else {})
                 if c.status is Status.LOCKED
                 else {}
             )

@@ -469,6 +469,10 @@ class AuditLog:
         self.reads = 0
         """Stored objects parsed by this log (how much of the log a read touched)."""
         self._batch = threading.local()
+        self.guard: Callable[[Sequence[EventDraft]], None] | None = None
+        """Called with the events of every append before anything is queued or written; it may
+        raise to refuse the act they record (the web's refusal of a cross-site GET,
+        :mod:`web.cross_site`). None: every append goes ahead."""
         start_after_fork(self)
 
     def _start_after_fork(self) -> None:
@@ -496,6 +500,8 @@ class AuditLog:
         draft = EventDraft(
             actor, action, record_id=record_id, version=version, source=source, details=details
         )
+        if self.guard is not None:
+            self.guard([draft])
         queued: list[EventDraft] | None = getattr(self._batch, "drafts", None)
         if queued is not None and at is None:
             queued.append(draft)
@@ -548,6 +554,8 @@ class AuditLog:
         (``AlreadyExists``: another writer won the change), nothing is appended. Only a death
         between the two (or a cut found at the write itself) leaves the change without its
         events, which ``kho fsck --repair`` appends from the change."""
+        if self.guard is not None:
+            self.guard(drafts)
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
         homes: list[int] = []  # per event: the first event of the object holding it

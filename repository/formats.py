@@ -274,7 +274,7 @@ ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same, _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same, _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
@@ -299,7 +299,13 @@ Version 6 may carry the lock instants of NOTES-a18 (``lock_until``, ``failures_s
 version 5 would ignore them and, writing the next version, drop them: a successful login there
 would end a run of wrong passwords (so a guesser's session would survive the next lock), and an
 admin lock's ``sessions_valid_from`` would be lost (so its unlock would revive the old tokens).
-It refuses version 6 instead (review rv10)."""
+It refuses version 6 instead (review rv10).
+
+Version 7 may carry ``lock_ended_at``, when the newest lock for wrong passwords ended (its expiry
+or a quản trị's unlock; absent means none, as in version 6): a lock whose run begins within one
+lock period of it is a re-lock and spares no session (review a20). A Kho that reads version 6
+would drop it from the next version it writes, so a thief's re-lock there would spare their own
+session again; it refuses version 7 instead."""
 TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same)
 """Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`.
 

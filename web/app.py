@@ -28,7 +28,7 @@ from kho.errors import BodyTooLarge, IdentifierInvalid, KhoError
 from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
-from web import worklists
+from web import cross_site, worklists
 from web.context import Kho
 from web.heads import FileHeaders, KhoFlask, attachment, file_route
 from web.proxies import TrustedProxies, networks
@@ -916,4 +916,5 @@ def create_app(
 
     register_extra_api(app, kho, actor, account_of)
     register_pages(app, kho)
+    cross_site.install(app, kho.repo.audit)  # last: its answer is the pages' or the API's
     return app

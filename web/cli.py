@@ -1288,6 +1288,9 @@ def serve_command(host: str, port: int, production: bool, workers: int) -> None:
     if production:
         import os
 
+        from kho.config import process_settings
+
+        process_settings()  # a bad setting (a weak KHO_SESSION_SECRET) stops here, with its code
         argv = gunicorn_argv(host, port, workers)
         os.execv(argv[0], argv)
         return  # not reached: gunicorn replaced this process

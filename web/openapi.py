@@ -103,7 +103,7 @@ APPRAISAL_REQUIRED AUDIT_CHAIN_BROKEN AUDIT_KEY_MISSING AUDIT_LOG_ACCEPTS AUDIT_
 AUTH_REQUIRED BACKUP_INVALID BACKUP_MANIFEST_SEAL_INVALID BACKUP_MANIFEST_UNSEALED
 BACKUP_TARGET_MISSING BACKUP_UNSETTLED BODY_INVALID BODY_TOO_LARGE BUILT_ON_UNAUDITED
 CHECKPOINT_FILE_INVALID CLAIM_PENDING CONFIG_INVALID COUNCIL_INVALID COUNCIL_MEMBER_REQUIRED
-COUNCIL_NOT_AGREED CSRF_INVALID DATE_INVALID DAY_IN_FUTURE DEADLINE_PAST DEADLINE_TOO_LATE
+COUNCIL_NOT_AGREED CROSS_SITE_REFUSED CSRF_INVALID DATE_INVALID DAY_IN_FUTURE DEADLINE_PAST DEADLINE_TOO_LATE
 DECISION_REQUIRED DESTRUCTION_DECISION_LAPSED DESTRUCTION_DOCUMENT_REMOVED DESTRUCTION_WRONG_STATE
 DIRECTION_INVALID DOCUMENT_IN_ANOTHER_FILE DOCUMENT_IN_ARCHIVE DOC_FALLBACK_CATDOC
 DOSSIER_DOCUMENT_NOT_READY DOSSIER_NOT_READY DUPLICATE_DOCUMENT EXPLANATION_REQUIRED
@@ -272,6 +272,11 @@ SCHEMAS: dict[str, Schema] = {
             "sessions_valid_from": {
                 "type": "string",
                 "description": "A lock by a quản trị ended every session and token opened up to then.",
+            },
+            "lock_ended_at": {
+                "type": "string",
+                "description": "When the newest lock for wrong passwords ended (expiry or unlock); a run"
+                " of wrong passwords beginning within one lock period of it re-locks, ending every session.",
             },
             "changed_at": _nullable("string"),
             "changed_by": _nullable("string"),

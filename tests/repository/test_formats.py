@@ -7,6 +7,8 @@ import itertools
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -536,7 +538,8 @@ def test_fsck_deep_opens_every_account_object_and_names_each_that_does_not_load(
     assert check_formats(repo) == []
 
     version = account_key(an.username, 1)
-    store.put(version, json.dumps({**json.loads(store.get(version)), formats.FORMAT_KEY: 7}).encode())
+    future = formats.ACCOUNT.current + 1  # (was 7: account format 7 is a20's)
+    store.put(version, json.dumps({**json.loads(store.get(version)), formats.FORMAT_KEY: future}).encode())
     store.put(f"tokens/{token.digest}.json", b"{not json")
     broken = {i.subject: i.message for i in fsck(repo, deep=True).issues if i.kind == "format"}
     assert set(broken) == {version, f"tokens/{token.digest}.json"}
@@ -553,3 +556,23 @@ def test_fsck_deep_names_an_account_version_stored_under_another_key(repo: Repos
     repo.store.put(moved, repo.store.get(account_key(admin.username, 1)))
     (issue,) = check_formats(repo)
     assert issue.subject == moved and "holds" in issue.message
+
+
+def test_an_account_version_carrying_when_its_lock_ended_is_refused_by_a_kho_that_reads_accounts_of_format_6(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 7 may carry ``lock_ended_at`` (review a20: a run that begins within one lock period
+    of it re-locks and spares no session). A Kho of format 6 would drop it from the next version
+    it writes, so a thief's re-lock there would spare their session again: it refuses format 7."""
+    v6_data = json.loads((FIXTURES / "v6" / "account" / "accounts_niemlt.vpub_v000004.json").read_text())
+    v6 = Account.from_dict(v6_data)
+    assert v6.lock_ended_at is None  # what format 6 wrote reads as before
+    ended = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+    stored = replace(v6, lock_ended_at=ended).to_dict()
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current == 7
+    assert Account.from_dict(stored).lock_ended_at == ended
+    previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:6])
+    monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a20
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(stored)
+    assert info.value.code == "FORMAT_UNSUPPORTED"

@@ -26,6 +26,8 @@ def _substituted(value: str) -> str:
     value = re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", lambda m: m.group(2), value)
     return re.sub(r"\$\{([A-Z_]+)(:\?[^}]*)?\}", lambda m: {
         "KHO_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        # as `python3 -c "import secrets; print(secrets.token_hex(32))"` makes it (a20 refuses a weak one)
+        "KHO_SESSION_SECRET": "5f0c1d2e3b4a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
     }.get(m.group(1), f"test-{m.group(1).lower()}"), value)
 
 

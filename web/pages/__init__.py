@@ -8,7 +8,6 @@ logout) and a CSRF secret; who acts is always resolved from that token by the ac
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from pathlib import Path
 
@@ -45,23 +44,26 @@ CSP = (
 )
 
 
-def _secure_cookies() -> bool:
+def _cookie_settings() -> tuple[bool, str]:
+    """``KHO_COOKIE_SECURE`` and ``KHO_SESSION_SECRET``, checked (:class:`ConfigError` for a bad
+    or weak value, :func:`kho.config.session_secret`)."""
     from kho.config import process_settings
 
-    return process_settings().cookie_secure
+    settings = process_settings()
+    return settings.cookie_secure, settings.session_secret
 
 
 def register_pages(app: Flask, kho: Kho) -> None:
     """Mount the pages on the API's app (the API under /api stays token-authenticated)."""
     # A fixed secret lets several workers share sessions; without one, sessions last as long as
     # the process (a restart logs everyone out, which is safe).
-    secret = os.environ.get("KHO_SESSION_SECRET", "")
+    secure, secret = _cookie_settings()
     if not secret:
         logger.warning("KHO_SESSION_SECRET is not set: page sessions last only as long as this process")
     app.secret_key = secret or secrets.token_hex(32)
     app.config.update(
         SESSION_COOKIE_NAME="kho_session",
-        SESSION_COOKIE_SECURE=_secure_cookies(),
+        SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
