@@ -1620,13 +1620,23 @@ class Repository:
         details = {"action": action.value, "code": decision.cause or decision.code}
         if decision.code == UNKNOWN_RECORD:
             details["answered"] = UNKNOWN_RECORD
-        self.audit.append(
-            actor.user,
-            "access:denied",
-            record_id=record.record_id if record is not None else None,
-            source=actor.source,
-            details=details,
-        )
+        try:
+            self.audit.append(
+                actor.user,
+                "access:denied",
+                record_id=record.record_id if record is not None else None,
+                source=actor.source,
+                details=details,
+            )
+        except AuditChainBroken as broken:
+            if decision.code != UNKNOWN_RECORD or record is None:
+                raise
+            # A record this person may not know of is answered as an id that names nothing, which
+            # appends no event: a log that refuses the denial's event must not answer it
+            # otherwise (503 here against 404 for an absent id told them the record exists).
+            # Nothing was read or done; the refusal is not lost silently, it is logged here.
+            logs.warn(__name__, "access:denied of %s by %s not audited (%s): answered %s",
+                      record.record_id, actor.user, broken.code, UNKNOWN_RECORD)
         raise refusal(decision, record.record_id if record is not None else None)
 
     def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
