@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import os
 import re
@@ -455,6 +456,38 @@ class S3Store(ObjectStore):
                         bucket=name,
                     ) from exc
                 raise
+
+    def holds(self, prefix: str) -> bool | None:
+        """Whether the bucket holds an object under ``prefix`` (the probe's objects are not
+        counted), or a folder marker named ``prefix`` (an empty object ``keys/`` that an
+        operator made, as ``mkdir`` makes a folder); None when the bucket does not exist. Reads
+        only (``HEAD`` bucket, one listing of at most one key, one ``HEAD`` object): nothing is
+        created, whatever ``create_bucket`` was."""
+
+        def run() -> bool | None:
+            client = self._client
+            if not client.bucket_exists(self.bucket):
+                return None
+            for obj in client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                name = obj.object_name or ""
+                if not name.startswith(_PROBE_PREFIX):
+                    return True
+            try:
+                client.stat_object(self.bucket, prefix)
+            except S3Error as exc:
+                if exc.code in _NOT_FOUND_CODES:
+                    return False
+                raise
+            return True
+
+        return self._call(run)
+
+    def mark(self, prefix: str) -> None:
+        """Put the empty folder marker ``prefix`` (``keys/``): a bucket Kho made as a key store
+        is one from then on, even once every key in it was destroyed (as the local key store's
+        ``objects/keys`` folder stays), so :meth:`holds` never takes it for an empty bucket.
+        :meth:`list` does not list it (a name ending with "/")."""
+        self._call(lambda: self._client.put_object(self.bucket, prefix, io.BytesIO(b""), 0), prefix)
 
     def _open_buckets(self) -> None:
         def run() -> None:
