@@ -45,7 +45,7 @@ def _keystore_found(settings: Settings) -> bool | None:
     - local folder: its ``objects`` folder (missing: None; empty: False; one ``scandir`` of its
       first entry; ``<folder>/objects/keys`` made by hand is a key store);
     - S3 bucket: the bucket (missing: None), then a key under ``keys/`` or the folder marker
-      ``keys/`` made by hand (:meth:`~repository.storage.s3.S3Store.holds`: 3 requests at most).
+      ``keys/`` (:meth:`~repository.storage.s3.S3Store.holds`: 2 requests).
       Before u10 an S3 key store was not checked, and :class:`S3Store` creates a missing bucket
       when it opens: a wrong or lost key bucket became an empty one and Kho went on."""
     url = settings.keystore_url
@@ -85,8 +85,8 @@ def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> bool | No
     A new Kho (nothing in the content store) makes its key store as before. An empty key store
     is refused too while the content store holds a record (review rv9: the folders an earlier
     start left under a mount point). Cost: one ``scandir`` of ``objects`` (its first entry), or
-    on S3 up to 3 requests, per start; the content store is listed (first key only) only when
-    the key store is missing or empty. Returns :func:`_keystore_found`'s answer (not refused:
+    on S3 2 requests (``HEAD`` bucket, a listing of one key), per start; the content store is
+    listed (first key only) only when the key store is missing or empty. Returns :func:`_keystore_found`'s answer (not refused:
     a key store, or a new Kho)."""
     found = _keystore_found(settings)
     if found:

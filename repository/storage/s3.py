@@ -458,27 +458,21 @@ class S3Store(ObjectStore):
                 raise
 
     def holds(self, prefix: str) -> bool | None:
-        """Whether the bucket holds an object under ``prefix`` (the probe's objects are not
-        counted), or a folder marker named ``prefix`` (an empty object ``keys/`` that an
-        operator made, as ``mkdir`` makes a folder); None when the bucket does not exist. Reads
-        only (``HEAD`` bucket, one listing of at most one key, one ``HEAD`` object): nothing is
-        created, whatever ``create_bucket`` was."""
+        """Whether the bucket holds an object under ``prefix`` or the folder marker named
+        ``prefix`` (an empty object ``keys/``, :meth:`mark`, or made by an operator as ``mkdir``
+        makes a folder); None when the bucket does not exist. Two requests, reads only (``HEAD``
+        bucket, one listing of at most one key: the marker sorts first), whatever the bucket
+        holds; nothing is created, whatever ``create_bucket`` was. The probe's objects are not
+        under ``prefix``."""
 
         def run() -> bool | None:
             client = self._client
             if not client.bucket_exists(self.bucket):
                 return None
-            for obj in client.list_objects(self.bucket, prefix=prefix, recursive=True):
-                name = obj.object_name or ""
-                if not name.startswith(_PROBE_PREFIX):
-                    return True
-            try:
-                client.stat_object(self.bucket, prefix)
-            except S3Error as exc:
-                if exc.code in _NOT_FOUND_CODES:
-                    return False
-                raise
-            return True
+            # minio's public list_objects asks for pages of 1,000 keys: one key is enough here.
+            for _ in client._list_objects(self.bucket, prefix=prefix, max_keys=1):
+                return True
+            return False
 
         return self._call(run)
 
