@@ -86,8 +86,8 @@ def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> bool | No
     is refused too while the content store holds a record (review rv9: the folders an earlier
     start left under a mount point). Cost: one ``scandir`` of ``objects`` (its first entry), or
     on S3 2 requests (``HEAD`` bucket, a listing of one key), per start; the content store is
-    listed (first key only) only when the key store is missing or empty. Returns :func:`_keystore_found`'s answer (not refused:
-    a key store, or a new Kho)."""
+    listed (first key only) only when the key store is missing or empty. Returns
+    :func:`_keystore_found`'s answer (not refused: a key store, or a new Kho)."""
     found = _keystore_found(settings)
     if found:
         return found
