@@ -24,8 +24,14 @@ def _cut(store: ObjectStore) -> None:
     store.delete(WITNESS_KEY)
 
 
-def _answer(client: FlaskClient, people: People, who: str, path: str, record_id: str) -> tuple[int, str, str]:
-    reply = client.get(path, headers=people.headers(who))
+def _answer(
+    client: FlaskClient, people: People, who: str, path: str, record_id: str, step: bool = False
+) -> tuple[int, str, str]:
+    if step:  # a handling step (repository/handling.py audits its own refusals)
+        body = {"act": "assign", "expected_seq": 0, "users": [people.usernames["chuyen_vien"]]}
+        reply = client.post(path, json=body, headers=people.headers(who))
+    else:
+        reply = client.get(path, headers=people.headers(who))
     error = reply.json["error"]
     return reply.status_code, error["code"], error["message"].replace(record_id, "<id>")
 
@@ -36,13 +42,14 @@ def test_an_unseen_record_answers_as_an_absent_id_while_the_log_refuses(
     clerk = people.actor("van_thu")
     record = kho.repo.create_document("den", incoming(), pdf_bytes("unseen"), "cv.pdf", clerk)
     _cut(kho.repo.store)
-    for suffix in ("", "/content"):
+    for path in ("/api/records/{}", "/api/records/{}/content", "/api/handling/{}/steps"):
+        step = path.endswith("/steps")
         for who in ("van_thu_b", "chuyen_vien_b"):
-            absent = _answer(client, people, who, f"/api/records/{ABSENT}{suffix}", ABSENT)
+            absent = _answer(client, people, who, path.format(ABSENT), ABSENT, step)
             rid = record.record_id
-            unseen = _answer(client, people, who, f"/api/records/{rid}{suffix}", rid)
-            assert absent[:2] == (404, "NOT_FOUND")
-            assert unseen == absent, (who, suffix)
-        seen = client.get(f"/api/records/{record.record_id}{suffix}", headers=people.headers("van_thu"))
-        assert seen.status_code == 503 and seen.json["error"]["code"] == "AUDIT_CHAIN_BROKEN"
+            unseen = _answer(client, people, who, path.format(rid), rid, step)
+            assert absent[:2] == (404, "NOT_FOUND"), (who, path, absent)
+            assert unseen == absent, (who, path)
+        seen = _answer(client, people, "van_thu", path.format(record.record_id), record.record_id, step)
+        assert seen[:2] == (503, "AUDIT_CHAIN_BROKEN"), (path, seen)
     assert not kho.repo.store.exists(WITNESS_KEY)  # nothing was appended after the cut
