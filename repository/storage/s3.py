@@ -470,8 +470,13 @@ class S3Store(ObjectStore):
             if not client.bucket_exists(self.bucket):
                 return None
             # minio's public list_objects asks for pages of 1,000 keys: one key is enough here.
-            for _ in client._list_objects(self.bucket, prefix=prefix, max_keys=1):
-                return True
+            try:
+                for _ in client._list_objects(self.bucket, prefix=prefix, max_keys=1):
+                    return True
+            except S3Error as exc:
+                if exc.code == "AccessDenied":  # a credential that may read keys but not list
+                    return True  # them: cannot tell, judged as before (the local PermissionError)
+                raise
             return False
 
         return self._call(run)
