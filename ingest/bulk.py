@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -73,10 +74,13 @@ class BulkReport:
     skipped: int
     seconds: float
     items: tuple[BulkItem, ...]
+    system: int = 0
+    """System files found in a folder (:func:`system_file`): listed ``bỏ qua``, not read, not
+    an error."""
 
     @property
     def rate(self) -> float:
-        ran = self.total - self.skipped
+        ran = self.total - self.skipped - self.system
         return ran / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,6 +90,7 @@ class BulkReport:
             "failed": self.failed,
             "waiting": self.waiting,
             "skipped": self.skipped,
+            "system": self.system,
             "seconds": round(self.seconds, 3),
             "docs_per_second": round(self.rate, 2),
             "items": [i.to_dict() for i in self.items],
@@ -96,15 +101,19 @@ Progress = Callable[[int, int, float, BulkItem], None]
 
 
 def collect_files(
-    paths: Iterable[str | os.PathLike[str]], hidden: set[Path] | None = None
+    paths: Iterable[str | os.PathLike[str]], hidden: set[Path] | None = None,
+    system: dict[Path, str] | None = None,
 ) -> list[Path]:
     """Files named, and every file under folders named (recursive), in a stable order. A hidden
-    entry found in a folder (its name starts with ".": ``.DS_Store``, ``.~lock.x.docx#``, a
-    ``.git`` folder) is listed as itself, not read and not walked into, and added to ``hidden``:
-    :func:`import_paths` reports it ``SOURCE_HIDDEN`` (before u9 it was left out without a word,
-    so a văn thư could not tell that nothing was lost). A hidden name typed on the command line
-    is read as any other. Follows the one rule of :func:`ingest.source_files.kind`: a symbolic link,
-    named or found in a folder, is listed as itself and never followed (whatever it points to:
+    entry found in a folder (its name starts with ".": ``.~lock.x.docx#``, a ``.git`` folder, a
+    ``.DS_Store`` that is not Finder's) is listed as itself, not read and not walked into, and
+    added to ``hidden``: :func:`import_paths` reports it ``SOURCE_HIDDEN`` (before u9 it was
+    left out without a word, so a văn thư could not tell that nothing was lost). A hidden name
+    typed on the command line is read as any other. A file a computer writes beside documents
+    by itself (``.DS_Store``, ``._*``, ``Thumbs.db``, ``desktop.ini``: :func:`system_file`)
+    found in a folder is listed and put in ``system`` (with who wrote it) instead (reported
+    ``bỏ qua``, not an error; u10). Follows the one rule of :func:`ingest.source_files.kind`: a
+    symbolic link, named or found in a folder, is listed as itself and never followed (whatever it points to:
     a file, a folder, a FIFO, nothing), and so is a FIFO, device or socket; :func:`import_paths`
     refuses each with its code (``SOURCE_SYMLINK``, ``SOURCE_NOT_FILE``) in the report and the
     total instead of reading it or leaving it out without a word. Only a real folder is walked
@@ -118,7 +127,7 @@ def collect_files(
         path = named.parent.resolve() / named.name if named.name else named.resolve()
         what = kind(path)
         if what == FOLDER:
-            found = sorted(p for p in path.rglob("*") if _listed(p, path, hidden))
+            found = sorted(p for p in path.rglob("*") if _listed(p, path, hidden, system))
         elif what is not None:
             found = [path]
         else:
@@ -132,20 +141,85 @@ def collect_files(
     return out
 
 
-def _listed(p: Path, root: Path, hidden: set[Path] | None) -> bool:
+def _listed(
+    p: Path, root: Path, hidden: set[Path] | None, system: dict[Path, str] | None = None
+) -> bool:
     """Whether a walk of ``root`` lists ``p``: every entry but a folder, and a hidden entry
     (file or folder) whose folders above are not hidden (what is inside a hidden folder is
     covered by the folder's own line), when ``hidden`` collects it; without ``hidden`` a hidden
-    entry is left out, never listed as a file to read (review rv9)."""
+    entry is left out, never listed as a file to read (review rv9). A system file
+    (:func:`system_file`) goes to ``system`` when that collects it, whether its name is hidden
+    or not."""
     parts = p.relative_to(root).parts
     if any(part.startswith(".") for part in parts[:-1]):
         return False
+    if system is not None and (who := system_file(p)) is not None:
+        system[p] = who
+        return True
     if parts[-1].startswith("."):
         if hidden is None:  # a caller that does not collect them: left out, as before u9 (rv9)
             return False
         hidden.add(p)
         return True
     return kind(p) not in (FOLDER, None)
+
+
+def _desktop_ini(head: bytes) -> bool:
+    """Windows' folder settings: an INI text (UTF-16 or 8-bit) that opens with a section."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head[2:].decode("utf-16-le" if head[0] == 0xFF else "utf-16-be", "replace")
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+    return text.lstrip(" \t\r\n").startswith(("[", ";"))
+
+
+# name rule → (what the first bytes must be, who writes it). Both must hold: a real document
+# that bears such a name keeps the rule of its name (a hidden one SOURCE_HIDDEN, another read).
+_SYSTEM_FILES: tuple[tuple[Callable[[str], bool], Callable[[bytes], bool], str], ...] = (
+    (lambda n: n == ".DS_Store", lambda h: h.startswith(b"\x00\x00\x00\x01Bud1"), "macOS Finder"),
+    (lambda n: n.startswith("._"), lambda h: h.startswith(b"\x00\x05\x16\x07"), "macOS (AppleDouble)"),
+    (lambda n: n.lower() in ("thumbs.db", "ehthumbs.db"),
+     lambda h: h.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "Windows Explorer"),
+    (lambda n: n.lower() == "desktop.ini", _desktop_ini, "Windows Explorer"),
+)
+_SYSTEM_HEAD = 64
+
+
+def system_file(path: Path) -> str | None:
+    """Who wrote ``path`` if it is a file a computer writes beside documents by itself (macOS
+    ``.DS_Store`` and ``._*``, Windows ``Thumbs.db`` and ``desktop.ini``), else None. Its name
+    and its first bytes must both be those of the format, and it must be a regular file (opened
+    without following a link or waiting on a FIFO): only its first 64 bytes are read."""
+    name = path.name
+    rules = [(head_rule, who) for name_rule, head_rule, who in _SYSTEM_FILES if name_rule(name)]
+    if not rules:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        head = os.read(fd, _SYSTEM_HEAD)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return next((who for head_rule, who in rules if head_rule(head)), None)
+
+
+def system_skipped(path: Path, who: str) -> BulkItem:
+    """The report's line for a system file found in a folder: ``bỏ qua``, not an error."""
+    return BulkItem(
+        printable(path), None, SYSTEM_STATE, "SOURCE_SYSTEM_FILE",
+        f"“{printable(path.name)}” là tệp hệ thống do máy tính tự tạo ({who}), không phải văn bản:"
+        " Kho bỏ qua, không nhập.",
+    )
+
+
+SYSTEM_STATE = "bỏ qua"
+"""The state of a system file's line: neither done nor failed (the exit code stays 0)."""
 
 
 def hidden_refused(path: Path) -> KhoError:
@@ -331,7 +405,8 @@ def import_paths(
     """
     settings = settings or Settings.from_env()
     hidden: set[Path] = set()
-    files = collect_files(paths, hidden)
+    system: dict[Path, str] = {}
+    files = collect_files(paths, hidden, system)
     manifest = Manifest(manifest_path or Manifest.default_path(settings, [Path(p).resolve() for p in paths]))
     started = time.perf_counter()
     items: list[BulkItem] = []
@@ -341,6 +416,9 @@ def import_paths(
     links: list[BulkItem] = []
     try:
         for path in files:
+            if path in system:
+                links.append(system_skipped(path, system[path]))
+                continue
             refused = hidden_refused(path) if path in hidden else source_refused(path)
             if refused is not None:
                 links.append(_source_item(path, refused))
@@ -389,6 +467,7 @@ def import_paths(
         skipped=sum(1 for i in items if i.skipped),
         seconds=seconds,
         items=tuple(items),
+        system=sum(1 for i in items if i.state == SYSTEM_STATE),
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ingest.bulk import BulkItem, import_paths
+from ingest.bulk import SYSTEM_STATE, BulkItem, import_paths
 from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError, NotFound
@@ -169,6 +169,8 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
             return
         if item.state == JobState.FAILED.value and not item.skipped:
             click.echo(f"  lỗi [{item.reason_code}] {_shown(item.path)}: {_shown(item.reason)}", err=True)
+        elif item.state == SYSTEM_STATE:
+            click.echo(f"  bỏ qua [{item.reason_code}] {_shown(item.path)}: {_shown(item.reason)}")
         now = time.monotonic()
         if now - last[0] >= 1.0 or n == total:
             last[0] = now
@@ -185,7 +187,8 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
         click.echo(
             f"Xong: {report.done}, lỗi: {report.failed}, đang chờ: {report.waiting},"
             f" bỏ qua (đã xử lý trước): {report.skipped} / {report.total} tệp;"
-            f" {report.seconds:.1f} s, {report.rate:.1f} văn bản/giây."
+            + (f" tệp hệ thống bỏ qua: {report.system};" if report.system else "")
+            + f" {report.seconds:.1f} s, {report.rate:.1f} văn bản/giây."
         )
     if report.failed:
         sys.exit(1)

@@ -71,7 +71,15 @@ from kho.timeutil import to_iso_utc, vn_date
 from repository import formats
 from repository.accounts import AccountService, Status
 from repository.metadata import DocumentMetadata
-from repository.policy import Action, Role, WorkFacts, counts_in_totals, decide_step, may_handle
+from repository.policy import (
+    UNKNOWN_RECORD,
+    Action,
+    Role,
+    WorkFacts,
+    counts_in_totals,
+    decide_step,
+    may_handle,
+)
 from repository.records import UNOPENABLE, Actor, Record, Repository, refusal
 from repository.vocabulary import TextKind, nfc, typed_text
 from repository.workflow import (
@@ -801,16 +809,15 @@ class HandlingService:
                 work = replace(work, assignee_units=self._units_of(step.users))
             decision = decide_step(actor.principal, _ACT_ACTIONS[act], self.repo.facts(record), work)
             if not decision:
-                self.repo.audit.append(
-                    actor.user,
-                    "access:denied",
-                    record_id=record_id,
-                    source=actor.source,
-                    details={
+                self.repo.audit_denied(
+                    actor,
+                    record_id,
+                    {
                         "action": _ACT_ACTIONS[act].value,
                         "code": decision.cause or decision.code,
                         **({"answered": decision.code} if decision.cause else {}),
                     },
+                    as_absent=decision.code == UNKNOWN_RECORD,
                 )
                 raise refusal(decision, record_id)
         check(state, step, today)

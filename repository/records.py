@@ -1620,14 +1620,29 @@ class Repository:
         details = {"action": action.value, "code": decision.cause or decision.code}
         if decision.code == UNKNOWN_RECORD:
             details["answered"] = UNKNOWN_RECORD
-        self.audit.append(
-            actor.user,
-            "access:denied",
-            record_id=record.record_id if record is not None else None,
-            source=actor.source,
-            details=details,
+        self.audit_denied(
+            actor, record.record_id if record is not None else None, details,
+            as_absent=decision.code == UNKNOWN_RECORD,
         )
         raise refusal(decision, record.record_id if record is not None else None)
+
+    def audit_denied(
+        self, actor: Actor, record_id: str | None, details: dict[str, Any], *, as_absent: bool
+    ) -> None:
+        """Append the ``access:denied`` event of a refusal. ``as_absent``: the refusal is answered
+        as an id that names nothing (a record this person may not know of), which appends no
+        event; a log that refuses events (``AUDIT_CHAIN_BROKEN``, a cut tail) must not answer it
+        otherwise: 503 there against 404 for an absent id told them the record exists (rv8
+        "found"; u10). Nothing was read or done; the lost event is logged as a warning. Any
+        other refusal still raises ``AUDIT_CHAIN_BROKEN``."""
+        try:
+            self.audit.append(actor.user, "access:denied", record_id=record_id, source=actor.source,
+                              details=details)
+        except AuditChainBroken as broken:
+            if not as_absent or record_id is None:
+                raise
+            logs.warn(__name__, "access:denied of %s by %s not audited (%s): answered as absent",
+                      record_id, actor.user, broken.code)
 
     def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
         """The person must hold ``action``'s role for the unit and secrecy of what they are

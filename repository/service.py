@@ -32,56 +32,95 @@ IN_USE_PREFIXES = ("records/", "audit/events/")
 with the per-record keys, are in the key store)."""
 
 
-def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> None:
-    """Refuse to start when the key-store folder (``KHO_KEYSTORE_URL``, by default
-    ``<KHO_DATA_DIR>/keys``) is missing, or is not a key store (an empty folder: a mount point
-    whose disk is not mounted), while the content store is in use (:data:`IN_USE_PREFIXES`).
-    Before u9 the local store made an empty one and Kho went on: every record then answered
-    ``KEY_DESTROYED``, and a worker writing new records made their keys in the empty folder, so
-    that the agency's keys were split between two folders once the real one came back. A new
-    Kho (nothing in the content store) makes its key store as before. An empty ``objects``
-    folder is refused too while the content store holds a record (review rv9: the folders an
-    earlier start left under a mount point). Cost: one ``scandir`` of ``objects`` (its first
-    entry) per start; the content store is listed (first key only) only when it is missing or
-    empty."""
+KEYS_PREFIX = "keys/"
+"""Where a key store holds the records' keys (:meth:`repository.keys.KeyRing._key_name`)."""
+
+
+def _keystore_found(settings: Settings) -> bool | None:
+    """What ``KHO_KEYSTORE_URL`` holds, read without creating anything: True when it is a key
+    store (a key, or the place made by hand for keys to be restored into), False when it exists
+    but is empty, None when it is not there at all; ``True`` as well when this process may not
+    tell (a local folder it may use but not list: judged as before rv9).
+
+    - local folder: its ``objects`` folder (missing: None; empty: False; one ``scandir`` of its
+      first entry; ``<folder>/objects/keys`` made by hand is a key store);
+    - S3 bucket: the bucket (missing: None), then a key under ``keys/`` or the folder marker
+      ``keys/`` (:meth:`~repository.storage.s3.S3Store.holds`: 2 requests).
+      Before u10 an S3 key store was not checked, and :class:`S3Store` creates a missing bucket
+      when it opens: a wrong or lost key bucket became an empty one and Kho went on."""
     url = settings.keystore_url
     if url.startswith("s3://"):
-        return
+        s3 = open_store(url, **settings.keystore_options(), create_bucket=False, conditional_create=False)
+        return s3.holds(KEYS_PREFIX)  # type: ignore[attr-defined]
     folder = Path(url.removeprefix("file://"))
     try:
         with os.scandir(folder / "objects") as entries:
-            holds_keys = next(entries, None) is not None
+            return next(entries, None) is not None
     except (FileNotFoundError, NotADirectoryError):
-        prefixes: tuple[str, ...] = IN_USE_PREFIXES
-    except PermissionError:  # a folder this process may use but not list: judged as before rv9
-        return
-    else:
-        if holds_keys:
-            return
-        # An empty objects folder: a new key store, or the folders an earlier start made under
-        # a mount point, now shown because the disk is not mounted (review rv9). A record's key
-        # is made with the record, and its folder stays when the key is destroyed, so a key
-        # store is never empty again once a record was made. The way out the refusal names
-        # (an operator restoring keys to a new place) is to make objects/keys by hand.
-        prefixes = ("records/",)
+        return None
+    except PermissionError:
+        return True
+
+
+def _keystore_place(settings: Settings) -> tuple[str, str]:
+    """The key store as the refusal names it, and what to make by hand to restore keys into a
+    new one on purpose."""
+    url = settings.keystore_url
+    if url.startswith("s3://"):
+        bucket = url.removeprefix("s3://").rstrip("/")
+        return (f"bucket “{bucket}”", f"đối tượng rỗng “{KEYS_PREFIX}” trong bucket “{bucket}”")
+    folder = Path(url.removeprefix("file://"))
+    return (f"“{folder}”", f"thư mục “{folder / 'objects' / 'keys'}”")
+
+
+def refuse_missing_keystore(settings: Settings, store: ObjectStore) -> bool | None:
+    """Refuse to start when the key store (``KHO_KEYSTORE_URL``: by default the folder
+    ``<KHO_DATA_DIR>/keys``, or an S3 bucket) is missing, or is not a key store (an empty folder:
+    a mount point whose disk is not mounted; an empty bucket), while the content store is in use
+    (:data:`IN_USE_PREFIXES`). One rule for both backends (u10; u9 checked the local folder
+    only; :func:`_keystore_found` reads each). Before u9 the local store made an empty one and
+    Kho went on, and so did S3 until u10 (it creates a missing bucket): every record then
+    answered ``KEY_DESTROYED``, and a worker writing new records made their keys in the empty
+    one, so that the agency's keys were split between two places once the real one came back.
+    A new Kho (nothing in the content store) makes its key store as before. An empty key store
+    is refused too while the content store holds a record (review rv9: the folders an earlier
+    start left under a mount point). Cost: one ``scandir`` of ``objects`` (its first entry), or
+    on S3 2 requests (``HEAD`` bucket, a listing of one key), per start; the content store is
+    listed (first key only) only when the key store is missing or empty. Returns
+    :func:`_keystore_found`'s answer (not refused: a key store, or a new Kho)."""
+    found = _keystore_found(settings)
+    if found:
+        return found
+    # Missing: refused when anything is in the content store. Empty: a new key store, or the
+    # folders an earlier start made under a mount point, now shown because the disk is not
+    # mounted (review rv9). A record's key is made with the record, and its folder stays when
+    # the key is destroyed (on S3 a destroyed key leaves its versions or delete marker: listed
+    # no more, so an S3 store whose every key was destroyed is judged empty; see NOTES-u10), so
+    # a key store is never empty again once a record was made. The way out the refusal names
+    # (an operator restoring keys to a new place) is to make ``keys`` by hand.
+    prefixes: tuple[str, ...] = IN_USE_PREFIXES if found is None else ("records/",)
     for prefix in prefixes:
         if next(iter(store.list(prefix)), None) is not None:
             from kho.errors import StoreUnavailable
 
+            place, by_hand = _keystore_place(settings)
             raise StoreUnavailable(
-                f"Không tìm thấy kho khóa tại “{folder}” (thư mục không có hoặc trống: ổ chứa khóa "
-                "chưa được gắn?) trong khi kho dữ liệu đã có hồ sơ. Kho không tạo kho khóa mới thay "
-                "thế: hãy gắn lại ổ chứa khóa hoặc sửa KHO_KEYSTORE_URL. Chỉ khi cố ý khôi phục khóa "
-                f"vào chỗ mới, hãy tự tạo thư mục “{folder / 'objects' / 'keys'}” rồi chạy lại.",
-                keystore=str(folder),
+                f"Không tìm thấy kho khóa tại {place} (không có hoặc trống: ổ chứa khóa chưa được"
+                " gắn, hoặc sai bucket?) trong khi kho dữ liệu đã có hồ sơ. Kho không tạo kho khóa"
+                " mới thay thế: hãy gắn lại ổ chứa khóa hoặc sửa KHO_KEYSTORE_URL. Chỉ khi cố ý khôi"
+                f" phục khóa vào chỗ mới, hãy tự tạo {by_hand} rồi chạy lại.",
+                keystore=settings.keystore_url.removeprefix("file://"),
                 reason="KEYSTORE_MISSING",
             )
+    return found
 
 
 def open_repository(settings: Settings) -> Repository:
     store = open_store(settings.store_url, **settings.store_options())
-    refuse_missing_keystore(settings, store)
+    found = refuse_missing_keystore(settings, store)
     keystore = open_store(settings.keystore_url, **settings.keystore_options())
+    if not found and settings.keystore_url.startswith("s3://"):
+        keystore.mark(KEYS_PREFIX)  # type: ignore[attr-defined]  # a new Kho's key bucket
     repo = Repository(
         store,
         keystore,

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kho.errors import Conflict, KhoError, LegalHold, NotFound
+from kho.errors import Conflict, KhoError, LegalHold, NotFound, PermissionDenied
 from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host
 from kho.timeutil import to_iso_utc
 from repository import formats
-from repository.policy import Action
+from repository.policy import Action, Role
 from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, nfc, typed_text
 from retention.workflow import Versions
@@ -31,6 +31,10 @@ RECALL_DESTRUCTION = "hủy theo lệnh thu hồi"
 FROZEN = "frozen"
 """The state of a finished recall of a văn bản đi: the document is marked with it and held by it
 (u8 left it ``recorded``, the state of one under way, for ever)."""
+
+WITHDRAWN = "withdrawn"
+"""The state of a recall withdrawn before it was carried out (:meth:`Recalls.withdraw`, u10):
+closed, nothing of it done, a new recall of the document may be made."""
 
 RECALL_RUN_SECONDS = 600
 """How long a run of a recall (``run`` of its open version; of a văn bản đến since u7, đi since
@@ -105,8 +109,8 @@ class Recalls:
         marked = []
         writer = Actor(user=actor.user, source=actor.source, system=True)
         for recall in self.recalls.all():
-            if recall.get("direction") != Direction.DI.value:
-                continue
+            if recall.get("direction") != Direction.DI.value or recall.get("state") == WITHDRAWN:
+                continue  # a withdrawn recall never marks its document again
             record = self.repo._load(recall["record_id"])
             if record.state == "destroyed":
                 continue
@@ -194,6 +198,100 @@ class Recalls:
             self._release(recall)
             raise
         return self._next(recall, run=None, state=FROZEN)  # finished: nobody holds it
+
+    def withdraw(self, record_id: str, reason: str, *, actor: Actor) -> dict[str, Any]:
+        """Withdraw the document's unfinished recall (``recorded``: its run stopped by an error or
+        killed, or an order entered by mistake), so that a new one can be made: before u10 it
+        could only be finished by its own order (``RECALL_OTHER_ORDER`` for any other), never
+        replaced. Only the person who started it, or a lãnh đạo, may (``RECALL_WITHDRAW_NOT_ALLOWED``,
+        audited ``access:denied``); a reason is required. A recall carried out, even in part, stays
+        as it is (``RECALL_ALREADY_DONE``): a văn bản đi frozen by it (marked and held), a văn
+        bản đến whose key is gone; one being run now is refused (``RECALL_IN_PROGRESS``); with
+        none open, ``RECALL_NOT_OPEN``. Nothing is written before a refusal.
+
+        The recall is taken as a run takes it over (its next version, ``run`` this process: of a
+        withdrawal and a run at once, one gets ``VERSION_CONFLICT``); a văn bản đi's mark of this
+        recall, if a stopped run wrote it, is taken off (its recipients see it again); the
+        ``recall:withdraw`` event is appended; then the version ``withdrawn`` (with who, when,
+        why). A withdrawal killed before its last version leaves the recall open with a dead run:
+        withdrawn again, it finds its event and does not write a second one."""
+        record = self.repo._load(record_id)
+        self.repo.authorize(actor, Action.RECORD_RECALL, record)
+        _earlier, open_, last = self._recalls_of(record_id)
+        if open_ is None:
+            if last is not None and last.get("state") in (FROZEN, "destroyed"):
+                raise self._already_done(
+                    "Lệnh thu hồi đã được thực hiện xong; không rút lại được.", record_id, last
+                )
+            raise Conflict(
+                "Văn bản không có lệnh thu hồi nào đang dở để rút lại.",
+                code="RECALL_NOT_OPEN",
+                record_id=record_id,
+            )
+        if actor.user != open_.get("by") and not actor.as_principal.has(Role.LANH_DAO):
+            self.repo.audit.append(
+                actor.user,
+                "access:denied",
+                record_id=record_id,
+                source=actor.source,
+                details={"action": "recall:withdraw", "code": "RECALL_WITHDRAW_NOT_ALLOWED",
+                         "recall_id": open_["recall_id"]},
+            )
+            raise PermissionDenied(
+                "Chỉ người đã ghi lệnh thu hồi này hoặc lãnh đạo mới được rút lại lệnh.",
+                code="RECALL_WITHDRAW_NOT_ALLOWED",
+                **self._named(open_),
+            )
+        why = typed_text(reason, "reason", "Lý do rút lại lệnh thu hồi")
+        if not why:
+            raise RecallError("Cần ghi lý do rút lại lệnh thu hồi.", code="RECALL_REF_REQUIRED")
+        if self._running(open_):
+            raise Conflict(
+                "Lệnh thu hồi văn bản này đang được thực hiện "
+                f"(mã {open_['recall_id']}, căn cứ: {open_['order_ref']}); chưa rút lại được. "
+                "Hãy tải lại sau ít phút.",
+                code="RECALL_IN_PROGRESS",
+                **self._named(open_),
+            )
+        done = (
+            self._frozen_by_recall(record) == open_["recall_id"]
+            if open_.get("direction") == Direction.DI.value
+            else record.state == "destroyed" or not self.repo.keys.exists(record_id)
+        )
+        if done:
+            raise self._already_done(
+                "Lệnh thu hồi đã được thực hiện (văn bản đã bị đóng băng hoặc đã hủy); không rút lại"
+                " được. Hãy thực hiện lại đúng lệnh đó để hoàn tất.",
+                record_id,
+                open_,
+            )
+        recall = self._next(open_, run=self._run())  # taken: a run clicked now is refused
+        try:
+            if (record.extra.get(RECALL_KEY) or {}).get("recall_id") == recall["recall_id"]:
+                writer = Actor(user=actor.user, source=actor.source, system=True)  # decided above
+                self.repo.set_extra(
+                    record_id, {RECALL_KEY: None}, actor=writer, action="record:recall-withdraw"
+                )
+            if not any(
+                e.action == "recall:withdraw" and (e.details or {}).get("recall_id") == recall["recall_id"]
+                for e in self.repo.audit.record_events(record_id)
+            ):
+                self.repo.audit.append(
+                    actor.user,
+                    "recall:withdraw",
+                    record_id=record_id,
+                    source=actor.source,
+                    details={
+                        "recall_id": recall["recall_id"], "order_ref": recall["order_ref"], "reason": why,
+                    },
+                )
+        except BaseException:
+            self._release(recall)
+            raise
+        return self._next(
+            recall, state=WITHDRAWN, run=None,
+            withdrawn={"by": actor.user, "at": to_iso_utc(self.repo.clock()), "reason": why},
+        )
 
     @staticmethod
     def _hold_id(recall: dict[str, Any]) -> str:

@@ -241,3 +241,10 @@ def register_disposal_api(
         if record.kind == Direction.DI.value:
             return reply(recalls.recall_outgoing(target, order_ref, reason, actor=actor()))
         return reply(recalls.recall_incoming(target, order_ref, reason, actor=actor()))
+
+    @app.post("/api/records/<record_id>/recall/withdraw")
+    def record_recall_withdraw(record_id: str) -> Response:
+        data = body()
+        target = checked_id(record_id)
+        reason = text(data, "reason", required=True) or ""
+        return reply(Recalls(repo, kho.backend, kho.forget_work).withdraw(target, reason, actor=actor()))

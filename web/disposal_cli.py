@@ -264,6 +264,18 @@ def recall_mark(ctx: Context, as_json: bool) -> None:
     _out({"marked": marked}, as_json, f"Đã ghi lệnh thu hồi vào {len(marked)} văn bản đi.")
 
 
+@archive.command("recall-withdraw")
+@click.argument("record_id")
+@click.option("--reason", required=True, help="Lý do rút lại lệnh.")
+@json_option
+@pass_ctx
+@handles_errors
+def recall_withdraw(ctx: Context, record_id: str, reason: str, as_json: bool) -> None:
+    """Rút lại lệnh thu hồi chưa thực hiện xong (người đã ghi lệnh hoặc lãnh đạo) để ghi lệnh mới."""
+    done = Recalls(ctx.repo, ctx.backend, ctx.kho.forget_work).withdraw(record_id, reason, actor=ctx.actor)
+    _out(done, as_json, f"Đã rút lại lệnh thu hồi {done['recall_id']} của {record_id}.")
+
+
 @archive.command("recall")
 @click.argument("record_id")
 @click.option("--order", "order_ref", required=True, help="Số, ngày văn bản thu hồi.")

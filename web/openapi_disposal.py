@@ -241,4 +241,15 @@ def disposal_paths() -> dict[str, dict[str, Schema]]:
                 body=_json_body(_object(["order_ref", "reason"], order_ref=STRING, reason=STRING)),
             )
         },
+        "/api/records/{record_id}/recall/withdraw": {
+            "post": _op(
+                "record_recall_withdraw",
+                "Rút lại lệnh thu hồi chưa thực hiện xong (người đã ghi lệnh hoặc lãnh đạo)",
+                "records",
+                obj,
+                (403, 404, 409),
+                parameters=RID,
+                body=_json_body(_object(["reason"], reason=STRING)),
+            )
+        },
     }

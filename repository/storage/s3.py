@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import os
 import re
@@ -455,6 +456,37 @@ class S3Store(ObjectStore):
                         bucket=name,
                     ) from exc
                 raise
+
+    def holds(self, prefix: str) -> bool | None:
+        """Whether the bucket holds an object under ``prefix`` or the folder marker named
+        ``prefix`` (an empty object ``keys/``, :meth:`mark`, or made by an operator as ``mkdir``
+        makes a folder); None when the bucket does not exist. Two requests, reads only (``HEAD``
+        bucket, one listing of at most one key: the marker sorts first), whatever the bucket
+        holds; nothing is created, whatever ``create_bucket`` was. The probe's objects are not
+        under ``prefix``."""
+
+        def run() -> bool | None:
+            client = self._client
+            if not client.bucket_exists(self.bucket):
+                return None
+            # minio's public list_objects asks for pages of 1,000 keys: one key is enough here.
+            try:
+                for _ in client._list_objects(self.bucket, prefix=prefix, max_keys=1):
+                    return True
+            except S3Error as exc:
+                if exc.code == "AccessDenied":  # a credential that may read keys but not list
+                    return True  # them: cannot tell, judged as before (the local PermissionError)
+                raise
+            return False
+
+        return self._call(run)
+
+    def mark(self, prefix: str) -> None:
+        """Put the empty folder marker ``prefix`` (``keys/``): a bucket Kho made as a key store
+        is one from then on, even once every key in it was destroyed (as the local key store's
+        ``objects/keys`` folder stays), so :meth:`holds` never takes it for an empty bucket.
+        :meth:`list` does not list it (a name ending with "/")."""
+        self._call(lambda: self._client.put_object(self.bucket, prefix, io.BytesIO(b""), 0), prefix)
 
     def _open_buckets(self) -> None:
         def run() -> None:

@@ -33,7 +33,9 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-HIDDEN = (".DS_Store", ".~lock.b.docx#", ".git")
+# u10: Finder's own .DS_Store (its first bytes are "\0\0\0\1Bud1") is a system file, listed
+# "bỏ qua" [SOURCE_SYSTEM_FILE] and no longer an error; the other hidden entries are unchanged.
+HIDDEN = (".~lock.b.docx#", ".git")
 
 
 def test_hidden_entries_of_an_imported_folder_are_reported_each_with_its_code(
@@ -47,8 +49,10 @@ def test_hidden_entries_of_an_imported_folder_are_reported_each_with_its_code(
         assert item is not None, f"{name} left out of the report: {sorted(by_name)}"
         assert (item.state, item.reason_code, item.record_id) == ("lỗi", "SOURCE_HIDDEN", None), item
         assert "ẩn" in (item.reason or "")
+    system = by_name[".DS_Store"]
+    assert (system.state, system.reason_code, system.record_id) == ("bỏ qua", "SOURCE_SYSTEM_FILE", None)
     assert "ab12" not in by_name  # the hidden folder is one line, not walked
-    assert (report.total, report.done, report.failed) == (4, 1, 3)
+    assert (report.total, report.done, report.failed) == (4, 1, 2)
     jobs = JobStore(open_repository(Settings.from_env()).store)
     for text in (HIDDEN_TEXT, HIDDEN_TEXT + "1"):
         assert jobs.find(hashlib.sha256(text.encode()).hexdigest()) is None  # never read
@@ -71,7 +75,9 @@ def test_kho_ingest_prints_each_hidden_entry(
     took = CliRunner().invoke(main, ["ingest", str(folder), "--workers", "1"])
     printed = took.output + (took.stderr if took.stderr_bytes is not None else "")
     failures = sorted({ln for ln in printed.splitlines() if ln.startswith("  lỗi [")})
-    assert len(failures) == 3, printed
+    assert len(failures) == 2, printed
     for name in HIDDEN:
         assert any(ln.startswith("  lỗi [SOURCE_HIDDEN]") and name in ln for ln in failures), printed
-    assert "Xong: 1, lỗi: 3" in printed and took.exit_code == 1, printed
+    assert any(ln.startswith("  bỏ qua [SOURCE_SYSTEM_FILE]") and ".DS_Store" in ln
+               for ln in printed.splitlines()), printed
+    assert "Xong: 1, lỗi: 2" in printed and took.exit_code == 1, printed

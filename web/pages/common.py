@@ -42,6 +42,7 @@ from kho.errors import (
     LoginRateLimited,
     PasswordChangeRequired,
     SessionExpired,
+    StoreUnavailable,
     TokenInvalid,
 )
 from kho.timeutil import parse_iso, vn_date, vn_display
@@ -115,6 +116,7 @@ ACTION_LABELS = {
     "record:distribute": "Phân phối văn bản",
     "record:return": "Trả lại văn bản",
     "record:recall": "Thu hồi văn bản",
+    "record:recall-withdraw": "Bỏ đánh dấu thu hồi (lệnh đã rút lại)",
     "record:recovered": "Khôi phục văn bản",
     "record:destroy": "Hủy văn bản",
     "record:override-signature": "Vào sổ dù chữ ký số không hợp lệ",
@@ -136,6 +138,7 @@ ACTION_LABELS = {
     "hold:release": "Gỡ phong tỏa",
     "recall:place": "Lệnh thu hồi",
     "recall:notify": "Thông báo thu hồi",
+    "recall:withdraw": "Rút lại lệnh thu hồi chưa thực hiện xong",
     "retention:due": "Đến hạn nộp lưu",
     "retention:transfer": "Nộp lưu vào Lưu trữ lịch sử",
     "retention:page-count": "Đếm số trang hồ sơ",
@@ -455,10 +458,18 @@ def current_actor() -> Actor | None:
     if "actor" in g:
         return g.actor
     token = session.get("t")
-    if not token:
+    if not token or g.get("kho_store_down"):
         return None
     try:
         g.actor = kho().actor_from_token(str(token), request.remote_addr)
+    except StoreUnavailable:
+        # The store unreachable (the S3 gateway down, the data folder unreadable) says nothing
+        # about the session: it is kept, the page answers 503 with the code, and the same
+        # session works again once the store is back (u10; before, it was cleared and the
+        # person sent to the login page as if logged out). The error page asks again while it
+        # is drawn (its menu): not logged in, without another round to the store.
+        g.kho_store_down = True
+        raise
     except SessionExpired as exc:
         _end_session(exc.message, exc.code)
         return None
@@ -471,7 +482,7 @@ def current_actor() -> Actor | None:
         _end_session(exc.message, exc.code)
         return None
     except KhoError:
-        session.clear()  # anything else (the store unreachable...): log out, as before
+        session.clear()  # anything else (the store unreachable is above): log out, as before
         return None
     g.account = kho().accounts.get(g.actor.user)
     return g.actor
