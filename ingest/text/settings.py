@@ -63,6 +63,15 @@ class TextSettings:
     its start, pdfium loaded: a 2.7 KB PDF of forms
     drawn three times inside each other 13 deep took 658 MB, each level three times more; a
     48 MB content stream of text lines, 6.5 GB. Past it pdfium aborts: FILE_TOO_COMPLEX."""
+    ocr_render_timeout: float = 60.0
+    """Seconds pdfium may take to draw one page for OCR, in the text layer's worker process
+    (:func:`ingest.text.pdf.rendered_in_worker`): a page of one 22000² image (470 KB of Flate)
+    took 4.8 s and 670 MB; past it: FILE_TOO_COMPLEX naming the page."""
+    ocr_render_memory_mb: int = 2048
+    """Address space the worker drawing a page for OCR may add to its start (a 40 MP page,
+    :attr:`max_render_pixels`, is 40 MB of gray; opening a 306 KB scan whose cross-reference
+    stream inflates to 300 MiB took 658 MB). The same as :attr:`text_layer_memory_mb`, so one
+    worker serves both; past it pdfium aborts: FILE_TOO_COMPLEX."""
     max_view_pixels: int = 8_000_000
     """A page image in the viewer (web process) is drawn smaller when ``PAGE_SCALE`` would make
     more pixels than this: a 333-byte PDF whose page is 200 × 200 inches (MediaBox 14400²) drew
