@@ -12,7 +12,8 @@ pool per process, kind and memory bound, started on first use (or ahead: :func:`
 shared by the process's threads. Request kinds: ``text`` (the text layer of every page:
 :func:`ingest.text.pdf.read_text_layer`), ``render`` (one page drawn for OCR, an 8-bit BMP:
 :func:`ingest.text.pdf.render_for_ocr`), ``view`` (one page image:
-:func:`web.pages.document_view.draw_page`) and ``pages`` (a page count).
+:func:`web.pages.document_view.draw_page`), ``pages`` (a page count) and ``print`` (the print
+copy, pypdf: :func:`web.pages.document_view.stamp_in_worker`).
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ HANDLERS = {
     "view": ("web.pages.document_view", "draw_page"),
     "pages": ("web.pages.document_view", "count_pages"),
     "render": ("ingest.text.pdf", "render_for_ocr"),
+    "print": ("web.pages.document_view", "stamp_in_worker"),
 }
 """Request kind → (module, function) run in the worker as ``function(data, *args)``."""
 
-POOL_OF = {"pages": "view", "render": "text"}
+POOL_OF = {"pages": "view", "render": "text", "print": "view"}
 """Kinds served by another kind's workers (same module, same bounds): the record page's page
-count by the page images' worker, a page drawn for OCR by the text layer's worker (the same
+count and the print copy by the page images' worker, a page drawn for OCR by the text layer's worker (the same
 worker when ``ocr_render_memory_mb`` = ``text_layer_memory_mb``), no third process."""
 
 MAX_RENDER_DPI = 10_000
@@ -253,6 +255,8 @@ def decode_reply(kind: str, blob: bytes) -> tuple[str, Any]:
     if status == "ok" and kind == "text" and set(head) == {"status", "pages"} and not raw:
         return "ok", _pages(head["pages"])
     if status == "ok" and kind == "view" and set(head) == {"status"} and raw.startswith(_PNG):
+        return "ok", raw
+    if status == "ok" and kind == "print" and set(head) == {"status"} and raw.startswith(b"%PDF-"):
         return "ok", raw
     if status == "ok" and kind == "pages" and set(head) == {"status", "count"} and not raw:
         count = head["count"]
