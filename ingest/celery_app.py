@@ -11,7 +11,9 @@ The broker comes from ``KHO_BROKER_URL`` (empty: ``memory://``, only useful in-p
 Tasks are acknowledged after they finish (``task_acks_late``) and re-queued when a worker dies
 mid-task (``task_reject_on_worker_lost``); every pipeline step is idempotent, so running a
 task twice is harmless. One task is prefetched per worker process: documents are slow and
-uneven (OCR), so a worker must not sit on a queue of them.
+uneven (OCR), so a worker must not sit on a queue of them. The ingest task has a soft and a hard
+time limit (``KHO_TASK_SOFT_TIME_LIMIT``, ``KHO_TASK_TIME_LIMIT``): past either its job ends
+``lỗi`` with INGEST_TIMEOUT (:mod:`ingest.tasks`).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def ingest_queue() -> str:
 
 def make_app(broker_url: str | None = None) -> Celery:
     settings = Settings.from_env()
+    limits = process_settings()
     broker = broker_url if broker_url is not None else settings.broker_url
     tasks = ["ingest.tasks", "ingest.handling_tasks", "retention.tasks"]
     app = Celery("kho", broker=broker or "memory://", include=tasks)
@@ -83,7 +86,16 @@ def make_app(broker_url: str | None = None) -> Celery:
         accept_content=["json"],
         task_default_queue=ingest_queue(),
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": process_settings().task_visibility},
+        # A task is delivered again when unacknowledged past the visibility timeout, so a job
+        # still running then would run twice and its first run count as lost: the ingest task
+        # has a time limit below it (checked at start: KHO_TASK_VISIBILITY >= the hard limit
+        # + TASK_VISIBILITY_MARGIN), and a worker fetches a task only when a pool process is
+        # free, so no task waits in a busy worker while its visibility runs out.
+        broker_transport_options={"visibility_timeout": limits.task_visibility},
+        worker_disable_prefetch=True,
+        task_annotations={"kho.ingest.process": {
+            "time_limit": limits.task_time_limit, "soft_time_limit": limits.task_soft_time_limit,
+        }},
         worker_hijack_root_logger=False,
         enable_utc=True,
         timezone=TIMEZONE,

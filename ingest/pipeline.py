@@ -81,6 +81,29 @@ class TransientFailure(Exception):
 LOST_CODE = "INGEST_WORKER_LOST"
 """A job whose runs died more than ``RetryPolicy.max_retries`` times in a row (:meth:`Pipeline.run`)."""
 
+TIMEOUT_CODE = "INGEST_TIMEOUT"
+"""A job whose run went past Celery's time limit of a task (``KHO_TASK_SOFT_TIME_LIMIT``, or
+``KHO_TASK_TIME_LIMIT`` when the process had to be killed): not retried, a retry would too."""
+
+
+def is_time_limit(error: BaseException) -> bool:
+    """Celery's soft time limit, raised in the task's thread by a signal handler."""
+    from billiard.exceptions import SoftTimeLimitExceeded
+
+    return isinstance(error, SoftTimeLimitExceeded)
+
+
+def time_limit_error(*, hard: bool = False) -> KhoError:
+    """The refusal of a job past the task time limit, with the limit it went past."""
+    limits = process_settings()
+    seconds = limits.task_time_limit if hard else limits.task_soft_time_limit
+    return KhoError(
+        f"Xử lý tệp này vượt quá giới hạn thời gian {seconds} giây của một lần xử lý"
+        + (" (tiến trình xử lý đã bị dừng)" if hard else "")
+        + "; đã ngừng xử lý. Bản gốc vẫn được giữ; có thể chạy lại bằng “kho ingest retry”.",
+        code=TIMEOUT_CODE, limit_seconds=seconds, hard=hard,
+    )
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -677,7 +700,7 @@ class Pipeline:
             try:
                 outcome = step.run(ctx)
             except Exception as exc:
-                error = as_kho_error(exc)
+                error = time_limit_error() if is_time_limit(exc) else as_kho_error(exc)
                 elapsed = time.perf_counter() - began
                 return self._failed(ctx, step, error, elapsed, final_attempt, exc)
             elapsed = time.perf_counter() - began
@@ -727,6 +750,20 @@ class Pipeline:
                 )
             out.append(self.jobs.put(final))
         return out
+
+    def timed_out(self, job_id: str, *, hard: bool = False) -> JobStatus:
+        """End in ``lỗi`` (INGEST_TIMEOUT) a job whose run went past the task time limit
+        outside a step (the soft limit) or whose process Celery killed (the hard limit: the
+        task ``kho.ingest.timed_out`` sent by the worker's main process). Only a job still
+        ``đang xử lý`` is written: one that ended meanwhile keeps its end."""
+        status = self.jobs.get(job_id)
+        if status.state is not JobState.RUNNING:
+            return status
+        error = time_limit_error(hard=hard)
+        logger.error("job %s: %s", job_id, error.message)
+        return self.jobs.put(status.evolve(
+            state=JobState.FAILED, reason_code=error.code, reason=error.message, lost_runs=0,
+        ))
 
     def _lost(self, status: JobStatus, lost: int, *, last_step: str | None) -> JobStatus:
         """End in ``lỗi`` a job whose runs died ``lost`` times in a row, at ``last_step`` (the

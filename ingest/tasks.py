@@ -13,7 +13,8 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from celery import Celery
+from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery import Celery, Task
 
 from ingest.celery_app import app, ingest_queue, make_app
 from ingest.pipeline import Pipeline, RetryPolicy, TransientFailure, quiet_validation_logs
@@ -23,6 +24,7 @@ from kho.config import Settings
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "kho.ingest.process"
+TIMED_OUT_TASK = "kho.ingest.timed_out"
 
 _pipeline: Pipeline | None = None
 
@@ -36,9 +38,23 @@ def worker_pipeline() -> Pipeline:
     return _pipeline
 
 
-@app.task(bind=True, name=PROCESS_TASK, acks_late=True, max_retries=None)
+class IngestTask(Task):  # type: ignore[misc]
+    """The ingest task's class: a run its time limit killed ends its job."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Past the hard limit Celery kills the pool process and calls this in the worker's main
+        # process, which holds no pipeline (and must not open a store: it forks the next pool
+        # processes). The job, still "đang xử lý", is ended by a task of its own on the queue;
+        # the killed task's message is acknowledged (not delivered again, so not a lost run).
+        if isinstance(exc, TimeLimitExceeded) and args:
+            logger.error("job %s: killed at the task time limit", args[0])
+            self.app.send_task(TIMED_OUT_TASK, args=[args[0]], queue=ingest_queue())
+
+
+@app.task(bind=True, base=IngestTask, name=PROCESS_TASK, acks_late=True, max_retries=None)
 def process(self: Any, job_id: str, force: bool = False) -> str:
-    """Run the remaining steps of one job; returns its final state."""
+    """Run the remaining steps of one job; returns its final state. Past the soft time limit
+    (``KHO_TASK_SOFT_TIME_LIMIT``) the job ends ``lỗi`` with INGEST_TIMEOUT."""
     pipeline = worker_pipeline()
     policy: RetryPolicy = pipeline.retry_policy
     attempt = int(self.request.retries or 0)
@@ -49,7 +65,15 @@ def process(self: Any, job_id: str, force: bool = False) -> str:
     except TransientFailure as failure:
         logger.warning("job %s: %s; retry %d", job_id, failure.error, attempt + 1)
         raise self.retry(countdown=policy.delay(attempt), exc=failure.error) from None
+    except SoftTimeLimitExceeded:  # outside a step (a step's own is its failure)
+        status = pipeline.timed_out(job_id)
     return status.state.value
+
+
+@app.task(name=TIMED_OUT_TASK, acks_late=True)
+def timed_out(job_id: str) -> str:
+    """End a job whose run was killed at the hard time limit (sent by :class:`IngestTask`)."""
+    return worker_pipeline().timed_out(job_id, hard=True).state.value
 
 
 @lru_cache(maxsize=4)

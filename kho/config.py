@@ -223,8 +223,21 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_INGEST_RETRIES": ("4", "Attempts of a pipeline step that failed for a passing reason."),
     "KHO_INGEST_RETRY_DELAY": ("2", "First retry delay in seconds (doubles each time)."),
     "KHO_INGEST_QUEUE": ("kho-ingest", "Celery queue of the ingest tasks."),
-    "KHO_TASK_VISIBILITY": ("3600", "Seconds before an unacknowledged task is delivered again."),
+    "KHO_TASK_VISIBILITY": ("3600", "Seconds before an unacknowledged task is delivered again "
+                                    "(at least `KHO_TASK_TIME_LIMIT` + 300)."),
+    "KHO_TASK_TIME_LIMIT": ("3000", "Seconds an ingest task may run before Celery kills its "
+                                    "process; the job ends `lỗi` with `INGEST_TIMEOUT`."),
+    "KHO_TASK_SOFT_TIME_LIMIT": ("2880", "Seconds after which a running ingest task is stopped "
+                                         "(below `KHO_TASK_TIME_LIMIT`); the job ends `lỗi` with "
+                                         "`INGEST_TIMEOUT`."),
 }
+
+TASK_VISIBILITY_MARGIN = 300
+"""Seconds ``KHO_TASK_VISIBILITY`` must exceed ``KHO_TASK_TIME_LIMIT`` by: a task is delivered
+again when the visibility timeout passes unacknowledged, so a job still running then would be run
+twice and its first run counted as lost. The worker fetches a task only when a pool process is
+free (``worker_disable_prefetch``), so a task runs at most the time limit after delivery, plus a
+retry's countdown (at most 60 s) and the fetch."""
 
 
 FAST_PATH_PARTS = ("reader", "names", "certs", "gc")
@@ -413,6 +426,10 @@ class ProcessSettings:
     ingest_retries: int
     ingest_retry_delay: float
     task_visibility: int
+    task_time_limit: int
+    """Seconds before Celery kills the process running a task (hard limit)."""
+    task_soft_time_limit: int
+    """Seconds before a running task is interrupted (``SoftTimeLimitExceeded``), its job ended."""
     verify_agent_idle: float
     cookie_secure: bool
     session_secret: str
@@ -434,6 +451,22 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
     """:class:`ProcessSettings` from ``env`` (default: the process environment), or
     :class:`ConfigError` naming the first bad variable."""
     env = os.environ if env is None else env
+    visibility = _int("KHO_TASK_VISIBILITY", _read(env, "KHO_TASK_VISIBILITY"), 60, 7 * 86_400)
+    hard = _int("KHO_TASK_TIME_LIMIT", _read(env, "KHO_TASK_TIME_LIMIT"), 2, 7 * 86_400)
+    soft = _int("KHO_TASK_SOFT_TIME_LIMIT", _read(env, "KHO_TASK_SOFT_TIME_LIMIT"), 1, 7 * 86_400)
+    if soft >= hard:
+        raise ConfigError(
+            f"Biến cấu hình KHO_TASK_SOFT_TIME_LIMIT={soft} không hợp lệ: phải nhỏ hơn "
+            f"KHO_TASK_TIME_LIMIT={hard} (giới hạn mềm dừng tác vụ trước khi tiến trình bị dừng).",
+            variable="KHO_TASK_SOFT_TIME_LIMIT",
+        )
+    if visibility < hard + TASK_VISIBILITY_MARGIN:
+        raise ConfigError(
+            f"Biến cấu hình KHO_TASK_VISIBILITY={visibility} không hợp lệ: phải từ "
+            f"KHO_TASK_TIME_LIMIT + {TASK_VISIBILITY_MARGIN} = {hard + TASK_VISIBILITY_MARGIN} "
+            "giây trở lên, nếu không một tác vụ còn đang chạy sẽ bị giao lại và chạy hai lần.",
+            variable="KHO_TASK_VISIBILITY",
+        )
     return ProcessSettings(
         ocr_enabled=_flag(env, "KHO_OCR"),
         ocr_dpi=_int("KHO_OCR_DPI", _read(env, "KHO_OCR_DPI"), 50, 1200),
@@ -449,7 +482,9 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
         ingest_retry_delay=_seconds(
             "KHO_INGEST_RETRY_DELAY", _read(env, "KHO_INGEST_RETRY_DELAY"), 0, 3_600
         ),
-        task_visibility=_int("KHO_TASK_VISIBILITY", _read(env, "KHO_TASK_VISIBILITY"), 60, 7 * 86_400),
+        task_visibility=visibility,
+        task_time_limit=hard,
+        task_soft_time_limit=soft,
         verify_agent_idle=_seconds(
             "KHO_VERIFY_AGENT_IDLE", _read(env, "KHO_VERIFY_AGENT_IDLE"), 0.1, 86_400
         ),

@@ -10,8 +10,10 @@ nothing; each limits its own address space to what it maps once pdfium is import
 every exchange has a deadline; a worker that overran, died or ran out of memory is replaced. One
 pool per process, kind and memory bound, started on first use (or ahead: :func:`prestart`) and
 shared by the process's threads. Request kinds: ``text`` (the text layer of every page:
-:func:`ingest.text.pdf.read_text_layer`) and ``view`` (one page image:
-:func:`web.pages.document_view.draw_page`).
+:func:`ingest.text.pdf.read_text_layer`), ``render`` (one page drawn for OCR, an 8-bit BMP:
+:func:`ingest.text.pdf.render_for_ocr`), ``view`` (one page image:
+:func:`web.pages.document_view.draw_page`), ``pages`` (a page count) and ``print`` (the print
+copy, pypdf: :func:`web.pages.document_view.stamp_in_worker`).
 """
 
 from __future__ import annotations
@@ -46,12 +48,25 @@ HANDLERS = {
     "text": ("ingest.text.pdf", "read_text_layer"),
     "view": ("web.pages.document_view", "draw_page"),
     "pages": ("web.pages.document_view", "count_pages"),
+    "render": ("ingest.text.pdf", "render_for_ocr"),
+    "print": ("web.pages.document_view", "stamp_in_worker"),
 }
 """Request kind → (module, function) run in the worker as ``function(data, *args)``."""
 
-POOL_OF = {"pages": "view"}
+POOL_OF = {"pages": "view", "render": "text", "print": "view"}
 """Kinds served by another kind's workers (same module, same bounds): the record page's page
-count by the page images' worker, no third process."""
+count and the print copy by the page images' worker, a page drawn for OCR by the text layer's worker (the same
+worker when ``ocr_render_memory_mb`` = ``text_layer_memory_mb``), no third process."""
+
+MAX_RENDER_DPI = 10_000
+"""Largest resolution taken back with a page drawn for OCR."""
+
+
+def render_reply_cap(max_render_pixels: int) -> int:
+    """Largest reply to a ``render`` request: an 8-bit BMP of ``max_render_pixels`` (a row is
+    padded to 4 bytes: at most 4 bytes a pixel for a one-pixel-wide page), head and palette."""
+    return 4 * max_render_pixels + (1 << 20)
+
 
 MAX_PAGE_COUNT = 10_000_000
 """Largest page count taken back (pdfium counts at most a few million)."""
@@ -183,6 +198,10 @@ def _reply(kind: str, data: bytes, args: list[Any]) -> tuple[dict[str, Any], byt
         return {"status": "ok", "pages": pages}, b""
     if kind == "pages":
         return {"status": "ok", "count": int(result)}, b""
+    if kind == "render":
+        image, warning = result
+        return {"status": "ok", "dpi": int(image.dpi),
+                "warning": None if warning is None else warning.message}, bytes(image.data)
     return {"status": "ok"}, bytes(result)
 
 
@@ -237,10 +256,19 @@ def decode_reply(kind: str, blob: bytes) -> tuple[str, Any]:
         return "ok", _pages(head["pages"])
     if status == "ok" and kind == "view" and set(head) == {"status"} and raw.startswith(_PNG):
         return "ok", raw
+    if status == "ok" and kind == "print" and set(head) == {"status"} and raw.startswith(b"%PDF-"):
+        return "ok", raw
     if status == "ok" and kind == "pages" and set(head) == {"status", "count"} and not raw:
         count = head["count"]
         if type(count) is int and 0 <= count <= MAX_PAGE_COUNT:
             return "ok", count
+    if status == "ok" and kind == "render" and set(head) == {"status", "dpi", "warning"}:
+        dpi, warning = head["dpi"], head["warning"]
+        if (type(dpi) is int and 1 <= dpi <= MAX_RENDER_DPI and raw.startswith(b"BM")
+                and (warning is None
+                     or (isinstance(warning, str) and len(warning) <= _MAX_MESSAGE))):
+            note = None if warning is None else unicodedata.normalize("NFC", warning)
+            return "ok", (dpi, raw, note)
     raise BadReply(f"reply not a {kind} answer")
 
 

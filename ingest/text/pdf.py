@@ -253,7 +253,8 @@ def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> Extra
     # pdfium opens the file first in a pre-started worker bounded in memory and time, whatever
     # threads this process has: opening alone inflates a cross-reference stream whole (300 MiB
     # of one: 658 MB), and the text layer expands every form a page draws, however deep and
-    # however often. This process opens it only to render pages for OCR (:func:`_extract`).
+    # however often. Pages for OCR are drawn there too (:func:`render_for_ocr`): this process
+    # never opens the file.
     try:
         infos = box.run(
             "text", data, (settings,),
@@ -266,13 +267,7 @@ def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> Extra
             + " cho phép. Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản in lại.",
             format="pdf", reason=str(exc),
         ) from exc
-    opened: list[pdfium.PdfDocument] = []
-    try:
-        return _extract(infos, data, opened, settings, extractor)
-    finally:
-        for pdf in opened:
-            with PDFIUM_LOCK:
-                pdf.close()
+    return _extract(infos, data, settings, extractor)
 
 
 def read_text_layer(data: bytes, settings: TextSettings) -> list[_PageInfo]:
@@ -306,12 +301,57 @@ def read_text_layer(data: bytes, settings: TextSettings) -> list[_PageInfo]:
     return infos
 
 
+def render_for_ocr(
+    data: bytes, number: int, settings: TextSettings
+) -> tuple[PageImage, TextWarning | None]:
+    """Page ``number`` as Tesseract reads it (:func:`page_image`): run in the text worker
+    (:func:`rendered_in_worker`), never in the pipeline's process."""
+    pdf = open_pdf(data)
+    try:
+        with PDFIUM_LOCK:
+            page = pdf[number - 1]
+            try:
+                return page_image(page, number, settings)
+            finally:
+                page.close()
+    except pdfium.PdfiumError as exc:
+        raise FileCorrupt("Không đọc được trang của tệp PDF.", reason=str(exc)) from exc
+    finally:
+        with PDFIUM_LOCK:
+            pdf.close()
+
+
+def rendered_in_worker(
+    data: bytes, number: int, settings: TextSettings
+) -> tuple[PageImage, TextWarning | None]:
+    """:func:`render_for_ocr` in a worker bounded by ``ocr_render_memory_mb`` and
+    ``ocr_render_timeout`` (the text layer's workers when the bounds are the same): opening a
+    scan whose cross-reference stream inflates to 300 MiB, or decoding a page's one huge image,
+    costs the worker and no more. Past a bound: FILE_TOO_COMPLEX naming the page."""
+    try:
+        dpi, image, note = box.run(
+            "render", data, (number, settings),
+            timeout=settings.ocr_render_timeout, memory_mb=settings.ocr_render_memory_mb,
+            max_reply=box.render_reply_cap(settings.max_render_pixels),
+        )
+    except BoxLimit as exc:
+        raise FileTooComplex(
+            f"Tệp PDF quá phức tạp: dựng ảnh trang {number} để nhận dạng chữ vượt giới hạn "
+            + ("thời gian" if exc.why == "timeout" else "bộ nhớ")
+            + " cho phép. Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản in lại.",
+            format="pdf", page=number, reason=str(exc),
+        ) from exc
+    warning = None if note is None else TextWarning(
+        code="PAGE_RENDERED_SMALLER", message=note, page=number
+    )
+    return PageImage(number=number, data=image, dpi=dpi), warning
+
+
 def _extract(
-    infos: list[_PageInfo], data: bytes, opened: list[pdfium.PdfDocument],
-    settings: TextSettings, extractor: str,
+    infos: list[_PageInfo], data: bytes, settings: TextSettings, extractor: str,
 ) -> ExtractedText:
-    """The text of every page from the worker's ``infos``; the pages that need OCR rendered
-    here from the document opened on first need (into ``opened``, which the caller closes)."""
+    """The text of every page from the worker's ``infos``; the pages that need OCR drawn in the
+    worker too, one request per page (so drawing overlaps Tesseract on earlier pages)."""
     count = len(infos)
     warnings: list[TextWarning] = []
     texts: dict[int, tuple[str, TextSource]] = {
@@ -342,14 +382,7 @@ def _extract(
 
         def rendered() -> Iterator[PageImage]:
             for number in to_ocr:
-                if not opened:
-                    opened.append(open_pdf(data))
-                with PDFIUM_LOCK:
-                    page = opened[0][number - 1]
-                    try:
-                        image, warning = page_image(page, number, settings)
-                    finally:
-                        page.close()
+                image, warning = rendered_in_worker(data, number, settings)
                 if warning:
                     warnings.append(warning)
                 yield image

@@ -63,6 +63,15 @@ class TextSettings:
     its start, pdfium loaded: a 2.7 KB PDF of forms
     drawn three times inside each other 13 deep took 658 MB, each level three times more; a
     48 MB content stream of text lines, 6.5 GB. Past it pdfium aborts: FILE_TOO_COMPLEX."""
+    ocr_render_timeout: float = 60.0
+    """Seconds pdfium may take to draw one page for OCR, in the text layer's worker process
+    (:func:`ingest.text.pdf.rendered_in_worker`): a page of one 22000² image (470 KB of Flate)
+    took 4.8 s and 670 MB; past it: FILE_TOO_COMPLEX naming the page."""
+    ocr_render_memory_mb: int = 2048
+    """Address space the worker drawing a page for OCR may add to its start (a 40 MP page,
+    :attr:`max_render_pixels`, is 40 MB of gray; opening a 306 KB scan whose cross-reference
+    stream inflates to 300 MiB took 658 MB). The same as :attr:`text_layer_memory_mb`, so one
+    worker serves both; past it pdfium aborts: FILE_TOO_COMPLEX."""
     max_view_pixels: int = 8_000_000
     """A page image in the viewer (web process) is drawn smaller when ``PAGE_SCALE`` would make
     more pixels than this: a 333-byte PDF whose page is 200 × 200 inches (MediaBox 14400²) drew
@@ -77,6 +86,18 @@ class TextSettings:
     view_memory_mb: int = 1024
     """Address space the viewer's drawing worker may add to its start: an 8 MP image is 24 MB;
     a 2.9 KB page of nested forms took 1.9 GB (14 deep) in the web worker, each level three times more."""
+    print_timeout: float = 90.0
+    """Seconds pypdf may take to make a print copy (in the page images' worker, under gunicorn's
+    120 s): 2,000 blank pages took 11.5 s on one core. Past it: PRINT_TOO_COMPLEX."""
+    print_memory_mb: int = 1024
+    """Address space the print copy's worker may add to its start (the same as
+    :attr:`view_memory_mb`, so the page images' worker makes it): 2,000 pages took 350 MB."""
+    print_max_pages: int = 5000
+    """A PDF of more pages than this (:attr:`max_pages`, the most ingest reads) gets no print
+    copy: PRINT_TOO_COMPLEX. Its original, stored before the text step refused it, downloads."""
+    print_max_bytes: int = 512 * MIB
+    """The largest print copy sent back (pypdf writes content streams uncompressed: a 122 KB page
+    of one 40 MB stream made a 42 MB copy); a larger one is PRINT_TOO_COMPLEX."""
     max_unzipped_bytes: int = 1024 * MIB
     max_zip_ratio: int = 200
     """Entries larger than 10 MiB must not be compressed more than this ratio."""

@@ -257,18 +257,56 @@ def print_mark(full_name: str, when: str) -> str:
     return f"In bởi {full_name} lúc {when}"
 
 
-def stamp_pdf(pdf: bytes, mark: str) -> bytes:
+def stamp_pdf(pdf: bytes, mark: str, *, settings: TextSettings | None = None) -> bytes:
     """A copy of the PDF with ``mark`` in the footer of every page (the original is untouched;
-    a signed original's signature no longer covers the copy, which is the point of a print)."""
-    from pypdf.errors import PyPdfError
+    a signed original's signature no longer covers the copy, which is the point of a print).
+
+    pypdf makes it in a pre-started worker (the page images' workers, :mod:`ingest.text.box`)
+    bounded by ``print_timeout`` and ``print_memory_mb``, at most ``print_max_pages`` pages and a
+    copy of at most ``print_max_bytes``: 2,000 blank pages (a 204 KB original) took 11.5 s and
+    350 MB of the web process and made a 45 MB copy; a 122 KB page of one 40 MB content stream a
+    42 MB copy. Past a bound: PRINT_TOO_COMPLEX (the download of the original still works)."""
+    limits = settings or TextSettings()
+    refuse_pdf_bomb(pdf)
+    try:
+        copy: bytes = box.run(
+            "print", pdf, (mark, limits.print_max_pages),
+            timeout=limits.print_timeout, memory_mb=limits.print_memory_mb,
+            max_reply=limits.print_max_bytes + (1 << 20),
+        )
+    except BoxLimit as exc:
+        raise KhoError(
+            "Không tạo được bản in của tệp PDF này: vượt giới hạn "
+            + ("thời gian" if exc.why == "timeout" else "bộ nhớ hoặc dung lượng")
+            + " cho phép. Hãy tải bản gốc.",
+            code="PRINT_TOO_COMPLEX", reason=exc.why,
+        ) from exc
+    return copy
+
+
+def stamp_in_worker(pdf: bytes, mark: str, max_pages: int) -> bytes:
+    """:func:`stamp_pdf`'s work, in the bounded worker; any failure of pypdf on a damaged or
+    hostile file (its own limits, a page tree too deep for its recursion, a wrong type where a
+    dictionary should be) is PRINT_UNAVAILABLE, never a 500."""
+    from pypdf import PdfReader
 
     from kho.sheets import fonts as _fonts
 
-    refuse_pdf_bomb(pdf)
     regular, _bold = _fonts()
     try:
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        if pages > max_pages:
+            raise KhoError(
+                f"Tệp PDF có {pages} trang, vượt giới hạn {max_pages} trang của bản in: "
+                "hãy tải bản gốc.",
+                code="PRINT_TOO_COMPLEX", reason="pages", pages=pages, limit=max_pages,
+            )
         return _stamped(pdf, mark, regular)
-    except PyPdfError as exc:  # pypdf's own limits (a stream over 75 MB inflated) or damage
+    except KhoError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # pypdf's own limits (a stream over 75 MB inflated) or damage
         raise KhoError(
             "Không tạo được bản in của tệp PDF này (tệp quá lớn hoặc hỏng): hãy tải bản gốc.",
             code="PRINT_UNAVAILABLE",
