@@ -1,17 +1,17 @@
-"""pdfium reading a file that may be hostile, in a pre-started worker process bounded in memory
-and time: a page that never ends or grows without end costs the bound and no more, and an abort
+"""pdfium reading a file that may be hostile, in a pre-started worker process bounded in memory and
+time: a page that never ends or grows without end costs the bound and no more, and an abort
 under the memory limit ends the worker, never the caller (a Celery or bulk worker, the web
 process).
 
-The workers are those of the signature verification (:class:`ingest.signatures._pool.VerifierPool`)
-started with another entry point (``python -m ingest.text._worker KIND MB``): fresh interpreters,
-not forked, so the caller's threads (the store's write pools, a threaded web server) change
-nothing; each limits its own address space to what it maps once pdfium is imported plus ``MB``;
-every exchange has a deadline; a worker that overran, died or ran out of memory is replaced. One
-pool per process, kind and memory bound, started on first use (or ahead: :func:`prestart`) and
-shared by the process's threads. Request kinds: ``text`` (the text layer of every page:
-:func:`ingest.text.pdf.read_text_layer`) and ``view`` (one page image:
-:func:`web.pages.document_view.draw_page`).
+The workers are those of the signature verification (:class:`ingest.workerpool.VerifierPool`, a
+module that imports no pyHanko) started with another entry point (``python -m
+ingest.text._worker KIND MB``): fresh interpreters, not forked, so the caller's threads (the
+store's write pools, a threaded web server) change nothing; each limits its own address space to
+what it maps once pdfium is imported plus ``MB``; every exchange has a deadline; a worker that
+overran, died or ran out of memory is replaced. One pool per process, kind and memory bound,
+started on first use (or ahead: :func:`prestart`) and shared by the process's threads. Request
+kinds: ``text`` (the text layer of every page: :func:`ingest.text.pdf.read_text_layer`) and
+``view`` (one page image: :func:`web.pages.document_view.draw_page`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import threading
 import unicodedata
 from typing import Any, BinaryIO
 
-from ingest.signatures._pool import (
+from ingest.text import errors as text_errors
+from ingest.workerpool import (
     READY,
     BadReply,
     Limits,
@@ -37,7 +38,6 @@ from ingest.signatures._pool import (
     _mapped_bytes,
     _recv_request,
 )
-from ingest.text import errors as text_errors
 from kho import errors as kho_errors
 
 logger = logging.getLogger(__name__)
