@@ -49,6 +49,10 @@ HANDLERS = {
 }
 """Request kind → (module, function) run in the worker as ``function(data, *args)``."""
 
+WORKER_PRELOAD = ("pypdfium2", "pypdfium2.raw", "PIL.Image")
+"""Imported by every worker before its memory limit is measured, whatever its kind: pdfium
+(``web.pages.document_view`` imports it only inside its functions) and Pillow (page images)."""
+
 POOL_OF = {"pages": "view"}
 """Kinds served by another kind's workers (same module, same bounds): the record page's page
 count by the page images' worker, no third process."""
@@ -149,7 +153,10 @@ def worker_main(kind: str, memory_mb: int) -> None:
     os.dup2(2, 1)
     protocol_in = sys.stdin.buffer
     faulthandler.disable()  # a native abort under the limit is an answer, not a traceback
-    importlib.import_module(HANDLERS[kind][0])  # imported before the limit is measured and set
+    # imported before the limit is measured and set: the handler's module, and what the
+    # handlers import on first use (a request's allowance is for the document, not for them)
+    for module in (HANDLERS[kind][0], *WORKER_PRELOAD):
+        importlib.import_module(module)
     # What this interpreter maps with pdfium loaded, plus the document's allowance (as a17's
     # forked child had it over what it inherited).
     _limit_memory(_mapped_bytes() + memory_mb * 1024 * 1024)
