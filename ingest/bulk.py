@@ -231,6 +231,7 @@ WORKER_MODULES = (
     "ingest.signatures",
     "ingest.signatures.trustlist",
     "ingest.text",
+    "ingest.text.extractor",  # (the package exports it lazily: named, or each worker imports it)
     "ingest.text.pdf",
     "repository.service",
     "search",
