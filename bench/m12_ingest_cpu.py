@@ -60,6 +60,7 @@ def _role(cmd: str, ppid: int, part_pids: set[int]) -> str:
     if "ingest.signatures._worker" in cmd:
         return "verify"
     if "bench_ingest.py --json" in cmd:
+        # the part process is the outer bench's child; the pool's workers are its children
         return "bulk" if ppid in part_pids else "parent"
     return "other"
 
@@ -94,14 +95,15 @@ def run_once(tree: Path, count: int, workers: int) -> dict[str, object]:
                     changed = True
         for pid in ours - {me}:
             ppid, seconds = stats[pid]
-            if pid not in roles:
-                cmd = _cmdline(pid)
-                if not cmd:
-                    continue
-                role = _role(cmd, ppid, part_pids)
-                if role == "parent":
-                    part_pids.add(pid)
-                roles[pid] = role
+            # read each time: a worker just forked and not yet exec'd still shows its
+            # parent's command line (the role is the last one seen)
+            cmd = _cmdline(pid)
+            if not cmd:
+                continue
+            role = _role(cmd, ppid, part_pids)
+            if role == "parent" and ppid == process.pid:
+                part_pids.add(pid)
+            roles[pid] = role
             cpu[pid] = max(cpu.get(pid, 0.0), seconds)
         time.sleep(0.02)
     wall = time.perf_counter() - start
