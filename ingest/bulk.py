@@ -305,6 +305,7 @@ WORKER_MODULES = (
     "ingest.signatures",
     "ingest.signatures.trustlist",
     "ingest.text",
+    "ingest.text.extractor",  # (the package exports it lazily: named, or each worker imports it)
     "ingest.text.pdf",
     "repository.service",
     "search",
@@ -333,25 +334,15 @@ def preload(settings: Settings | None = None) -> None:
 
 def _init_worker(direction: str) -> None:
     global _worker
-    from ingest.pipeline import Pipeline
-    from ingest.signatures import _pool
+    from ingest.pipeline import Pipeline, prestart_workers
+    from ingest.text import TextSettings
 
-    # The verification worker (a fresh interpreter, ~0.5 s to import pyHanko) starts now and
-    # imports while this worker opens its repository and stores its first originals. Only a
-    # head start: a failure here must not kill the pool's worker (the pool would replace it
-    # for ever), so it is left to the first document's own verification to meet and report.
-    try:
-        _pool.shared_pool().prestart()
-    except Exception as exc:  # any failure is met again by the first document
-        logger.warning("signature worker not started ahead: %s", exc)
-    _worker = (Pipeline.from_settings(Settings.from_env()), direction)
-    # Likewise the bounded pdfium worker that reads each PDF's text layer (ingest.text.box).
-    try:
-        from ingest.text import box
-
-        box.prestart("text", _worker[0].text_settings.text_layer_memory_mb)
-    except Exception as exc:  # any failure is met again by the first PDF
-        logger.warning("text worker not started ahead: %s", exc)
+    # The verification and text workers (fresh interpreters) start now and import while this
+    # worker opens its repository and stores its first originals; a failure is only logged
+    # (the pool would replace a worker whose initializer raised, for ever).
+    text_settings = TextSettings.from_env()
+    prestart_workers(text_settings.text_layer_memory_mb)
+    _worker = (Pipeline.from_settings(Settings.from_env(), text_settings=text_settings), direction)
 
 
 def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, BulkItem]]:

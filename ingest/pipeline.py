@@ -816,6 +816,32 @@ class Pipeline:
         )
 
 
+def prestart_workers(text_memory_mb: int | None = None) -> None:
+    """Start this process's verification worker and bounded pdfium text worker now (each a
+    fresh interpreter, ~0.3 s of imports), so their start overlaps what the process does before
+    its first document instead of delaying that document. Only a head start: the workers are
+    those the documents would start (same commands, limits and bounds), and a failure here is
+    logged and met again by the first document that needs the worker (a bulk pool's or Celery's
+    process initialiser must not die of it). ``text_memory_mb``: the text worker's bound
+    (``TextSettings.from_env()``'s by default, as :meth:`Pipeline.from_settings` uses)."""
+    from ingest.signatures import _pool
+
+    try:
+        _pool.shared_pool().prestart()
+    except Exception as exc:  # any failure is met again by the first document
+        logger.warning("signature worker not started ahead: %s", exc)
+    try:
+        from ingest.text import box
+
+        if text_memory_mb is None:
+            from ingest.text import TextSettings
+
+            text_memory_mb = TextSettings.from_env().text_layer_memory_mb
+        box.prestart("text", text_memory_mb)
+    except Exception as exc:  # any failure is met again by the first PDF
+        logger.warning("text worker not started ahead: %s", exc)
+
+
 # -- trả lại -------------------------------------------------------------------------------------
 def return_document(
     repo: Repository, record_id: str, *, actor: Actor, reason: str | None = None

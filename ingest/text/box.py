@@ -1,19 +1,19 @@
-"""pdfium reading a file that may be hostile, in a pre-started worker process bounded in memory
-and time: a page that never ends or grows without end costs the bound and no more, and an abort
+"""pdfium reading a file that may be hostile, in a pre-started worker process bounded in memory and
+time: a page that never ends or grows without end costs the bound and no more, and an abort
 under the memory limit ends the worker, never the caller (a Celery or bulk worker, the web
 process).
 
-The workers are those of the signature verification (:class:`ingest.signatures._pool.VerifierPool`)
-started with another entry point (``python -m ingest.text._worker KIND MB``): fresh interpreters,
-not forked, so the caller's threads (the store's write pools, a threaded web server) change
-nothing; each limits its own address space to what it maps once pdfium is imported plus ``MB``;
-every exchange has a deadline; a worker that overran, died or ran out of memory is replaced. One
-pool per process, kind and memory bound, started on first use (or ahead: :func:`prestart`) and
-shared by the process's threads. Request kinds: ``text`` (the text layer of every page:
-:func:`ingest.text.pdf.read_text_layer`), ``render`` (one page drawn for OCR, an 8-bit BMP:
-:func:`ingest.text.pdf.render_for_ocr`), ``view`` (one page image:
-:func:`web.pages.document_view.draw_page`), ``pages`` (a page count) and ``print`` (the print
-copy, pypdf: :func:`web.pages.document_view.stamp_in_worker`).
+The workers are those of the signature verification (:class:`ingest.workerpool.VerifierPool`, a
+module that imports no pyHanko) started with another entry point (``python -m
+ingest.text._worker KIND MB``): fresh interpreters, not forked, so the caller's threads (the
+store's write pools, a threaded web server) change nothing; each limits its own address space to
+what it maps once pdfium is imported plus ``MB``; every exchange has a deadline; a worker that
+overran, died or ran out of memory is replaced. One pool per process, kind and memory bound,
+started on first use (or ahead: :func:`prestart`) and shared by the process's threads. Request
+kinds: ``text`` (the text layer of every page: :func:`ingest.text.pdf.read_text_layer`),
+``render`` (one page drawn for OCR, an 8-bit BMP: :func:`ingest.text.pdf.render_for_ocr`),
+``view`` (one page image: :func:`web.pages.document_view.draw_page`), ``pages`` (a page count)
+and ``print`` (the print copy, pypdf: :func:`web.pages.document_view.stamp_in_worker`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ import threading
 import unicodedata
 from typing import Any, BinaryIO
 
-from ingest.signatures._pool import (
+from ingest.text import errors as text_errors
+from ingest.workerpool import (
     READY,
     BadReply,
     Limits,
@@ -39,7 +40,6 @@ from ingest.signatures._pool import (
     _mapped_bytes,
     _recv_request,
 )
-from ingest.text import errors as text_errors
 from kho import errors as kho_errors
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,10 @@ HANDLERS = {
     "print": ("web.pages.document_view", "stamp_in_worker"),
 }
 """Request kind → (module, function) run in the worker as ``function(data, *args)``."""
+
+WORKER_PRELOAD = ("pypdfium2", "pypdfium2.raw", "PIL.Image")
+"""Imported by every worker before its memory limit is measured, whatever its kind: pdfium
+(``web.pages.document_view`` imports it only inside its functions) and Pillow (page images)."""
 
 POOL_OF = {"pages": "view", "render": "text", "print": "view"}
 """Kinds served by another kind's workers (same module, same bounds): the record page's page
@@ -164,7 +168,10 @@ def worker_main(kind: str, memory_mb: int) -> None:
     os.dup2(2, 1)
     protocol_in = sys.stdin.buffer
     faulthandler.disable()  # a native abort under the limit is an answer, not a traceback
-    importlib.import_module(HANDLERS[kind][0])  # imported before the limit is measured and set
+    # imported before the limit is measured and set: the handler's module, and what the
+    # handlers import on first use (a request's allowance is for the document, not for them)
+    for module in (HANDLERS[kind][0], *WORKER_PRELOAD):
+        importlib.import_module(module)
     # What this interpreter maps with pdfium loaded, plus the document's allowance (as a17's
     # forked child had it over what it inherited).
     _limit_memory(_mapped_bytes() + memory_mb * 1024 * 1024)
