@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,28 @@ class Walk:
             ]
             if rest:
                 self.minor[name] = rest
+
+
+@pytest.fixture
+def trap() -> Iterator[tuple[str, dict[str, str]]]:
+    """Another site (for the cross-site tests, a20 and rv12): serves ``page["html"]`` at ``http://localhost:<port>/``."""
+    page: dict[str, str] = {"html": ""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page["html"].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{httpd.server_address[1]}", page
+    httpd.shutdown()
+    thread.join(5)

@@ -9,45 +9,16 @@ address bar (``none``) or followed from Kho's own pages (``same-origin``) work."
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-from kho_browser import Walk, browser, server  # noqa: F401 - fixtures
+from kho_browser import Walk, browser, server, trap  # noqa: F401 - fixtures
 from kho_people import People
 from kho_web import login, register_one
 
 from web.app import create_app
 from web.context import Kho
 from web.cross_site import UNGUARDED
-
-
-@pytest.fixture
-def trap() -> Iterator[tuple[str, dict[str, str]]]:
-    """Another site: serves ``page["html"]`` at ``http://localhost:<port>/``."""
-    page: dict[str, str] = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = page["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://localhost:{httpd.server_address[1]}", page
-    httpd.shutdown()
-    thread.join(5)
 
 
 def _acts(kho: Kho) -> list[tuple[str, str]]:
