@@ -46,7 +46,7 @@ def workers(
 ) -> tuple[Flask, Flask]:
     """Two web workers (each its own installation) on the test's store, all on ``clock``."""
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a20-shared-secret-" + "0123456789abcdef" * 2)
+    monkeypatch.setenv("KHO_SESSION_SECRET", "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
     apps = create_app(kho.settings), create_app(kho.settings)
     for accounts in (kho.accounts, *(app.extensions["kho"].accounts for app in apps)):
         monkeypatch.setattr(accounts, "clock", clock)
