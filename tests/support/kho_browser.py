@@ -164,3 +164,19 @@ def trap() -> Iterator[tuple[str, dict[str, str]]]:
     yield f"http://localhost:{httpd.server_address[1]}", page
     httpd.shutdown()
     thread.join(5)
+
+
+def clerk_with_a_record(
+    server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Path
+) -> tuple[Any, Any, str]:
+    """A văn thư logged in to Kho in Chromium (context, page) and the path of a record they
+    registered (the cross-site tests: a20, rv12)."""
+    from kho_web import login, register_one
+
+    clerk = create_app(kho.settings, kho=kho).test_client()
+    login(clerk, people, "van_thu")
+    record = register_one(clerk, signed["valid"])
+    context = browser.new_context(accept_downloads=True, locale="vi-VN")
+    walk = Walk(context.new_page(), server, tmp_path, None)
+    walk.login(people.usernames["van_thu"])
+    return context, walk.page, record

@@ -12,11 +12,12 @@ tokens and the pages are real."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from kho_clock import MovedClock
 from kho_people import PASSWORD, People
 
 from web.app import create_app
@@ -25,14 +26,6 @@ from web.context import Kho
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 THIEF = {"REMOTE_ADDR": "203.0.113.7"}
 OWNER = {"REMOTE_ADDR": "10.0.0.1"}
-
-
-class MovedClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture

@@ -20,19 +20,14 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import PASSWORD, People
-from kho_web import CSRF, login, register_one
+from kho_web import CSRF, login, recorded_acts, register_one
 
 from web.context import Kho
-from web.cross_site import UNGUARDED
 
 CROSS = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
 SIBLING = {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate", "Referer": "https://mail.example.gov.vn/"}
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 CONTINUE = re.compile(r'<a class="button" id="continue" href="([^"]+)">Tiếp tục mở trong Kho</a>')
-
-
-def _acts(kho: Kho) -> list[tuple[str, str]]:
-    return [(e.actor, e.action) for e in kho.repo.audit.events() if not e.action.startswith(UNGUARDED)]
 
 
 def _record(web: FlaskClient, people: People, signed: dict[str, bytes]) -> str:
@@ -49,13 +44,13 @@ def test_a_link_from_a_sibling_subdomain_is_refused_like_another_site(
 ) -> None:
     web = app.test_client()
     record = _record(web, people, signed)
-    before = _acts(kho)
+    before = recorded_acts(kho)
     for headers in (SIBLING, {"Sec-Fetch-Site": "cross-origin"}, {"Sec-Fetch-Site": " Same-Site "}):
         for path in (record + "/download", record, "/registers/export.xlsx?series=den&year=2026"):
             answer = web.get(path, headers=headers)
             assert answer.status_code == 403, (headers, path, answer.status_code)
             assert answer.headers["X-Kho-Error"] == "CROSS_SITE_REFUSED", (headers, path)
-    assert _acts(kho) == before  # nothing recorded: no download, view or export was done
+    assert recorded_acts(kho) == before  # nothing recorded: no download, view or export was done
     assert web.get(record + "/download", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
 
 
@@ -64,7 +59,7 @@ def test_a_record_page_link_from_another_site_offers_to_continue_in_kho_unframea
 ) -> None:
     web = app.test_client()
     record = _record(web, people, signed)
-    before = _acts(kho)
+    before = recorded_acts(kho)
     for path in (record, "/registers?series=den&year=2026"):
         refused = web.get(path, headers=CROSS)
         body = refused.get_data(as_text=True)
@@ -76,11 +71,12 @@ def test_a_record_page_link_from_another_site_offers_to_continue_in_kho_unframea
         # The page cannot be put in another site's frame, so the button cannot be clickjacked.
         assert refused.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in refused.headers["Content-Security-Policy"]
-    assert _acts(kho) == before
+    assert recorded_acts(kho) == before
     # The click on Kho's own page: same-origin, a conscious act, served and audited.
     opened = web.get(record, headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"})
     assert opened.status_code == 200
-    assert ("record:view" in [a for _, a in _acts(kho)[len(before):]]), _acts(kho)[len(before):]
+    new = recorded_acts(kho)[len(before):]
+    assert "record:view" in [a for _, a in new], new
 
     # A download started by the link itself: the refusal, and no link to carry it out.
     download = web.get(record + "/download", headers=CROSS)
@@ -115,21 +111,21 @@ def test_a_login_opened_from_another_site_does_not_carry_out_its_next_address(
     clerk = app.test_client()
     record = _record(clerk, people, signed)
     web = app.test_client()
-    before = _acts(kho)
+    before = recorded_acts(kho)
     # The other site's choice is a download: after the login, no download and no link to it.
     where = _login_from(web, people, record + "/download")
     landed = web.get(where, headers={"Sec-Fetch-Site": "same-origin"})  # the redirect after the POST
     assert landed.status_code == 200 and landed.mimetype == "text/html", (where, landed.status_code)
     assert "Tiếp tục mở trong Kho" not in landed.get_data(as_text=True)
     assert landed.headers["X-Frame-Options"] == "DENY"
-    assert [a for _, a in _acts(kho)[len(before):]] == [], _acts(kho)[len(before):]
+    assert [a for _, a in recorded_acts(kho)[len(before):]] == [], recorded_acts(kho)[len(before):]
     # A record page: the page offering it, one click away.
     web = app.test_client()
     where = _login_from(web, people, record)
     landed = web.get(where, headers={"Sec-Fetch-Site": "same-origin"})
     found = CONTINUE.search(landed.get_data(as_text=True))
     assert landed.status_code == 200 and found and _unescape(found.group(1)) == record
-    assert [a for _, a in _acts(kho)[len(before):]] == []
+    assert [a for _, a in recorded_acts(kho)[len(before):]] == []
     # Never a link to another host, however the address is written.
     for odd in ("/\\evil.example/x", "//evil.example/", "/\t/evil.example", "https://evil.example/"):
         page = web.get("/continue", query_string={"to": odd}).get_data(as_text=True)
