@@ -175,7 +175,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_SESSION_SECRET": (
         "",
         "Signs the web pages' session cookies; the same in every web worker (empty: per process)."
-        " At least 32 characters, 10 of them different, no repeated piece (else CONFIG_INVALID);"
+        " At least 32 characters, 10 of them different, no piece of 8 twice (else CONFIG_INVALID);"
         " make one with `python3 -c \"import secrets; print(secrets.token_hex(32))\"`.",
     ),
     "KHO_COOKIE_SECURE": ("true", "Session cookies only over HTTPS (`false` only for http on loopback)."),
@@ -370,22 +370,28 @@ SESSION_SECRET_MIN_CHARS = 32
 """``KHO_SESSION_SECRET``: at least this many characters (``secrets.token_hex(32)`` gives 64)."""
 SESSION_SECRET_MIN_DISTINCT = 10
 """... of which at least this many different ones (a hex string of 32 has about 14)."""
+SESSION_SECRET_PIECE = 8
+"""... and no piece of this many characters twice (review rv12: a20 refused only a value that
+is one piece repeated whole, so ``"deployment-" + "a" * 32`` or ``"0123456789" * 3 + "01"``
+passed)."""
 
 
 def session_secret(value: str) -> str:
     """``KHO_SESSION_SECRET`` if it is strong enough to sign the pages' session cookies, else
     :class:`ConfigError` (review a20). Whoever knows it can forge any session's cookie content
     (the ``change_for`` of a password change, the CSRF and one-time form values), so a short,
-    low-variety or repeated value (``changeme…``, ``aaaa…``, ``abcdabcd…``) is refused at start
+    low-variety or repeating value (``changeme…``, ``aaaa…``, ``abcdabcd…``, a word + ``aaaa…``:
+    any piece of :data:`SESSION_SECRET_PIECE` characters twice) is refused at start
     rather than taken. Empty means none: each process draws its own (sessions then last as long
     as the process, which is safe), as before. Surrounding spaces are not part of it."""
     secret = value.strip()
     if not secret:
         return ""
-    repeated = any(
-        len(secret) % size == 0 and secret == secret[:size] * (len(secret) // size)
-        for size in range(1, len(secret) // 2 + 1)
-    )
+    # A piece of SESSION_SECRET_PIECE characters that occurs twice: a repeated word or pattern
+    # ("changeme-changeme-…", "0123456789" * 3 + "01", a name + "a" * 32), which a random value
+    # almost never has (64 hex: about 4 in 10 million).
+    pieces = [secret[i : i + SESSION_SECRET_PIECE] for i in range(len(secret) - SESSION_SECRET_PIECE + 1)]
+    repeated = len(set(pieces)) < len(pieces)
     if len(secret) < SESSION_SECRET_MIN_CHARS or len(set(secret)) < SESSION_SECRET_MIN_DISTINCT or repeated:
         raise ConfigError(
             f"Biến cấu hình KHO_SESSION_SECRET không đủ mạnh (dài {len(secret)} ký tự, {len(set(secret))}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,44 @@ class Walk:
             ]
             if rest:
                 self.minor[name] = rest
+
+
+@pytest.fixture
+def trap() -> Iterator[tuple[str, dict[str, str]]]:
+    """Another site (for the cross-site tests, a20 and rv12): serves ``page["html"]`` at ``http://localhost:<port>/``."""
+    page: dict[str, str] = {"html": ""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page["html"].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{httpd.server_address[1]}", page
+    httpd.shutdown()
+    thread.join(5)
+
+
+def clerk_with_a_record(
+    server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes], tmp_path: Path
+) -> tuple[Any, Any, str]:
+    """A văn thư logged in to Kho in Chromium (context, page) and the path of a record they
+    registered (the cross-site tests: a20, rv12)."""
+    from kho_web import login, register_one
+
+    clerk = create_app(kho.settings, kho=kho).test_client()
+    login(clerk, people, "van_thu")
+    record = register_one(clerk, signed["valid"])
+    context = browser.new_context(accept_downloads=True, locale="vi-VN")
+    walk = Walk(context.new_page(), server, tmp_path, None)
+    walk.login(people.usernames["van_thu"])
+    return context, walk.page, record

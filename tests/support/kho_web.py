@@ -126,3 +126,11 @@ def post_incoming(
         },
         headers=people.headers("van_thu"),
     )
+
+
+def recorded_acts(kho: Any) -> list[tuple[str, str]]:
+    """(actor, action) of every event that records an act (not an ``account:``, ``access:`` or
+    ``fixity:`` one, :data:`web.cross_site.UNGUARDED`): what a cross-site GET must not write."""
+    from web.cross_site import UNGUARDED
+
+    return [(e.actor, e.action) for e in kho.repo.audit.events() if not e.action.startswith(UNGUARDED)]

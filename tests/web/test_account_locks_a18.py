@@ -24,7 +24,7 @@ OUTSIDER = {"REMOTE_ADDR": "198.51.100.66"}
 @pytest.fixture
 def workers(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> tuple[Flask, Flask]:
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a18-shared-secret-" + "0123456789abcdef" * 2)
+    monkeypatch.setenv("KHO_SESSION_SECRET", "a18-shared-secret-" + "9f3c1e7a5b2d80e4c6a1f9b3d7e5028c")
     return create_app(kho.settings), create_app(kho.settings)
 
 

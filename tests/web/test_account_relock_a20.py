@@ -12,11 +12,12 @@ tokens and the pages are real."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from kho_clock import MovedClock
 from kho_people import PASSWORD, People
 
 from web.app import create_app
@@ -25,14 +26,6 @@ from web.context import Kho
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 THIEF = {"REMOTE_ADDR": "203.0.113.7"}
 OWNER = {"REMOTE_ADDR": "10.0.0.1"}
-
-
-class MovedClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def workers(
 ) -> tuple[Flask, Flask]:
     """Two web workers (each its own installation) on the test's store, all on ``clock``."""
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a20-shared-secret-" + "0123456789abcdef" * 2)
+    monkeypatch.setenv("KHO_SESSION_SECRET", "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
     apps = create_app(kho.settings), create_app(kho.settings)
     for accounts in (kho.accounts, *(app.extensions["kho"].accounts for app in apps)):
         monkeypatch.setattr(accounts, "clock", clock)

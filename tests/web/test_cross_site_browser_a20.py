@@ -9,69 +9,28 @@ address bar (``none``) or followed from Kho's own pages (``same-origin``) work."
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-from kho_browser import Walk, browser, server  # noqa: F401 - fixtures
+from kho_browser import browser, clerk_with_a_record, server, trap  # noqa: F401 - fixtures
 from kho_people import People
-from kho_web import login, register_one
+from kho_web import recorded_acts
 
-from web.app import create_app
 from web.context import Kho
-from web.cross_site import UNGUARDED
-
-
-@pytest.fixture
-def trap() -> Iterator[tuple[str, dict[str, str]]]:
-    """Another site: serves ``page["html"]`` at ``http://localhost:<port>/``."""
-    page: dict[str, str] = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = page["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://localhost:{httpd.server_address[1]}", page
-    httpd.shutdown()
-    thread.join(5)
-
-
-def _acts(kho: Kho) -> list[tuple[str, str]]:
-    return [(e.actor, e.action) for e in kho.repo.audit.events() if not e.action.startswith(UNGUARDED)]
 
 
 def test_a_link_on_another_site_opens_no_audited_page_in_chromium(
     server: str, browser: Any, kho: Kho, people: People, signed: dict[str, bytes],
     trap: tuple[str, dict[str, str]], tmp_path: Path,
 ) -> None:
-    clerk = create_app(kho.settings, kho=kho).test_client()
-    login(clerk, people, "van_thu")
-    record = register_one(clerk, signed["valid"])
-    context = browser.new_context(accept_downloads=True, locale="vi-VN")
-    walk = Walk(context.new_page(), server, tmp_path, None)
-    page = walk.page
-    walk.login(people.usernames["van_thu"])
+    context, page, record = clerk_with_a_record(server, browser, kho, people, signed, tmp_path)
     origin, trap_page = trap
     trap_page["html"] = (
         f'<!doctype html><a id="view" href="{server}{record}">Xem</a>'
         f' <a id="download" href="{server}{record}/download">Tải</a>'
     )
 
-    before = _acts(kho)
+    before = recorded_acts(kho)
     page.goto(origin + "/")
     with page.expect_response(lambda r: r.url == server + record) as caught:
         page.click("#view")
@@ -84,7 +43,7 @@ def test_a_link_on_another_site_opens_no_audited_page_in_chromium(
     with page.expect_response(lambda r: r.url == server + record + "/download") as caught:
         page.click("#download")
     assert caught.value.status == 403 and caught.value.headers.get("x-kho-error") == "CROSS_SITE_REFUSED"
-    assert _acts(kho) == before  # neither a view nor a download is recorded
+    assert recorded_acts(kho) == before  # neither a view nor a download is recorded
 
     # Typed into the address bar, then followed from Kho's own page: served, and audited.
     opened = page.goto(server + record)
@@ -94,6 +53,6 @@ def test_a_link_on_another_site_opens_no_audited_page_in_chromium(
         page.evaluate("path => { const a = document.createElement('a'); a.href = path;"
                       " document.body.appendChild(a); a.click(); }", record + "/download")
     assert Path(got.value.path()).read_bytes() == signed["valid"]
-    actions = [a for _, a in _acts(kho)[len(before):]]
+    actions = [a for _, a in recorded_acts(kho)[len(before):]]
     assert "record:view" in actions and "content:download" in actions, actions
     context.close()

@@ -27,7 +27,7 @@ def _substituted(value: str) -> str:
     return re.sub(r"\$\{([A-Z_]+)(:\?[^}]*)?\}", lambda m: {
         "KHO_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         # as `python3 -c "import secrets; print(secrets.token_hex(32))"` makes it (a20 refuses a weak one)
-        "KHO_SESSION_SECRET": "5f0c1d2e3b4a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "KHO_SESSION_SECRET": "db70a9cd4bbaa7d2bfeebc1665e8350ae98bd3c32a1ec93adbb1dd3262c5f654",
     }.get(m.group(1), f"test-{m.group(1).lower()}"), value)
 
 

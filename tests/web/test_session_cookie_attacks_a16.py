@@ -56,9 +56,9 @@ def test_a_cookie_of_another_deployment_or_tampered_is_no_session(
     kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "deployment-one-" + "a" * 32)
+    monkeypatch.setenv("KHO_SESSION_SECRET", "deployment-one-" + "3e9b1d7f5a2c8e0b4d6f1a3c5e7b9d20")
     ours = create_app(kho.settings, kho=kho)
-    monkeypatch.setenv("KHO_SESSION_SECRET", "deployment-two-" + "b" * 32)
+    monkeypatch.setenv("KHO_SESSION_SECRET", "deployment-two-" + "8d0f2b4e6a1c3e5f7b9d1a2c4e6f8b0a")
     theirs = create_app(kho.settings, kho=kho)  # the same store, another secret
     web = ours.test_client()
     assert login(web, people, "lanh_dao").status_code == 302

@@ -5,11 +5,12 @@ The account service's clock is moved; the store, the tokens and the pages are re
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from kho_clock import MovedClock
 from kho_people import PASSWORD, People
 
 from kho.config import Settings
@@ -18,14 +19,6 @@ from repository.accounts import token_digest, token_revoked_key
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class MovedClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ NEW_PASSWORD = "Mật-khẩu-mới#2026"
 @pytest.fixture
 def workers(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> tuple[Flask, Flask]:
     monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a16-shared-secret-" + "0123456789abcdef" * 2)
+    monkeypatch.setenv("KHO_SESSION_SECRET", "a16-shared-secret-" + "4b8e2d6a0c9f1e7b3a5d8c2f6e0a9b1d")
     return create_app(kho.settings), create_app(kho.settings)
 
 

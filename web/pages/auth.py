@@ -14,6 +14,7 @@ from kho.errors import (
 )
 from repository import passwords
 from repository.accounts import WEB_SESSION, token_digest
+from web.cross_site import VIA_OTHER_SITE, cross_site
 from web.pages.common import current_account, current_actor, kho, limited, page, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -36,10 +37,15 @@ def login() -> Response:
     if request.method == "GET":
         if current_actor() is not None:
             return redirect(safe_next(request.args.get("next")))  # type: ignore[return-value]
-        return page("login.html", next=request.args.get("next", ""), rules=RULES)
+        # Opened from another site with an address to go on to: say so in the form, so that the
+        # login (a same-origin POST whose redirect would carry out that site's choice) leads to
+        # the page offering the address instead (web.cross_site).
+        via = VIA_OTHER_SITE if request.args.get("next") and cross_site() else ""
+        return page("login.html", next=request.args.get("next", ""), rules=RULES, via=via)
     username = request.form.get("username", "").strip().lower()
     password = request.form.get("password", "")
     target = safe_next(request.form.get("next"))
+    via = request.form.get("via", "")
     ip = request.remote_addr or ""
     error: str | None = None
     try:
@@ -57,9 +63,11 @@ def login() -> Response:
     except KhoError as exc:
         error = exc.message
     if error is not None:
-        return page("login.html", 401, next=target, rules=RULES, error=error, username=username)
+        return page("login.html", 401, next=target, rules=RULES, error=error, username=username, via=via)
     token = kho().accounts.issue_token(account.username, WEB_SESSION, account, ip)
     _start_session(token)
+    if via == VIA_OTHER_SITE and target != url_for("home.index"):
+        return redirect(url_for("cross_site_continue", to=target))  # type: ignore[return-value]
     return redirect(target)  # type: ignore[return-value]
 
 
