@@ -1153,6 +1153,27 @@ class Repository:
         except NotFound:
             pass
 
+    def _release_unless_committed(
+        self, claims: Iterable[str | None], record_id: str, version: int, *, registered: bool
+    ) -> None:
+        """Give back the duplicate guards of a write that failed at or after its commit point
+        (``version`` of ``record_id`` written, or, ``registered``, its register entry): only when
+        the write is known not to have committed. An interruption (Celery's soft time limit, a
+        ``KeyboardInterrupt``) can arrive just after the commit point's object became visible:
+        the record is committed and its guards must stay, or the same file or số/ký hiệu goes in
+        a second time (review rv13: a duplicate record with the next number). Read only (the
+        version, then the entry the catalog marker's register holds); a read that fails keeps
+        the guards (a guard with no committed record behind it is taken over once stale)."""
+        try:
+            committed = self.store.exists(version_key(record_id, version)) or (
+                registered and self._register_entry(record_id) is not None
+            )
+        except Exception:
+            committed = True
+        if not committed:
+            for claim in claims:
+                self._release(claim, record_id)
+
     def _exists(self, record_id: str) -> bool:
         return self.store.exists(version_key(record_id, 1)) or self._roll_forward(record_id) is not None
 
@@ -1723,8 +1744,7 @@ class Repository:
         try:
             self.store.put_new(version_key(record.record_id, 1), self._seal_version(record))
         except BaseException:
-            for claim in claims:
-                self._release(claim, record.record_id)
+            self._release_unless_committed(claims, record.record_id, 1, registered=False)
             raise
 
     # -- documents -------------------------------------------------------------------------
@@ -1787,6 +1807,7 @@ class Repository:
         # next step links nothing before they succeeded (``storage.group.write_group``). Every
         # sync has ended before this returns or raises: the events wait for the commit point's
         # before their links, the end of the block for whatever is left (``Settling``).
+        committing = False
         with Settling() as settling:
             try:
                 files: tuple[StoredFile, ...] = ()
@@ -1821,6 +1842,7 @@ class Repository:
                     extra=_with_mismatch(extra or {}, gate, override_reason),
                 )
                 first: list[NewObject] = []
+                committing = True  # from here a failure may come after the commit point
                 if series is None:
                     settling.wait()
                     self.store.put_new(version_key(record_id, 1), self._seal_version(base))
@@ -1833,8 +1855,11 @@ class Repository:
                     first_key = version_key(record_id, 1)
                     first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
             except BaseException:
-                for claim in claims:
-                    self._release(claim, record_id)
+                if committing:
+                    self._release_unless_committed(claims, record_id, 1, registered=series is not None)
+                else:
+                    for claim in claims:
+                        self._release(claim, record_id)
                 raise
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
             details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
@@ -2347,7 +2372,9 @@ class Repository:
                 self._release(dup, record_id)
                 raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
             except BaseException:
-                self._release(dup, record_id)
+                self._release_unless_committed(
+                    [dup], record_id, base.version, registered=plan.series is not None
+                )
                 raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
         details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
