@@ -2929,15 +2929,20 @@ class Repository:
         held = tuple(dict.fromkeys(k for k in (old_key, legacy) if k is not None))
         return held, new_key, guard[1]
 
-    def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
+    def set_extra(
+        self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the
-        signature verdict summary. Retries on a concurrent update (these are system writes)."""
+        signature verdict summary. Retries on a concurrent update (these are system writes).
+        ``details``: what the event names besides the keys changed (a recall's id and order)."""
         for _ in range(20):
             current = self._load(record_id)
             self.authorize(actor, Action.RECORD_UPDATE, current)
             new = self._next_version(current, actor, extra={**current.extra, **values})
             try:
-                return self._write_version(current, new, actor, action, {"keys": sorted(values)})
+                told = {**(details or {}), "keys": sorted(values)}
+                return self._write_version(current, new, actor, action, told)
             except Conflict:
                 continue
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
