@@ -6,8 +6,6 @@ keep the code; the API answers JSON; the same session works once the gateway is 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,16 +19,6 @@ from web.app import create_app
 from web.context import Kho
 
 pytestmark = pytest.mark.s3
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
-    if not endpoint:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
-    started = Relay(endpoint).start()
-    yield started
-    started.stop()
 
 
 def test_the_store_down_answer_names_no_endpoint_bucket_key_or_credential(
