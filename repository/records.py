@@ -2880,19 +2880,35 @@ class Repository:
         new = self._next_version(current, actor, metadata=md, note=note)
         with self._duplicates_told_to(actor):
             moved = self._guard_move(current, md)
-            if moved is not None:
-                self._claim(moved[1], record_id, moved[2])
         if moved is None:
             return self._write_version(current, new, actor, "record:update", {"fields": changed})
-        old_keys, new_key, _ = moved
+        old_keys, new_key, what = moved
         try:
+            with self._duplicates_told_to(actor):
+                self._claim(new_key, record_id, what)
             written = self._write_version(current, new, actor, "record:update", {"fields": changed})
         except BaseException:
-            self._release(new_key, record_id)
+            # An interruption (Celery's soft time limit) may land after the corrected version
+            # was committed: then the new guard is the record's and the old ones are free, as
+            # on success (review rv13: the new one was given back, the old ones kept).
+            if not self._wrote_version(record_id, new):
+                self._release(new_key, record_id)
+                raise
+            for old_key in old_keys:
+                self._release(old_key, record_id)
             raise
         for old_key in old_keys:
             self._release(old_key, record_id)
         return written
+
+    def _wrote_version(self, record_id: str, new: Record) -> bool:
+        """Whether version ``new.version`` of ``record_id`` is there with ``new``'s metadata
+        (a read after a failed write; a read that fails: False, nothing claimed of it)."""
+        try:
+            stored = self._load(record_id, new.version)
+        except Exception:
+            return False
+        return stored.metadata == new.metadata
 
     def _guard_move(
         self, current: Record, md: DocumentMetadata | FileMetadata

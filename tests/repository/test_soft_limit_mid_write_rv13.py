@@ -172,3 +172,50 @@ def test_a_soft_time_limit_at_every_link_of_an_intake_confirmation_keeps_a_commi
         at += 1
     assert at > 2
     assert wrong == [], "\n".join(wrong)
+
+
+def _file_md(notation: str) -> dict[str, str]:
+    return {"file_notation": notation, "title": "Hồ sơ rv13", "maintenance": "10 năm",
+            "creator": "Nguyễn An", "start_date": "2026-01-05"}
+
+
+@pytest.mark.usefixtures("soft_limit_handler")
+def test_a_soft_time_limit_at_every_link_of_a_correction_that_moves_a_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hồ sơ's số và ký hiệu corrected (its mã guard moves): interrupted at any link, the new
+    mã is guarded exactly when the corrected version was committed, and the old one is free."""
+    at, wrong = 1, []
+    while True:
+        store, keys = LocalStore(tmp_path / f"s{at}"), LocalStore(tmp_path / f"k{at}")
+        made = new_repository(store, keys).create_file(_file_md("01.VP"), CLERK)
+        with monkeypatch.context() as patch:
+            count = _limit_at(patch, "link", at)
+            error: BaseException | None = None
+            try:
+                new_repository(store, keys).update_metadata(
+                    made.record_id, {"file_notation": "02.VP"}, expected_version=made.version, actor=CLERK
+                )
+            except BaseException as exc:
+                error = exc
+            calls = count[0]
+        if calls < at:
+            break
+        if not (error is not None and is_time_limit(error)):
+            wrong.append(f"#{at}: raised {type(error).__name__}: {error}"[:200])
+        repo = new_repository(store, keys)
+        fsck(repo, repair=True, grace_seconds=0)
+        now = repo.get(made.record_id, actor=CLERK).metadata.to_dict()["file_notation"]
+        taken, free = ("02.VP", "01.VP") if now == "02.VP" else ("01.VP", "02.VP")
+        try:
+            repo.create_file(_file_md(taken), CLERK)
+            wrong.append(f"#{at}: {taken} (the hồ sơ's, now {now}) given to a second hồ sơ")
+        except Duplicate:
+            pass
+        try:
+            repo.create_file(_file_md(free), CLERK)
+        except Duplicate:
+            wrong.append(f"#{at}: {free} (no hồ sơ's) refused")
+        at += 1
+    assert at > 2
+    assert wrong == [], "\n".join(wrong)
