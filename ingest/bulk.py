@@ -183,6 +183,33 @@ _SYSTEM_FILES: tuple[tuple[Callable[[str], bool], Callable[[bytes], bool], str],
     (lambda n: n.lower() == "desktop.ini", _desktop_ini, "Windows Explorer"),
 )
 _SYSTEM_HEAD = 64
+_SYSTEM_MAX_BYTES = 64 * 1024 * 1024
+"""A "system file" larger than this is not judged one (its rule of name applies: read, or
+SOURCE_HIDDEN): Finder's and Explorer's files of a folder stay far below."""
+_DOCUMENT_MARKS = (
+    b"%PDF-", b"PK\x03\x04", b"{\\rtf",  # PDF; DOCX, XLSX, ODT, ODS (ZIP); RTF
+    "WordDocument".encode("utf-16-le"), "Workbook".encode("utf-16-le"),  # DOC, XLS streams
+    "PowerPoint Document".encode("utf-16-le"),
+)
+"""Bytes a document of a format Kho takes carries, and none of the system files does: a file
+with a system file's name and first bytes that carries one of them is not skipped (review rv13:
+Finder's ``Bud1`` or AppleDouble's header followed by a PDF, an OLE file with a Word stream
+named ``Thumbs.db``, were ``bỏ qua`` while the folder's import exited 0)."""
+
+
+def _carries_document(fd: int, head: bytes) -> bool:
+    """Whether the rest of the file (read from after ``head``) holds a :data:`_DOCUMENT_MARKS`
+    mark, or an OLE file's signature past its start (a .doc or .xls inside Finder's or
+    AppleDouble's format); True as well for a file too large to be a system file."""
+    if os.fstat(fd).st_size > _SYSTEM_MAX_BYTES:
+        return True
+    chunks = [head]
+    while chunk := os.read(fd, 1024 * 1024):
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if any(mark in data for mark in _DOCUMENT_MARKS):
+        return True
+    return data.find(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 1) != -1
 
 
 def system_file(path: Path) -> str | None:
@@ -202,11 +229,14 @@ def system_file(path: Path) -> str | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         head = os.read(fd, _SYSTEM_HEAD)
+        who = next((who for head_rule, who in rules if head_rule(head)), None)
+        if who is None or _carries_document(fd, head):
+            return None
     except OSError:
         return None
     finally:
         os.close(fd)
-    return next((who for head_rule, who in rules if head_rule(head)), None)
+    return who
 
 
 def system_skipped(path: Path, who: str) -> BulkItem:

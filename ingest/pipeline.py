@@ -86,11 +86,27 @@ TIMEOUT_CODE = "INGEST_TIMEOUT"
 ``KHO_TASK_TIME_LIMIT`` when the process had to be killed): not retried, a retry would too."""
 
 
+class SoftTimeLimit(BaseException):
+    """Celery's soft time limit as the ingest worker raises it (:func:`soft_limit_handler`):
+    not an :class:`Exception`. billiard's own ``SoftTimeLimitExceeded`` is one, raised by a
+    signal in the task's main thread wherever it is, so every broad ``except Exception`` took it
+    for a file's or a store's failure: the signature step stored a made-up verdict
+    (INDETERMINATE, "the worker pool failed") and the job went on past its limit (review
+    rv13). Like ``KeyboardInterrupt``, which the store's write groups and the workers' pools
+    were built to be interrupted by, it reaches the task through every such block."""
+
+
+def soft_limit_handler(signum: int, frame: object) -> None:
+    """The SIGUSR1 handler of the ingest worker's pool processes (billiard's
+    ``soft_timeout_sighandler`` replaced by :mod:`ingest.tasks`)."""
+    raise SoftTimeLimit()
+
+
 def is_time_limit(error: BaseException) -> bool:
     """Celery's soft time limit, raised in the task's thread by a signal handler."""
     from billiard.exceptions import SoftTimeLimitExceeded
 
-    return isinstance(error, SoftTimeLimitExceeded)
+    return isinstance(error, (SoftTimeLimit, SoftTimeLimitExceeded))
 
 
 def time_limit_error(*, hard: bool = False) -> KhoError:
@@ -699,7 +715,7 @@ class Pipeline:
             began = time.perf_counter()
             try:
                 outcome = step.run(ctx)
-            except Exception as exc:
+            except (Exception, SoftTimeLimit) as exc:
                 error = time_limit_error() if is_time_limit(exc) else as_kho_error(exc)
                 elapsed = time.perf_counter() - began
                 return self._failed(ctx, step, error, elapsed, final_attempt, exc)

@@ -13,17 +13,30 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+import billiard.pool
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Celery, Task, signals
 
 from ingest.celery_app import app, ingest_queue, make_app
-from ingest.pipeline import Pipeline, RetryPolicy, TransientFailure, quiet_validation_logs
+from ingest.pipeline import (
+    Pipeline,
+    RetryPolicy,
+    SoftTimeLimit,
+    TransientFailure,
+    quiet_validation_logs,
+    soft_limit_handler,
+)
 from ingest.status import JobState, JobStatus
 from kho.config import Settings
 
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "kho.ingest.process"
+
+# The pool processes forked from here on raise the soft time limit as a BaseException that no
+# ``except Exception`` takes for a file's failure (:class:`ingest.pipeline.SoftTimeLimit`):
+# billiard installs the handler it finds under this name after each fork (review rv13).
+billiard.pool.soft_timeout_sighandler = soft_limit_handler
 TIMED_OUT_TASK = "kho.ingest.timed_out"
 
 _pipeline: Pipeline | None = None
@@ -76,7 +89,7 @@ def process(self: Any, job_id: str, force: bool = False) -> str:
     except TransientFailure as failure:
         logger.warning("job %s: %s; retry %d", job_id, failure.error, attempt + 1)
         raise self.retry(countdown=policy.delay(attempt), exc=failure.error) from None
-    except SoftTimeLimitExceeded:  # outside a step (a step's own is its failure)
+    except (SoftTimeLimit, SoftTimeLimitExceeded):  # outside a step (a step's own is its failure)
         status = pipeline.timed_out(job_id)
     return status.state.value
 

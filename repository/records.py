@@ -1153,6 +1153,27 @@ class Repository:
         except NotFound:
             pass
 
+    def _release_unless_committed(
+        self, claims: Iterable[str | None], record_id: str, version: int, *, registered: bool
+    ) -> None:
+        """Give back the duplicate guards of a write that failed at or after its commit point
+        (``version`` of ``record_id`` written, or, ``registered``, its register entry): only when
+        the write is known not to have committed. An interruption (Celery's soft time limit, a
+        ``KeyboardInterrupt``) can arrive just after the commit point's object became visible:
+        the record is committed and its guards must stay, or the same file or số/ký hiệu goes in
+        a second time (review rv13: a duplicate record with the next number). Read only (the
+        version, then the entry the catalog marker's register holds); a read that fails keeps
+        the guards (a guard with no committed record behind it is taken over once stale)."""
+        try:
+            committed = self.store.exists(version_key(record_id, version)) or (
+                registered and self._register_entry(record_id) is not None
+            )
+        except Exception:
+            committed = True
+        if not committed:
+            for claim in claims:
+                self._release(claim, record_id)
+
     def _exists(self, record_id: str) -> bool:
         return self.store.exists(version_key(record_id, 1)) or self._roll_forward(record_id) is not None
 
@@ -1723,8 +1744,7 @@ class Repository:
         try:
             self.store.put_new(version_key(record.record_id, 1), self._seal_version(record))
         except BaseException:
-            for claim in claims:
-                self._release(claim, record.record_id)
+            self._release_unless_committed(claims, record.record_id, 1, registered=False)
             raise
 
     # -- documents -------------------------------------------------------------------------
@@ -1787,6 +1807,7 @@ class Repository:
         # next step links nothing before they succeeded (``storage.group.write_group``). Every
         # sync has ended before this returns or raises: the events wait for the commit point's
         # before their links, the end of the block for whatever is left (``Settling``).
+        committing = False
         with Settling() as settling:
             try:
                 files: tuple[StoredFile, ...] = ()
@@ -1821,6 +1842,7 @@ class Repository:
                     extra=_with_mismatch(extra or {}, gate, override_reason),
                 )
                 first: list[NewObject] = []
+                committing = True  # from here a failure may come after the commit point
                 if series is None:
                     settling.wait()
                     self.store.put_new(version_key(record_id, 1), self._seal_version(base))
@@ -1833,8 +1855,11 @@ class Repository:
                     first_key = version_key(record_id, 1)
                     first.append(NewObject(self.store, first_key, sealed_first, fresh=True, same_bytes=True))
             except BaseException:
-                for claim in claims:
-                    self._release(claim, record_id)
+                if committing:
+                    self._release_unless_committed(claims, record_id, 1, registered=series is not None)
+                else:
+                    for claim in claims:
+                        self._release(claim, record_id)
                 raise
             details: dict[str, Any] = {"kind": record.kind, "files": [f.sha256 for f in record.files]}
             details.update(_reasons(gate, record.extra, override_reason, duplicate_reason, md))
@@ -2347,7 +2372,9 @@ class Repository:
                 self._release(dup, record_id)
                 raise Conflict(f"“{record_id}” vừa được người khác cập nhật.", record_id=record_id) from exc
             except BaseException:
-                self._release(dup, record_id)
+                self._release_unless_committed(
+                    [dup], record_id, base.version, registered=plan.series is not None
+                )
                 raise
         details: dict[str, Any] = {"fields": sorted(md.to_dict()), "from": "intake"}
         details.update(_reasons(gate, current.extra, override_reason, duplicate_reason, md))
@@ -2853,19 +2880,35 @@ class Repository:
         new = self._next_version(current, actor, metadata=md, note=note)
         with self._duplicates_told_to(actor):
             moved = self._guard_move(current, md)
-            if moved is not None:
-                self._claim(moved[1], record_id, moved[2])
         if moved is None:
             return self._write_version(current, new, actor, "record:update", {"fields": changed})
-        old_keys, new_key, _ = moved
+        old_keys, new_key, what = moved
         try:
+            with self._duplicates_told_to(actor):
+                self._claim(new_key, record_id, what)
             written = self._write_version(current, new, actor, "record:update", {"fields": changed})
         except BaseException:
-            self._release(new_key, record_id)
+            # An interruption (Celery's soft time limit) may land after the corrected version
+            # was committed: then the new guard is the record's and the old ones are free, as
+            # on success (review rv13: the new one was given back, the old ones kept).
+            if not self._wrote_version(record_id, new):
+                self._release(new_key, record_id)
+                raise
+            for old_key in old_keys:
+                self._release(old_key, record_id)
             raise
         for old_key in old_keys:
             self._release(old_key, record_id)
         return written
+
+    def _wrote_version(self, record_id: str, new: Record) -> bool:
+        """Whether version ``new.version`` of ``record_id`` is there with ``new``'s metadata
+        (a read after a failed write; a read that fails: False, nothing claimed of it)."""
+        try:
+            stored = self._load(record_id, new.version)
+        except Exception:
+            return False
+        return stored.metadata == new.metadata
 
     def _guard_move(
         self, current: Record, md: DocumentMetadata | FileMetadata
@@ -2902,15 +2945,20 @@ class Repository:
         held = tuple(dict.fromkeys(k for k in (old_key, legacy) if k is not None))
         return held, new_key, guard[1]
 
-    def set_extra(self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str) -> Record:
+    def set_extra(
+        self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the
-        signature verdict summary. Retries on a concurrent update (these are system writes)."""
+        signature verdict summary. Retries on a concurrent update (these are system writes).
+        ``details``: what the event names besides the keys changed (a recall's id and order)."""
         for _ in range(20):
             current = self._load(record_id)
             self.authorize(actor, Action.RECORD_UPDATE, current)
             new = self._next_version(current, actor, extra={**current.extra, **values})
             try:
-                return self._write_version(current, new, actor, action, {"keys": sorted(values)})
+                told = {**(details or {}), "keys": sorted(values)}
+                return self._write_version(current, new, actor, action, told)
             except Conflict:
                 continue
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)

@@ -37,7 +37,8 @@ KEYS_PREFIX = "keys/"
 
 
 def _keystore_found(settings: Settings) -> bool | None:
-    """What ``KHO_KEYSTORE_URL`` holds, read without creating anything: True when it is a key
+    """What ``KHO_KEYSTORE_URL`` holds, read without creating anything (but an S3 key bucket's
+    missing marker, below): True when it is a key
     store (a key, or the place made by hand for keys to be restored into), False when it exists
     but is empty, None when it is not there at all; ``True`` as well when this process may not
     tell (a local folder it may use but not list: judged as before rv9).
@@ -45,13 +46,16 @@ def _keystore_found(settings: Settings) -> bool | None:
     - local folder: its ``objects`` folder (missing: None; empty: False; one ``scandir`` of its
       first entry; ``<folder>/objects/keys`` made by hand is a key store);
     - S3 bucket: the bucket (missing: None), then a key under ``keys/`` or the folder marker
-      ``keys/`` (:meth:`~repository.storage.s3.S3Store.holds`: 2 requests).
+      ``keys/`` (:meth:`~repository.storage.s3.S3Store.holds`: 2 requests). A bucket holding
+      keys without the marker (made before u10) is marked then (a third request, once): it has
+      proved itself a key store, and would otherwise be refused as empty once every key in it is
+      destroyed (review rv13). The marker is the only thing ever written here.
       Before u10 an S3 key store was not checked, and :class:`S3Store` creates a missing bucket
       when it opens: a wrong or lost key bucket became an empty one and Kho went on."""
     url = settings.keystore_url
     if url.startswith("s3://"):
         s3 = open_store(url, **settings.keystore_options(), create_bucket=False, conditional_create=False)
-        return s3.holds(KEYS_PREFIX)  # type: ignore[attr-defined]
+        return s3.holds(KEYS_PREFIX, mark=True)  # type: ignore[attr-defined]
     folder = Path(url.removeprefix("file://"))
     try:
         with os.scandir(folder / "objects") as entries:

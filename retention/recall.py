@@ -19,7 +19,7 @@ from kho.errors import Conflict, KhoError, LegalHold, NotFound, PermissionDenied
 from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host
 from kho.timeutil import to_iso_utc
 from repository import formats
-from repository.policy import Action, Role
+from repository.policy import Action, Role, roles_for
 from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, nfc, typed_text
 from retention.workflow import Versions
@@ -116,7 +116,8 @@ class Recalls:
                 continue
             if not record.extra.get(RECALL_KEY):
                 record = self.repo.set_extra(
-                    record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
+                    record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer,
+                    action="record:recall", details=self._told(recall),
                 )
                 marked.append(record.record_id)
             self._settle_old(recall, record)
@@ -184,7 +185,8 @@ class Recalls:
             marked = (record.extra.get(RECALL_KEY) or {}).get("recall_id")
             if marked != recall["recall_id"]:
                 self.repo.set_extra(
-                    record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer, action="record:recall"
+                    record.record_id, {RECALL_KEY: self._marked(recall)}, actor=writer,
+                    action="record:recall", details=self._told(recall),
                 )
             self.repo.place_hold(  # idempotent per hold id: a run taking over writes no second one
                 record.record_id,
@@ -228,7 +230,11 @@ class Recalls:
                 code="RECALL_NOT_OPEN",
                 record_id=record_id,
             )
-        if actor.user != open_.get("by") and not actor.as_principal.has(Role.LANH_DAO):
+        # A lãnh đạo of the document's own unit (or one above it), as for every decision over a
+        # record: any lãnh đạo role (of another unit, held beside the văn thư role that let the
+        # person recall it) was taken before review rv13.
+        leads = Role.LANH_DAO in roles_for(actor.as_principal, Action.RECORD_RECALL, self.repo.facts(record))
+        if actor.user != open_.get("by") and not leads:
             self.repo.audit.append(
                 actor.user,
                 "access:denied",
@@ -270,7 +276,8 @@ class Recalls:
             if (record.extra.get(RECALL_KEY) or {}).get("recall_id") == recall["recall_id"]:
                 writer = Actor(user=actor.user, source=actor.source, system=True)  # decided above
                 self.repo.set_extra(
-                    record_id, {RECALL_KEY: None}, actor=writer, action="record:recall-withdraw"
+                    record_id, {RECALL_KEY: None}, actor=writer, action="record:recall-withdraw",
+                    details=self._told(recall),
                 )
             if not any(
                 e.action == "recall:withdraw" and (e.details or {}).get("recall_id") == recall["recall_id"]
@@ -292,6 +299,13 @@ class Recalls:
             recall, state=WITHDRAWN, run=None,
             withdrawn={"by": actor.user, "at": to_iso_utc(self.repo.clock()), "reason": why},
         )
+
+    @staticmethod
+    def _told(recall: dict[str, Any]) -> dict[str, Any]:
+        """What the audit event of a document's recall mark names (review rv13: the event said
+        only ``keys: [recall]``, so a trail of two recalls, each withdrawn, did not tell which
+        order was marked and unmarked)."""
+        return {"recall_id": recall["recall_id"], "order_ref": recall["order_ref"]}
 
     @staticmethod
     def _hold_id(recall: dict[str, Any]) -> str:

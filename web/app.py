@@ -29,7 +29,7 @@ from kho.timeutil import parse_iso
 from repository.policy import Action, search_scope
 from repository.records import Actor, Repository, is_record_id
 from web import cross_site, worklists
-from web.context import Kho
+from web.context import Kho, over_http
 from web.heads import FileHeaders, KhoFlask, attachment, file_route
 from web.proxies import TrustedProxies, networks
 
@@ -317,7 +317,7 @@ def create_app(
     # -- errors --------------------------------------------------------------------------------
     @app.errorhandler(KhoError)
     def on_kho_error(error: KhoError) -> Response:
-        error = kho.refusal(error, g.get("actor"))
+        error = over_http(kho.refusal(error, g.get("actor")))
         return _error(error.code, error.message, error.http_status, error.details or None)
 
     @app.errorhandler(HTTPException)

@@ -7,6 +7,7 @@ Nothing a caller asserts (a header, a ``--user`` flag) ever names who acts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from kho.errors import (
     KhoError,
     MasterKeyWrong,
     RecordUnreadable,
+    StoreUnavailable,
     ValidationFailed,
 )
 from repository.accounts import Account, AccountService, Notification
@@ -272,3 +274,25 @@ class Kho:
         if self._backend is not None:
             self._backend.close()
             self._backend = None
+
+
+STORE_DOWN_MESSAGE = (
+    "Tạm thời không truy cập được kho lưu trữ; vui lòng thử lại sau ít phút. Sự cố đã được ghi"
+    " lại để quản trị hệ thống xử lý."
+)
+"""What a web answer (page or API) says of an unreachable store."""
+
+
+def over_http(error: KhoError) -> KhoError:
+    """``error`` as a web answer may show it to whoever asked: an unreachable store
+    (``STORE_UNAVAILABLE``) is answered with its code and :data:`STORE_DOWN_MESSAGE` only. Its
+    own message and details name the S3 endpoint (host and port), the bucket and the object key,
+    or the data folder's path, and the refusal reaches anyone (the login page, a request with no
+    valid token: review rv13); they go to the log, as the CLI still prints them to the
+    operator. Any other error is answered as is."""
+    if not isinstance(error, StoreUnavailable) or error.details.get("reason"):
+        return error
+    logging.getLogger(__name__).warning("store unavailable: %s %s", error.message, error.details)
+    plain = StoreUnavailable(STORE_DOWN_MESSAGE)
+    plain.__cause__ = error
+    return plain

@@ -457,29 +457,37 @@ class S3Store(ObjectStore):
                     ) from exc
                 raise
 
-    def holds(self, prefix: str) -> bool | None:
+    def holds(self, prefix: str, *, mark: bool = False) -> bool | None:
         """Whether the bucket holds an object under ``prefix`` or the folder marker named
         ``prefix`` (an empty object ``keys/``, :meth:`mark`, or made by an operator as ``mkdir``
         makes a folder); None when the bucket does not exist. Two requests, reads only (``HEAD``
         bucket, one listing of at most one key: the marker sorts first), whatever the bucket
-        holds; nothing is created, whatever ``create_bucket`` was. The probe's objects are not
-        under ``prefix``."""
+        holds; nothing is created, whatever ``create_bucket`` was, except with ``mark``: a bucket
+        that holds objects under ``prefix`` but not the marker (a key bucket made before u10) gets
+        the marker (:meth:`mark`, a third request, once), so that it is still told from an empty
+        bucket once every object under ``prefix`` is deleted (review rv13). The probe's objects
+        are not under ``prefix``."""
 
-        def run() -> bool | None:
+        def run() -> bool | str | None:
             client = self._client
             if not client.bucket_exists(self.bucket):
                 return None
             # minio's public list_objects asks for pages of 1,000 keys: one key is enough here.
             try:
-                for _ in client._list_objects(self.bucket, prefix=prefix, max_keys=1):
-                    return True
+                for first in client._list_objects(self.bucket, prefix=prefix, max_keys=1):
+                    return True if first.object_name == prefix else "unmarked"
             except S3Error as exc:
                 if exc.code == "AccessDenied":  # a credential that may read keys but not list
                     return True  # them: cannot tell, judged as before (the local PermissionError)
                 raise
             return False
 
-        return self._call(run)
+        found = self._call(run)
+        if found == "unmarked":
+            if mark:
+                self.mark(prefix)
+            return True
+        return found  # type: ignore[return-value]  # (True, False or None here)
 
     def mark(self, prefix: str) -> None:
         """Put the empty folder marker ``prefix`` (``keys/``): a bucket Kho made as a key store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
+from kho_relay import Relay
 from kho_testing import sealed_cong_van, so_sealed_cong_van
 
 from ingest.testpki import TestPKI, Variant, make_variant
@@ -114,3 +116,15 @@ def audit_signing_key(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.M
     assert made.exit_code == 0, made.output
     monkeypatch.setenv("KHO_AUDIT_SIGNING_KEY", str(key))
     return key
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    """A TCP relay to the test S3 gateway: ``stop()`` cuts the store for real, ``start()`` brings
+    it back (``tests/support/kho_relay.py``)."""
+    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
+    if not endpoint:
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
+    started = Relay(endpoint).start()
+    yield started
+    started.stop()

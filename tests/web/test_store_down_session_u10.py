@@ -8,8 +8,7 @@ not stop them); nothing is patched."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,6 @@ from kho_web import login, text
 from kho.config import Settings
 from web.app import create_app
 from web.context import Kho
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
-    if not endpoint:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
-    started = Relay(endpoint).start()
-    yield started
-    started.stop()
 
 
 def _session_cookie(web: FlaskClient) -> str | None:

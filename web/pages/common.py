@@ -51,7 +51,7 @@ from repository.policy import Action, Role, can
 from repository.records import Actor
 from repository.workflow import ACT_LABELS
 from web.app import is_upload_route
-from web.context import Kho
+from web.context import Kho, over_http
 from web.pages.document_view import VERDICT_LABELS
 from web.proxies import address_block
 
@@ -617,7 +617,7 @@ def install_common(app: Flask, installation: Kho, templates: Path, static: Path)
     def on_kho_error(error: KhoError) -> Any:
         if request.path.startswith("/api/") and api_kho is not None:
             return api_kho(error)
-        error = installation.refusal(error, g.get("actor"))
+        error = over_http(installation.refusal(error, g.get("actor")))
         return _error_page(error.http_status, error.message, error.code)
 
     @app.errorhandler(Exception)
