@@ -7,7 +7,6 @@ Nothing a caller asserts (a header, a ``--user`` flag) ever names who acts.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -292,6 +291,8 @@ def over_http(error: KhoError) -> KhoError:
     operator. Any other error is answered as is."""
     if not isinstance(error, StoreUnavailable) or error.details.get("reason"):
         return error
+    import logging  # here: the CLI imports this module and must start without logging
+
     logging.getLogger(__name__).warning("store unavailable: %s %s", error.message, error.details)
     plain = StoreUnavailable(STORE_DOWN_MESSAGE)
     plain.__cause__ = error
