@@ -279,10 +279,7 @@ class Recalls:
                     record_id, {RECALL_KEY: None}, actor=writer, action="record:recall-withdraw",
                     details=self._told(recall),
                 )
-            if not any(
-                e.action == "recall:withdraw" and (e.details or {}).get("recall_id") == recall["recall_id"]
-                for e in self.repo.audit.record_events(record_id)
-            ):
+            if not self._has_event(record_id, "recall:withdraw", recall):
                 self.repo.audit.append(
                     actor.user,
                     "recall:withdraw",
@@ -298,6 +295,14 @@ class Recalls:
         return self._next(
             recall, state=WITHDRAWN, run=None,
             withdrawn={"by": actor.user, "at": to_iso_utc(self.repo.clock()), "reason": why},
+        )
+
+    def _has_event(self, record_id: str, action: str, recall: dict[str, Any]) -> bool:
+        """Whether the record's audit trail already holds ``action`` for this recall (a run that
+        took a recall over writes each of its events once)."""
+        return any(
+            e.action == action and (e.details or {}).get("recall_id") == recall["recall_id"]
+            for e in self.repo.audit.record_events(record_id)
         )
 
     @staticmethod
@@ -520,10 +525,7 @@ class Recalls:
         # order) left the recall destroyed and the sender never told, the next click answered
         # RECALL_ALREADY_DONE (review rv7). A run that took the recall over looks for its notice
         # in the record's events first (only then: a new recall has none), so it is written once.
-        if open_ is None or not any(
-            e.action == "recall:notify" and (e.details or {}).get("recall_id") == recall["recall_id"]
-            for e in self.repo.audit.record_events(record_id)
-        ):
+        if open_ is None or not self._has_event(record_id, "recall:notify", recall):
             self.repo.audit.append(
                 actor.user,
                 "recall:notify",
