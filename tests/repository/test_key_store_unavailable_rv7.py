@@ -9,13 +9,12 @@ outage of the connection, nothing in Kho replaced."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from kho_buckets import new_bucket
+from kho_relay import Relay
 from kho_testing import CLERK, incoming, make_store, new_repository, s3_options
 
 from kho.errors import StoreUnavailable
@@ -25,87 +24,17 @@ from repository.storage import open_store
 SECRET = b"%PDF-1.4 " + bytes([9]) * 64
 
 
-class _Relay:
-    """A TCP relay to ``target`` on a port of its own; :meth:`cut` closes the port and every
-    connection through it (the S3 gateway gone from the network), :meth:`resume` opens it again."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self.resume()
-
-    def resume(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        assert self._listener is not None
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (a close alone does not)
-        except OSError:
-            pass
-        self._listener.close()
-        self._listener = None
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            c.close()
-
-
 @pytest.fixture
 def relayed(tmp_path: Path):  # type: ignore[no-untyped-def]
     """(data store, key store reached through a relay, the relay) on the real S3 gateway."""
     options = s3_options()
     if options is None:
         pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
-    host, port = options["endpoint"].rsplit(":", 1)
-    relay = _Relay((host, int(port)))
+    relay = Relay(options["endpoint"]).start()
     bucket = new_bucket("kun", options)
-    keystore = open_store(f"s3://{bucket}", **{**options, "endpoint": f"127.0.0.1:{relay.port}"})
+    keystore = open_store(f"s3://{bucket}", **{**options, "endpoint": relay.address})
     yield make_store("s3", tmp_path, "s"), keystore, relay
-    if relay._listener is None:
-        relay.resume()
-    relay.cut()
+    relay.stop()
 
 
 def test_a_cached_key_rechecked_while_the_key_store_is_down_is_store_unavailable(relayed) -> None:  # type: ignore[no-untyped-def]
@@ -114,11 +43,11 @@ def test_a_cached_key_rechecked_while_the_key_store_is_down_is_store_unavailable
     record_id = repo.create_document("den", incoming(code_number="3"), SECRET, "cv.pdf", CLERK).record_id
     assert repo.read_content(record_id, actor=CLERK)[1] == SECRET  # key cached and checked
     time.sleep(keys_module.KEY_RECHECK_SECONDS + 0.1)
-    relay.cut()
+    relay.stop()
     with pytest.raises(StoreUnavailable) as down:
         repo.read_content(record_id, actor=CLERK)
     assert down.value.code == "STORE_UNAVAILABLE"
-    relay.resume()
+    relay.start()
     # nothing was taken for destroyed or damaged: the record reads again once the store is back
     assert repo.read_content(record_id, actor=CLERK)[1] == SECRET
 
@@ -128,13 +57,13 @@ def test_a_key_first_read_while_the_key_store_is_down_is_store_unavailable(relay
     writer = new_repository(store, keystore)
     record_id = writer.create_document("den", incoming(code_number="4"), SECRET, "cv.pdf", CLERK).record_id
     reader = new_repository(store, keystore)  # another worker: nothing cached
-    relay.cut()
+    relay.stop()
     with pytest.raises(StoreUnavailable) as down:
         reader.read_content(record_id, actor=CLERK)
     assert down.value.code == "STORE_UNAVAILABLE"
     with pytest.raises(StoreUnavailable):  # a listing says so too, rather than leave it out
         reader.may_see_listed(CLERK, record_id)
-    relay.resume()
+    relay.start()
     assert reader.read_content(record_id, actor=CLERK)[1] == SECRET
 
 
@@ -157,11 +86,11 @@ def test_a_fixity_run_during_a_key_store_outage_fails_instead_of_naming_original
     assert audit_fixity(warm, actor=operator).damaged == ()  # keys cached and checked
     time.sleep(keys_module.KEY_RECHECK_SECONDS + 0.1)
     cold = new_repository(store, keystore)  # another worker: nothing cached
-    relay.cut()
+    relay.stop()
     for repo in (cold, warm):
         with pytest.raises(StoreUnavailable):
             audit_fixity(repo, actor=operator)
-    relay.resume()
+    relay.start()
     checks = [e for e in writer.audit.events() if e.action == "fixity:check"]
     assert len(checks) == 1 and checks[0].details["damaged"] == []
     report = audit_fixity(new_repository(store, keystore), actor=operator)

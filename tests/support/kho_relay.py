@@ -37,6 +37,10 @@ class Relay:
             server, self._server = self._server, None
             opened, self._open = self._open, []
         if server is not None:
+            try:
+                server.shutdown(socket.SHUT_RDWR)  # wakes the accept (a close alone does not)
+            except OSError:
+                pass
             server.close()
         for sock in opened:
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from kho_people import People, make_people
 from kho_relay import Relay
-from kho_testing import sealed_cong_van, so_sealed_cong_van
+from kho_retention import s3_env
+from kho_testing import s3_options, sealed_cong_van, so_sealed_cong_van
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
@@ -122,9 +122,25 @@ def audit_signing_key(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.M
 def relay() -> Iterator[Relay]:
     """A TCP relay to the test S3 gateway: ``stop()`` cuts the store for real, ``start()`` brings
     it back (``tests/support/kho_relay.py``)."""
-    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
-    if not endpoint:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set")
-    started = Relay(endpoint).start()
+    options = s3_options()
+    if options is None:
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    started = Relay(options["endpoint"]).start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def relayed_kho(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relay: Relay
+) -> Iterator[tuple[Kho, dict[str, str]]]:
+    """A Kho on the real S3 gateway reached through :func:`relay` (cut it with ``relay.stop()``),
+    and the environment it was configured from."""
+    env = {**s3_env(tmp_path), "KHO_S3_ENDPOINT": relay.address, "KHO_COOKIE_SECURE": "false"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    kho = Kho(Settings.from_env(), follow_index=False)
+    try:
+        yield kho, env
+    finally:
+        kho.close()

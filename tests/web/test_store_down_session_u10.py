@@ -15,10 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from kho_people import People, make_people
 from kho_relay import Relay
-from kho_retention import s3_env
 from kho_web import login, text
 
-from kho.config import Settings
 from web.app import create_app
 from web.context import Kho
 
@@ -61,16 +59,10 @@ def test_a_page_session_survives_the_local_store_folder_gone(
 
 @pytest.mark.s3
 def test_a_page_session_survives_the_store_being_unreachable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relay: Relay
+    relayed_kho: tuple[Kho, dict[str, str]], relay: Relay
 ) -> None:
-    env = {**s3_env(tmp_path), "KHO_S3_ENDPOINT": relay.address, "KHO_COOKIE_SECURE": "false"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    kho = Kho(Settings.from_env(), follow_index=False)
-    try:
-        people = make_people(kho)
-        web = create_app(kho.settings, kho=kho).test_client()
-        assert login(web, people, "van_thu").status_code == 302
-        _down_then_back(web, people.usernames["van_thu"], relay.stop, relay.start)
-    finally:
-        kho.close()
+    kho, _ = relayed_kho
+    people = make_people(kho)
+    web = create_app(kho.settings, kho=kho).test_client()
+    assert login(web, people, "van_thu").status_code == 302
+    _down_then_back(web, people.usernames["van_thu"], relay.stop, relay.start)
