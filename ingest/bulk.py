@@ -32,6 +32,7 @@ from ingest.status import JobState, JobStatus, JobStore
 from kho.config import Settings
 from kho.errors import KhoError
 from kho.files import FOLDER, kind, printable
+from repository.originals import FORMATS, extension_of
 
 MANIFEST_DIR = "ingest-manifests"
 BATCH = 16
@@ -153,7 +154,7 @@ def _listed(
     parts = p.relative_to(root).parts
     if any(part.startswith(".") for part in parts[:-1]):
         return False
-    if system is not None and (who := system_file(p)) is not None:
+    if system is not None and (who := system_folder(p) or system_file(p)) is not None:
         system[p] = who
         return True
     if parts[-1].startswith("."):
@@ -173,14 +174,41 @@ def _desktop_ini(head: bytes) -> bool:
     return text.lstrip(" \t\r\n").startswith(("[", ";"))
 
 
-# name rule → (what the first bytes must be, who writes it). Both must hold: a real document
-# that bears such a name keeps the rule of its name (a hidden one SOURCE_HIDDEN, another read).
-_SYSTEM_FILES: tuple[tuple[Callable[[str], bool], Callable[[bytes], bool], str], ...] = (
-    (lambda n: n == ".DS_Store", lambda h: h.startswith(b"\x00\x00\x00\x01Bud1"), "macOS Finder"),
-    (lambda n: n.startswith("._"), lambda h: h.startswith(b"\x00\x05\x16\x07"), "macOS (AppleDouble)"),
-    (lambda n: n.lower() in ("thumbs.db", "ehthumbs.db"),
-     lambda h: h.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "Windows Explorer"),
-    (lambda n: n.lower() == "desktop.ini", _desktop_ini, "Windows Explorer"),
+def _office_owner_file(head: bytes, size: int) -> bool:
+    """Microsoft Office's owner file ``~$name.docx`` (Word: 162 bytes, Excel and PowerPoint:
+    165): the user's name length (1..52) as a byte, the name, padding, then the same length as
+    a 16-bit word at offset 54 (Word) or 55 (Excel, PowerPoint) before the name in UTF-16."""
+    if size not in (162, 165) or len(head) < 57 or not 1 <= head[0] <= 52:
+        return False
+    return any(head[at] == head[0] and head[at + 1] == 0 for at in (54, 55))
+
+
+# name rule → (what the first bytes and the size must be, who writes it). Both must hold: a
+# real document that bears such a name keeps the rule of its name (a hidden one SOURCE_HIDDEN,
+# another read). An empty ``.DS_Store`` (Finder writes one before its first entry) carries
+# nothing and is skipped as Finder's (u11).
+_SYSTEM_FILES: tuple[tuple[Callable[[str], bool], Callable[[bytes, int], bool], str], ...] = (
+    (
+        lambda n: n == ".DS_Store",
+        lambda h, size: size == 0 or h.startswith(b"\x00\x00\x00\x01Bud1"),
+        "macOS Finder",
+    ),
+    (
+        lambda n: n.startswith("._"),
+        lambda h, size: h.startswith(b"\x00\x05\x16\x07"),
+        "macOS (AppleDouble)",
+    ),
+    (
+        lambda n: n.lower() in ("thumbs.db", "ehthumbs.db"),
+        lambda h, size: h.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+        "Windows Explorer",
+    ),
+    (lambda n: n.lower() == "desktop.ini", lambda h, size: _desktop_ini(h), "Windows Explorer"),
+    (
+        lambda n: n.startswith("~$"),
+        _office_owner_file,
+        "Microsoft Office, tệp đánh dấu người đang mở văn bản",
+    ),
 )
 _SYSTEM_HEAD = 64
 _SYSTEM_MAX_BYTES = 64 * 1024 * 1024
@@ -214,7 +242,8 @@ def _carries_document(fd: int, head: bytes) -> bool:
 
 def system_file(path: Path) -> str | None:
     """Who wrote ``path`` if it is a file a computer writes beside documents by itself (macOS
-    ``.DS_Store`` and ``._*``, Windows ``Thumbs.db`` and ``desktop.ini``), else None. Its name
+    ``.DS_Store`` and ``._*``, Windows ``Thumbs.db`` and ``desktop.ini``, Office's ``~$*`` owner
+    files), else None. Its name
     and its first bytes must both be those of the format, and it must be a regular file (opened
     without following a link or waiting on a FIFO): only its first 64 bytes are read."""
     name = path.name
@@ -228,8 +257,9 @@ def system_file(path: Path) -> str | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
+        size = os.fstat(fd).st_size
         head = os.read(fd, _SYSTEM_HEAD)
-        who = next((who for head_rule, who in rules if head_rule(head)), None)
+        who = next((who for head_rule, who in rules if head_rule(head, size)), None)
         if who is None or _carries_document(fd, head):
             return None
     except OSError:
@@ -239,12 +269,95 @@ def system_file(path: Path) -> str | None:
     return who
 
 
+def _spotlight(top: dict[str, bool]) -> bool:
+    return top.get("VolumeConfiguration.plist") is False or any(
+        top.get(n) is True for n in ("Store-V1", "Store-V2")
+    )
+
+
+def _fseventsd(top: dict[str, bool]) -> bool:
+    return top.get("fseventsd-uuid") is False
+
+
+def _trashes(top: dict[str, bool]) -> bool:
+    return all(is_dir and name.isdigit() for name, is_dir in top.items())  # one folder per uid
+
+
+# name → (what its first level must hold: name → is a folder; whether every file inside must
+# itself be a system file, who writes it). The Trash holds what people deleted: their files are
+# theirs, so only a Trash of system files alone is the OS's.
+_SYSTEM_FOLDERS: dict[str, tuple[Callable[[dict[str, bool]], bool], bool, str]] = {
+    ".Spotlight-V100": (_spotlight, False, "macOS Spotlight"),
+    ".fseventsd": (_fseventsd, False, "macOS"),
+    ".Trashes": (_trashes, True, "macOS, thùng rác của ổ đĩa"),
+}
+_SYSTEM_FOLDER_MAX_ENTRIES = 10_000
+_SYSTEM_FOLDER_MAX_BYTES = 256 * 1024 * 1024
+
+
+def system_folder(path: Path) -> str | None:
+    """Who wrote ``path`` if it is a folder macOS writes on a disk by itself
+    (``.Spotlight-V100``, ``.fseventsd``, ``.Trashes``), else None. Its name and its first
+    level must be the OS's, and nothing inside may be a document: every entry a real folder or
+    regular file (no link, FIFO, device), no file named with a format Kho takes, none carrying
+    a document mark (:func:`_carries_document`); within the bounds of entries and bytes read.
+    Otherwise the folder keeps the rule of its name (a hidden folder: one SOURCE_HIDDEN line),
+    never a silent skip of what it holds (rv13's rule)."""
+    rule = _SYSTEM_FOLDERS.get(path.name)
+    if rule is None:
+        return None
+    first_level, system_only, who = rule
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return None
+        with os.scandir(path) as entries:
+            top = {e.name: e.is_dir(follow_symlinks=False) for e in entries}
+        if not first_level(top):
+            return None
+        entries_seen, bytes_read = 0, 0
+        for folder, dirs, files in os.walk(path):
+            entries_seen += len(dirs) + len(files)
+            if entries_seen > _SYSTEM_FOLDER_MAX_ENTRIES:
+                return None
+            for name in dirs:  # os.walk lists a link to a folder among dirs and does not enter it
+                if not stat.S_ISDIR(os.lstat(os.path.join(folder, name)).st_mode):
+                    return None
+            for name in files:
+                file = Path(folder, name)
+                if system_only:
+                    if system_file(file) is None:
+                        return None
+                    continue
+                if extension_of(name) in FORMATS:
+                    return None
+                fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+                try:
+                    info = os.fstat(fd)
+                    bytes_read += info.st_size
+                    if (
+                        not stat.S_ISREG(info.st_mode)
+                        or bytes_read > _SYSTEM_FOLDER_MAX_BYTES
+                        or _carries_document(fd, b"")
+                    ):
+                        return None
+                finally:
+                    os.close(fd)
+    except OSError:
+        return None
+    return who
+
+
 def system_skipped(path: Path, who: str) -> BulkItem:
-    """The report's line for a system file found in a folder: ``bỏ qua``, not an error."""
+    """The report's line for a system file or folder found in a folder: ``bỏ qua``, not an
+    error."""
+    what = "thư mục" if path.name in _SYSTEM_FOLDERS else "tệp"
     return BulkItem(
-        printable(path), None, SYSTEM_STATE, "SOURCE_SYSTEM_FILE",
-        f"“{printable(path.name)}” là tệp hệ thống do máy tính tự tạo ({who}), không phải văn bản:"
-        " Kho bỏ qua, không nhập.",
+        printable(path),
+        None,
+        SYSTEM_STATE,
+        "SOURCE_SYSTEM_FILE",
+        f"“{printable(path.name)}” là {what} hệ thống do máy tính tự tạo ({who}), không phải văn"
+        " bản: Kho bỏ qua, không nhập.",
     )
 
 

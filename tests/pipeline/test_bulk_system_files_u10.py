@@ -87,7 +87,7 @@ def test_a_document_bearing_a_system_name_keeps_the_rule_of_its_name(
     hidden_doc = "Công văn số 33 lưu nhầm tên ẩn.\n".encode()
     visible_doc = "Công văn số 34 mang tên Thumbs.db.\n".encode()
     (folder / "._cong-van.txt").write_bytes(hidden_doc)  # not AppleDouble: a hidden document
-    (folder / ".DS_Store").write_bytes(b"")  # not Finder's either
+    (folder / ".DS_Store").write_bytes(b"not Finder's")  # not Finder's either (an empty one is: u11)
     (folder / "Thumbs.db").write_bytes(visible_doc)  # not Windows': read as any file (.db refused)
     real = tmp_path / "outside.db"
     real.write_bytes(THUMBS)
