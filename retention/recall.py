@@ -19,7 +19,7 @@ from kho.errors import Conflict, KhoError, LegalHold, NotFound, PermissionDenied
 from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host
 from kho.timeutil import to_iso_utc
 from repository import formats
-from repository.policy import Action, Role, roles_for
+from repository.policy import Action, Role, can, roles_for
 from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, nfc, typed_text
 from retention.workflow import Versions
@@ -230,11 +230,7 @@ class Recalls:
                 code="RECALL_NOT_OPEN",
                 record_id=record_id,
             )
-        # A lãnh đạo of the document's own unit (or one above it), as for every decision over a
-        # record: any lãnh đạo role (of another unit, held beside the văn thư role that let the
-        # person recall it) was taken before review rv13.
-        leads = Role.LANH_DAO in roles_for(actor.as_principal, Action.RECORD_RECALL, self.repo.facts(record))
-        if actor.user != open_.get("by") and not leads:
+        if not self._may_withdraw(actor, record, open_):
             self.repo.audit.append(
                 actor.user,
                 "access:denied",
@@ -296,6 +292,26 @@ class Recalls:
             recall, state=WITHDRAWN, run=None,
             withdrawn={"by": actor.user, "at": to_iso_utc(self.repo.clock()), "reason": why},
         )
+
+    def _may_withdraw(self, actor: Actor, record: Any, open_: dict[str, Any]) -> bool:
+        """Whether ``actor`` may withdraw ``open_`` (once ``RECORD_RECALL`` on the record is theirs):
+        the person who started it, or a lãnh đạo of the document's own unit (or one above it), as
+        for every decision over a record: any lãnh đạo role (of another unit, held beside the văn
+        thư role that let the person recall it) was taken before review rv13."""
+        leads = Role.LANH_DAO in roles_for(actor.as_principal, Action.RECORD_RECALL, self.repo.facts(record))
+        return actor.user == open_.get("by") or leads
+
+    def withdrawable(self, record: Any, *, actor: Actor) -> dict[str, Any] | None:
+        """The document's open recall when ``actor`` may withdraw it (:meth:`withdraw`'s rule), else
+        None: what the record page offers to withdraw (u11). A read only: nothing is audited here,
+        the withdrawal itself is checked and audited again by :meth:`withdraw`. Asks the store only
+        when the person may recall the document at all (a văn thư or lãnh đạo over it)."""
+        if not can(actor.as_principal, Action.RECORD_RECALL, self.repo.facts(record)):
+            return None
+        _earlier, open_, _last = self._recalls_of(record.record_id)
+        if open_ is None or not self._may_withdraw(actor, record, open_):
+            return None
+        return open_
 
     def _has_event(self, record_id: str, action: str, recall: dict[str, Any]) -> bool:
         """Whether the record's audit trail already holds ``action`` for this recall (a run that

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
@@ -14,6 +14,7 @@ from repository.formats import load_derived
 from repository.policy import Action, Role, can
 from repository.records import Actor, Record, Repository, StoredFile
 from repository.vocabulary import without_hidden_characters
+from retention.recall import Recalls
 from web.heads import FileHeaders, file_response, file_route
 from web.pages import document_view
 from web.pages.common import actor, current_account, kho, login_required, page
@@ -108,6 +109,7 @@ def _show(record_id: str, service: Repository) -> Response:
         events=events,
         events_total=events_total,
         editable_files=editable_files,
+        recall_open=Recalls(service).withdrawable(record, actor=who),
     )
 
 
@@ -185,6 +187,25 @@ def page_image(record_id: str, number: int) -> Response:
     response = Response(png, mimetype="image/png")
     response.headers.update(SANDBOX)
     return response
+
+
+@bp.post("/<rid:record_id>/recall/withdraw")
+@login_required
+def recall_withdraw(record_id: str) -> Response:
+    """Rút lại lệnh thu hồi chưa thực hiện xong: the API's ``POST
+    /api/records/{id}/recall/withdraw`` and ``kho archive recall-withdraw`` from the record page
+    (u11), the same :meth:`Recalls.withdraw` with its rule, audit and refusals (shown on the
+    error page with their code)."""
+    k = kho()
+    done = Recalls(k.repo, k.backend, k.forget_work).withdraw(
+        record_id, request.form.get("reason", ""), actor=actor()
+    )
+    flash(
+        f"Đã rút lại lệnh thu hồi (mã {done['recall_id']}, căn cứ: {done['order_ref']}). Văn bản không"
+        " bị thu hồi theo lệnh này; có thể ghi lệnh thu hồi mới nếu cần.",
+        "info",
+    )
+    return redirect(url_for("records.show", record_id=record_id))  # type: ignore[return-value]
 
 
 @bp.post("/<rid:record_id>/print")
