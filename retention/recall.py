@@ -19,6 +19,7 @@ from kho.errors import Conflict, KhoError, LegalHold, NotFound, PermissionDenied
 from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, this_host
 from kho.timeutil import to_iso_utc
 from repository import formats
+from repository.audit import AuditEvent
 from repository.policy import Action, Role, can, roles_for
 from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, nfc, typed_text
@@ -275,7 +276,8 @@ class Recalls:
                     record_id, {RECALL_KEY: None}, actor=writer, action="record:recall-withdraw",
                     details=self._told(recall),
                 )
-            if not self._has_event(record_id, "recall:withdraw", recall):
+            recorded = self._event(record_id, "recall:withdraw", recall)
+            if recorded is None:
                 self.repo.audit.append(
                     actor.user,
                     "recall:withdraw",
@@ -288,9 +290,23 @@ class Recalls:
         except BaseException:
             self._release(recall)
             raise
+        now = to_iso_utc(self.repo.clock())
+        if recorded is None:
+            return self._next(
+                recall, state=WITHDRAWN, run=None, withdrawn={"by": actor.user, "at": now, "reason": why}
+            )
+        # A withdrawal killed after its event (u11): the version says the withdrawal the trail
+        # records (who, when, why), and who finished it; no second event.
         return self._next(
-            recall, state=WITHDRAWN, run=None,
-            withdrawn={"by": actor.user, "at": to_iso_utc(self.repo.clock()), "reason": why},
+            recall,
+            state=WITHDRAWN,
+            run=None,
+            withdrawn={
+                "by": recorded.actor,
+                "at": recorded.at,
+                "reason": (recorded.details or {}).get("reason"),
+            },
+            finished_by={"by": actor.user, "at": now},
         )
 
     def _may_withdraw(self, actor: Actor, record: Any, open_: dict[str, Any]) -> bool:
@@ -316,9 +332,17 @@ class Recalls:
     def _has_event(self, record_id: str, action: str, recall: dict[str, Any]) -> bool:
         """Whether the record's audit trail already holds ``action`` for this recall (a run that
         took a recall over writes each of its events once)."""
-        return any(
-            e.action == action and (e.details or {}).get("recall_id") == recall["recall_id"]
-            for e in self.repo.audit.record_events(record_id)
+        return self._event(record_id, action, recall) is not None
+
+    def _event(self, record_id: str, action: str, recall: dict[str, Any]) -> AuditEvent | None:
+        """The record's first ``action`` event for this recall, or None."""
+        return next(
+            (
+                e
+                for e in self.repo.audit.record_events(record_id)
+                if e.action == action and (e.details or {}).get("recall_id") == recall["recall_id"]
+            ),
+            None,
         )
 
     @staticmethod
@@ -406,6 +430,17 @@ class Recalls:
                 "Lệnh thu hồi văn bản này đang được thực hiện "
                 f"(mã {open_['recall_id']}, căn cứ: {open_['order_ref']}). Hãy tải lại sau ít phút.",
                 code="RECALL_IN_PROGRESS",
+                **self._named(open_),
+            )
+        if self._has_event(open_["record_id"], "recall:withdraw", open_):
+            # A withdrawal killed after its event (u11): decided and in the trail, so no run may
+            # carry the order out now (before, a click did, leaving the trail "withdrawn" then
+            # "carried out"); a withdrawal again finishes it.
+            raise Conflict(
+                f"Lệnh thu hồi này (mã {open_['recall_id']}, căn cứ: {open_['order_ref']}) đã được rút"
+                " lại nhưng việc rút lại chưa ghi xong. Hãy rút lại lệnh một lần nữa để hoàn tất, rồi"
+                " ghi lệnh thu hồi mới nếu cần.",
+                code="RECALL_WITHDRAWN",
                 **self._named(open_),
             )
         # The stored texts by the same rule (NFC, stripped): before a9ee1eb they were stored as
