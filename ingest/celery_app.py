@@ -13,7 +13,9 @@ mid-task (``task_reject_on_worker_lost``); every pipeline step is idempotent, so
 task twice is harmless. One task is prefetched per worker process: documents are slow and
 uneven (OCR), so a worker must not sit on a queue of them. The ingest task has a soft and a hard
 time limit (``KHO_TASK_SOFT_TIME_LIMIT``, ``KHO_TASK_TIME_LIMIT``): past either its job ends
-``lỗi`` with INGEST_TIMEOUT (:mod:`ingest.tasks`).
+``lỗi`` with INGEST_TIMEOUT (:mod:`ingest.tasks`). The scheduled backup and fixity tasks have
+their own (``KHO_BACKUP_*``, ``KHO_FIXITY_*``): past either the run is audited ``<job>:failed``
+with BACKUP_TIMEOUT / FIXITY_TIMEOUT (:mod:`retention.tasks`).
 """
 
 from __future__ import annotations
@@ -88,14 +90,23 @@ def make_app(broker_url: str | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         # A task is delivered again when unacknowledged past the visibility timeout, so a job
         # still running then would run twice and its first run count as lost: the ingest task
-        # has a time limit below it (checked at start: KHO_TASK_VISIBILITY >= the hard limit
-        # + TASK_VISIBILITY_MARGIN), and a worker fetches a task only when a pool process is
-        # free, so no task waits in a busy worker while its visibility runs out.
+        # has a time limit below it (checked at start: KHO_TASK_VISIBILITY >= the largest hard
+        # limit, ingest, backup or fixity, + TASK_VISIBILITY_MARGIN), and a worker fetches a
+        # task only when a pool process is free, so no task waits in a busy worker while its
+        # visibility runs out.
         broker_transport_options={"visibility_timeout": limits.task_visibility},
         worker_disable_prefetch=True,
-        task_annotations={"kho.ingest.process": {
-            "time_limit": limits.task_time_limit, "soft_time_limit": limits.task_soft_time_limit,
-        }},
+        task_annotations={
+            "kho.ingest.process": {
+                "time_limit": limits.task_time_limit, "soft_time_limit": limits.task_soft_time_limit,
+            },
+            "kho.retention.backup": {
+                "time_limit": limits.backup_time_limit, "soft_time_limit": limits.backup_soft_time_limit,
+            },
+            "kho.retention.fixity": {
+                "time_limit": limits.fixity_time_limit, "soft_time_limit": limits.fixity_soft_time_limit,
+            },
+        },
         worker_hijack_root_logger=False,
         enable_utc=True,
         timezone=TIMEZONE,

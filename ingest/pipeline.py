@@ -767,13 +767,15 @@ class Pipeline:
             out.append(self.jobs.put(final))
         return out
 
-    def timed_out(self, job_id: str, *, hard: bool = False) -> JobStatus:
+    def timed_out(self, job_id: str, *, hard: bool = False, waiting: bool = False) -> JobStatus:
         """End in ``lỗi`` (INGEST_TIMEOUT) a job whose run went past the task time limit
         outside a step (the soft limit) or whose process Celery killed (the hard limit: the
         task ``kho.ingest.timed_out`` sent by the worker's main process). Only a job still
-        ``đang xử lý`` is written: one that ended meanwhile keeps its end."""
+        ``đang xử lý`` is written (and, with ``waiting``, one still ``chờ``: the soft limit
+        landed in the task before its run started, u11): one that ended meanwhile keeps its end."""
         status = self.jobs.get(job_id)
-        if status.state is not JobState.RUNNING:
+        ended = (JobState.RUNNING, JobState.WAITING) if waiting else (JobState.RUNNING,)
+        if status.state not in ended:
             return status
         error = time_limit_error(hard=hard)
         logger.error("job %s: %s", job_id, error.message)

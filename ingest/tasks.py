@@ -78,7 +78,20 @@ class IngestTask(Task):  # type: ignore[misc]
 @app.task(bind=True, base=IngestTask, name=PROCESS_TASK, acks_late=True, max_retries=None)
 def process(self: Any, job_id: str, force: bool = False) -> str:
     """Run the remaining steps of one job; returns its final state. Past the soft time limit
-    (``KHO_TASK_SOFT_TIME_LIMIT``) the job ends ``lỗi`` with INGEST_TIMEOUT."""
+    (``KHO_TASK_SOFT_TIME_LIMIT``) the job ends ``lỗi`` with INGEST_TIMEOUT, wherever the task
+    was: in a step (the step's failure), between steps, or outside the run — opening the
+    pipeline at the first task of a pool process, sending a retry (before u11 the limit escaped
+    there as a BaseException and ended the pool process: a lost run, the job delivered again)."""
+    try:
+        return _process(self, job_id, force)
+    except (SoftTimeLimit, SoftTimeLimitExceeded):
+        # The soft limit fires once: the pipeline is opened again (the hard limit still bounds
+        # it) to end the job, even one the run never started (still "chờ": this task holds its
+        # only message, acknowledged as it returns).
+        return worker_pipeline().timed_out(job_id, waiting=True).state.value
+
+
+def _process(self: Any, job_id: str, force: bool) -> str:
     pipeline = worker_pipeline()
     policy: RetryPolicy = pipeline.retry_policy
     attempt = int(self.request.retries or 0)
@@ -89,8 +102,6 @@ def process(self: Any, job_id: str, force: bool = False) -> str:
     except TransientFailure as failure:
         logger.warning("job %s: %s; retry %d", job_id, failure.error, attempt + 1)
         raise self.retry(countdown=policy.delay(attempt), exc=failure.error) from None
-    except (SoftTimeLimit, SoftTimeLimitExceeded):  # outside a step (a step's own is its failure)
-        status = pipeline.timed_out(job_id)
     return status.state.value
 
 

@@ -223,17 +223,28 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_INGEST_RETRIES": ("4", "Attempts of a pipeline step that failed for a passing reason."),
     "KHO_INGEST_RETRY_DELAY": ("2", "First retry delay in seconds (doubles each time)."),
     "KHO_INGEST_QUEUE": ("kho-ingest", "Celery queue of the ingest tasks."),
-    "KHO_TASK_VISIBILITY": ("3600", "Seconds before an unacknowledged task is delivered again "
-                                    "(at least `KHO_TASK_TIME_LIMIT` + 300)."),
+    "KHO_TASK_VISIBILITY": ("", "Seconds before an unacknowledged task is delivered again (at "
+                                "least the largest of `KHO_TASK_TIME_LIMIT`, `KHO_BACKUP_TIME_LIMIT`, "
+                                "`KHO_FIXITY_TIME_LIMIT` + 300; default: exactly that)."),
     "KHO_TASK_TIME_LIMIT": ("3000", "Seconds an ingest task may run before Celery kills its "
                                     "process; the job ends `lỗi` with `INGEST_TIMEOUT`."),
     "KHO_TASK_SOFT_TIME_LIMIT": ("2880", "Seconds after which a running ingest task is stopped "
                                          "(below `KHO_TASK_TIME_LIMIT`); the job ends `lỗi` with "
                                          "`INGEST_TIMEOUT`."),
+    "KHO_BACKUP_TIME_LIMIT": ("10800", "Seconds a scheduled backup may run before Celery kills its "
+                                       "process; the run is recorded `BACKUP_TIMEOUT`."),
+    "KHO_BACKUP_SOFT_TIME_LIMIT": ("10500", "Seconds after which a scheduled backup is stopped (below "
+                                            "`KHO_BACKUP_TIME_LIMIT`); recorded `BACKUP_TIMEOUT`, the "
+                                            "unfinished copy has no manifest."),
+    "KHO_FIXITY_TIME_LIMIT": ("10800", "Seconds a scheduled fixity audit may run before Celery kills "
+                                       "its process; the run is recorded `FIXITY_TIMEOUT`."),
+    "KHO_FIXITY_SOFT_TIME_LIMIT": ("10500", "Seconds after which a scheduled fixity audit is stopped "
+                                            "(below `KHO_FIXITY_TIME_LIMIT`); recorded `FIXITY_TIMEOUT`."),
 }
 
 TASK_VISIBILITY_MARGIN = 300
-"""Seconds ``KHO_TASK_VISIBILITY`` must exceed ``KHO_TASK_TIME_LIMIT`` by: a task is delivered
+"""Seconds ``KHO_TASK_VISIBILITY`` must exceed the largest task hard limit (ingest, backup,
+fixity: one broker, one visibility timeout for every task) by: a task is delivered
 again when the visibility timeout passes unacknowledged, so a job still running then would be run
 twice and its first run counted as lost. The worker fetches a task only when a pool process is
 free (``worker_disable_prefetch``), so a task runs at most the time limit after delivery, plus a
@@ -436,6 +447,14 @@ class ProcessSettings:
     """Seconds before Celery kills the process running a task (hard limit)."""
     task_soft_time_limit: int
     """Seconds before a running task is interrupted (``SoftTimeLimitExceeded``), its job ended."""
+    backup_time_limit: int
+    """Hard limit of the scheduled backup task (``kho.retention.backup``)."""
+    backup_soft_time_limit: int
+    """Soft limit of the scheduled backup task: the run is recorded ``BACKUP_TIMEOUT``."""
+    fixity_time_limit: int
+    """Hard limit of the scheduled fixity task (``kho.retention.fixity``)."""
+    fixity_soft_time_limit: int
+    """Soft limit of the scheduled fixity task: the run is recorded ``FIXITY_TIMEOUT``."""
     verify_agent_idle: float
     cookie_secure: bool
     session_secret: str
@@ -453,23 +472,38 @@ def _optional_int(env: Mapping[str, str], name: str, low: int, high: int) -> int
     return _int(name, value, low, high) if value else None
 
 
+def _time_limits(env: Mapping[str, str], prefix: str) -> tuple[int, int]:
+    """``<prefix>_TIME_LIMIT`` (hard) and ``<prefix>_SOFT_TIME_LIMIT`` of one kind of task, the
+    soft one below the hard one."""
+    hard_name, soft_name = f"{prefix}_TIME_LIMIT", f"{prefix}_SOFT_TIME_LIMIT"
+    hard = _int(hard_name, _read(env, hard_name), 2, 7 * 86_400)
+    soft = _int(soft_name, _read(env, soft_name), 1, 7 * 86_400)
+    if soft >= hard:
+        raise ConfigError(
+            f"Biến cấu hình {soft_name}={soft} không hợp lệ: phải nhỏ hơn "
+            f"{hard_name}={hard} (giới hạn mềm dừng tác vụ trước khi tiến trình bị dừng).",
+            variable=soft_name,
+        )
+    return hard, soft
+
+
 def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
     """:class:`ProcessSettings` from ``env`` (default: the process environment), or
     :class:`ConfigError` naming the first bad variable."""
     env = os.environ if env is None else env
-    visibility = _int("KHO_TASK_VISIBILITY", _read(env, "KHO_TASK_VISIBILITY"), 60, 7 * 86_400)
-    hard = _int("KHO_TASK_TIME_LIMIT", _read(env, "KHO_TASK_TIME_LIMIT"), 2, 7 * 86_400)
-    soft = _int("KHO_TASK_SOFT_TIME_LIMIT", _read(env, "KHO_TASK_SOFT_TIME_LIMIT"), 1, 7 * 86_400)
-    if soft >= hard:
-        raise ConfigError(
-            f"Biến cấu hình KHO_TASK_SOFT_TIME_LIMIT={soft} không hợp lệ: phải nhỏ hơn "
-            f"KHO_TASK_TIME_LIMIT={hard} (giới hạn mềm dừng tác vụ trước khi tiến trình bị dừng).",
-            variable="KHO_TASK_SOFT_TIME_LIMIT",
-        )
-    if visibility < hard + TASK_VISIBILITY_MARGIN:
+    hard, soft = _time_limits(env, "KHO_TASK")
+    backup_hard, backup_soft = _time_limits(env, "KHO_BACKUP")
+    fixity_hard, fixity_soft = _time_limits(env, "KHO_FIXITY")
+    largest, largest_name = max(
+        (hard, "KHO_TASK_TIME_LIMIT"), (backup_hard, "KHO_BACKUP_TIME_LIMIT"),
+        (fixity_hard, "KHO_FIXITY_TIME_LIMIT"),
+    )
+    visibility_text = _read(env, "KHO_TASK_VISIBILITY") or str(largest + TASK_VISIBILITY_MARGIN)
+    visibility = _int("KHO_TASK_VISIBILITY", visibility_text, 60, 8 * 86_400)
+    if visibility < largest + TASK_VISIBILITY_MARGIN:
         raise ConfigError(
             f"Biến cấu hình KHO_TASK_VISIBILITY={visibility} không hợp lệ: phải từ "
-            f"KHO_TASK_TIME_LIMIT + {TASK_VISIBILITY_MARGIN} = {hard + TASK_VISIBILITY_MARGIN} "
+            f"{largest_name} + {TASK_VISIBILITY_MARGIN} = {largest + TASK_VISIBILITY_MARGIN} "
             "giây trở lên, nếu không một tác vụ còn đang chạy sẽ bị giao lại và chạy hai lần.",
             variable="KHO_TASK_VISIBILITY",
         )
@@ -491,6 +525,10 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
         task_visibility=visibility,
         task_time_limit=hard,
         task_soft_time_limit=soft,
+        backup_time_limit=backup_hard,
+        backup_soft_time_limit=backup_soft,
+        fixity_time_limit=fixity_hard,
+        fixity_soft_time_limit=fixity_soft,
         verify_agent_idle=_seconds(
             "KHO_VERIFY_AGENT_IDLE", _read(env, "KHO_VERIFY_AGENT_IDLE"), 0.1, 86_400
         ),

@@ -18,8 +18,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ingest.celery_app import app
-from kho.config import Settings
+from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery import Task
+
+from ingest.celery_app import app, ingest_queue
+from ingest.pipeline import SoftTimeLimit
+from kho.config import Settings, process_settings
 from kho.errors import KhoError
 from kho.timeutil import utcnow, vn_date
 from repository.policy import Role
@@ -63,26 +67,88 @@ def _guarded(
 ) -> dict[str, Any]:
     """Run a scheduled job; a failure is logged, audited as ``<job>:failed`` and left as a
     notification for every active quản trị and lưu trữ viên (a backup that did not happen must
-    reach a person, not only a worker's log; ``notified`` in the event says who)."""
+    reach a person, not only a worker's log; ``notified`` in the event says who). Past its soft
+    time limit (backup, fixity: ``KHO_BACKUP_SOFT_TIME_LIMIT``, ``KHO_FIXITY_SOFT_TIME_LIMIT``)
+    the run stops and is recorded the same way with ``BACKUP_TIMEOUT`` / ``FIXITY_TIMEOUT``."""
     try:
         return step()
+    except (SoftTimeLimit, SoftTimeLimitExceeded):
+        return _record_failure(job, repo, settings, timeout_error(job, hard=False))
     except KhoError as exc:
-        logger.error("%s failed: [%s] %s", job, exc.code, exc)
-        label = JOB_LABELS.get(job, job)
-        notified, failed = notify_operators(
-            repo, settings, job, f"Việc định kỳ “{label}” không chạy được: [{exc.code}] {exc}"
-        )
-        repo.audit.append(
-            SCHEDULER.user, f"{job}:failed", source=SCHEDULER.source,
-            details={"code": exc.code, "message": str(exc), "notified": notified, "notify_failed": failed},
-        )
-        return {"ok": False, "code": exc.code}
+        return _record_failure(job, repo, settings, exc)
+
+
+def _record_failure(job: str, repo: Repository, settings: Settings, exc: KhoError) -> dict[str, Any]:
+    logger.error("%s failed: [%s] %s", job, exc.code, exc)
+    label = JOB_LABELS.get(job, job)
+    notified, failed = notify_operators(
+        repo, settings, job, f"Việc định kỳ “{label}” không chạy được: [{exc.code}] {exc}"
+    )
+    repo.audit.append(
+        SCHEDULER.user, f"{job}:failed", source=SCHEDULER.source,
+        details={"code": exc.code, "message": str(exc), "notified": notified, "notify_failed": failed},
+    )
+    return {"ok": False, "code": exc.code}
 
 
 JOB_LABELS = {"backup": "sao lưu", "fixity": "kiểm tra toàn vẹn", "capacity": "kiểm tra dung lượng"}
 
+_TIMEOUT_OUTCOME = {
+    "backup": "bản sao đang làm dở không có tệp kê khai (manifest) nên không phải là một bản sao lưu "
+    "và không được dùng để khôi phục; các bản sao lưu trước vẫn nguyên vẹn. Lần sao lưu sau sẽ "
+    "chép tiếp (những gì đã chép không phải chép lại)",
+    "fixity": "lần kiểm tra này không có kết quả và không được tính là đã kiểm tra (những bản gốc "
+    "đã sửa từ bản sao lưu trong lần này vẫn có trong nhật ký); hãy chạy lại bằng “kho fixity”",
+}
 
-@app.task(name="kho.retention.backup", acks_late=False)
+
+def timeout_error(job: str, *, hard: bool) -> KhoError:
+    """A scheduled backup or fixity run stopped at its time limit (soft: interrupted; hard: its
+    process killed), in Vietnamese, with the limit and what is left of the run."""
+    limits = process_settings()
+    soft, killed = {
+        "backup": (limits.backup_soft_time_limit, limits.backup_time_limit),
+        "fixity": (limits.fixity_soft_time_limit, limits.fixity_time_limit),
+    }[job]
+    seconds = killed if hard else soft
+    how = "tiến trình đã bị dừng" if hard else "đã ngừng"
+    return KhoError(
+        f"Việc {JOB_LABELS[job]} định kỳ vượt quá giới hạn thời gian {seconds} giây; {how}. "
+        f"{_TIMEOUT_OUTCOME[job][0].upper()}{_TIMEOUT_OUTCOME[job][1:]}.",
+        code=f"{job.upper()}_TIMEOUT",
+        limit_seconds=seconds,
+    )
+
+
+TIMED_OUT_TASK = "kho.retention.timed_out"
+
+
+class ScheduledTask(Task):  # type: ignore[misc]
+    """The backup and fixity tasks' class: a run its hard time limit killed is recorded."""
+
+    job = ""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Past the hard limit Celery kills the pool process and calls this in the worker's main
+        # process, which must not open a store (it forks the next pool processes): a task of its
+        # own records the run (as the ingest task's ``kho.ingest.timed_out``).
+        if isinstance(exc, TimeLimitExceeded):
+            logger.error("%s: killed at the task time limit", self.job)
+            self.app.send_task(TIMED_OUT_TASK, args=[self.job], queue=ingest_queue())
+
+
+@app.task(name=TIMED_OUT_TASK)
+def scheduled_timed_out(job: str) -> dict[str, Any]:
+    """Record a scheduled backup or fixity run killed at its hard time limit (sent by
+    :class:`ScheduledTask`): audited ``<job>:failed`` with ``<JOB>_TIMEOUT``, operators told."""
+    if job not in _TIMEOUT_OUTCOME:
+        raise ValueError(job)
+    settings = Settings.from_env()
+    repo = _repository(settings)
+    return _record_failure(job, repo, settings, timeout_error(job, hard=True))
+
+
+@app.task(name="kho.retention.backup", base=ScheduledTask, job="backup", acks_late=False)
 def scheduled_backup() -> dict[str, Any]:
     """The daily backup: store to every ``KHO_BACKUP_URLS``, keys to ``KHO_BACKUP_KEYS_URL``."""
     settings = Settings.from_env()
@@ -95,7 +161,7 @@ def scheduled_backup() -> dict[str, Any]:
     return _guarded("backup", repo, settings, step)
 
 
-@app.task(name="kho.retention.fixity", acks_late=False)
+@app.task(name="kho.retention.fixity", base=ScheduledTask, job="fixity", acks_late=False)
 def scheduled_fixity() -> dict[str, Any]:
     """Today's share of the originals (``KHO_FIXITY_PERIOD_DAYS``), repaired from the copies."""
     settings = Settings.from_env()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import subprocess
 import time
 import unicodedata
 import uuid
@@ -21,7 +20,7 @@ import pypdfium2 as pdfium
 import pytest
 import textdocs
 from kho_redis import REDIS_URL, needs_redis
-from kho_worker import worker_command
+from kho_worker import pool_processes, prefork_worker, stop_worker
 
 from ingest.bulk import import_paths
 from ingest.status import JobState, JobStore
@@ -29,8 +28,6 @@ from kho.config import Settings, process_settings
 from kho.errors import ConfigError
 from repository.records import SYSTEM
 from repository.service import open_repository
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def scanned_pdf(pages: int) -> bytes:
@@ -46,37 +43,6 @@ def scanned_pdf(pages: int) -> bytes:
     return out.getvalue()
 
 
-def _prefork_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = worker_command(env["KHO_INGEST_QUEUE"])
-    command[command.index("--pool=solo")] = "--pool=prefork"  # time limits are the pool's
-    command += ["--concurrency", "1"]
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-
-
-def _pool_processes(parent: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                out.append(int(entry.name))
-    return out
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    for pid in _pool_processes(worker.pid):
-        os.kill(pid, signal.SIGCONT)
-    worker.terminate()
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-
-
 @pytest.fixture()
 def limited_env(tmp_path: Path, make_env: Callable[..., dict[str, str]]) -> dict[str, str]:
     return make_env(
@@ -84,6 +50,9 @@ def limited_env(tmp_path: Path, make_env: Callable[..., dict[str, str]]) -> dict
         KHO_INGEST_RETRIES="2", KHO_INGEST_RETRY_DELAY="0.2", KHO_OCR="1", KHO_OCR_LANG="vie",
         KHO_OCR_JOBS="1", KHO_TASK_SOFT_TIME_LIMIT="3", KHO_TASK_TIME_LIMIT="8",
         KHO_TASK_VISIBILITY="308",
+        # One visibility timeout for every task (u11): the backup and fixity limits below it too.
+        KHO_BACKUP_SOFT_TIME_LIMIT="3", KHO_BACKUP_TIME_LIMIT="8",
+        KHO_FIXITY_SOFT_TIME_LIMIT="3", KHO_FIXITY_TIME_LIMIT="8",
     )
 
 
@@ -105,12 +74,12 @@ def test_a_job_past_the_soft_time_limit_ends_in_error_with_its_code_and_the_work
     slow = scanned_pdf(12)  # 12 pages of OCR, one at a time: well past 3 s
     (folder / "a-scan.pdf").write_bytes(slow)
     (folder / "qd-1.pdf").write_bytes(signed["valid-1"])
-    worker = _prefork_worker(limited_env, tmp_path / "worker.log")
+    worker = prefork_worker(limited_env, tmp_path / "worker.log")
     try:
         report = import_paths([folder], settings=settings, wait=True, poll_interval=0.3, wait_timeout=150)
         alive = worker.poll() is None
     finally:
-        _stop(worker)
+        stop_worker(worker)
     log_text = (tmp_path / "worker.log").read_text(errors="replace")
     by_name = {Path(i.path).name: i for i in report.items}
     assert {n: i.state for n, i in by_name.items()} == {"a-scan.pdf": "lỗi", "qd-1.pdf": "xong"}, \
@@ -142,7 +111,7 @@ def test_a_run_killed_at_the_hard_time_limit_ends_its_job_not_as_a_lost_run(
     folder.mkdir()
     (folder / "a-scan.pdf").write_bytes(scanned_pdf(12))
     jobs = JobStore(open_repository(settings).store)
-    worker = _prefork_worker(limited_env, tmp_path / "worker.log")
+    worker = prefork_worker(limited_env, tmp_path / "worker.log")
     stopped: list[int] = []
     try:
         started = import_paths([folder], settings=settings, wait=False)
@@ -155,13 +124,13 @@ def test_a_run_killed_at_the_hard_time_limit_ends_its_job_not_as_a_lost_run(
                 break
             if not stopped and status.state is JobState.RUNNING:
                 time.sleep(1.0)  # into the OCR of the text step (12 pages, one at a time)
-                for pid in _pool_processes(worker.pid):
+                for pid in pool_processes(worker.pid):
                     os.kill(pid, signal.SIGSTOP)
                     stopped.append(pid)
             time.sleep(0.1)
         alive = worker.poll() is None
     finally:
-        _stop(worker)
+        stop_worker(worker)
     log_text = (tmp_path / "worker.log").read_text(errors="replace")
     assert stopped, status
     assert status.state is JobState.FAILED, (status, log_text[-3000:])
@@ -173,7 +142,8 @@ def test_a_run_killed_at_the_hard_time_limit_ends_its_job_not_as_a_lost_run(
 
 @pytest.mark.parametrize(("values", "variable"), [
     ({"KHO_TASK_SOFT_TIME_LIMIT": "3000", "KHO_TASK_TIME_LIMIT": "3000"}, "KHO_TASK_SOFT_TIME_LIMIT"),
-    ({"KHO_TASK_TIME_LIMIT": "3600"}, "KHO_TASK_VISIBILITY"),  # visibility 3600 < 3600 + 300
+    # visibility 3600 < 3600 + 300 (u11: set, the default now follows the largest hard limit)
+    ({"KHO_TASK_TIME_LIMIT": "3600", "KHO_TASK_VISIBILITY": "3600"}, "KHO_TASK_VISIBILITY"),
     ({"KHO_TASK_VISIBILITY": "600"}, "KHO_TASK_VISIBILITY"),  # below the default limit + 300
     ({"KHO_TASK_TIME_LIMIT": "abc"}, "KHO_TASK_TIME_LIMIT"),
     ({"KHO_TASK_SOFT_TIME_LIMIT": "0"}, "KHO_TASK_SOFT_TIME_LIMIT"),

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class Relay:
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, *, delay: float = 0.0) -> None:
+        """``delay``: seconds each new connection waits before it reaches the service (a slow
+        network or gateway), its requests answered that much later."""
+        self.delay = delay
         host, _, port = target.rpartition(":")
         self.target = (host or "127.0.0.1", int(port))
         self.port = 0
@@ -55,20 +59,29 @@ class Relay:
                 client, _ = server.accept()
             except OSError:
                 return  # stopped
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
+            if self.delay:
+                threading.Thread(target=self._connect, args=(server, client), daemon=True).start()
+            elif not self._connect(server, client):
+                return
+
+    def _connect(self, server: socket.socket, client: socket.socket) -> bool:
+        """Relay ``client`` to the service (after :attr:`delay`); False once stopped."""
+        time.sleep(self.delay)
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            client.close()
+            return True
+        upstream.settimeout(None)
+        with self._lock:
+            if self._server is not server:
                 client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                if self._server is not server:
-                    client.close()
-                    upstream.close()
-                    return
-                self._open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                upstream.close()
+                return False
+            self._open += [client, upstream]
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+        return True
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:

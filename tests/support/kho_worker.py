@@ -3,11 +3,14 @@ when a test gave up waiting for it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _START = (
     "import faulthandler, signal, sys;"
@@ -45,3 +48,38 @@ def stacks(worker: subprocess.Popen[bytes], log: Path) -> str:
         worker.send_signal(signal.SIGUSR2)
         time.sleep(1.0)
     return log.read_text(errors="replace")
+
+
+def prefork_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A worker on ``env``'s ``KHO_INGEST_QUEUE`` with one prefork pool process: time limits
+    are the pool's (the solo pool enforces none)."""
+    command = worker_command(env["KHO_INGEST_QUEUE"])
+    command[command.index("--pool=solo")] = "--pool=prefork"
+    command += ["--concurrency", "1"]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def pool_processes(parent: int) -> list[int]:
+    """The children of process ``parent`` (a prefork worker's pool processes)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                out.append(int(entry.name))
+    return out
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Stop a worker, waking any pool process a test stopped (SIGSTOP) first."""
+    for pid in pool_processes(worker.pid):
+        os.kill(pid, signal.SIGCONT)
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
