@@ -20,7 +20,7 @@ from kho.process import CLAIM_RUNNING, claim_age, claim_state, process_alive, th
 from kho.timeutil import to_iso_utc
 from repository import formats
 from repository.audit import AuditEvent
-from repository.policy import Action, Role, can, roles_for
+from repository.policy import Action, RecordFacts, Role, can, roles_for
 from repository.records import RECALL_KEY, Actor, Repository
 from repository.vocabulary import Direction, nfc, typed_text
 from retention.workflow import Versions
@@ -317,12 +317,15 @@ class Recalls:
         leads = Role.LANH_DAO in roles_for(actor.as_principal, Action.RECORD_RECALL, self.repo.facts(record))
         return actor.user == open_.get("by") or leads
 
-    def withdrawable(self, record: Any, *, actor: Actor) -> dict[str, Any] | None:
+    def withdrawable(
+        self, record: Any, *, actor: Actor, facts: RecordFacts | None = None
+    ) -> dict[str, Any] | None:
         """The document's open recall when ``actor`` may withdraw it (:meth:`withdraw`'s rule), else
         None: what the record page offers to withdraw (u11). A read only: nothing is audited here,
         the withdrawal itself is checked and audited again by :meth:`withdraw`. Asks the store only
-        when the person may recall the document at all (a văn thư or lãnh đạo over it)."""
-        if not can(actor.as_principal, Action.RECORD_RECALL, self.repo.facts(record)):
+        when the person may recall the document at all (a văn thư or lãnh đạo over it); ``facts``:
+        the record's, when the caller has read them already."""
+        if not can(actor.as_principal, Action.RECORD_RECALL, facts or self.repo.facts(record)):
             return None
         _earlier, open_, _last = self._recalls_of(record.record_id)
         if open_ is None or not self._may_withdraw(actor, record, open_):

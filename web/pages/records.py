@@ -79,7 +79,8 @@ def _show(record_id: str, service: Repository) -> Response:
             files.append(holder)
     events = None
     principal = who.as_principal
-    if principal.has(Role.KIEM_TOAN) or can(principal, Action.RECORD_HISTORY, service.facts(record)):
+    facts = None if principal.has(Role.KIEM_TOAN) else service.facts(record)  # read once (u11)
+    if facts is None or can(principal, Action.RECORD_HISTORY, facts):
         events = service.audit_events(actor=who, record_id=record_id)
     events_total = len(events) if events is not None else 0
     if events is not None:
@@ -109,7 +110,7 @@ def _show(record_id: str, service: Repository) -> Response:
         events=events,
         events_total=events_total,
         editable_files=editable_files,
-        recall_open=Recalls(service).withdrawable(record, actor=who),
+        recall_open=Recalls(service).withdrawable(record, actor=who, facts=facts),
     )
 
 
