@@ -271,7 +271,8 @@ def test_the_readers_use_the_same_parsing(tmp_path: Path) -> None:
             (RetryPolicy if name.startswith("KHO_INGEST") else TextSettings).from_env({name: value})
         assert name in refusal.value.message, (name, value)
     defaults = process_settings({})
-    assert (defaults.ocr_dpi, defaults.max_pages, defaults.task_visibility) == (300, 5000, 3600)
+    # u11: the visibility timeout defaults to the largest task hard limit (backup/fixity 10800) + 300.
+    assert (defaults.ocr_dpi, defaults.max_pages, defaults.task_visibility) == (300, 5000, 11100)
     assert defaults.ocr_enabled and defaults.cookie_secure
     assert TextSettings.from_env({"KHO_OCR_SLOTS": "0", "KHO_OCR": ""}).ocr_slots == 0
     assert RetryPolicy.from_env({"KHO_INGEST_RETRY_DELAY": "0.05"}).base_delay == 0.05
