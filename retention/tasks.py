@@ -148,41 +148,48 @@ def scheduled_timed_out(job: str) -> dict[str, Any]:
     return _record_failure(job, repo, settings, timeout_error(job, hard=True))
 
 
+def _scheduled(job: str, step: Callable[[Repository, Settings], dict[str, Any]]) -> dict[str, Any]:
+    """Open the installation and run ``step`` under :func:`_guarded`. The soft time limit landing
+    while the installation opens (a slow store) is recorded too: the limit fires once, so the
+    installation is opened again to record it (the hard limit still bounds that)."""
+    try:
+        settings = Settings.from_env()
+        repo = _repository(settings)
+    except (SoftTimeLimit, SoftTimeLimitExceeded):
+        settings = Settings.from_env()
+        return _record_failure(job, _repository(settings), settings, timeout_error(job, hard=False))
+    return _guarded(job, repo, settings, lambda: step(repo, settings))
+
+
+def _backup(repo: Repository, settings: Settings) -> dict[str, Any]:
+    done = run_backup(repo, settings, SCHEDULER, now=utcnow())
+    return {"ok": True, "copies": [c["backup_id"] for c in done.copies]}
+
+
+def _fixity(repo: Repository, settings: Settings) -> dict[str, Any]:
+    today: date = vn_date(utcnow())
+    report = run_fixity(repo, settings, SCHEDULER, today=today)
+    return {"ok": not report.unrepaired, "checked": report.checked, "damaged": len(report.damaged)}
+
+
+def _capacity(repo: Repository, settings: Settings) -> dict[str, Any]:
+    found = run_capacity(repo, settings, SCHEDULER)
+    return {"ok": True, "levels": {c.name: c.level for c in found}}
+
+
 @app.task(name="kho.retention.backup", base=ScheduledTask, job="backup", acks_late=False)
 def scheduled_backup() -> dict[str, Any]:
     """The daily backup: store to every ``KHO_BACKUP_URLS``, keys to ``KHO_BACKUP_KEYS_URL``."""
-    settings = Settings.from_env()
-    repo = _repository(settings)
-
-    def step() -> dict[str, Any]:
-        done = run_backup(repo, settings, SCHEDULER, now=utcnow())
-        return {"ok": True, "copies": [c["backup_id"] for c in done.copies]}
-
-    return _guarded("backup", repo, settings, step)
+    return _scheduled("backup", _backup)
 
 
 @app.task(name="kho.retention.fixity", base=ScheduledTask, job="fixity", acks_late=False)
 def scheduled_fixity() -> dict[str, Any]:
     """Today's share of the originals (``KHO_FIXITY_PERIOD_DAYS``), repaired from the copies."""
-    settings = Settings.from_env()
-    repo = _repository(settings)
-
-    def step() -> dict[str, Any]:
-        today: date = vn_date(utcnow())
-        report = run_fixity(repo, settings, SCHEDULER, today=today)
-        return {"ok": not report.unrepaired, "checked": report.checked, "damaged": len(report.damaged)}
-
-    return _guarded("fixity", repo, settings, step)
+    return _scheduled("fixity", _fixity)
 
 
 @app.task(name="kho.retention.capacity", acks_late=False)
 def scheduled_capacity() -> dict[str, Any]:
     """Capacity of the store, key store and backups; an alert event over the thresholds."""
-    settings = Settings.from_env()
-    repo = _repository(settings)
-
-    def step() -> dict[str, Any]:
-        found = run_capacity(repo, settings, SCHEDULER)
-        return {"ok": True, "levels": {c.name: c.level for c in found}}
-
-    return _guarded("capacity", repo, settings, step)
+    return _scheduled("capacity", _capacity)

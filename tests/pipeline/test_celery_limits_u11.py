@@ -164,6 +164,46 @@ def test_a_soft_limit_while_the_task_opens_its_pipeline_ends_the_job_not_the_poo
     assert alive and "WorkerLostError" not in log, log[-3000:]
 
 
+@needs_redis
+def test_a_fixity_run_past_its_soft_limit_while_it_opens_the_store_is_recorded(
+    tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduled fixity task, over an S3 gateway that holds each new connection 2.5 s, with a
+    1 s soft limit: stopped while it opens the installation, recorded ``fixity:failed``
+    FIXITY_TIMEOUT (before u11 it had no limit and ran to its end)."""
+    gateway = s3_env(tmp_path)
+    env = make_env(
+        tmp_path / "kho",
+        KHO_BROKER_URL=REDIS_URL,
+        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
+        KHO_FIXITY_SOFT_TIME_LIMIT="1",
+        KHO_FIXITY_TIME_LIMIT="60",
+        KHO_FIXITY_PERIOD_DAYS="1",
+        **{k: v for k, v in gateway.items() if k.startswith(("KHO_STORE", "KHO_KEYSTORE", "KHO_S3"))},
+    )
+    settings = _export(monkeypatch, env)
+    kho = Kho(settings, follow_index=False)
+    make_people(kho)
+    relay = Relay(env["KHO_S3_ENDPOINT"], delay=2.5).start()
+    worker = prefork_worker({**env, "KHO_S3_ENDPOINT": relay.address}, tmp_path / "worker.log")
+    try:
+        make_app(REDIS_URL).send_task("kho.retention.fixity", queue=env["KHO_INGEST_QUEUE"])
+        failed = _wait_for(lambda: _events(settings, "fixity:failed"), 90)
+        alive = worker.poll() is None
+    finally:
+        stop_worker(worker)
+        relay.stop()
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert len(failed) == 1, log[-3000:]
+    details = failed[0].details  # type: ignore[attr-defined]
+    assert details["code"] == "FIXITY_TIMEOUT", details
+    assert "giới hạn thời gian 1 giây" in details["message"] and "kho fixity" in details["message"]
+    assert unicodedata.is_normalized("NFC", details["message"])
+    assert details["notified"], details
+    assert _events(settings, "fixity:check") == []  # no check presented as made
+    assert alive and "WorkerLostError" not in log, log[-3000:]
+
+
 @pytest.mark.parametrize(
     ("values", "variable"),
     [
