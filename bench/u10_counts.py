@@ -87,10 +87,11 @@ def start(work: Path) -> dict[str, Any]:
 
 
 def walk(work: Path, files: int) -> dict[str, Any]:
-    import inspect
+    return count_walk(make_folder(work, files))
 
-    from ingest import bulk
 
+def make_folder(work: Path, files: int) -> Path:
+    """``files`` documents (half in a subfolder) and the four system files u10 skips."""
     folder = work / "in"
     (folder / "con").mkdir(parents=True)
     for n in range(files):
@@ -99,6 +100,15 @@ def walk(work: Path, files: int) -> dict[str, Any]:
     (folder / "._van-ban-00000.txt").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 40)
     (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40)
     (folder / "con" / "desktop.ini").write_bytes(b"[.ShellClassInfo]\r\n")
+    return folder
+
+
+def count_walk(folder: Path) -> dict[str, Any]:
+    """``collect_files`` of ``folder`` 5 times: what it listed, the files it opened, CPU, wall."""
+    import inspect
+
+    from ingest import bulk
+
     takes_system = "system" in inspect.signature(bulk.collect_files).parameters
     opened = Counter()
     real_open = os.open

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
 import statistics
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +32,16 @@ def page(work: Path) -> dict[str, Any]:
     from web.app import create_app
 
     kho, people = open_kho(work)
-    doc = kho.repo.create_document("di", outgoing(subject="Quyết định 1"), pdf_bytes("u11b"), "qd.pdf",
-                                   people.actor("van_thu"))
+    doc = kho.repo.create_document(
+        "di", outgoing(subject="Quyết định 1"), pdf_bytes("u11b"), "qd.pdf", people.actor("van_thu")
+    )
     web = create_app(kho.settings, kho=kho).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").get_data(as_text=True))
     assert token
-    web.post("/login", data={"username": people.usernames["van_thu"], "password": PASSWORD,
-                             "csrf_token": token.group(1)})
+    web.post(
+        "/login",
+        data={"username": people.usernames["van_thu"], "password": PASSWORD, "csrf_token": token.group(1)},
+    )
     path = f"/records/{doc.record_id}"
     assert web.get(path).status_code == 200  # warm: templates, caches
     calls = count_calls(kho.repo.store, STORE_METHODS)
@@ -51,22 +52,19 @@ def page(work: Path) -> dict[str, Any]:
         cpus.append(time.process_time() - cpu0)
         walls.append(time.perf_counter() - t0)
     per_view = {k: v / 20 for k, v in sorted(calls.items())}
-    return {"calls": per_view, "cpu": min(cpus), "wall": statistics.median(walls),
-            "cpu_ms": [1000 * min(cpus), 1000 * statistics.median(cpus)],
-            "wall_ms": [1000 * min(walls), 1000 * statistics.median(walls)]}
+    return {
+        "calls": per_view,
+        "cpu": min(cpus),
+        "wall": statistics.median(walls),
+        "cpu_ms": [1000 * min(cpus), 1000 * statistics.median(cpus)],
+        "wall_ms": [1000 * min(walls), 1000 * statistics.median(walls)],
+    }
 
 
 def walk(work: Path, files: int) -> dict[str, Any]:
-    from ingest import bulk
+    import u10_counts
 
-    folder = work / "in"
-    (folder / "con").mkdir(parents=True)
-    for n in range(files):
-        (folder / ("con" if n % 2 else "") / f"van-ban-{n:05d}.txt").write_text(f"Công văn số {n}.\n")
-    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + b"\x00" * 40)
-    (folder / "._van-ban-00000.txt").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 40)
-    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40)
-    (folder / "con" / "desktop.ini").write_bytes(b"[.ShellClassInfo]\r\n")
+    folder = u10_counts.make_folder(work, files)
     (folder / "con" / ".DS_Store").write_bytes(b"")
     owner = bytes([7]) + b"van_thu".ljust(53, b"\x00") + bytes([7, 0]) + "van_thu".encode("utf-16-le")
     (folder / "~$van-ban-00001.docx").write_bytes(owner.ljust(162, b"\x00"))
@@ -77,25 +75,7 @@ def walk(work: Path, files: int) -> dict[str, Any]:
     (folder / ".fseventsd" / "fseventsd-uuid").write_bytes(b"8E2C6F3A-1D4B-4F0E-9A7C-2B5D8E1F4A6C")
     (folder / ".fseventsd" / "0000000000a1b2c3").write_bytes(gzip.compress(b"1SLD" * 100))
     (folder / ".Trashes" / "501").mkdir(parents=True)
-    opened: Counter[str] = Counter()
-    real_open = os.open
-
-    def counting_open(path: Any, *args: Any, **kwargs: Any) -> int:
-        opened["os.open"] += 1
-        return real_open(path, *args, **kwargs)
-
-    walls, cpus = [], []
-    for _ in range(5):
-        hidden: set[Path] = set()
-        system: dict[Path, str] = {}
-        os.open = counting_open  # type: ignore[assignment]
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        found = bulk.collect_files([folder], hidden, system)
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - cpu0)
-        os.open = real_open  # type: ignore[assignment]
-    return {"listed": len(found), "hidden": len(hidden), "system": len(system),
-            "opened": opened["os.open"] // 5, "cpu": min(cpus), "wall": statistics.median(walls)}
+    return u10_counts.count_walk(folder)
 
 
 def main() -> None:
@@ -116,9 +96,11 @@ def main() -> None:
             cpu = [r["cpu_ms"] for r in rows[name]]
             wall = [r["wall_ms"] for r in rows[name]]
             print(f"page {name}: store calls per view {first['calls']}{same}")
-            print(f"       CPU ms per view min/median {min(c[0] for c in cpu):.1f}/"
-                  f"{statistics.median(c[1] for c in cpu):.1f}, wall ms min/median "
-                  f"{min(w[0] for w in wall):.1f}/{statistics.median(w[1] for w in wall):.1f}")
+            print(
+                f"       CPU ms per view min/median {min(c[0] for c in cpu):.1f}/"
+                f"{statistics.median(c[1] for c in cpu):.1f}, wall ms min/median "
+                f"{min(w[0] for w in wall):.1f}/{statistics.median(w[1] for w in wall):.1f}"
+            )
     if args.only in (None, "walk"):
         rows = {name: [] for name in sides}
         for _ in range(args.rounds):
@@ -126,8 +108,10 @@ def main() -> None:
                 rows[name].append(run_side(root, "u11_counts", f"m.walk(w, {args.files})", "u11-walk-"))
         for name in sides:
             first, same, times = rounds(rows[name], "opened")
-            print(f"walk {name}: listed {first['listed']}, hidden {first['hidden']}, "
-                  f"system {first['system']}, os.open per walk {first['opened']}{same}")
+            print(
+                f"walk {name}: listed {first['listed']}, hidden {first['hidden']}, "
+                f"system {first['system']}, os.open per walk {first['opened']}{same}"
+            )
             print(times)
 
 

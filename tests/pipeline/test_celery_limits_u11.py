@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import unicodedata
 import uuid
@@ -122,6 +123,28 @@ def test_a_backup_past_its_time_limit_is_recorded_and_leaves_no_backup(
         assert "Hard time limit" in log
 
 
+def _on_s3(
+    tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch, **limits: str
+) -> tuple[dict[str, str], Settings]:
+    """A Kho on the S3 gateway with a broker queue of its own and ``limits``."""
+    gateway = s3_env(tmp_path)
+    env = make_env(
+        tmp_path / "kho",
+        KHO_BROKER_URL=REDIS_URL,
+        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
+        **limits,
+        **{k: v for k, v in gateway.items() if k.startswith(("KHO_STORE", "KHO_KEYSTORE", "KHO_S3"))},
+    )
+    return env, _export(monkeypatch, env)
+
+
+def _worker_over_a_slow_gateway(env: dict[str, str], tmp_path: Path) -> tuple[Relay, subprocess.Popen[bytes]]:
+    """A prefork worker reaching the gateway through a relay that holds each new connection
+    2.5 s (a slow network; nothing patched)."""
+    relay = Relay(env["KHO_S3_ENDPOINT"], delay=2.5).start()
+    return relay, prefork_worker({**env, "KHO_S3_ENDPOINT": relay.address}, tmp_path / "worker.log")
+
+
 @needs_redis
 def test_a_soft_limit_while_the_task_opens_its_pipeline_ends_the_job_not_the_pool_process(
     tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
@@ -129,18 +152,10 @@ def test_a_soft_limit_while_the_task_opens_its_pipeline_ends_the_job_not_the_poo
     """The worker reaches the S3 gateway through a relay that holds each new connection 2.5 s
     (a slow network): the first task of the pool process is still opening its pipeline when its
     1 s soft limit passes."""
-    gateway = s3_env(tmp_path)
-    env = make_env(
-        tmp_path / "kho",
-        KHO_BROKER_URL=REDIS_URL,
-        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
-        KHO_TASK_SOFT_TIME_LIMIT="1",
-        KHO_TASK_TIME_LIMIT="60",
-        **{k: v for k, v in gateway.items() if k.startswith(("KHO_STORE", "KHO_KEYSTORE", "KHO_S3"))},
+    env, settings = _on_s3(
+        tmp_path, make_env, monkeypatch, KHO_TASK_SOFT_TIME_LIMIT="1", KHO_TASK_TIME_LIMIT="60"
     )
-    settings = _export(monkeypatch, env)
-    relay = Relay(env["KHO_S3_ENDPOINT"], delay=2.5).start()
-    worker = prefork_worker({**env, "KHO_S3_ENDPOINT": relay.address}, tmp_path / "worker.log")
+    relay, worker = _worker_over_a_slow_gateway(env, tmp_path)
     try:
         folder = tmp_path / "in"
         folder.mkdir()
@@ -171,21 +186,16 @@ def test_a_fixity_run_past_its_soft_limit_while_it_opens_the_store_is_recorded(
     """The scheduled fixity task, over an S3 gateway that holds each new connection 2.5 s, with a
     1 s soft limit: stopped while it opens the installation, recorded ``fixity:failed``
     FIXITY_TIMEOUT (before u11 it had no limit and ran to its end)."""
-    gateway = s3_env(tmp_path)
-    env = make_env(
-        tmp_path / "kho",
-        KHO_BROKER_URL=REDIS_URL,
-        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
+    env, settings = _on_s3(
+        tmp_path,
+        make_env,
+        monkeypatch,
         KHO_FIXITY_SOFT_TIME_LIMIT="1",
         KHO_FIXITY_TIME_LIMIT="60",
         KHO_FIXITY_PERIOD_DAYS="1",
-        **{k: v for k, v in gateway.items() if k.startswith(("KHO_STORE", "KHO_KEYSTORE", "KHO_S3"))},
     )
-    settings = _export(monkeypatch, env)
-    kho = Kho(settings, follow_index=False)
-    make_people(kho)
-    relay = Relay(env["KHO_S3_ENDPOINT"], delay=2.5).start()
-    worker = prefork_worker({**env, "KHO_S3_ENDPOINT": relay.address}, tmp_path / "worker.log")
+    make_people(Kho(settings, follow_index=False))
+    relay, worker = _worker_over_a_slow_gateway(env, tmp_path)
     try:
         make_app(REDIS_URL).send_task("kho.retention.fixity", queue=env["KHO_INGEST_QUEUE"])
         failed = _wait_for(lambda: _events(settings, "fixity:failed"), 90)
