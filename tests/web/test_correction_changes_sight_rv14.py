@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
-from kho_people import AGENCY, UNIT_B, People, create_person
+from kho_people import AGENCY, UNIT_B, People
 from kho_testing import incoming, pdf_bytes
 
 from web.context import Kho
@@ -72,12 +72,8 @@ def test_a_clerk_neither_declassifies_nor_lifts_a_document_out_of_their_own_reac
     raised = _patch(client, plain.record_id, {"secrecy": 1}, plain.version, people.headers("van_thu"))
     assert raised.status_code == 200, raised.get_data(as_text=True)[:300]
 
-    admin = kho.accounts.get(people.usernames["quan_tri"])
-    head = kho.accounts.get(people.usernames["lanh_dao"])
-    both, _password = create_person(
-        kho.accounts, "Đinh Thị Hoa", AGENCY, ("van_thu", "lanh_dao"), 3, None, admin, confirmer=head
-    )
-    token = {"Authorization": f"Bearer {kho.accounts.issue_token(both.username, 'test', both)}"}
+    people.add("both", "Đinh Thị Hoa", AGENCY, ("van_thu", "lanh_dao"), 3)
+    token = people.headers("both")
     declassified = _patch(client, secret.record_id, {"secrecy": 0}, secret.version, token)
     assert declassified.status_code == 200, declassified.get_data(as_text=True)[:300]
     assert client.get(f"/api/records/{secret.record_id}", headers=reader).status_code == 200

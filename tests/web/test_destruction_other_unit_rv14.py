@@ -6,7 +6,7 @@ minutes) and let them attach the thẩm định of a case whose hồ sơ they ma
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from kho_people import UNIT_B, People, create_person
+from kho_people import UNIT_B, People
 from kho_retention import closed_file
 
 from retention.destruction import Destructions
@@ -32,12 +32,8 @@ def test_a_phong_archivist_neither_reads_nor_appraises_the_agencys_destruction_c
     for who in ("lanh_dao", "luu_tru", "chuyen_vien"):
         case = d.review(case["case_id"], "agree", "Đồng ý", actor=people.actor(who))
     case = d.record_minutes(case["case_id"], "Biên bản họp: 3/3 đồng ý.", actor=archivist)
-    admin = kho.accounts.get(people.usernames["quan_tri"])
-    leader = kho.accounts.get(people.usernames["lanh_dao"])
-    other, _password = create_person(
-        kho.accounts, "Trịnh Văn Bảo", UNIT_B, ("luu_tru",), 3, None, admin, confirmer=leader
-    )
-    token = {"Authorization": f"Bearer {kho.accounts.issue_token(other.username, 'test', other)}"}
+    people.add("luu_tru_b", "Trịnh Văn Bảo", UNIT_B, ("luu_tru",), 3)
+    token = people.headers("luu_tru_b")
     assert client.get(f"/api/records/{file.record_id}", headers=token).status_code == 404
 
     path = f"/api/retention/destructions/{case['case_id']}"

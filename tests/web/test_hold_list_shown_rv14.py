@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
 from kho_people import People
-from kho_testing import incoming, pdf_bytes
 from kho_web import login
 
 from web.context import Kho
@@ -20,17 +20,7 @@ def test_the_hold_list_names_no_record_its_reader_may_not_see(
     count: the existence of a Mật record, and why it is held. Now order 1 is not listed to them
     and order 2 names only the Thường document; the placer still gets both, and the stored order
     is whole. The page (``/retention``) counts only what the reader may see."""
-    clerk = people.actor("van_thu")
-    secret, plain = (
-        kho.repo.create_document(
-            "den",
-            incoming(code_number=n, issued_date="2024-03-02", secrecy=s),
-            pdf_bytes(f"giu-{n}"),
-            f"cv{n}.pdf",
-            clerk,
-        ).record_id
-        for n, s in (("401", 2), ("402", 0))
-    )
+    _file, secret, plain = file_with_a_secret(kho, people)
     head = people.headers("lanh_dao")
     alone = client.post(
         "/api/retention/holds",

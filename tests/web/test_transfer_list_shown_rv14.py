@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from kho_people import UNIT_B, People, create_person
+from kho_people import UNIT_B, People
 from kho_retention import closed_file
 
 from retention.sip import Transfers
@@ -26,12 +26,8 @@ def test_a_transfer_is_listed_and_received_only_by_who_may_see_its_file(
     viên lists and receives it as before."""
     file, _ = closed_file(kho, people, notation="03.VP", maintenance="Vĩnh viễn", docs=1)
     done = Transfers(kho.repo).export(file.record_id, tmp_path / "out", actor=people.actor("luu_tru"))
-    admin = kho.accounts.get(people.usernames["quan_tri"])
-    head = kho.accounts.get(people.usernames["lanh_dao"])
-    other, _password = create_person(
-        kho.accounts, "Trịnh Văn Bảo", UNIT_B, ("luu_tru",), 3, None, admin, confirmer=head
-    )
-    token = {"Authorization": f"Bearer {kho.accounts.issue_token(other.username, 'test', other)}"}
+    people.add("luu_tru_b", "Trịnh Văn Bảo", UNIT_B, ("luu_tru",), 3)
+    token = people.headers("luu_tru_b")
     assert client.get(f"/api/records/{file.record_id}", headers=token).status_code == 404
 
     listed = client.get("/api/retention/transfers", headers=token)
