@@ -76,6 +76,8 @@ class Holds:
             order = self.orders.latest(order_id)
         except NotFound as lost:
             return self._release_lost_order(order_id, reason, actor=actor, lost=lost)
+        if not self.shown(order, actor)["targets"]:  # as the list: an order of nothing they see
+            raise self.orders.absent(order_id)
         for record_id in order["targets"]:  # all or nothing: refuse before the order changes
             self.repo.authorize_hold_release(
                 actor,

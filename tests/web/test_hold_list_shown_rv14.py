@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 from kho_files import file_with_a_secret
-from kho_people import People
+from kho_people import UNIT_B, People
 from kho_web import login
 
 from web.context import Kho
@@ -19,7 +19,9 @@ def test_the_hold_list_names_no_record_its_reader_may_not_see(
     from ``GET /api/retention/holds`` every order with the Mật document's id, its reason and its
     count: the existence of a Mật record, and why it is held. Now order 1 is not listed to them
     and order 2 names only the Thường document; the placer still gets both, and the stored order
-    is whole. The page (``/retention``) counts only what the reader may see."""
+    is whole. The page (``/retention``) counts only what the reader may see. A phòng's lưu trữ
+    viên who sees none of an order's records and releases it by its id is answered NOT_FOUND for
+    the order (on main: NOT_FOUND naming the Mật document's id), nothing released."""
     _file, secret, plain = file_with_a_secret(kho, people)
     head = people.headers("lanh_dao")
     alone = client.post(
@@ -57,3 +59,14 @@ def test_the_hold_list_names_no_record_its_reader_may_not_see(
     body = page.get_data(as_text=True)
     assert "Alpha-Bí-Mật" not in body and secret not in body
     assert "Thanh tra năm 2024</td><td>1</td>" in body
+
+    people.add("luu_tru_b", "Trịnh Văn Bảo", UNIT_B, ("luu_tru",), 3)
+    released = client.post(
+        f"/api/retention/holds/{both.json['order_id']}/release",
+        json={"reason": "Gỡ"},
+        headers=people.headers("luu_tru_b"),
+    )
+    assert released.status_code == 404, released.get_data(as_text=True)[:300]
+    assert released.json["error"]["code"] == "NOT_FOUND"
+    assert secret not in released.get_data(as_text=True) and plain not in released.get_data(as_text=True)
+    assert Holds(kho.repo).orders.latest(both.json["order_id"])["state"] == "active"
