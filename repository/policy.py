@@ -449,6 +449,32 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
     return _denied(f"Vai trò của bạn không được phép {_ACTION_LABELS[action]}.")
 
 
+def decide_correction(
+    principal: Principal, action: Action, before: RecordFacts, after: RecordFacts
+) -> Decision:
+    """A correction (:attr:`Action.RECORD_UPDATE` of a document) that changes its độ mật, which
+    decides who may see it. The new level is decided as a new record of it (:func:`decide_new`,
+    the rule of creating and registering one): no one sets a level above their own clearance
+    (a phòng's văn thư cleared Thường put their document out of every reader's sight in the
+    phòng, theirs too). Lowering it (hạ độ mật, giải mật) widens who reads it: that is the
+    decision of the unit's lãnh đạo (Luật Bảo vệ bí mật nhà nước 2018, Điều 21, 22), never a
+    văn thư's correction alone (``SECRECY_LOWER_DENIED``). A change of unit is not decided here
+    (a văn thư hands documents to other units anyway: chuyển giao)."""
+    if after.secrecy == before.secrecy:
+        return ALLOW
+    decision = decide_new(principal, action, replace(after, unit=before.unit))
+    if not decision.allowed:
+        return decision
+    if after.secrecy < before.secrecy and Role.LANH_DAO not in _roles_in_own_unit(principal, before):
+        return _denied(
+            f"Không hạ độ mật “{_SECRECY_LABELS[min(before.secrecy, 3)]}” xuống"
+            f" “{_SECRECY_LABELS[min(after.secrecy, 3)]}” bằng việc sửa dữ liệu: hạ độ mật, giải mật"
+            " do lãnh đạo đơn vị quyết định (Luật Bảo vệ bí mật nhà nước 2018, Điều 21, 22).",
+            "SECRECY_LOWER_DENIED",
+        )
+    return ALLOW
+
+
 DESTRUCTION_STEPS: frozenset[Action] = frozenset(
     {Action.DESTRUCTION_PROPOSE, Action.DESTRUCTION_DECIDE, Action.DESTRUCTION_EXECUTE}
 )
@@ -476,8 +502,7 @@ def _decide_destruction(principal: Principal, action: Action, facts: RecordFacts
     if _roles_in_own_unit(principal, facts) & _ROLE_ACTIONS[action]:
         return ALLOW
     return _denied(
-        f"Hồ sơ “{facts.record_id}” không thuộc đơn vị bạn giữ vai trò được phép"
-        f" {_ACTION_LABELS[action]}.",
+        f"Hồ sơ “{facts.record_id}” không thuộc đơn vị bạn giữ vai trò được phép {_ACTION_LABELS[action]}.",
         "DESTRUCTION_OTHER_UNIT",
     )
 
@@ -698,14 +723,16 @@ class WorkFacts:
     """For a giao xử lý: the units of each person it names (who exist)."""
 
 
-_STEP_ACTIONS = frozenset({
-    Action.HANDLE_SUBMIT,
-    Action.HANDLE_DIRECT,
-    Action.HANDLE_ASSIGN,
-    Action.HANDLE_WORK,
-    Action.HANDLE_APPROVE,
-    Action.OUTGOING_STATUS,
-})
+_STEP_ACTIONS = frozenset(
+    {
+        Action.HANDLE_SUBMIT,
+        Action.HANDLE_DIRECT,
+        Action.HANDLE_ASSIGN,
+        Action.HANDLE_WORK,
+        Action.HANDLE_APPROVE,
+        Action.OUTGOING_STATUS,
+    }
+)
 """Handling steps: decided by :func:`decide_step` (with what is known of the handling)."""
 
 
@@ -907,9 +934,7 @@ class RightsChange:
     @property
     def admin_units_given_up(self) -> frozenset[str]:
         """Units where the person holds :attr:`Role.QUAN_TRI` before the change and not after."""
-        return frozenset(
-            unit for unit, role in self.roles_before - self.roles_after if role is Role.QUAN_TRI
-        )
+        return frozenset(unit for unit, role in self.roles_before - self.roles_after if role is Role.QUAN_TRI)
 
 
 def manages_rights_of(

@@ -81,6 +81,7 @@ from repository.policy import (
     RecordFacts,
     Role,
     decide,
+    decide_correction,
     decide_grant,
     decide_granter,
     decide_new,
@@ -537,8 +538,7 @@ def _unlinked_from_withheld(events: list[AuditEvent]) -> list[AuditEvent]:
     events shown whole stay, so a listing can still be checked by hand."""
     whole = {event.seq for event in events if event.hash}
     return [
-        event if not event.prev or event.seq - 1 in whole else replace(event, prev="")
-        for event in events
+        event if not event.prev or event.seq - 1 in whole else replace(event, prev="") for event in events
     ]
 
 
@@ -1248,8 +1248,9 @@ class Repository:
         )
         refused = "hủy" if action == "destroy" else "sửa, thêm/bớt, phân quyền, kết thúc hay mở lại"
         if gone:  # a history with a hole cannot show that no hold is open (review r22)
-            logs.warn(__name__, "hold events %s of %s gone from the store, %s refused",
-                      gone, record_ids, action)
+            logs.warn(
+                __name__, "hold events %s of %s gone from the store, %s refused", gone, record_ids, action
+            )
             raise LegalHold(
                 "Lịch sử trong nhật ký kiểm toán của tài liệu này thiếu sự kiện phong tỏa (số"
                 f" {', '.join(map(str, sorted(gone)))}) mà kho lưu trữ không còn: có thể đã bị xóa"
@@ -1431,7 +1432,8 @@ class Repository:
         if hold_id not in holds_open_in(events):
             return None
         return next(
-            e for e in reversed(events)
+            e
+            for e in reversed(events)
             if e.action in HOLD_PLACED and (e.details or {}).get("hold_id") == hold_id
         )
 
@@ -1642,7 +1644,9 @@ class Repository:
         if decision.code == UNKNOWN_RECORD:
             details["answered"] = UNKNOWN_RECORD
         self.audit_denied(
-            actor, record.record_id if record is not None else None, details,
+            actor,
+            record.record_id if record is not None else None,
+            details,
             as_absent=decision.code == UNKNOWN_RECORD,
         )
         raise refusal(decision, record.record_id if record is not None else None)
@@ -1657,13 +1661,29 @@ class Repository:
         "found"; u10). Nothing was read or done; the lost event is logged as a warning. Any
         other refusal still raises ``AUDIT_CHAIN_BROKEN``."""
         try:
-            self.audit.append(actor.user, "access:denied", record_id=record_id, source=actor.source,
-                              details=details)
+            self.audit.append(
+                actor.user, "access:denied", record_id=record_id, source=actor.source, details=details
+            )
         except AuditChainBroken as broken:
             if not as_absent or record_id is None:
                 raise
-            logs.warn(__name__, "access:denied of %s by %s not audited (%s): answered as absent",
-                      record_id, actor.user, broken.code)
+            logs.warn(
+                __name__,
+                "access:denied of %s by %s not audited (%s): answered as absent",
+                record_id,
+                actor.user,
+                broken.code,
+            )
+
+    def _authorize_correction(self, actor: Actor, action: Action, current: Record, corrected: Record) -> None:
+        """A correction of ``current`` into ``corrected`` that changes its độ mật is the person's
+        to make (:func:`~repository.policy.decide_correction`; audited refusal)."""
+        if actor.system:
+            return
+        after = self.facts(replace(corrected, created_by=""))
+        self._enforce(
+            actor, action, current, decide_correction(actor.as_principal, action, self.facts(current), after)
+        )
 
     def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
         """The person must hold ``action``'s role for the unit and secrecy of what they are
@@ -2876,6 +2896,7 @@ class Repository:
                 named = _signer_decision(current.extra, md, None)
                 if not named.allowed:
                     raise SignatureRejected(named.message, code=named.code, record_id=record_id)
+        self._authorize_correction(actor, editing, current, replace(current, metadata=md))
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
         new = self._next_version(current, actor, metadata=md, note=note)
         with self._duplicates_told_to(actor):
@@ -2946,7 +2967,12 @@ class Repository:
         return held, new_key, guard[1]
 
     def set_extra(
-        self, record_id: str, values: Mapping[str, Any], *, actor: Actor, action: str,
+        self,
+        record_id: str,
+        values: Mapping[str, Any],
+        *,
+        actor: Actor,
+        action: str,
         details: Mapping[str, Any] | None = None,
     ) -> Record:
         """A new version with extra (non-Phụ-lục-VI) attributes, e.g. ingest status or the

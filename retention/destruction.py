@@ -161,6 +161,11 @@ def is_overdue(case: Mapping[str, Any], today: date) -> bool:
     return case["state"] in ("decided", "executing") and deadline is not None and today > deadline
 
 
+def _seated(case: Mapping[str, Any], actor: Actor) -> bool:
+    """Whether ``actor`` sits on ``case``'s council."""
+    return actor.user in ((case.get("council") or {}).get("members") or [])
+
+
 class Destructions:
     """Destruction cases of one installation."""
 
@@ -200,15 +205,20 @@ class Destructions:
         return self.shown(self._whole(case_id, actor), actor)
 
     def _whole(self, case_id: str, actor: Actor) -> dict[str, Any]:
+        """The stored case, for a member of its council or a holder of the role who may see one
+        of its hồ sơ (:meth:`shown`); to anyone else with the role, an absent case."""
         case = self.cases.latest(case_id)
-        if actor.user not in ((case.get("council") or {}).get("members") or []):
+        if not _seated(case, actor):
             self.repo.authorize(actor, Action.DISPOSAL_LIST)
+            if not self.shown(case, actor)["items"]:
+                raise self.cases.absent(case_id)
         return case
 
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
         self.repo.authorize(actor, Action.DISPOSAL_LIST)
         seen: dict[str, bool] = {}
-        return [self.shown(c, actor, seen) for c in sorted(self.cases.all(), key=lambda c: c["created_at"])]
+        shown = [self.shown(c, actor, seen) for c in sorted(self.cases.all(), key=lambda c: c["created_at"])]
+        return [c for c in shown if c["items"]]
 
     def shown(
         self, case: dict[str, Any], actor: Actor, seen: dict[str, bool] | None = None
@@ -218,8 +228,11 @@ class Destructions:
         document by its "đã hủy" row, which keeps its secrecy). Reading a case needs a role
         (:attr:`Action.DISPOSAL_LIST`) or a seat on its council, not sight of its documents: a
         Thường council member or a lãnh đạo of another phòng got the id of every document of
-        every hồ sơ, Mật ones included, and counts that included them. The steps themselves
-        work on the whole stored case."""
+        every hồ sơ, Mật ones included, and counts that included them. The hồ sơ themselves are
+        listed to a council member (the seat is the sight of the case), and to anyone else only
+        those they may see: the role alone gave a phòng's lưu trữ viên or lãnh đạo every hồ sơ
+        of the agency's cases, with its code and title (rv14). The steps themselves work on the
+        whole stored case."""
         if actor.system:
             return case
         seen = {} if seen is None else seen
@@ -229,11 +242,16 @@ class Destructions:
                 seen[record_id] = self.repo.may_see_listed(actor, record_id)
             return seen[record_id]
 
-        items = [{**i, "documents": [d for d in i.get("documents", ()) if sees(d)]} for i in case["items"]]
+        seated = _seated(case, actor)
+        items = [
+            {**i, "documents": [d for d in i.get("documents", ()) if sees(d)]}
+            for i in case["items"]
+            if seated or sees(i["record_id"])
+        ]
         shown = {**case, "items": items}
         execution = case.get("execution")
         if isinstance(execution, dict) and execution.get("targets"):
-            files = {i["record_id"] for i in case["items"]}
+            files = {i["record_id"] for i in items}
             targets = [t for t in execution["targets"] if t in files or sees(t)]
             shown["execution"] = {**execution, "targets": targets}
         return shown if shown != case else case
@@ -395,8 +413,9 @@ class Destructions:
     def attach_appraisal(self, case_id: str, text: str, *, actor: Actor) -> dict[str, Any]:
         """Ý kiến thẩm định of the competent archive authority."""
         self.repo.authorize(actor, Action.DESTRUCTION_PROPOSE)
-        case = self.cases.latest(case_id)
+        case = self._whole(case_id, actor)
         self._require(case, "reviewed")
+        self._authorize_items(case, actor, Action.DESTRUCTION_PROPOSE)
         if not text.strip():
             raise WorkflowError("Cần nội dung văn bản thẩm định.", code="APPRAISAL_REQUIRED")
         text = typed_text(text, "text", "Văn bản thẩm định", kind=TextKind.DOCUMENT)

@@ -76,6 +76,8 @@ class Holds:
             order = self.orders.latest(order_id)
         except NotFound as lost:
             return self._release_lost_order(order_id, reason, actor=actor, lost=lost)
+        if not self.shown(order, actor)["targets"]:  # as the list: an order of nothing they see
+            raise self.orders.absent(order_id)
         for record_id in order["targets"]:  # all or nothing: refuse before the order changes
             self.repo.authorize_hold_release(
                 actor,
@@ -135,9 +137,35 @@ class Holds:
         }
 
     def list(self, *, actor: Actor, active_only: bool = False) -> list[dict[str, Any]]:
+        """The hold orders as ``actor`` may see them (:meth:`shown`): an order that holds nothing
+        they may see is not listed."""
         self.repo.authorize(actor, Action.DISPOSAL_LIST)
-        out = self.orders.all()
-        return [o for o in out if o["state"] == "active" or not active_only]
+        seen: dict[str, bool] = {}
+        out = [
+            self.shown(o, actor, seen) for o in self.orders.all() if o["state"] == "active" or not active_only
+        ]
+        return [o for o in out if o["targets"]]
+
+    def shown(
+        self, order: dict[str, Any], actor: Actor, seen: dict[str, bool] | None = None
+    ) -> dict[str, Any]:
+        """``order`` with only the targets ``actor`` may see (:meth:`Repository.may_see_listed`),
+        and, when it holds none of them, with its reason and query withheld too. Reading the list
+        needs a role (:attr:`Action.DISPOSAL_LIST`), not sight of the records: a Thường lưu trữ
+        viên, or a lãnh đạo of another phòng, got the id of every Mật record under hold, the
+        count, and the reason it was held (the text of an investigation)."""
+        if actor.system:
+            return order
+        seen = {} if seen is None else seen
+        for record_id in order["targets"]:
+            if record_id not in seen:
+                seen[record_id] = self.repo.may_see_listed(actor, record_id)
+        targets = [t for t in order["targets"] if seen[t]]
+        if targets == order["targets"]:
+            return order
+        if not targets:
+            return {**order, "targets": [], "reason": "", "query": None}
+        return {**order, "targets": targets}
 
 
 def held_ids(orders: Iterable[dict[str, Any]]) -> set[str]:

@@ -312,9 +312,9 @@ def _ead(file: Record, docs: Sequence[Record], agency: str, omitted: Sequence[Om
         ET.SubElement(cdid, _q(EAD_NS, "unitid")).text = left.label
         ET.SubElement(cdid, _q(EAD_NS, "unittitle")).text = left.label
         info = ET.SubElement(c, _q(EAD_NS, "processinfo"))
-        ET.SubElement(info, _q(EAD_NS, "p")).text = (
-            f"Không có trong gói tin: {OMISSION_REASONS[left.reason]} (mã {left.record_id})."
-        )
+        ET.SubElement(
+            info, _q(EAD_NS, "p")
+        ).text = f"Không có trong gói tin: {OMISSION_REASONS[left.reason]} (mã {left.record_id})."
     return _xml(ead)
 
 
@@ -390,8 +390,7 @@ documentation/omitted.txt (nếu có): văn bản của hồ sơ không có tệ
 """
 
 OMITTED_HEADER = (
-    "Văn bản của hồ sơ không có tệp trong gói tin này"
-    " (vẫn được mô tả trong metadata/descriptive/ead.xml):\n"
+    "Văn bản của hồ sơ không có tệp trong gói tin này (vẫn được mô tả trong metadata/descriptive/ead.xml):\n"
 )
 
 
@@ -712,6 +711,11 @@ class Transfers:
         if not reference:
             raise SipError("Cần số, ngày của biên bản giao nhận.", code="RECEIPT_REQUIRED")
         current = self.transfers.latest(transfer_id)
+        if not self.repo.may_see_listed(actor, str(current["file_id"])):
+            # The hồ sơ must be the reader's to see (as its export needed): the role alone let a
+            # phòng's lưu trữ viên mark the agency's hồ sơ transferred for ever. Answered as an
+            # unknown transfer: the hồ sơ's id is not named.
+            raise self.transfers.absent(transfer_id)
         if current["state"] != "exported":
             raise SipError("Gói tin này đã được ghi nhận giao nhận.", code="RECEIPT_EXISTS")
         self._refuse_if_transferred(str(current["file_id"]))
@@ -747,8 +751,10 @@ class Transfers:
                 )
 
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
+        """The transfers of the hồ sơ ``actor`` may see (:meth:`Repository.may_see_listed`): the
+        role alone named every exported hồ sơ, its code and its size, to a phòng's lưu trữ viên."""
         self.repo.authorize(actor, Action.TRANSFER)
-        return self.transfers.all()
+        return [t for t in self.transfers.all() if self.repo.may_see_listed(actor, str(t["file_id"]))]
 
     def due(self, *, actor: Actor, today: date | None = None) -> list[TransferDue]:
         """Permanent hồ sơ of the agency archive whose transfer to the Lưu trữ lịch sử is due

@@ -45,8 +45,13 @@ class Versions:
     def latest(self, item_id: str) -> dict[str, Any]:
         keys = [i.key for i in self.store.list(f"{self.prefix}{checked_id(item_id)}/v")]
         if not keys:
-            raise NotFound(f"Không tìm thấy {self.label} “{item_id}”.", code="NOT_FOUND", id=item_id)
+            raise self.absent(item_id)
         return formats.loads(self.kind, self.store.get(sorted(keys)[-1]))
+
+    def absent(self, item_id: str) -> NotFound:
+        """The answer for an id that names no record of this kind (also for one whose subject
+        the reader may not know of)."""
+        return NotFound(f"Không tìm thấy {self.label} “{item_id}”.", code="NOT_FOUND", id=item_id)
 
     def write(self, item_id: str, body: Mapping[str, Any], *, expected: int) -> dict[str, Any]:
         """Write version ``expected + 1`` (``expected`` 0 creates the record)."""

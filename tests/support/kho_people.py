@@ -35,6 +35,19 @@ class People:
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
+    def add(
+        self, who: str, full_name: str, unit: str, roles: Iterable[Role | str], clearance: int
+    ) -> Account:
+        """One more person, made by the quản trị and confirmed by the lãnh đạo (as
+        :func:`make_people` does), known afterwards as ``who`` (:meth:`actor`, :meth:`headers`)."""
+        accounts = self.kho.accounts
+        admin = accounts.get(self.usernames["quan_tri"])
+        head = accounts.get(self.usernames["lanh_dao"])
+        account, _ = create_person(accounts, full_name, unit, roles, clearance, None, admin, confirmer=head)
+        self.usernames[who] = account.username
+        self.tokens[who] = accounts.issue_token(account.username, "test", account)
+        return account
+
 
 # who → (full name, unit, roles, clearance)
 STAFF: dict[str, tuple[str, str, tuple[str, ...], int]] = {
