@@ -2790,7 +2790,9 @@ class AccountService:
         can give back exactly the access that was lost, and no more.
 
         Because someone may have been guessing the password, every token of the account ends
-        and the person must change their password at the next login. Audited as
+        and the person must change their password at the next login. The lock ends as at a
+        quản trị's :meth:`unlock` (``lock_ended_at``): a run of wrong passwords beginning within
+        one lock period after it is a re-lock (:meth:`survives_lock`). Audited as
         ``account:unlock`` by ``operator`` with the reason; refusals as ``access:denied``."""
         action = "account:unlock"
         why = " ".join(nfc(reason).split())
@@ -2867,6 +2869,12 @@ class AccountService:
                     "failed_logins": 0,
                     "unlocked_at": now,
                     "must_change_password": True,
+                    # As :meth:`unlock` of a wrong-password lock: the run is over, and a run that
+                    # begins within one lock period of this end re-locks (:meth:`survives_lock`).
+                    "lock_until": None,
+                    "failures_since": None,
+                    "last_failed_at": None,
+                    "lock_ended_at": now,
                 }
                 if c.status is Status.LOCKED and c.lock_reason is LockReason.FAILED_LOGINS
                 else {}
