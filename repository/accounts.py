@@ -1820,13 +1820,16 @@ class AccountService:
             raise due
         return account
 
-    def authenticate_unrecorded(self, username: str, password: str, source: str | None = None) -> Account:
+    def authenticate_unrecorded(
+        self, username: str, password: str, source: str | None = None, device: str | None = None
+    ) -> Account:
         """Check a person's password like :meth:`authenticate` but record no ``account:login``:
         for the one act that must work while the audit log refuses every event (``kho audit
         acknowledge``), which records the login inside its own event. A wrong password still
         counts towards the lock; while the log refuses, its ``account:login-failed`` (and the
         lock's event) stay in the account's version until ``kho fsck --repair`` appends them
-        (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`."""
+        (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`. ``device``: as
+        for :meth:`authenticate` (the page's form is a door without a session)."""
         account = self._read_to_log_in(username, password, source)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
@@ -1834,11 +1837,10 @@ class AccountService:
         ok, _ = self._check_password(account, password, source)
         if account.status is not Status.ACTIVE:
             self._refuse_locked(account, source, password_ok=ok, audit_may_refuse=True)
-        if not ok:
-            try:
-                self._record_failure(account.username, source)
-            except AuditChainBroken:
-                raise _login_failed() from None
+        try:
+            self._count_wrong(account, ok, source, device, audit_may_refuse=True)
+        except AuditChainBroken:
+            raise _login_failed() from None
         now = self.clock()
         if passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
@@ -2293,14 +2295,29 @@ class AccountService:
             account = self._system_lock(account.username, LockReason.IDLE, source)
         if account.status is not Status.ACTIVE:
             self._refuse_locked(account, source, password_ok=ok)
-        if device is not None and not device_trusted(account, device, now):
-            if account.untrusted_lock_until is not None and now < account.untrusted_lock_until:
-                self._refuse_untrusted(account, source, password_ok=ok)
+        self._count_wrong(account, ok, source, device)
+        return new_hash
+
+    def _count_wrong(
+        self,
+        account: Account,
+        ok: bool,
+        source: str | None,
+        device: str | None,
+        *,
+        audit_may_refuse: bool = False,
+    ) -> None:
+        """After the password check of an active account: from a browser without a valid device
+        token (``device`` given, :func:`device_trusted`), refuse while such browsers are locked
+        and count a wrong password towards their lock only; otherwise count it towards the
+        account's lock (:meth:`_record_failure`). Returns only for the right password."""
+        if device is not None and not device_trusted(account, device, self.clock()):
+            if account.untrusted_lock_until is not None and self.clock() < account.untrusted_lock_until:
+                self._refuse_untrusted(account, source, password_ok=ok, audit_may_refuse=audit_may_refuse)
             if not ok:
                 self._record_untrusted_failure(account.username, source)
         elif not ok:
             self._record_failure(account.username, source)
-        return new_hash
 
     def _untrusted_locked_error(self, account: Account) -> AccountLocked:
         until = account.untrusted_lock_until or self.clock()
@@ -2314,7 +2331,9 @@ class AccountService:
             until=_iso(until),
         )
 
-    def _refuse_untrusted(self, account: Account, source: str | None, *, password_ok: bool) -> NoReturn:
+    def _refuse_untrusted(
+        self, account: Account, source: str | None, *, password_ok: bool, audit_may_refuse: bool = False
+    ) -> NoReturn:
         """Refuse a login from a browser without a device token while such logins are locked:
         :class:`AccountLocked` to the holder of the right password, to anyone else the answer of
         a wrong password (which does not count further). Audited either way; the account, its
@@ -2323,7 +2342,7 @@ class AccountService:
             account.username,
             source,
             {"reason": "locked", "lock_reason": UNTRUSTED_LOCK},
-            log_may_refuse=False,
+            log_may_refuse=audit_may_refuse,
         )
         if password_ok:
             raise self._untrusted_locked_error(account)

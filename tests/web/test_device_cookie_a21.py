@@ -259,3 +259,33 @@ def test_a_device_token_is_refused_after_a_password_change_a_reset_or_a_revocati
         )
     if how == "password-change":
         assert _api_login(second.test_client(), name, password, kept)[0] == 200
+
+
+@pytest.mark.parametrize("door", ["/audit/acknowledge", "/password"])
+def test_the_other_password_doors_without_a_session_lock_only_new_browsers(
+    kho: Kho, people: People, workers: tuple[Flask, Flask], door: str
+) -> None:
+    """The auditor's acknowledgement form and the password page check a password without a
+    session (the form's name, or a login's ``change_for``): an outsider's wrong passwords there
+    are a browser's without a device token too, and lock no account."""
+    first, second = workers
+    name = people.usernames["kiem_toan"]
+    desk = first.test_client()
+    assert _page_login(desk, name)[0] == 302
+    outsider = second.test_client()
+    if door == "/password":  # a forged or leftover change_for: the page checks the old password
+        with outsider.session_transaction() as session:
+            session["change_for"] = name
+    for i in range(6):
+        field = {"/password": "old_password", "/audit/acknowledge": "password"}[door]
+        new = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD} if door == "/password" else {}
+        outsider.post(
+            door,
+            data={"username": name, field: f"Sai#{i}abcd", **new, "csrf_token": _csrf(outsider, door)},
+            environ_overrides=OUTSIDER,
+        )
+    account = kho.accounts.get(name)
+    assert account.status.value == "active" and account.untrusted_lock_until is not None
+    assert _works(desk)
+    again = _browser(first, name, _device(desk, name))
+    assert _page_login(again, name)[0] == 302
