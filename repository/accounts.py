@@ -2313,7 +2313,9 @@ class AccountService:
         account's lock (:meth:`_record_failure`). Returns only for the right password."""
         if device is not None and not device_trusted(account, device, self.clock()):
             if account.untrusted_lock_until is not None and self.clock() < account.untrusted_lock_until:
-                self._refuse_untrusted(account, source, password_ok=ok, audit_may_refuse=audit_may_refuse)
+                self._refuse_locked(
+                    account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
+                )
             if not ok:
                 self._record_untrusted_failure(account.username, source)
         elif not ok:
@@ -2330,23 +2332,6 @@ class AccountService:
             reason=UNTRUSTED_LOCK,
             until=_iso(until),
         )
-
-    def _refuse_untrusted(
-        self, account: Account, source: str | None, *, password_ok: bool, audit_may_refuse: bool = False
-    ) -> NoReturn:
-        """Refuse a login from a browser without a device token while such logins are locked:
-        :class:`AccountLocked` to the holder of the right password, to anyone else the answer of
-        a wrong password (which does not count further). Audited either way; the account, its
-        sessions and its trusted browsers are untouched."""
-        self._audit_refused_login(
-            account.username,
-            source,
-            {"reason": "locked", "lock_reason": UNTRUSTED_LOCK},
-            log_may_refuse=audit_may_refuse,
-        )
-        if password_ok:
-            raise self._untrusted_locked_error(account)
-        raise _login_failed()
 
     def _record_untrusted_failure(self, username: str, source: str | None) -> NoReturn:
         """Count a wrong password from a browser without a device token of the account (review
@@ -2461,15 +2446,23 @@ class AccountService:
                 raise
 
     def _refuse_locked(
-        self, account: Account, source: str | None, *, password_ok: bool, audit_may_refuse: bool = False
+        self,
+        account: Account,
+        source: str | None,
+        *,
+        password_ok: bool,
+        audit_may_refuse: bool = False,
+        untrusted: bool = False,
     ) -> NoReturn:
         """Refuse a login to an account that is not active: :class:`AccountLocked` (with the
         reason) to the holder of the right password, to anyone else the answer for an unknown
         name. A wrong password does not count further; the attempt is audited either way
         (``audit_may_refuse``: the answer stands when the audit log refuses the event, for
-        :meth:`authenticate_unrecorded`)."""
-        if account.status is Status.LOCKED:
-            reason = (account.lock_reason or LockReason.ADMIN).value
+        :meth:`authenticate_unrecorded`). ``untrusted``: a login from a browser without a device
+        token while such logins are locked (:meth:`_record_untrusted_failure`), refused alike;
+        the account, its sessions and its trusted browsers are untouched."""
+        if untrusted or account.status is Status.LOCKED:
+            reason = UNTRUSTED_LOCK if untrusted else (account.lock_reason or LockReason.ADMIN).value
             self._audit_refused_login(
                 account.username,
                 source,
@@ -2477,7 +2470,7 @@ class AccountService:
                 log_may_refuse=audit_may_refuse,
             )
             if password_ok:
-                raise self._locked_error(account)
+                raise self._untrusted_locked_error(account) if untrusted else self._locked_error(account)
         raise _login_failed()
 
     def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:

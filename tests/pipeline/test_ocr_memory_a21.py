@@ -10,11 +10,10 @@ import io
 import unicodedata
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 from kho_testing import CLERK
 from PIL import Image, ImageDraw
-from textdocs import CORPUS_PDF
+from textdocs import CORPUS_PDF, scan_png
 
 from ingest.bulk import import_paths
 from ingest.status import JobStore
@@ -26,18 +25,6 @@ from repository.service import open_repository
 
 BOUND_MB = 300
 """Below what a 144-megapixel page takes (790 MB), above an A4 scan's (under 100 MB)."""
-
-
-def _scan_png() -> bytes:
-    """Page 1 of a real scanned Công điện as a 150 dpi PNG (an image that needs OCR)."""
-    pdf = pdfium.PdfDocument((CORPUS_PDF / "vn-gov__194-ttg.signed.pdf").read_bytes())
-    try:
-        image = pdf[0].render(scale=150 / 72, grayscale=True).to_pil()
-    finally:
-        pdf.close()
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def _huge_png() -> bytes:
@@ -61,7 +48,7 @@ def test_a_page_past_the_bound_is_file_too_complex_and_the_next_one_is_read() ->
     assert err.details["page"] == 1 and err.details["reason"] == "memory"
     assert "trang 1" in err.message and "bộ nhớ" in err.message and f"{BOUND_MB} MB" in err.message
     assert unicodedata.is_normalized("NFC", err.message)
-    read = extract_text(_scan_png(), "scan.png", settings=settings)  # the same bound: read
+    read = extract_text(scan_png(), "scan.png", settings=settings)  # the same bound: read
     folded = unicodedata.normalize("NFD", read.text).encode("ascii", "ignore").decode().upper()
     assert "CONG HOA XA HOI CHU NGHIA VIET NAM" in folded
 
@@ -88,7 +75,7 @@ def test_a_scan_past_the_bound_fails_alone_and_the_batch_goes_on(
     folder.mkdir()
     inputs = {
         "a-good.pdf": (signed["valid-1"], "xong"),
-        "b-scan.png": (_scan_png(), "xong"),
+        "b-scan.png": (scan_png(), "xong"),
         "c-lon.png": (_huge_png(), "FILE_TOO_COMPLEX"),
         "d-scan.pdf": ((CORPUS_PDF / "vn-gov__194-ttg.signed.pdf").read_bytes(), "xong"),
     }

@@ -22,10 +22,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_clock import MovedClock
+from kho_clock import MovedClock, workers_on
 from kho_people import PASSWORD, People
 
-from web.app import create_app
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -43,17 +42,7 @@ def workers(
     kho: Kho, people: People, clock: MovedClock, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Flask, Flask]:
     """Two web workers (each its own installation) on the test's store, all on ``clock``."""
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
-    apps = create_app(kho.settings), create_app(kho.settings)
-    for accounts in (kho.accounts, *(app.extensions["kho"].accounts for app in apps)):
-        monkeypatch.setattr(accounts, "clock", clock)
-        # Sessions idle for the days this test spans would end by idleness, not by a lock.
-        monkeypatch.setattr(accounts, "session_idle", timedelta(days=10))
-        monkeypatch.setattr(accounts, "token_idle", timedelta(days=10))
-    for app in apps:  # the login limiter's 15 minutes pass on the same clock
-        monkeypatch.setattr(app.extensions["kho_login_limiter"], "clock", lambda: clock().timestamp())
-    return apps
+    return workers_on(kho, clock, monkeypatch, "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
 
 
 def _csrf(web: FlaskClient, path: str = "/login") -> str:

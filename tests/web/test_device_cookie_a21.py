@@ -14,10 +14,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_clock import MovedClock
+from kho_clock import MovedClock, workers_on
 from kho_people import PASSWORD, People
 
-from web.app import create_app
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -35,17 +34,7 @@ def clock() -> MovedClock:
 def workers(
     kho: Kho, people: People, clock: MovedClock, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Flask, Flask]:
-    """Two web workers (each its own installation) on the test's store, all on ``clock``."""
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a21-shared-secret-" + "5e0b7c2a9d4f1e8b3a6c0d7f2e9b4a1c")
-    apps = create_app(kho.settings), create_app(kho.settings)
-    for accounts in (kho.accounts, *(app.extensions["kho"].accounts for app in apps)):
-        monkeypatch.setattr(accounts, "clock", clock)
-        monkeypatch.setattr(accounts, "session_idle", timedelta(days=10))
-        monkeypatch.setattr(accounts, "token_idle", timedelta(days=10))
-    for app in apps:
-        monkeypatch.setattr(app.extensions["kho_login_limiter"], "clock", lambda: clock().timestamp())
-    return apps
+    return workers_on(kho, clock, monkeypatch, "a21-shared-secret-" + "5e0b7c2a9d4f1e8b3a6c0d7f2e9b4a1c")
 
 
 def _csrf(web: FlaskClient, path: str = "/login") -> str:
