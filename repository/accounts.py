@@ -2955,14 +2955,37 @@ class AccountService:
         return after
 
     def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
-        """A quản trị unlocks: failures reset, the 90 idle days start again."""
+        """A quản trị unlocks: failures reset, the 90 idle days start again. An active account
+        whose logins from new browsers are locked (:meth:`_record_untrusted_failure`) has that
+        lock lifted (review a21: the person on a new computer, with the quản trị's word)."""
         target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:unlock", source=source)
         self._require_admin(
             actor, target.units, action="account:unlock", target=target.username, source=source
         )
+        now = self.clock()
+        if target.status is Status.ACTIVE and target.untrusted_lock_until is not None:
+            if now >= target.untrusted_lock_until:
+                return target
+            _, lifted = self._update(
+                username,
+                actor.username,
+                lambda c: (
+                    {"untrusted_lock_until": None, "untrusted_failures": 0}
+                    if c.untrusted_lock_until is not None
+                    else {}
+                ),
+                lambda _, a: [
+                    _draft(
+                        actor.username,
+                        "account:unlock",
+                        source,
+                        {"username": a.username, "previous_reason": UNTRUSTED_LOCK},
+                    )
+                ],
+            )
+            return lifted
         if target.status is not Status.LOCKED:
             return target
-        now = self.clock()
         # Tokens a chosen lock ended are refused by their time (``sessions_valid_from``); they
         # are revoked here too, in the unlock's act, so that lists show them ended; and so are the
         # tokens of a wrong-password run that escaped its lock (:meth:`_ended_by_lock`).

@@ -278,3 +278,45 @@ def test_the_other_password_doors_without_a_session_lock_only_new_browsers(
     assert _works(desk)
     again = _browser(first, name, _device(desk, name))
     assert _page_login(again, name)[0] == 302
+
+
+def test_a_quan_tri_lifts_the_new_browser_lock_for_the_person_on_a_new_computer(
+    kho: Kho, people: People, workers: tuple[Flask, Flask]
+) -> None:
+    """The person's only known browser is unreachable (a new computer): the quản trị's unlock
+    (the API's, as the page's) lifts the new-browser lock, audited; the account was never locked."""
+    first, second = workers
+    name = people.usernames["chuyen_vien"]
+    _outsider_locks(second.test_client(), name)
+    new_computer = first.test_client()
+    assert _page_login(new_computer, name)[0] == 401
+    lifted = first.test_client().post(f"/api/accounts/{name}/unlock", headers=people.headers("quan_tri"))
+    assert lifted.status_code == 200, lifted.json
+    assert kho.accounts.get(name).untrusted_lock_until is None
+    assert _page_login(new_computer, name)[0] == 302
+    event = [e for e in kho.repo.audit.events() if e.action == "account:unlock"][-1]
+    assert (event.actor, event.details["previous_reason"]) == (
+        people.usernames["quan_tri"],
+        "untrusted_browser",
+    )
+
+
+def test_the_accounts_page_shows_the_new_browser_lock_and_lifts_it(
+    kho: Kho, people: People, workers: tuple[Flask, Flask]
+) -> None:
+    first, second = workers
+    name = people.usernames["chuyen_vien"]
+    _outsider_locks(second.test_client(), name)
+    admin = first.test_client()
+    admin.post(
+        "/login",
+        data={"username": people.usernames["quan_tri"], "password": PASSWORD, "csrf_token": _csrf(admin)},
+    )
+    listed = admin.get("/admin/accounts").get_data(as_text=True)
+    assert "Đăng nhập từ trình duyệt mới tạm khóa đến" in listed and f"cho {name}" in listed
+    lifted = admin.post(
+        f"/admin/accounts/{name}/unlock", data={"csrf_token": _csrf(admin, "/admin/accounts")}
+    )
+    assert lifted.status_code == 302
+    assert kho.accounts.get(name).untrusted_lock_until is None
+    assert f"cho {name}" not in admin.get("/admin/accounts").get_data(as_text=True)
