@@ -215,6 +215,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_OCR": ("1", "OCR image-only pages (`0` turns OCR off)."),
     "KHO_OCR_DPI": ("300", "Resolution pages are rendered at for OCR."),
     "KHO_OCR_TIMEOUT": ("120", "Seconds one page may take in Tesseract."),
+    "KHO_OCR_MEMORY_MB": ("2048", "Address space (MiB) one Tesseract process may use; past it the "
+                                  "page fails FILE_TOO_COMPLEX."),
     "KHO_OCR_JOBS": ("", "Pages of one document OCR'd at once (default: the cores)."),
     "KHO_OCR_SLOTS": ("", "Tesseract processes at once on the machine, all workers together "
                           "(default: the cores; 0: no limit)."),
@@ -416,6 +418,11 @@ def session_secret(value: str) -> str:
     return secret
 
 
+OCR_MEMORY_MIN_MB = 128
+"""The least ``KHO_OCR_MEMORY_MB``: Tesseract with the Vietnamese model maps about 80 MiB before
+it reads a page (at 50 MiB it does not start), an A4 page at 300 dpi runs in 200."""
+
+
 def _read(env: Mapping[str, str], name: str) -> str:
     """A variable as set, or its :data:`VARIABLES` default when unset."""
     return env.get(name, VARIABLES.get(name, ("",))[0]).strip()
@@ -433,6 +440,8 @@ class ProcessSettings:
     ocr_enabled: bool
     ocr_dpi: int
     ocr_timeout: float
+    ocr_memory_mb: int
+    """Address space one Tesseract process may use (``KHO_OCR_MEMORY_MB``, review a21)."""
     ocr_jobs: int | None
     """None: the cores."""
     ocr_slots: int | None
@@ -511,6 +520,9 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
         ocr_enabled=_flag(env, "KHO_OCR"),
         ocr_dpi=_int("KHO_OCR_DPI", _read(env, "KHO_OCR_DPI"), 50, 1200),
         ocr_timeout=_seconds("KHO_OCR_TIMEOUT", _read(env, "KHO_OCR_TIMEOUT"), 0.001, 86_400),
+        ocr_memory_mb=_int(
+            "KHO_OCR_MEMORY_MB", _read(env, "KHO_OCR_MEMORY_MB"), OCR_MEMORY_MIN_MB, 1_048_576
+        ),
         ocr_jobs=_optional_int(env, "KHO_OCR_JOBS", 1, 1024),
         ocr_slots=_optional_int(env, "KHO_OCR_SLOTS", 0, 1024),
         max_pages=_int("KHO_MAX_PAGES", _read(env, "KHO_MAX_PAGES"), 1, 1_000_000),

@@ -54,8 +54,10 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -195,7 +197,15 @@ _LOCK_LABELS = {
 }
 
 
-_LOCK_TIMES = ("lock_until", "failures_since", "last_failed_at", "sessions_valid_from", "lock_ended_at")
+_LOCK_TIMES = (
+    "lock_until",
+    "failures_since",
+    "last_failed_at",
+    "sessions_valid_from",
+    "lock_ended_at",
+    "untrusted_lock_until",
+    "untrusted_failed_at",
+)
 """The optional instants of an account version about locks and the sessions they end."""
 
 
@@ -364,6 +374,21 @@ class Account:
     """When the newest lock for wrong passwords ended (its expiry, or a quản trị's unlock): a run
     of wrong passwords that begins within one lock period of it locks as a re-lock, which spares
     no session (:meth:`AccountService.survives_lock`, review a20)."""
+    device_key: str | None = None
+    """The secret (hex) that signs this account's device tokens (:func:`device_token`): a browser
+    that logged in to the account holds one, and its wrong passwords count towards the account's
+    lock; a browser without one only towards :attr:`untrusted_lock_until` (review a21). A new key
+    (or none) after a password change, a reset, a recovery or a quản trị's
+    :meth:`AccountService.forget_devices` makes every device token given out before worthless.
+    Never shown (:meth:`public_dict`)."""
+    untrusted_failures: int = 0
+    """Wrong passwords in a row from browsers without a device token of this account."""
+    untrusted_failed_at: datetime | None = None
+    """The newest of them (a run ends after a quiet lock period)."""
+    untrusted_lock_until: datetime | None = None
+    """Until when a login from a browser without a device token is refused (``ACCOUNT_LOCKED``):
+    the ``max_failed``-th wrong password from such browsers sets it. The account stays active,
+    its sessions live on, and a browser holding a device token logs in (review a21)."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -439,12 +464,17 @@ class Account:
         for name in _LOCK_TIMES:  # written only once set: older versions read the same
             if (value := getattr(self, name)) is not None:
                 fields[name] = _iso(value)
+        if self.device_key is not None:
+            fields["device_key"] = self.device_key
+        if self.untrusted_failures:
+            fields["untrusted_failures"] = self.untrusted_failures
         return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
         """What may be shown or sent anywhere: everything but the password hash."""
         data = self.to_dict()
         del data["password_hash"]
+        data.pop("device_key", None)
         if "reset" in data:
             data["reset"] = self.reset.public_dict() if self.reset is not None else None
         return data
@@ -473,6 +503,8 @@ class Account:
             changed_by=data.get("changed_by", ""),
             reset=PendingReset.from_dict(data["reset"]) if data.get("reset") else None,
             **{name: _time(data.get(name)) for name in _LOCK_TIMES},
+            device_key=data.get("device_key"),
+            untrusted_failures=int(data.get("untrusted_failures", 0)),
         )
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
@@ -619,6 +651,9 @@ def token_revoked_key(digest: str) -> str:
 
 
 WEB_SESSION = "web-session"
+UNTRUSTED_LOCK = "untrusted_browser"
+"""``details.reason`` of ``ACCOUNT_LOCKED`` (and of its ``account:lock`` event) when only logins
+from browsers without a device token are locked (:meth:`AccountService._record_untrusted_failure`)."""
 """The name of the token a page login issues (its idle timeout is the pages')."""
 
 IDLE_SLOTS = 10
@@ -741,6 +776,47 @@ def next_notification_number(store: ObjectStore, prefix: str) -> int:
     for info in store.list(prefix):
         last = info.key
     return int(last[len(prefix) :].split(".")[0]) + 1 if last else 1
+
+
+DEVICE_TOKEN_DAYS = 180
+"""How long a device token (:func:`device_token`) stays valid after the login that gave it."""
+DEVICE_COOKIE = "kho_device_"
+"""The page cookie of a device token: this prefix and the account's name (one per account)."""
+_DEVICE_VERSION = "1"
+
+
+def _device_mac(key: str, username: str, issued: int) -> str:
+    message = f"kho-device|{_DEVICE_VERSION}|{username}|{issued}".encode()
+    return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
+
+
+def device_token(account: Account, now: datetime) -> str | None:
+    """A device token for a browser (or API client) that has just logged in to ``account``:
+    ``1.<issued unix seconds>.<HMAC-SHA256 under the account's device key of the name and the
+    instant>``; None when the account has no device key."""
+    if account.device_key is None:
+        return None
+    issued = int(now.timestamp())
+    return f"{_DEVICE_VERSION}.{issued}.{_device_mac(account.device_key, account.username, issued)}"
+
+
+def device_trusted(account: Account, token: str, now: datetime) -> bool:
+    """Whether ``token`` is a device token of ``account`` that is still valid: signed with the
+    account's present device key (so not one of another account, nor one given out before a
+    password change, a reset or a revocation), issued at most :data:`DEVICE_TOKEN_DAYS` ago and
+    not in the future. Anything else (forged, truncated, expired) is not."""
+    version, _, rest = token.partition(".")
+    issued_text, _, mac = rest.partition(".")
+    if account.device_key is None or version != _DEVICE_VERSION:
+        return False
+    if not issued_text.isdigit() or len(issued_text) > 12:
+        return False
+    issued = int(issued_text)
+    age = now.timestamp() - issued
+    if not -300 <= age <= DEVICE_TOKEN_DAYS * 86400:
+        return False
+    expected = _device_mac(account.device_key, account.username, issued)
+    return hmac.compare_digest(mac.encode(), expected.encode())
 
 
 class AccountService:
@@ -1696,18 +1772,33 @@ class AccountService:
         return account, initial
 
     # -- authentication --------------------------------------------------------------------
-    def authenticate(self, username: str, password: str, source: str | None = None) -> Account:
-        """Log a person in (see the module docstring for every outcome)."""
+    def authenticate(
+        self, username: str, password: str, source: str | None = None, device: str | None = None
+    ) -> Account:
+        """Log a person in (see the module docstring for every outcome).
+
+        ``device``: what a web door (page, API) was shown of the browser's device token for
+        this account, ``""`` for none (:func:`device_trusted`, review a21); a browser without a
+        valid one is *untrusted*: its wrong passwords count only towards
+        :attr:`Account.untrusted_lock_until`, never the account's lock. None: a door with no
+        browser (the CLI on the server's shell, a logged-in person confirming an act), whose
+        wrong passwords count towards the account's lock as before. After a login the account
+        has a device key, and :func:`device_token` gives the browser its token."""
         account = self._read_to_log_in(username, password, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
             self._refuse_unknown(username, password, source)
-        new_hash = self._check_login(account, password, source)
+        new_hash = self._check_login(account, password, source, device)
         now = self.clock()
+        untrusted = device is not None and not device_trusted(account, device, now)
 
         def success(current: Account) -> dict[str, Any]:
             if current.status is not Status.ACTIVE:
                 return {}
             changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
+            if current.device_key is None:
+                changes["device_key"] = secrets.token_hex(32)
+            if untrusted and current.untrusted_failures:
+                changes["untrusted_failures"] = 0  # the right password from a new browser
             if current.failures_since is not None and (
                 current.last_failed_at is None or now - current.last_failed_at >= self.lock_duration
             ):
@@ -1729,13 +1820,16 @@ class AccountService:
             raise due
         return account
 
-    def authenticate_unrecorded(self, username: str, password: str, source: str | None = None) -> Account:
+    def authenticate_unrecorded(
+        self, username: str, password: str, source: str | None = None, device: str | None = None
+    ) -> Account:
         """Check a person's password like :meth:`authenticate` but record no ``account:login``:
         for the one act that must work while the audit log refuses every event (``kho audit
         acknowledge``), which records the login inside its own event. A wrong password still
         counts towards the lock; while the log refuses, its ``account:login-failed`` (and the
         lock's event) stay in the account's version until ``kho fsck --repair`` appends them
-        (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`."""
+        (:meth:`_record_failure`), and the answer is a plain :class:`LoginFailed`. ``device``: as
+        for :meth:`authenticate` (the page's form is a door without a session)."""
         account = self._read_to_log_in(username, password, source)
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
@@ -1743,11 +1837,10 @@ class AccountService:
         ok, _ = self._check_password(account, password, source)
         if account.status is not Status.ACTIVE:
             self._refuse_locked(account, source, password_ok=ok, audit_may_refuse=True)
-        if not ok:
-            try:
-                self._record_failure(account.username, source)
-            except AuditChainBroken:
-                raise _login_failed() from None
+        try:
+            self._count_wrong(account, ok, source, device, audit_may_refuse=True)
+        except AuditChainBroken:
+            raise _login_failed() from None
         now = self.clock()
         if passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
@@ -2184,7 +2277,9 @@ class AccountService:
         for _ in range(LOGIN_VERIFICATIONS):
             passwords.burn_verify(password, self.hasher)
 
-    def _check_login(self, account: Account, password: str, source: str | None) -> str | None:
+    def _check_login(
+        self, account: Account, password: str, source: str | None, device: str | None = None
+    ) -> str | None:
         """The password check of a login (and of a password change) for an account that is not
         deleted; returns the rehash to store, if any. The one place of the rule that the answer
         does not tell an outsider that the name exists: a wrong password gets
@@ -2200,9 +2295,125 @@ class AccountService:
             account = self._system_lock(account.username, LockReason.IDLE, source)
         if account.status is not Status.ACTIVE:
             self._refuse_locked(account, source, password_ok=ok)
-        if not ok:
-            self._record_failure(account.username, source)
+        self._count_wrong(account, ok, source, device)
         return new_hash
+
+    def _count_wrong(
+        self,
+        account: Account,
+        ok: bool,
+        source: str | None,
+        device: str | None,
+        *,
+        audit_may_refuse: bool = False,
+    ) -> None:
+        """After the password check of an active account: from a browser without a valid device
+        token (``device`` given, :func:`device_trusted`), refuse while such browsers are locked
+        and count a wrong password towards their lock only; otherwise count it towards the
+        account's lock (:meth:`_record_failure`). Returns only for the right password."""
+        if device is not None and not device_trusted(account, device, self.clock()):
+            if account.untrusted_lock_until is not None and self.clock() < account.untrusted_lock_until:
+                self._refuse_locked(
+                    account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
+                )
+            if not ok:
+                self._record_untrusted_failure(account.username, source)
+        elif not ok:
+            self._record_failure(account.username, source)
+
+    def _untrusted_locked_error(self, account: Account) -> AccountLocked:
+        until = account.untrusted_lock_until or self.clock()
+        return AccountLocked(
+            f"Tài khoản “{account.username}” đang tạm khóa đăng nhập từ trình duyệt hoặc thiết bị mới"
+            f" (nhập sai mật khẩu {self.max_failed} lần từ nơi chưa từng đăng nhập) đến"
+            f" {vn_display(until)}. Hãy đăng nhập từ trình duyệt bạn đã đăng nhập trước đây, hoặc liên"
+            " hệ quản trị hệ thống.",
+            username=account.username,
+            reason=UNTRUSTED_LOCK,
+            until=_iso(until),
+        )
+
+    def _record_untrusted_failure(self, username: str, source: str | None) -> NoReturn:
+        """Count a wrong password from a browser without a device token of the account (review
+        a21). The ``max_failed``-th in a row locks logins from such browsers for one lock period
+        (:attr:`Account.untrusted_lock_until`): the guesser is stopped as by the account's lock,
+        but the owner's sessions live on and a browser that logged in before still logs in (with
+        its own budget, :meth:`_record_failure`), so an outsider cannot keep the owner out. The
+        person is told at each such lock; every quản trị who manages the account when one follows
+        within a lock period after the previous one ended (someone keeps at it)."""
+        now = self.clock()
+
+        def fail(current: Account) -> dict[str, Any]:
+            if current.status is not Status.ACTIVE:
+                return {}
+            last, until = current.untrusted_failed_at, current.untrusted_lock_until
+            quiet = last is None or now - last >= self.lock_duration
+            ended = last is not None and until is not None and last < until <= now  # a new run after a lock
+            count = 1 if quiet or ended else current.untrusted_failures + 1
+            changes: dict[str, Any] = {
+                "untrusted_failures": count,
+                "untrusted_failed_at": now,
+                # The run of wrong passwords begins here too (a18): a session opened after it may
+                # be the guesser's, and ends if the account's own lock follows (:meth:`survives_lock`).
+                "failures_since": current.failures_since or now,
+                "last_failed_at": now,
+            }
+            if passwords.locks_after_failure(count, self.max_failed):
+                changes["untrusted_lock_until"] = now + self.lock_duration
+            return changes
+
+        def again(before: Account) -> bool:
+            until = before.untrusted_lock_until
+            return until is not None and now < until + self.lock_duration
+
+        def failed(before: Account, after: Account) -> list[EventDraft]:
+            events = [
+                _draft(
+                    after.username,
+                    "account:login-failed",
+                    source,
+                    {
+                        "reason": "wrong-password",
+                        "untrusted": True,
+                        "untrusted_failures": after.untrusted_failures,
+                    },
+                )
+            ]
+            if after.untrusted_lock_until != before.untrusted_lock_until:
+                details = {
+                    "username": after.username,
+                    "reason": UNTRUSTED_LOCK,
+                    "until": _iso(after.untrusted_lock_until),
+                } | ({"relock": True} if again(before) else {})
+                events.append(_draft("system", "account:lock", source, details))
+            return events
+
+        refused: list[AuditChainBroken] = []
+        before, after = self._update(username, username, fail, failed, refused=refused)
+        if before.status is not Status.ACTIVE:
+            self._refuse_locked(before, source, password_ok=False)
+        if after.untrusted_lock_until != before.untrusted_lock_until:
+            until = vn_display(after.untrusted_lock_until or now)
+            self._notify(
+                username,
+                "lock",
+                f"Có người nhập sai mật khẩu tài khoản của bạn {self.max_failed} lần từ trình duyệt hoặc"
+                f" thiết bị chưa từng đăng nhập: đăng nhập từ nơi mới bị tạm khóa đến {until}. Các phiên"
+                " làm việc của bạn vẫn tiếp tục, và trình duyệt bạn đã đăng nhập trước đây vẫn đăng nhập"
+                " được. Nếu không phải bạn, hãy báo quản trị hệ thống.",
+                "system",
+            )
+            if again(before):
+                self._alert_admins(
+                    after,
+                    f"Tài khoản “{username}” lại bị nhập sai mật khẩu {self.max_failed} lần từ trình duyệt"
+                    f" hoặc thiết bị chưa từng đăng nhập, ngay sau lần tạm khóa trước: đăng nhập từ nơi mới"
+                    f" bị tạm khóa đến {until}; người dùng vẫn đăng nhập được từ trình duyệt quen. Có thể"
+                    " có người đang dò mật khẩu: hãy kiểm tra nhật ký và liên hệ người dùng.",
+                )
+        if refused:
+            raise refused[0]
+        raise _login_failed()
 
     def _refuse_unknown(
         self, username: str, password: str, source: str | None, *, during: str | None = None
@@ -2235,15 +2446,23 @@ class AccountService:
                 raise
 
     def _refuse_locked(
-        self, account: Account, source: str | None, *, password_ok: bool, audit_may_refuse: bool = False
+        self,
+        account: Account,
+        source: str | None,
+        *,
+        password_ok: bool,
+        audit_may_refuse: bool = False,
+        untrusted: bool = False,
     ) -> NoReturn:
         """Refuse a login to an account that is not active: :class:`AccountLocked` (with the
         reason) to the holder of the right password, to anyone else the answer for an unknown
         name. A wrong password does not count further; the attempt is audited either way
         (``audit_may_refuse``: the answer stands when the audit log refuses the event, for
-        :meth:`authenticate_unrecorded`)."""
-        if account.status is Status.LOCKED:
-            reason = (account.lock_reason or LockReason.ADMIN).value
+        :meth:`authenticate_unrecorded`). ``untrusted``: a login from a browser without a device
+        token while such logins are locked (:meth:`_record_untrusted_failure`), refused alike;
+        the account, its sessions and its trusted browsers are untouched."""
+        if untrusted or account.status is Status.LOCKED:
+            reason = UNTRUSTED_LOCK if untrusted else (account.lock_reason or LockReason.ADMIN).value
             self._audit_refused_login(
                 account.username,
                 source,
@@ -2251,7 +2470,7 @@ class AccountService:
                 log_may_refuse=audit_may_refuse,
             )
             if password_ok:
-                raise self._locked_error(account)
+                raise self._untrusted_locked_error(account) if untrusted else self._locked_error(account)
         raise _login_failed()
 
     def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:
@@ -2363,7 +2582,14 @@ class AccountService:
         raise _login_failed()
 
     def change_password(
-        self, username: str, old: str, new: str, source: str | None = None, *, keep: str | None = None
+        self,
+        username: str,
+        old: str,
+        new: str,
+        source: str | None = None,
+        *,
+        keep: str | None = None,
+        device: str | None = None,
     ) -> Account:
         """The person changes their own password (checks the old one like a login does).
 
@@ -2375,7 +2601,7 @@ class AccountService:
         account = self._read_to_log_in(username, old, source, log_may_refuse=False)
         if account is None or account.status is Status.DELETED:
             self._refuse_unknown(username, old, source, during="account:password")
-        self._check_login(account, old, source)
+        self._check_login(account, old, source, device)
         passwords.require_strong(new, account.username)
         if new == old:
             raise ValidationFailed(
@@ -2404,6 +2630,9 @@ class AccountService:
                 "must_change_password": False,
                 "failed_logins": 0,
                 "reset": None,
+                # Every device token given out under the old password ends (a thief's browser
+                # too); the person's browser gets a new one at its next login.
+                "device_key": secrets.token_hex(32),
             }
 
         _, after = self._update(
@@ -2454,6 +2683,7 @@ class AccountService:
                 "password_changed_at": now,
                 "must_change_password": True,
                 "reset": pending,
+                "device_key": None,  # no browser trusted under the lost password stays trusted
             },
             lambda _, a: [
                 _draft(
@@ -2725,14 +2955,37 @@ class AccountService:
         return after
 
     def unlock(self, username: str, actor: Account, source: str | None = None) -> Account:
-        """A quản trị unlocks: failures reset, the 90 idle days start again."""
+        """A quản trị unlocks: failures reset, the 90 idle days start again. An active account
+        whose logins from new browsers are locked (:meth:`_record_untrusted_failure`) has that
+        lock lifted (review a21: the person on a new computer, with the quản trị's word)."""
         target = self._target(username, actor, Action.ACCOUNT_MANAGE, action="account:unlock", source=source)
         self._require_admin(
             actor, target.units, action="account:unlock", target=target.username, source=source
         )
+        now = self.clock()
+        if target.status is Status.ACTIVE and target.untrusted_lock_until is not None:
+            if now >= target.untrusted_lock_until:
+                return target
+            _, lifted = self._update(
+                username,
+                actor.username,
+                lambda c: (
+                    {"untrusted_lock_until": None, "untrusted_failures": 0}
+                    if c.untrusted_lock_until is not None
+                    else {}
+                ),
+                lambda _, a: [
+                    _draft(
+                        actor.username,
+                        "account:unlock",
+                        source,
+                        {"username": a.username, "previous_reason": UNTRUSTED_LOCK},
+                    )
+                ],
+            )
+            return lifted
         if target.status is not Status.LOCKED:
             return target
-        now = self.clock()
         # Tokens a chosen lock ended are refused by their time (``sessions_valid_from``); they
         # are revoked here too, in the unlock's act, so that lists show them ended; and so are the
         # tokens of a wrong-password run that escaped its lock (:meth:`_ended_by_lock`).
@@ -2775,6 +3028,22 @@ class AccountService:
         self._notify(after.username, "unlock", "Tài khoản của bạn đã được mở khóa.", actor.username)
         return after
 
+    def forget_devices(self, username: str, actor: Account, source: str | None = None) -> Account:
+        """A quản trị makes every browser of the account untrusted (review a21): a new device key,
+        so every device token given out before is refused (:func:`device_trusted`); sessions are
+        not ended (lock the account or reset the password for that). Audited as
+        ``account:devices-forget``."""
+        action = "account:devices-forget"
+        target = self._target(username, actor, Action.ACCOUNT_MANAGE, action=action, source=source)
+        self._require_admin(actor, target.units, action=action, target=target.username, source=source)
+        _, after = self._update(
+            target.username,
+            actor.username,
+            lambda _: {"device_key": secrets.token_hex(32)},
+            lambda _, a: [_draft(actor.username, action, source, {"username": a.username})],
+        )
+        return after
+
     def recover(self, username: str, reason: str, source: str | None = "cli") -> Account:
         """Operator recovery (``kho account recover``, on the server's shell; never reachable
         from the web or the API): unlock an account locked by wrong passwords when nobody else
@@ -2790,7 +3059,9 @@ class AccountService:
         can give back exactly the access that was lost, and no more.
 
         Because someone may have been guessing the password, every token of the account ends
-        and the person must change their password at the next login. Audited as
+        and the person must change their password at the next login. The lock ends as at a
+        quản trị's :meth:`unlock` (``lock_ended_at``): a run of wrong passwords beginning within
+        one lock period after it is a re-lock (:meth:`survives_lock`). Audited as
         ``account:unlock`` by ``operator`` with the reason; refusals as ``access:denied``."""
         action = "account:unlock"
         why = " ".join(nfc(reason).split())
@@ -2867,6 +3138,13 @@ class AccountService:
                     "failed_logins": 0,
                     "unlocked_at": now,
                     "must_change_password": True,
+                    # As :meth:`unlock` of a wrong-password lock: the run is over, and a run that
+                    # begins within one lock period of this end re-locks (:meth:`survives_lock`).
+                    "lock_until": None,
+                    "failures_since": None,
+                    "last_failed_at": None,
+                    "lock_ended_at": now,
+                    "device_key": None,  # whoever guessed may hold a trusted browser
                 }
                 if c.status is Status.LOCKED and c.lock_reason is LockReason.FAILED_LOGINS
                 else {}

@@ -274,7 +274,7 @@ ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same, _same, _same),
+        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same, _same, _same, _same),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
@@ -305,7 +305,14 @@ Version 7 may carry ``lock_ended_at``, when the newest lock for wrong passwords 
 or a quản trị's unlock; absent means none, as in version 6): a lock whose run begins within one
 lock period of it is a re-lock and spares no session (review a20). A Kho that reads version 6
 would drop it from the next version it writes, so a thief's re-lock there would spare their own
-session again; it refuses version 7 instead."""
+session again; it refuses version 7 instead.
+
+Version 8 may carry ``device_key``, ``untrusted_failures``, ``untrusted_failed_at`` and
+``untrusted_lock_until`` (review a21: wrong passwords from browsers without a device token lock
+only such browsers; absent means none, as in version 7). A Kho that reads version 7 would ignore
+them: it would count such wrong passwords towards the account's lock again (so an outsider could
+keep the owner out, NOTES-rv12), and, writing the next version, drop the device key (every
+trusted browser untrusted) and an untrusted lock in force; it refuses version 8 instead."""
 TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same)
 """Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`.
 

@@ -6,6 +6,7 @@
     kho account create --full-name "Nguyễn Văn An" --unit UNIT --role van_thu [--clearance 1]   (nửa đầu)
     kho account confirm-reset USER [--operator]          (người thứ hai: tài khoản mới hoặc cấp lại; nửa sau)
     kho account lock USER --reason left|admin      kho account unlock USER
+    kho account forget-devices USER        (quản trị: no browser of USER is trusted any more)
     kho account recover USER --reason "…"                               (operator: last quản trị locked out)
     kho account seal                   (operator, upgrade: seal what the audit log vouches for)
     kho intake list | show ID | confirm ID --expected-version N [tên=giá trị...] | return ID
@@ -214,6 +215,18 @@ def account_unlock(ctx: Context, username: str) -> None:
     accounts = ctx.kho.accounts
     accounts.unlock(username, accounts.get(ctx.actor.user), "cli")
     click.echo(f"Đã mở khóa tài khoản {username}.")
+
+
+@account.command("forget-devices")
+@click.argument("username")
+@pass_ctx
+@handles_errors
+def account_forget_devices(ctx: Context, username: str) -> None:
+    """Bỏ tin cậy mọi trình duyệt đã đăng nhập tài khoản (quản trị): nhập sai mật khẩu từ bất kỳ
+    trình duyệt nào chỉ còn khóa đăng nhập từ trình duyệt mới cho đến lần đăng nhập đúng kế tiếp."""
+    accounts = ctx.kho.accounts
+    accounts.forget_devices(username, accounts.get(ctx.actor.user), "cli")
+    click.echo(f"Đã bỏ tin cậy mọi trình duyệt của tài khoản {username}.")
 
 
 @account.command("recover")

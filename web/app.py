@@ -369,19 +369,27 @@ def create_app(
 
     @app.post("/api/login")
     def login() -> Response:
+        from repository.accounts import device_token
+
         data = _body()
         username = (_text(data, "username", required=True) or "").strip().lower()
         password = _text(data, "password", required=True) or ""
-        account = limited(username, lambda: accounts.authenticate(username, password, request.remote_addr))
+        # A client keeps the ``device`` of its last login and sends it back (a browser's device
+        # cookie, review a21): without a valid one its wrong passwords lock only clients without.
+        device = _text(data, "device") or ""
+        account = limited(
+            username, lambda: accounts.authenticate(username, password, request.remote_addr, device)
+        )
         token = accounts.issue_token(account.username, "api-login", account, request.remote_addr)
-        return _reply({"token": token, "account": account.public_dict()})
+        trusted = device_token(account, accounts.clock())
+        return _reply({"token": token, "account": account.public_dict(), "device": trusted})
 
     @app.post("/api/password")
     def change_password() -> Response:
         """Change a password with the old one (also the way through a first-login change).
         Every other token of the account ends; the bearer token sent with the request, if
         any, stays valid (the caller stays logged in)."""
-        from repository.accounts import token_digest
+        from repository.accounts import device_token, token_digest
 
         data = _body()
         username = (_text(data, "username", required=True) or "").strip().lower()
@@ -389,13 +397,15 @@ def create_app(
         current = secret.strip() if scheme.lower() == "bearer" else ""
         old = _text(data, "old_password", required=True) or ""
         new = _text(data, "new_password", required=True) or ""
-        limited(
+        device = _text(data, "device") or ""
+        changed = limited(
             username,
             lambda: accounts.change_password(
-                username, old, new, request.remote_addr, keep=token_digest(current) if current else None
+                username, old, new, request.remote_addr, keep=token_digest(current) if current else None,
+                device=device,
             ),
         )
-        return _reply({"ok": True})
+        return _reply({"ok": True, "device": device_token(changed, accounts.clock())})
 
     @app.post("/api/logout")
     def logout() -> Response:

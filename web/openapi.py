@@ -280,6 +280,18 @@ SCHEMAS: dict[str, Schema] = {
                 "description": "When the newest lock for wrong passwords ended (expiry or unlock); a run"
                 " of wrong passwords beginning within one lock period of it re-locks, ending every session.",
             },
+            "untrusted_failures": {
+                "type": "integer",
+                "description": "Wrong passwords in a row from browsers or clients without a device token"
+                " of the account (they never lock the account itself).",
+            },
+            "untrusted_failed_at": {"type": "string"},
+            "untrusted_lock_until": {
+                "type": "string",
+                "description": "Until when logins without a device token of the account are refused"
+                " (ACCOUNT_LOCKED, reason untrusted_browser); the account, its sessions and the browsers"
+                " that logged in before are not affected.",
+            },
             "changed_at": _nullable("string"),
             "changed_by": _nullable("string"),
             "reset": {
@@ -763,6 +775,14 @@ def _paths() -> dict[str, dict[str, Schema]]:
     return {**_core_paths(), **_handling_paths()}
 
 
+DEVICE: Schema = {
+    "type": ["string", "null"],
+    "description": "The device token of this client for the account: given at each login and password"
+    " change, sent back at the next. Without a valid one, wrong passwords lock only logins without one"
+    " (the account, its sessions and its known clients are not affected).",
+}
+
+
 def _core_paths() -> dict[str, dict[str, Schema]]:
     record, page_record = _ref("Record"), _ref("Page_Record")
     account, ok = _ref("Account"), _ref("Ok")
@@ -775,9 +795,11 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 "login",
                 "Đăng nhập, nhận mã truy cập",
                 "accounts",
-                _object(["token", "account"], token=STRING, account=account),
+                _object(["token", "account"], token=STRING, account=account, device=DEVICE),
                 (401, 403, 429),
-                body=_json_body(_object(["username", "password"], username=STRING, password=STRING)),
+                body=_json_body(
+                    _object(["username", "password"], username=STRING, password=STRING, device=DEVICE)
+                ),
                 public=True,
             )
         },
@@ -786,7 +808,7 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                 "change_password",
                 "Đổi mật khẩu bằng mật khẩu cũ (kể cả lần đăng nhập đầu)",
                 "accounts",
-                ok,
+                _object(["ok"], ok={"const": True}, device=DEVICE),
                 (401, 403, 429),
                 body=_json_body(
                     _object(
@@ -794,6 +816,7 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
                         username=STRING,
                         old_password=STRING,
                         new_password=STRING,
+                        device=DEVICE,
                     )
                 ),
                 public=True,

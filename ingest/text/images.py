@@ -110,6 +110,7 @@ def extract_image(data: bytes, fmt: Format, settings: TextSettings, *, extractor
         for result in ocr_pages(
             pages(), lang=lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs,
             slots=machine_slots(settings.ocr_slots) if settings.ocr_slots else None,
+            memory_mb=settings.ocr_memory_mb,
         ):
             if result.timed_out:
                 timed_out.append(result.number)

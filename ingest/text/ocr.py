@@ -31,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest.text.errors import OcrFailed, OcrUnavailable
+from ingest.text.errors import FileTooComplex, OcrFailed, OcrUnavailable
 from ingest.text.model import TextWarning
 
 TESSERACT = "tesseract"
@@ -70,6 +70,21 @@ def encode_page(image: Image.Image) -> bytes:
 def tesseract_command(lang: str, dpi: int, source: str = "stdin") -> list[str]:
     """The exact command line used for every page (the benchmark's baseline reuses it)."""
     return [TESSERACT, source, "stdout", "-l", lang, "--dpi", str(dpi), "--psm", "3"]
+
+
+def bounded(command: list[str], memory_mb: int | None) -> list[str]:
+    """``command`` with its address space capped at ``memory_mb`` MiB (``RLIMIT_AS``), set by a
+    shell that then ``exec``s it: no Python runs between fork and exec (``preexec_fn`` is unsafe
+    beside the OCR threads), and the cap is the child's only. None: no cap."""
+    if memory_mb is None:
+        return command
+    return ["/bin/sh", "-c", 'ulimit -v "$0" && exec "$@"', str(memory_mb * 1024), *command]
+
+
+# What Tesseract and Leptonica print when an allocation fails under the cap (a signal — SIGSEGV
+# after a failed malloc, SIGABRT after std::bad_alloc — says the same).
+_OUT_OF_MEMORY = (b"malloc fail", b"bad_alloc", b"failed to map segment", b"Cannot allocate memory",
+                  b"Out of memory")
 
 
 def tesseract_env() -> dict[str, str]:
@@ -151,14 +166,16 @@ def machine_slots(count: int) -> OcrSlots:
 
 
 def ocr_image(
-    page: PageImage, *, lang: str, timeout: float, slots: OcrSlots | None = None
+    page: PageImage, *, lang: str, timeout: float, slots: OcrSlots | None = None,
+    memory_mb: int | None = None,
 ) -> OcrResult:
-    """OCR one page; a timeout kills Tesseract and returns ``timed_out=True``.
+    """OCR one page; a timeout kills Tesseract and returns ``timed_out=True``; past
+    ``memory_mb`` (:func:`bounded`) the page is FILE_TOO_COMPLEX.
 
     With ``slots``, Tesseract starts once a machine-wide slot is free (the wait is not part
     of the page's timeout)."""
     with slots.hold() if slots is not None else contextlib.nullcontext():
-        return _run_tesseract(page, lang=lang, timeout=timeout)
+        return _run_tesseract(page, lang=lang, timeout=timeout, memory_mb=memory_mb)
 
 
 # Leptonica's image signatures (BMP, PNM, PNG, TIFF, JPEG). Tesseract takes an input it cannot
@@ -166,7 +183,7 @@ def ocr_image(
 _IMAGE_MAGIC = (b"BM", b"P4", b"P5", b"P6", b"\x89PNG", b"II*\x00", b"MM\x00*", b"\xff\xd8\xff")
 
 
-def _run_tesseract(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
+def _run_tesseract(page: PageImage, *, lang: str, timeout: float, memory_mb: int | None = None) -> OcrResult:
     if not page.data.startswith(_IMAGE_MAGIC):
         raise OcrFailed(
             f"Ảnh trang {page.number} không ở định dạng ảnh được hỗ trợ để nhận dạng chữ.",
@@ -185,7 +202,7 @@ def _run_tesseract(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
             ) from exc
         try:
             proc = subprocess.run(
-                tesseract_command(lang, page.dpi, source=image.name),
+                bounded(tesseract_command(lang, page.dpi, source=image.name), memory_mb),
                 stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
                 env=tesseract_env(), check=False,
             )
@@ -193,6 +210,14 @@ def _run_tesseract(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
             return OcrResult(page.number, "", time.perf_counter() - start, timed_out=True)
         except OSError as exc:
             raise OcrUnavailable("Không chạy được Tesseract trên máy chủ.") from exc
+    if proc.returncode != 0 and memory_mb is not None and (
+        proc.returncode < 0 or any(mark in proc.stderr for mark in _OUT_OF_MEMORY)
+    ):
+        raise FileTooComplex(
+            f"Ảnh trang {page.number} quá phức tạp: nhận dạng chữ vượt giới hạn bộ nhớ cho phép"
+            f" ({memory_mb} MB). Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản quét nhỏ hơn.",
+            page=page.number, reason="memory", limit_mb=memory_mb, returncode=proc.returncode,
+        )
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip()[-500:]
         raise OcrFailed(
@@ -205,7 +230,7 @@ def _run_tesseract(page: PageImage, *, lang: str, timeout: float) -> OcrResult:
 
 def ocr_pages(
     pages: Iterable[PageImage], *, lang: str, timeout: float, jobs: int = 2,
-    slots: OcrSlots | None = None,
+    slots: OcrSlots | None = None, memory_mb: int | None = None,
 ) -> Iterator[OcrResult]:
     """OCR many pages with ``jobs`` Tesseract processes at once; results in input order.
 
@@ -215,7 +240,7 @@ def ocr_pages(
     """
     if jobs <= 1:
         for page in pages:
-            result = ocr_image(page, lang=lang, timeout=timeout, slots=slots)
+            result = ocr_image(page, lang=lang, timeout=timeout, slots=slots, memory_mb=memory_mb)
             yield result
             if result.timed_out:
                 return
@@ -232,7 +257,9 @@ def ocr_pages(
                         stop = True
                         break
                     pending.append(
-                        pool.submit(ocr_image, page, lang=lang, timeout=timeout, slots=slots)
+                        pool.submit(
+                            ocr_image, page, lang=lang, timeout=timeout, slots=slots, memory_mb=memory_mb
+                        )
                     )
                 if not pending:
                     return

@@ -390,6 +390,7 @@ def _extract(
         for result in ocr_pages(
             rendered(), lang=ocr_lang, timeout=settings.ocr_page_timeout, jobs=settings.ocr_jobs,
             slots=machine_slots(settings.ocr_slots) if settings.ocr_slots else None,
+            memory_mb=settings.ocr_memory_mb,
         ):
             if result.timed_out:
                 timed_out.append(result.number)

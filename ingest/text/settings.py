@@ -32,6 +32,10 @@ class TextSettings:
     """Scans coarser than this (NĐ 30/2020 Phụ lục I: 200 dpi) are rendered at ``ocr_dpi``."""
     ocr_page_timeout: float = 120.0
     """Seconds one page may take in Tesseract (``KHO_OCR_TIMEOUT``)."""
+    ocr_memory_mb: int = 2048
+    """Address space one Tesseract process may use (``KHO_OCR_MEMORY_MB``, ``RLIMIT_AS`` set in
+    the child): a page of 144 megapixels (:attr:`max_image_pixels` allows 150) took 790 MB, an A4
+    page at 300 dpi 76 MB. Past it the page fails FILE_TOO_COMPLEX naming it (review a21)."""
     ocr_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Pages of one document OCR'd at once (``KHO_OCR_JOBS``, default: the cores). Every
     worker spreads its pages over all the cores; :attr:`ocr_slots` keeps the machine from
@@ -127,6 +131,7 @@ class TextSettings:
             ocr_dpi=limits.ocr_dpi,
             ocr_scan_images=env.get("KHO_OCR_SCAN_IMAGES", "0").strip().lower() in ("1", "true", "yes"),
             ocr_page_timeout=limits.ocr_timeout,
+            ocr_memory_mb=limits.ocr_memory_mb,
             ocr_jobs=limits.ocr_jobs or cores,
             ocr_slots=cores if limits.ocr_slots is None else limits.ocr_slots,
             max_pages=limits.max_pages,

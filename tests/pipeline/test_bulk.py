@@ -14,13 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pypdf
-import pypdfium2 as pdfium
 import pytest
 import textdocs
 from kho_buckets import new_bucket
 from kho_people import make_people
 from kho_testing import BACKENDS, CLERK, s3_options
-from textdocs import CORPUS_PDF
 
 from ingest.bulk import import_paths
 from ingest.status import JobState, JobStore
@@ -41,14 +39,7 @@ def _encrypted_pdf() -> bytes:
 
 def _scan_png() -> bytes:
     """Page 1 of a real scanned Công điện as a 150 dpi PNG (an image that needs OCR)."""
-    pdf = pdfium.PdfDocument((CORPUS_PDF / "vn-gov__194-ttg.signed.pdf").read_bytes())
-    try:
-        image = pdf[0].render(scale=150 / 72, grayscale=True).to_pil()
-    finally:
-        pdf.close()
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+    return textdocs.scan_png(150)
 
 
 def test_bad_inputs_fail_with_their_code_and_the_batch_goes_on(

@@ -1106,6 +1106,26 @@ def test_after_recovery_the_count_starts_again_and_five_new_wrong_passwords_lock
     lock_out(world, admin.username)  # the regulation's lock still applies after a recovery
 
 
+def test_recovery_ends_the_lock_as_an_unlock_does_so_the_next_run_within_a_lock_period_relocks(
+    world: World,
+) -> None:
+    """Review a21 (NOTES-a20, not done 2): the operator's recovery ends a lock for wrong passwords
+    like a quản trị's unlock (``lock_ended_at``, the run's instants cleared), so that a run that
+    begins within one lock period after it locks as a re-lock (``AccountService.survives_lock``)."""
+    admin = only_admin(world)
+    lock_out(world, admin.username)
+    recovered = world.svc.recover(admin.username, "khôi phục")
+    assert recovered.lock_ended_at == world.clock()
+    assert (recovered.lock_until, recovered.failures_since, recovered.last_failed_at) == (None, None, None)
+    world.clock.advance(hours=1)
+    world.svc.change_password(admin.username, GOOD, SECOND)
+    lock_out(world, admin.username)
+    lock = [e for e in world.audit.events() if e.action == "account:lock"][-1]
+    assert lock.details["relock"] is True
+    ended = recovered.lock_ended_at.strftime("%Y-%m-%dT%H:%M:%S")
+    assert str(lock.details["previous_lock_ended"]).startswith(ended)
+
+
 def test_recovery_is_refused_when_another_active_quan_tri_can_unlock(world: World) -> None:
     admin = only_admin(world)
     second = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)

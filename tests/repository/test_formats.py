@@ -569,10 +569,33 @@ def test_an_account_version_carrying_when_its_lock_ended_is_refused_by_a_kho_tha
     assert v6.lock_ended_at is None  # what format 6 wrote reads as before
     ended = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
     stored = replace(v6, lock_ended_at=ended).to_dict()
-    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current == 7
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current >= 7  # (was == 7: format 8 is a21's)
     assert Account.from_dict(stored).lock_ended_at == ended
     previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:6])
     monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a20
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(stored)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+
+
+def test_an_account_version_carrying_device_trust_is_refused_by_a_kho_that_reads_accounts_of_format_7(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 8 may carry ``device_key`` and the untrusted-browser lock (review a21: wrong passwords
+    from a browser without a device token lock only such browsers). A Kho of format 7 would count
+    them towards the account's lock again and drop the key from the next version it writes: it
+    refuses format 8. What format 7 wrote reads as before (no key, no untrusted failures)."""
+    v6_data = json.loads((FIXTURES / "v6" / "account" / "accounts_niemlt.vpub_v000004.json").read_text())
+    old = Account.from_dict(v6_data)
+    assert (old.device_key, old.untrusted_failures, old.untrusted_lock_until) == (None, 0, None)
+    until = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
+    stored = replace(old, device_key="ab" * 32, untrusted_failures=5, untrusted_lock_until=until).to_dict()
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current == 8
+    again = Account.from_dict(stored)
+    assert (again.device_key, again.untrusted_failures, again.untrusted_lock_until) == ("ab" * 32, 5, until)
+    assert "device_key" not in again.public_dict()
+    previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:7])
+    monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a21
     with pytest.raises(FormatUnsupported) as info:
         Account.from_dict(stored)
     assert info.value.code == "FORMAT_UNSUPPORTED"

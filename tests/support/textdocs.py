@@ -180,3 +180,15 @@ def png_header_only(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
             + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def scan_png(dpi: int = 150) -> bytes:
+    """Page 1 of a real scanned Công điện (194/CĐ-TTg) as a PNG (an image that needs OCR)."""
+    pdf = pdfium.PdfDocument((CORPUS_PDF / "vn-gov__194-ttg.signed.pdf").read_bytes())
+    try:
+        image = pdf[0].render(scale=dpi / 72, grayscale=True).to_pil()
+    finally:
+        pdf.close()
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

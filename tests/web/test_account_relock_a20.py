@@ -7,7 +7,12 @@ it again after every expiry and kept their session for good while the owner stay
 (NOTES-rv10, not fixed 1). Now a lock whose run begins within one lock period after the previous
 lock ended spares no session, alerts the quản trị, and a session that survives a lock still
 administers nothing (``ACCOUNT_LOCKED``). The account service's clock is moved; the store, the
-tokens and the pages are real."""
+tokens and the pages are real.
+
+Since a21 wrong passwords lock the account only when they come from a browser that holds a device
+token of it (``repository.accounts.device_trusted``): a thief sends them with the device token of
+the browser they logged in with (the cookie ``kho_device_<name>``), as here; an outsider's lock
+only browsers without one (``tests/web/test_device_cookie_a21.py``)."""
 
 from __future__ import annotations
 
@@ -17,10 +22,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from kho_clock import MovedClock
+from kho_clock import MovedClock, workers_on
 from kho_people import PASSWORD, People
 
-from web.app import create_app
 from web.context import Kho
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -38,17 +42,7 @@ def workers(
     kho: Kho, people: People, clock: MovedClock, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Flask, Flask]:
     """Two web workers (each its own installation) on the test's store, all on ``clock``."""
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")
-    monkeypatch.setenv("KHO_SESSION_SECRET", "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
-    apps = create_app(kho.settings), create_app(kho.settings)
-    for accounts in (kho.accounts, *(app.extensions["kho"].accounts for app in apps)):
-        monkeypatch.setattr(accounts, "clock", clock)
-        # Sessions idle for the days this test spans would end by idleness, not by a lock.
-        monkeypatch.setattr(accounts, "session_idle", timedelta(days=10))
-        monkeypatch.setattr(accounts, "token_idle", timedelta(days=10))
-    for app in apps:  # the login limiter's 15 minutes pass on the same clock
-        monkeypatch.setattr(app.extensions["kho_login_limiter"], "clock", lambda: clock().timestamp())
-    return apps
+    return workers_on(kho, clock, monkeypatch, "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
 
 
 def _csrf(web: FlaskClient, path: str = "/login") -> str:
@@ -66,10 +60,19 @@ def _page_login(web: FlaskClient, username: str, where: dict[str, str]) -> None:
     assert done.status_code == 302, done.get_data(as_text=True)
 
 
-def _lock_out(web: FlaskClient, username: str) -> None:
+def _device(web: FlaskClient, username: str) -> str:
+    """The device token the page login gave this browser for ``username``."""
+    cookie = web.get_cookie("kho_device_" + username)
+    assert cookie is not None
+    return cookie.value
+
+
+def _lock_out(web: FlaskClient, username: str, device: str) -> None:
     for i in range(5):
         wrong = web.post(
-            "/api/login", json={"username": username, "password": f"Sai#{i}abcd"}, environ_overrides=THIEF
+            "/api/login",
+            json={"username": username, "password": f"Sai#{i}abcd", "device": device},
+            environ_overrides=THIEF,
         )
         assert (wrong.status_code, wrong.json["error"]["code"]) == (401, "LOGIN_FAILED")
 
@@ -101,9 +104,10 @@ def test_a_thief_holding_the_password_keeps_no_session_past_the_first_lock(
     _page_login(desk, name, OWNER)  # the owner's desk
     clock.offset += timedelta(minutes=1)
     _page_login(thief, name, THIEF)  # the stolen password
+    stolen = _device(thief, name)  # the thief's browser is trusted: it logged in
 
     # Round 1: a first lock spares the sessions opened before the run (a18), the thief's too.
-    _lock_out(door, name)
+    _lock_out(door, name, stolen)
     assert _works(desk) and _works(thief)
     assert _right_password(door, name) == (403, "ACCOUNT_LOCKED")
     assert [d.get("relock") for d in _locks(kho, name)] == [None]
@@ -111,7 +115,7 @@ def test_a_thief_holding_the_password_keeps_no_session_past_the_first_lock(
     # The lock ends; the thief's next request writes the expiry, and five wrong passwords again.
     clock.offset += kho.accounts.lock_duration + timedelta(minutes=1)
     assert _works(thief)
-    _lock_out(door, name)
+    _lock_out(door, name, stolen)
     # A re-lock: no session survives it, neither the thief's nor (the cost) the owner's desk.
     for web in (thief, desk):
         ended = web.get("/")
@@ -132,7 +136,7 @@ def test_a_thief_holding_the_password_keeps_no_session_past_the_first_lock(
     clock.offset += kho.accounts.lock_duration + timedelta(minutes=1)
     again = second.test_client()
     _page_login(again, name, THIEF)
-    _lock_out(door, name)
+    _lock_out(door, name, _device(again, name))
     assert not _works(again)
     assert _locks(kho, name)[-1]["relock"] is True
 
@@ -152,14 +156,15 @@ def test_a_lock_long_after_the_previous_one_spares_the_desk_again(
     first, second = workers
     name = people.usernames["lanh_dao"]
     door = second.test_client()
-    _lock_out(door, name)
+    _page_login(door, name, THIEF)  # a browser the account trusts (a thief's, or the owner's own typos)
+    _lock_out(door, name, _device(door, name))
     clock.offset += kho.accounts.lock_duration + timedelta(minutes=1)
     assert _right_password(door, name) == (200, None)  # this login writes the expiry
     clock.offset += kho.accounts.lock_duration + timedelta(hours=1)
     desk = first.test_client()
     _page_login(desk, name, OWNER)
     clock.offset += timedelta(minutes=1)
-    _lock_out(door, name)
+    _lock_out(door, name, _device(door, name))
     assert _works(desk)
     assert _locks(kho, name)[-1].get("relock") is None
 
@@ -177,7 +182,7 @@ def test_a_session_that_survives_a_lock_administers_nothing_until_it_ends(
     desk = first.test_client()
     _page_login(desk, admin, OWNER)
     clock.offset += timedelta(minutes=1)
-    _lock_out(second.test_client(), admin)
+    _lock_out(second.test_client(), admin, _device(desk, admin))  # a thief holding the quản trị's device
     assert _works(desk)
     refused = desk.post(
         f"/admin/accounts/{clerk}/lock", data={"reason": "left", "csrf_token": _csrf(desk, "/admin/accounts")}

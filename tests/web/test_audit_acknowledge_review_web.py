@@ -39,6 +39,17 @@ def _post(web: FlaskClient, username: str, password: str, **fields: str) -> Any:
     return web.post("/audit/acknowledge", data={**data, **fields})
 
 
+def _trusted(web: FlaskClient, username: str) -> None:
+    """This browser logs in once (a device cookie of the account, review a21) and leaves no session:
+    its wrong passwords count towards the account's own lock."""
+    page = web.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    done = web.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": found.group(1)})
+    assert done.status_code == 302
+    web.delete_cookie("kho_session")
+
+
 def _error(response: Any) -> str:
     found = re.search(r'role="alert">([^<]*)<', response.get_data(as_text=True))
     return html.unescape(found.group(1)) if found else ""
@@ -55,8 +66,9 @@ def test_guessing_the_auditors_password_on_the_form_locks_the_account_while_the_
 ) -> None:
     """The 5th wrong password locks the account although its events cannot be written; the
     right password after that is refused (it learns of the lock), and shows no finding."""
-    _locked_up(kho, people)
     auditor = people.usernames["kiem_toan"]
+    _trusted(web, auditor)
+    _locked_up(kho, people)
     for _ in range(kho.settings.login_max_failures):
         assert _post(web, auditor, "Sai-mat-khau-1").status_code == 401
     assert kho.accounts.get(auditor).status is Status.LOCKED
@@ -66,9 +78,30 @@ def test_guessing_the_auditors_password_on_the_form_locks_the_account_while_the_
     assert not kho.repo.store.exists(WITNESS_KEY)
 
 
+def test_guessing_on_the_form_from_a_new_browser_locks_new_browsers_while_the_log_refuses(
+    audit_signing_key: Path, kho: Kho, people: People, web: FlaskClient
+) -> None:
+    """Review a21: without a device cookie the 5th wrong password locks logins from new browsers
+    (not the account) although its events cannot be written; the right password from a new
+    browser is then refused and shows no finding; the answers stay those of a wrong password."""
+    _locked_up(kho, people)
+    auditor = people.usernames["kiem_toan"]
+    unknown = _post(web, "khong.ton.tai", "Sai-mat-khau-1")
+    for _ in range(kho.settings.login_max_failures + 1):  # the last one after the lock
+        wrong = _post(web, auditor, "Sai-mat-khau-1")
+    account = kho.accounts.get(auditor)
+    assert account.status is Status.ACTIVE and account.untrusted_lock_until is not None
+    assert wrong.status_code == unknown.status_code == 401 and _error(wrong) == _error(unknown) != ""
+    right = _post(web, auditor, PASSWORD)
+    assert right.status_code == 401 and "trình duyệt" in _error(right)
+    assert "Thiếu bản ghi chứng" not in html.unescape(right.get_data(as_text=True))
+    assert not kho.repo.store.exists(WITNESS_KEY)
+
+
 def test_the_form_answers_an_unknown_user_a_wrong_password_and_a_locked_account_alike(
     audit_signing_key: Path, kho: Kho, people: People, web: FlaskClient
 ) -> None:
+    _trusted(web, people.usernames["luu_tru"])  # its wrong passwords lock the account (a21)
     _locked_up(kho, people)
     unknown = _post(web, "khong.ton.tai", "Sai-mat-khau-1")
     wrong = _post(web, people.usernames["kiem_toan"], "Sai-mat-khau-1")

@@ -455,3 +455,35 @@ def test_a_metadata_file_that_is_not_json_text_gets_a_code_not_a_traceback(
             assert result.exit_code == 2, (name, command, result.output, result.exception)
             assert "Lỗi [METADATA_FILE_INVALID]" in result.stderr
             assert "Traceback" not in result.output
+
+
+def test_a_quan_tri_makes_every_browser_of_an_account_untrusted_from_the_cli(
+    env: dict[str, str], people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kho account forget-devices`` (review a21): a new device key, audited; a clerk may not."""
+    from kho.config import Settings
+    from repository.accounts import device_token, device_trusted
+    from web.context import Kho
+
+    name = people.usernames["chuyen_vien"]
+    kho = Kho(Settings.from_env())
+    try:
+        before = kho.accounts.get(name)
+        token = device_token(before, kho.accounts.clock())
+        assert token is not None and device_trusted(before, token, kho.accounts.clock())
+        runner = CliRunner()
+        monkeypatch.setenv("KHO_TOKEN", people.tokens["van_thu"])
+        refused = runner.invoke(main, ["account", "forget-devices", name])
+        assert refused.exit_code == 2 and "PERMISSION_DENIED" in refused.output, refused.output
+        monkeypatch.setenv("KHO_TOKEN", people.tokens["quan_tri"])
+        done = runner.invoke(main, ["account", "forget-devices", name])
+        assert done.exit_code == 0 and "Đã bỏ tin cậy" in done.output, done.output
+        assert not device_trusted(kho.accounts.get(name), token, kho.accounts.clock())
+        unknown = runner.invoke(main, ["account", "forget-devices", "khong.co"])
+        assert unknown.exit_code == 2 and "ACCOUNT_NOT_FOUND" in unknown.output, unknown.output
+        events = [e for e in kho.repo.audit.events() if e.action == "account:devices-forget"]
+        assert [(e.actor, e.source, e.details["username"]) for e in events] == [
+            (people.usernames["quan_tri"], "cli", name)
+        ]
+    finally:
+        kho.close()

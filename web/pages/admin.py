@@ -98,6 +98,7 @@ def _page(
         status_labels=STATUS_LABELS,
         errors=errors or [],
         half=half,
+        now=accounts.clock(),
     )
 
 

@@ -21,6 +21,7 @@ from kho.timeutil import to_vn, vn_day_start
 from repository.anchor import newest_signed_checkpoint
 from repository.metadata import parse_date
 from repository.policy import Action
+from web.devices import presented
 from web.heads import FileHeaders, attachment, file_response, file_route
 from web.pages import audit_reports
 from web.pages.common import (
@@ -302,7 +303,10 @@ def acknowledge() -> Response:
     refused = (LoginFailed, AccountLocked, PasswordChangeRequired, PasswordResetExpired)
     try:
         account = limited(
-            username, lambda: kho().accounts.authenticate_unrecorded(username, form.get("password", ""), ip),
+            username,
+            lambda: kho().accounts.authenticate_unrecorded(
+                username, form.get("password", ""), ip, presented(username)
+            ),
             failures=refused,
         )
     except LoginRateLimited:

@@ -15,6 +15,7 @@ from kho.errors import (
 from repository import passwords
 from repository.accounts import WEB_SESSION, token_digest
 from web.cross_site import VIA_OTHER_SITE, cross_site
+from web.devices import presented, remember
 from web.pages.common import current_account, current_actor, kho, limited, page, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -49,8 +50,11 @@ def login() -> Response:
     ip = request.remote_addr or ""
     error: str | None = None
     try:
-        account = limited(username, lambda: kho().accounts.authenticate(username, password, ip),
-                          successes=(PasswordChangeRequired,))
+        account = limited(
+            username,
+            lambda: kho().accounts.authenticate(username, password, ip, presented(username)),
+            successes=(PasswordChangeRequired,),
+        )
     except LoginRateLimited:
         abort(429)
     except PasswordChangeRequired as exc:
@@ -67,8 +71,8 @@ def login() -> Response:
     token = kho().accounts.issue_token(account.username, WEB_SESSION, account, ip)
     _start_session(token)
     if via == VIA_OTHER_SITE and target != url_for("home.index"):
-        return redirect(url_for("cross_site_continue", to=target))  # type: ignore[return-value]
-    return redirect(target)  # type: ignore[return-value]
+        return remember(redirect(url_for("cross_site_continue", to=target)), kho().accounts, account)
+    return remember(redirect(target), kho().accounts, account)
 
 
 @bp.post("/logout")
@@ -111,6 +115,7 @@ def change_password() -> Response:
                     lambda: kho().accounts.change_password(
                         str(username), old, new, request.remote_addr,
                         keep=token_digest(str(current)) if current else None,
+                        device=presented(str(username)),
                     ),
                 )
             except LoginRateLimited:
@@ -125,7 +130,10 @@ def change_password() -> Response:
                 flash("Đã đổi mật khẩu. Hãy đăng nhập bằng mật khẩu mới.", "info")
                 return redirect(url_for("auth.login"))  # type: ignore[return-value]
             flash("Đã đổi mật khẩu.", "info")
-            return redirect(url_for("home.index"))  # type: ignore[return-value]
+            # The change gave the account a new device key: this browser, where the person is
+            # logged in, stays trusted (every other one, a thief's too, is not).
+            changed = kho().accounts.get(str(username))
+            return remember(redirect(url_for("home.index")), kho().accounts, changed)
     return page(
         "password.html",
         422 if errors else 200,
