@@ -252,8 +252,10 @@ def _value_problems(text: str) -> list[str]:
         found.append(f"có chữ cái trông giống chữ tiếng Việt nhưng là ký tự khác ({describe(latin)})")
     scripts = {_letter_script(c) for c in text if c.isalpha()}
     if len(scripts) > 1:
-        found.append(f"trộn chữ của nhiều hệ chữ viết ({', '.join(sorted(scripts))}): ký tự trông "
-                     "giống nhau nhưng khác nhau")
+        found.append(
+            f"trộn chữ của nhiều hệ chữ viết ({', '.join(sorted(scripts))}): ký tự trông "
+            "giống nhau nhưng khác nhau"
+        )
     return found
 
 
