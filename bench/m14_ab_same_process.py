@@ -14,41 +14,33 @@ housekeeping included) per side, and the paired difference per round.
 
 from __future__ import annotations
 
-import logging
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from m14_verify_cpu import FOLDER, worker_like
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "signatures"))
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 12
-FOLDER = Path.home() / ".cache" / "kho-bench" / "signed-200x3"
-NOW = datetime(2026, 12, 5, tzinfo=UTC)
 BATCH = 16
 
 
 def main() -> int:
-    logging.disable(logging.CRITICAL)
+    verify_with = worker_like(ROOT)
     import test_sig_sigcheck
 
-    from ingest.signatures import _fastpath, _pool, rules
-    from ingest.signatures import verify as verification
+    from ingest.signatures import _fastpath, rules
     from ingest.signatures.trust import TrustStore
 
-    assert _fastpath.activate()
-    _pool._warm_up()
     trust = TrustStore.from_dir(FOLDER / "trust")
     _ = trust.trust_manager
     documents = [p.read_bytes() for p in sorted(FOLDER.glob("signed-*.pdf"))]
     parts, name_problems = _fastpath._parts, rules.name_problems
 
     def verify(data: bytes) -> None:
-        cleanup: list = []
-        verification.verify_in_process(data, trust, now=NOW, cleanup=cleanup)
-        _pool._housekeeping(cleanup)
+        verify_with(data, trust)
 
     def side(m14: bool) -> None:
         _fastpath._parts = parts if m14 else parts - {"certs"}

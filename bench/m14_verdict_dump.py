@@ -15,45 +15,31 @@ pass meets every cache warm (tampered corpus files after their good originals). 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-TREE = Path(sys.argv[1]).resolve()
-sys.path.insert(0, str(TREE))
-OUT = Path(sys.argv[2])
-COUNT = int(sys.argv[3]) if len(sys.argv) > 3 else 80
-FOLDER = Path.home() / ".cache" / "kho-bench" / "signed-200x3"
-CORPUS = Path(os.environ.get("KHO_SHARED_DIR", "/work/shared")) / "corpora" / "pdf"
-NOW = datetime(2026, 12, 5, tzinfo=UTC)
+from m14_verify_cpu import CORPUS, FOLDER, worker_like
 
 
 def main() -> int:
-    logging.disable(logging.CRITICAL)
-    from ingest.signatures import _fastpath, _pool
-    from ingest.signatures import verify as verification
+    tree, out_path = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else 80
+    verify = worker_like(tree)
     from ingest.signatures.trust import TrustStore
 
-    assert _fastpath.activate()
-    _pool._warm_up()
     sets = [
         (sorted(CORPUS.glob("*.pdf")), TrustStore.from_dir(CORPUS / "trust")),
-        (sorted(FOLDER.glob("signed-*.pdf"))[:COUNT], TrustStore.from_dir(FOLDER / "trust")),
+        (sorted(FOLDER.glob("signed-*.pdf"))[:count], TrustStore.from_dir(FOLDER / "trust")),
     ]
     out: dict[str, object] = {}
     for number in (1, 2):
         for paths, trust in sets:
             for path in paths:
-                cleanup: list = []
-                result = verification.verify_in_process(path.read_bytes(), trust, now=NOW, cleanup=cleanup)
-                _pool._housekeeping(cleanup)
-                found = result.to_dict()
+                found = verify(path.read_bytes(), trust).to_dict()
                 found.pop("validated_at", None)
                 out[f"{number}:{path.name}"] = found
-    OUT.write_text(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True, default=str))
-    print(f"{len(out)} results written to {OUT}")
+    out_path.write_text(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True, default=str))
+    print(f"{len(out)} results written to {out_path}")
     return 0
 
 

@@ -23,30 +23,41 @@ import os
 import pstats
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-TREE = Path(sys.argv[1]).resolve()
-sys.path.insert(0, str(TREE))
-COUNT = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else 96
 FOLDER = Path.home() / ".cache" / "kho-bench" / "signed-200x3"
 CORPUS = Path(os.environ.get("KHO_SHARED_DIR", "/work/shared")) / "corpora" / "pdf"
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 
-def main() -> int:
+def worker_like(tree: Path) -> Callable[[bytes, Any], Any]:
+    """``tree`` first on ``sys.path``, the fast path and warm-up of a pool worker, and a function
+    verifying one document as the worker does (its result; the housekeeping after it)."""
+    sys.path.insert(0, str(tree))
     logging.disable(logging.CRITICAL)
     from ingest.signatures import _fastpath, _pool
     from ingest.signatures import verify as verification
-    from ingest.signatures.trust import TrustStore
 
     assert _fastpath.activate()
     _pool._warm_up()
 
-    def verify(data: bytes, trust: TrustStore) -> None:
+    def verify(data: bytes, trust: Any) -> Any:
         cleanup: list = []
-        verification.verify_in_process(data, trust, now=NOW, cleanup=cleanup)
+        result = verification.verify_in_process(data, trust, now=NOW, cleanup=cleanup)
         _pool._housekeeping(cleanup)
+        return result
+
+    return verify
+
+
+def main() -> int:
+    tree = Path(sys.argv[1]).resolve()
+    count = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else 96
+    verify = worker_like(tree)
+    from ingest.signatures.trust import TrustStore
 
     bench_trust = TrustStore.from_dir(FOLDER / "trust")
     _ = bench_trust.trust_manager
@@ -59,7 +70,7 @@ def main() -> int:
         documents = [p.read_bytes() for p in sorted(CORPUS.glob("*.pdf"))]
     else:
         trust = bench_trust
-        documents = [p.read_bytes() for p in bench_paths[8 : 8 + COUNT]]
+        documents = [p.read_bytes() for p in bench_paths[8 : 8 + count]]
     profile = cProfile.Profile() if "--prof" in sys.argv else None
     start = time.process_time()
     if profile is not None:
@@ -71,7 +82,7 @@ def main() -> int:
     spent = time.process_time() - start
     load = os.getloadavg()[0]
     per_document = 1000 * spent / len(documents)
-    print(f"{TREE}: {len(documents)} documents, CPU {per_document:.2f} ms/doc, load {load:.1f}")
+    print(f"{tree}: {len(documents)} documents, CPU {per_document:.2f} ms/doc, load {load:.1f}")
     if profile is not None:
         text = io.StringIO()
         stats = pstats.Stats(profile, stream=text).sort_stats(os.environ.get("SORT", "tottime"))
