@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from ingest.signatures.model import (
     Indication,
@@ -213,7 +214,10 @@ _NAME_FIELDS_VI = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _letter_script(char: str) -> str:
+    """The script of a character: the first word of its Unicode name (a pure function of one
+    character, asked for every letter of every name of every certificate)."""
     return unicodedata.name(char, "?").split(" ")[0]
 
 
@@ -228,21 +232,31 @@ def name_problems(subject: Mapping[str, str]) -> tuple[str, ...]:
         text = subject.get(key)
         if not text:
             continue
-        shown = shown_name(text)
-        if unicodedata.normalize("NFC", text) != text:
-            problems.append(f"{label} “{shown}” không ở dạng Unicode chuẩn NFC (hiển thị giống "
-                            "nhưng khác với tên viết chuẩn)")
-        if any(unicodedata.category(c).startswith("C") for c in text):
-            problems.append(f"{label} “{shown}” chứa ký tự ẩn hoặc ký tự điều khiển")
-        latin = _latin_lookalikes(text)
-        if latin:
-            problems.append(f"{label} “{shown}” có chữ cái trông giống chữ tiếng Việt nhưng là ký "
-                            f"tự khác ({describe(latin)})")
-        scripts = {_letter_script(c) for c in text if c.isalpha()}
-        if len(scripts) > 1:
-            problems.append(f"{label} “{shown}” trộn chữ của nhiều hệ chữ viết "
-                            f"({', '.join(sorted(scripts))}): ký tự trông giống nhau nhưng khác nhau")
+        found = _value_problems(text)
+        if found:
+            shown = shown_name(text)
+            problems.extend(f"{label} “{shown}” {problem}" for problem in found)
     return tuple(problems)
+
+
+def _value_problems(text: str) -> list[str]:
+    """What :func:`name_problems` finds in one value, each without the value's name in front
+    (the shown form is made only for a value that has a problem: most have none)."""
+    found: list[str] = []
+    if unicodedata.normalize("NFC", text) != text:
+        found.append("không ở dạng Unicode chuẩn NFC (hiển thị giống nhưng khác với tên viết chuẩn)")
+    if any(unicodedata.category(c).startswith("C") for c in text):
+        found.append("chứa ký tự ẩn hoặc ký tự điều khiển")
+    latin = _latin_lookalikes(text)
+    if latin:
+        found.append(f"có chữ cái trông giống chữ tiếng Việt nhưng là ký tự khác ({describe(latin)})")
+    scripts = {_letter_script(c) for c in text if c.isalpha()}
+    if len(scripts) > 1:
+        found.append(
+            f"trộn chữ của nhiều hệ chữ viết ({', '.join(sorted(scripts))}): ký tự trông "
+            "giống nhau nhưng khác nhau"
+        )
+    return found
 
 
 def _latin_lookalikes(text: str) -> list[str]:

@@ -44,7 +44,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
-from ingest.signatures import _certs, _fastpath, _pool, _structure, rules
+from ingest.signatures import _certs, _fastpath, _pool, _sigcheck, _structure, rules
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
@@ -603,6 +603,9 @@ def _validation_context(
         moment=moment,
         revocation_mode="soft-fail",
         weak_hash_algos=_PYHANKO_WEAK_HASHES,
+        # in a worker, signature checks already passed on the same bytes are remembered
+        # (:mod:`._sigcheck`); elsewhere pyhanko-certvalidator's default validator
+        signature_validator=_sigcheck.shared_validator() if _fastpath.uses("certs") else None,
     )
 
 
