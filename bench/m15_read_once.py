@@ -3,6 +3,10 @@ pdfium read (``ingest.signatures.combined``), and the text worker's own read, in
 
     .venv/bin/python bench/m15_read_once.py [--count 60] [--rounds 3]
 
+``--workers``: the same through real worker processes (a verification worker, and the text
+worker as the pipeline asks it), CPU of the worker (``/proc``) and of this caller per document:
+what the exchange costs on top of the reading.
+
 Reads the generated corpus of ``bench/bench_ingest.py --only a`` (``~/.cache/kho-bench/
 signed-200x3``, made by a first run of that script) with its trust store, in a process set up
 as a verification worker is (fast path on, warmed up), and prints CPU ms per document of each
@@ -24,7 +28,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", action="store_true")
     args = parser.parse_args()
+    if args.workers:
+        through_workers(args.count, args.rounds)
+        return
     from ingest.signatures import _fastpath
     from ingest.signatures._pool import _verify_reply, _warm_up
     from ingest.signatures.combined import combined_reply
@@ -70,6 +78,54 @@ def main() -> None:
     for name, values in figures.items():
         print(f"{name}: CPU ms/doc min {min(values):.2f} median {statistics.median(values):.2f}")
     print(f"load {os.getloadavg()[0]:.1f}")
+
+
+def through_workers(count: int, rounds: int) -> None:
+    from ingest.signatures import verify_pdf
+    from ingest.signatures.combined import verify_and_read_text
+    from ingest.signatures.rules import SAFE_CRYPTO
+    from ingest.signatures.trust import TrustStore
+    from ingest.text import box
+    from ingest.text.settings import TextSettings
+    from ingest.workerpool import VerifierPool
+
+    folder = CACHE / "signed-200x3"
+    trust = TrustStore.from_dir(folder / "trust")
+    settings = TextSettings.from_env()
+    docs = [p.read_bytes() for p in sorted(folder.glob("signed-*.pdf"))[:count]]
+    verifier = VerifierPool(1)
+    texts = box.pool("text", settings.text_layer_memory_mb)
+
+    def separate(data: bytes) -> None:
+        box.run("text", data, (settings,), timeout=60, memory_mb=settings.text_layer_memory_mb)
+        verify_pdf(data, trust, pool=verifier)
+
+    def combined(data: bytes) -> None:
+        assert verify_and_read_text(
+            data, trust, allow_fetching=False, policy=SAFE_CRYPTO, settings=settings, pool=verifier
+        )
+
+    kinds = {"separate (text worker + verify)": separate, "combined (verify + text)": combined}
+    for fn in kinds.values():
+        fn(docs[0])
+    figures: dict[str, list[float]] = {name: [] for name in kinds}
+    for round_ in range(rounds):
+        for name, fn in kinds.items():
+            before = sum(verifier.idle_worker_cpu(0.5).values()) + sum(texts.idle_worker_cpu(0.5).values())
+            mine = time.process_time()
+            for data in docs:
+                fn(data)
+            mine = time.process_time() - mine
+            after = sum(verifier.idle_worker_cpu(0.5).values()) + sum(texts.idle_worker_cpu(0.5).values())
+            figures[name].append((after - before + mine) * 1000 / len(docs))
+        print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in figures.items()), flush=True)
+    for name, values in figures.items():
+        print(
+            f"{name}: CPU ms/doc (workers + caller) "
+            f"min {min(values):.2f} median {statistics.median(values):.2f}"
+        )
+    print(f"load {os.getloadavg()[0]:.1f}")
+    verifier.close()
 
 
 if __name__ == "__main__":
