@@ -480,12 +480,15 @@ def _init_worker(direction: str) -> None:
     from ingest.pipeline import Pipeline, prestart_workers
     from ingest.text import TextSettings
 
-    # The verification and text workers (fresh interpreters) start now and import while this
-    # worker opens its repository and stores its first originals; a failure is only logged
-    # (the pool would replace a worker whose initializer raised, for ever).
+    # The verification worker (a fresh interpreter) starts now and imports while this worker
+    # opens its repository and stores its first originals; a failure is only logged (the pool
+    # would replace a worker whose initializer raised, for ever). The text worker starts only
+    # when a document needs it: the pipeline reads a PDF's text layer in the verification
+    # worker (Pipeline.read_once), so a folder of born-digital PDFs never starts one.
     text_settings = TextSettings.from_env()
-    prestart_workers(text_settings.text_layer_memory_mb)
-    _worker = (Pipeline.from_settings(Settings.from_env(), text_settings=text_settings), direction)
+    prestart_workers(text_settings.text_layer_memory_mb, text=False)
+    pipeline = Pipeline.from_settings(Settings.from_env(), text_settings=text_settings, read_once=True)
+    _worker = (pipeline, direction)
 
 
 def _ingest_chunk(chunk: list[tuple[str, str, Identity]]) -> list[tuple[str, BulkItem]]:

@@ -291,11 +291,12 @@ class ExtractText:
             ctx.text = ExtractedText.from_dict(stored)
             outcome = StepOutcome(StepState.SKIPPED, "đã có")
         else:
+            extractor = ReadingOnce(ctx) if ctx.pipeline.read_once else ctx.pipeline.extractor
             ctx.text = extract_text(
                 ctx.original(),
                 ctx.status.filename,
                 settings=ctx.pipeline.text_settings,
-                extractor=ctx.pipeline.extractor,
+                extractor=extractor,
             )
             ctx.put_derived_json(TEXT_DERIVED, ctx.text.to_dict())
             outcome = DONE
@@ -306,6 +307,36 @@ class ExtractText:
             characters=len(ctx.text.text),
         )
         return outcome
+
+
+class ReadingOnce:
+    """The pipeline's extractor for the text step, which reads a PDF with pdfium once: the
+    verification worker answers "verify + text layer" in one request
+    (:mod:`ingest.signatures.combined`). The text is the text worker's, page for page; the
+    verification is kept in the job's context (memory only: nothing new is written, and the
+    signatures step writes it in its turn). Any failure of that request: the pipeline's own
+    extractor reads the text, and the signatures step verifies as before."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.name = ctx.pipeline.extractor.name
+
+    def extract(self, data: bytes, fmt: Any) -> ExtractedText:
+        from ingest.signatures.combined import verify_and_read_text
+        from ingest.text import Format
+        from ingest.text.pdf import extract_pdf
+
+        pipeline = self.ctx.pipeline
+        if fmt.format is not Format.PDF:
+            return pipeline.extractor.extract(data, fmt)
+        read = verify_and_read_text(
+            data, pipeline.trust, allow_fetching=pipeline.allow_fetching,
+            policy=pipeline.crypto_policy, settings=pipeline.text_settings,
+        )
+        if read is None:
+            return pipeline.extractor.extract(data, fmt)
+        self.ctx.verification = read.verification
+        return extract_pdf(data, pipeline.text_settings, extractor=self.name, infos=read.pages)
 
 
 class VerifySignatures:
@@ -327,6 +358,9 @@ class VerifySignatures:
         outcome = StepOutcome(StepState.SKIPPED, "đã có")
         if stored is not None:
             ctx.verification = PdfVerification.from_dict(stored)
+        elif ctx.verification is not None:  # verified with the text step's one read
+            ctx.put_derived_json(SIGNATURES_DERIVED, ctx.verification.to_dict())
+            outcome = DONE
         else:
             ctx.verification = verify_pdf(
                 ctx.original(), ctx.pipeline.trust, allow_fetching=ctx.pipeline.allow_fetching,
@@ -537,6 +571,7 @@ class Pipeline:
         retry: RetryPolicy | None = None,
         steps: tuple[Step, ...] = STEPS,
         status_interval: float = 1.0,
+        read_once: bool = True,
     ) -> None:
         from ingest.signatures import TrustStore
         from ingest.text import TextSettings, get_extractor
@@ -554,6 +589,9 @@ class Pipeline:
         self.retry_policy = retry or RetryPolicy.from_env()
         self.steps = steps
         self.status_interval = status_interval
+        self.read_once = read_once
+        """A PDF's text layer and verification from one pdfium read in the verification
+        worker (:class:`ReadingOnce`); ``False``: the text worker and a separate verification."""
         self._backend_factory = backend_factory
         self._backend: Any = None
         self.defer_index = False
@@ -834,20 +872,25 @@ class Pipeline:
         )
 
 
-def prestart_workers(text_memory_mb: int | None = None) -> None:
+def prestart_workers(text_memory_mb: int | None = None, *, text: bool = True) -> None:
     """Start this process's verification worker and bounded pdfium text worker now (each a
     fresh interpreter, ~0.3 s of imports), so their start overlaps what the process does before
     its first document instead of delaying that document. Only a head start: the workers are
     those the documents would start (same commands, limits and bounds), and a failure here is
     logged and met again by the first document that needs the worker (a bulk pool's or Celery's
     process initialiser must not die of it). ``text_memory_mb``: the text worker's bound
-    (``TextSettings.from_env()``'s by default, as :meth:`Pipeline.from_settings` uses)."""
+    (``TextSettings.from_env()``'s by default, as :meth:`Pipeline.from_settings` uses);
+    ``text=False``: the verification worker only (a pipeline that reads a PDF once
+    (:attr:`Pipeline.read_once`) needs the text worker only for OCR or a fallback, and starts it
+    then: ~0.12 s of CPU saved per process that never needs it)."""
     from ingest.signatures import _pool
 
     try:
         _pool.shared_pool().prestart()
     except Exception as exc:  # any failure is met again by the first document
         logger.warning("signature worker not started ahead: %s", exc)
+    if not text:
+        return
     try:
         from ingest.text import box
 

@@ -87,7 +87,7 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
         protocol_out.write(READY)
         protocol_out.flush()
         try:
-            data, anchors, source, allow_fetching, now, policy = _recv_request(protocol_in)
+            data, anchors, source, allow_fetching, now, policy, *text = _recv_request(protocol_in)
         except (EOFError, OSError):
             return
         key = hashlib.sha256(b"".join(anchors)).hexdigest()
@@ -102,7 +102,12 @@ def worker_main(memory_mb: int, *, after_reply: Callable[[], None] | None = None
         # collector happen after it, while the caller reads the result (and before the
         # next request is read, so a document never starts with the last one's garbage).
         cleanup: list[Callable[[], None]] = []
-        reply = _verify_reply(data, trust, allow_fetching, now, policy, cleanup)
+        if text:  # "verify + text layer" (ingest.signatures.combined): its text settings
+            from ingest.signatures.combined import combined_reply
+
+            reply = combined_reply(data, trust, allow_fetching, now, policy, text[0], cleanup)
+        else:
+            reply = _verify_reply(data, trust, allow_fetching, now, policy, cleanup)
         _send(protocol_out, reply)
         del reply, data
         if after_reply is not None:

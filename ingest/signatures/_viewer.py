@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 _lock = threading.Lock()  # pdfium is not thread-safe
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,11 @@ class Unrenderable(Exception):
     """pdfium could not open the document."""
 
 
-def page_view(data: bytes, max_pages: int = 5000) -> DocumentView:
+VIEW_MAX_PAGES = 5000
+"""Pages a view describes one by one (a longer document: those, then one line)."""
+
+
+def page_view(data: bytes, max_pages: int = VIEW_MAX_PAGES) -> DocumentView:
     """The view of ``data``; :class:`Unrenderable` when pdfium cannot open it."""
     import pypdfium2 as pdfium
 
@@ -68,16 +74,50 @@ def _opened(pdfium: object, data: bytes) -> Iterator[object]:
 
 
 def _page(pdfium: object, page: object) -> PageView:
-    width, height = page.get_size()  # type: ignore[attr-defined]
     textpage = page.get_textpage()  # type: ignore[attr-defined]
     try:
-        text = textpage.get_text_range()
+        return _page_on(page, textpage)
     finally:
         textpage.close()
+
+
+def _page_on(page: object, textpage: object) -> PageView:
+    """The view of an open page through its open text page (the caller closes both)."""
+    width, height = page.get_size()  # type: ignore[attr-defined]
+    text = textpage.get_text_range()  # type: ignore[attr-defined]
     return PageView(
         round(width, 2), round(height, 2), int(page.get_rotation()),  # type: ignore[attr-defined]
         text, page_objects(page.raw),  # type: ignore[attr-defined]
     )
+
+
+def page_view_with(
+    data: bytes, also: Callable[[object, object, int], T], max_pages: int
+) -> tuple[DocumentView, list[T]]:
+    """:func:`page_view` of a document of 1 to ``max_pages`` pages (at most
+    :func:`page_view`'s own page bound, so the view is the same), and ``also(page, textpage,
+    number)`` read from every page while it is open: each page and text page loaded once for
+    both readings. :class:`Unrenderable` when pdfium cannot open it or the page count is
+    outside the bounds; anything ``also`` raises is raised."""
+    import pypdfium2 as pdfium
+
+    with _lock, _opened(pdfium, data) as doc:
+        count = len(doc)  # type: ignore[arg-type]
+        if not 1 <= count <= max_pages:
+            raise Unrenderable(f"{count} pages, outside 1..{max_pages}")
+        pages, extra = [], []
+        for index in range(count):
+            page = doc[index]  # type: ignore[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    pages.append(_page_on(page, textpage))
+                    extra.append(also(page, textpage, index + 1))
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+        return DocumentView(tuple(pages)), extra
 
 
 def page_objects(raw_page: object, max_depth: int = 2) -> tuple[tuple[int, tuple[float, ...], str], ...]:

@@ -317,7 +317,7 @@ def _document_facts(
 
         _settle(cleanup)
         try:
-            final = _viewer.page_view(data)
+            final = _final_view(data)
         except _viewer.Unrenderable as exc:
             error = _short(exc)
         else:
@@ -341,6 +341,34 @@ def _document_facts(
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
     )
+
+
+# The final document's view read by this worker's own pdfium in the same request, before
+# pyHanko (ingest.signatures.combined: one read gives the view and the text layer); never a
+# reading from another process.
+_given_view: ContextVar[tuple[bytes, _viewer.DocumentView] | None] = ContextVar(
+    "given_view", default=None
+)
+
+
+@contextmanager
+def final_view_given(data: bytes, view: _viewer.DocumentView) -> Iterator[None]:
+    """Within the block, :func:`_final_view` of ``data`` (the same object) is ``view``."""
+    token = _given_view.set((data, view))
+    try:
+        yield
+    finally:
+        _given_view.reset(token)
+
+
+def _final_view(data: bytes) -> _viewer.DocumentView:
+    """The viewer's view of the final document: the one given for these bytes, else read."""
+    from ingest.signatures import _viewer
+
+    given = _given_view.get()
+    if given is not None and given[0] is data:
+        return given[1]
+    return _viewer.page_view(data)
 
 
 def _settle(cleanup: list[Callable[[], None]] | None) -> None:

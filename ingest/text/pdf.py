@@ -79,9 +79,18 @@ def _usable(text: str, min_chars: int) -> bool:
 def _page_info(page: pdfium.PdfPage, number: int, settings: TextSettings) -> _PageInfo:
     textpage = page.get_textpage()
     try:
-        text = clean_text(textpage.get_text_bounded())
+        return page_info_on(page, textpage, number, settings)
     finally:
         textpage.close()
+
+
+def page_info_on(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int, settings: TextSettings
+) -> _PageInfo:
+    """The text layer's reading of an open page and its open text page (the caller closes
+    both): the one rule of :func:`read_text_layer` and of the verification worker's single
+    read of a document (:mod:`ingest.signatures.combined`)."""
+    text = clean_text(textpage.get_text_bounded())
     width, height = page.get_size()
     area = max(width * height, 1.0)
     has_objects, image_area = _objects_and_image_area(page)
@@ -249,7 +258,14 @@ def _visible_annotations(raw: Any) -> bool:
     return False
 
 
-def extract_pdf(data: bytes, settings: TextSettings, *, extractor: str) -> ExtractedText:
+def extract_pdf(
+    data: bytes, settings: TextSettings, *, extractor: str, infos: list[_PageInfo] | None = None
+) -> ExtractedText:
+    """The text of a PDF. ``infos``: its text layer already read by :func:`page_info_on` in a
+    bounded worker (the verification worker's single read, :mod:`ingest.signatures.combined`),
+    so the text worker is not asked again."""
+    if infos is not None:
+        return _extract(infos, data, settings, extractor)
     # pdfium opens the file first in a pre-started worker bounded in memory and time, whatever
     # threads this process has: opening alone inflates a cross-reference stream whole (300 MiB
     # of one: 658 MB), and the text layer expands every form a page draws, however deep and
