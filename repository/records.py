@@ -2856,7 +2856,7 @@ class Repository:
         # A change of the độ mật may be a declassification, the unit's lãnh đạo's (who is not
         # its văn thư): sight of the record here, the editor's role or the lãnh đạo's decision
         # once the new level is known (_authorize_correction), before anything is written.
-        if "secrecy" not in changes:
+        if "secrecy" not in changes or current.kind == KIND_FILE:
             self.authorize(actor, editing, current)
         elif not actor.system:  # refused as the correction it is (the audit's action)
             sight = decide(actor.as_principal, Action.RECORD_VIEW, self.facts(current))
@@ -2921,13 +2921,9 @@ class Repository:
             actor, editing, current, replace(current, metadata=md), fields=changed, reason=note
         )
         details: dict[str, Any] = {"fields": changed}
-        if md.secrecy < current.metadata.secrecy:  # hạ độ mật, giải mật: the decision and its căn cứ
-            details["secrecy"] = {
-                "from": int(current.metadata.secrecy),
-                "to": int(md.secrecy),
-                "reason": note,
-            }
         new = self._next_version(current, actor, metadata=md, note=note)
+        if new.secrecy < current.secrecy:  # hạ độ mật, giải mật: the decision and its căn cứ
+            details["secrecy"] = {"from": current.secrecy, "to": new.secrecy, "reason": note}
         with self._duplicates_told_to(actor):
             moved = self._guard_move(current, md)
         if moved is None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from kho_files import file_with_a_secret
 from kho_people import AGENCY, PASSWORD, UNIT_B, People
 from kho_testing import incoming, pdf_bytes
 
@@ -206,3 +207,21 @@ def _page(web: FlaskClient, record_id: str) -> tuple[str, str]:
     token = CSRF.search(html)
     assert token
     return html, token.group(1)
+
+
+def test_a_hoso_is_still_corrected_by_its_holder(kho: Kho, people: People, client: FlaskClient) -> None:
+    """A hồ sơ has no độ mật: its correction (``FILE_EDIT``) goes on as before, with or without
+    a stray ``secrecy`` field, and is not taken for a declassification (a first version of this
+    change read the hồ sơ's metadata for a level and failed every hồ sơ correction)."""
+    file_id, _secret, _plain = file_with_a_secret(kho, people)
+    hoso = kho.repo._load(file_id)
+    title = "Hồ sơ khảo sát tuyến cầu mới"
+    edited = _patch(client, hoso, people.headers("van_thu"), changes={"title": title})
+    assert edited.status_code == 200, edited.get_data(as_text=True)[:300]
+    assert edited.json["metadata"]["title"] == title
+    [event] = [e for e in kho.repo.audit.record_events(file_id) if e.action == "record:update"]
+    assert event.details == {"fields": ["title"]}
+    again = kho.repo._load(file_id)
+    stray = _patch(client, again, people.headers("chuyen_vien"), changes={"secrecy": 0})
+    assert stray.status_code in (403, 404, 422), stray.get_data(as_text=True)[:300]
+    assert kho.repo._load(file_id).version == again.version
