@@ -144,7 +144,7 @@ def test_the_record_page_offers_the_lowering_to_the_units_lanh_dao_only(
     done = head.post(action, data={**fields, "csrf_token": token})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/records/{secret.record_id}")
     after = head.get(f"/records/{secret.record_id}").get_data(as_text=True)
-    assert "Đã hạ độ mật văn bản xuống “Mật”" in after
+    assert "Đã đổi độ mật văn bản thành “Mật”" in after
     assert kho.repo._load(secret.record_id).metadata.secrecy == 1  # type: ignore[union-attr]
     [event] = [e for e in kho.repo.audit.record_events(secret.record_id) if e.action == "record:update"]
     assert event.details["secrecy"] == {"from": 2, "to": 1, "reason": REASON}

@@ -145,8 +145,8 @@ def lower_secrecy(record_id: str) -> Response:
         note=request.form.get("reason", "").strip() or None,
     )
     flash(
-        f"Đã hạ độ mật văn bản xuống “{level.label}” (phiên bản {record.version}); quyết định và căn"
-        " cứ được ghi vào nhật ký.",
+        f"Đã đổi độ mật văn bản thành “{level.label}” (phiên bản {record.version}); quyết định và"
+        " căn cứ được ghi vào nhật ký.",
         "info",
     )
     return redirect(url_for("records.show", record_id=record_id))  # type: ignore[return-value]
