@@ -183,6 +183,16 @@ def _office_owner_file(head: bytes, size: int) -> bool:
     return any(head[at] == head[0] and head[at + 1] == 0 for at in (54, 55))
 
 
+def _office_owner_name(name: str) -> bool:
+    """``~$`` and a name that does not claim a format Kho takes whose content carries no mark
+    (.txt, .csv): such a file cannot be told from a document by its bytes, so it is read as one
+    (review rv15: a text document named ``~$bien-ban.txt`` in an owner file's shape was skipped)."""
+    if not name.startswith("~$"):
+        return False
+    known = FORMATS.get(extension_of(name))
+    return known is None or known[1] is not None
+
+
 # name rule → (what the first bytes and the size must be, who writes it). Both must hold: a
 # real document that bears such a name keeps the rule of its name (a hidden one SOURCE_HIDDEN,
 # another read). An empty ``.DS_Store`` (Finder writes one before its first entry) carries
@@ -205,7 +215,7 @@ _SYSTEM_FILES: tuple[tuple[Callable[[str], bool], Callable[[bytes, int], bool], 
     ),
     (lambda n: n.lower() == "desktop.ini", lambda h, size: _desktop_ini(h), "Windows Explorer"),
     (
-        lambda n: n.startswith("~$"),
+        _office_owner_name,
         _office_owner_file,
         "Microsoft Office, tệp đánh dấu người đang mở văn bản",
     ),

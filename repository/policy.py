@@ -450,29 +450,82 @@ def decide_new(principal: Principal, action: Action, facts: RecordFacts | None =
 
 
 def decide_correction(
-    principal: Principal, action: Action, before: RecordFacts, after: RecordFacts
+    principal: Principal,
+    action: Action,
+    before: RecordFacts,
+    after: RecordFacts,
+    *,
+    fields: Iterable[str] = (),
+    reason: str | None = None,
 ) -> Decision:
-    """A correction (:attr:`Action.RECORD_UPDATE` of a document) that changes its độ mật, which
-    decides who may see it. The new level is decided as a new record of it (:func:`decide_new`,
-    the rule of creating and registering one): no one sets a level above their own clearance
-    (a phòng's văn thư cleared Thường put their document out of every reader's sight in the
-    phòng, theirs too). Lowering it (hạ độ mật, giải mật) widens who reads it: that is the
-    decision of the unit's lãnh đạo (Luật Bảo vệ bí mật nhà nước 2018, Điều 21, 22), never a
-    văn thư's correction alone (``SECRECY_LOWER_DENIED``). A change of unit is not decided here
-    (a văn thư hands documents to other units anyway: chuyển giao)."""
-    if after.secrecy == before.secrecy:
-        return ALLOW
-    decision = decide_new(principal, action, replace(after, unit=before.unit))
-    if not decision.allowed:
-        return decision
-    if after.secrecy < before.secrecy and Role.LANH_DAO not in _roles_in_own_unit(principal, before):
+    """A correction (:attr:`Action.RECORD_UPDATE` of a document, :attr:`Action.FILE_EDIT` of a
+    hồ sơ) that changes its unit or độ mật, which decide who may see it and who keeps it.
+    ``fields``: the fields the correction changes; ``reason``: its căn cứ (the note).
+
+    * A new unit is decided as a new record of it (:func:`decide_new`, the rule of registering
+      one): the editor holds their role in the new unit too (``RECORD_MOVE_DENIED``). Moving a
+      document by a correction hands the new unit its keeping (correcting, hồ sơ, destruction,
+      transfer) and takes it out of the old unit's sight; a document another unit must handle
+      is given to it by chuyển giao, which gives sight only (:data:`GRANT_GIVES`; review rv15).
+    * A higher level is decided as a new record of it: no one sets a level above their own
+      clearance (a phòng's văn thư cleared Thường put their document out of every reader's
+      sight in the phòng, theirs too).
+    * Lowering it (hạ độ mật, giải mật) widens who reads it: the decision of the head of the
+      unit (Luật Bảo vệ bí mật nhà nước 2018, Điều 21, 22), so of the unit's lãnh đạo, who may
+      make it without being its văn thư (``SECRECY_LOWER_DENIED`` for anyone else). It is a
+      decision of its own: the correction changes the độ mật and nothing else
+      (``SECRECY_LOWER_ONLY``) and names its căn cứ (``SECRECY_REASON_REQUIRED``), both in the
+      version and in the audit trail.
+
+    Anything else a correction changes is the editor's act, decided by :func:`decide` with
+    ``action`` (the caller's check); a declassification needs only sight of the record besides
+    this rule."""
+    if after.unit != before.unit:
+        moved = decide_new(principal, action, replace(after, secrecy=min(after.secrecy, before.secrecy)))
+        if not moved:
+            return _denied(
+                f"Không chuyển văn bản/hồ sơ sang đơn vị “{after.unit}” bằng việc sửa dữ liệu: bạn không"
+                " giữ vai trò được phép sửa ở đơn vị đó. Muốn đơn vị khác xem, xử lý văn bản, hãy"
+                " chuyển giao văn bản cho đơn vị đó.",
+                "RECORD_MOVE_DENIED",
+            )
+    if after.secrecy >= before.secrecy:
+        return ALLOW if after.secrecy == before.secrecy else decide_new(principal, action, after)
+    if Role.LANH_DAO not in _roles_in_own_unit(principal, before):
         return _denied(
             f"Không hạ độ mật “{_SECRECY_LABELS[min(before.secrecy, 3)]}” xuống"
             f" “{_SECRECY_LABELS[min(after.secrecy, 3)]}” bằng việc sửa dữ liệu: hạ độ mật, giải mật"
             " do lãnh đạo đơn vị quyết định (Luật Bảo vệ bí mật nhà nước 2018, Điều 21, 22).",
             "SECRECY_LOWER_DENIED",
         )
+    if set(fields) - {"secrecy"}:
+        return _denied(
+            "Hạ độ mật, giải mật là một quyết định riêng: lần sửa này chỉ được thay đổi độ mật. Hãy"
+            " sửa các trường khác trong một lần sửa khác.",
+            "SECRECY_LOWER_ONLY",
+        )
+    if not (reason or "").strip():
+        return _denied(
+            "Hạ độ mật, giải mật phải ghi căn cứ (số, ký hiệu văn bản quyết định hoặc lý do).",
+            "SECRECY_REASON_REQUIRED",
+        )
     return ALLOW
+
+
+def may_declassify(principal: Principal, facts: RecordFacts) -> bool:
+    """Whether the person may lower the record's độ mật (:func:`decide_correction`): a record
+    marked above Thường that they see, in a unit they lead (the record page offers it)."""
+    return (
+        facts.secrecy > 0
+        and bool(decide(principal, Action.RECORD_VIEW, facts))
+        and Role.LANH_DAO in _roles_in_own_unit(principal, facts)
+    )
+
+
+def declassifies(before: RecordFacts, after: RecordFacts) -> bool:
+    """Whether a correction from ``before`` to ``after`` lowers the độ mật (hạ độ mật, giải mật):
+    decided by :func:`decide_correction` alone, with sight of the record, not the editor's role."""
+    return after.secrecy < before.secrecy
 
 
 DESTRUCTION_STEPS: frozenset[Action] = frozenset(

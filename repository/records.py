@@ -86,6 +86,7 @@ from repository.policy import (
     decide_granter,
     decide_new,
     decide_take_out,
+    declassifies,
     hold_blocks,
     hold_placer_units,
     knows_of,
@@ -1675,15 +1676,27 @@ class Repository:
                 broken.code,
             )
 
-    def _authorize_correction(self, actor: Actor, action: Action, current: Record, corrected: Record) -> None:
-        """A correction of ``current`` into ``corrected`` that changes its độ mật is the person's
-        to make (:func:`~repository.policy.decide_correction`; audited refusal)."""
+    def _authorize_correction(
+        self,
+        actor: Actor,
+        action: Action,
+        current: Record,
+        corrected: Record,
+        *,
+        fields: Iterable[str],
+        reason: str | None,
+    ) -> None:
+        """A correction of ``current`` into ``corrected`` is the person's to make (audited
+        refusals): the editor's ``action`` on the record, except a declassification, which the
+        unit's lãnh đạo makes without being its văn thư; and what it changes of the record's unit
+        or độ mật (:func:`~repository.policy.decide_correction`)."""
         if actor.system:
             return
-        after = self.facts(replace(corrected, created_by=""))
-        self._enforce(
-            actor, action, current, decide_correction(actor.as_principal, action, self.facts(current), after)
-        )
+        before, after = self.facts(current), self.facts(replace(corrected, created_by=""))
+        if not declassifies(before, after):
+            self.authorize(actor, action, current)
+        decision = decide_correction(actor.as_principal, action, before, after, fields=fields, reason=reason)
+        self._enforce(actor, action, current, decision)
 
     def _authorize_new(self, actor: Actor, action: Action, draft: Record) -> None:
         """The person must hold ``action``'s role for the unit and secrecy of what they are
@@ -2840,7 +2853,14 @@ class Repository:
         """
         current = self._load(record_id)
         editing = Action.FILE_EDIT if current.kind == KIND_FILE else Action.RECORD_UPDATE
-        self.authorize(actor, editing, current)
+        # A change of the độ mật may be a declassification, the unit's lãnh đạo's (who is not
+        # its văn thư): sight of the record here, the editor's role or the lãnh đạo's decision
+        # once the new level is known (_authorize_correction), before anything is written.
+        if "secrecy" not in changes or current.kind == KIND_FILE:
+            self.authorize(actor, editing, current)
+        elif not actor.system:  # refused as the correction it is (the audit's action)
+            sight = decide(actor.as_principal, Action.RECORD_VIEW, self.facts(current))
+            self._enforce(actor, editing, current, sight)
         self.refuse_if_held(current, editing)
         if current.metadata is None:
             raise Conflict(
@@ -2896,18 +2916,23 @@ class Repository:
                 named = _signer_decision(current.extra, md, None)
                 if not named.allowed:
                     raise SignatureRejected(named.message, code=named.code, record_id=record_id)
-        self._authorize_correction(actor, editing, current, replace(current, metadata=md))
         changed = sorted(k for k in changes if merged.get(k) != current.metadata.to_dict().get(k))
+        self._authorize_correction(
+            actor, editing, current, replace(current, metadata=md), fields=changed, reason=note
+        )
+        details: dict[str, Any] = {"fields": changed}
         new = self._next_version(current, actor, metadata=md, note=note)
+        if new.secrecy < current.secrecy:  # hạ độ mật, giải mật: the decision and its căn cứ
+            details["secrecy"] = {"from": current.secrecy, "to": new.secrecy, "reason": note}
         with self._duplicates_told_to(actor):
             moved = self._guard_move(current, md)
         if moved is None:
-            return self._write_version(current, new, actor, "record:update", {"fields": changed})
+            return self._write_version(current, new, actor, "record:update", details)
         old_keys, new_key, what = moved
         try:
             with self._duplicates_told_to(actor):
                 self._claim(new_key, record_id, what)
-            written = self._write_version(current, new, actor, "record:update", {"fields": changed})
+            written = self._write_version(current, new, actor, "record:update", details)
         except BaseException:
             # An interruption (Celery's soft time limit) may land after the corrected version
             # was committed: then the new guard is the record's and the old ones are free, as

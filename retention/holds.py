@@ -114,7 +114,9 @@ class Holds:
             for record_id, events in self.repo.audit.hold_placed_on(order_id).items()
             if order_id in holds_open_in(events)
         )
-        if not targets:
+        if not any(self.repo.may_see_listed(actor, record_id) for record_id in targets):
+            # None, or none the person may see: as rv14's answer for an order of records they
+            # may not know of (the records' own refusal named them; review rv15).
             raise NotFound(
                 f"Không tìm thấy lệnh phong tỏa “{order_id}”, và nhật ký kiểm toán không ghi lệnh"
                 " phong tỏa nào mang mã này còn hiệu lực.",

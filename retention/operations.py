@@ -19,6 +19,7 @@ from typing import Any
 
 from kho.config import Settings
 from kho.errors import BackupError, KhoError, RestoreHistoryBehind
+from kho.timeutil import parse_iso
 from repository.ledger import Tombstone
 from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
@@ -339,6 +340,46 @@ class RestoreRun:
     history they vouch for."""
 
 
+def refuse_keys_behind(
+    origin: ObjectStore, manifest: Mapping[str, Any], keys_manifest: Mapping[str, Any]
+) -> None:
+    """Refuse (``RESTORE_KEYS_BEHIND``, nothing written) a store copy finished after the key copy
+    chosen with it: ``run_backup`` copies the key store after the store, so a run stopped between
+    them (its time limit, a killed worker: u11) leaves a whole store copy, listed and the newest,
+    whose documents registered since the key copy have no key; restoring it replaced the store
+    and ended in ``KEY_DESTROYED`` (review rv15). Names the newest store copy the key copy
+    covers."""
+    from retention.backup import backups, load_manifest
+
+    keys_done = parse_iso(str(keys_manifest.get("created_at", "")))
+    if parse_iso(str(manifest.get("created_at", ""))) <= keys_done:
+        return
+    covered = next(
+        (
+            backup_id
+            for backup_id in reversed(backups(origin, "store"))
+            if parse_iso(str(load_manifest(origin, backup_id).manifest.get("created_at", ""))) <= keys_done
+        ),
+        None,
+    )
+    use = (
+        f"Hãy khôi phục bản sao lưu “{covered}” (--id {covered}) hoặc chọn bản sao lưu kho khóa"
+        " mới hơn (--keys-id)."
+        if covered is not None
+        else "Không có bản sao lưu kho nào cũ hơn nó: hãy chọn bản sao lưu kho khóa mới hơn (--keys-id)."
+    )
+    raise BackupError(
+        f"Bản sao lưu kho “{manifest['backup_id']}” làm xong sau bản sao lưu kho khóa"
+        f" “{keys_manifest['backup_id']}”: lần sao lưu đó đã dừng trước khi chép kho khóa (ví dụ quá"
+        " giới hạn thời gian), nên các văn bản tạo sau bản sao lưu kho khóa sẽ không có khóa và không"
+        f" đọc được. Chưa khôi phục gì. {use}",
+        code="RESTORE_KEYS_BEHIND",
+        backup_id=manifest["backup_id"],
+        keys_backup_id=keys_manifest["backup_id"],
+        covered=covered,
+    )
+
+
 def run_restore(
     repo: Repository,
     settings: Settings,
@@ -387,6 +428,7 @@ def run_restore(
     manifest = read_manifest(origin, backup_id, "store", sealer=sealer)
     keys_origin = open_store(keys_from, **key_options)
     keys_manifest = read_manifest(keys_origin, keys_id, "keys", sealer=sealer)
+    refuse_keys_behind(origin, manifest, keys_manifest)
     history = backup_history_findings(repo, origin, manifest)
     if history and override is None:
         raise RestoreHistoryBehind(

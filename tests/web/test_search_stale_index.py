@@ -11,7 +11,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from kho_people import PASSWORD, UNIT_B, People
+from kho_people import AGENCY, PASSWORD, UNIT_B, People
 from kho_testing import incoming
 
 from web.app import create_app
@@ -27,11 +27,14 @@ def _missed_update(kho: Kho, people: People, changes: dict[str, object]) -> str:
     record = kho.repo.create_document(
         "den", incoming(code_number="51", subject=SUBJECT), None, None, people.actor("van_thu"),
     )
+    editor = people.actor("van_thu")
+    if "unit" in changes:  # a move is a văn thư's of both units (rv15: RECORD_MOVE_DENIED else)
+        admin = kho.accounts.get(people.usernames["quan_tri"])
+        kho.accounts.set_roles(editor.user, [(AGENCY, "van_thu"), (UNIT_B, "van_thu")], admin)
+        editor = people.actor("van_thu")
     follows, kho.repo.on_change = kho.repo.on_change, None
     try:
-        kho.repo.update_metadata(
-            record.record_id, changes, expected_version=record.version, actor=people.actor("van_thu"),
-        )
+        kho.repo.update_metadata(record.record_id, changes, expected_version=record.version, actor=editor)
     finally:
         kho.repo.on_change = follows
     return record.record_id

@@ -11,9 +11,9 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from kho.errors import KhoError, NotFound, PermissionDenied
 from kho.timeutil import to_vn
 from repository.formats import load_derived
-from repository.policy import Action, Role, can
+from repository.policy import Action, Principal, RecordFacts, Role, can, may_declassify
 from repository.records import Actor, Record, Repository, StoredFile
-from repository.vocabulary import without_hidden_characters
+from repository.vocabulary import Secrecy, without_hidden_characters
 from retention.recall import Recalls
 from web.heads import FileHeaders, file_response, file_route
 from web.pages import document_view
@@ -111,7 +111,45 @@ def _show(record_id: str, service: Repository) -> Response:
         events_total=events_total,
         editable_files=editable_files,
         recall_open=Recalls(service).withdrawable(record, actor=who, facts=facts),
+        lower_to=_lower_to(record, principal, facts),
     )
+
+
+def _lower_to(record: Record, principal: Principal, facts: RecordFacts | None) -> list[Secrecy]:
+    """The levels the person may lower the document to (hạ độ mật, giải mật: its unit's lãnh
+    đạo, :func:`~repository.policy.may_declassify`); none for anyone else."""
+    if facts is None or record.metadata is None or not may_declassify(principal, facts):
+        return []
+    return [level for level in Secrecy if level < facts.secrecy]
+
+
+@bp.post("/<rid:record_id>/secrecy")
+@login_required
+def lower_secrecy(record_id: str) -> Response:
+    """Hạ độ mật, giải mật from the record page: the API's ``PATCH /api/records/{id}`` with
+    ``{"changes": {"secrecy": n}, "note": căn cứ}``, the same :meth:`Repository.update_metadata`
+    with its rule (:func:`~repository.policy.decide_correction`), audit and refusals (shown on
+    the error page with their code)."""
+    try:
+        level = Secrecy(int(request.form.get("secrecy", "")))
+        version = int(request.form.get("expected_version", ""))
+    except ValueError as exc:
+        raise KhoError(
+            "Độ mật mới hoặc phiên bản không hợp lệ: hãy tải lại trang.", code="FIELD_INVALID"
+        ) from exc
+    record = kho().repo.update_metadata(
+        record_id,
+        {"secrecy": int(level)},
+        expected_version=version,
+        actor=actor(),
+        note=request.form.get("reason", "").strip() or None,
+    )
+    flash(
+        f"Đã đổi độ mật văn bản thành “{level.label}” (phiên bản {record.version}); quyết định và"
+        " căn cứ được ghi vào nhật ký.",
+        "info",
+    )
+    return redirect(url_for("records.show", record_id=record_id))  # type: ignore[return-value]
 
 
 SANDBOX = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox"}
