@@ -800,23 +800,41 @@ def device_token(account: Account, now: datetime) -> str | None:
     return f"{_DEVICE_VERSION}.{issued}.{_device_mac(account.device_key, account.username, issued)}"
 
 
-def device_trusted(account: Account, token: str, now: datetime) -> bool:
-    """Whether ``token`` is a device token of ``account`` that is still valid: signed with the
-    account's present device key (so not one of another account, nor one given out before a
-    password change, a reset or a revocation), issued at most :data:`DEVICE_TOKEN_DAYS` ago and
-    not in the future. Anything else (forged, truncated, expired) is not."""
-    version, _, rest = token.partition(".")
-    issued_text, _, mac = rest.partition(".")
-    if account.device_key is None or version != _DEVICE_VERSION:
+Device = str | tuple[str, ...] | None
+"""What a login door was shown of a client's device tokens for an account (:func:`device_trusted`):
+the API's one ``device`` string, every cookie of that name a browser sent (a tuple, possibly
+empty), or None for a door with no browser (the CLI, a logged-in person confirming an act)."""
+
+_DEVICE_TOKEN = re.compile(re.escape(_DEVICE_VERSION) + r"\.([0-9]{1,12})\.([0-9a-f]{64})")
+"""The exact form :func:`device_token` gives out (ASCII digits only: ``"²".isdigit()`` is true
+and ``int("²")`` raises, review rv16)."""
+
+
+def device_trusted(account: Account, token: str | tuple[str, ...], now: datetime) -> bool:
+    """Whether ``token`` (or one of the tokens, when a browser sent several cookies of the name)
+    is a device token of ``account`` that is still valid: exactly the form Kho gives out, signed
+    with the account's present device key (so not one of another account, nor one given out
+    before a password change, a reset or a revocation), issued at most :data:`DEVICE_TOKEN_DAYS`
+    ago and not in the future. Anything else (forged, truncated, expired) is not.
+
+    Every cookie counts, not the first (review rv16): someone who can set a cookie for Kho's host
+    in the owner's browser (a sibling subdomain's ``Domain`` cookie, a longer ``Path``, sent
+    first) would otherwise shadow the owner's real token and make the known browser a new one.
+    The request's header size bounds how many there are; each costs one HMAC."""
+    key = account.device_key
+    tokens = (token,) if isinstance(token, str) else token
+    return key is not None and any(_one_trusted(key, account.username, one, now) for one in tokens)
+
+
+def _one_trusted(key: str, username: str, token: str, now: datetime) -> bool:
+    found = _DEVICE_TOKEN.fullmatch(token)
+    if found is None:
         return False
-    if not issued_text.isdigit() or len(issued_text) > 12:
-        return False
-    issued = int(issued_text)
+    issued = int(found.group(1))
     age = now.timestamp() - issued
     if not -300 <= age <= DEVICE_TOKEN_DAYS * 86400:
         return False
-    expected = _device_mac(account.device_key, account.username, issued)
-    return hmac.compare_digest(mac.encode(), expected.encode())
+    return hmac.compare_digest(found.group(2), _device_mac(key, username, issued))
 
 
 class AccountService:
@@ -1773,7 +1791,7 @@ class AccountService:
 
     # -- authentication --------------------------------------------------------------------
     def authenticate(
-        self, username: str, password: str, source: str | None = None, device: str | None = None
+        self, username: str, password: str, source: str | None = None, device: Device = None
     ) -> Account:
         """Log a person in (see the module docstring for every outcome).
 
@@ -1821,7 +1839,7 @@ class AccountService:
         return account
 
     def authenticate_unrecorded(
-        self, username: str, password: str, source: str | None = None, device: str | None = None
+        self, username: str, password: str, source: str | None = None, device: Device = None
     ) -> Account:
         """Check a person's password like :meth:`authenticate` but record no ``account:login``:
         for the one act that must work while the audit log refuses every event (``kho audit
@@ -2278,7 +2296,7 @@ class AccountService:
             passwords.burn_verify(password, self.hasher)
 
     def _check_login(
-        self, account: Account, password: str, source: str | None, device: str | None = None
+        self, account: Account, password: str, source: str | None, device: Device = None
     ) -> str | None:
         """The password check of a login (and of a password change) for an account that is not
         deleted; returns the rehash to store, if any. The one place of the rule that the answer
@@ -2303,7 +2321,7 @@ class AccountService:
         account: Account,
         ok: bool,
         source: str | None,
-        device: str | None,
+        device: Device,
         *,
         audit_may_refuse: bool = False,
     ) -> None:
@@ -2589,7 +2607,7 @@ class AccountService:
         source: str | None = None,
         *,
         keep: str | None = None,
-        device: str | None = None,
+        device: Device = None,
     ) -> Account:
         """The person changes their own password (checks the old one like a login does).
 
