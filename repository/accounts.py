@@ -1810,7 +1810,7 @@ class AccountService:
         untrusted = device is not None and not device_trusted(account, device, now)
 
         def success(current: Account) -> dict[str, Any]:
-            if current.status is not Status.ACTIVE:
+            if current.status is not Status.ACTIVE or self._new_browsers_locked(current, device, now):
                 return {}
             changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
             if current.device_key is None:
@@ -1830,9 +1830,11 @@ class AccountService:
             details = {"password_change_due": due.code} if due else {}
             return [_draft(after.username, "account:login", source, details)]
 
-        _, account = self._update(account.username, account.username, success, login)
+        seen, account = self._update(account.username, account.username, success, login)
         if account.status is not Status.ACTIVE:  # locked (or deleted) meanwhile by someone else
             self._refuse_locked(account, source, password_ok=True)
+        if self._new_browsers_locked(seen, device, now):  # new browsers locked meanwhile
+            self._refuse_locked(seen, source, password_ok=True, untrusted=True)
         due = self._password_due(account, now)
         if due is not None:
             raise due
@@ -2329,15 +2331,32 @@ class AccountService:
         token (``device`` given, :func:`device_trusted`), refuse while such browsers are locked
         and count a wrong password towards their lock only; otherwise count it towards the
         account's lock (:meth:`_record_failure`). Returns only for the right password."""
-        if device is not None and not device_trusted(account, device, self.clock()):
-            if account.untrusted_lock_until is not None and self.clock() < account.untrusted_lock_until:
-                self._refuse_locked(
-                    account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
-                )
-            if not ok:
-                self._record_untrusted_failure(account.username, source)
-        elif not ok:
+        now = self.clock()
+        if self._new_browsers_locked(account, device, now):
+            self._refuse_locked(
+                account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
+            )
+        if ok:
+            return
+        if device is not None and not device_trusted(account, device, now):
+            self._record_untrusted_failure(account.username, source)
+        else:
             self._record_failure(account.username, source)
+
+    @staticmethod
+    def _new_browsers_locked(account: Account, device: Device, now: datetime) -> bool:
+        """Whether a login from ``device`` is refused by the new-browser lock: a door with a
+        browser (``device`` not None) and no valid device token of ``account`` while such logins
+        are locked (:meth:`_record_untrusted_failure`). Checked before the password and again
+        where a login or a password change is written (review rv16): a right guess under way
+        when the fifth wrong one locked new browsers is refused too, as the account's own lock
+        refuses one (:meth:`authenticate`)."""
+        return (
+            device is not None
+            and account.untrusted_lock_until is not None
+            and now < account.untrusted_lock_until
+            and not device_trusted(account, device, now)
+        )
 
     def _untrusted_locked_error(self, account: Account) -> AccountLocked:
         until = account.untrusted_lock_until or self.clock()
@@ -2642,6 +2661,8 @@ class AccountService:
                     code="PASSWORD_CHANGED_MEANWHILE",
                     username=account.username,
                 )
+            if self._new_browsers_locked(current, device, now):  # locked meanwhile: refused below
+                return {}
             return {
                 "password_hash": new_hash,
                 "password_changed_at": now,
@@ -2653,13 +2674,15 @@ class AccountService:
                 "device_key": secrets.token_hex(32),
             }
 
-        _, after = self._update(
+        seen, after = self._update(
             account.username,
             account.username,
             change,
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, account.username, now),
         )
+        if self._new_browsers_locked(seen, device, now):  # nothing written: new browsers locked meanwhile
+            self._refuse_locked(seen, source, password_ok=True, untrusted=True)
         self._revoke_late(account.username, account.username, source, keep=keep)
         return after
 
