@@ -130,3 +130,38 @@ def test_a_planted_cookie_of_the_same_name_does_not_untrust_the_owners_browser(
     outsider.set_cookie(f"kho_device_{name}", f"1.1764900000.{'0' * 64}", path="/login")
     outsider.set_cookie(f"kho_device_{name}", "không-phải-mã")
     assert _page_login(outsider, name) == 401
+
+
+def test_the_new_browser_lock_answers_an_outsider_as_a_name_that_does_not_exist(
+    kho: Kho, people: People, workers: tuple[Flask, Flask], clock: MovedClock
+) -> None:
+    """Attack that held (kept as a guard): seven wrong passwords from new browsers, before and
+    after the fifth locks new browsers, get the answers a name that does not exist gets, on the
+    API and the page, with or without a forged device token."""
+    first, second = workers
+    name = people.usernames["van_thu"]
+
+    def answers(username: str, device: str) -> list[tuple[int, str, str]]:
+        seen = []
+        for i in range(7):
+            done = second.test_client().post(
+                "/api/login",
+                json={"username": username, "password": f"Sai#{i}abcd", "device": device},
+                environ_overrides=OUTSIDER,
+            )
+            error = done.json["error"]
+            seen.append((done.status_code, error["code"], error["message"].replace(username, "NAME")))
+            web = first.test_client()
+            web.set_cookie("kho_device_" + username, device)
+            page = web.post(
+                "/login",
+                data={"username": username, "password": f"Sai#{i}abcd", "csrf_token": _csrf(web)},
+                environ_overrides=OUTSIDER,
+            )
+            text = CSRF.sub("", page.get_data(as_text=True)).replace(username, "NAME")
+            seen.append((page.status_code, "page", text))
+        return seen
+
+    forged = f"1.{int(clock().timestamp())}.{'ab' * 32}"
+    assert answers(name, forged) == answers("khong.co.ubnd", forged)
+    assert kho.accounts.get(name).untrusted_lock_until is not None
