@@ -13,7 +13,6 @@ the test with a real signal while it runs."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import threading
@@ -22,20 +21,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from textdocs import large_text_png
 
 from ingest.text.errors import FileTooComplex, OcrFailed
 from ingest.text.ocr import PageImage, ocr_image
-
-
-def _large_png() -> bytes:
-    image = Image.new("L", (8000, 8000), 255)
-    draw = ImageDraw.Draw(image)
-    for y in range(100, 7800, 400):
-        draw.text((100, y), "Cong van so 123 ngay 01 thang 01 nam 2026", fill=0)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def _tesseract_children() -> list[int]:
@@ -72,7 +61,7 @@ def test_a_tesseract_ended_by_a_signal_is_ocr_failed_not_past_the_bound(sig: sig
     killer.start()
     try:
         with pytest.raises(OcrFailed) as failed:
-            ocr_image(PageImage(1, _large_png(), 300), lang="vie", timeout=60, memory_mb=2048)
+            ocr_image(PageImage(1, large_text_png(8000), 300), lang="vie", timeout=60, memory_mb=2048)
     except FileTooComplex as mislabelled:
         pytest.fail(f"a {sig.name} was reported as past the memory bound: {mislabelled.message}")
     finally:
