@@ -1862,6 +1862,14 @@ class AccountService:
         except AuditChainBroken:
             raise _login_failed() from None
         now = self.clock()
+        # Nothing is written here to check again at (:meth:`authenticate`): read the account
+        # anew after the slow password check, so that a lock written meanwhile (five wrong
+        # passwords sent beside this one) holds for this act too (review rv16).
+        fresh = self._read(account.username) or account
+        if fresh.status is not Status.ACTIVE:
+            self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True)
+        if self._new_browsers_locked(fresh, device, now):
+            self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True, untrusted=True)
         if passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
         ):

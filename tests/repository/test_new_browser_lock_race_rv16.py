@@ -45,7 +45,7 @@ class HeldHasher(PasswordHasher):
         return result
 
 
-@pytest.mark.parametrize("door", ["login", "password-change"])
+@pytest.mark.parametrize("door", ["login", "password-change", "acknowledge"])
 def test_a_right_guess_under_way_when_new_browsers_lock_is_refused(tmp_path: Path, door: str) -> None:
     store = LocalStore(tmp_path / "store")
     audit = AuditLog(store)
@@ -64,6 +64,8 @@ def test_a_right_guess_under_way_when_new_browsers_lock_is_refused(tmp_path: Pat
         try:
             if door == "login":
                 held.authenticate(name, GOOD, "198.51.100.9", "")
+            elif door == "acknowledge":  # the auditor's acknowledgement form: writes nothing itself
+                held.authenticate_unrecorded(name, GOOD, "198.51.100.9", "")
             else:
                 held.change_password(name, GOOD, "Kho@2026-của-kẻ-đoán", "198.51.100.9", device="")
             outcome.append("in")
