@@ -800,23 +800,41 @@ def device_token(account: Account, now: datetime) -> str | None:
     return f"{_DEVICE_VERSION}.{issued}.{_device_mac(account.device_key, account.username, issued)}"
 
 
-def device_trusted(account: Account, token: str, now: datetime) -> bool:
-    """Whether ``token`` is a device token of ``account`` that is still valid: signed with the
-    account's present device key (so not one of another account, nor one given out before a
-    password change, a reset or a revocation), issued at most :data:`DEVICE_TOKEN_DAYS` ago and
-    not in the future. Anything else (forged, truncated, expired) is not."""
-    version, _, rest = token.partition(".")
-    issued_text, _, mac = rest.partition(".")
-    if account.device_key is None or version != _DEVICE_VERSION:
+Device = str | tuple[str, ...] | None
+"""What a login door was shown of a client's device tokens for an account (:func:`device_trusted`):
+the API's one ``device`` string, every cookie of that name a browser sent (a tuple, possibly
+empty), or None for a door with no browser (the CLI, a logged-in person confirming an act)."""
+
+_DEVICE_TOKEN = re.compile(re.escape(_DEVICE_VERSION) + r"\.([0-9]{1,12})\.([0-9a-f]{64})")
+"""The exact form :func:`device_token` gives out (ASCII digits only: ``"²".isdigit()`` is true
+and ``int("²")`` raises, review rv16)."""
+
+
+def device_trusted(account: Account, token: str | tuple[str, ...], now: datetime) -> bool:
+    """Whether ``token`` (or one of the tokens, when a browser sent several cookies of the name)
+    is a device token of ``account`` that is still valid: exactly the form Kho gives out, signed
+    with the account's present device key (so not one of another account, nor one given out
+    before a password change, a reset or a revocation), issued at most :data:`DEVICE_TOKEN_DAYS`
+    ago and not in the future. Anything else (forged, truncated, expired) is not.
+
+    Every cookie counts, not the first (review rv16): someone who can set a cookie for Kho's host
+    in the owner's browser (a sibling subdomain's ``Domain`` cookie, a longer ``Path``, sent
+    first) would otherwise shadow the owner's real token and make the known browser a new one.
+    The request's header size bounds how many there are; each costs one HMAC."""
+    key = account.device_key
+    tokens = (token,) if isinstance(token, str) else token
+    return key is not None and any(_one_trusted(key, account.username, one, now) for one in tokens)
+
+
+def _one_trusted(key: str, username: str, token: str, now: datetime) -> bool:
+    found = _DEVICE_TOKEN.fullmatch(token)
+    if found is None:
         return False
-    if not issued_text.isdigit() or len(issued_text) > 12:
-        return False
-    issued = int(issued_text)
+    issued = int(found.group(1))
     age = now.timestamp() - issued
     if not -300 <= age <= DEVICE_TOKEN_DAYS * 86400:
         return False
-    expected = _device_mac(account.device_key, account.username, issued)
-    return hmac.compare_digest(mac.encode(), expected.encode())
+    return hmac.compare_digest(found.group(2), _device_mac(key, username, issued))
 
 
 class AccountService:
@@ -1773,7 +1791,7 @@ class AccountService:
 
     # -- authentication --------------------------------------------------------------------
     def authenticate(
-        self, username: str, password: str, source: str | None = None, device: str | None = None
+        self, username: str, password: str, source: str | None = None, device: Device = None
     ) -> Account:
         """Log a person in (see the module docstring for every outcome).
 
@@ -1792,7 +1810,7 @@ class AccountService:
         untrusted = device is not None and not device_trusted(account, device, now)
 
         def success(current: Account) -> dict[str, Any]:
-            if current.status is not Status.ACTIVE:
+            if current.status is not Status.ACTIVE or self._new_browsers_locked(current, device, now):
                 return {}
             changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
             if current.device_key is None:
@@ -1812,16 +1830,18 @@ class AccountService:
             details = {"password_change_due": due.code} if due else {}
             return [_draft(after.username, "account:login", source, details)]
 
-        _, account = self._update(account.username, account.username, success, login)
+        seen, account = self._update(account.username, account.username, success, login)
         if account.status is not Status.ACTIVE:  # locked (or deleted) meanwhile by someone else
             self._refuse_locked(account, source, password_ok=True)
+        if self._new_browsers_locked(seen, device, now):  # new browsers locked meanwhile
+            self._refuse_locked(seen, source, password_ok=True, untrusted=True)
         due = self._password_due(account, now)
         if due is not None:
             raise due
         return account
 
     def authenticate_unrecorded(
-        self, username: str, password: str, source: str | None = None, device: str | None = None
+        self, username: str, password: str, source: str | None = None, device: Device = None
     ) -> Account:
         """Check a person's password like :meth:`authenticate` but record no ``account:login``:
         for the one act that must work while the audit log refuses every event (``kho audit
@@ -1842,6 +1862,14 @@ class AccountService:
         except AuditChainBroken:
             raise _login_failed() from None
         now = self.clock()
+        # Nothing is written here to check again at (:meth:`authenticate`): read the account
+        # anew after the slow password check, so that a lock written meanwhile (five wrong
+        # passwords sent beside this one) holds for this act too (review rv16).
+        fresh = self._read(account.username) or account
+        if fresh.status is not Status.ACTIVE:
+            self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True)
+        if self._new_browsers_locked(fresh, device, now):
+            self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True, untrusted=True)
         if passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
         ):
@@ -2278,7 +2306,7 @@ class AccountService:
             passwords.burn_verify(password, self.hasher)
 
     def _check_login(
-        self, account: Account, password: str, source: str | None, device: str | None = None
+        self, account: Account, password: str, source: str | None, device: Device = None
     ) -> str | None:
         """The password check of a login (and of a password change) for an account that is not
         deleted; returns the rehash to store, if any. The one place of the rule that the answer
@@ -2303,7 +2331,7 @@ class AccountService:
         account: Account,
         ok: bool,
         source: str | None,
-        device: str | None,
+        device: Device,
         *,
         audit_may_refuse: bool = False,
     ) -> None:
@@ -2311,15 +2339,32 @@ class AccountService:
         token (``device`` given, :func:`device_trusted`), refuse while such browsers are locked
         and count a wrong password towards their lock only; otherwise count it towards the
         account's lock (:meth:`_record_failure`). Returns only for the right password."""
-        if device is not None and not device_trusted(account, device, self.clock()):
-            if account.untrusted_lock_until is not None and self.clock() < account.untrusted_lock_until:
-                self._refuse_locked(
-                    account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
-                )
-            if not ok:
-                self._record_untrusted_failure(account.username, source)
-        elif not ok:
+        now = self.clock()
+        if self._new_browsers_locked(account, device, now):
+            self._refuse_locked(
+                account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
+            )
+        if ok:
+            return
+        if device is not None and not device_trusted(account, device, now):
+            self._record_untrusted_failure(account.username, source)
+        else:
             self._record_failure(account.username, source)
+
+    @staticmethod
+    def _new_browsers_locked(account: Account, device: Device, now: datetime) -> bool:
+        """Whether a login from ``device`` is refused by the new-browser lock: a door with a
+        browser (``device`` not None) and no valid device token of ``account`` while such logins
+        are locked (:meth:`_record_untrusted_failure`). Checked before the password and again
+        where a login or a password change is written (review rv16): a right guess under way
+        when the fifth wrong one locked new browsers is refused too, as the account's own lock
+        refuses one (:meth:`authenticate`)."""
+        return (
+            device is not None
+            and account.untrusted_lock_until is not None
+            and now < account.untrusted_lock_until
+            and not device_trusted(account, device, now)
+        )
 
     def _untrusted_locked_error(self, account: Account) -> AccountLocked:
         until = account.untrusted_lock_until or self.clock()
@@ -2589,7 +2634,7 @@ class AccountService:
         source: str | None = None,
         *,
         keep: str | None = None,
-        device: str | None = None,
+        device: Device = None,
     ) -> Account:
         """The person changes their own password (checks the old one like a login does).
 
@@ -2624,6 +2669,8 @@ class AccountService:
                     code="PASSWORD_CHANGED_MEANWHILE",
                     username=account.username,
                 )
+            if self._new_browsers_locked(current, device, now):  # locked meanwhile: refused below
+                return {}
             return {
                 "password_hash": new_hash,
                 "password_changed_at": now,
@@ -2635,13 +2682,15 @@ class AccountService:
                 "device_key": secrets.token_hex(32),
             }
 
-        _, after = self._update(
+        seen, after = self._update(
             account.username,
             account.username,
             change,
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, account.username, now),
         )
+        if self._new_browsers_locked(seen, device, now):  # nothing written: new browsers locked meanwhile
+            self._refuse_locked(seen, source, password_ok=True, untrusted=True)
         self._revoke_late(account.username, account.username, source, keep=keep)
         return after
 

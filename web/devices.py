@@ -14,10 +14,12 @@ def _cookie_name(username: str) -> str:
     return DEVICE_COOKIE + username
 
 
-def presented(username: str) -> str:
-    """The device token this browser holds for ``username`` (``""`` for none): never None, so
-    the login is one from a browser, counted as untrusted without a valid token."""
-    return request.cookies.get(_cookie_name(username), "")
+def presented(username: str) -> tuple[str, ...]:
+    """Every device token this browser sent for ``username`` (none: ``()``): never None, so the
+    login is one from a browser, counted as untrusted without a valid token. All of them, not the
+    first: a cookie of the same name planted for Kho's host (another subdomain, a longer path)
+    is sent first and would shadow the owner's (:func:`repository.accounts.device_trusted`)."""
+    return tuple(request.cookies.getlist(_cookie_name(username)))
 
 
 def remember(answer: Response, accounts: AccountService, account: Account) -> Response:

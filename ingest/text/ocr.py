@@ -20,6 +20,7 @@ import functools
 import io
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -81,8 +82,10 @@ def bounded(command: list[str], memory_mb: int | None) -> list[str]:
     return ["/bin/sh", "-c", 'ulimit -v "$0" && exec "$@"', str(memory_mb * 1024), *command]
 
 
-# What Tesseract and Leptonica print when an allocation fails under the cap (a signal — SIGSEGV
-# after a failed malloc, SIGABRT after std::bad_alloc — says the same).
+# What Tesseract and Leptonica print when an allocation fails under the cap (measured at 300 and
+# 100 MiB: "pixdata_malloc fail", "libpng error: Out of memory"; also on a SIGSEGV after a failed
+# malloc or a SIGABRT after std::bad_alloc). Only that is the cap: a signal without it is a crash
+# or a kill from outside (review rv16), not a page past the bound.
 _OUT_OF_MEMORY = (b"malloc fail", b"bad_alloc", b"failed to map segment", b"Cannot allocate memory",
                   b"Out of memory")
 
@@ -210,13 +213,18 @@ def _run_tesseract(page: PageImage, *, lang: str, timeout: float, memory_mb: int
             return OcrResult(page.number, "", time.perf_counter() - start, timed_out=True)
         except OSError as exc:
             raise OcrUnavailable("Không chạy được Tesseract trên máy chủ.") from exc
-    if proc.returncode != 0 and memory_mb is not None and (
-        proc.returncode < 0 or any(mark in proc.stderr for mark in _OUT_OF_MEMORY)
-    ):
+    if proc.returncode != 0 and memory_mb is not None and any(mark in proc.stderr for mark in _OUT_OF_MEMORY):
         raise FileTooComplex(
             f"Ảnh trang {page.number} quá phức tạp: nhận dạng chữ vượt giới hạn bộ nhớ cho phép"
             f" ({memory_mb} MB). Bản gốc vẫn được lưu; hãy kiểm tra tệp hoặc gửi bản quét nhỏ hơn.",
             page=page.number, reason="memory", limit_mb=memory_mb, returncode=proc.returncode,
+        )
+    if proc.returncode < 0:  # a crash (an image made to break the reader?) or a kill from outside
+        ended = _signal_name(-proc.returncode)
+        raise OcrFailed(
+            f"Tesseract bị dừng đột ngột ({ended}) khi nhận dạng trang {page.number}.",
+            page=page.number, returncode=proc.returncode, signal=ended,
+            stderr=proc.stderr.decode("utf-8", "replace").strip()[-500:],
         )
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip()[-500:]
@@ -226,6 +234,13 @@ def _run_tesseract(page: PageImage, *, lang: str, timeout: float, memory_mb: int
         )
     return OcrResult(page.number, proc.stdout.decode("utf-8", "replace"),
                      time.perf_counter() - start)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"tín hiệu {number}"
 
 
 def ocr_pages(

@@ -6,14 +6,12 @@ the corpus, the real bulk import."""
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from pathlib import Path
 
 import pytest
 from kho_testing import CLERK
-from PIL import Image, ImageDraw
-from textdocs import CORPUS_PDF, scan_png
+from textdocs import CORPUS_PDF, large_text_png, scan_png
 
 from ingest.bulk import import_paths
 from ingest.status import JobStore
@@ -30,13 +28,7 @@ BOUND_MB = 300
 def _huge_png() -> bytes:
     """A 12000 × 12000 page (144 MP, under ``max_image_pixels``) of a few text lines: 200 KB of
     PNG that Tesseract needs 790 MB for."""
-    image = Image.new("L", (12000, 12000), 255)
-    draw = ImageDraw.Draw(image)
-    for y in range(100, 11800, 400):
-        draw.text((100, y), "Cong van so 123 ngay 01 thang 01 nam 2026", fill=0)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+    return large_text_png(12000)
 
 
 def test_a_page_past_the_bound_is_file_too_complex_and_the_next_one_is_read() -> None:

@@ -192,3 +192,17 @@ def scan_png(dpi: int = 150) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def large_text_png(side: int) -> bytes:
+    """A ``side`` × ``side`` white page with a line of text every 400 pixels: a small PNG that
+    Tesseract needs a lot of memory for (12000: 144 MP, 790 MB unbounded, review a21)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (side, side), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(100, side - 200, 400):
+        draw.text((100, y), "Cong van so 123 ngay 01 thang 01 nam 2026", fill=0)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
