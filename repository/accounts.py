@@ -57,7 +57,6 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -783,6 +782,15 @@ DEVICE_TOKEN_DAYS = 180
 DEVICE_COOKIE = "kho_device_"
 """The page cookie of a device token: this prefix and the account's name (one per account)."""
 _DEVICE_VERSION = "1"
+
+
+def _new_device_key() -> str:
+    """A fresh per-account device key. ``secrets`` (with ``random``) is imported here, where a
+    key is made, not at import: logged-in ``kho`` commands that make none stay light
+    (tests/web/test_cli_startup.py)."""
+    import secrets
+
+    return secrets.token_hex(32)
 
 
 def _device_mac(key: str, username: str, issued: int) -> str:
@@ -1814,7 +1822,7 @@ class AccountService:
                 return {}
             changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
             if current.device_key is None:
-                changes["device_key"] = secrets.token_hex(32)
+                changes["device_key"] = _new_device_key()
             if untrusted and current.untrusted_failures:
                 changes["untrusted_failures"] = 0  # the right password from a new browser
             if current.failures_since is not None and (
@@ -2679,7 +2687,7 @@ class AccountService:
                 "reset": None,
                 # Every device token given out under the old password ends (a thief's browser
                 # too); the person's browser gets a new one at its next login.
-                "device_key": secrets.token_hex(32),
+                "device_key": _new_device_key(),
             }
 
         seen, after = self._update(
@@ -3088,7 +3096,7 @@ class AccountService:
         _, after = self._update(
             target.username,
             actor.username,
-            lambda _: {"device_key": secrets.token_hex(32)},
+            lambda _: {"device_key": _new_device_key()},
             lambda _, a: [_draft(actor.username, action, source, {"username": a.username})],
         )
         return after
