@@ -95,8 +95,9 @@ JOB_LABELS = {"backup": "sao lưu", "fixity": "kiểm tra toàn vẹn", "capacit
 
 _TIMEOUT_OUTCOME = {
     "backup": "bản sao đang làm dở không có tệp kê khai (manifest) nên không phải là một bản sao lưu "
-    "và không được dùng để khôi phục; các bản sao lưu trước vẫn nguyên vẹn. Lần sao lưu sau sẽ "
-    "chép tiếp (những gì đã chép không phải chép lại)",
+    "và không được dùng để khôi phục; nếu bản sao kho đã xong mà bản sao kho khóa chưa xong, lệnh "
+    "khôi phục từ chối bản sao kho đó (RESTORE_KEYS_BEHIND) và chỉ ra bản sao dùng được; các bản sao "
+    "lưu trước vẫn nguyên vẹn. Lần sao lưu sau sẽ chép tiếp (những gì đã chép không phải chép lại)",
     "fixity": "lần kiểm tra này không có kết quả và không được tính là đã kiểm tra (những bản gốc "
     "đã sửa từ bản sao lưu trong lần này vẫn có trong nhật ký); hãy chạy lại bằng “kho fixity”",
 }
