@@ -338,9 +338,15 @@ def _networks(name: str, value: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _plain_number(value: str) -> bool:
+    """Digits as a person types them in a config file: ASCII, no ``_`` (Python's ``int`` and
+    ``float`` also take ``"1_024"`` and fullwidth or other scripts' digits, ``"１０２４"``)."""
+    return value.isascii() and "_" not in value
+
+
 def _int(name: str, value: str, low: int, high: int) -> int:
     try:
-        number = int(value)
+        number = int(value) if _plain_number(value) else low - 1
     except ValueError:
         number = low - 1
     if not low <= number <= high:
@@ -368,7 +374,7 @@ def _lock_hours(value: str) -> int:
 
 def _seconds(name: str, value: str, low: float, high: float) -> float:
     try:
-        number = float(value)
+        number = float(value) if _plain_number(value) else math.nan
     except ValueError:
         number = math.nan
     if not low <= number <= high:  # NaN is refused too

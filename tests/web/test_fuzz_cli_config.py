@@ -227,6 +227,11 @@ BAD_SETTINGS = [
     ("KHO_MAX_PAGES", "0"),
     ("KHO_MAX_PAGES", "-1"),
     ("KHO_MAX_PAGES", "1.5"),
+    ("KHO_MAX_PAGES", "1_000"),  # Python's int takes it; a person did not mean it
+    ("KHO_MAX_PAGES", "１０００"),  # fullwidth digits (a Vietnamese IME): int takes them too
+    ("KHO_OCR_MEMORY_MB", "٢٠٤٨"),  # Arabic-Indic digits
+    ("KHO_INGEST_RETRY_DELAY", "0_5"),
+    ("KHO_INGEST_RETRY_DELAY", "１.５"),
     ("KHO_MAX_OCR_PAGES", "-1"),
     ("KHO_MAX_TEXT_CHARS", "0"),
     ("KHO_INGEST_RETRIES", "-1"),
