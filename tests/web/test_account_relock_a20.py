@@ -16,7 +16,6 @@ only browsers without one (``tests/web/test_device_cookie_a21.py``)."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -24,10 +23,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from kho_clock import MovedClock, workers_on
 from kho_people import PASSWORD, People
+from kho_web import csrf
 
 from web.context import Kho
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 THIEF = {"REMOTE_ADDR": "203.0.113.7"}
 OWNER = {"REMOTE_ADDR": "10.0.0.1"}
 
@@ -45,16 +44,10 @@ def workers(
     return workers_on(kho, clock, monkeypatch, "a20-shared-secret-" + "c2a7e9f1b4d6083e5a1c7f9b2d4e6a80")
 
 
-def _csrf(web: FlaskClient, path: str = "/login") -> str:
-    found = CSRF.search(web.get(path).get_data(as_text=True))
-    assert found
-    return found.group(1)
-
-
 def _page_login(web: FlaskClient, username: str, where: dict[str, str]) -> None:
     done = web.post(
         "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(web)},
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf(web)},
         environ_overrides=where,
     )
     assert done.status_code == 302, done.get_data(as_text=True)
@@ -185,7 +178,7 @@ def test_a_session_that_survives_a_lock_administers_nothing_until_it_ends(
     _lock_out(second.test_client(), admin, _device(desk, admin))  # a thief holding the quản trị's device
     assert _works(desk)
     refused = desk.post(
-        f"/admin/accounts/{clerk}/lock", data={"reason": "left", "csrf_token": _csrf(desk, "/admin/accounts")}
+        f"/admin/accounts/{clerk}/lock", data={"reason": "left", "csrf_token": csrf(desk, "/admin/accounts")}
     )
     assert (refused.status_code, refused.headers.get("X-Kho-Error")) == (403, "ACCOUNT_LOCKED")
     assert kho.accounts.get(clerk).status.value == "active"

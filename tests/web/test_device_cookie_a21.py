@@ -8,7 +8,6 @@ clock is moved; the pages, the API, the cookies and the tokens are real."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from kho_clock import MovedClock, workers_on
 from kho_people import PASSWORD, People
+from kho_web import CSRF, csrf
 
 from web.context import Kho
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 OUTSIDER = {"REMOTE_ADDR": "198.51.100.66"}
 OWNER = {"REMOTE_ADDR": "10.0.0.1"}
 NEW_PASSWORD = "Kho@2026-đổi-mới"
@@ -37,16 +36,10 @@ def workers(
     return workers_on(kho, clock, monkeypatch, "a21-shared-secret-" + "5e0b7c2a9d4f1e8b3a6c0d7f2e9b4a1c")
 
 
-def _csrf(web: FlaskClient, path: str = "/login") -> str:
-    found = CSRF.search(web.get(path).get_data(as_text=True))
-    assert found
-    return found.group(1)
-
-
 def _page_login(web: FlaskClient, username: str, password: str = PASSWORD) -> tuple[int, str]:
     done = web.post(
         "/login",
-        data={"username": username, "password": password, "csrf_token": _csrf(web)},
+        data={"username": username, "password": password, "csrf_token": csrf(web)},
         environ_overrides=OWNER,
     )
     return done.status_code, done.get_data(as_text=True)
@@ -222,7 +215,7 @@ def test_a_device_token_is_refused_after_a_password_change_a_reset_or_a_revocati
                 "old_password": PASSWORD,
                 "new_password": NEW_PASSWORD,
                 "confirm_password": NEW_PASSWORD,
-                "csrf_token": _csrf(owner, "/password"),
+                "csrf_token": csrf(owner, "/password"),
             },
         )
         assert changed.status_code == 302
@@ -270,7 +263,7 @@ def test_the_other_password_doors_without_a_session_lock_only_new_browsers(
         new = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD} if door == "/password" else {}
         outsider.post(
             door,
-            data={"username": name, field: f"Sai#{i}abcd", **new, "csrf_token": _csrf(outsider, door)},
+            data={"username": name, field: f"Sai#{i}abcd", **new, "csrf_token": csrf(outsider, door)},
             environ_overrides=OUTSIDER,
         )
     account = kho.accounts.get(name)
@@ -310,12 +303,12 @@ def test_the_accounts_page_shows_the_new_browser_lock_and_lifts_it(
     admin = first.test_client()
     admin.post(
         "/login",
-        data={"username": people.usernames["quan_tri"], "password": PASSWORD, "csrf_token": _csrf(admin)},
+        data={"username": people.usernames["quan_tri"], "password": PASSWORD, "csrf_token": csrf(admin)},
     )
     listed = admin.get("/admin/accounts").get_data(as_text=True)
     assert "Đăng nhập từ trình duyệt mới tạm khóa đến" in listed and f"cho {name}" in listed
     lifted = admin.post(
-        f"/admin/accounts/{name}/unlock", data={"csrf_token": _csrf(admin, "/admin/accounts")}
+        f"/admin/accounts/{name}/unlock", data={"csrf_token": csrf(admin, "/admin/accounts")}
     )
     assert lifted.status_code == 302
     assert kho.accounts.get(name).untrusted_lock_until is None
@@ -422,7 +415,7 @@ def test_the_new_browser_lock_answers_an_outsider_as_a_name_that_does_not_exist(
             web.set_cookie("kho_device_" + username, device)
             page = web.post(
                 "/login",
-                data={"username": username, "password": f"Sai#{i}abcd", "csrf_token": _csrf(web)},
+                data={"username": username, "password": f"Sai#{i}abcd", "csrf_token": csrf(web)},
                 environ_overrides=OUTSIDER,
             )
             text = CSRF.sub("", page.get_data(as_text=True)).replace(username, "NAME")
