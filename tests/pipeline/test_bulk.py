@@ -18,7 +18,7 @@ import pytest
 import textdocs
 from kho_buckets import new_bucket
 from kho_people import make_people
-from kho_testing import BACKENDS, CLERK, s3_options
+from kho_testing import BACKENDS, CLERK, s3_options_or_skip
 
 from ingest.bulk import import_paths
 from ingest.status import JobState, JobStore
@@ -118,9 +118,7 @@ def _store_env(backend: str) -> dict[str, str]:
     """Where the installation keeps its store: the local folder, or buckets on the S3 gateway."""
     if backend == "local":
         return {}
-    options = s3_options()
-    if options is None:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    options = s3_options_or_skip()
     return {
         "KHO_STORE_URL": f"s3://{new_bucket('bulk', options)}",
         "KHO_KEYSTORE_URL": f"s3://{new_bucket('bulk-keys', options)}",

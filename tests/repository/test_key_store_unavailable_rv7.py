@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kho_buckets import new_bucket
 from kho_relay import Relay
-from kho_testing import CLERK, incoming, make_store, new_repository, s3_options
+from kho_testing import CLERK, incoming, make_store, new_repository, s3_options_or_skip
 
 from kho.errors import StoreUnavailable
 from repository import keys as keys_module
@@ -27,9 +27,7 @@ SECRET = b"%PDF-1.4 " + bytes([9]) * 64
 @pytest.fixture
 def relayed(tmp_path: Path):  # type: ignore[no-untyped-def]
     """(data store, key store reached through a relay, the relay) on the real S3 gateway."""
-    options = s3_options()
-    if options is None:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    options = s3_options_or_skip()
     relay = Relay(options["endpoint"]).start()
     bucket = new_bucket("kun", options)
     keystore = open_store(f"s3://{bucket}", **{**options, "endpoint": relay.address})

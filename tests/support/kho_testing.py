@@ -68,6 +68,15 @@ def s3_options() -> dict[str, Any] | None:
     }
 
 
+def s3_options_or_skip() -> dict[str, Any]:
+    """``s3_options()`` of the test S3 gateway, or the test skipped with the suite's one message
+    (under ``KHO_REQUIRE_SERVICES`` a skip fails the run: tests/conftest.py)."""
+    options = s3_options()
+    if options is None:
+        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    return options
+
+
 def s3_store_env(options: dict[str, Any], prefix: str) -> dict[str, str]:
     """The settings of a Kho on the real S3 gateway, with a fresh record bucket and key bucket
     named from ``prefix`` (removed when the test ends): a test sets them before opening Kho."""
@@ -143,9 +152,7 @@ def acknowledge_cut(store: ObjectStore, anchor: Anchor, reason: str) -> AuditEve
 def make_store(kind: str, base: Path, name: str) -> ObjectStore:
     if kind == "local":
         return LocalStore(base / name)
-    options = s3_options()
-    if options is None:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    options = s3_options_or_skip()
     return open_store(f"s3://{new_bucket(name, options)}", **options)
 
 
@@ -154,9 +161,7 @@ def store_url(kind: str, base: Path, name: str) -> tuple[str, dict[str, Any]]:
     removed when the test ends."""
     if kind == "local":
         return f"file://{base / name}", {}
-    options = s3_options()
-    if options is None:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    options = s3_options_or_skip()
     return f"s3://{new_bucket(name, options)}", options
 
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from kho_people import People, make_people
 from kho_relay import Relay
 from kho_retention import s3_env
-from kho_testing import s3_options, sealed_cong_van, so_sealed_cong_van
+from kho_testing import s3_options_or_skip, sealed_cong_van, so_sealed_cong_van
 
 from ingest.testpki import TestPKI, Variant, make_variant
 from kho.config import Settings
@@ -122,9 +122,7 @@ def audit_signing_key(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.M
 def relay() -> Iterator[Relay]:
     """A TCP relay to the test S3 gateway: ``stop()`` cuts the store for real, ``start()`` brings
     it back (``tests/support/kho_relay.py``)."""
-    options = s3_options()
-    if options is None:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
+    options = s3_options_or_skip()
     started = Relay(options["endpoint"]).start()
     yield started
     started.stop()
