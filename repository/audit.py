@@ -110,10 +110,7 @@ def raw_events(raw: Any) -> list[Any]:
 
 def parse_object(data: bytes) -> list[AuditEvent]:
     """The events of one stored object (one event, or a batch), in order."""
-    try:
-        raw = json.loads(data)
-    except ValueError as exc:
-        raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
+    raw = _json(data)
     try:
         return [AuditEvent.from_raw(item) for item in raw_events(raw)]
     except TypeError as exc:
@@ -165,9 +162,11 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
 
 
 def _json(data: bytes) -> Any:
+    """Stored JSON parsed; :class:`FormatInvalid` for bytes that are not JSON or nest too deep to
+    parse (a store writer's ``[[[…]]]`` must be an unreadable event, not a RecursionError)."""
     try:
         return json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
 
 
@@ -359,11 +358,7 @@ class AuditEvent:
     def from_json(cls, data: bytes) -> AuditEvent:
         """An event of any known format version, keeping the version it was written in (the
         hash covers the body as written)."""
-        try:
-            raw = json.loads(data)
-        except ValueError as exc:
-            raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
-        return cls.from_raw(raw)
+        return cls.from_raw(_json(data))
 
     @classmethod
     def from_raw(cls, raw: Any) -> AuditEvent:
