@@ -47,7 +47,8 @@ def anchored(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Repository
 
 
 def _body(**fields: Any) -> bytes:
-    return json.dumps({"format_version": 1, "seq": 0, "head": "0" * 64, "signature": "AA==", **fields}).encode()
+    body = {"format_version": 1, "seq": 0, "head": "0" * 64, "signature": "AA==", **fields}
+    return json.dumps(body).encode()
 
 
 PLANTED: dict[str, tuple[str, bytes]] = {
@@ -145,7 +146,7 @@ def test_an_event_nested_too_deep_is_unreadable_and_the_log_refuses_with_its_cod
 def test_the_offline_verifier_names_a_planted_checkpoint_in_an_export(
     anchored: tuple[Repository, ObjectStore, Anchor], tmp_path: Path
 ) -> None:
-    repo, store, anchor = anchored
+    repo, _, anchor = anchored
     out = tmp_path / "export"
     export(repo.audit, anchor, out)
     (out / "checkpoints" / "000000000099.json").write_bytes(_body(number=10**999))
