@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kho import logs
-from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, NotFound
+from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, FormatUnsupported, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
@@ -261,7 +261,7 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
             if pause is not None:
                 time.sleep(pause)
             continue
-        except (KeyError, TypeError, ValueError):
+        except (FormatInvalid, KeyError, TypeError, ValueError):  # not JSON, not an object: forged
             raise _unreadable_witness() from None
         return replace(_check_witness(store, read.witness), read=read)
     raise _cut(
@@ -1563,6 +1563,15 @@ class AuditLog:
                 about_witness.append(
                     Finding(0, "truncated", "Thiếu bản ghi chứng (witness) của nhật ký kiểm toán.")
                 )
+        except (FormatInvalid, FormatUnsupported) as exc:  # named, so an auditor can acknowledge it
+            about_witness.append(
+                Finding(
+                    expected_seq,
+                    "truncated",
+                    f"Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được ({exc.message}): phần"
+                    " cuối nhật ký có thể đã bị cắt và bản ghi chứng bị thay.",
+                )
+            )
         else:
             about_witness.extend(self._witness_findings(witness, expected_seq))
         chain = VerifyReport(
