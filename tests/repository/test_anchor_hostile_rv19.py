@@ -16,11 +16,11 @@ from typing import Any
 
 import audit_tamper as tamper
 import pytest
-from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, make_store
+from kho_testing import AGENCY, AGENCY_NAME, CLERK, incoming, make_store, outside_anchor
 
 from kho.errors import AuditChainBroken
 from repository import audit_offline as offline
-from repository.anchor import Anchor, checkpoint_key, export, generate_key, make_checkpoint, verify_anchored
+from repository.anchor import Anchor, checkpoint_key, export, make_checkpoint, verify_anchored
 from repository.audit import event_key
 from repository.records import Repository
 from repository.storage.base import ObjectStore
@@ -35,10 +35,7 @@ def anchored(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Repository
     repo = Repository(
         store, make_store(request.param, tmp_path, "rv19-keys"), agency_id=AGENCY, agency_name=AGENCY_NAME
     )
-    key = tmp_path / "outside" / "audit.key"
-    key.parent.mkdir()
-    generate_key(key)
-    anchor = Anchor(signing_key=key, checkpoint_dir=tmp_path / "outside" / "checkpoints")
+    anchor = outside_anchor(tmp_path)
     repo.anchor = anchor
     for n in range(3):
         repo.create_document("den", incoming(code_number=f"{100 + n}"), None, None, CLERK)
