@@ -258,14 +258,17 @@ def make_checkpoint(
         body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
     if acknowledging is not None:
         body["acknowledges"] = {"seq": acknowledging[0], "hash": acknowledging[1]}
-    # Numbered past every signed checkpoint, the store's and those outside it: a number deleted
-    # from the store is not used again (its copy outside would be overwritten by a new one).
-    # Not past a number an unsigned file claims (its name or its body): a store writer's
-    # ``999…9.json`` would push every later number past what a key can hold (review rv19);
-    # the keys the store holds are only stepped over.
+    # Numbered past every signed checkpoint of the store and every checkpoint outside it (a
+    # key since rotated included): a number deleted from the store is not used again, and no
+    # copy outside is ever written over. Not past a number an unsigned file in the store claims
+    # (its name or its body): a store writer's ``999…9.json`` would push every later number past
+    # what a key can hold (review rv19); the keys the store holds are only stepped over.
+    outside = folder_checkpoints(anchor.checkpoint_dir)
     taken = {i.key for i in store.list(CHECKPOINTS_PREFIX)}
-    number = max((cp["number"] for cp in signed), default=0) + 1
-    while checkpoint_key(number) in taken:
+    number = max([cp["number"] for cp in signed] + [cp["number"] for cp in outside], default=0) + 1
+    while checkpoint_key(number) in taken or (
+        anchor.checkpoint_dir is not None and (anchor.checkpoint_dir / f"{number:012d}.json").exists()
+    ):
         number += 1
     while True:
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
