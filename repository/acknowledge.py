@@ -336,6 +336,6 @@ def _witness_said(log: AuditLog) -> dict[str, Any]:
         witness = read_witness(log.store)
     except NotFound:
         return {"state": "missing"}
-    except FormatInvalid:
+    except (FormatInvalid, FormatUnsupported):
         return {"state": "unreadable"}
     return {"state": "present", "seq": witness.get("seq"), "hash": witness.get("hash")}

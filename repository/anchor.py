@@ -129,7 +129,7 @@ def generate_key(path: Path) -> Path:
 # -- reading the chain and the checkpoints ---------------------------------------------------------
 def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None]]:
     """Every stored event by the position its key names, parsed (None if it does not parse)."""
-    from repository.audit import listed_seq, raw_events
+    from repository.audit import _json, listed_seq, raw_events
 
     positions: list[tuple[int, dict[str, Any] | None]] = []
     for info in store.list(EVENTS_PREFIX):
@@ -137,7 +137,7 @@ def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None
         if position is None:  # not an event key: the chain's own check names it
             continue
         try:
-            items = raw_events(json.loads(store.get(info.key)))  # a batch holds several
+            items = raw_events(_json(store.get(info.key)))  # a batch holds several
         except (ValueError, KhoError):
             positions.append((position, None))
             continue
@@ -164,21 +164,37 @@ def register_heads(store: ObjectStore) -> dict[str, int]:
 
 
 def stored_checkpoints(store: ObjectStore) -> tuple[list[dict[str, Any]], list[Finding]]:
-    """The checkpoints in the store, and a finding for each one that does not load."""
+    """The checkpoints in the store, and a finding for each one that does not load or has a
+    shape Kho never signs (:func:`repository.audit_offline.checkpoint_problem`)."""
     found: list[dict[str, Any]] = []
     findings: list[Finding] = []
     for info in store.list(CHECKPOINTS_PREFIX):
+        shown = info.key.encode("unicode_escape").decode("ascii")[:200]
         try:
-            found.append(formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(info.key)))
+            cp = formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(info.key))
         except (KhoError, ValueError) as exc:
-            findings.append(Finding(-1, "checkpoint", f"Điểm mốc “{info.key}” không đọc được: {exc}"))
+            findings.append(Finding(-1, "checkpoint", f"Điểm mốc “{shown}” không đọc được: {exc}"))
+            continue
+        problem = offline.checkpoint_problem(cp)
+        if problem is None:
+            found.append(cp)
+        else:
+            findings.append(Finding(-1, "checkpoint", f"Điểm mốc “{shown}” bị bỏ qua: {problem}."))
     return found, findings
 
 
 def folder_checkpoints(folder: Path | None) -> list[dict[str, Any]]:
+    return folder_checkpoints_checked(folder)[0]
+
+
+def folder_checkpoints_checked(folder: Path | None) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """The checkpoints of the folder outside the store, and a finding for each file there that
+    does not parse or has a shape Kho never signs."""
     if folder is None or not folder.is_dir():
-        return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+        return [], []
+    loaded = [offline._loaded(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    sound, malformed = offline.well_formed(loaded, f"thư mục “{folder}”")
+    return sound, _converted(malformed)
 
 
 def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> dict[str, int]:
@@ -242,11 +258,18 @@ def make_checkpoint(
         body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen
     if acknowledging is not None:
         body["acknowledges"] = {"seq": acknowledging[0], "hash": acknowledging[1]}
-    # Numbered past every checkpoint the store lists and every one outside it: a number deleted
-    # from the store is not used again (its copy outside would be overwritten by a new one).
-    existing = [int(i.key.rsplit("/", 1)[1].split(".")[0]) for i in store.list(CHECKPOINTS_PREFIX)]
-    existing += [int(cp["number"]) for cp in reachable if isinstance(cp.get("number"), int)]
-    number = max(existing, default=0) + 1
+    # Numbered past every signed checkpoint of the store and every checkpoint outside it (a
+    # key since rotated included): a number deleted from the store is not used again, and no
+    # copy outside is ever written over. Not past a number an unsigned file in the store claims
+    # (its name or its body): a store writer's ``999…9.json`` would push every later number past
+    # what a key can hold (review rv19); the keys the store holds are only stepped over.
+    outside = folder_checkpoints(anchor.checkpoint_dir)
+    taken = {i.key for i in store.list(CHECKPOINTS_PREFIX)}
+    number = max([cp["number"] for cp in signed] + [cp["number"] for cp in outside], default=0) + 1
+    while checkpoint_key(number) in taken or (
+        anchor.checkpoint_dir is not None and (anchor.checkpoint_dir / f"{number:012d}.json").exists()
+    ):
+        number += 1
     while True:
         cp = formats.stamp(formats.AUDIT_CHECKPOINT.name, {**body, "number": number})
         cp["signature"] = base64.b64encode(key.sign(offline.signing_payload(cp))).decode()
@@ -393,13 +416,22 @@ def _valid_acknowledgements(
     return None if forged else acks
 
 
+def _outside(anchor: Anchor | None, extra: Sequence[Any]) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """The checkpoints outside the store (the folder's, then the auditor's files), and a finding
+    for each one of a shape Kho never signs (left out of every comparison)."""
+    folder, findings = folder_checkpoints_checked(anchor.checkpoint_dir if anchor else None)
+    kept, malformed = offline.well_formed(extra, "các tệp điểm mốc được đưa vào")
+    return [*folder, *kept], [*findings, *_converted(malformed)]
+
+
 def _reachable(
     log: AuditLog, anchor: Anchor, extra: Sequence[Mapping[str, Any]], key: Ed25519PublicKey | None = None
 ) -> tuple[list[Mapping[str, Any]], list[Finding]]:
     """The checkpoints reachable (each once), and the findings about them that the quick check
     leaves to the full walk: a checkpoint in the store that does not load, one deleted from it."""
     stored, findings = stored_checkpoints(log.store)
-    outside = [*folder_checkpoints(anchor.checkpoint_dir), *extra]
+    outside, malformed = _outside(anchor, extra)
+    findings += malformed
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
     for cp in [*stored, *outside]:
         unique.setdefault((cp.get("number"), cp.get("signature")), cp)
@@ -555,11 +587,15 @@ def _verify_full(
 
     chain, about_witness, ack_events = log.verify_parts()
     stored, findings = stored_checkpoints(log.store)
-    outside = [*folder_checkpoints(anchor.checkpoint_dir if anchor else None), *extra]
+    outside, malformed = _outside(anchor, extra)
+    findings += malformed
     if not stored and not outside:  # nothing signed: no acknowledgement is valid
         _, forged = acknowledge.judge(ack_events, (), None)
         return VerifyReport(
-            chain.events, (*chain.findings, *about_witness, *forged), chain.last_seq, chain.last_hash
+            chain.events,
+            (*chain.findings, *findings, *about_witness, *forged),
+            chain.last_seq,
+            chain.last_hash,
         )
     key = public_key or (anchor.public_key() if anchor else None)
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
@@ -603,22 +639,27 @@ def deleted_checkpoints(
     holds it, or its number is missing below the store's newest. The full walk lists them; the
     quick check (:func:`_verify_from_mark`) leaves any to the full walk."""
     findings: list[Finding] = []
-    in_store = {cp.get("number") for cp in stored}
+    in_store = {cp["number"] for cp in stored}
     for cp in outside:
-        if cp.get("number") not in in_store and key is not None and offline.signature_valid(cp, key):
+        if cp["number"] not in in_store and key is not None and offline.signature_valid(cp, key):
             findings.append(
                 Finding(
                     -1,
                     "checkpoint",
-                    f"Điểm mốc #{cp.get('number')} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
+                    f"Điểm mốc #{cp['number']} ({cp.get('at')}) không còn trong kho (đã bị xóa).",
                 )
             )
-    numbers = sorted(int(n) for n in in_store if isinstance(n, int))
-    for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) if numbers else ():
-        if not any(cp.get("number") == missing for cp in outside):
-            findings.append(
-                Finding(-1, "checkpoint", f"Điểm mốc #{missing} không còn trong kho (đã bị xóa).")
-            )
+    # Gaps below the newest checkpoint whose signature holds (any, without a key), as ranges:
+    # a forged number (``999999999999``) names no gap, and no gap is walked number by number.
+    vouched = [cp["number"] for cp in stored if key is None or offline.signature_valid(cp, key)]
+    newest = max(vouched, default=0)
+    present = sorted({n for n in in_store | {cp["number"] for cp in outside} if n <= newest})
+    before = 0
+    for number in present:
+        if number > before + 1:
+            gap = f"#{before + 1}" if number == before + 2 else f"#{before + 1}–#{number - 1}"
+            findings.append(Finding(-1, "checkpoint", f"Điểm mốc {gap} không còn trong kho (đã bị xóa)."))
+        before = number
     return findings
 
 

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kho import logs
-from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, NotFound
+from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, FormatUnsupported, NotFound
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
@@ -110,10 +110,7 @@ def raw_events(raw: Any) -> list[Any]:
 
 def parse_object(data: bytes) -> list[AuditEvent]:
     """The events of one stored object (one event, or a batch), in order."""
-    try:
-        raw = json.loads(data)
-    except ValueError as exc:
-        raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
+    raw = _json(data)
     try:
         return [AuditEvent.from_raw(item) for item in raw_events(raw)]
     except TypeError as exc:
@@ -165,9 +162,11 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
 
 
 def _json(data: bytes) -> Any:
+    """Stored JSON parsed; :class:`FormatInvalid` for bytes that are not JSON or nest too deep to
+    parse (a store writer's ``[[[…]]]`` must be an unreadable event, not a RecursionError)."""
     try:
         return json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
 
 
@@ -262,7 +261,7 @@ def checked_witness(store: ObjectStore) -> WitnessedEnd | None:
             if pause is not None:
                 time.sleep(pause)
             continue
-        except (KeyError, TypeError, ValueError):
+        except (FormatInvalid, KeyError, TypeError, ValueError):  # not JSON, not an object: forged
             raise _unreadable_witness() from None
         return replace(_check_witness(store, read.witness), read=read)
     raise _cut(
@@ -359,11 +358,7 @@ class AuditEvent:
     def from_json(cls, data: bytes) -> AuditEvent:
         """An event of any known format version, keeping the version it was written in (the
         hash covers the body as written)."""
-        try:
-            raw = json.loads(data)
-        except ValueError as exc:
-            raise FormatInvalid("Sự kiện nhật ký kiểm toán không phải là JSON hợp lệ.") from exc
-        return cls.from_raw(raw)
+        return cls.from_raw(_json(data))
 
     @classmethod
     def from_raw(cls, raw: Any) -> AuditEvent:
@@ -1568,6 +1563,15 @@ class AuditLog:
                 about_witness.append(
                     Finding(0, "truncated", "Thiếu bản ghi chứng (witness) của nhật ký kiểm toán.")
                 )
+        except (FormatInvalid, FormatUnsupported) as exc:  # named, so an auditor can acknowledge it
+            about_witness.append(
+                Finding(
+                    expected_seq,
+                    "truncated",
+                    f"Bản ghi chứng (witness) của nhật ký kiểm toán không đọc được ({exc.message}): phần"
+                    " cuối nhật ký có thể đã bị cắt và bản ghi chứng bị thay.",
+                )
+            )
         else:
             about_witness.extend(self._witness_findings(witness, expected_seq))
         chain = VerifyReport(

@@ -81,6 +81,65 @@ def signing_payload(checkpoint: Mapping[str, Any]) -> bytes:
     return canonical({k: v for k, v in checkpoint.items() if k not in ("signature", "timestamp")})
 
 
+MAX_NUMBER = 10**12
+"""Checkpoint numbers and event positions are below this: their keys carry 12 digits."""
+
+
+def _int_in(value: Any, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value < MAX_NUMBER
+
+
+def checkpoint_problem(cp: Any) -> str | None:
+    """Why a loaded checkpoint has a shape Kho never signs (Vietnamese), or None.
+
+    Checked before any field is used: one who writes the store (or hands over an export) can put
+    any JSON under ``audit/checkpoints/``, and a number that is not an integer, or one with a
+    thousand digits, must be named, not stop or exhaust the verification (review rv19)."""
+    if not isinstance(cp, dict):
+        return "không phải một đối tượng JSON"
+    if not _int_in(cp.get("number"), 1):
+        return "số thứ tự không phải số nguyên dương hợp lệ"
+    if not _int_in(cp.get("seq"), -1):
+        return "số sự kiện (seq) không phải số nguyên hợp lệ"
+    if not isinstance(cp.get("head"), str) or not isinstance(cp.get("signature"), str):
+        return "thiếu mã băm đầu chuỗi hoặc chữ ký"
+    if "events" in cp and not _int_in(cp["events"], 0):
+        return "số sự kiện đếm được không hợp lệ"
+    samples = cp.get("samples", {})
+    if not isinstance(samples, dict) or not all(
+        isinstance(k, str) and k.isascii() and k.isdigit() and int(k) < MAX_NUMBER and isinstance(v, str)
+        for k, v in samples.items()
+    ):
+        return "các mã băm mẫu (samples) không hợp lệ"
+    registers = cp.get("registers", {})
+    if not isinstance(registers, dict) or not all(
+        isinstance(k, str) and _int_in(v, 0) for k, v in registers.items()
+    ):
+        return "đầu sổ đăng ký (registers) không hợp lệ"
+    acknowledges = cp.get("acknowledges")
+    if acknowledges is not None and not (
+        isinstance(acknowledges, dict)
+        and _int_in(acknowledges.get("seq"), 0)
+        and isinstance(acknowledges.get("hash"), str)
+    ):
+        return "trường acknowledges không hợp lệ"
+    return None
+
+
+def well_formed(checkpoints: Iterable[Any], where: str) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """The checkpoints of a sound shape, and a ``checkpoint`` finding for each other one
+    (``where``: whence they came, for the message), which is left out of every comparison."""
+    good: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    for cp in checkpoints:
+        problem = checkpoint_problem(cp)
+        if problem is None:
+            good.append(cp)
+        else:
+            findings.append(Finding(-1, "checkpoint", f"Điểm mốc trong {where} bị bỏ qua: {problem}."))
+    return good, findings
+
+
 def key_id(public_key: Ed25519PublicKey) -> str:
     from cryptography.hazmat.primitives import serialization
 
@@ -135,11 +194,11 @@ def check_checkpoints(
 
     A forged or unverifiable checkpoint is named and otherwise ignored; one that holds vouches
     for every event up to its head (the chain links do the rest)."""
-    findings: list[Finding] = []
+    sound, findings = well_formed(checkpoints, "danh sách được kiểm tra")
     end = max(hashes, default=-1)
     vouched = -1
-    unique = {(str(c.get("number")), str(c.get("signature"))): c for c in checkpoints}  # copies count once
-    for cp in sorted(unique.values(), key=lambda c: (int(c.get("number", -1)), int(c.get("seq", -1)))):
+    unique = {(c["number"], c["signature"]): c for c in sound}  # copies count once
+    for cp in sorted(unique.values(), key=lambda c: (c["number"], c["seq"])):
         number = cp.get("number")
         if public_key is None:
             findings.append(
@@ -201,16 +260,25 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def read_export(directory: Path) -> tuple[list[tuple[int, dict[str, Any] | None]], list[dict[str, Any]]]:
-    """The events (position, parsed event or None) and the checkpoints of an export folder."""
+def _loaded(text: str) -> Any:
+    """Parsed JSON, or None for text that is not JSON or is nested too deep to parse."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def read_export(directory: Path) -> tuple[list[tuple[int, dict[str, Any] | None]], list[Any]]:
+    """The events (position, parsed event or None) and the checkpoints of an export folder (a
+    file that does not parse is None: the comparison names it)."""
     positions: list[tuple[int, dict[str, Any] | None]] = []
     for line in (directory / EVENTS_FILE).read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            positions.append((int(row["position"]), row.get("event")))
+            event = row.get("event")
+            positions.append((int(row["position"]), event if isinstance(event, dict) else None))
     checkpoints = [
-        json.loads(p.read_text(encoding="utf-8"))
-        for p in sorted((directory / CHECKPOINTS_DIR).glob("*.json"))
+        _loaded(p.read_text(encoding="utf-8")) for p in sorted((directory / CHECKPOINTS_DIR).glob("*.json"))
     ]
     return positions, checkpoints
 
@@ -232,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, action="append", default=[], help="a checkpoint you kept")
     args = parser.parse_args(argv)
     key = load_public_key(args.public_key or args.directory / PUBLIC_KEY_FILE)
-    extra = [json.loads(p.read_text(encoding="utf-8")) for p in args.checkpoint]
+    extra = [_loaded(p.read_text(encoding="utf-8")) for p in args.checkpoint]
     findings = verify_export(args.directory, key, extra)
     positions, checkpoints = read_export(args.directory)
     for finding in findings:

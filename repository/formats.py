@@ -431,7 +431,7 @@ def parse(kind: str, raw: bytes | str) -> Any:
     :func:`upcast`'s data, from one parse."""
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested too deep to parse: not a stored object
         raise FormatInvalid(
             f"{_kind(kind).label.capitalize()} không phải là JSON hợp lệ.", kind=kind
         ) from exc

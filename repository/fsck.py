@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from repository.audit import (
     listed_seq,
     parse_object,
 )
+from repository.audit_index import HOLD_EVENT_ACTIONS, SqliteRecordIndex, entry_bytes
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
 from repository.due_notices import plaintext_notices, rewrite_audited, title_reader
 from repository.handling import WITHHELD_ACTION, WITHHELD_PREFIX, withheld_key
@@ -122,7 +124,9 @@ class Issue:
     hồ sơ is handed over or its writer is provably dead, by the same rule) |
     ``withheld-marker-missing`` (a ``handling:distribute-withheld`` event whose
     ``workflow-withheld`` object is gone: never repaired) | ``withheld-unaudited`` (such an
-    object without its event, its writer stopped between the two: the event is appended)."""
+    object without its event, its writer stopped between the two: the event is appended) |
+    ``audit-index`` (the by-record index of the log disagrees with the log below its
+    ``next_seq``, edited or damaged: rebuilt from the log)."""
     subject: str
     """The object: a store key, a record id, a register prefix, a variable name."""
     message: str
@@ -779,13 +783,17 @@ def fsck(
     hold_events: dict[str, list[AuditEvent]] = {}  # per record, the events that place or lift a hold
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
+    indexed = _IndexDigests.of(repo)  # step 9b
     for info in store.list(EVENTS_PREFIX):
-        if listed_seq(info.key) is None:
+        home = listed_seq(info.key)
+        if home is None:
             continue  # not an event key: the chain check (0) names it; its events count for nothing
         try:
             events = parse_object(store.get(info.key))  # one event, or a batch's
         except (KhoError, ValueError, TypeError):
             continue  # reported by the chain check (0)
+        if indexed is not None:
+            indexed.note(home, events)
         for event in events:
             if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
                 hold_events.setdefault(event.record_id, []).append(event)
@@ -826,6 +834,21 @@ def fsck(
                 f"Bản ghi {record_id} thiếu sự kiện tạo lập trong nhật ký: ghi bổ sung.",
                 repairable=True,
             )
+    # 9b. The by-record index of the log (``<data>/audit-index.sqlite``, derived, outside the
+    # store) holds every event of the log below its ``next_seq``, as the log does: a row deleted
+    # by a hand in the data folder hides an act from the record's history page, and a hold's
+    # row deleted with its hold object lets a destruction through (review rv19). Rebuilt by
+    # the repair (as ``kho reindex`` does).
+    if indexed is not None and not indexed.agrees():
+        if mend:
+            repo.audit.rebuild_index()
+        add(
+            "audit-index",
+            str(indexed.index.path),
+            "Chỉ mục nhật ký kiểm toán theo văn bản không khớp với nhật ký (bị sửa hoặc hỏng): lịch sử"
+            " của văn bản có thể đã hiển thị thiếu sự kiện; dựng lại chỉ mục từ nhật ký.",
+            repairable=True,
+        )
     # 10. Every change of an account, unit or token has its events: the object carries them
     # (``AccountService._write_audited``), so those of a writer that died between the two writes,
     # or of a lock made while the log refused, are appended from it. By fsck, naming the actor
@@ -1045,6 +1068,45 @@ def fsck(
     unique = {(i.kind, i.subject): i for i in reversed(issues)}  # one issue per object and kind
     ordered = tuple(i for i in issues if unique.get((i.kind, i.subject)) is i)
     return FsckReport(issues=ordered, records=len(committed), register_entries=entries)
+
+
+@dataclass
+class _IndexDigests:
+    """The log's side of step 9b: its events below the index's ``next_seq`` hashed as
+    :meth:`SqliteRecordIndex.digests` hashes the index's entries."""
+
+    index: SqliteRecordIndex
+    end: int
+    events: Any = dataclass_field(default_factory=hashlib.sha256)
+    holds: Any = dataclass_field(default_factory=hashlib.sha256)
+
+    @classmethod
+    def of(cls, repo: Repository) -> _IndexDigests | None:
+        """None for an index in memory (built from the log by this process) or of another log
+        (emptied by its next reader)."""
+        index = repo.audit.record_index
+        if not isinstance(index, SqliteRecordIndex):
+            return None
+        try:
+            if index.anchor() != repo.audit._first_hash():
+                return None
+            return cls(index, index.next_seq())
+        except (sqlite3.Error, OSError):
+            return None
+
+    def note(self, home: int, events: Iterable[AuditEvent]) -> None:
+        for event in events:
+            if event.record_id and event.seq < self.end:
+                entry = entry_bytes(event.seq, home, event.record_id)
+                self.events.update(entry)
+                if event.action in HOLD_EVENT_ACTIONS:
+                    self.holds.update(entry)
+
+    def agrees(self) -> bool:
+        try:
+            return self.index.digests(self.end) == (self.events.hexdigest(), self.holds.hexdigest())
+        except (sqlite3.Error, OSError):
+            return True  # unusable: every reader falls back to scanning the log
 
 
 def _check_withheld(

@@ -735,12 +735,15 @@ def audit_export(ctx: Context, directory: Path) -> None:
     actor = ctx.actor
     repo = ctx.repo
     repo.authorize_audit_export(actor)
-    events, checkpoints = export(repo.audit, repo.anchor, directory)
     if not actor.system:
+        # Audited before a byte is written, as every export is (review rv19): a log that refuses
+        # acts, or a process killed between the two, must not leave an unaudited copy of the
+        # whole log. The export holds this event too.
         repo.audit.append(
             actor.user, "audit:export", source=actor.source,
-            details={"events": events, "checkpoints": checkpoints},
+            details={"format": "offline", "directory": str(directory.absolute())},
         )
+    events, checkpoints = export(repo.audit, repo.anchor, directory)
     click.echo(f"Đã xuất {events} sự kiện, {checkpoints} điểm mốc vào {directory} (xem VERIFY.md).")
 
 
