@@ -3101,6 +3101,25 @@ class AccountService:
         )
         return after
 
+    def sign_out_everywhere(self, actor: Account, keep: str | None, source: str | None = None) -> Account:
+        """The person ends every session and API token of their own account but the one whose
+        digest is ``keep`` (the browser they press it in), and makes every browser untrusted (a
+        new device key, as :meth:`forget_devices`): "Đăng xuất khỏi mọi trình duyệt", review
+        a22, for a person who fears a browser or a token left somewhere. Audited as
+        ``account:sign-out-everywhere`` with the number of tokens ended."""
+        action = "account:sign-out-everywhere"
+        current = self._current_actor(actor, action=action, target=actor.username, source=source)
+        now = self.clock()
+        ending = self._tokens_to_revoke(current.username, keep=keep)
+        _, after = self._update(
+            current.username,
+            current.username,
+            lambda _: {"device_key": _new_device_key()},
+            lambda _, a: [_draft(a.username, action, source, {"tokens_revoked": len(ending)})],
+            also=lambda: self._revoke(ending, current.username, now),
+        )
+        return after
+
     def recover(self, username: str, reason: str, source: str | None = "cli") -> Account:
         """Operator recovery (``kho account recover``, on the server's shell; never reachable
         from the web or the API): unlock an account locked by wrong passwords when nobody else
