@@ -37,14 +37,29 @@ def _set_cookies(answer: object) -> dict[str, str]:
     return {header.split("=", 1)[0]: header for header in headers}
 
 
-def _page_login(web: FlaskClient, username: str, password: str = PASSWORD) -> object:
-    return web.post("/login", data={"username": username, "password": password, "csrf_token": csrf(web)})
+OUTSIDER = {"REMOTE_ADDR": "198.51.100.66"}
+"""An address the accounts never logged in from (the owners log in from the test client's)."""
+
+
+def _page_login(
+    web: FlaskClient, username: str, password: str = PASSWORD, at: dict[str, str] | None = None
+) -> object:
+    return web.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf(web)},
+        environ_overrides=at or {},
+    )
 
 
 def _lock_new_browsers(app: Flask, username: str) -> None:
+    """An outsider's five wrong passwords from :data:`OUTSIDER` lock new browsers there."""
     outsider = app.test_client()
     for i in range(5):
-        wrong = outsider.post("/api/login", json={"username": username, "password": f"Sai#{i}abcd"})
+        wrong = outsider.post(
+            "/api/login",
+            json={"username": username, "password": f"Sai#{i}abcd"},
+            environ_overrides=OUTSIDER,
+        )
         assert wrong.status_code == 401
     assert app.extensions["kho"].accounts.get(username).untrusted_lock_until is not None
 
@@ -106,7 +121,7 @@ def test_a_known_browsers_unprefixed_device_cookie_is_still_trusted_and_replaced
     # A browser without it is still refused: the old name is one more token checked, no more.
     stranger = _browser(secure_app)
     stranger.set_cookie("kho_device_" + name, device[:-4] + "AAAA")
-    refused = _page_login(stranger, name)
+    refused = _page_login(stranger, name, at=OUTSIDER)
     assert refused.status_code == 401 and "trình duyệt bạn đã đăng nhập trước đây" in text(refused)
 
 
@@ -118,9 +133,11 @@ def _device_of(web: FlaskClient, username: str) -> str:
 
 
 def _known_browser_logs_in(app: Flask, username: str, device: str) -> int:
+    """The browser holding ``device``, taken elsewhere (a laptop at home: :data:`OUTSIDER`'s
+    place, where new browsers are locked), logs in with the right password."""
     web = app.test_client()
     web.set_cookie("kho_device_" + username, device)
-    return _page_login(web, username).status_code  # type: ignore[attr-defined,no-any-return]
+    return _page_login(web, username, at=OUTSIDER).status_code  # type: ignore[attr-defined,no-any-return]
 
 
 def test_a_quan_tri_forgets_every_browser_of_an_account_on_the_accounts_page(
