@@ -15,11 +15,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from kho_browser import browser  # noqa: F401 - fixture
-from kho_people import PASSWORD, People
-from werkzeug.serving import make_server
+from kho_browser import browser, login_page, serve  # noqa: F401 - fixture
+from kho_people import People
 
-from web.app import create_app
 from web.context import Kho
 
 
@@ -27,13 +25,7 @@ from web.context import Kho
 def secure_server(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The whole application with secure cookies, at ``http://kho.localhost:<port>``."""
     monkeypatch.setenv("KHO_COOKIE_SECURE", "true")
-    app = create_app(kho.settings, kho=kho)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://kho.localhost:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
+    yield from serve(kho, "kho.localhost")
 
 
 @pytest.fixture
@@ -65,21 +57,13 @@ def sibling() -> Iterator[str]:
     thread.join(5)
 
 
-def _login(page: Any, server: str, username: str) -> None:
-    page.goto(server + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_a_sibling_subdomain_plants_no_session_and_no_device_cookie_in_chromium(
     secure_server: str, sibling: str, browser: Any, people: People
 ) -> None:
     """On main the session cookie is ``kho_session``: the sibling's cookie is read and the victim
     is logged in as the attacker."""
     attacker = browser.new_context()
-    _login(attacker.new_page(), secure_server, people.usernames["van_thu_b"])
+    login_page(attacker.new_page(), secure_server, people.usernames["van_thu_b"])
     jar = {c["name"]: c for c in attacker.cookies()}
     session_name = next(n for n in jar if n.endswith("kho_session"))
     attackers_session = jar[session_name]["value"]
@@ -98,7 +82,7 @@ def test_a_sibling_subdomain_plants_no_session_and_no_device_cookie_in_chromium(
 
     # The owner logs in; the sibling's device cookie of the owner's name is refused too.
     owner = people.usernames["lanh_dao"]
-    _login(page, secure_server, owner)
+    login_page(page, secure_server, owner)
     assert "/login" not in page.url and owner in page.content()
     device = "__Host-kho_device_" + owner
     page.goto(f"{sibling}/plant?name=kho_device_{owner}&value=1.1.forged")
