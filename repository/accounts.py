@@ -673,6 +673,8 @@ def token_revoked_key(digest: str) -> str:
 
 
 WEB_SESSION = "web-session"
+"""The name of the token a page login issues (its idle timeout is the pages')."""
+
 UNTRUSTED_LOCK = "untrusted_browser"
 """``details.reason`` of ``ACCOUNT_LOCKED`` (and of its ``account:lock`` event) when only logins
 from browsers without a device token are locked (:meth:`AccountService._record_untrusted_failure`)."""
@@ -715,7 +717,6 @@ def remembered_networks(account: Account, source: str | None) -> tuple[str, ...]
         return account.known_networks
     return (network, *(n for n in account.known_networks if n != network))[:KNOWN_NETWORKS]
 
-"""The name of the token a page login issues (its idle timeout is the pages')."""
 
 IDLE_SLOTS = 10
 """An idle timeout is kept in slots of a tenth of it: a token's use is written once per slot."""

@@ -55,8 +55,6 @@ def client_address(peer: str, forwarded_for: str | None, proxies: tuple[Network,
     return current
 
 
-
-
 class TrustedProxies:
     """WSGI middleware setting ``REMOTE_ADDR`` to :func:`client_address` (the proxy's own
     address kept as ``kho.proxy_addr``)."""
