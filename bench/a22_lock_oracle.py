@@ -12,45 +12,18 @@ a lock bounds nothing beyond the limiter's per-address budget.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
-HERE = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TREE), str(HERE / "tests" / "support")]
-WORK = Path(tempfile.mkdtemp())
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from a22_site import installation, tree_first
 
-from ingest.testpki import TestPKI  # noqa: E402
+TREE = tree_first(sys.argv)
+from kho_people import PASSWORD  # noqa: E402
 
-TestPKI.build().write_trust_dir(WORK / "trust")
-os.environ.update(
-    KHO_DATA_DIR=str(WORK / "kho"),
-    KHO_AGENCY_ID="000.00.18.H40",
-    KHO_AGENCY_NAME="UBND",
-    KHO_FSYNC="false",
-    KHO_BROKER_URL="",
-    KHO_TIKA_URL="",
-    KHO_ELASTICSEARCH_URL="",
-    KHO_PASSWORD_MEMORY_KB="1024",
-    KHO_PASSWORD_TIME_COST="1",
-    KHO_COOKIE_SECURE="false",
-    KHO_TRUST_DIR=str(WORK / "trust"),
-    KHO_SESSION_SECRET="a22-oracle-" + os.urandom(16).hex(),
-)
-
-from kho_people import PASSWORD, make_people  # noqa: E402
-
-from kho.config import Settings  # noqa: E402
-from web.app import create_app  # noqa: E402
-from web.context import Kho  # noqa: E402
-
-kho = Kho(Settings.from_env())
-people = make_people(kho)
-app = create_app(kho.settings, kho=kho)
+kho, people, app = installation("a22-oracle")
 print("tree:", TREE)
 
 

@@ -11,55 +11,28 @@ methods; wall µs and process CPU µs per request, min / median over ROUNDS requ
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from a22_site import installation, tree_first, without_limiter
+
+TREE = tree_first(sys.argv)
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 15
-HERE = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TREE), str(HERE / "tests" / "support"), str(HERE / "bench")]
-WORK = Path(tempfile.mkdtemp())
-
-from ingest.testpki import TestPKI  # noqa: E402
-
-TestPKI.build().write_trust_dir(WORK / "trust")
-os.environ.update(
-    KHO_DATA_DIR=str(WORK / "kho"),
-    KHO_AGENCY_ID="000.00.18.H40",
-    KHO_AGENCY_NAME="UBND",
-    KHO_FSYNC="false",
-    KHO_BROKER_URL="",
-    KHO_TIKA_URL="",
-    KHO_ELASTICSEARCH_URL="",
-    KHO_PASSWORD_MEMORY_KB="1024",
-    KHO_PASSWORD_TIME_COST="1",
-    KHO_COOKIE_SECURE="false",
-    KHO_TRUST_DIR=str(WORK / "trust"),
-    KHO_SESSION_SECRET="a22-bench-" + os.urandom(16).hex(),
-    KHO_LOGIN_MAX_ATTEMPTS="100000",
-)
 
 from count_harness import count_class_calls  # noqa: E402
-from kho_people import PASSWORD, make_people  # noqa: E402
+from kho_people import PASSWORD  # noqa: E402
 from kho_web import csrf  # noqa: E402
 
-from kho.config import Settings  # noqa: E402
 from repository.storage.local import LocalStore  # noqa: E402
-from web.app import create_app  # noqa: E402
-from web.context import Kho  # noqa: E402
 
 OFFICE = {"REMOTE_ADDR": "10.20.30.40"}
 OUTSIDER = {"REMOTE_ADDR": "198.51.100.66"}
 calls = count_class_calls(LocalStore)
-kho = Kho(Settings.from_env())
-people = make_people(kho)
-app = create_app(kho.settings, kho=kho)
-app.extensions["kho_login_limiter"].attempts = 10**6  # the limiter out of the way
-app.extensions["kho_login_limiter"].per_address = 10**6
+kho, people, app = installation("a22-bench")
+without_limiter(app)
 print("tree:", TREE, "| accounts.py from", sys.modules["repository.accounts"].__file__)
 rows: list[tuple[str, str, list[float], list[float], dict[str, int]]] = []
 

@@ -9,48 +9,18 @@ browsers are locked (wrong password). Prints min / median wall ms per case.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-TREE = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from a22_site import installation, tree_first, without_limiter
+
+TREE = tree_first(sys.argv)
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-HERE = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TREE), str(HERE / "tests" / "support")]
-WORK = Path(tempfile.mkdtemp())
-
-from ingest.testpki import TestPKI  # noqa: E402
-
-TestPKI.build().write_trust_dir(WORK / "trust")
-os.environ.update(
-    KHO_DATA_DIR=str(WORK / "kho"),
-    KHO_AGENCY_ID="000.00.18.H40",
-    KHO_AGENCY_NAME="UBND",
-    KHO_FSYNC="false",
-    KHO_BROKER_URL="",
-    KHO_TIKA_URL="",
-    KHO_ELASTICSEARCH_URL="",
-    KHO_COOKIE_SECURE="false",
-    KHO_TRUST_DIR=str(WORK / "trust"),
-    KHO_SESSION_SECRET="a22-timing-" + os.urandom(16).hex(),
-)
-for name in ("KHO_PASSWORD_MEMORY_KB", "KHO_PASSWORD_TIME_COST"):
-    os.environ.pop(name, None)  # the production cost
-
-from kho_people import make_people  # noqa: E402
-
-from kho.config import Settings  # noqa: E402
-from web.app import create_app  # noqa: E402
-from web.context import Kho  # noqa: E402
-
-kho = Kho(Settings.from_env())
-people = make_people(kho)
-app = create_app(kho.settings, kho=kho)
-app.extensions["kho_login_limiter"].attempts = 10**6
-app.extensions["kho_login_limiter"].per_address = 10**6
+kho, people, app = installation("a22-timing", argon="production")
+without_limiter(app)
 locked = people.usernames["chuyen_vien"]
 for i in range(5):  # new browsers of ``locked`` locked from elsewhere
     app.test_client().post(
