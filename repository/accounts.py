@@ -92,6 +92,7 @@ from kho.textkey import describe, lookalike_characters
 from kho.timeutil import parse_iso, to_iso_utc, vn_display
 from repository import formats, passwords
 from repository.audit import AuditLog, EventDraft
+from repository.networks import network_of
 from repository.policy import (
     LEAVING,
     Action,
@@ -204,6 +205,8 @@ _LOCK_TIMES = (
     "lock_ended_at",
     "untrusted_lock_until",
     "untrusted_failed_at",
+    "network_lock_until",
+    "network_failed_at",
 )
 """The optional instants of an account version about locks and the sessions they end."""
 
@@ -387,7 +390,20 @@ class Account:
     untrusted_lock_until: datetime | None = None
     """Until when a login from a browser without a device token is refused (``ACCOUNT_LOCKED``):
     the ``max_failed``-th wrong password from such browsers sets it. The account stays active,
-    its sessions live on, and a browser holding a device token logs in (review a21)."""
+    its sessions live on, and a browser holding a device token logs in (review a21).
+    From a network of :attr:`known_networks` :attr:`network_lock_until` holds instead."""
+    known_networks: tuple[str, ...] = ()
+    """The client blocks (:func:`repository.networks.address_block`) of the newest web logins
+    with the right password, newest first, at most :data:`KNOWN_NETWORKS` (review a22). A new
+    browser there (the owner's new computer at the office, an API script that keeps no device)
+    has a budget of its own: an outsider elsewhere locks only new browsers elsewhere."""
+    network_failures: int = 0
+    """Wrong passwords in a row from new browsers on :attr:`known_networks`."""
+    network_failed_at: datetime | None = None
+    """The newest of them."""
+    network_lock_until: datetime | None = None
+    """Until when a login from a new browser on a known network is refused (as
+    :attr:`untrusted_lock_until` elsewhere)."""
 
     @property
     def units(self) -> frozenset[str]:
@@ -467,6 +483,10 @@ class Account:
             fields["device_key"] = self.device_key
         if self.untrusted_failures:
             fields["untrusted_failures"] = self.untrusted_failures
+        if self.known_networks:
+            fields["known_networks"] = list(self.known_networks)
+        if self.network_failures:
+            fields["network_failures"] = self.network_failures
         return formats.stamp(formats.ACCOUNT.name, fields)
 
     def public_dict(self) -> dict[str, Any]:
@@ -474,6 +494,7 @@ class Account:
         data = self.to_dict()
         del data["password_hash"]
         data.pop("device_key", None)
+        data.pop("known_networks", None)  # where the person works from: not for every reader
         if "reset" in data:
             data["reset"] = self.reset.public_dict() if self.reset is not None else None
         return data
@@ -504,6 +525,8 @@ class Account:
             **{name: _time(data.get(name)) for name in _LOCK_TIMES},
             device_key=data.get("device_key"),
             untrusted_failures=int(data.get("untrusted_failures", 0)),
+            known_networks=tuple(str(n) for n in data.get("known_networks", ())),
+            network_failures=int(data.get("network_failures", 0)),
         )
 
     def __repr__(self) -> str:  # never print the hash in logs or tracebacks
@@ -650,10 +673,50 @@ def token_revoked_key(digest: str) -> str:
 
 
 WEB_SESSION = "web-session"
+"""The name of the token a page login issues (its idle timeout is the pages')."""
+
 UNTRUSTED_LOCK = "untrusted_browser"
 """``details.reason`` of ``ACCOUNT_LOCKED`` (and of its ``account:lock`` event) when only logins
 from browsers without a device token are locked (:meth:`AccountService._record_untrusted_failure`)."""
-"""The name of the token a page login issues (its idle timeout is the pages')."""
+
+KNOWN_NETWORKS = 8
+"""How many client blocks an account remembers (:attr:`Account.known_networks`)."""
+
+
+@dataclass(frozen=True)
+class NewBrowserPlace:
+    """Which budget a wrong password from a new browser (no valid device token) counts towards:
+    the fields of :class:`Account` holding its run and its lock (review a22)."""
+
+    failures: str
+    """The field counting the run."""
+    failed_at: str
+    """The field holding the newest wrong password of the run."""
+    lock_until: str
+    """The field holding until when such logins are refused."""
+    known_network: bool
+    """Whether the place is a network the account logged in from (the audit events say so)."""
+
+
+ELSEWHERE = NewBrowserPlace("untrusted_failures", "untrusted_failed_at", "untrusted_lock_until", False)
+KNOWN_NETWORK = NewBrowserPlace("network_failures", "network_failed_at", "network_lock_until", True)
+
+
+def new_browser_place(account: Account, source: str | None) -> NewBrowserPlace:
+    """:data:`KNOWN_NETWORK` when ``source`` is in one of the account's known networks, else
+    :data:`ELSEWHERE`: an outsider's wrong passwords from elsewhere lock only new browsers
+    elsewhere; the owner's new computer on the office network still logs in (review a22)."""
+    network = network_of(source)
+    return KNOWN_NETWORK if network is not None and network in account.known_networks else ELSEWHERE
+
+
+def remembered_networks(account: Account, source: str | None) -> tuple[str, ...]:
+    """:attr:`Account.known_networks` after a login with the right password from ``source``."""
+    network = network_of(source)
+    if network is None or account.known_networks[:1] == (network,):
+        return account.known_networks
+    return (network, *(n for n in account.known_networks if n != network))[:KNOWN_NETWORKS]
+
 
 IDLE_SLOTS = 10
 """An idle timeout is kept in slots of a tenth of it: a token's use is written once per slot."""
@@ -1818,13 +1881,17 @@ class AccountService:
         untrusted = device is not None and not device_trusted(account, device, now)
 
         def success(current: Account) -> dict[str, Any]:
-            if current.status is not Status.ACTIVE or self._new_browsers_locked(current, device, now):
+            if current.status is not Status.ACTIVE or self._new_browsers_locked(current, device, now, source):
                 return {}
             changes: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
             if current.device_key is None:
                 changes["device_key"] = _new_device_key()
-            if untrusted and current.untrusted_failures:
-                changes["untrusted_failures"] = 0  # the right password from a new browser
+            place = new_browser_place(current, source)
+            if untrusted and getattr(current, place.failures):
+                changes[place.failures] = 0  # the right password from a new browser
+            known = remembered_networks(current, source)
+            if device is not None and known != current.known_networks:
+                changes["known_networks"] = known  # a web door's login: its network is known
             if current.failures_since is not None and (
                 current.last_failed_at is None or now - current.last_failed_at >= self.lock_duration
             ):
@@ -1841,7 +1908,7 @@ class AccountService:
         seen, account = self._update(account.username, account.username, success, login)
         if account.status is not Status.ACTIVE:  # locked (or deleted) meanwhile by someone else
             self._refuse_locked(account, source, password_ok=True)
-        if self._new_browsers_locked(seen, device, now):  # new browsers locked meanwhile
+        if self._new_browsers_locked(seen, device, now, source):  # new browsers locked meanwhile
             self._refuse_locked(seen, source, password_ok=True, untrusted=True)
         due = self._password_due(account, now)
         if due is not None:
@@ -1876,7 +1943,7 @@ class AccountService:
         fresh = self._read(account.username) or account
         if fresh.status is not Status.ACTIVE:
             self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True)
-        if self._new_browsers_locked(fresh, device, now):
+        if self._new_browsers_locked(fresh, device, now, source):
             self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True, untrusted=True)
         if passwords.idle_locked(
             account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
@@ -2348,7 +2415,7 @@ class AccountService:
         and count a wrong password towards their lock only; otherwise count it towards the
         account's lock (:meth:`_record_failure`). Returns only for the right password."""
         now = self.clock()
-        if self._new_browsers_locked(account, device, now):
+        if self._new_browsers_locked(account, device, now, source):
             self._refuse_locked(
                 account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
             )
@@ -2360,22 +2427,21 @@ class AccountService:
             self._record_failure(account.username, source)
 
     @staticmethod
-    def _new_browsers_locked(account: Account, device: Device, now: datetime) -> bool:
+    def _new_browsers_locked(account: Account, device: Device, now: datetime, source: str | None) -> bool:
         """Whether a login from ``device`` is refused by the new-browser lock: a door with a
         browser (``device`` not None) and no valid device token of ``account`` while such logins
         are locked (:meth:`_record_untrusted_failure`). Checked before the password and again
         where a login or a password change is written (review rv16): a right guess under way
         when the fifth wrong one locked new browsers is refused too, as the account's own lock
-        refuses one (:meth:`authenticate`)."""
-        return (
-            device is not None
-            and account.untrusted_lock_until is not None
-            and now < account.untrusted_lock_until
-            and not device_trusted(account, device, now)
-        )
+        refuses one (:meth:`authenticate`). The lock of ``source``'s place
+        (:func:`new_browser_place`, review a22)."""
+        if device is None:
+            return False
+        until = getattr(account, new_browser_place(account, source).lock_until)
+        return until is not None and now < until and not device_trusted(account, device, now)
 
-    def _untrusted_locked_error(self, account: Account) -> AccountLocked:
-        until = account.untrusted_lock_until or self.clock()
+    def _untrusted_locked_error(self, account: Account, source: str | None) -> AccountLocked:
+        until = getattr(account, new_browser_place(account, source).lock_until) or self.clock()
         return AccountLocked(
             f"Tài khoản “{account.username}” đang tạm khóa đăng nhập từ trình duyệt hoặc thiết bị mới"
             f" (nhập sai mật khẩu {self.max_failed} lần từ nơi chưa từng đăng nhập) đến"
@@ -2399,27 +2465,30 @@ class AccountService:
         def fail(current: Account) -> dict[str, Any]:
             if current.status is not Status.ACTIVE:
                 return {}
-            last, until = current.untrusted_failed_at, current.untrusted_lock_until
+            place = new_browser_place(current, source)
+            last, until = getattr(current, place.failed_at), getattr(current, place.lock_until)
             quiet = last is None or now - last >= self.lock_duration
             ended = last is not None and until is not None and last < until <= now  # a new run after a lock
-            count = 1 if quiet or ended else current.untrusted_failures + 1
+            count = 1 if quiet or ended else getattr(current, place.failures) + 1
             changes: dict[str, Any] = {
-                "untrusted_failures": count,
-                "untrusted_failed_at": now,
+                place.failures: count,
+                place.failed_at: now,
                 # The run of wrong passwords begins here too (a18): a session opened after it may
                 # be the guesser's, and ends if the account's own lock follows (:meth:`survives_lock`).
                 "failures_since": current.failures_since or now,
                 "last_failed_at": now,
             }
             if passwords.locks_after_failure(count, self.max_failed):
-                changes["untrusted_lock_until"] = now + self.lock_duration
+                changes[place.lock_until] = now + self.lock_duration
             return changes
 
         def again(before: Account) -> bool:
-            until = before.untrusted_lock_until
+            until = getattr(before, new_browser_place(before, source).lock_until)
             return until is not None and now < until + self.lock_duration
 
         def failed(before: Account, after: Account) -> list[EventDraft]:
+            place = new_browser_place(before, source)
+            known = {"known_network": True} if place.known_network else {}
             events = [
                 _draft(
                     after.username,
@@ -2428,16 +2497,17 @@ class AccountService:
                     {
                         "reason": "wrong-password",
                         "untrusted": True,
-                        "untrusted_failures": after.untrusted_failures,
-                    },
+                        "untrusted_failures": getattr(after, place.failures),
+                    }
+                    | known,
                 )
             ]
-            if after.untrusted_lock_until != before.untrusted_lock_until:
+            if getattr(after, place.lock_until) != getattr(before, place.lock_until):
                 details = {
                     "username": after.username,
                     "reason": UNTRUSTED_LOCK,
-                    "until": _iso(after.untrusted_lock_until),
-                } | ({"relock": True} if again(before) else {})
+                    "until": _iso(getattr(after, place.lock_until)),
+                } | known | ({"relock": True} if again(before) else {})
                 events.append(_draft("system", "account:lock", source, details))
             return events
 
@@ -2445,8 +2515,9 @@ class AccountService:
         before, after = self._update(username, username, fail, failed, refused=refused)
         if before.status is not Status.ACTIVE:
             self._refuse_locked(before, source, password_ok=False)
-        if after.untrusted_lock_until != before.untrusted_lock_until:
-            until = vn_display(after.untrusted_lock_until or now)
+        place = new_browser_place(before, source)
+        if getattr(after, place.lock_until) != getattr(before, place.lock_until):
+            until = vn_display(getattr(after, place.lock_until) or now)
             self._notify(
                 username,
                 "lock",
@@ -2523,7 +2594,9 @@ class AccountService:
                 log_may_refuse=audit_may_refuse,
             )
             if password_ok:
-                raise self._untrusted_locked_error(account) if untrusted else self._locked_error(account)
+                if untrusted:
+                    raise self._untrusted_locked_error(account, source)
+                raise self._locked_error(account)
         raise _login_failed()
 
     def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:
@@ -2677,7 +2750,7 @@ class AccountService:
                     code="PASSWORD_CHANGED_MEANWHILE",
                     username=account.username,
                 )
-            if self._new_browsers_locked(current, device, now):  # locked meanwhile: refused below
+            if self._new_browsers_locked(current, device, now, source):  # locked meanwhile: refused below
                 return {}
             return {
                 "password_hash": new_hash,
@@ -2688,6 +2761,7 @@ class AccountService:
                 # Every device token given out under the old password ends (a thief's browser
                 # too); the person's browser gets a new one at its next login.
                 "device_key": _new_device_key(),
+                "known_networks": (),  # a thief's network is not the owner's any more
             }
 
         seen, after = self._update(
@@ -2697,7 +2771,7 @@ class AccountService:
             lambda _, a: [_draft(a.username, "account:password", source, {"tokens_revoked": len(ending)})],
             also=lambda: self._revoke(ending, account.username, now),
         )
-        if self._new_browsers_locked(seen, device, now):  # nothing written: new browsers locked meanwhile
+        if self._new_browsers_locked(seen, device, now, source):  # nothing written: locked meanwhile
             self._refuse_locked(seen, source, password_ok=True, untrusted=True)
         self._revoke_late(account.username, account.username, source, keep=keep)
         return after
@@ -2741,6 +2815,7 @@ class AccountService:
                 "must_change_password": True,
                 "reset": pending,
                 "device_key": None,  # no browser trusted under the lost password stays trusted
+                "known_networks": (),
             },
             lambda _, a: [
                 _draft(
@@ -3020,17 +3095,21 @@ class AccountService:
             actor, target.units, action="account:unlock", target=target.username, source=source
         )
         now = self.clock()
-        if target.status is Status.ACTIVE and target.untrusted_lock_until is not None:
-            if now >= target.untrusted_lock_until:
-                return target
+        in_force = [
+            place
+            for place in (ELSEWHERE, KNOWN_NETWORK)
+            if (until := getattr(target, place.lock_until)) is not None and now < until
+        ]
+        if target.status is Status.ACTIVE and in_force:
             _, lifted = self._update(
                 username,
                 actor.username,
-                lambda c: (
-                    {"untrusted_lock_until": None, "untrusted_failures": 0}
-                    if c.untrusted_lock_until is not None
-                    else {}
-                ),
+                lambda c: {
+                    field: value
+                    for place in (ELSEWHERE, KNOWN_NETWORK)
+                    if getattr(c, place.lock_until) is not None
+                    for field, value in ((place.lock_until, None), (place.failures, 0))
+                },
                 lambda _, a: [
                     _draft(
                         actor.username,
@@ -3096,8 +3175,27 @@ class AccountService:
         _, after = self._update(
             target.username,
             actor.username,
-            lambda _: {"device_key": _new_device_key()},
+            lambda _: {"device_key": _new_device_key(), "known_networks": ()},
             lambda _, a: [_draft(actor.username, action, source, {"username": a.username})],
+        )
+        return after
+
+    def sign_out_everywhere(self, actor: Account, keep: str | None, source: str | None = None) -> Account:
+        """The person ends every session and API token of their own account but the one whose
+        digest is ``keep`` (the browser they press it in), and makes every browser untrusted (a
+        new device key, as :meth:`forget_devices`): "Đăng xuất khỏi mọi trình duyệt", review
+        a22, for a person who fears a browser or a token left somewhere. Audited as
+        ``account:sign-out-everywhere`` with the number of tokens ended."""
+        action = "account:sign-out-everywhere"
+        current = self._current_actor(actor, action=action, target=actor.username, source=source)
+        now = self.clock()
+        ending = self._tokens_to_revoke(current.username, keep=keep)
+        _, after = self._update(
+            current.username,
+            current.username,
+            lambda _: {"device_key": _new_device_key(), "known_networks": ()},
+            lambda _, a: [_draft(a.username, action, source, {"tokens_revoked": len(ending)})],
+            also=lambda: self._revoke(ending, current.username, now),
         )
         return after
 
@@ -3202,6 +3300,7 @@ class AccountService:
                     "last_failed_at": None,
                     "lock_ended_at": now,
                     "device_key": None,  # whoever guessed may hold a trusted browser
+                    "known_networks": (),
                 }
                 if c.status is Status.LOCKED and c.lock_reason is LockReason.FAILED_LOGINS
                 else {}

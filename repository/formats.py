@@ -274,7 +274,10 @@ ACCOUNT = define(
     Kind(
         "account",
         "phiên bản tài khoản",
-        (legacy_stamp("format", 1, "phiên bản tài khoản"), _same, _same, _same, _same, _same, _same, _same),
+        (
+            legacy_stamp("format", 1, "phiên bản tài khoản"),
+            *(_same,) * 8,
+        ),
     )
 )
 """Version 2 may carry ``reset``: a password reset in two halves (``AccountService.reset_password``),
@@ -312,7 +315,13 @@ Version 8 may carry ``device_key``, ``untrusted_failures``, ``untrusted_failed_a
 only such browsers; absent means none, as in version 7). A Kho that reads version 7 would ignore
 them: it would count such wrong passwords towards the account's lock again (so an outsider could
 keep the owner out, NOTES-rv12), and, writing the next version, drop the device key (every
-trusted browser untrusted) and an untrusted lock in force; it refuses version 8 instead."""
+trusted browser untrusted) and an untrusted lock in force; it refuses version 8 instead.
+
+Version 9 may carry ``known_networks``, ``network_failures``, ``network_failed_at`` and
+``network_lock_until`` (review a22: a new browser on a network the account logged in from has
+its own budget of wrong passwords, so an outsider elsewhere cannot lock it; absent means none, as
+in version 8). A Kho that reads version 8 would count such wrong passwords towards the lock of
+every new browser again and drop a lock in force; it refuses version 9 instead."""
 TOKEN = _account_kind("token", "mã truy cập (token)", _same, _same)
 """Version 2 carries ``audit`` (the ``account:token-issue`` event), as :data:`UNIT`.
 

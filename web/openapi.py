@@ -290,7 +290,20 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "string",
                 "description": "Until when logins without a device token of the account are refused"
                 " (ACCOUNT_LOCKED, reason untrusted_browser); the account, its sessions and the browsers"
-                " that logged in before are not affected.",
+                " that logged in before are not affected. From a network the account logged in from,"
+                " network_lock_until holds instead.",
+            },
+            "network_failures": {
+                "type": "integer",
+                "description": "Wrong passwords in a row from new browsers or clients on a network the"
+                " account logged in from with the right password (its own budget, review a22).",
+            },
+            "network_failed_at": {"type": "string"},
+            "network_lock_until": {
+                "type": "string",
+                "description": "Until when logins without a device token from a known network are"
+                " refused (ACCOUNT_LOCKED, reason untrusted_browser); wrong passwords from elsewhere"
+                " never set it.",
             },
             "changed_at": _nullable("string"),
             "changed_by": _nullable("string"),

@@ -15,6 +15,10 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
+# Moved to repository.networks (review a22: the account service counts known networks too).
+from repository.networks import IPV6_CLIENT_PREFIX as IPV6_CLIENT_PREFIX
+from repository.networks import address_block as address_block
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -49,27 +53,6 @@ def client_address(peer: str, forwarded_for: str | None, proxies: tuple[Network,
         if not _trusted(hop, proxies):
             return hop
     return current
-
-
-IPV6_CLIENT_PREFIX = 64
-"""The IPv6 network one client is given (RFC 6177: a subscriber gets a /64 or more): the login
-limits count it as one address (:func:`address_block`)."""
-
-
-def address_block(address: str) -> str:
-    """What the login limits count as one client: an IPv4 address (mapped into IPv6 or not)
-    itself, an IPv6 address its /:data:`IPV6_CLIENT_PREFIX` network; anything else as written.
-    Keyed by the full IPv6 address, a client turning through the 2^64 addresses of its line
-    escaped both the per-address and the per-name budget."""
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False))
-    return str(ip)
 
 
 class TrustedProxies:

@@ -590,12 +590,35 @@ def test_an_account_version_carrying_device_trust_is_refused_by_a_kho_that_reads
     assert (old.device_key, old.untrusted_failures, old.untrusted_lock_until) == (None, 0, None)
     until = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
     stored = replace(old, device_key="ab" * 32, untrusted_failures=5, untrusted_lock_until=until).to_dict()
-    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current == 8
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current >= 8
     again = Account.from_dict(stored)
     assert (again.device_key, again.untrusted_failures, again.untrusted_lock_until) == ("ab" * 32, 5, until)
     assert "device_key" not in again.public_dict()
     previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:7])
     monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a21
+    with pytest.raises(FormatUnsupported) as info:
+        Account.from_dict(stored)
+    assert info.value.code == "FORMAT_UNSUPPORTED"
+
+
+def test_an_account_version_carrying_known_networks_is_refused_by_a_kho_that_reads_accounts_of_format_8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Format 9 may carry ``known_networks`` and the known network's own new-browser lock (review
+    a22). A Kho of format 8 would count such wrong passwords towards every new browser's lock
+    and drop the lock in force: it refuses format 9. What format 8 wrote reads as before."""
+    v6_data = json.loads((FIXTURES / "v6" / "account" / "accounts_niemlt.vpub_v000004.json").read_text())
+    old = Account.from_dict(v6_data)
+    assert (old.known_networks, old.network_failures, old.network_lock_until) == ((), 0, None)
+    until = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
+    networks = ("10.0.0.1", "2001:db8:1:2::/64")
+    stored = replace(old, known_networks=networks, network_failures=5, network_lock_until=until).to_dict()
+    assert stored[formats.FORMAT_KEY] == formats.ACCOUNT.current == 9
+    again = Account.from_dict(stored)
+    assert (again.known_networks, again.network_failures, again.network_lock_until) == (networks, 5, until)
+    assert "known_networks" not in again.public_dict()
+    previous = formats.Kind("account", "phiên bản tài khoản", formats.ACCOUNT.upcasters[:8])
+    monkeypatch.setitem(formats.KINDS, "account", previous)  # the reader of the release before a22
     with pytest.raises(FormatUnsupported) as info:
         Account.from_dict(stored)
     assert info.value.code == "FORMAT_UNSUPPORTED"

@@ -43,17 +43,32 @@ WIDTHS = (1280, 360)
 
 
 
-@pytest.fixture
-def server(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The whole application (pages and API) on a real HTTP server on loopback, like ``kho serve``."""
-    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # plain http on 127.0.0.1
+def serve(kho: Kho, host: str = "127.0.0.1") -> Iterator[str]:
+    """The whole application (pages and API) on a real HTTP server on loopback, like ``kho serve``,
+    with the cookie settings of the environment; yields its address under ``host``."""
     app = create_app(kho.settings, kho=kho)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
+    yield f"http://{host}:{httpd.server_port}"
     httpd.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def server(kho: Kho, people: People, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The whole application (pages and API) on a real HTTP server on loopback, like ``kho serve``."""
+    monkeypatch.setenv("KHO_COOKIE_SECURE", "false")  # plain http on 127.0.0.1
+    yield from serve(kho)
+
+
+def login_page(page: Any, server: str, username: str, password: str = PASSWORD) -> None:
+    """Log in on ``server``'s login page in ``page`` (a Chromium tab) and wait for the answer."""
+    page.goto(server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
 
 
 @pytest.fixture(scope="module")

@@ -36,11 +36,15 @@ def workers(
     return workers_on(kho, clock, monkeypatch, "a21-shared-secret-" + "5e0b7c2a9d4f1e8b3a6c0d7f2e9b4a1c")
 
 
-def _page_login(web: FlaskClient, username: str, password: str = PASSWORD) -> tuple[int, str]:
+def _page_login(
+    web: FlaskClient, username: str, password: str = PASSWORD, at: dict[str, str] = OWNER
+) -> tuple[int, str]:
+    """A login on the page from ``at`` (since a22 a new browser on a network the account logged
+    in from has a budget of its own: the outsider's browsers log in from :data:`OUTSIDER`)."""
     done = web.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": csrf(web)},
-        environ_overrides=OWNER,
+        environ_overrides=at,
     )
     return done.status_code, done.get_data(as_text=True)
 
@@ -101,7 +105,7 @@ def test_an_outsider_relocking_every_lock_period_no_longer_keeps_the_owner_out(
         assert kho.accounts.get(name).status.value == "active"
         # A browser that never logged in, even with the right password, waits for the lock's end.
         assert _api_login(outsider, name, PASSWORD) == (403, "ACCOUNT_LOCKED:untrusted_browser")
-        status, text = _page_login(second.test_client(), name)
+        status, text = _page_login(second.test_client(), name, at=OUTSIDER)
         assert status == 401 and "trình duyệt bạn đã đăng nhập trước đây" in text
         clock.offset += kho.accounts.lock_duration + timedelta(minutes=1)
     locks = [
@@ -184,7 +188,7 @@ def test_forged_expired_and_other_accounts_device_tokens_are_refused(
             "ACCOUNT_LOCKED:untrusted_browser",
         ), what
         page = _browser(first, name, token)
-        assert _page_login(page, name)[0] == 401, what
+        assert _page_login(page, name, at=OUTSIDER)[0] == 401, what
     assert _api_login(second.test_client(), name, PASSWORD, good)[0] == 200
     # A non-string device is bad input: a Vietnamese message and a stable code.
     odd = second.test_client().post("/api/login", json={"username": name, "password": PASSWORD, "device": 7})
@@ -389,7 +393,7 @@ def test_a_planted_cookie_of_the_same_name_does_not_untrust_the_owners_browser(
     outsider = first.test_client()
     outsider.set_cookie(f"kho_device_{name}", f"1.1764900000.{'0' * 64}", path="/login")
     outsider.set_cookie(f"kho_device_{name}", "không-phải-mã")
-    assert _page_login(outsider, name)[0] == 401
+    assert _page_login(outsider, name, at=OUTSIDER)[0] == 401
 
 
 def test_the_new_browser_lock_answers_an_outsider_as_a_name_that_does_not_exist(

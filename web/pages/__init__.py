@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
+from web import cookies
 from web.context import Kho
 from web.pages import (
     admin,
@@ -62,8 +63,10 @@ def register_pages(app: Flask, kho: Kho) -> None:
         logger.warning("KHO_SESSION_SECRET is not set: page sessions last only as long as this process")
     app.secret_key = secret or secrets.token_hex(32)
     app.config.update(
-        SESSION_COOKIE_NAME="kho_session",
+        SESSION_COOKIE_NAME=cookies.name(cookies.SESSION, secure),  # __Host- when secure (a22)
         SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_PATH="/",  # what __Host- requires: Path=/ and no Domain
+        SESSION_COOKIE_DOMAIN=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )

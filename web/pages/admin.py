@@ -165,6 +165,16 @@ def unlock(username: str) -> Response:
     return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
 
 
+@bp.post("/accounts/<username>/forget-devices")
+@login_required
+def forget_devices(username: str) -> Response:
+    """``kho account forget-devices`` on the accounts page (review a22): no browser of the
+    account is trusted any more; its sessions go on (lock the account to end them)."""
+    kho().accounts.forget_devices(username, current_account(), request.remote_addr)
+    flash(f"Mọi trình duyệt của tài khoản {username} không còn được tin cậy.", "info")
+    return redirect(url_for("admin.accounts"))  # type: ignore[return-value]
+
+
 # -- password reset: two people ----------------------------------------------------------------
 @bp.post("/accounts/<username>/reset")
 @login_required

@@ -16,7 +16,15 @@ from repository import passwords
 from repository.accounts import WEB_SESSION, token_digest
 from web.cross_site import VIA_OTHER_SITE, cross_site
 from web.devices import presented, remember
-from web.pages.common import current_account, current_actor, kho, limited, page, safe_next
+from web.pages.common import (
+    current_account,
+    current_actor,
+    kho,
+    limited,
+    login_required,
+    page,
+    safe_next,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -91,6 +99,24 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))  # type: ignore[return-value]
 
 
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    """The person's "Đăng xuất khỏi mọi trình duyệt" (review a22): every other session and API token of the
+    person's account ends and no other browser is trusted; this browser keeps its session and
+    gets a new device cookie (as after a password change)."""
+    token = session.get("t")
+    after = kho().accounts.sign_out_everywhere(
+        current_account(), token_digest(str(token)) if token else None, request.remote_addr
+    )
+    flash(
+        "Đã đăng xuất khỏi mọi trình duyệt và thiết bị khác; các mã truy cập API khác của tài khoản"
+        " đã hết hiệu lực.",
+        "info",
+    )
+    return remember(redirect(url_for("auth.change_password")), kho().accounts, after)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 def change_password() -> Response:
     """Logged in, or right after a login that requires a change (first login, expired)."""
@@ -113,7 +139,10 @@ def change_password() -> Response:
                 limited(
                     str(username),
                     lambda: kho().accounts.change_password(
-                        str(username), old, new, request.remote_addr,
+                        str(username),
+                        old,
+                        new,
+                        request.remote_addr,
                         keep=token_digest(str(current)) if current else None,
                         device=presented(str(username)),
                     ),
@@ -142,5 +171,3 @@ def change_password() -> Response:
         errors=errors,
         forced=who is None,
     )
-
-
