@@ -190,3 +190,69 @@ def differences(signed: DocumentView, final: DocumentView) -> str | None:
         if before.objects != after.objects:
             return f"nội dung hiển thị của trang {number} khác phiên bản đã ký"
     return None
+
+
+def drawn_over_content(signed_data: bytes, signed: DocumentView, final_data: bytes) -> tuple[int, ...]:
+    """The pages (numbered from 1) on which what is drawn on top of the page (annotations:
+    comments, stamps, drawings, field and signature appearances) shows otherwise in
+    ``final_data`` than in the signed revision ``signed_data`` (``signed`` is its view)
+    within the bounds of what the signed page shows (its page objects).
+
+    :func:`differences` leaves annotations out, since PAdES lets them follow a signature; a
+    comment added after signing whose appearance paints an opaque box with other text over
+    the signed text changed what every viewer shows (the shadow attack by annotation). Both
+    revisions are rendered by pdfium with their annotations, the same page size (the caller
+    found no :func:`differences`), and compared pixel by pixel inside each signed page
+    object's box (less one pixel on each side, for anti-aliasing at its edge); a comment
+    beside the signed content changes no pixel there."""
+    import pypdfium2 as pdfium
+
+    pages: list[int] = []
+    with _lock, _opened(pdfium, signed_data) as before, _opened(pdfium, final_data) as after:
+        count = min(len(before), len(after), len(signed.pages))  # type: ignore[arg-type]
+        for index in range(count):
+            boxes = [bounds for _, bounds, _ in signed.pages[index].objects if bounds]
+            if boxes and _drawn_over(before[index], after[index], boxes):  # type: ignore[index]
+                pages.append(index + 1)
+    return tuple(pages)
+
+
+def _drawn_over(before: object, after: object, boxes: list[tuple[float, ...]]) -> bool:
+    """Whether any pixel inside ``boxes`` (page coordinates) differs between the two pages,
+    each rendered at 72 dpi with its annotations (no form environment: widgets as their
+    appearance streams say)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        old = before.render(scale=1, may_draw_forms=False)  # type: ignore[attr-defined]
+        new = after.render(scale=1, may_draw_forms=False)  # type: ignore[attr-defined]
+        try:
+            width, height, stride = old.width, old.height, old.stride
+            if (width, height, stride) != (new.width, new.height, new.stride):
+                return True
+            step = old.n_channels  # bytes per pixel
+            old_bytes, new_bytes = bytes(old.buffer), bytes(new.buffer)
+        finally:
+            old.close()
+            new.close()
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        raw = before.raw  # type: ignore[attr-defined]
+
+        def device(x: float, y: float) -> tuple[int, int]:
+            pdfium_c.FPDF_PageToDevice(raw, 0, 0, width, height, 0, x, y, dx, dy)
+            return dx.value, dy.value
+
+        for box in boxes:
+            (x1, y1), (x2, y2) = device(box[0], box[1]), device(box[2], box[3])
+            left, right = max(min(x1, x2) + 1, 0), min(max(x1, x2) - 1, width)
+            top, bottom = max(min(y1, y2) + 1, 0), min(max(y1, y2) - 1, height)
+            for row in range(top, bottom):
+                start, end = row * stride + left * step, row * stride + right * step
+                if old_bytes[start:end] != new_bytes[start:end]:
+                    return True
+        return False
+    finally:
+        for page in (before, after):
+            page.close()  # type: ignore[attr-defined]

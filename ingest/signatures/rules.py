@@ -640,6 +640,7 @@ class Evidence(StrEnum):
     CHECK_FAILED = "check_failed"  # a whole-document check broke on the file
     APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
     SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
+    DRAWN_OVER_CONTENT = "drawn_over_content"  # a comment after signing lies over signed content
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -655,6 +656,8 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     Evidence.VIEWER_ERROR: Indication.INDETERMINATE,
     Evidence.CHECK_FAILED: Indication.INDETERMINATE,
     Evidence.SIGNATURE_HIDDEN: Indication.INDETERMINATE,
+    # a highlight and a forged box of text over the signed text look alike to Kho
+    Evidence.DRAWN_OVER_CONTENT: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -681,6 +684,8 @@ class DocumentFacts:
     appearance_replaced: tuple[str, ...] = ()  # fields whose shown text changed, value kept
     signature_dictionary_replaced: tuple[str, ...] = ()  # signed /Sig dictionaries rewritten
     hidden_signatures: int = 0  # signed revisions in the bytes when the final one lists none
+    # pages where annotations added or changed after signing are drawn over signed content
+    drawn_over_pages: tuple[int, ...] = ()
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -719,6 +724,15 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             f"Tệp chứa {facts.hidden_signatures} phiên bản đã được ký số nhưng phiên bản cuối "
             "cùng của tài liệu không còn chữ ký nào: chữ ký có thể đã bị gỡ khỏi tài liệu sau "
             "khi ký; cần đối chiếu với phiên bản đã ký.",
+        ))
+    if facts.drawn_over_pages:
+        pages = ", ".join(str(n) for n in facts.drawn_over_pages)
+        found.append((
+            Evidence.DRAWN_OVER_CONTENT,
+            "Có chú thích (ghi chú, đánh dấu, hình vẽ, con dấu) được thêm hoặc sửa sau khi ký "
+            f"nằm đè lên nội dung đã ký ở trang {pages}: chú thích có thể che hoặc thay nội "
+            "dung đã ký, nên không khẳng định được nội dung hiển thị là nội dung đã ký; cần "
+            "đối chiếu với phiên bản đã ký.",
         ))
     if facts.viewer_error is not None:
         found.append((
