@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -163,6 +163,7 @@ class SignatureFacts:
     signer_kind: SignerKind = SignerKind.UNKNOWN
     best_signature_time: datetime | None = None  # trusted timestamp, else validation time
     certificate_valid_from: datetime | None = None  # the signer certificate's notBefore
+    claimed_time: datetime | None = None  # the signing time the signer claims (signingTime, /M)
     # the signer certificate's extended key usages (asn1crypto names or dotted OIDs); None
     # when it has no such extension
     key_purposes: tuple[str, ...] | None = None
@@ -344,6 +345,40 @@ def signed_before_certificate(facts: SignatureFacts) -> bool:
     )
 
 
+CLAIMED_TIME_SLACK = timedelta(days=1)
+"""How far a claimed signing time may lie outside what is possible before it is taken for a
+false claim: clock skew, and local time written as UTC (the Vietnamese signing tools in the
+corpus write UTC+7 local time as UTC, 7 hours after their time-stamps)."""
+
+
+def claimed_time_problem(
+    claimed: datetime | None, valid_from: datetime | None, known_to_exist: datetime | None
+) -> str | None:
+    """Why the signing time the signer claims (``claimed``: CMS signingTime or /M, shown to
+    people as the time of signing) cannot be true (pure): more than
+    :data:`CLAIMED_TIME_SLACK` before the signer certificate's notBefore (``valid_from``: a
+    back-dated signature, made with a certificate that did not exist yet), or more than that
+    after the signature is known to exist (``known_to_exist``: its trusted time-stamp, else
+    the validation time: a time in the future). ``None`` when it may be true or is unknown.
+    Proven times are judged by :func:`signed_before_certificate`; this is only a claim, so
+    doubt, not proof."""
+    if claimed is None:
+        return None
+    if valid_from is not None and claimed < valid_from - CLAIMED_TIME_SLACK:
+        return (
+            f"Thời điểm ký do người ký tự khai ({_utc_text(claimed)}) trước khi chứng thư số của "
+            f"người ký có hiệu lực ({_utc_text(valid_from)}): thời điểm ký này không thể đúng "
+            "(có thể đã ký lùi ngày)."
+        )
+    if known_to_exist is not None and claimed > known_to_exist + CLAIMED_TIME_SLACK:
+        return (
+            f"Thời điểm ký do người ký tự khai ({_utc_text(claimed)}) sau thời điểm chữ ký chắc "
+            f"chắn đã tồn tại ({_utc_text(known_to_exist)}, theo dấu thời gian tin cậy hoặc lúc "
+            "kiểm tra): thời điểm ký này không thể đúng."
+        )
+    return None
+
+
 def certificate_identifies_signer(facts: SignatureFacts, *, seal: bool = False) -> bool:
     """Whether the signer certificate may say who signed (pure; the one rule of a report's
     ``trusted``, which decides whether a signature names the signer and the sending agency,
@@ -444,6 +479,12 @@ def signature_verdict(
                     "được tạo hợp lệ bằng chứng thư này.",
                 )
             )
+        if facts.type is SignatureType.SIGNATURE:
+            claim = claimed_time_problem(
+                facts.claimed_time, facts.certificate_valid_from, facts.best_signature_time
+            )
+            if claim is not None:
+                indeterminate.append(("SIG_CONSTRAINTS_FAILURE", claim))
         if facts.revoked_before_timestamp:
             failed.append(
                 (

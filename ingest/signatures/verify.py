@@ -906,6 +906,7 @@ def _report(
         signer_kind=kind,
         best_signature_time=best_time,
         certificate_valid_from=_valid_from(status.signing_cert),
+        claimed_time=signing_time if sig_type is SignatureType.SIGNATURE else None,
         key_purposes=_key_purposes(status.signing_cert),
         signer_subject=_subject(status.signing_cert),
     )
