@@ -193,41 +193,119 @@ def differences(signed: DocumentView, final: DocumentView) -> str | None:
 
 
 def drawn_over_content(signed_data: bytes, signed: DocumentView, final_data: bytes) -> tuple[int, ...]:
-    """The pages (numbered from 1) on which what is drawn on top of the page (annotations:
-    comments, stamps, drawings, field and signature appearances) shows otherwise in
-    ``final_data`` than in the signed revision ``signed_data`` (``signed`` is its view)
-    within the bounds of what the signed page shows (its page objects).
+    """The pages (numbered from 1) on which an annotation of ``final_data`` (a comment, a
+    stamp, a drawing, a form field) shows otherwise than the signed revision ``signed_data``
+    (``signed`` is its view) where the signed page shows content (its page objects' boxes).
 
-    :func:`differences` leaves annotations out, since PAdES lets them follow a signature; a
-    comment added after signing whose appearance paints an opaque box with other text over
-    the signed text changed what every viewer shows (the shadow attack by annotation). Both
-    revisions are rendered by pdfium with their annotations, the same page size (the caller
-    found no :func:`differences`), and compared pixel by pixel inside each signed page
-    object's box (less one pixel on each side, for anti-aliasing at its edge); a comment
-    beside the signed content changes no pixel there."""
+    :func:`differences` leaves annotations out, since PAdES lets comments and form filling
+    follow a signature; but an annotation or a field filled after signing whose appearance
+    paints an opaque box with other text over the signed text changed what every viewer
+    shows (the shadow attacks "overlay" and "hide"). Only where an annotation of the final
+    page lies over a signed page object is anything rendered: both revisions by pdfium as a
+    viewer shows them (annotations and form fields), compared pixel by pixel there. Signed
+    signature fields are left out (a later signature's own appearance, such as an agency's
+    seal over the signer's name, is vouched for by that signature's own verdict), as are
+    comments and fields beside the signed content. The caller found no :func:`differences`
+    (same pages, same sizes)."""
     import pypdfium2 as pdfium
 
     pages: list[int] = []
-    with _lock, _opened(pdfium, signed_data) as before, _opened(pdfium, final_data) as after:
-        count = min(len(before), len(after), len(signed.pages))  # type: ignore[arg-type]
+    with _lock, _opened(pdfium, final_data) as after:
+        after.init_forms()  # type: ignore[attr-defined]
+        count = min(len(after), len(signed.pages))  # type: ignore[arg-type]
+        candidates: dict[int, list[tuple[float, float, float, float]]] = {}
         for index in range(count):
             boxes = [bounds for _, bounds, _ in signed.pages[index].objects if bounds]
-            if boxes and _drawn_over(before[index], after[index], boxes):  # type: ignore[index]
-                pages.append(index + 1)
+            page = after[index]  # type: ignore[index]
+            try:
+                regions = [
+                    cut
+                    for rect in _overlay_rects(after, page)
+                    for box in boxes
+                    if (cut := _intersection(rect, box)) is not None
+                ]
+            finally:
+                page.close()
+            if regions:
+                candidates[index] = regions
+        if not candidates:
+            return ()
+        with _opened(pdfium, signed_data) as before:
+            before.init_forms()  # type: ignore[attr-defined]
+            for index, regions in candidates.items():
+                if index < len(before) and _pixels_differ(  # type: ignore[arg-type]
+                    before[index], after[index], regions  # type: ignore[index]
+                ):
+                    pages.append(index + 1)
     return tuple(pages)
 
 
-def _drawn_over(before: object, after: object, boxes: list[tuple[float, ...]]) -> bool:
-    """Whether any pixel inside ``boxes`` (page coordinates) differs between the two pages,
-    each rendered at 72 dpi with its annotations (no form environment: widgets as their
-    appearance streams say)."""
+def _overlay_rects(document: object, page: object) -> list[tuple[float, float, float, float]]:
+    """The rectangles of the page's annotations, signed signature fields (a signature field
+    with a value) and popups (drawn only when opened, outside the page) left out."""
+    import pypdfium2.raw as pdfium_c
+
+    form = document.formenv.raw  # type: ignore[attr-defined]
+    signature_value = (pdfium_c.FPDF_OBJECT_DICTIONARY, pdfium_c.FPDF_OBJECT_REFERENCE)
+    rects = []
+    for number in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):  # type: ignore[attr-defined]
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, number)  # type: ignore[attr-defined]
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) == pdfium_c.FPDF_ANNOT_POPUP:
+                continue
+            if (
+                pdfium_c.FPDFAnnot_GetFormFieldType(form, annot) == pdfium_c.FPDF_FORMFIELD_SIGNATURE
+                and pdfium_c.FPDFAnnot_GetValueType(annot, b"V") in signature_value
+            ):
+                continue
+            rect = pdfium_c.FS_RECTF()
+            if pdfium_c.FPDFAnnot_GetRect(annot, rect):
+                rects.append((
+                    min(rect.left, rect.right), min(rect.bottom, rect.top),
+                    max(rect.left, rect.right), max(rect.bottom, rect.top),
+                ))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return rects
+
+
+def _intersection(
+    a: tuple[float, ...], b: tuple[float, ...]
+) -> tuple[float, float, float, float] | None:
+    left, bottom, right, top = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (left, bottom, right, top) if left < right and bottom < top else None
+
+
+_PAPER = 250  # a pixel whose colour channels are all at least this is blank paper
+
+
+def _ink_changed(old: bytes, new: bytes, start: int, end: int, step: int) -> bool:
+    """Whether a pixel between ``start`` and ``end`` that is ink in ``old`` (not blank
+    paper) shows otherwise in ``new``: signed content covered, erased or recoloured. Ink
+    added on blank paper (a comment's text, a field's value, a highlight's colour around
+    the letters it leaves readable) is not."""
+    colours = min(step, 3)  # B, G, R; a fourth byte is alpha
+    for at in range(start, end, step):
+        before = old[at:at + colours]
+        if before != new[at:at + colours] and min(before) < _PAPER:
+            return True
+    return False
+
+
+def _pixels_differ(before: object, after: object, regions: list[tuple[float, float, float, float]]) -> bool:
+    """Whether a pixel of signed ink inside ``regions`` (page coordinates, less one pixel on
+    each side for anti-aliasing at their edges) shows otherwise (:func:`_ink_changed`)
+    between the two pages, each rendered at 72 dpi as a viewer shows it (annotations and
+    form fields); both pages are closed."""
     import ctypes
 
     import pypdfium2.raw as pdfium_c
 
     try:
-        old = before.render(scale=1, may_draw_forms=False)  # type: ignore[attr-defined]
-        new = after.render(scale=1, may_draw_forms=False)  # type: ignore[attr-defined]
+        old = before.render(scale=1, may_draw_forms=True)  # type: ignore[attr-defined]
+        new = after.render(scale=1, may_draw_forms=True)  # type: ignore[attr-defined]
         try:
             width, height, stride = old.width, old.height, old.stride
             if (width, height, stride) != (new.width, new.height, new.stride):
@@ -244,13 +322,15 @@ def _drawn_over(before: object, after: object, boxes: list[tuple[float, ...]]) -
             pdfium_c.FPDF_PageToDevice(raw, 0, 0, width, height, 0, x, y, dx, dy)
             return dx.value, dy.value
 
-        for box in boxes:
-            (x1, y1), (x2, y2) = device(box[0], box[1]), device(box[2], box[3])
+        for region in regions:
+            (x1, y1), (x2, y2) = device(region[0], region[1]), device(region[2], region[3])
             left, right = max(min(x1, x2) + 1, 0), min(max(x1, x2) - 1, width)
             top, bottom = max(min(y1, y2) + 1, 0), min(max(y1, y2) - 1, height)
             for row in range(top, bottom):
                 start, end = row * stride + left * step, row * stride + right * step
-                if old_bytes[start:end] != new_bytes[start:end]:
+                if old_bytes[start:end] != new_bytes[start:end] and _ink_changed(
+                    old_bytes, new_bytes, start, end, step
+                ):
                     return True
         return False
     finally:

@@ -358,8 +358,9 @@ def claimed_time_problem(
     people as the time of signing) cannot be true (pure): more than
     :data:`CLAIMED_TIME_SLACK` before the signer certificate's notBefore (``valid_from``: a
     back-dated signature, made with a certificate that did not exist yet), or more than that
-    after the signature is known to exist (``known_to_exist``: its trusted time-stamp, else
-    the validation time: a time in the future). ``None`` when it may be true or is unknown.
+    after ``known_to_exist`` (the validation time of a signature without a trusted
+    time-stamp: a time in the future; a trusted time-stamp's own time is shown beside the
+    claim, so it is not passed). ``None`` when it may be true or is unknown.
     Proven times are judged by :func:`signed_before_certificate`; this is only a claim, so
     doubt, not proof."""
     if claimed is None:
@@ -373,8 +374,8 @@ def claimed_time_problem(
     if known_to_exist is not None and claimed > known_to_exist + CLAIMED_TIME_SLACK:
         return (
             f"Thời điểm ký do người ký tự khai ({_utc_text(claimed)}) sau thời điểm chữ ký chắc "
-            f"chắn đã tồn tại ({_utc_text(known_to_exist)}, theo dấu thời gian tin cậy hoặc lúc "
-            "kiểm tra): thời điểm ký này không thể đúng."
+            f"chắn đã tồn tại ({_utc_text(known_to_exist)}, lúc kiểm tra): thời điểm ký này "
+            "không thể đúng."
         )
     return None
 
@@ -480,8 +481,13 @@ def signature_verdict(
                 )
             )
         if facts.type is SignatureType.SIGNATURE:
+            # the validation time bounds a claim; a trusted time-stamp is shown beside it
+            ts = facts.timestamp
+            stamped = ts is not None and ts.intact and ts.valid and ts.trust_problem is None
             claim = claimed_time_problem(
-                facts.claimed_time, facts.certificate_valid_from, facts.best_signature_time
+                facts.claimed_time,
+                facts.certificate_valid_from,
+                None if stamped else facts.best_signature_time,
             )
             if claim is not None:
                 indeterminate.append(("SIG_CONSTRAINTS_FAILURE", claim))

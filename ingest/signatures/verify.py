@@ -313,8 +313,8 @@ def _document_facts(
     first, last = min(recovery.signed_ends), max(recovery.signed_ends)
     difference = error = None
     drawn_over: tuple[int, ...] = ()
-    # comments after the first signature: what they draw over its signed content
-    commented = any(r.modification_level == "ANNOTATIONS" for r in reports)
+    # comments or form filling after the first signature: what they draw over its content
+    commented = any(r.modification_level in ("ANNOTATIONS", "FORM_FILLING") for r in reports)
     if wanted and len(data[first:].strip(b" \t\r\n\f\x00")) > 0:
         from ingest.signatures import _viewer
 

@@ -196,3 +196,149 @@ def test_a_covering_comment_made_before_a_later_signature_is_signed_content(
 
     assert result.verdict.indication is Indication.TOTAL_PASSED
     assert not result.document_findings
+
+
+# --- the same attack by form filling (the shadow attack "replace via overlay") ---------------
+
+
+def _with_field(data: bytes, rect: tuple[float, float, float, float]) -> bytes:
+    """An empty, borderless text field on page 1 (before signing): invisible when signed."""
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    font = writer.add_object(
+        generic.DictionaryObject(
+            {N("/Type"): N("/Font"), N("/Subtype"): N("/Type1"), N("/BaseFont"): N("/Helvetica")}
+        )
+    )
+    widget = writer.add_object(
+        generic.DictionaryObject(
+            {
+                N("/Type"): N("/Annot"),
+                N("/Subtype"): N("/Widget"),
+                N("/FT"): N("/Tx"),
+                N("/T"): generic.TextStringObject("GhiChu"),
+                N("/F"): generic.NumberObject(4),
+                N("/P"): page_ref,
+                N("/Rect"): _floats(*rect),
+                N("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
+            }
+        )
+    )
+    page[N("/Annots")] = generic.ArrayObject([widget])
+    writer.mark_update(page_ref)
+    writer.root[N("/AcroForm")] = generic.DictionaryObject(
+        {
+            N("/Fields"): generic.ArrayObject([widget]),
+            N("/DR"): generic.DictionaryObject({N("/Font"): generic.DictionaryObject({N("/Helv"): font})}),
+        }
+    )
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _fill(data: bytes, rect: tuple[float, float, float, float], drawing: bytes) -> bytes:
+    """Fill the field after signing: a value and the appearance ``drawing``."""
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    ref = writer.root["/AcroForm"]["/Fields"].raw_get(0)
+    widget = ref.get_object()
+    widget[N("/V")] = generic.TextStringObject("QUYẾT ĐỊNH GIẢ MẠO")
+    font = writer.root["/AcroForm"]["/DR"]["/Font"].raw_get("/Helv")
+    appearance = writer.add_object(
+        generic.StreamObject(
+            {
+                N("/Type"): N("/XObject"),
+                N("/Subtype"): N("/Form"),
+                N("/BBox"): _floats(0, 0, rect[2] - rect[0], rect[3] - rect[1]),
+                N("/Resources"): generic.DictionaryObject(
+                    {N("/Font"): generic.DictionaryObject({N("/Helv"): font})}
+                ),
+            },
+            stream_data=drawing,
+        )
+    )
+    widget[N("/AP")] = generic.DictionaryObject({N("/N"): appearance})
+    writer.mark_update(ref)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+BODY = (40, 300, 560, 800)
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("docmdp", [None, 2])
+def test_a_field_filled_after_signing_over_the_signed_text_does_not_pass(
+    plain: bytes, pki: TestPKI, pki_trust: TrustStore, docmdp: int | None, reader: str
+) -> None:
+    """Form filling is permitted after an approval signature and by DocMDP P=2; a field the
+    signer could not see (empty, borderless, over the body) filled with an opaque box and
+    other text is not the signed document."""
+    signed = sign_with_docmdp(_with_field(plain, BODY), pki, docmdp)
+    forged = _fill(signed, BODY, b"/Tx BMC " + FORGERY + b" EMC")
+
+    result = _verify(forged, pki_trust, reader)
+
+    assert (result.verdict.indication, result.verdict.sub_indication) == (
+        Indication.INDETERMINATE,
+        "SIG_CONSTRAINTS_FAILURE",
+    )
+    assert "đè lên nội dung đã ký ở trang 1" in result.verdict.explanation
+    assert result.signatures[0].modification_level == "FORM_FILLING"
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_field_value_drawn_over_the_marks_of_the_signed_heading_does_not_pass(
+    plain: bytes, pki: TestPKI, pki_trust: TrustStore, reader: str
+) -> None:
+    """The field test_sig_dss_matrix used before rv18: at (300, 700, 500, 724) its value
+    "123/QD-UBND" is drawn over the marks of the signed heading "QUYẾT ĐỊNH"."""
+    rect = (300, 700, 500, 724)
+    signed = sign_with_docmdp(_with_field(plain, rect), pki, None)
+    filled = _fill(signed, rect, b"/Tx BMC BT /Helv 12 Tf 2 6 Td (123/QD-UBND) Tj ET EMC")
+
+    assert _verify(filled, pki_trust, reader).verdict.indication is Indication.INDETERMINATE
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_field_filled_in_a_blank_place_still_passes(
+    plain: bytes, pki: TestPKI, pki_trust: TrustStore, reader: str
+) -> None:
+    rect = (300, 790, 500, 814)
+    signed = sign_with_docmdp(_with_field(plain, rect), pki, None)
+    filled = _fill(
+        signed, rect, b"/Tx BMC 1 g 0 0 200 24 re f 0 g BT /Helv 12 Tf 2 6 Td (123/QD-UBND) Tj ET EMC"
+    )
+
+    result = _verify(filled, pki_trust, reader)
+
+    assert result.verdict.indication is Indication.TOTAL_PASSED
+    assert result.signatures[0].modification_level == "FORM_FILLING"
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_an_agency_seal_drawn_over_the_signers_name_still_passes(
+    plain: bytes, pki: TestPKI, pki_trust: TrustStore, reader: str
+) -> None:
+    """The văn thư's signature with a visible appearance over the signer's name and title (as
+    a red seal is placed on Vietnamese documents): a signed signature field, vouched for by
+    its own signature, is not an overlay."""
+    personal = sign_with_docmdp(plain, pki, None)
+    writer = IncrementalPdfFileWriter(BytesIO(personal))
+    meta = signers.PdfSignatureMetadata(field_name="Seal", subfilter=fields.SigSeedSubFilter.PADES)
+    signer = signers.PdfSigner(
+        meta,
+        pki.organisation.pyhanko_signer(),
+        timestamper=timestamper(pki, FIXTURE_TIME),
+        new_field_spec=fields.SigFieldSpec("Seal", box=(330, 60, 520, 200)),
+    )
+    out = BytesIO()
+    asyncio.run(signer.async_sign_pdf(writer, output=out))
+
+    result = _verify(out.getvalue(), pki_trust, reader)
+
+    assert result.verdict.indication is Indication.TOTAL_PASSED
+    assert not result.document_findings
