@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -365,6 +365,11 @@ def claimed_time_problem(
     doubt, not proof."""
     if claimed is None:
         return None
+    # a time without a zone (a /M or signingTime written so) is read as UTC
+    claimed, valid_from, known_to_exist = (
+        t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+        for t in (claimed, valid_from, known_to_exist)
+    )
     if valid_from is not None and claimed < valid_from - CLAIMED_TIME_SLACK:
         return (
             f"Thời điểm ký do người ký tự khai ({_utc_text(claimed)}) trước khi chứng thư số của "

@@ -16,6 +16,7 @@ Real pyHanko signing with the test PKI (certificate valid 2025-01-01 to 2030-01-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -117,3 +118,23 @@ def test_claimed_time_problem_is_pure() -> None:
     before = rules.claimed_time_problem(ISSUED - timedelta(days=2), ISSUED, known) or ""
     assert "trước khi chứng thư số của người ký có hiệu lực" in before
     assert "30/12/2024" in before
+    # a claimed time without a zone (dss__pdf-eof.pdf's) is read as UTC, never a crash
+    naive = datetime(2024, 9, 10, 11, 15, 23)
+    assert rules.claimed_time_problem(naive, datetime(2024, 1, 1, tzinfo=UTC), known) is None
+    assert rules.claimed_time_problem(naive, ISSUED.replace(year=2025, month=6), known) is not None
+
+
+def test_a_corpus_signature_whose_claimed_time_has_no_zone_keeps_its_verdict(
+    corpus_pdf_dir: Path, corpus_trust: TrustStore
+) -> None:
+    """dss__pdf-eof.pdf states its signing time without a zone: comparing it with an aware
+    time raised, and the file became "unreadable" (INDETERMINATE) instead of its
+    TOTAL-FAILED for the uncovered bytes."""
+    data = (corpus_pdf_dir / "dss__pdf-eof.pdf").read_bytes()
+
+    result = _verify_pdf(data, corpus_trust, False, MOMENT, CachingPdfReader)
+
+    assert (result.verdict.indication, result.verdict.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        "FORMAT_FAILURE",
+    )
