@@ -28,6 +28,9 @@ class PageView:
     rotation: int
     text: str
     objects: tuple[tuple[int, tuple[float, ...], str], ...]
+    # where annotations are drawn over the page (:func:`overlay_rects`); not compared by
+    # :func:`differences`, read by :func:`drawn_over_content`
+    overlays: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def _page_on(page: object, textpage: object) -> PageView:
     return PageView(
         round(width, 2), round(height, 2), int(page.get_rotation()),  # type: ignore[attr-defined]
         text, page_objects(page.raw),  # type: ignore[attr-defined]
+        overlay_rects(page.raw),  # type: ignore[attr-defined]
     )
 
 
@@ -192,83 +196,84 @@ def differences(signed: DocumentView, final: DocumentView) -> str | None:
     return None
 
 
-def drawn_over_content(signed_data: bytes, signed: DocumentView, final_data: bytes) -> tuple[int, ...]:
+def drawn_over_content(
+    signed_data: bytes, signed: DocumentView, final_data: bytes, final: DocumentView
+) -> tuple[int, ...]:
     """The pages (numbered from 1) on which an annotation of ``final_data`` (a comment, a
     stamp, a drawing, a form field) shows otherwise than the signed revision ``signed_data``
-    (``signed`` is its view) where the signed page shows content (its page objects' boxes).
+    where the signed page shows content (``signed`` and ``final`` are their views).
 
     :func:`differences` leaves annotations out, since PAdES lets comments and form filling
     follow a signature; but an annotation or a field filled after signing whose appearance
     paints an opaque box with other text over the signed text changed what every viewer
     shows (the shadow attacks "overlay" and "hide"). Only where an annotation of the final
-    page lies over a signed page object is anything rendered: both revisions by pdfium as a
-    viewer shows them (annotations and form fields), compared pixel by pixel there. Signed
-    signature fields are left out (a later signature's own appearance, such as an agency's
-    seal over the signer's name, is vouched for by that signature's own verdict), as are
-    comments and fields beside the signed content. The caller found no :func:`differences`
-    (same pages, same sizes)."""
+    page (:attr:`PageView.overlays`) lies over a signed page object is anything rendered:
+    both revisions by pdfium as a viewer shows them (annotations and form fields), compared
+    pixel by pixel there (:func:`_pixels_differ`). Signed signature fields are left out (a
+    later signature's own appearance, such as an agency's seal over the signer's name, is
+    vouched for by that signature's own verdict), as are comments and fields beside the
+    signed content: most documents render nothing here. The caller found no
+    :func:`differences` (same pages, same sizes)."""
     import pypdfium2 as pdfium
 
+    candidates: dict[int, list[tuple[float, float, float, float]]] = {}
+    for index, (before, after) in enumerate(zip(signed.pages, final.pages, strict=False)):
+        regions = [
+            cut
+            for rect in after.overlays
+            for _, box, _ in before.objects
+            if box and (cut := _intersection(rect, box)) is not None
+        ]
+        if regions:
+            candidates[index] = regions
+    if not candidates:
+        return ()
     pages: list[int] = []
-    with _lock, _opened(pdfium, final_data) as after:
-        after.init_forms()  # type: ignore[attr-defined]
-        count = min(len(after), len(signed.pages))  # type: ignore[arg-type]
-        candidates: dict[int, list[tuple[float, float, float, float]]] = {}
-        for index in range(count):
-            boxes = [bounds for _, bounds, _ in signed.pages[index].objects if bounds]
-            page = after[index]  # type: ignore[index]
-            try:
-                regions = [
-                    cut
-                    for rect in _overlay_rects(after, page)
-                    for box in boxes
-                    if (cut := _intersection(rect, box)) is not None
-                ]
-            finally:
-                page.close()
-            if regions:
-                candidates[index] = regions
-        if not candidates:
-            return ()
-        with _opened(pdfium, signed_data) as before:
-            before.init_forms()  # type: ignore[attr-defined]
-            for index, regions in candidates.items():
-                if index < len(before) and _pixels_differ(  # type: ignore[arg-type]
-                    before[index], after[index], regions  # type: ignore[index]
-                ):
-                    pages.append(index + 1)
+    with _lock, _opened(pdfium, signed_data) as old, _opened(pdfium, final_data) as new:
+        for document in (old, new):
+            document.init_forms()  # type: ignore[attr-defined]
+        for index, regions in candidates.items():
+            if _pixels_differ(old[index], new[index], regions):  # type: ignore[index]
+                pages.append(index + 1)
     return tuple(pages)
 
 
-def _overlay_rects(document: object, page: object) -> list[tuple[float, float, float, float]]:
-    """The rectangles of the page's annotations, signed signature fields (a signature field
-    with a value) and popups (drawn only when opened, outside the page) left out."""
+def overlay_rects(raw_page: object) -> tuple[tuple[float, float, float, float], ...]:
+    """The rectangles of the annotations on an open page (``raw_page`` is its handle), but
+    signed signature fields (``/FT /Sig`` with a value: each has its own verdict) and popups
+    (drawn only when opened, beside the page)."""
+    import ctypes
+
     import pypdfium2.raw as pdfium_c
 
-    form = document.formenv.raw  # type: ignore[attr-defined]
     signature_value = (pdfium_c.FPDF_OBJECT_DICTIONARY, pdfium_c.FPDF_OBJECT_REFERENCE)
+    field_type = ctypes.create_string_buffer(16)
     rects = []
-    for number in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):  # type: ignore[attr-defined]
-        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, number)  # type: ignore[attr-defined]
+    for number in range(pdfium_c.FPDFPage_GetAnnotCount(raw_page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(raw_page, number)
         if not annot:
             continue
         try:
             if pdfium_c.FPDFAnnot_GetSubtype(annot) == pdfium_c.FPDF_ANNOT_POPUP:
                 continue
+            size = pdfium_c.FPDFAnnot_GetStringValue(
+                annot, b"FT", ctypes.cast(field_type, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), 16
+            )
             if (
-                pdfium_c.FPDFAnnot_GetFormFieldType(form, annot) == pdfium_c.FPDF_FORMFIELD_SIGNATURE
+                size == 8  # "Sig" in UTF-16LE and its terminator
+                and field_type.raw[:6] == "Sig".encode("utf-16-le")
                 and pdfium_c.FPDFAnnot_GetValueType(annot, b"V") in signature_value
             ):
                 continue
             rect = pdfium_c.FS_RECTF()
             if pdfium_c.FPDFAnnot_GetRect(annot, rect):
                 rects.append((
-                    min(rect.left, rect.right), min(rect.bottom, rect.top),
-                    max(rect.left, rect.right), max(rect.bottom, rect.top),
+                    round(min(rect.left, rect.right), 2), round(min(rect.bottom, rect.top), 2),
+                    round(max(rect.left, rect.right), 2), round(max(rect.bottom, rect.top), 2),
                 ))
         finally:
             pdfium_c.FPDFPage_CloseAnnot(annot)
-    return rects
+    return tuple(rects)
 
 
 def _intersection(

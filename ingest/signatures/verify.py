@@ -337,7 +337,7 @@ def _document_facts(
                 if difference is not None:
                     break
                 if end == first and commented:
-                    drawn_over = _viewer.drawn_over_content(data[:end], signed, data)
+                    drawn_over = _viewer.drawn_over_content(data[:end], signed, data, final)
     return rules.DocumentFacts(
         recovery_problems=recovery.problems,
         view_difference=difference,
