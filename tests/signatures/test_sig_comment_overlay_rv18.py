@@ -46,6 +46,28 @@ def _floats(*values: float) -> generic.ArrayObject:
     return generic.ArrayObject([generic.FloatObject(v) for v in values])
 
 
+def _appearance(
+    writer: IncrementalPdfFileWriter,
+    rect: tuple[float, float, float, float],
+    drawing: bytes,
+    font: generic.PdfObject,
+) -> generic.IndirectObject:
+    """A form XObject of ``rect``'s size drawing ``drawing``, with ``font`` as /Helv."""
+    return writer.add_object(
+        generic.StreamObject(
+            {
+                N("/Type"): N("/XObject"),
+                N("/Subtype"): N("/Form"),
+                N("/BBox"): _floats(0, 0, rect[2] - rect[0], rect[3] - rect[1]),
+                N("/Resources"): generic.DictionaryObject(
+                    {N("/Font"): generic.DictionaryObject({N("/Helv"): font})}
+                ),
+            },
+            stream_data=drawing,
+        )
+    )
+
+
 def _with_annotation(
     data: bytes, subtype: str, rect: tuple[float, float, float, float], drawing: bytes
 ) -> bytes:
@@ -63,19 +85,7 @@ def _with_annotation(
             }
         )
     )
-    appearance = writer.add_object(
-        generic.StreamObject(
-            {
-                N("/Type"): N("/XObject"),
-                N("/Subtype"): N("/Form"),
-                N("/BBox"): _floats(0, 0, rect[2] - rect[0], rect[3] - rect[1]),
-                N("/Resources"): generic.DictionaryObject(
-                    {N("/Font"): generic.DictionaryObject({N("/Helv"): font})}
-                ),
-            },
-            stream_data=drawing,
-        )
-    )
+    appearance = _appearance(writer, rect, drawing, font)
     annotation = writer.add_object(
         generic.DictionaryObject(
             {
@@ -246,19 +256,7 @@ def _fill(data: bytes, rect: tuple[float, float, float, float], drawing: bytes) 
     widget = ref.get_object()
     widget[N("/V")] = generic.TextStringObject("QUYẾT ĐỊNH GIẢ MẠO")
     font = writer.root["/AcroForm"]["/DR"]["/Font"].raw_get("/Helv")
-    appearance = writer.add_object(
-        generic.StreamObject(
-            {
-                N("/Type"): N("/XObject"),
-                N("/Subtype"): N("/Form"),
-                N("/BBox"): _floats(0, 0, rect[2] - rect[0], rect[3] - rect[1]),
-                N("/Resources"): generic.DictionaryObject(
-                    {N("/Font"): generic.DictionaryObject({N("/Helv"): font})}
-                ),
-            },
-            stream_data=drawing,
-        )
-    )
+    appearance = _appearance(writer, rect, drawing, font)
     widget[N("/AP")] = generic.DictionaryObject({N("/N"): appearance})
     writer.mark_update(ref)
     out = BytesIO()
