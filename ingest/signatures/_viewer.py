@@ -28,6 +28,9 @@ class PageView:
     rotation: int
     text: str
     objects: tuple[tuple[int, tuple[float, ...], str], ...]
+    # where annotations are drawn over the page (:func:`overlay_rects`); not compared by
+    # :func:`differences`, read by :func:`drawn_over_content`
+    overlays: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def _page_on(page: object, textpage: object) -> PageView:
     return PageView(
         round(width, 2), round(height, 2), int(page.get_rotation()),  # type: ignore[attr-defined]
         text, page_objects(page.raw),  # type: ignore[attr-defined]
+        overlay_rects(page.raw),  # type: ignore[attr-defined]
     )
 
 
@@ -190,3 +194,150 @@ def differences(signed: DocumentView, final: DocumentView) -> str | None:
         if before.objects != after.objects:
             return f"nội dung hiển thị của trang {number} khác phiên bản đã ký"
     return None
+
+
+def drawn_over_content(
+    signed_data: bytes, signed: DocumentView, final_data: bytes, final: DocumentView
+) -> tuple[int, ...]:
+    """The pages (numbered from 1) on which an annotation of ``final_data`` (a comment, a
+    stamp, a drawing, a form field) shows otherwise than the signed revision ``signed_data``
+    where the signed page shows content (``signed`` and ``final`` are their views).
+
+    :func:`differences` leaves annotations out, since PAdES lets comments and form filling
+    follow a signature; but an annotation or a field filled after signing whose appearance
+    paints an opaque box with other text over the signed text changed what every viewer
+    shows (the shadow attacks "overlay" and "hide"). Only where an annotation of the final
+    page (:attr:`PageView.overlays`) lies over a signed page object is anything rendered:
+    both revisions by pdfium as a viewer shows them (annotations and form fields), compared
+    pixel by pixel there (:func:`_pixels_differ`). Signed signature fields are left out (a
+    later signature's own appearance, such as an agency's seal over the signer's name, is
+    vouched for by that signature's own verdict), as are comments and fields beside the
+    signed content: most documents render nothing here. The caller found no
+    :func:`differences` (same pages, same sizes)."""
+    import pypdfium2 as pdfium
+
+    candidates: dict[int, list[tuple[float, float, float, float]]] = {}
+    for index, (before, after) in enumerate(zip(signed.pages, final.pages, strict=False)):
+        regions = [
+            cut
+            for rect in after.overlays
+            for _, box, _ in before.objects
+            if box and (cut := _intersection(rect, box)) is not None
+        ]
+        if regions:
+            candidates[index] = regions
+    if not candidates:
+        return ()
+    pages: list[int] = []
+    with _lock, _opened(pdfium, signed_data) as old, _opened(pdfium, final_data) as new:
+        for document in (old, new):
+            document.init_forms()  # type: ignore[attr-defined]
+        for index, regions in candidates.items():
+            if _pixels_differ(old[index], new[index], regions):  # type: ignore[index]
+                pages.append(index + 1)
+    return tuple(pages)
+
+
+def overlay_rects(raw_page: object) -> tuple[tuple[float, float, float, float], ...]:
+    """The rectangles of the annotations on an open page (``raw_page`` is its handle), but
+    signed signature fields (``/FT /Sig`` with a value: each has its own verdict) and popups
+    (drawn only when opened, beside the page)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    signature_value = (pdfium_c.FPDF_OBJECT_DICTIONARY, pdfium_c.FPDF_OBJECT_REFERENCE)
+    field_type = ctypes.create_string_buffer(16)
+    rects = []
+    for number in range(pdfium_c.FPDFPage_GetAnnotCount(raw_page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(raw_page, number)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) == pdfium_c.FPDF_ANNOT_POPUP:
+                continue
+            size = pdfium_c.FPDFAnnot_GetStringValue(
+                annot, b"FT", ctypes.cast(field_type, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), 16
+            )
+            if (
+                size == 8  # "Sig" in UTF-16LE and its terminator
+                and field_type.raw[:6] == "Sig".encode("utf-16-le")
+                and pdfium_c.FPDFAnnot_GetValueType(annot, b"V") in signature_value
+            ):
+                continue
+            rect = pdfium_c.FS_RECTF()
+            if pdfium_c.FPDFAnnot_GetRect(annot, rect):
+                rects.append((
+                    round(min(rect.left, rect.right), 2), round(min(rect.bottom, rect.top), 2),
+                    round(max(rect.left, rect.right), 2), round(max(rect.bottom, rect.top), 2),
+                ))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return tuple(rects)
+
+
+def _intersection(
+    a: tuple[float, ...], b: tuple[float, ...]
+) -> tuple[float, float, float, float] | None:
+    left, bottom, right, top = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (left, bottom, right, top) if left < right and bottom < top else None
+
+
+_PAPER = 250  # a pixel whose colour channels are all at least this is blank paper
+
+
+def _ink_changed(old: bytes, new: bytes, start: int, end: int, step: int) -> bool:
+    """Whether a pixel between ``start`` and ``end`` that is ink in ``old`` (not blank
+    paper) shows otherwise in ``new``: signed content covered, erased or recoloured. Ink
+    added on blank paper (a comment's text, a field's value, a highlight's colour around
+    the letters it leaves readable) is not."""
+    colours = min(step, 3)  # B, G, R; a fourth byte is alpha
+    for at in range(start, end, step):
+        before = old[at:at + colours]
+        if before != new[at:at + colours] and min(before) < _PAPER:
+            return True
+    return False
+
+
+def _pixels_differ(before: object, after: object, regions: list[tuple[float, float, float, float]]) -> bool:
+    """Whether a pixel of signed ink inside ``regions`` (page coordinates, less one pixel on
+    each side for anti-aliasing at their edges) shows otherwise (:func:`_ink_changed`)
+    between the two pages, each rendered at 72 dpi as a viewer shows it (annotations and
+    form fields); both pages are closed."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        old = before.render(scale=1, may_draw_forms=True)  # type: ignore[attr-defined]
+        new = after.render(scale=1, may_draw_forms=True)  # type: ignore[attr-defined]
+        try:
+            width, height, stride = old.width, old.height, old.stride
+            if (width, height, stride) != (new.width, new.height, new.stride):
+                return True
+            step = old.n_channels  # bytes per pixel
+            old_bytes, new_bytes = bytes(old.buffer), bytes(new.buffer)
+        finally:
+            old.close()
+            new.close()
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        raw = before.raw  # type: ignore[attr-defined]
+
+        def device(x: float, y: float) -> tuple[int, int]:
+            pdfium_c.FPDF_PageToDevice(raw, 0, 0, width, height, 0, x, y, dx, dy)
+            return dx.value, dy.value
+
+        for region in regions:
+            (x1, y1), (x2, y2) = device(region[0], region[1]), device(region[2], region[3])
+            left, right = max(min(x1, x2) + 1, 0), min(max(x1, x2) - 1, width)
+            top, bottom = max(min(y1, y2) + 1, 0), min(max(y1, y2) - 1, height)
+            for row in range(top, bottom):
+                start, end = row * stride + left * step, row * stride + right * step
+                if old_bytes[start:end] != new_bytes[start:end] and _ink_changed(
+                    old_bytes, new_bytes, start, end, step
+                ):
+                    return True
+        return False
+    finally:
+        for page in (before, after):
+            page.close()  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -163,6 +163,7 @@ class SignatureFacts:
     signer_kind: SignerKind = SignerKind.UNKNOWN
     best_signature_time: datetime | None = None  # trusted timestamp, else validation time
     certificate_valid_from: datetime | None = None  # the signer certificate's notBefore
+    claimed_time: datetime | None = None  # the signing time the signer claims (signingTime, /M)
     # the signer certificate's extended key usages (asn1crypto names or dotted OIDs); None
     # when it has no such extension
     key_purposes: tuple[str, ...] | None = None
@@ -344,6 +345,46 @@ def signed_before_certificate(facts: SignatureFacts) -> bool:
     )
 
 
+CLAIMED_TIME_SLACK = timedelta(days=1)
+"""How far a claimed signing time may lie outside what is possible before it is taken for a
+false claim: clock skew, and local time written as UTC (the Vietnamese signing tools in the
+corpus write UTC+7 local time as UTC, 7 hours after their time-stamps)."""
+
+
+def claimed_time_problem(
+    claimed: datetime | None, valid_from: datetime | None, known_to_exist: datetime | None
+) -> str | None:
+    """Why the signing time the signer claims (``claimed``: CMS signingTime or /M, shown to
+    people as the time of signing) cannot be true (pure): more than
+    :data:`CLAIMED_TIME_SLACK` before the signer certificate's notBefore (``valid_from``: a
+    back-dated signature, made with a certificate that did not exist yet), or more than that
+    after ``known_to_exist`` (the validation time of a signature without a trusted
+    time-stamp: a time in the future; a trusted time-stamp's own time is shown beside the
+    claim, so it is not passed). ``None`` when it may be true or is unknown.
+    Proven times are judged by :func:`signed_before_certificate`; this is only a claim, so
+    doubt, not proof."""
+    if claimed is None:
+        return None
+    # a time without a zone (a /M or signingTime written so) is read as UTC
+    claimed, valid_from, known_to_exist = (
+        t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+        for t in (claimed, valid_from, known_to_exist)
+    )
+    if valid_from is not None and claimed < valid_from - CLAIMED_TIME_SLACK:
+        return (
+            f"Thời điểm ký do người ký tự khai ({_utc_text(claimed)}) trước khi chứng thư số của "
+            f"người ký có hiệu lực ({_utc_text(valid_from)}): thời điểm ký này không thể đúng "
+            "(có thể đã ký lùi ngày)."
+        )
+    if known_to_exist is not None and claimed > known_to_exist + CLAIMED_TIME_SLACK:
+        return (
+            f"Thời điểm ký do người ký tự khai ({_utc_text(claimed)}) sau thời điểm chữ ký chắc "
+            f"chắn đã tồn tại ({_utc_text(known_to_exist)}, lúc kiểm tra): thời điểm ký này "
+            "không thể đúng."
+        )
+    return None
+
+
 def certificate_identifies_signer(facts: SignatureFacts, *, seal: bool = False) -> bool:
     """Whether the signer certificate may say who signed (pure; the one rule of a report's
     ``trusted``, which decides whether a signature names the signer and the sending agency,
@@ -444,6 +485,17 @@ def signature_verdict(
                     "được tạo hợp lệ bằng chứng thư này.",
                 )
             )
+        if facts.type is SignatureType.SIGNATURE:
+            # the validation time bounds a claim; a trusted time-stamp is shown beside it
+            ts = facts.timestamp
+            stamped = ts is not None and ts.intact and ts.valid and ts.trust_problem is None
+            claim = claimed_time_problem(
+                facts.claimed_time,
+                facts.certificate_valid_from,
+                None if stamped else facts.best_signature_time,
+            )
+            if claim is not None:
+                indeterminate.append(("SIG_CONSTRAINTS_FAILURE", claim))
         if facts.revoked_before_timestamp:
             failed.append(
                 (
@@ -640,6 +692,7 @@ class Evidence(StrEnum):
     CHECK_FAILED = "check_failed"  # a whole-document check broke on the file
     APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
     SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
+    DRAWN_OVER_CONTENT = "drawn_over_content"  # a comment after signing lies over signed content
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -655,6 +708,8 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     Evidence.VIEWER_ERROR: Indication.INDETERMINATE,
     Evidence.CHECK_FAILED: Indication.INDETERMINATE,
     Evidence.SIGNATURE_HIDDEN: Indication.INDETERMINATE,
+    # a highlight and a forged box of text over the signed text look alike to Kho
+    Evidence.DRAWN_OVER_CONTENT: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -681,6 +736,8 @@ class DocumentFacts:
     appearance_replaced: tuple[str, ...] = ()  # fields whose shown text changed, value kept
     signature_dictionary_replaced: tuple[str, ...] = ()  # signed /Sig dictionaries rewritten
     hidden_signatures: int = 0  # signed revisions in the bytes when the final one lists none
+    # pages where annotations added or changed after signing are drawn over signed content
+    drawn_over_pages: tuple[int, ...] = ()
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -719,6 +776,15 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             f"Tệp chứa {facts.hidden_signatures} phiên bản đã được ký số nhưng phiên bản cuối "
             "cùng của tài liệu không còn chữ ký nào: chữ ký có thể đã bị gỡ khỏi tài liệu sau "
             "khi ký; cần đối chiếu với phiên bản đã ký.",
+        ))
+    if facts.drawn_over_pages:
+        pages = ", ".join(str(n) for n in facts.drawn_over_pages)
+        found.append((
+            Evidence.DRAWN_OVER_CONTENT,
+            "Có chú thích (ghi chú, đánh dấu, hình vẽ, con dấu) được thêm hoặc sửa sau khi ký "
+            f"nằm đè lên nội dung đã ký ở trang {pages}: chú thích có thể che hoặc thay nội "
+            "dung đã ký, nên không khẳng định được nội dung hiển thị là nội dung đã ký; cần "
+            "đối chiếu với phiên bản đã ký.",
         ))
     if facts.viewer_error is not None:
         found.append((

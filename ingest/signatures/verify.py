@@ -312,6 +312,9 @@ def _document_facts(
     wanted = verdict.indication is Indication.TOTAL_PASSED or recovery.problems or unexplained
     first, last = min(recovery.signed_ends), max(recovery.signed_ends)
     difference = error = None
+    drawn_over: tuple[int, ...] = ()
+    # comments or form filling after the first signature: what they draw over its content
+    commented = any(r.modification_level in ("ANNOTATIONS", "FORM_FILLING") for r in reports)
     if wanted and len(data[first:].strip(b" \t\r\n\f\x00")) > 0:
         from ingest.signatures import _viewer
 
@@ -333,11 +336,14 @@ def _document_facts(
                 difference = _viewer.differences(signed, final)
                 if difference is not None:
                     break
+                if end == first and commented:
+                    drawn_over = _viewer.drawn_over_content(data[:end], signed, data, final)
     return rules.DocumentFacts(
         recovery_problems=recovery.problems,
         view_difference=difference,
         viewer_error=error,
         appended_bytes=appended,
+        drawn_over_pages=drawn_over,
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
     )
@@ -900,6 +906,7 @@ def _report(
         signer_kind=kind,
         best_signature_time=best_time,
         certificate_valid_from=_valid_from(status.signing_cert),
+        claimed_time=signing_time if sig_type is SignatureType.SIGNATURE else None,
         key_purposes=_key_purposes(status.signing_cert),
         signer_subject=_subject(status.signing_cert),
     )

@@ -182,13 +182,15 @@ def _remove_comment_freed(data: bytes) -> bytes:
 
 
 def _with_text_field(data: bytes) -> bytes:
-    """An empty text field on page 1 (before signing)."""
+    """An empty text field on page 1 (before signing), in the blank band above the heading
+    (rv18: at (300, 700) its filled value was drawn over the marks of the signed heading
+    "QUYẾT ĐỊNH", which is no longer passed: test_sig_comment_overlay_rv18)."""
     writer = IncrementalPdfFileWriter(BytesIO(data))
     page_ref, page = _page(writer)
     widget = writer.add_object(generic.DictionaryObject({
         N("/Type"): N("/Annot"), N("/Subtype"): N("/Widget"), N("/FT"): N("/Tx"),
         N("/T"): generic.TextStringObject("SoVanBan"), N("/F"): generic.NumberObject(4),
-        N("/P"): page_ref, N("/Rect"): _floats(300, 700, 500, 724),
+        N("/P"): page_ref, N("/Rect"): _floats(300, 790, 500, 814),
         N("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
     }))
     page[N("/Annots")] = generic.ArrayObject([widget])

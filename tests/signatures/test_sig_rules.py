@@ -407,6 +407,7 @@ EVIDENCE_TABLE = [
     (Evidence.VIEWER_ERROR, Indication.INDETERMINATE),
     (Evidence.CHECK_FAILED, Indication.INDETERMINATE),
     (Evidence.SIGNATURE_HIDDEN, Indication.INDETERMINATE),
+    (Evidence.DRAWN_OVER_CONTENT, Indication.INDETERMINATE),
     (Evidence.APPENDED_BYTES, None),
 ]
 
@@ -447,6 +448,10 @@ UNREADABLE = Verdict(Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "unreada
         # signed revisions in the bytes that the final revision no longer lists: not unsigned
         (Verdict(Indication.NO_SIGNATURE, None, "none"), DocumentFacts(hidden_signatures=2),
          Indication.INDETERMINATE, "không còn chữ ký nào"),
+        # a comment after signing drawn over the signed content: doubt, and the pages named
+        (PASSED, DocumentFacts(drawn_over_pages=(1, 3)), Indication.INDETERMINATE,
+         "đè lên nội dung đã ký ở trang 1, 3"),
+        (FAILED, DocumentFacts(drawn_over_pages=(1,)), Indication.TOTAL_FAILED, "hash"),
     ],
 )
 def test_document_verdict_weighs_evidence(
