@@ -786,26 +786,25 @@ class RetentionService:
 
     def handover(self, from_user: str, to_user: str, *, actor: Actor) -> list[str]:
         """A person leaving hands over their hồ sơ (Điều 31 k3 đ): every hồ sơ they hold and
-        that is not yet with the lưu trữ gets ``to_user`` as holder and a grant (lãnh đạo or
-        quản trị; audited per hồ sơ)."""
+        that is not yet with the lưu trữ gets ``to_user`` as holder and a grant, in one version
+        each (lãnh đạo or quản trị; audited per hồ sơ). Every hồ sơ is decided before any is
+        handed over, so a refusal leaves them all with ``from_user``; a process killed midway
+        leaves each hồ sơ with one keeper, the old or the new, and the same handover run again
+        hands over the rest."""
         if from_user == to_user or not to_user:
             raise KhoError("Người nhận bàn giao phải khác người bàn giao.", code="HANDOVER_INVALID")
-        moved = []
-        for file in list(self._files()):
-            if self.holder(file) != from_user or file.state == FileState.ARCHIVED:
-                continue
-            granted = self.repo.grant(file.record_id, users=(to_user,), actor=actor)
-            self.repo.transition_file(
+        files = [f for f in self._files() if self.holder(f) == from_user and f.state != FileState.ARCHIVED]
+        for file in files:
+            self.repo.authorize_hand_over(file.record_id, to_user, actor=actor)
+        for file in files:
+            self.repo.hand_over(
                 file.record_id,
-                expected_version=granted.version,
+                to_user,
                 actor=actor,
-                permission=Action.RECORD_GRANT,
-                action="file:handover",
                 extra={"holder": to_user},
                 details={"from": from_user, "to": to_user},
             )
-            moved.append(file.record_id)
-        return moved
+        return [f.record_id for f in files]
 
     # -- outputs ---------------------------------------------------------------------------
     def archived(self, *, actor: Actor) -> list[Record]:

@@ -108,6 +108,24 @@ def s3_env(tmp_path: Path, *, object_lock: bool = False) -> dict[str, str]:
     )
 
 
+def env_of(kho: Kho, tmp_path: Path) -> dict[str, str]:
+    """The settings of ``kho`` (made by the ``kho`` fixture in ``tmp_path``) for a child process
+    that opens the same installation: its data folder, and its buckets when it is on S3."""
+    env = kho_env(tmp_path)
+    settings = kho.settings
+    if settings.store_url.startswith("s3://"):
+        env.update(
+            KHO_STORE_URL=settings.store_url,
+            KHO_KEYSTORE_URL=settings.keystore_url,
+            KHO_S3_ENDPOINT=settings.s3_endpoint,
+            KHO_S3_ACCESS_KEY=settings.s3_access_key,
+            KHO_S3_SECRET_KEY=settings.s3_secret_key,
+            KHO_S3_SECURE="true" if settings.s3_secure else "false",
+            KHO_S3_OBJECT_LOCK="true" if settings.s3_object_lock else "false",
+        )
+    return env
+
+
 def open_kho(env: dict[str, str], clock: Clock) -> Kho:
     kho = Kho(Settings.from_env(env))
     kho.repo.clock = clock
