@@ -4,16 +4,12 @@ hands over the rest (u12, rv14's "left open"). Local folder and S3."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from kho_people import People
-from kho_retention import closed_file, env_of
+from kho_retention import closed_file, env_of, run_child
 
 from kho.errors import LegalHold
 from repository.fsck import fsck
@@ -67,15 +63,8 @@ def test_a_killed_handover_leaves_one_keeper_per_hoso_and_finishes_when_run_agai
     leaver, successor = people.usernames["chuyen_vien"], people.usernames["luu_tru"]
     assert _keepers(kho, files, leaver, successor) == ["old", "old"]
 
-    env = env_of(kho, tmp_path)
-    args = json.dumps([env, files, leaver, successor, people.usernames["lanh_dao"]])
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, args],
-        cwd=Path(__file__).parents[2],
-        env={**os.environ, **env},
-        capture_output=True,
-        timeout=300,
-    )
+    env, head = env_of(kho, tmp_path), people.usernames["lanh_dao"]
+    child = run_child(CHILD, [env, files, leaver, successor, head], env)
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
 
     # main: ['half: keeper <leaver>, successor granted True', 'old'] (the grant was its own version)

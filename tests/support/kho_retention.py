@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -124,6 +125,19 @@ def env_of(kho: Kho, tmp_path: Path) -> dict[str, str]:
             KHO_S3_OBJECT_LOCK="true" if settings.s3_object_lock else "false",
         )
     return env
+
+
+def run_child(script: str, payload: Any, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """``script`` run by another Python process from the repository's root, ``payload`` given as
+    JSON in its ``sys.argv[1]``, with ``env`` over this process's environment (a test that kills
+    a step midway: the child kills itself)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, json.dumps(payload)],
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def open_kho(env: dict[str, str], clock: Clock) -> Kho:
