@@ -166,8 +166,18 @@ DESTRUCTION_TOMBSTONE = define(
 )
 """An entry of the destruction ledger kept at each backup destination (:mod:`repository.ledger`);
 stamped from the start (version 1). The chain hash and the signature cover the bytes as written."""
-FILE_PLAN = define(Kind("file-plan", "phiên bản danh mục hồ sơ", unversioned=1))
-"""A version of a year's Danh mục hồ sơ (:mod:`retention.fileplan`); stamped from the start."""
+
+
+def _plan_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps every person who saved a draft version (``drafters``), none of whom may
+    approve the plan; version 1 kept the last one only (``drafted_by``): unknown (None), the
+    service reads them from the plan's stored versions."""
+    return {"drafters": None, **data}
+
+
+FILE_PLAN = define(Kind("file-plan", "phiên bản danh mục hồ sơ", (_plan_v1_to_v2,), unversioned=1))
+"""A version of a year's Danh mục hồ sơ (:mod:`retention.fileplan`); stamped from the start;
+version 2 adds ``drafters``."""
 RETENTION_SCHEDULE = define(Kind("retention-schedule", "phiên bản bảng thời hạn bảo quản", unversioned=1))
 """A version of the retention schedule table (:mod:`retention.schedule`); stamped from the start."""
 SUBMISSION = define(Kind("submission", "trạng thái nộp lưu của hồ sơ", unversioned=1))

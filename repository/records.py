@@ -3027,14 +3027,7 @@ class Repository:
         VI III.3.b, IV.1.d). A grant on a hồ sơ reaches every document in it. Audited."""
         for _ in range(20):
             current = self._load(record_id)
-            if not actor.system:
-                wanted = ((), ()) if revoke else (users, units)
-                decision = decide_grant(actor.as_principal, self.facts(current), *wanted)
-                self._enforce(actor, Action.RECORD_GRANT, current, decision)
-                if not revoke:
-                    for document in self._documents_of(current):
-                        self._authorize_reach(actor, document, users, units, _GRANTING_A_FILE)
-            self.refuse_if_held(current, Action.RECORD_GRANT)
+            self._authorize_granting(current, users, units, revoke, actor)
             if revoke:
                 new_users = tuple(u for u in current.grant_users if u not in users)
                 new_units = tuple(u for u in current.grant_units if u not in units)
@@ -3049,13 +3042,68 @@ class Repository:
                 record = self._write_version(current, new, actor, "record:grant", details)
             except Conflict:
                 continue
-            for document_id in record.documents:  # the index of a hồ sơ's documents follows
-                try:
-                    self._emit(self._load(document_id))
-                except NotFound:
-                    continue
+            self._emit_documents(record)
             return record
         raise Conflict(f"Không cập nhật được “{record_id}” do xung đột liên tục.", record_id=record_id)
+
+    def _authorize_granting(
+        self, current: Record, users: tuple[str, ...], units: tuple[str, ...], revoke: bool, actor: Actor
+    ) -> None:
+        """The decision of a grant (or revocation) on ``current`` (:func:`decide_grant`, and for a
+        hồ sơ the reach of every document in it; audited refusal), then its holds."""
+        if not actor.system:
+            wanted = ((), ()) if revoke else (users, units)
+            decision = decide_grant(actor.as_principal, self.facts(current), *wanted)
+            self._enforce(actor, Action.RECORD_GRANT, current, decision)
+            if not revoke:
+                for document in self._documents_of(current):
+                    self._authorize_reach(actor, document, users, units, _GRANTING_A_FILE)
+        self.refuse_if_held(current, Action.RECORD_GRANT)
+
+    def _emit_documents(self, file: Record) -> None:
+        """The index of a hồ sơ's documents follows a change of its grants."""
+        for document_id in file.documents:
+            try:
+                self._emit(self._load(document_id))
+            except NotFound:
+                continue
+
+    def authorize_hand_over(self, file_id: str, to_user: str, *, actor: Actor) -> None:
+        """Refuse (audited, nothing written) unless :meth:`hand_over` of hồ sơ ``file_id`` to
+        ``to_user`` would be allowed now: a handover of many hồ sơ checks them all first."""
+        self._authorize_granting(self._load_file(file_id, actor), (to_user,), (), False, actor)
+
+    def hand_over(
+        self,
+        file_id: str,
+        to_user: str,
+        *,
+        actor: Actor,
+        extra: Mapping[str, Any],
+        details: Mapping[str, Any],
+    ) -> Record:
+        """Hồ sơ ``file_id`` handed over to ``to_user`` in one version: granted to them (decided
+        as :meth:`grant` decides it) and carrying ``extra`` (its new keeper). It was a grant,
+        then a second version naming the keeper: a process killed between the two left the hồ sơ
+        with both people (the new one granted, the old one still its keeper). Audited as
+        ``file:handover`` (``users``: the grant)."""
+        for _ in range(20):
+            current = self._load_file(file_id, actor)
+            self._authorize_granting(current, (to_user,), (), False, actor)
+            new = self._next_version(
+                current,
+                actor,
+                grant_users=_added(current.grant_users, (to_user,)),
+                extra={**current.extra, **extra},
+            )
+            told = {**details, "users": [to_user], "state": current.state}
+            try:
+                record = self._write_version(current, new, actor, "file:handover", told)
+            except Conflict:
+                continue
+            self._emit_documents(record)
+            return record
+        raise Conflict(f"Không cập nhật được “{file_id}” do xung đột liên tục.", record_id=file_id)
 
     def distribute(
         self, record_id: str, *, users: Iterable[str] = (), units: Iterable[str] = (), actor: Actor

@@ -289,6 +289,19 @@ class Destructions:
             file = self.repo._load(item["record_id"])
             self.repo.authorize_destruction(actor, action, file, item.get("documents", ()))
 
+    def _refuse_proposer(self, case: dict[str, Any], actor: Actor, step: str, what: str) -> None:
+        """Separation of duties (TT 06/2025: the lưu trữ proposes, the head sets up the Hội đồng
+        and decides; QCVN 12:2026/BCA 3.7.2.8.1 "phân tách nhiệm vụ"): the person who proposed
+        the case takes none of the head's steps on it, whatever roles they hold. One holding
+        both lưu trữ viên and lãnh đạo was refused only the decision, so they chose the council
+        that judged their own proposal (rv14). Audited refusal, nothing written."""
+        if actor.user != case["proposed_by"]:
+            return
+        self._event(actor, "access:denied", case, action=step, code="SELF_APPROVAL")
+        raise PermissionDenied(
+            f"Người lập đề nghị hủy không tự {what} cho đề nghị của mình.", code="SELF_APPROVAL"
+        )
+
     # -- steps --------------------------------------------------------------------------------
     def propose(self, record_ids: Sequence[str], explanation: str, *, actor: Actor) -> dict[str, Any]:
         """Open a case with its danh mục (the items) and thuyết minh; each item must be eligible
@@ -353,6 +366,7 @@ class Destructions:
         case = self.cases.latest(case_id)
         self._require(case, "proposed")
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
+        self._refuse_proposer(case, actor, "destruction:council", "thành lập hội đồng")
         people = list(dict.fromkeys(m.strip().lower() for m in members if m.strip()))
         if len(people) < 3 or not decision_ref.strip():
             raise WorkflowError(
@@ -435,8 +449,7 @@ class Destructions:
         self._authorize_items(case, actor, Action.DESTRUCTION_DECIDE)
         if case["appraisal"] is None:
             raise WorkflowError("Chưa có ý kiến thẩm định.", code="APPRAISAL_REQUIRED")
-        if actor.user == case["proposed_by"]:
-            raise PermissionDenied("Người lập đề nghị hủy không tự quyết định hủy.", code="SELF_APPROVAL")
+        self._refuse_proposer(case, actor, "destruction:decide", "quyết định hủy")
         agree = sum(1 for r in case["reviews"].values() if r["opinion"] == "agree")
         if approve and agree * 2 <= len(case["council"]["members"]):
             raise WorkflowError("Hội đồng chưa có đa số thành viên đồng ý hủy.", code="COUNCIL_NOT_AGREED")
@@ -509,14 +522,10 @@ class Destructions:
                         file_id=item["record_id"],
                     )
 
-    def execute(self, case_id: str, password: str, *, actor: Actor) -> dict[str, Any]:
-        """Carry out a decided case (or resume one interrupted): re-authentication, every item
-        re-checked, then shredded; the dossier kept as a hồ sơ of 20 years."""
-        self.repo.authorize(actor, Action.DESTRUCTION_EXECUTE)
-        case = self.cases.latest(case_id)
-        self._authorize_items(case, actor, Action.DESTRUCTION_EXECUTE)
-        self._reauthenticate(actor, password)
-        case = self.cases.latest(case_id)
+    def _refuse_unexecutable(self, case: dict[str, Any]) -> None:
+        """Refuse a case that may not be carried out now: not decided (nor interrupted),
+        its decision lapsed, or, before it starts, an item that may not be destroyed
+        (:meth:`_check_all`)."""
         self._require(case, "decided", "executing")
         if self._lapsed(case):  # an old approval is not replayed (an interrupted execution is finished)
             raise WorkflowError(
@@ -527,6 +536,21 @@ class Destructions:
             )
         if case["state"] == "decided":
             self._check_all(case)  # nothing destroyed unless everything may be
+
+    def execute(self, case_id: str, password: str, *, actor: Actor) -> dict[str, Any]:
+        """Carry out a decided case (or resume one interrupted): re-authentication, every item
+        re-checked, then shredded; the dossier kept as a hồ sơ of 20 years."""
+        self.repo.authorize(actor, Action.DESTRUCTION_EXECUTE)
+        case = self.cases.latest(case_id)
+        self._authorize_items(case, actor, Action.DESTRUCTION_EXECUTE)
+        # A request that could not succeed is refused before the password is judged, the same
+        # answer whatever was typed: a wrong password on an undecided case was a failed login,
+        # counted towards the lock (rv14), and told a right password from a wrong one.
+        self._refuse_unexecutable(case)
+        self._reauthenticate(actor, password)
+        case = self.cases.latest(case_id)  # as it is now, after the password
+        self._refuse_unexecutable(case)
+        if case["state"] == "decided":
             execution = {
                 "by": actor.user,
                 "started_at": self._now(),

@@ -4,8 +4,8 @@ A plan has đề mục (large ones numbered in Roman numerals, small ones in Ara
 hồ sơ rows: số và ký hiệu hồ sơ (``01.TCCB``: a two-digit number + the abbreviation of its large
 đề mục; numbered across the whole plan or within each large đề mục, from 01), tiêu đề, thời hạn
 bảo quản, người lập, ghi chú. It is drafted (văn thư / lưu trữ), approved by the head (lãnh đạo,
-never the person who drafted it) and issued at the start of the year. Its footer counts
-permanent and time-limited hồ sơ.
+never a person who drafted or re-saved any version of it) and issued at the start of the year.
+Its footer counts permanent and time-limited hồ sơ.
 
 Pure: parsing, validation and state transitions; :mod:`retention.service` stores the versions.
 """
@@ -88,6 +88,11 @@ class FilePlan:
     state: PlanState = PlanState.DRAFT
     version: int = 1
     drafted_by: str = ""
+    """Who saved the newest draft version."""
+    drafters: tuple[str, ...] | None = ()
+    """Everyone who saved a draft version (wrote or changed its content), in order: none of them
+    approves it (:func:`approve`). None: a plan stored in format 1, which kept only the last
+    drafter; :class:`retention.service.RetentionService` reads them from its stored versions."""
     approved_by: str = ""
     approved_at: str = ""
     issued_by: str = ""
@@ -122,6 +127,7 @@ class FilePlan:
             "state": self.state.value,
             "version": self.version,
             "drafted_by": self.drafted_by,
+            "drafters": None if self.drafters is None else list(self.drafters),
             "approved_by": self.approved_by,
             "approved_at": self.approved_at,
             "issued_by": self.issued_by,
@@ -283,22 +289,40 @@ def numbering_error(items: Sequence[PlanItem]) -> str:
     )
 
 
+def _known_drafters(plan: FilePlan) -> tuple[str, ...]:
+    if plan.drafters is None:
+        raise ValueError("the drafters of a plan stored in format 1 are read from its versions first")
+    return plan.drafters
+
+
+def first_draft(new: FilePlan, *, by: str, at: str) -> FilePlan:
+    """The first version of a year's plan, drafted by ``by``."""
+    return replace(new, version=1, drafted_by=by, drafters=(by,), updated_at=at)
+
+
 def revise(current: FilePlan, new: FilePlan, *, by: str, at: str) -> FilePlan:
-    """A new draft version replacing ``current``'s content (only a draft can be edited)."""
+    """A new draft version replacing ``current``'s content (only a draft can be edited); ``by``
+    joins its drafters."""
     if current.state is not PlanState.DRAFT:
         raise PlanError(
             f"Danh mục hồ sơ năm {current.year} đã {current.state.label.lower()}: không sửa được.",
             code="PLAN_NOT_DRAFT",
         )
-    return replace(new, version=current.version + 1, drafted_by=by, updated_at=at)
+    drafters = tuple(dict.fromkeys((*_known_drafters(current), by)))
+    return replace(new, version=current.version + 1, drafted_by=by, drafters=drafters, updated_at=at)
 
 
 def approve(plan: FilePlan, *, by: str, at: str) -> FilePlan:
-    """The head approves a draft; the person who drafted it never approves it."""
+    """The head approves a draft. No one who saved a version of the draft approves it: the last
+    drafter alone was checked, so its author had it re-saved by someone else and approved it
+    themselves (rv14)."""
     if plan.state is not PlanState.DRAFT:
         raise PlanError("Chỉ phê duyệt được danh mục hồ sơ đang ở dạng dự thảo.", code="PLAN_STATE_INVALID")
-    if by == plan.drafted_by:
-        raise PlanError("Người lập danh mục hồ sơ không được tự phê duyệt.", code="PLAN_SELF_APPROVAL")
+    if by == plan.drafted_by or by in _known_drafters(plan):
+        raise PlanError(
+            "Người lập hoặc đã sửa dự thảo danh mục hồ sơ không được tự phê duyệt.",
+            code="PLAN_SELF_APPROVAL",
+        )
     return replace(
         plan,
         state=PlanState.APPROVED,
@@ -347,6 +371,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> FilePlan:
         state=PlanState(data["state"]),
         version=int(data["version"]),
         drafted_by=data.get("drafted_by", ""),
+        drafters=None if data.get("drafters") is None else tuple(data["drafters"]),
         approved_by=data.get("approved_by", ""),
         approved_at=data.get("approved_at", ""),
         issued_by=data.get("issued_by", ""),

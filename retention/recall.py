@@ -630,5 +630,18 @@ class Recalls:
         return self.recalls.write(recall["recall_id"], body, expected=recall["version"])
 
     def list(self, *, actor: Actor) -> list[dict[str, Any]]:
+        """The recalls of the records ``actor`` may see (:meth:`Repository.may_see_listed`, the one
+        policy; a destroyed document by its "đã hủy" row). Reading the list needs a role
+        (:attr:`Action.DISPOSAL_LIST`), not sight of the records: every recall, with the id of
+        its document, the số of the order and its reason, went to any lưu trữ viên or lãnh đạo
+        of any unit and clearance (rv14), before a route served it."""
         self.repo.authorize(actor, Action.DISPOSAL_LIST)
-        return self.recalls.all()
+        seen: dict[str, bool] = {}
+        out = []
+        for recall in self.recalls.all():
+            record_id = recall["record_id"]
+            if record_id not in seen:
+                seen[record_id] = self.repo.may_see_listed(actor, record_id)
+            if seen[record_id]:
+                out.append(recall)
+        return out

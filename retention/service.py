@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -197,6 +197,18 @@ class RetentionService:
             raise NotFound(f"Chưa có danh mục hồ sơ năm {year}.", code="PLAN_NOT_FOUND", year=year)
         return fileplan.plan_from_dict(self._read(self._plan_prefix(year), latest, formats.FILE_PLAN))
 
+    def _with_drafters(self, plan: FilePlan) -> FilePlan:
+        """``plan`` with its drafters known: a version stored in format 1 kept only its last
+        drafter, so every earlier draft version of the year is read for the others."""
+        if plan.drafters is not None:
+            return plan
+        prefix = self._plan_prefix(plan.year)
+        versions = [
+            fileplan.plan_from_dict(self._read(prefix, n, formats.FILE_PLAN)) for n in range(1, plan.version)
+        ]
+        names = [v.drafted_by for v in (*versions, plan) if v.state is PlanState.DRAFT and v.drafted_by]
+        return replace(plan, drafters=tuple(dict.fromkeys(names)))
+
     def plan_years(self) -> list[int]:
         years = {info.key[len(PLAN_PREFIX) :].split("/", 1)[0] for info in self.store.list(PLAN_PREFIX)}
         return sorted((y for y in map(ascii_int, years) if y is not None), reverse=True)
@@ -236,10 +248,8 @@ class RetentionService:
         except NotFound:
             if expected_version not in (None, 0):
                 raise Conflict(f"Chưa có danh mục hồ sơ năm {new.year} để sửa.", version=0) from None
-            from dataclasses import replace
-
             return self._save_plan(
-                replace(new, drafted_by=actor.user, updated_at=self._now()), actor, "plan:draft"
+                fileplan.first_draft(new, by=actor.user, at=self._now()), actor, "plan:draft"
             )
         if expected_version is None:
             raise Conflict(
@@ -248,17 +258,15 @@ class RetentionService:
                 version=current.version,
             )
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {new.year}")
-        return self._save_plan(
-            fileplan.revise(current, new, by=actor.user, at=self._now()), actor, "plan:draft"
-        )
+        revised = fileplan.revise(self._with_drafters(current), new, by=actor.user, at=self._now())
+        return self._save_plan(revised, actor, "plan:draft")
 
     def approve_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
         self.repo.authorize(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
-        return self._save_plan(
-            fileplan.approve(current, by=actor.user, at=self._now()), actor, "plan:approve"
-        )
+        approved = fileplan.approve(self._with_drafters(current), by=actor.user, at=self._now())
+        return self._save_plan(approved, actor, "plan:approve")
 
     def issue_plan(self, year: int, *, expected_version: int, actor: Actor) -> FilePlan:
         self.repo.authorize(actor, Action.PLAN_APPROVE)
@@ -778,26 +786,25 @@ class RetentionService:
 
     def handover(self, from_user: str, to_user: str, *, actor: Actor) -> list[str]:
         """A person leaving hands over their hồ sơ (Điều 31 k3 đ): every hồ sơ they hold and
-        that is not yet with the lưu trữ gets ``to_user`` as holder and a grant (lãnh đạo or
-        quản trị; audited per hồ sơ)."""
+        that is not yet with the lưu trữ gets ``to_user`` as holder and a grant, in one version
+        each (lãnh đạo or quản trị; audited per hồ sơ). Every hồ sơ is decided before any is
+        handed over, so a refusal leaves them all with ``from_user``; a process killed midway
+        leaves each hồ sơ with one keeper, the old or the new, and the same handover run again
+        hands over the rest."""
         if from_user == to_user or not to_user:
             raise KhoError("Người nhận bàn giao phải khác người bàn giao.", code="HANDOVER_INVALID")
-        moved = []
-        for file in list(self._files()):
-            if self.holder(file) != from_user or file.state == FileState.ARCHIVED:
-                continue
-            granted = self.repo.grant(file.record_id, users=(to_user,), actor=actor)
-            self.repo.transition_file(
+        files = [f for f in self._files() if self.holder(f) == from_user and f.state != FileState.ARCHIVED]
+        for file in files:
+            self.repo.authorize_hand_over(file.record_id, to_user, actor=actor)
+        for file in files:
+            self.repo.hand_over(
                 file.record_id,
-                expected_version=granted.version,
+                to_user,
                 actor=actor,
-                permission=Action.RECORD_GRANT,
-                action="file:handover",
                 extra={"holder": to_user},
                 details={"from": from_user, "to": to_user},
             )
-            moved.append(file.record_id)
-        return moved
+        return [f.record_id for f in files]
 
     # -- outputs ---------------------------------------------------------------------------
     def archived(self, *, actor: Actor) -> list[Record]:

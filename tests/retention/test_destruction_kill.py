@@ -3,15 +3,11 @@ same end state when it is run again."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from kho_people import PASSWORD, People
-from kho_retention import SECRET_WORD, closed_file, council_ready, kho_env, search_count
+from kho_retention import SECRET_WORD, closed_file, council_ready, kho_env, run_child, search_count
 
 from repository.fsck import fsck
 from web.context import Kho
@@ -41,14 +37,7 @@ def test_killed_destruction_resumes_to_the_same_end_state(kho: Kho, people: Peop
     d, case = council_ready(kho, people, [file.record_id])
     case = d.decide(case["case_id"], "QĐ 09/QĐ-UBND", approve=True, actor=people.actor("lanh_dao"))
     env = kho_env(tmp_path)
-    args = json.dumps([env, case["case_id"], people.usernames["luu_tru"], PASSWORD])
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, args],
-        cwd=Path(__file__).parents[2],
-        env={**os.environ, **env},
-        capture_output=True,
-        timeout=300,
-    )
+    child = run_child(CHILD, [env, case["case_id"], people.usernames["luu_tru"], PASSWORD], env)
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
 
     half = d.cases.latest(case["case_id"])

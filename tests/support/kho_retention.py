@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -105,6 +106,37 @@ def s3_env(tmp_path: Path, *, object_lock: bool = False) -> dict[str, str]:
         KHO_S3_SECRET_KEY=secret_key,
         KHO_S3_SECURE="false",
         KHO_S3_OBJECT_LOCK="true" if object_lock else "false",
+    )
+
+
+def env_of(kho: Kho, tmp_path: Path) -> dict[str, str]:
+    """The settings of ``kho`` (made by the ``kho`` fixture in ``tmp_path``) for a child process
+    that opens the same installation: its data folder, and its buckets when it is on S3."""
+    env = kho_env(tmp_path)
+    settings = kho.settings
+    if settings.store_url.startswith("s3://"):
+        env.update(
+            KHO_STORE_URL=settings.store_url,
+            KHO_KEYSTORE_URL=settings.keystore_url,
+            KHO_S3_ENDPOINT=settings.s3_endpoint,
+            KHO_S3_ACCESS_KEY=settings.s3_access_key,
+            KHO_S3_SECRET_KEY=settings.s3_secret_key,
+            KHO_S3_SECURE="true" if settings.s3_secure else "false",
+            KHO_S3_OBJECT_LOCK="true" if settings.s3_object_lock else "false",
+        )
+    return env
+
+
+def run_child(script: str, payload: Any, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """``script`` run by another Python process from the repository's root, ``payload`` given as
+    JSON in its ``sys.argv[1]``, with ``env`` over this process's environment (a test that kills
+    a step midway: the child kills itself)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, json.dumps(payload)],
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=300,
     )
 
 
