@@ -4,6 +4,7 @@ it, and the refusal an import of it must give."""
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,3 +50,20 @@ def refused(kho: Kho, people: People, archive: Path) -> KhoError:
     last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
     assert last.action == "transfer:import-rejected" and last.details["code"] == info.value.code
     return info.value
+
+
+def replace_listed(root: Path, relative: str, content: bytes) -> None:
+    """Write ``relative`` and fix its checksum and size in the package METS, as a sender who
+    builds the hostile file before the manifest would."""
+    path = root / relative
+    old_sum, old_size = hashlib.sha256(path.read_bytes()).hexdigest().upper(), path.stat().st_size
+    path.write_bytes(content)
+    mets = root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    assert old_sum in text and f'SIZE="{old_size}"' in text
+    mets.write_text(
+        text.replace(old_sum, hashlib.sha256(content).hexdigest().upper()).replace(
+            f'SIZE="{old_size}"', f'SIZE="{len(content)}"'
+        ),
+        encoding="utf-8",
+    )
