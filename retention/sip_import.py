@@ -76,6 +76,10 @@ def _text_fault(text: str) -> str | None:
 
 
 _WHITESPACE = {ord(c): " " for c in "\t\n\r"}
+MAX_OBJID = 255
+"""A METS OBJID names the package's root folder (CSIP1), one path component: 255 at most. It is
+shown to the person importing and kept in the audit chain, which nothing may shorten: a package
+of a 5,000,000-character OBJID passed every check and wrote 5 MB into the chain (rv17)."""
 ID_REFERENCES = ("DMDID", "ADMID", "FILEID")
 """METS attributes that name other elements of the same METS by their ID (IDREFS)."""
 
@@ -85,7 +89,17 @@ def check_manifest(mets: ET.Element, name: str) -> None:
     person importing and audited): every value in NFC without a control or invisible character
     (``SIP_UNSAFE_TEXT``), and every ID reference naming an element of this METS
     (``SIP_METS_REFERENCE``: a structure map pointing at descriptive metadata or files that are
-    not there describes nothing, and the E-ARK validator lets it through)."""
+    not there describes nothing, and the E-ARK validator lets it through); an OBJID of at most
+    :data:`MAX_OBJID` characters (``SIP_METS_INVALID``)."""
+    object_id = mets.get("OBJID", "")
+    if len(object_id) > MAX_OBJID:
+        raise SipError(
+            f"Tệp {name}: mã gói tin (OBJID) dài {len(object_id)} ký tự, quá {MAX_OBJID} ký tự cho"
+            " phép (OBJID là tên thư mục gốc của gói tin).",
+            code="SIP_METS_INVALID",
+            file=name,
+            field="mets/@OBJID",
+        )
     ids = {el.get("ID") for el in mets.iter() if el.get("ID")}
     for el in mets.iter():
         tag = el.tag.rsplit("}", 1)[-1]
