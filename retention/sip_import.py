@@ -34,7 +34,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from kho.files import FILE, FOLDER, LINK, kind
-from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS
+from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most
 from repository.policy import Action
 from repository.records import Actor, Repository
 from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
@@ -148,13 +148,17 @@ def safe_extract(
     """Extract ``archive`` into ``target``, refusing anything unsafe *before* writing a byte;
     returns the package's root folder."""
     try:
-        zf = zipfile.ZipFile(archive)
+        with archive.open("rb") as fp:
+            few = entries_at_most(fp, MAX_ENTRIES)  # before zipfile builds an object per entry
+        zf = zipfile.ZipFile(archive) if few else None
     except (zipfile.BadZipFile, OSError) as exc:
         raise SipError("Tệp gói tin không phải là tệp ZIP hợp lệ.", code="SIP_NOT_ZIP") from exc
+    if zf is None:
+        raise _too_many()
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ENTRIES:
-            raise SipError("Gói tin có quá nhiều tệp.", code="SIP_TOO_LARGE", entries=len(infos))
+            raise _too_many()
         total = 0
         tops = set()
         seen: dict[str, str] = {}
@@ -229,6 +233,12 @@ def safe_extract(
         except DAMAGED_ENTRY_ERRORS as exc:
             raise SipError("Không đọc được nội dung gói tin (tệp hỏng).", code="SIP_NOT_ZIP") from exc
     return target / tops.pop()
+
+
+def _too_many() -> SipError:
+    return SipError(
+        f"Gói tin có quá nhiều tệp (tối đa {MAX_ENTRIES}).", code="SIP_TOO_LARGE", limit=MAX_ENTRIES
+    )
 
 
 SPECIAL_MODES = frozenset({stat.S_IFIFO, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFSOCK})
