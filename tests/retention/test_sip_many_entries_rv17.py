@@ -7,7 +7,6 @@ headers (at most ``MAX_ENTRIES + 1`` of them) before zipfile opens the file."""
 from __future__ import annotations
 
 import io
-import struct
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -15,30 +14,17 @@ from pathlib import Path
 import pytest
 from kho_people import People
 from kho_sip import refused
+from zip_entries import bare_central_directory
 
 from kho.zips import entries_at_most
 from web.context import Kho
 
 
-def _bare_central_directory(path: Path, entries: int) -> Path:
-    """A zip of ``entries`` empty files that has only a central directory (what zipfile reads
-    when it opens a file), with an end record whose counts say 0."""
-    header = struct.Struct("<4s6H3L5H2L")
-    with path.open("wb") as out:
-        size = 0
-        for i in range(entries):
-            name = b"p/%x" % i
-            record = header.pack(b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0, 0, 0)
-            out.write(record + name)
-            size += len(record) + len(name)
-        out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0, 0, size, 0, 0))
-    return path
-
-
 def test_a_package_of_too_many_entries_is_refused_before_zipfile_builds_them(
     kho: Kho, people: People, tmp_path: Path
 ) -> None:
-    archive = _bare_central_directory(tmp_path / "many.zip", 600_000)
+    archive = tmp_path / "many.zip"
+    archive.write_bytes(bare_central_directory(600_000))
     tracemalloc.start()
     try:
         error = refused(kho, people, archive)
