@@ -162,6 +162,7 @@ def safe_extract(
         total = 0
         tops = set()
         seen: dict[str, str] = {}
+        folders: set[tuple[str, str]] = set()
         faults = _Faults()
         for info in infos:
             with faults.entry(info.filename):
@@ -176,14 +177,15 @@ def safe_extract(
                     )
                 # Two entries that extract to one file are ambiguous: each unzip tool keeps another
                 # one, so what Kho checks need not be what the archive keeps (also on a file system
-                # that ignores case).
-                key = str(path).casefold()
+                # that ignores case, or on Windows, which drops the dots and spaces ending a name).
+                key = _one_file_key(path)
                 if key in seen:
                     raise SipError(
                         f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
                         code="SIP_DUPLICATE_NAME",
                     )
                 seen[key] = name
+                folders.update((_one_file_key(folder), folder.as_posix()) for folder in path.parents[:-1])
                 if (
                     name.startswith(("/", "\\"))
                     or "\\" in name
@@ -212,6 +214,12 @@ def safe_extract(
                 total += info.file_size
                 tops.add(path.parts[0])
         faults.raise_if_any()
+        for key, folder in sorted(folders):
+            if key in seen and not seen[key].endswith("/"):
+                raise SipError(
+                    f"Gói tin có “{seen[key][:200]}” vừa là tệp vừa là thư mục “{folder[:200]}/”.",
+                    code="SIP_DUPLICATE_NAME",
+                )
         if total > max_total:
             raise SipError("Gói tin quá lớn.", code="SIP_TOO_LARGE", bytes=total)
         if len(tops) != 1:
@@ -233,6 +241,12 @@ def safe_extract(
         except DAMAGED_ENTRY_ERRORS as exc:
             raise SipError("Không đọc được nội dung gói tin (tệp hỏng).", code="SIP_NOT_ZIP") from exc
     return target / tops.pop()
+
+
+def _one_file_key(path: PurePosixPath) -> str:
+    """What ``path`` is called where names that differ in case, or in the dots and spaces that
+    end them, are one file (Windows, the archive's share)."""
+    return "/".join(part.rstrip(" .") for part in path.parts).casefold()
 
 
 def _too_many() -> SipError:
