@@ -365,6 +365,13 @@ def check_xml_files(root: Path) -> int:
             raise SipError(
                 f"Tệp “{name}” không phải XML hợp lệ.", code="SIP_XML_INVALID", file=name
             ) from exc
+        except LookupError as exc:  # an encoding Python does not know ("TCVN3", "VNI"): not a ValueError
+            raise SipError(
+                f"Tệp “{name}” khai báo bảng mã Kho không đọc được ({str(exc)[:80]}): đề nghị cơ quan gửi"
+                " xuất lại gói tin với các tệp XML ở bảng mã UTF-8.",
+                code="SIP_XML_INVALID",
+                file=name,
+            ) from exc
         count += 1
     return count
 
