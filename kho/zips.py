@@ -77,3 +77,33 @@ def entries_at_most(fp: BinaryIO, limit: int) -> bool:
         fp.seek(skip, 1)
         position += _ENTRY.size + skip
     return True
+
+
+UNICODE_PATH = 0x7075
+"""The Info-ZIP Unicode Path extra field: a second name for an entry, in UTF-8, which 7-Zip and
+libarchive extract under instead of the header's name. Python's zipfile ignores it."""
+
+
+def unicode_paths(extra: bytes) -> list[str]:
+    """The names an entry's extra field ``extra`` gives it in Unicode Path fields (UTF-8; bytes
+    that are not are shown as U+FFFD, so such a name never equals a real one)."""
+    names, at = [], 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from("<2H", extra, at)
+        body = extra[at + 4 : at + 4 + size]
+        if kind == UNICODE_PATH and len(body) >= 5:
+            names.append(body[5:].decode("utf-8", "replace"))  # after its version and CRC-32
+        at += 4 + size
+    return names
+
+
+def local_extra(fp: BinaryIO, info: zipfile.ZipInfo) -> bytes:
+    """The extra field of ``info``'s local header (what a tool that streams the archive reads,
+    which need not be the central directory's); empty when there is no local header there."""
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        return b""
+    name_length, extra_length = struct.unpack_from("<2H", header, 26)
+    fp.seek(name_length, 1)
+    return fp.read(extra_length)

@@ -34,7 +34,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from kho.files import FILE, FOLDER, LINK, kind
-from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most
+from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most, local_extra, unicode_paths
 from repository.policy import Action
 from repository.records import Actor, Repository
 from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
@@ -155,7 +155,7 @@ def safe_extract(
         raise SipError("Tệp gói tin không phải là tệp ZIP hợp lệ.", code="SIP_NOT_ZIP") from exc
     if zf is None:
         raise _too_many()
-    with zf:
+    with zf, archive.open("rb") as raw:
         infos = zf.infolist()
         if len(infos) > MAX_ENTRIES:
             raise _too_many()
@@ -169,12 +169,20 @@ def safe_extract(
                 name = info.filename
                 path = PurePosixPath(name)
                 mode = info.external_attr >> 16
-                shown = name.encode("unicode_escape").decode("ascii")[:200]
+                shown = _shown(name)
                 fault = _name_fault(name)
                 if fault:
                     raise SipError(
                         f"Gói tin chứa tên tệp không an toàn ({fault}): “{shown}”.", code="SIP_UNSAFE_NAME"
                     )
+                for other in unicode_paths(info.extra) + unicode_paths(local_extra(raw, info)):
+                    if other != name:  # what another unzip tool extracts it as
+                        raise SipError(
+                            f"Mục “{shown}” mang thêm tên thứ hai “{_shown(other)}”"
+                            " (trường Unicode Path của ZIP) mà nhiều công cụ giải nén dùng thay cho tên này:"
+                            " Kho không kiểm tra được tệp sẽ được giải nén ra.",
+                            code="SIP_UNSAFE_NAME",
+                        )
                 # Two entries that extract to one file are ambiguous: each unzip tool keeps another
                 # one, so what Kho checks need not be what the archive keeps (also on a file system
                 # that ignores case, or on Windows, which drops the dots and spaces ending a name).
@@ -243,6 +251,11 @@ def safe_extract(
     return target / tops.pop()
 
 
+def _shown(name: str) -> str:
+    """An entry's name as a refusal shows it: escapes for what is not printable ASCII."""
+    return name.encode("unicode_escape").decode("ascii")[:200]
+
+
 def _one_file_key(path: PurePosixPath) -> str:
     """What ``path`` is called where names that differ in case, or in the dots and spaces that
     end them, are one file (Windows, the archive's share)."""
@@ -276,7 +289,7 @@ class _Faults:
         try:
             yield
         except SipError as exc:
-            self.found.append((name.encode("unicode_escape").decode("ascii")[:200], exc))
+            self.found.append((_shown(name), exc))
 
     def raise_if_any(self) -> None:
         if not self.found:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,14 +26,18 @@ def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int) -> Path
 
 
 def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
-           after: Iterable[tuple[str, bytes]] = ()) -> Path:
-    """The package folder as a zip, with raw entries written before and after its own."""
+           after: Iterable[tuple[str, bytes]] = (), extras: Mapping[str, bytes] | None = None) -> Path:
+    """The package folder as a zip, with raw entries written before and after its own;
+    ``extras`` gives the extra field (both headers) of the entries it names (package-relative)."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in before:
             zf.writestr(name, data)
         for path in sorted(root.rglob("*")):
             if path.is_file():
-                zf.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
+                relative = path.relative_to(root).as_posix()
+                info = zipfile.ZipInfo.from_file(path, f"{root.name}/{relative}")
+                info.extra = (extras or {}).get(relative, b"")
+                zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
         for name, data in after:
             zf.writestr(name, data)
     return out
