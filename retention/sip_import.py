@@ -37,7 +37,7 @@ from kho.files import FILE, FOLDER, LINK, kind
 from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most, local_extra, unicode_paths
 from repository.policy import Action
 from repository.records import Actor, Repository
-from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
+from retention.sip import METS_NS, PREMIS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_FILE_BYTES = 512 * 1024**2
@@ -398,9 +398,9 @@ def _mets(path: Path) -> ET.Element:
         raise SipError("Tệp METS.xml không phải XML hợp lệ.", code="SIP_METS_INVALID") from exc
 
 
-def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
+def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
     """Check every file/mdRef of one METS (and the METS it points to); returns files checked.
-    ``seen`` collects every file named (resolved paths): a file named a second time, in this
+    ``seen`` collects every file named (resolved path → SHA-256): a file named a second time, in this
     METS or another, is refused before it is read again (``SIP_FILE_LISTED_TWICE``)."""
     mets = _mets(mets_path)
     base = mets_path.parent
@@ -459,9 +459,7 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
                 file=href,
             )
         size = attrs.get("SIZE")
-        # At most 19 digits (any real size): int() refuses a text of over 4,300 digits with a
-        # ValueError, a traceback instead of this refusal.
-        if size and not (size.isascii() and size.isdigit() and len(size) <= 19):
+        if size and not _is_size(size):
             raise SipError(
                 f"Tệp “{href}” có kích thước ghi trong METS không hợp lệ: “{size[:40]}”.",
                 code="SIP_METS_INVALID",
@@ -472,7 +470,7 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
                 f"Tệp “{href}” không khớp kích thước ghi trong METS.", code="SIP_CHECKSUM_MISMATCH", file=href
             )
         checked += 1
-        seen.add(target)
+        seen[target] = digest.hexdigest()
         if target.name == "METS.xml":
             checked += _check_refs(root, target, seen)
     return checked
@@ -484,7 +482,7 @@ def check_checksums(root: Path) -> int:
     file, or a whole representation the METS do not point to, which only the validator would
     read). Returns how many files were checked."""
     top = (root / "METS.xml").resolve()
-    seen = {top}
+    seen = {top: ""}
     files = package_files(root)  # first: a link or a FIFO the METS name is refused as such
     checked = _check_refs(root, root / "METS.xml", seen)
     for path in files:
@@ -495,7 +493,63 @@ def check_checksums(root: Path) -> int:
                 code="SIP_FILE_UNLISTED",
                 file=name[:200],
             )
+    for path in files:
+        if path.suffix.casefold() == ".xml":
+            _check_premis(root, path, seen)
     return checked
+
+
+_SHA256_NAMES = frozenset({"SHA-256", "SHA256"})
+
+
+def _is_size(text: str) -> bool:
+    """A size as a manifest writes it: ASCII digits, at most 19 (int() refuses a text of over
+    4,300 digits with a ValueError, a traceback instead of a refusal)."""
+    return text.isascii() and text.isdigit() and len(text) <= 19
+
+
+def _check_premis(root: Path, path: Path, digests: dict[Path, str]) -> None:
+    """A PREMIS file of the package gives each file it names by its path the SHA-256 and size
+    the file has: the archive's own fixity audits read PREMIS, not METS, so a PREMIS whose
+    digest is another file's (or nobody's) passes Kho's checks and fails, or lies, there. An
+    object named otherwise (a UUID, another tool's convention) is not judged."""
+    premis = _parsed(path)
+    if premis is None or premis.tag != f"{{{PREMIS_NS}}}premis":
+        return
+    name = path.relative_to(root).as_posix()[:200]
+    for obj in premis.iter(f"{{{PREMIS_NS}}}object"):
+        value = obj.findtext(f"{{{PREMIS_NS}}}objectIdentifier/{{{PREMIS_NS}}}objectIdentifierValue") or ""
+        try:
+            target = (root / value.strip()).resolve() if value.strip() else None
+        except (OSError, ValueError):
+            target = None
+        if target is None or target not in digests:
+            continue
+        named = value.strip()[:200]
+        for fixity in obj.iter(f"{{{PREMIS_NS}}}fixity"):
+            algorithm = (fixity.findtext(f"{{{PREMIS_NS}}}messageDigestAlgorithm") or "").strip().upper()
+            digest = (fixity.findtext(f"{{{PREMIS_NS}}}messageDigest") or "").strip().lower()
+            if algorithm in _SHA256_NAMES and digest != digests[target]:
+                raise SipError(
+                    f"Tệp {name} ghi mã băm SHA-256 của “{named}” khác với tệp trong gói tin (METS và"
+                    " nội dung tệp khớp nhau): hai bản kê của gói tin mâu thuẫn.",
+                    code="SIP_CHECKSUM_MISMATCH",
+                    file=named,
+                )
+        size = (obj.findtext(f"{{{PREMIS_NS}}}objectCharacteristics/{{{PREMIS_NS}}}size") or "").strip()
+        if size and (not _is_size(size) or int(size) != target.stat().st_size):
+            raise SipError(
+                f"Tệp {name} ghi kích thước của “{named}” là “{size[:40]}”, khác với tệp trong gói tin.",
+                code="SIP_CHECKSUM_MISMATCH",
+                file=named,
+            )
+
+
+def _parsed(path: Path) -> ET.Element | None:
+    try:
+        return SafeET.parse(path, forbid_dtd=True).getroot()
+    except Exception:  # check_xml_files refuses it first in an import, with its reason
+        return None
 
 
 def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:
