@@ -186,14 +186,15 @@ def safe_extract(
                 # Two entries that extract to one file are ambiguous: each unzip tool keeps another
                 # one, so what Kho checks need not be what the archive keeps (also on a file system
                 # that ignores case, or on Windows, which drops the dots and spaces ending a name).
-                key = _one_file_key(path)
+                key = _one_file_key(path.parts)
                 if key in seen:
                     raise SipError(
                         f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
                         code="SIP_DUPLICATE_NAME",
                     )
                 seen[key] = name
-                folders.update((_one_file_key(folder), folder.as_posix()) for folder in path.parents[:-1])
+                parts = path.parts
+                folders.update((_one_file_key(parts[:i]), "/".join(parts[:i])) for i in range(1, len(parts)))
                 if (
                     name.startswith(("/", "\\"))
                     or "\\" in name
@@ -256,10 +257,10 @@ def _shown(name: str) -> str:
     return name.encode("unicode_escape").decode("ascii")[:200]
 
 
-def _one_file_key(path: PurePosixPath) -> str:
-    """What ``path`` is called where names that differ in case, or in the dots and spaces that
-    end them, are one file (Windows, the archive's share)."""
-    return "/".join(part.rstrip(" .") for part in path.parts).casefold()
+def _one_file_key(parts: tuple[str, ...]) -> str:
+    """What a path of ``parts`` is called where names that differ in case, or in the dots and
+    spaces that end them, are one file (Windows, the archive's share)."""
+    return "/".join(part.rstrip(" .") for part in parts).casefold()
 
 
 def _too_many() -> SipError:
@@ -513,9 +514,9 @@ def _check_premis(root: Path, path: Path, digests: dict[Path, str]) -> None:
     the file has: the archive's own fixity audits read PREMIS, not METS, so a PREMIS whose
     digest is another file's (or nobody's) passes Kho's checks and fails, or lies, there. An
     object named otherwise (a UUID, another tool's convention) is not judged."""
-    premis = _parsed(path)
-    if premis is None or premis.tag != f"{{{PREMIS_NS}}}premis":
+    if _root_tag(path) != f"{{{PREMIS_NS}}}premis":
         return
+    premis = SafeET.parse(path, forbid_dtd=True).getroot()
     name = path.relative_to(root).as_posix()[:200]
     for obj in premis.iter(f"{{{PREMIS_NS}}}object"):
         value = obj.findtext(f"{{{PREMIS_NS}}}objectIdentifier/{{{PREMIS_NS}}}objectIdentifierValue") or ""
@@ -545,11 +546,15 @@ def _check_premis(root: Path, path: Path, digests: dict[Path, str]) -> None:
             )
 
 
-def _parsed(path: Path) -> ET.Element | None:
+def _root_tag(path: Path) -> str | None:
+    """The tag of ``path``'s root element, read without parsing the rest; None when it is not
+    XML Kho reads (check_xml_files refuses it first in an import, with its reason)."""
     try:
-        return SafeET.parse(path, forbid_dtd=True).getroot()
-    except Exception:  # check_xml_files refuses it first in an import, with its reason
+        for _event, element in SafeET.iterparse(path, events=("start",), forbid_dtd=True):
+            return str(element.tag)
+    except Exception:  # defusedxml and expat raise several kinds for hostile or broken XML
         return None
+    return None
 
 
 def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:
