@@ -205,6 +205,13 @@ def safe_extract(
                     raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
                 if stat.S_IFMT(mode) in SPECIAL_MODES:
                     raise _not_a_file(name[:200])
+                windows = _windows_fault(path.parts)
+                if windows:
+                    raise SipError(
+                        f"Gói tin chứa tên tệp “{shown}” {windows}: trên máy Windows của lưu trữ, tệp này"
+                        " không được giải nén đúng tên.",
+                        code="SIP_UNSAFE_NAME",
+                    )
                 if info.flag_bits & 0x1:
                     raise SipError(
                         f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
@@ -255,6 +262,26 @@ def safe_extract(
 def _shown(name: str) -> str:
     """An entry's name as a refusal shows it: escapes for what is not printable ASCII."""
     return name.encode("unicode_escape").decode("ascii")[:200]
+
+
+WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+)
+"""Names Windows gives to devices, whatever extension follows (“CON.pdf” opens the console)."""
+WINDOWS_FORBIDDEN = frozenset('<>"|?*')
+
+
+def _windows_fault(parts: tuple[str, ...]) -> str | None:
+    """Why a name cannot be a file of that name on Windows (the archive's share), or None: a
+    device name, or a character Windows forbids in names (``:`` and ``\\`` are refused as paths)."""
+    for part in parts:
+        if part.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICES:
+            return f"mang tên thiết bị của Windows (“{part[:40]}”)"
+        bad = WINDOWS_FORBIDDEN.intersection(part)
+        if bad:
+            return f"có ký tự Windows không cho phép trong tên tệp ({' '.join(sorted(bad))})"
+    return None
 
 
 def _one_file_key(parts: tuple[str, ...]) -> str:

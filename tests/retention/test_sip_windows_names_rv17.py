@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from kho_people import People
@@ -34,7 +35,9 @@ def _listed_beside_readme(root: Path, name: str, content: bytes) -> None:
         r'CHECKSUM="[0-9A-F]+"', f'CHECKSUM="{hashlib.sha256(content).hexdigest().upper()}"', found.group(0)
     )
     element = re.sub(r'SIZE="\d+"', f'SIZE="{len(content)}"', element)
-    element = re.sub(r'ID="([^"]+)"', r'ID="\1-twin"', element, count=1).replace(README, name)
+    element = re.sub(r'ID="([^"]+)"', r'ID="\1-twin"', element, count=1).replace(
+        README, escape(name, {'"': "&quot;"})
+    )
     mets.write_text(text.replace(found.group(0), found.group(0) + element), encoding="utf-8")
 
 
@@ -64,3 +67,36 @@ def test_names_that_only_contain_dots_and_spaces_are_still_accepted(
     _listed_beside_readme(root, "documentation/Tờ trình v1. 2 (bản cuối).txt", b"a second text")
     done = import_package(kho.repo, zipped(root, tmp_path / "ok.zip"), actor=people.actor("luu_tru"))
     assert done["files"] == 10
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "documentation/CON.txt",
+        "documentation/nul",
+        "documentation/com1.pdf",
+        "documentation/Tờ trình <cuối>.txt",
+        "documentation/a?b.txt",
+        "documentation/thư|mục/x.txt",
+    ],
+)
+def test_names_windows_cannot_give_a_file_are_refused(
+    kho: Kho, people: People, tmp_path: Path, name: str
+) -> None:
+    """Listed with their checksums they passed: on the archive's Windows share “CON.txt” opens
+    the console and “a?b.txt” cannot be made, so the file Kho checked is not the one kept."""
+    root = good_package(kho, people, tmp_path, docs=1)
+    _listed_beside_readme(root, name, b"a text with a name Windows cannot give")
+    error = refused(kho, people, zipped(root, tmp_path / "windows.zip"))
+    assert error.code == "SIP_UNSAFE_NAME" and "Windows" in error.message
+
+
+def test_a_name_that_only_starts_like_a_device_is_accepted(kho: Kho, people: People, tmp_path: Path) -> None:
+    from retention.sip_import import import_package
+
+    root = good_package(kho, people, tmp_path, docs=1)
+    _listed_beside_readme(root, "documentation/CONSOLE-com10.txt", b"a second text")
+    assert (
+        import_package(kho.repo, zipped(root, tmp_path / "ok.zip"), actor=people.actor("luu_tru"))["files"]
+        == 10
+    )
