@@ -63,6 +63,7 @@ from kho.errors import (
     LegalHold,
     NotFound,
     PermissionDenied,
+    ValidationFailed,
     WorkflowConflict,
     WorkflowRefused,
 )
@@ -81,7 +82,7 @@ from repository.policy import (
     may_handle,
 )
 from repository.records import UNOPENABLE, Actor, Record, Repository, refusal
-from repository.vocabulary import TextKind, nfc, typed_text
+from repository.vocabulary import TextKind, typed_text
 from repository.workflow import (
     MAIN_TASK,
     STATUS_CODES,
@@ -203,6 +204,16 @@ _TEXT_LABELS = {
 """The free texts of a handling step, with the label a refusal names."""
 _TEXT_KINDS = {"content": TextKind.DOCUMENT}
 """The free texts of a handling step that are a document of their own (the others are notes)."""
+
+
+def step_texts(fields: dict[str, Any]) -> dict[str, str]:
+    """The free texts among a step's ``fields``, each by the one rule of typed text
+    (:func:`~repository.vocabulary.typed_text`: hidden characters and length refused, NFC)."""
+    return {
+        k: typed_text(str(v), k, _TEXT_LABELS[k], kind=_TEXT_KINDS.get(k))
+        for k, v in fields.items()
+        if k in _TEXT_LABELS
+    }
 
 
 @dataclass(frozen=True)
@@ -772,11 +783,7 @@ class HandlingService:
             )
         now = self.clock()
         today = vn_date(now)
-        text_fields = {
-            k: typed_text(str(v), k, _TEXT_LABELS[k], kind=_TEXT_KINDS.get(k))
-            for k, v in fields.items()
-            if k in _TEXT_LABELS
-        }
+        text_fields = step_texts(fields)
         list_fields = {
             k: tuple(dict.fromkeys(x.strip() for x in v if x and x.strip()))
             for k, v in fields.items()
@@ -948,11 +955,17 @@ class HandlingService:
         parsed = []
         problems: list[str] = []
         for n, row in enumerate(rows, start=2):  # row 1 is the header
-            record_id, organ = (row.get("record_id") or "").strip(), nfc(row.get("organ") or "").strip()
+            record_id = (row.get("record_id") or "").strip()
             code = (row.get("code") or "").strip().zfill(2)
             if code not in STATUS_CODES:
                 problems.append(f"dòng {n}: mã trạng thái “{code}” không thuộc QCVN 102")
                 continue
+            try:  # the step's own text rule, here so that a bad row refuses the file before a write
+                texts = step_texts({"organ": row.get("organ") or "", "note": row.get("note") or ""})
+            except ValidationFailed as exc:
+                problems.append(f"dòng {n}: {exc.message}")
+                continue
+            organ, note = texts["organ"], texts["note"]
             if not organ:
                 problems.append(f"dòng {n}: thiếu cơ quan nhận")
                 continue
@@ -970,7 +983,7 @@ class HandlingService:
             ):
                 problems.append(f"dòng {n}: không ghi được trạng thái cho văn bản “{record_id}”")
                 continue
-            parsed.append((record_id, organ, code, (row.get("note") or "").strip()))
+            parsed.append((record_id, organ, code, note))
         if problems:
             raise WorkflowRefused(
                 "Tệp trạng thái có lỗi, chưa ghi dòng nào: " + "; ".join(problems[:10]),

@@ -9,6 +9,7 @@ behind a password),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
 ``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
+``SIP_FILE_LISTED_TWICE`` (a file the METS name more than once: each listing is hashed again),
 ``SIP_UNSAFE_TEXT`` (a METS value with a control or invisible character, or not NFC),
 ``SIP_METS_REFERENCE`` (a METS ID reference, or a pointer to a representation, that names nothing),
 ``SIP_INVALID`` (the validator).
@@ -33,10 +34,10 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from kho.files import FILE, FOLDER, LINK, kind
-from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS
+from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most, local_extra, unicode_paths
 from repository.policy import Action
 from repository.records import Actor, Repository
-from retention.sip import METS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
+from retention.sip import METS_NS, PREMIS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_FILE_BYTES = 512 * 1024**2
@@ -75,6 +76,10 @@ def _text_fault(text: str) -> str | None:
 
 
 _WHITESPACE = {ord(c): " " for c in "\t\n\r"}
+MAX_OBJID = 255
+"""A METS OBJID names the package's root folder (CSIP1), one path component: 255 at most. It is
+shown to the person importing and kept in the audit chain, which nothing may shorten: a package
+of a 5,000,000-character OBJID passed every check and wrote 5 MB into the chain (rv17)."""
 ID_REFERENCES = ("DMDID", "ADMID", "FILEID")
 """METS attributes that name other elements of the same METS by their ID (IDREFS)."""
 
@@ -84,7 +89,17 @@ def check_manifest(mets: ET.Element, name: str) -> None:
     person importing and audited): every value in NFC without a control or invisible character
     (``SIP_UNSAFE_TEXT``), and every ID reference naming an element of this METS
     (``SIP_METS_REFERENCE``: a structure map pointing at descriptive metadata or files that are
-    not there describes nothing, and the E-ARK validator lets it through)."""
+    not there describes nothing, and the E-ARK validator lets it through); an OBJID of at most
+    :data:`MAX_OBJID` characters (``SIP_METS_INVALID``)."""
+    object_id = mets.get("OBJID", "")
+    if len(object_id) > MAX_OBJID:
+        raise SipError(
+            f"Tệp {name}: mã gói tin (OBJID) dài {len(object_id)} ký tự, quá {MAX_OBJID} ký tự cho"
+            " phép (OBJID là tên thư mục gốc của gói tin).",
+            code="SIP_METS_INVALID",
+            file=name,
+            field="mets/@OBJID",
+        )
     ids = {el.get("ID") for el in mets.iter() if el.get("ID")}
     for el in mets.iter():
         tag = el.tag.rsplit("}", 1)[-1]
@@ -133,38 +148,53 @@ def safe_extract(
     """Extract ``archive`` into ``target``, refusing anything unsafe *before* writing a byte;
     returns the package's root folder."""
     try:
-        zf = zipfile.ZipFile(archive)
+        with archive.open("rb") as fp:
+            few = entries_at_most(fp, MAX_ENTRIES)  # before zipfile builds an object per entry
+        zf = zipfile.ZipFile(archive) if few else None
     except (zipfile.BadZipFile, OSError) as exc:
         raise SipError("Tệp gói tin không phải là tệp ZIP hợp lệ.", code="SIP_NOT_ZIP") from exc
-    with zf:
+    if zf is None:
+        raise _too_many()
+    with zf, archive.open("rb") as raw:
         infos = zf.infolist()
         if len(infos) > MAX_ENTRIES:
-            raise SipError("Gói tin có quá nhiều tệp.", code="SIP_TOO_LARGE", entries=len(infos))
+            raise _too_many()
         total = 0
         tops = set()
         seen: dict[str, str] = {}
+        folders: set[tuple[str, str]] = set()
         faults = _Faults()
         for info in infos:
             with faults.entry(info.filename):
                 name = info.filename
                 path = PurePosixPath(name)
                 mode = info.external_attr >> 16
-                shown = name.encode("unicode_escape").decode("ascii")[:200]
+                shown = _shown(name)
                 fault = _name_fault(name)
                 if fault:
                     raise SipError(
                         f"Gói tin chứa tên tệp không an toàn ({fault}): “{shown}”.", code="SIP_UNSAFE_NAME"
                     )
+                for other in unicode_paths(info.extra) + unicode_paths(local_extra(raw, info)):
+                    if other != name:  # what another unzip tool extracts it as
+                        raise SipError(
+                            f"Mục “{shown}” mang thêm tên thứ hai “{_shown(other)}”"
+                            " (trường Unicode Path của ZIP) mà nhiều công cụ giải nén dùng thay cho tên này:"
+                            " Kho không kiểm tra được tệp sẽ được giải nén ra.",
+                            code="SIP_UNSAFE_NAME",
+                        )
                 # Two entries that extract to one file are ambiguous: each unzip tool keeps another
                 # one, so what Kho checks need not be what the archive keeps (also on a file system
-                # that ignores case).
-                key = str(path).casefold()
+                # that ignores case, or on Windows, which drops the dots and spaces ending a name).
+                key = _one_file_key(path.parts)
                 if key in seen:
                     raise SipError(
                         f"Gói tin chứa hai mục cùng tên: “{seen[key][:200]}” và “{name[:200]}”.",
                         code="SIP_DUPLICATE_NAME",
                     )
                 seen[key] = name
+                parts = path.parts
+                folders.update((_one_file_key(parts[:i]), "/".join(parts[:i])) for i in range(1, len(parts)))
                 if (
                     name.startswith(("/", "\\"))
                     or "\\" in name
@@ -175,6 +205,13 @@ def safe_extract(
                     raise SipError(f"Gói tin chứa đường dẫn không an toàn: “{name}”.", code="SIP_UNSAFE_PATH")
                 if stat.S_IFMT(mode) in SPECIAL_MODES:
                     raise _not_a_file(name[:200])
+                windows = _windows_fault(path.parts)
+                if windows:
+                    raise SipError(
+                        f"Gói tin chứa tên tệp “{shown}” {windows}: trên máy Windows của lưu trữ, tệp này"
+                        " không được giải nén đúng tên.",
+                        code="SIP_UNSAFE_NAME",
+                    )
                 if info.flag_bits & 0x1:
                     raise SipError(
                         f"Tệp “{name[:200]}” trong gói tin được mã hóa bằng mật khẩu, không kiểm tra được.",
@@ -193,6 +230,12 @@ def safe_extract(
                 total += info.file_size
                 tops.add(path.parts[0])
         faults.raise_if_any()
+        for key, folder in sorted(folders):
+            if key in seen and not seen[key].endswith("/"):
+                raise SipError(
+                    f"Gói tin có “{seen[key][:200]}” vừa là tệp vừa là thư mục “{folder[:200]}/”.",
+                    code="SIP_DUPLICATE_NAME",
+                )
         if total > max_total:
             raise SipError("Gói tin quá lớn.", code="SIP_TOO_LARGE", bytes=total)
         if len(tops) != 1:
@@ -216,6 +259,43 @@ def safe_extract(
     return target / tops.pop()
 
 
+def _shown(name: str) -> str:
+    """An entry's name as a refusal shows it: escapes for what is not printable ASCII."""
+    return name.encode("unicode_escape").decode("ascii")[:200]
+
+
+WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+)
+"""Names Windows gives to devices, whatever extension follows (“CON.pdf” opens the console)."""
+WINDOWS_FORBIDDEN = frozenset('<>"|?*')
+
+
+def _windows_fault(parts: tuple[str, ...]) -> str | None:
+    """Why a name cannot be a file of that name on Windows (the archive's share), or None: a
+    device name, or a character Windows forbids in names (``:`` and ``\\`` are refused as paths)."""
+    for part in parts:
+        if part.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICES:
+            return f"mang tên thiết bị của Windows (“{part[:40]}”)"
+        bad = WINDOWS_FORBIDDEN.intersection(part)
+        if bad:
+            return f"có ký tự Windows không cho phép trong tên tệp ({' '.join(sorted(bad))})"
+    return None
+
+
+def _one_file_key(parts: tuple[str, ...]) -> str:
+    """What a path of ``parts`` is called where names that differ in case, or in the dots and
+    spaces that end them, are one file (Windows, the archive's share)."""
+    return "/".join(part.rstrip(" .") for part in parts).casefold()
+
+
+def _too_many() -> SipError:
+    return SipError(
+        f"Gói tin có quá nhiều tệp (tối đa {MAX_ENTRIES}).", code="SIP_TOO_LARGE", limit=MAX_ENTRIES
+    )
+
+
 SPECIAL_MODES = frozenset({stat.S_IFIFO, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFSOCK})
 
 MAX_FAULTS_LISTED = 50
@@ -237,7 +317,7 @@ class _Faults:
         try:
             yield
         except SipError as exc:
-            self.found.append((name.encode("unicode_escape").decode("ascii")[:200], exc))
+            self.found.append((_shown(name), exc))
 
     def raise_if_any(self) -> None:
         if not self.found:
@@ -326,6 +406,13 @@ def check_xml_files(root: Path) -> int:
             raise SipError(
                 f"Tệp “{name}” không phải XML hợp lệ.", code="SIP_XML_INVALID", file=name
             ) from exc
+        except LookupError as exc:  # an encoding Python does not know ("TCVN3", "VNI"): not a ValueError
+            raise SipError(
+                f"Tệp “{name}” khai báo bảng mã Kho không đọc được ({str(exc)[:80]}): đề nghị cơ quan gửi"
+                " xuất lại gói tin với các tệp XML ở bảng mã UTF-8.",
+                code="SIP_XML_INVALID",
+                file=name,
+            ) from exc
         count += 1
     return count
 
@@ -339,9 +426,10 @@ def _mets(path: Path) -> ET.Element:
         raise SipError("Tệp METS.xml không phải XML hợp lệ.", code="SIP_METS_INVALID") from exc
 
 
-def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
+def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
     """Check every file/mdRef of one METS (and the METS it points to); returns files checked.
-    ``seen`` collects every file named (resolved paths)."""
+    ``seen`` collects every file named (resolved path → SHA-256): a file named a second time, in this
+    METS or another, is refused before it is read again (``SIP_FILE_LISTED_TWICE``)."""
     mets = _mets(mets_path)
     base = mets_path.parent
     check_manifest(mets, mets_path.relative_to(root).as_posix()[:200])
@@ -369,7 +457,17 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
     for href, attrs in refs:
         target = (base / href).resolve()
         if not target.is_relative_to(root.resolve()):
-            raise SipError(f"METS trỏ ra ngoài gói tin: “{href}”.", code="SIP_UNSAFE_PATH")
+            raise SipError(f"METS trỏ ra ngoài gói tin: “{href[:200]}”.", code="SIP_UNSAFE_PATH")
+        if target in seen:
+            # Each listing is read and hashed again, here and in the validator: one file of
+            # 32 MiB listed 60,000 times is 2 TB to hash from a 40 MB upload (rv17).
+            name = target.relative_to(root.resolve()).as_posix()[:200]
+            raise SipError(
+                f"METS nêu tệp “{name}” nhiều hơn một lần: mỗi tệp của gói tin chỉ được liệt kê"
+                " một lần, với một mã băm.",
+                code="SIP_FILE_LISTED_TWICE",
+                file=name,
+            )
         try:
             present = target.is_file()
         except OSError:  # a name no file can have (too long for the file system)
@@ -389,9 +487,7 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
                 file=href,
             )
         size = attrs.get("SIZE")
-        # At most 19 digits (any real size): int() refuses a text of over 4,300 digits with a
-        # ValueError, a traceback instead of this refusal.
-        if size and not (size.isascii() and size.isdigit() and len(size) <= 19):
+        if size and not _is_size(size):
             raise SipError(
                 f"Tệp “{href}” có kích thước ghi trong METS không hợp lệ: “{size[:40]}”.",
                 code="SIP_METS_INVALID",
@@ -402,10 +498,9 @@ def _check_refs(root: Path, mets_path: Path, seen: set[Path]) -> int:
                 f"Tệp “{href}” không khớp kích thước ghi trong METS.", code="SIP_CHECKSUM_MISMATCH", file=href
             )
         checked += 1
-        if target.name == "METS.xml" and target not in seen:
-            seen.add(target)
+        seen[target] = digest.hexdigest()
+        if target.name == "METS.xml":
             checked += _check_refs(root, target, seen)
-        seen.add(target)
     return checked
 
 
@@ -415,7 +510,7 @@ def check_checksums(root: Path) -> int:
     file, or a whole representation the METS do not point to, which only the validator would
     read). Returns how many files were checked."""
     top = (root / "METS.xml").resolve()
-    seen = {top}
+    seen = {top: ""}
     files = package_files(root)  # first: a link or a FIFO the METS name is refused as such
     checked = _check_refs(root, root / "METS.xml", seen)
     for path in files:
@@ -426,7 +521,67 @@ def check_checksums(root: Path) -> int:
                 code="SIP_FILE_UNLISTED",
                 file=name[:200],
             )
+    for path in files:
+        if path.suffix.casefold() == ".xml":
+            _check_premis(root, path, seen)
     return checked
+
+
+_SHA256_NAMES = frozenset({"SHA-256", "SHA256"})
+
+
+def _is_size(text: str) -> bool:
+    """A size as a manifest writes it: ASCII digits, at most 19 (int() refuses a text of over
+    4,300 digits with a ValueError, a traceback instead of a refusal)."""
+    return text.isascii() and text.isdigit() and len(text) <= 19
+
+
+def _check_premis(root: Path, path: Path, digests: dict[Path, str]) -> None:
+    """A PREMIS file of the package gives each file it names by its path the SHA-256 and size
+    the file has: the archive's own fixity audits read PREMIS, not METS, so a PREMIS whose
+    digest is another file's (or nobody's) passes Kho's checks and fails, or lies, there. An
+    object named otherwise (a UUID, another tool's convention) is not judged."""
+    if _root_tag(path) != f"{{{PREMIS_NS}}}premis":
+        return
+    premis = SafeET.parse(path, forbid_dtd=True).getroot()
+    name = path.relative_to(root).as_posix()[:200]
+    for obj in premis.iter(f"{{{PREMIS_NS}}}object"):
+        value = obj.findtext(f"{{{PREMIS_NS}}}objectIdentifier/{{{PREMIS_NS}}}objectIdentifierValue") or ""
+        try:
+            target = (root / value.strip()).resolve() if value.strip() else None
+        except (OSError, ValueError):
+            target = None
+        if target is None or not digests.get(target):  # the package METS itself has no digest here
+            continue
+        named = value.strip()[:200]
+        for fixity in obj.iter(f"{{{PREMIS_NS}}}fixity"):
+            algorithm = (fixity.findtext(f"{{{PREMIS_NS}}}messageDigestAlgorithm") or "").strip().upper()
+            digest = (fixity.findtext(f"{{{PREMIS_NS}}}messageDigest") or "").strip().lower()
+            if algorithm in _SHA256_NAMES and digest != digests[target]:
+                raise SipError(
+                    f"Tệp {name} ghi mã băm SHA-256 của “{named}” khác với tệp trong gói tin (METS và"
+                    " nội dung tệp khớp nhau): hai bản kê của gói tin mâu thuẫn.",
+                    code="SIP_CHECKSUM_MISMATCH",
+                    file=named,
+                )
+        size = (obj.findtext(f"{{{PREMIS_NS}}}objectCharacteristics/{{{PREMIS_NS}}}size") or "").strip()
+        if size and (not _is_size(size) or int(size) != target.stat().st_size):
+            raise SipError(
+                f"Tệp {name} ghi kích thước của “{named}” là “{size[:40]}”, khác với tệp trong gói tin.",
+                code="SIP_CHECKSUM_MISMATCH",
+                file=named,
+            )
+
+
+def _root_tag(path: Path) -> str | None:
+    """The tag of ``path``'s root element, read without parsing the rest; None when it is not
+    XML Kho reads (check_xml_files refuses it first in an import, with its reason)."""
+    try:
+        for _event, element in SafeET.iterparse(path, events=("start",), forbid_dtd=True):
+            return str(element.tag)
+    except Exception:  # defusedxml and expat raise several kinds for hostile or broken XML
+        return None
+    return None
 
 
 def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:

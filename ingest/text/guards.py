@@ -19,7 +19,7 @@ import olefile
 from ingest.text.errors import FileBomb, FileCorrupt, FileEncrypted
 from ingest.text.model import Format
 from ingest.text.settings import TextSettings
-from kho.zips import READABLE_METHODS
+from kho.zips import READABLE_METHODS, entries_at_most
 
 _BIG_ENTRY = 10 * 1024 * 1024
 
@@ -30,6 +30,11 @@ def check_zip(data: bytes, fmt: Format, settings: TextSettings) -> None:
     Python's zipfile never inflates an entry past its declared size, so capping the declared
     sizes caps what the Office parsers can decompress.
     """
+    if not entries_at_most(io.BytesIO(data), settings.max_zip_entries):  # before zipfile builds them
+        raise FileBomb(
+            f"Tệp nén chứa quá nhiều thành phần (> {settings.max_zip_entries}).",
+            limit=settings.max_zip_entries,
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()

@@ -7,7 +7,9 @@ import zipfile
 
 import olefile
 
-from ingest.text.model import FileFormat, Format
+from ingest.text.model import ZIP_FORMATS, FileFormat, Format
+from ingest.text.settings import TextSettings
+from kho.zips import entries_at_most
 
 EXTENSIONS: dict[str, Format] = {
     "pdf": Format.PDF, "doc": Format.DOC, "docx": Format.DOCX, "odt": Format.ODT,
@@ -74,7 +76,15 @@ def _sniff(data: bytes, declared: Format | None) -> Format:
     return Format.UNKNOWN
 
 
+SNIFF_ZIP_ENTRIES = TextSettings().max_zip_entries
+"""Above this many entries a zip is not opened to be recognised (zipfile builds an object per
+entry as it opens it): it is what its name claims, and :func:`~ingest.text.guards.check_zip`
+refuses it as a bomb."""
+
+
 def _sniff_zip(data: bytes, declared: Format | None) -> Format:
+    if not entries_at_most(io.BytesIO(data), SNIFF_ZIP_ENTRIES):
+        return declared if declared in ZIP_FORMATS else Format.UNKNOWN
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
@@ -89,7 +99,7 @@ def _sniff_zip(data: bytes, declared: Format | None) -> Format:
     except (zipfile.BadZipFile, OSError, ValueError, KeyError):
         # A damaged package still is what its name claims if that is a zip-based format;
         # extraction then reports it corrupt.
-        if declared in (Format.DOCX, Format.XLSX, Format.ODT, Format.ODS):
+        if declared in ZIP_FORMATS:
             return declared
     return Format.UNKNOWN
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from kho_people import People
-from kho_sip import good_package, refused, zipped
+from kho_sip import good_package, refused, replace_listed, zipped
 from zip_entries import patch_zip_entry
 
 from web.context import Kho
@@ -95,25 +95,6 @@ def test_a_representation_no_mets_points_to_is_refused(
     assert refused(kho, people, archive).code == "SIP_FILE_UNLISTED"
 
 
-def _replace_listed(root: Path, relative: str, content: bytes) -> None:
-    """Write ``relative`` and fix its checksum and size in the package METS, as a sender who
-    builds the hostile file before the manifest would."""
-    import hashlib
-
-    path = root / relative
-    old_sum, old_size = hashlib.sha256(path.read_bytes()).hexdigest().upper(), path.stat().st_size
-    path.write_bytes(content)
-    mets = root / "METS.xml"
-    text = mets.read_text(encoding="utf-8")
-    assert old_sum in text and f'SIZE="{old_size}"' in text
-    mets.write_text(
-        text.replace(old_sum, hashlib.sha256(content).hexdigest().upper()).replace(
-            f'SIZE="{old_size}"', f'SIZE="{len(content)}"'
-        ),
-        encoding="utf-8",
-    )
-
-
 @pytest.mark.parametrize(
     "doctype",
     [
@@ -130,7 +111,7 @@ def test_a_listed_xml_file_with_a_dtd_is_refused(
     validator's parser and any archive tool after it. No XML file of a package needs one."""
     ead = (package_root / "metadata/descriptive/ead.xml").read_text(encoding="utf-8")
     body = ead.split("?>", 1)[1]
-    _replace_listed(package_root, "metadata/descriptive/ead.xml", (doctype + body).encode())
+    replace_listed(package_root, "metadata/descriptive/ead.xml", (doctype + body).encode())
     error = refused(kho, people, zipped(package_root, tmp_path / "dtd.zip"))
     assert error.code == "SIP_XML_UNSAFE" and "ead.xml" in error.message
 

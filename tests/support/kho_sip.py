@@ -4,8 +4,9 @@ it, and the refusal an import of it must give."""
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,18 @@ def good_package(kho: Kho, people: People, tmp_path: Path, *, docs: int) -> Path
 
 
 def zipped(root: Path, out: Path, *, before: Iterable[tuple[str, bytes]] = (),
-           after: Iterable[tuple[str, bytes]] = ()) -> Path:
-    """The package folder as a zip, with raw entries written before and after its own."""
+           after: Iterable[tuple[str, bytes]] = (), extras: Mapping[str, bytes] | None = None) -> Path:
+    """The package folder as a zip, with raw entries written before and after its own;
+    ``extras`` gives the extra field (both headers) of the entries it names (package-relative)."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in before:
             zf.writestr(name, data)
         for path in sorted(root.rglob("*")):
             if path.is_file():
-                zf.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
+                relative = path.relative_to(root).as_posix()
+                info = zipfile.ZipInfo.from_file(path, f"{root.name}/{relative}")
+                info.extra = (extras or {}).get(relative, b"")
+                zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
         for name, data in after:
             zf.writestr(name, data)
     return out
@@ -49,3 +54,20 @@ def refused(kho: Kho, people: People, archive: Path) -> KhoError:
     last = [e for e in kho.repo.audit.events() if e.action.startswith("transfer:import")][-1]
     assert last.action == "transfer:import-rejected" and last.details["code"] == info.value.code
     return info.value
+
+
+def replace_listed(root: Path, relative: str, content: bytes) -> None:
+    """Write ``relative`` and fix its checksum and size in the package METS, as a sender who
+    builds the hostile file before the manifest would."""
+    path = root / relative
+    old_sum, old_size = hashlib.sha256(path.read_bytes()).hexdigest().upper(), path.stat().st_size
+    path.write_bytes(content)
+    mets = root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    assert old_sum in text and f'SIZE="{old_size}"' in text
+    mets.write_text(
+        text.replace(old_sum, hashlib.sha256(content).hexdigest().upper()).replace(
+            f'SIZE="{old_size}"', f'SIZE="{len(content)}"'
+        ),
+        encoding="utf-8",
+    )
