@@ -227,6 +227,12 @@ class ObjectStore(abc.ABC):
 ABSENT = ""
 """The tag of no version (:meth:`ObjectStore.put_if_match`: only while the key is absent)."""
 
+POINTERS = frozenset({"audit/witness.json"})
+"""Mutable pointers (the audit witness): replaced conditionally, never claimed, and a conditional
+replace keeps no older version — on S3 they live in the companion unversioned bucket
+(:class:`.s3.S3Store`, "Pointers"); the local folder does not archive the version a conditional
+replace of one replaces (:meth:`.local.LocalStore.put_if_match`)."""
+
 
 class PreparedPut:
     """A :meth:`ObjectStore.put` made ready (:meth:`ObjectStore.prepare_put`): nothing of it is

@@ -39,7 +39,7 @@ from kho.errors import (
     StoreUnavailable,
 )
 from kho.timeutil import parse_iso, utcnow
-from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
+from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, PreparedPut, Retention, Staged
 from repository.storage.durability import Durability, NoDurability
 from repository.storage.group import beside
 
@@ -497,7 +497,10 @@ class LocalStore(ObjectStore):
 
     def _archive_copy(self, key: str, path: Path, tag: str) -> _Syncs | None:
         """:meth:`_archive_current` for :meth:`put_if_match`: :class:`Conflict` unless ``key``
-        is still the version ``tag`` (or absent, :data:`.base.ABSENT`); then a copy of it (a new
+        is still the version ``tag`` (or absent, :data:`.base.ABSENT`); then, unless ``key`` is
+        a pointer (:data:`.base.POINTERS`: the audit witness, which S3 keeps unversioned too; an
+        archive of it was one more file, its fsync and its directory's sync per audited act, and
+        one file more in ``versions/`` for good), a copy of it (a new
         file) renamed into ``versions/`` under its version id, unless the copy there has these
         bytes already, and the copy's fsync and its directory's sync started beside the caller,
         together (the replace waits for both; until then the version is still at ``key``, so a
@@ -510,8 +513,8 @@ class LocalStore(ObjectStore):
             data = st = None
         if not _matches(None if st is None else _tag(st), tag):
             raise _conflict(key)
-        if data is None or st is None:
-            return None
+        if data is None or st is None or key in POINTERS:
+            return None  # a pointer keeps no older version (as in S3's unversioned companion bucket)
         vdir = self.root / "versions" / key
         archive = vdir / self._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
         archived = self._prepare_directory(vdir)

@@ -83,7 +83,7 @@ from kho.errors import (
 )
 from kho.process import process_alive, this_host, writer_gone
 from repository import formats
-from repository.storage.base import ABSENT, ObjectInfo, ObjectStore, Retention
+from repository.storage.base import ABSENT, POINTERS, ObjectInfo, ObjectStore, Retention
 from repository.storage.group import start_after_fork
 from repository.storage.local import check_key
 
@@ -112,9 +112,6 @@ sent (or was sending) when it was killed is stored by the server well within thi
 claim (tens of milliseconds measured on Ceph RGW, under load too). Nothing on the server can
 confirm it, so the margin is wide; a claim older than the client's read timeout may stand for a
 PUT whose answer was lost and still in progress, and waits for ``claim_timeout_s``."""
-POINTERS = frozenset({"audit/witness.json"})
-"""Mutable pointers (the audit witness): kept in the companion unversioned bucket, where a
-conditional replace is honoured (:class:`S3Store`, "Pointers"), never claimed."""
 _POINTERS_PREFIX = "pointers/"
 
 

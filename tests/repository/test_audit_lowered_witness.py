@@ -374,13 +374,24 @@ def test_a_first_witness_written_late_does_not_move_the_witness_down(tmp_path: P
     store = LocalStore(tmp_path / "s", fsync=False)
     real = store.prepare_put
     meanwhile: Callable[[], object] | None = lambda: two_event_act(AuditLog(store), "b")  # noqa: E731
+    committed: list[int] = []  # every witness made visible (s16: the store keeps no older one)
 
     def prepare_put(key: str, data: bytes, tag: str | None = None) -> PreparedPut:
         nonlocal meanwhile
         if key == WITNESS_KEY and meanwhile is not None:
             run, meanwhile = meanwhile, None
             run()  # another process's first act completes (#2–#3, the witness at #3)
-        return real(key, data, tag)
+        prepared = real(key, data, tag)
+        if key == WITNESS_KEY:
+            commit = prepared.commit
+
+            def counted() -> ObjectInfo:
+                info = commit()
+                committed.append(formats.loads(formats.WITNESS.name, data)["seq"])
+                return info
+
+            prepared.commit = counted  # type: ignore[method-assign]
+        return prepared
 
     store.prepare_put = prepare_put  # type: ignore[method-assign]
     assert store.replaces_conditionally
@@ -388,6 +399,7 @@ def test_a_first_witness_written_late_does_not_move_the_witness_down(tmp_path: P
     seqs = [formats.loads(formats.WITNESS.name, store.get(WITNESS_KEY, v.version_id))["seq"]
             for v in store.list_versions(WITNESS_KEY)]
     assert seqs == sorted(seqs), seqs  # never moved down
+    assert committed == sorted(committed) and committed[-1] == 3, committed
     assert read_witness(store)["seq"] == 3
     assert not AuditLog(store).verify().findings
 
@@ -395,12 +407,14 @@ def test_a_first_witness_written_late_does_not_move_the_witness_down(tmp_path: P
 @pytest.mark.parametrize("kept", ["archive", "own link"])
 def test_a_witness_linked_back_during_an_act_is_not_moved_over_the_cut(tmp_path: Path, kept: str) -> None:
     """r15: as the put-back test above, but the attacker puts back the very file the act read
-    (same inode, same modification time): a hard link from the store's own archive
-    (``versions/``), or one they made themselves before the act. A tag of inode and mtime alone
-    took it for the version read and the act moved the witness over the cut. The change time
-    is in the tag (set by the kernel on every new name, not by ``utime``), and the store's own
-    archive of a conditionally replaced version is a copy, so no writer of the store changes
-    the current version's inode."""
+    (same inode, same modification time): a hard link they made themselves before the act, or
+    (``archive``) the store's own archive of it. A tag of inode and mtime alone took it for
+    the version read and the act moved the witness over the cut. The change time is in the tag
+    (set by the kernel on every new name, not by ``utime``), and no writer of the store changes
+    the current version's inode. s16: a conditional replace of the witness keeps no archive
+    any more (a pointer, as in S3's unversioned companion bucket): in the ``archive`` case the
+    store has none to link back, and the attacker puts back a copy they kept of W's bytes with
+    W's modification time (another inode: refused as well)."""
     root = tmp_path / "s"
     store = LocalStore(root, fsync=False)
     running = AuditLog(store)
@@ -408,6 +422,7 @@ def test_a_witness_linked_back_during_an_act_is_not_moved_over_the_cut(tmp_path:
     witness = store._path(WITNESS_KEY)
     st = witness.stat()
     own = root / "saved"
+    saved = witness.read_bytes()
     if kept == "own link":
         os.link(witness, own)  # before the act reads W
     time.sleep(0.05)  # (a new kernel clock tick: file times are coarse)
@@ -416,10 +431,14 @@ def test_a_witness_linked_back_during_an_act_is_not_moved_over_the_cut(tmp_path:
         two_event_act(AuditLog(store), "b")  # #2–#3, the witness at #3 (W archived)
         store.delete(event_key(2))
         time.sleep(0.05)
-        archived = root / "versions" / WITNESS_KEY / store._archive_name(f"{st.st_ino:x}-{st.st_mtime_ns:x}")
         spare = witness.with_name("spare")
-        os.link(archived if kept == "archive" else own, spare)
-        os.replace(spare, witness)  # W (or the store's archive of it) back in place
+        if kept == "archive":
+            assert not (root / "versions" / WITNESS_KEY).exists()  # no archive of W to link back
+            spare.write_bytes(saved)
+            os.utime(spare, ns=(st.st_atime_ns, st.st_mtime_ns))
+        else:
+            os.link(own, spare)
+        os.replace(spare, witness)  # W (or a copy of it with W's times) back in place
 
     _meanwhile_at(store, event_key(2), meanwhile)
     with pytest.raises(AuditChainBroken):

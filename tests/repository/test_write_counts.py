@@ -15,6 +15,7 @@ from repository import formats
 from repository.audit import STEPS_BEFORE_LISTING, WITNESS_KEY, AuditLog, EventDraft, read_witness
 from repository.records import Repository
 from repository.storage.base import ObjectInfo
+from repository.storage.durability import Durability
 from repository.storage.local import LocalStore
 
 
@@ -51,6 +52,47 @@ def test_a_registered_record_moves_the_witness_once(tmp_path: Path, group: bool)
     assert read_witness(store)["seq"] == events[-1].seq
     assert read_witness(store)["hash"] == events[-1].hash
     assert repo.audit.verify().ok
+
+
+class SyncCount(Durability):
+    """Every file and directory sync of a store, by path (really synced)."""
+
+    def __init__(self) -> None:
+        self.synced: list[tuple[str, Path]] = []
+
+    def file(self, fd: int, path: Path) -> None:
+        self.synced.append(("file", path))
+        super().file(fd, path)
+
+    def directory(self, path: Path) -> None:
+        self.synced.append(("dir", path))
+        super().directory(path)
+
+
+def test_an_audited_act_on_the_local_folder_keeps_no_older_witness(tmp_path: Path) -> None:
+    """s16 (issue 14): the witness is a pointer on the local folder as in S3's unversioned
+    companion bucket — its conditional replace keeps no older version. Main archived a copy of
+    the replaced witness in ``versions/`` at every audited act: one file written, its fsync and
+    its directory's sync more per act (15 syncs a register number instead of 13), and one
+    file more in ``versions/audit/witness.json/`` for good. The act itself is unchanged: one
+    event object, one witness move, the chain verifies, the witness names the last event."""
+    syncs = SyncCount()
+    root = tmp_path / "s"
+    store = LocalStore(root, durability=syncs)
+    log = AuditLog(store)
+    log.append("a", "x:first")  # creates the witness (nothing to archive)
+    syncs.synced.clear()
+    for n in range(3):
+        log.append_many([EventDraft("a", f"x:act{n}"), EventDraft("a", f"x:more{n}")])
+    versions = root / "versions"
+    assert not any(versions in path.parents or path == versions for _, path in syncs.synced), syncs.synced
+    assert not (versions / WITNESS_KEY).exists()
+    # per act: the event object (its temp file and its directory), the witness (its temp file
+    # and its directory) — four syncs, not six
+    assert len(syncs.synced) == 3 * 4, syncs.synced
+    assert read_witness(store)["seq"] == 6
+    report = log.verify()
+    assert report.ok and report.events == 7
 
 
 def test_append_many_chains_each_event_and_witnesses_the_last(tmp_path: Path) -> None:
