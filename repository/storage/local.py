@@ -434,8 +434,8 @@ class LocalStore(ObjectStore):
         file). The change time is set by the kernel whenever the file gets or loses a name and
         cannot be set back (``utime`` sets the other two): the very file put back where it was
         (a hard link kept elsewhere) is another tag. :meth:`put_if_match` archives the version
-        it replaces by a copy, not a link, so no writer of this store touches the current
-        version's inode: only an outsider's link changes its tag."""
+        it replaces by a copy, not a link (a pointer's not at all), so no writer of this store
+        touches the current version's inode: only an outsider's link changes its tag."""
         path = self._path(key)
         try:
             with open(path, "rb") as handle:
