@@ -73,8 +73,12 @@ def _assert_caught_and_still_held(kho: Kho, people: People, record_id: str, forg
     assert any(i.kind == "hold-missing" for i in issues)  # the hold was not released
     current = kho.repo._load(record_id)
     with pytest.raises(LegalHold) as refused:  # on main: a new version written
-        kho.repo.update_metadata(record_id, {"subject": "Đổi trích yếu"}, expected_version=current.version,
-                                 actor=people.actor("van_thu"))
+        kho.repo.update_metadata(
+            record_id,
+            {"subject": "Đổi trích yếu"},
+            expected_version=current.version,
+            actor=people.actor("van_thu"),
+        )
     assert refused.value.code == "HOLD_MISSING"
     assert kho.repo._load(record_id).version == current.version
 
@@ -146,14 +150,17 @@ def test_without_a_seal_key_then_with_one_the_legacy_events_count_and_later_forg
     sealed = keyed.append("vanthu.ubnd", "record:view", record_id="r1")
     assert sealed is not None and sealed.seal is not None and keyed.trusted(sealed)
     assert keyed.verify().ok
-    release = {"actor": "hunglq.ubnd", "action": "hold:release", "record_id": "r1", "details": {"hold_id": "h1"}}
+    release = {"actor": "hunglq.ubnd", "action": "hold:release", "record_id": "r1"}
+    release["details"] = {"hold_id": "h1"}
     forged = tamper.append_forged(store, release)
     fresh = AuditLog(store, sealer=Sealer.from_master_key(bytes(range(32))))  # another process
     assert [(f.kind, f.seq) for f in fresh.verify().open_findings] == [("seal", forged.seq)]
     assert not fresh.trusted(forged) and fresh.trusted(placed)
     assert [e.action for e in fresh.hold_events(["r1"])["r1"]] == ["hold:place"]  # still held
     assert [e.action for e in fresh.record_events("r1", trusted_only=True)] == [
-        "hold:place", "record:view", "record:view"
+        "hold:place",
+        "record:view",
+        "record:view",
     ]
 
 
