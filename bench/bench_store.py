@@ -129,7 +129,13 @@ def _open(url: str, options: dict[str, Any]) -> Repository:
         open_store(key_url, **options),
         agency_id=AGENCY,
         audit_group_commit=group,
+        master_key=bytes(range(32)) if os.environ.get(MASTER_KEY_ENV) else None,
     )
+
+
+MASTER_KEY_ENV = "KHO_BENCH_MASTER_KEY"
+"""Set (by ``--master-key``, inherited by the worker processes): Kho runs with a master key, so
+record keys are wrapped and, from review rv20, audit events are sealed."""
 
 
 # -- profile: every object one record and one number write, and why ---------------------------
@@ -483,12 +489,15 @@ def main() -> None:
     parser.add_argument("--group-commit", choices=("off", "on", "both"), default="both",
                         help="audit events of one act: one object each (off) or one batch (on)")
     parser.add_argument("--profile", action="store_true", help="list the objects one record writes")
+    parser.add_argument("--master-key", action="store_true", help="run Kho with a master key (seals events)")
     parser.add_argument("--series", choices=("one", "own", "both"), default="one",
                         help="numbers of every process in one series, each process's own, or both")
     parser.add_argument("--s3-endpoint", default=os.environ.get("KHO_TEST_S3_ENDPOINT", ""))
     parser.add_argument("--s3-access-key", default=os.environ.get("KHO_TEST_S3_ACCESS_KEY", ""))
     parser.add_argument("--s3-secret-key", default=os.environ.get("KHO_TEST_S3_SECRET_KEY", ""))
     args = parser.parse_args()
+    if args.master_key:
+        os.environ[MASTER_KEY_ENV] = "1"
     procs = [int(p) for p in args.processes.split(",")]
     parts = tuple(args.parts.split(","))
     size = args.size_kb * 1024

@@ -18,6 +18,13 @@ and the checkpoints mean what they meant; readers (here, :mod:`repository.anchor
 backups) expand a batch into its events, and stores holding both shapes read as one chain. The
 events after a batch start at the key of its first event plus its length.
 
+Seals (review rv20): the chain has no secret, so whoever writes the store could compute a hash and
+a ``prev`` and append a forged event at the next key. A Kho with a seal key (derived from
+``KHO_MASTER_KEY``) seals each event it writes (:func:`build_events`, format 2): an HMAC over its
+body and position, inside the hashed body. ``verify`` names an event unsealed or badly sealed
+after the first sealed one (kind ``seal``), and the readers that act on events read only those
+:meth:`AuditLog.trusted` accepts (rules: :meth:`repository.seals.Sealer.event_verdict`).
+
 Event names follow ``subject:action`` (``record:create``, ``content:read``, ``register:assign``).
 Times are stored in UTC (QCVN 12:2026/BCA 2.2.22) and shown in Vietnam time.
 """
@@ -40,6 +47,7 @@ from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid,
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
+from repository.seals import SEAL_FIELD, Sealer, Verdict
 from repository.storage.base import ABSENT, ObjectStore, Retention
 from repository.storage.group import (
     NewObject,
@@ -332,23 +340,26 @@ class AuditEvent:
     format_version: int | None = None
     """The stored format (:mod:`repository.formats`); None for events written before formats
     were versioned, whose hashed body has no such field (so they still verify)."""
+    seal: str | None = None
+    """HMAC of the body under the seal key (:meth:`repository.seals.Sealer.event_verdict`),
+    inside the hashed body; None for an event written without a seal key (or before seals)."""
 
     def body(self) -> dict[str, Any]:
-        """What the hash covers: every field but the hash; the format version when it is set."""
-        data = formats.as_dict(self)
+        """What the hash covers: every field but the hash; the format version and the seal when
+        they are set."""
+        data = self.stored()
         data.pop("hash")
-        if data[formats.FORMAT_KEY] is None:
-            del data[formats.FORMAT_KEY]
         return data
 
     def compute_hash(self) -> str:
-        canonical = json.dumps(self.body(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return _body_hash(self.body())
 
     def stored(self) -> dict[str, Any]:
         data = formats.as_dict(self)
         if data[formats.FORMAT_KEY] is None:
             del data[formats.FORMAT_KEY]
+        if data[SEAL_FIELD] is None:
+            del data[SEAL_FIELD]
         return data
 
     def to_json(self) -> bytes:
@@ -366,6 +377,63 @@ class AuditEvent:
         kind = formats.AUDIT_EVENT.name
         fields = formats.unstamped(kind, formats.upcast(kind, raw))
         return cls(**fields, format_version=raw.get(formats.FORMAT_KEY))
+
+
+def _body_hash(body: Mapping[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+NO_SEAL_KEY = Sealer()
+
+
+def build_events(
+    seq: int, prev: str, moment: str, drafts: Sequence[EventDraft], sealer: Sealer = NO_SEAL_KEY
+) -> list[AuditEvent]:
+    """The events of ``drafts`` chained from ``seq`` after ``prev``, in the current format, each
+    sealed when ``sealer`` has a key (the seal over the body, then the hash over the body and the
+    seal)."""
+    out = []
+    for draft in drafts:
+        body: dict[str, Any] = {
+            "seq": seq,
+            "at": moment,
+            "actor": draft.actor,
+            "action": draft.action,
+            "record_id": draft.record_id,
+            "version": draft.version,
+            "source": draft.source,
+            "details": formats.as_dict(draft.details or {}),
+            "prev": prev,
+            formats.FORMAT_KEY: formats.AUDIT_EVENT.current,
+        }
+        seal = sealer.seal_event(body)
+        if seal is not None:
+            body[SEAL_FIELD] = seal
+        event = AuditEvent(**body, hash=_body_hash(body))
+        out.append(event)
+        seq, prev = seq + 1, event.hash
+    return out
+
+
+def event_check(sealer: Sealer, event: AuditEvent, *, after_sealed: bool) -> Verdict:
+    """What ``event``'s seal says (:meth:`repository.seals.Sealer.event_verdict`)."""
+    return sealer.event_verdict(event.body(), after_sealed=after_sealed)
+
+
+def seal_finding(seq: int, event: AuditEvent) -> Finding:
+    """The ``verify`` finding of an event whose seal is due and missing or does not check."""
+    if event.seal is None:
+        message = (
+            f"Sự kiện #{seq} không mang dấu niêm phong (seal) dù đứng sau sự kiện đã niêm phong:"
+            " nó không do Kho ghi (có thể bị giả mạo bởi người ghi trực tiếp vào kho)."
+        )
+    else:
+        message = (
+            f"Dấu niêm phong (seal) của sự kiện #{seq} không khớp: sự kiện bị giả mạo, hoặc dấu bị"
+            " chép từ sự kiện hay vị trí khác."
+        )
+    return Finding(seq, "seal", message, seen=fingerprint(event.stored()))
 
 
 @dataclass(frozen=True)
@@ -386,7 +454,8 @@ class Finding:
 
     seq: int
     kind: str
-    """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``truncated`` | ``unreadable``."""
+    """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``truncated`` | ``unreadable`` |
+    ``seal`` (an event not sealed, or badly sealed, after a sealed one: :func:`seal_finding`)."""
     message: str
     acknowledged: dict[str, Any] | None = None
     """The auditor's signed decision that covers this finding (``by``, ``at``, ``reason``,
@@ -431,8 +500,16 @@ class AuditLog:
         retention_days: int | None = None,
         group_commit: bool = True,
         index: RecordIndex | None = None,
+        sealer: Sealer = NO_SEAL_KEY,
     ) -> None:
         self.store = store
+        self.sealer = sealer
+        """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
+        without a key nothing is sealed or checked."""
+        self._sealed_at: int | None = None
+        """A position whose event's seal checks (the lowest found), once found."""
+        self._unsealed_until = 0
+        """Every event below this position was found unsealed (legacy)."""
         self.retention_days = retention_days
         self.group_commit = group_commit
         """Write the events of one act as one batch object (module docstring)."""
@@ -642,25 +719,10 @@ class AuditLog:
             _warn("audit index not updated on append: %s", exc)
 
     @staticmethod
-    def _chain(seq: int, prev: str, moment: str, drafts: Sequence[EventDraft]) -> list[AuditEvent]:
-        out = []
-        for draft in drafts:
-            event = AuditEvent(
-                seq=seq,
-                at=moment,
-                actor=draft.actor,
-                action=draft.action,
-                record_id=draft.record_id,
-                version=draft.version,
-                source=draft.source,
-                details=draft.details or {},
-                prev=prev,
-                format_version=formats.AUDIT_EVENT.current,
-            )
-            event = AuditEvent(**{**formats.as_dict(event), "hash": event.compute_hash()})
-            out.append(event)
-            seq, prev = seq + 1, event.hash
-        return out
+    def _chain(
+        seq: int, prev: str, moment: str, drafts: Sequence[EventDraft], sealer: Sealer = NO_SEAL_KEY
+    ) -> list[AuditEvent]:
+        return build_events(seq, prev, moment, drafts, sealer)
 
     def _write_object(
         self,
@@ -680,7 +742,7 @@ class AuditLog:
         whose one write is an event and the witness starts no thread for it, and syncs it here."""
         stepped = 0
         while True:
-            events = self._chain(seq, prev, moment, drafts)
+            events = build_events(seq, prev, moment, drafts, self.sealer)
             data = events[0].to_json() if len(events) == 1 else batch_bytes(events)
             try:
                 if alongside or after is not None:
@@ -1070,7 +1132,7 @@ class AuditLog:
         which has decided, with an auditor, that the log's end may be chained after although
         the witness check refuses). :class:`AlreadyExists` when the number was taken meanwhile."""
         with self._lock:
-            (event,) = self._chain(seq, prev, to_iso_utc(utcnow()), [draft])
+            (event,) = build_events(seq, prev, to_iso_utc(utcnow()), [draft], self.sealer)
             self.store.put_if_absent(event_key(seq), event.to_json())
             self._protect(event_key(seq))
             self._remember(event_key(seq), [event])
@@ -1365,19 +1427,54 @@ class AuditLog:
         self._home[seq] = found
         return self._read(found)
 
-    def record_events(self, record_id: str, *, missing: list[int] | None = None) -> list[AuditEvent]:
+    # -- checking events' seals (readers that act on events) ----------------------------------
+    def trusted(self, event: AuditEvent) -> bool:
+        """May a reader act on ``event`` (a hold's release, a withheld step, a creation)? With a
+        seal key: its seal checks, or it has none and no sealed event comes before it (a legacy
+        event). A forged event a writer of the store appended after sealed ones is not trusted
+        (review rv19, open item 0). Without a seal key: every event, as before."""
+        if not self.sealer.active:
+            return True
+        verdict = event_check(self.sealer, event, after_sealed=False)
+        if verdict is Verdict.SEALED:
+            if self._sealed_at is None or event.seq < self._sealed_at:
+                self._sealed_at = event.seq
+            return True
+        return verdict is Verdict.LEGACY and not self._sealed_before(event.seq)
+
+    def _sealed_before(self, seq: int) -> bool:
+        """Whether an event whose seal checks is stored below position ``seq``: read from the
+        lowest position not yet known to be unsealed, once per process (a log sealed from its
+        start: one read)."""
+        if self._sealed_at is not None and self._sealed_at < seq:
+            return True
+        for event in self.events(self._unsealed_until):
+            if event.seq >= seq:
+                return False
+            if event_check(self.sealer, event, after_sealed=False) is Verdict.SEALED:
+                self._sealed_at = event.seq
+                return True
+            self._unsealed_until = event.seq + 1
+        return False
+
+    def record_events(
+        self, record_id: str, *, missing: list[int] | None = None, trusted_only: bool = False
+    ) -> list[AuditEvent]:
         """A record's events in order, read through the by-record index (not a scan). Should
         the index fail (a damaged file), the log itself is scanned. ``missing``: gets the
         positions the index names for the record whose event the store no longer holds (deleted
         by a hand in the store: Kho never deletes an event), for a reader that must not take a
-        history with a hole for a whole one (review r22: a deleted ``hold:place``)."""
+        history with a hole for a whole one (review r22: a deleted ``hold:place``).
+        ``trusted_only``: only the events a reader may act on (:meth:`trusted`)."""
         try:
             self._catch_up()
             located = self.record_index.seqs(record_id)
         except sqlite3.Error as exc:
             _warn("audit index unusable, scanning the log: %s", exc)
-            return [e for e in self.events() if e.record_id == record_id]
-        return self._located(record_id, located, missing)
+            scanned = [e for e in self.events() if e.record_id == record_id]
+            return [e for e in scanned if self.trusted(e)] if trusted_only else scanned
+        out = self._located(record_id, located, missing)
+        return [e for e in out if self.trusted(e)] if trusted_only else out
 
     def hold_events(
         self, record_ids: Iterable[str], *, missing: list[int] | None = None
@@ -1385,7 +1482,8 @@ class AuditLog:
         """For each of ``record_ids``, its hold events (:data:`HOLD_EVENT_ACTIONS`) in order,
         read through the by-record index's hold entries: a handful of reads where the record's
         whole history may be thousands of views. ``missing`` as in :meth:`record_events`. Should
-        the index fail, the log itself is scanned."""
+        the index fail, the log itself is scanned. Only events a reader may act on
+        (:meth:`trusted`): these decide whether a record is held."""
         ids = list(dict.fromkeys(record_ids))
         try:
             self._catch_up()
@@ -1394,10 +1492,13 @@ class AuditLog:
             _warn("audit index unusable, scanning the log: %s", exc)
             out: dict[str, list[AuditEvent]] = {record_id: [] for record_id in ids}
             for event in self.events():
-                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS:
+                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS and self.trusted(event):
                     out[event.record_id].append(event)
             return out
-        return {record_id: self._located(record_id, seqs, missing) for record_id, seqs in located.items()}
+        return {
+            record_id: [e for e in self._located(record_id, seqs, missing) if self.trusted(e)]
+            for record_id, seqs in located.items()
+        }
 
     def hold_placed_on(self, hold_id: str) -> dict[str, list[AuditEvent]]:
         """The hold events (:meth:`hold_events`) of every record whose history has ``hold_id``
@@ -1501,6 +1602,7 @@ class AuditLog:
         count = 0
         last: AuditEvent | None = None
         foreign: list[tuple[str, str, int]] = []
+        sealed = False  # an event whose seal checks came before
         for key_seq, event in self._positions(foreign):
             count += 1
             if event is None:
@@ -1541,7 +1643,11 @@ class AuditLog:
                 findings.append(Finding(key_seq - 1, "inserted", message, seen=replaced))
             prev_prev_hash, prev_hash = prev_hash, event.hash
             expected_seq = key_seq + 1
-            if event.action == ACKNOWLEDGE_ACTION:
+            verdict = event_check(self.sealer, event, after_sealed=sealed)
+            sealed = sealed or verdict is Verdict.SEALED
+            if verdict is Verdict.BROKEN:
+                findings.append(seal_finding(key_seq, event))
+            elif event.action == ACKNOWLEDGE_ACTION:  # (a forged one acknowledges nothing)
                 acknowledgements.append((key_seq, event.stored()))
             last = event
         for key, digest, claimed in foreign:

@@ -9,6 +9,11 @@ using the public key and checkpoint files they kept themselves (not the ones in 
 whoever handed over the export could have replaced). Exit status 0: the chain is intact and agrees
 with every checkpoint; 1: findings are printed, one per line.
 
+Event seals (``seal``, :mod:`repository.seals`) are HMACs under a key derived from the
+installation's ``KHO_MASTER_KEY``, which an export never holds: this check covers them by the
+hash and the checkpoints like every other field, but cannot tell whether one is genuine. It says
+so on every run; ``kho audit verify`` on the Kho server checks them.
+
 Kho uses the same functions for ``kho audit verify``: :func:`check_checkpoints` compares a chain
 with signed checkpoints, :func:`sample_points` and :func:`signing_payload` define what a
 checkpoint holds and what is signed. All of them are pure.
@@ -307,7 +312,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{finding.kind}] #{finding.seq}: {finding.message}")
     if not findings:
         print(f"OK: {len(positions)} events, {len(checkpoints) + len(extra)} checkpoints agree.")
+    print(seals_note(positions))
     return 1 if findings else 0
+
+
+def seals_note(positions: Iterable[tuple[int, Mapping[str, Any] | None]]) -> str:
+    """What this check says of event seals: it cannot check them (they are HMACs under a key
+    derived from the installation's ``KHO_MASTER_KEY``, which an export never holds)."""
+    sealed = sum(1 for _, raw in positions if raw is not None and "seal" in raw)
+    return (
+        f"Lưu ý: {sealed} sự kiện mang dấu niêm phong (seal). Bản kiểm tra ngoại tuyến này không có"
+        " khóa bí mật của Kho nên không kiểm tra được dấu niêm phong: một sự kiện giả mạo được nối"
+        " vào cuối nhật ký sau điểm mốc đã ký cuối cùng chỉ được phát hiện bằng “kho audit verify”"
+        " trên máy chủ Kho."
+    )
 
 
 if __name__ == "__main__":

@@ -103,8 +103,11 @@ def define(kind: Kind) -> Kind:
 
 RECORD = define(Kind("record", "phiên bản văn bản, hồ sơ", (_record_v0_to_v1,)))
 REGISTER_ENTRY = define(Kind("register-entry", "mục sổ đăng ký", (_same,)))
-AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same,)))
-"""The event hash covers the body as written: upcasters of this kind must change no field."""
+AUDIT_EVENT = define(Kind("audit-event", "sự kiện nhật ký kiểm toán", (_same, _same)))
+"""The event hash covers the body as written: upcasters of this kind must change no field.
+Version 2 (review rv20) may carry ``seal``, inside the hashed body: written by a Kho with a seal
+key (:meth:`repository.seals.Sealer.event_verdict`); a Kho without one writes version 2 with no
+seal."""
 AUDIT_BATCH = define(Kind("audit-batch", "lô sự kiện nhật ký kiểm toán", unversioned=1))
 """Several consecutive audit events of one act in one object (group commit, issue 14):
 ``{"format_version": 1, "events": [<audit event>, ...]}`` at the key of its first event. Each

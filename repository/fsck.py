@@ -59,6 +59,7 @@ from repository.audit import (
     AuditEvent,
     EventDraft,
     VerifyReport,
+    event_check,
     first_act_only,
     listed_seq,
     parse_object,
@@ -784,6 +785,7 @@ def fsck(
     named_versions: dict[str, tuple[int, str]] = {}  # per record, the highest version events name, when
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
     indexed = _IndexDigests.of(repo)  # step 9b
+    sealing = [False]  # an event whose seal checks came before (step 0 names the others)
     for info in store.list(EVENTS_PREFIX):
         home = listed_seq(info.key)
         if home is None:
@@ -794,6 +796,7 @@ def fsck(
             continue  # reported by the chain check (0)
         if indexed is not None:
             indexed.note(home, events)
+        events = sealed_events(repo.audit.sealer, events, sealing)  # repairs act on these only
         for event in events:
             if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
                 hold_events.setdefault(event.record_id, []).append(event)
@@ -1107,6 +1110,20 @@ class _IndexDigests:
             return self.index.digests(self.end) == (self.events.hexdigest(), self.holds.hexdigest())
         except (sqlite3.Error, OSError):
             return True  # unusable: every reader falls back to scanning the log
+
+
+def sealed_events(sealer: Sealer, events: list[AuditEvent], sealing: list[bool]) -> list[AuditEvent]:
+    """The events (in log order, one stored object's) that fsck's repairs may act on: without a
+    seal key all; else those whose seal checks and the legacy ones before the first sealed event
+    (:meth:`repository.seals.Sealer.event_verdict`). ``sealing[0]``: a sealed event was met (kept
+    across the objects of one scan)."""
+    kept = []
+    for event in events:
+        verdict = event_check(sealer, event, after_sealed=sealing[0])
+        sealing[0] = sealing[0] or verdict is Verdict.SEALED
+        if verdict is not Verdict.BROKEN:
+            kept.append(event)
+    return kept
 
 
 def _check_withheld(

@@ -557,7 +557,7 @@ class HandlingService:
         store (or lost with a restore of an older copy). Their people and units, as the event
         names them."""
         out: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
-        for event in self.repo.audit.record_events(record_id):
+        for event in self.repo.audit.record_events(record_id, trusted_only=True):
             if event.action != WITHHELD_ACTION:
                 continue
             for seq in event.details.get("seqs") or ():

@@ -120,6 +120,7 @@ from repository.registration import (
     signature_gate,
     signer_gate,
 )
+from repository.seals import Sealer
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
 from repository.vocabulary import (
@@ -201,7 +202,7 @@ def restore_creation_event(
 
 
 def _has_creation_event(audit: AuditLog, record_id: str) -> bool:
-    return any(e.action in CREATION_EVENTS for e in audit.record_events(record_id))
+    return any(e.action in CREATION_EVENTS for e in audit.record_events(record_id, trusted_only=True))
 
 
 def claim_is_stale(
@@ -950,6 +951,7 @@ class Repository:
             retention_days=audit_retention_days,
             group_commit=audit_group_commit,
             index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
+            sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
         )
         self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id

@@ -26,6 +26,19 @@ The rule (:func:`verdict`), in one place for the read path and fsck:
   refuses it after a sealed version) until ``kho account seal`` has sealed every one whose events
   the audit log holds (:mod:`repository.sealing`).
 
+Audit events (review rv19, open item 0) are sealed too, with their own rule
+(:meth:`Sealer.event_verdict`): an event a Kho with a seal key writes (format 2 of
+``audit-event``) carries an HMAC over its body (every field but its hash and its seal: its
+``seq``, ``prev`` and format version included) inside the hashed body, so the chain and the
+signed checkpoints cover the seal. A writer of the store can still compute a hash and a ``prev``;
+it cannot make a seal. After the first event whose seal checks, an event with no seal or with a
+seal that does not check is a ``seal`` finding of ``kho audit verify`` (and ``kho fsck``), and
+the readers that act on events ignore it. The events before the first sealed one are legacy
+(written before the key was configured): nothing tells a forged one among them from a genuine one
+(the chain and the checkpoints still do). No seal key configured: events are written unsealed and
+nothing is checked, as before. The upgrade window (``KHO_ALLOW_UNSEALED``) plays no part: an
+event's place in the log tells a legacy event from a late one.
+
 What a seal cannot tell: an older, genuinely sealed version brought back by deleting the ones
 after it (a rollback), or a deleted revocation. Those need state outside the store (the anchored
 audit log: ``kho audit verify`` with checkpoints, ``kho fsck``).
@@ -61,6 +74,11 @@ WITH_HISTORY = frozenset({formats.ACCOUNT.name, formats.UNIT.name, formats.BACKU
 account and unit versions (unless a sealed version came before it: a downgrade, refused by the
 reader) and backup manifests (read in the upgrade window only, like those; a new backup is
 sealed). A token has no history: unsealed, it is refused."""
+
+EVENT_KIND = formats.AUDIT_EVENT.name
+EVENT_SEALED_SINCE = 2
+"""The first format version of ``audit-event`` that carries a seal (when a key is configured);
+its rule is :meth:`Sealer.event_verdict`, not :meth:`Sealer.verdict`."""
 
 _INFO = b"kho/object-seal/v1"
 
@@ -135,6 +153,35 @@ class Sealer:
                 return Verdict.BROKEN
             return Verdict.LEGACY if self.allow_unsealed else Verdict.UNSEALED
         if not isinstance(seal, str) or not hmac.compare_digest(seal, self._mac(kind, key, stored)):
+            return Verdict.BROKEN
+        return Verdict.SEALED
+
+    def seal_event(self, body: Mapping[str, Any]) -> str | None:
+        """The seal of an audit event's ``body`` (every field but its hash; its ``seq`` binds the
+        position), or None with no seal key."""
+        if self.key is None:
+            return None
+        return self._mac(EVENT_KIND, str(body["seq"]), body)
+
+    def event_verdict(self, body: Mapping[str, Any], *, after_sealed: bool) -> Verdict:
+        """What the seal of an audit event says (``body``: the event as stored, its hash left
+        out). ``after_sealed``: an event whose seal checks comes before it in the log.
+
+        - no seal key: :attr:`Verdict.UNCHECKED`;
+        - a seal that checks: :attr:`Verdict.SEALED`;
+        - a seal that does not check (forged, or copied from another event or position), or no
+          seal after a sealed event: :attr:`Verdict.BROKEN`;
+        - no seal and no sealed event before it: :attr:`Verdict.LEGACY` (written before the key
+          was configured, or forged there: the seal cannot tell)."""
+        if self.key is None:
+            return Verdict.UNCHECKED
+        seal = body.get(SEAL_FIELD)
+        if seal is None:
+            return Verdict.BROKEN if after_sealed else Verdict.LEGACY
+        seq = body.get("seq")
+        if not isinstance(seal, str) or not isinstance(seq, int):
+            return Verdict.BROKEN
+        if not hmac.compare_digest(seal, self._mac(EVENT_KIND, str(seq), body)):
             return Verdict.BROKEN
         return Verdict.SEALED
 

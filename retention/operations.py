@@ -535,7 +535,8 @@ def backup_history_findings(
         staged = LocalStore(scratch, fsync=False)
         stage_audit(origin, manifest, staged)
         try:
-            report = verify_anchored(AuditLog(staged, index=MemoryRecordIndex()), repo.anchor)
+            staged_log = AuditLog(staged, index=MemoryRecordIndex(), sealer=repo.audit.sealer)
+            report = verify_anchored(staged_log, repo.anchor)
         except KhoError as exc:
             return (f"[{exc.code}] {exc}",)
     return tuple(f"[{f.kind}] #{f.seq} {f.message}" for f in report.open_findings)

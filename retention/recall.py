@@ -342,7 +342,7 @@ class Recalls:
         return next(
             (
                 e
-                for e in self.repo.audit.record_events(record_id)
+                for e in self.repo.audit.record_events(record_id, trusted_only=True)
                 if e.action == action and (e.details or {}).get("recall_id") == recall["recall_id"]
             ),
             None,
@@ -546,7 +546,10 @@ class Recalls:
             if (
                 self.repo.keys.exists(record_id)
                 or self.repo.destroyed(record_id) is None
-                or not any(e.action == "record:destroy" for e in self.repo.audit.record_events(record_id))
+                or not any(
+                    e.action == "record:destroy"
+                    for e in self.repo.audit.record_events(record_id, trusted_only=True)
+                )
             ):
                 try:
                     self.repo.refuse_if_held(record, "destroy")

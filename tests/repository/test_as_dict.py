@@ -64,6 +64,7 @@ def _event() -> AuditEvent:
         prev="cd" * 32,
         hash="ef" * 32,
         format_version=2,
+        seal="0a" * 32,  # as a Kho with a seal key writes it (review rv20)
     )
 
 
@@ -149,6 +150,13 @@ def test_the_stored_bytes_and_hashes_are_those_asdict_gives() -> None:
     old_stored = dataclasses.asdict(unversioned)
     del old_stored[formats.FORMAT_KEY]
     assert unversioned.to_json() == json.dumps(old_stored, sort_keys=True, ensure_ascii=False).encode()
+    unsealed = dataclasses.replace(event, seal=None)  # written without a seal key: no such field
+    old_unsealed = dataclasses.asdict(unsealed)
+    del old_unsealed["seal"]
+    assert unsealed.to_json() == json.dumps(old_unsealed, sort_keys=True, ensure_ascii=False).encode()
+    del old_unsealed["hash"]
+    canonical = json.dumps(old_unsealed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert unsealed.compute_hash() == hashlib.sha256(canonical.encode()).hexdigest()
 
     entry = RegisterEntry("G09", 2026, "CV", 7, "r1", "c2VhbGVk", 2)
     assert entry.to_json() == formats.dumps(formats.REGISTER_ENTRY.name, dataclasses.asdict(entry))

@@ -111,8 +111,10 @@ READERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "agency": lambda d: formats.upcast(formats.AGENCY.name, d)["organ_id"],
     "claim": lambda d: formats.upcast(formats.CLAIM.name, d)["record_id"],
     "s3-pointer": lambda d: read_pointer_witness(d)["seq"],
-    "s3-pointer-moved": lambda d: is_moved_marker(json.dumps(d).encode())
-    and formats.upcast(formats.S3_POINTER_MOVED.name, d)["moved_to"]["key"],
+    "s3-pointer-moved": lambda d: (
+        is_moved_marker(json.dumps(d).encode())
+        and formats.upcast(formats.S3_POINTER_MOVED.name, d)["moved_to"]["key"]
+    ),
     "unit": Unit.from_dict,
     "unit-code": lambda d: formats.upcast(formats.UNIT_CODE.name, d)["unit_id"],
     "account": Account.from_dict,
@@ -622,3 +624,61 @@ def test_an_account_version_carrying_known_networks_is_refused_by_a_kho_that_rea
     with pytest.raises(FormatUnsupported) as info:
         Account.from_dict(stored)
     assert info.value.code == "FORMAT_UNSUPPORTED"
+
+
+SEALED_EVENT_FIXTURES = [
+    *sorted(FIXTURES.glob("v2/audit-event/*_sealed.json")),
+    *sorted(FIXTURES.glob("v1/audit-batch/*_sealed.json")),
+]
+
+
+@pytest.mark.parametrize("path", SEALED_EVENT_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_sealed_event_fixture_checks_with_its_key_only_at_its_position(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit event format 2 carries ``seal`` inside the hashed body (review rv20,
+    ``generate_sealed_events.py``): it checks with the fixture master key, not at another
+    position, nor with another key, nor once a field is changed (the hash recomputed); without a
+    key nothing is checked; the release before seals refuses the format."""
+    from repository.seals import Sealer, Verdict
+
+    events = parse_object(path.read_bytes())
+    sealer = Sealer.from_master_key(bytes(range(32)))
+    for event in events:
+        assert event.format_version == 2 and event.seal is not None
+        assert event.compute_hash() == event.hash
+        assert sealer.event_verdict(event.body(), after_sealed=True) is Verdict.SEALED
+        moved = replace(event, seq=event.seq + 1)
+        assert sealer.event_verdict(moved.body(), after_sealed=False) is Verdict.BROKEN
+        edited = replace(event, actor="kiemtoan.ubnd")
+        assert sealer.event_verdict(edited.body(), after_sealed=False) is Verdict.BROKEN
+        other = Sealer.from_master_key(bytes(32))
+        assert other.event_verdict(event.body(), after_sealed=False) is Verdict.BROKEN
+        assert Sealer().event_verdict(event.body(), after_sealed=True) is Verdict.UNCHECKED
+        unsealed = replace(event, seal=None)
+        assert sealer.event_verdict(unsealed.body(), after_sealed=True) is Verdict.BROKEN
+        assert sealer.event_verdict(unsealed.body(), after_sealed=False) is Verdict.LEGACY
+    kind = formats.AUDIT_EVENT.name
+    older = formats.Kind(kind, "x", formats.KINDS[kind].upcasters[:1])
+    monkeypatch.setitem(formats.KINDS, kind, older)  # the reader of the release before seals
+    with pytest.raises(FormatUnsupported):
+        parse_object(path.read_bytes())
+
+
+def test_the_sealed_event_fixtures_verify_as_one_log(tmp_path: Path) -> None:
+    from repository.audit import AuditLog
+    from repository.seals import Sealer
+
+    store = LocalStore(tmp_path, fsync=False)
+    for path in SEALED_EVENT_FIXTURES:
+        key = path.name.removesuffix("_sealed.json").replace("_", "/") + ".json"
+        store.put(key, path.read_bytes())
+    events = [e for p in SEALED_EVENT_FIXTURES for e in parse_object(p.read_bytes())]
+    store.put(
+        "audit/witness.json",
+        formats.dumps(formats.WITNESS.name, {"seq": events[-1].seq, "hash": events[-1].hash}),
+    )
+    log = AuditLog(store, sealer=Sealer.from_master_key(bytes(range(32))))
+    report = log.verify()
+    assert report.ok and report.events == 3, report.findings
+    assert all(log.trusted(e) for e in events)

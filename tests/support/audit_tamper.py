@@ -187,3 +187,38 @@ def lower_witness(store: ObjectStore, seq: int) -> None:
     """Point the witness at the event at position ``seq`` (after cutting what follows it)."""
     event = event_at(store, seq)
     store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": seq, "hash": event.hash}))
+
+
+def append_forged(
+    store: ObjectStore, fields: dict[str, Any], *, into_last_batch: bool = False, seal: str | None = None
+) -> AuditEvent:
+    """What a writer of the store without the seal key does (review rv19, open item 0): an event
+    with ``fields`` (actor, action, record_id, details …) chained after the log's last event with
+    a correct hash and ``prev``, written at the next key (or, ``into_last_batch``, inside the last
+    stored object), and the witness moved to it. ``seal``: a seal to put on it (copied from
+    another event); else it has none."""
+    before = layout(store)
+    after = _copy(before)
+    last = AuditEvent.from_raw(after[-1].events[-1])
+    body = {
+        "record_id": None,
+        "version": None,
+        "source": "cli",
+        "details": {},
+        **fields,
+        "seq": last.seq + 1,
+        "at": last.at,
+        "prev": last.hash,
+        "format_version": formats.AUDIT_EVENT.current,
+    }
+    if seal is not None:
+        body["seal"] = seal
+    event = AuditEvent(**body)
+    event = replace(event, hash=event.compute_hash())
+    if into_last_batch and after[-1].batch:
+        after[-1].events.append(event.stored())
+    else:
+        after.append(Stored(event.seq, [event.stored()], False))
+    save(store, before, after)
+    store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash}))
+    return event

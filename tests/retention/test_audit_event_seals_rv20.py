@@ -1,0 +1,185 @@
+"""Review rv19, open item 0 (High): anyone who can write the store computes a correct hash and
+``prev``, appends an event at the next key (a ``hold:release`` in the placer's name), moves the
+witness and deletes the hold object: ``verify`` said ok, ``fsck`` nothing, the held document was
+edited, and the next checkpoint signed the forgery. With ``KHO_MASTER_KEY`` every event Kho
+writes is sealed (:mod:`repository.seals`, format 2 of ``audit-event``): the forged event is a
+``seal`` finding, fsck reports it, and the hold check does not act on it."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import audit_tamper as tamper
+import pytest
+from kho_people import People, make_people
+from kho_retention import closed_file, kho_env, open_kho, s3_env
+
+from kho.errors import LegalHold
+from repository import audit_offline, formats
+from repository.audit import AuditEvent, AuditLog
+from repository.fsck import fsck
+from repository.seals import Sealer
+from repository.storage.local import LocalStore
+from retention.holds import Holds
+from web.context import Kho
+
+MASTER = base64.b64encode(bytes(range(32))).decode()
+
+
+def _env(where: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = kho_env(tmp_path) if where == "local" else s3_env(tmp_path)
+    return {**env, **extra}
+
+
+@pytest.fixture(params=["local", "s3"])
+def sealed_kho(request: pytest.FixtureRequest, tmp_path: Path, clock: object) -> Iterator[Kho]:
+    installation = open_kho(_env(request.param, tmp_path, KHO_MASTER_KEY=MASTER), clock)  # type: ignore[arg-type]
+    yield installation
+    installation.close()
+
+
+def _placed_hold(kho: Kho, people: People) -> tuple[str, AuditEvent]:
+    _, docs = closed_file(kho, people, end="", docs=1)
+    Holds(kho.repo).place([docs[0]], "Phục vụ điều tra", actor=people.actor("lanh_dao"))
+    (placed,) = [e for e in kho.repo.audit.record_events(docs[0]) if e.action == "hold:place"]
+    return docs[0], placed
+
+
+def _forge_release(kho: Kho, record_id: str, placed: AuditEvent, **how: object) -> AuditEvent:
+    forged = tamper.append_forged(
+        kho.repo.store,
+        {
+            "actor": placed.actor,
+            "action": "hold:release",
+            "record_id": record_id,
+            "details": {"hold_id": placed.details["hold_id"], "reason": "Kết thúc điều tra"},
+        },
+        **how,  # type: ignore[arg-type]
+    )
+    for info in list(kho.repo.store.list(f"holds/{record_id}/")):
+        kho.repo.store.delete(info.key)
+    return forged
+
+
+def _assert_caught_and_still_held(kho: Kho, people: People, record_id: str, forged: AuditEvent) -> None:
+    report = kho.repo.audit.verify()
+    assert not report.ok
+    assert [(f.kind, f.seq) for f in report.open_findings] == [("seal", forged.seq)]
+    assert "niêm phong" in report.open_findings[0].message
+    issues = fsck(kho.repo).issues
+    assert any(i.kind == "audit" and i.subject == f"#{forged.seq}" for i in issues)
+    assert any(i.kind == "hold-missing" for i in issues)  # the hold was not released
+    current = kho.repo._load(record_id)
+    with pytest.raises(LegalHold) as refused:  # on main: a new version written
+        kho.repo.update_metadata(
+            record_id,
+            {"subject": "Đổi trích yếu"},
+            expected_version=current.version,
+            actor=people.actor("van_thu"),
+        )
+    assert refused.value.code == "HOLD_MISSING"
+    assert kho.repo._load(record_id).version == current.version
+
+
+def test_a_forged_hold_release_appended_at_the_next_key_is_caught_and_the_document_stays_held(
+    sealed_kho: Kho,
+) -> None:
+    """rv19's reproduction, on the local store and the Ceph S3 bucket (witness in its companion)."""
+    people = make_people(sealed_kho)
+    record_id, placed = _placed_hold(sealed_kho, people)
+    forged = _forge_release(sealed_kho, record_id, placed)
+    _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
+    assert getattr(placed, "seal", None) is not None and placed.format_version == 2
+
+
+def test_a_forged_event_inside_the_last_batch_is_caught(sealed_kho: Kho) -> None:
+    people = make_people(sealed_kho)
+    record_id, placed = _placed_hold(sealed_kho, people)
+    with sealed_kho.repo.audit.batch():  # a genuine act of two events: the log's last object
+        for _ in range(2):
+            sealed_kho.repo.audit.append("hunglq.ubnd", "record:view", record_id=record_id, source="test")
+    assert tamper.layout(sealed_kho.repo.store)[-1].batch
+    forged = _forge_release(sealed_kho, record_id, placed, into_last_batch=True)
+    assert tamper.layout(sealed_kho.repo.store)[-1].batch  # it went inside the batch
+    _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
+
+
+def test_a_seal_copied_from_another_event_does_not_check(sealed_kho: Kho) -> None:
+    """The placer's own sealed event's seal, put on the forged release: it binds its body and
+    position, so it checks nowhere else."""
+    people = make_people(sealed_kho)
+    record_id, placed = _placed_hold(sealed_kho, people)
+    forged = _forge_release(sealed_kho, record_id, placed, seal=placed.seal)
+    _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
+    assert "không khớp" in sealed_kho.repo.audit.verify().open_findings[0].message
+
+
+def test_a_genuine_event_copied_to_another_position_with_its_seal_does_not_check(
+    sealed_kho: Kho,
+) -> None:
+    """A whole genuine event (a download, say) replayed at the log's end: its seq and prev must
+    change to chain, and the seal no longer checks."""
+    people = make_people(sealed_kho)
+    _, placed = _placed_hold(sealed_kho, people)
+    fields = {k: v for k, v in placed.stored().items() if k not in {"seq", "prev", "hash", "at", "seal"}}
+    forged = tamper.append_forged(sealed_kho.repo.store, fields, seal=placed.seal)
+    report = sealed_kho.repo.audit.verify()
+    assert [(f.kind, f.seq) for f in report.open_findings] == [("seal", forged.seq)]
+
+
+def test_without_a_seal_key_then_with_one_the_legacy_events_count_and_later_forgeries_do_not(
+    tmp_path: Path,
+) -> None:
+    """A log written without ``KHO_MASTER_KEY``: its events carry no seal and nothing is checked
+    (a forgery appended then cannot be told: README). Once the key is configured, the events
+    before the first sealed one are legacy (verify ok, a hold placed then is still read); an event
+    appended unsealed after a sealed one is a finding and the hold readers skip it."""
+    store = LocalStore(tmp_path / "store", fsync=False)
+    plain = AuditLog(store)
+    placed = plain.append("hunglq.ubnd", "hold:place", record_id="r1", details={"hold_id": "h1"})
+    assert placed is not None and placed.seal is None and placed.format_version == 2
+    early = tamper.append_forged(store, {"actor": "x", "action": "record:view", "record_id": "r1"})
+    assert AuditLog(store).verify().ok  # without a key: a forgery cannot be told (documented)
+
+    keyed = AuditLog(store, sealer=Sealer.from_master_key(bytes(range(32))))
+    assert keyed.verify().ok  # legacy events (the early forgery among them: cannot be told)
+    assert keyed.trusted(placed) and keyed.trusted(early)
+    assert [e.action for e in keyed.hold_events(["r1"])["r1"]] == ["hold:place"]
+    sealed = keyed.append("vanthu.ubnd", "record:view", record_id="r1")
+    assert sealed is not None and sealed.seal is not None and keyed.trusted(sealed)
+    assert keyed.verify().ok
+    release = {"actor": "hunglq.ubnd", "action": "hold:release", "record_id": "r1"}
+    release["details"] = {"hold_id": "h1"}
+    forged = tamper.append_forged(store, release)
+    fresh = AuditLog(store, sealer=Sealer.from_master_key(bytes(range(32))))  # another process
+    assert [(f.kind, f.seq) for f in fresh.verify().open_findings] == [("seal", forged.seq)]
+    assert not fresh.trusted(forged) and fresh.trusted(placed)
+    assert [e.action for e in fresh.hold_events(["r1"])["r1"]] == ["hold:place"]  # still held
+    assert [e.action for e in fresh.record_events("r1", trusted_only=True)] == [
+        "hold:place",
+        "record:view",
+        "record:view",
+    ]
+
+
+def test_a_forged_acknowledgement_acknowledges_nothing(sealed_kho: Kho) -> None:
+    """An ``audit:acknowledge`` a writer of the store appends is itself a ``seal`` finding and is
+    not read as an auditor's decision."""
+    people = make_people(sealed_kho)
+    _placed_hold(sealed_kho, people)
+    forged = tamper.append_forged(sealed_kho.repo.store, {"actor": "kiemtoan", "action": "audit:acknowledge"})
+    _, _, acknowledgements = sealed_kho.repo.audit.verify_parts()
+    assert acknowledgements == []
+    assert [(f.kind, f.seq) for f in sealed_kho.repo.audit.verify().open_findings] == [("seal", forged.seq)]
+
+
+def test_the_offline_verifier_says_it_cannot_check_seals(sealed_kho: Kho) -> None:
+    people = make_people(sealed_kho)
+    _placed_hold(sealed_kho, people)
+    positions = [(e.seq, e.stored()) for e in sealed_kho.repo.audit.events()]
+    note = audit_offline.seals_note(positions)
+    assert f"{len(positions)} sự kiện mang dấu niêm phong" in note
+    assert "không kiểm tra được dấu niêm phong" in note
+    assert formats.AUDIT_EVENT.current == 2
