@@ -5,6 +5,7 @@ answer on every corpus PDF and on ASCII85 bombs is the one it gives with the sta
 from __future__ import annotations
 
 import base64
+import os
 import random
 import zlib
 from pathlib import Path
@@ -15,7 +16,8 @@ from pdf_objects import pdf_from_objects
 from ingest.text import TextSettings, guards
 from ingest.text.guards import check_pdf_streams
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "pdf"
+SHARED = Path(os.environ.get("KHO_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+CORPUS = SHARED / "corpora" / "pdf"
 
 
 def _outcome(decode: object, data: bytes, adobe: bool) -> bytes | str:
