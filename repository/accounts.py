@@ -43,9 +43,9 @@ Authentication outcomes (:meth:`AccountService.authenticate`):
   place) the password is not checked at all (the same hash work is burnt) and nothing is
   counted: the answer is :class:`AccountLocked` (403) with the reason, whatever the password,
   to an attempt that carries a valid device token of the account or comes from one of its known
-  networks, and the unknown name's :class:`LoginFailed` to anyone else, the CLI too
-  (:meth:`AccountService._refuse_if_locked`, review a23: the answer never depends on the
-  password, so a lock is no password oracle); a login
+  networks or through a door with no browser (the CLI on the server), and the unknown name's
+  :class:`LoginFailed` to anyone else (:meth:`AccountService._refuse_if_locked`, review a23:
+  the answer never depends on the password, so a lock is no password oracle); a login
   after 90 days without one locks the account (reason ``idle``); the N-th consecutive wrong
   password locks it (reason ``failed_logins``) until ``lock_until`` (``KHO_LOGIN_LOCK_HOURS``
   later, QCVN 12:2026/BCA 3.6.2.1.9.3), which the answer tells; the sessions opened before the
@@ -2633,13 +2633,15 @@ class AccountService:
 
     def _told_of_lock(self, account: Account, device: Device, source: str | None) -> bool:
         """Whether a refused attempt is told of the lock (:class:`AccountLocked`, review a23):
-        it carries a valid device token of the account or comes from one of its known networks
-        (:func:`new_browser_place`). Those callers learn only that the name exists and is locked,
-        and the owner at a known place reads why they are kept out; anyone else, a door with no
-        browser too (``kho login``: its person is told of the lock by the notification), gets the
-        unknown name's answer."""
-        trusted = device is not None and device_trusted(account, device, self.clock())
-        return trusted or new_browser_place(account, source).known_network
+        it carries a valid device token of the account, comes from one of its known networks
+        (:func:`new_browser_place`), or comes through a door with no browser (``device`` None:
+        the CLI, which runs on the server with the store's credentials and so could read the
+        account anyway, and a logged-in person confirming an act). Those callers learn only that
+        the name exists and is locked (the password is not checked), and the owner at a known
+        place reads why they are kept out; a stranger's browser gets the unknown name's answer."""
+        if device is None or new_browser_place(account, source).known_network:
+            return True
+        return device_trusted(account, device, self.clock())
 
     def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:
         def lock(current: Account) -> dict[str, Any]:

@@ -451,8 +451,8 @@ def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) 
     assert fifth.value.to_dict() == unknown.value.to_dict() and fifth.value.http_status == 401
     locked = world.svc.get(an.username)
     assert locked.status is Status.LOCKED and locked.lock_reason is LockReason.FAILED_LOGINS
-    with pytest.raises(LoginFailed) as sixth:  # a wrong password: no word of the lock
-        world.svc.authenticate(an.username, "Sai#6abcd", "10.9.9.9")
+    with pytest.raises(LoginFailed) as sixth:  # a stranger's browser: no word of the lock (a23)
+        world.svc.authenticate(an.username, "Sai#6abcd", "10.9.9.9", "")
     assert sixth.value.to_dict() == unknown.value.to_dict()
     assert world.svc.get(an.username).failed_logins == 5  # a locked account counts no further
     event = [e for e in world.audit.events() if e.action == "account:login-failed"][-1]
@@ -461,17 +461,21 @@ def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) 
         "10.9.9.9",
         {"reason": "locked", "lock_reason": "failed_logins"},
     )
-    # Review a23: the right password from elsewhere learns nothing more than a wrong one (it is
-    # not even checked); the owner at a known network learns of the lock, whatever the password.
+    # Review a23: the right password from a stranger's browser learns nothing more than a wrong
+    # one (it is not even checked); the owner at a known network, and the CLI on the server (no
+    # browser), learn of the lock whatever the password.
     with pytest.raises(LoginFailed) as right:
-        world.svc.authenticate(an.username, GOOD, "10.9.9.9")
+        world.svc.authenticate(an.username, GOOD, "10.9.9.9", "")
     assert right.value.to_dict() == unknown.value.to_dict() and right.value.http_status == 401
     with pytest.raises(AccountLocked) as owner:
         world.svc.authenticate(an.username, "Sai#go-nham1", "10.1.1.1", "")
     assert owner.value.details["reason"] == "failed_logins" and owner.value.http_status == 403
     assert "quản trị" in owner.value.message
+    with pytest.raises(AccountLocked) as shell:
+        world.svc.authenticate(an.username, "Sai#go-nham2", "cli")
+    assert shell.value.to_dict() == owner.value.to_dict()
     actions = audit_actions(world, an.username)
-    assert actions.count("account:login-failed") == 8 and "account:lock" in actions
+    assert actions.count("account:login-failed") == 9 and "account:lock" in actions
 
 
 class CountingHasher(PasswordHasher):
@@ -494,11 +498,11 @@ def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_nam
         world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
     answers = []
     for call in (world.svc.authenticate, world.svc.authenticate_unrecorded):
-        with pytest.raises(LoginFailed) as locked:
-            call(an.username, "Sai#Mat1khau", "10.9.9.9")
+        with pytest.raises(LoginFailed) as locked:  # a stranger's browser (a23)
+            call(an.username, "Sai#Mat1khau", "10.9.9.9", "")
         answers.append(locked.value)
     with pytest.raises(LoginFailed) as change:
-        world.svc.change_password(an.username, "Sai#Mat1khau", SECOND)
+        world.svc.change_password(an.username, "Sai#Mat1khau", SECOND, device="")
     answers.append(change.value)
     for answer in answers:
         assert answer.to_dict() == unknown.value.to_dict() and answer.http_status == 401
@@ -512,7 +516,7 @@ def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_nam
     # every entry.
     for call in (world.svc.authenticate, world.svc.authenticate_unrecorded):
         with pytest.raises(LoginFailed) as right:
-            call(an.username, GOOD)
+            call(an.username, GOOD, "10.9.9.9", "")
         assert right.value.to_dict() == unknown.value.to_dict() and right.value.http_status == 401
         with pytest.raises(AccountLocked) as known:
             call(an.username, "Sai#Mat1khau", "10.1.1.1", "")
@@ -524,8 +528,8 @@ def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_nam
 def test_an_idle_account_and_a_wrong_password_get_the_answer_for_an_unknown_name(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
     world.clock.advance(days=91)
-    with pytest.raises(LoginFailed) as idle:
-        world.svc.authenticate(an.username, "Sai#Mat1khau")
+    with pytest.raises(LoginFailed) as idle:  # a stranger's browser (a23)
+        world.svc.authenticate(an.username, "Sai#Mat1khau", "10.9.9.9", "")
     with pytest.raises(LoginFailed) as unknown:
         world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
     assert idle.value.to_dict() == unknown.value.to_dict()
