@@ -861,8 +861,9 @@ def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
 
 def test_a_stale_write_is_a_conflict(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    cleared_admin = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI, clearance=1)  # raises to 1 (a23)
     stale = world.svc.get(an.username)
-    world.svc.set_clearance(an.username, 1, world.admin)
+    world.svc.set_clearance(an.username, 1, cleared_admin)
     with pytest.raises(Conflict):
         clearance = [EventDraft("someone", "account:clearance")]
         world.svc._save(stale, "someone", lambda _, a: clearance, clearance=3)
