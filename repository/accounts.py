@@ -36,10 +36,16 @@ role; a lãnh đạo locks the account of a person leaving a unit they lead. Eve
 Authentication outcomes (:meth:`AccountService.authenticate`):
 
 * unknown, deleted account or wrong password → :class:`LoginFailed` (401), same answer, also
-  for a locked account (the wrong password does not count further) and for the wrong password
-  that locks it, after the same number of hash checks (:data:`LOGIN_VERIFICATIONS`), so that
-  neither the answer nor its time tells an outsider that a name exists or is locked;
-* locked account and the right password → :class:`AccountLocked` (403) with the reason; a login
+  for the wrong password that locks the account, after the same number of hash checks
+  (:data:`LOGIN_VERIFICATIONS`), so that neither the answer nor its time tells an outsider that
+  a name exists;
+* while a lock applies to the attempt (the account's, or the new-browser lock of the attempt's
+  place) the password is not checked at all (the same hash work is burnt) and nothing is
+  counted: the answer is :class:`AccountLocked` (403) with the reason, whatever the password,
+  to an attempt that carries a valid device token of the account or comes from one of its known
+  networks or through a door with no browser (the CLI on the server), and the unknown name's
+  :class:`LoginFailed` to anyone else (:meth:`AccountService._refuse_if_locked`, review a23:
+  the answer never depends on the password, so a lock is no password oracle); a login
   after 90 days without one locks the account (reason ``idle``); the N-th consecutive wrong
   password locks it (reason ``failed_logins``) until ``lock_until`` (``KHO_LOGIN_LOCK_HOURS``
   later, QCVN 12:2026/BCA 3.6.2.1.9.3), which the answer tells; the sessions opened before the
@@ -1907,9 +1913,9 @@ class AccountService:
 
         seen, account = self._update(account.username, account.username, success, login)
         if account.status is not Status.ACTIVE:  # locked (or deleted) meanwhile by someone else
-            self._refuse_locked(account, source, password_ok=True)
+            self._refuse_locked(account, source, device=device)
         if self._new_browsers_locked(seen, device, now, source):  # new browsers locked meanwhile
-            self._refuse_locked(seen, source, password_ok=True, untrusted=True)
+            self._refuse_locked(seen, source, device=device, untrusted=True)
         due = self._password_due(account, now)
         if due is not None:
             raise due
@@ -1929,9 +1935,8 @@ class AccountService:
         if account is None or account.status is Status.DELETED:
             self._burn_login(password)
             raise _login_failed()
+        self._refuse_if_locked(account, password, source, device, audit_may_refuse=True)
         ok, _ = self._check_password(account, password, source)
-        if account.status is not Status.ACTIVE:
-            self._refuse_locked(account, source, password_ok=ok, audit_may_refuse=True)
         try:
             self._count_wrong(account, ok, source, device, audit_may_refuse=True)
         except AuditChainBroken:
@@ -1942,18 +1947,9 @@ class AccountService:
         # passwords sent beside this one) holds for this act too (review rv16).
         fresh = self._read(account.username) or account
         if fresh.status is not Status.ACTIVE:
-            self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True)
+            self._refuse_locked(fresh, source, device=device, audit_may_refuse=True)
         if self._new_browsers_locked(fresh, device, now, source):
-            self._refuse_locked(fresh, source, password_ok=True, audit_may_refuse=True, untrusted=True)
-        if passwords.idle_locked(
-            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
-        ):
-            raise AccountLocked(
-                f"Tài khoản “{account.username}” bị khóa ({LockReason.IDLE.label}). Hãy liên hệ quản trị"
-                " hệ thống để mở khóa.",
-                username=account.username,
-                reason=LockReason.IDLE.value,
-            )
+            self._refuse_locked(fresh, source, device=device, audit_may_refuse=True, untrusted=True)
         due = self._password_due(account, now)
         if due is not None:
             raise due
@@ -2384,22 +2380,57 @@ class AccountService:
         self, account: Account, password: str, source: str | None, device: Device = None
     ) -> str | None:
         """The password check of a login (and of a password change) for an account that is not
-        deleted; returns the rehash to store, if any. The one place of the rule that the answer
-        does not tell an outsider that the name exists: a wrong password gets
-        :class:`LoginFailed` whatever the account's state, after the same hash checks as an
-        unknown name; only the right password learns of a lock (:class:`AccountLocked`). A
-        login after 90 days without one locks the account, whatever the password."""
-        ok, new_hash = self._check_password(account, password, source)
+        deleted; returns the rehash to store, if any. A lock whose time is over ends first
+        (:meth:`_expire_lock`); a login after 90 days without one locks the account, whatever
+        the password; then :meth:`_refuse_if_locked` decides the attempt before any password
+        check. A wrong password gets :class:`LoginFailed`, after the same hash checks as an
+        unknown name."""
         now = self.clock()
         account = self._expire_lock(account, now, source)
-        if account.status is Status.ACTIVE and passwords.idle_locked(
-            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
-        ):
+        if account.status is Status.ACTIVE and self._idle(account, now):
+            self._burn_login(password)  # before the write: the hash work of every attempt first
             account = self._system_lock(account.username, LockReason.IDLE, source)
-        if account.status is not Status.ACTIVE:
-            self._refuse_locked(account, source, password_ok=ok)
+            self._refuse_locked(account, source, device=device)
+        self._refuse_if_locked(account, password, source, device)
+        ok, new_hash = self._check_password(account, password, source)
         self._count_wrong(account, ok, source, device)
         return new_hash
+
+    def _idle(self, account: Account, now: datetime) -> bool:
+        """Whether 90 days without a login keep ``account`` out (:func:`passwords.idle_locked`)."""
+        return passwords.idle_locked(
+            account.last_login_at, account.created_at, now, unlocked_at=account.unlocked_at
+        )
+
+    def _refuse_if_locked(
+        self,
+        account: Account,
+        password: str,
+        source: str | None,
+        device: Device,
+        *,
+        audit_may_refuse: bool = False,
+    ) -> None:
+        """The one rule of a login attempt under a lock, for every door that checks a password
+        (login page, ``/api/login``, the password page and ``/api/password``, the auditor's
+        acknowledgement form, the CLI; review a23): while the account is not active, 90 days
+        without a login keep it out, or the new-browser lock of the attempt's place holds
+        (:meth:`_new_browsers_locked`), the password is **not checked** — the same hash work is
+        burnt (:meth:`_burn_login`) so that time tells nothing — nothing is counted, and the
+        attempt is refused by :meth:`_refuse_locked`, whose answer depends on who asks, never
+        on the password. Before a22's known networks, only the right password learned of a lock
+        and every guess was still verified: one guess per address past the limiter told the
+        right password apart (a22's lock oracle). Returns when no lock applies."""
+        now = self.clock()
+        # The account's own lock, when there is one, is the reason given (it is the stronger).
+        active = account.status is Status.ACTIVE
+        untrusted = active and self._new_browsers_locked(account, device, now, source)
+        if active and not untrusted and not self._idle(account, now):
+            return
+        self._burn_login(password)
+        self._refuse_locked(
+            account, source, device=device, audit_may_refuse=audit_may_refuse, untrusted=untrusted
+        )
 
     def _count_wrong(
         self,
@@ -2410,21 +2441,17 @@ class AccountService:
         *,
         audit_may_refuse: bool = False,
     ) -> None:
-        """After the password check of an active account: from a browser without a valid device
-        token (``device`` given, :func:`device_trusted`), refuse while such browsers are locked
-        and count a wrong password towards their lock only; otherwise count it towards the
+        """After the password check of an attempt no lock applied to (:meth:`_refuse_if_locked`):
+        from a browser without a valid device token (``device`` given, :func:`device_trusted`),
+        count a wrong password towards the new-browser lock only; otherwise towards the
         account's lock (:meth:`_record_failure`). Returns only for the right password."""
         now = self.clock()
-        if self._new_browsers_locked(account, device, now, source):
-            self._refuse_locked(
-                account, source, password_ok=ok, audit_may_refuse=audit_may_refuse, untrusted=True
-            )
         if ok:
             return
         if device is not None and not device_trusted(account, device, now):
-            self._record_untrusted_failure(account.username, source)
+            self._record_untrusted_failure(account.username, source, device)
         else:
-            self._record_failure(account.username, source)
+            self._record_failure(account.username, source, device)
 
     @staticmethod
     def _new_browsers_locked(account: Account, device: Device, now: datetime, source: str | None) -> bool:
@@ -2452,7 +2479,7 @@ class AccountService:
             until=_iso(until),
         )
 
-    def _record_untrusted_failure(self, username: str, source: str | None) -> NoReturn:
+    def _record_untrusted_failure(self, username: str, source: str | None, device: Device) -> NoReturn:
         """Count a wrong password from a browser without a device token of the account (review
         a21). The ``max_failed``-th in a row locks logins from such browsers for one lock period
         (:attr:`Account.untrusted_lock_until`): the guesser is stopped as by the account's lock,
@@ -2514,7 +2541,7 @@ class AccountService:
         refused: list[AuditChainBroken] = []
         before, after = self._update(username, username, fail, failed, refused=refused)
         if before.status is not Status.ACTIVE:
-            self._refuse_locked(before, source, password_ok=False)
+            self._refuse_locked(before, source, device=device)
         place = new_browser_place(before, source)
         if getattr(after, place.lock_until) != getattr(before, place.lock_until):
             until = vn_display(getattr(after, place.lock_until) or now)
@@ -2574,17 +2601,22 @@ class AccountService:
         account: Account,
         source: str | None,
         *,
-        password_ok: bool,
+        device: Device,
         audit_may_refuse: bool = False,
         untrusted: bool = False,
     ) -> NoReturn:
-        """Refuse a login to an account that is not active: :class:`AccountLocked` (with the
-        reason) to the holder of the right password, to anyone else the answer for an unknown
-        name. A wrong password does not count further; the attempt is audited either way
+        """Refuse a login attempt a lock applies to (:meth:`_refuse_if_locked`, or a lock
+        written while the attempt was under way): :class:`AccountLocked` with the reason to an
+        attempt :meth:`_told_of_lock`, to anyone else the answer for an unknown name; never
+        depending on the password (review a23). Nothing is counted; the attempt is audited
         (``audit_may_refuse``: the answer stands when the audit log refuses the event, for
         :meth:`authenticate_unrecorded`). ``untrusted``: a login from a browser without a device
         token while such logins are locked (:meth:`_record_untrusted_failure`), refused alike;
-        the account, its sessions and its trusted browsers are untouched."""
+        the account, its sessions and its trusted browsers are untouched. An active account kept
+        out by 90 days without a login and not locked for it (a door that writes nothing,
+        :meth:`authenticate_unrecorded`) is refused as locked for ``idle``."""
+        if account.status is Status.ACTIVE and not untrusted and self._idle(account, self.clock()):
+            account = replace(account, status=Status.LOCKED, lock_reason=LockReason.IDLE, lock_until=None)
         if untrusted or account.status is Status.LOCKED:
             reason = UNTRUSTED_LOCK if untrusted else (account.lock_reason or LockReason.ADMIN).value
             self._audit_refused_login(
@@ -2593,11 +2625,23 @@ class AccountService:
                 {"reason": "locked", "lock_reason": reason},
                 log_may_refuse=audit_may_refuse,
             )
-            if password_ok:
+            if self._told_of_lock(account, device, source):
                 if untrusted:
                     raise self._untrusted_locked_error(account, source)
                 raise self._locked_error(account)
         raise _login_failed()
+
+    def _told_of_lock(self, account: Account, device: Device, source: str | None) -> bool:
+        """Whether a refused attempt is told of the lock (:class:`AccountLocked`, review a23):
+        it carries a valid device token of the account, comes from one of its known networks
+        (:func:`new_browser_place`), or comes through a door with no browser (``device`` None:
+        the CLI, which runs on the server with the store's credentials and so could read the
+        account anyway, and a logged-in person confirming an act). Those callers learn only that
+        the name exists and is locked (the password is not checked), and the owner at a known
+        place reads why they are kept out; a stranger's browser gets the unknown name's answer."""
+        if device is None or new_browser_place(account, source).known_network:
+            return True
+        return device_trusted(account, device, self.clock())
 
     def _system_lock(self, username: str, reason: LockReason, source: str | None) -> Account:
         def lock(current: Account) -> dict[str, Any]:
@@ -2617,7 +2661,7 @@ class AccountService:
             raise refused[0]
         return after
 
-    def _record_failure(self, username: str, source: str | None) -> NoReturn:
+    def _record_failure(self, username: str, source: str | None, device: Device = None) -> NoReturn:
         """Count a wrong password; the ``max_failed``-th in a row locks the account (as a
         re-lock within one lock period of the previous lock's end, :meth:`survives_lock`)."""
 
@@ -2680,7 +2724,7 @@ class AccountService:
             refused=refused,
         )
         if before.status is not Status.ACTIVE:  # locked (or deleted) meanwhile: no further count
-            self._refuse_locked(before, source, password_ok=False)
+            self._refuse_locked(before, source, device=device)
         if after.status is Status.LOCKED and relock(after):
             self._notify(
                 username,
@@ -2772,7 +2816,7 @@ class AccountService:
             also=lambda: self._revoke(ending, account.username, now),
         )
         if self._new_browsers_locked(seen, device, now, source):  # nothing written: locked meanwhile
-            self._refuse_locked(seen, source, password_ok=True, untrusted=True)
+            self._refuse_locked(seen, source, device=device, untrusted=True)
         self._revoke_late(account.username, account.username, source, keep=keep)
         return after
 

@@ -1009,7 +1009,28 @@ def manages_rights_of(
             " nghị một quản trị khác thực hiện (tự giảm hoặc bỏ vai trò thì được).",
             "SELF_CHANGE",
         )
+    raised = raises_clearance_of(principal, change.clearance_before, change.clearance_after)
+    if not raised:
+        return raised
     return manages_accounts_of(principal, units_below, target_units)
+
+
+def raises_clearance_of(principal: Principal, before: int, after: int) -> Decision:
+    """Whether the person may change someone's clearance from ``before`` to ``after`` (review
+    a23): a raise never goes above the person's own clearance (``SECRECY_CLEARANCE_DENIED``).
+    Under Luật Bảo vệ bí mật nhà nước 2018 who may reach state secrets is the head's decision; a
+    quản trị keeps accounts, and one holding clearance 0 could otherwise give a colleague Tuyệt
+    mật. Lowering, or keeping, a clearance is not a raise."""
+    if after <= before or after <= principal.clearance:
+        return ALLOW
+    return _denied(
+        f"Không được nâng mức tiếp cận thông tin mật lên “{_SECRECY_LABELS[min(after, MAX_SECRECY)]}”,"
+        f" cao hơn mức của chính mình (“{_SECRECY_LABELS[min(principal.clearance, MAX_SECRECY)]}”):"
+        " quyết định cho tiếp cận bí mật nhà nước thuộc thẩm quyền người đứng đầu cơ quan (Luật Bảo vệ"
+        " bí mật nhà nước 2018); hãy đề nghị người có thẩm quyền hoặc một quản trị có mức tiếp cận"
+        " tương ứng thực hiện.",
+        "SECRECY_CLEARANCE_DENIED",
+    )
 
 
 def leaves_an_admin(

@@ -364,8 +364,8 @@ def test_nobody_changes_their_own_roles_or_clearance(world: World) -> None:
     assert unchanged.clearance == 0 and {m.role for m in unchanged.memberships} == {Role.QUAN_TRI}
     denied = [e for e in world.audit.events() if e.action == "access:denied"]
     assert [e.details["action"] for e in denied][-2:] == ["account:roles", "account:clearance"]
-    # Another quản trị of the unit may.
-    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    # Another quản trị of the unit may (up to their own clearance, review a23).
+    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI, clearance=1)
     assert world.svc.set_clearance(me.username, 1, other).clearance == 1
 
 
@@ -374,7 +374,7 @@ def test_a_quan_tri_gives_up_their_own_rights_but_not_the_last_admin_role(world:
     audited. Raising them, or moving a role to another unit, stays refused (SELF_CHANGE). The
     last quản trị of a unit cannot give the role up (LAST_ADMIN): nobody could manage it."""
     me = world.admin
-    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI)
+    other = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI, clearance=2)  # raises up to 2 (a23)
     world.svc.set_roles(me.username, [Membership(ROOT, Role.QUAN_TRI), Membership(ROOT, Role.LUU_TRU)], other)
     world.svc.set_clearance(me.username, 2, other)
     me = world.svc.get(me.username)
@@ -439,6 +439,7 @@ def test_unknown_account_and_wrong_password_get_the_same_answer(world: World) ->
 
 def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.svc.authenticate(an.username, GOOD, "10.1.1.1", "")  # a web login: a known network (a22)
     for attempt in range(1, 5):
         with pytest.raises(LoginFailed):
             world.svc.authenticate(an.username, f"Sai#{attempt}abcd", "10.9.9.9")
@@ -450,8 +451,8 @@ def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) 
     assert fifth.value.to_dict() == unknown.value.to_dict() and fifth.value.http_status == 401
     locked = world.svc.get(an.username)
     assert locked.status is Status.LOCKED and locked.lock_reason is LockReason.FAILED_LOGINS
-    with pytest.raises(LoginFailed) as sixth:  # a wrong password: no word of the lock
-        world.svc.authenticate(an.username, "Sai#6abcd", "10.9.9.9")
+    with pytest.raises(LoginFailed) as sixth:  # a stranger's browser: no word of the lock (a23)
+        world.svc.authenticate(an.username, "Sai#6abcd", "10.9.9.9", "")
     assert sixth.value.to_dict() == unknown.value.to_dict()
     assert world.svc.get(an.username).failed_logins == 5  # a locked account counts no further
     event = [e for e in world.audit.events() if e.action == "account:login-failed"][-1]
@@ -460,12 +461,21 @@ def test_lockout_after_n_failures_refuses_even_the_right_password(world: World) 
         "10.9.9.9",
         {"reason": "locked", "lock_reason": "failed_logins"},
     )
-    with pytest.raises(AccountLocked) as right:  # the right password learns of the lock
-        world.svc.authenticate(an.username, GOOD, "10.9.9.9")
-    assert right.value.details["reason"] == "failed_logins" and right.value.http_status == 403
-    assert "quản trị" in right.value.message
+    # Review a23: the right password from a stranger's browser learns nothing more than a wrong
+    # one (it is not even checked); the owner at a known network, and the CLI on the server (no
+    # browser), learn of the lock whatever the password.
+    with pytest.raises(LoginFailed) as right:
+        world.svc.authenticate(an.username, GOOD, "10.9.9.9", "")
+    assert right.value.to_dict() == unknown.value.to_dict() and right.value.http_status == 401
+    with pytest.raises(AccountLocked) as owner:
+        world.svc.authenticate(an.username, "Sai#go-nham1", "10.1.1.1", "")
+    assert owner.value.details["reason"] == "failed_logins" and owner.value.http_status == 403
+    assert "quản trị" in owner.value.message
+    with pytest.raises(AccountLocked) as shell:
+        world.svc.authenticate(an.username, "Sai#go-nham2", "cli")
+    assert shell.value.to_dict() == owner.value.to_dict()
     actions = audit_actions(world, an.username)
-    assert actions.count("account:login-failed") == 7 and "account:lock" in actions
+    assert actions.count("account:login-failed") == 9 and "account:lock" in actions
 
 
 class CountingHasher(PasswordHasher):
@@ -482,16 +492,17 @@ class CountingHasher(PasswordHasher):
 
 def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_name(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    world.svc.authenticate(an.username, GOOD, "10.1.1.1", "")  # a web login: a known network (a22)
     world.svc.lock(an.username, "admin", world.admin)
     with pytest.raises(LoginFailed) as unknown:
         world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
     answers = []
     for call in (world.svc.authenticate, world.svc.authenticate_unrecorded):
-        with pytest.raises(LoginFailed) as locked:
-            call(an.username, "Sai#Mat1khau", "10.9.9.9")
+        with pytest.raises(LoginFailed) as locked:  # a stranger's browser (a23)
+            call(an.username, "Sai#Mat1khau", "10.9.9.9", "")
         answers.append(locked.value)
     with pytest.raises(LoginFailed) as change:
-        world.svc.change_password(an.username, "Sai#Mat1khau", SECOND)
+        world.svc.change_password(an.username, "Sai#Mat1khau", SECOND, device="")
     answers.append(change.value)
     for answer in answers:
         assert answer.to_dict() == unknown.value.to_dict() and answer.http_status == 401
@@ -500,11 +511,16 @@ def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_nam
         e for e in world.audit.events() if e.action == "account:login-failed" and e.actor == an.username
     ]
     assert [e.details for e in refusals] == [{"reason": "locked", "lock_reason": "admin"}] * 3
-    # The holder of the right password learns of the lock and why, at every entry.
+    # Review a23: the right password from elsewhere gets the same answer (it is not checked);
+    # an attempt from a known network learns of the lock and why, whatever the password, at
+    # every entry.
     for call in (world.svc.authenticate, world.svc.authenticate_unrecorded):
-        with pytest.raises(AccountLocked) as right:
-            call(an.username, GOOD)
-        assert right.value.details["reason"] == "admin" and right.value.http_status == 403
+        with pytest.raises(LoginFailed) as right:
+            call(an.username, GOOD, "10.9.9.9", "")
+        assert right.value.to_dict() == unknown.value.to_dict() and right.value.http_status == 401
+        with pytest.raises(AccountLocked) as known:
+            call(an.username, "Sai#Mat1khau", "10.1.1.1", "")
+        assert known.value.details["reason"] == "admin" and known.value.http_status == 403
     world.secrets.append("Sai#Mat1khau")
     assert_no_secret_in_audit(world)
 
@@ -512,8 +528,8 @@ def test_a_locked_account_and_a_wrong_password_get_the_answer_for_an_unknown_nam
 def test_an_idle_account_and_a_wrong_password_get_the_answer_for_an_unknown_name(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
     world.clock.advance(days=91)
-    with pytest.raises(LoginFailed) as idle:
-        world.svc.authenticate(an.username, "Sai#Mat1khau")
+    with pytest.raises(LoginFailed) as idle:  # a stranger's browser (a23)
+        world.svc.authenticate(an.username, "Sai#Mat1khau", "10.9.9.9", "")
     with pytest.raises(LoginFailed) as unknown:
         world.svc.authenticate("khongco.vpub", "Sai#Mat1khau")
     assert idle.value.to_dict() == unknown.value.to_dict()
@@ -718,7 +734,8 @@ def test_role_change_is_audited_and_notifies_the_person(world: World) -> None:
     assert event.actor == world.admin.username and event.source == "10.0.0.3"
     assert event.details["after"] == [{"unit": VP, "role": "lanh_dao"}, {"unit": STC, "role": "chuyen_vien"}]
 
-    cleared = world.svc.set_clearance(an.username, 2, world.admin)
+    cleared_admin = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI, clearance=2)  # (a23)
+    cleared = world.svc.set_clearance(an.username, 2, cleared_admin)
     assert cleared.clearance == 2
     assert "Tối mật" in world.svc.notifications(an.username)[-1].message
     assert "account:clearance" in audit_actions(world, an.username)
@@ -844,8 +861,9 @@ def test_concurrent_wrong_passwords_are_all_counted(world: World) -> None:
 
 def test_a_stale_write_is_a_conflict(world: World) -> None:
     an = world.person("Nguyễn Văn An", VP, Role.CHUYEN_VIEN)
+    cleared_admin = world.person("Trần Quản Trị", ROOT, Role.QUAN_TRI, clearance=1)  # raises to 1 (a23)
     stale = world.svc.get(an.username)
-    world.svc.set_clearance(an.username, 1, world.admin)
+    world.svc.set_clearance(an.username, 1, cleared_admin)
     with pytest.raises(Conflict):
         clearance = [EventDraft("someone", "account:clearance")]
         world.svc._save(stale, "someone", lambda _, a: clearance, clearance=3)

@@ -59,8 +59,8 @@ class World:
     reset: Account
     token: str
 
-    def person(self, name: str, *roles: Role) -> Account:
-        account, _ = create_person(self.svc, name, VP, roles, 0, None, self.admin, password=GOOD)
+    def person(self, name: str, *roles: Role, clearance: int = 0) -> Account:
+        account, _ = create_person(self.svc, name, VP, roles, clearance, None, self.admin, password=GOOD)
         return self.svc.authenticate(account.username, GOOD)
 
 
@@ -74,7 +74,7 @@ def _world(store: ObjectStore, keys: ObjectStore, tmp_path: Path) -> World:
     admin = svc.authenticate(admin.username, GOOD)
     svc.create_unit(VP, "Văn phòng UBND tỉnh", "vpub", ROOT, admin)
     w = World(store, repo, anchor, svc, admin, admin, admin, admin, admin, "")
-    w.admin2 = w.person("Trần Quản Trị", Role.QUAN_TRI)
+    w.admin2 = w.person("Trần Quản Trị", Role.QUAN_TRI, clearance=2)  # raises up to 2 (a23)
     w.admin2 = svc.set_roles(w.admin2.username, [(ROOT, Role.QUAN_TRI)], admin)
     w.an = w.person("Nguyễn Văn An", Role.CHUYEN_VIEN)
     w.token = svc.issue_token(w.an.username, "api", w.an)
@@ -123,7 +123,7 @@ CHANGES: dict[str, Callable[[World], object]] = {
     "lock": lambda w: w.svc.lock(w.an.username, "left", w.admin),
     "unlock": lambda w: w.svc.unlock(w.locked.username, w.admin),
     "roles": lambda w: w.svc.set_roles(w.an.username, [(VP, Role.VAN_THU)], w.admin),
-    "clearance": lambda w: w.svc.set_clearance(w.an.username, 2, w.admin),
+    "clearance": lambda w: w.svc.set_clearance(w.an.username, 2, w.admin2),
     "password-change": lambda w: w.svc.change_password(w.an.username, GOOD, "Mật-khẩu-mới-2026!"),
     "password-reset": lambda w: w.svc.reset_password(w.an.username, w.admin),
     "reset-confirm": lambda w: w.svc.confirm_reset(w.reset.username, w.admin2),

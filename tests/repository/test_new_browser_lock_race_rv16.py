@@ -90,8 +90,14 @@ def test_a_right_guess_under_way_when_new_browsers_lock_is_refused(tmp_path: Pat
         thread.join(30)
     assert len(outcome) == 1
     refused = outcome[0]
-    assert isinstance(refused, AccountLocked), f"the guess under way got {refused!r}"
-    assert refused.details["reason"] == UNTRUSTED_LOCK
+    # Review a23: refused as locked, with the answer a stranger gets under a lock (the unknown
+    # name's), which a wrong guess gets too; the refusal's event names the lock.
+    assert isinstance(refused, LoginFailed), f"the guess under way got {refused!r}"
+    with pytest.raises(LoginFailed) as unknown:
+        svc.authenticate("khongco.vpub", GOOD, "198.51.100.9", "")
+    assert refused.to_dict() == unknown.value.to_dict()
+    last = [e for e in audit.events() if e.action == "account:login-failed" and e.actor == name][-1]
+    assert last.details == {"reason": "locked", "lock_reason": UNTRUSTED_LOCK}
     account = svc.get(name)
     assert account.status.value == "active" and account.untrusted_lock_until is not None
     assert account.password_changed_at == changed_at  # the guesser set no password

@@ -122,7 +122,8 @@ def test_a_known_browsers_unprefixed_device_cookie_is_still_trusted_and_replaced
     stranger = _browser(secure_app)
     stranger.set_cookie("kho_device_" + name, device[:-4] + "AAAA")
     refused = _page_login(stranger, name, at=OUTSIDER)
-    assert refused.status_code == 401 and "trình duyệt bạn đã đăng nhập trước đây" in text(refused)
+    # Review a23: refused with the unknown name's answer there (before: the lock's message).
+    assert refused.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in text(refused)
 
 
 # -- forget-devices on the web ------------------------------------------------------------------

@@ -212,16 +212,25 @@ def test_first_login_change_and_lockout_messages(web: FlaskClient, people: Peopl
     post(web, "/logout", {})
     refused = web.post("/login", data={"username": username, "password": new, "csrf_token": csrf(web)})
     assert refused.status_code == 401 and "đang bị khóa" in text(refused)  # the right password learns why
-    # A wrong password learns nothing: the page is byte for byte the one for a name without an
-    # account, but for the name typed in (echoed in its field) and the form's CSRF token.
+    # Review a23: in this browser (its device cookie, its network) a wrong password learns why too
+    # (the password is not checked under a lock); a stranger's browser elsewhere, right or wrong,
+    # nothing.
+    typo = {"username": username, "password": "Sai@mat-khau1", "csrf_token": csrf(web)}
+    mistyped = web.post("/login", data=typo)
+    assert mistyped.status_code == 401 and "đang bị khóa" in text(mistyped)
+    # A wrong password from elsewhere learns nothing: the page is byte for byte the one for a name
+    # without an account, but for the name typed in (echoed in its field) and the form's CSRF token.
+    elsewhere = {"REMOTE_ADDR": "198.51.100.44"}
+    stranger = web.application.test_client()  # no device cookie of the account
     pages = []
-    for name in (username, "khongco.ubnd"):
-        token = csrf(web)
-        answer = web.post("/login", data={"username": name, "password": "Sai@mat-khau1", "csrf_token": token})
+    for name, password in ((username, "Sai@mat-khau1"), ("khongco.ubnd", "Sai@mat-khau1"), (username, new)):
+        token = csrf(stranger)
+        form = {"username": name, "password": password, "csrf_token": token}
+        answer = stranger.post("/login", data=form, environ_overrides=elsewhere)
         assert answer.status_code == 401
         pages.append(text(answer).replace(name, "NAME").replace(token, "TOKEN"))
     assert "không đúng" in pages[0] and "bị khóa (" not in pages[0]
-    assert pages[0] == pages[1]
+    assert pages[0] == pages[1] == pages[2]
 
 
 def test_van_thu_receives_confirms_downloads_prints_and_exports(
