@@ -20,7 +20,7 @@ from kho.errors import LegalHold
 from repository import audit_offline, formats
 from repository.audit import AuditEvent, AuditLog
 from repository.fsck import fsck
-from repository.seals import Sealer
+from repository.seals import Sealer, Verdict
 from repository.storage.local import LocalStore
 from retention.holds import Holds
 from web.context import Kho
@@ -183,3 +183,41 @@ def test_the_offline_verifier_says_it_cannot_check_seals(sealed_kho: Kho) -> Non
     assert f"{len(positions)} sự kiện mang dấu niêm phong" in note
     assert "không kiểm tra được dấu niêm phong" in note
     assert formats.AUDIT_EVENT.current == 2
+
+
+@pytest.mark.parametrize(
+    "seal",
+    ["é" * 64, "zz" * 32, "0" * 1_000_000, 12345, ["00"], {"seal": "00"}],
+    ids=["non-ascii", "non-hex", "huge", "int", "list", "object"],
+)
+def test_a_malformed_seal_is_a_finding_not_a_crash(sealed_kho: Kho, seal: object) -> None:
+    """Review rv21: a seal a writer of the store makes up (not hex, not ASCII, not a string, a
+    megabyte long) is a ``seal`` finding; the hold check, verify and fsck do not crash on it. On
+    rv20 a non-ASCII seal raised ``TypeError`` from ``hmac.compare_digest`` (verify, fsck and
+    every change of the held document failed)."""
+    people = make_people(sealed_kho)
+    record_id, placed = _placed_hold(sealed_kho, people)
+    forged = _forge_release(sealed_kho, record_id, placed, seal=seal)  # type: ignore[arg-type]
+    _assert_caught_and_still_held(sealed_kho, people, record_id, forged)
+
+
+def test_a_lone_surrogate_in_a_sealed_events_body_is_broken_not_a_crash() -> None:
+    """Review rv21: JSON may spell a lone surrogate (``"\\ud800"``), which does not encode as
+    UTF-8. The hold check judges a forged event's seal before anything hashes it, so a seal over
+    such a body is ``BROKEN``, not a ``UnicodeEncodeError`` (on rv20 it raised)."""
+    sealer = Sealer.from_master_key(base64.b64decode(MASTER))
+    body = {"seq": 7, "action": "hold:release", "details": {"reason": "\ud800"}, "seal": "00" * 32}
+    assert sealer.event_verdict(body, after_sealed=True) is Verdict.BROKEN
+    genuine = {"seq": 7, "action": "hold:release", "details": {"reason": "\ud800"}}
+    assert sealer.event_verdict({**genuine, "seal": sealer.seal_event(genuine)}, after_sealed=True) is (
+        Verdict.SEALED
+    )
+
+
+def test_a_non_ascii_seal_on_an_account_version_is_broken_not_a_crash() -> None:
+    """Review rv21: the same comparison judges account and unit versions (the read path of every
+    login): a non-ASCII seal there raised ``TypeError`` from ``hmac.compare_digest``."""
+    sealer = Sealer.from_master_key(base64.b64decode(MASTER))
+    stored = {"username": "a", "seal": "é" * 64}
+    verdict = sealer.verdict(formats.ACCOUNT.name, "accounts/a/v000001", stored, formats.ACCOUNT.current)
+    assert verdict is Verdict.BROKEN
