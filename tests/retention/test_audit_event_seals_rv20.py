@@ -17,7 +17,7 @@ from kho_people import People, make_people
 from kho_retention import closed_file, kho_env, open_kho, s3_env
 
 from kho.errors import LegalHold
-from repository import audit_offline, formats
+from repository import audit_offline, formats, sealing
 from repository.audit import AuditEvent, AuditLog
 from repository.fsck import fsck
 from repository.seals import Sealer, Verdict
@@ -221,3 +221,26 @@ def test_a_non_ascii_seal_on_an_account_version_is_broken_not_a_crash() -> None:
     stored = {"username": "a", "seal": "é" * 64}
     verdict = sealer.verdict(formats.ACCOUNT.name, "accounts/a/v000001", stored, formats.ACCOUNT.current)
     assert verdict is Verdict.BROKEN
+
+
+def test_kho_account_seal_takes_no_forged_event_for_evidence(sealed_kho: Kho) -> None:
+    """Review rv21: ``kho account seal`` seals an unsealed account version the log vouches for,
+    after verify says the chain is ok — which it says once an auditor acknowledges a ``seal``
+    finding. Its reading of the log then took a forged ``account:create`` (appended after sealed
+    events) for evidence, as fsck's repairs and the hold check do not: on rv20 the forged
+    username was among the created accounts."""
+    make_people(sealed_kho)
+    before = sealing._read_log(sealed_kho.repo)
+    assert before.created  # the genuine (sealed) account:create events vouch
+    tamper.append_forged(
+        sealed_kho.repo.store,
+        {
+            "actor": "quantri",
+            "action": "account:create",
+            "details": {"username": "ke_gia", "object": "accounts/ke_gia/v000001"},
+        },
+    )
+    log = sealing._read_log(sealed_kho.repo)
+    assert "ke_gia" not in log.created
+    assert "accounts/ke_gia/v000001" not in log.named
+    assert log == before  # the forged event adds nothing
