@@ -1463,6 +1463,8 @@ class AuditLog:
         start: one read)."""
         if self._sealed_at is not None and self._sealed_at < seq:
             return True
+        if self._unsealed_until >= seq:  # every event below was read unsealed (review rv21: no
+            return False  # listing of the log per hold check of a record with a legacy event)
         for event in self.events(self._unsealed_until):
             if event.seq >= seq:
                 return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import audit_tamper as tamper
 import pytest
@@ -244,3 +245,41 @@ def test_kho_account_seal_takes_no_forged_event_for_evidence(sealed_kho: Kho) ->
     assert "ke_gia" not in log.created
     assert "accounts/ke_gia/v000001" not in log.named
     assert log == before  # the forged event adds nothing
+
+
+class _CountingStore(LocalStore):
+    """A local store that counts its listings and reads."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, fsync=False)
+        self.lists = self.gets = 0
+
+    def list(self, *args: Any, **kwargs: Any) -> Any:
+        self.lists += 1
+        return super().list(*args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        self.gets += 1
+        return super().get(*args, **kwargs)
+
+
+def test_a_legacy_event_is_judged_from_the_log_once_per_process(tmp_path: Path) -> None:
+    """Review rv21 (the upgrade path): the hold check judges every hold event of a record before
+    each change. A legacy (unsealed) event is trusted when no sealed event lies below it, which
+    the first judgement reads from the log; on rv20 every later judgement listed the log again
+    (one listing and one read per legacy hold event per change: 12 ms of CPU at 30,000 events on
+    a local store, a LIST request on S3)."""
+    legacy = AuditLog(LocalStore(tmp_path, fsync=False))
+    for n in range(5):
+        legacy.append("vanthu", "hold:place", record_id=f"r{n}", details={"hold_id": f"h{n}"})
+    sealer = Sealer.from_master_key(base64.b64decode(MASTER))
+    AuditLog(LocalStore(tmp_path, fsync=False), sealer=sealer).append("vanthu", "record:view", record_id="r0")
+    store = _CountingStore(tmp_path)
+    log = AuditLog(store, sealer=sealer)
+    events = [e for e in log.events() if e.action == "hold:place"]
+    assert [e.seal for e in events] == [None] * 5
+    assert log.trusted(events[-1])  # legacy: nothing sealed below it
+    store.lists = store.gets = 0
+    for event in [*events, *events]:
+        assert log.trusted(event)
+    assert (store.lists, store.gets) == (0, 0)
