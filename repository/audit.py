@@ -421,6 +421,21 @@ def event_check(sealer: Sealer, event: AuditEvent, *, after_sealed: bool) -> Ver
     return sealer.event_verdict(event.body(), after_sealed=after_sealed)
 
 
+def sealed_events(sealer: Sealer, events: list[AuditEvent], sealing: list[bool]) -> list[AuditEvent]:
+    """The events (in log order, one stored object's) that a reader scanning the log may act on
+    (fsck's repairs, ``kho account seal``): without a seal key all; else those whose seal checks
+    and the legacy ones before the first sealed event
+    (:meth:`repository.seals.Sealer.event_verdict`). ``sealing[0]``: a sealed event was met (kept
+    across the objects of one scan)."""
+    kept = []
+    for event in events:
+        verdict = event_check(sealer, event, after_sealed=sealing[0])
+        sealing[0] = sealing[0] or verdict is Verdict.SEALED
+        if verdict is not Verdict.BROKEN:
+            kept.append(event)
+    return kept
+
+
 def seal_finding(seq: int, event: AuditEvent) -> Finding:
     """The ``verify`` finding of an event whose seal is due and missing or does not check."""
     if event.seal is None:
@@ -1448,6 +1463,8 @@ class AuditLog:
         start: one read)."""
         if self._sealed_at is not None and self._sealed_at < seq:
             return True
+        if self._unsealed_until >= seq:  # every event below was read unsealed (review rv21: no
+            return False  # listing of the log per hold check of a record with a legacy event)
         for event in self.events(self._unsealed_until):
             if event.seq >= seq:
                 return False

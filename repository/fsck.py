@@ -59,10 +59,10 @@ from repository.audit import (
     AuditEvent,
     EventDraft,
     VerifyReport,
-    event_check,
     first_act_only,
     listed_seq,
     parse_object,
+    sealed_events,
 )
 from repository.audit_index import HOLD_EVENT_ACTIONS, SqliteRecordIndex, entry_bytes
 from repository.due_notices import STAGED_PREFIX as NOTICES_STAGED
@@ -1110,20 +1110,6 @@ class _IndexDigests:
             return self.index.digests(self.end) == (self.events.hexdigest(), self.holds.hexdigest())
         except (sqlite3.Error, OSError):
             return True  # unusable: every reader falls back to scanning the log
-
-
-def sealed_events(sealer: Sealer, events: list[AuditEvent], sealing: list[bool]) -> list[AuditEvent]:
-    """The events (in log order, one stored object's) that fsck's repairs may act on: without a
-    seal key all; else those whose seal checks and the legacy ones before the first sealed event
-    (:meth:`repository.seals.Sealer.event_verdict`). ``sealing[0]``: a sealed event was met (kept
-    across the objects of one scan)."""
-    kept = []
-    for event in events:
-        verdict = event_check(sealer, event, after_sealed=sealing[0])
-        sealing[0] = sealing[0] or verdict is Verdict.SEALED
-        if verdict is not Verdict.BROKEN:
-            kept.append(event)
-    return kept
 
 
 def _check_withheld(

@@ -45,7 +45,7 @@ from repository.accounts import (
     carries_no_events,
     unit_key,
 )
-from repository.audit import EVENTS_PREFIX, listed_seq, parse_object
+from repository.audit import EVENTS_PREFIX, listed_seq, parse_object, sealed_events
 from repository.seals import SEAL_FIELD, Sealer, Verdict
 
 if TYPE_CHECKING:
@@ -73,8 +73,14 @@ class _Log:
 
 
 def _read_log(repo: Repository) -> _Log:
+    """The events that vouch: those whose seal checks and the legacy ones before the first sealed
+    event (:func:`repository.audit.sealed_events`). A forged event a writer of the store appended
+    after sealed ones is a ``seal`` finding of verify; once an auditor acknowledges that finding
+    the chain is ok, and on rv20 the forged ``account:create`` then vouched for a forged account
+    version, which this command sealed (review rv21)."""
     named: dict[str, set[tuple[str, str]]] = {}
     created: set[str] = set()
+    sealing = [False]
     for info in repo.store.list(EVENTS_PREFIX):
         if listed_seq(info.key) is None:
             continue  # not an event key (verify names it): it vouches for nothing
@@ -82,7 +88,7 @@ def _read_log(repo: Repository) -> _Log:
             events = parse_object(repo.store.get(info.key))
         except (KhoError, ValueError, TypeError):
             continue  # the chain check (verify) reports it
-        for event in events:
+        for event in sealed_events(repo.audit.sealer, events, sealing):
             details = event.details or {}
             if isinstance(details.get("object"), str):
                 named.setdefault(details["object"], set()).add((event.actor, event.action))

@@ -110,7 +110,17 @@ def derive_key(master_key: bytes) -> bytes:
 def _message(kind: str, key: str, body: Mapping[str, Any]) -> bytes:
     fields = {name: value for name, value in body.items() if name != SEAL_FIELD}
     canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return f"{kind}\n{key}\n".encode() + canonical.encode()
+    # surrogatepass: JSON may spell a lone surrogate ("\ud800"), which strict UTF-8 refuses; a
+    # forged body holding one must get a seal that does not check, not a UnicodeEncodeError
+    # (review rv21). Bytes of every other string are unchanged, so no seal changes.
+    return f"{kind}\n{key}\n".encode() + canonical.encode("utf-8", "surrogatepass")
+
+
+def _matches(seal: object, expected: str) -> bool:
+    """Whether a stored ``seal`` is ``expected``, in constant time. A seal that is not an ASCII
+    string (a writer of the store makes it up) does not match: ``hmac.compare_digest`` raises
+    ``TypeError`` on non-ASCII strings (review rv21)."""
+    return isinstance(seal, str) and seal.isascii() and hmac.compare_digest(seal, expected)
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ class Sealer:
             if kind not in WITH_HISTORY:
                 return Verdict.BROKEN
             return Verdict.LEGACY if self.allow_unsealed else Verdict.UNSEALED
-        if not isinstance(seal, str) or not hmac.compare_digest(seal, self._mac(kind, key, stored)):
+        if not _matches(seal, self._mac(kind, key, stored)):
             return Verdict.BROKEN
         return Verdict.SEALED
 
@@ -179,9 +189,7 @@ class Sealer:
         if seal is None:
             return Verdict.BROKEN if after_sealed else Verdict.LEGACY
         seq = body.get("seq")
-        if not isinstance(seal, str) or not isinstance(seq, int):
-            return Verdict.BROKEN
-        if not hmac.compare_digest(seal, self._mac(EVENT_KIND, str(seq), body)):
+        if not isinstance(seq, int) or not _matches(seal, self._mac(EVENT_KIND, str(seq), body)):
             return Verdict.BROKEN
         return Verdict.SEALED
 
