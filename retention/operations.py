@@ -497,6 +497,12 @@ def run_restore(
                        force=force, sealer=sealer, manifest=keys_manifest, held=keys_held)
         for finding in history:
             warn(f"CẢNH BÁO: nhật ký của bản sao lưu không khớp điểm mốc ký số ngoài kho: {finding}")
+        # The by-record index of the log lives outside the store and still describes the log
+        # that was replaced (events past the copy's end, of another timeline): rebuilt from the
+        # restored log before anything is appended to it, or a record's history would miss the
+        # events written after the restore (fsck's step 9b names it, review rv19).
+        step = "audit-index"
+        repo.audit.rebuild_index()
         step = "destructions"
         redestroyed = apply_tombstones(repo, ledger.tombstones, actor=actor)
         reapplied = reapply_destructions(repo, rows, actor=actor)
