@@ -57,7 +57,8 @@ for n in range(ROUNDS):
         answers[label].add(f"{done.status_code} {done.get_data(as_text=True)}")
 for label in cases:
     print(
-        f"{label:38} wall min {min(wall[label]) * 1e3:7.1f} med {statistics.median(wall[label]) * 1e3:7.1f} ms"
+        f"{label:38} wall min {min(wall[label]) * 1e3:7.1f}"
+        f" med {statistics.median(wall[label]) * 1e3:7.1f} ms"
         f"  cpu min {min(cpu[label]) * 1e3:7.1f} med {statistics.median(cpu[label]) * 1e3:7.1f} ms"
         f"  answer: {' | '.join(sorted(a[:48] for a in answers[label]))}"
     )
