@@ -967,8 +967,9 @@ class AuditLog:
     def _acknowledged_since(self, last: int, moment: str) -> bool:
         """Whether an ``audit:acknowledge`` event whose hash recomputes lies among the events
         from ``last`` back to the first written at or before ``moment`` (the time of the event
-        a process knew, gone since). Its signature is judged by ``verify``, which names an
-        unsigned one as an open finding for good: an event forged to pass here is evidence."""
+        a process knew, gone since), and one a reader may act on (:meth:`trusted`: with a seal
+        key, its seal checks). Its signature is judged by ``verify``, which names an unsigned
+        one as an open finding for good: an event forged to pass here is evidence."""
         position = last
         while position >= 0:
             try:
@@ -982,7 +983,11 @@ class AuditLog:
             for event in reversed(events):
                 if event.at <= moment:
                     return False
-                if event.action == ACKNOWLEDGE_ACTION and event.compute_hash() == event.hash:
+                if (
+                    event.action == ACKNOWLEDGE_ACTION
+                    and event.compute_hash() == event.hash
+                    and self.trusted(event)  # a forged, unsealed one is no leave (review rv21)
+                ):
                     return True
             position = first - 1
         return False

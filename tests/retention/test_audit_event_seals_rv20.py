@@ -283,3 +283,33 @@ def test_a_legacy_event_is_judged_from_the_log_once_per_process(tmp_path: Path) 
     for event in [*events, *events]:
         assert log.trusted(event)
     assert (store.lists, store.gets) == (0, 0)
+
+
+def test_a_running_process_takes_no_forged_acknowledgement_as_leave_to_write_past_a_cut(
+    sealed_kho: Kho, people: People
+) -> None:
+    """A process that knew the log's end finds it cut (the last act deleted with the witness):
+    it appends past the cut only after an auditor's acknowledgement written since
+    (``AuditLog._acknowledged_since``). A writer of the store without the seal key appends an
+    unsealed ``audit:acknowledge`` there (review rv21, open): before, its recomputed hash was
+    enough and the running process wrote on over the cut; now the acknowledgement must be one a
+    reader may act on (its seal checks), so the act is refused."""
+    from kho.errors import AuditChainBroken
+    from repository.audit import EVENTS_PREFIX, WITNESS_KEY
+
+    record_id, _placed = _placed_hold(sealed_kho, people)
+    repo = sealed_kho.repo
+    repo.audit.append("clerk", "content:read", record_id=record_id)  # the end this process knows
+    store = repo.store
+    store.delete([i.key for i in store.list(EVENTS_PREFIX)][-1])
+    store.delete(WITNESS_KEY)
+    forged = tamper.append_forged(
+        store,
+        {"actor": "kiemtoan", "action": "audit:acknowledge", "details": {"reason": "Chấp nhận"}},
+        at="2999-12-31T23:59:59Z",
+    )
+    assert forged.seal is None
+    events = [i.key for i in store.list(EVENTS_PREFIX)]
+    with pytest.raises(AuditChainBroken):
+        repo.audit.append("clerk", "content:read", record_id=record_id)
+    assert [i.key for i in store.list(EVENTS_PREFIX)] == events  # nothing written past the cut

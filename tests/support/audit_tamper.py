@@ -190,13 +190,18 @@ def lower_witness(store: ObjectStore, seq: int) -> None:
 
 
 def append_forged(
-    store: ObjectStore, fields: dict[str, Any], *, into_last_batch: bool = False, seal: str | None = None
+    store: ObjectStore,
+    fields: dict[str, Any],
+    *,
+    into_last_batch: bool = False,
+    seal: str | None = None,
+    at: str | None = None,
 ) -> AuditEvent:
     """What a writer of the store without the seal key does (review rv19, open item 0): an event
     with ``fields`` (actor, action, record_id, details …) chained after the log's last event with
     a correct hash and ``prev``, written at the next key (or, ``into_last_batch``, inside the last
     stored object), and the witness moved to it. ``seal``: a seal to put on it (copied from
-    another event); else it has none."""
+    another event); else it has none. ``at``: its time (else the last event's)."""
     before = layout(store)
     after = _copy(before)
     last = AuditEvent.from_raw(after[-1].events[-1])
@@ -207,7 +212,7 @@ def append_forged(
         "details": {},
         **fields,
         "seq": last.seq + 1,
-        "at": last.at,
+        "at": at or last.at,
         "prev": last.hash,
         "format_version": formats.AUDIT_EVENT.current,
     }
