@@ -119,7 +119,9 @@ def test_a_soft_time_limit_at_every_fsync_link_or_replace_of_a_creation(
     while (found := _round(what, at, tmp_path, monkeypatch)) is not None:
         wrong.extend(found)
         at += 1
-    assert at > 2
+    # Calls a creation makes (at least): its fsyncs and links; one replace, the audit witness's
+    # (s16: the witness, a pointer, is no longer archived by a second replace into versions/).
+    assert at > {"fsync": 2, "link": 2, "replace": 1}[what]
     assert wrong == [], "\n".join(wrong)
 
 
