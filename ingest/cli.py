@@ -22,10 +22,11 @@ from typing import Any, TypeVar
 import click
 
 from ingest.bulk import SYSTEM_STATE, BulkItem, import_paths
-from ingest.status import JobState, JobStatus, JobStore
+from ingest.status import JobState, JobStatus, JobStore, checked_job_id, job_not_found
 from kho.config import Settings
 from kho.errors import KhoError, NotFound
 from kho.files import printable
+from repository.ingest_jobs import bare, shown_job
 from repository.policy import Action
 from repository.records import Actor, is_record_id
 
@@ -78,6 +79,29 @@ def _person(action: Action) -> tuple[Any, Actor]:
     actor: Actor = obj.actor
     obj.repo.authorize(actor, action)
     return obj, actor
+
+
+def _as_seen(obj: Any, actor: Actor, status: JobStatus) -> JobStatus | None:
+    """``status`` as ``actor`` may have it (:func:`repository.ingest_jobs.shown_job`), or None."""
+    shown = shown_job(obj.repo, actor, status.to_dict())
+    return None if shown is None else JobStatus.from_dict(shown)
+
+
+def _job_for(obj: Any, actor: Actor, job: str) -> JobStatus:
+    """The job ``job`` names, as ``actor`` may have it; one whose record they may not see is
+    answered as a job that does not exist (``JOB_NOT_FOUND``: its id is the file's SHA-256, so
+    any other answer tells them the agency received that file), the refusal audited."""
+    found = JobStore(obj.repo.store).get(job)
+    shown = _as_seen(obj, actor, found)
+    if shown is None:
+        obj.repo.audit_denied(
+            actor,
+            found.record_id,
+            {"action": Action.INTAKE_LIST.value, "job_id": found.job_id, "answered": "JOB_NOT_FOUND"},
+            as_absent=True,
+        )
+        raise job_not_found(checked_job_id(job))
+    return shown
 
 
 def _described(status: JobStatus) -> dict[str, Any]:
@@ -202,16 +226,16 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
 @_handles_errors
 def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
     """Trạng thái một lượt tiếp nhận (JOB = mã băm SHA-256 hoặc 8+ ký tự đầu), hoặc tất cả."""
-    obj, _ = _person(Action.INTAKE_LIST)
-    jobs = JobStore(obj.repo.store)
+    obj, actor = _person(Action.INTAKE_LIST)
     if job:
-        found = jobs.get(job)
+        found = _job_for(obj, actor, job)
         if as_json:
             click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
         else:
             _print_status(found)
         return
-    listed = [s for s in jobs.all() if state is None or s.state.value == state]
+    chosen = (s for s in JobStore(obj.repo.store).all() if state is None or s.state.value == state)
+    listed = [shown for s in chosen if (shown := _as_seen(obj, actor, s)) is not None]
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in listed], ensure_ascii=False))
         return
@@ -256,15 +280,18 @@ def retry_cmd(job: str, as_json: bool) -> None:
     from ingest.tasks import dispatch
 
     quiet_validation_logs()
-    _person(Action.RECORD_CREATE)
+    obj, actor = _person(Action.RECORD_CREATE)
     settings = Settings.from_env()
+    current = _job_for(obj, actor, job)
     pipeline = Pipeline.from_settings(settings)
-    current = pipeline.jobs.get(job)
     result = dispatch(current.job_id, settings=settings, pipeline=pipeline, force=True)
     if result is None:
         result = pipeline.jobs.get(current.job_id)
         if not as_json:
             click.echo("Đã gửi lại cho worker xử lý.")
+    # A job that named no record (shown bare) may now have one the person may not see.
+    unseen = {**bare(result.to_dict()), "record_id": None}
+    result = _as_seen(obj, actor, result) or JobStatus.from_dict(unseen)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -282,10 +309,9 @@ def retry_cmd(job: str, as_json: bool) -> None:
 def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
     """Trả lại văn bản (TARGET = mã văn bản hoặc mã lượt tiếp nhận) kèm lý do."""
     obj, actor = _person(Action.INTAKE_LIST)
-    repo = obj.repo
     record_id = target
     if not is_record_id(target):
-        found = JobStore(repo.store).get(target)
+        found = _job_for(obj, actor, target)
         if found.record_id is None:
             raise NotFound(
                 "Lượt tiếp nhận này chưa lưu được bản gốc, không có văn bản để trả lại.",

@@ -174,6 +174,13 @@ def checked_job_id(job_id: str) -> str:
     return text
 
 
+def job_not_found(job_id: str) -> NotFound:
+    """The answer to a job id that names no job (``job_id`` as :func:`checked_job_id` gives it),
+    word for word also the answer to a job the person may not see
+    (:func:`repository.policy.job_sight`)."""
+    return NotFound(f"Không tìm thấy lượt tiếp nhận “{job_id}”.", code="JOB_NOT_FOUND", job_id=job_id)
+
+
 def job_key(job_id: str) -> str:
     return f"{JOBS_PREFIX}{job_id}.json"
 
@@ -204,7 +211,7 @@ class JobStore:
             ]
             if len(matches) == 1:
                 return JobStatus.from_dict(json.loads(self.store.get(matches[0])))
-        raise NotFound(f"Không tìm thấy lượt tiếp nhận “{job_id}”.", code="JOB_NOT_FOUND", job_id=job_id)
+        raise job_not_found(job_id)
 
     def find(self, job_id: str) -> JobStatus | None:
         try:

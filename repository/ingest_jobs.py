@@ -36,6 +36,7 @@ from repository.storage.base import ObjectStore, replace_every_version
 
 if TYPE_CHECKING:
     from repository.audit import AuditLog
+    from repository.records import Actor, Repository
 
 JOBS_PREFIX = "ingest/jobs/"
 STAGED_PREFIX = "ingest/scrub/"
@@ -71,6 +72,47 @@ def scrubbed(data: Mapping[str, Any]) -> dict[str, Any]:
         out["filename"] = neutral_filename(str(out.get("job_id") or ""), str(out.get("filename") or ""))
         out["source"] = None
     return out
+
+
+BARE_REASON = "(đã ẩn: lượt tiếp nhận chưa lưu được bản gốc, không thuộc đơn vị của bạn)"
+"""The message a :attr:`~repository.policy.JobSight.BARE` job shows in place of its own, which
+quotes the file name."""
+
+
+def bare(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (a job) as :attr:`~repository.policy.JobSight.BARE` (pure): no file name (the
+    neutral one), no source path, no message of its own; its code, state, steps and times kept."""
+    out = dict(data)
+    out["filename"] = neutral_filename(str(out.get("job_id") or ""), str(out.get("filename") or ""))
+    out["source"] = None
+    if out.get("reason"):
+        out["reason"] = BARE_REASON
+    out["summary"] = {}
+    return out
+
+
+def shown_job(repo: Repository, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``data`` (a job as stored) as ``actor`` may have it (:func:`repository.policy.job_sight`):
+    whole, bare, or None (not to be shown: answered as a job that does not exist). Kho's own
+    processes get it whole. A record that cannot be opened any more is one the person may not
+    see (:data:`repository.records.UNOPENABLE`)."""
+    from repository.policy import INTAKE_STATE, JobSight, RecordFacts, job_sight
+    from repository.records import SYSTEM, UNOPENABLE
+
+    if actor.system:
+        return dict(data)
+    record_id = data.get("record_id")
+    if record_id:
+        try:
+            facts = repo.facts(repo.get(str(record_id), actor=SYSTEM))
+        except UNOPENABLE:
+            return None
+    else:  # the intake it would have made: of no unit, so the agency's (Repository.facts)
+        facts = RecordFacts(str(data.get("job_id") or ""), INTAKE_STATE, repo.agency_id, state=INTAKE_STATE)
+    sight = job_sight(actor.as_principal, facts, stored=bool(record_id))
+    if sight is JobSight.WHOLE:
+        return dict(data)
+    return bare(data) if sight is JobSight.BARE else None
 
 
 def _needs_scrub(stored: Mapping[str, Any]) -> bool:

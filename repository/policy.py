@@ -890,6 +890,37 @@ def counts_in_totals(principal: Principal, facts: RecordFacts) -> bool:
     return facts.secrecy <= principal.clearance
 
 
+class JobSight(StrEnum):
+    """How much of an ingest job (``ingest/jobs/<sha256>.json``: its file name, source path,
+    record, signature verdict and its reasons, pages and characters, the steps) a person gets."""
+
+    WHOLE = "whole"
+    """Every field: the person may see the job's record."""
+    BARE = "bare"
+    """Its id, state, step, times and codes: no file name, source path or message (which quote
+    the name), no summary."""
+    NONE = "none"
+    """Nothing: answered as a job that does not exist."""
+
+
+def job_sight(principal: Principal, record: RecordFacts, *, stored: bool = True) -> JobSight:
+    """What of an ingest job a person gets (``kho ingest status|retry|return``): a job is read
+    as its record is (:func:`sees`), and a job whose record they may not see is
+    :attr:`JobSight.NONE`. ``stored`` False: the job never stored its original, so it names no
+    record; ``record`` is then the one it would have made, an intake of no unit, which is the
+    agency's (``Repository.facts``): its văn thư get it whole, every other văn thư bare (they may
+    retry it by its id). The jobs were listed whole to every văn thư of every unit: a Mật
+    document's record id, its signature verdict and explanation, its page and character counts,
+    and the file names and source paths of failed uploads (review rv26). A job's id is the
+    SHA-256 of the file, so a job answered to whoever asks also told them that the agency had
+    received a file they hold."""
+    if not decide(principal, Action.INTAKE_LIST):
+        return JobSight.NONE
+    if sees(principal, record):
+        return JobSight.WHOLE
+    return JobSight.NONE if stored else JobSight.BARE
+
+
 HOLD_BLOCKS: frozenset[Action] = frozenset(
     {Action.RECORD_UPDATE, Action.FILE_EDIT, Action.RECORD_GRANT, Action.FILE_KEEP_APPROVE}
 )

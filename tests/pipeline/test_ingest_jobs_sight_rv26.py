@@ -1,0 +1,102 @@
+"""``kho ingest status|retry|return`` answer a job as its record's access policy allows (rv26).
+
+The jobs were listed whole to every văn thư of every unit, whatever their clearance: a Mật
+document's record id, its signature verdict and explanation, its page and character counts, and
+the file names and source paths of failed uploads; and ``status JOB`` told anyone holding a file
+(the job id is its SHA-256) that the agency had received it. Now a job whose record the person may
+not see is left out of the list and answered as an absent job; a job that never stored its
+original (no record, so no unit) is shown bare: no file name, source path or message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from kho_people import AGENCY, make_people
+from kho_testing import incoming
+
+from kho.config import Settings
+from repository.policy import Role
+from web.cli import main
+from web.context import Kho
+
+SECRET_NAME = "QD-ky-luat-Nguyen-Van-A.pdf"
+FAILED_NAME = "Bao-cao-mat-Nguyen-Van-B.pdf"
+ABSENT_JOB = "0123456789abcdef"
+DESCRIBED = incoming(
+    organ_name="ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM",
+    code_number="02",
+    code_notation="QĐ-UBND",
+    issued_date="2026-03-05",
+    secrecy=2,
+)
+"""What the test PKI's signed document says of itself (``signed["valid-1"]``), marked Mật."""
+
+
+def _as(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, token: str, args: list[str]) -> tuple[int, str]:
+    monkeypatch.setenv("KHO_TOKEN", token)
+    result = runner.invoke(main, ["ingest", *args])
+    return result.exit_code, result.output
+
+
+def test_a_job_is_answered_as_its_record_allows(
+    tmp_path: Path, signed: dict[str, bytes], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / SECRET_NAME).write_bytes(signed["valid-1"])
+    (folder / FAILED_NAME).write_bytes(b"")
+    kho = Kho(Settings.from_env(), follow_index=False)
+    people = make_people(kho)
+    people.add("van_thu_0", "Trịnh Thị Thư", AGENCY, [Role.VAN_THU], 0)  # the agency's, Thường
+    monkeypatch.setenv("KHO_TOKEN_FILE", str(tmp_path / "tokens.json"))
+    runner = CliRunner()
+    code, out = _as(runner, monkeypatch, people.tokens["van_thu"], [str(folder), "--workers", "1", "--json"])
+    assert code == 1, out  # the empty file failed
+    items = {Path(i["path"]).name: i for i in json.loads(out)["items"]}
+    secret_job, failed_job = items[SECRET_NAME]["job_id"], items[FAILED_NAME]["job_id"]
+    record_id = items[SECRET_NAME]["record_id"]
+    assert record_id and items[FAILED_NAME]["record_id"] is None
+    record = kho.repo.get(record_id, actor=people.actor("van_thu"))
+    clerk = people.actor("van_thu")
+    kho.receive.confirm(record_id, DESCRIBED, expected_version=record.version, actor=clerk)
+
+    # Who may see the record (the agency's văn thư, cleared Tối mật) keeps every field.
+    code, out = _as(runner, monkeypatch, people.tokens["van_thu"], ["status", "--json"])
+    whole = {j["job_id"]: j for j in json.loads(out)}
+    assert whole[secret_job]["record_id"] == record_id
+    assert whole[secret_job]["summary"]["signature_verdict"] == "TOTAL-PASSED"
+    assert whole[failed_job]["filename"] == FAILED_NAME and FAILED_NAME in whole[failed_job]["reason"]
+
+    for who in ("van_thu_b", "van_thu_0"):  # another unit's văn thư; the agency's, not cleared
+        token = people.tokens[who]
+        code, out = _as(runner, monkeypatch, token, ["status", "--json"])
+        assert code == 0, out
+        listed = {j["job_id"]: j for j in json.loads(out)}
+        assert secret_job not in listed, (who, listed)
+        for word in (record_id, "TOTAL-PASSED", SECRET_NAME):
+            assert word not in out, (who, word, out)
+        failed = listed[failed_job]
+        if who == "van_thu_b":  # a job that stored nothing would have made an intake of the agency
+            for word in ("Nguyen-Van", str(folder)):
+                assert word not in out, (who, word, out)
+            assert failed["filename"] == failed_job[:16] + ".pdf" and failed["source"] is None
+            assert FAILED_NAME not in failed["reason"] and failed["reason_code"] == "FILE_EMPTY"
+        else:
+            assert failed["filename"] == FAILED_NAME and failed["reason_code"] == "FILE_EMPTY"
+        code, out = _as(runner, monkeypatch, token, ["status"])
+        assert secret_job[:16] not in out and SECRET_NAME not in out and "xong: 0, lỗi: 1" in out, out
+
+        # One job by its id: the answer of a job that does not exist, whatever the command.
+        for command in (["status"], ["status", "--json"], ["retry"], ["return"]):
+            absent = _as(runner, monkeypatch, token, [*command, ABSENT_JOB])
+            assert absent[0] == 2 and "JOB_NOT_FOUND" in absent[1], (who, command, absent)
+            for prefix in (secret_job, secret_job[:16]):
+                code, out = _as(runner, monkeypatch, token, [*command, prefix])
+                said = out.replace(secret_job, "<job>").replace(prefix, "<job>")
+                assert (code, said) == (2, absent[1].replace(ABSENT_JOB, "<job>")), (who, command, out)
+    assert kho.repo.get(record_id, actor=clerk).extra.get("returned") is None  # nothing returned
+    kho.close()
