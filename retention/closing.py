@@ -12,7 +12,7 @@ Pure: no store, no clock (``today`` comes from the caller).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +27,10 @@ REQUIRED_FIELDS = {
     "subject": "Trích yếu",
     "organ_name": "Tác giả (cơ quan ban hành)",
 }
+
+
+HIDDEN_LABEL = "(ẩn: văn bản bạn không được xem)"
+"""What a closing finding says of a document the reader may not see (:func:`check_closing`)."""
 
 
 class ClosingRefused(KhoError):
@@ -95,7 +99,13 @@ def check_closing(
     start_date: date,
     end_date: date,
     today: date,
+    hidden: Collection[str] = (),
 ) -> ClosingReport:
+    """The findings of closing a hồ sơ of ``documents`` on ``end_date``. ``hidden``: documents of
+    it the reader may not see (``repository.policy.sees``): their findings stay, with their code
+    and whether they block, but name no document (:data:`HIDDEN_LABEL`, no record id), and the
+    end-date finding gives no date of theirs. A Thường chuyên viên who may close the hồ sơ got the
+    id, số and ký hiệu of its Mật documents, and the date of the newest (review rv26)."""
     out: list[Finding] = []
     if not documents:
         out.append(Finding("FILE_EMPTY", "Hồ sơ chưa có văn bản nào.", True))
@@ -107,16 +117,19 @@ def check_closing(
                 True,
             )
         )
-    issued = [d.fields["issued_date"] for d in documents if isinstance(d.fields.get("issued_date"), date)]
+    dated = [d for d in documents if isinstance(d.fields.get("issued_date"), date)]
+    issued = [d.fields["issued_date"] for d in dated]
     if issued and end_date < max(issued):
         # The retention period runs from the year the work ended (TT 10/2022): an end date before
         # the hồ sơ's last document would start it years early, and the hồ sơ would be listed
         # for destruction (or become due for transfer) at once.
+        shown = [d.fields["issued_date"] for d in dated if d.record_id not in hidden]
+        when = f" ({max(issued):%d/%m/%Y})" if shown and max(shown) == max(issued) else ""
         out.append(
             Finding(
                 "FILE_END_BEFORE_DOCUMENTS",
                 f"Ngày kết thúc {end_date:%d/%m/%Y} sớm hơn ngày của văn bản mới nhất trong hồ sơ"
-                f" ({max(issued):%d/%m/%Y}): công việc chưa thể kết thúc trước ngày đó.",
+                f"{when}: công việc chưa thể kết thúc trước ngày đó.",
                 True,
             )
         )
@@ -131,23 +144,20 @@ def check_closing(
         )
     seen: dict[str, str] = {}
     for doc in documents:
+        label, named = (HIDDEN_LABEL, None) if doc.record_id in hidden else (doc.label, doc.record_id)
         if doc.state == "destroyed":
-            out.append(Finding("DOCUMENT_DESTROYED", f"Văn bản {doc.label} đã bị hủy.", True, doc.record_id))
+            out.append(Finding("DOCUMENT_DESTROYED", f"Văn bản {label} đã bị hủy.", True, named))
             continue
         if not doc.registered:
-            out.append(
-                Finding(
-                    "DOCUMENT_NOT_REGISTERED", f"Văn bản {doc.label} chưa được vào sổ.", True, doc.record_id
-                )
-            )
-        missing = [label for name, label in REQUIRED_FIELDS.items() if not doc.fields.get(name)]
+            out.append(Finding("DOCUMENT_NOT_REGISTERED", f"Văn bản {label} chưa được vào sổ.", True, named))
+        missing = [wanted for name, wanted in REQUIRED_FIELDS.items() if not doc.fields.get(name)]
         if missing:
             out.append(
                 Finding(
                     "DOCUMENT_METADATA_MISSING",
-                    f"Văn bản {doc.label} thiếu: {', '.join(missing)}.",
+                    f"Văn bản {label} thiếu: {', '.join(missing)}.",
                     True,
-                    doc.record_id,
+                    named,
                 )
             )
         if doc.duplicate_key:
@@ -155,23 +165,21 @@ def check_closing(
                 out.append(
                     Finding(
                         "DOCUMENT_DUPLICATE",
-                        f"Văn bản {doc.label} trùng với một văn bản khác trong hồ sơ.",
+                        f"Văn bản {label} trùng với một văn bản khác trong hồ sơ.",
                         False,
-                        doc.record_id,
+                        named,
                     )
                 )
             seen.setdefault(doc.duplicate_key, doc.record_id)
         if doc.draft:
-            out.append(
-                Finding("DOCUMENT_DRAFT", f"Văn bản {doc.label} là bản dự thảo.", False, doc.record_id)
-            )
+            out.append(Finding("DOCUMENT_DRAFT", f"Văn bản {label} là bản dự thảo.", False, named))
         if not doc.fields.get("page_amount"):
             out.append(
                 Finding(
                     "PAGE_COUNT_UNKNOWN",
-                    f"Chưa xác định số trang của văn bản {doc.label}.",
+                    f"Chưa xác định số trang của văn bản {label}.",
                     False,
-                    doc.record_id,
+                    named,
                 )
             )
     return ClosingReport(tuple(out))

@@ -15,6 +15,7 @@ Versions are created with ``put_if_absent``: two people editing the same version
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -366,6 +367,17 @@ class RetentionService:
     def closing_report(
         self, file_id: str, *, end_date: date, actor: Actor
     ) -> tuple[Record, ClosingReport, dict[str, int]]:
+        """The findings of closing the hồ sơ on ``end_date``, as ``actor`` may read them: those of
+        a document they may not see (``policy.sees``) name no document (``closing.check_closing``'s
+        ``hidden``), and the page counts of the documents."""
+        file, _whole, shown, pages = self._closing_reports(file_id, end_date=end_date, actor=actor)
+        return file, shown, pages
+
+    def _closing_reports(
+        self, file_id: str, *, end_date: date, actor: Actor
+    ) -> tuple[Record, ClosingReport, ClosingReport, dict[str, int]]:
+        """:meth:`closing_report` with the whole report beside the one shown to ``actor`` (what a
+        closed hồ sơ keeps in ``closing_flags``: shown to each reader by ``as_seen_by``)."""
         file = self.repo.get(file_id, actor=actor)
         if file.kind != KIND_FILE:
             raise NotFound(f"“{file_id}” không phải là hồ sơ.", record_id=file_id)
@@ -375,7 +387,8 @@ class RetentionService:
         documents = self._documents(file)
         pages = self._pages(documents)
         facts = [self.facts_of(d, page_amount=pages.get(d.record_id)) for d in documents]
-        report = closing.check_closing(
+        check = functools.partial(
+            closing.check_closing,
             facts,
             retention=parse_retention(md.maintenance),
             plan_retention=self._plan_retention(file),
@@ -383,7 +396,9 @@ class RetentionService:
             end_date=end_date,
             today=self.today(),
         )
-        return file, report, pages
+        whole = check()
+        hidden = {d.record_id for d in documents if not self.repo.may_see(actor, d)}
+        return file, whole, check(hidden=hidden) if hidden else whole, pages
 
     def _plan_retention(self, file: Record) -> Retention | None:
         """The thời hạn bảo quản the Danh mục hồ sơ gives a hồ sơ (None: not in an issued plan):
@@ -407,12 +422,12 @@ class RetentionService:
     def close_file(self, file_id: str, *, end_date: date, expected_version: int, actor: Actor) -> Record:
         """Kết thúc hồ sơ (Điều 29 k4): refused with the first blocking finding's code (nothing
         written); otherwise page counts are filled, then the hồ sơ is closed in one version."""
-        file, report, pages = self.closing_report(file_id, end_date=end_date, actor=actor)
+        file, report, shown, pages = self._closing_reports(file_id, end_date=end_date, actor=actor)
         if file.state != FileState.OPEN:
             raise KhoError("Hồ sơ đã kết thúc.", code="FILE_STATE_INVALID", state=file.state)
         if file.version != expected_version:
             self._expect(file.version, expected_version, f"Hồ sơ “{file_id}”")
-        report.raise_if_blocked()
+        shown.raise_if_blocked()
         for doc_id, count in pages.items():
             doc = self.repo._load(doc_id)
             self.repo.update_metadata(
@@ -639,9 +654,7 @@ class RetentionService:
 
     def _received(self, actor: Actor, state: str) -> list[Record]:
         self.repo.authorize(actor, Action.SUBMISSION_REVIEW)
-        return [
-            f for f in self._files() if f.state == state and self.repo.receives_submission(actor, f)
-        ]
+        return [f for f in self._files() if f.state == state and self.repo.receives_submission(actor, f)]
 
     def _evidence(self, doc: Record) -> submission.DocumentEvidence:
         label = doc.so_ky_hieu or doc.record_id
