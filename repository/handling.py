@@ -615,9 +615,7 @@ class HandlingService:
         logged = self.withheld_in_log(record.record_id, set(withheld))
         if logged:
             withheld = {**logged, **withheld}
-            users, units = reached(
-                [without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps]
-            )
+            users, units = reached([without(s, *withheld[s.seq]) if s.seq in withheld else s for s in steps])
             give_users = [u for u in give_users if u in users]
             give_units = [u for u in give_units if u in units]
             if not give_users and not give_units:
@@ -1005,9 +1003,8 @@ class HandlingService:
 
     # -- follow-up ----------------------------------------------------------------------------
     def counts(self, actor: Actor, today: date | None = None) -> Counts:
-        """The home page numbers, from the work index (indexed lookups, no scan); the documents
-        waiting for the person's direction or with unseen notices are also asked of the policy
-        (one load each)."""
+        """The home page numbers, from the work index (indexed lookups, no scan); every document
+        they count is also asked of the policy (one load each), as in the lists."""
         user = actor.user
         today = today or self.today()
         soon = self.calendar.add_working_days(today, 2).isoformat()
@@ -1016,20 +1013,28 @@ class HandlingService:
         new_notices = "SELECT record_id, count(*) FROM notices WHERE user = ? AND seen = 0 GROUP BY record_id"
         unseen: dict[str, int] = dict(q(new_notices, (user,)))
         mine = "(handler = ? OR (handler = '' AND chu_tri = ?)) AND status != 'done'"
-        open_ = q(f"SELECT count(*) FROM tasks WHERE {mine}", (user, user))[0][0]
-        overdue = q(f"SELECT count(*) FROM tasks WHERE {mine} AND deadline < ?", (user, user, t))[0][0]
-        due_soon = q(
-            f"SELECT count(*) FROM tasks WHERE {mine} AND deadline >= ? AND deadline <= ?",
-            (user, user, t, soon),
-        )[0][0]
-        to_approve = q("SELECT count(*) FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))[0][
-            0
+        tasks: list[tuple[str, str | None]] = [
+            (r[0], r[1]) for r in q(f"SELECT record_id, deadline FROM tasks WHERE {mine}", (user, user))
+        ]
+        approving = [
+            r[0]
+            for r in q("SELECT record_id FROM tasks WHERE assigner = ? AND pending_approval = 1", (user,))
         ]
         waiting = "SELECT record_id FROM docs WHERE status = 'submitted' AND leaders LIKE ?"
         submitted = {r[0] for r in q(waiting, (f"%,{user},%",))}
-        # Through the policy, as the lists they count (:meth:`to_direct`, :meth:`notices`): a
-        # document the person may no longer see is neither "chờ cho ý kiến" nor a new notice.
-        visible = self._seen_by(actor, submitted | set(unseen)) if submitted or unseen else set()
+        # Through the policy, as the lists they count (:meth:`my_work`, :meth:`to_direct`,
+        # :meth:`notices`): a document the person may no longer see (raised above their
+        # clearance, moved out of their units, destroyed) is neither a task, nor "chờ cho ý
+        # kiến", nor a new notice. The task counts were taken from the work index alone: "1 việc
+        # đang giải quyết, 1 quá hạn" over an empty list told them a document they lost sight of
+        # was still open, and when it fell due (review rv26).
+        named = {record_id for record_id, _ in tasks} | set(approving) | submitted | set(unseen)
+        visible = self._seen_by(actor, named) if named else set()
+        deadlines = [deadline for record_id, deadline in tasks if record_id in visible]
+        open_ = len(deadlines)
+        overdue = sum(1 for d in deadlines if d is not None and d < t)
+        due_soon = sum(1 for d in deadlines if d is not None and t <= d <= soon)
+        to_approve = sum(1 for record_id in approving if record_id in visible)
         to_direct = len(submitted & visible)
         inbox = sum(n for record_id, n in unseen.items() if record_id in visible)
         return Counts(inbox, open_, due_soon, overdue, to_approve, to_direct)
@@ -1339,9 +1344,7 @@ class HandlingService:
             "kind": kind,
             "total": total,
             "totals": totals,
-            "by_unit": {
-                u: {"total": sum(c.values()), "totals": c} for u, c in sorted(by_unit.items())
-            },
+            "by_unit": {u: {"total": sum(c.values()), "totals": c} for u, c in sorted(by_unit.items())},
         }
 
 
