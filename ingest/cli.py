@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -104,6 +105,17 @@ def _job_for(obj: Any, actor: Actor, job: str) -> JobStatus:
     return shown
 
 
+def _item_as_seen(obj: Any, actor: Actor, item: BulkItem) -> BulkItem:
+    """A bulk import's ``item`` without the record id of a record ``actor`` may not see: a file
+    the agency received before (the same SHA-256, the same job) answered the id of another
+    unit's record, a Mật one too (:func:`repository.policy.job_sight`)."""
+    if item.record_id is None or item.job_id is None:
+        return item
+    if shown_job(obj.repo, actor, {"job_id": item.job_id, "record_id": item.record_id}) is not None:
+        return item
+    return replace(item, record_id=None)
+
+
 def _described(status: JobStatus) -> dict[str, Any]:
     """What the job's document says (số, ký hiệu, loại, ngày, trích yếu), read from the record's
     sealed metadata when the person may read the record; nothing otherwise (a destroyed record,
@@ -184,7 +196,7 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
     from ingest.pipeline import quiet_validation_logs
 
     quiet_validation_logs()
-    _person(Action.RECORD_CREATE)
+    obj, actor = _person(Action.RECORD_CREATE)
     settings = Settings.from_env()
     last = [0.0]
 
@@ -205,6 +217,7 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
         manifest_path=Path(manifest) if manifest else None, retry_failed=retry_failed,
         progress=progress,
     )
+    report = replace(report, items=tuple(_item_as_seen(obj, actor, item) for item in report.items))
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

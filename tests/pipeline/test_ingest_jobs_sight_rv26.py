@@ -11,11 +11,12 @@ original (no record, so no unit) is shown bare: no file name, source path or mes
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kho_people import AGENCY, make_people
+from kho_people import AGENCY, People, make_people
 from kho_testing import incoming
 
 from kho.config import Settings
@@ -42,9 +43,21 @@ def _as(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, token: str, args: li
     return result.exit_code, result.output
 
 
-def test_a_job_is_answered_as_its_record_allows(
-    tmp_path: Path, signed: dict[str, bytes], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass
+class Received:
+    """A Mật document received through ``kho ingest`` by the agency's văn thư, and a failed
+    upload (an empty file), with the people and the logged-in runner."""
+
+    kho: Kho
+    people: People
+    runner: CliRunner
+    folder: Path
+    secret_job: str
+    failed_job: str
+    record_id: str
+
+
+def _received(tmp_path: Path, signed: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> Received:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / SECRET_NAME).write_bytes(signed["valid-1"])
@@ -57,12 +70,23 @@ def test_a_job_is_answered_as_its_record_allows(
     code, out = _as(runner, monkeypatch, people.tokens["van_thu"], [str(folder), "--workers", "1", "--json"])
     assert code == 1, out  # the empty file failed
     items = {Path(i["path"]).name: i for i in json.loads(out)["items"]}
-    secret_job, failed_job = items[SECRET_NAME]["job_id"], items[FAILED_NAME]["job_id"]
     record_id = items[SECRET_NAME]["record_id"]
     assert record_id and items[FAILED_NAME]["record_id"] is None
-    record = kho.repo.get(record_id, actor=people.actor("van_thu"))
     clerk = people.actor("van_thu")
+    record = kho.repo.get(record_id, actor=clerk)
     kho.receive.confirm(record_id, DESCRIBED, expected_version=record.version, actor=clerk)
+    return Received(
+        kho, people, runner, folder, items[SECRET_NAME]["job_id"], items[FAILED_NAME]["job_id"], record_id
+    )
+
+
+def test_a_job_is_answered_as_its_record_allows(
+    tmp_path: Path, signed: dict[str, bytes], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = _received(tmp_path, signed, monkeypatch)
+    kho, people, runner, folder = got.kho, got.people, got.runner, got.folder
+    secret_job, failed_job, record_id = got.secret_job, got.failed_job, got.record_id
+    clerk = people.actor("van_thu")
 
     # Who may see the record (the agency's văn thư, cleared Tối mật) keeps every field.
     code, out = _as(runner, monkeypatch, people.tokens["van_thu"], ["status", "--json"])
@@ -99,4 +123,23 @@ def test_a_job_is_answered_as_its_record_allows(
                 said = out.replace(secret_job, "<job>").replace(prefix, "<job>")
                 assert (code, said) == (2, absent[1].replace(ABSENT_JOB, "<job>")), (who, command, out)
     assert kho.repo.get(record_id, actor=clerk).extra.get("returned") is None  # nothing returned
+
     kho.close()
+
+
+def test_a_file_sent_again_by_another_unit_does_not_answer_its_record(
+    tmp_path: Path, signed: dict[str, bytes], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file sent again by another unit's văn thư (``kho ingest PATH``) is the same job:
+    they are told it was received before (as the intake page tells them), not which record."""
+    got = _received(tmp_path, signed, monkeypatch)
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "ban-sao.pdf").write_bytes(signed["valid-1"])
+    for who, shown in (("van_thu_b", None), ("van_thu_0", None), ("van_thu", got.record_id)):
+        args = [str(again), "--workers", "1", "--json"]
+        code, out = _as(got.runner, monkeypatch, got.people.tokens[who], args)
+        assert code == 0, out
+        (item,) = json.loads(out)["items"]
+        assert item["job_id"] == got.secret_job and item["record_id"] == shown, (who, out)
+    got.kho.close()
