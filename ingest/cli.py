@@ -132,8 +132,10 @@ def _described(status: JobStatus) -> dict[str, Any]:
         stored = json.loads(obj.repo.get_derived(status.record_id, METADATA_DERIVED))
     except (KhoError, ValueError, AttributeError):
         return {}
-    return {key: (stored.get(key) or {}).get("value") for key in ("so_ky_hieu", "loai_van_ban",
-                                                                  "ngay_ban_hanh", "trich_yeu")}
+    return {
+        key: (stored.get(key) or {}).get("value")
+        for key in ("so_ky_hieu", "loai_van_ban", "ngay_ban_hanh", "trich_yeu")
+    }
 
 
 def _print_status(status: JobStatus) -> None:
@@ -154,8 +156,12 @@ def _print_status(status: JobStatus) -> None:
         if s.get("signature_return_reason"):
             click.echo(f"  Lý do trả lại: {s['signature_return_reason']}")
     described = _described(status)
-    for key, label in (("so_ky_hieu", "Số, ký hiệu"), ("loai_van_ban", "Loại"), ("ngay_ban_hanh", "Ngày"),
-                       ("trich_yeu", "Trích yếu")):
+    for key, label in (
+        ("so_ky_hieu", "Số, ký hiệu"),
+        ("loai_van_ban", "Loại"),
+        ("ngay_ban_hanh", "Ngày"),
+        ("trich_yeu", "Trích yếu"),
+    ):
         if described.get(key):
             click.echo(f"  {label}: {described[key]}")
 
@@ -177,19 +183,40 @@ def progress_line(done: int, total: int, rate: float) -> str:
 
 @ingest.command("files")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--direction", type=click.Choice(["den", "di"]), default="den", show_default=True,
-              help="Văn bản đến (den) hay văn bản đi (di).")
-@click.option("--workers", type=int, default=None,
-              help="Số tiến trình xử lý (chế độ nhúng; mặc định = số lõi).")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Có broker: chờ các worker xử lý xong rồi mới kết thúc.")
+@click.option(
+    "--direction",
+    type=click.Choice(["den", "di"]),
+    default="den",
+    show_default=True,
+    help="Văn bản đến (den) hay văn bản đi (di).",
+)
+@click.option(
+    "--workers", type=int, default=None, help="Số tiến trình xử lý (chế độ nhúng; mặc định = số lõi)."
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Có broker: chờ các worker xử lý xong rồi mới kết thúc.",
+)
 @click.option("--retry-failed", is_flag=True, help="Chạy lại cả các tệp đã lỗi ở lần trước.")
-@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-              help="Tệp ghi tiến độ (để chạy tiếp sau khi bị ngắt).")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Tệp ghi tiến độ (để chạy tiếp sau khi bị ngắt).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
 @_handles_errors
-def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: bool, retry_failed: bool,
-          manifest: str | None, as_json: bool) -> None:
+def files(
+    paths: tuple[str, ...],
+    direction: str,
+    workers: int | None,
+    wait: bool,
+    retry_failed: bool,
+    manifest: str | None,
+    as_json: bool,
+) -> None:
     """Tiếp nhận các tệp và thư mục PATH (chạy tiếp được sau khi bị ngắt, không tạo bản trùng)."""
     from pathlib import Path
 
@@ -213,8 +240,13 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
             click.echo(progress_line(n, total, rate))
 
     report = import_paths(
-        paths, direction=direction, settings=settings, workers=workers, wait=wait,
-        manifest_path=Path(manifest) if manifest else None, retry_failed=retry_failed,
+        paths,
+        direction=direction,
+        settings=settings,
+        workers=workers,
+        wait=wait,
+        manifest_path=Path(manifest) if manifest else None,
+        retry_failed=retry_failed,
         progress=progress,
     )
     report = replace(report, items=tuple(_item_as_seen(obj, actor, item) for item in report.items))
@@ -233,8 +265,12 @@ def files(paths: tuple[str, ...], direction: str, workers: int | None, wait: boo
 
 @ingest.command("status")
 @click.argument("job", required=False)
-@click.option("--state", type=click.Choice([s.value for s in JobState]), default=None,
-              help="Chỉ liệt kê các lượt ở trạng thái này.")
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in JobState]),
+    default=None,
+    help="Chỉ liệt kê các lượt ở trạng thái này.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
 @_handles_errors
 def status_cmd(job: str | None, state: str | None, as_json: bool) -> None:
@@ -271,9 +307,17 @@ def scrub_cmd(as_json: bool) -> None:
     actor = obj.operator_access()
     report = scrub_audited(obj.repo.store, obj.repo.audit, actor.user, actor.source)
     if as_json:
-        click.echo(json.dumps({"checked": report.checked, "scrubbed": list(report.scrubbed),
-                               "finished": list(report.finished), "unreadable": list(report.unreadable)},
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "checked": report.checked,
+                    "scrubbed": list(report.scrubbed),
+                    "finished": list(report.finished),
+                    "unreadable": list(report.unreadable),
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     click.echo(
         f"Đã kiểm tra {report.checked} lượt tiếp nhận; xóa bản rõ ở {len(report.scrubbed)} lượt"
@@ -315,8 +359,9 @@ def retry_cmd(job: str, as_json: bool) -> None:
 
 @ingest.command("return")
 @click.argument("target")
-@click.option("--reason", default=None,
-              help="Lý do trả lại (mặc định: lý do Kho tìm thấy khi kiểm tra chữ ký số).")
+@click.option(
+    "--reason", default=None, help="Lý do trả lại (mặc định: lý do Kho tìm thấy khi kiểm tra chữ ký số)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy.")
 @_handles_errors
 def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
@@ -333,16 +378,25 @@ def return_cmd(target: str, reason: str | None, as_json: bool) -> None:
         record_id = found.record_id
     record = obj.kho.receive.return_document(record_id, actor, reason)
     if as_json:
-        click.echo(json.dumps({"record_id": record.record_id, "version": record.version,
-                               "return_reason": record.extra.get("return_reason")}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "record_id": record.record_id,
+                    "version": record.version,
+                    "return_reason": record.extra.get("return_reason"),
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         click.echo(f"Đã trả lại văn bản {record.record_id}. Lý do: {record.extra.get('return_reason')}")
 
 
 @click.command("worker")
 @click.option("--concurrency", "-c", type=int, default=None, help="Số tiến trình (mặc định = số lõi).")
-@click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork",
-              show_default=True)
+@click.option(
+    "--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 @_handles_errors
 def worker(concurrency: int | None, pool: str, loglevel: str) -> None:

@@ -91,23 +91,28 @@ class JobStatus:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (stamped with its format version)."""
-        return formats.stamp(formats.JOB.name, scrubbed({
-            "job_id": self.job_id,
-            "filename": self.filename,
-            "direction": self.direction,
-            "state": self.state.value,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "step": self.step,
-            "record_id": self.record_id,
-            "reason_code": self.reason_code,
-            "reason": self.reason,
-            "source": self.source,
-            "attempts": self.attempts,
-            **({"lost_runs": self.lost_runs} if self.lost_runs else {}),
-            "steps": {name: rec.to_dict() for name, rec in self.steps.items()},
-            "summary": self.summary,
-        }))
+        return formats.stamp(
+            formats.JOB.name,
+            scrubbed(
+                {
+                    "job_id": self.job_id,
+                    "filename": self.filename,
+                    "direction": self.direction,
+                    "state": self.state.value,
+                    "created_at": self.created_at,
+                    "updated_at": self.updated_at,
+                    "step": self.step,
+                    "record_id": self.record_id,
+                    "reason_code": self.reason_code,
+                    "reason": self.reason,
+                    "source": self.source,
+                    "attempts": self.attempts,
+                    **({"lost_runs": self.lost_runs} if self.lost_runs else {}),
+                    "steps": {name: rec.to_dict() for name, rec in self.steps.items()},
+                    "summary": self.summary,
+                }
+            ),
+        )
 
     @classmethod
     def from_dict(cls, stored: Mapping[str, Any]) -> JobStatus:
@@ -135,9 +140,7 @@ class JobStatus:
         return replace(self, updated_at=to_iso_utc(utcnow()), **changes)
 
 
-def new_status(
-    job_id: str, filename: str, direction: str, *, source: str | None = None
-) -> JobStatus:
+def new_status(job_id: str, filename: str, direction: str, *, source: str | None = None) -> JobStatus:
     now = to_iso_utc(utcnow())
     return JobStatus(
         job_id=job_id,
