@@ -1,0 +1,84 @@
+"""rv26: the cost of the home page's counts (``HandlingService.counts``) for a chuyên viên with N
+open tasks, on the tree this script runs from (run it from main's tree for the baseline).
+
+    python bench/rv26_home_counts.py [--tasks 20] [--calls 30]
+
+Prints wall and CPU ms per call (min / median of the rounds) and the store GETs per call. The
+counts now ask the access policy of every document they count (one load each), as Việc của tôi
+already did."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path.cwd()
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seen", action="store_true", help="the handler opened every document")
+    args = parser.parse_args()
+    from kho_people import make_people
+    from kho_retention import kho_env
+    from kho_testing import incoming
+
+    tmp = Path(tempfile.mkdtemp(prefix="rv26bench"))
+    os.environ.update(kho_env(tmp))
+    from kho.config import Settings
+    from kho.timeutil import vn_date
+    from repository.workflow import Act
+    from web.context import Kho
+
+    kho = Kho(Settings.from_env())
+    people = make_people(kho)
+    h = kho.handling
+    clerk, leader, handler = people.actor("van_thu"), people.actor("lanh_dao"), people.actor("chuyen_vien")
+    deadline = (vn_date(h.clock()) + timedelta(days=1)).isoformat()
+    for n in range(args.tasks):
+        doc = kho.repo.create_document("den", incoming(code_number=str(7000 + n)), None, None, clerk)
+        h.take(doc.record_id, Act.SUBMIT, expected_seq=0, actor=clerk, users=[people.usernames["lanh_dao"]])
+        h.take(
+            doc.record_id, Act.DIRECT, expected_seq=1, actor=leader,
+            users=[people.usernames["chuyen_vien"]], deadline=deadline,
+        )
+        if args.seen:  # no unseen notice left: only the tasks name the documents
+            h._mark_seen(doc.record_id, 2, handler)
+    gets = [0]
+    store_get = kho.repo.store.get
+
+    def counted(key: str) -> bytes:
+        gets[0] += 1
+        return store_get(key)
+
+    kho.repo.store.get = counted  # type: ignore[method-assign]  # (a bench's probe, not product code)
+    first = h.counts(handler)
+    assert first.open == args.tasks
+    print(f"inbox (unseen notices) {first.inbox}")
+    walls, cpus = [], []
+    for _ in range(args.rounds):
+        gets[0] = 0
+        w0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(args.calls):
+            h.counts(handler)
+        walls.append((time.perf_counter() - w0) * 1000 / args.calls)
+        cpus.append((time.process_time() - c0) * 1000 / args.calls)
+    print(
+        f"tree={ROOT.name} tasks={args.tasks} seen={args.seen} wall_ms min/median {min(walls):.2f}/{statistics.median(walls):.2f}"
+        f" cpu_ms min/median {min(cpus):.2f}/{statistics.median(cpus):.2f} gets/call {gets[0] / args.calls:.1f}"
+    )
+    kho.close()
+
+
+if __name__ == "__main__":
+    main()
