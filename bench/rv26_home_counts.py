@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path.cwd()
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]  # this tree's code, not the venv's
 
 
 def main() -> None:
@@ -73,6 +73,9 @@ def main() -> None:
             h.counts(handler)
         walls.append((time.perf_counter() - w0) * 1000 / args.calls)
         cpus.append((time.process_time() - c0) * 1000 / args.calls)
+    import repository.handling
+
+    assert Path(repository.handling.__file__).is_relative_to(ROOT), repository.handling.__file__
     print(
         f"tree={ROOT.name} tasks={args.tasks} seen={args.seen} wall_ms min/median {min(walls):.2f}/{statistics.median(walls):.2f}"
         f" cpu_ms min/median {min(cpus):.2f}/{statistics.median(cpus):.2f} gets/call {gets[0] / args.calls:.1f}"
