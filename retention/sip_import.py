@@ -12,29 +12,40 @@ behind a password),
 ``SIP_FILE_LISTED_TWICE`` (a file the METS name more than once: each listing is hashed again),
 ``SIP_UNSAFE_TEXT`` (a METS value with a control or invisible character, or not NFC),
 ``SIP_METS_REFERENCE`` (a METS ID reference, or a pointer to a representation, that names nothing),
-``SIP_INVALID`` (the validator).
+``SIP_INVALID`` (the validator), ``SIP_SIGNATURE_INVALID`` (a PDF whose signature fails: changed
+after signing, or broken).
+
+Every PDF of the package is verified with the verification every document of Kho gets (ingest's
+signature step, :class:`PackageChecks`): the package's own checksums say only that the files are
+what the sender listed, and a sender who changes a signed PDF recomputes them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import shutil
 import stat
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from kho.files import FILE, FOLDER, LINK, kind
-from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most, local_extra, unicode_paths
+from kho.scratch import working_folder
+from kho.zips import (
+    DAMAGED_ENTRY_ERRORS,
+    READABLE_METHODS,
+    entries_at_most,
+    local_extra,
+    unicode_paths,
+)
 from repository.policy import Action
 from repository.records import Actor, Repository
 from retention.sip import METS_NS, PREMIS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
@@ -50,6 +61,13 @@ MAX_XML_ELEMENTS = 250_000
 in the validator: a 45 MB METS of empty elements took 2 GB in each before these limits. A real
 METS needs about four elements per file, and a package holds at most MAX_ENTRIES files."""
 XML_SUFFIXES = (".xml", ".xsd")
+WORK_PREFIX = "kho-sip-"
+"""The working folders of imports (:mod:`kho.scratch`): a killed import's is swept by the next."""
+UPLOAD_PREFIX = "kho-upload-"
+"""The working folders an uploaded package is saved in (the API and the page) before its check."""
+
+if TYPE_CHECKING:
+    from ingest.signatures import PdfVerification
 
 
 def _name_fault(name: str) -> str | None:
@@ -135,11 +153,43 @@ def check_manifest(mets: ET.Element, name: str) -> None:
 
 
 @dataclass(frozen=True)
+class PackageChecks:
+    """What an import checks a package with beyond the package itself, wired from the settings
+    (:attr:`web.context.Kho.sip_checks`)."""
+
+    verify: Callable[[bytes], PdfVerification]
+    """The verification every document of Kho gets (:meth:`ingest.pipeline.Pipeline.verify`)."""
+    work_root: Path | None = None
+    """Where packages are unpacked (:mod:`kho.scratch`): the installation's ``<data>/tmp``;
+    None: the system's temporary folder (library callers)."""
+
+    @classmethod
+    def offline(cls) -> PackageChecks:
+        """Kho's shipped trust list, offline, in the system's temporary folder: for callers
+        that have no settings (every door of Kho passes the installation's own)."""
+        from ingest.signatures import trustlist, verify_pdf
+
+        store = trustlist.default_store()
+        return cls(verify=lambda data: verify_pdf(data, store))
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """The signature verification of one PDF of a package."""
+
+    file: str
+    """Its path in the package, ``/``-separated."""
+    verification: PdfVerification
+
+
+@dataclass(frozen=True)
 class ImportReport:
     object_id: str
     files: int
     bytes: int
     validation: ValidationResult
+    documents: tuple[SignedDocument, ...] = ()
+    """Every PDF of the package with its verification (none of them failed)."""
 
 
 def safe_extract(
@@ -584,10 +634,46 @@ def _root_tag(path: Path) -> str | None:
     return None
 
 
-def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:
-    """Safe extraction, Kho's checks, the independent validator; raises ``SIP_*`` codes."""
-    temp = Path(tempfile.mkdtemp(prefix="kho-sip-", dir=work_dir))
-    try:
+PDF_MAGIC = b"%PDF-"
+PDF_MAGIC_WITHIN = 1024
+"""A file is a PDF when its first 1,024 bytes hold ``%PDF-`` (as PDF readers take it, and the
+verifier): the name's extension is the sender's to choose."""
+
+
+def check_signatures(root: Path, verify: Callable[[bytes], PdfVerification]) -> tuple[SignedDocument, ...]:
+    """Verify every PDF of the package with ``verify`` (the verification ingest gives every
+    document); a PDF whose signature fails (``TOTAL-FAILED``: changed after signing, a broken
+    signature) refuses the package with ``SIP_SIGNATURE_INVALID`` naming it. Any other verdict
+    (not trusted, indeterminate, unsigned) is returned, for the report, as ingest records it."""
+    from ingest.signatures import Indication
+
+    documents = []
+    for path in package_files(root):
+        with path.open("rb") as fh:
+            if PDF_MAGIC not in fh.read(PDF_MAGIC_WITHIN):
+                continue
+        name = path.relative_to(root).as_posix()
+        verification = verify(path.read_bytes())
+        verdict = verification.verdict
+        if verdict.indication is Indication.TOTAL_FAILED:
+            raise SipError(
+                f"Tệp “{name[:200]}” trong gói tin có chữ ký số không hợp lệ: {verdict.explanation[:300]}"
+                " Tệp đã bị thay đổi sau khi ký hoặc chữ ký bị hỏng; Kho không nhận gói tin này.",
+                code="SIP_SIGNATURE_INVALID",
+                file=name[:200],
+                sub_indication=verdict.sub_indication,
+            )
+        documents.append(SignedDocument(name, verification))
+    return tuple(documents)
+
+
+def check_package(archive: Path, *, checks: PackageChecks | None = None) -> ImportReport:
+    """Safe extraction, Kho's checks, the independent validator, then every PDF's signatures;
+    raises ``SIP_*`` codes. Unpacked in a working folder of :mod:`kho.scratch` (``checks``'s
+    ``work_root``), which a killed import leaves to the next to sweep."""
+    checks = checks or PackageChecks.offline()
+    work_root = checks.work_root or Path(tempfile.gettempdir())
+    with working_folder(work_root, WORK_PREFIX) as temp:
         root = safe_extract(archive, temp)
         check_xml_files(root)
         mets = _mets(root / "METS.xml")
@@ -597,31 +683,42 @@ def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportRepor
             raise SipError(
                 "Gói tin không đạt kiểm tra E-ARK.", code="SIP_INVALID", errors=list(verdict.errors)[:20]
             )
+        documents = check_signatures(root, checks.verify)
         size = sum(p.stat().st_size for p in package_files(root))
-        return ImportReport(mets.get("OBJID", ""), files, size, verdict)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+        return ImportReport(mets.get("OBJID", ""), files, size, verdict, documents)
 
 
-def import_package(repo: Repository, archive: Path, *, actor: Actor) -> dict[str, Any]:
-    """Check an arriving package (lưu trữ viên); the verdict is audited either way."""
+def import_package(
+    repo: Repository, archive: Path, *, actor: Actor, checks: PackageChecks | None = None
+) -> dict[str, Any]:
+    """Check an arriving package (lưu trữ viên); the verdict is audited either way. The answer
+    lists every PDF's signature verdict as ingest records it on a document
+    (:func:`ingest.pipeline.signature_fields`); the audit event counts them by verdict."""
+    from ingest.pipeline import signature_fields
+
     repo.authorize(actor, Action.TRANSFER)
     try:
-        report = check_package(archive)
+        report = check_package(archive, checks=checks)
     except SipError as exc:
+        named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
         repo.audit.append(
             actor.user,
             "transfer:import-rejected",
             source=actor.source,
-            details={"package": archive.name, "code": exc.code},
+            details={"package": archive.name, "code": exc.code, **named},
         )
         raise
+    verdicts: dict[str, int] = {}
+    for document in report.documents:
+        indication = document.verification.verdict.indication.value
+        verdicts[indication] = verdicts.get(indication, 0) + 1
     result = {
         "object_id": report.object_id,
         "files": report.files,
         "bytes": report.bytes,
         "validator": report.validation.validator,
         "warnings": report.validation.warnings,
+        "signature_verdicts": verdicts,
     }
     repo.audit.append(
         actor.user,
@@ -629,4 +726,5 @@ def import_package(repo: Repository, archive: Path, *, actor: Actor) -> dict[str
         source=actor.source,
         details={"package": archive.name, **result},
     )
-    return result
+    documents = [{"file": d.file, **signature_fields(d.verification)} for d in report.documents]
+    return {**result, "documents": documents}
