@@ -5,7 +5,7 @@ Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (ab
 ``..``, links: zip-slip), ``SIP_UNSAFE_NAME`` (control or invisible characters, not NFC),
 ``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
 ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio), ``SIP_ENCRYPTED`` (an entry
-behind a password),
+behind a password), ``SIP_HIDDEN_ENTRY`` (a local entry the central directory does not name),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
 ``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
@@ -43,6 +43,7 @@ from kho.zips import (
     DAMAGED_ENTRY_ERRORS,
     READABLE_METHODS,
     entries_at_most,
+    hidden_local_entry,
     local_extra,
     unicode_paths,
 )
@@ -286,6 +287,21 @@ def safe_extract(
                     f"Gói tin có “{seen[key][:200]}” vừa là tệp vừa là thư mục “{folder[:200]}/”.",
                     code="SIP_DUPLICATE_NAME",
                 )
+        # After the twins (“a.txt.” beside “a.txt” is SIP_DUPLICATE_NAME, the graver fault):
+        # a lone name whose part ends in a dot or a space.
+        for info in infos:
+            with faults.entry(info.filename):
+                _check_name_end(PurePosixPath(info.filename).parts)
+        faults.raise_if_any()
+        hidden = hidden_local_entry(raw, infos, zf.start_dir)
+        if hidden is not None:
+            raise SipError(
+                f"Gói tin chứa dữ liệu ZIP ẩn ở byte {hidden}: một mục có tiêu đề cục bộ mà danh mục"
+                " trung tâm của tệp ZIP không ghi. Công cụ giải nén đọc tuần tự (dạng luồng) sẽ giải"
+                " nén ra tệp mà Kho không kiểm tra; đề nghị cơ quan gửi nén lại gói tin.",
+                code="SIP_HIDDEN_ENTRY",
+                offset=hidden,
+            )
         if total > max_total:
             raise SipError("Gói tin quá lớn.", code="SIP_TOO_LARGE", bytes=total)
         if len(tops) != 1:
@@ -332,6 +348,19 @@ def _windows_fault(parts: tuple[str, ...]) -> str | None:
         if bad:
             return f"có ký tự Windows không cho phép trong tên tệp ({' '.join(sorted(bad))})"
     return None
+
+
+def _check_name_end(parts: tuple[str, ...]) -> None:
+    """Refuse a name a part of which ends in a dot or a space (``SIP_UNSAFE_NAME``): Windows
+    (the archive's share) drops them, so “Báo cáo.pdf.” is extracted as another name than the
+    one listed, and one that looks like a name it is not (rv17's open item)."""
+    for part in parts:
+        if part != part.rstrip(" ."):
+            raise SipError(
+                f"Gói tin chứa tên “{_shown(part)[:80]}” kết thúc bằng dấu chấm hoặc dấu cách: trên máy"
+                " Windows của lưu trữ, tên này bị cắt bớt thành một tên khác.",
+                code="SIP_UNSAFE_NAME",
+            )
 
 
 def _one_file_key(parts: tuple[str, ...]) -> str:

@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from kho_people import People
@@ -98,3 +99,26 @@ def replace_document(root: Path, relative: str, content: bytes) -> None:
     assert pattern.search(premis)
     premis = pattern.sub(lambda m: m.group(1).replace(old_sum, new_sum) + f"{len(content)}<", premis)
     replace_listed(root, premis_path, premis.encode())
+
+
+README = "documentation/README.txt"
+
+
+def listed_beside_readme(root: Path, name: str, content: bytes) -> None:
+    """``name`` written beside the README and listed in the package METS with its checksum."""
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_bytes(content)
+    mets = root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    found = re.search(
+        r"<mets:file [^>]*>\s*<mets:FLocat [^>]*xlink:href=\"" + README + r"\"[^>]*/>\s*</mets:file>", text
+    )
+    assert found
+    element = re.sub(
+        r'CHECKSUM="[0-9A-F]+"', f'CHECKSUM="{hashlib.sha256(content).hexdigest().upper()}"', found.group(0)
+    )
+    element = re.sub(r'SIZE="\d+"', f'SIZE="{len(content)}"', element)
+    element = re.sub(r'ID="([^"]+)"', r'ID="\1-twin"', element, count=1).replace(
+        README, escape(name, {'"': "&quot;"})
+    )
+    mets.write_text(text.replace(found.group(0), found.group(0) + element), encoding="utf-8")
