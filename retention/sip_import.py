@@ -12,6 +12,8 @@ behind a password), ``SIP_HIDDEN_ENTRY`` (a local entry the central directory do
 ``SIP_FILE_LISTED_TWICE`` (a file the METS name more than once: each listing is hashed again),
 ``SIP_UNSAFE_TEXT`` (a METS value with a control or invisible character, or not NFC),
 ``SIP_METS_REFERENCE`` (a METS ID reference, or a pointer to a representation, that names nothing),
+``SIP_REFERENCE_AMBIGUOUS`` (a METS href with a percent escape, which a URI reader decodes),
+``SIP_DATE_IN_FUTURE`` (a PREMIS event or METS date later than now),
 ``SIP_INVALID`` (the validator), ``SIP_SIGNATURE_INVALID`` (a PDF whose signature fails: changed
 after signing, or broken).
 
@@ -30,14 +32,17 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from kho.files import FILE, FOLDER, LINK, kind
+from kho.process import CLOCK_SKEW_SECONDS
 from kho.scratch import working_folder
 from kho.zips import (
     DAMAGED_ENTRY_ERRORS,
@@ -163,15 +168,18 @@ class PackageChecks:
     work_root: Path | None = None
     """Where packages are unpacked (:mod:`kho.scratch`): the installation's ``<data>/tmp``;
     None: the system's temporary folder (library callers)."""
+    clock: Callable[[], datetime] | None = None
+    """The installation's clock, which the package's dates may not be later than
+    (:func:`check_dates`); None: dates are not judged (a package checked alone)."""
 
     @classmethod
-    def offline(cls) -> PackageChecks:
+    def offline(cls, clock: Callable[[], datetime] | None = None) -> PackageChecks:
         """Kho's shipped trust list, offline, in the system's temporary folder: for callers
         that have no settings (every door of Kho passes the installation's own)."""
         from ingest.signatures import trustlist, verify_pdf
 
         store = trustlist.default_store()
-        return cls(verify=lambda data: verify_pdf(data, store))
+        return cls(verify=lambda data: verify_pdf(data, store), clock=clock)
 
 
 @dataclass(frozen=True)
@@ -514,6 +522,7 @@ def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
     check_manifest(mets, mets_path.relative_to(root).as_posix()[:200])
     for pointer in mets.iter(f"{{{METS_NS}}}mptr"):  # a representation's METS, listed below too
         href = pointer.get(f"{{{XLINK_NS}}}href", "")
+        _check_unescaped(href)
         target = (base / href).resolve()
         try:
             present = bool(href) and target.is_relative_to(root.resolve()) and target.is_file()
@@ -534,6 +543,7 @@ def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
     for el in mets.iter(f"{{{METS_NS}}}mdRef"):
         refs.append((el.get(f"{{{XLINK_NS}}}href", ""), dict(el.attrib)))
     for href, attrs in refs:
+        _check_unescaped(href)
         target = (base / href).resolve()
         if not target.is_relative_to(root.resolve()):
             raise SipError(f"METS trỏ ra ngoài gói tin: “{href[:200]}”.", code="SIP_UNSAFE_PATH")
@@ -582,6 +592,23 @@ def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
             checked += _check_refs(root, target, seen)
     return checked
 
+
+
+def _check_unescaped(href: str) -> None:
+    """Refuse a METS reference with a percent escape (``SIP_REFERENCE_AMBIGUOUS``). Kho reads
+    an href letter for letter (its own packages never escape a name); a reader that takes it as
+    a URI, as XLink says, decodes it: ``data/a%20b.pdf`` is the file ``a b.pdf`` there and the
+    file ``a%20b.pdf`` here, so a METS listing both names lists, for that reader, one file twice
+    with two checksums, and a file it never checked."""
+    decoded = unquote(href)
+    if decoded != href:
+        raise SipError(
+            f"METS nêu tệp “{href[:200]}” bằng địa chỉ có mã phần trăm (%): phần mềm đọc địa chỉ theo"
+            f" chuẩn URI hiểu là “{decoded[:200]}”, còn Kho đọc đúng từng ký tự, nên hai bên có thể hiểu"
+            " là hai tệp khác nhau. Đề nghị cơ quan gửi ghi tên tệp trực tiếp, không mã hóa.",
+            code="SIP_REFERENCE_AMBIGUOUS",
+            file=href[:200],
+        )
 
 def check_checksums(root: Path) -> int:
     """Kho's own check of a package folder: every file the METS name is there, with its SHA-256
@@ -663,6 +690,54 @@ def _root_tag(path: Path) -> str | None:
     return None
 
 
+DATE_ATTRIBUTES = ("CREATEDATE", "LASTMODDATE", "CREATED")
+"""METS attributes that date the package, its header or a file (xs:dateTime)."""
+_EARLIEST_OFFSET = timedelta(hours=14)
+"""A time without a zone is read in the zone furthest ahead (UTC+14), the earliest instant it
+can name: nothing that may be past somewhere is called future."""
+
+
+def check_dates(root: Path, now: datetime) -> None:
+    """No date of the package is later than ``now`` (plus the clock skew :mod:`kho.process`
+    allows): a PREMIS event (``eventDateTime``) or a METS date (:data:`DATE_ATTRIBUTES`) in the
+    future records what has not happened, and the archive orders a package's history by these
+    dates (``SIP_DATE_IN_FUTURE``). A value that is not an ISO 8601 date or time (PREMIS allows
+    other forms) is not judged."""
+    latest = now + timedelta(seconds=CLOCK_SKEW_SECONDS)
+    event_time = f"{{{PREMIS_NS}}}eventDateTime"
+    for path in package_files(root):
+        if path.suffix.casefold() != ".xml":
+            continue
+        name = path.relative_to(root).as_posix()[:200]
+        for _event, element in SafeET.iterparse(path, events=("end",), forbid_dtd=True):
+            values = [(f"{element.tag.rsplit('}', 1)[-1]}/@{a}", element.get(a)) for a in DATE_ATTRIBUTES]
+            if element.tag == event_time:
+                values.append(("premis:eventDateTime", element.text))
+            for field, text in values:
+                moment = _moment(text)
+                if moment is not None and moment > latest:
+                    raise SipError(
+                        f"Tệp {name}: “{field}” ghi thời điểm “{(text or '').strip()[:40]}”, sau thời điểm"
+                        " kiểm tra: gói tin không thể ghi lại một việc chưa xảy ra.",
+                        code="SIP_DATE_IN_FUTURE",
+                        file=name,
+                        field=field,
+                    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO 8601 date or time as the earliest instant it can name, or None."""
+    value = (text or "").strip()
+    if not value or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC) - _EARLIEST_OFFSET
+    return moment
+
 PDF_MAGIC = b"%PDF-"
 PDF_MAGIC_WITHIN = 1024
 """A file is a PDF when its first 1,024 bytes hold ``%PDF-`` (as PDF readers take it, and the
@@ -707,6 +782,8 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
         check_xml_files(root)
         mets = _mets(root / "METS.xml")
         files = check_checksums(root)
+        if checks.clock is not None:
+            check_dates(root, checks.clock())
         verdict = validate_with_eark(root)
         if not verdict.valid:
             raise SipError(
@@ -717,6 +794,16 @@ def check_package(archive: Path, *, checks: PackageChecks | None = None) -> Impo
         return ImportReport(mets.get("OBJID", ""), files, size, verdict, documents)
 
 
+def verdicts_said(verdicts: dict[str, int]) -> str:
+    """The PDFs' signature verdicts of a checked package, for the person who imported it (the
+    page's message, the CLI's line): empty when there is nothing to look at."""
+    doubtful = verdicts.get("INDETERMINATE", 0)
+    if not doubtful:
+        return ""
+    return (
+        f" {doubtful} tệp PDF có chữ ký số chưa xác định được (chứng thư chưa tin cậy hoặc không kiểm tra"
+        " xong): xem “documents” trong kết quả kiểm tra."
+    )
 def import_package(
     repo: Repository, archive: Path, *, actor: Actor, checks: PackageChecks | None = None
 ) -> dict[str, Any]:
@@ -727,7 +814,7 @@ def import_package(
 
     repo.authorize(actor, Action.TRANSFER)
     try:
-        report = check_package(archive, checks=checks)
+        report = check_package(archive, checks=checks or PackageChecks.offline(repo.clock))
     except SipError as exc:
         named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
         repo.audit.append(

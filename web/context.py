@@ -92,11 +92,12 @@ class Kho:
     @property
     def sip_checks(self) -> PackageChecks:
         """What an imported package is checked with: this installation's signature
-        verification (the pipeline's) and its own working folder, ``<data>/tmp``, where a killed
-        import's files are swept by the next (:mod:`kho.scratch`)."""
+        verification (the pipeline's), its own working folder, ``<data>/tmp``, where a killed
+        import's files are swept by the next (:mod:`kho.scratch`), and its clock (the package's
+        dates)."""
         from retention.sip_import import PackageChecks
 
-        return PackageChecks(verify=self.pipeline.verify, work_root=self.work_root)
+        return PackageChecks(verify=self.pipeline.verify, work_root=self.work_root, clock=self.repo.clock)
 
     @property
     def work_root(self) -> Path:

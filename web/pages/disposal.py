@@ -24,7 +24,7 @@ from retention.destruction import (
 from retention.duplicates import scan as duplicate_scan
 from retention.holds import Holds
 from retention.sip import Transfers
-from retention.sip_import import UPLOAD_PREFIX
+from retention.sip_import import UPLOAD_PREFIX, verdicts_said
 from web.app import takes_upload
 from web.disposal_api import dossier_headers
 from web.heads import file_response, file_route
@@ -235,5 +235,6 @@ def check() -> Response:
             result = kho().import_package(path, actor=actor())
     except KhoError as exc:
         return _index([f"Gói tin bị từ chối: {exc.message} ({exc.code})"], exc.http_status)
-    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).", "info")
+    said = verdicts_said(result["signature_verdicts"])
+    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).{said}", "info")
     return redirect(url_for("disposal.index"))  # type: ignore[return-value]
