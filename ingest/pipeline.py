@@ -347,7 +347,7 @@ class VerifySignatures:
     label = "Kiểm tra chữ ký số"
 
     def run(self, ctx: JobContext) -> StepOutcome:
-        from ingest.signatures import PdfVerification, verify_pdf
+        from ingest.signatures import PdfVerification
         from ingest.text import Format
 
         assert ctx.text is not None
@@ -362,32 +362,11 @@ class VerifySignatures:
             ctx.put_derived_json(SIGNATURES_DERIVED, ctx.verification.to_dict())
             outcome = DONE
         else:
-            ctx.verification = verify_pdf(
-                ctx.original(), ctx.pipeline.trust, allow_fetching=ctx.pipeline.allow_fetching,
-                policy=ctx.pipeline.crypto_policy,
-            )
+            ctx.verification = ctx.pipeline.verify(ctx.original())
             ctx.put_derived_json(SIGNATURES_DERIVED, ctx.verification.to_dict())
             outcome = DONE
         verdict = ctx.verification.verdict
-        extra = {
-            "signature_verdict": verdict.indication.value,
-            "signature_sub_indication": verdict.sub_indication,
-            "signature_count": len(ctx.verification.signatures),
-            "signature_return_reason": ctx.verification.return_reason,
-            # Who signed personally (certificate names): the signer gate compares the Người ký
-            # a văn thư confirms for a văn bản đi (repository.registration.signer_gate). Only
-            # an intact, valid signature whose certificate chains to a trust anchor names
-            # anyone: a self-made certificate can carry any name.
-            "signature_signers": signing_people(ctx.verification.signatures),
-            # Which agency signed (its seal certificate's O, OU, CN; a personal certificate's O):
-            # the metadata gate compares the cơ quan ban hành a văn thư types for a văn bản đến
-            # (repository.registration.metadata_gate). Trusted signatures only, as above.
-            "signature_organisations": signing_organisations(ctx.verification.signatures),
-            # The same agencies with the certificate field each name came from, in a versioned
-            # format (a10): a Sở's seal (CN "Sở Tài chính", O "UBND tỉnh X") names the Sở,
-            # never its UBND. The flat list above is kept for older readers only.
-            "signature_agencies": signing_agencies(ctx.verification.signatures),
-        }
+        extra = signature_fields(ctx.verification)
         record = ctx.repo.get(ctx.record_id, actor=ctx.pipeline.actor)
         if any(record.extra.get(k) != v for k, v in extra.items()):
             ctx.repo.set_extra(ctx.record_id, extra, actor=ctx.pipeline.actor, action="ingest:signatures")
@@ -398,6 +377,32 @@ class VerifySignatures:
             signature_return_reason=ctx.verification.return_reason,
         )
         return outcome
+
+
+def signature_fields(verification: PdfVerification) -> dict[str, Any]:
+    """What a document's verification puts on it (``extra``, pure): the one shape ingest's
+    signature step records on a record and an imported package's answer gives each of its PDFs
+    (:func:`retention.sip_import.import_package`)."""
+    verdict = verification.verdict
+    return {
+        "signature_verdict": verdict.indication.value,
+        "signature_sub_indication": verdict.sub_indication,
+        "signature_count": len(verification.signatures),
+        "signature_return_reason": verification.return_reason,
+        # Who signed personally (certificate names): the signer gate compares the Người ký
+        # a văn thư confirms for a văn bản đi (repository.registration.signer_gate). Only
+        # an intact, valid signature whose certificate chains to a trust anchor names
+        # anyone: a self-made certificate can carry any name.
+        "signature_signers": signing_people(verification.signatures),
+        # Which agency signed (its seal certificate's O, OU, CN; a personal certificate's O):
+        # the metadata gate compares the cơ quan ban hành a văn thư types for a văn bản đến
+        # (repository.registration.metadata_gate). Trusted signatures only, as above.
+        "signature_organisations": signing_organisations(verification.signatures),
+        # The same agencies with the certificate field each name came from, in a versioned
+        # format (a10): a Sở's seal (CN "Sở Tài chính", O "UBND tỉnh X") names the Sở,
+        # never its UBND. The flat list above is kept for older readers only.
+        "signature_agencies": signing_agencies(verification.signatures),
+    }
 
 
 def names_its_signer(s: SignatureReport) -> bool:
@@ -632,6 +637,14 @@ class Pipeline:
         if self._backend is not None:
             self._backend.close()
             self._backend = None
+
+    def verify(self, data: bytes) -> PdfVerification:
+        """The signature verification every document gets (this pipeline's trust store,
+        fetching and crypto policy): ingest's signature step, and the PDFs of an imported
+        package (:class:`retention.sip_import.PackageChecks`)."""
+        from ingest.signatures import verify_pdf
+
+        return verify_pdf(data, self.trust, allow_fetching=self.allow_fetching, policy=self.crypto_policy)
 
     # -- public entry points ------------------------------------------------------------------
     def accept(

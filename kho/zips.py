@@ -107,3 +107,78 @@ def local_extra(fp: BinaryIO, info: zipfile.ZipInfo) -> bytes:
     name_length, extra_length = struct.unpack_from("<2H", header, 26)
     fp.seek(name_length, 1)
     return fp.read(extra_length)
+
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+"""A local file header: signature, version, flags, method, time, date, CRC-32, sizes, name and
+extra lengths."""
+LOCAL_SIGNATURE = b"PK\x03\x04"
+_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
+_ZIP64_EXTRA = 0x0001
+
+
+def hidden_local_entry(fp: BinaryIO, infos: list[zipfile.ZipInfo], central_start: int) -> int | None:
+    """The offset of the first entry a tool that reads the zip front to back (Java's
+    ``ZipInputStream``, ``unzip -`` on a pipe, a stream extractor) would find and the central
+    directory does not name, or None. Such a tool reads local headers in order, so every byte
+    before the central directory must be a named entry: its local header, its data of the size
+    the central directory gives, and its data descriptor. A local header signature in any byte
+    outside them (before the first entry, between two, after the last), an entry whose local
+    header states another compressed size than the central directory, or two entries sharing
+    bytes, is a place where the two readings disagree. Prefixed bytes without a local header
+    (a self-extracting stub) are not judged: no reader takes an entry from them."""
+    spans = []
+    for info in infos:
+        fp.seek(info.header_offset)
+        header = fp.read(_LOCAL.size)
+        if len(header) < _LOCAL.size or header[:4] != LOCAL_SIGNATURE:
+            continue  # zipfile refuses the entry when it is opened
+        fields = _LOCAL.unpack(header)
+        flags, local_compressed, name_length, extra_length = fields[2], fields[7], fields[9], fields[10]
+        extra = fp.read(name_length + extra_length)[name_length:]
+        zip64 = _has_field(extra, _ZIP64_EXTRA)
+        if not flags & 0x08 and local_compressed not in (info.compress_size, 0xFFFFFFFF):
+            return info.header_offset  # a stream reader takes another length than zipfile
+        end = info.header_offset + _LOCAL.size + name_length + extra_length + info.compress_size
+        if flags & 0x08:  # a data descriptor: CRC-32 and two sizes, 4 or 8 bytes each, signed or not
+            fp.seek(end)
+            signed = fp.read(4) == _DESCRIPTOR_SIGNATURE
+            end += (4 if signed else 0) + (20 if zip64 else 12)
+        spans.append((info.header_offset, end))
+    spans.sort()
+    position = 0
+    for start, end in [*spans, (central_start, central_start)]:
+        if start < position:
+            return start  # two entries share bytes: each reader sees another file there
+        found = _signature_in(fp, position, start)
+        if found is not None:
+            return found
+        position = max(position, end)
+    return None
+
+
+def _has_field(extra: bytes, wanted: int) -> bool:
+    at = 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from("<2H", extra, at)
+        if kind == wanted:
+            return True
+        at += 4 + size
+    return False
+
+
+def _signature_in(fp: BinaryIO, start: int, end: int) -> int | None:
+    """The offset of the first local header signature in bytes ``start`` to ``end``, or None
+    (read in chunks: a prefix may be large)."""
+    chunk = 1 << 20
+    at = start
+    while at < end:
+        fp.seek(at)
+        data = fp.read(min(chunk + 3, end - at))
+        found = data.find(LOCAL_SIGNATURE)
+        if found >= 0:
+            return at + found
+        if len(data) <= 3:
+            return None
+        at += len(data) - 3
+    return None

@@ -5,36 +5,53 @@ Refused with a code, never a traceback: ``SIP_NOT_ZIP``, ``SIP_UNSAFE_PATH`` (ab
 ``..``, links: zip-slip), ``SIP_UNSAFE_NAME`` (control or invisible characters, not NFC),
 ``SIP_DUPLICATE_NAME`` (two entries that extract to the same file, or differ only in case),
 ``SIP_TOO_LARGE`` (total, per file, entry count, compression ratio), ``SIP_ENCRYPTED`` (an entry
-behind a password),
+behind a password), ``SIP_HIDDEN_ENTRY`` (a local entry the central directory does not name),
 ``SIP_LAYOUT`` (not one folder at the top), ``SIP_XML_UNSAFE`` (a DTD or entity in any XML file),
 ``SIP_XML_INVALID`` (an XML file that is not well-formed), ``SIP_METS_MISSING``, ``SIP_METS_INVALID``,
 ``SIP_CHECKSUM_MISMATCH``, ``SIP_FILE_MISSING``, ``SIP_FILE_UNLISTED`` (a file no METS names),
 ``SIP_FILE_LISTED_TWICE`` (a file the METS name more than once: each listing is hashed again),
 ``SIP_UNSAFE_TEXT`` (a METS value with a control or invisible character, or not NFC),
 ``SIP_METS_REFERENCE`` (a METS ID reference, or a pointer to a representation, that names nothing),
-``SIP_INVALID`` (the validator).
+``SIP_REFERENCE_AMBIGUOUS`` (a METS href with a percent escape, which a URI reader decodes),
+``SIP_DATE_IN_FUTURE`` (a PREMIS event or METS date later than now),
+``SIP_INVALID`` (the validator), ``SIP_SIGNATURE_INVALID`` (a PDF whose signature fails: changed
+after signing, or broken).
+
+Every PDF of the package is verified with the verification every document of Kho gets (ingest's
+signature step, :class:`PackageChecks`): the package's own checksums say only that the files are
+what the sender listed, and a sender who changes a signed PDF recomputes them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import shutil
 import stat
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from kho.files import FILE, FOLDER, LINK, kind
-from kho.zips import DAMAGED_ENTRY_ERRORS, READABLE_METHODS, entries_at_most, local_extra, unicode_paths
+from kho.process import CLOCK_SKEW_SECONDS
+from kho.scratch import working_folder
+from kho.zips import (
+    DAMAGED_ENTRY_ERRORS,
+    READABLE_METHODS,
+    entries_at_most,
+    hidden_local_entry,
+    local_extra,
+    unicode_paths,
+)
 from repository.policy import Action
 from repository.records import Actor, Repository
 from retention.sip import METS_NS, PREMIS_NS, XLINK_NS, SipError, ValidationResult, validate_with_eark
@@ -50,6 +67,13 @@ MAX_XML_ELEMENTS = 250_000
 in the validator: a 45 MB METS of empty elements took 2 GB in each before these limits. A real
 METS needs about four elements per file, and a package holds at most MAX_ENTRIES files."""
 XML_SUFFIXES = (".xml", ".xsd")
+WORK_PREFIX = "kho-sip-"
+"""The working folders of imports (:mod:`kho.scratch`): a killed import's is swept by the next."""
+UPLOAD_PREFIX = "kho-upload-"
+"""The working folders an uploaded package is saved in (the API and the page) before its check."""
+
+if TYPE_CHECKING:
+    from ingest.signatures import PdfVerification
 
 
 def _name_fault(name: str) -> str | None:
@@ -135,11 +159,46 @@ def check_manifest(mets: ET.Element, name: str) -> None:
 
 
 @dataclass(frozen=True)
+class PackageChecks:
+    """What an import checks a package with beyond the package itself, wired from the settings
+    (:attr:`web.context.Kho.sip_checks`)."""
+
+    verify: Callable[[bytes], PdfVerification]
+    """The verification every document of Kho gets (:meth:`ingest.pipeline.Pipeline.verify`)."""
+    work_root: Path | None = None
+    """Where packages are unpacked (:mod:`kho.scratch`): the installation's ``<data>/tmp``;
+    None: the system's temporary folder (library callers)."""
+    clock: Callable[[], datetime] | None = None
+    """The installation's clock, which the package's dates may not be later than
+    (:func:`check_dates`); None: dates are not judged (a package checked alone)."""
+
+    @classmethod
+    def offline(cls, clock: Callable[[], datetime] | None = None) -> PackageChecks:
+        """Kho's shipped trust list, offline, in the system's temporary folder: for callers
+        that have no settings (every door of Kho passes the installation's own)."""
+        from ingest.signatures import trustlist, verify_pdf
+
+        store = trustlist.default_store()
+        return cls(verify=lambda data: verify_pdf(data, store), clock=clock)
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """The signature verification of one PDF of a package."""
+
+    file: str
+    """Its path in the package, ``/``-separated."""
+    verification: PdfVerification
+
+
+@dataclass(frozen=True)
 class ImportReport:
     object_id: str
     files: int
     bytes: int
     validation: ValidationResult
+    documents: tuple[SignedDocument, ...] = ()
+    """Every PDF of the package with its verification (none of them failed)."""
 
 
 def safe_extract(
@@ -236,6 +295,21 @@ def safe_extract(
                     f"Gói tin có “{seen[key][:200]}” vừa là tệp vừa là thư mục “{folder[:200]}/”.",
                     code="SIP_DUPLICATE_NAME",
                 )
+        # After the twins (“a.txt.” beside “a.txt” is SIP_DUPLICATE_NAME, the graver fault):
+        # a lone name whose part ends in a dot or a space.
+        for info in infos:
+            with faults.entry(info.filename):
+                _check_name_end(PurePosixPath(info.filename).parts)
+        faults.raise_if_any()
+        hidden = hidden_local_entry(raw, infos, zf.start_dir)
+        if hidden is not None:
+            raise SipError(
+                f"Gói tin chứa dữ liệu ZIP ẩn ở byte {hidden}: một mục có tiêu đề cục bộ mà danh mục"
+                " trung tâm của tệp ZIP không ghi. Công cụ giải nén đọc tuần tự (dạng luồng) sẽ giải"
+                " nén ra tệp mà Kho không kiểm tra; đề nghị cơ quan gửi nén lại gói tin.",
+                code="SIP_HIDDEN_ENTRY",
+                offset=hidden,
+            )
         if total > max_total:
             raise SipError("Gói tin quá lớn.", code="SIP_TOO_LARGE", bytes=total)
         if len(tops) != 1:
@@ -282,6 +356,19 @@ def _windows_fault(parts: tuple[str, ...]) -> str | None:
         if bad:
             return f"có ký tự Windows không cho phép trong tên tệp ({' '.join(sorted(bad))})"
     return None
+
+
+def _check_name_end(parts: tuple[str, ...]) -> None:
+    """Refuse a name a part of which ends in a dot or a space (``SIP_UNSAFE_NAME``): Windows
+    (the archive's share) drops them, so “Báo cáo.pdf.” is extracted as another name than the
+    one listed, and one that looks like a name it is not (rv17's open item)."""
+    for part in parts:
+        if part != part.rstrip(" ."):
+            raise SipError(
+                f"Gói tin chứa tên “{_shown(part)[:80]}” kết thúc bằng dấu chấm hoặc dấu cách: trên máy"
+                " Windows của lưu trữ, tên này bị cắt bớt thành một tên khác.",
+                code="SIP_UNSAFE_NAME",
+            )
 
 
 def _one_file_key(parts: tuple[str, ...]) -> str:
@@ -435,6 +522,7 @@ def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
     check_manifest(mets, mets_path.relative_to(root).as_posix()[:200])
     for pointer in mets.iter(f"{{{METS_NS}}}mptr"):  # a representation's METS, listed below too
         href = pointer.get(f"{{{XLINK_NS}}}href", "")
+        _check_unescaped(href)
         target = (base / href).resolve()
         try:
             present = bool(href) and target.is_relative_to(root.resolve()) and target.is_file()
@@ -455,6 +543,7 @@ def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
     for el in mets.iter(f"{{{METS_NS}}}mdRef"):
         refs.append((el.get(f"{{{XLINK_NS}}}href", ""), dict(el.attrib)))
     for href, attrs in refs:
+        _check_unescaped(href)
         target = (base / href).resolve()
         if not target.is_relative_to(root.resolve()):
             raise SipError(f"METS trỏ ra ngoài gói tin: “{href[:200]}”.", code="SIP_UNSAFE_PATH")
@@ -503,6 +592,23 @@ def _check_refs(root: Path, mets_path: Path, seen: dict[Path, str]) -> int:
             checked += _check_refs(root, target, seen)
     return checked
 
+
+
+def _check_unescaped(href: str) -> None:
+    """Refuse a METS reference with a percent escape (``SIP_REFERENCE_AMBIGUOUS``). Kho reads
+    an href letter for letter (its own packages never escape a name); a reader that takes it as
+    a URI, as XLink says, decodes it: ``data/a%20b.pdf`` is the file ``a b.pdf`` there and the
+    file ``a%20b.pdf`` here, so a METS listing both names lists, for that reader, one file twice
+    with two checksums, and a file it never checked."""
+    decoded = unquote(href)
+    if decoded != href:
+        raise SipError(
+            f"METS nêu tệp “{href[:200]}” bằng địa chỉ có mã phần trăm (%): phần mềm đọc địa chỉ theo"
+            f" chuẩn URI hiểu là “{decoded[:200]}”, còn Kho đọc đúng từng ký tự, nên hai bên có thể hiểu"
+            " là hai tệp khác nhau. Đề nghị cơ quan gửi ghi tên tệp trực tiếp, không mã hóa.",
+            code="SIP_REFERENCE_AMBIGUOUS",
+            file=href[:200],
+        )
 
 def check_checksums(root: Path) -> int:
     """Kho's own check of a package folder: every file the METS name is there, with its SHA-256
@@ -584,44 +690,151 @@ def _root_tag(path: Path) -> str | None:
     return None
 
 
-def check_package(archive: Path, *, work_dir: Path | None = None) -> ImportReport:
-    """Safe extraction, Kho's checks, the independent validator; raises ``SIP_*`` codes."""
-    temp = Path(tempfile.mkdtemp(prefix="kho-sip-", dir=work_dir))
+DATE_ATTRIBUTES = ("CREATEDATE", "LASTMODDATE", "CREATED")
+"""METS attributes that date the package, its header or a file (xs:dateTime)."""
+_EARLIEST_OFFSET = timedelta(hours=14)
+"""A time without a zone is read in the zone furthest ahead (UTC+14), the earliest instant it
+can name: nothing that may be past somewhere is called future."""
+
+
+def check_dates(root: Path, now: datetime) -> None:
+    """No date of the package is later than ``now`` (plus the clock skew :mod:`kho.process`
+    allows): a PREMIS event (``eventDateTime``) or a METS date (:data:`DATE_ATTRIBUTES`) in the
+    future records what has not happened, and the archive orders a package's history by these
+    dates (``SIP_DATE_IN_FUTURE``). A value that is not an ISO 8601 date or time (PREMIS allows
+    other forms) is not judged."""
+    latest = now + timedelta(seconds=CLOCK_SKEW_SECONDS)
+    event_time = f"{{{PREMIS_NS}}}eventDateTime"
+    for path in package_files(root):
+        if path.suffix.casefold() != ".xml":
+            continue
+        name = path.relative_to(root).as_posix()[:200]
+        for _event, element in SafeET.iterparse(path, events=("end",), forbid_dtd=True):
+            values = [(f"{element.tag.rsplit('}', 1)[-1]}/@{a}", element.get(a)) for a in DATE_ATTRIBUTES]
+            if element.tag == event_time:
+                values.append(("premis:eventDateTime", element.text))
+            for field, text in values:
+                moment = _moment(text)
+                if moment is not None and moment > latest:
+                    raise SipError(
+                        f"Tệp {name}: “{field}” ghi thời điểm “{(text or '').strip()[:40]}”, sau thời điểm"
+                        " kiểm tra: gói tin không thể ghi lại một việc chưa xảy ra.",
+                        code="SIP_DATE_IN_FUTURE",
+                        file=name,
+                        field=field,
+                    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO 8601 date or time as the earliest instant it can name, or None."""
+    value = (text or "").strip()
+    if not value or len(value) > 40:
+        return None
     try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC) - _EARLIEST_OFFSET
+    return moment
+
+PDF_MAGIC = b"%PDF-"
+PDF_MAGIC_WITHIN = 1024
+"""A file is a PDF when its first 1,024 bytes hold ``%PDF-`` (as PDF readers take it, and the
+verifier): the name's extension is the sender's to choose."""
+
+
+def check_signatures(root: Path, verify: Callable[[bytes], PdfVerification]) -> tuple[SignedDocument, ...]:
+    """Verify every PDF of the package with ``verify`` (the verification ingest gives every
+    document); a PDF whose signature fails (``TOTAL-FAILED``: changed after signing, a broken
+    signature) refuses the package with ``SIP_SIGNATURE_INVALID`` naming it. Any other verdict
+    (not trusted, indeterminate, unsigned) is returned, for the report, as ingest records it."""
+    from ingest.signatures import Indication
+
+    documents = []
+    for path in package_files(root):
+        with path.open("rb") as fh:
+            if PDF_MAGIC not in fh.read(PDF_MAGIC_WITHIN):
+                continue
+        name = path.relative_to(root).as_posix()
+        verification = verify(path.read_bytes())
+        verdict = verification.verdict
+        if verdict.indication is Indication.TOTAL_FAILED:
+            raise SipError(
+                f"Tệp “{name[:200]}” trong gói tin có chữ ký số không hợp lệ: {verdict.explanation[:300]}"
+                " Tệp đã bị thay đổi sau khi ký hoặc chữ ký bị hỏng; Kho không nhận gói tin này.",
+                code="SIP_SIGNATURE_INVALID",
+                file=name[:200],
+                sub_indication=verdict.sub_indication,
+            )
+        documents.append(SignedDocument(name, verification))
+    return tuple(documents)
+
+
+def check_package(archive: Path, *, checks: PackageChecks | None = None) -> ImportReport:
+    """Safe extraction, Kho's checks, the independent validator, then every PDF's signatures;
+    raises ``SIP_*`` codes. Unpacked in a working folder of :mod:`kho.scratch` (``checks``'s
+    ``work_root``), which a killed import leaves to the next to sweep."""
+    checks = checks or PackageChecks.offline()
+    work_root = checks.work_root or Path(tempfile.gettempdir())
+    with working_folder(work_root, WORK_PREFIX) as temp:
         root = safe_extract(archive, temp)
         check_xml_files(root)
         mets = _mets(root / "METS.xml")
         files = check_checksums(root)
+        if checks.clock is not None:
+            check_dates(root, checks.clock())
         verdict = validate_with_eark(root)
         if not verdict.valid:
             raise SipError(
                 "Gói tin không đạt kiểm tra E-ARK.", code="SIP_INVALID", errors=list(verdict.errors)[:20]
             )
+        documents = check_signatures(root, checks.verify)
         size = sum(p.stat().st_size for p in package_files(root))
-        return ImportReport(mets.get("OBJID", ""), files, size, verdict)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+        return ImportReport(mets.get("OBJID", ""), files, size, verdict, documents)
 
 
-def import_package(repo: Repository, archive: Path, *, actor: Actor) -> dict[str, Any]:
-    """Check an arriving package (lưu trữ viên); the verdict is audited either way."""
+def verdicts_said(verdicts: dict[str, int]) -> str:
+    """The PDFs' signature verdicts of a checked package, for the person who imported it (the
+    page's message, the CLI's line): empty when there is nothing to look at."""
+    doubtful = verdicts.get("INDETERMINATE", 0)
+    if not doubtful:
+        return ""
+    return (
+        f" {doubtful} tệp PDF có chữ ký số chưa xác định được (chứng thư chưa tin cậy hoặc không kiểm tra"
+        " xong): xem “documents” trong kết quả kiểm tra."
+    )
+def import_package(
+    repo: Repository, archive: Path, *, actor: Actor, checks: PackageChecks | None = None
+) -> dict[str, Any]:
+    """Check an arriving package (lưu trữ viên); the verdict is audited either way. The answer
+    lists every PDF's signature verdict as ingest records it on a document
+    (:func:`ingest.pipeline.signature_fields`); the audit event counts them by verdict."""
+    from ingest.pipeline import signature_fields
+
     repo.authorize(actor, Action.TRANSFER)
     try:
-        report = check_package(archive)
+        report = check_package(archive, checks=checks or PackageChecks.offline(repo.clock))
     except SipError as exc:
+        named = {"file": exc.details["file"]} if exc.code == "SIP_SIGNATURE_INVALID" else {}
         repo.audit.append(
             actor.user,
             "transfer:import-rejected",
             source=actor.source,
-            details={"package": archive.name, "code": exc.code},
+            details={"package": archive.name, "code": exc.code, **named},
         )
         raise
+    verdicts: dict[str, int] = {}
+    for document in report.documents:
+        indication = document.verification.verdict.indication.value
+        verdicts[indication] = verdicts.get(indication, 0) + 1
     result = {
         "object_id": report.object_id,
         "files": report.files,
         "bytes": report.bytes,
         "validator": report.validation.validator,
         "warnings": report.validation.warnings,
+        "signature_verdicts": verdicts,
     }
     repo.audit.append(
         actor.user,
@@ -629,4 +842,5 @@ def import_package(repo: Repository, archive: Path, *, actor: Actor) -> dict[str
         source=actor.source,
         details={"package": archive.name, **result},
     )
-    return result
+    documents = [{"file": d.file, **signature_fields(d.verification)} for d in report.documents]
+    return {**result, "documents": documents}

@@ -8,6 +8,7 @@ Nothing a caller asserts (a header, a ``--user`` flag) ever names who acts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kho import logs
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from ingest.receive import ReceiveService
     from repository.handling import HandlingService, WorkIndex
     from retention.service import RetentionService
+    from retention.sip_import import PackageChecks
 
 
 def principal_of(account: Account, accounts: AccountService) -> Principal:
@@ -86,6 +88,29 @@ class Kho:
                 self.settings, self.repo, backend_factory=lambda: self.backend
             )
         return self._pipeline
+
+    @property
+    def sip_checks(self) -> PackageChecks:
+        """What an imported package is checked with: this installation's signature
+        verification (the pipeline's), its own working folder, ``<data>/tmp``, where a killed
+        import's files are swept by the next (:mod:`kho.scratch`), and its clock (the package's
+        dates)."""
+        from retention.sip_import import PackageChecks
+
+        return PackageChecks(verify=self.pipeline.verify, work_root=self.work_root, clock=self.repo.clock)
+
+    @property
+    def work_root(self) -> Path:
+        """The installation's folder for working files (an upload being saved, a package being
+        unpacked): ``<KHO_DATA_DIR>/tmp``, never ``/tmp`` (:mod:`kho.scratch`)."""
+        return self.settings.data_dir / "tmp"
+
+    def import_package(self, archive: Path, *, actor: Actor) -> dict[str, Any]:
+        """Check an arriving package (:func:`retention.sip_import.import_package`), for the
+        API, the pages and the CLI alike."""
+        from retention.sip_import import import_package
+
+        return import_package(self.repo, archive, actor=actor, checks=self.sip_checks)
 
     @property
     def receive(self) -> ReceiveService:

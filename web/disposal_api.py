@@ -4,15 +4,14 @@ No rule lives here: each route reads its input, calls :mod:`retention`, and answ
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
 
 from kho.errors import KhoError
+from kho.scratch import working_folder
 from kho.timeutil import vn_date
 from repository.records import Actor
 from repository.vocabulary import Direction
@@ -21,7 +20,7 @@ from retention.destruction import Destructions, review_list
 from retention.holds import Holds
 from retention.recall import Recalls
 from retention.sip import Transfers
-from retention.sip_import import import_package
+from retention.sip_import import UPLOAD_PREFIX
 from retention.workflow import checked_id
 from web.app import takes_upload
 from web.context import Kho
@@ -224,10 +223,10 @@ def register_disposal_api(
         upload = request.files.get("file")
         if upload is None:
             raise ApiInputError("Cần gửi tệp gói tin (trường “file”).", code="FIELD_REQUIRED", field="file")
-        with tempfile.TemporaryDirectory(prefix="kho-import-") as tmp:
-            path = Path(tmp) / "package.zip"
+        with working_folder(kho.work_root, UPLOAD_PREFIX) as tmp:
+            path = tmp / "package.zip"
             upload.save(path)
-            result = import_package(repo, path, actor=who)
+            result = kho.import_package(path, actor=who)
         return reply(result)
 
     @app.post("/api/records/<record_id>/recall")

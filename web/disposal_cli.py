@@ -19,7 +19,7 @@ from retention.destruction import STATE_LABELS, Destructions, review_list
 from retention.holds import Holds
 from retention.recall import Recalls
 from retention.sip import Transfers
-from retention.sip_import import import_package
+from retention.sip_import import verdicts_said
 from web.cli import Context, handles_errors, json_option, pass_ctx
 
 
@@ -250,8 +250,9 @@ def receipt(ctx: Context, transfer_id: str, reference: str, as_json: bool) -> No
 @handles_errors
 def check_sip(ctx: Context, package: str, as_json: bool) -> None:
     """Kiểm tra một gói tin SIP nhận được (an toàn, mã băm, E-ARK)."""
-    result = import_package(ctx.repo, Path(package), actor=ctx.actor)
-    _out(result, as_json, f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).")
+    result = ctx.kho.import_package(Path(package), actor=ctx.actor)
+    said = verdicts_said(result["signature_verdicts"])
+    _out(result, as_json, f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).{said}")
 
 
 @archive.command("recall-mark")

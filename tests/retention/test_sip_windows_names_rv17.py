@@ -7,44 +7,19 @@ at all: it was refused as a damaged zip."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 from kho_people import People
-from kho_sip import good_package, refused, zipped
+from kho_sip import README, good_package, listed_beside_readme, refused, zipped
 
 from web.context import Kho
-
-README = "documentation/README.txt"
-
-
-def _listed_beside_readme(root: Path, name: str, content: bytes) -> None:
-    """``name`` written beside the README and listed in the package METS with its checksum."""
-    (root / name).parent.mkdir(parents=True, exist_ok=True)
-    (root / name).write_bytes(content)
-    mets = root / "METS.xml"
-    text = mets.read_text(encoding="utf-8")
-    found = re.search(
-        r"<mets:file [^>]*>\s*<mets:FLocat [^>]*xlink:href=\"" + README + r"\"[^>]*/>\s*</mets:file>", text
-    )
-    assert found
-    element = re.sub(
-        r'CHECKSUM="[0-9A-F]+"', f'CHECKSUM="{hashlib.sha256(content).hexdigest().upper()}"', found.group(0)
-    )
-    element = re.sub(r'SIZE="\d+"', f'SIZE="{len(content)}"', element)
-    element = re.sub(r'ID="([^"]+)"', r'ID="\1-twin"', element, count=1).replace(
-        README, escape(name, {'"': "&quot;"})
-    )
-    mets.write_text(text.replace(found.group(0), found.group(0) + element), encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", [README + ".", README + " ", README + ". .", "documentation. /README.txt"])
 def test_names_windows_makes_one_are_refused(kho: Kho, people: People, tmp_path: Path, name: str) -> None:
     root = good_package(kho, people, tmp_path, docs=1)
-    _listed_beside_readme(root, name, b"another text in the README's place")
+    listed_beside_readme(root, name, b"another text in the README's place")
     error = refused(kho, people, zipped(root, tmp_path / "twin.zip"))
     assert error.code == "SIP_DUPLICATE_NAME" and "README.txt" in error.message
 
@@ -64,7 +39,7 @@ def test_names_that_only_contain_dots_and_spaces_are_still_accepted(
     from retention.sip_import import import_package
 
     root = good_package(kho, people, tmp_path, docs=1)
-    _listed_beside_readme(root, "documentation/Tờ trình v1. 2 (bản cuối).txt", b"a second text")
+    listed_beside_readme(root, "documentation/Tờ trình v1. 2 (bản cuối).txt", b"a second text")
     done = import_package(kho.repo, zipped(root, tmp_path / "ok.zip"), actor=people.actor("luu_tru"))
     assert done["files"] == 10
 
@@ -86,7 +61,7 @@ def test_names_windows_cannot_give_a_file_are_refused(
     """Listed with their checksums they passed: on the archive's Windows share “CON.txt” opens
     the console and “a?b.txt” cannot be made, so the file Kho checked is not the one kept."""
     root = good_package(kho, people, tmp_path, docs=1)
-    _listed_beside_readme(root, name, b"a text with a name Windows cannot give")
+    listed_beside_readme(root, name, b"a text with a name Windows cannot give")
     error = refused(kho, people, zipped(root, tmp_path / "windows.zip"))
     assert error.code == "SIP_UNSAFE_NAME" and "Windows" in error.message
 
@@ -95,7 +70,7 @@ def test_a_name_that_only_starts_like_a_device_is_accepted(kho: Kho, people: Peo
     from retention.sip_import import import_package
 
     root = good_package(kho, people, tmp_path, docs=1)
-    _listed_beside_readme(root, "documentation/CONSOLE-com10.txt", b"a second text")
+    listed_beside_readme(root, "documentation/CONSOLE-com10.txt", b"a second text")
     assert (
         import_package(kho.repo, zipped(root, tmp_path / "ok.zip"), actor=people.actor("luu_tru"))["files"]
         == 10

@@ -5,9 +5,11 @@ it, and the refusal an import of it must give."""
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from kho_people import People
@@ -71,3 +73,52 @@ def replace_listed(root: Path, relative: str, content: bytes) -> None:
         ),
         encoding="utf-8",
     )
+
+
+def replace_document(root: Path, relative: str, content: bytes) -> None:
+    """Write the representation's document ``relative`` and fix everything that states its
+    checksum and size (its representation METS, the PREMIS), then their own checksums in the
+    package METS: the package a sender who changes a document after building it sends."""
+    path = root / relative
+    old_sum, old_size = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+    new_sum = hashlib.sha256(content).hexdigest()
+    path.write_bytes(content)
+    rep = Path(relative).parts[:2]
+    rep_mets = "/".join(rep) + "/METS.xml"
+    text = (root / rep_mets).read_text(encoding="utf-8")
+    element = re.search(r'<mets:file [^>]*CHECKSUM="' + old_sum.upper() + r'"[^>]*>', text)
+    assert element and f'SIZE="{old_size}"' in element.group(0)
+    fixed = element.group(0).replace(old_sum.upper(), new_sum.upper())
+    fixed = fixed.replace(f'SIZE="{old_size}"', f'SIZE="{len(content)}"')
+    replace_listed(root, rep_mets, text.replace(element.group(0), fixed).encode())
+    premis_path = "metadata/preservation/premis.xml"
+    premis = (root / premis_path).read_text(encoding="utf-8")
+    pattern = re.compile(
+        "(" + old_sum + r"</premis:messageDigest>\s*</premis:fixity>\s*<premis:size>)" + str(old_size) + "<"
+    )
+    assert pattern.search(premis)
+    premis = pattern.sub(lambda m: m.group(1).replace(old_sum, new_sum) + f"{len(content)}<", premis)
+    replace_listed(root, premis_path, premis.encode())
+
+
+README = "documentation/README.txt"
+
+
+def listed_beside_readme(root: Path, name: str, content: bytes) -> None:
+    """``name`` written beside the README and listed in the package METS with its checksum."""
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_bytes(content)
+    mets = root / "METS.xml"
+    text = mets.read_text(encoding="utf-8")
+    found = re.search(
+        r"<mets:file [^>]*>\s*<mets:FLocat [^>]*xlink:href=\"" + README + r"\"[^>]*/>\s*</mets:file>", text
+    )
+    assert found
+    element = re.sub(
+        r'CHECKSUM="[0-9A-F]+"', f'CHECKSUM="{hashlib.sha256(content).hexdigest().upper()}"', found.group(0)
+    )
+    element = re.sub(r'SIZE="\d+"', f'SIZE="{len(content)}"', element)
+    element = re.sub(r'ID="([^"]+)"', r'ID="\1-twin"', element, count=1).replace(
+        README, escape(name, {'"': "&quot;"})
+    )
+    mets.write_text(text.replace(found.group(0), found.group(0) + element), encoding="utf-8")

@@ -4,13 +4,12 @@ No rule lives here: every step calls :mod:`retention`, which asks the access pol
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, timedelta
-from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import KhoError
+from kho.scratch import working_folder
 from kho.timeutil import vn_date
 from repository.policy import Action
 from retention import dossier_docs
@@ -25,7 +24,7 @@ from retention.destruction import (
 from retention.duplicates import scan as duplicate_scan
 from retention.holds import Holds
 from retention.sip import Transfers
-from retention.sip_import import import_package
+from retention.sip_import import UPLOAD_PREFIX, verdicts_said
 from web.app import takes_upload
 from web.disposal_api import dossier_headers
 from web.heads import file_response, file_route
@@ -230,11 +229,12 @@ def check() -> Response:
     if upload is None or not upload.filename:
         return _index(["Hãy chọn tệp gói tin (.zip)."], 422)
     try:
-        with tempfile.TemporaryDirectory(prefix="kho-check-") as tmp:
-            path = Path(tmp) / "package.zip"
+        with working_folder(kho().work_root, UPLOAD_PREFIX) as tmp:
+            path = tmp / "package.zip"
             upload.save(path)
-            result = import_package(kho().repo, path, actor=actor())
+            result = kho().import_package(path, actor=actor())
     except KhoError as exc:
         return _index([f"Gói tin bị từ chối: {exc.message} ({exc.code})"], exc.http_status)
-    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).", "info")
+    said = verdicts_said(result["signature_verdicts"])
+    flash(f"Gói tin hợp lệ: {result['object_id']} ({result['files']} tệp).{said}", "info")
     return redirect(url_for("disposal.index"))  # type: ignore[return-value]
