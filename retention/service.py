@@ -557,7 +557,9 @@ class RetentionService:
         self, notify: Callable[[str, str, str, str], None], archivists: Iterable[str]
     ) -> list[Alert]:
         """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
-        hồ sơ, level and due date (a marker object makes a rerun send nothing twice)."""
+        hồ sơ, level and due date (a marker object makes a rerun send nothing twice). An alert
+        interrupted before it is sent whole (the task's time limit, a store error) gives its
+        marker back, so the next run sends it: a person told twice, never nobody told."""
         sent = []
         people = list(archivists)
         for alert in self.all_alerts():
@@ -566,16 +568,22 @@ class RetentionService:
                 self.store.put_if_absent(marker, b'{"sent": true}')
             except AlreadyExists:
                 continue
-            for user in dict.fromkeys([alert.holder, *people]):
-                if user:
-                    notify(user, "retention:due", alert.notice, alert.file_id)
-            self.repo.audit.append(
-                "system",
-                "retention:alert",
-                record_id=alert.file_id,
-                source="retention",
-                details={"level": alert.level.value, "due": alert.due.isoformat(), "holder": alert.holder},
-            )
+            try:
+                for user in dict.fromkeys([alert.holder, *people]):
+                    if user:
+                        notify(user, "retention:due", alert.notice, alert.file_id)
+                self.repo.audit.append(
+                    "system",
+                    "retention:alert",
+                    record_id=alert.file_id,
+                    source="retention",
+                    details={
+                        "level": alert.level.value, "due": alert.due.isoformat(), "holder": alert.holder,
+                    },
+                )
+            except BaseException:
+                self.store.delete(marker)
+                raise
             sent.append(alert)
         return sent
 
