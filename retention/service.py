@@ -272,8 +272,14 @@ class RetentionService:
         self.repo.authorize(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
-        issued = fileplan.issue(current, by=actor.user, at=self._now(), today=self.today())
+        known = self._with_drafters(current)
+        issued = fileplan.issue(known, by=actor.user, at=self._now(), today=self.today())
         return self._save_plan(issued, actor, "plan:issue")
+
+    def is_plan_author(self, plan: FilePlan, actor: Actor) -> bool:
+        """Whether ``actor`` drafted or re-saved ``plan`` (:func:`fileplan.is_author`): the plan
+        page offers them neither approval nor issue."""
+        return fileplan.is_author(self._with_drafters(plan), actor.user)
 
     def export_plan(self, year: int, *, actor: Actor, fmt: str) -> FilePlan:
         """The plan to print or export (audited as ``plan:export``)."""
