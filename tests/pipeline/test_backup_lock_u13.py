@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from kho_people import make_people
 from kho_redis import REDIS_URL, needs_redis
+from kho_scheduled import events, export, wait_for
 from kho_worker import ROOT, prefork_worker, stop_worker
 
 from ingest.celery_app import make_app
 from kho.config import Settings
-from repository.service import open_repository
 from repository.storage import open_store
 from retention.backup import MANIFESTS_PREFIX
 from web.context import Kho
@@ -61,6 +61,12 @@ def _kho_backup(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _kho_backup_now(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", "backup"], env=env, cwd=ROOT, capture_output=True, timeout=300
+    )
+
+
 def _copying(destination: Path, run: subprocess.Popen[bytes], log: Path) -> None:
     """Wait until ``run`` has written part of its copy (it holds whatever lock it takes)."""
     deadline = time.monotonic() + 60
@@ -73,7 +79,7 @@ def _copying(destination: Path, run: subprocess.Popen[bytes], log: Path) -> None
 
 
 def _events(env: dict[str, str], action: str) -> list[object]:
-    return [e for e in open_repository(Settings.from_env(env)).audit.events() if e.action == action]
+    return events(Settings.from_env(env), action)
 
 
 def test_a_second_kho_backup_while_one_runs_is_refused_and_copies_nothing(
@@ -85,9 +91,7 @@ def test_a_second_kho_backup_while_one_runs_is_refused_and_copies_nothing(
     try:
         _copying(tmp_path / "backup-a", first, first_log)
         first.send_signal(signal.SIGSTOP)  # in the middle of its store copy, for as long as the test needs
-        second = subprocess.run(
-            [sys.executable, "-m", "web.cli", "backup"], env=env, cwd=ROOT, capture_output=True, timeout=300
-        )
+        second = _kho_backup_now(env)
         events_meanwhile = _events(env, "backup:create")
         first.send_signal(signal.SIGCONT)
         assert first.wait(timeout=300) == 0, first_log.read_text(errors="replace")
@@ -115,9 +119,7 @@ def test_a_killed_backup_does_not_keep_the_lock(
     _copying(tmp_path / "backup-a", first, log)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    again = subprocess.run(
-        [sys.executable, "-m", "web.cli", "backup"], env=env, cwd=ROOT, capture_output=True, timeout=300
-    )
+    again = _kho_backup_now(env)
     assert again.returncode == 0, again.stderr.decode()
     assert len(list(open_store(str(tmp_path / "backup-a")).list(MANIFESTS_PREFIX))) == 1
 
@@ -129,9 +131,7 @@ def test_the_scheduled_backup_while_kho_backup_runs_is_refused_and_recorded(
     env = _installation(
         tmp_path, make_env, KHO_BROKER_URL=REDIS_URL, KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}"
     )
-    for key, value in env.items():
-        if key.startswith("KHO_"):
-            monkeypatch.setenv(key, value)
+    export(monkeypatch, env)
     worker = prefork_worker(env, tmp_path / "worker.log")
     log = tmp_path / "cli.log"
     cli = _kho_backup(env, log)
@@ -139,11 +139,7 @@ def test_the_scheduled_backup_while_kho_backup_runs_is_refused_and_recorded(
         _copying(tmp_path / "backup-a", cli, log)
         cli.send_signal(signal.SIGSTOP)
         make_app(REDIS_URL).send_task("kho.retention.backup", queue=env["KHO_INGEST_QUEUE"])
-        deadline = time.monotonic() + 90
-        failed: list[object] = []
-        while time.monotonic() < deadline and not failed:
-            failed = _events(env, "backup:failed")
-            time.sleep(0.3)
+        failed = wait_for(lambda: _events(env, "backup:failed"), 90)
         made_meanwhile = _events(env, "backup:create")
         cli.send_signal(signal.SIGCONT)
         assert cli.wait(timeout=300) == 0, log.read_text(errors="replace")

@@ -11,22 +11,18 @@ gateway reached through a slow relay."""
 
 from __future__ import annotations
 
-import time
 import unicodedata
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from kho_people import make_people
 from kho_redis import REDIS_URL, needs_redis
-from kho_relay import Relay
-from kho_retention import s3_env
-from kho_worker import prefork_worker, stop_worker
+from kho_scheduled import events, on_s3, wait_for, worker_over_a_slow_gateway
+from kho_worker import stop_worker
 
 from ingest.celery_app import BEAT_JOBS, make_app
-from kho.config import ConfigError, Settings, process_settings
-from repository.service import open_repository
+from kho.config import ConfigError, process_settings
 from web.context import Kho
 
 OWN_LIMITS = {"kho.retention.backup", "kho.retention.fixity"}
@@ -65,29 +61,14 @@ def test_the_capacity_check_past_its_soft_limit_is_recorded_and_the_worker_goes_
     """The scheduled capacity check with a 1 s soft limit, over an S3 gateway whose every new
     connection waits 2.5 s: stopped, recorded ``capacity:failed`` CAPACITY_TIMEOUT (before u13 it
     had no limit and ran to its end)."""
-    gateway = s3_env(tmp_path)
-    env = make_env(
-        tmp_path / "kho",
-        KHO_BROKER_URL=REDIS_URL,
-        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
-        KHO_PERIODIC_SOFT_TIME_LIMIT="1",
-        KHO_PERIODIC_TIME_LIMIT="60",
-        **{k: v for k, v in gateway.items() if k.startswith(("KHO_STORE", "KHO_KEYSTORE", "KHO_S3"))},
+    env, settings = on_s3(
+        tmp_path, make_env, monkeypatch, KHO_PERIODIC_SOFT_TIME_LIMIT="1", KHO_PERIODIC_TIME_LIMIT="60"
     )
-    for key, value in env.items():
-        if key.startswith("KHO_"):
-            monkeypatch.setenv(key, value)
-    settings = Settings.from_env()
     make_people(Kho(settings, follow_index=False))
-    relay = Relay(env["KHO_S3_ENDPOINT"], delay=2.5).start()
-    worker = prefork_worker({**env, "KHO_S3_ENDPOINT": relay.address}, tmp_path / "worker.log")
+    relay, worker = worker_over_a_slow_gateway(env, tmp_path)
     try:
         make_app(REDIS_URL).send_task("kho.retention.capacity", queue=env["KHO_INGEST_QUEUE"])
-        deadline = time.monotonic() + 90
-        failed: list[object] = []
-        while time.monotonic() < deadline and not failed:
-            failed = [e for e in open_repository(settings).audit.events() if e.action == "capacity:failed"]
-            time.sleep(0.5)
+        failed = wait_for(lambda: events(settings, "capacity:failed"), 90)
         alive = worker.poll() is None
     finally:
         stop_worker(worker)
