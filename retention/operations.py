@@ -122,6 +122,12 @@ def run_backup(
             return _backup_run(repo, settings, actor, stores, keys, now=now)
     except runlock.Busy as busy:
         raise backup_running(busy.holder) from None
+    except runlock.Unavailable as exc:
+        raise BackupError(
+            f"Không mở được tệp khóa sao lưu “{exc.path}” (trong thư mục dữ liệu KHO_DATA_DIR): {exc}. "
+            "Chưa sao lưu gì; hãy kiểm tra quyền ghi của thư mục đó.",
+            code="BACKUP_LOCK_UNAVAILABLE",
+        ) from exc
 
 
 def backup_running(holder: runlock.Holder) -> BackupRunning:

@@ -35,6 +35,14 @@ class Holder:
     started: str
 
 
+class Unavailable(Exception):
+    """The lock file cannot be opened (the folder read-only, a link in its place, …)."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        super().__init__(f"{path}: {cause.strerror or cause}")
+        self.path = path
+
+
 class Busy(Exception):
     """The lock is held by another process."""
 
@@ -63,10 +71,14 @@ def _read_holder(fd: int) -> Holder:
 
 @contextlib.contextmanager
 def held(data_dir: Path, name: str) -> Iterator[Holder]:
-    """Hold the run lock ``name`` for the ``with`` block, or raise :class:`Busy` at once."""
+    """Hold the run lock ``name`` for the ``with`` block, or raise :class:`Busy` at once
+    (:class:`Unavailable` when its file cannot be opened)."""
     path = lock_path(data_dir, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:  # a link planted in its place is refused (O_NOFOLLOW), not followed
+        raise Unavailable(path, exc) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -155,3 +155,28 @@ def test_the_scheduled_backup_while_kho_backup_runs_is_refused_and_recorded(
     assert "không chép xen nhau" in details["message"] and details["notified"], details
     assert made_meanwhile == []
     assert sorted(e.details["label"] for e in _events(env, "backup:create")) == ["keys", "store"]  # type: ignore[attr-defined]
+
+
+def test_a_link_in_place_of_the_lock_file_is_refused_with_a_code_not_followed(
+    tmp_path: Path, make_env: Callable[..., dict[str, str]]
+) -> None:
+    """Whoever can write the data folder plants a link where the lock file goes (to a file the
+    backup must not truncate): refused, BACKUP_LOCK_UNAVAILABLE, the target untouched, no
+    traceback."""
+    env = make_env(
+        tmp_path / "kho",
+        KHO_BACKUP_URLS=str(tmp_path / "backup-a"),
+        KHO_BACKUP_KEYS_URL=str(tmp_path / "backup-keys"),
+    )
+    Kho(Settings.from_env(env), follow_index=False)
+    target = tmp_path / "precious.txt"
+    target.write_text("giữ nguyên")
+    locks = tmp_path / "kho" / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    (locks / "backup.lock").symlink_to(target)
+    refused = _kho_backup_now(env)
+    said = refused.stderr.decode()
+    assert refused.returncode == 2, said
+    assert "Lỗi [BACKUP_LOCK_UNAVAILABLE]" in said and "Traceback" not in said, said
+    assert target.read_text() == "giữ nguyên"
+    assert not (tmp_path / "backup-a").exists()
