@@ -14,8 +14,9 @@ task twice is harmless. One task is prefetched per worker process: documents are
 uneven (OCR), so a worker must not sit on a queue of them. The ingest task has a soft and a hard
 time limit (``KHO_TASK_SOFT_TIME_LIMIT``, ``KHO_TASK_TIME_LIMIT``): past either its job ends
 ``lỗi`` with INGEST_TIMEOUT (:mod:`ingest.tasks`). The scheduled backup and fixity tasks have
-their own (``KHO_BACKUP_*``, ``KHO_FIXITY_*``): past either the run is audited ``<job>:failed``
-with BACKUP_TIMEOUT / FIXITY_TIMEOUT (:mod:`retention.tasks`).
+their own (``KHO_BACKUP_*``, ``KHO_FIXITY_*``), and every other task (capacity, nộp lưu alerts,
+handling deadlines, …) the periodic ones (``KHO_PERIODIC_*``, Celery's default limits): past
+either the run is audited ``<job>:failed`` with ``<JOB>_TIMEOUT`` (:mod:`retention.tasks`).
 """
 
 from __future__ import annotations
@@ -107,6 +108,10 @@ def make_app(broker_url: str | None = None) -> Celery:
                 "time_limit": limits.fixity_time_limit, "soft_time_limit": limits.fixity_soft_time_limit,
             },
         },
+        # Every other task (capacity, due alerts, handling deadlines, the timed-out recorders,
+        # any task added later) has the periodic limits: none runs without a bound.
+        task_time_limit=limits.periodic_time_limit,
+        task_soft_time_limit=limits.periodic_soft_time_limit,
         worker_hijack_root_logger=False,
         enable_utc=True,
         timezone=TIMEZONE,

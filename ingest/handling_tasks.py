@@ -4,6 +4,7 @@ notify their handlers and assigners (Phụ lục VI III.1.i, l; Lạng Sơn Đi�
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from ingest.celery_app import app
 from kho.config import Settings
@@ -23,10 +24,21 @@ def flag_deadlines(settings: Settings | None = None, today: str | None = None) -
         service.index.close()
 
 
-@app.task(name=FLAG_DEADLINES_TASK, acks_late=True, ignore_result=True)
-def flag_deadlines_task() -> dict[str, int]:
+def _task_base() -> type:
+    from retention.tasks import ScheduledTask
+
+    return ScheduledTask
+
+
+@app.task(
+    name=FLAG_DEADLINES_TASK, base=_task_base(), job="handling_deadlines", acks_late=True, ignore_result=True
+)
+def flag_deadlines_task() -> dict[str, Any]:
     """The beat's daily run. The day is the worker's clock, never one a message names: whoever
     can write to the broker could otherwise send a far future day, flag every open task
     overdue ahead of time and (a flag is sent once per task) silence the real alerts. A
-    message with arguments fails on this signature; a catch-up is ``kho handling flag``."""
-    return flag_deadlines()
+    message with arguments fails on this signature; a catch-up is ``kho handling flag``.
+    Past its time limit (``KHO_PERIODIC_*``) the run is recorded ``handling_deadlines:failed``."""
+    from retention.tasks import run_handling_deadlines
+
+    return run_handling_deadlines(flag_deadlines)

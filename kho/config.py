@@ -227,7 +227,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KHO_INGEST_QUEUE": ("kho-ingest", "Celery queue of the ingest tasks."),
     "KHO_TASK_VISIBILITY": ("", "Seconds before an unacknowledged task is delivered again (at "
                                 "least the largest of `KHO_TASK_TIME_LIMIT`, `KHO_BACKUP_TIME_LIMIT`, "
-                                "`KHO_FIXITY_TIME_LIMIT` + 300; default: exactly that)."),
+                                "`KHO_FIXITY_TIME_LIMIT`, `KHO_PERIODIC_TIME_LIMIT` + 300; default: "
+                                "exactly that)."),
     "KHO_TASK_TIME_LIMIT": ("3000", "Seconds an ingest task may run before Celery kills its "
                                     "process; the job ends `lỗi` with `INGEST_TIMEOUT`."),
     "KHO_TASK_SOFT_TIME_LIMIT": ("2880", "Seconds after which a running ingest task is stopped "
@@ -242,6 +243,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
                                        "its process; the run is recorded `FIXITY_TIMEOUT`."),
     "KHO_FIXITY_SOFT_TIME_LIMIT": ("10500", "Seconds after which a scheduled fixity audit is stopped "
                                             "(below `KHO_FIXITY_TIME_LIMIT`); recorded `FIXITY_TIMEOUT`."),
+    "KHO_PERIODIC_TIME_LIMIT": ("3600", "Seconds any other Celery task (capacity check, nộp lưu "
+                                        "alerts, handling deadlines, the timed-out recorders) may "
+                                        "run before Celery kills its process; recorded "
+                                        "`<JOB>_TIMEOUT`."),
+    "KHO_PERIODIC_SOFT_TIME_LIMIT": ("3300", "Seconds after which such a task is stopped (below "
+                                             "`KHO_PERIODIC_TIME_LIMIT`); recorded `<JOB>_TIMEOUT`, "
+                                             "the next run does what it left."),
 }
 
 TASK_VISIBILITY_MARGIN = 300
@@ -470,6 +478,11 @@ class ProcessSettings:
     """Hard limit of the scheduled fixity task (``kho.retention.fixity``)."""
     fixity_soft_time_limit: int
     """Soft limit of the scheduled fixity task: the run is recorded ``FIXITY_TIMEOUT``."""
+    periodic_time_limit: int
+    """Hard limit of every other task (capacity, due alerts, handling deadlines, …): Celery's
+    default ``task_time_limit``, so no task runs without one."""
+    periodic_soft_time_limit: int
+    """Soft limit of every other task: the run is recorded ``<JOB>_TIMEOUT``."""
     verify_agent_idle: float
     cookie_secure: bool
     session_secret: str
@@ -509,9 +522,10 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
     hard, soft = _time_limits(env, "KHO_TASK")
     backup_hard, backup_soft = _time_limits(env, "KHO_BACKUP")
     fixity_hard, fixity_soft = _time_limits(env, "KHO_FIXITY")
+    periodic_hard, periodic_soft = _time_limits(env, "KHO_PERIODIC")
     largest, largest_name = max(
         (hard, "KHO_TASK_TIME_LIMIT"), (backup_hard, "KHO_BACKUP_TIME_LIMIT"),
-        (fixity_hard, "KHO_FIXITY_TIME_LIMIT"),
+        (fixity_hard, "KHO_FIXITY_TIME_LIMIT"), (periodic_hard, "KHO_PERIODIC_TIME_LIMIT"),
     )
     visibility_text = _read(env, "KHO_TASK_VISIBILITY") or str(largest + TASK_VISIBILITY_MARGIN)
     visibility = _int("KHO_TASK_VISIBILITY", visibility_text, 60, 8 * 86_400)
@@ -547,6 +561,8 @@ def process_settings(env: Mapping[str, str] | None = None) -> ProcessSettings:
         backup_soft_time_limit=backup_soft,
         fixity_time_limit=fixity_hard,
         fixity_soft_time_limit=fixity_soft,
+        periodic_time_limit=periodic_hard,
+        periodic_soft_time_limit=periodic_soft,
         verify_agent_idle=_seconds(
             "KHO_VERIFY_AGENT_IDLE", _read(env, "KHO_VERIFY_AGENT_IDLE"), 0.1, 86_400
         ),

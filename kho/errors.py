@@ -437,6 +437,15 @@ class RestoreHistoryBehind(BackupError):
     http_status = 409
 
 
+class BackupRunning(BackupError):
+    """Another backup run of this installation (``kho backup`` or the scheduled task) holds the
+    backup lock: two runs at once would interleave their store and key copies, so that a key copy
+    begun before a store copy ended seems to cover it (``RESTORE_KEYS_BEHIND``, rv15)."""
+
+    code = "BACKUP_RUNNING"
+    http_status = 409
+
+
 # --- handling incoming documents (repository/workflow.py, repository/handling.py) ----------------
 
 

@@ -161,6 +161,12 @@ def is_overdue(case: Mapping[str, Any], today: date) -> bool:
     return case["state"] in ("decided", "executing") and deadline is not None and today > deadline
 
 
+def is_proposer(case: Mapping[str, Any], user: str) -> bool:
+    """Whether ``user`` proposed ``case``: the one rule that keeps them from the head's steps on
+    it (:meth:`Destructions._refuse_proposer`); the case page offers them neither step."""
+    return user == case["proposed_by"]
+
+
 def _seated(case: Mapping[str, Any], actor: Actor) -> bool:
     """Whether ``actor`` sits on ``case``'s council."""
     return actor.user in ((case.get("council") or {}).get("members") or [])
@@ -295,7 +301,7 @@ class Destructions:
         the case takes none of the head's steps on it, whatever roles they hold. One holding
         both lưu trữ viên and lãnh đạo was refused only the decision, so they chose the council
         that judged their own proposal (rv14). Audited refusal, nothing written."""
-        if actor.user != case["proposed_by"]:
+        if not is_proposer(case, actor.user):
             return
         self._event(actor, "access:denied", case, action=step, code="SELF_APPROVAL")
         raise PermissionDenied(

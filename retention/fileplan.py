@@ -312,13 +312,20 @@ def revise(current: FilePlan, new: FilePlan, *, by: str, at: str) -> FilePlan:
     return replace(new, version=current.version + 1, drafted_by=by, drafters=drafters, updated_at=at)
 
 
+def is_author(plan: FilePlan, user: str) -> bool:
+    """Whether ``user`` drafted or re-saved ``plan`` (its drafters known): the one rule that keeps
+    them from approving or issuing it (separation of duties: who drafts does not approve or
+    issue; QCVN 12:2026/BCA 3.7.2.8.1 "phân tách nhiệm vụ"). The plan page asks it too."""
+    return user == plan.drafted_by or user in _known_drafters(plan)
+
+
 def approve(plan: FilePlan, *, by: str, at: str) -> FilePlan:
     """The head approves a draft. No one who saved a version of the draft approves it: the last
     drafter alone was checked, so its author had it re-saved by someone else and approved it
     themselves (rv14)."""
     if plan.state is not PlanState.DRAFT:
         raise PlanError("Chỉ phê duyệt được danh mục hồ sơ đang ở dạng dự thảo.", code="PLAN_STATE_INVALID")
-    if by == plan.drafted_by or by in _known_drafters(plan):
+    if is_author(plan, by):
         raise PlanError(
             "Người lập hoặc đã sửa dự thảo danh mục hồ sơ không được tự phê duyệt.",
             code="PLAN_SELF_APPROVAL",
@@ -335,9 +342,16 @@ def approve(plan: FilePlan, *, by: str, at: str) -> FilePlan:
 
 def issue(plan: FilePlan, *, by: str, at: str, today: date) -> FilePlan:
     """Issue an approved plan. A plan whose hồ sơ would already be past their nộp lưu due date
-    (those of a year whose due dates have all passed) is refused: ``PLAN_DUE_DATE_PAST``."""
+    (those of a year whose due dates have all passed) is refused: ``PLAN_DUE_DATE_PAST``. Its
+    author (anyone who saved a draft version, :func:`is_author`) does not issue it, even after
+    another lãnh đạo approved it: ``PLAN_SELF_ISSUE`` (u12's open item)."""
     if plan.state is not PlanState.APPROVED:
         raise PlanError("Chỉ ban hành được danh mục hồ sơ đã được phê duyệt.", code="PLAN_STATE_INVALID")
+    if is_author(plan, by):
+        raise PlanError(
+            "Người lập hoặc đã sửa dự thảo danh mục hồ sơ không được tự ban hành danh mục đó.",
+            code="PLAN_SELF_ISSUE",
+        )
     latest_due = due_date(date(plan.year, 12, 31)).due
     if latest_due < today:
         raise PlanError(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kho.config import Settings
-from kho.errors import BackupError, KhoError, RestoreHistoryBehind
+from kho.errors import BackupError, BackupRunning, KhoError, RestoreHistoryBehind
 from kho.timeutil import parse_iso
 from repository.ledger import Tombstone
 from repository.policy import Role
@@ -28,6 +28,7 @@ from repository.service import outside_ledger
 from repository.storage import open_store
 from repository.storage.base import ObjectStore
 from repository.vocabulary import typed_text
+from retention import runlock
 from retention.backup import RestoreReport, ShredReport, backup, describe, shred_destroyed_keys
 from retention.capacity import Capacity, measure
 from retention.fixity import FixityReport, audit_fixity, clear_mended_findings
@@ -109,10 +110,41 @@ def run_backup(
 ) -> BackupRun:
     """Checkpoint the audit chain (when a signing key is configured), back the store up to
     every destination and the key store to its own, audit each copy, then shred the keys of
-    records destroyed more than ``KHO_KEY_BACKUP_SHRED_DAYS`` ago from the key backups."""
+    records destroyed more than ``KHO_KEY_BACKUP_SHRED_DAYS`` ago from the key backups.
+
+    One run at a time per installation (:mod:`retention.runlock`): a second ``kho backup`` or
+    scheduled backup started while one runs is refused at once with BACKUP_RUNNING, nothing
+    copied or audited as made. Interleaved, a key copy begun before a store copy ended would seem
+    to cover it (restore compares their ends, rv15)."""
+    stores, keys = backup_targets(settings, targets, keys_to)
+    try:
+        with runlock.held(settings.data_dir, "backup"):
+            return _backup_run(repo, settings, actor, stores, keys, now=now)
+    except runlock.Busy as busy:
+        raise backup_running(busy.holder) from None
+    except runlock.Unavailable as exc:
+        raise BackupError(
+            f"Không mở được tệp khóa sao lưu “{exc.path}” (trong thư mục dữ liệu KHO_DATA_DIR): {exc}. "
+            "Chưa sao lưu gì; hãy kiểm tra quyền ghi của thư mục đó.",
+            code="BACKUP_LOCK_UNAVAILABLE",
+        ) from exc
+
+
+def backup_running(holder: runlock.Holder) -> BackupRunning:
+    who = f"tiến trình {holder.pid} trên máy “{holder.host}”" if holder.pid else "một tiến trình khác"
+    since = f", bắt đầu lúc {holder.started} (UTC)" if holder.started else ""
+    return BackupRunning(
+        f"Đang có một lần sao lưu khác chạy ({who}{since}); lần sao lưu này không chạy để hai lần "
+        "không chép xen nhau. Hãy chờ lần kia xong rồi chạy lại “kho backup” nếu cần.",
+        pid=holder.pid, host=holder.host, started=holder.started,
+    )
+
+
+def _backup_run(
+    repo: Repository, settings: Settings, actor: Actor, stores: Sequence[str], keys: str, *, now: datetime
+) -> BackupRun:
     from repository.anchor import make_checkpoint
 
-    stores, keys = backup_targets(settings, targets, keys_to)
     if repo.anchor is not None and repo.anchor.signing_key is not None:
         try:
             make_checkpoint(repo.store, repo.anchor)  # each copy carries a signed head of the chain

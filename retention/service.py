@@ -273,8 +273,14 @@ class RetentionService:
         self.repo.authorize(actor, Action.PLAN_APPROVE)
         current = self.plan(year)
         self._expect(current.version, expected_version, f"Danh mục hồ sơ năm {year}")
-        issued = fileplan.issue(current, by=actor.user, at=self._now(), today=self.today())
+        known = self._with_drafters(current)
+        issued = fileplan.issue(known, by=actor.user, at=self._now(), today=self.today())
         return self._save_plan(issued, actor, "plan:issue")
+
+    def is_plan_author(self, plan: FilePlan, actor: Actor) -> bool:
+        """Whether ``actor`` drafted or re-saved ``plan`` (:func:`fileplan.is_author`): the plan
+        page offers them neither approval nor issue."""
+        return fileplan.is_author(self._with_drafters(plan), actor.user)
 
     def export_plan(self, year: int, *, actor: Actor, fmt: str) -> FilePlan:
         """The plan to print or export (audited as ``plan:export``)."""
@@ -572,7 +578,9 @@ class RetentionService:
         self, notify: Callable[[str, str, str, str], None], archivists: Iterable[str]
     ) -> list[Alert]:
         """The beat task's step: notify the holder and the lưu trữ viên of each alert once per
-        hồ sơ, level and due date (a marker object makes a rerun send nothing twice)."""
+        hồ sơ, level and due date (a marker object makes a rerun send nothing twice). An alert
+        interrupted before it is sent whole (the task's time limit, a store error) gives its
+        marker back, so the next run sends it: a person told twice, never nobody told."""
         sent = []
         people = list(archivists)
         for alert in self.all_alerts():
@@ -581,16 +589,22 @@ class RetentionService:
                 self.store.put_if_absent(marker, b'{"sent": true}')
             except AlreadyExists:
                 continue
-            for user in dict.fromkeys([alert.holder, *people]):
-                if user:
-                    notify(user, "retention:due", alert.notice, alert.file_id)
-            self.repo.audit.append(
-                "system",
-                "retention:alert",
-                record_id=alert.file_id,
-                source="retention",
-                details={"level": alert.level.value, "due": alert.due.isoformat(), "holder": alert.holder},
-            )
+            try:
+                for user in dict.fromkeys([alert.holder, *people]):
+                    if user:
+                        notify(user, "retention:due", alert.notice, alert.file_id)
+                self.repo.audit.append(
+                    "system",
+                    "retention:alert",
+                    record_id=alert.file_id,
+                    source="retention",
+                    details={
+                        "level": alert.level.value, "due": alert.due.isoformat(), "holder": alert.holder,
+                    },
+                )
+            except BaseException:
+                self.store.delete(marker)
+                raise
             sent.append(alert)
         return sent
 

@@ -6,6 +6,10 @@ returns a small summary. A failure is logged and audited as ``<job>:failed`` (wi
 code), so a backup that did not happen is visible in the log an auditor reads, not only in a
 worker's output.
 
+Every task here has a soft and a hard time limit (backup and fixity their own, the others
+``KHO_PERIODIC_*``): past the soft one the run stops, is logged and audited ``<job>:failed`` with
+``<JOB>_TIMEOUT``; past the hard one the same is recorded by :data:`TIMED_OUT_TASK`.
+
 ``kho.retention.due_alerts`` runs daily: every closed hồ sơ due for nộp lưu within 30 days (or
 overdue, or kept past its approval) notifies its holder and the lưu trữ viên once
 (Phụ lục VI III.5.b). :func:`run_due_alerts` is the task's body, callable with any installation.
@@ -46,14 +50,11 @@ def run_due_alerts(accounts: AccountService, retention: RetentionService) -> lis
     )
 
 
-@app.task(name="kho.retention.due_alerts")
-def due_alerts() -> int:
+def _due_alerts(repo: Repository, settings: Settings) -> dict[str, Any]:
     from repository.service import open_accounts
     from retention.service import RetentionService
 
-    settings = Settings.from_env()
-    repo = _repository(settings)
-    return len(run_due_alerts(open_accounts(repo, settings), RetentionService(repo)))
+    return {"ok": True, "sent": len(run_due_alerts(open_accounts(repo, settings), RetentionService(repo)))}
 
 
 def _repository(settings: Settings) -> Repository:
@@ -91,7 +92,13 @@ def _record_failure(job: str, repo: Repository, settings: Settings, exc: KhoErro
     return {"ok": False, "code": exc.code}
 
 
-JOB_LABELS = {"backup": "sao lưu", "fixity": "kiểm tra toàn vẹn", "capacity": "kiểm tra dung lượng"}
+JOB_LABELS = {
+    "backup": "sao lưu",
+    "fixity": "kiểm tra toàn vẹn",
+    "capacity": "kiểm tra dung lượng",
+    "due_alerts": "nhắc hạn nộp lưu",
+    "handling_deadlines": "đánh dấu hạn xử lý văn bản",
+}
 
 _TIMEOUT_OUTCOME = {
     "backup": "bản sao đang làm dở không có tệp kê khai (manifest) nên không phải là một bản sao lưu "
@@ -100,17 +107,25 @@ _TIMEOUT_OUTCOME = {
     "lưu trước vẫn nguyên vẹn. Lần sao lưu sau sẽ chép tiếp (những gì đã chép không phải chép lại)",
     "fixity": "lần kiểm tra này không có kết quả và không được tính là đã kiểm tra (những bản gốc "
     "đã sửa từ bản sao lưu trong lần này vẫn có trong nhật ký); hãy chạy lại bằng “kho fixity”",
+    "capacity": "lần kiểm tra này không có kết quả và không ghi cảnh báo nào; hãy xem dung lượng "
+    "bằng “kho status”, lần kiểm tra định kỳ sau chạy lại từ đầu",
+    "due_alerts": "những hồ sơ đã được nhắc trong lần này không bị nhắc lại; những hồ sơ chưa được "
+    "nhắc (kể cả hồ sơ đang nhắc dở) sẽ được nhắc ở lần chạy sau",
+    "handling_deadlines": "các đánh dấu hạn được ghi cả lô một lần nên hoặc đã ghi hết hoặc chưa "
+    "ghi gì (thông báo trong Kho đi cùng); một số thư điện tử báo hạn có thể chưa gửi. Hãy chạy "
+    "lại bằng “kho handling flag”",
 }
 
 
 def timeout_error(job: str, *, hard: bool) -> KhoError:
-    """A scheduled backup or fixity run stopped at its time limit (soft: interrupted; hard: its
-    process killed), in Vietnamese, with the limit and what is left of the run."""
+    """A scheduled run stopped at its time limit (soft: interrupted; hard: its process killed),
+    in Vietnamese, with the limit and what is left of the run. Backup and fixity have limits of
+    their own; every other job the periodic ones (``KHO_PERIODIC_*``)."""
     limits = process_settings()
     soft, killed = {
         "backup": (limits.backup_soft_time_limit, limits.backup_time_limit),
         "fixity": (limits.fixity_soft_time_limit, limits.fixity_time_limit),
-    }[job]
+    }.get(job, (limits.periodic_soft_time_limit, limits.periodic_time_limit))
     seconds = killed if hard else soft
     how = "tiến trình đã bị dừng" if hard else "đã ngừng"
     return KhoError(
@@ -125,7 +140,7 @@ TIMED_OUT_TASK = "kho.retention.timed_out"
 
 
 class ScheduledTask(Task):  # type: ignore[misc]
-    """The backup and fixity tasks' class: a run its hard time limit killed is recorded."""
+    """The scheduled tasks' class: a run its hard time limit killed is recorded."""
 
     job = ""
 
@@ -140,7 +155,7 @@ class ScheduledTask(Task):  # type: ignore[misc]
 
 @app.task(name=TIMED_OUT_TASK)
 def scheduled_timed_out(job: str) -> dict[str, Any]:
-    """Record a scheduled backup or fixity run killed at its hard time limit (sent by
+    """Record a scheduled run killed at its hard time limit (sent by
     :class:`ScheduledTask`): audited ``<job>:failed`` with ``<JOB>_TIMEOUT``, operators told."""
     if job not in _TIMEOUT_OUTCOME:
         raise ValueError(job)
@@ -190,7 +205,22 @@ def scheduled_fixity() -> dict[str, Any]:
     return _scheduled("fixity", _fixity)
 
 
-@app.task(name="kho.retention.capacity", acks_late=False)
+@app.task(name="kho.retention.capacity", base=ScheduledTask, job="capacity", acks_late=False)
 def scheduled_capacity() -> dict[str, Any]:
     """Capacity of the store, key store and backups; an alert event over the thresholds."""
     return _scheduled("capacity", _capacity)
+
+
+@app.task(name="kho.retention.due_alerts", base=ScheduledTask, job="due_alerts")
+def due_alerts() -> int:
+    """Today's nộp lưu alerts (:func:`run_due_alerts`): how many were sent. Stopped at its time
+    limit, the run is recorded ``due_alerts:failed`` (DUE_ALERTS_TIMEOUT) and 0 returned; an
+    alert not yet sent whole is sent by the next run (:meth:`RetentionService.send_alerts`)."""
+    outcome = _scheduled("due_alerts", _due_alerts)
+    return int(outcome.get("sent", 0))
+
+
+def run_handling_deadlines(step: Callable[[Settings], dict[str, int]]) -> dict[str, Any]:
+    """The handling deadline job (:mod:`ingest.handling_tasks`) under the same guard as the
+    other scheduled jobs: past its time limit recorded ``handling_deadlines:failed``."""
+    return _scheduled("handling_deadlines", lambda _repo, settings: {"ok": True, **step(settings)})

@@ -85,6 +85,15 @@ class OcrFailed(KhoError):
     http_status = 500
 
 
+class OcrKilled(OcrFailed):
+    """Tesseract was killed from outside (SIGKILL: the kernel's out-of-memory killer, most
+    often) on a page, and again when the page was read once more at a lower resolution: the
+    document ends ``lỗi`` with this code, never with the page's text silently empty."""
+
+    code = "OCR_KILLED"
+    http_status = 503
+
+
 class OcrTimeout(KhoError):
     """A page took longer than the per-page OCR limit.
 

@@ -24,6 +24,7 @@ from ingest.text.ocr import (
     machine_slots,
     ocr_pages,
     resolve_language,
+    retry_warning,
 )
 from ingest.text.settings import TextSettings
 
@@ -116,6 +117,8 @@ def extract_image(data: bytes, fmt: Format, settings: TextSettings, *, extractor
                 timed_out.append(result.number)
             else:
                 texts[result.number] = clean_text(result.text).strip("\n")
+                if retried := retry_warning(result):
+                    warnings.append(retried)
     finally:
         image.close()
     parts = tuple(

@@ -15,9 +15,11 @@ read in one go and costs Python 10 ms to write (bench/NOTES-issue14-ocr.md).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import io
+import logging
 import os
 import shutil
 import signal
@@ -32,11 +34,16 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest.text.errors import FileTooComplex, OcrFailed, OcrUnavailable
+from ingest.text.errors import FileTooComplex, OcrFailed, OcrKilled, OcrUnavailable
 from ingest.text.model import TextWarning
 
 TESSERACT = "tesseract"
 FALLBACK_LANG = "eng"
+RETRY_SCALE = 0.7
+"""A page whose Tesseract was killed (SIGKILL) is read once more at this fraction of its width
+and height: about half the pixels, so about half of Tesseract's memory."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,9 @@ class OcrResult:
     """Raw Tesseract output (not yet NFC-normalised)."""
     seconds: float
     timed_out: bool = False
+    retried_dpi: int | None = None
+    """The resolution the page was read at after its first Tesseract was killed (None: read
+    at its own)."""
 
 
 def encode_page(image: Image.Image) -> bytes:
@@ -176,9 +186,61 @@ def ocr_image(
     ``memory_mb`` (:func:`bounded`) the page is FILE_TOO_COMPLEX.
 
     With ``slots``, Tesseract starts once a machine-wide slot is free (the wait is not part
-    of the page's timeout)."""
+    of the page's timeout).
+
+    A Tesseract killed from outside (SIGKILL: the kernel's out-of-memory killer) is run once
+    more on the page scaled by :data:`RETRY_SCALE`, in the same slot; killed again, the page is
+    OCR_KILLED (:class:`~ingest.text.errors.OcrKilled`)."""
     with slots.hold() if slots is not None else contextlib.nullcontext():
-        return _run_tesseract(page, lang=lang, timeout=timeout, memory_mb=memory_mb)
+        try:
+            return _run_tesseract(page, lang=lang, timeout=timeout, memory_mb=memory_mb)
+        except OcrFailed as exc:
+            if exc.details.get("signal") != "SIGKILL":
+                raise
+        smaller = _smaller(page)
+        logger.warning(
+            "tesseract killed (SIGKILL) on page %d; reading it again at %d dpi", page.number, smaller.dpi
+        )
+        try:
+            result = _run_tesseract(smaller, lang=lang, timeout=timeout, memory_mb=memory_mb)
+        except OcrFailed as exc:
+            if exc.details.get("signal") != "SIGKILL":
+                raise
+            raise OcrKilled(
+                f"Tiến trình nhận dạng chữ trang {page.number} bị hệ điều hành dừng (SIGKILL, thường"
+                f" do máy chủ thiếu bộ nhớ) hai lần, kể cả khi đọc lại ở độ phân giải thấp hơn"
+                f" ({smaller.dpi} dpi). Bản gốc vẫn được lưu; hãy chạy lại khi máy chủ rảnh hơn"
+                " (“kho ingest retry”) hoặc gửi bản quét nhỏ hơn.",
+                page=page.number,
+                dpi=page.dpi,
+                retried_dpi=smaller.dpi,
+                returncode=-signal.SIGKILL,
+                signal="SIGKILL",
+            ) from exc
+        return dataclasses.replace(result, retried_dpi=smaller.dpi)
+
+
+def _smaller(page: PageImage) -> PageImage:
+    """``page`` scaled by :data:`RETRY_SCALE` (its resolution with it), encoded as pages are."""
+    with Image.open(io.BytesIO(page.data)) as image:
+        width, height = (max(1, round(side * RETRY_SCALE)) for side in image.size)
+        smaller = image.convert("L").resize((width, height), Image.Resampling.LANCZOS)
+    return PageImage(page.number, encode_page(smaller), max(1, round(page.dpi * RETRY_SCALE)))
+
+
+def retry_warning(result: OcrResult) -> TextWarning | None:
+    """The warning a page read again at a lower resolution carries (None for any other)."""
+    if result.retried_dpi is None:
+        return None
+    return TextWarning(
+        code="OCR_RETRIED_SMALLER",
+        message=(
+            f"Trang {result.number}: tiến trình nhận dạng chữ bị dừng (thường do thiếu bộ nhớ) nên"
+            f" đã nhận dạng lại ở độ phân giải thấp hơn ({result.retried_dpi} dpi); chữ có thể kém"
+            " chính xác hơn."
+        ),
+        page=result.number,
+    )
 
 
 # Leptonica's image signatures (BMP, PNM, PNG, TIFF, JPEG). Tesseract takes an input it cannot

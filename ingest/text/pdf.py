@@ -31,6 +31,7 @@ from ingest.text.ocr import (
     machine_slots,
     ocr_pages,
     resolve_language,
+    retry_warning,
 )
 from ingest.text.settings import TextSettings
 
@@ -412,6 +413,8 @@ def _extract(
                 timed_out.append(result.number)
             else:
                 texts[result.number] = (clean_text(result.text).strip("\n"), TextSource.OCR)
+                if retried := retry_warning(result):
+                    warnings.append(retried)
         for number in to_ocr:
             if number not in texts:
                 texts[number] = ("", TextSource.NONE)

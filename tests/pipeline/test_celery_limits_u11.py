@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 import unicodedata
 import uuid
@@ -28,15 +27,18 @@ from pathlib import Path
 import pytest
 from kho_people import make_people
 from kho_redis import REDIS_URL, needs_redis
-from kho_relay import Relay
-from kho_retention import s3_env
+from kho_scheduled import events as _events
+from kho_scheduled import export as _export
+from kho_scheduled import on_s3 as _on_s3
+from kho_scheduled import wait_for as _wait_for
+from kho_scheduled import worker_over_a_slow_gateway as _worker_over_a_slow_gateway
 from kho_testing import pdf_bytes
 from kho_worker import pool_processes, prefork_worker, stop_worker
 
 from ingest.bulk import import_paths
 from ingest.celery_app import make_app
 from ingest.status import JobState, JobStore
-from kho.config import ConfigError, Settings, process_settings
+from kho.config import ConfigError, process_settings
 from repository.service import open_repository
 from repository.storage import open_store
 from retention.backup import BLOBS_PREFIX, MANIFESTS_PREFIX
@@ -44,26 +46,6 @@ from web.context import Kho
 
 LOAD = 4000
 """Objects put in the store so that a backup runs long enough to be stopped in the middle."""
-
-
-def _export(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
-    for key, value in env.items():
-        if key.startswith("KHO_"):
-            monkeypatch.setenv(key, value)
-    return Settings.from_env()
-
-
-def _events(settings: Settings, action: str) -> list[object]:
-    return [e for e in open_repository(settings).audit.events() if e.action == action]
-
-
-def _wait_for(what: Callable[[], list[object]], seconds: float) -> list[object]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := what():
-            return found
-        time.sleep(0.3)
-    return []
 
 
 @needs_redis
@@ -124,28 +106,6 @@ def test_a_backup_past_its_time_limit_is_recorded_and_leaves_no_backup(
     assert alive and copying < 30
     if limit == "hard":
         assert "Hard time limit" in log
-
-
-def _on_s3(
-    tmp_path: Path, make_env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch, **limits: str
-) -> tuple[dict[str, str], Settings]:
-    """A Kho on the S3 gateway with a broker queue of its own and ``limits``."""
-    gateway = s3_env(tmp_path)
-    env = make_env(
-        tmp_path / "kho",
-        KHO_BROKER_URL=REDIS_URL,
-        KHO_INGEST_QUEUE=f"kho-test-{uuid.uuid4().hex[:12]}",
-        **limits,
-        **{k: v for k, v in gateway.items() if k.startswith(("KHO_STORE", "KHO_KEYSTORE", "KHO_S3"))},
-    )
-    return env, _export(monkeypatch, env)
-
-
-def _worker_over_a_slow_gateway(env: dict[str, str], tmp_path: Path) -> tuple[Relay, subprocess.Popen[bytes]]:
-    """A prefork worker reaching the gateway through a relay that holds each new connection
-    2.5 s (a slow network; nothing patched)."""
-    relay = Relay(env["KHO_S3_ENDPOINT"], delay=2.5).start()
-    return relay, prefork_worker({**env, "KHO_S3_ENDPOINT": relay.address}, tmp_path / "worker.log")
 
 
 @needs_redis

@@ -50,9 +50,11 @@ def limited_env(tmp_path: Path, make_env: Callable[..., dict[str, str]]) -> dict
         KHO_INGEST_RETRIES="2", KHO_INGEST_RETRY_DELAY="0.2", KHO_OCR="1", KHO_OCR_LANG="vie",
         KHO_OCR_JOBS="1", KHO_TASK_SOFT_TIME_LIMIT="3", KHO_TASK_TIME_LIMIT="8",
         KHO_TASK_VISIBILITY="308",
-        # One visibility timeout for every task (u11): the backup and fixity limits below it too.
+        # One visibility timeout for every task (u11): the backup and fixity limits below it too,
+        # and (u13) every other task's (the timed-out recorder among them: 7 s to record).
         KHO_BACKUP_SOFT_TIME_LIMIT="3", KHO_BACKUP_TIME_LIMIT="8",
         KHO_FIXITY_SOFT_TIME_LIMIT="3", KHO_FIXITY_TIME_LIMIT="8",
+        KHO_PERIODIC_SOFT_TIME_LIMIT="7", KHO_PERIODIC_TIME_LIMIT="8",
     )
 
 

@@ -45,12 +45,17 @@ def _tesseract_children() -> list[int]:
 
 @pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGKILL])
 def test_a_tesseract_ended_by_a_signal_is_ocr_failed_not_past_the_bound(sig: signal.Signals) -> None:
+    """A SIGKILL'd page is read once more at a lower resolution (u13): it is ended on both tries,
+    and the error is OCR_KILLED (an OcrFailed), still never the bound."""
     sent: list[int] = []
+    tries = 2 if sig == signal.SIGKILL else 1
 
     def end_it() -> None:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not sent:
+        while time.monotonic() < deadline and len(sent) < tries:
             for pid in _tesseract_children():
+                if pid in sent:
+                    continue
                 time.sleep(0.3)  # let it start reading the page
                 os.kill(pid, sig)
                 sent.append(pid)
@@ -66,9 +71,9 @@ def test_a_tesseract_ended_by_a_signal_is_ocr_failed_not_past_the_bound(sig: sig
         pytest.fail(f"a {sig.name} was reported as past the memory bound: {mislabelled.message}")
     finally:
         killer.join()
-    assert sent, "Tesseract was never seen running"
+    assert len(sent) == tries, "Tesseract was never seen running"
     err = failed.value
-    assert err.code == "OCR_FAILED"
+    assert err.code == ("OCR_KILLED" if sig == signal.SIGKILL else "OCR_FAILED")
     assert err.details["page"] == 1 and err.details["returncode"] == -sig
     assert err.details["signal"] == sig.name
     assert "trang 1" in err.message and sig.name in err.message

@@ -19,6 +19,7 @@ from retention.destruction import (
     Destructions,
     deadline_of,
     is_overdue,
+    is_proposer,
     review_list,
 )
 from retention.duplicates import scan as duplicate_scan
@@ -111,6 +112,7 @@ def _case_page(case_id: str, errors: list[str] | None = None, status: int = 200)
         labels=STATE_LABELS,
         errors=errors or [],
         me=actor().user,
+        proposer=is_proposer(case, actor().user),
         documents=dossier_docs.available(case),
         deadline=deadline_of(case),
         overdue=is_overdue(case, today),

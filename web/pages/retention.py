@@ -152,9 +152,16 @@ def plan_draft() -> Response:
 @bp.get("/plans/<int:year>")
 @login_required
 def plan_show(year: int) -> Response:
-    actor()
+    me = actor()
     plan = service().plan(year)
-    return page("plan.html", plan=plan, columns=PLAN_COLUMNS, rows=plan_rows(plan), footer=footer_lines(plan))
+    return page(
+        "plan.html",
+        plan=plan,
+        columns=PLAN_COLUMNS,
+        rows=plan_rows(plan),
+        footer=footer_lines(plan),
+        author=service().is_plan_author(plan, me),
+    )
 
 
 @bp.post("/plans/<int:year>/<any(approve, issue):step>")
