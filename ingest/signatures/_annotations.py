@@ -109,7 +109,39 @@ class CommentFreeingPolicy(StandardDiffPolicy):
                     "revision provided; only markup annotations (comments), used nowhere but "
                     "in a page's /Annots or another comment, may be freed."
                 )
-        return super().apply(old, new, field_mdp_spec, doc_mdp)
+        lock = None if field_mdp_spec is None else _WatchedLock(field_mdp_spec)
+        try:
+            return super().apply(old, new, lock, doc_mdp)
+        except SuspiciousModification as exc:
+            if lock is not None and lock.breached is not None:
+                raise FieldLockBreached(lock.breached, str(exc)) from exc
+            raise
+
+
+class FieldLockBreached(SuspiciousModification):
+    """A revision after signing changed a form field the signature locks (FieldMDP): proof
+    of a modification the signer forbade, as a DocMDP breach is, not an unexplained change."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class _WatchedLock:
+    """The signature's FieldMDP lock, remembering the locked field pyHanko's standard policy
+    asked about. The policy asks only for a field whose change a lock forbids (an update not
+    ``valid_when_locked``) and raises at once when the answer is yes, so a remembered field is
+    the reason of that ``SuspiciousModification``: no reading of its message."""
+
+    def __init__(self, spec: Any) -> None:
+        self._spec = spec
+        self.breached: str | None = None
+
+    def is_locked(self, field_name: str) -> bool:
+        locked = bool(self._spec.is_locked(field_name))
+        if locked and self.breached is None:
+            self.breached = field_name
+        return locked
 
 
 _COMMENT_LINKS = frozenset({"/Popup", "/Parent", "/IRT"})

@@ -48,6 +48,7 @@ from ingest.signatures import _certs, _fastpath, _pool, _sigcheck, _structure, r
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
+    FieldLockBreached,
     adds_annotations,
     replaced_appearances,
 )
@@ -852,6 +853,7 @@ def _report(
     else:
         level, explained, detail = None, True, None
     docmdp = emb.docmdp_level if sig_type is SignatureType.SIGNATURE else None
+    locked_field = diff.field if isinstance(diff, FieldLockBreached) else None
     least_level = None
     if not explained and docmdp is not None and docmdp.value in (1, 2):
         # DocMDP forbids annotation changes here: an annotation added after signing proves
@@ -897,6 +899,7 @@ def _report(
         modification_detail=detail,
         least_level=least_level,
         docmdp_permission=docmdp.value if docmdp is not None else None,
+        locked_field_changed=locked_field,
         trust_problem=problem,
         trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
         impersonated_issuer=impersonated_issuer,
