@@ -438,17 +438,24 @@ def _unescape(match: re.Match[bytes]) -> bytes:
     return _ESCAPED.get(code, code)
 
 
+def _stream_bytes(stream: generic.StreamObject) -> bytes | None:
+    """The decoded content of ``stream``, ``None`` when it cannot be decoded."""
+    try:
+        return stream.data
+    except Exception:
+        try:
+            return zlib.decompress(stream.encoded_data)
+        except Exception:
+            return None
+
+
 def _shown_text(stream: generic.StreamObject) -> str | None:
     """The text an appearance stream writes, when its strings are plain one-byte text (a
     simple font); ``None`` when unreadable or glyph-coded (a subset CID font: the same text
     can be coded differently after re-subsetting, so it proves nothing)."""
-    try:
-        data = stream.data
-    except Exception:
-        try:
-            data = zlib.decompress(stream.encoded_data)
-        except Exception:
-            return None
+    data = _stream_bytes(stream)
+    if data is None:
+        return None
     parts = []
     for match in _SHOWN.finditer(data[:_MAX_SHOWN]):
         raw = match.group(0)
@@ -521,3 +528,69 @@ def _replaced(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Ref
     if shown_before is None or shown_after is None or shown_before == shown_after:
         return None
     return f"trường {name} hiển thị nội dung khác mà giá trị không đổi"
+
+
+# --- signature fields that only show a picture ----------------------------------------------
+
+# content-stream operators that put marks on the page: text shown, an XObject (image, form)
+# or inline image drawn, a path filled or stroked, a shading painted; a word inside a string
+# may match too (counted: the safe side)
+_PAINTS = re.compile(
+    rb"(?<![^\s\[\]()<>/{}%])(?:Tj|TJ|'|\"|Do|f\*?|F|B\*?|b\*?|S|s|sh|BI)(?![^\s\[\]()<>/{}%])"
+)
+
+
+def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) -> list[str]:
+    """Signature fields of the final revision that hold no signature (no value) and whose
+    normal appearance, added or changed after ``signed_revision``, draws something: a
+    picture of a handwritten signature or a red seal that no cryptographic signature stands
+    behind (an "appearance-only signature"). Each as "name (trang N)", at most 5.
+
+    A placeholder field a later signer will sign normally shows nothing until it is signed;
+    one the signed revision already showed is what the signer saw and is left out."""
+    last = reader.xrefs.total_revisions - 1
+    if signed_revision >= last:
+        return []
+    old = reader.get_historical_resolver(signed_revision)
+    new = reader.get_historical_resolver(last)
+    try:
+        pairs = list(_page_pairs(old, new))
+    except Exception:
+        return []  # the page tree changed: the viewer comparison judges that
+    found: list[str] = []
+    for number, (_old, new_page, _ref) in enumerate(pairs, 1):
+        try:
+            refs, _ = _annots(new, new_page)
+        except Exception:
+            continue
+        for ref in refs:
+            try:
+                name = _picture_only(old, new, ref)
+            except Exception:
+                continue
+            if name is not None:
+                found.append(f"{name} (trang {number})")
+                if len(found) >= 5:
+                    return found
+    return found
+
+
+def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    widget = new(ref)
+    if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
+        return None
+    if _field_type(new, widget) != "/Sig" or _field_value(new, widget) is not None:
+        return None
+    appearance = _normal_appearance(widget)
+    drawing = None if appearance is None else _stream_bytes(appearance)
+    if drawing is None or not _PAINTS.search(drawing[:_MAX_SHOWN]):
+        return None  # nothing drawn (or nothing Kho can read: pdfium's views judge that)
+    try:
+        before = old(ref)
+    except Exception:
+        before = None
+    if isinstance(before, generic.DictionaryObject):
+        shown = _normal_appearance(before)
+        if shown is not None and _stream_bytes(shown) == drawing:
+            return None  # the signer saw it so
+    return str(widget.get("/T") or "(không tên)")

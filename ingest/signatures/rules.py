@@ -715,6 +715,7 @@ class Evidence(StrEnum):
     APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
     SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
     DRAWN_OVER_CONTENT = "drawn_over_content"  # a comment after signing lies over signed content
+    PICTURE_ONLY_SIGNATURE = "picture_only_signature"  # an unsigned signature field drawn after
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -734,6 +735,9 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     Evidence.SIGNATURE_HIDDEN: Indication.INDETERMINATE,
     # a highlight and a forged box of text over the signed text look alike to Kho
     Evidence.DRAWN_OVER_CONTENT: Indication.INDETERMINATE,
+    # a picture of a signature or seal added after signing, with no signature behind it: the
+    # signed content is intact, what a person sees claims a signature that does not exist
+    Evidence.PICTURE_ONLY_SIGNATURE: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -762,6 +766,8 @@ class DocumentFacts:
     hidden_signatures: int = 0  # signed revisions in the bytes when the final one lists none
     # pages where annotations added or changed after signing are drawn over signed content
     drawn_over_pages: tuple[int, ...] = ()
+    # unsigned signature fields whose appearance was added or changed after signing
+    picture_only_signatures: tuple[str, ...] = ()
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -809,6 +815,15 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             f"nằm đè lên nội dung đã ký ở trang {pages}: chú thích có thể che hoặc thay nội "
             "dung đã ký, nên không khẳng định được nội dung hiển thị là nội dung đã ký; cần "
             "đối chiếu với phiên bản đã ký.",
+        ))
+    if facts.picture_only_signatures:
+        found.append((
+            Evidence.PICTURE_ONLY_SIGNATURE,
+            "Có trường chữ ký được thêm hoặc vẽ lại sau khi ký hiển thị hình (chữ ký tay, con "
+            "dấu) nhưng không có chữ ký số nào: hình đó không phải là chữ ký số và không được "
+            "kiểm tra; cần đối chiếu với phiên bản đã ký: "
+            + ", ".join(shown_name(name) for name in facts.picture_only_signatures)
+            + ".",
         ))
     if facts.viewer_error is not None:
         found.append((

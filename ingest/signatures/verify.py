@@ -51,6 +51,7 @@ from ingest.signatures._annotations import (
     FieldLockBreached,
     adds_annotations,
     replaced_appearances,
+    unsigned_signature_appearances,
 )
 from ingest.signatures._digests import PrefixDigests, SharedDigestSignature
 from ingest.signatures._reader import CachingPdfReader
@@ -287,6 +288,7 @@ class _Recovery:
     problems: tuple[str, ...]
     appearance_replaced: tuple[str, ...] = ()
     signature_dictionary_replaced: tuple[str, ...] = ()
+    picture_only_signatures: tuple[str, ...] = ()  # unsigned signature fields drawn after
 
 
 def _document_facts(
@@ -347,6 +349,7 @@ def _document_facts(
         drawn_over_pages=drawn_over,
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
+        picture_only_signatures=recovery.picture_only_signatures,
     )
 
 
@@ -585,13 +588,16 @@ def _recovery(
     audit = _structure.audit(data, min(ends), reader)
     revisions = [r.signed_revision for r in reports if r.signed_revision is not None]
     appearances: list[str] = []
+    pictures: list[str] = []
     if revisions:
         try:
             appearances = replaced_appearances(reader, min(revisions))
+            pictures = unsigned_signature_appearances(reader, min(revisions))
         except Exception as exc:  # unreadable objects: the other checks judge the file
             logger.info("appearance comparison failed: %s", _short(exc))
     return _Recovery(
-        tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts)
+        tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts),
+        tuple(pictures),
     )
 
 
