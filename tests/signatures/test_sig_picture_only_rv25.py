@@ -153,6 +153,7 @@ def test_a_seal_picture_in_an_unsigned_signature_field_added_after_signing_does_
     assert "không có chữ ký số nào" in result.verdict.explanation
     assert f"{FIELD} (trang 1)" in result.verdict.explanation
     assert not result.summary.startswith("Hợp lệ")
+    assert all(s.verdict.indication is not Indication.TOTAL_PASSED for s in result.signatures)
     assert len(result.signatures) == 1  # the picture is not counted as a signature
 
 
