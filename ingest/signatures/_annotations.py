@@ -476,31 +476,42 @@ def _shown_text(stream: generic.StreamObject) -> str | None:
 def replaced_appearances(reader: PdfFileReader, signed_revision: int) -> list[str]:
     """Fields of ``signed_revision`` whose appearance in the final revision writes other text
     (or, for a signature field, draws anything else) while the field's value is unchanged."""
+    found: list[str] = []
+    for old, new, number, ref in _annotations_after(reader, signed_revision, final=False):
+        try:
+            problem = _replaced(old, new, ref)
+        except Exception:
+            continue
+        if problem:
+            found.append(f"{problem} (trang {number}, đối tượng {ref.idnum} {ref.generation}).")
+            if len(found) >= 5:
+                break
+    return found
+
+
+def _annotations_after(
+    reader: PdfFileReader, signed_revision: int, *, final: bool
+) -> Iterator[tuple[HistoricalResolver, HistoricalResolver, int, generic.Reference]]:
+    """(signed revision, final revision, page number, annotation) for every annotation the
+    signed revision lists (``final=False``) or the final revision lists (``final=True``) on
+    each page; nothing when no revision follows or the page tree changed (the viewer
+    comparison judges that). A page whose ``/Annots`` cannot be read is skipped."""
     last = reader.xrefs.total_revisions - 1
     if signed_revision >= last:
-        return []
+        return
     old = reader.get_historical_resolver(signed_revision)
     new = reader.get_historical_resolver(last)
-    found: list[str] = []
     try:
         pairs = list(_page_pairs(old, new))
     except Exception:
-        return []  # the page tree changed: the viewer comparison judges that
-    for number, (old_page, _new, _ref) in enumerate(pairs, 1):
+        return
+    for number, (old_page, new_page, _ref) in enumerate(pairs, 1):
         try:
-            old_refs, _ = _annots(old, old_page)
+            refs, _ = _annots(new, new_page) if final else _annots(old, old_page)
         except Exception:
             continue
-        for ref in old_refs:
-            try:
-                problem = _replaced(old, new, ref)
-            except Exception:
-                continue
-            if problem:
-                found.append(f"{problem} (trang {number}, đối tượng {ref.idnum} {ref.generation}).")
-                if len(found) >= 5:
-                    return found
-    return found
+        for ref in refs:
+            yield old, new, number, ref
 
 
 def _replaced(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
@@ -548,30 +559,16 @@ def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) 
 
     A placeholder field a later signer will sign normally shows nothing until it is signed;
     one the signed revision already showed is what the signer saw and is left out."""
-    last = reader.xrefs.total_revisions - 1
-    if signed_revision >= last:
-        return []
-    old = reader.get_historical_resolver(signed_revision)
-    new = reader.get_historical_resolver(last)
-    try:
-        pairs = list(_page_pairs(old, new))
-    except Exception:
-        return []  # the page tree changed: the viewer comparison judges that
     found: list[str] = []
-    for number, (_old, new_page, _ref) in enumerate(pairs, 1):
+    for old, new, number, ref in _annotations_after(reader, signed_revision, final=True):
         try:
-            refs, _ = _annots(new, new_page)
+            name = _picture_only(old, new, ref)
         except Exception:
             continue
-        for ref in refs:
-            try:
-                name = _picture_only(old, new, ref)
-            except Exception:
-                continue
-            if name is not None:
-                found.append(f"{name} (trang {number})")
-                if len(found) >= 5:
-                    return found
+        if name is not None:
+            found.append(f"{name} (trang {number})")
+            if len(found) >= 5:
+                break
     return found
 
 
