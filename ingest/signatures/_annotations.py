@@ -109,7 +109,39 @@ class CommentFreeingPolicy(StandardDiffPolicy):
                     "revision provided; only markup annotations (comments), used nowhere but "
                     "in a page's /Annots or another comment, may be freed."
                 )
-        return super().apply(old, new, field_mdp_spec, doc_mdp)
+        lock = None if field_mdp_spec is None else _WatchedLock(field_mdp_spec)
+        try:
+            return super().apply(old, new, lock, doc_mdp)
+        except SuspiciousModification as exc:
+            if lock is not None and lock.breached is not None:
+                raise FieldLockBreached(lock.breached, str(exc)) from exc
+            raise
+
+
+class FieldLockBreached(SuspiciousModification):
+    """A revision after signing changed a form field the signature locks (FieldMDP): proof
+    of a modification the signer forbade, as a DocMDP breach is, not an unexplained change."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class _WatchedLock:
+    """The signature's FieldMDP lock, remembering the locked field pyHanko's standard policy
+    asked about. The policy asks only for a field whose change a lock forbids (an update not
+    ``valid_when_locked``) and raises at once when the answer is yes, so a remembered field is
+    the reason of that ``SuspiciousModification``: no reading of its message."""
+
+    def __init__(self, spec: Any) -> None:
+        self._spec = spec
+        self.breached: str | None = None
+
+    def is_locked(self, field_name: str) -> bool:
+        locked = bool(self._spec.is_locked(field_name))
+        if locked and self.breached is None:
+            self.breached = field_name
+        return locked
 
 
 _COMMENT_LINKS = frozenset({"/Popup", "/Parent", "/IRT"})
@@ -406,17 +438,24 @@ def _unescape(match: re.Match[bytes]) -> bytes:
     return _ESCAPED.get(code, code)
 
 
+def _stream_bytes(stream: generic.StreamObject) -> bytes | None:
+    """The decoded content of ``stream``, ``None`` when it cannot be decoded."""
+    try:
+        return stream.data
+    except Exception:
+        try:
+            return zlib.decompress(stream.encoded_data)
+        except Exception:
+            return None
+
+
 def _shown_text(stream: generic.StreamObject) -> str | None:
     """The text an appearance stream writes, when its strings are plain one-byte text (a
     simple font); ``None`` when unreadable or glyph-coded (a subset CID font: the same text
     can be coded differently after re-subsetting, so it proves nothing)."""
-    try:
-        data = stream.data
-    except Exception:
-        try:
-            data = zlib.decompress(stream.encoded_data)
-        except Exception:
-            return None
+    data = _stream_bytes(stream)
+    if data is None:
+        return None
     parts = []
     for match in _SHOWN.finditer(data[:_MAX_SHOWN]):
         raw = match.group(0)
@@ -437,31 +476,42 @@ def _shown_text(stream: generic.StreamObject) -> str | None:
 def replaced_appearances(reader: PdfFileReader, signed_revision: int) -> list[str]:
     """Fields of ``signed_revision`` whose appearance in the final revision writes other text
     (or, for a signature field, draws anything else) while the field's value is unchanged."""
+    found: list[str] = []
+    for old, new, number, ref in _annotations_after(reader, signed_revision, final=False):
+        try:
+            problem = _replaced(old, new, ref)
+        except Exception:
+            continue
+        if problem:
+            found.append(f"{problem} (trang {number}, đối tượng {ref.idnum} {ref.generation}).")
+            if len(found) >= 5:
+                break
+    return found
+
+
+def _annotations_after(
+    reader: PdfFileReader, signed_revision: int, *, final: bool
+) -> Iterator[tuple[HistoricalResolver, HistoricalResolver, int, generic.Reference]]:
+    """(signed revision, final revision, page number, annotation) for every annotation the
+    signed revision lists (``final=False``) or the final revision lists (``final=True``) on
+    each page; nothing when no revision follows or the page tree changed (the viewer
+    comparison judges that). A page whose ``/Annots`` cannot be read is skipped."""
     last = reader.xrefs.total_revisions - 1
     if signed_revision >= last:
-        return []
+        return
     old = reader.get_historical_resolver(signed_revision)
     new = reader.get_historical_resolver(last)
-    found: list[str] = []
     try:
         pairs = list(_page_pairs(old, new))
     except Exception:
-        return []  # the page tree changed: the viewer comparison judges that
-    for number, (old_page, _new, _ref) in enumerate(pairs, 1):
+        return
+    for number, (old_page, new_page, _ref) in enumerate(pairs, 1):
         try:
-            old_refs, _ = _annots(old, old_page)
+            refs, _ = _annots(new, new_page) if final else _annots(old, old_page)
         except Exception:
             continue
-        for ref in old_refs:
-            try:
-                problem = _replaced(old, new, ref)
-            except Exception:
-                continue
-            if problem:
-                found.append(f"{problem} (trang {number}, đối tượng {ref.idnum} {ref.generation}).")
-                if len(found) >= 5:
-                    return found
-    return found
+        for ref in refs:
+            yield old, new, number, ref
 
 
 def _replaced(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
@@ -489,3 +539,55 @@ def _replaced(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Ref
     if shown_before is None or shown_after is None or shown_before == shown_after:
         return None
     return f"trường {name} hiển thị nội dung khác mà giá trị không đổi"
+
+
+# --- signature fields that only show a picture ----------------------------------------------
+
+# content-stream operators that put marks on the page: text shown, an XObject (image, form)
+# or inline image drawn, a path filled or stroked, a shading painted; a word inside a string
+# may match too (counted: the safe side)
+_PAINTS = re.compile(
+    rb"(?<![^\s\[\]()<>/{}%])(?:Tj|TJ|'|\"|Do|f\*?|F|B\*?|b\*?|S|s|sh|BI)(?![^\s\[\]()<>/{}%])"
+)
+
+
+def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) -> list[str]:
+    """Signature fields of the final revision that hold no signature (no value) and whose
+    normal appearance, added or changed after ``signed_revision``, draws something: a
+    picture of a handwritten signature or a red seal that no cryptographic signature stands
+    behind (an "appearance-only signature"). Each as "name (trang N)", at most 5.
+
+    A placeholder field a later signer will sign normally shows nothing until it is signed;
+    one the signed revision already showed is what the signer saw and is left out."""
+    found: list[str] = []
+    for old, new, number, ref in _annotations_after(reader, signed_revision, final=True):
+        try:
+            name = _picture_only(old, new, ref)
+        except Exception:
+            continue
+        if name is not None:
+            found.append(f"{name} (trang {number})")
+            if len(found) >= 5:
+                break
+    return found
+
+
+def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    widget = new(ref)
+    if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
+        return None
+    if _field_type(new, widget) != "/Sig" or _field_value(new, widget) is not None:
+        return None
+    appearance = _normal_appearance(widget)
+    drawing = None if appearance is None else _stream_bytes(appearance)
+    if drawing is None or not _PAINTS.search(drawing[:_MAX_SHOWN]):
+        return None  # nothing drawn (or nothing Kho can read: pdfium's views judge that)
+    try:
+        before = old(ref)
+    except Exception:
+        before = None
+    if isinstance(before, generic.DictionaryObject):
+        shown = _normal_appearance(before)
+        if shown is not None and _stream_bytes(shown) == drawing:
+            return None  # the signer saw it so
+    return str(widget.get("/T") or "(không tên)")

@@ -20,7 +20,10 @@ lenient recovery could read it:
 - one cross-reference section lists an object number twice (in two subsections, or twice in
   a stream's ``/Index``) - in *any* revision, the signed ones too: pyHanko and pdfium take
   the last entry, poppler, qpdf and pypdf the first, so the page a person sees can be another
-  object than the one the signature was checked against.
+  object than the one the signature was checked against;
+- a hybrid-reference section's table lists an object in use that its ``/XRefStm`` stream
+  lists in use too: readers that go by the table (pyHanko, pdfium) and readers that take the
+  stream's entry read different objects (only the revisions after ``start``).
 
 Cross-reference streams of those revisions are decoded with pyHanko's parser in strict mode.
 Bytes after the last ``%%EOF`` are measured (:func:`appended_after_eof`).
@@ -222,6 +225,7 @@ def _read_table(
 ) -> int | None:
     section = pos - 4
     listed: set[int] = set()
+    used: set[int] = set()  # listed in use: the /XRefStm of a hybrid section may not list them
     pos = _skip_ws(data, pos)
     while True:
         sub = _SUBSECTION.match(data, pos)
@@ -240,13 +244,20 @@ def _read_table(
             pos = entry.end()
             result.listed(listed, first + i, f"Bảng tham chiếu chéo tại vị trí {section}")
             if entry.group(3) == b"n" and first + i != 0 and not result.listing_only:
+                used.add(first + i)
                 _note_entry(data, int(entry.group(1)), first + i, int(entry.group(2)), result, in_use)
         pos = _skip_ws(data, pos)
-    return _trailer_prev(data, pos, result, in_use, lenient=False)
+    return _trailer_prev(data, pos, result, in_use, lenient=False, table=(section, used))
 
 
 def _trailer_prev(
-    data: bytes, pos: int, result: Audit, in_use: dict[int, tuple[int, int]], *, lenient: bool
+    data: bytes,
+    pos: int,
+    result: Audit,
+    in_use: dict[int, tuple[int, int]],
+    *,
+    lenient: bool,
+    table: tuple[int, set[int]] | None = None,
 ) -> int | None:
     trailer = _TRAILER.match(data, pos)
     if trailer is None:
@@ -265,7 +276,8 @@ def _trailer_prev(
     body = data[trailer.end(): end if end >= 0 else len(data)]
     stm = _XREFSTM.search(body)
     if stm is not None:  # hybrid file: the stream's entries belong to this revision
-        _read_stream_section(data, int(stm.group(1)), result, in_use, None, hybrid=True)
+        listed_in_use = table if table is not None else (pos, set())
+        _read_stream_section(data, int(stm.group(1)), result, in_use, None, hybrid=listed_in_use)
     prev = _PREV.search(body)
     return int(prev.group(1)) if prev is not None else None
 
@@ -277,8 +289,10 @@ def _read_stream_section(
     in_use: dict[int, tuple[int, int]],
     handler: Any,
     *,
-    hybrid: bool = False,
+    hybrid: tuple[int, set[int]] | None = None,
 ) -> int | None:
+    """Read the cross-reference stream at ``offset``; ``hybrid``: it is the ``/XRefStm`` of the
+    table at that offset, which listed those object numbers in use."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.xref import ObjStreamRef, XRefType, parse_xref_stream
 
@@ -296,7 +310,7 @@ def _read_stream_section(
             raise ValueError("not an /XRef stream")
         if result.listing_only:
             _check_index(obj, offset, result)
-            prev = None if hybrid else obj.get("/Prev")
+            prev = None if hybrid is not None else obj.get("/Prev")
             return int(prev) if isinstance(prev, int) else None
         entries = list(parse_xref_stream(obj, strict=True))
     except Exception as exc:
@@ -312,7 +326,18 @@ def _read_stream_section(
             result.object_streams.add(entry.location.obj_stream_id)
         if entry.xref_type is XRefType.STANDARD and entry.idnum != 0:
             _note_entry(data, int(entry.location), entry.idnum, entry.generation, result, in_use)
-    if hybrid:
+        if (
+            hybrid is not None
+            and entry.idnum in hybrid[1]
+            and entry.xref_type in (XRefType.STANDARD, XRefType.IN_OBJ_STREAM)
+        ):
+            result.add(
+                f"Bảng tham chiếu chéo tại vị trí {hybrid[0]} và luồng tham chiếu chéo /XRefStm "
+                f"của nó (vị trí {offset}) cùng khai báo đối tượng {entry.idnum}: các trình đọc "
+                "PDF chọn các định nghĩa khác nhau, nên nội dung được hiển thị có thể khác nội "
+                "dung đã được kiểm tra."
+            )
+    if hybrid is not None:
         return None
     prev = obj.get("/Prev")
     return int(prev) if isinstance(prev, int) else None

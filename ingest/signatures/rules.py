@@ -10,7 +10,8 @@ apply are listed as findings):
 2. digest over /ByteRange differs                     -> TOTAL-FAILED/HASH_FAILURE
 3. signature value does not verify                    -> TOTAL-FAILED/SIG_CRYPTO_FAILURE
 4. /ByteRange does not cover its revision             -> TOTAL-FAILED/FORMAT_FAILURE
-5. a certification signature's DocMDP lock is broken  -> TOTAL-FAILED/FORMAT_FAILURE
+5. a certification signature's DocMDP lock is broken, or a form field the signature
+   locks (FieldMDP) was changed after signing          -> TOTAL-FAILED/FORMAT_FAILURE
 6. the certificate path failed (revoked, not yet valid) -> TOTAL-FAILED/<pyHanko sub-indication>;
    revoked before the time a trusted signature timestamp proves  -> TOTAL-FAILED/REVOKED
 7. later revisions hold changes that could not be shown to be permitted
@@ -154,6 +155,9 @@ class SignatureFacts:
     # changes), so a DocMDP level that forbids it is proven exceeded even unexplained
     least_level: str | None = None
     docmdp_permission: int | None = None
+    # the form field the signature locks (FieldMDP, ISO 32000-2 12.8.2.4) that a revision
+    # after signing changed, as pyHanko's difference analysis found it; None when none did
+    locked_field_changed: str | None = None
     trust_problem: str | None = None  # AdES sub-indication name, None when trusted
     trust_problem_is_failure: bool = False  # pyHanko's sub-indication is a TOTAL-FAILED one
     impersonated_issuer: str | None = None  # a trusted CA named as issuer whose key did not sign
@@ -478,6 +482,16 @@ def signature_verdict(
                     f"{_LEVEL_VI.get(known_level(facts) or '', '')}.",
                 )
             )
+        if facts.locked_field_changed is not None:
+            _weigh(Evidence.FIELD_LOCK_BREACHED, failed, indeterminate).append(
+                (
+                    "FORMAT_FAILURE",
+                    f"Trường biểu mẫu {shown_name(facts.locked_field_changed)} đã bị khóa bởi "
+                    "chữ ký (FieldMDP: người ký không cho phép thay đổi trường này sau khi ký) "
+                    "nhưng đã bị thay đổi sau khi ký: tài liệu đã bị sửa trái với phạm vi thay "
+                    "đổi mà người ký cho phép.",
+                )
+            )
         if signed_before_certificate(facts):
             failed.append(
                 (
@@ -513,7 +527,11 @@ def signature_verdict(
                 text = impersonation_text(facts.impersonated_issuer)
             entry = (facts.trust_problem, f"Chứng thư số: {text}.")
             (failed if facts.trust_problem_is_failure else indeterminate).append(entry)
-        if not facts.modifications_explained and facts.coverage in ACCEPTED_COVERAGE:
+        if (
+            not facts.modifications_explained
+            and facts.locked_field_changed is None  # explained: the lock's breach, above
+            and facts.coverage in ACCEPTED_COVERAGE
+        ):
             detail = f" Chi tiết: {facts.modification_detail}" if facts.modification_detail else ""
             _weigh(Evidence.UNEXPLAINED_CHANGE, failed, indeterminate).insert(
                 0,
@@ -686,6 +704,7 @@ class Evidence(StrEnum):
 
     HASH_MISMATCH = "hash_mismatch"  # the digest over /ByteRange differs
     DOCMDP_EXCEEDED = "docmdp_exceeded"  # a classified change the certification forbids
+    FIELD_LOCK_BREACHED = "field_lock_breached"  # a field the signature locks was changed
     VIEW_DIFFERENCE = "view_difference"  # a viewer shows other pages/content than was signed
     APPEARANCE_REPLACED = "appearance_replaced"  # a signed field shows other text, same value
     SIGNATURE_DICTIONARY_REPLACED = "signature_dictionary_replaced"  # signed /Sig dict rewritten
@@ -696,12 +715,15 @@ class Evidence(StrEnum):
     APPENDED_BYTES = "appended_bytes"  # bytes after the last %%EOF (in no revision)
     SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
     DRAWN_OVER_CONTENT = "drawn_over_content"  # a comment after signing lies over signed content
+    PICTURE_ONLY_SIGNATURE = "picture_only_signature"  # an unsigned signature field drawn after
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     # proof that what a person sees is not what was signed: TOTAL-FAILED
     Evidence.HASH_MISMATCH: Indication.TOTAL_FAILED,
     Evidence.DOCMDP_EXCEEDED: Indication.TOTAL_FAILED,
+    # the signer's own FieldMDP lock, broken: the same kind of proof as DocMDP (rv25)
+    Evidence.FIELD_LOCK_BREACHED: Indication.TOTAL_FAILED,
     Evidence.VIEW_DIFFERENCE: Indication.TOTAL_FAILED,
     Evidence.APPEARANCE_REPLACED: Indication.TOTAL_FAILED,
     Evidence.SIGNATURE_DICTIONARY_REPLACED: Indication.TOTAL_FAILED,
@@ -713,6 +735,9 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     Evidence.SIGNATURE_HIDDEN: Indication.INDETERMINATE,
     # a highlight and a forged box of text over the signed text look alike to Kho
     Evidence.DRAWN_OVER_CONTENT: Indication.INDETERMINATE,
+    # a picture of a signature or seal added after signing, with no signature behind it: the
+    # signed content is intact, what a person sees claims a signature that does not exist
+    Evidence.PICTURE_ONLY_SIGNATURE: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -741,6 +766,8 @@ class DocumentFacts:
     hidden_signatures: int = 0  # signed revisions in the bytes when the final one lists none
     # pages where annotations added or changed after signing are drawn over signed content
     drawn_over_pages: tuple[int, ...] = ()
+    # unsigned signature fields whose appearance was added or changed after signing
+    picture_only_signatures: tuple[str, ...] = ()
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -788,6 +815,15 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             f"nằm đè lên nội dung đã ký ở trang {pages}: chú thích có thể che hoặc thay nội "
             "dung đã ký, nên không khẳng định được nội dung hiển thị là nội dung đã ký; cần "
             "đối chiếu với phiên bản đã ký.",
+        ))
+    if facts.picture_only_signatures:
+        found.append((
+            Evidence.PICTURE_ONLY_SIGNATURE,
+            "Có trường chữ ký được thêm hoặc vẽ lại sau khi ký hiển thị hình (chữ ký tay, con "
+            "dấu) nhưng không có chữ ký số nào: hình đó không phải là chữ ký số và không được "
+            "kiểm tra; cần đối chiếu với phiên bản đã ký: "
+            + ", ".join(shown_name(name) for name in facts.picture_only_signatures)
+            + ".",
         ))
     if facts.viewer_error is not None:
         found.append((

@@ -48,8 +48,10 @@ from ingest.signatures import _certs, _fastpath, _pool, _sigcheck, _structure, r
 from ingest.signatures._annotations import (
     AnnotationRule,
     CommentFreeingPolicy,
+    FieldLockBreached,
     adds_annotations,
     replaced_appearances,
+    unsigned_signature_appearances,
 )
 from ingest.signatures._digests import PrefixDigests, SharedDigestSignature
 from ingest.signatures._reader import CachingPdfReader
@@ -286,6 +288,7 @@ class _Recovery:
     problems: tuple[str, ...]
     appearance_replaced: tuple[str, ...] = ()
     signature_dictionary_replaced: tuple[str, ...] = ()
+    picture_only_signatures: tuple[str, ...] = ()  # unsigned signature fields drawn after
 
 
 def _document_facts(
@@ -346,6 +349,7 @@ def _document_facts(
         drawn_over_pages=drawn_over,
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
+        picture_only_signatures=recovery.picture_only_signatures,
     )
 
 
@@ -584,13 +588,16 @@ def _recovery(
     audit = _structure.audit(data, min(ends), reader)
     revisions = [r.signed_revision for r in reports if r.signed_revision is not None]
     appearances: list[str] = []
+    pictures: list[str] = []
     if revisions:
         try:
             appearances = replaced_appearances(reader, min(revisions))
+            pictures = unsigned_signature_appearances(reader, min(revisions))
         except Exception as exc:  # unreadable objects: the other checks judge the file
             logger.info("appearance comparison failed: %s", _short(exc))
     return _Recovery(
-        tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts)
+        tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts),
+        tuple(pictures),
     )
 
 
@@ -852,6 +859,7 @@ def _report(
     else:
         level, explained, detail = None, True, None
     docmdp = emb.docmdp_level if sig_type is SignatureType.SIGNATURE else None
+    locked_field = diff.field if isinstance(diff, FieldLockBreached) else None
     least_level = None
     if not explained and docmdp is not None and docmdp.value in (1, 2):
         # DocMDP forbids annotation changes here: an annotation added after signing proves
@@ -897,6 +905,7 @@ def _report(
         modification_detail=detail,
         least_level=least_level,
         docmdp_permission=docmdp.value if docmdp is not None else None,
+        locked_field_changed=locked_field,
         trust_problem=problem,
         trust_problem_is_failure=isinstance(status.trust_problem_indic, AdESFailure),
         impersonated_issuer=impersonated_issuer,

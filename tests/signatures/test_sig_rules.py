@@ -399,6 +399,7 @@ def test_evaluation_rule() -> None:
 EVIDENCE_TABLE = [
     (Evidence.HASH_MISMATCH, Indication.TOTAL_FAILED),
     (Evidence.DOCMDP_EXCEEDED, Indication.TOTAL_FAILED),
+    (Evidence.FIELD_LOCK_BREACHED, Indication.TOTAL_FAILED),
     (Evidence.VIEW_DIFFERENCE, Indication.TOTAL_FAILED),
     (Evidence.APPEARANCE_REPLACED, Indication.TOTAL_FAILED),
     (Evidence.SIGNATURE_DICTIONARY_REPLACED, Indication.TOTAL_FAILED),
@@ -408,6 +409,7 @@ EVIDENCE_TABLE = [
     (Evidence.CHECK_FAILED, Indication.INDETERMINATE),
     (Evidence.SIGNATURE_HIDDEN, Indication.INDETERMINATE),
     (Evidence.DRAWN_OVER_CONTENT, Indication.INDETERMINATE),
+    (Evidence.PICTURE_ONLY_SIGNATURE, Indication.INDETERMINATE),
     (Evidence.APPENDED_BYTES, None),
 ]
 
@@ -439,6 +441,8 @@ UNREADABLE = Verdict(Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "unreada
         # doubt withholds a pass, never relaxes a failure nor replaces another doubt
         (PASSED, DocumentFacts(recovery_problems=("xref",)), Indication.INDETERMINATE, "xref"),
         (PASSED, DocumentFacts(viewer_error="pdfium"), Indication.INDETERMINATE, "pdfium"),
+        (PASSED, DocumentFacts(picture_only_signatures=("Dau (trang 1)",)),
+         Indication.INDETERMINATE, "Dau (trang 1)"),
         (UNDECIDED, DocumentFacts(recovery_problems=("xref",)), Indication.INDETERMINATE,
          "no anchor"),
         (FAILED, DocumentFacts(recovery_problems=("xref",), view_difference="trang 1"),
