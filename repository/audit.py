@@ -516,9 +516,14 @@ class AuditLog:
         group_commit: bool = True,
         index: RecordIndex | None = None,
         sealer: Sealer = NO_SEAL_KEY,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
+        self.before_write = before_write
+        """Called before every append writes anything (it may raise to refuse it): the check that
+        the store is not behind the history anchored outside it, made once per process
+        (:class:`repository.rollback.HistoryGuard`). None: no such check."""
         """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
         without a key nothing is sealed or checked."""
         self._sealed_at: int | None = None
@@ -643,6 +648,8 @@ class AuditLog:
         events, which ``kho fsck --repair`` appends from the change."""
         if self.guard is not None:
             self.guard(drafts)
+        if self.before_write is not None:
+            self.before_write()
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
         homes: list[int] = []  # per event: the first event of the object holding it
