@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import audit_tamper as tamper
 import pytest
 from kho_testing import AGENCY, AGENCY_NAME, CLERK, acknowledge_cut, incoming, make_store, outside_anchor
 
@@ -21,30 +22,6 @@ from repository.anchor import Anchor, make_checkpoint, verify_anchored
 from repository.audit import WITNESS_KEY
 from repository.records import Repository
 from repository.storage.base import ObjectStore
-from repository.storage.local import LocalStore
-
-
-def _snapshot(store: ObjectStore, tmp_path: Path) -> Callable[[], None]:
-    """Take a copy of the store now; the returned function puts it back (as its writer would)."""
-    if isinstance(store, LocalStore):
-        copy = tmp_path / "old-copy"
-        shutil.copytree(store.root, copy)
-
-        def put_back_folder() -> None:
-            shutil.rmtree(store.root)
-            shutil.copytree(copy, store.root)
-
-        return put_back_folder
-    keys = {info.key for info in store.list("")}
-    witness = store.get(WITNESS_KEY)
-
-    def put_back_objects() -> None:
-        for info in list(store.list("")):
-            if info.key not in keys:
-                store.delete(info.key)
-        store.put(WITNESS_KEY, witness)
-
-    return put_back_objects
 
 
 def _numbers(repo: Repository) -> list[int]:
@@ -75,7 +52,7 @@ def rolled_back(
     for n in (1, 2):
         repo.create_document("den", incoming(code_number=f"{100 + n}"), None, None, CLERK)
     make_checkpoint(store, anchor)
-    put_back = _snapshot(store, tmp_path)
+    put_back = tamper.snapshot(store, tmp_path / "old-copy")
     for n in (3, 4):
         repo.create_document("den", incoming(code_number=f"{100 + n}"), None, None, CLERK)
     make_checkpoint(store, anchor)
@@ -147,7 +124,7 @@ def test_a_store_behind_the_folder_alone_is_refused(kind: str, tmp_path: Path) -
     anchor = outside_anchor(tmp_path)
     repo = _open(store, keystore, anchor)
     repo.create_document("den", incoming(code_number="101"), None, None, CLERK)
-    put_back = _snapshot(store, tmp_path)  # before any checkpoint: the copy has none
+    put_back = tamper.snapshot(store, tmp_path / "old-copy")  # before any checkpoint: the copy has none
     repo.create_document("den", incoming(code_number="102"), None, None, CLERK)
     make_checkpoint(store, anchor)
     put_back()
