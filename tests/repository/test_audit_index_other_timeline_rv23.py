@@ -12,6 +12,8 @@ the witness or with the next event's link at each read: another timeline is empt
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import audit_tamper as tamper
@@ -20,6 +22,7 @@ from kho_testing import AGENCY, AGENCY_NAME, incoming, make_store
 
 from repository.audit import AuditLog
 from repository.audit_index import SqliteRecordIndex
+from repository.fsck import fsck
 from repository.policy import Principal, Role
 from repository.records import Actor, Repository, is_withheld
 from repository.storage.base import ObjectStore
@@ -113,3 +116,35 @@ def test_an_index_at_the_same_place_of_another_timeline_is_reset(kind: str, tmp_
     assert written is not None and written.seq == 2
     assert SqliteRecordIndex(stale).seqs("r2") == []  # emptied: the lost event's entry gone
     assert SqliteRecordIndex(stale).seqs("r4") == [(2, 2)]
+
+
+def test_a_secrecy_map_lowered_by_hand_is_named_by_fsck_and_repaired(tmp_path: Path) -> None:
+    """A hand in the data folder lowers a secret record's row of the secrecy map: the low
+    kiểm toán viên is shown its history (the map is trusted between fscks, as the rest of the
+    index). ``kho fsck`` compares every row it would answer with the record (step 9b) and names
+    it; ``--repair`` rebuilds the index and the history is withheld again. Before, fsck compared
+    only the event rows."""
+    store, keys = make_store("local", tmp_path, "rv23-ix"), make_store("local", tmp_path, "rv23-ix-keys")
+    index = tmp_path / "audit-index.sqlite"
+    repo = _repository(store, keys, index)
+    secret = repo.create_document("den", incoming(code_number="101", secrecy=2), None, None, WRITER)
+    view = repo.audit.append("vanthu.test", "record:view", record_id=secret.record_id, version=1)
+    assert view is not None
+    assert _views(repo, LOW, secret.record_id) == [(view.seq, True)]  # noted: secrecy 2
+    with closing(sqlite3.connect(index)) as db:
+        assert db.execute("SELECT record_id, version, secrecy FROM secrecy").fetchall() == [
+            (secret.record_id, 1, 2)
+        ]
+    assert [i.kind for i in fsck(repo).issues if i.kind == "audit-index"] == []
+
+    with closing(sqlite3.connect(index)) as db, db:
+        db.execute("UPDATE secrecy SET secrecy = 0 WHERE record_id = ?", (secret.record_id,))
+    assert _views(repo, LOW, secret.record_id) == [(view.seq, False)]  # the hole fsck must name
+
+    found = [i for i in fsck(repo).issues if i.kind == "audit-index"]
+    assert len(found) == 1 and found[0].repairable and not found[0].repaired
+    assert secret.record_id in found[0].message
+    repaired = [i for i in fsck(repo, repair=True).issues if i.kind == "audit-index"]
+    assert len(repaired) == 1 and repaired[0].repaired
+    assert _views(repo, LOW, secret.record_id) == [(view.seq, True)]
+    assert [i.kind for i in fsck(repo).issues if i.kind == "audit-index"] == []
