@@ -10,15 +10,17 @@ compares the log with the newest head the anchor knows:
 
 - the newest signed checkpoint (by number) in the folder outside the store
   (``KHO_AUDIT_CHECKPOINT_DIR``) and, when a key to check signatures is configured, in the store
-  (a checkpoint under object lock outlives a rollback of the objects' versions); without a key,
-  only the folder's (the store's cannot be told from a store writer's);
+  (a checkpoint under object lock outlives a rollback of the objects' versions; only names
+  numbered above the folder's newest are read); without a key, only the folder's (the store's
+  cannot be told from a store writer's);
 - the note ``kho restore`` leaves in that folder (:data:`RESTORED_HEAD`) when it restores a copy:
   the head it restored supersedes the checkpoints numbered up to ``through``.
 
 The log must hold the event at that head's position with that hash; otherwise
-:class:`repository.errors.AuditHistoryBehind` (``AUDIT_HISTORY_BEHIND``), and nothing is written.
+:class:`kho.errors.AuditHistoryBehind` (``AUDIT_HISTORY_BEHIND``), and nothing is written.
 A new store, an installation without checkpoints, and a checkpoint of an empty log pass. One
-check per process that passes (a listing and one read of a checkpoint, one read of an event);
+check per process that passes (the folder read, a listing of the store's checkpoints, one read of
+the event at that head; a checkpoint object is read only when numbered above the folder's newest);
 an auditor's acknowledgement (``kho audit acknowledge``, which writes past the end on its own
 path) signs a newer checkpoint, after which the check passes again.
 """
@@ -73,13 +75,13 @@ def _number(cp: Mapping[str, Any]) -> int:
     return int(cp["number"])
 
 
-def _usable(cp: Any, key: Ed25519PublicKey | None) -> bool:
-    return offline.checkpoint_problem(cp) is None and (key is None or offline.signature_valid(cp, key))
+def _usable(cp: Any, key: Ed25519PublicKey) -> bool:
+    return offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key)
 
 
 def newest_folder_checkpoint(folder: Path | None, key: Ed25519PublicKey | None) -> dict[str, Any] | None:
     """The checkpoint file of the folder with the highest number whose shape Kho signs (and whose
-    signature holds, with a key)."""
+    signature holds, with a key: checked newest first, so one check when the newest is sound)."""
     if folder is None or not folder.is_dir():
         return None
     found = []
@@ -88,21 +90,29 @@ def newest_folder_checkpoint(folder: Path | None, key: Ed25519PublicKey | None) 
             cp = offline._loaded(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
-        if _usable(cp, key):
+        if offline.checkpoint_problem(cp) is None:
             found.append(cp)
-    return max(found, key=_number, default=None)
+    found.sort(key=_number, reverse=True)
+    return next((cp for cp in found if key is None or offline.signature_valid(cp, key)), None)
 
 
-def newest_store_checkpoint(store: ObjectStore, key: Ed25519PublicKey) -> dict[str, Any] | None:
-    """The store's checkpoint with the highest number whose signature holds (names read newest
-    first, at most :data:`STORE_TRIES` of them)."""
-    names = sorted((i.key for i in store.list(_CHECKPOINTS_PREFIX)), reverse=True)
-    for name in names[:STORE_TRIES]:
+def newest_store_checkpoint(
+    store: ObjectStore, key: Ed25519PublicKey, *, above: int = 0
+) -> dict[str, Any] | None:
+    """The store's checkpoint with the highest number above ``above`` whose signature holds:
+    only names of such numbers are read (newest first, at most :data:`STORE_TRIES`), so none
+    when the folder outside the store has the newest already (the usual case)."""
+    numbered = []
+    for info in store.list(_CHECKPOINTS_PREFIX):
+        stem = info.key[len(_CHECKPOINTS_PREFIX) :].removesuffix(".json")
+        if stem.isdigit() and len(stem) <= 12 and int(stem) > above:
+            numbered.append((int(stem), info.key))
+    for _, name in sorted(numbered, reverse=True)[:STORE_TRIES]:
         try:
             cp = formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(name))
         except (KhoError, ValueError, RecursionError):
             continue
-        if _usable(cp, key):
+        if _usable(cp, key) and _number(cp) > above:
             return cp
     return None
 
@@ -124,11 +134,15 @@ def restored_head(folder: Path | None) -> dict[str, Any] | None:
 def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | None:
     """The checkpoint with the highest number the anchor vouches for: the folder's (signature
     checked with a key) and, with a key, the store's."""
-    key = anchor.public_key()
-    candidates = [newest_folder_checkpoint(anchor.checkpoint_dir, key)]
-    if key is not None:
-        candidates.append(newest_store_checkpoint(store, key))
-    return max((cp for cp in candidates if cp is not None), key=_number, default=None)
+    try:
+        key = anchor.public_key()
+    except KhoError:  # a key configured but unreadable: the folder outside the store still counts
+        key = None
+    folder = newest_folder_checkpoint(anchor.checkpoint_dir, key)
+    if key is None:
+        return folder
+    stored = newest_store_checkpoint(store, key, above=_number(folder) if folder is not None else 0)
+    return stored or folder
 
 
 def known_head(store: ObjectStore, anchor: Anchor | None) -> KnownHead | None:

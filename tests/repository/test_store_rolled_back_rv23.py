@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import audit_tamper as tamper
@@ -18,7 +19,7 @@ import pytest
 from kho_testing import AGENCY, AGENCY_NAME, CLERK, acknowledge_cut, incoming, make_store, outside_anchor
 
 from kho.errors import AuditChainBroken, AuditHistoryBehind
-from repository.anchor import Anchor, make_checkpoint, verify_anchored
+from repository.anchor import Anchor, generate_key, make_checkpoint, verify_anchored
 from repository.audit import WITNESS_KEY
 from repository.records import Repository
 from repository.storage.base import ObjectStore
@@ -153,3 +154,30 @@ def test_new_stores_and_stores_without_an_anchor_write_as_before(kind: str, tmp_
     shutil.rmtree(anchor.checkpoint_dir)  # read once: the process goes on without it
     fresh.create_document("den", incoming(code_number="105"), None, None, CLERK)
     assert _numbers(fresh) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_a_locked_checkpoint_in_the_store_is_enough_without_a_folder(kind: str, tmp_path: Path) -> None:
+    """No folder outside the store, a signing key: a checkpoint under object lock outlives the
+    rollback of the other objects (its DELETE refused), and its signature is checked."""
+    store = make_store(kind, tmp_path, "rv23-store")
+    keystore = make_store(kind, tmp_path, "rv23-keys")
+    anchor = replace(outside_anchor(tmp_path), checkpoint_dir=None)
+    repo = _open(store, keystore, anchor)
+    repo.create_document("den", incoming(code_number="101"), None, None, CLERK)
+    put_back = tamper.snapshot(store, tmp_path / "old-copy")
+    repo.create_document("den", incoming(code_number="102"), None, None, CLERK)
+    cp = make_checkpoint(store, anchor)
+    locked = {info.key: store.get(info.key) for info in store.list("audit/checkpoints/")}
+    put_back()
+    for key, data in locked.items():  # what object lock keeps
+        store.put_if_absent(key, data)
+    with pytest.raises(AuditHistoryBehind) as refused:
+        _open(store, keystore, anchor).create_document("den", incoming(code_number="103"), None, None, CLERK)
+    assert f"điểm mốc ký số số {cp['number']}" in refused.value.message
+    # Checkpoints whose signature does not hold with the key configured are no anchor (one a
+    # store writer planted): a process with another key finds none and writes.
+    (tmp_path / "another").mkdir()
+    generate_key(tmp_path / "another" / "audit.key")
+    another = replace(anchor, signing_key=tmp_path / "another" / "audit.key")
+    _open(store, keystore, another).create_document("den", incoming(code_number="104"), None, None, CLERK)
