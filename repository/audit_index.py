@@ -340,12 +340,8 @@ class SqliteRecordIndex:
     def settled_secrecy(self) -> list[tuple[str, int, int]]:
         """Every ``(record id, version, secrecy)`` row of the secrecy map that :meth:`secrecy`
         would answer (``kho fsck`` compares them with the records)."""
-        with self._lock, closing(
-            self._db().execute(
-                "SELECT record_id, version, secrecy FROM secrecy WHERE version > 0 AND pending <= version"
-                " ORDER BY record_id"
-            )
-        ) as cursor:
+        sql = "SELECT record_id, version, secrecy FROM secrecy WHERE version > 0 AND pending <= version"
+        with self._lock, closing(self._db().execute(sql + " ORDER BY record_id")) as cursor:
             return [(row[0], int(row[1]), int(row[2])) for row in cursor]
 
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
