@@ -520,12 +520,12 @@ class AuditLog:
     ) -> None:
         self.store = store
         self.sealer = sealer
+        """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
+        without a key nothing is sealed or checked."""
         self.before_write = before_write
         """Called before every append writes anything (it may raise to refuse it): the check that
         the store is not behind the history anchored outside it, made once per process
         (:class:`repository.rollback.HistoryGuard`). None: no such check."""
-        """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
-        without a key nothing is sealed or checked."""
         self._sealed_at: int | None = None
         """A position whose event's seal checks (the lowest found), once found."""
         self._unsealed_until = 0
