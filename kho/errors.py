@@ -354,6 +354,17 @@ class AuditChainBroken(KhoError):
     http_status = 503
 
 
+class AuditHistoryBehind(AuditChainBroken):
+    """The store is behind the history anchored outside it (the newest signed checkpoint, or the
+    head ``kho restore`` restored, no longer in the log with its hash): an older copy of the store
+    was put back, or its object versions rolled back. Writing now would re-issue register numbers
+    and hide the acts lost, so nothing is written until an auditor or the operator has looked
+    (:mod:`repository.rollback`)."""
+
+    code = "AUDIT_HISTORY_BEHIND"
+    http_status = 503
+
+
 class AcknowledgeRefused(KhoError):
     """``kho audit acknowledge`` (and its web form) refuses the auditor's decision: the findings
     changed since the auditor looked (``FINDINGS_CHANGED``), there is nothing to acknowledge

@@ -516,11 +516,16 @@ class AuditLog:
         group_commit: bool = True,
         index: RecordIndex | None = None,
         sealer: Sealer = NO_SEAL_KEY,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
         """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
         without a key nothing is sealed or checked."""
+        self.before_write = before_write
+        """Called before every append writes anything (it may raise to refuse it): the check that
+        the store is not behind the history anchored outside it, made once per process
+        (:class:`repository.rollback.HistoryGuard`). None: no such check."""
         self._sealed_at: int | None = None
         """A position whose event's seal checks (the lowest found), once found."""
         self._unsealed_until = 0
@@ -643,6 +648,8 @@ class AuditLog:
         events, which ``kho fsck --repair`` appends from the change."""
         if self.guard is not None:
             self.guard(drafts)
+        if self.before_write is not None:
+            self.before_write()
         moment = to_iso_utc(at or utcnow())
         out: list[AuditEvent] = []
         homes: list[int] = []  # per event: the first event of the object holding it
@@ -725,11 +732,17 @@ class AuditLog:
                 self._check_anchor()
                 if events[0].seq == 0 and self.record_index.anchor() != events[0].hash:
                     self.record_index.reset(events[0].hash)  # the log begins now
+                else:
+                    head = self.record_index.head()
+                    if head is not None and head[0] == events[0].seq - 1 and head[1] != events[0].prev:
+                        # indexed up to this place of another timeline of the log (review rv23)
+                        self.record_index.reset(self._first_hash())
                 entries = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True) if e.record_id]
                 versions = [(e.record_id, e.version) for e in events if e.record_id and e.version]
                 holds = [(e.record_id, e.seq, h) for e, h in zip(events, homes, strict=True)
                          if e.record_id and e.action in HOLD_EVENT_ACTIONS]
-                self.record_index.add(entries, events[0].seq, events[-1].seq + 1, versions, holds)
+                last = (events[-1].seq, events[-1].hash)
+                self.record_index.add(entries, events[0].seq, events[-1].seq + 1, versions, holds, last)
         except (sqlite3.Error, OSError) as exc:
             _warn("audit index not updated on append: %s", exc)
 
@@ -1299,11 +1312,35 @@ class AuditLog:
             self.record_index.reset(first)
         self._anchor_checked = True
 
-    def _head(self) -> int:
+    def _witnessed_head(self) -> tuple[int, str | None]:
+        """The position and hash the witness names (−1, None: no readable witness)."""
         try:
-            return int(read_witness(self.store)["seq"])
-        except (NotFound, FormatInvalid, KeyError, ValueError):
-            return -1
+            witness = read_witness(self.store)
+            digest = witness.get("hash")
+            return int(witness["seq"]), digest if isinstance(digest, str) else None
+        except (NotFound, FormatInvalid, KeyError, ValueError, TypeError, AttributeError):
+            return -1, None
+
+    def _index_follows(self, newest: int, digest: str | None) -> bool:
+        """Whether the by-record index was built from this timeline of the log (review rv23): the
+        event it indexed last (:meth:`RecordIndex.head`) is the one the witness names (same
+        position: same hash), or the event after it chains to it. No request more than the
+        catch-up makes: the witness is read for it, the object after the head is the first it
+        reads. True when it cannot tell (the head not known, the next event removed: ``verify``
+        names that)."""
+        head = self.record_index.head()
+        if head is None:
+            return True
+        seq, indexed = head
+        if newest == seq:
+            return digest is None or digest == indexed
+        if newest < seq:
+            return True  # the witness behind what was indexed: see _catch_up
+        try:
+            following = self._read(event_key(seq + 1))
+        except (NotFound, FormatInvalid):
+            return True
+        return following[0].seq != seq + 1 or following[0].prev == indexed
 
     def _note(
         self,
@@ -1334,8 +1371,10 @@ class AuditLog:
             index = self.record_index
             self._check_anchor()
             start = index.next_seq()
-            newest = self._head()
-            if 0 <= newest < start - 1:  # the log is shorter than what was indexed: not this log
+            newest, digest = self._witnessed_head()
+            # The log is shorter than what was indexed, or another timeline of it (a store put
+            # back to an older copy and written on): not this log.
+            if 0 <= newest < start - 1 or not self._index_follows(newest, digest):
                 index.reset(self._first_hash())
                 start = 0
             if newest - start > CATCH_UP_BY_LISTING:
@@ -1348,6 +1387,7 @@ class AuditLog:
             pairs: list[tuple[str, int, int]] = []
             versions: list[tuple[str, int]] = []
             holds: list[tuple[str, int, int]] = []
+            last: tuple[int, str] | None = None
             seq = start
             while seq <= newest or self.store.exists(event_key(seq)):
                 try:
@@ -1356,15 +1396,17 @@ class AuditLog:
                     seq += 1  # removed or unreadable: ``verify`` names it
                     continue
                 self._note(event_key(seq), events, pairs, versions, holds)
+                last = (events[-1].seq, events[-1].hash)
                 seq += len(events)
             if seq > start:
-                index.add(pairs, start, seq, versions, holds)
+                index.add(pairs, start, seq, versions, holds, last)
 
     def _catch_up_by_listing(self, start: int) -> None:
         pairs: list[tuple[str, int, int]] = []
         versions: list[tuple[str, int]] = []
         holds: list[tuple[str, int, int]] = []
         first = end = start
+        last: tuple[int, str] | None = None
         low = start - MAX_BATCH
         after = event_key(low) if low >= 0 else None
         for info in self.store.list(EVENTS_PREFIX, start_after=after):
@@ -1378,11 +1420,12 @@ class AuditLog:
                 continue
             self._note(info.key, events, pairs, versions, holds)
             end = events[-1].seq + 1
+            last = (events[-1].seq, events[-1].hash)
             if end - first >= INDEX_CHUNK:
-                self.record_index.add(pairs, first, end, versions, holds)
+                self.record_index.add(pairs, first, end, versions, holds, last)
                 pairs, versions, holds, first = [], [], [], end
         if end > first:
-            self.record_index.add(pairs, first, end, versions, holds)
+            self.record_index.add(pairs, first, end, versions, holds, last)
 
     def rebuild_index(self) -> int:
         """Empty the by-record index and rebuild it from the log by one scan (``kho reindex``);

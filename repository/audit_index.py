@@ -25,6 +25,15 @@ the holds a record's history placed (a handful of events) instead of its whole h
 index of schema 3 is emptied and rebuilt by one scan of the log, so holds placed before are
 kept.
 
+**Head** (schema 5): the position and hash of the last event indexed (the one before
+:meth:`~RecordIndex.next_seq`), so that a reader finds by itself an index built from another
+timeline of the log (a store put back to an older copy and written on, or a cut tail
+acknowledged and written past): the witness names that position with another hash, or the event
+after it does not chain to it (review rv23). The anchor (event 0's hash) alone did not see it:
+the index kept the entries of events that are no longer in the log, skipped the positions the
+new events took (their holds unseen), and its secrecy map kept what the lost versions said. An
+index of schema 4 is emptied and rebuilt by one scan, so every index has a head.
+
 **Secrecy map** (schema 3): for each record, the secrecy level of one stored version of it, so
 that the whole log can be shown to a kiểm toán viên below the highest clearance without loading
 every record it names (``Repository.audit_events``). A record version never changes once
@@ -51,7 +60,7 @@ from typing import Protocol, TypeVar
 
 from repository.storage.group import start_after_fork
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 HOLD_EVENT_ACTIONS: frozenset[str] = frozenset({"hold:place", "recall:place", "hold:release"})
 """Events that place a hold or a recall freeze on their record, or release a hold
@@ -88,12 +97,18 @@ class RecordIndex(Protocol):
         end: int,
         versions: Iterable[tuple[str, int]] = (),
         holds: Iterable[tuple[str, int, int]] = (),
+        last: tuple[int, str] | None = None,
     ) -> None:
         """Index ``(record id, seq, home)`` entries read or written for the events ``first`` ≤
         seq < ``end`` (all of them, with or without a record); moves :meth:`next_seq` to ``end``
         when the run joins it. ``versions``: the ``(record id, version)`` those events name
         (:meth:`expect_versions`). ``holds``: the entries among them of hold events
-        (:data:`HOLD_EVENT_ACTIONS`)."""
+        (:data:`HOLD_EVENT_ACTIONS`). ``last``: the position and hash of the run's last event
+        read, kept as :meth:`head` when it is the event before ``end``."""
+
+    def head(self) -> tuple[int, str] | None:
+        """The position and hash of the event before :meth:`next_seq`, as indexed (None: not
+        known, e.g. that position held no readable event)."""
 
     def expect_versions(self, versions: Iterable[tuple[str, int]]) -> None:
         """Versions of records written (or about to be): the secrecy noted for an older version
@@ -129,9 +144,13 @@ class MemoryRecordIndex:
         self._holds: dict[str, dict[int, int]] = {}
         self._next = 0
         self._anchor: str | None = None
+        self._head: tuple[int, str] | None = None
 
     def next_seq(self) -> int:
         return self._next
+
+    def head(self) -> tuple[int, str] | None:
+        return self._head
 
     def add(
         self,
@@ -140,6 +159,7 @@ class MemoryRecordIndex:
         end: int,
         versions: Iterable[tuple[str, int]] = (),
         holds: Iterable[tuple[str, int, int]] = (),
+        last: tuple[int, str] | None = None,
     ) -> None:
         for record_id, seq, home in entries:
             self._seqs.setdefault(record_id, {})[seq] = home
@@ -147,6 +167,7 @@ class MemoryRecordIndex:
             self._holds.setdefault(record_id, {})[seq] = home
         if first <= self._next < end:
             self._next = end
+            self._head = last if last is not None and last[0] == end - 1 else None
 
     def expect_versions(self, versions: Iterable[tuple[str, int]]) -> None:
         """No secrecy map in memory: another process may have written any record."""
@@ -170,7 +191,7 @@ class MemoryRecordIndex:
         return self._anchor
 
     def reset(self, anchor: str | None) -> None:
-        self._seqs, self._holds, self._next, self._anchor = {}, {}, 0, anchor
+        self._seqs, self._holds, self._next, self._anchor, self._head = {}, {}, 0, anchor, None
 
 
 _EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS events(record_id TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -258,6 +279,7 @@ class SqliteRecordIndex:
         end: int,
         versions: Iterable[tuple[str, int]] = (),
         holds: Iterable[tuple[str, int, int]] = (),
+        last: tuple[int, str] | None = None,
     ) -> None:
         rows, named, held = _storable(entries), _storable(versions), _storable(holds)
         with self._lock:
@@ -270,6 +292,10 @@ class SqliteRecordIndex:
                 current = int(self._meta("next_seq") or 0)
                 if first <= current < end:
                     db.execute("INSERT OR REPLACE INTO meta VALUES('next_seq', ?)", (str(end),))
+                    if last is not None and last[0] == end - 1:
+                        db.execute("INSERT OR REPLACE INTO meta VALUES('head', ?)", (f"{last[0]}:{last[1]}",))
+                    else:
+                        db.execute("DELETE FROM meta WHERE key='head'")
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -311,6 +337,13 @@ class SqliteRecordIndex:
                 out.update((row[0], int(row[1])) for row in rows)
         return out
 
+    def settled_secrecy(self) -> list[tuple[str, int, int]]:
+        """Every ``(record id, version, secrecy)`` row of the secrecy map that :meth:`secrecy`
+        would answer (``kho fsck`` compares them with the records)."""
+        sql = "SELECT record_id, version, secrecy FROM secrecy WHERE version > 0 AND pending <= version"
+        with self._lock, closing(self._db().execute(sql + " ORDER BY record_id")) as cursor:
+            return [(row[0], int(row[1]), int(row[2])) for row in cursor]
+
     def seqs(self, record_id: str) -> list[tuple[int, int]]:
         with self._lock, closing(
             self._db().execute("SELECT seq, home FROM events WHERE record_id=? ORDER BY seq", (record_id,))
@@ -332,6 +365,17 @@ class SqliteRecordIndex:
     def anchor(self) -> str | None:
         with self._lock:
             return self._meta("anchor")
+
+    def head(self) -> tuple[int, str] | None:
+        with self._lock:
+            value = self._meta("head")
+        if value is None:
+            return None
+        seq, _, digest = value.partition(":")
+        try:
+            return int(seq), digest
+        except ValueError:  # edited by hand: not known
+            return None
 
     def digests(self, end: int) -> tuple[str, str]:
         """SHA-256 of the entries of the events, and of the hold events, below sequence number

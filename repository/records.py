@@ -120,6 +120,7 @@ from repository.registration import (
     signature_gate,
     signer_gate,
 )
+from repository.rollback import HistoryGuard
 from repository.seals import Sealer
 from repository.storage.base import ObjectStore
 from repository.storage.group import NewObject, Outcome, Settling, write_group, written
@@ -944,6 +945,8 @@ class Repository:
     ) -> None:
         self.store = store
         self.keys = KeyRing(keystore, master_key)
+        self.history_guard = HistoryGuard(store, self._current_anchor)
+        """Refuses the first write of a process to a store behind its anchored history."""
         # The audit log's by-record index: a SQLite file when given (kept across processes,
         # derived: ``kho reindex`` rebuilds it), else in memory.
         self.audit = AuditLog(
@@ -952,8 +955,9 @@ class Repository:
             group_commit=audit_group_commit,
             index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
             sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
+            before_write=self.history_guard.check,
         )
-        self.registers = Registers(store, floor=self._register_floor)
+        self.registers = Registers(store, floor=self._register_floor, before_write=self.history_guard.check)
         self.agency_id = agency_id
         self.agency_name = agency_name
         self.max_file_bytes = max_file_bytes
@@ -1007,6 +1011,7 @@ class Repository:
         """The stored bytes of a version about to be written. Every version is stored through
         here, so the audit index's secrecy map learns first that the record has a new version
         (:meth:`AuditLog.expect_version`: it reads the record again until it notes that one)."""
+        self.history_guard.check()  # not on a store behind its anchored history (repository.rollback)
         self.audit.expect_version(record.record_id, record.version)
         plain = json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True).encode()
         return self.keys.seal(record.record_id, plain, version_key(record.record_id, record.version))
@@ -1023,12 +1028,14 @@ class Repository:
         self, record_id: str, kind: str, register: str | None = None, *, fresh: bool = False
     ) -> None:
         """``fresh``: ``record_id`` was made by this call's caller just now (no race on it)."""
+        self.history_guard.check()  # a record's first object: not on a store behind its history
         put = self.store.put_new if fresh else self.store.put_if_absent
         put(f"catalog/records/{record_id}", _marker_body(kind, register))
 
     def _marker_object(self, record_id: str, kind: str, register: str | None) -> NewObject:
         """The catalog marker of a record made just now, to write with the record's other
         objects in flight (see :meth:`_write_in_flight`)."""
+        self.history_guard.check()  # a record's first object: not on a store behind its history
         return NewObject(self.store, f"catalog/records/{record_id}", _marker_body(kind, register), fresh=True)
 
     def _write_in_flight(
@@ -2546,6 +2553,9 @@ class Repository:
             if tombstone is None:
                 raise
             return tombstone
+
+    def _current_anchor(self) -> Anchor | None:
+        return self.anchor
 
     def _register_floor(self, prefix: str) -> int:
         """The newest number of a register that any checkpoint vouches for (the store's and,

@@ -261,9 +261,17 @@ class RegisterEntry:
 
 
 class Registers:
-    def __init__(self, store: ObjectStore, floor: Callable[[str], int] | None = None) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        floor: Callable[[str], int] | None = None,
+        before_write: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.floor = floor
+        self.before_write = before_write
+        """Called before a number is taken (it may raise to refuse it): the check that the store
+        is not behind the history anchored outside it (:class:`repository.rollback.HistoryGuard`)."""
         """The newest number of a register (by prefix) that signed audit checkpoints vouch for;
         default: the newest checkpoint in the store."""
         self._next: dict[str, int] = {}
@@ -329,6 +337,8 @@ class Registers:
         allocation in this register waits for it before its entry is linked (no number is
         visible before the one before it is durable: a power loss leaves no gap)."""
         prefix = register_prefix(organ_id, year, series)
+        if self.before_write is not None:
+            self.before_write()
         with self._lock:
             earlier = self._unsettled.pop(prefix, None)
             if earlier is not None:

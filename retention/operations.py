@@ -23,6 +23,7 @@ from kho.timeutil import parse_iso
 from repository.ledger import Tombstone
 from repository.policy import Role
 from repository.records import DESTROYED_PREFIX, Actor, Repository
+from repository.rollback import note_restored
 from repository.seals import Sealer
 from repository.service import outside_ledger
 from repository.storage import open_store
@@ -523,8 +524,13 @@ def run_restore(
                      "history_override": override if history else None, **failed},
         )
 
-    step = "keys"
+    step = "history-anchor"
     try:
+        # The restored log may be behind the checkpoints outside the store (an older copy
+        # accepted with its reason): its head is noted there, or every process started from now
+        # on would refuse to write to it (``AUDIT_HISTORY_BEHIND``, :mod:`repository.rollback`).
+        note_restored(repo.store, repo.anchor, backup_id=done.backup_id)
+        step = "keys"
         keys = restore(keys_origin, repo.keys.store, backup_id=keys_manifest["backup_id"], label="keys",
                        force=force, sealer=sealer, manifest=keys_manifest, held=keys_held)
         for finding in history:

@@ -12,13 +12,16 @@ independent of :mod:`repository.audit`'s readers, which are what the tests check
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from repository import formats
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent, event_key
 from repository.storage.base import ObjectStore
+from repository.storage.local import LocalStore
 
 
 @dataclass
@@ -227,3 +230,28 @@ def append_forged(
     save(store, before, after)
     store.put(WITNESS_KEY, formats.dumps(formats.WITNESS.name, {"seq": event.seq, "hash": event.hash}))
     return event
+
+
+def snapshot(store: ObjectStore, copy: Path) -> Callable[[], None]:
+    """Take a copy of the whole store now (its witness included); the function returned puts it
+    back, as one who writes the store would roll it back outside ``kho restore`` (review rv23):
+    the local folder copied over, or on S3 every object newer than the copy deleted and the
+    witness put back as it was."""
+    if isinstance(store, LocalStore):
+        shutil.copytree(store.root, copy)
+
+        def put_back_folder() -> None:
+            shutil.rmtree(store.root)
+            shutil.copytree(copy, store.root)
+
+        return put_back_folder
+    keys = {info.key for info in store.list("")}
+    witness = store.get(WITNESS_KEY)
+
+    def put_back_objects() -> None:
+        for info in list(store.list("")):
+            if info.key not in keys:
+                store.delete(info.key)
+        store.put(WITNESS_KEY, witness)
+
+    return put_back_objects

@@ -1,0 +1,259 @@
+"""A store rolled back behind its anchored history: refused before a process's first write.
+
+Whoever can write the store can put an older copy of it back (a folder copied over, S3 object
+versions rolled back), its witness and its checkpoints included: the log is then consistent
+and a fresh process would append to the past, re-issuing the register numbers given after the
+copy was taken, until a checkpoint, a backup or an auditor's verify names it (review rv19, open
+item 1). History is anchored outside the store (ARCHITECTURE invariant 11), so before the first
+write of a process (its first audited act, its first register number) :class:`HistoryGuard`
+compares the log with the newest head the anchor knows:
+
+- the newest signed checkpoint (by number) in the folder outside the store
+  (``KHO_AUDIT_CHECKPOINT_DIR``) and, when a key to check signatures is configured, in the store
+  (a checkpoint under object lock outlives a rollback of the objects' versions; only names
+  numbered above the folder's newest are read); without a key, only the folder's (the store's
+  cannot be told from a store writer's);
+- the note ``kho restore`` leaves in that folder (:data:`RESTORED_HEAD`) when it restores a copy:
+  the head it restored supersedes the checkpoints numbered up to ``through``.
+
+The log must hold the event at that head's position with that hash; otherwise
+:class:`kho.errors.AuditHistoryBehind` (``AUDIT_HISTORY_BEHIND``), and nothing is written.
+A new store, an installation without checkpoints, and a checkpoint of an empty log pass. One
+check per process that passes (the folder read, a listing of the store's checkpoints, one read of
+the event at that head; a checkpoint object is read only when numbered above the folder's newest);
+an auditor's acknowledgement (``kho audit acknowledge``, which writes past the end on its own
+path) signs a newer checkpoint, after which the check passes again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kho.errors import AuditChainBroken, AuditHistoryBehind, KhoError
+from kho.timeutil import to_iso_utc, utcnow
+from repository import audit_offline as offline
+from repository import formats
+from repository.audit import EVENTS_PREFIX, checked_witness, key_seq, listed_seq, raw_holding
+from repository.storage.base import ObjectStore
+from repository.storage.group import start_after_fork
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from repository.anchor import Anchor
+
+RESTORED_HEAD = "restored-head.state"
+"""In the checkpoint folder: ``{"seq", "hash", "through", "at", "backup_id"}`` written by
+``kho restore``: the head of the log it restored, which supersedes every checkpoint numbered up
+to ``through`` (not ``*.json``: it is not a checkpoint)."""
+
+STORE_TRIES = 16
+"""Checkpoint objects of the store read, newest name first, before giving up on the store's: a
+store writer's planted names must not make each process read thousands of objects."""
+
+_CHECKPOINTS_PREFIX = "audit/checkpoints/"
+
+
+@dataclass(frozen=True)
+class KnownHead:
+    """The newest head of the log the anchor outside the store knows."""
+
+    seq: int
+    """Position of the head event (−1: an empty log)."""
+    hash: str
+    """Its hash."""
+    source: str
+    """Where it comes from, for people (Vietnamese)."""
+
+
+def _number(cp: Mapping[str, Any]) -> int:
+    return int(cp["number"])
+
+
+def _usable(cp: Any, key: Ed25519PublicKey) -> bool:
+    return offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key)
+
+
+def newest_folder_checkpoint(folder: Path | None, key: Ed25519PublicKey | None) -> dict[str, Any] | None:
+    """The checkpoint file of the folder with the highest number whose shape Kho signs (and whose
+    signature holds, with a key: checked newest first, so one check when the newest is sound)."""
+    if folder is None or not folder.is_dir():
+        return None
+    found = []
+    for path in folder.glob("*.json"):
+        try:
+            cp = offline._loaded(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if offline.checkpoint_problem(cp) is None:
+            found.append(cp)
+    found.sort(key=_number, reverse=True)
+    return next((cp for cp in found if key is None or offline.signature_valid(cp, key)), None)
+
+
+def newest_store_checkpoint(
+    store: ObjectStore, key: Ed25519PublicKey, *, above: int = 0
+) -> dict[str, Any] | None:
+    """The store's checkpoint with the highest number above ``above`` whose signature holds:
+    only names of such numbers are read (newest first, at most :data:`STORE_TRIES`), so none
+    when the folder outside the store has the newest already (the usual case)."""
+    numbered = []
+    for info in store.list(_CHECKPOINTS_PREFIX):
+        stem = info.key[len(_CHECKPOINTS_PREFIX) :].removesuffix(".json")
+        if stem.isdigit() and len(stem) <= 12 and int(stem) > above:
+            numbered.append((int(stem), info.key))
+    for _, name in sorted(numbered, reverse=True)[:STORE_TRIES]:
+        try:
+            cp = formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(name))
+        except (KhoError, ValueError, RecursionError):
+            continue
+        if _usable(cp, key) and _number(cp) > above:
+            return cp
+    return None
+
+
+def restored_head(folder: Path | None) -> dict[str, Any] | None:
+    """The note of the last ``kho restore`` in the folder, None without one (or unreadable)."""
+    if folder is None:
+        return None
+    try:
+        note = json.loads((folder / RESTORED_HEAD).read_text(encoding="utf-8"))
+        if isinstance(note, dict) and isinstance(note.get("hash"), str):
+            int(note["seq"]), int(note["through"])
+            return note
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        pass
+    return None
+
+
+def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | None:
+    """The checkpoint with the highest number the anchor vouches for: the folder's (signature
+    checked with a key) and, with a key, the store's."""
+    try:
+        key = anchor.public_key()
+    except KhoError:  # a key configured but unreadable: the folder outside the store still counts
+        key = None
+    folder = newest_folder_checkpoint(anchor.checkpoint_dir, key)
+    if key is None:
+        return folder
+    stored = newest_store_checkpoint(store, key, above=_number(folder) if folder is not None else 0)
+    return stored or folder
+
+
+def known_head(store: ObjectStore, anchor: Anchor | None) -> KnownHead | None:
+    """The newest head the anchor knows (module docstring), None when it knows none."""
+    if anchor is None:
+        return None
+    newest = newest_checkpoint(store, anchor)
+    note = restored_head(anchor.checkpoint_dir)
+    if note is not None and (newest is None or int(note["through"]) >= _number(newest)):
+        return KnownHead(int(note["seq"]), str(note["hash"]), "lần khôi phục gần nhất (kho restore)")
+    if newest is None:
+        return None
+    return KnownHead(int(newest["seq"]), str(newest["head"]), f"điểm mốc ký số số {_number(newest)}")
+
+
+def behind(store: ObjectStore, known: KnownHead) -> str | None:
+    """What the log lacks of ``known`` (Vietnamese), None when it holds that event with that hash."""
+    if known.seq < 0:
+        return None
+    try:
+        held = raw_holding(store, known.seq)
+    except (KhoError, ValueError, RecursionError):
+        held = None
+    if held is None:
+        return f"nhật ký kiểm toán trong kho không còn sự kiện #{known.seq}"
+    raw = held[1][known.seq - held[0]]
+    if not isinstance(raw, dict) or raw.get("hash") != known.hash or offline.event_hash(raw) != known.hash:
+        return f"sự kiện #{known.seq} trong kho khác với sự kiện đã được ký"
+    return None
+
+
+def refuse_if_behind(store: ObjectStore, anchor: Anchor | None) -> None:
+    """:class:`AuditHistoryBehind` when the log is behind the head the anchor knows."""
+    known = known_head(store, anchor)
+    if known is None:
+        return
+    lack = behind(store, known)
+    if lack is None:
+        return
+    raise AuditHistoryBehind(
+        f"Kho lưu trữ đang ở trạng thái cũ hơn lịch sử đã được neo ngoài kho: {known.source} ghi nhận"
+        f" sự kiện #{known.seq}, nhưng {lack}. Kho có thể đã bị chép đè bằng một bản cũ hoặc bị quay"
+        " lui phiên bản; ghi tiếp sẽ cấp lại các số đăng ký đã cấp. Không ghi gì. Kiểm toán viên"
+        " kiểm tra bằng “kho audit verify”; quản trị khôi phục đúng bản bằng “kho restore”.",
+        seq=known.seq,
+        source=known.source,
+    )
+
+
+def log_head(store: ObjectStore) -> tuple[int, str]:
+    """The position and hash of the newest event of the log (−1 and the genesis hash for an
+    empty one): the event its witness names, checked, or the newest listed without a witness."""
+    try:
+        end = checked_witness(store)
+    except AuditChainBroken:  # a cut end: the newest listed event (verify names the cut)
+        end = None
+    if end is not None:
+        seq, first, items = end.seq, end.first, end.items
+    else:
+        keys = [i.key for i in store.list(EVENTS_PREFIX) if listed_seq(i.key) is not None]
+        if not keys:
+            return -1, offline.GENESIS
+        held = raw_holding(store, key_seq(keys[-1]))
+        if held is None:
+            return -1, offline.GENESIS
+        first, items = held
+        seq = first + len(items) - 1
+    return seq, str(items[seq - first]["hash"])
+
+
+def note_restored(store: ObjectStore, anchor: Anchor | None, *, backup_id: str) -> dict[str, Any] | None:
+    """After ``kho restore`` replaced the store: write the head of the restored log to the folder
+    outside the store (:data:`RESTORED_HEAD`), superseding the checkpoints known now, so that
+    processes started after the restore write to the restored log (the restore is the
+    operator's decision, audited by its ``backup:restore`` event). None without a folder."""
+    if anchor is None or anchor.checkpoint_dir is None:
+        return None
+    newest = newest_checkpoint(store, anchor)
+    seq, digest = log_head(store)
+    note = {
+        "seq": seq,
+        "hash": digest,
+        "through": _number(newest) if newest is not None else 0,
+        "at": to_iso_utc(utcnow()),
+        "backup_id": backup_id,
+    }
+    anchor.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    temp = anchor.checkpoint_dir / (RESTORED_HEAD + ".tmp")
+    temp.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+    temp.replace(anchor.checkpoint_dir / RESTORED_HEAD)
+    return note
+
+
+class HistoryGuard:
+    """:func:`refuse_if_behind` once per process that passes (module docstring); a refusal is
+    checked again at the next write (the operator may have restored meanwhile)."""
+
+    def __init__(self, store: ObjectStore, anchor: Callable[[], Anchor | None]) -> None:
+        self.store = store
+        self.anchor = anchor
+        self._passed = False
+        self._lock = threading.Lock()
+        start_after_fork(self)
+
+    def _start_after_fork(self) -> None:
+        self._lock = threading.Lock()  # the parent's check holds for the child (same store)
+
+    def check(self) -> None:
+        if self._passed:
+            return
+        with self._lock:
+            if not self._passed:
+                refuse_if_behind(self.store, self.anchor())
+                self._passed = True
