@@ -77,8 +77,10 @@ def main() -> None:
 
     assert Path(repository.handling.__file__).is_relative_to(ROOT), repository.handling.__file__
     print(
-        f"tree={ROOT.name} tasks={args.tasks} seen={args.seen} wall_ms min/median {min(walls):.2f}/{statistics.median(walls):.2f}"
-        f" cpu_ms min/median {min(cpus):.2f}/{statistics.median(cpus):.2f} gets/call {gets[0] / args.calls:.1f}"
+        f"tree={ROOT.name} tasks={args.tasks} seen={args.seen}"
+        f" wall_ms min/median {min(walls):.2f}/{statistics.median(walls):.2f}"
+        f" cpu_ms min/median {min(cpus):.2f}/{statistics.median(cpus):.2f}"
+        f" gets/call {gets[0] / args.calls:.1f}"
     )
     kho.close()
 
