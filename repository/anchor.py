@@ -37,6 +37,9 @@ from repository.audit import (
     Finding,
     VerifyReport,
     checked_witness,
+    listed_seq,
+    parse_json,
+    raw_events,
 )
 from repository.storage.base import ObjectStore, Retention
 
@@ -129,15 +132,13 @@ def generate_key(path: Path) -> Path:
 # -- reading the chain and the checkpoints ---------------------------------------------------------
 def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None]]:
     """Every stored event by the position its key names, parsed (None if it does not parse)."""
-    from repository.audit import _json, listed_seq, raw_events
-
     positions: list[tuple[int, dict[str, Any] | None]] = []
     for info in store.list(EVENTS_PREFIX):
         position = listed_seq(info.key)
         if position is None:  # not an event key: the chain's own check names it
             continue
         try:
-            items = raw_events(_json(store.get(info.key)))  # a batch holds several
+            items = raw_events(parse_json(store.get(info.key)))  # a batch holds several
         except (ValueError, KhoError):
             positions.append((position, None))
             continue

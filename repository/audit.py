@@ -118,7 +118,7 @@ def raw_events(raw: Any) -> list[Any]:
 
 def parse_object(data: bytes) -> list[AuditEvent]:
     """The events of one stored object (one event, or a batch), in order."""
-    raw = _json(data)
+    raw = parse_json(data)
     try:
         return [AuditEvent.from_raw(item) for item in raw_events(raw)]
     except TypeError as exc:
@@ -142,12 +142,12 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
     if seq < 0:
         return None
     try:
-        return seq, raw_events(_json(store.get(event_key(seq))))
+        return seq, raw_events(parse_json(store.get(event_key(seq))))
     except NotFound:
         pass
     if seq >= 1:
         try:
-            items = raw_events(_json(store.get(event_key(seq - 1))))
+            items = raw_events(parse_json(store.get(event_key(seq - 1))))
         except NotFound:
             pass
         else:
@@ -162,14 +162,14 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
     if best is None:
         return None
     try:
-        items = raw_events(_json(store.get(best)))
+        items = raw_events(parse_json(store.get(best)))
     except NotFound:
         return None
     first = key_seq(best)
     return (first, items) if first + len(items) > seq else None
 
 
-def _json(data: bytes) -> Any:
+def parse_json(data: bytes) -> Any:
     """Stored JSON parsed; :class:`FormatInvalid` for bytes that are not JSON or nest too deep to
     parse (a store writer's ``[[[…]]]`` must be an unreadable event, not a RecursionError)."""
     try:
@@ -369,7 +369,7 @@ class AuditEvent:
     def from_json(cls, data: bytes) -> AuditEvent:
         """An event of any known format version, keeping the version it was written in (the
         hash covers the body as written)."""
-        return cls.from_raw(_json(data))
+        return cls.from_raw(parse_json(data))
 
     @classmethod
     def from_raw(cls, raw: Any) -> AuditEvent:
@@ -894,7 +894,7 @@ class AuditLog:
         if home is None or key_seq(home) > seq:
             return self._holds(seq, digest)
         try:
-            items = raw_events(_json(self.store.get(home)))
+            items = raw_events(parse_json(self.store.get(home)))
             event = AuditEvent.from_raw(items[seq - key_seq(home)])
         except NotFound:
             return False
