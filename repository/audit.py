@@ -43,7 +43,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kho import logs
-from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, FormatUnsupported, NotFound
+from kho.errors import (
+    AUDIT_SEAL_KEY_MISSING_MESSAGE,
+    AlreadyExists,
+    AuditChainBroken,
+    AuditSealKeyMissing,
+    Conflict,
+    FormatInvalid,
+    FormatUnsupported,
+    KhoError,
+    NotFound,
+)
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
@@ -421,24 +431,48 @@ def event_check(sealer: Sealer, event: AuditEvent, *, after_sealed: bool) -> Ver
     return sealer.event_verdict(event.body(), after_sealed=after_sealed)
 
 
-def sealed_events(sealer: Sealer, events: list[AuditEvent], sealing: list[bool]) -> list[AuditEvent]:
+def refuse_unsealed_writer(sealer: Sealer, newest_seal: object) -> None:
+    """A process without a seal key must not write into a sealed log (review rv22): its events
+    would carry no seal, every ``verify`` would name them (``seal``) and the readers that act on
+    events would ignore them — a genuine ``hold:place`` among them would not hold. Asked at a
+    process's first append with the newest event's ``seal`` field (read there anyway, by
+    :meth:`AuditLog._find_head`: no request more), and by ``kho audit acknowledge``; a process
+    without the key cannot check a seal but sees that one is there. A log never sealed keeps
+    working without a key. :class:`AuditSealKeyMissing` before anything is written."""
+    if not sealer.active and newest_seal is not None:
+        raise AuditSealKeyMissing(AUDIT_SEAL_KEY_MISSING_MESSAGE)
+
+
+def sealed_events(
+    sealer: Sealer, events: list[AuditEvent], sealing: list[bool], since: int | None = None
+) -> list[AuditEvent]:
     """The events (in log order, one stored object's) that a reader scanning the log may act on
     (fsck's repairs, ``kho account seal``): without a seal key all; else those whose seal checks
     and the legacy ones before the first sealed event
     (:meth:`repository.seals.Sealer.event_verdict`). ``sealing[0]``: a sealed event was met (kept
-    across the objects of one scan)."""
+    across the objects of one scan). ``since``: the first sealed position a signed checkpoint
+    vouches for (:meth:`AuditLog.sealed_floor`): an unsealed event there or later is not legacy,
+    whether or not a sealed event is still in the store."""
     kept = []
     for event in events:
-        verdict = event_check(sealer, event, after_sealed=sealing[0])
+        after = sealing[0] or (since is not None and event.seq >= since)
+        verdict = event_check(sealer, event, after_sealed=after)
         sealing[0] = sealing[0] or verdict is Verdict.SEALED
         if verdict is not Verdict.BROKEN:
             kept.append(event)
     return kept
 
 
-def seal_finding(seq: int, event: AuditEvent) -> Finding:
-    """The ``verify`` finding of an event whose seal is due and missing or does not check."""
-    if event.seal is None:
+def seal_finding(seq: int, event: AuditEvent, *, floor: int | None = None) -> Finding:
+    """The ``verify`` finding of an event whose seal is due and missing or does not check.
+    ``floor``: due because a signed checkpoint says the log is sealed from that position on (no
+    sealed event before it in the store)."""
+    if event.seal is None and floor is not None:
+        message = (
+            f"Sự kiện #{seq} không mang dấu niêm phong (seal) dù điểm mốc đã ký xác nhận nhật ký được"
+            f" niêm phong từ sự kiện #{floor}: nó không do Kho ghi (nhật ký có thể đã bị viết lại)."
+        )
+    elif event.seal is None:
         message = (
             f"Sự kiện #{seq} không mang dấu niêm phong (seal) dù đứng sau sự kiện đã niêm phong:"
             " nó không do Kho ghi (có thể bị giả mạo bởi người ghi trực tiếp vào kho)."
@@ -516,11 +550,17 @@ class AuditLog:
         group_commit: bool = True,
         index: RecordIndex | None = None,
         sealer: Sealer = NO_SEAL_KEY,
+        sealed_since: Callable[[], int | None] | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
         """Seals the events this log writes and checks those it reads (:mod:`repository.seals`);
         without a key nothing is sealed or checked."""
+        self._sealed_since = sealed_since
+        """Reads the first sealed position the newest signed checkpoints vouch for
+        (:func:`repository.anchor.signed_sealed_since`); asked once per process, by
+        :meth:`sealed_floor`. None: no checkpoints to ask."""
+        self._floor: tuple[int | None] | None = None
         self._sealed_at: int | None = None
         """A position whose event's seal checks (the lowest found), once found."""
         self._unsealed_until = 0
@@ -1220,6 +1260,7 @@ class AuditLog:
                     events, head = more, head + len(more)
         except (FormatInvalid, TypeError):
             raise _unreadable_end(seq) from None
+        refuse_unsealed_writer(self.sealer, events[-1].seal)
         return head, events[-1].hash
 
     def _checked_witness(self) -> WitnessedEnd | None:
@@ -1462,11 +1503,31 @@ class AuditLog:
             return True
         return verdict is Verdict.LEGACY and not self._sealed_before(event.seq)
 
+    def sealed_floor(self) -> int | None:
+        """The first sealed position the newest signed checkpoints vouch for (``sealed_since``,
+        review rv22), read once per process; None without a seal key, without checkpoints that
+        say it, or when they cannot be read (then: the store's own events decide, as before).
+        An unsealed event there or later is not legacy even when no sealed event is left in the
+        store (a writer of the store rewrote the whole log without seals)."""
+        if not self.sealer.active or self._sealed_since is None:
+            return None
+        if self._floor is None:
+            try:
+                self._floor = (self._sealed_since(),)
+            except (KhoError, OSError) as exc:
+                _warn("audit: signed checkpoints unreadable for sealed_since: %s", exc)
+                return None
+        return self._floor[0]
+
     def _sealed_before(self, seq: int) -> bool:
-        """Whether an event whose seal checks is stored below position ``seq``: read from the
-        lowest position not yet known to be unsealed, once per process (a log sealed from its
+        """Whether an event whose seal checks is stored below position ``seq`` (or a signed
+        checkpoint says the log is sealed from ``seq`` or earlier: :meth:`sealed_floor`): read from
+        the lowest position not yet known to be unsealed, once per process (a log sealed from its
         start: one read)."""
         if self._sealed_at is not None and self._sealed_at < seq:
+            return True
+        floor = self.sealed_floor()
+        if floor is not None and floor <= seq:
             return True
         if self._unsealed_until >= seq:  # every event below was read unsealed (review rv21: no
             return False  # listing of the log per hold check of a record with a legacy event)
@@ -1625,6 +1686,7 @@ class AuditLog:
         last: AuditEvent | None = None
         foreign: list[tuple[str, str, int]] = []
         sealed = False  # an event whose seal checks came before
+        floor = self.sealed_floor()  # sealed from there on, a signed checkpoint says
         for key_seq, event in self._positions(foreign):
             count += 1
             if event is None:
@@ -1665,10 +1727,11 @@ class AuditLog:
                 findings.append(Finding(key_seq - 1, "inserted", message, seen=replaced))
             prev_prev_hash, prev_hash = prev_hash, event.hash
             expected_seq = key_seq + 1
-            verdict = event_check(self.sealer, event, after_sealed=sealed)
+            by_floor = not sealed and floor is not None and key_seq >= floor
+            verdict = event_check(self.sealer, event, after_sealed=sealed or by_floor)
             sealed = sealed or verdict is Verdict.SEALED
             if verdict is Verdict.BROKEN:
-                findings.append(seal_finding(key_seq, event))
+                findings.append(seal_finding(key_seq, event, floor=floor if by_floor else None))
             elif event.action == ACKNOWLEDGE_ACTION:  # (a forged one acknowledges nothing)
                 acknowledgements.append((key_seq, event.stored()))
             last = event

@@ -23,6 +23,8 @@ covered, -1 for an empty log), ``head`` (that event's hash), ``events`` (events 
 ``samples`` (hashes of the events at ``seq``, ``seq - 1``, ``seq - 3``, ``seq - 7`` … and 0, so a
 cut or rewrite is placed to within a power of two), ``registers`` (newest number of each register),
 ``at``, ``key_id`` and ``signature`` (Ed25519, base64, over every other field as canonical JSON).
+From format 2 also ``sealed_since``: the position of the first event whose seal checked when the
+checkpoint was signed (None: none).
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ def checkpoint_problem(cp: Any) -> str | None:
         and isinstance(acknowledges.get("hash"), str)
     ):
         return "trường acknowledges không hợp lệ"
+    sealed_since = cp.get("sealed_since")
+    if sealed_since is not None and not _int_in(sealed_since, 0):
+        return "trường sealed_since không hợp lệ"
     return None
 
 

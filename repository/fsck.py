@@ -786,6 +786,7 @@ def fsck(
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
     indexed = _IndexDigests.of(repo)  # step 9b
     sealing = [False]  # an event whose seal checks came before (step 0 names the others)
+    floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
     for info in store.list(EVENTS_PREFIX):
         home = listed_seq(info.key)
         if home is None:
@@ -796,7 +797,7 @@ def fsck(
             continue  # reported by the chain check (0)
         if indexed is not None:
             indexed.note(home, events)
-        events = sealed_events(repo.audit.sealer, events, sealing)  # repairs act on these only
+        events = sealed_events(repo.audit.sealer, events, sealing, floor)  # repairs act on these only
         for event in events:
             if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
                 hold_events.setdefault(event.record_id, []).append(event)

@@ -952,6 +952,7 @@ class Repository:
             group_commit=audit_group_commit,
             index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
             sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
+            sealed_since=self._sealed_since,
         )
         self.registers = Registers(store, floor=self._register_floor)
         self.agency_id = agency_id
@@ -2546,6 +2547,13 @@ class Repository:
             if tombstone is None:
                 raise
             return tombstone
+
+    def _sealed_since(self) -> int | None:
+        """From which event on the audit log is sealed, as the newest signed checkpoints say
+        (:func:`repository.anchor.signed_sealed_since`; the log asks once per process)."""
+        from repository.anchor import signed_sealed_since
+
+        return signed_sealed_since(self.store, self.anchor)
 
     def _register_floor(self, prefix: str) -> int:
         """The newest number of a register that any checkpoint vouches for (the store's and,
