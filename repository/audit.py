@@ -77,6 +77,8 @@ def _warn(message: str, *args: object) -> None:
 GENESIS = "0" * 64
 ACKNOWLEDGE_ACTION = "audit:acknowledge"
 """An auditor's signed decision on the log's findings (:mod:`repository.acknowledge`)."""
+HOLD_RELEASE = "hold:release"
+"""The hold event that lifts a hold (the others of :data:`HOLD_EVENT_ACTIONS` place one)."""
 _SHARD = 100_000
 EVENTS_PREFIX = "audit/events/"
 WITNESS_KEY = "audit/witness.json"
@@ -1565,8 +1567,13 @@ class AuditLog:
         """For each of ``record_ids``, its hold events (:data:`HOLD_EVENT_ACTIONS`) in order,
         read through the by-record index's hold entries: a handful of reads where the record's
         whole history may be thousands of views. ``missing`` as in :meth:`record_events`. Should
-        the index fail, the log itself is scanned. Only events a reader may act on
-        (:meth:`trusted`): these decide whether a record is held."""
+        the index fail, the log itself is scanned. These decide whether a record is held, so the
+        rule fails closed (review rv22): a release counts only when a reader may act on it
+        (:meth:`trusted`), a placement counts even when it may not — unsealed after a sealed
+        event or after the checkpoint's ``sealed_since`` (a genuine one written by a process
+        without the key, or stripped of its seal by a writer of the store who rewrote the log):
+        a hold wrongly kept is lifted by a release Kho writes (``kho hold``); a hold wrongly
+        dropped lets a held document be changed."""
         ids = list(dict.fromkeys(record_ids))
         try:
             self._catch_up()
@@ -1575,13 +1582,18 @@ class AuditLog:
             _warn("audit index unusable, scanning the log: %s", exc)
             out: dict[str, list[AuditEvent]] = {record_id: [] for record_id in ids}
             for event in self.events():
-                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS and self.trusted(event):
+                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS and self._holds_on(event):
                     out[event.record_id].append(event)
             return out
         return {
-            record_id: [e for e in self._located(record_id, seqs, missing) if self.trusted(e)]
+            record_id: [e for e in self._located(record_id, seqs, missing) if self._holds_on(e)]
             for record_id, seqs in located.items()
         }
+
+    def _holds_on(self, event: AuditEvent) -> bool:
+        """Whether a hold event counts for :meth:`hold_events`: a release when trusted, a
+        placement always (fail closed)."""
+        return event.action != HOLD_RELEASE or self.trusted(event)
 
     def hold_placed_on(self, hold_id: str) -> dict[str, list[AuditEvent]]:
         """The hold events (:meth:`hold_events`) of every record whose history has ``hold_id``

@@ -1,0 +1,237 @@
+"""Review rv22: the open items of the audit event seals (rv20, rv21), on the local folder and the
+Ceph S3 bucket.
+
+1. A process without ``KHO_MASTER_KEY`` wrote unsealed events into a sealed log: every keyed
+   ``verify`` named them (``seal``) and the hold check ignored them (a genuine ``hold:place``
+   from such a process did not hold). It now refuses before writing anything
+   (``AUDIT_SEAL_KEY_MISSING``); a log never sealed keeps working without a key.
+2. ``make_checkpoint`` signed a log in which ``verify`` names a forged (unsealed-after-sealed)
+   event: it now refuses (``AUDIT_SEAL_BROKEN``, the first bad position named) until an auditor
+   has acknowledged the finding.
+3. A writer of the store who rewrites the whole log from event 0 without seals made every event
+   legacy: the readers acted on a forged ``hold:release``. The signed checkpoint (format 2) now
+   says from which event the log is sealed (``sealed_since``), and ``verify`` and the readers
+   that act on events honour it even when no sealed event is left in the store."""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import audit_tamper as tamper
+import pytest
+from kho_people import People, make_people
+from kho_retention import Clock, closed_file, kho_env, open_kho, s3_env
+
+from kho.errors import AuditSealBroken, AuditSealKeyMissing, LegalHold
+from repository import formats
+from repository.anchor import CHECKPOINTS_PREFIX, generate_key, make_checkpoint
+from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent, AuditLog
+from repository.fsck import fsck
+from repository.storage.local import LocalStore
+from retention.holds import Holds
+from web.context import Kho
+
+MASTER = base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture(params=["local", "s3"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """A sealed installation's settings (``KHO_MASTER_KEY``, a checkpoint signing key outside
+    the store) on the local folder or a new Ceph S3 bucket."""
+    base = kho_env(tmp_path) if request.param == "local" else s3_env(tmp_path)
+    key = tmp_path / "offsite" / "audit.key"
+    key.parent.mkdir()
+    generate_key(key)
+    return {**base, "KHO_MASTER_KEY": MASTER, "KHO_AUDIT_SIGNING_KEY": str(key)}
+
+
+@pytest.fixture
+def sealed(env: dict[str, str], clock: Clock) -> Iterator[Kho]:
+    installation = open_kho(env, clock)
+    yield installation
+    installation.close()
+
+
+@pytest.fixture
+def keyless(env: dict[str, str], clock: Clock, sealed: Kho) -> Iterator[Kho]:
+    """Another process of the same installation started without ``KHO_MASTER_KEY``."""
+    installation = open_kho({k: v for k, v in env.items() if k != "KHO_MASTER_KEY"}, clock)
+    yield installation
+    installation.close()
+
+
+def _log_state(kho: Kho) -> tuple[list[str], bytes]:
+    store = kho.repo.store
+    return [i.key for i in store.list(EVENTS_PREFIX)], store.get(WITNESS_KEY)
+
+
+def _placed_hold(kho: Kho, people: People) -> tuple[str, AuditEvent]:
+    _, docs = closed_file(kho, people, end="", docs=1)
+    Holds(kho.repo).place([docs[0]], "Phục vụ điều tra", actor=people.actor("lanh_dao"))
+    (placed,) = [e for e in kho.repo.audit.record_events(docs[0]) if e.action == "hold:place"]
+    return docs[0], placed
+
+
+def _forge_release(kho: Kho, record_id: str, placed: AuditEvent) -> AuditEvent:
+    """rv19's forgery: a ``hold:release`` in the placer's name at the next key (no seal: the
+    writer has no key), the witness moved, the hold object deleted."""
+    forged = tamper.append_forged(
+        kho.repo.store,
+        {
+            "actor": placed.actor,
+            "action": "hold:release",
+            "record_id": record_id,
+            "details": {"hold_id": placed.details["hold_id"], "reason": "Kết thúc điều tra"},
+        },
+    )
+    for info in list(kho.repo.store.list(f"holds/{record_id}/")):
+        kho.repo.store.delete(info.key)
+    return forged
+
+
+def _assert_still_held(kho: Kho, people: People, record_id: str) -> None:
+    current = kho.repo._load(record_id)
+    with pytest.raises(LegalHold) as refused:
+        kho.repo.update_metadata(
+            record_id,
+            {"subject": "Đổi trích yếu"},
+            expected_version=current.version,
+            actor=people.actor("van_thu"),
+        )
+    assert refused.value.code == "HOLD_MISSING"
+    assert kho.repo._load(record_id).version == current.version
+
+
+# -- 1. a process without the master key ------------------------------------------------------------
+def test_a_process_without_the_master_key_writes_nothing_into_a_sealed_log(
+    sealed: Kho, keyless: Kho
+) -> None:
+    people = make_people(sealed)
+    record_id, _ = _placed_hold(sealed, people)
+    before = _log_state(sealed)
+    with pytest.raises(AuditSealKeyMissing) as refused:  # on main: an unsealed event written
+        keyless.repo.audit.append("hunglq", "hold:place", record_id=record_id, details={"hold_id": "h2"})
+    error = refused.value
+    assert error.code == "AUDIT_SEAL_KEY_MISSING" and error.http_status == 503
+    assert "KHO_MASTER_KEY" in error.message and "niêm phong" in error.message
+    assert unicodedata.is_normalized("NFC", error.message)
+    assert _log_state(sealed) == before  # no event, the witness untouched
+    with pytest.raises(AuditSealKeyMissing):  # every act, not only the first
+        with keyless.repo.audit.batch():
+            keyless.repo.audit.append("vanthu", "record:view", record_id=record_id, source="test")
+    assert _log_state(sealed) == before
+    assert sealed.repo.audit.verify().ok  # no `seal` finding for an auditor to clear
+
+
+def test_a_log_never_sealed_keeps_working_without_a_key(tmp_path: Path, clock: Clock) -> None:
+    plain = open_kho(kho_env(tmp_path), clock)
+    try:
+        people = make_people(plain)
+        record_id, placed = _placed_hold(plain, people)
+        assert placed.seal is None
+        plain.repo.audit.append("vanthu", "record:view", record_id=record_id, source="test")
+        assert plain.repo.audit.verify().ok
+    finally:
+        plain.close()
+
+
+def test_the_first_append_reads_the_head_once_not_per_act(tmp_path: Path) -> None:
+    """The check rides on the read of the log's head that a process's first append makes anyway:
+    later acts of the process read no event object (group commit: one object per act)."""
+    store = _CountingStore(tmp_path)
+    AuditLog(store).append("vanthu", "record:view", record_id="r0")  # a log never sealed
+    log = AuditLog(store)
+    log.append("vanthu", "record:view", record_id="r1")
+    store.event_gets = 0
+    for n in range(5):
+        log.append("vanthu", "record:view", record_id=f"r{n}")
+    assert store.event_gets == 0
+
+
+class _CountingStore(LocalStore):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, fsync=False)
+        self.event_gets = 0
+
+    def get(self, key: str) -> bytes:  # type: ignore[override]
+        if key.startswith(EVENTS_PREFIX):
+            self.event_gets += 1
+        return super().get(key)
+
+
+# -- 2. no checkpoint signed over a forged event ----------------------------------------------------
+def test_a_checkpoint_is_not_signed_over_a_forged_event_until_an_auditor_acknowledges_it(
+    sealed: Kho,
+) -> None:
+    people = make_people(sealed)
+    repo = sealed.repo
+    record_id, placed = _placed_hold(sealed, people)
+    assert repo.anchor is not None
+    make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)  # a sound log: signed
+    forged = _forge_release(sealed, record_id, placed)
+    signed_before = [i.key for i in repo.store.list(CHECKPOINTS_PREFIX)]
+    with pytest.raises(AuditSealBroken) as refused:  # on main: signed over the forgery
+        make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
+    assert refused.value.code == "AUDIT_SEAL_BROKEN"
+    assert refused.value.details["seq"] == forged.seq and f"#{forged.seq}" in refused.value.message
+    assert [i.key for i in repo.store.list(CHECKPOINTS_PREFIX)] == signed_before
+    # The auditor looks and acknowledges the finding (signed outside the store): signing resumes.
+    report = repo.audit_verify(actor=people.actor("kiem_toan"))
+    assert [(f.kind, f.seq) for f in report.open_findings] == [("seal", forged.seq)]
+    from repository.acknowledge import findings_digest
+
+    login = {"method": "password", "source": "test"}
+    repo.audit_acknowledge(
+        actor=people.actor("kiem_toan"),
+        digest=findings_digest(report.open_findings),
+        reason="Đã xem xét sự kiện giả mạo.",
+        login=login,
+    )
+    cp = make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
+    assert cp["seq"] > forged.seq
+    _assert_still_held(sealed, people, record_id)  # acknowledged, the forgery is still not acted on
+
+
+def test_a_process_without_the_master_key_signs_no_checkpoint_of_a_sealed_log(
+    sealed: Kho, keyless: Kho
+) -> None:
+    make_people(sealed)
+    anchor = keyless.repo.anchor
+    assert anchor is not None
+    with pytest.raises(AuditSealKeyMissing):  # it cannot tell a forged event from a genuine one
+        make_checkpoint(keyless.repo.store, anchor, sealer=keyless.repo.audit.sealer)
+    assert not list(keyless.repo.store.list(CHECKPOINTS_PREFIX))
+
+
+# -- 3. "sealed since" in the signed checkpoint -----------------------------------------------------
+def test_a_log_rewritten_from_its_start_without_seals_is_caught_between_checkpoints(
+    sealed: Kho, env: dict[str, str], clock: Clock
+) -> None:
+    people = make_people(sealed)
+    repo = sealed.repo
+    record_id, placed = _placed_hold(sealed, people)
+    assert repo.anchor is not None
+    cp = make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
+    assert cp[formats.FORMAT_KEY] == 2 and cp["sealed_since"] == 0  # sealed from its first event
+    # The writer of the store: every seal stripped, the log rehashed and rechained from event 0,
+    # a forged release appended, the hold object deleted. No sealed event is left.
+    tamper.rewrite_consistently(repo.store, set(), strip_seals=True)
+    forged = _forge_release(sealed, record_id, placed)
+    assert all("seal" not in raw for o in tamper.layout(repo.store) for raw in o.events)
+    fresh = open_kho(env, clock)  # a process started after the rewrite (it never saw a seal)
+    try:
+        report = fresh.repo.audit.verify()  # the chain's own check, no checkpoint compared
+        assert not report.ok  # on main: ok, every event legacy
+        kinds = {f.kind for f in report.open_findings}
+        assert kinds == {"seal"} and forged.seq in {f.seq for f in report.open_findings}
+        assert "điểm mốc đã ký" in report.open_findings[0].message
+        assert not fresh.repo.audit.trusted(tamper.event_at(repo.store, forged.seq))
+        # The genuine hold:place lost its seal too: it still holds (a placement counts untrusted,
+        # a release only trusted), so the deleted hold object is HOLD_MISSING.
+        _assert_still_held(fresh, people, record_id)  # on main: the held document was edited
+        assert any(i.kind == "audit" for i in fsck(fresh.repo).issues)  # the seal findings
+    finally:
+        fresh.close()
