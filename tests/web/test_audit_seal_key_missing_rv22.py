@@ -90,3 +90,23 @@ def test_a_scheduled_task_without_the_key_returns_the_code_and_tells_the_operato
         _told(notes[0].message)
     assert _log(people.kho) == before
     assert people.kho.repo.audit.verify().ok
+
+
+def test_kho_audit_checkpoint_over_a_forged_event_says_which_and_signs_nothing(
+    people: People, audit_signing_key: Path
+) -> None:
+    """Review rv22, item 2, from the CLI: a keyed ``kho audit checkpoint`` refuses to sign over a
+    forged (unsealed-after-sealed) event and names its position; nothing is signed."""
+    import audit_tamper as tamper
+
+    from repository.anchor import CHECKPOINTS_PREFIX
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["audit", "checkpoint"]).exit_code == 0  # a sound log: signed
+    forged = tamper.append_forged(people.kho.repo.store, {"actor": "x", "action": "record:view"})
+    signed = [i.key for i in people.kho.repo.store.list(CHECKPOINTS_PREFIX)]
+    refused = runner.invoke(main, ["audit", "checkpoint"])
+    assert refused.exit_code == 2, refused.output
+    assert "AUDIT_SEAL_BROKEN" in refused.output and f"#{forged.seq}" in refused.output, refused.output
+    assert "Traceback" not in refused.output
+    assert [i.key for i in people.kho.repo.store.list(CHECKPOINTS_PREFIX)] == signed
