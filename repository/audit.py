@@ -1522,19 +1522,22 @@ class AuditLog:
         return self._floor[0]
 
     def _sealed_before(self, seq: int) -> bool:
-        """Whether an event whose seal checks is stored below position ``seq`` (or a signed
+        """Whether an event whose seal checks is stored at or below position ``seq`` (or a signed
         checkpoint says the log is sealed from ``seq`` or earlier: :meth:`sealed_floor`): read from
         the lowest position not yet known to be unsealed, once per process (a log sealed from its
-        start: one read)."""
-        if self._sealed_at is not None and self._sealed_at < seq:
+        start: one read). At ``seq`` too (review rv22): an unsealed event is legacy only if it is
+        the one stored at the position its body claims; a writer of the store's event that claims
+        the position of a sealed one (``"seq": 0`` in a log sealed from its start, appended at the
+        next key, where the by-record index files it under its claim) is not."""
+        if self._sealed_at is not None and self._sealed_at <= seq:
             return True
         floor = self.sealed_floor()
         if floor is not None and floor <= seq:
             return True
-        if self._unsealed_until >= seq:  # every event below was read unsealed (review rv21: no
+        if self._unsealed_until > seq:  # every event up to it was read unsealed (review rv21: no
             return False  # listing of the log per hold check of a record with a legacy event)
         for event in self.events(self._unsealed_until):
-            if event.seq >= seq:
+            if event.seq > seq:
                 return False
             if event_check(self.sealer, event, after_sealed=False) is Verdict.SEALED:
                 self._sealed_at = event.seq

@@ -232,3 +232,38 @@ def test_a_log_rewritten_from_its_start_without_seals_is_caught_between_checkpoi
         assert any(i.kind == "audit" for i in fsck(fresh.repo).issues)  # the seal findings
     finally:
         fresh.close()
+
+
+# -- found on the way: a forged event that claims an early position -------------------------------
+def test_a_forged_release_claiming_a_position_before_the_first_seal_is_not_legacy(sealed: Kho) -> None:
+    """An unsealed event is legacy when no sealed event comes before it, judged by the ``seq``
+    its body claims. A writer of the store appended a ``hold:release`` whose body says ``"seq":
+    0`` (the log's first event, which is sealed) at the next key: on main ``trusted`` took it for
+    a legacy event (nothing sealed *below* 0), for every reader that asks it. The hold check
+    still refused the edit on main (another guard held; kept here as a regression check); the
+    judgement itself is what fails there."""
+    people = make_people(sealed)
+    repo = sealed.repo
+    record_id, placed = _placed_hold(sealed, people)
+    before = tamper.layout(repo.store)
+    last = AuditEvent.from_raw(before[-1].events[-1])
+    body = {
+        "seq": 0,  # claimed; stored at last.seq + 1
+        "at": last.at,
+        "actor": placed.actor,
+        "action": "hold:release",
+        "record_id": record_id,
+        "version": None,
+        "source": "cli",
+        "details": {"hold_id": placed.details["hold_id"], "reason": "Kết thúc điều tra"},
+        "prev": last.hash,
+        "format_version": formats.AUDIT_EVENT.current,
+    }
+    forged = AuditEvent(**body)
+    forged = AuditEvent(**{**body, "hash": forged.compute_hash()})
+    after = [*before, tamper.Stored(last.seq + 1, [forged.stored()], False)]
+    tamper.save(repo.store, before, after)
+    for info in list(repo.store.list(f"holds/{record_id}/")):
+        repo.store.delete(info.key)
+    assert not repo.audit.trusted(forged)
+    _assert_still_held(sealed, people, record_id)
