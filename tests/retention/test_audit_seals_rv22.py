@@ -22,16 +22,16 @@ from pathlib import Path
 
 import audit_tamper as tamper
 import pytest
-from kho_people import People, make_people
-from kho_retention import Clock, closed_file, kho_env, open_kho, s3_env
+from kho_forged_holds import assert_still_held, forge_release, placed_hold
+from kho_people import make_people
+from kho_retention import Clock, kho_env, open_kho, s3_env
 
-from kho.errors import AuditSealBroken, AuditSealKeyMissing, LegalHold
+from kho.errors import AuditSealBroken, AuditSealKeyMissing
 from repository import formats
 from repository.anchor import CHECKPOINTS_PREFIX, generate_key, make_checkpoint
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent, AuditLog
 from repository.fsck import fsck
 from repository.storage.local import LocalStore
-from retention.holds import Holds
 from web.context import Kho
 
 MASTER = base64.b64encode(bytes(range(32))).decode()
@@ -68,47 +68,10 @@ def _log_state(kho: Kho) -> tuple[list[str], bytes]:
     return [i.key for i in store.list(EVENTS_PREFIX)], store.get(WITNESS_KEY)
 
 
-def _placed_hold(kho: Kho, people: People) -> tuple[str, AuditEvent]:
-    _, docs = closed_file(kho, people, end="", docs=1)
-    Holds(kho.repo).place([docs[0]], "Phục vụ điều tra", actor=people.actor("lanh_dao"))
-    (placed,) = [e for e in kho.repo.audit.record_events(docs[0]) if e.action == "hold:place"]
-    return docs[0], placed
-
-
-def _forge_release(kho: Kho, record_id: str, placed: AuditEvent) -> AuditEvent:
-    """rv19's forgery: a ``hold:release`` in the placer's name at the next key (no seal: the
-    writer has no key), the witness moved, the hold object deleted."""
-    forged = tamper.append_forged(
-        kho.repo.store,
-        {
-            "actor": placed.actor,
-            "action": "hold:release",
-            "record_id": record_id,
-            "details": {"hold_id": placed.details["hold_id"], "reason": "Kết thúc điều tra"},
-        },
-    )
-    for info in list(kho.repo.store.list(f"holds/{record_id}/")):
-        kho.repo.store.delete(info.key)
-    return forged
-
-
-def _assert_still_held(kho: Kho, people: People, record_id: str) -> None:
-    current = kho.repo._load(record_id)
-    with pytest.raises(LegalHold) as refused:
-        kho.repo.update_metadata(
-            record_id,
-            {"subject": "Đổi trích yếu"},
-            expected_version=current.version,
-            actor=people.actor("van_thu"),
-        )
-    assert refused.value.code == "HOLD_MISSING"
-    assert kho.repo._load(record_id).version == current.version
-
-
 # -- 1. a process without the master key ------------------------------------------------------------
 def test_a_process_without_the_master_key_writes_nothing_into_a_sealed_log(sealed: Kho, keyless: Kho) -> None:
     people = make_people(sealed)
-    record_id, _ = _placed_hold(sealed, people)
+    record_id, _ = placed_hold(sealed, people)
     before = _log_state(sealed)
     with pytest.raises(AuditSealKeyMissing) as refused:  # on main: an unsealed event written
         keyless.repo.audit.append("hunglq", "hold:place", record_id=record_id, details={"hold_id": "h2"})
@@ -127,7 +90,7 @@ def test_a_log_never_sealed_keeps_working_without_a_key(tmp_path: Path, clock: C
     plain = open_kho(kho_env(tmp_path), clock)
     try:
         people = make_people(plain)
-        record_id, placed = _placed_hold(plain, people)
+        record_id, placed = placed_hold(plain, people)
         assert placed.seal is None
         plain.repo.audit.append("vanthu", "record:view", record_id=record_id, source="test")
         assert plain.repo.audit.verify().ok
@@ -165,10 +128,10 @@ def test_a_checkpoint_is_not_signed_over_a_forged_event_until_an_auditor_acknowl
 ) -> None:
     people = make_people(sealed)
     repo = sealed.repo
-    record_id, placed = _placed_hold(sealed, people)
+    record_id, placed = placed_hold(sealed, people)
     assert repo.anchor is not None
     make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)  # a sound log: signed
-    forged = _forge_release(sealed, record_id, placed)
+    forged = forge_release(sealed, record_id, placed)
     signed_before = [i.key for i in repo.store.list(CHECKPOINTS_PREFIX)]
     with pytest.raises(AuditSealBroken) as refused:  # on main: signed over the forgery
         make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
@@ -189,7 +152,7 @@ def test_a_checkpoint_is_not_signed_over_a_forged_event_until_an_auditor_acknowl
     )
     cp = make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
     assert cp["seq"] > forged.seq
-    _assert_still_held(sealed, people, record_id)  # acknowledged, the forgery is still not acted on
+    assert_still_held(sealed, people, record_id)  # acknowledged, the forgery is still not acted on
 
 
 def test_a_process_without_the_master_key_signs_no_checkpoint_of_a_sealed_log(
@@ -209,14 +172,14 @@ def test_a_log_rewritten_from_its_start_without_seals_is_caught_between_checkpoi
 ) -> None:
     people = make_people(sealed)
     repo = sealed.repo
-    record_id, placed = _placed_hold(sealed, people)
+    record_id, placed = placed_hold(sealed, people)
     assert repo.anchor is not None
     cp = make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
     assert cp[formats.FORMAT_KEY] == 2 and cp["sealed_since"] == 0  # sealed from its first event
     # The writer of the store: every seal stripped, the log rehashed and rechained from event 0,
     # a forged release appended, the hold object deleted. No sealed event is left.
     tamper.rewrite_consistently(repo.store, set(), strip_seals=True)
-    forged = _forge_release(sealed, record_id, placed)
+    forged = forge_release(sealed, record_id, placed)
     assert all("seal" not in raw for o in tamper.layout(repo.store) for raw in o.events)
     fresh = open_kho(env, clock)  # a process started after the rewrite (it never saw a seal)
     try:
@@ -228,7 +191,7 @@ def test_a_log_rewritten_from_its_start_without_seals_is_caught_between_checkpoi
         assert not fresh.repo.audit.trusted(tamper.event_at(repo.store, forged.seq))
         # The genuine hold:place lost its seal too: it still holds (a placement counts untrusted,
         # a release only trusted), so the deleted hold object is HOLD_MISSING.
-        _assert_still_held(fresh, people, record_id)  # on main: the held document was edited
+        assert_still_held(fresh, people, record_id)  # on main: the held document was edited
         assert any(i.kind == "audit" for i in fsck(fresh.repo).issues)  # the seal findings
     finally:
         fresh.close()
@@ -244,7 +207,7 @@ def test_a_forged_release_claiming_a_position_before_the_first_seal_is_not_legac
     judgement itself is what fails there."""
     people = make_people(sealed)
     repo = sealed.repo
-    record_id, placed = _placed_hold(sealed, people)
+    record_id, placed = placed_hold(sealed, people)
     before = tamper.layout(repo.store)
     last = AuditEvent.from_raw(before[-1].events[-1])
     body = {
@@ -266,4 +229,4 @@ def test_a_forged_release_claiming_a_position_before_the_first_seal_is_not_legac
     for info in list(repo.store.list(f"holds/{record_id}/")):
         repo.store.delete(info.key)
     assert not repo.audit.trusted(forged)
-    _assert_still_held(sealed, people, record_id)
+    assert_still_held(sealed, people, record_id)
