@@ -28,7 +28,7 @@ from kho_retention import Clock, kho_env, open_kho, s3_env
 
 from kho.errors import AuditSealBroken, AuditSealKeyMissing
 from repository import formats
-from repository.anchor import CHECKPOINTS_PREFIX, generate_key, make_checkpoint
+from repository.anchor import CHECKPOINTS_PREFIX, generate_key, make_checkpoint, verify_anchored
 from repository.audit import EVENTS_PREFIX, WITNESS_KEY, AuditEvent, AuditLog
 from repository.fsck import fsck
 from repository.storage.local import LocalStore
@@ -230,3 +230,27 @@ def test_a_forged_release_claiming_a_position_before_the_first_seal_is_not_legac
         repo.store.delete(info.key)
     assert not repo.audit.trusted(forged)
     assert_still_held(sealed, people, record_id)
+
+
+def test_a_process_without_the_master_key_writes_no_acknowledgement_into_a_sealed_log(
+    sealed: Kho, keyless: Kho
+) -> None:
+    """``kho audit acknowledge`` chains its event after the log's end by listing, not by the
+    first-append check: it asks the same rule before it writes (on main an unsealed
+    ``audit:acknowledge`` was written after sealed events: a ``seal`` finding for the next
+    auditor, which acknowledged nothing)."""
+    from repository.acknowledge import findings_digest
+
+    people = make_people(sealed)
+    sealed.repo.store.delete(WITNESS_KEY)  # a finding even a process without the key sees
+    report = verify_anchored(keyless.repo.audit, keyless.repo.anchor)  # (audit_verify is an act)
+    assert report.open_findings
+    before = [i.key for i in sealed.repo.store.list(EVENTS_PREFIX)]
+    with pytest.raises(AuditSealKeyMissing):
+        keyless.repo.audit_acknowledge(
+            actor=people.actor("kiem_toan"),
+            digest=findings_digest(report.open_findings),
+            reason="Đã xem xét.",
+            login={"method": "password", "source": "test"},
+        )
+    assert [i.key for i in sealed.repo.store.list(EVENTS_PREFIX)] == before
