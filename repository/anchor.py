@@ -47,7 +47,6 @@ from repository.audit import (
     Finding,
     VerifyReport,
     checked_witness,
-    event_check,
     listed_seq,
     parse_json,
     raw_events,
@@ -295,15 +294,18 @@ def _seals_to_sign(
     for position, raw in positions:
         if raw is None:
             continue  # unreadable: the chain check names it
-        try:
-            event = AuditEvent.from_raw(raw)
-        except (KhoError, TypeError, ValueError):
-            continue
         by_floor = first is None and floor is not None and position >= floor
-        verdict = event_check(sealer, event, after_sealed=first is not None or by_floor)
+        # The event as stored, its hash left out, is the body its seal covers (what
+        # ``event_check`` judges, without building the event: one HMAC per event).
+        body = {name: value for name, value in raw.items() if name != "hash"}
+        verdict = sealer.event_verdict(body, after_sealed=first is not None or by_floor)
         if verdict is Verdict.SEALED and first is None:
             first = position
         elif verdict is Verdict.BROKEN and (acknowledging is None or position >= acknowledging):
+            try:
+                event = AuditEvent.from_raw(raw)
+            except (KhoError, TypeError, ValueError):
+                continue  # not an event: the chain check names it (unreadable)
             broken.append(seal_finding(position, event, floor=floor if by_floor else None))
     still = [f for f in acknowledge.mark_chain(broken, acks) if f.acknowledged is None]
     if still:
