@@ -325,6 +325,10 @@ def first_act_only(store: ObjectStore) -> bool:
     return True
 
 
+FLOOR_RECHECK_S = 600.0
+"""A process that found no signed ``sealed_since`` asks again after this many seconds (a process
+that outlives the first checkpoint of format 2 learns it without a restart); once found it is
+kept (a signed claim does not move up)."""
 STEPS_BEFORE_LISTING = 16
 """Objects an append reads forward after a collision before it lists the log instead."""
 CATCH_UP_BY_LISTING = 100
@@ -562,7 +566,8 @@ class AuditLog:
         """Reads the first sealed position the newest signed checkpoints vouch for
         (:func:`repository.anchor.signed_sealed_since`); asked once per process, by
         :meth:`sealed_floor`. None: no checkpoints to ask."""
-        self._floor: tuple[int | None] | None = None
+        self._floor: tuple[int | None, float] | None = None
+        """What :meth:`sealed_floor` read and when (``time.monotonic``)."""
         self._sealed_at: int | None = None
         """A position whose event's seal checks (the lowest found), once found."""
         self._unsealed_until = 0
@@ -1507,15 +1512,17 @@ class AuditLog:
 
     def sealed_floor(self) -> int | None:
         """The first sealed position the newest signed checkpoints vouch for (``sealed_since``,
-        review rv22), read once per process; None without a seal key, without checkpoints that
+        review rv22), read once per process (again after :data:`FLOOR_RECHECK_S` while none is
+        found); None without a seal key, without checkpoints that
         say it, or when they cannot be read (then: the store's own events decide, as before).
         An unsealed event there or later is not legacy even when no sealed event is left in the
         store (a writer of the store rewrote the whole log without seals)."""
         if not self.sealer.active or self._sealed_since is None:
             return None
-        if self._floor is None:
+        now = time.monotonic()
+        if self._floor is None or (self._floor[0] is None and now - self._floor[1] > FLOOR_RECHECK_S):
             try:
-                self._floor = (self._sealed_since(),)
+                self._floor = (self._sealed_since(), now)
             except (KhoError, OSError) as exc:
                 _warn("audit: signed checkpoints unreadable for sealed_since: %s", exc)
                 return None
