@@ -254,3 +254,32 @@ def test_a_process_without_the_master_key_writes_no_acknowledgement_into_a_seale
             login={"method": "password", "source": "test"},
         )
     assert [i.key for i in sealed.repo.store.list(EVENTS_PREFIX)] == before
+
+
+def test_the_signed_floor_is_asked_once_per_process_and_judges_without_a_sealed_event(
+    tmp_path: Path,
+) -> None:
+    """``sealed_since`` comes from the newest signed checkpoints (a LIST and a GET or two): a
+    process asks once, whatever it judges after. Legacy events below the floor stay legacy; an
+    unsealed event at the floor is a finding and not acted on, though no sealed event is in the
+    store at all."""
+    from repository.seals import Sealer
+
+    store = LocalStore(tmp_path, fsync=False)
+    legacy = AuditLog(store)
+    for n in range(3):
+        legacy.append("vanthu", "hold:place", record_id=f"r{n}", details={"hold_id": f"h{n}"})
+    asked: list[int] = []
+
+    def floor() -> int:
+        asked.append(1)
+        return 3
+
+    log = AuditLog(store, sealer=Sealer.from_master_key(bytes(range(32))), sealed_since=floor)
+    events = list(log.events())
+    for event in [*events, *events]:
+        assert log.trusted(event)
+    forged = tamper.append_forged(store, {"actor": "x", "action": "hold:release", "record_id": "r0"})
+    assert not log.trusted(forged)
+    assert [(f.kind, f.seq) for f in log.verify().open_findings] == [("seal", 3)]
+    assert asked == [1]
