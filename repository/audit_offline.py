@@ -55,7 +55,8 @@ class Finding:
     seq: int
     kind: str
     """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``unreadable`` | ``truncated`` |
-    ``rewritten`` | ``checkpoint`` (a checkpoint that is forged, unverifiable or missing)."""
+    ``rewritten`` | ``checkpoint`` (a checkpoint that is forged, unverifiable or missing) |
+    ``seal`` (no seal where a signed checkpoint says the log is sealed)."""
     message: str
 
 
@@ -259,6 +260,37 @@ def check_checkpoints(
     return findings
 
 
+def unsealed_after_floor(
+    positions: Iterable[tuple[int, Mapping[str, Any] | None]],
+    checkpoints: Sequence[Any],
+    public_key: Ed25519PublicKey,
+) -> list[Finding]:
+    """A ``seal`` finding for each event at or after the ``sealed_since`` a checkpoint signed with
+    ``public_key`` states (format 2; the lowest) that carries no seal at all (review rv22). This
+    check has no seal key, so a seal that is there is not judged (see :func:`seals_note`); but an
+    event with none where the log was sealed was not written by Kho."""
+    floors = [
+        cp["sealed_since"]
+        for cp in checkpoints
+        if checkpoint_problem(cp) is None
+        and cp.get("sealed_since") is not None
+        and signature_valid(cp, public_key)
+    ]
+    if not floors:
+        return []
+    floor = min(floors)
+    return [
+        Finding(
+            position,
+            "seal",
+            f"Sự kiện #{position} không mang dấu niêm phong (seal) dù điểm mốc đã ký xác nhận nhật ký"
+            f" được niêm phong từ sự kiện #{floor}: nó không do Kho ghi.",
+        )
+        for position, raw in positions
+        if raw is not None and position >= floor and "seal" not in raw
+    ]
+
+
 # -- the standalone procedure ------------------------------------------------------------------
 def load_public_key(path: Path) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives import serialization
@@ -298,7 +330,12 @@ def verify_export(
 ) -> list[Finding]:
     positions, checkpoints = read_export(directory)
     hashes = {p: event_hash(raw) for p, raw in positions if raw is not None}
-    return check_chain(positions) + check_checkpoints(hashes, [*checkpoints, *extra_checkpoints], public_key)
+    every = [*checkpoints, *extra_checkpoints]
+    return (
+        check_chain(positions)
+        + check_checkpoints(hashes, every, public_key)
+        + unsealed_after_floor(positions, every, public_key)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -283,3 +283,24 @@ def test_the_signed_floor_is_asked_once_per_process_and_judges_without_a_sealed_
     assert not log.trusted(forged)
     assert [(f.kind, f.seq) for f in log.verify().open_findings] == [("seal", 3)]
     assert asked == [1]
+
+
+def test_the_offline_verifier_names_an_unsealed_event_where_a_signed_checkpoint_says_sealed(
+    sealed: Kho, tmp_path: Path
+) -> None:
+    """``verify_audit.py`` has no seal key, but an event with no seal at all after the signed
+    ``sealed_since`` was not written by Kho: a forged event appended after the last checkpoint
+    (on main the export verified clean)."""
+    from repository import audit_offline
+    from repository.anchor import export
+
+    make_people(sealed)
+    repo = sealed.repo
+    assert repo.anchor is not None
+    make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
+    forged = tamper.append_forged(repo.store, {"actor": "x", "action": "content:download", "record_id": "r"})
+    export(repo.audit, repo.anchor, tmp_path / "export")
+    public = repo.anchor.public_key()
+    assert public is not None
+    findings = audit_offline.verify_export(tmp_path / "export", public)
+    assert [(f.kind, f.seq) for f in findings] == [("seal", forged.seq)]
