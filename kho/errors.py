@@ -365,6 +365,31 @@ class AuditHistoryBehind(AuditChainBroken):
     http_status = 503
 
 
+class AuditSealKeyMissing(KhoError):
+    """A process without ``KHO_MASTER_KEY`` would append to an audit log whose events are sealed:
+    its events would carry no seal, every ``verify`` would name them and the readers that act on
+    events would ignore them (a genuine ``hold:place`` among them would not hold). Refused before
+    anything is written; the operator gives the process the installation's key (review rv22)."""
+
+    code = "AUDIT_SEAL_KEY_MISSING"
+    http_status = 503
+
+
+AUDIT_SEAL_KEY_MISSING_MESSAGE = (
+    "Nhật ký kiểm toán của kho đã được niêm phong (seal) bằng khóa chủ, nhưng tiến trình này chạy"
+    " không có KHO_MASTER_KEY: không ghi sự kiện chưa niêm phong vào nhật ký. Hãy chạy lại tiến trình"
+    " (web, worker, beat, lệnh kho) với cùng KHO_MASTER_KEY như các tiến trình khác của kho."
+)
+
+
+class AuditSealBroken(AuditChainBroken):
+    """``kho audit checkpoint`` refuses to sign a log in which ``verify`` names an event whose
+    seal is due and missing or does not check (``details["seq"]``: the first), and no auditor has
+    acknowledged it: a checkpoint signed over a forged event would vouch for it (review rv22)."""
+
+    code = "AUDIT_SEAL_BROKEN"
+
+
 class AcknowledgeRefused(KhoError):
     """``kho audit acknowledge`` (and its web form) refuses the auditor's decision: the findings
     changed since the auditor looked (``FINDINGS_CHANGED``), there is nothing to acknowledge

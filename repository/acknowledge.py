@@ -52,7 +52,9 @@ from repository.audit import (
     VerifyReport,
     fingerprint,
     read_witness,
+    refuse_unsealed_writer,
 )
+from repository.seals import SEAL_FIELD
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -290,6 +292,7 @@ def acknowledge(
             code="NOTHING_TO_CHAIN_AFTER",
         )
     last, last_raw = readable[-1]
+    refuse_unsealed_writer(log.sealer, last_raw.get(SEAL_FIELD))  # nothing unsealed after a seal
     seq = max(p for p, _ in positions) + 1
     key = anchor.public_key()
     hashes = chain_hashes(positions)
@@ -326,7 +329,11 @@ def acknowledge(
             code="FINDINGS_CHANGED",
         ) from exc
     cp = make_checkpoint(
-        log.store, anchor, out=out, acknowledging=(event.seq, event.hash, frozenset(contradicted))
+        log.store,
+        anchor,
+        sealer=log.sealer,
+        out=out,
+        acknowledging=(event.seq, event.hash, frozenset(contradicted)),
     )
     return event, cp, verify_anchored(log, anchor)
 

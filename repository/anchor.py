@@ -26,18 +26,33 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kho.errors import AlreadyExists, AuditChainBroken, AuditKeyMissing, KhoError
+from kho.errors import (
+    AUDIT_SEAL_KEY_MISSING_MESSAGE,
+    AlreadyExists,
+    AuditChainBroken,
+    AuditKeyMissing,
+    AuditSealBroken,
+    AuditSealKeyMissing,
+    KhoError,
+)
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
 from repository import formats
 from repository.audit import (
     ACKNOWLEDGE_ACTION,
     EVENTS_PREFIX,
+    NO_SEAL_KEY,
+    AuditEvent,
     AuditLog,
     Finding,
     VerifyReport,
     checked_witness,
+    listed_seq,
+    parse_json,
+    raw_events,
+    seal_finding,
 )
+from repository.seals import SEAL_FIELD, Sealer, Verdict
 from repository.storage.base import ObjectStore, Retention
 
 if TYPE_CHECKING:
@@ -129,15 +144,13 @@ def generate_key(path: Path) -> Path:
 # -- reading the chain and the checkpoints ---------------------------------------------------------
 def chain_positions(store: ObjectStore) -> list[tuple[int, dict[str, Any] | None]]:
     """Every stored event by the position its key names, parsed (None if it does not parse)."""
-    from repository.audit import _json, listed_seq, raw_events
-
     positions: list[tuple[int, dict[str, Any] | None]] = []
     for info in store.list(EVENTS_PREFIX):
         position = listed_seq(info.key)
         if position is None:  # not an event key: the chain's own check names it
             continue
         try:
-            items = raw_events(_json(store.get(info.key)))  # a batch holds several
+            items = raw_events(parse_json(store.get(info.key)))  # a batch holds several
         except (ValueError, KhoError):
             positions.append((position, None))
             continue
@@ -171,7 +184,10 @@ def stored_checkpoints(store: ObjectStore) -> tuple[list[dict[str, Any]], list[F
     for info in store.list(CHECKPOINTS_PREFIX):
         shown = info.key.encode("unicode_escape").decode("ascii")[:200]
         try:
-            cp = formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(info.key))
+            cp = formats.parse(formats.AUDIT_CHECKPOINT.name, store.get(info.key))
+            # A newer format is refused; the checkpoint is kept as stored (its signature covers
+            # the bytes as written, format version included: never an upcast copy).
+            formats.upcast(formats.AUDIT_CHECKPOINT.name, cp)
         except (KhoError, ValueError) as exc:
             findings.append(Finding(-1, "checkpoint", f"Điểm mốc “{shown}” không đọc được: {exc}"))
             continue
@@ -212,15 +228,114 @@ def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> d
     return heads
 
 
+SEALED_SINCE_TRIES = 16
+"""Checkpoints of one place read at most, newest first, for the newest one whose signature holds
+(:func:`signed_sealed_since`): a store writer's planted files must not make a process read them
+all."""
+
+
+def signed_sealed_since(store: ObjectStore, anchor: Anchor | None) -> int | None:
+    """The position from which the log is sealed, as the newest checkpoint whose signature holds
+    says it (``sealed_since``, format 2): that of the folder outside the store (which a writer of
+    the store cannot touch) and that of the store, the lower when both say one; None without a
+    key to check them with or when neither says one. One listing of each place and, as a rule,
+    one read: what a process asks once (:meth:`repository.audit.AuditLog.sealed_floor`)."""
+    key = anchor.public_key() if anchor is not None else None
+    if key is None:
+        return None
+    said: list[int] = []
+    folder = anchor.checkpoint_dir if anchor is not None else None
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.glob("*.json"), reverse=True)[:SEALED_SINCE_TRIES]:
+            cp = offline._loaded(path.read_text(encoding="utf-8"))
+            if offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key):
+                said += [cp["sealed_since"]] if cp.get("sealed_since") is not None else []
+                break
+    keys = sorted((i.key for i in store.list(CHECKPOINTS_PREFIX)), reverse=True)
+    for name in keys[:SEALED_SINCE_TRIES]:
+        try:
+            cp = formats.parse(formats.AUDIT_CHECKPOINT.name, store.get(name))
+        except (KhoError, ValueError):
+            continue
+        if offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key):
+            said += [cp["sealed_since"]] if cp.get("sealed_since") is not None else []
+            break
+    return min(said, default=None)
+
+
+def _seals_to_sign(
+    positions: Sequence[tuple[int, Mapping[str, Any] | None]],
+    sealer: Sealer,
+    floor: int | None,
+    acks: Sequence[Any],
+    acknowledging: int | None,
+) -> int | None:
+    """The ``sealed_since`` a new checkpoint signs, after the seal check ``verify`` makes
+    (:meth:`repository.audit.AuditLog.verify_parts`, review rv20/rv22). Refused:
+
+    - :class:`AuditSealKeyMissing` for a process without the seal key when an event carries a
+      seal or a signed checkpoint says the log is sealed (``floor``): it cannot tell a forged
+      event from a genuine one, so it signs nothing;
+    - :class:`AuditSealBroken` when an event is unsealed after a sealed one (or at or after
+      ``floor``) or badly sealed, and no auditor's valid acknowledgement (``acks``; or the one
+      being signed, at ``acknowledging``: it covers what was open before it) covers it: a
+      checkpoint signed now would vouch for the forgery (the auditor investigates first).
+
+    The value signed: the first position whose seal checks, or ``floor`` when lower (a signed
+    claim is never moved up); None when neither."""
+    if not sealer.active:
+        if floor is not None or any(raw is not None and SEAL_FIELD in raw for _, raw in positions):
+            raise AuditSealKeyMissing(AUDIT_SEAL_KEY_MISSING_MESSAGE)
+        return None
+    from repository import acknowledge
+
+    first: int | None = None
+    broken: list[Finding] = []
+    for position, raw in positions:
+        if raw is None:
+            continue  # unreadable: the chain check names it
+        by_floor = first is None and floor is not None and position >= floor
+        # The event as stored, its hash left out, is the body its seal covers (what
+        # ``event_check`` judges, without building the event: one HMAC per event).
+        body = {name: value for name, value in raw.items() if name != "hash"}
+        verdict = sealer.event_verdict(body, after_sealed=first is not None or by_floor)
+        if verdict is Verdict.SEALED and first is None:
+            first = position
+        elif verdict is Verdict.BROKEN and (acknowledging is None or position >= acknowledging):
+            try:
+                event = AuditEvent.from_raw(raw)
+            except (KhoError, TypeError, ValueError):
+                continue  # not an event: the chain check names it (unreadable)
+            broken.append(seal_finding(position, event, floor=floor if by_floor else None))
+    still = [f for f in acknowledge.mark_chain(broken, acks) if f.acknowledged is None]
+    if still:
+        seq = still[0].seq
+        raise AuditSealBroken(
+            f"Không ký điểm mốc mới: sự kiện #{seq} của nhật ký kiểm toán không mang dấu niêm phong"
+            " (seal) hợp lệ — có thể bị giả mạo bởi người ghi trực tiếp vào kho — và chưa được kiểm"
+            " toán viên chấp nhận. Điểm mốc không ký xác nhận một sự kiện giả mạo: cần kiểm toán viên"
+            " kiểm tra (kho audit verify) trước.",
+            seq=seq,
+            events=[f.seq for f in still],
+        )
+    return min((p for p in (first, floor) if p is not None), default=None)
+
+
 # -- writing a checkpoint --------------------------------------------------------------------------
 def make_checkpoint(
     store: ObjectStore,
     anchor: Anchor,
     *,
+    sealer: Sealer = NO_SEAL_KEY,
     out: Sequence[Path] = (),
     acknowledging: tuple[int, str, frozenset[int]] | None = None,
 ) -> dict[str, Any]:
     """Sign the current head of the chain and publish the checkpoint (store, folder, ``out``).
+
+    ``sealer``: the log's (:attr:`repository.audit.AuditLog.sealer`). Refused when an event's
+    seal is due and missing or does not check and no auditor acknowledged it
+    (``AUDIT_SEAL_BROKEN``, naming the first), and without a seal key when the log is sealed
+    (``AUDIT_SEAL_KEY_MISSING``): :func:`_seals_to_sign`. The checkpoint signs ``sealed_since``.
 
     Refused (:class:`AuditChainBroken`) when the log's end is not what its witness says, as an
     append is, and when a checkpoint signed before no longer matches the chain (events it vouched
@@ -244,6 +359,10 @@ def make_checkpoint(
     if acknowledging is not None:
         excused |= acknowledging[2]
     _refuse_if_contradicted([cp for cp in signed if cp.get("number") not in excused], hashes, public)
+    floor = signed_sealed_since(store, anchor)
+    sealed_since = _seals_to_sign(
+        positions, sealer, floor, acks, acknowledging[0] if acknowledging is not None else None
+    )
     seq = max(hashes, default=-1)
     body: dict[str, Any] = {
         "seq": seq,
@@ -253,6 +372,7 @@ def make_checkpoint(
         "registers": register_heads(store),
         "at": to_iso_utc(utcnow()),
         "key_id": offline.key_id(key.public_key()),
+        "sealed_since": sealed_since,
     }
     if anchor.tsa_url:
         body["tsa"] = anchor.tsa_url  # signed: removing the token later is seen

@@ -43,7 +43,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kho import logs
-from kho.errors import AlreadyExists, AuditChainBroken, Conflict, FormatInvalid, FormatUnsupported, NotFound
+from kho.errors import (
+    AUDIT_SEAL_KEY_MISSING_MESSAGE,
+    AlreadyExists,
+    AuditChainBroken,
+    AuditSealKeyMissing,
+    Conflict,
+    FormatInvalid,
+    FormatUnsupported,
+    KhoError,
+    NotFound,
+)
 from kho.timeutil import to_iso_utc, utcnow
 from repository import formats
 from repository.audit_index import HOLD_EVENT_ACTIONS, MemoryRecordIndex, RecordIndex
@@ -67,6 +77,8 @@ def _warn(message: str, *args: object) -> None:
 GENESIS = "0" * 64
 ACKNOWLEDGE_ACTION = "audit:acknowledge"
 """An auditor's signed decision on the log's findings (:mod:`repository.acknowledge`)."""
+HOLD_RELEASE = "hold:release"
+"""The hold event that lifts a hold (the others of :data:`HOLD_EVENT_ACTIONS` place one)."""
 _SHARD = 100_000
 EVENTS_PREFIX = "audit/events/"
 WITNESS_KEY = "audit/witness.json"
@@ -118,7 +130,7 @@ def raw_events(raw: Any) -> list[Any]:
 
 def parse_object(data: bytes) -> list[AuditEvent]:
     """The events of one stored object (one event, or a batch), in order."""
-    raw = _json(data)
+    raw = parse_json(data)
     try:
         return [AuditEvent.from_raw(item) for item in raw_events(raw)]
     except TypeError as exc:
@@ -142,12 +154,12 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
     if seq < 0:
         return None
     try:
-        return seq, raw_events(_json(store.get(event_key(seq))))
+        return seq, raw_events(parse_json(store.get(event_key(seq))))
     except NotFound:
         pass
     if seq >= 1:
         try:
-            items = raw_events(_json(store.get(event_key(seq - 1))))
+            items = raw_events(parse_json(store.get(event_key(seq - 1))))
         except NotFound:
             pass
         else:
@@ -162,14 +174,14 @@ def raw_holding(store: ObjectStore, seq: int) -> tuple[int, list[Any]] | None:
     if best is None:
         return None
     try:
-        items = raw_events(_json(store.get(best)))
+        items = raw_events(parse_json(store.get(best)))
     except NotFound:
         return None
     first = key_seq(best)
     return (first, items) if first + len(items) > seq else None
 
 
-def _json(data: bytes) -> Any:
+def parse_json(data: bytes) -> Any:
     """Stored JSON parsed; :class:`FormatInvalid` for bytes that are not JSON or nest too deep to
     parse (a store writer's ``[[[…]]]`` must be an unreadable event, not a RecursionError)."""
     try:
@@ -313,6 +325,10 @@ def first_act_only(store: ObjectStore) -> bool:
     return True
 
 
+FLOOR_RECHECK_S = 600.0
+"""A process that found no signed ``sealed_since`` asks again after this many seconds (a process
+that outlives the first checkpoint of format 2 learns it without a restart); once found it is
+kept (a signed claim does not move up)."""
 STEPS_BEFORE_LISTING = 16
 """Objects an append reads forward after a collision before it lists the log instead."""
 CATCH_UP_BY_LISTING = 100
@@ -369,7 +385,7 @@ class AuditEvent:
     def from_json(cls, data: bytes) -> AuditEvent:
         """An event of any known format version, keeping the version it was written in (the
         hash covers the body as written)."""
-        return cls.from_raw(_json(data))
+        return cls.from_raw(parse_json(data))
 
     @classmethod
     def from_raw(cls, raw: Any) -> AuditEvent:
@@ -421,24 +437,48 @@ def event_check(sealer: Sealer, event: AuditEvent, *, after_sealed: bool) -> Ver
     return sealer.event_verdict(event.body(), after_sealed=after_sealed)
 
 
-def sealed_events(sealer: Sealer, events: list[AuditEvent], sealing: list[bool]) -> list[AuditEvent]:
+def refuse_unsealed_writer(sealer: Sealer, newest_seal: object) -> None:
+    """A process without a seal key must not write into a sealed log (review rv22): its events
+    would carry no seal, every ``verify`` would name them (``seal``) and the readers that act on
+    events would ignore them — a genuine ``hold:place`` among them would not hold. Asked at a
+    process's first append with the newest event's ``seal`` field (read there anyway, by
+    :meth:`AuditLog._find_head`: no request more), and by ``kho audit acknowledge``; a process
+    without the key cannot check a seal but sees that one is there. A log never sealed keeps
+    working without a key. :class:`AuditSealKeyMissing` before anything is written."""
+    if not sealer.active and newest_seal is not None:
+        raise AuditSealKeyMissing(AUDIT_SEAL_KEY_MISSING_MESSAGE)
+
+
+def sealed_events(
+    sealer: Sealer, events: list[AuditEvent], sealing: list[bool], since: int | None = None
+) -> list[AuditEvent]:
     """The events (in log order, one stored object's) that a reader scanning the log may act on
     (fsck's repairs, ``kho account seal``): without a seal key all; else those whose seal checks
     and the legacy ones before the first sealed event
     (:meth:`repository.seals.Sealer.event_verdict`). ``sealing[0]``: a sealed event was met (kept
-    across the objects of one scan)."""
+    across the objects of one scan). ``since``: the first sealed position a signed checkpoint
+    vouches for (:meth:`AuditLog.sealed_floor`): an unsealed event there or later is not legacy,
+    whether or not a sealed event is still in the store."""
     kept = []
     for event in events:
-        verdict = event_check(sealer, event, after_sealed=sealing[0])
+        after = sealing[0] or (since is not None and event.seq >= since)
+        verdict = event_check(sealer, event, after_sealed=after)
         sealing[0] = sealing[0] or verdict is Verdict.SEALED
         if verdict is not Verdict.BROKEN:
             kept.append(event)
     return kept
 
 
-def seal_finding(seq: int, event: AuditEvent) -> Finding:
-    """The ``verify`` finding of an event whose seal is due and missing or does not check."""
-    if event.seal is None:
+def seal_finding(seq: int, event: AuditEvent, *, floor: int | None = None) -> Finding:
+    """The ``verify`` finding of an event whose seal is due and missing or does not check.
+    ``floor``: due because a signed checkpoint says the log is sealed from that position on (no
+    sealed event before it in the store)."""
+    if event.seal is None and floor is not None:
+        message = (
+            f"Sự kiện #{seq} không mang dấu niêm phong (seal) dù điểm mốc đã ký xác nhận nhật ký được"
+            f" niêm phong từ sự kiện #{floor}: nó không do Kho ghi (nhật ký có thể đã bị viết lại)."
+        )
+    elif event.seal is None:
         message = (
             f"Sự kiện #{seq} không mang dấu niêm phong (seal) dù đứng sau sự kiện đã niêm phong:"
             " nó không do Kho ghi (có thể bị giả mạo bởi người ghi trực tiếp vào kho)."
@@ -517,6 +557,7 @@ class AuditLog:
         index: RecordIndex | None = None,
         sealer: Sealer = NO_SEAL_KEY,
         before_write: Callable[[], None] | None = None,
+        sealed_since: Callable[[], int | None] | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
@@ -526,6 +567,12 @@ class AuditLog:
         """Called before every append writes anything (it may raise to refuse it): the check that
         the store is not behind the history anchored outside it, made once per process
         (:class:`repository.rollback.HistoryGuard`). None: no such check."""
+        self._sealed_since = sealed_since
+        """Reads the first sealed position the newest signed checkpoints vouch for
+        (:func:`repository.anchor.signed_sealed_since`); asked once per process, by
+        :meth:`sealed_floor`. None: no checkpoints to ask."""
+        self._floor: tuple[int | None, float] | None = None
+        """What :meth:`sealed_floor` read and when (``time.monotonic``)."""
         self._sealed_at: int | None = None
         """A position whose event's seal checks (the lowest found), once found."""
         self._unsealed_until = 0
@@ -907,7 +954,7 @@ class AuditLog:
         if home is None or key_seq(home) > seq:
             return self._holds(seq, digest)
         try:
-            items = raw_events(_json(self.store.get(home)))
+            items = raw_events(parse_json(self.store.get(home)))
             event = AuditEvent.from_raw(items[seq - key_seq(home)])
         except NotFound:
             return False
@@ -1233,6 +1280,7 @@ class AuditLog:
                     events, head = more, head + len(more)
         except (FormatInvalid, TypeError):
             raise _unreadable_end(seq) from None
+        refuse_unsealed_writer(self.sealer, events[-1].seal)
         return head, events[-1].hash
 
     def _checked_witness(self) -> WitnessedEnd | None:
@@ -1505,16 +1553,41 @@ class AuditLog:
             return True
         return verdict is Verdict.LEGACY and not self._sealed_before(event.seq)
 
+    def sealed_floor(self) -> int | None:
+        """The first sealed position the newest signed checkpoints vouch for (``sealed_since``,
+        review rv22), read once per process (again after :data:`FLOOR_RECHECK_S` while none is
+        found); None without a seal key, without checkpoints that
+        say it, or when they cannot be read (then: the store's own events decide, as before).
+        An unsealed event there or later is not legacy even when no sealed event is left in the
+        store (a writer of the store rewrote the whole log without seals)."""
+        if not self.sealer.active or self._sealed_since is None:
+            return None
+        now = time.monotonic()
+        if self._floor is None or (self._floor[0] is None and now - self._floor[1] > FLOOR_RECHECK_S):
+            try:
+                self._floor = (self._sealed_since(), now)
+            except (KhoError, OSError) as exc:
+                _warn("audit: signed checkpoints unreadable for sealed_since: %s", exc)
+                return None
+        return self._floor[0]
+
     def _sealed_before(self, seq: int) -> bool:
-        """Whether an event whose seal checks is stored below position ``seq``: read from the
-        lowest position not yet known to be unsealed, once per process (a log sealed from its
-        start: one read)."""
-        if self._sealed_at is not None and self._sealed_at < seq:
+        """Whether an event whose seal checks is stored at or below position ``seq`` (or a signed
+        checkpoint says the log is sealed from ``seq`` or earlier: :meth:`sealed_floor`): read from
+        the lowest position not yet known to be unsealed, once per process (a log sealed from its
+        start: one read). At ``seq`` too (review rv22): an unsealed event is legacy only if it is
+        the one stored at the position its body claims; a writer of the store's event that claims
+        the position of a sealed one (``"seq": 0`` in a log sealed from its start, appended at the
+        next key, where the by-record index files it under its claim) is not."""
+        if self._sealed_at is not None and self._sealed_at <= seq:
             return True
-        if self._unsealed_until >= seq:  # every event below was read unsealed (review rv21: no
+        floor = self.sealed_floor()
+        if floor is not None and floor <= seq:
+            return True
+        if self._unsealed_until > seq:  # every event up to it was read unsealed (review rv21: no
             return False  # listing of the log per hold check of a record with a legacy event)
         for event in self.events(self._unsealed_until):
-            if event.seq >= seq:
+            if event.seq > seq:
                 return False
             if event_check(self.sealer, event, after_sealed=False) is Verdict.SEALED:
                 self._sealed_at = event.seq
@@ -1547,8 +1620,13 @@ class AuditLog:
         """For each of ``record_ids``, its hold events (:data:`HOLD_EVENT_ACTIONS`) in order,
         read through the by-record index's hold entries: a handful of reads where the record's
         whole history may be thousands of views. ``missing`` as in :meth:`record_events`. Should
-        the index fail, the log itself is scanned. Only events a reader may act on
-        (:meth:`trusted`): these decide whether a record is held."""
+        the index fail, the log itself is scanned. These decide whether a record is held, so the
+        rule fails closed (review rv22): a release counts only when a reader may act on it
+        (:meth:`trusted`), a placement counts even when it may not — unsealed after a sealed
+        event or after the checkpoint's ``sealed_since`` (a genuine one written by a process
+        without the key, or stripped of its seal by a writer of the store who rewrote the log):
+        a hold wrongly kept is lifted by a release Kho writes (``kho hold``); a hold wrongly
+        dropped lets a held document be changed."""
         ids = list(dict.fromkeys(record_ids))
         try:
             self._catch_up()
@@ -1557,13 +1635,18 @@ class AuditLog:
             _warn("audit index unusable, scanning the log: %s", exc)
             out: dict[str, list[AuditEvent]] = {record_id: [] for record_id in ids}
             for event in self.events():
-                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS and self.trusted(event):
+                if event.record_id in out and event.action in HOLD_EVENT_ACTIONS and self._holds_on(event):
                     out[event.record_id].append(event)
             return out
         return {
-            record_id: [e for e in self._located(record_id, seqs, missing) if self.trusted(e)]
+            record_id: [e for e in self._located(record_id, seqs, missing) if self._holds_on(e)]
             for record_id, seqs in located.items()
         }
+
+    def _holds_on(self, event: AuditEvent) -> bool:
+        """Whether a hold event counts for :meth:`hold_events`: a release when trusted, a
+        placement always (fail closed)."""
+        return event.action != HOLD_RELEASE or self.trusted(event)
 
     def hold_placed_on(self, hold_id: str) -> dict[str, list[AuditEvent]]:
         """The hold events (:meth:`hold_events`) of every record whose history has ``hold_id``
@@ -1668,6 +1751,7 @@ class AuditLog:
         last: AuditEvent | None = None
         foreign: list[tuple[str, str, int]] = []
         sealed = False  # an event whose seal checks came before
+        floor = self.sealed_floor()  # sealed from there on, a signed checkpoint says
         for key_seq, event in self._positions(foreign):
             count += 1
             if event is None:
@@ -1708,10 +1792,11 @@ class AuditLog:
                 findings.append(Finding(key_seq - 1, "inserted", message, seen=replaced))
             prev_prev_hash, prev_hash = prev_hash, event.hash
             expected_seq = key_seq + 1
-            verdict = event_check(self.sealer, event, after_sealed=sealed)
+            by_floor = not sealed and floor is not None and key_seq >= floor
+            verdict = event_check(self.sealer, event, after_sealed=sealed or by_floor)
             sealed = sealed or verdict is Verdict.SEALED
             if verdict is Verdict.BROKEN:
-                findings.append(seal_finding(key_seq, event))
+                findings.append(seal_finding(key_seq, event, floor=floor if by_floor else None))
             elif event.action == ACKNOWLEDGE_ACTION:  # (a forged one acknowledges nothing)
                 acknowledgements.append((key_seq, event.stored()))
             last = event

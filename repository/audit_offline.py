@@ -23,6 +23,8 @@ covered, -1 for an empty log), ``head`` (that event's hash), ``events`` (events 
 ``samples`` (hashes of the events at ``seq``, ``seq - 1``, ``seq - 3``, ``seq - 7`` … and 0, so a
 cut or rewrite is placed to within a power of two), ``registers`` (newest number of each register),
 ``at``, ``key_id`` and ``signature`` (Ed25519, base64, over every other field as canonical JSON).
+From format 2 also ``sealed_since``: the position of the first event whose seal checked when the
+checkpoint was signed (None: none).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class Finding:
     seq: int
     kind: str
     """``changed`` | ``removed`` | ``inserted`` | ``moved`` | ``unreadable`` | ``truncated`` |
-    ``rewritten`` | ``checkpoint`` (a checkpoint that is forged, unverifiable or missing)."""
+    ``rewritten`` | ``checkpoint`` (a checkpoint that is forged, unverifiable or missing) |
+    ``seal`` (no seal where a signed checkpoint says the log is sealed)."""
     message: str
 
 
@@ -128,6 +131,9 @@ def checkpoint_problem(cp: Any) -> str | None:
         and isinstance(acknowledges.get("hash"), str)
     ):
         return "trường acknowledges không hợp lệ"
+    sealed_since = cp.get("sealed_since")
+    if sealed_since is not None and not _int_in(sealed_since, 0):
+        return "trường sealed_since không hợp lệ"
     return None
 
 
@@ -254,6 +260,37 @@ def check_checkpoints(
     return findings
 
 
+def unsealed_after_floor(
+    positions: Iterable[tuple[int, Mapping[str, Any] | None]],
+    checkpoints: Sequence[Any],
+    public_key: Ed25519PublicKey,
+) -> list[Finding]:
+    """A ``seal`` finding for each event at or after the ``sealed_since`` a checkpoint signed with
+    ``public_key`` states (format 2; the lowest) that carries no seal at all (review rv22). This
+    check has no seal key, so a seal that is there is not judged (see :func:`seals_note`); but an
+    event with none where the log was sealed was not written by Kho."""
+    floors = [
+        cp["sealed_since"]
+        for cp in checkpoints
+        if checkpoint_problem(cp) is None
+        and cp.get("sealed_since") is not None
+        and signature_valid(cp, public_key)
+    ]
+    if not floors:
+        return []
+    floor = min(floors)
+    return [
+        Finding(
+            position,
+            "seal",
+            f"Sự kiện #{position} không mang dấu niêm phong (seal) dù điểm mốc đã ký xác nhận nhật ký"
+            f" được niêm phong từ sự kiện #{floor}: nó không do Kho ghi.",
+        )
+        for position, raw in positions
+        if raw is not None and position >= floor and "seal" not in raw
+    ]
+
+
 # -- the standalone procedure ------------------------------------------------------------------
 def load_public_key(path: Path) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives import serialization
@@ -293,7 +330,12 @@ def verify_export(
 ) -> list[Finding]:
     positions, checkpoints = read_export(directory)
     hashes = {p: event_hash(raw) for p, raw in positions if raw is not None}
-    return check_chain(positions) + check_checkpoints(hashes, [*checkpoints, *extra_checkpoints], public_key)
+    every = [*checkpoints, *extra_checkpoints]
+    return (
+        check_chain(positions)
+        + check_checkpoints(hashes, every, public_key)
+        + unsealed_after_floor(positions, every, public_key)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,14 +115,23 @@ event inside keeps its own format version, hash and link; stamped from the start
 Written by default (``KHO_AUDIT_GROUP_COMMIT=true``); a log holds batches and single events
 side by side (stores written before, or with the setting off)."""
 WITNESS = define(Kind("witness", "bản ghi chứng của nhật ký kiểm toán", (_same,)))
+def _checkpoint_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 says from which event on the log is sealed (``sealed_since``); a checkpoint of
+    version 1 does not say (None: the store's own events decide, as before)."""
+    return {"sealed_since": None, **data}
+
+
 AUDIT_CHECKPOINT = define(
-    Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", unversioned=1)
+    Kind("audit-checkpoint", "điểm mốc đã ký của nhật ký kiểm toán", (_checkpoint_v1_to_v2,), unversioned=1)
 )
 """Written stamped from the start (version 1). The signature covers the body as written, format
 version included: readers verify the stored bytes, never an upcast copy. A checkpoint signed for
 an auditor's acknowledgement (``kho audit acknowledge``) also carries ``acknowledges``
 (``{"seq", "hash"}`` of the ``audit:acknowledge`` event it vouches for), an optional field under
-the signature: readers that do not know it ignore it and still verify the signature."""
+the signature: readers that do not know it ignore it and still verify the signature.
+Version 2 (review rv22) also signs ``sealed_since``: the position of the first event whose seal
+checked when it was signed (None: no sealed event), so that a log rewritten from its start
+without seals is told by every reader between checkpoints (:meth:`repository.audit.AuditLog.sealed_floor`)."""
 AUDIT_ACKNOWLEDGEMENT = define(
     Kind("audit-acknowledgement", "quyết định chấp nhận của kiểm toán viên", unversioned=1)
 )

@@ -786,6 +786,7 @@ def fsck(
     withheld_events: dict[tuple[str, int], AuditEvent] = {}  # (record, step): its withheld event
     indexed = _IndexDigests.of(repo)  # step 9b
     sealing = [False]  # an event whose seal checks came before (step 0 names the others)
+    floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
     for info in store.list(EVENTS_PREFIX):
         home = listed_seq(info.key)
         if home is None:
@@ -796,10 +797,14 @@ def fsck(
             continue  # reported by the chain check (0)
         if indexed is not None:
             indexed.note(home, events)
-        events = sealed_events(repo.audit.sealer, events, sealing)  # repairs act on these only
-        for event in events:
-            if event.record_id and (event.action in HOLD_PLACED or event.action == "hold:release"):
+        kept = {id(e) for e in sealed_events(repo.audit.sealer, events, sealing, floor)}
+        for event in events:  # a placement counts untrusted, a release only trusted (fail closed, rv22)
+            if event.record_id and (
+                event.action in HOLD_PLACED or (event.action == "hold:release" and id(event) in kept)
+            ):
                 hold_events.setdefault(event.record_id, []).append(event)
+        events = [e for e in events if id(e) in kept]  # repairs act on these only
+        for event in events:
             if event.record_id and event.action == WITHHELD_ACTION:
                 for seq in event.details.get("seqs") or ():
                     if isinstance(seq, int):

@@ -956,6 +956,7 @@ class Repository:
             index=SqliteRecordIndex(audit_index) if audit_index is not None else None,
             sealer=Sealer.from_master_key(master_key),  # events sealed with a master key only
             before_write=self.history_guard.check,
+            sealed_since=self._sealed_since,
         )
         self.registers = Registers(store, floor=self._register_floor, before_write=self.history_guard.check)
         self.agency_id = agency_id
@@ -2556,6 +2557,12 @@ class Repository:
 
     def _current_anchor(self) -> Anchor | None:
         return self.anchor
+    def _sealed_since(self) -> int | None:
+        """From which event on the audit log is sealed, as the newest signed checkpoints say
+        (:func:`repository.anchor.signed_sealed_since`; the log asks once per process)."""
+        from repository.anchor import signed_sealed_since
+
+        return signed_sealed_since(self.store, self.anchor)
 
     def _register_floor(self, prefix: str) -> int:
         """The newest number of a register that any checkpoint vouches for (the store's and,

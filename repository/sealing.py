@@ -81,6 +81,7 @@ def _read_log(repo: Repository) -> _Log:
     named: dict[str, set[tuple[str, str]]] = {}
     created: set[str] = set()
     sealing = [False]
+    floor = repo.audit.sealed_floor()  # sealed from there on, a signed checkpoint says (rv22)
     for info in repo.store.list(EVENTS_PREFIX):
         if listed_seq(info.key) is None:
             continue  # not an event key (verify names it): it vouches for nothing
@@ -88,7 +89,7 @@ def _read_log(repo: Repository) -> _Log:
             events = parse_object(repo.store.get(info.key))
         except (KhoError, ValueError, TypeError):
             continue  # the chain check (verify) reports it
-        for event in sealed_events(repo.audit.sealer, events, sealing):
+        for event in sealed_events(repo.audit.sealer, events, sealing, floor):
             details = event.details or {}
             if isinstance(details.get("object"), str):
                 named.setdefault(details["object"], set()).add((event.actor, event.action))

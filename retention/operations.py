@@ -148,7 +148,8 @@ def _backup_run(
 
     if repo.anchor is not None and repo.anchor.signing_key is not None:
         try:
-            make_checkpoint(repo.store, repo.anchor)  # each copy carries a signed head of the chain
+            # each copy carries a signed head of the chain (refused over a forged event: on record)
+            make_checkpoint(repo.store, repo.anchor, sealer=repo.audit.sealer)
         except KhoError as exc:  # a TSA down must not stop the daily backup; it is on record
             repo.audit.append(
                 actor.user, "audit:checkpoint-failed", source=actor.source,

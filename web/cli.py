@@ -711,7 +711,7 @@ def audit_checkpoint(ctx: Context, outs: tuple[Path, ...], as_json: bool) -> Non
 
     actor = ctx.operator_access()
     repo = ctx.repo
-    cp = make_checkpoint(repo.store, repo.anchor or Anchor(), out=outs)
+    cp = make_checkpoint(repo.store, repo.anchor or Anchor(), sealer=repo.audit.sealer, out=outs)
     repo.audit.append(
         actor.user,
         "audit:checkpoint",

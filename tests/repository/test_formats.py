@@ -71,7 +71,7 @@ def _read_checkpoint(data: dict[str, Any]) -> object:
 
     read = formats.upcast(formats.AUDIT_CHECKPOINT.name, data)  # a newer format is refused first
     # Each fixture was signed with its own key, only the public half kept: the one it names.
-    pems = (FIXTURES / "v0" / "audit-checkpoint").glob("*.pub.pem")
+    pems = FIXTURES.glob("v*/audit-checkpoint/*.pub.pem")
     keys = [audit_offline.load_public_key(p) for p in pems]
     (key,) = [k for k in keys if audit_offline.key_id(k) == data["key_id"]]
     assert audit_offline.signature_valid(data, key), "an old checkpoint must still verify"
@@ -79,6 +79,11 @@ def _read_checkpoint(data: dict[str, Any]) -> object:
         assert {"seq", "hash"} <= set(read["acknowledges"])
         stripped = {k: v for k, v in data.items() if k != "acknowledges"}
         assert not audit_offline.signature_valid(stripped, key)
+    if "sealed_since" in data:  # format 2 (review rv22): the field is under the signature
+        assert data[formats.FORMAT_KEY] == 2 and read["sealed_since"] == data["sealed_since"]
+        assert not audit_offline.signature_valid({**data, "sealed_since": None}, key)
+    else:  # format 1 says nothing of seals: read as "not said"
+        assert read["sealed_since"] is None
     return read["head"]
 
 

@@ -163,17 +163,18 @@ def swap_objects(store: ObjectStore, a: int, b: int) -> None:
     store.put(event_key(b), da)
 
 
-def rewrite_consistently(store: ObjectStore, drop: set[int]) -> None:
+def rewrite_consistently(store: ObjectStore, drop: set[int], *, strip_seals: bool = False) -> None:
     """What an attacker with store write access does: drop events, renumber and rehash the rest
     and write them back in objects of the shape the log had (batches of the same size, or single
-    events), rewrite the witness, so the chain alone verifies."""
+    events), rewrite the witness, so the chain alone verifies. ``strip_seals``: every event's
+    seal is left out too (the attacker has no seal key: a whole log with no seal is all legacy)."""
     before = layout(store)
     size = max(len(o.events) for o in before)
     events = [AuditEvent.from_raw(raw) for o in before for raw in o.events]
     prev = "0" * 64
     forged = []
     for n, event in enumerate(e for e in events if e.seq not in drop):
-        event = replace(event, seq=n, prev=prev, hash="")
+        event = replace(event, seq=n, prev=prev, hash="", seal=None if strip_seals else event.seal)
         event = replace(event, hash=event.compute_hash())
         forged.append(event)
         prev = event.hash
