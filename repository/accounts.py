@@ -107,6 +107,7 @@ from repository.policy import (
     RightsChange,
     Role,
     acts_on_accounts,
+    grants_clearance,
     leaves_an_admin,
     manages_accounts_of,
     manages_rights_of,
@@ -2887,14 +2888,31 @@ class AccountService:
         )
         pending = self._awaiting_confirmation(target)
         action = _confirm_action(pending)
+        vouched = self.vouched_clearance(pending.by)
         self._require(
             actor,
-            lambda p: may_confirm_reset(p, self.units_below, target.username, target.units, pending.by),
+            lambda p: may_confirm_reset(
+                p,
+                self.units_below,
+                target.username,
+                target.units,
+                pending.by,
+                clearance=target.clearance,
+                vouched=vouched,
+            ),
             action=action,
             target=target.username,
             source=source,
         )
         return self._confirm(target, pending, actor.username, source)
+
+    def vouched_clearance(self, username: str) -> int:
+        """The clearance the first person of a two-person act (who created the account or reset
+        its password) vouches for at its confirmation (:func:`~repository.policy.grants_clearance`):
+        the clearance they hold now if their account is active, else none (a quản trị who has
+        left, or been locked, vouches for nothing)."""
+        account = self._read(username)
+        return account.clearance if account is not None and account.active else 0
 
     def confirm_by_operator(self, username: str, source: str | None = "cli") -> tuple[Account, str]:
         """The operator (direct store access, who could write any account object anyway)
@@ -3166,6 +3184,16 @@ class AccountService:
             return lifted
         if target.status is not Status.LOCKED:
             return target
+        if target.lock_reason is LockReason.LEFT:
+            # Reopening the account of a person who left gives them back its clearance: the same
+            # decision as granting it (review a24).
+            self._require(
+                actor,
+                lambda p: grants_clearance(p, target.clearance),
+                action="account:unlock",
+                target=target.username,
+                source=source,
+            )
         # Tokens a chosen lock ended are refused by their time (``sessions_valid_from``); they
         # are revoked here too, in the unlock's act, so that lists show them ended; and so are the
         # tokens of a wrong-password run that escaped its lock (:meth:`_ended_by_lock`).

@@ -71,7 +71,15 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
         if a.active
         and a.reset is not None
         and a.reset.awaiting
-        and may_confirm_reset(principal, units_below, a.username, a.units, a.reset.by)
+        and may_confirm_reset(
+            principal,
+            units_below,
+            a.username,
+            a.units,
+            a.reset.by,
+            clearance=a.clearance,
+            vouched=service.vouched_clearance(a.reset.by),
+        )
     ]
 
 
