@@ -752,7 +752,7 @@ def create_app(
         return _reply({"account": account.public_dict(), "first_half": first}, 201)
 
     def _username(value: str) -> str:
-        if not USERNAME.match(value):
+        if not USERNAME.fullmatch(value):  # (``$`` also matches before a final line break)
             raise IdentifierInvalid("Tên tài khoản không hợp lệ.", code="ACCOUNT_NOT_FOUND")
         return value
 
