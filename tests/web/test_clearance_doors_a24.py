@@ -220,9 +220,10 @@ def test_the_cli_confirmation_asks_the_same_rule(kho: Kho, staff: People) -> Non
 
 
 def test_only_a_person_holding_the_clearance_reopens_the_account_of_one_who_left(
-    kho: Kho, staff: People
+    kho: Kho, staff: People, app: Flask
 ) -> None:
-    """On main: the quản trị holding clearance 0 unlocks the departed Tuyệt mật văn thư."""
+    """On main: the quản trị holding clearance 0 unlocks the departed Tuyệt mật văn thư (API
+    and accounts page)."""
     api = _api(kho)
     clerk = staff.usernames["van_thu"]
     locked = api.post(
@@ -234,6 +235,12 @@ def test_only_a_person_holding_the_clearance_reopens_the_account_of_one_who_left
     assert refused.get_json()["error"]["code"] == "SECRECY_CLEARANCE_DENIED"
     assert kho.accounts.get(clerk).status.value == "locked"
     assert _denied_events(kho, "account:unlock")
+    page = app.test_client()
+    assert login(page, staff, "quan_tri").status_code == 302
+    refused_page = post(page, f"/admin/accounts/{clerk}/unlock", {}, "/admin/accounts")
+    assert refused_page.status_code == 403, text(refused_page)
+    assert "Tuyệt mật" in text(refused_page)
+    assert kho.accounts.get(clerk).status.value == "locked"
     # An admin lock (the quản trị's own stop) is lifted by them as before; a "left" one by the
     # quản trị holding the clearance.
     reopened = api.post(f"/api/accounts/{clerk}/unlock", headers=staff.headers("quan_tri_3"))
