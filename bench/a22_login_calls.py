@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from a22_site import installation, tree_first, without_limiter
+from a22_site import installation, measure_rounds, tree_first, without_limiter
 
 TREE = tree_first(sys.argv)
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 15
@@ -38,19 +37,11 @@ rows: list[tuple[str, str, list[float], list[float], dict[str, int]]] = []
 
 
 def measure(label: str, call, rounds: int = ROUNDS) -> None:  # type: ignore[no-untyped-def]
-    wall: list[float] = []
-    cpu: list[float] = []
-    for _ in range(rounds):
-        prepared = call()
-        calls.clear()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        answer = prepared()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
+    answer, wall, cpu, counted = measure_rounds(call, rounds, calls)
     code = answer.headers.get("X-Kho-Error", "")
     if answer.is_json:
         code = (answer.json or {}).get("error", {}).get("code", "")
-    rows.append((label, f"{answer.status_code} {code}".strip(), wall, cpu, dict(calls)))
+    rows.append((label, f"{answer.status_code} {code}".strip(), wall, cpu, counted))
 
 
 def page_login(name: str, at: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,22 @@ def without_limiter(app: Any) -> None:
     """The login limiter out of the way (the scripts send many logins per name or address)."""
     app.extensions["kho_login_limiter"].attempts = 10**6
     app.extensions["kho_login_limiter"].per_address = 10**6
+
+
+def measure_rounds(
+    prepare: Callable[[], Callable[[], Any]], rounds: int, calls: dict[str, int]
+) -> tuple[Any, list[float], list[float], dict[str, int]]:
+    """Run ``prepare()`` (not measured) then its returned act (measured) ``rounds`` times: the
+    last answer, wall and process CPU seconds per act, and the store ``calls`` of the last act
+    (a counter :func:`count_harness.count_class_calls` fills, cleared before each act)."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    answer: Any = None
+    for _ in range(rounds):
+        act = prepare()
+        calls.clear()  # type: ignore[attr-defined]
+        start, start_cpu = time.perf_counter(), time.process_time()
+        answer = act()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return answer, wall, cpu, dict(calls)
