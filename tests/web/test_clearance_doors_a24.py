@@ -172,6 +172,7 @@ def test_the_pages_list_and_refuse_only_what_the_confirmer_may_decide(
         "/admin/accounts",
     )
     assert made.status_code == 201, text(made)
+    assert 'id="cleared-confirmer"' in text(made) and "“Tuyệt mật”, cao hơn mức của bạn" in text(made)
     name = next(a.username for a in kho.accounts.accounts() if a.full_name == "Đặng Văn Trang")
     assert kho.accounts.get(name).clearance == 3
     other = app.test_client()

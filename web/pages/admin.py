@@ -27,7 +27,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import FieldError, KhoError, ValidationFailed
 from repository.accounts import Account
-from repository.policy import Action, Role, may_confirm_reset
+from repository.policy import Action, Role, grants_clearance, may_confirm_reset
 from repository.records import is_record_id
 from web.pages.common import (
     actor,
@@ -56,6 +56,18 @@ class ResetHalf:
     secret: str
     new_account: bool = False
     """Of a new account's initial password, not of a reset."""
+    cleared_confirmer: str | None = None
+    """The account's clearance (its label) when the one who created or reset it does not hold it:
+    only a person who does may confirm (:func:`~repository.policy.grants_clearance`, review a24)."""
+
+
+def _first_half(account: Account, secret: str, *, new_account: bool = False) -> ResetHalf:
+    """The first half for the logged-in creator (or the quản trị who reset), saying when only a
+    person holding the account's clearance may confirm it."""
+    principal = kho().accounts.principal_of(current_account())
+    above = not grants_clearance(principal, account.clearance)
+    label = dict(CLEARANCE).get(account.clearance) if above else None
+    return ResetHalf(account.username, True, secret, new_account=new_account, cleared_confirmer=label)
 
 
 def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
@@ -154,7 +166,7 @@ def create() -> Response:
     except KhoError as exc:
         return _page(exc.http_status, [exc.message])
     # Shown once, in this response only (never stored in the session or a redirect).
-    return _page(201, half=ResetHalf(account.username, True, initial, new_account=True))
+    return _page(201, half=_first_half(account, initial, new_account=True))
 
 
 @bp.post("/accounts/<username>/lock")
@@ -195,7 +207,7 @@ def reset_password(username: str) -> Response:
         if not allowed(Action.ACCOUNT_MANAGE):
             raise  # no accounts page for them: the error page, with the service's message
         return _page(exc.http_status, [exc.message])
-    return _page(half=ResetHalf(account.username, True, first))
+    return _page(half=_first_half(account, first))
 
 
 @bp.get("/resets")
