@@ -835,6 +835,13 @@ def name_errors(name: str, field: str, code: str, label: str) -> list[FieldError
     return []
 
 
+def vouched_by(account: Account | None) -> int:
+    """The clearance ``account`` vouches for as the first person of a two-person act: the one it
+    holds if it is active, else none (a quản trị who has left, or been locked, vouches for
+    nothing)."""
+    return account.clearance if account is not None and account.active else 0
+
+
 # --- the service -----------------------------------------------------------------------------
 
 
@@ -2909,10 +2916,8 @@ class AccountService:
     def vouched_clearance(self, username: str) -> int:
         """The clearance the first person of a two-person act (who created the account or reset
         its password) vouches for at its confirmation (:func:`~repository.policy.grants_clearance`):
-        the clearance they hold now if their account is active, else none (a quản trị who has
-        left, or been locked, vouches for nothing)."""
-        account = self._read(username)
-        return account.clearance if account is not None and account.active else 0
+        :func:`vouched_by` their account as stored now."""
+        return vouched_by(self._read(username))
 
     def confirm_by_operator(self, username: str, source: str | None = "cli") -> tuple[Account, str]:
         """The operator (direct store access, who could write any account object anyway)

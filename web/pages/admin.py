@@ -26,7 +26,7 @@ from functools import cache
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import FieldError, KhoError, ValidationFailed
-from repository.accounts import Account
+from repository.accounts import Account, vouched_by
 from repository.policy import Action, Role, grants_clearance, may_confirm_reset
 from repository.records import is_record_id
 from web.pages.common import (
@@ -77,6 +77,7 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
     service = kho().accounts
     principal = service.principal_of(current_account())
     units_below = cache(service.units_below)  # reads every unit; the same answers for this page
+    by_name = {a.username: a for a in accounts}  # the creators are among them: no read each
     return [
         a
         for a in accounts
@@ -90,7 +91,7 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
             a.units,
             a.reset.by,
             clearance=a.clearance,
-            vouched=service.vouched_clearance(a.reset.by),
+            vouched=vouched_by(by_name.get(a.reset.by)),
         )
     ]
 
