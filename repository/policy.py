@@ -1047,6 +1047,19 @@ def grants_clearance(principal: Principal, clearance: int, *, vouched: int = 0) 
     )
 
 
+def confirmer_must_hold(principal: Principal, clearance: int) -> str | None:
+    """What the first person of a two-person act (creating an account, resetting its password)
+    is told when they do not hold the account's ``clearance`` (:func:`grants_clearance`): only a
+    person holding it may confirm. None when they hold it."""
+    if grants_clearance(principal, clearance):
+        return None
+    return (
+        f"Tài khoản có mức tiếp cận thông tin mật “{_SECRECY_LABELS[min(clearance, MAX_SECRECY)]}”, cao"
+        " hơn mức của bạn: chỉ người có mức tiếp cận này (lãnh đạo đơn vị hoặc quản trị được cấp mức"
+        " đó) mới xác nhận được."
+    )
+
+
 def leaves_an_admin(
     given_up: Iterable[str], others: Iterable[Principal], units_below: UnitsBelow
 ) -> Decision:

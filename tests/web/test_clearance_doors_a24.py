@@ -208,10 +208,10 @@ def test_the_cli_confirmation_asks_the_same_rule(kho: Kho, staff: People) -> Non
             "van_thu",
             "--clearance",
             "3",
-            "--json",
         ],
     )
     assert made.exit_code == 0, made.output
+    assert "“Tuyệt mật”, cao hơn mức của bạn" in made.output
     name = next(a.username for a in kho.accounts.accounts() if a.full_name == "Đặng Văn Dòng")
     other = cli_as(staff, "quan_tri_0")
     refused = other.invoke(main, ["account", "confirm-reset", name, "--json"])

@@ -27,7 +27,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import FieldError, KhoError, ValidationFailed
 from repository.accounts import Account, vouched_by
-from repository.policy import Action, Role, grants_clearance, may_confirm_reset
+from repository.policy import Action, Role, confirmer_must_hold, may_confirm_reset
 from repository.records import is_record_id
 from web.pages.common import (
     actor,
@@ -57,17 +57,15 @@ class ResetHalf:
     new_account: bool = False
     """Of a new account's initial password, not of a reset."""
     cleared_confirmer: str | None = None
-    """The account's clearance (its label) when the one who created or reset it does not hold it:
-    only a person who does may confirm (:func:`~repository.policy.grants_clearance`, review a24)."""
+    """When the one who created or reset it does not hold the account's clearance: that only a
+    person who does may confirm (:func:`~repository.policy.confirmer_must_hold`, review a24)."""
 
 
 def _first_half(account: Account, secret: str, *, new_account: bool = False) -> ResetHalf:
     """The first half for the logged-in creator (or the quản trị who reset), saying when only a
     person holding the account's clearance may confirm it."""
-    principal = kho().accounts.principal_of(current_account())
-    above = not grants_clearance(principal, account.clearance)
-    label = dict(CLEARANCE).get(account.clearance) if above else None
-    return ResetHalf(account.username, True, secret, new_account=new_account, cleared_confirmer=label)
+    note = confirmer_must_hold(kho().accounts.principal_of(current_account()), account.clearance)
+    return ResetHalf(account.username, True, secret, new_account=new_account, cleared_confirmer=note)
 
 
 def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
