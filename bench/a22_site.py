@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -82,3 +83,18 @@ def measure_rounds(
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return answer, wall, cpu, dict(calls)
+
+
+Row = tuple[str, str, list[float], list[float], dict[str, int]]
+"""(label, answer, wall seconds, CPU seconds, store calls) of one measured request kind."""
+
+
+def print_rows(rows: list[Row], label_width: int = 44, answer_width: int = 22) -> None:
+    """One line per row: min / median wall and process CPU µs and the store calls."""
+    for label, answer, wall, cpu, counted in rows:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(counted.items()))
+        print(
+            f"{label:{label_width}} {answer:{answer_width}} wall min {min(wall) * 1e6:7.0f}"
+            f" med {statistics.median(wall) * 1e6:7.0f} µs  cpu min {min(cpu) * 1e6:7.0f}"
+            f" med {statistics.median(cpu) * 1e6:7.0f} µs  store: {shown}"
+        )

@@ -12,12 +12,11 @@ process CPU µs per request, min / median over ROUNDS requests.
 
 from __future__ import annotations
 
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from a22_site import installation, measure_rounds, tree_first
+from a22_site import Row, installation, measure_rounds, print_rows, tree_first
 
 TREE = tree_first(sys.argv)
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 15
@@ -34,7 +33,7 @@ accounts = kho.accounts
 admin = accounts.get(people.usernames["quan_tri"])
 head = accounts.get(people.usernames["lanh_dao"])
 print("tree:", TREE, "| accounts.py from", sys.modules["repository.accounts"].__file__)
-rows: list[tuple[str, str, list[float], list[float], dict[str, int]]] = []
+rows: list[Row] = []
 
 
 def measure(label: str, prepare, rounds: int = ROUNDS) -> None:  # type: ignore[no-untyped-def]
@@ -82,10 +81,5 @@ for _ in range(PENDING):
 measure(f"resets page, {PENDING} new accounts waiting", resets_page)
 measure("API unlock of a 'left' account", unlock_left)
 
-for label, answer, wall, cpu, counted in rows:
-    shown = ", ".join(f"{k} {v}" for k, v in sorted(counted.items()))
-    print(
-        f"{label:40} {answer:4} wall min {min(wall) * 1e6:7.0f} med {statistics.median(wall) * 1e6:7.0f} µs"
-        f"  cpu min {min(cpu) * 1e6:7.0f} med {statistics.median(cpu) * 1e6:7.0f} µs  store: {shown}"
-    )
+print_rows(rows, 40, 4)
 kho.close()
