@@ -11,13 +11,11 @@ methods; wall µs and process CPU µs per request, min / median over ROUNDS requ
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from a22_site import installation, tree_first, without_limiter
+from a22_site import Row, installation, measure_rounds, print_rows, tree_first, without_limiter
 
 TREE = tree_first(sys.argv)
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 15
@@ -34,23 +32,15 @@ calls = count_class_calls(LocalStore)
 kho, people, app = installation("a22-bench")
 without_limiter(app)
 print("tree:", TREE, "| accounts.py from", sys.modules["repository.accounts"].__file__)
-rows: list[tuple[str, str, list[float], list[float], dict[str, int]]] = []
+rows: list[Row] = []
 
 
 def measure(label: str, call, rounds: int = ROUNDS) -> None:  # type: ignore[no-untyped-def]
-    wall: list[float] = []
-    cpu: list[float] = []
-    for _ in range(rounds):
-        prepared = call()
-        calls.clear()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        answer = prepared()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
+    answer, wall, cpu, counted = measure_rounds(call, rounds, calls)
     code = answer.headers.get("X-Kho-Error", "")
     if answer.is_json:
         code = (answer.json or {}).get("error", {}).get("code", "")
-    rows.append((label, f"{answer.status_code} {code}".strip(), wall, cpu, dict(calls)))
+    rows.append((label, f"{answer.status_code} {code}".strip(), wall, cpu, counted))
 
 
 def page_login(name: str, at: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -82,10 +72,5 @@ for i in range(4):
 measure("5th wrong password, outsider (locks new)", api_login(clerk, OUTSIDER, "Sai#5abcd"), 1)
 measure("new browser at the office, lock in force", page_login(clerk, OFFICE))
 
-for label, answer, wall, cpu, counted in rows:
-    shown = ", ".join(f"{k} {v}" for k, v in sorted(counted.items()))
-    print(
-        f"{label:44} {answer:22} wall min {min(wall) * 1e6:7.0f} med {statistics.median(wall) * 1e6:7.0f} µs"
-        f"  cpu min {min(cpu) * 1e6:7.0f} med {statistics.median(cpu) * 1e6:7.0f} µs  store: {shown}"
-    )
+print_rows(rows)
 kho.close()

@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +64,37 @@ def without_limiter(app: Any) -> None:
     """The login limiter out of the way (the scripts send many logins per name or address)."""
     app.extensions["kho_login_limiter"].attempts = 10**6
     app.extensions["kho_login_limiter"].per_address = 10**6
+
+
+def measure_rounds(
+    prepare: Callable[[], Callable[[], Any]], rounds: int, calls: dict[str, int]
+) -> tuple[Any, list[float], list[float], dict[str, int]]:
+    """Run ``prepare()`` (not measured) then its returned act (measured) ``rounds`` times: the
+    last answer, wall and process CPU seconds per act, and the store ``calls`` of the last act
+    (a counter :func:`count_harness.count_class_calls` fills, cleared before each act)."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    answer: Any = None
+    for _ in range(rounds):
+        act = prepare()
+        calls.clear()  # type: ignore[attr-defined]
+        start, start_cpu = time.perf_counter(), time.process_time()
+        answer = act()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return answer, wall, cpu, dict(calls)
+
+
+Row = tuple[str, str, list[float], list[float], dict[str, int]]
+"""(label, answer, wall seconds, CPU seconds, store calls) of one measured request kind."""
+
+
+def print_rows(rows: list[Row], label_width: int = 44, answer_width: int = 22) -> None:
+    """One line per row: min / median wall and process CPU µs and the store calls."""
+    for label, answer, wall, cpu, counted in rows:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(counted.items()))
+        print(
+            f"{label:{label_width}} {answer:{answer_width}} wall min {min(wall) * 1e6:7.0f}"
+            f" med {statistics.median(wall) * 1e6:7.0f} µs  cpu min {min(cpu) * 1e6:7.0f}"
+            f" med {statistics.median(cpu) * 1e6:7.0f} µs  store: {shown}"
+        )

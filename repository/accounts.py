@@ -107,6 +107,7 @@ from repository.policy import (
     RightsChange,
     Role,
     acts_on_accounts,
+    grants_clearance,
     leaves_an_admin,
     manages_accounts_of,
     manages_rights_of,
@@ -832,6 +833,13 @@ def name_errors(name: str, field: str, code: str, label: str) -> list[FieldError
     if length > NAME_MAX:
         return [FieldError(field, code, f"{label} dài {length} ký tự, vượt quá {NAME_MAX} ký tự.")]
     return []
+
+
+def vouched_by(account: Account | None) -> int:
+    """The clearance ``account`` vouches for as the first person of a two-person act: the one it
+    holds if it is active, else none (a quản trị who has left, or been locked, vouches for
+    nothing)."""
+    return account.clearance if account is not None and account.active else 0
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -2887,14 +2895,29 @@ class AccountService:
         )
         pending = self._awaiting_confirmation(target)
         action = _confirm_action(pending)
+        vouched = self.vouched_clearance(pending.by)
         self._require(
             actor,
-            lambda p: may_confirm_reset(p, self.units_below, target.username, target.units, pending.by),
+            lambda p: may_confirm_reset(
+                p,
+                self.units_below,
+                target.username,
+                target.units,
+                pending.by,
+                clearance=target.clearance,
+                vouched=vouched,
+            ),
             action=action,
             target=target.username,
             source=source,
         )
         return self._confirm(target, pending, actor.username, source)
+
+    def vouched_clearance(self, username: str) -> int:
+        """The clearance the first person of a two-person act (who created the account or reset
+        its password) vouches for at its confirmation (:func:`~repository.policy.grants_clearance`):
+        :func:`vouched_by` their account as stored now."""
+        return vouched_by(self._read(username))
 
     def confirm_by_operator(self, username: str, source: str | None = "cli") -> tuple[Account, str]:
         """The operator (direct store access, who could write any account object anyway)
@@ -3166,6 +3189,16 @@ class AccountService:
             return lifted
         if target.status is not Status.LOCKED:
             return target
+        if target.lock_reason is LockReason.LEFT:
+            # Reopening the account of a person who left gives them back its clearance: the same
+            # decision as granting it (review a24).
+            self._require(
+                actor,
+                lambda p: grants_clearance(p, target.clearance),
+                action="account:unlock",
+                target=target.username,
+                source=source,
+            )
         # Tokens a chosen lock ended are refused by their time (``sessions_valid_from``); they
         # are revoked here too, in the unlock's act, so that lists show them ended; and so are the
         # tokens of a wrong-password run that escaped its lock (:meth:`_ended_by_lock`).

@@ -48,7 +48,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
 
 
 def is_username(text: str) -> bool:
-    return len(text) <= USERNAME_MAX and bool(USERNAME_RE.match(text))
+    return len(text) <= USERNAME_MAX and bool(USERNAME_RE.fullmatch(text))
 
 
 # --- account names ---------------------------------------------------------------------------

@@ -1048,19 +1048,46 @@ def manages_rights_of(
 
 def raises_clearance_of(principal: Principal, before: int, after: int) -> Decision:
     """Whether the person may change someone's clearance from ``before`` to ``after`` (review
-    a23): a raise never goes above the person's own clearance (``SECRECY_CLEARANCE_DENIED``).
-    Under Luật Bảo vệ bí mật nhà nước 2018 who may reach state secrets is the head's decision; a
-    quản trị keeps accounts, and one holding clearance 0 could otherwise give a colleague Tuyệt
-    mật. Lowering, or keeping, a clearance is not a raise."""
-    if after <= before or after <= principal.clearance:
+    a23): lowering, or keeping, a clearance is not a raise; a raise is :func:`grants_clearance`."""
+    if after <= before:
+        return ALLOW
+    return grants_clearance(principal, after)
+
+
+def grants_clearance(principal: Principal, clearance: int, *, vouched: int = 0) -> Decision:
+    """Whether an act of the person gives an account access at ``clearance`` (reviews a23, a24):
+    the one rule of every door that does — a raise (:func:`raises_clearance_of`), the
+    confirmation of a new account's initial password or of a reset (:func:`may_confirm_reset`),
+    the reopening of an account locked because the person left. Under Luật Bảo vệ bí mật nhà
+    nước 2018 who may reach state secrets is the head's decision; a quản trị keeps accounts, and
+    two holding clearance 0 could otherwise make (or take over) a Tuyệt mật account between
+    them. So the clearance is held by the person, or by ``vouched``: the clearance of the first
+    person of a two-person act (who created the account or reset its password), so that a quản
+    trị cleared to Tuyệt mật creates such an account with any second person, and a quản trị
+    holding none creates it only if a person holding it — the head of the unit — confirms.
+    Otherwise ``SECRECY_CLEARANCE_DENIED``."""
+    if clearance <= max(principal.clearance, vouched):
         return ALLOW
     return _denied(
-        f"Không được nâng mức tiếp cận thông tin mật lên “{_SECRECY_LABELS[min(after, MAX_SECRECY)]}”,"
+        f"Không được nâng mức tiếp cận thông tin mật lên “{_SECRECY_LABELS[min(clearance, MAX_SECRECY)]}”,"
         f" cao hơn mức của chính mình (“{_SECRECY_LABELS[min(principal.clearance, MAX_SECRECY)]}”):"
         " quyết định cho tiếp cận bí mật nhà nước thuộc thẩm quyền người đứng đầu cơ quan (Luật Bảo vệ"
         " bí mật nhà nước 2018); hãy đề nghị người có thẩm quyền hoặc một quản trị có mức tiếp cận"
         " tương ứng thực hiện.",
         "SECRECY_CLEARANCE_DENIED",
+    )
+
+
+def confirmer_must_hold(principal: Principal, clearance: int) -> str | None:
+    """What the first person of a two-person act (creating an account, resetting its password)
+    is told when they do not hold the account's ``clearance`` (:func:`grants_clearance`): only a
+    person holding it may confirm. None when they hold it."""
+    if grants_clearance(principal, clearance):
+        return None
+    return (
+        f"Tài khoản có mức tiếp cận thông tin mật “{_SECRECY_LABELS[min(clearance, MAX_SECRECY)]}”, cao"
+        " hơn mức của bạn: chỉ người có mức tiếp cận này (lãnh đạo đơn vị hoặc quản trị được cấp mức"
+        " đó) mới xác nhận được."
     )
 
 
@@ -1091,13 +1118,19 @@ def may_confirm_reset(
     target_user: str,
     target_units: Iterable[str],
     reset_by: str,
+    *,
+    clearance: int,
+    vouched: int,
 ) -> Decision:
     """Whether the person may confirm a password reset of ``target_user`` made by ``reset_by``
     (or the initial password of the new account ``target_user`` created by ``reset_by``: the same
     rule) and receive the second half of the one-time password: someone other than both (two-person
     rule: the quản trị who reset alone never holds the whole password, so they cannot take the
     account over), who is a quản trị of the person's units or the head (lãnh đạo) of one of them
-    or of a unit above it."""
+    or of a unit above it. The two together give whoever logs in the account's ``clearance``: one
+    of them holds it (:func:`grants_clearance`, ``vouched`` the clearance ``reset_by`` holds;
+    review a24: two quản trị holding clearance 0 made a Tuyệt mật account, or took one over by a
+    reset)."""
     if principal.user in (target_user, reset_by):
         return _denied(
             "Việc cấp lại mật khẩu (hoặc mật khẩu ban đầu của tài khoản mới) phải do một người khác với"
@@ -1105,13 +1138,13 @@ def may_confirm_reset(
             "RESET_SAME_PERSON",
         )
     targets = frozenset(target_units)
-    if manages_accounts_of(principal, units_below, targets):
-        return ALLOW
-    if targets & _reach(principal, {Role.LANH_DAO}, units_below):
-        return ALLOW
-    return _denied(
-        "Chỉ một quản trị khác hoặc lãnh đạo đơn vị của cán bộ mới được xác nhận việc cấp lại mật khẩu."
-    )
+    if not manages_accounts_of(principal, units_below, targets) and not (
+        targets & _reach(principal, {Role.LANH_DAO}, units_below)
+    ):
+        return _denied(
+            "Chỉ một quản trị khác hoặc lãnh đạo đơn vị của cán bộ mới được xác nhận việc cấp lại mật khẩu."
+        )
+    return grants_clearance(principal, clearance, vouched=vouched)
 
 
 def acts_on_accounts(principal: Principal, action: Action) -> Decision:

@@ -176,6 +176,17 @@ def account_create(
         " confirm-reset) và nhận nửa sau; người dùng nhập nửa đầu rồi nửa sau liền nhau, trong 24 giờ sau"
         " khi xác nhận, và phải đổi mật khẩu ngay."
     )
+    _confirmer_note(accounts, actor_account, created.clearance)
+
+
+def _confirmer_note(accounts: Any, actor_account: Any, clearance: int) -> None:
+    """Tell the creator (or the quản trị who reset) when only a person holding the account's
+    clearance may confirm (review a24)."""
+    from repository.policy import confirmer_must_hold
+
+    note = confirmer_must_hold(accounts.principal_of(actor_account), clearance)
+    if note:
+        click.echo(note)
 
 
 @account.command("list")
@@ -281,12 +292,14 @@ def account_seal(ctx: Context, as_json: bool) -> None:
 def account_reset_password(ctx: Context, username: str) -> None:
     """Cấp lại mật khẩu (quản trị): nhận nửa đầu mật khẩu dùng một lần; người thứ hai xác nhận."""
     accounts = ctx.kho.accounts
-    account, first = accounts.reset_password(username, accounts.get(ctx.actor.user), "cli")
+    actor_account = accounts.get(ctx.actor.user)
+    account, first = accounts.reset_password(username, actor_account, "cli")
     click.echo(f"Đã cấp lại mật khẩu cho {account.username}. Nửa đầu mật khẩu dùng một lần: {first}")
     click.echo(
         "Một quản trị khác hoặc lãnh đạo đơn vị phải xác nhận (kho account confirm-reset) và nhận"
         " nửa sau; người dùng nhập nửa đầu rồi nửa sau liền nhau, trong 24 giờ sau khi xác nhận."
     )
+    _confirmer_note(accounts, actor_account, account.clearance)
 
 
 @account.command("confirm-reset")

@@ -415,6 +415,18 @@ def create_app(
         accounts.revoke_token(who.user, token_digest(g.token), account_of(who), request.remote_addr)
         return _reply({"ok": True})
 
+    @app.post("/api/sign-out-everywhere")
+    def sign_out_everywhere() -> Response:
+        """The person's "Đăng xuất khỏi mọi trình duyệt" (page ``/sign-out-everywhere``, review
+        a22) for an API caller (review a24): every other token of the account ends and no browser
+        is trusted any more; the bearer token sent stays, and the answer carries the new device
+        token (as ``/api/password``). Same service, rule and audit event as the page."""
+        from repository.accounts import device_token, token_digest
+
+        who = actor()
+        after = accounts.sign_out_everywhere(account_of(who), token_digest(g.token), request.remote_addr)
+        return _reply({"ok": True, "device": device_token(after, accounts.clock())})
+
     @app.get("/api/me")
     def me() -> Response:
         who = actor()
@@ -740,7 +752,7 @@ def create_app(
         return _reply({"account": account.public_dict(), "first_half": first}, 201)
 
     def _username(value: str) -> str:
-        if not USERNAME.match(value):
+        if not USERNAME.fullmatch(value):  # (``$`` also matches before a final line break)
             raise IdentifierInvalid("Tên tài khoản không hợp lệ.", code="ACCOUNT_NOT_FOUND")
         return value
 

@@ -841,6 +841,15 @@ def _core_paths() -> dict[str, dict[str, Schema]]:
             )
         },
         "/api/logout": {"post": _op("logout", "Thu hồi mã truy cập đang dùng", "accounts", ok, ())},
+        "/api/sign-out-everywhere": {
+            "post": _op(
+                "sign_out_everywhere",
+                "Đăng xuất khỏi mọi trình duyệt và thiết bị khác (giữ mã truy cập đang dùng)",
+                "accounts",
+                _object(["ok", "device"], ok={"const": True}, device=DEVICE),
+                (),
+            )
+        },
         "/api/me": {
             "get": _op(
                 "me",

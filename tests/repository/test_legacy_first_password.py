@@ -62,7 +62,9 @@ def _agency(tmp_path: Path) -> tuple[AccountService, object, object]:
     svc.change_password(admin.username, initial, GOOD)
     admin = svc.get(admin.username)
     svc.create_unit(VP, "Văn phòng UBND", "vpub", ROOT, admin)
-    head, _ = create_person(svc, "Lưu Quang Hưng", VP, [Role.LANH_DAO], 0, None, admin)
+    # The head holds Mật, the puppet fixtures' clearance: only a person holding it confirms a
+    # reset of a Mật account made by a quản trị who does not (review a24).
+    head, _ = create_person(svc, "Lưu Quang Hưng", VP, [Role.LANH_DAO], 1, None, admin)
     return svc, admin, head
 
 

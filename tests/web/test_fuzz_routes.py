@@ -48,9 +48,9 @@ from web.pages.intake import FIELDS as INTAKE_FIELDS
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 ROLES = ("anon", "van_thu", "lanh_dao", "chuyen_vien", "luu_tru", "kiem_toan", "quan_tri", "van_thu_b")
-NOT_FUZZED = {"/logout", "/api/logout", "/sign-out-everywhere"}
-"""They end the session (and the sign-out everywhere every token) the table runs under (covered
-by the session tests and tests/web/test_identity_a22.py)."""
+NOT_FUZZED = {"/logout", "/api/logout", "/sign-out-everywhere", "/api/sign-out-everywhere"}
+"""They end the session (and the sign-outs everywhere every token) the table runs under (covered
+by the session tests, tests/web/test_identity_a22.py and test_sign_out_everywhere_api_a24.py)."""
 COSTLY = {"/audit/verify", "/api/audit/verify"}
 """They read the whole audit chain, which grows with every request sent: one request per role."""
 SELF_LOCKING = {"/password", "/api/password", "/login", "/api/login"}

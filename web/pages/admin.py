@@ -26,8 +26,8 @@ from functools import cache
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from kho.errors import FieldError, KhoError, ValidationFailed
-from repository.accounts import Account
-from repository.policy import Action, Role, may_confirm_reset
+from repository.accounts import Account, vouched_by
+from repository.policy import Action, Role, confirmer_must_hold, may_confirm_reset
 from repository.records import is_record_id
 from web.pages.common import (
     actor,
@@ -56,6 +56,16 @@ class ResetHalf:
     secret: str
     new_account: bool = False
     """Of a new account's initial password, not of a reset."""
+    cleared_confirmer: str | None = None
+    """When the one who created or reset it does not hold the account's clearance: that only a
+    person who does may confirm (:func:`~repository.policy.confirmer_must_hold`, review a24)."""
+
+
+def _first_half(account: Account, secret: str, *, new_account: bool = False) -> ResetHalf:
+    """The first half for the logged-in creator (or the quản trị who reset), saying when only a
+    person holding the account's clearance may confirm it."""
+    note = confirmer_must_hold(kho().accounts.principal_of(current_account()), account.clearance)
+    return ResetHalf(account.username, True, secret, new_account=new_account, cleared_confirmer=note)
 
 
 def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
@@ -65,13 +75,22 @@ def _awaiting_confirmation(accounts: list[Account]) -> list[Account]:
     service = kho().accounts
     principal = service.principal_of(current_account())
     units_below = cache(service.units_below)  # reads every unit; the same answers for this page
+    by_name = {a.username: a for a in accounts}  # the creators are among them: no read each
     return [
         a
         for a in accounts
         if a.active
         and a.reset is not None
         and a.reset.awaiting
-        and may_confirm_reset(principal, units_below, a.username, a.units, a.reset.by)
+        and may_confirm_reset(
+            principal,
+            units_below,
+            a.username,
+            a.units,
+            a.reset.by,
+            clearance=a.clearance,
+            vouched=vouched_by(by_name.get(a.reset.by)),
+        )
     ]
 
 
@@ -146,7 +165,7 @@ def create() -> Response:
     except KhoError as exc:
         return _page(exc.http_status, [exc.message])
     # Shown once, in this response only (never stored in the session or a redirect).
-    return _page(201, half=ResetHalf(account.username, True, initial, new_account=True))
+    return _page(201, half=_first_half(account, initial, new_account=True))
 
 
 @bp.post("/accounts/<username>/lock")
@@ -187,7 +206,7 @@ def reset_password(username: str) -> Response:
         if not allowed(Action.ACCOUNT_MANAGE):
             raise  # no accounts page for them: the error page, with the service's message
         return _page(exc.http_status, [exc.message])
-    return _page(half=ResetHalf(account.username, True, first))
+    return _page(half=_first_half(account, first))
 
 
 @bp.get("/resets")
