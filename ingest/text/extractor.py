@@ -36,7 +36,6 @@ from ingest.text.office import extract_office
 from ingest.text.pdf import extract_pdf
 from ingest.text.settings import TextSettings
 from ingest.text.sniff import sniff_format
-from ingest.text.tika import TikaClient, tika_parts
 
 
 class Extractor(Protocol):
@@ -85,6 +84,11 @@ class TikaExtractor:
     name = "tika"
 
     def __init__(self, url: str, settings: TextSettings | None = None) -> None:
+        # Imported here, not with this module: its HTTP client (requests, urllib3: ~80 ms of
+        # CPU) is needed only where a Tika URL is set, and every bulk import's parent paid it
+        # before forking its workers (bench/NOTES-m18.md).
+        from ingest.text.tika import TikaClient
+
         self.settings = settings or TextSettings(tika_url=url)
         self.client = TikaClient(url, timeout=self.settings.tika_timeout,
                                  max_text_chars=self.settings.max_text_chars)
@@ -95,6 +99,8 @@ class TikaExtractor:
             return extract_pdf(data, self.settings, extractor=self.name)
         if fmt.format in IMAGE_FORMATS:
             return extract_image(data, fmt.format, self.settings, extractor=self.name)
+        from ingest.text.tika import tika_parts
+
         items = self.client.rmeta_text(data, fmt)
         return _assemble(fmt.format, tika_parts(items), TextSource.TIKA, self.name, [])
 
