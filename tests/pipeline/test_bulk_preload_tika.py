@@ -50,9 +50,7 @@ def test_the_tika_extractor_still_reads_office_text_through_the_server() -> None
     from ingest.text.extractor import check_file
 
     url = os.environ.get("KHO_TEST_TIKA_URL")
-    if not url:
-        if os.environ.get("KHO_REQUIRE_SERVICES") == "1":
-            pytest.fail("KHO_TEST_TIKA_URL is not set and services are required")
+    if not url:  # under KHO_REQUIRE_SERVICES the suite refuses to start without it (conftest)
         pytest.skip("no Tika server (KHO_TEST_TIKA_URL)")
     settings = TextSettings(tika_url=url)
     extractor = get_extractor(settings)

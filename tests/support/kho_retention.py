@@ -20,7 +20,7 @@ import pytest
 from kho_buckets import new_bucket
 from kho_people import PASSWORD as PASSWORD
 from kho_people import People
-from kho_testing import incoming, pdf_bytes
+from kho_testing import incoming, pdf_bytes, s3_options_or_skip
 
 from ingest.indexing import follow
 from kho.config import Settings
@@ -91,19 +91,14 @@ def kho_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def s3_env(tmp_path: Path, *, object_lock: bool = False) -> dict[str, str]:
-    endpoint = os.environ.get("KHO_TEST_S3_ENDPOINT")
-    if not endpoint:
-        pytest.skip("KHO_TEST_S3_ENDPOINT is not set: start the S3 gateway with scripts/services.sh")
-    access_key = os.environ.get("KHO_TEST_S3_ACCESS_KEY", "")
-    secret_key = os.environ.get("KHO_TEST_S3_SECRET_KEY", "")
-    gateway = {"endpoint": endpoint, "access_key": access_key, "secret_key": secret_key, "secure": False}
+    gateway = s3_options_or_skip()
     return kho_env(
         tmp_path,
         KHO_STORE_URL=f"s3://{new_bucket('ret', gateway)}",
         KHO_KEYSTORE_URL=f"s3://{new_bucket('retk', gateway)}",
-        KHO_S3_ENDPOINT=endpoint,
-        KHO_S3_ACCESS_KEY=access_key,
-        KHO_S3_SECRET_KEY=secret_key,
+        KHO_S3_ENDPOINT=gateway["endpoint"],
+        KHO_S3_ACCESS_KEY=gateway["access_key"],
+        KHO_S3_SECRET_KEY=gateway["secret_key"],
         KHO_S3_SECURE="false",
         KHO_S3_OBJECT_LOCK="true" if object_lock else "false",
     )
