@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -228,10 +228,73 @@ def latest_register_heads(store: ObjectStore, anchor: Anchor | None = None) -> d
     return heads
 
 
-SEALED_SINCE_TRIES = 16
-"""Checkpoints of one place read at most, newest first, for the newest one whose signature holds
-(:func:`signed_sealed_since`): a store writer's planted files must not make a process read them
-all."""
+CHECKPOINT_TRIES = 16
+"""Checkpoints of one place read at most, newest number first, for the newest one whose signature
+holds: a store writer's planted names must not make each process read thousands of objects."""
+
+
+def _numbered(names: Iterable[str], prefix: str) -> list[tuple[int, str]]:
+    """``(number, name)`` of the names that are ``<prefix><digits>.json``, newest number first."""
+    numbered = []
+    for name in names:
+        stem = name[len(prefix) :].removesuffix(".json") if name.startswith(prefix) else ""
+        if stem.isdigit() and len(stem) <= 12 and name.endswith(".json"):
+            numbered.append((int(stem), name))
+    return sorted(numbered, reverse=True)
+
+
+def _signed_newest(
+    numbered: list[tuple[int, str]], read: Callable[[str], Any], key: Ed25519PublicKey | None, above: int
+) -> dict[str, Any] | None:
+    """The first of ``numbered`` (at most :data:`CHECKPOINT_TRIES`) above ``above`` that reads, has
+    a shape Kho signs and, with a key, a signature that holds."""
+    for number, name in numbered[:CHECKPOINT_TRIES]:
+        if number <= above:
+            break
+        cp = read(name)
+        if (
+            cp is not None
+            and offline.checkpoint_problem(cp) is None
+            and int(cp["number"]) > above
+            and (key is None or offline.signature_valid(cp, key))
+        ):
+            return cp
+    return None
+
+
+def newest_folder_checkpoint(folder: Path | None, key: Ed25519PublicKey | None) -> dict[str, Any] | None:
+    """The newest checkpoint file of the folder outside the store whose shape Kho signs (and whose
+    signature holds, with a key)."""
+    if folder is None or not folder.is_dir():
+        return None
+
+    def read(name: str) -> Any:
+        try:
+            return offline._loaded((folder / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    return _signed_newest(_numbered((p.name for p in folder.glob("*.json")), ""), read, key, 0)
+
+
+def newest_store_checkpoint(
+    store: ObjectStore, key: Ed25519PublicKey, *, above: int = 0
+) -> dict[str, Any] | None:
+    """The store's newest checkpoint numbered above ``above`` whose signature holds, as stored (its
+    signature covers the bytes as written: never an upcast copy; a newer format is refused): only
+    names numbered above ``above`` are read, so none when the folder outside the store has the
+    newest already (the usual case)."""
+
+    def read(name: str) -> Any:
+        try:
+            cp = formats.parse(formats.AUDIT_CHECKPOINT.name, store.get(name))
+            formats.upcast(formats.AUDIT_CHECKPOINT.name, cp)
+        except (KhoError, ValueError, RecursionError):
+            return None
+        return cp
+
+    names = (info.key for info in store.list(CHECKPOINTS_PREFIX))
+    return _signed_newest(_numbered(names, CHECKPOINTS_PREFIX), read, key, above)
 
 
 def signed_sealed_since(store: ObjectStore, anchor: Anchor | None) -> int | None:
@@ -241,25 +304,10 @@ def signed_sealed_since(store: ObjectStore, anchor: Anchor | None) -> int | None
     key to check them with or when neither says one. One listing of each place and, as a rule,
     one read: what a process asks once (:meth:`repository.audit.AuditLog.sealed_floor`)."""
     key = anchor.public_key() if anchor is not None else None
-    if key is None:
+    if anchor is None or key is None:
         return None
-    said: list[int] = []
-    folder = anchor.checkpoint_dir if anchor is not None else None
-    if folder is not None and folder.is_dir():
-        for path in sorted(folder.glob("*.json"), reverse=True)[:SEALED_SINCE_TRIES]:
-            cp = offline._loaded(path.read_text(encoding="utf-8"))
-            if offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key):
-                said += [cp["sealed_since"]] if cp.get("sealed_since") is not None else []
-                break
-    keys = sorted((i.key for i in store.list(CHECKPOINTS_PREFIX)), reverse=True)
-    for name in keys[:SEALED_SINCE_TRIES]:
-        try:
-            cp = formats.parse(formats.AUDIT_CHECKPOINT.name, store.get(name))
-        except (KhoError, ValueError):
-            continue
-        if offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key):
-            said += [cp["sealed_since"]] if cp.get("sealed_since") is not None else []
-            break
+    newest = (newest_folder_checkpoint(anchor.checkpoint_dir, key), newest_store_checkpoint(store, key))
+    said = [cp["sealed_since"] for cp in newest if cp is not None and cp.get("sealed_since") is not None]
     return min(said, default=None)
 
 

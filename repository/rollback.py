@@ -37,26 +37,17 @@ from typing import TYPE_CHECKING, Any
 from kho.errors import AuditChainBroken, AuditHistoryBehind, KhoError
 from kho.timeutil import to_iso_utc, utcnow
 from repository import audit_offline as offline
-from repository import formats
 from repository.audit import EVENTS_PREFIX, checked_witness, key_seq, listed_seq, raw_holding
 from repository.storage.base import ObjectStore
 from repository.storage.group import start_after_fork
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     from repository.anchor import Anchor
 
 RESTORED_HEAD = "restored-head.state"
 """In the checkpoint folder: ``{"seq", "hash", "through", "at", "backup_id"}`` written by
 ``kho restore``: the head of the log it restored, which supersedes every checkpoint numbered up
 to ``through`` (not ``*.json``: it is not a checkpoint)."""
-
-STORE_TRIES = 16
-"""Checkpoint objects of the store read, newest name first, before giving up on the store's: a
-store writer's planted names must not make each process read thousands of objects."""
-
-_CHECKPOINTS_PREFIX = "audit/checkpoints/"
 
 
 @dataclass(frozen=True)
@@ -73,48 +64,6 @@ class KnownHead:
 
 def _number(cp: Mapping[str, Any]) -> int:
     return int(cp["number"])
-
-
-def _usable(cp: Any, key: Ed25519PublicKey) -> bool:
-    return offline.checkpoint_problem(cp) is None and offline.signature_valid(cp, key)
-
-
-def newest_folder_checkpoint(folder: Path | None, key: Ed25519PublicKey | None) -> dict[str, Any] | None:
-    """The checkpoint file of the folder with the highest number whose shape Kho signs (and whose
-    signature holds, with a key: checked newest first, so one check when the newest is sound)."""
-    if folder is None or not folder.is_dir():
-        return None
-    found = []
-    for path in folder.glob("*.json"):
-        try:
-            cp = offline._loaded(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-        if offline.checkpoint_problem(cp) is None:
-            found.append(cp)
-    found.sort(key=_number, reverse=True)
-    return next((cp for cp in found if key is None or offline.signature_valid(cp, key)), None)
-
-
-def newest_store_checkpoint(
-    store: ObjectStore, key: Ed25519PublicKey, *, above: int = 0
-) -> dict[str, Any] | None:
-    """The store's checkpoint with the highest number above ``above`` whose signature holds:
-    only names of such numbers are read (newest first, at most :data:`STORE_TRIES`), so none
-    when the folder outside the store has the newest already (the usual case)."""
-    numbered = []
-    for info in store.list(_CHECKPOINTS_PREFIX):
-        stem = info.key[len(_CHECKPOINTS_PREFIX) :].removesuffix(".json")
-        if stem.isdigit() and len(stem) <= 12 and int(stem) > above:
-            numbered.append((int(stem), info.key))
-    for _, name in sorted(numbered, reverse=True)[:STORE_TRIES]:
-        try:
-            cp = formats.loads(formats.AUDIT_CHECKPOINT.name, store.get(name))
-        except (KhoError, ValueError, RecursionError):
-            continue
-        if _usable(cp, key) and _number(cp) > above:
-            return cp
-    return None
 
 
 def restored_head(folder: Path | None) -> dict[str, Any] | None:
@@ -134,6 +83,8 @@ def restored_head(folder: Path | None) -> dict[str, Any] | None:
 def newest_checkpoint(store: ObjectStore, anchor: Anchor) -> dict[str, Any] | None:
     """The checkpoint with the highest number the anchor vouches for: the folder's (signature
     checked with a key) and, with a key, the store's."""
+    from repository.anchor import newest_folder_checkpoint, newest_store_checkpoint
+
     try:
         key = anchor.public_key()
     except KhoError:  # a key configured but unreadable: the folder outside the store still counts
