@@ -31,6 +31,7 @@ from kho_scheduled import events as _events
 from kho_scheduled import export as _export
 from kho_scheduled import on_s3 as _on_s3
 from kho_scheduled import wait_for as _wait_for
+from kho_scheduled import wait_for_task as _wait_for_task
 from kho_scheduled import worker_over_a_slow_gateway as _worker_over_a_slow_gateway
 from kho_testing import pdf_bytes
 from kho_worker import pool_processes, prefork_worker, stop_worker
@@ -125,11 +126,13 @@ def test_a_soft_limit_while_the_task_opens_its_pipeline_ends_the_job_not_the_poo
         (folder / "cong-van.pdf").write_bytes(pdf_bytes("u11 soft limit at the open"))
         (item,) = import_paths([folder], settings=settings, wait=False).items
         jobs = JobStore(open_repository(settings).store)
-        deadline = time.monotonic() + 90
-        status = jobs.get(str(item.job_id))
-        while time.monotonic() < deadline and not status.state.final:
-            time.sleep(0.5)
+
+        def ended() -> list[object]:
             status = jobs.get(str(item.job_id))
+            return [status] if status.state.final else []
+
+        _wait_for_task(ended, worker, tmp_path / "worker.log")  # the task's end, however long
+        status = jobs.get(str(item.job_id))
         alive = worker.poll() is None
     finally:
         stop_worker(worker)
@@ -161,7 +164,7 @@ def test_a_fixity_run_past_its_soft_limit_while_it_opens_the_store_is_recorded(
     relay, worker = _worker_over_a_slow_gateway(env, tmp_path)
     try:
         make_app(REDIS_URL).send_task("kho.retention.fixity", queue=env["KHO_INGEST_QUEUE"])
-        failed = _wait_for(lambda: _events(settings, "fixity:failed"), 90)
+        failed = _wait_for_task(lambda: _events(settings, "fixity:failed"), worker, tmp_path / "worker.log")
         alive = worker.poll() is None
     finally:
         stop_worker(worker)

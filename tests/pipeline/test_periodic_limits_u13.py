@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from kho_people import make_people
 from kho_redis import REDIS_URL, needs_redis
-from kho_scheduled import events, on_s3, wait_for, worker_over_a_slow_gateway
+from kho_scheduled import events, on_s3, wait_for_task, worker_over_a_slow_gateway
 from kho_worker import stop_worker
 
 from ingest.celery_app import BEAT_JOBS, make_app
@@ -68,7 +68,7 @@ def test_the_capacity_check_past_its_soft_limit_is_recorded_and_the_worker_goes_
     relay, worker = worker_over_a_slow_gateway(env, tmp_path)
     try:
         make_app(REDIS_URL).send_task("kho.retention.capacity", queue=env["KHO_INGEST_QUEUE"])
-        failed = wait_for(lambda: events(settings, "capacity:failed"), 90)
+        failed = wait_for_task(lambda: events(settings, "capacity:failed"), worker, tmp_path / "worker.log")
         alive = worker.poll() is None
     finally:
         stop_worker(worker)

@@ -192,6 +192,10 @@ def test_a_run_killed_between_text_and_signatures_of_a_combined_run_resumes_to_o
     def killed(self: VerifySignatures, ctx: Any) -> Any:
         raise SystemExit("killed")
 
+    # The kill point is the job as last written: its first step only. With the default 1 s
+    # interval a text step slowed past it by load also wrote the job (text done), and the
+    # re-run kept that record instead of finding text.json itself (CI at load ~17).
+    pipeline.status_interval = 600.0
     with monkeypatch.context() as patch:
         patch.setattr(VerifySignatures, "run", killed)
         with pytest.raises(SystemExit):
@@ -200,6 +204,7 @@ def test_a_run_killed_between_text_and_signatures_of_a_combined_run_resumes_to_o
     job_id = __import__("hashlib").sha256(signed["valid-1"]).hexdigest()
     first = pipeline.jobs.get(job_id)
     assert first.state is JobState.RUNNING
+    assert first.step == "store" and "text" not in first.steps  # the kill point, as stored
     (record_id,) = pipeline.repo.record_ids()
     assert pipeline.repo.get_derived(record_id, "text.json")
     with pytest.raises(NotFound):

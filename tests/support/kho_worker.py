@@ -50,10 +50,15 @@ def stacks(worker: subprocess.Popen[bytes], log: Path) -> str:
     return log.read_text(errors="replace")
 
 
-def prefork_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def prefork_worker(
+    env: dict[str, str], log: Path, *, preload: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     """A worker on ``env``'s ``KHO_INGEST_QUEUE`` with one prefork pool process: time limits
-    are the pool's (the solo pool enforces none)."""
+    are the pool's (the solo pool enforces none). ``preload``: modules its main process imports
+    before it forks the pool process, which then does not import them in its first task."""
     command = worker_command(env["KHO_INGEST_QUEUE"])
+    if preload:
+        command[command.index(_START)] = "import " + ", ".join(preload) + ";" + _START
     command[command.index("--pool=solo")] = "--pool=prefork"
     command += ["--concurrency", "1"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
