@@ -9,9 +9,10 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kho_testing import CLERK, new_repository
+from kho_testing import CLERK, exit_code_in_child, incoming, new_repository, outgoing, pdf_bytes
 
 from repository.fsck import fsck
 from repository.records import Repository
@@ -19,49 +20,33 @@ from repository.storage.local import LocalStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The child dies (os._exit: no cleanup, like SIGKILL) at its N-th store write.
-CHILD = textwrap.dedent(
-    """
-    import os, sys
-    sys.path[:0] = [{root!r}, {support!r}]
-    from kho_testing import CLERK, incoming, outgoing, new_repository, pdf_bytes
-    from repository.storage.local import LocalStore
 
-    die_at = int(sys.argv[1])
-    writes = 0
+def _two_creations_dying_at(tmp_path: Path, die_at: int, n: int) -> None:  # pragma: no cover - the child
+    """In a forked child: two creations on the local folder; the process dies (os._exit: no
+    cleanup, like SIGKILL) at its ``die_at``-th store write."""
+    writes = [0]
+
+    def count() -> None:
+        writes[0] += 1
+        if writes[0] == die_at:
+            os._exit(137)
 
     class Dying(LocalStore):
-        def put_if_absent(self, key, data):
-            global writes
-            writes += 1
-            if writes == die_at:
-                os._exit(137)
+        def put_if_absent(self, key: str, data: bytes) -> Any:
+            count()
             return super().put_if_absent(key, data)
 
-        def put(self, key, data):
-            global writes
-            writes += 1
-            if writes == die_at:
-                os._exit(137)
+        def put(self, key: str, data: bytes) -> Any:
+            count()
             return super().put(key, data)
 
-    repo = new_repository(Dying({store!r}), Dying({keys!r}))
-    n = int(sys.argv[2])
+    repo = new_repository(Dying(tmp_path / "s"), Dying(tmp_path / "k"))
     repo.create_document("den", incoming(code_number=str(100 + n)), pdf_bytes(str(n)), "a.pdf", CLERK)
     repo.create_document("di", outgoing(), None, None, CLERK)
-    sys.exit(0)
-    """
-)
 
 
 def _run_child(tmp_path: Path, die_at: int, n: int) -> int:
-    script = CHILD.format(
-        root=str(ROOT),
-        support=str(ROOT / "tests" / "support"),
-        store=str(tmp_path / "s"),
-        keys=str(tmp_path / "k"),
-    )
-    return subprocess.run([sys.executable, "-c", script, str(die_at), str(n)], check=False).returncode
+    return exit_code_in_child(lambda: _two_creations_dying_at(tmp_path, die_at, n))
 
 
 def _assert_consistent(repo: Repository) -> None:

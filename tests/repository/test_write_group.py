@@ -15,11 +15,12 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kho_testing import CLERK, incoming, make_store, new_repository, outgoing, pdf_bytes
+from kho_testing import CLERK, exit_code_in_child, incoming, make_store, new_repository, outgoing, pdf_bytes
 
 import repository.records as records_module
 from kho.errors import AlreadyExists, Duplicate, StoreFull, StoreUnavailable
@@ -223,19 +224,16 @@ def test_records_on_s3_written_in_groups_read_back_whole(tmp_path: Path) -> None
 
 # A child that dies (os._exit: no cleanup, like SIGKILL) at its N-th fsync or link, on a plain
 # local folder, where the objects of a group are staged in threads and linked in order.
-CHILD = textwrap.dedent(
-    """
-    import os, sys, threading
-    sys.path[:0] = [{root!r}, {support!r}]
-    from kho_testing import CLERK, incoming, outgoing, new_repository, pdf_bytes
-    from repository.storage.local import LocalStore
-
-    what, die_at, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def _two_creations_dying_at(
+    what: str, die_at: int, tmp_path: Path, n: int
+) -> None:  # pragma: no cover - the child
+    """In a forked child: two creations on the local folder; the process dies (os._exit: no
+    cleanup, like SIGKILL) at the ``die_at``-th call of ``os.<what>``, from any thread."""
     count = [0]
     lock = threading.Lock()
     real = getattr(os, what)
 
-    def dying(*args, **kwargs):
+    def dying(*args: Any, **kwargs: Any) -> Any:
         with lock:
             count[0] += 1
             if count[0] == die_at:
@@ -243,12 +241,9 @@ CHILD = textwrap.dedent(
         return real(*args, **kwargs)
 
     setattr(os, what, dying)
-    repo = new_repository(LocalStore({store!r}), LocalStore({keys!r}))
+    repo = new_repository(LocalStore(tmp_path / "s"), LocalStore(tmp_path / "k"))
     repo.create_document("den", incoming(code_number=str(100 + n)), pdf_bytes(str(n)), "a.pdf", CLERK)
     repo.create_document("di", outgoing(), None, None, CLERK)
-    sys.exit(0)
-    """
-)
 
 
 def _assert_consistent(repo: Repository) -> None:
@@ -265,17 +260,9 @@ def _assert_consistent(repo: Repository) -> None:
 
 @pytest.mark.parametrize("what", ["fsync", "link"])
 def test_death_at_every_fsync_or_link_of_a_group_leaves_a_consistent_store(tmp_path: Path, what: str) -> None:
-    script = CHILD.format(
-        root=str(ROOT),
-        support=str(ROOT / "tests" / "support"),
-        store=str(tmp_path / "s"),
-        keys=str(tmp_path / "k"),
-    )
     die_at = 1
     while True:
-        code = subprocess.run(
-            [sys.executable, "-c", script, what, str(die_at), str(die_at)], check=False
-        ).returncode
+        code = exit_code_in_child(partial(_two_creations_dying_at, what, die_at, tmp_path, die_at))
         if code == 0:
             break
         assert code == 137
