@@ -40,7 +40,10 @@ fi
 # so the retention files named before test_destroyed, ~25 % of its time, run with that web part;
 # in the twenty-eighth session's full run, 16:07 with a helper beside it, retention ended at
 # 967 s and the second web part at 639 s, so the split moved on to test_dossier: the five
-# destruction files, ~150 s, moved over).
+# destruction files, ~150 s, moved over; in the thirty-third session's run the retention part
+# ended last, 1162 s, and store at 1035 s, which then lost ~45 CPU-s of fresh interpreters in
+# test_write_group's kill loop (u14): the four recall reruns, ~120 s mostly spent waiting for
+# Elasticsearch's retention-lease sync, run with store).
 # Only tests/pipeline uses Redis (its own
 # database per run all the same), every S3 bucket and search index a test makes has a fresh name,
 # and every port is chosen free at run time.
@@ -61,14 +64,17 @@ web_files() {  # tests/web but the files another part runs, in two halves by nam
 retention_early() {  # the retention files run with the second web part (see above)
   find tests/retention -name 'test_*.py' | sort | awk -F/ '$3 < "test_dossier"'
 }
+retention_waits() {  # the recall reruns that wait out Elasticsearch's lease sync, run with store
+  printf '%s\n' tests/retention/test_recall_resume_race_u7.py tests/retention/test_recall_resumed_rv6.py
+}
 retention_late() {
-  find tests/retention -name 'test_*.py' | sort | awk -F/ '$3 >= "test_dossier"'
+  find tests/retention -name 'test_*.py' | sort | awk -F/ '$3 >= "test_dossier"' | grep -vxF -f <(retention_waits)
 }
 order=(signatures repository store service service2 pipeline retention)
 declare -A parts=(
   [signatures]="tests/signatures"
   [repository]="$(find tests/repository -name 'test_*.py' ! -name test_write_group.py | sort | tr '\n' ' ') tests/web/test_audit_acknowledge_locked_out.py tests/web/test_backup_cli.py"
-  [store]="tests/search tests/text tests/contract tests/metadata tests/signing tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py $(find tests/web -name 'test_browser*.py' | sort | tr '\n' ' ')"
+  [store]="tests/search tests/text tests/contract tests/metadata tests/signing tests/repository/test_write_group.py tests/web/test_cli_verify_agent.py $(find tests/web -name 'test_browser*.py' | sort | tr '\n' ' ') $(retention_waits | tr '\n' ' ')"
   [service]="$(web_files | awk -F/ '$3 < "test_m"' | tr '\n' ' ')"
   [service2]="$(web_files | awk -F/ '$3 >= "test_m"' | tr '\n' ' ') $(retention_early | tr '\n' ' ')"
   [pipeline]="tests/pipeline tests/web/test_api_schema.py tests/web/test_fuzz_routes.py"
