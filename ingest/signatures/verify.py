@@ -54,6 +54,7 @@ from ingest.signatures._annotations import (
     unsigned_signature_appearances,
 )
 from ingest.signatures._digests import PrefixDigests, SharedDigestSignature
+from ingest.signatures._locks import LockReadingSignature
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -678,7 +679,7 @@ async def _verify_one(
         if problem is not None:
             return _format_failure(field_name, sig_type, problem)
         emb = (
-            EmbeddedPdfSignature(reader, sig_field, field_name)
+            LockReadingSignature(reader, sig_field, field_name)
             if digests is None
             else SharedDigestSignature(reader, sig_field, field_name, digests)
         )
