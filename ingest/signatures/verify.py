@@ -50,6 +50,7 @@ from ingest.signatures._annotations import (
     CommentFreeingPolicy,
     FieldLockBreached,
     adds_annotations,
+    pictures_added,
     replaced_appearances,
     unsigned_signature_appearances,
 )
@@ -290,6 +291,8 @@ class _Recovery:
     appearance_replaced: tuple[str, ...] = ()
     signature_dictionary_replaced: tuple[str, ...] = ()
     picture_only_signatures: tuple[str, ...] = ()  # unsigned signature fields drawn after
+    shared_signatures: tuple[tuple[str, str], ...] = ()  # (field, field whose signature it holds)
+    pictures_added: tuple[str, ...] = ()  # comments showing a picture or stamp after signing
 
 
 def _document_facts(
@@ -351,6 +354,8 @@ def _document_facts(
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
         picture_only_signatures=recovery.picture_only_signatures,
+        shared_signatures=recovery.shared_signatures,
+        pictures_added=recovery.pictures_added,
     )
 
 
@@ -546,6 +551,7 @@ async def _verify_all(
             fields = list(enumerate_sig_fields(reader, filled_status=True))
         except Exception as exc:
             raise _Unreadable(_short(exc)) from exc
+        fields, shared = _one_field_per_signature(reader, fields)
         knowledge = _read_knowledge(reader)
         ordered: list[tuple[int, int, SignatureReport]] = []
         for position, (name, sig_ref, sig_field) in enumerate(fields):
@@ -557,6 +563,8 @@ async def _verify_all(
         ordered.sort(key=lambda item: (item[0], item[1]))
         reports = tuple(report for _, _, report in ordered)
         recovery = _recovery(data, reader, fields, reports) if cross_check else None
+        if recovery is not None and shared:
+            recovery = replace(recovery, shared_signatures=shared)
         return reports, recovery
     finally:
         if isinstance(reader, CachingPdfReader):
@@ -566,6 +574,37 @@ async def _verify_all(
                 reader.release()
             else:
                 cleanup.append(reader.release)
+
+
+def _one_field_per_signature(
+    reader: PdfFileReader, fields: list[Any]
+) -> tuple[list[Any], tuple[tuple[str, str], ...]]:
+    """``fields`` with each signature dictionary once, and (field, field kept) for each
+    other field whose value is the same signature dictionary. ISO 32000-2 12.7.5.5: a
+    signature is the value of its field; a second field holding it (added after signing: the
+    signed revision is covered) would count and show one signature twice, possibly on a page
+    the signer never signed. The field kept is the one written first (the signer's)."""
+    groups: dict[Any, list[tuple[int, int, Any]]] = {}
+    for position, field in enumerate(fields):
+        value = field[1]
+        key = value.reference if isinstance(value, generic.IndirectObject) else position
+        groups.setdefault(key, []).append((_introduced(reader, field[2]), position, field))
+    kept: list[tuple[int, int, Any]] = []
+    shared: list[tuple[str, str]] = []
+    for members in groups.values():
+        members.sort(key=lambda member: member[:2])
+        kept.append(members[0])
+        shared += [(str(m[2][0]), str(members[0][2][0])) for m in members[1:]]
+    kept.sort(key=lambda member: member[1])
+    return [field for _, _, field in kept], tuple(shared)
+
+
+def _introduced(reader: PdfFileReader, field_ref: Any) -> int:
+    """The revision that first wrote the field object (late when unknown)."""
+    try:
+        return int(reader.xrefs.get_introducing_revision(field_ref.reference))
+    except Exception:
+        return 1 << 30
 
 
 def _recovery(
@@ -590,15 +629,23 @@ def _recovery(
     revisions = [r.signed_revision for r in reports if r.signed_revision is not None]
     appearances: list[str] = []
     pictures: list[str] = []
+    stamps: list[str] = []
+    # a picture added after the last person's or agency's signature has nobody behind it
+    signed_last = [
+        r.signed_revision for r in reports
+        if r.signed_revision is not None and r.type is SignatureType.SIGNATURE
+    ]
     if revisions:
         try:
             appearances = replaced_appearances(reader, min(revisions))
             pictures = unsigned_signature_appearances(reader, min(revisions))
+            if signed_last:
+                stamps = pictures_added(reader, max(signed_last))
         except Exception as exc:  # unreadable objects: the other checks judge the file
             logger.info("appearance comparison failed: %s", _short(exc))
     return _Recovery(
         tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts),
-        tuple(pictures),
+        tuple(pictures), pictures_added=tuple(stamps),
     )
 
 

@@ -410,6 +410,8 @@ EVIDENCE_TABLE = [
     (Evidence.SIGNATURE_HIDDEN, Indication.INDETERMINATE),
     (Evidence.DRAWN_OVER_CONTENT, Indication.INDETERMINATE),
     (Evidence.PICTURE_ONLY_SIGNATURE, Indication.INDETERMINATE),
+    (Evidence.SIGNATURE_FIELD_SHARED, Indication.INDETERMINATE),
+    (Evidence.PICTURE_ADDED, Indication.INDETERMINATE),
     (Evidence.APPENDED_BYTES, None),
 ]
 
@@ -443,6 +445,12 @@ UNREADABLE = Verdict(Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "unreada
         (PASSED, DocumentFacts(viewer_error="pdfium"), Indication.INDETERMINATE, "pdfium"),
         (PASSED, DocumentFacts(picture_only_signatures=("Dau (trang 1)",)),
          Indication.INDETERMINATE, "Dau (trang 1)"),
+        (PASSED, DocumentFacts(shared_signatures=(("Sig2", "Sig1"),)),
+         Indication.INDETERMINATE, "Sig2 dùng chữ ký của Sig1"),
+        (PASSED, DocumentFacts(pictures_added=("Stamp (trang 2)",)),
+         Indication.INDETERMINATE, "Stamp (trang 2)"),
+        (FAILED, DocumentFacts(pictures_added=("Stamp (trang 2)",)), Indication.TOTAL_FAILED,
+         "hash"),
         (UNDECIDED, DocumentFacts(recovery_problems=("xref",)), Indication.INDETERMINATE,
          "no anchor"),
         (FAILED, DocumentFacts(recovery_problems=("xref",), view_difference="trang 1"),
