@@ -591,3 +591,109 @@ def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic
         if shown is not None and _stream_bytes(shown) == drawing:
             return None  # the signer saw it so
     return str(widget.get("/T") or "(không tên)")
+
+
+# --- pictures and stamps added as comments -------------------------------------------------
+
+_MAX_XOBJECTS = 64  # XObjects of one appearance looked into for a picture
+_MAX_DEPTH = 4  # form XObjects inside form XObjects
+
+
+def pictures_added(reader: PdfFileReader, signed_revision: int) -> list[str]:
+    """Markup annotations of the final revision, added or redrawn after ``signed_revision``,
+    that show a picture: a raster image (inline or an image XObject, at any depth of its form
+    XObjects), a ring drawn with text in it (Bézier curves and shown text: a seal drawn as
+    vectors), or any drawing of a rubber stamp (``/Stamp``, ISO 32000-2 12.5.6.12: "intended
+    to look as if they were stamped on the page"). A red seal or a handwritten signature shown
+    as a comment has no signature behind it. Each as "Stamp (trang N)", at most 5. Text
+    notes, highlights, boxes, strokes and free text are left out (the ordinary review
+    comments; a comment over signed ink is :mod:`._viewer`'s to judge)."""
+    found: list[str] = []
+    for old, new, number, ref in _annotations_after(reader, signed_revision, final=True):
+        try:
+            kind = _picture(old, new, ref)
+        except Exception:
+            continue
+        if kind is not None:
+            found.append(f"{kind} (trang {number})")
+            if len(found) >= 5:
+                break
+    return found
+
+
+def _picture(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    annotation = new(ref)
+    if not isinstance(annotation, generic.DictionaryObject):
+        return None
+    subtype = annotation.get("/Subtype")
+    if subtype not in MARKUP_SUBTYPES or subtype == "/Popup":
+        return None
+    appearance = _normal_appearance(annotation)
+    drawing = None if appearance is None else _stream_bytes(appearance)
+    if drawing is None or not _PAINTS.search(drawing[:_MAX_SHOWN]):
+        return None
+    if subtype != "/Stamp":
+        marks = _marks(appearance, drawing, _MAX_DEPTH)
+        if "image" not in marks and not {"curve", "text"} <= marks:
+            return None
+    try:
+        before = old(ref)
+    except Exception:
+        before = None
+    if isinstance(before, generic.DictionaryObject):
+        shown = _normal_appearance(before)
+        if shown is not None and _stream_bytes(shown) == drawing:
+            return None  # the signer saw it so
+    return str(subtype)[1:]
+
+
+def _operator(*names: bytes) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(name) for name in names)
+    return re.compile(rb"(?<![^\s\[\]()<>/{}%])(?:" + alternatives + rb")(?![^\s\[\]()<>/{}%])")
+
+
+_OPERATORS = {
+    "image": _operator(b"BI"),
+    "curve": _operator(b"c", b"v", b"y"),
+    "text": _operator(b"Tj", b"TJ", b"'", b'"'),
+}
+
+
+_LITERAL = re.compile(rb"\((?:\\.|[^\\()])*\)", re.DOTALL)  # innermost (…) of a string
+_HEX = re.compile(rb"<[0-9A-Fa-f\s]*>")
+
+
+def _without_strings(drawing: bytes) -> bytes:
+    """``drawing`` with its strings blanked, so that a letter shown ("(y kien)") is not read
+    as an operator. Nested parentheses are removed innermost first (at most 8 levels)."""
+    for _ in range(8):
+        drawing, count = _LITERAL.subn(b" _ ", drawing)
+        if not count:
+            break
+    return _HEX.sub(b" _ ", drawing)
+
+
+def _marks(stream: generic.StreamObject, drawing: bytes, depth: int) -> set[str]:
+    """What ``stream`` (its decoded ``drawing``) and the form XObjects it may paint
+    (``depth`` levels) draw: "image" (inline or an image XObject), "curve", "text". An
+    XObject Kho cannot read counts as an image (the safe side)."""
+    head = _without_strings(drawing[:_MAX_SHOWN])
+    marks = {kind for kind, pattern in _OPERATORS.items() if pattern.search(head)}
+    if b"Do" not in head:
+        return marks
+    try:
+        xobjects = stream["/Resources"]["/XObject"]
+        entries = list(xobjects.items())[:_MAX_XOBJECTS]
+    except (KeyError, TypeError, AttributeError):
+        return marks
+    for _name, xobject in entries:
+        try:
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                marks.add("image")
+            elif xobject.get("/Subtype") == "/Form" and depth > 0:
+                inner = _stream_bytes(xobject)
+                marks |= {"image"} if inner is None else _marks(xobject, inner, depth - 1)
+        except Exception:
+            marks.add("image")
+    return marks
