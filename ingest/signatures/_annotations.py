@@ -697,3 +697,26 @@ def _marks(stream: generic.StreamObject, drawing: bytes, depth: int) -> set[str]
         except Exception:
             marks.add("image")
     return marks
+
+
+def need_appearances_turned_on(reader: PdfFileReader, signed_revision: int) -> bool:
+    """Whether the interactive form's ``/NeedAppearances`` is true in the final revision but
+    was not in ``signed_revision``. With it, viewers (pdfium among them) draw each field from
+    its value instead of showing the appearance the signer saw and signed: a field whose value
+    was prepared to differ from its appearance shows other text after signing, although no
+    signed object changed (a shadow attack; ISO 32000-2 12.7.3 deprecates the entry)."""
+    last = reader.xrefs.total_revisions - 1
+    if signed_revision >= last:
+        return False
+    return _need_appearances(reader.get_historical_resolver(last)) and not _need_appearances(
+        reader.get_historical_resolver(signed_revision)
+    )
+
+
+def _need_appearances(resolver: HistoricalResolver) -> bool:
+    try:
+        form = resolver.root.get("/AcroForm")
+        value = form.get_object().get("/NeedAppearances") if form is not None else None
+        return bool(value.get_object()) if value is not None else False
+    except Exception:
+        return False

@@ -718,6 +718,7 @@ class Evidence(StrEnum):
     PICTURE_ONLY_SIGNATURE = "picture_only_signature"  # an unsigned signature field drawn after
     SIGNATURE_FIELD_SHARED = "signature_field_shared"  # two fields hold one signature dictionary
     PICTURE_ADDED = "picture_added"  # a comment added after signing shows a picture or a stamp
+    NEED_APPEARANCES_ON = "need_appearances_on"  # fields redrawn from values after signing
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -749,6 +750,10 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     # that stands behind it (NĐ 30/2020 Phụ lục I: the agency's digital signature shows the
     # seal's image); a comment cannot carry one (rv30)
     Evidence.PICTURE_ADDED: Indication.INDETERMINATE,
+    # /NeedAppearances turned on after signing: viewers redraw form fields from their values,
+    # not as signed; a field prepared with a value unlike its appearance shows other text
+    # (a shadow attack), a form-filling tool may set it too: doubt (rv30)
+    Evidence.NEED_APPEARANCES_ON: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -783,6 +788,7 @@ class DocumentFacts:
     shared_signatures: tuple[tuple[str, str], ...] = ()
     # comments added or changed after the last signature that show a picture or a stamp
     pictures_added: tuple[str, ...] = ()
+    need_appearances_on: bool = False  # /NeedAppearances true now, not when first signed
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -861,6 +867,14 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "cơ quan. Cần đối chiếu với phiên bản đã ký: "
             + ", ".join(shown_name(name) for name in facts.pictures_added)
             + ".",
+        ))
+    if facts.need_appearances_on:
+        found.append((
+            Evidence.NEED_APPEARANCES_ON,
+            "Sau khi ký, biểu mẫu của tài liệu được đặt /NeedAppearances: trình xem PDF sẽ vẽ "
+            "lại các trường biểu mẫu theo giá trị của chúng thay vì hình hiển thị đã ký, nên "
+            "nội dung hiển thị ở các trường có thể khác nội dung người ký đã thấy; cần đối "
+            "chiếu với phiên bản đã ký.",
         ))
     if facts.viewer_error is not None:
         found.append((

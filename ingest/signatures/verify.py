@@ -50,6 +50,7 @@ from ingest.signatures._annotations import (
     CommentFreeingPolicy,
     FieldLockBreached,
     adds_annotations,
+    need_appearances_turned_on,
     pictures_added,
     replaced_appearances,
     unsigned_signature_appearances,
@@ -293,6 +294,7 @@ class _Recovery:
     picture_only_signatures: tuple[str, ...] = ()  # unsigned signature fields drawn after
     shared_signatures: tuple[tuple[str, str], ...] = ()  # (field, field whose signature it holds)
     pictures_added: tuple[str, ...] = ()  # comments showing a picture or stamp after signing
+    need_appearances_on: bool = False  # /NeedAppearances set after the first signature
 
 
 def _document_facts(
@@ -356,6 +358,7 @@ def _document_facts(
         picture_only_signatures=recovery.picture_only_signatures,
         shared_signatures=recovery.shared_signatures,
         pictures_added=recovery.pictures_added,
+        need_appearances_on=recovery.need_appearances_on,
     )
 
 
@@ -563,8 +566,14 @@ async def _verify_all(
         ordered.sort(key=lambda item: (item[0], item[1]))
         reports = tuple(report for _, _, report in ordered)
         recovery = _recovery(data, reader, fields, reports) if cross_check else None
-        if recovery is not None and shared:
-            recovery = replace(recovery, shared_signatures=shared)
+        # a second field written after the signature it holds: not the signer's doing
+        signed = {r.field_name: r.signed_revision for r in reports}
+        added = tuple(
+            (extra, kept) for extra, kept, born in shared
+            if signed.get(kept) is None or born > signed[kept]
+        )
+        if recovery is not None and added:
+            recovery = replace(recovery, shared_signatures=added)
         return reports, recovery
     finally:
         if isinstance(reader, CachingPdfReader):
@@ -578,23 +587,24 @@ async def _verify_all(
 
 def _one_field_per_signature(
     reader: PdfFileReader, fields: list[Any]
-) -> tuple[list[Any], tuple[tuple[str, str], ...]]:
-    """``fields`` with each signature dictionary once, and (field, field kept) for each
-    other field whose value is the same signature dictionary. ISO 32000-2 12.7.5.5: a
-    signature is the value of its field; a second field holding it (added after signing: the
-    signed revision is covered) would count and show one signature twice, possibly on a page
-    the signer never signed. The field kept is the one written first (the signer's)."""
+) -> tuple[list[Any], tuple[tuple[str, str, int], ...]]:
+    """``fields`` with each signature dictionary once, and (field, field kept, revision that
+    wrote the field) for each other field whose value is the same signature dictionary.
+    ISO 32000-2 12.7.5.5: a signature is the value of its field; a second field holding it
+    would count and show one signature twice (DSS, too, reports one signature with two field
+    names), and one added after signing may show it on a page the signer never signed. The
+    field kept is the one written first (the signer's)."""
     groups: dict[Any, list[tuple[int, int, Any]]] = {}
     for position, field in enumerate(fields):
         value = field[1]
         key = value.reference if isinstance(value, generic.IndirectObject) else position
         groups.setdefault(key, []).append((_introduced(reader, field[2]), position, field))
     kept: list[tuple[int, int, Any]] = []
-    shared: list[tuple[str, str]] = []
+    shared: list[tuple[str, str, int]] = []
     for members in groups.values():
         members.sort(key=lambda member: member[:2])
         kept.append(members[0])
-        shared += [(str(m[2][0]), str(members[0][2][0])) for m in members[1:]]
+        shared += [(str(m[2][0]), str(members[0][2][0]), m[0]) for m in members[1:]]
     kept.sort(key=lambda member: member[1])
     return [field for _, _, field in kept], tuple(shared)
 
@@ -635,8 +645,10 @@ def _recovery(
         r.signed_revision for r in reports
         if r.signed_revision is not None and r.type is SignatureType.SIGNATURE
     ]
+    redrawn = False
     if revisions:
         try:
+            redrawn = need_appearances_turned_on(reader, min(revisions))
             appearances = replaced_appearances(reader, min(revisions))
             pictures = unsigned_signature_appearances(reader, min(revisions))
             if signed_last:
@@ -645,7 +657,7 @@ def _recovery(
             logger.info("appearance comparison failed: %s", _short(exc))
     return _Recovery(
         tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts),
-        tuple(pictures), pictures_added=tuple(stamps),
+        tuple(pictures), pictures_added=tuple(stamps), need_appearances_on=redrawn,
     )
 
 

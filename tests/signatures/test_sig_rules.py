@@ -412,6 +412,7 @@ EVIDENCE_TABLE = [
     (Evidence.PICTURE_ONLY_SIGNATURE, Indication.INDETERMINATE),
     (Evidence.SIGNATURE_FIELD_SHARED, Indication.INDETERMINATE),
     (Evidence.PICTURE_ADDED, Indication.INDETERMINATE),
+    (Evidence.NEED_APPEARANCES_ON, Indication.INDETERMINATE),
     (Evidence.APPENDED_BYTES, None),
 ]
 
@@ -451,6 +452,8 @@ UNREADABLE = Verdict(Indication.INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "unreada
          Indication.INDETERMINATE, "Stamp (trang 2)"),
         (FAILED, DocumentFacts(pictures_added=("Stamp (trang 2)",)), Indication.TOTAL_FAILED,
          "hash"),
+        (PASSED, DocumentFacts(need_appearances_on=True), Indication.INDETERMINATE,
+         "/NeedAppearances"),
         (UNDECIDED, DocumentFacts(recovery_problems=("xref",)), Indication.INDETERMINATE,
          "no anchor"),
         (FAILED, DocumentFacts(recovery_problems=("xref",), view_difference="trang 1"),

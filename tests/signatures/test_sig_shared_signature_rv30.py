@@ -117,3 +117,23 @@ def test_two_real_signatures_are_still_two(
     assert [s.field_name for s in result.signatures] == ["Sig1", "Sig2"]
     assert "Số chữ ký: 2." in result.summary
     assert not result.document_findings
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_two_fields_the_signer_signed_with_one_signature_count_once_without_a_finding(
+    corpus_pdf_dir: Path, corpus_trust: TrustStore, reader: str
+) -> None:
+    """DSS's own test file: both fields in the signed revision (the signer's tool wrote them;
+    DSS reports one signature with two field names). One signature, no tamper finding, the
+    verdict as before (untrusted here)."""
+    data = (corpus_pdf_dir / "dss__signature-referenced-from-multiple-fields.pdf").read_bytes()
+
+    result = _verify(data, corpus_trust, reader)
+
+    assert [s.field_name for s in result.signatures] == ["signature-test"]
+    assert "Số chữ ký: 1." in result.summary
+    assert not result.document_findings
+    assert (result.verdict.indication, result.verdict.sub_indication) == (
+        Indication.INDETERMINATE,
+        "NO_CERTIFICATE_CHAIN_FOUND",
+    )
