@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pyhanko.pdf_utils import generic
@@ -559,10 +559,20 @@ def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) 
 
     A placeholder field a later signer will sign normally shows nothing until it is signed;
     one the signed revision already showed is what the signer saw and is left out."""
+    return _named_drawings(reader, signed_revision, _picture_only)
+
+
+def _named_drawings(
+    reader: PdfFileReader,
+    signed_revision: int,
+    judge: Callable[[HistoricalResolver, HistoricalResolver, generic.Reference], str | None],
+) -> list[str]:
+    """"name (trang N)" for each annotation of the final revision that ``judge`` names (at
+    most 5; one ``judge`` cannot read is left to the other checks)."""
     found: list[str] = []
     for old, new, number, ref in _annotations_after(reader, signed_revision, final=True):
         try:
-            name = _picture_only(old, new, ref)
+            name = judge(old, new, ref)
         except Exception:
             continue
         if name is not None:
@@ -572,13 +582,12 @@ def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) 
     return found
 
 
-def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
-    widget = new(ref)
-    if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
-        return None
-    if _field_type(new, widget) != "/Sig" or _field_value(new, widget) is not None:
-        return None
-    appearance = _normal_appearance(widget)
+def _drawn_since(
+    old: HistoricalResolver, ref: generic.Reference, annotation: generic.DictionaryObject
+) -> tuple[generic.StreamObject, bytes] | None:
+    """``annotation``'s normal appearance and its content when it draws something and the
+    signed revision (``old``) did not show the same drawing for that object."""
+    appearance = _normal_appearance(annotation)
     drawing = None if appearance is None else _stream_bytes(appearance)
     if drawing is None or not _PAINTS.search(drawing[:_MAX_SHOWN]):
         return None  # nothing drawn (or nothing Kho can read: pdfium's views judge that)
@@ -590,6 +599,17 @@ def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic
         shown = _normal_appearance(before)
         if shown is not None and _stream_bytes(shown) == drawing:
             return None  # the signer saw it so
+    return appearance, drawing
+
+
+def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    widget = new(ref)
+    if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
+        return None
+    if _field_type(new, widget) != "/Sig" or _field_value(new, widget) is not None:
+        return None
+    if _drawn_since(old, ref, widget) is None:
+        return None
     return str(widget.get("/T") or "(không tên)")
 
 
@@ -608,17 +628,7 @@ def pictures_added(reader: PdfFileReader, signed_revision: int) -> list[str]:
     as a comment has no signature behind it. Each as "Stamp (trang N)", at most 5. Text
     notes, highlights, boxes, strokes and free text are left out (the ordinary review
     comments; a comment over signed ink is :mod:`._viewer`'s to judge)."""
-    found: list[str] = []
-    for old, new, number, ref in _annotations_after(reader, signed_revision, final=True):
-        try:
-            kind = _picture(old, new, ref)
-        except Exception:
-            continue
-        if kind is not None:
-            found.append(f"{kind} (trang {number})")
-            if len(found) >= 5:
-                break
-    return found
+    return _named_drawings(reader, signed_revision, _picture)
 
 
 def _picture(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
@@ -628,22 +638,13 @@ def _picture(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Refe
     subtype = annotation.get("/Subtype")
     if subtype not in MARKUP_SUBTYPES or subtype == "/Popup":
         return None
-    appearance = _normal_appearance(annotation)
-    drawing = None if appearance is None else _stream_bytes(appearance)
-    if drawing is None or not _PAINTS.search(drawing[:_MAX_SHOWN]):
+    drawn = _drawn_since(old, ref, annotation)
+    if drawn is None:
         return None
     if subtype != "/Stamp":
-        marks = _marks(appearance, drawing, _MAX_DEPTH)
+        marks = _marks(*drawn, _MAX_DEPTH)
         if "image" not in marks and not {"curve", "text"} <= marks:
             return None
-    try:
-        before = old(ref)
-    except Exception:
-        before = None
-    if isinstance(before, generic.DictionaryObject):
-        shown = _normal_appearance(before)
-        if shown is not None and _stream_bytes(shown) == drawing:
-            return None  # the signer saw it so
     return str(subtype)[1:]
 
 
