@@ -17,34 +17,17 @@ For each ``vn-*`` corpus document signed two or more times: CPU ms min / median 
 
 from __future__ import annotations
 
-import logging
 import os
-import statistics
 import sys
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 from pyhanko.sign.fields import enumerate_sig_fields
+from rv25_check_cost import CORPUS, MOMENT, _cpu  # the same timing and corpus as rv25
 
 from ingest.signatures import TrustStore, _annotations, verify
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.verify import _verify_pdf
-
-logging.disable(logging.CRITICAL)
-MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
-CORPUS = Path(os.environ.get("KHO_SHARED_DIR", "/work/shared")) / "corpora" / "pdf"
-
-
-def _cpu(runs: int, action: Callable[..., object], *args: object) -> str:
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        action(*args)
-        times.append((time.process_time() - start) * 1000)
-    return f"{min(times):7.2f} / {statistics.median(times):7.2f}"
 
 
 def _fields(reader: CachingPdfReader) -> object:

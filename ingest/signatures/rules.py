@@ -843,8 +843,7 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "Có trường chữ ký được thêm hoặc vẽ lại sau khi ký hiển thị hình (chữ ký tay, con "
             "dấu) nhưng không có chữ ký số nào: hình đó không phải là chữ ký số và không được "
             "kiểm tra; cần đối chiếu với phiên bản đã ký: "
-            + ", ".join(shown_name(name) for name in facts.picture_only_signatures)
-            + ".",
+            + _listed(shown_name(name) for name in facts.picture_only_signatures),
         ))
     if facts.shared_signatures:
         found.append((
@@ -852,11 +851,10 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "Có trường chữ ký dùng lại chữ ký số của một trường khác (một chữ ký số chỉ thuộc "
             "một trường chữ ký): trường thêm vào có thể hiển thị chữ ký ở nơi người ký không "
             "ký. Chữ ký chỉ được tính một lần; cần đối chiếu với phiên bản đã ký: "
-            + ", ".join(
+            + _listed(
                 f"{shown_name(extra)} dùng chữ ký của {shown_name(kept)}"
                 for extra, kept in facts.shared_signatures
-            )
-            + ".",
+            ),
         ))
     if facts.pictures_added:
         found.append((
@@ -865,8 +863,7 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "con dấu hay chữ ký tay giả): hình đó không phải là chữ ký số và không được kiểm "
             "tra; con dấu của cơ quan trên văn bản điện tử chỉ được thể hiện bằng chữ ký số của "
             "cơ quan. Cần đối chiếu với phiên bản đã ký: "
-            + ", ".join(shown_name(name) for name in facts.pictures_added)
-            + ".",
+            + _listed(shown_name(name) for name in facts.pictures_added),
         ))
     if facts.need_appearances_on:
         found.append((
@@ -889,6 +886,11 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "phần này không thuộc phiên bản nào và không được ký.",
         ))
     return tuple(found)
+
+
+def _listed(items: Iterable[str]) -> str:
+    """``items`` comma-separated, with a full stop."""
+    return ", ".join(items) + "."
 
 
 def document_verdict(verdict: Verdict, facts: DocumentFacts) -> tuple[Verdict, tuple[str, ...]]:
