@@ -502,27 +502,62 @@ def _open(data: bytes, reader_class: type[PdfFileReader]) -> PdfFileReader:
     return reader
 
 
+_MAX_DSS_REVISIONS = 64  # earlier revisions whose DSS is read besides the final one
+
+
 def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
-    try:
-        dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
-        return _Knowledge()
-    except Exception as exc:  # a broken DSS is not fatal: validate without it
-        logger.info("unreadable DSS ignored: %s", exc)
-        return _Knowledge()
+    """The certificates, OCSP responses and CRLs of the document's DSS: the final revision's,
+    and those an earlier revision held that a later one dropped or replaced (rv30: an update
+    emptying the DSS turned a signature proven revoked into a pass). Revocation data signs
+    itself, so keeping what was once embedded can add evidence, never forge it."""
     certs: list[x509.Certificate] = []
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
-    try:
-        share = _certs.shared if _fastpath.uses("certs") else (lambda cert: cert)
-        certs.extend(share(cert) for cert in dss.load_certs())
-        for ref in dss.ocsps:
-            ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
-        for ref in dss.crls:
-            crls.append(crl.CertificateList.load(ref.get_object().data))
-    except Exception as exc:
-        logger.info("partly unreadable DSS: %s", exc)
+    seen: set[bytes] = set()
+    share = _certs.shared if _fastpath.uses("certs") else (lambda cert: cert)
+    for holder in _dss_holders(reader):
+        try:
+            dss = DocumentSecurityStore.read_dss(holder)
+        except NoDSSFoundError:
+            continue
+        except Exception as exc:  # a broken DSS is not fatal: validate without it
+            logger.info("unreadable DSS ignored: %s", exc)
+            continue
+        try:
+            for cert in dss.load_certs():
+                if _new(cert.dump(), seen):
+                    certs.append(share(cert))
+            for ref in dss.ocsps:
+                if _new(data := ref.get_object().data, seen):
+                    ocsps.append(ocsp.OCSPResponse.load(data))
+            for ref in dss.crls:
+                if _new(data := ref.get_object().data, seen):
+                    crls.append(crl.CertificateList.load(data))
+        except Exception as exc:
+            logger.info("partly unreadable DSS: %s", exc)
     return _Knowledge(tuple(certs), tuple(ocsps), tuple(crls))
+
+
+def _dss_holders(reader: PdfFileReader) -> Iterator[Any]:
+    """The reader (final revision), then each earlier revision, newest first, whose catalog
+    has a ``/DSS`` (at most :data:`_MAX_DSS_REVISIONS`)."""
+    yield reader
+    last = reader.xrefs.total_revisions - 1
+    for revision in range(last - 1, max(-1, last - 1 - _MAX_DSS_REVISIONS), -1):
+        try:
+            resolver = reader.get_historical_resolver(revision)
+            if "/DSS" not in resolver.root:
+                continue
+        except Exception:
+            continue
+        yield resolver
+
+
+def _new(data: bytes, seen: set[bytes]) -> bool:
+    if data in seen:
+        return False
+    seen.add(data)
+    return True
 
 
 def _archival(emb: EmbeddedPdfSignature) -> tuple[list[Any], list[Any]]:
