@@ -13,17 +13,15 @@ Real pyHanko signing with the test PKI over a real unsigned corpus PDF; fast and
 
 from __future__ import annotations
 
-import asyncio
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
 
 from ingest.signatures import Indication, TrustStore
-from ingest.testpki import FIXTURE_TIME, TestPKI, timestamper
+from ingest.testpki import TestPKI
 from tests.signatures.test_sig_field_lock_rv25 import (
     READERS,
     UNSIGNED,
@@ -31,6 +29,7 @@ from tests.signatures.test_sig_field_lock_rv25 import (
     _verify,
     _with_text_fields,
 )
+from tests.signatures.test_sig_picture_only_rv25 import _sign as _sign_field
 
 N = generic.NameObject
 
@@ -76,13 +75,7 @@ def _need_appearances(data: bytes) -> bytes:
 
 
 def _sign(data: bytes, pki: TestPKI) -> bytes:
-    meta = signers.PdfSignatureMetadata(field_name="Sig1", subfilter=fields.SigSeedSubFilter.PADES)
-    signer = signers.PdfSigner(
-        meta, pki.personal.pyhanko_signer(), timestamper=timestamper(pki, FIXTURE_TIME)
-    )
-    out = BytesIO()
-    asyncio.run(signer.async_sign_pdf(IncrementalPdfFileWriter(BytesIO(data), strict=False), output=out))
-    return out.getvalue()
+    return _sign_field(data, pki, "Sig1")
 
 
 @pytest.fixture(scope="module")

@@ -15,27 +15,24 @@ Real pyHanko signing with the test PKI over a real unsigned corpus PDF; fast and
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
 
-from ingest.signatures import Indication, PdfVerification, TrustStore
-from ingest.signatures._reader import CachingPdfReader
-from ingest.signatures.verify import _verify_pdf
-from ingest.testpki import FIXTURE_TIME, TestPKI, timestamper
+from ingest.signatures import Indication, TrustStore
+from ingest.testpki import TestPKI
+from tests.signatures.test_sig_picture_only_rv25 import (  # the same draft, band and signing
+    READERS,
+    RECT,
+    UNSIGNED,
+    _sign,
+    _verify,
+)
 
 N = generic.NameObject
-READERS = {"fast": CachingPdfReader, "stock": PdfFileReader}
-MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
-UNSIGNED = "vn-gov__1.-du-thao-1_thong-tu_2609.pdf"  # a real draft circular, no signature
-RECT = (40.0, 1.0, 170.0, 66.0)  # the blank bottom band of its first page (rendered: no ink)
 # a red ring with the agency's name, drawn as vectors
 RING = (
     b"1 0 0 RG 3 w 65 5 m 120 5 125 60 125 65 c 125 120 65 125 65 125 c 10 125 5 65 5 65 c "
@@ -127,15 +124,6 @@ def _with_comment(data: bytes, subtype: str, drawing: bytes) -> bytes:
     return out.getvalue()
 
 
-def _sign(data: bytes, pki: TestPKI, field: str, *, organisation: bool = False) -> bytes:
-    identity = pki.organisation if organisation else pki.personal
-    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES)
-    signer = signers.PdfSigner(meta, identity.pyhanko_signer(), timestamper=timestamper(pki, FIXTURE_TIME))
-    out = BytesIO()
-    asyncio.run(signer.async_sign_pdf(_writer(data), output=out))
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def unsigned(corpus_pdf_dir: Path) -> bytes:
     return (corpus_pdf_dir / UNSIGNED).read_bytes()
@@ -144,10 +132,6 @@ def unsigned(corpus_pdf_dir: Path) -> bytes:
 @pytest.fixture(scope="module")
 def signed(unsigned: bytes, pki: TestPKI) -> bytes:
     return _sign(unsigned, pki, "Sig1")
-
-
-def _verify(data: bytes, trust: TrustStore, reader: str) -> PdfVerification:
-    return _verify_pdf(data, trust, False, MOMENT, READERS[reader])
 
 
 PICTURES = [

@@ -14,35 +14,23 @@ Real pyHanko signing with the test PKI over a real unsigned corpus PDF; fast and
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
 
-from ingest.signatures import Indication, PdfVerification, TrustStore
-from ingest.signatures._reader import CachingPdfReader
-from ingest.signatures.verify import _verify_pdf
-from ingest.testpki import FIXTURE_TIME, TestPKI, timestamper
+from ingest.signatures import Indication, TrustStore
+from ingest.testpki import TestPKI
+from tests.signatures.test_sig_picture_only_rv25 import (  # the same draft, signed the same way
+    READERS,
+    UNSIGNED,
+    _sign,
+    _verify,
+)
 
 N = generic.NameObject
-READERS = {"fast": CachingPdfReader, "stock": PdfFileReader}
-MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
-UNSIGNED = "vn-gov__1.-du-thao-1_thong-tu_2609.pdf"  # a real draft circular, no signature
-
-
-def _sign(data: bytes, pki: TestPKI, field: str, *, organisation: bool = False) -> bytes:
-    identity = pki.organisation if organisation else pki.personal
-    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES)
-    signer = signers.PdfSigner(meta, identity.pyhanko_signer(), timestamper=timestamper(pki, FIXTURE_TIME))
-    out = BytesIO()
-    asyncio.run(signer.async_sign_pdf(IncrementalPdfFileWriter(BytesIO(data), strict=False), output=out))
-    return out.getvalue()
 
 
 def _second_field(data: bytes, *, first: bool = False, page: int = 0) -> bytes:
@@ -86,10 +74,6 @@ def _second_field(data: bytes, *, first: bool = False, page: int = 0) -> bytes:
 @pytest.fixture(scope="module")
 def signed(corpus_pdf_dir: Path, pki: TestPKI) -> bytes:
     return _sign((corpus_pdf_dir / UNSIGNED).read_bytes(), pki, "Sig1")
-
-
-def _verify(data: bytes, trust: TrustStore, reader: str) -> PdfVerification:
-    return _verify_pdf(data, trust, False, MOMENT, READERS[reader])
 
 
 @pytest.mark.parametrize("reader", READERS)
