@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pyhanko.pdf_utils import generic
@@ -559,10 +559,20 @@ def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) 
 
     A placeholder field a later signer will sign normally shows nothing until it is signed;
     one the signed revision already showed is what the signer saw and is left out."""
+    return _named_drawings(reader, signed_revision, _picture_only)
+
+
+def _named_drawings(
+    reader: PdfFileReader,
+    signed_revision: int,
+    judge: Callable[[HistoricalResolver, HistoricalResolver, generic.Reference], str | None],
+) -> list[str]:
+    """"name (trang N)" for each annotation of the final revision that ``judge`` names (at
+    most 5; one ``judge`` cannot read is left to the other checks)."""
     found: list[str] = []
     for old, new, number, ref in _annotations_after(reader, signed_revision, final=True):
         try:
-            name = _picture_only(old, new, ref)
+            name = judge(old, new, ref)
         except Exception:
             continue
         if name is not None:
@@ -572,13 +582,12 @@ def unsigned_signature_appearances(reader: PdfFileReader, signed_revision: int) 
     return found
 
 
-def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
-    widget = new(ref)
-    if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
-        return None
-    if _field_type(new, widget) != "/Sig" or _field_value(new, widget) is not None:
-        return None
-    appearance = _normal_appearance(widget)
+def _drawn_since(
+    old: HistoricalResolver, ref: generic.Reference, annotation: generic.DictionaryObject
+) -> tuple[generic.StreamObject, bytes] | None:
+    """``annotation``'s normal appearance and its content when it draws something and the
+    signed revision (``old``) did not show the same drawing for that object."""
+    appearance = _normal_appearance(annotation)
     drawing = None if appearance is None else _stream_bytes(appearance)
     if drawing is None or not _PAINTS.search(drawing[:_MAX_SHOWN]):
         return None  # nothing drawn (or nothing Kho can read: pdfium's views judge that)
@@ -590,4 +599,125 @@ def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic
         shown = _normal_appearance(before)
         if shown is not None and _stream_bytes(shown) == drawing:
             return None  # the signer saw it so
+    return appearance, drawing
+
+
+def _picture_only(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    widget = new(ref)
+    if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
+        return None
+    if _field_type(new, widget) != "/Sig" or _field_value(new, widget) is not None:
+        return None
+    if _drawn_since(old, ref, widget) is None:
+        return None
     return str(widget.get("/T") or "(không tên)")
+
+
+# --- pictures and stamps added as comments -------------------------------------------------
+
+_MAX_XOBJECTS = 64  # XObjects of one appearance looked into for a picture
+_MAX_DEPTH = 4  # form XObjects inside form XObjects
+
+
+def pictures_added(reader: PdfFileReader, signed_revision: int) -> list[str]:
+    """Markup annotations of the final revision, added or redrawn after ``signed_revision``,
+    that show a picture: a raster image (inline or an image XObject, at any depth of its form
+    XObjects), a ring drawn with text in it (Bézier curves and shown text: a seal drawn as
+    vectors), or any drawing of a rubber stamp (``/Stamp``, ISO 32000-2 12.5.6.12: "intended
+    to look as if they were stamped on the page"). A red seal or a handwritten signature shown
+    as a comment has no signature behind it. Each as "Stamp (trang N)", at most 5. Text
+    notes, highlights, boxes, strokes and free text are left out (the ordinary review
+    comments; a comment over signed ink is :mod:`._viewer`'s to judge)."""
+    return _named_drawings(reader, signed_revision, _picture)
+
+
+def _picture(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference) -> str | None:
+    annotation = new(ref)
+    if not isinstance(annotation, generic.DictionaryObject):
+        return None
+    subtype = annotation.get("/Subtype")
+    if subtype not in MARKUP_SUBTYPES or subtype == "/Popup":
+        return None
+    drawn = _drawn_since(old, ref, annotation)
+    if drawn is None:
+        return None
+    if subtype != "/Stamp":
+        marks = _marks(*drawn, _MAX_DEPTH)
+        if "image" not in marks and not {"curve", "text"} <= marks:
+            return None
+    return str(subtype)[1:]
+
+
+def _operator(*names: bytes) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(name) for name in names)
+    return re.compile(rb"(?<![^\s\[\]()<>/{}%])(?:" + alternatives + rb")(?![^\s\[\]()<>/{}%])")
+
+
+_OPERATORS = {
+    "image": _operator(b"BI"),
+    "curve": _operator(b"c", b"v", b"y"),
+    "text": _operator(b"Tj", b"TJ", b"'", b'"'),
+}
+
+
+_LITERAL = re.compile(rb"\((?:\\.|[^\\()])*\)", re.DOTALL)  # innermost (…) of a string
+_HEX = re.compile(rb"<[0-9A-Fa-f\s]*>")
+
+
+def _without_strings(drawing: bytes) -> bytes:
+    """``drawing`` with its strings blanked, so that a letter shown ("(y kien)") is not read
+    as an operator. Nested parentheses are removed innermost first (at most 8 levels)."""
+    for _ in range(8):
+        drawing, count = _LITERAL.subn(b" _ ", drawing)
+        if not count:
+            break
+    return _HEX.sub(b" _ ", drawing)
+
+
+def _marks(stream: generic.StreamObject, drawing: bytes, depth: int) -> set[str]:
+    """What ``stream`` (its decoded ``drawing``) and the form XObjects it may paint
+    (``depth`` levels) draw: "image" (inline or an image XObject), "curve", "text". An
+    XObject Kho cannot read counts as an image (the safe side)."""
+    head = _without_strings(drawing[:_MAX_SHOWN])
+    marks = {kind for kind, pattern in _OPERATORS.items() if pattern.search(head)}
+    if b"Do" not in head:
+        return marks
+    try:
+        xobjects = stream["/Resources"]["/XObject"]
+        entries = list(xobjects.items())[:_MAX_XOBJECTS]
+    except (KeyError, TypeError, AttributeError):
+        return marks
+    for _name, xobject in entries:
+        try:
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                marks.add("image")
+            elif xobject.get("/Subtype") == "/Form" and depth > 0:
+                inner = _stream_bytes(xobject)
+                marks |= {"image"} if inner is None else _marks(xobject, inner, depth - 1)
+        except Exception:
+            marks.add("image")
+    return marks
+
+
+def need_appearances_turned_on(reader: PdfFileReader, signed_revision: int) -> bool:
+    """Whether the interactive form's ``/NeedAppearances`` is true in the final revision but
+    was not in ``signed_revision``. With it, viewers (pdfium among them) draw each field from
+    its value instead of showing the appearance the signer saw and signed: a field whose value
+    was prepared to differ from its appearance shows other text after signing, although no
+    signed object changed (a shadow attack; ISO 32000-2 12.7.3 deprecates the entry)."""
+    last = reader.xrefs.total_revisions - 1
+    if signed_revision >= last:
+        return False
+    return _need_appearances(reader.get_historical_resolver(last)) and not _need_appearances(
+        reader.get_historical_resolver(signed_revision)
+    )
+
+
+def _need_appearances(resolver: HistoricalResolver) -> bool:
+    try:
+        form = resolver.root.get("/AcroForm")
+        value = form.get_object().get("/NeedAppearances") if form is not None else None
+        return bool(value.get_object()) if value is not None else False
+    except Exception:
+        return False

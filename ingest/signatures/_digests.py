@@ -26,7 +26,7 @@ import hashlib
 from bisect import bisect_right, insort
 from typing import Any
 
-from pyhanko.sign.validation import EmbeddedPdfSignature
+from ingest.signatures._locks import LockReadingSignature
 
 # pyHanko's (asn1crypto's) digest algorithm names that hashlib computes identically
 _HASHLIB_NAMES = frozenset({"sha1", "sha224", "sha256", "sha384", "sha512"})
@@ -100,10 +100,11 @@ def _pairs(byte_range: Any) -> list[tuple[int, int]] | None:
     return [(int(values[i]), int(values[i + 1])) for i in range(0, len(values), 2)]
 
 
-class SharedDigestSignature(EmbeddedPdfSignature):
+class SharedDigestSignature(LockReadingSignature):
     """pyHanko's embedded signature whose ``/ByteRange`` digest comes from the document's
-    :class:`PrefixDigests` (the same bytes the reader reads). Everything else, including the
-    cache of computed digests and the algorithm choice, is pyHanko's."""
+    :class:`PrefixDigests` (the same bytes the reader reads), with the field lock of
+    :class:`LockReadingSignature`. Everything else, including the cache of computed digests
+    and the algorithm choice, is pyHanko's."""
 
     def __init__(self, reader: Any, sig_field: Any, fq_name: str, digests: PrefixDigests) -> None:
         super().__init__(reader, sig_field, fq_name)

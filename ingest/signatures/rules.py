@@ -716,6 +716,9 @@ class Evidence(StrEnum):
     SIGNATURE_HIDDEN = "signature_hidden"  # signed revisions in the bytes, none listed at the end
     DRAWN_OVER_CONTENT = "drawn_over_content"  # a comment after signing lies over signed content
     PICTURE_ONLY_SIGNATURE = "picture_only_signature"  # an unsigned signature field drawn after
+    SIGNATURE_FIELD_SHARED = "signature_field_shared"  # two fields hold one signature dictionary
+    PICTURE_ADDED = "picture_added"  # a comment added after signing shows a picture or a stamp
+    NEED_APPEARANCES_ON = "need_appearances_on"  # fields redrawn from values after signing
 
 
 EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
@@ -738,6 +741,19 @@ EVIDENCE_OUTCOME: dict[Evidence, Indication | None] = {
     # a picture of a signature or seal added after signing, with no signature behind it: the
     # signed content is intact, what a person sees claims a signature that does not exist
     Evidence.PICTURE_ONLY_SIGNATURE: Indication.INDETERMINATE,
+    # one signature claimed by a second field (ISO 32000-2 12.7.5.5: a signature is the value
+    # of its field): the signed bytes are intact, the second field shows the signature where
+    # the signer did not sign (rv30)
+    Evidence.SIGNATURE_FIELD_SHARED: Indication.INDETERMINATE,
+    # a picture (raster image) or rubber stamp added as a comment after signing: on a
+    # Vietnamese document a seal or a handwritten signature is shown only by the signature
+    # that stands behind it (NĐ 30/2020 Phụ lục I: the agency's digital signature shows the
+    # seal's image); a comment cannot carry one (rv30)
+    Evidence.PICTURE_ADDED: Indication.INDETERMINATE,
+    # /NeedAppearances turned on after signing: viewers redraw form fields from their values,
+    # not as signed; a field prepared with a value unlike its appearance shows other text
+    # (a shadow attack), a form-filling tool may set it too: doubt (rv30)
+    Evidence.NEED_APPEARANCES_ON: Indication.INDETERMINATE,
     # reported only
     Evidence.APPENDED_BYTES: None,
 }
@@ -768,6 +784,11 @@ class DocumentFacts:
     drawn_over_pages: tuple[int, ...] = ()
     # unsigned signature fields whose appearance was added or changed after signing
     picture_only_signatures: tuple[str, ...] = ()
+    # (second field, the field whose signature dictionary it also holds), per signature
+    shared_signatures: tuple[tuple[str, str], ...] = ()
+    # comments added or changed after the last signature that show a picture or a stamp
+    pictures_added: tuple[str, ...] = ()
+    need_appearances_on: bool = False  # /NeedAppearances true now, not when first signed
 
 
 def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
@@ -822,8 +843,35 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "Có trường chữ ký được thêm hoặc vẽ lại sau khi ký hiển thị hình (chữ ký tay, con "
             "dấu) nhưng không có chữ ký số nào: hình đó không phải là chữ ký số và không được "
             "kiểm tra; cần đối chiếu với phiên bản đã ký: "
-            + ", ".join(shown_name(name) for name in facts.picture_only_signatures)
-            + ".",
+            + _listed(shown_name(name) for name in facts.picture_only_signatures),
+        ))
+    if facts.shared_signatures:
+        found.append((
+            Evidence.SIGNATURE_FIELD_SHARED,
+            "Có trường chữ ký dùng lại chữ ký số của một trường khác (một chữ ký số chỉ thuộc "
+            "một trường chữ ký): trường thêm vào có thể hiển thị chữ ký ở nơi người ký không "
+            "ký. Chữ ký chỉ được tính một lần; cần đối chiếu với phiên bản đã ký: "
+            + _listed(
+                f"{shown_name(extra)} dùng chữ ký của {shown_name(kept)}"
+                for extra, kept in facts.shared_signatures
+            ),
+        ))
+    if facts.pictures_added:
+        found.append((
+            Evidence.PICTURE_ADDED,
+            "Có chú thích được thêm sau khi ký hiển thị hình ảnh hoặc con dấu (có thể là hình "
+            "con dấu hay chữ ký tay giả): hình đó không phải là chữ ký số và không được kiểm "
+            "tra; con dấu của cơ quan trên văn bản điện tử chỉ được thể hiện bằng chữ ký số của "
+            "cơ quan. Cần đối chiếu với phiên bản đã ký: "
+            + _listed(shown_name(name) for name in facts.pictures_added),
+        ))
+    if facts.need_appearances_on:
+        found.append((
+            Evidence.NEED_APPEARANCES_ON,
+            "Sau khi ký, biểu mẫu của tài liệu được đặt /NeedAppearances: trình xem PDF sẽ vẽ "
+            "lại các trường biểu mẫu theo giá trị của chúng thay vì hình hiển thị đã ký, nên "
+            "nội dung hiển thị ở các trường có thể khác nội dung người ký đã thấy; cần đối "
+            "chiếu với phiên bản đã ký.",
         ))
     if facts.viewer_error is not None:
         found.append((
@@ -838,6 +886,11 @@ def document_evidence(facts: DocumentFacts) -> tuple[tuple[Evidence, str], ...]:
             "phần này không thuộc phiên bản nào và không được ký.",
         ))
     return tuple(found)
+
+
+def _listed(items: Iterable[str]) -> str:
+    """``items`` comma-separated, with a full stop."""
+    return ", ".join(items) + "."
 
 
 def document_verdict(verdict: Verdict, facts: DocumentFacts) -> tuple[Verdict, tuple[str, ...]]:

@@ -50,10 +50,13 @@ from ingest.signatures._annotations import (
     CommentFreeingPolicy,
     FieldLockBreached,
     adds_annotations,
+    need_appearances_turned_on,
+    pictures_added,
     replaced_appearances,
     unsigned_signature_appearances,
 )
 from ingest.signatures._digests import PrefixDigests, SharedDigestSignature
+from ingest.signatures._locks import LockReadingSignature
 from ingest.signatures._reader import CachingPdfReader
 from ingest.signatures.model import (
     CertificateInfo,
@@ -289,6 +292,9 @@ class _Recovery:
     appearance_replaced: tuple[str, ...] = ()
     signature_dictionary_replaced: tuple[str, ...] = ()
     picture_only_signatures: tuple[str, ...] = ()  # unsigned signature fields drawn after
+    shared_signatures: tuple[tuple[str, str], ...] = ()  # (field, field whose signature it holds)
+    pictures_added: tuple[str, ...] = ()  # comments showing a picture or stamp after signing
+    need_appearances_on: bool = False  # /NeedAppearances set after the first signature
 
 
 def _document_facts(
@@ -350,6 +356,9 @@ def _document_facts(
         appearance_replaced=recovery.appearance_replaced,
         signature_dictionary_replaced=recovery.signature_dictionary_replaced,
         picture_only_signatures=recovery.picture_only_signatures,
+        shared_signatures=recovery.shared_signatures,
+        pictures_added=recovery.pictures_added,
+        need_appearances_on=recovery.need_appearances_on,
     )
 
 
@@ -493,27 +502,62 @@ def _open(data: bytes, reader_class: type[PdfFileReader]) -> PdfFileReader:
     return reader
 
 
+_MAX_DSS_REVISIONS = 64  # earlier revisions whose DSS is read besides the final one
+
+
 def _read_knowledge(reader: PdfFileReader) -> _Knowledge:
-    try:
-        dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
-        return _Knowledge()
-    except Exception as exc:  # a broken DSS is not fatal: validate without it
-        logger.info("unreadable DSS ignored: %s", exc)
-        return _Knowledge()
+    """The certificates, OCSP responses and CRLs of the document's DSS: the final revision's,
+    and those an earlier revision held that a later one dropped or replaced (rv30: an update
+    emptying the DSS turned a signature proven revoked into a pass). Revocation data signs
+    itself, so keeping what was once embedded can add evidence, never forge it."""
     certs: list[x509.Certificate] = []
     ocsps: list[ocsp.OCSPResponse] = []
     crls: list[crl.CertificateList] = []
-    try:
-        share = _certs.shared if _fastpath.uses("certs") else (lambda cert: cert)
-        certs.extend(share(cert) for cert in dss.load_certs())
-        for ref in dss.ocsps:
-            ocsps.append(ocsp.OCSPResponse.load(ref.get_object().data))
-        for ref in dss.crls:
-            crls.append(crl.CertificateList.load(ref.get_object().data))
-    except Exception as exc:
-        logger.info("partly unreadable DSS: %s", exc)
+    seen: set[bytes] = set()
+    share = _certs.shared if _fastpath.uses("certs") else (lambda cert: cert)
+    for holder in _dss_holders(reader):
+        try:
+            dss = DocumentSecurityStore.read_dss(holder)
+        except NoDSSFoundError:
+            continue
+        except Exception as exc:  # a broken DSS is not fatal: validate without it
+            logger.info("unreadable DSS ignored: %s", exc)
+            continue
+        try:
+            for cert in dss.load_certs():
+                if _new(cert.dump(), seen):
+                    certs.append(share(cert))
+            for ref in dss.ocsps:
+                if _new(data := ref.get_object().data, seen):
+                    ocsps.append(ocsp.OCSPResponse.load(data))
+            for ref in dss.crls:
+                if _new(data := ref.get_object().data, seen):
+                    crls.append(crl.CertificateList.load(data))
+        except Exception as exc:
+            logger.info("partly unreadable DSS: %s", exc)
     return _Knowledge(tuple(certs), tuple(ocsps), tuple(crls))
+
+
+def _dss_holders(reader: PdfFileReader) -> Iterator[Any]:
+    """The reader (final revision), then each earlier revision, newest first, whose catalog
+    has a ``/DSS`` (at most :data:`_MAX_DSS_REVISIONS`)."""
+    yield reader
+    last = reader.xrefs.total_revisions - 1
+    for revision in range(last - 1, max(-1, last - 1 - _MAX_DSS_REVISIONS), -1):
+        try:
+            resolver = reader.get_historical_resolver(revision)
+            if "/DSS" not in resolver.root:
+                continue
+        except Exception:
+            continue
+        yield resolver
+
+
+def _new(data: bytes, seen: set[bytes]) -> bool:
+    if data in seen:
+        return False
+    seen.add(data)
+    return True
 
 
 def _archival(emb: EmbeddedPdfSignature) -> tuple[list[Any], list[Any]]:
@@ -545,6 +589,7 @@ async def _verify_all(
             fields = list(enumerate_sig_fields(reader, filled_status=True))
         except Exception as exc:
             raise _Unreadable(_short(exc)) from exc
+        fields, shared = _one_field_per_signature(reader, fields)
         knowledge = _read_knowledge(reader)
         ordered: list[tuple[int, int, SignatureReport]] = []
         for position, (name, sig_ref, sig_field) in enumerate(fields):
@@ -556,6 +601,14 @@ async def _verify_all(
         ordered.sort(key=lambda item: (item[0], item[1]))
         reports = tuple(report for _, _, report in ordered)
         recovery = _recovery(data, reader, fields, reports) if cross_check else None
+        # a second field written after the signature it holds: not the signer's doing
+        signed = {r.field_name: r.signed_revision for r in reports}
+        added = tuple(
+            (extra, kept) for extra, kept, born in shared
+            if signed.get(kept) is None or born > signed[kept]
+        )
+        if recovery is not None and added:
+            recovery = replace(recovery, shared_signatures=added)
         return reports, recovery
     finally:
         if isinstance(reader, CachingPdfReader):
@@ -565,6 +618,38 @@ async def _verify_all(
                 reader.release()
             else:
                 cleanup.append(reader.release)
+
+
+def _one_field_per_signature(
+    reader: PdfFileReader, fields: list[Any]
+) -> tuple[list[Any], tuple[tuple[str, str, int], ...]]:
+    """``fields`` with each signature dictionary once, and (field, field kept, revision that
+    wrote the field) for each other field whose value is the same signature dictionary.
+    ISO 32000-2 12.7.5.5: a signature is the value of its field; a second field holding it
+    would count and show one signature twice (DSS, too, reports one signature with two field
+    names), and one added after signing may show it on a page the signer never signed. The
+    field kept is the one written first (the signer's)."""
+    groups: dict[Any, list[tuple[int, int, Any]]] = {}
+    for position, field in enumerate(fields):
+        value = field[1]
+        key = value.reference if isinstance(value, generic.IndirectObject) else position
+        groups.setdefault(key, []).append((_introduced(reader, field[2]), position, field))
+    kept: list[tuple[int, int, Any]] = []
+    shared: list[tuple[str, str, int]] = []
+    for members in groups.values():
+        members.sort(key=lambda member: member[:2])
+        kept.append(members[0])
+        shared += [(str(m[2][0]), str(members[0][2][0]), m[0]) for m in members[1:]]
+    kept.sort(key=lambda member: member[1])
+    return [field for _, _, field in kept], tuple(shared)
+
+
+def _introduced(reader: PdfFileReader, field_ref: Any) -> int:
+    """The revision that first wrote the field object (late when unknown)."""
+    try:
+        return int(reader.xrefs.get_introducing_revision(field_ref.reference))
+    except Exception:
+        return 1 << 30
 
 
 def _recovery(
@@ -589,15 +674,25 @@ def _recovery(
     revisions = [r.signed_revision for r in reports if r.signed_revision is not None]
     appearances: list[str] = []
     pictures: list[str] = []
+    stamps: list[str] = []
+    # a picture added after the last person's or agency's signature has nobody behind it
+    signed_last = [
+        r.signed_revision for r in reports
+        if r.signed_revision is not None and r.type is SignatureType.SIGNATURE
+    ]
+    redrawn = False
     if revisions:
         try:
+            redrawn = need_appearances_turned_on(reader, min(revisions))
             appearances = replaced_appearances(reader, min(revisions))
             pictures = unsigned_signature_appearances(reader, min(revisions))
+            if signed_last:
+                stamps = pictures_added(reader, max(signed_last))
         except Exception as exc:  # unreadable objects: the other checks judge the file
             logger.info("appearance comparison failed: %s", _short(exc))
     return _Recovery(
         tuple(ends), tuple(audit.problems), tuple(appearances), tuple(replaced_dicts),
-        tuple(pictures),
+        tuple(pictures), pictures_added=tuple(stamps), need_appearances_on=redrawn,
     )
 
 
@@ -678,7 +773,7 @@ async def _verify_one(
         if problem is not None:
             return _format_failure(field_name, sig_type, problem)
         emb = (
-            EmbeddedPdfSignature(reader, sig_field, field_name)
+            LockReadingSignature(reader, sig_field, field_name)
             if digests is None
             else SharedDigestSignature(reader, sig_field, field_name, digests)
         )
