@@ -105,11 +105,22 @@ class Kho:
         unpacked): ``<KHO_DATA_DIR>/tmp``, never ``/tmp`` (:mod:`kho.scratch`)."""
         return self.settings.data_dir / "tmp"
 
+    def sweep_work_root(self) -> list[Path]:
+        """Remove the working folders under :attr:`work_root` whose owner is gone (a killed
+        import's extraction, a killed upload), of every kind: at the start of the web
+        application and of every import, not only when another folder of the same kind is made
+        (:mod:`kho.scratch`)."""
+        from kho.scratch import sweep
+        from retention.sip_import import UPLOAD_PREFIX, WORK_PREFIX
+
+        return [path for prefix in (WORK_PREFIX, UPLOAD_PREFIX) for path in sweep(self.work_root, prefix)]
+
     def import_package(self, archive: Path, *, actor: Actor) -> dict[str, Any]:
         """Check an arriving package (:func:`retention.sip_import.import_package`), for the
         API, the pages and the CLI alike."""
         from retention.sip_import import import_package
 
+        self.sweep_work_root()
         return import_package(self.repo, archive, actor=actor, checks=self.sip_checks)
 
     @property
